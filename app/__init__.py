@@ -1,0 +1,1 @@
+"""Conveyor: an async job engine with a REST facade."""

@@ -1,0 +1,46 @@
+"""Liveness and readiness probes."""
+
+from __future__ import annotations
+
+import anyio
+from litestar import Request, Response, get
+from sqlalchemy import text
+
+from app.api.database import Database
+from app.api.errors import problem
+from app.api.live_logs import LiveLogs
+from app.api.schemas import Health
+from app.db.migrate import current_revision, head_revision
+
+
+@get(["/healthz", "/api/v1/healthz"], summary="Liveness: the process answers", tags=["health"])
+async def healthz() -> Health:
+    return Health(status="ok")
+
+
+def _checks(db: Database, live_logs: LiveLogs) -> dict[str, str]:
+    checks: dict[str, str] = {}
+    try:
+        with db.read() as session:
+            session.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+        current, head = current_revision(db.engine), head_revision()
+        checks["migrations"] = "ok" if current == head else f"at {current}, code expects {head}"
+    except Exception as exc:
+        checks["database"] = f"unreachable: {type(exc).__name__}"
+    try:
+        live_logs.ping()
+        checks["redis"] = "ok"
+    except Exception as exc:
+        checks["redis"] = f"unreachable: {type(exc).__name__}"
+    return checks
+
+
+@get(["/readyz", "/api/v1/readyz"], tags=["health"],
+     summary="Readiness: database reachable, migrations at head, Redis reachable")
+async def readyz(request: Request, db: Database, live_logs: LiveLogs) -> Response[Health]:
+    checks = await anyio.to_thread.run_sync(_checks, db, live_logs)
+    if all(v == "ok" for v in checks.values()):
+        return Response(Health(status="ready", checks=checks))
+    failing = ", ".join(f"{k}: {v}" for k, v in checks.items() if v != "ok")
+    return problem(request, status=503, code="not_ready", detail=f"not ready ({failing})")  # type: ignore[return-value]

@@ -1,0 +1,58 @@
+"""/api/v1/runs/{id}/logs: persisted lines by page, and the live stream as Server-Sent Events."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+import anyio
+from litestar import Controller, get
+from litestar.params import Parameter
+from litestar.response import ServerSentEvent
+
+from app.api.database import Database
+from app.api.live_logs import LiveLogs
+from app.api.schemas import LogLineOut, LogPage
+from app.domain import runs as run_service
+from app.domain.errors import InvalidInput
+from app.domain.runlogs import read_lines
+from app.settings import Settings
+
+
+class RunLogController(Controller):
+    path = "/api/v1/runs/{run_id:uuid}/logs"
+    tags = ["runs"]
+
+    @get("/", sync_to_thread=True, summary="A run's persisted log lines, paginated by line number")
+    def lines(
+        self, run_id: uuid.UUID, db: Database, settings: Settings,
+        after: Annotated[int, Parameter(ge=0, description="Return lines numbered above this")] = 0,
+        limit: Annotated[int, Parameter(ge=1, le=5000)] = 1000,
+    ) -> LogPage:
+        with db.read() as session:
+            status = run_service.get_run(session, run_id).status
+        items = [LogLineOut(n=x.n, ts=x.ts, level=x.level, message=x.message, attempt=x.attempt, step=x.step)
+                 for x in read_lines(settings.data_path, run_id, after=after, limit=limit)]
+        return LogPage(items=items, next_after=items[-1].n if items else after, run_status=status)
+
+    @get("/stream", summary="Follow a run's log live (Server-Sent Events)",
+         description="`log` events carry one line each, with the line number as event id; reconnect with "
+                     "`Last-Event-ID` to resume. The stream ends with one `end` event carrying the final status.")
+    async def stream(
+        self, run_id: uuid.UUID, db: Database, live_logs: LiveLogs,
+        last_event_id: Annotated[str | None, Parameter(header="Last-Event-ID", required=False)] = None,
+    ) -> ServerSentEvent:
+        after = 0
+        if last_event_id:
+            if not last_event_id.isdigit():
+                raise InvalidInput("Last-Event-ID must be a line number", code="invalid_last_event_id",
+                                   errors=[{"field": "Last-Event-ID", "message": "not a line number"}])
+            after = int(last_event_id)
+
+        def status_of(rid: uuid.UUID) -> str:
+            with db.read() as session:
+                return run_service.get_run(session, rid).status
+
+        await anyio.to_thread.run_sync(status_of, run_id)  # 404 before the stream starts
+        return ServerSentEvent(live_logs.follow(run_id, after=after, status_of=status_of),
+                               headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

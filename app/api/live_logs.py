@@ -1,0 +1,115 @@
+"""Following a run's log live: the persisted lines first, then the Redis stream, then the end.
+
+Each SSE event's id is the line number, so a client that reconnects with
+Last-Event-ID gets exactly the lines it missed. If Redis is unavailable the
+follower falls back to tailing the persisted log, so it still ends.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import anyio
+import msgspec
+import redis
+import redis.asyncio as aioredis
+from litestar.response import ServerSentEventMessage
+
+from app.domain.runlogs import LogLine, decode_line, publish_end, read_lines, stream_key
+from app.domain.states import FINAL
+
+logger = logging.getLogger(__name__)
+
+#: How long one XREAD blocks before the run's status is looked at again.
+BLOCK_MS = 2000
+#: Poll period when following the file because Redis is unavailable.
+FILE_POLL_SECONDS = 0.5
+
+
+class LiveLogs:
+    def __init__(self, *, redis_url: str, namespace: str, root: Path, ttl_seconds: int) -> None:
+        self.namespace = namespace
+        self.root = root
+        self.ttl_seconds = ttl_seconds
+        self._sync = redis.Redis.from_url(redis_url)
+        self._async = aioredis.Redis.from_url(redis_url)
+
+    def end(self, run_id: uuid.UUID, status: str) -> None:
+        """Tell followers a run ended without a worker (e.g. cancelled while queued)."""
+        publish_end(self._sync, stream_key(self.namespace, run_id), status, ttl_seconds=self.ttl_seconds)
+
+    def ping(self) -> None:
+        self._sync.ping()
+
+    async def close(self) -> None:
+        await self._async.aclose()
+        self._sync.close()
+
+    async def follow(
+        self, run_id: uuid.UUID, *, after: int, status_of: Callable[[uuid.UUID], str]
+    ) -> AsyncIterator[ServerSentEventMessage]:
+        """SSE messages: `log` events (id = line number), then one `end` event with the final status."""
+        last = after
+        for line in await anyio.to_thread.run_sync(lambda: list(read_lines(self.root, run_id, after=after))):
+            last = line.n
+            yield _log_event(line)
+        key = stream_key(self.namespace, run_id)
+        stream_id = "0-0"
+        while True:
+            try:
+                reply = await self._async.xread({key: stream_id}, block=BLOCK_MS, count=500)
+            except redis.RedisError as exc:
+                logger.warning("live log stream unavailable for %s, following the file: %s", run_id, exc)
+                async for message in self._follow_file(run_id, last, status_of):
+                    yield message
+                return
+            for _, entries in reply or []:
+                for entry_id, fields in entries:
+                    stream_id = entry_id
+                    if b"end" in fields:
+                        async for message in self._finish(run_id, last, fields[b"end"].decode()):
+                            yield message
+                        return
+                    if int(fields[b"n"]) > last:
+                        line = decode_line(fields[b"line"])
+                        last = line.n
+                        yield _log_event(line)
+            if not reply:
+                status = await anyio.to_thread.run_sync(status_of, run_id)
+                if status in FINAL:
+                    async for message in self._finish(run_id, last, status):
+                        yield message
+                    return
+                yield ServerSentEventMessage(comment="keep-alive")
+
+    async def _follow_file(
+        self, run_id: uuid.UUID, last: int, status_of: Callable[[uuid.UUID], str]
+    ) -> AsyncIterator[ServerSentEventMessage]:
+        while True:
+            status = await anyio.to_thread.run_sync(status_of, run_id)
+            lines = await anyio.to_thread.run_sync(lambda: list(read_lines(self.root, run_id, after=last)))
+            for line in lines:
+                last = line.n
+                yield _log_event(line)
+            if status in FINAL:
+                yield _end_event(status, last)
+                return
+            await anyio.sleep(FILE_POLL_SECONDS)
+
+    async def _finish(self, run_id: uuid.UUID, last: int, status: str) -> AsyncIterator[ServerSentEventMessage]:
+        """Lines the stream may have missed (trimmed or lost), then the end event."""
+        for line in await anyio.to_thread.run_sync(lambda: list(read_lines(self.root, run_id, after=last))):
+            last = line.n
+            yield _log_event(line)
+        yield _end_event(status, last)
+
+
+def _log_event(line: LogLine) -> ServerSentEventMessage:
+    return ServerSentEventMessage(data=msgspec.json.encode(line).decode(), event="log", id=str(line.n))
+
+
+def _end_event(status: str, last: int) -> ServerSentEventMessage:
+    return ServerSentEventMessage(data=f'{{"status": "{status}", "lines": {last}}}', event="end")

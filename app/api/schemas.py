@@ -1,0 +1,153 @@
+"""Request and response bodies of the HTTP API (msgspec Structs; the OpenAPI document comes from them)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Generic, TypeVar
+
+import msgspec
+
+from app.db.models import Pipeline, PipelineVersion, Run, RunEvent
+from app.domain.namespaces import DEFAULT_NAMESPACE
+from app.domain.runs import RunRequest
+
+T = TypeVar("T")
+
+
+class Page(msgspec.Struct, Generic[T]):
+    """One page of a list; pass `next_cursor` as `cursor` for the next (null on the last page)."""
+
+    items: list[T]
+    next_cursor: str | None
+
+
+class ErrorDetail(msgspec.Struct):
+    code: str | None
+    message: str
+
+
+class FieldError(msgspec.Struct):
+    field: str
+    message: str
+
+
+class Problem(msgspec.Struct, omit_defaults=True):
+    """RFC 9457 problem details, with a stable `code` and the request's trace id."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    trace_id: str
+    errors: list[FieldError] = msgspec.field(default_factory=list)
+
+
+class RunOut(msgspec.Struct):
+    id: uuid.UUID
+    namespace_id: uuid.UUID
+    status: str
+    kind: str
+    trigger: str
+    pipeline_id: uuid.UUID | None
+    pipeline_version: int | None
+    deployment_id: uuid.UUID | None
+    scheduled_for: datetime | None
+    params: dict[str, Any]
+    priority: int
+    attempt: int
+    max_retries: int
+    timeout_seconds: int
+    created_at: datetime
+    queued_at: datetime | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    next_retry_at: datetime | None
+    cancel_requested: bool
+    error: ErrorDetail | None
+    progress: dict[str, Any]
+    log_lines: int
+
+    @classmethod
+    def of(cls, run: Run) -> RunOut:
+        error = ErrorDetail(run.error_code, run.error_message or "") if run.error_code else None
+        return cls(
+            id=run.id, namespace_id=run.namespace_id, status=run.status, kind=run.kind, trigger=run.trigger,
+            pipeline_id=run.pipeline_id, pipeline_version=run.pipeline_version, deployment_id=run.deployment_id,
+            scheduled_for=run.scheduled_for, params=run.params, priority=run.priority, attempt=run.attempt,
+            max_retries=run.max_retries, timeout_seconds=run.timeout_seconds, created_at=run.created_at,
+            queued_at=run.queued_at, started_at=run.started_at, finished_at=run.finished_at,
+            next_retry_at=run.next_retry_at, cancel_requested=run.cancel_requested_at is not None,
+            error=error, progress=run.progress, log_lines=run.log_lines,
+        )
+
+
+class RunEventOut(msgspec.Struct):
+    id: int
+    from_status: str | None
+    to_status: str
+    reason: str
+    actor: str
+    attempt: int
+    details: dict[str, Any]
+    created_at: datetime
+
+    @classmethod
+    def of(cls, event: RunEvent) -> RunEventOut:
+        return cls(id=event.id, from_status=event.from_status, to_status=event.to_status, reason=event.reason,
+                   actor=event.actor, attempt=event.attempt, details=event.details, created_at=event.created_at)
+
+
+class RunBatchIn(msgspec.Struct, forbid_unknown_fields=True):
+    runs: Annotated[list[RunRequest], msgspec.Meta(min_length=1)]
+
+
+class RunBatchOut(msgspec.Struct):
+    runs: list[RunOut]
+
+
+class LogLineOut(msgspec.Struct):
+    n: int
+    ts: datetime
+    level: str
+    message: str
+    attempt: int
+    step: int | None
+
+
+class LogPage(msgspec.Struct):
+    """Lines numbered above `after`; ask again with `after=next_after` for more."""
+
+    items: list[LogLineOut]
+    next_after: int
+    run_status: str
+
+
+class PipelineIn(msgspec.Struct, forbid_unknown_fields=True):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
+    spec: dict[str, Any]
+    description: Annotated[str, msgspec.Meta(max_length=10_000)] = ""
+    namespace: str = DEFAULT_NAMESPACE
+
+
+class PipelineOut(msgspec.Struct):
+    id: uuid.UUID
+    namespace_id: uuid.UUID
+    name: str
+    description: str
+    version: int
+    spec: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, pipeline: Pipeline, version: PipelineVersion) -> PipelineOut:
+        return cls(id=pipeline.id, namespace_id=pipeline.namespace_id, name=pipeline.name,
+                   description=pipeline.description, version=version.version, spec=version.spec,
+                   created_at=pipeline.created_at, updated_at=pipeline.updated_at)
+
+
+class Health(msgspec.Struct):
+    status: str
+    checks: dict[str, str] = msgspec.field(default_factory=dict)

@@ -1,0 +1,156 @@
+"""The `conveyor` command: up, api, scheduler, worker, migrate."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from app.settings import Settings, SettingsError, get_settings
+
+logger = logging.getLogger("conveyor")
+
+#: Longest a worker's consumer sleeps when its queue is empty (ms): bounds pick-up latency.
+WORKER_POLL_MS = "50"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = get_settings()
+    except SettingsError as exc:
+        print(f"conveyor: invalid setting: {exc}", file=sys.stderr)
+        return 2
+    from app.logs import configure_logging
+
+    configure_logging(settings, process=args.command)
+    return int(args.handler(args, settings) or 0)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="conveyor", description="Conveyor job engine")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    up = commands.add_parser("up", help="start api + scheduler + workers (embedded Postgres/Redis if no URLs)")
+    up.add_argument("--workers", type=int, help="worker processes (default CONVEYOR_WORKER_PROCESSES)")
+    up.add_argument("--threads", type=int, help="threads per worker (default CONVEYOR_WORKER_THREADS)")
+    up.add_argument("--schedulers", type=int, default=1, help="scheduler replicas (default 1)")
+    up.set_defaults(handler=_up)
+
+    api = commands.add_parser("api", help="serve the HTTP API")
+    api.add_argument("--host", help="default CONVEYOR_API_HOST")
+    api.add_argument("--port", type=int, help="default CONVEYOR_API_PORT")
+    api.set_defaults(handler=_api)
+
+    scheduler = commands.add_parser("scheduler", help="run the outbox relay and the reaper")
+    scheduler.set_defaults(handler=_scheduler)
+
+    worker = commands.add_parser("worker", help="run Dramatiq worker processes")
+    worker.add_argument("-p", "--processes", type=int, default=1)
+    worker.add_argument("-t", "--threads", type=int, help="default CONVEYOR_WORKER_THREADS")
+    worker.add_argument("-Q", "--queues", nargs="*", help="queues to consume (default CONVEYOR_QUEUE)")
+    worker.set_defaults(handler=_worker)
+
+    migrate = commands.add_parser("migrate", help="apply database migrations")
+    migrate.add_argument("--revision", default="head", help="upgrade to this revision (default head)")
+    migrate.add_argument("--downgrade", metavar="REVISION", help="downgrade to this revision instead")
+    migrate.set_defaults(handler=_migrate)
+    return parser
+
+
+def _require_urls(settings: Settings) -> None:
+    missing = [name for name, value in (("DATABASE_URL", settings.database_url),
+                                        ("REDIS_URL", settings.redis_url)) if not value]
+    if missing:
+        raise SystemExit(f"conveyor: {' and '.join(missing)} not set; `conveyor up` starts embedded servers, "
+                         "or set the URLs to use your own")
+
+
+def _api(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    _require_urls(settings)
+    uvicorn.run("app.api.app:create_app", factory=True, host=args.host or settings.api_host,
+                port=args.port or settings.api_port, log_config=None, access_log=False,
+                loop="auto", http="auto", timeout_graceful_shutdown=5)
+    return 0
+
+
+def _scheduler(args: argparse.Namespace, settings: Settings) -> int:
+    from scheduler.service import SchedulerService
+
+    _require_urls(settings)
+    SchedulerService(settings).run()
+    return 0
+
+
+def _worker(args: argparse.Namespace, settings: Settings) -> int:
+    _require_urls(settings)
+    os.environ.setdefault("dramatiq_worker_timeout", WORKER_POLL_MS)
+    from dramatiq.cli import main as dramatiq_main
+    from dramatiq.cli import make_argument_parser
+
+    argv = ["workers.actors", "-p", str(args.processes), "-t", str(args.threads or settings.worker_threads),
+            "--worker-shutdown-timeout", "30000", "-Q", *(args.queues or [settings.queue])]
+    return int(dramatiq_main(make_argument_parser().parse_args(argv)) or 0)
+
+
+def _migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from app.db import migrate
+
+    _require_urls_db(settings)
+    if args.downgrade:
+        migrate.downgrade(settings.sqlalchemy_url, args.downgrade)
+    else:
+        migrate.upgrade(settings.sqlalchemy_url, args.revision)
+    logger.info("database at revision %s", args.downgrade or args.revision)
+    return 0
+
+
+def _require_urls_db(settings: Settings) -> None:
+    if not settings.database_url:
+        raise SystemExit("conveyor: DATABASE_URL not set (`conveyor up` migrates the embedded database itself)")
+
+
+def _up(args: argparse.Namespace, settings: Settings) -> int:
+    from app.db import migrate
+    from app.embedded import EmbeddedPostgres, EmbeddedRedis
+    from app.supervisor import Child, Supervisor
+
+    root = settings.data_path
+    root.mkdir(parents=True, exist_ok=True)
+    embedded_pg = embedded_redis = None
+    env = dict(os.environ)
+    try:
+        if not settings.database_url:
+            embedded_pg = EmbeddedPostgres(root)
+            env["DATABASE_URL"] = embedded_pg.start()
+            logger.info("embedded PostgreSQL running in %s", embedded_pg.pgdata)
+        if not settings.redis_url:
+            embedded_redis = EmbeddedRedis(root)
+            env["REDIS_URL"] = embedded_redis.start()
+            logger.info("embedded Redis running at %s", embedded_redis.socket)
+        env["CONVEYOR_DATA_ROOT"] = str(root)
+        database_url = env.get("DATABASE_URL") or settings.database_url
+        migrate.upgrade(Settings(database_url=database_url).sqlalchemy_url)
+        executable = [sys.executable, "-m", "app"]
+        workers = settings.worker_processes if args.workers is None else args.workers
+        threads = str(args.threads or settings.worker_threads)
+        children = [Child("api", [*executable, "api"], env=env)]
+        children += [Child(f"scheduler-{i + 1}", [*executable, "scheduler"], env=env)
+                     for i in range(max(1, args.schedulers))]
+        children += [Child(f"worker-{i + 1}", [*executable, "worker", "-p", "1", "-t", threads], env=env)
+                     for i in range(workers)]
+        base = f"http://{settings.api_host}:{settings.api_port}"
+        print(f"\n  Conveyor is starting\n  API:  {base}/api/v1\n  Docs: {base}/api/docs\n"
+              f"  Data: {root}\n  Stop: Ctrl-C\n", flush=True)
+        return Supervisor(children).run()
+    finally:
+        if embedded_redis is not None:
+            embedded_redis.stop()
+        if embedded_pg is not None:
+            embedded_pg.stop()
+        logger.info("stopped")

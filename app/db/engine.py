@@ -1,0 +1,32 @@
+"""The one place engines are built: a pooled SQLAlchemy engine per process and URL."""
+
+from __future__ import annotations
+
+import functools
+
+from sqlalchemy import Engine, create_engine
+
+from app.domain.errors import Unavailable
+from app.settings import Settings, get_settings
+
+
+@functools.cache
+def _engine_for(url: str, pool_size: int) -> Engine:
+    return create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+    )
+
+
+def get_engine(settings: Settings | None = None, *, pool_size: int = 10) -> Engine:
+    """The process's engine for the configured database."""
+    settings = settings or get_settings()
+    if not settings.database_url:
+        raise Unavailable(
+            "DATABASE_URL is not set: run `conveyor up` (it starts an embedded PostgreSQL) or set DATABASE_URL",
+            code="database_not_configured",
+        )
+    return _engine_for(settings.sqlalchemy_url, pool_size)

@@ -1,0 +1,41 @@
+"""Run Alembic migrations from code (the CLI, `conveyor up` and the tests all come here)."""
+
+from __future__ import annotations
+
+import functools
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
+
+from app.db.queries import SQL_ROOT
+
+
+def alembic_config(sqlalchemy_url: str) -> Config:
+    """An Alembic config pointing at `sql/migrations`."""
+    config = Config()
+    config.set_main_option("script_location", str(SQL_ROOT / "migrations"))
+    config.set_main_option("sqlalchemy.url", sqlalchemy_url.replace("%", "%%"))
+    return config
+
+
+def upgrade(sqlalchemy_url: str, revision: str = "head") -> None:
+    command.upgrade(alembic_config(sqlalchemy_url), revision)
+
+
+def downgrade(sqlalchemy_url: str, revision: str) -> None:
+    command.downgrade(alembic_config(sqlalchemy_url), revision)
+
+
+@functools.cache
+def head_revision() -> str | None:
+    """The newest migration in the code."""
+    return ScriptDirectory.from_config(alembic_config("postgresql://")).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()

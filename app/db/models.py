@@ -1,0 +1,169 @@
+"""Typed models of the core tables: namespaces, pipelines, runs, events, outbox, idempotency."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db.base import Base, created_at_column
+from app.domain.states import RunKind, RunStatus, RunTrigger
+
+
+def _one_of(column: str, values: list[str]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Namespace(Base):
+    """A tenant boundary: every pipeline, run and dataset belongs to one."""
+
+    __tablename__ = "namespaces"
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(63), unique=True)
+    description: Mapped[str] = mapped_column(Text, server_default="")
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class Pipeline(Base):
+    """A named pipeline; its spec lives in immutable versions."""
+
+    __tablename__ = "pipelines"
+    __table_args__ = (UniqueConstraint("namespace_id", "name"),)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    namespace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("namespaces.id", ondelete="RESTRICT"))
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, server_default="")
+    latest_version: Mapped[int] = mapped_column(Integer, server_default="1")
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = created_at_column()
+    archived_at: Mapped[datetime | None]
+
+
+class PipelineVersion(Base):
+    """One immutable version of a pipeline spec; runs point at the version they ran."""
+
+    __tablename__ = "pipeline_versions"
+    pipeline_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("pipelines.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    spec: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class Run(Base):
+    """A unit of work (a pipeline run or a dataset import) and its whole lifecycle."""
+
+    __tablename__ = "runs"
+    __table_args__ = (
+        CheckConstraint(_one_of("status", [s.value for s in RunStatus]), name="status"),
+        CheckConstraint(_one_of("kind", [k.value for k in RunKind]), name="kind"),
+        CheckConstraint(_one_of("trigger", [t.value for t in RunTrigger]), name="trigger"),
+        CheckConstraint("attempt >= 0 AND max_retries >= 0 AND timeout_seconds > 0", name="counts"),
+        Index("ix_runs_created", "created_at", "id"),
+        Index("ix_runs_status_created", "status", "created_at", "id"),
+        Index("ix_runs_kind_created", "kind", "created_at", "id"),
+        Index("ix_runs_trigger_created", "trigger", "created_at", "id"),
+        Index("ix_runs_pipeline_created", "pipeline_id", "created_at", "id"),
+        Index("ix_runs_deployment_created", "deployment_id", "created_at", "id",
+              postgresql_where=text("deployment_id IS NOT NULL")),
+        Index("ix_runs_running_heartbeat", "heartbeat_at", postgresql_where=text("status = 'RUNNING'")),
+        Index("ix_runs_queued_dispatched", "dispatched_at", postgresql_where=text("status = 'QUEUED'")),
+    )
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    namespace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("namespaces.id", ondelete="RESTRICT"))
+    kind: Mapped[str] = mapped_column(String(16))
+    trigger: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    pipeline_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("pipelines.id", ondelete="RESTRICT"))
+    pipeline_version: Mapped[int | None] = mapped_column(Integer)
+    deployment_id: Mapped[uuid.UUID | None]
+    scheduled_for: Mapped[datetime | None]
+    params: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    priority: Mapped[int] = mapped_column(SmallInteger, server_default="0")
+    attempt: Mapped[int] = mapped_column(Integer, server_default="0")
+    #: Attempt count when the current retry budget started (a manual retry resets the budget).
+    attempt_base: Mapped[int] = mapped_column(Integer, server_default="0")
+    max_retries: Mapped[int] = mapped_column(Integer, server_default="0")
+    retry_backoff_seconds: Mapped[float]
+    retry_backoff_max_seconds: Mapped[float]
+    retry_jitter: Mapped[float]
+    timeout_seconds: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = created_at_column()
+    queued_at: Mapped[datetime | None]
+    dispatched_at: Mapped[datetime | None]
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    heartbeat_at: Mapped[datetime | None]
+    next_retry_at: Mapped[datetime | None]
+    cancel_requested_at: Mapped[datetime | None]
+    worker_id: Mapped[str | None] = mapped_column(String(200))
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    progress: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    log_lines: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
+class RunEvent(Base):
+    """One state transition of a run (or a note such as a re-sent message): who, when, why."""
+
+    __tablename__ = "run_events"
+    __table_args__ = (Index("ix_run_events_run", "run_id", "id"),)
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(64))
+    actor: Mapped[str] = mapped_column(String(200))
+    attempt: Mapped[int] = mapped_column(Integer, server_default="0")
+    details: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class OutboxMessage(Base):
+    """A message to send to the broker, written in the same transaction as its cause."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_due", "available_at", "id", postgresql_where=text("dispatched_at IS NULL")),
+        Index("ix_outbox_dispatched", "dispatched_at", postgresql_where=text("dispatched_at IS NOT NULL")),
+        Index("ix_outbox_run", "run_id"),
+    )
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
+    queue: Mapped[str] = mapped_column(String(100))
+    priority: Mapped[int] = mapped_column(SmallInteger, server_default="0")
+    available_at: Mapped[datetime] = created_at_column()
+    created_at: Mapped[datetime] = created_at_column()
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    claimed_until: Mapped[datetime | None]
+    dispatched_at: Mapped[datetime | None]
+    #: The broker's id for the sent message, used to check whether the broker still holds it.
+    broker_message_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class IdempotencyKey(Base):
+    """A remembered Idempotency-Key: the request's hash and what it created."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (Index("ix_idempotency_keys_expires", "expires_at"),)
+    scope: Mapped[str] = mapped_column(String(200), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    resource_ids: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = created_at_column()
+    expires_at: Mapped[datetime]

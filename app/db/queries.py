@@ -1,0 +1,52 @@
+"""Named SQL of the hot paths, loaded once from `sql/queries/*.sql`.
+
+A file holds one or more statements, each introduced by `-- name: <name>`.
+Code asks for a query by name; an unknown name fails loudly at import time of
+the caller's first use, and a test checks every name the code uses exists.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from pathlib import Path
+
+from sqlalchemy import TextClause, text
+
+SQL_ROOT = Path(__file__).resolve().parents[2] / "sql"
+QUERIES_DIR = SQL_ROOT / "queries"
+_NAME = re.compile(r"^--\s*name:\s*(?P<name>[a-z_][a-z0-9_]*)\s*$", re.MULTILINE)
+
+
+def parse(source: str) -> dict[str, str]:
+    """Split a .sql file into {name: statement}."""
+    found: dict[str, str] = {}
+    matches = list(_NAME.finditer(source))
+    for i, match in enumerate(matches):
+        end = matches[i + 1].start() if i + 1 < len(matches) else len(source)
+        body = source[match.end() : end].strip().rstrip(";").strip()
+        if match["name"] in found:
+            raise ValueError(f"query {match['name']!r} is defined twice")
+        found[match["name"]] = body
+    return found
+
+
+@functools.cache
+def all_queries() -> dict[str, str]:
+    """Every named query in `sql/queries`."""
+    queries: dict[str, str] = {}
+    for path in sorted(QUERIES_DIR.glob("*.sql")):
+        for name, body in parse(path.read_text()).items():
+            if name in queries:
+                raise ValueError(f"query {name!r} is defined in two files")
+            queries[name] = body
+    return queries
+
+
+@functools.cache
+def query(name: str) -> TextClause:
+    """The named query as a SQLAlchemy text clause."""
+    try:
+        return text(all_queries()[name])
+    except KeyError:
+        raise KeyError(f"no query named {name!r} in {QUERIES_DIR}") from None

@@ -1,0 +1,1 @@
+"""Domain services: plain Python used by the API, workers, scheduler and CLI."""

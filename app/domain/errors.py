@@ -1,0 +1,36 @@
+"""Domain errors: each carries a stable `code` that clients can rely on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """A failure the caller can act on. The API maps it to problem+json."""
+
+    status: int = 400
+    code: str = "bad_request"
+    title: str = "Bad request"
+
+    def __init__(self, detail: str, *, code: str | None = None, errors: list[dict[str, Any]] | None = None):
+        super().__init__(detail)
+        self.detail = detail
+        if code is not None:
+            self.code = code
+        self.errors = errors or []
+
+
+class NotFound(DomainError):
+    status, code, title = 404, "not_found", "Not found"
+
+
+class Conflict(DomainError):
+    status, code, title = 409, "conflict", "Conflict"
+
+
+class InvalidInput(DomainError):
+    status, code, title = 422, "validation_failed", "Invalid input"
+
+
+class Unavailable(DomainError):
+    status, code, title = 503, "unavailable", "Service unavailable"

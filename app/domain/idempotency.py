@@ -1,0 +1,59 @@
+"""Idempotency-Key: the same key and body give the same result; another body is a conflict."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import msgspec
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from app.domain.errors import Conflict
+
+_CLAIM = text(
+    """
+    INSERT INTO idempotency_keys (scope, key, request_hash, resource_ids, expires_at)
+    VALUES (:scope, :key, :hash, '{}'::jsonb, now() + make_interval(hours => :ttl_hours))
+    ON CONFLICT (scope, key) DO UPDATE
+        SET request_hash = excluded.request_hash, resource_ids = '{}'::jsonb,
+            created_at = now(), expires_at = excluded.expires_at
+        WHERE idempotency_keys.expires_at < now()
+    RETURNING key
+    """
+)
+_EXISTING = text("SELECT request_hash, resource_ids FROM idempotency_keys WHERE scope = :scope AND key = :key")
+_RECORD = text(
+    "UPDATE idempotency_keys SET resource_ids = CAST(:ids AS jsonb) WHERE scope = :scope AND key = :key"
+)
+
+
+def request_hash(body: Any) -> str:
+    """A stable hash of a decoded request body (key order does not matter)."""
+    canonical = msgspec.json.encode(msgspec.to_builtins(body), order="sorted")
+    return hashlib.sha256(canonical).hexdigest()
+
+
+def claim(session: Session, *, scope: str, key: str, body_hash: str, ttl_hours: int) -> list[str] | None:
+    """Reserve `key` for this request in the current transaction.
+
+    Returns None when the key is new (the caller does the work, then `record`s
+    it), or the ids created by the earlier request with the same key and body.
+    A concurrent request with the same key waits on the row lock until the
+    first commits, then sees its result.
+    """
+    params = {"scope": scope, "key": key, "hash": body_hash, "ttl_hours": ttl_hours}
+    if session.execute(_CLAIM, params).first() is not None:
+        return None
+    stored_hash, resource_ids = session.execute(_EXISTING, {"scope": scope, "key": key}).one()
+    if stored_hash != body_hash:
+        raise Conflict(
+            "this Idempotency-Key was used with a different request body",
+            code="idempotency_key_reused",
+        )
+    return list(resource_ids.get("ids", []))
+
+
+def record(session: Session, *, scope: str, key: str, ids: list[str]) -> None:
+    """Remember what the request with `key` created."""
+    session.execute(_RECORD, {"scope": scope, "key": key, "ids": msgspec.json.encode({"ids": ids}).decode()})

@@ -1,0 +1,46 @@
+"""Keyset cursors: opaque to clients, a (timestamp, id) position inside."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from datetime import datetime
+
+import msgspec
+
+from app.domain.errors import InvalidInput
+
+MAX_LIMIT = 500
+
+
+class Position(msgspec.Struct, array_like=True, frozen=True):
+    at: datetime
+    id: uuid.UUID
+
+
+def encode_cursor(at: datetime, row_id: uuid.UUID) -> str:
+    """An opaque cursor pointing after the row (at, row_id)."""
+    return base64.urlsafe_b64encode(msgspec.json.encode(Position(at, row_id))).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> Position:
+    """The position in `cursor`, or a 400 `invalid_cursor`."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        return msgspec.json.decode(raw, type=Position)
+    except (ValueError, msgspec.DecodeError, msgspec.ValidationError):
+        raise InvalidInput(
+            "the cursor is not one this API returned",
+            code="invalid_cursor",
+            errors=[{"field": "cursor", "message": "malformed cursor"}],
+        ) from None
+
+
+def check_limit(limit: int) -> int:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidInput(
+            f"limit must be between 1 and {MAX_LIMIT}",
+            code="invalid_limit",
+            errors=[{"field": "limit", "message": f"must be between 1 and {MAX_LIMIT}"}],
+        )
+    return limit

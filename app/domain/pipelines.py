@@ -1,0 +1,93 @@
+"""Pipelines: create, list, look up. Each pipeline's spec is kept as immutable versions."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import msgspec
+from sqlalchemy import and_, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.db.models import Pipeline, PipelineVersion
+from app.domain.errors import Conflict, NotFound
+from app.domain.ids import uuid7
+from app.domain.namespaces import namespace_id
+from app.domain.pagination import Position, decode_cursor
+from app.domain.pipeline_spec import parse_spec
+
+
+def create_pipeline(
+    session: Session, *, namespace: str, name: str, description: str, spec: dict[str, Any]
+) -> tuple[Pipeline, PipelineVersion]:
+    """A new pipeline at version 1; the name is unique in its namespace."""
+    parsed = parse_spec(spec)
+    pipeline = Pipeline(
+        id=uuid7(), namespace_id=namespace_id(session, namespace), name=name, description=description,
+        latest_version=1,
+    )
+    version = PipelineVersion(pipeline_id=pipeline.id, version=1, spec=msgspec.to_builtins(parsed))
+    session.add(pipeline)
+    try:
+        session.flush()
+        session.add(version)
+        session.flush()
+    except IntegrityError:
+        raise Conflict(
+            f"a pipeline named {name!r} already exists in namespace {namespace!r}",
+            code="pipeline_name_taken",
+        ) from None
+    session.refresh(pipeline)
+    session.refresh(version)
+    return pipeline, version
+
+
+def resolve_pipeline(session: Session, reference: str, *, namespace: str) -> Pipeline:
+    """A pipeline by id, or by name within `namespace`."""
+    try:
+        pipeline_id = uuid.UUID(reference)
+    except ValueError:
+        pipeline = session.scalar(
+            select(Pipeline).where(
+                Pipeline.namespace_id == namespace_id(session, namespace), Pipeline.name == reference
+            )
+        )
+    else:
+        pipeline = session.get(Pipeline, pipeline_id)
+    if pipeline is None or pipeline.archived_at is not None:
+        raise NotFound(f"pipeline {reference!r} does not exist", code="pipeline_not_found")
+    return pipeline
+
+
+def get_version(session: Session, pipeline_id: uuid.UUID, version: int) -> PipelineVersion:
+    found = session.get(PipelineVersion, (pipeline_id, version))
+    if found is None:
+        raise NotFound(f"pipeline version {version} does not exist", code="pipeline_version_not_found")
+    return found
+
+
+def list_pipelines(
+    session: Session, *, namespace: str | None, name_prefix: str | None, limit: int, cursor: str | None
+) -> list[tuple[Pipeline, PipelineVersion]]:
+    """Pipelines newest first, with their latest version; `limit + 1` rows to tell if more exist."""
+    query = (
+        select(Pipeline, PipelineVersion)
+        .join(PipelineVersion, and_(PipelineVersion.pipeline_id == Pipeline.id,
+                                    PipelineVersion.version == Pipeline.latest_version))
+        .where(Pipeline.archived_at.is_(None))
+        .order_by(Pipeline.created_at.desc(), Pipeline.id.desc())
+        .limit(limit + 1)
+    )
+    if namespace is not None:
+        query = query.where(Pipeline.namespace_id == namespace_id(session, namespace))
+    if name_prefix:
+        escaped = name_prefix.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
+        query = query.where(Pipeline.name.like(escaped + "%", escape="\\"))
+    if cursor:
+        position: Position = decode_cursor(cursor)
+        query = query.where(
+            or_(Pipeline.created_at < position.at,
+                and_(Pipeline.created_at == position.at, Pipeline.id < position.id))
+        )
+    return [(row[0], row[1]) for row in session.execute(query).all()]

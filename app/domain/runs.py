@@ -1,0 +1,183 @@
+"""Runs: submit (one or a batch), read, list with keyset pagination, cancel, retry."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Annotated, Any
+
+import msgspec
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from app.db.models import Pipeline, Run, RunEvent
+from app.db.queries import query
+from app.domain.errors import Conflict, InvalidInput, NotFound
+from app.domain.ids import uuid7
+from app.domain.namespaces import DEFAULT_NAMESPACE, namespace_id
+from app.domain.pagination import decode_cursor
+from app.domain.pipelines import resolve_pipeline
+from app.domain.states import CANCEL_AT_ONCE, RunKind, RunStatus, RunTrigger, sources
+from app.domain.transitions import transition, write_outbox
+from app.settings import Settings
+
+
+class RunRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """What a client asks to run."""
+
+    pipeline: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    params: dict[str, Any] = msgspec.field(default_factory=dict)
+    namespace: str = DEFAULT_NAMESPACE
+    max_retries: Annotated[int, msgspec.Meta(ge=0, le=100)] | None = None
+    timeout_seconds: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    priority: Annotated[int, msgspec.Meta(ge=-100, le=100)] = 0
+
+
+class RunFilters(msgspec.Struct, kw_only=True):
+    """Filters of the run list; every one is served by an index."""
+
+    namespace: str | None = None
+    status: list[RunStatus] | None = None
+    kind: RunKind | None = None
+    pipeline: str | None = None
+    deployment_id: uuid.UUID | None = None
+    trigger: RunTrigger | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+
+
+def submit_runs(
+    session: Session, requests: Sequence[RunRequest], *, trigger: RunTrigger, actor: str, settings: Settings
+) -> list[uuid.UUID]:
+    """Create runs with their first event and outbox rows, in the caller's transaction."""
+    pipelines: dict[tuple[str, str], Pipeline] = {}
+    rows: list[dict[str, Any]] = []
+    for index, request in enumerate(requests):
+        key = (request.namespace, request.pipeline)
+        if key not in pipelines:
+            try:
+                pipelines[key] = resolve_pipeline(session, request.pipeline, namespace=request.namespace)
+            except NotFound as exc:
+                field = f"runs[{index}].pipeline" if trigger is RunTrigger.BATCH else "pipeline"
+                raise InvalidInput(exc.detail, code=exc.code, errors=[{"field": field, "message": exc.detail}])
+        pipeline = pipelines[key]
+        timeout = request.timeout_seconds or settings.default_timeout_seconds
+        if timeout > settings.max_timeout_seconds:
+            raise InvalidInput(
+                f"timeout_seconds may be at most {settings.max_timeout_seconds}",
+                code="timeout_too_long",
+                errors=[{"field": "timeout_seconds", "message": f"at most {settings.max_timeout_seconds}"}],
+            )
+        rows.append({
+            "id": str(uuid7()),
+            "namespace_id": str(pipeline.namespace_id),
+            "kind": RunKind.PIPELINE.value,
+            "trigger": trigger.value,
+            "pipeline_id": str(pipeline.id),
+            "pipeline_version": pipeline.latest_version,
+            "params": request.params,
+            "priority": request.priority,
+            "max_retries": settings.default_max_retries if request.max_retries is None else request.max_retries,
+            "retry_backoff_seconds": settings.retry_backoff_seconds,
+            "retry_backoff_max_seconds": settings.retry_backoff_max_seconds,
+            "retry_jitter": settings.retry_jitter,
+            "timeout_seconds": timeout,
+            "queue": settings.queue,
+            "actor": actor,
+        })
+    if not rows:
+        return []
+    result = session.execute(query("insert_runs"), {"runs": msgspec.json.encode(rows).decode()})
+    created = {row.id for row in result}
+    return [uuid.UUID(row["id"]) for row in rows if uuid.UUID(row["id"]) in created]
+
+
+def get_run(session: Session, run_id: uuid.UUID) -> Run:
+    run = session.get(Run, run_id)
+    if run is None:
+        raise NotFound(f"run {run_id} does not exist", code="run_not_found")
+    return run
+
+
+def get_runs(session: Session, run_ids: Sequence[uuid.UUID]) -> list[Run]:
+    """Runs in the order of `run_ids`."""
+    found = {run.id: run for run in session.scalars(select(Run).where(Run.id.in_(run_ids)))}
+    return [found[run_id] for run_id in run_ids if run_id in found]
+
+
+def list_runs(session: Session, filters: RunFilters, *, limit: int, cursor: str | None) -> list[Run]:
+    """Runs newest first; `limit + 1` rows, so the caller can tell whether more exist."""
+    query_ = select(Run).order_by(Run.created_at.desc(), Run.id.desc()).limit(limit + 1)
+    if filters.namespace is not None:
+        query_ = query_.where(Run.namespace_id == namespace_id(session, filters.namespace))
+    if filters.status:
+        query_ = query_.where(Run.status.in_([s.value for s in filters.status]))
+    if filters.kind is not None:
+        query_ = query_.where(Run.kind == filters.kind.value)
+    if filters.trigger is not None:
+        query_ = query_.where(Run.trigger == filters.trigger.value)
+    if filters.deployment_id is not None:
+        query_ = query_.where(Run.deployment_id == filters.deployment_id)
+    if filters.pipeline is not None:
+        pipeline = resolve_pipeline(session, filters.pipeline, namespace=filters.namespace or DEFAULT_NAMESPACE)
+        query_ = query_.where(Run.pipeline_id == pipeline.id)
+    if filters.created_after is not None:
+        query_ = query_.where(Run.created_at >= filters.created_after)
+    if filters.created_before is not None:
+        query_ = query_.where(Run.created_at < filters.created_before)
+    if cursor:
+        position = decode_cursor(cursor)
+        query_ = query_.where(
+            or_(Run.created_at < position.at, and_(Run.created_at == position.at, Run.id < position.id))
+        )
+    return list(session.scalars(query_))
+
+
+def list_events(session: Session, run_id: uuid.UUID) -> list[RunEvent]:
+    get_run(session, run_id)
+    return list(session.scalars(select(RunEvent).where(RunEvent.run_id == run_id).order_by(RunEvent.id)))
+
+
+def cancel_run(session: Session, run_id: uuid.UUID, *, actor: str, reason: str = "cancel_requested") -> Run:
+    """Cancel at once if the run has not started; otherwise ask its worker to stop."""
+    run = session.get(Run, run_id, with_for_update=True)
+    if run is None:
+        raise NotFound(f"run {run_id} does not exist", code="run_not_found")
+    status = RunStatus(run.status)
+    if status in CANCEL_AT_ONCE:
+        return transition(
+            session, run, RunStatus.CANCELLED, reason=reason, actor=actor,
+            among=CANCEL_AT_ONCE,
+            changes={"finished_at": func.now(), "error_code": "cancelled",
+                     "error_message": f"cancelled by {actor}", "next_retry_at": None},
+        )
+    if status is RunStatus.RUNNING:
+        if run.cancel_requested_at is None:
+            run.cancel_requested_at = func.now()
+            session.add(RunEvent(run_id=run.id, from_status=status.value, to_status=status.value,
+                                 reason="cancel_requested", actor=actor, attempt=run.attempt, details={}))
+            session.flush()
+        return run
+    raise Conflict(f"run {run_id} is {status.value} and cannot be cancelled", code="run_not_cancellable")
+
+
+def retry_run(session: Session, run_id: uuid.UUID, *, actor: str, settings: Settings) -> Run:
+    """Run a failed, cancelled or timed-out run again, as a new attempt with a fresh retry budget."""
+    run = session.get(Run, run_id, with_for_update=True)
+    if run is None:
+        raise NotFound(f"run {run_id} does not exist", code="run_not_found")
+    retryable = sources(RunStatus.PENDING)
+    if run.status not in retryable:
+        raise Conflict(
+            f"run {run_id} is {run.status}; only {', '.join(retryable)} runs can be retried",
+            code="run_not_retryable",
+        )
+    transition(
+        session, run, RunStatus.PENDING, reason="manual_retry", actor=actor,
+        changes={"attempt_base": run.attempt, "finished_at": None, "cancel_requested_at": None,
+                 "error_code": None, "error_message": None, "next_retry_at": None, "queued_at": None,
+                 "started_at": None, "heartbeat_at": None},
+    )
+    write_outbox(session, run, queue=settings.queue)
+    return run

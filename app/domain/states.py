@@ -1,0 +1,78 @@
+"""Run states, kinds and triggers, and the one table of allowed transitions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
+
+
+class RunStatus(StrEnum):
+    PENDING = "PENDING"
+    QUEUED = "QUEUED"
+    RUNNING = "RUNNING"
+    RETRYING = "RETRYING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+    TIMED_OUT = "TIMED_OUT"
+    SKIPPED = "SKIPPED"
+
+
+class RunKind(StrEnum):
+    PIPELINE = "pipeline"
+    INGEST = "ingest"
+
+
+class RunTrigger(StrEnum):
+    API = "api"
+    BATCH = "batch"
+    MANUAL = "manual"
+    SCHEDULE = "schedule"
+    BACKFILL = "backfill"
+
+
+S = RunStatus
+
+#: Every allowed (from → to). A manual retry moves a finished, unsuccessful run back to PENDING.
+TRANSITIONS: dict[RunStatus, frozenset[RunStatus]] = {
+    S.PENDING: frozenset({S.QUEUED, S.CANCELLED, S.SKIPPED}),
+    S.QUEUED: frozenset({S.RUNNING, S.CANCELLED}),
+    S.RUNNING: frozenset({S.SUCCEEDED, S.FAILED, S.CANCELLED, S.TIMED_OUT, S.RETRYING}),
+    S.RETRYING: frozenset({S.QUEUED, S.CANCELLED}),
+    S.SUCCEEDED: frozenset(),
+    S.FAILED: frozenset({S.PENDING}),
+    S.CANCELLED: frozenset({S.PENDING}),
+    S.TIMED_OUT: frozenset({S.PENDING}),
+    S.SKIPPED: frozenset(),
+}
+
+#: States a run leaves only by a manual retry, if at all.
+FINAL: frozenset[RunStatus] = frozenset({S.SUCCEEDED, S.FAILED, S.CANCELLED, S.TIMED_OUT, S.SKIPPED})
+
+#: States that a cancel request ends at once, without asking a worker.
+CANCEL_AT_ONCE: frozenset[RunStatus] = frozenset({S.PENDING, S.QUEUED, S.RETRYING})
+
+
+class IllegalTransition(ValueError):
+    """Code asked for a transition the table does not allow: a bug, never user input."""
+
+
+def is_allowed(source: RunStatus, target: RunStatus) -> bool:
+    """Whether the state machine allows `source → target`."""
+    return target in TRANSITIONS[source]
+
+
+def sources(target: RunStatus, among: Iterable[RunStatus] | None = None) -> list[str]:
+    """The states a run may move to `target` from, optionally narrowed to `among`.
+
+    Every conditional UPDATE takes its `WHERE status = ANY(...)` list from here,
+    so the table above is the single definition of the state machine.
+    """
+    allowed = {s for s in RunStatus if is_allowed(s, target)}
+    if among is not None:
+        wanted = set(among)
+        illegal = wanted - allowed
+        if illegal:
+            raise IllegalTransition(f"{sorted(illegal)} → {target} is not an allowed transition")
+        allowed = wanted
+    return sorted(s.value for s in allowed)

@@ -1,0 +1,158 @@
+"""One typed settings object, read from the environment once and cached.
+
+Every field maps to one environment variable (`CONVEYOR_<FIELD>`, except the
+two connection URLs, which keep their conventional names). A bad value stops
+the process at start with a message naming the variable.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import msgspec
+
+#: Variables that keep their conventional, unprefixed names.
+UNPREFIXED = {"database_url": "DATABASE_URL", "redis_url": "REDIS_URL"}
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+class Settings(msgspec.Struct, kw_only=True, frozen=True):
+    """Process configuration. Defaults give a working single-machine setup."""
+
+    #: Postgres URL; empty means the embedded server that `conveyor up` starts.
+    database_url: str = ""
+    #: Redis URL; empty means the embedded server that `conveyor up` starts.
+    redis_url: str = ""
+    #: Where uploads, datasets, run logs and the embedded servers live.
+    data_root: str = ".conveyor"
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    #: Worker processes and threads per process started by `conveyor up`.
+    worker_processes: int = 2
+    worker_threads: int = 8
+    #: Dramatiq queue that run messages go to.
+    queue: str = "runs"
+    #: Key prefix for everything Conveyor and Dramatiq keep in Redis.
+    redis_namespace: str = "conveyor"
+    #: How often a worker heartbeats its running runs (and sees cancels).
+    heartbeat_seconds: float = 1.0
+    #: A RUNNING run whose heartbeat is older than this is lost.
+    lease_seconds: float = 30.0
+    #: A QUEUED run not started this long after its message left is checked and re-sent.
+    resend_after_seconds: float = 30.0
+    #: Outbox rows claimed per relay transaction.
+    relay_batch: int = 500
+    #: Longest the relay waits for a NOTIFY before polling the outbox.
+    relay_poll_seconds: float = 1.0
+    #: How often the reaper looks for lost and stuck runs.
+    reaper_interval_seconds: float = 2.0
+    default_max_retries: int = 0
+    retry_backoff_seconds: float = 10.0
+    retry_backoff_max_seconds: float = 600.0
+    #: Random extra delay, as a fraction of the backoff (0.2 = up to +20 %).
+    retry_jitter: float = 0.2
+    default_timeout_seconds: int = 3600
+    max_timeout_seconds: int = 7 * 24 * 3600
+    max_batch_runs: int = 1000
+    #: How long an Idempotency-Key is remembered.
+    idempotency_ttl_hours: int = 24
+    #: Entries kept per run in the live log stream in Redis.
+    log_stream_maxlen: int = 10_000
+    #: How long a finished run's live log stream stays in Redis.
+    log_stream_ttl_seconds: int = 3600
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
+
+    def __post_init__(self) -> None:
+        checks: list[tuple[str, bool, str]] = [
+            ("api_port", 0 <= self.api_port <= 65535, "must be a TCP port (0-65535)"),
+            ("worker_processes", self.worker_processes >= 0, "must be >= 0"),
+            ("worker_threads", self.worker_threads >= 1, "must be >= 1"),
+            ("heartbeat_seconds", self.heartbeat_seconds > 0, "must be > 0"),
+            ("lease_seconds", self.lease_seconds > self.heartbeat_seconds, "must exceed HEARTBEAT_SECONDS"),
+            ("resend_after_seconds", self.resend_after_seconds > 0, "must be > 0"),
+            ("relay_batch", 1 <= self.relay_batch <= 10_000, "must be between 1 and 10000"),
+            ("relay_poll_seconds", self.relay_poll_seconds > 0, "must be > 0"),
+            ("reaper_interval_seconds", self.reaper_interval_seconds > 0, "must be > 0"),
+            ("default_max_retries", 0 <= self.default_max_retries <= 100, "must be between 0 and 100"),
+            ("retry_backoff_seconds", self.retry_backoff_seconds >= 0, "must be >= 0"),
+            ("retry_backoff_max_seconds", self.retry_backoff_max_seconds >= 0, "must be >= 0"),
+            ("retry_jitter", 0 <= self.retry_jitter <= 1, "must be between 0 and 1"),
+            ("default_timeout_seconds", self.default_timeout_seconds >= 1, "must be >= 1"),
+            ("max_timeout_seconds", self.max_timeout_seconds >= self.default_timeout_seconds,
+             "must be >= DEFAULT_TIMEOUT_SECONDS"),
+            ("max_batch_runs", 1 <= self.max_batch_runs <= 100_000, "must be between 1 and 100000"),
+            ("idempotency_ttl_hours", self.idempotency_ttl_hours >= 1, "must be >= 1"),
+            ("log_stream_maxlen", self.log_stream_maxlen >= 100, "must be >= 100"),
+            ("queue", self.queue.replace("-", "").replace("_", "").replace(".", "").isalnum(),
+             "must be letters, digits, '-', '_' or '.'"),
+        ]
+        for field, ok, message in checks:
+            if not ok:
+                raise SettingsError(f"{env_name(field)} {message} (got {getattr(self, field)!r})")
+        for field in ("database_url", "redis_url"):
+            self._check_url(field)
+
+    def _check_url(self, field: str) -> None:
+        value: str = getattr(self, field)
+        schemes = {
+            "database_url": ("postgresql://", "postgresql+psycopg://", "postgres://"),
+            "redis_url": ("redis://", "rediss://", "unix://"),
+        }[field]
+        if value and not value.startswith(schemes):
+            raise SettingsError(f"{env_name(field)} must start with one of {', '.join(schemes)}")
+
+    @property
+    def data_path(self) -> Path:
+        """The data root as an absolute path."""
+        return Path(self.data_root).resolve()
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The database URL in the form SQLAlchemy's psycopg 3 dialect expects."""
+        url = self.database_url
+        for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
+            if url.startswith(prefix):
+                return "postgresql+psycopg://" + url[len(prefix):]
+        return url
+
+
+def env_name(field: str) -> str:
+    """The environment variable that sets `field`."""
+    return UNPREFIXED.get(field, f"CONVEYOR_{field.upper()}")
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Build settings from an environment mapping; raises SettingsError naming the variable."""
+    environ = os.environ if environ is None else environ
+    raw: dict[str, Any] = {}
+    for field in Settings.__struct_fields__:
+        value = environ.get(env_name(field))
+        if value is not None and value != "":
+            raw[field] = value
+    try:
+        return msgspec.convert(raw, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        raise SettingsError(_explain(exc)) from None
+
+
+def _explain(exc: msgspec.ValidationError) -> str:
+    """Turn msgspec's `... - at $.field` into a message naming the variable."""
+    text = str(exc)
+    if " - at `$." in text:
+        message, _, path = text.rpartition(" - at `$.")
+        return f"{env_name(path.rstrip('`').split('.')[0].split('[')[0])}: {message}"
+    return text
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return load_settings()

@@ -1,0 +1,104 @@
+"""The reaper: runs whose worker died, and queued runs whose message the broker lost."""
+
+from __future__ import annotations
+
+import logging
+
+import redis
+from dramatiq.brokers.redis import RedisBroker
+from sqlalchemy import Engine, text
+
+from app.db.queries import query
+from app.domain.retry import backoff_seconds, retries_left
+from app.domain.runlogs import publish_end, stream_key
+from app.domain.states import RunStatus, sources
+from app.settings import Settings
+from workers.broker import messages_key
+
+logger = logging.getLogger(__name__)
+
+#: Rows handled per statement, so one pass never holds many locks for long.
+BATCH = 500
+_PURGE_KEYS = text(
+    "DELETE FROM idempotency_keys WHERE ctid IN "
+    "(SELECT ctid FROM idempotency_keys WHERE expires_at < now() LIMIT :batch)"
+)
+#: Sent outbox rows are kept this long for inspection.
+OUTBOX_KEEP_SECONDS = 3600
+
+
+class Reaper:
+    def __init__(self, *, engine: Engine, broker: RedisBroker, settings: Settings, reaper_id: str) -> None:
+        self.engine = engine
+        self.broker = broker
+        self.settings = settings
+        self.reaper_id = reaper_id
+
+    def reap_lost(self) -> int:
+        """RUNNING attempts without a heartbeat for a lease: retried per their policy, or FAILED."""
+        ended: list[str] = []
+        with self.engine.begin() as connection:
+            rows = connection.execute(
+                query("claim_lost_runs"), {"lease_seconds": self.settings.lease_seconds, "batch": BATCH}
+            ).mappings().all()
+            for row in rows:
+                message = f"no heartbeat from {row['worker_id']} since {row['heartbeat_at'].isoformat()}"
+                common = {"run_id": row["id"], "attempt": row["attempt"], "error_code": "worker_lost",
+                          "error_message": message, "progress": None, "log_lines": None,
+                          "actor": self.reaper_id, "reason": "worker_lost"}
+                if retries_left(row["attempt"], row["attempt_base"], row["max_retries"]):
+                    delay = backoff_seconds(row["attempt"] - row["attempt_base"], base=row["retry_backoff_seconds"],
+                                            cap=row["retry_backoff_max_seconds"], jitter=row["retry_jitter"])
+                    connection.execute(query("schedule_retry"), {
+                        **common, "delay_seconds": delay, "queue": self.settings.queue,
+                        "from_statuses": sources(RunStatus.RETRYING)})
+                else:
+                    connection.execute(query("finish_run"), {
+                        **common, "to_status": RunStatus.FAILED.value, "details": "{}",
+                        "from_statuses": sources(RunStatus.FAILED)})
+                    ended.append(str(row["id"]))
+                logger.warning("run %s attempt %s lost: %s", row["id"], row["attempt"], message)
+        for run_id in ended:
+            publish_end(self.broker.client, stream_key(self.settings.redis_namespace, run_id),
+                        RunStatus.FAILED.value, ttl_seconds=self.settings.log_stream_ttl_seconds)
+        return len(rows)
+
+    def resend_unstarted(self) -> int:
+        """QUEUED runs not started long after dispatch: re-send those whose message the broker lost."""
+        with self.engine.begin() as connection:
+            rows = connection.execute(
+                query("claim_unstarted_runs"),
+                {"older_than_seconds": self.settings.resend_after_seconds, "batch": BATCH},
+            ).all()
+            if not rows:
+                return 0
+            try:
+                pipe = self.broker.client.pipeline(transaction=False)
+                for row in rows:
+                    pipe.hexists(messages_key(self.broker, row.queue or self.settings.queue),
+                                 row.broker_message_id or "-")
+                held = pipe.execute()
+            except redis.RedisError as exc:
+                logger.warning("broker unavailable; unstarted runs checked later: %s", exc)
+                return 0
+            missing = [str(row.id) for row, present in zip(rows, held, strict=True) if not present]
+            waiting = [str(row.id) for row, present in zip(rows, held, strict=True) if present]
+            if waiting:
+                connection.execute(query("touch_dispatched"), {"run_ids": waiting})
+            if missing:
+                connection.execute(query("resend_runs"),
+                                   {"run_ids": missing, "actor": self.reaper_id, "queue": self.settings.queue})
+                logger.warning("re-sending %d queued run(s) the broker no longer holds", len(missing))
+        return len(missing)
+
+    def housekeeping(self) -> None:
+        """Drop sent outbox rows and expired idempotency keys, a small batch at a time."""
+        with self.engine.begin() as connection:
+            connection.execute(query("purge_dispatched_outbox"),
+                               {"older_than_seconds": OUTBOX_KEEP_SECONDS, "batch": BATCH * 10})
+            connection.execute(_PURGE_KEYS, {"batch": BATCH * 10})
+
+    def reap_once(self) -> dict[str, int]:
+        return {"lost": self.reap_lost(), "resent": self.resend_unstarted()}
+
+

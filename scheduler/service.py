@@ -1,0 +1,94 @@
+"""The standalone scheduler process: the outbox relay and the reaper, each in its own loop.
+
+Several replicas may run at once; every step claims rows with SKIP LOCKED.
+The relay wakes on Postgres NOTIFY (sent by every transaction that writes the
+outbox) and otherwise polls, so a new run reaches the broker in milliseconds.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+
+import psycopg
+
+from app.db.engine import get_engine
+from app.settings import Settings
+from scheduler.reaper import Reaper
+from scheduler.relay import Relay
+from workers.broker import build_broker
+
+logger = logging.getLogger(__name__)
+
+#: Pause after an unexpected error in a loop, so a broken database is not hammered.
+ERROR_PAUSE_SECONDS = 1.0
+
+
+class SchedulerService:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.identity = f"scheduler:{socket.gethostname()}:{os.getpid()}"
+        self.engine = get_engine(settings, pool_size=4)
+        self.broker = build_broker(settings)
+        self.relay = Relay(engine=self.engine, broker=self.broker, relay_id=self.identity,
+                           batch=settings.relay_batch)
+        self.reaper = Reaper(engine=self.engine, broker=self.broker, settings=settings, reaper_id=self.identity)
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        """Run until SIGTERM/SIGINT."""
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: self.stopping.set())
+        threads = [
+            threading.Thread(target=self._relay_loop, name="relay", daemon=True),
+            threading.Thread(target=self._reaper_loop, name="reaper", daemon=True),
+        ]
+        for thread in threads:
+            thread.start()
+        logger.info("scheduler %s started", self.identity)
+        while not self.stopping.wait(0.5):
+            pass
+        logger.info("scheduler %s stopping", self.identity)
+        for thread in threads:
+            thread.join(timeout=10)
+
+    def _relay_loop(self) -> None:
+        listener: psycopg.Connection | None = None
+        while not self.stopping.is_set():
+            try:
+                if listener is None:
+                    listener = self._listen()
+                while self.relay.relay_once() >= self.relay.batch:
+                    pass  # more may be waiting
+                for _ in listener.notifies(timeout=self.settings.relay_poll_seconds, stop_after=1):
+                    pass
+            except Exception:
+                logger.exception("relay loop error")
+                if listener is not None:
+                    listener.close()
+                    listener = None
+                self.stopping.wait(ERROR_PAUSE_SECONDS)
+        if listener is not None:
+            listener.close()
+
+    def _listen(self) -> psycopg.Connection:
+        url = self.settings.sqlalchemy_url.replace("postgresql+psycopg://", "postgresql://", 1)
+        connection = psycopg.connect(url, autocommit=True)
+        connection.execute("LISTEN conveyor_outbox")
+        return connection
+
+    def _reaper_loop(self) -> None:
+        last_housekeeping = 0.0
+        while not self.stopping.wait(self.settings.reaper_interval_seconds):
+            try:
+                self.reaper.reap_once()
+                if time.monotonic() - last_housekeeping > 60:
+                    self.reaper.housekeeping()
+                    last_housekeeping = time.monotonic()
+            except Exception:
+                logger.exception("reaper loop error")
+                self.stopping.wait(ERROR_PAUSE_SECONDS)

@@ -1,0 +1,110 @@
+-- Hot-path statements on runs. Each state change is one statement: it locks
+-- the row, updates it only if its status is one of :from_statuses (taken from
+-- the transition table in app/domain/states.py) and writes the run_events row.
+
+-- name: insert_runs
+-- Submit many runs at once: the runs (PENDING), their first event and their
+-- outbox rows, in one statement, then wake the relay.
+WITH input AS (
+    SELECT *
+    FROM jsonb_to_recordset(CAST(:runs AS jsonb)) AS x(
+        id uuid, namespace_id uuid, kind text, trigger text, pipeline_id uuid, pipeline_version int,
+        deployment_id uuid, scheduled_for timestamptz, params jsonb, priority smallint, max_retries int,
+        retry_backoff_seconds float8, retry_backoff_max_seconds float8, retry_jitter float8,
+        timeout_seconds int, queue text, actor text
+    )
+), inserted AS (
+    INSERT INTO runs (id, namespace_id, kind, trigger, status, pipeline_id, pipeline_version, deployment_id,
+                      scheduled_for, params, priority, max_retries, retry_backoff_seconds,
+                      retry_backoff_max_seconds, retry_jitter, timeout_seconds)
+    SELECT id, namespace_id, kind, trigger, 'PENDING', pipeline_id, pipeline_version, deployment_id,
+           scheduled_for, coalesce(params, '{}'::jsonb), priority, max_retries, retry_backoff_seconds,
+           retry_backoff_max_seconds, retry_jitter, timeout_seconds
+    FROM input
+    RETURNING id, created_at
+), events AS (
+    INSERT INTO run_events (run_id, from_status, to_status, reason, actor)
+    SELECT id, NULL, 'PENDING', 'created', actor FROM input
+), outbox_rows AS (
+    INSERT INTO outbox (run_id, queue, priority) SELECT id, queue, priority FROM input
+), wake AS (
+    SELECT pg_notify('conveyor_outbox', '')
+)
+SELECT inserted.id, inserted.created_at FROM inserted, wake;
+
+-- name: start_run
+-- A worker starts a run: QUEUED → RUNNING and attempt + 1. A duplicate
+-- message, or a run cancelled meanwhile, matches nothing and starts nothing.
+WITH prev AS (
+    SELECT id, status FROM runs WHERE id = :run_id FOR UPDATE
+), started AS (
+    UPDATE runs r
+    SET status = 'RUNNING', attempt = r.attempt + 1, started_at = now(), heartbeat_at = now(),
+        worker_id = :worker_id, finished_at = NULL, next_retry_at = NULL, error_code = NULL,
+        error_message = NULL
+    FROM prev
+    WHERE r.id = prev.id AND prev.status = ANY(:from_statuses) AND r.cancel_requested_at IS NULL
+    RETURNING r.id, r.namespace_id, r.kind, r.pipeline_id, r.pipeline_version, r.params, r.attempt,
+              r.attempt_base, r.max_retries, r.retry_backoff_seconds, r.retry_backoff_max_seconds,
+              r.retry_jitter, r.timeout_seconds, r.priority, r.log_lines, r.started_at, prev.status AS from_status
+), event AS (
+    INSERT INTO run_events (run_id, from_status, to_status, reason, actor, attempt)
+    SELECT id, from_status, 'RUNNING', 'started', :worker_id, attempt FROM started
+)
+SELECT s.*, v.spec
+FROM started s
+LEFT JOIN pipeline_versions v ON v.pipeline_id = s.pipeline_id AND v.version = s.pipeline_version;
+
+-- name: finish_run
+-- A worker (or the reaper) ends an attempt in a final state. Matches only the
+-- attempt it names, so a reaped-and-restarted run is never finished twice.
+WITH prev AS (
+    SELECT id, status FROM runs WHERE id = :run_id AND attempt = :attempt FOR UPDATE
+), done AS (
+    UPDATE runs r
+    SET status = :to_status, finished_at = now(), heartbeat_at = NULL, error_code = :error_code,
+        error_message = :error_message, progress = coalesce(CAST(:progress AS jsonb), r.progress),
+        log_lines = greatest(r.log_lines, coalesce(:log_lines, 0))
+    FROM prev
+    WHERE r.id = prev.id AND prev.status = ANY(:from_statuses)
+    RETURNING r.id, r.attempt, r.status, r.finished_at, prev.status AS from_status
+), event AS (
+    INSERT INTO run_events (run_id, from_status, to_status, reason, actor, attempt, details)
+    SELECT id, from_status, status, :reason, :actor, attempt, CAST(:details AS jsonb) FROM done
+)
+SELECT id, status, finished_at FROM done;
+
+-- name: schedule_retry
+-- A failed attempt with retries left: RUNNING → RETRYING, and an outbox row
+-- that the relay sends when the backoff has passed (so it survives broker loss).
+WITH prev AS (
+    SELECT id, status FROM runs WHERE id = :run_id AND attempt = :attempt FOR UPDATE
+), retrying AS (
+    UPDATE runs r
+    SET status = 'RETRYING', heartbeat_at = NULL, error_code = :error_code, error_message = :error_message,
+        next_retry_at = now() + make_interval(secs => :delay_seconds),
+        progress = coalesce(CAST(:progress AS jsonb), r.progress),
+        log_lines = greatest(r.log_lines, coalesce(:log_lines, 0))
+    FROM prev
+    WHERE r.id = prev.id AND prev.status = ANY(:from_statuses)
+    RETURNING r.id, r.attempt, r.priority, r.next_retry_at, prev.status AS from_status
+), event AS (
+    INSERT INTO run_events (run_id, from_status, to_status, reason, actor, attempt, details)
+    SELECT id, from_status, 'RETRYING', :reason, :actor, attempt,
+           jsonb_build_object('retry_at', next_retry_at, 'error_code', CAST(:error_code AS text))
+    FROM retrying
+), outbox_row AS (
+    INSERT INTO outbox (run_id, queue, priority, available_at)
+    SELECT id, :queue, priority, next_retry_at FROM retrying
+)
+SELECT id, next_retry_at FROM retrying;
+
+-- name: heartbeat_runs
+-- A worker's heartbeat for all the attempts it is running; returns the ones
+-- it still owns, each with whether a cancel was asked for.
+UPDATE runs r
+SET heartbeat_at = now(), progress = h.progress, log_lines = greatest(r.log_lines, h.log_lines)
+FROM unnest(CAST(:run_ids AS uuid[]), CAST(:attempts AS int[]), CAST(:progress AS jsonb[]),
+            CAST(:log_lines AS int[])) AS h(id, attempt, progress, log_lines)
+WHERE r.id = h.id AND r.attempt = h.attempt AND r.status = 'RUNNING'
+RETURNING r.id, r.cancel_requested_at IS NOT NULL AS cancel_requested;

@@ -1,0 +1,42 @@
+"""Dramatiq actors. The broker module is imported first, so actors bind to Conveyor's broker."""
+
+from __future__ import annotations
+
+import uuid
+
+import dramatiq
+import redis
+
+from app.db.engine import get_engine
+from app.logs import configure_logging
+from app.settings import get_settings
+from workers.broker import RUN_ACTOR, broker
+from workers.executor import Executor
+from workers.runtime import ActiveRuns, WorkerLifecycle
+
+settings = get_settings()
+configure_logging(settings, process="worker")
+active_runs = ActiveRuns()
+
+
+def _engine():  # type: ignore[no-untyped-def]
+    return get_engine(settings, pool_size=8)
+
+
+broker.add_middleware(WorkerLifecycle(_engine, active_runs, settings.heartbeat_seconds))
+_executor: Executor | None = None
+
+
+def executor() -> Executor:
+    """The process's executor, built on first use (after fork)."""
+    global _executor
+    if _executor is None:
+        _executor = Executor(engine=_engine(), redis_client=redis.Redis.from_url(settings.redis_url),
+                             settings=settings, active=active_runs)
+    return _executor
+
+
+@dramatiq.actor(actor_name=RUN_ACTOR, queue_name=settings.queue)
+def execute_run(run_id: str) -> None:
+    """Execute one attempt of run `run_id`; a message for a run not QUEUED is acked and ignored."""
+    executor().execute(uuid.UUID(run_id))

@@ -1,0 +1,81 @@
+"""What a running attempt can see and do: log, report progress, wait, be interrupted."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from enum import StrEnum
+from typing import Any
+
+from app.domain.runlogs import RunLogWriter
+
+
+class Interruption(StrEnum):
+    """Why an attempt must stop before its steps are done."""
+
+    CANCEL = "cancel"
+    TIMEOUT = "timeout"
+    LOST = "lost"  # the reaper gave the run away: someone else owns it now
+    SHUTDOWN = "shutdown"  # this worker is stopping; the run goes back to the queue
+
+
+class Interrupted(Exception):
+    def __init__(self, why: Interruption) -> None:
+        super().__init__(why.value)
+        self.why = why
+
+
+class StepFailed(Exception):
+    """A step failed in a way the pipeline author meant (a `fail` step, a failed rule)."""
+
+    code = "step_failed"
+
+
+class RunContext:
+    """One attempt of one run, as the steps and the heartbeat thread see it."""
+
+    def __init__(self, *, run_id: uuid.UUID, attempt: int, timeout_seconds: float, log: RunLogWriter) -> None:
+        self.run_id = run_id
+        self.attempt = attempt
+        self.deadline = time.monotonic() + timeout_seconds
+        self.progress: dict[str, Any] = {}
+        self.step: int | None = None
+        self._log = log
+        self._stop = threading.Event()
+        self._why: Interruption | None = None
+
+    @property
+    def log_lines(self) -> int:
+        return self._log.lines
+
+    def log(self, message: str, *, level: str = "info") -> None:
+        self._log.write(message, level=level, step=self.step)
+
+    def interrupt(self, why: Interruption) -> None:
+        """Ask the attempt to stop (called from the heartbeat thread); the first reason wins."""
+        if self._why is None:
+            self._why = why
+        self._stop.set()
+
+    @property
+    def interruption(self) -> Interruption | None:
+        return self._why
+
+    def check(self) -> None:
+        """Raise Interrupted if the attempt must stop; steps call this between units of work."""
+        if self._why is None and time.monotonic() >= self.deadline:
+            self.interrupt(Interruption.TIMEOUT)
+        if self._why is not None:
+            raise Interrupted(self._why)
+
+    def wait(self, seconds: float) -> None:
+        """Sleep, but wake at once on cancel, timeout, loss or shutdown."""
+        end = time.monotonic() + seconds
+        while True:
+            self.check()
+            remaining = min(end, self.deadline) - time.monotonic()
+            if remaining <= 0:
+                self.check()
+                return
+            self._stop.wait(remaining)

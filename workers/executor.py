@@ -1,0 +1,150 @@
+"""Execute one run attempt: start it conditionally, run its steps, record how it ended."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+import redis
+from sqlalchemy import Engine
+
+from app.db.queries import query
+from app.domain.pipeline_spec import parse_spec
+from app.domain.retry import backoff_seconds, retries_left
+from app.domain.runlogs import RunLogWriter, count_lines
+from app.domain.states import RunStatus, sources
+from app.settings import Settings
+from workers.context import Interrupted, Interruption, RunContext, StepFailed
+from workers.runtime import WORKER_ID, ActiveRuns
+from workers.steps import REGISTRY
+
+logger = logging.getLogger(__name__)
+
+_START_FROM = sources(RunStatus.RUNNING)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How an attempt ended, before the retry policy is applied."""
+
+    status: RunStatus
+    reason: str
+    error_code: str | None = None
+    error_message: str | None = None
+    retryable: bool = False
+
+
+class Executor:
+    """Runs attempts in this worker process; shared by all its threads."""
+
+    def __init__(self, *, engine: Engine, redis_client: redis.Redis | None, settings: Settings,
+                 active: ActiveRuns) -> None:
+        self.engine = engine
+        self.redis = redis_client
+        self.settings = settings
+        self.active = active
+
+    def execute(self, run_id: uuid.UUID) -> RunStatus | None:
+        """Run one attempt; None when the message was a duplicate or the run is no longer queued."""
+        with self.engine.begin() as connection:
+            row = connection.execute(
+                query("start_run"),
+                {"run_id": run_id, "worker_id": WORKER_ID, "from_statuses": _START_FROM},
+            ).mappings().first()
+        if row is None:
+            logger.debug("run %s is not queued; message ignored", run_id)
+            return None
+        started = time.monotonic()
+        first_line = (row["log_lines"] if row["attempt"] == 1 else count_lines(self.settings.data_path, run_id)) + 1
+        log = RunLogWriter(
+            root=self.settings.data_path, run_id=run_id, attempt=row["attempt"], first_line=first_line,
+            redis_client=self.redis, redis_namespace=self.settings.redis_namespace,
+            maxlen=self.settings.log_stream_maxlen,
+        )
+        ctx = RunContext(run_id=run_id, attempt=row["attempt"], timeout_seconds=row["timeout_seconds"], log=log)
+        self.active.add(ctx)
+        try:
+            ctx.log(f"attempt {row['attempt']} started on {WORKER_ID}")
+            outcome = self._run_steps(ctx, row)
+            final = self._record(ctx, row, outcome, elapsed=time.monotonic() - started)
+        finally:
+            self.active.remove(ctx)
+            log.close()
+        if final is not None and final in (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED,
+                                           RunStatus.TIMED_OUT):
+            log.end(final.value, ttl_seconds=self.settings.log_stream_ttl_seconds)
+        return final
+
+    def _run_steps(self, ctx: RunContext, row: Any) -> Outcome:
+        try:
+            spec = parse_spec(row["spec"] or {"steps": []})
+            total = len(spec.steps)
+            for index, step in enumerate(spec.steps, start=1):
+                ctx.check()
+                ctx.step = index
+                ctx.progress = {"step": index, "steps": total, "percent": round(100 * (index - 1) / total, 1)}
+                REGISTRY[type(step)](step, ctx)
+            ctx.step = None
+            ctx.progress = {"step": total, "steps": total, "percent": 100.0}
+            return Outcome(RunStatus.SUCCEEDED, "succeeded")
+        except Interrupted as exc:
+            return _interrupted(exc.why)
+        except StepFailed as exc:
+            return Outcome(RunStatus.FAILED, "failed", StepFailed.code, str(exc), retryable=True)
+        except Exception as exc:
+            logger.exception("run %s attempt %s crashed", ctx.run_id, ctx.attempt)
+            return Outcome(RunStatus.FAILED, "failed", "internal_error", f"{type(exc).__name__}: {exc}",
+                           retryable=True)
+
+    def _record(self, ctx: RunContext, row: Any, outcome: Outcome, *, elapsed: float) -> RunStatus | None:
+        """Write the outcome (or the planned retry); returns the status the run is left in."""
+        if ctx.interruption is Interruption.LOST:
+            ctx.log("this worker lost the run's lease; another attempt owns it now", level="warning")
+            return None
+        shutdown = ctx.interruption is Interruption.SHUTDOWN
+        will_retry = shutdown or (
+            outcome.retryable and retries_left(row["attempt"], row["attempt_base"], row["max_retries"])
+        )
+        common = {
+            "run_id": ctx.run_id, "attempt": ctx.attempt, "error_code": outcome.error_code,
+            "error_message": outcome.error_message, "progress": msgspec.json.encode(ctx.progress).decode(),
+            "actor": WORKER_ID,
+        }
+        if will_retry:
+            delay = 0.0 if shutdown else backoff_seconds(
+                row["attempt"] - row["attempt_base"], base=row["retry_backoff_seconds"],
+                cap=row["retry_backoff_max_seconds"], jitter=row["retry_jitter"],
+            )
+            ctx.log(f"attempt {ctx.attempt} {outcome.reason}"
+                    f"{': ' + outcome.error_message if outcome.error_message else ''}; retrying in {delay:.1f} s",
+                    level="warning")
+            params = {**common, "log_lines": ctx.log_lines, "delay_seconds": delay,
+                      "reason": "worker_shutdown" if shutdown else outcome.reason,
+                      "from_statuses": sources(RunStatus.RETRYING), "queue": self.settings.queue}
+            with self.engine.begin() as connection:
+                done = connection.execute(query("schedule_retry"), params).first()
+            return RunStatus.RETRYING if done else None
+        message = f"{outcome.status.value} in {elapsed * 1000:.0f} ms"
+        if outcome.error_message:
+            message += f": {outcome.error_message}"
+        ctx.log(message, level="info" if outcome.status is RunStatus.SUCCEEDED else "error")
+        params = {**common, "log_lines": ctx.log_lines, "to_status": outcome.status.value,
+                  "reason": outcome.reason, "details": msgspec.json.encode({"elapsed_ms": round(elapsed * 1000, 1)}).decode(),
+                  "from_statuses": sources(outcome.status, [RunStatus.RUNNING])}
+        with self.engine.begin() as connection:
+            done = connection.execute(query("finish_run"), params).first()
+        return outcome.status if done else None
+
+
+def _interrupted(why: Interruption) -> Outcome:
+    if why is Interruption.CANCEL:
+        return Outcome(RunStatus.CANCELLED, "cancelled", "cancelled", "cancelled on request")
+    if why is Interruption.TIMEOUT:
+        return Outcome(RunStatus.TIMED_OUT, "timed_out", "timeout", "the run exceeded its timeout", retryable=True)
+    if why is Interruption.SHUTDOWN:
+        return Outcome(RunStatus.RETRYING, "worker_shutdown", "worker_shutdown", "the worker stopped")
+    return Outcome(RunStatus.FAILED, "lost", "worker_lost", "the worker lost the run's lease")
