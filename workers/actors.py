@@ -1,4 +1,4 @@
-"""Dramatiq actors. The broker module is imported first, so actors bind to Conveyor's broker."""
+"""Dramatiq actors. The broker is built and set before any actor is declared."""
 
 from __future__ import annotations
 
@@ -10,12 +10,13 @@ import redis
 from app.db.engine import get_engine
 from app.logs import configure_logging
 from app.settings import get_settings
-from workers.broker import RUN_ACTOR, broker
+from workers.broker import RUN_ACTOR, setup_broker
 from workers.executor import Executor
 from workers.runtime import ActiveRuns, WorkerLifecycle
 
 settings = get_settings()
 configure_logging(settings, process="worker")
+broker = setup_broker(settings)
 active_runs = ActiveRuns()
 
 

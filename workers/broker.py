@@ -1,4 +1,4 @@
-"""The one place the Dramatiq broker is built and set. Import it before any actor.
+"""The one place the Dramatiq broker is built and set; `workers.actors` sets it before declaring actors.
 
 Run messages carry only a run id; the run row says what to do. Retries,
 time limits and age limits are Conveyor's own (persisted on the run), so
@@ -36,5 +36,8 @@ def messages_key(broker: RedisBroker, queue: str) -> str:
     return f"{broker.namespace}:{queue}.msgs"
 
 
-broker = build_broker(get_settings())
-dramatiq.set_broker(broker)
+def setup_broker(settings: Settings | None = None) -> RedisBroker:
+    """Build the broker and make it Dramatiq's global one; call before declaring actors."""
+    broker = build_broker(settings or get_settings())
+    dramatiq.set_broker(broker)
+    return broker

@@ -19,7 +19,7 @@ from app.api.controllers.runs import RunController
 from app.api.database import Database
 from app.api.errors import EXCEPTION_HANDLERS
 from app.api.live_logs import LiveLogs
-from app.api.request_id import RequestIdMiddleware
+from app.api.request_id import RequestIdMiddleware, add_request_id_header
 from app.db.engine import get_engine
 from app.settings import Settings, get_settings
 
@@ -60,6 +60,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         },
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[RequestIdMiddleware()],
+        before_send=[add_request_id_header],
         openapi_config=openapi,
         cors_config=CORSConfig(allow_origins=["*"], expose_headers=["X-Request-ID", "Location"]),
         on_shutdown=[close_live_logs],

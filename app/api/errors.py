@@ -7,7 +7,7 @@ from typing import Any
 
 import msgspec
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+from litestar.exceptions import HTTPException, NotFoundException, SerializationException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from app.api.request_id import request_id_of
@@ -65,6 +65,9 @@ def _field_error(item: dict[str, Any]) -> dict[str, str]:
 
 def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
     status = exc.status_code
+    if isinstance(exc.__cause__, SerializationException):
+        return problem(request, status=400, code="malformed_json",
+                       detail=f"the request body is not valid JSON ({exc.detail})")
     if isinstance(exc, NotFoundException) and exc.detail in ("", "Not Found"):
         return problem(request, status=404, code="route_not_found", detail=f"no route for {request.url.path}")
     return problem(request, status=status, code=_CODES.get(status, "http_error"), detail=exc.detail,

@@ -1,4 +1,9 @@
-"""X-Request-ID: taken from the client when sane, made up otherwise, echoed on every response."""
+"""X-Request-ID: taken from the client when sane, made up otherwise, echoed on every response.
+
+The id is fixed the first time anything asks for it (the middleware, an error
+handler, or the response hook), so even a request that matches no route gets
+one, and its problem+json `trace_id` equals the header.
+"""
 
 from __future__ import annotations
 
@@ -17,25 +22,28 @@ _SANE = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 
 
 def request_id_of(scope: Scope) -> str:
-    """The id given to this request (set by the middleware below)."""
-    return str(scope.get("state", {}).get("request_id", ""))
+    """This request's id, chosen on first use."""
+    state = scope.setdefault("state", {})  # type: ignore[typeddict-item]
+    if "request_id" not in state:
+        incoming = next((v.decode("latin-1") for k, v in scope.get("headers", []) if k == b"x-request-id"), "")
+        state["request_id"] = incoming if _SANE.match(incoming) else uuid.uuid4().hex
+    return str(state["request_id"])
+
+
+async def add_request_id_header(message: Message, scope: Scope) -> None:
+    """`before_send` hook: every HTTP response carries the request's id."""
+    if message["type"] == "http.response.start":
+        MutableScopeHeaders.from_message(message)[HEADER] = request_id_of(scope)
 
 
 class RequestIdMiddleware(ASGIMiddleware):
+    """Binds the request id to the log context while the request is handled."""
+
     scopes = (ScopeType.HTTP,)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        incoming = next((v.decode() for k, v in scope["headers"] if k == b"x-request-id"), "")
-        request_id = incoming if _SANE.match(incoming) else uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = request_id
-        token = bind(request_id=request_id)
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                MutableScopeHeaders.from_message(message)[HEADER] = request_id
-            await send(message)
-
+        token = bind(request_id=request_id_of(scope))
         try:
-            await next_app(scope, receive, send_with_id)
+            await next_app(scope, receive, send)
         finally:
             log_context.reset(token)

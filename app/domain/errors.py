@@ -34,3 +34,9 @@ class InvalidInput(DomainError):
 
 class Unavailable(DomainError):
     status, code, title = 503, "unavailable", "Service unavailable"
+
+
+class InvalidParameter(DomainError):
+    """A query or header parameter is malformed (400, unlike a body that fails validation: 422)."""
+
+    status, code, title = 400, "invalid_parameter", "Invalid parameter"

@@ -8,7 +8,7 @@ from datetime import datetime
 
 import msgspec
 
-from app.domain.errors import InvalidInput
+from app.domain.errors import InvalidParameter
 
 MAX_LIMIT = 500
 
@@ -29,7 +29,7 @@ def decode_cursor(cursor: str) -> Position:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         return msgspec.json.decode(raw, type=Position)
     except (ValueError, msgspec.DecodeError, msgspec.ValidationError):
-        raise InvalidInput(
+        raise InvalidParameter(
             "the cursor is not one this API returned",
             code="invalid_cursor",
             errors=[{"field": "cursor", "message": "malformed cursor"}],
@@ -38,7 +38,7 @@ def decode_cursor(cursor: str) -> Position:
 
 def check_limit(limit: int) -> int:
     if not 1 <= limit <= MAX_LIMIT:
-        raise InvalidInput(
+        raise InvalidParameter(
             f"limit must be between 1 and {MAX_LIMIT}",
             code="invalid_limit",
             errors=[{"field": "limit", "message": f"must be between 1 and {MAX_LIMIT}"}],

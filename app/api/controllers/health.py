@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import anyio
 from litestar import Request, Response, get
+from litestar.di import NamedDependency
 from sqlalchemy import text
 
 from app.api.database import Database
@@ -38,7 +39,7 @@ def _checks(db: Database, live_logs: LiveLogs) -> dict[str, str]:
 
 @get(["/readyz", "/api/v1/readyz"], tags=["health"],
      summary="Readiness: database reachable, migrations at head, Redis reachable")
-async def readyz(request: Request, db: Database, live_logs: LiveLogs) -> Response[Health]:
+async def readyz(request: Request, db: NamedDependency[Database], live_logs: NamedDependency[LiveLogs]) -> Response[Health]:
     checks = await anyio.to_thread.run_sync(_checks, db, live_logs)
     if all(v == "ok" for v in checks.values()):
         return Response(Health(status="ready", checks=checks))

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, Response, get, post
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from app.api.database import Database
 from app.api.schemas import Page, PipelineIn, PipelineOut
@@ -18,7 +19,7 @@ class PipelineController(Controller):
     tags = ["pipelines"]
 
     @post("/", sync_to_thread=True, status_code=201, summary="Create a pipeline (version 1)")
-    def create(self, data: PipelineIn, db: Database) -> Response[PipelineOut]:
+    def create(self, data: JSONBody[PipelineIn], db: NamedDependency[Database]) -> Response[PipelineOut]:
         with db.transaction() as session:
             pipeline, version = pipeline_service.create_pipeline(
                 session, namespace=data.namespace, name=data.name, description=data.description, spec=data.spec
@@ -28,11 +29,11 @@ class PipelineController(Controller):
 
     @get("/", sync_to_thread=True, summary="List pipelines, newest first")
     def list_pipelines(
-        self, db: Database,
-        namespace: str | None = None,
-        name_prefix: str | None = None,
-        limit: Annotated[int, Parameter(ge=1, le=500)] = 50,
-        cursor: str | None = None,
+        self, db: NamedDependency[Database],
+        namespace: FromQuery[str | None] = None,
+        name_prefix: FromQuery[str | None] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
+        cursor: FromQuery[str | None] = None,
     ) -> Page[PipelineOut]:
         with db.read() as session:
             rows = pipeline_service.list_pipelines(session, namespace=namespace, name_prefix=name_prefix,
@@ -43,7 +44,8 @@ class PipelineController(Controller):
         return Page(items=[PipelineOut.of(p, v) for p, v in rows], next_cursor=next_cursor)
 
     @get("/{pipeline_ref:str}", sync_to_thread=True, summary="Read a pipeline by id or name")
-    def read(self, pipeline_ref: str, db: Database, namespace: str = "default") -> PipelineOut:
+    def read(self, pipeline_ref: FromPath[str], db: NamedDependency[Database],
+             namespace: FromQuery[str] = "default") -> PipelineOut:
         with db.read() as session:
             pipeline = pipeline_service.resolve_pipeline(session, pipeline_ref, namespace=namespace)
             version = pipeline_service.get_version(session, pipeline.id, pipeline.latest_version)

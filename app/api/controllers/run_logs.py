@@ -7,14 +7,15 @@ from typing import Annotated
 
 import anyio
 from litestar import Controller, get
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, HeaderParameter, QueryParameter
 from litestar.response import ServerSentEvent
 
 from app.api.database import Database
 from app.api.live_logs import LiveLogs
 from app.api.schemas import LogLineOut, LogPage
 from app.domain import runs as run_service
-from app.domain.errors import InvalidInput
+from app.domain.errors import InvalidParameter
 from app.domain.runlogs import read_lines
 from app.settings import Settings
 
@@ -25,9 +26,9 @@ class RunLogController(Controller):
 
     @get("/", sync_to_thread=True, summary="A run's persisted log lines, paginated by line number")
     def lines(
-        self, run_id: uuid.UUID, db: Database, settings: Settings,
-        after: Annotated[int, Parameter(ge=0, description="Return lines numbered above this")] = 0,
-        limit: Annotated[int, Parameter(ge=1, le=5000)] = 1000,
+        self, run_id: FromPath[uuid.UUID], db: NamedDependency[Database], settings: NamedDependency[Settings],
+        after: Annotated[int, QueryParameter(ge=0, description="Return lines numbered above this")] = 0,
+        limit: Annotated[int, QueryParameter(ge=1, le=5000)] = 1000,
     ) -> LogPage:
         with db.read() as session:
             status = run_service.get_run(session, run_id).status
@@ -39,13 +40,13 @@ class RunLogController(Controller):
          description="`log` events carry one line each, with the line number as event id; reconnect with "
                      "`Last-Event-ID` to resume. The stream ends with one `end` event carrying the final status.")
     async def stream(
-        self, run_id: uuid.UUID, db: Database, live_logs: LiveLogs,
-        last_event_id: Annotated[str | None, Parameter(header="Last-Event-ID", required=False)] = None,
+        self, run_id: FromPath[uuid.UUID], db: NamedDependency[Database], live_logs: NamedDependency[LiveLogs],
+        last_event_id: Annotated[str | None, HeaderParameter(name="Last-Event-ID", required=False)] = None,
     ) -> ServerSentEvent:
         after = 0
         if last_event_id:
             if not last_event_id.isdigit():
-                raise InvalidInput("Last-Event-ID must be a line number", code="invalid_last_event_id",
+                raise InvalidParameter("Last-Event-ID must be a line number", code="invalid_last_event_id",
                                    errors=[{"field": "Last-Event-ID", "message": "not a line number"}])
             after = int(last_event_id)
 

@@ -8,7 +8,8 @@ from datetime import datetime
 from typing import Annotated
 
 from litestar import Controller, Response, get, post
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 from sqlalchemy.orm import Session
 
 from app.api.database import Database
@@ -25,15 +26,17 @@ from app.settings import Settings
 
 IdempotencyKey = Annotated[
     str | None,
-    Parameter(header="Idempotency-Key", required=False, max_length=255,
-              description="Repeat the request with the same key and body to get the same result, never a duplicate."),
+    HeaderParameter(name="Idempotency-Key", required=False, max_length=255,
+                    description="Repeat the request with the same key and body to get the same result, "
+                                "never a duplicate."),
 ]
+RunId = FromPath[uuid.UUID]
 #: The API's identity in run events until accounts exist.
 API_ACTOR = "api"
 
 
 def _created(
-    db: Database, settings: Settings, *, scope: str, key: str | None, body: object,
+    db: NamedDependency[Database], settings: NamedDependency[Settings], *, scope: str, key: str | None, body: object,
     create: Callable[[Session], list[uuid.UUID]],
 ) -> tuple[list[Run], bool]:
     """Run `create` once per Idempotency-Key; returns the runs and whether this was a replay."""
@@ -54,7 +57,7 @@ class RunController(Controller):
     tags = ["runs"]
 
     @post("/", sync_to_thread=True, status_code=201, summary="Submit a run")
-    def submit(self, data: RunRequest, db: Database, settings: Settings,
+    def submit(self, data: JSONBody[RunRequest], db: NamedDependency[Database], settings: NamedDependency[Settings],
                idempotency_key: IdempotencyKey = None) -> Response[RunOut]:
         runs, replayed = _created(
             db, settings, scope="POST /api/v1/runs", key=idempotency_key, body=data,
@@ -67,7 +70,7 @@ class RunController(Controller):
         return Response(RunOut.of(runs[0]), status_code=201, headers=headers)
 
     @post("/batch", sync_to_thread=True, status_code=201, summary="Submit up to CONVEYOR_MAX_BATCH_RUNS runs at once")
-    def submit_batch(self, data: RunBatchIn, db: Database, settings: Settings,
+    def submit_batch(self, data: JSONBody[RunBatchIn], db: NamedDependency[Database], settings: NamedDependency[Settings],
                      idempotency_key: IdempotencyKey = None) -> Response[RunBatchOut]:
         if len(data.runs) > settings.max_batch_runs:
             raise InvalidInput(
@@ -85,17 +88,17 @@ class RunController(Controller):
 
     @get("/", sync_to_thread=True, summary="List runs, newest first")
     def list_runs(
-        self, db: Database,
-        status: Annotated[list[RunStatus] | None, Parameter(description="One or more statuses")] = None,
-        kind: RunKind | None = None,
-        pipeline: Annotated[str | None, Parameter(description="Pipeline id or name")] = None,
-        deployment_id: uuid.UUID | None = None,
-        trigger: RunTrigger | None = None,
-        created_after: datetime | None = None,
-        created_before: datetime | None = None,
-        namespace: str | None = None,
-        limit: Annotated[int, Parameter(ge=1, le=500)] = 50,
-        cursor: str | None = None,
+        self, db: NamedDependency[Database],
+        status: Annotated[list[RunStatus] | None, QueryParameter(description="One or more statuses")] = None,
+        kind: FromQuery[RunKind | None] = None,
+        pipeline: Annotated[str | None, QueryParameter(description="Pipeline id or name")] = None,
+        deployment_id: FromQuery[uuid.UUID | None] = None,
+        trigger: FromQuery[RunTrigger | None] = None,
+        created_after: Annotated[datetime | None, QueryParameter(description="Inclusive, ISO 8601")] = None,
+        created_before: Annotated[datetime | None, QueryParameter(description="Exclusive, ISO 8601")] = None,
+        namespace: FromQuery[str | None] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
+        cursor: FromQuery[str | None] = None,
     ) -> Page[RunOut]:
         filters = RunFilters(namespace=namespace, status=status, kind=kind, pipeline=pipeline,
                              deployment_id=deployment_id, trigger=trigger, created_after=created_after,
@@ -108,19 +111,19 @@ class RunController(Controller):
         return Page(items=[RunOut.of(r) for r in rows], next_cursor=next_cursor)
 
     @get("/{run_id:uuid}", sync_to_thread=True, summary="Read a run")
-    def read(self, run_id: uuid.UUID, db: Database) -> RunOut:
+    def read(self, run_id: RunId, db: NamedDependency[Database]) -> RunOut:
         with db.read() as session:
             return RunOut.of(run_service.get_run(session, run_id))
 
     @get("/{run_id:uuid}/events", sync_to_thread=True, summary="A run's state transitions, oldest first")
-    def events(self, run_id: uuid.UUID, db: Database) -> list[RunEventOut]:
+    def events(self, run_id: RunId, db: NamedDependency[Database]) -> list[RunEventOut]:
         with db.read() as session:
             return [RunEventOut.of(e) for e in run_service.list_events(session, run_id)]
 
     @post("/{run_id:uuid}/cancel", sync_to_thread=True, summary="Cancel a run",
           description="A run not yet started is CANCELLED at once (200); a running one is asked to stop (202) "
                       "and reaches CANCELLED within seconds.")
-    def cancel(self, run_id: uuid.UUID, db: Database, live_logs: LiveLogs) -> Response[RunOut]:
+    def cancel(self, run_id: RunId, db: NamedDependency[Database], live_logs: NamedDependency[LiveLogs]) -> Response[RunOut]:
         with db.transaction() as session:
             run = run_service.cancel_run(session, run_id, actor=API_ACTOR)
         if run.status == RunStatus.CANCELLED:
@@ -130,6 +133,6 @@ class RunController(Controller):
 
     @post("/{run_id:uuid}/retry", sync_to_thread=True, status_code=202,
           summary="Run a failed, cancelled or timed-out run again, as a new attempt")
-    def retry(self, run_id: uuid.UUID, db: Database, settings: Settings) -> RunOut:
+    def retry(self, run_id: RunId, db: NamedDependency[Database], settings: NamedDependency[Settings]) -> RunOut:
         with db.transaction() as session:
             return RunOut.of(run_service.retry_run(session, run_id, actor=API_ACTOR, settings=settings))

@@ -1,0 +1,74 @@
+"""Shared fixtures: one fresh database per test run (schema from Alembic), real Redis, test settings."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from sqlalchemy import Engine, text
+
+from app.db import migrate
+from app.db.engine import get_engine
+from app.settings import Settings
+from tests.servers import TestServers
+
+#: Tables emptied between integration tests (namespaces keep their seeded `default`).
+TABLES = ["idempotency_keys", "outbox", "run_events", "runs", "pipeline_versions", "pipelines"]
+
+
+@pytest.fixture(scope="session")
+def servers() -> Iterator[TestServers]:
+    found = TestServers()
+    yield found
+    found.stop()
+
+
+@pytest.fixture(scope="session")
+def database_url(servers: TestServers) -> Iterator[str]:
+    """A database created for this test run and migrated to head."""
+    url = servers.create_database()
+    migrate.upgrade(Settings(database_url=url).sqlalchemy_url)
+    yield url
+    get_engine(Settings(database_url=url)).dispose()
+    servers.drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def redis_namespace() -> str:
+    """A key prefix of this test run's own, so runs never see each other's keys."""
+    return f"ctest-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def settings(database_url: str, servers: TestServers, redis_namespace: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=database_url, redis_url=servers.redis_url, data_root=str(tmp_path / "data"),
+        redis_namespace=redis_namespace, heartbeat_seconds=0.2, lease_seconds=2.0, resend_after_seconds=1.0,
+        retry_backoff_seconds=0.0, retry_jitter=0.0, reaper_interval_seconds=0.2,
+    )
+
+
+@pytest.fixture
+def engine(settings: Settings) -> Engine:
+    return get_engine(settings)
+
+
+@pytest.fixture
+def clean_db(engine: Engine) -> Iterator[Engine]:
+    """An emptied schema before the test."""
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+    yield engine
+
+
+@pytest.fixture
+def redis_client(settings: Settings, redis_namespace: str) -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(settings.redis_url)
+    yield client
+    keys = list(client.scan_iter(f"{redis_namespace}:*", count=1000))
+    if keys:
+        client.delete(*keys)
+    client.close()

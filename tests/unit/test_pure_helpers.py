@@ -1,0 +1,73 @@
+"""Cursors, UUIDv7, paths, named-query parsing and the pipeline spec: pure code, no I/O."""
+
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from app.db.queries import parse
+from app.domain.errors import InvalidInput, InvalidParameter
+from app.domain.ids import uuid7
+from app.domain.pagination import decode_cursor, encode_cursor
+from app.domain.pipeline_spec import FailStep, LogStep, SleepStep, parse_spec
+from app.paths import UnsafePath, run_log_path, under_root
+
+
+def test_a_cursor_round_trips() -> None:
+    at, row_id = datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=UTC), uuid.uuid4()
+    position = decode_cursor(encode_cursor(at, row_id))
+    assert (position.at, position.id) == (at, row_id)
+
+
+@pytest.mark.parametrize("cursor", ["", "!!!", "bm90IGpzb24", encode_cursor(datetime.now(UTC), uuid.uuid4())[:-3]])
+def test_a_bad_cursor_is_a_clear_error(cursor: str) -> None:
+    with pytest.raises(InvalidParameter) as caught:
+        decode_cursor(cursor)
+    assert caught.value.code == "invalid_cursor"
+
+
+def test_uuid7_is_version_7_and_ordered_by_time() -> None:
+    first, second = uuid7(1_700_000_000_000), uuid7(1_700_000_000_001)
+    assert first.version == 7 and first.variant == uuid.RFC_4122
+    assert first < second
+    assert int.from_bytes(first.bytes[:6], "big") == 1_700_000_000_000
+
+
+def test_paths_stay_under_the_root(tmp_path: Path) -> None:
+    run_id = uuid.uuid4()
+    assert tmp_path.resolve() in run_log_path(tmp_path, run_id).parents
+    with pytest.raises(UnsafePath):
+        under_root(tmp_path, "..", "etc", "passwd")
+    with pytest.raises(UnsafePath):
+        under_root(tmp_path, "/etc/passwd")
+
+
+def test_named_queries_are_split_by_name() -> None:
+    parsed = parse("-- a comment\n-- name: one\nSELECT 1;\n\n-- name: two_b\nSELECT 2\n")
+    assert parsed == {"one": "SELECT 1", "two_b": "SELECT 2"}
+    with pytest.raises(ValueError, match="twice"):
+        parse("-- name: a\nSELECT 1;\n-- name: a\nSELECT 2;")
+
+
+def test_the_spec_accepts_the_built_in_steps() -> None:
+    spec = parse_spec({"steps": [{"type": "log", "message": "hi"}, {"type": "sleep", "seconds": 0.5},
+                                 {"type": "fail", "message": "boom"}]})
+    assert [type(s) for s in spec.steps] == [LogStep, SleepStep, FailStep]
+
+
+@pytest.mark.parametrize(
+    ("document", "field"),
+    [
+        ({"steps": [{"type": "teleport"}]}, "spec.steps[0]"),
+        ({"steps": [{"type": "sleep", "seconds": -1}]}, "spec.steps[0].seconds"),
+        ({"steps": [{"type": "log"}]}, "spec.steps[0]"),
+        ({"steps": "nope"}, "spec.steps"),
+        ({"stepz": []}, "spec"),
+    ],
+)
+def test_a_bad_spec_names_the_field(document: dict, field: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        parse_spec(document)
+    assert caught.value.code == "invalid_pipeline_spec"
+    assert caught.value.errors[0]["field"].startswith(field)
