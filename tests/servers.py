@@ -33,6 +33,8 @@ def _answers(host: str, port: int) -> bool:
 class TestServers:
     """Admin URLs of the servers the whole test run uses; starts embedded ones if needed."""
 
+    __test__ = False  # not a test class, despite the name
+
     def __init__(self) -> None:
         self._embedded: list[EmbeddedPostgres | EmbeddedRedis] = []
         self._tmp = Path(tempfile.mkdtemp(prefix="conveyor-test-servers-"))

@@ -62,10 +62,14 @@ class RunContext:
     def interruption(self) -> Interruption | None:
         return self._why
 
-    def check(self) -> None:
-        """Raise Interrupted if the attempt must stop; steps call this between units of work."""
+    def note_deadline(self) -> None:
+        """Interrupt the attempt if its timeout has passed (the heartbeat calls this)."""
         if self._why is None and time.monotonic() >= self.deadline:
             self.interrupt(Interruption.TIMEOUT)
+
+    def check(self) -> None:
+        """Raise Interrupted if the attempt must stop; steps call this between units of work."""
+        self.note_deadline()
         if self._why is not None:
             raise Interrupted(self._why)
 

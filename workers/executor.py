@@ -132,8 +132,9 @@ class Executor:
         if outcome.error_message:
             message += f": {outcome.error_message}"
         ctx.log(message, level="info" if outcome.status is RunStatus.SUCCEEDED else "error")
+        details = msgspec.json.encode({"elapsed_ms": round(elapsed * 1000, 1)}).decode()
         params = {**common, "log_lines": ctx.log_lines, "to_status": outcome.status.value,
-                  "reason": outcome.reason, "details": msgspec.json.encode({"elapsed_ms": round(elapsed * 1000, 1)}).decode(),
+                  "reason": outcome.reason, "details": details,
                   "from_statuses": sources(outcome.status, [RunStatus.RUNNING])}
         with self.engine.begin() as connection:
             done = connection.execute(query("finish_run"), params).first()

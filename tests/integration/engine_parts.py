@@ -1,0 +1,81 @@
+"""The engine's parts wired in-process to real Postgres and Redis: submit, relay, execute, reap."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import redis
+from dramatiq.brokers.redis import RedisBroker
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from app.domain.pipelines import create_pipeline
+from app.domain.runs import RunRequest, submit_runs
+from app.domain.states import RunTrigger
+from app.settings import Settings
+from scheduler.reaper import Reaper
+from scheduler.relay import Relay
+from workers.broker import build_broker, messages_key
+from workers.executor import Executor
+from workers.runtime import ActiveRuns
+
+
+@dataclass
+class Engine_:
+    settings: Settings
+    engine: Engine
+    broker: RedisBroker
+    relay: Relay
+    executor: Executor
+    reaper: Reaper
+    active: ActiveRuns
+
+    def pipeline(self, name: str, steps: list[dict[str, Any]]) -> uuid.UUID:
+        with Session(self.engine) as session, session.begin():
+            pipeline, _ = create_pipeline(session, namespace="default", name=name, description="",
+                                          spec={"steps": steps})
+            return pipeline.id
+
+    def submit(self, pipeline: str, count: int = 1, **options: Any) -> list[uuid.UUID]:
+        with Session(self.engine) as session, session.begin():
+            requests = [RunRequest(pipeline=pipeline, **options) for _ in range(count)]
+            return submit_runs(session, requests, trigger=RunTrigger.API, actor="test", settings=self.settings)
+
+    def queued_messages(self) -> list[str]:
+        """Run ids of the messages waiting in the broker's queue."""
+        import dramatiq
+
+        raw = self.broker.client.hvals(messages_key(self.broker, self.settings.queue))
+        return [dramatiq.Message.decode(m).args[0] for m in raw]
+
+    def queued_messages_for(self, redis_message_id: bytes) -> str:
+        """The run id of one message in the broker's queue."""
+        import dramatiq
+
+        raw = self.broker.client.hget(messages_key(self.broker, self.settings.queue), redis_message_id)
+        return str(dramatiq.Message.decode(raw).args[0])
+
+    def drain(self) -> None:
+        """Empty the broker's queue."""
+        self.broker.flush(self.settings.queue)
+
+
+@pytest.fixture
+def parts(settings: Settings, engine: Engine, redis_client: redis.Redis) -> Iterator[Engine_]:
+    broker = build_broker(settings)
+    active = ActiveRuns()
+    built = Engine_(
+        settings=settings, engine=engine, broker=broker,
+        relay=Relay(engine=engine, broker=broker, relay_id="relay-test", batch=settings.relay_batch),
+        executor=Executor(engine=engine, redis_client=redis_client, settings=settings, active=active),
+        reaper=Reaper(engine=engine, broker=broker, settings=settings, reaper_id="reaper-test"),
+        active=active,
+    )
+    built.drain()
+    yield built
+    built.drain()
+    broker.close()

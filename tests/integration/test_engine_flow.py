@@ -1,0 +1,200 @@
+"""Submit → relay → execute → final state, with the real SQL, Redis and worker code (no HTTP)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from sqlalchemy import text
+
+from app.domain.runlogs import read_lines
+from app.domain.states import RunStatus
+from tests.integration.engine_parts import Engine_, parts  # noqa: F401
+from tests.integration.helpers import count, run_status, statuses
+from workers.broker import messages_key
+from workers.runtime import Heartbeat
+
+
+def test_a_run_goes_pending_queued_running_succeeded(parts: Engine_) -> None:
+    parts.pipeline("hello", [{"type": "log", "message": "hi there"}])
+    [run_id] = parts.submit("hello")
+    assert parts.relay.relay_once() == 1
+    assert run_status(parts.engine, run_id) == "QUEUED"
+    assert parts.queued_messages() == [str(run_id)]
+    assert parts.executor.execute(run_id) is RunStatus.SUCCEEDED
+    assert statuses(parts.engine, run_id) == ["PENDING", "QUEUED", "RUNNING", "SUCCEEDED"]
+    lines = [line.message for line in read_lines(parts.settings.data_path, run_id)]
+    assert lines[1] == "hi there"
+    assert lines[-1].startswith("SUCCEEDED in ")
+    assert count(parts.engine, "outbox", "dispatched_at IS NULL") == 0
+
+
+def test_a_duplicate_message_runs_nothing(parts: Engine_) -> None:
+    parts.pipeline("once", [{"type": "log", "message": "x"}])
+    [run_id] = parts.submit("once")
+    parts.relay.relay_once()
+    assert parts.executor.execute(run_id) is RunStatus.SUCCEEDED
+    assert parts.executor.execute(run_id) is None
+    assert statuses(parts.engine, run_id).count("RUNNING") == 1
+
+
+def test_two_threads_receiving_the_same_message_start_it_once(parts: Engine_) -> None:
+    parts.pipeline("nap", [{"type": "sleep", "seconds": 0.3}])
+    [run_id] = parts.submit("nap")
+    parts.relay.relay_once()
+    results: list[RunStatus | None] = []
+    threads = [threading.Thread(target=lambda: results.append(parts.executor.execute(run_id))) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results, key=str) == [None, None, None, RunStatus.SUCCEEDED]
+
+
+def test_a_cancelled_queued_run_is_not_started(parts: Engine_) -> None:
+    from sqlalchemy.orm import Session
+
+    from app.domain.runs import cancel_run
+
+    parts.pipeline("c", [])
+    [run_id] = parts.submit("c")
+    parts.relay.relay_once()
+    with Session(parts.engine) as session, session.begin():
+        cancel_run(session, run_id, actor="test")
+    assert parts.executor.execute(run_id) is None
+    assert run_status(parts.engine, run_id) == "CANCELLED"
+
+
+def test_a_failing_run_retries_then_fails_for_good(parts: Engine_) -> None:
+    parts.pipeline("boom", [{"type": "fail", "message": "kaboom"}])
+    [run_id] = parts.submit("boom", max_retries=1)
+    parts.relay.relay_once()
+    assert parts.executor.execute(run_id) is RunStatus.RETRYING
+    assert count(parts.engine, "outbox", "run_id = :id AND dispatched_at IS NULL", id=run_id) == 1
+    assert parts.relay.relay_once() == 1  # backoff is 0 in the test settings
+    assert parts.executor.execute(run_id) is RunStatus.FAILED
+    assert statuses(parts.engine, run_id) == ["PENDING", "QUEUED", "RUNNING", "RETRYING", "QUEUED", "RUNNING",
+                                              "FAILED"]
+    with parts.engine.connect() as connection:
+        row = connection.execute(text("SELECT attempt, error_code, error_message FROM runs WHERE id = :id"),
+                                 {"id": run_id}).one()
+    assert tuple(row) == (2, "step_failed", "kaboom")
+    numbers = [line.n for line in read_lines(parts.settings.data_path, run_id)]
+    assert numbers == list(range(1, len(numbers) + 1))  # numbering continues across attempts
+
+
+def test_a_retry_waits_for_its_backoff(parts: Engine_) -> None:
+    parts.pipeline("slowretry", [{"type": "fail", "message": "no"}])
+    [run_id] = parts.submit("slowretry", max_retries=3)
+    with parts.engine.begin() as connection:
+        connection.execute(text("UPDATE runs SET retry_backoff_seconds = 3600 WHERE id = :id"), {"id": run_id})
+    parts.relay.relay_once()
+    assert parts.executor.execute(run_id) is RunStatus.RETRYING
+    assert parts.relay.relay_once() == 0
+    assert run_status(parts.engine, run_id) == "RETRYING"
+
+
+def test_a_run_over_its_timeout_is_timed_out(parts: Engine_) -> None:
+    parts.pipeline("long", [{"type": "sleep", "seconds": 30}])
+    [run_id] = parts.submit("long", timeout_seconds=1)
+    parts.relay.relay_once()
+    started = time.monotonic()
+    assert parts.executor.execute(run_id) is RunStatus.TIMED_OUT
+    assert time.monotonic() - started < 10
+    with parts.engine.connect() as connection:
+        assert connection.execute(text("SELECT error_code FROM runs WHERE id = :id"), {"id": run_id}).scalar() \
+            == "timeout"
+
+
+def test_a_running_run_stops_when_cancelled(parts: Engine_) -> None:
+    from sqlalchemy.orm import Session
+
+    from app.domain.runs import cancel_run
+
+    parts.pipeline("longer", [{"type": "sleep", "seconds": 60}])
+    [run_id] = parts.submit("longer")
+    parts.relay.relay_once()
+    heartbeat = Heartbeat(parts.engine, parts.active, parts.settings.heartbeat_seconds)
+    heartbeat.start()
+    try:
+        outcome: list[RunStatus | None] = []
+        worker = threading.Thread(target=lambda: outcome.append(parts.executor.execute(run_id)))
+        worker.start()
+        deadline = time.monotonic() + 10
+        while run_status(parts.engine, run_id) != "RUNNING" and time.monotonic() < deadline:
+            time.sleep(0.02)
+        with Session(parts.engine) as session, session.begin():
+            assert cancel_run(session, run_id, actor="test").status == "RUNNING"
+        worker.join(timeout=10)
+    finally:
+        heartbeat.stopped.set()
+    assert outcome == [RunStatus.CANCELLED]
+    assert statuses(parts.engine, run_id)[-2:] == ["RUNNING", "CANCELLED"]
+
+
+def test_the_reaper_retries_a_run_whose_worker_vanished(parts: Engine_) -> None:
+    parts.pipeline("lost", [])
+    [run_id] = parts.submit("lost", max_retries=1)
+    parts.relay.relay_once()
+    with parts.engine.begin() as connection:  # a worker started it, then died without a word
+        connection.execute(text("UPDATE runs SET status = 'RUNNING', attempt = 1, worker_id = 'ghost', "
+                                "heartbeat_at = now() - interval '1 hour' WHERE id = :id"), {"id": run_id})
+    assert parts.reaper.reap_lost() == 1
+    assert run_status(parts.engine, run_id) == "RETRYING"
+    parts.relay.relay_once()
+    assert parts.executor.execute(run_id) is RunStatus.SUCCEEDED
+    events = statuses(parts.engine, run_id)
+    assert events[-4:] == ["RETRYING", "QUEUED", "RUNNING", "SUCCEEDED"]
+
+
+def test_the_reaper_fails_a_lost_run_without_retries_left(parts: Engine_) -> None:
+    parts.pipeline("lost2", [])
+    [run_id] = parts.submit("lost2", max_retries=0)
+    parts.relay.relay_once()
+    with parts.engine.begin() as connection:
+        connection.execute(text("UPDATE runs SET status = 'RUNNING', attempt = 1, worker_id = 'ghost', "
+                                "heartbeat_at = now() - interval '1 hour' WHERE id = :id"), {"id": run_id})
+    parts.reaper.reap_lost()
+    with parts.engine.connect() as connection:
+        row = connection.execute(text("SELECT status, error_code FROM runs WHERE id = :id"), {"id": run_id}).one()
+    assert tuple(row) == ("FAILED", "worker_lost")
+
+
+def test_the_reaper_resends_what_the_broker_lost_and_only_that(parts: Engine_) -> None:
+    parts.pipeline("waiting", [])
+    lost, kept = parts.submit("waiting", count=2)
+    parts.relay.relay_once()
+    with parts.engine.begin() as connection:
+        connection.execute(text("UPDATE runs SET dispatched_at = now() - interval '1 hour'"))
+    key = messages_key(parts.broker, parts.settings.queue)
+    parts.broker.client.hdel(key, *[m for m in parts.broker.client.hkeys(key)
+                                    if parts.queued_messages_for(m) == str(lost)])
+    assert parts.reaper.resend_unstarted() == 1
+    events = statuses(parts.engine, lost)
+    assert events[-1] == "QUEUED" and events.count("QUEUED") == 2
+    assert statuses(parts.engine, kept).count("QUEUED") == 1
+    parts.relay.relay_once()
+    assert sorted(parts.queued_messages()) == sorted([str(lost), str(kept)])
+
+
+def test_two_relays_never_send_a_run_twice(parts: Engine_) -> None:
+    from scheduler.relay import Relay
+
+    parts.pipeline("many", [])
+    run_ids = parts.submit("many", count=1000)
+    relays = [Relay(engine=parts.engine, broker=parts.broker, relay_id=f"r{i}", batch=50) for i in range(3)]
+
+    def drain(relay: Relay) -> None:
+        while relay.relay_once():
+            pass
+
+    threads = [threading.Thread(target=drain, args=(relay,)) for relay in relays]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    sent = parts.queued_messages()
+    assert len(sent) == 1000
+    assert set(sent) == {str(r) for r in run_ids}
+    assert count(parts.engine, "runs", "status = 'QUEUED'") == 1000
+    assert count(parts.engine, "run_events", "to_status = 'QUEUED'") == 1000
