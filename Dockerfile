@@ -1,0 +1,25 @@
+# One image for every Conveyor process; compose.yaml picks the command.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
+    UV_PROJECT_ENVIRONMENT=/opt/venv UV_PYTHON_DOWNLOADS=never UV_COMPILE_BYTECODE=1 \
+    PATH=/opt/venv/bin:$PATH
+
+RUN pip install --no-cache-dir "uv==0.13.9"
+WORKDIR /srv/conveyor
+
+# Dependencies first, so a code change does not reinstall them.
+COPY pyproject.toml uv.lock README.md ./
+RUN uv sync --frozen --no-install-project --no-dev
+
+COPY app ./app
+COPY workers ./workers
+COPY scheduler ./scheduler
+COPY sql ./sql
+RUN uv sync --frozen --no-dev
+
+RUN useradd --system --uid 10001 conveyor && mkdir -p /data && chown conveyor /data
+USER conveyor
+ENV CONVEYOR_DATA_ROOT=/data
+EXPOSE 8000
+CMD ["conveyor", "api", "--host", "0.0.0.0"]

@@ -1,0 +1,48 @@
+"""compose.yaml and the Dockerfile describe the production topology (no Docker engine runs here)."""
+
+from pathlib import Path
+
+import yaml
+
+from app.cli import _parser
+
+ROOT = Path(__file__).parents[2]
+
+
+def _compose() -> dict:
+    return yaml.safe_load((ROOT / "compose.yaml").read_text())
+
+
+def test_every_service_of_the_topology_exists() -> None:
+    services = _compose()["services"]
+    assert set(services) >= {"postgres", "redis", "migrate", "api", "scheduler", "worker"}
+    assert services["scheduler"]["deploy"]["replicas"] == 2
+    assert "replicas" not in services["worker"].get("deploy", {}) or services["worker"]["deploy"]["replicas"] >= 1
+
+
+def test_conveyor_services_run_real_cli_commands() -> None:
+    parser = _parser()
+    for name in ("migrate", "api", "scheduler", "worker"):
+        command = _compose()["services"][name]["command"]
+        assert command[0] == "conveyor", name
+        parsed = parser.parse_args(command[1:])  # exits (fails the test) on an unknown command or flag
+        assert parsed.command == command[1]
+
+
+def test_conveyor_services_share_the_data_root_and_wait_for_migrations() -> None:
+    services = _compose()["services"]
+    for name in ("api", "scheduler", "worker"):
+        service = services[name]
+        assert "data:/data" in service["volumes"], name
+        assert service["environment"]["CONVEYOR_DATA_ROOT"] == "/data"
+        assert service["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+        assert service["environment"]["DATABASE_URL"].startswith("postgresql://")
+        assert service["environment"]["REDIS_URL"].startswith("redis://")
+    assert "data" in _compose()["volumes"]
+
+
+def test_the_dockerfile_copies_everything_the_processes_import() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    for folder in ("app", "workers", "scheduler", "sql"):
+        assert f"COPY {folder} ./{folder}" in dockerfile
+    assert "uv sync --frozen" in dockerfile
