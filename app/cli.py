@@ -62,20 +62,33 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _require_urls(settings: Settings) -> None:
-    missing = [name for name, value in (("DATABASE_URL", settings.database_url),
-                                        ("REDIS_URL", settings.redis_url)) if not value]
+    missing = [
+        name
+        for name, value in (("DATABASE_URL", settings.database_url), ("REDIS_URL", settings.redis_url))
+        if not value
+    ]
     if missing:
-        raise SystemExit(f"conveyor: {' and '.join(missing)} not set; `conveyor up` starts embedded servers, "
-                         "or set the URLs to use your own")
+        raise SystemExit(
+            f"conveyor: {' and '.join(missing)} not set; `conveyor up` starts embedded servers, "
+            "or set the URLs to use your own"
+        )
 
 
 def _api(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     _require_urls(settings)
-    uvicorn.run("app.api.app:create_app", factory=True, host=args.host or settings.api_host,
-                port=args.port or settings.api_port, log_config=None, access_log=False,
-                loop="auto", http="auto", timeout_graceful_shutdown=5)
+    uvicorn.run(
+        "app.api.app:create_app",
+        factory=True,
+        host=args.host or settings.api_host,
+        port=args.port or settings.api_port,
+        log_config=None,
+        access_log=False,
+        loop="auto",
+        http="auto",
+        timeout_graceful_shutdown=5,
+    )
     return 0
 
 
@@ -93,8 +106,17 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
     from dramatiq.cli import main as dramatiq_main
     from dramatiq.cli import make_argument_parser
 
-    argv = ["workers.actors", "-p", str(args.processes), "-t", str(args.threads or settings.worker_threads),
-            "--worker-shutdown-timeout", "30000", "-Q", *(args.queues or [settings.queue])]
+    argv = [
+        "workers.actors",
+        "-p",
+        str(args.processes),
+        "-t",
+        str(args.threads or settings.worker_threads),
+        "--worker-shutdown-timeout",
+        "30000",
+        "-Q",
+        *(args.queues or [settings.queue]),
+    ]
     return int(dramatiq_main(make_argument_parser().parse_args(argv)) or 0)
 
 
@@ -140,13 +162,18 @@ def _up(args: argparse.Namespace, settings: Settings) -> int:
         workers = settings.worker_processes if args.workers is None else args.workers
         threads = str(args.threads or settings.worker_threads)
         children = [Child("api", [*executable, "api"], env=env)]
-        children += [Child(f"scheduler-{i + 1}", [*executable, "scheduler"], env=env)
-                     for i in range(max(1, args.schedulers))]
-        children += [Child(f"worker-{i + 1}", [*executable, "worker", "-p", "1", "-t", threads], env=env)
-                     for i in range(workers)]
+        children += [
+            Child(f"scheduler-{i + 1}", [*executable, "scheduler"], env=env) for i in range(max(1, args.schedulers))
+        ]
+        children += [
+            Child(f"worker-{i + 1}", [*executable, "worker", "-p", "1", "-t", threads], env=env) for i in range(workers)
+        ]
         base = f"http://{settings.api_host}:{settings.api_port}"
-        print(f"\n  Conveyor is starting\n  API:  {base}/api/v1\n  Docs: {base}/api/docs\n"
-              f"  Data: {root}\n  Stop: Ctrl-C\n", flush=True)
+        print(
+            f"\n  Conveyor is starting\n  API:  {base}/api/v1\n  Docs: {base}/api/docs\n"
+            f"  Data: {root}\n  Stop: Ctrl-C\n",
+            flush=True,
+        )
         return Supervisor(children).run()
     finally:
         if embedded_redis is not None:

@@ -68,5 +68,5 @@ def configure_logging(settings: Settings, *, process: str) -> None:
         root.removeHandler(existing)
     root.addHandler(handler)
     root.setLevel(settings.log_level)
-    for noisy in ("sqlalchemy.engine", "alembic"):
+    for noisy in ("sqlalchemy.engine", "alembic", "pgserver"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(settings.log_level)))

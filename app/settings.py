@@ -86,13 +86,19 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
             ("retry_backoff_max_seconds", self.retry_backoff_max_seconds >= 0, "must be >= 0"),
             ("retry_jitter", 0 <= self.retry_jitter <= 1, "must be between 0 and 1"),
             ("default_timeout_seconds", self.default_timeout_seconds >= 1, "must be >= 1"),
-            ("max_timeout_seconds", self.max_timeout_seconds >= self.default_timeout_seconds,
-             "must be >= DEFAULT_TIMEOUT_SECONDS"),
+            (
+                "max_timeout_seconds",
+                self.max_timeout_seconds >= self.default_timeout_seconds,
+                "must be >= DEFAULT_TIMEOUT_SECONDS",
+            ),
             ("max_batch_runs", 1 <= self.max_batch_runs <= 100_000, "must be between 1 and 100000"),
             ("idempotency_ttl_hours", self.idempotency_ttl_hours >= 1, "must be >= 1"),
             ("log_stream_maxlen", self.log_stream_maxlen >= 100, "must be >= 100"),
-            ("queue", self.queue.replace("-", "").replace("_", "").replace(".", "").isalnum(),
-             "must be letters, digits, '-', '_' or '.'"),
+            (
+                "queue",
+                self.queue.replace("-", "").replace("_", "").replace(".", "").isalnum(),
+                "must be letters, digits, '-', '_' or '.'",
+            ),
         ]
         for field, ok, message in checks:
             if not ok:
@@ -120,7 +126,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
         url = self.database_url
         for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
             if url.startswith(prefix):
-                return "postgresql+psycopg://" + url[len(prefix):]
+                return "postgresql+psycopg://" + url[len(prefix) :]
         return url
 
 

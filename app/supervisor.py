@@ -45,8 +45,12 @@ class Child:
     env: dict[str, str] = field(default_factory=dict)
 
     def start(self) -> None:
-        self.process = subprocess.Popen(self.argv, env=self.env, start_new_session=True,
-                                        preexec_fn=_die_with_parent if sys.platform == "linux" else None)
+        self.process = subprocess.Popen(
+            self.argv,
+            env=self.env,
+            start_new_session=True,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+        )
         self.started_at = time.monotonic()
         logger.info("started %s (pid %d)", self.name, self.process.pid)
 
@@ -74,16 +78,25 @@ class Supervisor:
                     child.restart_at = None
                     child.restarts += 1
                     child.start()
-                    logger.warning("restarted %s (restart #%d, pid %d)", child.name, child.restarts,
-                                   child.process.pid if child.process else -1)
+                    logger.warning(
+                        "restarted %s (restart #%d, pid %d)",
+                        child.name,
+                        child.restarts,
+                        child.process.pid if child.process else -1,
+                    )
                 continue
             code = child.process.poll()
             if code is None:
                 if now - child.started_at > HEALTHY_AFTER:
                     child.delay = 1.0
                 continue
-            logger.error("%s (pid %d) exited with code %s; restarting in %.0f s", child.name, child.process.pid,
-                         code, child.delay)
+            logger.error(
+                "%s (pid %d) exited with code %s; restarting in %.0f s",
+                child.name,
+                child.process.pid,
+                code,
+                child.delay,
+            )
             child.process = None
             child.restart_at = now + child.delay
             child.delay = min(MAX_RESTART_DELAY, child.delay * 2)
@@ -91,8 +104,10 @@ class Supervisor:
     def stop(self) -> None:
         logger.info("stopping %d processes", len(self.children))
         order = sorted(self.children, key=lambda c: c.name.startswith("worker"))
-        for batch in ([c for c in order if not c.name.startswith("worker")],
-                      [c for c in order if c.name.startswith("worker")]):
+        for batch in (
+            [c for c in order if not c.name.startswith("worker")],
+            [c for c in order if c.name.startswith("worker")],
+        ):
             for child in batch:
                 if child.process is not None and child.process.poll() is None:
                     child.process.send_signal(signal.SIGTERM)

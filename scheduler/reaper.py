@@ -38,29 +38,60 @@ class Reaper:
         """RUNNING attempts without a heartbeat for a lease: retried per their policy, or FAILED."""
         ended: list[str] = []
         with self.engine.begin() as connection:
-            rows = connection.execute(
-                query("claim_lost_runs"), {"lease_seconds": self.settings.lease_seconds, "batch": BATCH}
-            ).mappings().all()
+            rows = (
+                connection.execute(
+                    query("claim_lost_runs"), {"lease_seconds": self.settings.lease_seconds, "batch": BATCH}
+                )
+                .mappings()
+                .all()
+            )
             for row in rows:
                 message = f"no heartbeat from {row['worker_id']} since {row['heartbeat_at'].isoformat()}"
-                common = {"run_id": row["id"], "attempt": row["attempt"], "error_code": "worker_lost",
-                          "error_message": message, "progress": None, "log_lines": None,
-                          "actor": self.reaper_id, "reason": "worker_lost"}
+                common = {
+                    "run_id": row["id"],
+                    "attempt": row["attempt"],
+                    "error_code": "worker_lost",
+                    "error_message": message,
+                    "progress": None,
+                    "log_lines": None,
+                    "actor": self.reaper_id,
+                    "reason": "worker_lost",
+                }
                 if retries_left(row["attempt"], row["attempt_base"], row["max_retries"]):
-                    delay = backoff_seconds(row["attempt"] - row["attempt_base"], base=row["retry_backoff_seconds"],
-                                            cap=row["retry_backoff_max_seconds"], jitter=row["retry_jitter"])
-                    connection.execute(query("schedule_retry"), {
-                        **common, "delay_seconds": delay, "queue": self.settings.queue,
-                        "from_statuses": sources(RunStatus.RETRYING)})
+                    delay = backoff_seconds(
+                        row["attempt"] - row["attempt_base"],
+                        base=row["retry_backoff_seconds"],
+                        cap=row["retry_backoff_max_seconds"],
+                        jitter=row["retry_jitter"],
+                    )
+                    connection.execute(
+                        query("schedule_retry"),
+                        {
+                            **common,
+                            "delay_seconds": delay,
+                            "queue": self.settings.queue,
+                            "from_statuses": sources(RunStatus.RETRYING),
+                        },
+                    )
                 else:
-                    connection.execute(query("finish_run"), {
-                        **common, "to_status": RunStatus.FAILED.value, "details": "{}",
-                        "from_statuses": sources(RunStatus.FAILED)})
+                    connection.execute(
+                        query("finish_run"),
+                        {
+                            **common,
+                            "to_status": RunStatus.FAILED.value,
+                            "details": "{}",
+                            "from_statuses": sources(RunStatus.FAILED),
+                        },
+                    )
                     ended.append(str(row["id"]))
                 logger.warning("run %s attempt %s lost: %s", row["id"], row["attempt"], message)
         for run_id in ended:
-            publish_end(self.broker.client, stream_key(self.settings.redis_namespace, run_id),
-                        RunStatus.FAILED.value, ttl_seconds=self.settings.log_stream_ttl_seconds)
+            publish_end(
+                self.broker.client,
+                stream_key(self.settings.redis_namespace, run_id),
+                RunStatus.FAILED.value,
+                ttl_seconds=self.settings.log_stream_ttl_seconds,
+            )
         return len(rows)
 
     def resend_unstarted(self) -> int:
@@ -75,8 +106,9 @@ class Reaper:
             try:
                 pipe = self.broker.client.pipeline(transaction=False)
                 for row in rows:
-                    pipe.hexists(messages_key(self.broker, row.queue or self.settings.queue),
-                                 row.broker_message_id or "-")
+                    pipe.hexists(
+                        messages_key(self.broker, row.queue or self.settings.queue), row.broker_message_id or "-"
+                    )
                 held = pipe.execute()
             except redis.RedisError as exc:
                 logger.warning("broker unavailable; unstarted runs checked later: %s", exc)
@@ -86,19 +118,19 @@ class Reaper:
             if waiting:
                 connection.execute(query("touch_dispatched"), {"run_ids": waiting})
             if missing:
-                connection.execute(query("resend_runs"),
-                                   {"run_ids": missing, "actor": self.reaper_id, "queue": self.settings.queue})
+                connection.execute(
+                    query("resend_runs"), {"run_ids": missing, "actor": self.reaper_id, "queue": self.settings.queue}
+                )
                 logger.warning("re-sending %d queued run(s) the broker no longer holds", len(missing))
         return len(missing)
 
     def housekeeping(self) -> None:
         """Drop sent outbox rows and expired idempotency keys, a small batch at a time."""
         with self.engine.begin() as connection:
-            connection.execute(query("purge_dispatched_outbox"),
-                               {"older_than_seconds": OUTBOX_KEEP_SECONDS, "batch": BATCH * 10})
+            connection.execute(
+                query("purge_dispatched_outbox"), {"older_than_seconds": OUTBOX_KEEP_SECONDS, "batch": BATCH * 10}
+            )
             connection.execute(_PURGE_KEYS, {"batch": BATCH * 10})
 
     def reap_once(self) -> dict[str, int]:
         return {"lost": self.reap_lost(), "resent": self.resend_unstarted()}
-
-

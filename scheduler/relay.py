@@ -50,8 +50,7 @@ class Relay:
                 row.id
                 for row in connection.execute(
                     query("mark_runs_queued"),
-                    {"run_ids": [str(r.run_id) for r in claimed], "from_statuses": _QUEUE_FROM,
-                     "actor": self.relay_id},
+                    {"run_ids": [str(r.run_id) for r in claimed], "from_statuses": _QUEUE_FROM, "actor": self.relay_id},
                 )
             }
         closed_ids: list[int] = []
@@ -65,9 +64,8 @@ class Relay:
                 closed_ids.append(row.id)
                 message_ids.append(message_id)
         except redis.RedisError as exc:
-            logger.warning("broker unavailable, %d outbox rows left for later: %s",
-                           len(claimed) - len(closed_ids), exc)
-            self._release([row.id for row in claimed[len(closed_ids):]])
+            logger.warning("broker unavailable, %d outbox rows left for later: %s", len(claimed) - len(closed_ids), exc)
+            self._release([row.id for row in claimed[len(closed_ids) :]])
         if closed_ids:
             with self.engine.begin() as connection:
                 connection.execute(query("mark_outbox_dispatched"), {"ids": closed_ids, "message_ids": message_ids})

@@ -34,8 +34,7 @@ class SchedulerService:
         self.identity = f"scheduler:{socket.gethostname()}:{os.getpid()}"
         self.engine = get_engine(settings, pool_size=4)
         self.broker = build_broker(settings)
-        self.relay = Relay(engine=self.engine, broker=self.broker, relay_id=self.identity,
-                           batch=settings.relay_batch)
+        self.relay = Relay(engine=self.engine, broker=self.broker, relay_id=self.identity, batch=settings.relay_batch)
         self.reaper = Reaper(engine=self.engine, broker=self.broker, settings=settings, reaper_id=self.identity)
         self.stopping = threading.Event()
 

@@ -45,9 +45,16 @@ def redis_namespace() -> str:
 @pytest.fixture
 def settings(database_url: str, servers: TestServers, redis_namespace: str, tmp_path: Path) -> Settings:
     return Settings(
-        database_url=database_url, redis_url=servers.redis_url, data_root=str(tmp_path / "data"),
-        redis_namespace=redis_namespace, heartbeat_seconds=0.2, lease_seconds=2.0, resend_after_seconds=1.0,
-        retry_backoff_seconds=0.0, retry_jitter=0.0, reaper_interval_seconds=0.2,
+        database_url=database_url,
+        redis_url=servers.redis_url,
+        data_root=str(tmp_path / "data"),
+        redis_namespace=redis_namespace,
+        heartbeat_seconds=0.2,
+        lease_seconds=2.0,
+        resend_after_seconds=1.0,
+        retry_backoff_seconds=0.0,
+        retry_jitter=0.0,
+        reaper_interval_seconds=0.2,
     )
 
 
@@ -61,7 +68,7 @@ def clean_db(engine: Engine) -> Iterator[Engine]:
     """An emptied schema before the test."""
     with engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
-    yield engine
+    return engine
 
 
 @pytest.fixture

@@ -32,8 +32,12 @@ def executor() -> Executor:
     """The process's executor, built on first use (after fork)."""
     global _executor
     if _executor is None:
-        _executor = Executor(engine=_engine(), redis_client=redis.Redis.from_url(settings.redis_url),
-                             settings=settings, active=active_runs)
+        _executor = Executor(
+            engine=_engine(),
+            redis_client=redis.Redis.from_url(settings.redis_url),
+            settings=settings,
+            active=active_runs,
+        )
     return _executor
 
 

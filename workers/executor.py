@@ -41,8 +41,9 @@ class Outcome:
 class Executor:
     """Runs attempts in this worker process; shared by all its threads."""
 
-    def __init__(self, *, engine: Engine, redis_client: redis.Redis | None, settings: Settings,
-                 active: ActiveRuns) -> None:
+    def __init__(
+        self, *, engine: Engine, redis_client: redis.Redis | None, settings: Settings, active: ActiveRuns
+    ) -> None:
         self.engine = engine
         self.redis = redis_client
         self.settings = settings
@@ -51,18 +52,26 @@ class Executor:
     def execute(self, run_id: uuid.UUID) -> RunStatus | None:
         """Run one attempt; None when the message was a duplicate or the run is no longer queued."""
         with self.engine.begin() as connection:
-            row = connection.execute(
-                query("start_run"),
-                {"run_id": run_id, "worker_id": WORKER_ID, "from_statuses": _START_FROM},
-            ).mappings().first()
+            row = (
+                connection.execute(
+                    query("start_run"),
+                    {"run_id": run_id, "worker_id": WORKER_ID, "from_statuses": _START_FROM},
+                )
+                .mappings()
+                .first()
+            )
         if row is None:
             logger.debug("run %s is not queued; message ignored", run_id)
             return None
         started = time.monotonic()
         first_line = (row["log_lines"] if row["attempt"] == 1 else count_lines(self.settings.data_path, run_id)) + 1
         log = RunLogWriter(
-            root=self.settings.data_path, run_id=run_id, attempt=row["attempt"], first_line=first_line,
-            redis_client=self.redis, redis_namespace=self.settings.redis_namespace,
+            root=self.settings.data_path,
+            run_id=run_id,
+            attempt=row["attempt"],
+            first_line=first_line,
+            redis_client=self.redis,
+            redis_namespace=self.settings.redis_namespace,
             maxlen=self.settings.log_stream_maxlen,
         )
         ctx = RunContext(run_id=run_id, attempt=row["attempt"], timeout_seconds=row["timeout_seconds"], log=log)
@@ -74,8 +83,12 @@ class Executor:
         finally:
             self.active.remove(ctx)
             log.close()
-        if final is not None and final in (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED,
-                                           RunStatus.TIMED_OUT):
+        if final is not None and final in (
+            RunStatus.SUCCEEDED,
+            RunStatus.FAILED,
+            RunStatus.CANCELLED,
+            RunStatus.TIMED_OUT,
+        ):
             log.end(final.value, ttl_seconds=self.settings.log_stream_ttl_seconds)
         return final
 
@@ -97,8 +110,7 @@ class Executor:
             return Outcome(RunStatus.FAILED, "failed", StepFailed.code, str(exc), retryable=True)
         except Exception as exc:
             logger.exception("run %s attempt %s crashed", ctx.run_id, ctx.attempt)
-            return Outcome(RunStatus.FAILED, "failed", "internal_error", f"{type(exc).__name__}: {exc}",
-                           retryable=True)
+            return Outcome(RunStatus.FAILED, "failed", "internal_error", f"{type(exc).__name__}: {exc}", retryable=True)
 
     def _record(self, ctx: RunContext, row: Any, outcome: Outcome, *, elapsed: float) -> RunStatus | None:
         """Write the outcome (or the planned retry); returns the status the run is left in."""
@@ -110,21 +122,37 @@ class Executor:
             outcome.retryable and retries_left(row["attempt"], row["attempt_base"], row["max_retries"])
         )
         common = {
-            "run_id": ctx.run_id, "attempt": ctx.attempt, "error_code": outcome.error_code,
-            "error_message": outcome.error_message, "progress": msgspec.json.encode(ctx.progress).decode(),
+            "run_id": ctx.run_id,
+            "attempt": ctx.attempt,
+            "error_code": outcome.error_code,
+            "error_message": outcome.error_message,
+            "progress": msgspec.json.encode(ctx.progress).decode(),
             "actor": WORKER_ID,
         }
         if will_retry:
-            delay = 0.0 if shutdown else backoff_seconds(
-                row["attempt"] - row["attempt_base"], base=row["retry_backoff_seconds"],
-                cap=row["retry_backoff_max_seconds"], jitter=row["retry_jitter"],
+            delay = (
+                0.0
+                if shutdown
+                else backoff_seconds(
+                    row["attempt"] - row["attempt_base"],
+                    base=row["retry_backoff_seconds"],
+                    cap=row["retry_backoff_max_seconds"],
+                    jitter=row["retry_jitter"],
+                )
             )
-            ctx.log(f"attempt {ctx.attempt} {outcome.reason}"
-                    f"{': ' + outcome.error_message if outcome.error_message else ''}; retrying in {delay:.1f} s",
-                    level="warning")
-            params = {**common, "log_lines": ctx.log_lines, "delay_seconds": delay,
-                      "reason": "worker_shutdown" if shutdown else outcome.reason,
-                      "from_statuses": sources(RunStatus.RETRYING), "queue": self.settings.queue}
+            ctx.log(
+                f"attempt {ctx.attempt} {outcome.reason}"
+                f"{': ' + outcome.error_message if outcome.error_message else ''}; retrying in {delay:.1f} s",
+                level="warning",
+            )
+            params = {
+                **common,
+                "log_lines": ctx.log_lines,
+                "delay_seconds": delay,
+                "reason": "worker_shutdown" if shutdown else outcome.reason,
+                "from_statuses": sources(RunStatus.RETRYING),
+                "queue": self.settings.queue,
+            }
             with self.engine.begin() as connection:
                 done = connection.execute(query("schedule_retry"), params).first()
             return RunStatus.RETRYING if done else None
@@ -133,9 +161,14 @@ class Executor:
             message += f": {outcome.error_message}"
         ctx.log(message, level="info" if outcome.status is RunStatus.SUCCEEDED else "error")
         details = msgspec.json.encode({"elapsed_ms": round(elapsed * 1000, 1)}).decode()
-        params = {**common, "log_lines": ctx.log_lines, "to_status": outcome.status.value,
-                  "reason": outcome.reason, "details": details,
-                  "from_statuses": sources(outcome.status, [RunStatus.RUNNING])}
+        params = {
+            **common,
+            "log_lines": ctx.log_lines,
+            "to_status": outcome.status.value,
+            "reason": outcome.reason,
+            "details": details,
+            "from_statuses": sources(outcome.status, [RunStatus.RUNNING]),
+        }
         with self.engine.begin() as connection:
             done = connection.execute(query("finish_run"), params).first()
         return outcome.status if done else None

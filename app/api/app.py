@@ -31,18 +31,26 @@ SWAGGER_ASSETS = Path(swagger_ui.__file__).parent / "static"
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     database = Database(get_engine(settings, pool_size=20))
-    live_logs = LiveLogs(redis_url=settings.redis_url, namespace=settings.redis_namespace,
-                         root=settings.data_path, ttl_seconds=settings.log_stream_ttl_seconds)
+    live_logs = LiveLogs(
+        redis_url=settings.redis_url,
+        namespace=settings.redis_namespace,
+        root=settings.data_path,
+        ttl_seconds=settings.log_stream_ttl_seconds,
+    )
     assets = f"{DOCS_PATH}/assets"
     openapi = OpenAPIConfig(
         title="Conveyor",
         version="1.0.0",
         description="An async job engine for data work. Errors are application/problem+json with a stable `code`.",
         path=DOCS_PATH,
-        render_plugins=[SwaggerRenderPlugin(
-            path="/", js_url=f"{assets}/swagger-ui-bundle.js", css_url=f"{assets}/swagger-ui.css",
-            standalone_preset_js_url=f"{assets}/swagger-ui-standalone-preset.js",
-        )],
+        render_plugins=[
+            SwaggerRenderPlugin(
+                path="/",
+                js_url=f"{assets}/swagger-ui-bundle.js",
+                css_url=f"{assets}/swagger-ui.css",
+                standalone_preset_js_url=f"{assets}/swagger-ui-standalone-preset.js",
+            )
+        ],
     )
 
     async def close_live_logs() -> None:
@@ -50,7 +58,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     return Litestar(
         route_handlers=[
-            RunController, RunLogController, PipelineController, healthz, readyz,
+            RunController,
+            RunLogController,
+            PipelineController,
+            healthz,
+            readyz,
             create_static_files_router(path=assets, directories=[SWAGGER_ASSETS], include_in_schema=False),
         ],
         dependencies={

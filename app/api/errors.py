@@ -17,20 +17,51 @@ from app.domain.errors import DomainError
 logger = logging.getLogger(__name__)
 
 MEDIA_TYPE = "application/problem+json"
-_TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
-           409: "Conflict", 413: "Content too large", 415: "Unsupported media type", 422: "Invalid input",
-           429: "Too many requests", 500: "Internal server error", 503: "Service unavailable"}
-_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-          409: "conflict", 413: "content_too_large", 415: "unsupported_media_type", 429: "too_many_requests",
-          503: "unavailable"}
+_TITLES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Content too large",
+    415: "Unsupported media type",
+    422: "Invalid input",
+    429: "Too many requests",
+    500: "Internal server error",
+    503: "Service unavailable",
+}
+_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "content_too_large",
+    415: "unsupported_media_type",
+    429: "too_many_requests",
+    503: "unavailable",
+}
 
 
-def problem(request: Request[Any, Any, Any], *, status: int, code: str, detail: str,
-            errors: list[dict[str, str]] | None = None, title: str | None = None,
-            headers: dict[str, str] | None = None) -> Response[Problem]:
+def problem(
+    request: Request[Any, Any, Any],
+    *,
+    status: int,
+    code: str,
+    detail: str,
+    errors: list[dict[str, str]] | None = None,
+    title: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[Problem]:
     body = Problem(
-        type=f"urn:conveyor:problem:{code}", title=title or _TITLES.get(status, "Error"), status=status,
-        detail=detail, code=code, trace_id=request_id_of(request.scope),
+        type=f"urn:conveyor:problem:{code}",
+        title=title or _TITLES.get(status, "Error"),
+        status=status,
+        detail=detail,
+        code=code,
+        trace_id=request_id_of(request.scope),
         errors=[FieldError(field=e.get("field", "$"), message=e.get("message", "")) for e in errors or []],
     )
     return Response(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
@@ -48,10 +79,12 @@ def on_validation_error(request: Request[Any, Any, Any], exc: ValidationExceptio
         return problem(request, status=400, code="malformed_json", detail="the request body is not valid JSON")
     in_body = any(item.get("source") == "body" for item in extra if isinstance(item, dict))
     if in_body:
-        return problem(request, status=422, code="validation_failed", detail="the request body is not valid",
-                       errors=errors)
-    return problem(request, status=400, code="invalid_parameter", detail=exc.detail or "invalid parameter",
-                   errors=errors)
+        return problem(
+            request, status=422, code="validation_failed", detail="the request body is not valid", errors=errors
+        )
+    return problem(
+        request, status=400, code="invalid_parameter", detail=exc.detail or "invalid parameter", errors=errors
+    )
 
 
 def _field_error(item: dict[str, Any]) -> dict[str, str]:
@@ -66,18 +99,24 @@ def _field_error(item: dict[str, Any]) -> dict[str, str]:
 def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
     status = exc.status_code
     if isinstance(exc.__cause__, SerializationException):
-        return problem(request, status=400, code="malformed_json",
-                       detail=f"the request body is not valid JSON ({exc.detail})")
+        return problem(
+            request, status=400, code="malformed_json", detail=f"the request body is not valid JSON ({exc.detail})"
+        )
     if isinstance(exc, NotFoundException) and exc.detail in ("", "Not Found"):
         return problem(request, status=404, code="route_not_found", detail=f"no route for {request.url.path}")
-    return problem(request, status=status, code=_CODES.get(status, "http_error"), detail=exc.detail,
-                   headers=exc.headers)
+    return problem(
+        request, status=status, code=_CODES.get(status, "http_error"), detail=exc.detail, headers=exc.headers
+    )
 
 
 def on_unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
     logger.exception("unhandled error on %s %s", request.method, request.url.path)
-    return problem(request, status=HTTP_500_INTERNAL_SERVER_ERROR, code="internal_error",
-                   detail="an unexpected error occurred; the trace_id identifies it in the logs")
+    return problem(
+        request,
+        status=HTTP_500_INTERNAL_SERVER_ERROR,
+        code="internal_error",
+        detail="an unexpected error occurred; the trace_id identifies it in the logs",
+    )
 
 
 EXCEPTION_HANDLERS: dict[Any, Any] = {

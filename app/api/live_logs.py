@@ -41,6 +41,9 @@ class LiveLogs:
         """Tell followers a run ended without a worker (e.g. cancelled while queued)."""
         publish_end(self._sync, stream_key(self.namespace, run_id), status, ttl_seconds=self.ttl_seconds)
 
+    def _lines_after(self, run_id: uuid.UUID, after: int) -> list[LogLine]:
+        return list(read_lines(self.root, run_id, after=after))
+
     def ping(self) -> None:
         self._sync.ping()
 
@@ -53,7 +56,7 @@ class LiveLogs:
     ) -> AsyncIterator[ServerSentEventMessage]:
         """SSE messages: `log` events (id = line number), then one `end` event with the final status."""
         last = after
-        for line in await anyio.to_thread.run_sync(lambda: list(read_lines(self.root, run_id, after=after))):
+        for line in await anyio.to_thread.run_sync(self._lines_after, run_id, after):
             last = line.n
             yield _log_event(line)
         key = stream_key(self.namespace, run_id)
@@ -90,7 +93,7 @@ class LiveLogs:
     ) -> AsyncIterator[ServerSentEventMessage]:
         while True:
             status = await anyio.to_thread.run_sync(status_of, run_id)
-            lines = await anyio.to_thread.run_sync(lambda: list(read_lines(self.root, run_id, after=last)))
+            lines = await anyio.to_thread.run_sync(self._lines_after, run_id, last)
             for line in lines:
                 last = line.n
                 yield _log_event(line)
@@ -101,7 +104,7 @@ class LiveLogs:
 
     async def _finish(self, run_id: uuid.UUID, last: int, status: str) -> AsyncIterator[ServerSentEventMessage]:
         """Lines the stream may have missed (trimmed or lost), then the end event."""
-        for line in await anyio.to_thread.run_sync(lambda: list(read_lines(self.root, run_id, after=last))):
+        for line in await anyio.to_thread.run_sync(self._lines_after, run_id, last):
             last = line.n
             yield _log_event(line)
         yield _end_event(status, last)

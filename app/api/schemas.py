@@ -73,13 +73,29 @@ class RunOut(msgspec.Struct):
     def of(cls, run: Run) -> RunOut:
         error = ErrorDetail(run.error_code, run.error_message or "") if run.error_code else None
         return cls(
-            id=run.id, namespace_id=run.namespace_id, status=run.status, kind=run.kind, trigger=run.trigger,
-            pipeline_id=run.pipeline_id, pipeline_version=run.pipeline_version, deployment_id=run.deployment_id,
-            scheduled_for=run.scheduled_for, params=run.params, priority=run.priority, attempt=run.attempt,
-            max_retries=run.max_retries, timeout_seconds=run.timeout_seconds, created_at=run.created_at,
-            queued_at=run.queued_at, started_at=run.started_at, finished_at=run.finished_at,
-            next_retry_at=run.next_retry_at, cancel_requested=run.cancel_requested_at is not None,
-            error=error, progress=run.progress, log_lines=run.log_lines,
+            id=run.id,
+            namespace_id=run.namespace_id,
+            status=run.status,
+            kind=run.kind,
+            trigger=run.trigger,
+            pipeline_id=run.pipeline_id,
+            pipeline_version=run.pipeline_version,
+            deployment_id=run.deployment_id,
+            scheduled_for=run.scheduled_for,
+            params=run.params,
+            priority=run.priority,
+            attempt=run.attempt,
+            max_retries=run.max_retries,
+            timeout_seconds=run.timeout_seconds,
+            created_at=run.created_at,
+            queued_at=run.queued_at,
+            started_at=run.started_at,
+            finished_at=run.finished_at,
+            next_retry_at=run.next_retry_at,
+            cancel_requested=run.cancel_requested_at is not None,
+            error=error,
+            progress=run.progress,
+            log_lines=run.log_lines,
         )
 
 
@@ -95,8 +111,16 @@ class RunEventOut(msgspec.Struct):
 
     @classmethod
     def of(cls, event: RunEvent) -> RunEventOut:
-        return cls(id=event.id, from_status=event.from_status, to_status=event.to_status, reason=event.reason,
-                   actor=event.actor, attempt=event.attempt, details=event.details, created_at=event.created_at)
+        return cls(
+            id=event.id,
+            from_status=event.from_status,
+            to_status=event.to_status,
+            reason=event.reason,
+            actor=event.actor,
+            attempt=event.attempt,
+            details=event.details,
+            created_at=event.created_at,
+        )
 
 
 class RunBatchIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -143,9 +167,16 @@ class PipelineOut(msgspec.Struct):
 
     @classmethod
     def of(cls, pipeline: Pipeline, version: PipelineVersion) -> PipelineOut:
-        return cls(id=pipeline.id, namespace_id=pipeline.namespace_id, name=pipeline.name,
-                   description=pipeline.description, version=version.version, spec=version.spec,
-                   created_at=pipeline.created_at, updated_at=pipeline.updated_at)
+        return cls(
+            id=pipeline.id,
+            namespace_id=pipeline.namespace_id,
+            name=pipeline.name,
+            description=pipeline.description,
+            version=version.version,
+            spec=version.spec,
+            created_at=pipeline.created_at,
+            updated_at=pipeline.updated_at,
+        )
 
 
 class Health(msgspec.Struct):

@@ -57,9 +57,7 @@ class PipelineVersion(Base):
     """One immutable version of a pipeline spec; runs point at the version they ran."""
 
     __tablename__ = "pipeline_versions"
-    pipeline_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("pipelines.id", ondelete="CASCADE"), primary_key=True
-    )
+    pipeline_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("pipelines.id", ondelete="CASCADE"), primary_key=True)
     version: Mapped[int] = mapped_column(Integer, primary_key=True)
     spec: Mapped[dict[str, Any]]
     created_at: Mapped[datetime] = created_at_column()
@@ -79,8 +77,13 @@ class Run(Base):
         Index("ix_runs_kind_created", "kind", "created_at", "id"),
         Index("ix_runs_trigger_created", "trigger", "created_at", "id"),
         Index("ix_runs_pipeline_created", "pipeline_id", "created_at", "id"),
-        Index("ix_runs_deployment_created", "deployment_id", "created_at", "id",
-              postgresql_where=text("deployment_id IS NOT NULL")),
+        Index(
+            "ix_runs_deployment_created",
+            "deployment_id",
+            "created_at",
+            "id",
+            postgresql_where=text("deployment_id IS NOT NULL"),
+        ),
         Index("ix_runs_running_heartbeat", "heartbeat_at", postgresql_where=text("status = 'RUNNING'")),
         Index("ix_runs_queued_dispatched", "dispatched_at", postgresql_where=text("status = 'QUEUED'")),
     )

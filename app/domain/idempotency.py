@@ -23,9 +23,7 @@ _CLAIM = text(
     """
 )
 _EXISTING = text("SELECT request_hash, resource_ids FROM idempotency_keys WHERE scope = :scope AND key = :key")
-_RECORD = text(
-    "UPDATE idempotency_keys SET resource_ids = CAST(:ids AS jsonb) WHERE scope = :scope AND key = :key"
-)
+_RECORD = text("UPDATE idempotency_keys SET resource_ids = CAST(:ids AS jsonb) WHERE scope = :scope AND key = :key")
 
 
 def request_hash(body: Any) -> str:

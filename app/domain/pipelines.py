@@ -24,7 +24,10 @@ def create_pipeline(
     """A new pipeline at version 1; the name is unique in its namespace."""
     parsed = parse_spec(spec)
     pipeline = Pipeline(
-        id=uuid7(), namespace_id=namespace_id(session, namespace), name=name, description=description,
+        id=uuid7(),
+        namespace_id=namespace_id(session, namespace),
+        name=name,
+        description=description,
         latest_version=1,
     )
     version = PipelineVersion(pipeline_id=pipeline.id, version=1, spec=msgspec.to_builtins(parsed))
@@ -73,8 +76,10 @@ def list_pipelines(
     """Pipelines newest first, with their latest version; `limit + 1` rows to tell if more exist."""
     query = (
         select(Pipeline, PipelineVersion)
-        .join(PipelineVersion, and_(PipelineVersion.pipeline_id == Pipeline.id,
-                                    PipelineVersion.version == Pipeline.latest_version))
+        .join(
+            PipelineVersion,
+            and_(PipelineVersion.pipeline_id == Pipeline.id, PipelineVersion.version == Pipeline.latest_version),
+        )
         .where(Pipeline.archived_at.is_(None))
         .order_by(Pipeline.created_at.desc(), Pipeline.id.desc())
         .limit(limit + 1)
@@ -87,7 +92,6 @@ def list_pipelines(
     if cursor:
         position: Position = decode_cursor(cursor)
         query = query.where(
-            or_(Pipeline.created_at < position.at,
-                and_(Pipeline.created_at == position.at, Pipeline.id < position.id))
+            or_(Pipeline.created_at < position.at, and_(Pipeline.created_at == position.at, Pipeline.id < position.id))
         )
     return [(row[0], row[1]) for row in session.execute(query).all()]

@@ -45,8 +45,15 @@ class RunLogWriter:
     """Appends one attempt's lines to the run's log file and its live stream."""
 
     def __init__(
-        self, *, root: Path, run_id: uuid.UUID, attempt: int, first_line: int,
-        redis_client: redis.Redis | None, redis_namespace: str, maxlen: int,
+        self,
+        *,
+        root: Path,
+        run_id: uuid.UUID,
+        attempt: int,
+        first_line: int,
+        redis_client: redis.Redis | None,
+        redis_namespace: str,
+        maxlen: int,
     ) -> None:
         self.run_id = run_id
         self.attempt = attempt
@@ -60,8 +67,9 @@ class RunLogWriter:
     def write(self, message: str, *, level: str = "info", step: int | None = None) -> LogLine:
         """Persist a line, then publish it; a Redis failure never fails the run."""
         self.lines += 1
-        line = LogLine(n=self.lines, ts=datetime.now(UTC), level=level, message=message,
-                       attempt=self.attempt, step=step)
+        line = LogLine(
+            n=self.lines, ts=datetime.now(UTC), level=level, message=message, attempt=self.attempt, step=step
+        )
         data = _encoder.encode(line)
         if self._file is None:
             self._path.parent.mkdir(parents=True, exist_ok=True)

@@ -60,7 +60,9 @@ def submit_runs(
                 pipelines[key] = resolve_pipeline(session, request.pipeline, namespace=request.namespace)
             except NotFound as exc:
                 field = f"runs[{index}].pipeline" if trigger is RunTrigger.BATCH else "pipeline"
-                raise InvalidInput(exc.detail, code=exc.code, errors=[{"field": field, "message": exc.detail}])
+                raise InvalidInput(
+                    exc.detail, code=exc.code, errors=[{"field": field, "message": exc.detail}]
+                ) from None
         pipeline = pipelines[key]
         timeout = request.timeout_seconds or settings.default_timeout_seconds
         if timeout > settings.max_timeout_seconds:
@@ -69,23 +71,25 @@ def submit_runs(
                 code="timeout_too_long",
                 errors=[{"field": "timeout_seconds", "message": f"at most {settings.max_timeout_seconds}"}],
             )
-        rows.append({
-            "id": str(uuid7()),
-            "namespace_id": str(pipeline.namespace_id),
-            "kind": RunKind.PIPELINE.value,
-            "trigger": trigger.value,
-            "pipeline_id": str(pipeline.id),
-            "pipeline_version": pipeline.latest_version,
-            "params": request.params,
-            "priority": request.priority,
-            "max_retries": settings.default_max_retries if request.max_retries is None else request.max_retries,
-            "retry_backoff_seconds": settings.retry_backoff_seconds,
-            "retry_backoff_max_seconds": settings.retry_backoff_max_seconds,
-            "retry_jitter": settings.retry_jitter,
-            "timeout_seconds": timeout,
-            "queue": settings.queue,
-            "actor": actor,
-        })
+        rows.append(
+            {
+                "id": str(uuid7()),
+                "namespace_id": str(pipeline.namespace_id),
+                "kind": RunKind.PIPELINE.value,
+                "trigger": trigger.value,
+                "pipeline_id": str(pipeline.id),
+                "pipeline_version": pipeline.latest_version,
+                "params": request.params,
+                "priority": request.priority,
+                "max_retries": settings.default_max_retries if request.max_retries is None else request.max_retries,
+                "retry_backoff_seconds": settings.retry_backoff_seconds,
+                "retry_backoff_max_seconds": settings.retry_backoff_max_seconds,
+                "retry_jitter": settings.retry_jitter,
+                "timeout_seconds": timeout,
+                "queue": settings.queue,
+                "actor": actor,
+            }
+        )
     if not rows:
         return []
     result = session.execute(query("insert_runs"), {"runs": msgspec.json.encode(rows).decode()})
@@ -147,16 +151,33 @@ def cancel_run(session: Session, run_id: uuid.UUID, *, actor: str, reason: str =
     status = RunStatus(run.status)
     if status in CANCEL_AT_ONCE:
         return transition(
-            session, run, RunStatus.CANCELLED, reason=reason, actor=actor,
+            session,
+            run,
+            RunStatus.CANCELLED,
+            reason=reason,
+            actor=actor,
             among=CANCEL_AT_ONCE,
-            changes={"finished_at": func.now(), "error_code": "cancelled",
-                     "error_message": f"cancelled by {actor}", "next_retry_at": None},
+            changes={
+                "finished_at": func.now(),
+                "error_code": "cancelled",
+                "error_message": f"cancelled by {actor}",
+                "next_retry_at": None,
+            },
         )
     if status is RunStatus.RUNNING:
         if run.cancel_requested_at is None:
             run.cancel_requested_at = func.now()
-            session.add(RunEvent(run_id=run.id, from_status=status.value, to_status=status.value,
-                                 reason="cancel_requested", actor=actor, attempt=run.attempt, details={}))
+            session.add(
+                RunEvent(
+                    run_id=run.id,
+                    from_status=status.value,
+                    to_status=status.value,
+                    reason="cancel_requested",
+                    actor=actor,
+                    attempt=run.attempt,
+                    details={},
+                )
+            )
             session.flush()
         return run
     raise Conflict(f"run {run_id} is {status.value} and cannot be cancelled", code="run_not_cancellable")
@@ -174,10 +195,22 @@ def retry_run(session: Session, run_id: uuid.UUID, *, actor: str, settings: Sett
             code="run_not_retryable",
         )
     transition(
-        session, run, RunStatus.PENDING, reason="manual_retry", actor=actor,
-        changes={"attempt_base": run.attempt, "finished_at": None, "cancel_requested_at": None,
-                 "error_code": None, "error_message": None, "next_retry_at": None, "queued_at": None,
-                 "started_at": None, "heartbeat_at": None},
+        session,
+        run,
+        RunStatus.PENDING,
+        reason="manual_retry",
+        actor=actor,
+        changes={
+            "attempt_base": run.attempt,
+            "finished_at": None,
+            "cancel_requested_at": None,
+            "error_code": None,
+            "error_message": None,
+            "next_retry_at": None,
+            "queued_at": None,
+            "started_at": None,
+            "heartbeat_at": None,
+        },
     )
     write_outbox(session, run, queue=settings.queue)
     return run

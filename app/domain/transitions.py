@@ -36,8 +36,17 @@ def transition(
     run.status = target.value
     for column, value in (changes or {}).items():
         setattr(run, column, value)
-    session.add(RunEvent(run_id=run.id, from_status=source, to_status=target.value, reason=reason,
-                         actor=actor, attempt=run.attempt, details=details or {}))
+    session.add(
+        RunEvent(
+            run_id=run.id,
+            from_status=source,
+            to_status=target.value,
+            reason=reason,
+            actor=actor,
+            attempt=run.attempt,
+            details=details or {},
+        )
+    )
     session.flush()
     session.refresh(run)
     return run

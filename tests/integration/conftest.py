@@ -9,6 +9,7 @@ from litestar.testing import TestClient
 
 from app.api.app import create_app
 from app.settings import Settings
+from tests.integration.engine_parts import parts  # noqa: F401  (a fixture)
 
 
 @pytest.fixture(autouse=True)

@@ -36,8 +36,9 @@ class Engine_:
 
     def pipeline(self, name: str, steps: list[dict[str, Any]]) -> uuid.UUID:
         with Session(self.engine) as session, session.begin():
-            pipeline, _ = create_pipeline(session, namespace="default", name=name, description="",
-                                          spec={"steps": steps})
+            pipeline, _ = create_pipeline(
+                session, namespace="default", name=name, description="", spec={"steps": steps}
+            )
             return pipeline.id
 
     def submit(self, pipeline: str, count: int = 1, **options: Any) -> list[uuid.UUID]:
@@ -69,7 +70,9 @@ def parts(settings: Settings, engine: Engine, redis_client: redis.Redis) -> Iter
     broker = build_broker(settings)
     active = ActiveRuns()
     built = Engine_(
-        settings=settings, engine=engine, broker=broker,
+        settings=settings,
+        engine=engine,
+        broker=broker,
         relay=Relay(engine=engine, broker=broker, relay_id="relay-test", batch=settings.relay_batch),
         executor=Executor(engine=engine, redis_client=redis_client, settings=settings, active=active),
         reaper=Reaper(engine=engine, broker=broker, settings=settings, reaper_id="reaper-test"),

@@ -17,8 +17,9 @@ def count(engine: Engine, table: str, where: str = "true", **params: Any) -> int
 def statuses(engine: Engine, run_id: Any) -> list[str]:
     """The to_status of each of a run's events, oldest first."""
     with engine.connect() as connection:
-        rows = connection.execute(text("SELECT to_status FROM run_events WHERE run_id = :id ORDER BY id"),
-                                  {"id": str(run_id)})
+        rows = connection.execute(
+            text("SELECT to_status FROM run_events WHERE run_id = :id ORDER BY id"), {"id": str(run_id)}
+        )
         return [r[0] for r in rows]
 
 

@@ -48,8 +48,16 @@ def test_pipeline_list_paginates(client: TestClient) -> None:
 def test_openapi_document_describes_the_api(client: TestClient) -> None:
     document = client.get("/api/docs/openapi.json").json()
     assert document["openapi"].startswith("3.")
-    for path in ("/api/v1/runs", "/api/v1/runs/batch", "/api/v1/runs/{run_id}", "/api/v1/runs/{run_id}/cancel",
-                 "/api/v1/runs/{run_id}/logs/stream", "/api/v1/pipelines", "/healthz", "/readyz"):
+    for path in (
+        "/api/v1/runs",
+        "/api/v1/runs/batch",
+        "/api/v1/runs/{run_id}",
+        "/api/v1/runs/{run_id}/cancel",
+        "/api/v1/runs/{run_id}/logs/stream",
+        "/api/v1/pipelines",
+        "/healthz",
+        "/readyz",
+    ):
         assert path in document["paths"], path
 
 

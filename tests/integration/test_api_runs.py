@@ -18,8 +18,9 @@ def problem_of(response) -> dict:  # type: ignore[no-untyped-def]
     return body
 
 
-def test_submitting_a_run_writes_the_run_its_event_and_its_outbox_row(client: TestClient, pipeline: dict,
-                                                                       engine: Engine) -> None:
+def test_submitting_a_run_writes_the_run_its_event_and_its_outbox_row(
+    client: TestClient, pipeline: dict, engine: Engine
+) -> None:
     response = client.post("/api/v1/runs", json={"pipeline": "noop", "params": {"day": "2026-11-01"}})
     assert response.status_code == 201, response.text
     run = response.json()
@@ -57,8 +58,9 @@ def test_idempotency_key_with_another_body_is_a_conflict(client: TestClient, pip
 
 
 def test_batch_submits_all_runs_in_one_go(client: TestClient, pipeline: dict, engine: Engine) -> None:
-    response = client.post("/api/v1/runs/batch", json={"runs": [{"pipeline": "noop", "params": {"i": i}}
-                                                                 for i in range(300)]})
+    response = client.post(
+        "/api/v1/runs/batch", json={"runs": [{"pipeline": "noop", "params": {"i": i}} for i in range(300)]}
+    )
     assert response.status_code == 201, response.text
     runs = response.json()["runs"]
     assert [r["params"]["i"] for r in runs] == list(range(300))
@@ -85,7 +87,9 @@ def test_batch_with_one_unknown_pipeline_writes_nothing(client: TestClient, pipe
 
 
 def test_malformed_json_is_a_400(client: TestClient, pipeline: dict, engine: Engine) -> None:
-    response = client.post("/api/v1/runs", content=b'{"pipeline": "noop",', headers={"content-type": "application/json"})
+    response = client.post(
+        "/api/v1/runs", content=b'{"pipeline": "noop",', headers={"content-type": "application/json"}
+    )
     assert response.status_code == 400
     assert problem_of(response)["code"] == "malformed_json"
     assert count(engine, "runs") == 0
@@ -157,7 +161,8 @@ def test_listing_filters(client: TestClient, pipeline: dict) -> None:
     client.post("/api/v1/runs", json={"pipeline": "noop"})
     client.post("/api/v1/runs/batch", json={"runs": [{"pipeline": "other"}] * 3})
     by_pipeline = client.get("/api/v1/runs", params={"pipeline": "other"}).json()["items"]
-    assert {r["pipeline_id"] for r in by_pipeline} == {other["id"]} and len(by_pipeline) == 3
+    assert {r["pipeline_id"] for r in by_pipeline} == {other["id"]}
+    assert len(by_pipeline) == 3
     assert len(client.get("/api/v1/runs", params={"trigger": "api"}).json()["items"]) == 1
     assert len(client.get("/api/v1/runs", params={"status": ["PENDING", "QUEUED"]}).json()["items"]) == 4
     assert client.get("/api/v1/runs", params={"status": "SUCCEEDED"}).json()["items"] == []
@@ -202,7 +207,8 @@ def test_events_list_the_transitions(client: TestClient, pipeline: dict) -> None
     run = client.post("/api/v1/runs", json={"pipeline": "noop"}).json()
     events = client.get(f"/api/v1/runs/{run['id']}/events").json()
     assert [(e["from_status"], e["to_status"], e["reason"], e["actor"]) for e in events] == [
-        (None, "PENDING", "created", "api")]
+        (None, "PENDING", "created", "api")
+    ]
 
 
 def test_every_response_carries_a_request_id(client: TestClient) -> None:

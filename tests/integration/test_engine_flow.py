@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from app.domain.runlogs import read_lines
 from app.domain.states import RunStatus
-from tests.integration.engine_parts import Engine_, parts  # noqa: F401
+from tests.integration.engine_parts import Engine_
 from tests.integration.helpers import count, run_status, statuses
 from workers.broker import messages_key
 from workers.runtime import Heartbeat
@@ -73,11 +73,11 @@ def test_a_failing_run_retries_then_fails_for_good(parts: Engine_) -> None:
     assert count(parts.engine, "outbox", "run_id = :id AND dispatched_at IS NULL", id=run_id) == 1
     assert parts.relay.relay_once() == 1  # backoff is 0 in the test settings
     assert parts.executor.execute(run_id) is RunStatus.FAILED
-    assert statuses(parts.engine, run_id) == ["PENDING", "QUEUED", "RUNNING", "RETRYING", "QUEUED", "RUNNING",
-                                              "FAILED"]
+    assert statuses(parts.engine, run_id) == ["PENDING", "QUEUED", "RUNNING", "RETRYING", "QUEUED", "RUNNING", "FAILED"]
     with parts.engine.connect() as connection:
-        row = connection.execute(text("SELECT attempt, error_code, error_message FROM runs WHERE id = :id"),
-                                 {"id": run_id}).one()
+        row = connection.execute(
+            text("SELECT attempt, error_code, error_message FROM runs WHERE id = :id"), {"id": run_id}
+        ).one()
     assert tuple(row) == (2, "step_failed", "kaboom")
     numbers = [line.n for line in read_lines(parts.settings.data_path, run_id)]
     assert numbers == list(range(1, len(numbers) + 1))  # numbering continues across attempts
@@ -102,8 +102,9 @@ def test_a_run_over_its_timeout_is_timed_out(parts: Engine_) -> None:
     assert parts.executor.execute(run_id) is RunStatus.TIMED_OUT
     assert time.monotonic() - started < 10
     with parts.engine.connect() as connection:
-        assert connection.execute(text("SELECT error_code FROM runs WHERE id = :id"), {"id": run_id}).scalar() \
-            == "timeout"
+        assert (
+            connection.execute(text("SELECT error_code FROM runs WHERE id = :id"), {"id": run_id}).scalar() == "timeout"
+        )
 
 
 def test_a_running_run_stops_when_cancelled(parts: Engine_) -> None:
@@ -137,8 +138,13 @@ def test_the_reaper_retries_a_run_whose_worker_vanished(parts: Engine_) -> None:
     [run_id] = parts.submit("lost", max_retries=1)
     parts.relay.relay_once()
     with parts.engine.begin() as connection:  # a worker started it, then died without a word
-        connection.execute(text("UPDATE runs SET status = 'RUNNING', attempt = 1, worker_id = 'ghost', "
-                                "heartbeat_at = now() - interval '1 hour' WHERE id = :id"), {"id": run_id})
+        connection.execute(
+            text(
+                "UPDATE runs SET status = 'RUNNING', attempt = 1, worker_id = 'ghost', "
+                "heartbeat_at = now() - interval '1 hour' WHERE id = :id"
+            ),
+            {"id": run_id},
+        )
     assert parts.reaper.reap_lost() == 1
     assert run_status(parts.engine, run_id) == "RETRYING"
     parts.relay.relay_once()
@@ -152,8 +158,13 @@ def test_the_reaper_fails_a_lost_run_without_retries_left(parts: Engine_) -> Non
     [run_id] = parts.submit("lost2", max_retries=0)
     parts.relay.relay_once()
     with parts.engine.begin() as connection:
-        connection.execute(text("UPDATE runs SET status = 'RUNNING', attempt = 1, worker_id = 'ghost', "
-                                "heartbeat_at = now() - interval '1 hour' WHERE id = :id"), {"id": run_id})
+        connection.execute(
+            text(
+                "UPDATE runs SET status = 'RUNNING', attempt = 1, worker_id = 'ghost', "
+                "heartbeat_at = now() - interval '1 hour' WHERE id = :id"
+            ),
+            {"id": run_id},
+        )
     parts.reaper.reap_lost()
     with parts.engine.connect() as connection:
         row = connection.execute(text("SELECT status, error_code FROM runs WHERE id = :id"), {"id": run_id}).one()
@@ -167,11 +178,13 @@ def test_the_reaper_resends_what_the_broker_lost_and_only_that(parts: Engine_) -
     with parts.engine.begin() as connection:
         connection.execute(text("UPDATE runs SET dispatched_at = now() - interval '1 hour'"))
     key = messages_key(parts.broker, parts.settings.queue)
-    parts.broker.client.hdel(key, *[m for m in parts.broker.client.hkeys(key)
-                                    if parts.queued_messages_for(m) == str(lost)])
+    parts.broker.client.hdel(
+        key, *[m for m in parts.broker.client.hkeys(key) if parts.queued_messages_for(m) == str(lost)]
+    )
     assert parts.reaper.resend_unstarted() == 1
     events = statuses(parts.engine, lost)
-    assert events[-1] == "QUEUED" and events.count("QUEUED") == 2
+    assert events[-1] == "QUEUED"
+    assert events.count("QUEUED") == 2
     assert statuses(parts.engine, kept).count("QUEUED") == 1
     parts.relay.relay_once()
     assert sorted(parts.queued_messages()) == sorted([str(lost), str(kept)])

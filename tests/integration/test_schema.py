@@ -72,11 +72,14 @@ def test_every_named_query_is_valid_sql(engine: Engine) -> None:
 def many_runs(engine: Engine) -> Engine:
     """100,000 runs over 30 days across 20 pipelines, then ANALYZE."""
     with engine.begin() as connection:
-        connection.execute(text("""
+        connection.execute(
+            text("""
             INSERT INTO pipelines (id, namespace_id, name)
             SELECT gen_random_uuid(), (SELECT id FROM namespaces WHERE name = 'default'), 'p' || i
-            FROM generate_series(1, 20) i"""))
-        connection.execute(text("""
+            FROM generate_series(1, 20) i""")
+        )
+        connection.execute(
+            text("""
             INSERT INTO runs (id, namespace_id, kind, trigger, status, pipeline_id, pipeline_version,
                               retry_backoff_seconds, retry_backoff_max_seconds, retry_jitter, timeout_seconds,
                               created_at)
@@ -85,7 +88,8 @@ def many_runs(engine: Engine) -> Engine:
                    (ARRAY['SUCCEEDED','FAILED','QUEUED','RUNNING','CANCELLED'])[1 + i % 5],
                    (SELECT array_agg(id) FROM pipelines)[1 + i % 20], 1, 1, 1, 0, 60,
                    now() - (i || ' seconds')::interval * 26
-            FROM generate_series(1, 100000) i"""))
+            FROM generate_series(1, 100000) i""")
+        )
         connection.execute(text("ANALYZE runs"))
     return engine
 
@@ -104,8 +108,11 @@ WHERES = [
 def test_run_list_queries_are_index_scans_without_sorting(many_runs: Engine) -> None:
     with many_runs.connect() as connection:
         for where in WHERES:
-            plan = "\n".join(connection.execute(text(
-                f"EXPLAIN SELECT * FROM runs WHERE {where} ORDER BY created_at DESC, id DESC LIMIT 51")).scalars())
+            plan = "\n".join(
+                connection.execute(
+                    text(f"EXPLAIN SELECT * FROM runs WHERE {where} ORDER BY created_at DESC, id DESC LIMIT 51")
+                ).scalars()
+            )
             assert "Seq Scan on runs" not in plan, plan
             assert "Sort" not in plan, plan
             assert "Index" in plan, plan

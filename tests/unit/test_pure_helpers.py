@@ -29,7 +29,8 @@ def test_a_bad_cursor_is_a_clear_error(cursor: str) -> None:
 
 def test_uuid7_is_version_7_and_ordered_by_time() -> None:
     first, second = uuid7(1_700_000_000_000), uuid7(1_700_000_000_001)
-    assert first.version == 7 and first.variant == uuid.RFC_4122
+    assert first.version == 7
+    assert first.variant == uuid.RFC_4122
     assert first < second
     assert int.from_bytes(first.bytes[:6], "big") == 1_700_000_000_000
 
@@ -51,8 +52,15 @@ def test_named_queries_are_split_by_name() -> None:
 
 
 def test_the_spec_accepts_the_built_in_steps() -> None:
-    spec = parse_spec({"steps": [{"type": "log", "message": "hi"}, {"type": "sleep", "seconds": 0.5},
-                                 {"type": "fail", "message": "boom"}]})
+    spec = parse_spec(
+        {
+            "steps": [
+                {"type": "log", "message": "hi"},
+                {"type": "sleep", "seconds": 0.5},
+                {"type": "fail", "message": "boom"},
+            ]
+        }
+    )
     assert [type(s) for s in spec.steps] == [LogStep, SleepStep, FailStep]
 
 

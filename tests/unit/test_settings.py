@@ -10,8 +10,14 @@ def test_defaults_work_with_an_empty_environment() -> None:
 
 
 def test_values_come_from_prefixed_variables_and_are_typed() -> None:
-    settings = load_settings({"CONVEYOR_API_PORT": "9000", "CONVEYOR_HEARTBEAT_SECONDS": "0.5",
-                              "DATABASE_URL": "postgresql://u@h/db", "CONVEYOR_LOG_FORMAT": "json"})
+    settings = load_settings(
+        {
+            "CONVEYOR_API_PORT": "9000",
+            "CONVEYOR_HEARTBEAT_SECONDS": "0.5",
+            "DATABASE_URL": "postgresql://u@h/db",
+            "CONVEYOR_LOG_FORMAT": "json",
+        }
+    )
     assert settings.api_port == 9000
     assert settings.heartbeat_seconds == 0.5
     assert settings.log_format == "json"

@@ -11,7 +11,6 @@ from app.api.database import Database
 from app.api.errors import problem
 from app.api.live_logs import LiveLogs
 from app.api.schemas import Health
-from app.db.migrate import current_revision, head_revision
 
 
 @get(["/healthz", "/api/v1/healthz"], summary="Liveness: the process answers", tags=["health"])
@@ -20,6 +19,8 @@ async def healthz() -> Health:
 
 
 def _checks(db: Database, live_logs: LiveLogs) -> dict[str, str]:
+    from app.db.migrate import current_revision, head_revision  # alembic is slow to import: only when asked
+
     checks: dict[str, str] = {}
     try:
         with db.read() as session:
@@ -37,9 +38,14 @@ def _checks(db: Database, live_logs: LiveLogs) -> dict[str, str]:
     return checks
 
 
-@get(["/readyz", "/api/v1/readyz"], tags=["health"],
-     summary="Readiness: database reachable, migrations at head, Redis reachable")
-async def readyz(request: Request, db: NamedDependency[Database], live_logs: NamedDependency[LiveLogs]) -> Response[Health]:
+@get(
+    ["/readyz", "/api/v1/readyz"],
+    tags=["health"],
+    summary="Readiness: database reachable, migrations at head, Redis reachable",
+)
+async def readyz(
+    request: Request, db: NamedDependency[Database], live_logs: NamedDependency[LiveLogs]
+) -> Response[Health]:
     checks = await anyio.to_thread.run_sync(_checks, db, live_logs)
     if all(v == "ok" for v in checks.values()):
         return Response(Health(status="ready", checks=checks))

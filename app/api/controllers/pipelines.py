@@ -24,31 +24,33 @@ class PipelineController(Controller):
             pipeline, version = pipeline_service.create_pipeline(
                 session, namespace=data.namespace, name=data.name, description=data.description, spec=data.spec
             )
-        return Response(PipelineOut.of(pipeline, version), status_code=201,
-                        headers={"Location": f"/api/v1/pipelines/{pipeline.id}"})
+        return Response(
+            PipelineOut.of(pipeline, version), status_code=201, headers={"Location": f"/api/v1/pipelines/{pipeline.id}"}
+        )
 
     @get("/", sync_to_thread=True, summary="List pipelines, newest first")
     def list_pipelines(
-        self, db: NamedDependency[Database],
+        self,
+        db: NamedDependency[Database],
         namespace: FromQuery[str | None] = None,
         name_prefix: FromQuery[str | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
         cursor: FromQuery[str | None] = None,
     ) -> Page[PipelineOut]:
         with db.read() as session:
-            rows = pipeline_service.list_pipelines(session, namespace=namespace, name_prefix=name_prefix,
-                                                   limit=check_limit(limit), cursor=cursor)
+            rows = pipeline_service.list_pipelines(
+                session, namespace=namespace, name_prefix=name_prefix, limit=check_limit(limit), cursor=cursor
+            )
         more = len(rows) > limit
         rows = rows[:limit]
         next_cursor = encode_cursor(rows[-1][0].created_at, rows[-1][0].id) if more else None
         return Page(items=[PipelineOut.of(p, v) for p, v in rows], next_cursor=next_cursor)
 
     @get("/{pipeline_ref:str}", sync_to_thread=True, summary="Read a pipeline by id or name")
-    def read(self, pipeline_ref: FromPath[str], db: NamedDependency[Database],
-             namespace: FromQuery[str] = "default") -> PipelineOut:
+    def read(
+        self, pipeline_ref: FromPath[str], db: NamedDependency[Database], namespace: FromQuery[str] = "default"
+    ) -> PipelineOut:
         with db.read() as session:
             pipeline = pipeline_service.resolve_pipeline(session, pipeline_ref, namespace=namespace)
             version = pipeline_service.get_version(session, pipeline.id, pipeline.latest_version)
         return PipelineOut.of(pipeline, version)
-
-

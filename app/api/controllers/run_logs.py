@@ -26,28 +26,42 @@ class RunLogController(Controller):
 
     @get("/", sync_to_thread=True, summary="A run's persisted log lines, paginated by line number")
     def lines(
-        self, run_id: FromPath[uuid.UUID], db: NamedDependency[Database], settings: NamedDependency[Settings],
+        self,
+        run_id: FromPath[uuid.UUID],
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
         after: Annotated[int, QueryParameter(ge=0, description="Return lines numbered above this")] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=5000)] = 1000,
     ) -> LogPage:
         with db.read() as session:
             status = run_service.get_run(session, run_id).status
-        items = [LogLineOut(n=x.n, ts=x.ts, level=x.level, message=x.message, attempt=x.attempt, step=x.step)
-                 for x in read_lines(settings.data_path, run_id, after=after, limit=limit)]
+        items = [
+            LogLineOut(n=x.n, ts=x.ts, level=x.level, message=x.message, attempt=x.attempt, step=x.step)
+            for x in read_lines(settings.data_path, run_id, after=after, limit=limit)
+        ]
         return LogPage(items=items, next_after=items[-1].n if items else after, run_status=status)
 
-    @get("/stream", summary="Follow a run's log live (Server-Sent Events)",
-         description="`log` events carry one line each, with the line number as event id; reconnect with "
-                     "`Last-Event-ID` to resume. The stream ends with one `end` event carrying the final status.")
+    @get(
+        "/stream",
+        summary="Follow a run's log live (Server-Sent Events)",
+        description="`log` events carry one line each, with the line number as event id; reconnect with "
+        "`Last-Event-ID` to resume. The stream ends with one `end` event carrying the final status.",
+    )
     async def stream(
-        self, run_id: FromPath[uuid.UUID], db: NamedDependency[Database], live_logs: NamedDependency[LiveLogs],
+        self,
+        run_id: FromPath[uuid.UUID],
+        db: NamedDependency[Database],
+        live_logs: NamedDependency[LiveLogs],
         last_event_id: Annotated[str | None, HeaderParameter(name="Last-Event-ID", required=False)] = None,
     ) -> ServerSentEvent:
         after = 0
         if last_event_id:
             if not last_event_id.isdigit():
-                raise InvalidParameter("Last-Event-ID must be a line number", code="invalid_last_event_id",
-                                   errors=[{"field": "Last-Event-ID", "message": "not a line number"}])
+                raise InvalidParameter(
+                    "Last-Event-ID must be a line number",
+                    code="invalid_last_event_id",
+                    errors=[{"field": "Last-Event-ID", "message": "not a line number"}],
+                )
             after = int(last_event_id)
 
         def status_of(rid: uuid.UUID) -> str:
@@ -55,5 +69,7 @@ class RunLogController(Controller):
                 return run_service.get_run(session, rid).status
 
         await anyio.to_thread.run_sync(status_of, run_id)  # 404 before the stream starts
-        return ServerSentEvent(live_logs.follow(run_id, after=after, status_of=status_of),
-                               headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        return ServerSentEvent(
+            live_logs.follow(run_id, after=after, status_of=status_of),
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )

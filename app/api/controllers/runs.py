@@ -26,9 +26,12 @@ from app.settings import Settings
 
 IdempotencyKey = Annotated[
     str | None,
-    HeaderParameter(name="Idempotency-Key", required=False, max_length=255,
-                    description="Repeat the request with the same key and body to get the same result, "
-                                "never a duplicate."),
+    HeaderParameter(
+        name="Idempotency-Key",
+        required=False,
+        max_length=255,
+        description="Repeat the request with the same key and body to get the same result, never a duplicate.",
+    ),
 ]
 RunId = FromPath[uuid.UUID]
 #: The API's identity in run events until accounts exist.
@@ -36,14 +39,24 @@ API_ACTOR = "api"
 
 
 def _created(
-    db: NamedDependency[Database], settings: NamedDependency[Settings], *, scope: str, key: str | None, body: object,
+    db: NamedDependency[Database],
+    settings: NamedDependency[Settings],
+    *,
+    scope: str,
+    key: str | None,
+    body: object,
     create: Callable[[Session], list[uuid.UUID]],
 ) -> tuple[list[Run], bool]:
     """Run `create` once per Idempotency-Key; returns the runs and whether this was a replay."""
     with db.transaction() as session:
         if key:
-            earlier = idempotency.claim(session, scope=scope, key=key, body_hash=idempotency.request_hash(body),
-                                        ttl_hours=settings.idempotency_ttl_hours)
+            earlier = idempotency.claim(
+                session,
+                scope=scope,
+                key=key,
+                body_hash=idempotency.request_hash(body),
+                ttl_hours=settings.idempotency_ttl_hours,
+            )
             if earlier is not None:
                 return run_service.get_runs(session, [uuid.UUID(i) for i in earlier]), True
         ids = create(session)
@@ -57,12 +70,22 @@ class RunController(Controller):
     tags = ["runs"]
 
     @post("/", sync_to_thread=True, status_code=201, summary="Submit a run")
-    def submit(self, data: JSONBody[RunRequest], db: NamedDependency[Database], settings: NamedDependency[Settings],
-               idempotency_key: IdempotencyKey = None) -> Response[RunOut]:
+    def submit(
+        self,
+        data: JSONBody[RunRequest],
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[RunOut]:
         runs, replayed = _created(
-            db, settings, scope="POST /api/v1/runs", key=idempotency_key, body=data,
-            create=lambda s: run_service.submit_runs(s, [data], trigger=RunTrigger.API, actor=API_ACTOR,
-                                                     settings=settings),
+            db,
+            settings,
+            scope="POST /api/v1/runs",
+            key=idempotency_key,
+            body=data,
+            create=lambda s: run_service.submit_runs(
+                s, [data], trigger=RunTrigger.API, actor=API_ACTOR, settings=settings
+            ),
         )
         headers = {"Location": f"/api/v1/runs/{runs[0].id}"}
         if replayed:
@@ -70,8 +93,13 @@ class RunController(Controller):
         return Response(RunOut.of(runs[0]), status_code=201, headers=headers)
 
     @post("/batch", sync_to_thread=True, status_code=201, summary="Submit up to CONVEYOR_MAX_BATCH_RUNS runs at once")
-    def submit_batch(self, data: JSONBody[RunBatchIn], db: NamedDependency[Database], settings: NamedDependency[Settings],
-                     idempotency_key: IdempotencyKey = None) -> Response[RunBatchOut]:
+    def submit_batch(
+        self,
+        data: JSONBody[RunBatchIn],
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[RunBatchOut]:
         if len(data.runs) > settings.max_batch_runs:
             raise InvalidInput(
                 f"a batch holds at most {settings.max_batch_runs} runs (got {len(data.runs)})",
@@ -79,16 +107,22 @@ class RunController(Controller):
                 errors=[{"field": "runs", "message": f"at most {settings.max_batch_runs} items"}],
             )
         runs, replayed = _created(
-            db, settings, scope="POST /api/v1/runs/batch", key=idempotency_key, body=data,
-            create=lambda s: run_service.submit_runs(s, data.runs, trigger=RunTrigger.BATCH, actor=API_ACTOR,
-                                                     settings=settings),
+            db,
+            settings,
+            scope="POST /api/v1/runs/batch",
+            key=idempotency_key,
+            body=data,
+            create=lambda s: run_service.submit_runs(
+                s, data.runs, trigger=RunTrigger.BATCH, actor=API_ACTOR, settings=settings
+            ),
         )
         headers = {"Idempotent-Replayed": "true"} if replayed else {}
         return Response(RunBatchOut([RunOut.of(r) for r in runs]), status_code=201, headers=headers)
 
     @get("/", sync_to_thread=True, summary="List runs, newest first")
     def list_runs(
-        self, db: NamedDependency[Database],
+        self,
+        db: NamedDependency[Database],
         status: Annotated[list[RunStatus] | None, QueryParameter(description="One or more statuses")] = None,
         kind: FromQuery[RunKind | None] = None,
         pipeline: Annotated[str | None, QueryParameter(description="Pipeline id or name")] = None,
@@ -100,9 +134,16 @@ class RunController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
         cursor: FromQuery[str | None] = None,
     ) -> Page[RunOut]:
-        filters = RunFilters(namespace=namespace, status=status, kind=kind, pipeline=pipeline,
-                             deployment_id=deployment_id, trigger=trigger, created_after=created_after,
-                             created_before=created_before)
+        filters = RunFilters(
+            namespace=namespace,
+            status=status,
+            kind=kind,
+            pipeline=pipeline,
+            deployment_id=deployment_id,
+            trigger=trigger,
+            created_after=created_after,
+            created_before=created_before,
+        )
         with db.read() as session:
             rows = run_service.list_runs(session, filters, limit=check_limit(limit), cursor=cursor)
         more = len(rows) > limit
@@ -120,10 +161,16 @@ class RunController(Controller):
         with db.read() as session:
             return [RunEventOut.of(e) for e in run_service.list_events(session, run_id)]
 
-    @post("/{run_id:uuid}/cancel", sync_to_thread=True, summary="Cancel a run",
-          description="A run not yet started is CANCELLED at once (200); a running one is asked to stop (202) "
-                      "and reaches CANCELLED within seconds.")
-    def cancel(self, run_id: RunId, db: NamedDependency[Database], live_logs: NamedDependency[LiveLogs]) -> Response[RunOut]:
+    @post(
+        "/{run_id:uuid}/cancel",
+        sync_to_thread=True,
+        summary="Cancel a run",
+        description="A run not yet started is CANCELLED at once (200); a running one is asked to stop (202) "
+        "and reaches CANCELLED within seconds.",
+    )
+    def cancel(
+        self, run_id: RunId, db: NamedDependency[Database], live_logs: NamedDependency[LiveLogs]
+    ) -> Response[RunOut]:
         with db.transaction() as session:
             run = run_service.cancel_run(session, run_id, actor=API_ACTOR)
         if run.status == RunStatus.CANCELLED:
@@ -131,8 +178,12 @@ class RunController(Controller):
             return Response(RunOut.of(run), status_code=200)
         return Response(RunOut.of(run), status_code=202)
 
-    @post("/{run_id:uuid}/retry", sync_to_thread=True, status_code=202,
-          summary="Run a failed, cancelled or timed-out run again, as a new attempt")
+    @post(
+        "/{run_id:uuid}/retry",
+        sync_to_thread=True,
+        status_code=202,
+        summary="Run a failed, cancelled or timed-out run again, as a new attempt",
+    )
     def retry(self, run_id: RunId, db: NamedDependency[Database], settings: NamedDependency[Settings]) -> RunOut:
         with db.transaction() as session:
             return RunOut.of(run_service.retry_run(session, run_id, actor=API_ACTOR, settings=settings))

@@ -39,13 +39,16 @@ def upgrade() -> None:
         sa.Column("description", sa.Text, nullable=False, server_default=""),
         sa.Column("created_at", TS, nullable=False, server_default=_now()),
     )
-    op.execute(f"INSERT INTO namespaces (id, name, description) VALUES ('{DEFAULT_NAMESPACE_ID}', 'default', "
-               "'Created by the first migration')")
+    op.execute(
+        f"INSERT INTO namespaces (id, name, description) VALUES ('{DEFAULT_NAMESPACE_ID}', 'default', "
+        "'Created by the first migration')"
+    )
     op.create_table(
         "pipelines",
         sa.Column("id", UUID(as_uuid=True), primary_key=True),
-        sa.Column("namespace_id", UUID(as_uuid=True), sa.ForeignKey("namespaces.id", ondelete="RESTRICT"),
-                  nullable=False),
+        sa.Column(
+            "namespace_id", UUID(as_uuid=True), sa.ForeignKey("namespaces.id", ondelete="RESTRICT"), nullable=False
+        ),
         sa.Column("name", sa.String(200), nullable=False),
         sa.Column("description", sa.Text, nullable=False, server_default=""),
         sa.Column("latest_version", sa.Integer, nullable=False, server_default="1"),
@@ -56,8 +59,9 @@ def upgrade() -> None:
     )
     op.create_table(
         "pipeline_versions",
-        sa.Column("pipeline_id", UUID(as_uuid=True), sa.ForeignKey("pipelines.id", ondelete="CASCADE"),
-                  primary_key=True),
+        sa.Column(
+            "pipeline_id", UUID(as_uuid=True), sa.ForeignKey("pipelines.id", ondelete="CASCADE"), primary_key=True
+        ),
         sa.Column("version", sa.Integer, primary_key=True),
         sa.Column("spec", JSONB, nullable=False),
         sa.Column("created_at", TS, nullable=False, server_default=_now()),
@@ -65,8 +69,9 @@ def upgrade() -> None:
     op.create_table(
         "runs",
         sa.Column("id", UUID(as_uuid=True), primary_key=True),
-        sa.Column("namespace_id", UUID(as_uuid=True), sa.ForeignKey("namespaces.id", ondelete="RESTRICT"),
-                  nullable=False),
+        sa.Column(
+            "namespace_id", UUID(as_uuid=True), sa.ForeignKey("namespaces.id", ondelete="RESTRICT"), nullable=False
+        ),
         sa.Column("kind", sa.String(16), nullable=False),
         sa.Column("trigger", sa.String(16), nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
@@ -109,12 +114,18 @@ def upgrade() -> None:
         "ix_runs_pipeline_created": ["pipeline_id", "created_at", "id"],
     }.items():
         op.create_index(name, "runs", columns)
-    op.create_index("ix_runs_deployment_created", "runs", ["deployment_id", "created_at", "id"],
-                    postgresql_where=sa.text("deployment_id IS NOT NULL"))
-    op.create_index("ix_runs_running_heartbeat", "runs", ["heartbeat_at"],
-                    postgresql_where=sa.text("status = 'RUNNING'"))
-    op.create_index("ix_runs_queued_dispatched", "runs", ["dispatched_at"],
-                    postgresql_where=sa.text("status = 'QUEUED'"))
+    op.create_index(
+        "ix_runs_deployment_created",
+        "runs",
+        ["deployment_id", "created_at", "id"],
+        postgresql_where=sa.text("deployment_id IS NOT NULL"),
+    )
+    op.create_index(
+        "ix_runs_running_heartbeat", "runs", ["heartbeat_at"], postgresql_where=sa.text("status = 'RUNNING'")
+    )
+    op.create_index(
+        "ix_runs_queued_dispatched", "runs", ["dispatched_at"], postgresql_where=sa.text("status = 'QUEUED'")
+    )
 
     op.create_table(
         "run_events",
@@ -143,10 +154,12 @@ def upgrade() -> None:
         sa.Column("dispatched_at", TS),
         sa.Column("broker_message_id", sa.String(64)),
     )
-    op.create_index("ix_outbox_due", "outbox", ["available_at", "id"],
-                    postgresql_where=sa.text("dispatched_at IS NULL"))
-    op.create_index("ix_outbox_dispatched", "outbox", ["dispatched_at"],
-                    postgresql_where=sa.text("dispatched_at IS NOT NULL"))
+    op.create_index(
+        "ix_outbox_due", "outbox", ["available_at", "id"], postgresql_where=sa.text("dispatched_at IS NULL")
+    )
+    op.create_index(
+        "ix_outbox_dispatched", "outbox", ["dispatched_at"], postgresql_where=sa.text("dispatched_at IS NOT NULL")
+    )
     op.create_index("ix_outbox_run", "outbox", ["run_id"])
 
     op.create_table(
@@ -162,6 +175,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("idempotency_keys", "outbox", "run_events", "runs", "pipeline_versions", "pipelines",
-                  "namespaces"):
+    for table in ("idempotency_keys", "outbox", "run_events", "runs", "pipeline_versions", "pipelines", "namespaces"):
         op.drop_table(table)

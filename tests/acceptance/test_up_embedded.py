@@ -1,0 +1,107 @@
+"""`conveyor up` with no URLs: embedded servers, a run end to end, a crash restarted, a clean Ctrl-C, data kept."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+pytestmark = pytest.mark.acceptance
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait(predicate, timeout: float, what: str):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _ready(base: str) -> bool:
+    try:
+        return httpx.get(f"{base}/readyz", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _start(root: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update(CONVEYOR_DATA_ROOT=str(root), CONVEYOR_API_PORT=str(port), CONVEYOR_WORKER_THREADS="2")
+    return subprocess.Popen(
+        [sys.executable, "-m", "app", "up"], env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT
+    )
+
+
+def _postgres_running(root: Path) -> bool:
+    return any(
+        str(root / "postgres") in " ".join(p.info["cmdline"] or [])
+        for p in psutil.process_iter(["name", "cmdline"])
+        if p.info["name"] == "postgres"
+    )
+
+
+def _stop(up: subprocess.Popen[bytes]) -> list[psutil.Process]:
+    """Ctrl-C the supervisor; returns the processes it had started, for checking they are gone."""
+    family = psutil.Process(up.pid).children(recursive=True)
+    up.send_signal(signal.SIGINT)
+    up.wait(timeout=60)
+    return family
+
+
+def test_up_runs_everything_restarts_the_dead_and_stops_cleanly(tmp_path: Path) -> None:
+    root, port, log = tmp_path / "data", _free_port(), tmp_path / "up.log"
+    base = f"http://127.0.0.1:{port}"
+    up = _start(root, port, log)
+    try:
+        _wait(lambda: _ready(base), 90, "the API to be ready")
+        assert f"Docs: {base}/api/docs" in log.read_text()
+        created = httpx.post(
+            f"{base}/api/v1/pipelines", json={"name": "hi", "spec": {"steps": [{"type": "log", "message": "hello"}]}}
+        )
+        assert created.status_code == 201, created.text
+        run = httpx.post(f"{base}/api/v1/runs", json={"pipeline": "hi"}).json()
+        _wait(lambda: httpx.get(f"{base}/api/v1/runs/{run['id']}").json()["status"] == "SUCCEEDED", 30, "the run")
+
+        workers = [p for p in psutil.Process(up.pid).children() if "worker" in p.cmdline()]
+        assert len(workers) == 2
+        workers[0].kill()
+        _wait(lambda: "restarted worker-" in log.read_text(), 30, "the supervisor to restart the worker")
+        _wait(
+            lambda: len([p for p in psutil.Process(up.pid).children() if "worker" in p.cmdline()]) == 2,
+            30,
+            "two workers again",
+        )
+    finally:
+        family = _stop(up)
+    assert up.returncode == 0, log.read_text()[-3000:]
+    _wait(
+        lambda: not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in family),
+        10,
+        "no orphan processes",
+    )
+    assert not _postgres_running(root), "the embedded PostgreSQL is still running"
+
+    up = _start(root, port, log)  # a second start finds the data where it was
+    try:
+        _wait(lambda: _ready(base), 90, "the API to be ready again")
+        again = httpx.get(f"{base}/api/v1/runs/{run['id']}").json()
+        assert again["status"] == "SUCCEEDED"
+    finally:
+        _stop(up)
+    assert not _postgres_running(root)
