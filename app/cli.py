@@ -58,6 +58,17 @@ def _parser() -> argparse.ArgumentParser:
     migrate.add_argument("--revision", default="head", help="upgrade to this revision (default head)")
     migrate.add_argument("--downgrade", metavar="REVISION", help="downgrade to this revision instead")
     migrate.set_defaults(handler=_migrate)
+
+    users = commands.add_parser("users", help="manage accounts")
+    user_commands = users.add_subparsers(dest="users_command", required=True)
+    create = user_commands.add_parser("create", help="create an account (the first one: the bootstrap admin)")
+    create.add_argument("--username", default="admin")
+    create.add_argument("--password", help="default: CONVEYOR_ADMIN_PASSWORD, else generated and printed once")
+    create.add_argument("--email")
+    create.add_argument("--superuser", action="store_true", help="an instance admin (default for `admin`)")
+    create.add_argument("--namespace", help="also give the account a role in this namespace")
+    create.add_argument("--role", choices=["viewer", "operator", "editor", "admin"], default="viewer")
+    create.set_defaults(handler=_users_create)
     return parser
 
 
@@ -132,9 +143,53 @@ def _migrate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _users_create(args: argparse.Namespace, settings: Settings) -> int:
+    import secrets
+
+    from sqlalchemy.orm import Session
+
+    from app.db.engine import get_engine
+    from app.domain.errors import DomainError
+    from app.domain.members import get_namespace, set_member
+    from app.domain.permissions import Role
+    from app.domain.users import BOOTSTRAP_ADMIN, NewUser, create_user
+
+    _require_urls_db(settings)
+    password = args.password or settings.admin_password or secrets.token_urlsafe(18)
+    superuser = args.superuser or args.username == BOOTSTRAP_ADMIN
+    try:
+        with Session(get_engine(settings)) as session, session.begin():
+            user = create_user(session, NewUser(username=args.username, password=password, email=args.email,
+                                                is_superuser=superuser), settings)
+            if args.namespace:
+                set_member(session, get_namespace(session, args.namespace).id, user.id, Role.parse(args.role))
+    except DomainError as exc:
+        print(f"conveyor: {exc.detail}", file=sys.stderr)
+        return 1
+    print(f"created {'instance admin' if superuser else 'account'} {args.username!r}")
+    if not (args.password or settings.admin_password):
+        print(f"  password (shown once): {password}")
+    return 0
+
+
 def _require_urls_db(settings: Settings) -> None:
     if not settings.database_url:
         raise SystemExit("conveyor: DATABASE_URL not set (`conveyor up` migrates the embedded database itself)")
+
+
+def _bootstrap_admin(settings: Settings, database_url: str) -> str | None:
+    """The first account, if none exists yet; stops with a clear message if the chosen password is too weak."""
+    import msgspec
+
+    from app.db.engine import get_engine
+    from app.domain.bootstrap import ensure_admin
+    from app.domain.errors import DomainError
+
+    settings = msgspec.structs.replace(settings, database_url=database_url)
+    try:
+        return ensure_admin(get_engine(settings, pool_size=1), settings)
+    except DomainError as exc:
+        raise SystemExit(f"conveyor: cannot create the admin account: {exc.detail} (CONVEYOR_ADMIN_PASSWORD)") from None
 
 
 def _up(args: argparse.Namespace, settings: Settings) -> int:
@@ -158,6 +213,7 @@ def _up(args: argparse.Namespace, settings: Settings) -> int:
         env["CONVEYOR_DATA_ROOT"] = str(root)
         database_url = env.get("DATABASE_URL") or settings.database_url
         migrate.upgrade(Settings(database_url=database_url).sqlalchemy_url)
+        generated = _bootstrap_admin(settings, database_url)
         executable = [sys.executable, "-m", "app"]
         workers = settings.worker_processes if args.workers is None else args.workers
         threads = str(args.threads or settings.worker_threads)
@@ -169,6 +225,9 @@ def _up(args: argparse.Namespace, settings: Settings) -> int:
             Child(f"worker-{i + 1}", [*executable, "worker", "-p", "1", "-t", threads], env=env) for i in range(workers)
         ]
         base = f"http://{settings.api_host}:{settings.api_port}"
+        if generated:
+            print(f"\n  Created the instance admin 'admin'. Its password, shown only this once: {generated}\n"
+                  "  (set CONVEYOR_ADMIN_PASSWORD to choose it instead)", flush=True)
         print(
             f"\n  Conveyor is starting\n  API:  {base}/api/v1\n  Docs: {base}/api/docs\n"
             f"  Data: {root}\n  Stop: Ctrl-C\n",

@@ -67,6 +67,26 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     log_stream_maxlen: int = 10_000
     #: How long a finished run's live log stream stays in Redis.
     log_stream_ttl_seconds: int = 3600
+    #: Who may create an account: anyone (`open`), holders of an invite (`invite`), or only admins.
+    registration: Literal["open", "invite", "closed"] = "closed"
+    #: Password of the bootstrap `admin` created on first start; empty: generated and printed once.
+    admin_password: str = ""
+    password_min_length: int = 10
+    #: argon2id cost: iterations, memory (KiB) and lanes. Raising them rehashes passwords at next login.
+    argon2_time_cost: int = 2
+    argon2_memory_kib: int = 65_536
+    argon2_parallelism: int = 2
+    access_token_minutes: int = 15
+    refresh_token_days: int = 30
+    api_token_max_days: int = 365
+    #: Failed logins (per account) before the account is locked for a while; the lock doubles each time.
+    login_max_failures: int = 5
+    #: Failed logins (per client address) before that address is locked for a while.
+    login_max_failures_per_client: int = 20
+    login_lock_seconds: float = 30.0
+    login_lock_max_seconds: float = 900.0
+    #: Comma-separated origins a browser app may call the API from (`*` for any).
+    cors_origins: str = ""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
 
@@ -94,6 +114,19 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
             ("max_batch_runs", 1 <= self.max_batch_runs <= 100_000, "must be between 1 and 100000"),
             ("idempotency_ttl_hours", self.idempotency_ttl_hours >= 1, "must be >= 1"),
             ("log_stream_maxlen", self.log_stream_maxlen >= 100, "must be >= 100"),
+            ("password_min_length", 8 <= self.password_min_length <= 1024, "must be between 8 and 1024"),
+            ("argon2_time_cost", 1 <= self.argon2_time_cost <= 100, "must be between 1 and 100"),
+            ("argon2_memory_kib", 8 * self.argon2_parallelism <= self.argon2_memory_kib <= 4_194_304,
+             "must be between 8 x ARGON2_PARALLELISM and 4194304"),
+            ("argon2_parallelism", 1 <= self.argon2_parallelism <= 64, "must be between 1 and 64"),
+            ("access_token_minutes", 1 <= self.access_token_minutes <= 1440, "must be between 1 and 1440"),
+            ("refresh_token_days", 1 <= self.refresh_token_days <= 365, "must be between 1 and 365"),
+            ("api_token_max_days", 1 <= self.api_token_max_days <= 3650, "must be between 1 and 3650"),
+            ("login_max_failures", self.login_max_failures >= 1, "must be >= 1"),
+            ("login_max_failures_per_client", self.login_max_failures_per_client >= 1, "must be >= 1"),
+            ("login_lock_seconds", self.login_lock_seconds > 0, "must be > 0"),
+            ("login_lock_max_seconds", self.login_lock_max_seconds >= self.login_lock_seconds,
+             "must be >= LOGIN_LOCK_SECONDS"),
             (
                 "queue",
                 self.queue.replace("-", "").replace("_", "").replace(".", "").isalnum(),
@@ -114,6 +147,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
         }[field]
         if value and not value.startswith(schemes):
             raise SettingsError(f"{env_name(field)} must start with one of {', '.join(schemes)}")
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
 
     @property
     def data_path(self) -> Path:

@@ -16,7 +16,10 @@ from app.settings import Settings
 from tests.servers import TestServers
 
 #: Tables emptied between integration tests (namespaces keep their seeded `default`).
-TABLES = ["idempotency_keys", "outbox", "run_events", "runs", "pipeline_versions", "pipelines"]
+TABLES = [
+    "idempotency_keys", "outbox", "run_events", "runs", "pipeline_versions", "pipelines",
+    "invites", "auth_tokens", "namespace_members", "users",
+]
 
 
 @pytest.fixture(scope="session")
@@ -68,6 +71,7 @@ def clean_db(engine: Engine) -> Iterator[Engine]:
     """An emptied schema before the test."""
     with engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+        connection.execute(text("DELETE FROM namespaces WHERE name <> 'default'"))
     return engine
 
 

@@ -1,80 +1,121 @@
-"""The Litestar application factory: routes, errors, OpenAPI with offline docs, shared state."""
+"""The Litestar application factory: routes, the permission guard, errors, OpenAPI with offline docs."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import redis
 import swagger_ui
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
+from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
 
+from app.api.controllers.audit import AuditController
+from app.api.controllers.auth import AuthController
 from app.api.controllers.health import healthz, readyz
+from app.api.controllers.namespaces import NamespaceController
 from app.api.controllers.pipelines import PipelineController
 from app.api.controllers.run_logs import RunLogController
 from app.api.controllers.runs import RunController
+from app.api.controllers.tokens import TokenController
+from app.api.controllers.users import InviteController, UserController
 from app.api.database import Database
 from app.api.errors import EXCEPTION_HANDLERS
+from app.api.headers import add_response_headers
 from app.api.live_logs import LiveLogs
-from app.api.request_id import RequestIdMiddleware, add_request_id_header
+from app.api.request_id import RequestIdMiddleware
+from app.api.security import make_failure_auditor, make_guard
 from app.db.engine import get_engine
+from app.domain.permissions import PERMISSIONS, Permission, Scope
+from app.domain.throttle import LoginThrottle
 from app.settings import Settings, get_settings
 
 DOCS_PATH = "/api/docs"
 #: Swagger UI's files, shipped by the swagger-ui-py package, served by us: the docs need no internet.
 SWAGGER_ASSETS = Path(swagger_ui.__file__).parent / "static"
+PUBLIC = {"permission": Permission.PUBLIC}
+ROUTE_HANDLERS: list[Any] = [
+    AuthController, UserController, InviteController, NamespaceController, TokenController, AuditController,
+    RunController, RunLogController, PipelineController, healthz, readyz,
+]
 
 
-def create_app(settings: Settings | None = None) -> Litestar:
+def create_app(settings: Settings | None = None, *, authenticate: bool = True) -> Litestar:
+    """The API. `authenticate=False` is for benchmarks measuring the guard's cost, never for serving."""
     settings = settings or get_settings()
     database = Database(get_engine(settings, pool_size=20))
-    live_logs = LiveLogs(
-        redis_url=settings.redis_url,
-        namespace=settings.redis_namespace,
-        root=settings.data_path,
-        ttl_seconds=settings.log_stream_ttl_seconds,
-    )
+    live_logs = LiveLogs(redis_url=settings.redis_url, namespace=settings.redis_namespace,
+                         root=settings.data_path, ttl_seconds=settings.log_stream_ttl_seconds)
+    throttle = LoginThrottle(redis.Redis.from_url(settings.redis_url), settings)
     assets = f"{DOCS_PATH}/assets"
     openapi = OpenAPIConfig(
         title="Conveyor",
         version="1.0.0",
-        description="An async job engine for data work. Errors are application/problem+json with a stable `code`.",
-        path=DOCS_PATH,
-        render_plugins=[
-            SwaggerRenderPlugin(
-                path="/",
-                js_url=f"{assets}/swagger-ui-bundle.js",
-                css_url=f"{assets}/swagger-ui.css",
-                standalone_preset_js_url=f"{assets}/swagger-ui-standalone-preset.js",
-            )
-        ],
+        description="An async job engine for data work. Sign in at POST /api/v1/auth/login and send the access "
+        "token as `Authorization: Bearer <token>`. Errors are application/problem+json with a stable `code`.",
+        openapi_router=Router(path=DOCS_PATH, route_handlers=[], opt=PUBLIC, include_in_schema=False),
+        render_plugins=[SwaggerRenderPlugin(
+            path="/", js_url=f"{assets}/swagger-ui-bundle.js", css_url=f"{assets}/swagger-ui.css",
+            standalone_preset_js_url=f"{assets}/swagger-ui-standalone-preset.js",
+        )],
+        components=Components(security_schemes={"bearer": SecurityScheme(
+            type="http", scheme="bearer", description="An access token from /api/v1/auth/login, or an API token")}),
     )
 
     async def close_live_logs() -> None:
         await live_logs.close()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
-            RunController,
-            RunLogController,
-            PipelineController,
-            healthz,
-            readyz,
-            create_static_files_router(path=assets, directories=[SWAGGER_ASSETS], include_in_schema=False),
+            *ROUTE_HANDLERS,
+            create_static_files_router(path=assets, directories=[SWAGGER_ASSETS], include_in_schema=False,
+                                       opt=PUBLIC),
         ],
+        guards=[make_guard(database, enabled=authenticate)],
         dependencies={
             "db": Provide(lambda: database, use_cache=True, sync_to_thread=False),
             "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
             "live_logs": Provide(lambda: live_logs, use_cache=True, sync_to_thread=False),
+            "throttle": Provide(lambda: throttle, use_cache=True, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,
+        after_exception=[make_failure_auditor(database)],
         middleware=[RequestIdMiddleware()],
-        before_send=[add_request_id_header],
+        before_send=[add_response_headers],
         openapi_config=openapi,
-        cors_config=CORSConfig(allow_origins=["*"], expose_headers=["X-Request-ID", "Location"]),
+        cors_config=CORSConfig(allow_origins=settings.cors_origin_list, allow_credentials=False,
+                               allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "Last-Event-ID",
+                                              "X-Request-ID"],
+                               expose_headers=["X-Request-ID", "Location", "Retry-After", "Idempotent-Replayed"])
+        if settings.cors_origin_list else None,
         on_shutdown=[close_live_logs],
         debug=False,
     )
+    document_permissions(app)
+    return app
+
+
+def document_permissions(app: Litestar) -> None:
+    """Show each operation's permission and the bearer scheme in the OpenAPI document."""
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            if not isinstance(handler, HTTPRouteHandler):
+                continue
+            permission = handler.opt.get("permission")
+            if not isinstance(permission, Permission):
+                continue
+            who = PERMISSIONS[permission]
+            note = {Scope.PUBLIC: "no sign-in needed", Scope.SIGNED_IN: "any signed-in account",
+                    Scope.SUPERUSER: "instance admins"}.get(who) if isinstance(who, Scope) else \
+                f"role `{who.label}` or higher in the resource's namespace"  # type: ignore[union-attr]
+            line = f"Permission: `{permission.value}` ({note})."
+            if line not in (handler.description or ""):
+                handler.description = f"{handler.description}\n\n{line}" if handler.description else line
+            if who is not Scope.PUBLIC and handler.security is None:
+                handler.security = [{"bearer": []}]

@@ -12,7 +12,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from app.api.request_id import request_id_of
 from app.api.schemas import FieldError, Problem
-from app.domain.errors import DomainError
+from app.domain.errors import DomainError, TooManyRequests, Unauthorized
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +68,13 @@ def problem(
 
 
 def on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Problem]:
-    return problem(request, status=exc.status, code=exc.code, detail=exc.detail, errors=exc.errors, title=exc.title)
+    headers = {}
+    if isinstance(exc, TooManyRequests):
+        headers["Retry-After"] = str(exc.retry_after)
+    if isinstance(exc, Unauthorized):
+        headers["WWW-Authenticate"] = 'Bearer realm="conveyor"'
+    return problem(request, status=exc.status, code=exc.code, detail=exc.detail, errors=exc.errors, title=exc.title,
+                   headers=headers)
 
 
 def on_validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Problem]:

@@ -10,10 +10,9 @@ from __future__ import annotations
 import re
 import uuid
 
-from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 from app.logs import bind, log_context
 
@@ -28,12 +27,6 @@ def request_id_of(scope: Scope) -> str:
         incoming = next((v.decode("latin-1") for k, v in scope.get("headers", []) if k == b"x-request-id"), "")
         state["request_id"] = incoming if _SANE.match(incoming) else uuid.uuid4().hex
     return str(state["request_id"])
-
-
-async def add_request_id_header(message: Message, scope: Scope) -> None:
-    """`before_send` hook: every HTTP response carries the request's id."""
-    if message["type"] == "http.response.start":
-        MutableScopeHeaders.from_message(message)[HEADER] = request_id_of(scope)
 
 
 class RequestIdMiddleware(ASGIMiddleware):

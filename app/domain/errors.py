@@ -40,3 +40,27 @@ class InvalidParameter(DomainError):
     """A query or header parameter is malformed (400, unlike a body that fails validation: 422)."""
 
     status, code, title = 400, "invalid_parameter", "Invalid parameter"
+
+
+class Unauthorized(DomainError):
+    """No valid credentials (401); the client should sign in."""
+
+    status, code, title = 401, "unauthorized", "Unauthorized"
+
+
+class Forbidden(DomainError):
+    status, code, title = 403, "forbidden", "Forbidden"
+
+
+class TooManyRequests(DomainError):
+    status, code, title = 429, "too_many_requests", "Too many requests"
+
+    def __init__(self, detail: str, *, retry_after: int, code: str | None = None) -> None:
+        super().__init__(detail, code=code)
+        self.retry_after = retry_after
+
+
+class ImproperlyDeclared(DomainError):
+    """A route without a declared permission: a programming error, refused rather than left open."""
+
+    status, code, title = 500, "route_without_permission", "Internal server error"

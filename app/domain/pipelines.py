@@ -15,17 +15,27 @@ from app.domain.errors import Conflict, NotFound
 from app.domain.ids import uuid7
 from app.domain.namespaces import namespace_id
 from app.domain.pagination import Position, decode_cursor
+from app.domain.permissions import Permission, Principal
 from app.domain.pipeline_spec import parse_spec
 
 
 def create_pipeline(
-    session: Session, *, namespace: str, name: str, description: str, spec: dict[str, Any]
+    session: Session,
+    *,
+    namespace: str,
+    name: str,
+    description: str,
+    spec: dict[str, Any],
+    principal: Principal | None = None,
 ) -> tuple[Pipeline, PipelineVersion]:
     """A new pipeline at version 1; the name is unique in its namespace."""
     parsed = parse_spec(spec)
+    target = namespace_id(session, namespace)
+    if principal is not None:
+        principal.require(Permission.PIPELINES_WRITE, target, resource="namespace")
     pipeline = Pipeline(
         id=uuid7(),
-        namespace_id=namespace_id(session, namespace),
+        namespace_id=target,
         name=name,
         description=description,
         latest_version=1,
@@ -71,7 +81,13 @@ def get_version(session: Session, pipeline_id: uuid.UUID, version: int) -> Pipel
 
 
 def list_pipelines(
-    session: Session, *, namespace: str | None, name_prefix: str | None, limit: int, cursor: str | None
+    session: Session,
+    *,
+    namespace: str | None,
+    name_prefix: str | None,
+    limit: int,
+    cursor: str | None,
+    visible: list[uuid.UUID] | None = None,
 ) -> list[tuple[Pipeline, PipelineVersion]]:
     """Pipelines newest first, with their latest version; `limit + 1` rows to tell if more exist."""
     query = (
@@ -84,6 +100,8 @@ def list_pipelines(
         .order_by(Pipeline.created_at.desc(), Pipeline.id.desc())
         .limit(limit + 1)
     )
+    if visible is not None:
+        query = query.where(Pipeline.namespace_id.in_(visible))
     if namespace is not None:
         query = query.where(Pipeline.namespace_id == namespace_id(session, namespace))
     if name_prefix:

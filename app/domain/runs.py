@@ -17,6 +17,7 @@ from app.domain.errors import Conflict, InvalidInput, NotFound
 from app.domain.ids import uuid7
 from app.domain.namespaces import DEFAULT_NAMESPACE, namespace_id
 from app.domain.pagination import decode_cursor
+from app.domain.permissions import Permission, Principal
 from app.domain.pipelines import resolve_pipeline
 from app.domain.states import CANCEL_AT_ONCE, RunKind, RunStatus, RunTrigger, sources
 from app.domain.transitions import transition, write_outbox
@@ -38,6 +39,8 @@ class RunFilters(msgspec.Struct, kw_only=True):
     """Filters of the run list; every one is served by an index."""
 
     namespace: str | None = None
+    #: Namespaces the caller may see (None: all).
+    visible: list[uuid.UUID] | None = None
     status: list[RunStatus] | None = None
     kind: RunKind | None = None
     pipeline: str | None = None
@@ -48,7 +51,12 @@ class RunFilters(msgspec.Struct, kw_only=True):
 
 
 def submit_runs(
-    session: Session, requests: Sequence[RunRequest], *, trigger: RunTrigger, actor: str, settings: Settings
+    session: Session,
+    requests: Sequence[RunRequest],
+    *,
+    trigger: RunTrigger,
+    principal: Principal,
+    settings: Settings,
 ) -> list[uuid.UUID]:
     """Create runs with their first event and outbox rows, in the caller's transaction."""
     pipelines: dict[tuple[str, str], Pipeline] = {}
@@ -58,6 +66,7 @@ def submit_runs(
         if key not in pipelines:
             try:
                 pipelines[key] = resolve_pipeline(session, request.pipeline, namespace=request.namespace)
+                principal.require(Permission.RUNS_OPERATE, pipelines[key].namespace_id, resource="pipeline")
             except NotFound as exc:
                 field = f"runs[{index}].pipeline" if trigger is RunTrigger.BATCH else "pipeline"
                 raise InvalidInput(
@@ -87,7 +96,7 @@ def submit_runs(
                 "retry_jitter": settings.retry_jitter,
                 "timeout_seconds": timeout,
                 "queue": settings.queue,
-                "actor": actor,
+                "actor": actor_of(principal),
             }
         )
     if not rows:
@@ -97,9 +106,15 @@ def submit_runs(
     return [uuid.UUID(row["id"]) for row in rows if uuid.UUID(row["id"]) in created]
 
 
-def get_run(session: Session, run_id: uuid.UUID) -> Run:
-    run = session.get(Run, run_id)
-    if run is None:
+def actor_of(principal: Principal) -> str:
+    """How a caller appears in run events."""
+    return f"{'token' if principal.token_kind == 'api' else 'user'}:{principal.username}"
+
+
+def get_run(session: Session, run_id: uuid.UUID, principal: Principal, *, lock: bool = False) -> Run:
+    """A run the caller may read; 404 for one that does not exist or that the caller cannot see."""
+    run = session.get(Run, run_id, with_for_update=lock)
+    if run is None or not principal.may(Permission.RUNS_READ, run.namespace_id):
         raise NotFound(f"run {run_id} does not exist", code="run_not_found")
     return run
 
@@ -113,6 +128,8 @@ def get_runs(session: Session, run_ids: Sequence[uuid.UUID]) -> list[Run]:
 def list_runs(session: Session, filters: RunFilters, *, limit: int, cursor: str | None) -> list[Run]:
     """Runs newest first; `limit + 1` rows, so the caller can tell whether more exist."""
     query_ = select(Run).order_by(Run.created_at.desc(), Run.id.desc()).limit(limit + 1)
+    if filters.visible is not None:
+        query_ = query_.where(Run.namespace_id.in_(filters.visible))
     if filters.namespace is not None:
         query_ = query_.where(Run.namespace_id == namespace_id(session, filters.namespace))
     if filters.status:
@@ -138,16 +155,16 @@ def list_runs(session: Session, filters: RunFilters, *, limit: int, cursor: str 
     return list(session.scalars(query_))
 
 
-def list_events(session: Session, run_id: uuid.UUID) -> list[RunEvent]:
-    get_run(session, run_id)
+def list_events(session: Session, run_id: uuid.UUID, principal: Principal) -> list[RunEvent]:
+    get_run(session, run_id, principal)
     return list(session.scalars(select(RunEvent).where(RunEvent.run_id == run_id).order_by(RunEvent.id)))
 
 
-def cancel_run(session: Session, run_id: uuid.UUID, *, actor: str, reason: str = "cancel_requested") -> Run:
+def cancel_run(session: Session, run_id: uuid.UUID, principal: Principal, *, reason: str = "cancel_requested") -> Run:
     """Cancel at once if the run has not started; otherwise ask its worker to stop."""
-    run = session.get(Run, run_id, with_for_update=True)
-    if run is None:
-        raise NotFound(f"run {run_id} does not exist", code="run_not_found")
+    run = get_run(session, run_id, principal, lock=True)
+    principal.require(Permission.RUNS_OPERATE, run.namespace_id, resource="run")
+    actor = actor_of(principal)
     status = RunStatus(run.status)
     if status in CANCEL_AT_ONCE:
         return transition(
@@ -183,11 +200,11 @@ def cancel_run(session: Session, run_id: uuid.UUID, *, actor: str, reason: str =
     raise Conflict(f"run {run_id} is {status.value} and cannot be cancelled", code="run_not_cancellable")
 
 
-def retry_run(session: Session, run_id: uuid.UUID, *, actor: str, settings: Settings) -> Run:
+def retry_run(session: Session, run_id: uuid.UUID, principal: Principal, *, settings: Settings) -> Run:
     """Run a failed, cancelled or timed-out run again, as a new attempt with a fresh retry budget."""
-    run = session.get(Run, run_id, with_for_update=True)
-    if run is None:
-        raise NotFound(f"run {run_id} does not exist", code="run_not_found")
+    run = get_run(session, run_id, principal, lock=True)
+    principal.require(Permission.RUNS_OPERATE, run.namespace_id, resource="run")
+    actor = actor_of(principal)
     retryable = sources(RunStatus.PENDING)
     if run.status not in retryable:
         raise Conflict(

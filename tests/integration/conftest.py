@@ -1,4 +1,4 @@
-"""Integration fixtures: an emptied schema per test, the API in-process, the engine's parts wired to real servers."""
+"""Integration fixtures: an emptied schema per test, the API in-process and signed in, the engine's parts."""
 
 from __future__ import annotations
 
@@ -6,10 +6,15 @@ from collections.abc import Iterator
 
 import pytest
 from litestar.testing import TestClient
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from app.api.app import create_app
+from app.domain.users import NewUser, create_user
 from app.settings import Settings
 from tests.integration.engine_parts import parts  # noqa: F401  (a fixture)
+
+ADMIN_PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture(autouse=True)
@@ -18,9 +23,39 @@ def _empty_schema(clean_db):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def client(settings: Settings, redis_client) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
-    with TestClient(app=create_app(settings)) as test_client:
+def fast_settings(settings: Settings) -> Settings:
+    """Cheap argon2 parameters: the tests sign in often."""
+    import msgspec
+
+    return msgspec.structs.replace(settings, argon2_time_cost=1, argon2_memory_kib=1024, argon2_parallelism=1)
+
+
+def make_user(engine: Engine, settings: Settings, username: str, *, password: str = ADMIN_PASSWORD,
+              superuser: bool = False) -> str:
+    with Session(engine) as session, session.begin():
+        return str(create_user(session, NewUser(username=username, password=password, is_superuser=superuser),
+                               settings).id)
+
+
+def sign_in(client: TestClient, username: str, password: str = ADMIN_PASSWORD) -> dict[str, str]:
+    response = client.post("/api/v1/auth/login", json={"username": username, "password": password})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+@pytest.fixture
+def anonymous(fast_settings: Settings, redis_client) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    """The API, with nobody signed in."""
+    with TestClient(app=create_app(fast_settings)) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def client(anonymous: TestClient, engine: Engine, fast_settings: Settings) -> TestClient:
+    """The API, signed in as an instance admin called `root`."""
+    make_user(engine, fast_settings, "root", superuser=True)
+    anonymous.headers["Authorization"] = f"Bearer {sign_in(anonymous, 'root')['access_token']}"
+    return anonymous
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from app.domain.pipelines import create_pipeline
+from app.domain.permissions import Principal
 from app.domain.runs import RunRequest, submit_runs
 from app.domain.states import RunTrigger
 from app.settings import Settings
@@ -22,6 +23,10 @@ from scheduler.relay import Relay
 from workers.broker import build_broker, messages_key
 from workers.executor import Executor
 from workers.runtime import ActiveRuns
+
+
+#: An instance admin, for calls that the tests make directly to the domain.
+ROOT = Principal(user_id=uuid.UUID(int=1), username="test", is_superuser=True)
 
 
 @dataclass
@@ -44,7 +49,7 @@ class Engine_:
     def submit(self, pipeline: str, count: int = 1, **options: Any) -> list[uuid.UUID]:
         with Session(self.engine) as session, session.begin():
             requests = [RunRequest(pipeline=pipeline, **options) for _ in range(count)]
-            return submit_runs(session, requests, trigger=RunTrigger.API, actor="test", settings=self.settings)
+            return submit_runs(session, requests, trigger=RunTrigger.API, principal=ROOT, settings=self.settings)
 
     def queued_messages(self) -> list[str]:
         """Run ids of the messages waiting in the broker's queue."""

@@ -207,7 +207,7 @@ def test_events_list_the_transitions(client: TestClient, pipeline: dict) -> None
     run = client.post("/api/v1/runs", json={"pipeline": "noop"}).json()
     events = client.get(f"/api/v1/runs/{run['id']}/events").json()
     assert [(e["from_status"], e["to_status"], e["reason"], e["actor"]) for e in events] == [
-        (None, "PENDING", "created", "api")
+        (None, "PENDING", "created", "user:root")
     ]
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from app.domain.runlogs import read_lines
 from app.domain.states import RunStatus
-from tests.integration.engine_parts import Engine_
+from tests.integration.engine_parts import ROOT, Engine_
 from tests.integration.helpers import count, run_status, statuses
 from workers.broker import messages_key
 from workers.runtime import Heartbeat
@@ -60,7 +60,7 @@ def test_a_cancelled_queued_run_is_not_started(parts: Engine_) -> None:
     [run_id] = parts.submit("c")
     parts.relay.relay_once()
     with Session(parts.engine) as session, session.begin():
-        cancel_run(session, run_id, actor="test")
+        cancel_run(session, run_id, ROOT)
     assert parts.executor.execute(run_id) is None
     assert run_status(parts.engine, run_id) == "CANCELLED"
 
@@ -125,7 +125,7 @@ def test_a_running_run_stops_when_cancelled(parts: Engine_) -> None:
         while run_status(parts.engine, run_id) != "RUNNING" and time.monotonic() < deadline:
             time.sleep(0.02)
         with Session(parts.engine) as session, session.begin():
-            assert cancel_run(session, run_id, actor="test").status == "RUNNING"
+            assert cancel_run(session, run_id, ROOT).status == "RUNNING"
         worker.join(timeout=10)
     finally:
         heartbeat.stopped.set()

@@ -11,9 +11,10 @@ from app.api.database import Database
 from app.api.errors import problem
 from app.api.live_logs import LiveLogs
 from app.api.schemas import Health
+from app.domain.permissions import Permission
 
 
-@get(["/healthz", "/api/v1/healthz"], summary="Liveness: the process answers", tags=["health"])
+@get(["/healthz", "/api/v1/healthz"], opt={"permission": Permission.PUBLIC}, summary="Liveness: the process answers", tags=["health"])
 async def healthz() -> Health:
     return Health(status="ok")
 
@@ -40,6 +41,7 @@ def _checks(db: Database, live_logs: LiveLogs) -> dict[str, str]:
 
 @get(
     ["/readyz", "/api/v1/readyz"],
+    opt={"permission": Permission.PUBLIC},
     tags=["health"],
     summary="Readiness: database reachable, migrations at head, Redis reachable",
 )

@@ -6,13 +6,15 @@ import uuid
 from typing import Annotated
 
 import anyio
-from litestar import Controller, get
+from litestar import Controller, Request, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, HeaderParameter, QueryParameter
 from litestar.response import ServerSentEvent
 
 from app.api.database import Database
 from app.api.live_logs import LiveLogs
+from app.api.security import principal_of
+from app.domain.permissions import Permission
 from app.api.schemas import LogLineOut, LogPage
 from app.domain import runs as run_service
 from app.domain.errors import InvalidParameter
@@ -20,13 +22,17 @@ from app.domain.runlogs import read_lines
 from app.settings import Settings
 
 
+READ = {"permission": Permission.RUNS_READ}
+
+
 class RunLogController(Controller):
     path = "/api/v1/runs/{run_id:uuid}/logs"
     tags = ["runs"]
 
-    @get("/", sync_to_thread=True, summary="A run's persisted log lines, paginated by line number")
+    @get("/", opt=READ, sync_to_thread=True, summary="A run's persisted log lines, paginated by line number")
     def lines(
         self,
+        request: Request,
         run_id: FromPath[uuid.UUID],
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
@@ -34,7 +40,7 @@ class RunLogController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=5000)] = 1000,
     ) -> LogPage:
         with db.read() as session:
-            status = run_service.get_run(session, run_id).status
+            status = run_service.get_run(session, run_id, principal_of(request)).status
         items = [
             LogLineOut(n=x.n, ts=x.ts, level=x.level, message=x.message, attempt=x.attempt, step=x.step)
             for x in read_lines(settings.data_path, run_id, after=after, limit=limit)
@@ -43,12 +49,14 @@ class RunLogController(Controller):
 
     @get(
         "/stream",
+        opt=READ,
         summary="Follow a run's log live (Server-Sent Events)",
         description="`log` events carry one line each, with the line number as event id; reconnect with "
         "`Last-Event-ID` to resume. The stream ends with one `end` event carrying the final status.",
     )
     async def stream(
         self,
+        request: Request,
         run_id: FromPath[uuid.UUID],
         db: NamedDependency[Database],
         live_logs: NamedDependency[LiveLogs],
@@ -64,9 +72,11 @@ class RunLogController(Controller):
                 )
             after = int(last_event_id)
 
+        principal = principal_of(request)
+
         def status_of(rid: uuid.UUID) -> str:
             with db.read() as session:
-                return run_service.get_run(session, rid).status
+                return run_service.get_run(session, rid, principal).status
 
         await anyio.to_thread.run_sync(status_of, run_id)  # 404 before the stream starts
         return ServerSentEvent(

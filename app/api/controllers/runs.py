@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
-from sqlalchemy.orm import Session
 
 from app.api.database import Database
 from app.api.live_logs import LiveLogs
 from app.api.schemas import Page, RunBatchIn, RunBatchOut, RunEventOut, RunOut
+from app.api.security import audit_context, principal_of
 from app.db.models import Run
-from app.domain import idempotency
+from app.domain import audit, idempotency
 from app.domain import runs as run_service
 from app.domain.errors import InvalidInput
 from app.domain.pagination import check_limit, encode_cursor
+from app.domain.permissions import Permission
 from app.domain.runs import RunFilters, RunRequest
 from app.domain.states import RunKind, RunStatus, RunTrigger
 from app.settings import Settings
@@ -34,94 +34,68 @@ IdempotencyKey = Annotated[
     ),
 ]
 RunId = FromPath[uuid.UUID]
-#: The API's identity in run events until accounts exist.
-API_ACTOR = "api"
+READ = {"permission": Permission.RUNS_READ}
 
 
-def _created(
-    db: NamedDependency[Database],
-    settings: NamedDependency[Settings],
-    *,
-    scope: str,
-    key: str | None,
-    body: object,
-    create: Callable[[Session], list[uuid.UUID]],
-) -> tuple[list[Run], bool]:
-    """Run `create` once per Idempotency-Key; returns the runs and whether this was a replay."""
+def _submit(request: Request, db: Database, settings: Settings, *, key: str | None, body: object,
+            requests: list[RunRequest], trigger: RunTrigger) -> tuple[list[Run], bool]:
+    """Submit once per Idempotency-Key (and caller); returns the runs and whether this was a replay."""
+    principal = principal_of(request)
+    scope = f"{request.method} {request.url.path} {principal.user_id}"
     with db.transaction() as session:
         if key:
-            earlier = idempotency.claim(
-                session,
-                scope=scope,
-                key=key,
-                body_hash=idempotency.request_hash(body),
-                ttl_hours=settings.idempotency_ttl_hours,
-            )
+            earlier = idempotency.claim(session, scope=scope, key=key, body_hash=idempotency.request_hash(body),
+                                        ttl_hours=settings.idempotency_ttl_hours)
             if earlier is not None:
                 return run_service.get_runs(session, [uuid.UUID(i) for i in earlier]), True
-        ids = create(session)
+        ids = run_service.submit_runs(session, requests, trigger=trigger, principal=principal, settings=settings)
         if key:
             idempotency.record(session, scope=scope, key=key, ids=[str(i) for i in ids])
-        return run_service.get_runs(session, ids), False
+        runs = run_service.get_runs(session, ids)
+        audit.record(
+            session, audit_context(request), action="runs.submit", resource_type="run",
+            resource_id=runs[0].id if len(runs) == 1 else None,
+            namespace_id=runs[0].namespace_id if runs else None,
+            details={"count": len(runs), "run_ids": [str(r.id) for r in runs[:20]], "trigger": trigger.value},
+        )
+        return runs, False
 
 
 class RunController(Controller):
     path = "/api/v1/runs"
     tags = ["runs"]
 
-    @post("/", sync_to_thread=True, status_code=201, summary="Submit a run")
-    def submit(
-        self,
-        data: JSONBody[RunRequest],
-        db: NamedDependency[Database],
-        settings: NamedDependency[Settings],
-        idempotency_key: IdempotencyKey = None,
-    ) -> Response[RunOut]:
-        runs, replayed = _created(
-            db,
-            settings,
-            scope="POST /api/v1/runs",
-            key=idempotency_key,
-            body=data,
-            create=lambda s: run_service.submit_runs(
-                s, [data], trigger=RunTrigger.API, actor=API_ACTOR, settings=settings
-            ),
-        )
+    @post("/", opt={"permission": Permission.RUNS_OPERATE, "action": "runs.submit"}, sync_to_thread=True,
+          status_code=201, summary="Submit a run")
+    def submit(self, request: Request, data: JSONBody[RunRequest], db: NamedDependency[Database],
+               settings: NamedDependency[Settings], idempotency_key: IdempotencyKey = None) -> Response[RunOut]:
+        runs, replayed = _submit(request, db, settings, key=idempotency_key, body=data, requests=[data],
+                                 trigger=RunTrigger.API)
         headers = {"Location": f"/api/v1/runs/{runs[0].id}"}
         if replayed:
             headers["Idempotent-Replayed"] = "true"
         return Response(RunOut.of(runs[0]), status_code=201, headers=headers)
 
-    @post("/batch", sync_to_thread=True, status_code=201, summary="Submit up to CONVEYOR_MAX_BATCH_RUNS runs at once")
-    def submit_batch(
-        self,
-        data: JSONBody[RunBatchIn],
-        db: NamedDependency[Database],
-        settings: NamedDependency[Settings],
-        idempotency_key: IdempotencyKey = None,
-    ) -> Response[RunBatchOut]:
+    @post("/batch", opt={"permission": Permission.RUNS_OPERATE, "action": "runs.submit"}, sync_to_thread=True,
+          status_code=201, summary="Submit up to CONVEYOR_MAX_BATCH_RUNS runs at once, all or nothing")
+    def submit_batch(self, request: Request, data: JSONBody[RunBatchIn], db: NamedDependency[Database],
+                     settings: NamedDependency[Settings],
+                     idempotency_key: IdempotencyKey = None) -> Response[RunBatchOut]:
         if len(data.runs) > settings.max_batch_runs:
             raise InvalidInput(
                 f"a batch holds at most {settings.max_batch_runs} runs (got {len(data.runs)})",
                 code="batch_too_large",
                 errors=[{"field": "runs", "message": f"at most {settings.max_batch_runs} items"}],
             )
-        runs, replayed = _created(
-            db,
-            settings,
-            scope="POST /api/v1/runs/batch",
-            key=idempotency_key,
-            body=data,
-            create=lambda s: run_service.submit_runs(
-                s, data.runs, trigger=RunTrigger.BATCH, actor=API_ACTOR, settings=settings
-            ),
-        )
+        runs, replayed = _submit(request, db, settings, key=idempotency_key, body=data, requests=data.runs,
+                                 trigger=RunTrigger.BATCH)
         headers = {"Idempotent-Replayed": "true"} if replayed else {}
         return Response(RunBatchOut([RunOut.of(r) for r in runs]), status_code=201, headers=headers)
 
-    @get("/", sync_to_thread=True, summary="List runs, newest first")
+    @get("/", opt=READ, sync_to_thread=True, summary="List runs the caller may see, newest first")
     def list_runs(
         self,
+        request: Request,
         db: NamedDependency[Database],
         status: Annotated[list[RunStatus] | None, QueryParameter(description="One or more statuses")] = None,
         kind: FromQuery[RunKind | None] = None,
@@ -135,14 +109,9 @@ class RunController(Controller):
         cursor: FromQuery[str | None] = None,
     ) -> Page[RunOut]:
         filters = RunFilters(
-            namespace=namespace,
-            status=status,
-            kind=kind,
-            pipeline=pipeline,
-            deployment_id=deployment_id,
-            trigger=trigger,
-            created_after=created_after,
-            created_before=created_before,
+            namespace=namespace, visible=principal_of(request).namespaces_with(Permission.RUNS_READ),
+            status=status, kind=kind, pipeline=pipeline, deployment_id=deployment_id, trigger=trigger,
+            created_after=created_after, created_before=created_before,
         )
         with db.read() as session:
             rows = run_service.list_runs(session, filters, limit=check_limit(limit), cursor=cursor)
@@ -151,39 +120,39 @@ class RunController(Controller):
         next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id) if more else None
         return Page(items=[RunOut.of(r) for r in rows], next_cursor=next_cursor)
 
-    @get("/{run_id:uuid}", sync_to_thread=True, summary="Read a run")
-    def read(self, run_id: RunId, db: NamedDependency[Database]) -> RunOut:
+    @get("/{run_id:uuid}", opt=READ, sync_to_thread=True, summary="Read a run")
+    def read(self, request: Request, run_id: RunId, db: NamedDependency[Database]) -> RunOut:
         with db.read() as session:
-            return RunOut.of(run_service.get_run(session, run_id))
+            return RunOut.of(run_service.get_run(session, run_id, principal_of(request)))
 
-    @get("/{run_id:uuid}/events", sync_to_thread=True, summary="A run's state transitions, oldest first")
-    def events(self, run_id: RunId, db: NamedDependency[Database]) -> list[RunEventOut]:
+    @get("/{run_id:uuid}/events", opt=READ, sync_to_thread=True, summary="A run's state transitions, oldest first")
+    def events(self, request: Request, run_id: RunId, db: NamedDependency[Database]) -> list[RunEventOut]:
         with db.read() as session:
-            return [RunEventOut.of(e) for e in run_service.list_events(session, run_id)]
+            return [RunEventOut.of(e) for e in run_service.list_events(session, run_id, principal_of(request))]
 
-    @post(
-        "/{run_id:uuid}/cancel",
-        sync_to_thread=True,
-        summary="Cancel a run",
-        description="A run not yet started is CANCELLED at once (200); a running one is asked to stop (202) "
-        "and reaches CANCELLED within seconds.",
-    )
-    def cancel(
-        self, run_id: RunId, db: NamedDependency[Database], live_logs: NamedDependency[LiveLogs]
-    ) -> Response[RunOut]:
+    @post("/{run_id:uuid}/cancel", opt={"permission": Permission.RUNS_OPERATE, "action": "runs.cancel"},
+          sync_to_thread=True, summary="Cancel a run",
+          description="A run not yet started is CANCELLED at once (200); a running one is asked to stop (202) "
+                      "and reaches CANCELLED within seconds.")
+    def cancel(self, request: Request, run_id: RunId, db: NamedDependency[Database],
+               live_logs: NamedDependency[LiveLogs]) -> Response[RunOut]:
+        request.state.audit_resource_type, request.state.audit_resource_id = "run", str(run_id)
         with db.transaction() as session:
-            run = run_service.cancel_run(session, run_id, actor=API_ACTOR)
+            run = run_service.cancel_run(session, run_id, principal_of(request))
+            audit.record(session, audit_context(request), action="runs.cancel", resource_type="run",
+                         resource_id=run.id, namespace_id=run.namespace_id, details={"after": {"status": run.status}})
         if run.status == RunStatus.CANCELLED:
             live_logs.end(run.id, run.status)
             return Response(RunOut.of(run), status_code=200)
         return Response(RunOut.of(run), status_code=202)
 
-    @post(
-        "/{run_id:uuid}/retry",
-        sync_to_thread=True,
-        status_code=202,
-        summary="Run a failed, cancelled or timed-out run again, as a new attempt",
-    )
-    def retry(self, run_id: RunId, db: NamedDependency[Database], settings: NamedDependency[Settings]) -> RunOut:
+    @post("/{run_id:uuid}/retry", opt={"permission": Permission.RUNS_OPERATE, "action": "runs.retry"},
+          sync_to_thread=True, status_code=202, summary="Run a failed, cancelled or timed-out run again")
+    def retry(self, request: Request, run_id: RunId, db: NamedDependency[Database],
+              settings: NamedDependency[Settings]) -> RunOut:
+        request.state.audit_resource_type, request.state.audit_resource_id = "run", str(run_id)
         with db.transaction() as session:
-            return RunOut.of(run_service.retry_run(session, run_id, actor=API_ACTOR, settings=settings))
+            run = run_service.retry_run(session, run_id, principal_of(request), settings=settings)
+            audit.record(session, audit_context(request), action="runs.retry", resource_type="run",
+                         resource_id=run.id, namespace_id=run.namespace_id, details={"attempt": run.attempt})
+            return RunOut.of(run)

@@ -1,0 +1,136 @@
+"""Response bodies of the accounts, namespaces, tokens and audit endpoints."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import msgspec
+from sqlalchemy.orm import Session
+
+from app.db.accounts import AuditEntry, AuthToken, Membership, User
+from app.db.models import Namespace
+from app.domain.members import list_namespaces
+from app.domain.permissions import Principal
+
+
+class UserOut(msgspec.Struct):
+    id: uuid.UUID
+    username: str
+    email: str | None
+    display_name: str
+    is_superuser: bool
+    is_disabled: bool
+    must_change_password: bool
+    created_at: datetime
+    last_login_at: datetime | None
+
+    @classmethod
+    def of(cls, user: User) -> UserOut:
+        return cls(id=user.id, username=user.username, email=user.email, display_name=user.display_name,
+                   is_superuser=user.is_superuser, is_disabled=user.is_disabled,
+                   must_change_password=user.must_change_password, created_at=user.created_at,
+                   last_login_at=user.last_login_at)
+
+
+class RoleOut(msgspec.Struct):
+    namespace_id: uuid.UUID
+    namespace: str
+    role: str
+
+
+class MeOut(msgspec.Struct):
+    user: UserOut
+    roles: list[RoleOut]
+    token_kind: str
+
+    @classmethod
+    def of(cls, session: Session, user: User, principal: Principal) -> MeOut:
+        names = {n.id: n.name for n in list_namespaces(session, list(principal.roles))}
+        roles = [RoleOut(ns, names.get(ns, "?"), role.label) for ns, role in principal.roles.items()]
+        return cls(user=UserOut.of(user), roles=sorted(roles, key=lambda r: r.namespace), token_kind=principal.token_kind)
+
+
+class TemporaryPassword(msgspec.Struct):
+    """Shown once; the user must change it at the next sign-in."""
+
+    temporary_password: str
+
+
+class NamespaceOut(msgspec.Struct):
+    id: uuid.UUID
+    name: str
+    description: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, namespace: Namespace) -> NamespaceOut:
+        return cls(id=namespace.id, name=namespace.name, description=namespace.description,
+                   created_at=namespace.created_at)
+
+
+class MemberIn(msgspec.Struct, forbid_unknown_fields=True):
+    role: str
+
+
+class MemberOut(msgspec.Struct):
+    user_id: uuid.UUID
+    username: str
+    role: str
+    since: datetime
+
+    @classmethod
+    def of(cls, membership: Membership, user: User) -> MemberOut:
+        return cls(user_id=user.id, username=user.username, role=membership.role, since=membership.created_at)
+
+
+class ApiTokenOut(msgspec.Struct):
+    id: uuid.UUID
+    name: str | None
+    namespace_id: uuid.UUID | None
+    role: str | None
+    user_id: uuid.UUID
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+    @classmethod
+    def of(cls, row: AuthToken) -> ApiTokenOut:
+        return cls(id=row.id, name=row.name, namespace_id=row.namespace_id, role=row.role, user_id=row.user_id,
+                   created_at=row.created_at, expires_at=row.expires_at, revoked_at=row.revoked_at)
+
+
+class CreatedApiToken(ApiTokenOut):
+    """The token itself is in `token`, and is shown only this once."""
+
+    token: str = ""
+
+
+class InviteOut(msgspec.Struct):
+    id: uuid.UUID
+    token: str
+    expires_at: datetime
+
+
+class AuditEntryOut(msgspec.Struct):
+    id: int
+    at: datetime
+    actor_user_id: uuid.UUID | None
+    actor_name: str | None
+    actor_token_id: uuid.UUID | None
+    action: str
+    resource_type: str | None
+    resource_id: str | None
+    namespace_id: uuid.UUID | None
+    outcome: str
+    status_code: int | None
+    error_code: str | None
+    request_id: str | None
+    client_address: str | None
+    user_agent: str | None
+    details: dict[str, Any]
+
+    @classmethod
+    def of(cls, entry: AuditEntry) -> AuditEntryOut:
+        return cls(**{f: getattr(entry, f) for f in cls.__struct_fields__})

@@ -1,0 +1,74 @@
+"""/api/v1/audit: query and export the audit log (read only: entries cannot be changed or deleted)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Annotated, Literal
+
+from litestar import Controller, Request, get
+from litestar.di import NamedDependency
+from litestar.params import FromQuery, QueryParameter
+from litestar.response import Stream
+
+from app.api.account_schemas import AuditEntryOut
+from app.api.database import Database
+from app.api.schemas import Page
+from app.api.security import principal_of
+from app.domain import audit
+from app.domain.pagination import encode_cursor
+from app.domain.permissions import Permission
+
+READ = {"permission": Permission.AUDIT_READ}
+
+
+def _filters(user_id: uuid.UUID | None, action: str | None, resource_type: str | None, resource_id: str | None,
+             namespace_id: uuid.UUID | None, outcome: str | None, since: datetime | None,
+             until: datetime | None) -> audit.AuditFilters:
+    return audit.AuditFilters(user_id=user_id, action=action, resource_type=resource_type, resource_id=resource_id,
+                              namespace_id=namespace_id, outcome=outcome, since=since, until=until)
+
+
+class AuditController(Controller):
+    path = "/api/v1/audit"
+    tags = ["audit"]
+
+    @get("/", opt=READ, sync_to_thread=True, summary="Audit entries, newest first")
+    def list_entries(
+        self, request: Request, db: NamedDependency[Database],
+        user_id: FromQuery[uuid.UUID | None] = None, action: FromQuery[str | None] = None,
+        resource_type: FromQuery[str | None] = None, resource_id: FromQuery[str | None] = None,
+        namespace_id: FromQuery[uuid.UUID | None] = None,
+        outcome: FromQuery[Literal["success", "failure", "denied"] | None] = None,
+        since: FromQuery[datetime | None] = None, until: FromQuery[datetime | None] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100, cursor: FromQuery[str | None] = None,
+    ) -> Page[AuditEntryOut]:
+        filters = _filters(user_id, action, resource_type, resource_id, namespace_id, outcome, since, until)
+        visible = principal_of(request).namespaces_with(Permission.AUDIT_READ)
+        with db.read() as session:
+            rows = audit.list_entries(session, filters, visible=visible, limit=limit, cursor=cursor)
+        more, rows = len(rows) > limit, rows[:limit]
+        next_cursor = encode_cursor(rows[-1].at, uuid.UUID(int=rows[-1].id)) if more else None
+        return Page([AuditEntryOut.of(e) for e in rows], next_cursor)
+
+    @get("/export", opt=READ, summary="Export matching entries as CSV or NDJSON, streamed")
+    async def export(
+        self, request: Request, db: NamedDependency[Database],
+        format: FromQuery[Literal["csv", "ndjson"]] = "ndjson",
+        user_id: FromQuery[uuid.UUID | None] = None, action: FromQuery[str | None] = None,
+        resource_type: FromQuery[str | None] = None, resource_id: FromQuery[str | None] = None,
+        namespace_id: FromQuery[uuid.UUID | None] = None,
+        outcome: FromQuery[Literal["success", "failure", "denied"] | None] = None,
+        since: FromQuery[datetime | None] = None, until: FromQuery[datetime | None] = None,
+    ) -> Stream:
+        filters = _filters(user_id, action, resource_type, resource_id, namespace_id, outcome, since, until)
+        visible = principal_of(request).namespaces_with(Permission.AUDIT_READ)
+
+        def rows() -> Iterator[bytes]:
+            with db.read() as session:
+                yield from audit.export(session, filters, visible=visible, fmt=format)
+
+        media = "text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson"
+        return Stream(rows(), media_type=media,
+                      headers={"Content-Disposition": f'attachment; filename="audit.{format}"'})

@@ -1,0 +1,114 @@
+"""/api/v1/users and /api/v1/invites: account administration (instance admins)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+
+from app.api.account_schemas import InviteOut, TemporaryPassword, UserOut
+from app.api.database import Database
+from app.api.schemas import Page
+from app.api.security import audit_context, principal_of
+from app.domain import audit, users
+from app.domain.invites import create_invite
+from app.domain.members import get_namespace
+from app.domain.pagination import encode_cursor
+from app.domain.permissions import Permission, Role
+from app.settings import Settings
+
+MANAGE = {"permission": Permission.USERS_MANAGE}
+
+
+class InviteIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    email: str | None = None
+    namespace: str | None = None
+    role: Annotated[str, msgspec.Meta(pattern="^(viewer|operator|editor|admin)$")] | None = None
+    expires_in_days: Annotated[int, msgspec.Meta(ge=1, le=90)] = 7
+
+
+class UserController(Controller):
+    path = "/api/v1/users"
+    tags = ["users"]
+
+    @get("/", opt=MANAGE, sync_to_thread=True, summary="List accounts")
+    def list_users(self, db: NamedDependency[Database], search: FromQuery[str | None] = None,
+                   limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
+                   cursor: FromQuery[str | None] = None) -> Page[UserOut]:
+        with db.read() as session:
+            rows = users.list_users(session, search=search, limit=limit, cursor=cursor)
+        more, rows = len(rows) > limit, rows[:limit]
+        return Page([UserOut.of(u) for u in rows], encode_cursor(rows[-1].created_at, rows[-1].id) if more else None)
+
+    @post("/", opt={**MANAGE, "action": "users.create"}, status_code=201, sync_to_thread=True,
+          summary="Create an account")
+    def create(self, request: Request, data: JSONBody[users.NewUser], db: NamedDependency[Database],
+               settings: NamedDependency[Settings]) -> Response[UserOut]:
+        with db.transaction() as session:
+            user = users.create_user(session, data, settings)
+            audit.record(session, audit_context(request), action="users.create", resource_type="user",
+                         resource_id=user.id, details={"after": {"username": user.username,
+                                                                 "is_superuser": user.is_superuser}})
+            return Response(UserOut.of(user), status_code=201)
+
+    @get("/{user_id:uuid}", opt=MANAGE, sync_to_thread=True, summary="Read an account")
+    def read(self, user_id: FromPath[uuid.UUID], db: NamedDependency[Database]) -> UserOut:
+        with db.read() as session:
+            return UserOut.of(users.get_user(session, user_id))
+
+    def _set_disabled(self, request: Request, db: Database, user_id: uuid.UUID, disabled: bool) -> UserOut:
+        with db.transaction() as session:
+            user = users.get_user(session, user_id)
+            before = user.is_disabled
+            users.set_disabled(session, user, disabled)
+            audit.record(session, audit_context(request), action="users.disable" if disabled else "users.enable",
+                         resource_type="user", resource_id=user.id,
+                         details={"before": {"is_disabled": before}, "after": {"is_disabled": disabled}})
+            return UserOut.of(user)
+
+    @post("/{user_id:uuid}/disable", opt={**MANAGE, "action": "users.disable"}, status_code=200,
+          sync_to_thread=True, summary="Disable an account: its tokens stop working at once")
+    def disable(self, request: Request, user_id: FromPath[uuid.UUID], db: NamedDependency[Database]) -> UserOut:
+        if user_id == principal_of(request).user_id:
+            from app.domain.errors import Conflict
+
+            raise Conflict("you cannot disable your own account", code="cannot_disable_self")
+        return self._set_disabled(request, db, user_id, True)
+
+    @post("/{user_id:uuid}/enable", opt={**MANAGE, "action": "users.enable"}, status_code=200,
+          sync_to_thread=True, summary="Re-enable an account")
+    def enable(self, request: Request, user_id: FromPath[uuid.UUID], db: NamedDependency[Database]) -> UserOut:
+        return self._set_disabled(request, db, user_id, False)
+
+    @post("/{user_id:uuid}/reset-password", opt={**MANAGE, "action": "users.reset_password"}, status_code=200,
+          sync_to_thread=True, summary="Set a temporary password, to be changed at the next sign-in")
+    def reset_password(self, request: Request, user_id: FromPath[uuid.UUID], db: NamedDependency[Database],
+                       settings: NamedDependency[Settings]) -> TemporaryPassword:
+        with db.transaction() as session:
+            user = users.get_user(session, user_id)
+            temporary = users.reset_password(session, user, settings)
+            audit.record(session, audit_context(request), action="users.reset_password", resource_type="user",
+                         resource_id=user.id, details={"must_change_password": True})
+            return TemporaryPassword(temporary)
+
+
+class InviteController(Controller):
+    path = "/api/v1/invites"
+    tags = ["users"]
+
+    @post("/", opt={**MANAGE, "action": "invites.create"}, status_code=201, sync_to_thread=True,
+          summary="Create a one-time registration invite (shown once)")
+    def create(self, request: Request, data: JSONBody[InviteIn], db: NamedDependency[Database]) -> InviteOut:
+        with db.transaction() as session:
+            namespace_id = get_namespace(session, data.namespace).id if data.namespace else None
+            invite, token = create_invite(session, email=data.email, namespace_id=namespace_id,
+                                          role=Role.parse(data.role) if data.role else None,
+                                          created_by=principal_of(request).user_id, days=data.expires_in_days)
+            audit.record(session, audit_context(request), action="invites.create", resource_type="invite",
+                         resource_id=invite.id, namespace_id=namespace_id,
+                         details={"email": data.email, "role": data.role})
+            return InviteOut(id=invite.id, token=token, expires_at=invite.expires_at)

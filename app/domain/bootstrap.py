@@ -1,0 +1,25 @@
+"""The first account: an instance admin called `admin`, created when no account exists."""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+
+from app.domain.users import BOOTSTRAP_ADMIN, NewUser, any_user_exists, create_user
+from app.settings import Settings
+
+#: Serialises concurrent first starts (two `conveyor up` on one database).
+_LOCK = text("SELECT pg_advisory_xact_lock(7212001)")
+
+
+def ensure_admin(engine: Engine, settings: Settings) -> str | None:
+    """Create `admin` if there is no account yet; returns the generated password, if one was generated."""
+    with Session(engine) as session, session.begin():
+        session.execute(_LOCK)
+        if any_user_exists(session):
+            return None
+        password = settings.admin_password or secrets.token_urlsafe(18)
+        create_user(session, NewUser(username=BOOTSTRAP_ADMIN, password=password, is_superuser=True), settings)
+        return None if settings.admin_password else password

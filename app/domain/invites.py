@@ -1,0 +1,39 @@
+"""Registration invites: a one-time token, optionally granting a role in a namespace."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.db.accounts import Invite, User
+from app.domain.errors import Forbidden
+from app.domain.ids import uuid7
+from app.domain.members import set_member
+from app.domain.permissions import Role
+from app.domain.tokens import hash_token, new_token
+
+
+def create_invite(session: Session, *, email: str | None, namespace_id: uuid.UUID | None, role: Role | None,
+                  created_by: uuid.UUID, days: int) -> tuple[Invite, str]:
+    token, token_hash = new_token("invite")
+    invite = Invite(id=uuid7(), token_hash=token_hash, email=email, namespace_id=namespace_id,
+                    role=role.label if role else None, created_by=created_by,
+                    expires_at=func.now() + timedelta(days=days))
+    session.add(invite)
+    session.flush()
+    session.refresh(invite)
+    return invite, token
+
+
+def redeem_invite(session: Session, token: str, user: User) -> None:
+    """Spend an invite on a new account; a used, expired or unknown invite is refused."""
+    invite = session.scalar(select(Invite).where(Invite.token_hash == hash_token(token)).with_for_update())
+    valid = invite is not None and invite.used_at is None and session.scalar(select(func.now() < invite.expires_at))
+    if not valid or invite is None:
+        raise Forbidden("the invite is not valid (unknown, used or expired)", code="invalid_invite")
+    invite.used_at = func.now()  # type: ignore[assignment]
+    if invite.namespace_id and invite.role:
+        set_member(session, invite.namespace_id, user.id, Role.parse(invite.role))

@@ -1,0 +1,77 @@
+"""Namespaces and who belongs to them."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+import msgspec
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.db.accounts import Membership, User
+from app.db.models import Namespace
+from app.domain.errors import Conflict, NotFound
+from app.domain.ids import uuid7
+from app.domain.permissions import Role
+
+NAMESPACE_NAME = r"^[a-z0-9][a-z0-9\-]{0,62}$"
+
+
+class NewNamespace(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    name: Annotated[str, msgspec.Meta(pattern=NAMESPACE_NAME)]
+    description: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+
+
+def create_namespace(session: Session, new: NewNamespace) -> Namespace:
+    namespace = Namespace(id=uuid7(), name=new.name, description=new.description)
+    session.add(namespace)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise Conflict(f"namespace {new.name!r} exists", code="namespace_taken",
+                       errors=[{"field": "name", "message": "taken"}]) from None
+    session.refresh(namespace)
+    return namespace
+
+
+def get_namespace(session: Session, name: str) -> Namespace:
+    namespace = session.scalar(select(Namespace).where(Namespace.name == name))
+    if namespace is None:
+        raise NotFound(f"namespace {name!r} does not exist", code="namespace_not_found")
+    return namespace
+
+
+def list_namespaces(session: Session, only: list[uuid.UUID] | None) -> list[Namespace]:
+    query = select(Namespace).order_by(Namespace.name)
+    if only is not None:
+        query = query.where(Namespace.id.in_(only))
+    return list(session.scalars(query))
+
+
+def set_member(session: Session, namespace_id: uuid.UUID, user_id: uuid.UUID, role: Role) -> str | None:
+    """Give a user a role in a namespace; returns the role they had before (None if new)."""
+    if session.get(User, user_id) is None:
+        raise NotFound(f"user {user_id} does not exist", code="user_not_found")
+    before = session.scalar(select(Membership.role).where(Membership.namespace_id == namespace_id,
+                                                         Membership.user_id == user_id))
+    session.execute(insert(Membership).values(namespace_id=namespace_id, user_id=user_id, role=role.label)
+                    .on_conflict_do_update(index_elements=["namespace_id", "user_id"], set_={"role": role.label}))
+    return before
+
+
+def remove_member(session: Session, namespace_id: uuid.UUID, user_id: uuid.UUID) -> str:
+    removed = session.execute(delete(Membership).where(Membership.namespace_id == namespace_id,
+                                                       Membership.user_id == user_id).returning(Membership.role))
+    role = removed.scalar()
+    if role is None:
+        raise NotFound("that user is not a member of this namespace", code="member_not_found")
+    return role
+
+
+def list_members(session: Session, namespace_id: uuid.UUID) -> list[tuple[Membership, User]]:
+    rows = session.execute(select(Membership, User).join(User, User.id == Membership.user_id)
+                           .where(Membership.namespace_id == namespace_id).order_by(User.username))
+    return [(m, u) for m, u in rows.all()]
