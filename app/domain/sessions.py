@@ -22,6 +22,16 @@ from app.settings import Settings
 BAD_CREDENTIALS = "the username or password is wrong"
 
 
+class RefreshTokenReused(Unauthorized):
+    """A spent refresh token came back: someone copied it. The caller revokes the family and commits."""
+
+    def __init__(self, family_id: uuid.UUID, user_id: uuid.UUID) -> None:
+        super().__init__("this refresh token was already used; every session of that sign-in is now revoked",
+                         code="refresh_token_reused")
+        self.family_id = family_id
+        self.user_id = user_id
+
+
 class IssuedTokens(msgspec.Struct):
     access_token: str
     refresh_token: str
@@ -62,9 +72,7 @@ def refresh(session: Session, refresh_token: str, settings: Settings) -> tuple[u
     if row is None or row.revoked_at is not None:
         raise Unauthorized("the refresh token is not valid", code="invalid_refresh_token")
     if row.used_at is not None:
-        revoke_family(session, row.family_id)
-        raise Unauthorized("this refresh token was already used; every session of that sign-in is now revoked",
-                           code="refresh_token_reused")
+        raise RefreshTokenReused(row.family_id, row.user_id)
     expired = session.scalar(select(func.now() >= row.expires_at))
     user = session.get(User, row.user_id)
     if expired or user is None or user.is_disabled:

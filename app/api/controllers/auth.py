@@ -91,9 +91,17 @@ class AuthController(Controller):
     @post("/refresh", opt={**PUBLIC}, status_code=200, sync_to_thread=True, summary="Swap a refresh token")
     def refresh(self, request: Request, data: JSONBody[RefreshIn], db: NamedDependency[Database],
                 settings: NamedDependency[Settings]) -> IssuedTokens:
-        with db.transaction() as session:
-            _, tokens = sessions.refresh(session, data.refresh_token, settings)
-            return tokens
+        try:
+            with db.transaction() as session:
+                _, tokens = sessions.refresh(session, data.refresh_token, settings)
+                return tokens
+        except sessions.RefreshTokenReused as reused:
+            with db.transaction() as session:  # the revocation must stick although the request fails
+                sessions.revoke_family(session, reused.family_id)
+                audit.record(session, audit_context(request), action="auth.refresh", outcome="denied",
+                             resource_type="user", resource_id=reused.user_id, status_code=401,
+                             error_code=reused.code, details={"family_revoked": str(reused.family_id)})
+            raise
 
     @post("/logout", opt={**SELF, "action": "auth.logout"}, status_code=204, sync_to_thread=True,
           summary="Sign out: this session's tokens stop working at once")
