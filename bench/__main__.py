@@ -1,0 +1,54 @@
+"""`python -m bench [NAME ...]` (what `make bench` runs): every benchmark, or the ones named.
+
+Each benchmark prints one line per figure on stdout (name, value, unit, then
+its ratios to the target or reference) and its progress notes on stderr
+prefixed with `#`. One failing benchmark does not stop the others; the exit
+status says whether all of them ran.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+
+from bench import run_engine, runs_list
+
+BENCHMARKS: dict[str, Callable[[list[str] | None], int]] = {
+    "run_engine": run_engine.main,
+    "runs_list": runs_list.main,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    names = list(sys.argv[1:] if argv is None else argv) or list(BENCHMARKS)
+    unknown = [name for name in names if name not in BENCHMARKS]
+    if unknown:
+        print(f"unknown benchmark(s): {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}", file=sys.stderr)
+        return 2
+    failed: list[str] = []
+    for name in names:
+        started = time.monotonic()
+        load = " ".join(Path("/proc/loadavg").read_text().split()[:3]) if sys.platform == "linux" else "?"
+        print(f"# {name}: starting (load average {load})", file=sys.stderr, flush=True)
+        try:
+            code = BENCHMARKS[name]([])
+        except Exception:
+            traceback.print_exc()
+            code = 1
+        if code:
+            failed.append(name)
+        print(
+            f"# {name}: {'FAILED' if code else 'done'} in {time.monotonic() - started:.0f} s",
+            file=sys.stderr,
+            flush=True,
+        )
+    if failed:
+        print(f"# failed: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

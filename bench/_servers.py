@@ -1,0 +1,166 @@
+"""Servers for the benchmarks: this machine's Postgres and Redis on loopback, or embedded ones.
+
+Like the tests, a benchmark uses the local servers on 127.0.0.1 when they
+answer (`CONVEYOR_BENCH_DATABASE_URL` / `CONVEYOR_BENCH_REDIS_URL` choose
+others) and starts embedded ones otherwise. Every benchmark gets its own
+database and Redis key prefix, and drops them when it ends.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import tempfile
+import uuid
+from contextlib import suppress
+from pathlib import Path
+
+import psycopg
+import redis
+
+from app.embedded import EmbeddedPostgres, EmbeddedRedis
+
+LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
+LOCAL_REDIS = "redis://127.0.0.1:6379/0"
+
+
+def _answers(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def token() -> str:
+    return uuid.uuid4().hex[:10]
+
+
+class BenchServers:
+    """Admin URLs of one Postgres and one Redis; starts embedded servers only if needed."""
+
+    def __init__(self) -> None:
+        self.tmp = Path(tempfile.mkdtemp(prefix="conveyor-bench-"))
+        self._embedded: list[EmbeddedPostgres | EmbeddedRedis] = []
+        self.databases: list[str] = []
+        self.redis_prefixes: list[str] = []
+        try:
+            self.postgres_admin_url = os.environ.get("CONVEYOR_BENCH_DATABASE_URL") or self._postgres()
+            self.redis_url = os.environ.get("CONVEYOR_BENCH_REDIS_URL") or self._redis()
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def where(self) -> str:
+        pg = "embedded" if any(isinstance(s, EmbeddedPostgres) for s in self._embedded) else "local"
+        rd = "embedded" if any(isinstance(s, EmbeddedRedis) for s in self._embedded) else "local"
+        return f"postgres={pg} redis={rd}"
+
+    def _postgres(self) -> str:
+        if _answers("127.0.0.1", 5432):
+            with suppress(psycopg.Error), psycopg.connect(LOCAL_POSTGRES, connect_timeout=2):
+                return LOCAL_POSTGRES
+        server = EmbeddedPostgres(self.tmp)
+        self._embedded.append(server)
+        return server.start().replace("/conveyor?", "/postgres?")
+
+    def _redis(self) -> str:
+        if _answers("127.0.0.1", 6379):
+            with suppress(redis.RedisError):
+                redis.Redis.from_url(LOCAL_REDIS, socket_timeout=2).ping()
+                return LOCAL_REDIS
+        server = EmbeddedRedis(self.tmp)
+        self._embedded.append(server)
+        return server.start()
+
+    def create_database(self, prefix: str = "conveyor_bench") -> str:
+        """A fresh, empty database (dropped by close()); returns its postgresql:// URL."""
+        name = f"{prefix}_{token()}"
+        with psycopg.connect(self.postgres_admin_url, autocommit=True) as connection:
+            connection.execute(f'CREATE DATABASE "{name}"')
+        self.databases.append(name)
+        return with_database(self.postgres_admin_url, name)
+
+    def redis_prefix(self, prefix: str = "conveyor_bench") -> str:
+        """A fresh Redis key prefix whose keys close() deletes."""
+        name = f"{prefix}_{token()}"
+        self.redis_prefixes.append(name)
+        return name
+
+    def close(self) -> None:
+        """Drop the databases, delete the Redis keys, stop embedded servers, remove temp files."""
+        for name in self.databases:
+            with suppress(psycopg.Error), psycopg.connect(self.postgres_admin_url, autocommit=True) as connection:
+                connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.databases.clear()
+        if self.redis_prefixes:
+            with suppress(redis.RedisError):
+                delete_keys(redis.Redis.from_url(self.redis_url), self.redis_prefixes)
+        self.redis_prefixes.clear()
+        for server in reversed(self._embedded):
+            with suppress(Exception):
+                server.stop()
+        self._embedded.clear()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def __enter__(self) -> BenchServers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def delete_keys(client: redis.Redis, prefixes: list[str]) -> int:
+    deleted = 0
+    for prefix in prefixes:
+        batch: list[bytes] = []
+        for key in client.scan_iter(match=f"{prefix}:*", count=1000):
+            batch.append(key)
+            if len(batch) >= 1000:
+                deleted += int(client.unlink(*batch))
+                batch.clear()
+        if batch:
+            deleted += int(client.unlink(*batch))
+    return deleted
+
+
+def with_database(url: str, name: str) -> str:
+    """`url` pointing at database `name` (the query, e.g. a Unix socket's `host=/path`, is kept)."""
+    base, sep, query = url.partition("?")
+    head = base.rsplit("/", 1)[0] if base.count("/") > 2 else base
+    return f"{head}/{name}{sep}{query}"
+
+
+def sqlalchemy_url(url: str) -> str:
+    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (0-100) by linear interpolation; NaN for no values."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * q / 100
+    low = int(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def figure(name: str, value: float, unit: str, **extra: object) -> None:
+    """Print one figure line: name, value, unit, then key=value ratios and notes."""
+    parts = [name, f"{value:.1f}" if abs(value) < 1e6 else f"{value:.0f}", unit]
+    for key, item in extra.items():
+        if item is None:
+            continue
+        parts.append(f"{key}={item:.2f}" if isinstance(item, float) else f"{key}={item}")
+    print(" ".join(parts), flush=True)

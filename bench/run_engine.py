@@ -1,0 +1,548 @@
+"""Run-engine throughput and latency against `conveyor up`, with bare Dramatiq as the transport ceiling.
+
+1. Bare Dramatiq: N no-op messages enqueued on a RedisBroker (own namespace,
+   same Redis), then consumed by `python -m dramatiq bench._bare_actor -p 2 -t 8`;
+   messages/s from the first ack to the last.
+2. `python -m app up --workers 2` on a fresh database and Redis namespace:
+   5,000 no-op runs submitted with POST /api/v1/runs/batch (1,000 a batch);
+   end-to-end runs/s = SUCCEEDED runs / (last finished_at - submit start),
+   both on the database clock. Completion is polled in the database. Requests
+   carry an API token of the bootstrap admin (CONVEYOR_ADMIN_PASSWORD is set).
+3. Single runs (POST /api/v1/runs) offered at a steady 50 runs/s for 10 s;
+   p50/p95/p99 of created→started and created→finished from the run rows.
+
+Targets (2-core machine): ≥ 1,000 runs/s end to end, ≥ 0.3 x bare Dramatiq,
+p50 created→started ≤ 15 ms, p99 ≤ 100 ms at 50 runs/s. Every ratio is
+value / target: ≥ 1 is good for throughput, ≤ 1 for latency.
+
+    python -m bench.run_engine [--runs 5000] [--rate 50] [--seconds 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import redis
+from dramatiq import Message
+
+try:
+    from app.cli import WORKER_POLL_MS  # what `conveyor worker` sets dramatiq_worker_timeout to
+except ImportError:
+    WORKER_POLL_MS = "50"
+from bench._bare_actor import ACTOR, QUEUE, make_broker, messages_key
+from bench._servers import BenchServers, figure, free_port, percentile
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGET_RUNS_PER_S = 1000.0
+TARGET_BARE_RATIO = 0.3
+TARGET_STARTED_P50_MS = 15.0
+TARGET_STARTED_P99_MS = 100.0
+NOOP_SPEC: dict[str, Any] = {"steps": []}
+
+
+def log(message: str) -> None:
+    print(f"# {message}", file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------- processes
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process below `pid` (read from /proc; children may run in their own sessions)."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        parents.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def stop_tree(process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    """SIGTERM the process and wait; then SIGKILL whatever of its tree is left."""
+    tree = _descendants(process.pid)
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            log(f"pid {process.pid} did not stop in {timeout:.0f} s; killing it")
+            with suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    deadline = time.monotonic() + 10
+    while any(_alive(p) for p in tree) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    for pid in tree:
+        if _alive(pid):
+            log(f"killing leftover pid {pid}")
+            with suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
+# --------------------------------------------------------------------------- bare Dramatiq
+
+
+def bare_dramatiq(
+    servers: BenchServers, *, messages: int, processes: int, threads: int, poll_ms: int, timeout: float = 120.0
+) -> float:
+    """Messages/s of a no-op actor, first ack to last, with `messages` enqueued beforehand."""
+    namespace = servers.redis_prefix("conveyor_bench_bare")
+    client = redis.Redis.from_url(servers.redis_url)
+    broker = make_broker(servers.redis_url, namespace)
+    key = messages_key(namespace)
+    started = time.perf_counter()
+    for _ in range(messages):
+        broker.enqueue(Message(queue_name=QUEUE, actor_name=ACTOR, args=(str(uuid.uuid4()),), kwargs={}, options={}))
+    enqueue_s = time.perf_counter() - started
+    broker.close()
+    figure("run_engine.bare_dramatiq_enqueue", messages / enqueue_s, "msgs/s", note="one_client_no_pipelining")
+    env = {
+        **os.environ,
+        "BENCH_REDIS_URL": servers.redis_url,
+        "BENCH_BARE_NAMESPACE": namespace,
+        "dramatiq_worker_timeout": str(poll_ms),
+    }
+    logfile = open(servers.tmp / "bare-dramatiq.log", "wb")  # noqa: SIM115
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "dramatiq", "bench._bare_actor", "-p", str(processes), "-t", str(threads), "-Q", QUEUE],
+        cwd=ROOT,
+        env=env,
+        stdout=logfile,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + timeout
+        first_at = first_left = None
+        while True:
+            left = int(client.hlen(key))
+            now = time.perf_counter()
+            if first_at is None and left < messages:
+                first_at, first_left = now, left
+            if left == 0:
+                break
+            if time.monotonic() > deadline or worker.poll() is not None:
+                raise RuntimeError(
+                    f"bare Dramatiq consumed {messages - left}/{messages} messages before "
+                    f"{'it exited' if worker.poll() is not None else 'the timeout'}; see its log:\n"
+                    + (servers.tmp / "bare-dramatiq.log").read_text()[-2000:]
+                )
+            time.sleep(0.002)
+        assert first_at is not None
+        assert first_left is not None
+        return first_left / max(now - first_at, 1e-6)
+    finally:
+        stop_tree(worker)
+        logfile.close()
+        client.close()
+
+
+# --------------------------------------------------------------------------- Conveyor
+
+
+class Conveyor:
+    """`python -m app up` as a subprocess on its own database, Redis namespace, port and data root."""
+
+    def __init__(self, servers: BenchServers, *, workers: int, threads: int, poll_ms: int | None = None) -> None:
+        self.poll_ms = poll_ms
+        self.admin_password = secrets.token_urlsafe(24)
+        self.database_url = servers.create_database()
+        self.redis_url = servers.redis_url
+        self.namespace = servers.redis_prefix()
+        self.port = free_port()
+        self.data_root = servers.tmp / "data"
+        self.log_path = servers.tmp / "conveyor-up.log"
+        self.workers, self.threads = workers, threads
+        self.process: subprocess.Popen[bytes] | None = None
+        self.db = psycopg.connect(self.database_url, autocommit=True)
+        self.http = httpx.Client(
+            base_url=f"http://127.0.0.1:{self.port}",
+            timeout=60.0,
+            limits=httpx.Limits(max_connections=16, max_keepalive_connections=16),
+        )
+
+    def start(self, timeout: float = 60.0) -> None:
+        env = {key: value for key, value in os.environ.items() if not key.startswith("CONVEYOR_")}
+        env.update(
+            {
+                "DATABASE_URL": self.database_url,
+                "REDIS_URL": self.redis_url,
+                "CONVEYOR_REDIS_NAMESPACE": self.namespace,
+                "CONVEYOR_API_HOST": "127.0.0.1",
+                "CONVEYOR_API_PORT": str(self.port),
+                "CONVEYOR_DATA_ROOT": str(self.data_root),
+                "CONVEYOR_LOG_LEVEL": "WARNING",
+                "CONVEYOR_ADMIN_PASSWORD": self.admin_password,
+            }
+        )
+        env.pop("dramatiq_worker_timeout", None)
+        if self.poll_ms is not None:  # `conveyor worker` only sets its own default if this is unset
+            env["dramatiq_worker_timeout"] = str(self.poll_ms)
+        self._logfile = open(self.log_path, "wb")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "app", "up", "--workers", str(self.workers), "--threads", str(self.threads)],
+            cwd=ROOT,
+            env=env,
+            stdout=self._logfile,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while True:
+            self.check_alive()
+            with suppress(httpx.HTTPError):
+                if self.http.get("/api/v1/readyz", timeout=2).status_code == 200:
+                    return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"conveyor up not ready in {timeout:.0f} s\n{self.log_tail()}")
+            time.sleep(0.1)
+
+    def check_alive(self) -> None:
+        if self.process is not None and self.process.poll() is not None:
+            raise RuntimeError(f"conveyor up exited with {self.process.returncode}\n{self.log_tail()}")
+
+    def log_tail(self, chars: int = 3000) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-chars:]
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        self.http.close()
+        with suppress(psycopg.Error):
+            self.db.close()
+        if self.process is not None:
+            stop_tree(self.process, timeout=45)
+            self._logfile.close()
+
+    # ------------------------------------------------------------------ helpers
+
+    def authenticate(self) -> None:
+        """Sign in as the bootstrap admin and send an API token (role editor, namespace default) from now on."""
+        response = self.http.post("/api/v1/auth/login", json={"username": "admin", "password": self.admin_password})
+        if response.status_code == 404:
+            return  # a Conveyor without accounts
+        if response.status_code != 200:
+            raise RuntimeError(f"login answered {response.status_code}: {response.text[:500]}")
+        access = response.json()["access_token"]
+        response = self.http.post(
+            "/api/v1/tokens",
+            json={"name": "bench", "namespace": "default", "role": "editor", "expires_in_days": 1},
+            headers={"Authorization": f"Bearer {access}"},
+        )
+        if response.status_code != 201:
+            raise RuntimeError(f"creating an API token answered {response.status_code}: {response.text[:500]}")
+        self.http.headers["Authorization"] = f"Bearer {response.json()['token']}"
+
+    def db_now(self) -> datetime:
+        return self.db.execute("SELECT now()").fetchone()[0]  # type: ignore[index]
+
+    def create_pipeline(self, name: str) -> str:
+        response = self.http.post("/api/v1/pipelines", json={"name": name, "spec": NOOP_SPEC})
+        response.raise_for_status()
+        return str(response.json()["id"])
+
+    def submit_batch(self, pipeline: str, count: int) -> None:
+        response = self.http.post("/api/v1/runs/batch", json={"runs": [{"pipeline": pipeline}] * count})
+        if response.status_code != 201:
+            raise RuntimeError(f"batch submit answered {response.status_code}: {response.text[:500]}")
+
+    def submit_one(self, pipeline: str) -> None:
+        response = self.http.post("/api/v1/runs", json={"pipeline": pipeline})
+        if response.status_code != 201:
+            raise RuntimeError(f"submit answered {response.status_code}: {response.text[:500]}")
+
+    def counts(self, since: datetime, trigger: str) -> dict[str, int]:
+        rows = self.db.execute(
+            "SELECT status, count(*) FROM runs WHERE created_at >= %s AND trigger = %s GROUP BY status",
+            (since, trigger),
+        ).fetchall()
+        return {status: count for status, count in rows}
+
+    def wait_idle(self, timeout: float) -> int:
+        """Wait until no run is waiting or running; returns how many still are."""
+        deadline = time.monotonic() + timeout
+        while True:
+            busy = self.db.execute(
+                "SELECT count(*) FROM runs WHERE status IN ('PENDING', 'QUEUED', 'RUNNING', 'RETRYING')"
+            ).fetchone()[0]  # type: ignore[index]
+            if busy == 0 or time.monotonic() > deadline:
+                return int(busy)
+            self.check_alive()
+            time.sleep(0.1)
+
+    def wait_finished(self, since: datetime, trigger: str, expected: int, timeout: float) -> dict[str, int]:
+        """Poll the database until `expected` runs are in a final state (or the timeout)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            counts = self.counts(since, trigger)
+            final = sum(counts.get(s, 0) for s in ("SUCCEEDED", "FAILED", "CANCELLED", "TIMED_OUT", "SKIPPED"))
+            if final >= expected or time.monotonic() > deadline:
+                return counts
+            self.check_alive()
+            time.sleep(0.1)
+
+
+def warm_up(conveyor: Conveyor, pipeline: str, timeout: float = 60.0) -> None:
+    """Submit a few runs at a time until every worker process has run one (so all have booted)."""
+    deadline = time.monotonic() + timeout
+    since = conveyor.db_now()
+    batched = single = 0
+    while True:
+        conveyor.submit_batch(pipeline, 50)
+        for _ in range(10):
+            conveyor.submit_one(pipeline)
+        batched, single = batched + 50, single + 10
+        counts = conveyor.wait_finished(since, "batch", batched, timeout=30)
+        conveyor.wait_finished(since, "api", single, timeout=30)
+        workers = conveyor.db.execute(
+            "SELECT count(DISTINCT worker_id) FROM runs WHERE created_at >= %s AND status = 'SUCCEEDED'", (since,)
+        ).fetchone()[0]  # type: ignore[index]
+        if workers >= conveyor.workers:
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(
+                f"only {workers}/{conveyor.workers} workers ran a run in {timeout:.0f} s "
+                f"(batch counts {counts})\n{conveyor.log_tail()}"
+            )
+        time.sleep(0.2)
+
+
+def throughput(conveyor: Conveyor, pipeline: str, *, runs: int, batch: int, bare: float | None, timeout: float) -> None:
+    since = conveyor.db_now()
+    started = time.perf_counter()
+    left = runs
+    while left > 0:
+        conveyor.submit_batch(pipeline, min(batch, left))
+        left -= min(batch, left)
+    submit_s = time.perf_counter() - started
+    counts = conveyor.wait_finished(since, "batch", runs, timeout=timeout)
+    row = conveyor.db.execute(
+        """
+        SELECT count(*) FILTER (WHERE status = 'SUCCEEDED'),
+               extract(epoch FROM max(queued_at) - %(since)s),
+               extract(epoch FROM max(started_at) - %(since)s),
+               extract(epoch FROM max(finished_at) - %(since)s),
+               extract(epoch FROM max(finished_at) - min(queued_at))
+        FROM runs WHERE created_at >= %(since)s AND trigger = 'batch'
+        """,
+        {"since": since},
+    ).fetchone()
+    assert row is not None
+    succeeded, last_queued, last_started, last_finished, queued_to_done = (
+        row[0],
+        *(float(v or 0) for v in row[1:]),
+    )
+    if succeeded < runs:
+        log(f"only {succeeded}/{runs} runs SUCCEEDED in {timeout:.0f} s: {counts}")
+    e2e = succeeded / last_finished if last_finished > 0 else 0.0
+    figure(
+        "run_engine.e2e_throughput",
+        e2e,
+        "runs/s",
+        ratio_to_target=e2e / TARGET_RUNS_PER_S,
+        ratio_to_bare_dramatiq=e2e / bare if bare else None,
+        target_ratio_to_bare=TARGET_BARE_RATIO,
+        runs=f"{succeeded}/{runs}",
+        seconds=last_finished,
+    )
+    # Where the time went: how soon after the submit started the last run was accepted, sent to the
+    # broker (queued_at, by the relay), started and finished (database clock).
+    figure(
+        "run_engine.submit_throughput",
+        runs / submit_s,
+        "runs/s",
+        ratio_to_target=runs / submit_s / 1000,
+        note=f"api_accepted_{runs}_in_{submit_s:.2f}s",
+    )
+    for name, seconds in (
+        ("queued", last_queued),
+        ("started", last_started),
+        ("finished", last_finished),
+    ):
+        figure(
+            f"run_engine.e2e_stage.{name}_throughput",
+            runs / seconds if seconds else 0.0,
+            "runs/s",
+            ratio_to_target=(runs / seconds / TARGET_RUNS_PER_S) if seconds else None,
+            last_at_s=seconds,
+        )
+    figure(
+        "run_engine.workers_throughput",
+        succeeded / queued_to_done if queued_to_done else 0.0,
+        "runs/s",
+        ratio_to_target=(succeeded / queued_to_done / TARGET_RUNS_PER_S) if queued_to_done else None,
+        note="first_queued_to_last_finished",
+    )
+
+
+def latency(conveyor: Conveyor, pipeline: str, *, rate: float, seconds: float, timeout: float) -> None:
+    count = int(rate * seconds)
+    backlog = conveyor.wait_idle(timeout)
+    if backlog:
+        log(f"{backlog} runs of the throughput phase still unfinished; latencies include their queue")
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def submit() -> None:
+        try:
+            conveyor.submit_one(pipeline)
+        except BaseException as exc:  # reported after the phase
+            with lock:
+                errors.append(exc)
+
+    since = conveyor.db_now()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        start = time.perf_counter()
+        for index in range(count):
+            delay = start + index / rate - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            pool.submit(submit)
+        offered_s = time.perf_counter() - start
+    if errors:
+        raise RuntimeError(f"{len(errors)} submits failed; first: {errors[0]!r}")
+    offered = (count - 1) / offered_s if offered_s > 0 else 0.0
+    counts = conveyor.wait_finished(since, "api", count, timeout=timeout)
+    rows = conveyor.db.execute(
+        """
+        SELECT extract(epoch FROM started_at - created_at) * 1000,
+               extract(epoch FROM finished_at - created_at) * 1000,
+               extract(epoch FROM queued_at - created_at) * 1000,
+               extract(epoch FROM started_at - queued_at) * 1000
+        FROM runs WHERE created_at >= %s AND trigger = 'api' AND status = 'SUCCEEDED'
+        """,
+        (since,),
+    ).fetchall()
+    if len(rows) < count:
+        log(f"only {len(rows)}/{count} latency runs SUCCEEDED: {counts}")
+    started = [float(r[0]) for r in rows]
+    finished = [float(r[1]) for r in rows]
+    queued = [float(r[2]) for r in rows]
+    picked = [float(r[3]) for r in rows]
+    figure(
+        "run_engine.offered_load",
+        offered,
+        "runs/s",
+        ratio_to_target=offered / rate,
+        runs=f"{len(rows)}/{count}",
+        backlog_at_start=backlog,
+    )
+    targets = {50: TARGET_STARTED_P50_MS, 99: TARGET_STARTED_P99_MS}
+    for q in (50, 95, 99):
+        value = percentile(started, q)
+        target = targets.get(q)
+        figure(
+            f"run_engine.created_to_started.p{q}",
+            value,
+            "ms",
+            ratio_to_target=value / target if target else None,
+            target_ms=target if target else "none",
+        )
+    for q in (50, 95, 99):
+        figure(f"run_engine.created_to_finished.p{q}", percentile(finished, q), "ms", target_ms="none")
+    # The two halves of created→started: outbox relay, then broker + worker pick-up.
+    for q in (50, 99):
+        figure(
+            f"run_engine.created_to_queued.p{q}",
+            percentile(queued, q),
+            "ms",
+            share_of_started=percentile(queued, q) / max(percentile(started, q), 1e-9),
+        )
+        figure(
+            f"run_engine.queued_to_started.p{q}",
+            percentile(picked, q),
+            "ms",
+            share_of_started=percentile(picked, q) / max(percentile(started, q), 1e-9),
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run_engine", description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=5000)
+    parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument("--rate", type=float, default=50.0, help="offered load of the latency phase (runs/s)")
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of the latency phase")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--bare-messages", type=int, default=20000)
+    parser.add_argument("--timeout", type=float, default=90.0, help="longest wait for a phase's runs to finish")
+    parser.add_argument("--worker-poll-ms", type=int, help="dramatiq_worker_timeout for both (default: Conveyor's)")
+    args = parser.parse_args(argv)
+
+    with BenchServers() as servers:
+        log(f"run_engine: {servers.where}")
+        bare = None
+        if args.bare_messages > 0:
+            bare = bare_dramatiq(
+                servers,
+                messages=args.bare_messages,
+                processes=args.workers,
+                threads=args.threads,
+                poll_ms=args.worker_poll_ms or int(WORKER_POLL_MS),
+            )
+            figure(
+                "run_engine.bare_dramatiq_throughput",
+                bare,
+                "msgs/s",
+                ratio_to_reference=1.0,
+                note=f"reference_{args.workers}p_{args.threads}t_poll{args.worker_poll_ms or WORKER_POLL_MS}ms",
+            )
+        conveyor = Conveyor(servers, workers=args.workers, threads=args.threads, poll_ms=args.worker_poll_ms)
+        try:
+            conveyor.start()
+            conveyor.authenticate()
+            pipeline = conveyor.create_pipeline("noop")
+            warm_up(conveyor, pipeline)
+            if args.runs > 0:
+                throughput(conveyor, pipeline, runs=args.runs, batch=args.batch, bare=bare, timeout=args.timeout)
+            if args.seconds > 0:
+                latency(conveyor, pipeline, rate=args.rate, seconds=args.seconds, timeout=args.timeout)
+        except BaseException:
+            log("conveyor up log tail:\n" + conveyor.log_tail())
+            raise
+        finally:
+            conveyor.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
