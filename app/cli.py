@@ -12,9 +12,6 @@ from app.settings import Settings, SettingsError, get_settings
 
 logger = logging.getLogger("conveyor")
 
-#: Longest a worker's consumer sleeps when its queue is empty (ms): bounds pick-up latency.
-WORKER_POLL_MS = "50"
-
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
@@ -113,7 +110,7 @@ def _scheduler(args: argparse.Namespace, settings: Settings) -> int:
 
 def _worker(args: argparse.Namespace, settings: Settings) -> int:
     _require_urls(settings)
-    os.environ.setdefault("dramatiq_worker_timeout", WORKER_POLL_MS)
+    os.environ.setdefault("dramatiq_worker_timeout", str(settings.worker_poll_ms))
     from dramatiq.cli import main as dramatiq_main
     from dramatiq.cli import make_argument_parser
 
@@ -159,8 +156,11 @@ def _users_create(args: argparse.Namespace, settings: Settings) -> int:
     superuser = args.superuser or args.username == BOOTSTRAP_ADMIN
     try:
         with Session(get_engine(settings)) as session, session.begin():
-            user = create_user(session, NewUser(username=args.username, password=password, email=args.email,
-                                                is_superuser=superuser), settings)
+            user = create_user(
+                session,
+                NewUser(username=args.username, password=password, email=args.email, is_superuser=superuser),
+                settings,
+            )
             if args.namespace:
                 set_member(session, get_namespace(session, args.namespace).id, user.id, Role.parse(args.role))
     except DomainError as exc:
@@ -226,8 +226,11 @@ def _up(args: argparse.Namespace, settings: Settings) -> int:
         ]
         base = f"http://{settings.api_host}:{settings.api_port}"
         if generated:
-            print(f"\n  Created the instance admin 'admin'. Its password, shown only this once: {generated}\n"
-                  "  (set CONVEYOR_ADMIN_PASSWORD to choose it instead)", flush=True)
+            print(
+                f"\n  Created the instance admin 'admin'. Its password, shown only this once: {generated}\n"
+                "  (set CONVEYOR_ADMIN_PASSWORD to choose it instead)",
+                flush=True,
+            )
         print(
             f"\n  Conveyor is starting\n  API:  {base}/api/v1\n  Docs: {base}/api/docs\n"
             f"  Data: {root}\n  Stop: Ctrl-C\n",

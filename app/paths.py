@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from pathlib import Path
 
@@ -10,19 +11,36 @@ class UnsafePath(ValueError):
     """A built path would leave the data root: a bug or an attack, never allowed."""
 
 
+@functools.cache
+def resolved_root(root: Path) -> Path:
+    """The data root as an absolute, symlink-free path (resolved once per process)."""
+    return root.resolve()
+
+
 def under_root(root: Path, *parts: str) -> Path:
-    """`root/parts...`, refusing anything that resolves outside `root`."""
-    base = root.resolve()
+    """`root/parts...`, refusing anything that resolves outside `root` (symlinks included)."""
+    base = resolved_root(root)
     path = base.joinpath(*parts).resolve()
     if path != base and base not in path.parents:
         raise UnsafePath(f"{path} is outside the data root {base}")
     return path
 
 
+def _id_part(part: str) -> str:
+    """A path component made from an id: no separators, no `..`, nothing empty."""
+    if not part or part in (".", "..") or "/" in part or "\\" in part or "\0" in part:
+        raise UnsafePath(f"{part!r} is not a safe path component")
+    return part
+
+
 def run_dir(root: Path, run_id: uuid.UUID) -> Path:
-    """Folder of one run's files; fanned out by the id's last two hex digits."""
-    hex_id = run_id.hex
-    return under_root(root, "runs", hex_id[-2:], str(run_id))
+    """Folder of one run's files, fanned out by the id's last two hex digits.
+
+    Built only from a UUID, so it cannot leave the root; no filesystem call is
+    needed (this is on every run's hot path).
+    """
+    text = str(uuid.UUID(str(run_id)))
+    return resolved_root(root) / "runs" / _id_part(text[-2:]) / _id_part(text)
 
 
 def run_log_path(root: Path, run_id: uuid.UUID) -> Path:

@@ -37,6 +37,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     #: Worker processes and threads per process started by `conveyor up`.
     worker_processes: int = 2
     worker_threads: int = 8
+    #: Longest an idle worker waits before asking Redis again (ms): bounds pick-up latency.
+    worker_poll_ms: int = 10
     #: Dramatiq queue that run messages go to.
     queue: str = "runs"
     #: Key prefix for everything Conveyor and Dramatiq keep in Redis.
@@ -95,6 +97,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
             ("api_port", 0 <= self.api_port <= 65535, "must be a TCP port (0-65535)"),
             ("worker_processes", self.worker_processes >= 0, "must be >= 0"),
             ("worker_threads", self.worker_threads >= 1, "must be >= 1"),
+            ("worker_poll_ms", 1 <= self.worker_poll_ms <= 10_000, "must be between 1 and 10000"),
             ("heartbeat_seconds", self.heartbeat_seconds > 0, "must be > 0"),
             ("lease_seconds", self.lease_seconds > self.heartbeat_seconds, "must exceed HEARTBEAT_SECONDS"),
             ("resend_after_seconds", self.resend_after_seconds > 0, "must be > 0"),
@@ -116,8 +119,11 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
             ("log_stream_maxlen", self.log_stream_maxlen >= 100, "must be >= 100"),
             ("password_min_length", 8 <= self.password_min_length <= 1024, "must be between 8 and 1024"),
             ("argon2_time_cost", 1 <= self.argon2_time_cost <= 100, "must be between 1 and 100"),
-            ("argon2_memory_kib", 8 * self.argon2_parallelism <= self.argon2_memory_kib <= 4_194_304,
-             "must be between 8 x ARGON2_PARALLELISM and 4194304"),
+            (
+                "argon2_memory_kib",
+                8 * self.argon2_parallelism <= self.argon2_memory_kib <= 4_194_304,
+                "must be between 8 x ARGON2_PARALLELISM and 4194304",
+            ),
             ("argon2_parallelism", 1 <= self.argon2_parallelism <= 64, "must be between 1 and 64"),
             ("access_token_minutes", 1 <= self.access_token_minutes <= 1440, "must be between 1 and 1440"),
             ("refresh_token_days", 1 <= self.refresh_token_days <= 365, "must be between 1 and 365"),
@@ -125,8 +131,11 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
             ("login_max_failures", self.login_max_failures >= 1, "must be >= 1"),
             ("login_max_failures_per_client", self.login_max_failures_per_client >= 1, "must be >= 1"),
             ("login_lock_seconds", self.login_lock_seconds > 0, "must be > 0"),
-            ("login_lock_max_seconds", self.login_lock_max_seconds >= self.login_lock_seconds,
-             "must be >= LOGIN_LOCK_SECONDS"),
+            (
+                "login_lock_max_seconds",
+                self.login_lock_max_seconds >= self.login_lock_seconds,
+                "must be >= LOGIN_LOCK_SECONDS",
+            ),
             (
                 "queue",
                 self.queue.replace("-", "").replace("_", "").replace(".", "").isalnum(),

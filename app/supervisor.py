@@ -8,15 +8,15 @@ embedded servers. On Linux each child also dies with the supervisor.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import logging
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
+
+from app.process import die_with_parent
 
 logger = logging.getLogger("conveyor.up")
 
@@ -25,12 +25,6 @@ MAX_RESTART_DELAY = 30.0
 #: A process that ran this long is considered healthy again: its restart delay resets.
 HEALTHY_AFTER = 60.0
 STOP_TIMEOUT = 20.0
-
-
-def _die_with_parent() -> None:
-    """Ask Linux to SIGTERM this child when the supervisor dies (PR_SET_PDEATHSIG)."""
-    with contextlib.suppress(OSError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
 
 
 @dataclass
@@ -49,7 +43,7 @@ class Child:
             self.argv,
             env=self.env,
             start_new_session=True,
-            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+            preexec_fn=die_with_parent,
         )
         self.started_at = time.monotonic()
         logger.info("started %s (pid %d)", self.name, self.process.pid)
@@ -97,6 +91,7 @@ class Supervisor:
                 code,
                 child.delay,
             )
+            _kill_group(child.process.pid)  # whatever it started (Dramatiq's worker processes) goes with it
             child.process = None
             child.restart_at = now + child.delay
             child.delay = min(MAX_RESTART_DELAY, child.delay * 2)
@@ -119,5 +114,12 @@ class Supervisor:
                     child.process.wait(max(0.1, deadline - time.monotonic()))
                 except subprocess.TimeoutExpired:
                     logger.warning("%s did not stop in %.0f s; killing it", child.name, STOP_TIMEOUT)
-                    os.killpg(child.process.pid, signal.SIGKILL)
+                    _kill_group(child.process.pid)
                     child.process.wait()
+                _kill_group(child.process.pid)
+
+
+def _kill_group(pgid: int) -> None:
+    """SIGKILL what is left of a child's process group (each child leads its own)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)

@@ -9,7 +9,6 @@ relay sends them. A run sent twice is harmless: only one start can win.
 from __future__ import annotations
 
 import logging
-import uuid
 
 import redis
 from dramatiq import Message
@@ -18,7 +17,7 @@ from sqlalchemy import Engine, text
 
 from app.db.queries import query
 from app.domain.states import RunStatus, sources
-from workers.broker import RUN_ACTOR
+from workers.broker import RUN_ACTOR, enqueue_many
 
 logger = logging.getLogger(__name__)
 
@@ -53,29 +52,30 @@ class Relay:
                     {"run_ids": [str(r.run_id) for r in claimed], "from_statuses": _QUEUE_FROM, "actor": self.relay_id},
                 )
             }
-        closed_ids: list[int] = []
-        message_ids: list[str | None] = []
+        sendable = []
+        for row in claimed:
+            if row.run_id in to_send:
+                to_send.discard(row.run_id)  # one message per run, even with two outbox rows
+                sendable.append(row)
         try:
-            for row in claimed:
-                message_id = None
-                if row.run_id in to_send:
-                    to_send.discard(row.run_id)  # one message per run, even with two outbox rows
-                    message_id = self._send(row.run_id, row.queue)
-                closed_ids.append(row.id)
-                message_ids.append(message_id)
+            sent = enqueue_many(
+                self.broker,
+                [
+                    Message(queue_name=r.queue, actor_name=RUN_ACTOR, args=(str(r.run_id),), kwargs={}, options={})
+                    for r in sendable
+                ],
+            )
         except redis.RedisError as exc:
-            logger.warning("broker unavailable, %d outbox rows left for later: %s", len(claimed) - len(closed_ids), exc)
-            self._release([row.id for row in claimed[len(closed_ids) :]])
-        if closed_ids:
-            with self.engine.begin() as connection:
-                connection.execute(query("mark_outbox_dispatched"), {"ids": closed_ids, "message_ids": message_ids})
-        return len(closed_ids)
-
-    def _send(self, run_id: uuid.UUID, queue: str) -> str:
-        message = self.broker.enqueue(
-            Message(queue_name=queue, actor_name=RUN_ACTOR, args=(str(run_id),), kwargs={}, options={})
-        )
-        return str(message.options["redis_message_id"])
+            logger.warning("broker unavailable, %d outbox rows left for later: %s", len(claimed), exc)
+            self._release([row.id for row in claimed])
+            return 0
+        message_ids: dict[int, str | None] = {row.id: None for row in claimed}
+        message_ids.update({row.id: message_id for row, message_id in zip(sendable, sent, strict=True)})
+        with self.engine.begin() as connection:
+            connection.execute(
+                query("mark_outbox_dispatched"), {"ids": list(message_ids), "message_ids": list(message_ids.values())}
+            )
+        return len(message_ids)
 
     def _release(self, ids: list[int]) -> None:
         if not ids:

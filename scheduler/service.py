@@ -32,7 +32,7 @@ class SchedulerService:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.identity = f"scheduler:{socket.gethostname()}:{os.getpid()}"
-        self.engine = get_engine(settings, pool_size=4)
+        self.engine = get_engine(settings, pool_size=4, pre_ping=False)
         self.broker = build_broker(settings)
         self.relay = Relay(engine=self.engine, broker=self.broker, relay_id=self.identity, batch=settings.relay_batch)
         self.reaper = Reaper(engine=self.engine, broker=self.broker, settings=settings, reaper_id=self.identity)

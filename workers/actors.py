@@ -21,7 +21,7 @@ active_runs = ActiveRuns()
 
 
 def _engine():  # type: ignore[no-untyped-def]
-    return get_engine(settings, pool_size=8)
+    return get_engine(settings, pool_size=settings.worker_threads + 2, pre_ping=False)
 
 
 broker.add_middleware(WorkerLifecycle(_engine, active_runs, settings.heartbeat_seconds))

@@ -73,8 +73,13 @@ class RunContext:
         if self._why is not None:
             raise Interrupted(self._why)
 
+    def flush_log(self) -> None:
+        """Publish buffered log lines to live followers."""
+        self._log.flush()
+
     def wait(self, seconds: float) -> None:
         """Sleep, but wake at once on cancel, timeout, loss or shutdown."""
+        self._log.flush()
         end = time.monotonic() + seconds
         while True:
             self.check()

@@ -16,7 +16,7 @@ from app.db.queries import query
 from app.domain.pipeline_spec import parse_spec
 from app.domain.retry import backoff_seconds, retries_left
 from app.domain.runlogs import RunLogWriter, count_lines
-from app.domain.states import RunStatus, sources
+from app.domain.states import FINAL, RunStatus, sources
 from app.settings import Settings
 from workers.context import Interrupted, Interruption, RunContext, StepFailed
 from workers.runtime import WORKER_ID, ActiveRuns
@@ -48,6 +48,7 @@ class Executor:
         self.redis = redis_client
         self.settings = settings
         self.active = active
+        self.root = settings.data_path
 
     def execute(self, run_id: uuid.UUID) -> RunStatus | None:
         """Run one attempt; None when the message was a duplicate or the run is no longer queued."""
@@ -64,9 +65,9 @@ class Executor:
             logger.debug("run %s is not queued; message ignored", run_id)
             return None
         started = time.monotonic()
-        first_line = (row["log_lines"] if row["attempt"] == 1 else count_lines(self.settings.data_path, run_id)) + 1
+        first_line = (row["log_lines"] if row["attempt"] == 1 else count_lines(self.root, run_id)) + 1
         log = RunLogWriter(
-            root=self.settings.data_path,
+            root=self.root,
             run_id=run_id,
             attempt=row["attempt"],
             first_line=first_line,
@@ -83,13 +84,10 @@ class Executor:
         finally:
             self.active.remove(ctx)
             log.close()
-        if final is not None and final in (
-            RunStatus.SUCCEEDED,
-            RunStatus.FAILED,
-            RunStatus.CANCELLED,
-            RunStatus.TIMED_OUT,
-        ):
-            log.end(final.value, ttl_seconds=self.settings.log_stream_ttl_seconds)
+        if final in FINAL:
+            log.end(final.value, ttl_seconds=self.settings.log_stream_ttl_seconds)  # type: ignore[union-attr]
+        else:
+            log.flush()
         return final
 
     def _run_steps(self, ctx: RunContext, row: Any) -> Outcome:
@@ -98,6 +96,7 @@ class Executor:
             total = len(spec.steps)
             for index, step in enumerate(spec.steps, start=1):
                 ctx.check()
+                ctx.flush_log()
                 ctx.step = index
                 ctx.progress = {"step": index, "steps": total, "percent": round(100 * (index - 1) / total, 1)}
                 REGISTRY[type(step)](step, ctx)

@@ -17,6 +17,7 @@ from dramatiq import Middleware
 from sqlalchemy import Engine
 
 from app.db.queries import query
+from app.process import die_with_parent
 from workers.context import Interruption, RunContext
 
 logger = logging.getLogger(__name__)
@@ -96,6 +97,10 @@ class WorkerLifecycle(Middleware):
         self.active = active
         self.interval = interval
         self.heartbeat: Heartbeat | None = None
+
+    def after_process_boot(self, broker) -> None:  # type: ignore[no-untyped-def]
+        # a worker process must not outlive the `conveyor worker` process that started it
+        die_with_parent()
 
     def after_worker_boot(self, broker, worker) -> None:  # type: ignore[no-untyped-def]
         self.heartbeat = Heartbeat(self.engine_factory(), self.active, self.interval)

@@ -28,10 +28,17 @@ class UserOut(msgspec.Struct):
 
     @classmethod
     def of(cls, user: User) -> UserOut:
-        return cls(id=user.id, username=user.username, email=user.email, display_name=user.display_name,
-                   is_superuser=user.is_superuser, is_disabled=user.is_disabled,
-                   must_change_password=user.must_change_password, created_at=user.created_at,
-                   last_login_at=user.last_login_at)
+        return cls(
+            id=user.id,
+            username=user.username,
+            email=user.email,
+            display_name=user.display_name,
+            is_superuser=user.is_superuser,
+            is_disabled=user.is_disabled,
+            must_change_password=user.must_change_password,
+            created_at=user.created_at,
+            last_login_at=user.last_login_at,
+        )
 
 
 class RoleOut(msgspec.Struct):
@@ -49,7 +56,9 @@ class MeOut(msgspec.Struct):
     def of(cls, session: Session, user: User, principal: Principal) -> MeOut:
         names = {n.id: n.name for n in list_namespaces(session, list(principal.roles))}
         roles = [RoleOut(ns, names.get(ns, "?"), role.label) for ns, role in principal.roles.items()]
-        return cls(user=UserOut.of(user), roles=sorted(roles, key=lambda r: r.namespace), token_kind=principal.token_kind)
+        return cls(
+            user=UserOut.of(user), roles=sorted(roles, key=lambda r: r.namespace), token_kind=principal.token_kind
+        )
 
 
 class TemporaryPassword(msgspec.Struct):
@@ -66,8 +75,9 @@ class NamespaceOut(msgspec.Struct):
 
     @classmethod
     def of(cls, namespace: Namespace) -> NamespaceOut:
-        return cls(id=namespace.id, name=namespace.name, description=namespace.description,
-                   created_at=namespace.created_at)
+        return cls(
+            id=namespace.id, name=namespace.name, description=namespace.description, created_at=namespace.created_at
+        )
 
 
 class MemberIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -97,8 +107,16 @@ class ApiTokenOut(msgspec.Struct):
 
     @classmethod
     def of(cls, row: AuthToken) -> ApiTokenOut:
-        return cls(id=row.id, name=row.name, namespace_id=row.namespace_id, role=row.role, user_id=row.user_id,
-                   created_at=row.created_at, expires_at=row.expires_at, revoked_at=row.revoked_at)
+        return cls(
+            id=row.id,
+            name=row.name,
+            namespace_id=row.namespace_id,
+            role=row.role,
+            user_id=row.user_id,
+            created_at=row.created_at,
+            expires_at=row.expires_at,
+            revoked_at=row.revoked_at,
+        )
 
 
 class CreatedApiToken(ApiTokenOut):

@@ -41,8 +41,17 @@ DOCS_PATH = "/api/docs"
 SWAGGER_ASSETS = Path(swagger_ui.__file__).parent / "static"
 PUBLIC = {"permission": Permission.PUBLIC}
 ROUTE_HANDLERS: list[Any] = [
-    AuthController, UserController, InviteController, NamespaceController, TokenController, AuditController,
-    RunController, RunLogController, PipelineController, healthz, readyz,
+    AuthController,
+    UserController,
+    InviteController,
+    NamespaceController,
+    TokenController,
+    AuditController,
+    RunController,
+    RunLogController,
+    PipelineController,
+    healthz,
+    readyz,
 ]
 
 
@@ -50,8 +59,12 @@ def create_app(settings: Settings | None = None, *, authenticate: bool = True) -
     """The API. `authenticate=False` is for benchmarks measuring the guard's cost, never for serving."""
     settings = settings or get_settings()
     database = Database(get_engine(settings, pool_size=20))
-    live_logs = LiveLogs(redis_url=settings.redis_url, namespace=settings.redis_namespace,
-                         root=settings.data_path, ttl_seconds=settings.log_stream_ttl_seconds)
+    live_logs = LiveLogs(
+        redis_url=settings.redis_url,
+        namespace=settings.redis_namespace,
+        root=settings.data_path,
+        ttl_seconds=settings.log_stream_ttl_seconds,
+    )
     throttle = LoginThrottle(redis.Redis.from_url(settings.redis_url), settings)
     assets = f"{DOCS_PATH}/assets"
     openapi = OpenAPIConfig(
@@ -60,12 +73,21 @@ def create_app(settings: Settings | None = None, *, authenticate: bool = True) -
         description="An async job engine for data work. Sign in at POST /api/v1/auth/login and send the access "
         "token as `Authorization: Bearer <token>`. Errors are application/problem+json with a stable `code`.",
         openapi_router=Router(path=DOCS_PATH, route_handlers=[], opt=PUBLIC, include_in_schema=False),
-        render_plugins=[SwaggerRenderPlugin(
-            path="/", js_url=f"{assets}/swagger-ui-bundle.js", css_url=f"{assets}/swagger-ui.css",
-            standalone_preset_js_url=f"{assets}/swagger-ui-standalone-preset.js",
-        )],
-        components=Components(security_schemes={"bearer": SecurityScheme(
-            type="http", scheme="bearer", description="An access token from /api/v1/auth/login, or an API token")}),
+        render_plugins=[
+            SwaggerRenderPlugin(
+                path="/",
+                js_url=f"{assets}/swagger-ui-bundle.js",
+                css_url=f"{assets}/swagger-ui.css",
+                standalone_preset_js_url=f"{assets}/swagger-ui-standalone-preset.js",
+            )
+        ],
+        components=Components(
+            security_schemes={
+                "bearer": SecurityScheme(
+                    type="http", scheme="bearer", description="An access token from /api/v1/auth/login, or an API token"
+                )
+            }
+        ),
     )
 
     async def close_live_logs() -> None:
@@ -74,8 +96,7 @@ def create_app(settings: Settings | None = None, *, authenticate: bool = True) -
     app = Litestar(
         route_handlers=[
             *ROUTE_HANDLERS,
-            create_static_files_router(path=assets, directories=[SWAGGER_ASSETS], include_in_schema=False,
-                                       opt=PUBLIC),
+            create_static_files_router(path=assets, directories=[SWAGGER_ASSETS], include_in_schema=False, opt=PUBLIC),
         ],
         guards=[make_guard(database, enabled=authenticate)],
         dependencies={
@@ -89,11 +110,14 @@ def create_app(settings: Settings | None = None, *, authenticate: bool = True) -
         middleware=[RequestIdMiddleware()],
         before_send=[add_response_headers],
         openapi_config=openapi,
-        cors_config=CORSConfig(allow_origins=settings.cors_origin_list, allow_credentials=False,
-                               allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "Last-Event-ID",
-                                              "X-Request-ID"],
-                               expose_headers=["X-Request-ID", "Location", "Retry-After", "Idempotent-Replayed"])
-        if settings.cors_origin_list else None,
+        cors_config=CORSConfig(
+            allow_origins=settings.cors_origin_list,
+            allow_credentials=False,
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "Last-Event-ID", "X-Request-ID"],
+            expose_headers=["X-Request-ID", "Location", "Retry-After", "Idempotent-Replayed"],
+        )
+        if settings.cors_origin_list
+        else None,
         on_shutdown=[close_live_logs],
         debug=False,
     )
@@ -111,9 +135,15 @@ def document_permissions(app: Litestar) -> None:
             if not isinstance(permission, Permission):
                 continue
             who = PERMISSIONS[permission]
-            note = {Scope.PUBLIC: "no sign-in needed", Scope.SIGNED_IN: "any signed-in account",
-                    Scope.SUPERUSER: "instance admins"}.get(who) if isinstance(who, Scope) else \
-                f"role `{who.label}` or higher in the resource's namespace"  # type: ignore[union-attr]
+            note = (
+                {
+                    Scope.PUBLIC: "no sign-in needed",
+                    Scope.SIGNED_IN: "any signed-in account",
+                    Scope.SUPERUSER: "instance admins",
+                }.get(who)
+                if isinstance(who, Scope)
+                else f"role `{who.label}` or higher in the resource's namespace"
+            )  # type: ignore[union-attr]
             line = f"Permission: `{permission.value}` ({note})."
             if line not in (handler.description or ""):
                 handler.description = f"{handler.description}\n\n{line}" if handler.description else line

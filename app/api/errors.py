@@ -73,8 +73,15 @@ def on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Respon
         headers["Retry-After"] = str(exc.retry_after)
     if isinstance(exc, Unauthorized):
         headers["WWW-Authenticate"] = 'Bearer realm="conveyor"'
-    return problem(request, status=exc.status, code=exc.code, detail=exc.detail, errors=exc.errors, title=exc.title,
-                   headers=headers)
+    return problem(
+        request,
+        status=exc.status,
+        code=exc.code,
+        detail=exc.detail,
+        errors=exc.errors,
+        title=exc.title,
+        headers=headers,
+    )
 
 
 def on_validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Problem]:

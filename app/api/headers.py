@@ -8,7 +8,9 @@ from litestar.types import Message, Scope
 from app.api.request_id import HEADER, request_id_of
 
 #: The docs page runs Swagger UI's scripts, from this server only.
-DOCS_CSP = "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:"
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:"
+)
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",

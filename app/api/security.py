@@ -60,15 +60,15 @@ def make_guard(database: Database, *, enabled: bool = True):  # type: ignore[no-
         principal = await anyio.to_thread.run_sync(_resolve, database, token)
         connection.state.principal = principal
         if principal.must_change_password and permission not in ALLOWED_BEFORE_PASSWORD_CHANGE:
-            raise Forbidden("change your password first (POST /api/v1/auth/password)",
-                            code="password_change_required")
+            raise Forbidden("change your password first (POST /api/v1/auth/password)", code="password_change_required")
         if needed is Who.SUPERUSER and not principal.is_superuser:
             raise Forbidden(f"this needs the {permission.value} permission (instance admins)", code="forbidden")
         if isinstance(needed, Role) and needed > Role.VIEWER and not principal.may(permission):
             # Holding the role nowhere is a plain 403; holding it elsewhere leaves the namespace check
             # to the handler, which answers 404 for namespaces the caller cannot see.
-            raise Forbidden(f"this needs the {permission.value} permission ({needed.label} or higher)",
-                            code="forbidden")
+            raise Forbidden(
+                f"this needs the {permission.value} permission ({needed.label} or higher)", code="forbidden"
+            )
 
     return guard
 
@@ -91,8 +91,12 @@ def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
 
 def audit_context(connection: ASGIConnection[Any, Any, Any, Any]) -> audit.AuditContext:
     client = connection.client.host if connection.client else None
-    return audit.AuditContext(principal=connection.state.get("principal"), request_id=request_id_of(connection.scope),
-                              client_address=client, user_agent=connection.headers.get("user-agent"))
+    return audit.AuditContext(
+        principal=connection.state.get("principal"),
+        request_id=request_id_of(connection.scope),
+        client_address=client,
+        user_agent=connection.headers.get("user-agent"),
+    )
 
 
 def make_failure_auditor(database: Database):  # type: ignore[no-untyped-def]
@@ -108,7 +112,8 @@ def make_failure_auditor(database: Database):  # type: ignore[no-untyped-def]
         outcome = "denied" if status in (401, 403) else "failure"
         state = scope.get("state", {})
         ctx = audit.AuditContext(
-            principal=state.get("principal"), request_id=request_id_of(scope),
+            principal=state.get("principal"),
+            request_id=request_id_of(scope),
             client_address=(scope.get("client") or (None,))[0],
             user_agent=next((v.decode("latin-1") for k, v in scope.get("headers", []) if k == b"user-agent"), None),
             actor_name=state.get("audit_actor_name"),
@@ -116,10 +121,17 @@ def make_failure_auditor(database: Database):  # type: ignore[no-untyped-def]
 
         def write() -> None:
             with database.transaction() as session:
-                audit.record(session, ctx, action=action, outcome=outcome, status_code=int(status),
-                             error_code=str(code), resource_type=state.get("audit_resource_type"),
-                             resource_id=state.get("audit_resource_id"),
-                             details={"detail": str(getattr(exc, "detail", exc))[:500]})
+                audit.record(
+                    session,
+                    ctx,
+                    action=action,
+                    outcome=outcome,
+                    status_code=int(status),
+                    error_code=str(code),
+                    resource_type=state.get("audit_resource_type"),
+                    resource_id=state.get("audit_resource_id"),
+                    details={"detail": str(getattr(exc, "detail", exc))[:500]},
+                )
 
         try:
             await anyio.to_thread.run_sync(write)

@@ -11,22 +11,28 @@ from app.settings import Settings, get_settings
 
 
 @functools.cache
-def _engine_for(url: str, pool_size: int) -> Engine:
+def _engine_for(url: str, pool_size: int, pre_ping: bool) -> Engine:
     return create_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
+        pool_pre_ping=pre_ping,
         pool_recycle=1800,
     )
 
 
-def get_engine(settings: Settings | None = None, *, pool_size: int = 10) -> Engine:
-    """The process's engine for the configured database."""
+def get_engine(settings: Settings | None = None, *, pool_size: int = 10, pre_ping: bool = True) -> Engine:
+    """The process's engine for the configured database.
+
+    `pre_ping` checks each connection as it leaves the pool (one more round trip).
+    Workers and the scheduler turn it off on their hot paths: a statement that
+    fails on a dead connection invalidates the pool, and its work is retried by
+    the engine's own recovery (the reaper, the relay's lease).
+    """
     settings = settings or get_settings()
     if not settings.database_url:
         raise Unavailable(
             "DATABASE_URL is not set: run `conveyor up` (it starts an embedded PostgreSQL) or set DATABASE_URL",
             code="database_not_configured",
         )
-    return _engine_for(settings.sqlalchemy_url, pool_size)
+    return _engine_for(settings.sqlalchemy_url, pool_size, pre_ping)

@@ -26,8 +26,9 @@ class NewApiToken(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     expires_in_days: Annotated[int, msgspec.Meta(ge=1)] | None = None
 
 
-def create_api_token(session: Session, principal: Principal, new: NewApiToken,
-                     settings: Settings) -> tuple[AuthToken, str]:
+def create_api_token(
+    session: Session, principal: Principal, new: NewApiToken, settings: Settings
+) -> tuple[AuthToken, str]:
     """A token capped at `role` (never above the creator's own role there)."""
     if principal.token_kind == "api":
         raise Forbidden("an API token cannot create API tokens", code="forbidden")
@@ -36,16 +37,28 @@ def create_api_token(session: Session, principal: Principal, new: NewApiToken,
     ceiling = Role.parse(new.role)
     own = Role.ADMIN if principal.is_superuser else principal.role_in(namespace.id)
     if own is None or ceiling > own:
-        raise Forbidden(f"you cannot give a token more than your own role ({own.label if own else 'none'})",
-                        code="role_above_own")
+        raise Forbidden(
+            f"you cannot give a token more than your own role ({own.label if own else 'none'})", code="role_above_own"
+        )
     days = new.expires_in_days or settings.api_token_max_days
     if days > settings.api_token_max_days:
-        raise InvalidInput(f"expires_in_days may be at most {settings.api_token_max_days}", code="expiry_too_long",
-                           errors=[{"field": "expires_in_days", "message": f"at most {settings.api_token_max_days}"}])
+        raise InvalidInput(
+            f"expires_in_days may be at most {settings.api_token_max_days}",
+            code="expiry_too_long",
+            errors=[{"field": "expires_in_days", "message": f"at most {settings.api_token_max_days}"}],
+        )
     token, token_hash = new_token("api")
-    row = AuthToken(id=uuid7(), token_hash=token_hash, kind="api", user_id=principal.user_id, family_id=uuid7(),
-                    name=new.name, namespace_id=namespace.id, role=ceiling.label,
-                    expires_at=func.now() + timedelta(days=days))
+    row = AuthToken(
+        id=uuid7(),
+        token_hash=token_hash,
+        kind="api",
+        user_id=principal.user_id,
+        family_id=uuid7(),
+        name=new.name,
+        namespace_id=namespace.id,
+        role=ceiling.label,
+        expires_at=func.now() + timedelta(days=days),
+    )
     session.add(row)
     session.flush()
     session.refresh(row)

@@ -19,8 +19,20 @@ from app.domain.pagination import decode_cursor
 from app.domain.permissions import Principal
 
 #: Keys whose values never reach the audit log.
-SECRET_KEYS = frozenset({"password", "current_password", "new_password", "token", "access_token",
-                         "refresh_token", "secret", "password_hash", "temporary_password", "token_hash"})
+SECRET_KEYS = frozenset(
+    {
+        "password",
+        "current_password",
+        "new_password",
+        "token",
+        "access_token",
+        "refresh_token",
+        "secret",
+        "password_hash",
+        "temporary_password",
+        "token_hash",
+    }
+)
 REDACTED = "[redacted]"
 
 
@@ -45,24 +57,38 @@ class AuditContext:
 
 
 def record(
-    session: Session, ctx: AuditContext, *, action: str, outcome: str = "success",
-    resource_type: str | None = None, resource_id: str | uuid.UUID | None = None,
-    namespace_id: uuid.UUID | None = None, status_code: int | None = None, error_code: str | None = None,
+    session: Session,
+    ctx: AuditContext,
+    *,
+    action: str,
+    outcome: str = "success",
+    resource_type: str | None = None,
+    resource_id: str | uuid.UUID | None = None,
+    namespace_id: uuid.UUID | None = None,
+    status_code: int | None = None,
+    error_code: str | None = None,
     details: dict[str, Any] | None = None,
 ) -> None:
     """Add an entry to the current transaction: it commits with the change, or not at all."""
     principal = ctx.principal
-    session.add(AuditEntry(
-        actor_user_id=principal.user_id if principal else None,
-        actor_name=(principal.username if principal else ctx.actor_name),
-        actor_token_id=principal.token_id if principal and principal.token_kind == "api" else None,
-        action=action, resource_type=resource_type,
-        resource_id=str(resource_id) if resource_id is not None else None,
-        namespace_id=namespace_id, outcome=outcome, status_code=status_code, error_code=error_code,
-        request_id=ctx.request_id, client_address=ctx.client_address,
-        user_agent=(ctx.user_agent or "")[:400] or None,
-        details=msgspec.to_builtins(redact(details or {})),
-    ))
+    session.add(
+        AuditEntry(
+            actor_user_id=principal.user_id if principal else None,
+            actor_name=(principal.username if principal else ctx.actor_name),
+            actor_token_id=principal.token_id if principal and principal.token_kind == "api" else None,
+            action=action,
+            resource_type=resource_type,
+            resource_id=str(resource_id) if resource_id is not None else None,
+            namespace_id=namespace_id,
+            outcome=outcome,
+            status_code=status_code,
+            error_code=error_code,
+            request_id=ctx.request_id,
+            client_address=ctx.client_address,
+            user_agent=(ctx.user_agent or "")[:400] or None,
+            details=msgspec.to_builtins(redact(details or {})),
+        )
+    )
 
 
 class AuditFilters(msgspec.Struct, kw_only=True):
@@ -80,10 +106,14 @@ def _query(filters: AuditFilters, visible: list[uuid.UUID] | None) -> Any:
     query = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
     if visible is not None:
         query = query.where(AuditEntry.namespace_id.in_(visible))
-    for column, value in ((AuditEntry.actor_user_id, filters.user_id), (AuditEntry.action, filters.action),
-                          (AuditEntry.resource_type, filters.resource_type),
-                          (AuditEntry.resource_id, filters.resource_id),
-                          (AuditEntry.namespace_id, filters.namespace_id), (AuditEntry.outcome, filters.outcome)):
+    for column, value in (
+        (AuditEntry.actor_user_id, filters.user_id),
+        (AuditEntry.action, filters.action),
+        (AuditEntry.resource_type, filters.resource_type),
+        (AuditEntry.resource_id, filters.resource_id),
+        (AuditEntry.namespace_id, filters.namespace_id),
+        (AuditEntry.outcome, filters.outcome),
+    ):
         if value is not None:
             query = query.where(column == value)
     if filters.since is not None:
@@ -93,26 +123,44 @@ def _query(filters: AuditFilters, visible: list[uuid.UUID] | None) -> Any:
     return query
 
 
-def list_entries(session: Session, filters: AuditFilters, *, visible: list[uuid.UUID] | None, limit: int,
-                 cursor: str | None) -> list[AuditEntry]:
+def list_entries(
+    session: Session, filters: AuditFilters, *, visible: list[uuid.UUID] | None, limit: int, cursor: str | None
+) -> list[AuditEntry]:
     """Newest first; `visible` limits to namespaces (None: all, for instance admins)."""
     query = _query(filters, visible).limit(limit + 1)
     if cursor:
         position = decode_cursor(cursor)
         # the cursor's id is a UUID carrying the entry's integer id
         last_id = position.id.int
-        query = query.where(or_(AuditEntry.at < position.at,
-                                and_(AuditEntry.at == position.at, AuditEntry.id < last_id)))
+        query = query.where(
+            or_(AuditEntry.at < position.at, and_(AuditEntry.at == position.at, AuditEntry.id < last_id))
+        )
     return list(session.scalars(query))
 
 
-EXPORT_COLUMNS = ["id", "at", "actor_user_id", "actor_name", "actor_token_id", "action", "resource_type",
-                  "resource_id", "namespace_id", "outcome", "status_code", "error_code", "request_id",
-                  "client_address", "user_agent", "details"]
+EXPORT_COLUMNS = [
+    "id",
+    "at",
+    "actor_user_id",
+    "actor_name",
+    "actor_token_id",
+    "action",
+    "resource_type",
+    "resource_id",
+    "namespace_id",
+    "outcome",
+    "status_code",
+    "error_code",
+    "request_id",
+    "client_address",
+    "user_agent",
+    "details",
+]
 
 
-def export(session: Session, filters: AuditFilters, *, visible: list[uuid.UUID] | None, fmt: str,
-           batch: int = 1000) -> Iterator[bytes]:
+def export(
+    session: Session, filters: AuditFilters, *, visible: list[uuid.UUID] | None, fmt: str, batch: int = 1000
+) -> Iterator[bytes]:
     """Stream matching entries as CSV or NDJSON, `batch` rows at a time from a server-side cursor."""
     table = AuditEntry.__table__
     query = _query(filters, visible).with_only_columns(*(table.c[c] for c in EXPORT_COLUMNS))

@@ -16,12 +16,25 @@ from app.domain.permissions import Role
 from app.domain.tokens import hash_token, new_token
 
 
-def create_invite(session: Session, *, email: str | None, namespace_id: uuid.UUID | None, role: Role | None,
-                  created_by: uuid.UUID, days: int) -> tuple[Invite, str]:
+def create_invite(
+    session: Session,
+    *,
+    email: str | None,
+    namespace_id: uuid.UUID | None,
+    role: Role | None,
+    created_by: uuid.UUID,
+    days: int,
+) -> tuple[Invite, str]:
     token, token_hash = new_token("invite")
-    invite = Invite(id=uuid7(), token_hash=token_hash, email=email, namespace_id=namespace_id,
-                    role=role.label if role else None, created_by=created_by,
-                    expires_at=func.now() + timedelta(days=days))
+    invite = Invite(
+        id=uuid7(),
+        token_hash=token_hash,
+        email=email,
+        namespace_id=namespace_id,
+        role=role.label if role else None,
+        created_by=created_by,
+        expires_at=func.now() + timedelta(days=days),
+    )
     session.add(invite)
     session.flush()
     session.refresh(invite)

@@ -31,8 +31,9 @@ def create_namespace(session: Session, new: NewNamespace) -> Namespace:
     try:
         session.flush()
     except IntegrityError:
-        raise Conflict(f"namespace {new.name!r} exists", code="namespace_taken",
-                       errors=[{"field": "name", "message": "taken"}]) from None
+        raise Conflict(
+            f"namespace {new.name!r} exists", code="namespace_taken", errors=[{"field": "name", "message": "taken"}]
+        ) from None
     session.refresh(namespace)
     return namespace
 
@@ -55,16 +56,23 @@ def set_member(session: Session, namespace_id: uuid.UUID, user_id: uuid.UUID, ro
     """Give a user a role in a namespace; returns the role they had before (None if new)."""
     if session.get(User, user_id) is None:
         raise NotFound(f"user {user_id} does not exist", code="user_not_found")
-    before = session.scalar(select(Membership.role).where(Membership.namespace_id == namespace_id,
-                                                         Membership.user_id == user_id))
-    session.execute(insert(Membership).values(namespace_id=namespace_id, user_id=user_id, role=role.label)
-                    .on_conflict_do_update(index_elements=["namespace_id", "user_id"], set_={"role": role.label}))
+    before = session.scalar(
+        select(Membership.role).where(Membership.namespace_id == namespace_id, Membership.user_id == user_id)
+    )
+    session.execute(
+        insert(Membership)
+        .values(namespace_id=namespace_id, user_id=user_id, role=role.label)
+        .on_conflict_do_update(index_elements=["namespace_id", "user_id"], set_={"role": role.label})
+    )
     return before
 
 
 def remove_member(session: Session, namespace_id: uuid.UUID, user_id: uuid.UUID) -> str:
-    removed = session.execute(delete(Membership).where(Membership.namespace_id == namespace_id,
-                                                       Membership.user_id == user_id).returning(Membership.role))
+    removed = session.execute(
+        delete(Membership)
+        .where(Membership.namespace_id == namespace_id, Membership.user_id == user_id)
+        .returning(Membership.role)
+    )
     role = removed.scalar()
     if role is None:
         raise NotFound("that user is not a member of this namespace", code="member_not_found")
@@ -72,6 +80,10 @@ def remove_member(session: Session, namespace_id: uuid.UUID, user_id: uuid.UUID)
 
 
 def list_members(session: Session, namespace_id: uuid.UUID) -> list[tuple[Membership, User]]:
-    rows = session.execute(select(Membership, User).join(User, User.id == Membership.user_id)
-                           .where(Membership.namespace_id == namespace_id).order_by(User.username))
+    rows = session.execute(
+        select(Membership, User)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.namespace_id == namespace_id)
+        .order_by(User.username)
+    )
     return [(m, u) for m, u in rows.all()]

@@ -34,8 +34,9 @@ def hash_password(password: str, settings: Settings) -> str:
 def verify_password(stored_hash: str | None, password: str, settings: Settings) -> bool:
     """Constant-time check. With no stored hash (unknown user) a dummy is verified, so timing tells nothing."""
     ph = hasher_for(settings)
-    target = stored_hash or _dummy_hash(settings.argon2_time_cost, settings.argon2_memory_kib,
-                                        settings.argon2_parallelism)
+    target = stored_hash or _dummy_hash(
+        settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism
+    )
     try:
         ok = ph.verify(target, password[:MAX_LENGTH])
     except (VerifyMismatchError, VerificationError, InvalidHashError):
@@ -68,5 +69,6 @@ def check_password_rules(password: str, settings: Settings, *, username: str = "
     elif username and username.lower() in password.lower():
         problem = "must not contain the username"
     if problem:
-        raise InvalidInput(f"the password {problem}", code="weak_password",
-                           errors=[{"field": field, "message": problem}])
+        raise InvalidInput(
+            f"the password {problem}", code="weak_password", errors=[{"field": field, "message": problem}]
+        )

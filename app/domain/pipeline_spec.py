@@ -44,6 +44,11 @@ class PipelineSpec(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     steps: Annotated[list[Step], msgspec.Meta(max_length=1000)] = msgspec.field(default_factory=list)
 
 
+# msgspec builds a type's decoding info on first use, and doing that in several threads at once has been seen
+# to crash the interpreter (msgspec 0.22, a NULL read in `convert`). Build it here, once, at import.
+msgspec.convert({"steps": [{"type": "log", "message": ""}]}, PipelineSpec)
+
+
 def parse_spec(document: Any) -> PipelineSpec:
     """Validate a spec document (already decoded JSON), or raise InvalidInput naming the field."""
     try:

@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 import msgspec
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -109,7 +109,5 @@ def list_pipelines(
         query = query.where(Pipeline.name.like(escaped + "%", escape="\\"))
     if cursor:
         position: Position = decode_cursor(cursor)
-        query = query.where(
-            or_(Pipeline.created_at < position.at, and_(Pipeline.created_at == position.at, Pipeline.id < position.id))
-        )
+        query = query.where(tuple_(Pipeline.created_at, Pipeline.id) < tuple_(position.at, position.id))
     return [(row[0], row[1]) for row in session.execute(query).all()]

@@ -42,7 +42,16 @@ _decoder = msgspec.json.Decoder(LogLine)
 
 
 class RunLogWriter:
-    """Appends one attempt's lines to the run's log file and its live stream."""
+    """Appends one attempt's lines to the run's log file at once, and to its live stream in batches.
+
+    Lines wait in memory for Redis until `flush()` (the executor flushes before
+    each step and before any wait, so followers see a step's lines as it
+    starts), or until `FLUSH_EVERY` lines pile up: a short run costs one round
+    trip to Redis, not one per line.
+    """
+
+    #: Lines buffered for the live stream before a flush is forced.
+    FLUSH_EVERY = 100
 
     def __init__(
         self,
@@ -63,9 +72,10 @@ class RunLogWriter:
         self._redis = redis_client
         self._key = stream_key(redis_namespace, run_id)
         self._maxlen = maxlen
+        self._pending: list[tuple[int, bytes]] = []
 
     def write(self, message: str, *, level: str = "info", step: int | None = None) -> LogLine:
-        """Persist a line, then publish it; a Redis failure never fails the run."""
+        """Persist a line now; publish it with the next flush."""
         self.lines += 1
         line = LogLine(
             n=self.lines, ts=datetime.now(UTC), level=level, message=message, attempt=self.attempt, step=step
@@ -76,26 +86,36 @@ class RunLogWriter:
             self._file = open(self._path, "ab")  # noqa: SIM115  (kept open for the attempt)
         self._file.write(data + b"\n")
         self._file.flush()
-        self._publish({"n": line.n, "line": data})
+        self._pending.append((line.n, data))
+        if len(self._pending) >= self.FLUSH_EVERY:
+            self.flush()
         return line
+
+    def flush(self, *, end: str | None = None, ttl_seconds: int = 0) -> None:
+        """Publish buffered lines (and the end marker) in one round trip; Redis trouble never fails a run."""
+        pending, self._pending = self._pending, []
+        if self._redis is None or (not pending and end is None):
+            return
+        try:
+            pipe = self._redis.pipeline(transaction=False)
+            for n, data in pending:
+                pipe.xadd(self._key, {"n": n, "line": data}, maxlen=self._maxlen, approximate=True)
+            if end is not None:
+                pipe.xadd(self._key, {"end": end})
+                pipe.expire(self._key, ttl_seconds)
+            pipe.execute()
+        except redis.RedisError as exc:
+            logger.warning("live log unavailable for run %s: %s", self.run_id, exc)
 
     def end(self, status: str, *, ttl_seconds: int) -> None:
         """Tell live followers the run reached `status`, and let the stream expire."""
         self.close()
-        publish_end(self._redis, self._key, status, ttl_seconds=ttl_seconds)
+        self.flush(end=status, ttl_seconds=ttl_seconds)
 
     def close(self) -> None:
         if self._file is not None:
             self._file.close()
             self._file = None
-
-    def _publish(self, fields: dict[str, bytes | int]) -> None:
-        if self._redis is None:
-            return
-        try:
-            self._redis.xadd(self._key, fields, maxlen=self._maxlen, approximate=True)  # type: ignore[arg-type]
-        except redis.RedisError as exc:
-            logger.warning("live log unavailable for run %s: %s", self.run_id, exc)
 
 
 def publish_end(client: redis.Redis | None, key: str, status: str, *, ttl_seconds: int) -> None:

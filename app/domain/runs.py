@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
 from app.db.models import Pipeline, Run, RunEvent
@@ -149,9 +149,8 @@ def list_runs(session: Session, filters: RunFilters, *, limit: int, cursor: str 
         query_ = query_.where(Run.created_at < filters.created_before)
     if cursor:
         position = decode_cursor(cursor)
-        query_ = query_.where(
-            or_(Run.created_at < position.at, and_(Run.created_at == position.at, Run.id < position.id))
-        )
+        # a row comparison, so the index scan starts at the cursor instead of filtering up to it
+        query_ = query_.where(tuple_(Run.created_at, Run.id) < tuple_(position.at, position.id))
     return list(session.scalars(query_))
 
 
@@ -196,6 +195,7 @@ def cancel_run(session: Session, run_id: uuid.UUID, principal: Principal, *, rea
                 )
             )
             session.flush()
+            session.refresh(run)
         return run
     raise Conflict(f"run {run_id} is {status.value} and cannot be cancelled", code="run_not_cancellable")
 

@@ -26,8 +26,10 @@ class RefreshTokenReused(Unauthorized):
     """A spent refresh token came back: someone copied it. The caller revokes the family and commits."""
 
     def __init__(self, family_id: uuid.UUID, user_id: uuid.UUID) -> None:
-        super().__init__("this refresh token was already used; every session of that sign-in is now revoked",
-                         code="refresh_token_reused")
+        super().__init__(
+            "this refresh token was already used; every session of that sign-in is now revoked",
+            code="refresh_token_reused",
+        )
         self.family_id = family_id
         self.user_id = user_id
 
@@ -45,8 +47,11 @@ def login(session: Session, username: str, password: str, settings: Settings) ->
     ok = verify_password(user.password_hash if user else None, password, settings)
     if user is None or not ok or user.is_disabled:
         raise Unauthorized(BAD_CREDENTIALS, code="invalid_credentials")
-    touch_login(session, user, new_hash=hash_password(password, settings)
-                if needs_rehash(user.password_hash, settings) else None)
+    touch_login(
+        session,
+        user,
+        new_hash=hash_password(password, settings) if needs_rehash(user.password_hash, settings) else None,
+    )
     return user, _issue(session, user.id, uuid7(), settings)
 
 
@@ -54,12 +59,26 @@ def _issue(session: Session, user_id: uuid.UUID, family: uuid.UUID, settings: Se
     access, access_hash = new_token("access")
     refresh, refresh_hash = new_token("refresh")
     access_ttl = timedelta(minutes=settings.access_token_minutes)
-    session.add_all([
-        AuthToken(id=uuid7(), token_hash=access_hash, kind="access", user_id=user_id, family_id=family,
-                  expires_at=func.now() + access_ttl),
-        AuthToken(id=uuid7(), token_hash=refresh_hash, kind="refresh", user_id=user_id, family_id=family,
-                  expires_at=func.now() + timedelta(days=settings.refresh_token_days)),
-    ])
+    session.add_all(
+        [
+            AuthToken(
+                id=uuid7(),
+                token_hash=access_hash,
+                kind="access",
+                user_id=user_id,
+                family_id=family,
+                expires_at=func.now() + access_ttl,
+            ),
+            AuthToken(
+                id=uuid7(),
+                token_hash=refresh_hash,
+                kind="refresh",
+                user_id=user_id,
+                family_id=family,
+                expires_at=func.now() + timedelta(days=settings.refresh_token_days),
+            ),
+        ]
+    )
     session.flush()
     return IssuedTokens(access_token=access, refresh_token=refresh, expires_in=int(access_ttl.total_seconds()))
 
@@ -67,8 +86,10 @@ def _issue(session: Session, user_id: uuid.UUID, family: uuid.UUID, settings: Se
 def refresh(session: Session, refresh_token: str, settings: Settings) -> tuple[uuid.UUID, IssuedTokens]:
     """Swap a refresh token for a new pair. A refresh token used twice revokes its whole family."""
     row = session.scalar(
-        select(AuthToken).where(AuthToken.token_hash == hash_token(refresh_token), AuthToken.kind == "refresh")
-        .with_for_update())
+        select(AuthToken)
+        .where(AuthToken.token_hash == hash_token(refresh_token), AuthToken.kind == "refresh")
+        .with_for_update()
+    )
     if row is None or row.revoked_at is not None:
         raise Unauthorized("the refresh token is not valid", code="invalid_refresh_token")
     if row.used_at is not None:
@@ -78,14 +99,20 @@ def refresh(session: Session, refresh_token: str, settings: Settings) -> tuple[u
     if expired or user is None or user.is_disabled:
         raise Unauthorized("the refresh token is not valid", code="invalid_refresh_token")
     row.used_at = func.now()  # type: ignore[assignment]
-    session.execute(update(AuthToken).where(AuthToken.family_id == row.family_id, AuthToken.kind == "access",
-                                            AuthToken.revoked_at.is_(None)).values(revoked_at=func.now()))
+    session.execute(
+        update(AuthToken)
+        .where(AuthToken.family_id == row.family_id, AuthToken.kind == "access", AuthToken.revoked_at.is_(None))
+        .values(revoked_at=func.now())
+    )
     return user.id, _issue(session, user.id, row.family_id, settings)
 
 
 def revoke_family(session: Session, family_id: uuid.UUID) -> None:
-    session.execute(update(AuthToken).where(AuthToken.family_id == family_id, AuthToken.revoked_at.is_(None))
-                    .values(revoked_at=func.now()))
+    session.execute(
+        update(AuthToken)
+        .where(AuthToken.family_id == family_id, AuthToken.revoked_at.is_(None))
+        .values(revoked_at=func.now())
+    )
 
 
 _RESOLVE = text("""
@@ -109,9 +136,12 @@ def resolve_bearer(session: Session, token: str) -> Principal:
     if is_api and row["is_superuser"]:  # an instance admin's token is capped only by its own role ceiling
         memberships = [(row["token_namespace"], "admin")]
     return Principal(
-        user_id=row["user_id"], username=row["username"],
+        user_id=row["user_id"],
+        username=row["username"],
         is_superuser=bool(row["is_superuser"]) and not is_api,
         roles=effective_roles(memberships, token_namespace=row["token_namespace"], token_role=row["token_role"]),
-        token_id=row["token_id"], token_kind=row["kind"], family_id=row["family_id"],
+        token_id=row["token_id"],
+        token_kind=row["kind"],
+        family_id=row["family_id"],
         must_change_password=bool(row["must_change_password"]),
     )

@@ -38,8 +38,9 @@ class LoginThrottle:
         waits = [ms for ms in pipe.execute() if ms and ms > 0]
         if waits:
             retry_after = math.ceil(max(waits) / 1000)
-            raise TooManyRequests(f"too many failed logins; try again in {retry_after} s", retry_after=retry_after,
-                                  code="login_locked")
+            raise TooManyRequests(
+                f"too many failed logins; try again in {retry_after} s", retry_after=retry_after, code="login_locked"
+            )
 
     def failed(self, username: str, client_address: str) -> None:
         """Count a failure; lock the account or address once over its limit."""
@@ -52,7 +53,9 @@ class LoginThrottle:
         for (key, limit), count in zip(keys, counts, strict=True):
             if count >= limit:
                 over = count - limit
-                seconds = min(self.settings.login_lock_max_seconds, self.settings.login_lock_seconds * 2**min(over, 30))
+                seconds = min(
+                    self.settings.login_lock_max_seconds, self.settings.login_lock_seconds * 2 ** min(over, 30)
+                )
                 self.client.set(f"{key}:lock", "1", px=int(seconds * 1000))
 
     def succeeded(self, username: str) -> None:

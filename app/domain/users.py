@@ -33,15 +33,24 @@ class NewUser(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 def create_user(session: Session, new: NewUser, settings: Settings, *, must_change_password: bool = False) -> User:
     check_password_rules(new.password, settings, username=new.username)
-    user = User(id=uuid7(), username=new.username, email=new.email, display_name=new.display_name,
-                password_hash=hash_password(new.password, settings), is_superuser=new.is_superuser,
-                must_change_password=must_change_password)
+    user = User(
+        id=uuid7(),
+        username=new.username,
+        email=new.email,
+        display_name=new.display_name,
+        password_hash=hash_password(new.password, settings),
+        is_superuser=new.is_superuser,
+        must_change_password=must_change_password,
+    )
     session.add(user)
     try:
         session.flush()
     except IntegrityError:
-        raise Conflict(f"the username {new.username!r} is taken", code="username_taken",
-                       errors=[{"field": "username", "message": "taken"}]) from None
+        raise Conflict(
+            f"the username {new.username!r} is taken",
+            code="username_taken",
+            errors=[{"field": "username", "message": "taken"}],
+        ) from None
     session.refresh(user)
     return user
 
@@ -65,20 +74,31 @@ def list_users(session: Session, *, search: str | None, limit: int, cursor: str 
     query = select(User).order_by(User.created_at.desc(), User.id.desc()).limit(limit + 1)
     if search:
         pattern = "%" + re.sub(r"([\\%_])", r"\\\1", search.lower()) + "%"
-        query = query.where(or_(func.lower(User.username).like(pattern, escape="\\"),
-                                func.lower(func.coalesce(User.email, "")).like(pattern, escape="\\")))
+        query = query.where(
+            or_(
+                func.lower(User.username).like(pattern, escape="\\"),
+                func.lower(func.coalesce(User.email, "")).like(pattern, escape="\\"),
+            )
+        )
     if cursor:
         position = decode_cursor(cursor)
-        query = query.where(or_(User.created_at < position.at,
-                                and_(User.created_at == position.at, User.id < position.id)))
+        query = query.where(
+            or_(User.created_at < position.at, and_(User.created_at == position.at, User.id < position.id))
+        )
     return list(session.scalars(query))
 
 
-def revoke_all_tokens(session: Session, user_id: uuid.UUID, *, kinds: tuple[str, ...] = ("access", "refresh", "api"),
-                      ) -> int:
+def revoke_all_tokens(
+    session: Session,
+    user_id: uuid.UUID,
+    *,
+    kinds: tuple[str, ...] = ("access", "refresh", "api"),
+) -> int:
     result = session.execute(
-        update(AuthToken).where(AuthToken.user_id == user_id, AuthToken.kind.in_(kinds),
-                                AuthToken.revoked_at.is_(None)).values(revoked_at=func.now()))
+        update(AuthToken)
+        .where(AuthToken.user_id == user_id, AuthToken.kind.in_(kinds), AuthToken.revoked_at.is_(None))
+        .values(revoked_at=func.now())
+    )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
@@ -104,24 +124,36 @@ def reset_password(session: Session, user: User, settings: Settings) -> str:
     return temporary
 
 
-def change_password(session: Session, user: User, *, current: str, new: str, settings: Settings,
-                    keep_family: uuid.UUID | None) -> None:
+def change_password(
+    session: Session, user: User, *, current: str, new: str, settings: Settings, keep_family: uuid.UUID | None
+) -> None:
     """Change one's own password; other sessions are signed out, the current one stays."""
     if not verify_password(user.password_hash, current, settings):
-        raise InvalidInput("the current password is wrong", code="wrong_password",
-                           errors=[{"field": "current_password", "message": "wrong password"}])
+        raise InvalidInput(
+            "the current password is wrong",
+            code="wrong_password",
+            errors=[{"field": "current_password", "message": "wrong password"}],
+        )
     if new == current:
-        raise InvalidInput("the new password must differ from the current one", code="weak_password",
-                           errors=[{"field": "new_password", "message": "same as the current password"}])
+        raise InvalidInput(
+            "the new password must differ from the current one",
+            code="weak_password",
+            errors=[{"field": "new_password", "message": "same as the current password"}],
+        )
     check_password_rules(new, settings, username=user.username, field="new_password")
     user.password_hash = hash_password(new, settings)
     user.must_change_password = False
     user.updated_at = func.now()  # type: ignore[assignment]
     session.execute(
-        update(AuthToken).where(AuthToken.user_id == user.id, AuthToken.kind.in_(("access", "refresh")),
-                                AuthToken.revoked_at.is_(None),
-                                AuthToken.family_id != (keep_family or uuid.UUID(int=0)))
-        .values(revoked_at=func.now()))
+        update(AuthToken)
+        .where(
+            AuthToken.user_id == user.id,
+            AuthToken.kind.in_(("access", "refresh")),
+            AuthToken.revoked_at.is_(None),
+            AuthToken.family_id != (keep_family or uuid.UUID(int=0)),
+        )
+        .values(revoked_at=func.now())
+    )
     session.flush()
 
 
@@ -129,5 +161,3 @@ def touch_login(session: Session, user: User, *, new_hash: str | None) -> None:
     user.last_login_at = func.now()  # type: ignore[assignment]
     if new_hash:
         user.password_hash = new_hash
-
-

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -41,11 +42,16 @@ def _ready(base: str) -> bool:
 
 
 def _start(root: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "CONVEYOR_ADMIN_PASSWORD")}
     env.update(CONVEYOR_DATA_ROOT=str(root), CONVEYOR_API_PORT=str(port), CONVEYOR_WORKER_THREADS="2")
     return subprocess.Popen(
         [sys.executable, "-m", "app", "up"], env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT
     )
+
+
+def _signed_in(base: str, password: str) -> httpx.Client:
+    token = httpx.post(f"{base}/api/v1/auth/login", json={"username": "admin", "password": password}).json()
+    return httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token['access_token']}"})
 
 
 def _postgres_running(root: Path) -> bool:
@@ -70,13 +76,17 @@ def test_up_runs_everything_restarts_the_dead_and_stops_cleanly(tmp_path: Path) 
     up = _start(root, port, log)
     try:
         _wait(lambda: _ready(base), 90, "the API to be ready")
-        assert f"Docs: {base}/api/docs" in log.read_text()
-        created = httpx.post(
-            f"{base}/api/v1/pipelines", json={"name": "hi", "spec": {"steps": [{"type": "log", "message": "hello"}]}}
+        text = log.read_text()
+        assert f"Docs: {base}/api/docs" in text
+        password = re.search(r"Its password, shown only this once: (\S+)", text)
+        assert password, "the bootstrap admin's password was not printed"
+        api = _signed_in(base, password.group(1))
+        created = api.post(
+            "/api/v1/pipelines", json={"name": "hi", "spec": {"steps": [{"type": "log", "message": "hi"}]}}
         )
         assert created.status_code == 201, created.text
-        run = httpx.post(f"{base}/api/v1/runs", json={"pipeline": "hi"}).json()
-        _wait(lambda: httpx.get(f"{base}/api/v1/runs/{run['id']}").json()["status"] == "SUCCEEDED", 30, "the run")
+        run = api.post("/api/v1/runs", json={"pipeline": "hi"}).json()
+        _wait(lambda: api.get(f"/api/v1/runs/{run['id']}").json()["status"] == "SUCCEEDED", 30, "the run")
 
         workers = [p for p in psutil.Process(up.pid).children() if "worker" in p.cmdline()]
         assert len(workers) == 2
@@ -100,7 +110,8 @@ def test_up_runs_everything_restarts_the_dead_and_stops_cleanly(tmp_path: Path) 
     up = _start(root, port, log)  # a second start finds the data where it was
     try:
         _wait(lambda: _ready(base), 90, "the API to be ready again")
-        again = httpx.get(f"{base}/api/v1/runs/{run['id']}").json()
+        assert "shown only this once" not in log.read_text().split("Conveyor is starting")[-2]
+        again = _signed_in(base, password.group(1)).get(f"/api/v1/runs/{run['id']}").json()
         assert again["status"] == "SUCCEEDED"
     finally:
         _stop(up)

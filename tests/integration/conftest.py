@@ -30,11 +30,13 @@ def fast_settings(settings: Settings) -> Settings:
     return msgspec.structs.replace(settings, argon2_time_cost=1, argon2_memory_kib=1024, argon2_parallelism=1)
 
 
-def make_user(engine: Engine, settings: Settings, username: str, *, password: str = ADMIN_PASSWORD,
-              superuser: bool = False) -> str:
+def make_user(
+    engine: Engine, settings: Settings, username: str, *, password: str = ADMIN_PASSWORD, superuser: bool = False
+) -> str:
     with Session(engine) as session, session.begin():
-        return str(create_user(session, NewUser(username=username, password=password, is_superuser=superuser),
-                               settings).id)
+        return str(
+            create_user(session, NewUser(username=username, password=password, is_superuser=superuser), settings).id
+        )
 
 
 def sign_in(client: TestClient, username: str, password: str = ADMIN_PASSWORD) -> dict[str, str]:

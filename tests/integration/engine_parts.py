@@ -13,8 +13,8 @@ from dramatiq.brokers.redis import RedisBroker
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from app.domain.pipelines import create_pipeline
 from app.domain.permissions import Principal
+from app.domain.pipelines import create_pipeline
 from app.domain.runs import RunRequest, submit_runs
 from app.domain.states import RunTrigger
 from app.settings import Settings
@@ -23,7 +23,6 @@ from scheduler.relay import Relay
 from workers.broker import build_broker, messages_key
 from workers.executor import Executor
 from workers.runtime import ActiveRuns
-
 
 #: An instance admin, for calls that the tests make directly to the domain.
 ROOT = Principal(user_id=uuid.UUID(int=1), username="test", is_superuser=True)

@@ -25,12 +25,16 @@ def entries(client: TestClient, **filters: str) -> list[dict]:
 
 def test_a_successful_change_leaves_one_success_entry(client: TestClient) -> None:
     request_id = f"req-{uuid.uuid4().hex}"
-    created = client.post("/api/v1/pipelines", json={"name": "audited", "spec": {"steps": []}},
-                          headers={"User-Agent": "audit-test/1.0", "X-Request-ID": request_id})
+    created = client.post(
+        "/api/v1/pipelines",
+        json={"name": "audited", "spec": {"steps": []}},
+        headers={"User-Agent": "audit-test/1.0", "X-Request-ID": request_id},
+    )
     assert created.status_code == 201
     [entry] = [e for e in entries(client, action="pipelines.create") if e["request_id"] == request_id]
     assert entry["outcome"] == "success"
-    assert entry["resource_type"] == "pipeline" and entry["resource_id"] == created.json()["id"]
+    assert entry["resource_type"] == "pipeline"
+    assert entry["resource_id"] == created.json()["id"]
     assert entry["actor_name"] == "root"
     assert entry["user_agent"] == "audit-test/1.0"
     assert entry["client_address"]
@@ -40,28 +44,35 @@ def test_a_successful_change_leaves_one_success_entry(client: TestClient) -> Non
 def test_a_failed_change_leaves_a_failure_entry_and_no_success(client: TestClient) -> None:
     request_id = f"req-{uuid.uuid4().hex}"
     client.post("/api/v1/pipelines", json={"name": "twice", "spec": {"steps": []}})
-    again = client.post("/api/v1/pipelines", json={"name": "twice", "spec": {"steps": []}},
-                        headers={"X-Request-ID": request_id})
+    again = client.post(
+        "/api/v1/pipelines", json={"name": "twice", "spec": {"steps": []}}, headers={"X-Request-ID": request_id}
+    )
     assert again.status_code == 409
     rows = [e for e in entries(client, action="pipelines.create") if e["request_id"] == request_id]
     assert [(e["outcome"], e["error_code"], e["status_code"]) for e in rows] == [
-        ("failure", "pipeline_name_taken", 409)]
+        ("failure", "pipeline_name_taken", 409)
+    ]
 
 
-def test_a_denied_change_is_recorded_as_denied(client: TestClient, anonymous: TestClient, engine: Engine,
-                                               fast_settings: Settings) -> None:
+def test_a_denied_change_is_recorded_as_denied(
+    client: TestClient, anonymous: TestClient, engine: Engine, fast_settings: Settings
+) -> None:
     request_id = f"req-{uuid.uuid4().hex}"
     make_user(engine, fast_settings, "nosy")
     token = sign_in(anonymous, "nosy")["access_token"]
-    denied = anonymous.post("/api/v1/users", json={"username": "x", "password": "whatever long"},
-                            headers={"Authorization": f"Bearer {token}", "X-Request-ID": request_id})
+    denied = anonymous.post(
+        "/api/v1/users",
+        json={"username": "x", "password": "whatever long"},
+        headers={"Authorization": f"Bearer {token}", "X-Request-ID": request_id},
+    )
     assert denied.status_code == 403
     [entry] = [e for e in entries(client, action="users.create") if e["request_id"] == request_id]
     assert (entry["outcome"], entry["actor_name"]) == ("denied", "nosy")
 
 
-def test_logins_are_audited_and_secrets_never_are(client: TestClient, anonymous: TestClient, engine: Engine,
-                                                  fast_settings: Settings) -> None:
+def test_logins_are_audited_and_secrets_never_are(
+    client: TestClient, anonymous: TestClient, engine: Engine, fast_settings: Settings
+) -> None:
     user_id = make_user(engine, fast_settings, "lou")
     sign_in(anonymous, "lou")
     anonymous.post("/api/v1/auth/login", json={"username": "lou", "password": "not the password"})
@@ -99,11 +110,14 @@ def test_filters_and_pagination(client: TestClient, engine: Engine) -> None:
 def ten_thousand_entries(engine: Engine) -> str:
     marker = f"bulk-{uuid.uuid4().hex[:8]}"
     with engine.begin() as connection:
-        connection.execute(text("""
+        connection.execute(
+            text("""
             INSERT INTO audit_log (action, outcome, resource_type, resource_id, request_id, details)
             SELECT :marker, 'success', 'run', gen_random_uuid()::text, 'req-' || i,
                    jsonb_build_object('i', i, 'padding', repeat('x', 200))
-            FROM generate_series(1, 10000) i"""), {"marker": marker})
+            FROM generate_series(1, 10000) i"""),
+            {"marker": marker},
+        )
     return marker
 
 

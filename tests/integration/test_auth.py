@@ -32,8 +32,9 @@ def test_sign_in_me_and_sign_out(anonymous: TestClient, engine: Engine, fast_set
     assert anonymous.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}).status_code == 401
 
 
-def test_wrong_password_and_unknown_user_look_the_same(anonymous: TestClient, engine: Engine,
-                                                       fast_settings: Settings) -> None:
+def test_wrong_password_and_unknown_user_look_the_same(
+    anonymous: TestClient, engine: Engine, fast_settings: Settings
+) -> None:
     make_user(engine, fast_settings, "bob")
     wrong = anonymous.post("/api/v1/auth/login", json={"username": "bob", "password": "nope nope nope"})
     unknown = anonymous.post("/api/v1/auth/login", json={"username": "nobody", "password": "nope nope nope"})
@@ -42,8 +43,9 @@ def test_wrong_password_and_unknown_user_look_the_same(anonymous: TestClient, en
     assert wrong.json()["detail"] == unknown.json()["detail"]
 
 
-def test_a_refresh_token_rotates_and_its_reuse_revokes_the_family(anonymous: TestClient, engine: Engine,
-                                                                   fast_settings: Settings) -> None:
+def test_a_refresh_token_rotates_and_its_reuse_revokes_the_family(
+    anonymous: TestClient, engine: Engine, fast_settings: Settings
+) -> None:
     make_user(engine, fast_settings, "cy")
     first = sign_in(anonymous, "cy")
     second = anonymous.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]}).json()
@@ -58,34 +60,48 @@ def test_a_refresh_token_rotates_and_its_reuse_revokes_the_family(anonymous: Tes
     assert anonymous.post("/api/v1/auth/refresh", json={"refresh_token": second["refresh_token"]}).status_code == 401
 
 
-def test_password_reset_flow(client: TestClient, anonymous: TestClient, engine: Engine,
-                             fast_settings: Settings) -> None:
+def test_password_reset_flow(
+    client: TestClient, anonymous: TestClient, engine: Engine, fast_settings: Settings
+) -> None:
     user_id = make_user(engine, fast_settings, "dee")
     old = sign_in(anonymous, "dee")
     temporary = client.post(f"/api/v1/users/{user_id}/reset-password").json()["temporary_password"]
     assert anonymous.get("/api/v1/auth/me", headers=bearer(old["access_token"])).status_code == 401
-    assert anonymous.post("/api/v1/auth/login", json={"username": "dee", "password": ADMIN_PASSWORD}).status_code \
-        == 401
+    assert anonymous.post("/api/v1/auth/login", json={"username": "dee", "password": ADMIN_PASSWORD}).status_code == 401
     session = anonymous.post("/api/v1/auth/login", json={"username": "dee", "password": temporary}).json()
     blocked = anonymous.get("/api/v1/runs", headers=bearer(session["access_token"]))
     assert blocked.status_code == 403
     assert blocked.json()["code"] == "password_change_required"
-    assert anonymous.get("/api/v1/auth/me", headers=bearer(session["access_token"])).json()["user"][
-        "must_change_password"] is True
-    weak = anonymous.post("/api/v1/auth/password", headers=bearer(session["access_token"]),
-                          json={"current_password": temporary, "new_password": "password123"})
+    assert (
+        anonymous.get("/api/v1/auth/me", headers=bearer(session["access_token"])).json()["user"]["must_change_password"]
+        is True
+    )
+    weak = anonymous.post(
+        "/api/v1/auth/password",
+        headers=bearer(session["access_token"]),
+        json={"current_password": temporary, "new_password": "password123"},
+    )
     assert weak.status_code == 422
     assert weak.json()["code"] == "weak_password"
-    changed = anonymous.post("/api/v1/auth/password", headers=bearer(session["access_token"]),
-                             json={"current_password": temporary, "new_password": "a brand new passphrase"})
+    changed = anonymous.post(
+        "/api/v1/auth/password",
+        headers=bearer(session["access_token"]),
+        json={"current_password": temporary, "new_password": "a brand new passphrase"},
+    )
     assert changed.status_code == 204
     assert anonymous.get("/api/v1/runs", headers=bearer(session["access_token"])).status_code == 200
     assert sign_in(anonymous, "dee", "a brand new passphrase")["access_token"]
 
 
-@pytest.mark.parametrize(("password", "reason"), [
-    ("short", "at least"), ("qwertyuiop", "common"), ("iloveyou123", "common"), ("xx-newbie-xx-1", "username"),
-])
+@pytest.mark.parametrize(
+    ("password", "reason"),
+    [
+        ("short", "at least"),
+        ("qwertyuiop", "common"),
+        ("iloveyou123", "common"),
+        ("xx-newbie-xx-1", "username"),
+    ],
+)
 def test_weak_passwords_are_refused(client: TestClient, password: str, reason: str) -> None:
     response = client.post("/api/v1/users", json={"username": "newbie", "password": password})
     assert response.status_code == 422
@@ -93,20 +109,21 @@ def test_weak_passwords_are_refused(client: TestClient, password: str, reason: s
     assert reason in response.json()["errors"][0]["message"]
 
 
-def test_disabling_an_account_stops_its_tokens_at_once(client: TestClient, anonymous: TestClient, engine: Engine,
-                                                       fast_settings: Settings) -> None:
+def test_disabling_an_account_stops_its_tokens_at_once(
+    client: TestClient, anonymous: TestClient, engine: Engine, fast_settings: Settings
+) -> None:
     user_id = make_user(engine, fast_settings, "eve")
     tokens = sign_in(anonymous, "eve")
     assert client.post(f"/api/v1/users/{user_id}/disable").json()["is_disabled"] is True
     assert anonymous.get("/api/v1/auth/me", headers=bearer(tokens["access_token"])).status_code == 401
-    assert anonymous.post("/api/v1/auth/login", json={"username": "eve", "password": ADMIN_PASSWORD}).status_code \
-        == 401
+    assert anonymous.post("/api/v1/auth/login", json={"username": "eve", "password": ADMIN_PASSWORD}).status_code == 401
     client.post(f"/api/v1/users/{user_id}/enable")
     assert sign_in(anonymous, "eve")["access_token"]
 
 
-def test_argon2_parameters_changed_means_rehash_at_next_login(anonymous: TestClient, engine: Engine,
-                                                              fast_settings: Settings, redis_client) -> None:  # type: ignore[no-untyped-def]
+def test_argon2_parameters_changed_means_rehash_at_next_login(
+    anonymous: TestClient, engine: Engine, fast_settings: Settings, redis_client
+) -> None:  # type: ignore[no-untyped-def]
     make_user(engine, fast_settings, "fay")
     with engine.connect() as connection:
         before = connection.execute(text("SELECT password_hash FROM users WHERE username = 'fay'")).scalar_one()
@@ -115,21 +132,28 @@ def test_argon2_parameters_changed_means_rehash_at_next_login(anonymous: TestCli
         sign_in(other, "fay")
     with engine.connect() as connection:
         after = connection.execute(text("SELECT password_hash FROM users WHERE username = 'fay'")).scalar_one()
-    assert "t=1" in before and "t=2" in after
+    assert "t=1" in before
+    assert "t=2" in after
 
 
-def test_api_token_lifecycle(client: TestClient, anonymous: TestClient, engine: Engine,
-                             fast_settings: Settings, pipeline: dict) -> None:
+def test_api_token_lifecycle(
+    client: TestClient, anonymous: TestClient, engine: Engine, fast_settings: Settings, pipeline: dict
+) -> None:
     user_id = make_user(engine, fast_settings, "batch")
     client.put(f"/api/v1/namespaces/default/members/{user_id}", json={"role": "operator"})
     session = sign_in(anonymous, "batch")
-    too_high = anonymous.post("/api/v1/tokens", headers=bearer(session["access_token"]),
-                              json={"name": "nightly", "namespace": "default", "role": "admin"})
+    too_high = anonymous.post(
+        "/api/v1/tokens",
+        headers=bearer(session["access_token"]),
+        json={"name": "nightly", "namespace": "default", "role": "admin"},
+    )
     assert too_high.status_code == 403
     assert too_high.json()["code"] == "role_above_own"
-    created = anonymous.post("/api/v1/tokens", headers=bearer(session["access_token"]),
-                             json={"name": "nightly", "namespace": "default", "role": "operator",
-                                   "expires_in_days": 30})
+    created = anonymous.post(
+        "/api/v1/tokens",
+        headers=bearer(session["access_token"]),
+        json={"name": "nightly", "namespace": "default", "role": "operator", "expires_in_days": 30},
+    )
     assert created.status_code == 201
     token = created.json()["token"]
     assert token.startswith("cvt_")
@@ -146,8 +170,7 @@ def test_api_token_lifecycle(client: TestClient, anonymous: TestClient, engine: 
     assert anonymous.post("/api/v1/runs", headers=bearer(token), json={"pipeline": "noop"}).status_code == 401
 
 
-def test_an_api_token_is_capped_by_its_role_ceiling(client: TestClient, anonymous: TestClient,
-                                                    pipeline: dict) -> None:
+def test_an_api_token_is_capped_by_its_role_ceiling(client: TestClient, anonymous: TestClient, pipeline: dict) -> None:
     token = client.post("/api/v1/tokens", json={"name": "ro", "namespace": "default", "role": "viewer"}).json()
     assert anonymous.get("/api/v1/runs", headers=bearer(token["token"])).status_code == 200
     submit = anonymous.post("/api/v1/runs", headers=bearer(token["token"]), json={"pipeline": "noop"})
@@ -169,18 +192,22 @@ def test_registration_modes(engine: Engine, fast_settings: Settings, redis_clien
         assert ok.status_code == 201
         again = invite_app.post("/api/v1/auth/register", json={**body, "username": "x3", "invite": invite})
         assert again.json()["code"] == "invalid_invite"
-        me = invite_app.get("/api/v1/auth/me", headers=bearer(sign_in(invite_app, "x2",
-                                                                      "a fine long passphrase")["access_token"]))
-        assert me.json()["roles"] == [{"namespace_id": me.json()["roles"][0]["namespace_id"],
-                                       "namespace": "default", "role": "operator"}]
+        me = invite_app.get(
+            "/api/v1/auth/me", headers=bearer(sign_in(invite_app, "x2", "a fine long passphrase")["access_token"])
+        )
+        assert me.json()["roles"] == [
+            {"namespace_id": me.json()["roles"][0]["namespace_id"], "namespace": "default", "role": "operator"}
+        ]
 
 
-def test_failed_logins_lock_the_account_with_retry_after(anonymous: TestClient, engine: Engine,
-                                                         fast_settings: Settings) -> None:
+def test_failed_logins_lock_the_account_with_retry_after(
+    anonymous: TestClient, engine: Engine, fast_settings: Settings
+) -> None:
     make_user(engine, fast_settings, "gus")
     for _ in range(fast_settings.login_max_failures):
-        assert anonymous.post("/api/v1/auth/login", json={"username": "gus", "password": "bad bad bad"}).status_code \
-            == 401
+        assert (
+            anonymous.post("/api/v1/auth/login", json={"username": "gus", "password": "bad bad bad"}).status_code == 401
+        )
     locked = anonymous.post("/api/v1/auth/login", json={"username": "gus", "password": ADMIN_PASSWORD})
     assert locked.status_code == 429
     assert locked.json()["code"] == "login_locked"
@@ -194,9 +221,14 @@ def test_security_headers_and_cors(engine: Engine, fast_settings: Settings, redi
         assert response.headers["x-content-type-options"] == "nosniff"
         assert response.headers["x-frame-options"] == "DENY"
         assert "default-src 'none'" in response.headers["content-security-policy"]
-        preflight = api.options("/api/v1/runs", headers={
-            "Origin": spa, "Access-Control-Request-Method": "POST",
-            "Access-Control-Request-Headers": "authorization,content-type"})
+        preflight = api.options(
+            "/api/v1/runs",
+            headers={
+                "Origin": spa,
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "authorization,content-type",
+            },
+        )
         assert preflight.headers["access-control-allow-origin"] == spa
         other = api.get("/healthz", headers={"Origin": "https://evil.example.com"})
         assert "access-control-allow-origin" not in other.headers
@@ -216,14 +248,39 @@ def test_cli_creates_an_account(engine: Engine, settings: Settings) -> None:
     import subprocess
     import sys
 
-    env = {**os.environ, "DATABASE_URL": settings.database_url, "REDIS_URL": settings.redis_url,
-           "CONVEYOR_ARGON2_MEMORY_KIB": "1024", "CONVEYOR_ARGON2_TIME_COST": "1"}
-    done = subprocess.run([sys.executable, "-m", "app", "users", "create", "--username", "cli-user",
-                           "--namespace", "default", "--role", "editor"],
-                          env=env, capture_output=True, text=True, timeout=60, check=False)
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "REDIS_URL": settings.redis_url,
+        "CONVEYOR_ARGON2_MEMORY_KIB": "1024",
+        "CONVEYOR_ARGON2_TIME_COST": "1",
+    }
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "app",
+            "users",
+            "create",
+            "--username",
+            "cli-user",
+            "--namespace",
+            "default",
+            "--role",
+            "editor",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert "password (shown once):" in done.stdout
     with Session(engine) as session:
-        role = session.execute(text("SELECT m.role FROM namespace_members m JOIN users u ON u.id = m.user_id "
-                                    "WHERE u.username = 'cli-user'")).scalar_one()
+        role = session.execute(
+            text(
+                "SELECT m.role FROM namespace_members m JOIN users u ON u.id = m.user_id WHERE u.username = 'cli-user'"
+            )
+        ).scalar_one()
     assert role == "editor"

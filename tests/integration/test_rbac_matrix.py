@@ -1,4 +1,4 @@
-"""Every route × every kind of caller gets the status the permission table promises.
+"""Every route x every kind of caller gets the status the permission table promises.
 
 The test walks the application's own route table: a route without a declared
 permission, or one this matrix has no request for, fails it.
@@ -39,10 +39,14 @@ class Caller:
 
 CALLERS = [
     Caller("anonymous"),
-    Caller("viewer", Role.VIEWER), Caller("operator", Role.OPERATOR), Caller("editor", Role.EDITOR),
+    Caller("viewer", Role.VIEWER),
+    Caller("operator", Role.OPERATOR),
+    Caller("editor", Role.EDITOR),
     Caller("admin", Role.ADMIN),
     Caller("other_namespace", role_elsewhere=Role.ADMIN),
-    Caller("disabled", Role.OPERATOR), Caller("revoked", Role.OPERATOR), Caller("expired", Role.OPERATOR),
+    Caller("disabled", Role.OPERATOR),
+    Caller("revoked", Role.OPERATOR),
+    Caller("expired", Role.OPERATOR),
     Caller("must_change", Role.ADMIN, must_change=True),
     Caller("root", superuser=True),
 ]
@@ -76,31 +80,54 @@ ROUTES: dict[tuple[str, str], tuple[str, Callable[[World], Request]]] = {
     ("POST", "/api/v1/auth/logout"): ("self", lambda w: ("/api/v1/auth/logout", None)),
     ("GET", "/api/v1/auth/me"): ("self", lambda w: ("/api/v1/auth/me", None)),
     ("PATCH", "/api/v1/auth/me"): ("self", lambda w: ("/api/v1/auth/me", {"display_name": "M"})),
-    ("POST", "/api/v1/auth/password"): ("self", lambda w: ("/api/v1/auth/password", {
-        "current_password": "wrong", "new_password": "another long passphrase"})),
-    ("POST", "/api/v1/auth/register"): ("self", lambda w: ("/api/v1/auth/register", {
-        "username": f"r{uuid.uuid4().hex[:8]}", "password": PASSWORD})),
+    ("POST", "/api/v1/auth/password"): (
+        "self",
+        lambda w: ("/api/v1/auth/password", {"current_password": "wrong", "new_password": "another long passphrase"}),
+    ),
+    ("POST", "/api/v1/auth/register"): (
+        "self",
+        lambda w: ("/api/v1/auth/register", {"username": f"r{uuid.uuid4().hex[:8]}", "password": PASSWORD}),
+    ),
     ("GET", "/api/v1/users"): ("list", lambda w: ("/api/v1/users", None)),
-    ("POST", "/api/v1/users"): ("resource", lambda w: ("/api/v1/users", {
-        "username": f"u{uuid.uuid4().hex[:8]}", "password": PASSWORD})),
+    ("POST", "/api/v1/users"): (
+        "resource",
+        lambda w: ("/api/v1/users", {"username": f"u{uuid.uuid4().hex[:8]}", "password": PASSWORD}),
+    ),
     ("GET", "/api/v1/users/{user_id:uuid}"): ("resource", lambda w: (f"/api/v1/users/{w.victim_id}", None)),
-    ("POST", "/api/v1/users/{user_id:uuid}/disable"): ("resource", lambda w: (
-        f"/api/v1/users/{w.victim_id}/disable", None)),
-    ("POST", "/api/v1/users/{user_id:uuid}/enable"): ("resource", lambda w: (
-        f"/api/v1/users/{w.victim_id}/enable", None)),
-    ("POST", "/api/v1/users/{user_id:uuid}/reset-password"): ("resource", lambda w: (
-        f"/api/v1/users/{w.victim_id}/reset-password", None)),
+    ("POST", "/api/v1/users/{user_id:uuid}/disable"): (
+        "resource",
+        lambda w: (f"/api/v1/users/{w.victim_id}/disable", None),
+    ),
+    ("POST", "/api/v1/users/{user_id:uuid}/enable"): (
+        "resource",
+        lambda w: (f"/api/v1/users/{w.victim_id}/enable", None),
+    ),
+    ("POST", "/api/v1/users/{user_id:uuid}/reset-password"): (
+        "resource",
+        lambda w: (f"/api/v1/users/{w.victim_id}/reset-password", None),
+    ),
     ("POST", "/api/v1/invites"): ("resource", lambda w: ("/api/v1/invites", {})),
     ("GET", "/api/v1/namespaces"): ("list", lambda w: ("/api/v1/namespaces", None)),
-    ("POST", "/api/v1/namespaces"): ("resource", lambda w: ("/api/v1/namespaces", {"name": f"n{uuid.uuid4().hex[:8]}"})),
-    ("GET", "/api/v1/namespaces/{namespace:str}/members"): ("resource", lambda w: (
-        "/api/v1/namespaces/default/members", None)),
-    ("PUT", "/api/v1/namespaces/{namespace:str}/members/{user_id:uuid}"): ("resource", lambda w: (
-        f"/api/v1/namespaces/default/members/{w.victim_id}", {"role": "viewer"})),
-    ("DELETE", "/api/v1/namespaces/{namespace:str}/members/{user_id:uuid}"): ("resource", lambda w: (
-        f"/api/v1/namespaces/default/members/{w.spare_member()}", None)),
-    ("POST", "/api/v1/tokens"): ("self", lambda w: ("/api/v1/tokens", {"name": "t", "namespace": "default",
-                                                                       "role": "viewer"})),
+    ("POST", "/api/v1/namespaces"): (
+        "resource",
+        lambda w: ("/api/v1/namespaces", {"name": f"n{uuid.uuid4().hex[:8]}"}),
+    ),
+    ("GET", "/api/v1/namespaces/{namespace:str}/members"): (
+        "resource",
+        lambda w: ("/api/v1/namespaces/default/members", None),
+    ),
+    ("PUT", "/api/v1/namespaces/{namespace:str}/members/{user_id:uuid}"): (
+        "resource",
+        lambda w: (f"/api/v1/namespaces/default/members/{w.victim_id}", {"role": "viewer"}),
+    ),
+    ("DELETE", "/api/v1/namespaces/{namespace:str}/members/{user_id:uuid}"): (
+        "resource",
+        lambda w: (f"/api/v1/namespaces/default/members/{w.spare_member()}", None),
+    ),
+    ("POST", "/api/v1/tokens"): (
+        "self",
+        lambda w: ("/api/v1/tokens", {"name": "t", "namespace": "default", "role": "viewer"}),
+    ),
     ("GET", "/api/v1/tokens"): ("self", lambda w: ("/api/v1/tokens", None)),
     ("DELETE", "/api/v1/tokens/{token_id:uuid}"): ("self", lambda w: (f"/api/v1/tokens/{uuid.uuid4()}", None)),
     ("GET", "/api/v1/audit"): ("list", lambda w: ("/api/v1/audit", None)),
@@ -113,13 +140,19 @@ ROUTES: dict[tuple[str, str], tuple[str, Callable[[World], Request]]] = {
     ("POST", "/api/v1/runs/{run_id:uuid}/cancel"): ("resource", lambda w: (f"/api/v1/runs/{w.run_id}/cancel", None)),
     ("POST", "/api/v1/runs/{run_id:uuid}/retry"): ("resource", lambda w: (f"/api/v1/runs/{w.run_id}/retry", None)),
     ("GET", "/api/v1/runs/{run_id:uuid}/logs"): ("resource", lambda w: (f"/api/v1/runs/{w.run_id}/logs", None)),
-    ("GET", "/api/v1/runs/{run_id:uuid}/logs/stream"): ("resource", lambda w: (
-        f"/api/v1/runs/{w.done_run_id}/logs/stream", None)),
-    ("POST", "/api/v1/pipelines"): ("resource", lambda w: ("/api/v1/pipelines", {
-        "name": f"p{uuid.uuid4().hex[:8]}", "spec": {"steps": []}})),
+    ("GET", "/api/v1/runs/{run_id:uuid}/logs/stream"): (
+        "resource",
+        lambda w: (f"/api/v1/runs/{w.done_run_id}/logs/stream", None),
+    ),
+    ("POST", "/api/v1/pipelines"): (
+        "resource",
+        lambda w: ("/api/v1/pipelines", {"name": f"p{uuid.uuid4().hex[:8]}", "spec": {"steps": []}}),
+    ),
     ("GET", "/api/v1/pipelines"): ("list", lambda w: ("/api/v1/pipelines", None)),
-    ("GET", "/api/v1/pipelines/{pipeline_ref:str}"): ("resource", lambda w: (
-        f"/api/v1/pipelines/{w.pipeline_id}", None)),
+    ("GET", "/api/v1/pipelines/{pipeline_ref:str}"): (
+        "resource",
+        lambda w: (f"/api/v1/pipelines/{w.pipeline_id}", None),
+    ),
     ("GET", "/healthz"): ("self", lambda w: ("/healthz", None)),
     ("GET", "/api/v1/healthz"): ("self", lambda w: ("/api/v1/healthz", None)),
     ("GET", "/readyz"): ("self", lambda w: ("/readyz", None)),
@@ -154,8 +187,11 @@ def expected(permission: Permission, kind: str, caller: Caller) -> set[str]:
 
 
 def outcome(response: Any) -> str:
-    code = response.json().get("code", "") if response.headers.get("content-type", "").startswith(
-        "application/problem+json") else ""
+    code = (
+        response.json().get("code", "")
+        if response.headers.get("content-type", "").startswith("application/problem+json")
+        else ""
+    )
     if response.status_code == 401 and code in ("unauthorized", "invalid_token"):
         return "unauthorized"
     if response.status_code == 403 and code == "password_change_required":
@@ -184,9 +220,12 @@ def world(client: TestClient, engine: Engine, fast_settings: Settings) -> tuple[
         for caller in CALLERS:
             if caller.name == "anonymous":
                 continue
-            user = create_user(session, NewUser(username=f"m-{caller.name}", password=PASSWORD,
-                                                is_superuser=caller.superuser), fast_settings,
-                               must_change_password=caller.must_change)
+            user = create_user(
+                session,
+                NewUser(username=f"m-{caller.name}", password=PASSWORD, is_superuser=caller.superuser),
+                fast_settings,
+                must_change_password=caller.must_change,
+            )
             if caller.role_in_default:
                 set_member(session, default, user.id, caller.role_in_default)
             if caller.role_elsewhere:
@@ -195,8 +234,14 @@ def world(client: TestClient, engine: Engine, fast_settings: Settings) -> tuple[
             if caller.name == "disabled":
                 user.is_disabled = True
             session.flush()
-    return World(pipeline_id=pipeline["id"], run_id=run["id"], done_run_id=done["id"], victim_id=victim_id,
-                 spare_id=spare_id, engine=engine), tokens
+    return World(
+        pipeline_id=pipeline["id"],
+        run_id=run["id"],
+        done_run_id=done["id"],
+        victim_id=victim_id,
+        spare_id=spare_id,
+        engine=engine,
+    ), tokens
 
 
 def fresh_token(engine: Engine, settings: Settings, caller: Caller, user_id: str) -> str:
@@ -206,8 +251,10 @@ def fresh_token(engine: Engine, settings: Settings, caller: Caller, user_id: str
         if caller.name == "revoked":
             session.execute(text("UPDATE auth_tokens SET revoked_at = now() WHERE user_id = :u"), {"u": user_id})
         if caller.name == "expired":
-            session.execute(text("UPDATE auth_tokens SET expires_at = now() - interval '1 minute' WHERE user_id = :u"),
-                            {"u": user_id})
+            session.execute(
+                text("UPDATE auth_tokens SET expires_at = now() - interval '1 minute' WHERE user_id = :u"),
+                {"u": user_id},
+            )
     return token
 
 
@@ -251,8 +298,10 @@ def test_every_route_answers_every_caller_as_the_permission_table_says(
             response = client.request(method, url, json=body, headers=headers)
             got, allowed = outcome(response), expected(permission, kind, caller)
             if got not in allowed:
-                failures.append(f"{method} {path} as {caller.name}: {response.status_code} {got}, "
-                                f"expected {sorted(allowed)}: {response.text[:160]}")
+                failures.append(
+                    f"{method} {path} as {caller.name}: {response.status_code} {got}, "
+                    f"expected {sorted(allowed)}: {response.text[:160]}"
+                )
     assert failures == [], "\n".join(failures)
 
 
@@ -262,8 +311,10 @@ def test_lists_show_only_what_the_caller_may_see(
     things, tokens = world
     client.headers.pop("Authorization", None)
     by_name = {c.name: c for c in CALLERS}
-    outsider = {"Authorization": "Bearer " + fresh_token(engine, fast_settings, by_name["other_namespace"],
-                                                         tokens["other_namespace"])}
+    outsider = {
+        "Authorization": "Bearer "
+        + fresh_token(engine, fast_settings, by_name["other_namespace"], tokens["other_namespace"])
+    }
     viewer = {"Authorization": "Bearer " + fresh_token(engine, fast_settings, by_name["viewer"], tokens["viewer"])}
     assert client.get("/api/v1/runs", headers=outsider).json()["items"] == []
     assert client.get("/api/v1/pipelines", headers=outsider).json()["items"] == []

@@ -23,11 +23,26 @@ from app.domain.permissions import Permission
 READ = {"permission": Permission.AUDIT_READ}
 
 
-def _filters(user_id: uuid.UUID | None, action: str | None, resource_type: str | None, resource_id: str | None,
-             namespace_id: uuid.UUID | None, outcome: str | None, since: datetime | None,
-             until: datetime | None) -> audit.AuditFilters:
-    return audit.AuditFilters(user_id=user_id, action=action, resource_type=resource_type, resource_id=resource_id,
-                              namespace_id=namespace_id, outcome=outcome, since=since, until=until)
+def _filters(
+    user_id: uuid.UUID | None,
+    action: str | None,
+    resource_type: str | None,
+    resource_id: str | None,
+    namespace_id: uuid.UUID | None,
+    outcome: str | None,
+    since: datetime | None,
+    until: datetime | None,
+) -> audit.AuditFilters:
+    return audit.AuditFilters(
+        user_id=user_id,
+        action=action,
+        resource_type=resource_type,
+        resource_id=resource_id,
+        namespace_id=namespace_id,
+        outcome=outcome,
+        since=since,
+        until=until,
+    )
 
 
 class AuditController(Controller):
@@ -36,13 +51,19 @@ class AuditController(Controller):
 
     @get("/", opt=READ, sync_to_thread=True, summary="Audit entries, newest first")
     def list_entries(
-        self, request: Request, db: NamedDependency[Database],
-        user_id: FromQuery[uuid.UUID | None] = None, action: FromQuery[str | None] = None,
-        resource_type: FromQuery[str | None] = None, resource_id: FromQuery[str | None] = None,
+        self,
+        request: Request,
+        db: NamedDependency[Database],
+        user_id: FromQuery[uuid.UUID | None] = None,
+        action: FromQuery[str | None] = None,
+        resource_type: FromQuery[str | None] = None,
+        resource_id: FromQuery[str | None] = None,
         namespace_id: FromQuery[uuid.UUID | None] = None,
         outcome: FromQuery[Literal["success", "failure", "denied"] | None] = None,
-        since: FromQuery[datetime | None] = None, until: FromQuery[datetime | None] = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100, cursor: FromQuery[str | None] = None,
+        since: FromQuery[datetime | None] = None,
+        until: FromQuery[datetime | None] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
+        cursor: FromQuery[str | None] = None,
     ) -> Page[AuditEntryOut]:
         filters = _filters(user_id, action, resource_type, resource_id, namespace_id, outcome, since, until)
         visible = principal_of(request).namespaces_with(Permission.AUDIT_READ)
@@ -54,13 +75,18 @@ class AuditController(Controller):
 
     @get("/export", opt=READ, summary="Export matching entries as CSV or NDJSON, streamed")
     async def export(
-        self, request: Request, db: NamedDependency[Database],
+        self,
+        request: Request,
+        db: NamedDependency[Database],
         format: FromQuery[Literal["csv", "ndjson"]] = "ndjson",
-        user_id: FromQuery[uuid.UUID | None] = None, action: FromQuery[str | None] = None,
-        resource_type: FromQuery[str | None] = None, resource_id: FromQuery[str | None] = None,
+        user_id: FromQuery[uuid.UUID | None] = None,
+        action: FromQuery[str | None] = None,
+        resource_type: FromQuery[str | None] = None,
+        resource_id: FromQuery[str | None] = None,
         namespace_id: FromQuery[uuid.UUID | None] = None,
         outcome: FromQuery[Literal["success", "failure", "denied"] | None] = None,
-        since: FromQuery[datetime | None] = None, until: FromQuery[datetime | None] = None,
+        since: FromQuery[datetime | None] = None,
+        until: FromQuery[datetime | None] = None,
     ) -> Stream:
         filters = _filters(user_id, action, resource_type, resource_id, namespace_id, outcome, since, until)
         visible = principal_of(request).namespaces_with(Permission.AUDIT_READ)
@@ -70,5 +96,6 @@ class AuditController(Controller):
                 yield from audit.export(session, filters, visible=visible, fmt=format)
 
         media = "text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson"
-        return Stream(rows(), media_type=media,
-                      headers={"Content-Disposition": f'attachment; filename="audit.{format}"'})
+        return Stream(
+            rows(), media_type=media, headers={"Content-Disposition": f'attachment; filename="audit.{format}"'}
+        )

@@ -10,8 +10,8 @@ from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
-from app.api.database import Database
 from app.api.account_schemas import MeOut, UserOut
+from app.api.database import Database
 from app.api.security import audit_context, principal_of
 from app.domain import audit, sessions, users
 from app.domain.errors import Forbidden, InvalidInput
@@ -57,8 +57,14 @@ class AuthController(Controller):
     tags = ["auth"]
 
     @post("/login", opt={**PUBLIC}, status_code=200, summary="Sign in with a username and password")
-    async def login(self, request: Request, data: JSONBody[LoginIn], db: NamedDependency[Database],
-                    throttle: NamedDependency[LoginThrottle], settings: NamedDependency[Settings]) -> IssuedTokens:
+    async def login(
+        self,
+        request: Request,
+        data: JSONBody[LoginIn],
+        db: NamedDependency[Database],
+        throttle: NamedDependency[LoginThrottle],
+        settings: NamedDependency[Settings],
+    ) -> IssuedTokens:
         ctx = audit_context(request)
         client = ctx.client_address or "-"
         await anyio.to_thread.run_sync(throttle.check, data.username, client)
@@ -66,8 +72,14 @@ class AuthController(Controller):
         def attempt() -> IssuedTokens:
             with db.transaction() as session:
                 user, tokens = sessions.login(session, data.username, data.password, settings)
-                audit.record(session, ctx, action="auth.login", resource_type="user", resource_id=user.id,
-                             details={"username": user.username})
+                audit.record(
+                    session,
+                    ctx,
+                    action="auth.login",
+                    resource_type="user",
+                    resource_id=user.id,
+                    details={"username": user.username},
+                )
                 return tokens
 
         try:
@@ -79,18 +91,30 @@ class AuthController(Controller):
         return tokens
 
     @staticmethod
-    def _failed(db: Database, throttle: LoginThrottle, ctx: audit.AuditContext, username: str, client: str,
-                exc: Exception) -> None:
+    def _failed(
+        db: Database, throttle: LoginThrottle, ctx: audit.AuditContext, username: str, client: str, exc: Exception
+    ) -> None:
         throttle.failed(username, client)
         with db.transaction() as session:
-            audit.record(session, audit.AuditContext(None, ctx.request_id, ctx.client_address, ctx.user_agent,
-                                                     actor_name=username[:200]),
-                         action="auth.login", outcome="failure", resource_type="user", status_code=401,
-                         error_code=getattr(exc, "code", type(exc).__name__), details={"username": username})
+            audit.record(
+                session,
+                audit.AuditContext(None, ctx.request_id, ctx.client_address, ctx.user_agent, actor_name=username[:200]),
+                action="auth.login",
+                outcome="failure",
+                resource_type="user",
+                status_code=401,
+                error_code=getattr(exc, "code", type(exc).__name__),
+                details={"username": username},
+            )
 
     @post("/refresh", opt={**PUBLIC}, status_code=200, sync_to_thread=True, summary="Swap a refresh token")
-    def refresh(self, request: Request, data: JSONBody[RefreshIn], db: NamedDependency[Database],
-                settings: NamedDependency[Settings]) -> IssuedTokens:
+    def refresh(
+        self,
+        request: Request,
+        data: JSONBody[RefreshIn],
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+    ) -> IssuedTokens:
         try:
             with db.transaction() as session:
                 _, tokens = sessions.refresh(session, data.refresh_token, settings)
@@ -98,21 +122,39 @@ class AuthController(Controller):
         except sessions.RefreshTokenReused as reused:
             with db.transaction() as session:  # the revocation must stick although the request fails
                 sessions.revoke_family(session, reused.family_id)
-                audit.record(session, audit_context(request), action="auth.refresh", outcome="denied",
-                             resource_type="user", resource_id=reused.user_id, status_code=401,
-                             error_code=reused.code, details={"family_revoked": str(reused.family_id)})
+                audit.record(
+                    session,
+                    audit_context(request),
+                    action="auth.refresh",
+                    outcome="denied",
+                    resource_type="user",
+                    resource_id=reused.user_id,
+                    status_code=401,
+                    error_code=reused.code,
+                    details={"family_revoked": str(reused.family_id)},
+                )
             raise
 
-    @post("/logout", opt={**SELF, "action": "auth.logout"}, status_code=204, sync_to_thread=True,
-          summary="Sign out: this session's tokens stop working at once")
+    @post(
+        "/logout",
+        opt={**SELF, "action": "auth.logout"},
+        status_code=204,
+        sync_to_thread=True,
+        summary="Sign out: this session's tokens stop working at once",
+    )
     def logout(self, request: Request, db: NamedDependency[Database]) -> None:
         principal = principal_of(request)
         if principal.token_kind == "api" or principal.family_id is None:
             raise InvalidInput("API tokens are revoked with DELETE /api/v1/tokens/{id}", code="not_a_session")
         with db.transaction() as session:
             sessions.revoke_family(session, principal.family_id)
-            audit.record(session, audit_context(request), action="auth.logout", resource_type="user",
-                         resource_id=principal.user_id)
+            audit.record(
+                session,
+                audit_context(request),
+                action="auth.logout",
+                resource_type="user",
+                resource_id=principal.user_id,
+            )
 
     @get("/me", opt={**SELF}, sync_to_thread=True, summary="Who am I: profile and roles")
     def me(self, request: Request, db: NamedDependency[Database]) -> MeOut:
@@ -130,39 +172,88 @@ class AuthController(Controller):
             for key, value in changes.items():
                 setattr(user, key, value)
             session.flush()
-            audit.record(session, audit_context(request), action="users.update_profile", resource_type="user",
-                         resource_id=user.id, details={"before": before, "after": changes})
+            audit.record(
+                session,
+                audit_context(request),
+                action="users.update_profile",
+                resource_type="user",
+                resource_id=user.id,
+                details={"before": before, "after": changes},
+            )
             return UserOut.of(user)
 
-    @post("/password", opt={**SELF, "action": "users.change_password"}, status_code=204, sync_to_thread=True,
-          summary="Change one's password (other sessions are signed out)")
-    def change_password(self, request: Request, data: JSONBody[PasswordIn], db: NamedDependency[Database],
-                        settings: NamedDependency[Settings]) -> None:
+    @post(
+        "/password",
+        opt={**SELF, "action": "users.change_password"},
+        status_code=204,
+        sync_to_thread=True,
+        summary="Change one's password (other sessions are signed out)",
+    )
+    def change_password(
+        self,
+        request: Request,
+        data: JSONBody[PasswordIn],
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+    ) -> None:
         principal = principal_of(request)
         if principal.token_kind == "api":
             raise Forbidden("sign in with a password to change it", code="forbidden")
         with db.transaction() as session:
             user = users.get_user(session, principal.user_id)
-            users.change_password(session, user, current=data.current_password, new=data.new_password,
-                                  settings=settings, keep_family=principal.family_id)
-            audit.record(session, audit_context(request), action="users.change_password", resource_type="user",
-                         resource_id=user.id)
+            users.change_password(
+                session,
+                user,
+                current=data.current_password,
+                new=data.new_password,
+                settings=settings,
+                keep_family=principal.family_id,
+            )
+            audit.record(
+                session,
+                audit_context(request),
+                action="users.change_password",
+                resource_type="user",
+                resource_id=user.id,
+            )
 
-    @post("/register", opt={**PUBLIC, "action": "users.register"}, status_code=201, sync_to_thread=True,
-          summary="Create an account (when CONVEYOR_REGISTRATION allows it)")
-    def register(self, request: Request, data: JSONBody[RegisterIn], db: NamedDependency[Database],
-                 settings: NamedDependency[Settings]) -> Response[UserOut]:
+    @post(
+        "/register",
+        opt={**PUBLIC, "action": "users.register"},
+        status_code=201,
+        sync_to_thread=True,
+        summary="Create an account (when CONVEYOR_REGISTRATION allows it)",
+    )
+    def register(
+        self,
+        request: Request,
+        data: JSONBody[RegisterIn],
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+    ) -> Response[UserOut]:
         if settings.registration == "closed" or (settings.registration == "invite" and not data.invite):
-            raise Forbidden("registration is " + ("closed" if settings.registration == "closed" else
-                            "by invite only"), code="registration_closed")
+            raise Forbidden(
+                "registration is " + ("closed" if settings.registration == "closed" else "by invite only"),
+                code="registration_closed",
+            )
         with db.transaction() as session:
-            user = users.create_user(session, users.NewUser(username=data.username, password=data.password,
-                                                            email=data.email), settings)
+            user = users.create_user(
+                session, users.NewUser(username=data.username, password=data.password, email=data.email), settings
+            )
             if data.invite:
                 redeem_invite(session, data.invite, user)
-            audit.record(session, audit.AuditContext(None, audit_context(request).request_id,
-                                                     audit_context(request).client_address,
-                                                     audit_context(request).user_agent, actor_name=user.username),
-                         action="users.register", resource_type="user", resource_id=user.id,
-                         details={"username": user.username, "invited": bool(data.invite)})
+            audit.record(
+                session,
+                audit.AuditContext(
+                    None,
+                    audit_context(request).request_id,
+                    audit_context(request).client_address,
+                    audit_context(request).user_agent,
+                    actor_name=user.username,
+                ),
+                action="users.register",
+                resource_type="user",
+                resource_id=user.id,
+                details={"username": user.username, "invited": bool(data.invite)},
+            )
             return Response(UserOut.of(user), status_code=201)

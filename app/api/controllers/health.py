@@ -14,7 +14,12 @@ from app.api.schemas import Health
 from app.domain.permissions import Permission
 
 
-@get(["/healthz", "/api/v1/healthz"], opt={"permission": Permission.PUBLIC}, summary="Liveness: the process answers", tags=["health"])
+@get(
+    ["/healthz", "/api/v1/healthz"],
+    opt={"permission": Permission.PUBLIC},
+    summary="Liveness: the process answers",
+    tags=["health"],
+)
 async def healthz() -> Health:
     return Health(status="ok")
 

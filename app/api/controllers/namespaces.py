@@ -20,64 +20,115 @@ def _role(name: str) -> Role:
     try:
         return Role.parse(name)
     except KeyError:
-        raise InvalidInput("role must be viewer, operator, editor or admin", code="invalid_role",
-                           errors=[{"field": "role", "message": "viewer, operator, editor or admin"}]) from None
+        raise InvalidInput(
+            "role must be viewer, operator, editor or admin",
+            code="invalid_role",
+            errors=[{"field": "role", "message": "viewer, operator, editor or admin"}],
+        ) from None
 
 
 class NamespaceController(Controller):
     path = "/api/v1/namespaces"
     tags = ["namespaces"]
 
-    @get("/", opt={"permission": Permission.NAMESPACES_READ}, sync_to_thread=True,
-         summary="Namespaces the caller belongs to (all, for instance admins)")
+    @get(
+        "/",
+        opt={"permission": Permission.NAMESPACES_READ},
+        sync_to_thread=True,
+        summary="Namespaces the caller belongs to (all, for instance admins)",
+    )
     def list_namespaces(self, request: Request, db: NamedDependency[Database]) -> list[NamespaceOut]:
         visible = principal_of(request).namespaces_with(Permission.NAMESPACES_READ)
         with db.read() as session:
             return [NamespaceOut.of(n) for n in members.list_namespaces(session, visible)]
 
-    @post("/", opt={"permission": Permission.NAMESPACES_MANAGE, "action": "namespaces.create"}, status_code=201,
-          sync_to_thread=True, summary="Create a namespace")
-    def create(self, request: Request, data: JSONBody[members.NewNamespace],
-               db: NamedDependency[Database]) -> Response[NamespaceOut]:
+    @post(
+        "/",
+        opt={"permission": Permission.NAMESPACES_MANAGE, "action": "namespaces.create"},
+        status_code=201,
+        sync_to_thread=True,
+        summary="Create a namespace",
+    )
+    def create(
+        self, request: Request, data: JSONBody[members.NewNamespace], db: NamedDependency[Database]
+    ) -> Response[NamespaceOut]:
         with db.transaction() as session:
             namespace = members.create_namespace(session, data)
-            audit.record(session, audit_context(request), action="namespaces.create", resource_type="namespace",
-                         resource_id=namespace.id, namespace_id=namespace.id, details={"name": namespace.name})
+            audit.record(
+                session,
+                audit_context(request),
+                action="namespaces.create",
+                resource_type="namespace",
+                resource_id=namespace.id,
+                namespace_id=namespace.id,
+                details={"name": namespace.name},
+            )
             return Response(NamespaceOut.of(namespace), status_code=201)
 
-    @get("/{namespace:str}/members", opt={"permission": Permission.NAMESPACES_READ}, sync_to_thread=True,
-         summary="Members of a namespace and their roles")
-    def list_members(self, request: Request, namespace: FromPath[str],
-                     db: NamedDependency[Database]) -> list[MemberOut]:
+    @get(
+        "/{namespace:str}/members",
+        opt={"permission": Permission.NAMESPACES_READ},
+        sync_to_thread=True,
+        summary="Members of a namespace and their roles",
+    )
+    def list_members(
+        self, request: Request, namespace: FromPath[str], db: NamedDependency[Database]
+    ) -> list[MemberOut]:
         with db.read() as session:
             found = members.get_namespace(session, namespace)
             principal_of(request).require(Permission.NAMESPACES_READ, found.id, resource="namespace")
             return [MemberOut.of(m, u) for m, u in members.list_members(session, found.id)]
 
-    @put("/{namespace:str}/members/{user_id:uuid}", opt={"permission": Permission.MEMBERS_MANAGE,
-                                                         "action": "members.set"},
-         sync_to_thread=True, summary="Give a user a role in the namespace")
-    def set_member(self, request: Request, namespace: FromPath[str], user_id: FromPath[uuid.UUID],
-                   data: JSONBody[MemberIn], db: NamedDependency[Database]) -> MemberOut:
+    @put(
+        "/{namespace:str}/members/{user_id:uuid}",
+        opt={"permission": Permission.MEMBERS_MANAGE, "action": "members.set"},
+        sync_to_thread=True,
+        summary="Give a user a role in the namespace",
+    )
+    def set_member(
+        self,
+        request: Request,
+        namespace: FromPath[str],
+        user_id: FromPath[uuid.UUID],
+        data: JSONBody[MemberIn],
+        db: NamedDependency[Database],
+    ) -> MemberOut:
         role = _role(data.role)
         with db.transaction() as session:
             found = members.get_namespace(session, namespace)
             principal_of(request).require(Permission.MEMBERS_MANAGE, found.id, resource="namespace")
             before = members.set_member(session, found.id, user_id, role)
-            audit.record(session, audit_context(request), action="members.set", resource_type="user",
-                         resource_id=user_id, namespace_id=found.id,
-                         details={"before": {"role": before}, "after": {"role": role.label}})
+            audit.record(
+                session,
+                audit_context(request),
+                action="members.set",
+                resource_type="user",
+                resource_id=user_id,
+                namespace_id=found.id,
+                details={"before": {"role": before}, "after": {"role": role.label}},
+            )
             membership = next(m for m in members.list_members(session, found.id) if m[1].id == user_id)
             return MemberOut.of(*membership)
 
-    @delete("/{namespace:str}/members/{user_id:uuid}", opt={"permission": Permission.MEMBERS_MANAGE,
-                                                            "action": "members.remove"},
-            sync_to_thread=True, summary="Remove a user from the namespace")
-    def remove_member(self, request: Request, namespace: FromPath[str], user_id: FromPath[uuid.UUID],
-                      db: NamedDependency[Database]) -> None:
+    @delete(
+        "/{namespace:str}/members/{user_id:uuid}",
+        opt={"permission": Permission.MEMBERS_MANAGE, "action": "members.remove"},
+        sync_to_thread=True,
+        summary="Remove a user from the namespace",
+    )
+    def remove_member(
+        self, request: Request, namespace: FromPath[str], user_id: FromPath[uuid.UUID], db: NamedDependency[Database]
+    ) -> None:
         with db.transaction() as session:
             found = members.get_namespace(session, namespace)
             principal_of(request).require(Permission.MEMBERS_MANAGE, found.id, resource="namespace")
             before = members.remove_member(session, found.id, user_id)
-            audit.record(session, audit_context(request), action="members.remove", resource_type="user",
-                         resource_id=user_id, namespace_id=found.id, details={"before": {"role": before}})
+            audit.record(
+                session,
+                audit_context(request),
+                action="members.remove",
+                resource_type="user",
+                resource_id=user_id,
+                namespace_id=found.id,
+                details={"before": {"role": before}},
+            )

@@ -14,31 +14,52 @@ from app.api.security import audit_context, principal_of
 from app.domain import audit
 from app.domain import pipelines as pipeline_service
 from app.domain.errors import NotFound
-from app.domain.permissions import Permission
 from app.domain.pagination import check_limit, encode_cursor
+from app.domain.permissions import Permission
 
 
 class PipelineController(Controller):
     path = "/api/v1/pipelines"
     tags = ["pipelines"]
 
-    @post("/", opt={"permission": Permission.PIPELINES_WRITE, "action": "pipelines.create"}, sync_to_thread=True,
-          status_code=201, summary="Create a pipeline (version 1)")
-    def create(self, request: Request, data: JSONBody[PipelineIn],
-               db: NamedDependency[Database]) -> Response[PipelineOut]:
+    @post(
+        "/",
+        opt={"permission": Permission.PIPELINES_WRITE, "action": "pipelines.create"},
+        sync_to_thread=True,
+        status_code=201,
+        summary="Create a pipeline (version 1)",
+    )
+    def create(
+        self, request: Request, data: JSONBody[PipelineIn], db: NamedDependency[Database]
+    ) -> Response[PipelineOut]:
         with db.transaction() as session:
             pipeline, version = pipeline_service.create_pipeline(
-                session, namespace=data.namespace, name=data.name, description=data.description, spec=data.spec,
+                session,
+                namespace=data.namespace,
+                name=data.name,
+                description=data.description,
+                spec=data.spec,
                 principal=principal_of(request),
             )
-            audit.record(session, audit_context(request), action="pipelines.create", resource_type="pipeline",
-                         resource_id=pipeline.id, namespace_id=pipeline.namespace_id,
-                         details={"after": {"name": pipeline.name, "version": version.version}})
-        return Response(PipelineOut.of(pipeline, version), status_code=201,
-                        headers={"Location": f"/api/v1/pipelines/{pipeline.id}"})
+            audit.record(
+                session,
+                audit_context(request),
+                action="pipelines.create",
+                resource_type="pipeline",
+                resource_id=pipeline.id,
+                namespace_id=pipeline.namespace_id,
+                details={"after": {"name": pipeline.name, "version": version.version}},
+            )
+        return Response(
+            PipelineOut.of(pipeline, version), status_code=201, headers={"Location": f"/api/v1/pipelines/{pipeline.id}"}
+        )
 
-    @get("/", opt={"permission": Permission.PIPELINES_READ}, sync_to_thread=True,
-         summary="List pipelines the caller may see, newest first")
+    @get(
+        "/",
+        opt={"permission": Permission.PIPELINES_READ},
+        sync_to_thread=True,
+        summary="List pipelines the caller may see, newest first",
+    )
     def list_pipelines(
         self,
         request: Request,
@@ -50,17 +71,32 @@ class PipelineController(Controller):
     ) -> Page[PipelineOut]:
         visible = principal_of(request).namespaces_with(Permission.PIPELINES_READ)
         with db.read() as session:
-            rows = pipeline_service.list_pipelines(session, namespace=namespace, name_prefix=name_prefix,
-                                                   limit=check_limit(limit), cursor=cursor, visible=visible)
+            rows = pipeline_service.list_pipelines(
+                session,
+                namespace=namespace,
+                name_prefix=name_prefix,
+                limit=check_limit(limit),
+                cursor=cursor,
+                visible=visible,
+            )
         more = len(rows) > limit
         rows = rows[:limit]
         next_cursor = encode_cursor(rows[-1][0].created_at, rows[-1][0].id) if more else None
         return Page(items=[PipelineOut.of(p, v) for p, v in rows], next_cursor=next_cursor)
 
-    @get("/{pipeline_ref:str}", opt={"permission": Permission.PIPELINES_READ}, sync_to_thread=True,
-         summary="Read a pipeline by id or name")
-    def read(self, request: Request, pipeline_ref: FromPath[str], db: NamedDependency[Database],
-             namespace: FromQuery[str] = "default") -> PipelineOut:
+    @get(
+        "/{pipeline_ref:str}",
+        opt={"permission": Permission.PIPELINES_READ},
+        sync_to_thread=True,
+        summary="Read a pipeline by id or name",
+    )
+    def read(
+        self,
+        request: Request,
+        pipeline_ref: FromPath[str],
+        db: NamedDependency[Database],
+        namespace: FromQuery[str] = "default",
+    ) -> PipelineOut:
         with db.read() as session:
             pipeline = pipeline_service.resolve_pipeline(session, pipeline_ref, namespace=namespace)
             if not principal_of(request).may(Permission.PIPELINES_READ, pipeline.namespace_id):

@@ -13,14 +13,13 @@ from litestar.response import ServerSentEvent
 
 from app.api.database import Database
 from app.api.live_logs import LiveLogs
-from app.api.security import principal_of
-from app.domain.permissions import Permission
 from app.api.schemas import LogLineOut, LogPage
+from app.api.security import principal_of
 from app.domain import runs as run_service
 from app.domain.errors import InvalidParameter
+from app.domain.permissions import Permission
 from app.domain.runlogs import read_lines
 from app.settings import Settings
-
 
 READ = {"permission": Permission.RUNS_READ}
 

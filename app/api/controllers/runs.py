@@ -37,15 +37,28 @@ RunId = FromPath[uuid.UUID]
 READ = {"permission": Permission.RUNS_READ}
 
 
-def _submit(request: Request, db: Database, settings: Settings, *, key: str | None, body: object,
-            requests: list[RunRequest], trigger: RunTrigger) -> tuple[list[Run], bool]:
+def _submit(
+    request: Request,
+    db: Database,
+    settings: Settings,
+    *,
+    key: str | None,
+    body: object,
+    requests: list[RunRequest],
+    trigger: RunTrigger,
+) -> tuple[list[Run], bool]:
     """Submit once per Idempotency-Key (and caller); returns the runs and whether this was a replay."""
     principal = principal_of(request)
     scope = f"{request.method} {request.url.path} {principal.user_id}"
     with db.transaction() as session:
         if key:
-            earlier = idempotency.claim(session, scope=scope, key=key, body_hash=idempotency.request_hash(body),
-                                        ttl_hours=settings.idempotency_ttl_hours)
+            earlier = idempotency.claim(
+                session,
+                scope=scope,
+                key=key,
+                body_hash=idempotency.request_hash(body),
+                ttl_hours=settings.idempotency_ttl_hours,
+            )
             if earlier is not None:
                 return run_service.get_runs(session, [uuid.UUID(i) for i in earlier]), True
         ids = run_service.submit_runs(session, requests, trigger=trigger, principal=principal, settings=settings)
@@ -53,7 +66,10 @@ def _submit(request: Request, db: Database, settings: Settings, *, key: str | No
             idempotency.record(session, scope=scope, key=key, ids=[str(i) for i in ids])
         runs = run_service.get_runs(session, ids)
         audit.record(
-            session, audit_context(request), action="runs.submit", resource_type="run",
+            session,
+            audit_context(request),
+            action="runs.submit",
+            resource_type="run",
             resource_id=runs[0].id if len(runs) == 1 else None,
             namespace_id=runs[0].namespace_id if runs else None,
             details={"count": len(runs), "run_ids": [str(r.id) for r in runs[:20]], "trigger": trigger.value},
@@ -65,30 +81,53 @@ class RunController(Controller):
     path = "/api/v1/runs"
     tags = ["runs"]
 
-    @post("/", opt={"permission": Permission.RUNS_OPERATE, "action": "runs.submit"}, sync_to_thread=True,
-          status_code=201, summary="Submit a run")
-    def submit(self, request: Request, data: JSONBody[RunRequest], db: NamedDependency[Database],
-               settings: NamedDependency[Settings], idempotency_key: IdempotencyKey = None) -> Response[RunOut]:
-        runs, replayed = _submit(request, db, settings, key=idempotency_key, body=data, requests=[data],
-                                 trigger=RunTrigger.API)
+    @post(
+        "/",
+        opt={"permission": Permission.RUNS_OPERATE, "action": "runs.submit"},
+        sync_to_thread=True,
+        status_code=201,
+        summary="Submit a run",
+    )
+    def submit(
+        self,
+        request: Request,
+        data: JSONBody[RunRequest],
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[RunOut]:
+        runs, replayed = _submit(
+            request, db, settings, key=idempotency_key, body=data, requests=[data], trigger=RunTrigger.API
+        )
         headers = {"Location": f"/api/v1/runs/{runs[0].id}"}
         if replayed:
             headers["Idempotent-Replayed"] = "true"
         return Response(RunOut.of(runs[0]), status_code=201, headers=headers)
 
-    @post("/batch", opt={"permission": Permission.RUNS_OPERATE, "action": "runs.submit"}, sync_to_thread=True,
-          status_code=201, summary="Submit up to CONVEYOR_MAX_BATCH_RUNS runs at once, all or nothing")
-    def submit_batch(self, request: Request, data: JSONBody[RunBatchIn], db: NamedDependency[Database],
-                     settings: NamedDependency[Settings],
-                     idempotency_key: IdempotencyKey = None) -> Response[RunBatchOut]:
+    @post(
+        "/batch",
+        opt={"permission": Permission.RUNS_OPERATE, "action": "runs.submit"},
+        sync_to_thread=True,
+        status_code=201,
+        summary="Submit up to CONVEYOR_MAX_BATCH_RUNS runs at once, all or nothing",
+    )
+    def submit_batch(
+        self,
+        request: Request,
+        data: JSONBody[RunBatchIn],
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[RunBatchOut]:
         if len(data.runs) > settings.max_batch_runs:
             raise InvalidInput(
                 f"a batch holds at most {settings.max_batch_runs} runs (got {len(data.runs)})",
                 code="batch_too_large",
                 errors=[{"field": "runs", "message": f"at most {settings.max_batch_runs} items"}],
             )
-        runs, replayed = _submit(request, db, settings, key=idempotency_key, body=data, requests=data.runs,
-                                 trigger=RunTrigger.BATCH)
+        runs, replayed = _submit(
+            request, db, settings, key=idempotency_key, body=data, requests=data.runs, trigger=RunTrigger.BATCH
+        )
         headers = {"Idempotent-Replayed": "true"} if replayed else {}
         return Response(RunBatchOut([RunOut.of(r) for r in runs]), status_code=201, headers=headers)
 
@@ -109,9 +148,15 @@ class RunController(Controller):
         cursor: FromQuery[str | None] = None,
     ) -> Page[RunOut]:
         filters = RunFilters(
-            namespace=namespace, visible=principal_of(request).namespaces_with(Permission.RUNS_READ),
-            status=status, kind=kind, pipeline=pipeline, deployment_id=deployment_id, trigger=trigger,
-            created_after=created_after, created_before=created_before,
+            namespace=namespace,
+            visible=principal_of(request).namespaces_with(Permission.RUNS_READ),
+            status=status,
+            kind=kind,
+            pipeline=pipeline,
+            deployment_id=deployment_id,
+            trigger=trigger,
+            created_after=created_after,
+            created_before=created_before,
         )
         with db.read() as session:
             rows = run_service.list_runs(session, filters, limit=check_limit(limit), cursor=cursor)
@@ -130,29 +175,54 @@ class RunController(Controller):
         with db.read() as session:
             return [RunEventOut.of(e) for e in run_service.list_events(session, run_id, principal_of(request))]
 
-    @post("/{run_id:uuid}/cancel", opt={"permission": Permission.RUNS_OPERATE, "action": "runs.cancel"},
-          sync_to_thread=True, summary="Cancel a run",
-          description="A run not yet started is CANCELLED at once (200); a running one is asked to stop (202) "
-                      "and reaches CANCELLED within seconds.")
-    def cancel(self, request: Request, run_id: RunId, db: NamedDependency[Database],
-               live_logs: NamedDependency[LiveLogs]) -> Response[RunOut]:
+    @post(
+        "/{run_id:uuid}/cancel",
+        opt={"permission": Permission.RUNS_OPERATE, "action": "runs.cancel"},
+        sync_to_thread=True,
+        summary="Cancel a run",
+        description="A run not yet started is CANCELLED at once (200); a running one is asked to stop (202) "
+        "and reaches CANCELLED within seconds.",
+    )
+    def cancel(
+        self, request: Request, run_id: RunId, db: NamedDependency[Database], live_logs: NamedDependency[LiveLogs]
+    ) -> Response[RunOut]:
         request.state.audit_resource_type, request.state.audit_resource_id = "run", str(run_id)
         with db.transaction() as session:
             run = run_service.cancel_run(session, run_id, principal_of(request))
-            audit.record(session, audit_context(request), action="runs.cancel", resource_type="run",
-                         resource_id=run.id, namespace_id=run.namespace_id, details={"after": {"status": run.status}})
+            audit.record(
+                session,
+                audit_context(request),
+                action="runs.cancel",
+                resource_type="run",
+                resource_id=run.id,
+                namespace_id=run.namespace_id,
+                details={"after": {"status": run.status}},
+            )
         if run.status == RunStatus.CANCELLED:
             live_logs.end(run.id, run.status)
             return Response(RunOut.of(run), status_code=200)
         return Response(RunOut.of(run), status_code=202)
 
-    @post("/{run_id:uuid}/retry", opt={"permission": Permission.RUNS_OPERATE, "action": "runs.retry"},
-          sync_to_thread=True, status_code=202, summary="Run a failed, cancelled or timed-out run again")
-    def retry(self, request: Request, run_id: RunId, db: NamedDependency[Database],
-              settings: NamedDependency[Settings]) -> RunOut:
+    @post(
+        "/{run_id:uuid}/retry",
+        opt={"permission": Permission.RUNS_OPERATE, "action": "runs.retry"},
+        sync_to_thread=True,
+        status_code=202,
+        summary="Run a failed, cancelled or timed-out run again",
+    )
+    def retry(
+        self, request: Request, run_id: RunId, db: NamedDependency[Database], settings: NamedDependency[Settings]
+    ) -> RunOut:
         request.state.audit_resource_type, request.state.audit_resource_id = "run", str(run_id)
         with db.transaction() as session:
             run = run_service.retry_run(session, run_id, principal_of(request), settings=settings)
-            audit.record(session, audit_context(request), action="runs.retry", resource_type="run",
-                         resource_id=run.id, namespace_id=run.namespace_id, details={"attempt": run.attempt})
+            audit.record(
+                session,
+                audit_context(request),
+                action="runs.retry",
+                resource_type="run",
+                resource_id=run.id,
+                namespace_id=run.namespace_id,
+                details={"attempt": run.attempt},
+            )
             return RunOut.of(run)

@@ -21,32 +21,65 @@ class TokenController(Controller):
     path = "/api/v1/tokens"
     tags = ["tokens"]
 
-    @post("/", opt={"permission": Permission.SELF, "action": "tokens.create"}, status_code=201, sync_to_thread=True,
-          summary="Create an API token (the token is shown once)")
-    def create(self, request: Request, data: JSONBody[api_tokens.NewApiToken], db: NamedDependency[Database],
-               settings: NamedDependency[Settings]) -> Response[CreatedApiToken]:
+    @post(
+        "/",
+        opt={"permission": Permission.SELF, "action": "tokens.create"},
+        status_code=201,
+        sync_to_thread=True,
+        summary="Create an API token (the token is shown once)",
+    )
+    def create(
+        self,
+        request: Request,
+        data: JSONBody[api_tokens.NewApiToken],
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+    ) -> Response[CreatedApiToken]:
         with db.transaction() as session:
             row, token = api_tokens.create_api_token(session, principal_of(request), data, settings)
-            audit.record(session, audit_context(request), action="tokens.create", resource_type="token",
-                         resource_id=row.id, namespace_id=row.namespace_id,
-                         details={"name": row.name, "role": row.role, "expires_at": row.expires_at})
-            out = CreatedApiToken(**{f: getattr(ApiTokenOut.of(row), f) for f in ApiTokenOut.__struct_fields__},
-                                  token=token)
+            audit.record(
+                session,
+                audit_context(request),
+                action="tokens.create",
+                resource_type="token",
+                resource_id=row.id,
+                namespace_id=row.namespace_id,
+                details={"name": row.name, "role": row.role, "expires_at": row.expires_at},
+            )
+            out = CreatedApiToken(
+                **{f: getattr(ApiTokenOut.of(row), f) for f in ApiTokenOut.__struct_fields__}, token=token
+            )
             return Response(out, status_code=201)
 
-    @get("/", opt={"permission": Permission.SELF}, sync_to_thread=True,
-         summary="One's own API tokens, or (namespace admins) every token of a namespace")
-    def list_tokens(self, request: Request, db: NamedDependency[Database],
-                    namespace: FromQuery[str | None] = None) -> list[ApiTokenOut]:
+    @get(
+        "/",
+        opt={"permission": Permission.SELF},
+        sync_to_thread=True,
+        summary="One's own API tokens, or (namespace admins) every token of a namespace",
+    )
+    def list_tokens(
+        self, request: Request, db: NamedDependency[Database], namespace: FromQuery[str | None] = None
+    ) -> list[ApiTokenOut]:
         with db.read() as session:
             namespace_id = get_namespace(session, namespace).id if namespace else None
             rows = api_tokens.list_api_tokens(session, principal_of(request), namespace_id=namespace_id)
             return [ApiTokenOut.of(r) for r in rows]
 
-    @delete("/{token_id:uuid}", opt={"permission": Permission.SELF, "action": "tokens.revoke"},
-            sync_to_thread=True, summary="Revoke an API token: it stops working at once")
+    @delete(
+        "/{token_id:uuid}",
+        opt={"permission": Permission.SELF, "action": "tokens.revoke"},
+        sync_to_thread=True,
+        summary="Revoke an API token: it stops working at once",
+    )
     def revoke(self, request: Request, token_id: FromPath[uuid.UUID], db: NamedDependency[Database]) -> None:
         with db.transaction() as session:
             row = api_tokens.revoke_api_token(session, principal_of(request), token_id)
-            audit.record(session, audit_context(request), action="tokens.revoke", resource_type="token",
-                         resource_id=row.id, namespace_id=row.namespace_id, details={"name": row.name})
+            audit.record(
+                session,
+                audit_context(request),
+                action="tokens.revoke",
+                resource_type="token",
+                resource_id=row.id,
+                namespace_id=row.namespace_id,
+                details={"name": row.name},
+            )

@@ -36,23 +36,38 @@ class UserController(Controller):
     tags = ["users"]
 
     @get("/", opt=MANAGE, sync_to_thread=True, summary="List accounts")
-    def list_users(self, db: NamedDependency[Database], search: FromQuery[str | None] = None,
-                   limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
-                   cursor: FromQuery[str | None] = None) -> Page[UserOut]:
+    def list_users(
+        self,
+        db: NamedDependency[Database],
+        search: FromQuery[str | None] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
+        cursor: FromQuery[str | None] = None,
+    ) -> Page[UserOut]:
         with db.read() as session:
             rows = users.list_users(session, search=search, limit=limit, cursor=cursor)
         more, rows = len(rows) > limit, rows[:limit]
         return Page([UserOut.of(u) for u in rows], encode_cursor(rows[-1].created_at, rows[-1].id) if more else None)
 
-    @post("/", opt={**MANAGE, "action": "users.create"}, status_code=201, sync_to_thread=True,
-          summary="Create an account")
-    def create(self, request: Request, data: JSONBody[users.NewUser], db: NamedDependency[Database],
-               settings: NamedDependency[Settings]) -> Response[UserOut]:
+    @post(
+        "/", opt={**MANAGE, "action": "users.create"}, status_code=201, sync_to_thread=True, summary="Create an account"
+    )
+    def create(
+        self,
+        request: Request,
+        data: JSONBody[users.NewUser],
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+    ) -> Response[UserOut]:
         with db.transaction() as session:
             user = users.create_user(session, data, settings)
-            audit.record(session, audit_context(request), action="users.create", resource_type="user",
-                         resource_id=user.id, details={"after": {"username": user.username,
-                                                                 "is_superuser": user.is_superuser}})
+            audit.record(
+                session,
+                audit_context(request),
+                action="users.create",
+                resource_type="user",
+                resource_id=user.id,
+                details={"after": {"username": user.username, "is_superuser": user.is_superuser}},
+            )
             return Response(UserOut.of(user), status_code=201)
 
     @get("/{user_id:uuid}", opt=MANAGE, sync_to_thread=True, summary="Read an account")
@@ -65,13 +80,23 @@ class UserController(Controller):
             user = users.get_user(session, user_id)
             before = user.is_disabled
             users.set_disabled(session, user, disabled)
-            audit.record(session, audit_context(request), action="users.disable" if disabled else "users.enable",
-                         resource_type="user", resource_id=user.id,
-                         details={"before": {"is_disabled": before}, "after": {"is_disabled": disabled}})
+            audit.record(
+                session,
+                audit_context(request),
+                action="users.disable" if disabled else "users.enable",
+                resource_type="user",
+                resource_id=user.id,
+                details={"before": {"is_disabled": before}, "after": {"is_disabled": disabled}},
+            )
             return UserOut.of(user)
 
-    @post("/{user_id:uuid}/disable", opt={**MANAGE, "action": "users.disable"}, status_code=200,
-          sync_to_thread=True, summary="Disable an account: its tokens stop working at once")
+    @post(
+        "/{user_id:uuid}/disable",
+        opt={**MANAGE, "action": "users.disable"},
+        status_code=200,
+        sync_to_thread=True,
+        summary="Disable an account: its tokens stop working at once",
+    )
     def disable(self, request: Request, user_id: FromPath[uuid.UUID], db: NamedDependency[Database]) -> UserOut:
         if user_id == principal_of(request).user_id:
             from app.domain.errors import Conflict
@@ -79,20 +104,41 @@ class UserController(Controller):
             raise Conflict("you cannot disable your own account", code="cannot_disable_self")
         return self._set_disabled(request, db, user_id, True)
 
-    @post("/{user_id:uuid}/enable", opt={**MANAGE, "action": "users.enable"}, status_code=200,
-          sync_to_thread=True, summary="Re-enable an account")
+    @post(
+        "/{user_id:uuid}/enable",
+        opt={**MANAGE, "action": "users.enable"},
+        status_code=200,
+        sync_to_thread=True,
+        summary="Re-enable an account",
+    )
     def enable(self, request: Request, user_id: FromPath[uuid.UUID], db: NamedDependency[Database]) -> UserOut:
         return self._set_disabled(request, db, user_id, False)
 
-    @post("/{user_id:uuid}/reset-password", opt={**MANAGE, "action": "users.reset_password"}, status_code=200,
-          sync_to_thread=True, summary="Set a temporary password, to be changed at the next sign-in")
-    def reset_password(self, request: Request, user_id: FromPath[uuid.UUID], db: NamedDependency[Database],
-                       settings: NamedDependency[Settings]) -> TemporaryPassword:
+    @post(
+        "/{user_id:uuid}/reset-password",
+        opt={**MANAGE, "action": "users.reset_password"},
+        status_code=200,
+        sync_to_thread=True,
+        summary="Set a temporary password, to be changed at the next sign-in",
+    )
+    def reset_password(
+        self,
+        request: Request,
+        user_id: FromPath[uuid.UUID],
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+    ) -> TemporaryPassword:
         with db.transaction() as session:
             user = users.get_user(session, user_id)
             temporary = users.reset_password(session, user, settings)
-            audit.record(session, audit_context(request), action="users.reset_password", resource_type="user",
-                         resource_id=user.id, details={"must_change_password": True})
+            audit.record(
+                session,
+                audit_context(request),
+                action="users.reset_password",
+                resource_type="user",
+                resource_id=user.id,
+                details={"must_change_password": True},
+            )
             return TemporaryPassword(temporary)
 
 
@@ -100,15 +146,31 @@ class InviteController(Controller):
     path = "/api/v1/invites"
     tags = ["users"]
 
-    @post("/", opt={**MANAGE, "action": "invites.create"}, status_code=201, sync_to_thread=True,
-          summary="Create a one-time registration invite (shown once)")
+    @post(
+        "/",
+        opt={**MANAGE, "action": "invites.create"},
+        status_code=201,
+        sync_to_thread=True,
+        summary="Create a one-time registration invite (shown once)",
+    )
     def create(self, request: Request, data: JSONBody[InviteIn], db: NamedDependency[Database]) -> InviteOut:
         with db.transaction() as session:
             namespace_id = get_namespace(session, data.namespace).id if data.namespace else None
-            invite, token = create_invite(session, email=data.email, namespace_id=namespace_id,
-                                          role=Role.parse(data.role) if data.role else None,
-                                          created_by=principal_of(request).user_id, days=data.expires_in_days)
-            audit.record(session, audit_context(request), action="invites.create", resource_type="invite",
-                         resource_id=invite.id, namespace_id=namespace_id,
-                         details={"email": data.email, "role": data.role})
+            invite, token = create_invite(
+                session,
+                email=data.email,
+                namespace_id=namespace_id,
+                role=Role.parse(data.role) if data.role else None,
+                created_by=principal_of(request).user_id,
+                days=data.expires_in_days,
+            )
+            audit.record(
+                session,
+                audit_context(request),
+                action="invites.create",
+                resource_type="invite",
+                resource_id=invite.id,
+                namespace_id=namespace_id,
+                details={"email": data.email, "role": data.role},
+            )
             return InviteOut(id=invite.id, token=token, expires_at=invite.expires_at)
