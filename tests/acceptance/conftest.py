@@ -1,0 +1,54 @@
+"""Acceptance fixtures: the whole system as real processes; their output is shown when a test fails."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.acceptance.harness import ACTIVE, ConveyorSystem
+from tests.servers import TestServers
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed and ACTIVE:
+        for system in ACTIVE:
+            report.sections.append((f"conveyor processes in {system.root}", system.report()))
+
+
+@pytest.fixture(scope="session")
+def shared_system(servers: TestServers, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConveyorSystem]:
+    """api + scheduler + two workers, shared by the tests that leave the system as they found it."""
+    system = ConveyorSystem(servers=servers, root=tmp_path_factory.mktemp("shared"))
+    try:
+        system.start(workers=2)
+        yield system
+    finally:
+        system.stop()
+
+
+@pytest.fixture
+def system(shared_system: ConveyorSystem) -> Iterator[ConveyorSystem]:
+    """The shared system; whatever a test leaves unfinished is cancelled after it."""
+    yield shared_system
+    shared_system.settle()
+    shared_system.assert_healthy()
+
+
+@pytest.fixture
+def make_system(servers: TestServers, tmp_path: Path) -> Iterator[Callable[..., ConveyorSystem]]:
+    """A factory of systems of the test's own (for tests that kill processes or break Redis)."""
+    made: list[ConveyorSystem] = []
+
+    def make(*, workers: int = 2) -> ConveyorSystem:
+        system = ConveyorSystem(servers=servers, root=tmp_path / f"system-{len(made) + 1}")
+        made.append(system)
+        return system.start(workers=workers)
+
+    yield make
+    for system in made:
+        system.stop()

@@ -1,0 +1,560 @@
+"""Run Conveyor as an operator would: real `python -m app` processes, a fresh database, a dedicated Redis.
+
+`ConveyorSystem` owns everything it starts: the embedded Redis (so a test may
+FLUSHALL it, or stop and restart it, without touching anyone else's), the
+database it created, and the api, scheduler and worker processes, each
+writing its output to a file that is shown when a test fails. Every wait is
+a poll loop with a deadline.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import dramatiq
+import httpx
+import redis
+
+from app.embedded import EmbeddedRedis
+from app.settings import Settings
+from tests.servers import TestServers
+from workers.broker import RUN_ACTOR, build_broker
+
+#: The repository root: the processes run from here, as `python -m app ...`.
+REPO_ROOT = Path(__file__).resolve().parents[2]
+#: Run states after which nothing more happens to a run.
+FINAL = frozenset({"SUCCEEDED", "FAILED", "CANCELLED", "TIMED_OUT", "SKIPPED"})
+#: Key prefix of everything Conveyor keeps in the dedicated Redis.
+REDIS_NAMESPACE = "acceptance"
+#: Dramatiq's queue for runs, and the hash in which it keeps every message not yet acked.
+QUEUE = "runs"
+MESSAGES_KEY = f"{REDIS_NAMESPACE}:dramatiq:{QUEUE}.msgs"
+#: What Dramatiq logs once a worker process consumes.
+WORKER_READY = "Worker process is ready for action"
+#: What Dramatiq's main process logs when one of its worker children dies.
+WORKER_DIED = "exited unexpectedly"
+#: Fast timings, so losses are noticed and retries happen within seconds.
+TIMINGS = {
+    "CONVEYOR_HEARTBEAT_SECONDS": "0.3",
+    "CONVEYOR_LEASE_SECONDS": "3",
+    "CONVEYOR_RESEND_AFTER_SECONDS": "2",
+    "CONVEYOR_REAPER_INTERVAL_SECONDS": "0.5",
+    "CONVEYOR_RETRY_BACKOFF_SECONDS": "0",
+    "CONVEYOR_RETRY_JITTER": "0",
+}
+#: The bootstrap instance admin the harness creates with `conveyor users create`, and signs in as.
+ADMIN = "admin"
+#: Small on purpose, so the over-limit batch is cheap to build.
+MAX_BATCH_RUNS = 5
+WORKER_THREADS = 4
+START_TIMEOUT = 60.0
+STOP_TIMEOUT = 15.0
+LOG_TAIL_LINES = 40
+#: prctl option: the signal a process gets when its parent dies.
+PR_SET_PDEATHSIG = 1
+#: Words that mark a line of a process's output as an error worth showing first.
+ERROR_MARKS = (" ERROR ", "ERROR -", " CRITICAL ", "Traceback (most recent call last)")
+
+#: Systems currently running, so a failing test can show their processes' output.
+ACTIVE: list[ConveyorSystem] = []
+
+T = TypeVar("T")
+
+
+def wait_until(check: Callable[[], T], *, timeout: float, what: str, interval: float = 0.1) -> T:
+    """Poll `check` until it returns something truthy; fail naming `what` (and the last value) at the deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what} (last value: {value!r})")
+        time.sleep(interval)
+
+
+def _die_with_parent() -> None:
+    """In the child: Linux sends it SIGTERM if the test process dies, so no process outlives a crashed run."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def children_of(pid: int) -> list[int]:
+    """Pids of the live processes whose parent is `pid` (from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            stat = (entry / "stat").read_text()
+            # pid (comm) state ppid ...; comm may hold spaces, so split after the last ')'.
+            fields = stat[stat.rindex(")") + 2 :].split()
+            if int(fields[1]) == pid and fields[0] != "Z":
+                found.append(int(entry.name))
+    return found
+
+
+def worker_pid(actor: str) -> int:
+    """The process id in a worker's identity `worker:<host>:<pid>`."""
+    kind, _, rest = actor.partition(":")
+    assert kind == "worker", f"not a worker identity: {actor!r}"
+    return int(rest.rsplit(":", 1)[1])
+
+
+@dataclass
+class Process:
+    """One `python -m app ...` process, in its own session, its output in `log_path`."""
+
+    name: str
+    argv: list[str]
+    log_path: Path
+    env: dict[str, str]
+    popen: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with open(self.log_path, "ab") as log:
+            self.popen = subprocess.Popen(
+                self.argv,
+                cwd=REPO_ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                preexec_fn=_die_with_parent,
+            )
+
+    @property
+    def pid(self) -> int:
+        assert self.popen is not None
+        return self.popen.pid
+
+    def alive(self) -> bool:
+        return self.popen is not None and self.popen.poll() is None
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def tail(self, lines: int = LOG_TAIL_LINES) -> str:
+        return "\n".join(self.output().splitlines()[-lines:])
+
+    def terminate(self) -> None:
+        if self.popen is not None and self.popen.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.popen.send_signal(signal.SIGTERM)
+
+    def wait_stopped(self, deadline: float) -> None:
+        """Wait until `deadline` (monotonic) for the process to exit, then SIGKILL whatever is left of its group."""
+        if self.popen is None:
+            return
+        try:
+            self.popen.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            with open(self.log_path, "a") as log:
+                log.write(f"\n[harness] {self.name} still running after SIGTERM: SIGKILL\n")
+        # The session leader's pid is the group id: kill what is left of the group (e.g. Dramatiq children).
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.popen.pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.popen.wait(5)
+
+    def stop(self, timeout: float = STOP_TIMEOUT) -> None:
+        """SIGTERM, then SIGKILL to the whole process group after `timeout`."""
+        stop_all([self], timeout)
+
+
+def stop_all(processes: list[Process], timeout: float = STOP_TIMEOUT) -> None:
+    """SIGTERM them all at once, then wait for each (SIGKILL after `timeout`)."""
+    for process in processes:
+        process.terminate()
+    deadline = time.monotonic() + timeout
+    for process in processes:
+        process.wait_stopped(deadline)
+
+
+@dataclass
+class ConveyorSystem:
+    """api + scheduler + N workers against a fresh database and a dedicated embedded Redis."""
+
+    servers: TestServers
+    root: Path
+    extra_env: dict[str, str] = field(default_factory=dict)
+    processes: list[Process] = field(default_factory=list)
+    workers: list[Process] = field(default_factory=list)
+    database_url: str = ""
+    port: int = 0
+    _redis_server: EmbeddedRedis | None = None
+    _http: httpx.Client | None = None
+    _redis: redis.Redis | None = None
+    _worker_count: int = 0
+    admin_password: str = field(default_factory=lambda: secrets.token_urlsafe(18))
+
+    # ---- lifecycle -------------------------------------------------------------------------------
+
+    def start(self, *, workers: int = 2) -> ConveyorSystem:
+        ACTIVE.append(self)
+        (self.root / "logs").mkdir(parents=True, exist_ok=True)
+        self._redis_server = EmbeddedRedis(self.root)
+        self._redis_server.start()
+        self.database_url = self.servers.create_database()
+        self.port = free_port()
+        migrate = self._process("migrate", ["migrate"])
+        migrate.start()
+        assert migrate.popen is not None
+        code = migrate.popen.wait(START_TIMEOUT)
+        assert code == 0, f"`conveyor migrate` exited with {code}:\n{migrate.tail()}"
+        # The operator's first account, created while the services boot.
+        admin = self._process("users", ["users", "create", "--username", ADMIN, "--password", self.admin_password])
+        admin.start()
+        self.processes.append(self._process("api", ["api", "--port", str(self.port)]))
+        self.processes.append(self._process("scheduler", ["scheduler"]))
+        for process in self.processes:
+            process.start()
+        self.start_workers(workers, wait=False)
+        assert admin.popen is not None
+        code = admin.popen.wait(START_TIMEOUT)
+        assert code == 0, f"`conveyor users create` exited with {code}:\n{admin.tail()}"
+        self.wait_ready()
+        self.http.headers["Authorization"] = f"Bearer {self.login(ADMIN, self.admin_password)}"
+        self.wait_workers_ready()
+        return self
+
+    def stop(self) -> None:
+        """Stop every process (SIGTERM to all at once), then Redis; drop the database."""
+        try:
+            stop_all([*self.workers, *self.processes])
+            if self._http is not None:
+                self._http.close()
+            if self._redis is not None:
+                self._redis.close()
+            if self._redis_server is not None:
+                self._redis_server.stop()
+            if self.database_url:
+                self.servers.drop_database(self.database_url)
+        finally:
+            if self in ACTIVE:
+                ACTIVE.remove(self)
+
+    def env(self) -> dict[str, str]:
+        """The environment of every process: the parent's, minus any Conveyor setting, plus ours."""
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith("CONVEYOR_") and k not in ("DATABASE_URL", "REDIS_URL")
+        }
+        env.update(
+            {
+                "DATABASE_URL": self.database_url,
+                "REDIS_URL": self.redis_url,
+                "CONVEYOR_DATA_ROOT": str(self.root / "data"),
+                "CONVEYOR_REDIS_NAMESPACE": REDIS_NAMESPACE,
+                "CONVEYOR_MAX_BATCH_RUNS": str(MAX_BATCH_RUNS),
+                "CONVEYOR_LOG_LEVEL": "INFO",
+                # The shared system outlives the default 15 minutes on a slow machine; sign in once.
+                "CONVEYOR_ACCESS_TOKEN_MINUTES": "120",
+                "PYTHONUNBUFFERED": "1",
+                # A crash in a C extension prints every thread's Python stack to the process's log.
+                "PYTHONFAULTHANDLER": "1",
+                **TIMINGS,
+                **self.extra_env,
+            }
+        )
+        return env
+
+    def _process(self, name: str, args: list[str]) -> Process:
+        return Process(
+            name=name,
+            argv=[sys.executable, "-m", "app", *args],
+            log_path=self.root / "logs" / f"{name}.log",
+            env=self.env(),
+        )
+
+    def start_workers(self, count: int, *, wait: bool = True) -> list[Process]:
+        """Start `count` more `conveyor worker -p 1 -t 4` processes."""
+        started = []
+        for _ in range(count):
+            self._worker_count += 1
+            worker = self._process(f"worker-{self._worker_count}", ["worker", "-p", "1", "-t", str(WORKER_THREADS)])
+            worker.start()
+            self.workers.append(worker)
+            started.append(worker)
+        if wait:
+            self.wait_workers_ready()
+        return started
+
+    def stop_workers(self) -> None:
+        stop_all(self.workers)
+        self.workers.clear()
+
+    def wait_ready(self, timeout: float = START_TIMEOUT) -> None:
+        """Until GET /readyz answers 200; fails at once if the api or scheduler died."""
+
+        def ready() -> bool:
+            for process in self.processes:
+                assert process.alive(), f"{process.name} exited early:\n{process.tail()}"
+            with contextlib.suppress(httpx.HTTPError):
+                return self.http.get("/readyz").status_code == 200
+            return False
+
+        wait_until(ready, timeout=timeout, what="GET /readyz to answer 200", interval=0.2)
+
+    def wait_workers_ready(self, timeout: float = START_TIMEOUT) -> None:
+        """Until every worker's Dramatiq child says it consumes."""
+
+        def ready() -> bool:
+            for worker in self.workers:
+                assert worker.alive(), f"{worker.name} exited early:\n{worker.tail()}"
+            return all(WORKER_READY in worker.output() for worker in self.workers)
+
+        wait_until(ready, timeout=timeout, what="the workers to be ready", interval=0.2)
+
+    def assert_healthy(self) -> None:
+        """Every process still runs, and no worker lost a child process (a crash, not a test's kill)."""
+        for process in [*self.processes, *self.workers]:
+            crashed = [line for line in process.output().splitlines() if WORKER_DIED in line]
+            assert process.alive(), f"{process.name} died:\n{process.tail()}"
+            assert not crashed, f"{process.name} lost a child process:\n{process.tail()}"
+
+    def worker_children(self, worker: Process) -> list[int]:
+        """The Dramatiq child processes of a `conveyor worker` process (the ones that run attempts)."""
+        return children_of(worker.pid)
+
+    def report(self) -> str:
+        """For a failing test: each process's errors (first lines of each) and the tail of its output."""
+        parts = []
+        for process in [*self.processes, *self.workers]:
+            errors = [line for line in process.output().splitlines() if any(w in line for w in ERROR_MARKS)]
+            parts.append(
+                f"----- {process.name} (pid {process.popen.pid if process.popen else '-'}, {process.log_path}) -----"
+            )
+            if errors:
+                parts.append(f"{len(errors)} error line(s), the first ones:\n" + "\n".join(errors[:10]))
+                parts.append("last lines:")
+            parts.append(process.tail())
+        return "\n".join(parts)
+
+    # ---- Redis -------------------------------------------------------------------------------------
+
+    @property
+    def redis_url(self) -> str:
+        assert self._redis_server is not None
+        return self._redis_server.url
+
+    @property
+    def redis(self) -> redis.Redis:
+        if self._redis is None:
+            self._redis = redis.Redis.from_url(self.redis_url, socket_timeout=5)
+        return self._redis
+
+    def stop_redis(self) -> None:
+        assert self._redis_server is not None
+        if self._redis is not None:
+            self._redis.close()
+            self._redis = None
+        self._redis_server.stop()
+
+    def start_redis(self) -> None:
+        assert self._redis_server is not None
+        self._redis_server.start()
+
+    def enqueue_duplicate(self, run_id: str) -> str:
+        """Send the broker one more message for `run_id`, exactly as the relay does; returns its message id."""
+        broker = build_broker(Settings(redis_url=self.redis_url, redis_namespace=REDIS_NAMESPACE))
+        try:
+            message = broker.enqueue(
+                dramatiq.Message(queue_name=QUEUE, actor_name=RUN_ACTOR, args=(run_id,), kwargs={}, options={})
+            )
+        finally:
+            broker.client.close()
+        return str(message.options["redis_message_id"])
+
+    def message_acked(self, message_id: str) -> bool:
+        return not self.redis.hexists(MESSAGES_KEY, message_id)
+
+    def unacked_messages(self) -> int:
+        """Messages the broker holds for the run queue and that no worker has acked yet."""
+        return int(self.redis.hlen(MESSAGES_KEY))
+
+    def wait_broker_drained(self, timeout: float = 30.0) -> None:
+        wait_until(
+            lambda: self.unacked_messages() == 0, timeout=timeout, what="every broker message to be consumed and acked"
+        )
+
+    # ---- HTTP API ---------------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def http(self) -> httpx.Client:
+        if self._http is None:
+            self._http = httpx.Client(base_url=self.base_url, timeout=15.0)
+        return self._http
+
+    def login(self, username: str, password: str) -> str:
+        """Sign in as a user would; returns the access token."""
+        response = self.http.post("/api/v1/auth/login", json={"username": username, "password": password})
+        assert response.status_code == 200, response.text
+        return str(response.json()["access_token"])
+
+    def anonymous(self) -> httpx.Client:
+        """A client that sends no credentials (close it after use)."""
+        return httpx.Client(base_url=self.base_url, timeout=15.0)
+
+    def create_pipeline(self, steps: list[dict[str, Any]], *, name: str | None = None) -> dict[str, Any]:
+        name = name or f"p-{uuid.uuid4().hex[:10]}"
+        response = self.http.post("/api/v1/pipelines", json={"name": name, "spec": {"steps": steps}})
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    def submit(self, pipeline: str, **fields: Any) -> dict[str, Any]:
+        response = self.http.post("/api/v1/runs", json={"pipeline": pipeline, **fields})
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    def submit_batch(self, runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        response = self.http.post("/api/v1/runs/batch", json={"runs": runs})
+        assert response.status_code == 201, response.text
+        return response.json()["runs"]
+
+    def run(self, run_id: str) -> dict[str, Any]:
+        response = self.http.get(f"/api/v1/runs/{run_id}")
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def events(self, run_id: str) -> list[dict[str, Any]]:
+        response = self.http.get(f"/api/v1/runs/{run_id}/events")
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def log_lines(self, run_id: str) -> list[dict[str, Any]]:
+        lines: list[dict[str, Any]] = []
+        while True:
+            response = self.http.get(f"/api/v1/runs/{run_id}/logs", params={"after": len(lines) and lines[-1]["n"]})
+            assert response.status_code == 200, response.text
+            items = response.json()["items"]
+            if not items:
+                return lines
+            lines += items
+
+    def cancel(self, run_id: str) -> httpx.Response:
+        return self.http.post(f"/api/v1/runs/{run_id}/cancel")
+
+    def list_runs(self, **params: Any) -> list[dict[str, Any]]:
+        """Every run matching `params`, following the cursor to the last page."""
+        items: list[dict[str, Any]] = []
+        cursor = None
+        while True:
+            query = {**params, "limit": 500, **({"cursor": cursor} if cursor else {})}
+            response = self.http.get("/api/v1/runs", params=query)
+            assert response.status_code == 200, response.text
+            page = response.json()
+            items += page["items"]
+            cursor = page["next_cursor"]
+            if not cursor:
+                return items
+
+    def wait_runs(
+        self,
+        run_ids: list[str],
+        *,
+        statuses: frozenset[str] = FINAL,
+        timeout: float = 60.0,
+        pipeline: str | None = None,
+    ) -> dict[str, dict[str, Any]]:
+        """Until every run is in one of `statuses`; returns the runs by id."""
+        wanted = set(run_ids)
+        filters = {"status": sorted(statuses), **({"pipeline": pipeline} if pipeline else {})}
+
+        def reached() -> dict[str, dict[str, Any]]:
+            if len(wanted) <= 10:
+                runs = {rid: self.run(rid) for rid in wanted}
+                return runs if all(r["status"] in statuses for r in runs.values()) else {}
+            found = {r["id"]: r for r in self.list_runs(**filters) if r["id"] in wanted}
+            return found if len(found) == len(wanted) else {}
+
+        def describe() -> str:
+            counts: dict[str, int] = {}
+            for rid in run_ids[:50] if len(wanted) > 50 else run_ids:
+                status = self.run(rid)["status"]
+                counts[status] = counts.get(status, 0) + 1
+            return f"{len(wanted)} runs to reach {sorted(statuses)}; statuses (sampled): {counts}"
+
+        try:
+            return wait_until(
+                reached, timeout=timeout, what=f"{len(wanted)} runs to reach {sorted(statuses)}", interval=0.25
+            )
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; {describe()}") from None
+
+    def occupy_all_threads(self, seconds: float = 30.0) -> list[str]:
+        """Runs that keep every worker thread busy and fill every worker's prefetch; returns their ids.
+
+        While they run, a new run stays QUEUED with its message waiting in Redis.
+        """
+        threads = WORKER_THREADS * len(self.workers)
+        blocker = self.create_pipeline([{"type": "sleep", "seconds": seconds}], name=f"blocker-{uuid.uuid4().hex[:8]}")
+        run_ids: list[str] = []
+        # Dramatiq prefetches twice its thread count per worker: fill that too, so no worker has room left.
+        while len(run_ids) < 2 * threads:
+            count = min(MAX_BATCH_RUNS, 2 * threads - len(run_ids))
+            run_ids += [r["id"] for r in self.submit_batch([{"pipeline": blocker["id"]}] * count)]
+        wait_until(
+            lambda: len(self.list_runs(pipeline=blocker["id"], status=["RUNNING"])) == threads,
+            timeout=30,
+            what=f"{threads} blocking runs to occupy every worker thread",
+        )
+        return run_ids
+
+    def settle(self, timeout: float = 30.0) -> None:
+        """Cancel whatever a test left unfinished, so the next test starts on an idle system."""
+        leftovers = [r["id"] for r in self.list_runs(status=sorted({"PENDING", "QUEUED", "RUNNING", "RETRYING"}))]
+        for run_id in leftovers:
+            self.cancel(run_id)
+        if leftovers:
+            self.wait_runs(leftovers, timeout=timeout)
+
+
+def sse_events(
+    client: httpx.Client, path: str, *, headers: dict[str, str] | None = None, timeout: float = 30.0
+) -> Iterator[dict[str, str]]:
+    """The events of a Server-Sent Events response ({"event", "id", "data"}), until the server ends it."""
+    deadline = time.monotonic() + timeout
+    with client.stream("GET", path, headers={"Accept": "text/event-stream", **(headers or {})}) as response:
+        assert response.status_code == 200, response.read().decode()
+        assert response.headers["content-type"].startswith("text/event-stream")
+        event: dict[str, str] = {}
+        for line in response.iter_lines():
+            assert time.monotonic() < deadline, f"the event stream {path} did not end within {timeout:g} s"
+            if not line:
+                if "data" in event or "event" in event:
+                    yield event
+                event = {}
+                continue
+            if line.startswith(":"):
+                continue
+            name, _, value = line.partition(":")
+            value = value.removeprefix(" ")
+            event[name] = f"{event[name]}\n{value}" if name == "data" and name in event else value
+        if event:
+            yield event
