@@ -17,8 +17,16 @@ from tests.servers import TestServers
 
 #: Tables emptied between integration tests (namespaces keep their seeded `default`).
 TABLES = [
-    "idempotency_keys", "outbox", "run_events", "runs", "pipeline_versions", "pipelines",
-    "invites", "auth_tokens", "namespace_members", "users",
+    "idempotency_keys",
+    "outbox",
+    "run_events",
+    "runs",
+    "pipeline_versions",
+    "pipelines",
+    "invites",
+    "auth_tokens",
+    "namespace_members",
+    "users",
 ]
 
 

@@ -58,7 +58,7 @@ ROUTE_HANDLERS: list[Any] = [
 def create_app(settings: Settings | None = None, *, authenticate: bool = True) -> Litestar:
     """The API. `authenticate=False` is for benchmarks measuring the guard's cost, never for serving."""
     settings = settings or get_settings()
-    database = Database(get_engine(settings, pool_size=20))
+    database = Database(get_engine(settings, pool_size=20, pre_ping=False))
     live_logs = LiveLogs(
         redis_url=settings.redis_url,
         namespace=settings.redis_namespace,

@@ -74,8 +74,8 @@ def make_guard(database: Database, *, enabled: bool = True):  # type: ignore[no-
 
 
 def _resolve(database: Database, token: str) -> Principal:
-    with database.read() as session:
-        return resolve_bearer(session, token)
+    with database.connection() as connection:  # this runs on every request: keep it to one round trip
+        return resolve_bearer(connection, token)
 
 
 #: The caller when authentication is switched off (benchmarks only): an instance admin.

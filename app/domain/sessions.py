@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import msgspec
-from sqlalchemy import func, select, text, update
+from sqlalchemy import Connection, func, select, text, update
 from sqlalchemy.orm import Session
 
 from app.db.accounts import AuthToken, User
@@ -126,7 +126,7 @@ _RESOLVE = text("""
 """)
 
 
-def resolve_bearer(session: Session, token: str) -> Principal:
+def resolve_bearer(session: Session | Connection, token: str) -> Principal:
     """The caller behind a bearer token, in one query; 401 if it is unknown, expired, revoked or disabled."""
     row: Any = session.execute(_RESOLVE, {"hash": hash_token(token)}).mappings().first()
     if row is None:

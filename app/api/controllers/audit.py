@@ -92,7 +92,7 @@ class AuditController(Controller):
         visible = principal_of(request).namespaces_with(Permission.AUDIT_READ)
 
         def rows() -> Iterator[bytes]:
-            with db.read() as session:
+            with db.transaction() as session:  # a server-side cursor lives in a transaction
                 yield from audit.export(session, filters, visible=visible, fmt=format)
 
         media = "text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson"
