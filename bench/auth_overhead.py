@@ -12,10 +12,10 @@ import sys
 import time
 
 import httpx
-import msgspec
 from sqlalchemy.orm import Session
 
 from app.api.app import create_app
+from app.api.security import SYSTEM
 from app.db import migrate
 from app.db.engine import get_engine
 from app.domain.passwords import hash_password, verify_password
@@ -23,7 +23,6 @@ from app.domain.pipelines import create_pipeline
 from app.domain.runs import RunRequest, submit_runs
 from app.domain.states import RunTrigger
 from app.domain.users import NewUser, create_user
-from app.api.security import SYSTEM
 from app.settings import Settings
 from bench._servers import BenchServers, figure, percentile
 
