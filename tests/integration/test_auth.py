@@ -212,6 +212,14 @@ def test_failed_logins_lock_the_account_with_retry_after(
     assert locked.status_code == 429
     assert locked.json()["code"] == "login_locked"
     assert 1 <= int(locked.headers["retry-after"]) <= fast_settings.login_lock_seconds
+    with engine.connect() as connection:
+        outcomes = connection.execute(
+            text(
+                "SELECT outcome, count(*) FROM audit_log WHERE action = 'auth.login' AND details->>'username' = 'gus' "
+                "GROUP BY outcome"
+            )
+        ).all()
+    assert dict(outcomes) == {"failure": fast_settings.login_max_failures, "denied": 1}
 
 
 def test_security_headers_and_cors(engine: Engine, fast_settings: Settings, redis_client) -> None:  # type: ignore[no-untyped-def]

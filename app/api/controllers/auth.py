@@ -14,7 +14,7 @@ from app.api.account_schemas import MeOut, UserOut
 from app.api.database import Database
 from app.api.security import audit_context, principal_of
 from app.domain import audit, sessions, users
-from app.domain.errors import Forbidden, InvalidInput
+from app.domain.errors import Forbidden, InvalidInput, TooManyRequests
 from app.domain.invites import redeem_invite
 from app.domain.permissions import Permission
 from app.domain.sessions import IssuedTokens
@@ -67,7 +67,11 @@ class AuthController(Controller):
     ) -> IssuedTokens:
         ctx = audit_context(request)
         client = ctx.client_address or "-"
-        await anyio.to_thread.run_sync(throttle.check, data.username, client)
+        try:
+            await anyio.to_thread.run_sync(throttle.check, data.username, client)
+        except TooManyRequests as locked:
+            await anyio.to_thread.run_sync(self._denied, db, ctx, data.username, locked)
+            raise
 
         def attempt() -> IssuedTokens:
             with db.transaction() as session:
@@ -89,6 +93,20 @@ class AuthController(Controller):
             raise
         await anyio.to_thread.run_sync(throttle.succeeded, data.username)
         return tokens
+
+    @staticmethod
+    def _denied(db: Database, ctx: audit.AuditContext, username: str, exc: TooManyRequests) -> None:
+        with db.transaction() as session:
+            audit.record(
+                session,
+                audit.AuditContext(None, ctx.request_id, ctx.client_address, ctx.user_agent, actor_name=username[:200]),
+                action="auth.login",
+                outcome="denied",
+                resource_type="user",
+                status_code=429,
+                error_code=exc.code,
+                details={"username": username, "retry_after": exc.retry_after},
+            )
 
     @staticmethod
     def _failed(
