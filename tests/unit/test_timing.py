@@ -1,0 +1,140 @@
+"""Fire-time maths: cron parsing, DST in three zones, intervals, once, start/end. No I/O, no sleeping."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from scheduler import cron
+from scheduler.timing import CronSchedule, IntervalSchedule, OnceSchedule, fires, next_fire, upcoming
+
+
+def utc(*parts: int) -> datetime:
+    return datetime(*parts, tzinfo=UTC)
+
+
+def cron_in(expression: str, zone: str, **policy: str) -> CronSchedule:
+    return CronSchedule(expression=cron.parse(expression), timezone=ZoneInfo(zone), **policy)  # type: ignore[arg-type]
+
+
+def local(instants: list[datetime], zone: str) -> list[str]:
+    return [i.astimezone(ZoneInfo(zone)).strftime("%m-%d %H:%M %Z") for i in instants]
+
+
+@pytest.mark.parametrize(
+    ("expression", "after", "expected"),
+    [
+        ("*/15 * * * *", datetime(2026, 1, 1, 10, 7), datetime(2026, 1, 1, 10, 15)),
+        ("0 9 * * MON-FRI", datetime(2026, 11, 20, 9, 0), datetime(2026, 11, 23, 9, 0)),  # Friday → Monday
+        ("30 2 29 2 *", datetime(2026, 1, 1), datetime(2028, 2, 29, 2, 30)),  # next leap day
+        ("0 0 1,15 * 5", datetime(2026, 11, 2), datetime(2026, 11, 6)),  # day-of-month OR Friday
+        ("@hourly", datetime(2026, 1, 1, 10, 0), datetime(2026, 1, 1, 11, 0)),
+        ("*/20 * * * * *", datetime(2026, 1, 1, 10, 0, 5), datetime(2026, 1, 1, 10, 0, 20)),  # seconds field
+        ("0 0 * JAN,JUL SUN", datetime(2026, 2, 1), datetime(2026, 7, 5)),
+        ("0 12 * * 7", datetime(2026, 11, 22, 12, 0), datetime(2026, 11, 29, 12, 0)),  # 7 is Sunday too
+    ],
+)
+def test_next_matching_wall_time(expression: str, after: datetime, expected: datetime) -> None:
+    assert cron.parse(expression).next_after(after) == expected
+
+
+@pytest.mark.parametrize(
+    ("expression", "message"),
+    [
+        ("* * * *", "expected 5 fields"),
+        ("61 * * * *", "minute: 61 is outside"),
+        ("* 24 * * *", "hour"),
+        ("* * 0 * *", "day of month"),
+        ("* * * 13 *", "month"),
+        ("* * * * FUNDAY", "day of week"),
+        ("*/0 * * * *", "step must be at least 1"),
+        ("5-1 * * * *", "runs backwards"),
+        ("a * * * *", "not a number"),
+    ],
+)
+def test_bad_expressions_name_the_field(expression: str, message: str) -> None:
+    with pytest.raises(cron.CronError, match=message):
+        cron.parse(expression)
+
+
+def test_an_impossible_date_never_fires() -> None:
+    assert cron.parse("0 0 30 2 *").next_after(datetime(2026, 1, 1)) is None
+
+
+# Europe/Berlin: spring forward 2026-03-29 02:00 → 03:00; fall back 2026-10-25 03:00 → 02:00.
+def test_berlin_spring_forward_shift_and_skip() -> None:
+    window = (utc(2026, 3, 28, 23), utc(2026, 3, 29, 3))
+    shifted = fires(cron_in("30 2 * * *", "Europe/Berlin"), *window)
+    assert local([f.at for f in shifted], "Europe/Berlin") == ["03-29 03:30 CEST"]
+    skipped = fires(cron_in("30 2 * * *", "Europe/Berlin", dst_gap="skip"), *window)
+    assert [f.skipped for f in skipped] == ["dst_skipped"]
+    assert next_fire(cron_in("30 2 * * *", "Europe/Berlin", dst_gap="skip"), utc(2026, 3, 28, 23)) == utc(
+        2026, 3, 30, 0, 30
+    )
+
+
+@pytest.mark.parametrize(
+    ("policy", "expected"),
+    [
+        ("first", ["10-25 02:30 CEST"]),
+        ("last", ["10-25 02:30 CET"]),
+        ("both", ["10-25 02:30 CEST", "10-25 02:30 CET"]),
+    ],
+)
+def test_berlin_fall_back(policy: str, expected: list[str]) -> None:
+    schedule = cron_in("30 2 * * *", "Europe/Berlin", dst_fold=policy)
+    got = fires(schedule, utc(2026, 10, 24, 22), utc(2026, 10, 25, 4))
+    assert local([f.at for f in got], "Europe/Berlin") == expected
+
+
+def test_new_york_every_15_minutes_across_both_transitions() -> None:
+    spring = [f.at for f in fires(cron_in("*/15 * * * *", "America/New_York"), utc(2026, 3, 8, 6), utc(2026, 3, 8, 8))]
+    # 01:15 EST .. 04:00 EDT: 02:xx does not exist; shifted, it lands on 03:xx, which fires once, not twice
+    assert [b - a for a, b in zip(spring, spring[1:], strict=False)] == [timedelta(minutes=15)] * 7
+    window = (utc(2026, 11, 1, 4, 59), utc(2026, 11, 1, 7))  # 00:59 EDT .. 02:00 EST
+    first = fires(cron_in("*/15 * * * *", "America/New_York"), *window)
+    both = fires(cron_in("*/15 * * * *", "America/New_York", dst_fold="both"), *window)
+    assert local([f.at for f in first], "America/New_York") == [
+        "11-01 01:00 EDT",
+        "11-01 01:15 EDT",
+        "11-01 01:30 EDT",
+        "11-01 01:45 EDT",
+        "11-01 02:00 EST",
+    ]
+    assert len(both) == 9  # the repeated hour fires on both of its instants
+
+
+def test_lord_howe_half_hour_shift() -> None:
+    # Australia/Lord_Howe springs forward 30 minutes on 2026-10-04 at 02:00 (→ 02:30), and falls back 30 minutes
+    # on 2026-04-05 at 02:00 (→ 01:30).
+    zone = "Australia/Lord_Howe"
+    gap = fires(cron_in("15 2 * * *", zone), utc(2026, 10, 3, 14), utc(2026, 10, 3, 17))
+    assert local([f.at for f in gap], zone) == ["10-04 02:45 +11"]
+    fold = fires(cron_in("45 1 * * *", zone, dst_fold="both"), utc(2026, 4, 4, 13), utc(2026, 4, 4, 16))
+    assert [f.at for f in fold][1] - [f.at for f in fold][0] == timedelta(minutes=30)
+
+
+def test_interval_from_anchor() -> None:
+    schedule = IntervalSchedule(seconds=30, anchor=utc(2026, 1, 1))
+    got = [f.at for f in fires(schedule, utc(2026, 1, 1, 0, 0, 45), utc(2026, 1, 1, 0, 2))]
+    assert got == [utc(2026, 1, 1, 0, 1), utc(2026, 1, 1, 0, 1, 30), utc(2026, 1, 1, 0, 2)]
+    assert fires(schedule, utc(2025, 12, 31, 23, 59), utc(2026, 1, 1))[0].at == utc(2026, 1, 1)
+
+
+def test_once_fires_once() -> None:
+    schedule = OnceSchedule(at=utc(2026, 5, 1, 12))
+    assert [f.at for f in fires(schedule, utc(2026, 5, 1), utc(2026, 5, 2))] == [utc(2026, 5, 1, 12)]
+    assert fires(schedule, utc(2026, 5, 1, 12), utc(2026, 5, 2)) == []
+    assert next_fire(schedule, utc(2026, 5, 2)) is None
+
+
+def test_start_and_end_bound_the_fire_times() -> None:
+    schedule = cron_in("0 * * * *", "UTC")
+    got = fires(schedule, utc(2026, 1, 1), utc(2026, 1, 2), start_at=utc(2026, 1, 1, 5), end_at=utc(2026, 1, 1, 8))
+    assert [f.at.hour for f in got] == [5, 6, 7, 8]
+    assert upcoming(schedule, utc(2026, 1, 1, 7, 30), 5, end_at=utc(2026, 1, 1, 9)) == [
+        utc(2026, 1, 1, 8),
+        utc(2026, 1, 1, 9),
+    ]
