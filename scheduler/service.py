@@ -13,6 +13,7 @@ import signal
 import socket
 import threading
 import time
+from datetime import UTC, datetime
 
 import psycopg
 
@@ -20,10 +21,13 @@ from app.db.engine import get_engine
 from app.settings import Settings
 from scheduler.reaper import Reaper
 from scheduler.relay import Relay
+from scheduler.schedule_loop import ScheduleLoop
 from workers.broker import build_broker
 
 logger = logging.getLogger(__name__)
 
+#: How often the schedule loop looks for due deployments (bounds fire lateness).
+SCHEDULE_TICK_SECONDS = 0.25
 #: Pause after an unexpected error in a loop, so a broken database is not hammered.
 ERROR_PAUSE_SECONDS = 1.0
 
@@ -36,6 +40,7 @@ class SchedulerService:
         self.broker = build_broker(settings)
         self.relay = Relay(engine=self.engine, broker=self.broker, relay_id=self.identity, batch=settings.relay_batch)
         self.reaper = Reaper(engine=self.engine, broker=self.broker, settings=settings, reaper_id=self.identity)
+        self.schedules = ScheduleLoop(engine=self.engine, settings=settings, scheduler_id=self.identity)
         self.stopping = threading.Event()
 
     def run(self) -> None:
@@ -45,6 +50,7 @@ class SchedulerService:
         threads = [
             threading.Thread(target=self._relay_loop, name="relay", daemon=True),
             threading.Thread(target=self._reaper_loop, name="reaper", daemon=True),
+            threading.Thread(target=self._schedule_loop, name="schedule", daemon=True),
         ]
         for thread in threads:
             thread.start()
@@ -79,6 +85,15 @@ class SchedulerService:
         connection = psycopg.connect(url, autocommit=True)
         connection.execute("LISTEN conveyor_outbox")
         return connection
+
+    def _schedule_loop(self) -> None:
+        """Tick with the wall clock; the tick itself takes `now` as an argument."""
+        while not self.stopping.wait(SCHEDULE_TICK_SECONDS):
+            try:
+                self.schedules.tick(datetime.now(UTC))
+            except Exception:
+                logger.exception("schedule loop error")
+                self.stopping.wait(ERROR_PAUSE_SECONDS)
 
     def _reaper_loop(self) -> None:
         last_housekeeping = 0.0

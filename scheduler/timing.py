@@ -107,10 +107,7 @@ def upcoming(
 
 def _interval(schedule: IntervalSchedule, low: datetime, high: datetime, limit: int) -> list[Fire]:
     step = timedelta(seconds=schedule.seconds)
-    if low < schedule.anchor:
-        k = 0
-    else:
-        k = int((low - schedule.anchor) / step) + 1
+    k = 0 if low < schedule.anchor else int((low - schedule.anchor) / step) + 1
     out = []
     at = schedule.anchor + step * k
     while at <= low:

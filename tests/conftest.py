@@ -17,6 +17,8 @@ from tests.servers import TestServers
 
 #: Tables emptied between integration tests (namespaces keep their seeded `default`).
 TABLES = [
+    "occurrences",
+    "deployments",
     "idempotency_keys",
     "outbox",
     "run_events",

@@ -18,6 +18,7 @@ from litestar.static_files import create_static_files_router
 
 from app.api.controllers.audit import AuditController
 from app.api.controllers.auth import AuthController
+from app.api.controllers.deployments import DeploymentController
 from app.api.controllers.health import healthz, readyz
 from app.api.controllers.namespaces import NamespaceController
 from app.api.controllers.pipelines import PipelineController
@@ -50,6 +51,7 @@ ROUTE_HANDLERS: list[Any] = [
     RunController,
     RunLogController,
     PipelineController,
+    DeploymentController,
     healthz,
     readyz,
 ]

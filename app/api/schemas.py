@@ -68,6 +68,8 @@ class RunOut(msgspec.Struct):
     error: ErrorDetail | None
     progress: dict[str, Any]
     log_lines: int
+    #: Seconds from the fire time to the run being queued (scheduled runs only).
+    lateness_seconds: float | None = None
 
     @classmethod
     def of(cls, run: Run) -> RunOut:
@@ -96,6 +98,9 @@ class RunOut(msgspec.Struct):
             error=error,
             progress=run.progress,
             log_lines=run.log_lines,
+            lateness_seconds=(run.queued_at - run.scheduled_for).total_seconds()
+            if run.scheduled_for and run.queued_at
+            else None,
         )
 
 

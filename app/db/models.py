@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     ForeignKey,
     Index,
@@ -86,6 +87,20 @@ class Run(Base):
         ),
         Index("ix_runs_running_heartbeat", "heartbeat_at", postgresql_where=text("status = 'RUNNING'")),
         Index("ix_runs_queued_dispatched", "dispatched_at", postgresql_where=text("status = 'QUEUED'")),
+        Index(
+            "uq_runs_deployment_scheduled_for",
+            "deployment_id",
+            "scheduled_for",
+            unique=True,
+            postgresql_where=text("trigger IN ('schedule', 'backfill')"),
+        ),
+        Index("ix_runs_held", "deployment_id", "scheduled_for", postgresql_where=text("held")),
+        Index(
+            "ix_runs_deployment_active",
+            "deployment_id",
+            "status",
+            postgresql_where=text("status IN ('PENDING', 'QUEUED', 'RUNNING', 'RETRYING')"),
+        ),
     )
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     namespace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("namespaces.id", ondelete="RESTRICT"))
@@ -119,6 +134,8 @@ class Run(Base):
     error_message: Mapped[str | None] = mapped_column(Text)
     progress: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
     log_lines: Mapped[int] = mapped_column(Integer, server_default="0")
+    #: A scheduled run waiting for a free slot (overlap policy buffer_*): not sent until released.
+    held: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
 
 
 class RunEvent(Base):

@@ -57,6 +57,8 @@ def submit_runs(
     trigger: RunTrigger,
     principal: Principal,
     settings: Settings,
+    deployment_id: uuid.UUID | None = None,
+    pipeline_version: int | None = None,
 ) -> list[uuid.UUID]:
     """Create runs with their first event and outbox rows, in the caller's transaction."""
     pipelines: dict[tuple[str, str], Pipeline] = {}
@@ -87,7 +89,8 @@ def submit_runs(
                 "kind": RunKind.PIPELINE.value,
                 "trigger": trigger.value,
                 "pipeline_id": str(pipeline.id),
-                "pipeline_version": pipeline.latest_version,
+                "pipeline_version": pipeline_version or pipeline.latest_version,
+                "deployment_id": str(deployment_id) if deployment_id else None,
                 "params": request.params,
                 "priority": request.priority,
                 "max_retries": settings.default_max_retries if request.max_retries is None else request.max_retries,

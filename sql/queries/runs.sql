@@ -4,29 +4,34 @@
 
 -- name: insert_runs
 -- Submit many runs at once: the runs (PENDING), their first event and their
--- outbox rows, in one statement, then wake the relay.
+-- outbox rows, in one statement, then wake the relay. A scheduled run whose
+-- (deployment, fire time) already has a run is not inserted again; a held run
+-- (overlap buffer) gets no outbox row until it is released.
 WITH input AS (
     SELECT *
     FROM jsonb_to_recordset(CAST(:runs AS jsonb)) AS x(
         id uuid, namespace_id uuid, kind text, trigger text, pipeline_id uuid, pipeline_version int,
         deployment_id uuid, scheduled_for timestamptz, params jsonb, priority smallint, max_retries int,
         retry_backoff_seconds float8, retry_backoff_max_seconds float8, retry_jitter float8,
-        timeout_seconds int, queue text, actor text
+        timeout_seconds int, queue text, actor text, held boolean
     )
 ), inserted AS (
     INSERT INTO runs (id, namespace_id, kind, trigger, status, pipeline_id, pipeline_version, deployment_id,
                       scheduled_for, params, priority, max_retries, retry_backoff_seconds,
-                      retry_backoff_max_seconds, retry_jitter, timeout_seconds)
+                      retry_backoff_max_seconds, retry_jitter, timeout_seconds, held)
     SELECT id, namespace_id, kind, trigger, 'PENDING', pipeline_id, pipeline_version, deployment_id,
            scheduled_for, coalesce(params, '{}'::jsonb), priority, max_retries, retry_backoff_seconds,
-           retry_backoff_max_seconds, retry_jitter, timeout_seconds
+           retry_backoff_max_seconds, retry_jitter, timeout_seconds, coalesce(held, false)
     FROM input
-    RETURNING id, created_at
+    ON CONFLICT (deployment_id, scheduled_for) WHERE trigger IN ('schedule', 'backfill') DO NOTHING
+    RETURNING id, created_at, held
 ), events AS (
     INSERT INTO run_events (run_id, from_status, to_status, reason, actor)
-    SELECT id, NULL, 'PENDING', 'created', actor FROM input
+    SELECT i.id, NULL, 'PENDING', CASE WHEN i.held THEN 'created_held' ELSE 'created' END, input.actor
+    FROM inserted i JOIN input USING (id)
 ), outbox_rows AS (
-    INSERT INTO outbox (run_id, queue, priority) SELECT id, queue, priority FROM input
+    INSERT INTO outbox (run_id, queue, priority)
+    SELECT i.id, input.queue, input.priority FROM inserted i JOIN input USING (id) WHERE NOT i.held
 ), wake AS (
     SELECT pg_notify('conveyor_outbox', '')
 )

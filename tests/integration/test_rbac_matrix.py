@@ -61,7 +61,21 @@ class World:
     done_run_id: str
     victim_id: str
     spare_id: str
+    deployment_id: str
     engine: Engine
+    settings: Settings
+
+    def fresh_deployment(self) -> str:
+        """A deployment of its own, for requests that delete theirs."""
+        from app.domain.deployment_spec import IntervalSpec
+        from app.domain.deployments import DeploymentIn, create_deployment, utcnow
+        from tests.integration.engine_parts import ROOT
+
+        with Session(self.engine) as session, session.begin():
+            document = DeploymentIn(
+                name=f"d{uuid.uuid4().hex[:8]}", pipeline="noop", schedule=IntervalSpec(seconds=3600)
+            )
+            return str(create_deployment(session, document, ROOT, self.settings, now=utcnow()).id)
 
     def spare_member(self) -> str:
         """The spare account, (again) a viewer of `default`, so each removal has someone to remove."""
@@ -153,6 +167,53 @@ ROUTES: dict[tuple[str, str], tuple[str, Callable[[World], Request]]] = {
         "resource",
         lambda w: (f"/api/v1/pipelines/{w.pipeline_id}", None),
     ),
+    ("POST", "/api/v1/deployments"): (
+        "resource",
+        lambda w: (
+            "/api/v1/deployments",
+            {"name": f"d{uuid.uuid4().hex[:8]}", "pipeline": "noop", "schedule": {"kind": "interval", "seconds": 60}},
+        ),
+    ),
+    ("POST", "/api/v1/deployments/validate"): (
+        "list",
+        lambda w: (
+            "/api/v1/deployments/validate",
+            {"name": "draft", "pipeline": "noop", "schedule": {"kind": "cron", "cron": "0 * * * *"}},
+        ),
+    ),
+    ("GET", "/api/v1/deployments"): ("list", lambda w: ("/api/v1/deployments", None)),
+    ("GET", "/api/v1/deployments/{deployment_id:uuid}"): (
+        "resource",
+        lambda w: (f"/api/v1/deployments/{w.deployment_id}", None),
+    ),
+    ("PATCH", "/api/v1/deployments/{deployment_id:uuid}"): (
+        "resource",
+        lambda w: (f"/api/v1/deployments/{w.deployment_id}", {"description": "changed"}),
+    ),
+    ("POST", "/api/v1/deployments/{deployment_id:uuid}/pause"): (
+        "resource",
+        lambda w: (f"/api/v1/deployments/{w.deployment_id}/pause", None),
+    ),
+    ("POST", "/api/v1/deployments/{deployment_id:uuid}/resume"): (
+        "resource",
+        lambda w: (f"/api/v1/deployments/{w.deployment_id}/resume", None),
+    ),
+    ("DELETE", "/api/v1/deployments/{deployment_id:uuid}"): (
+        "resource",
+        lambda w: (f"/api/v1/deployments/{w.fresh_deployment()}", None),
+    ),
+    ("POST", "/api/v1/deployments/{deployment_id:uuid}/trigger"): (
+        "resource",
+        lambda w: (f"/api/v1/deployments/{w.deployment_id}/trigger", {"params": {"x": 1}}),
+    ),
+    ("GET", "/api/v1/deployments/{deployment_id:uuid}/upcoming"): (
+        "resource",
+        lambda w: (f"/api/v1/deployments/{w.deployment_id}/upcoming", None),
+    ),
+    ("GET", "/api/v1/deployments/{deployment_id:uuid}/occurrences"): (
+        "resource",
+        lambda w: (f"/api/v1/deployments/{w.deployment_id}/occurrences", None),
+    ),
     ("GET", "/healthz"): ("self", lambda w: ("/healthz", None)),
     ("GET", "/api/v1/healthz"): ("self", lambda w: ("/api/v1/healthz", None)),
     ("GET", "/readyz"): ("self", lambda w: ("/readyz", None)),
@@ -234,13 +295,20 @@ def world(client: TestClient, engine: Engine, fast_settings: Settings) -> tuple[
             if caller.name == "disabled":
                 user.is_disabled = True
             session.flush()
+    deployment = client.post(
+        "/api/v1/deployments",
+        json={"name": "hourly", "pipeline": "noop", "schedule": {"kind": "cron", "cron": "0 * * * *"}},
+    )
+    assert deployment.status_code == 201, deployment.text
     return World(
         pipeline_id=pipeline["id"],
         run_id=run["id"],
         done_run_id=done["id"],
         victim_id=victim_id,
         spare_id=spare_id,
+        deployment_id=deployment.json()["id"],
         engine=engine,
+        settings=fast_settings,
     ), tokens
 
 

@@ -1,0 +1,384 @@
+"""/api/v1/deployments: scheduled pipelines; pause, resume, trigger, preview, occurrences."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
+from sqlalchemy import text
+
+from app.api.database import Database
+from app.api.schemas import Page, RunOut
+from app.api.security import audit_context, principal_of
+from app.db.deployments import Deployment, Occurrence
+from app.domain import audit, idempotency
+from app.domain import deployments as service
+from app.domain.pagination import encode_cursor
+from app.domain.permissions import Permission
+from app.domain.runs import get_runs
+from app.settings import Settings
+
+READ = {"permission": Permission.PIPELINES_READ}
+WRITE = Permission.PIPELINES_WRITE
+DeploymentId = FromPath[uuid.UUID]
+
+
+class LastRun(msgspec.Struct):
+    id: uuid.UUID
+    status: str
+    scheduled_for: datetime | None
+    created_at: datetime
+
+
+class DeploymentOut(msgspec.Struct):
+    id: uuid.UUID
+    namespace_id: uuid.UUID
+    name: str
+    description: str
+    pipeline_id: uuid.UUID
+    pipeline_version: int | None
+    params: dict[str, Any]
+    schedule: dict[str, Any]
+    start_at: datetime | None
+    end_at: datetime | None
+    misfire_policy: str
+    misfire_grace_seconds: int
+    max_catch_up: int
+    max_concurrent_runs: int
+    overlap_policy: str
+    dst_policy: dict[str, str]
+    max_retries: int
+    timeout_seconds: int | None
+    enabled: bool
+    next_run_at: datetime | None
+    created_at: datetime
+    last_run: LastRun | None = None
+    run_counts: dict[str, int] = msgspec.field(default_factory=dict)
+
+    @classmethod
+    def of(cls, d: Deployment, stats: dict[str, Any] | None = None) -> DeploymentOut:
+        stats = stats or {}
+        return cls(
+            id=d.id,
+            namespace_id=d.namespace_id,
+            name=d.name,
+            description=d.description,
+            pipeline_id=d.pipeline_id,
+            pipeline_version=d.pipeline_version,
+            params=d.params,
+            schedule=d.schedule,
+            start_at=d.start_at,
+            end_at=d.end_at,
+            misfire_policy=d.misfire_policy,
+            misfire_grace_seconds=d.misfire_grace_seconds,
+            max_catch_up=d.max_catch_up,
+            max_concurrent_runs=d.max_concurrent_runs,
+            overlap_policy=d.overlap_policy,
+            dst_policy={"nonexistent": d.dst_gap, "ambiguous": d.dst_fold},
+            max_retries=d.max_retries,
+            timeout_seconds=d.timeout_seconds,
+            enabled=d.enabled,
+            next_run_at=d.next_run_at,
+            created_at=d.created_at,
+            last_run=stats.get("last_run"),
+            run_counts=stats.get("counts", {}),
+        )
+
+
+class OccurrenceOut(msgspec.Struct):
+    scheduled_for: datetime
+    outcome: str
+    run_id: uuid.UUID | None
+    reason: str
+    recorded_at: datetime
+
+    @classmethod
+    def of(cls, o: Occurrence) -> OccurrenceOut:
+        return cls(
+            scheduled_for=o.scheduled_for,
+            outcome=o.outcome,
+            run_id=o.run_id,
+            reason=o.reason,
+            recorded_at=o.recorded_at,
+        )
+
+
+class Upcoming(msgspec.Struct):
+    fire_times: list[datetime]
+
+
+_STATS = text("""
+    SELECT deployment_id, status, count(*) AS n, max(created_at) AS newest
+    FROM runs WHERE deployment_id = ANY(CAST(:ids AS uuid[])) GROUP BY deployment_id, status
+""")
+_LAST = text("""
+    SELECT DISTINCT ON (deployment_id) deployment_id, id, status, scheduled_for, created_at
+    FROM runs WHERE deployment_id = ANY(CAST(:ids AS uuid[])) ORDER BY deployment_id, created_at DESC, id DESC
+""")
+
+
+def _stats(session: Any, ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+    out: dict[uuid.UUID, dict[str, Any]] = {i: {"counts": {}} for i in ids}
+    if not ids:
+        return out
+    params = {"ids": [str(i) for i in ids]}
+    for row in session.execute(_STATS, params):
+        out[row.deployment_id]["counts"][row.status] = row.n
+    for row in session.execute(_LAST, params):
+        out[row.deployment_id]["last_run"] = LastRun(row.id, row.status, row.scheduled_for, row.created_at)
+    return out
+
+
+class DeploymentController(Controller):
+    path = "/api/v1/deployments"
+    tags = ["deployments"]
+
+    @post(
+        "/",
+        opt={"permission": WRITE, "action": "deployments.create"},
+        sync_to_thread=True,
+        status_code=201,
+        summary="Create a deployment: a pipeline on a schedule",
+    )
+    def create(
+        self,
+        request: Request,
+        data: JSONBody[service.DeploymentIn],
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+    ) -> Response[DeploymentOut]:
+        with db.transaction() as session:
+            deployment = service.create_deployment(session, data, principal_of(request), settings, now=service.utcnow())
+            audit.record(
+                session,
+                audit_context(request),
+                action="deployments.create",
+                resource_type="deployment",
+                resource_id=deployment.id,
+                namespace_id=deployment.namespace_id,
+                details={"after": msgspec.to_builtins(data)},
+            )
+            return Response(
+                DeploymentOut.of(deployment),
+                status_code=201,
+                headers={"Location": f"/api/v1/deployments/{deployment.id}"},
+            )
+
+    @post(
+        "/validate",
+        opt={"permission": WRITE},
+        sync_to_thread=True,
+        status_code=200,
+        summary="Check a draft and preview its next fire times (nothing is saved)",
+    )
+    def validate(
+        self,
+        data: JSONBody[service.DeploymentIn],
+        n: Annotated[int, QueryParameter(ge=1, le=100)] = 10,
+    ) -> Upcoming:
+        return Upcoming(service.preview(data, now=service.utcnow(), count=n))
+
+    @get("/", opt=READ, sync_to_thread=True, summary="Deployments, with next fire time, last run and run counts")
+    def list_deployments(
+        self,
+        request: Request,
+        db: NamedDependency[Database],
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
+        cursor: FromQuery[str | None] = None,
+    ) -> Page[DeploymentOut]:
+        visible = principal_of(request).namespaces_with(Permission.PIPELINES_READ)
+        with db.read() as session:
+            rows = service.list_deployments(session, visible=visible, limit=limit, cursor=cursor)
+            more, rows = len(rows) > limit, rows[:limit]
+            stats = _stats(session, [d.id for d in rows])
+        next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id) if more else None
+        return Page([DeploymentOut.of(d, stats[d.id]) for d in rows], next_cursor)
+
+    @get("/{deployment_id:uuid}", opt=READ, sync_to_thread=True, summary="Read a deployment")
+    def read(self, request: Request, deployment_id: DeploymentId, db: NamedDependency[Database]) -> DeploymentOut:
+        with db.read() as session:
+            deployment = service.get_deployment(session, deployment_id, principal_of(request))
+            return DeploymentOut.of(deployment, _stats(session, [deployment.id])[deployment.id])
+
+    def _change(self, request: Request, db: Database, deployment_id: uuid.UUID, action: str, change) -> DeploymentOut:  # type: ignore[no-untyped-def]
+        principal = principal_of(request)
+        with db.transaction() as session:
+            deployment = service.get_deployment(session, deployment_id, principal, lock=True)
+            principal.require(WRITE, deployment.namespace_id, resource="deployment")
+            details = change(session, deployment) or {}
+            audit.record(
+                session,
+                audit_context(request),
+                action=action,
+                resource_type="deployment",
+                resource_id=deployment.id,
+                namespace_id=deployment.namespace_id,
+                details=details,
+            )
+            session.execute(text("SELECT pg_notify('conveyor_deployments', '')"))
+            return DeploymentOut.of(deployment)
+
+    @patch(
+        "/{deployment_id:uuid}",
+        opt={"permission": WRITE, "action": "deployments.update"},
+        sync_to_thread=True,
+        summary="Change a deployment; a new schedule takes effect at once",
+    )
+    def update(
+        self,
+        request: Request,
+        deployment_id: DeploymentId,
+        data: JSONBody[service.DeploymentPatch],
+        db: NamedDependency[Database],
+    ) -> DeploymentOut:
+        def change(session, deployment):  # type: ignore[no-untyped-def]
+            service.update_deployment(session, deployment, data, now=service.utcnow())
+            return {"after": {k: v for k, v in msgspec.to_builtins(data).items() if v is not None}}
+
+        return self._change(request, db, deployment_id, "deployments.update", change)
+
+    @post(
+        "/{deployment_id:uuid}/pause",
+        opt={"permission": WRITE, "action": "deployments.pause"},
+        sync_to_thread=True,
+        status_code=200,
+        summary="Pause: no runs until resumed",
+    )
+    def pause(self, request: Request, deployment_id: DeploymentId, db: NamedDependency[Database]) -> DeploymentOut:
+        return self._change(
+            request, db, deployment_id, "deployments.pause", lambda s, d: service.pause(s, d, now=service.utcnow())
+        )
+
+    @post(
+        "/{deployment_id:uuid}/resume",
+        opt={"permission": WRITE, "action": "deployments.resume"},
+        sync_to_thread=True,
+        status_code=200,
+        summary="Resume; fire times missed while paused are recorded",
+    )
+    def resume(self, request: Request, deployment_id: DeploymentId, db: NamedDependency[Database]) -> DeploymentOut:
+        return self._change(
+            request,
+            db,
+            deployment_id,
+            "deployments.resume",
+            lambda s, d: {"paused_fire_times": service.resume(s, d, now=service.utcnow())},
+        )
+
+    @delete(
+        "/{deployment_id:uuid}",
+        opt={"permission": WRITE, "action": "deployments.delete"},
+        sync_to_thread=True,
+        summary="Delete a deployment (its runs stay)",
+    )
+    def remove(self, request: Request, deployment_id: DeploymentId, db: NamedDependency[Database]) -> None:
+        principal = principal_of(request)
+        with db.transaction() as session:
+            deployment = service.get_deployment(session, deployment_id, principal, lock=True)
+            principal.require(WRITE, deployment.namespace_id, resource="deployment")
+            audit.record(
+                session,
+                audit_context(request),
+                action="deployments.delete",
+                resource_type="deployment",
+                resource_id=deployment.id,
+                namespace_id=deployment.namespace_id,
+                details={"before": {"name": deployment.name}},
+            )
+            session.delete(deployment)
+
+    @post(
+        "/{deployment_id:uuid}/trigger",
+        opt={"permission": Permission.RUNS_OPERATE, "action": "deployments.trigger"},
+        sync_to_thread=True,
+        status_code=201,
+        summary="Run now, with parameter overrides",
+    )
+    def trigger(
+        self,
+        request: Request,
+        deployment_id: DeploymentId,
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        data: JSONBody[service.TriggerIn | None] = None,
+        idempotency_key: Annotated[
+            str | None, HeaderParameter(name="Idempotency-Key", required=False, max_length=255)
+        ] = None,
+    ) -> Response[RunOut]:
+        principal = principal_of(request)
+        overrides = data.params if data else {}
+        scope = f"POST trigger {deployment_id} {principal.user_id}"
+        with db.transaction() as session:
+            deployment = service.get_deployment(session, deployment_id, principal)
+            if idempotency_key:
+                earlier = idempotency.claim(
+                    session,
+                    scope=scope,
+                    key=idempotency_key,
+                    body_hash=idempotency.request_hash(overrides),
+                    ttl_hours=settings.idempotency_ttl_hours,
+                )
+                if earlier:
+                    return Response(
+                        RunOut.of(get_runs(session, [uuid.UUID(earlier[0])])[0]),
+                        status_code=201,
+                        headers={"Idempotent-Replayed": "true"},
+                    )
+            run_id = service.trigger(session, deployment, overrides, principal, settings)
+            if idempotency_key:
+                idempotency.record(session, scope=scope, key=idempotency_key, ids=[str(run_id)])
+            audit.record(
+                session,
+                audit_context(request),
+                action="deployments.trigger",
+                resource_type="deployment",
+                resource_id=deployment.id,
+                namespace_id=deployment.namespace_id,
+                details={"run_id": str(run_id), "params": overrides},
+            )
+            return Response(RunOut.of(get_runs(session, [run_id])[0]), status_code=201)
+
+    @get("/{deployment_id:uuid}/upcoming", opt=READ, sync_to_thread=True, summary="The next n fire times")
+    def upcoming(
+        self,
+        request: Request,
+        deployment_id: DeploymentId,
+        db: NamedDependency[Database],
+        n: Annotated[int, QueryParameter(ge=1, le=100)] = 10,
+    ) -> Upcoming:
+        with db.read() as session:
+            deployment = service.get_deployment(session, deployment_id, principal_of(request))
+        from scheduler.timing import upcoming
+
+        after = max(service.utcnow(), deployment.last_scheduled_for or service.utcnow())
+        return Upcoming(
+            upcoming(service.schedule_for(deployment), after, n, start_at=deployment.start_at, end_at=deployment.end_at)
+            if deployment.enabled
+            else []
+        )
+
+    @get(
+        "/{deployment_id:uuid}/occurrences",
+        opt=READ,
+        sync_to_thread=True,
+        summary="Each fire time and what became of it: a run, or why not",
+    )
+    def occurrences(
+        self,
+        request: Request,
+        deployment_id: DeploymentId,
+        db: NamedDependency[Database],
+        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
+        cursor: FromQuery[str | None] = None,
+    ) -> Page[OccurrenceOut]:
+        with db.read() as session:
+            deployment = service.get_deployment(session, deployment_id, principal_of(request))
+            rows = service.list_occurrences(session, deployment, limit=limit, cursor=cursor)
+        more, rows = len(rows) > limit, rows[:limit]
+        next_cursor = encode_cursor(rows[-1].scheduled_for, uuid.UUID(int=rows[-1].id)) if more else None
+        return Page([OccurrenceOut.of(o) for o in rows], next_cursor)

@@ -1,0 +1,79 @@
+"""Typed models of scheduling: deployments and the occurrences of their fire times."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db.base import Base, created_at_column
+
+MISFIRE = ("skip", "run_once", "catch_up")
+OVERLAP = ("skip", "buffer_one", "buffer_all", "cancel_running", "allow")
+OUTCOMES = ("run", "misfire_skipped", "coalesced", "overlap_skipped", "paused", "dst_skipped", "buffered")
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Deployment(Base):
+    """A pipeline on a schedule, with its parameters and policies."""
+
+    __tablename__ = "deployments"
+    __table_args__ = (
+        UniqueConstraint("namespace_id", "name"),
+        CheckConstraint(_one_of("misfire_policy", MISFIRE), name="misfire_policy"),
+        CheckConstraint(_one_of("overlap_policy", OVERLAP), name="overlap_policy"),
+        CheckConstraint("dst_gap IN ('shift', 'skip') AND dst_fold IN ('first', 'last', 'both')", name="dst"),
+        Index("ix_deployments_due", "next_run_at", postgresql_where=text("enabled AND next_run_at IS NOT NULL")),
+    )
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    namespace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("namespaces.id", ondelete="RESTRICT"))
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(String(2000), server_default="")
+    pipeline_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("pipelines.id", ondelete="RESTRICT"))
+    #: A pinned pipeline version, or None for the latest at each fire time.
+    pipeline_version: Mapped[int | None] = mapped_column(Integer)
+    params: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    schedule: Mapped[dict[str, Any]]
+    start_at: Mapped[datetime | None]
+    end_at: Mapped[datetime | None]
+    misfire_policy: Mapped[str] = mapped_column(String(16))
+    misfire_grace_seconds: Mapped[int] = mapped_column(Integer)
+    max_catch_up: Mapped[int] = mapped_column(Integer)
+    max_concurrent_runs: Mapped[int] = mapped_column(Integer)
+    overlap_policy: Mapped[str] = mapped_column(String(16))
+    dst_gap: Mapped[str] = mapped_column(String(8))
+    dst_fold: Mapped[str] = mapped_column(String(8))
+    max_retries: Mapped[int] = mapped_column(Integer)
+    timeout_seconds: Mapped[int | None] = mapped_column(Integer)
+    enabled: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    paused_at: Mapped[datetime | None]
+    next_run_at: Mapped[datetime | None]
+    #: The newest fire time already handled (run or occurrence): the schedule loop continues after it.
+    last_scheduled_for: Mapped[datetime | None]
+    created_by: Mapped[uuid.UUID | None]
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = created_at_column()
+
+
+class Occurrence(Base):
+    """What became of one fire time: a run, or the reason there is none."""
+
+    __tablename__ = "occurrences"
+    __table_args__ = (
+        UniqueConstraint("deployment_id", "scheduled_for"),
+        CheckConstraint(_one_of("outcome", OUTCOMES), name="outcome"),
+        Index("ix_occurrences_recorded", "recorded_at"),
+    )
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    deployment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("deployments.id", ondelete="CASCADE"))
+    scheduled_for: Mapped[datetime]
+    outcome: Mapped[str] = mapped_column(String(20))
+    run_id: Mapped[uuid.UUID | None]
+    reason: Mapped[str] = mapped_column(String(500), server_default="")
+    recorded_at: Mapped[datetime] = created_at_column()

@@ -1,0 +1,79 @@
+"""What one deployment's due fire times become: runs, held runs, or occurrences with a reason. Pure.
+
+The schedule loop hands in the fire times since the deployment was last
+handled, `now`, and how many of its runs are unfinished; this module applies
+the misfire policy, then the overlap policy, and says what to write.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from scheduler.timing import Fire
+
+
+@dataclass(frozen=True, kw_only=True)
+class Policies:
+    misfire_policy: str = "run_once"
+    misfire_grace_seconds: float = 60
+    max_catch_up: int = 10
+    max_concurrent_runs: int = 1
+    overlap_policy: str = "skip"
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    scheduled_for: datetime
+    held: bool = False
+
+
+@dataclass
+class Plan:
+    runs: list[PlannedRun] = field(default_factory=list)
+    #: (fire time, outcome, reason) for fire times that produce no run.
+    skipped: list[tuple[datetime, str, str]] = field(default_factory=list)
+    #: Cancel the deployment's unfinished runs first (overlap policy cancel_running).
+    cancel_running: bool = False
+
+
+def plan(fires: list[Fire], now: datetime, policies: Policies, *, active: int, held: int) -> Plan:
+    """Apply the misfire policy, then the overlap policy, to `fires` (oldest first)."""
+    result = Plan()
+    due: list[datetime] = []
+    for fire in fires:
+        if fire.skipped:
+            result.skipped.append((fire.at, fire.skipped, "the local time does not exist (DST)"))
+        else:
+            due.append(fire.at)
+    late = [t for t in due if (now - t).total_seconds() > policies.misfire_grace_seconds]
+    to_run = [t for t in due if t not in set(late)]
+    grace = f"seen {{:.0f}} s late (grace {policies.misfire_grace_seconds:g} s)"
+    if late and policies.misfire_policy == "skip":
+        result.skipped += [(t, "misfire_skipped", grace.format((now - t).total_seconds())) for t in late]
+    elif late and policies.misfire_policy == "run_once":
+        newest = late[-1]
+        result.skipped += [(t, "coalesced", f"coalesced into the run for {newest.isoformat()}") for t in late[:-1]]
+        to_run.insert(0, newest)
+    elif late:  # catch_up: each missed time, the newest max_catch_up of them
+        kept = late[-policies.max_catch_up :]
+        result.skipped += [
+            (t, "misfire_skipped", f"beyond max_catch_up={policies.max_catch_up}")
+            for t in late[: len(late) - len(kept)]
+        ]
+        to_run = kept + to_run
+    slots = policies.max_concurrent_runs - active
+    for at in sorted(to_run):
+        if policies.overlap_policy == "allow" or slots > 0:
+            result.runs.append(PlannedRun(at))
+            slots -= 1
+        elif policies.overlap_policy == "cancel_running":
+            result.cancel_running = True
+            result.runs.append(PlannedRun(at))
+        elif policies.overlap_policy == "buffer_all" or (policies.overlap_policy == "buffer_one" and held == 0):
+            result.runs.append(PlannedRun(at, held=True))
+            held += 1
+        else:
+            reason = f"max_concurrent_runs={policies.max_concurrent_runs} reached"
+            result.skipped.append((at, "overlap_skipped", reason))
+    return result

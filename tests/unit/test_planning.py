@@ -1,0 +1,81 @@
+"""Misfire and overlap policies, as pure decisions over fire times."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from scheduler.planning import Policies, plan
+from scheduler.timing import Fire
+
+NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+
+
+def minutes_ago(*ago: int) -> list[Fire]:
+    return [Fire(at=NOW - timedelta(minutes=m)) for m in sorted(ago, reverse=True)]
+
+
+def outcomes(result) -> list[tuple[int, str]]:  # type: ignore[no-untyped-def]
+    runs = [(int((NOW - r.scheduled_for).total_seconds() // 60), "held" if r.held else "run") for r in result.runs]
+    skipped = [(int((NOW - t).total_seconds() // 60), o) for t, o, _ in result.skipped]
+    return sorted(runs + skipped, reverse=True)
+
+
+def test_on_time_fires_run() -> None:
+    result = plan([Fire(at=NOW - timedelta(seconds=5))], NOW, Policies(), active=0, held=0)
+    assert [r.scheduled_for for r in result.runs] == [NOW - timedelta(seconds=5)] and result.skipped == []
+
+
+@pytest.mark.parametrize(
+    ("policy", "expected"),
+    [
+        ("skip", [(5, "misfire_skipped"), (4, "misfire_skipped"), (3, "misfire_skipped")]),
+        ("run_once", [(5, "coalesced"), (4, "coalesced"), (3, "run")]),
+        ("catch_up", [(5, "misfire_skipped"), (4, "run"), (3, "run")]),
+    ],
+)
+def test_misfire_policies(policy: str, expected: list[tuple[int, str]]) -> None:
+    policies = Policies(misfire_policy=policy, max_catch_up=2, overlap_policy="allow")
+    assert outcomes(plan(minutes_ago(5, 4, 3), NOW, policies, active=0, held=0)) == expected
+
+
+def test_a_fire_within_the_grace_is_not_a_misfire() -> None:
+    policies = Policies(misfire_policy="skip", misfire_grace_seconds=120)
+    assert outcomes(plan(minutes_ago(1), NOW, policies, active=0, held=0)) == [(1, "run")]
+
+
+@pytest.mark.parametrize(
+    ("policy", "expected", "cancel"),
+    [
+        ("skip", [(2, "overlap_skipped"), (1, "overlap_skipped")], False),
+        ("buffer_one", [(2, "held"), (1, "overlap_skipped")], False),
+        ("buffer_all", [(2, "held"), (1, "held")], False),
+        ("cancel_running", [(2, "run"), (1, "run")], True),
+        ("allow", [(2, "run"), (1, "run")], False),
+    ],
+)
+def test_overlap_policies_when_the_limit_is_reached(policy: str, expected: list, cancel: bool) -> None:
+    policies = Policies(overlap_policy=policy, max_concurrent_runs=1, misfire_grace_seconds=3600)
+    result = plan(minutes_ago(2, 1), NOW, policies, active=1, held=0)
+    assert outcomes(result) == expected
+    assert result.cancel_running is cancel
+
+
+def test_buffer_one_keeps_a_single_waiting_run() -> None:
+    policies = Policies(overlap_policy="buffer_one", misfire_grace_seconds=3600)
+    assert outcomes(plan(minutes_ago(1), NOW, policies, active=1, held=1)) == [(1, "overlap_skipped")]
+
+
+def test_free_slots_are_used_before_the_policy_applies() -> None:
+    policies = Policies(overlap_policy="skip", max_concurrent_runs=3, misfire_grace_seconds=3600)
+    assert outcomes(plan(minutes_ago(3, 2, 1), NOW, policies, active=1, held=0)) == [
+        (3, "run"),
+        (2, "run"),
+        (1, "overlap_skipped"),
+    ]
+
+
+def test_dst_skipped_fires_are_reported() -> None:
+    result = plan([Fire(at=NOW - timedelta(minutes=1), skipped="dst_skipped")], NOW, Policies(), active=0, held=0)
+    assert outcomes(result) == [(1, "dst_skipped")]
