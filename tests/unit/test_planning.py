@@ -24,7 +24,8 @@ def outcomes(result) -> list[tuple[int, str]]:  # type: ignore[no-untyped-def]
 
 def test_on_time_fires_run() -> None:
     result = plan([Fire(at=NOW - timedelta(seconds=5))], NOW, Policies(), active=0, held=0)
-    assert [r.scheduled_for for r in result.runs] == [NOW - timedelta(seconds=5)] and result.skipped == []
+    assert [r.scheduled_for for r in result.runs] == [NOW - timedelta(seconds=5)]
+    assert result.skipped == []
 
 
 @pytest.mark.parametrize(

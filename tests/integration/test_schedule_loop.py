@@ -1,0 +1,265 @@
+"""The schedule loop against the real database, driven by a fake clock: never sleeps."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from litestar.testing import TestClient
+from sqlalchemy import Engine, text
+
+from app.settings import Settings
+from scheduler.schedule_loop import ScheduleLoop
+
+T0 = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def loop(engine: Engine, settings: Settings) -> ScheduleLoop:
+    return ScheduleLoop(engine=engine, settings=settings, scheduler_id="scheduler:test")
+
+
+def deploy(client: TestClient, **fields) -> dict:  # type: ignore[no-untyped-def]
+    body = {
+        "name": f"d-{len(fields)}-{id(fields)}",
+        "pipeline": "noop",
+        "schedule": {"kind": "interval", "seconds": 60, "anchor": T0.isoformat()},
+        **fields,
+    }
+    response = client.post("/api/v1/deployments", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def rewind(engine: Engine, deployment_id: str, to: datetime) -> None:
+    """Pretend the deployment was last handled at `to` (as after a downtime)."""
+    with engine.begin() as connection:
+        connection.execute(
+            text("UPDATE deployments SET last_scheduled_for = :to, next_run_at = :to WHERE id = :id"),
+            {"to": to, "id": deployment_id},
+        )
+
+
+def occurrences(engine: Engine, deployment_id: str) -> list[tuple[int, str]]:
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT scheduled_for, outcome FROM occurrences WHERE deployment_id = :id ORDER BY scheduled_for"),
+            {"id": deployment_id},
+        ).all()
+    return [(int((at - T0).total_seconds() // 60), outcome) for at, outcome in rows]
+
+
+def scheduled_runs(engine: Engine, deployment_id: str) -> list[int]:
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT scheduled_for FROM runs WHERE deployment_id = :id AND trigger = "
+                "'schedule' ORDER BY scheduled_for"
+            ),
+            {"id": deployment_id},
+        ).scalars()
+        return [int((at - T0).total_seconds() // 60) for at in rows]
+
+
+def test_each_fire_time_gets_one_run_and_the_next_fire_time_advances(
+    client: TestClient, pipeline: dict, engine: Engine, loop: ScheduleLoop
+) -> None:
+    d = deploy(client, overlap_policy="allow")
+    rewind(engine, d["id"], T0)
+    for minute in (1, 2, 3):
+        loop.tick(T0 + timedelta(minutes=minute, seconds=1))
+    loop.tick(T0 + timedelta(minutes=3, seconds=2))  # the same minute again changes nothing
+    assert scheduled_runs(engine, d["id"]) == [1, 2, 3]
+    assert occurrences(engine, d["id"]) == [(1, "run"), (2, "run"), (3, "run")]
+    with engine.connect() as connection:
+        next_run_at = connection.execute(
+            text("SELECT next_run_at FROM deployments WHERE id = :id"), {"id": d["id"]}
+        ).scalar_one()
+    assert next_run_at == T0 + timedelta(minutes=4)
+
+
+@pytest.mark.parametrize(
+    ("policy", "runs", "outcomes"),
+    [
+        ("skip", [10], ["misfire_skipped"] * 9 + ["run"]),
+        ("run_once", [9, 10], ["coalesced"] * 8 + ["run", "run"]),
+        ("catch_up", [7, 8, 9, 10], ["misfire_skipped"] * 6 + ["run"] * 4),
+    ],
+)
+def test_misfire_policies_after_downtime(
+    client: TestClient,
+    pipeline: dict,
+    engine: Engine,
+    loop: ScheduleLoop,
+    policy: str,
+    runs: list[int],
+    outcomes: list[str],
+) -> None:
+    d = deploy(client, misfire_policy=policy, max_catch_up=3, misfire_grace_seconds=30, overlap_policy="allow")
+    rewind(engine, d["id"], T0)
+    loop.tick(T0 + timedelta(minutes=10, seconds=5))  # the scheduler was down for ten minutes
+    assert scheduled_runs(engine, d["id"]) == runs
+    assert [o for _, o in occurrences(engine, d["id"])] == outcomes
+
+
+def test_overlap_skip_records_why(client: TestClient, pipeline: dict, engine: Engine, loop: ScheduleLoop) -> None:
+    d = deploy(client, overlap_policy="skip", max_concurrent_runs=1)
+    rewind(engine, d["id"], T0)
+    loop.tick(T0 + timedelta(minutes=1, seconds=1))
+    loop.tick(T0 + timedelta(minutes=2, seconds=1))  # the first run has not finished
+    assert occurrences(engine, d["id"]) == [(1, "run"), (2, "overlap_skipped")]
+
+
+def test_buffer_one_holds_a_run_and_releases_it_when_the_slot_frees(
+    client: TestClient, pipeline: dict, engine: Engine, loop: ScheduleLoop
+) -> None:
+    d = deploy(client, overlap_policy="buffer_one")
+    rewind(engine, d["id"], T0)
+    for minute in (1, 2, 3):
+        loop.tick(T0 + timedelta(minutes=minute, seconds=1))
+    assert occurrences(engine, d["id"]) == [(1, "run"), (2, "buffered"), (3, "overlap_skipped")]
+    with engine.begin() as connection:  # the first run finishes
+        connection.execute(
+            text("UPDATE runs SET status = 'SUCCEEDED' WHERE deployment_id = :id AND scheduled_for = :at"),
+            {"id": d["id"], "at": T0 + timedelta(minutes=1)},
+        )
+    assert loop.tick(T0 + timedelta(minutes=3, seconds=30)).released == 1
+    with engine.connect() as connection:
+        held = connection.execute(
+            text("SELECT count(*) FROM runs WHERE deployment_id = :id AND held"), {"id": d["id"]}
+        ).scalar_one()
+        sent = connection.execute(
+            text("SELECT count(*) FROM outbox o JOIN runs r ON r.id = o.run_id WHERE r.deployment_id = :id"),
+            {"id": d["id"]},
+        ).scalar_one()
+    assert (held, sent) == (0, 2)
+
+
+def test_cancel_running_cancels_the_previous_run(
+    client: TestClient, pipeline: dict, engine: Engine, loop: ScheduleLoop
+) -> None:
+    d = deploy(client, overlap_policy="cancel_running")
+    rewind(engine, d["id"], T0)
+    loop.tick(T0 + timedelta(minutes=1, seconds=1))
+    loop.tick(T0 + timedelta(minutes=2, seconds=1))
+    with engine.connect() as connection:
+        statuses = (
+            connection.execute(
+                text("SELECT status FROM runs WHERE deployment_id = :id ORDER BY scheduled_for"), {"id": d["id"]}
+            )
+            .scalars()
+            .all()
+        )
+    assert statuses == ["CANCELLED", "PENDING"]
+
+
+def test_a_manual_trigger_never_collides_with_a_scheduled_run(
+    client: TestClient, pipeline: dict, engine: Engine, loop: ScheduleLoop
+) -> None:
+    d = deploy(client, overlap_policy="allow", params={"day": "a", "n": 1})
+    manual = client.post(
+        f"/api/v1/deployments/{d['id']}/trigger", json={"params": {"day": "b"}}, headers={"Idempotency-Key": "t-1"}
+    )
+    again = client.post(
+        f"/api/v1/deployments/{d['id']}/trigger", json={"params": {"day": "b"}}, headers={"Idempotency-Key": "t-1"}
+    )
+    assert manual.status_code == 201 and manual.json()["trigger"] == "manual"
+    assert manual.json()["params"] == {"day": "b", "n": 1}
+    assert again.json()["id"] == manual.json()["id"]
+    rewind(engine, d["id"], T0)
+    loop.tick(T0 + timedelta(minutes=1, seconds=1))
+    assert scheduled_runs(engine, d["id"]) == [1]
+
+
+def test_three_schedulers_at_once_make_exactly_one_run_per_fire_time(
+    client: TestClient, pipeline: dict, engine: Engine, settings: Settings
+) -> None:
+    ids = [deploy(client, name=f"many-{i}", overlap_policy="allow")["id"] for i in range(60)]
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE deployments SET last_scheduled_for = :t0, next_run_at = :t0"), {"t0": T0})
+    loops = [ScheduleLoop(engine=engine, settings=settings, scheduler_id=f"s{i}") for i in range(3)]
+
+    for minute in range(1, 6):  # the three share one clock, as schedulers on one database do
+        now = T0 + timedelta(minutes=minute, seconds=1)
+        threads = [threading.Thread(target=loop.tick, args=(now,)) for loop in loops]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    with engine.connect() as connection:
+        per_fire = connection.execute(
+            text(
+                "SELECT deployment_id, scheduled_for, count(*) FROM runs WHERE trigger = 'schedule' "
+                "GROUP BY deployment_id, scheduled_for"
+            )
+        ).all()
+    assert len(per_fire) == 60 * 5
+    assert {n for *_, n in per_fire} == {1}
+    assert {str(d) for d, *_ in per_fire} == set(ids)
+
+
+def test_pause_records_missed_fire_times_on_resume(client: TestClient, pipeline: dict, engine: Engine) -> None:
+    anchor = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    d = deploy(client, schedule={"kind": "interval", "seconds": 1, "anchor": anchor})
+    assert client.post(f"/api/v1/deployments/{d['id']}/pause").json()["enabled"] is False
+    assert client.post(f"/api/v1/deployments/{d['id']}/pause").status_code == 409
+    with engine.begin() as connection:
+        connection.execute(
+            text("UPDATE deployments SET last_scheduled_for = now() - interval '5 seconds' WHERE id = :id"),
+            {"id": d["id"]},
+        )
+    resumed = client.post(f"/api/v1/deployments/{d['id']}/resume").json()
+    assert resumed["enabled"] is True and resumed["next_run_at"] is not None
+    outcomes = client.get(f"/api/v1/deployments/{d['id']}/occurrences").json()["items"]
+    assert len(outcomes) >= 4 and {o["outcome"] for o in outcomes} == {"paused"}
+
+
+@pytest.mark.parametrize(
+    ("schedule", "field", "code"),
+    [
+        ({"kind": "cron", "cron": "61 * * * *"}, "schedule.cron", "invalid_cron"),
+        ({"kind": "cron", "cron": "0 * * * *", "timezone": "Mars/Olympus"}, "schedule.timezone", "unknown_timezone"),
+        ({"kind": "interval", "seconds": 0}, "schedule.seconds", "invalid_interval"),
+        ({"kind": "once", "at": "2001-01-01T00:00:00Z"}, "schedule.at", "once_in_the_past"),
+    ],
+)
+def test_bad_schedules_are_422_naming_the_field(
+    client: TestClient, pipeline: dict, schedule: dict, field: str, code: str
+) -> None:
+    response = client.post("/api/v1/deployments", json={"name": "bad", "pipeline": "noop", "schedule": schedule})
+    assert response.status_code == 422
+    assert (response.json()["code"], response.json()["errors"][0]["field"]) == (code, field)
+
+
+def test_end_before_start_and_unknown_pipeline(client: TestClient, pipeline: dict) -> None:
+    window = client.post(
+        "/api/v1/deployments",
+        json={
+            "name": "w",
+            "pipeline": "noop",
+            "schedule": {"kind": "interval", "seconds": 5},
+            "start_at": "2031-01-02T00:00:00Z",
+            "end_at": "2031-01-01T00:00:00Z",
+        },
+    )
+    assert (window.status_code, window.json()["errors"][0]["field"]) == (422, "end_at")
+    unknown = client.post(
+        "/api/v1/deployments", json={"name": "u", "pipeline": "nope", "schedule": {"kind": "interval", "seconds": 5}}
+    )
+    assert (unknown.status_code, unknown.json()["code"]) == (422, "pipeline_not_found")
+
+
+def test_preview_and_upcoming(client: TestClient, pipeline: dict) -> None:
+    draft = {
+        "name": "preview",
+        "pipeline": "noop",
+        "schedule": {"kind": "cron", "cron": "30 2 * * *", "timezone": "Europe/Berlin"},
+    }
+    times = client.post("/api/v1/deployments/validate", params={"n": 3}, json=draft).json()["fire_times"]
+    assert len(times) == 3
+    created = client.post("/api/v1/deployments", json=draft).json()
+    upcoming = client.get(f"/api/v1/deployments/{created['id']}/upcoming", params={"n": 3}).json()["fire_times"]
+    assert upcoming == times
+    listed = client.get("/api/v1/deployments").json()["items"]
+    assert listed[0]["next_run_at"] == times[0]
