@@ -164,7 +164,8 @@ def test_a_manual_trigger_never_collides_with_a_scheduled_run(
     again = client.post(
         f"/api/v1/deployments/{d['id']}/trigger", json={"params": {"day": "b"}}, headers={"Idempotency-Key": "t-1"}
     )
-    assert manual.status_code == 201 and manual.json()["trigger"] == "manual"
+    assert manual.status_code == 201
+    assert manual.json()["trigger"] == "manual"
     assert manual.json()["params"] == {"day": "b", "n": 1}
     assert again.json()["id"] == manual.json()["id"]
     rewind(engine, d["id"], T0)
@@ -210,9 +211,11 @@ def test_pause_records_missed_fire_times_on_resume(client: TestClient, pipeline:
             {"id": d["id"]},
         )
     resumed = client.post(f"/api/v1/deployments/{d['id']}/resume").json()
-    assert resumed["enabled"] is True and resumed["next_run_at"] is not None
+    assert resumed["enabled"] is True
+    assert resumed["next_run_at"] is not None
     outcomes = client.get(f"/api/v1/deployments/{d['id']}/occurrences").json()["items"]
-    assert len(outcomes) >= 4 and {o["outcome"] for o in outcomes} == {"paused"}
+    assert len(outcomes) >= 4
+    assert {o["outcome"] for o in outcomes} == {"paused"}
 
 
 @pytest.mark.parametrize(
