@@ -14,12 +14,13 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import auth_overhead, run_engine, runs_list
+from bench import auth_overhead, run_engine, runs_list, scheduler_load
 
 BENCHMARKS: dict[str, Callable[[list[str] | None], int]] = {
     "run_engine": run_engine.main,
     "runs_list": runs_list.main,
     "auth_overhead": auth_overhead.main,
+    "scheduler_load": scheduler_load.main,
 }
 
 
