@@ -7,6 +7,7 @@ turns them into UTC instants under a deployment's DST policy.
 from __future__ import annotations
 
 import bisect
+import functools
 import calendar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -89,6 +90,7 @@ def _next_in(values: tuple[int, ...], current: int) -> int | None:
     return values[index] if index < len(values) else None
 
 
+@functools.lru_cache(maxsize=4096)
 def parse(expression: str) -> Cron:
     """Parse `expression` (5 fields, 6 with seconds first, or a macro such as @daily)."""
     text = MACROS.get(expression.strip().lower(), expression.strip())

@@ -122,9 +122,13 @@ def _interval(schedule: IntervalSchedule, low: datetime, high: datetime, limit: 
 
 def _cron(schedule: CronSchedule, low: datetime, high: datetime, limit: int) -> list[Fire]:
     zone = schedule.timezone
-    # Walk local wall times from a little before `low` (so a repeated hour is not missed), keep instants in range.
-    local = low.astimezone(zone).replace(tzinfo=None) - timedelta(hours=3)
-    end_local = high.astimezone(zone).replace(tzinfo=None) + timedelta(hours=3)
+    # Walk local wall times from `low` on. Where the offset changes inside the window, start (and stop) a little
+    # wider, so a wall time repeated by a fall-back, or shifted by a spring-forward, is not missed.
+    margin = timedelta(0)
+    if low.astimezone(zone).utcoffset() != high.astimezone(zone).utcoffset() or high - low > timedelta(days=1):
+        margin = timedelta(hours=3)
+    local = low.astimezone(zone).replace(tzinfo=None) - margin - timedelta(seconds=1)
+    end_local = high.astimezone(zone).replace(tzinfo=None) + margin
     seen: dict[datetime, Fire] = {}
     while len(seen) < limit:
         nxt = schedule.expression.next_after(local)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -95,6 +96,11 @@ def _utc(when: datetime) -> datetime:
 
 
 def schedule_of(document: dict[str, Any], *, dst_gap: str, dst_fold: str, default_anchor: datetime) -> Schedule:
-    """The stored schedule document of a deployment, as a scheduler value object."""
-    spec = msgspec.convert(document, ScheduleSpec)  # type: ignore[arg-type]
+    """The stored schedule document of a deployment, as a scheduler value object (cached: the loop asks often)."""
+    return _schedule_of(msgspec.json.encode(document, order="sorted"), dst_gap, dst_fold, default_anchor)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _schedule_of(document: bytes, dst_gap: str, dst_fold: str, default_anchor: datetime) -> Schedule:
+    spec = msgspec.json.decode(document, type=ScheduleSpec)  # type: ignore[arg-type]
     return to_schedule(spec, dst_gap=dst_gap, dst_fold=dst_fold, default_anchor=default_anchor)
