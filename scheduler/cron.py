@@ -7,8 +7,8 @@ turns them into UTC instants under a deployment's DST policy.
 from __future__ import annotations
 
 import bisect
-import functools
 import calendar
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 

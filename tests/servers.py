@@ -76,6 +76,7 @@ class TestServers:
 
 
 def _with_database(url: str, name: str) -> str:
-    head, _, tail = url.rpartition("/")
-    query = tail.split("?", 1)[1] if "?" in tail else ""
-    return f"{head}/{name}" + (f"?{query}" if query else "")
+    """`url` pointing at database `name`; the query (a Unix socket's `host=/path`) is kept as it is."""
+    base, sep, query = url.partition("?")
+    head = base.rsplit("/", 1)[0] if base.count("/") > 2 else base
+    return f"{head}/{name}{sep}{query}"
