@@ -8,7 +8,8 @@ from datetime import datetime
 
 import pytest
 
-from tests.acceptance.harness import ConveyorSystem, sse_events
+from tests.acceptance.harness import ConveyorSystem
+from tests.acceptance.sse import sse_events
 
 
 @pytest.mark.acceptance
