@@ -20,6 +20,7 @@ import psycopg
 import redis
 
 from app.embedded import EmbeddedPostgres, EmbeddedRedis
+from tests.servers import find_postgres, find_redis
 
 LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 LOCAL_REDIS = "redis://127.0.0.1:6379/0"
@@ -64,21 +65,10 @@ class BenchServers:
         return f"postgres={pg} redis={rd}"
 
     def _postgres(self) -> str:
-        if _answers("127.0.0.1", 5432):
-            with suppress(psycopg.Error), psycopg.connect(LOCAL_POSTGRES, connect_timeout=2):
-                return LOCAL_POSTGRES
-        server = EmbeddedPostgres(self.tmp)
-        self._embedded.append(server)
-        return server.start().replace("/conveyor?", "/postgres?")
+        return find_postgres(self.tmp, self._embedded)
 
     def _redis(self) -> str:
-        if _answers("127.0.0.1", 6379):
-            with suppress(redis.RedisError):
-                redis.Redis.from_url(LOCAL_REDIS, socket_timeout=2).ping()
-                return LOCAL_REDIS
-        server = EmbeddedRedis(self.tmp)
-        self._embedded.append(server)
-        return server.start()
+        return find_redis(self.tmp, self._embedded)
 
     def create_database(self, prefix: str = "conveyor_bench") -> str:
         """A fresh, empty database (dropped by close()); returns its postgresql:// URL."""

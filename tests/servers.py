@@ -30,6 +30,27 @@ def _answers(host: str, port: int) -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
+def find_postgres(tmp: Path, started: list[EmbeddedPostgres | EmbeddedRedis]) -> str:
+    """The admin URL of the local PostgreSQL if it answers, else of an embedded one started under `tmp`."""
+    if _answers("127.0.0.1", 5432):
+        with suppress(psycopg.Error), psycopg.connect(LOCAL_POSTGRES, connect_timeout=2):
+            return LOCAL_POSTGRES
+    server = EmbeddedPostgres(tmp)
+    started.append(server)
+    return server.start().replace("/conveyor?", "/postgres?")
+
+
+def find_redis(tmp: Path, started: list[EmbeddedPostgres | EmbeddedRedis]) -> str:
+    """The URL of the local Redis if it answers, else of an embedded one started under `tmp`."""
+    if _answers("127.0.0.1", 6379):
+        with suppress(redis.RedisError):
+            redis.Redis.from_url(LOCAL_REDIS, socket_timeout=2).ping()
+            return LOCAL_REDIS
+    server = EmbeddedRedis(tmp)
+    started.append(server)
+    return server.start()
+
+
 class TestServers:
     """Admin URLs of the servers the whole test run uses; starts embedded ones if needed."""
 
@@ -42,21 +63,10 @@ class TestServers:
         self.redis_url = os.environ.get("CONVEYOR_TEST_REDIS_URL") or self._redis()
 
     def _postgres(self) -> str:
-        if _answers("127.0.0.1", 5432):
-            with suppress(psycopg.Error), psycopg.connect(LOCAL_POSTGRES, connect_timeout=2):
-                return LOCAL_POSTGRES
-        server = EmbeddedPostgres(self._tmp)
-        self._embedded.append(server)
-        return server.start().replace("/conveyor?", "/postgres?")
+        return find_postgres(self._tmp, self._embedded)
 
     def _redis(self) -> str:
-        if _answers("127.0.0.1", 6379):
-            with suppress(redis.RedisError):
-                redis.Redis.from_url(LOCAL_REDIS, socket_timeout=2).ping()
-                return LOCAL_REDIS
-        server = EmbeddedRedis(self._tmp)
-        self._embedded.append(server)
-        return server.start()
+        return find_redis(self._tmp, self._embedded)
 
     def create_database(self) -> str:
         """A fresh, empty database; returns its URL."""
