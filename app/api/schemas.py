@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -10,6 +11,7 @@ import msgspec
 
 from app.db.models import Pipeline, PipelineVersion, Run, RunEvent
 from app.domain.namespaces import DEFAULT_NAMESPACE
+from app.domain.pagination import encode_cursor
 from app.domain.runs import RunRequest
 
 T = TypeVar("T")
@@ -20,6 +22,17 @@ class Page(msgspec.Struct, Generic[T]):
 
     items: list[T]
     next_cursor: str | None
+
+
+R = TypeVar("R")
+
+
+def page(
+    rows: list[R], limit: int, *, position: Callable[[R], tuple[datetime, uuid.UUID]], item: Callable[[R], T]
+) -> Page[T]:
+    """A page from `limit + 1` rows: the extra row only says that more exist, and the cursor points at the last kept."""
+    kept = rows[:limit]
+    return Page([item(r) for r in kept], encode_cursor(*position(kept[-1])) if len(rows) > limit else None)
 
 
 class ErrorDetail(msgspec.Struct):

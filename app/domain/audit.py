@@ -6,7 +6,7 @@ import csv
 import io
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -54,6 +54,10 @@ class AuditContext:
     client_address: str | None = None
     user_agent: str | None = None
     actor_name: str | None = field(default=None)
+
+    def anonymous(self, actor_name: str) -> AuditContext:
+        """The same request, acted by someone not (yet) signed in, named as they called themselves."""
+        return replace(self, principal=None, actor_name=actor_name[:200])
 
 
 def record(

@@ -14,10 +14,9 @@ from litestar.response import Stream
 
 from app.api.account_schemas import AuditEntryOut
 from app.api.database import Database
-from app.api.schemas import Page
+from app.api.schemas import Page, page
 from app.api.security import principal_of
 from app.domain import audit
-from app.domain.pagination import encode_cursor
 from app.domain.permissions import Permission
 
 READ = {"permission": Permission.AUDIT_READ}
@@ -69,9 +68,7 @@ class AuditController(Controller):
         visible = principal_of(request).namespaces_with(Permission.AUDIT_READ)
         with db.read() as session:
             rows = audit.list_entries(session, filters, visible=visible, limit=limit, cursor=cursor)
-        more, rows = len(rows) > limit, rows[:limit]
-        next_cursor = encode_cursor(rows[-1].at, uuid.UUID(int=rows[-1].id)) if more else None
-        return Page([AuditEntryOut.of(e) for e in rows], next_cursor)
+        return page(rows, limit, position=lambda e: (e.at, uuid.UUID(int=e.id)), item=AuditEntryOut.of)
 
     @get("/export", opt=READ, summary="Export matching entries as CSV or NDJSON, streamed")
     async def export(

@@ -99,7 +99,7 @@ class AuthController(Controller):
         with db.transaction() as session:
             audit.record(
                 session,
-                audit.AuditContext(None, ctx.request_id, ctx.client_address, ctx.user_agent, actor_name=username[:200]),
+                ctx.anonymous(username),
                 action="auth.login",
                 outcome="denied",
                 resource_type="user",
@@ -116,7 +116,7 @@ class AuthController(Controller):
         with db.transaction() as session:
             audit.record(
                 session,
-                audit.AuditContext(None, ctx.request_id, ctx.client_address, ctx.user_agent, actor_name=username[:200]),
+                ctx.anonymous(username),
                 action="auth.login",
                 outcome="failure",
                 resource_type="user",
@@ -262,13 +262,7 @@ class AuthController(Controller):
                 redeem_invite(session, data.invite, user)
             audit.record(
                 session,
-                audit.AuditContext(
-                    None,
-                    audit_context(request).request_id,
-                    audit_context(request).client_address,
-                    audit_context(request).user_agent,
-                    actor_name=user.username,
-                ),
+                audit_context(request).anonymous(user.username),
                 action="users.register",
                 resource_type="user",
                 resource_id=user.id,

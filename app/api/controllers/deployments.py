@@ -13,15 +13,15 @@ from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, Quer
 from sqlalchemy import text
 
 from app.api.database import Database
-from app.api.schemas import Page, RunOut
+from app.api.schemas import Page, RunOut, page
 from app.api.security import audit_context, principal_of
 from app.db.deployments import Deployment, Occurrence
 from app.domain import audit, idempotency
 from app.domain import deployments as service
-from app.domain.pagination import encode_cursor
 from app.domain.permissions import Permission
 from app.domain.runs import get_runs
 from app.settings import Settings
+from scheduler.timing import upcoming as upcoming_fires
 
 READ = {"permission": Permission.PIPELINES_READ}
 WRITE = Permission.PIPELINES_WRITE
@@ -194,10 +194,10 @@ class DeploymentController(Controller):
         visible = principal_of(request).namespaces_with(Permission.PIPELINES_READ)
         with db.read() as session:
             rows = service.list_deployments(session, visible=visible, limit=limit, cursor=cursor)
-            more, rows = len(rows) > limit, rows[:limit]
-            stats = _stats(session, [d.id for d in rows])
-        next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id) if more else None
-        return Page([DeploymentOut.of(d, stats[d.id]) for d in rows], next_cursor)
+            stats = _stats(session, [d.id for d in rows[:limit]])
+        return page(
+            rows, limit, position=lambda d: (d.created_at, d.id), item=lambda d: DeploymentOut.of(d, stats[d.id])
+        )
 
     @get("/{deployment_id:uuid}", opt=READ, sync_to_thread=True, summary="Read a deployment")
     def read(self, request: Request, deployment_id: DeploymentId, db: NamedDependency[Database]) -> DeploymentOut:
@@ -353,11 +353,11 @@ class DeploymentController(Controller):
     ) -> Upcoming:
         with db.read() as session:
             deployment = service.get_deployment(session, deployment_id, principal_of(request))
-        from scheduler.timing import upcoming
-
         after = max(service.utcnow(), deployment.last_scheduled_for or service.utcnow())
         return Upcoming(
-            upcoming(service.schedule_for(deployment), after, n, start_at=deployment.start_at, end_at=deployment.end_at)
+            upcoming_fires(
+                service.schedule_for(deployment), after, n, start_at=deployment.start_at, end_at=deployment.end_at
+            )
             if deployment.enabled
             else []
         )
@@ -379,6 +379,4 @@ class DeploymentController(Controller):
         with db.read() as session:
             deployment = service.get_deployment(session, deployment_id, principal_of(request))
             rows = service.list_occurrences(session, deployment, limit=limit, cursor=cursor)
-        more, rows = len(rows) > limit, rows[:limit]
-        next_cursor = encode_cursor(rows[-1].scheduled_for, uuid.UUID(int=rows[-1].id)) if more else None
-        return Page([OccurrenceOut.of(o) for o in rows], next_cursor)
+        return page(rows, limit, position=lambda o: (o.scheduled_for, uuid.UUID(int=o.id)), item=OccurrenceOut.of)

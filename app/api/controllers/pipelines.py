@@ -9,12 +9,12 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from app.api.database import Database
-from app.api.schemas import Page, PipelineIn, PipelineOut
+from app.api.schemas import Page, PipelineIn, PipelineOut, page
 from app.api.security import audit_context, principal_of
 from app.domain import audit
 from app.domain import pipelines as pipeline_service
 from app.domain.errors import NotFound
-from app.domain.pagination import check_limit, encode_cursor
+from app.domain.pagination import check_limit
 from app.domain.permissions import Permission
 
 
@@ -79,10 +79,7 @@ class PipelineController(Controller):
                 cursor=cursor,
                 visible=visible,
             )
-        more = len(rows) > limit
-        rows = rows[:limit]
-        next_cursor = encode_cursor(rows[-1][0].created_at, rows[-1][0].id) if more else None
-        return Page(items=[PipelineOut.of(p, v) for p, v in rows], next_cursor=next_cursor)
+        return page(rows, limit, position=lambda r: (r[0].created_at, r[0].id), item=lambda r: PipelineOut.of(*r))
 
     @get(
         "/{pipeline_ref:str}",

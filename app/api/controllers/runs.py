@@ -12,13 +12,13 @@ from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, Quer
 
 from app.api.database import Database
 from app.api.live_logs import LiveLogs
-from app.api.schemas import Page, RunBatchIn, RunBatchOut, RunEventOut, RunOut
+from app.api.schemas import Page, RunBatchIn, RunBatchOut, RunEventOut, RunOut, page
 from app.api.security import audit_context, principal_of
 from app.db.models import Run
 from app.domain import audit, idempotency
 from app.domain import runs as run_service
 from app.domain.errors import InvalidInput
-from app.domain.pagination import check_limit, encode_cursor
+from app.domain.pagination import check_limit
 from app.domain.permissions import Permission
 from app.domain.runs import RunFilters, RunRequest
 from app.domain.states import RunKind, RunStatus, RunTrigger
@@ -160,10 +160,7 @@ class RunController(Controller):
         )
         with db.read() as session:
             rows = run_service.list_runs(session, filters, limit=check_limit(limit), cursor=cursor)
-        more = len(rows) > limit
-        rows = rows[:limit]
-        next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id) if more else None
-        return Page(items=[RunOut.of(r) for r in rows], next_cursor=next_cursor)
+        return page(rows, limit, position=lambda r: (r.created_at, r.id), item=RunOut.of)
 
     @get("/{run_id:uuid}", opt=READ, sync_to_thread=True, summary="Read a run")
     def read(self, request: Request, run_id: RunId, db: NamedDependency[Database]) -> RunOut:

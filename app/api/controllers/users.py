@@ -12,12 +12,11 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from app.api.account_schemas import InviteOut, TemporaryPassword, UserOut
 from app.api.database import Database
-from app.api.schemas import Page
+from app.api.schemas import Page, page
 from app.api.security import audit_context, principal_of
 from app.domain import audit, users
 from app.domain.invites import create_invite
 from app.domain.members import get_namespace
-from app.domain.pagination import encode_cursor
 from app.domain.permissions import Permission, Role
 from app.settings import Settings
 
@@ -45,8 +44,7 @@ class UserController(Controller):
     ) -> Page[UserOut]:
         with db.read() as session:
             rows = users.list_users(session, search=search, limit=limit, cursor=cursor)
-        more, rows = len(rows) > limit, rows[:limit]
-        return Page([UserOut.of(u) for u in rows], encode_cursor(rows[-1].created_at, rows[-1].id) if more else None)
+        return page(rows, limit, position=lambda u: (u.created_at, u.id), item=UserOut.of)
 
     @post(
         "/", opt={**MANAGE, "action": "users.create"}, status_code=201, sync_to_thread=True, summary="Create an account"
