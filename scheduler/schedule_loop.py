@@ -87,7 +87,16 @@ class ScheduleLoop:
                     to_cancel.append(str(deployment["id"]))
                 for run in planned.runs:
                     run_id = str(uuid7())
-                    runs.append(self._run_row(deployment, run.scheduled_for, run.held, run_id))
+                    runs.append(
+                        scheduled_run_row(
+                            deployment,
+                            scheduled_for=run.scheduled_for,
+                            held=run.held,
+                            run_id=run_id,
+                            settings=self.settings,
+                            actor=self.scheduler_id,
+                        )
+                    )
                     occurrences.append(
                         {
                             "deployment_id": str(deployment["id"]),
@@ -150,25 +159,35 @@ class ScheduleLoop:
         nxt = next_fire(schedule, max(now, last), start_at=deployment["start_at"], end_at=deployment["end_at"])
         return planned, max(last, now), nxt
 
-    def _run_row(self, deployment: Any, scheduled_for: datetime, held: bool, run_id: str) -> dict[str, Any]:
-        settings = self.settings
-        return {
-            "id": run_id,
-            "namespace_id": str(deployment["namespace_id"]),
-            "kind": RunKind.PIPELINE.value,
-            "trigger": RunTrigger.SCHEDULE.value,
-            "pipeline_id": str(deployment["pipeline_id"]),
-            "pipeline_version": deployment["pipeline_version"] or deployment["latest_version"],
-            "deployment_id": str(deployment["id"]),
-            "scheduled_for": scheduled_for.isoformat(),
-            "params": deployment["params"],
-            "priority": 0,
-            "max_retries": deployment["max_retries"],
-            "retry_backoff_seconds": settings.retry_backoff_seconds,
-            "retry_backoff_max_seconds": settings.retry_backoff_max_seconds,
-            "retry_jitter": settings.retry_jitter,
-            "timeout_seconds": deployment["timeout_seconds"] or settings.default_timeout_seconds,
-            "queue": settings.queue,
-            "actor": self.scheduler_id,
-            "held": held,
-        }
+
+def scheduled_run_row(
+    deployment: Any,
+    *,
+    scheduled_for: datetime,
+    held: bool,
+    run_id: str,
+    settings: Settings,
+    actor: str,
+    trigger: RunTrigger = RunTrigger.SCHEDULE,
+) -> dict[str, Any]:
+    """One `insert_runs` row for a deployment's fire time (`deployment` is a row mapping with latest_version)."""
+    return {
+        "id": run_id,
+        "namespace_id": str(deployment["namespace_id"]),
+        "kind": RunKind.PIPELINE.value,
+        "trigger": trigger.value,
+        "pipeline_id": str(deployment["pipeline_id"]),
+        "pipeline_version": deployment["pipeline_version"] or deployment["latest_version"],
+        "deployment_id": str(deployment["id"]),
+        "scheduled_for": scheduled_for.isoformat(),
+        "params": deployment["params"],
+        "priority": 0,
+        "max_retries": deployment["max_retries"],
+        "retry_backoff_seconds": settings.retry_backoff_seconds,
+        "retry_backoff_max_seconds": settings.retry_backoff_max_seconds,
+        "retry_jitter": settings.retry_jitter,
+        "timeout_seconds": deployment["timeout_seconds"] or settings.default_timeout_seconds,
+        "queue": settings.queue,
+        "actor": actor,
+        "held": held,
+    }

@@ -206,6 +206,13 @@ ROUTES: dict[tuple[str, str], tuple[str, Callable[[World], Request]]] = {
         "resource",
         lambda w: (f"/api/v1/deployments/{w.deployment_id}/trigger", {"params": {"x": 1}}),
     ),
+    ("POST", "/api/v1/deployments/{deployment_id:uuid}/backfill"): (
+        "resource",
+        lambda w: (
+            f"/api/v1/deployments/{w.deployment_id}/backfill",
+            {"start": "2026-01-01T00:00:00Z", "end": "2026-01-01T03:00:00Z"},
+        ),
+    ),
     ("GET", "/api/v1/deployments/{deployment_id:uuid}/upcoming"): (
         "resource",
         lambda w: (f"/api/v1/deployments/{w.deployment_id}/upcoming", None),

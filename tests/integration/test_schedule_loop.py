@@ -266,3 +266,56 @@ def test_preview_and_upcoming(client: TestClient, pipeline: dict) -> None:
     assert upcoming == times
     listed = client.get("/api/v1/deployments").json()["items"]
     assert listed[0]["next_run_at"] == times[0]
+
+
+def test_backfill_a_past_window_runs_each_fire_time_once(
+    client: TestClient, pipeline: dict, engine: Engine, loop: ScheduleLoop
+) -> None:
+    anchor = datetime(2026, 1, 1, tzinfo=UTC)
+    d = deploy(
+        client, schedule={"kind": "interval", "seconds": 3600, "anchor": anchor.isoformat()}, max_concurrent_runs=2
+    )
+    window = {"start": "2026-01-01T00:00:00Z", "end": "2026-01-01T05:00:00Z"}
+    first = client.post(f"/api/v1/deployments/{d['id']}/backfill", json=window)
+    assert first.status_code == 201, first.text
+    runs = first.json()["runs"]
+    assert [r["scheduled_for"] for r in runs] == [f"2026-01-01T0{h}:00:00Z" for h in range(6)]
+    assert {r["trigger"] for r in runs} == {"backfill"}
+    again = client.post(f"/api/v1/deployments/{d['id']}/backfill", json=window).json()
+    assert (again["runs"], again["already_had_a_run"]) == ([], 6)
+    with engine.connect() as connection:  # buffer_all: held, sent two at a time (max_concurrent_runs=2)
+        held = connection.execute(
+            text("SELECT count(*) FROM runs WHERE deployment_id = :id AND held"), {"id": d["id"]}
+        ).scalar_one()
+    assert held == 6
+    assert loop.tick(datetime.now(UTC)).released == 1
+    assert loop.tick(datetime.now(UTC)).released == 1
+    assert loop.tick(datetime.now(UTC)).released == 0
+
+
+@pytest.mark.parametrize(
+    ("window", "field", "code"),
+    [
+        ({"start": "2026-01-02T00:00:00Z", "end": "2026-01-01T00:00:00Z"}, "end", "invalid_window"),
+        ({"start": "2026-01-01T00:00:00Z", "end": "2999-01-01T00:00:00Z"}, "end", "invalid_window"),
+        (
+            {"start": "2026-01-01T00:00:00Z", "end": "2026-02-01T00:00:00Z", "max_runs": 10},
+            "max_runs",
+            "backfill_too_large",
+        ),
+    ],
+)
+def test_bad_backfills_write_nothing(
+    client: TestClient, pipeline: dict, engine: Engine, window: dict, field: str, code: str
+) -> None:
+    d = deploy(client, schedule={"kind": "interval", "seconds": 3600, "anchor": "2026-01-01T00:00:00Z"})
+    response = client.post(f"/api/v1/deployments/{d['id']}/backfill", json=window)
+    assert response.status_code == 422
+    assert (response.json()["code"], response.json()["errors"][0]["field"]) == (code, field)
+    with engine.connect() as connection:
+        assert (
+            connection.execute(
+                text("SELECT count(*) FROM runs WHERE deployment_id = :id"), {"id": d["id"]}
+            ).scalar_one()
+            == 0
+        )

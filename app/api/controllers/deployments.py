@@ -108,6 +108,12 @@ class OccurrenceOut(msgspec.Struct):
         )
 
 
+class BackfillOut(msgspec.Struct):
+    runs: list[RunOut]
+    #: Fire times in the window that already had a scheduled or backfilled run (left as they are).
+    already_had_a_run: int
+
+
 class Upcoming(msgspec.Struct):
     fire_times: list[datetime]
 
@@ -342,6 +348,37 @@ class DeploymentController(Controller):
                 details={"run_id": str(run_id), "params": overrides},
             )
             return Response(RunOut.of(get_runs(session, [run_id])[0]), status_code=201)
+
+    @post(
+        "/{deployment_id:uuid}/backfill",
+        opt={"permission": Permission.RUNS_OPERATE, "action": "deployments.backfill"},
+        sync_to_thread=True,
+        status_code=201,
+        summary="Runs for the fire times of a past window",
+    )
+    def backfill(
+        self,
+        request: Request,
+        deployment_id: DeploymentId,
+        data: JSONBody[service.BackfillIn],
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+    ) -> Response[BackfillOut]:
+        principal = principal_of(request)
+        with db.transaction() as session:
+            deployment = service.get_deployment(session, deployment_id, principal)
+            created, existing = service.backfill(session, deployment, data, principal, settings, now=service.utcnow())
+            audit.record(
+                session,
+                audit_context(request),
+                action="deployments.backfill",
+                resource_type="deployment",
+                resource_id=deployment.id,
+                namespace_id=deployment.namespace_id,
+                details={"start": data.start, "end": data.end, "created": len(created), "already_had_a_run": existing},
+            )
+            runs = get_runs(session, created)
+        return Response(BackfillOut([RunOut.of(r) for r in runs], existing), status_code=201)
 
     @get("/{deployment_id:uuid}/upcoming", opt=READ, sync_to_thread=True, summary="The next n fire times")
     def upcoming(
