@@ -1,0 +1,193 @@
+"""The standalone scheduler as real processes: replicas, downtime and misfires, SIGKILL mid-tick."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+import pytest
+
+from tests.acceptance.harness import ConveyorSystem, wait_until
+from tests.acceptance.processes import Process
+
+pytestmark = pytest.mark.acceptance
+
+
+def sql(system: ConveyorSystem, statement: str, **params: object) -> list[tuple]:
+    with psycopg.connect(system.database_url, autocommit=True) as connection:
+        cursor = connection.execute(statement, params)
+        return cursor.fetchall() if cursor.description else []
+
+
+def deploy(system: ConveyorSystem, name: str, **fields: object) -> str:
+    response = system.http.post("/api/v1/deployments", json={"name": name, "pipeline": "noop", **fields})
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+def extra_scheduler(system: ConveyorSystem, name: str) -> Process:
+    process = system._process(name, ["scheduler"])
+    process.start()
+    system.processes.append(process)
+    return process
+
+
+def scheduler_of(system: ConveyorSystem) -> Process:
+    return next(p for p in system.processes if p.name == "scheduler")
+
+
+def test_three_schedulers_make_exactly_one_run_per_fire_time(make_system: Callable[..., ConveyorSystem]) -> None:
+    system = make_system(workers=2)
+    system.create_pipeline([], name="noop")
+    extra_scheduler(system, "scheduler-2")
+    extra_scheduler(system, "scheduler-3")
+    anchor = (datetime.now(UTC) + timedelta(seconds=5)).replace(microsecond=0)
+    ids = [
+        deploy(
+            system,
+            f"every-2s-{i}",
+            schedule={"kind": "interval", "seconds": 2, "anchor": anchor.isoformat()},
+            overlap_policy="allow",
+            misfire_grace_seconds=30,
+        )
+        for i in range(200)
+    ]
+    window_end = anchor + timedelta(seconds=10)
+    wait_until(lambda: datetime.now(UTC) > window_end + timedelta(seconds=3), timeout=60, what="the window to pass")
+    rows = sql(
+        system,
+        "SELECT deployment_id::text, scheduled_for FROM runs WHERE trigger = 'schedule' AND scheduled_for <= %(end)s",
+        end=window_end,
+    )
+    expected = {anchor + timedelta(seconds=2 * k) for k in range(6)}  # anchor .. anchor + 10 s
+    per_deployment: dict[str, list[datetime]] = {i: [] for i in ids}
+    for deployment_id, at in rows:
+        per_deployment[deployment_id].append(at)
+    wrong = {i: sorted(a) for i, a in per_deployment.items() if sorted(a) != sorted(expected)}
+    assert wrong == {}, f"{len(wrong)} deployments without exactly one run per fire time"
+    assert len(rows) == 200 * 6
+    system.assert_healthy()
+
+
+def test_downtime_gives_each_misfire_policy_its_documented_outcome(make_system: Callable[..., ConveyorSystem]) -> None:
+    system = make_system(workers=1)
+    system.create_pipeline([], name="noop")
+    anchor = datetime.now(UTC).replace(microsecond=0).isoformat()
+    common = {
+        "schedule": {"kind": "interval", "seconds": 1, "anchor": anchor},
+        "misfire_grace_seconds": 1,
+        "overlap_policy": "allow",
+    }
+    ids = {
+        policy: deploy(system, f"m-{policy}", misfire_policy=policy, max_catch_up=2, **common)
+        for policy in ("skip", "run_once", "catch_up")
+    }
+    scheduler = scheduler_of(system)
+    wait_until(
+        lambda: sql(system, "SELECT count(*) FROM occurrences WHERE outcome = 'run'")[0][0] >= 6,
+        timeout=30,
+        what="a couple of on-time fires",
+    )
+    scheduler.stop()
+    stopped = datetime.now(UTC)
+    wait_until(lambda: datetime.now(UTC) > stopped + timedelta(seconds=8), timeout=30, what="eight seconds down")
+    restarted = datetime.now(UTC)
+    scheduler.start()
+    wait_until(
+        lambda: sql(system, "SELECT count(*) FROM occurrences WHERE recorded_at > %(t)s", t=restarted)[0][0] >= 3 * 6,
+        timeout=60,
+        what="the restarted scheduler to handle the missed fire times",
+    )
+    # Fire times well inside the downtime: older than the grace when the scheduler came back.
+    gap = (stopped + timedelta(seconds=1), restarted - timedelta(seconds=2))
+
+    def outcomes(policy: str) -> list[str]:
+        return [
+            o
+            for (o,) in sql(
+                system,
+                "SELECT outcome FROM occurrences WHERE deployment_id = %(d)s AND "
+                "scheduled_for BETWEEN %(a)s AND %(b)s ORDER BY scheduled_for",
+                d=ids[policy],
+                a=gap[0],
+                b=gap[1],
+            )
+        ]
+
+    assert len(outcomes("skip")) >= 4
+    assert set(outcomes("skip")) == {"misfire_skipped"}
+    assert set(outcomes("run_once")) == {"coalesced"}  # the one run is for the newest missed time, after the gap
+    catch_up = outcomes("catch_up")
+    assert set(catch_up) == {"misfire_skipped"}  # only the newest two missed times ran, also after the gap
+    for policy in ("run_once", "catch_up"):
+        newest = sql(
+            system,
+            "SELECT count(*) FROM occurrences WHERE deployment_id = %(d)s AND outcome = 'run' "
+            "AND scheduled_for > %(a)s AND scheduled_for < %(r)s",
+            d=ids[policy],
+            a=gap[1],
+            r=restarted,
+        )[0][0]
+        assert newest == (1 if policy == "run_once" else 2), policy
+
+
+def test_a_scheduler_killed_mid_tick_leaves_nothing_half_written(make_system: Callable[..., ConveyorSystem]) -> None:
+    system = make_system(workers=1)
+    system.create_pipeline([], name="noop")
+    scheduler = scheduler_of(system)
+    scheduler.stop()
+    anchor = datetime.now(UTC) - timedelta(minutes=10)
+    for i in range(200):
+        deploy(
+            system,
+            f"k-{i}",
+            schedule={"kind": "interval", "seconds": 2, "anchor": anchor.isoformat()},
+            misfire_policy="catch_up",
+            max_catch_up=3,
+            misfire_grace_seconds=30,
+            overlap_policy="allow",
+        )
+    # As after ten minutes of downtime: each deployment has 300 fire times to work through in the next tick.
+    sql(system, "UPDATE deployments SET last_scheduled_for = %(a)s, next_run_at = %(a)s", a=anchor)
+    scheduler.start()
+    wait_until(lambda: "started" in scheduler.output(), timeout=60, what="the scheduler to start")
+    kill_at = time.monotonic() + 0.4  # the first tick begins 0.25 s after start and takes a while
+    wait_until(lambda: time.monotonic() > kill_at, timeout=5, what="the first tick to be under way")
+    assert scheduler.popen is not None
+    os.kill(scheduler.popen.pid, signal.SIGKILL)
+    scheduler.popen.wait(10)
+    scheduler.start()
+    wait_until(
+        lambda: sql(system, "SELECT count(*) FROM deployments WHERE next_run_at < now() - interval '5 s'")[0][0] == 0,
+        timeout=120,
+        what="every deployment to be caught up",
+    )
+    # Every run has its occurrence and every 'run' occurrence its run; no fire time twice.
+    orphans = sql(
+        system,
+        "SELECT count(*) FROM runs r LEFT JOIN occurrences o ON o.run_id = r.id "
+        "WHERE r.trigger = 'schedule' AND o.id IS NULL",
+    )[0][0]
+    missing = sql(
+        system,
+        "SELECT count(*) FROM occurrences o LEFT JOIN runs r ON r.id = o.run_id "
+        "WHERE o.outcome = 'run' AND r.id IS NULL",
+    )[0][0]
+    doubled = sql(
+        system,
+        "SELECT count(*) FROM (SELECT 1 FROM runs WHERE trigger = 'schedule' "
+        "GROUP BY deployment_id, scheduled_for HAVING count(*) > 1) x",
+    )[0][0]
+    assert (orphans, missing, doubled) == (0, 0, 0)
+    # catch_up ran the newest three of the fire times missed beyond the grace, once, whichever process did it.
+    late_runs = sql(
+        system,
+        "SELECT count(*) FROM occurrences WHERE outcome = 'run' "
+        "AND scheduled_for < recorded_at - interval '30 s' GROUP BY deployment_id",
+    )
+    assert len(late_runs) == 200
+    assert {n for (n,) in late_runs} == {3}
