@@ -183,9 +183,13 @@ def scheduled_run_row(
         "params": deployment["params"],
         "priority": 0,
         "max_retries": deployment["max_retries"],
-        "retry_backoff_seconds": settings.retry_backoff_seconds,
-        "retry_backoff_max_seconds": settings.retry_backoff_max_seconds,
-        "retry_jitter": settings.retry_jitter,
+        "retry_backoff_seconds": settings.retry_backoff_seconds
+        if deployment.get("retry_backoff_seconds") is None
+        else deployment["retry_backoff_seconds"],
+        "retry_backoff_max_seconds": settings.retry_backoff_max_seconds
+        if deployment.get("retry_backoff_max_seconds") is None
+        else deployment["retry_backoff_max_seconds"],
+        "retry_jitter": settings.retry_jitter if deployment.get("retry_jitter") is None else deployment["retry_jitter"],
         "timeout_seconds": deployment["timeout_seconds"] or settings.default_timeout_seconds,
         "queue": settings.queue,
         "actor": actor,

@@ -50,6 +50,10 @@ class Deployment(Base):
     dst_gap: Mapped[str] = mapped_column(String(8))
     dst_fold: Mapped[str] = mapped_column(String(8))
     max_retries: Mapped[int] = mapped_column(Integer)
+    #: Retry backoff handed to each run; None takes the instance default (CONVEYOR_RETRY_*).
+    retry_backoff_seconds: Mapped[float | None]
+    retry_backoff_max_seconds: Mapped[float | None]
+    retry_jitter: Mapped[float | None]
     timeout_seconds: Mapped[int | None] = mapped_column(Integer)
     enabled: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     paused_at: Mapped[datetime | None]

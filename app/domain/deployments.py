@@ -48,6 +48,9 @@ class DeploymentIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     overlap_policy: spec_.OverlapPolicy = "skip"
     dst_policy: dict[str, str] | None = None
     max_retries: Annotated[int, msgspec.Meta(ge=0, le=100)] | None = None
+    retry_backoff_seconds: Annotated[float, msgspec.Meta(ge=0, le=86_400)] | None = None
+    retry_backoff_max_seconds: Annotated[float, msgspec.Meta(ge=0, le=604_800)] | None = None
+    retry_jitter: Annotated[float, msgspec.Meta(ge=0, le=1)] | None = None
     timeout_seconds: Annotated[int, msgspec.Meta(ge=1)] | None = None
     enabled: bool = True
 
@@ -68,6 +71,9 @@ class DeploymentPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     overlap_policy: spec_.OverlapPolicy | None = None
     dst_policy: dict[str, str] | None = None
     max_retries: int | None = None
+    retry_backoff_seconds: float | None = None
+    retry_backoff_max_seconds: float | None = None
+    retry_jitter: float | None = None
     timeout_seconds: int | None = None
 
 
@@ -120,6 +126,9 @@ def create_deployment(
         dst_gap=gap,
         dst_fold=fold,
         max_retries=settings.default_max_retries if document.max_retries is None else document.max_retries,
+        retry_backoff_seconds=document.retry_backoff_seconds,
+        retry_backoff_max_seconds=document.retry_backoff_max_seconds,
+        retry_jitter=document.retry_jitter,
         timeout_seconds=document.timeout_seconds,
         enabled=document.enabled,
         created_by=principal.user_id,
@@ -262,6 +271,9 @@ def trigger(
         pipeline=str(deployment.pipeline_id),
         params={**deployment.params, **overrides},
         max_retries=deployment.max_retries,
+        retry_backoff_seconds=deployment.retry_backoff_seconds,
+        retry_backoff_max_seconds=deployment.retry_backoff_max_seconds,
+        retry_jitter=deployment.retry_jitter,
         timeout_seconds=deployment.timeout_seconds,
     )
     [run_id] = submit_runs(
@@ -321,6 +333,9 @@ def backfill(
         "pipeline_version": deployment.pipeline_version,
         "params": deployment.params,
         "max_retries": deployment.max_retries,
+        "retry_backoff_seconds": deployment.retry_backoff_seconds,
+        "retry_backoff_max_seconds": deployment.retry_backoff_max_seconds,
+        "retry_jitter": deployment.retry_jitter,
         "timeout_seconds": deployment.timeout_seconds,
         "latest_version": session.scalar(select(Pipeline.latest_version).where(Pipeline.id == deployment.pipeline_id)),
     }

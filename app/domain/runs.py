@@ -31,6 +31,9 @@ class RunRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     params: dict[str, Any] = msgspec.field(default_factory=dict)
     namespace: str = DEFAULT_NAMESPACE
     max_retries: Annotated[int, msgspec.Meta(ge=0, le=100)] | None = None
+    retry_backoff_seconds: Annotated[float, msgspec.Meta(ge=0, le=86_400)] | None = None
+    retry_backoff_max_seconds: Annotated[float, msgspec.Meta(ge=0, le=604_800)] | None = None
+    retry_jitter: Annotated[float, msgspec.Meta(ge=0, le=1)] | None = None
     timeout_seconds: Annotated[int, msgspec.Meta(ge=1)] | None = None
     priority: Annotated[int, msgspec.Meta(ge=-100, le=100)] = 0
 
@@ -94,9 +97,13 @@ def submit_runs(
                 "params": request.params,
                 "priority": request.priority,
                 "max_retries": settings.default_max_retries if request.max_retries is None else request.max_retries,
-                "retry_backoff_seconds": settings.retry_backoff_seconds,
-                "retry_backoff_max_seconds": settings.retry_backoff_max_seconds,
-                "retry_jitter": settings.retry_jitter,
+                "retry_backoff_seconds": settings.retry_backoff_seconds
+                if request.retry_backoff_seconds is None
+                else request.retry_backoff_seconds,
+                "retry_backoff_max_seconds": settings.retry_backoff_max_seconds
+                if request.retry_backoff_max_seconds is None
+                else request.retry_backoff_max_seconds,
+                "retry_jitter": settings.retry_jitter if request.retry_jitter is None else request.retry_jitter,
                 "timeout_seconds": timeout,
                 "queue": settings.queue,
                 "actor": actor_of(principal),

@@ -319,3 +319,33 @@ def test_bad_backfills_write_nothing(
             ).scalar_one()
             == 0
         )
+
+
+def test_the_deployment_retry_policy_reaches_its_runs(
+    client: TestClient, pipeline: dict, engine: Engine, loop: ScheduleLoop, settings: Settings
+) -> None:
+    tuned = deploy(
+        client, name="tuned", max_retries=4, retry_backoff_seconds=5, retry_backoff_max_seconds=50, retry_jitter=0.5
+    )
+    plain = deploy(client, name="plain")
+    assert tuned["retry_backoff_seconds"] == 5
+    for d in (tuned, plain):
+        rewind(engine, d["id"], T0)
+    loop.tick(T0 + timedelta(minutes=1, seconds=1))
+    manual = client.post(f"/api/v1/deployments/{tuned['id']}/trigger").json()
+    with engine.connect() as connection:
+        rows = dict(
+            connection.execute(
+                text(
+                    "SELECT d.name, array_agg(DISTINCT (r.max_retries, r.retry_backoff_seconds, "
+                    "r.retry_backoff_max_seconds, r.retry_jitter)::text) "
+                    "FROM runs r JOIN deployments d ON d.id = r.deployment_id GROUP BY d.name"
+                )
+            ).all()
+        )
+    assert rows["tuned"] == ["(4,5,50,0.5)"]  # scheduled and manual runs alike
+    assert rows["plain"] == [
+        f"({settings.default_max_retries},{settings.retry_backoff_seconds:g},"
+        f"{settings.retry_backoff_max_seconds:g},{settings.retry_jitter:g})"
+    ]
+    assert manual["max_retries"] == 4

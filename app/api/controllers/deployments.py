@@ -53,6 +53,9 @@ class DeploymentOut(msgspec.Struct):
     overlap_policy: str
     dst_policy: dict[str, str]
     max_retries: int
+    retry_backoff_seconds: float | None
+    retry_backoff_max_seconds: float | None
+    retry_jitter: float | None
     timeout_seconds: int | None
     enabled: bool
     next_run_at: datetime | None
@@ -81,6 +84,9 @@ class DeploymentOut(msgspec.Struct):
             overlap_policy=d.overlap_policy,
             dst_policy={"nonexistent": d.dst_gap, "ambiguous": d.dst_fold},
             max_retries=d.max_retries,
+            retry_backoff_seconds=d.retry_backoff_seconds,
+            retry_backoff_max_seconds=d.retry_backoff_max_seconds,
+            retry_jitter=d.retry_jitter,
             timeout_seconds=d.timeout_seconds,
             enabled=d.enabled,
             next_run_at=d.next_run_at,
