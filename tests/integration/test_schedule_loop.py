@@ -349,3 +349,26 @@ def test_the_deployment_retry_policy_reaches_its_runs(
         f"{settings.retry_backoff_max_seconds:g},{settings.retry_jitter:g})"
     ]
     assert manual["max_retries"] == 4
+
+
+def test_the_fire_times_view_explains_every_fire_time(
+    client: TestClient, pipeline: dict, engine: Engine, loop: ScheduleLoop
+) -> None:
+    with engine.connect() as connection:  # answers on an empty database
+        assert connection.execute(text("SELECT count(*) FROM fire_times")).scalar_one() == 0
+    d = deploy(client, name="explained", misfire_policy="skip", misfire_grace_seconds=30)
+    rewind(engine, d["id"], T0)
+    loop.tick(T0 + timedelta(minutes=3, seconds=5))
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT deployment, outcome, run_status FROM fire_times "
+                "WHERE deployment_id = :id ORDER BY scheduled_for"
+            ),
+            {"id": d["id"]},
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        ("explained", "misfire_skipped", None),
+        ("explained", "misfire_skipped", None),
+        ("explained", "run", "PENDING"),
+    ]

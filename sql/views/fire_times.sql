@@ -1,0 +1,16 @@
+-- Every fire time of every deployment and what became of it: the run it made (with the run's status and
+-- lateness), or the reason it made none. "Why didn't it run?" is one query on this view.
+CREATE OR REPLACE VIEW fire_times AS
+SELECT o.deployment_id,
+       d.name AS deployment,
+       d.namespace_id,
+       o.scheduled_for,
+       o.outcome,
+       o.reason,
+       o.run_id,
+       r.status AS run_status,
+       extract(epoch FROM r.queued_at - o.scheduled_for) AS lateness_seconds,
+       o.recorded_at
+FROM occurrences o
+JOIN deployments d ON d.id = o.deployment_id
+LEFT JOIN runs r ON r.id = o.run_id;
