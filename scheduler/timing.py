@@ -18,6 +18,8 @@ from scheduler import cron
 
 DstGap = Literal["shift", "skip"]
 DstFold = Literal["first", "last", "both"]
+#: Zones without daylight saving time: a wall time is the instant.
+FIXED_UTC = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "Etc/Universal", "Etc/Zulu", "Etc/GMT", "GMT", "Zulu", "UCT"})
 #: Most fire times one call returns (bounds the work of a catch-up or a preview).
 MAX_FIRES = 100_000
 
@@ -78,10 +80,12 @@ def next_fire(
 ) -> datetime | None:
     """The first fire time after `after` that actually fires (skipped ones are passed over)."""
     horizon = after + timedelta(days=366 * cron.HORIZON_YEARS)
-    window = timedelta(days=1)
+    window = timedelta(hours=1)
     low = after
     while low < horizon:
-        for fire in fires(schedule, low, min(low + window, horizon), start_at=start_at, end_at=end_at, limit=50):
+        # A few candidates are enough: wall-time order equals instant order except inside a repeated hour,
+        # where each wall time gives at most two instants.
+        for fire in fires(schedule, low, min(low + window, horizon), start_at=start_at, end_at=end_at, limit=4):
             if fire.skipped is None:
                 return fire.at
         if end_at is not None and low >= end_at:
@@ -144,6 +148,8 @@ def _cron(schedule: CronSchedule, low: datetime, high: datetime, limit: int) -> 
 def _instants(wall: datetime, schedule: CronSchedule) -> list[Fire]:
     """The UTC instant(s) of a local wall time under the DST policy."""
     zone = schedule.timezone
+    if zone.key in FIXED_UTC:
+        return [Fire(at=wall.replace(tzinfo=UTC))]
     first = wall.replace(tzinfo=zone, fold=0).astimezone(UTC)
     last = wall.replace(tzinfo=zone, fold=1).astimezone(UTC)
     if first.astimezone(zone).replace(tzinfo=None) != wall:  # does not exist: the clock jumped over it
