@@ -103,7 +103,7 @@ class ConveyorSystem(ApiCalls):
         code = migrate.popen.wait(START_TIMEOUT)
         assert code == 0, f"`conveyor migrate` exited with {code}:\n{migrate.tail()}"
         # The operator's first account, created while the services boot.
-        admin = self._process("users", ["users", "create", "--username", ADMIN, "--password", self.admin_password])
+        admin = self._process("users", ["users", "create", "--username", ADMIN, f"--password={self.admin_password}"])
         admin.start()
         self.processes.append(self._process("api", ["api", "--port", str(self.port)]))
         self.processes.append(self._process("scheduler", ["scheduler"]))
