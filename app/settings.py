@@ -51,8 +51,13 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     resend_after_seconds: float = 30.0
     #: Outbox rows claimed per relay transaction.
     relay_batch: int = 500
+    #: Relay threads per scheduler: they share a burst of due rows (SKIP LOCKED), one Postgres session each.
+    relay_threads: int = 2
     #: Longest the relay waits for a NOTIFY before polling the outbox.
     relay_poll_seconds: float = 1.0
+    #: The schedule loop plans fire times up to this many seconds ahead (runs wait, PENDING, with their
+    #: outbox row due at the fire time), so at the fire time only the dispatch is left. 0 plans at the fire time.
+    schedule_lookahead_seconds: float = 5.0
     #: How often the reaper looks for lost and stuck runs.
     reaper_interval_seconds: float = 2.0
     default_max_retries: int = 0
@@ -103,7 +108,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
             ("resend_after_seconds", self.resend_after_seconds > 0, "must be > 0"),
             ("relay_batch", 1 <= self.relay_batch <= 10_000, "must be between 1 and 10000"),
             ("relay_poll_seconds", self.relay_poll_seconds > 0, "must be > 0"),
+            ("relay_threads", 1 <= self.relay_threads <= 16, "must be between 1 and 16"),
             ("reaper_interval_seconds", self.reaper_interval_seconds > 0, "must be > 0"),
+            ("schedule_lookahead_seconds", 0 <= self.schedule_lookahead_seconds <= 300, "must be between 0 and 300"),
             ("default_max_retries", 0 <= self.default_max_retries <= 100, "must be between 0 and 100"),
             ("retry_backoff_seconds", self.retry_backoff_seconds >= 0, "must be >= 0"),
             ("retry_backoff_max_seconds", self.retry_backoff_max_seconds >= 0, "must be >= 0"),

@@ -12,6 +12,9 @@ from datetime import datetime
 
 from scheduler.timing import Fire
 
+#: Why a fire time the schedule itself drops has no run.
+DST_REASON = "the local time does not exist (DST)"
+
 
 @dataclass(frozen=True, kw_only=True)
 class Policies:
@@ -43,7 +46,7 @@ def plan(fires: list[Fire], now: datetime, policies: Policies, *, active: int, h
     due: list[datetime] = []
     for fire in fires:
         if fire.skipped:
-            result.skipped.append((fire.at, fire.skipped, "the local time does not exist (DST)"))
+            result.skipped.append((fire.at, fire.skipped, DST_REASON))
         else:
             due.append(fire.at)
     late = [t for t in due if (now - t).total_seconds() > policies.misfire_grace_seconds]
@@ -77,3 +80,19 @@ def plan(fires: list[Fire], now: datetime, policies: Policies, *, active: int, h
             reason = f"max_concurrent_runs={policies.max_concurrent_runs} reached"
             result.skipped.append((at, "overlap_skipped", reason))
     return result
+
+
+def plan_ahead(fires: list[Fire], policies: Policies, *, active: int, held: int) -> Plan | None:
+    """Plan fire times that are still to come, or None while their fate depends on what happens first.
+
+    A future fire time becomes a run ahead of time only when it is sure to get a slot: overlap `allow`,
+    or nothing held and enough free slots for all of them (`active` and `held` count the runs planned
+    for the due fire times too). Otherwise it is planned at its time, by `plan`, with the counts then.
+    """
+    runnable = [fire.at for fire in fires if not fire.skipped]
+    if policies.overlap_policy != "allow" and (held or active + len(runnable) > policies.max_concurrent_runs):
+        return None
+    return Plan(
+        runs=[PlannedRun(at) for at in runnable],
+        skipped=[(fire.at, fire.skipped, DST_REASON) for fire in fires if fire.skipped],
+    )

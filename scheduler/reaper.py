@@ -23,8 +23,6 @@ _PURGE_KEYS = text(
     "DELETE FROM idempotency_keys WHERE ctid IN "
     "(SELECT ctid FROM idempotency_keys WHERE expires_at < now() LIMIT :batch)"
 )
-#: Sent outbox rows are kept this long for inspection.
-OUTBOX_KEEP_SECONDS = 3600
 
 
 class Reaper:
@@ -125,12 +123,21 @@ class Reaper:
         return len(missing)
 
     def housekeeping(self) -> None:
-        """Drop sent outbox rows and expired idempotency keys, a small batch at a time."""
+        """Drop expired idempotency keys, a small batch at a time."""
         with self.engine.begin() as connection:
-            connection.execute(
-                query("purge_dispatched_outbox"), {"older_than_seconds": OUTBOX_KEEP_SECONDS, "batch": BATCH * 10}
-            )
             connection.execute(_PURGE_KEYS, {"batch": BATCH * 10})
 
+    def replan_unsent(self) -> int:
+        """Scheduled runs no relay sent within their misfire grace go back to the schedule loop as missed."""
+        total = 0
+        while True:
+            with self.engine.begin() as connection:
+                count = int(connection.execute(query("replan_unsent_runs"), {"batch": BATCH}).scalar_one())
+            total += count
+            if count < BATCH:
+                if total:
+                    logger.warning("%d scheduled runs were not sent in time; replanned as missed fire times", total)
+                return total
+
     def reap_once(self) -> dict[str, int]:
-        return {"lost": self.reap_lost(), "resent": self.resend_unstarted()}
+        return {"lost": self.reap_lost(), "resent": self.resend_unstarted(), "replanned": self.replan_unsent()}

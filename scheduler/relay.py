@@ -1,9 +1,11 @@
-"""The outbox relay: claims due outbox rows, marks their runs QUEUED, sends one message per run.
+"""The outbox relay: takes due outbox rows, marks their runs QUEUED, sends one message per run.
 
-Claim and QUEUED are committed before the send, so a worker that receives the
-message at once finds the run QUEUED. A relay that dies after committing but
-before sending leaves the rows undispatched; their lease runs out and another
-relay sends them. A run sent twice is harmless: only one start can win.
+Taking the rows and marking the runs QUEUED is one statement, committed before
+the send, so a worker that receives a message at once finds its run QUEUED. If
+the broker refuses the send, the rows go back into the outbox. If the relay
+dies between the commit and the send, the run is QUEUED with a message the
+broker never got: the reaper notices (it asks the broker for the run's message
+id) and sends it again. A run sent twice is harmless: only one start can win.
 """
 
 from __future__ import annotations
@@ -11,20 +13,18 @@ from __future__ import annotations
 import logging
 
 import redis
-from dramatiq import Message
 from dramatiq.brokers.redis import RedisBroker
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from app.db.queries import query
 from app.domain.states import RunStatus, sources
-from workers.broker import RUN_ACTOR, enqueue_many
+from workers.broker import enqueue_runs
 
 logger = logging.getLogger(__name__)
 
-#: How long a relay keeps claimed rows before another relay may take them.
-CLAIM_LEASE_SECONDS = 30.0
+#: A batch the broker refused is due again after this pause.
+RETRY_AFTER_SECONDS = 1.0
 _QUEUE_FROM = sources(RunStatus.QUEUED)
-_RELEASE = text("UPDATE outbox SET claimed_until = NULL WHERE id = ANY(CAST(:ids AS bigint[]))")
 
 
 class Relay:
@@ -37,51 +37,40 @@ class Relay:
         self.batch = batch
 
     def relay_once(self) -> int:
-        """Send one batch; returns how many outbox rows it closed."""
+        """Send one batch; returns how many outbox rows it took (a full batch: more may be waiting)."""
         with self.engine.begin() as connection:
-            claimed = connection.execute(
-                query("claim_outbox"),
-                {"relay_id": self.relay_id, "lease_seconds": CLAIM_LEASE_SECONDS, "batch": self.batch},
+            rows = connection.execute(
+                query("dispatch_outbox"),
+                {"batch": self.batch, "from_statuses": _QUEUE_FROM, "actor": self.relay_id},
             ).all()
-            if not claimed:
-                return 0
-            to_send = {
-                row.id
-                for row in connection.execute(
-                    query("mark_runs_queued"),
-                    {"run_ids": [str(r.run_id) for r in claimed], "from_statuses": _QUEUE_FROM, "actor": self.relay_id},
-                )
-            }
-        sendable = []
-        for row in claimed:
-            if row.run_id in to_send:
-                to_send.discard(row.run_id)  # one message per run, even with two outbox rows
-                sendable.append(row)
+        sendable = [row for row in rows if row.id is not None]
         try:
-            sent = enqueue_many(
-                self.broker,
-                [
-                    Message(queue_name=r.queue, actor_name=RUN_ACTOR, args=(str(r.run_id),), kwargs={}, options={})
-                    for r in sendable
-                ],
-            )
+            enqueue_runs(self.broker, [(r.broker_queue, str(r.id), r.broker_message_id) for r in sendable])
         except redis.RedisError as exc:
-            logger.warning("broker unavailable, %d outbox rows left for later: %s", len(claimed), exc)
-            self._release([row.id for row in claimed])
+            logger.warning("broker unavailable, %d runs go back into the outbox: %s", len(sendable), exc)
+            self._put_back(sendable)
             return 0
-        message_ids: dict[int, str | None] = {row.id: None for row in claimed}
-        message_ids.update({row.id: message_id for row, message_id in zip(sendable, sent, strict=True)})
-        with self.engine.begin() as connection:
-            connection.execute(
-                query("mark_outbox_dispatched"), {"ids": list(message_ids), "message_ids": list(message_ids.values())}
-            )
-        return len(message_ids)
+        return int(rows[0].taken)
 
-    def _release(self, ids: list[int]) -> None:
-        if not ids:
-            return
+    def wait_seconds(self, longest: float) -> float:
+        """How long to sleep before the next row is due: 0 if one is due now, at most `longest`."""
+        with self.engine.connect() as connection:
+            due_in = connection.execute(query("outbox_due_in")).scalar()
+        if due_in is None:
+            return longest
+        return min(max(float(due_in), 0.0), longest)
+
+    def _put_back(self, rows: list) -> None:  # type: ignore[type-arg]
         try:
             with self.engine.begin() as connection:
-                connection.execute(_RELEASE, {"ids": ids})
+                connection.execute(
+                    query("put_back_outbox"),
+                    {
+                        "run_ids": [r.id for r in rows],
+                        "queues": [r.broker_queue for r in rows],
+                        "priorities": [r.priority for r in rows],
+                        "after_seconds": RETRY_AFTER_SECONDS,
+                    },
+                )
         except Exception:
-            logger.exception("could not release outbox claims; their lease will expire")
+            logger.exception("could not put %d runs back into the outbox; the reaper will resend them", len(rows))

@@ -11,23 +11,25 @@ killed mid-tick leaves nothing half-written, and the next tick redoes the batch.
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
 from sqlalchemy import Engine
 
 from app.db.queries import query
-from app.domain.deployment_spec import schedule_of
+from app.domain.deployment_spec import schedule_from_json
 from app.domain.ids import uuid7
 from app.domain.states import CANCEL_AT_ONCE, RunKind, RunStatus, RunTrigger, sources
 from app.settings import Settings
-from scheduler.planning import Policies, plan
-from scheduler.timing import fires, next_fire
+from scheduler.planning import Plan, Policies, plan, plan_ahead
+from scheduler.timing import Fire, fires, next_fire
 
 logger = logging.getLogger(__name__)
 
+_encode = msgspec.json.Encoder().encode
 #: Deployments claimed per transaction.
 BATCH = 500
 #: Fire times handled per deployment per tick (a long downtime is worked off over several ticks).
@@ -49,7 +51,7 @@ class ScheduleLoop:
         self.scheduler_id = scheduler_id
 
     def tick(self, now: datetime) -> TickResult:
-        """Handle every deployment due at `now` (batch by batch), then release held runs."""
+        """Handle every deployment due by `now` + the lookahead (batch by batch), then release held runs."""
         total = TickResult()
         while True:
             batch = self._batch(now)
@@ -68,55 +70,33 @@ class ScheduleLoop:
         return total
 
     def _batch(self, now: datetime) -> TickResult:
+        horizon = now + timedelta(seconds=self.settings.schedule_lookahead_seconds)
+        decide = Decisions(now, horizon)
         with self.engine.begin() as connection:
-            due = connection.execute(query("claim_due_deployments"), {"now": now, "batch": BATCH}).mappings().all()
+            due = connection.execute(query("claim_due_deployments"), {"now": horizon, "batch": BATCH}).all()
             if not due:
                 return TickResult()
             counts = {
                 row.deployment_id: (row.active, row.held)
-                for row in connection.execute(query("active_runs"), {"ids": [str(d["id"]) for d in due]})
+                for row in connection.execute(query("active_runs"), {"ids": [d.id for d in due]})
             }
-            runs: list[dict[str, Any]] = []
-            occurrences: list[dict[str, Any]] = []
-            advances: list[dict[str, Any]] = []
-            to_cancel: list[str] = []
+            runs: list[_RunRow] = []
+            occurrences: list[_OccurrenceRow] = []
+            advances: list[_AdvanceRow] = []
+            to_cancel: list[uuid.UUID] = []
             for deployment in due:
-                active, held = counts.get(deployment["id"], (0, 0))
-                planned, last, nxt = self._plan(deployment, now, active, held)
+                active, held = counts.get(deployment.id, (0, 0))
+                planned, last, nxt = decide(deployment, active, held)
                 if planned.cancel_running:
-                    to_cancel.append(str(deployment["id"]))
+                    to_cancel.append(deployment.id)
                 for run in planned.runs:
-                    run_id = str(uuid7())
-                    runs.append(
-                        scheduled_run_row(
-                            deployment,
-                            scheduled_for=run.scheduled_for,
-                            held=run.held,
-                            run_id=run_id,
-                            settings=self.settings,
-                            actor=self.scheduler_id,
-                        )
-                    )
-                    occurrences.append(
-                        {
-                            "deployment_id": str(deployment["id"]),
-                            "scheduled_for": run.scheduled_for,
-                            "outcome": "buffered" if run.held else "run",
-                            "run_id": run_id,
-                            "reason": "waiting for a free slot" if run.held else "",
-                        }
-                    )
-                occurrences += [
-                    {
-                        "deployment_id": str(deployment["id"]),
-                        "scheduled_for": at,
-                        "outcome": outcome,
-                        "run_id": None,
-                        "reason": reason,
-                    }
-                    for at, outcome, reason in planned.skipped
-                ]
-                advances.append({"id": str(deployment["id"]), "next_run_at": nxt, "last_scheduled_for": last})
+                    run_id = uuid7()
+                    runs.append(_RunRow(run_id, deployment.id, run.scheduled_for, run.held))
+                    outcome, reason = ("buffered", "waiting for a free slot") if run.held else ("run", "")
+                    occurrences.append(_OccurrenceRow(deployment.id, run.scheduled_for, outcome, run_id, reason))
+                for at, outcome, reason in planned.skipped:
+                    occurrences.append(_OccurrenceRow(deployment.id, at, outcome, None, reason))
+                advances.append(_AdvanceRow(deployment.id, nxt, last))
             if to_cancel:
                 connection.execute(
                     query("cancel_deployment_runs"),
@@ -127,37 +107,128 @@ class ScheduleLoop:
                     },
                 )
             if runs:
-                connection.execute(query("insert_runs"), {"runs": msgspec.json.encode(runs).decode()})
+                connection.execute(query("insert_scheduled_runs"), {**_rows(runs), **self._run_defaults()})
             if occurrences:
-                connection.execute(query("insert_occurrences"), {"rows": msgspec.json.encode(occurrences).decode()})
-            connection.execute(query("advance_deployments"), {"rows": msgspec.json.encode(advances).decode()})
+                connection.execute(query("insert_occurrences"), _rows(occurrences))
+            connection.execute(query("advance_deployments"), _rows(advances))
         return TickResult(deployments=len(due), runs=len(runs), occurrences=len(occurrences))
 
-    def _plan(self, deployment: Any, now: datetime, active: int, held: int):  # type: ignore[no-untyped-def]
-        schedule = schedule_of(
-            deployment["schedule"],
-            dst_gap=deployment["dst_gap"],
-            dst_fold=deployment["dst_fold"],
-            default_anchor=deployment["start_at"] or deployment["created_at"],
+    def _run_defaults(self) -> dict[str, Any]:
+        settings = self.settings
+        return {
+            "kind": RunKind.PIPELINE.value,
+            "trigger": RunTrigger.SCHEDULE.value,
+            "retry_backoff_seconds": settings.retry_backoff_seconds,
+            "retry_backoff_max_seconds": settings.retry_backoff_max_seconds,
+            "retry_jitter": settings.retry_jitter,
+            "timeout_seconds": settings.default_timeout_seconds,
+            "queue": settings.queue,
+            "actor": self.scheduler_id,
+        }
+
+
+class _RunRow(msgspec.Struct):
+    id: uuid.UUID
+    deployment_id: uuid.UUID
+    scheduled_for: datetime
+    held: bool
+
+
+class _OccurrenceRow(msgspec.Struct):
+    deployment_id: uuid.UUID
+    scheduled_for: datetime
+    outcome: str
+    run_id: uuid.UUID | None
+    reason: str
+
+
+class _AdvanceRow(msgspec.Struct):
+    id: uuid.UUID
+    next_run_at: datetime | None
+    last_scheduled_for: datetime
+
+
+def _rows(rows: list[Any]) -> dict[str, str]:
+    """A batch of rows as one JSON document (json_to_recordset): far cheaper to bind than one array per column."""
+    return {"rows": _encode(rows).decode()}
+
+
+class Decisions:
+    """What each claimed deployment's fire times become, for one batch at one `now`.
+
+    Deployments that share a schedule and were last handled at the same time (the common case:
+    many deployments on one cron line) share one fire-time computation and one plan.
+    """
+
+    def __init__(self, now: datetime, horizon: datetime) -> None:
+        self.now = now
+        self.horizon = horizon
+        self._fires: dict[tuple[Any, ...], tuple[list[Fire], datetime | None]] = {}
+        self._plans: dict[tuple[Any, ...], tuple[Plan, datetime, datetime | None]] = {}
+
+    def __call__(self, deployment: Any, active: int, held: int) -> tuple[Plan, datetime, datetime | None]:
+        """(plan, last fire time handled, next fire time to handle) for one deployment row."""
+        key = (*deployment[1:], active, held)  # every column but the id: the decision depends on nothing else
+        decision = self._plans.get(key)
+        if decision is None:
+            decision = self._plans[key] = self._decide_row(deployment, active, held)
+        return decision
+
+    def _decide_row(self, deployment: Any, active: int, held: int) -> tuple[Plan, datetime, datetime | None]:
+        schedule = schedule_from_json(
+            deployment.schedule_json,
+            dst_gap=deployment.dst_gap,
+            dst_fold=deployment.dst_fold,
+            default_anchor=deployment.start_at or deployment.created_at,
         )
-        after = deployment["last_scheduled_for"] or deployment["created_at"]
-        found = fires(
-            schedule, after, now, start_at=deployment["start_at"], end_at=deployment["end_at"], limit=MAX_FIRES_PER_TICK
-        )
+        after = deployment.last_scheduled_for or deployment.created_at
+        window = (schedule, after, deployment.start_at, deployment.end_at)
         policies = Policies(
-            misfire_policy=deployment["misfire_policy"],
-            misfire_grace_seconds=deployment["misfire_grace_seconds"],
-            max_catch_up=deployment["max_catch_up"],
-            max_concurrent_runs=deployment["max_concurrent_runs"],
-            overlap_policy=deployment["overlap_policy"],
+            misfire_policy=deployment.misfire_policy,
+            misfire_grace_seconds=deployment.misfire_grace_seconds,
+            max_catch_up=deployment.max_catch_up,
+            max_concurrent_runs=deployment.max_concurrent_runs,
+            overlap_policy=deployment.overlap_policy,
         )
-        planned = plan(found, now, policies, active=active, held=held)
+        return self._decide(window, policies, active, held)
+
+    def _decide(
+        self, window: tuple[Any, ...], policies: Policies, active: int, held: int
+    ) -> tuple[Plan, datetime, datetime | None]:
+        after = window[1]
+        found, next_after_horizon = self._window(window)
+        due = [f for f in found if f.at <= self.now]
+        planned = plan(due, self.now, policies, active=active, held=held)
         if len(found) >= MAX_FIRES_PER_TICK:  # more to do: continue right after the last one handled
-            last = found[-1].at
+            last = due[-1].at if due else after
             return planned, last, last
-        last = max([f.at for f in found], default=after)
-        nxt = next_fire(schedule, max(now, last), start_at=deployment["start_at"], end_at=deployment["end_at"])
-        return planned, max(last, now), nxt
+        ahead = found[len(due) :]
+        if not ahead:
+            return planned, max(self.horizon, after), next_after_horizon
+        extra = None
+        if not planned.cancel_running:
+            planned_held = sum(run.held for run in planned.runs)
+            extra = plan_ahead(
+                ahead,
+                policies,
+                active=active + len(planned.runs) - planned_held,
+                held=held + planned_held,
+            )
+        if extra is None:  # planned at their time instead; claimed again until then
+            return planned, max(self.now, after), ahead[0].at
+        planned.runs += extra.runs
+        planned.skipped += extra.skipped
+        return planned, max(self.horizon, after), next_after_horizon
+
+    def _window(self, window: tuple[Any, ...]) -> tuple[list[Fire], datetime | None]:
+        """Fire times in (after, horizon], and the first one after the horizon (memoised per batch)."""
+        cached = self._fires.get(window)
+        if cached is None:
+            schedule, after, start_at, end_at = window
+            found = fires(schedule, after, self.horizon, start_at=start_at, end_at=end_at, limit=MAX_FIRES_PER_TICK)
+            following = next_fire(schedule, max(self.horizon, after), start_at=start_at, end_at=end_at)
+            cached = self._fires[window] = (found, following)
+        return cached
 
 
 def scheduled_run_row(

@@ -1,4 +1,4 @@
-"""The standalone scheduler process: the outbox relay and the reaper, each in its own loop.
+"""The standalone scheduler process: the schedule loop, the outbox relay and the reaper, each in its own thread.
 
 Several replicas may run at once; every step claims rows with SKIP LOCKED.
 The relay wakes on Postgres NOTIFY (sent by every transaction that writes the
@@ -28,6 +28,8 @@ logger = logging.getLogger(__name__)
 
 #: How often the schedule loop looks for due deployments (bounds fire lateness).
 SCHEDULE_TICK_SECONDS = 0.25
+#: Pause when due rows are all being sent by another relay.
+RELAY_BUSY_PAUSE_SECONDS = 0.01
 #: Pause after an unexpected error in a loop, so a broken database is not hammered.
 ERROR_PAUSE_SECONDS = 1.0
 
@@ -36,29 +38,49 @@ class SchedulerService:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.identity = f"scheduler:{socket.gethostname()}:{os.getpid()}"
-        self.engine = get_engine(settings, pool_size=4, pre_ping=False)
+        self.engine = get_engine(settings, pool_size=2 + settings.relay_threads, pre_ping=False)
         self.broker = build_broker(settings)
         self.relay = Relay(engine=self.engine, broker=self.broker, relay_id=self.identity, batch=settings.relay_batch)
         self.reaper = Reaper(engine=self.engine, broker=self.broker, settings=settings, reaper_id=self.identity)
         self.schedules = ScheduleLoop(engine=self.engine, settings=settings, scheduler_id=self.identity)
         self.stopping = threading.Event()
+        self._threads: list[threading.Thread] = []
 
     def run(self) -> None:
         """Run until SIGTERM/SIGINT."""
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: self.stopping.set())
-        threads = [
-            threading.Thread(target=self._relay_loop, name="relay", daemon=True),
+        self.start()
+        while not self.stopping.wait(0.5):
+            pass
+        self.stop()
+
+    def start(self) -> None:
+        """Start the relay, reaper and schedule loops, each in a thread of its own.
+
+        Runs that were due while every scheduler was down are first handed back to the
+        schedule loop, so the relay does not send them late past their misfire policy.
+        """
+        try:
+            self.reaper.replan_unsent()
+        except Exception:
+            logger.exception("could not replan unsent scheduled runs; the reaper tries again")
+        self._threads = [
+            *(
+                threading.Thread(target=self._relay_loop, name=f"relay-{i}", daemon=True)
+                for i in range(self.settings.relay_threads)
+            ),
             threading.Thread(target=self._reaper_loop, name="reaper", daemon=True),
             threading.Thread(target=self._schedule_loop, name="schedule", daemon=True),
         ]
-        for thread in threads:
+        for thread in self._threads:
             thread.start()
         logger.info("scheduler %s started", self.identity)
-        while not self.stopping.wait(0.5):
-            pass
+
+    def stop(self) -> None:
         logger.info("scheduler %s stopping", self.identity)
-        for thread in threads:
+        self.stopping.set()
+        for thread in self._threads:
             thread.join(timeout=10)
 
     def _relay_loop(self) -> None:
@@ -67,10 +89,14 @@ class SchedulerService:
             try:
                 if listener is None:
                     listener = self._listen()
-                while self.relay.relay_once() >= self.relay.batch:
+                while (sent := self.relay.relay_once()) >= self.relay.batch:
                     pass  # more may be waiting
-                for _ in listener.notifies(timeout=self.settings.relay_poll_seconds, stop_after=1):
-                    pass
+                wait = self.relay.wait_seconds(self.settings.relay_poll_seconds)
+                if wait > 0:  # until a NOTIFY, the next row's due time, or the poll interval
+                    for _ in listener.notifies(timeout=wait, stop_after=1):
+                        pass
+                elif not sent:  # due rows another relay is sending right now
+                    self.stopping.wait(RELAY_BUSY_PAUSE_SECONDS)
             except Exception:
                 logger.exception("relay loop error")
                 if listener is not None:

@@ -124,6 +124,10 @@ class Run(Base):
     created_at: Mapped[datetime] = created_at_column()
     queued_at: Mapped[datetime | None]
     dispatched_at: Mapped[datetime | None]
+    #: The broker's id for the last message sent for this run, to ask the broker whether it still holds it.
+    broker_message_id: Mapped[str | None] = mapped_column(String(64))
+    #: The queue that message went to.
+    broker_queue: Mapped[str | None] = mapped_column(String(100))
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
     heartbeat_at: Mapped[datetime | None]
@@ -155,12 +159,12 @@ class RunEvent(Base):
 
 
 class OutboxMessage(Base):
-    """A message to send to the broker, written in the same transaction as its cause."""
+    """A message still to send to the broker, written in the same transaction as its cause; deleted once sent."""
 
     __tablename__ = "outbox"
     __table_args__ = (
-        Index("ix_outbox_due", "available_at", "id", postgresql_where=text("dispatched_at IS NULL")),
-        Index("ix_outbox_dispatched", "dispatched_at", postgresql_where=text("dispatched_at IS NOT NULL")),
+        Index("ix_outbox_due", text("priority DESC"), "available_at", "id"),
+        Index("ix_outbox_available", "available_at"),
         Index("ix_outbox_run", "run_id"),
     )
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
@@ -169,11 +173,6 @@ class OutboxMessage(Base):
     priority: Mapped[int] = mapped_column(SmallInteger, server_default="0")
     available_at: Mapped[datetime] = created_at_column()
     created_at: Mapped[datetime] = created_at_column()
-    claimed_by: Mapped[str | None] = mapped_column(String(200))
-    claimed_until: Mapped[datetime | None]
-    dispatched_at: Mapped[datetime | None]
-    #: The broker's id for the sent message, used to check whether the broker still holds it.
-    broker_message_id: Mapped[str | None] = mapped_column(String(64))
 
 
 class IdempotencyKey(Base):

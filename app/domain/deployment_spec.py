@@ -100,6 +100,11 @@ def schedule_of(document: dict[str, Any], *, dst_gap: str, dst_fold: str, defaul
     return _schedule_of(msgspec.json.encode(document, order="sorted"), dst_gap, dst_fold, default_anchor)
 
 
+def schedule_from_json(document: str, *, dst_gap: str, dst_fold: str, default_anchor: datetime) -> Schedule:
+    """A stored schedule document read as JSON text (the loop reads it so: no decoding per row)."""
+    return _schedule_of(document.encode(), dst_gap, dst_fold, default_anchor)
+
+
 @functools.lru_cache(maxsize=65_536)
 def _schedule_of(document: bytes, dst_gap: str, dst_fold: str, default_anchor: datetime) -> Schedule:
     spec = msgspec.json.decode(document, type=ScheduleSpec)  # type: ignore[arg-type]

@@ -164,6 +164,25 @@ def compute_next(deployment: Deployment, after: datetime) -> datetime | None:
     return next_fire(schedule_for(deployment), after, start_at=deployment.start_at, end_at=deployment.end_at)
 
 
+def withdraw_planned(session: Session, deployment: Deployment, *, now: datetime) -> None:
+    """Take back the runs planned ahead for fire times after `now`; the loop replans from the deployment as it is.
+
+    Locks the deployment first (and reloads it), so a schedule loop cannot plan it meanwhile.
+    """
+    session.refresh(deployment, with_for_update=True)
+    session.execute(query("withdraw_planned_runs"), {"deployment_id": deployment.id, "now": now})
+    if deployment.last_scheduled_for and deployment.last_scheduled_for > now:
+        deployment.last_scheduled_for = now
+
+
+def next_fire_time(deployment: Deployment, now: datetime) -> datetime | None:
+    """The next fire time to show: the loop's cursor (`next_run_at`), or an earlier one already planned ahead."""
+    if not deployment.enabled or deployment.next_run_at is None:
+        return None
+    coming = compute_next(deployment, now)
+    return deployment.next_run_at if coming is None else min(deployment.next_run_at, coming)
+
+
 def get_deployment(
     session: Session, deployment_id: uuid.UUID, principal: Principal, *, lock: bool = False
 ) -> Deployment:
@@ -202,6 +221,7 @@ def update_deployment(session: Session, deployment: Deployment, patch: Deploymen
     spec_.to_schedule(merged.schedule, dst_gap=gap, dst_fold=fold, default_anchor=now)
     if merged.start_at and merged.end_at and merged.end_at <= merged.start_at:
         raise spec_.field_error("end_at", "must be after start_at", "invalid_window")
+    withdraw_planned(session, deployment, now=now)  # planned runs carry the old schedule, params and policies
     for key, value in changes.items():
         if key == "schedule":
             value = msgspec.to_builtins(value)
@@ -222,8 +242,15 @@ def update_deployment(session: Session, deployment: Deployment, patch: Deploymen
 def pause(session: Session, deployment: Deployment, *, now: datetime) -> None:
     if not deployment.enabled:
         raise Conflict("the deployment is already paused", code="deployment_paused")
+    withdraw_planned(session, deployment, now=now)
     deployment.enabled, deployment.paused_at, deployment.next_run_at = False, now, None
     session.flush()
+
+
+def delete_deployment(session: Session, deployment: Deployment, *, now: datetime) -> None:
+    """Delete; its runs stay, except those planned ahead for fire times still to come."""
+    withdraw_planned(session, deployment, now=now)
+    session.delete(deployment)
 
 
 def resume(session: Session, deployment: Deployment, *, now: datetime) -> int:

@@ -13,13 +13,8 @@ FOR UPDATE SKIP LOCKED;
 -- name: claim_unstarted_runs
 -- QUEUED runs whose message left a while ago and that have not started, with
 -- the broker id of their last message, to ask the broker whether it has it.
-SELECT r.id, r.priority, r.attempt, last.broker_message_id, last.queue
+SELECT r.id, r.priority, r.attempt, r.broker_message_id, r.broker_queue AS queue
 FROM runs r
-LEFT JOIN LATERAL (
-    SELECT broker_message_id, queue FROM outbox
-    WHERE run_id = r.id AND dispatched_at IS NOT NULL
-    ORDER BY id DESC LIMIT 1
-) last ON true
 WHERE r.status = 'QUEUED' AND r.dispatched_at < now() - make_interval(secs => :older_than_seconds)
 ORDER BY r.dispatched_at
 LIMIT :batch
@@ -45,3 +40,34 @@ WITH target AS (
     SELECT pg_notify('conveyor_outbox', '')
 )
 SELECT target.id FROM target, wake;
+
+-- name: replan_unsent_runs
+-- Scheduled runs planned in time (ahead of, or at, their fire time) that no
+-- relay sent within their deployment's misfire grace: every scheduler was down
+-- at their fire time. They are taken back with their occurrences, and their
+-- deployment is rewound to just before them, so the schedule loop decides those
+-- fire times again as missed ones, by the misfire policy. A run created late on
+-- purpose (catch_up, run_once) is not touched.
+WITH unsent AS (
+    SELECT r.id
+    FROM runs r JOIN deployments d ON d.id = r.deployment_id
+    WHERE r.status = 'PENDING' AND r.trigger = 'schedule' AND NOT r.held AND r.queued_at IS NULL
+      AND r.scheduled_for < now() - make_interval(secs => d.misfire_grace_seconds)
+      AND r.created_at <= r.scheduled_for + make_interval(secs => d.misfire_grace_seconds)
+    ORDER BY r.id
+    LIMIT :batch
+    FOR UPDATE OF r SKIP LOCKED
+), withdrawn AS (
+    DELETE FROM runs r USING unsent WHERE r.id = unsent.id
+    RETURNING r.deployment_id, r.scheduled_for
+), occurrences_gone AS (
+    DELETE FROM occurrences o USING withdrawn w
+    WHERE o.deployment_id = w.deployment_id AND o.scheduled_for = w.scheduled_for
+), rewound AS (
+    UPDATE deployments d
+    SET last_scheduled_for = least(d.last_scheduled_for, x.first - interval '1 microsecond'),
+        next_run_at = least(d.next_run_at, x.first)
+    FROM (SELECT deployment_id, min(scheduled_for) AS first FROM withdrawn GROUP BY deployment_id) x
+    WHERE d.id = x.deployment_id AND d.enabled
+)
+SELECT count(*) FROM withdrawn;

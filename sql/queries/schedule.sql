@@ -1,10 +1,13 @@
 -- The schedule loop: due deployments, active-run counts, and releasing held runs.
 
 -- name: claim_due_deployments
--- Enabled deployments whose next fire time has come, oldest first. SKIP LOCKED
--- lets several schedulers share the table; each row is handled by one of them.
-SELECT d.*, p.latest_version
-FROM deployments d JOIN pipelines p ON p.id = d.pipeline_id
+-- Enabled deployments whose next fire time is within :now (the tick's time plus
+-- the lookahead), oldest first. SKIP LOCKED lets several schedulers share the
+-- table; each row is handled by one of them.
+SELECT d.id, CAST(d.schedule AS text) AS schedule_json, d.dst_gap, d.dst_fold, d.start_at, d.end_at,
+       d.created_at, d.last_scheduled_for, d.misfire_policy, d.misfire_grace_seconds, d.max_catch_up,
+       d.max_concurrent_runs, d.overlap_policy
+FROM deployments d
 WHERE d.enabled AND d.next_run_at IS NOT NULL AND d.next_run_at <= :now
 ORDER BY d.next_run_at
 LIMIT :batch
@@ -19,17 +22,64 @@ FROM runs
 WHERE deployment_id = ANY(CAST(:ids AS uuid[])) AND status IN ('PENDING', 'QUEUED', 'RUNNING', 'RETRYING')
 GROUP BY deployment_id;
 
+-- name: insert_scheduled_runs
+-- The schedule loop's runs: one per (deployment, fire time), the rest of each
+-- row taken from its deployment. A fire time that already has a run is not
+-- inserted again. The outbox row is due at the fire time, so a run planned
+-- ahead (see schedule_lookahead_seconds) waits, PENDING, until then; a held
+-- run (overlap buffer) gets no outbox row until it is released.
+WITH input AS (
+    SELECT *
+    FROM json_to_recordset(CAST(:rows AS json)) AS x(id uuid, deployment_id uuid, scheduled_for timestamptz, held boolean)
+), inserted AS (
+    INSERT INTO runs (id, namespace_id, kind, trigger, status, pipeline_id, pipeline_version, deployment_id,
+                      scheduled_for, params, priority, max_retries, retry_backoff_seconds,
+                      retry_backoff_max_seconds, retry_jitter, timeout_seconds, held)
+    SELECT x.id, d.namespace_id, :kind, :trigger, 'PENDING', d.pipeline_id,
+           coalesce(d.pipeline_version, p.latest_version), d.id, x.scheduled_for, d.params, 0, d.max_retries,
+           coalesce(d.retry_backoff_seconds, :retry_backoff_seconds),
+           coalesce(d.retry_backoff_max_seconds, :retry_backoff_max_seconds),
+           coalesce(d.retry_jitter, :retry_jitter), coalesce(d.timeout_seconds, :timeout_seconds), x.held
+    FROM input x JOIN deployments d ON d.id = x.deployment_id JOIN pipelines p ON p.id = d.pipeline_id
+    ON CONFLICT (deployment_id, scheduled_for) WHERE trigger IN ('schedule', 'backfill') DO NOTHING
+    RETURNING id, held, scheduled_for
+), events AS (
+    INSERT INTO run_events (run_id, from_status, to_status, reason, actor)
+    SELECT id, NULL, 'PENDING', CASE WHEN held THEN 'created_held' ELSE 'created' END, :actor FROM inserted
+), outbox_rows AS (
+    INSERT INTO outbox (run_id, queue, priority, available_at)
+    SELECT id, :queue, 0, scheduled_for FROM inserted WHERE NOT held
+), wake AS (
+    SELECT pg_notify('conveyor_outbox', '')
+)
+SELECT count(*) FROM inserted, wake;
+
+-- name: withdraw_planned_runs
+-- A deployment paused, changed or deleted takes back the runs planned ahead for
+-- fire times still to come (PENDING, never sent) and those fire times'
+-- occurrences; the loop plans them again from the deployment as it is now.
+-- Callers hold the deployment's row lock, so the loop cannot plan meanwhile.
+WITH withdrawn AS (
+    DELETE FROM runs
+    WHERE deployment_id = :deployment_id AND trigger = 'schedule' AND status = 'PENDING'
+      AND queued_at IS NULL AND scheduled_for > :now
+    RETURNING id
+)
+DELETE FROM occurrences
+WHERE deployment_id = :deployment_id AND scheduled_for > :now
+RETURNING scheduled_for, (SELECT count(*) FROM withdrawn) AS runs;
+
 -- name: insert_occurrences
 INSERT INTO occurrences (deployment_id, scheduled_for, outcome, run_id, reason)
 SELECT deployment_id, scheduled_for, outcome, run_id, reason
-FROM jsonb_to_recordset(CAST(:rows AS jsonb))
+FROM json_to_recordset(CAST(:rows AS json))
      AS x(deployment_id uuid, scheduled_for timestamptz, outcome text, run_id uuid, reason text)
 ON CONFLICT (deployment_id, scheduled_for) DO NOTHING;
 
 -- name: advance_deployments
 UPDATE deployments d
 SET next_run_at = x.next_run_at, last_scheduled_for = x.last_scheduled_for
-FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS x(id uuid, next_run_at timestamptz, last_scheduled_for timestamptz)
+FROM json_to_recordset(CAST(:rows AS json)) AS x(id uuid, next_run_at timestamptz, last_scheduled_for timestamptz)
 WHERE d.id = x.id;
 
 -- name: release_held_runs

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from scheduler.planning import Policies, plan
+from scheduler.planning import Policies, plan, plan_ahead
 from scheduler.timing import Fire
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -80,3 +80,32 @@ def test_free_slots_are_used_before_the_policy_applies() -> None:
 def test_dst_skipped_fires_are_reported() -> None:
     result = plan([Fire(at=NOW - timedelta(minutes=1), skipped="dst_skipped")], NOW, Policies(), active=0, held=0)
     assert outcomes(result) == [(1, "dst_skipped")]
+
+
+def ahead(*seconds: int) -> list[Fire]:
+    return [Fire(at=NOW + timedelta(seconds=s)) for s in seconds]
+
+
+@pytest.mark.parametrize(
+    ("policies", "active", "held", "planned"),
+    [
+        (Policies(overlap_policy="allow", max_concurrent_runs=1), 5, 0, 2),
+        (Policies(overlap_policy="skip", max_concurrent_runs=3), 1, 0, 2),
+        (Policies(overlap_policy="skip", max_concurrent_runs=2), 1, 0, None),
+        (Policies(overlap_policy="buffer_all", max_concurrent_runs=5), 0, 1, None),
+        (Policies(overlap_policy="cancel_running", max_concurrent_runs=1), 1, 0, None),
+    ],
+)
+def test_future_fires_are_planned_ahead_only_when_sure_of_a_slot(
+    policies: Policies, active: int, held: int, planned: int | None
+) -> None:
+    result = plan_ahead(ahead(2, 4), policies, active=active, held=held)
+    assert (None if result is None else len(result.runs)) == planned
+
+
+def test_a_future_dst_gap_is_recorded_ahead_and_needs_no_slot() -> None:
+    fires = [Fire(at=NOW + timedelta(seconds=2), skipped="dst_skipped"), *ahead(3)]
+    result = plan_ahead(fires, Policies(max_concurrent_runs=1), active=0, held=0)
+    assert result is not None
+    assert [r.scheduled_for for r in result.runs] == [NOW + timedelta(seconds=3)]
+    assert [o for _, o, _ in result.skipped] == ["dst_skipped"]

@@ -89,7 +89,7 @@ class DeploymentOut(msgspec.Struct):
             retry_jitter=d.retry_jitter,
             timeout_seconds=d.timeout_seconds,
             enabled=d.enabled,
-            next_run_at=d.next_run_at,
+            next_run_at=service.next_fire_time(d, service.utcnow()),
             created_at=d.created_at,
             last_run=stats.get("last_run"),
             run_counts=stats.get("counts", {}),
@@ -302,7 +302,7 @@ class DeploymentController(Controller):
                 namespace_id=deployment.namespace_id,
                 details={"before": {"name": deployment.name}},
             )
-            session.delete(deployment)
+            service.delete_deployment(session, deployment, now=service.utcnow())
 
     @post(
         "/{deployment_id:uuid}/trigger",
@@ -396,10 +396,13 @@ class DeploymentController(Controller):
     ) -> Upcoming:
         with db.read() as session:
             deployment = service.get_deployment(session, deployment_id, principal_of(request))
-        after = max(service.utcnow(), deployment.last_scheduled_for or service.utcnow())
         return Upcoming(
             upcoming_fires(
-                service.schedule_for(deployment), after, n, start_at=deployment.start_at, end_at=deployment.end_at
+                service.schedule_for(deployment),
+                service.utcnow(),
+                n,
+                start_at=deployment.start_at,
+                end_at=deployment.end_at,
             )
             if deployment.enabled
             else []
