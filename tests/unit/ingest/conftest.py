@@ -1,0 +1,67 @@
+"""Fixtures for the ingest library: small limits, a one-thread DuckDB, and file writers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+
+from workers.ingest import DuckDBSettings, ImportConfig, ImportLimits, import_file
+from workers.ingest.models import ImportResult
+
+
+@pytest.fixture
+def limits() -> ImportLimits:
+    return ImportLimits(max_preview_rows=50)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> DuckDBSettings:
+    return DuckDBSettings(memory_limit="256MB", threads=1)
+
+
+@pytest.fixture
+def run_import(tmp_path: Path, limits: ImportLimits, settings: DuckDBSettings) -> Callable[..., ImportResult]:
+    """Import a file into tmp_path/out with the given config fields."""
+
+    def run(path: Path, filename: str | None = None, *, job_limits: ImportLimits | None = None, **config: Any):
+        return import_file(
+            path,
+            filename=filename or path.name,
+            config=ImportConfig(**config),
+            limits=job_limits or limits,
+            out_dir=tmp_path / "out",
+            duckdb_settings=settings,
+        )
+
+    return run
+
+
+def rows_of(result: ImportResult) -> list[dict[str, Any]]:
+    """The imported rows, as dicts, read back from the Parquet file."""
+    return pq.read_table(result.data_path).to_pylist()
+
+
+def write_xlsx(path: Path, sheets: dict[str, Sequence[Sequence[Any]]], merge: str | None = None) -> Path:
+    """An xlsx with one sheet per entry (rows from A1); dates become date-formatted cells."""
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for name, rows in sheets.items():
+        sheet = book.create_sheet(name)
+        for row in rows:
+            sheet.append(list(row))
+        for cells in sheet.iter_rows():
+            for cell in cells:
+                if isinstance(cell.value, dt.datetime):
+                    cell.number_format = "yyyy-mm-dd hh:mm:ss"
+                elif isinstance(cell.value, dt.date):
+                    cell.number_format = "yyyy-mm-dd"
+        if merge:
+            sheet.merge_cells(merge)
+    book.save(path)
+    return path

@@ -1,0 +1,116 @@
+"""JSON imports: arrays, NDJSON, records under a path, flattening, arrays kept as JSON, bad documents."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from tests.unit.ingest.conftest import rows_of
+from workers.ingest import ColumnSpec, ImportConfig, ImportLimits, preview
+from workers.ingest.errors import ImportFailed
+
+RECORDS = [
+    {"id": 1, "name": "Ada", "address": {"city": "London", "geo": {"lat": 51.5}}, "tags": ["a", "b"]},
+    {"id": 2, "name": "Grace", "address": {"city": "New York", "geo": {"lat": 40.7}}, "tags": []},
+]
+
+
+def test_a_top_level_array_is_flattened_with_arrays_kept_as_json(tmp_path: Path, run_import):
+    path = tmp_path / "people.json"
+    path.write_text(json.dumps(RECORDS))
+    result = run_import(path)
+    assert [(c.name, c.type) for c in result.columns] == [
+        ("id", "integer"),
+        ("name", "string"),
+        ("address.city", "string"),
+        ("address.geo.lat", "float"),
+        ("tags", "json"),
+    ]
+    first = rows_of(result)[0]
+    assert first["address.city"] == "London"
+    assert json.loads(first["tags"]) == ["a", "b"]
+
+
+def test_ndjson_is_read_line_by_line(tmp_path: Path, run_import):
+    path = tmp_path / "people.ndjson"
+    path.write_text("\n".join(json.dumps(r) for r in RECORDS) + "\n")
+    result = run_import(path, flatten_separator="_")
+    assert result.rows == 2
+    assert result.config.format == "ndjson"
+    assert [row["address_city"] for row in rows_of(result)] == ["London", "New York"]
+
+
+def test_records_under_a_path(tmp_path: Path, run_import):
+    path = tmp_path / "api.json"
+    path.write_text(json.dumps({"meta": {"count": 2}, "data": {"items": RECORDS}}))
+    result = run_import(path, record_path="data.items")
+    assert [row["name"] for row in rows_of(result)] == ["Ada", "Grace"]
+
+
+def test_the_record_path_is_found_when_not_given(tmp_path: Path, limits: ImportLimits):
+    path = tmp_path / "api.json"
+    path.write_text(json.dumps({"meta": {"count": 2}, "data": {"items": RECORDS}}))
+    shown = preview(path, "api.json", ImportConfig(), limits, rows=5)
+    assert shown.config.record_path == "data.items"
+    assert len(shown.rows) == 2
+    assert any("data.items" in warning for warning in shown.warnings)
+    assert [c.name for c in shown.columns][:3] == ["id", "name", "address.city"]
+
+
+def test_json_types_can_be_forced_strictly_or_leniently(tmp_path: Path, run_import):
+    path = tmp_path / "a.json"
+    path.write_text(json.dumps([{"n": "1"}, {"n": "two"}, {"n": "3"}]))
+    with pytest.raises(ImportFailed) as caught:
+        run_import(path, columns={"n": ColumnSpec(type="integer", name="number")})
+    assert (caught.value.errors[0]["row"], caught.value.errors[0]["column"]) == (2, "n")
+    assert os.listdir(tmp_path / "out") == []
+    result = run_import(path, columns={"n": ColumnSpec(type="integer", name="number")}, on_error="lenient")
+    assert [row["number"] for row in rows_of(result)] == [1, 3]
+    assert result.rejected == 1
+    assert pq.read_table(result.rejects_path).to_pylist()[0]["value"] == "two"
+
+
+def test_json_nested_ten_thousand_levels_fails_clearly(tmp_path: Path, run_import):
+    depth = 10_000
+    path = tmp_path / "deep.json"
+    path.write_text("[" + '{"a":' * depth + "1" + "}" * depth + "]")
+    with pytest.raises(ImportFailed, match="depth"):
+        run_import(path)
+    wrapped = tmp_path / "deep_path.json"
+    wrapped.write_text('{"data": [' + '{"a":' * depth + "1" + "}" * depth + "]}")
+    with pytest.raises(ImportFailed, match="deep"):
+        run_import(wrapped, record_path="data")
+    assert os.listdir(tmp_path / "out") == []
+
+
+def test_invalid_json_fails_clearly(tmp_path: Path, run_import):
+    path = tmp_path / "a.json"
+    path.write_text('{"data": [{"a": 1}, {"a": ')
+    with pytest.raises(ImportFailed, match="not valid JSON"):
+        run_import(path, record_path="data")
+
+
+def test_a_json_in_utf16_is_read(tmp_path: Path, run_import):
+    path = tmp_path / "a.json"
+    path.write_bytes(json.dumps([{"city": "Besançon"}], ensure_ascii=False).encode("utf-16"))
+    assert rows_of(run_import(path)) == [{"city": "Besançon"}]
+
+
+def test_the_preview_shows_the_first_records(tmp_path: Path, limits: ImportLimits):
+    path = tmp_path / "many.json"
+    path.write_text(json.dumps([{"i": i, "sq": i * i} for i in range(5000)]))
+    shown = preview(path, "many.json", ImportConfig(), limits, rows=3)
+    assert shown.rows == [[0, 0], [1, 1], [2, 4]]
+    assert shown.format == "json"
+
+
+def test_an_empty_array_has_no_records(tmp_path: Path, run_import):
+    path = tmp_path / "a.json"
+    path.write_text("[]")
+    with pytest.raises(ImportFailed) as caught:
+        run_import(path)
+    assert caught.value.code == "no_records"
