@@ -20,6 +20,12 @@ def bind(**ids: Any) -> contextvars.Token[dict[str, str]]:
     return log_context.set({**log_context.get(), **{k: str(v) for k, v in ids.items() if v is not None}})
 
 
+def current_trace_id() -> str | None:
+    """The id tying a change to its cause: the request's id in the API, the run's id in a worker."""
+    bound = log_context.get()
+    return bound.get("request_id") or bound.get("run_id")
+
+
 class _ContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.context = log_context.get()

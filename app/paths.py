@@ -46,3 +46,25 @@ def run_dir(root: Path, run_id: uuid.UUID) -> Path:
 def run_log_path(root: Path, run_id: uuid.UUID) -> Path:
     """The run's persisted log: one JSON object per line, across all attempts."""
     return run_dir(root, run_id) / "log.ndjson"
+
+
+def upload_dir(root: Path, upload_id: uuid.UUID) -> Path:
+    """Folder of one upload: its raw bytes (`data`), written in place, range by range."""
+    text = str(uuid.UUID(str(upload_id)))
+    return resolved_root(root) / "uploads" / _id_part(text[-2:]) / _id_part(text)
+
+
+def upload_data_path(root: Path, upload_id: uuid.UUID) -> Path:
+    return upload_dir(root, upload_id) / "data"
+
+
+def dataset_dir(root: Path, dataset_id: uuid.UUID) -> Path:
+    """Folder of one dataset's versions."""
+    text = str(uuid.UUID(str(dataset_id)))
+    return resolved_root(root) / "datasets" / _id_part(text[-2:]) / _id_part(text)
+
+
+def version_dir(root: Path, dataset_id: uuid.UUID, run_id: uuid.UUID) -> Path:
+    """Folder of the version a run writes (`data.parquet`, `rejects.parquet`): named by the run, so an
+    attempt's output is complete before any version row points at it, and a retry overwrites its own."""
+    return dataset_dir(root, dataset_id) / "runs" / _id_part(str(uuid.UUID(str(run_id))))

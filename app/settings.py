@@ -96,6 +96,20 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     cors_origins: str = ""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
+    #: Largest file one upload may bring (multipart or resumable).
+    max_upload_bytes: int = 5 * 1024**3
+    #: A resumable upload not completed in this time is dropped, with its bytes.
+    upload_expiry_hours: int = 24
+    #: Largest sum of a workbook's uncompressed parts, and most cells a workbook import reads.
+    max_workbook_uncompressed_bytes: int = 2 * 1024**3
+    max_workbook_cells: int = 50_000_000
+    #: Most rows a preview returns.
+    max_preview_rows: int = 1000
+    #: Memory and threads of one import's (or pipeline's) DuckDB connection.
+    job_memory_limit_mb: int = 1024
+    job_threads: int = 2
+    #: How long a deleted dataset's files stay before the cleanup job removes them.
+    dataset_retention_hours: int = 24
 
     def __post_init__(self) -> None:
         checks: list[tuple[str, bool, str]] = [
@@ -110,6 +124,14 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
             ("relay_poll_seconds", self.relay_poll_seconds > 0, "must be > 0"),
             ("relay_threads", 1 <= self.relay_threads <= 16, "must be between 1 and 16"),
             ("reaper_interval_seconds", self.reaper_interval_seconds > 0, "must be > 0"),
+            ("max_upload_bytes", self.max_upload_bytes >= 1, "must be >= 1"),
+            ("upload_expiry_hours", 1 <= self.upload_expiry_hours <= 24 * 30, "must be between 1 and 720"),
+            ("max_workbook_uncompressed_bytes", self.max_workbook_uncompressed_bytes >= 1024, "must be >= 1024"),
+            ("max_workbook_cells", self.max_workbook_cells >= 1, "must be >= 1"),
+            ("max_preview_rows", 1 <= self.max_preview_rows <= 100_000, "must be between 1 and 100000"),
+            ("job_memory_limit_mb", self.job_memory_limit_mb >= 64, "must be >= 64"),
+            ("job_threads", 1 <= self.job_threads <= 256, "must be between 1 and 256"),
+            ("dataset_retention_hours", self.dataset_retention_hours >= 0, "must be >= 0"),
             ("schedule_lookahead_seconds", 0 <= self.schedule_lookahead_seconds <= 300, "must be between 0 and 300"),
             ("default_max_retries", 0 <= self.default_max_retries <= 100, "must be between 0 and 100"),
             ("retry_backoff_seconds", self.retry_backoff_seconds >= 0, "must be >= 0"),

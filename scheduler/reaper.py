@@ -13,6 +13,7 @@ from app.domain.retry import backoff_seconds, retries_left
 from app.domain.runlogs import publish_end, stream_key
 from app.domain.states import RunStatus, sources
 from app.settings import Settings
+from scheduler.cleanup import Cleanup
 from workers.broker import messages_key
 
 logger = logging.getLogger(__name__)
@@ -123,9 +124,10 @@ class Reaper:
         return len(missing)
 
     def housekeeping(self) -> None:
-        """Drop expired idempotency keys, a small batch at a time."""
+        """Drop expired idempotency keys; remove deleted datasets' and expired uploads' files (small batches)."""
         with self.engine.begin() as connection:
             connection.execute(_PURGE_KEYS, {"batch": BATCH * 10})
+        Cleanup(engine=self.engine, settings=self.settings).run_once()
 
     def replan_unsent(self) -> int:
         """Scheduled runs no relay sent within their misfire grace go back to the schedule loop as missed."""

@@ -17,6 +17,10 @@ from tests.servers import TestServers
 
 #: Tables emptied between integration tests (namespaces keep their seeded `default`).
 TABLES = [
+    "events",
+    "dataset_versions",
+    "datasets",
+    "uploads",
     "occurrences",
     "deployments",
     "idempotency_keys",

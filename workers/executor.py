@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -16,26 +15,17 @@ from app.db.queries import query
 from app.domain.pipeline_spec import parse_spec
 from app.domain.retry import backoff_seconds, retries_left
 from app.domain.runlogs import RunLogWriter, count_lines
-from app.domain.states import FINAL, RunStatus, sources
+from app.domain.states import FINAL, RunKind, RunStatus, sources
 from app.settings import Settings
 from workers.context import Interrupted, Interruption, RunContext, StepFailed
+from workers.imports import run_import
+from workers.outcomes import Outcome, interrupted
 from workers.runtime import WORKER_ID, ActiveRuns
 from workers.steps import REGISTRY
 
 logger = logging.getLogger(__name__)
 
 _START_FROM = sources(RunStatus.RUNNING)
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """How an attempt ended, before the retry policy is applied."""
-
-    status: RunStatus
-    reason: str
-    error_code: str | None = None
-    error_message: str | None = None
-    retryable: bool = False
 
 
 class Executor:
@@ -91,6 +81,8 @@ class Executor:
         return final
 
     def _run_steps(self, ctx: RunContext, row: Any) -> Outcome:
+        if row["kind"] == RunKind.INGEST.value:
+            return run_import(ctx, row, engine=self.engine, settings=self.settings)
         try:
             spec = parse_spec(row["spec"] or {"steps": []})
             total = len(spec.steps)
@@ -104,7 +96,7 @@ class Executor:
             ctx.progress = {"step": total, "steps": total, "percent": 100.0}
             return Outcome(RunStatus.SUCCEEDED, "succeeded")
         except Interrupted as exc:
-            return _interrupted(exc.why)
+            return interrupted(exc.why)
         except StepFailed as exc:
             return Outcome(RunStatus.FAILED, "failed", StepFailed.code, str(exc), retryable=True)
         except Exception as exc:
@@ -171,13 +163,3 @@ class Executor:
         with self.engine.begin() as connection:
             done = connection.execute(query("finish_run"), params).first()
         return outcome.status if done else None
-
-
-def _interrupted(why: Interruption) -> Outcome:
-    if why is Interruption.CANCEL:
-        return Outcome(RunStatus.CANCELLED, "cancelled", "cancelled", "cancelled on request")
-    if why is Interruption.TIMEOUT:
-        return Outcome(RunStatus.TIMED_OUT, "timed_out", "timeout", "the run exceeded its timeout", retryable=True)
-    if why is Interruption.SHUTDOWN:
-        return Outcome(RunStatus.RETRYING, "worker_shutdown", "worker_shutdown", "the worker stopped")
-    return Outcome(RunStatus.FAILED, "lost", "worker_lost", "the worker lost the run's lease")

@@ -18,6 +18,7 @@ from litestar.static_files import create_static_files_router
 
 from app.api.controllers.audit import AuditController
 from app.api.controllers.auth import AuthController
+from app.api.controllers.datasets import DatasetController
 from app.api.controllers.deployments import DeploymentController
 from app.api.controllers.health import healthz, readyz
 from app.api.controllers.namespaces import NamespaceController
@@ -25,6 +26,7 @@ from app.api.controllers.pipelines import PipelineController
 from app.api.controllers.run_logs import RunLogController
 from app.api.controllers.runs import RunController
 from app.api.controllers.tokens import TokenController
+from app.api.controllers.uploads import UploadController
 from app.api.controllers.users import InviteController, UserController
 from app.api.database import Database
 from app.api.errors import EXCEPTION_HANDLERS
@@ -52,6 +54,8 @@ ROUTE_HANDLERS: list[Any] = [
     RunLogController,
     PipelineController,
     DeploymentController,
+    DatasetController,
+    UploadController,
     healthz,
     readyz,
 ]

@@ -83,6 +83,8 @@ class RunOut(msgspec.Struct):
     log_lines: int
     #: Seconds from the fire time to the run being queued (scheduled runs only).
     lateness_seconds: float | None = None
+    #: The dataset an ingest run imports into.
+    dataset_id: uuid.UUID | None = None
 
     @classmethod
     def of(cls, run: Run) -> RunOut:
@@ -114,6 +116,7 @@ class RunOut(msgspec.Struct):
             lateness_seconds=(run.queued_at - run.scheduled_for).total_seconds()
             if run.scheduled_for and run.queued_at
             else None,
+            dataset_id=run.dataset_id,
         )
 
 

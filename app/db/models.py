@@ -96,6 +96,9 @@ class Run(Base):
         ),
         Index("ix_runs_held", "deployment_id", "scheduled_for", postgresql_where=text("held")),
         Index(
+            "ix_runs_dataset_created", "dataset_id", "created_at", "id", postgresql_where=text("dataset_id IS NOT NULL")
+        ),
+        Index(
             "ix_runs_deployment_active",
             "deployment_id",
             "status",
@@ -110,6 +113,8 @@ class Run(Base):
     pipeline_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("pipelines.id", ondelete="RESTRICT"))
     pipeline_version: Mapped[int | None] = mapped_column(Integer)
     deployment_id: Mapped[uuid.UUID | None]
+    #: The dataset an ingest run imports into.
+    dataset_id: Mapped[uuid.UUID | None]
     scheduled_for: Mapped[datetime | None]
     params: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
     priority: Mapped[int] = mapped_column(SmallInteger, server_default="0")

@@ -47,6 +47,8 @@ class Permission(StrEnum):
     RUNS_OPERATE = "runs:operate"  # submit, cancel, retry
     PIPELINES_READ = "pipelines:read"
     PIPELINES_WRITE = "pipelines:write"
+    DATASETS_READ = "datasets:read"
+    DATASETS_WRITE = "datasets:write"  # upload, import, rename, tag, delete
     NAMESPACES_READ = "namespaces:read"
     MEMBERS_MANAGE = "members:manage"
     TOKENS_MANAGE = "tokens:manage"  # other people's API tokens in a namespace
@@ -63,6 +65,8 @@ PERMISSIONS: dict[Permission, Role | Scope] = {
     Permission.RUNS_OPERATE: Role.OPERATOR,
     Permission.PIPELINES_READ: Role.VIEWER,
     Permission.PIPELINES_WRITE: Role.EDITOR,
+    Permission.DATASETS_READ: Role.VIEWER,
+    Permission.DATASETS_WRITE: Role.EDITOR,
     Permission.NAMESPACES_READ: Role.VIEWER,
     Permission.MEMBERS_MANAGE: Role.ADMIN,
     Permission.TOKENS_MANAGE: Role.ADMIN,

@@ -1,0 +1,389 @@
+"""/api/v1/datasets: upload, list, read, change, delete; preview, import, rows and downloads of versions."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+import anyio
+import msgspec
+from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
+from litestar.response import File, Stream
+from sqlalchemy.orm import Session
+
+from app.api.database import Database
+from app.api.dataset_schemas import DatasetOut, RowsOut, VersionOut
+from app.api.multipart_upload import receive_form
+from app.api.schemas import Page, RunOut, page
+from app.api.security import audit_context, principal_of
+from app.db.datasets import Dataset, Upload
+from app.db.models import Run
+from app.domain import audit, idempotency
+from app.domain import datasets as service
+from app.domain import uploads as upload_service
+from app.domain.dataset_reader import Reader
+from app.domain.errors import Conflict
+from app.domain.namespaces import namespace_id
+from app.domain.permissions import Permission
+from app.paths import resolved_root, upload_data_path, version_dir
+from app.settings import Settings
+from workers.imports import duckdb_of, limits_of
+from workers.ingest import ImportConfig, preview
+from workers.ingest.config import parse_config
+from workers.ingest.models import Preview
+from workers.ingest.sniff import sniff
+
+DatasetId = FromPath[uuid.UUID]
+READ = {"permission": Permission.DATASETS_READ}
+WRITE = Permission.DATASETS_WRITE
+_MEDIA = {"csv": "text/csv; charset=utf-8", "json": "application/x-ndjson", "parquet": "application/vnd.apache.parquet"}
+
+
+def dataset_out(session: Session, dataset: Dataset, *, with_versions: bool = False) -> DatasetOut:
+    """The dataset as the API shows it: current version's schema and stats, raw file, latest import."""
+    current = service.get_version(session, dataset, None) if dataset.current_version else None
+    upload = session.get(Upload, dataset.upload_id) if dataset.upload_id else None
+    run = session.get(Run, dataset.last_run_id) if dataset.last_run_id else None
+    history = service.versions(session, dataset.id) if with_versions else None
+    return DatasetOut.of(dataset, current=current, upload=upload, run=run, versions=history)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _tags(raw: str) -> list[str]:
+    return [t.strip() for t in raw.split(",") if t.strip()]
+
+
+class DatasetController(Controller):
+    path = "/api/v1/datasets"
+    tags = ["datasets"]
+
+    @post(
+        "/",
+        opt={"permission": WRITE, "action": "datasets.create"},
+        status_code=201,
+        request_max_body_size=None,
+        summary="Upload a file (multipart: file, name, description?, tags?) as a new dataset in ?namespace=",
+    )
+    async def create(
+        self,
+        request: Request,
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        namespace: FromQuery[str] = "default",
+    ) -> Response[DatasetOut]:
+        principal = principal_of(request)
+
+        def allowed() -> uuid.UUID:  # before a byte is stored
+            with db.read() as session:
+                ns = namespace_id(session, namespace)
+            principal.require(WRITE, ns, resource="namespace")
+            return ns
+
+        ns = await anyio.to_thread.run_sync(allowed)
+        upload_id = uuid.uuid4()
+        dest = upload_data_path(settings.data_path, upload_id)
+        try:
+            form = await receive_form(request, file_field="file", dest=dest, max_bytes=settings.max_upload_bytes)
+            return await anyio.to_thread.run_sync(self._create, request, db, settings, ns, upload_id, form)
+        except BaseException:
+            upload_service.remove_files(settings, upload_id)
+            raise
+
+    def _create(self, request, db, settings, ns, upload_id, form):  # type: ignore[no-untyped-def]
+        principal = principal_of(request)
+        filename = form.filename or form.text("name")
+        found = sniff(upload_data_path(settings.data_path, upload_id), filename, ImportConfig(), limits_of(settings))
+        with db.transaction() as session:
+            upload = upload_service.open_upload(
+                session,
+                principal=principal,
+                namespace_id=ns,
+                filename=filename,
+                size=form.size,
+                sha256=form.sha256,
+                settings=settings,
+                now=_now(),
+                complete=True,
+            )
+            upload.id = upload_id
+            session.flush()
+            dataset = service.create_dataset(
+                session,
+                principal=principal,
+                namespace_id=ns,
+                name=form.text("name") or filename,
+                description=form.text("description"),
+                tags=_tags(form.text("tags")),
+                upload=upload,
+                file_format=found.kind,
+            )
+            audit.record(
+                session,
+                audit_context(request),
+                action="datasets.create",
+                resource_type="dataset",
+                resource_id=dataset.id,
+                namespace_id=ns,
+                details={"after": {"name": dataset.name, "file": upload.filename, "size": upload.size}},
+            )
+            out = dataset_out(session, dataset)
+        return Response(out, status_code=201, headers={"Location": f"/api/v1/datasets/{out.id}"})
+
+    @get("/", opt=READ, sync_to_thread=True, summary="List datasets the caller may see, newest first")
+    def list_datasets(
+        self,
+        request: Request,
+        db: NamedDependency[Database],
+        source: FromQuery[Literal["uploaded", "generated"] | None] = None,
+        status: FromQuery[Literal["uploaded", "importing", "ready", "failed"] | None] = None,
+        tag: FromQuery[str | None] = None,
+        search: Annotated[str | None, QueryParameter(max_length=200, description="Part of the name")] = None,
+        namespace: FromQuery[str | None] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
+        cursor: FromQuery[str | None] = None,
+    ) -> Page[DatasetOut]:
+        principal = principal_of(request)
+        with db.read() as session:
+            filters = service.DatasetFilters(
+                visible=principal.namespaces_with(Permission.DATASETS_READ),
+                namespace_id=namespace_id(session, namespace) if namespace else None,
+                source=source,
+                status=status,
+                tag=tag,
+                search=search,
+            )
+            rows = service.list_datasets(session, filters, limit=limit, cursor=cursor)
+            return page(rows, limit, position=lambda d: (d.created_at, d.id), item=lambda d: dataset_out(session, d))
+
+    @get("/{dataset_id:uuid}", opt=READ, sync_to_thread=True, summary="A dataset with its versions")
+    def read(self, request: Request, dataset_id: DatasetId, db: NamedDependency[Database]) -> DatasetOut:
+        with db.read() as session:
+            dataset = service.get_dataset(session, dataset_id, principal_of(request))
+            return dataset_out(session, dataset, with_versions=True)
+
+    @get("/{dataset_id:uuid}/versions", opt=READ, sync_to_thread=True, summary="Every version, newest first")
+    def list_versions(self, request: Request, dataset_id: DatasetId, db: NamedDependency[Database]) -> list[VersionOut]:
+        with db.read() as session:
+            dataset = service.get_dataset(session, dataset_id, principal_of(request))
+            return [VersionOut.of(v) for v in service.versions(session, dataset.id)]
+
+    @patch(
+        "/{dataset_id:uuid}",
+        opt={"permission": WRITE, "action": "datasets.update"},
+        sync_to_thread=True,
+        summary="Rename, describe, tag",
+    )
+    def update(
+        self,
+        request: Request,
+        dataset_id: DatasetId,
+        data: JSONBody[service.DatasetPatch],
+        db: NamedDependency[Database],
+    ) -> DatasetOut:
+        principal = principal_of(request)
+        with db.transaction() as session:
+            dataset = service.get_dataset(session, dataset_id, principal, lock=True)
+            principal.require(WRITE, dataset.namespace_id, resource="dataset")
+            before = {"name": dataset.name, "description": dataset.description, "tags": list(dataset.tags)}
+            changes = service.update_dataset(session, dataset, data)
+            audit.record(
+                session,
+                audit_context(request),
+                action="datasets.update",
+                resource_type="dataset",
+                resource_id=dataset.id,
+                namespace_id=dataset.namespace_id,
+                details={"before": {k: before[k] for k in changes}, "after": changes},
+            )
+            return dataset_out(session, dataset)
+
+    @delete(
+        "/{dataset_id:uuid}",
+        opt={"permission": WRITE, "action": "datasets.delete"},
+        sync_to_thread=True,
+        summary="Delete (soft: files are removed after CONVEYOR_DATASET_RETENTION_HOURS)",
+    )
+    def remove(self, request: Request, dataset_id: DatasetId, db: NamedDependency[Database]) -> None:
+        principal = principal_of(request)
+        with db.transaction() as session:
+            dataset = service.get_dataset(session, dataset_id, principal, lock=True)
+            principal.require(WRITE, dataset.namespace_id, resource="dataset")
+            service.delete_dataset(session, dataset, now=_now())
+            audit.record(
+                session,
+                audit_context(request),
+                action="datasets.delete",
+                resource_type="dataset",
+                resource_id=dataset.id,
+                namespace_id=dataset.namespace_id,
+                details={"before": {"name": dataset.name}},
+            )
+
+    @post(
+        "/{dataset_id:uuid}/preview",
+        opt=READ,
+        sync_to_thread=True,
+        status_code=200,
+        summary="Preview the raw file with an import configuration (every key optional: inferred when absent)",
+    )
+    def preview(
+        self,
+        request: Request,
+        dataset_id: DatasetId,
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        rows: Annotated[int, QueryParameter(ge=0, le=100_000)] = 100,
+        data: JSONBody[dict[str, object] | None] = None,
+    ) -> Preview:
+        with db.read() as session:
+            dataset = service.get_dataset(session, dataset_id, principal_of(request))
+            upload = session.get(Upload, dataset.upload_id) if dataset.upload_id else None
+        if upload is None:
+            raise Conflict("this dataset has no raw file to preview", code="dataset_not_importable")
+        config = parse_config(data)
+        limits = limits_of(settings)
+        work = resolved_root(settings.data_path) / "tmp"
+        work.mkdir(parents=True, exist_ok=True)
+        return preview(
+            upload_data_path(settings.data_path, upload.id),
+            upload.filename,
+            config,
+            limits,
+            rows=min(rows, limits.max_preview_rows),
+            duckdb_settings=duckdb_of(settings),
+            work_dir=work,
+        )
+
+    @post(
+        "/{dataset_id:uuid}/imports",
+        opt={"permission": WRITE, "action": "datasets.import"},
+        sync_to_thread=True,
+        status_code=202,
+        summary="Import the raw file into a new version (asynchronously: an ingest run)",
+    )
+    def start_import(
+        self,
+        request: Request,
+        dataset_id: DatasetId,
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        data: JSONBody[dict[str, object] | None] = None,
+        idempotency_key: Annotated[
+            str | None, HeaderParameter(name="Idempotency-Key", required=False, max_length=255)
+        ] = None,
+    ) -> Response[RunOut]:
+        principal = principal_of(request)
+        config = msgspec.to_builtins(parse_config(data))
+        with db.transaction() as session:
+            dataset = service.get_dataset(session, dataset_id, principal, lock=True)
+            scope = f"POST imports {dataset_id} {principal.user_id}"
+            if idempotency_key:
+                earlier = idempotency.claim(
+                    session,
+                    scope=scope,
+                    key=idempotency_key,
+                    body_hash=idempotency.request_hash(config),
+                    ttl_hours=settings.idempotency_ttl_hours,
+                )
+                if earlier is not None:
+                    run = session.get_one(Run, uuid.UUID(earlier[0]))
+                    return Response(RunOut.of(run), status_code=202, headers={"Idempotent-Replayed": "true"})
+            run_id = service.start_import(session, dataset, config, principal=principal, settings=settings)
+            if idempotency_key:
+                idempotency.record(session, scope=scope, key=idempotency_key, ids=[str(run_id)])
+            audit.record(
+                session,
+                audit_context(request),
+                action="datasets.import",
+                resource_type="dataset",
+                resource_id=dataset.id,
+                namespace_id=dataset.namespace_id,
+                details={"run_id": str(run_id), "config": config},
+            )
+            run = session.get_one(Run, run_id)
+            return Response(RunOut.of(run), status_code=202, headers={"Location": f"/api/v1/runs/{run_id}"})
+
+    @get("/{dataset_id:uuid}/rows", opt=READ, sync_to_thread=True, summary="A page of rows of a version")
+    def rows(
+        self,
+        request: Request,
+        dataset_id: DatasetId,
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        version: Annotated[int | None, QueryParameter(ge=1)] = None,
+        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        limit: Annotated[int, QueryParameter(ge=1, le=10_000)] = 100,
+        columns: Annotated[str | None, QueryParameter(description="Comma-separated column names")] = None,
+        order_by: Annotated[str | None, QueryParameter(description="Comma-separated; `-name` sorts descending")] = None,
+        filter_: Annotated[
+            list[str] | None,
+            QueryParameter(
+                name="filter",
+                description="column:op:value (eq ne lt le gt ge contains starts_with is_null not_null), repeatable",
+            ),
+        ] = None,
+    ) -> RowsOut:
+        with db.read() as session:
+            dataset = service.get_dataset(session, dataset_id, principal_of(request))
+            chosen = service.get_version(session, dataset, version)
+        parquet = version_dir(settings.data_path, dataset.id, chosen.run_id) / "data.parquet"
+        work = resolved_root(settings.data_path) / "tmp" / "readers"
+        with Reader(parquet, work, duckdb_of(settings)) as reader:
+            found = reader.rows(
+                offset=offset,
+                limit=limit,
+                columns=[c for c in (columns or "").split(",") if c] or None,
+                order_by=[c for c in (order_by or "").split(",") if c],
+                filters=filter_ or [],
+            )
+        return RowsOut(**found, offset=offset, limit=limit, version=chosen.version)
+
+    @get("/{dataset_id:uuid}/download", opt=READ, sync_to_thread=True, summary="The raw file or a version, streamed")
+    def download(
+        self,
+        request: Request,
+        dataset_id: DatasetId,
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        format_: Annotated[Literal["raw", "parquet", "csv", "json"], QueryParameter(name="format")] = "parquet",
+        version: Annotated[int | None, QueryParameter(ge=1)] = None,
+    ) -> File | Stream:
+        with db.read() as session:
+            dataset = service.get_dataset(session, dataset_id, principal_of(request))
+            upload = session.get(Upload, dataset.upload_id) if dataset.upload_id else None
+            chosen = None if format_ == "raw" else service.get_version(session, dataset, version)
+        if format_ == "raw":
+            if upload is None:
+                raise Conflict("this dataset has no raw file", code="dataset_not_importable")
+            return File(upload_data_path(settings.data_path, upload.id), filename=upload.filename)
+        assert chosen is not None
+        parquet = version_dir(settings.data_path, dataset.id, chosen.run_id) / "data.parquet"
+        stem = re.sub(r"[^A-Za-z0-9._-]+", "_", dataset.name)[:100] + f"-v{chosen.version}"
+        if format_ == "parquet":
+            return File(parquet, filename=f"{stem}.parquet", media_type=_MEDIA["parquet"])
+        reader = Reader(parquet, resolved_root(settings.data_path) / "tmp" / "readers", duckdb_of(settings))
+        try:
+            batches = reader.stream(format_)
+        except BaseException:
+            reader.close()
+            raise
+
+        def chunks():  # type: ignore[no-untyped-def]
+            try:
+                yield from batches
+            finally:
+                reader.close()
+
+        extension = "csv" if format_ == "csv" else "ndjson"
+        return Stream(
+            chunks(),
+            media_type=_MEDIA[format_],
+            headers={"Content-Disposition": f'attachment; filename="{stem}.{extension}"'},
+        )

@@ -1,0 +1,158 @@
+"""/api/v1/uploads: resumable uploads of large files, chunk by chunk in any order, then completed into a dataset."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import anyio
+from litestar import Controller, Request, Response, get, post, put
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
+
+from app.api.controllers.datasets import dataset_out
+from app.api.database import Database
+from app.api.dataset_schemas import CompleteUploadIn, DatasetOut, UploadOut
+from app.api.multipart_upload import receive_range
+from app.api.security import audit_context, principal_of
+from app.domain import audit
+from app.domain import datasets as dataset_service
+from app.domain import uploads as service
+from app.domain.namespaces import namespace_id
+from app.domain.permissions import Permission
+from app.paths import upload_data_path
+from app.settings import Settings
+from workers.imports import limits_of
+from workers.ingest import ImportConfig
+from workers.ingest.sniff import sniff
+
+UploadId = FromPath[uuid.UUID]
+WRITE = Permission.DATASETS_WRITE
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class UploadController(Controller):
+    path = "/api/v1/uploads"
+    tags = ["datasets"]
+
+    @post(
+        "/",
+        opt={"permission": WRITE, "action": "uploads.create"},
+        sync_to_thread=True,
+        status_code=201,
+        summary="Open a resumable upload: file name, exact size, optional SHA-256 checked at completion",
+    )
+    def create(
+        self,
+        request: Request,
+        data: JSONBody[service.UploadIn],
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+    ) -> Response[UploadOut]:
+        principal = principal_of(request)
+        with db.transaction() as session:
+            upload = service.open_upload(
+                session,
+                principal=principal,
+                namespace_id=namespace_id(session, data.namespace),
+                filename=data.filename,
+                size=data.size,
+                sha256=data.sha256,
+                settings=settings,
+                now=_now(),
+            )
+            audit.record(
+                session,
+                audit_context(request),
+                action="uploads.create",
+                resource_type="upload",
+                resource_id=upload.id,
+                namespace_id=upload.namespace_id,
+                details={"after": {"filename": upload.filename, "size": upload.size}},
+            )
+            out = UploadOut.of(upload)
+        return Response(out, status_code=201, headers={"Location": f"/api/v1/uploads/{out.id}"})
+
+    @put(
+        "/{upload_id:uuid}",
+        opt={"permission": WRITE, "action": "uploads.put"},
+        request_max_body_size=None,
+        summary="Send one chunk: the body, with Content-Range: bytes START-END/TOTAL (any order, repeatable)",
+    )
+    async def put_chunk(
+        self, request: Request, upload_id: UploadId, db: NamedDependency[Database], settings: NamedDependency[Settings]
+    ) -> UploadOut:
+        principal = principal_of(request)
+
+        def check() -> tuple[int, int]:
+            with db.read() as session:
+                upload = service.get_upload(session, upload_id, principal)
+                service.check_open(upload, _now())
+                return service.parse_content_range(request.headers.get("content-range"), upload.size)
+
+        start, end = await anyio.to_thread.run_sync(check)
+        path = upload_data_path(settings.data_path, upload_id)
+        arrived = await receive_range(request, dest=path, offset=start, length=end - start)
+
+        def record() -> UploadOut:
+            with db.transaction() as session:
+                return UploadOut.of(service.record_range(session, upload_id, start, start + arrived))
+
+        return await anyio.to_thread.run_sync(record)
+
+    @get(
+        "/{upload_id:uuid}",
+        opt={"permission": WRITE},
+        sync_to_thread=True,
+        summary="How much has arrived, and which ranges are missing",
+    )
+    def read(self, request: Request, upload_id: UploadId, db: NamedDependency[Database]) -> UploadOut:
+        with db.read() as session:
+            return UploadOut.of(service.get_upload(session, upload_id, principal_of(request)))
+
+    @post(
+        "/{upload_id:uuid}/complete",
+        opt={"permission": WRITE, "action": "uploads.complete"},
+        sync_to_thread=True,
+        status_code=201,
+        summary="Check the upload (every byte, SHA-256, content) and make it a dataset",
+    )
+    def complete(
+        self,
+        request: Request,
+        upload_id: UploadId,
+        data: JSONBody[CompleteUploadIn],
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+    ) -> Response[DatasetOut]:
+        principal = principal_of(request)
+        with db.transaction() as session:
+            upload = service.get_upload(session, upload_id, principal, lock=True)
+            service.finish(session, upload, settings=settings, now=_now())
+            found = sniff(
+                upload_data_path(settings.data_path, upload.id), upload.filename, ImportConfig(), limits_of(settings)
+            )
+            dataset = dataset_service.create_dataset(
+                session,
+                principal=principal,
+                namespace_id=upload.namespace_id,
+                name=data.name,
+                description=data.description,
+                tags=data.tags,
+                upload=upload,
+                file_format=found.kind,
+            )
+            audit.record(
+                session,
+                audit_context(request),
+                action="uploads.complete",
+                resource_type="dataset",
+                resource_id=dataset.id,
+                namespace_id=dataset.namespace_id,
+                details={"after": {"name": dataset.name, "upload_id": str(upload.id), "size": upload.size}},
+            )
+            out = dataset_out(session, dataset)
+        return Response(out, status_code=201, headers={"Location": f"/api/v1/datasets/{out.id}"})

@@ -1,0 +1,147 @@
+"""Read a dataset version's Parquet file through DuckDB: pages of rows (columns, sort, simple filters), and downloads.
+
+Every query runs on a sandboxed connection that may read only that one file.
+Column names are checked against the file's schema and quoted; filter values
+are bound parameters, never spliced into the SQL.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import msgspec
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+
+from app.domain.errors import InvalidParameter
+from workers.ingest import DuckDBSettings
+from workers.ingest.columns import json_safe
+from workers.ingest.duck import connect, ident, our_type
+
+#: Filter operators: `column:op:value` (`is_null` and `not_null` take no value).
+OPERATORS = {
+    "eq": "= ?",
+    "ne": "<> ?",
+    "lt": "< ?",
+    "le": "<= ?",
+    "gt": "> ?",
+    "ge": ">= ?",
+    "contains": "ILIKE '%' || ? || '%'",
+    "starts_with": "ILIKE ? || '%'",
+    "is_null": "IS NULL",
+    "not_null": "IS NOT NULL",
+}
+#: Rows fetched per batch while streaming a download.
+DOWNLOAD_BATCH = 65_536
+_TEXTUAL = re.compile(r"^(VARCHAR|JSON)")
+
+
+def _bad(field: str, message: str, code: str = "invalid_parameter") -> InvalidParameter:
+    return InvalidParameter(message, code=code, errors=[{"field": field, "message": message}])
+
+
+class Reader:
+    """One version's file, opened for one request."""
+
+    def __init__(self, parquet: Path, work_dir: Path, settings: DuckDBSettings) -> None:
+        work_dir.mkdir(parents=True, exist_ok=True)
+        self.path = str(parquet)
+        self.conn = connect(settings, readable=[self.path], writable=[str(work_dir)])
+        described = self.conn.execute("DESCRIBE SELECT * FROM read_parquet(?)", [self.path]).fetchall()
+        self.types: dict[str, str] = {row[0]: row[1] for row in described}
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Reader:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def _columns(self, columns: list[str] | None) -> list[str]:
+        chosen = columns or list(self.types)
+        unknown = [c for c in chosen if c not in self.types]
+        if unknown:
+            raise _bad("columns", f"unknown column(s): {', '.join(unknown)}", "unknown_column")
+        return chosen
+
+    def _where(self, filters: list[str]) -> tuple[str, list[Any]]:
+        clauses, values = [], []
+        for raw in filters:
+            column, _, rest = raw.partition(":")
+            op, _, value = rest.partition(":")
+            if column not in self.types:
+                raise _bad("filter", f"unknown column {column!r} in filter {raw!r}", "unknown_column")
+            if op not in OPERATORS:
+                raise _bad("filter", f"unknown operator {op!r}: use one of {', '.join(OPERATORS)}")
+            target = ident(column)
+            if op in ("contains", "starts_with") or _TEXTUAL.match(self.types[column]):
+                target = f"CAST({target} AS VARCHAR)"
+            elif op not in ("is_null", "not_null"):
+                values.append(value)
+                clauses.append(f"{target} {OPERATORS[op].replace('?', f'TRY_CAST(? AS {self.types[column]})')}")
+                continue
+            if op not in ("is_null", "not_null"):
+                values.append(value)
+            clauses.append(f"{target} {OPERATORS[op]}")
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", values
+
+    def _order(self, order_by: list[str]) -> str:
+        terms = []
+        for raw in order_by:
+            column, descending = (raw[1:], True) if raw.startswith("-") else (raw, False)
+            if column not in self.types:
+                raise _bad("order_by", f"unknown column {column!r} in order_by", "unknown_column")
+            terms.append(f"{ident(column)} {'DESC' if descending else 'ASC'} NULLS LAST")
+        return (" ORDER BY " + ", ".join(terms)) if terms else ""
+
+    def rows(
+        self, *, offset: int, limit: int, columns: list[str] | None, order_by: list[str], filters: list[str]
+    ) -> dict[str, Any]:
+        """{"columns": [{name, type}], "rows": [[...]], "total": n} for one page."""
+        chosen = self._columns(columns)
+        where, values = self._where(filters)
+        select = ", ".join(ident(c) for c in chosen)
+        try:
+            total = self.conn.execute(f"SELECT count(*) FROM read_parquet(?){where}", [self.path, *values]).fetchone()
+            page = self.conn.execute(
+                f"SELECT {select} FROM read_parquet(?){where}{self._order(order_by)} LIMIT ? OFFSET ?",
+                [self.path, *values, limit, offset],
+            ).fetchall()
+        except duckdb.ConversionException as exc:
+            raise _bad("filter", f"a filter value does not fit its column: {exc}") from None
+        return {
+            "columns": [{"name": c, "type": our_type(self.types[c])} for c in chosen],
+            "rows": [[json_safe(v) for v in row] for row in page],
+            "total": int(total[0]) if total else 0,
+        }
+
+    def stream(self, fmt: str) -> Iterator[bytes]:
+        """The whole version as CSV (with a header) or NDJSON, a batch at a time (the query starts at once, so
+        a failure is raised here, before any byte is sent)."""
+        reader = self.conn.execute("SELECT * FROM read_parquet(?)", [self.path]).to_arrow_reader(DOWNLOAD_BATCH)
+        return self._encode(reader, fmt)
+
+    def _encode(self, reader: pa.RecordBatchReader, fmt: str) -> Iterator[bytes]:
+        first = True
+        for batch in reader:
+            if fmt == "csv":
+                buffer = io.BytesIO()
+                pa_csv.write_csv(pa.Table.from_batches([batch]), buffer, pa_csv.WriteOptions(include_header=first))
+                first = False
+                yield buffer.getvalue()
+            else:
+                names = batch.schema.names
+                lines = [
+                    msgspec.json.encode(dict(zip(names, (json_safe(v) for v in row), strict=True)))
+                    for row in zip(*(column.to_pylist() for column in batch.columns), strict=True)
+                ]
+                yield b"\n".join(lines) + b"\n"
+        if first and fmt == "csv":  # no rows: still the header
+            yield ",".join(f'"{name}"' for name in self.types).encode() + b"\n"

@@ -1,0 +1,279 @@
+"""Datasets: created from an upload, imported into immutable versions by ingest runs, browsed, renamed, deleted."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+import msgspec
+from sqlalchemy import func, select, tuple_
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.db.datasets import Dataset, DatasetVersion, Upload
+from app.db.queries import query
+from app.domain.errors import Conflict, InvalidInput, NotFound
+from app.domain.events import record_event
+from app.domain.ids import uuid7
+from app.domain.pagination import decode_cursor
+from app.domain.permissions import Permission, Principal
+from app.domain.runs import actor_of
+from app.domain.states import RunKind, RunTrigger
+from app.settings import Settings
+
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f/\\]+$")]
+Tag = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\-]*$")]
+
+
+class DatasetPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Fields to change; anything left out stays as it is."""
+
+    name: Name | None = None
+    description: Annotated[str, msgspec.Meta(max_length=10_000)] | None = None
+    tags: Annotated[list[Tag], msgspec.Meta(max_length=50)] | None = None
+
+
+class DatasetFilters(msgspec.Struct, kw_only=True):
+    visible: list[uuid.UUID] | None = None
+    namespace_id: uuid.UUID | None = None
+    source: Literal["uploaded", "generated"] | None = None
+    status: str | None = None
+    tag: str | None = None
+    search: str | None = None
+
+
+def check_tags(tags: list[str]) -> list[str]:
+    """Tags as given in a form field: validated like the JSON ones, duplicates dropped."""
+    try:
+        return list(dict.fromkeys(msgspec.convert(tags, list[Tag])))
+    except msgspec.ValidationError as exc:
+        raise InvalidInput(str(exc), errors=[{"field": "tags", "message": str(exc)}]) from None
+
+
+def create_dataset(
+    session: Session,
+    *,
+    principal: Principal,
+    namespace_id: uuid.UUID,
+    name: str,
+    description: str,
+    tags: list[str],
+    upload: Upload,
+    file_format: str,
+) -> Dataset:
+    """An uploaded dataset with its raw file, not imported yet."""
+    principal.require(Permission.DATASETS_WRITE, namespace_id, resource="namespace")
+    dataset = Dataset(
+        id=uuid7(),
+        namespace_id=namespace_id,
+        name=msgspec.convert(name, Name),
+        description=description,
+        tags=check_tags(tags),
+        source="uploaded",
+        status="uploaded",
+        upload_id=upload.id,
+        file_format=file_format,
+        created_by=principal.user_id,
+    )
+    session.add(dataset)
+    _flush_unique(session, name)
+    return dataset
+
+
+def _flush_unique(session: Session, name: str) -> None:
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:
+        if "uq_datasets_namespace_name" not in str(exc.orig):
+            raise
+        raise Conflict(
+            f"a dataset named {name!r} already exists in this namespace",
+            code="dataset_name_taken",
+            errors=[{"field": "name", "message": "already taken"}],
+        ) from None
+
+
+def get_dataset(session: Session, dataset_id: uuid.UUID, principal: Principal, *, lock: bool = False) -> Dataset:
+    """A live dataset the caller may read; 404 otherwise."""
+    dataset = session.get(Dataset, dataset_id, with_for_update=lock)
+    if dataset is None or dataset.deleted_at is not None:
+        raise NotFound(f"dataset {dataset_id} does not exist", code="dataset_not_found")
+    principal.require(Permission.DATASETS_READ, dataset.namespace_id, resource="dataset")
+    return dataset
+
+
+def list_datasets(session: Session, filters: DatasetFilters, *, limit: int, cursor: str | None) -> list[Dataset]:
+    """Live datasets newest first; `limit + 1` rows so the caller can tell whether more exist."""
+    q = (
+        select(Dataset)
+        .where(Dataset.deleted_at.is_(None))
+        .order_by(Dataset.created_at.desc(), Dataset.id.desc())
+        .limit(limit + 1)
+    )
+    if filters.visible is not None:
+        q = q.where(Dataset.namespace_id.in_(filters.visible))
+    if filters.namespace_id:
+        q = q.where(Dataset.namespace_id == filters.namespace_id)
+    if filters.source:
+        q = q.where(Dataset.source == filters.source)
+    if filters.status:
+        q = q.where(Dataset.status == filters.status)
+    if filters.tag:
+        q = q.where(Dataset.tags.contains([filters.tag]))
+    if filters.search:
+        escaped = filters.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        q = q.where(Dataset.name.ilike(f"%{escaped}%", escape="\\"))
+    if cursor:
+        position = decode_cursor(cursor)
+        q = q.where(tuple_(Dataset.created_at, Dataset.id) < tuple_(position.at, position.id))
+    return list(session.scalars(q))
+
+
+def update_dataset(session: Session, dataset: Dataset, patch: DatasetPatch) -> dict[str, Any]:
+    """Rename, describe, tag; returns the fields changed (for the audit entry)."""
+    changes = {k: v for k, v in msgspec.structs.asdict(patch).items() if v is not None}
+    if "tags" in changes:
+        changes["tags"] = list(dict.fromkeys(changes["tags"]))
+    for key, value in changes.items():
+        setattr(dataset, key, value)
+    dataset.updated_at = func.now()  # type: ignore[assignment]
+    _flush_unique(session, dataset.name)
+    return changes
+
+
+def delete_dataset(session: Session, dataset: Dataset, *, now: datetime) -> None:
+    """Soft delete: hidden at once (its name is free again); the cleanup job removes its files later."""
+    dataset.deleted_at = now
+    session.flush()
+
+
+def versions(session: Session, dataset_id: uuid.UUID) -> list[DatasetVersion]:
+    q = select(DatasetVersion).where(DatasetVersion.dataset_id == dataset_id)
+    return list(session.scalars(q.order_by(DatasetVersion.version.desc())))
+
+
+def get_version(session: Session, dataset: Dataset, version: int | None) -> DatasetVersion:
+    """A version of the dataset (the current one by default); 404 `version_not_found`, 409 when none exists yet."""
+    if version is None:
+        if dataset.current_version is None:
+            raise Conflict(
+                "the dataset has no imported version yet: start an import first", code="dataset_not_imported"
+            )
+        version = dataset.current_version
+    found = session.get(DatasetVersion, (dataset.id, version))
+    if found is None:
+        raise NotFound(f"dataset {dataset.id} has no version {version}", code="version_not_found")
+    return found
+
+
+def start_import(
+    session: Session,
+    dataset: Dataset,
+    config: dict[str, Any],
+    *,
+    principal: Principal,
+    settings: Settings,
+    max_retries: int = 0,
+) -> uuid.UUID:
+    """An ingest run (with its outbox row) that imports the dataset's raw file with `config` into a new version."""
+    principal.require(Permission.DATASETS_WRITE, dataset.namespace_id, resource="dataset")
+    if dataset.source != "uploaded" or dataset.upload_id is None:
+        raise Conflict("only an uploaded dataset with its raw file can be imported", code="dataset_not_importable")
+    run_id = uuid7()
+    row = {
+        "id": str(run_id),
+        "namespace_id": str(dataset.namespace_id),
+        "kind": RunKind.INGEST.value,
+        "trigger": RunTrigger.API.value,
+        "dataset_id": str(dataset.id),
+        "params": {"config": config, "upload_id": str(dataset.upload_id)},
+        "priority": 0,
+        "max_retries": max_retries,
+        "retry_backoff_seconds": settings.retry_backoff_seconds,
+        "retry_backoff_max_seconds": settings.retry_backoff_max_seconds,
+        "retry_jitter": settings.retry_jitter,
+        "timeout_seconds": settings.default_timeout_seconds,
+        "queue": settings.queue,
+        "actor": actor_of(principal),
+    }
+    session.execute(query("insert_runs"), {"runs": msgspec.json.encode([row]).decode()})
+    dataset.status = "importing" if dataset.current_version is None else dataset.status
+    dataset.last_run_id = run_id
+    dataset.updated_at = func.now()  # type: ignore[assignment]
+    session.flush()
+    return run_id
+
+
+def record_version(
+    session: Session,
+    *,
+    dataset_id: uuid.UUID,
+    run_id: uuid.UUID,
+    upload_id: uuid.UUID | None,
+    row_count: int,
+    size_bytes: int,
+    source_bytes: int,
+    rejected_rows: int,
+    columns: list[dict[str, Any]],
+    config: dict[str, Any],
+    warnings: list[str],
+    producer: str,
+    lineage: dict[str, Any] | None = None,
+) -> int:
+    """The next immutable version, written by `run_id`; the dataset now reads it. Returns its number."""
+    dataset = session.get_one(Dataset, dataset_id, with_for_update=True)
+    latest = select(func.max(DatasetVersion.version)).where(DatasetVersion.dataset_id == dataset_id)
+    number = (session.scalar(latest) or 0) + 1
+    session.add(
+        DatasetVersion(
+            dataset_id=dataset_id,
+            version=number,
+            run_id=run_id,
+            upload_id=upload_id,
+            row_count=row_count,
+            size_bytes=size_bytes,
+            source_bytes=source_bytes,
+            rejected_rows=rejected_rows,
+            columns=columns,
+            config=config,
+            warnings=warnings,
+            lineage=lineage,
+        )
+    )
+    dataset.current_version, dataset.status, dataset.last_error = number, "ready", None
+    dataset.updated_at = func.now()  # type: ignore[assignment]
+    record_event(
+        session,
+        "dataset.ingested" if dataset.source == "uploaded" else "dataset.generated",
+        producer=producer,
+        namespace_id=dataset.namespace_id,
+        dataset_id=dataset_id,
+        dataset_version=number,
+        run_id=run_id,
+        payload={"rows": row_count, "bytes": size_bytes, "rejected_rows": rejected_rows, "columns": len(columns)},
+    )
+    session.flush()
+    return number
+
+
+def record_import_failure(
+    session: Session, *, dataset_id: uuid.UUID, run_id: uuid.UUID, code: str, message: str, producer: str
+) -> None:
+    """A failed import leaves every version as it was; a dataset with none is marked failed."""
+    dataset = session.get_one(Dataset, dataset_id, with_for_update=True)
+    if dataset.last_run_id == run_id:
+        dataset.status = "failed" if dataset.current_version is None else "ready"
+        dataset.last_error = message
+        dataset.updated_at = func.now()  # type: ignore[assignment]
+    record_event(
+        session,
+        "dataset.import.failed",
+        producer=producer,
+        namespace_id=dataset.namespace_id,
+        dataset_id=dataset_id,
+        run_id=run_id,
+        payload={"error_code": code, "message": message[:2000]},
+    )
+    session.flush()

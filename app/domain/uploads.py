@@ -1,0 +1,195 @@
+"""Uploads: raw files arriving in one request or in byte ranges (resumable), written in place under the data root."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import uuid
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import msgspec
+from sqlalchemy.orm import Session
+
+from app.db.datasets import Upload
+from app.domain.errors import Conflict, DomainError, InvalidInput, NotFound
+from app.domain.ids import uuid7
+from app.domain.permissions import Permission, Principal
+from app.paths import upload_data_path, upload_dir
+from app.settings import Settings
+from workers.ingest.errors import LimitExceeded
+from workers.ingest.sniff import safe_display_name
+
+_CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
+#: Bytes read per step when hashing a completed upload.
+HASH_CHUNK = 1024 * 1024
+
+
+class RangeNotSatisfiable(DomainError):
+    status, code, title = 416, "range_not_satisfiable", "Range not satisfiable"
+
+
+class UploadIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A resumable upload to open: the file's name and exact size, optionally its SHA-256 to check at the end."""
+
+    filename: Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
+    size: Annotated[int, msgspec.Meta(ge=1)]
+    sha256: Annotated[str, msgspec.Meta(pattern=r"^[0-9a-fA-F]{64}$")] | None = None
+    namespace: str = "default"
+
+
+def too_large(settings: Settings) -> LimitExceeded:
+    return LimitExceeded(
+        f"the file is larger than CONVEYOR_MAX_UPLOAD_BYTES ({settings.max_upload_bytes} bytes)",
+        errors=[{"field": "file", "message": f"at most {settings.max_upload_bytes} bytes"}],
+    )
+
+
+def open_upload(
+    session: Session,
+    *,
+    principal: Principal,
+    namespace_id: uuid.UUID,
+    filename: str,
+    size: int,
+    sha256: str | None,
+    settings: Settings,
+    now: datetime,
+    complete: bool = False,
+) -> Upload:
+    """An upload row; a resumable one (`complete=False`) gets its file made at full size, to be filled in place."""
+    principal.require(Permission.DATASETS_WRITE, namespace_id, resource="namespace")
+    if size > settings.max_upload_bytes:
+        raise too_large(settings)
+    upload = Upload(
+        id=uuid7(),
+        namespace_id=namespace_id,
+        filename=safe_display_name(filename),
+        size=size,
+        received=size if complete else 0,
+        ranges=[[0, size]] if complete else [],
+        sha256=sha256.lower() if sha256 else None,
+        status="complete" if complete else "open",
+        created_by=principal.user_id,
+        expires_at=now + timedelta(hours=settings.upload_expiry_hours),
+        completed_at=now if complete else None,
+    )
+    if not complete:
+        path = upload_data_path(settings.data_path, upload.id)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as file:
+            file.truncate(size)
+    session.add(upload)
+    session.flush()
+    return upload
+
+
+def get_upload(session: Session, upload_id: uuid.UUID, principal: Principal, *, lock: bool = False) -> Upload:
+    """An upload of a namespace where the caller may write datasets; 404 otherwise."""
+    upload = session.get(Upload, upload_id, with_for_update=lock)
+    if upload is None:
+        raise NotFound(f"upload {upload_id} does not exist", code="upload_not_found")
+    principal.require(Permission.DATASETS_WRITE, upload.namespace_id, resource="upload")
+    return upload
+
+
+def parse_content_range(header: str | None, size: int) -> tuple[int, int]:
+    """`bytes start-end/total` → [start, end + 1), checked against the upload's size."""
+    match = _CONTENT_RANGE.match((header or "").strip())
+    if not match:
+        raise InvalidInput(
+            "send each chunk with a Content-Range header: bytes START-END/TOTAL",
+            code="invalid_content_range",
+            errors=[{"field": "Content-Range", "message": "expected bytes START-END/TOTAL"}],
+        )
+    start, end, total = int(match[1]), int(match[2]), match[3]
+    if end < start or end >= size or (total != "*" and int(total) != size):
+        raise RangeNotSatisfiable(f"bytes {start}-{end} do not fit an upload of {size} bytes")
+    return start, end + 1
+
+
+def add_range(ranges: list[list[int]], start: int, end: int) -> list[list[int]]:
+    """`ranges` with [start, end) merged in (sorted, no overlaps). Pure."""
+    merged: list[list[int]] = []
+    for low, high in sorted([*ranges, [start, end]]):
+        if merged and low <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], high)
+        else:
+            merged.append([low, high])
+    return merged
+
+
+def missing_ranges(ranges: list[list[int]], size: int) -> list[list[int]]:
+    """The byte ranges of [0, size) not received yet. Pure."""
+    gaps, at = [], 0
+    for low, high in ranges:
+        if low > at:
+            gaps.append([at, low])
+        at = max(at, high)
+    if at < size:
+        gaps.append([at, size])
+    return gaps
+
+
+def record_range(session: Session, upload_id: uuid.UUID, start: int, end: int) -> Upload:
+    """Note that [start, end) has arrived (under the row lock: chunks may arrive in parallel)."""
+    upload = session.get_one(Upload, upload_id, with_for_update=True)
+    if end > start:
+        upload.ranges = add_range(upload.ranges, start, end)
+        upload.received = sum(high - low for low, high in upload.ranges)
+    session.flush()
+    return upload
+
+
+def check_open(upload: Upload, now: datetime) -> None:
+    if upload.status != "open" or upload.expires_at <= now:
+        raise Conflict(
+            f"upload {upload.id} is {upload.status if upload.status != 'open' else 'expired'}", code="upload_closed"
+        )
+
+
+def write_at(path: Path, offset: int, data: bytes) -> None:
+    """Write `data` at `offset` of an existing file (ranges may come in any order)."""
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        view = memoryview(data)
+        while view:
+            written = os.pwrite(fd, view, offset)
+            view, offset = view[written:], offset + written
+    finally:
+        os.close(fd)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        while chunk := file.read(HASH_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def finish(session: Session, upload: Upload, *, settings: Settings, now: datetime) -> None:
+    """Close a resumable upload: every byte present, and the SHA-256 right when one was given."""
+    check_open(upload, now)
+    gaps = missing_ranges(upload.ranges, upload.size)
+    if gaps:
+        raise Conflict(
+            f"{upload.size - upload.received} bytes have not arrived yet; missing ranges: {gaps[:10]}",
+            code="upload_incomplete",
+        )
+    actual = file_sha256(upload_data_path(settings.data_path, upload.id))
+    if upload.sha256 and actual != upload.sha256:
+        raise InvalidInput(
+            f"the file's SHA-256 is {actual}, not {upload.sha256}: send the differing ranges again",
+            code="checksum_mismatch",
+            errors=[{"field": "sha256", "message": "does not match the bytes received"}],
+        )
+    upload.sha256, upload.status, upload.completed_at = actual, "complete", now
+    session.flush()
+
+
+def remove_files(settings: Settings, upload_id: uuid.UUID) -> None:
+    shutil.rmtree(upload_dir(settings.data_path, upload_id), ignore_errors=True)

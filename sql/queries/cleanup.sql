@@ -1,0 +1,22 @@
+-- The cleanup job: files of deleted datasets and of abandoned uploads, a small batch at a time.
+
+-- name: purgeable_datasets
+-- Datasets deleted longer ago than the retention period whose files are still
+-- there, with every upload they read; locked so two schedulers never race.
+SELECT d.id,
+       array_remove(array_agg(DISTINCT v.upload_id) || array_agg(DISTINCT d.upload_id), NULL) AS upload_ids
+FROM datasets d LEFT JOIN dataset_versions v ON v.dataset_id = d.id
+WHERE d.deleted_at < now() - make_interval(hours => :retention_hours) AND d.purged_at IS NULL
+  AND d.id IN (SELECT id FROM datasets WHERE deleted_at IS NOT NULL AND purged_at IS NULL
+               ORDER BY deleted_at LIMIT :batch FOR UPDATE SKIP LOCKED)
+GROUP BY d.id;
+
+-- name: mark_datasets_purged
+UPDATE datasets SET purged_at = now() WHERE id = ANY(CAST(:ids AS uuid[]));
+
+-- name: expire_uploads
+-- Resumable uploads left open past their expiry: closed, their bytes removed by the caller.
+UPDATE uploads SET status = 'expired'
+WHERE id IN (SELECT id FROM uploads WHERE status = 'open' AND expires_at < now()
+             ORDER BY expires_at LIMIT :batch FOR UPDATE SKIP LOCKED)
+RETURNING id;

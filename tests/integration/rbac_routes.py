@@ -1,0 +1,260 @@
+"""The RBAC matrix's table: each route, the resources it acts on, and how to build a request for it."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+
+from app.domain.members import set_member
+from app.domain.permissions import Role
+from app.settings import Settings
+
+PASSWORD = "matrix password 123"
+
+
+@dataclass
+class Multipart:
+    """A multipart/form-data body (a file upload) instead of JSON."""
+
+    files: dict[str, tuple[str, bytes, str]]
+    data: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class World:
+    """What the requests refer to: resources in namespace `default`, and a victim account."""
+
+    pipeline_id: str
+    run_id: str
+    done_run_id: str
+    victim_id: str
+    spare_id: str
+    deployment_id: str
+    dataset_id: str
+    upload_id: str
+    engine: Engine
+    settings: Settings
+
+    def fresh_deployment(self) -> str:
+        """A deployment of its own, for requests that delete theirs."""
+        from app.domain.deployment_spec import IntervalSpec
+        from app.domain.deployments import DeploymentIn, create_deployment, utcnow
+        from tests.integration.engine_parts import ROOT
+
+        with Session(self.engine) as session, session.begin():
+            document = DeploymentIn(
+                name=f"d{uuid.uuid4().hex[:8]}", pipeline="noop", schedule=IntervalSpec(seconds=3600)
+            )
+            return str(create_deployment(session, document, ROOT, self.settings, now=utcnow()).id)
+
+    def fresh_dataset(self) -> str:
+        """A dataset of its own (no file), for requests that delete theirs."""
+        dataset_id = uuid.uuid4()
+        with Session(self.engine) as session, session.begin():
+            session.execute(
+                text(
+                    "INSERT INTO datasets (id, namespace_id, name, source, status) "
+                    "SELECT :id, id, :name, 'uploaded', 'uploaded' FROM namespaces WHERE name = 'default'"
+                ),
+                {"id": dataset_id, "name": f"ds{dataset_id.hex[:8]}"},
+            )
+        return str(dataset_id)
+
+    def spare_member(self) -> str:
+        """The spare account, (again) a viewer of `default`, so each removal has someone to remove."""
+        with Session(self.engine) as session, session.begin():
+            default = session.execute(text("SELECT id FROM namespaces WHERE name = 'default'")).scalar_one()
+            set_member(session, default, uuid.UUID(self.spare_id), Role.VIEWER)
+        return self.spare_id
+
+
+Request = tuple[str, dict[str, Any] | Multipart | None]  # path (with query), JSON or multipart body
+#: (method, route path) → (kind, how to build the request). kind: "resource" lives in `default`,
+#: "list" shows what the caller may see, "self" is about the caller.
+ROUTES: dict[tuple[str, str], tuple[str, Callable[[World], Request]]] = {
+    ("POST", "/api/v1/auth/login"): ("self", lambda w: ("/api/v1/auth/login", {"username": "nobody", "password": "x"})),
+    ("POST", "/api/v1/auth/refresh"): ("self", lambda w: ("/api/v1/auth/refresh", {"refresh_token": "cvr_bogus"})),
+    ("POST", "/api/v1/auth/logout"): ("self", lambda w: ("/api/v1/auth/logout", None)),
+    ("GET", "/api/v1/auth/me"): ("self", lambda w: ("/api/v1/auth/me", None)),
+    ("PATCH", "/api/v1/auth/me"): ("self", lambda w: ("/api/v1/auth/me", {"display_name": "M"})),
+    ("POST", "/api/v1/auth/password"): (
+        "self",
+        lambda w: ("/api/v1/auth/password", {"current_password": "wrong", "new_password": "another long passphrase"}),
+    ),
+    ("POST", "/api/v1/auth/register"): (
+        "self",
+        lambda w: ("/api/v1/auth/register", {"username": f"r{uuid.uuid4().hex[:8]}", "password": PASSWORD}),
+    ),
+    ("GET", "/api/v1/users"): ("list", lambda w: ("/api/v1/users", None)),
+    ("POST", "/api/v1/users"): (
+        "resource",
+        lambda w: ("/api/v1/users", {"username": f"u{uuid.uuid4().hex[:8]}", "password": PASSWORD}),
+    ),
+    ("GET", "/api/v1/users/{user_id:uuid}"): ("resource", lambda w: (f"/api/v1/users/{w.victim_id}", None)),
+    ("POST", "/api/v1/users/{user_id:uuid}/disable"): (
+        "resource",
+        lambda w: (f"/api/v1/users/{w.victim_id}/disable", None),
+    ),
+    ("POST", "/api/v1/users/{user_id:uuid}/enable"): (
+        "resource",
+        lambda w: (f"/api/v1/users/{w.victim_id}/enable", None),
+    ),
+    ("POST", "/api/v1/users/{user_id:uuid}/reset-password"): (
+        "resource",
+        lambda w: (f"/api/v1/users/{w.victim_id}/reset-password", None),
+    ),
+    ("POST", "/api/v1/invites"): ("resource", lambda w: ("/api/v1/invites", {})),
+    ("GET", "/api/v1/namespaces"): ("list", lambda w: ("/api/v1/namespaces", None)),
+    ("POST", "/api/v1/namespaces"): (
+        "resource",
+        lambda w: ("/api/v1/namespaces", {"name": f"n{uuid.uuid4().hex[:8]}"}),
+    ),
+    ("GET", "/api/v1/namespaces/{namespace:str}/members"): (
+        "resource",
+        lambda w: ("/api/v1/namespaces/default/members", None),
+    ),
+    ("PUT", "/api/v1/namespaces/{namespace:str}/members/{user_id:uuid}"): (
+        "resource",
+        lambda w: (f"/api/v1/namespaces/default/members/{w.victim_id}", {"role": "viewer"}),
+    ),
+    ("DELETE", "/api/v1/namespaces/{namespace:str}/members/{user_id:uuid}"): (
+        "resource",
+        lambda w: (f"/api/v1/namespaces/default/members/{w.spare_member()}", None),
+    ),
+    ("POST", "/api/v1/tokens"): (
+        "self",
+        lambda w: ("/api/v1/tokens", {"name": "t", "namespace": "default", "role": "viewer"}),
+    ),
+    ("GET", "/api/v1/tokens"): ("self", lambda w: ("/api/v1/tokens", None)),
+    ("DELETE", "/api/v1/tokens/{token_id:uuid}"): ("self", lambda w: (f"/api/v1/tokens/{uuid.uuid4()}", None)),
+    ("GET", "/api/v1/audit"): ("list", lambda w: ("/api/v1/audit", None)),
+    ("GET", "/api/v1/audit/export"): ("list", lambda w: ("/api/v1/audit/export?format=csv", None)),
+    ("POST", "/api/v1/runs"): ("resource", lambda w: ("/api/v1/runs", {"pipeline": "noop"})),
+    ("POST", "/api/v1/runs/batch"): ("resource", lambda w: ("/api/v1/runs/batch", {"runs": [{"pipeline": "noop"}]})),
+    ("GET", "/api/v1/runs"): ("list", lambda w: ("/api/v1/runs", None)),
+    ("GET", "/api/v1/runs/{run_id:uuid}"): ("resource", lambda w: (f"/api/v1/runs/{w.run_id}", None)),
+    ("GET", "/api/v1/runs/{run_id:uuid}/events"): ("resource", lambda w: (f"/api/v1/runs/{w.run_id}/events", None)),
+    ("POST", "/api/v1/runs/{run_id:uuid}/cancel"): ("resource", lambda w: (f"/api/v1/runs/{w.run_id}/cancel", None)),
+    ("POST", "/api/v1/runs/{run_id:uuid}/retry"): ("resource", lambda w: (f"/api/v1/runs/{w.run_id}/retry", None)),
+    ("GET", "/api/v1/runs/{run_id:uuid}/logs"): ("resource", lambda w: (f"/api/v1/runs/{w.run_id}/logs", None)),
+    ("GET", "/api/v1/runs/{run_id:uuid}/logs/stream"): (
+        "resource",
+        lambda w: (f"/api/v1/runs/{w.done_run_id}/logs/stream", None),
+    ),
+    ("POST", "/api/v1/pipelines"): (
+        "resource",
+        lambda w: ("/api/v1/pipelines", {"name": f"p{uuid.uuid4().hex[:8]}", "spec": {"steps": []}}),
+    ),
+    ("GET", "/api/v1/pipelines"): ("list", lambda w: ("/api/v1/pipelines", None)),
+    ("GET", "/api/v1/pipelines/{pipeline_ref:str}"): (
+        "resource",
+        lambda w: (f"/api/v1/pipelines/{w.pipeline_id}", None),
+    ),
+    ("POST", "/api/v1/deployments"): (
+        "resource",
+        lambda w: (
+            "/api/v1/deployments",
+            {"name": f"d{uuid.uuid4().hex[:8]}", "pipeline": "noop", "schedule": {"kind": "interval", "seconds": 60}},
+        ),
+    ),
+    ("POST", "/api/v1/deployments/validate"): (
+        "list",
+        lambda w: (
+            "/api/v1/deployments/validate",
+            {"name": "draft", "pipeline": "noop", "schedule": {"kind": "cron", "cron": "0 * * * *"}},
+        ),
+    ),
+    ("GET", "/api/v1/deployments"): ("list", lambda w: ("/api/v1/deployments", None)),
+    ("GET", "/api/v1/deployments/{deployment_id:uuid}"): (
+        "resource",
+        lambda w: (f"/api/v1/deployments/{w.deployment_id}", None),
+    ),
+    ("PATCH", "/api/v1/deployments/{deployment_id:uuid}"): (
+        "resource",
+        lambda w: (f"/api/v1/deployments/{w.deployment_id}", {"description": "changed"}),
+    ),
+    ("POST", "/api/v1/deployments/{deployment_id:uuid}/pause"): (
+        "resource",
+        lambda w: (f"/api/v1/deployments/{w.deployment_id}/pause", None),
+    ),
+    ("POST", "/api/v1/deployments/{deployment_id:uuid}/resume"): (
+        "resource",
+        lambda w: (f"/api/v1/deployments/{w.deployment_id}/resume", None),
+    ),
+    ("DELETE", "/api/v1/deployments/{deployment_id:uuid}"): (
+        "resource",
+        lambda w: (f"/api/v1/deployments/{w.fresh_deployment()}", None),
+    ),
+    ("POST", "/api/v1/deployments/{deployment_id:uuid}/trigger"): (
+        "resource",
+        lambda w: (f"/api/v1/deployments/{w.deployment_id}/trigger", {"params": {"x": 1}}),
+    ),
+    ("POST", "/api/v1/deployments/{deployment_id:uuid}/backfill"): (
+        "resource",
+        lambda w: (
+            f"/api/v1/deployments/{w.deployment_id}/backfill",
+            {"start": "2026-01-01T00:00:00Z", "end": "2026-01-01T03:00:00Z"},
+        ),
+    ),
+    ("GET", "/api/v1/deployments/{deployment_id:uuid}/upcoming"): (
+        "resource",
+        lambda w: (f"/api/v1/deployments/{w.deployment_id}/upcoming", None),
+    ),
+    ("GET", "/api/v1/deployments/{deployment_id:uuid}/occurrences"): (
+        "resource",
+        lambda w: (f"/api/v1/deployments/{w.deployment_id}/occurrences", None),
+    ),
+    ("POST", "/api/v1/datasets"): (
+        "resource",
+        lambda w: (
+            "/api/v1/datasets",
+            Multipart({"file": ("m.csv", b"a,b\n1,2\n", "text/csv")}, {"name": f"m{uuid.uuid4().hex[:8]}"}),
+        ),
+    ),
+    ("GET", "/api/v1/datasets"): ("list", lambda w: ("/api/v1/datasets", None)),
+    ("GET", "/api/v1/datasets/{dataset_id:uuid}"): ("resource", lambda w: (f"/api/v1/datasets/{w.dataset_id}", None)),
+    ("PATCH", "/api/v1/datasets/{dataset_id:uuid}"): (
+        "resource",
+        lambda w: (f"/api/v1/datasets/{w.dataset_id}", {"description": "changed"}),
+    ),
+    ("DELETE", "/api/v1/datasets/{dataset_id:uuid}"): (
+        "resource",
+        lambda w: (f"/api/v1/datasets/{w.fresh_dataset()}", None),
+    ),
+    ("GET", "/api/v1/datasets/{dataset_id:uuid}/versions"): (
+        "resource",
+        lambda w: (f"/api/v1/datasets/{w.dataset_id}/versions", None),
+    ),
+    ("POST", "/api/v1/datasets/{dataset_id:uuid}/preview"): (
+        "resource",
+        lambda w: (f"/api/v1/datasets/{w.dataset_id}/preview", {}),
+    ),
+    ("POST", "/api/v1/datasets/{dataset_id:uuid}/imports"): (
+        "resource",
+        lambda w: (f"/api/v1/datasets/{w.dataset_id}/imports", {}),
+    ),
+    ("GET", "/api/v1/datasets/{dataset_id:uuid}/rows"): (
+        "resource",
+        lambda w: (f"/api/v1/datasets/{w.dataset_id}/rows", None),
+    ),
+    ("GET", "/api/v1/datasets/{dataset_id:uuid}/download"): (
+        "resource",
+        lambda w: (f"/api/v1/datasets/{w.dataset_id}/download?format=raw", None),
+    ),
+    ("POST", "/api/v1/uploads"): ("resource", lambda w: ("/api/v1/uploads", {"filename": "u.csv", "size": 10})),
+    ("GET", "/api/v1/uploads/{upload_id:uuid}"): ("resource", lambda w: (f"/api/v1/uploads/{w.upload_id}", None)),
+    ("PUT", "/api/v1/uploads/{upload_id:uuid}"): ("resource", lambda w: (f"/api/v1/uploads/{w.upload_id}", None)),
+    ("POST", "/api/v1/uploads/{upload_id:uuid}/complete"): (
+        "resource",
+        lambda w: (f"/api/v1/uploads/{w.upload_id}/complete", {"name": f"c{uuid.uuid4().hex[:8]}"}),
+    ),
+    ("GET", "/healthz"): ("self", lambda w: ("/healthz", None)),
+    ("GET", "/api/v1/healthz"): ("self", lambda w: ("/api/v1/healthz", None)),
+    ("GET", "/readyz"): ("self", lambda w: ("/readyz", None)),
+    ("GET", "/api/v1/readyz"): ("self", lambda w: ("/api/v1/readyz", None)),
+}

@@ -1,0 +1,72 @@
+"""Resumable uploads: chunks in any order and again, progress, SHA-256 check, completion into a dataset."""
+
+from __future__ import annotations
+
+import hashlib
+
+from litestar.testing import TestClient
+
+from app.domain.uploads import add_range, missing_ranges
+
+CONTENT = b"id,word\n" + b"".join(f"{i},w{i}\n".encode() for i in range(2000))
+
+
+def open_upload(client: TestClient, **fields: object) -> dict:
+    response = client.post("/api/v1/uploads", json={"filename": "words.csv", "size": len(CONTENT), **fields})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def put(client: TestClient, upload_id: str, start: int, end: int, body: bytes | None = None):  # type: ignore[no-untyped-def]
+    headers = {"Content-Range": f"bytes {start}-{end - 1}/{len(CONTENT)}"}
+    return client.put(
+        f"/api/v1/uploads/{upload_id}", content=CONTENT[start:end] if body is None else body, headers=headers
+    )
+
+
+def test_chunks_in_any_order_then_complete(client: TestClient) -> None:
+    upload = open_upload(client, sha256=hashlib.sha256(CONTENT).hexdigest())
+    middle = len(CONTENT) // 2
+    assert put(client, upload["id"], middle, len(CONTENT)).json()["missing"] == [[0, middle]]
+    half = put(client, upload["id"], 0, 100).json()
+    assert (half["received"], half["missing"]) == (len(CONTENT) - middle + 100, [[100, middle]])
+    early = client.post(f"/api/v1/uploads/{upload['id']}/complete", json={"name": "words"})
+    assert (early.status_code, early.json()["code"]) == (409, "upload_incomplete")
+    put(client, upload["id"], 50, middle)  # overlapping a range already sent is fine
+    assert client.get(f"/api/v1/uploads/{upload['id']}").json()["received"] == len(CONTENT)
+    done = client.post(f"/api/v1/uploads/{upload['id']}/complete", json={"name": "words", "tags": ["big"]})
+    assert done.status_code == 201, done.text
+    dataset = done.json()
+    assert (dataset["file"]["size"], dataset["file"]["format"], dataset["tags"]) == (len(CONTENT), "csv", ["big"])
+    assert client.get(f"/api/v1/datasets/{dataset['id']}/download", params={"format": "raw"}).content == CONTENT
+    closed = put(client, upload["id"], 0, 10)
+    assert (closed.status_code, closed.json()["code"]) == (409, "upload_closed")
+
+
+def test_a_wrong_checksum_is_refused_and_the_upload_stays_open(client: TestClient) -> None:
+    upload = open_upload(client, sha256="0" * 64)
+    put(client, upload["id"], 0, len(CONTENT))
+    refused = client.post(f"/api/v1/uploads/{upload['id']}/complete", json={"name": "words-bad"})
+    assert (refused.status_code, refused.json()["code"]) == (422, "checksum_mismatch")
+    assert client.get(f"/api/v1/uploads/{upload['id']}").json()["status"] == "open"
+
+
+def test_bad_ranges_and_sizes(client: TestClient, fast_settings) -> None:  # type: ignore[no-untyped-def]
+    upload = open_upload(client)
+    outside = client.put(
+        f"/api/v1/uploads/{upload['id']}", content=b"x", headers={"Content-Range": f"bytes 0-0/{len(CONTENT) + 1}"}
+    )
+    assert (outside.status_code, outside.json()["code"]) == (416, "range_not_satisfiable")
+    missing = client.put(f"/api/v1/uploads/{upload['id']}", content=b"x")
+    assert (missing.status_code, missing.json()["code"]) == (422, "invalid_content_range")
+    longer = put(client, upload["id"], 0, 10, body=CONTENT[:20])
+    assert (longer.status_code, longer.json()["code"]) == (422, "invalid_content_range")
+    huge = client.post("/api/v1/uploads", json={"filename": "x.csv", "size": fast_settings.max_upload_bytes + 1})
+    assert (huge.status_code, huge.json()["code"]) == (413, "limit_exceeded")
+
+
+def test_range_arithmetic() -> None:
+    ranges = add_range(add_range(add_range([], 10, 20), 30, 40), 15, 32)
+    assert ranges == [[10, 40]]
+    assert missing_ranges(ranges, 50) == [[0, 10], [40, 50]]
+    assert missing_ranges([[0, 50]], 50) == []
