@@ -48,6 +48,7 @@ class RunFilters(msgspec.Struct, kw_only=True):
     kind: RunKind | None = None
     pipeline: str | None = None
     deployment_id: uuid.UUID | None = None
+    dataset_id: uuid.UUID | None = None
     trigger: RunTrigger | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
@@ -150,6 +151,8 @@ def list_runs(session: Session, filters: RunFilters, *, limit: int, cursor: str 
         query_ = query_.where(Run.trigger == filters.trigger.value)
     if filters.deployment_id is not None:
         query_ = query_.where(Run.deployment_id == filters.deployment_id)
+    if filters.dataset_id is not None:
+        query_ = query_.where(Run.dataset_id == filters.dataset_id)
     if filters.pipeline is not None:
         pipeline = resolve_pipeline(session, filters.pipeline, namespace=filters.namespace or DEFAULT_NAMESPACE)
         query_ = query_.where(Run.pipeline_id == pipeline.id)

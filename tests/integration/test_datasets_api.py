@@ -58,6 +58,8 @@ def test_an_uploaded_csv_is_previewed_imported_and_browsed(client: TestClient, p
     total = next(c for c in ready["columns"] if c["name"] == "total")
     assert (total["type"], total["nulls"], total["max"]) == ("float", 1, "40.0")
     assert count(engine, "events", "type = 'dataset.ingested' AND dataset_id = :id", id=dataset["id"]) == 1
+    imports = client.get("/api/v1/runs", params={"dataset_id": dataset["id"]}).json()["items"]
+    assert [r["id"] for r in imports] == [run["id"]]
 
     page = client.get(
         f"/api/v1/datasets/{dataset['id']}/rows",
