@@ -20,6 +20,7 @@ from app.settings import Settings
 from workers.context import Interrupted, Interruption, RunContext, StepFailed
 from workers.imports import run_import
 from workers.outcomes import Outcome, interrupted
+from workers.pipeline_runs import needs_engine, run_pipeline_job
 from workers.runtime import WORKER_ID, ActiveRuns
 from workers.steps import REGISTRY
 
@@ -85,6 +86,8 @@ class Executor:
             return run_import(ctx, row, engine=self.engine, settings=self.settings)
         try:
             spec = parse_spec(row["spec"] or {"steps": []})
+            if needs_engine(spec):
+                return run_pipeline_job(ctx, row, spec, engine=self.engine, settings=self.settings)
             total = len(spec.steps)
             for index, step in enumerate(spec.steps, start=1):
                 ctx.check()

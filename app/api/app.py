@@ -22,6 +22,7 @@ from app.api.controllers.datasets import DatasetController
 from app.api.controllers.deployments import DeploymentController
 from app.api.controllers.health import healthz, readyz
 from app.api.controllers.namespaces import NamespaceController
+from app.api.controllers.pipeline_versions import PipelineVersionController
 from app.api.controllers.pipelines import PipelineController
 from app.api.controllers.run_logs import RunLogController
 from app.api.controllers.runs import RunController
@@ -53,6 +54,7 @@ ROUTE_HANDLERS: list[Any] = [
     RunController,
     RunLogController,
     PipelineController,
+    PipelineVersionController,
     DeploymentController,
     DatasetController,
     UploadController,

@@ -85,6 +85,12 @@ class RunOut(msgspec.Struct):
     lateness_seconds: float | None = None
     #: The dataset an ingest run imports into.
     dataset_id: uuid.UUID | None = None
+    #: The generated dataset a pipeline run writes.
+    output_dataset_id: uuid.UUID | None = None
+    #: A pipeline run's inputs, pinned when it was submitted: {name: {dataset_id, version, name}}.
+    inputs: dict[str, Any] | None = None
+    #: The reports of its validate steps.
+    validation: list[dict[str, Any]] | None = None
 
     @classmethod
     def of(cls, run: Run) -> RunOut:
@@ -116,7 +122,10 @@ class RunOut(msgspec.Struct):
             lateness_seconds=(run.queued_at - run.scheduled_for).total_seconds()
             if run.scheduled_for and run.queued_at
             else None,
-            dataset_id=run.dataset_id,
+            dataset_id=run.dataset_id if run.kind == "ingest" else None,
+            output_dataset_id=run.dataset_id if run.kind == "pipeline" else None,
+            inputs=run.inputs,
+            validation=run.validation,
         )
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, created_at_column
@@ -62,6 +63,9 @@ class PipelineVersion(Base):
     version: Mapped[int] = mapped_column(Integer, primary_key=True)
     spec: Mapped[dict[str, Any]]
     created_at: Mapped[datetime] = created_at_column()
+    created_by: Mapped[uuid.UUID | None]
+    #: What changed in this version, in the author's words.
+    message: Mapped[str] = mapped_column(Text, server_default="")
 
 
 class Run(Base):
@@ -115,6 +119,10 @@ class Run(Base):
     deployment_id: Mapped[uuid.UUID | None]
     #: The dataset an ingest run imports into.
     dataset_id: Mapped[uuid.UUID | None]
+    #: A pipeline run's inputs, pinned when it was submitted: {name: {dataset_id, version}}.
+    inputs: Mapped[dict[str, Any] | None]
+    #: The reports of a pipeline's validate steps: rule counts and sample violations.
+    validation: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
     scheduled_for: Mapped[datetime | None]
     params: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
     priority: Mapped[int] = mapped_column(SmallInteger, server_default="0")

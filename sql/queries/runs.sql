@@ -13,15 +13,15 @@ WITH input AS (
         id uuid, namespace_id uuid, kind text, trigger text, pipeline_id uuid, pipeline_version int,
         deployment_id uuid, scheduled_for timestamptz, params jsonb, priority smallint, max_retries int,
         retry_backoff_seconds float8, retry_backoff_max_seconds float8, retry_jitter float8,
-        timeout_seconds int, queue text, actor text, held boolean, dataset_id uuid
+        timeout_seconds int, queue text, actor text, held boolean, dataset_id uuid, inputs jsonb
     )
 ), inserted AS (
     INSERT INTO runs (id, namespace_id, kind, trigger, status, pipeline_id, pipeline_version, deployment_id,
                       scheduled_for, params, priority, max_retries, retry_backoff_seconds,
-                      retry_backoff_max_seconds, retry_jitter, timeout_seconds, held, dataset_id)
+                      retry_backoff_max_seconds, retry_jitter, timeout_seconds, held, dataset_id, inputs)
     SELECT id, namespace_id, kind, trigger, 'PENDING', pipeline_id, pipeline_version, deployment_id,
            scheduled_for, coalesce(params, '{}'::jsonb), priority, max_retries, retry_backoff_seconds,
-           retry_backoff_max_seconds, retry_jitter, timeout_seconds, coalesce(held, false), dataset_id
+           retry_backoff_max_seconds, retry_jitter, timeout_seconds, coalesce(held, false), dataset_id, inputs
     FROM input
     ON CONFLICT (deployment_id, scheduled_for) WHERE trigger IN ('schedule', 'backfill') DO NOTHING
     RETURNING id, created_at, held
@@ -49,8 +49,8 @@ WITH prev AS (
         error_message = NULL
     FROM prev
     WHERE r.id = prev.id AND prev.status = ANY(:from_statuses) AND r.cancel_requested_at IS NULL
-    RETURNING r.id, r.namespace_id, r.kind, r.dataset_id, r.pipeline_id, r.pipeline_version, r.params, r.attempt,
-              r.attempt_base, r.max_retries, r.retry_backoff_seconds, r.retry_backoff_max_seconds,
+    RETURNING r.id, r.namespace_id, r.kind, r.dataset_id, r.inputs, r.scheduled_for, r.pipeline_id,
+              r.pipeline_version, r.params, r.attempt, r.attempt_base, r.max_retries, r.retry_backoff_seconds, r.retry_backoff_max_seconds,
               r.retry_jitter, r.timeout_seconds, r.priority, r.log_lines, r.started_at, prev.status AS from_status
 ), event AS (
     INSERT INTO run_events (run_id, from_status, to_status, reason, actor, attempt)

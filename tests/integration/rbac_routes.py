@@ -52,6 +52,15 @@ class World:
             )
             return str(create_deployment(session, document, ROOT, self.settings, now=utcnow()).id)
 
+    def fresh_pipeline(self) -> str:
+        """A pipeline of its own, for requests that archive theirs."""
+        from app.domain.pipelines import create_pipeline
+
+        with Session(self.engine) as session, session.begin():
+            name = f"p{uuid.uuid4().hex[:8]}"
+            pipeline, _ = create_pipeline(session, namespace="default", name=name, description="", spec={})
+            return str(pipeline.id)
+
     def fresh_dataset(self) -> str:
         """A dataset of its own (no file), for requests that delete theirs."""
         dataset_id = uuid.uuid4()
@@ -154,6 +163,28 @@ ROUTES: dict[tuple[str, str], tuple[str, Callable[[World], Request]]] = {
     ("GET", "/api/v1/pipelines/{pipeline_ref:str}"): (
         "resource",
         lambda w: (f"/api/v1/pipelines/{w.pipeline_id}", None),
+    ),
+    ("GET", "/api/v1/pipelines/schema"): ("list", lambda w: ("/api/v1/pipelines/schema", None)),
+    ("POST", "/api/v1/pipelines/validate"): ("list", lambda w: ("/api/v1/pipelines/validate", {"spec": {}})),
+    ("PUT", "/api/v1/pipelines/{pipeline_ref:str}"): (
+        "resource",
+        lambda w: (f"/api/v1/pipelines/{w.pipeline_id}", {"spec": {"steps": []}}),
+    ),
+    ("GET", "/api/v1/pipelines/{pipeline_ref:str}/versions"): (
+        "resource",
+        lambda w: (f"/api/v1/pipelines/{w.pipeline_id}/versions", None),
+    ),
+    ("GET", "/api/v1/pipelines/{pipeline_ref:str}/diff"): (
+        "resource",
+        lambda w: (f"/api/v1/pipelines/{w.pipeline_id}/diff", None),
+    ),
+    ("POST", "/api/v1/pipelines/{pipeline_ref:str}/archive"): (
+        "resource",
+        lambda w: (f"/api/v1/pipelines/{w.fresh_pipeline()}/archive", None),
+    ),
+    ("POST", "/api/v1/pipelines/{pipeline_ref:str}/runs"): (
+        "resource",
+        lambda w: (f"/api/v1/pipelines/{w.pipeline_id}/runs", {}),
     ),
     ("POST", "/api/v1/deployments"): (
         "resource",

@@ -33,11 +33,21 @@ TO_DUCKDB = {
 DEFAULT_SCALE = 9
 
 
-def connect(settings: DuckDBSettings, *, readable: Iterable[str], writable: Iterable[str]) -> duckdb.DuckDBPyConnection:
+def connect(
+    settings: DuckDBSettings,
+    *,
+    readable: Iterable[str],
+    writable: Iterable[str],
+    spill_directory: str | None = None,
+) -> duckdb.DuckDBPyConnection:
     """An in-memory connection limited in memory and threads that can read only `readable` files and write
-    only under the `writable` directories; no extension is installed or loaded, and the settings are locked."""
+    only under the `writable` directories; no extension is installed or loaded, and the settings are locked.
+
+    Spill files go to `settings.temp_directory`, else `spill_directory`, else a directory inside the first
+    writable one. `writable` may be empty when `spill_directory` is given: then only the files listed in `readable`
+    (e.g. one exact output file) and DuckDB's own spill directory can be written."""
     writable = [_directory(path) for path in writable]
-    temp_directory = settings.temp_directory or os.path.join(writable[0], ".duckdb_tmp")
+    temp_directory = settings.temp_directory or spill_directory or os.path.join(writable[0], ".duckdb_tmp")
     os.makedirs(temp_directory, exist_ok=True)
     conn = duckdb.connect(
         config={
@@ -52,7 +62,7 @@ def connect(settings: DuckDBSettings, *, readable: Iterable[str], writable: Iter
         conn.execute("SET enable_progress_bar = true")
         conn.execute("SET enable_progress_bar_print = false")
         files = sorted({os.path.abspath(path) for path in readable})
-        directories = sorted({*writable, _directory(temp_directory)})
+        directories = sorted(set(writable))
         conn.execute(f"SET allowed_paths = {literal(files)}")
         conn.execute(f"SET allowed_directories = {literal(directories)}")
         conn.execute("SET enable_external_access = false")
@@ -74,13 +84,15 @@ def run(
     *,
     should_stop: Callable[[], bool] | None = None,
     on_progress: Callable[[float], None] | None = None,
+    params: dict[str, Any] | None = None,
 ) -> list[tuple[Any, ...]]:
-    """Run `sql` on a helper thread so it can be interrupted: polls `should_stop` and reports progress (0-100)."""
+    """Run `sql` on a helper thread so it can be interrupted: polls `should_stop` and reports progress (0-100).
+    `params` are bound to the statement's `$name` placeholders."""
     outcome: dict[str, Any] = {}
 
     def target() -> None:
         try:
-            outcome["rows"] = conn.execute(sql).fetchall()
+            outcome["rows"] = (conn.execute(sql, params) if params else conn.execute(sql)).fetchall()
         except BaseException as exc:  # handed to the calling thread below
             outcome["error"] = exc
 

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Response, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
+from app.api.controllers.pipeline_versions import PipelineChange, Ref, pipeline_of
 from app.api.database import Database
 from app.api.schemas import Page, PipelineIn, PipelineOut, page
 from app.api.security import audit_context, principal_of
+from app.api.yaml_body import YamlBodyMiddleware
 from app.domain import audit
+from app.domain import pipeline_versions as version_service
 from app.domain import pipelines as pipeline_service
 from app.domain.errors import NotFound
 from app.domain.pagination import check_limit
@@ -27,7 +30,8 @@ class PipelineController(Controller):
         opt={"permission": Permission.PIPELINES_WRITE, "action": "pipelines.create"},
         sync_to_thread=True,
         status_code=201,
-        summary="Create a pipeline (version 1)",
+        middleware=[YamlBodyMiddleware()],
+        summary="Create a pipeline (version 1): JSON, or a YAML document with Content-Type application/yaml",
     )
     def create(
         self, request: Request, data: JSONBody[PipelineIn], db: NamedDependency[Database]
@@ -100,3 +104,37 @@ class PipelineController(Controller):
                 raise NotFound(f"pipeline {pipeline_ref!r} does not exist", code="pipeline_not_found")
             version = pipeline_service.get_version(session, pipeline.id, pipeline.latest_version)
         return PipelineOut.of(pipeline, version)
+
+    @put(
+        "/{pipeline_ref:str}",
+        opt={"permission": Permission.PIPELINES_WRITE, "action": "pipelines.update"},
+        sync_to_thread=True,
+        middleware=[YamlBodyMiddleware()],
+        summary="Change a pipeline: the spec becomes a new immutable version (JSON or application/yaml)",
+    )
+    def change(
+        self,
+        request: Request,
+        pipeline_ref: Ref,
+        data: JSONBody[PipelineChange],
+        db: NamedDependency[Database],
+        namespace: FromQuery[str] = "default",
+    ) -> PipelineOut:
+        principal = principal_of(request)
+        with db.transaction() as session:
+            pipeline = pipeline_of(session, pipeline_ref, namespace, principal, Permission.PIPELINES_WRITE)
+            version = version_service.new_version(
+                session, pipeline, data.spec, principal=principal, message=data.message
+            )
+            if data.description is not None:
+                pipeline.description = data.description
+            audit.record(
+                session,
+                audit_context(request),
+                action="pipelines.update",
+                resource_type="pipeline",
+                resource_id=pipeline.id,
+                namespace_id=pipeline.namespace_id,
+                details={"after": {"version": version.version, "message": data.message}},
+            )
+            return PipelineOut.of(pipeline, version)

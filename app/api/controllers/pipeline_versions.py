@@ -1,0 +1,260 @@
+"""/api/v1/pipelines/{ref}: change (a new version), versions, diff, archive; run now with params and inputs."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
+
+from app.api.database import Database
+from app.api.schemas import PipelineOut, RunOut
+from app.api.security import audit_context, principal_of
+from app.api.yaml_body import YamlBodyMiddleware
+from app.db.datasets import DatasetVersion
+from app.db.models import Pipeline, Run
+from app.domain import audit, idempotency, pipeline_params
+from app.domain import pipeline_runs as run_service
+from app.domain import pipeline_versions as service
+from app.domain import pipelines as pipeline_service
+from app.domain.errors import InvalidInput, NotFound
+from app.domain.namespaces import namespace_id
+from app.domain.permissions import Permission, Principal
+from app.domain.pipeline_spec import parse_spec, pipeline_json_schema
+from app.paths import version_dir
+from app.settings import Settings
+from workers.pipeline import DATA_FILE, FieldError, ValidationReport, parquet_schema, validate_spec
+
+Ref = FromPath[str]
+
+
+def _with_codes(exc: InvalidInput) -> list[dict[str, str]]:
+    return [
+        {"field": e.get("field", "spec"), "message": e.get("message", ""), "code": e.get("code", exc.code)}
+        for e in exc.errors
+    ]
+
+
+class PipelineChange(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A new version of the spec (and, optionally, a new description and a note on what changed)."""
+
+    spec: dict[str, Any]
+    description: Annotated[str, msgspec.Meta(max_length=10_000)] | None = None
+    message: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+
+
+class VersionOut(msgspec.Struct):
+    version: int
+    spec: dict[str, Any]
+    message: str
+    created_at: datetime
+    created_by: uuid.UUID | None
+
+
+class DiffOut(msgspec.Struct):
+    from_version: int
+    to_version: int
+    changes: list[dict[str, Any]]
+    unified: str
+
+
+def pipeline_of(session: Any, ref: str, namespace: str, principal: Principal, permission: Permission) -> Pipeline:
+    """A pipeline the caller may see (404 otherwise), checked for `permission`."""
+    pipeline = pipeline_service.resolve_pipeline(session, ref, namespace=namespace)
+    if not principal.may(Permission.PIPELINES_READ, pipeline.namespace_id):
+        raise NotFound(f"pipeline {ref!r} does not exist", code="pipeline_not_found")
+    principal.require(permission, pipeline.namespace_id, resource="pipeline")
+    return pipeline
+
+
+class DraftIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A spec to check without saving or running it; inputs may be chosen as for a run."""
+
+    spec: dict[str, Any]
+    namespace: str = "default"
+    params: dict[str, Any] = msgspec.field(default_factory=dict)
+    inputs: dict[str, str | run_service.InputChoice] = msgspec.field(default_factory=dict)
+
+
+class PipelineVersionController(Controller):
+    path = "/api/v1/pipelines"
+    tags = ["pipelines"]
+
+    @get(
+        "/schema",
+        opt={"permission": Permission.PIPELINES_READ},
+        summary="The JSON Schema of the pipeline language (built-in and plugin steps), for an editor",
+    )
+    async def schema(self) -> dict[str, Any]:
+        return pipeline_json_schema()
+
+    @post(
+        "/validate",
+        opt={"permission": Permission.PIPELINES_READ},
+        sync_to_thread=True,
+        status_code=200,
+        middleware=[YamlBodyMiddleware()],
+        summary="Check a draft: inputs readable, steps well-formed, SQL parses and binds; the output schema",
+    )
+    def validate(
+        self,
+        request: Request,
+        data: JSONBody[DraftIn],
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+    ) -> ValidationReport:
+        principal = principal_of(request)
+        try:
+            spec = parse_spec(data.spec)
+        except InvalidInput as exc:
+            return ValidationReport(
+                valid=False, errors=[FieldError(**e) for e in _with_codes(exc)], output_columns=None
+            )
+        with db.read() as session:
+            ns = namespace_id(session, data.namespace)
+            try:
+                pinned = run_service.resolve_inputs(
+                    session, msgspec.to_builtins(spec), data.inputs, namespace_id=ns, principal=principal
+                )
+            except InvalidInput as exc:
+                return ValidationReport(
+                    valid=False, errors=[FieldError(**e) for e in _with_codes(exc)], output_columns=None
+                )
+            versions = {
+                name: session.get_one(DatasetVersion, (uuid.UUID(p["dataset_id"]), p["version"]))
+                for name, p in pinned.items()
+            }
+        schemas = {
+            name: parquet_schema(str(version_dir(settings.data_path, v.dataset_id, v.run_id) / DATA_FILE))
+            for name, v in versions.items()
+        }
+        return validate_spec(spec, input_schemas=schemas, params=data.params)
+
+    @get(
+        "/{pipeline_ref:str}/versions",
+        opt={"permission": Permission.PIPELINES_READ},
+        sync_to_thread=True,
+        summary="Every version of a pipeline, newest first",
+    )
+    def versions(
+        self, request: Request, pipeline_ref: Ref, db: NamedDependency[Database], namespace: FromQuery[str] = "default"
+    ) -> list[VersionOut]:
+        with db.read() as session:
+            pipeline = pipeline_of(session, pipeline_ref, namespace, principal_of(request), Permission.PIPELINES_READ)
+            return [
+                VersionOut(v.version, v.spec, v.message, v.created_at, v.created_by)
+                for v in service.list_versions(session, pipeline.id)
+            ]
+
+    @get(
+        "/{pipeline_ref:str}/diff",
+        opt={"permission": Permission.PIPELINES_READ},
+        sync_to_thread=True,
+        summary="What changed between two versions (default: the one before the latest, and the latest)",
+    )
+    def diff(
+        self,
+        request: Request,
+        pipeline_ref: Ref,
+        db: NamedDependency[Database],
+        from_: Annotated[int | None, QueryParameter(name="from", ge=1)] = None,
+        to: Annotated[int | None, QueryParameter(ge=1)] = None,
+        namespace: FromQuery[str] = "default",
+    ) -> DiffOut:
+        with db.read() as session:
+            pipeline = pipeline_of(session, pipeline_ref, namespace, principal_of(request), Permission.PIPELINES_READ)
+            newer = to or pipeline.latest_version
+            older = from_ or max(1, newer - 1)
+            before = pipeline_service.get_version(session, pipeline.id, older).spec
+            after = pipeline_service.get_version(session, pipeline.id, newer).spec
+        return DiffOut(
+            older,
+            newer,
+            service.changes(before, after),
+            service.unified(before, after, names=(f"v{older}", f"v{newer}")),
+        )
+
+    @post(
+        "/{pipeline_ref:str}/archive",
+        opt={"permission": Permission.PIPELINES_WRITE, "action": "pipelines.archive"},
+        sync_to_thread=True,
+        status_code=200,
+        summary="Archive: hidden from lists and new runs; versions and runs stay",
+    )
+    def archive(
+        self, request: Request, pipeline_ref: Ref, db: NamedDependency[Database], namespace: FromQuery[str] = "default"
+    ) -> PipelineOut:
+        principal = principal_of(request)
+        with db.transaction() as session:
+            pipeline = pipeline_of(session, pipeline_ref, namespace, principal, Permission.PIPELINES_WRITE)
+            service.archive(session, pipeline)
+            audit.record(
+                session,
+                audit_context(request),
+                action="pipelines.archive",
+                resource_type="pipeline",
+                resource_id=pipeline.id,
+                namespace_id=pipeline.namespace_id,
+                details={"before": {"name": pipeline.name}},
+            )
+            version = pipeline_service.get_version(session, pipeline.id, pipeline.latest_version)
+            return PipelineOut.of(pipeline, version)
+
+    @post(
+        "/{pipeline_ref:str}/runs",
+        opt={"permission": Permission.RUNS_OPERATE, "action": "pipelines.run"},
+        sync_to_thread=True,
+        status_code=201,
+        summary="Run now, with parameters and inputs chosen from the data center (pinned on the run)",
+    )
+    def run(
+        self,
+        request: Request,
+        pipeline_ref: Ref,
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        data: JSONBody[run_service.PipelineRunIn | None] = None,
+        namespace: FromQuery[str] = "default",
+        idempotency_key: Annotated[
+            str | None, HeaderParameter(name="Idempotency-Key", required=False, max_length=255)
+        ] = None,
+    ) -> Response[RunOut]:
+        principal = principal_of(request)
+        body = data or run_service.PipelineRunIn()
+        with db.transaction() as session:
+            pipeline = pipeline_of(session, pipeline_ref, namespace, principal, Permission.RUNS_OPERATE)
+            scope = f"POST pipeline runs {pipeline.id} {principal.user_id}"
+            if idempotency_key:
+                earlier = idempotency.claim(
+                    session,
+                    scope=scope,
+                    key=idempotency_key,
+                    body_hash=idempotency.request_hash(body),
+                    ttl_hours=settings.idempotency_ttl_hours,
+                )
+                if earlier is not None:
+                    replay = session.get_one(Run, uuid.UUID(earlier[0]))
+                    return Response(RunOut.of(replay), status_code=201, headers={"Idempotent-Replayed": "true"})
+            number = body.version or pipeline.latest_version
+            spec = pipeline_service.get_version(session, pipeline.id, number).spec
+            pipeline_params.resolve(parse_spec(spec).params, body.params)
+            run_id = run_service.submit(
+                session, pipeline, body, spec, version=number, principal=principal, settings=settings
+            )
+            if idempotency_key:
+                idempotency.record(session, scope=scope, key=idempotency_key, ids=[str(run_id)])
+            audit.record(
+                session,
+                audit_context(request),
+                action="pipelines.run",
+                resource_type="run",
+                resource_id=run_id,
+                namespace_id=pipeline.namespace_id,
+                details={"pipeline_id": str(pipeline.id), "version": number, "params": body.params},
+            )
+            run = session.get_one(Run, run_id)
+            return Response(RunOut.of(run), status_code=201, headers={"Location": f"/api/v1/runs/{run_id}"})

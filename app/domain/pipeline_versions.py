@@ -1,0 +1,85 @@
+"""Pipeline versions: each change is a new immutable version; list, compare and archive."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import uuid
+from typing import Any
+
+import msgspec
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.db.models import Pipeline, PipelineVersion
+from app.domain.errors import Conflict
+from app.domain.permissions import Permission, Principal
+from app.domain.pipeline_spec import parse_spec
+
+
+def new_version(
+    session: Session, pipeline: Pipeline, spec: dict[str, Any], *, principal: Principal, message: str = ""
+) -> PipelineVersion:
+    """The pipeline's next version (the pipeline row is locked, so two changes never get one number)."""
+    principal.require(Permission.PIPELINES_WRITE, pipeline.namespace_id, resource="pipeline")
+    if pipeline.archived_at is not None:
+        raise Conflict("an archived pipeline cannot change", code="pipeline_archived")
+    parsed = parse_spec(spec)
+    session.refresh(pipeline, with_for_update=True)
+    version = PipelineVersion(
+        pipeline_id=pipeline.id,
+        version=pipeline.latest_version + 1,
+        spec=msgspec.to_builtins(parsed),
+        created_by=principal.user_id,
+        message=message,
+    )
+    pipeline.latest_version = version.version
+    pipeline.updated_at = func.now()  # type: ignore[assignment]
+    session.add(version)
+    session.flush()
+    session.refresh(pipeline)
+    return version
+
+
+def archive(session: Session, pipeline: Pipeline) -> None:
+    """Hide the pipeline from lists and new runs; its versions and runs stay."""
+    pipeline.archived_at = func.now()  # type: ignore[assignment]
+    session.flush()
+
+
+def list_versions(session: Session, pipeline_id: uuid.UUID) -> list[PipelineVersion]:
+    query = select(PipelineVersion).where(PipelineVersion.pipeline_id == pipeline_id)
+    return list(session.scalars(query.order_by(PipelineVersion.version.desc())))
+
+
+def changes(before: Any, after: Any, path: str = "") -> list[dict[str, Any]]:
+    """What differs between two spec documents, path by path: added, removed or changed. Pure."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        found: list[dict[str, Any]] = []
+        for key in sorted(set(before) | set(after), key=str):
+            where = f"{path}.{key}" if path else str(key)
+            if key not in before:
+                found.append({"path": where, "change": "added", "after": after[key]})
+            elif key not in after:
+                found.append({"path": where, "change": "removed", "before": before[key]})
+            else:
+                found += changes(before[key], after[key], where)
+        return found
+    if isinstance(before, list) and isinstance(after, list):
+        found = []
+        for index in range(max(len(before), len(after))):
+            where = f"{path}[{index}]"
+            if index >= len(before):
+                found.append({"path": where, "change": "added", "after": after[index]})
+            elif index >= len(after):
+                found.append({"path": where, "change": "removed", "before": before[index]})
+            else:
+                found += changes(before[index], after[index], where)
+        return found
+    return [] if before == after else [{"path": path or "$", "change": "changed", "before": before, "after": after}]
+
+
+def unified(before: dict[str, Any], after: dict[str, Any], *, names: tuple[str, str]) -> str:
+    """A unified text diff of the two specs as indented JSON (stable key order). Pure."""
+    lines = [json.dumps(s, indent=2, sort_keys=True, default=str).splitlines(keepends=True) for s in (before, after)]
+    return "".join(difflib.unified_diff(lines[0], lines[1], fromfile=names[0], tofile=names[1]))

@@ -1,0 +1,126 @@
+"""Pipelines over datasets through the API: YAML, validate, run on a worker, lineage, versions, diff, sandbox."""
+
+from __future__ import annotations
+
+import uuid
+
+from litestar.testing import TestClient
+
+from tests.integration.engine_parts import Engine_
+from tests.integration.test_datasets_api import SALES, run_import, upload
+
+PIPELINE_YAML = """
+name: {name}
+spec:
+  inputs:
+    sales: {{dataset: {dataset}}}
+  params:
+    floor: {{type: float, default: 0}}
+  steps:
+    - {{id: big, type: filter, where: "amount >= $floor"}}
+    - {{id: shout, type: sql, sql: "select upper(name) as who, amount from big"}}
+    - {{type: sort, by: [{{column: amount, descending: true}}]}}
+  output: {{dataset: "{output}"}}
+"""
+
+
+def imported_sales(client: TestClient, parts: Engine_) -> dict:
+    dataset = upload(client, SALES)
+    assert run_import(client, parts, dataset["id"])["status"] == "SUCCEEDED"
+    return dataset
+
+
+def execute(client: TestClient, parts: Engine_, run: dict) -> dict:
+    parts.relay.relay_once()
+    parts.executor.execute(uuid.UUID(run["id"]))
+    return client.get(f"/api/v1/runs/{run['id']}").json()
+
+
+def create_yaml(client: TestClient, dataset: dict, output: str) -> dict:
+    name = f"p-{uuid.uuid4().hex[:8]}"
+    body = PIPELINE_YAML.format(name=name, dataset=dataset["name"], output=output)
+    response = client.post("/api/v1/pipelines", content=body, headers={"Content-Type": "application/yaml"})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_a_pipeline_runs_on_a_worker_and_writes_a_generated_dataset_with_lineage(
+    client: TestClient, parts: Engine_
+) -> None:
+    sales = imported_sales(client, parts)
+    output = f"big-sales-{uuid.uuid4().hex[:6]}"
+    pipeline = create_yaml(client, sales, output)
+    response = client.post(f"/api/v1/pipelines/{pipeline['id']}/runs", json={"params": {"floor": 10}})
+    assert response.status_code == 201, response.text
+    assert response.json()["inputs"]["sales"]["version"] == 1
+    run = execute(client, parts, response.json())
+    assert run["status"] == "SUCCEEDED", run
+    generated = client.get(f"/api/v1/datasets/{run['output_dataset_id']}").json()
+    assert (generated["name"], generated["source"], generated["row_count"]) == (output, "generated", 2)
+    lineage = generated["versions"][0]["lineage"]
+    assert lineage["run_id"] == run["id"]
+    assert (lineage["pipeline_id"], lineage["pipeline_version"]) == (pipeline["id"], 1)
+    assert lineage["inputs"] == [{"name": "sales", "dataset_id": sales["id"], "version": 1}]
+    rows = client.get(f"/api/v1/datasets/{generated['id']}/rows").json()["rows"]
+    assert rows == [["CAROL", 40.0], ["ALICE", 12.5]]
+    steps = [line["message"] for line in client.get(f"/api/v1/runs/{run['id']}/logs").json()["items"]]
+    assert any("big" in m and "rows" in m for m in steps), steps
+
+
+def test_validate_reports_the_output_schema_or_each_error_by_field(client: TestClient, parts: Engine_) -> None:
+    sales = imported_sales(client, parts)
+    draft = {"inputs": {"sales": {"dataset": sales["id"]}}, "steps": [{"type": "sql", "sql": "select name from sales"}]}
+    ok = client.post("/api/v1/pipelines/validate", json={"spec": draft}).json()
+    assert (ok["valid"], [c["name"] for c in ok["output_columns"]]) == (True, ["name"])
+    draft["steps"][0]["sql"] = "select nope from sales"
+    bad = client.post("/api/v1/pipelines/validate", json={"spec": draft}).json()
+    assert (bad["valid"], bad["errors"][0]["field"]) == (False, "steps[0].sql")
+    missing = client.post(
+        "/api/v1/pipelines/validate", json={"spec": {**draft, "inputs": {"sales": {"dataset": "no-such"}}}}
+    ).json()
+    assert (missing["valid"], missing["errors"][0]["code"]) == (False, "input_not_found")
+    schema = client.get("/api/v1/pipelines/schema").json()
+    assert "dedupe" in str(schema)
+
+
+def test_versions_diff_and_archive(client: TestClient, parts: Engine_) -> None:
+    sales = imported_sales(client, parts)
+    pipeline = create_yaml(client, sales, "out")
+    spec = client.get(f"/api/v1/pipelines/{pipeline['id']}").json()["spec"]
+    spec["steps"][0]["where"] = "amount > 20"
+    changed = client.put(f"/api/v1/pipelines/{pipeline['id']}", json={"spec": spec, "message": "stricter"})
+    assert (changed.status_code, changed.json()["version"]) == (200, 2)
+    versions = client.get(f"/api/v1/pipelines/{pipeline['id']}/versions").json()
+    assert [(v["version"], v["message"]) for v in versions] == [(2, "stricter"), (1, "")]
+    diff = client.get(f"/api/v1/pipelines/{pipeline['id']}/diff").json()
+    assert diff["changes"] == [
+        {"path": "steps[0].where", "change": "changed", "before": "amount >= $floor", "after": "amount > 20"}
+    ]
+    assert '+      "where": "amount > 20"' in diff["unified"]
+    assert client.post(f"/api/v1/pipelines/{pipeline['id']}/archive").status_code == 200
+    assert client.get(f"/api/v1/pipelines/{pipeline['id']}").status_code == 404
+    refused = client.post(f"/api/v1/pipelines/{pipeline['id']}/runs", json={})
+    assert refused.status_code == 404
+
+
+def test_the_sandbox_refuses_reading_other_files(client: TestClient, parts: Engine_) -> None:
+    sales = imported_sales(client, parts)
+    spec = {
+        "inputs": {"sales": {"dataset": sales["id"]}},
+        "steps": [{"type": "sql", "sql": "select * from read_csv('/etc/passwd')"}],
+        "output": {"dataset": f"leak-{uuid.uuid4().hex[:6]}"},
+    }
+    created = client.post("/api/v1/pipelines", json={"name": f"leak-{uuid.uuid4().hex[:6]}", "spec": spec}).json()
+    run = execute(client, parts, client.post(f"/api/v1/pipelines/{created['id']}/runs", json={}).json())
+    assert (run["status"], run["error"]["code"]) == ("FAILED", "sandbox_violation")
+
+
+def test_bad_run_requests_are_422_naming_the_field(client: TestClient, parts: Engine_) -> None:
+    sales = imported_sales(client, parts)
+    pipeline = create_yaml(client, sales, "out2")
+    wrong_param = client.post(f"/api/v1/pipelines/{pipeline['id']}/runs", json={"params": {"floor": "lots"}})
+    assert (wrong_param.status_code, wrong_param.json()["code"]) == (422, "invalid_pipeline_params")
+    wrong_input = client.post(f"/api/v1/pipelines/{pipeline['id']}/runs", json={"inputs": {"nope": sales["id"]}})
+    assert (wrong_input.status_code, wrong_input.json()["errors"][0]["field"]) == (422, "inputs.nope")
+    bad_yaml = client.post("/api/v1/pipelines", content=b"name: [", headers={"Content-Type": "application/yaml"})
+    assert (bad_yaml.status_code, bad_yaml.json()["code"]) == (422, "invalid_yaml")

@@ -1,0 +1,132 @@
+"""The sandbox a pipeline's SQL runs in, and the parser check that a step's SQL is one query.
+
+The guarantees come from DuckDB itself: external access off, an allow-list holding only the run's input files
+and the one output file, no extension install or autoload, configuration locked (see `workers.ingest.duck`).
+On top of that every step's SQL must parse as exactly one SELECT, so a step cannot even ask for COPY, ATTACH,
+INSTALL, LOAD, SET or PRAGMA; the output file is written by the engine alone. (DuckDB's allow-list does not tell
+reading from writing, and DuckDB always allows its spill directory, which is inside the run's hidden work
+directory and deleted with it; the one-query rule is what keeps the input files read-only.)
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Mapping
+from itertools import pairwise
+from typing import Any
+
+import duckdb
+
+from workers.ingest import duck
+from workers.ingest.config import DuckDBSettings
+from workers.pipeline.errors import SandboxViolation
+
+#: Resources of the connection that validates a draft over empty stand-in tables (no data is read).
+STAND_IN_CONFIG = {
+    "threads": 1,
+    "memory_limit": "256MB",
+    "enable_external_access": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "lock_configuration": True,
+}
+
+
+#: Prefix of the DuckDB variables holding a run's parameter values, which views read (see `view_query`).
+PARAM_VARIABLE = "param:"
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+class QueryProblem(Exception):
+    """SQL that does not parse as one SELECT; `code` says which (`sql_syntax_error` or `sandbox_violation`)."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def open_run_connection(
+    settings: DuckDBSettings, *, inputs: Iterable[str], output_file: str | None, spill_directory: str
+) -> duckdb.DuckDBPyConnection:
+    """A run's connection: reads only `inputs`, writes only `output_file` (no directory is writable)."""
+    readable = [*inputs, *([output_file] if output_file else [])]
+    return duck.connect(settings, readable=readable, writable=[], spill_directory=spill_directory)
+
+
+def open_stand_in_connection() -> duckdb.DuckDBPyConnection:
+    """An in-memory connection that can touch no file at all, for validating a draft over empty tables."""
+    return duckdb.connect(config=dict(STAND_IN_CONFIG))
+
+
+def parquet_schema(path: str) -> list[tuple[str, str]]:
+    """(column, DuckDB type) of a Parquet file, from its footer, by a connection that can read only that file;
+    what `validate_spec` wants as an input's schema."""
+    config = {
+        key: value
+        for key, value in STAND_IN_CONFIG.items()
+        if key not in ("enable_external_access", "lock_configuration")
+    }
+    conn = duckdb.connect(config=config)
+    try:
+        conn.execute(f"SET allowed_paths = {duck.literal([os.path.abspath(path)])}").fetchall()
+        conn.execute("SET enable_external_access = false").fetchall()
+        conn.execute("SET lock_configuration = true").fetchall()
+        rows = conn.execute(f"DESCRIBE SELECT * FROM read_parquet({duck.literal(os.path.abspath(path))})").fetchall()
+    finally:
+        conn.close()
+    return [(row[0], row[1]) for row in rows]
+
+
+def query_parameters(sql: str) -> set[str]:
+    """The `$name` parameters of `sql`, which must be exactly one SELECT (or WITH/FROM/VALUES) query.
+
+    Raises QueryProblem otherwise: a parse error, several statements, or a statement of another kind."""
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise QueryProblem(duck.duckdb_reason(exc), "sql_syntax_error") from None
+    if not statements:
+        raise QueryProblem("no query", "sql_syntax_error")
+    if len(statements) > 1:
+        raise QueryProblem(f"one query is allowed; found {len(statements)} statements", "sandbox_violation")
+    kind = statements[0].type
+    if kind != duckdb.StatementType.SELECT:
+        raise QueryProblem(f"only a query is allowed; found a {kind.name} statement", "sandbox_violation")
+    return set(statements[0].named_parameters)
+
+
+def violation(message: str, field: str) -> SandboxViolation:
+    """A sandbox violation naming the step field that caused it."""
+    return SandboxViolation(
+        f"{field}: {message}", errors=[{"field": field, "message": message, "code": "sandbox_violation"}]
+    )
+
+
+def set_parameters(conn: duckdb.DuckDBPyConnection, values: Mapping[str, Any]) -> None:
+    """Put each parameter value in a DuckDB variable, bound as a prepared statement's value (never as text)."""
+    for name, value in values.items():
+        variable = duck.ident(PARAM_VARIABLE + name.lower())
+        conn.execute(f"SET VARIABLE {variable} = $value", {"value": value}).fetchall()
+
+
+def view_query(sql: str) -> str:
+    """`sql` with each `$name` placeholder replaced by `getvariable('param:name')`, for a view: DuckDB does not
+    prepare CREATE VIEW, so a view reads the values `set_parameters` bound. Placeholders are found by DuckDB's own
+    tokenizer, so text in strings and comments is left alone; no value is ever pasted into the SQL."""
+    tokens = duckdb.tokenize(sql)
+    parts, done = [], 0
+    for (offset, kind), (following, next_kind) in pairwise(tokens):
+        if kind != duckdb.token_type.operator or sql[offset] != "$" or following != offset + 1:
+            continue
+        name = _NAME.match(sql, following)
+        if next_kind not in (duckdb.token_type.identifier, duckdb.token_type.keyword) or name is None:
+            continue
+        parts += [sql[done:offset], f"getvariable({duck.literal(PARAM_VARIABLE + name[0].lower())})"]
+        done = name.end()
+    parts.append(sql[done:])
+    rewritten = "".join(parts)
+    if query_parameters(rewritten):
+        raise QueryProblem("a parameter placeholder could not be bound", "unknown_param")
+    return rewritten
