@@ -100,9 +100,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     max_upload_bytes: int = 5 * 1024**3
     #: A resumable upload not completed in this time is dropped, with its bytes.
     upload_expiry_hours: int = 24
-    #: Largest sum of a workbook's uncompressed parts, and most cells a workbook import reads.
+    #: Largest sum of a workbook's uncompressed parts, and most cells a workbook import reads (a workbook is
+    #: read whole by calamine, about 75 bytes per cell: 12,000,000 cells fit a 1 GiB worker).
     max_workbook_uncompressed_bytes: int = 2 * 1024**3
-    max_workbook_cells: int = 50_000_000
+    max_workbook_cells: int = 12_000_000
     #: Most rows a preview returns.
     max_preview_rows: int = 1000
     #: Memory and threads of one import's (or pipeline's) DuckDB connection.

@@ -14,13 +14,16 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import auth_overhead, run_engine, runs_list, scheduler_load
+from bench import auth_overhead, ingest_csv, ingest_xlsx, pipeline_steps, run_engine, runs_list, scheduler_load
 
 BENCHMARKS: dict[str, Callable[[list[str] | None], int]] = {
     "run_engine": run_engine.main,
     "runs_list": runs_list.main,
     "auth_overhead": auth_overhead.main,
     "scheduler_load": scheduler_load.main,
+    "ingest_csv": ingest_csv.main,
+    "ingest_xlsx": ingest_xlsx.main,
+    "pipeline_steps": pipeline_steps.main,
 }
 
 

@@ -138,7 +138,7 @@ class ImportLimits(msgspec.Struct, kw_only=True, frozen=True):
     max_workbook_uncompressed_bytes: int = 2 * 1024**3
     #: Uncompressed/compressed ratio of a workbook above which it is treated as a zip bomb.
     max_compression_ratio: float = 200.0
-    max_workbook_cells: int = 50_000_000
+    max_workbook_cells: int = 12_000_000
     max_preview_rows: int = 1000
     #: Longest line (CSV) or record (JSON) accepted; DuckDB sizes its read buffers from it (keep it well under
     #: the job memory limit: Latin-1 decoding needs a block of 32x this).

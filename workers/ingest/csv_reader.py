@@ -54,9 +54,23 @@ def sniff_dialect(conn: duckdb.DuckDBPyConnection, path: str, encoding: str, opt
     return dict(zip([d[0] for d in cursor.description], row, strict=True))
 
 
+#: The CSV read buffer DuckDB uses (it must be at least the longest line allowed).
+READ_BUFFER_BYTES = 32 * 1024 * 1024
+
+
+def read_buffer_bytes(limits: ImportLimits) -> int:
+    """DuckDB's CSV read buffer: without it, DuckDB sizes its buffers at 16 x max_line_size (128 MiB for 8 MiB
+    lines), which costs about a quarter of the throughput and a third more memory; it must hold one line."""
+    return max(READ_BUFFER_BYTES, limits.max_line_bytes)
+
+
 def base_options(config: ImportConfig, limits: ImportLimits) -> dict[str, Any]:
     """read_csv options fixed by the configuration alone."""
-    options: dict[str, Any] = {"sample_size": SAMPLE_ROWS, "max_line_size": limits.max_line_bytes}
+    options: dict[str, Any] = {
+        "sample_size": SAMPLE_ROWS,
+        "max_line_size": limits.max_line_bytes,
+        "buffer_size": read_buffer_bytes(limits),
+    }
     if config.delimiter is not None:
         options["delim"] = config.delimiter
     if config.quote is not None:
@@ -217,6 +231,7 @@ def read_call(plan: CsvPlan, config: ImportConfig, limits: ImportLimits) -> str:
         "skip": plan.skip,
         "columns": columns,
         "max_line_size": limits.max_line_bytes,
+        "buffer_size": read_buffer_bytes(limits),
         "store_rejects": True,
         "rejects_table": REJECTS_TABLE,
         "rejects_scan": REJECTS_SCAN,
