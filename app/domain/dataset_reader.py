@@ -125,7 +125,7 @@ class Reader:
     def stream(self, fmt: str) -> Iterator[bytes]:
         """The whole version as CSV (with a header) or NDJSON, a batch at a time (the query starts at once, so
         a failure is raised here, before any byte is sent)."""
-        reader = self.conn.execute("SELECT * FROM read_parquet(?)", [self.path]).to_arrow_reader(DOWNLOAD_BATCH)
+        reader = self.conn.sql("SELECT * FROM read_parquet(?)", params=[self.path]).to_arrow_reader(DOWNLOAD_BATCH)
         return self._encode(reader, fmt)
 
     def _encode(self, reader: pa.RecordBatchReader, fmt: str) -> Iterator[bytes]:

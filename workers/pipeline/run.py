@@ -28,6 +28,8 @@ from app.domain.pipeline_spec import (
     PipelineSpec,
     ResolvedStep,
     SleepStep,
+    SortStep,
+    SqlStep,
     StepCatalog,
     output_relation,
     parse_spec,
@@ -104,6 +106,7 @@ def run_pipeline(
                 inputs=[inputs[name].path for name in spec.inputs],
                 output_file=target,
                 spill_directory=str(work / ".duckdb_tmp"),
+                preserve_order=any(_orders_rows(step.step) for step in steps),
             )
         state = _Run(
             relations=Relations(conn, params=values, catalog=catalog, log=log, should_stop=should_stop)
@@ -333,3 +336,12 @@ def _log_report(report: StepValidation, log: Log) -> None:
         level = "info" if rule.passed else ("error" if rule.severity == "fail" else "warning")
         columns = f"({', '.join(rule.columns)})" if rule.columns else ""
         log(f"validate {report.step}: {rule.rule}{columns} [{rule.severity}]: {rule.message}", level)
+
+
+def _orders_rows(step: Any) -> bool:
+    """Whether a step may define the order of the rows (a sort, an ORDER BY, or a plugin we cannot read)."""
+    if isinstance(step, SortStep):
+        return True
+    if isinstance(step, SqlStep):
+        return "order by" in " ".join(step.sql.lower().split())
+    return type(step).__module__ != SortStep.__module__

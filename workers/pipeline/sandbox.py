@@ -48,11 +48,21 @@ class QueryProblem(Exception):
 
 
 def open_run_connection(
-    settings: DuckDBSettings, *, inputs: Iterable[str], output_file: str | None, spill_directory: str
+    settings: DuckDBSettings,
+    *,
+    inputs: Iterable[str],
+    output_file: str | None,
+    spill_directory: str,
+    preserve_order: bool = True,
 ) -> duckdb.DuckDBPyConnection:
-    """A run's connection: reads only `inputs`, writes only `output_file` (no directory is writable)."""
+    """A run's connection: reads only `inputs`, writes only `output_file` (no directory is writable).
+
+    `preserve_order=False` (for a spec without a sort step, whose output order nothing defines) lets DuckDB
+    write tables and the output in any order, which is faster and needs less memory for large steps."""
     readable = [*inputs, *([output_file] if output_file else [])]
-    return duck.connect(settings, readable=readable, writable=[], spill_directory=spill_directory)
+    return duck.connect(
+        settings, readable=readable, writable=[], spill_directory=spill_directory, preserve_order=preserve_order
+    )
 
 
 def open_stand_in_connection() -> duckdb.DuckDBPyConnection:
