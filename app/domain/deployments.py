@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Literal
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
 import msgspec
 from sqlalchemy import func, select, tuple_
@@ -12,7 +12,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.db.deployments import Deployment, Occurrence
-from app.db.models import Pipeline
 from app.db.queries import query
 from app.domain import deployment_spec as spec_
 from app.domain.errors import Conflict, InvalidInput, NotFound
@@ -21,10 +20,9 @@ from app.domain.namespaces import DEFAULT_NAMESPACE, namespace_id
 from app.domain.pagination import decode_cursor
 from app.domain.permissions import Permission, Principal
 from app.domain.pipelines import resolve_pipeline
-from app.domain.runs import RunRequest, actor_of, submit_runs
+from app.domain.runs import RunRequest, submit_runs
 from app.domain.states import RunTrigger
 from app.settings import Settings
-from scheduler.schedule_loop import scheduled_run_row
 from scheduler.timing import fires, next_fire, upcoming
 
 #: Most `paused` occurrences recorded for one pause (older fire times are summarised by the newest).
@@ -313,77 +311,6 @@ def trigger(
         pipeline_version=deployment.pipeline_version,
     )
     return run_id
-
-
-class BackfillIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """Runs for the fire times of a past window, oldest first."""
-
-    start: datetime
-    end: datetime
-    max_runs: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 100
-    #: `allow`: all at once; `buffer_all`: held and sent as the deployment has free slots (max_concurrent_runs).
-    overlap_policy: Literal["allow", "buffer_all"] = "buffer_all"
-
-
-def backfill(
-    session: Session,
-    deployment: Deployment,
-    request: BackfillIn,
-    principal: Principal,
-    settings: Settings,
-    *,
-    now: datetime,
-) -> tuple[list[uuid.UUID], int]:
-    """Create runs (trigger `backfill`) for the window's fire times; returns them and how many already had one."""
-    principal.require(Permission.RUNS_OPERATE, deployment.namespace_id, resource="deployment")
-    if request.end <= request.start:
-        raise spec_.field_error("end", "must be after start", "invalid_window")
-    if request.end > now:
-        raise spec_.field_error("end", "a backfill covers the past; end must not be in the future", "invalid_window")
-    found = [
-        f.at
-        for f in fires(
-            schedule_for(deployment), request.start - timedelta(microseconds=1), request.end, limit=request.max_runs + 1
-        )
-        if f.skipped is None
-    ]
-    if len(found) > request.max_runs:
-        raise spec_.field_error(
-            "max_runs",
-            f"the window has more than {request.max_runs} fire times; narrow it or raise max_runs",
-            "backfill_too_large",
-        )
-    row = {
-        "id": deployment.id,
-        "namespace_id": deployment.namespace_id,
-        "pipeline_id": deployment.pipeline_id,
-        "pipeline_version": deployment.pipeline_version,
-        "params": deployment.params,
-        "max_retries": deployment.max_retries,
-        "retry_backoff_seconds": deployment.retry_backoff_seconds,
-        "retry_backoff_max_seconds": deployment.retry_backoff_max_seconds,
-        "retry_jitter": deployment.retry_jitter,
-        "timeout_seconds": deployment.timeout_seconds,
-        "latest_version": session.scalar(select(Pipeline.latest_version).where(Pipeline.id == deployment.pipeline_id)),
-    }
-    rows = [
-        scheduled_run_row(
-            row,
-            scheduled_for=at,
-            held=request.overlap_policy == "buffer_all",
-            run_id=str(uuid7()),
-            settings=settings,
-            actor=actor_of(principal),
-            trigger=RunTrigger.BACKFILL,
-        )
-        for at in found
-    ]
-    created: list[uuid.UUID] = []
-    if rows:
-        result = session.execute(query("insert_runs"), {"runs": msgspec.json.encode(rows).decode()})
-        inserted = {r.id for r in result}
-        created = [uuid.UUID(r["id"]) for r in rows if uuid.UUID(r["id"]) in inserted]
-    return created, len(rows) - len(created)
 
 
 def list_occurrences(session: Session, deployment: Deployment, *, limit: int, cursor: str | None) -> list[Occurrence]:

@@ -1,0 +1,132 @@
+"""Schemas of the deployments API, and the per-deployment run statistics its lists show."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import msgspec
+from sqlalchemy import text
+
+from app.api.schemas import RunOut
+from app.db.deployments import Deployment, Occurrence
+from app.domain import deployments as service
+
+
+class LastRun(msgspec.Struct):
+    id: uuid.UUID
+    status: str
+    scheduled_for: datetime | None
+    created_at: datetime
+
+
+class DeploymentOut(msgspec.Struct):
+    id: uuid.UUID
+    namespace_id: uuid.UUID
+    name: str
+    description: str
+    pipeline_id: uuid.UUID
+    pipeline_version: int | None
+    params: dict[str, Any]
+    schedule: dict[str, Any]
+    start_at: datetime | None
+    end_at: datetime | None
+    misfire_policy: str
+    misfire_grace_seconds: int
+    max_catch_up: int
+    max_concurrent_runs: int
+    overlap_policy: str
+    dst_policy: dict[str, str]
+    max_retries: int
+    retry_backoff_seconds: float | None
+    retry_backoff_max_seconds: float | None
+    retry_jitter: float | None
+    timeout_seconds: int | None
+    enabled: bool
+    next_run_at: datetime | None
+    created_at: datetime
+    last_run: LastRun | None = None
+    run_counts: dict[str, int] = msgspec.field(default_factory=dict)
+
+    @classmethod
+    def of(cls, d: Deployment, stats: dict[str, Any] | None = None) -> DeploymentOut:
+        stats = stats or {}
+        return cls(
+            id=d.id,
+            namespace_id=d.namespace_id,
+            name=d.name,
+            description=d.description,
+            pipeline_id=d.pipeline_id,
+            pipeline_version=d.pipeline_version,
+            params=d.params,
+            schedule=d.schedule,
+            start_at=d.start_at,
+            end_at=d.end_at,
+            misfire_policy=d.misfire_policy,
+            misfire_grace_seconds=d.misfire_grace_seconds,
+            max_catch_up=d.max_catch_up,
+            max_concurrent_runs=d.max_concurrent_runs,
+            overlap_policy=d.overlap_policy,
+            dst_policy={"nonexistent": d.dst_gap, "ambiguous": d.dst_fold},
+            max_retries=d.max_retries,
+            retry_backoff_seconds=d.retry_backoff_seconds,
+            retry_backoff_max_seconds=d.retry_backoff_max_seconds,
+            retry_jitter=d.retry_jitter,
+            timeout_seconds=d.timeout_seconds,
+            enabled=d.enabled,
+            next_run_at=service.next_fire_time(d, service.utcnow()),
+            created_at=d.created_at,
+            last_run=stats.get("last_run"),
+            run_counts=stats.get("counts", {}),
+        )
+
+
+class OccurrenceOut(msgspec.Struct):
+    scheduled_for: datetime
+    outcome: str
+    run_id: uuid.UUID | None
+    reason: str
+    recorded_at: datetime
+
+    @classmethod
+    def of(cls, o: Occurrence) -> OccurrenceOut:
+        return cls(
+            scheduled_for=o.scheduled_for,
+            outcome=o.outcome,
+            run_id=o.run_id,
+            reason=o.reason,
+            recorded_at=o.recorded_at,
+        )
+
+
+class BackfillOut(msgspec.Struct):
+    runs: list[RunOut]
+    #: Fire times in the window that already had a scheduled or backfilled run (left as they are).
+    already_had_a_run: int
+
+
+class Upcoming(msgspec.Struct):
+    fire_times: list[datetime]
+
+
+_STATS = text("""
+    SELECT deployment_id, status, count(*) AS n, max(created_at) AS newest
+    FROM runs WHERE deployment_id = ANY(CAST(:ids AS uuid[])) GROUP BY deployment_id, status
+""")
+_LAST = text("""
+    SELECT DISTINCT ON (deployment_id) deployment_id, id, status, scheduled_for, created_at
+    FROM runs WHERE deployment_id = ANY(CAST(:ids AS uuid[])) ORDER BY deployment_id, created_at DESC, id DESC
+""")
+
+
+def run_stats(session: Any, ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+    out: dict[uuid.UUID, dict[str, Any]] = {i: {"counts": {}} for i in ids}
+    if not ids:
+        return out
+    params = {"ids": [str(i) for i in ids]}
+    for row in session.execute(_STATS, params):
+        out[row.deployment_id]["counts"][row.status] = row.n
+    for row in session.execute(_LAST, params):
+        out[row.deployment_id]["last_run"] = LastRun(row.id, row.status, row.scheduled_for, row.created_at)
+    return out
