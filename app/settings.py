@@ -109,6 +109,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     #: Memory and threads of one import's (or pipeline's) DuckDB connection.
     job_memory_limit_mb: int = 1024
     job_threads: int = 2
+    #: Metrics to switch off (comma-separated names from GET /api/v1/metrics/catalog).
+    disabled_metrics: str = ""
     #: How long a deleted dataset's files stay before the cleanup job removes them.
     dataset_retention_hours: int = 24
 

@@ -21,6 +21,7 @@ from app.api.controllers.auth import AuthController
 from app.api.controllers.datasets import DatasetController
 from app.api.controllers.deployments import DeploymentController
 from app.api.controllers.health import healthz, readyz
+from app.api.controllers.metrics import MetricsController
 from app.api.controllers.namespaces import NamespaceController
 from app.api.controllers.pipeline_versions import PipelineVersionController
 from app.api.controllers.pipelines import PipelineController
@@ -58,6 +59,7 @@ ROUTE_HANDLERS: list[Any] = [
     DeploymentController,
     DatasetController,
     UploadController,
+    MetricsController,
     healthz,
     readyz,
 ]

@@ -1,0 +1,153 @@
+"""/api/v1/metrics: dashboard figures computed by the SQL views in sql/views/, scoped to what the caller may see."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, get
+from litestar.di import NamedDependency
+from litestar.params import FromQuery, QueryParameter
+from sqlalchemy import select
+
+from app.api.database import Database
+from app.api.schemas import RunOut
+from app.api.security import principal_of
+from app.db.models import Run
+from app.domain import metrics as service
+from app.domain.errors import InvalidParameter
+from app.domain.permissions import Permission
+from app.settings import Settings
+
+READ = {"permission": Permission.RUNS_READ}
+#: The window a dashboard shows when the caller names none.
+DEFAULT_WINDOW = timedelta(hours=24)
+#: Longest window one request may cover.
+MAX_WINDOW = timedelta(days=400)
+From = Annotated[datetime | None, QueryParameter(name="from", description="Inclusive, ISO 8601; default now - 24 h")]
+To = Annotated[datetime | None, QueryParameter(name="to", description="Exclusive, ISO 8601; default now")]
+
+
+class CatalogEntry(msgspec.Struct):
+    name: str
+    description: str
+    unit: str
+    view: str
+    dimensions: list[str]
+    enabled: bool
+
+
+def window(start: datetime | None, end: datetime | None) -> tuple[datetime, datetime]:
+    end = end or datetime.now(UTC)
+    start = start or end - DEFAULT_WINDOW
+    if start >= end or end - start > MAX_WINDOW:
+        raise InvalidParameter(
+            f"`from` must be before `to`, at most {MAX_WINDOW.days} days apart",
+            code="invalid_window",
+            errors=[{"field": "from", "message": "before `to`, within 400 days"}],
+        )
+    return start, end
+
+
+class MetricsController(Controller):
+    path = "/api/v1/metrics"
+    tags = ["metrics"]
+
+    @get("/catalog", opt=READ, summary="The metrics that exist, and whether each is enabled")
+    async def catalog(self, settings: NamedDependency[Settings]) -> list[CatalogEntry]:
+        on = {m.name for m in service.enabled(settings.disabled_metrics)}
+        return [
+            CatalogEntry(m.name, m.description, m.unit, m.view, list(m.dimensions), m.name in on)
+            for m in service.CATALOG
+        ]
+
+    @get("/summary", opt=READ, sync_to_thread=True, summary="Every enabled metric over a window, and runs now")
+    def summary(
+        self,
+        request: Request,
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        from_: From = None,
+        to: To = None,
+    ) -> dict[str, Any]:
+        start, end = window(from_, to)
+        visible = principal_of(request).namespaces_with(Permission.RUNS_READ)
+        with db.read() as session:
+            values = service.summary(
+                session, service.enabled(settings.disabled_metrics), start=start, end=end, visible=visible
+            )
+            by_status = {}
+            if "runs" in values:
+                runs = service.BY_NAME["runs"]
+                rows = service.breakdown(session, runs, by="status", top=20, start=start, end=end, visible=visible)
+                by_status = {row["key"]: row["value"] for row in rows}
+            now = service.current(session, visible)
+        return {"from": start, "to": end, "metrics": values, "runs_by_status": by_status, "now": now}
+
+    @get("/timeseries", opt=READ, sync_to_thread=True, summary="One point per bucket (empty buckets filled)")
+    def timeseries(
+        self,
+        request: Request,
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        metric: FromQuery[str] = "runs",
+        bucket: Annotated[str, QueryParameter(description="5m, 1h or 1d")] = "1h",
+        by: Annotated[str | None, QueryParameter(description="A dimension of the metric, e.g. status")] = None,
+        from_: From = None,
+        to: To = None,
+    ) -> dict[str, Any]:
+        start, end = window(from_, to)
+        chosen = service.metric(metric, settings.disabled_metrics)
+        visible = principal_of(request).namespaces_with(Permission.RUNS_READ)
+        with db.read() as session:
+            series = service.timeseries(session, chosen, bucket=bucket, by=by, start=start, end=end, visible=visible)
+        return {
+            "metric": chosen.name,
+            "unit": chosen.unit,
+            "bucket": bucket,
+            "from": start,
+            "to": end,
+            "series": series,
+        }
+
+    @get("/breakdown", opt=READ, sync_to_thread=True, summary="The top N values of a dimension, with an other row")
+    def breakdown(
+        self,
+        request: Request,
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        by: FromQuery[str] = "status",
+        metric: FromQuery[str] = "runs",
+        top: Annotated[int, QueryParameter(ge=1, le=100)] = 10,
+        from_: From = None,
+        to: To = None,
+    ) -> dict[str, Any]:
+        start, end = window(from_, to)
+        chosen = service.metric(metric, settings.disabled_metrics)
+        visible = principal_of(request).namespaces_with(Permission.RUNS_READ)
+        with db.read() as session:
+            rows = service.breakdown(session, chosen, by=by, top=top, start=start, end=end, visible=visible)
+        return {"metric": chosen.name, "unit": chosen.unit, "by": by, "from": start, "to": end, "items": rows}
+
+    @get("/recent-failures", opt=READ, sync_to_thread=True, summary="The latest failed or timed-out runs")
+    def recent_failures(
+        self,
+        request: Request,
+        db: NamedDependency[Database],
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 20,
+        from_: From = None,
+        to: To = None,
+    ) -> list[RunOut]:
+        start, end = window(from_, to)
+        visible = principal_of(request).namespaces_with(Permission.RUNS_READ)
+        query = (
+            select(Run)
+            .where(Run.status.in_(["FAILED", "TIMED_OUT"]), Run.created_at >= start, Run.created_at < end)
+            .order_by(Run.created_at.desc(), Run.id.desc())
+            .limit(limit)
+        )
+        if visible is not None:
+            query = query.where(Run.namespace_id.in_(visible))
+        with db.read() as session:
+            return [RunOut.of(run) for run in session.scalars(query)]

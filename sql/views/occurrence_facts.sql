@@ -1,0 +1,10 @@
+-- One row per recorded fire time with its deployment's namespace: what ran, and what did not and why.
+CREATE OR REPLACE VIEW occurrence_facts AS
+SELECT o.deployment_id,
+       d.namespace_id,
+       o.scheduled_for,
+       o.outcome,
+       o.outcome <> 'run' AS missed,
+       o.recorded_at
+FROM occurrences o
+JOIN deployments d ON d.id = o.deployment_id;

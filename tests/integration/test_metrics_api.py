@@ -1,0 +1,123 @@
+"""Dashboard metrics from the SQL views: correct figures on a small known load, empty buckets filled, the catalog."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import msgspec
+import pytest
+from litestar.testing import TestClient
+from sqlalchemy import Engine, text
+
+from app.api.app import create_app
+from app.settings import Settings
+
+#: A window no other test writes runs into.
+T0 = datetime(2031, 3, 1, 10, 0, tzinfo=UTC)
+_RUN = text("""
+INSERT INTO runs (id, namespace_id, kind, trigger, status, params, priority, attempt, max_retries,
+                  retry_backoff_seconds, retry_backoff_max_seconds, retry_jitter, timeout_seconds,
+                  created_at, queued_at, started_at, finished_at, error_code, progress)
+SELECT :id, id, :kind, 'api', :status, '{}', 0, 1, 0, 10, 600, 0.2, 3600,
+       :created, :created, CAST(:created AS timestamptz) + make_interval(secs => :wait),
+       CAST(:created AS timestamptz) + make_interval(secs => :wait + :duration), :error, CAST(:progress AS jsonb)
+FROM namespaces WHERE name = 'default'
+""")
+
+
+def add_run(engine: Engine, *, at: datetime, status: str, duration: float, wait: float = 1.0, rows: int = 0) -> None:
+    with engine.begin() as connection:
+        connection.execute(
+            _RUN,
+            {
+                "id": uuid.uuid4(),
+                "kind": "pipeline",
+                "status": status,
+                "created": at,
+                "wait": wait,
+                "duration": duration,
+                "error": "step_failed" if status == "FAILED" else None,
+                "progress": f'{{"rows_out": {rows}}}',
+            },
+        )
+
+
+@pytest.fixture
+def loaded(engine: Engine, client: TestClient) -> Engine:
+    add_run(engine, at=T0 + timedelta(minutes=5), status="SUCCEEDED", duration=10, rows=100)
+    add_run(engine, at=T0 + timedelta(minutes=6), status="SUCCEEDED", duration=20, wait=3, rows=50)
+    add_run(engine, at=T0 + timedelta(hours=2, minutes=1), status="FAILED", duration=30)
+    return engine
+
+
+WINDOW = {"from": T0.isoformat(), "to": (T0 + timedelta(hours=3)).isoformat()}
+
+
+def test_the_views_answer_on_an_empty_window_and_the_summary_is_zero(client: TestClient) -> None:
+    empty = client.get("/api/v1/metrics/summary", params={"from": "2031-01-01T00:00:00Z", "to": "2031-01-02T00:00:00Z"})
+    assert empty.status_code == 200, empty.text
+    figures = empty.json()["metrics"]
+    assert (figures["runs"], figures["rows_processed"], figures["success_rate"]) == (0, 0, None)
+
+
+def test_summary_figures_over_a_known_load(client: TestClient, loaded: Engine) -> None:
+    figures = client.get("/api/v1/metrics/summary", params=WINDOW).json()
+    metrics = figures["metrics"]
+    assert (metrics["runs"], metrics["runs_failed"], metrics["rows_processed"]) == (3, 1, 150)
+    assert metrics["success_rate"] == pytest.approx(2 / 3)
+    assert (metrics["duration_p50"], metrics["queue_wait_mean"]) == (pytest.approx(20), pytest.approx(5 / 3))
+    assert figures["runs_by_status"] == {"SUCCEEDED": 2, "FAILED": 1}
+
+
+def test_timeseries_fills_empty_buckets_and_splits_by_status(client: TestClient, loaded: Engine) -> None:
+    body = client.get("/api/v1/metrics/timeseries", params={**WINDOW, "bucket": "1h", "by": "status"}).json()
+    series = {s["key"]: [value for _, value in s["points"]] for s in body["series"]}
+    assert series == {"FAILED": [0, 0, 1], "SUCCEEDED": [2, 0, 0]}
+    total = client.get("/api/v1/metrics/timeseries", params={**WINDOW, "bucket": "1h"}).json()["series"]
+    assert [value for _, value in total[0]["points"]] == [2, 0, 1]
+
+
+def test_breakdown_keeps_the_top_and_sums_the_rest_as_other(client: TestClient, loaded: Engine) -> None:
+    body = client.get("/api/v1/metrics/breakdown", params={**WINDOW, "by": "status", "top": 1}).json()
+    assert body["items"] == [{"key": "SUCCEEDED", "value": 2}, {"key": "other", "value": 1}]
+    failures = client.get("/api/v1/metrics/recent-failures", params=WINDOW).json()
+    assert [(r["status"], r["error"]["code"]) for r in failures] == [("FAILED", "step_failed")]
+
+
+def test_bad_requests_name_the_parameter(client: TestClient) -> None:
+    assert client.get("/api/v1/metrics/timeseries", params={"metric": "nope"}).json()["code"] == "unknown_metric"
+    assert client.get("/api/v1/metrics/timeseries", params={"bucket": "7m"}).json()["code"] == "invalid_bucket"
+    assert client.get("/api/v1/metrics/breakdown", params={"by": "password"}).json()["code"] == "invalid_by"
+    backwards = client.get(
+        "/api/v1/metrics/summary", params={"from": "2031-01-02T00:00:00Z", "to": "2031-01-01T00:00:00Z"}
+    )
+    assert (backwards.status_code, backwards.json()["code"]) == (400, "invalid_window")
+
+
+def test_the_catalog_lists_every_metric_and_a_disabled_one_is_off(client: TestClient, fast_settings: Settings) -> None:
+    catalog = {m["name"]: m for m in client.get("/api/v1/metrics/catalog").json()}
+    assert {"runs", "duration_p95", "occurrences_missed", "datasets_imported"} <= set(catalog)
+    assert all(entry["enabled"] for entry in catalog.values())
+    switched_off = msgspec.structs.replace(fast_settings, disabled_metrics="duration_p95")
+    with TestClient(app=create_app(switched_off)) as other:
+        other.headers["Authorization"] = client.headers["Authorization"]
+        entries = {m["name"]: m["enabled"] for m in other.get("/api/v1/metrics/catalog").json()}
+        assert (entries["duration_p95"], entries["duration_p50"]) == (False, True)
+        assert "duration_p95" not in other.get("/api/v1/metrics/summary").json()["metrics"]
+        refused = other.get("/api/v1/metrics/timeseries", params={"metric": "duration_p95"})
+        assert refused.json()["code"] == "unknown_metric"
+
+
+def test_every_view_answers_on_an_empty_and_on_a_loaded_database(clean_db: Engine, client: TestClient) -> None:
+    views = sorted(p.stem for p in (Path(__file__).parents[2] / "sql" / "views").glob("*.sql"))
+    assert {"run_facts", "occurrence_facts", "dataset_facts", "fire_times"} <= set(views)
+    with clean_db.connect() as connection:
+        assert {v: connection.execute(text(f"SELECT count(*) FROM {v}")).scalar_one() for v in views} == dict.fromkeys(
+            views, 0
+        )
+    add_run(clean_db, at=T0, status="SUCCEEDED", duration=1, rows=7)
+    with clean_db.connect() as connection:
+        facts = connection.execute(text("SELECT duration_seconds, rows_processed FROM run_facts")).one()
+    assert (float(facts[0]), facts[1]) == (1.0, 7)
