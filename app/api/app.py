@@ -34,6 +34,7 @@ from app.api.database import Database
 from app.api.errors import EXCEPTION_HANDLERS
 from app.api.headers import add_response_headers
 from app.api.live_logs import LiveLogs
+from app.api.prometheus import LATENCY, metrics
 from app.api.request_id import RequestIdMiddleware
 from app.api.security import make_failure_auditor, make_guard
 from app.db.engine import get_engine
@@ -62,6 +63,7 @@ ROUTE_HANDLERS: list[Any] = [
     MetricsController,
     healthz,
     readyz,
+    metrics,
 ]
 
 
@@ -117,7 +119,7 @@ def create_app(settings: Settings | None = None, *, authenticate: bool = True) -
         },
         exception_handlers=EXCEPTION_HANDLERS,
         after_exception=[make_failure_auditor(database)],
-        middleware=[RequestIdMiddleware()],
+        middleware=[RequestIdMiddleware(), LATENCY.middleware],
         before_send=[add_response_headers],
         openapi_config=openapi,
         cors_config=CORSConfig(

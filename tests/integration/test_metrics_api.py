@@ -121,3 +121,15 @@ def test_every_view_answers_on_an_empty_and_on_a_loaded_database(clean_db: Engin
     with clean_db.connect() as connection:
         facts = connection.execute(text("SELECT duration_seconds, rows_processed FROM run_facts")).one()
     assert (float(facts[0]), facts[1]) == (1.0, 7)
+
+
+def test_prometheus_metrics_show_the_engine_and_api_latency_by_route(
+    client: TestClient, anonymous: TestClient, loaded: Engine
+) -> None:
+    client.get("/api/v1/metrics/catalog")
+    body = anonymous.get("/metrics").text
+    assert 'conveyor_runs{kind="pipeline",status="FAILED"}' in body
+    for gauge in ("conveyor_outbox_lag_seconds", "conveyor_scheduler_lag_seconds", "conveyor_live_workers"):
+        assert f"\n{gauge} " in body, gauge
+    assert 'conveyor_queue_depth{queue="runs",state="waiting"}' in body
+    assert 'path="/api/v1/metrics/catalog"' in body  # latency histograms by route template

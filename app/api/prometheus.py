@@ -1,0 +1,90 @@
+"""GET /metrics in the Prometheus text format: API latency by route, and the engine's state read at each scrape.
+
+Request latency comes from Litestar's Prometheus middleware (route templates,
+not raw paths, as labels). Runs by status and kind, queue depth per Dramatiq
+queue, outbox lag, scheduler lag, live workers and imported bytes are read
+from Postgres and Redis when Prometheus scrapes, by a collector in a registry
+of its own, so several app instances in one process never collide.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import redis
+from litestar import Response, get
+from litestar.di import NamedDependency
+from litestar.plugins.prometheus import PrometheusConfig
+from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from app.api.database import Database
+from app.db.queries import query
+from app.domain.permissions import Permission
+from app.settings import Settings
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+LATENCY = PrometheusConfig(app_name="conveyor", prefix="conveyor_api", group_path=True, exclude=["^/metrics$"])
+
+
+class EngineCollector(Collector):
+    """The engine's state, read once per scrape."""
+
+    def __init__(self, database: Database, settings: Settings) -> None:
+        self.database = database
+        self.settings = settings
+
+    def collect(self) -> Iterator[Metric]:
+        runs = GaugeMetricFamily("conveyor_runs", "Runs by status and kind", labels=["status", "kind"])
+        with self.database.connection() as connection:
+            for row in connection.execute(query("runs_by_status_kind")):
+                runs.add_metric([row.status, row.kind], row.runs)
+            gauges = connection.execute(query("ops_gauges"), {"lease_seconds": self.settings.lease_seconds}).one()
+        yield runs
+        yield GaugeMetricFamily(
+            "conveyor_outbox_lag_seconds",
+            "Age of the oldest due outbox row not sent yet",
+            value=gauges.outbox_lag_seconds,
+        )
+        yield GaugeMetricFamily(
+            "conveyor_scheduler_lag_seconds",
+            "How late the most overdue deployment is",
+            value=gauges.scheduler_lag_seconds,
+        )
+        yield GaugeMetricFamily(
+            "conveyor_live_workers", "Workers with a fresh heartbeat on a running attempt", value=gauges.live_workers
+        )
+        yield GaugeMetricFamily(
+            "conveyor_imported_bytes", "Raw bytes imported into datasets", value=gauges.imported_bytes
+        )
+        yield self._queues()
+
+    def _queues(self) -> Metric:
+        depth = GaugeMetricFamily(
+            "conveyor_queue_depth",
+            "Messages waiting in a Dramatiq queue (delayed: in its delay queue)",
+            labels=["queue", "state"],
+        )
+        prefix = f"{self.settings.redis_namespace}:dramatiq:{self.settings.queue}"
+        client = redis.Redis.from_url(self.settings.redis_url, socket_timeout=2)
+        try:
+            pipe = client.pipeline(transaction=False)
+            pipe.llen(prefix)
+            pipe.llen(f"{prefix}.DQ")
+            waiting, delayed = pipe.execute()
+        except redis.RedisError:
+            return depth  # Redis down: no figure rather than a failed scrape
+        finally:
+            client.close()
+        depth.add_metric([self.settings.queue, "waiting"], waiting)
+        depth.add_metric([self.settings.queue, "delayed"], delayed)
+        return depth
+
+
+@get("/metrics", opt={"permission": Permission.PUBLIC}, sync_to_thread=True, include_in_schema=False)
+def metrics(db: NamedDependency[Database], settings: NamedDependency[Settings]) -> Response[bytes]:
+    """Prometheus scrape: the process's own metrics, then the engine's."""
+    engine = CollectorRegistry()
+    engine.register(EngineCollector(db, settings))
+    return Response(generate_latest(REGISTRY) + generate_latest(engine), media_type=CONTENT_TYPE)
