@@ -109,6 +109,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     #: Memory and threads of one import's (or pipeline's) DuckDB connection.
     job_memory_limit_mb: int = 1024
     job_threads: int = 2
+    #: Days a finished run's logs and events are kept (0: forever); the run row stays for metrics.
+    run_log_retention_days: int = 30
+    #: Days a finished run's row is kept (0: forever); metrics over older windows lose those runs.
+    run_retention_days: int = 0
     #: Metrics to switch off (comma-separated names from GET /api/v1/metrics/catalog).
     disabled_metrics: str = ""
     #: How long a deleted dataset's files stay before the cleanup job removes them.
@@ -135,6 +139,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
             ("job_memory_limit_mb", self.job_memory_limit_mb >= 64, "must be >= 64"),
             ("job_threads", 1 <= self.job_threads <= 256, "must be between 1 and 256"),
             ("dataset_retention_hours", self.dataset_retention_hours >= 0, "must be >= 0"),
+            ("run_log_retention_days", self.run_log_retention_days >= 0, "must be >= 0"),
+            ("run_retention_days", self.run_retention_days >= 0, "must be >= 0"),
             ("schedule_lookahead_seconds", 0 <= self.schedule_lookahead_seconds <= 300, "must be between 0 and 300"),
             ("default_max_retries", 0 <= self.default_max_retries <= 100, "must be between 0 and 100"),
             ("retry_backoff_seconds", self.retry_backoff_seconds >= 0, "must be >= 0"),

@@ -1,4 +1,4 @@
-"""The cleanup job: removes the files of deleted datasets after the retention period, and of expired uploads.
+"""The cleanup job: files of deleted datasets and expired uploads; finished runs' logs and rows past retention.
 
 Rows are claimed with SKIP LOCKED and marked in the same transaction as the
 files are removed; removing files twice is harmless, so a crash in between
@@ -13,7 +13,7 @@ import shutil
 from sqlalchemy import Engine
 
 from app.db.queries import query
-from app.paths import dataset_dir, upload_dir
+from app.paths import dataset_dir, run_dir, upload_dir
 from app.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -46,4 +46,36 @@ class Cleanup:
                 shutil.rmtree(upload_dir(root, upload_id), ignore_errors=True)
         if purgeable or expired:
             logger.info("cleanup: %d deleted datasets purged, %d uploads expired", len(purgeable), len(expired))
-        return {"datasets": len(purgeable), "uploads": len(expired)}
+        logs, runs = self._retention()
+        return {"datasets": len(purgeable), "uploads": len(expired), "run_logs": logs, "runs": runs}
+
+    def _retention(self) -> tuple[int, int]:
+        """Finished runs' logs and events after the log retention, and their rows after the run retention."""
+        logs = runs = 0
+        if self.settings.run_log_retention_days:
+            with self.engine.begin() as connection:
+                purged = (
+                    connection.execute(
+                        query("purge_run_logs"), {"days": self.settings.run_log_retention_days, "batch": BATCH * 10}
+                    )
+                    .scalars()
+                    .all()
+                )
+                for run_id in purged:
+                    shutil.rmtree(run_dir(self.settings.data_path, run_id), ignore_errors=True)
+            logs = len(purged)
+        if self.settings.run_retention_days:
+            with self.engine.begin() as connection:
+                pruned = (
+                    connection.execute(
+                        query("prune_runs"), {"days": self.settings.run_retention_days, "batch": BATCH * 10}
+                    )
+                    .scalars()
+                    .all()
+                )
+                for run_id in pruned:
+                    shutil.rmtree(run_dir(self.settings.data_path, run_id), ignore_errors=True)
+            runs = len(pruned)
+        if logs or runs:
+            logger.info("retention: logs of %d runs removed, %d runs deleted", logs, runs)
+        return logs, runs

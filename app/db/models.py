@@ -103,6 +103,11 @@ class Run(Base):
             "ix_runs_dataset_created", "dataset_id", "created_at", "id", postgresql_where=text("dataset_id IS NOT NULL")
         ),
         Index(
+            "ix_runs_finished_unpurged",
+            "finished_at",
+            postgresql_where=text("finished_at IS NOT NULL AND logs_purged_at IS NULL"),
+        ),
+        Index(
             "ix_runs_deployment_active",
             "deployment_id",
             "status",
@@ -143,6 +148,8 @@ class Run(Base):
     broker_queue: Mapped[str | None] = mapped_column(String(100))
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+    #: When retention removed the run's logs and events (the row stays for metrics).
+    logs_purged_at: Mapped[datetime | None]
     heartbeat_at: Mapped[datetime | None]
     next_retry_at: Mapped[datetime | None]
     cancel_requested_at: Mapped[datetime | None]

@@ -177,10 +177,12 @@ def test_the_cleanup_job_removes_deleted_datasets_and_expired_uploads_files(
     with engine.begin() as connection:
         connection.exec_driver_sql("UPDATE uploads SET expires_at = now() - interval '1 second' WHERE status = 'open'")
     immediate = msgspec.structs.replace(settings, dataset_retention_hours=0)
-    assert Cleanup(engine=engine, settings=immediate).run_once() == {"datasets": 1, "uploads": 1}
+    done = Cleanup(engine=engine, settings=immediate).run_once()
+    assert (done["datasets"], done["uploads"]) == (1, 1)
     after = stored_files(root)
     gone = {p.split("/")[0] for p in before - after}
     assert gone == {"datasets", "uploads"}
     assert all(dataset["id"] not in str(p) and abandoned["id"] not in str(p) for p in after)
     assert client.get(f"/api/v1/datasets/{kept['id']}/download", params={"format": "raw"}).content == SALES
-    assert Cleanup(engine=engine, settings=immediate).run_once() == {"datasets": 0, "uploads": 0}
+    again = Cleanup(engine=engine, settings=immediate).run_once()
+    assert (again["datasets"], again["uploads"]) == (0, 0)

@@ -12,7 +12,9 @@ from litestar.testing import TestClient
 from sqlalchemy import Engine, text
 
 from app.api.app import create_app
+from app.paths import run_log_path
 from app.settings import Settings
+from scheduler.cleanup import Cleanup
 
 #: A window no other test writes runs into.
 T0 = datetime(2031, 3, 1, 10, 0, tzinfo=UTC)
@@ -133,3 +135,31 @@ def test_prometheus_metrics_show_the_engine_and_api_latency_by_route(
         assert f"\n{gauge} " in body, gauge
     assert 'conveyor_queue_depth{queue="runs",state="waiting"}' in body
     assert 'path="/api/v1/metrics/catalog"' in body  # latency histograms by route template
+
+
+def test_retention_removes_old_logs_and_events_and_keeps_the_row(
+    engine: Engine, client: TestClient, fast_settings: Settings
+) -> None:
+    add_run(engine, at=datetime.now(UTC) - timedelta(days=40), status="SUCCEEDED", duration=1)
+    with engine.begin() as connection:
+        old = connection.execute(text("SELECT id FROM runs ORDER BY finished_at LIMIT 1")).scalar_one()
+        connection.execute(
+            text(
+                "INSERT INTO run_events (run_id, from_status, to_status, reason, actor) "
+                "VALUES (:r, NULL, 'PENDING', 'x', 't')"
+            ),
+            {"r": old},
+        )
+    log = run_log_path(fast_settings.data_path, old)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text('{"line": 1}\n')
+    keep_rows = msgspec.structs.replace(fast_settings, run_log_retention_days=30, run_retention_days=0)
+    assert Cleanup(engine=engine, settings=keep_rows).run_once()["run_logs"] >= 1
+    with engine.connect() as connection:
+        events = connection.execute(text("SELECT count(*) FROM run_events WHERE run_id = :r"), {"r": old}).scalar_one()
+        row = connection.execute(text("SELECT logs_purged_at IS NOT NULL FROM runs WHERE id = :r"), {"r": old}).one()
+    assert (events, row[0], log.exists()) == (0, True, False)
+    prune = msgspec.structs.replace(fast_settings, run_log_retention_days=0, run_retention_days=35)
+    assert Cleanup(engine=engine, settings=prune).run_once()["runs"] >= 1
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM runs WHERE id = :r"), {"r": old}).scalar_one() == 0
