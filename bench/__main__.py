@@ -14,7 +14,16 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import auth_overhead, ingest_csv, ingest_xlsx, pipeline_steps, run_engine, runs_list, scheduler_load
+from bench import (
+    auth_overhead,
+    ingest_csv,
+    ingest_xlsx,
+    metrics_views,
+    pipeline_steps,
+    run_engine,
+    runs_list,
+    scheduler_load,
+)
 
 BENCHMARKS: dict[str, Callable[[list[str] | None], int]] = {
     "run_engine": run_engine.main,
@@ -24,6 +33,7 @@ BENCHMARKS: dict[str, Callable[[list[str] | None], int]] = {
     "ingest_csv": ingest_csv.main,
     "ingest_xlsx": ingest_xlsx.main,
     "pipeline_steps": pipeline_steps.main,
+    "metrics_views": metrics_views.main,
 }
 
 

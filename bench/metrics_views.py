@@ -1,0 +1,119 @@
+"""Dashboard metrics over 1,000,000 runs (30 days, 50 pipelines, 200 deployments): server-side latency.
+
+Seeds a fresh database with the runs (statuses, durations, queue waits, rows
+and bytes that vary), then times the domain calls behind the endpoints, as
+the API runs them: summary over 24 h, timeseries over 7 days by hour (split
+by status), breakdown over 7 days by pipeline. Targets from the issue: p95
+summary <= 50 ms, timeseries <= 150 ms, breakdown <= 150 ms.
+
+    python -m bench.metrics_views [--rows 1000000] [--calls 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from app.db import migrate
+from app.db.engine import get_engine
+from app.domain import metrics
+from app.settings import Settings
+from bench._ingest_data import env_int
+from bench._servers import BenchServers, figure, percentile
+
+PIPELINES = text("""
+INSERT INTO pipelines (id, namespace_id, name)
+SELECT gen_random_uuid(), (SELECT id FROM namespaces WHERE name = 'default'), 'p' || i FROM generate_series(1, 50) i
+""")
+SEED = text("""
+WITH p AS (SELECT array_agg(id) AS ids FROM pipelines),
+     d AS (SELECT array_agg(gen_random_uuid()) AS ids FROM generate_series(1, 200))
+INSERT INTO runs (id, namespace_id, kind, trigger, status, pipeline_id, deployment_id, params, priority, attempt,
+                  max_retries, retry_backoff_seconds, retry_backoff_max_seconds, retry_jitter, timeout_seconds,
+                  created_at, queued_at, started_at, finished_at, error_code, progress)
+SELECT gen_random_uuid(), (SELECT id FROM namespaces WHERE name = 'default'),
+       CASE WHEN i % 10 = 0 THEN 'ingest' ELSE 'pipeline' END,
+       CASE WHEN i % 3 = 0 THEN 'schedule' ELSE 'api' END,
+       CASE WHEN i % 50 = 0 THEN 'FAILED' WHEN i % 97 = 0 THEN 'TIMED_OUT' WHEN i % 211 = 0 THEN 'CANCELLED'
+            ELSE 'SUCCEEDED' END,
+       p.ids[1 + (i % 50)], CASE WHEN i % 3 = 0 THEN d.ids[1 + (i % 200)] END,
+       '{}', 0, 1, 0, 10, 600, 0.2, 3600,
+       ts, ts + interval '20 ms', ts + make_interval(secs => (i % 7) * 0.05),
+       ts + make_interval(secs => 1 + (i % 120)),
+       CASE WHEN i % 50 = 0 THEN 'step_failed' WHEN i % 97 = 0 THEN 'timeout' END,
+       jsonb_build_object('rows', i % 5000, 'bytes', (i % 5000) * 64)
+FROM p, d, generate_series(1, :rows) i,
+     LATERAL (SELECT CAST(:end AS timestamptz) - make_interval(secs => CAST(:seconds AS float8) * i / :rows) AS ts) t
+""")
+
+
+def timed(calls: int, call: Callable[[], Any]) -> list[float]:
+    call()  # warm the cache and the plan once
+    out = []
+    for _ in range(calls):
+        started = time.perf_counter()
+        call()
+        out.append((time.perf_counter() - started) * 1000)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.metrics_views", description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=env_int("CONVEYOR_BENCH_METRIC_ROWS", 1_000_000))
+    parser.add_argument("--calls", type=int, default=30)
+    args = parser.parse_args(argv)
+    with BenchServers() as servers:
+        settings = Settings(database_url=servers.create_database(), data_root=str(servers.tmp / "data"))
+        migrate.upgrade(settings.sqlalchemy_url)
+        engine = get_engine(settings, pre_ping=False)
+        end = datetime.now(UTC)
+        started = time.perf_counter()
+        with engine.begin() as connection:
+            connection.execute(PIPELINES)
+            connection.execute(SEED, {"rows": args.rows, "end": end, "seconds": 30 * 86_400})
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM ANALYZE runs"))
+        print(f"# metrics_views: {args.rows} runs seeded in {time.perf_counter() - started:.1f} s", flush=True)
+        enabled = metrics.enabled("")
+        day, week = end - timedelta(hours=24), end - timedelta(days=7)
+        with Session(engine) as session:
+            cases = {
+                "summary_24h": (50.0, lambda: metrics.summary(session, enabled, start=day, end=end, visible=None)),
+                "timeseries_7d_hourly": (
+                    150.0,
+                    lambda: metrics.timeseries(
+                        session, metrics.BY_NAME["runs"], bucket="1h", by="status", start=week, end=end, visible=None
+                    ),
+                ),
+                "breakdown_7d": (
+                    150.0,
+                    lambda: metrics.breakdown(
+                        session, metrics.BY_NAME["runs"], by="pipeline_id", top=10, start=week, end=end, visible=None
+                    ),
+                ),
+            }
+            for name, (target, call) in cases.items():
+                latencies = timed(args.calls, call)
+                p95 = percentile(latencies, 95)
+                figure(
+                    f"metrics.{name}.p95",
+                    p95,
+                    "ms",
+                    ratio_to_target=round(p95 / target, 3),
+                    target_ms=target,
+                    p50_ms=round(percentile(latencies, 50), 1),
+                    calls=args.calls,
+                )
+        engine.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
