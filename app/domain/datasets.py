@@ -12,14 +12,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.db.datasets import Dataset, DatasetVersion, Upload
-from app.db.queries import query
 from app.domain.errors import Conflict, InvalidInput, NotFound
 from app.domain.events import record_event
 from app.domain.ids import uuid7
 from app.domain.pagination import decode_cursor
 from app.domain.permissions import Permission, Principal
-from app.domain.runs import actor_of
-from app.domain.states import RunKind, RunTrigger
+from app.domain.runs import insert_run
+from app.domain.states import RunKind
 from app.settings import Settings
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f/\\]+$")]
@@ -181,24 +180,17 @@ def start_import(
     principal.require(Permission.DATASETS_WRITE, dataset.namespace_id, resource="dataset")
     if dataset.source != "uploaded" or dataset.upload_id is None:
         raise Conflict("only an uploaded dataset with its raw file can be imported", code="dataset_not_importable")
-    run_id = uuid7()
-    row = {
-        "id": str(run_id),
-        "namespace_id": str(dataset.namespace_id),
-        "kind": RunKind.INGEST.value,
-        "trigger": RunTrigger.API.value,
-        "dataset_id": str(dataset.id),
-        "params": {"config": config, "upload_id": str(dataset.upload_id)},
-        "priority": 0,
-        "max_retries": max_retries,
-        "retry_backoff_seconds": settings.retry_backoff_seconds,
-        "retry_backoff_max_seconds": settings.retry_backoff_max_seconds,
-        "retry_jitter": settings.retry_jitter,
-        "timeout_seconds": settings.default_timeout_seconds,
-        "queue": settings.queue,
-        "actor": actor_of(principal),
-    }
-    session.execute(query("insert_runs"), {"runs": msgspec.json.encode([row]).decode()})
+    run_id = insert_run(
+        session,
+        settings=settings,
+        principal=principal,
+        namespace_id=dataset.namespace_id,
+        kind=RunKind.INGEST,
+        params={"config": config, "upload_id": str(dataset.upload_id)},
+        max_retries=max_retries,
+        timeout_seconds=settings.default_timeout_seconds,
+        dataset_id=str(dataset.id),
+    )
     dataset.status = "importing" if dataset.current_version is None else dataset.status
     dataset.last_run_id = run_id
     dataset.updated_at = func.now()  # type: ignore[assignment]

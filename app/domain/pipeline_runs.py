@@ -12,12 +12,11 @@ from sqlalchemy.orm import Session
 
 from app.db.datasets import Dataset, DatasetVersion
 from app.db.models import Pipeline
-from app.db.queries import query
 from app.domain.errors import Conflict, InvalidInput
 from app.domain.ids import uuid7
 from app.domain.permissions import Permission, Principal
-from app.domain.runs import actor_of
-from app.domain.states import RunKind, RunTrigger
+from app.domain.runs import insert_run
+from app.domain.states import RunKind
 from app.settings import Settings
 
 
@@ -111,27 +110,20 @@ def submit(
     if timeout > settings.max_timeout_seconds:
         raise _field("timeout_seconds", f"at most {settings.max_timeout_seconds}", "timeout_too_long")
     retries = body.max_retries if body.max_retries is not None else defaults.get("max_retries")
-    run_id = uuid7()
-    row = {
-        "id": str(run_id),
-        "namespace_id": str(pipeline.namespace_id),
-        "kind": RunKind.PIPELINE.value,
-        "trigger": RunTrigger.API.value,
-        "pipeline_id": str(pipeline.id),
-        "pipeline_version": version,
-        "params": body.params,
-        "inputs": inputs,
-        "priority": body.priority,
-        "max_retries": settings.default_max_retries if retries is None else retries,
-        "retry_backoff_seconds": settings.retry_backoff_seconds,
-        "retry_backoff_max_seconds": settings.retry_backoff_max_seconds,
-        "retry_jitter": settings.retry_jitter,
-        "timeout_seconds": timeout,
-        "queue": settings.queue,
-        "actor": actor_of(principal),
-    }
-    session.execute(query("insert_runs"), {"runs": msgspec.json.encode([row]).decode()})
-    return run_id
+    return insert_run(
+        session,
+        settings=settings,
+        principal=principal,
+        namespace_id=pipeline.namespace_id,
+        kind=RunKind.PIPELINE,
+        params=body.params,
+        max_retries=settings.default_max_retries if retries is None else retries,
+        timeout_seconds=timeout,
+        priority=body.priority,
+        pipeline_id=str(pipeline.id),
+        pipeline_version=version,
+        inputs=inputs,
+    )
 
 
 def output_dataset(session: Session, *, namespace_id: uuid.UUID, name: str, description: str = "") -> Dataset:

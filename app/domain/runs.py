@@ -117,6 +117,44 @@ def submit_runs(
     return [uuid.UUID(row["id"]) for row in rows if uuid.UUID(row["id"]) in created]
 
 
+def insert_run(
+    session: Session,
+    *,
+    settings: Settings,
+    principal: Principal,
+    namespace_id: uuid.UUID,
+    kind: RunKind,
+    params: dict[str, Any],
+    max_retries: int,
+    timeout_seconds: int,
+    priority: int = 0,
+    **columns: Any,
+) -> uuid.UUID:
+    """One run (API trigger) with its first event and outbox row; the retry backoff and queue come from settings.
+
+    `columns` are the row's other `insert_runs` fields (pipeline_id, pipeline_version, dataset_id, inputs).
+    """
+    run_id = uuid7()
+    row = {
+        "id": str(run_id),
+        "namespace_id": str(namespace_id),
+        "kind": kind.value,
+        "trigger": RunTrigger.API.value,
+        "params": params,
+        "priority": priority,
+        "max_retries": max_retries,
+        "retry_backoff_seconds": settings.retry_backoff_seconds,
+        "retry_backoff_max_seconds": settings.retry_backoff_max_seconds,
+        "retry_jitter": settings.retry_jitter,
+        "timeout_seconds": timeout_seconds,
+        "queue": settings.queue,
+        "actor": actor_of(principal),
+        **columns,
+    }
+    session.execute(query("insert_runs"), {"runs": msgspec.json.encode([row]).decode()})
+    return run_id
+
+
 def actor_of(principal: Principal) -> str:
     """How a caller appears in run events."""
     return f"{'token' if principal.token_kind == 'api' else 'user'}:{principal.username}"
