@@ -11,6 +11,7 @@ its output dataset.
 from __future__ import annotations
 
 import logging
+import shutil
 import uuid
 from typing import Any
 
@@ -90,18 +91,22 @@ def _run(ctx: RunContext, row: Any, spec: PipelineSpec, *, engine: Engine, setti
         ctx.progress = {"step": index, "steps": total, "percent": round(100 * (index - 1) / max(total, 1), 1)}
         ctx.flush_log()
 
-    result = run_pipeline(
-        spec,
-        inputs=files,
-        params=params,
-        run=info,
-        out_dir=out_dir,
-        duckdb_settings=duckdb_of(settings),
-        log=lambda message, level="info": ctx.log(message, level=level),
-        should_stop=lambda: (ctx.note_deadline(), ctx.interruption is not None)[1],
-        sleep=ctx.wait,
-        on_step=on_step,
-    )
+    try:
+        result = run_pipeline(
+            spec,
+            inputs=files,
+            params=params,
+            run=info,
+            out_dir=out_dir,
+            duckdb_settings=duckdb_of(settings),
+            log=lambda message, level="info": ctx.log(message, level=level),
+            should_stop=lambda: (ctx.note_deadline(), ctx.interruption is not None)[1],
+            sleep=ctx.wait,
+            on_step=on_step,
+        )
+    finally:
+        if output_id is None:  # a run that writes no dataset leaves no scratch folder behind
+            shutil.rmtree(out_dir, ignore_errors=True)
     ctx.check()
     ctx.step = None
     ctx.progress = {"rows_in": result.rows_in, "rows_out": result.rows_out, "bytes": result.bytes_out, "percent": 100.0}
