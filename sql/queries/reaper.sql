@@ -42,18 +42,18 @@ WITH target AS (
 SELECT target.id FROM target, wake;
 
 -- name: replan_unsent_runs
--- Scheduled runs planned in time (ahead of, or at, their fire time) that no
--- relay sent within their deployment's misfire grace: every scheduler was down
--- at their fire time. They are taken back with their occurrences, and their
+-- Scheduled runs planned ahead of their fire time (see schedule_lookahead_seconds)
+-- that no relay sent within their deployment's misfire grace: every scheduler was
+-- down at their fire time. They are taken back with their occurrences, and their
 -- deployment is rewound to just before them, so the schedule loop decides those
--- fire times again as missed ones, by the misfire policy. A run created late on
--- purpose (catch_up, run_once) is not touched.
+-- fire times again as missed ones, by the misfire policy. A run created at or
+-- after its fire time was judged by the misfire policy then, and is sent as is.
 WITH unsent AS (
     SELECT r.id
     FROM runs r JOIN deployments d ON d.id = r.deployment_id
     WHERE r.status = 'PENDING' AND r.trigger = 'schedule' AND NOT r.held AND r.queued_at IS NULL
       AND r.scheduled_for < now() - make_interval(secs => d.misfire_grace_seconds)
-      AND r.created_at <= r.scheduled_for + make_interval(secs => d.misfire_grace_seconds)
+      AND r.created_at < r.scheduled_for
     ORDER BY r.id
     LIMIT :batch
     FOR UPDATE OF r SKIP LOCKED
