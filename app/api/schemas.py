@@ -91,6 +91,8 @@ class RunOut(msgspec.Struct):
     inputs: dict[str, Any] | None = None
     #: The reports of its validate steps.
     validation: list[dict[str, Any]] | None = None
+    #: The user who submitted it, or for a scheduled run the user who made its deployment.
+    created_by: uuid.UUID | None = None
 
     @classmethod
     def of(cls, run: Run) -> RunOut:
@@ -126,6 +128,7 @@ class RunOut(msgspec.Struct):
             output_dataset_id=run.dataset_id if run.kind == "pipeline" else None,
             inputs=run.inputs,
             validation=run.validation,
+            created_by=run.created_by,
         )
 
 

@@ -124,6 +124,8 @@ class Run(Base):
     deployment_id: Mapped[uuid.UUID | None]
     #: The dataset an ingest run imports into.
     dataset_id: Mapped[uuid.UUID | None]
+    #: Who made the run: the API caller, or for a scheduled run the user who made its deployment.
+    created_by: Mapped[uuid.UUID | None]
     #: A pipeline run's inputs, pinned when it was submitted: {name: {dataset_id, version}}.
     inputs: Mapped[dict[str, Any] | None]
     #: The reports of a pipeline's validate steps: rule counts and sample violations.

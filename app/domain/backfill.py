@@ -84,6 +84,7 @@ def backfill(
             actor=actor_of(principal),
             trigger=RunTrigger.BACKFILL,
         )
+        | {"created_by": str(principal.user_id)}
         for at in found
     ]
     created: list[uuid.UUID] = []

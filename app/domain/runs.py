@@ -108,6 +108,7 @@ def submit_runs(
                 "timeout_seconds": timeout,
                 "queue": settings.queue,
                 "actor": actor_of(principal),
+                "created_by": str(principal.user_id),
             }
         )
     if not rows:
@@ -149,6 +150,7 @@ def insert_run(
         "timeout_seconds": timeout_seconds,
         "queue": settings.queue,
         "actor": actor_of(principal),
+        "created_by": str(principal.user_id),
         **columns,
     }
     session.execute(query("insert_runs"), {"runs": msgspec.json.encode([row]).decode()})

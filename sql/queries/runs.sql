@@ -13,15 +13,17 @@ WITH input AS (
         id uuid, namespace_id uuid, kind text, trigger text, pipeline_id uuid, pipeline_version int,
         deployment_id uuid, scheduled_for timestamptz, params jsonb, priority smallint, max_retries int,
         retry_backoff_seconds float8, retry_backoff_max_seconds float8, retry_jitter float8,
-        timeout_seconds int, queue text, actor text, held boolean, dataset_id uuid, inputs jsonb
+        timeout_seconds int, queue text, actor text, held boolean, dataset_id uuid, inputs jsonb, created_by uuid
     )
 ), inserted AS (
     INSERT INTO runs (id, namespace_id, kind, trigger, status, pipeline_id, pipeline_version, deployment_id,
                       scheduled_for, params, priority, max_retries, retry_backoff_seconds,
-                      retry_backoff_max_seconds, retry_jitter, timeout_seconds, held, dataset_id, inputs)
+                      retry_backoff_max_seconds, retry_jitter, timeout_seconds, held, dataset_id, inputs,
+                      created_by)
     SELECT id, namespace_id, kind, trigger, 'PENDING', pipeline_id, pipeline_version, deployment_id,
            scheduled_for, coalesce(params, '{}'::jsonb), priority, max_retries, retry_backoff_seconds,
-           retry_backoff_max_seconds, retry_jitter, timeout_seconds, coalesce(held, false), dataset_id, inputs
+           retry_backoff_max_seconds, retry_jitter, timeout_seconds, coalesce(held, false), dataset_id, inputs,
+           created_by
     FROM input
     ON CONFLICT (deployment_id, scheduled_for) WHERE trigger IN ('schedule', 'backfill') DO NOTHING
     RETURNING id, created_at, held

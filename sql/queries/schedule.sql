@@ -34,12 +34,13 @@ WITH input AS (
 ), inserted AS (
     INSERT INTO runs (id, namespace_id, kind, trigger, status, pipeline_id, pipeline_version, deployment_id,
                       scheduled_for, params, priority, max_retries, retry_backoff_seconds,
-                      retry_backoff_max_seconds, retry_jitter, timeout_seconds, held)
+                      retry_backoff_max_seconds, retry_jitter, timeout_seconds, held, created_by)
     SELECT x.id, d.namespace_id, :kind, :trigger, 'PENDING', d.pipeline_id,
            coalesce(d.pipeline_version, p.latest_version), d.id, x.scheduled_for, d.params, 0, d.max_retries,
            coalesce(d.retry_backoff_seconds, :retry_backoff_seconds),
            coalesce(d.retry_backoff_max_seconds, :retry_backoff_max_seconds),
-           coalesce(d.retry_jitter, :retry_jitter), coalesce(d.timeout_seconds, :timeout_seconds), x.held
+           coalesce(d.retry_jitter, :retry_jitter), coalesce(d.timeout_seconds, :timeout_seconds), x.held,
+           d.created_by
     FROM input x JOIN deployments d ON d.id = x.deployment_id JOIN pipelines p ON p.id = d.pipeline_id
     ON CONFLICT (deployment_id, scheduled_for) WHERE trigger IN ('schedule', 'backfill') DO NOTHING
     RETURNING id, held, scheduled_for

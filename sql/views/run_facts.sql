@@ -1,5 +1,6 @@
 -- One row per run with the figures every run metric is made of: the single definition of "duration",
--- "queue wait", "rows" and "bytes" that the metrics endpoints aggregate.
+-- "queue wait", "rows" and "bytes" that the metrics endpoints aggregate. `created_by` is the user who
+-- submitted the run, or for a scheduled run the user who made its deployment.
 CREATE OR REPLACE VIEW run_facts AS
 SELECT r.id AS run_id,
        r.namespace_id,
@@ -17,5 +18,6 @@ SELECT r.id AS run_id,
        extract(epoch FROM r.finished_at - r.started_at) AS duration_seconds,
        extract(epoch FROM r.started_at - coalesce(r.queued_at, r.created_at)) AS queue_wait_seconds,
        coalesce((r.progress ->> 'rows')::bigint, (r.progress ->> 'rows_out')::bigint) AS rows_processed,
-       (r.progress ->> 'bytes')::bigint AS bytes_processed
+       (r.progress ->> 'bytes')::bigint AS bytes_processed,
+       r.created_by
 FROM runs r;

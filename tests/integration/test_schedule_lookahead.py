@@ -54,6 +54,15 @@ def test_a_fire_time_within_the_lookahead_is_planned_early_and_due_at_its_time(
     loop.tick(FIRE + timedelta(seconds=1))  # the fire time itself plans nothing twice
     assert planned(engine, d["id"]) == [(FIRE, "PENDING", FIRE, {"day": "x"})]
     assert occurrences(engine, d["id"]) == [(1, "run")]
+    with engine.connect() as connection:  # a scheduled run is made by whoever made its deployment
+        made_by = connection.execute(
+            text(
+                "SELECT r.created_by = d.created_by FROM runs r JOIN deployments d ON d.id = r.deployment_id "
+                "WHERE d.id = :id AND d.created_by IS NOT NULL"
+            ),
+            {"id": d["id"]},
+        ).scalar_one()
+    assert made_by is True
 
 
 def test_a_fire_time_whose_slot_is_taken_is_decided_at_its_time(
