@@ -23,6 +23,7 @@ from app.db.queries import query
 from app.domain.deployment_spec import schedule_from_json
 from app.domain.ids import uuid7
 from app.domain.states import CANCEL_AT_ONCE, RunKind, RunStatus, RunTrigger, sources
+from app.logs import bind, log_context
 from app.settings import Settings
 from scheduler.planning import Plan, Policies, plan, plan_ahead
 from scheduler.timing import Fire, fires, next_fire
@@ -86,7 +87,15 @@ class ScheduleLoop:
             to_cancel: list[uuid.UUID] = []
             for deployment in due:
                 active, held = counts.get(deployment.id, (0, 0))
-                planned, last, nxt = decide(deployment, active, held)
+                bound = bind(deployment_id=deployment.id)
+                try:
+                    planned, last, nxt = decide(deployment, active, held)
+                    _log_plan(planned)
+                except Exception:
+                    logger.exception("could not plan the deployment's fire times")
+                    raise
+                finally:
+                    log_context.reset(bound)
                 if planned.cancel_running:
                     to_cancel.append(deployment.id)
                 for run in planned.runs:
@@ -146,6 +155,17 @@ class _AdvanceRow(msgspec.Struct):
     id: uuid.UUID
     next_run_at: datetime | None
     last_scheduled_for: datetime
+
+
+def _log_plan(planned: Plan) -> None:
+    """What became of a deployment's fire times, logged with its deployment_id bound (skips are news, runs not)."""
+    if planned.skipped:
+        outcomes = sorted({outcome for _, outcome, _ in planned.skipped})
+        logger.info("%d fire times made no run (%s)", len(planned.skipped), ", ".join(outcomes))
+    if planned.cancel_running:
+        logger.info("overlap policy cancel_running: cancelling the deployment's unfinished runs")
+    if planned.runs:
+        logger.debug("%d runs planned, the first for %s", len(planned.runs), planned.runs[0].scheduled_for)
 
 
 def _rows(rows: list[Any]) -> dict[str, str]:
