@@ -1,4 +1,4 @@
-"""The `conveyor` command: up, api, scheduler, worker, migrate."""
+"""The `conveyor` command: up, api, scheduler, worker, migrate, users, rollup."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     api.add_argument("--port", type=int, help="default CONVEYOR_API_PORT")
     api.set_defaults(handler=_api)
 
-    scheduler = commands.add_parser("scheduler", help="run the outbox relay and the reaper")
+    scheduler = commands.add_parser("scheduler", help="run the schedule loop, outbox relay, reaper and rollup fold")
     scheduler.set_defaults(handler=_scheduler)
 
     worker = commands.add_parser("worker", help="run Dramatiq worker processes")
@@ -66,6 +66,13 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--namespace", help="also give the account a role in this namespace")
     create.add_argument("--role", choices=["viewer", "operator", "editor", "admin"], default="viewer")
     create.set_defaults(handler=_users_create)
+
+    rollup = commands.add_parser("rollup", help="the hourly metrics rollup")
+    rollup_commands = rollup.add_subparsers(dest="rollup_command", required=True)
+    rebuild = rollup_commands.add_parser(
+        "rebuild", help="count every finished run into the rollup again (after a restore, or if in doubt)"
+    )
+    rebuild.set_defaults(handler=_rollup_rebuild)
     return parser
 
 
@@ -126,6 +133,18 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
         *(args.queues or [settings.queue]),
     ]
     return int(dramatiq_main(make_argument_parser().parse_args(argv)) or 0)
+
+
+def _rollup_rebuild(args: argparse.Namespace, settings: Settings) -> int:
+    from app.db.engine import get_engine
+    from scheduler.rollup import RollupFolder
+
+    _require_urls_db(settings)
+    engine = get_engine(settings, pre_ping=False)
+    counted = RollupFolder(engine=engine).rebuild()
+    engine.dispose()
+    logger.info("rollup rebuilt: %d finished runs counted", counted)
+    return 0
 
 
 def _migrate(args: argparse.Namespace, settings: Settings) -> int:

@@ -111,8 +111,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     job_threads: int = 2
     #: Days a finished run's logs and events are kept (0: forever); the run row stays for metrics.
     run_log_retention_days: int = 30
-    #: Days a finished run's row is kept (0: forever); metrics over older windows lose those runs.
+    #: Days a finished run's row is kept (0: forever); the hourly rollup keeps counting it in metrics.
     run_retention_days: int = 0
+    #: How often the scheduler folds newly finished runs into the hourly metrics rollup.
+    rollup_interval_seconds: float = 5.0
     #: Metrics to switch off (comma-separated names from GET /api/v1/metrics/catalog).
     disabled_metrics: str = ""
     #: How long a deleted dataset's files stay before the cleanup job removes them.
@@ -141,6 +143,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
             ("dataset_retention_hours", self.dataset_retention_hours >= 0, "must be >= 0"),
             ("run_log_retention_days", self.run_log_retention_days >= 0, "must be >= 0"),
             ("run_retention_days", self.run_retention_days >= 0, "must be >= 0"),
+            ("rollup_interval_seconds", 0 < self.rollup_interval_seconds <= 3600, "must be between 0 and 3600"),
             ("schedule_lookahead_seconds", 0 <= self.schedule_lookahead_seconds <= 300, "must be between 0 and 300"),
             ("default_max_retries", 0 <= self.default_max_retries <= 100, "must be between 0 and 100"),
             ("retry_backoff_seconds", self.retry_backoff_seconds >= 0, "must be >= 0"),

@@ -1,4 +1,4 @@
-"""The standalone scheduler process: the schedule loop, the outbox relay and the reaper, each in its own thread.
+"""The standalone scheduler process: schedule loop, outbox relay, reaper and metrics rollup, each in a thread.
 
 Several replicas may run at once; every step claims rows with SKIP LOCKED.
 The relay wakes on Postgres NOTIFY (sent by every transaction that writes the
@@ -21,6 +21,7 @@ from app.db.engine import get_engine
 from app.settings import Settings
 from scheduler.reaper import Reaper
 from scheduler.relay import Relay
+from scheduler.rollup import RollupFolder
 from scheduler.schedule_loop import ScheduleLoop
 from workers.broker import build_broker
 
@@ -38,11 +39,12 @@ class SchedulerService:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.identity = f"scheduler:{socket.gethostname()}:{os.getpid()}"
-        self.engine = get_engine(settings, pool_size=2 + settings.relay_threads, pre_ping=False)
+        self.engine = get_engine(settings, pool_size=3 + settings.relay_threads, pre_ping=False)
         self.broker = build_broker(settings)
         self.relay = Relay(engine=self.engine, broker=self.broker, relay_id=self.identity, batch=settings.relay_batch)
         self.reaper = Reaper(engine=self.engine, broker=self.broker, settings=settings, reaper_id=self.identity)
         self.schedules = ScheduleLoop(engine=self.engine, settings=settings, scheduler_id=self.identity)
+        self.rollup = RollupFolder(engine=self.engine)
         self.stopping = threading.Event()
         self._threads: list[threading.Thread] = []
 
@@ -72,6 +74,7 @@ class SchedulerService:
             ),
             threading.Thread(target=self._reaper_loop, name="reaper", daemon=True),
             threading.Thread(target=self._schedule_loop, name="schedule", daemon=True),
+            threading.Thread(target=self._rollup_loop, name="rollup", daemon=True),
         ]
         for thread in self._threads:
             thread.start()
@@ -119,6 +122,14 @@ class SchedulerService:
                 self.schedules.tick(datetime.now(UTC))
             except Exception:
                 logger.exception("schedule loop error")
+                self.stopping.wait(ERROR_PAUSE_SECONDS)
+
+    def _rollup_loop(self) -> None:
+        while not self.stopping.wait(self.settings.rollup_interval_seconds):
+            try:
+                self.rollup.fold_all()
+            except Exception:
+                logger.exception("rollup loop error")
                 self.stopping.wait(ERROR_PAUSE_SECONDS)
 
     def _reaper_loop(self) -> None:

@@ -36,7 +36,11 @@ class EngineCollector(Collector):
         self.settings = settings
 
     def collect(self) -> Iterator[Metric]:
-        runs = GaugeMetricFamily("conveyor_runs", "Runs by status and kind", labels=["status", "kind"])
+        runs = GaugeMetricFamily(
+            "conveyor_runs",
+            "Runs by status and kind (finished ones ever, pruned ones included)",
+            labels=["status", "kind"],
+        )
         with self.database.connection() as connection:
             for row in connection.execute(query("runs_by_status_kind")):
                 runs.add_metric([row.status, row.kind], row.runs)

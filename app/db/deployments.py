@@ -73,6 +73,7 @@ class Occurrence(Base):
         UniqueConstraint("deployment_id", "scheduled_for"),
         CheckConstraint(_one_of("outcome", OUTCOMES), name="outcome"),
         Index("ix_occurrences_recorded", "recorded_at"),
+        Index("ix_occurrences_missed", "scheduled_for", postgresql_where=text("outcome <> 'run'")),
     )
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     deployment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("deployments.id", ondelete="CASCADE"))

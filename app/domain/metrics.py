@@ -1,9 +1,10 @@
-"""Dashboard metrics: each is a view in sql/views/ plus one catalog entry here; the endpoints need no code per metric.
+"""Dashboard metrics: each is one catalog entry here over a source the views in sql/views/ define.
 
-An entry names its view, the view's time column, the SQL aggregate over the
-view's columns (static text from this catalog, never from a request) and the
-columns it may be broken down by. Requests choose metrics, a time window, a
-bucket and a dimension from these lists only; namespaces and times are bound.
+An entry names its source (runs, latency, occurrences, datasets; see
+app/domain/metric_sources.py), the SQL aggregate over the source's columns
+(static text from this catalog, never from a request) and the dimensions it
+may be broken down by. Requests choose metrics, a time window, a bucket and a
+dimension from these lists only; namespaces and times are bound values.
 """
 
 from __future__ import annotations
@@ -17,128 +18,125 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.domain.errors import InvalidParameter
+from app.domain.metric_sources import COLUMNS, Window, column, relation
 
 
 class Metric(msgspec.Struct, frozen=True, kw_only=True):
     name: str
-    view: str
-    time_column: str
+    #: runs, latency, occurrences or datasets (app/domain/metric_sources.py).
+    source: str
+    #: An aggregate over the source's columns.
     value: str
     unit: str
     description: str
-    #: Columns of the view it can be broken down by (and grouped by in a time series).
-    dimensions: tuple[str, ...] = ()
+    #: The view behind the source: where the figure is defined.
+    view: str = "run_facts"
     #: Whether values add up across groups (so a breakdown can show an "other" row).
     additive: bool = True
+    #: Dimensions allowed, if fewer than the source's.
+    only: tuple[str, ...] | None = None
+
+    @property
+    def dimensions(self) -> tuple[str, ...]:
+        return self.only if self.only is not None else tuple(COLUMNS[self.source])
 
 
-_RUN_DIMENSIONS = ("status", "kind", "trigger", "pipeline_id", "deployment_id", "error_code")
 _FINAL = "status IN ('SUCCEEDED', 'FAILED', 'CANCELLED', 'TIMED_OUT')"
+
+
+def _quantile(measure: str, q: float) -> str:
+    return f"latency_bin_value(min(bin) FILTER (WHERE measure = '{measure}' AND total > 0 AND cum >= {q} * total))"
+
 
 CATALOG: tuple[Metric, ...] = (
     Metric(
         name="runs",
-        view="run_facts",
-        time_column="created_at",
-        value="count(*)",
+        source="runs",
+        value="CAST(coalesce(sum(runs), 0) AS bigint)",
         unit="runs",
         description="Runs created",
-        dimensions=_RUN_DIMENSIONS,
     ),
     Metric(
         name="runs_failed",
-        view="run_facts",
-        time_column="created_at",
-        value="count(*) FILTER (WHERE status IN ('FAILED', 'TIMED_OUT'))",
+        source="runs",
+        value="CAST(coalesce(sum(runs) FILTER (WHERE status IN ('FAILED', 'TIMED_OUT')), 0) AS bigint)",
         unit="runs",
         description="Runs that failed or timed out",
-        dimensions=_RUN_DIMENSIONS,
     ),
     Metric(
         name="success_rate",
-        view="run_facts",
-        time_column="created_at",
-        value=f"avg((status = 'SUCCEEDED')::int) FILTER (WHERE {_FINAL})",
+        source="runs",
+        value=f"sum(runs) FILTER (WHERE status = 'SUCCEEDED') / nullif(sum(runs) FILTER (WHERE {_FINAL}), 0)",
         unit="ratio",
         description="Share of finished runs that succeeded",
-        dimensions=("kind", "trigger", "pipeline_id", "deployment_id"),
         additive=False,
+        only=("kind", "trigger", "pipeline", "deployment", "user"),
     ),
     Metric(
         name="duration_p50",
-        view="run_facts",
-        time_column="created_at",
-        value="percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_seconds)",
+        source="latency",
+        value=_quantile("duration", 0.5),
         unit="s",
-        description="Median run duration (start to finish)",
-        dimensions=("kind", "pipeline_id", "deployment_id"),
+        description="Median run duration (start to finish), within 2 %",
         additive=False,
     ),
     Metric(
         name="duration_p95",
-        view="run_facts",
-        time_column="created_at",
-        value="percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_seconds)",
+        source="latency",
+        value=_quantile("duration", 0.95),
         unit="s",
-        description="95th percentile of run duration",
-        dimensions=("kind", "pipeline_id", "deployment_id"),
+        description="95th percentile of run duration, within 2 %",
         additive=False,
     ),
     Metric(
         name="queue_wait_mean",
-        view="run_facts",
-        time_column="created_at",
-        value="avg(queue_wait_seconds)",
+        source="runs",
+        value="sum(wait_sum) / nullif(sum(wait_n), 0)",
         unit="s",
         description="Mean time from queued to started",
-        dimensions=("kind", "pipeline_id"),
         additive=False,
+        only=("kind", "trigger", "pipeline", "deployment"),
     ),
     Metric(
         name="queue_wait_p95",
-        view="run_facts",
-        time_column="created_at",
-        value="percentile_cont(0.95) WITHIN GROUP (ORDER BY queue_wait_seconds)",
+        source="latency",
+        value=_quantile("queue_wait", 0.95),
         unit="s",
-        description="95th percentile of the time from queued to started",
-        dimensions=("kind", "pipeline_id"),
+        description="95th percentile of the time from queued to started, within 2 %",
         additive=False,
     ),
     Metric(
         name="rows_processed",
-        view="run_facts",
-        time_column="created_at",
-        value="coalesce(sum(rows_processed), 0)",
+        source="runs",
+        value="CAST(coalesce(sum(rows_sum), 0) AS bigint)",
         unit="rows",
         description="Rows imported or written by runs",
-        dimensions=("kind", "pipeline_id"),
+        only=("kind", "trigger", "pipeline", "deployment", "user"),
     ),
     Metric(
         name="bytes_processed",
-        view="run_facts",
-        time_column="created_at",
-        value="coalesce(sum(bytes_processed), 0)",
+        source="runs",
+        value="CAST(coalesce(sum(bytes_sum), 0) AS bigint)",
         unit="bytes",
         description="Bytes imported or written by runs",
-        dimensions=("kind", "pipeline_id"),
+        only=("kind", "trigger", "pipeline", "deployment", "user"),
     ),
     Metric(
         name="occurrences_missed",
+        source="occurrences",
         view="occurrence_facts",
-        time_column="scheduled_for",
         value="count(*) FILTER (WHERE missed)",
         unit="fire times",
         description="Fire times that made no run (misfire, coalesced, overlap, paused, DST)",
-        dimensions=("outcome", "deployment_id"),
     ),
     Metric(
         name="datasets_imported",
+        source="datasets",
         view="dataset_facts",
-        time_column="created_at",
         value="count(*) FILTER (WHERE source = 'uploaded')",
         unit="versions",
         description="Dataset versions imported from uploads",
-        dimensions=("dataset_id",),
+        only=("dataset",),
     ),
 )
 BY_NAME = {metric.name: metric for metric in CATALOG}
@@ -165,32 +163,28 @@ def metric(name: str, disabled: str) -> Metric:
     return found
 
 
-def _scope(visible: list[uuid.UUID] | None) -> tuple[str, dict[str, Any]]:
-    if visible is None:
-        return "", {}
-    return " AND namespace_id = ANY(CAST(:visible AS uuid[]))", {"visible": [str(v) for v in visible]}
-
-
 def summary(
     session: Session, metrics: list[Metric], *, start: datetime, end: datetime, visible: list[uuid.UUID] | None
 ) -> dict[str, Any]:
-    """Every metric over [start, end), one query per view."""
-    where, params = _scope(visible)
+    """Every metric over [start, end), one query per source."""
+    window = Window(start, end)
     values: dict[str, Any] = {}
-    by_view: dict[tuple[str, str], list[Metric]] = {}
+    by_source: dict[str, list[Metric]] = {}
     for m in metrics:
-        by_view.setdefault((m.view, m.time_column), []).append(m)
-    for (view, column), group in by_view.items():
+        by_source.setdefault(m.source, []).append(m)
+    for source, group in by_source.items():
+        from_, params = relation(source, window, visible)
         columns = ", ".join(f"{m.value} AS {m.name}" for m in group)
-        sql = f"SELECT {columns} FROM {view} WHERE {column} >= :start AND {column} < :end{where}"
-        row = session.execute(text(sql), {"start": start, "end": end, **params}).mappings().one()
+        row = session.execute(text(f"SELECT {columns} FROM {from_}"), params).mappings().one()
         values.update({m.name: _number(row[m.name]) for m in group})
     return values
 
 
 def current(session: Session, visible: list[uuid.UUID] | None) -> dict[str, int]:
     """Runs by status right now (not windowed): running, queued, waiting."""
-    where, params = _scope(visible)
+    where, params = "", {}
+    if visible is not None:
+        where, params = " AND namespace_id = ANY(CAST(:visible AS uuid[]))", {"visible": [str(v) for v in visible]}
     sql = (
         "SELECT status, count(*) FROM runs WHERE status IN ('PENDING', 'QUEUED', 'RUNNING', 'RETRYING')"
         f"{where} GROUP BY status"
@@ -211,60 +205,117 @@ def timeseries(
     """One point per bucket in [start, end), empty buckets filled; with `by`, one series per value."""
     width = BUCKETS.get(bucket)
     if width is None:
-        raise InvalidParameter(f"bucket must be one of {', '.join(BUCKETS)}", code="invalid_bucket")
+        raise InvalidParameter(
+            f"bucket must be one of {', '.join(BUCKETS)}",
+            code="invalid_bucket",
+            errors=[{"field": "bucket", "message": f"one of {', '.join(BUCKETS)}"}],
+        )
     if (end - start) / width > MAX_POINTS:
         raise InvalidParameter(
             f"at most {MAX_POINTS} buckets: widen the bucket or narrow the window", code="too_many_points"
         )
-    if by is not None and by not in m.dimensions:
-        raise InvalidParameter(f"{m.name} can be split by {', '.join(m.dimensions) or 'nothing'}", code="invalid_by")
-    where, params = _scope(visible)
-    key = f"CAST({by} AS text)" if by else "''"
+    key = column(m.source, _allowed(m, by), m.name)
+    from_, params = relation(m.source, Window(start, end, bucket=width), visible, key=key, bucket=width)
     sql = f"""
         WITH buckets AS (
             SELECT generate_series(
-                date_bin(CAST(:width AS interval), CAST(:start AS timestamptz), TIMESTAMPTZ '2000-01-01'),
+                date_bin(CAST(:bucket AS interval), CAST(:start AS timestamptz), TIMESTAMPTZ '2000-01-01 00:00+00'),
                 CAST(:end AS timestamptz) - interval '1 microsecond',
-                CAST(:width AS interval)
+                CAST(:bucket AS interval)
             ) AS at
         ), measured AS (
-            SELECT date_bin(CAST(:width AS interval), {m.time_column}, TIMESTAMPTZ '2000-01-01') AS at, {key} AS key,
-                   {m.value} AS value
-            FROM {m.view}
-            WHERE {m.time_column} >= :start AND {m.time_column} < :end{where}
-            GROUP BY 1, 2
+            SELECT bucket_at AS at, key, {m.value} AS value FROM {from_} GROUP BY 1, 2
         ), keys AS (SELECT DISTINCT key FROM measured UNION SELECT '' WHERE NOT EXISTS (SELECT 1 FROM measured))
         SELECT k.key, b.at, m.value
-        FROM buckets b CROSS JOIN keys k LEFT JOIN measured m ON m.at = b.at AND m.key = k.key
-        ORDER BY k.key, b.at"""
-    rows = session.execute(text(sql), {"width": width, "start": start, "end": end, **params}).all()
-    series: dict[str, list[list[Any]]] = {}
+        FROM buckets b CROSS JOIN keys k LEFT JOIN measured m ON m.at = b.at AND m.key IS NOT DISTINCT FROM k.key
+        ORDER BY k.key NULLS LAST, b.at"""
+    rows = session.execute(text(sql), {**params, "bucket": width}).all()
+    series: dict[str | None, list[list[Any]]] = {}
     empty = 0 if m.additive else None
-    for key, at, value in rows:
-        series.setdefault(key, []).append([at, empty if value is None else _number(value)])
-    return [{"key": key if by else m.name, "points": points} for key, points in series.items()]
+    for key_value, at, value in rows:
+        series.setdefault(key_value, []).append([at, empty if value is None else _number(value)])
+    out = [{"key": key_value if by else m.name, "points": points} for key_value, points in series.items()]
+    if by:
+        names = labels(session, by, [item["key"] for item in out])
+        for item in out:
+            item["label"] = names.get(item["key"])
+    return out
 
 
 def breakdown(
     session: Session, m: Metric, *, by: str, top: int, start: datetime, end: datetime, visible: list[uuid.UUID] | None
 ) -> list[dict[str, Any]]:
     """The `top` values of `by` with the largest metric, and (for additive metrics) an "other" row."""
-    if by not in m.dimensions:
-        raise InvalidParameter(f"{m.name} can be split by {', '.join(m.dimensions) or 'nothing'}", code="invalid_by")
-    where, params = _scope(visible)
-    base = f"FROM {m.view} WHERE {m.time_column} >= :start AND {m.time_column} < :end{where}"
-    sql = (
-        f"SELECT CAST({by} AS text) AS key, {m.value} AS value {base} GROUP BY 1 "
-        "ORDER BY 2 DESC NULLS LAST, 1 LIMIT :top"
-    )
-    bind = {"start": start, "end": end, "top": top, **params}
-    rows = [{"key": key, "value": _number(value)} for key, value in session.execute(text(sql), bind).all()]
-    if m.additive:
-        total = _number(session.execute(text(f"SELECT {m.value} {base}"), bind).scalar_one()) or 0
-        shown = sum(r["value"] or 0 for r in rows)
-        if total > shown:
-            rows.append({"key": "other", "value": total - shown})
-    return rows
+    key = column(m.source, _allowed(m, by), m.name)
+    from_, params = relation(m.source, Window(start, end), visible, key=key)
+    sql = f"""
+        SELECT key, value, sum(value) OVER () AS total
+        FROM (SELECT key, {m.value} AS value FROM {from_} GROUP BY key) g
+        WHERE value IS NOT NULL AND value <> 0
+        ORDER BY value DESC, key NULLS LAST
+        LIMIT :top"""
+    rows = session.execute(text(sql), {**params, "top": top}).all()
+    names = labels(session, by, [r.key for r in rows])
+    items = [{"key": r.key, "label": names.get(r.key), "value": _number(r.value)} for r in rows]
+    if m.additive and rows:
+        rest = _number(rows[0].total) - sum(item["value"] for item in items)
+        if rest > 0:
+            items.append({"key": "other", "label": None, "value": rest})
+    return items
+
+
+def ranking(
+    session: Session,
+    rank: Metric,
+    also: list[Metric],
+    *,
+    by: str,
+    top: int,
+    start: datetime,
+    end: datetime,
+    visible: list[uuid.UUID] | None,
+) -> list[dict[str, Any]]:
+    """The top `by` values by `rank`, each with the `also` metrics beside it (e.g. slowest pipelines, with runs)."""
+    ranked = breakdown(session, rank, by=by, top=top, start=start, end=end, visible=visible)
+    ranked = [item for item in ranked if item["key"] != "other"]
+    for m in also:
+        # Every group, not a top: the companions are looked up for the ranked keys (at most one per pipeline).
+        values = {
+            item["key"]: item["value"]
+            for item in breakdown(session, m, by=by, top=10_000, start=start, end=end, visible=visible)
+        }
+        for item in ranked:
+            item[m.name] = values.get(item["key"], 0 if m.additive else None)
+    for item in ranked:
+        item[rank.name] = item.pop("value")
+    return ranked
+
+
+#: Dimensions whose keys are ids, and where their names are.
+_NAMED = {
+    "pipeline": "SELECT CAST(id AS text), name FROM pipelines WHERE id = ANY(CAST(:ids AS uuid[]))",
+    "deployment": "SELECT CAST(id AS text), name FROM deployments WHERE id = ANY(CAST(:ids AS uuid[]))",
+    "user": "SELECT CAST(id AS text), username FROM users WHERE id = ANY(CAST(:ids AS uuid[]))",
+    "dataset": "SELECT CAST(id AS text), name FROM datasets WHERE id = ANY(CAST(:ids AS uuid[]))",
+}
+
+
+def labels(session: Session, by: str, keys: list[str | None]) -> dict[str | None, str]:
+    """Names for the ids a breakdown or series lists, so a chart can show them."""
+    ids = [k for k in keys if k and k != "other"]
+    if by not in _NAMED or not ids:
+        return {}
+    return dict(session.execute(text(_NAMED[by]), {"ids": ids}).tuples().all())
+
+
+def _allowed(m: Metric, by: str | None) -> str | None:
+    if by is not None and by not in m.dimensions:
+        raise InvalidParameter(
+            f"{m.name} can be split by {', '.join(m.dimensions) or 'nothing'}",
+            code="invalid_by",
+            errors=[{"field": "by", "message": f"one of {', '.join(m.dimensions)}"}],
+        )
+    return by
 
 
 def _number(value: Any) -> Any:

@@ -1,7 +1,18 @@
 -- Operational gauges for GET /metrics (Prometheus): cheap, index-backed, read at each scrape.
 
 -- name: runs_by_status_kind
-SELECT status, kind, count(*) AS runs FROM runs GROUP BY status, kind;
+-- Finished runs from run_totals (kept by the rollup fold, so runs pruned by retention still count) and
+-- those queued for it, plus unfinished runs counted live: no scan of every run at each scrape.
+SELECT status, kind, sum(runs) AS runs
+FROM (
+    SELECT status, kind, runs FROM run_totals
+    UNION ALL
+    SELECT status, kind, runs FROM run_rollup_changes
+    UNION ALL
+    SELECT status, kind, 1 FROM runs WHERE status IN ('PENDING', 'QUEUED', 'RUNNING', 'RETRYING')
+) counted
+GROUP BY status, kind
+HAVING sum(runs) <> 0;
 
 -- name: ops_gauges
 -- outbox lag: age of the oldest due row not sent yet; scheduler lag: how late the most overdue deployment

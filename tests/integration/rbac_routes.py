@@ -289,6 +289,8 @@ ROUTES: dict[tuple[str, str], tuple[str, Callable[[World], Request]]] = {
     ("GET", "/api/v1/metrics/timeseries"): ("list", lambda w: ("/api/v1/metrics/timeseries", None)),
     ("GET", "/api/v1/metrics/breakdown"): ("list", lambda w: ("/api/v1/metrics/breakdown", None)),
     ("GET", "/api/v1/metrics/recent-failures"): ("list", lambda w: ("/api/v1/metrics/recent-failures", None)),
+    ("GET", "/api/v1/metrics/slowest-pipelines"): ("list", lambda w: ("/api/v1/metrics/slowest-pipelines", None)),
+    ("GET", "/api/v1/metrics/failing-deployments"): ("list", lambda w: ("/api/v1/metrics/failing-deployments", None)),
     ("GET", "/metrics"): ("self", lambda w: ("/metrics", None)),
     ("GET", "/healthz"): ("self", lambda w: ("/healthz", None)),
     ("GET", "/api/v1/healthz"): ("self", lambda w: ("/api/v1/healthz", None)),

@@ -10,7 +10,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, text
 
-from app.db import accounts, datasets, deployments, migrate, models  # noqa: F401  (every table on the metadata)
+from app.db import accounts, datasets, deployments, migrate, models, rollups  # noqa: F401  (every table on the metadata)
 from app.db.base import Base
 from app.db.queries import all_queries, query
 from app.settings import Settings

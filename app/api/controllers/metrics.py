@@ -77,13 +77,26 @@ class MetricsController(Controller):
             values = service.summary(
                 session, service.enabled(settings.disabled_metrics), start=start, end=end, visible=visible
             )
-            by_status = {}
-            if "runs" in values:
-                runs = service.BY_NAME["runs"]
-                rows = service.breakdown(session, runs, by="status", top=20, start=start, end=end, visible=visible)
-                by_status = {row["key"]: row["value"] for row in rows}
+            split = {"runs": "status", "occurrences_missed": "outcome"}
+            by = {
+                name: {
+                    row["key"]: row["value"]
+                    for row in service.breakdown(
+                        session, service.BY_NAME[name], by=dimension, top=20, start=start, end=end, visible=visible
+                    )
+                }
+                for name, dimension in split.items()
+                if name in values
+            }
             now = service.current(session, visible)
-        return {"from": start, "to": end, "metrics": values, "runs_by_status": by_status, "now": now}
+        return {
+            "from": start,
+            "to": end,
+            "metrics": values,
+            "runs_by_status": by.get("runs", {}),
+            "missed_by_outcome": by.get("occurrences_missed", {}),
+            "now": now,
+        }
 
     @get("/timeseries", opt=READ, sync_to_thread=True, summary="One point per bucket (empty buckets filled)")
     def timeseries(
@@ -93,7 +106,7 @@ class MetricsController(Controller):
         settings: NamedDependency[Settings],
         metric: FromQuery[str] = "runs",
         bucket: Annotated[str, QueryParameter(description="5m, 1h or 1d")] = "1h",
-        by: Annotated[str | None, QueryParameter(description="A dimension of the metric, e.g. status")] = None,
+        by: Annotated[str | None, QueryParameter(description="A dimension of the metric (see the catalog)")] = None,
         from_: From = None,
         to: To = None,
     ) -> dict[str, Any]:
@@ -117,7 +130,9 @@ class MetricsController(Controller):
         request: Request,
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
-        by: FromQuery[str] = "status",
+        by: Annotated[
+            str, QueryParameter(description="status, pipeline, deployment, user, error, kind, trigger, ...")
+        ] = "status",
         metric: FromQuery[str] = "runs",
         top: Annotated[int, QueryParameter(ge=1, le=100)] = 10,
         from_: From = None,
@@ -129,6 +144,55 @@ class MetricsController(Controller):
         with db.read() as session:
             rows = service.breakdown(session, chosen, by=by, top=top, start=start, end=end, visible=visible)
         return {"metric": chosen.name, "unit": chosen.unit, "by": by, "from": start, "to": end, "items": rows}
+
+    @get("/slowest-pipelines", opt=READ, sync_to_thread=True, summary="Pipelines by p95 duration, slowest first")
+    def slowest_pipelines(
+        self,
+        request: Request,
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        top: Annotated[int, QueryParameter(ge=1, le=100)] = 10,
+        from_: From = None,
+        to: To = None,
+    ) -> dict[str, Any]:
+        return self._ranking(
+            request, db, settings, "duration_p95", ["duration_p50", "runs"], "pipeline", top, from_, to
+        )
+
+    @get("/failing-deployments", opt=READ, sync_to_thread=True, summary="Deployments by failed runs, most first")
+    def failing_deployments(
+        self,
+        request: Request,
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        top: Annotated[int, QueryParameter(ge=1, le=100)] = 10,
+        from_: From = None,
+        to: To = None,
+    ) -> dict[str, Any]:
+        return self._ranking(
+            request, db, settings, "runs_failed", ["runs", "success_rate"], "deployment", top, from_, to
+        )
+
+    @staticmethod
+    def _ranking(
+        request: Request,
+        db: Database,
+        settings: Settings,
+        rank: str,
+        also: list[str],
+        by: str,
+        top: int,
+        start: datetime | None,
+        end: datetime | None,
+    ) -> dict[str, Any]:
+        start, end = window(start, end)
+        ranked = service.metric(rank, settings.disabled_metrics)
+        on = {m.name for m in service.enabled(settings.disabled_metrics)}
+        companions = [service.BY_NAME[name] for name in also if name in on]
+        visible = principal_of(request).namespaces_with(Permission.RUNS_READ)
+        with db.read() as session:
+            items = service.ranking(session, ranked, companions, by=by, top=top, start=start, end=end, visible=visible)
+        return {"by": by, "from": start, "to": end, "items": items}
 
     @get("/recent-failures", opt=READ, sync_to_thread=True, summary="The latest failed or timed-out runs")
     def recent_failures(

@@ -1,0 +1,182 @@
+"""The relations a metric aggregates: run figures from the hourly rollup plus what it does not hold yet.
+
+A run metric over a window reads, in one statement (one snapshot):
+
+- `run_rollup` for the whole hours inside the window (finished runs, folded);
+- `run_rollup_changes` for those hours (runs counted or taken back, not folded yet);
+- `run_partials` for runs in those hours that are not final (they are never in the rollup);
+- `run_partials` for every run in the partial hours at the window's edges.
+
+All four have the rollup's shape, so one aggregate (`sum(runs)`, ...) serves
+them all, and the figures stay defined once, by run_facts. Percentiles read
+the same four parts as log-scale bins (`run_latency_rollup`), accurate to 2 %.
+Occurrence and dataset metrics read their views directly.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from app.domain.errors import InvalidParameter
+
+HOUR = timedelta(hours=1)
+#: Bucket origin: every bucket width of an hour or more starts on a whole UTC hour.
+ORIGIN = "TIMESTAMPTZ '2000-01-01 00:00+00'"
+NOT_FINAL = "status IN ('PENDING', 'QUEUED', 'RUNNING', 'RETRYING')"
+
+_RUN_DIMENSIONS = "namespace_id, kind, trigger, status, pipeline_id, deployment_id, error_code, created_by"
+_RUN_SUMS = "runs, duration_n, duration_sum, wait_n, wait_sum, rows_sum, bytes_sum"
+_LATENCY_DIMENSIONS = "namespace_id, kind, pipeline_id, deployment_id"
+#: Dimension (as the API names it) -> column, per source.
+COLUMNS: dict[str, dict[str, str]] = {
+    "runs": {
+        "status": "status",
+        "kind": "kind",
+        "trigger": "trigger",
+        "pipeline": "pipeline_id",
+        "deployment": "deployment_id",
+        "user": "created_by",
+        "error": "error_code",
+    },
+    "latency": {"kind": "kind", "pipeline": "pipeline_id", "deployment": "deployment_id"},
+    "occurrences": {"outcome": "outcome", "deployment": "deployment_id"},
+    "datasets": {"dataset": "dataset_id", "source": "source"},
+}
+#: Raw views and their time column, for the sources that are not rolled up.
+VIEWS = {"occurrences": ("occurrence_facts", "scheduled_for"), "datasets": ("dataset_facts", "created_at")}
+
+
+class Window:
+    """[start, end) and the whole hours inside it, which the rollup can answer."""
+
+    def __init__(self, start: datetime, end: datetime, *, bucket: timedelta | None = None) -> None:
+        self.start, self.end = start, end
+        first = start.replace(minute=0, second=0, microsecond=0)
+        self.hours_from = first if first == start else first + HOUR
+        self.hours_to = end.replace(minute=0, second=0, microsecond=0)
+        # A bucket narrower than an hour, or not made of whole hours, cannot use hourly rows.
+        if bucket is not None and bucket % HOUR:
+            self.hours_to = self.hours_from
+        self.has_hours = self.hours_from < self.hours_to
+
+    def params(self) -> dict[str, Any]:
+        return {"start": self.start, "end": self.end, "hours_from": self.hours_from, "hours_to": self.hours_to}
+
+
+def _scope(visible: list[uuid.UUID] | None) -> tuple[str, dict[str, Any]]:
+    if visible is None:
+        return "", {}
+    return " AND namespace_id = ANY(CAST(:visible AS uuid[]))", {"visible": [str(v) for v in visible]}
+
+
+def _time_parts(window: Window, column: str) -> list[str]:
+    """Conditions covering [start, end) less the whole hours: one range, or the two edges."""
+    if not window.has_hours:
+        return [f"{column} >= :start AND {column} < :end"]
+    return [f"{column} >= :start AND {column} < :hours_from", f"{column} >= :hours_to AND {column} < :end"]
+
+
+def _run_rows(
+    window: Window, scope: str, *, rollup: str, rollup_select: str, changes_select: str, partials_select: str, only: str
+) -> str:
+    """UNION ALL of the four parts. `only` narrows the queue and the view (e.g. to runs with a duration)."""
+    hours = "hour >= :hours_from AND hour < :hours_to"
+    parts = [
+        f"SELECT {partials_select} FROM run_partials WHERE {cond}{only}{scope}"
+        for cond in _time_parts(window, "created_at")
+    ]
+    if window.has_hours:
+        parts += [
+            f"SELECT {rollup_select} FROM {rollup} AND {hours}{scope}",
+            f"SELECT {changes_select} FROM run_rollup_changes WHERE {hours}{only}{scope}",
+            f"SELECT {partials_select} FROM run_partials WHERE created_at >= :hours_from AND created_at < :hours_to"
+            f" AND {NOT_FINAL}{only}{scope}",
+        ]
+    return "\nUNION ALL\n".join(parts)
+
+
+def column(source: str, dimension: str | None, metric_name: str) -> str | None:
+    """The column behind a dimension of `source`, or a clear error naming what is allowed."""
+    if dimension is None:
+        return None
+    found = COLUMNS[source].get(dimension)
+    if found is None:
+        allowed = ", ".join(COLUMNS[source])
+        raise InvalidParameter(
+            f"{metric_name} can be split by {allowed}",
+            code="invalid_by",
+            errors=[{"field": "by", "message": f"one of {allowed}"}],
+        )
+    return found
+
+
+def relation(
+    source: str,
+    window: Window,
+    visible: list[uuid.UUID] | None,
+    *,
+    key: str | None = None,
+    bucket: timedelta | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """A FROM item with columns `key` (the dimension as text, or ''), `at` (the bucket, or NULL) and the source's.
+
+    `key` is a column from COLUMNS; `bucket` a width from the catalog. Both are
+    static text chosen from lists; times and namespaces are bound parameters.
+    """
+    scope, params = _scope(visible)
+    params |= window.params()
+    key_sql = f"CAST({key} AS text)" if key else "''"
+    at_sql = f"date_bin(CAST(:bucket AS interval), at, {ORIGIN})" if bucket else "CAST(NULL AS timestamptz)"
+    if bucket:
+        params["bucket"] = bucket
+    if source == "runs":
+        rows = _run_rows(
+            window,
+            scope,
+            rollup="run_rollup WHERE TRUE",
+            rollup_select=f"hour AS at, {_RUN_DIMENSIONS}, {_RUN_SUMS}",
+            changes_select=f"hour AS at, {_RUN_DIMENSIONS}, {_RUN_SUMS}",
+            partials_select=f"created_at AS at, {_RUN_DIMENSIONS}, {_RUN_SUMS}",
+            only="",
+        )
+        return f"(SELECT {key_sql} AS key, {at_sql} AS bucket_at, * FROM ({rows}) r) s", params
+    if source == "latency":
+        grain = {"pipeline_id": "pipeline", "deployment_id": "deployment"}.get(key or "", "kind")
+        return _latency(window, scope, key_sql, at_sql, grain), params
+    view, time_column = VIEWS[source]
+    rows = f"SELECT *, {time_column} AS at FROM {view} WHERE {time_column} >= :start AND {time_column} < :end{scope}"
+    return f"(SELECT {key_sql} AS key, {at_sql} AS bucket_at, * FROM ({rows}) r) s", params
+
+
+def _latency(window: Window, scope: str, key_sql: str, at_sql: str, grain: str) -> str:
+    """Bins with their running count per (key, bucket, measure): a percentile is the first bin past q * total."""
+    binned = []
+    for measure, bin_column, n_column in (
+        ("duration", "duration_bin", "duration_n"),
+        ("queue_wait", "wait_bin", "wait_n"),
+    ):
+        unrolled = f"'{measure}' AS measure, {bin_column} AS bin, {n_column} AS n"
+        binned.append(
+            _run_rows(
+                window,
+                scope,
+                rollup=f"run_latency_rollup WHERE grain = '{grain}' AND measure = '{measure}'",
+                rollup_select=f"hour AS at, {_LATENCY_DIMENSIONS}, measure, bin, n",
+                changes_select=f"hour AS at, {_LATENCY_DIMENSIONS}, {unrolled}",
+                partials_select=f"created_at AS at, {_LATENCY_DIMENSIONS}, {unrolled}",
+                only=f" AND {bin_column} IS NOT NULL",
+            )
+        )
+    rows = "\nUNION ALL\n".join(binned)
+    return f"""(
+        SELECT key, bucket_at, measure, bin,
+               sum(n) OVER (PARTITION BY key, bucket_at, measure ORDER BY bin) AS cum,
+               sum(n) OVER (PARTITION BY key, bucket_at, measure) AS total
+        FROM (
+            SELECT {key_sql} AS key, {at_sql} AS bucket_at, measure, bin, sum(n) AS n
+            FROM ({rows}) r
+            GROUP BY 1, 2, 3, 4
+        ) b
+    ) s"""

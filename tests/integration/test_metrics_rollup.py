@@ -1,0 +1,254 @@
+"""The hourly rollup gives the figures the views define, exactly, whatever the fold has or has not done yet.
+
+A mixed load (every status, three pipelines, two users, runs still going) is
+measured through the rollup path and compared with the same figures computed
+straight from run_facts, over aligned, unaligned and sub-hour windows: before
+any fold, after a fold, after manual retries take counted runs back, and
+after a rebuild. Percentiles must land in the bin of the exact nearest-rank one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import msgspec
+import pytest
+from litestar.testing import TestClient
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+
+from app import cli
+from app.domain import metrics
+from app.settings import Settings, get_settings
+from scheduler.cleanup import Cleanup
+from scheduler.rollup import REBUILD_LOCK, RollupFolder
+
+T0 = datetime(2032, 5, 1, 10, 0, tzinfo=UTC)
+STATUSES = ["SUCCEEDED"] * 6 + ["FAILED", "TIMED_OUT", "CANCELLED", "RUNNING", "PENDING", "QUEUED"]
+WINDOWS = {
+    "aligned": (T0, T0 + timedelta(hours=5)),
+    "unaligned": (T0 + timedelta(minutes=17), T0 + timedelta(hours=4, minutes=43)),
+    "sub_hour": (T0 + timedelta(hours=1, minutes=5), T0 + timedelta(hours=1, minutes=50)),
+}
+_LOAD = text("""
+INSERT INTO runs (id, namespace_id, kind, trigger, status, pipeline_id, params, priority, attempt, max_retries,
+                  retry_backoff_seconds, retry_backoff_max_seconds, retry_jitter, timeout_seconds, created_by,
+                  created_at, queued_at, started_at, finished_at, error_code, progress)
+SELECT gen_random_uuid(), p.namespace_id, CASE WHEN i % 4 = 0 THEN 'ingest' ELSE 'pipeline' END, 'api',
+       s.status, p.id, '{}', 0, 1, 0, 10, 600, 0.2, 3600,
+       CASE WHEN i % 3 = 0 THEN CAST(:user_a AS uuid) ELSE CAST(:user_b AS uuid) END,
+       t.at, t.at + interval '1 s',
+       CASE WHEN s.status NOT IN ('PENDING', 'QUEUED') THEN t.at + make_interval(secs => 1 + i % 5) END,
+       CASE WHEN s.status NOT IN ('PENDING', 'QUEUED', 'RUNNING')
+            THEN t.at + make_interval(secs => 1 + i % 5 + (i * 37) % 900) END,
+       CASE WHEN s.status IN ('FAILED', 'TIMED_OUT') THEN 'step_failed' END,
+       jsonb_build_object('rows', i * 10, 'bytes', i * 100)
+FROM generate_series(1, 240) i
+JOIN LATERAL (SELECT (CAST(:statuses AS text[]))[1 + i % 12] AS status) s ON true
+JOIN LATERAL (SELECT CAST(:t0 AS timestamptz) + make_interval(mins => (i * 7) % 300) AS at) t ON true
+JOIN LATERAL (SELECT id, namespace_id FROM pipelines WHERE name = ANY(CAST(:pipelines AS text[]))
+              ORDER BY name OFFSET i % 3 LIMIT 1) p ON true
+""")
+#: The figures straight from the view: what the rollup path must equal.
+_FROM_VIEW = text("""
+SELECT count(*) AS runs,
+       count(*) FILTER (WHERE status IN ('FAILED', 'TIMED_OUT')) AS runs_failed,
+       coalesce(sum(rows_processed), 0) AS rows_processed,
+       avg(queue_wait_seconds) AS queue_wait_mean,
+       latency_bin_value(latency_bin(percentile_disc(0.95) WITHIN GROUP (ORDER BY duration_seconds)::float8))
+           AS duration_p95,
+       latency_bin_value(latency_bin(percentile_disc(0.5) WITHIN GROUP (ORDER BY duration_seconds)::float8))
+           AS duration_p50
+FROM run_facts WHERE created_at >= :start AND created_at < :end
+""")
+_BY_STATUS = text(
+    "SELECT status, count(*) FROM run_facts WHERE created_at >= :start AND created_at < :end GROUP BY status"
+)
+
+
+@pytest.fixture
+def load(engine: Engine, client: TestClient) -> Iterator[dict[str, Any]]:
+    suffix = uuid.uuid4().hex[:8]
+    names = [f"rollup-{suffix}-{n}" for n in "abc"]
+    for name in names:
+        assert client.post("/api/v1/pipelines", json={"name": name, "spec": {"steps": []}}).status_code == 201
+    users = [uuid.uuid4(), uuid.uuid4()]
+    with engine.begin() as connection:
+        connection.execute(
+            _LOAD,
+            {"user_a": users[0], "user_b": users[1], "statuses": STATUSES, "t0": T0, "pipelines": names},
+        )
+    yield {"pipelines": names}
+    with engine.begin() as connection:
+        connection.execute(
+            text("DELETE FROM runs WHERE pipeline_id IN (SELECT id FROM pipelines WHERE name LIKE :p)"),
+            {"p": f"rollup-{suffix}-%"},
+        )
+        RollupFolder(engine=engine).rebuild()
+
+
+def measured(engine: Engine, start: datetime, end: datetime) -> dict[str, Any]:
+    with Session(engine) as session:
+        chosen = [metrics.BY_NAME[n] for n in ("runs", "runs_failed", "rows_processed", "queue_wait_mean")]
+        chosen += [metrics.BY_NAME["duration_p95"], metrics.BY_NAME["duration_p50"]]
+        figures = metrics.summary(session, chosen, start=start, end=end, visible=None)
+        by_status = metrics.breakdown(
+            session, metrics.BY_NAME["runs"], by="status", top=20, start=start, end=end, visible=None
+        )
+    figures["by_status"] = {item["key"]: item["value"] for item in by_status}
+    return figures
+
+
+def from_view(engine: Engine, start: datetime, end: datetime) -> dict[str, Any]:
+    with engine.connect() as connection:
+        row = dict(connection.execute(_FROM_VIEW, {"start": start, "end": end}).mappings().one())
+        row["by_status"] = dict(connection.execute(_BY_STATUS, {"start": start, "end": end}).tuples().all())
+    return row
+
+
+def assert_same_as_the_view(engine: Engine) -> None:
+    for name, (start, end) in WINDOWS.items():
+        got, want = measured(engine, start, end), from_view(engine, start, end)
+        assert got["by_status"] == want["by_status"], name
+        for figure in ("runs", "runs_failed", "rows_processed"):
+            assert got[figure] == want[figure], (name, figure)
+        for figure in ("queue_wait_mean", "duration_p95", "duration_p50"):
+            assert got[figure] == pytest.approx(float(want[figure]), rel=1e-9), (name, figure)
+
+
+def queued_changes(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return int(connection.execute(text("SELECT count(*) FROM run_rollup_changes")).scalar_one())
+
+
+def test_figures_equal_the_view_before_and_after_each_fold_and_after_retries(
+    engine: Engine, load: dict[str, Any]
+) -> None:
+    assert queued_changes(engine) >= 150  # every final run queued by the triggers
+    assert_same_as_the_view(engine)
+    folder = RollupFolder(engine=engine, batch=50)
+    assert folder.fold_once() == 50  # half folded: rollup and queue read together
+    assert_same_as_the_view(engine)
+    folder.fold_all()
+    assert queued_changes(engine) == 0
+    assert_same_as_the_view(engine)
+    with engine.begin() as connection:  # a manual retry takes finished runs back to PENDING
+        retried = connection.execute(
+            text(
+                "UPDATE runs SET status = 'PENDING', finished_at = NULL, started_at = NULL "
+                "WHERE id IN (SELECT id FROM runs WHERE status = 'FAILED' AND created_at >= :t0 LIMIT 5)"
+            ),
+            {"t0": T0},
+        ).rowcount
+    assert retried == 5
+    assert queued_changes(engine) == 5
+    assert_same_as_the_view(engine)
+    folder.fold_all()
+    assert_same_as_the_view(engine)
+    with engine.connect() as connection:
+        zero = connection.execute(text("SELECT count(*) FROM run_rollup WHERE runs = 0")).scalar_one()
+    assert zero == 0  # rows a retraction emptied are dropped
+    assert folder.rebuild() > 0
+    assert_same_as_the_view(engine)
+
+
+def test_hourly_and_five_minute_series_add_up_to_the_view(engine: Engine, load: dict[str, Any]) -> None:
+    RollupFolder(engine=engine).fold_all()
+    start, end = WINDOWS["unaligned"]
+    want = from_view(engine, start, end)["by_status"]
+    with Session(engine) as session:
+        for bucket in ("1h", "5m"):
+            series = metrics.timeseries(
+                session, metrics.BY_NAME["runs"], bucket=bucket, by="status", start=start, end=end, visible=None
+            )
+            totals = {s["key"]: sum(value for _, value in s["points"]) for s in series}
+            assert totals == want, bucket
+            lengths = {len(s["points"]) for s in series}
+            assert lengths == {5 if bucket == "1h" else 54}, bucket  # empty buckets filled, one per bucket
+
+
+def test_pruned_runs_keep_counting_in_the_metrics(engine: Engine, fast_settings: Settings) -> None:
+    at = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=50)
+    with engine.begin() as connection:
+        connection.execute(
+            text("""
+            INSERT INTO runs (id, namespace_id, kind, trigger, status, params, priority, attempt, max_retries,
+                              retry_backoff_seconds, retry_backoff_max_seconds, retry_jitter, timeout_seconds,
+                              created_at, queued_at, started_at, finished_at)
+            SELECT gen_random_uuid(), id, 'pipeline', 'api', 'SUCCEEDED', '{}', 0, 1, 0, 10, 600, 0.2, 3600,
+                   :at, :at, :at, CAST(:at AS timestamptz) + interval '3 s'
+            FROM namespaces WHERE name = 'default'"""),
+            {"at": at},
+        )
+    RollupFolder(engine=engine).fold_all()
+    window = {"start": at, "end": at + timedelta(hours=1), "visible": None}
+    with Session(engine) as session:
+        before = metrics.summary(session, [metrics.BY_NAME["runs"]], **window)["runs"]
+    prune = msgspec.structs.replace(fast_settings, run_log_retention_days=0, run_retention_days=45)
+    assert Cleanup(engine=engine, settings=prune).run_once()["runs"] >= 1
+    with Session(engine) as session:
+        assert metrics.summary(session, [metrics.BY_NAME["runs"]], **window)["runs"] == before >= 1
+
+
+def test_rankings_and_breakdowns_name_what_they_list(client: TestClient, engine: Engine, load: dict[str, Any]) -> None:
+    RollupFolder(engine=engine).fold_all()
+    start, end = WINDOWS["aligned"]
+    window = {"from": start.isoformat(), "to": end.isoformat()}
+    slowest = client.get("/api/v1/metrics/slowest-pipelines", params={**window, "top": 2}).json()["items"]
+    assert len(slowest) == 2
+    assert {item["label"] for item in slowest} <= set(load["pipelines"])
+    assert slowest[0]["duration_p95"] >= slowest[1]["duration_p95"]
+    assert all(item["runs"] > 0 and item["duration_p50"] <= item["duration_p95"] for item in slowest)
+    by_pipeline = client.get("/api/v1/metrics/breakdown", params={**window, "by": "pipeline", "top": 3}).json()
+    assert sum(item["value"] for item in by_pipeline["items"]) == 240
+    by_user = client.get("/api/v1/metrics/breakdown", params={**window, "by": "user"}).json()["items"]
+    assert sorted(item["value"] for item in by_user) == [80, 160]
+
+
+def test_runs_record_who_made_them_and_the_user_breakdown_names_them(client: TestClient, engine: Engine) -> None:
+    name = f"who-{uuid.uuid4().hex[:8]}"
+    assert client.post("/api/v1/pipelines", json={"name": name, "spec": {"steps": []}}).status_code == 201
+    run = client.post("/api/v1/runs", json={"pipeline": name}).json()
+    me = client.get("/api/v1/auth/me").json()["user"]
+    assert run["created_by"] == me["id"]
+    with engine.begin() as connection:
+        connection.execute(
+            text("UPDATE runs SET status = 'CANCELLED', finished_at = now() WHERE id = :id"), {"id": run["id"]}
+        )
+    RollupFolder(engine=engine).fold_all()
+    start = datetime.now(UTC) - timedelta(minutes=5)
+    items = client.get(
+        "/api/v1/metrics/breakdown",
+        params={"by": "user", "from": start.isoformat(), "to": (start + timedelta(minutes=10)).isoformat()},
+    ).json()["items"]
+    assert {"key": me["id"], "label": "root", "value": 1} in items
+
+
+def test_the_rebuild_command_counts_every_finished_run_again(
+    engine: Engine, settings: Settings, monkeypatch: pytest.MonkeyPatch, load: dict[str, Any]
+) -> None:
+    with engine.begin() as connection:  # as after a restore: the rollup lost, the runs there
+        connection.execute(text("TRUNCATE run_rollup, run_latency_rollup, run_totals, run_rollup_changes"))
+    start, end = WINDOWS["unaligned"]
+    assert measured(engine, start, end)["by_status"] != from_view(engine, start, end)["by_status"]
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    get_settings.cache_clear()
+    try:
+        assert cli.main(["rollup", "rebuild"]) == 0
+    finally:
+        get_settings.cache_clear()
+    assert queued_changes(engine) == 0
+    assert_same_as_the_view(engine)
+
+
+def test_one_fold_at_a_time_across_schedulers(engine: Engine, load: dict[str, Any]) -> None:
+    with engine.connect() as other:  # another scheduler in the middle of a fold
+        other.exec_driver_sql(REBUILD_LOCK)
+        assert RollupFolder(engine=engine).fold_all() == 0
+        assert queued_changes(engine) > 0
+        other.rollback()
+    assert RollupFolder(engine=engine).fold_all() > 0
+    assert_same_as_the_view(engine)
