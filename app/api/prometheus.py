@@ -45,6 +45,7 @@ class EngineCollector(Collector):
             for row in connection.execute(query("runs_by_status_kind")):
                 runs.add_metric([row.status, row.kind], row.runs)
             gauges = connection.execute(query("ops_gauges"), {"lease_seconds": self.settings.lease_seconds}).one()
+            queues = {self.settings.queue, *connection.execute(query("queues_in_use")).scalars()}
         yield runs
         yield GaugeMetricFamily(
             "conveyor_outbox_lag_seconds",
@@ -62,27 +63,31 @@ class EngineCollector(Collector):
         yield GaugeMetricFamily(
             "conveyor_imported_bytes", "Raw bytes imported into datasets", value=gauges.imported_bytes
         )
-        yield self._queues()
+        yield self._queues(sorted(queues))
 
-    def _queues(self) -> Metric:
+    def _queues(self, queues: list[str]) -> Metric:
+        """Depth of every queue in use: the configured one, and any that unsent or unfinished runs name."""
         depth = GaugeMetricFamily(
             "conveyor_queue_depth",
-            "Messages waiting in a Dramatiq queue (delayed: in its delay queue)",
+            "Messages in a Dramatiq queue: waiting, delayed (its delay queue), dead (its dead-letter set)",
             labels=["queue", "state"],
         )
-        prefix = f"{self.settings.redis_namespace}:dramatiq:{self.settings.queue}"
         client = redis.Redis.from_url(self.settings.redis_url, socket_timeout=2)
         try:
             pipe = client.pipeline(transaction=False)
-            pipe.llen(prefix)
-            pipe.llen(f"{prefix}.DQ")
-            waiting, delayed = pipe.execute()
+            for queue in queues:
+                prefix = f"{self.settings.redis_namespace}:dramatiq:{queue}"
+                pipe.llen(prefix)
+                pipe.llen(f"{prefix}.DQ")
+                pipe.zcard(f"{prefix}.XQ")
+            counts = pipe.execute()
         except redis.RedisError:
             return depth  # Redis down: no figure rather than a failed scrape
         finally:
             client.close()
-        depth.add_metric([self.settings.queue, "waiting"], waiting)
-        depth.add_metric([self.settings.queue, "delayed"], delayed)
+        for i, queue in enumerate(queues):
+            for state, count in zip(("waiting", "delayed", "dead"), counts[3 * i : 3 * i + 3], strict=True):
+                depth.add_metric([queue, state], count)
         return depth
 
 

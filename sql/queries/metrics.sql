@@ -25,3 +25,9 @@ SELECT
     (SELECT count(DISTINCT worker_id) FROM runs
      WHERE status = 'RUNNING' AND heartbeat_at > now() - make_interval(secs => :lease_seconds)) AS live_workers,
     (SELECT coalesce(sum(source_bytes), 0) FROM dataset_facts WHERE source = 'uploaded') AS imported_bytes;
+
+-- name: queues_in_use
+-- The queues runs wait in or were sent to and have not finished: each gets a depth figure.
+SELECT queue FROM outbox
+UNION
+SELECT broker_queue FROM runs WHERE status IN ('QUEUED', 'RUNNING') AND broker_queue IS NOT NULL;

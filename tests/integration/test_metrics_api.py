@@ -8,6 +8,7 @@ from pathlib import Path
 
 import msgspec
 import pytest
+import redis
 from litestar.testing import TestClient
 from sqlalchemy import Engine, text
 
@@ -145,6 +146,26 @@ def test_prometheus_metrics_show_the_engine_and_api_latency_by_route(
         assert f"\n{gauge} " in body, gauge
     assert 'conveyor_queue_depth{queue="runs",state="waiting"}' in body
     assert 'path="/api/v1/metrics/catalog"' in body  # latency histograms by route template
+
+
+def test_prometheus_lists_every_queue_a_run_waits_in(
+    anonymous: TestClient, engine: Engine, fast_settings: Settings, redis_client: redis.Redis
+) -> None:
+    add_run(engine, at=T0, status="SUCCEEDED", duration=1)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "UPDATE runs SET status = 'QUEUED', broker_queue = 'reports', finished_at = NULL "
+                "WHERE id = (SELECT id FROM runs WHERE created_at = :t0 LIMIT 1)"
+            ),
+            {"t0": T0},
+        )
+    prefix = f"{fast_settings.redis_namespace}:dramatiq:reports"
+    redis_client.rpush(prefix, "m1", "m2")
+    redis_client.zadd(f"{prefix}.XQ", {"m0": 1})
+    body = anonymous.get("/metrics").text
+    assert 'conveyor_queue_depth{queue="reports",state="waiting"} 2.0' in body
+    assert 'conveyor_queue_depth{queue="reports",state="dead"} 1.0' in body
 
 
 def test_retention_removes_old_logs_and_events_and_keeps_the_row(
