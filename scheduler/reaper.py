@@ -12,6 +12,7 @@ from app.db.queries import query
 from app.domain.retry import backoff_seconds, retries_left
 from app.domain.runlogs import publish_end, stream_key
 from app.domain.states import RunStatus, sources
+from app.logs import bind, log_context
 from app.settings import Settings
 from scheduler.cleanup import Cleanup
 from workers.broker import messages_key
@@ -83,7 +84,9 @@ class Reaper:
                         },
                     )
                     ended.append(str(row["id"]))
+                bound = bind(run_id=row["id"])
                 logger.warning("run %s attempt %s lost: %s", row["id"], row["attempt"], message)
+                log_context.reset(bound)
         for run_id in ended:
             publish_end(
                 self.broker.client,

@@ -16,6 +16,7 @@ from app.domain.pipeline_spec import parse_spec
 from app.domain.retry import backoff_seconds, retries_left
 from app.domain.runlogs import RunLogWriter, count_lines
 from app.domain.states import FINAL, RunKind, RunStatus, sources
+from app.logs import bind, log_context
 from app.settings import Settings
 from workers.context import Interrupted, Interruption, RunContext, StepFailed
 from workers.imports import run_import
@@ -55,6 +56,19 @@ class Executor:
         if row is None:
             logger.debug("run %s is not queued; message ignored", run_id)
             return None
+        bound = bind(
+            run_id=run_id,
+            pipeline_id=row["pipeline_id"],
+            deployment_id=row["deployment_id"],
+            dataset_id=row["dataset_id"],
+        )
+        try:
+            return self._attempt(run_id, row)
+        finally:
+            log_context.reset(bound)
+
+    def _attempt(self, run_id: uuid.UUID, row: Any) -> RunStatus | None:
+        """The attempt `start_run` just began, with the run's ids bound to every log line."""
         started = time.monotonic()
         first_line = (row["log_lines"] if row["attempt"] == 1 else count_lines(self.root, run_id)) + 1
         log = RunLogWriter(

@@ -51,7 +51,7 @@ WITH prev AS (
         error_message = NULL
     FROM prev
     WHERE r.id = prev.id AND prev.status = ANY(:from_statuses) AND r.cancel_requested_at IS NULL
-    RETURNING r.id, r.namespace_id, r.kind, r.dataset_id, r.inputs, r.scheduled_for, r.pipeline_id,
+    RETURNING r.id, r.namespace_id, r.kind, r.dataset_id, r.deployment_id, r.inputs, r.scheduled_for, r.pipeline_id,
               r.pipeline_version, r.params, r.attempt, r.attempt_base, r.max_retries, r.retry_backoff_seconds, r.retry_backoff_max_seconds,
               r.retry_jitter, r.timeout_seconds, r.priority, r.log_lines, r.started_at, prev.status AS from_status
 ), event AS (

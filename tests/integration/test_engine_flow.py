@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
+from typing import Any
 
+import pytest
 from sqlalchemy import text
 
 from app.domain.runlogs import read_lines
 from app.domain.states import RunStatus
+from app.logs import log_context
 from tests.integration.engine_parts import ROOT, Engine_
 from tests.integration.helpers import count, run_status, statuses
 from workers.broker import messages_key
+from workers.executor import Executor
 from workers.runtime import Heartbeat
 
 
@@ -211,3 +216,22 @@ def test_two_relays_never_send_a_run_twice(parts: Engine_) -> None:
     assert set(sent) == {str(r) for r in run_ids}
     assert count(parts.engine, "runs", "status = 'QUEUED'") == 1000
     assert count(parts.engine, "run_events", "to_status = 'QUEUED'") == 1000
+
+
+def test_a_worker_binds_the_run_and_its_pipeline_to_every_log_line(
+    parts: Engine_, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pipeline_id = parts.pipeline(f"bound-{uuid.uuid4().hex[:8]}", [])
+    [run_id] = parts.submit(str(pipeline_id))
+    parts.relay.relay_once()
+    seen: list[dict[str, str]] = []
+    real = Executor._run_steps
+
+    def watching(self: Executor, ctx: Any, row: Any) -> Any:
+        seen.append(log_context.get())
+        return real(self, ctx, row)
+
+    monkeypatch.setattr(Executor, "_run_steps", watching)
+    assert parts.executor.execute(run_id) is RunStatus.SUCCEEDED
+    assert seen == [{"run_id": str(run_id), "pipeline_id": str(pipeline_id)}]
+    assert log_context.get() == {}  # unbound once the attempt is over
