@@ -16,7 +16,7 @@ Occurrence and dataset metrics read their views directly.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app.domain.errors import InvalidParameter
@@ -52,6 +52,8 @@ class Window:
     """[start, end) and the whole hours inside it, which the rollup can answer."""
 
     def __init__(self, start: datetime, end: datetime, *, bucket: timedelta | None = None) -> None:
+        # Rollup hours are whole UTC hours: 10:30+05:30 is on one, 10:00+05:30 is not.
+        start, end = start.astimezone(UTC), end.astimezone(UTC)
         self.start, self.end = start, end
         first = start.replace(minute=0, second=0, microsecond=0)
         self.hours_from = first if first == start else first + HOUR

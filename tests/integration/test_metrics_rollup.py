@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import msgspec
@@ -27,11 +27,17 @@ from scheduler.cleanup import Cleanup
 from scheduler.rollup import REBUILD_LOCK, RollupFolder
 
 T0 = datetime(2032, 5, 1, 10, 0, tzinfo=UTC)
+INDIA = timezone(timedelta(hours=5, minutes=30))
 STATUSES = ["SUCCEEDED"] * 6 + ["FAILED", "TIMED_OUT", "CANCELLED", "RUNNING", "PENDING", "QUEUED"]
 WINDOWS = {
     "aligned": (T0, T0 + timedelta(hours=5)),
     "unaligned": (T0 + timedelta(minutes=17), T0 + timedelta(hours=4, minutes=43)),
     "sub_hour": (T0 + timedelta(hours=1, minutes=5), T0 + timedelta(hours=1, minutes=50)),
+    # An offset of half an hour: whole local hours are not whole UTC hours.
+    "india": (
+        (T0 + timedelta(minutes=30)).astimezone(INDIA),
+        (T0 + timedelta(hours=4)).astimezone(INDIA),
+    ),
 }
 _LOAD = text("""
 INSERT INTO runs (id, namespace_id, kind, trigger, status, pipeline_id, params, priority, attempt, max_retries,
