@@ -63,6 +63,11 @@ class EngineCollector(Collector):
         yield GaugeMetricFamily(
             "conveyor_imported_bytes", "Raw bytes imported into datasets", value=gauges.imported_bytes
         )
+        yield GaugeMetricFamily(
+            "conveyor_rollup_backlog",
+            "Finished runs the scheduler has not folded into the metrics rollup yet (up to 100,000)",
+            value=gauges.rollup_backlog,
+        )
         yield self._queues(sorted(queues))
 
     def _queues(self, queues: list[str]) -> Metric:

@@ -16,7 +16,8 @@ HAVING sum(runs) <> 0;
 
 -- name: ops_gauges
 -- outbox lag: age of the oldest due row not sent yet; scheduler lag: how late the most overdue deployment
--- is; live workers: workers with a fresh heartbeat on a running attempt; imported bytes: raw bytes imported.
+-- is; live workers: workers with a fresh heartbeat on a running attempt; imported bytes: raw bytes imported;
+-- rollup backlog: finished runs not folded into the metrics rollup yet (counted up to 100,000).
 SELECT
     coalesce((SELECT extract(epoch FROM now() - min(available_at)) FROM outbox WHERE available_at <= now()), 0)
         AS outbox_lag_seconds,
@@ -24,7 +25,8 @@ SELECT
               WHERE enabled AND next_run_at IS NOT NULL AND next_run_at <= now()), 0) AS scheduler_lag_seconds,
     (SELECT count(DISTINCT worker_id) FROM runs
      WHERE status = 'RUNNING' AND heartbeat_at > now() - make_interval(secs => :lease_seconds)) AS live_workers,
-    (SELECT coalesce(sum(source_bytes), 0) FROM dataset_facts WHERE source = 'uploaded') AS imported_bytes;
+    (SELECT coalesce(sum(source_bytes), 0) FROM dataset_facts WHERE source = 'uploaded') AS imported_bytes,
+    (SELECT count(*) FROM (SELECT 1 FROM run_rollup_changes LIMIT 100000) queued) AS rollup_backlog;
 
 -- name: queues_in_use
 -- The queues runs wait in or were sent to and have not finished: each gets a depth figure.

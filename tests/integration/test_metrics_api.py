@@ -142,7 +142,8 @@ def test_prometheus_metrics_show_the_engine_and_api_latency_by_route(
     client.get("/api/v1/metrics/catalog")
     body = anonymous.get("/metrics").text
     assert 'conveyor_runs{kind="pipeline",status="FAILED"}' in body
-    for gauge in ("conveyor_outbox_lag_seconds", "conveyor_scheduler_lag_seconds", "conveyor_live_workers"):
+    gauges = ("conveyor_outbox_lag_seconds", "conveyor_scheduler_lag_seconds", "conveyor_live_workers")
+    for gauge in (*gauges, "conveyor_rollup_backlog"):
         assert f"\n{gauge} " in body, gauge
     assert 'conveyor_queue_depth{queue="runs",state="waiting"}' in body
     assert 'path="/api/v1/metrics/catalog"' in body  # latency histograms by route template
