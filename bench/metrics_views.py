@@ -144,7 +144,7 @@ def measure(conveyor: Conveyor, args: argparse.Namespace) -> None:
     }
     with Session(engine) as session:
         cases = {
-            "summary_24h": (50.0, lambda: metrics.summary(session, enabled, start=day, end=end, visible=None)),
+            "summary_24h": (50.0, lambda: metrics.dashboard(session, enabled, start=day, end=end, visible=None)),
             "timeseries_7d_hourly": (
                 150.0,
                 lambda: metrics.timeseries(

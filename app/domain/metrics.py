@@ -180,6 +180,22 @@ def summary(
     return values
 
 
+def dashboard(
+    session: Session, metrics: list[Metric], *, start: datetime, end: datetime, visible: list[uuid.UUID] | None
+) -> dict[str, Any]:
+    """What GET /metrics/summary shows: every metric, runs by status, missed fire times by outcome, runs now."""
+    values = summary(session, metrics, start=start, end=end, visible=visible)
+    split = {"runs_by_status": ("runs", "status"), "missed_by_outcome": ("occurrences_missed", "outcome")}
+    out: dict[str, Any] = {"metrics": values}
+    for field, (name, dimension) in split.items():
+        rows = []
+        if name in values:
+            rows = breakdown(session, BY_NAME[name], by=dimension, top=20, start=start, end=end, visible=visible)
+        out[field] = {row["key"]: row["value"] for row in rows}
+    out["now"] = current(session, visible)
+    return out
+
+
 def current(session: Session, visible: list[uuid.UUID] | None) -> dict[str, int]:
     """Runs by status right now (not windowed): running, queued, waiting."""
     where, params = "", {}

@@ -74,29 +74,10 @@ class MetricsController(Controller):
         start, end = window(from_, to)
         visible = principal_of(request).namespaces_with(Permission.RUNS_READ)
         with db.read() as session:
-            values = service.summary(
+            figures = service.dashboard(
                 session, service.enabled(settings.disabled_metrics), start=start, end=end, visible=visible
             )
-            split = {"runs": "status", "occurrences_missed": "outcome"}
-            by = {
-                name: {
-                    row["key"]: row["value"]
-                    for row in service.breakdown(
-                        session, service.BY_NAME[name], by=dimension, top=20, start=start, end=end, visible=visible
-                    )
-                }
-                for name, dimension in split.items()
-                if name in values
-            }
-            now = service.current(session, visible)
-        return {
-            "from": start,
-            "to": end,
-            "metrics": values,
-            "runs_by_status": by.get("runs", {}),
-            "missed_by_outcome": by.get("occurrences_missed", {}),
-            "now": now,
-        }
+        return {"from": start, "to": end, **figures}
 
     @get("/timeseries", opt=READ, sync_to_thread=True, summary="One point per bucket (empty buckets filled)")
     def timeseries(
