@@ -16,6 +16,8 @@ from app.api.app import create_app
 from app.paths import run_log_path
 from app.settings import Settings
 from scheduler.cleanup import Cleanup
+from scheduler.schedule_loop import ScheduleLoop
+from tests.integration.test_schedule_loop import deploy, rewind
 
 #: A window no other test writes runs into.
 T0 = datetime(2031, 3, 1, 10, 0, tzinfo=UTC)
@@ -195,3 +197,17 @@ def test_retention_removes_old_logs_and_events_and_keeps_the_row(
     assert Cleanup(engine=engine, settings=prune).run_once()["runs"] >= 1
     with engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM runs WHERE id = :r"), {"r": old}).scalar_one() == 0
+
+
+def test_the_summary_counts_missed_fire_times_by_outcome(
+    client: TestClient, pipeline: dict, engine: Engine, settings: Settings
+) -> None:
+    downtime = datetime(2033, 2, 1, 12, 0, tzinfo=UTC)  # a window no other test schedules into
+    d = deploy(client, misfire_policy="skip", misfire_grace_seconds=30)
+    rewind(engine, d["id"], downtime)
+    loop = ScheduleLoop(engine=engine, settings=settings, scheduler_id="scheduler:test")
+    loop.tick(downtime + timedelta(minutes=10, seconds=5))  # nine fire times missed while it was down
+    window = {"from": downtime.isoformat(), "to": (downtime + timedelta(minutes=11)).isoformat()}
+    summary = client.get("/api/v1/metrics/summary", params=window).json()
+    assert summary["missed_by_outcome"] == {"misfire_skipped": 9}
+    assert summary["metrics"]["occurrences_missed"] == 9
