@@ -81,20 +81,28 @@ def _time_parts(window: Window, column: str) -> list[str]:
 
 
 def _run_rows(
-    window: Window, scope: str, *, rollup: str, rollup_select: str, changes_select: str, partials_select: str, only: str
+    window: Window,
+    scope: str,
+    *,
+    rollup: str,
+    rollup_select: str,
+    changes_select: str,
+    partials_select: str,
+    join: str = "",
+    only: str = "",
 ) -> str:
-    """UNION ALL of the four parts. `only` narrows the queue and the view (e.g. to runs with a duration)."""
+    """UNION ALL of the four parts; `join` and `only` apply to the queue and the view (e.g. to unpivot bins)."""
     hours = "hour >= :hours_from AND hour < :hours_to"
     parts = [
-        f"SELECT {partials_select} FROM run_partials WHERE {cond}{only}{scope}"
+        f"SELECT {partials_select} FROM run_partials{join} WHERE {cond}{only}{scope}"
         for cond in _time_parts(window, "created_at")
     ]
     if window.has_hours:
         parts += [
             f"SELECT {rollup_select} FROM {rollup} AND {hours}{scope}",
-            f"SELECT {changes_select} FROM run_rollup_changes WHERE {hours}{only}{scope}",
-            f"SELECT {partials_select} FROM run_partials WHERE created_at >= :hours_from AND created_at < :hours_to"
-            f" AND {NOT_FINAL}{only}{scope}",
+            f"SELECT {changes_select} FROM run_rollup_changes{join} WHERE {hours}{only}{scope}",
+            f"SELECT {partials_select} FROM run_partials{join}"
+            f" WHERE created_at >= :hours_from AND created_at < :hours_to AND {NOT_FINAL}{only}{scope}",
         ]
     return "\nUNION ALL\n".join(parts)
 
@@ -141,7 +149,6 @@ def relation(
             rollup_select=f"hour AS at, {_RUN_DIMENSIONS}, {_RUN_SUMS}",
             changes_select=f"hour AS at, {_RUN_DIMENSIONS}, {_RUN_SUMS}",
             partials_select=f"created_at AS at, {_RUN_DIMENSIONS}, {_RUN_SUMS}",
-            only="",
         )
         return f"(SELECT {key_sql} AS key, {at_sql} AS bucket_at, * FROM ({rows}) r) s", params
     if source == "latency":
@@ -154,24 +161,21 @@ def relation(
 
 def _latency(window: Window, scope: str, key_sql: str, at_sql: str, grain: str) -> str:
     """Bins with their running count per (key, bucket, measure): a percentile is the first bin past q * total."""
-    binned = []
-    for measure, bin_column, n_column in (
-        ("duration", "duration_bin", "duration_n"),
-        ("queue_wait", "wait_bin", "wait_n"),
-    ):
-        unrolled = f"'{measure}' AS measure, {bin_column} AS bin, {n_column} AS n"
-        binned.append(
-            _run_rows(
-                window,
-                scope,
-                rollup=f"run_latency_rollup WHERE grain = '{grain}' AND measure = '{measure}'",
-                rollup_select=f"hour AS at, {_LATENCY_DIMENSIONS}, measure, bin, n",
-                changes_select=f"hour AS at, {_LATENCY_DIMENSIONS}, {unrolled}",
-                partials_select=f"created_at AS at, {_LATENCY_DIMENSIONS}, {unrolled}",
-                only=f" AND {bin_column} IS NOT NULL",
-            )
-        )
-    rows = "\nUNION ALL\n".join(binned)
+    # A run row carries both bins; unpivoted, it reads like run_latency_rollup rows.
+    unpivot = (
+        " CROSS JOIN LATERAL (VALUES ('duration', duration_bin, duration_n), ('queue_wait', wait_bin, wait_n))"
+        " AS m(measure, bin, n)"
+    )
+    rows = _run_rows(
+        window,
+        scope,
+        rollup=f"run_latency_rollup WHERE grain = '{grain}'",
+        rollup_select=f"hour AS at, {_LATENCY_DIMENSIONS}, measure, bin, n",
+        changes_select=f"hour AS at, {_LATENCY_DIMENSIONS}, m.measure, m.bin, m.n",
+        partials_select=f"created_at AS at, {_LATENCY_DIMENSIONS}, m.measure, m.bin, m.n",
+        join=unpivot,
+        only=" AND m.bin IS NOT NULL",
+    )
     return f"""(
         SELECT key, bucket_at, measure, bin,
                sum(n) OVER (PARTITION BY key, bucket_at, measure ORDER BY bin) AS cum,
