@@ -111,7 +111,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     job_threads: int = 2
     #: Days a finished run's logs and events are kept (0: forever); the run row stays for metrics.
     run_log_retention_days: int = 30
-    #: Days a finished run's row is kept (0: forever); the hourly rollup keeps counting it in metrics.
+    #: Days a finished run's row is kept (0: forever); metrics over older windows lose those runs.
     run_retention_days: int = 0
     #: How often the scheduler folds newly finished runs into the hourly metrics rollup.
     rollup_interval_seconds: float = 5.0

@@ -36,8 +36,8 @@ class RollupFolder:
             if not connection.exec_driver_sql(FOLD_LOCK).scalar_one():
                 return 0
             row = connection.execute(query("fold_run_rollup_changes"), {"batch": self.batch}).one()
-            if row.retracted_hours:
-                connection.execute(query("drop_empty_rollup_rows"), {"hours": row.retracted_hours})
+            if row.emptied_hours:
+                connection.execute(query("drop_empty_rollup_rows"), {"hours": row.emptied_hours})
         return int(row.folded)
 
     def fold_all(self) -> int:

@@ -38,7 +38,7 @@ class EngineCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         runs = GaugeMetricFamily(
             "conveyor_runs",
-            "Runs by status and kind (finished ones ever, pruned ones included)",
+            "Runs by status and kind",
             labels=["status", "kind"],
         )
         with self.database.connection() as connection:

@@ -10,7 +10,7 @@ dimension from these lists only; namespaces and times are bound values.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -66,7 +66,10 @@ CATALOG: tuple[Metric, ...] = (
     Metric(
         name="success_rate",
         source="runs",
-        value=f"sum(runs) FILTER (WHERE status = 'SUCCEEDED') / nullif(sum(runs) FILTER (WHERE {_FINAL}), 0)",
+        value=(
+            "CAST(coalesce(sum(runs) FILTER (WHERE status = 'SUCCEEDED'), 0) AS float8)"
+            f" / nullif(sum(runs) FILTER (WHERE {_FINAL}), 0)"
+        ),
         unit="ratio",
         description="Share of finished runs that succeeded",
         additive=False,
@@ -91,7 +94,7 @@ CATALOG: tuple[Metric, ...] = (
     Metric(
         name="queue_wait_mean",
         source="runs",
-        value="sum(wait_sum) / nullif(sum(wait_n), 0)",
+        value="CAST(sum(wait_sum) AS float8) / nullif(sum(wait_n), 0)",
         unit="s",
         description="Mean time from queued to started",
         additive=False,
@@ -142,6 +145,8 @@ CATALOG: tuple[Metric, ...] = (
 BY_NAME = {metric.name: metric for metric in CATALOG}
 #: Time series buckets a caller may ask for.
 BUCKETS = {"5m": timedelta(minutes=5), "1h": timedelta(hours=1), "1d": timedelta(days=1)}
+#: The grid every bucket starts on (metric_sources.ORIGIN in SQL).
+BUCKET_ORIGIN = datetime(2000, 1, 1, tzinfo=UTC)
 #: Most points one time series returns.
 MAX_POINTS = 2000
 
@@ -256,18 +261,14 @@ def timeseries(
     from_, params = relation(m.source, Window(start, end, bucket=width), visible, key=key, bucket=width)
     sql = f"""
         WITH buckets AS (
-            SELECT generate_series(
-                date_bin(CAST(:bucket AS interval), CAST(:start AS timestamptz), TIMESTAMPTZ '2000-01-01 00:00+00'),
-                CAST(:end AS timestamptz) - interval '1 microsecond',
-                CAST(:bucket AS interval)
-            ) AS at
+            SELECT unnest(CAST(:buckets AS timestamptz[])) AS at
         ), measured AS (
             SELECT bucket_at AS at, key, {m.value} AS value FROM {from_} GROUP BY 1, 2
         ), keys AS (SELECT DISTINCT key FROM measured UNION SELECT '' WHERE NOT EXISTS (SELECT 1 FROM measured))
         SELECT k.key, b.at, m.value
         FROM buckets b CROSS JOIN keys k LEFT JOIN measured m ON m.at = b.at AND m.key IS NOT DISTINCT FROM k.key
         ORDER BY k.key NULLS LAST, b.at"""
-    rows = session.execute(text(sql), {**params, "bucket": width}).all()
+    rows = session.execute(text(sql), {**params, "bucket": width, "buckets": bucket_starts(start, end, width)}).all()
     series: dict[str | None, list[list[Any]]] = {}
     empty = 0 if m.additive else None
     for key_value, at, value in rows:
@@ -280,6 +281,16 @@ def timeseries(
     return out
 
 
+def bucket_starts(start: datetime, end: datetime, width: timedelta) -> list[datetime]:
+    """The buckets [start, end) touches, on the same UTC grid as date_bin(width, at, 2000-01-01 UTC).
+
+    Computed here, in absolute time: generate_series in SQL would step days in
+    the session's time zone and drift off the grid across a DST change.
+    """
+    first = BUCKET_ORIGIN + ((start - BUCKET_ORIGIN) // width) * width
+    return [first + i * width for i in range(-(-(end - first) // width))]
+
+
 def breakdown(
     session: Session, m: Metric, *, by: str, top: int, start: datetime, end: datetime, visible: list[uuid.UUID] | None
 ) -> list[dict[str, Any]]:
@@ -289,7 +300,7 @@ def breakdown(
     sql = f"""
         SELECT key, value, sum(value) OVER () AS total
         FROM (SELECT key, {m.value} AS value FROM {from_} GROUP BY key) g
-        WHERE value IS NOT NULL AND value <> 0
+        WHERE {"value <> 0" if m.additive else "value IS NOT NULL"}
         ORDER BY value DESC, key NULLS LAST
         LIMIT :top"""
     rows = session.execute(text(sql), {**params, "top": top}).all()

@@ -1,6 +1,7 @@
 -- Keeps the hourly rollup of finished runs exact without slowing the hot path: when a run becomes
 -- final (or a final run's figures change) its run_partials row is queued with +1; when it stops being
--- final (a manual retry) or its figures change, the row it was counted with is queued with -1. The
+-- final (a manual retry), its figures change or it is deleted (retention), the row it was counted
+-- with is queued with -1, so the rollup always agrees with run_facts. The
 -- scheduler folds the queue into the rollup (fold_run_rollup_changes); a metric adds up the rollup,
 -- the queue not folded yet and the runs that are not final, all read in one snapshot.
 CREATE OR REPLACE FUNCTION capture_run_rollup_change() RETURNS trigger
@@ -17,7 +18,7 @@ BEGIN
            sign * runs, sign * duration_n, sign * duration_sum, sign * wait_n, sign * wait_sum,
            sign * rows_sum, sign * bytes_sum, duration_bin, wait_bin
     FROM run_partials WHERE run_id = target;
-    RETURN CASE WHEN TG_WHEN = 'BEFORE' THEN NEW END;
+    RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD WHEN TG_WHEN = 'BEFORE' THEN NEW END;
 END $$;
 
 -- What a run is counted with: a change to any of these re-counts a final run.
@@ -30,6 +31,7 @@ AS $$ SELECT jsonb_build_array(r.status, r.kind, r.trigger, r.namespace_id, r.pi
 DROP TRIGGER IF EXISTS runs_rollup_retract ON runs;
 DROP TRIGGER IF EXISTS runs_rollup_count ON runs;
 DROP TRIGGER IF EXISTS runs_rollup_count_new ON runs;
+DROP TRIGGER IF EXISTS runs_rollup_forget ON runs;
 
 CREATE TRIGGER runs_rollup_retract BEFORE UPDATE ON runs FOR EACH ROW
 WHEN (OLD.status IN ('SUCCEEDED', 'FAILED', 'CANCELLED', 'TIMED_OUT', 'SKIPPED')
@@ -43,4 +45,8 @@ EXECUTE FUNCTION capture_run_rollup_change();
 
 CREATE TRIGGER runs_rollup_count_new AFTER INSERT ON runs FOR EACH ROW
 WHEN (NEW.status IN ('SUCCEEDED', 'FAILED', 'CANCELLED', 'TIMED_OUT', 'SKIPPED'))
+EXECUTE FUNCTION capture_run_rollup_change();
+
+CREATE TRIGGER runs_rollup_forget BEFORE DELETE ON runs FOR EACH ROW
+WHEN (OLD.status IN ('SUCCEEDED', 'FAILED', 'CANCELLED', 'TIMED_OUT', 'SKIPPED'))
 EXECUTE FUNCTION capture_run_rollup_change();

@@ -1,7 +1,7 @@
 -- Operational gauges for GET /metrics (Prometheus): cheap, index-backed, read at each scrape.
 
 -- name: runs_by_status_kind
--- Finished runs from run_totals (kept by the rollup fold, so runs pruned by retention still count) and
+-- Finished runs from run_totals (kept by the rollup fold) and
 -- those queued for it, plus unfinished runs counted live: no scan of every run at each scrape.
 SELECT status, kind, sum(runs) AS runs
 FROM (

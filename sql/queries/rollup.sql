@@ -22,6 +22,7 @@ WITH taken AS (
                   duration_sum = t.duration_sum + EXCLUDED.duration_sum, wait_n = t.wait_n + EXCLUDED.wait_n,
                   wait_sum = t.wait_sum + EXCLUDED.wait_sum, rows_sum = t.rows_sum + EXCLUDED.rows_sum,
                   bytes_sum = t.bytes_sum + EXCLUDED.bytes_sum
+    RETURNING t.hour, t.runs
 ), binned AS (
     SELECT hour, namespace_id, kind, pipeline_id, deployment_id, 'duration' AS measure, duration_bin AS bin,
            duration_n AS n
@@ -43,16 +44,18 @@ WITH taken AS (
     ORDER BY hour, namespace_id, grain, kind, pipeline_id, deployment_id, measure, bin
     ON CONFLICT (hour, namespace_id, grain, kind, pipeline_id, deployment_id, measure, bin)
     DO UPDATE SET n = t.n + EXCLUDED.n
+    RETURNING t.hour, t.n
 ), totals AS (
     INSERT INTO run_totals AS t (namespace_id, kind, status, runs)
     SELECT namespace_id, kind, status, sum(runs) FROM taken
     GROUP BY namespace_id, kind, status ORDER BY namespace_id, kind, status
     ON CONFLICT (namespace_id, kind, status) DO UPDATE SET runs = t.runs + EXCLUDED.runs
 )
-SELECT count(*) AS folded, array_agg(DISTINCT hour) FILTER (WHERE runs < 0) AS retracted_hours FROM taken;
+SELECT (SELECT count(*) FROM taken) AS folded,
+       ARRAY(SELECT hour FROM counted WHERE runs = 0 UNION SELECT hour FROM latencies WHERE n = 0) AS emptied_hours;
 
 -- name: drop_empty_rollup_rows
--- Rows a retraction brought to zero (a run retried by hand): gone, so a breakdown does not list them.
+-- Rows a fold brought to zero (a run retried by hand, or deleted): gone, so a breakdown does not list them.
 WITH counts AS (
     DELETE FROM run_rollup WHERE hour = ANY(CAST(:hours AS timestamptz[])) AND runs = 0
 ), latencies AS (
@@ -62,7 +65,7 @@ DELETE FROM run_totals WHERE runs = 0;
 
 -- name: rebuild_run_rollup
 -- Empties the rollup and queues every final run again (`conveyor rollup rebuild`): for after a restore,
--- or if the rollup is ever in doubt. Runs pruned by CONVEYOR_RUN_RETENTION_DAYS are gone from it after.
+-- or if the rollup is ever in doubt.
 WITH cleared AS (
     DELETE FROM run_rollup
 ), cleared_latencies AS (

@@ -1,6 +1,13 @@
 -- One row per run with the figures every run metric is made of: the single definition of "duration",
 -- "queue wait", "rows" and "bytes" that the metrics endpoints aggregate. `created_by` is the user who
 -- submitted the run, or for a scheduled run the user who made its deployment.
+-- A count from a run's progress, or NULL when it is missing or not a number: a run whose progress holds
+-- something odd still finishes (the rollup's triggers read this view) and still counts.
+CREATE OR REPLACE FUNCTION progress_count(value jsonb) RETURNS bigint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT CASE WHEN jsonb_typeof(value) = 'number' AND abs(value::text::numeric) < 9e18
+                  THEN round(value::text::numeric)::bigint END $$;
+
 CREATE OR REPLACE VIEW run_facts AS
 SELECT r.id AS run_id,
        r.namespace_id,
@@ -17,7 +24,7 @@ SELECT r.id AS run_id,
        r.finished_at,
        extract(epoch FROM r.finished_at - r.started_at) AS duration_seconds,
        extract(epoch FROM r.started_at - coalesce(r.queued_at, r.created_at)) AS queue_wait_seconds,
-       coalesce((r.progress ->> 'rows')::bigint, (r.progress ->> 'rows_out')::bigint) AS rows_processed,
-       (r.progress ->> 'bytes')::bigint AS bytes_processed,
+       coalesce(progress_count(r.progress -> 'rows'), progress_count(r.progress -> 'rows_out')) AS rows_processed,
+       progress_count(r.progress -> 'bytes') AS bytes_processed,
        r.created_by
 FROM runs r;

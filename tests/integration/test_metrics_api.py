@@ -211,3 +211,16 @@ def test_the_summary_counts_missed_fire_times_by_outcome(
     summary = client.get("/api/v1/metrics/summary", params=window).json()
     assert summary["missed_by_outcome"] == {"misfire_skipped": 9}
     assert summary["metrics"]["occurrences_missed"] == 9
+
+
+def test_a_time_without_an_offset_is_read_as_utc(client: TestClient, loaded: Engine) -> None:
+    naive = {
+        "from": T0.replace(tzinfo=None).isoformat(),
+        "to": (T0 + timedelta(hours=3)).replace(tzinfo=None).isoformat(),
+    }
+    body = client.get("/api/v1/metrics/summary", params=naive)
+    assert body.status_code == 200, body.text
+    assert body.json()["metrics"]["runs"] == 3
+    an_hour_ago = (datetime.now(UTC) - timedelta(hours=1)).replace(tzinfo=None)
+    only_from = client.get("/api/v1/metrics/summary", params={"from": an_hour_ago.isoformat()})
+    assert only_from.status_code == 200, only_from.text

@@ -64,6 +64,8 @@ SELECT count(*) AS runs,
        count(*) FILTER (WHERE status IN ('FAILED', 'TIMED_OUT')) AS runs_failed,
        coalesce(sum(rows_processed), 0) AS rows_processed,
        avg(queue_wait_seconds) AS queue_wait_mean,
+       avg((status = 'SUCCEEDED')::int) FILTER (WHERE status IN ('SUCCEEDED', 'FAILED', 'CANCELLED', 'TIMED_OUT'))
+           AS success_rate,
        latency_bin_value(latency_bin(percentile_disc(0.95) WITHIN GROUP (ORDER BY duration_seconds)::float8))
            AS duration_p95,
        latency_bin_value(latency_bin(percentile_disc(0.5) WITHIN GROUP (ORDER BY duration_seconds)::float8))
@@ -98,7 +100,8 @@ def load(engine: Engine, client: TestClient) -> Iterator[dict[str, Any]]:
 
 def measured(engine: Engine, start: datetime, end: datetime) -> dict[str, Any]:
     with Session(engine) as session:
-        chosen = [metrics.BY_NAME[n] for n in ("runs", "runs_failed", "rows_processed", "queue_wait_mean")]
+        names = ("runs", "runs_failed", "rows_processed", "queue_wait_mean", "success_rate")
+        chosen = [metrics.BY_NAME[n] for n in names]
         chosen += [metrics.BY_NAME["duration_p95"], metrics.BY_NAME["duration_p50"]]
         figures = metrics.summary(session, chosen, start=start, end=end, visible=None)
         by_status = metrics.breakdown(
@@ -121,7 +124,7 @@ def assert_same_as_the_view(engine: Engine) -> None:
         assert got["by_status"] == want["by_status"], name
         for figure in ("runs", "runs_failed", "rows_processed"):
             assert got[figure] == want[figure], (name, figure)
-        for figure in ("queue_wait_mean", "duration_p95", "duration_p50"):
+        for figure in ("queue_wait_mean", "duration_p95", "duration_p50", "success_rate"):
             assert got[figure] == pytest.approx(float(want[figure]), rel=1e-9), (name, figure)
 
 
@@ -154,9 +157,21 @@ def test_figures_equal_the_view_before_and_after_each_fold_and_after_retries(
     assert_same_as_the_view(engine)
     folder.fold_all()
     assert_same_as_the_view(engine)
+    with engine.begin() as connection:  # retention deletes finished runs: they leave the metrics with them
+        deleted = connection.execute(
+            text(
+                "DELETE FROM runs WHERE id IN (SELECT id FROM runs WHERE status IN ('SUCCEEDED', 'CANCELLED') "
+                "AND created_at >= :t0 AND created_at < :t0 + interval '2 hours')"
+            ),
+            {"t0": T0},
+        ).rowcount
+    assert deleted > 10
+    assert_same_as_the_view(engine)
+    folder.fold_all()
+    assert_same_as_the_view(engine)
     with engine.connect() as connection:
         zero = connection.execute(text("SELECT count(*) FROM run_rollup WHERE runs = 0")).scalar_one()
-    assert zero == 0  # rows a retraction emptied are dropped
+    assert zero == 0  # rows a retraction or a delete emptied are dropped
     assert folder.rebuild() > 0
     assert_same_as_the_view(engine)
 
@@ -176,7 +191,7 @@ def test_hourly_and_five_minute_series_add_up_to_the_view(engine: Engine, load: 
             assert lengths == {5 if bucket == "1h" else 54}, bucket  # empty buckets filled, one per bucket
 
 
-def test_pruned_runs_keep_counting_in_the_metrics(engine: Engine, fast_settings: Settings) -> None:
+def test_runs_pruned_by_retention_leave_the_metrics_on_every_window(engine: Engine, fast_settings: Settings) -> None:
     at = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=50)
     with engine.begin() as connection:
         connection.execute(
@@ -187,16 +202,21 @@ def test_pruned_runs_keep_counting_in_the_metrics(engine: Engine, fast_settings:
             SELECT gen_random_uuid(), id, 'pipeline', 'api', 'SUCCEEDED', '{}', 0, 1, 0, 10, 600, 0.2, 3600,
                    :at, :at, :at, CAST(:at AS timestamptz) + interval '3 s'
             FROM namespaces WHERE name = 'default'"""),
-            {"at": at},
+            {"at": at + timedelta(minutes=10)},
         )
     RollupFolder(engine=engine).fold_all()
-    window = {"start": at, "end": at + timedelta(hours=1), "visible": None}
+    whole_hour = {"start": at, "end": at + timedelta(hours=1), "visible": None}
+    part_hour = {"start": at, "end": at + timedelta(minutes=59), "visible": None}
     with Session(engine) as session:
-        before = metrics.summary(session, [metrics.BY_NAME["runs"]], **window)["runs"]
+        assert metrics.summary(session, [metrics.BY_NAME["runs"]], **whole_hour)["runs"] >= 1
     prune = msgspec.structs.replace(fast_settings, run_log_retention_days=0, run_retention_days=45)
     assert Cleanup(engine=engine, settings=prune).run_once()["runs"] >= 1
-    with Session(engine) as session:
-        assert metrics.summary(session, [metrics.BY_NAME["runs"]], **window)["runs"] == before >= 1
+    for folded in (False, True):
+        if folded:
+            RollupFolder(engine=engine).fold_all()
+        with Session(engine) as session:
+            for window in (whole_hour, part_hour):
+                assert metrics.summary(session, [metrics.BY_NAME["runs"]], **window)["runs"] == 0, (folded, window)
 
 
 def test_rankings_and_breakdowns_name_what_they_list(client: TestClient, engine: Engine, load: dict[str, Any]) -> None:
@@ -258,3 +278,69 @@ def test_one_fold_at_a_time_across_schedulers(engine: Engine, load: dict[str, An
         other.rollback()
     assert RollupFolder(engine=engine).fold_all() > 0
     assert_same_as_the_view(engine)
+
+
+def test_daily_series_stay_on_the_utc_grid_across_a_dst_change(engine: Engine) -> None:
+    first = datetime(2032, 3, 20, 12, 0, tzinfo=UTC)  # Europe moves its clocks on 2032-03-28
+    with engine.begin() as connection:
+        connection.execute(
+            text("""
+            INSERT INTO runs (id, namespace_id, kind, trigger, status, params, priority, attempt, max_retries,
+                              retry_backoff_seconds, retry_backoff_max_seconds, retry_jitter, timeout_seconds,
+                              created_at, queued_at, started_at, finished_at, error_code)
+            SELECT gen_random_uuid(), n.id, 'pipeline', 'api', 'FAILED', '{}', 0, 1, 0, 10, 600, 0.2, 3600,
+                   t, t, t, t + interval '2 s', 'step_failed'
+            FROM namespaces n, generate_series(CAST(:first AS timestamptz), CAST(:first AS timestamptz)
+                                               + interval '16 days', interval '1 day') t
+            WHERE n.name = 'default'"""),
+            {"first": first},
+        )
+    RollupFolder(engine=engine).fold_all()
+    start, end = first - timedelta(hours=12), first + timedelta(days=16, hours=12)
+    with Session(engine) as session:
+        session.execute(text("SET TIME ZONE 'Europe/Berlin'"))  # whatever the server's zone, the grid is UTC
+        [series] = metrics.timeseries(
+            session, metrics.BY_NAME["runs"], bucket="1d", by=None, start=start, end=end, visible=None
+        )
+        assert [value for _, value in series["points"]] == [1] * 17
+        assert {(at.astimezone(UTC).hour, at.astimezone(UTC).minute) for at, _ in series["points"]} == {(0, 0)}
+        # A zero is a figure, not an empty group: every run failed, and the breakdown says so.
+        rates = metrics.breakdown(
+            session, metrics.BY_NAME["success_rate"], by="kind", top=5, start=start, end=end, visible=None
+        )
+        assert rates == [{"key": "pipeline", "label": None, "value": 0.0}]
+
+
+def test_a_run_with_odd_progress_still_finishes_and_counts(engine: Engine) -> None:
+    with engine.begin() as connection:
+        ids = (
+            connection.execute(
+                text("""
+            INSERT INTO runs (id, namespace_id, kind, trigger, status, params, priority, attempt, max_retries,
+                              retry_backoff_seconds, retry_backoff_max_seconds, retry_jitter, timeout_seconds,
+                              started_at)
+            SELECT gen_random_uuid(), id, 'pipeline', 'api', 'RUNNING', '{}', 0, 1, 0, 10, 600, 0.2, 3600, now()
+            FROM namespaces, generate_series(1, 3) WHERE name = 'default'
+            RETURNING id""")
+            )
+            .scalars()
+            .all()
+        )
+    odd = ['{"rows": 1.5}', '{"rows": "many"}', '{"bytes": 1e30}']
+    with engine.begin() as connection:  # the finishing update fires the rollup triggers, which read run_facts
+        for run_id, progress in zip(ids, odd, strict=True):
+            connection.execute(
+                text(
+                    "UPDATE runs SET status = 'SUCCEEDED', finished_at = now(), progress = CAST(:p AS jsonb) "
+                    "WHERE id = :id"
+                ),
+                {"id": run_id, "p": progress},
+            )
+    with engine.connect() as connection:
+        facts = connection.execute(
+            text(
+                "SELECT rows_processed, bytes_processed FROM run_facts WHERE run_id = ANY(:ids) ORDER BY rows_processed"
+            ),
+            {"ids": list(ids)},
+        ).all()
+    assert sorted(facts, key=str) == sorted([(2, None), (None, None), (None, None)], key=str)

@@ -1,7 +1,8 @@
 """Runs record who made them (`runs.created_by`), so metrics can be broken down by user.
 
 A run submitted through the API records its caller; a scheduled or backfilled
-run records the user who made its deployment. run_facts gains the column.
+run records the user who made its deployment. run_facts gains the column, and
+reads counts from a run's progress without failing on a value that is not a number.
 
 Revision ID: 0010
 Revises: 0009
@@ -36,5 +37,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute("DROP VIEW IF EXISTS run_facts")
+    op.execute("DROP FUNCTION IF EXISTS progress_count(jsonb)")
     op.drop_column("runs", "created_by")
     op.execute(runpy.run_path(str(Path(__file__).with_name("0008_metrics_views.py")))["VIEWS"]["run_facts"])

@@ -141,6 +141,7 @@ def downgrade() -> None:
     op.execute("DROP TRIGGER IF EXISTS runs_rollup_retract ON runs")
     op.execute("DROP TRIGGER IF EXISTS runs_rollup_count ON runs")
     op.execute("DROP TRIGGER IF EXISTS runs_rollup_count_new ON runs")
+    op.execute("DROP TRIGGER IF EXISTS runs_rollup_forget ON runs")
     op.execute("DROP FUNCTION IF EXISTS capture_run_rollup_change()")
     op.execute("DROP FUNCTION IF EXISTS run_rollup_facts(runs)")
     for table in ("run_rollup_changes", "run_totals", "run_latency_rollup", "run_rollup"):
