@@ -344,3 +344,28 @@ def test_a_run_with_odd_progress_still_finishes_and_counts(engine: Engine) -> No
             {"ids": list(ids)},
         ).all()
     assert sorted(facts, key=str) == sorted([(2, None), (None, None), (None, None)], key=str)
+
+
+def test_a_row_a_later_batch_brings_to_zero_is_dropped(engine: Engine) -> None:
+    hour = datetime(2032, 7, 1, 9, 0, tzinfo=UTC)
+    change = text("""
+        INSERT INTO run_rollup_changes (run_id, hour, namespace_id, kind, trigger, status, error_code, runs,
+                                        duration_n, duration_sum, wait_n, wait_sum, rows_sum, bytes_sum,
+                                        duration_bin, wait_bin)
+        SELECT gen_random_uuid(), :hour, id, 'pipeline', 'api', 'FAILED', '', :sign, :sign, 2.0 * :sign,
+               :sign, 0.5 * :sign, 0, 0, 30, 20
+        FROM namespaces WHERE name = 'default'""")
+    folder = RollupFolder(engine=engine)
+    for sign in (-1, 1):  # a take-back folded in one batch, the count it cancels in the next
+        with engine.begin() as connection:
+            connection.execute(change, {"hour": hour, "sign": sign})
+        folder.fold_all()
+    with engine.connect() as connection:
+        left = connection.execute(
+            text(
+                "SELECT (SELECT count(*) FROM run_rollup WHERE hour = :h), "
+                "(SELECT count(*) FROM run_latency_rollup WHERE hour = :h)"
+            ),
+            {"h": hour},
+        ).one()
+    assert tuple(left) == (0, 0)
