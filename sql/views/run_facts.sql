@@ -23,7 +23,9 @@ SELECT r.id AS run_id,
        r.started_at,
        r.finished_at,
        extract(epoch FROM r.finished_at - r.started_at) AS duration_seconds,
-       extract(epoch FROM r.started_at - coalesce(r.queued_at, r.created_at)) AS queue_wait_seconds,
+       -- A run cancelled while queued for a retry keeps its last start, older than its new queueing: no wait.
+       CASE WHEN r.started_at >= coalesce(r.queued_at, r.created_at)
+            THEN extract(epoch FROM r.started_at - coalesce(r.queued_at, r.created_at)) END AS queue_wait_seconds,
        coalesce(progress_count(r.progress -> 'rows'), progress_count(r.progress -> 'rows_out')) AS rows_processed,
        progress_count(r.progress -> 'bytes') AS bytes_processed,
        r.created_by

@@ -369,3 +369,21 @@ def test_a_row_a_later_batch_brings_to_zero_is_dropped(engine: Engine) -> None:
             {"h": hour},
         ).one()
     assert tuple(left) == (0, 0)
+
+
+def test_a_run_cancelled_while_queued_for_a_retry_has_no_queue_wait(engine: Engine) -> None:
+    with engine.begin() as connection:
+        run_id = connection.execute(
+            text("""
+            INSERT INTO runs (id, namespace_id, kind, trigger, status, params, priority, attempt, max_retries,
+                              retry_backoff_seconds, retry_backoff_max_seconds, retry_jitter, timeout_seconds,
+                              started_at, queued_at, finished_at)
+            SELECT gen_random_uuid(), id, 'pipeline', 'api', 'CANCELLED', '{}', 0, 1, 1, 10, 600, 0.2, 3600,
+                   now() - interval '1 minute', now() - interval '10 s', now()
+            FROM namespaces WHERE name = 'default'
+            RETURNING id""")
+        ).scalar_one()
+        wait = connection.execute(
+            text("SELECT queue_wait_seconds FROM run_facts WHERE run_id = :id"), {"id": run_id}
+        ).scalar_one()
+    assert wait is None  # not a negative wait that would drag the mean and the percentiles down
