@@ -5,8 +5,8 @@
 -- something odd still finishes (the rollup's triggers read this view) and still counts.
 CREATE OR REPLACE FUNCTION progress_count(value jsonb) RETURNS bigint
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-AS $$ SELECT CASE WHEN jsonb_typeof(value) = 'number' AND abs(value::text::numeric) < 9e18
-                  THEN round(value::text::numeric)::bigint END $$;
+AS $$ SELECT CASE WHEN jsonb_typeof(value) = 'number' AND abs(value::numeric) < 9e18
+                  THEN round(value::numeric)::bigint END $$;
 
 CREATE OR REPLACE VIEW run_facts AS
 SELECT r.id AS run_id,
