@@ -73,21 +73,31 @@ def xlsx_dimensions(path: str) -> list[tuple[int, int] | None]:
     """(rows, columns) of each worksheet from the first bytes of its XML, in workbook order; cheap."""
     try:
         with zipfile.ZipFile(path) as archive:
-            book = archive.read("xl/workbook.xml")
-            rels = archive.read("xl/_rels/workbook.xml.rels")
-            targets = {}
-            for tag in _REL.findall(rels):
-                rid, target = re.search(rb'Id="([^"]+)"', tag), re.search(rb'Target="([^"]+)"', tag)
-                if rid and target:
-                    name = target[1].decode().lstrip("/")
-                    targets[rid[1]] = name if name.startswith("xl/") else f"xl/{name}"
-            dims: list[tuple[int, int] | None] = []
-            for rid in _SHEET.findall(book):
-                member = targets.get(rid)
-                dims.append(_dimension(archive, member) if member in archive.NameToInfo else None)
-            return dims
+            return [_dimension(archive, member) for member in _sheet_members(archive)]
     except (KeyError, zipfile.BadZipFile, OSError):
         return []
+
+
+def xlsx_sheet_members(path: str) -> list[str | None]:
+    """The zip member holding each worksheet's XML, in workbook order."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return _sheet_members(archive)
+    except (KeyError, zipfile.BadZipFile, OSError):
+        return []
+
+
+def _sheet_members(archive: zipfile.ZipFile) -> list[str | None]:
+    book = archive.read("xl/workbook.xml")
+    rels = archive.read("xl/_rels/workbook.xml.rels")
+    targets = {}
+    for tag in _REL.findall(rels):
+        rid, target = re.search(rb'Id="([^"]+)"', tag), re.search(rb'Target="([^"]+)"', tag)
+        if rid and target:
+            name = target[1].decode().lstrip("/")
+            targets[rid[1]] = name if name.startswith("xl/") else f"xl/{name}"
+    members = [targets.get(rid) for rid in _SHEET.findall(book)]
+    return [member if member in archive.NameToInfo else None for member in members]
 
 
 def _dimension(archive: zipfile.ZipFile, member: str | None) -> tuple[int, int] | None:

@@ -1,7 +1,8 @@
 """Preview a file with a configuration: format, sheets, header, typed columns, first rows, warnings, effective config.
 
 It reads only the head of the file (a bounded byte prefix of text, the first records of JSON), so it answers
-quickly whatever the size; a workbook sheet is loaded by calamine but only its first rows are converted.
+quickly whatever the size. An xlsx/xlsm sheet is cut after the rows a preview needs before calamine loads it
+(workers/ingest/xlsx_head.py); other workbooks load the sheet, and only its first rows are converted.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ import msgspec
 
 from workers.ingest import csv_reader, excel_reader, json_reader
 from workers.ingest.columns import as_columns, effective, json_safe, mixed_text_warnings
-from workers.ingest.config import DuckDBSettings, ImportConfig, ImportLimits
+from workers.ingest.config import DuckDBSettings, ImportConfig, ImportLimits, parse_range
 from workers.ingest.duck import connect, duckdb_reason
 from workers.ingest.errors import ImportFailed
 from workers.ingest.models import Preview, SheetInfo
 from workers.ingest.sniff import Sniffed, sniff
 from workers.ingest.textio import read_text_prefix
+from workers.ingest.xlsx_head import sheet_head
 
 #: Bytes of a text file a preview reads at most.
 PREVIEW_BYTES = 4 * 1024 * 1024
@@ -51,7 +53,7 @@ def preview(
     warnings += sniffed.warnings
     with tempfile.TemporaryDirectory(prefix="ingest-preview-", dir=work_dir) as work:
         if sniffed.format == "excel":
-            result = _excel(str(path), sniffed, config, limits, max(rows, 0))
+            result = _excel(str(path), sniffed, config, limits, max(rows, 0), Path(work))
         elif sniffed.format == "csv":
             result = _csv(str(path), sniffed, config, limits, max(rows, 0), duckdb_settings, Path(work))
         else:
@@ -60,12 +62,25 @@ def preview(
     return result
 
 
-def _excel(path: str, sniffed: Sniffed, config: ImportConfig, limits: ImportLimits, rows: int) -> Preview:
+def _excel(
+    path: str, sniffed: Sniffed, config: ImportConfig, limits: ImportLimits, rows: int, work: Path, *, cut: bool = True
+) -> Preview:
     workbook = excel_reader.open_workbook(path)
     with workbook:
         sheets = excel_reader.sheet_infos(path, sniffed.kind, workbook)
         index, name = excel_reader.choose_sheet(workbook, config)
-        sheet = excel_reader.load_sheet(path, sniffed.kind, workbook, index, limits)
+    cut_copy = _excel_head(path, sniffed.kind, index, config, rows, work) if cut else None
+    source = str(cut_copy) if cut_copy else path
+    workbook = excel_reader.open_workbook(source)
+    with workbook:
+        try:
+            sheet = excel_reader.load_sheet(source, sniffed.kind, workbook, index, limits)
+        except ImportFailed:
+            if not cut_copy:
+                raise
+            sheet = None  # empty where it was cut: the data starts further down
+        if cut_copy and (sheet is None or not _head_suffices(sheet, config, rows, _head_rows(config, rows))):
+            return _excel(path, sniffed, config, limits, rows, work, cut=False)
         plan = excel_reader.detect(sheet, index, config)
         problems: list[dict[str, Any]] = []
         head = msgspec.structs.replace(plan, limit=min(plan.limit or rows, rows))
@@ -85,6 +100,32 @@ def _excel(path: str, sniffed: Sniffed, config: ImportConfig, limits: ImportLimi
         warnings=warnings,
         config=effective(config, plan.columns, format="excel", sheet=name, header_row=plan.header_row),
     )
+
+
+def _head_rows(config: ImportConfig, rows: int) -> int:
+    """The last sheet row a preview can need when the data starts at the top: header, sample, rows shown."""
+    first = parse_range(config.range).first_row if config.range else 1
+    return first + (config.header_row or 0) + config.skip_rows + excel_reader.SAMPLE_ROWS + rows + 10
+
+
+def _excel_head(path: str, kind: str, index: int, config: ImportConfig, rows: int, work: Path) -> Path | None:
+    """A workbook cut after the rows a preview needs (xlsx/xlsm only), or None to read the sheet whole."""
+    if kind not in ("xlsx", "xlsm") or work.name == "whole":
+        return None
+    members = excel_reader.xlsx_sheet_members(path)
+    member = members[index] if index < len(members) else None
+    if member is None:
+        return None
+    return sheet_head(path, member, _head_rows(config, rows), work / "head.xlsx")
+
+
+def _head_suffices(sheet: Any, config: ImportConfig, rows: int, kept: int) -> bool:
+    """Whether the cut sheet holds every row the preview reads (data may start further down than assumed)."""
+    if sheet.start is None:
+        return False
+    top = parse_range(config.range).first_row if config.range else sheet.start[0] + 1
+    header = config.header_row or top
+    return max(top + excel_reader.SAMPLE_ROWS + config.skip_rows + 2, header + 1 + config.skip_rows + rows) <= kept
 
 
 def _csv(

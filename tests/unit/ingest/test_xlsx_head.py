@@ -1,0 +1,90 @@
+"""A preview of a big xlsx reads a copy cut after the rows it needs, and shows exactly what reading it whole shows."""
+
+from __future__ import annotations
+
+import sys
+import zipfile
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import pytest
+
+from tests.unit.ingest.conftest import write_xlsx
+from workers.ingest import ImportConfig, ImportLimits, preview, xlsx_head
+
+preview_module = sys.modules["workers.ingest.preview"]
+
+
+@pytest.fixture(autouse=True)
+def cut_every_sheet(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cut sheets of any size, so small workbooks exercise the cut."""
+    monkeypatch.setattr(xlsx_head, "SMALL_SHEET_BYTES", 0)
+
+
+def table(rows: int, *, top: int = 0) -> list[list[Any]]:
+    header = ["id", "region", "", "amount", "day"]
+    body = [[i, f"r{i % 7}", f"c{i}", i * 1.5, date(2024, 1, 1 + i % 28)] for i in range(rows)]
+    return [[None] * 5] * top + [header, *body]
+
+
+def both(path: Path, monkeypatch: pytest.MonkeyPatch, **config: Any) -> tuple[dict, dict, list[Path]]:
+    """(preview through the cut copy, preview of the whole sheet, the cut copies made)."""
+    made: list[Path] = []
+    real = preview_module.sheet_head
+
+    def recording(*args: Any) -> Path | None:
+        copy = real(*args)
+        if copy is not None:
+            made.append(Path(args[3]).stat().st_size and Path(args[3]))
+        return copy
+
+    monkeypatch.setattr(preview_module, "sheet_head", recording)
+    cut = msgspec.to_builtins(preview(str(path), path.name, ImportConfig(**config), ImportLimits()))
+    monkeypatch.setattr(preview_module, "sheet_head", lambda *args: None)
+    whole = msgspec.to_builtins(preview(str(path), path.name, ImportConfig(**config), ImportLimits()))
+    return cut, whole, made
+
+
+def test_the_cut_copy_gives_the_same_preview_merged_header_included(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_xlsx(tmp_path / "big.xlsx", {"Data": table(3000)}, merge="B1:C1")
+    cut, whole, made = both(path, monkeypatch)
+    assert made, "the preview read a cut copy"
+    assert cut == whole
+    assert [c["name"] for c in cut["columns"]][:3] == ["id", "region", "region_2"]  # the merge, from the tail
+    assert any("merged header" in w for w in cut["warnings"])
+    assert cut["sheets"][0]["rows"] == 3001  # the sheet's size is the original's, not the copy's
+
+
+def test_the_cut_copy_is_small_and_declares_the_rows_it_keeps(tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "big.xlsx", {"Data": table(3000)})
+    copy = xlsx_head.sheet_head(str(path), "xl/worksheets/sheet1.xml", 1200, tmp_path / "head.xlsx")
+    assert copy is not None
+    with zipfile.ZipFile(copy) as archive:
+        sheet = archive.read("xl/worksheets/sheet1.xml")
+    assert b'r="1200"' in sheet
+    assert b'r="1201"' not in sheet
+    assert b'<dimension ref="A1:E1200"' in sheet
+    assert sheet.rstrip().endswith(b"</worksheet>")
+
+
+def test_data_starting_far_down_falls_back_to_the_whole_sheet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write_xlsx(tmp_path / "deep.xlsx", {"Data": table(200, top=1500)})
+    cut, whole, made = both(path, monkeypatch)
+    assert made  # a copy was cut, found to start too late, and not used
+    assert cut == whole
+
+
+def test_a_range_and_a_header_row_further_down_are_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write_xlsx(tmp_path / "big.xlsx", {"Data": table(4000)})
+    cut, whole, _ = both(path, monkeypatch, range="A2001:E2400", header_row=2001)
+    assert cut == whole
+    assert cut["rows"][0][0] == 2000
+
+
+def test_a_sheet_that_fits_is_not_copied(tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "small.xlsx", {"Data": table(50)})
+    assert xlsx_head.sheet_head(str(path), "xl/worksheets/sheet1.xml", 1200, tmp_path / "head.xlsx") is None
