@@ -21,7 +21,8 @@ BEGIN
     RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD WHEN TG_WHEN = 'BEFORE' THEN NEW END;
 END $$;
 
--- What a run is counted with: a change to any of these re-counts a final run.
+-- What a run is counted with: a change to any of these re-counts a final run. Only evaluated for a
+-- final run that stays final: a status change into or out of the final states decides on its own.
 CREATE OR REPLACE FUNCTION run_rollup_facts(r runs) RETURNS jsonb
 LANGUAGE sql IMMUTABLE
 AS $$ SELECT jsonb_build_array(r.status, r.kind, r.trigger, r.namespace_id, r.pipeline_id, r.deployment_id,
@@ -35,12 +36,14 @@ DROP TRIGGER IF EXISTS runs_rollup_forget ON runs;
 
 CREATE TRIGGER runs_rollup_retract BEFORE UPDATE ON runs FOR EACH ROW
 WHEN (OLD.status IN ('SUCCEEDED', 'FAILED', 'CANCELLED', 'TIMED_OUT', 'SKIPPED')
-      AND run_rollup_facts(OLD) IS DISTINCT FROM run_rollup_facts(NEW))
+      AND (NEW.status NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED', 'TIMED_OUT', 'SKIPPED')
+           OR run_rollup_facts(OLD) IS DISTINCT FROM run_rollup_facts(NEW)))
 EXECUTE FUNCTION capture_run_rollup_change();
 
 CREATE TRIGGER runs_rollup_count AFTER UPDATE ON runs FOR EACH ROW
 WHEN (NEW.status IN ('SUCCEEDED', 'FAILED', 'CANCELLED', 'TIMED_OUT', 'SKIPPED')
-      AND run_rollup_facts(OLD) IS DISTINCT FROM run_rollup_facts(NEW))
+      AND (OLD.status NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED', 'TIMED_OUT', 'SKIPPED')
+           OR run_rollup_facts(OLD) IS DISTINCT FROM run_rollup_facts(NEW)))
 EXECUTE FUNCTION capture_run_rollup_change();
 
 CREATE TRIGGER runs_rollup_count_new AFTER INSERT ON runs FOR EACH ROW
