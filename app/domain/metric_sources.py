@@ -19,8 +19,6 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from app.domain.errors import InvalidParameter
-
 HOUR = timedelta(hours=1)
 #: Bucket origin: every bucket width of an hour or more starts on a whole UTC hour.
 ORIGIN = "TIMESTAMPTZ '2000-01-01 00:00+00'"
@@ -67,7 +65,8 @@ class Window:
         return {"start": self.start, "end": self.end, "hours_from": self.hours_from, "hours_to": self.hours_to}
 
 
-def _scope(visible: list[uuid.UUID] | None) -> tuple[str, dict[str, Any]]:
+def scope(visible: list[uuid.UUID] | None) -> tuple[str, dict[str, Any]]:
+    """The condition (and its bound value) that keeps rows of the namespaces a caller may see; None: all."""
     if visible is None:
         return "", {}
     return " AND namespace_id = ANY(CAST(:visible AS uuid[]))", {"visible": [str(v) for v in visible]}
@@ -82,44 +81,38 @@ def _time_parts(window: Window, column: str) -> list[str]:
 
 def _run_rows(
     window: Window,
-    scope: str,
+    where: str,
     *,
     rollup: str,
+    rollup_filter: str = "",
     rollup_select: str,
     changes_select: str,
     partials_select: str,
     join: str = "",
     only: str = "",
 ) -> str:
-    """UNION ALL of the four parts; `join` and `only` apply to the queue and the view (e.g. to unpivot bins)."""
+    """UNION ALL of the four parts; `join` and `only` apply to the queue and the view (e.g. to unpivot bins).
+
+    `rollup` is the rollup table; `rollup_filter` a condition of its own, ending in AND (`grain = ... AND `).
+    """
     hours = "hour >= :hours_from AND hour < :hours_to"
     parts = [
-        f"SELECT {partials_select} FROM run_partials{join} WHERE {cond}{only}{scope}"
+        f"SELECT {partials_select} FROM run_partials{join} WHERE {cond}{only}{where}"
         for cond in _time_parts(window, "created_at")
     ]
     if window.has_hours:
         parts += [
-            f"SELECT {rollup_select} FROM {rollup} AND {hours}{scope}",
-            f"SELECT {changes_select} FROM run_rollup_changes{join} WHERE {hours}{only}{scope}",
+            f"SELECT {rollup_select} FROM {rollup} WHERE {rollup_filter}{hours}{where}",
+            f"SELECT {changes_select} FROM run_rollup_changes{join} WHERE {hours}{only}{where}",
             f"SELECT {partials_select} FROM run_partials{join}"
-            f" WHERE created_at >= :hours_from AND created_at < :hours_to AND {NOT_FINAL}{only}{scope}",
+            f" WHERE created_at >= :hours_from AND created_at < :hours_to AND {NOT_FINAL}{only}{where}",
         ]
     return "\nUNION ALL\n".join(parts)
 
 
-def column(source: str, dimension: str | None, metric_name: str) -> str | None:
-    """The column behind a dimension of `source`, or a clear error naming what is allowed."""
-    if dimension is None:
-        return None
-    found = COLUMNS[source].get(dimension)
-    if found is None:
-        allowed = ", ".join(COLUMNS[source])
-        raise InvalidParameter(
-            f"{metric_name} can be split by {allowed}",
-            code="invalid_by",
-            errors=[{"field": "by", "message": f"one of {allowed}"}],
-        )
-    return found
+def column(source: str, dimension: str | None) -> str | None:
+    """The column behind a dimension of `source` (callers check the dimension against the metric first)."""
+    return COLUMNS[source][dimension] if dimension is not None else None
 
 
 def relation(
@@ -135,7 +128,7 @@ def relation(
     `key` is a column from COLUMNS; `bucket` a width from the catalog. Both are
     static text chosen from lists; times and namespaces are bound parameters.
     """
-    scope, params = _scope(visible)
+    where, params = scope(visible)
     params |= window.params()
     key_sql = f"CAST({key} AS text)" if key else "''"
     at_sql = f"date_bin(CAST(:bucket AS interval), at, {ORIGIN})" if bucket else "CAST(NULL AS timestamptz)"
@@ -144,8 +137,8 @@ def relation(
     if source == "runs":
         rows = _run_rows(
             window,
-            scope,
-            rollup="run_rollup WHERE TRUE",
+            where,
+            rollup="run_rollup",
             rollup_select=f"hour AS at, {_RUN_DIMENSIONS}, {_RUN_SUMS}",
             changes_select=f"hour AS at, {_RUN_DIMENSIONS}, {_RUN_SUMS}",
             partials_select=f"created_at AS at, {_RUN_DIMENSIONS}, {_RUN_SUMS}",
@@ -153,13 +146,13 @@ def relation(
         return f"(SELECT {key_sql} AS key, {at_sql} AS bucket_at, * FROM ({rows}) r) s", params
     if source == "latency":
         grain = {"pipeline_id": "pipeline", "deployment_id": "deployment"}.get(key or "", "kind")
-        return _latency(window, scope, key_sql, at_sql, grain), params
+        return _latency(window, where, key_sql, at_sql, grain), params
     view, time_column = VIEWS[source]
-    rows = f"SELECT *, {time_column} AS at FROM {view} WHERE {time_column} >= :start AND {time_column} < :end{scope}"
+    rows = f"SELECT *, {time_column} AS at FROM {view} WHERE {time_column} >= :start AND {time_column} < :end{where}"
     return f"(SELECT {key_sql} AS key, {at_sql} AS bucket_at, * FROM ({rows}) r) s", params
 
 
-def _latency(window: Window, scope: str, key_sql: str, at_sql: str, grain: str) -> str:
+def _latency(window: Window, where: str, key_sql: str, at_sql: str, grain: str) -> str:
     """Bins with their running count per (key, bucket, measure): a percentile is the first bin past q * total."""
     # A run row carries both bins; unpivoted, it reads like run_latency_rollup rows.
     unpivot = (
@@ -168,8 +161,9 @@ def _latency(window: Window, scope: str, key_sql: str, at_sql: str, grain: str) 
     )
     rows = _run_rows(
         window,
-        scope,
-        rollup=f"run_latency_rollup WHERE grain = '{grain}'",
+        where,
+        rollup="run_latency_rollup",
+        rollup_filter=f"grain = '{grain}' AND ",
         rollup_select=f"hour AS at, {_LATENCY_DIMENSIONS}, measure, bin, n",
         changes_select=f"hour AS at, {_LATENCY_DIMENSIONS}, m.measure, m.bin, m.n",
         partials_select=f"created_at AS at, {_LATENCY_DIMENSIONS}, m.measure, m.bin, m.n",

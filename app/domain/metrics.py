@@ -18,7 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.domain.errors import InvalidParameter
-from app.domain.metric_sources import COLUMNS, Window, column, relation
+from app.domain.metric_sources import COLUMNS, Window, column, relation, scope
 
 
 class Metric(msgspec.Struct, frozen=True, kw_only=True):
@@ -195,7 +195,7 @@ def _measure(
         by_source.setdefault(m.source, []).append(m)
     for source, group in by_source.items():
         split_here = [m for m in group if m.name in split]
-        key = column(source, split[split_here[0].name], split_here[0].name) if split_here else None
+        key = column(source, split[split_here[0].name]) if split_here else None
         from_, params = relation(source, window, visible, key=key)
         columns = ", ".join(f"{m.value} AS {m.name}" for m in group)
         sql = f"SELECT key, grouping(key) AS total, {columns} FROM {from_} GROUP BY GROUPING SETS ((), (key))"
@@ -225,9 +225,7 @@ def dashboard(
 
 def current(session: Session, visible: list[uuid.UUID] | None) -> dict[str, int]:
     """Runs by status right now (not windowed): running, queued, waiting."""
-    where, params = "", {}
-    if visible is not None:
-        where, params = " AND namespace_id = ANY(CAST(:visible AS uuid[]))", {"visible": [str(v) for v in visible]}
+    where, params = scope(visible)
     sql = (
         "SELECT status, count(*) FROM runs WHERE status IN ('PENDING', 'QUEUED', 'RUNNING', 'RETRYING')"
         f"{where} GROUP BY status"
@@ -257,7 +255,7 @@ def timeseries(
         raise InvalidParameter(
             f"at most {MAX_POINTS} buckets: widen the bucket or narrow the window", code="too_many_points"
         )
-    key = column(m.source, _allowed(m, by), m.name)
+    key = column(m.source, _allowed(m, by))
     from_, params = relation(m.source, Window(start, end, bucket=width), visible, key=key, bucket=width)
     sql = f"""
         WITH buckets AS (
@@ -268,7 +266,7 @@ def timeseries(
         SELECT k.key, b.at, m.value
         FROM buckets b CROSS JOIN keys k LEFT JOIN measured m ON m.at = b.at AND m.key IS NOT DISTINCT FROM k.key
         ORDER BY k.key NULLS LAST, b.at"""
-    rows = session.execute(text(sql), {**params, "bucket": width, "buckets": bucket_starts(start, end, width)}).all()
+    rows = session.execute(text(sql), {**params, "buckets": bucket_starts(start, end, width)}).all()
     series: dict[str | None, list[list[Any]]] = {}
     empty = 0 if m.additive else None
     for key_value, at, value in rows:
@@ -295,7 +293,7 @@ def breakdown(
     session: Session, m: Metric, *, by: str, top: int, start: datetime, end: datetime, visible: list[uuid.UUID] | None
 ) -> list[dict[str, Any]]:
     """The `top` values of `by` with the largest metric, and (for additive metrics) an "other" row."""
-    key = column(m.source, _allowed(m, by), m.name)
+    key = column(m.source, _allowed(m, by))
     from_, params = relation(m.source, Window(start, end), visible, key=key)
     sql = f"""
         SELECT key, value, sum(value) OVER () AS total
