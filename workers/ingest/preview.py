@@ -79,7 +79,7 @@ def _excel(
             if not cut_copy:
                 raise
             sheet = None  # empty where it was cut: the data starts further down
-        if cut_copy and (sheet is None or not _head_suffices(sheet, config, rows, _head_rows(config, rows))):
+        if cut_copy and (sheet is None or not _head_suffices(sheet, config, rows)):
             return _excel(path, sniffed, config, limits, rows, work, cut=False)
         plan = excel_reader.detect(sheet, index, config)
         problems: list[dict[str, Any]] = []
@@ -102,30 +102,40 @@ def _excel(
     )
 
 
-def _head_rows(config: ImportConfig, rows: int) -> int:
-    """The last sheet row a preview can need when the data starts at the top: header, sample, rows shown."""
-    first = parse_range(config.range).first_row if config.range else 1
-    return first + (config.header_row or 0) + config.skip_rows + excel_reader.SAMPLE_ROWS + rows + 10
+#: Rows kept past what a sheet starting on its first row needs: a few empty rows on top still fit.
+HEAD_SPARE_ROWS = 50
+
+
+def _last_row_needed(config: ImportConfig, rows: int, top: int) -> int:
+    """The last sheet row a preview reads when the data starts on row `top`: the type sample and the rows shown."""
+    header = config.header_row or top
+    return max(top + excel_reader.SAMPLE_ROWS + config.skip_rows + 2, header + 1 + config.skip_rows + rows)
+
+
+def _top(config: ImportConfig, sheet_top: int) -> int:
+    return parse_range(config.range).first_row if config.range else sheet_top
 
 
 def _excel_head(path: str, kind: str, index: int, config: ImportConfig, rows: int, work: Path) -> Path | None:
     """A workbook cut after the rows a preview needs (xlsx/xlsm only), or None to read the sheet whole."""
-    if kind not in ("xlsx", "xlsm") or work.name == "whole":
+    if kind not in ("xlsx", "xlsm"):
         return None
     members = excel_reader.xlsx_sheet_members(path)
     member = members[index] if index < len(members) else None
     if member is None:
         return None
-    return sheet_head(path, member, _head_rows(config, rows), work / "head.xlsx")
+    return sheet_head(path, member, _head_last_row(config, rows), work / "head.xlsx")
 
 
-def _head_suffices(sheet: Any, config: ImportConfig, rows: int, kept: int) -> bool:
+def _head_last_row(config: ImportConfig, rows: int) -> int:
+    return _last_row_needed(config, rows, _top(config, 1)) + HEAD_SPARE_ROWS
+
+
+def _head_suffices(sheet: Any, config: ImportConfig, rows: int) -> bool:
     """Whether the cut sheet holds every row the preview reads (data may start further down than assumed)."""
     if sheet.start is None:
         return False
-    top = parse_range(config.range).first_row if config.range else sheet.start[0] + 1
-    header = config.header_row or top
-    return max(top + excel_reader.SAMPLE_ROWS + config.skip_rows + 2, header + 1 + config.skip_rows + rows) <= kept
+    return _last_row_needed(config, rows, _top(config, sheet.start[0] + 1)) <= _head_last_row(config, rows)
 
 
 def _csv(

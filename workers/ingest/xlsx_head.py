@@ -54,7 +54,7 @@ def _cut_sheet(source: zipfile.ZipFile, member: str, last_row: int) -> bytes | N
     """The sheet XML up to `last_row`, closed, with its tail; None if its shape is not the expected one."""
     kept = bytearray()
     pending = b""
-    implicit = 0
+    number = last_kept = 0
     with source.open(member) as handle:
         while True:
             chunk = handle.read(CHUNK)
@@ -63,14 +63,15 @@ def _cut_sheet(source: zipfile.ZipFile, member: str, last_row: int) -> bytes | N
             safe = len(data) if not chunk else max(data.rfind(b"<"), 0)
             stop = None
             for match in _ROW_START.finditer(data, 0, safe):
-                number = _ROW_NUMBER.search(match[1])
-                implicit = int(number[1]) if number else implicit + 1
-                if implicit > last_row:
+                explicit = _ROW_NUMBER.search(match[1])  # rows may leave out r="…": then they count on
+                number = int(explicit[1]) if explicit else number + 1
+                if number > last_row:
                     stop = match.start()
                     break
+                last_kept = number
             if stop is not None:
                 kept += data[:stop]
-                return _close(bytes(kept), handle, data[stop:])
+                return _close(bytes(kept), handle, data[stop:], last_kept)
             kept += data[:safe]
             pending = data[safe:]
             if _sheet_data_end(data[:safe]) is not None or not chunk:
@@ -79,7 +80,7 @@ def _cut_sheet(source: zipfile.ZipFile, member: str, last_row: int) -> bytes | N
                 return None  # rows far too long to be worth it
 
 
-def _close(head: bytes, handle: zipfile.ZipExtFile, rest: bytes) -> bytes | None:
+def _close(head: bytes, handle: zipfile.ZipExtFile, rest: bytes, last_kept: int) -> bytes | None:
     """`head` with `</sheetData>` and whatever follows the sheet's rows in the original."""
     window = rest
     while True:  # the rows after the cut are read and dropped: the tail is at the very end of the part
@@ -91,8 +92,7 @@ def _close(head: bytes, handle: zipfile.ZipExtFile, rest: bytes) -> bytes | None
         if not chunk:
             return None
         window = window[-64:] + chunk
-    last = _last_row_number(head)
-    head = _DIMENSION.sub(lambda m: m[1] + str(last).encode() + m[3], head, count=1) if last else head
+    head = _DIMENSION.sub(lambda m: m[1] + str(last_kept).encode() + m[3], head, count=1) if last_kept else head
     return head + tail
 
 
@@ -104,14 +104,4 @@ def _sheet_data_end(data: bytes) -> int | None:
         if match is not None and match.end() == found + len(b"sheetData>"):
             return match.start()
         found = data.find(b"sheetData>", found + 1)
-    return None
-
-
-def _last_row_number(head: bytes) -> int | None:
-    """The `r` of the last row kept, for the rewritten `<dimension>`."""
-    starts = list(_ROW_START.finditer(head, max(len(head) - CHUNK, 0)))
-    for match in reversed(starts):
-        number = _ROW_NUMBER.search(match[1])
-        if number:
-            return int(number[1])
     return None
