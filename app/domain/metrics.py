@@ -322,20 +322,40 @@ def ranking(
     end: datetime,
     visible: list[uuid.UUID] | None,
 ) -> list[dict[str, Any]]:
-    """The top `by` values by `rank`, each with the `also` metrics beside it (e.g. slowest pipelines, with runs)."""
-    ranked = breakdown(session, rank, by=by, top=top, start=start, end=end, visible=visible)
-    ranked = [item for item in ranked if item["key"] != "other"]
-    for m in also:
-        # Every group, not a top: the companions are looked up for the ranked keys (at most one per pipeline).
-        values = {
-            item["key"]: item["value"]
-            for item in breakdown(session, m, by=by, top=10_000, start=start, end=end, visible=visible)
+    """The top `by` values by `rank`, each with the `also` metrics beside it (e.g. slowest pipelines, with runs).
+
+    One grouped query per source, all metrics of that source in it; ranked as a breakdown ranks.
+    """
+    window = Window(start, end)
+    by_source: dict[str, list[Metric]] = {}
+    for m in [rank, *also]:
+        by_source.setdefault(m.source, []).append(m)
+    values: dict[str | None, dict[str, Any]] = {}
+    for source, group in by_source.items():
+        for m in group:
+            _allowed(m, by)
+        key = column(source, by)
+        from_, params = relation(source, window, visible, key=key)
+        columns = ", ".join(f"{m.value} AS {m.name}" for m in group)
+        for row in session.execute(text(f"SELECT key, {columns} FROM {from_} GROUP BY key"), params).mappings():
+            values.setdefault(row["key"], {}).update({m.name: _number(row[m.name]) for m in group})
+    kept = [
+        (key, figures)
+        for key, figures in values.items()
+        if figures.get(rank.name) is not None and (figures[rank.name] != 0 or not rank.additive)
+    ]
+    kept.sort(key=lambda item: (-item[1][rank.name], item[0] is None, item[0] or ""))
+    kept = kept[:top]
+    names = labels(session, by, [key for key, _ in kept])
+    return [
+        {
+            "key": key,
+            "label": names.get(key),
+            **{m.name: figures.get(m.name, 0 if m.additive else None) for m in also},
+            rank.name: figures[rank.name],
         }
-        for item in ranked:
-            item[m.name] = values.get(item["key"], 0 if m.additive else None)
-    for item in ranked:
-        item[rank.name] = item.pop("value")
-    return ranked
+        for key, figures in kept
+    ]
 
 
 #: Dimensions whose keys are ids, and where their names are.
