@@ -61,7 +61,9 @@ def _parser() -> argparse.ArgumentParser:
     user_commands = users.add_subparsers(dest="users_command", required=True)
     create = user_commands.add_parser("create", help="create an account (the first one: the bootstrap admin)")
     create.add_argument("--username", default="admin")
-    create.add_argument("--password", help="default: CONVEYOR_ADMIN_PASSWORD, else generated and printed once")
+    create.add_argument(
+        "--password", help="default: generated and printed once (for `admin`: CONVEYOR_ADMIN_PASSWORD if set)"
+    )
     create.add_argument("--email")
     create.add_argument("--superuser", action="store_true", help="an instance admin (default for `admin`)")
     create.add_argument("--namespace", help="also give the account a role in this namespace")
@@ -176,7 +178,9 @@ def _users_create(args: argparse.Namespace, settings: Settings) -> int:
     from app.domain.permissions import Role
     from app.domain.users import BOOTSTRAP_ADMIN, NewUser, create_user
 
-    password = args.password or settings.admin_password or secrets.token_urlsafe(18)
+    # CONVEYOR_ADMIN_PASSWORD is the bootstrap admin's, not every new account's.
+    chosen = args.password or (settings.admin_password if args.username == BOOTSTRAP_ADMIN else None)
+    password = chosen or secrets.token_urlsafe(18)
     superuser = args.superuser or args.username == BOOTSTRAP_ADMIN
     try:
         with _database(settings) as settings, Session(get_engine(settings)) as session, session.begin():
@@ -191,7 +195,7 @@ def _users_create(args: argparse.Namespace, settings: Settings) -> int:
         print(f"conveyor: {exc.detail}", file=sys.stderr)
         return 1
     print(f"created {'instance admin' if superuser else 'account'} {args.username!r}")
-    if not (args.password or settings.admin_password):
+    if not chosen:
         print(f"  password (shown once): {password}")
     return 0
 
