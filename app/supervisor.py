@@ -1,8 +1,10 @@
 """`conveyor up`: the whole system in one terminal, restarting any process that dies.
 
-A process that keeps failing right after it starts (a busy port, a bad
-setting) is not restarted forever: after a few fast failures in a row the
-supervisor stops everything and exits with an error naming it.
+A process that never gets going (a busy port, a bad setting: it exits within
+seconds of every start) is not restarted forever: after a few such failures in
+a row the supervisor stops everything and exits with an error naming it. A
+process that once ran well (then lost, say, its Redis) is restarted as long
+as it takes.
 Children run in their own sessions, so Ctrl-C reaches only the supervisor,
 which stops them in order (api and scheduler, then workers), then the
 embedded servers. On Linux each child also dies with the supervisor.
@@ -47,6 +49,8 @@ class Child:
     env: dict[str, str] = field(default_factory=dict)
     #: Exits in a row that came within FAST_FAILURE_SECONDS of a start.
     fast_failures: int = 0
+    #: Whether it ever ran past the fast-failure time: then it is restarted however often it fails.
+    got_going: bool = False
 
     def start(self) -> None:
         self.process = subprocess.Popen(
@@ -67,6 +71,7 @@ class Supervisor:
         ready: Callable[[], bool] | None = None,
         on_ready: Callable[[], None] | None = None,
         max_fast_failures: int = MAX_FAST_FAILURES,
+        fast_failure_seconds: float = FAST_FAILURE_SECONDS,
     ) -> None:
         """`ready` is polled until it says yes, then `on_ready` runs once (the "ready" line)."""
         self.children = children
@@ -74,6 +79,7 @@ class Supervisor:
         self.ready = ready
         self.on_ready = on_ready
         self.max_fast_failures = max_fast_failures
+        self.fast_failure_seconds = fast_failure_seconds
         #: Why the supervisor gave up, if it did.
         self.gave_up: str | None = None
 
@@ -119,15 +125,18 @@ class Supervisor:
                     )
                 continue
             code = child.process.poll()
+            ran = now - child.started_at
+            if ran >= self.fast_failure_seconds:
+                child.got_going = True
             if code is None:
-                if now - child.started_at > HEALTHY_AFTER:
+                if ran > HEALTHY_AFTER:
                     child.delay = 1.0
                 continue
             _kill_group(child.process.pid)  # whatever it started (Dramatiq's worker processes) goes with it
-            child.fast_failures = child.fast_failures + 1 if now - child.started_at < FAST_FAILURE_SECONDS else 0
-            if child.fast_failures >= self.max_fast_failures:
+            child.fast_failures = child.fast_failures + 1 if ran < self.fast_failure_seconds else 0
+            if not child.got_going and child.fast_failures >= self.max_fast_failures:
                 self.gave_up = (
-                    f"{child.name} exited {child.fast_failures} times in a row within {FAST_FAILURE_SECONDS:.0f} s "
+                    f"{child.name} exited {child.fast_failures} times in a row within {self.fast_failure_seconds:g} s "
                     f"of starting (last exit code {code}); giving up and stopping everything. "
                     f"Its output above says why (a port in use? a bad setting?)"
                 )

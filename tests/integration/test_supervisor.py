@@ -6,6 +6,8 @@ import os
 import socket
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 from app.supervisor import Child, Supervisor
@@ -27,6 +29,28 @@ def test_a_process_failing_at_every_start_makes_the_supervisor_give_up_and_stop_
     assert broken.restarts == 1
     assert healthy.process is not None
     assert healthy.process.poll() is not None, "the healthy process was left running"
+
+
+def test_a_process_that_once_got_going_is_restarted_however_often_it_fails_after(tmp_path: Path) -> None:
+    """A worker that ran for a while, then loses (say) Redis, must not bring the whole system down."""
+    ran = tmp_path / "ran"
+    code = (
+        f"import pathlib, sys, time\nran = pathlib.Path({str(ran)!r})\n"
+        "if not ran.exists():\n    ran.touch()\n    time.sleep(1.5)\nsys.exit(4)"
+    )
+    child = Child("worker-1", [sys.executable, "-c", code], env=dict(os.environ), delay=0.05)
+    supervisor = Supervisor([child], max_fast_failures=2, fast_failure_seconds=1.0)
+
+    def stop_after_restarts() -> None:
+        deadline = time.monotonic() + 60
+        while child.restarts < 4 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        supervisor.stopping.set()
+
+    threading.Thread(target=stop_after_restarts, daemon=True).start()
+    assert supervisor.run() == 0
+    assert supervisor.gave_up is None
+    assert child.restarts >= 4
 
 
 def test_the_ready_line_comes_once_when_the_system_answers() -> None:
