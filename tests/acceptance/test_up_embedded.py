@@ -153,3 +153,10 @@ def test_up_runs_everything_restarts_the_dead_and_stops_cleanly(tmp_path: Path, 
     assert created.returncode == 0, created.stderr
     assert "created account 'bob'" in created.stdout
     assert not _postgres_running(root)
+
+
+def test_a_user_command_with_no_database_anywhere_says_how_to_get_one(tmp_path: Path) -> None:
+    done = _cli(tmp_path / "empty", "users", "reset-password", "--username", "admin")
+    assert done.returncode != 0
+    assert "DATABASE_URL is not set and there is no embedded database" in done.stderr
+    assert "conveyor up" in done.stderr
