@@ -20,6 +20,9 @@ import pytest
 
 pytestmark = pytest.mark.acceptance
 
+#: Generous: on a loaded machine, starting every process (and the embedded servers) takes long.
+START_TIMEOUT = 180
+
 
 def _free_port() -> int:
     with socket.socket() as sock:
@@ -27,14 +30,15 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _wait(predicate, timeout: float, what: str):  # type: ignore[no-untyped-def]
+def _wait(predicate, timeout: float, what: str, log: Path | None = None):  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         result = predicate()
         if result:
             return result
         time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
+    tail = log.read_text(errors="replace")[-4000:] if log is not None and log.exists() else ""
+    raise AssertionError(f"timed out waiting for {what}" + (f"; `conveyor up` said:\n{tail}" if tail else ""))
 
 
 def _ready(base: str) -> bool:
@@ -96,7 +100,7 @@ def test_up_runs_everything_restarts_the_dead_and_stops_cleanly(tmp_path: Path, 
     base = f"http://127.0.0.1:{port}"
     up = _start(root, port, log)
     try:
-        _wait(lambda: _ready(base), 90, "the API to be ready")
+        _wait(lambda: _ready(base), START_TIMEOUT, "the API to be ready", log)
         text = log.read_text()
         assert f"Docs: {base}/api/docs" in text
         password = re.search(r"Its password, shown only this once: (\S+)", text)
@@ -130,7 +134,7 @@ def test_up_runs_everything_restarts_the_dead_and_stops_cleanly(tmp_path: Path, 
 
     up = _start(root, port, log)  # a second start finds the data where it was
     try:
-        _wait(lambda: _ready(base), 90, "the API to be ready again")
+        _wait(lambda: _ready(base), START_TIMEOUT, "the API to be ready again", log)
         assert "shown only this once" not in log.read_text().split("Conveyor is starting")[-2]
         again = _signed_in(base, password.group(1)).get(f"/api/v1/runs/{run['id']}").json()
         assert again["status"] == "SUCCEEDED"
