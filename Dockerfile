@@ -10,6 +10,7 @@ WORKDIR /srv/conveyor
 
 # Dependencies first, so a code change does not reinstall them.
 COPY pyproject.toml uv.lock README.md ./
+# No extras: the image uses real servers (compose.yaml), not the embedded ones, nor the test tools.
 RUN uv sync --frozen --no-install-project --no-dev
 
 COPY app ./app

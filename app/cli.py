@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from app.settings import Settings, SettingsError, get_settings
 
@@ -60,12 +61,19 @@ def _parser() -> argparse.ArgumentParser:
     user_commands = users.add_subparsers(dest="users_command", required=True)
     create = user_commands.add_parser("create", help="create an account (the first one: the bootstrap admin)")
     create.add_argument("--username", default="admin")
-    create.add_argument("--password", help="default: CONVEYOR_ADMIN_PASSWORD, else generated and printed once")
+    create.add_argument(
+        "--password", help="default: generated and printed once (for `admin`: CONVEYOR_ADMIN_PASSWORD if set)"
+    )
     create.add_argument("--email")
     create.add_argument("--superuser", action="store_true", help="an instance admin (default for `admin`)")
     create.add_argument("--namespace", help="also give the account a role in this namespace")
     create.add_argument("--role", choices=["viewer", "operator", "editor", "admin"], default="viewer")
     create.set_defaults(handler=_users_create)
+    reset = user_commands.add_parser(
+        "reset-password", help="give an account a temporary password, to be changed at its next sign-in"
+    )
+    reset.add_argument("--username", default="admin")
+    reset.set_defaults(handler=_users_reset_password)
 
     rollup = commands.add_parser("rollup", help="the hourly metrics rollup")
     rollup_commands = rollup.add_subparsers(dest="rollup_command", required=True)
@@ -139,10 +147,10 @@ def _rollup_rebuild(args: argparse.Namespace, settings: Settings) -> int:
     from app.db.engine import get_engine
     from scheduler.rollup import RollupFolder
 
-    _require_urls_db(settings)
-    engine = get_engine(settings, pre_ping=False)
-    counted = RollupFolder(engine=engine).rebuild()
-    engine.dispose()
+    with _database(settings) as settings:
+        engine = get_engine(settings, pre_ping=False)
+        counted = RollupFolder(engine=engine).rebuild()
+        engine.dispose()
     logger.info("rollup rebuilt: %d finished runs counted", counted)
     return 0
 
@@ -150,11 +158,11 @@ def _rollup_rebuild(args: argparse.Namespace, settings: Settings) -> int:
 def _migrate(args: argparse.Namespace, settings: Settings) -> int:
     from app.db import migrate
 
-    _require_urls_db(settings)
-    if args.downgrade:
-        migrate.downgrade(settings.sqlalchemy_url, args.downgrade)
-    else:
-        migrate.upgrade(settings.sqlalchemy_url, args.revision)
+    with _database(settings) as settings:
+        if args.downgrade:
+            migrate.downgrade(settings.sqlalchemy_url, args.downgrade)
+        else:
+            migrate.upgrade(settings.sqlalchemy_url, args.revision)
     logger.info("database at revision %s", args.downgrade or args.revision)
     return 0
 
@@ -170,11 +178,12 @@ def _users_create(args: argparse.Namespace, settings: Settings) -> int:
     from app.domain.permissions import Role
     from app.domain.users import BOOTSTRAP_ADMIN, NewUser, create_user
 
-    _require_urls_db(settings)
-    password = args.password or settings.admin_password or secrets.token_urlsafe(18)
+    # CONVEYOR_ADMIN_PASSWORD is the bootstrap admin's, not every new account's.
+    chosen = args.password or (settings.admin_password if args.username == BOOTSTRAP_ADMIN else None)
+    password = chosen or secrets.token_urlsafe(18)
     superuser = args.superuser or args.username == BOOTSTRAP_ADMIN
     try:
-        with Session(get_engine(settings)) as session, session.begin():
+        with _database(settings) as settings, Session(get_engine(settings)) as session, session.begin():
             user = create_user(
                 session,
                 NewUser(username=args.username, password=password, email=args.email, is_superuser=superuser),
@@ -186,14 +195,70 @@ def _users_create(args: argparse.Namespace, settings: Settings) -> int:
         print(f"conveyor: {exc.detail}", file=sys.stderr)
         return 1
     print(f"created {'instance admin' if superuser else 'account'} {args.username!r}")
-    if not (args.password or settings.admin_password):
+    if not chosen:
         print(f"  password (shown once): {password}")
     return 0
 
 
-def _require_urls_db(settings: Settings) -> None:
-    if not settings.database_url:
-        raise SystemExit("conveyor: DATABASE_URL not set (`conveyor up` migrates the embedded database itself)")
+def _users_reset_password(args: argparse.Namespace, settings: Settings) -> int:
+    """For a lost password (the admin's too): a temporary one, shown once, that must be changed at sign-in."""
+    from sqlalchemy.orm import Session
+
+    from app.db.engine import get_engine
+    from app.domain import audit
+    from app.domain.users import find_by_username, reset_password
+
+    with _database(settings) as settings, Session(get_engine(settings)) as session, session.begin():
+        user = find_by_username(session, args.username)
+        if user is None:
+            print(f"conveyor: no account is called {args.username!r}", file=sys.stderr)
+            return 1
+        temporary = reset_password(session, user, settings)
+        audit.record(
+            session,
+            audit.AuditContext(principal=None, actor_name="command line (conveyor users reset-password)"),
+            action="users.reset_password",
+            resource_type="user",
+            resource_id=user.id,
+            details={"must_change_password": True},
+        )
+    print(f"reset the password of {args.username!r}; its sessions are signed out")
+    print(f"  temporary password (shown once, to be changed at the next sign-in): {temporary}")
+    return 0
+
+
+@contextlib.contextmanager
+def _database(settings: Settings) -> Iterator[Settings]:
+    """`settings` with a database: DATABASE_URL, else the one the running `conveyor up` uses, else the embedded one.
+
+    The embedded server is started for this command when `conveyor up` is not running, and stopped after it.
+    """
+    import msgspec
+
+    from app.embedded import EmbeddedMissing, EmbeddedPostgres, running_state
+
+    if settings.database_url:
+        yield settings
+        return
+    root = settings.data_path
+    state = running_state(root)
+    if state is not None:
+        yield msgspec.structs.replace(settings, database_url=state["database_url"])
+        return
+    server = EmbeddedPostgres(root)
+    if not server.exists():
+        raise SystemExit(
+            f"conveyor: DATABASE_URL is not set and there is no embedded database under {root} yet: "
+            "start `conveyor up` (`make run`) once from this folder, or set CONVEYOR_DATA_ROOT to its data root"
+        )
+    try:
+        url = server.start()
+    except EmbeddedMissing as exc:
+        raise SystemExit(f"conveyor: DATABASE_URL is not set and {exc}") from None
+    try:
+        yield msgspec.structs.replace(settings, database_url=url)
+    finally:
+        server.stop()
 
 
 def _bootstrap_admin(settings: Settings, database_url: str) -> str | None:
@@ -213,9 +278,10 @@ def _bootstrap_admin(settings: Settings, database_url: str) -> str | None:
 
 def _up(args: argparse.Namespace, settings: Settings) -> int:
     from app.db import migrate
-    from app.embedded import EmbeddedPostgres, EmbeddedRedis
+    from app.embedded import EmbeddedMissing, EmbeddedPostgres, EmbeddedRedis, clear_state, write_state
     from app.supervisor import Child, Supervisor
 
+    _require_free_port(settings.api_host, settings.api_port)
     root = settings.data_path
     root.mkdir(parents=True, exist_ok=True)
     embedded_pg = embedded_redis = None
@@ -233,6 +299,7 @@ def _up(args: argparse.Namespace, settings: Settings) -> int:
         database_url = env.get("DATABASE_URL") or settings.database_url
         migrate.upgrade(Settings(database_url=database_url).sqlalchemy_url)
         generated = _bootstrap_admin(settings, database_url)
+        write_state(root, database_url=database_url, redis_url=env.get("REDIS_URL") or settings.redis_url)
         executable = [sys.executable, "-m", "app"]
         workers = settings.worker_processes if args.workers is None else args.workers
         threads = str(args.threads or settings.worker_threads)
@@ -247,7 +314,7 @@ def _up(args: argparse.Namespace, settings: Settings) -> int:
         if generated:
             print(
                 f"\n  Created the instance admin 'admin'. Its password, shown only this once: {generated}\n"
-                "  (set CONVEYOR_ADMIN_PASSWORD to choose it instead)",
+                "  (set CONVEYOR_ADMIN_PASSWORD to choose it instead; lost it? `conveyor users reset-password`)",
                 flush=True,
             )
         print(
@@ -255,10 +322,45 @@ def _up(args: argparse.Namespace, settings: Settings) -> int:
             f"  Data: {root}\n  Stop: Ctrl-C\n",
             flush=True,
         )
-        return Supervisor(children).run()
+        return Supervisor(
+            children,
+            ready=lambda: _answers_ready(base),
+            on_ready=lambda: print(f"\n  Conveyor is ready: {base}/api/v1\n", flush=True),
+        ).run()
+    except EmbeddedMissing as exc:
+        raise SystemExit(f"conveyor: {exc}") from None
     finally:
+        clear_state(root)
         if embedded_redis is not None:
             embedded_redis.stop()
         if embedded_pg is not None:
             embedded_pg.stop()
         logger.info("stopped")
+
+
+def _require_free_port(host: str, port: int) -> None:
+    """Stop at once, saying so, when the API's address is taken (the API would fail at every restart)."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise SystemExit(
+                f"conveyor: cannot listen on {host}:{port} ({exc.strerror}): another program (another "
+                "`conveyor up`?) uses it; stop it or choose another port with CONVEYOR_API_PORT"
+            ) from None
+
+
+def _answers_ready(base: str) -> bool:
+    """Whether GET /readyz answers 200 (database, migrations and Redis all fine)."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"{base}/readyz", timeout=1) as response:  # noqa: S310 (our own http URL)
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False

@@ -11,6 +11,10 @@ from app.domain.errors import InvalidInput
 from app.settings import Settings
 
 MAX_LENGTH = 1024
+#: Lowest zxcvbn score accepted (0-4; 3 is "safely unguessable": about 10^8 guesses or more).
+MIN_SCORE = 3
+#: Characters zxcvbn scores (its own limit; its matching grows fast with length). A longer password's start counts.
+SCORED_LENGTH = 72
 
 
 @functools.cache
@@ -68,7 +72,22 @@ def check_password_rules(password: str, settings: Settings, *, username: str = "
         problem = "is one of the most common passwords; choose another"
     elif username and username.lower() in password.lower():
         problem = "must not contain the username"
+    else:
+        problem = _guessability_problem(password, username)
     if problem:
         raise InvalidInput(
             f"the password {problem}", code="weak_password", errors=[{"field": field, "message": problem}]
         )
+
+
+def _guessability_problem(password: str, username: str) -> str | None:
+    """Why zxcvbn finds the password too easy to guess (repeats, keyboard walks, l33t words...), or None."""
+    from zxcvbn import zxcvbn
+
+    result = zxcvbn(password[:SCORED_LENGTH], user_inputs=[username] if username else [])
+    if result["score"] >= MIN_SCORE:
+        return None
+    feedback = result["feedback"]
+    hints = [feedback["warning"], *feedback["suggestions"][:1]]
+    reason = " ".join(h.rstrip(".") + "." for h in hints if h) or "Add another uncommon word or two."
+    return f"is too easy to guess: {reason}"

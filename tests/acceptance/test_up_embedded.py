@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -17,6 +20,9 @@ import pytest
 
 pytestmark = pytest.mark.acceptance
 
+#: Generous: on a loaded machine, starting every process (and the embedded servers) takes long.
+START_TIMEOUT = 180
+
 
 def _free_port() -> int:
     with socket.socket() as sock:
@@ -24,14 +30,15 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _wait(predicate, timeout: float, what: str):  # type: ignore[no-untyped-def]
+def _wait(predicate, timeout: float, what: str, log: Path | None = None):  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         result = predicate()
         if result:
             return result
         time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
+    tail = log.read_text(errors="replace")[-4000:] if log is not None and log.exists() else ""
+    raise AssertionError(f"timed out waiting for {what}" + (f"; `conveyor up` said:\n{tail}" if tail else ""))
 
 
 def _ready(base: str) -> bool:
@@ -46,6 +53,15 @@ def _start(root: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
     env.update(CONVEYOR_DATA_ROOT=str(root), CONVEYOR_API_PORT=str(port), CONVEYOR_WORKER_THREADS="2")
     return subprocess.Popen(
         [sys.executable, "-m", "app", "up"], env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT
+    )
+
+
+def _cli(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """A `conveyor` command as a user types it beside `conveyor up`: no DATABASE_URL, the same data root."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "CONVEYOR_ADMIN_PASSWORD")}
+    env.update(CONVEYOR_DATA_ROOT=str(root))
+    return subprocess.run(
+        [sys.executable, "-m", "app", *args], env=env, capture_output=True, text=True, timeout=120, check=False
     )
 
 
@@ -70,12 +86,21 @@ def _stop(up: subprocess.Popen[bytes]) -> list[psutil.Process]:
     return family
 
 
-def test_up_runs_everything_restarts_the_dead_and_stops_cleanly(tmp_path: Path) -> None:
-    root, port, log = tmp_path / "data", _free_port(), tmp_path / "up.log"
+@pytest.fixture
+def data_root() -> Iterator[Path]:
+    """A data root outside pytest's folder: pytest resets that folder to owner-only at each session start,
+    which locks out the `pgserver` user the embedded PostgreSQL runs as (when tests run as root)."""
+    root = Path(tempfile.mkdtemp(prefix="conveyor-up-test-"))
+    yield root / "data"
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def test_up_runs_everything_restarts_the_dead_and_stops_cleanly(tmp_path: Path, data_root: Path) -> None:
+    root, port, log = data_root, _free_port(), tmp_path / "up.log"
     base = f"http://127.0.0.1:{port}"
     up = _start(root, port, log)
     try:
-        _wait(lambda: _ready(base), 90, "the API to be ready")
+        _wait(lambda: _ready(base), START_TIMEOUT, "the API to be ready", log)
         text = log.read_text()
         assert f"Docs: {base}/api/docs" in text
         password = re.search(r"Its password, shown only this once: (\S+)", text)
@@ -109,10 +134,33 @@ def test_up_runs_everything_restarts_the_dead_and_stops_cleanly(tmp_path: Path) 
 
     up = _start(root, port, log)  # a second start finds the data where it was
     try:
-        _wait(lambda: _ready(base), 90, "the API to be ready again")
+        _wait(lambda: _ready(base), START_TIMEOUT, "the API to be ready again", log)
         assert "shown only this once" not in log.read_text().split("Conveyor is starting")[-2]
         again = _signed_in(base, password.group(1)).get(f"/api/v1/runs/{run['id']}").json()
         assert again["status"] == "SUCCEEDED"
+        assert "Conveyor is ready" in log.read_text()
+
+        # A lost admin password: the command line finds the database `conveyor up` runs.
+        reset = _cli(root, "users", "reset-password", "--username", "admin")
+        assert reset.returncode == 0, reset.stderr
+        temporary = re.search(r"temporary password .*: (\S+)", reset.stdout)
+        assert temporary, reset.stdout
+        login = f"{base}/api/v1/auth/login"
+        assert httpx.post(login, json={"username": "admin", "password": password.group(1)}).status_code == 401
+        assert httpx.post(login, json={"username": "admin", "password": temporary.group(1)}).status_code == 200
     finally:
         _stop(up)
     assert not _postgres_running(root)
+
+    # With `conveyor up` stopped, a user command starts the embedded database for itself, and stops it after.
+    created = _cli(root, "users", "create", "--username", "bob", "--password", "a quiet harbour at dusk")
+    assert created.returncode == 0, created.stderr
+    assert "created account 'bob'" in created.stdout
+    assert not _postgres_running(root)
+
+
+def test_a_user_command_with_no_database_anywhere_says_how_to_get_one(tmp_path: Path) -> None:
+    done = _cli(tmp_path / "empty", "users", "reset-password", "--username", "admin")
+    assert done.returncode != 0
+    assert "DATABASE_URL is not set and there is no embedded database" in done.stderr
+    assert "conveyor up" in done.stderr

@@ -100,6 +100,10 @@ def test_password_reset_flow(
         ("qwertyuiop", "common"),
         ("iloveyou123", "common"),
         ("xx-newbie-xx-1", "username"),
+        # Not in the leaked-password list, but zxcvbn scores them below 3: repeats, l33t variants of "password".
+        ("aaaaaaaaaa", "too easy to guess"),
+        ("Password1!", "too easy to guess"),
+        ("P@ssw0rd123", "too easy to guess"),
     ],
 )
 def test_weak_passwords_are_refused(client: TestClient, password: str, reason: str) -> None:
