@@ -87,14 +87,19 @@ class Heartbeat(threading.Thread):
         self.stopped = threading.Event()
 
     def run(self) -> None:
+        outage = False  # a database outage is logged when it starts and when it ends, not at every beat
         while not self.stopped.wait(self.interval):
             try:
                 heartbeat_once(self.engine, self.active)
+                if outage:
+                    logger.info("heartbeat: working again")
+                outage = False
             except Exception as exc:
                 if not database_unavailable(exc):
                     logger.exception("heartbeat failed; will try again")
-                elif self.active.snapshot():
-                    logger.warning("heartbeat failed, the database is unavailable; will try again: %s", exc)
+                elif not outage:
+                    outage = True
+                    logger.warning("heartbeat failed, the database is unavailable; trying at every beat: %s", exc)
 
 
 class WorkerLifecycle(Middleware):
