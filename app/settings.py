@@ -49,6 +49,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     lease_seconds: float = 30.0
     #: A QUEUED run not started this long after its message left is checked and re-sent.
     resend_after_seconds: float = 30.0
+    #: How long a worker keeps trying a run's start or end write while the database is down;
+    #: after that the message goes back to the broker, or the reaper retries the run.
+    database_wait_seconds: float = 300.0
     #: Outbox rows claimed per relay transaction.
     relay_batch: int = 500
     #: Relay threads per scheduler: they share a burst of due rows (SKIP LOCKED), one Postgres session each.
@@ -129,6 +132,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
             ("heartbeat_seconds", self.heartbeat_seconds > 0, "must be > 0"),
             ("lease_seconds", self.lease_seconds > self.heartbeat_seconds, "must exceed HEARTBEAT_SECONDS"),
             ("resend_after_seconds", self.resend_after_seconds > 0, "must be > 0"),
+            ("database_wait_seconds", self.database_wait_seconds >= 0, "must be >= 0"),
             ("relay_batch", 1 <= self.relay_batch <= 10_000, "must be between 1 and 10000"),
             ("relay_poll_seconds", self.relay_poll_seconds > 0, "must be > 0"),
             ("relay_threads", 1 <= self.relay_threads <= 16, "must be between 1 and 16"),

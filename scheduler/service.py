@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 import psycopg
 
 from app.db.engine import get_engine
+from app.db.outage import database_unavailable
 from app.settings import Settings
 from scheduler.reaper import Reaper
 from scheduler.relay import Relay
@@ -31,8 +32,10 @@ logger = logging.getLogger(__name__)
 SCHEDULE_TICK_SECONDS = 0.25
 #: Pause when due rows are all being sent by another relay.
 RELAY_BUSY_PAUSE_SECONDS = 0.01
-#: Pause after an unexpected error in a loop, so a broken database is not hammered.
+#: Pause after an error in a loop, so a broken database is not hammered; it doubles while errors repeat...
 ERROR_PAUSE_SECONDS = 1.0
+#: ...up to this, which bounds how long a loop takes to notice that the database is back.
+MAX_ERROR_PAUSE_SECONDS = 5.0
 
 
 class SchedulerService:
@@ -88,6 +91,7 @@ class SchedulerService:
 
     def _relay_loop(self) -> None:
         listener: psycopg.Connection | None = None
+        failures = 0
         while not self.stopping.is_set():
             try:
                 if listener is None:
@@ -100,12 +104,12 @@ class SchedulerService:
                         pass
                 elif not sent:  # due rows another relay is sending right now
                     self.stopping.wait(RELAY_BUSY_PAUSE_SECONDS)
-            except Exception:
-                logger.exception("relay loop error")
+                failures = self._recovered("relay", failures)
+            except Exception as exc:
                 if listener is not None:
                     listener.close()
                     listener = None
-                self.stopping.wait(ERROR_PAUSE_SECONDS)
+                failures = self._back_off("relay", exc, failures)
         if listener is not None:
             listener.close()
 
@@ -117,29 +121,52 @@ class SchedulerService:
 
     def _schedule_loop(self) -> None:
         """Tick with the wall clock; the tick itself takes `now` as an argument."""
+        failures = 0
         while not self.stopping.wait(SCHEDULE_TICK_SECONDS):
             try:
                 self.schedules.tick(datetime.now(UTC))
-            except Exception:
-                logger.exception("schedule loop error")
-                self.stopping.wait(ERROR_PAUSE_SECONDS)
+                failures = self._recovered("schedule loop", failures)
+            except Exception as exc:
+                failures = self._back_off("schedule loop", exc, failures)
 
     def _rollup_loop(self) -> None:
+        failures = 0
         while not self.stopping.wait(self.settings.rollup_interval_seconds):
             try:
                 self.rollup.fold_all()
-            except Exception:
-                logger.exception("rollup loop error")
-                self.stopping.wait(ERROR_PAUSE_SECONDS)
+                failures = self._recovered("rollup", failures)
+            except Exception as exc:
+                failures = self._back_off("rollup", exc, failures)
 
     def _reaper_loop(self) -> None:
         last_housekeeping = 0.0
+        failures = 0
         while not self.stopping.wait(self.settings.reaper_interval_seconds):
             try:
                 self.reaper.reap_once()
                 if time.monotonic() - last_housekeeping > 60:
                     self.reaper.housekeeping()
                     last_housekeeping = time.monotonic()
-            except Exception:
-                logger.exception("reaper loop error")
-                self.stopping.wait(ERROR_PAUSE_SECONDS)
+                failures = self._recovered("reaper", failures)
+            except Exception as exc:
+                failures = self._back_off("reaper", exc, failures)
+
+    def _back_off(self, loop: str, exc: Exception, failures: int) -> int:
+        """Log a loop's error and pause, longer while errors repeat; returns the new count of failures in a row.
+
+        A database outage is one warning when it starts (no traceback every second);
+        any other error is logged in full each time.
+        """
+        failures += 1
+        if not database_unavailable(exc):
+            logger.exception("%s error", loop)
+        elif failures == 1:
+            logger.warning("%s: the database is unavailable; trying again with backoff: %s", loop, exc)
+        self.stopping.wait(min(ERROR_PAUSE_SECONDS * 2 ** min(failures - 1, 10), MAX_ERROR_PAUSE_SECONDS))
+        return failures
+
+    @staticmethod
+    def _recovered(loop: str, failures: int) -> int:
+        if failures:
+            logger.info("%s: working again after %d failed tries", loop, failures)
+        return 0

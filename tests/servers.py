@@ -76,7 +76,7 @@ class TestServers:
         return _with_database(self.postgres_admin_url, name)
 
     def drop_database(self, url: str) -> None:
-        name = url.rsplit("/", 1)[1].split("?", 1)[0]
+        name = url.partition("?")[0].rsplit("/", 1)[1]  # the query may hold a socket path: `?host=/tmp/...`
         with psycopg.connect(self.postgres_admin_url, autocommit=True) as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import msgspec
 import redis
 from sqlalchemy import Engine
 
+from app.db.outage import retry_while_unavailable
 from app.db.queries import query
 from app.domain.pipeline_spec import parse_spec
 from app.domain.retry import backoff_seconds, retries_left
@@ -28,6 +30,7 @@ from workers.steps import REGISTRY
 logger = logging.getLogger(__name__)
 
 _START_FROM = sources(RunStatus.RUNNING)
+T = TypeVar("T")
 
 
 class Executor:
@@ -44,15 +47,20 @@ class Executor:
 
     def execute(self, run_id: uuid.UUID) -> RunStatus | None:
         """Run one attempt; None when the message was a duplicate or the run is no longer queued."""
-        with self.engine.begin() as connection:
-            row = (
-                connection.execute(
-                    query("start_run"),
-                    {"run_id": run_id, "worker_id": WORKER_ID, "from_statuses": _START_FROM},
+
+        def start() -> Any:
+            with self.engine.begin() as connection:
+                return (
+                    connection.execute(
+                        query("start_run"),
+                        {"run_id": run_id, "worker_id": WORKER_ID, "from_statuses": _START_FROM},
+                    )
+                    .mappings()
+                    .first()
                 )
-                .mappings()
-                .first()
-            )
+
+        # While the database is down the message waits here, unacked; past the wait it fails and the reaper re-sends it.
+        row = self._write(start, f"starting run {run_id}")
         if row is None:
             logger.debug("run %s is not queued; message ignored", run_id)
             return None
@@ -161,8 +169,7 @@ class Executor:
                 "from_statuses": sources(RunStatus.RETRYING),
                 "queue": self.settings.queue,
             }
-            with self.engine.begin() as connection:
-                done = connection.execute(query("schedule_retry"), params).first()
+            done = self._write(lambda: self._execute_one("schedule_retry", params), f"retrying run {ctx.run_id}")
             return RunStatus.RETRYING if done else None
         message = f"{outcome.status.value} in {elapsed * 1000:.0f} ms"
         if outcome.error_message:
@@ -177,6 +184,20 @@ class Executor:
             "details": details,
             "from_statuses": sources(outcome.status, [RunStatus.RUNNING]),
         }
-        with self.engine.begin() as connection:
-            done = connection.execute(query("finish_run"), params).first()
+        done = self._write(lambda: self._execute_one("finish_run", params), f"finishing run {ctx.run_id}")
         return outcome.status if done else None
+
+    def _execute_one(self, name: str, params: dict[str, Any]) -> Any:
+        """One named statement in its own transaction; its first row (None when its condition no longer held)."""
+        with self.engine.begin() as connection:
+            return connection.execute(query(name), params).first()
+
+    def _write(self, action: Callable[[], T], what: str) -> T:
+        """`action`, tried again while the database is down (a restart must not cost a run a second attempt).
+
+        The statements are conditional, so a repeat after a commit whose answer was lost changes nothing.
+        The wait ends early when the worker shuts down: the reaper then recovers the run.
+        """
+        return retry_while_unavailable(
+            action, what=what, give_up_after=self.settings.database_wait_seconds, stop=self.active.stopping.is_set
+        )

@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from app.db.datasets import Upload
+from app.db.outage import retry_while_unavailable
 from app.domain import datasets as dataset_service
 from app.domain.errors import DomainError
 from app.domain.retry import retries_left
@@ -80,9 +81,15 @@ def _import(ctx: RunContext, row: Any, *, engine: Engine, settings: Settings) ->
     params = row["params"] or {}
     config = parse_config(params.get("config"))
     upload_id = uuid.UUID(params["upload_id"])
-    with Session(engine) as session:
-        upload = session.get_one(Upload, upload_id)
-        filename, size = upload.filename, upload.size
+
+    def read_upload() -> tuple[str, int]:
+        with Session(engine) as session:
+            upload = session.get_one(Upload, upload_id)
+            return upload.filename, upload.size
+
+    filename, size = retry_while_unavailable(
+        read_upload, what=f"reading upload {upload_id}", give_up_after=settings.database_wait_seconds
+    )
     root = settings.data_path
     ctx.log(f"importing {filename} ({size} bytes); configuration {_describe(config)}")
 
@@ -105,21 +112,28 @@ def _import(ctx: RunContext, row: Any, *, engine: Engine, settings: Settings) ->
         ctx.log(warning, level="warning")
     columns = [{"name": c.name, "type": c.type, "nulls": c.nulls, "min": c.min, "max": c.max} for c in result.columns]
     parquet_bytes = Path(result.data_path).stat().st_size
-    with Session(engine) as session, session.begin():
-        version = dataset_service.record_version(
-            session,
-            dataset_id=row["dataset_id"],
-            run_id=ctx.run_id,
-            upload_id=upload_id,
-            row_count=result.rows,
-            size_bytes=parquet_bytes,
-            source_bytes=result.bytes_read,
-            rejected_rows=result.rejected,
-            columns=columns,
-            config=_builtins(result.config),
-            warnings=result.warnings,
-            producer=WORKER_ID,
-        )
+
+    def record() -> int:
+        with Session(engine) as session, session.begin():
+            return dataset_service.record_version(
+                session,
+                dataset_id=row["dataset_id"],
+                run_id=ctx.run_id,
+                upload_id=upload_id,
+                row_count=result.rows,
+                size_bytes=parquet_bytes,
+                source_bytes=result.bytes_read,
+                rejected_rows=result.rejected,
+                columns=columns,
+                config=_builtins(result.config),
+                warnings=result.warnings,
+                producer=WORKER_ID,
+            )
+
+    # A finished import is not thrown away because the database restarted as it ended.
+    version = retry_while_unavailable(
+        record, what=f"recording run {ctx.run_id}'s version", give_up_after=settings.database_wait_seconds
+    )
     ctx.progress = {"rows": result.rows, "bytes": result.bytes_read, "total_bytes": size, "percent": 100.0}
     ctx.log(
         f"version {version}: {result.rows} rows, {len(columns)} columns, {result.rejected} rejected, "

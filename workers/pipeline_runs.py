@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from app.db.datasets import DatasetVersion
 from app.db.models import Run
+from app.db.outage import retry_while_unavailable
 from app.domain import datasets as dataset_service
 from app.domain import pipeline_runs
 from app.domain.errors import DomainError
@@ -120,22 +121,28 @@ def _run(ctx: RunContext, row: Any, spec: PipelineSpec, *, engine: Engine, setti
         "inputs": [{"name": n, "dataset_id": f.dataset_id, "version": f.version} for n, f in files.items()],
     }
     columns = [{"name": c.name, "type": c.type, "nulls": c.nulls, "min": c.min, "max": c.max} for c in result.columns]
-    with Session(engine) as session, session.begin():
-        number = dataset_service.record_version(
-            session,
-            dataset_id=output_id,
-            run_id=ctx.run_id,
-            upload_id=None,
-            row_count=result.rows_out or 0,
-            size_bytes=result.bytes_out or 0,
-            source_bytes=0,
-            rejected_rows=0,
-            columns=columns,
-            config={},
-            warnings=[],
-            producer=WORKER_ID,
-            lineage=lineage,
-        )
+
+    def record() -> int:
+        with Session(engine) as session, session.begin():
+            return dataset_service.record_version(
+                session,
+                dataset_id=output_id,
+                run_id=ctx.run_id,
+                upload_id=None,
+                row_count=result.rows_out or 0,
+                size_bytes=result.bytes_out or 0,
+                source_bytes=0,
+                rejected_rows=0,
+                columns=columns,
+                config={},
+                warnings=[],
+                producer=WORKER_ID,
+                lineage=lineage,
+            )
+
+    number = retry_while_unavailable(
+        record, what=f"recording run {ctx.run_id}'s output", give_up_after=settings.database_wait_seconds
+    )
     ctx.log(f"output {name} version {number}: {result.rows_out} rows, {len(columns)} columns")
 
 

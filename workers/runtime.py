@@ -16,6 +16,7 @@ import msgspec
 from dramatiq import Middleware
 from sqlalchemy import Engine
 
+from app.db.outage import database_unavailable
 from app.db.queries import query
 from app.process import die_with_parent
 from workers.context import Interruption, RunContext
@@ -32,6 +33,8 @@ class ActiveRuns:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._runs: dict[uuid.UUID, RunContext] = {}
+        #: Set when the worker shuts down: waits for the database end early.
+        self.stopping = threading.Event()
 
     def add(self, ctx: RunContext) -> None:
         with self._lock:
@@ -47,6 +50,8 @@ class ActiveRuns:
             return list(self._runs.values())
 
     def interrupt_all(self, why: Interruption) -> None:
+        if why is Interruption.SHUTDOWN:
+            self.stopping.set()
         for ctx in self.snapshot():
             ctx.interrupt(why)
 
@@ -82,11 +87,19 @@ class Heartbeat(threading.Thread):
         self.stopped = threading.Event()
 
     def run(self) -> None:
+        outage = False  # a database outage is logged when it starts and when it ends, not at every beat
         while not self.stopped.wait(self.interval):
             try:
                 heartbeat_once(self.engine, self.active)
-            except Exception:
-                logger.exception("heartbeat failed; will try again")
+                if outage:
+                    logger.info("heartbeat: working again")
+                outage = False
+            except Exception as exc:
+                if not database_unavailable(exc):
+                    logger.exception("heartbeat failed; will try again")
+                elif not outage:
+                    outage = True
+                    logger.warning("heartbeat failed, the database is unavailable; trying at every beat: %s", exc)
 
 
 class WorkerLifecycle(Middleware):

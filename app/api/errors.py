@@ -6,12 +6,15 @@ import logging
 from typing import Any
 
 import msgspec
+import psycopg
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, SerializationException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from sqlalchemy.exc import DBAPIError
 
 from app.api.request_id import request_id_of
 from app.api.schemas import FieldError, Problem
+from app.db.outage import database_unavailable
 from app.domain.errors import DomainError, TooManyRequests, Unauthorized
 
 logger = logging.getLogger(__name__)
@@ -122,6 +125,29 @@ def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Respon
     )
 
 
+# ---- database outage (PostgreSQL down or restarting): 503, never 500 ---------------------------------
+
+#: What a client is told to wait before trying again while the database is unavailable.
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+
+def on_database_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    """A lost or refused database connection is 503 `database_unavailable`; any other database error is a bug."""
+    if not database_unavailable(exc):
+        return on_unexpected_error(request, exc)
+    logger.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+    return problem(
+        request,
+        status=503,
+        code="database_unavailable",
+        detail="the database is unavailable; try again shortly",
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+    )
+
+
+# ---- end of database outage -------------------------------------------------------------------------
+
+
 def on_unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
     logger.exception("unhandled error on %s %s", request.method, request.url.path)
     return problem(
@@ -136,6 +162,8 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     DomainError: on_domain_error,
     ValidationException: on_validation_error,
     HTTPException: on_http_error,
+    DBAPIError: on_database_error,
+    psycopg.OperationalError: on_database_error,
     Exception: on_unexpected_error,
 }
 

@@ -20,6 +20,7 @@ from litestar.types import Scope
 
 from app.api.database import Database
 from app.api.request_id import request_id_of
+from app.db.outage import database_unavailable
 from app.domain import audit
 from app.domain.errors import DomainError, Forbidden, ImproperlyDeclared, Unauthorized
 from app.domain.permissions import ALLOWED_BEFORE_PASSWORD_CHANGE, PERMISSIONS, Permission, Principal, Role
@@ -105,7 +106,7 @@ def make_failure_auditor(database: Database):  # type: ignore[no-untyped-def]
     async def record_failure(exc: Exception, scope: Scope) -> None:
         handler = scope.get("route_handler")
         action = getattr(handler, "opt", {}).get("action") if handler is not None else None
-        if not action:
+        if not action or database_unavailable(exc):  # no database to write the entry to
             return
         status = getattr(exc, "status", None) or getattr(exc, "status_code", None) or 500
         code = getattr(exc, "code", None) if isinstance(exc, DomainError) else type(exc).__name__

@@ -214,8 +214,17 @@ def record_version(
     producer: str,
     lineage: dict[str, Any] | None = None,
 ) -> int:
-    """The next immutable version, written by `run_id`; the dataset now reads it. Returns its number."""
+    """The next immutable version, written by `run_id`; the dataset now reads it. Returns its number.
+
+    A run writes one version: asked again (a write repeated because the database
+    went away before its commit was acknowledged), it returns the one it wrote.
+    """
     dataset = session.get_one(Dataset, dataset_id, with_for_update=True)
+    written = select(DatasetVersion.version).where(
+        DatasetVersion.dataset_id == dataset_id, DatasetVersion.run_id == run_id
+    )
+    if (existing := session.scalar(written)) is not None:
+        return existing
     latest = select(func.max(DatasetVersion.version)).where(DatasetVersion.dataset_id == dataset_id)
     number = (session.scalar(latest) or 0) + 1
     session.add(

@@ -1,11 +1,14 @@
 -- The reaper: lost workers and messages the broker no longer holds.
 
 -- name: claim_lost_runs
--- RUNNING attempts whose heartbeat is older than the lease.
+-- RUNNING attempts whose heartbeat is older than the lease. Nothing is judged
+-- until the server has been up for a lease: while it was down no worker could
+-- heartbeat, and a worker still running its attempt renews it within a lease.
 SELECT id, attempt, attempt_base, max_retries, retry_backoff_seconds, retry_backoff_max_seconds,
        retry_jitter, worker_id, heartbeat_at
 FROM runs
 WHERE status = 'RUNNING' AND heartbeat_at < now() - make_interval(secs => :lease_seconds)
+  AND pg_postmaster_start_time() < now() - make_interval(secs => :lease_seconds)
 ORDER BY heartbeat_at
 LIMIT :batch
 FOR UPDATE SKIP LOCKED;
