@@ -134,3 +134,19 @@ def test_a_good_value_is_kept(client: TestClient, deployment: dict, field: str, 
     assert response.status_code == 200, response.text
     assert client.get(f"/api/v1/deployments/{deployment['id']}").json()[field] == value
 
+
+def test_cron_last_weekday_and_nth_weekday_are_accepted_and_previewed(client: TestClient, deployment: dict) -> None:
+    draft = {"name": "third-friday", "pipeline": "noop", "schedule": {"kind": "cron", "cron": "0 9 * * FRI#3"}}
+    times = client.post("/api/v1/deployments/validate", params={"n": 3}, json=draft).json()["fire_times"]
+    assert len(times) == 3
+    assert all(15 <= int(t[8:10]) <= 21 for t in times)  # the third Friday falls on the 15th to the 21st
+    response = client.patch(
+        f"/api/v1/deployments/{deployment['id']}", json={"schedule": {"kind": "cron", "cron": "0 9 LW * *"}}
+    )
+    assert response.status_code == 200, response.text
+
+
+def test_validate_refuses_a_cron_that_never_fires(client: TestClient, pipeline: dict) -> None:
+    draft = {"name": "never", "pipeline": "noop", "schedule": {"kind": "cron", "cron": "0 0 31 4,6,9,11 *"}}
+    response = client.post("/api/v1/deployments/validate", json=draft)
+    assert (response.status_code, response.json()["code"]) == (422, "schedule_never_fires")
