@@ -2,6 +2,11 @@
 
 Pure and time-zone free: it works on naive local datetimes; `scheduler.timing`
 turns them into UTC instants under a deployment's DST policy.
+
+Beyond plain cron, as in Quartz and cronsim: day of month `L` (the last day),
+`L-3` (three days before it), `LW` (the last weekday), `15W` (the weekday
+nearest the 15th, within the month); day of week `5L` (the last Friday) and
+`5#3` (the third Friday).
 """
 
 from __future__ import annotations
@@ -32,6 +37,47 @@ class CronError(ValueError):
 
 
 @dataclass(frozen=True)
+class DayRule:
+    """A day of month that depends on the month: `L`, `L-n` (kind "last", n), `LW` ("last_weekday"), `nW`."""
+
+    kind: str
+    n: int = 0
+
+    def day_in(self, year: int, month: int) -> int | None:
+        last = calendar.monthrange(year, month)[1]
+        if self.kind == "last":
+            return last - self.n if last - self.n >= 1 else None
+        if self.kind == "last_weekday":
+            return _nearest_weekday(year, month, last, last)
+        return _nearest_weekday(year, month, self.n, last) if self.n <= last else None
+
+
+@dataclass(frozen=True)
+class WeekdayRule:
+    """The `nth` given weekday of the month (0 = Sunday); nth -1 is the last one."""
+
+    weekday: int
+    nth: int
+
+    def matches(self, when: datetime) -> bool:
+        if when.isoweekday() % 7 != self.weekday:
+            return False
+        if self.nth == -1:
+            return when.day + 7 > calendar.monthrange(when.year, when.month)[1]
+        return (when.day - 1) // 7 + 1 == self.nth
+
+
+def _nearest_weekday(year: int, month: int, day: int, last: int) -> int:
+    """The Monday-to-Friday day nearest `day`, not leaving the month (Quartz's `W`)."""
+    weekday = calendar.weekday(year, month, day)  # 5 = Saturday, 6 = Sunday
+    if weekday == 5:
+        return day - 1 if day > 1 else day + 2
+    if weekday == 6:
+        return day + 1 if day < last else day - 2
+    return day
+
+
+@dataclass(frozen=True)
 class Cron:
     seconds: tuple[int, ...]
     minutes: tuple[int, ...]
@@ -42,11 +88,13 @@ class Cron:
     day_restricted: bool
     weekday_restricted: bool
     has_seconds: bool
+    day_rules: tuple[DayRule, ...] = ()
+    weekday_rules: tuple[WeekdayRule, ...] = ()
 
     def day_matches(self, when: datetime) -> bool:
         """Standard cron: if both day-of-month and day-of-week are restricted, either may match."""
-        day_ok = when.day in self.days
-        weekday_ok = (when.isoweekday() % 7) in self.weekdays
+        day_ok = when.day in self.days or any(r.day_in(when.year, when.month) == when.day for r in self.day_rules)
+        weekday_ok = (when.isoweekday() % 7) in self.weekdays or any(r.matches(when) for r in self.weekday_rules)
         if self.day_restricted and self.weekday_restricted:
             return day_ok or weekday_ok
         return day_ok and weekday_ok
@@ -103,7 +151,10 @@ def parse(expression: str) -> Cron:
     names = ["second", "minute", "hour", "day of month", "month", "day of week"]
     ranges = [(0, 59), (0, 59), (0, 23), (1, 31), (1, 12), (0, 7)]
     aliases = [{}, {}, {}, {}, {k.upper(): v for k, v in MONTHS.items()}, WEEKDAYS]
-    parsed = [_field(f, n, r, a) for f, n, r, a in zip(fields, names, ranges, aliases, strict=True)]
+    plain_days, day_rules = _day_rules(fields[3])
+    plain_weekdays, weekday_rules = _weekday_rules(fields[5], aliases[5])
+    fields = [*fields[:3], plain_days, fields[4], plain_weekdays]
+    parsed = [_field(f, n, r, a) if f else () for f, n, r, a in zip(fields, names, ranges, aliases, strict=True)]
     weekdays = tuple(sorted({0 if d == 7 else d for d in parsed[5]}))
     return Cron(
         seconds=parsed[0],
@@ -115,7 +166,47 @@ def parse(expression: str) -> Cron:
         day_restricted=fields[3] not in ("*", "?"),
         weekday_restricted=fields[5] not in ("*", "?"),
         has_seconds=has_seconds,
+        day_rules=day_rules,
+        weekday_rules=weekday_rules,
     )
+
+
+def _day_rules(text: str) -> tuple[str, tuple[DayRule, ...]]:
+    """The day-of-month field split into its plain terms (as text) and its `L`/`W` terms."""
+    plain, rules = [], []
+    for part in text.upper().split(","):
+        if part == "L":
+            rules.append(DayRule("last"))
+        elif part.startswith("L-"):
+            rules.append(DayRule("last", _bounded(part[2:], "day of month: L-", 0, 30)))
+        elif part == "LW":
+            rules.append(DayRule("last_weekday"))
+        elif part.endswith("W") and part[:-1].isdigit():
+            rules.append(DayRule("weekday", _bounded(part[:-1], "day of month: W after", 1, 31)))
+        else:
+            plain.append(part)
+    return ",".join(plain), tuple(rules)
+
+
+def _weekday_rules(text: str, aliases: dict[str, int]) -> tuple[str, tuple[WeekdayRule, ...]]:
+    """The day-of-week field split into its plain terms (as text) and its `5L`/`5#3` terms."""
+    plain, rules = [], []
+    for part in text.upper().split(","):
+        day, hash_, nth = part.partition("#")
+        if hash_:
+            weekday = _value(day, "day of week", (0, 7), aliases) % 7
+            rules.append(WeekdayRule(weekday, _bounded(nth, "day of week: # of", 1, 5)))
+        elif len(part) > 1 and part.endswith("L"):
+            rules.append(WeekdayRule(_value(part[:-1], "day of week", (0, 7), aliases) % 7, -1))
+        else:
+            plain.append(part)
+    return ",".join(plain), tuple(rules)
+
+
+def _bounded(token: str, name: str, low: int, high: int) -> int:
+    if not token.isdigit() or not low <= int(token) <= high:
+        raise CronError(f"{name} {token!r} must be a number from {low} to {high}")
+    return int(token)
 
 
 def _field(text: str, name: str, bounds: tuple[int, int], aliases: dict[str, int]) -> tuple[int, ...]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from app.domain import deployment_policies as bounds
+from app.domain.deployment_policies import MisfirePolicy, OverlapPolicy
 from scheduler.timing import Fire
 
 #: Why a fire time the schedule itself drops has no run.
@@ -18,11 +20,20 @@ DST_REASON = "the local time does not exist (DST)"
 
 @dataclass(frozen=True, kw_only=True)
 class Policies:
-    misfire_policy: str = "run_once"
+    """A deployment's planning policies; a row out of bounds (written around the API) raises ValueError here."""
+
+    misfire_policy: str = MisfirePolicy.RUN_ONCE
     misfire_grace_seconds: float = 60
     max_catch_up: int = 10
     max_concurrent_runs: int = 1
-    overlap_policy: str = "skip"
+    overlap_policy: str = OverlapPolicy.SKIP
+
+    def __post_init__(self) -> None:
+        MisfirePolicy(self.misfire_policy)
+        OverlapPolicy(self.overlap_policy)
+        bounds.MISFIRE_GRACE_SECONDS.check("misfire_grace_seconds", self.misfire_grace_seconds)
+        bounds.MAX_CATCH_UP.check("max_catch_up", self.max_catch_up)
+        bounds.MAX_CONCURRENT_RUNS.check("max_concurrent_runs", self.max_concurrent_runs)
 
 
 @dataclass(frozen=True)
@@ -52,9 +63,9 @@ def plan(fires: list[Fire], now: datetime, policies: Policies, *, active: int, h
     late = [t for t in due if (now - t).total_seconds() > policies.misfire_grace_seconds]
     to_run = [t for t in due if t not in set(late)]
     grace = f"seen {{:.0f}} s late (grace {policies.misfire_grace_seconds:g} s)"
-    if late and policies.misfire_policy == "skip":
+    if late and policies.misfire_policy == MisfirePolicy.SKIP:
         result.skipped += [(t, "misfire_skipped", grace.format((now - t).total_seconds())) for t in late]
-    elif late and policies.misfire_policy == "run_once":
+    elif late and policies.misfire_policy == MisfirePolicy.RUN_ONCE:
         newest = late[-1]
         result.skipped += [(t, "coalesced", f"coalesced into the run for {newest.isoformat()}") for t in late[:-1]]
         to_run.insert(0, newest)
@@ -67,13 +78,15 @@ def plan(fires: list[Fire], now: datetime, policies: Policies, *, active: int, h
         to_run = kept + to_run
     slots = policies.max_concurrent_runs - active
     for at in sorted(to_run):
-        if policies.overlap_policy == "allow" or slots > 0:
+        if policies.overlap_policy == OverlapPolicy.ALLOW or slots > 0:
             result.runs.append(PlannedRun(at))
             slots -= 1
-        elif policies.overlap_policy == "cancel_running":
+        elif policies.overlap_policy == OverlapPolicy.CANCEL_RUNNING:
             result.cancel_running = True
             result.runs.append(PlannedRun(at))
-        elif policies.overlap_policy == "buffer_all" or (policies.overlap_policy == "buffer_one" and held == 0):
+        elif policies.overlap_policy == OverlapPolicy.BUFFER_ALL or (
+            policies.overlap_policy == OverlapPolicy.BUFFER_ONE and held == 0
+        ):
             result.runs.append(PlannedRun(at, held=True))
             held += 1
         else:
@@ -90,7 +103,8 @@ def plan_ahead(fires: list[Fire], policies: Policies, *, active: int, held: int)
     for the due fire times too). Otherwise it is planned at its time, by `plan`, with the counts then.
     """
     runnable = [fire.at for fire in fires if not fire.skipped]
-    if policies.overlap_policy != "allow" and (held or active + len(runnable) > policies.max_concurrent_runs):
+    crowded = held or active + len(runnable) > policies.max_concurrent_runs
+    if policies.overlap_policy != OverlapPolicy.ALLOW and crowded:
         return None
     return Plan(
         runs=[PlannedRun(at) for at in runnable],

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DataError, IntegrityError
 
 from app.db.queries import query
 from app.domain.deployment_spec import schedule_from_json
@@ -35,6 +36,10 @@ _encode = msgspec.json.Encoder().encode
 BATCH = 500
 #: Fire times handled per deployment per tick (a long downtime is worked off over several ticks).
 MAX_FIRES_PER_TICK = 10_000
+#: Seconds before a deployment whose fire time could not be planned is tried again.
+PLAN_RETRY_SECONDS = 60
+#: Longest reason recorded with a `plan_failed` occurrence (the column holds 500 characters).
+MAX_REASON = 480
 
 
 @dataclass
@@ -43,6 +48,8 @@ class TickResult:
     runs: int = 0
     occurrences: int = 0
     released: int = 0
+    #: Deployments held back this tick: their fire time could not be planned or written (see `_hold_back`).
+    failed: list[uuid.UUID] = field(default_factory=list)
 
 
 class ScheduleLoop:
@@ -59,6 +66,7 @@ class ScheduleLoop:
             total.deployments += batch.deployments
             total.runs += batch.runs
             total.occurrences += batch.occurrences
+            total.failed += batch.failed
             if batch.deployments < BATCH:
                 break
         with self.engine.begin() as connection:
@@ -81,46 +89,83 @@ class ScheduleLoop:
                 row.deployment_id: (row.active, row.held)
                 for row in connection.execute(query("active_runs"), {"ids": [d.id for d in due]})
             }
-            runs: list[_RunRow] = []
-            occurrences: list[_OccurrenceRow] = []
-            advances: list[_AdvanceRow] = []
-            to_cancel: list[uuid.UUID] = []
+            writes: list[_Writes] = []
+            failed: dict[uuid.UUID, tuple[Any, str]] = {}
             for deployment in due:
                 active, held = counts.get(deployment.id, (0, 0))
                 bound = bind(deployment_id=deployment.id)
                 try:
                     planned, last, nxt = decide(deployment, active, held)
                     _log_plan(planned)
-                except Exception:
-                    logger.exception("could not plan the deployment's fire times")
-                    raise
+                except Exception as exc:
+                    failed[deployment.id] = (deployment, _failure(exc))
+                    continue
                 finally:
                     log_context.reset(bound)
-                if planned.cancel_running:
-                    to_cancel.append(deployment.id)
-                for run in planned.runs:
-                    run_id = uuid7()
-                    runs.append(_RunRow(run_id, deployment.id, run.scheduled_for, run.held))
-                    outcome, reason = ("buffered", "waiting for a free slot") if run.held else ("run", "")
-                    occurrences.append(_OccurrenceRow(deployment.id, run.scheduled_for, outcome, run_id, reason))
-                for at, outcome, reason in planned.skipped:
-                    occurrences.append(_OccurrenceRow(deployment.id, at, outcome, None, reason))
-                advances.append(_AdvanceRow(deployment.id, nxt, last))
-            if to_cancel:
-                connection.execute(
-                    query("cancel_deployment_runs"),
-                    {
-                        "ids": to_cancel,
-                        "actor": self.scheduler_id,
-                        "from_statuses": sources(RunStatus.CANCELLED, CANCEL_AT_ONCE),
-                    },
-                )
-            if runs:
-                connection.execute(query("insert_scheduled_runs"), {**_rows(runs), **self._run_defaults()})
-            if occurrences:
-                connection.execute(query("insert_occurrences"), _rows(occurrences))
-            connection.execute(query("advance_deployments"), _rows(advances))
-        return TickResult(deployments=len(due), runs=len(runs), occurrences=len(occurrences))
+                writes.append(_writes_of(deployment.id, planned, last, nxt))
+            try:
+                with connection.begin_nested():
+                    self._write(connection, writes)
+            except (IntegrityError, DataError):
+                # One row the database refuses would roll back the whole batch, every tick: write each
+                # deployment on its own instead, so only the one at fault is held back.
+                for one in writes:
+                    try:
+                        with connection.begin_nested():
+                            self._write(connection, [one])
+                    except (IntegrityError, DataError) as exc:
+                        row = next(d for d in due if d.id == one.advance.id)
+                        failed[one.advance.id] = (row, _failure(exc))
+            written = [w for w in writes if w.advance.id not in failed]
+            if failed:
+                self._hold_back(connection, list(failed.values()), horizon)
+        return TickResult(
+            deployments=len(due),
+            runs=sum(len(w.runs) for w in written),
+            occurrences=sum(len(w.occurrences) for w in written),
+            failed=list(failed),
+        )
+
+    def _write(self, connection: Connection, writes: list[_Writes]) -> None:
+        """The runs, occurrences and cancellations the plans ask for, and each deployment's new cursor."""
+        to_cancel = [w.advance.id for w in writes if w.cancel_running]
+        runs = [run for w in writes for run in w.runs]
+        occurrences = [o for w in writes for o in w.occurrences]
+        if to_cancel:
+            connection.execute(
+                query("cancel_deployment_runs"),
+                {
+                    "ids": to_cancel,
+                    "actor": self.scheduler_id,
+                    "from_statuses": sources(RunStatus.CANCELLED, CANCEL_AT_ONCE),
+                },
+            )
+        if runs:
+            connection.execute(query("insert_scheduled_runs"), {**_rows(runs), **self._run_defaults()})
+        if occurrences:
+            connection.execute(query("insert_occurrences"), _rows(occurrences))
+        if writes:
+            connection.execute(query("advance_deployments"), _rows([w.advance for w in writes]))
+
+    def _hold_back(self, connection: Connection, failed: list[tuple[Any, str]], horizon: datetime) -> None:
+        """Deployments that could not be planned or written: log, record why, and try again a while later.
+
+        Their due fire time becomes a `plan_failed` occurrence with the reason, and they are not claimed again
+        for PLAN_RETRY_SECONDS past this tick's horizon (a change through the API replans them at once).
+        """
+        occurrences, advances = [], []
+        retry_at = horizon + timedelta(seconds=PLAN_RETRY_SECONDS)
+        for row, reason in failed:
+            bound = bind(deployment_id=row.id)
+            try:
+                logger.error("deployment held back: its fire time %s could not be planned: %s", row.next_run_at, reason)
+            finally:
+                log_context.reset(bound)
+            occurrences.append(_OccurrenceRow(row.id, row.next_run_at, "plan_failed", None, reason))
+            last = max(row.next_run_at, row.last_scheduled_for or row.next_run_at)
+            advances.append(_AdvanceRow(row.id, max(retry_at, row.next_run_at), last))
+        connection.execute(query("insert_occurrences"), _rows(occurrences))
+        connection.execute(query("advance_deployments"), _rows(advances))
 
     def _run_defaults(self) -> dict[str, Any]:
         settings = self.settings
@@ -155,6 +200,35 @@ class _AdvanceRow(msgspec.Struct):
     id: uuid.UUID
     next_run_at: datetime | None
     last_scheduled_for: datetime
+
+
+@dataclass
+class _Writes:
+    """What one deployment's plan writes."""
+
+    advance: _AdvanceRow
+    runs: list[_RunRow]
+    occurrences: list[_OccurrenceRow]
+    cancel_running: bool
+
+
+def _writes_of(deployment_id: uuid.UUID, planned: Plan, last: datetime, nxt: datetime | None) -> _Writes:
+    runs, occurrences = [], []
+    for run in planned.runs:
+        run_id = uuid7()
+        runs.append(_RunRow(run_id, deployment_id, run.scheduled_for, run.held))
+        outcome, reason = ("buffered", "waiting for a free slot") if run.held else ("run", "")
+        occurrences.append(_OccurrenceRow(deployment_id, run.scheduled_for, outcome, run_id, reason))
+    for at, outcome, reason in planned.skipped:
+        occurrences.append(_OccurrenceRow(deployment_id, at, outcome, None, reason))
+    return _Writes(_AdvanceRow(deployment_id, nxt, last), runs, occurrences, planned.cancel_running)
+
+
+def _failure(exc: BaseException) -> str:
+    """A short reason for a failed plan: the database's own message when it refused a row."""
+    cause = getattr(exc, "orig", None) or exc
+    first_line = next(iter(str(cause).strip().splitlines()), "")
+    return f"{type(cause).__name__}: {first_line}"[:MAX_REASON]
 
 
 def _log_plan(planned: Plan) -> None:

@@ -11,13 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal
 from zoneinfo import ZoneInfo
 
+from app.domain.deployment_policies import DstFold, DstGap
 from scheduler import cron
 
-DstGap = Literal["shift", "skip"]
-DstFold = Literal["first", "last", "both"]
 #: Zones without daylight saving time: a wall time is the instant.
 FIXED_UTC = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "Etc/Universal", "Etc/Zulu", "Etc/GMT", "GMT", "Zulu", "UCT"})
 #: Most fire times one call returns (bounds the work of a catch-up or a preview).
@@ -36,8 +34,8 @@ class Fire:
 class CronSchedule:
     expression: cron.Cron
     timezone: ZoneInfo
-    dst_gap: DstGap = "shift"
-    dst_fold: DstFold = "first"
+    dst_gap: DstGap = DstGap.SHIFT
+    dst_fold: DstFold = DstFold.FIRST
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -14,18 +14,16 @@ from sqlalchemy import Engine
 
 from app.db.outage import retry_while_unavailable
 from app.db.queries import query
-from app.domain.pipeline_spec import parse_spec
 from app.domain.retry import backoff_seconds, retries_left
 from app.domain.runlogs import RunLogWriter, count_lines
 from app.domain.states import FINAL, RunKind, RunStatus, sources
 from app.logs import bind, log_context
 from app.settings import Settings
-from workers.context import Interrupted, Interruption, RunContext, StepFailed
+from workers.context import Interruption, RunContext
 from workers.imports import run_import
-from workers.outcomes import Outcome, interrupted
-from workers.pipeline_runs import needs_engine, run_pipeline_job
+from workers.outcomes import Outcome
+from workers.pipeline_runs import run_pipeline_job
 from workers.runtime import WORKER_ID, ActiveRuns
-from workers.steps import REGISTRY
 
 logger = logging.getLogger(__name__)
 
@@ -104,29 +102,10 @@ class Executor:
         return final
 
     def _run_steps(self, ctx: RunContext, row: Any) -> Outcome:
+        """An import, or a pipeline through the one step engine (which opens DuckDB only when a step needs it)."""
         if row["kind"] == RunKind.INGEST.value:
             return run_import(ctx, row, engine=self.engine, settings=self.settings)
-        try:
-            spec = parse_spec(row["spec"] or {"steps": []})
-            if needs_engine(spec):
-                return run_pipeline_job(ctx, row, spec, engine=self.engine, settings=self.settings)
-            total = len(spec.steps)
-            for index, step in enumerate(spec.steps, start=1):
-                ctx.check()
-                ctx.flush_log()
-                ctx.step = index
-                ctx.progress = {"step": index, "steps": total, "percent": round(100 * (index - 1) / total, 1)}
-                REGISTRY[type(step)](step, ctx)
-            ctx.step = None
-            ctx.progress = {"step": total, "steps": total, "percent": 100.0}
-            return Outcome(RunStatus.SUCCEEDED, "succeeded")
-        except Interrupted as exc:
-            return interrupted(exc.why)
-        except StepFailed as exc:
-            return Outcome(RunStatus.FAILED, "failed", StepFailed.code, str(exc), retryable=True)
-        except Exception as exc:
-            logger.exception("run %s attempt %s crashed", ctx.run_id, ctx.attempt)
-            return Outcome(RunStatus.FAILED, "failed", "internal_error", f"{type(exc).__name__}: {exc}", retryable=True)
+        return run_pipeline_job(ctx, row, engine=self.engine, settings=self.settings)
 
     def _record(self, ctx: RunContext, row: Any, outcome: Outcome, *, elapsed: float) -> RunStatus | None:
         """Write the outcome (or the planned retry); returns the status the run is left in."""

@@ -1,4 +1,8 @@
-"""A pipeline run with inputs or an output: Parquet inputs → sandboxed DuckDB steps → a generated dataset version.
+"""A pipeline run: Parquet inputs → sandboxed DuckDB steps → a generated dataset version, any part optional.
+
+Every pipeline goes through this one engine, so template rendering and error
+codes are the same everywhere; a pipeline of log/sleep/fail steps only never
+opens DuckDB.
 
 Inputs are the dataset versions pinned when the run was submitted (a scheduled
 run, which has none pinned, takes each input's current version when it
@@ -25,7 +29,7 @@ from app.db.outage import retry_while_unavailable
 from app.domain import datasets as dataset_service
 from app.domain import pipeline_runs
 from app.domain.errors import DomainError
-from app.domain.pipeline_spec import PipelineSpec, is_relational
+from app.domain.pipeline_spec import PipelineSpec, parse_spec
 from app.domain.states import RunStatus
 from app.logs import bind, log_context
 from app.paths import version_dir
@@ -39,15 +43,11 @@ from workers.runtime import WORKER_ID
 logger = logging.getLogger(__name__)
 
 
-def needs_engine(spec: PipelineSpec) -> bool:
-    """Whether a spec reads or writes data; one of log/sleep/fail steps only runs without opening DuckDB."""
-    return bool(spec.inputs or spec.output or any(is_relational(step) for step in spec.steps))
-
-
-def run_pipeline_job(ctx: RunContext, row: Any, spec: PipelineSpec, *, engine: Engine, settings: Settings) -> Outcome:
-    """One attempt of a data pipeline run; never raises."""
+def run_pipeline_job(ctx: RunContext, row: Any, *, engine: Engine, settings: Settings) -> Outcome:
+    """One attempt of a pipeline run, whatever its steps (log/sleep/fail only, or data); never raises."""
     token = bind(run_id=ctx.run_id, pipeline_id=row["pipeline_id"])
     try:
+        spec = parse_spec(row["spec"] or {"steps": []})
         _run(ctx, row, spec, engine=engine, settings=settings)
         return Outcome(RunStatus.SUCCEEDED, "succeeded")
     except (Interrupted, PipelineCancelled):
@@ -79,6 +79,9 @@ def _run(ctx: RunContext, row: Any, spec: PipelineSpec, *, engine: Engine, setti
             ctx.log(f"input {name}: dataset {chosen.get('name', chosen['dataset_id'])} version {version.version}")
     info = RunInfo(id=str(ctx.run_id), scheduled_for=row["scheduled_for"], started_at=row["started_at"])
     params = row["params"] or {}
+    if params and not spec.params:  # nothing can refer to them (a template naming one is refused at create)
+        ctx.log(f"parameters ignored, the pipeline declares none: {', '.join(sorted(params))}", level="warning")
+        params = {}
     name = output_dataset_name(spec, params=params, run=info)
     output_id: uuid.UUID | None = None
     if name is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -10,14 +11,23 @@ from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Index, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, created_at_column
+from app.domain.deployment_policies import DstFold, DstGap, MisfirePolicy, OverlapPolicy
 
-MISFIRE = ("skip", "run_once", "catch_up")
-OVERLAP = ("skip", "buffer_one", "buffer_all", "cancel_running", "allow")
-OUTCOMES = ("run", "misfire_skipped", "coalesced", "overlap_skipped", "paused", "dst_skipped", "buffered")
+#: What became of a fire time; `plan_failed`: the scheduler could not plan or write it (see the reason).
+OUTCOMES = (
+    "run",
+    "misfire_skipped",
+    "coalesced",
+    "overlap_skipped",
+    "paused",
+    "dst_skipped",
+    "buffered",
+    "plan_failed",
+)
 
 
-def _one_of(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+def _one_of(column: str, values: Iterable[str]) -> str:
+    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
 
 
 class Deployment(Base):
@@ -26,9 +36,9 @@ class Deployment(Base):
     __tablename__ = "deployments"
     __table_args__ = (
         UniqueConstraint("namespace_id", "name"),
-        CheckConstraint(_one_of("misfire_policy", MISFIRE), name="misfire_policy"),
-        CheckConstraint(_one_of("overlap_policy", OVERLAP), name="overlap_policy"),
-        CheckConstraint("dst_gap IN ('shift', 'skip') AND dst_fold IN ('first', 'last', 'both')", name="dst"),
+        CheckConstraint(_one_of("misfire_policy", MisfirePolicy), name="misfire_policy"),
+        CheckConstraint(_one_of("overlap_policy", OverlapPolicy), name="overlap_policy"),
+        CheckConstraint(f"{_one_of('dst_gap', DstGap)} AND {_one_of('dst_fold', DstFold)}", name="dst"),
         Index("ix_deployments_due", "next_run_at", postgresql_where=text("enabled AND next_run_at IS NOT NULL")),
     )
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)

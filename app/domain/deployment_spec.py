@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import functools
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from enum import StrEnum
+from typing import Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
+from app.domain import deployment_policies as policies
 from app.domain.errors import InvalidInput
 from scheduler import cron
-from scheduler.timing import CronSchedule, IntervalSchedule, OnceSchedule, Schedule
+from scheduler.timing import CronSchedule, IntervalSchedule, OnceSchedule, Schedule, next_fire
 
 
 class CronSpec(msgspec.Struct, tag_field="kind", tag="cron", kw_only=True, forbid_unknown_fields=True):
@@ -30,35 +32,47 @@ class OnceSpec(msgspec.Struct, tag_field="kind", tag="once", kw_only=True, forbi
 
 
 ScheduleSpec = CronSpec | IntervalSpec | OnceSpec
-MisfirePolicy = Literal["skip", "run_once", "catch_up"]
-OverlapPolicy = Literal["skip", "buffer_one", "buffer_all", "cancel_running", "allow"]
+E = TypeVar("E", bound=StrEnum)
 
 
-class Policies(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    misfire_policy: MisfirePolicy = "run_once"
-    misfire_grace_seconds: Annotated[int, msgspec.Meta(ge=0, le=86_400 * 7)] = 60
-    max_catch_up: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 10
-    max_concurrent_runs: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 1
-    overlap_policy: OverlapPolicy = "skip"
-    dst_policy: dict[str, str] | None = None
+def _between(bounds: policies.Bounds) -> msgspec.Meta:
+    return msgspec.Meta(ge=bounds.low, le=bounds.high)
+
+
+# The bounded policy fields, for the create and the change schemas alike (bounds: app.domain.deployment_policies).
+MisfireGraceSeconds = Annotated[int, _between(policies.MISFIRE_GRACE_SECONDS)]
+MaxCatchUp = Annotated[int, _between(policies.MAX_CATCH_UP)]
+MaxConcurrentRuns = Annotated[int, _between(policies.MAX_CONCURRENT_RUNS)]
+MaxRetries = Annotated[int, _between(policies.MAX_RETRIES)]
+RetryBackoffSeconds = Annotated[float, _between(policies.RETRY_BACKOFF_SECONDS)]
+RetryBackoffMaxSeconds = Annotated[float, _between(policies.RETRY_BACKOFF_MAX_SECONDS)]
+RetryJitter = Annotated[float, _between(policies.RETRY_JITTER)]
+TimeoutSeconds = Annotated[int, _between(policies.TIMEOUT_SECONDS)]
+Description = Annotated[str, msgspec.Meta(max_length=2000)]
+PipelineVersion = Annotated[int, msgspec.Meta(ge=1)]
 
 
 def field_error(field: str, message: str, code: str = "invalid_schedule") -> InvalidInput:
     return InvalidInput(f"{field}: {message}", code=code, errors=[{"field": field, "message": message}])
 
 
-def dst_policy(raw: dict[str, str] | None) -> tuple[str, str]:
+def dst_policy(raw: dict[str, str] | None) -> tuple[policies.DstGap, policies.DstFold]:
     """(gap, fold) from `{"nonexistent": "shift"|"skip", "ambiguous": "first"|"last"|"both"}`."""
     raw = raw or {}
     unknown = set(raw) - {"nonexistent", "ambiguous"}
     if unknown:
         raise field_error("dst_policy", f"unknown key(s) {sorted(unknown)}; use nonexistent and ambiguous")
-    gap, fold = raw.get("nonexistent", "shift"), raw.get("ambiguous", "first")
-    if gap not in ("shift", "skip"):
-        raise field_error("dst_policy.nonexistent", "must be shift or skip")
-    if fold not in ("first", "last", "both"):
-        raise field_error("dst_policy.ambiguous", "must be first, last or both")
-    return gap, fold
+    return (
+        _one_of(policies.DstGap, raw.get("nonexistent", policies.DstGap.SHIFT), "dst_policy.nonexistent"),
+        _one_of(policies.DstFold, raw.get("ambiguous", policies.DstFold.FIRST), "dst_policy.ambiguous"),
+    )
+
+
+def _one_of(kind: type[E], value: str, field: str) -> E:
+    try:
+        return kind(value)
+    except ValueError:
+        raise field_error(field, f"must be {' or '.join(kind)}") from None
 
 
 def to_schedule(spec: ScheduleSpec, *, dst_gap: str, dst_fold: str, default_anchor: datetime) -> Schedule:
@@ -74,7 +88,8 @@ def to_schedule(spec: ScheduleSpec, *, dst_gap: str, dst_fold: str, default_anch
             raise field_error(
                 "schedule.timezone", f"unknown IANA time zone {spec.timezone!r}", "unknown_timezone"
             ) from None
-        return CronSchedule(expression=expression, timezone=zone, dst_gap=dst_gap, dst_fold=dst_fold)  # type: ignore[arg-type]
+        gap, fold = policies.DstGap(dst_gap), policies.DstFold(dst_fold)
+        return CronSchedule(expression=expression, timezone=zone, dst_gap=gap, dst_fold=fold)
     if isinstance(spec, IntervalSpec):
         if spec.seconds <= 0:
             raise field_error("schedule.seconds", "must be greater than 0", "invalid_interval")
@@ -82,11 +97,21 @@ def to_schedule(spec: ScheduleSpec, *, dst_gap: str, dst_fold: str, default_anch
     return OnceSchedule(at=_utc(spec.at))
 
 
-def check_window(spec: ScheduleSpec, start_at: datetime | None, end_at: datetime | None, now: datetime) -> None:
+def check_window(
+    spec: ScheduleSpec, start_at: datetime | None, end_at: datetime | None, now: datetime, *, new_schedule: bool = True
+) -> None:
+    """The window's ends in order; a new `once` schedule in the future (a stored one may have fired already)."""
     if start_at and end_at and end_at <= start_at:
         raise field_error("end_at", "must be after start_at", "invalid_window")
-    if isinstance(spec, OnceSpec) and _utc(spec.at) <= now:
+    if new_schedule and isinstance(spec, OnceSpec) and _utc(spec.at) <= now:
         raise field_error("schedule.at", "is in the past", "once_in_the_past")
+
+
+def check_fires(schedule: Schedule, now: datetime) -> None:
+    """A cron line that matches no time (`0 0 30 2 *`) is refused, rather than kept as a deployment that never runs."""
+    if isinstance(schedule, CronSchedule) and next_fire(schedule, now) is None:
+        message = f"matches no time in the next {cron.HORIZON_YEARS} years"
+        raise field_error("schedule.cron", message, "schedule_never_fires")
 
 
 def _utc(when: datetime) -> datetime:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import msgspec
+from msgspec import UNSET, UnsetType
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 from app.db.deployments import Deployment, Occurrence
 from app.db.queries import query
 from app.domain import deployment_spec as spec_
+from app.domain.deployment_policies import MisfirePolicy, OverlapPolicy
 from app.domain.errors import Conflict, InvalidInput, NotFound
 from app.domain.ids import uuid7
 from app.domain.namespaces import DEFAULT_NAMESPACE, namespace_id
@@ -34,51 +36,62 @@ class DeploymentIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     pipeline: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
     schedule: spec_.ScheduleSpec
     namespace: str = DEFAULT_NAMESPACE
-    description: Annotated[str, msgspec.Meta(max_length=2000)] = ""
-    pipeline_version: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    description: spec_.Description = ""
+    pipeline_version: spec_.PipelineVersion | None = None
     params: dict[str, Any] = msgspec.field(default_factory=dict)
     start_at: datetime | None = None
     end_at: datetime | None = None
-    misfire_policy: spec_.MisfirePolicy = "run_once"
-    misfire_grace_seconds: Annotated[int, msgspec.Meta(ge=0, le=604_800)] = 60
-    max_catch_up: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 10
-    max_concurrent_runs: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 1
-    overlap_policy: spec_.OverlapPolicy = "skip"
+    misfire_policy: MisfirePolicy = MisfirePolicy.RUN_ONCE
+    misfire_grace_seconds: spec_.MisfireGraceSeconds = 60
+    max_catch_up: spec_.MaxCatchUp = 10
+    max_concurrent_runs: spec_.MaxConcurrentRuns = 1
+    overlap_policy: OverlapPolicy = OverlapPolicy.SKIP
     dst_policy: dict[str, str] | None = None
-    max_retries: Annotated[int, msgspec.Meta(ge=0, le=100)] | None = None
-    retry_backoff_seconds: Annotated[float, msgspec.Meta(ge=0, le=86_400)] | None = None
-    retry_backoff_max_seconds: Annotated[float, msgspec.Meta(ge=0, le=604_800)] | None = None
-    retry_jitter: Annotated[float, msgspec.Meta(ge=0, le=1)] | None = None
-    timeout_seconds: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    max_retries: spec_.MaxRetries | None = None
+    retry_backoff_seconds: spec_.RetryBackoffSeconds | None = None
+    retry_backoff_max_seconds: spec_.RetryBackoffMaxSeconds | None = None
+    retry_jitter: spec_.RetryJitter | None = None
+    timeout_seconds: spec_.TimeoutSeconds | None = None
     enabled: bool = True
 
 
 class DeploymentPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """Fields to change; anything left out stays as it is."""
+    """Fields to change, with the bounds of create; anything left out stays as it is, `null` resets where allowed.
 
-    description: str | None = None
-    pipeline_version: int | None = None
-    params: dict[str, Any] | None = None
-    schedule: spec_.ScheduleSpec | None = None
-    start_at: datetime | None = None
-    end_at: datetime | None = None
-    misfire_policy: spec_.MisfirePolicy | None = None
-    misfire_grace_seconds: int | None = None
-    max_catch_up: int | None = None
-    max_concurrent_runs: int | None = None
-    overlap_policy: spec_.OverlapPolicy | None = None
-    dst_policy: dict[str, str] | None = None
-    max_retries: int | None = None
-    retry_backoff_seconds: float | None = None
-    retry_backoff_max_seconds: float | None = None
-    retry_jitter: float | None = None
-    timeout_seconds: int | None = None
+    `null` means: pipeline_version the latest, start_at/end_at no bound, dst_policy the defaults, the retry and
+    timeout fields the instance defaults. Enabling and disabling go through pause and resume.
+    """
+
+    description: spec_.Description | UnsetType = UNSET
+    pipeline_version: spec_.PipelineVersion | UnsetType | None = UNSET
+    params: dict[str, Any] | UnsetType = UNSET
+    schedule: spec_.ScheduleSpec | UnsetType = UNSET
+    start_at: datetime | UnsetType | None = UNSET
+    end_at: datetime | UnsetType | None = UNSET
+    misfire_policy: MisfirePolicy | UnsetType = UNSET
+    misfire_grace_seconds: spec_.MisfireGraceSeconds | UnsetType = UNSET
+    max_catch_up: spec_.MaxCatchUp | UnsetType = UNSET
+    max_concurrent_runs: spec_.MaxConcurrentRuns | UnsetType = UNSET
+    overlap_policy: OverlapPolicy | UnsetType = UNSET
+    dst_policy: dict[str, str] | UnsetType | None = UNSET
+    max_retries: spec_.MaxRetries | UnsetType = UNSET
+    retry_backoff_seconds: spec_.RetryBackoffSeconds | UnsetType | None = UNSET
+    retry_backoff_max_seconds: spec_.RetryBackoffMaxSeconds | UnsetType | None = UNSET
+    retry_jitter: spec_.RetryJitter | UnsetType | None = UNSET
+    timeout_seconds: spec_.TimeoutSeconds | UnsetType | None = UNSET
+
+    def changes(self) -> dict[str, Any]:
+        """The fields given (a `null` included), by name."""
+        return {f: v for f in self.__struct_fields__ if (v := getattr(self, f)) is not UNSET}
 
 
-def _validated(document: DeploymentIn, now: datetime) -> tuple[str, str]:
+def _validated(document: DeploymentIn, now: datetime, *, new_schedule: bool = True) -> tuple[str, str]:
+    """What create and change both check beyond the field bounds; returns the DST policy (gap, fold)."""
     gap, fold = spec_.dst_policy(document.dst_policy)
-    spec_.check_window(document.schedule, document.start_at, document.end_at, now)
-    spec_.to_schedule(document.schedule, dst_gap=gap, dst_fold=fold, default_anchor=now)
+    spec_.check_window(document.schedule, document.start_at, document.end_at, now, new_schedule=new_schedule)
+    schedule = spec_.to_schedule(document.schedule, dst_gap=gap, dst_fold=fold, default_anchor=now)
+    if new_schedule:
+        spec_.check_fires(schedule, now)
     return gap, fold
 
 
@@ -202,23 +215,37 @@ def list_deployments(
     return list(session.scalars(query))
 
 
-def update_deployment(session: Session, deployment: Deployment, patch: DeploymentPatch, *, now: datetime) -> None:
-    """Apply changes; a new schedule takes effect at once (fire times from now on are recomputed)."""
-    changes = {k: v for k, v in msgspec.structs.asdict(patch).items() if v is not None}
-    merged = DeploymentIn(
+def document_of(deployment: Deployment) -> DeploymentIn:
+    """A stored deployment as the document that would create it (what a change is merged into and checked as)."""
+    return DeploymentIn(
         name=deployment.name,
         pipeline=str(deployment.pipeline_id),
-        schedule=changes.get("schedule") or msgspec.convert(deployment.schedule, spec_.ScheduleSpec),  # type: ignore[arg-type]
-        start_at=changes.get("start_at", deployment.start_at),
-        end_at=changes.get("end_at", deployment.end_at),
-        dst_policy=changes.get("dst_policy") or {"nonexistent": deployment.dst_gap, "ambiguous": deployment.dst_fold},
-        misfire_policy=changes.get("misfire_policy", deployment.misfire_policy),
-        overlap_policy=changes.get("overlap_policy", deployment.overlap_policy),
+        schedule=msgspec.convert(deployment.schedule, spec_.ScheduleSpec),  # type: ignore[arg-type]
+        description=deployment.description,
+        pipeline_version=deployment.pipeline_version,
+        params=deployment.params,
+        start_at=deployment.start_at,
+        end_at=deployment.end_at,
+        misfire_policy=MisfirePolicy(deployment.misfire_policy),
+        misfire_grace_seconds=deployment.misfire_grace_seconds,
+        max_catch_up=deployment.max_catch_up,
+        max_concurrent_runs=deployment.max_concurrent_runs,
+        overlap_policy=OverlapPolicy(deployment.overlap_policy),
+        dst_policy={"nonexistent": deployment.dst_gap, "ambiguous": deployment.dst_fold},
+        max_retries=deployment.max_retries,
+        retry_backoff_seconds=deployment.retry_backoff_seconds,
+        retry_backoff_max_seconds=deployment.retry_backoff_max_seconds,
+        retry_jitter=deployment.retry_jitter,
+        timeout_seconds=deployment.timeout_seconds,
+        enabled=deployment.enabled,
     )
-    gap, fold = spec_.dst_policy(merged.dst_policy)
-    spec_.to_schedule(merged.schedule, dst_gap=gap, dst_fold=fold, default_anchor=now)
-    if merged.start_at and merged.end_at and merged.end_at <= merged.start_at:
-        raise spec_.field_error("end_at", "must be after start_at", "invalid_window")
+
+
+def update_deployment(session: Session, deployment: Deployment, patch: DeploymentPatch, *, now: datetime) -> None:
+    """Apply changes, checked as create checks them; a new schedule takes effect at once (fire times recomputed)."""
+    changes = patch.changes()
+    merged = msgspec.structs.replace(document_of(deployment), **changes)
+    gap, fold = _validated(merged, now, new_schedule="schedule" in changes)
     withdraw_planned(session, deployment, now=now)  # planned runs carry the old schedule, params and policies
     for key, value in changes.items():
         if key == "schedule":

@@ -6,7 +6,7 @@
 -- table; each row is handled by one of them.
 SELECT d.id, CAST(d.schedule AS text) AS schedule_json, d.dst_gap, d.dst_fold, d.start_at, d.end_at,
        d.created_at, d.last_scheduled_for, d.misfire_policy, d.misfire_grace_seconds, d.max_catch_up,
-       d.max_concurrent_runs, d.overlap_policy
+       d.max_concurrent_runs, d.overlap_policy, d.next_run_at
 FROM deployments d
 WHERE d.enabled AND d.next_run_at IS NOT NULL AND d.next_run_at <= :now
 ORDER BY d.next_run_at

@@ -34,6 +34,34 @@ def test_a_run_goes_pending_queued_running_succeeded(parts: Engine_) -> None:
     assert count(parts.engine, "outbox", "true") == 0
 
 
+def test_a_log_only_pipeline_renders_its_templates_as_a_data_pipeline_does(parts: Engine_) -> None:
+    from sqlalchemy.orm import Session
+
+    from app.domain.pipelines import create_pipeline
+
+    spec = {
+        "params": {"who": {"type": "string", "default": "world"}},
+        "steps": [{"type": "log", "message": "hello {{ params.who }}"}],
+    }
+    with Session(parts.engine) as session, session.begin():
+        create_pipeline(session, namespace="default", name="greet", description="", spec=spec)
+    [run_id] = parts.submit("greet", params={"who": "ops"})
+    parts.relay.relay_once()
+    assert parts.executor.execute(run_id) is RunStatus.SUCCEEDED
+    lines = [line.message for line in read_lines(parts.settings.data_path, run_id)]
+    assert "hello ops" in lines
+    assert not [line for line in lines if "{{" in line]
+
+
+def test_parameters_given_to_a_pipeline_that_declares_none_are_ignored(parts: Engine_) -> None:
+    parts.pipeline("plain", [{"type": "log", "message": "hi"}])
+    [run_id] = parts.submit("plain", params={"i": 1})
+    parts.relay.relay_once()
+    assert parts.executor.execute(run_id) is RunStatus.SUCCEEDED
+    lines = [line.message for line in read_lines(parts.settings.data_path, run_id)]
+    assert "parameters ignored, the pipeline declares none: i" in lines
+
+
 def test_a_duplicate_message_runs_nothing(parts: Engine_) -> None:
     parts.pipeline("once", [{"type": "log", "message": "x"}])
     [run_id] = parts.submit("once")
@@ -83,7 +111,7 @@ def test_a_failing_run_retries_then_fails_for_good(parts: Engine_) -> None:
         row = connection.execute(
             text("SELECT attempt, error_code, error_message FROM runs WHERE id = :id"), {"id": run_id}
         ).one()
-    assert tuple(row) == (2, "step_failed", "kaboom")
+    assert tuple(row) == (2, "pipeline_step_failed", "kaboom")  # the same code as a fail step in a data pipeline
     numbers = [line.n for line in read_lines(parts.settings.data_path, run_id)]
     assert numbers == list(range(1, len(numbers) + 1))  # numbering continues across attempts
 

@@ -225,6 +225,7 @@ def test_pause_records_missed_fire_times_on_resume(client: TestClient, pipeline:
         ({"kind": "cron", "cron": "0 * * * *", "timezone": "Mars/Olympus"}, "schedule.timezone", "unknown_timezone"),
         ({"kind": "interval", "seconds": 0}, "schedule.seconds", "invalid_interval"),
         ({"kind": "once", "at": "2001-01-01T00:00:00Z"}, "schedule.at", "once_in_the_past"),
+        ({"kind": "cron", "cron": "0 0 30 2 *"}, "schedule.cron", "schedule_never_fires"),
     ],
 )
 def test_bad_schedules_are_422_naming_the_field(

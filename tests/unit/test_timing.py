@@ -35,6 +35,18 @@ def local(instants: list[datetime], zone: str) -> list[str]:
         ("*/20 * * * * *", datetime(2026, 1, 1, 10, 0, 5), datetime(2026, 1, 1, 10, 0, 20)),  # seconds field
         ("0 0 * JAN,JUL SUN", datetime(2026, 2, 1), datetime(2026, 7, 5)),
         ("0 12 * * 7", datetime(2026, 11, 22, 12, 0), datetime(2026, 11, 29, 12, 0)),  # 7 is Sunday too
+        # L, W and # (as in Quartz and cronsim); January 2026 starts on a Thursday, February on a Sunday.
+        ("0 9 L * *", datetime(2026, 2, 1), datetime(2026, 2, 28, 9, 0)),  # the last day of the month
+        ("0 9 L 2 *", datetime(2027, 3, 1), datetime(2028, 2, 29, 9, 0)),  # ... in a leap year too
+        ("0 9 L-2 * *", datetime(2026, 1, 1), datetime(2026, 1, 29, 9, 0)),  # two days before it
+        ("0 9 LW * *", datetime(2026, 1, 1), datetime(2026, 1, 30, 9, 0)),  # the 31st is a Saturday → Friday
+        ("0 9 15W * *", datetime(2026, 2, 1), datetime(2026, 2, 16, 9, 0)),  # the 15th is a Sunday → Monday
+        ("0 9 1W * *", datetime(2026, 1, 31), datetime(2026, 2, 2, 9, 0)),  # Sunday the 1st → Monday, not back
+        ("0 9 31W * *", datetime(2026, 5, 1), datetime(2026, 5, 29, 9, 0)),  # Sunday the 31st → Friday
+        ("0 9 * * 5L", datetime(2026, 1, 1), datetime(2026, 1, 30, 9, 0)),  # the last Friday
+        ("0 9 * * FRI#3", datetime(2026, 1, 1), datetime(2026, 1, 16, 9, 0)),  # the third Friday
+        ("0 9 * * 1#1,5L", datetime(2026, 1, 6), datetime(2026, 1, 30, 9, 0)),  # first Monday or last Friday
+        ("0 0 0 ? * 2#5", datetime(2026, 1, 1), datetime(2026, 3, 31, 0, 0)),  # a fifth Tuesday, 6 fields
     ],
 )
 def test_next_matching_wall_time(expression: str, after: datetime, expected: datetime) -> None:
@@ -53,6 +65,10 @@ def test_next_matching_wall_time(expression: str, after: datetime, expected: dat
         ("*/0 * * * *", "step must be at least 1"),
         ("5-1 * * * *", "runs backwards"),
         ("a * * * *", "not a number"),
+        ("0 0 L-31 * *", "L- '31' must be a number from 0 to 30"),
+        ("0 0 32W * *", "W after '32' must be"),
+        ("0 0 * * 5#6", "# of '6' must be a number from 1 to 5"),
+        ("0 0 * * 9L", "day of week: 9 is outside"),
     ],
 )
 def test_bad_expressions_name_the_field(expression: str, message: str) -> None:
@@ -62,6 +78,17 @@ def test_bad_expressions_name_the_field(expression: str, message: str) -> None:
 
 def test_an_impossible_date_never_fires() -> None:
     assert cron.parse("0 0 30 2 *").next_after(datetime(2026, 1, 1)) is None
+    assert cron.parse("0 0 L-30 2 *").next_after(datetime(2026, 1, 1)) is None
+
+
+def test_the_last_sunday_of_march_keeps_the_dst_policy() -> None:
+    """02:30 on the last Sunday of March never exists in Berlin: shifted to 03:30, or skipped."""
+    after = utc(2026, 3, 1)
+    shifted = next_fire(cron_in("30 2 * 3 0L", "Europe/Berlin"), after)
+    assert shifted is not None
+    assert local([shifted], "Europe/Berlin") == ["03-29 03:30 CEST"]
+    skipped = fires(cron_in("30 2 * 3 0L", "Europe/Berlin", dst_gap="skip"), after, utc(2026, 4, 1))
+    assert [f.skipped for f in skipped] == ["dst_skipped"]
 
 
 # Europe/Berlin: spring forward 2026-03-29 02:00 → 03:00; fall back 2026-10-25 03:00 → 02:00.

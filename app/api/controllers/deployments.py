@@ -132,7 +132,7 @@ class DeploymentController(Controller):
     ) -> DeploymentOut:
         def change(session, deployment):  # type: ignore[no-untyped-def]
             service.update_deployment(session, deployment, data, now=service.utcnow())
-            return {"after": {k: v for k, v in msgspec.to_builtins(data).items() if v is not None}}
+            return {"after": msgspec.to_builtins(data)}  # the fields given, a null (reset) included
 
         return self._change(request, db, deployment_id, "deployments.update", change)
 
