@@ -26,12 +26,6 @@ class Interrupted(Exception):
         self.why = why
 
 
-class StepFailed(Exception):
-    """A step failed in a way the pipeline author meant (a `fail` step, a failed rule)."""
-
-    code = "step_failed"
-
-
 class RunContext:
     """One attempt of one run, as the steps and the heartbeat thread see it."""
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Annotated
+
+import msgspec
 
 
 class MisfirePolicy(StrEnum):
@@ -63,3 +66,18 @@ RETRY_BACKOFF_MAX_SECONDS = Bounds(0, 604_800)
 RETRY_JITTER = Bounds(0, 1)
 #: A run's time limit; the high end is what the runs.timeout_seconds column (int4) holds.
 TIMEOUT_SECONDS = Bounds(1, 2_147_483_647)
+
+
+def _between(bounds: Bounds) -> msgspec.Meta:
+    return msgspec.Meta(ge=bounds.low, le=bounds.high)
+
+
+# The bounded fields, for deployment create/change schemas and run submits alike.
+MisfireGraceSeconds = Annotated[int, _between(MISFIRE_GRACE_SECONDS)]
+MaxCatchUp = Annotated[int, _between(MAX_CATCH_UP)]
+MaxConcurrentRuns = Annotated[int, _between(MAX_CONCURRENT_RUNS)]
+MaxRetries = Annotated[int, _between(MAX_RETRIES)]
+RetryBackoffSeconds = Annotated[float, _between(RETRY_BACKOFF_SECONDS)]
+RetryBackoffMaxSeconds = Annotated[float, _between(RETRY_BACKOFF_MAX_SECONDS)]
+RetryJitter = Annotated[float, _between(RETRY_JITTER)]
+TimeoutSeconds = Annotated[int, _between(TIMEOUT_SECONDS)]

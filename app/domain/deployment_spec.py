@@ -35,19 +35,15 @@ ScheduleSpec = CronSpec | IntervalSpec | OnceSpec
 E = TypeVar("E", bound=StrEnum)
 
 
-def _between(bounds: policies.Bounds) -> msgspec.Meta:
-    return msgspec.Meta(ge=bounds.low, le=bounds.high)
-
-
-# The bounded policy fields, for the create and the change schemas alike (bounds: app.domain.deployment_policies).
-MisfireGraceSeconds = Annotated[int, _between(policies.MISFIRE_GRACE_SECONDS)]
-MaxCatchUp = Annotated[int, _between(policies.MAX_CATCH_UP)]
-MaxConcurrentRuns = Annotated[int, _between(policies.MAX_CONCURRENT_RUNS)]
-MaxRetries = Annotated[int, _between(policies.MAX_RETRIES)]
-RetryBackoffSeconds = Annotated[float, _between(policies.RETRY_BACKOFF_SECONDS)]
-RetryBackoffMaxSeconds = Annotated[float, _between(policies.RETRY_BACKOFF_MAX_SECONDS)]
-RetryJitter = Annotated[float, _between(policies.RETRY_JITTER)]
-TimeoutSeconds = Annotated[int, _between(policies.TIMEOUT_SECONDS)]
+# The bounded policy fields, for the create and the change schemas alike (defined in app.domain.deployment_policies).
+MisfireGraceSeconds = policies.MisfireGraceSeconds
+MaxCatchUp = policies.MaxCatchUp
+MaxConcurrentRuns = policies.MaxConcurrentRuns
+MaxRetries = policies.MaxRetries
+RetryBackoffSeconds = policies.RetryBackoffSeconds
+RetryBackoffMaxSeconds = policies.RetryBackoffMaxSeconds
+RetryJitter = policies.RetryJitter
+TimeoutSeconds = policies.TimeoutSeconds
 Description = Annotated[str, msgspec.Meta(max_length=2000)]
 PipelineVersion = Annotated[int, msgspec.Meta(ge=1)]
 

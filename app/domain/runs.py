@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.db.models import Pipeline, Run, RunEvent
 from app.db.queries import query
+from app.domain import deployment_policies as policies
 from app.domain.errors import Conflict, InvalidInput, NotFound
 from app.domain.ids import uuid7
 from app.domain.namespaces import DEFAULT_NAMESPACE, namespace_id
@@ -30,11 +31,11 @@ class RunRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     pipeline: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
     params: dict[str, Any] = msgspec.field(default_factory=dict)
     namespace: str = DEFAULT_NAMESPACE
-    max_retries: Annotated[int, msgspec.Meta(ge=0, le=100)] | None = None
-    retry_backoff_seconds: Annotated[float, msgspec.Meta(ge=0, le=86_400)] | None = None
-    retry_backoff_max_seconds: Annotated[float, msgspec.Meta(ge=0, le=604_800)] | None = None
-    retry_jitter: Annotated[float, msgspec.Meta(ge=0, le=1)] | None = None
-    timeout_seconds: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    max_retries: policies.MaxRetries | None = None
+    retry_backoff_seconds: policies.RetryBackoffSeconds | None = None
+    retry_backoff_max_seconds: policies.RetryBackoffMaxSeconds | None = None
+    retry_jitter: policies.RetryJitter | None = None
+    timeout_seconds: policies.TimeoutSeconds | None = None
     priority: Annotated[int, msgspec.Meta(ge=-100, le=100)] = 0
 
 

@@ -104,6 +104,14 @@ def test_wrong_types_name_the_field(client: TestClient, pipeline: dict, engine: 
     assert count(engine, "runs") == 0
 
 
+def test_a_timeout_beyond_what_a_run_can_hold_is_a_422(client: TestClient, pipeline: dict, engine: Engine) -> None:
+    """The run bounds are the deployment bounds: a timeout past int4 was a 500 from the insert."""
+    response = client.post("/api/v1/runs", json={"pipeline": "noop", "timeout_seconds": 2**31})
+    assert response.status_code == 422, response.text
+    assert problem_of(response)["errors"][0]["field"] == "timeout_seconds"
+    assert count(engine, "runs") == 0
+
+
 def test_unknown_fields_are_refused(client: TestClient, pipeline: dict) -> None:
     response = client.post("/api/v1/runs", json={"pipeline": "noop", "paramz": {}})
     assert response.status_code == 422
