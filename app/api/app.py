@@ -9,6 +9,7 @@ import redis
 import swagger_ui
 from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
@@ -35,6 +36,7 @@ from app.api.errors import EXCEPTION_HANDLERS
 from app.api.headers import add_response_headers
 from app.api.live_logs import LiveLogs
 from app.api.prometheus import LATENCY, metrics
+from app.api.rate_limit import RateLimit
 from app.api.request_id import RequestIdMiddleware
 from app.api.security import make_failure_auditor, make_guard
 from app.db.engine import get_engine
@@ -78,6 +80,7 @@ def create_app(settings: Settings | None = None, *, authenticate: bool = True) -
         ttl_seconds=settings.log_stream_ttl_seconds,
     )
     throttle = LoginThrottle(redis.Redis.from_url(settings.redis_url), settings)
+    rate_limit = RateLimit(settings)
     assets = f"{DOCS_PATH}/assets"
     openapi = OpenAPIConfig(
         title="Conveyor",
@@ -104,13 +107,15 @@ def create_app(settings: Settings | None = None, *, authenticate: bool = True) -
 
     async def close_live_logs() -> None:
         await live_logs.close()
+        await rate_limit.close()
 
     app = Litestar(
         route_handlers=[
             *ROUTE_HANDLERS,
             create_static_files_router(path=assets, directories=[SWAGGER_ASSETS], include_in_schema=False, opt=PUBLIC),
         ],
-        guards=[make_guard(database, enabled=authenticate)],
+        guards=[make_guard(database, rate_limit, enabled=authenticate)],
+        state=State({"trusted_proxies": settings.trusted_proxy_networks}),
         dependencies={
             "db": Provide(lambda: database, use_cache=True, sync_to_thread=False),
             "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
@@ -125,7 +130,14 @@ def create_app(settings: Settings | None = None, *, authenticate: bool = True) -
         cors_config=CORSConfig(
             allow_origins=settings.cors_origin_list,
             allow_credentials=False,
-            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "Last-Event-ID", "X-Request-ID"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "Content-Range",
+                "Idempotency-Key",
+                "Last-Event-ID",
+                "X-Request-ID",
+            ],
             expose_headers=["X-Request-ID", "Location", "Retry-After", "Idempotent-Replayed"],
         )
         if settings.cors_origin_list
