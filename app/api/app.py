@@ -39,6 +39,7 @@ from app.api.prometheus import LATENCY, metrics
 from app.api.rate_limit import RateLimit
 from app.api.request_id import RequestIdMiddleware
 from app.api.security import make_failure_auditor, make_guard
+from app.api.text_boundary import refuse_unstorable_text
 from app.db.engine import get_engine
 from app.domain.permissions import PERMISSIONS, Permission, Scope
 from app.domain.throttle import LoginThrottle
@@ -125,6 +126,7 @@ def create_app(settings: Settings | None = None, *, authenticate: bool = True) -
         exception_handlers=EXCEPTION_HANDLERS,
         after_exception=[make_failure_auditor(database)],
         middleware=[RequestIdMiddleware(), LATENCY.middleware],
+        before_request=refuse_unstorable_text,
         before_send=[add_response_headers],
         openapi_config=openapi,
         cors_config=CORSConfig(
