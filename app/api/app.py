@@ -145,6 +145,7 @@ def create_app(settings: Settings | None = None, *, authenticate: bool = True) -
         if settings.cors_origin_list
         else None,
         on_shutdown=[close_live_logs],
+        logging_config=None,  # app/logs.py configures every process; Litestar's default would replace our handler
         debug=False,
     )
     document_permissions(app)
