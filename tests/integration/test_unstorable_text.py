@@ -59,3 +59,13 @@ def test_text_that_only_looks_like_an_escape_is_kept(client: TestClient, pipelin
     response = client.patch("/api/v1/auth/me", json={"display_name": "back\\u0000slash"})
     assert response.status_code == 200, response.text
     assert response.json()["display_name"] == "back\\u0000slash"
+
+
+def test_text_read_outside_json_still_gets_a_422_not_a_500(client: TestClient) -> None:
+    """A multipart form field is not JSON: the driver's refusal is mapped to the same answer."""
+    response = client.post(
+        "/api/v1/datasets", files={"file": ("s.csv", b"a,b\n1,2\n", "text/csv")}, data={"description": NUL}
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == "invalid_character"
+    assert client.get("/api/v1/datasets").json()["items"] == []
