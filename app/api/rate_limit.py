@@ -33,6 +33,9 @@ logger = logging.getLogger(__name__)
 #: Paths no limit applies to: probes and scrapes must answer however busy the API is.
 EXEMPT_PATHS = frozenset({"/healthz", "/readyz", "/api/v1/healthz", "/api/v1/readyz", "/metrics"})
 
+#: Longest the limiter waits for Redis before letting the request through.
+REDIS_TIMEOUT_SECONDS = 1.0
+
 
 def _storage_uri(redis_url: str) -> str:
     """The `limits` form of a Redis URL (`redis://…` → `async+redis://…`, `unix://…` → `async+redis+unix://…`)."""
@@ -48,6 +51,8 @@ class RateLimit:
             implementation="redispy",
             key_prefix=f"{settings.redis_namespace}:ratelimit",
             wrap_exceptions=False,
+            socket_connect_timeout=REDIS_TIMEOUT_SECONDS,  # an unreachable Redis must not hold requests up
+            socket_timeout=REDIS_TIMEOUT_SECONDS,
         )
         self.limiter = SlidingWindowCounterRateLimiter(self.storage)
 

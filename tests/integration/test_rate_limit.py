@@ -63,3 +63,12 @@ def test_zero_switches_the_limit_off(fast_settings: Settings, redis_client) -> N
     with TestClient(app=create_app(settings)) as client:
         for _ in range(50):
             assert client.get("/api/v1/runs").status_code == 401
+
+
+def test_without_redis_the_limit_lets_requests_through(fast_settings: Settings) -> None:
+    settings = msgspec.structs.replace(
+        fast_settings, redis_url="redis://127.0.0.1:1/0", rate_limit_per_address_per_minute=1
+    )
+    with TestClient(app=create_app(settings)) as client:
+        for _ in range(3):
+            assert client.get("/api/docs/openapi.json").status_code == 200
