@@ -108,6 +108,9 @@ def _api(args: argparse.Namespace, settings: Settings) -> int:
         port=args.port or settings.api_port,
         log_config=None,
         access_log=False,
+        # The app reads X-Forwarded-For itself, only from CONVEYOR_TRUSTED_PROXIES (app/api/client_address.py);
+        # uvicorn's own handling would trust 127.0.0.1 (or FORWARDED_ALLOW_IPS) and rewrite the peer first.
+        proxy_headers=False,
         loop="auto",
         http="auto",
         timeout_graceful_shutdown=5,

@@ -8,12 +8,15 @@ the process at start with a message naming the variable.
 from __future__ import annotations
 
 import functools
+import ipaddress
 import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 import msgspec
+
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 #: Variables that keep their conventional, unprefixed names.
 UNPREFIXED = {"database_url": "DATABASE_URL", "redis_url": "REDIS_URL"}
@@ -122,6 +125,14 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     disabled_metrics: str = ""
     #: How long a deleted dataset's files stay before the cleanup job removes them.
     dataset_retention_hours: int = 24
+    # --- HTTP boundary ---
+    #: Comma-separated addresses or networks of reverse proxies whose X-Forwarded-For is believed; empty:
+    #: none, the connection's peer is the caller (set it to the proxy's address behind one, e.g. in compose).
+    trusted_proxies: str = ""
+    #: Requests per minute one API token (or access token) may make; 0 switches the limit off.
+    rate_limit_per_minute: int = 1200
+    #: Requests per minute one address may make without a valid token (sign-ins, bad tokens); 0: off.
+    rate_limit_per_address_per_minute: int = 1200
 
     def __post_init__(self) -> None:
         checks: list[tuple[str, bool, str]] = [
@@ -176,6 +187,12 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
             ("login_max_failures", self.login_max_failures >= 1, "must be >= 1"),
             ("login_max_failures_per_client", self.login_max_failures_per_client >= 1, "must be >= 1"),
             ("login_lock_seconds", self.login_lock_seconds > 0, "must be > 0"),
+            ("rate_limit_per_minute", self.rate_limit_per_minute >= 0, "must be >= 0 (0: no limit)"),
+            (
+                "rate_limit_per_address_per_minute",
+                self.rate_limit_per_address_per_minute >= 0,
+                "must be >= 0 (0: no limit)",
+            ),
             (
                 "login_lock_max_seconds",
                 self.login_lock_max_seconds >= self.login_lock_seconds,
@@ -192,6 +209,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
                 raise SettingsError(f"{env_name(field)} {message} (got {getattr(self, field)!r})")
         for field in ("database_url", "redis_url"):
             self._check_url(field)
+        try:
+            self.trusted_proxy_networks  # noqa: B018  (parsed here so a typo stops the start)
+        except ValueError as exc:
+            raise SettingsError(f"{env_name('trusted_proxies')}: {exc}") from None
 
     def _check_url(self, field: str) -> None:
         value: str = getattr(self, field)
@@ -205,6 +226,18 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     @property
     def cors_origin_list(self) -> list[str]:
         return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[IpNetwork, ...]:
+        """CONVEYOR_TRUSTED_PROXIES as networks (a bare address is a /32 or /128)."""
+        networks = []
+        for item in (part.strip() for part in self.trusted_proxies.split(",")):
+            if item:
+                try:
+                    networks.append(ipaddress.ip_network(item, strict=False))
+                except ValueError:
+                    raise ValueError(f"{item!r} is not an IP address or network") from None
+        return tuple(networks)
 
     @property
     def data_path(self) -> Path:

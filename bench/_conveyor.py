@@ -58,6 +58,9 @@ class Conveyor:
                 "CONVEYOR_DATA_ROOT": str(self.data_root),
                 "CONVEYOR_LOG_LEVEL": "WARNING",
                 "CONVEYOR_ADMIN_PASSWORD": self.admin_password,
+                # The benchmarks drive the engine as fast as it goes; the API's rate limit is not what they measure.
+                "CONVEYOR_RATE_LIMIT_PER_MINUTE": "0",
+                "CONVEYOR_RATE_LIMIT_PER_ADDRESS_PER_MINUTE": "0",
             }
         )
         env.pop("dramatiq_worker_timeout", None)

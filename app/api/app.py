@@ -9,6 +9,7 @@ import redis
 import swagger_ui
 from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
@@ -35,8 +36,10 @@ from app.api.errors import EXCEPTION_HANDLERS
 from app.api.headers import add_response_headers
 from app.api.live_logs import LiveLogs
 from app.api.prometheus import LATENCY, metrics
+from app.api.rate_limit import RateLimit
 from app.api.request_id import RequestIdMiddleware
 from app.api.security import make_failure_auditor, make_guard
+from app.api.text_boundary import refuse_unstorable_text
 from app.db.engine import get_engine
 from app.domain.permissions import PERMISSIONS, Permission, Scope
 from app.domain.throttle import LoginThrottle
@@ -78,6 +81,7 @@ def create_app(settings: Settings | None = None, *, authenticate: bool = True) -
         ttl_seconds=settings.log_stream_ttl_seconds,
     )
     throttle = LoginThrottle(redis.Redis.from_url(settings.redis_url), settings)
+    rate_limit = RateLimit(settings)
     assets = f"{DOCS_PATH}/assets"
     openapi = OpenAPIConfig(
         title="Conveyor",
@@ -91,6 +95,7 @@ def create_app(settings: Settings | None = None, *, authenticate: bool = True) -
                 js_url=f"{assets}/swagger-ui-bundle.js",
                 css_url=f"{assets}/swagger-ui.css",
                 standalone_preset_js_url=f"{assets}/swagger-ui-standalone-preset.js",
+                favicon=f"<link rel='icon' type='image/png' href='{assets}/favicon-32x32.png'>",
             )
         ],
         components=Components(
@@ -104,13 +109,15 @@ def create_app(settings: Settings | None = None, *, authenticate: bool = True) -
 
     async def close_live_logs() -> None:
         await live_logs.close()
+        await rate_limit.close()
 
     app = Litestar(
         route_handlers=[
             *ROUTE_HANDLERS,
             create_static_files_router(path=assets, directories=[SWAGGER_ASSETS], include_in_schema=False, opt=PUBLIC),
         ],
-        guards=[make_guard(database, enabled=authenticate)],
+        guards=[make_guard(database, rate_limit, enabled=authenticate)],
+        state=State({"trusted_proxies": settings.trusted_proxy_networks}),
         dependencies={
             "db": Provide(lambda: database, use_cache=True, sync_to_thread=False),
             "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
@@ -120,17 +127,26 @@ def create_app(settings: Settings | None = None, *, authenticate: bool = True) -
         exception_handlers=EXCEPTION_HANDLERS,
         after_exception=[make_failure_auditor(database)],
         middleware=[RequestIdMiddleware(), LATENCY.middleware],
+        before_request=refuse_unstorable_text,
         before_send=[add_response_headers],
         openapi_config=openapi,
         cors_config=CORSConfig(
             allow_origins=settings.cors_origin_list,
             allow_credentials=False,
-            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "Last-Event-ID", "X-Request-ID"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "Content-Range",
+                "Idempotency-Key",
+                "Last-Event-ID",
+                "X-Request-ID",
+            ],
             expose_headers=["X-Request-ID", "Location", "Retry-After", "Idempotent-Replayed"],
         )
         if settings.cors_origin_list
         else None,
         on_shutdown=[close_live_logs],
+        logging_config=None,  # app/logs.py configures every process; Litestar's default would replace our handler
         debug=False,
     )
     document_permissions(app)

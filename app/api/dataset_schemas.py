@@ -11,6 +11,7 @@ import msgspec
 from app.api.schemas import ErrorDetail
 from app.db.datasets import Dataset, DatasetVersion, Upload
 from app.db.models import Run
+from app.domain.datasets import Name as DatasetName
 from app.domain.states import FINAL
 from app.domain.uploads import missing_ranges
 
@@ -157,7 +158,7 @@ class UploadOut(msgspec.Struct):
 class CompleteUploadIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Turn a finished upload into a dataset."""
 
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    name: DatasetName
     description: Annotated[str, msgspec.Meta(max_length=10_000)] = ""
     tags: list[str] = msgspec.field(default_factory=list)
 

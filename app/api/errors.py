@@ -10,7 +10,7 @@ import psycopg
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, SerializationException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DataError, DBAPIError
 
 from app.api.request_id import request_id_of
 from app.api.schemas import FieldError, Problem
@@ -158,7 +158,24 @@ def on_unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Resp
     )
 
 
+def on_unstorable_text(request: Request[Any, Any, Any], exc: DataError | UnicodeEncodeError) -> Response[Problem]:
+    """Last resort behind app/api/text_boundary.py: text the driver refused is the caller's bad input, not a 500."""
+    message = str(getattr(exc, "orig", None) or exc)
+    if not any(sign in message for sign in ("NUL (0x00)", "invalid byte sequence", "surrogates not allowed")):
+        return on_unexpected_error(request, exc)
+    reason = "contains a character that cannot be stored (NUL, or not UTF-8)"
+    return problem(
+        request,
+        status=422,
+        code="invalid_character",
+        detail=f"the request {reason}",
+        errors=[{"field": "$", "message": reason}],
+    )
+
+
 EXCEPTION_HANDLERS: dict[Any, Any] = {
+    DataError: on_unstorable_text,
+    UnicodeEncodeError: on_unstorable_text,
     DomainError: on_domain_error,
     ValidationException: on_validation_error,
     HTTPException: on_http_error,

@@ -25,6 +25,9 @@ logger = logging.getLogger(__name__)
 
 #: How long one XREAD blocks before the run's status is looked at again.
 BLOCK_MS = 2000
+#: Sent while nothing happens, so proxies keep the connection: a comment only (a `data:` line, even an
+#: empty one, would make browsers fire an empty message event).
+KEEP_ALIVE = ServerSentEventMessage(comment="keep-alive", data=None)
 #: Poll period when following the file because Redis is unavailable.
 FILE_POLL_SECONDS = 0.5
 
@@ -86,7 +89,7 @@ class LiveLogs:
                     async for message in self._finish(run_id, last, status):
                         yield message
                     return
-                yield ServerSentEventMessage(comment="keep-alive")
+                yield KEEP_ALIVE
 
     async def _follow_file(
         self, run_id: uuid.UUID, last: int, status_of: Callable[[uuid.UUID], str]

@@ -15,10 +15,13 @@ from typing import Any
 
 import anyio
 from litestar.connection import ASGIConnection
+from litestar.enums import HttpMethod
 from litestar.handlers.base import BaseRouteHandler
 from litestar.types import Scope
 
+from app.api.client_address import client_address
 from app.api.database import Database
+from app.api.rate_limit import RateLimit
 from app.api.request_id import request_id_of
 from app.db.outage import database_unavailable
 from app.domain import audit
@@ -33,9 +36,17 @@ logger = logging.getLogger(__name__)
 def declared_permission(handler: BaseRouteHandler) -> Permission:
     """The permission a route declared; a route without one is a bug and is refused."""
     permission = handler.opt.get("permission")
+    if permission is None and _is_automatic_options(handler):
+        return Permission.PUBLIC  # Litestar's own OPTIONS answer (204 + Allow): reveals nothing, runs nothing
     if not isinstance(permission, Permission):
         raise ImproperlyDeclared(f"route {handler.handler_name!r} declares no permission")
     return permission
+
+
+def _is_automatic_options(handler: BaseRouteHandler) -> bool:
+    """The OPTIONS handler Litestar adds to every path (our own routes never declare OPTIONS)."""
+    methods = getattr(handler, "http_methods", set())
+    return methods == {HttpMethod.OPTIONS} and handler.handler_name == "options_handler"
 
 
 def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
@@ -44,8 +55,8 @@ def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-def make_guard(database: Database, *, enabled: bool = True):  # type: ignore[no-untyped-def]
-    """The app-wide guard. `enabled=False` exists only for benchmarks that measure its cost."""
+def make_guard(database: Database, rate_limit: RateLimit, *, enabled: bool = True):  # type: ignore[no-untyped-def]
+    """The app-wide guard, which also applies the rate limit. `enabled=False` is for benchmarks of its cost."""
 
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
         permission = declared_permission(handler)
@@ -54,11 +65,18 @@ def make_guard(database: Database, *, enabled: bool = True):  # type: ignore[no-
             connection.state.principal = SYSTEM
             return
         if needed is Who.PUBLIC:
+            await rate_limit.by_address(connection)
             return  # public routes neither need nor check credentials (a stale token is no error here)
         token = bearer_token(connection)
         if token is None:
+            await rate_limit.by_address(connection)
             raise Unauthorized("sign in first: send Authorization: Bearer <token>", code="unauthorized")
-        principal = await anyio.to_thread.run_sync(_resolve, database, token)
+        try:
+            principal = await anyio.to_thread.run_sync(_resolve, database, token)
+        except Unauthorized:
+            await rate_limit.by_address(connection)
+            raise
+        await rate_limit.by_token(connection, token)
         connection.state.principal = principal
         if principal.must_change_password and permission not in ALLOWED_BEFORE_PASSWORD_CHANGE:
             raise Forbidden("change your password first (POST /api/v1/auth/password)", code="password_change_required")
@@ -91,11 +109,10 @@ def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
 
 
 def audit_context(connection: ASGIConnection[Any, Any, Any, Any]) -> audit.AuditContext:
-    client = connection.client.host if connection.client else None
     return audit.AuditContext(
         principal=connection.state.get("principal"),
         request_id=request_id_of(connection.scope),
-        client_address=client,
+        client_address=client_address(connection.scope),
         user_agent=connection.headers.get("user-agent"),
     )
 
@@ -115,7 +132,7 @@ def make_failure_auditor(database: Database):  # type: ignore[no-untyped-def]
         ctx = audit.AuditContext(
             principal=state.get("principal"),
             request_id=request_id_of(scope),
-            client_address=(scope.get("client") or (None,))[0],
+            client_address=client_address(scope),
             user_agent=next((v.decode("latin-1") for k, v in scope.get("headers", []) if k == b"user-agent"), None),
             actor_name=state.get("audit_actor_name"),
         )

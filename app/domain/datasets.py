@@ -42,6 +42,15 @@ class DatasetFilters(msgspec.Struct, kw_only=True):
     search: str | None = None
 
 
+def check_name(name: str) -> str:
+    """A dataset name from a form or a hand-built value, checked by the same `Name` rule the JSON bodies use."""
+    try:
+        return msgspec.convert(name, Name)
+    except msgspec.ValidationError as exc:
+        message = f"{exc}: 1 to 200 characters, no '/', '\\' or control characters"
+        raise InvalidInput(f"invalid dataset name: {message}", errors=[{"field": "name", "message": message}]) from None
+
+
 def check_tags(tags: list[str]) -> list[str]:
     """Tags as given in a form field: validated like the JSON ones, duplicates dropped."""
     try:
@@ -66,7 +75,7 @@ def create_dataset(
     dataset = Dataset(
         id=uuid7(),
         namespace_id=namespace_id,
-        name=msgspec.convert(name, Name),
+        name=check_name(name),
         description=description,
         tags=check_tags(tags),
         source="uploaded",

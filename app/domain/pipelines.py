@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from app.db.models import Pipeline, PipelineVersion
 from app.domain.errors import Conflict, NotFound
 from app.domain.ids import uuid7
-from app.domain.namespaces import namespace_id
+from app.domain.namespaces import namespace_id, visible_namespace_id
 from app.domain.pagination import Position, decode_cursor
 from app.domain.permissions import Permission, Principal
 from app.domain.pipeline_spec import parse_spec
@@ -103,7 +103,7 @@ def list_pipelines(
     if visible is not None:
         query = query.where(Pipeline.namespace_id.in_(visible))
     if namespace is not None:
-        query = query.where(Pipeline.namespace_id == namespace_id(session, namespace))
+        query = query.where(Pipeline.namespace_id == visible_namespace_id(session, namespace, visible))
     if name_prefix:
         escaped = name_prefix.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
         query = query.where(Pipeline.name.like(escaped + "%", escape="\\"))

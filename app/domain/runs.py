@@ -16,7 +16,7 @@ from app.db.queries import query
 from app.domain import deployment_policies as policies
 from app.domain.errors import Conflict, InvalidInput, NotFound
 from app.domain.ids import uuid7
-from app.domain.namespaces import DEFAULT_NAMESPACE, namespace_id
+from app.domain.namespaces import DEFAULT_NAMESPACE, visible_namespace_id
 from app.domain.pagination import decode_cursor
 from app.domain.permissions import Permission, Principal
 from app.domain.pipelines import resolve_pipeline
@@ -183,7 +183,7 @@ def list_runs(session: Session, filters: RunFilters, *, limit: int, cursor: str 
     if filters.visible is not None:
         query_ = query_.where(Run.namespace_id.in_(filters.visible))
     if filters.namespace is not None:
-        query_ = query_.where(Run.namespace_id == namespace_id(session, filters.namespace))
+        query_ = query_.where(Run.namespace_id == visible_namespace_id(session, filters.namespace, filters.visible))
     if filters.status:
         query_ = query_.where(Run.status.in_([s.value for s in filters.status]))
     if filters.kind is not None:

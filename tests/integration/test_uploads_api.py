@@ -70,3 +70,18 @@ def test_range_arithmetic() -> None:
     assert ranges == [[10, 40]]
     assert missing_ranges(ranges, 50) == [[0, 10], [40, 50]]
     assert missing_ranges([[0, 50]], 50) == []
+
+
+def test_a_dataset_name_with_a_slash_or_a_control_character_is_refused_on_both_upload_paths(
+    client: TestClient,
+) -> None:
+    for name in ("a/b", "tab\there", "back\\slash"):
+        upload = open_upload(client)
+        put(client, upload["id"], 0, len(CONTENT))
+        completed = client.post(f"/api/v1/uploads/{upload['id']}/complete", json={"name": name})
+        assert completed.status_code == 422, completed.text
+        assert [e["field"] for e in completed.json()["errors"]] == ["name"]
+        posted = client.post("/api/v1/datasets", files={"file": ("w.csv", CONTENT, "text/csv")}, data={"name": name})
+        assert posted.status_code == 422, posted.text
+        assert [e["field"] for e in posted.json()["errors"]] == ["name"]
+    assert client.get("/api/v1/datasets").json()["items"] == []

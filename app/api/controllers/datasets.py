@@ -27,7 +27,7 @@ from app.domain import datasets as service
 from app.domain import uploads as upload_service
 from app.domain.dataset_reader import Reader
 from app.domain.errors import Conflict
-from app.domain.namespaces import namespace_id
+from app.domain.namespaces import namespace_id, visible_namespace_id
 from app.domain.permissions import Permission
 from app.paths import resolved_root, upload_data_path, version_dir
 from app.settings import Settings
@@ -151,9 +151,10 @@ class DatasetController(Controller):
     ) -> Page[DatasetOut]:
         principal = principal_of(request)
         with db.read() as session:
+            visible = principal.namespaces_with(Permission.DATASETS_READ)
             filters = service.DatasetFilters(
-                visible=principal.namespaces_with(Permission.DATASETS_READ),
-                namespace_id=namespace_id(session, namespace) if namespace else None,
+                visible=visible,
+                namespace_id=visible_namespace_id(session, namespace, visible) if namespace else None,
                 source=source,
                 status=status,
                 tag=tag,

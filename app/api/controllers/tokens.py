@@ -12,7 +12,7 @@ from app.api.account_schemas import ApiTokenOut, CreatedApiToken
 from app.api.database import Database
 from app.api.security import audit_context, principal_of
 from app.domain import api_tokens, audit
-from app.domain.members import get_namespace
+from app.domain.namespaces import visible_namespace_id
 from app.domain.permissions import Permission
 from app.settings import Settings
 
@@ -61,8 +61,10 @@ class TokenController(Controller):
         self, request: Request, db: NamedDependency[Database], namespace: FromQuery[str | None] = None
     ) -> list[ApiTokenOut]:
         with db.read() as session:
-            namespace_id = get_namespace(session, namespace).id if namespace else None
-            rows = api_tokens.list_api_tokens(session, principal_of(request), namespace_id=namespace_id)
+            principal = principal_of(request)
+            visible = principal.namespaces_with(Permission.NAMESPACES_READ)
+            namespace_id = visible_namespace_id(session, namespace, visible) if namespace else None
+            rows = api_tokens.list_api_tokens(session, principal, namespace_id=namespace_id)
             return [ApiTokenOut.of(r) for r in rows]
 
     @delete(

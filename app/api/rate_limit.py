@@ -1,0 +1,95 @@
+"""The general API rate limit: per token and per address, counted in Redis so all API processes share it.
+
+The guard asks here once per request, after it knows who is calling: a
+request with a valid token counts against that token, anything else (public
+routes such as sign-in, missing or invalid tokens) against the caller's
+address, so rotating made-up tokens does not escape the address's limit.
+Health probes and the Prometheus endpoint are never limited. Counting uses
+the `limits` library's sliding-window counter (two atomic Redis counters per
+key); if Redis cannot be reached, requests are let through and a warning is
+logged, since the API must not stop because its limiter did.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import time
+from typing import Any
+
+from limits import RateLimitItem, RateLimitItemPerMinute
+from limits.aio.storage import RedisStorage
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from litestar.connection import ASGIConnection
+from redis.exceptions import RedisError
+
+from app.api.client_address import client_address
+from app.domain.errors import TooManyRequests
+from app.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+#: Paths no limit applies to: probes and scrapes must answer however busy the API is.
+EXEMPT_PATHS = frozenset({"/healthz", "/readyz", "/api/v1/healthz", "/api/v1/readyz", "/metrics"})
+
+#: Longest the limiter waits for Redis before letting the request through.
+REDIS_TIMEOUT_SECONDS = 1.0
+
+
+def _storage_uri(redis_url: str) -> str:
+    """The `limits` form of a Redis URL (`redis://…` → `async+redis://…`, `unix://…` → `async+redis+unix://…`)."""
+    return f"async+{redis_url}" if redis_url.startswith("redis") else f"async+redis+{redis_url}"
+
+
+class RateLimit:
+    def __init__(self, settings: Settings) -> None:
+        self.per_token = _item(settings.rate_limit_per_minute)
+        self.per_address = _item(settings.rate_limit_per_address_per_minute)
+        self.storage = RedisStorage(
+            _storage_uri(settings.redis_url),
+            implementation="redispy",
+            key_prefix=f"{settings.redis_namespace}:ratelimit",
+            wrap_exceptions=False,
+            socket_connect_timeout=REDIS_TIMEOUT_SECONDS,  # an unreachable Redis must not hold requests up
+            socket_timeout=REDIS_TIMEOUT_SECONDS,
+        )
+        self.limiter = SlidingWindowCounterRateLimiter(self.storage)
+
+    async def by_token(self, connection: ASGIConnection[Any, Any, Any, Any], token: str) -> None:
+        """Count a request made with a valid token; raise TooManyRequests past the limit."""
+        if self.per_token is not None and not _exempt(connection):
+            await self._hit(self.per_token, "token", hashlib.sha256(token.encode()).hexdigest()[:32])
+
+    async def by_address(self, connection: ASGIConnection[Any, Any, Any, Any]) -> None:
+        """Count a request without a valid token against the caller's address."""
+        if self.per_address is not None and not _exempt(connection):
+            await self._hit(self.per_address, "address", client_address(connection.scope) or "-")
+
+    async def _hit(self, item: RateLimitItem, kind: str, identity: str) -> None:
+        try:
+            if await self.limiter.hit(item, kind, identity):
+                return
+            stats = await self.limiter.get_window_stats(item, kind, identity)
+        except (RedisError, OSError) as exc:
+            logger.warning("rate limit not applied: Redis unavailable (%s)", exc)
+            return
+        retry_after = max(1, math.ceil(stats.reset_time - time.time()))
+        raise TooManyRequests(
+            f"more than {item.amount} requests per minute for this {kind}; try again in {retry_after} s",
+            retry_after=retry_after,
+            code="rate_limited",
+        )
+
+    async def close(self) -> None:
+        client = getattr(self.storage.bridge, "storage", None)
+        if client is not None:
+            await client.aclose()
+
+
+def _item(per_minute: int) -> RateLimitItem | None:
+    return RateLimitItemPerMinute(per_minute) if per_minute > 0 else None
+
+
+def _exempt(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
+    return connection.scope.get("path", "") in EXEMPT_PATHS

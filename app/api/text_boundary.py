@@ -1,0 +1,98 @@
+"""Text Postgres cannot store is refused where it enters: 422 `invalid_character`, naming the field.
+
+A NUL character (`\\u0000`, `%00`) or a lone UTF-16 surrogate (`\\ud800`, or
+bytes that are not UTF-8 in a query) reaches Postgres as an error, so every
+route that stored or filtered on one answered 500. One hook looks at the
+decoded path parameters, the query parameters and JSON bodies before any
+handler runs; `unstorable` is the rule, for anything read another way, and
+errors.py maps what still reaches the driver to the same 422.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import parse_qsl
+
+import msgspec
+from litestar import Request
+from litestar.types import Scope
+
+from app.domain.errors import InvalidInput
+
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def unstorable(text: str) -> str | None:
+    """Why `text` cannot be stored as Postgres text, or None if it can."""
+    if "\x00" in text:
+        return "contains a NUL character (\\u0000), which cannot be stored"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "contains a lone surrogate or bytes that are not UTF-8, which cannot be stored"
+    return None
+
+
+def find_unstorable(value: Any) -> tuple[str, str] | None:
+    """The first (field path, reason) in a decoded JSON value whose text cannot be stored (keys included)."""
+    stack: list[tuple[str, Any]] = [("", value)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, str):
+            if reason := unstorable(item):
+                return path or "body", reason
+        elif isinstance(item, dict):
+            for key, child in reversed(item.items()):
+                if reason := unstorable(str(key)):
+                    return path or "body", f"has a key that {reason}"
+                stack.append((f"{path}.{key}" if path else str(key), child))
+        elif isinstance(item, list):
+            stack.extend((f"{path}[{i}]", child) for i, child in reversed(list(enumerate(item))))
+    return None
+
+
+def refuse(field: str, reason: str) -> InvalidInput:
+    return InvalidInput(f"`{field}` {reason}", code="invalid_character", errors=[{"field": field, "message": reason}])
+
+
+def check_parameters(scope: Scope) -> None:
+    """Path and query parameters, as the handler would see them decoded."""
+    for name, value in (scope.get("path_params") or {}).items():
+        if isinstance(value, str) and (reason := unstorable(value)):
+            raise refuse(name, reason)
+    query = scope.get("query_string", b"").decode("latin-1")
+    for name, value in parse_qsl(query, keep_blank_values=True, errors="surrogateescape"):
+        reason = unstorable(name) or unstorable(value)
+        if reason:
+            raise refuse(name if not unstorable(name) else "query", reason)
+
+
+def check_json(body: bytes) -> None:
+    """A JSON body's strings and keys; a body that is not JSON is left to the route's own 400."""
+    try:
+        document = msgspec.json.decode(body)
+    except msgspec.DecodeError:
+        try:  # msgspec refuses lone surrogates outright; the standard library decodes them, to name the field
+            document = json.loads(body)
+        except (ValueError, RecursionError):
+            return
+    found = find_unstorable(document)
+    if found:
+        raise refuse(*found)
+
+
+async def refuse_unstorable_text(request: Request[Any, Any, Any]) -> None:
+    """`before_request` hook (after the guard, before the handler's arguments are read): check the request.
+
+    The body is read only for routes that take a typed `data` body, and Litestar keeps it for the handler.
+    """
+    check_parameters(request.scope)
+    handler = request.scope.get("route_handler")
+    takes_data = handler is not None and "data" in handler.parsed_fn_signature.parameters
+    if takes_data and request.method in _BODY_METHODS and _is_json(request.content_type[0]):
+        check_json(await request.body())
+
+
+def _is_json(media_type: str) -> bool:
+    return media_type == "application/json" or media_type.endswith("+json")
