@@ -5,13 +5,18 @@ and the one output file, no extension install or autoload, configuration locked 
 On top of that every step's SQL must parse as exactly one SELECT, so a step cannot even ask for COPY, ATTACH,
 INSTALL, LOAD, SET or PRAGMA; the output file is written by the engine alone. (DuckDB's allow-list does not tell
 reading from writing, and DuckDB always allows its spill directory, which is inside the run's hidden work
-directory and deleted with it; the one-query rule is what keeps the input files read-only.)
+directory and deleted with it; the one-query rule is what keeps the input files read-only.) That SELECT may not
+name DuckDB's own catalog, settings or environment either (`duckdb_settings()`, `current_setting`,
+`information_schema`, ...): they show the server's paths (the allow-list, the spill directory, the inputs' view
+definitions).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import threading
 from collections.abc import Iterable, Mapping
 from itertools import pairwise
 from typing import Any
@@ -37,6 +42,19 @@ STAND_IN_CONFIG = {
 PARAM_VARIABLE = "param:"
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+#: Functions a step may not call: they show settings, the environment or files, or run SQL given as text (which
+#: this check would not see).
+HIDDEN_FUNCTIONS = frozenset({"current_setting", "getenv", "glob", "query", "query_table", "which_secret"})
+#: Name prefixes of DuckDB's system functions and views (`duckdb_settings()`, `pragma_database_list`,
+#: `sqlite_master`, `pg_get_viewdef`, ...), refused for functions and tables alike.
+HIDDEN_PREFIXES = ("duckdb_", "pragma_", "sqlite_", "pg_")
+#: Schemas and catalogs holding DuckDB's system views.
+HIDDEN_SCHEMAS = frozenset({"information_schema", "pg_catalog", "system", "temp"})
+
+#: One connection that only parses (`json_serialize_sql`), shared under a lock: opening one costs ~0.1 s.
+_PARSER: dict[str, duckdb.DuckDBPyConnection] = {}
+_PARSER_LOCK = threading.Lock()
 
 
 class QueryProblem(Exception):
@@ -104,7 +122,55 @@ def query_parameters(sql: str) -> set[str]:
     kind = statements[0].type
     if kind != duckdb.StatementType.SELECT:
         raise QueryProblem(f"only a query is allowed; found a {kind.name} statement", "sandbox_violation")
+    hidden = sorted(_hidden_names(_syntax_tree(sql)))
+    if hidden:
+        raise QueryProblem(
+            f"{', '.join(hidden)}: DuckDB's own catalog, settings and environment are not available to a step",
+            "sandbox_violation",
+        )
     return set(statements[0].named_parameters)
+
+
+def _syntax_tree(sql: str) -> Any:
+    """DuckDB's parse tree of one SELECT, as JSON (nothing is bound or run)."""
+    with _PARSER_LOCK:
+        conn = _PARSER.get("conn")
+        if conn is None:
+            conn = _PARSER["conn"] = duckdb.connect(config=dict(STAND_IN_CONFIG))
+        row = conn.execute("SELECT json_serialize_sql($sql)", {"sql": sql}).fetchone()
+    tree = json.loads(row[0]) if row else {"error": True}
+    if tree.get("error"):
+        raise QueryProblem(
+            f"the query cannot be checked: {tree.get('error_message', 'unknown form')}", "sandbox_violation"
+        )
+    return tree
+
+
+def _hidden_names(node: Any) -> set[str]:
+    """The system functions and tables that a parse tree names (see HIDDEN_FUNCTIONS and the rest)."""
+    found: set[str] = set()
+    if isinstance(node, list):
+        for item in node:
+            found |= _hidden_names(item)
+        return found
+    if not isinstance(node, dict):
+        return found
+    if node.get("class") == "FUNCTION":
+        name, where = str(node.get("function_name", "")), (node.get("schema"), node.get("catalog"))
+        if name.lower() in HIDDEN_FUNCTIONS or _is_system(name, *where):
+            found.add(f"{name}()")
+    elif node.get("type") == "BASE_TABLE":
+        name = str(node.get("table_name", ""))
+        if _is_system(name, node.get("schema_name"), node.get("catalog_name")):
+            found.add(".".join(part for part in (node.get("schema_name"), name) if part))
+    for value in node.values():
+        if isinstance(value, dict | list):
+            found |= _hidden_names(value)
+    return found
+
+
+def _is_system(name: str, *scopes: Any) -> bool:
+    return name.lower().startswith(HIDDEN_PREFIXES) or any(str(s or "").lower() in HIDDEN_SCHEMAS for s in scopes)
 
 
 def violation(message: str, field: str) -> SandboxViolation:
