@@ -24,13 +24,15 @@ from typing import Any
 import duckdb
 
 from workers.ingest import duck
+from workers.ingest.bounded import watch
 from workers.ingest.config import DuckDBSettings
 from workers.pipeline.errors import SandboxViolation
 
-#: Resources of the connection that validates a draft over empty stand-in tables (no data is read).
+#: Resources of a connection that validates a draft over empty stand-in tables (no data is read), unless the
+#: caller gives its own (the API gives its request limits).
+STAND_IN_DUCKDB = DuckDBSettings(memory_limit="256MB", threads=1)
+#: The rest of such a connection's configuration: it can touch no file at all.
 STAND_IN_CONFIG = {
-    "threads": 1,
-    "memory_limit": "256MB",
     "enable_external_access": False,
     "autoinstall_known_extensions": False,
     "autoload_known_extensions": False,
@@ -83,20 +85,25 @@ def open_run_connection(
     )
 
 
-def open_stand_in_connection() -> duckdb.DuckDBPyConnection:
-    """An in-memory connection that can touch no file at all, for validating a draft over empty tables."""
-    return duckdb.connect(config=dict(STAND_IN_CONFIG))
+def _stand_in_config(settings: DuckDBSettings) -> dict[str, Any]:
+    return {"threads": max(1, settings.threads), "memory_limit": settings.memory_limit, **STAND_IN_CONFIG}
 
 
-def parquet_schema(path: str) -> list[tuple[str, str]]:
+def open_stand_in_connection(settings: DuckDBSettings = STAND_IN_DUCKDB) -> duckdb.DuckDBPyConnection:
+    """An in-memory connection that can touch no file at all, for validating a draft over empty tables (watched
+    by the enclosing `bounded` block, if any)."""
+    return watch(duckdb.connect(config=_stand_in_config(settings)))
+
+
+def parquet_schema(path: str, settings: DuckDBSettings = STAND_IN_DUCKDB) -> list[tuple[str, str]]:
     """(column, DuckDB type) of a Parquet file, from its footer, by a connection that can read only that file;
     what `validate_spec` wants as an input's schema."""
     config = {
         key: value
-        for key, value in STAND_IN_CONFIG.items()
+        for key, value in _stand_in_config(settings).items()
         if key not in ("enable_external_access", "lock_configuration")
     }
-    conn = duckdb.connect(config=config)
+    conn = watch(duckdb.connect(config=config))
     try:
         conn.execute(f"SET allowed_paths = {duck.literal([os.path.abspath(path)])}").fetchall()
         conn.execute("SET enable_external_access = false").fetchall()
@@ -136,7 +143,7 @@ def _syntax_tree(sql: str) -> Any:
     with _PARSER_LOCK:
         conn = _PARSER.get("conn")
         if conn is None:
-            conn = _PARSER["conn"] = duckdb.connect(config=dict(STAND_IN_CONFIG))
+            conn = _PARSER["conn"] = duckdb.connect(config=_stand_in_config(STAND_IN_DUCKDB))
         row = conn.execute("SELECT json_serialize_sql($sql)", {"sql": sql}).fetchone()
     tree = json.loads(row[0]) if row else {"error": True}
     if tree.get("error"):

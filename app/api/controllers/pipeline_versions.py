@@ -27,6 +27,7 @@ from app.domain.permissions import Permission, Principal
 from app.domain.pipeline_spec import parse_spec, pipeline_json_schema
 from app.paths import version_dir
 from app.settings import Settings
+from workers.ingest.bounded import bounded, request_limits
 from workers.pipeline import DATA_FILE, FieldError, ValidationReport, parquet_schema, validate_spec
 
 Ref = FromPath[str]
@@ -128,11 +129,13 @@ class PipelineVersionController(Controller):
                 name: session.get_one(DatasetVersion, (uuid.UUID(p["dataset_id"]), p["version"]))
                 for name, p in pinned.items()
             }
-        schemas = {
-            name: parquet_schema(str(version_dir(settings.data_path, v.dataset_id, v.run_id) / DATA_FILE))
-            for name, v in versions.items()
-        }
-        return validate_spec(spec, input_schemas=schemas, params=data.params)
+        limits = request_limits(settings)
+        with bounded(limits):  # binds only, but even binding may be made costly: time and memory are capped
+            schemas = {
+                name: parquet_schema(str(version_dir(settings.data_path, v.dataset_id, v.run_id) / DATA_FILE), limits)
+                for name, v in versions.items()
+            }
+            return validate_spec(spec, input_schemas=schemas, params=data.params, duckdb_settings=limits)
 
     @get(
         "/{pipeline_ref:str}/versions",

@@ -1,0 +1,40 @@
+"""Validation binds every step and runs none: a query however costly is checked in no time, with its columns."""
+
+from __future__ import annotations
+
+import pytest
+
+from workers.ingest.bounded import QueryTooExpensive, bounded
+from workers.ingest.config import DuckDBSettings
+from workers.pipeline import validate_spec
+
+#: A scan of 10^12 rows: hours of CPU if anything ran it.
+HUGE = "SELECT count(*) AS n FROM range(1000000000000) t(i) WHERE i % 7 = $k"
+
+
+@pytest.mark.timeout(60)
+def test_a_huge_scan_is_validated_without_running_it() -> None:
+    spec = {
+        "inputs": {"orders": {"dataset": "orders"}},
+        "params": {"k": {"type": "integer", "default": 3}},
+        "steps": [
+            {"id": "huge", "type": "sql", "sql": HUGE},
+            {"type": "validate", "rules": [{"rule": "row_count", "min": 1, "severity": "fail"}]},
+            {"id": "more", "type": "sql", "sql": "SELECT n, n * 2 AS twice, n AS n FROM huge, orders"},
+        ],
+    }
+    report = validate_spec(spec, input_schemas={"orders": [("id", "BIGINT")]})
+    assert report.valid, report.errors
+    assert [(c.name, c.duckdb_type) for c in report.output_columns] == [
+        ("n", "BIGINT"),
+        ("twice", "BIGINT"),
+        ("n_1", "BIGINT"),
+    ]
+
+
+@pytest.mark.timeout(60)
+def test_validation_inside_a_bounded_block_obeys_its_time_limit() -> None:
+    limits = DuckDBSettings(memory_limit="128MB", threads=1, time_limit_seconds=0.001)
+    spec = {"steps": [{"type": "sql", "sql": "SELECT 1 AS one"}]}
+    with pytest.raises(QueryTooExpensive), bounded(limits):
+        validate_spec(spec, input_schemas={}, duckdb_settings=limits)
