@@ -48,9 +48,24 @@ def test_validation_over_the_time_limit_is_422_query_too_expensive(impatient: Te
 
 
 @pytest.mark.timeout(120)
-def test_a_preview_over_the_time_limit_is_422_query_too_expensive(
-    client: TestClient, impatient: TestClient
+def test_validation_that_would_fold_a_huge_constant_is_422_query_too_expensive(
+    fast_settings: Settings,
+    engine: Engine,
+    redis_client,  # type: ignore[no-untyped-def]
 ) -> None:
+    """Binding evaluates a table function's argument: 1 GB of text here, past a 64 MB request memory limit."""
+    settings = msgspec.structs.replace(fast_settings, request_query_memory_mb=64)
+    make_user(engine, settings, "frugal", superuser=True)
+    sql = "select * from range(length(repeat('x', 1000000000)))"
+    with TestClient(app=create_app(settings)) as client:
+        client.headers["Authorization"] = f"Bearer {sign_in(client, 'frugal')['access_token']}"
+        response = client.post("/api/v1/pipelines/validate", json={"spec": {"steps": [{"type": "sql", "sql": sql}]}})
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == "query_too_expensive"
+
+
+@pytest.mark.timeout(120)
+def test_a_preview_over_the_time_limit_is_422_query_too_expensive(client: TestClient, impatient: TestClient) -> None:
     dataset = upload(client, SALES)
     response = impatient.post(f"/api/v1/datasets/{dataset['id']}/preview", json={})
     assert response.status_code == 422, response.text

@@ -28,7 +28,8 @@ from app.domain.pipeline_spec import parse_spec, pipeline_json_schema
 from app.paths import version_dir
 from app.settings import Settings
 from workers.ingest.bounded import bounded, request_limits
-from workers.pipeline import DATA_FILE, FieldError, ValidationReport, parquet_schema, validate_spec
+from workers.pipeline import DATA_FILE, FieldError, ValidationReport, parquet_schema
+from workers.pipeline.isolated import validate_in_child
 
 Ref = FromPath[str]
 
@@ -130,12 +131,14 @@ class PipelineVersionController(Controller):
                 for name, p in pinned.items()
             }
         limits = request_limits(settings)
-        with bounded(limits):  # binds only, but even binding may be made costly: time and memory are capped
+        with bounded(limits):
             schemas = {
                 name: parquet_schema(str(version_dir(settings.data_path, v.dataset_id, v.run_id) / DATA_FILE), limits)
                 for name, v in versions.items()
             }
-            return validate_spec(spec, input_schemas=schemas, params=data.params, duckdb_settings=limits)
+        # Binding runs no query, but DuckDB folds constants while binding, which no interrupt stops: a child
+        # process with a memory cap, killed at the time limit, does it.
+        return validate_in_child(spec, input_schemas=schemas, params=data.params, settings=settings)
 
     @get(
         "/{pipeline_ref:str}/versions",
