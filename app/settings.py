@@ -115,6 +115,12 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     #: Memory and threads of one import's (or pipeline's) DuckDB connection.
     job_memory_limit_mb: int = 1024
     job_threads: int = 2
+    #: DuckDB work the API does within a request (file preview, dataset rows and downloads, pipeline validation):
+    #: its wall-clock limit, and each connection's memory and threads. A request over a limit gets 422
+    #: `query_too_expensive` (downloads stream, so only their memory and threads are capped).
+    request_query_seconds: float = 10.0
+    request_query_memory_mb: int = 256
+    request_query_threads: int = 1
     #: Days a finished run's logs and events are kept (0: forever); the run row stays for metrics.
     run_log_retention_days: int = 30
     #: Days a finished run's row is kept (0: forever); metrics over older windows lose those runs.
@@ -155,6 +161,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
             ("max_preview_rows", 1 <= self.max_preview_rows <= 100_000, "must be between 1 and 100000"),
             ("job_memory_limit_mb", self.job_memory_limit_mb >= 64, "must be >= 64"),
             ("job_threads", 1 <= self.job_threads <= 256, "must be between 1 and 256"),
+            ("request_query_seconds", 0 < self.request_query_seconds <= 3600, "must be between 0 and 3600"),
+            ("request_query_memory_mb", self.request_query_memory_mb >= 64, "must be >= 64"),
+            ("request_query_threads", 1 <= self.request_query_threads <= 256, "must be between 1 and 256"),
             ("dataset_retention_hours", self.dataset_retention_hours >= 0, "must be >= 0"),
             ("run_log_retention_days", self.run_log_retention_days >= 0, "must be >= 0"),
             ("run_retention_days", self.run_retention_days >= 0, "must be >= 0"),

@@ -1,11 +1,18 @@
 """Accept YAML where a route says so: an `application/yaml` body is parsed (safely) and handed on as JSON.
 
 The route keeps its typed JSON body, so validation, errors and the OpenAPI
-document are the same whichever of the two a client sends.
+document are the same whichever of the two a client sends. The body is read
+and parsed only when the route reads it, which is after the permission guard:
+an unauthenticated client cannot make the API parse anything. Aliases
+(`*name`) are refused while parsing, before anything is built, so a small
+document cannot expand into a huge one ("billion laughs").
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+import anyio
 import msgspec
 import yaml
 from litestar.middleware import ASGIMiddleware
@@ -17,10 +24,43 @@ from app.domain.errors import DomainError, InvalidInput
 YAML_TYPES = frozenset({b"application/yaml", b"application/x-yaml", b"text/yaml", b"text/x-yaml"})
 #: Largest YAML document accepted (a pipeline spec is small).
 MAX_YAML_BYTES = 1024 * 1024
+#: Deepest nesting of mappings and lists accepted (a pipeline spec is shallow; the parser recurses).
+MAX_YAML_DEPTH = 64
+_OPEN = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
+_CLOSE = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class TooLarge(DomainError):
     status, code, title = 413, "limit_exceeded", "Limit exceeded"
+
+
+def _invalid(message: str) -> InvalidInput:
+    return InvalidInput(
+        f"the body is not valid YAML: {message}", code="invalid_yaml", errors=[{"field": "body", "message": message}]
+    )
+
+
+def yaml_as_json(body: bytes) -> bytes:
+    """The YAML document in `body`, encoded as JSON; InvalidInput (`invalid_yaml`) for bad YAML, an alias, or
+    nesting deeper than MAX_YAML_DEPTH. The events are checked first, so nothing is built from a refused document."""
+    try:
+        depth = 0
+        for event in yaml.parse(body, Loader=_LOADER):
+            if isinstance(event, yaml.AliasEvent):
+                raise _invalid(f"aliases (*{event.anchor}) are not accepted; write the value out")
+            if isinstance(event, _OPEN):
+                depth += 1
+                if depth > MAX_YAML_DEPTH:
+                    raise _invalid(f"the document nests deeper than {MAX_YAML_DEPTH} levels")
+            elif isinstance(event, _CLOSE):
+                depth -= 1
+        document = yaml.load(body, Loader=_LOADER)  # noqa: S506 (a safe loader)
+        return msgspec.json.encode(document)
+    except yaml.YAMLError as exc:
+        raise _invalid(str(exc)) from None
+    except (TypeError, ValueError) as exc:  # e.g. a mapping key JSON cannot hold
+        raise _invalid(f"the document cannot be read as JSON: {exc}") from None
 
 
 class YamlBodyMiddleware(ASGIMiddleware):
@@ -30,30 +70,27 @@ class YamlBodyMiddleware(ASGIMiddleware):
         if kind not in YAML_TYPES:
             await next_app(scope, receive, send)
             return
-        body = bytearray()
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if len(body) > MAX_YAML_BYTES:
-                raise TooLarge(f"a YAML document may hold at most {MAX_YAML_BYTES} bytes")
-            if not message.get("more_body"):
-                break
-        try:
-            document = yaml.safe_load(bytes(body))
-        except yaml.YAMLError as exc:
-            message = f"the body is not valid YAML: {exc}"
-            raise InvalidInput(message, code="invalid_yaml", errors=[{"field": "body", "message": str(exc)}]) from None
-        encoded = msgspec.json.encode(document)
+        # The JSON's length is known only once parsed: the route reads the body to its end instead.
         scope["headers"] = [
             (k, v) for k, v in scope.get("headers", []) if k not in (b"content-type", b"content-length")
-        ] + [(b"content-type", b"application/json"), (b"content-length", str(len(encoded)).encode())]
-        sent = False
+        ] + [(b"content-type", b"application/json")]
+        converted = False
 
-        async def replay() -> Message:
-            nonlocal sent
-            if sent:
+        async def as_json() -> Message:
+            """The first read gets the whole body, parsed and encoded as JSON; later ones go on to the client."""
+            nonlocal converted
+            if converted:
                 return await receive()
-            sent = True
+            converted = True
+            body = bytearray()
+            while True:
+                message = await receive()
+                body += message.get("body", b"")
+                if len(body) > MAX_YAML_BYTES:
+                    raise TooLarge(f"a YAML document may hold at most {MAX_YAML_BYTES} bytes")
+                if not message.get("more_body"):
+                    break
+            encoded = await anyio.to_thread.run_sync(yaml_as_json, bytes(body))
             return {"type": "http.request", "body": encoded, "more_body": False}
 
-        await next_app(scope, replay, send)
+        await next_app(scope, as_json, send)

@@ -23,19 +23,25 @@ from workers.ingest import DuckDBSettings
 from workers.ingest.columns import json_safe
 from workers.ingest.duck import connect, ident, our_type
 
-#: Filter operators: `column:op:value` (`is_null` and `not_null` take no value).
+#: Filter operators: `column:op:value` (`is_null` and `not_null` take no value). `{column}` is the column, `?` the
+#: value; `contains` and `starts_with` compare plain text, case-insensitively (no LIKE pattern: `%` and `_` are
+#: characters like any other).
 OPERATORS = {
-    "eq": "= ?",
-    "ne": "<> ?",
-    "lt": "< ?",
-    "le": "<= ?",
-    "gt": "> ?",
-    "ge": ">= ?",
-    "contains": "ILIKE '%' || ? || '%'",
-    "starts_with": "ILIKE ? || '%'",
-    "is_null": "IS NULL",
-    "not_null": "IS NOT NULL",
+    "eq": "{column} = ?",
+    "ne": "{column} <> ?",
+    "lt": "{column} < ?",
+    "le": "{column} <= ?",
+    "gt": "{column} > ?",
+    "ge": "{column} >= ?",
+    "contains": "contains(lower({column}), lower(?))",
+    "starts_with": "starts_with(lower({column}), lower(?))",
+    "is_null": "{column} IS NULL",
+    "not_null": "{column} IS NOT NULL",
 }
+#: Operators that compare the column as text.
+TEXT_OPERATORS = frozenset({"contains", "starts_with"})
+#: Operators that take no value.
+NO_VALUE = frozenset({"is_null", "not_null"})
 #: Rows fetched per batch while streaming a download.
 DOWNLOAD_BATCH = 65_536
 _TEXTUAL = re.compile(r"^(VARCHAR|JSON)")
@@ -80,16 +86,14 @@ class Reader:
                 raise _bad("filter", f"unknown column {column!r} in filter {raw!r}", "unknown_column")
             if op not in OPERATORS:
                 raise _bad("filter", f"unknown operator {op!r}: use one of {', '.join(OPERATORS)}")
-            target = ident(column)
-            if op in ("contains", "starts_with") or _TEXTUAL.match(self.types[column]):
+            target, template = ident(column), OPERATORS[op]
+            if op in TEXT_OPERATORS or _TEXTUAL.match(self.types[column]):
                 target = f"CAST({target} AS VARCHAR)"
-            elif op not in ("is_null", "not_null"):
+            elif op not in NO_VALUE:
+                template = template.replace("?", f"TRY_CAST(? AS {self.types[column]})")
+            if op not in NO_VALUE:
                 values.append(value)
-                clauses.append(f"{target} {OPERATORS[op].replace('?', f'TRY_CAST(? AS {self.types[column]})')}")
-                continue
-            if op not in ("is_null", "not_null"):
-                values.append(value)
-            clauses.append(f"{target} {OPERATORS[op]}")
+            clauses.append(template.replace("{column}", target))
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", values
 
     def _order(self, order_by: list[str]) -> str:

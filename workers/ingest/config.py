@@ -154,6 +154,9 @@ class DuckDBSettings(msgspec.Struct, kw_only=True, frozen=True):
     threads: int = 2
     #: Spill directory; must exist and be writable. Empty: a directory inside the job's work dir.
     temp_directory: str = ""
+    #: Wall-clock limit of a `bounded` block of work (seconds), for work done inside an API request; None: no
+    #: limit (a run's own timeout and cancel bound it). See `workers.ingest.bounded`.
+    time_limit_seconds: float | None = None
 
 
 class CellRange(msgspec.Struct, frozen=True):

@@ -11,6 +11,7 @@ from typing import Any
 import duckdb
 import msgspec
 
+from workers.ingest.bounded import watch
 from workers.ingest.config import DuckDBSettings
 from workers.ingest.errors import ImportCancelled
 from workers.ingest.models import ColumnStats
@@ -43,6 +44,7 @@ def connect(
 ) -> duckdb.DuckDBPyConnection:
     """An in-memory connection limited in memory and threads that can read only `readable` files and write
     only under the `writable` directories; no extension is installed or loaded, and the settings are locked.
+    Inside a `bounded` block it is interrupted when the block's time limit passes.
 
     Spill files go to `settings.temp_directory`, else `spill_directory`, else a directory inside the first
     writable one. `writable` may be empty when `spill_directory` is given: then only the files listed in `readable`
@@ -74,7 +76,7 @@ def connect(
     except BaseException:
         conn.close()
         raise
-    return conn
+    return watch(conn)
 
 
 def _directory(path: str) -> str:

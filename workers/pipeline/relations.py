@@ -140,6 +140,21 @@ class Relations:
         self.note(resolved.id, rows, views=(), table=True)
         return rows, How.TABLE
 
+    def stand_in(self, resolved: ResolvedStep) -> None:
+        """Bind step `resolved` without running it: an empty table with the columns a run would give the step, so
+        validation reads no data however costly the query is (later steps bind against the empty table)."""
+        compiled = self.compile(resolved)
+        params = self._bind_step(resolved, compiled)
+        name = ident(resolved.id)
+        with self.step_errors(resolved):
+            # A view names its columns as a table created from the query would (duplicates get a suffix).
+            self.conn.execute(f"CREATE VIEW {name} AS\n{self._view_sql(resolved, compiled, params)}").fetchall()
+            bound = self.conn.sql(f"SELECT * FROM {name}")  # bound, never run
+            columns = ", ".join(f"{ident(c)} {kind}" for c, kind in zip(bound.columns, bound.types, strict=True))
+            self.conn.execute(f"DROP VIEW {name}").fetchall()
+            self.conn.execute(f"CREATE TABLE {name} ({columns})").fetchall()
+        self.note(resolved.id, 0, views=(), table=True)
+
     def write(self, resolved: ResolvedStep, target: str) -> int:
         """Stream step `resolved` into the Parquet file `target` (the run's only writable path); rows written."""
         compiled = self.compile(resolved)

@@ -5,13 +5,18 @@ and the one output file, no extension install or autoload, configuration locked 
 On top of that every step's SQL must parse as exactly one SELECT, so a step cannot even ask for COPY, ATTACH,
 INSTALL, LOAD, SET or PRAGMA; the output file is written by the engine alone. (DuckDB's allow-list does not tell
 reading from writing, and DuckDB always allows its spill directory, which is inside the run's hidden work
-directory and deleted with it; the one-query rule is what keeps the input files read-only.)
+directory and deleted with it; the one-query rule is what keeps the input files read-only.) That SELECT may not
+name DuckDB's own catalog, settings or environment either (`duckdb_settings()`, `current_setting`,
+`information_schema`, ...): they show the server's paths (the allow-list, the spill directory, the inputs' view
+definitions).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import threading
 from collections.abc import Iterable, Mapping
 from itertools import pairwise
 from typing import Any
@@ -19,13 +24,15 @@ from typing import Any
 import duckdb
 
 from workers.ingest import duck
+from workers.ingest.bounded import watch
 from workers.ingest.config import DuckDBSettings
 from workers.pipeline.errors import SandboxViolation
 
-#: Resources of the connection that validates a draft over empty stand-in tables (no data is read).
+#: Resources of a connection that validates a draft over empty stand-in tables (no data is read), unless the
+#: caller gives its own (the API gives its request limits).
+STAND_IN_DUCKDB = DuckDBSettings(memory_limit="256MB", threads=1)
+#: The rest of such a connection's configuration: it can touch no file at all.
 STAND_IN_CONFIG = {
-    "threads": 1,
-    "memory_limit": "256MB",
     "enable_external_access": False,
     "autoinstall_known_extensions": False,
     "autoload_known_extensions": False,
@@ -37,6 +44,19 @@ STAND_IN_CONFIG = {
 PARAM_VARIABLE = "param:"
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+#: Functions a step may not call: they show settings, the environment or files, or run SQL given as text (which
+#: this check would not see).
+HIDDEN_FUNCTIONS = frozenset({"current_setting", "getenv", "glob", "query", "query_table", "which_secret"})
+#: Name prefixes of DuckDB's system functions and views (`duckdb_settings()`, `pragma_database_list`,
+#: `sqlite_master`, `pg_get_viewdef`, ...), refused for functions and tables alike.
+HIDDEN_PREFIXES = ("duckdb_", "pragma_", "sqlite_", "pg_")
+#: Schemas and catalogs holding DuckDB's system views.
+HIDDEN_SCHEMAS = frozenset({"information_schema", "pg_catalog", "system", "temp"})
+
+#: One connection that only parses (`json_serialize_sql`), shared under a lock: opening one costs ~0.1 s.
+_PARSER: dict[str, duckdb.DuckDBPyConnection] = {}
+_PARSER_LOCK = threading.Lock()
 
 
 class QueryProblem(Exception):
@@ -65,20 +85,25 @@ def open_run_connection(
     )
 
 
-def open_stand_in_connection() -> duckdb.DuckDBPyConnection:
-    """An in-memory connection that can touch no file at all, for validating a draft over empty tables."""
-    return duckdb.connect(config=dict(STAND_IN_CONFIG))
+def _stand_in_config(settings: DuckDBSettings) -> dict[str, Any]:
+    return {"threads": max(1, settings.threads), "memory_limit": settings.memory_limit, **STAND_IN_CONFIG}
 
 
-def parquet_schema(path: str) -> list[tuple[str, str]]:
+def open_stand_in_connection(settings: DuckDBSettings = STAND_IN_DUCKDB) -> duckdb.DuckDBPyConnection:
+    """An in-memory connection that can touch no file at all, for validating a draft over empty tables (watched
+    by the enclosing `bounded` block, if any)."""
+    return watch(duckdb.connect(config=_stand_in_config(settings)))
+
+
+def parquet_schema(path: str, settings: DuckDBSettings = STAND_IN_DUCKDB) -> list[tuple[str, str]]:
     """(column, DuckDB type) of a Parquet file, from its footer, by a connection that can read only that file;
     what `validate_spec` wants as an input's schema."""
     config = {
         key: value
-        for key, value in STAND_IN_CONFIG.items()
+        for key, value in _stand_in_config(settings).items()
         if key not in ("enable_external_access", "lock_configuration")
     }
-    conn = duckdb.connect(config=config)
+    conn = watch(duckdb.connect(config=config))
     try:
         conn.execute(f"SET allowed_paths = {duck.literal([os.path.abspath(path)])}").fetchall()
         conn.execute("SET enable_external_access = false").fetchall()
@@ -104,7 +129,55 @@ def query_parameters(sql: str) -> set[str]:
     kind = statements[0].type
     if kind != duckdb.StatementType.SELECT:
         raise QueryProblem(f"only a query is allowed; found a {kind.name} statement", "sandbox_violation")
+    hidden = sorted(_hidden_names(_syntax_tree(sql)))
+    if hidden:
+        raise QueryProblem(
+            f"{', '.join(hidden)}: DuckDB's own catalog, settings and environment are not available to a step",
+            "sandbox_violation",
+        )
     return set(statements[0].named_parameters)
+
+
+def _syntax_tree(sql: str) -> Any:
+    """DuckDB's parse tree of one SELECT, as JSON (nothing is bound or run)."""
+    with _PARSER_LOCK:
+        conn = _PARSER.get("conn")
+        if conn is None:
+            conn = _PARSER["conn"] = duckdb.connect(config=_stand_in_config(STAND_IN_DUCKDB))
+        row = conn.execute("SELECT json_serialize_sql($sql)", {"sql": sql}).fetchone()
+    tree = json.loads(row[0]) if row else {"error": True}
+    if tree.get("error"):
+        raise QueryProblem(
+            f"the query cannot be checked: {tree.get('error_message', 'unknown form')}", "sandbox_violation"
+        )
+    return tree
+
+
+def _hidden_names(node: Any) -> set[str]:
+    """The system functions and tables that a parse tree names (see HIDDEN_FUNCTIONS and the rest)."""
+    found: set[str] = set()
+    if isinstance(node, list):
+        for item in node:
+            found |= _hidden_names(item)
+        return found
+    if not isinstance(node, dict):
+        return found
+    if node.get("class") == "FUNCTION":
+        name, where = str(node.get("function_name", "")), (node.get("schema"), node.get("catalog"))
+        if name.lower() in HIDDEN_FUNCTIONS or _is_system(name, *where):
+            found.add(f"{name}()")
+    elif node.get("type") == "BASE_TABLE":
+        name = str(node.get("table_name", ""))
+        if _is_system(name, node.get("schema_name"), node.get("catalog_name")):
+            found.add(".".join(part for part in (node.get("schema_name"), name) if part))
+    for value in node.values():
+        if isinstance(value, dict | list):
+            found |= _hidden_names(value)
+    return found
+
+
+def _is_system(name: str, *scopes: Any) -> bool:
+    return name.lower().startswith(HIDDEN_PREFIXES) or any(str(s or "").lower() in HIDDEN_SCHEMAS for s in scopes)
 
 
 def violation(message: str, field: str) -> SandboxViolation:

@@ -1,6 +1,7 @@
 """Validate a draft without running it: every step well-formed, every SQL statement parses and binds, and the
 output's columns reported. Inputs are EMPTY in-memory stand-in tables built from their schemas, so no data is
-read and no file is opened; steps are created exactly as a run creates them.
+read and no file is opened; steps are compiled and bound exactly as a run does, and each becomes an empty table
+with the columns it binds to: no step's query is run (a query over `range(10^12)` costs nothing here).
 """
 
 from __future__ import annotations
@@ -26,13 +27,13 @@ from app.domain.pipeline_spec import (
     parse_spec,
     resolve_steps,
 )
+from workers.ingest.config import DuckDBSettings
 from workers.ingest.duck import duckdb_reason
 from workers.pipeline import rules
 from workers.pipeline.errors import sql_error_code
 from workers.pipeline.models import FieldError, StepSchema, ValidationReport
-from workers.pipeline.plan import How
 from workers.pipeline.relations import Relations, sql_field
-from workers.pipeline.sandbox import QueryProblem, open_stand_in_connection, query_parameters
+from workers.pipeline.sandbox import STAND_IN_DUCKDB, QueryProblem, open_stand_in_connection, query_parameters
 
 #: (column name, DuckDB type) of each column of an input, e.g. [("id", "BIGINT"), ("day", "DATE")].
 Schema = list[tuple[str, str]]
@@ -44,9 +45,11 @@ def validate_spec(
     input_schemas: Mapping[str, Schema],
     params: Mapping[str, Any] | None = None,
     catalog: StepCatalog | None = None,
+    duckdb_settings: DuckDBSettings = STAND_IN_DUCKDB,
 ) -> ValidationReport:
     """Check `spec` against the schemas of its inputs; `params` are optional (a parameter with no value is bound
-    to a stand-in of its type). Field paths are relative to the spec document (`steps[2].sql`)."""
+    to a stand-in of its type). Field paths are relative to the spec document (`steps[2].sql`). The DuckDB
+    connection uses `duckdb_settings` and is watched by the enclosing `bounded` block, if any."""
     catalog = catalog or CATALOG
     try:
         parsed = spec if isinstance(spec, PipelineSpec) else parse_spec(spec, catalog=catalog, prefix="")
@@ -64,7 +67,7 @@ def validate_spec(
     errors += _static_sql_errors(steps, values)
     if errors:
         return _invalid(errors, warnings)
-    return _bind(parsed, steps, input_schemas, values, catalog, warnings)
+    return _bind(parsed, steps, input_schemas, values, catalog, warnings, duckdb_settings)
 
 
 def _invalid(errors: list[dict[str, Any]], warnings: list[str] | None = None) -> ValidationReport:
@@ -137,8 +140,9 @@ def _bind(
     values: dict[str, Any],
     catalog: StepCatalog,
     warnings: list[str],
+    duckdb_settings: DuckDBSettings,
 ) -> ValidationReport:
-    conn = open_stand_in_connection()
+    conn = open_stand_in_connection(duckdb_settings)
     shapes: list[StepSchema] = []
     try:
         relations = Relations(conn, params=values, catalog=catalog, log=lambda message, level: None)
@@ -156,7 +160,7 @@ def _bind(
                 if isinstance(resolved.step, ValidateStep):
                     rules.check(relations, resolved)
                 else:
-                    relations.create(resolved, How.TABLE)
+                    relations.stand_in(resolved)
             except DomainError as exc:
                 return ValidationReport(
                     valid=False, errors=_field_errors(exc, resolved), steps=shapes, warnings=warnings

@@ -31,8 +31,9 @@ from app.domain.namespaces import namespace_id, visible_namespace_id
 from app.domain.permissions import Permission
 from app.paths import resolved_root, upload_data_path, version_dir
 from app.settings import Settings
-from workers.imports import duckdb_of, limits_of
+from workers.imports import limits_of
 from workers.ingest import ImportConfig, preview
+from workers.ingest.bounded import bounded, request_limits
 from workers.ingest.config import parse_config
 from workers.ingest.models import Preview
 from workers.ingest.sniff import sniff
@@ -252,15 +253,17 @@ class DatasetController(Controller):
         limits = limits_of(settings)
         work = resolved_root(settings.data_path) / "tmp"
         work.mkdir(parents=True, exist_ok=True)
-        return preview(
-            upload_data_path(settings.data_path, upload.id),
-            upload.filename,
-            config,
-            limits,
-            rows=min(rows, limits.max_preview_rows),
-            duckdb_settings=duckdb_of(settings),
-            work_dir=work,
-        )
+        duckdb_limits = request_limits(settings)
+        with bounded(duckdb_limits):
+            return preview(
+                upload_data_path(settings.data_path, upload.id),
+                upload.filename,
+                config,
+                limits,
+                rows=min(rows, limits.max_preview_rows),
+                duckdb_settings=duckdb_limits,
+                work_dir=work,
+            )
 
     @post(
         "/{dataset_id:uuid}/imports",
@@ -336,7 +339,8 @@ class DatasetController(Controller):
             chosen = service.get_version(session, dataset, version)
         parquet = version_dir(settings.data_path, dataset.id, chosen.run_id) / "data.parquet"
         work = resolved_root(settings.data_path) / "tmp" / "readers"
-        with Reader(parquet, work, duckdb_of(settings)) as reader:
+        limits = request_limits(settings)
+        with bounded(limits), Reader(parquet, work, limits) as reader:
             found = reader.rows(
                 offset=offset,
                 limit=limit,
@@ -369,7 +373,8 @@ class DatasetController(Controller):
         stem = re.sub(r"[^A-Za-z0-9._-]+", "_", dataset.name)[:100] + f"-v{chosen.version}"
         if format_ == "parquet":
             return File(parquet, filename=f"{stem}.parquet", media_type=_MEDIA["parquet"])
-        reader = Reader(parquet, resolved_root(settings.data_path) / "tmp" / "readers", duckdb_of(settings))
+        # A download streams the whole version, so no time limit applies; its memory and threads are the request's.
+        reader = Reader(parquet, resolved_root(settings.data_path) / "tmp" / "readers", request_limits(settings))
         try:
             batches = reader.stream(format_)
         except BaseException:

@@ -27,7 +27,9 @@ from app.domain.permissions import Permission, Principal
 from app.domain.pipeline_spec import parse_spec, pipeline_json_schema
 from app.paths import version_dir
 from app.settings import Settings
-from workers.pipeline import DATA_FILE, FieldError, ValidationReport, parquet_schema, validate_spec
+from workers.ingest.bounded import bounded, request_limits
+from workers.pipeline import DATA_FILE, FieldError, ValidationReport, parquet_schema
+from workers.pipeline.isolated import validate_in_child
 
 Ref = FromPath[str]
 
@@ -128,11 +130,15 @@ class PipelineVersionController(Controller):
                 name: session.get_one(DatasetVersion, (uuid.UUID(p["dataset_id"]), p["version"]))
                 for name, p in pinned.items()
             }
-        schemas = {
-            name: parquet_schema(str(version_dir(settings.data_path, v.dataset_id, v.run_id) / DATA_FILE))
-            for name, v in versions.items()
-        }
-        return validate_spec(spec, input_schemas=schemas, params=data.params)
+        limits = request_limits(settings)
+        with bounded(limits):
+            schemas = {
+                name: parquet_schema(str(version_dir(settings.data_path, v.dataset_id, v.run_id) / DATA_FILE), limits)
+                for name, v in versions.items()
+            }
+        # Binding runs no query, but DuckDB folds constants while binding, which no interrupt stops: a child
+        # process with a memory cap, killed at the time limit, does it.
+        return validate_in_child(spec, input_schemas=schemas, params=data.params, settings=settings)
 
     @get(
         "/{pipeline_ref:str}/versions",

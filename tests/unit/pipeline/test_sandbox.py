@@ -12,7 +12,7 @@ import pytest
 
 from tests.unit.pipeline.conftest import ORDERS, Runner, write_parquet
 from workers.ingest.config import DuckDBSettings
-from workers.pipeline import PipelineStepFailed, SandboxViolation
+from workers.pipeline import SandboxViolation, validate_spec
 from workers.pipeline.errors import sql_error_code
 from workers.pipeline.sandbox import open_run_connection, view_query
 
@@ -104,11 +104,62 @@ def test_the_run_connection_writes_only_the_output_file(
 
 
 def test_getenv_is_not_available(run: Runner) -> None:
-    # DuckDB's getenv exists only in its CLI, and the Python build has none: the name does not even bind.
-    with pytest.raises(PipelineStepFailed) as caught:
+    # DuckDB's getenv exists only in its CLI (the Python build has none); the parser check refuses the name anyway.
+    with pytest.raises(SandboxViolation) as caught:
         run({"inputs": ORDERS, "steps": [{"type": "sql", "sql": "SELECT getenv('HOME') AS home"}]})
-    assert caught.value.errors[0]["code"] == "sql_bind_error"
+    assert caught.value.errors[0]["code"] == "sandbox_violation"
     assert "getenv" in caught.value.errors[0]["message"]
+
+
+#: Queries that would show the server's paths or settings: the allow-list, the spill directory, the inputs' view
+#: definitions (absolute file paths), attached databases, extension directories; or run SQL given as text.
+LEAKS = {
+    "settings": "SELECT name, value FROM duckdb_settings()",
+    "settings_view": "FROM duckdb_settings",
+    "qualified": "FROM system.main.duckdb_settings()",
+    "quoted": "SELECT \"current_setting\"('allowed_paths') AS p",
+    "current_setting": "SELECT current_setting('allowed_paths') AS p",
+    "method_call": "SELECT 'temp_directory'.current_setting() AS p",
+    "in_a_lambda": "SELECT list_transform(['allowed_paths'], x -> current_setting(x)) AS p",
+    "in_a_subquery": "SELECT * FROM orders WHERE id IN (SELECT 1 FROM duckdb_databases())",
+    "views": "SELECT sql FROM duckdb_views()",
+    "extensions": "SELECT install_path FROM duckdb_extensions()",
+    "temporary_files": "FROM duckdb_temporary_files()",
+    "database_list": "FROM pragma_database_list",
+    "information_schema": "SELECT view_definition FROM information_schema.views",
+    "sqlite_master": "SELECT sql FROM sqlite_master",
+    "pg_catalog": "FROM pg_catalog.pg_views",
+    "pg_get_viewdef": "SELECT pg_get_viewdef(1) AS d",
+    "glob": "FROM glob('/**/*.parquet')",
+    "query": "FROM query('SELECT current_setting(''temp_directory'')')",
+    "query_table": "FROM query_table('duckdb_settings')",
+}
+
+
+@pytest.mark.parametrize("leak", list(LEAKS))
+def test_a_step_cannot_see_the_servers_settings_or_paths(run: Runner, leak: str) -> None:
+    with pytest.raises(SandboxViolation) as caught:
+        run({"inputs": ORDERS, "steps": [{"type": "sql", "sql": LEAKS[leak]}]})
+    assert (caught.value.errors[0]["field"], caught.value.errors[0]["code"]) == ("steps[0].sql", "sandbox_violation")
+    assert str(run.inputs["orders"].path) not in str(caught.value.errors)
+
+
+@pytest.mark.parametrize("leak", ["settings", "current_setting", "information_schema", "query"])
+def test_validation_reports_the_same_leaks_by_field(leak: str) -> None:
+    spec = {"inputs": {"orders": {"dataset": "orders"}}, "steps": [{"type": "sql", "sql": LEAKS[leak]}]}
+    report = validate_spec(spec, input_schemas={"orders": [("id", "BIGINT")]})
+    assert not report.valid
+    assert [(e.field, e.code) for e in report.errors] == [("steps[0].sql", "sandbox_violation")]
+
+
+def test_ordinary_names_that_look_alike_are_still_allowed(run: Runner) -> None:
+    sql = (
+        "WITH settings AS (SELECT 1 AS query) "
+        "SELECT o.id, s.query, 'duckdb_settings()' AS text, current_date IS NOT NULL AS today "
+        "FROM orders AS o, settings AS s ORDER BY o.id LIMIT 1"
+    )
+    result = run({"inputs": ORDERS, "steps": [{"type": "sql", "sql": sql}]})
+    assert result.rows_out == 1
 
 
 def test_a_filter_cannot_smuggle_a_second_statement(run: Runner, tmp_path: Path) -> None:
