@@ -27,6 +27,17 @@ ENCODINGS = {
     "latin-1": "latin-1",
     "iso8859-1": "latin-1",
     "cp1252": "cp1252",
+    "cp1251": "cp1251",
+    "koi8-r": "koi8-r",
+    "cp1253": "cp1253",
+    "iso8859-7": "iso-8859-7",
+    "shift_jis": "shift_jis",
+    "cp932": "cp932",
+    "big5": "big5",
+    "cp950": "cp950",
+    "big5hkscs": "big5hkscs",
+    "euc_kr": "euc-kr",
+    "cp949": "cp949",
 }
 
 _RANGE = re.compile(r"^([A-Z]{1,3})([1-9][0-9]{0,6}):([A-Z]{1,3})([1-9][0-9]{0,6})$")
