@@ -262,7 +262,9 @@ def _excel(job: _Job) -> tuple[int, ImportConfig]:
         rejects_writer.write_table(pa.Table.from_pylist(found, schema=REJECTS_SCHEMA))
 
     with workbook:
-        index, name = excel_reader.choose_sheet(workbook, job.config)
+        measure = job.limits if job.config.sheet is None else None  # sheet sizes choose the default sheet
+        infos = excel_reader.sheet_infos(job.source, job.sniffed.kind, workbook, measure)
+        index, name = excel_reader.choose_sheet(workbook, job.config, infos)
         sheet = excel_reader.load_sheet(job.source, job.sniffed.kind, workbook, index, job.limits)
         plan = excel_reader.detect(sheet, index, job.config)
         job.warnings += plan.warnings

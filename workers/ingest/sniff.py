@@ -19,7 +19,7 @@ import msgspec
 from charset_normalizer import from_bytes
 
 from workers.ingest.config import Format, ImportConfig, ImportLimits, normalize_encoding
-from workers.ingest.errors import ContentMismatch, EmptyFile, LimitExceeded, UnsupportedMediaType
+from workers.ingest.errors import ContentMismatch, EmptyFile, LimitExceeded, UnsupportedMediaType, field_error
 
 #: Bytes read from the start of a file to decide its format and encoding.
 HEAD_BYTES = 64 * 1024
@@ -109,6 +109,8 @@ def sniff(path: str | os.PathLike[str], filename: str, config: ImportConfig, lim
         )
     if config.format == "excel":
         raise ContentMismatch(f"{shown} is not a workbook; choose format csv or json", code="content_mismatch")
+    if config.skip_footer:
+        raise field_error("skip_footer", "applies to workbooks only")
 
     at_eof = size <= HEAD_BYTES
     if config.encoding:
