@@ -22,7 +22,7 @@ from workers.ingest.duck import connect, duckdb_reason
 from workers.ingest.errors import ImportFailed
 from workers.ingest.models import Preview, SheetInfo
 from workers.ingest.sniff import Sniffed, sniff
-from workers.ingest.suggest import excel_suggestions, suggested_config
+from workers.ingest.suggest import excel_suggestions, suggested_config, text_suggestions
 from workers.ingest.textio import read_text_prefix
 from workers.ingest.xlsx_head import sheet_head
 
@@ -170,6 +170,7 @@ def _csv(
         problems = [p for p in problems if "Maximum line size" not in p["message"]]
     warnings += plan.warnings + [_problem_text(p) for p in problems[:PREVIEW_PROBLEMS]]
     warnings += mixed_text_warnings(plan.columns, values, config)
+    suggestions = text_suggestions(plan.columns, values, config)
     return Preview(
         format="csv",
         detected=sniffed.kind,
@@ -189,6 +190,8 @@ def _csv(
             escape=plan.escape,
             header_row=plan.header_row,
         ),
+        suggestions=suggestions,
+        suggested_config=suggested_config(config, suggestions),
     )
 
 

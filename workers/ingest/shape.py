@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from workers.ingest.config import column_letters
@@ -91,33 +91,36 @@ def _close(a: float, b: float) -> bool:
     return abs(a - b) <= 1e-6 * max(1.0, abs(a), abs(b))
 
 
-def find_footer(rows: Rows) -> tuple[int, int, str] | None:
+def find_footer(rows: Iterable[tuple[int, Sequence[Any]]]) -> tuple[int, int, str] | None:
     """A totals row at the end of the data rows: (its row number, rows to skip from the end, why), or None.
 
     The last non-empty row qualifies when it holds a label such as 合计 or Total, nothing but numbers
-    besides, and each of those numbers equals the sum of its column in the rows above it.
+    besides, and each of those numbers equals the sum of its column in the rows above it. The rows are
+    streamed: only running column sums and the last non-empty row are kept.
     """
-    listed = list(rows)
-    last = next((i for i in range(len(listed) - 1, -1, -1) if _filled(listed[i][1])), None)
-    if last is None or last == 0:
+    sums: dict[int, float] = {}
+    candidate: tuple[int, Sequence[Any]] | None = None
+    blank_before = blank_after = 0
+    for number, row in rows:
+        if not _filled(row):
+            blank_after += 1
+            continue
+        if candidate is not None:
+            for position, value in enumerate(candidate[1]):
+                if is_number(value):
+                    sums[position] = sums.get(position, 0.0) + value
+        candidate, blank_before, blank_after = (number, row), blank_after, 0
+    if candidate is None or not sums:
         return None
-    number, footer = listed[last]
+    number, footer = candidate
     labels = [(position, text) for position, value in _filled(footer) if (text := _label(value))]
     others = [(position, value) for position, value in _filled(footer) if position not in dict(labels)]
     if len(labels) != 1 or not others or not all(is_number(value) for _, value in others):
         return None
-    for position, total in others:
-        column = [row[position] for _, row in listed[:last] if position < len(row) and is_number(row[position])]
-        if not column or not _close(math.fsum(column), total):
-            return None
-    skip = listed[-1][0] - number + 1
-    while last > 0 and not _filled(listed[last - 1][1]):
-        last, skip = last - 1, skip + 1  # blank rows between the data and its totals go too
-    return (
-        number,
-        skip,
-        f"row {number} ({labels[0][1]!r}) holds the sums of the columns above it: a totals row, not data",
-    )
+    if not all(position in sums and _close(sums[position], total) for position, total in others):
+        return None
+    reason = f"row {number} ({labels[0][1]!r}) holds the sums of the columns above it: a totals row, not data"
+    return number, blank_before + 1 + blank_after, reason
 
 
 def null_tokens(names: Sequence[str], columns: Sequence[Sequence[Any]]) -> tuple[list[str], list[str]]:

@@ -8,11 +8,15 @@ offer as "apply".
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterator
+from itertools import islice
 from typing import Any
 
 import msgspec
 
 from workers.ingest import excel_reader
+from workers.ingest.columns import Planned
 from workers.ingest.config import ImportConfig
 from workers.ingest.models import SheetInfo, Suggestion
 from workers.ingest.shape import find_footer, null_tokens
@@ -35,33 +39,41 @@ def excel_suggestions(
         found.append(_sheet(sheets, plan.sheet_index))
     if config.header_row is None and plan.header_reason:
         found.append(Suggestion(field="header_row", value=plan.header_row, reason=plan.header_reason))
-    start_col = (sheet.start or (0, 0))[1]
-    first, last = plan.positions[0], plan.positions[-1]
-    scanned = excel_reader.rows_from(sheet, plan.first_data_row, FOOTER_SCAN_ROWS + 1)
-    rows = [(number, excel_reader.cut_row(row, start_col, first, last)) for number, row in scanned]
-    if plan.last_row is not None:
-        rows = [(number, row) for number, row in rows if number <= plan.last_row]
-    elif whole and len(rows) <= FOOTER_SCAN_ROWS and not config.skip_footer:
-        footer = find_footer(rows)
-        if footer is not None:
-            number, skip, reason = footer
-            found.append(Suggestion(field="skip_footer", value=skip, reason=reason))
-            rows = [(n, row) for n, row in rows if n < number]
-    sample = [row for _, row in rows[: excel_reader.SAMPLE_ROWS]]
+    footer = totals_row(sheet, plan) if whole and plan.last_row is None and not config.skip_footer else None
+    if footer is not None:
+        found.append(footer)
+    end = (sheet.start or (0, 0))[0] + sheet.height - (footer.value if footer else 0)  # last data row
+    sample = [row for number, row in _data_rows(sheet, plan, excel_reader.SAMPLE_ROWS) if number <= end]
     given = set(config.null_values or ())
     names = [p.source for p in plan.columns]
     columns = [[row[p.index] for row in sample if not (isinstance(row[p.index], str) and row[p.index] in given)]
                for p in plan.columns]  # fmt: skip
     tokens, reasons = null_tokens(names, columns)
     if tokens:
-        found.append(
-            Suggestion(
-                field="null_values",
-                value=[*(config.null_values or []), *tokens],
-                reason=f"{'; '.join(reasons)}: read as empty, the column keeps its type",
-            )
-        )
+        found.append(_nulls(config, tokens, reasons))
     return found
+
+
+def _data_rows(sheet: Any, plan: excel_reader.ExcelPlan, count: int) -> Iterator[tuple[int, list[Any]]]:
+    """Up to `count` data rows as (row number, cells cut to the table's columns), streamed."""
+    start_row, start_col = sheet.start or (0, 0)
+    first, last = plan.positions[0], plan.positions[-1]
+    rows = islice(sheet.iter_rows(), max(plan.first_data_row - start_row - 1, 0), None)
+    end = plan.last_row if plan.last_row is not None else None
+    for number, row in enumerate(islice(rows, count), start=max(plan.first_data_row, start_row + 1)):
+        if end is not None and number > end:
+            return
+        yield number, excel_reader.cut_row(row, start_col, first, last)
+
+
+def totals_row(sheet: Any, plan: excel_reader.ExcelPlan) -> Suggestion | None:
+    """`skip_footer` for a totals row ending the sheet (read to its end, at most FOOTER_SCAN_ROWS), or None."""
+    if sheet.height - (plan.first_data_row - 1 - (sheet.start or (0, 0))[0]) > FOOTER_SCAN_ROWS:
+        return None
+    found = find_footer(_data_rows(sheet, plan, FOOTER_SCAN_ROWS))
+    if found is None:
+        return None
+    return Suggestion(field="skip_footer", value=found[1], reason=found[2])
 
 
 def _sheet(sheets: list[SheetInfo], chosen: int) -> Suggestion:
@@ -72,6 +84,38 @@ def _sheet(sheets: list[SheetInfo], chosen: int) -> Suggestion:
     name = sheets[chosen].name
     reason = f"sheet {name!r} holds the largest table ({size(sheets[chosen])}); the others: {others}"
     return Suggestion(field="sheet", value=name, reason=reason)
+
+
+def text_suggestions(planned: list[Planned], rows: list[tuple[Any, ...]], config: ImportConfig) -> list[Suggestion]:
+    """Null placeholders that make a CSV column of numbers or dates text, from the rows a preview read."""
+    kept = [p for p in planned if p.include]
+    typed = {source for source, spec in (config.columns or {}).items() if spec.type}
+    texts = [(position, p.source) for position, p in enumerate(kept) if p.type == "string" and p.source not in typed]
+    columns = [[_as_value(row[position]) for row in rows] for position, _ in texts]
+    tokens, reasons = null_tokens([name for _, name in texts], columns)
+    return [_nulls(config, tokens, reasons)] if tokens else []
+
+
+def _as_value(text: Any) -> Any:
+    """A text cell as the number or date it spells, else as it is."""
+    if not isinstance(text, str):
+        return text
+    try:
+        return float(text.strip())
+    except ValueError:
+        pass
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        return text
+
+
+def _nulls(config: ImportConfig, tokens: list[str], reasons: list[str]) -> Suggestion:
+    return Suggestion(
+        field="null_values",
+        value=[*(config.null_values or []), *tokens],
+        reason=f"{'; '.join(reasons)}: read as empty, the column keeps its type",
+    )
 
 
 def suggested_config(config: ImportConfig, suggestions: list[Suggestion]) -> ImportConfig | None:

@@ -66,6 +66,12 @@ def test_the_preview_with_the_suggestion_applied_has_nothing_left_to_suggest(mes
     assert not any("mixes types" in w for w in shown.warnings)
 
 
+def test_an_import_without_skip_footer_keeps_the_totals_row_and_says_so(messy: Path, run_import):
+    result = run_import(messy)
+    assert rows_of(result)[-1]["日期"] == "合计"
+    assert any("set skip_footer=1 to leave it out" in warning for warning in result.warnings)
+
+
 def test_a_given_header_row_stays_authoritative(messy: Path, limits: ImportLimits):
     shown = preview(messy, "export.xlsx", ImportConfig(sheet=DATA_SHEET, header_row=1), limits)
     assert shown.header_row == 1
@@ -128,3 +134,15 @@ def test_a_last_row_whose_numbers_are_not_the_sums_is_data():
 def test_null_tokens_are_suggested_only_when_they_break_a_number_column():
     found, _ = null_tokens(["qty", "note", "day"], [[1, "-", 3], ["N/A", "ok", "fine"], [dt.date(2024, 1, 1), "无"]])
     assert found == ["-", "无"]
+
+
+def test_a_csv_preview_suggests_the_placeholders_that_make_its_numbers_text(tmp_path: Path, limits: ImportLimits):
+    path = tmp_path / "n.csv"
+    path.write_text("day,qty,note\n2024-01-01,5,ok\n2024-01-02,N/A,fine\n2024-01-03,7,x\n")
+    shown = preview(path, "n.csv", ImportConfig(), limits)
+    assert shown.columns[1].type == "string"
+    assert shown.suggested_config == ImportConfig(null_values=["N/A"])
+    applied = preview(path, "n.csv", shown.suggested_config, limits)
+    assert [c.type for c in applied.columns] == ["date", "integer", "string"]
+    assert [row[1] for row in applied.rows] == [5, None, 7]
+    assert applied.suggestions == []
