@@ -55,8 +55,9 @@ def _title(number: int, row: Sequence[Any], merged: Merged, first_col: int, widt
 def find_header(rows: Rows, merged: Merged, first_col: int, width: int) -> tuple[int, str | None]:
     """The header row (0: none) of rows from the table's top, and why when title rows were passed over.
 
-    Title rows (a lone text cell, a merged cell spanning the width) and blank rows above the first row of
-    several text cells are skipped; a sheet whose first row already holds numbers has no header.
+    Title rows (a lone text cell, a merged cell spanning the width), notes (a few cells on a wide table) and
+    blank rows above the first row of several text cells are skipped; a table whose first full row holds
+    numbers has no header (or its first row, if that is text: the rule before titles were looked for).
     """
     titles: list[str] = []
     for number, row in list(rows)[:HEADER_SCAN_ROWS]:
@@ -68,6 +69,9 @@ def find_header(rows: Rows, merged: Merged, first_col: int, width: int) -> tuple
             titles.append(title)
             continue
         if not all(isinstance(value, str) for _, value in filled):
+            if len(filled) * 2 < width:  # a note such as 制表日期 | 2024-03-31 on a wide table
+                titles.append(f"row {number} is a note ({len(filled)} of {width} cells)")
+                continue
             break  # data before any header row: no header below titles
         if not titles:
             return number, None

@@ -115,6 +115,21 @@ def test_a_lone_text_cell_above_the_header_is_a_title():
     assert "one text cell A1" in reason
 
 
+def test_a_note_row_between_the_title_and_the_header_is_passed_over():
+    rows = [
+        (1, ["Sales", None, None, None, None]),
+        (2, ["Printed", dt.date(2024, 3, 31), None, None, None]),
+        (3, [None] * 5),
+        (4, ["day", "item", "qty", "price", "total"]),
+        (5, [dt.date(2024, 1, 1), "a", 1, 2.0, 2.0]),
+    ]
+    number, reason = find_header(rows, [((0, 0), (0, 4))], 1, 5)
+    assert number == 4
+    assert reason is not None
+    assert "merged across A1:E1" in reason
+    assert "row 2 is a note" in reason
+
+
 def test_a_plain_table_keeps_its_first_row_as_header_and_numbers_mean_no_header():
     assert find_header([(1, ["id", "name"]), (2, [1, "a"])], [], 1, 2) == (1, None)
     assert find_header([(1, [1, "a"]), (2, [2, "b"])], [], 1, 2) == (0, None)
