@@ -10,7 +10,7 @@ import datetime as dt
 import math
 import re
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from workers.ingest.config import column_letters
 
@@ -20,6 +20,8 @@ HEADER_SCAN_ROWS = 30
 FOOTER_LABELS = frozenset(
     {"合计", "总计", "小计", "合計", "總計", "小計", "total", "totals", "grandtotal", "subtotal", "sum"}
 )
+#: Rows at the end of a table searched for its totals row (blank rows around it included).
+FOOTER_TAIL_ROWS = 50
 #: Placeholders exports put in number and date cells for "no value".
 NULL_TOKENS = ("N/A", "n/a", "#N/A", "NA", "-", "--", "—", "\u2013", "无", "空")
 
@@ -95,36 +97,52 @@ def _close(a: float, b: float) -> bool:
     return abs(a - b) <= 1e-6 * max(1.0, abs(a), abs(b))
 
 
-def find_footer(rows: Iterable[tuple[int, Sequence[Any]]]) -> tuple[int, int, str] | None:
-    """A totals row at the end of the data rows: (its row number, rows to skip from the end, why), or None.
+class Footer(NamedTuple):
+    """A row shaped like a totals row, before its numbers are checked against the column sums."""
 
-    The last non-empty row qualifies when it holds a label such as 合计 or Total, nothing but numbers
-    besides, and each of those numbers equals the sum of its column in the rows above it. The rows are
-    streamed: only running column sums and the last non-empty row are kept.
-    """
-    sums: dict[int, float] = {}
-    candidate: tuple[int, Sequence[Any]] | None = None
-    blank_before = blank_after = 0
-    for number, row in rows:
-        if not _filled(row):
-            blank_after += 1
-            continue
-        if candidate is not None:
-            for position, value in enumerate(candidate[1]):
-                if is_number(value):
-                    sums[position] = sums.get(position, 0.0) + value
-        candidate, blank_before, blank_after = (number, row), blank_after, 0
-    if candidate is None or not sums:
+    number: int
+    #: Rows to leave out from the end: blank rows after it, it, and blank rows between it and the data.
+    skip: int
+    label: str
+    #: Its numbers by position in the row.
+    totals: dict[int, float]
+
+
+def footer_candidate(tail: Rows) -> Footer | None:
+    """The last non-empty row of a table's last rows when it holds one label (合计, Total...) and numbers only."""
+    filled_rows = [index for index, (_, row) in enumerate(tail) if _filled(row)]
+    if not filled_rows:
         return None
-    number, footer = candidate
-    labels = [(position, text) for position, value in _filled(footer) if (text := _label(value))]
-    others = [(position, value) for position, value in _filled(footer) if position not in dict(labels)]
+    last = filled_rows[-1]
+    number, row = tail[last]
+    labels = [text for _, value in _filled(row) if (text := _label(value))]
+    others = [(position, value) for position, value in _filled(row) if not _label(value)]
     if len(labels) != 1 or not others or not all(is_number(value) for _, value in others):
         return None
-    if not all(position in sums and _close(sums[position], total) for position, total in others):
+    previous = filled_rows[-2] if len(filled_rows) > 1 else -1
+    return Footer(number, len(tail) - previous - 1, labels[0], dict(others))
+
+
+def confirm_footer(footer: Footer, rows_above: Iterable[Sequence[Any]]) -> str | None:
+    """Why `footer` is a totals row (each of its numbers is the sum of its column above it), or None."""
+    columns: dict[int, list[float]] = {position: [] for position in footer.totals}
+    for row in rows_above:
+        for position, values in columns.items():
+            if position < len(row) and is_number(row[position]):
+                values.append(row[position])
+    for position, total in footer.totals.items():
+        if not columns[position] or not _close(math.fsum(columns[position]), total):
+            return None
+    return f"row {footer.number} ({footer.label!r}) holds the sums of the columns above it: a totals row, not data"
+
+
+def find_footer(rows: Rows) -> tuple[int, int, str] | None:
+    """A totals row ending `rows` (a whole table's data rows): (its row number, rows to skip, why), or None."""
+    footer = footer_candidate(rows[-FOOTER_TAIL_ROWS:])
+    if footer is None:
         return None
-    reason = f"row {number} ({labels[0][1]!r}) holds the sums of the columns above it: a totals row, not data"
-    return number, blank_before + 1 + blank_after, reason
+    reason = confirm_footer(footer, (row for number, row in rows if number < footer.number))
+    return None if reason is None else (footer.number, footer.skip, reason)
 
 
 def null_tokens(names: Sequence[str], columns: Sequence[Sequence[Any]]) -> tuple[list[str], list[str]]:

@@ -9,6 +9,7 @@ offer as "apply".
 from __future__ import annotations
 
 import datetime as dt
+from collections import deque
 from collections.abc import Iterator
 from itertools import islice
 from typing import Any
@@ -19,7 +20,7 @@ from workers.ingest import excel_reader
 from workers.ingest.columns import Planned
 from workers.ingest.config import ImportConfig
 from workers.ingest.models import SheetInfo, Suggestion
-from workers.ingest.shape import find_footer, null_tokens
+from workers.ingest.shape import FOOTER_TAIL_ROWS, confirm_footer, footer_candidate, null_tokens
 
 #: Data rows a preview reads to look for a totals row at the end (a longer sheet gets no footer suggestion).
 FOOTER_SCAN_ROWS = 100_000
@@ -67,13 +68,23 @@ def _data_rows(sheet: Any, plan: excel_reader.ExcelPlan, count: int) -> Iterator
 
 
 def totals_row(sheet: Any, plan: excel_reader.ExcelPlan) -> Suggestion | None:
-    """`skip_footer` for a totals row ending the sheet (read to its end, at most FOOTER_SCAN_ROWS), or None."""
-    if sheet.height - (plan.first_data_row - 1 - (sheet.start or (0, 0))[0]) > FOOTER_SCAN_ROWS:
+    """`skip_footer` for a totals row ending the sheet, or None.
+
+    The sheet's last rows are taken at C speed; only a row shaped like a totals row has its numbers
+    checked against the column sums, by a second pass over at most FOOTER_SCAN_ROWS data rows.
+    """
+    start_row, start_col = sheet.start or (0, 0)
+    first, last = plan.positions[0], plan.positions[-1]
+    skipped = max(plan.first_data_row - start_row - 1, 0)
+    raw = deque(islice(sheet.iter_rows(), skipped, None), maxlen=FOOTER_TAIL_ROWS)
+    end = start_row + sheet.height  # the sheet's last row, 1-based
+    tail = [(end - len(raw) + 1 + i, excel_reader.cut_row(row, start_col, first, last)) for i, row in enumerate(raw)]
+    footer = footer_candidate(tail)
+    if footer is None or footer.number - plan.first_data_row > FOOTER_SCAN_ROWS:
         return None
-    found = find_footer(_data_rows(sheet, plan, FOOTER_SCAN_ROWS))
-    if found is None:
-        return None
-    return Suggestion(field="skip_footer", value=found[1], reason=found[2])
+    above = _data_rows(sheet, plan, footer.number - plan.first_data_row)
+    reason = confirm_footer(footer, (row for _, row in above))
+    return None if reason is None else Suggestion(field="skip_footer", value=footer.skip, reason=reason)
 
 
 def _sheet(sheets: list[SheetInfo], chosen: int) -> Suggestion:

@@ -161,3 +161,19 @@ def test_a_csv_preview_suggests_the_placeholders_that_make_its_numbers_text(tmp_
     assert [c.type for c in applied.columns] == ["date", "integer", "string"]
     assert [row[1] for row in applied.rows] == [5, None, 7]
     assert applied.suggestions == []
+
+
+def test_blank_rows_around_a_totals_row_are_skipped_with_it():
+    rows = [(2, ["a", 1.5]), (3, ["b", 2.5]), (4, [None, None]), (5, ["小计", 4.0]), (6, [None, ""])]
+    assert find_footer(rows) == (5, 3, "row 5 ('小计') holds the sums of the columns above it: a totals row, not data")
+
+
+def test_a_totals_row_under_a_long_table_is_found_and_skipped(tmp_path: Path, limits: ImportLimits, run_import):
+    data = [[f"item {i}", i, i * 0.5] for i in range(1, 301)]
+    total = ["Total", sum(r[1] for r in data), sum(r[2] for r in data)]
+    path = write_xlsx(tmp_path / "long.xlsx", {"S": [["item", "qty", "price"], *data, [None, None, None], total]})
+    shown = preview(path, "long.xlsx", ImportConfig(), limits)
+    assert [(s.field, s.value) for s in shown.suggestions] == [("skip_footer", 2)]
+    result = run_import(path, skip_footer=2)
+    assert result.rows == 300
+    assert rows_of(result)[-1] == {"item": "item 300", "qty": 300, "price": 150.0}
