@@ -63,7 +63,7 @@ def test_a_csv_is_imported_by_a_worker_and_read_back(system: ConveyorSystem) -> 
 
 def test_a_messy_export_imports_with_its_suggested_config(system: ConveyorSystem, tmp_path: Path) -> None:
     dataset = upload(system, "export.xlsx", write_messy_workbook(tmp_path / "export.xlsx").read_bytes()).json()
-    shown = system.http.post(f"/api/v1/datasets/{dataset['id']}/preview", json={}).json()
+    shown = system.http.post(f"/api/v1/datasets/{dataset['id']}/preview", json={}, timeout=120).json()
     suggested = shown["suggested_config"]
     assert {k: suggested[k] for k in ("sheet", "header_row", "skip_footer", "null_values")} == {
         "sheet": DATA_SHEET,
@@ -73,7 +73,7 @@ def test_a_messy_export_imports_with_its_suggested_config(system: ConveyorSystem
     }
     run = imported(system, dataset["id"], suggested)
     assert run["status"] == "SUCCEEDED", run
-    page = system.http.get(f"/api/v1/datasets/{dataset['id']}/rows", params={"limit": 100}).json()
+    page = system.http.get(f"/api/v1/datasets/{dataset['id']}/rows", params={"limit": 100}, timeout=120).json()
     assert [c["type"] for c in page["columns"]] == ["date", "string", "integer", "float", "float"]
     assert page["rows"] == [[r["日期"].isoformat(), *list(r.values())[1:]] for r in expected_rows()]
 
