@@ -1,4 +1,4 @@
-"""What a workbook preview suggests to set, and why: the sheet, the header row, a totals row to skip, null tokens.
+"""What a preview suggests to set, and why: the sheet, the header row, a totals row to skip, null placeholders.
 
 The sheet and the header row are already what the preview shows (they are chosen the same way on import);
 a totals row and null placeholders change which rows and types an import gives, so they are only suggested:
@@ -22,7 +22,7 @@ from workers.ingest.config import ImportConfig
 from workers.ingest.models import SheetInfo, Suggestion
 from workers.ingest.shape import FOOTER_TAIL_ROWS, confirm_footer, footer_candidate, null_tokens
 
-#: Data rows a preview reads to look for a totals row at the end (a longer sheet gets no footer suggestion).
+#: Data rows whose sums a totals row is checked against, at most (a longer sheet gets no footer suggestion).
 FOOTER_SCAN_ROWS = 100_000
 
 
@@ -46,10 +46,8 @@ def excel_suggestions(
     end = (sheet.start or (0, 0))[0] + sheet.height - (footer.value if footer else 0)  # last data row
     sample = [row for number, row in _data_rows(sheet, plan, excel_reader.SAMPLE_ROWS) if number <= end]
     given = set(config.null_values or ())
-    names = [p.source for p in plan.columns]
-    columns = [[row[p.index] for row in sample if not (isinstance(row[p.index], str) and row[p.index] in given)]
-               for p in plan.columns]  # fmt: skip
-    tokens, reasons = null_tokens(names, columns)
+    columns = [[None if row[p.index] in given else row[p.index] for row in sample] for p in plan.columns]
+    tokens, reasons = null_tokens([p.source for p in plan.columns], columns)
     if tokens:
         found.append(_nulls(config, tokens, reasons))
     return found
@@ -60,9 +58,8 @@ def _data_rows(sheet: Any, plan: excel_reader.ExcelPlan, count: int) -> Iterator
     start_row, start_col = sheet.start or (0, 0)
     first, last = plan.positions[0], plan.positions[-1]
     rows = islice(sheet.iter_rows(), max(plan.first_data_row - start_row - 1, 0), None)
-    end = plan.last_row if plan.last_row is not None else None
     for number, row in enumerate(islice(rows, count), start=max(plan.first_data_row, start_row + 1)):
-        if end is not None and number > end:
+        if plan.last_row is not None and number > plan.last_row:
             return
         yield number, excel_reader.cut_row(row, start_col, first, last)
 
