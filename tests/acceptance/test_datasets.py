@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from tests.acceptance.harness import ConveyorSystem, wait_until
+from tests.messy_workbook import DATA_SHEET, expected_rows, write_messy_workbook
 
 pytestmark = pytest.mark.acceptance
 
@@ -58,6 +59,23 @@ def test_a_csv_is_imported_by_a_worker_and_read_back(system: ConveyorSystem) -> 
     assert (page["total"], page["rows"]) == (10_000, [["c9999", 99990], ["c9998", 99980]])
     messages = [line["message"] for line in system.log_lines(run["id"])]
     assert any(m.startswith("version 1: 10000 rows") for m in messages), messages
+
+
+def test_a_messy_export_imports_with_its_suggested_config(system: ConveyorSystem, tmp_path: Path) -> None:
+    dataset = upload(system, "export.xlsx", write_messy_workbook(tmp_path / "export.xlsx").read_bytes()).json()
+    shown = system.http.post(f"/api/v1/datasets/{dataset['id']}/preview", json={}, timeout=120).json()
+    suggested = shown["suggested_config"]
+    assert {k: suggested[k] for k in ("sheet", "header_row", "skip_footer", "null_values")} == {
+        "sheet": DATA_SHEET,
+        "header_row": 3,
+        "skip_footer": 1,
+        "null_values": ["N/A"],
+    }
+    run = imported(system, dataset["id"], suggested)
+    assert run["status"] == "SUCCEEDED", run
+    page = system.http.get(f"/api/v1/datasets/{dataset['id']}/rows", params={"limit": 100}, timeout=120).json()
+    assert [c["type"] for c in page["columns"]] == ["date", "string", "integer", "float", "float"]
+    assert page["rows"] == [[r["日期"].isoformat(), *list(r.values())[1:]] for r in expected_rows()]
 
 
 def test_bad_files_give_a_clear_error_and_lose_nothing(system: ConveyorSystem, tmp_path: Path) -> None:

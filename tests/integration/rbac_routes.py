@@ -61,17 +61,23 @@ class World:
             pipeline, _ = create_pipeline(session, namespace="default", name=name, description="", spec={})
             return str(pipeline.id)
 
-    def fresh_dataset(self) -> str:
-        """A dataset of its own (no file), for requests that delete theirs."""
+    def fresh_dataset(self, *, with_version: bool = False) -> str:
+        """A dataset of its own (no file), for requests that delete theirs; `with_version`: with an empty version 1."""
         dataset_id = uuid.uuid4()
-        with Session(self.engine) as session, session.begin():
-            session.execute(
-                text(
-                    "INSERT INTO datasets (id, namespace_id, name, source, status) "
-                    "SELECT :id, id, :name, 'uploaded', 'uploaded' FROM namespaces WHERE name = 'default'"
-                ),
-                {"id": dataset_id, "name": f"ds{dataset_id.hex[:8]}"},
+        statements = [
+            "INSERT INTO datasets (id, namespace_id, name, source, status) "
+            "SELECT :id, id, :name, 'uploaded', 'uploaded' FROM namespaces WHERE name = 'default'"
+        ]
+        if with_version:
+            statements.append(
+                "INSERT INTO dataset_versions (dataset_id, version, run_id, row_count, size_bytes, columns) "
+                "VALUES (:id, 1, :run, 0, 0, '[]'::jsonb)"
             )
+        with Session(self.engine) as session, session.begin():
+            for statement in statements:
+                session.execute(
+                    text(statement), {"id": dataset_id, "name": f"ds{dataset_id.hex[:8]}", "run": uuid.uuid4()}
+                )
         return str(dataset_id)
 
     def spare_member(self) -> str:
@@ -276,6 +282,10 @@ ROUTES: dict[tuple[str, str], tuple[str, Callable[[World], Request]]] = {
     ("GET", "/api/v1/datasets/{dataset_id:uuid}/download"): (
         "resource",
         lambda w: (f"/api/v1/datasets/{w.dataset_id}/download?format=raw", None),
+    ),
+    ("GET", "/api/v1/datasets/{dataset_id:uuid}/versions/{version:int}/rejects"): (
+        "resource",
+        lambda w: (f"/api/v1/datasets/{w.fresh_dataset(with_version=True)}/versions/1/rejects", None),
     ),
     ("POST", "/api/v1/uploads"): ("resource", lambda w: ("/api/v1/uploads", {"filename": "u.csv", "size": 10})),
     ("GET", "/api/v1/uploads/{upload_id:uuid}"): ("resource", lambda w: (f"/api/v1/uploads/{w.upload_id}", None)),

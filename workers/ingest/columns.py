@@ -132,12 +132,18 @@ def infer_type(values: Iterable[Any]) -> tuple[str, bool]:
 _NUMBER = re.compile(r"^[+-]?(\d[\d ,.']*|[.,]\d+)([eE][+-]?\d+)?$")
 
 
-def mixed_text_warnings(planned: Sequence[Planned], rows: Sequence[Sequence[Any]]) -> list[str]:
-    """Warn about text columns whose sampled values are mostly numbers: a few stray values made them text."""
+def mixed_text_warnings(
+    planned: Sequence[Planned], rows: Sequence[Sequence[Any]], config: ImportConfig | None = None
+) -> list[str]:
+    """Warn about text columns whose sampled values are mostly numbers: a few stray values made them text.
+
+    A column whose type the configuration sets is left alone: the user chose text.
+    """
     warnings = []
     kept = [p for p in planned if p.include]
+    typed = {source for source, spec in ((config.columns if config else None) or {}).items() if spec.type}
     for position, p in enumerate(kept):
-        if p.type != "string":
+        if p.type != "string" or p.source in typed:
             continue
         values = [row[position] for row in rows if isinstance(row[position], str) and row[position].strip()]
         strays = [v for v in values if not _NUMBER.match(v.strip())]
@@ -151,13 +157,13 @@ def json_safe(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, float):
-        return value if math.isfinite(value) else None
+        return (abs(value) if value == 0 else value) if math.isfinite(value) else None  # -0.0 shows as 0
     if isinstance(value, dt.date | dt.time):
         return value.isoformat()
     if isinstance(value, dt.timedelta):
         return value.total_seconds()
     if isinstance(value, decimal.Decimal):
-        return str(value)
+        return str(abs(value) if value.is_zero() else value)
     if isinstance(value, list | tuple):
         return [json_safe(item) for item in value]
     if isinstance(value, dict):

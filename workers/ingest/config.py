@@ -27,6 +27,17 @@ ENCODINGS = {
     "latin-1": "latin-1",
     "iso8859-1": "latin-1",
     "cp1252": "cp1252",
+    "cp1251": "cp1251",
+    "koi8-r": "koi8-r",
+    "cp1253": "cp1253",
+    "iso8859-7": "iso-8859-7",
+    "shift_jis": "shift_jis",
+    "cp932": "cp932",
+    "big5": "big5",
+    "cp950": "cp950",
+    "big5hkscs": "big5hkscs",
+    "euc_kr": "euc-kr",
+    "cp949": "cp949",
 }
 
 _RANGE = re.compile(r"^([A-Z]{1,3})([1-9][0-9]{0,6}):([A-Z]{1,3})([1-9][0-9]{0,6})$")
@@ -56,6 +67,8 @@ class ImportConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omi
     range: str | None = None
     #: Rows to skip after the header, before the data (units lines and the like).
     skip_rows: int = 0
+    #: Rows to leave out at the end of a workbook sheet (or of `range`): a totals row and the like.
+    skip_footer: int = 0
     encoding: str | None = None
     delimiter: str | None = None
     quote: str | None = None
@@ -81,6 +94,10 @@ class ImportConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omi
             bad("header_row", "must be 0 (no header) or a 1-based row number")
         if self.skip_rows < 0:
             bad("skip_rows", "must be 0 or more")
+        if self.skip_footer < 0:
+            bad("skip_footer", "must be 0 or more")
+        if self.skip_footer and self.format not in (None, "excel"):
+            bad("skip_footer", "applies to workbooks only")
         if self.limit is not None and self.limit < 1:
             bad("limit", "must be 1 or more")
         if self.range is not None:

@@ -40,6 +40,10 @@ def arrow_type(p: Planned) -> pa.DataType:
     }[p.type]
 
 
+class CellError(ValueError):
+    """Why a cell does not fit its column's type, in words a user reads (not Python's own exception text)."""
+
+
 class Converter:
     """Converts one column's cells to its planned type, given the import's null markers and separators."""
 
@@ -79,14 +83,19 @@ class Converter:
                 converted.append(self.cell(value))
             except (ValueError, TypeError, ArithmeticError) as exc:
                 converted.append(None)
-                problems.append((position, f"cannot read {value!r} as {self.p.type}: {exc}", value))
-        return pa.array(converted, self.type), problems
+                why = f": {exc}" if isinstance(exc, CellError) else ""  # not "[<class 'decimal.ConversionSyntax'>]"
+                problems.append((position, f"cannot read {value!r} as {self.p.type}{why}", value))
+        return self._unsigned_zero(pa.array(converted, self.type)), problems
 
     def _fast(self, values: Sequence[Any]) -> pa.Array:
         """Whole-column conversion in C; raises when a cell does not fit."""
         if self.p.type == "integer":  # workbooks store numbers as doubles: convert as such, refuse fractions
             return pc.cast(pa.array(values, pa.float64()), pa.int64())
-        return pa.array(values, self.type)
+        return self._unsigned_zero(pa.array(values, self.type))
+
+    def _unsigned_zero(self, array: pa.Array) -> pa.Array:
+        """-0.0 (a formula rounding a small negative) as 0.0: adding +0.0 leaves every other value as it is."""
+        return pc.add(array, pa.scalar(0.0)) if self.p.type == "float" else array
 
     def _tidy(self, values: Sequence[Any]) -> list[Any]:
         """Empty cells as None; for datetime columns, dates as midnight (calamine gives a date for 00:00)."""
@@ -122,29 +131,30 @@ class Converter:
 
     def to_integer(self, value: Any) -> int:
         if isinstance(value, bool | dt.date | dt.time):
-            raise ValueError("not a number")
+            raise CellError("not a number")
         if isinstance(value, float):
             if not value.is_integer():
-                raise ValueError("has a fractional part")
+                raise CellError("has a fractional part")
             return int(value)
         if isinstance(value, str):
             number = decimal.Decimal(self._number_text(value))
             if number != number.to_integral_value():
-                raise ValueError("has a fractional part")
+                raise CellError("has a fractional part")
             return int(number)
         return int(value)
 
     def to_float(self, value: Any) -> float:
         if isinstance(value, bool | dt.date | dt.time):
-            raise ValueError("not a number")
+            raise CellError("not a number")
         return float(self._number_text(value)) if isinstance(value, str) else float(value)
 
     def to_decimal(self, value: Any) -> decimal.Decimal:
         if isinstance(value, bool | dt.date | dt.time):
-            raise ValueError("not a number")
+            raise CellError("not a number")
         text = self._number_text(value) if isinstance(value, str) else repr(value)
         scale = DEFAULT_SCALE if self.p.scale is None else self.p.scale
-        return decimal.Decimal(text).quantize(decimal.Decimal(1).scaleb(-scale))
+        number = decimal.Decimal(text).quantize(decimal.Decimal(1).scaleb(-scale))
+        return abs(number) if number.is_zero() else number  # no -0.00
 
     def to_boolean(self, value: Any) -> bool:
         if isinstance(value, bool):
@@ -154,7 +164,7 @@ class Converter:
         word = str(value).strip().lower()
         if word in TRUE_WORDS or word in FALSE_WORDS:
             return word in TRUE_WORDS
-        raise ValueError("not a boolean")
+        raise CellError("not a boolean")
 
     def to_datetime(self, value: Any) -> dt.datetime:
         if isinstance(value, dt.datetime):
@@ -165,8 +175,13 @@ class Converter:
             return EXCEL_EPOCH + dt.timedelta(days=value)  # an Excel serial date in a cell not formatted as one
         if isinstance(value, str):
             text = value.strip()
-            return dt.datetime.strptime(text, self.p.format) if self.p.format else dt.datetime.fromisoformat(text)
-        raise ValueError("not a date and time")
+            if not self.p.format:
+                return dt.datetime.fromisoformat(text)
+            try:
+                return dt.datetime.strptime(text, self.p.format)
+            except ValueError:
+                raise CellError(f"does not match the format {self.p.format!r}") from None
+        raise CellError("not a date and time")
 
     def to_date(self, value: Any) -> dt.date:
         if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
@@ -183,4 +198,4 @@ class Converter:
         if isinstance(value, str):
             text = value.strip()
             return dt.datetime.strptime(text, self.p.format).time() if self.p.format else dt.time.fromisoformat(text)
-        raise ValueError("not a time")
+        raise CellError("not a time")

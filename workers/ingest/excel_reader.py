@@ -22,6 +22,7 @@ from workers.ingest.config import CellRange, ImportConfig, ImportLimits, column_
 from workers.ingest.convert import Converter, arrow_type
 from workers.ingest.errors import ImportFailed, LimitExceeded, UnsupportedMediaType, field_error
 from workers.ingest.models import SheetInfo
+from workers.ingest.shape import find_header, largest_sheet
 
 #: Data rows sampled to infer column types.
 SAMPLE_ROWS = 1000
@@ -46,6 +47,8 @@ class ExcelPlan(msgspec.Struct, kw_only=True):
     columns: list[Planned]
     limit: int | None
     warnings: list[str] = msgspec.field(default_factory=list)
+    #: Why the header is below the top of the table (title rows passed over), when it was found, not given.
+    header_reason: str | None = None
 
 
 def open_workbook(path: str) -> calamine.CalamineWorkbook:
@@ -58,15 +61,36 @@ def open_workbook(path: str) -> calamine.CalamineWorkbook:
         raise UnsupportedMediaType(f"the workbook is damaged or unreadable: {exc}", code="corrupt_file") from exc
 
 
-def sheet_infos(path: str, kind: str, workbook: calamine.CalamineWorkbook) -> list[SheetInfo]:
-    """Sheet names and visibility, with sizes where the file declares them (xlsx/xlsm `<dimension>`)."""
+def sheet_infos(
+    path: str, kind: str, workbook: calamine.CalamineWorkbook, limits: ImportLimits | None = None
+) -> list[SheetInfo]:
+    """Sheet names and visibility, with sizes: declared by the file (xlsx/xlsm `<dimension>`), else measured.
+
+    Measuring loads each sheet (only when `limits` is given and the workbook has several sheets, to choose
+    one); a sheet over max_workbook_cells or unreadable keeps an unknown size.
+    """
     dims = xlsx_dimensions(path) if kind in ("xlsx", "xlsm") else []
+    metadata = workbook.sheets_metadata
     infos = []
-    for index, meta in enumerate(workbook.sheets_metadata):
+    for index, meta in enumerate(metadata):
         rows, cols = dims[index] if index < len(dims) and dims[index] else (None, None)
+        if rows is None and limits is not None and len(metadata) > 1:
+            rows, cols = _measure(workbook, index, limits)
         visible = meta.visible == calamine.SheetVisibleEnum.Visible
         infos.append(SheetInfo(name=meta.name, index=index, visible=visible, rows=rows, columns=cols))
     return infos
+
+
+def _measure(workbook: calamine.CalamineWorkbook, index: int, limits: ImportLimits) -> tuple[int | None, int | None]:
+    try:
+        sheet = workbook.get_sheet_by_index(index)
+    except calamine.CalamineError:
+        return None, None
+    if sheet.start is None:
+        return 0, 0
+    if sheet.height * sheet.width > limits.max_workbook_cells:
+        return None, None
+    return sheet.start[0] + sheet.height, sheet.start[1] + sheet.width
 
 
 def xlsx_dimensions(path: str) -> list[tuple[int, int] | None]:
@@ -112,11 +136,17 @@ def _dimension(archive: zipfile.ZipFile, member: str | None) -> tuple[int, int] 
     return first.last_row, first.last_col
 
 
-def choose_sheet(workbook: calamine.CalamineWorkbook, config: ImportConfig) -> tuple[int, str]:
-    """The sheet asked for (by name, else by 0-based index), or the first one."""
+def choose_sheet(
+    workbook: calamine.CalamineWorkbook, config: ImportConfig, infos: list[SheetInfo] | None = None
+) -> tuple[int, str]:
+    """The sheet asked for (by name, else by 0-based index), or the one holding the largest table."""
     names = workbook.sheet_names
     if config.sheet is None:
-        return 0, names[0]
+        if not infos:
+            return 0, names[0]
+        sizes = [(i.rows, i.columns) if i.rows is not None and i.columns is not None else None for i in infos]
+        index = largest_sheet(sizes, [i.visible for i in infos])
+        return index, names[index]
     if isinstance(config.sheet, str):
         if config.sheet in names:
             return names.index(config.sheet), config.sheet
@@ -158,35 +188,47 @@ def detect(sheet: calamine.CalamineSheet, index: int, config: ImportConfig) -> E
     first_col = cell_range.first_col if cell_range else start_col + 1
     last_col = cell_range.last_col if cell_range else start_col + max(sheet.width, 1)
     top = cell_range.first_row if cell_range else start_row + 1
-    head = _rows_from(sheet, top, SAMPLE_ROWS + config.skip_rows + 2)
-    cut = [_cut(row, start_col, first_col, last_col) for _, row in head]
+    head = rows_from(sheet, top, SAMPLE_ROWS + config.skip_rows + 2)
+    cut = [cut_row(row, start_col, first_col, last_col) for _, row in head]
 
-    header_row = config.header_row
+    header_row, header_reason = config.header_row, None
     if header_row is None:
-        first = cut[0] if cut else []
-        texts = [v for v in first if v not in (None, "")]
-        header_row = top if texts and all(isinstance(v, str) for v in texts) else 0
+        numbered = [(number, row) for (number, _), row in zip(head, cut, strict=True)]
+        header_row, header_reason = find_header(
+            numbered, sheet.merged_cell_ranges or [], first_col, len(cut[0]) if cut else 0
+        )
     warnings: list[str] = []
     if header_row:
         raw = next((row for (number, _), row in zip(head, cut, strict=True) if number == header_row), None)
         if raw is None:
-            raw = _cut(_row_at(sheet, header_row), start_col, first_col, last_col)
+            raw = cut_row(_row_at(sheet, header_row), start_col, first_col, last_col)
         raw = _fill_merged(raw, sheet, header_row, first_col, warnings)
         names, name_warnings = clean_names(raw)
         warnings += name_warnings
     else:
         names = [column_letters(c) for c in range(first_col, last_col + 1)]
     first_data = (header_row + 1 if header_row else top) + config.skip_rows
-    sample = [row for (number, _), row in zip(head, cut, strict=True) if number >= first_data][:SAMPLE_ROWS]
+    last_row = cell_range.last_row if cell_range else None
+    if config.skip_footer:
+        sheet_end = start_row + sheet.height
+        last_row = min(last_row or sheet_end, sheet_end) - config.skip_footer
+    sample = [
+        row
+        for (number, _), row in zip(head, cut, strict=True)
+        if number >= first_data and (last_row is None or number <= last_row)
+    ][:SAMPLE_ROWS]
+    nulls = frozenset(config.null_values or ())
+    given = {source for source, spec in (config.columns or {}).items() if spec.type}
     types = []
     for position, name in enumerate(names):
-        kind, mixed = infer_type(row[position] for row in sample)
-        if mixed:
+        kind, mixed = infer_type(
+            None if isinstance(v, str) and v in nulls else v for v in (r[position] for r in sample)
+        )
+        if mixed and name not in given:
             warnings.append(f"column {name!r} mixes types in its first rows; read as text")
         types.append(kind)
     planned = plan_columns(names, types, config)
     limit = config.limit
-    last_row = cell_range.last_row if cell_range else None
     if last_row is not None:
         span = max(last_row - first_data + 1, 0)
         limit = min(limit, span) if limit else span
@@ -200,17 +242,18 @@ def detect(sheet: calamine.CalamineSheet, index: int, config: ImportConfig) -> E
         columns=planned,
         limit=limit,
         warnings=warnings,
+        header_reason=header_reason,
     )
 
 
-def _cut(row: list[Any], start_col: int, first_col: int, last_col: int) -> list[Any]:
+def cut_row(row: list[Any], start_col: int, first_col: int, last_col: int) -> list[Any]:
     """The cells of absolute columns first_col..last_col (1-based) from a calamine row starting at start_col."""
     lo, hi = first_col - 1 - start_col, last_col - start_col
     cells = row[lo:hi] if lo >= 0 else [None] * -lo + row[: max(hi, 0)]
     return cells + [None] * (last_col - first_col + 1 - len(cells))
 
 
-def _rows_from(sheet: calamine.CalamineSheet, first: int, count: int) -> list[tuple[int, list[Any]]]:
+def rows_from(sheet: calamine.CalamineSheet, first: int, count: int) -> list[tuple[int, list[Any]]]:
     """Up to `count` rows as (absolute 1-based row number, cells), from row `first` on."""
     start_row = (sheet.start or (0, 0))[0]
     found = []
@@ -223,7 +266,7 @@ def _rows_from(sheet: calamine.CalamineSheet, first: int, count: int) -> list[tu
 
 
 def _row_at(sheet: calamine.CalamineSheet, number: int) -> list[Any]:
-    rows = _rows_from(sheet, number, 1)
+    rows = rows_from(sheet, number, 1)
     return rows[0][1] if rows and rows[0][0] == number else []
 
 
@@ -263,7 +306,7 @@ def batches(
     number = max(plan.first_data_row, start_row + 1)
     while rows := list(islice(rows_iter, batch_rows)):  # whole blocks at C speed: no per-row Python work
         if lo < 0:
-            rows = [_cut(row, start_col, plan.positions[0], plan.positions[-1]) for row in rows]
+            rows = [cut_row(row, start_col, plan.positions[0], plan.positions[-1]) for row in rows]
         elif lo > 0 or hi < len(rows[0]):
             rows = [row[lo:hi] for row in rows]
         yield _batch(rows, number, kept, converters, schema, plan, on_problems)

@@ -26,6 +26,7 @@ from workers.ingest.duck import column_stats, connect, duckdb_reason, literal, r
 from workers.ingest.errors import MAX_PROBLEMS, ImportCancelled, ImportFailed, failed
 from workers.ingest.models import ImportResult
 from workers.ingest.sniff import Sniffed, sniff
+from workers.ingest.suggest import totals_row
 from workers.ingest.textio import DUCKDB_ENCODINGS, transcode_to_utf8
 
 Progress = Callable[[int, int, int], None]
@@ -262,10 +263,15 @@ def _excel(job: _Job) -> tuple[int, ImportConfig]:
         rejects_writer.write_table(pa.Table.from_pylist(found, schema=REJECTS_SCHEMA))
 
     with workbook:
-        index, name = excel_reader.choose_sheet(workbook, job.config)
+        measure = job.limits if job.config.sheet is None else None  # sheet sizes choose the default sheet
+        infos = excel_reader.sheet_infos(job.source, job.sniffed.kind, workbook, measure)
+        index, name = excel_reader.choose_sheet(workbook, job.config, infos)
         sheet = excel_reader.load_sheet(job.source, job.sniffed.kind, workbook, index, job.limits)
         plan = excel_reader.detect(sheet, index, job.config)
         job.warnings += plan.warnings
+        footer = totals_row(sheet, plan) if plan.last_row is None and not job.config.skip_footer else None
+        if footer is not None:  # never left out silently: the preview suggests skip_footer, the import says so
+            job.warnings.append(f"{footer.reason}; imported as data: set skip_footer={footer.value} to leave it out")
         schema = pa.schema([pa.field(p.name, arrow_type(p)) for p in plan.columns if p.include])
         total_rows = max(sheet.height, 1)
         try:

@@ -28,6 +28,14 @@ class SheetInfo(msgspec.Struct, kw_only=True):
     columns: int | None = None
 
 
+class Suggestion(msgspec.Struct, kw_only=True):
+    """A configuration value the preview found from the file's shape, and why; `suggested_config` applies them."""
+
+    field: str
+    value: Any
+    reason: str
+
+
 class Preview(msgspec.Struct, kw_only=True):
     """What a user sees before importing: detected format, columns, first rows, warnings, the effective config."""
 
@@ -41,6 +49,10 @@ class Preview(msgspec.Struct, kw_only=True):
     rows: list[list[Any]]
     warnings: list[str]
     config: ImportConfig
+    #: What the file's shape suggests (sheet, header row, totals row, null placeholders), each with its reason.
+    suggestions: list[Suggestion] = msgspec.field(default_factory=list)
+    #: The configuration as sent with every suggestion applied (None when there is none): preview or import it.
+    suggested_config: ImportConfig | None = None
 
 
 class ColumnStats(msgspec.Struct, kw_only=True):

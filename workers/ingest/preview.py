@@ -22,6 +22,7 @@ from workers.ingest.duck import connect, duckdb_reason
 from workers.ingest.errors import ImportFailed
 from workers.ingest.models import Preview, SheetInfo
 from workers.ingest.sniff import Sniffed, sniff
+from workers.ingest.suggest import excel_suggestions, suggested_config, text_suggestions
 from workers.ingest.textio import read_text_prefix
 from workers.ingest.xlsx_head import sheet_head
 
@@ -67,8 +68,8 @@ def _excel(
 ) -> Preview:
     workbook = excel_reader.open_workbook(path)
     with workbook:
-        sheets = excel_reader.sheet_infos(path, sniffed.kind, workbook)
-        index, name = excel_reader.choose_sheet(workbook, config)
+        sheets = excel_reader.sheet_infos(path, sniffed.kind, workbook, limits)
+        index, name = excel_reader.choose_sheet(workbook, config, sheets)
     cut_copy = _excel_head(path, sniffed.kind, index, config, rows, work) if cut else None
     source = str(cut_copy) if cut_copy else path
     workbook = excel_reader.open_workbook(source)
@@ -88,6 +89,7 @@ def _excel(
         if rows:
             for batch in excel_reader.batches(sheet, head, config, problems.extend, batch_rows=rows):
                 values += [[json_safe(v) for v in row.values()] for row in batch.to_pylist()]
+        suggestions = excel_suggestions(sheet, plan, config, sheets, whole=cut_copy is None)
     warnings = plan.warnings + [_problem_text(p) for p in problems[:PREVIEW_PROBLEMS]]
     return Preview(
         format="excel",
@@ -99,6 +101,8 @@ def _excel(
         rows=values[:rows],
         warnings=warnings,
         config=effective(config, plan.columns, format="excel", sheet=name, header_row=plan.header_row),
+        suggestions=suggestions,
+        suggested_config=suggested_config(config, suggestions),
     )
 
 
@@ -165,7 +169,8 @@ def _csv(
     if not complete:
         problems = [p for p in problems if "Maximum line size" not in p["message"]]
     warnings += plan.warnings + [_problem_text(p) for p in problems[:PREVIEW_PROBLEMS]]
-    warnings += mixed_text_warnings(plan.columns, values)
+    warnings += mixed_text_warnings(plan.columns, values, config)
+    suggestions = text_suggestions(plan.columns, values, config)
     return Preview(
         format="csv",
         detected=sniffed.kind,
@@ -185,6 +190,8 @@ def _csv(
             escape=plan.escape,
             header_row=plan.header_row,
         ),
+        suggestions=suggestions,
+        suggested_config=suggested_config(config, suggestions),
     )
 
 

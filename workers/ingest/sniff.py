@@ -16,9 +16,10 @@ import zipfile
 from pathlib import Path
 
 import msgspec
+from charset_normalizer import from_bytes
 
 from workers.ingest.config import Format, ImportConfig, ImportLimits, normalize_encoding
-from workers.ingest.errors import ContentMismatch, EmptyFile, LimitExceeded, UnsupportedMediaType
+from workers.ingest.errors import ContentMismatch, EmptyFile, LimitExceeded, UnsupportedMediaType, field_error
 
 #: Bytes read from the start of a file to decide its format and encoding.
 HEAD_BYTES = 64 * 1024
@@ -26,6 +27,12 @@ HEAD_BYTES = 64 * 1024
 MAX_ZIP_MEMBERS = 10_000
 #: Members smaller than this are not checked for their compression ratio (tiny XML compresses well).
 RATIO_CHECK_FLOOR = 1024 * 1024
+#: Encodings the statistical detector may choose (our canonical names): scripts our own checks cannot tell apart.
+DETECTED_ENCODINGS = {
+    "cp1251", "koi8-r", "cp1253", "iso-8859-7", "shift_jis", "cp932", "big5", "cp950", "big5hkscs", "euc-kr", "cp949",
+}  # fmt: skip
+#: Non-ASCII bytes the detector needs before it is trusted over the GB2312 byte-pair check (short CJK texts fool it).
+DETECTOR_MIN_BYTES = 64
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
@@ -102,6 +109,8 @@ def sniff(path: str | os.PathLike[str], filename: str, config: ImportConfig, lim
         )
     if config.format == "excel":
         raise ContentMismatch(f"{shown} is not a workbook; choose format csv or json", code="content_mismatch")
+    if config.skip_footer:
+        raise field_error("skip_footer", "applies to workbooks only")
 
     at_eof = size <= HEAD_BYTES
     if config.encoding:
@@ -181,7 +190,12 @@ def detect_encoding(head: bytes, *, at_eof: bool) -> tuple[str, bool]:
         pass
     else:
         return "utf-8", False
-    if looks_gb(head):
+    detected = detected_encoding(head, at_eof=at_eof)
+    if detected in DETECTED_ENCODINGS and (
+        not looks_gb(head) or sum(byte >= 0x80 for byte in head) >= DETECTOR_MIN_BYTES
+    ):
+        return detected, True
+    if looks_gb(head) or detected == "gb18030":
         return "gb18030", True
     if any(0x80 <= byte <= 0x9F for byte in head):
         try:
@@ -190,6 +204,14 @@ def detect_encoding(head: bytes, *, at_eof: bool) -> tuple[str, bool]:
             return "latin-1", True
         return "cp1252", True
     return "latin-1", True
+
+
+def detected_encoding(head: bytes, *, at_eof: bool) -> str | None:
+    """charset-normalizer's pick for the head (cut at its last line break, so no character is split), or None."""
+    if not at_eof and (cut := head.rfind(b"\n")) > 0:
+        head = head[: cut + 1]
+    best = from_bytes(head).best()
+    return normalize_encoding(best.encoding) if best is not None else None
 
 
 def looks_gb(head: bytes) -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Literal
@@ -17,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.api.database import Database
 from app.api.dataset_schemas import DatasetOut, RowsOut, VersionOut
+from app.api.downloads import download_stem, empty_download, parquet_download
 from app.api.multipart_upload import receive_form
 from app.api.schemas import Page, RunOut, page
 from app.api.security import audit_context, principal_of
@@ -26,7 +26,7 @@ from app.domain import audit, idempotency
 from app.domain import datasets as service
 from app.domain import uploads as upload_service
 from app.domain.dataset_reader import Reader
-from app.domain.errors import Conflict
+from app.domain.errors import Conflict, NotFound
 from app.domain.namespaces import namespace_id, visible_namespace_id
 from app.domain.permissions import Permission
 from app.paths import resolved_root, upload_data_path, version_dir
@@ -35,13 +35,13 @@ from workers.imports import limits_of
 from workers.ingest import ImportConfig, preview
 from workers.ingest.bounded import bounded, request_limits
 from workers.ingest.config import parse_config
+from workers.ingest.importer import DATA_FILE, REJECTS_FILE, REJECTS_SCHEMA
 from workers.ingest.models import Preview
 from workers.ingest.sniff import sniff
 
 DatasetId = FromPath[uuid.UUID]
 READ = {"permission": Permission.DATASETS_READ}
 WRITE = Permission.DATASETS_WRITE
-_MEDIA = {"csv": "text/csv; charset=utf-8", "json": "application/x-ndjson", "parquet": "application/vnd.apache.parquet"}
 
 
 def dataset_out(session: Session, dataset: Dataset, *, with_versions: bool = False) -> DatasetOut:
@@ -337,7 +337,7 @@ class DatasetController(Controller):
         with db.read() as session:
             dataset = service.get_dataset(session, dataset_id, principal_of(request))
             chosen = service.get_version(session, dataset, version)
-        parquet = version_dir(settings.data_path, dataset.id, chosen.run_id) / "data.parquet"
+        parquet = version_dir(settings.data_path, dataset.id, chosen.run_id) / DATA_FILE
         work = resolved_root(settings.data_path) / "tmp" / "readers"
         limits = request_limits(settings)
         with bounded(limits), Reader(parquet, work, limits) as reader:
@@ -369,27 +369,31 @@ class DatasetController(Controller):
                 raise Conflict("this dataset has no raw file", code="dataset_not_importable")
             return File(upload_data_path(settings.data_path, upload.id), filename=upload.filename)
         assert chosen is not None
-        parquet = version_dir(settings.data_path, dataset.id, chosen.run_id) / "data.parquet"
-        stem = re.sub(r"[^A-Za-z0-9._-]+", "_", dataset.name)[:100] + f"-v{chosen.version}"
-        if format_ == "parquet":
-            return File(parquet, filename=f"{stem}.parquet", media_type=_MEDIA["parquet"])
-        # A download streams the whole version, so no time limit applies; its memory and threads are the request's.
-        reader = Reader(parquet, resolved_root(settings.data_path) / "tmp" / "readers", request_limits(settings))
-        try:
-            batches = reader.stream(format_)
-        except BaseException:
-            reader.close()
-            raise
+        parquet = version_dir(settings.data_path, dataset.id, chosen.run_id) / DATA_FILE
+        return parquet_download(parquet, download_stem(dataset, chosen.version), format_, settings)
 
-        def chunks():  # type: ignore[no-untyped-def]
-            try:
-                yield from batches
-            finally:
-                reader.close()
-
-        extension = "csv" if format_ == "csv" else "ndjson"
-        return Stream(
-            chunks(),
-            media_type=_MEDIA[format_],
-            headers={"Content-Disposition": f'attachment; filename="{stem}.{extension}"'},
-        )
+    @get(
+        "/{dataset_id:uuid}/versions/{version:int}/rejects",
+        opt=READ,
+        sync_to_thread=True,
+        summary="The rows a lenient import of this version rejected (row, column, message, value); none: an empty file",
+    )
+    def rejects(
+        self,
+        request: Request,
+        dataset_id: DatasetId,
+        version: FromPath[int],
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        format_: Annotated[Literal["csv", "json", "parquet"], QueryParameter(name="format")] = "csv",
+    ) -> File | Stream | Response[bytes]:
+        with db.read() as session:
+            dataset = service.get_dataset(session, dataset_id, principal_of(request))
+            chosen = service.get_version(session, dataset, version)
+        path = version_dir(settings.data_path, dataset.id, chosen.run_id) / REJECTS_FILE
+        stem = download_stem(dataset, chosen.version) + "-rejects"
+        if not chosen.rejected_rows:
+            return empty_download(REJECTS_SCHEMA, stem, format_)
+        if not path.is_file():
+            raise NotFound(f"the rejects file of version {chosen.version} is gone", code="rejects_not_found")
+        return parquet_download(path, stem, format_, settings)

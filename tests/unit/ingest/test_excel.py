@@ -53,8 +53,8 @@ def test_a_sheet_by_index(book: Path, run_import):
     assert result.rows == 3
 
 
-def test_the_first_sheet_by_default_and_an_unknown_sheet_is_named(book: Path, run_import):
-    assert run_import(book).config.sheet == "Notes"
+def test_the_largest_sheet_by_default_and_an_unknown_sheet_is_named(book: Path, run_import):
+    assert run_import(book).config.sheet == "Orders"  # not the one-line note before it
     with pytest.raises(InvalidImportConfig) as caught:
         run_import(book, sheet="Missing")
     assert caught.value.errors[0]["field"] == "sheet"

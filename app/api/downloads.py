@@ -1,0 +1,64 @@
+"""Files of a dataset version handed to a client: Parquet as is, or streamed as CSV/NDJSON by a bounded reader."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from litestar import Response
+from litestar.response import File, Stream
+
+from app.db.datasets import Dataset
+from app.domain.dataset_reader import Reader
+from app.paths import resolved_root
+from app.settings import Settings
+from workers.ingest.bounded import request_limits
+
+_MEDIA = {"csv": "text/csv; charset=utf-8", "json": "application/x-ndjson", "parquet": "application/vnd.apache.parquet"}
+
+
+def download_stem(dataset: Dataset, version: int) -> str:
+    """A download's file name without extension: the dataset's name made safe, and the version."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", dataset.name)[:100] + f"-v{version}"
+
+
+def parquet_download(parquet: Path, stem: str, format_: str, settings: Settings) -> File | Stream:
+    """A Parquet file as itself, or streamed as CSV or NDJSON through a bounded reader."""
+    if format_ == "parquet":
+        return File(parquet, filename=f"{stem}.parquet", media_type=_MEDIA["parquet"])
+    # A download streams the whole version, so no time limit applies; its memory and threads are the request's.
+    reader = Reader(parquet, resolved_root(settings.data_path) / "tmp" / "readers", request_limits(settings))
+    try:
+        batches = reader.stream(format_)
+    except BaseException:
+        reader.close()
+        raise
+
+    def chunks():  # type: ignore[no-untyped-def]
+        try:
+            yield from batches
+        finally:
+            reader.close()
+
+    extension = "csv" if format_ == "csv" else "ndjson"
+    return Stream(
+        chunks(),
+        media_type=_MEDIA[format_],
+        headers={"Content-Disposition": f'attachment; filename="{stem}.{extension}"'},
+    )
+
+
+def empty_download(schema: pa.Schema, stem: str, format_: str) -> Response[bytes]:
+    """A file with no rows in the shape a Parquet download of `schema` would have (CSV: its header line)."""
+    if format_ == "parquet":
+        buffer = io.BytesIO()
+        pq.write_table(schema.empty_table(), buffer)
+        body, extension = buffer.getvalue(), "parquet"
+    else:
+        body = (",".join(schema.names) + "\n").encode() if format_ == "csv" else b""
+        extension = "csv" if format_ == "csv" else "ndjson"
+    headers = {"Content-Disposition": f'attachment; filename="{stem}.{extension}"'}
+    return Response(body, media_type=_MEDIA[format_], headers=headers)

@@ -1,0 +1,84 @@
+"""Legacy single- and double-byte encodings are detected (charset-normalizer beyond our GB check) and read right."""
+# ruff: noqa: RUF001  (Cyrillic and Greek letters are the point of these texts)
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.unit.ingest.conftest import rows_of
+from workers.ingest import ImportConfig, ImportLimits, preview
+from workers.ingest.sniff import detect_encoding
+
+RUSSIAN = """код,город,население,описание
+1,Москва,13010112,Столица России и крупнейший город страны
+2,Санкт-Петербург,5601911,Северная столица на берегу Финского залива
+3,Новосибирск,1633595,Крупнейший город Сибири и важный научный центр
+4,Екатеринбург,1544376,Промышленный город на границе Европы и Азии
+"""
+JAPANESE = """番号,都市,人口,説明
+1,東京,13960000,日本の首都であり最大の都市です
+2,大阪,2750000,関西地方の中心都市として知られています
+3,名古屋,2330000,中部地方の経済の中心です
+4,札幌,1970000,北海道で一番大きな都市です
+"""
+TRADITIONAL_CHINESE = """編號,城市,人口,說明
+1,臺北,2600000,臺灣的首都與最大的城市
+2,高雄,2730000,南部最重要的港口城市
+3,臺中,2850000,中部地區的經濟與文化中心
+4,臺南,1860000,歷史最悠久的古都
+"""
+KOREAN = """번호,도시,인구,설명
+1,서울,9700000,대한민국의 수도이자 가장 큰 도시입니다
+2,부산,3400000,남부의 가장 큰 항구 도시입니다
+3,인천,2950000,국제공항이 있는 서해안의 도시입니다
+4,대구,2380000,경상북도 지역의 중심 도시입니다
+"""
+GREEK = """κωδικός,πόλη,πληθυσμός,περιγραφή
+1,Αθήνα,664046,Η πρωτεύουσα και μεγαλύτερη πόλη της Ελλάδας
+2,Θεσσαλονίκη,325182,Η δεύτερη μεγαλύτερη πόλη της χώρας
+3,Πάτρα,167446,Σημαντικό λιμάνι της δυτικής Ελλάδας
+4,Ηράκλειο,173993,Η μεγαλύτερη πόλη της Κρήτης
+"""
+
+CASES = [
+    pytest.param(RUSSIAN, "cp1251", id="cp1251-russian"),
+    pytest.param(JAPANESE, "shift_jis", id="shift-jis-japanese"),
+    pytest.param(TRADITIONAL_CHINESE, "big5", id="big5-traditional-chinese"),
+    pytest.param(KOREAN, "euc-kr", id="euc-kr-korean"),
+    pytest.param(GREEK, "cp1253", id="cp1253-greek"),
+    pytest.param(GREEK, "iso-8859-7", id="iso-8859-7-greek"),
+]
+
+
+@pytest.mark.parametrize(("text", "encoding"), CASES)
+def test_the_encoding_is_detected_so_the_text_reads_back_unchanged(text: str, encoding: str):
+    raw = text.encode(encoding)
+    detected, guessed = detect_encoding(raw, at_eof=True)
+    assert guessed
+    assert raw.decode(detected) == text
+
+
+@pytest.mark.parametrize(("text", "encoding"), CASES)
+def test_a_file_in_the_encoding_imports_with_its_own_letters(tmp_path: Path, run_import, text: str, encoding: str):
+    path = tmp_path / "cities.csv"
+    path.write_bytes(text.encode(encoding))
+    result = run_import(path)
+    header, *lines = [line.split(",") for line in text.strip().splitlines()]
+    assert [c.name for c in result.columns] == header
+    assert [[str(value) for value in row.values()] for row in rows_of(result)] == lines
+
+
+def test_the_preview_names_the_detected_encoding(tmp_path: Path, limits: ImportLimits):
+    path = tmp_path / "cities.csv"
+    path.write_bytes(KOREAN.encode("euc-kr"))
+    shown = preview(path, "cities.csv", ImportConfig(), limits)
+    assert shown.encoding in ("euc-kr", "cp949")
+    assert shown.rows[0][1] == "서울"
+    assert shown.config.encoding == shown.encoding
+
+
+def test_the_detected_encodings_can_be_named_in_a_config():
+    for name in ("cp1251", "Shift_JIS", "big5", "EUC-KR", "cp1253", "ISO-8859-7", "cp932", "cp949"):
+        assert ImportConfig(encoding=name).validate().encoding == name
