@@ -79,3 +79,5 @@ endif
 
 chromium:
 	@test -x /usr/bin/chromium || (apt-get update -q && apt-get install -y -q chromium)
+	@# a small CJK font, so zh-CN pages (and their screenshots) show characters, not boxes
+	@fc-list :lang=zh | grep -q . || apt-get install -y -q fonts-wqy-microhei
