@@ -9,7 +9,7 @@ UV_VERSION := 0.13.9
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test lint format bench lock clean-data install install-dev
+.PHONY: run test lint format bench lock clean-data install install-dev console console-if-node console-check chromium
 
 # --inexact: never uninstall, so `make run` after `make test` keeps the test tools.
 SYNC = $(BIN)/uv sync --frozen --inexact --python $(BIN)/python -q
@@ -31,11 +31,11 @@ install: $(BIN)/.installed-run
 install-dev: $(BIN)/.installed-dev
 
 ## run: start api + scheduler + workers (embedded Postgres and Redis unless DATABASE_URL/REDIS_URL are set)
-run: $(BIN)/.installed-run
+run: $(BIN)/.installed-run console-if-node
 	$(BIN)/conveyor up
 
 ## test: lint, then unit, integration and acceptance tests against real Postgres and Redis
-test: $(BIN)/.installed-dev
+test: $(BIN)/.installed-dev console-check
 	$(BIN)/ruff check app workers scheduler tests bench sql
 	$(BIN)/python -m pytest tests
 
@@ -58,3 +58,39 @@ lock:
 
 clean-data:
 	rm -rf .conveyor
+
+# ---- the console (app/console): built when Node.js >= 20 is here and the build is missing or stale
+CONSOLE := app/console
+CONSOLE_SOURCES := $(shell find $(CONSOLE)/src $(CONSOLE)/public -type f 2>/dev/null) \
+	$(addprefix $(CONSOLE)/,index.html vite.config.ts tsconfig.json tsconfig.app.json)
+NODE_OK := $(shell node -e 'process.exit(Number(+process.versions.node.split(".")[0] < 20))' 2>/dev/null && echo yes)
+
+$(CONSOLE)/node_modules/.package-lock.json: $(CONSOLE)/package-lock.json
+	cd $(CONSOLE) && npm ci --no-audit --no-fund
+
+$(CONSOLE)/dist/index.html: $(CONSOLE)/node_modules/.package-lock.json $(CONSOLE_SOURCES)
+	cd $(CONSOLE) && npx vite build
+
+## console: build the web console (needs Node.js >= 20)
+console: $(CONSOLE)/dist/index.html
+
+console-if-node:
+ifeq ($(NODE_OK),yes)
+	@$(MAKE) --no-print-directory console
+else
+	@echo "Console not built: install Node.js 20 or later and run 'make run' again (the API and /api/docs work without it)."
+endif
+
+## console-check: build, lint, type-check and unit-test the console; install Chromium for its browser tests
+console-check:
+ifeq ($(NODE_OK),yes)
+	@$(MAKE) --no-print-directory console chromium
+	cd $(CONSOLE) && npx eslint src tests && npx vue-tsc --noEmit -p tsconfig.app.json && npx vitest run
+else
+	@echo "Console checks skipped: Node.js 20 or later is not installed."
+endif
+
+chromium:
+	@test -x /usr/bin/chromium || (apt-get update -q && apt-get install -y -q chromium)
+	@# a small CJK font, so zh-CN pages (and their screenshots) show characters, not boxes
+	@fc-list :lang=zh | grep -q . || apt-get install -y -q fonts-wqy-microhei

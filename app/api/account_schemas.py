@@ -45,19 +45,29 @@ class RoleOut(msgspec.Struct):
     namespace_id: uuid.UUID
     namespace: str
     role: str
+    #: What this role allows in this namespace (a console shows only the buttons these permit).
+    permissions: list[str] = msgspec.field(default_factory=list)
 
 
 class MeOut(msgspec.Struct):
     user: UserOut
     roles: list[RoleOut]
     token_kind: str
+    #: Permissions outside namespaces; an instance admin (`user.is_superuser`) holds every permission everywhere.
+    permissions: list[str] = msgspec.field(default_factory=list)
 
     @classmethod
     def of(cls, session: Session, user: User, principal: Principal) -> MeOut:
         names = {n.id: n.name for n in list_namespaces(session, list(principal.roles))}
-        roles = [RoleOut(ns, names.get(ns, "?"), role.label) for ns, role in principal.roles.items()]
+        roles = [
+            RoleOut(ns, names.get(ns, "?"), role.label, [p.value for p in principal.held(ns)])
+            for ns, role in principal.roles.items()
+        ]
         return cls(
-            user=UserOut.of(user), roles=sorted(roles, key=lambda r: r.namespace), token_kind=principal.token_kind
+            user=UserOut.of(user),
+            roles=sorted(roles, key=lambda r: r.namespace),
+            token_kind=principal.token_kind,
+            permissions=[p.value for p in principal.held()],
         )
 
 

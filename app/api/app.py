@@ -17,6 +17,7 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
 
+from app.api.console import console_router
 from app.api.controllers.audit import AuditController
 from app.api.controllers.auth import AuthController
 from app.api.controllers.datasets import DatasetController
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None, *, authenticate: bool = True) -
         route_handlers=[
             *ROUTE_HANDLERS,
             create_static_files_router(path=assets, directories=[SWAGGER_ASSETS], include_in_schema=False, opt=PUBLIC),
+            console_router(),
         ],
         guards=[make_guard(database, rate_limit, enabled=authenticate)],
         state=State({"trusted_proxies": settings.trusted_proxy_networks}),

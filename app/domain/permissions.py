@@ -119,6 +119,15 @@ class Principal:
             raise NotFound(f"{resource} does not exist", code=f"{resource.replace(' ', '_')}_not_found")
         raise Forbidden(f"this needs the {permission.value} permission in this namespace", code="forbidden")
 
+    def held(self, namespace_id: uuid.UUID | None = None) -> list[Permission]:
+        """What the caller may do in `namespace_id`, or outside namespaces when None: for role-aware UIs."""
+        in_namespace = namespace_id is not None
+        return [
+            p
+            for p, who in PERMISSIONS.items()
+            if isinstance(who, Role) == in_namespace and who is not Scope.PUBLIC and self.may(p, namespace_id)
+        ]
+
     def namespaces_with(self, permission: Permission) -> list[uuid.UUID] | None:
         """Namespaces where the caller holds `permission`; None means every namespace (superusers)."""
         if self.is_superuser:

@@ -35,8 +35,10 @@ class RefreshTokenReused(Unauthorized):
 
 
 class IssuedTokens(msgspec.Struct):
+    """A new token pair; `refresh_token` is null when it was set as the console's cookie instead."""
+
     access_token: str
-    refresh_token: str
+    refresh_token: str | None
     expires_in: int
     token_type: str = "bearer"
 

@@ -306,4 +306,7 @@ ROUTES: dict[tuple[str, str], tuple[str, Callable[[World], Request]]] = {
     ("GET", "/api/v1/healthz"): ("self", lambda w: ("/api/v1/healthz", None)),
     ("GET", "/readyz"): ("self", lambda w: ("/readyz", None)),
     ("GET", "/api/v1/readyz"): ("self", lambda w: ("/api/v1/readyz", None)),
+    ("GET", "/"): ("self", lambda w: ("/", None)),
+    ("GET", "/{path:path}"): ("self", lambda w: ("/runs", None)),
+    ("GET", "/assets/{file_path:path}"): ("self", lambda w: ("/assets/favicon.svg", None)),
 }

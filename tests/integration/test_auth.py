@@ -200,7 +200,12 @@ def test_registration_modes(engine: Engine, fast_settings: Settings, redis_clien
             "/api/v1/auth/me", headers=bearer(sign_in(invite_app, "x2", "a fine long passphrase")["access_token"])
         )
         assert me.json()["roles"] == [
-            {"namespace_id": me.json()["roles"][0]["namespace_id"], "namespace": "default", "role": "operator"}
+            {
+                "namespace_id": me.json()["roles"][0]["namespace_id"],
+                "namespace": "default",
+                "role": "operator",
+                "permissions": ["runs:read", "runs:operate", "pipelines:read", "datasets:read", "namespaces:read"],
+            }
         ]
 
 

@@ -12,9 +12,10 @@ from litestar.params import JSONBody
 
 from app.api.account_schemas import MeOut, UserOut
 from app.api.database import Database
+from app.api.refresh_cookie import cleared, in_cookie, refresh_from_cookie
 from app.api.security import audit_context, principal_of
 from app.domain import audit, sessions, users
-from app.domain.errors import Forbidden, InvalidInput, TooManyRequests
+from app.domain.errors import Forbidden, InvalidInput, TooManyRequests, Unauthorized
 from app.domain.invites import redeem_invite
 from app.domain.permissions import Permission
 from app.domain.sessions import IssuedTokens
@@ -25,10 +26,13 @@ from app.settings import Settings
 class LoginIn(msgspec.Struct, forbid_unknown_fields=True):
     username: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
     password: Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
+    #: True (browsers): the refresh token comes as an httpOnly cookie for POST /auth/refresh, not in the body.
+    refresh_cookie: bool = False
 
 
 class RefreshIn(msgspec.Struct, forbid_unknown_fields=True):
-    refresh_token: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    #: Omitted by the console, whose refresh token is in the cookie set at sign-in.
+    refresh_token: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
 
 
 class PasswordIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -64,7 +68,7 @@ class AuthController(Controller):
         db: NamedDependency[Database],
         throttle: NamedDependency[LoginThrottle],
         settings: NamedDependency[Settings],
-    ) -> IssuedTokens:
+    ) -> Response[IssuedTokens]:
         ctx = audit_context(request)
         client = ctx.client_address or "-"
         try:
@@ -92,7 +96,10 @@ class AuthController(Controller):
             await anyio.to_thread.run_sync(self._failed, db, throttle, ctx, data.username, client, exc)
             raise
         await anyio.to_thread.run_sync(throttle.succeeded, data.username)
-        return tokens
+        if data.refresh_cookie:
+            body, cookie = in_cookie(tokens, request, settings)
+            return Response(body, cookies=[cookie])
+        return Response(tokens)
 
     @staticmethod
     def _denied(db: Database, ctx: audit.AuditContext, username: str, exc: TooManyRequests) -> None:
@@ -125,18 +132,31 @@ class AuthController(Controller):
                 details={"username": username},
             )
 
-    @post("/refresh", opt={**PUBLIC}, status_code=200, sync_to_thread=True, summary="Swap a refresh token")
+    @post(
+        "/refresh",
+        opt={**PUBLIC},
+        status_code=200,
+        sync_to_thread=True,
+        summary="Swap a refresh token (from the body, or else the console's cookie, which is then renewed)",
+    )
     def refresh(
         self,
         request: Request,
         data: JSONBody[RefreshIn],
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
-    ) -> IssuedTokens:
+    ) -> Response[IssuedTokens]:
+        from_cookie = data.refresh_token is None
+        token = data.refresh_token or refresh_from_cookie(request)
+        if token is None:
+            raise Unauthorized("send refresh_token, or sign in again", code="invalid_refresh_token")
         try:
             with db.transaction() as session:
-                _, tokens = sessions.refresh(session, data.refresh_token, settings)
-                return tokens
+                _, tokens = sessions.refresh(session, token, settings)
+            if from_cookie:
+                body, cookie = in_cookie(tokens, request, settings)
+                return Response(body, cookies=[cookie])
+            return Response(tokens)
         except sessions.RefreshTokenReused as reused:
             with db.transaction() as session:  # the revocation must stick although the request fails
                 sessions.revoke_family(session, reused.family_id)
@@ -160,7 +180,7 @@ class AuthController(Controller):
         sync_to_thread=True,
         summary="Sign out: this session's tokens stop working at once",
     )
-    def logout(self, request: Request, db: NamedDependency[Database]) -> None:
+    def logout(self, request: Request, db: NamedDependency[Database]) -> Response[None]:
         principal = principal_of(request)
         if principal.token_kind == "api" or principal.family_id is None:
             raise InvalidInput("API tokens are revoked with DELETE /api/v1/tokens/{id}", code="not_a_session")
@@ -173,8 +193,9 @@ class AuthController(Controller):
                 resource_type="user",
                 resource_id=principal.user_id,
             )
+        return Response(None, status_code=204, cookies=[cleared()])
 
-    @get("/me", opt={**SELF}, sync_to_thread=True, summary="Who am I: profile and roles")
+    @get("/me", opt={**SELF}, sync_to_thread=True, summary="Who am I: profile, roles and permissions per namespace")
     def me(self, request: Request, db: NamedDependency[Database]) -> MeOut:
         principal = principal_of(request)
         with db.read() as session:

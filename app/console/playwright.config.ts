@@ -1,0 +1,29 @@
+import { defineConfig } from '@playwright/test'
+
+// Run by tests/browser/test_console.py against a real Conveyor stack (CONSOLE_URL); Playwright's own
+// browser download is not reachable here, so Debian's Chromium drives the tests.
+export default defineConfig({
+  testDir: 'tests/e2e',
+  outputDir: process.env.ARTIFACTS ? `${process.env.ARTIFACTS}/results` : 'test-results',
+  timeout: 120_000,
+  expect: { timeout: 30_000 },
+  workers: 1,
+  reporter: [['list']],
+  use: {
+    baseURL: process.env.CONSOLE_URL,
+    viewport: { width: 1280, height: 800 },
+    launchOptions: {
+      executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--headless',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    },
+    screenshot: 'only-on-failure',
+  },
+})

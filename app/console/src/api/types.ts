@@ -1,0 +1,62 @@
+/**
+ * Names for the API's bodies, keyed by path and method (what openapi-fetch keys on), so the
+ * console does not depend on the generated schema names, which follow the server's class names.
+ */
+import type { paths } from './schema'
+
+type Json<T> = T extends { content: { 'application/json': infer B } } ? B : never
+/** The 200/201 body of `method` on `path`. */
+export type Ok<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends {
+  responses: infer R
+}
+  ? R extends { 200: infer A }
+    ? Json<A>
+    : R extends { 201: infer B }
+      ? Json<B>
+      : never
+  : never
+/** The query parameters of `method` on `path`. */
+export type Query<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends {
+  parameters: { query?: infer Q }
+}
+  ? NonNullable<Q>
+  : never
+
+export type Me = Ok<'/api/v1/auth/me', 'get'>
+export type Tokens = Ok<'/api/v1/auth/login', 'post'>
+export type Namespace = Ok<'/api/v1/namespaces', 'get'> extends (infer N)[] ? N : never
+export type Run = Ok<'/api/v1/runs/{run_id}', 'get'>
+export type RunPage = Ok<'/api/v1/runs', 'get'>
+export type RunQuery = Query<'/api/v1/runs', 'get'>
+export type RunEvent = Ok<'/api/v1/runs/{run_id}/events', 'get'> extends (infer E)[] ? E : never
+export type RunStatus = NonNullable<RunQuery['status']>[number]
+
+/** GET /metrics/summary is typed `object` in the document today; this is what it returns. */
+export interface Summary {
+  from: string
+  to: string
+  metrics: Record<string, number | null>
+  runs_by_status: Record<string, number>
+  missed_by_outcome: Record<string, number>
+  now: Record<string, number>
+}
+
+/** GET /metrics/timeseries: one series per key, each point [bucket start, value]. */
+export interface TimeSeries {
+  metric: string
+  unit: string
+  bucket: string
+  from: string
+  to: string
+  series: { key: string; label?: string | null; points: [string, number | null][] }[]
+}
+
+/** One line of a run's log, as the log endpoints and the `log` SSE event carry it. */
+export interface LogLine {
+  n: number
+  ts: string
+  level: string
+  message: string
+  attempt: number
+  step?: number | null
+}

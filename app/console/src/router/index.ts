@@ -1,0 +1,36 @@
+/** History-mode routes; every page but sign-in needs a session, and a forced password change comes first. */
+import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
+import { useSessionStore } from '@/stores/session'
+
+const coming = () => import('@/views/ComingView.vue')
+
+const routes: RouteRecordRaw[] = [
+  { path: '/sign-in', name: 'sign-in', component: () => import('@/views/auth/SignInView.vue'), meta: { public: true } },
+  {
+    path: '/',
+    component: () => import('@/components/layout/AppLayout.vue'),
+    children: [
+      { path: '', name: 'dashboard', component: () => import('@/views/dashboard/DashboardView.vue') },
+      { path: 'runs', name: 'runs', component: () => import('@/views/runs/RunsView.vue') },
+      { path: 'runs/:id', name: 'run', component: () => import('@/views/runs/RunDetailView.vue'), props: true },
+      { path: 'change-password', name: 'change-password', component: () => import('@/views/auth/ChangePasswordView.vue') },
+      { path: 'pipelines', name: 'pipelines', component: coming, meta: { title: 'menu.pipelines' } },
+      { path: 'deployments', name: 'deployments', component: coming, meta: { title: 'menu.deployments' } },
+      { path: 'datasets', name: 'datasets', component: coming, meta: { title: 'menu.datasets' } },
+      { path: 'settings', name: 'settings', component: coming, meta: { title: 'menu.settings' } },
+      { path: ':rest(.*)*', name: 'not-found', component: coming },
+    ],
+  },
+]
+
+export const router = createRouter({ history: createWebHistory(), routes })
+
+router.beforeEach(async (to) => {
+  const session = useSessionStore()
+  if (to.meta.public) return true
+  if (!session.signedIn && !(await session.restore())) {
+    return { name: 'sign-in', query: to.fullPath === '/' ? {} : { redirect: to.fullPath } }
+  }
+  if (session.mustChangePassword && to.name !== 'change-password') return { name: 'change-password' }
+  return true
+})

@@ -1,0 +1,54 @@
+/** The runs list: the API's filters, and keyset pages appended by "load more". */
+import { defineStore } from 'pinia'
+import { reactive, ref } from 'vue'
+import { api } from '@/api/client'
+import { unwrap } from '@/api/errors'
+import type { Run, RunQuery, RunStatus } from '@/api/types'
+
+export const STATUSES: RunStatus[] = [
+  'PENDING', 'QUEUED', 'RUNNING', 'RETRYING', 'SUCCEEDED', 'FAILED', 'CANCELLED', 'TIMED_OUT', 'SKIPPED',
+]
+export const PAGE_SIZE = 50
+
+export interface RunFilters {
+  status: RunStatus[]
+  kind: RunQuery['kind'] | ''
+  trigger: RunQuery['trigger'] | ''
+  pipeline: string
+}
+
+/** The query the API takes for these filters (empty ones left out). */
+export function runQuery(filters: RunFilters, namespace: string | null, cursor: string | null): RunQuery {
+  const query: RunQuery = { limit: PAGE_SIZE }
+  if (filters.status.length) query.status = filters.status
+  if (filters.kind) query.kind = filters.kind
+  if (filters.trigger) query.trigger = filters.trigger
+  if (filters.pipeline.trim()) query.pipeline = filters.pipeline.trim()
+  if (namespace) query.namespace = namespace
+  if (cursor) query.cursor = cursor
+  return query
+}
+
+export const useRunsStore = defineStore('runs', () => {
+  const filters = reactive<RunFilters>({ status: [], kind: '', trigger: '', pipeline: '' })
+  const items = ref<Run[]>([])
+  const cursor = ref<string | null>(null)
+  const loading = ref(false)
+  const done = ref(false)
+
+  async function load(namespace: string | null, more = false): Promise<void> {
+    loading.value = true
+    try {
+      const page = unwrap(
+        await api.GET('/api/v1/runs', { params: { query: runQuery(filters, namespace, more ? cursor.value : null) } }),
+      )
+      items.value = more ? [...items.value, ...page.items] : page.items
+      cursor.value = page.next_cursor
+      done.value = page.next_cursor === null
+    } finally {
+      loading.value = false
+    }
+  }
+
+  return { filters, items, cursor, loading, done, load }
+})

@@ -1,0 +1,43 @@
+/** Numbers, durations and times for people, with the native Intl API in the current language. */
+
+export function formatNumber(value: number | null | undefined, locale: string, digits = 0): string {
+  if (value === null || value === undefined || Number.isNaN(value)) return '—'
+  return new Intl.NumberFormat(locale, { maximumFractionDigits: digits }).format(value)
+}
+
+export function formatPercent(ratio: number | null | undefined, locale: string): string {
+  if (ratio === null || ratio === undefined) return '—'
+  return new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 1 }).format(ratio)
+}
+
+/** Seconds as "850 ms", "12.3 s", "4 min 5 s" or "2 h 3 min". */
+export function formatSeconds(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined) return '—'
+  if (seconds < 1) return `${Math.round(seconds * 1000)} ms`
+  if (seconds < 60) return `${Math.round(seconds * 10) / 10} s`
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`
+  return `${Math.floor(seconds / 3600)} h ${Math.round((seconds % 3600) / 60)} min`
+}
+
+export function formatBytes(bytes: number | null | undefined, locale: string): string {
+  if (bytes === null || bytes === undefined) return '—'
+  const units = ['B', 'KB', 'MB', 'GB', 'TB']
+  let value = bytes
+  let unit = 0
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024
+    unit += 1
+  }
+  return `${formatNumber(value, locale, unit === 0 ? 0 : 1)} ${units[unit]}`
+}
+
+export function formatTime(iso: string | null | undefined, locale: string): string {
+  if (!iso) return '—'
+  return new Intl.DateTimeFormat(locale, { dateStyle: 'short', timeStyle: 'medium' }).format(new Date(iso))
+}
+
+/** A run's duration: finished (or now) minus started. */
+export function runSeconds(started: string | null, finished: string | null, now: number): number | null {
+  if (!started) return null
+  return ((finished ? Date.parse(finished) : now) - Date.parse(started)) / 1000
+}

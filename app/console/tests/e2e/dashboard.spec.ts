@@ -1,0 +1,39 @@
+import { expect, test } from '@playwright/test'
+import { apiToken, shot, signIn, watchProblems } from './helpers'
+
+const AT_LEAST = Number(process.env.EXPECT_RUNS_AT_LEAST ?? '1')
+
+for (const locale of ['en', 'zh-CN'] as const) {
+  test(`the dashboard shows the API's numbers and draws the trend (${locale})`, async ({ page, request }) => {
+    const problems = watchProblems(page)
+    const token = await apiToken(request)
+    await signIn(page, locale)
+    await expect(page.locator('[data-test=trend-chart]')).toHaveAttribute('data-drawn', 'true')
+    const summary = (await (
+      await request.get('/api/v1/metrics/summary', { headers: { Authorization: `Bearer ${token}` } })
+    ).json()) as { metrics: { runs: number; success_rate: number | null } }
+    expect(summary.metrics.runs).toBeGreaterThanOrEqual(AT_LEAST)
+    const number = new Intl.NumberFormat(locale).format(summary.metrics.runs)
+    await expect(page.locator('[data-test=card-runs] [data-test=card-value]')).toHaveText(number)
+    const rate = new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 1 }).format(
+      summary.metrics.success_rate ?? 0,
+    )
+    await expect(page.locator('[data-test=card-success-rate] [data-test=card-value]')).toHaveText(rate)
+
+    // Not only a canvas: bars in the SUCCEEDED colour (#67c23a) are drawn on it.
+    const green = await page.locator('[data-test=trend-chart] canvas').first().evaluate((canvas: HTMLCanvasElement) => {
+      const context = canvas.getContext('2d')
+      if (!context) return 0
+      const data = context.getImageData(0, 0, canvas.width, canvas.height).data
+      const near = (value: number | undefined, target: number) => value !== undefined && Math.abs(value - target) < 8
+      let count = 0
+      for (let i = 0; i < data.length; i += 4) {
+        if (near(data[i], 0x67) && near(data[i + 1], 0xc2) && near(data[i + 2], 0x3a) && (data[i + 3] ?? 0) > 0) count += 1
+      }
+      return count
+    })
+    expect(green).toBeGreaterThan(50)
+    await shot(page, `dashboard-${locale}`)
+    expect(problems).toEqual([])
+  })
+}

@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest'
+import { formatBytes, formatNumber, formatPercent, formatSeconds, runSeconds } from '@/utils/format'
+import { runQuery } from '@/stores/runs'
+
+describe('formats', () => {
+  it('say numbers, ratios, sizes and durations for people', () => {
+    expect(formatNumber(1234567, 'en')).toBe('1,234,567')
+    expect(formatNumber(null, 'en')).toBe('—')
+    expect(formatPercent(0.875, 'en')).toBe('87.5%')
+    expect(formatBytes(1536, 'en')).toBe('1.5 KB')
+    expect(formatSeconds(0.25)).toBe('250 ms')
+    expect(formatSeconds(12.34)).toBe('12.3 s')
+    expect(formatSeconds(245)).toBe('4 min 5 s')
+    expect(runSeconds('2026-01-01T00:00:00Z', '2026-01-01T00:00:03Z', 0)).toBe(3)
+    expect(runSeconds(null, null, 0)).toBeNull()
+  })
+})
+
+describe('runQuery', () => {
+  it('sends only the filters that are set, with the namespace and cursor', () => {
+    expect(runQuery({ status: [], kind: '', trigger: '', pipeline: ' ' }, null, null)).toEqual({ limit: 50 })
+    expect(runQuery({ status: ['FAILED'], kind: 'pipeline', trigger: 'api', pipeline: 'daily' }, 'default', 'c1')).toEqual({
+      limit: 50,
+      status: ['FAILED'],
+      kind: 'pipeline',
+      trigger: 'api',
+      pipeline: 'daily',
+      namespace: 'default',
+      cursor: 'c1',
+    })
+  })
+})

@@ -1,0 +1,63 @@
+"""The console in a real browser: Playwright drives Debian's Chromium against the real stack.
+
+The Playwright tests live in app/console/tests/e2e; this test gives them a running Conveyor
+(api, scheduler, workers on real Postgres and Redis) serving the built console, a known load,
+and a folder for screenshots (.conveyor/test-artifacts/console, zh-CN and en).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.acceptance.harness import ADMIN, ConveyorSystem, wait_until
+from tests.console import CONSOLE, NODE_BIN, require_node_tools
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / ".conveyor" / "test-artifacts" / "console"
+#: Runs of the known load the dashboard must count.
+KNOWN_RUNS = 3
+
+
+@pytest.mark.timeout(900)  # nine browser tests, each signing in (argon2) on a shared 2-core machine
+def test_the_console_in_chromium(system: ConveyorSystem) -> None:
+    require_node_tools()
+    if not CHROMIUM.exists():
+        pytest.skip("no /usr/bin/chromium: `make test` installs it (apt-get install chromium)")
+    assert (CONSOLE / "dist" / "index.html").is_file(), "build the console first: make console"
+    pipeline = system.create_pipeline([{"type": "log", "message": "known load"}])
+    runs = [system.submit(pipeline["name"])["id"] for _ in range(KNOWN_RUNS)]
+    finished = system.wait_runs(runs)
+    assert {r["status"] for r in finished.values()} == {"SUCCEEDED"}
+
+    def counted() -> bool:  # the dashboard's figures include the known load
+        summary = system.http.get("/api/v1/metrics/summary").json()
+        return (summary["metrics"].get("runs") or 0) >= KNOWN_RUNS
+
+    wait_until(counted, timeout=30, what="the metrics to count the known load")
+    shutil.rmtree(ARTIFACTS, ignore_errors=True)
+    (ARTIFACTS / "screenshots").mkdir(parents=True)
+    env = {
+        **os.environ,
+        "CONSOLE_URL": system.base_url,
+        "ADMIN_USER": ADMIN,
+        "ADMIN_PASSWORD": system.admin_password,
+        "EXPECT_RUNS_AT_LEAST": str(KNOWN_RUNS),
+        "ARTIFACTS": str(ARTIFACTS),
+        "CHROMIUM": str(CHROMIUM),
+    }
+    report = ARTIFACTS / "playwright.log"
+    with report.open("w") as out:
+        code = subprocess.run(
+            [str(NODE_BIN / "playwright"), "test"],
+            cwd=CONSOLE,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            timeout=840,
+        ).returncode
+    assert code == 0, f"Playwright failed (screenshots in {ARTIFACTS}):\n{report.read_text()[-8000:]}"
