@@ -11,7 +11,7 @@ from litestar.exceptions import HTTPException, NotFoundException, SerializationE
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from app.api.request_id import request_id_of
-from app.api.schemas import FieldError, Problem
+from app.api.schemas import Problem, ProblemFieldError
 from app.domain.errors import DomainError, TooManyRequests, Unauthorized
 
 logger = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ def problem(
         detail=detail,
         code=code,
         trace_id=request_id_of(request.scope),
-        errors=[FieldError(field=e.get("field", "$"), message=e.get("message", "")) for e in errors or []],
+        errors=[ProblemFieldError(field=e.get("field", "$"), message=e.get("message", "")) for e in errors or []],
     )
     return Response(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
