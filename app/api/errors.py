@@ -90,7 +90,12 @@ def on_validation_error(request: Request[Any, Any, Any], exc: ValidationExceptio
     errors = [_field_error(item) for item in extra if isinstance(item, dict)]
     if "json" in (exc.detail or "").lower() and not errors:
         return problem(request, status=400, code="malformed_json", detail="the request body is not valid JSON")
-    in_body = any(item.get("source") == "body" for item in extra if isinstance(item, dict))
+    # Litestar says `body` for any parameter whose name starts with "data" (e.g. ?dataset_id=): check the query.
+    in_body = any(
+        item.get("source") == "body" and item.get("key") not in request.query_params
+        for item in extra
+        if isinstance(item, dict)
+    )
     if in_body:
         return problem(
             request, status=422, code="validation_failed", detail="the request body is not valid", errors=errors

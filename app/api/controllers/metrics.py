@@ -42,7 +42,10 @@ def window(start: datetime | None, end: datetime | None) -> tuple[datetime, date
     """The caller's [from, to), defaulting to the last 24 h; a time without an offset is read as UTC."""
     start, end = (t.replace(tzinfo=UTC) if t is not None and t.tzinfo is None else t for t in (start, end))
     end = end or datetime.now(UTC)
-    start = start or end - DEFAULT_WINDOW
+    try:
+        start = start or end - DEFAULT_WINDOW
+    except OverflowError:  # `to` in the first day of year 1: no window fits before it
+        start = end
     if start >= end or end - start > MAX_WINDOW:
         raise InvalidParameter(
             f"`from` must be before `to`, at most {MAX_WINDOW.days} days apart",
