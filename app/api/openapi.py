@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import msgspec
 from litestar import Litestar, Request, Router
 from litestar.exceptions import ImproperlyConfiguredException
 from litestar.handlers import HTTPRouteHandler
@@ -35,6 +36,7 @@ from litestar.openapi.spec import (
 )
 from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
 from litestar.routes import HTTPRoute
+from msgspec.structs import fields
 
 from app.api.errors import MEDIA_TYPE as PROBLEM_MEDIA_TYPE
 from app.api.schemas import Problem
@@ -168,7 +170,7 @@ def error_statuses(route: HTTPRoute, handler: HTTPRouteHandler, permission: Perm
     dependencies = set(handler.resolve_dependencies())
     fields = handler.parsed_fn_signature.parameters
     params = {name for name in fields if name not in _RESERVED and name not in dependencies}
-    if route.path_parameters or params & _REFERENCES:
+    if route.path_parameters or (params | _body_fields(handler)) & _REFERENCES:
         statuses.add(404)
     if params or route.path_parameters or "data" in fields:
         statuses.add(400)
@@ -177,6 +179,15 @@ def error_statuses(route: HTTPRoute, handler: HTTPRouteHandler, permission: Perm
     if "idempotency_key" in params:
         statuses.add(409)  # the key was used with another body
     return statuses
+
+
+def _body_fields(handler: HTTPRouteHandler) -> set[str]:
+    """Top-level field names of the handler's JSON body (a Struct, possibly optional)."""
+    data = handler.parsed_fn_signature.parameters.get("data")
+    if data is None:
+        return set()
+    types = [data.annotation, *(t.annotation for t in data.inner_types)]
+    return {f.name for t in types if isinstance(t, type) and issubclass(t, msgspec.Struct) for f in fields(t)}
 
 
 def problem_response(status: int) -> ResponseSpec:
