@@ -8,6 +8,8 @@ and body must be the ones the document states.
 
 from __future__ import annotations
 
+import os
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +27,15 @@ from sqlalchemy.orm import Session
 from app.api.app import create_app
 from app.api.openapi import openapi_document
 from app.domain import sessions
+from app.domain.members import get_namespace, set_member
+from app.domain.namespaces import DEFAULT_NAMESPACE
+from app.domain.permissions import Role
 from app.settings import Settings
 from tests.integration.conftest import ADMIN_PASSWORD, make_user
 from tests.servers import TestServers
 
-#: Requests per operation and mode: enough to reach every parameter and body shape, bounded for `make test`.
-EXAMPLES = 6
+#: Requests per operation and mode: bounded for `make test`; FUZZ_EXAMPLES=200 explores further.
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "6"))
 CONFIG: dict[str, Any] = {
     "generation": {"deterministic": True, "database": "none"},
     "checks": {
@@ -73,23 +78,35 @@ def api_schema(fuzz_settings: Settings) -> schemathesis.schemas.BaseSchema:
 
 
 @pytest.fixture
-def admin_headers(engine: Engine, fuzz_settings: Settings) -> dict[str, str]:
-    make_user(engine, fuzz_settings, "root", superuser=True)
-    with Session(engine) as session, session.begin():
-        _, tokens = sessions.login(session, "root", ADMIN_PASSWORD, fuzz_settings)
-    return {"Authorization": f"Bearer {tokens.access_token}"}
+def callers(engine: Engine, fuzz_settings: Settings) -> dict[str, dict[str, str]]:
+    """An instance admin (reaches the handlers) and a viewer of `default` (meets the role checks)."""
+    headers = {}
+    for who in ("admin", "viewer"):
+        user_id = make_user(engine, fuzz_settings, who, superuser=who == "admin")
+        with Session(engine) as session, session.begin():
+            if who == "viewer":
+                set_member(session, get_namespace(session, DEFAULT_NAMESPACE).id, uuid.UUID(user_id), Role.VIEWER)
+            _, tokens = sessions.login(session, who, ADMIN_PASSWORD, fuzz_settings)
+        headers[who] = {"Authorization": f"Bearer {tokens.access_token}"}
+    return headers
 
 
 @pytest.mark.parametrize(("method", "path"), _operations())
 def test_operation_answers_as_documented(
-    method: str, path: str, api_schema: schemathesis.schemas.BaseSchema, admin_headers: dict[str, str]
+    method: str, path: str, api_schema: schemathesis.schemas.BaseSchema, callers: dict[str, dict[str, str]]
 ) -> None:
     operation = api_schema[path][method]
     cases = st.one_of(operation.as_strategy(GenerationMode.POSITIVE), operation.as_strategy(GenerationMode.NEGATIVE))
+    explore(cases, callers["admin"], examples=EXAMPLES * 2)
+    explore(cases, callers["viewer"], examples=EXAMPLES)
+
+
+def explore(cases: st.SearchStrategy[schemathesis.Case], headers: dict[str, str], *, examples: int) -> None:
+    """Send `examples` generated requests (the same ones every run) and check each response."""
 
     @hypothesis.given(case=cases)
     @hypothesis.settings(
-        max_examples=EXAMPLES * 2,
+        max_examples=examples,
         derandomize=True,
         database=None,
         deadline=None,
@@ -97,6 +114,6 @@ def test_operation_answers_as_documented(
         suppress_health_check=list(HealthCheck),
     )
     def answers_as_documented(case: schemathesis.Case) -> None:
-        case.call_and_validate(headers=admin_headers)
+        case.call_and_validate(headers=headers)
 
     answers_as_documented()
