@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, Literal
 
 import msgspec
 from sqlalchemy.orm import Session
 
-from app.db.accounts import AuditEntry, AuthToken, Membership, User
+from app.db.accounts import ROLES, TOKEN_KINDS, AuditEntry, AuthToken, Membership, User
 from app.db.models import Namespace
 from app.domain.members import list_namespaces
 from app.domain.permissions import Principal
+
+#: A namespace role, lowest first (each includes what the ones before it may do).
+RoleName = StrEnum("RoleName", [(v.upper(), v) for v in ROLES], module=__name__)  # type: ignore[misc]
+#: How the caller signed in: a session's access token, or an API token.
+TokenKind = StrEnum("TokenKind", [(v.upper(), v) for v in TOKEN_KINDS], module=__name__)  # type: ignore[misc]
 
 
 class UserOut(msgspec.Struct):
@@ -44,7 +50,7 @@ class UserOut(msgspec.Struct):
 class RoleOut(msgspec.Struct):
     namespace_id: uuid.UUID
     namespace: str
-    role: str
+    role: RoleName
     #: What this role allows in this namespace (a console shows only the buttons these permit).
     permissions: list[str] = msgspec.field(default_factory=list)
 
@@ -52,7 +58,7 @@ class RoleOut(msgspec.Struct):
 class MeOut(msgspec.Struct):
     user: UserOut
     roles: list[RoleOut]
-    token_kind: str
+    token_kind: TokenKind
     #: Permissions outside namespaces; an instance admin (`user.is_superuser`) holds every permission everywhere.
     permissions: list[str] = msgspec.field(default_factory=list)
 
@@ -60,13 +66,13 @@ class MeOut(msgspec.Struct):
     def of(cls, session: Session, user: User, principal: Principal) -> MeOut:
         names = {n.id: n.name for n in list_namespaces(session, list(principal.roles))}
         roles = [
-            RoleOut(ns, names.get(ns, "?"), role.label, [p.value for p in principal.held(ns)])
+            RoleOut(ns, names.get(ns, "?"), RoleName(role.label), [p.value for p in principal.held(ns)])
             for ns, role in principal.roles.items()
         ]
         return cls(
             user=UserOut.of(user),
             roles=sorted(roles, key=lambda r: r.namespace),
-            token_kind=principal.token_kind,
+            token_kind=TokenKind(principal.token_kind),
             permissions=[p.value for p in principal.held()],
         )
 
@@ -97,19 +103,19 @@ class MemberIn(msgspec.Struct, forbid_unknown_fields=True):
 class MemberOut(msgspec.Struct):
     user_id: uuid.UUID
     username: str
-    role: str
+    role: RoleName
     since: datetime
 
     @classmethod
     def of(cls, membership: Membership, user: User) -> MemberOut:
-        return cls(user_id=user.id, username=user.username, role=membership.role, since=membership.created_at)
+        return cls(user_id=user.id, username=user.username, role=RoleName(membership.role), since=membership.created_at)
 
 
 class ApiTokenOut(msgspec.Struct):
     id: uuid.UUID
     name: str | None
     namespace_id: uuid.UUID | None
-    role: str | None
+    role: RoleName | None
     user_id: uuid.UUID
     created_at: datetime
     expires_at: datetime | None
@@ -121,7 +127,7 @@ class ApiTokenOut(msgspec.Struct):
             id=row.id,
             name=row.name,
             namespace_id=row.namespace_id,
-            role=row.role,
+            role=RoleName(row.role) if row.role else None,
             user_id=row.user_id,
             created_at=row.created_at,
             expires_at=row.expires_at,
@@ -151,7 +157,7 @@ class AuditEntryOut(msgspec.Struct):
     resource_type: str | None
     resource_id: str | None
     namespace_id: uuid.UUID | None
-    outcome: str
+    outcome: Literal["success", "failure", "denied"]
     status_code: int | None
     error_code: str | None
     request_id: str | None

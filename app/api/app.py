@@ -7,14 +7,10 @@ from typing import Any
 
 import redis
 import swagger_ui
-from litestar import Litestar, Router
+from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
-from litestar.handlers import HTTPRouteHandler
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
-from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
 
 from app.api.console import console_router
@@ -36,20 +32,19 @@ from app.api.database import Database
 from app.api.errors import EXCEPTION_HANDLERS
 from app.api.headers import add_response_headers
 from app.api.live_logs import LiveLogs
+from app.api.openapi import ASSETS_PATH, PUBLIC, document_routes, openapi_config
+from app.api.openapi import DOCS_PATH as DOCS_PATH
 from app.api.prometheus import LATENCY, metrics
 from app.api.rate_limit import RateLimit
 from app.api.request_id import RequestIdMiddleware
 from app.api.security import make_failure_auditor, make_guard
 from app.api.text_boundary import refuse_unstorable_text
 from app.db.engine import get_engine
-from app.domain.permissions import PERMISSIONS, Permission, Scope
 from app.domain.throttle import LoginThrottle
 from app.settings import Settings, get_settings
 
-DOCS_PATH = "/api/docs"
 #: Swagger UI's files, shipped by the swagger-ui-py package, served by us: the docs need no internet.
 SWAGGER_ASSETS = Path(swagger_ui.__file__).parent / "static"
-PUBLIC = {"permission": Permission.PUBLIC}
 ROUTE_HANDLERS: list[Any] = [
     AuthController,
     UserController,
@@ -83,30 +78,8 @@ def create_app(settings: Settings | None = None, *, authenticate: bool = True) -
     )
     throttle = LoginThrottle(redis.Redis.from_url(settings.redis_url), settings)
     rate_limit = RateLimit(settings)
-    assets = f"{DOCS_PATH}/assets"
-    openapi = OpenAPIConfig(
-        title="Conveyor",
-        version="1.0.0",
-        description="An async job engine for data work. Sign in at POST /api/v1/auth/login and send the access "
-        "token as `Authorization: Bearer <token>`. Errors are application/problem+json with a stable `code`.",
-        openapi_router=Router(path=DOCS_PATH, route_handlers=[], opt=PUBLIC, include_in_schema=False),
-        render_plugins=[
-            SwaggerRenderPlugin(
-                path="/",
-                js_url=f"{assets}/swagger-ui-bundle.js",
-                css_url=f"{assets}/swagger-ui.css",
-                standalone_preset_js_url=f"{assets}/swagger-ui-standalone-preset.js",
-                favicon=f"<link rel='icon' type='image/png' href='{assets}/favicon-32x32.png'>",
-            )
-        ],
-        components=Components(
-            security_schemes={
-                "bearer": SecurityScheme(
-                    type="http", scheme="bearer", description="An access token from /api/v1/auth/login, or an API token"
-                )
-            }
-        ),
-    )
+    assets = ASSETS_PATH
+    openapi = openapi_config()
 
     async def close_live_logs() -> None:
         await live_logs.close()
@@ -151,31 +124,5 @@ def create_app(settings: Settings | None = None, *, authenticate: bool = True) -
         logging_config=None,  # app/logs.py configures every process; Litestar's default would replace our handler
         debug=False,
     )
-    document_permissions(app)
+    document_routes(app)
     return app
-
-
-def document_permissions(app: Litestar) -> None:
-    """Show each operation's permission and the bearer scheme in the OpenAPI document."""
-    for route in app.routes:
-        for handler in getattr(route, "route_handlers", []):
-            if not isinstance(handler, HTTPRouteHandler):
-                continue
-            permission = handler.opt.get("permission")
-            if not isinstance(permission, Permission):
-                continue
-            who = PERMISSIONS[permission]
-            note = (
-                {
-                    Scope.PUBLIC: "no sign-in needed",
-                    Scope.SIGNED_IN: "any signed-in account",
-                    Scope.SUPERUSER: "instance admins",
-                }.get(who)
-                if isinstance(who, Scope)
-                else f"role `{who.label}` or higher in the resource's namespace"
-            )  # type: ignore[union-attr]
-            line = f"Permission: `{permission.value}` ({note})."
-            if line not in (handler.description or ""):
-                handler.description = f"{handler.description}\n\n{line}" if handler.description else line
-            if who is not Scope.PUBLIC and handler.security is None:
-                handler.security = [{"bearer": []}]

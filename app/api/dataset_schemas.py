@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from enum import StrEnum
+from typing import Annotated, Any, Literal
 
 import msgspec
+from litestar.openapi.spec import OpenAPIFormat, OpenAPIType, Schema
 
 from app.api.schemas import ErrorDetail
-from app.db.datasets import Dataset, DatasetVersion, Upload
+from app.db.datasets import DATASET_SOURCES, DATASET_STATUSES, Dataset, DatasetVersion, Upload
 from app.db.models import Run
 from app.domain.datasets import Name as DatasetName
-from app.domain.states import FINAL
+from app.domain.states import FINAL, RunStatus
 from app.domain.uploads import missing_ranges
+
+#: Where a dataset's data comes from: an uploaded file, or a pipeline's output.
+DatasetSource = StrEnum("DatasetSource", [(v.upper(), v) for v in DATASET_SOURCES], module=__name__)  # type: ignore[misc]
+DatasetStatus = StrEnum("DatasetStatus", [(v.upper(), v) for v in DATASET_STATUSES], module=__name__)  # type: ignore[misc]
 
 
 class ColumnOut(msgspec.Struct):
@@ -24,7 +30,7 @@ class ColumnOut(msgspec.Struct):
     max: str | None = None
 
 
-class VersionOut(msgspec.Struct):
+class DatasetVersionOut(msgspec.Struct):
     version: int
     run_id: uuid.UUID
     created_at: datetime
@@ -38,7 +44,7 @@ class VersionOut(msgspec.Struct):
     lineage: dict[str, Any] | None
 
     @classmethod
-    def of(cls, v: DatasetVersion) -> VersionOut:
+    def of(cls, v: DatasetVersion) -> DatasetVersionOut:
         return cls(
             version=v.version,
             run_id=v.run_id,
@@ -66,7 +72,7 @@ class ImportOut(msgspec.Struct):
     """The latest import run: its status and progress are the dataset's."""
 
     run_id: uuid.UUID
-    status: str
+    status: RunStatus
     progress: dict[str, Any]
     error: ErrorDetail | None
 
@@ -77,8 +83,8 @@ class DatasetOut(msgspec.Struct):
     name: str
     description: str
     tags: list[str]
-    source: str
-    status: str
+    source: DatasetSource
+    status: DatasetStatus
     current_version: int | None
     row_count: int | None
     columns: list[ColumnOut]
@@ -87,7 +93,7 @@ class DatasetOut(msgspec.Struct):
     last_error: str | None
     created_at: datetime
     updated_at: datetime
-    versions: list[VersionOut] | None = None
+    versions: list[DatasetVersionOut] | None = None
 
     @classmethod
     def of(
@@ -108,15 +114,15 @@ class DatasetOut(msgspec.Struct):
             name=d.name,
             description=d.description,
             tags=d.tags,
-            source=d.source,
-            status=status,
+            source=DatasetSource(d.source),
+            status=DatasetStatus(status),
             current_version=d.current_version,
             row_count=current.row_count if current else None,
             columns=[msgspec.convert(c, ColumnOut) for c in current.columns] if current else [],
             file=FileOut(upload.id, upload.filename, upload.size, upload.sha256, d.file_format) if upload else None,
             last_import=ImportOut(
                 run.id,
-                run.status,
+                RunStatus(run.status),
                 run.progress,
                 ErrorDetail(run.error_code, run.error_message or "") if run.error_code else None,
             )
@@ -125,7 +131,7 @@ class DatasetOut(msgspec.Struct):
             last_error=d.last_error,
             created_at=d.created_at,
             updated_at=d.updated_at,
-            versions=[VersionOut.of(v) for v in versions] if versions is not None else None,
+            versions=[DatasetVersionOut.of(v) for v in versions] if versions is not None else None,
         )
 
 
@@ -136,7 +142,7 @@ class UploadOut(msgspec.Struct):
     received: int
     ranges: list[list[int]]
     missing: list[list[int]]
-    status: str
+    status: Literal["open", "complete", "expired"]
     sha256: str | None
     expires_at: datetime
 
@@ -170,3 +176,28 @@ class RowsOut(msgspec.Struct):
     offset: int
     limit: int
     version: int
+
+
+#: The multipart form of POST /api/v1/datasets (read as a stream by app.api.multipart_upload, so declared by hand).
+DATASET_FORM = Schema(
+    type=OpenAPIType.OBJECT,
+    required=["file"],
+    properties={
+        "file": Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY, description="The file to upload"),
+        "name": Schema(type=OpenAPIType.STRING, description="The dataset's name (default: the file's name)"),
+        "description": Schema(type=OpenAPIType.STRING),
+        "tags": Schema(type=OpenAPIType.STRING, description="Comma-separated"),
+    },
+)
+#: What GET /api/v1/datasets/{id}/download sends: a version as Parquet, CSV or NDJSON, or the raw file as it came.
+DOWNLOADS = ("application/vnd.apache.parquet", "text/csv", "application/x-ndjson", "*/*")
+#: What GET …/versions/{v}/rejects sends: the rejected rows as CSV, NDJSON or Parquet.
+REJECTS_DOWNLOADS = ("text/csv", "application/x-ndjson", "application/vnd.apache.parquet")
+#: One chunk of a resumable upload: raw bytes, placed by its Content-Range header.
+CHUNK = Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
+CONTENT_RANGE = Schema(
+    type=OpenAPIType.STRING,
+    pattern=r"^bytes [0-9]+-[0-9]+/([0-9]+|\*)$",
+    description="Where the chunk goes: bytes START-END/TOTAL (END inclusive, TOTAL the upload's size)",
+    examples=["bytes 0-1048575/5242880"],
+)

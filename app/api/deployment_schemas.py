@@ -4,21 +4,34 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 import msgspec
 from sqlalchemy import text
 
 from app.api.schemas import RunOut
-from app.db.deployments import Deployment, Occurrence
+from app.db.deployments import OUTCOMES, Deployment, Occurrence
 from app.domain import deployments as service
+from app.domain.deployment_policies import DstFold, DstGap, MisfirePolicy, OverlapPolicy
+from app.domain.states import RunStatus
+
+#: What became of a fire time.
+OccurrenceOutcome = StrEnum("OccurrenceOutcome", [(v.upper(), v) for v in OUTCOMES], module=__name__)  # type: ignore[misc]
 
 
 class LastRun(msgspec.Struct):
     id: uuid.UUID
-    status: str
+    status: RunStatus
     scheduled_for: datetime | None
     created_at: datetime
+
+
+class DstPolicy(msgspec.Struct):
+    """What a schedule does with a local time that a DST change skips (`nonexistent`) or repeats (`ambiguous`)."""
+
+    nonexistent: DstGap
+    ambiguous: DstFold
 
 
 class DeploymentOut(msgspec.Struct):
@@ -32,12 +45,12 @@ class DeploymentOut(msgspec.Struct):
     schedule: dict[str, Any]
     start_at: datetime | None
     end_at: datetime | None
-    misfire_policy: str
+    misfire_policy: MisfirePolicy
     misfire_grace_seconds: int
     max_catch_up: int
     max_concurrent_runs: int
-    overlap_policy: str
-    dst_policy: dict[str, str]
+    overlap_policy: OverlapPolicy
+    dst_policy: DstPolicy
     max_retries: int
     retry_backoff_seconds: float | None
     retry_backoff_max_seconds: float | None
@@ -68,7 +81,7 @@ class DeploymentOut(msgspec.Struct):
             max_catch_up=d.max_catch_up,
             max_concurrent_runs=d.max_concurrent_runs,
             overlap_policy=d.overlap_policy,
-            dst_policy={"nonexistent": d.dst_gap, "ambiguous": d.dst_fold},
+            dst_policy=DstPolicy(nonexistent=d.dst_gap, ambiguous=d.dst_fold),  # type: ignore[arg-type]
             max_retries=d.max_retries,
             retry_backoff_seconds=d.retry_backoff_seconds,
             retry_backoff_max_seconds=d.retry_backoff_max_seconds,
@@ -84,7 +97,7 @@ class DeploymentOut(msgspec.Struct):
 
 class OccurrenceOut(msgspec.Struct):
     scheduled_for: datetime
-    outcome: str
+    outcome: OccurrenceOutcome
     run_id: uuid.UUID | None
     reason: str
     recorded_at: datetime
@@ -93,7 +106,7 @@ class OccurrenceOut(msgspec.Struct):
     def of(cls, o: Occurrence) -> OccurrenceOut:
         return cls(
             scheduled_for=o.scheduled_for,
-            outcome=o.outcome,
+            outcome=OccurrenceOutcome(o.outcome),
             run_id=o.run_id,
             reason=o.reason,
             recorded_at=o.recorded_at,
@@ -128,5 +141,5 @@ def run_stats(session: Any, ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, A
     for row in session.execute(_STATS, params):
         out[row.deployment_id]["counts"][row.status] = row.n
     for row in session.execute(_LAST, params):
-        out[row.deployment_id]["last_run"] = LastRun(row.id, row.status, row.scheduled_for, row.created_at)
+        out[row.deployment_id]["last_run"] = LastRun(row.id, RunStatus(row.status), row.scheduled_for, row.created_at)
     return out

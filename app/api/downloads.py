@@ -17,7 +17,7 @@ from app.paths import resolved_root
 from app.settings import Settings
 from workers.ingest.bounded import request_limits
 
-_MEDIA = {"csv": "text/csv; charset=utf-8", "json": "application/x-ndjson", "parquet": "application/vnd.apache.parquet"}
+_MEDIA = {"csv": "text/csv", "json": "application/x-ndjson", "parquet": "application/vnd.apache.parquet"}
 
 
 def download_stem(dataset: Dataset, version: int) -> str:

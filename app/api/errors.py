@@ -13,7 +13,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from sqlalchemy.exc import DataError, DBAPIError
 
 from app.api.request_id import request_id_of
-from app.api.schemas import FieldError, Problem
+from app.api.schemas import Problem, ProblemFieldError
 from app.db.outage import database_unavailable
 from app.domain.errors import DomainError, TooManyRequests, Unauthorized
 
@@ -65,7 +65,7 @@ def problem(
         detail=detail,
         code=code,
         trace_id=request_id_of(request.scope),
-        errors=[FieldError(field=e.get("field", "$"), message=e.get("message", "")) for e in errors or []],
+        errors=[ProblemFieldError(field=e.get("field", "$"), message=e.get("message", "")) for e in errors or []],
     )
     return Response(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
@@ -93,7 +93,12 @@ def on_validation_error(request: Request[Any, Any, Any], exc: ValidationExceptio
     errors = [_field_error(item) for item in extra if isinstance(item, dict)]
     if "json" in (exc.detail or "").lower() and not errors:
         return problem(request, status=400, code="malformed_json", detail="the request body is not valid JSON")
-    in_body = any(item.get("source") == "body" for item in extra if isinstance(item, dict))
+    # Litestar says `body` for any parameter whose name starts with "data" (e.g. ?dataset_id=): check the query.
+    in_body = any(
+        item.get("source") == "body" and item.get("key") not in request.query_params
+        for item in extra
+        if isinstance(item, dict)
+    )
     if in_body:
         return problem(
             request, status=422, code="validation_failed", detail="the request body is not valid", errors=errors

@@ -13,12 +13,16 @@ from app.db.models import Pipeline, PipelineVersion, Run, RunEvent
 from app.domain.namespaces import DEFAULT_NAMESPACE
 from app.domain.pagination import encode_cursor
 from app.domain.runs import RunRequest
+from app.domain.states import RunKind, RunStatus, RunTrigger
 
 T = TypeVar("T")
 
 
 class Page(msgspec.Struct, Generic[T]):
-    """One page of a list; pass `next_cursor` as `cursor` for the next (null on the last page)."""
+    """One page of a list; pass `next_cursor` as `cursor` for the next (null on the last page).
+
+    The OpenAPI document names `Page[RunOut]` `RunOutPage` (see app.api.openapi.rename_schemas).
+    """
 
     items: list[T]
     next_cursor: str | None
@@ -40,7 +44,7 @@ class ErrorDetail(msgspec.Struct):
     message: str
 
 
-class FieldError(msgspec.Struct):
+class ProblemFieldError(msgspec.Struct):
     field: str
     message: str
 
@@ -54,15 +58,15 @@ class Problem(msgspec.Struct, omit_defaults=True):
     detail: str
     code: str
     trace_id: str
-    errors: list[FieldError] = msgspec.field(default_factory=list)
+    errors: list[ProblemFieldError] = msgspec.field(default_factory=list)
 
 
 class RunOut(msgspec.Struct):
     id: uuid.UUID
     namespace_id: uuid.UUID
-    status: str
-    kind: str
-    trigger: str
+    status: RunStatus
+    kind: RunKind
+    trigger: RunTrigger
     pipeline_id: uuid.UUID | None
     pipeline_version: int | None
     deployment_id: uuid.UUID | None
@@ -100,9 +104,9 @@ class RunOut(msgspec.Struct):
         return cls(
             id=run.id,
             namespace_id=run.namespace_id,
-            status=run.status,
-            kind=run.kind,
-            trigger=run.trigger,
+            status=RunStatus(run.status),
+            kind=RunKind(run.kind),
+            trigger=RunTrigger(run.trigger),
             pipeline_id=run.pipeline_id,
             pipeline_version=run.pipeline_version,
             deployment_id=run.deployment_id,
@@ -134,8 +138,8 @@ class RunOut(msgspec.Struct):
 
 class RunEventOut(msgspec.Struct):
     id: int
-    from_status: str | None
-    to_status: str
+    from_status: RunStatus | None
+    to_status: RunStatus
     reason: str
     actor: str
     attempt: int
@@ -146,8 +150,8 @@ class RunEventOut(msgspec.Struct):
     def of(cls, event: RunEvent) -> RunEventOut:
         return cls(
             id=event.id,
-            from_status=event.from_status,
-            to_status=event.to_status,
+            from_status=RunStatus(event.from_status) if event.from_status else None,
+            to_status=RunStatus(event.to_status),
             reason=event.reason,
             actor=event.actor,
             attempt=event.attempt,
@@ -178,7 +182,7 @@ class LogPage(msgspec.Struct):
 
     items: list[LogLineOut]
     next_after: int
-    run_status: str
+    run_status: RunStatus
 
 
 class PipelineIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -48,7 +48,7 @@ class AuditController(Controller):
     path = "/api/v1/audit"
     tags = ["audit"]
 
-    @get("/", opt=READ, sync_to_thread=True, summary="Audit entries, newest first")
+    @get("/", operation_id="listAuditEntries", opt=READ, sync_to_thread=True, summary="Audit entries, newest first")
     def list_entries(
         self,
         request: Request,
@@ -70,7 +70,12 @@ class AuditController(Controller):
             rows = audit.list_entries(session, filters, visible=visible, limit=limit, cursor=cursor)
         return page(rows, limit, position=lambda e: (e.at, uuid.UUID(int=e.id)), item=AuditEntryOut.of)
 
-    @get("/export", opt=READ, summary="Export matching entries as CSV or NDJSON, streamed")
+    @get(
+        "/export",
+        operation_id="exportAuditEntries",
+        opt={**READ, "produces": ("text/csv", "application/x-ndjson")},
+        summary="Export matching entries as CSV or NDJSON, streamed",
+    )
     async def export(
         self,
         request: Request,
@@ -92,7 +97,7 @@ class AuditController(Controller):
             with db.transaction() as session:  # a server-side cursor lives in a transaction
                 yield from audit.export(session, filters, visible=visible, fmt=format)
 
-        media = "text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson"
+        media = "text/csv" if format == "csv" else "application/x-ndjson"
         return Stream(
             rows(), media_type=media, headers={"Content-Disposition": f'attachment; filename="audit.{format}"'}
         )

@@ -60,7 +60,13 @@ class AuthController(Controller):
     path = "/api/v1/auth"
     tags = ["auth"]
 
-    @post("/login", opt={**PUBLIC}, status_code=200, summary="Sign in with a username and password")
+    @post(
+        "/login",
+        operation_id="login",
+        opt={**PUBLIC, "errors": (401, 429)},
+        status_code=200,
+        summary="Sign in with a username and password",
+    )
     async def login(
         self,
         request: Request,
@@ -134,7 +140,8 @@ class AuthController(Controller):
 
     @post(
         "/refresh",
-        opt={**PUBLIC},
+        operation_id="refreshTokens",
+        opt={**PUBLIC, "errors": (401,)},
         status_code=200,
         sync_to_thread=True,
         summary="Swap a refresh token (from the body, or else the console's cookie, which is then renewed)",
@@ -175,7 +182,8 @@ class AuthController(Controller):
 
     @post(
         "/logout",
-        opt={**SELF, "action": "auth.logout"},
+        operation_id="logout",
+        opt={**SELF, "action": "auth.logout", "errors": (422,)},
         status_code=204,
         sync_to_thread=True,
         summary="Sign out: this session's tokens stop working at once",
@@ -195,13 +203,25 @@ class AuthController(Controller):
             )
         return Response(None, status_code=204, cookies=[cleared()])
 
-    @get("/me", opt={**SELF}, sync_to_thread=True, summary="Who am I: profile, roles and permissions per namespace")
+    @get(
+        "/me",
+        operation_id="getMe",
+        opt={**SELF},
+        sync_to_thread=True,
+        summary="Who am I: profile, roles and permissions per namespace",
+    )
     def me(self, request: Request, db: NamedDependency[Database]) -> MeOut:
         principal = principal_of(request)
         with db.read() as session:
             return MeOut.of(session, users.get_user(session, principal.user_id), principal)
 
-    @patch("/me", opt={**SELF, "action": "users.update_profile"}, sync_to_thread=True, summary="Change one's profile")
+    @patch(
+        "/me",
+        operation_id="updateMe",
+        opt={**SELF, "action": "users.update_profile"},
+        sync_to_thread=True,
+        summary="Change one's profile",
+    )
     def update_me(self, request: Request, data: JSONBody[ProfileIn], db: NamedDependency[Database]) -> UserOut:
         principal = principal_of(request)
         with db.transaction() as session:
@@ -223,7 +243,8 @@ class AuthController(Controller):
 
     @post(
         "/password",
-        opt={**SELF, "action": "users.change_password"},
+        operation_id="changePassword",
+        opt={**SELF, "action": "users.change_password", "errors": (403,)},
         status_code=204,
         sync_to_thread=True,
         summary="Change one's password (other sessions are signed out)",
@@ -258,7 +279,8 @@ class AuthController(Controller):
 
     @post(
         "/register",
-        opt={**PUBLIC, "action": "users.register"},
+        operation_id="register",
+        opt={**PUBLIC, "action": "users.register", "errors": (403, 404, 409)},
         status_code=201,
         sync_to_thread=True,
         summary="Create an account (when CONVEYOR_REGISTRATION allows it)",

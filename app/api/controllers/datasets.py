@@ -15,7 +15,7 @@ from litestar.response import File, Stream
 from sqlalchemy.orm import Session
 
 from app.api.database import Database
-from app.api.dataset_schemas import DatasetOut, RowsOut, VersionOut
+from app.api.dataset_schemas import DATASET_FORM, DOWNLOADS, REJECTS_DOWNLOADS, DatasetOut, DatasetVersionOut, RowsOut
 from app.api.downloads import download_stem, empty_download, parquet_download
 from app.api.multipart_upload import receive_form
 from app.api.schemas import Page, RunOut, page
@@ -67,7 +67,13 @@ class DatasetController(Controller):
 
     @post(
         "/",
-        opt={"permission": WRITE, "action": "datasets.create"},
+        operation_id="uploadDataset",
+        opt={
+            "permission": WRITE,
+            "action": "datasets.create",
+            "errors": (409, 413, 415),
+            "accepts": {"multipart/form-data": DATASET_FORM},
+        },
         status_code=201,
         request_max_body_size=None,
         summary="Upload a file (multipart: file, name, description?, tags?) as a new dataset in ?namespace=",
@@ -137,7 +143,13 @@ class DatasetController(Controller):
             out = dataset_out(session, dataset)
         return Response(out, status_code=201, headers={"Location": f"/api/v1/datasets/{out.id}"})
 
-    @get("/", opt=READ, sync_to_thread=True, summary="List datasets the caller may see, newest first")
+    @get(
+        "/",
+        operation_id="listDatasets",
+        opt=READ,
+        sync_to_thread=True,
+        summary="List datasets the caller may see, newest first",
+    )
     def list_datasets(
         self,
         request: Request,
@@ -164,21 +176,36 @@ class DatasetController(Controller):
             rows = service.list_datasets(session, filters, limit=limit, cursor=cursor)
             return page(rows, limit, position=lambda d: (d.created_at, d.id), item=lambda d: dataset_out(session, d))
 
-    @get("/{dataset_id:uuid}", opt=READ, sync_to_thread=True, summary="A dataset with its versions")
+    @get(
+        "/{dataset_id:uuid}",
+        operation_id="getDataset",
+        opt=READ,
+        sync_to_thread=True,
+        summary="A dataset with its versions",
+    )
     def read(self, request: Request, dataset_id: DatasetId, db: NamedDependency[Database]) -> DatasetOut:
         with db.read() as session:
             dataset = service.get_dataset(session, dataset_id, principal_of(request))
             return dataset_out(session, dataset, with_versions=True)
 
-    @get("/{dataset_id:uuid}/versions", opt=READ, sync_to_thread=True, summary="Every version, newest first")
-    def list_versions(self, request: Request, dataset_id: DatasetId, db: NamedDependency[Database]) -> list[VersionOut]:
+    @get(
+        "/{dataset_id:uuid}/versions",
+        operation_id="listDatasetVersions",
+        opt=READ,
+        sync_to_thread=True,
+        summary="Every version, newest first",
+    )
+    def list_versions(
+        self, request: Request, dataset_id: DatasetId, db: NamedDependency[Database]
+    ) -> list[DatasetVersionOut]:
         with db.read() as session:
             dataset = service.get_dataset(session, dataset_id, principal_of(request))
-            return [VersionOut.of(v) for v in service.versions(session, dataset.id)]
+            return [DatasetVersionOut.of(v) for v in service.versions(session, dataset.id)]
 
     @patch(
         "/{dataset_id:uuid}",
-        opt={"permission": WRITE, "action": "datasets.update"},
+        operation_id="updateDataset",
+        opt={"permission": WRITE, "action": "datasets.update", "errors": (409,)},
         sync_to_thread=True,
         summary="Rename, describe, tag",
     )
@@ -208,6 +235,7 @@ class DatasetController(Controller):
 
     @delete(
         "/{dataset_id:uuid}",
+        operation_id="deleteDataset",
         opt={"permission": WRITE, "action": "datasets.delete"},
         sync_to_thread=True,
         summary="Delete (soft: files are removed after CONVEYOR_DATASET_RETENTION_HOURS)",
@@ -230,7 +258,8 @@ class DatasetController(Controller):
 
     @post(
         "/{dataset_id:uuid}/preview",
-        opt=READ,
+        operation_id="previewDatasetImport",
+        opt={**READ, "errors": (409, 413, 415)},
         sync_to_thread=True,
         status_code=200,
         summary="Preview the raw file with an import configuration (every key optional: inferred when absent)",
@@ -267,7 +296,8 @@ class DatasetController(Controller):
 
     @post(
         "/{dataset_id:uuid}/imports",
-        opt={"permission": WRITE, "action": "datasets.import"},
+        operation_id="importDataset",
+        opt={"permission": WRITE, "action": "datasets.import", "errors": (409,)},
         sync_to_thread=True,
         status_code=202,
         summary="Import the raw file into a new version (asynchronously: an ingest run)",
@@ -314,7 +344,13 @@ class DatasetController(Controller):
             run = session.get_one(Run, run_id)
             return Response(RunOut.of(run), status_code=202, headers={"Location": f"/api/v1/runs/{run_id}"})
 
-    @get("/{dataset_id:uuid}/rows", opt=READ, sync_to_thread=True, summary="A page of rows of a version")
+    @get(
+        "/{dataset_id:uuid}/rows",
+        operation_id="getDatasetRows",
+        opt=READ,
+        sync_to_thread=True,
+        summary="A page of rows of a version",
+    )
     def rows(
         self,
         request: Request,
@@ -350,7 +386,13 @@ class DatasetController(Controller):
             )
         return RowsOut(**found, offset=offset, limit=limit, version=chosen.version)
 
-    @get("/{dataset_id:uuid}/download", opt=READ, sync_to_thread=True, summary="The raw file or a version, streamed")
+    @get(
+        "/{dataset_id:uuid}/download",
+        operation_id="downloadDataset",
+        opt={**READ, "errors": (409,), "produces": DOWNLOADS},
+        sync_to_thread=True,
+        summary="The raw file or a version, streamed",
+    )
     def download(
         self,
         request: Request,
@@ -374,7 +416,8 @@ class DatasetController(Controller):
 
     @get(
         "/{dataset_id:uuid}/versions/{version:int}/rejects",
-        opt=READ,
+        operation_id="downloadRejects",
+        opt={**READ, "produces": REJECTS_DOWNLOADS},
         sync_to_thread=True,
         summary="The rows a lenient import of this version rejected (row, column, message, value); none: an empty file",
     )

@@ -34,7 +34,8 @@ class DeploymentController(Controller):
 
     @post(
         "/",
-        opt={"permission": WRITE, "action": "deployments.create"},
+        operation_id="createDeployment",
+        opt={"permission": WRITE, "action": "deployments.create", "errors": (404, 409)},
         sync_to_thread=True,
         status_code=201,
         summary="Create a deployment: a pipeline on a schedule",
@@ -65,6 +66,7 @@ class DeploymentController(Controller):
 
     @post(
         "/validate",
+        operation_id="validateDeployment",
         opt={"permission": WRITE},
         sync_to_thread=True,
         status_code=200,
@@ -77,7 +79,13 @@ class DeploymentController(Controller):
     ) -> Upcoming:
         return Upcoming(service.preview(data, now=service.utcnow(), count=n))
 
-    @get("/", opt=READ, sync_to_thread=True, summary="Deployments, with next fire time, last run and run counts")
+    @get(
+        "/",
+        operation_id="listDeployments",
+        opt=READ,
+        sync_to_thread=True,
+        summary="Deployments, with next fire time, last run and run counts",
+    )
     def list_deployments(
         self,
         request: Request,
@@ -93,7 +101,13 @@ class DeploymentController(Controller):
             rows, limit, position=lambda d: (d.created_at, d.id), item=lambda d: DeploymentOut.of(d, stats[d.id])
         )
 
-    @get("/{deployment_id:uuid}", opt=READ, sync_to_thread=True, summary="Read a deployment")
+    @get(
+        "/{deployment_id:uuid}",
+        operation_id="getDeployment",
+        opt=READ,
+        sync_to_thread=True,
+        summary="Read a deployment",
+    )
     def read(self, request: Request, deployment_id: DeploymentId, db: NamedDependency[Database]) -> DeploymentOut:
         with db.read() as session:
             deployment = service.get_deployment(session, deployment_id, principal_of(request))
@@ -119,7 +133,8 @@ class DeploymentController(Controller):
 
     @patch(
         "/{deployment_id:uuid}",
-        opt={"permission": WRITE, "action": "deployments.update"},
+        operation_id="updateDeployment",
+        opt={"permission": WRITE, "action": "deployments.update", "errors": (409,)},
         sync_to_thread=True,
         summary="Change a deployment; a new schedule takes effect at once",
     )
@@ -138,7 +153,8 @@ class DeploymentController(Controller):
 
     @post(
         "/{deployment_id:uuid}/pause",
-        opt={"permission": WRITE, "action": "deployments.pause"},
+        operation_id="pauseDeployment",
+        opt={"permission": WRITE, "action": "deployments.pause", "errors": (409,)},
         sync_to_thread=True,
         status_code=200,
         summary="Pause: no runs until resumed",
@@ -150,7 +166,8 @@ class DeploymentController(Controller):
 
     @post(
         "/{deployment_id:uuid}/resume",
-        opt={"permission": WRITE, "action": "deployments.resume"},
+        operation_id="resumeDeployment",
+        opt={"permission": WRITE, "action": "deployments.resume", "errors": (409,)},
         sync_to_thread=True,
         status_code=200,
         summary="Resume; fire times missed while paused are recorded",
@@ -166,6 +183,7 @@ class DeploymentController(Controller):
 
     @delete(
         "/{deployment_id:uuid}",
+        operation_id="deleteDeployment",
         opt={"permission": WRITE, "action": "deployments.delete"},
         sync_to_thread=True,
         summary="Delete a deployment (its runs stay)",
@@ -188,7 +206,8 @@ class DeploymentController(Controller):
 
     @post(
         "/{deployment_id:uuid}/trigger",
-        opt={"permission": Permission.RUNS_OPERATE, "action": "deployments.trigger"},
+        operation_id="triggerDeployment",
+        opt={"permission": Permission.RUNS_OPERATE, "action": "deployments.trigger", "errors": (409,)},
         sync_to_thread=True,
         status_code=201,
         summary="Run now, with parameter overrides",
@@ -239,7 +258,8 @@ class DeploymentController(Controller):
 
     @post(
         "/{deployment_id:uuid}/backfill",
-        opt={"permission": Permission.RUNS_OPERATE, "action": "deployments.backfill"},
+        operation_id="backfillDeployment",
+        opt={"permission": Permission.RUNS_OPERATE, "action": "deployments.backfill", "errors": (409,)},
         sync_to_thread=True,
         status_code=201,
         summary="Runs for the fire times of a past window",
@@ -270,7 +290,13 @@ class DeploymentController(Controller):
             runs = get_runs(session, created)
         return Response(BackfillOut([RunOut.of(r) for r in runs], existing), status_code=201)
 
-    @get("/{deployment_id:uuid}/upcoming", opt=READ, sync_to_thread=True, summary="The next n fire times")
+    @get(
+        "/{deployment_id:uuid}/upcoming",
+        operation_id="listUpcomingFireTimes",
+        opt=READ,
+        sync_to_thread=True,
+        summary="The next n fire times",
+    )
     def upcoming(
         self,
         request: Request,
@@ -294,6 +320,7 @@ class DeploymentController(Controller):
 
     @get(
         "/{deployment_id:uuid}/occurrences",
+        operation_id="listDeploymentOccurrences",
         opt=READ,
         sync_to_thread=True,
         summary="Each fire time and what became of it: a run, or why not",

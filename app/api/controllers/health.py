@@ -10,12 +10,14 @@ from sqlalchemy import text
 from app.api.database import Database
 from app.api.errors import problem
 from app.api.live_logs import LiveLogs
+from app.api.openapi import per_path
 from app.api.schemas import Health
 from app.domain.permissions import Permission
 
 
 @get(
     ["/healthz", "/api/v1/healthz"],
+    operation_id=per_path({"/healthz": "getLiveness", "/api/v1/healthz": "getApiLiveness"}),
     opt={"permission": Permission.PUBLIC},
     summary="Liveness: the process answers",
     tags=["health"],
@@ -46,7 +48,8 @@ def _checks(db: Database, live_logs: LiveLogs) -> dict[str, str]:
 
 @get(
     ["/readyz", "/api/v1/readyz"],
-    opt={"permission": Permission.PUBLIC},
+    operation_id=per_path({"/readyz": "getReadiness", "/api/v1/readyz": "getApiReadiness"}),
+    opt={"permission": Permission.PUBLIC, "errors": (503,)},
     tags=["health"],
     summary="Readiness: database reachable, migrations at head, Redis reachable",
 )

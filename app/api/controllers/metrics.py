@@ -42,7 +42,10 @@ def window(start: datetime | None, end: datetime | None) -> tuple[datetime, date
     """The caller's [from, to), defaulting to the last 24 h; a time without an offset is read as UTC."""
     start, end = (t.replace(tzinfo=UTC) if t is not None and t.tzinfo is None else t for t in (start, end))
     end = end or datetime.now(UTC)
-    start = start or end - DEFAULT_WINDOW
+    try:
+        start = start or end - DEFAULT_WINDOW
+    except OverflowError:  # `to` in the first day of year 1: no window fits before it
+        start = end
     if start >= end or end - start > MAX_WINDOW:
         raise InvalidParameter(
             f"`from` must be before `to`, at most {MAX_WINDOW.days} days apart",
@@ -56,7 +59,12 @@ class MetricsController(Controller):
     path = "/api/v1/metrics"
     tags = ["metrics"]
 
-    @get("/catalog", opt=READ, summary="The metrics that exist, and whether each is enabled")
+    @get(
+        "/catalog",
+        operation_id="getMetricCatalog",
+        opt=READ,
+        summary="The metrics that exist, and whether each is enabled",
+    )
     async def catalog(self, settings: NamedDependency[Settings]) -> list[CatalogEntry]:
         on = {m.name for m in service.enabled(settings.disabled_metrics)}
         return [
@@ -64,7 +72,13 @@ class MetricsController(Controller):
             for m in service.CATALOG
         ]
 
-    @get("/summary", opt=READ, sync_to_thread=True, summary="Every enabled metric over a window, and runs now")
+    @get(
+        "/summary",
+        operation_id="getMetricSummary",
+        opt=READ,
+        sync_to_thread=True,
+        summary="Every enabled metric over a window, and runs now",
+    )
     def summary(
         self,
         request: Request,
@@ -81,7 +95,13 @@ class MetricsController(Controller):
             )
         return {"from": start, "to": end, **figures}
 
-    @get("/timeseries", opt=READ, sync_to_thread=True, summary="One point per bucket (empty buckets filled)")
+    @get(
+        "/timeseries",
+        operation_id="getMetricTimeseries",
+        opt=READ,
+        sync_to_thread=True,
+        summary="One point per bucket (empty buckets filled)",
+    )
     def timeseries(
         self,
         request: Request,
@@ -107,7 +127,13 @@ class MetricsController(Controller):
             "series": series,
         }
 
-    @get("/breakdown", opt=READ, sync_to_thread=True, summary="The top N values of a dimension, with an other row")
+    @get(
+        "/breakdown",
+        operation_id="getMetricBreakdown",
+        opt=READ,
+        sync_to_thread=True,
+        summary="The top N values of a dimension, with an other row",
+    )
     def breakdown(
         self,
         request: Request,
@@ -128,7 +154,13 @@ class MetricsController(Controller):
             rows = service.breakdown(session, chosen, by=by, top=top, start=start, end=end, visible=visible)
         return {"metric": chosen.name, "unit": chosen.unit, "by": by, "from": start, "to": end, "items": rows}
 
-    @get("/slowest-pipelines", opt=READ, sync_to_thread=True, summary="Pipelines by p95 duration, slowest first")
+    @get(
+        "/slowest-pipelines",
+        operation_id="getSlowestPipelines",
+        opt=READ,
+        sync_to_thread=True,
+        summary="Pipelines by p95 duration, slowest first",
+    )
     def slowest_pipelines(
         self,
         request: Request,
@@ -142,7 +174,13 @@ class MetricsController(Controller):
             request, db, settings, "duration_p95", ["duration_p50", "runs"], "pipeline", top, from_, to
         )
 
-    @get("/failing-deployments", opt=READ, sync_to_thread=True, summary="Deployments by failed runs, most first")
+    @get(
+        "/failing-deployments",
+        operation_id="getFailingDeployments",
+        opt=READ,
+        sync_to_thread=True,
+        summary="Deployments by failed runs, most first",
+    )
     def failing_deployments(
         self,
         request: Request,
@@ -177,7 +215,13 @@ class MetricsController(Controller):
             items = service.ranking(session, ranked, companions, by=by, top=top, start=start, end=end, visible=visible)
         return {"by": by, "from": start, "to": end, "items": items}
 
-    @get("/recent-failures", opt=READ, sync_to_thread=True, summary="The latest failed or timed-out runs")
+    @get(
+        "/recent-failures",
+        operation_id="listRecentFailures",
+        opt=READ,
+        sync_to_thread=True,
+        summary="The latest failed or timed-out runs",
+    )
     def recent_failures(
         self,
         request: Request,

@@ -33,6 +33,7 @@ class NamespaceController(Controller):
 
     @get(
         "/",
+        operation_id="listNamespaces",
         opt={"permission": Permission.NAMESPACES_READ},
         sync_to_thread=True,
         summary="Namespaces the caller belongs to (all, for instance admins)",
@@ -44,7 +45,8 @@ class NamespaceController(Controller):
 
     @post(
         "/",
-        opt={"permission": Permission.NAMESPACES_MANAGE, "action": "namespaces.create"},
+        operation_id="createNamespace",
+        opt={"permission": Permission.NAMESPACES_MANAGE, "action": "namespaces.create", "errors": (409,)},
         status_code=201,
         sync_to_thread=True,
         summary="Create a namespace",
@@ -67,6 +69,7 @@ class NamespaceController(Controller):
 
     @get(
         "/{namespace:str}/members",
+        operation_id="listNamespaceMembers",
         opt={"permission": Permission.NAMESPACES_READ},
         sync_to_thread=True,
         summary="Members of a namespace and their roles",
@@ -81,6 +84,7 @@ class NamespaceController(Controller):
 
     @put(
         "/{namespace:str}/members/{user_id:uuid}",
+        operation_id="setNamespaceMember",
         opt={"permission": Permission.MEMBERS_MANAGE, "action": "members.set"},
         sync_to_thread=True,
         summary="Give a user a role in the namespace",
@@ -112,6 +116,7 @@ class NamespaceController(Controller):
 
     @delete(
         "/{namespace:str}/members/{user_id:uuid}",
+        operation_id="removeNamespaceMember",
         opt={"permission": Permission.MEMBERS_MANAGE, "action": "members.remove"},
         sync_to_thread=True,
         summary="Remove a user from the namespace",

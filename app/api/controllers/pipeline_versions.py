@@ -12,6 +12,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 
 from app.api.database import Database
+from app.api.openapi import YAML_BODY
 from app.api.schemas import PipelineOut, RunOut
 from app.api.security import audit_context, principal_of
 from app.api.yaml_body import YamlBodyMiddleware
@@ -49,7 +50,7 @@ class PipelineChange(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     message: Annotated[str, msgspec.Meta(max_length=2000)] = ""
 
 
-class VersionOut(msgspec.Struct):
+class PipelineVersionOut(msgspec.Struct):
     version: int
     spec: dict[str, Any]
     message: str
@@ -88,6 +89,7 @@ class PipelineVersionController(Controller):
 
     @get(
         "/schema",
+        operation_id="getPipelineSpecSchema",
         opt={"permission": Permission.PIPELINES_READ},
         summary="The JSON Schema of the pipeline language (built-in and plugin steps), for an editor",
     )
@@ -96,7 +98,8 @@ class PipelineVersionController(Controller):
 
     @post(
         "/validate",
-        opt={"permission": Permission.PIPELINES_READ},
+        operation_id="validatePipeline",
+        opt={"permission": Permission.PIPELINES_READ, "accepts": YAML_BODY},
         sync_to_thread=True,
         status_code=200,
         middleware=[YamlBodyMiddleware()],
@@ -142,22 +145,24 @@ class PipelineVersionController(Controller):
 
     @get(
         "/{pipeline_ref:str}/versions",
+        operation_id="listPipelineVersions",
         opt={"permission": Permission.PIPELINES_READ},
         sync_to_thread=True,
         summary="Every version of a pipeline, newest first",
     )
     def versions(
         self, request: Request, pipeline_ref: Ref, db: NamedDependency[Database], namespace: FromQuery[str] = "default"
-    ) -> list[VersionOut]:
+    ) -> list[PipelineVersionOut]:
         with db.read() as session:
             pipeline = pipeline_of(session, pipeline_ref, namespace, principal_of(request), Permission.PIPELINES_READ)
             return [
-                VersionOut(v.version, v.spec, v.message, v.created_at, v.created_by)
+                PipelineVersionOut(v.version, v.spec, v.message, v.created_at, v.created_by)
                 for v in service.list_versions(session, pipeline.id)
             ]
 
     @get(
         "/{pipeline_ref:str}/diff",
+        operation_id="diffPipelineVersions",
         opt={"permission": Permission.PIPELINES_READ},
         sync_to_thread=True,
         summary="What changed between two versions (default: the one before the latest, and the latest)",
@@ -186,7 +191,8 @@ class PipelineVersionController(Controller):
 
     @post(
         "/{pipeline_ref:str}/archive",
-        opt={"permission": Permission.PIPELINES_WRITE, "action": "pipelines.archive"},
+        operation_id="archivePipeline",
+        opt={"permission": Permission.PIPELINES_WRITE, "action": "pipelines.archive", "errors": (409,)},
         sync_to_thread=True,
         status_code=200,
         summary="Archive: hidden from lists and new runs; versions and runs stay",
@@ -212,7 +218,8 @@ class PipelineVersionController(Controller):
 
     @post(
         "/{pipeline_ref:str}/runs",
-        opt={"permission": Permission.RUNS_OPERATE, "action": "pipelines.run"},
+        operation_id="runPipeline",
+        opt={"permission": Permission.RUNS_OPERATE, "action": "pipelines.run", "errors": (409,)},
         sync_to_thread=True,
         status_code=201,
         summary="Run now, with parameters and inputs chosen from the data center (pinned on the run)",

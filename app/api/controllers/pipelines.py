@@ -10,6 +10,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from app.api.controllers.pipeline_versions import PipelineChange, Ref, pipeline_of
 from app.api.database import Database
+from app.api.openapi import YAML_BODY
 from app.api.schemas import Page, PipelineIn, PipelineOut, page
 from app.api.security import audit_context, principal_of
 from app.api.yaml_body import YamlBodyMiddleware
@@ -27,7 +28,13 @@ class PipelineController(Controller):
 
     @post(
         "/",
-        opt={"permission": Permission.PIPELINES_WRITE, "action": "pipelines.create"},
+        operation_id="createPipeline",
+        opt={
+            "permission": Permission.PIPELINES_WRITE,
+            "action": "pipelines.create",
+            "errors": (409,),
+            "accepts": YAML_BODY,
+        },
         sync_to_thread=True,
         status_code=201,
         middleware=[YamlBodyMiddleware()],
@@ -60,6 +67,7 @@ class PipelineController(Controller):
 
     @get(
         "/",
+        operation_id="listPipelines",
         opt={"permission": Permission.PIPELINES_READ},
         sync_to_thread=True,
         summary="List pipelines the caller may see, newest first",
@@ -87,6 +95,7 @@ class PipelineController(Controller):
 
     @get(
         "/{pipeline_ref:str}",
+        operation_id="getPipeline",
         opt={"permission": Permission.PIPELINES_READ},
         sync_to_thread=True,
         summary="Read a pipeline by id or name",
@@ -107,7 +116,13 @@ class PipelineController(Controller):
 
     @put(
         "/{pipeline_ref:str}",
-        opt={"permission": Permission.PIPELINES_WRITE, "action": "pipelines.update"},
+        operation_id="updatePipeline",
+        opt={
+            "permission": Permission.PIPELINES_WRITE,
+            "action": "pipelines.update",
+            "errors": (409,),
+            "accepts": YAML_BODY,
+        },
         sync_to_thread=True,
         middleware=[YamlBodyMiddleware()],
         summary="Change a pipeline: the spec becomes a new immutable version (JSON or application/yaml)",

@@ -28,7 +28,13 @@ class RunLogController(Controller):
     path = "/api/v1/runs/{run_id:uuid}/logs"
     tags = ["runs"]
 
-    @get("/", opt=READ, sync_to_thread=True, summary="A run's persisted log lines, paginated by line number")
+    @get(
+        "/",
+        operation_id="listRunLogLines",
+        opt=READ,
+        sync_to_thread=True,
+        summary="A run's persisted log lines, paginated by line number",
+    )
     def lines(
         self,
         request: Request,
@@ -48,7 +54,8 @@ class RunLogController(Controller):
 
     @get(
         "/stream",
-        opt=READ,
+        operation_id="streamRunLog",
+        opt={**READ, "produces": ("text/event-stream",)},
         summary="Follow a run's log live (Server-Sent Events)",
         description="`log` events carry one line each, with the line number as event id; reconnect with "
         "`Last-Event-ID` to resume. The stream ends with one `end` event carrying the final status.",

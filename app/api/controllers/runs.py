@@ -8,6 +8,7 @@ from typing import Annotated
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 
 from app.api.database import Database
@@ -83,7 +84,8 @@ class RunController(Controller):
 
     @post(
         "/",
-        opt={"permission": Permission.RUNS_OPERATE, "action": "runs.submit"},
+        operation_id="submitRun",
+        opt={"permission": Permission.RUNS_OPERATE, "action": "runs.submit", "errors": (404,)},
         sync_to_thread=True,
         status_code=201,
         summary="Submit a run",
@@ -106,7 +108,8 @@ class RunController(Controller):
 
     @post(
         "/batch",
-        opt={"permission": Permission.RUNS_OPERATE, "action": "runs.submit"},
+        operation_id="submitRuns",
+        opt={"permission": Permission.RUNS_OPERATE, "action": "runs.submit", "errors": (404,)},
         sync_to_thread=True,
         status_code=201,
         summary="Submit up to CONVEYOR_MAX_BATCH_RUNS runs at once, all or nothing",
@@ -131,7 +134,13 @@ class RunController(Controller):
         headers = {"Idempotent-Replayed": "true"} if replayed else {}
         return Response(RunBatchOut([RunOut.of(r) for r in runs]), status_code=201, headers=headers)
 
-    @get("/", opt=READ, sync_to_thread=True, summary="List runs the caller may see, newest first")
+    @get(
+        "/",
+        operation_id="listRuns",
+        opt=READ,
+        sync_to_thread=True,
+        summary="List runs the caller may see, newest first",
+    )
     def list_runs(
         self,
         request: Request,
@@ -164,19 +173,28 @@ class RunController(Controller):
             rows = run_service.list_runs(session, filters, limit=check_limit(limit), cursor=cursor)
         return page(rows, limit, position=lambda r: (r.created_at, r.id), item=RunOut.of)
 
-    @get("/{run_id:uuid}", opt=READ, sync_to_thread=True, summary="Read a run")
+    @get("/{run_id:uuid}", operation_id="getRun", opt=READ, sync_to_thread=True, summary="Read a run")
     def read(self, request: Request, run_id: RunId, db: NamedDependency[Database]) -> RunOut:
         with db.read() as session:
             return RunOut.of(run_service.get_run(session, run_id, principal_of(request)))
 
-    @get("/{run_id:uuid}/events", opt=READ, sync_to_thread=True, summary="A run's state transitions, oldest first")
+    @get(
+        "/{run_id:uuid}/events",
+        operation_id="listRunEvents",
+        opt=READ,
+        sync_to_thread=True,
+        summary="A run's state transitions, oldest first",
+    )
     def events(self, request: Request, run_id: RunId, db: NamedDependency[Database]) -> list[RunEventOut]:
         with db.read() as session:
             return [RunEventOut.of(e) for e in run_service.list_events(session, run_id, principal_of(request))]
 
     @post(
         "/{run_id:uuid}/cancel",
-        opt={"permission": Permission.RUNS_OPERATE, "action": "runs.cancel"},
+        operation_id="cancelRun",
+        status_code=200,
+        responses={202: ResponseSpec(RunOut, description="A running run was asked to stop")},
+        opt={"permission": Permission.RUNS_OPERATE, "action": "runs.cancel", "errors": (409,)},
         sync_to_thread=True,
         summary="Cancel a run",
         description="A run not yet started is CANCELLED at once (200); a running one is asked to stop (202) "
@@ -204,7 +222,8 @@ class RunController(Controller):
 
     @post(
         "/{run_id:uuid}/retry",
-        opt={"permission": Permission.RUNS_OPERATE, "action": "runs.retry"},
+        operation_id="retryRun",
+        opt={"permission": Permission.RUNS_OPERATE, "action": "runs.retry", "errors": (409,)},
         sync_to_thread=True,
         status_code=202,
         summary="Run a failed, cancelled or timed-out run again",

@@ -23,7 +23,8 @@ class TokenController(Controller):
 
     @post(
         "/",
-        opt={"permission": Permission.SELF, "action": "tokens.create"},
+        operation_id="createApiToken",
+        opt={"permission": Permission.SELF, "action": "tokens.create", "errors": (403, 404)},
         status_code=201,
         sync_to_thread=True,
         summary="Create an API token (the token is shown once)",
@@ -53,7 +54,8 @@ class TokenController(Controller):
 
     @get(
         "/",
-        opt={"permission": Permission.SELF},
+        operation_id="listApiTokens",
+        opt={"permission": Permission.SELF, "errors": (403,)},
         sync_to_thread=True,
         summary="One's own API tokens, or (namespace admins) every token of a namespace",
     )
@@ -69,7 +71,8 @@ class TokenController(Controller):
 
     @delete(
         "/{token_id:uuid}",
-        opt={"permission": Permission.SELF, "action": "tokens.revoke"},
+        operation_id="revokeApiToken",
+        opt={"permission": Permission.SELF, "action": "tokens.revoke", "errors": (404, 409)},
         sync_to_thread=True,
         summary="Revoke an API token: it stops working at once",
     )

@@ -12,7 +12,7 @@ from litestar.params import FromPath, JSONBody
 
 from app.api.controllers.datasets import dataset_out
 from app.api.database import Database
-from app.api.dataset_schemas import CompleteUploadIn, DatasetOut, UploadOut
+from app.api.dataset_schemas import CHUNK, CONTENT_RANGE, CompleteUploadIn, DatasetOut, UploadOut
 from app.api.multipart_upload import receive_range
 from app.api.security import audit_context, principal_of
 from app.domain import audit
@@ -40,7 +40,8 @@ class UploadController(Controller):
 
     @post(
         "/",
-        opt={"permission": WRITE, "action": "uploads.create"},
+        operation_id="createUpload",
+        opt={"permission": WRITE, "action": "uploads.create", "errors": (413,)},
         sync_to_thread=True,
         status_code=201,
         summary="Open a resumable upload: file name, exact size, optional SHA-256 checked at completion",
@@ -78,7 +79,14 @@ class UploadController(Controller):
 
     @put(
         "/{upload_id:uuid}",
-        opt={"permission": WRITE, "action": "uploads.put"},
+        operation_id="putUploadChunk",
+        opt={
+            "permission": WRITE,
+            "action": "uploads.put",
+            "errors": (409, 416),
+            "accepts": {"application/octet-stream": CHUNK},
+            "headers": {"Content-Range": CONTENT_RANGE},
+        },
         request_max_body_size=None,
         summary="Send one chunk: the body, with Content-Range: bytes START-END/TOTAL (any order, repeatable)",
     )
@@ -105,6 +113,7 @@ class UploadController(Controller):
 
     @get(
         "/{upload_id:uuid}",
+        operation_id="getUpload",
         opt={"permission": WRITE},
         sync_to_thread=True,
         summary="How much has arrived, and which ranges are missing",
@@ -115,7 +124,8 @@ class UploadController(Controller):
 
     @post(
         "/{upload_id:uuid}/complete",
-        opt={"permission": WRITE, "action": "uploads.complete"},
+        operation_id="completeUpload",
+        opt={"permission": WRITE, "action": "uploads.complete", "errors": (409, 413, 415)},
         sync_to_thread=True,
         status_code=201,
         summary="Check the upload (every byte, SHA-256, content) and make it a dataset",

@@ -34,7 +34,7 @@ class UserController(Controller):
     path = "/api/v1/users"
     tags = ["users"]
 
-    @get("/", opt=MANAGE, sync_to_thread=True, summary="List accounts")
+    @get("/", operation_id="listUsers", opt=MANAGE, sync_to_thread=True, summary="List accounts")
     def list_users(
         self,
         db: NamedDependency[Database],
@@ -47,7 +47,12 @@ class UserController(Controller):
         return page(rows, limit, position=lambda u: (u.created_at, u.id), item=UserOut.of)
 
     @post(
-        "/", opt={**MANAGE, "action": "users.create"}, status_code=201, sync_to_thread=True, summary="Create an account"
+        "/",
+        operation_id="createUser",
+        opt={**MANAGE, "action": "users.create", "errors": (409,)},
+        status_code=201,
+        sync_to_thread=True,
+        summary="Create an account",
     )
     def create(
         self,
@@ -68,7 +73,7 @@ class UserController(Controller):
             )
             return Response(UserOut.of(user), status_code=201)
 
-    @get("/{user_id:uuid}", opt=MANAGE, sync_to_thread=True, summary="Read an account")
+    @get("/{user_id:uuid}", operation_id="getUser", opt=MANAGE, sync_to_thread=True, summary="Read an account")
     def read(self, user_id: FromPath[uuid.UUID], db: NamedDependency[Database]) -> UserOut:
         with db.read() as session:
             return UserOut.of(users.get_user(session, user_id))
@@ -90,7 +95,8 @@ class UserController(Controller):
 
     @post(
         "/{user_id:uuid}/disable",
-        opt={**MANAGE, "action": "users.disable"},
+        operation_id="disableUser",
+        opt={**MANAGE, "action": "users.disable", "errors": (409,)},
         status_code=200,
         sync_to_thread=True,
         summary="Disable an account: its tokens stop working at once",
@@ -104,6 +110,7 @@ class UserController(Controller):
 
     @post(
         "/{user_id:uuid}/enable",
+        operation_id="enableUser",
         opt={**MANAGE, "action": "users.enable"},
         status_code=200,
         sync_to_thread=True,
@@ -114,6 +121,7 @@ class UserController(Controller):
 
     @post(
         "/{user_id:uuid}/reset-password",
+        operation_id="resetUserPassword",
         opt={**MANAGE, "action": "users.reset_password"},
         status_code=200,
         sync_to_thread=True,
@@ -146,7 +154,8 @@ class InviteController(Controller):
 
     @post(
         "/",
-        opt={**MANAGE, "action": "invites.create"},
+        operation_id="createInvite",
+        opt={**MANAGE, "action": "invites.create", "errors": (404,)},
         status_code=201,
         sync_to_thread=True,
         summary="Create a one-time registration invite (shown once)",

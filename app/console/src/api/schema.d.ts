@@ -15,7 +15,7 @@ export interface paths {
          * Audit entries, newest first
          * @description Permission: `audit:read` (role `admin` or higher in the resource's namespace).
          */
-        get: operations["ApiV1AuditListEntries"];
+        get: operations["listAuditEntries"];
         put?: never;
         post?: never;
         delete?: never;
@@ -35,7 +35,7 @@ export interface paths {
          * Export matching entries as CSV or NDJSON, streamed
          * @description Permission: `audit:read` (role `admin` or higher in the resource's namespace).
          */
-        get: operations["ApiV1AuditExportExport"];
+        get: operations["exportAuditEntries"];
         put?: never;
         post?: never;
         delete?: never;
@@ -57,7 +57,7 @@ export interface paths {
          * Sign in with a username and password
          * @description Permission: `public` (no sign-in needed).
          */
-        post: operations["ApiV1AuthLoginLogin"];
+        post: operations["login"];
         delete?: never;
         options?: never;
         head?: never;
@@ -77,7 +77,7 @@ export interface paths {
          * Sign out: this session's tokens stop working at once
          * @description Permission: `self` (any signed-in account).
          */
-        post: operations["ApiV1AuthLogoutLogout"];
+        post: operations["logout"];
         delete?: never;
         options?: never;
         head?: never;
@@ -95,7 +95,7 @@ export interface paths {
          * Who am I: profile, roles and permissions per namespace
          * @description Permission: `self` (any signed-in account).
          */
-        get: operations["ApiV1AuthMeMe"];
+        get: operations["getMe"];
         put?: never;
         post?: never;
         delete?: never;
@@ -105,7 +105,7 @@ export interface paths {
          * Change one's profile
          * @description Permission: `self` (any signed-in account).
          */
-        patch: operations["ApiV1AuthMeUpdateMe"];
+        patch: operations["updateMe"];
         trace?: never;
     };
     "/api/v1/auth/password": {
@@ -121,7 +121,7 @@ export interface paths {
          * Change one's password (other sessions are signed out)
          * @description Permission: `self` (any signed-in account).
          */
-        post: operations["ApiV1AuthPasswordChangePassword"];
+        post: operations["changePassword"];
         delete?: never;
         options?: never;
         head?: never;
@@ -141,7 +141,7 @@ export interface paths {
          * Swap a refresh token (from the body, or else the console's cookie, which is then renewed)
          * @description Permission: `public` (no sign-in needed).
          */
-        post: operations["ApiV1AuthRefreshRefresh"];
+        post: operations["refreshTokens"];
         delete?: never;
         options?: never;
         head?: never;
@@ -161,7 +161,7 @@ export interface paths {
          * Create an account (when CONVEYOR_REGISTRATION allows it)
          * @description Permission: `public` (no sign-in needed).
          */
-        post: operations["ApiV1AuthRegisterRegister"];
+        post: operations["register"];
         delete?: never;
         options?: never;
         head?: never;
@@ -179,13 +179,13 @@ export interface paths {
          * List datasets the caller may see, newest first
          * @description Permission: `datasets:read` (role `viewer` or higher in the resource's namespace).
          */
-        get: operations["ApiV1DatasetsListDatasets"];
+        get: operations["listDatasets"];
         put?: never;
         /**
          * Upload a file (multipart: file, name, description?, tags?) as a new dataset in ?namespace=
          * @description Permission: `datasets:write` (role `editor` or higher in the resource's namespace).
          */
-        post: operations["ApiV1DatasetsCreate"];
+        post: operations["uploadDataset"];
         delete?: never;
         options?: never;
         head?: never;
@@ -203,21 +203,21 @@ export interface paths {
          * A dataset with its versions
          * @description Permission: `datasets:read` (role `viewer` or higher in the resource's namespace).
          */
-        get: operations["ApiV1DatasetsDatasetIdRead"];
+        get: operations["getDataset"];
         put?: never;
         post?: never;
         /**
          * Delete (soft: files are removed after CONVEYOR_DATASET_RETENTION_HOURS)
          * @description Permission: `datasets:write` (role `editor` or higher in the resource's namespace).
          */
-        delete: operations["ApiV1DatasetsDatasetIdRemove"];
+        delete: operations["deleteDataset"];
         options?: never;
         head?: never;
         /**
          * Rename, describe, tag
          * @description Permission: `datasets:write` (role `editor` or higher in the resource's namespace).
          */
-        patch: operations["ApiV1DatasetsDatasetIdUpdate"];
+        patch: operations["updateDataset"];
         trace?: never;
     };
     "/api/v1/datasets/{dataset_id}/download": {
@@ -231,7 +231,7 @@ export interface paths {
          * The raw file or a version, streamed
          * @description Permission: `datasets:read` (role `viewer` or higher in the resource's namespace).
          */
-        get: operations["ApiV1DatasetsDatasetIdDownloadDownload"];
+        get: operations["downloadDataset"];
         put?: never;
         post?: never;
         delete?: never;
@@ -253,7 +253,7 @@ export interface paths {
          * Import the raw file into a new version (asynchronously: an ingest run)
          * @description Permission: `datasets:write` (role `editor` or higher in the resource's namespace).
          */
-        post: operations["ApiV1DatasetsDatasetIdImportsStartImport"];
+        post: operations["importDataset"];
         delete?: never;
         options?: never;
         head?: never;
@@ -273,7 +273,7 @@ export interface paths {
          * Preview the raw file with an import configuration (every key optional: inferred when absent)
          * @description Permission: `datasets:read` (role `viewer` or higher in the resource's namespace).
          */
-        post: operations["ApiV1DatasetsDatasetIdPreviewPreview"];
+        post: operations["previewDatasetImport"];
         delete?: never;
         options?: never;
         head?: never;
@@ -291,7 +291,7 @@ export interface paths {
          * A page of rows of a version
          * @description Permission: `datasets:read` (role `viewer` or higher in the resource's namespace).
          */
-        get: operations["ApiV1DatasetsDatasetIdRowsRows"];
+        get: operations["getDatasetRows"];
         put?: never;
         post?: never;
         delete?: never;
@@ -311,7 +311,27 @@ export interface paths {
          * Every version, newest first
          * @description Permission: `datasets:read` (role `viewer` or higher in the resource's namespace).
          */
-        get: operations["ApiV1DatasetsDatasetIdVersionsListVersions"];
+        get: operations["listDatasetVersions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/datasets/{dataset_id}/versions/{version}/rejects": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The rows a lenient import of this version rejected (row, column, message, value); none: an empty file
+         * @description Permission: `datasets:read` (role `viewer` or higher in the resource's namespace).
+         */
+        get: operations["downloadRejects"];
         put?: never;
         post?: never;
         delete?: never;
@@ -331,13 +351,13 @@ export interface paths {
          * Deployments, with next fire time, last run and run counts
          * @description Permission: `pipelines:read` (role `viewer` or higher in the resource's namespace).
          */
-        get: operations["ApiV1DeploymentsListDeployments"];
+        get: operations["listDeployments"];
         put?: never;
         /**
          * Create a deployment: a pipeline on a schedule
          * @description Permission: `pipelines:write` (role `editor` or higher in the resource's namespace).
          */
-        post: operations["ApiV1DeploymentsCreate"];
+        post: operations["createDeployment"];
         delete?: never;
         options?: never;
         head?: never;
@@ -357,7 +377,7 @@ export interface paths {
          * Check a draft and preview its next fire times (nothing is saved)
          * @description Permission: `pipelines:write` (role `editor` or higher in the resource's namespace).
          */
-        post: operations["ApiV1DeploymentsValidateValidate"];
+        post: operations["validateDeployment"];
         delete?: never;
         options?: never;
         head?: never;
@@ -375,21 +395,21 @@ export interface paths {
          * Read a deployment
          * @description Permission: `pipelines:read` (role `viewer` or higher in the resource's namespace).
          */
-        get: operations["ApiV1DeploymentsDeploymentIdRead"];
+        get: operations["getDeployment"];
         put?: never;
         post?: never;
         /**
          * Delete a deployment (its runs stay)
          * @description Permission: `pipelines:write` (role `editor` or higher in the resource's namespace).
          */
-        delete: operations["ApiV1DeploymentsDeploymentIdRemove"];
+        delete: operations["deleteDeployment"];
         options?: never;
         head?: never;
         /**
          * Change a deployment; a new schedule takes effect at once
          * @description Permission: `pipelines:write` (role `editor` or higher in the resource's namespace).
          */
-        patch: operations["ApiV1DeploymentsDeploymentIdUpdate"];
+        patch: operations["updateDeployment"];
         trace?: never;
     };
     "/api/v1/deployments/{deployment_id}/backfill": {
@@ -405,7 +425,7 @@ export interface paths {
          * Runs for the fire times of a past window
          * @description Permission: `runs:operate` (role `operator` or higher in the resource's namespace).
          */
-        post: operations["ApiV1DeploymentsDeploymentIdBackfillBackfill"];
+        post: operations["backfillDeployment"];
         delete?: never;
         options?: never;
         head?: never;
@@ -423,7 +443,7 @@ export interface paths {
          * Each fire time and what became of it: a run, or why not
          * @description Permission: `pipelines:read` (role `viewer` or higher in the resource's namespace).
          */
-        get: operations["ApiV1DeploymentsDeploymentIdOccurrencesOccurrences"];
+        get: operations["listDeploymentOccurrences"];
         put?: never;
         post?: never;
         delete?: never;
@@ -445,7 +465,7 @@ export interface paths {
          * Pause: no runs until resumed
          * @description Permission: `pipelines:write` (role `editor` or higher in the resource's namespace).
          */
-        post: operations["ApiV1DeploymentsDeploymentIdPausePause"];
+        post: operations["pauseDeployment"];
         delete?: never;
         options?: never;
         head?: never;
@@ -465,7 +485,7 @@ export interface paths {
          * Resume; fire times missed while paused are recorded
          * @description Permission: `pipelines:write` (role `editor` or higher in the resource's namespace).
          */
-        post: operations["ApiV1DeploymentsDeploymentIdResumeResume"];
+        post: operations["resumeDeployment"];
         delete?: never;
         options?: never;
         head?: never;
@@ -485,7 +505,7 @@ export interface paths {
          * Run now, with parameter overrides
          * @description Permission: `runs:operate` (role `operator` or higher in the resource's namespace).
          */
-        post: operations["ApiV1DeploymentsDeploymentIdTriggerTrigger"];
+        post: operations["triggerDeployment"];
         delete?: never;
         options?: never;
         head?: never;
@@ -503,7 +523,7 @@ export interface paths {
          * The next n fire times
          * @description Permission: `pipelines:read` (role `viewer` or higher in the resource's namespace).
          */
-        get: operations["ApiV1DeploymentsDeploymentIdUpcomingUpcoming"];
+        get: operations["listUpcomingFireTimes"];
         put?: never;
         post?: never;
         delete?: never;
@@ -523,7 +543,7 @@ export interface paths {
          * Liveness: the process answers
          * @description Permission: `public` (no sign-in needed).
          */
-        get: operations["ApiV1HealthzHealthz"];
+        get: operations["getApiLiveness"];
         put?: never;
         post?: never;
         delete?: never;
@@ -545,7 +565,7 @@ export interface paths {
          * Create a one-time registration invite (shown once)
          * @description Permission: `users:manage` (instance admins).
          */
-        post: operations["ApiV1InvitesCreate"];
+        post: operations["createInvite"];
         delete?: never;
         options?: never;
         head?: never;
@@ -563,7 +583,7 @@ export interface paths {
          * The top N values of a dimension, with an other row
          * @description Permission: `runs:read` (role `viewer` or higher in the resource's namespace).
          */
-        get: operations["ApiV1MetricsBreakdownBreakdown"];
+        get: operations["getMetricBreakdown"];
         put?: never;
         post?: never;
         delete?: never;
@@ -583,7 +603,7 @@ export interface paths {
          * The metrics that exist, and whether each is enabled
          * @description Permission: `runs:read` (role `viewer` or higher in the resource's namespace).
          */
-        get: operations["ApiV1MetricsCatalogCatalog"];
+        get: operations["getMetricCatalog"];
         put?: never;
         post?: never;
         delete?: never;
@@ -603,7 +623,7 @@ export interface paths {
          * Deployments by failed runs, most first
          * @description Permission: `runs:read` (role `viewer` or higher in the resource's namespace).
          */
-        get: operations["ApiV1MetricsFailingDeploymentsFailingDeployments"];
+        get: operations["getFailingDeployments"];
         put?: never;
         post?: never;
         delete?: never;
@@ -623,7 +643,7 @@ export interface paths {
          * The latest failed or timed-out runs
          * @description Permission: `runs:read` (role `viewer` or higher in the resource's namespace).
          */
-        get: operations["ApiV1MetricsRecentFailuresRecentFailures"];
+        get: operations["listRecentFailures"];
         put?: never;
         post?: never;
         delete?: never;
@@ -643,7 +663,7 @@ export interface paths {
          * Pipelines by p95 duration, slowest first
          * @description Permission: `runs:read` (role `viewer` or higher in the resource's namespace).
          */
-        get: operations["ApiV1MetricsSlowestPipelinesSlowestPipelines"];
+        get: operations["getSlowestPipelines"];
         put?: never;
         post?: never;
         delete?: never;
@@ -663,7 +683,7 @@ export interface paths {
          * Every enabled metric over a window, and runs now
          * @description Permission: `runs:read` (role `viewer` or higher in the resource's namespace).
          */
-        get: operations["ApiV1MetricsSummarySummary"];
+        get: operations["getMetricSummary"];
         put?: never;
         post?: never;
         delete?: never;
@@ -683,7 +703,7 @@ export interface paths {
          * One point per bucket (empty buckets filled)
          * @description Permission: `runs:read` (role `viewer` or higher in the resource's namespace).
          */
-        get: operations["ApiV1MetricsTimeseriesTimeseries"];
+        get: operations["getMetricTimeseries"];
         put?: never;
         post?: never;
         delete?: never;
@@ -703,13 +723,13 @@ export interface paths {
          * Namespaces the caller belongs to (all, for instance admins)
          * @description Permission: `namespaces:read` (role `viewer` or higher in the resource's namespace).
          */
-        get: operations["ApiV1NamespacesListNamespaces"];
+        get: operations["listNamespaces"];
         put?: never;
         /**
          * Create a namespace
          * @description Permission: `namespaces:manage` (instance admins).
          */
-        post: operations["ApiV1NamespacesCreate"];
+        post: operations["createNamespace"];
         delete?: never;
         options?: never;
         head?: never;
@@ -727,7 +747,7 @@ export interface paths {
          * Members of a namespace and their roles
          * @description Permission: `namespaces:read` (role `viewer` or higher in the resource's namespace).
          */
-        get: operations["ApiV1NamespacesMembersListMembers"];
+        get: operations["listNamespaceMembers"];
         put?: never;
         post?: never;
         delete?: never;
@@ -748,13 +768,13 @@ export interface paths {
          * Give a user a role in the namespace
          * @description Permission: `members:manage` (role `admin` or higher in the resource's namespace).
          */
-        put: operations["ApiV1NamespacesMembersUserIdSetMember"];
+        put: operations["setNamespaceMember"];
         post?: never;
         /**
          * Remove a user from the namespace
          * @description Permission: `members:manage` (role `admin` or higher in the resource's namespace).
          */
-        delete: operations["ApiV1NamespacesMembersUserIdRemoveMember"];
+        delete: operations["removeNamespaceMember"];
         options?: never;
         head?: never;
         patch?: never;
@@ -771,13 +791,13 @@ export interface paths {
          * List pipelines the caller may see, newest first
          * @description Permission: `pipelines:read` (role `viewer` or higher in the resource's namespace).
          */
-        get: operations["ApiV1PipelinesListPipelines"];
+        get: operations["listPipelines"];
         put?: never;
         /**
          * Create a pipeline (version 1): JSON, or a YAML document with Content-Type application/yaml
          * @description Permission: `pipelines:write` (role `editor` or higher in the resource's namespace).
          */
-        post: operations["ApiV1PipelinesCreate"];
+        post: operations["createPipeline"];
         delete?: never;
         options?: never;
         head?: never;
@@ -795,7 +815,7 @@ export interface paths {
          * The JSON Schema of the pipeline language (built-in and plugin steps), for an editor
          * @description Permission: `pipelines:read` (role `viewer` or higher in the resource's namespace).
          */
-        get: operations["ApiV1PipelinesSchemaSchema"];
+        get: operations["getPipelineSpecSchema"];
         put?: never;
         post?: never;
         delete?: never;
@@ -817,7 +837,7 @@ export interface paths {
          * Check a draft: inputs readable, steps well-formed, SQL parses and binds; the output schema
          * @description Permission: `pipelines:read` (role `viewer` or higher in the resource's namespace).
          */
-        post: operations["ApiV1PipelinesValidateValidate"];
+        post: operations["validatePipeline"];
         delete?: never;
         options?: never;
         head?: never;
@@ -835,12 +855,12 @@ export interface paths {
          * Read a pipeline by id or name
          * @description Permission: `pipelines:read` (role `viewer` or higher in the resource's namespace).
          */
-        get: operations["ApiV1PipelinesPipelineRefRead"];
+        get: operations["getPipeline"];
         /**
          * Change a pipeline: the spec becomes a new immutable version (JSON or application/yaml)
          * @description Permission: `pipelines:write` (role `editor` or higher in the resource's namespace).
          */
-        put: operations["ApiV1PipelinesPipelineRefChange"];
+        put: operations["updatePipeline"];
         post?: never;
         delete?: never;
         options?: never;
@@ -861,7 +881,7 @@ export interface paths {
          * Archive: hidden from lists and new runs; versions and runs stay
          * @description Permission: `pipelines:write` (role `editor` or higher in the resource's namespace).
          */
-        post: operations["ApiV1PipelinesPipelineRefArchiveArchive"];
+        post: operations["archivePipeline"];
         delete?: never;
         options?: never;
         head?: never;
@@ -879,7 +899,7 @@ export interface paths {
          * What changed between two versions (default: the one before the latest, and the latest)
          * @description Permission: `pipelines:read` (role `viewer` or higher in the resource's namespace).
          */
-        get: operations["ApiV1PipelinesPipelineRefDiffDiff"];
+        get: operations["diffPipelineVersions"];
         put?: never;
         post?: never;
         delete?: never;
@@ -901,7 +921,7 @@ export interface paths {
          * Run now, with parameters and inputs chosen from the data center (pinned on the run)
          * @description Permission: `runs:operate` (role `operator` or higher in the resource's namespace).
          */
-        post: operations["ApiV1PipelinesPipelineRefRunsRun"];
+        post: operations["runPipeline"];
         delete?: never;
         options?: never;
         head?: never;
@@ -919,7 +939,7 @@ export interface paths {
          * Every version of a pipeline, newest first
          * @description Permission: `pipelines:read` (role `viewer` or higher in the resource's namespace).
          */
-        get: operations["ApiV1PipelinesPipelineRefVersionsVersions"];
+        get: operations["listPipelineVersions"];
         put?: never;
         post?: never;
         delete?: never;
@@ -939,7 +959,7 @@ export interface paths {
          * Readiness: database reachable, migrations at head, Redis reachable
          * @description Permission: `public` (no sign-in needed).
          */
-        get: operations["ApiV1ReadyzReadyz"];
+        get: operations["getApiReadiness"];
         put?: never;
         post?: never;
         delete?: never;
@@ -959,13 +979,13 @@ export interface paths {
          * List runs the caller may see, newest first
          * @description Permission: `runs:read` (role `viewer` or higher in the resource's namespace).
          */
-        get: operations["ApiV1RunsListRuns"];
+        get: operations["listRuns"];
         put?: never;
         /**
          * Submit a run
          * @description Permission: `runs:operate` (role `operator` or higher in the resource's namespace).
          */
-        post: operations["ApiV1RunsSubmit"];
+        post: operations["submitRun"];
         delete?: never;
         options?: never;
         head?: never;
@@ -985,7 +1005,7 @@ export interface paths {
          * Submit up to CONVEYOR_MAX_BATCH_RUNS runs at once, all or nothing
          * @description Permission: `runs:operate` (role `operator` or higher in the resource's namespace).
          */
-        post: operations["ApiV1RunsBatchSubmitBatch"];
+        post: operations["submitRuns"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1003,7 +1023,7 @@ export interface paths {
          * Read a run
          * @description Permission: `runs:read` (role `viewer` or higher in the resource's namespace).
          */
-        get: operations["ApiV1RunsRunIdRead"];
+        get: operations["getRun"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1027,7 +1047,7 @@ export interface paths {
          *
          *     Permission: `runs:operate` (role `operator` or higher in the resource's namespace).
          */
-        post: operations["ApiV1RunsRunIdCancelCancel"];
+        post: operations["cancelRun"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1045,7 +1065,7 @@ export interface paths {
          * A run's state transitions, oldest first
          * @description Permission: `runs:read` (role `viewer` or higher in the resource's namespace).
          */
-        get: operations["ApiV1RunsRunIdEventsEvents"];
+        get: operations["listRunEvents"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1065,7 +1085,7 @@ export interface paths {
          * A run's persisted log lines, paginated by line number
          * @description Permission: `runs:read` (role `viewer` or higher in the resource's namespace).
          */
-        get: operations["ApiV1RunsRunIdLogsLines"];
+        get: operations["listRunLogLines"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1087,7 +1107,7 @@ export interface paths {
          *
          *     Permission: `runs:read` (role `viewer` or higher in the resource's namespace).
          */
-        get: operations["ApiV1RunsRunIdLogsStreamStream"];
+        get: operations["streamRunLog"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1109,7 +1129,7 @@ export interface paths {
          * Run a failed, cancelled or timed-out run again
          * @description Permission: `runs:operate` (role `operator` or higher in the resource's namespace).
          */
-        post: operations["ApiV1RunsRunIdRetryRetry"];
+        post: operations["retryRun"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1127,13 +1147,13 @@ export interface paths {
          * One's own API tokens, or (namespace admins) every token of a namespace
          * @description Permission: `self` (any signed-in account).
          */
-        get: operations["ApiV1TokensListTokens"];
+        get: operations["listApiTokens"];
         put?: never;
         /**
          * Create an API token (the token is shown once)
          * @description Permission: `self` (any signed-in account).
          */
-        post: operations["ApiV1TokensCreate"];
+        post: operations["createApiToken"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1154,7 +1174,7 @@ export interface paths {
          * Revoke an API token: it stops working at once
          * @description Permission: `self` (any signed-in account).
          */
-        delete: operations["ApiV1TokensTokenIdRevoke"];
+        delete: operations["revokeApiToken"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1173,7 +1193,7 @@ export interface paths {
          * Open a resumable upload: file name, exact size, optional SHA-256 checked at completion
          * @description Permission: `datasets:write` (role `editor` or higher in the resource's namespace).
          */
-        post: operations["ApiV1UploadsCreate"];
+        post: operations["createUpload"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1191,12 +1211,12 @@ export interface paths {
          * How much has arrived, and which ranges are missing
          * @description Permission: `datasets:write` (role `editor` or higher in the resource's namespace).
          */
-        get: operations["ApiV1UploadsUploadIdRead"];
+        get: operations["getUpload"];
         /**
          * Send one chunk: the body, with Content-Range: bytes START-END/TOTAL (any order, repeatable)
          * @description Permission: `datasets:write` (role `editor` or higher in the resource's namespace).
          */
-        put: operations["ApiV1UploadsUploadIdPutChunk"];
+        put: operations["putUploadChunk"];
         post?: never;
         delete?: never;
         options?: never;
@@ -1217,7 +1237,7 @@ export interface paths {
          * Check the upload (every byte, SHA-256, content) and make it a dataset
          * @description Permission: `datasets:write` (role `editor` or higher in the resource's namespace).
          */
-        post: operations["ApiV1UploadsUploadIdCompleteComplete"];
+        post: operations["completeUpload"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1235,13 +1255,13 @@ export interface paths {
          * List accounts
          * @description Permission: `users:manage` (instance admins).
          */
-        get: operations["ApiV1UsersListUsers"];
+        get: operations["listUsers"];
         put?: never;
         /**
          * Create an account
          * @description Permission: `users:manage` (instance admins).
          */
-        post: operations["ApiV1UsersCreate"];
+        post: operations["createUser"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1259,7 +1279,7 @@ export interface paths {
          * Read an account
          * @description Permission: `users:manage` (instance admins).
          */
-        get: operations["ApiV1UsersUserIdRead"];
+        get: operations["getUser"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1281,7 +1301,7 @@ export interface paths {
          * Disable an account: its tokens stop working at once
          * @description Permission: `users:manage` (instance admins).
          */
-        post: operations["ApiV1UsersUserIdDisableDisable"];
+        post: operations["disableUser"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1301,7 +1321,7 @@ export interface paths {
          * Re-enable an account
          * @description Permission: `users:manage` (instance admins).
          */
-        post: operations["ApiV1UsersUserIdEnableEnable"];
+        post: operations["enableUser"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1321,7 +1341,7 @@ export interface paths {
          * Set a temporary password, to be changed at the next sign-in
          * @description Permission: `users:manage` (instance admins).
          */
-        post: operations["ApiV1UsersUserIdResetPasswordResetPassword"];
+        post: operations["resetUserPassword"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1339,7 +1359,7 @@ export interface paths {
          * Liveness: the process answers
          * @description Permission: `public` (no sign-in needed).
          */
-        get: operations["HealthzHealthz"];
+        get: operations["getLiveness"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1359,7 +1379,7 @@ export interface paths {
          * Readiness: database reachable, migrations at head, Redis reachable
          * @description Permission: `public` (no sign-in needed).
          */
-        get: operations["ReadyzReadyz"];
+        get: operations["getReadiness"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1382,7 +1402,7 @@ export interface components {
             name: string | null;
             namespace_id: string | null;
             revoked_at: string | null;
-            role: string | null;
+            role: components["schemas"]["RoleName"] | null;
             /** Format: uuid */
             user_id: string;
         };
@@ -1401,7 +1421,8 @@ export interface components {
             error_code: string | null;
             id: number;
             namespace_id: string | null;
-            outcome: string;
+            /** @enum {string} */
+            outcome: "success" | "failure" | "denied";
             request_id: string | null;
             resource_id: string | null;
             resource_type: string | null;
@@ -1485,7 +1506,7 @@ export interface components {
             name: string | null;
             namespace_id: string | null;
             revoked_at: string | null;
-            role: string | null;
+            role: components["schemas"]["RoleName"] | null;
             /** @default  */
             token: string;
             /** Format: uuid */
@@ -1515,18 +1536,48 @@ export interface components {
             /** Format: uuid */
             namespace_id: string;
             row_count: number | null;
-            source: string;
-            status: string;
+            source: components["schemas"]["DatasetSource"];
+            status: components["schemas"]["DatasetStatus"];
             tags: string[];
             /** Format: date-time */
             updated_at: string;
-            versions?: components["schemas"]["dataset_schemas_VersionOut"][] | null;
+            versions?: components["schemas"]["DatasetVersionOut"][] | null;
         };
         /** DatasetPatch */
         DatasetPatch: {
             description?: string | null;
             name?: string | null;
             tags?: string[] | null;
+        };
+        /**
+         * DatasetSource
+         * @enum {string}
+         */
+        DatasetSource: "uploaded" | "generated";
+        /**
+         * DatasetStatus
+         * @enum {string}
+         */
+        DatasetStatus: "uploaded" | "importing" | "ready" | "failed";
+        /** DatasetVersionOut */
+        DatasetVersionOut: {
+            columns: components["schemas"]["ColumnOut"][];
+            config: {
+                [key: string]: unknown;
+            };
+            /** Format: date-time */
+            created_at: string;
+            lineage: {
+                [key: string]: unknown;
+            } | null;
+            rejected_rows: number;
+            row_count: number;
+            /** Format: uuid */
+            run_id: string;
+            size_bytes: number;
+            source_bytes: number;
+            version: number;
+            warnings: string[];
         };
         /** DeploymentIn */
         DeploymentIn: {
@@ -1545,19 +1596,11 @@ export interface components {
             max_retries?: number | null;
             /** @default 60 */
             misfire_grace_seconds: number;
-            /**
-             * @default run_once
-             * @enum {string}
-             */
-            misfire_policy: "skip" | "run_once" | "catch_up";
+            misfire_policy?: components["schemas"]["MisfirePolicy"];
             name: string;
             /** @default default */
             namespace: string;
-            /**
-             * @default skip
-             * @enum {string}
-             */
-            overlap_policy: "skip" | "buffer_one" | "buffer_all" | "cancel_running" | "allow";
+            overlap_policy?: components["schemas"]["OverlapPolicy"];
             params?: {
                 [key: string]: unknown;
             };
@@ -1575,9 +1618,7 @@ export interface components {
             /** Format: date-time */
             created_at: string;
             description: string;
-            dst_policy: {
-                [key: string]: string;
-            };
+            dst_policy: components["schemas"]["DstPolicy"];
             enabled: boolean;
             end_at: string | null;
             /** Format: uuid */
@@ -1587,12 +1628,12 @@ export interface components {
             max_concurrent_runs: number;
             max_retries: number;
             misfire_grace_seconds: number;
-            misfire_policy: string;
+            misfire_policy: components["schemas"]["MisfirePolicy"];
             name: string;
             /** Format: uuid */
             namespace_id: string;
             next_run_at: string | null;
-            overlap_policy: string;
+            overlap_policy: components["schemas"]["OverlapPolicy"];
             params: {
                 [key: string]: unknown;
             };
@@ -1613,27 +1654,25 @@ export interface components {
         };
         /** DeploymentPatch */
         DeploymentPatch: {
-            description?: string | null;
+            description?: string;
             dst_policy?: {
                 [key: string]: string;
             } | null;
             end_at?: string | null;
-            max_catch_up?: number | null;
-            max_concurrent_runs?: number | null;
-            max_retries?: number | null;
-            misfire_grace_seconds?: number | null;
-            /** @enum {null|string} */
-            misfire_policy?: "skip" | "run_once" | "catch_up" | null;
-            /** @enum {null|string} */
-            overlap_policy?: "skip" | "buffer_one" | "buffer_all" | "cancel_running" | "allow" | null;
+            max_catch_up?: number;
+            max_concurrent_runs?: number;
+            max_retries?: number;
+            misfire_grace_seconds?: number;
+            misfire_policy?: components["schemas"]["MisfirePolicy"];
+            overlap_policy?: components["schemas"]["OverlapPolicy"];
             params?: {
                 [key: string]: unknown;
-            } | null;
+            };
             pipeline_version?: number | null;
             retry_backoff_max_seconds?: number | null;
             retry_backoff_seconds?: number | null;
             retry_jitter?: number | null;
-            schedule?: components["schemas"]["CronSpec"] | components["schemas"]["IntervalSpec"] | components["schemas"]["OnceSpec"] | null;
+            schedule?: components["schemas"]["CronSpec"] | components["schemas"]["IntervalSpec"] | components["schemas"]["OnceSpec"];
             start_at?: string | null;
             timeout_seconds?: number | null;
         };
@@ -1659,6 +1698,23 @@ export interface components {
             spec: {
                 [key: string]: unknown;
             };
+        };
+        /**
+         * DstFold
+         * @description A local fire time that happens twice (fall back).
+         * @enum {string}
+         */
+        DstFold: "first" | "last" | "both";
+        /**
+         * DstGap
+         * @description A local fire time the clock jumps over (spring forward).
+         * @enum {string}
+         */
+        DstGap: "shift" | "skip";
+        /** DstPolicy */
+        DstPolicy: {
+            ambiguous: components["schemas"]["DstFold"];
+            nonexistent: components["schemas"]["DstGap"];
         };
         /** ErrorDetail */
         ErrorDetail: {
@@ -1713,6 +1769,8 @@ export interface components {
             record_path?: string | null;
             sheet?: string | number | null;
             /** @default 0 */
+            skip_footer: number;
+            /** @default 0 */
             skip_rows: number;
             thousands_separator?: string | null;
         };
@@ -1724,7 +1782,7 @@ export interface components {
             };
             /** Format: uuid */
             run_id: string;
-            status: string;
+            status: components["schemas"]["RunStatus"];
         };
         /** InputChoice */
         InputChoice: {
@@ -1769,7 +1827,7 @@ export interface components {
             /** Format: uuid */
             id: string;
             scheduled_for: string | null;
-            status: string;
+            status: components["schemas"]["RunStatus"];
         };
         /** LogLineOut */
         LogLineOut: {
@@ -1785,7 +1843,7 @@ export interface components {
         LogPage: {
             items: components["schemas"]["LogLineOut"][];
             next_after: number;
-            run_status: string;
+            run_status: components["schemas"]["RunStatus"];
         };
         /** LoginIn */
         LoginIn: {
@@ -1798,7 +1856,7 @@ export interface components {
         MeOut: {
             permissions?: string[];
             roles: components["schemas"]["RoleOut"][];
-            token_kind: string;
+            token_kind: components["schemas"]["TokenKind"];
             user: components["schemas"]["UserOut"];
         };
         /** MemberIn */
@@ -1807,13 +1865,20 @@ export interface components {
         };
         /** MemberOut */
         MemberOut: {
-            role: string;
+            role: components["schemas"]["RoleName"];
             /** Format: date-time */
             since: string;
             /** Format: uuid */
             user_id: string;
             username: string;
         };
+        /**
+         * MisfirePolicy
+         * @description What a fire time seen later than the grace becomes.
+         * @default run_once
+         * @enum {string}
+         */
+        MisfirePolicy: "skip" | "run_once" | "catch_up";
         /** NamespaceOut */
         NamespaceOut: {
             /** Format: date-time */
@@ -1848,7 +1913,7 @@ export interface components {
         };
         /** OccurrenceOut */
         OccurrenceOut: {
-            outcome: string;
+            outcome: components["schemas"]["OccurrenceOutcome"];
             reason: string;
             /** Format: date-time */
             recorded_at: string;
@@ -1856,6 +1921,11 @@ export interface components {
             /** Format: date-time */
             scheduled_for: string;
         };
+        /**
+         * OccurrenceOutcome
+         * @enum {string}
+         */
+        OccurrenceOutcome: "run" | "misfire_skipped" | "coalesced" | "overlap_skipped" | "paused" | "dst_skipped" | "buffered" | "plan_failed";
         /** OnceSpec */
         OnceSpec: {
             /** Format: date-time */
@@ -1863,6 +1933,13 @@ export interface components {
             /** @constant */
             kind: "once";
         };
+        /**
+         * OverlapPolicy
+         * @description What a fire time becomes while max_concurrent_runs runs are unfinished.
+         * @default skip
+         * @enum {string}
+         */
+        OverlapPolicy: "skip" | "buffer_one" | "buffer_all" | "cancel_running" | "allow";
         /** Page[AuditEntryOut] */
         "Page_app.api.account_schemas.AuditEntryOut_": {
             items: components["schemas"]["AuditEntryOut"][];
@@ -1954,6 +2031,17 @@ export interface components {
             timeout_seconds?: number | null;
             version?: number | null;
         };
+        /** PipelineVersionOut */
+        PipelineVersionOut: {
+            /** Format: date-time */
+            created_at: string;
+            created_by: string | null;
+            message: string;
+            spec: {
+                [key: string]: unknown;
+            };
+            version: number;
+        };
         /** Preview */
         Preview: {
             columns: components["schemas"]["Column"][];
@@ -1964,7 +2052,24 @@ export interface components {
             header_row: number;
             rows: unknown[][];
             sheets: components["schemas"]["SheetInfo"][];
+            suggested_config?: components["schemas"]["ImportConfig"] | null;
+            suggestions?: components["schemas"]["Suggestion"][];
             warnings: string[];
+        };
+        /** Problem */
+        Problem: {
+            code: string;
+            detail: string;
+            errors?: components["schemas"]["ProblemFieldError"][];
+            status: number;
+            title: string;
+            trace_id: string;
+            type: string;
+        };
+        /** ProblemFieldError */
+        ProblemFieldError: {
+            field: string;
+            message: string;
         };
         /** ProfileIn */
         ProfileIn: {
@@ -1982,13 +2087,18 @@ export interface components {
             password: string;
             username: string;
         };
+        /**
+         * RoleName
+         * @enum {string}
+         */
+        RoleName: "viewer" | "operator" | "editor" | "admin";
         /** RoleOut */
         RoleOut: {
             namespace: string;
             /** Format: uuid */
             namespace_id: string;
             permissions?: string[];
-            role: string;
+            role: components["schemas"]["RoleName"];
         };
         /** RowsOut */
         RowsOut: {
@@ -2018,10 +2128,10 @@ export interface components {
             details: {
                 [key: string]: unknown;
             };
-            from_status: string | null;
+            from_status: components["schemas"]["RunStatus"] | null;
             id: number;
             reason: string;
-            to_status: string;
+            to_status: components["schemas"]["RunStatus"];
         };
         /**
          * RunKind
@@ -2044,7 +2154,7 @@ export interface components {
             inputs?: {
                 [key: string]: unknown;
             } | null;
-            kind: string;
+            kind: components["schemas"]["RunKind"];
             lateness_seconds?: number | null;
             log_lines: number;
             max_retries: number;
@@ -2064,9 +2174,9 @@ export interface components {
             queued_at: string | null;
             scheduled_for: string | null;
             started_at: string | null;
-            status: string;
+            status: components["schemas"]["RunStatus"];
             timeout_seconds: number;
-            trigger: string;
+            trigger: components["schemas"]["RunTrigger"];
             validation?: {
                 [key: string]: unknown;
             }[] | null;
@@ -2112,10 +2222,21 @@ export interface components {
             id: string;
             type: string;
         };
+        /** Suggestion */
+        Suggestion: {
+            field: string;
+            reason: string;
+            value: unknown;
+        };
         /** TemporaryPassword */
         TemporaryPassword: {
             temporary_password: string;
         };
+        /**
+         * TokenKind
+         * @enum {string}
+         */
+        TokenKind: "access" | "refresh" | "api";
         /** TriggerIn */
         TriggerIn: {
             params?: {
@@ -2146,7 +2267,8 @@ export interface components {
             received: number;
             sha256: string | null;
             size: number;
-            status: string;
+            /** @enum {string} */
+            status: "open" | "complete" | "expired";
         };
         /** UserOut */
         UserOut: {
@@ -2170,37 +2292,6 @@ export interface components {
             valid: boolean;
             warnings?: string[];
         };
-        /** VersionOut */
-        controllers_pipeline_versions_VersionOut: {
-            /** Format: date-time */
-            created_at: string;
-            created_by: string | null;
-            message: string;
-            spec: {
-                [key: string]: unknown;
-            };
-            version: number;
-        };
-        /** VersionOut */
-        dataset_schemas_VersionOut: {
-            columns: components["schemas"]["ColumnOut"][];
-            config: {
-                [key: string]: unknown;
-            };
-            /** Format: date-time */
-            created_at: string;
-            lineage: {
-                [key: string]: unknown;
-            } | null;
-            rejected_rows: number;
-            row_count: number;
-            /** Format: uuid */
-            run_id: string;
-            size_bytes: number;
-            source_bytes: number;
-            version: number;
-            warnings: string[];
-        };
     };
     responses: never;
     parameters: never;
@@ -2210,7 +2301,7 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    ApiV1AuditListEntries: {
+    listAuditEntries: {
         parameters: {
             query?: {
                 user_id?: string | null;
@@ -2239,24 +2330,36 @@ export interface operations {
                     "application/json": components["schemas"]["Page_app.api.account_schemas.AuditEntryOut_"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1AuditExportExport: {
+    exportAuditEntries: {
         parameters: {
             query?: {
                 format?: "csv" | "ndjson";
@@ -2284,24 +2387,36 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1AuthLoginLogin: {
+    login: {
         parameters: {
             query?: never;
             header?: never;
@@ -2323,24 +2438,54 @@ export interface operations {
                     "application/json": components["schemas"]["IssuedTokens"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body or file is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is well-formed JSON but not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; retry after the `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1AuthLogoutLogout: {
+    logout: {
         parameters: {
             query?: never;
             header?: never;
@@ -2358,9 +2503,27 @@ export interface operations {
                     "application/json": null;
                 };
             };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is well-formed JSON but not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
-    ApiV1AuthMeMe: {
+    getMe: {
         parameters: {
             query?: never;
             header?: never;
@@ -2378,9 +2541,18 @@ export interface operations {
                     "application/json": components["schemas"]["MeOut"];
                 };
             };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
-    ApiV1AuthMeUpdateMe: {
+    updateMe: {
         parameters: {
             query?: never;
             header?: never;
@@ -2402,24 +2574,45 @@ export interface operations {
                     "application/json": components["schemas"]["UserOut"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body or file is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is well-formed JSON but not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1AuthPasswordChangePassword: {
+    changePassword: {
         parameters: {
             query?: never;
             header?: never;
@@ -2439,24 +2632,54 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body or file is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is well-formed JSON but not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1AuthRefreshRefresh: {
+    refreshTokens: {
         parameters: {
             query?: never;
             header?: never;
@@ -2478,24 +2701,45 @@ export interface operations {
                     "application/json": components["schemas"]["IssuedTokens"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body or file is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is well-formed JSON but not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1AuthRegisterRegister: {
+    register: {
         parameters: {
             query?: never;
             header?: never;
@@ -2517,24 +2761,63 @@ export interface operations {
                     "application/json": components["schemas"]["UserOut"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource's state or an earlier request conflicts with this one */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body or file is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is well-formed JSON but not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1DatasetsListDatasets: {
+    listDatasets: {
         parameters: {
             query?: {
                 source?: "uploaded" | "generated" | null;
@@ -2561,24 +2844,45 @@ export interface operations {
                     "application/json": components["schemas"]["Page_app.api.dataset_schemas.DatasetOut_"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1DatasetsCreate: {
+    uploadDataset: {
         parameters: {
             query?: {
                 namespace?: string;
@@ -2598,24 +2902,81 @@ export interface operations {
                     "application/json": components["schemas"]["DatasetOut"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource's state or an earlier request conflicts with this one */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body or file is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The file's format is not supported */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is well-formed JSON but not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1DatasetsDatasetIdRead: {
+    getDataset: {
         parameters: {
             query?: never;
             header?: never;
@@ -2635,24 +2996,45 @@ export interface operations {
                     "application/json": components["schemas"]["DatasetOut"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1DatasetsDatasetIdRemove: {
+    deleteDataset: {
         parameters: {
             query?: never;
             header?: never;
@@ -2670,24 +3052,45 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1DatasetsDatasetIdUpdate: {
+    updateDataset: {
         parameters: {
             query?: never;
             header?: never;
@@ -2711,24 +3114,72 @@ export interface operations {
                     "application/json": components["schemas"]["DatasetOut"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource's state or an earlier request conflicts with this one */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body or file is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is well-formed JSON but not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1DatasetsDatasetIdDownloadDownload: {
+    downloadDataset: {
         parameters: {
             query?: {
                 format?: "raw" | "parquet" | "csv" | "json";
@@ -2751,24 +3202,54 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource's state or an earlier request conflicts with this one */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1DatasetsDatasetIdImportsStartImport: {
+    importDataset: {
         parameters: {
             query?: never;
             header?: {
@@ -2796,24 +3277,72 @@ export interface operations {
                     "application/json": components["schemas"]["RunOut"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource's state or an earlier request conflicts with this one */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body or file is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is well-formed JSON but not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1DatasetsDatasetIdPreviewPreview: {
+    previewDatasetImport: {
         parameters: {
             query?: {
                 rows?: number;
@@ -2841,24 +3370,81 @@ export interface operations {
                     "application/json": components["schemas"]["Preview"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource's state or an earlier request conflicts with this one */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body or file is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The file's format is not supported */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is well-formed JSON but not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1DatasetsDatasetIdRowsRows: {
+    getDatasetRows: {
         parameters: {
             query?: {
                 version?: number | null;
@@ -2888,24 +3474,45 @@ export interface operations {
                     "application/json": components["schemas"]["RowsOut"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1DatasetsDatasetIdVersionsListVersions: {
+    listDatasetVersions: {
         parameters: {
             query?: never;
             header?: never;
@@ -2922,27 +3529,109 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["dataset_schemas_VersionOut"][];
+                    "application/json": components["schemas"]["DatasetVersionOut"][];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1DeploymentsListDeployments: {
+    downloadRejects: {
+        parameters: {
+            query?: {
+                format?: "csv" | "json" | "parquet";
+            };
+            header?: never;
+            path: {
+                dataset_id: string;
+                version: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listDeployments: {
         parameters: {
             query?: {
                 limit?: number;
@@ -2963,24 +3652,36 @@ export interface operations {
                     "application/json": components["schemas"]["Page_app.api.deployment_schemas.DeploymentOut_"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1DeploymentsCreate: {
+    createDeployment: {
         parameters: {
             query?: never;
             header?: never;
@@ -3002,24 +3703,72 @@ export interface operations {
                     "application/json": components["schemas"]["DeploymentOut"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource's state or an earlier request conflicts with this one */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body or file is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is well-formed JSON but not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1DeploymentsValidateValidate: {
+    validateDeployment: {
         parameters: {
             query?: {
                 n?: number;
@@ -3043,24 +3792,63 @@ export interface operations {
                     "application/json": components["schemas"]["Upcoming"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body or file is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is well-formed JSON but not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1DeploymentsDeploymentIdRead: {
+    getDeployment: {
         parameters: {
             query?: never;
             header?: never;
@@ -3080,24 +3868,45 @@ export interface operations {
                     "application/json": components["schemas"]["DeploymentOut"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1DeploymentsDeploymentIdRemove: {
+    deleteDeployment: {
         parameters: {
             query?: never;
             header?: never;
@@ -3115,24 +3924,45 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1DeploymentsDeploymentIdUpdate: {
+    updateDeployment: {
         parameters: {
             query?: never;
             header?: never;
@@ -3156,24 +3986,72 @@ export interface operations {
                     "application/json": components["schemas"]["DeploymentOut"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource's state or an earlier request conflicts with this one */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body or file is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is well-formed JSON but not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1DeploymentsDeploymentIdBackfillBackfill: {
+    backfillDeployment: {
         parameters: {
             query?: never;
             header?: never;
@@ -3197,24 +4075,72 @@ export interface operations {
                     "application/json": components["schemas"]["BackfillOut"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource's state or an earlier request conflicts with this one */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body or file is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is well-formed JSON but not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1DeploymentsDeploymentIdOccurrencesOccurrences: {
+    listDeploymentOccurrences: {
         parameters: {
             query?: {
                 limit?: number;
@@ -3237,24 +4163,45 @@ export interface operations {
                     "application/json": components["schemas"]["Page_app.api.deployment_schemas.OccurrenceOut_"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1DeploymentsDeploymentIdPausePause: {
+    pauseDeployment: {
         parameters: {
             query?: never;
             header?: never;
@@ -3274,24 +4221,54 @@ export interface operations {
                     "application/json": components["schemas"]["DeploymentOut"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource's state or an earlier request conflicts with this one */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1DeploymentsDeploymentIdResumeResume: {
+    resumeDeployment: {
         parameters: {
             query?: never;
             header?: never;
@@ -3311,24 +4288,54 @@ export interface operations {
                     "application/json": components["schemas"]["DeploymentOut"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource's state or an earlier request conflicts with this one */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1DeploymentsDeploymentIdTriggerTrigger: {
+    triggerDeployment: {
         parameters: {
             query?: never;
             header?: {
@@ -3354,24 +4361,72 @@ export interface operations {
                     "application/json": components["schemas"]["RunOut"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource's state or an earlier request conflicts with this one */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body or file is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is well-formed JSON but not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1DeploymentsDeploymentIdUpcomingUpcoming: {
+    listUpcomingFireTimes: {
         parameters: {
             query?: {
                 n?: number;
@@ -3393,24 +4448,45 @@ export interface operations {
                     "application/json": components["schemas"]["Upcoming"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1HealthzHealthz: {
+    getApiLiveness: {
         parameters: {
             query?: never;
             header?: never;
@@ -3430,7 +4506,7 @@ export interface operations {
             };
         };
     };
-    ApiV1InvitesCreate: {
+    createInvite: {
         parameters: {
             query?: never;
             header?: never;
@@ -3452,24 +4528,63 @@ export interface operations {
                     "application/json": components["schemas"]["InviteOut"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body or file is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is well-formed JSON but not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1MetricsBreakdownBreakdown: {
+    getMetricBreakdown: {
         parameters: {
             query?: {
                 /** @description status, pipeline, deployment, user, error, kind, trigger, ... */
@@ -3498,24 +4613,36 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1MetricsCatalogCatalog: {
+    getMetricCatalog: {
         parameters: {
             query?: never;
             header?: never;
@@ -3533,9 +4660,27 @@ export interface operations {
                     "application/json": components["schemas"]["CatalogEntry"][];
                 };
             };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
-    ApiV1MetricsFailingDeploymentsFailingDeployments: {
+    getFailingDeployments: {
         parameters: {
             query?: {
                 top?: number;
@@ -3561,24 +4706,36 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1MetricsRecentFailuresRecentFailures: {
+    listRecentFailures: {
         parameters: {
             query?: {
                 limit?: number;
@@ -3602,24 +4759,36 @@ export interface operations {
                     "application/json": components["schemas"]["RunOut"][];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1MetricsSlowestPipelinesSlowestPipelines: {
+    getSlowestPipelines: {
         parameters: {
             query?: {
                 top?: number;
@@ -3645,24 +4814,36 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1MetricsSummarySummary: {
+    getMetricSummary: {
         parameters: {
             query?: {
                 /** @description Inclusive, ISO 8601; default now - 24 h */
@@ -3687,24 +4868,36 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1MetricsTimeseriesTimeseries: {
+    getMetricTimeseries: {
         parameters: {
             query?: {
                 metric?: string;
@@ -3734,24 +4927,36 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1NamespacesListNamespaces: {
+    listNamespaces: {
         parameters: {
             query?: never;
             header?: never;
@@ -3769,9 +4974,27 @@ export interface operations {
                     "application/json": components["schemas"]["NamespaceOut"][];
                 };
             };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
-    ApiV1NamespacesCreate: {
+    createNamespace: {
         parameters: {
             query?: never;
             header?: never;
@@ -3793,24 +5016,63 @@ export interface operations {
                     "application/json": components["schemas"]["NamespaceOut"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource's state or an earlier request conflicts with this one */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body or file is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is well-formed JSON but not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1NamespacesMembersListMembers: {
+    listNamespaceMembers: {
         parameters: {
             query?: never;
             header?: never;
@@ -3830,24 +5092,45 @@ export interface operations {
                     "application/json": components["schemas"]["MemberOut"][];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1NamespacesMembersUserIdSetMember: {
+    setNamespaceMember: {
         parameters: {
             query?: never;
             header?: never;
@@ -3872,24 +5155,63 @@ export interface operations {
                     "application/json": components["schemas"]["MemberOut"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body or file is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is well-formed JSON but not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1NamespacesMembersUserIdRemoveMember: {
+    removeNamespaceMember: {
         parameters: {
             query?: never;
             header?: never;
@@ -3908,24 +5230,45 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1PipelinesListPipelines: {
+    listPipelines: {
         parameters: {
             query?: {
                 namespace?: string | null;
@@ -3948,24 +5291,45 @@ export interface operations {
                     "application/json": components["schemas"]["Page_app.api.schemas.PipelineOut_"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1PipelinesCreate: {
+    createPipeline: {
         parameters: {
             query?: never;
             header?: never;
@@ -3987,24 +5351,72 @@ export interface operations {
                     "application/json": components["schemas"]["PipelineOut"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource's state or an earlier request conflicts with this one */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body or file is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is well-formed JSON but not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1PipelinesSchemaSchema: {
+    getPipelineSpecSchema: {
         parameters: {
             query?: never;
             header?: never;
@@ -4024,9 +5436,27 @@ export interface operations {
                     };
                 };
             };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
-    ApiV1PipelinesValidateValidate: {
+    validatePipeline: {
         parameters: {
             query?: never;
             header?: never;
@@ -4048,24 +5478,63 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationReport"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body or file is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is well-formed JSON but not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1PipelinesPipelineRefRead: {
+    getPipeline: {
         parameters: {
             query?: {
                 namespace?: string;
@@ -4087,24 +5556,45 @@ export interface operations {
                     "application/json": components["schemas"]["PipelineOut"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1PipelinesPipelineRefChange: {
+    updatePipeline: {
         parameters: {
             query?: {
                 namespace?: string;
@@ -4130,24 +5620,72 @@ export interface operations {
                     "application/json": components["schemas"]["PipelineOut"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource's state or an earlier request conflicts with this one */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body or file is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is well-formed JSON but not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1PipelinesPipelineRefArchiveArchive: {
+    archivePipeline: {
         parameters: {
             query?: {
                 namespace?: string;
@@ -4169,24 +5707,54 @@ export interface operations {
                     "application/json": components["schemas"]["PipelineOut"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource's state or an earlier request conflicts with this one */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1PipelinesPipelineRefDiffDiff: {
+    diffPipelineVersions: {
         parameters: {
             query?: {
                 from?: number | null;
@@ -4210,24 +5778,45 @@ export interface operations {
                     "application/json": components["schemas"]["DiffOut"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1PipelinesPipelineRefRunsRun: {
+    runPipeline: {
         parameters: {
             query?: {
                 namespace?: string;
@@ -4255,24 +5844,72 @@ export interface operations {
                     "application/json": components["schemas"]["RunOut"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource's state or an earlier request conflicts with this one */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body or file is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is well-formed JSON but not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1PipelinesPipelineRefVersionsVersions: {
+    listPipelineVersions: {
         parameters: {
             query?: {
                 namespace?: string;
@@ -4291,27 +5928,48 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["controllers_pipeline_versions_VersionOut"][];
+                    "application/json": components["schemas"]["PipelineVersionOut"][];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1ReadyzReadyz: {
+    getApiReadiness: {
         parameters: {
             query?: never;
             header?: never;
@@ -4329,9 +5987,18 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
+            /** @description A dependency (database, Redis) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
-    ApiV1RunsListRuns: {
+    listRuns: {
         parameters: {
             query?: {
                 /** @description One or more statuses */
@@ -4366,24 +6033,45 @@ export interface operations {
                     "application/json": components["schemas"]["Page_app.api.schemas.RunOut_"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1RunsSubmit: {
+    submitRun: {
         parameters: {
             query?: never;
             header?: {
@@ -4408,24 +6096,72 @@ export interface operations {
                     "application/json": components["schemas"]["RunOut"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource's state or an earlier request conflicts with this one */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body or file is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is well-formed JSON but not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1RunsBatchSubmitBatch: {
+    submitRuns: {
         parameters: {
             query?: never;
             header?: {
@@ -4450,24 +6186,72 @@ export interface operations {
                     "application/json": components["schemas"]["RunBatchOut"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource's state or an earlier request conflicts with this one */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body or file is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is well-formed JSON but not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1RunsRunIdRead: {
+    getRun: {
         parameters: {
             query?: never;
             header?: never;
@@ -4487,24 +6271,45 @@ export interface operations {
                     "application/json": components["schemas"]["RunOut"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1RunsRunIdCancelCancel: {
+    cancelRun: {
         parameters: {
             query?: never;
             header?: never;
@@ -4515,8 +6320,8 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Document created, URL follows */
-            201: {
+            /** @description Request fulfilled, document follows */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4524,24 +6329,63 @@ export interface operations {
                     "application/json": components["schemas"]["RunOut"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A running run was asked to stop */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunOut"];
+                };
+            };
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource's state or an earlier request conflicts with this one */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1RunsRunIdEventsEvents: {
+    listRunEvents: {
         parameters: {
             query?: never;
             header?: never;
@@ -4561,24 +6405,45 @@ export interface operations {
                     "application/json": components["schemas"]["RunEventOut"][];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1RunsRunIdLogsLines: {
+    listRunLogLines: {
         parameters: {
             query?: {
                 /** @description Return lines numbered above this */
@@ -4602,24 +6467,45 @@ export interface operations {
                     "application/json": components["schemas"]["LogPage"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1RunsRunIdLogsStreamStream: {
+    streamRunLog: {
         parameters: {
             query?: never;
             header?: {
@@ -4641,24 +6527,45 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1RunsRunIdRetryRetry: {
+    retryRun: {
         parameters: {
             query?: never;
             header?: never;
@@ -4678,24 +6585,54 @@ export interface operations {
                     "application/json": components["schemas"]["RunOut"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource's state or an earlier request conflicts with this one */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1TokensListTokens: {
+    listApiTokens: {
         parameters: {
             query?: {
                 namespace?: string | null;
@@ -4715,24 +6652,45 @@ export interface operations {
                     "application/json": components["schemas"]["ApiTokenOut"][];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1TokensCreate: {
+    createApiToken: {
         parameters: {
             query?: never;
             header?: never;
@@ -4754,24 +6712,63 @@ export interface operations {
                     "application/json": components["schemas"]["CreatedApiToken"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body or file is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is well-formed JSON but not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1TokensTokenIdRevoke: {
+    revokeApiToken: {
         parameters: {
             query?: never;
             header?: never;
@@ -4789,24 +6786,45 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource's state or an earlier request conflicts with this one */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1UploadsCreate: {
+    createUpload: {
         parameters: {
             query?: never;
             header?: never;
@@ -4828,24 +6846,63 @@ export interface operations {
                     "application/json": components["schemas"]["UploadOut"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body or file is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is well-formed JSON but not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1UploadsUploadIdRead: {
+    getUpload: {
         parameters: {
             query?: never;
             header?: never;
@@ -4865,24 +6922,45 @@ export interface operations {
                     "application/json": components["schemas"]["UploadOut"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1UploadsUploadIdPutChunk: {
+    putUploadChunk: {
         parameters: {
             query?: never;
             header?: never;
@@ -4902,24 +6980,81 @@ export interface operations {
                     "application/json": components["schemas"]["UploadOut"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource's state or an earlier request conflicts with this one */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body or file is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The range lies outside the upload */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is well-formed JSON but not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1UploadsUploadIdCompleteComplete: {
+    completeUpload: {
         parameters: {
             query?: never;
             header?: never;
@@ -4943,24 +7078,81 @@ export interface operations {
                     "application/json": components["schemas"]["DatasetOut"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource's state or an earlier request conflicts with this one */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body or file is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The file's format is not supported */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is well-formed JSON but not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1UsersListUsers: {
+    listUsers: {
         parameters: {
             query?: {
                 search?: string | null;
@@ -4982,24 +7174,36 @@ export interface operations {
                     "application/json": components["schemas"]["Page_app.api.account_schemas.UserOut_"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1UsersCreate: {
+    createUser: {
         parameters: {
             query?: never;
             header?: never;
@@ -5021,24 +7225,63 @@ export interface operations {
                     "application/json": components["schemas"]["UserOut"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource's state or an earlier request conflicts with this one */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body or file is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is well-formed JSON but not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1UsersUserIdRead: {
+    getUser: {
         parameters: {
             query?: never;
             header?: never;
@@ -5058,24 +7301,45 @@ export interface operations {
                     "application/json": components["schemas"]["UserOut"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1UsersUserIdDisableDisable: {
+    disableUser: {
         parameters: {
             query?: never;
             header?: never;
@@ -5095,24 +7359,54 @@ export interface operations {
                     "application/json": components["schemas"]["UserOut"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource's state or an earlier request conflicts with this one */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1UsersUserIdEnableEnable: {
+    enableUser: {
         parameters: {
             query?: never;
             header?: never;
@@ -5132,24 +7426,45 @@ export interface operations {
                     "application/json": components["schemas"]["UserOut"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ApiV1UsersUserIdResetPasswordResetPassword: {
+    resetUserPassword: {
         parameters: {
             query?: never;
             header?: never;
@@ -5169,24 +7484,45 @@ export interface operations {
                     "application/json": components["schemas"]["TemporaryPassword"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    HealthzHealthz: {
+    getLiveness: {
         parameters: {
             query?: never;
             header?: never;
@@ -5206,7 +7542,7 @@ export interface operations {
             };
         };
     };
-    ReadyzReadyz: {
+    getReadiness: {
         parameters: {
             query?: never;
             header?: never;
@@ -5222,6 +7558,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
+                };
+            };
+            /** @description A dependency (database, Redis) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };

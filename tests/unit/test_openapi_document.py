@@ -1,0 +1,84 @@
+"""The OpenAPI document is a contract a client's types are generated from: names, ids, errors, media types."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from app.api.app import create_app
+from app.api.openapi import openapi_document
+from app.settings import Settings
+
+METHODS = ("get", "put", "post", "delete", "patch")
+
+
+@pytest.fixture(scope="module")
+def document() -> dict[str, Any]:
+    # Building the app connects to nothing: the engine and Redis client are lazy.
+    settings = Settings(database_url="postgresql://nobody@127.0.0.1:1/none", redis_url="redis://127.0.0.1:1/0")
+    return openapi_document(create_app(settings)).to_schema()
+
+
+def operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [(m.upper(), p, op) for p, item in document["paths"].items() for m, op in item.items() if m in METHODS]
+
+
+def test_schema_names_carry_no_module_paths(document: dict[str, Any]) -> None:
+    names = list(document["components"]["schemas"])
+    assert "RunOutPage" in names
+    assert [n for n in names if not re.fullmatch(r"[A-Z][A-Za-z0-9]*", n)] == []
+
+
+def test_every_operation_has_a_readable_unique_operation_id(document: dict[str, Any]) -> None:
+    ids = [op.get("operationId", "") for _, _, op in operations(document)]
+    assert [i for i in ids if not re.fullmatch(r"[a-z][A-Za-z]*", i)] == []
+    assert len(ids) == len(set(ids))
+    by_path = {(m, p): op["operationId"] for m, p, op in operations(document)}
+    assert by_path["GET", "/api/v1/runs"] == "listRuns"
+    assert by_path["GET", "/api/v1/runs/{run_id}"] == "getRun"
+    assert by_path["POST", "/api/v1/auth/login"] == "login"
+
+
+def test_every_error_is_a_problem_and_every_signed_in_route_documents_401(document: dict[str, Any]) -> None:
+    for method, path, op in operations(document):
+        for status, response in op["responses"].items():
+            if status.startswith(("4", "5")):
+                content = response.get("content", {})
+                assert list(content) == ["application/problem+json"], (method, path, status)
+                assert content["application/problem+json"]["schema"] == {"$ref": "#/components/schemas/Problem"}
+        if op.get("security"):
+            assert "401" in op["responses"], (method, path)
+        if "{" in path:
+            assert "404" in op["responses"], (method, path)
+
+
+def test_statuses_and_kinds_are_enums(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    run = schemas["RunOut"]["properties"]
+    assert run["status"] == {"$ref": "#/components/schemas/RunStatus"}
+    assert "TIMED_OUT" in schemas["RunStatus"]["enum"]
+    assert run["kind"] == {"$ref": "#/components/schemas/RunKind"}
+    assert run["trigger"] == {"$ref": "#/components/schemas/RunTrigger"}
+    deployment = schemas["DeploymentOut"]["properties"]
+    assert deployment["overlap_policy"] == {"$ref": "#/components/schemas/OverlapPolicy"}
+    assert set(schemas["OverlapPolicy"]["enum"]) >= {"skip", "allow"}
+    assert deployment["misfire_policy"] == {"$ref": "#/components/schemas/MisfirePolicy"}
+
+
+def test_streams_downloads_and_raw_bodies_have_their_real_media_types(document: dict[str, Any]) -> None:
+    paths = document["paths"]
+
+    def success(path: str, method: str = "get") -> list[str]:
+        return list(paths[path][method]["responses"]["200"]["content"])
+
+    assert success("/api/v1/runs/{run_id}/logs/stream") == ["text/event-stream"]
+    assert success("/api/v1/audit/export") == ["text/csv", "application/x-ndjson"]
+    assert "application/vnd.apache.parquet" in success("/api/v1/datasets/{dataset_id}/download")
+    upload = paths["/api/v1/datasets"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert upload["properties"]["file"] == {"type": "string", "format": "binary", "description": "The file to upload"}
+    chunk = paths["/api/v1/uploads/{upload_id}"]["put"]
+    assert list(chunk["requestBody"]["content"]) == ["application/octet-stream"]
+    assert {p["name"]: p["required"] for p in chunk["parameters"] if p["in"] == "header"} == {"Content-Range": True}
+    assert "application/yaml" in paths["/api/v1/pipelines"]["post"]["requestBody"]["content"]
