@@ -17,6 +17,7 @@ import logging
 import math
 import time
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from limits import RateLimitItem, RateLimitItemPerMinute
 from limits.aio.storage import RedisStorage
@@ -38,7 +39,14 @@ REDIS_TIMEOUT_SECONDS = 1.0
 
 
 def _storage_uri(redis_url: str) -> str:
-    """The `limits` form of a Redis URL (`redis://…` → `async+redis://…`, `unix://…` → `async+redis+unix://…`)."""
+    """The `limits` form of a Redis URL (`redis://…` → `async+redis://…`, `unix://…` → `async+redis+unix://…`).
+
+    redis-py takes `redis://host/0` with the default port; `limits` refuses a location without one, so it is added.
+    """
+    parts = urlsplit(redis_url)
+    if parts.scheme in ("redis", "rediss") and parts.port is None:
+        netloc = parts.netloc if parts.hostname else f"{parts.netloc}localhost"
+        redis_url = urlunsplit(parts._replace(netloc=f"{netloc}:6379"))
     return f"async+{redis_url}" if redis_url.startswith("redis") else f"async+redis+{redis_url}"
 
 
