@@ -185,10 +185,11 @@ class AuthController(Controller):
         operation_id="logout",
         opt={**SELF, "action": "auth.logout", "errors": (422,)},
         status_code=204,
+        response_cookies=[cleared()],  # the console's refresh cookie goes too
         sync_to_thread=True,
         summary="Sign out: this session's tokens stop working at once",
     )
-    def logout(self, request: Request, db: NamedDependency[Database]) -> Response[None]:
+    def logout(self, request: Request, db: NamedDependency[Database]) -> None:
         principal = principal_of(request)
         if principal.token_kind == "api" or principal.family_id is None:
             raise InvalidInput("API tokens are revoked with DELETE /api/v1/tokens/{id}", code="not_a_session")
@@ -201,7 +202,6 @@ class AuthController(Controller):
                 resource_type="user",
                 resource_id=principal.user_id,
             )
-        return Response(None, status_code=204, cookies=[cleared()])
 
     @get(
         "/me",
