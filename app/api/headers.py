@@ -28,7 +28,27 @@ async def add_response_headers(message: Message, scope: Scope) -> None:
     headers[HEADER] = request_id_of(scope)
     for name, value in SECURITY_HEADERS.items():
         headers.setdefault(name, value)
+    if scope.get("method") == "OPTIONS" and "allow" in headers:
+        headers["allow"] = allowed_methods(scope) or headers["allow"]
     path = scope.get("path", "")
     headers.setdefault("content-security-policy", DOCS_CSP if path.startswith("/api/docs") else API_CSP)
     if path.startswith("/api/v1/") and "cache-control" not in headers:
         headers["cache-control"] = "no-store"
+
+
+def allowed_methods(scope: Scope) -> str | None:
+    """Every method the matched path answers to, for an OPTIONS reply's `Allow`.
+
+    Litestar's automatic OPTIONS handler lists only the methods of the first controller
+    that registered the path (`GET, OPTIONS` for /auth/me, which also takes PATCH), so the
+    header is worked out again from the app's route table.
+    """
+    template, app = scope.get("path_template"), scope.get("app")
+    routes = getattr(app, "routes", [])
+    methods = {
+        method
+        for route in routes
+        if template in (route.path, getattr(route, "path_format", None))
+        for method in getattr(route, "methods", ())
+    }
+    return ", ".join(sorted(methods)) or None

@@ -56,7 +56,10 @@ ERRORS: dict[int, tuple[str, str]] = {
     413: ("The body or file is larger than allowed", "limit_exceeded"),
     415: ("The file's format is not supported", "unsupported_media_type"),
     416: ("The range lies outside the upload", "range_not_satisfiable"),
-    422: ("The body is well-formed JSON but not valid", "validation_failed"),
+    422: (
+        "The body is well-formed JSON but not valid, or a value holds a character that cannot be stored",
+        "validation_failed",
+    ),
     429: ("Too many attempts; retry after the `Retry-After` seconds", "too_many_requests"),
     503: ("A dependency (database, Redis) is unavailable", "unavailable"),
 }
@@ -174,7 +177,7 @@ def error_statuses(route: HTTPRoute, handler: HTTPRouteHandler, permission: Perm
     if route.path_parameters or (params | _body_fields(handler)) & _REFERENCES:
         statuses.add(404)
     if params or route.path_parameters or "data" in fields:
-        statuses.add(400)
+        statuses |= {400, 422}  # 422 also for text no database can store (NUL): app/api/text_boundary.py
     if "data" in fields or handler.opt.get("accepts"):
         statuses |= {400, 413, 422}
     if "idempotency_key" in params:
@@ -244,7 +247,25 @@ def finish(openapi: OpenAPI, app: Litestar) -> None:
     rename_schemas(openapi)
 
 
+#: One event of a run's live log (text/event-stream): `log` carries a log line as JSON, `end` the final status.
+SSE_EVENT = Schema(
+    type=OpenAPIType.OBJECT,
+    required=["event", "data"],
+    properties={
+        "event": Schema(type=OpenAPIType.STRING, enum=["log", "end"]),
+        "id": Schema(type=OpenAPIType.STRING, description="The line number (log events): send it as Last-Event-ID"),
+        "data": Schema(
+            type=OpenAPIType.STRING,
+            description='JSON: a log line {"n", "ts", "level", "message", "attempt", "step"}, '
+            'or at the end {"status", "lines"}',
+        ),
+    },
+)
+
+
 def _raw_schema(media_type: str) -> Schema:
+    if media_type == "text/event-stream":
+        return SSE_EVENT
     return TEXT if media_type.startswith("text/") or "ndjson" in media_type else BINARY
 
 

@@ -39,6 +39,20 @@ def test_options_says_which_methods_a_path_allows(anonymous: TestClient) -> None
     assert "GET" in {m.strip() for m in response.headers["allow"].split(",")}
 
 
+@pytest.mark.parametrize(
+    ("path", "methods"),
+    [
+        ("/api/v1/auth/me", {"GET", "PATCH", "OPTIONS"}),  # Litestar's own handler said GET, OPTIONS
+        ("/api/v1/runs", {"GET", "POST", "OPTIONS"}),
+        (f"/api/v1/deployments/{uuid.uuid4()}", {"GET", "PATCH", "DELETE", "OPTIONS"}),
+    ],
+)
+def test_allow_lists_every_method_of_the_path(anonymous: TestClient, path: str, methods: set[str]) -> None:
+    response = anonymous.options(path)
+    assert response.status_code == 204
+    assert {m.strip() for m in response.headers["allow"].split(",")} == methods
+
+
 @pytest.fixture
 def cross_origin(fast_settings: Settings, redis_client) -> TestClient:  # type: ignore[no-untyped-def]
     settings = msgspec.structs.replace(fast_settings, cors_origins="https://spa.example")

@@ -74,6 +74,8 @@ def test_streams_downloads_and_raw_bodies_have_their_real_media_types(document: 
         return list(paths[path][method]["responses"]["200"]["content"])
 
     assert success("/api/v1/runs/{run_id}/logs/stream") == ["text/event-stream"]
+    stream = paths["/api/v1/runs/{run_id}/logs/stream"]["get"]["responses"]["200"]["content"]["text/event-stream"]
+    assert stream["schema"]["properties"]["event"]["enum"] == ["log", "end"]  # each event, not one string
     assert success("/api/v1/audit/export") == ["text/csv", "application/x-ndjson"]
     assert "application/vnd.apache.parquet" in success("/api/v1/datasets/{dataset_id}/download")
     upload = paths["/api/v1/datasets"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
@@ -82,3 +84,14 @@ def test_streams_downloads_and_raw_bodies_have_their_real_media_types(document: 
     assert list(chunk["requestBody"]["content"]) == ["application/octet-stream"]
     assert {p["name"]: p["required"] for p in chunk["parameters"] if p["in"] == "header"} == {"Content-Range": True}
     assert "application/yaml" in paths["/api/v1/pipelines"]["post"]["requestBody"]["content"]
+
+
+def test_every_operation_taking_parameters_documents_the_422_for_unstorable_text(document: dict[str, Any]) -> None:
+    """A NUL in any query or path parameter is a 422 `invalid_character` (app/api/text_boundary.py)."""
+    missing = [
+        f"{method.upper()} {path}"
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if operation.get("parameters") and "422" not in operation["responses"]
+    ]
+    assert missing == []

@@ -2357,6 +2357,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     exportAuditEntries: {
@@ -2407,6 +2416,15 @@ export interface operations {
             };
             /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2465,7 +2483,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is well-formed JSON but not valid */
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2511,7 +2529,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is well-formed JSON but not valid */
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2600,7 +2618,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is well-formed JSON but not valid */
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2667,7 +2685,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is well-formed JSON but not valid */
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2727,7 +2745,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is well-formed JSON but not valid */
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2805,7 +2823,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is well-formed JSON but not valid */
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2872,6 +2890,15 @@ export interface operations {
             };
             /** @description The resource does not exist, or the caller may not see it */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2964,7 +2991,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is well-formed JSON but not valid */
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3031,6 +3058,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     deleteDataset: {
@@ -3080,6 +3116,15 @@ export interface operations {
             };
             /** @description The resource does not exist, or the caller may not see it */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3167,7 +3212,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is well-formed JSON but not valid */
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3239,6 +3284,15 @@ export interface operations {
             };
             /** @description The resource's state or an earlier request conflicts with this one */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3330,7 +3384,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is well-formed JSON but not valid */
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3432,7 +3486,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is well-formed JSON but not valid */
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3509,6 +3563,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     listDatasetVersions: {
@@ -3560,6 +3623,15 @@ export interface operations {
             };
             /** @description The resource does not exist, or the caller may not see it */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3628,6 +3700,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     listDeployments: {
@@ -3671,6 +3752,15 @@ export interface operations {
             };
             /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3756,7 +3846,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is well-formed JSON but not valid */
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3836,7 +3926,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is well-formed JSON but not valid */
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3903,6 +3993,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     deleteDeployment: {
@@ -3952,6 +4051,15 @@ export interface operations {
             };
             /** @description The resource does not exist, or the caller may not see it */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4039,7 +4147,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is well-formed JSON but not valid */
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4128,7 +4236,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is well-formed JSON but not valid */
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4191,6 +4299,15 @@ export interface operations {
             };
             /** @description The resource does not exist, or the caller may not see it */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4265,6 +4382,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     resumeDeployment: {
@@ -4325,6 +4451,15 @@ export interface operations {
             };
             /** @description The resource's state or an earlier request conflicts with this one */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4414,7 +4549,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is well-formed JSON but not valid */
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4476,6 +4611,15 @@ export interface operations {
             };
             /** @description The resource does not exist, or the caller may not see it */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4572,7 +4716,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is well-formed JSON but not valid */
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4632,6 +4776,15 @@ export interface operations {
             };
             /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4732,6 +4885,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     listRecentFailures: {
@@ -4778,6 +4940,15 @@ export interface operations {
             };
             /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4840,6 +5011,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getMetricSummary: {
@@ -4887,6 +5067,15 @@ export interface operations {
             };
             /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4946,6 +5135,15 @@ export interface operations {
             };
             /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5060,7 +5258,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is well-formed JSON but not valid */
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5120,6 +5318,15 @@ export interface operations {
             };
             /** @description The resource does not exist, or the caller may not see it */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5199,7 +5406,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is well-formed JSON but not valid */
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5265,6 +5472,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     listPipelines: {
@@ -5319,6 +5535,15 @@ export interface operations {
             };
             /** @description The resource does not exist, or the caller may not see it */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5404,7 +5629,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is well-formed JSON but not valid */
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5522,7 +5747,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is well-formed JSON but not valid */
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5584,6 +5809,15 @@ export interface operations {
             };
             /** @description The resource does not exist, or the caller may not see it */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5673,7 +5907,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is well-formed JSON but not valid */
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5751,6 +5985,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     diffPipelineVersions: {
@@ -5806,6 +6049,15 @@ export interface operations {
             };
             /** @description The resource does not exist, or the caller may not see it */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5897,7 +6149,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is well-formed JSON but not valid */
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5959,6 +6211,15 @@ export interface operations {
             };
             /** @description The resource does not exist, or the caller may not see it */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6068,6 +6329,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     submitRun: {
@@ -6149,7 +6419,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is well-formed JSON but not valid */
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6239,7 +6509,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is well-formed JSON but not valid */
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6299,6 +6569,15 @@ export interface operations {
             };
             /** @description The resource does not exist, or the caller may not see it */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6382,6 +6661,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     listRunEvents: {
@@ -6433,6 +6721,15 @@ export interface operations {
             };
             /** @description The resource does not exist, or the caller may not see it */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6502,6 +6799,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     streamRunLog: {
@@ -6555,6 +6861,15 @@ export interface operations {
             };
             /** @description The resource does not exist, or the caller may not see it */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6629,6 +6944,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     listApiTokens: {
@@ -6680,6 +7004,15 @@ export interface operations {
             };
             /** @description The resource does not exist, or the caller may not see it */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6756,7 +7089,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is well-formed JSON but not valid */
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6814,6 +7147,15 @@ export interface operations {
             };
             /** @description The resource's state or an earlier request conflicts with this one */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6890,7 +7232,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is well-formed JSON but not valid */
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6950,6 +7292,15 @@ export interface operations {
             };
             /** @description The resource does not exist, or the caller may not see it */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7042,7 +7393,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is well-formed JSON but not valid */
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -7140,7 +7491,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is well-formed JSON but not valid */
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -7193,6 +7544,15 @@ export interface operations {
             };
             /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7269,7 +7629,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is well-formed JSON but not valid */
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -7329,6 +7689,15 @@ export interface operations {
             };
             /** @description The resource does not exist, or the caller may not see it */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7403,6 +7772,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     enableUser: {
@@ -7461,6 +7839,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     resetUserPassword: {
@@ -7512,6 +7899,15 @@ export interface operations {
             };
             /** @description The resource does not exist, or the caller may not see it */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
