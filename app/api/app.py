@@ -16,6 +16,7 @@ from litestar.static_files import create_static_files_router
 from app.api.console import console_router
 from app.api.controllers.audit import AuditController
 from app.api.controllers.auth import AuthController
+from app.api.controllers.dataset_files import DatasetFileController
 from app.api.controllers.datasets import DatasetController
 from app.api.controllers.deployments import DeploymentController
 from app.api.controllers.health import healthz, readyz
@@ -58,6 +59,7 @@ ROUTE_HANDLERS: list[Any] = [
     PipelineVersionController,
     DeploymentController,
     DatasetController,
+    DatasetFileController,
     UploadController,
     MetricsController,
     healthz,

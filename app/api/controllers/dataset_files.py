@@ -1,0 +1,130 @@
+"""/api/v1/datasets/{id}: what a version holds, read back: a page of rows, the whole version as a file, its rejects."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+from litestar import Controller, Request, Response, get
+from litestar.di import NamedDependency
+from litestar.params import FromPath, QueryParameter
+from litestar.response import File, Stream
+
+from app.api.database import Database
+from app.api.dataset_schemas import DOWNLOADS, REJECTS_DOWNLOADS, RowsOut
+from app.api.downloads import download_stem, empty_download, parquet_download
+from app.api.security import principal_of
+from app.db.datasets import Upload
+from app.domain import datasets as service
+from app.domain.dataset_reader import Reader
+from app.domain.errors import Conflict, NotFound
+from app.domain.permissions import Permission
+from app.paths import resolved_root, upload_data_path, version_dir
+from app.settings import Settings
+from workers.ingest.bounded import bounded, request_limits
+from workers.ingest.importer import DATA_FILE, REJECTS_FILE, REJECTS_SCHEMA
+
+DatasetId = FromPath[uuid.UUID]
+READ = {"permission": Permission.DATASETS_READ}
+
+
+class DatasetFileController(Controller):
+    path = "/api/v1/datasets"
+    tags = ["datasets"]
+
+    @get(
+        "/{dataset_id:uuid}/rows",
+        operation_id="getDatasetRows",
+        opt=READ,
+        sync_to_thread=True,
+        summary="A page of rows of a version",
+    )
+    def rows(
+        self,
+        request: Request,
+        dataset_id: DatasetId,
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        version: Annotated[int | None, QueryParameter(ge=1)] = None,
+        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        limit: Annotated[int, QueryParameter(ge=1, le=10_000)] = 100,
+        columns: Annotated[str | None, QueryParameter(description="Comma-separated column names")] = None,
+        order_by: Annotated[str | None, QueryParameter(description="Comma-separated; `-name` sorts descending")] = None,
+        filter_: Annotated[
+            list[str] | None,
+            QueryParameter(
+                name="filter",
+                description="column:op:value (eq ne lt le gt ge contains starts_with is_null not_null), repeatable",
+            ),
+        ] = None,
+    ) -> RowsOut:
+        with db.read() as session:
+            dataset = service.get_dataset(session, dataset_id, principal_of(request))
+            chosen = service.get_version(session, dataset, version)
+        parquet = version_dir(settings.data_path, dataset.id, chosen.run_id) / DATA_FILE
+        work = resolved_root(settings.data_path) / "tmp" / "readers"
+        limits = request_limits(settings)
+        with bounded(limits), Reader(parquet, work, limits) as reader:
+            found = reader.rows(
+                offset=offset,
+                limit=limit,
+                columns=[c for c in (columns or "").split(",") if c] or None,
+                order_by=[c for c in (order_by or "").split(",") if c],
+                filters=filter_ or [],
+            )
+        return RowsOut(**found, offset=offset, limit=limit, version=chosen.version)
+
+    @get(
+        "/{dataset_id:uuid}/download",
+        operation_id="downloadDataset",
+        opt={**READ, "errors": (409,), "produces": DOWNLOADS},
+        sync_to_thread=True,
+        summary="The raw file or a version, streamed",
+    )
+    def download(
+        self,
+        request: Request,
+        dataset_id: DatasetId,
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        format_: Annotated[Literal["raw", "parquet", "csv", "json"], QueryParameter(name="format")] = "parquet",
+        version: Annotated[int | None, QueryParameter(ge=1)] = None,
+    ) -> File | Stream:
+        with db.read() as session:
+            dataset = service.get_dataset(session, dataset_id, principal_of(request))
+            upload = session.get(Upload, dataset.upload_id) if dataset.upload_id else None
+            chosen = None if format_ == "raw" else service.get_version(session, dataset, version)
+        if format_ == "raw":
+            if upload is None:
+                raise Conflict("this dataset has no raw file", code="dataset_not_importable")
+            return File(upload_data_path(settings.data_path, upload.id), filename=upload.filename)
+        assert chosen is not None
+        parquet = version_dir(settings.data_path, dataset.id, chosen.run_id) / DATA_FILE
+        return parquet_download(parquet, download_stem(dataset, chosen.version), format_, settings)
+
+    @get(
+        "/{dataset_id:uuid}/versions/{version:int}/rejects",
+        operation_id="downloadRejects",
+        opt={**READ, "produces": REJECTS_DOWNLOADS},
+        sync_to_thread=True,
+        summary="The rows a lenient import of this version rejected (row, column, message, value); none: an empty file",
+    )
+    def rejects(
+        self,
+        request: Request,
+        dataset_id: DatasetId,
+        version: FromPath[int],
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        format_: Annotated[Literal["csv", "json", "parquet"], QueryParameter(name="format")] = "csv",
+    ) -> File | Stream | Response[bytes]:
+        with db.read() as session:
+            dataset = service.get_dataset(session, dataset_id, principal_of(request))
+            chosen = service.get_version(session, dataset, version)
+        path = version_dir(settings.data_path, dataset.id, chosen.run_id) / REJECTS_FILE
+        stem = download_stem(dataset, chosen.version) + "-rejects"
+        if not chosen.rejected_rows:
+            return empty_download(REJECTS_SCHEMA, stem, format_)
+        if not path.is_file():
+            raise NotFound(f"the rejects file of version {chosen.version} is gone", code="rejects_not_found")
+        return parquet_download(path, stem, format_, settings)
