@@ -103,3 +103,50 @@ test('a new version from the editor shows in the versions and in the side-by-sid
   await expect(page.locator('[data-test=diff-right]').filter({ hasText: 'second version' })).toHaveClass(/added/)
   await shot(page, 'pipeline-diff-zh-CN')
 })
+
+test('the Run dialog picks an input from the data center by name and pins its version', async ({ page, request }) => {
+  const headers = { Authorization: `Bearer ${await apiToken(request)}` }
+  const stamp = Date.now()
+  const dataset = `e2e-cities-${stamp}`
+  const uploaded = await request.post('/api/v1/datasets', {
+    headers,
+    multipart: { name: dataset, file: { name: 'cities.csv', mimeType: 'text/csv', buffer: Buffer.from('city,people\nAlpha,10\nBeta,20\n') } },
+  })
+  expect(uploaded.status()).toBe(201)
+  const datasetId = ((await uploaded.json()) as { id: string }).id
+  const started = await request.post(`/api/v1/datasets/${datasetId}/imports`, { headers, data: {} })
+  expect(started.status()).toBe(202)
+  const importRun = ((await started.json()) as { id: string }).id
+  await expect
+    .poll(async () => ((await (await request.get(`/api/v1/runs/${importRun}`, { headers })).json()) as { status: string }).status, { timeout: 60_000 })
+    .toBe('SUCCEEDED')
+  const name = `e2e-inputs-${stamp}`
+  const spec = {
+    inputs: { cities: { dataset: 'to-be-chosen' } },
+    steps: [{ id: 'doubled', type: 'sql', sql: 'SELECT city, people * 2 AS doubled FROM cities ORDER BY city' }],
+    output: { dataset: `${name}-out` },
+  }
+  const created = await request.post('/api/v1/pipelines', { headers, data: { name, spec } })
+  expect(created.status()).toBe(201)
+  const id = ((await created.json()) as { id: string }).id
+
+  await signIn(page, 'en')
+  await page.goto(`/pipelines/${id}`)
+  await page.locator('[data-test=run-pipeline]').click()
+  const input = page.locator('[data-test=input-cities]')
+  await input.locator('.ds').click()
+  await page.keyboard.type(`cities-${stamp}`)
+  await page.locator('.el-select-dropdown__item:visible', { hasText: dataset }).click()
+  await input.locator('.ver').click()
+  await page.locator('.el-select-dropdown__item:visible', { hasText: 'v1' }).click()
+  await shot(page, 'pipeline-run-inputs-en')
+  await page.locator('[data-test=start-run]').click()
+
+  await expect(page.locator('[data-test=log-ended]')).toContainText('SUCCEEDED')
+  const rows = page.locator('[data-test=output-rows]')
+  await expect(rows).toContainText('Beta')
+  await expect(rows).toContainText('40')
+  const runId = page.url().split('/').pop() ?? ''
+  const run = (await (await request.get(`/api/v1/runs/${runId}`, { headers })).json()) as { inputs: Record<string, { dataset_id: string; version: number }> }
+  expect(run.inputs.cities).toMatchObject({ dataset_id: datasetId, version: 1 })
+})
