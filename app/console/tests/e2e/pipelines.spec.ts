@@ -91,6 +91,11 @@ test('a new version from the editor shows in the versions and in the side-by-sid
   await page.locator('[data-test=pipeline-link]').click()
   await page.locator('[data-test=edit-pipeline]').click()
   await expect(page.locator('.cm-content')).toContainText('first version')
+  // Completion offers the language's step types and keys from GET /pipelines/schema.
+  await writeSpec(page, 'steps:\n  - {type: sle')
+  await page.keyboard.press('Control+Space')
+  await expect(page.locator('.cm-tooltip-autocomplete')).toContainText('sleep')
+  await page.keyboard.press('Escape')
   await writeSpec(page, 'steps:\n  - {type: log, message: second version}\n')
   await page.locator('[data-test=save-pipeline]').click()
   await expect(page).toHaveURL(new RegExp(`/pipelines/${id}$`))
