@@ -1,0 +1,76 @@
+/** The pipeline endpoints the Pipelines pages call, over the one API client. */
+import { api } from '@/api/client'
+import { unwrap } from '@/api/errors'
+import type { Ok } from '@/api/types'
+
+export type Pipeline = Ok<'/api/v1/pipelines/{pipeline_ref}', 'get'>
+export type PipelinePage = Ok<'/api/v1/pipelines', 'get'>
+export type PipelineVersion = Ok<'/api/v1/pipelines/{pipeline_ref}/versions', 'get'> extends (infer V)[] ? V : never
+export type Diff = Ok<'/api/v1/pipelines/{pipeline_ref}/diff', 'get'>
+export type Report = Ok<'/api/v1/pipelines/validate', 'post'>
+export type DatasetPage = Ok<'/api/v1/datasets', 'get'>
+export type Rows = Ok<'/api/v1/datasets/{dataset_id}/rows', 'get'>
+export type InputPick = string | { dataset: string; version?: number | null }
+
+let schemaPromise: Promise<Record<string, unknown>> | null = null
+
+/** The language's JSON Schema, fetched once per page load. */
+export function pipelineSchema(): Promise<Record<string, unknown>> {
+  schemaPromise ??= api.GET('/api/v1/pipelines/schema').then((r) => unwrap(r) as Record<string, unknown>)
+  schemaPromise.catch(() => (schemaPromise = null))
+  return schemaPromise
+}
+
+export async function listPipelines(namePrefix: string, cursor?: string): Promise<PipelinePage> {
+  return unwrap(
+    await api.GET('/api/v1/pipelines', { params: { query: { name_prefix: namePrefix || undefined, cursor, limit: 50 } } }),
+  )
+}
+
+export async function getPipeline(ref: string): Promise<Pipeline> {
+  return unwrap(await api.GET('/api/v1/pipelines/{pipeline_ref}', { params: { path: { pipeline_ref: ref } } }))
+}
+
+export async function getVersions(ref: string): Promise<PipelineVersion[]> {
+  return unwrap(await api.GET('/api/v1/pipelines/{pipeline_ref}/versions', { params: { path: { pipeline_ref: ref } } }))
+}
+
+export async function getDiff(ref: string, from: number, to: number): Promise<Diff> {
+  return unwrap(
+    await api.GET('/api/v1/pipelines/{pipeline_ref}/diff', { params: { path: { pipeline_ref: ref }, query: { from, to } } }),
+  )
+}
+
+export async function validateSpec(spec: Record<string, unknown>): Promise<Report> {
+  return unwrap(await api.POST('/api/v1/pipelines/validate', { body: { spec } as never }))
+}
+
+export async function createPipeline(name: string, spec: Record<string, unknown>): Promise<Pipeline> {
+  return unwrap(await api.POST('/api/v1/pipelines', { body: { name, spec } as never }))
+}
+
+export async function saveVersion(ref: string, spec: Record<string, unknown>, message: string): Promise<Pipeline> {
+  return unwrap(
+    await api.PUT('/api/v1/pipelines/{pipeline_ref}', { params: { path: { pipeline_ref: ref } }, body: { spec, message } as never }),
+  )
+}
+
+export async function runPipeline(
+  ref: string,
+  params: Record<string, unknown>,
+  inputs: Record<string, InputPick>,
+): Promise<string> {
+  const result = await api.POST('/api/v1/pipelines/{pipeline_ref}/runs', {
+    params: { path: { pipeline_ref: ref } },
+    body: { params, inputs } as never,
+  })
+  return (unwrap(result) as { id: string }).id
+}
+
+export async function searchDatasets(search: string): Promise<DatasetPage> {
+  return unwrap(await api.GET('/api/v1/datasets', { params: { query: { search: search || undefined, limit: 20 } } }))
+}
+
+export async function datasetRows(id: string, limit = 50): Promise<Rows> {
+  return unwrap(await api.GET('/api/v1/datasets/{dataset_id}/rows', { params: { path: { dataset_id: id }, query: { limit } } }))
+}
