@@ -82,4 +82,5 @@ export default {
     output: 'Output dataset',
     attempt: 'Attempt {n}',
   },
+  a11y: { menu: 'Menu', progress: 'Progress' },
 } as const

@@ -82,4 +82,5 @@ export default {
     output: '输出数据集',
     attempt: '第 {n} 次尝试',
   },
+  a11y: { menu: '菜单', progress: '进度' },
 } as const
