@@ -31,12 +31,15 @@ def test_the_console_in_chromium(system: ConveyorSystem) -> None:
     assert (CONSOLE / "dist" / "index.html").is_file(), "build the console first: make console"
     pipeline = system.create_pipeline([{"type": "log", "message": "known load"}])
     runs = [system.submit(pipeline["name"])["id"] for _ in range(KNOWN_RUNS)]
-    finished = system.wait_runs(runs)
-    assert {r["status"] for r in finished.values()} == {"SUCCEEDED"}
+    failing = system.create_pipeline([{"type": "fail", "message": "known failure"}])
+    failed = system.submit(failing["name"])["id"]  # for the recent failures and the failing TopN charts
+    finished = system.wait_runs([*runs, failed])
+    assert [finished[r]["status"] for r in runs] == ["SUCCEEDED"] * KNOWN_RUNS
+    assert finished[failed]["status"] == "FAILED"
 
     def counted() -> bool:  # the dashboard's figures include the known load
         summary = system.http.get("/api/v1/metrics/summary").json()
-        return (summary["metrics"].get("runs") or 0) >= KNOWN_RUNS
+        return (summary["metrics"].get("runs") or 0) >= KNOWN_RUNS + 1
 
     wait_until(counted, timeout=30, what="the metrics to count the known load")
     shutil.rmtree(ARTIFACTS, ignore_errors=True)
@@ -47,6 +50,7 @@ def test_the_console_in_chromium(system: ConveyorSystem) -> None:
         "ADMIN_USER": ADMIN,
         "ADMIN_PASSWORD": system.admin_password,
         "EXPECT_RUNS_AT_LEAST": str(KNOWN_RUNS),
+        "FAILED_RUN": failed,
         "ARTIFACTS": str(ARTIFACTS),
         "CHROMIUM": str(CHROMIUM),
     }

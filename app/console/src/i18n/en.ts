@@ -83,4 +83,12 @@ export default {
     attempt: 'Attempt {n}',
   },
   a11y: { menu: 'Menu', progress: 'Progress' },
+  topn: {
+    slowest: 'Slowest pipelines (p95)',
+    failing: 'Failing deployments',
+    pipeline: 'Runs by pipeline',
+    user: 'Runs by user',
+    error: 'Runs by error',
+    failures: 'Recent failures',
+  },
 } as const

@@ -83,4 +83,12 @@ export default {
     attempt: '第 {n} 次尝试',
   },
   a11y: { menu: '菜单', progress: '进度' },
+  topn: {
+    slowest: '最慢的流水线（p95）',
+    failing: '失败最多的部署',
+    pipeline: '按流水线统计运行',
+    user: '按用户统计运行',
+    error: '按错误统计运行',
+    failures: '最近的失败',
+  },
 } as const
