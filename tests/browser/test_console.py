@@ -23,7 +23,7 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / ".conveyor" / "test-artifacts"
 KNOWN_RUNS = 3
 
 
-@pytest.mark.timeout(900)  # nine browser tests, each signing in (argon2) on a shared 2-core machine
+@pytest.mark.timeout(900)  # eleven browser tests, each signing in (argon2) on a shared 2-core machine
 def test_the_console_in_chromium(system: ConveyorSystem) -> None:
     require_node_tools()
     if not CHROMIUM.exists():

@@ -5,6 +5,7 @@ import { apiToken, shot, signIn } from './helpers'
 /** Critical and serious axe violations on the page as it is now, one line each (rule, impact, where). */
 async function violations(page: Page): Promise<string[]> {
   // Colours mid-transition (a drawer sliding in, tags zooming in) are not what the user reads: let them end first.
+  await page.waitForTimeout(300) // a transition that is about to start (a tag fading in) is not yet in getAnimations()
   await page.waitForFunction(() => document.getAnimations().every((a) => a.playState !== 'running'))
   const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']).analyze()
   return results.violations
@@ -25,6 +26,9 @@ test('axe finds no critical or serious violation on sign-in, dashboard, runs, ru
 
   await signIn(page, 'en')
   await expect(page.locator('[data-test=card-runs]')).toBeVisible()
+  // everything the dashboard loads is on screen (the failures list and charts come after the cards)
+  await expect(page.locator('[data-test=trend-chart]')).toHaveAttribute('data-drawn', 'true')
+  await expect(page.locator('[data-test=recent-failures]')).toBeVisible()
   found.dashboard = await violations(page)
 
   await page.goto('/runs')
@@ -39,6 +43,7 @@ test('axe finds no critical or serious violation on sign-in, dashboard, runs, ru
   await page.setViewportSize({ width: 390, height: 844 })
   await page.goto('/')
   await expect(page.locator('[data-test=menu-toggle]')).toBeVisible()
+  await expect(page.locator('[data-test=recent-failures]')).toBeVisible()
   found['layout 390 px'] = await violations(page)
   await page.locator('[data-test=menu-toggle]').click()
   await expect(page.getByRole('menuitem', { name: 'Runs' })).toBeVisible()
