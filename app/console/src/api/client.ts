@@ -3,6 +3,7 @@
  * in-memory access token and telling the session when the API says it is no longer valid.
  */
 import createClient, { type Middleware } from 'openapi-fetch'
+import { network } from './network'
 import type { paths } from './schema'
 
 export interface Auth {
@@ -31,10 +32,16 @@ const authorize: Middleware = {
     return request
   },
   onResponse({ request, response }) {
+    network.answered()
     if (response.status === 401 && request.headers.has('Authorization')) {
       auth.expired()
     }
     return response
+  },
+  onError({ error }) {
+    // fetch rejects with a TypeError when no answer came at all (offline, server gone, connection reset)
+    if (error instanceof TypeError) network.failed()
+    throw error
   },
 }
 

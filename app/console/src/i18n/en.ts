@@ -129,4 +129,14 @@ export default {
     back: 'Back to the pipeline',
     openRun: 'Run details',
   },
+  a11y: { menu: 'Menu', progress: 'Progress' },
+  topn: {
+    slowest: 'Slowest pipelines (p95)',
+    failing: 'Failing deployments',
+    pipeline: 'Runs by pipeline',
+    user: 'Runs by user',
+    error: 'Runs by error',
+    failures: 'Recent failures',
+  },
+  runsMore: { deployment: 'Deployment id', from: 'Created from', to: 'Created before', range: 'Created between', inputs: 'Inputs' },
 } as const

@@ -129,4 +129,14 @@ export default {
     back: '返回流水线',
     openRun: '运行详情',
   },
+  a11y: { menu: '菜单', progress: '进度' },
+  topn: {
+    slowest: '最慢的流水线（p95）',
+    failing: '失败最多的部署',
+    pipeline: '按流水线统计运行',
+    user: '按用户统计运行',
+    error: '按错误统计运行',
+    failures: '最近的失败',
+  },
+  runsMore: { deployment: '部署 ID', from: '创建起始', to: '创建截止', range: '创建时间范围', inputs: '输入' },
 } as const

@@ -3,7 +3,7 @@ import { defineStore } from 'pinia'
 import { ref } from 'vue'
 import { api } from '@/api/client'
 import { unwrap } from '@/api/errors'
-import type { Summary, TimeSeries } from '@/api/types'
+import type { Run, Summary, TimeSeries } from '@/api/types'
 
 export const WINDOWS = {
   '24h': { hours: 24, bucket: '1h' },
@@ -13,12 +13,42 @@ export const WINDOWS = {
 export type WindowName = keyof typeof WINDOWS
 export const REFRESH_MS = 15_000
 
+/** One bar of a TopN chart: what it is (a name, or the key when it has none) and its figure. */
+export interface Bar {
+  key: string | null
+  label: string
+  value: number
+}
+/** The TopN charts, each from its own endpoint: a path, its query, and which figure of an item is the bar. */
+const TOPN = {
+  slowest: { path: '/api/v1/metrics/slowest-pipelines', query: {}, figure: 'duration_p95' },
+  failing: { path: '/api/v1/metrics/failing-deployments', query: {}, figure: 'runs_failed' }, // runs of no deployment left out below
+  pipeline: { path: '/api/v1/metrics/breakdown', query: { by: 'pipeline' }, figure: 'value' },
+  user: { path: '/api/v1/metrics/breakdown', query: { by: 'user' }, figure: 'value' },
+  error: { path: '/api/v1/metrics/breakdown', query: { by: 'error' }, figure: 'value' },
+} as const
+export type TopName = keyof typeof TOPN
+export const TOP_NAMES = Object.keys(TOPN) as TopName[]
+
+/** Bars from an item list of the metrics API ({key, label, <figure>}); items without the figure are left out. */
+export function bars(items: readonly Record<string, unknown>[], figure: string): Bar[] {
+  return items
+    .filter((item) => typeof item[figure] === 'number')
+    .map((item) => {
+      const key = typeof item.key === 'string' ? item.key : null
+      const label = typeof item.label === 'string' && item.label ? item.label : (key ?? '—')
+      return { key, label, value: item[figure] as number }
+    })
+}
+
 export const useDashboardStore = defineStore('dashboard', () => {
   const windowName = ref<WindowName>('24h')
   const summary = ref<Summary | null>(null)
   const trend = ref<TimeSeries | null>(null)
   const updatedAt = ref<Date | null>(null)
   const error = ref<string | null>(null)
+  const top = ref<Partial<Record<TopName, Bar[]>>>({})
+  const failures = ref<Run[]>([])
 
   /** Reads both; the old figures stay on screen until the new ones arrive (no flicker). */
   async function load(): Promise<void> {
@@ -33,6 +63,7 @@ export const useDashboardStore = defineStore('dashboard', () => {
       ])
       summary.value = unwrap(s) as unknown as Summary
       trend.value = unwrap(t) as unknown as TimeSeries
+      await loadExtras(query)
       updatedAt.value = to
       error.value = null
     } catch (exc) {
@@ -40,5 +71,22 @@ export const useDashboardStore = defineStore('dashboard', () => {
     }
   }
 
-  return { windowName, summary, trend, updatedAt, error, load }
+  /** The TopN charts and the recent failures; replaced all at once so nothing blinks on a refresh. */
+  async function loadExtras(query: { from: string; to: string }): Promise<void> {
+    const answers = await Promise.all(
+      TOP_NAMES.map(async (name) => {
+        const { path, query: extra, figure } = TOPN[name]
+        // The paths differ in their declared bodies; all answer {items: [...]}.
+        const answer = unwrap(await api.GET(path as '/api/v1/metrics/breakdown', { params: { query: { ...query, ...extra, top: 5 } } }))
+        const items = (answer as unknown as { items?: Record<string, unknown>[] }).items ?? []
+        const shown = bars(items, figure)
+        return [name, name === 'failing' ? shown.filter((b) => b.key !== null) : shown] as const
+      }),
+    )
+    const recent = unwrap(await api.GET('/api/v1/metrics/recent-failures', { params: { query: { ...query, limit: 8 } } }))
+    top.value = Object.fromEntries(answers)
+    failures.value = recent as unknown as Run[]
+  }
+
+  return { windowName, summary, trend, updatedAt, error, top, failures, load }
 })

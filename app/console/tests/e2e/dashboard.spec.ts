@@ -2,6 +2,7 @@ import { expect, test } from '@playwright/test'
 import { apiToken, shot, signIn, watchProblems } from './helpers'
 
 const AT_LEAST = Number(process.env.EXPECT_RUNS_AT_LEAST ?? '1')
+const FAILED_RUN = process.env.FAILED_RUN ?? ''
 
 for (const locale of ['en', 'zh-CN'] as const) {
   test(`the dashboard shows the API's numbers and draws the trend (${locale})`, async ({ page, request }) => {
@@ -33,7 +34,25 @@ for (const locale of ['en', 'zh-CN'] as const) {
       return count
     })
     expect(green).toBeGreaterThan(50)
+
+    // The TopN charts load after the cards and draw bars; the known load's failed run is among the recent failures.
+    for (const name of ['pipeline', 'error'] as const) {
+      const chart = page.locator(`[data-test=topn-${name}]`)
+      await expect(chart).toHaveAttribute('data-drawn', 'true')
+      const inked = await chart.locator('canvas').first().evaluate((canvas: HTMLCanvasElement) => {
+        const data = canvas.getContext('2d')?.getImageData(0, 0, canvas.width, canvas.height).data ?? []
+        let count = 0
+        for (let i = 3; i < data.length; i += 4) if ((data[i] ?? 0) > 0) count += 1
+        return count
+      })
+      expect(inked, `the ${name} TopN chart is blank`).toBeGreaterThan(500)
+    }
+    const failure = page.locator(`[data-test=failure-link][href="/runs/${FAILED_RUN}"]`)
+    await expect(failure).toBeVisible()
     await shot(page, `dashboard-${locale}`)
+    await failure.click()
+    await expect(page).toHaveURL(new RegExp(`/runs/${FAILED_RUN}$`))
+    await expect(page.locator('[data-test=run-status]')).toHaveText('FAILED')
     expect(problems).toEqual([])
   })
 }

@@ -5,13 +5,18 @@ export const ADMIN = process.env.ADMIN_USER ?? 'admin'
 export const PASSWORD = process.env.ADMIN_PASSWORD ?? ''
 const ARTIFACTS = process.env.ARTIFACTS ?? 'test-results'
 
-export async function signIn(page: Page, locale: 'zh-CN' | 'en' = 'en'): Promise<void> {
+export async function signIn(
+  page: Page,
+  locale: 'zh-CN' | 'en' = 'en',
+  username: string = ADMIN,
+  password: string = PASSWORD,
+): Promise<void> {
   await page.addInitScript((l) => localStorage.setItem('conveyor.locale', l), locale)
   await page.goto('/sign-in')
-  await page.locator('input[name=username]').fill(ADMIN)
-  await page.locator('input[name=password]').fill(PASSWORD)
+  await page.locator('input[name=username]').fill(username)
+  await page.locator('input[name=password]').fill(password)
   await page.locator('[data-test=sign-in]').click()
-  await expect(page.locator('[data-test=user-menu]')).toContainText(ADMIN)
+  await expect(page.locator('[data-test=user-menu]')).toContainText(username)
 }
 
 export async function shot(page: Page, name: string): Promise<void> {
@@ -35,4 +40,34 @@ export async function apiToken(request: APIRequestContext): Promise<string> {
   const response = await request.post('/api/v1/auth/login', { data: { username: ADMIN, password: PASSWORD } })
   expect(response.ok()).toBeTruthy()
   return ((await response.json()) as { access_token: string }).access_token
+}
+
+/** Every API answer the page got with this status (method and path), to prove the UI never asks for what it may not do. */
+export function watchStatus(page: Page, status: number): string[] {
+  const seen: string[] = []
+  page.on('response', (response) => {
+    if (response.status() === status && response.url().includes('/api/')) {
+      seen.push(`${response.request().method()} ${new URL(response.url()).pathname}`)
+    }
+  })
+  return seen
+}
+
+/**
+ * A new account with `role` in the default namespace, made by the admin through the API. The password is long and
+ * random enough to pass the zxcvbn check (score >= 3).
+ */
+export async function createMember(
+  request: APIRequestContext,
+  headers: Record<string, string>,
+  role: 'viewer' | 'operator' | 'editor',
+): Promise<{ username: string; password: string }> {
+  const username = `e2e-${role}-${Date.now()}`
+  const password = `Quartz-${Math.random().toString(36).slice(2, 10)}-lantern-${role}-Orbit9`
+  const created = await request.post('/api/v1/users', { headers, data: { username, password } })
+  expect(created.status(), await created.text()).toBe(201)
+  const user = (await created.json()) as { id: string }
+  const member = await request.put(`/api/v1/namespaces/default/members/${user.id}`, { headers, data: { role } })
+  expect(member.status(), await member.text()).toBe(200)
+  return { username, password }
 }

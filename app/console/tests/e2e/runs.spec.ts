@@ -29,6 +29,8 @@ test('a run page follows the live log to SUCCEEDED, and the runs list links to i
 
   await page.goto('/runs')
   await expect(page.locator(`[data-test=run-link][href="/runs/${run.id}"]`)).toBeVisible()
+  const row = page.locator('tr', { has: page.locator(`[data-test=run-link][href="/runs/${run.id}"]`) })
+  await expect(row.locator('[data-test=run-pipeline]')).toHaveText(name) // the pipeline's name, not its id
   await shot(page, 'runs-en')
   expect(problems).toEqual([])
 })
