@@ -1,4 +1,13 @@
 # One image for every Conveyor process; compose.yaml picks the command.
+
+# The console is built in a stage of its own: Node and node_modules stay out of the final image.
+FROM node:20-slim AS console
+WORKDIR /console
+COPY app/console/package.json app/console/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY app/console ./
+RUN npx vite build
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
@@ -17,6 +26,7 @@ COPY app ./app
 COPY workers ./workers
 COPY scheduler ./scheduler
 COPY sql ./sql
+COPY --from=console /console/dist ./app/console/dist
 RUN uv sync --frozen --no-dev
 
 RUN useradd --system --uid 10001 conveyor && mkdir -p /data && chown conveyor /data

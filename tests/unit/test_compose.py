@@ -46,3 +46,18 @@ def test_the_dockerfile_copies_everything_the_processes_import() -> None:
     for folder in ("app", "workers", "scheduler", "sql"):
         assert f"COPY {folder} ./{folder}" in dockerfile
     assert "uv sync --frozen" in dockerfile
+
+
+def test_the_image_serves_a_console_built_in_its_own_stage() -> None:
+    """The final image holds the built console where app/api/console.py looks, and no Node or node_modules."""
+    from app.api.console import CONSOLE_DIST
+
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    stages = dockerfile.split("\nFROM ")
+    console_stage = next(s for s in stages if "AS console" in s.splitlines()[0])
+    assert "npm ci" in console_stage
+    assert "vite build" in console_stage
+    destination = CONSOLE_DIST.relative_to(ROOT)
+    assert f"COPY --from=console /console/dist ./{destination}" in stages[-1]
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert "app/console/node_modules" in ignored
