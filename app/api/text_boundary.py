@@ -11,6 +11,7 @@ errors.py maps what still reaches the driver to the same 422.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -21,6 +22,8 @@ from litestar.types import Scope
 from app.domain.errors import InvalidInput
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+#: In valid JSON a NUL or a UTF-16 surrogate can only be written as an escape; a body without one needs no decoding.
+_SUSPECT_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
 
 
 def unstorable(text: str) -> str | None:
@@ -70,6 +73,8 @@ def check_parameters(scope: Scope) -> None:
 
 def check_json(body: bytes) -> None:
     """A JSON body's strings and keys; a body that is not JSON is left to the route's own 400."""
+    if not _SUSPECT_ESCAPE.search(body):
+        return  # the common case: the body is decoded once, by the route
     try:
         document = msgspec.json.decode(body)
     except msgspec.DecodeError:
