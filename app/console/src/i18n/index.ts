@@ -2,6 +2,7 @@
 import { createI18n } from 'vue-i18n'
 import zhCN from './zh-CN'
 import en from './en'
+import { withAreas } from './areas'
 
 export const LOCALES = ['zh-CN', 'en'] as const
 export type Locale = (typeof LOCALES)[number]
@@ -15,7 +16,7 @@ export const i18n = createI18n({
   legacy: false,
   locale: initialLocale(typeof localStorage === 'undefined' ? null : localStorage.getItem(STORAGE_KEY)),
   fallbackLocale: 'zh-CN',
-  messages: { 'zh-CN': zhCN, en },
+  messages: { 'zh-CN': withAreas(zhCN, 'zh-CN'), en: withAreas(en, 'en') },
 })
 
 export function setLocale(locale: Locale): void {

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import zhCN from '@/i18n/zh-CN'
-import en from '@/i18n/en'
+import baseEn from '@/i18n/en'
+import baseZhCN from '@/i18n/zh-CN'
+import { withAreas } from '@/i18n/areas'
+
+const en = withAreas(baseEn, 'en')
+const zhCN = withAreas(baseZhCN, 'zh-CN')
 
 function keys(messages: object, prefix = ''): string[] {
   return Object.entries(messages).flatMap(([key, value]) =>
