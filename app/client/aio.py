@@ -114,6 +114,7 @@ class AsyncClient:
         return {"Authorization": f"Bearer {self.token}"} if self.token else {}
 
     login = _bind(flows.login)
+    logout = _bind(flows.logout)
     me = _bind(flows.me)
     submit_run = _bind(flows.submit_run)
     submit_batch = _bind(flows.submit_batch)

@@ -31,6 +31,11 @@ def login(username: str, password: str) -> Flow[dict[str, Any]]:
     return cast(dict[str, Any], (yield from request(Call("POST", f"{API}/auth/login", json=body))))
 
 
+def logout() -> Flow[None]:
+    """End this session on the server (its access and refresh tokens stop working)."""
+    yield from request(Call("POST", f"{API}/auth/logout"))
+
+
 def me() -> Flow[dict[str, Any]]:
     return cast(dict[str, Any], (yield from request(Call("GET", f"{API}/auth/me"))))
 

@@ -124,6 +124,7 @@ class Client:
     # ---- operations (flows.py) -----------------------------------------------------------------------
 
     login = _bind(flows.login)
+    logout = _bind(flows.logout)
     me = _bind(flows.me)
     submit_run = _bind(flows.submit_run)
     submit_batch = _bind(flows.submit_batch)
