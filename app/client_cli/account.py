@@ -42,7 +42,7 @@ def _login(args: argparse.Namespace, out: Output) -> int:
         client.token = token
         me = client.me()  # the token works (and whose it is)
     path = Credentials(url, token, refresh).save()
-    out.doc({"url": url, "username": me.get("username"), "credentials": str(path)})
+    out.doc({"url": url, "username": me.get("user", {}).get("username"), "credentials": str(path)})
     return OK
 
 
