@@ -3,6 +3,9 @@
 Exit codes scripts can rely on: 0 done (a waited-for run succeeded), 1 a run or import failed,
 2 usage (bad arguments, not signed in, or the server refused the request: 4xx), 3 server error (5xx) or
 no answer from the server.
+
+Registering the commands imports no HTTP library (the client is imported when a user command runs), so
+the ops commands (api, worker, scheduler) start as fast as before.
 """
 
 from __future__ import annotations
@@ -11,8 +14,6 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from app.client import ApiError, NetworkError, RunFailed
-from app.client_cli.config import NotSignedIn
 from app.client_cli.output import Output
 
 OK, FAILED, USAGE, SERVER = 0, 1, 2, 3
@@ -43,6 +44,9 @@ def command(parser: argparse.ArgumentParser, handler: Handler) -> None:
 
 def _guarded(handler: Handler) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
+        from app.client import ApiError, NetworkError, RunFailed
+        from app.client_cli.config import NotSignedIn
+
         out = Output(as_json=args.json)
         try:
             return handler(args, out)

@@ -8,7 +8,6 @@ import getpass
 import os
 import sys
 
-from app.client import Client, ConveyorError
 from app.client_cli import OK, UsageError, command
 from app.client_cli.config import Credentials, NotSignedIn, forget, load, retry_policy
 from app.client_cli.output import Output
@@ -28,6 +27,8 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
 
 
 def _login(args: argparse.Namespace, out: Output) -> int:
+    from app.client import Client
+
     url = (args.url or os.environ.get("CONVEYOR_URL") or "").rstrip("/")
     if not url:
         raise UsageError("which API? `conveyor login URL` (or set CONVEYOR_URL)")
@@ -47,6 +48,8 @@ def _login(args: argparse.Namespace, out: Output) -> int:
 
 
 def _logout(args: argparse.Namespace, out: Output) -> int:
+    from app.client import Client, ConveyorError
+
     try:
         creds: Credentials | None = load()
     except NotSignedIn:

@@ -12,15 +12,17 @@ import hashlib
 import json
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from app.client import FINAL_STATUSES, Client
 from app.client_cli import FAILED, OK, UsageError, command
 from app.client_cli.config import connect
 from app.client_cli.output import Output
 
+if TYPE_CHECKING:
+    from app.client import Client
+
 UNFINISHED = sorted({"PENDING", "QUEUED", "RUNNING", "RETRYING"})
-BAD_ENDINGS = sorted(FINAL_STATUSES - {"SUCCEEDED"})
+BAD_ENDINGS = ["CANCELLED", "FAILED", "SKIPPED", "TIMED_OUT"]
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]

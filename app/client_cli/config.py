@@ -11,9 +11,10 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from app.client import Client, RetryPolicy
+if TYPE_CHECKING:
+    from app.client import Client, RetryPolicy
 
 
 class NotSignedIn(Exception):
@@ -84,6 +85,8 @@ def forget() -> bool:
 
 def connect() -> Client:
     """A client signed in with the saved (or environment) credentials; refreshed tokens are saved again."""
+    from app.client import Client
+
     creds = load()
 
     def saved(tokens: dict[str, Any]) -> None:
@@ -94,6 +97,8 @@ def connect() -> Client:
 
 def retry_policy() -> RetryPolicy:
     """CONVEYOR_RETRIES attempts per call (default 4: about 3.5 s of backoff when nothing answers)."""
+    from app.client import RetryPolicy
+
     raw = os.environ.get("CONVEYOR_RETRIES", "4")
     if not raw.isdigit() or int(raw) < 1:
         raise ValueError(f"CONVEYOR_RETRIES must be a whole number of attempts, at least 1 (got {raw!r})")

@@ -6,7 +6,6 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from app.client import RunFailed
 from app.client_cli import OK, UsageError, command
 from app.client_cli.config import connect, uploads_dir
 from app.client_cli.output import Output
@@ -82,6 +81,8 @@ def reading_config(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _upload(args: argparse.Namespace, out: Output) -> int:
+    from app.client import RunFailed
+
     if not args.file.is_file():
         raise UsageError(f"no file {args.file}")
     if args.wait and not args.import_:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from app.client import flows
 from app.client_cli import OK, command
 from app.client_cli.config import connect
 from app.client_cli.output import Output, parse_params
@@ -33,6 +32,8 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
 
 
 def _list(args: argparse.Namespace, out: Output) -> int:
+    from app.client import flows
+
     with connect() as client:
         items = []
         for item in client.paginate(flows.list_deployments, limit=min(args.limit, 200)):

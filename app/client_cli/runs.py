@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from app.client import Client, RunFailed
 from app.client_cli import OK, command
 from app.client_cli.config import connect
 from app.client_cli.output import Output, parse_params
+
+if TYPE_CHECKING:
+    from app.client import Client
 
 RUN_FIELDS = (
     "id",
@@ -97,6 +99,8 @@ def _wait(client: Client, run_id: str, out: Output) -> Any:
 
 
 def _outcome(run: Any) -> int:
+    from app.client import RunFailed
+
     if run["status"] in ("PENDING", "QUEUED", "RUNNING", "RETRYING"):
         return OK  # not waited for
     if run["status"] != "SUCCEEDED":
