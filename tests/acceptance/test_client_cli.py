@@ -5,8 +5,11 @@ One shared system for the module; each CLI call is a fresh process with its own 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import pty
+import re
 import stat
 import subprocess
 import sys
@@ -113,6 +116,39 @@ def test_submit_batch_twice_submits_each_run_once(cli: Cli, system: ConveyorSyst
         stored = list(client.iter_runs(pipeline=pipeline["id"], limit=500))
     assert len(stored) == 500
     assert sorted(r["params"]["i"] for r in stored) == list(range(500))
+
+    # --wait watches a batch finish, and says which runs did not succeed (exit 1).
+    failing = system.create_pipeline([{"type": "fail", "message": "nope"}])
+    small = tmp_path / "small.jsonl"
+    small.write_text(json.dumps({"pipeline": pipeline["id"]}) + "\n" + json.dumps({"pipeline": failing["id"]}) + "\n")
+    watched = cli.json("runs", "submit-batch", str(small), "--wait", expect=1)
+    assert watched["submitted"] == 2
+    assert watched["failed"] == [watched["run_ids"][1]]
+
+
+def test_on_a_terminal_lists_are_tables(cli: Cli, system: ConveyorSystem) -> None:
+    pipeline = system.create_pipeline([{"type": "log", "message": "shown"}])
+    run_id = system.submit(pipeline["id"])["id"]
+    primary, secondary = pty.openpty()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "app", "runs", "list", "--pipeline", pipeline["id"]],
+            stdout=secondary,
+            stderr=subprocess.PIPE,
+            env={**cli.env(), "COLUMNS": "200"},
+            timeout=60,
+        )
+        os.close(secondary)
+        shown = b""
+        with contextlib.suppress(OSError):
+            while chunk := os.read(primary, 65536):
+                shown += chunk
+    finally:
+        os.close(primary)
+    assert done.returncode == 0, done.stderr
+    text = re.sub(r"\x1b\[[0-9;]*m", "", shown.decode())  # without the colours
+    assert "┃ status" in text  # a rich table's header, not JSON
+    assert run_id in text
 
 
 def test_an_interrupted_upload_resumes_then_imports(cli: Cli, system: ConveyorSystem, tmp_path: Path) -> None:
