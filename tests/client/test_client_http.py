@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -169,3 +171,46 @@ def test_retry_after_reads_seconds_and_dates_and_ignores_nonsense() -> None:
     assert retry_after({"Retry-After": "Thu, 03 Dec 2026 03:59:00 GMT"}, NOW) == 0.0
     assert retry_after({"Retry-After": "soon"}, NOW) is None
     assert retry_after({}, NOW) is None
+
+
+def test_an_expired_access_token_is_refreshed_once_and_the_new_pair_handed_over() -> None:
+    def script(seen: Seen) -> Answer:
+        if seen.path.endswith("/auth/refresh"):
+            return Answer(200, {"access_token": "new", "refresh_token": "r2", "expires_in": 900})
+        if seen.headers.get("Authorization") != "Bearer new":
+            return Answer(401, {"code": "unauthorized"})
+        return Answer(200, RUN)
+
+    saved: list[dict[str, str]] = []
+    with (
+        scripted_server(script) as server,
+        Client(server.url, "old", refresh_token="r1", on_tokens=saved.append, retry=policy()) as c,
+    ):
+        assert c.get_run("r1") == RUN
+        assert (c.token, c.refresh_token) == ("new", "r2")
+    assert [s.path for s in server.seen] == ["/api/v1/runs/r1", "/api/v1/auth/refresh", "/api/v1/runs/r1"]
+    assert json.loads(server.seen[1].body) == {"refresh_token": "r1"}
+    assert saved == [{"access_token": "new", "refresh_token": "r2", "expires_in": 900}]
+
+
+def test_the_async_client_follows_a_log_across_a_reconnect_and_downloads(tmp_path: Path) -> None:
+    first = b'id: 1\nevent: log\ndata: {"n": 1}\n\n'
+    rest = b'id: 2\nevent: log\ndata: {"n": 2}\n\nevent: end\ndata: {"status": "FAILED"}\n\n'
+    answers = iter([Answer(raw=first), Answer(raw=rest), Answer(raw=b"day,amount\n1,2\n")])
+
+    async def main(url: str) -> list[dict[str, object]]:
+        async def sleep(seconds: float) -> None:
+            pass
+
+        async with AsyncClient(url, "t", retry=policy(), sleep=sleep) as c:
+            events = [e async for e in c.follow_log("r1")]
+            await c.download_dataset("d1", tmp_path / "d.csv", format="csv")
+        return events
+
+    with scripted_server(lambda _: next(answers)) as server:
+        events = asyncio.run(main(server.url))
+    assert [e.get("n") for e in events] == [1, 2, None]
+    assert events[-1] == {"event": "end", "status": "FAILED"}
+    assert server.seen[1].headers.get("Last-Event-ID") == "1"
+    assert server.seen[2].query == {"format": ["csv"]}
+    assert (tmp_path / "d.csv").read_bytes() == b"day,amount\n1,2\n"
