@@ -2,7 +2,7 @@
 
 Hand-written over httpx rather than generated: the parts worth having (retries honouring Retry-After,
 keyset pagination, waiting for a run, the SSE log with Last-Event-ID, resumable uploads) are not what a
-generator writes, and the operations are few. `tests/unit/test_client_contract.py` checks every path the
+generator writes, and the operations are few. `tests/client/test_client_contract.py` checks every path the
 client calls against the OpenAPI document. It talks HTTP only: nothing from app.api or app.domain.
 """
 

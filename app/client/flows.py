@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from app.client.errors import ApiError
 from app.client.http import Call, Flow, Sleep, request
 from app.client.types import FINAL_STATUSES, Dataset, Deployment, Page, Rows, Run
 
@@ -174,7 +173,3 @@ def trigger_deployment(
         headers=_idempotency(idempotency_key),
     )
     return cast(Run, (yield from request(call)))
-
-
-def is_not_found(error: ApiError) -> bool:
-    return error.status == 404

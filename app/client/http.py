@@ -7,6 +7,7 @@ The client's operations (flows.py) are generators that yield `Call`s (and `Sleep
 from __future__ import annotations
 
 import email.utils
+import json
 import random
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
@@ -101,8 +102,6 @@ def decode(status: int, headers: dict[str, str], raw: bytes) -> Any:
     """The body as JSON when it says so, else the bytes."""
     kind = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
     if "json" in kind and raw:
-        import json
-
         return json.loads(raw)
     return raw
 

@@ -87,6 +87,8 @@ def _upload(args: argparse.Namespace, out: Output) -> int:
         raise UsageError(f"no file {args.file}")
     if args.wait and not args.import_:
         raise UsageError("--wait needs --import")
+    if reading_config(args) and not args.import_:
+        raise UsageError("--sheet, --header-row, --delimiter and --encoding are import settings: add --import")
     resumed = False
     with connect() as client:
         with out.progress(f"uploading {args.file.name}", args.file.stat().st_size, bytes_=True) as update:
