@@ -1,4 +1,4 @@
-"""The `conveyor` command: up, api, scheduler, worker, migrate, users, rollup; user commands: app/client_cli."""
+"""The `conveyor` command: up, api, scheduler, worker, migrate, users, rollup."""
 
 from __future__ import annotations
 
