@@ -17,6 +17,8 @@ logger = logging.getLogger("conveyor")
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    if getattr(args, "client_command", False):  # user commands talk to an API: no server settings or logging
+        return int(args.handler(args))
     try:
         settings = get_settings()
     except SettingsError as exc:
@@ -81,6 +83,10 @@ def _parser() -> argparse.ArgumentParser:
         "rebuild", help="count every finished run into the rollup again (after a restore, or if in doubt)"
     )
     rebuild.set_defaults(handler=_rollup_rebuild)
+
+    from app.client_cli import register as register_client_commands
+
+    register_client_commands(commands)  # login, logout, runs, datasets, deployments (app/client_cli)
     return parser
 
 
