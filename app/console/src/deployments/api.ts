@@ -33,10 +33,12 @@ export async function createDeployment(body: DeploymentBody): Promise<Deployment
   return unwrap(await api.POST('/api/v1/deployments', { body }))
 }
 
-/** PATCH takes every field of create but the name, pipeline and namespace. */
+/** PATCH takes every field of create but the name, pipeline and namespace; max_retries may not be reset to null. */
 export async function updateDeployment(id: string, body: DeploymentBody): Promise<Deployment> {
   const fixed = new Set(['name', 'pipeline', 'namespace', 'enabled'])
-  const patch = Object.fromEntries(Object.entries(body).filter(([key]) => !fixed.has(key)))
+  const patch = Object.fromEntries(
+    Object.entries(body).filter(([key, value]) => !fixed.has(key) && !(key === 'max_retries' && value === null)),
+  )
   return unwrap(await api.PATCH('/api/v1/deployments/{deployment_id}', { ...path(id), body: patch as never }))
 }
 

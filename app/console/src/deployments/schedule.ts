@@ -38,6 +38,8 @@ export interface DeploymentForm {
   timezone: string
   every: number
   unit: Unit
+  /** An interval's anchor, kept when an existing deployment is edited (a new one is anchored when created). */
+  anchor: string | null
   at: string | null
   start_at: string | null
   end_at: string | null
@@ -56,7 +58,7 @@ export interface DeploymentForm {
 
 export function emptyForm(timezone = 'UTC'): DeploymentForm {
   return {
-    name: '', pipeline: '', description: '', kind: 'cron', cron: '0 2 * * *', timezone, every: 1, unit: 'h', at: null,
+    name: '', pipeline: '', description: '', kind: 'cron', cron: '0 2 * * *', timezone, every: 1, unit: 'h', anchor: null, at: null,
     start_at: null, end_at: null, misfire_policy: 'run_once', misfire_grace_seconds: 60, max_catch_up: 10,
     max_concurrent_runs: 1, overlap_policy: 'skip', dst_nonexistent: 'shift', dst_ambiguous: 'first',
     max_retries: null, retry_backoff_seconds: null, retry_backoff_max_seconds: null, timeout_seconds: null,
@@ -77,7 +79,7 @@ export function toBody(form: DeploymentForm, params: Record<string, unknown>, na
     form.kind === 'cron'
       ? { kind: 'cron', cron: form.cron.trim(), timezone: form.timezone }
       : form.kind === 'interval'
-        ? { kind: 'interval', seconds: form.every * UNIT_SECONDS[form.unit] }
+        ? { kind: 'interval', seconds: form.every * UNIT_SECONDS[form.unit], ...(form.anchor ? { anchor: form.anchor } : {}) }
         : { kind: 'once', at: form.at ?? '' }
   return {
     name: form.name.trim(),
@@ -104,7 +106,7 @@ export function toBody(form: DeploymentForm, params: Record<string, unknown>, na
 
 /** A stored deployment as the form that edits it. */
 export function fromDeployment(d: Deployment): DeploymentForm {
-  const s = d.schedule as { kind: Kind; cron?: string; timezone?: string; seconds?: number; at?: string }
+  const s = d.schedule as { kind: Kind; cron?: string; timezone?: string; seconds?: number; anchor?: string; at?: string }
   const parts = intervalParts(s.seconds ?? 3600)
   return {
     ...emptyForm(),
@@ -116,6 +118,7 @@ export function fromDeployment(d: Deployment): DeploymentForm {
     timezone: s.timezone ?? 'UTC',
     every: parts.every,
     unit: parts.unit,
+    anchor: s.anchor ?? null,
     at: s.at ?? null,
     start_at: d.start_at,
     end_at: d.end_at,

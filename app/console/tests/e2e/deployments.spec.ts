@@ -20,6 +20,11 @@ function tokyoAt0230(n: number, now = Date.now()): string[] {
   return Array.from({ length: n }, (_, i) => new Date(first.getTime() + i * 86_400_000).toISOString().replace('.000Z', 'Z'))
 }
 
+/** An input by its data-test: Element Plus puts it on the <input> of ElInput, on the wrapper of ElInputNumber. */
+function field(page: Page, name: string) {
+  return page.locator(`input[data-test=${name}], [data-test=${name}] input`).first()
+}
+
 async function pick(page: Page, select: string, option: string, typed?: string): Promise<void> {
   await page.locator(`[data-test=${select}]`).click()
   if (typed) await page.keyboard.type(typed)
@@ -30,7 +35,7 @@ async function pick(page: Page, select: string, option: string, typed?: string):
 async function newDeployment(page: Page, name: string, pipeline: string): Promise<void> {
   await page.goto('/deployments')
   await page.locator('[data-test=new-deployment]').click()
-  await page.locator('[data-test=deployment-name] input').fill(name)
+  await field(page, 'deployment-name').fill(name)
   await pick(page, 'deployment-pipeline', pipeline, pipeline)
 }
 
@@ -51,8 +56,8 @@ test('cron in a non-UTC zone previews the right fire times; an interval deployme
   await page.locator('[data-test="menu-/deployments"]').click()
   await expect(page.locator('[data-test=deployments-table]')).toBeVisible()
   await newDeployment(page, `nightly-${stamp}`, pipeline)
-  await expect(page.locator('[data-test=param-who] input')).toHaveValue('cron') // the params form of the pipeline
-  await page.locator('[data-test=cron-input] input').fill('30 2 * * *')
+  await expect(field(page, 'param-who')).toHaveValue('cron') // the params form of the pipeline
+  await field(page, 'cron-input').fill('30 2 * * *')
   await pick(page, 'timezone', 'Asia/Tokyo', 'Asia/Tok')
   await expect(page.locator('[data-test=cron-words]')).toHaveText('At 02:30, every day')
   const expected = tokyoAt0230(5)
@@ -75,7 +80,7 @@ test('cron in a non-UTC zone previews the right fire times; an interval deployme
   // An interval of 2 s fires: its runs show in the occurrences table and in the run list.
   await newDeployment(page, `often-${stamp}`, pipeline)
   await page.locator('[data-test=kind-interval]').click()
-  await page.locator('[data-test=interval-every] input').fill('2')
+  await field(page, 'interval-every').fill('2')
   await pick(page, 'interval-unit', 's')
   await expect(page.locator('[data-test=fire-time]')).toHaveCount(5)
   await page.locator('[data-test=save-deployment]').click()
@@ -102,7 +107,7 @@ test('cron in a non-UTC zone previews the right fire times; an interval deployme
   await expect(page.locator('[data-test=occurrence-outcome]:not([data-outcome=paused])')).toHaveCount(0)
 
   await page.goto('/runs')
-  await page.locator('[data-test=filter-deployment] input').fill(deploymentId)
+  await field(page, 'filter-deployment').fill(deploymentId)
   await page.locator('[data-test=apply-filters]').click()
   await expect(page.locator(`[data-test=run-link][href="/runs/${runId}"]`)).toBeVisible()
 
@@ -112,10 +117,14 @@ test('cron in a non-UTC zone previews the right fire times; an interval deployme
   await expect(page.locator('[data-test=deployments-table] tr', { hasText: `nightly-${stamp}` })).toContainText('Asia/Tokyo')
   axe.list = await violations(page)
   await shot(page, 'deployments-en')
+  await pick(page, 'language', '简体中文') // the schedule in Chinese words, from cronstrue's zh_CN locale
+  await expect(page.locator('[data-test=deployments-table] tr', { hasText: `nightly-${stamp}` })).toContainText('每天')
+  axe.listZh = await violations(page)
+  await shot(page, 'deployments-zh-CN')
   await row.locator('[data-test=row-delete]').click()
   await page.locator('.el-message-box .el-button--primary').click()
   await expect(row).toHaveCount(0)
 
-  expect(axe).toEqual({ form: [], detail: [], list: [] })
+  expect(axe).toEqual({ form: [], detail: [], list: [], listZh: [] })
   expect(problems).toEqual([])
 })

@@ -54,5 +54,7 @@ describe('the form and the API body', () => {
     } as unknown as Deployment
     const form = fromDeployment(stored)
     expect(form).toMatchObject({ kind: 'interval', every: 2, unit: 'h', pipeline: 'p', dst_nonexistent: 'skip', dst_ambiguous: 'both', max_retries: 3 })
+    // editing keeps the interval's anchor, so the fire times do not move
+    expect(toBody(form, {}, null).schedule).toEqual({ kind: 'interval', seconds: 7200, anchor: '2026-01-01T00:00:00Z' })
   })
 })
