@@ -40,6 +40,7 @@ async function newDeployment(page: Page, name: string, pipeline: string): Promis
 }
 
 test('cron in a non-UTC zone previews the right fire times; an interval deployment fires, pauses and resumes', async ({ page, request }) => {
+  test.setTimeout(360_000) // one long story (sign in once): two deployments, a few seconds of firing, pause, resume
   const problems = watchProblems(page)
   const headers = { Authorization: `Bearer ${await apiToken(request)}` }
   const stamp = Date.now()
