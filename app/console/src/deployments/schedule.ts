@@ -174,7 +174,7 @@ export function scheduleInWords(schedule: Record<string, unknown>, locale: strin
 /** An instant shown in a given time zone (fire times read best in the schedule's own zone). */
 export function formatIn(iso: string | null | undefined, timeZone: string, locale: string): string {
   if (!iso) return '—'
-  return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone, hour12: false }).format(new Date(iso))
+  return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'medium', timeZone, hour12: false }).format(new Date(iso))
 }
 
 /** Every IANA zone the browser knows, UTC first. */
