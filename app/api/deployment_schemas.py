@@ -61,6 +61,8 @@ class DeploymentOut(msgspec.Struct):
     created_at: datetime
     last_run: LastRun | None = None
     run_counts: dict[str, int] = msgspec.field(default_factory=dict)
+    #: The pipeline's name (what a list shows; pipeline_id is what links).
+    pipeline_name: str | None = None
 
     @classmethod
     def of(cls, d: Deployment, stats: dict[str, Any] | None = None) -> DeploymentOut:
@@ -92,6 +94,7 @@ class DeploymentOut(msgspec.Struct):
             created_at=d.created_at,
             last_run=stats.get("last_run"),
             run_counts=stats.get("counts", {}),
+            pipeline_name=stats.get("pipeline_name"),
         )
 
 
@@ -101,15 +104,19 @@ class OccurrenceOut(msgspec.Struct):
     run_id: uuid.UUID | None
     reason: str
     recorded_at: datetime
+    #: The status of the run now (None when the fire time has no run, or the run was deleted).
+    run_status: RunStatus | None = None
 
     @classmethod
-    def of(cls, o: Occurrence) -> OccurrenceOut:
+    def of(cls, row: tuple[Occurrence, str | None]) -> OccurrenceOut:
+        o, status = row
         return cls(
             scheduled_for=o.scheduled_for,
             outcome=OccurrenceOutcome(o.outcome),
             run_id=o.run_id,
             reason=o.reason,
             recorded_at=o.recorded_at,
+            run_status=RunStatus(status) if status else None,
         )
 
 
@@ -133,11 +140,20 @@ _LAST = text("""
 """)
 
 
+_NAMES = text("""
+    SELECT d.id, p.name FROM deployments d JOIN pipelines p ON p.id = d.pipeline_id
+    WHERE d.id = ANY(CAST(:ids AS uuid[]))
+""")
+
+
 def run_stats(session: Any, ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+    """Per deployment: run counts by status, the newest run, and the pipeline's name."""
     out: dict[uuid.UUID, dict[str, Any]] = {i: {"counts": {}} for i in ids}
     if not ids:
         return out
     params = {"ids": [str(i) for i in ids]}
+    for row in session.execute(_NAMES, params):
+        out[row.id]["pipeline_name"] = row.name
     for row in session.execute(_STATS, params):
         out[row.deployment_id]["counts"][row.status] = row.n
     for row in session.execute(_LAST, params):

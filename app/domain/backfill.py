@@ -7,11 +7,11 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.db.deployments import Deployment
-from app.db.models import Pipeline
+from app.db.models import Pipeline, Run
 from app.db.queries import query
 from app.domain import deployment_spec as spec_
 from app.domain.deployments import schedule_for
@@ -33,17 +33,21 @@ class BackfillIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     overlap_policy: Literal["allow", "buffer_all"] = "buffer_all"
 
 
-def backfill(
-    session: Session,
-    deployment: Deployment,
-    request: BackfillIn,
-    principal: Principal,
-    settings: Settings,
-    *,
-    now: datetime,
-) -> tuple[list[uuid.UUID], int]:
-    """Create runs (trigger `backfill`) for the window's fire times; returns them and how many already had one."""
-    principal.require(Permission.RUNS_OPERATE, deployment.namespace_id, resource="deployment")
+class BackfillPreview(msgspec.Struct):
+    """What a backfill of the window would do, without doing it."""
+
+    #: Fire times in the window.
+    fire_times: int
+    #: Runs it would create (fire times that have no run yet).
+    will_create: int
+    #: Fire times that already have a scheduled or backfilled run (left as they are).
+    already_had_a_run: int
+    first: datetime | None
+    last: datetime | None
+
+
+def plan(deployment: Deployment, request: BackfillIn, *, now: datetime) -> list[datetime]:
+    """The window's fire times, oldest first; InvalidInput if the window is wrong or holds more than max_runs."""
     if request.end <= request.start:
         raise spec_.field_error("end", "must be after start", "invalid_window")
     if request.end > now:
@@ -61,6 +65,45 @@ def backfill(
             f"the window has more than {request.max_runs} fire times; narrow it or raise max_runs",
             "backfill_too_large",
         )
+    return found
+
+
+def preview(
+    session: Session, deployment: Deployment, request: BackfillIn, principal: Principal, *, now: datetime
+) -> BackfillPreview:
+    """How many runs `backfill` would create for the window (the same checks, nothing written)."""
+    principal.require(Permission.RUNS_OPERATE, deployment.namespace_id, resource="deployment")
+    found = plan(deployment, request, now=now)
+    existing = (
+        session.scalar(
+            select(func.count())
+            .select_from(Run)
+            .where(Run.deployment_id == deployment.id, Run.scheduled_for.in_(found))
+        )
+        if found
+        else 0
+    ) or 0
+    return BackfillPreview(
+        fire_times=len(found),
+        will_create=len(found) - existing,
+        already_had_a_run=existing,
+        first=found[0] if found else None,
+        last=found[-1] if found else None,
+    )
+
+
+def backfill(
+    session: Session,
+    deployment: Deployment,
+    request: BackfillIn,
+    principal: Principal,
+    settings: Settings,
+    *,
+    now: datetime,
+) -> tuple[list[uuid.UUID], int]:
+    """Create runs (trigger `backfill`) for the window's fire times; returns them and how many already had one."""
+    principal.require(Permission.RUNS_OPERATE, deployment.namespace_id, resource="deployment")
+    found = plan(deployment, request, now=now)
     row = {
         "id": deployment.id,
         "namespace_id": deployment.namespace_id,

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.db.deployments import Deployment, Occurrence
+from app.db.models import Run
 from app.db.queries import query
 from app.domain import deployment_spec as spec_
 from app.domain.deployment_policies import MisfirePolicy, OverlapPolicy
@@ -340,17 +341,23 @@ def trigger(
     return run_id
 
 
-def list_occurrences(session: Session, deployment: Deployment, *, limit: int, cursor: str | None) -> list[Occurrence]:
+def list_occurrences(
+    session: Session, deployment: Deployment, *, limit: int, cursor: str | None, outcome: str | None = None
+) -> list[tuple[Occurrence, str | None]]:
+    """A page of fire times, newest first, each with the status of its run (None when there is no run)."""
     query = (
-        select(Occurrence)
+        select(Occurrence, Run.status)
+        .outerjoin(Run, Run.id == Occurrence.run_id)
         .where(Occurrence.deployment_id == deployment.id)
         .order_by(Occurrence.scheduled_for.desc(), Occurrence.id.desc())
         .limit(limit + 1)
     )
+    if outcome is not None:
+        query = query.where(Occurrence.outcome == outcome)
     if cursor:
         position = decode_cursor(cursor)
         query = query.where(tuple_(Occurrence.scheduled_for, Occurrence.id) < tuple_(position.at, position.id.int))
-    return list(session.scalars(query))
+    return [(o, status) for o, status in session.execute(query)]
 
 
 def utcnow() -> datetime:

@@ -238,6 +238,13 @@ ROUTES: dict[tuple[str, str], tuple[str, Callable[[World], Request]]] = {
             {"start": "2026-01-01T00:00:00Z", "end": "2026-01-01T03:00:00Z"},
         ),
     ),
+    ("POST", "/api/v1/deployments/{deployment_id:uuid}/backfill/preview"): (
+        "resource",
+        lambda w: (
+            f"/api/v1/deployments/{w.deployment_id}/backfill/preview",
+            {"start": "2026-01-01T00:00:00Z", "end": "2026-01-01T03:00:00Z"},
+        ),
+    ),
     ("GET", "/api/v1/deployments/{deployment_id:uuid}/upcoming"): (
         "resource",
         lambda w: (f"/api/v1/deployments/{w.deployment_id}/upcoming", None),

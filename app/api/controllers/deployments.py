@@ -12,7 +12,14 @@ from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, Quer
 from sqlalchemy import text
 
 from app.api.database import Database
-from app.api.deployment_schemas import BackfillOut, DeploymentOut, OccurrenceOut, Upcoming, run_stats
+from app.api.deployment_schemas import (
+    BackfillOut,
+    DeploymentOut,
+    OccurrenceOut,
+    OccurrenceOutcome,
+    Upcoming,
+    run_stats,
+)
 from app.api.schemas import Page, RunOut, page
 from app.api.security import audit_context, principal_of
 from app.domain import audit, idempotency
@@ -58,8 +65,9 @@ class DeploymentController(Controller):
                 namespace_id=deployment.namespace_id,
                 details={"after": msgspec.to_builtins(data)},
             )
+            session.flush()
             return Response(
-                DeploymentOut.of(deployment),
+                DeploymentOut.of(deployment, run_stats(session, [deployment.id])[deployment.id]),
                 status_code=201,
                 headers={"Location": f"/api/v1/deployments/{deployment.id}"},
             )
@@ -129,7 +137,8 @@ class DeploymentController(Controller):
                 details=details,
             )
             session.execute(text("SELECT pg_notify('conveyor_deployments', '')"))
-            return DeploymentOut.of(deployment)
+            session.flush()
+            return DeploymentOut.of(deployment, run_stats(session, [deployment.id])[deployment.id])
 
     @patch(
         "/{deployment_id:uuid}",
@@ -290,6 +299,26 @@ class DeploymentController(Controller):
             runs = get_runs(session, created)
         return Response(BackfillOut([RunOut.of(r) for r in runs], existing), status_code=201)
 
+    @post(
+        "/{deployment_id:uuid}/backfill/preview",
+        operation_id="previewBackfill",
+        opt={"permission": Permission.RUNS_OPERATE},
+        sync_to_thread=True,
+        status_code=200,
+        summary="How many runs a backfill of the window would create (nothing is created)",
+    )
+    def backfill_preview(
+        self,
+        request: Request,
+        deployment_id: DeploymentId,
+        data: JSONBody[backfill_service.BackfillIn],
+        db: NamedDependency[Database],
+    ) -> backfill_service.BackfillPreview:
+        principal = principal_of(request)
+        with db.read() as session:
+            deployment = service.get_deployment(session, deployment_id, principal)
+            return backfill_service.preview(session, deployment, data, principal, now=service.utcnow())
+
     @get(
         "/{deployment_id:uuid}/upcoming",
         operation_id="listUpcomingFireTimes",
@@ -332,8 +361,11 @@ class DeploymentController(Controller):
         db: NamedDependency[Database],
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
         cursor: FromQuery[str | None] = None,
+        outcome: FromQuery[OccurrenceOutcome | None] = None,
     ) -> Page[OccurrenceOut]:
         with db.read() as session:
             deployment = service.get_deployment(session, deployment_id, principal_of(request))
-            rows = service.list_occurrences(session, deployment, limit=limit, cursor=cursor)
-        return page(rows, limit, position=lambda o: (o.scheduled_for, uuid.UUID(int=o.id)), item=OccurrenceOut.of)
+            rows = service.list_occurrences(
+                session, deployment, limit=limit, cursor=cursor, outcome=outcome.value if outcome else None
+            )
+        return page(rows, limit, position=lambda r: (r[0].scheduled_for, uuid.UUID(int=r[0].id)), item=OccurrenceOut.of)

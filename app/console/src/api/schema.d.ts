@@ -432,6 +432,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/deployments/{deployment_id}/backfill/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * How many runs a backfill of the window would create (nothing is created)
+         * @description Permission: `runs:operate` (role `operator` or higher in the resource's namespace).
+         */
+        post: operations["previewBackfill"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/deployments/{deployment_id}/occurrences": {
         parameters: {
             query?: never;
@@ -1448,6 +1468,14 @@ export interface components {
             already_had_a_run: number;
             runs: components["schemas"]["RunOut"][];
         };
+        /** BackfillPreview */
+        BackfillPreview: {
+            already_had_a_run: number;
+            fire_times: number;
+            first: string | null;
+            last: string | null;
+            will_create: number;
+        };
         /** CatalogEntry */
         CatalogEntry: {
             description: string;
@@ -1639,6 +1667,7 @@ export interface components {
             };
             /** Format: uuid */
             pipeline_id: string;
+            pipeline_name?: string | null;
             pipeline_version: number | null;
             retry_backoff_max_seconds: number | null;
             retry_backoff_seconds: number | null;
@@ -1918,6 +1947,7 @@ export interface components {
             /** Format: date-time */
             recorded_at: string;
             run_id: string | null;
+            run_status?: components["schemas"]["RunStatus"] | null;
             /** Format: date-time */
             scheduled_for: string;
         };
@@ -4247,11 +4277,92 @@ export interface operations {
             };
         };
     };
+    previewBackfill: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                deployment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BackfillIn"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackfillPreview"];
+                };
+            };
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body or file is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listDeploymentOccurrences: {
         parameters: {
             query?: {
                 limit?: number;
                 cursor?: string | null;
+                outcome?: components["schemas"]["OccurrenceOutcome"] | null;
             };
             header?: never;
             path: {

@@ -1,0 +1,131 @@
+import AxeBuilder from '@axe-core/playwright'
+import { expect, test, type Page } from '@playwright/test'
+import { apiToken, shot, signIn, watchProblems } from './helpers'
+
+/** Critical and serious axe violations on the page as it is now (see axe.spec.ts). */
+async function violations(page: Page): Promise<string[]> {
+  await page.waitForTimeout(300)
+  await page.waitForFunction(() => document.getAnimations().every((a) => a.playState !== 'running'))
+  const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']).analyze()
+  return results.violations
+    .filter((v) => v.impact === 'critical' || v.impact === 'serious')
+    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)
+}
+
+/** The next `n` instants at which 02:30 in Asia/Tokyo (no DST, UTC+9) happens: 17:30 UTC each day. */
+function tokyoAt0230(n: number, now = Date.now()): string[] {
+  const first = new Date(now)
+  first.setUTCHours(17, 30, 0, 0)
+  if (first.getTime() <= now) first.setUTCDate(first.getUTCDate() + 1)
+  return Array.from({ length: n }, (_, i) => new Date(first.getTime() + i * 86_400_000).toISOString().replace('.000Z', 'Z'))
+}
+
+/** An input by its data-test: Element Plus puts it on the <input> of ElInput, on the wrapper of ElInputNumber. */
+function field(page: Page, name: string) {
+  return page.locator(`input[data-test=${name}], [data-test=${name}] input`).first()
+}
+
+async function pick(page: Page, select: string, option: string, typed?: string): Promise<void> {
+  await page.locator(`[data-test=${select}]`).click()
+  if (typed) await page.keyboard.type(typed)
+  await page.getByRole('option', { name: option, exact: true }).click()
+}
+
+/** Fill the new-deployment form's name and pipeline (the form opens with a cron schedule). */
+async function newDeployment(page: Page, name: string, pipeline: string): Promise<void> {
+  await page.goto('/deployments')
+  await page.locator('[data-test=new-deployment]').click()
+  await field(page, 'deployment-name').fill(name)
+  await pick(page, 'deployment-pipeline', pipeline, pipeline)
+}
+
+test('cron in a non-UTC zone previews the right fire times; an interval deployment fires, pauses and resumes', async ({ page, request }) => {
+  test.setTimeout(360_000) // one long story (sign in once): two deployments, a few seconds of firing, pause, resume
+  const problems = watchProblems(page)
+  const headers = { Authorization: `Bearer ${await apiToken(request)}` }
+  const stamp = Date.now()
+  const pipeline = `e2e-deploy-${stamp}`
+  const made = await request.post('/api/v1/pipelines', {
+    headers,
+    data: { name: pipeline, spec: { params: { who: { type: 'string', default: 'cron' } }, steps: [{ type: 'log', message: 'tick' }] } },
+  })
+  expect(made.status(), await made.text()).toBe(201)
+  const axe: Record<string, string[]> = {}
+  await signIn(page, 'en')
+
+  // A cron at 02:30 in Tokyo: read in words, and the preview shows the next five 17:30 UTC instants.
+  await page.locator('[data-test="menu-/deployments"]').click()
+  await expect(page.locator('[data-test=deployments-table]')).toBeVisible()
+  await newDeployment(page, `nightly-${stamp}`, pipeline)
+  await expect(field(page, 'param-who')).toHaveValue('cron') // the params form of the pipeline
+  await field(page, 'cron-input').fill('30 2 * * *')
+  await pick(page, 'timezone', 'Asia/Tokyo', 'Asia/Tok')
+  await expect(page.locator('[data-test=cron-words]')).toHaveText('At 02:30, every day')
+  const expected = tokyoAt0230(5)
+  const preview = page.locator('[data-test=fire-time]')
+  await expect(preview).toHaveCount(5)
+  await expect(preview.first()).toHaveAttribute('data-iso', expected[0] ?? '')
+  expect(await preview.evaluateAll((items) => items.map((i) => i.getAttribute('data-iso')))).toEqual(expected)
+  await expect(preview.first()).toContainText('02:30') // shown in the schedule's own zone
+  axe.form = await violations(page)
+  await shot(page, 'deployment-form-en')
+  await page.locator('[data-test=save-deployment]').click()
+  await expect(page.locator('[data-test=schedule-words]')).toHaveText('At 02:30, every day, Asia/Tokyo')
+  await expect(page.locator('[data-test=upcoming-time]').first()).toHaveAttribute('data-iso', expected[0] ?? '')
+
+  // Backfill: the dialog says how many runs the last day holds before anything is created.
+  await page.locator('[data-test=backfill]').click()
+  await expect(page.locator('[data-test=backfill-preview]')).toHaveAttribute('data-will-create', '1')
+  await page.keyboard.press('Escape')
+
+  // An interval of 2 s fires: its runs show in the occurrences table and in the run list.
+  await newDeployment(page, `often-${stamp}`, pipeline)
+  await page.locator('[data-test=kind-interval]').click()
+  await field(page, 'interval-every').fill('2')
+  await pick(page, 'interval-unit', 's')
+  await expect(page.locator('[data-test=fire-time]')).toHaveCount(5)
+  await page.locator('[data-test=save-deployment]').click()
+  await expect(page.locator('[data-test=schedule-words]')).toHaveText('every 2 s')
+  const deploymentId = page.url().split('/').pop() ?? ''
+  const ran = page.locator('[data-test=occurrence-outcome][data-outcome=run]')
+  await expect(async () => {
+    await page.locator('[data-test=refresh]').click()
+    expect(await ran.count()).toBeGreaterThanOrEqual(2)
+  }).toPass({ timeout: 30_000 })
+  const runId = (await page.locator('[data-test=occurrence-run]').last().getAttribute('href'))?.split('/').pop() ?? ''
+  await expect(page.locator('[data-test=occurrence-timeline]')).toHaveAttribute('data-drawn', 'true')
+  axe.detail = await violations(page)
+  await shot(page, 'deployment-page-en')
+
+  // Pause; fire times that pass while paused are recorded as `paused` on resume.
+  await page.locator('[data-test=pause]').click()
+  await expect(page.locator('[data-test=deployment-state]')).toHaveText('Paused')
+  await page.waitForTimeout(4500) // two fire times pass while paused (the scheduler's clock is real here)
+  await page.locator('[data-test=resume]').click()
+  await expect(page.locator('[data-test=deployment-state]')).toHaveText('Active')
+  await pick(page, 'outcome-filter', 'Paused')
+  await expect(page.locator('[data-test=occurrence-outcome][data-outcome=paused]').first()).toBeVisible()
+  await expect(page.locator('[data-test=occurrence-outcome]:not([data-outcome=paused])')).toHaveCount(0)
+
+  await page.goto('/runs')
+  await field(page, 'filter-deployment').fill(deploymentId)
+  await page.locator('[data-test=apply-filters]').click()
+  await expect(page.locator(`[data-test=run-link][href="/runs/${runId}"]`)).toBeVisible()
+
+  // The list: schedule in words and state; delete the interval deployment from its row.
+  await page.goto('/deployments')
+  const row = page.locator('[data-test=deployments-table] tr', { hasText: `often-${stamp}` })
+  await expect(page.locator('[data-test=deployments-table] tr', { hasText: `nightly-${stamp}` })).toContainText('Asia/Tokyo')
+  axe.list = await violations(page)
+  await shot(page, 'deployments-en')
+  await pick(page, 'language', '简体中文') // the schedule in Chinese words, from cronstrue's zh_CN locale
+  await expect(page.locator('[data-test=deployments-table] tr', { hasText: `nightly-${stamp}` })).toContainText('每天')
+  axe.listZh = await violations(page)
+  await shot(page, 'deployments-zh-CN')
+  await row.locator('[data-test=row-delete]').click()
+  await page.locator('.el-message-box .el-button--primary').click()
+  await expect(row).toHaveCount(0)
+
+  expect(axe).toEqual({ form: [], detail: [], list: [], listZh: [] })
+  expect(problems).toEqual([])
+})

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest'
+import { cronInWords, emptyForm, fromDeployment, intervalParts, scheduleInWords, toBody } from '@/deployments/schedule'
+import type { Deployment } from '@/deployments/api'
+
+const t = (key: string, values?: Record<string, unknown>) => `${key}${values ? JSON.stringify(values) : ''}`
+
+describe('schedules in words', () => {
+  it('reads a daily cron with its time and zone, in English and Chinese', () => {
+    expect(scheduleInWords({ kind: 'cron', cron: '30 2 * * *', timezone: 'Europe/Berlin' }, 'en', t)).toBe(
+      'At 02:30, every day, Europe/Berlin',
+    )
+    expect(cronInWords('30 2 * * *', 'zh-CN')).toMatch(/02:30/)
+    expect(cronInWords('30 2 * * *', 'zh-CN')).toMatch(/每天/)
+  })
+
+  it('keeps "every 5 minutes" short and refuses what is not a 5-field cron', () => {
+    expect(cronInWords('*/5 * * * *', 'en')).toBe('Every 5 minutes')
+    expect(cronInWords('0 0 * *', 'en')).toBeNull()
+    expect(cronInWords('61 * * * *', 'en')).toBeNull()
+  })
+
+  it('says an interval in its largest exact unit', () => {
+    expect(intervalParts(7200)).toEqual({ every: 2, unit: 'h' })
+    expect(intervalParts(90)).toEqual({ every: 90, unit: 's' })
+    expect(intervalParts(86400 * 3)).toEqual({ every: 3, unit: 'd' })
+    expect(scheduleInWords({ kind: 'interval', seconds: 300 }, 'en', t)).toBe(
+      'deployments.everyInterval{"n":5,"unit":"deployments.units.min"}',
+    )
+  })
+})
+
+describe('the form and the API body', () => {
+  it('builds each schedule kind and the DST policy', () => {
+    const form = { ...emptyForm('Asia/Shanghai'), name: ' nightly ', pipeline: 'etl', cron: '0 3 * * 1-5' }
+    const body = toBody(form, { day: '2026-01-01' }, 'team')
+    expect(body).toMatchObject({
+      name: 'nightly',
+      namespace: 'team',
+      schedule: { kind: 'cron', cron: '0 3 * * 1-5', timezone: 'Asia/Shanghai' },
+      params: { day: '2026-01-01' },
+      dst_policy: { nonexistent: 'shift', ambiguous: 'first' },
+      start_at: null,
+    })
+    expect(toBody({ ...form, kind: 'interval', every: 5, unit: 'min' }, {}, null).schedule).toEqual({ kind: 'interval', seconds: 300 })
+    expect(toBody({ ...form, kind: 'once', at: '2030-01-01T00:00:00Z' }, {}, null).namespace).toBe('default')
+  })
+
+  it('reads a stored deployment back into the form it was made from', () => {
+    const stored = {
+      ...toBody({ ...emptyForm(), name: 'x', pipeline: 'p', kind: 'interval', every: 2, unit: 'h' }, {}, null),
+      id: '1', namespace_id: 'n', pipeline_id: 'pid', pipeline_name: 'p', pipeline_version: null, created_at: '',
+      enabled: true, next_run_at: null, run_counts: {}, schedule: { kind: 'interval', seconds: 7200, anchor: '2026-01-01T00:00:00Z' },
+      dst_policy: { nonexistent: 'skip', ambiguous: 'both' }, max_retries: 3, retry_jitter: null,
+    } as unknown as Deployment
+    const form = fromDeployment(stored)
+    expect(form).toMatchObject({ kind: 'interval', every: 2, unit: 'h', pipeline: 'p', dst_nonexistent: 'skip', dst_ambiguous: 'both', max_retries: 3 })
+    // editing keeps the interval's anchor, so the fire times do not move
+    expect(toBody(form, {}, null).schedule).toEqual({ kind: 'interval', seconds: 7200, anchor: '2026-01-01T00:00:00Z' })
+  })
+})

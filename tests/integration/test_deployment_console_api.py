@@ -1,0 +1,87 @@
+"""What the console's deployment pages need from the API: backfill preview, occurrence filters, pipeline names."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from litestar.testing import TestClient
+from sqlalchemy import Engine, text
+
+from app.settings import Settings
+from scheduler.schedule_loop import ScheduleLoop
+
+HOURLY_2026 = {"kind": "interval", "seconds": 3600, "anchor": "2026-01-01T00:00:00Z"}
+WINDOW = {"start": "2026-01-01T00:00:00Z", "end": "2026-01-01T05:00:00Z"}
+
+
+def deploy(client: TestClient, name: str, **fields) -> dict:  # type: ignore[no-untyped-def]
+    body = {"name": name, "pipeline": "noop", "schedule": HOURLY_2026, **fields}
+    response = client.post("/api/v1/deployments", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_backfill_preview_counts_without_creating(client: TestClient, pipeline: dict) -> None:
+    d = deploy(client, "bf", max_concurrent_runs=2)
+    url = f"/api/v1/deployments/{d['id']}/backfill"
+    preview = client.post(f"{url}/preview", json=WINDOW)
+    assert preview.status_code == 200, preview.text
+    assert preview.json() == {
+        "fire_times": 6,
+        "will_create": 6,
+        "already_had_a_run": 0,
+        "first": "2026-01-01T00:00:00Z",
+        "last": "2026-01-01T05:00:00Z",
+    }
+    assert client.get("/api/v1/runs", params={"deployment_id": d["id"]}).json()["items"] == []
+    assert client.post(url, json={**WINDOW, "end": "2026-01-01T02:00:00Z"}).status_code == 201
+    after = client.post(f"{url}/preview", json=WINDOW).json()
+    assert (after["will_create"], after["already_had_a_run"]) == (3, 3)
+    assert len(client.post(url, json=WINDOW).json()["runs"]) == after["will_create"]
+
+
+def test_backfill_preview_refuses_what_backfill_refuses(client: TestClient, pipeline: dict) -> None:
+    d = deploy(client, "bf-bad")
+    url = f"/api/v1/deployments/{d['id']}/backfill/preview"
+    too_many = client.post(url, json={**WINDOW, "max_runs": 5})
+    assert (too_many.status_code, too_many.json()["code"]) == (422, "backfill_too_large")
+    future = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    in_future = client.post(url, json={**WINDOW, "end": future})
+    assert (in_future.status_code, in_future.json()["code"]) == (422, "invalid_window")
+
+
+def test_occurrences_filter_by_outcome_and_carry_the_run_status(
+    client: TestClient, pipeline: dict, engine: Engine, settings: Settings
+) -> None:
+    t0 = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
+    d = deploy(
+        client, "occ", schedule={"kind": "interval", "seconds": 60, "anchor": t0.isoformat()}, overlap_policy="skip"
+    )
+    with engine.begin() as connection:
+        connection.execute(
+            text("UPDATE deployments SET last_scheduled_for = :t, next_run_at = :t WHERE id = :id"),
+            {"t": t0, "id": d["id"]},
+        )
+    loop = ScheduleLoop(engine=engine, settings=settings, scheduler_id="scheduler:test")
+    loop.tick(t0 + timedelta(minutes=1))
+    loop.tick(t0 + timedelta(minutes=2))  # the first run is still queued: max 1 concurrent, skip
+    url = f"/api/v1/deployments/{d['id']}/occurrences"
+    everything = client.get(url).json()["items"]
+    assert [o["outcome"] for o in everything] == ["overlap_skipped", "run"]
+    ran = client.get(url, params={"outcome": "run"}).json()["items"]
+    assert len(ran) == 1
+    assert ran[0]["run_id"] is not None
+    assert ran[0]["run_status"] == client.get(f"/api/v1/runs/{ran[0]['run_id']}").json()["status"]
+    skipped = client.get(url, params={"outcome": "overlap_skipped"}).json()["items"]
+    assert [(o["run_id"], o["run_status"]) for o in skipped] == [(None, None)]
+    assert client.get(url, params={"outcome": "dst_skipped"}).json()["items"] == []
+    bad = client.get(url, params={"outcome": "lost"})
+    assert bad.status_code == 400
+
+
+def test_deployment_responses_name_the_pipeline(client: TestClient, pipeline: dict) -> None:
+    d = deploy(client, "named")
+    assert d["pipeline_name"] == "noop"
+    assert client.get(f"/api/v1/deployments/{d['id']}").json()["pipeline_name"] == "noop"
+    assert client.get("/api/v1/deployments").json()["items"][0]["pipeline_name"] == "noop"
+    assert client.post(f"/api/v1/deployments/{d['id']}/pause").json()["pipeline_name"] == "noop"
