@@ -21,6 +21,8 @@ async function confirm(page: Page): Promise<void> {
   await page.locator('.el-message-box__btns .el-button--primary').click()
 }
 
+test.setTimeout(180_000) // one long journey signed in once (argon2 sign-ins are the slow part)
+
 test('settings: a token is shown once and refused once revoked; a member made viewer loses the edit buttons; axe and screenshots', async ({ page, browser, request }) => {
   const headers = { Authorization: `Bearer ${await apiToken(request)}` }
   const editor = await createMember(request, headers, 'editor')
@@ -39,7 +41,7 @@ test('settings: a token is shown once and refused once revoked; a member made vi
   await expect(page).toHaveURL(/\/settings\/profile$/)
   // the password rules are on screen before anything is submitted, and follow what is typed
   await expect(page.locator('[data-test=rule-minLength]')).toHaveAttribute('data-ok', 'false')
-  await page.locator('[data-test=new-password] input').fill('a long enough phrase')
+  await page.locator('input[data-test=new-password]').fill('a long enough phrase')
   await expect(page.locator('[data-test=rule-minLength]')).toHaveAttribute('data-ok', 'true')
   found.profile = await violations(page)
   await shot(page, 'settings-profile-en')
@@ -47,11 +49,11 @@ test('settings: a token is shown once and refused once revoked; a member made vi
   // API token: create, see the secret once, use it, revoke it, see it refused
   await page.locator('[data-test=settings-tokens]').click()
   await page.locator('[data-test=new-token]').click()
-  await page.locator('[data-test=token-name] input').fill('e2e batch')
+  await page.locator('input[data-test=token-name]').fill('e2e batch')
   await choose(page, '[data-test=token-namespace]', 'default')
   await choose(page, '[data-test=token-role]', 'Operator')
   await page.locator('[data-test=create-token]').click()
-  const secretBox = page.locator('[data-test=secret] input')
+  const secretBox = page.locator('input[data-test=secret]')
   await expect(secretBox).toHaveValue(/\S{20,}/)
   const secret = await secretBox.inputValue()
   found['token secret'] = await violations(page)
@@ -100,7 +102,7 @@ test('settings: a token is shown once and refused once revoked; a member made vi
 
   // the audit log has the role change, with its before/after
   await page.locator('[data-test=settings-audit]').click()
-  await page.locator('[data-test=audit-action] input').fill('members.set')
+  await page.locator('input[data-test=audit-action]').fill('members.set')
   await page.locator('[data-test=audit-filter]').click()
   await expect(page.locator('[data-test=audit-entry]').first()).toHaveText('members.set')
   await page.locator('[data-test=audit-entry]').first().click()
