@@ -5,12 +5,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from sqlalchemy.orm import Session
 
-from app.db.accounts import ROLES, TOKEN_KINDS, AuditEntry, AuthToken, Membership, User
+from app.db.accounts import ROLES, TOKEN_KINDS, AuditEntry, AuthToken, Invite, Membership, User
 from app.db.models import Namespace
 from app.domain.members import list_namespaces
 from app.domain.permissions import Principal
@@ -100,6 +100,11 @@ class MemberIn(msgspec.Struct, forbid_unknown_fields=True):
     role: str
 
 
+class NamedMemberIn(msgspec.Struct, forbid_unknown_fields=True):
+    username: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    role: str
+
+
 class MemberOut(msgspec.Struct):
     user_id: uuid.UUID
     username: str
@@ -145,6 +150,41 @@ class InviteOut(msgspec.Struct):
     id: uuid.UUID
     token: str
     expires_at: datetime
+
+
+class InviteState(StrEnum):
+    PENDING = "pending"
+    USED = "used"
+    EXPIRED = "expired"
+
+
+class InviteInfo(msgspec.Struct):
+    """An invite as listed: never its token, which was shown once at creation."""
+
+    id: uuid.UUID
+    email: str | None
+    namespace: str | None
+    role: RoleName | None
+    created_by: uuid.UUID | None
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None
+    state: InviteState
+
+    @classmethod
+    def of(cls, invite: Invite, namespace: str | None, expired: bool) -> InviteInfo:
+        state = InviteState.USED if invite.used_at else InviteState.EXPIRED if expired else InviteState.PENDING
+        return cls(
+            id=invite.id,
+            email=invite.email,
+            namespace=namespace,
+            role=RoleName(invite.role) if invite.role else None,
+            created_by=invite.created_by,
+            created_at=invite.created_at,
+            expires_at=invite.expires_at,
+            used_at=invite.used_at,
+            state=state,
+        )
 
 
 class AuditEntryOut(msgspec.Struct):

@@ -163,11 +163,19 @@ EXPORT_COLUMNS = [
 
 
 def export(
-    session: Session, filters: AuditFilters, *, visible: list[uuid.UUID] | None, fmt: str, batch: int = 1000
+    session: Session,
+    filters: AuditFilters,
+    *,
+    visible: list[uuid.UUID] | None,
+    fmt: str,
+    batch: int = 1000,
+    limit: int | None = None,
 ) -> Iterator[bytes]:
-    """Stream matching entries as CSV or NDJSON, `batch` rows at a time from a server-side cursor."""
+    """Stream matching entries (newest first, at most `limit`) as CSV or NDJSON, `batch` rows at a time."""
     table = AuditEntry.__table__
     query = _query(filters, visible).with_only_columns(*(table.c[c] for c in EXPORT_COLUMNS))
+    if limit is not None:
+        query = query.limit(limit)
     result = session.connection().execution_options(stream_results=True, max_row_buffer=batch).execute(query)
     encoder = msgspec.json.Encoder()
     if fmt == "csv":

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.db.accounts import Invite, User
-from app.domain.errors import Forbidden
+from app.domain.errors import Conflict, Forbidden, NotFound
 from app.domain.ids import uuid7
 from app.domain.members import set_member
 from app.domain.permissions import Role
@@ -50,3 +50,29 @@ def redeem_invite(session: Session, token: str, user: User) -> None:
     invite.used_at = func.now()  # type: ignore[assignment]
     if invite.namespace_id and invite.role:
         set_member(session, invite.namespace_id, user.id, Role.parse(invite.role))
+
+
+def list_invites(session: Session, *, limit: int = 200) -> list[tuple[Invite, str | None, bool]]:
+    """Newest invites first, each with its namespace's name and whether it has expired (by the database clock)."""
+    from app.db.models import Namespace
+
+    rows = session.execute(
+        select(Invite, Namespace.name, Invite.expires_at <= func.now())
+        .outerjoin(Namespace, Namespace.id == Invite.namespace_id)
+        .order_by(Invite.created_at.desc(), Invite.id.desc())
+        .limit(limit)
+    )
+    return [(invite, name, bool(expired)) for invite, name, expired in rows.all()]
+
+
+def revoke_invite(session: Session, invite_id: uuid.UUID) -> Invite:
+    """End an unused invite now (it expires at once, so the row stays for the record); a used one cannot be."""
+    invite = session.scalar(select(Invite).where(Invite.id == invite_id).with_for_update())
+    if invite is None:
+        raise NotFound(f"invite {invite_id} does not exist", code="invite_not_found")
+    if invite.used_at is not None:
+        raise Conflict("the invite has been used already", code="invite_used")
+    invite.expires_at = func.least(Invite.expires_at, func.now())  # type: ignore[assignment]
+    session.flush()
+    session.refresh(invite)
+    return invite

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 
+import msgspec
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
@@ -15,6 +16,24 @@ MAX_LENGTH = 1024
 MIN_SCORE = 3
 #: Characters zxcvbn scores (its own limit; its matching grows fast with length). A longer password's start counts.
 SCORED_LENGTH = 72
+
+
+class PasswordRules(msgspec.Struct, kw_only=True):
+    """The rules `check_password_rules` applies, for a form to show before the user submits."""
+
+    min_length: int
+    max_length: int
+    #: The most common leaked passwords are refused.
+    not_common: bool = True
+    #: The username must not appear in the password.
+    not_username: bool = True
+    #: Lowest zxcvbn score accepted, out of 4.
+    min_score: int = MIN_SCORE
+
+
+def password_rules(settings: Settings) -> PasswordRules:
+    """The one password policy, as data (the same numbers `check_password_rules` enforces)."""
+    return PasswordRules(min_length=settings.password_min_length, max_length=MAX_LENGTH)
 
 
 @functools.cache

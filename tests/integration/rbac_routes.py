@@ -87,6 +87,15 @@ class World:
             set_member(session, default, uuid.UUID(self.spare_id), Role.VIEWER)
         return self.spare_id
 
+    def fresh_invite(self) -> str:
+        """An unused invite of its own, for requests that revoke theirs."""
+        from app.domain.invites import create_invite
+
+        with Session(self.engine) as session, session.begin():
+            victim = uuid.UUID(self.victim_id)
+            invite, _ = create_invite(session, email=None, namespace_id=None, role=None, created_by=victim, days=1)
+            return str(invite.id)
+
 
 Request = tuple[str, dict[str, Any] | Multipart | None]  # path (with query), JSON or multipart body
 #: (method, route path) → (kind, how to build the request). kind: "resource" lives in `default`,
@@ -124,6 +133,16 @@ ROUTES: dict[tuple[str, str], tuple[str, Callable[[World], Request]]] = {
         lambda w: (f"/api/v1/users/{w.victim_id}/reset-password", None),
     ),
     ("POST", "/api/v1/invites"): ("resource", lambda w: ("/api/v1/invites", {})),
+    ("GET", "/api/v1/invites"): ("list", lambda w: ("/api/v1/invites", None)),
+    ("DELETE", "/api/v1/invites/{invite_id:uuid}"): (
+        "resource",
+        lambda w: (f"/api/v1/invites/{w.fresh_invite()}", None),
+    ),
+    ("GET", "/api/v1/auth/password-rules"): ("self", lambda w: ("/api/v1/auth/password-rules", None)),
+    ("POST", "/api/v1/namespaces/{namespace:str}/members"): (
+        "resource",
+        lambda w: ("/api/v1/namespaces/default/members", {"username": "victim", "role": "viewer"}),
+    ),
     ("GET", "/api/v1/namespaces"): ("list", lambda w: ("/api/v1/namespaces", None)),
     ("POST", "/api/v1/namespaces"): (
         "resource",

@@ -89,13 +89,14 @@ class AuditController(Controller):
         outcome: FromQuery[Literal["success", "failure", "denied"] | None] = None,
         since: FromQuery[datetime | None] = None,
         until: FromQuery[datetime | None] = None,
+        limit: Annotated[int | None, QueryParameter(ge=1, le=1_000_000)] = None,
     ) -> Stream:
         filters = _filters(user_id, action, resource_type, resource_id, namespace_id, outcome, since, until)
         visible = principal_of(request).namespaces_with(Permission.AUDIT_READ)
 
         def rows() -> Iterator[bytes]:
             with db.transaction() as session:  # a server-side cursor lives in a transaction
-                yield from audit.export(session, filters, visible=visible, fmt=format)
+                yield from audit.export(session, filters, visible=visible, fmt=format, limit=limit)
 
         media = "text/csv" if format == "csv" else "application/x-ndjson"
         return Stream(

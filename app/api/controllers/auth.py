@@ -14,7 +14,7 @@ from app.api.account_schemas import MeOut, UserOut
 from app.api.database import Database
 from app.api.refresh_cookie import cleared, in_cookie, refresh_from_cookie
 from app.api.security import audit_context, principal_of
-from app.domain import audit, sessions, users
+from app.domain import audit, passwords, sessions, users
 from app.domain.errors import Forbidden, InvalidInput, TooManyRequests, Unauthorized
 from app.domain.invites import redeem_invite
 from app.domain.permissions import Permission
@@ -202,6 +202,16 @@ class AuthController(Controller):
                 resource_type="user",
                 resource_id=principal.user_id,
             )
+
+    @get(
+        "/password-rules",
+        operation_id="getPasswordRules",
+        opt=PUBLIC,
+        sync_to_thread=False,
+        summary="The password rules a new password must meet, to show before submitting",
+    )
+    def password_rules(self, settings: NamedDependency[Settings]) -> passwords.PasswordRules:
+        return passwords.password_rules(settings)
 
     @get(
         "/me",

@@ -8,11 +8,11 @@ from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
-from app.api.account_schemas import MemberIn, MemberOut, NamespaceOut
+from app.api.account_schemas import MemberIn, MemberOut, NamedMemberIn, NamespaceOut
 from app.api.database import Database
 from app.api.security import audit_context, principal_of
-from app.domain import audit, members
-from app.domain.errors import InvalidInput
+from app.domain import audit, members, users
+from app.domain.errors import InvalidInput, NotFound
 from app.domain.permissions import Permission, Role
 
 
@@ -25,6 +25,26 @@ def _role(name: str) -> Role:
             code="invalid_role",
             errors=[{"field": "role", "message": "viewer, operator, editor or admin"}],
         ) from None
+
+
+def _set_member(request: Request, namespace: str, user_id: uuid.UUID, role_name: str, db: Database) -> MemberOut:
+    """Set (add or change) a member's role, audited with the role before and after."""
+    role = _role(role_name)
+    with db.transaction() as session:
+        found = members.get_namespace(session, namespace)
+        principal_of(request).require(Permission.MEMBERS_MANAGE, found.id, resource="namespace")
+        before = members.set_member(session, found.id, user_id, role)
+        audit.record(
+            session,
+            audit_context(request),
+            action="members.set",
+            resource_type="user",
+            resource_id=user_id,
+            namespace_id=found.id,
+            details={"before": {"role": before}, "after": {"role": role.label}},
+        )
+        membership = next(m for m in members.list_members(session, found.id) if m[1].id == user_id)
+        return MemberOut.of(*membership)
 
 
 class NamespaceController(Controller):
@@ -82,6 +102,25 @@ class NamespaceController(Controller):
             principal_of(request).require(Permission.NAMESPACES_READ, found.id, resource="namespace")
             return [MemberOut.of(m, u) for m, u in members.list_members(session, found.id)]
 
+    @post(
+        "/{namespace:str}/members",
+        operation_id="addNamespaceMember",
+        opt={"permission": Permission.MEMBERS_MANAGE, "action": "members.set", "errors": (404,)},
+        status_code=200,
+        sync_to_thread=True,
+        summary="Give a user, named by username, a role in the namespace",
+    )
+    def add_member(
+        self, request: Request, namespace: FromPath[str], data: JSONBody[NamedMemberIn], db: NamedDependency[Database]
+    ) -> MemberOut:
+        """Namespace admins may not list accounts, so they name the user instead of picking an id."""
+        with db.read() as session:
+            user = users.find_by_username(session, data.username)
+            if user is None:
+                raise NotFound(f"user {data.username!r} does not exist", code="user_not_found")
+            user_id = user.id
+        return _set_member(request, namespace, user_id, data.role, db)
+
     @put(
         "/{namespace:str}/members/{user_id:uuid}",
         operation_id="setNamespaceMember",
@@ -97,22 +136,7 @@ class NamespaceController(Controller):
         data: JSONBody[MemberIn],
         db: NamedDependency[Database],
     ) -> MemberOut:
-        role = _role(data.role)
-        with db.transaction() as session:
-            found = members.get_namespace(session, namespace)
-            principal_of(request).require(Permission.MEMBERS_MANAGE, found.id, resource="namespace")
-            before = members.set_member(session, found.id, user_id, role)
-            audit.record(
-                session,
-                audit_context(request),
-                action="members.set",
-                resource_type="user",
-                resource_id=user_id,
-                namespace_id=found.id,
-                details={"before": {"role": before}, "after": {"role": role.label}},
-            )
-            membership = next(m for m in members.list_members(session, found.id) if m[1].id == user_id)
-            return MemberOut.of(*membership)
+        return _set_member(request, namespace, user_id, data.role, db)
 
     @delete(
         "/{namespace:str}/members/{user_id:uuid}",

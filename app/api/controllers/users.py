@@ -6,16 +6,16 @@ import uuid
 from typing import Annotated
 
 import msgspec
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Response, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from app.api.account_schemas import InviteOut, TemporaryPassword, UserOut
+from app.api.account_schemas import InviteInfo, InviteOut, TemporaryPassword, UserOut
 from app.api.database import Database
 from app.api.schemas import Page, page
 from app.api.security import audit_context, principal_of
 from app.domain import audit, users
-from app.domain.invites import create_invite
+from app.domain.invites import create_invite, list_invites, revoke_invite
 from app.domain.members import get_namespace
 from app.domain.permissions import Permission, Role
 from app.settings import Settings
@@ -181,3 +181,28 @@ class InviteController(Controller):
                 details={"email": data.email, "role": data.role},
             )
             return InviteOut(id=invite.id, token=token, expires_at=invite.expires_at)
+
+    @get("/", operation_id="listInvites", opt=MANAGE, sync_to_thread=True, summary="Invites, newest first")
+    def list_invites(self, db: NamedDependency[Database]) -> list[InviteInfo]:
+        with db.read() as session:
+            return [InviteInfo.of(*row) for row in list_invites(session)]
+
+    @delete(
+        "/{invite_id:uuid}",
+        operation_id="revokeInvite",
+        opt={**MANAGE, "action": "invites.revoke", "errors": (404, 409)},
+        sync_to_thread=True,
+        summary="Revoke an unused invite: it cannot be redeemed any more",
+    )
+    def revoke(self, request: Request, invite_id: FromPath[uuid.UUID], db: NamedDependency[Database]) -> None:
+        with db.transaction() as session:
+            invite = revoke_invite(session, invite_id)
+            audit.record(
+                session,
+                audit_context(request),
+                action="invites.revoke",
+                resource_type="invite",
+                resource_id=invite.id,
+                namespace_id=invite.namespace_id,
+                details={"email": invite.email, "role": invite.role},
+            )

@@ -128,6 +128,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/password-rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The password rules a new password must meet, to show before submitting
+         * @description Permission: `public` (no sign-in needed).
+         */
+        get: operations["getPasswordRules"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/refresh": {
         parameters: {
             query?: never;
@@ -579,7 +599,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * Invites, newest first
+         * @description Permission: `users:manage` (instance admins).
+         */
+        get: operations["listInvites"];
         put?: never;
         /**
          * Create a one-time registration invite (shown once)
@@ -587,6 +611,26 @@ export interface paths {
          */
         post: operations["createInvite"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/invites/{invite_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke an unused invite: it cannot be redeemed any more
+         * @description Permission: `users:manage` (instance admins).
+         */
+        delete: operations["revokeInvite"];
         options?: never;
         head?: never;
         patch?: never;
@@ -769,7 +813,11 @@ export interface paths {
          */
         get: operations["listNamespaceMembers"];
         put?: never;
-        post?: never;
+        /**
+         * Give a user, named by username, a role in the namespace
+         * @description Permission: `members:manage` (role `admin` or higher in the resource's namespace).
+         */
+        post: operations["addNamespaceMember"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1833,6 +1881,21 @@ export interface components {
             namespace?: string | null;
             role?: string | null;
         };
+        /** InviteInfo */
+        InviteInfo: {
+            /** Format: date-time */
+            created_at: string;
+            created_by: string | null;
+            email: string | null;
+            /** Format: date-time */
+            expires_at: string;
+            /** Format: uuid */
+            id: string;
+            namespace: string | null;
+            role: components["schemas"]["RoleName"] | null;
+            state: components["schemas"]["InviteState"];
+            used_at: string | null;
+        };
         /** InviteOut */
         InviteOut: {
             /** Format: date-time */
@@ -1841,6 +1904,11 @@ export interface components {
             id: string;
             token: string;
         };
+        /**
+         * InviteState
+         * @enum {string}
+         */
+        InviteState: "pending" | "used" | "expired";
         /** IssuedTokens */
         IssuedTokens: {
             access_token: string;
@@ -1908,6 +1976,11 @@ export interface components {
          * @enum {string}
          */
         MisfirePolicy: "skip" | "run_once" | "catch_up";
+        /** NamedMemberIn */
+        NamedMemberIn: {
+            role: string;
+            username: string;
+        };
         /** NamespaceOut */
         NamespaceOut: {
             /** Format: date-time */
@@ -2009,6 +2082,17 @@ export interface components {
         PasswordIn: {
             current_password: string;
             new_password: string;
+        };
+        /** PasswordRules */
+        PasswordRules: {
+            max_length: number;
+            min_length: number;
+            /** @default 3 */
+            min_score: number;
+            /** @default true */
+            not_common: boolean;
+            /** @default true */
+            not_username: boolean;
         };
         /** PipelineChange */
         PipelineChange: {
@@ -2410,6 +2494,7 @@ export interface operations {
                 outcome?: "success" | "failure" | "denied" | null;
                 since?: string | null;
                 until?: string | null;
+                limit?: number | null;
             };
             header?: never;
             path?: never;
@@ -2722,6 +2807,26 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getPasswordRules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PasswordRules"];
                 };
             };
         };
@@ -4760,6 +4865,44 @@ export interface operations {
             };
         };
     };
+    listInvites: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InviteInfo"][];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     createInvite: {
         parameters: {
             query?: never;
@@ -4820,6 +4963,80 @@ export interface operations {
             };
             /** @description The body or file is larger than allowed */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    revokeInvite: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                invite_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, nothing follows */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource's state or an earlier request conflicts with this one */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5429,6 +5646,86 @@ export interface operations {
             };
             /** @description The resource does not exist, or the caller may not see it */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    addNamespaceMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                namespace: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NamedMemberIn"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberOut"];
+                };
+            };
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body or file is larger than allowed */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,0 +1,91 @@
+/** The account endpoints the Settings pages call, over the one API client. */
+import { api } from '@/api/client'
+import { unwrap } from '@/api/errors'
+import type { Ok, Query } from '@/api/types'
+
+export type User = Ok<'/api/v1/users/{user_id}', 'get'>
+export type UserPage = Ok<'/api/v1/users', 'get'>
+export type Invite = Ok<'/api/v1/invites', 'get'> extends (infer I)[] ? I : never
+export type CreatedInvite = Ok<'/api/v1/invites', 'post'>
+export type Member = Ok<'/api/v1/namespaces/{namespace}/members', 'get'> extends (infer M)[] ? M : never
+export type ApiToken = Ok<'/api/v1/tokens', 'get'> extends (infer T)[] ? T : never
+export type CreatedToken = Ok<'/api/v1/tokens', 'post'>
+export type PasswordRules = Ok<'/api/v1/auth/password-rules', 'get'>
+export type AuditPage = Ok<'/api/v1/audit', 'get'>
+export type AuditEntry = AuditPage['items'][number]
+export type AuditQuery = Query<'/api/v1/audit', 'get'>
+export type Role = 'viewer' | 'operator' | 'editor' | 'admin'
+export const ROLES: Role[] = ['viewer', 'operator', 'editor', 'admin']
+
+export async function passwordRules(): Promise<PasswordRules> {
+  return unwrap(await api.GET('/api/v1/auth/password-rules'))
+}
+
+export async function updateProfile(body: { display_name?: string | null; email?: string | null }): Promise<User> {
+  return unwrap(await api.PATCH('/api/v1/auth/me', { body }))
+}
+
+export async function listUsers(search: string, cursor?: string): Promise<UserPage> {
+  return unwrap(await api.GET('/api/v1/users', { params: { query: { search: search || undefined, cursor, limit: 100 } } }))
+}
+
+export async function createUser(body: { username: string; password: string; email?: string | null; display_name: string; is_superuser: boolean }): Promise<User> {
+  return unwrap(await api.POST('/api/v1/users', { body }))
+}
+
+export async function setDisabled(id: string, disabled: boolean): Promise<User> {
+  const params = { path: { user_id: id } }
+  return unwrap(disabled ? await api.POST('/api/v1/users/{user_id}/disable', { params }) : await api.POST('/api/v1/users/{user_id}/enable', { params }))
+}
+
+export async function resetPassword(id: string): Promise<string> {
+  return unwrap(await api.POST('/api/v1/users/{user_id}/reset-password', { params: { path: { user_id: id } } })).temporary_password
+}
+
+export async function listInvites(): Promise<Invite[]> {
+  return unwrap(await api.GET('/api/v1/invites'))
+}
+
+export async function createInvite(body: { email?: string | null; namespace?: string | null; role?: Role | null; expires_in_days: number }): Promise<CreatedInvite> {
+  return unwrap(await api.POST('/api/v1/invites', { body }))
+}
+
+export async function revokeInvite(id: string): Promise<void> {
+  unwrap(await api.DELETE('/api/v1/invites/{invite_id}', { params: { path: { invite_id: id } } }))
+}
+
+export async function listMembers(namespace: string): Promise<Member[]> {
+  return unwrap(await api.GET('/api/v1/namespaces/{namespace}/members', { params: { path: { namespace } } }))
+}
+
+export async function addMember(namespace: string, username: string, role: Role): Promise<Member> {
+  return unwrap(await api.POST('/api/v1/namespaces/{namespace}/members', { params: { path: { namespace } }, body: { username, role } }))
+}
+
+export async function setMember(namespace: string, userId: string, role: Role): Promise<Member> {
+  return unwrap(await api.PUT('/api/v1/namespaces/{namespace}/members/{user_id}', { params: { path: { namespace, user_id: userId } }, body: { role } }))
+}
+
+export async function removeMember(namespace: string, userId: string): Promise<void> {
+  unwrap(await api.DELETE('/api/v1/namespaces/{namespace}/members/{user_id}', { params: { path: { namespace, user_id: userId } } }))
+}
+
+export async function createNamespace(name: string, description: string): Promise<void> {
+  unwrap(await api.POST('/api/v1/namespaces', { body: { name, description } }))
+}
+
+export async function listTokens(): Promise<ApiToken[]> {
+  return unwrap(await api.GET('/api/v1/tokens'))
+}
+
+export async function createToken(body: { name: string; namespace: string; role: Role; expires_in_days?: number | null }): Promise<CreatedToken> {
+  return unwrap(await api.POST('/api/v1/tokens', { body }))
+}
+
+export async function revokeToken(id: string): Promise<void> {
+  unwrap(await api.DELETE('/api/v1/tokens/{token_id}', { params: { path: { token_id: id } } }))
+}
+
+export async function listAudit(query: AuditQuery): Promise<AuditPage> {
+  return unwrap(await api.GET('/api/v1/audit', { params: { query } }))
+}

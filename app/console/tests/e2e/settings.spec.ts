@@ -1,0 +1,130 @@
+import AxeBuilder from '@axe-core/playwright'
+import { expect, test, type Page } from '@playwright/test'
+import { apiToken, createMember, shot, signIn, watchProblems } from './helpers'
+
+/** Critical and serious axe violations on the page as it is now, once its transitions have ended. */
+async function violations(page: Page): Promise<string[]> {
+  await page.waitForTimeout(300) // a transition about to start is not yet in getAnimations()
+  await page.waitForFunction(() => document.getAnimations().every((a) => a.playState !== 'running'))
+  const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']).analyze()
+  return results.violations
+    .filter((v) => v.impact === 'critical' || v.impact === 'serious')
+    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)
+}
+
+async function choose(page: Page, select: string, option: string): Promise<void> {
+  await page.locator(select).click()
+  await page.locator('.el-select-dropdown__item:visible', { hasText: option }).click()
+}
+
+async function confirm(page: Page): Promise<void> {
+  await page.locator('.el-message-box__btns .el-button--primary').click()
+}
+
+test.setTimeout(300_000) // one long journey, two sign-ins; on a busy shared machine it needs the room
+
+test('settings: a token is shown once and refused once revoked; a member made viewer loses the edit buttons; axe and screenshots', async ({ page, browser, request }) => {
+  const headers = { Authorization: `Bearer ${await apiToken(request)}` }
+  const editor = await createMember(request, headers, 'editor')
+  const problems = watchProblems(page)
+  const found: Record<string, string[]> = {}
+
+  // the editor is signed in elsewhere and sees the button to create a pipeline
+  const other = await browser.newContext()
+  const editorPage = await other.newPage()
+  await signIn(editorPage, 'en', editor.username, editor.password)
+  await editorPage.goto('/pipelines')
+  await expect(editorPage.locator('[data-test=new-pipeline]')).toBeVisible()
+
+  await signIn(page, 'en')
+  await page.locator('[data-test="menu-/settings"]').click()
+  await expect(page).toHaveURL(/\/settings\/profile$/)
+  // the password rules are on screen before anything is submitted, and follow what is typed
+  await expect(page.locator('[data-test=rule-minLength]')).toHaveAttribute('data-ok', 'false')
+  await page.locator('input[data-test=new-password]').fill('a long enough phrase')
+  await expect(page.locator('[data-test=rule-minLength]')).toHaveAttribute('data-ok', 'true')
+  found.profile = await violations(page)
+  await shot(page, 'settings-profile-en')
+
+  // API token: create, see the secret once, use it, revoke it, see it refused
+  await page.locator('[data-test=settings-tokens]').click()
+  await page.locator('[data-test=new-token]').click()
+  await page.locator('input[data-test=token-name]').fill('e2e batch')
+  await choose(page, '[data-test=token-namespace]', 'default')
+  await choose(page, '[data-test=token-role]', 'Operator')
+  await page.locator('[data-test=create-token]').click()
+  const secretBox = page.locator('input[data-test=secret]')
+  await expect(secretBox).toHaveValue(/\S{20,}/)
+  const secret = await secretBox.inputValue()
+  await shot(page, 'settings-token-once-en')
+  await page.locator('[data-test=close-secret]').click()
+  await expect(page.locator('[data-test=secret]')).toHaveCount(0)
+  expect(await page.content()).not.toContain(secret)
+  const asToken = { Authorization: `Bearer ${secret}` }
+  expect((await request.get('/api/v1/runs?limit=1', { headers: asToken })).status()).toBe(200)
+
+  const row = page.locator('[data-test=tokens-table] tr', { hasText: 'e2e batch' })
+  await row.locator('[data-test=revoke-token]').click()
+  await confirm(page)
+  await expect(row.locator('[data-test=token-state]')).toHaveText('Revoked')
+  const refused = await request.get('/api/v1/runs?limit=1', { headers: asToken })
+  expect(refused.status()).toBe(401)
+  found.tokens = await violations(page)
+
+  // members: the admin makes the editor a viewer
+  await page.locator('[data-test=settings-namespaces]').click()
+  await choose(page, '[data-test=members-namespace]', 'default')
+  const role = page.locator(`[data-test="member-role-${editor.username}"]`)
+  await role.click()
+  await page.locator('.el-select-dropdown__item:visible', { hasText: 'Viewer' }).click()
+  await expect(page.locator('.el-message--success')).toContainText(editor.username)
+  const members = (await (await request.get('/api/v1/namespaces/default/members', { headers })).json()) as { username: string; role: string }[]
+  expect(members.find((m) => m.username === editor.username)?.role).toBe('viewer')
+  found.namespaces = await violations(page)
+  await shot(page, 'settings-members-en')
+
+  // that user's next page load hides the edit buttons
+  await editorPage.reload()
+  await expect(editorPage.locator('[data-test=pipelines-table]')).toBeVisible()
+  await expect(editorPage.locator('[data-test=new-pipeline]')).toHaveCount(0)
+  await editorPage.goto('/settings/namespaces')
+  await expect(editorPage.locator('[data-test=members-table]')).toBeVisible()
+  await expect(editorPage.locator('[data-test=add-member], [data-test=remove-member]')).toHaveCount(0)
+  await expect(editorPage.locator('[data-test=settings-users]')).toHaveCount(0)
+  await other.close()
+
+  await page.locator('[data-test=settings-users]').click()
+  await expect(page.locator('[data-test=users-table]')).toContainText(editor.username)
+  await expect(page.locator('[data-test=invites-table]')).toBeVisible()
+  found.users = await violations(page)
+  await shot(page, 'settings-users-en')
+
+  // the audit log has the role change, with its before/after
+  await page.locator('[data-test=settings-audit]').click()
+  await page.locator('input[data-test=audit-action]').fill('members.set')
+  await page.locator('[data-test=audit-filter]').click()
+  await expect(page.locator('[data-test=audit-entry]').first()).toHaveText('members.set')
+  await page.locator('[data-test=audit-entry]').first().click()
+  await expect(page.locator('[data-test=audit-changes]')).toContainText('editor')
+  await expect(page.locator('[data-test=audit-changes]')).toContainText('viewer')
+  found['audit detail'] = await violations(page)
+  await shot(page, 'settings-audit-detail-en')
+  await page.keyboard.press('Escape')
+  const [download] = await Promise.all([page.waitForEvent('download'), page.locator('[data-test=export-audit]').click()])
+  expect(download.suggestedFilename()).toBe('audit.csv')
+
+  // the same pages in Chinese, from the same page (no new sign-in)
+  await choose(page, '[data-test=language]', '简体中文')
+  await expect(page.locator('h1')).toHaveText('审计日志')
+  await shot(page, 'settings-audit-zh-CN')
+  await page.locator('[data-test=settings-tokens]').click()
+  await expect(page.locator('h1')).toHaveText('API 令牌')
+  await expect(page.locator('[data-test=token-state]').first()).toBeVisible()
+  await shot(page, 'settings-tokens-zh-CN')
+  await page.locator('[data-test=settings-profile]').click()
+  await expect(page.locator('[data-test=rule-minLength]')).toContainText('至少')
+  await shot(page, 'settings-profile-zh-CN')
+
+  expect(found).toEqual(Object.fromEntries(Object.keys(found).map((k) => [k, []])))
+  expect(problems).toEqual([])
+})
