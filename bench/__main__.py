@@ -16,6 +16,7 @@ from pathlib import Path
 
 from bench import (
     auth_overhead,
+    console_entry,
     ingest_csv,
     ingest_xlsx,
     metrics_views,
@@ -34,6 +35,7 @@ BENCHMARKS: dict[str, Callable[[list[str] | None], int]] = {
     "ingest_xlsx": ingest_xlsx.main,
     "pipeline_steps": pipeline_steps.main,
     "metrics_views": metrics_views.main,
+    "console_entry": console_entry.main,
 }
 
 
