@@ -17,6 +17,7 @@ from pathlib import Path
 from bench import (
     auth_overhead,
     console_entry,
+    console_log,
     ingest_csv,
     ingest_xlsx,
     metrics_views,
@@ -36,6 +37,7 @@ BENCHMARKS: dict[str, Callable[[list[str] | None], int]] = {
     "pipeline_steps": pipeline_steps.main,
     "metrics_views": metrics_views.main,
     "console_entry": console_entry.main,
+    "console_log": console_log.main,
 }
 
 

@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     with BenchServers() as servers:
         conveyor = Conveyor(servers, workers=1, threads=1)
         try:
-            conveyor.start()
+            conveyor.start(timeout=180)
             probe = Probe({"mode": "entry", "url": str(conveyor.http.base_url).rstrip("/")})
             try:
                 answer = probe.read()
