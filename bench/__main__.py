@@ -16,6 +16,7 @@ from pathlib import Path
 
 from bench import (
     auth_overhead,
+    console_dashboard,
     console_entry,
     console_log,
     ingest_csv,
@@ -37,6 +38,7 @@ BENCHMARKS: dict[str, Callable[[list[str] | None], int]] = {
     "pipeline_steps": pipeline_steps.main,
     "metrics_views": metrics_views.main,
     "console_entry": console_entry.main,
+    "console_dashboard": console_dashboard.main,
     "console_log": console_log.main,
 }
 
