@@ -19,6 +19,7 @@ from bench import (
     console_dashboard,
     console_entry,
     console_log,
+    datacenter,
     ingest_csv,
     ingest_xlsx,
     metrics_views,
@@ -40,6 +41,7 @@ BENCHMARKS: dict[str, Callable[[list[str] | None], int]] = {
     "console_entry": console_entry.main,
     "console_dashboard": console_dashboard.main,
     "console_log": console_log.main,
+    "datacenter": datacenter.main,
 }
 
 
