@@ -5,13 +5,9 @@ const liveLog: MessageArea = {
   key: 'liveLog',
   'zh-CN': {
     jump: '跳到最新',
-    newLines: '{count} 行新日志',
-    lineCount: '共 {count} 行',
   },
   en: {
     jump: 'Jump to latest',
-    newLines: '{count} new lines',
-    lineCount: '{count} lines',
   },
 }
 
