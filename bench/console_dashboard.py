@@ -98,6 +98,9 @@ def measure(conveyor: Conveyor, repeats: int, rows: int) -> None:
         painted_pixels=painted,
         load=load_average(),
     )
+    for name in ("signed_in", "metrics_done", "echarts_done"):
+        at = statistics.median(entry[name] / 1000 for entry in answer["times"])
+        log(f"console_dashboard: median {name} at {at:.2f} s after navigation start")
 
 
 if __name__ == "__main__":

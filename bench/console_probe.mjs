@@ -73,7 +73,16 @@ async function dashboardMode(page) {
       const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height)
       let painted = 0
       for (let p = 3; p < data.length; p += 4) if (data[p] !== 0) painted++
-      return { at: performance.now(), painted }
+      // Where the time went: when the last metrics answer and the ECharts chunk had arrived.
+      const resources = performance.getEntriesByType('resource')
+      const ended = (test) => Math.max(0, ...resources.filter((r) => test(r.name)).map((r) => r.responseEnd))
+      return {
+        at: performance.now(),
+        painted,
+        metrics_done: ended((name) => name.includes('/api/v1/metrics')),
+        echarts_done: ended((name) => /\/assets\/echarts-/.test(name)),
+        signed_in: ended((name) => name.includes('/api/v1/auth/')),
+      }
     })
     times.push(drawn)
   }
