@@ -1,8 +1,8 @@
 """The console's dashboard over 1,000,000 runs: from navigation to the trend chart drawn (target ≤ 1.5 s).
 
-Starts the whole system (`python -m app up`) on its own database, seeds 1,000,000 runs over 30
-days with one INSERT ... SELECT and counts them into the hourly rollup as `conveyor rollup
-rebuild` does (the same seed as bench.metrics_views). Then Chromium signs in and loads the
+Migrates its own database, seeds 1,000,000 runs over 30 days with one INSERT ... SELECT and
+counts them into the hourly rollup as `conveyor rollup rebuild` does (the same seed as
+bench.metrics_views), then starts the whole system (`python -m app up`) on it. Then Chromium signs in and loads the
 dashboard `--repeats` times as a full page load (scripts, the silent sign-in from the refresh
 cookie, the metrics calls, ECharts): the time is the page's performance.now() when the trend chart
 says it finished drawing, and its canvas is checked for painted pixels.
@@ -20,13 +20,14 @@ from datetime import UTC, datetime
 
 from sqlalchemy import text
 
+from app.db import migrate
 from app.db.engine import get_engine
 from app.settings import Settings
 from bench._console import Probe, load_average, require_console
 from bench._conveyor import Conveyor
 from bench._ingest_data import env_int
 from bench._processes import log
-from bench._servers import BenchServers, figure
+from bench._servers import BenchServers, figure, sqlalchemy_url
 from bench.metrics_views import PIPELINES, SEED
 from scheduler.rollup import RollupFolder
 
@@ -42,8 +43,10 @@ def main(argv: list[str] | None = None) -> int:
     with BenchServers() as servers:
         conveyor = Conveyor(servers, workers=1, threads=1)
         try:
-            conveyor.start(timeout=180)
+            # Seeded and counted before the system starts, so the rebuild does not race the scheduler's fold.
+            migrate.upgrade(sqlalchemy_url(conveyor.database_url))
             seed(conveyor, args.rows)
+            conveyor.start(timeout=180)
             measure(conveyor, args.repeats, args.rows)
         finally:
             conveyor.stop()
