@@ -110,7 +110,14 @@ def previews(conveyor: Conveyor, tmp: Path, rows: int) -> None:
         response = conveyor.http.post(f"/api/v1/datasets/{warm}/preview", json={}, timeout=120)
         if response.status_code == 200:
             break
-    first = preview({})
+    began = time.perf_counter()
+    for attempt in range(1, 4):  # the first cut of the sheet may pass the 10 s query limit under a heavy load
+        response = conveyor.http.post(f"/api/v1/datasets/{dataset}/preview", json={}, timeout=120)
+        if response.status_code == 200:
+            break
+        log(f"datacenter: first preview attempt {attempt} answered {response.status_code}")
+    _ok(response, 200)
+    first = time.perf_counter() - began
     changed = {name: preview(config) for name, config in CONFIG_CHANGES.items()}
     worst = max(changed.values())
     figure(
