@@ -16,6 +16,10 @@ from pathlib import Path
 
 from bench import (
     auth_overhead,
+    console_dashboard,
+    console_entry,
+    console_log,
+    datacenter,
     deployment_occurrences,
     ingest_csv,
     ingest_xlsx,
@@ -36,6 +40,10 @@ BENCHMARKS: dict[str, Callable[[list[str] | None], int]] = {
     "pipeline_steps": pipeline_steps.main,
     "metrics_views": metrics_views.main,
     "deployment_occurrences": deployment_occurrences.main,
+    "console_entry": console_entry.main,
+    "console_dashboard": console_dashboard.main,
+    "console_log": console_log.main,
+    "datacenter": datacenter.main,
 }
 
 

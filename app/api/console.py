@@ -11,9 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Request, Response, Router, get
-from litestar.datastructures import CacheControlHeader
-from litestar.static_files import create_static_files_router
 
+from app.api.console_assets import assets_handler
 from app.domain.errors import NotFound
 from app.domain.permissions import Permission
 
@@ -24,8 +23,6 @@ CONSOLE_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self' data:; "
     "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
-#: Vite puts a content hash in every asset's name, so a year is safe.
-ASSETS_CACHE = CacheControlHeader(public=True, max_age=365 * 24 * 3600, immutable=True)
 PUBLIC = {"permission": Permission.PUBLIC}
 NOT_BUILT = (
     "<!doctype html><meta charset='utf-8'><title>Conveyor</title>"
@@ -55,10 +52,7 @@ def console_router(dist: Path = CONSOLE_DIST) -> Router:
         return _html(index.read_text(encoding="utf-8"))
 
     # Mounted even before a build exists (it answers 404 until then), so a build needs no restart.
-    assets = create_static_files_router(
-        path="/assets", directories=[dist / "assets"], cache_control=ASSETS_CACHE, opt=PUBLIC
-    )
-    return Router(path="/", route_handlers=[page, assets], include_in_schema=False)
+    return Router(path="/", route_handlers=[page, assets_handler(dist / "assets")], include_in_schema=False)
 
 
 def _html(text: str, status_code: int = 200) -> Response[str]:

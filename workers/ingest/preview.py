@@ -43,6 +43,7 @@ def preview(
     rows: int = 100,
     duckdb_settings: DuckDBSettings = PREVIEW_DUCKDB,
     work_dir: str | os.PathLike[str] | None = None,
+    head_cache: str | os.PathLike[str] | None = None,
 ) -> Preview:
     """What importing `path` with `config` would give, from the file's head; raises the same errors as an import."""
     config.validate()
@@ -54,7 +55,8 @@ def preview(
     warnings += sniffed.warnings
     with tempfile.TemporaryDirectory(prefix="ingest-preview-", dir=work_dir) as work:
         if sniffed.format == "excel":
-            result = _excel(str(path), sniffed, config, limits, max(rows, 0), Path(work))
+            cache = Path(head_cache) if head_cache is not None else None
+            result = _excel(str(path), sniffed, config, limits, max(rows, 0), Path(work), cache=cache)
         elif sniffed.format == "csv":
             result = _csv(str(path), sniffed, config, limits, max(rows, 0), duckdb_settings, Path(work))
         else:
@@ -64,13 +66,21 @@ def preview(
 
 
 def _excel(
-    path: str, sniffed: Sniffed, config: ImportConfig, limits: ImportLimits, rows: int, work: Path, *, cut: bool = True
+    path: str,
+    sniffed: Sniffed,
+    config: ImportConfig,
+    limits: ImportLimits,
+    rows: int,
+    work: Path,
+    *,
+    cut: bool = True,
+    cache: Path | None = None,
 ) -> Preview:
     workbook = excel_reader.open_workbook(path)
     with workbook:
         sheets = excel_reader.sheet_infos(path, sniffed.kind, workbook, limits)
         index, name = excel_reader.choose_sheet(workbook, config, sheets)
-    cut_copy = _excel_head(path, sniffed.kind, index, config, rows, work) if cut else None
+    cut_copy = _excel_head(path, sniffed.kind, index, config, rows, work, cache) if cut else None
     source = str(cut_copy) if cut_copy else path
     workbook = excel_reader.open_workbook(source)
     with workbook:
@@ -108,6 +118,8 @@ def _excel(
 
 #: Rows kept past what a sheet starting on its first row needs: a few empty rows on top still fit.
 HEAD_SPARE_ROWS = 50
+#: The rows a cut copy keeps are rounded up to this, so nearby configurations share one cached copy.
+HEAD_ROW_BLOCK = 1000
 
 
 def _last_row_needed(config: ImportConfig, rows: int, top: int) -> int:
@@ -120,19 +132,54 @@ def _top(config: ImportConfig, sheet_top: int) -> int:
     return parse_range(config.range).first_row if config.range else sheet_top
 
 
-def _excel_head(path: str, kind: str, index: int, config: ImportConfig, rows: int, work: Path) -> Path | None:
-    """A workbook cut after the rows a preview needs (xlsx/xlsm only), or None to read the sheet whole."""
+def _excel_head(
+    path: str, kind: str, index: int, config: ImportConfig, rows: int, work: Path, cache: Path | None = None
+) -> Path | None:
+    """A workbook cut after the rows a preview needs (xlsx/xlsm only), or None to read the sheet whole.
+
+    With `cache` (the upload's own folder, removed with it), the cut copy is kept there and reused by
+    the next preview that needs no more rows: cutting streams the whole sheet XML (seconds for a
+    million rows), and the preview form asks again on every configuration change.
+    """
     if kind not in ("xlsx", "xlsm"):
         return None
+    last_row = _head_last_row(config, rows)
+    kept = _cached_head(path, index, last_row, cache)
+    if kept is not None and kept.is_file():
+        return kept
     members = excel_reader.xlsx_sheet_members(path)
     member = members[index] if index < len(members) else None
     if member is None:
         return None
-    return sheet_head(path, member, _head_last_row(config, rows), work / "head.xlsx")
+    if kept is not None:
+        partial = kept.with_name(f".{kept.name}.{os.getpid()}.part")
+        try:
+            made = sheet_head(path, member, last_row, partial)
+            if made is not None:
+                os.replace(partial, kept)  # atomic: a concurrent preview sees the whole file or none
+                return kept
+        except OSError:
+            pass  # an unwritable cache: cut into the work folder as without one
+        finally:
+            partial.unlink(missing_ok=True)
+    return sheet_head(path, member, last_row, work / "head.xlsx")
+
+
+def _cached_head(path: str, index: int, last_row: int, cache: Path | None) -> Path | None:
+    """Where the cut copy of sheet `index` up to `last_row` is kept; its name holds the source's size and mtime."""
+    if cache is None:
+        return None
+    try:
+        source = os.stat(path)
+    except OSError:
+        return None
+    return cache / f"preview-head-{index}-{last_row}-{source.st_size}-{source.st_mtime_ns}.xlsx"
 
 
 def _head_last_row(config: ImportConfig, rows: int) -> int:
-    return _last_row_needed(config, rows, _top(config, 1)) + HEAD_SPARE_ROWS
+    """Rounded up to a whole HEAD_ROW_BLOCK, so small changes (skip rows, a header row) reuse one cached cut."""
+    needed = _last_row_needed(config, rows, _top(config, 1)) + HEAD_SPARE_ROWS
+    return -(-needed // HEAD_ROW_BLOCK) * HEAD_ROW_BLOCK
 
 
 def _head_suffices(sheet: Any, config: ImportConfig, rows: int) -> bool:

@@ -26,7 +26,7 @@ from app.domain import uploads as upload_service
 from app.domain.errors import Conflict
 from app.domain.namespaces import namespace_id, visible_namespace_id
 from app.domain.permissions import Permission
-from app.paths import resolved_root, upload_data_path
+from app.paths import resolved_root, upload_data_path, upload_dir
 from app.settings import Settings
 from workers.imports import limits_of
 from workers.ingest import ImportConfig, preview
@@ -288,6 +288,7 @@ class DatasetController(Controller):
                 rows=min(rows, limits.max_preview_rows),
                 duckdb_settings=duckdb_limits,
                 work_dir=work,
+                head_cache=upload_dir(settings.data_path, upload.id),  # reused as the form changes
             )
 
     @post(

@@ -72,7 +72,7 @@ def test_the_cut_copy_is_small_and_declares_the_rows_it_keeps(tmp_path: Path) ->
 
 
 def test_data_starting_far_down_falls_back_to_the_whole_sheet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = write_xlsx(tmp_path / "deep.xlsx", {"Data": table(200, top=1500)})
+    path = write_xlsx(tmp_path / "deep.xlsx", {"Data": table(1200, top=1500)})  # longer than the 2,000-row cut
     cut, whole, made = both(path, monkeypatch)
     assert made  # a copy was cut, found to start too late, and not used
     assert cut == whole
@@ -88,3 +88,42 @@ def test_a_range_and_a_header_row_further_down_are_kept(tmp_path: Path, monkeypa
 def test_a_sheet_that_fits_is_not_copied(tmp_path: Path) -> None:
     path = write_xlsx(tmp_path / "small.xlsx", {"Data": table(50)})
     assert xlsx_head.sheet_head(str(path), "xl/worksheets/sheet1.xml", 1200, tmp_path / "head.xlsx") is None
+
+
+def test_a_head_cache_keeps_one_cut_copy_for_nearby_configurations(tmp_path: Path) -> None:
+    """The preview form asks again on every change: the cut copy is made once and reused while it suffices."""
+    path = write_xlsx(tmp_path / "big.xlsx", {"Data": table(3000)})
+    cache = tmp_path / "upload"
+    cache.mkdir()
+
+    def run(**config: Any) -> dict:
+        return msgspec.to_builtins(
+            preview(str(path), path.name, ImportConfig(**config), ImportLimits(), head_cache=cache)
+        )
+
+    first = run()
+    kept = sorted(cache.iterdir())
+    assert len(kept) == 1
+    assert kept[0].name.startswith("preview-head-0-2000-")
+    stamp = kept[0].stat().st_mtime_ns
+    shifted = run(skip_rows=10)
+    assert sorted(cache.iterdir()) == kept  # no second copy, and no leftover partial file
+    assert kept[0].stat().st_mtime_ns == stamp  # reused, not rewritten
+    assert shifted["rows"][0][0] == 10  # the change is applied: ten data rows skipped
+    assert first["rows"] == msgspec.to_builtins(preview(str(path), path.name, ImportConfig(), ImportLimits()))["rows"]
+    run(range="A1500:E2900")  # from row 1500 the type sample needs rows up to 2552: a second, longer copy
+    assert len(list(cache.iterdir())) == 2
+
+
+def test_a_head_cache_follows_a_changed_source_and_survives_an_unwritable_folder(tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "big.xlsx", {"Data": table(3000)})
+    missing = tmp_path / "no-such-folder"  # writing there fails: the preview still cuts into its work folder
+    result = preview(str(path), path.name, ImportConfig(), ImportLimits(), head_cache=missing)
+    assert len(result.rows) == 100
+    assert not missing.exists()
+    cache = tmp_path / "upload"
+    cache.mkdir()
+    preview(str(path), path.name, ImportConfig(), ImportLimits(), head_cache=cache)
+    write_xlsx(path, {"Data": table(2500)})  # a new file under the same name: a new size and mtime
+    preview(str(path), path.name, ImportConfig(), ImportLimits(), head_cache=cache)
+    assert len(list(cache.iterdir())) == 2

@@ -9,39 +9,60 @@ export interface SseMessage {
   id: string | null
 }
 
-/** Feeds text chunks in, yields complete messages; keeps a partial message between chunks. */
+/**
+ * Feeds text chunks in, yields complete messages; keeps a partial line between chunks.
+ * It walks each chunk with a cursor (no re-slicing of the buffer per line, no regex), so a
+ * chunk holding 10,000 log lines costs one pass over it, not 10,000 copies of what is left.
+ */
 export class SseParser {
-  private buffer = ''
+  private rest = ''
+  private skipLf = false
   private event = ''
   private data: string[] = []
   private id: string | null = null
 
   push(chunk: string): SseMessage[] {
-    this.buffer += chunk
+    const text = this.rest + chunk
     const out: SseMessage[] = []
-    let newline: number
-    while ((newline = this.buffer.search(/\r\n|\r|\n/)) >= 0) {
-      const line = this.buffer.slice(0, newline)
-      const width = this.buffer.startsWith('\r\n', newline) ? 2 : 1
-      this.buffer = this.buffer.slice(newline + width)
-      if (line === '') {
-        if (this.data.length > 0) {
-          out.push({ event: this.event || 'message', data: this.data.join('\n'), id: this.id })
-        }
-        this.event = ''
-        this.data = []
-        continue
+    if (text === '') return out
+    let pos = 0
+    if (this.skipLf && text.charCodeAt(0) === 10) pos = 1 // the \n of a \r\n split across chunks
+    this.skipLf = false
+    let lf = text.indexOf('\n', pos)
+    let cr = text.indexOf('\r', pos)
+    while (lf >= 0 || cr >= 0) {
+      const eol = cr < 0 || (lf >= 0 && lf < cr) ? lf : cr
+      this.line(text.slice(pos, eol), out)
+      pos = eol + 1
+      if (eol === cr) {
+        if (pos === text.length) this.skipLf = true
+        else if (text.charCodeAt(pos) === 10) pos += 1
       }
-      if (line.startsWith(':')) continue
-      const colon = line.indexOf(':')
-      const field = colon < 0 ? line : line.slice(0, colon)
-      let value = colon < 0 ? '' : line.slice(colon + 1)
-      if (value.startsWith(' ')) value = value.slice(1)
-      if (field === 'event') this.event = value
-      else if (field === 'data') this.data.push(value)
-      else if (field === 'id') this.id = value
+      // Only look again for the terminator the cursor passed: the other one is still ahead.
+      if (lf >= 0 && lf < pos) lf = text.indexOf('\n', pos)
+      if (cr >= 0 && cr < pos) cr = text.indexOf('\r', pos)
     }
+    this.rest = pos === 0 ? text : text.slice(pos)
     return out
+  }
+
+  private line(line: string, out: SseMessage[]): void {
+    if (line === '') {
+      if (this.data.length > 0) {
+        out.push({ event: this.event || 'message', data: this.data.join('\n'), id: this.id })
+      }
+      this.event = ''
+      this.data = []
+      return
+    }
+    if (line.charCodeAt(0) === 58) return // ':' starts a comment (keep-alive)
+    const colon = line.indexOf(':')
+    const field = colon < 0 ? line : line.slice(0, colon)
+    let value = colon < 0 ? '' : line.slice(colon + 1)
+    if (value.charCodeAt(0) === 32) value = value.slice(1)
+    if (field === 'event') this.event = value
+    else if (field === 'data') this.data.push(value)
+    else if (field === 'id') this.id = value
   }
 }
 

@@ -16,3 +16,35 @@ describe('SseParser', () => {
     expect(parser.push(': keep-alive\n\ndata: a\ndata: b\n\n')).toEqual([{ event: 'message', id: null, data: 'a\nb' }])
   })
 })
+
+describe('SseParser on large and awkward input', () => {
+  it('parses 10,000 log events in one chunk, in order', () => {
+    const parser = new SseParser()
+    const text = Array.from({ length: 10_000 }, (_, i) => `event: log\nid: ${i + 1}\ndata: {"n":${i + 1}}\n\n`).join('')
+    const messages = parser.push(text)
+    expect(messages).toHaveLength(10_000)
+    expect(messages[0]).toEqual({ event: 'log', id: '1', data: '{"n":1}' })
+    expect(messages[9_999]).toEqual({ event: 'log', id: '10000', data: '{"n":10000}' })
+  })
+
+  it('gives the same messages whatever the chunk boundaries, including a \\r\\n split in two', () => {
+    const text = 'event: log\r\nid: 7\r\ndata: x\r\n\r\n: ping\rdata: y\rdata: z\r\r'
+    const whole = new SseParser().push(text)
+    expect(whole).toEqual([
+      { event: 'log', id: '7', data: 'x' },
+      { event: 'message', id: '7', data: 'y\nz' },
+    ])
+    for (let cut = 1; cut < text.length; cut++) {
+      const parser = new SseParser()
+      const got = [...parser.push(text.slice(0, cut)), ...parser.push(''), ...parser.push(text.slice(cut))]
+      expect(got, `cut at ${cut}`).toEqual(whole)
+    }
+  })
+
+  it('keeps a partial line until its end arrives', () => {
+    const parser = new SseParser()
+    expect(parser.push('data: hel')).toEqual([])
+    expect(parser.push('lo')).toEqual([])
+    expect(parser.push('\n\n')).toEqual([{ event: 'message', id: null, data: 'hello' }])
+  })
+})
