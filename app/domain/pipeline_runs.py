@@ -10,13 +10,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.core.errors import Conflict, InvalidInput
+from app.core.ids import uuid7
+from app.core.states import RunKind
 from app.db.datasets import Dataset, DatasetVersion
 from app.db.models import Pipeline
-from app.domain.errors import Conflict, InvalidInput
-from app.domain.ids import uuid7
 from app.domain.permissions import Permission, Principal
 from app.domain.runs import insert_run
-from app.domain.states import RunKind
 from app.settings import Settings
 
 
