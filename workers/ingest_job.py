@@ -24,9 +24,10 @@ from app.db.datasets import Upload
 from app.db.outage import retry_while_unavailable
 from app.domain import datasets as dataset_service
 from app.domain.retry import retries_left
-from app.ingest import DuckDBSettings, ImportLimits, import_file
+from app.ingest import import_file
 from app.ingest.config import parse_config
 from app.ingest.errors import ImportCancelled
+from app.ingest.limits import duckdb_of, limits_of
 from app.logs import bind, log_context
 from app.paths import upload_data_path, version_dir
 from app.settings import Settings
@@ -35,21 +36,6 @@ from workers.outcomes import Outcome, interrupted
 from workers.runtime import WORKER_ID
 
 logger = logging.getLogger(__name__)
-
-
-def limits_of(settings: Settings) -> ImportLimits:
-    """The ingest limits the settings choose."""
-    return ImportLimits(
-        max_upload_bytes=settings.max_upload_bytes,
-        max_workbook_uncompressed_bytes=settings.max_workbook_uncompressed_bytes,
-        max_workbook_cells=settings.max_workbook_cells,
-        max_preview_rows=settings.max_preview_rows,
-    )
-
-
-def duckdb_of(settings: Settings) -> DuckDBSettings:
-    """What one job's DuckDB connection may use."""
-    return DuckDBSettings(memory_limit=f"{settings.job_memory_limit_mb}MB", threads=settings.job_threads)
 
 
 def run_import(ctx: RunContext, row: Any, *, engine: Engine, settings: Settings) -> Outcome:

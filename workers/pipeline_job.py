@@ -30,13 +30,13 @@ from app.db.models import Run
 from app.db.outage import retry_while_unavailable
 from app.domain import datasets as dataset_service
 from app.domain import pipeline_runs
+from app.ingest.limits import duckdb_of
 from app.logs import bind, log_context
 from app.paths import version_dir
 from app.pipeline import DATA_FILE, InputFile, PipelineCancelled, RunInfo, output_dataset_name, run_pipeline
 from app.pipeline.spec import PipelineSpec, parse_spec
 from app.settings import Settings
 from workers.context import Interrupted, RunContext
-from workers.ingest_job import duckdb_of
 from workers.outcomes import Outcome, interrupted
 from workers.runtime import WORKER_ID
 

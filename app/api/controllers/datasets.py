@@ -29,11 +29,11 @@ from app.domain.permissions import Permission
 from app.ingest import ImportConfig, preview
 from app.ingest.bounded import bounded, request_limits
 from app.ingest.config import parse_config
+from app.ingest.limits import limits_of
 from app.ingest.models import Preview
 from app.ingest.sniff import sniff
 from app.paths import resolved_root, upload_data_path
 from app.settings import Settings
-from workers.ingest_job import limits_of
 
 DatasetId = FromPath[uuid.UUID]
 READ = {"permission": Permission.DATASETS_READ}

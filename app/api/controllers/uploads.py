@@ -21,10 +21,10 @@ from app.domain import uploads as service
 from app.domain.namespaces import namespace_id
 from app.domain.permissions import Permission
 from app.ingest import ImportConfig
+from app.ingest.limits import limits_of
 from app.ingest.sniff import sniff
 from app.paths import upload_data_path
 from app.settings import Settings
-from workers.ingest_job import limits_of
 
 UploadId = FromPath[uuid.UUID]
 WRITE = Permission.DATASETS_WRITE
