@@ -1,4 +1,7 @@
-"""Database access for request handlers: one transaction per change, no transaction for reads."""
+"""The session provider: one transaction per change, no transaction for reads.
+
+The API hands one to every request handler; workers and the CLI use the same class, so a session is opened
+and committed the same way everywhere."""
 
 from __future__ import annotations
 

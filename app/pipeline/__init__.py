@@ -1,5 +1,7 @@
-"""Pipeline engine: validate a spec over empty stand-ins, or run it over Parquet inputs in a sandboxed DuckDB
-(no HTTP, no database, no broker: the worker and the API call these functions)."""
+"""Pipelines as a library: the language (steps, spec, checks, params, plugins, templates) and the engine that
+validates a spec over empty stand-ins or runs it over Parquet inputs in a sandboxed DuckDB (engine.py).
+
+No HTTP, no database, no broker: the API (parse, validate) and the worker's pipeline job (run) call these."""
 
 from app.pipeline.engine import DATA_FILE, output_dataset_name, run_pipeline
 from app.pipeline.errors import (

@@ -1,4 +1,4 @@
-"""The deployment document: schedule and policies, validated into scheduler value objects."""
+"""The deployment document: schedule and policies, validated into the schedule value objects of app.scheduling.timing."""
 
 from __future__ import annotations
 
