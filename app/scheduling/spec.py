@@ -1,4 +1,4 @@
-"""The deployment document: schedule and policies, validated into the schedule value objects of app.scheduling.timing."""
+"""The deployment document: schedule and policies, validated into app.scheduling.timing value objects."""
 
 from __future__ import annotations
 
