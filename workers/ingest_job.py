@@ -16,10 +16,10 @@ from typing import Any
 
 import msgspec
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
 
 from app.core.errors import DomainError
 from app.core.states import RunStatus
+from app.db.database import database_for
 from app.db.datasets import Upload
 from app.db.outage import retry_while_unavailable
 from app.domain import datasets as dataset_service
@@ -69,7 +69,7 @@ def _import(ctx: RunContext, row: Any, *, engine: Engine, settings: Settings) ->
     upload_id = uuid.UUID(params["upload_id"])
 
     def read_upload() -> tuple[str, int]:
-        with Session(engine) as session:
+        with database_for(engine).read() as session:
             upload = session.get_one(Upload, upload_id)
             return upload.filename, upload.size
 
@@ -100,7 +100,7 @@ def _import(ctx: RunContext, row: Any, *, engine: Engine, settings: Settings) ->
     parquet_bytes = Path(result.data_path).stat().st_size
 
     def record() -> int:
-        with Session(engine) as session, session.begin():
+        with database_for(engine).transaction() as session:
             return dataset_service.record_version(
                 session,
                 dataset_id=row["dataset_id"],
@@ -130,7 +130,7 @@ def _import(ctx: RunContext, row: Any, *, engine: Engine, settings: Settings) ->
 def _failed(engine: Engine, ctx: RunContext, dataset_id: uuid.UUID, code: str, message: str) -> None:
     ctx.log(f"import failed ({code}): {message}", level="error")
     try:
-        with Session(engine) as session, session.begin():
+        with database_for(engine).transaction() as session:
             dataset_service.record_import_failure(
                 session, dataset_id=dataset_id, run_id=ctx.run_id, code=code, message=message, producer=WORKER_ID
             )

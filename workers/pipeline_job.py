@@ -21,10 +21,10 @@ from typing import Any
 
 import msgspec
 from sqlalchemy import Engine, update
-from sqlalchemy.orm import Session
 
 from app.core.errors import DomainError
 from app.core.states import RunStatus
+from app.db.database import database_for
 from app.db.datasets import DatasetVersion
 from app.db.models import Run
 from app.db.outage import retry_while_unavailable
@@ -67,7 +67,7 @@ def run_pipeline_job(ctx: RunContext, row: Any, *, engine: Engine, settings: Set
 
 def _run(ctx: RunContext, row: Any, spec: PipelineSpec, *, engine: Engine, settings: Settings) -> None:
     root = settings.data_path
-    with Session(engine) as session, session.begin():
+    with database_for(engine).transaction() as session:
         pinned = row["inputs"] or pipeline_runs.resolve_inputs(
             session, msgspec.to_builtins(spec), {}, namespace_id=row["namespace_id"], principal=None
         )
@@ -85,7 +85,7 @@ def _run(ctx: RunContext, row: Any, spec: PipelineSpec, *, engine: Engine, setti
     name = output_dataset_name(spec, params=params, run=info)
     output_id: uuid.UUID | None = None
     if name is not None:
-        with Session(engine) as session, session.begin():
+        with database_for(engine).transaction() as session:
             output_id = pipeline_runs.output_dataset(session, namespace_id=row["namespace_id"], name=name).id
             session.execute(update(Run).where(Run.id == ctx.run_id).values(dataset_id=output_id))
     out_dir = version_dir(root, output_id, ctx.run_id) if output_id else root / "tmp" / f"run-{ctx.run_id}"
@@ -126,7 +126,7 @@ def _run(ctx: RunContext, row: Any, spec: PipelineSpec, *, engine: Engine, setti
     columns = [{"name": c.name, "type": c.type, "nulls": c.nulls, "min": c.min, "max": c.max} for c in result.columns]
 
     def record() -> int:
-        with Session(engine) as session, session.begin():
+        with database_for(engine).transaction() as session:
             return dataset_service.record_version(
                 session,
                 dataset_id=output_id,
@@ -154,5 +154,5 @@ def _record_validations(engine: Engine, run_id: uuid.UUID, validations: Any) -> 
     if not validations:
         return
     report = msgspec.to_builtins(validations)
-    with Session(engine) as session, session.begin():
+    with database_for(engine).transaction() as session:
         session.execute(update(Run).where(Run.id == run_id).values(validation=report))

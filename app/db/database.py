@@ -5,6 +5,7 @@ and committed the same way everywhere."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -41,3 +42,9 @@ class Database:
         """A bare autocommit connection, for single-statement lookups on every request."""
         with self.autocommit.connect() as connection:
             yield connection
+
+
+@functools.lru_cache(maxsize=16)
+def database_for(engine: Engine) -> Database:
+    """The Database over `engine`, made once per engine: for workers and the CLI, which are handed an engine."""
+    return Database(engine)
