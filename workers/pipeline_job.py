@@ -29,7 +29,7 @@ from app.db.datasets import DatasetVersion
 from app.db.models import Run
 from app.db.outage import retry_while_unavailable
 from app.domain import datasets as dataset_service
-from app.domain import pipeline_runs
+from app.domain import pipeline_io as pipeline_runs
 from app.ingest.limits import duckdb_of
 from app.logs import bind, log_context
 from app.paths import version_dir

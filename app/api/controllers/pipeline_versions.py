@@ -20,7 +20,7 @@ from app.db.database import Database
 from app.db.datasets import DatasetVersion
 from app.db.models import Pipeline, Run
 from app.domain import audit, idempotency
-from app.domain import pipeline_runs as run_service
+from app.domain import pipeline_io as run_service
 from app.domain import pipeline_versions as service
 from app.domain import pipelines as pipeline_service
 from app.domain.namespaces import namespace_id
