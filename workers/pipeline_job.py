@@ -29,7 +29,7 @@ from app.db.datasets import DatasetVersion
 from app.db.models import Run
 from app.db.outage import retry_while_unavailable
 from app.domain import datasets as dataset_service
-from app.domain import pipeline_io as pipeline_runs
+from app.domain import pipeline_io
 from app.ingest.limits import duckdb_of
 from app.logs import bind, log_context
 from app.paths import version_dir
@@ -68,7 +68,7 @@ def run_pipeline_job(ctx: RunContext, row: Any, *, engine: Engine, settings: Set
 def _run(ctx: RunContext, row: Any, spec: PipelineSpec, *, engine: Engine, settings: Settings) -> None:
     root = settings.data_path
     with database_for(engine).transaction() as session:
-        pinned = row["inputs"] or pipeline_runs.resolve_inputs(
+        pinned = row["inputs"] or pipeline_io.resolve_inputs(
             session, msgspec.to_builtins(spec), {}, namespace_id=row["namespace_id"], principal=None
         )
         files: dict[str, InputFile] = {}
@@ -86,7 +86,7 @@ def _run(ctx: RunContext, row: Any, spec: PipelineSpec, *, engine: Engine, setti
     output_id: uuid.UUID | None = None
     if name is not None:
         with database_for(engine).transaction() as session:
-            output_id = pipeline_runs.output_dataset(session, namespace_id=row["namespace_id"], name=name).id
+            output_id = pipeline_io.output_dataset(session, namespace_id=row["namespace_id"], name=name).id
             session.execute(update(Run).where(Run.id == ctx.run_id).values(dataset_id=output_id))
     out_dir = version_dir(root, output_id, ctx.run_id) if output_id else root / "tmp" / f"run-{ctx.run_id}"
 
