@@ -42,6 +42,7 @@ from app.api.text_boundary import refuse_unstorable_text
 from app.db.database import Database
 from app.db.engine import get_engine
 from app.domain.throttle import LoginThrottle
+from app.ingest.convert import warm_up as warm_up_arrow
 from app.settings import Settings, get_settings
 
 #: Swagger UI's files, shipped by the swagger-ui-py package, served by us: the docs need no internet.
@@ -122,6 +123,7 @@ def create_app(settings: Settings | None = None, *, authenticate: bool = True) -
         )
         if settings.cors_origin_list
         else None,
+        on_startup=[warm_up_arrow],
         on_shutdown=[close_live_logs],
         logging_config=None,  # app/logs.py configures every process; Litestar's default would replace our handler
         debug=False,

@@ -40,6 +40,14 @@ def arrow_type(p: Planned) -> pa.DataType:
     }[p.type]
 
 
+def warm_up() -> None:
+    """Do pyarrow's one-time lazy work now, at process start: its first `pa.array` of a Python list checks whether
+    pandas is installed and imports it if so (seconds; tens of seconds without bytecode caches on a busy machine).
+    The API runs this at startup, so the first preview after a start does not spend its request time limit
+    (CONVEYOR_REQUEST_QUERY_SECONDS) on an import and fail as query_too_expensive."""
+    pa.array([0], pa.int64())
+
+
 class CellError(ValueError):
     """Why a cell does not fit its column's type, in words a user reads (not Python's own exception text)."""
 
