@@ -34,14 +34,16 @@ install-dev: $(BIN)/.installed-dev
 run: $(BIN)/.installed-run console-if-node
 	$(BIN)/conveyor up
 
-## test: lint, then unit, integration and acceptance tests against real Postgres and Redis
+## test: lint (ruff, and import-linter's layer contracts in pyproject.toml), then unit, integration and acceptance tests against real Postgres and Redis
 test: $(BIN)/.installed-dev console-check
 	$(BIN)/ruff check app workers scheduler tests bench sql
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest tests
 
 lint: $(BIN)/.installed-dev
 	$(BIN)/ruff check app workers scheduler tests bench sql
 	$(BIN)/ruff format --check app workers scheduler tests bench sql
+	$(BIN)/lint-imports --no-cache
 
 format: $(BIN)/.installed-dev
 	$(BIN)/ruff check --fix app workers scheduler tests bench sql

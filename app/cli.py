@@ -179,10 +179,9 @@ def _migrate(args: argparse.Namespace, settings: Settings) -> int:
 def _users_create(args: argparse.Namespace, settings: Settings) -> int:
     import secrets
 
-    from sqlalchemy.orm import Session
-
+    from app.core.errors import DomainError
+    from app.db.database import database_for
     from app.db.engine import get_engine
-    from app.domain.errors import DomainError
     from app.domain.members import get_namespace, set_member
     from app.domain.permissions import Role
     from app.domain.users import BOOTSTRAP_ADMIN, NewUser, create_user
@@ -192,7 +191,7 @@ def _users_create(args: argparse.Namespace, settings: Settings) -> int:
     password = chosen or secrets.token_urlsafe(18)
     superuser = args.superuser or args.username == BOOTSTRAP_ADMIN
     try:
-        with _database(settings) as settings, Session(get_engine(settings)) as session, session.begin():
+        with _database(settings) as settings, database_for(get_engine(settings)).transaction() as session:
             user = create_user(
                 session,
                 NewUser(username=args.username, password=password, email=args.email, is_superuser=superuser),
@@ -211,13 +210,12 @@ def _users_create(args: argparse.Namespace, settings: Settings) -> int:
 
 def _users_reset_password(args: argparse.Namespace, settings: Settings) -> int:
     """For a lost password (the admin's too): a temporary one, shown once, that must be changed at sign-in."""
-    from sqlalchemy.orm import Session
-
+    from app.db.database import database_for
     from app.db.engine import get_engine
     from app.domain import audit
     from app.domain.users import find_by_username, reset_password
 
-    with _database(settings) as settings, Session(get_engine(settings)) as session, session.begin():
+    with _database(settings) as settings, database_for(get_engine(settings)).transaction() as session:
         user = find_by_username(session, args.username)
         if user is None:
             print(f"conveyor: no account is called {args.username!r}", file=sys.stderr)
@@ -274,9 +272,9 @@ def _bootstrap_admin(settings: Settings, database_url: str) -> str | None:
     """The first account, if none exists yet; stops with a clear message if the chosen password is too weak."""
     import msgspec
 
+    from app.core.errors import DomainError
     from app.db.engine import get_engine
     from app.domain.bootstrap import ensure_admin
-    from app.domain.errors import DomainError
 
     settings = msgspec.structs.replace(settings, database_url=database_url)
     try:

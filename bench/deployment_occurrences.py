@@ -25,10 +25,10 @@ from app.api.app import create_app
 from app.api.security import SYSTEM
 from app.db import migrate
 from app.db.engine import get_engine
-from app.domain.deployment_spec import IntervalSpec
 from app.domain.deployments import DeploymentIn, create_deployment
 from app.domain.pipelines import create_pipeline
 from app.domain.users import NewUser, create_user
+from app.scheduling.spec import IntervalSpec
 from app.settings import Settings
 from bench._servers import BenchServers, figure, percentile
 

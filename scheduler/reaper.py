@@ -8,10 +8,10 @@ import redis
 from dramatiq.brokers.redis import RedisBroker
 from sqlalchemy import Engine, text
 
+from app.core.states import RunStatus, sources
 from app.db.queries import query
 from app.domain.retry import backoff_seconds, retries_left
 from app.domain.runlogs import publish_end, stream_key
-from app.domain.states import RunStatus, sources
 from app.logs import bind, log_context
 from app.settings import Settings
 from scheduler.cleanup import Cleanup

@@ -13,7 +13,7 @@ from typing import Any
 from litestar import Request, Response, Router, get
 
 from app.api.console_assets import assets_handler
-from app.domain.errors import NotFound
+from app.core.errors import NotFound
 from app.domain.permissions import Permission
 
 #: Where `vite build` writes the console.

@@ -18,7 +18,7 @@ from typing import Any
 from litestar import Request, Response, get
 from litestar.params import FromPath
 
-from app.domain.errors import NotFound
+from app.core.errors import NotFound
 from app.domain.permissions import Permission
 
 #: Vite puts a content hash in every asset's name, so a year is safe.

@@ -11,10 +11,10 @@ import msgspec
 from sqlalchemy import text
 
 from app.api.schemas import RunOut
+from app.core.states import RunStatus
 from app.db.deployments import OUTCOMES, Deployment, Occurrence
 from app.domain import deployments as service
-from app.domain.deployment_policies import DstFold, DstGap, MisfirePolicy, OverlapPolicy
-from app.domain.states import RunStatus
+from app.scheduling.policies import DstFold, DstGap, MisfirePolicy, OverlapPolicy
 
 #: What became of a fire time.
 OccurrenceOutcome = StrEnum("OccurrenceOutcome", [(v.upper(), v) for v in OUTCOMES], module=__name__)  # type: ignore[misc]

@@ -1,1 +1,1 @@
-"""Database access: engine, typed models, named queries."""
+"""Database access: engine, the Database session provider, typed models, named queries."""

@@ -22,8 +22,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core.states import RunKind, RunStatus, RunTrigger
 from app.db.base import Base, created_at_column
-from app.domain.states import RunKind, RunStatus, RunTrigger
 
 
 def _one_of(column: str, values: list[str]) -> str:

@@ -10,17 +10,17 @@ import msgspec
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.core.ids import uuid7
+from app.core.states import RunKind, RunTrigger
 from app.db.deployments import Deployment
 from app.db.models import Pipeline, Run
 from app.db.queries import query
-from app.domain import deployment_spec as spec_
 from app.domain.deployments import schedule_for
-from app.domain.ids import uuid7
 from app.domain.permissions import Permission, Principal
 from app.domain.runs import actor_of
-from app.domain.states import RunKind, RunTrigger
+from app.scheduling import spec as spec_
+from app.scheduling.timing import fires
 from app.settings import Settings
-from scheduler.timing import fires
 
 
 class BackfillIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import secrets
 
 from sqlalchemy import Engine, text
-from sqlalchemy.orm import Session
 
+from app.db.database import database_for
 from app.domain.users import BOOTSTRAP_ADMIN, NewUser, any_user_exists, create_user
 from app.settings import Settings
 
@@ -16,7 +16,7 @@ _LOCK = text("SELECT pg_advisory_xact_lock(7212001)")
 
 def ensure_admin(engine: Engine, settings: Settings) -> str | None:
     """Create `admin` if there is no account yet; returns the generated password, if one was generated."""
-    with Session(engine) as session, session.begin():
+    with database_for(engine).transaction() as session:
         session.execute(_LOCK)
         if any_user_exists(session):
             return None

@@ -9,7 +9,7 @@ import msgspec
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from app.domain.errors import Conflict
+from app.core.errors import Conflict
 
 _CLAIM = text(
     """

@@ -17,7 +17,7 @@ import msgspec
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from app.domain.errors import InvalidParameter
+from app.core.errors import InvalidParameter
 from app.domain.metric_sources import COLUMNS, Window, column, relation, scope
 
 

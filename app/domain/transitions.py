@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from app.core.states import IllegalTransition, RunStatus, sources
 from app.db.models import OutboxMessage, Run, RunEvent
-from app.domain.states import IllegalTransition, RunStatus, sources
 
 _WAKE_RELAY = text("SELECT pg_notify('conveyor_outbox', '')")
 

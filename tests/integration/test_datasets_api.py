@@ -14,7 +14,7 @@ import pytest
 from litestar.testing import TestClient
 from sqlalchemy import Engine
 
-from app.domain.states import RunStatus
+from app.core.states import RunStatus
 from scheduler.cleanup import Cleanup
 from tests.integration.engine_parts import Engine_
 from tests.integration.helpers import count
