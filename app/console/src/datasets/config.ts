@@ -94,3 +94,20 @@ export function importProblems(progress: Record<string, unknown> | null | undefi
   const column = /column (.+)$/.exec(where)
   return [{ row: row ? Number(row[1]) : null, column: column?.[1] ?? null, message: first[1] ?? message }]
 }
+
+/**
+ * The preview's warnings placed where they apply: those naming a column (`column X`, `'X'`, `"X"`) go to that
+ * column's header, the rest (`general`) above the table.
+ */
+export function placeWarnings(warnings: string[], columns: string[]): { byColumn: Record<string, string[]>; general: string[] } {
+  const byColumn: Record<string, string[]> = {}
+  const general: string[] = []
+  for (const warning of warnings) {
+    const named = columns.filter((c) =>
+      warning.includes(`'${c}'`) || warning.includes(`"${c}"`) || new RegExp(`column ${c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?=[:,;)\\s]|$)`).test(warning),
+    )
+    for (const c of named) (byColumn[c] ??= []).push(warning)
+    if (!named.length) general.push(warning)
+  }
+  return { byColumn, general }
+}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { forgetUpload, matchSaved, planChunks, receivedBytes, saveUpload, savedUploads } from '@/datasets/chunks'
 import { filterParam, filterParams, orderParam, parseFilter } from '@/datasets/filters'
-import { applySuggestion, cleanConfig, emptyForm, importProblems } from '@/datasets/config'
+import { applySuggestion, cleanConfig, emptyForm, importProblems, placeWarnings } from '@/datasets/config'
 
 class MemoryStorage implements Storage {
   private data = new Map<string, string>()
@@ -98,5 +98,13 @@ describe('import configuration', () => {
     expect(importProblems({}, "3 problem(s) found; first: could not convert 'abc' to integer (row 7, column 数量)"))
       .toEqual([{ row: 7, column: '数量', message: "could not convert 'abc' to integer" }])
     expect(importProblems(null, 'boom')).toEqual([{ row: null, column: null, message: 'boom' }])
+  })
+
+  it('places a warning on the column it names, and the rest above the table', () => {
+    const warnings = ['row 4, column amount: could not convert', "duplicate header 'name'", 'encoding guessed as gb18030', 'column am: x']
+    expect(placeWarnings(warnings, ['amount', 'name', 'am', 'count'])).toEqual({
+      byColumn: { amount: [warnings[0]], name: [warnings[1]], am: [warnings[3]] },
+      general: ['encoding guessed as gb18030'],
+    })
   })
 })
