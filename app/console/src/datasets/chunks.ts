@@ -62,9 +62,12 @@ export function forgetUpload(uploadId: string, storage: Storage = localStorage):
   storage.setItem(KEY, JSON.stringify(savedUploads(storage).filter((u) => u.uploadId !== uploadId)))
 }
 
-/** The saved upload this file continues, if the user picked the same file again. */
-export function matchSaved(file: { name: string; size: number; lastModified: number }, saved: SavedUpload[]): SavedUpload | undefined {
-  return saved.find((u) => u.filename === file.name && u.size === file.size && u.lastModified === file.lastModified)
+/**
+ * The saved upload this file continues, if the user picked the same file again: same name and size (a different
+ * file that happens to match is refused at completion, where the API checks the SHA-256 computed before sending).
+ */
+export function matchSaved(file: { name: string; size: number }, saved: SavedUpload[]): SavedUpload | undefined {
+  return saved.find((u) => u.filename === file.name && u.size === file.size)
 }
 
 /** Hex SHA-256 of a file, read in one go (WebCrypto has no streaming digest); null when too large or unavailable. */

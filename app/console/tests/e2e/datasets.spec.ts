@@ -68,7 +68,7 @@ test('data center: workbook and GB18030 imports, a resumable upload across a rel
   await page.locator('[data-test=cfg-header-row] input').fill('3')
   await page.locator('[data-test=cfg-header-row] input').press('Tab')
   await expect(headers(page)).toHaveText(['城市', '人数', '日期'])
-  await expect(page.locator('[data-test=preview-table] tbody tr')).toHaveCount(fx.xlsx_rows)
+  await expect(page.locator('[data-test=preview-table] tbody tr.el-table__row')).toHaveCount(fx.xlsx_rows)
   found.configure = await violations(page)
   await shot(page, 'dataset-configure-en')
   await importAndOpen(page)
@@ -135,7 +135,7 @@ test('data center: workbook and GB18030 imports, a resumable upload across a rel
   await expect(page.locator('[data-test=column-warning]')).toHaveAttribute('aria-label', /row 4/) // shown on its column
   await page.locator('[data-test=start-import]').click()
   await expect(page.locator('[data-test=import-failed]')).toBeVisible()
-  const first = page.locator('[data-test=import-problems] tbody tr').first()
+  const first = page.locator('[data-test=import-problems] tbody tr.el-table__row').first()
   await expect(first.locator('td').nth(0)).toHaveText('4')
   await expect(first.locator('td').nth(1)).toHaveText('amount')
   await shot(page, 'dataset-strict-failure-en')
