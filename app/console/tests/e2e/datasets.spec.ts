@@ -79,6 +79,15 @@ test('data center: workbook and GB18030 imports, a resumable upload across a rel
   await expect(columnType(page, '日期')).toHaveText('date')
   await expect(columnType(page, '城市')).toHaveText('string')
   found.dataset = await violations(page)
+  // The rows table with a filter built in the small UI: 人数 > 20 leaves two rows.
+  await page.locator('.el-tabs__item', { hasText: 'Data' }).click()
+  await page.locator('[data-test=add-filter]').click()
+  await choose(page, '[data-test=filter-column]', '人数')
+  await choose(page, '[data-test=filter-op]', 'gt')
+  await page.locator('[data-test=filter-value]').fill('20')
+  await page.locator('[data-test=apply-filters]').click()
+  await expect(page.locator('[data-test=rows-total]')).toHaveText('2 rows in all')
+  await expect(page.locator('[data-test=rows-table] tbody tr.el-table__row')).toHaveCount(2)
   await page.locator('.el-tabs__item', { hasText: 'Versions' }).click()
   await expect(page.locator('[data-test=made-by]').first()).toContainText('ingest')
 
@@ -147,6 +156,10 @@ test('data center: workbook and GB18030 imports, a resumable upload across a rel
   await page.goto('/datasets')
   await expect(page.locator('[data-test=dataset-link]', { hasText: `cities-${stamp}` })).toBeVisible()
   found.list = await violations(page)
+  await page.addInitScript(() => localStorage.setItem('conveyor.locale', 'zh-CN')) // runs after signIn's 'en'
+  await page.reload()
+  await expect(page.locator('h1')).toHaveText('数据中心')
+  await shot(page, 'datasets-zh-CN')
   expect(found).toEqual(Object.fromEntries(Object.keys(found).map((k) => [k, []])))
   expect(problems).toEqual([])
 })
