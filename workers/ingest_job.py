@@ -36,6 +36,8 @@ from workers.outcomes import Outcome, interrupted
 from workers.runtime import WORKER_ID
 
 logger = logging.getLogger(__name__)
+#: How many problems of a failed import its run's progress keeps (the rest are counted in the message).
+PROBLEMS_SHOWN = 20
 
 
 def run_import(ctx: RunContext, row: Any, *, engine: Engine, settings: Settings) -> Outcome:
@@ -51,6 +53,8 @@ def run_import(ctx: RunContext, row: Any, *, engine: Engine, settings: Settings)
             _failed(engine, ctx, dataset_id, outcome.error_code or "cancelled", outcome.error_message or "cancelled")
         return outcome
     except DomainError as exc:  # the file or the configuration: another attempt would fail the same way
+        if exc.errors:  # a strict import's first problems, with row and column, for the console to list
+            ctx.progress = {**ctx.progress, "problems": exc.errors[:PROBLEMS_SHOWN]}
         _failed(engine, ctx, dataset_id, exc.code, exc.detail)
         return Outcome(RunStatus.FAILED, "failed", exc.code, exc.detail, retryable=False)
     except Exception as exc:

@@ -14,6 +14,7 @@ from app.api.schemas import ErrorDetail
 from app.core.states import FINAL, RunStatus
 from app.db.datasets import DATASET_SOURCES, DATASET_STATUSES, Dataset, DatasetVersion, Upload
 from app.db.models import Run
+from app.domain.datasets import Maker
 from app.domain.datasets import Name as DatasetName
 from app.domain.uploads import missing_ranges
 
@@ -30,6 +31,13 @@ class ColumnOut(msgspec.Struct):
     max: str | None = None
 
 
+class MadeByOut(msgspec.Struct):
+    run_kind: str
+    trigger: str
+    user_id: uuid.UUID | None
+    username: str | None
+
+
 class DatasetVersionOut(msgspec.Struct):
     version: int
     run_id: uuid.UUID
@@ -42,9 +50,11 @@ class DatasetVersionOut(msgspec.Struct):
     config: dict[str, Any]
     warnings: list[str]
     lineage: dict[str, Any] | None
+    #: Who made this version: the run's kind and trigger, and its user (None when not known, e.g. a deleted run).
+    made_by: MadeByOut | None = None
 
     @classmethod
-    def of(cls, v: DatasetVersion) -> DatasetVersionOut:
+    def of(cls, v: DatasetVersion, maker: Maker | None = None) -> DatasetVersionOut:
         return cls(
             version=v.version,
             run_id=v.run_id,
@@ -57,6 +67,7 @@ class DatasetVersionOut(msgspec.Struct):
             config=v.config,
             warnings=v.warnings,
             lineage=v.lineage,
+            made_by=MadeByOut(maker.run_kind, maker.trigger, maker.user_id, maker.username) if maker else None,
         )
 
 
@@ -104,6 +115,7 @@ class DatasetOut(msgspec.Struct):
         upload: Upload | None,
         run: Run | None,
         versions: list[DatasetVersion] | None = None,
+        makers: dict[uuid.UUID, Maker] | None = None,
     ) -> DatasetOut:
         status = d.status
         if status == "importing" and run is not None and run.status in {s.value for s in FINAL}:
@@ -131,7 +143,9 @@ class DatasetOut(msgspec.Struct):
             last_error=d.last_error,
             created_at=d.created_at,
             updated_at=d.updated_at,
-            versions=[DatasetVersionOut.of(v) for v in versions] if versions is not None else None,
+            versions=[DatasetVersionOut.of(v, (makers or {}).get(v.run_id)) for v in versions]
+            if versions is not None
+            else None,
         )
 
 

@@ -14,7 +14,9 @@ from sqlalchemy.orm import Session
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.ids import uuid7
 from app.core.states import RunKind
+from app.db.accounts import User
 from app.db.datasets import Dataset, DatasetVersion, Upload
+from app.db.models import Run
 from app.domain.events import record_event
 from app.domain.pagination import decode_cursor
 from app.domain.permissions import Permission, Principal
@@ -160,6 +162,27 @@ def delete_dataset(session: Session, dataset: Dataset, *, now: datetime) -> None
 def versions(session: Session, dataset_id: uuid.UUID) -> list[DatasetVersion]:
     q = select(DatasetVersion).where(DatasetVersion.dataset_id == dataset_id)
     return list(session.scalars(q.order_by(DatasetVersion.version.desc())))
+
+
+class Maker(msgspec.Struct):
+    """Who or what made a version: its run's kind and trigger, and the user the run was made by (if any)."""
+
+    run_kind: str
+    trigger: str
+    user_id: uuid.UUID | None
+    username: str | None
+
+
+def makers(session: Session, run_ids: list[uuid.UUID]) -> dict[uuid.UUID, Maker]:
+    """The maker of each run, in one query, so a version list can say who made each version."""
+    if not run_ids:
+        return {}
+    q = (
+        select(Run.id, Run.kind, Run.trigger, Run.created_by, User.username)
+        .outerjoin(User, User.id == Run.created_by)
+        .where(Run.id.in_(run_ids))
+    )
+    return {row.id: Maker(row.kind, row.trigger, row.created_by, row.username) for row in session.execute(q)}
 
 
 def get_version(session: Session, dataset: Dataset, version: int | None) -> DatasetVersion:

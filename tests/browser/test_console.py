@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.acceptance.harness import ADMIN, ConveyorSystem, wait_until
+from tests.browser import dataset_fixtures
 from tests.console import CONSOLE, NODE_BIN, require_node_tools
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -53,6 +54,7 @@ def test_the_console_in_chromium(system: ConveyorSystem) -> None:
         "FAILED_RUN": failed,
         "ARTIFACTS": str(ARTIFACTS),
         "CHROMIUM": str(CHROMIUM),
+        "DATASET_FIXTURES": str(dataset_fixtures.write(ARTIFACTS / "fixtures")),  # datasets.spec.ts
     }
     report = ARTIFACTS / "playwright.log"
     with report.open("w") as out:

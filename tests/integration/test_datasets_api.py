@@ -89,6 +89,8 @@ def test_a_failed_import_leaves_the_previous_version_readable(
     run_import(client, parts, dataset["id"])
     run = run_import(client, parts, dataset["id"], {"columns": {"name": {"type": "integer"}}, "on_error": "strict"})
     assert (run["status"], run["error"]["code"]) == ("FAILED", "import_failed")
+    first = run["progress"]["problems"][0]  # the console lists these with their row and column
+    assert (first["row"], first["column"]) == (2, "name"), first
     after = client.get(f"/api/v1/datasets/{dataset['id']}").json()
     assert (after["status"], after["current_version"], [v["version"] for v in after["versions"]]) == ("ready", 1, [1])
     assert "alice" in after["last_error"] or "integer" in after["last_error"]
@@ -98,6 +100,8 @@ def test_a_failed_import_leaves_the_previous_version_readable(
     assert again["status"] == RunStatus.SUCCEEDED.value
     versions = client.get(f"/api/v1/datasets/{dataset['id']}/versions").json()
     assert [(v["version"], v["row_count"]) for v in versions] == [(2, 2), (1, 4)]
+    made = [v["made_by"] for v in versions]  # who made each version: the import run and its user
+    assert [(m["run_kind"], m["trigger"], m["username"]) for m in made] == [("ingest", "api", "root")] * 2, made
     old = client.get(f"/api/v1/datasets/{dataset['id']}/rows", params={"version": 1}).json()
     assert old["total"] == 4
 

@@ -46,7 +46,8 @@ def dataset_out(session: Session, dataset: Dataset, *, with_versions: bool = Fal
     upload = session.get(Upload, dataset.upload_id) if dataset.upload_id else None
     run = session.get(Run, dataset.last_run_id) if dataset.last_run_id else None
     history = service.versions(session, dataset.id) if with_versions else None
-    return DatasetOut.of(dataset, current=current, upload=upload, run=run, versions=history)
+    made = service.makers(session, [v.run_id for v in history]) if history else None
+    return DatasetOut.of(dataset, current=current, upload=upload, run=run, versions=history, makers=made)
 
 
 def _now() -> datetime:
@@ -196,7 +197,9 @@ class DatasetController(Controller):
     ) -> list[DatasetVersionOut]:
         with db.read() as session:
             dataset = service.get_dataset(session, dataset_id, principal_of(request))
-            return [DatasetVersionOut.of(v) for v in service.versions(session, dataset.id)]
+            history = service.versions(session, dataset.id)
+            made = service.makers(session, [v.run_id for v in history])
+            return [DatasetVersionOut.of(v, made.get(v.run_id)) for v in history]
 
     @patch(
         "/{dataset_id:uuid}",

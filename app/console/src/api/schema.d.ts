@@ -1646,6 +1646,7 @@ export interface components {
             lineage: {
                 [key: string]: unknown;
             } | null;
+            made_by?: components["schemas"]["MadeByOut"] | null;
             rejected_rows: number;
             row_count: number;
             /** Format: uuid */
@@ -1948,6 +1949,13 @@ export interface components {
             /** @default false */
             refresh_cookie: boolean;
             username: string;
+        };
+        /** MadeByOut */
+        MadeByOut: {
+            run_kind: string;
+            trigger: string;
+            user_id: string | null;
+            username: string | null;
         };
         /** MeOut */
         MeOut: {

@@ -23,7 +23,9 @@ const routes: RouteRecordRaw[] = [
       { path: 'deployments/new', name: 'deployment-new', component: () => import('@/views/deployments/DeploymentEditView.vue') },
       { path: 'deployments/:id', name: 'deployment', component: () => import('@/views/deployments/DeploymentView.vue'), props: true },
       { path: 'deployments/:id/edit', name: 'deployment-edit', component: () => import('@/views/deployments/DeploymentEditView.vue'), props: true },
-      { path: 'datasets', name: 'datasets', component: coming, meta: { title: 'menu.datasets' } },
+      { path: 'datasets', name: 'datasets', component: () => import('@/views/datasets/DatasetsView.vue') },
+      { path: 'datasets/:id', name: 'dataset', component: () => import('@/views/datasets/DatasetView.vue'), props: true },
+      { path: 'datasets/:id/configure', name: 'dataset-configure', component: () => import('@/views/datasets/ConfigureView.vue'), props: true },
       {
         path: 'settings',
         component: () => import('@/views/settings/SettingsView.vue'),

@@ -1,0 +1,113 @@
+/** The import configuration form's state, cleaned into what POST /preview and /imports take, and import outcomes read back. */
+import type { ColumnSpec, ImportConfig } from './api'
+
+export const COLUMN_TYPES = ['string', 'integer', 'float', 'decimal', 'boolean', 'date', 'datetime', 'time', 'json'] as const
+export const ENCODINGS = ['utf-8', 'utf-8-sig', 'gb18030', 'gbk', 'big5', 'shift_jis', 'euc_kr', 'utf-16', 'latin-1', 'cp1252']
+
+/** The form: every field optional; `''`/null mean "let the API infer it". */
+export interface ConfigForm {
+  sheet: string | number | null
+  header_row: number | null
+  range: string
+  skip_rows: number
+  skip_footer: number
+  encoding: string
+  delimiter: string
+  quote: string
+  null_values: string[]
+  record_path: string
+  limit: number | null
+  on_error: 'strict' | 'lenient'
+  columns: Record<string, { name: string; type: string; include: boolean }>
+}
+
+export function emptyForm(): ConfigForm {
+  return {
+    sheet: null, header_row: null, range: '', skip_rows: 0, skip_footer: 0, encoding: '', delimiter: '', quote: '',
+    null_values: [], record_path: '', limit: null, on_error: 'strict', columns: {},
+  }
+}
+
+/** Only what the user set: unset fields are left to the API's inference (and its suggestions). */
+export function cleanConfig(form: ConfigForm): Partial<ImportConfig> {
+  const config: Partial<ImportConfig> = { on_error: form.on_error }
+  if (form.sheet !== null && form.sheet !== '') config.sheet = form.sheet
+  if (form.header_row !== null) config.header_row = form.header_row
+  if (form.range.trim()) config.range = form.range.trim()
+  if (form.skip_rows > 0) config.skip_rows = form.skip_rows
+  if (form.skip_footer > 0) config.skip_footer = form.skip_footer
+  if (form.encoding) config.encoding = form.encoding
+  if (form.delimiter) config.delimiter = form.delimiter === '\\t' ? '\t' : form.delimiter
+  if (form.quote) config.quote = form.quote
+  if (form.null_values.length) config.null_values = [...form.null_values]
+  if (form.record_path.trim()) config.record_path = form.record_path.trim()
+  if (form.limit !== null && form.limit > 0) config.limit = form.limit
+  const columns: Record<string, ColumnSpec> = {}
+  for (const [source, c] of Object.entries(form.columns)) {
+    const spec: ColumnSpec = { include: c.include }
+    if (c.name && c.name !== source) spec.name = c.name
+    if (c.type) spec.type = c.type as ColumnSpec['type']
+    if (spec.name || spec.type || !c.include) columns[source] = spec
+  }
+  if (Object.keys(columns).length) config.columns = columns
+  return config
+}
+
+/** Sets one field of the form from a suggestion of the API (`field` is an ImportConfig key). */
+export function applySuggestion(form: ConfigForm, field: string, value: unknown): void {
+  const target = form as unknown as Record<string, unknown>
+  if (!(field in target)) return
+  if (field === 'null_values') target[field] = Array.isArray(value) ? value.map(String) : []
+  else if (typeof target[field] === 'string') target[field] = value === null || value === undefined ? '' : String(value)
+  else target[field] = value
+}
+
+export interface Problem {
+  row: number | null
+  column: string | null
+  message: string
+  value?: string | null
+}
+
+/**
+ * The problems of a failed strict import: the run's `progress.problems` when the worker stored them, else the one
+ * the error message names ("N problem(s) found; first: MESSAGE (row R, column C)").
+ */
+export function importProblems(progress: Record<string, unknown> | null | undefined, message: string | null | undefined): Problem[] {
+  const stored = progress?.problems
+  if (Array.isArray(stored) && stored.length) {
+    return stored.map((p) => {
+      const o = (p ?? {}) as Record<string, unknown>
+      return {
+        row: typeof o.row === 'number' ? o.row : null,
+        column: typeof o.column === 'string' ? o.column : null,
+        message: typeof o.message === 'string' ? o.message : '',
+        value: typeof o.value === 'string' ? o.value : null,
+      }
+    })
+  }
+  if (!message) return []
+  const first = /first: (.*?)(?: \((.*)\))?$/.exec(message)
+  if (!first) return [{ row: null, column: null, message }]
+  const where = first[2] ?? ''
+  const row = /row (\d+)/.exec(where)
+  const column = /column (.+)$/.exec(where)
+  return [{ row: row ? Number(row[1]) : null, column: column?.[1] ?? null, message: first[1] ?? message }]
+}
+
+/**
+ * The preview's warnings placed where they apply: those naming a column (`column X`, `'X'`, `"X"`) go to that
+ * column's header, the rest (`general`) above the table.
+ */
+export function placeWarnings(warnings: string[], columns: string[]): { byColumn: Record<string, string[]>; general: string[] } {
+  const byColumn: Record<string, string[]> = {}
+  const general: string[] = []
+  for (const warning of warnings) {
+    const named = columns.filter((c) =>
+      warning.includes(`'${c}'`) || warning.includes(`"${c}"`) || new RegExp(`column ${c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?=[:,;)\\s]|$)`).test(warning),
+    )
+    for (const c of named) (byColumn[c] ??= []).push(warning)
+    if (!named.length) general.push(warning)
+  }
+  return { byColumn, general }
+}
