@@ -4738,6 +4738,8 @@ export interface operations {
                 from?: string | null;
                 /** @description Exclusive, ISO 8601; default now */
                 to?: string | null;
+                /** @description Only this namespace (default: every namespace the caller may see); one the caller cannot see answers 404 as if it did not exist */
+                namespace?: string | null;
             };
             header?: never;
             path?: never;
@@ -4776,6 +4778,15 @@ export interface operations {
             };
             /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4840,6 +4851,8 @@ export interface operations {
                 from?: string | null;
                 /** @description Exclusive, ISO 8601; default now */
                 to?: string | null;
+                /** @description Only this namespace (default: every namespace the caller may see); one the caller cannot see answers 404 as if it did not exist */
+                namespace?: string | null;
             };
             header?: never;
             path?: never;
@@ -4885,6 +4898,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
                 headers: {
@@ -4904,6 +4926,8 @@ export interface operations {
                 from?: string | null;
                 /** @description Exclusive, ISO 8601; default now */
                 to?: string | null;
+                /** @description Only this namespace (default: every namespace the caller may see); one the caller cannot see answers 404 as if it did not exist */
+                namespace?: string | null;
             };
             header?: never;
             path?: never;
@@ -4947,6 +4971,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
                 headers: {
@@ -4966,6 +4999,8 @@ export interface operations {
                 from?: string | null;
                 /** @description Exclusive, ISO 8601; default now */
                 to?: string | null;
+                /** @description Only this namespace (default: every namespace the caller may see); one the caller cannot see answers 404 as if it did not exist */
+                namespace?: string | null;
             };
             header?: never;
             path?: never;
@@ -5004,6 +5039,15 @@ export interface operations {
             };
             /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5029,6 +5073,8 @@ export interface operations {
                 from?: string | null;
                 /** @description Exclusive, ISO 8601; default now */
                 to?: string | null;
+                /** @description Only this namespace (default: every namespace the caller may see); one the caller cannot see answers 404 as if it did not exist */
+                namespace?: string | null;
             };
             header?: never;
             path?: never;
@@ -5067,6 +5113,15 @@ export interface operations {
             };
             /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5097,6 +5152,8 @@ export interface operations {
                 from?: string | null;
                 /** @description Exclusive, ISO 8601; default now */
                 to?: string | null;
+                /** @description Only this namespace (default: every namespace the caller may see); one the caller cannot see answers 404 as if it did not exist */
+                namespace?: string | null;
             };
             header?: never;
             path?: never;
@@ -5135,6 +5192,15 @@ export interface operations {
             };
             /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
