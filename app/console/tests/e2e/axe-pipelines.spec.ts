@@ -26,7 +26,7 @@ test('axe finds no critical or serious violation on the pipelines list, a pipeli
 
   await page.goto(`/pipelines/${pipeline.id}`)
   await expect(page.locator('[data-test=pipeline-spec]')).toBeVisible()
-  await expect(page.locator('[data-test=versions-table]')).toBeVisible()
+  await expect(page.getByRole('tab', { name: 'Versions' })).toBeVisible()
   found.pipeline = await axeViolations(page)
 
   await page.goto(`/pipelines/${pipeline.id}/edit`)
