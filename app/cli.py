@@ -8,8 +8,12 @@ import logging
 import os
 import sys
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 from app.settings import Settings, SettingsError, get_settings
+
+#: Where `vite build` writes the console (app/api/console.py serves it from there).
+CONSOLE_DIST = Path(__file__).resolve().parent / "console" / "dist"
 
 logger = logging.getLogger("conveyor")
 
@@ -332,7 +336,7 @@ def _up(args: argparse.Namespace, settings: Settings) -> int:
         return Supervisor(
             children,
             ready=lambda: _answers_ready(base),
-            on_ready=lambda: print(f"\n  Conveyor is ready: {base}/api/v1\n", flush=True),
+            on_ready=lambda: print(ready_line(base), flush=True),
         ).run()
     except EmbeddedMissing as exc:
         raise SystemExit(f"conveyor: {exc}") from None
@@ -343,6 +347,13 @@ def _up(args: argparse.Namespace, settings: Settings) -> int:
         if embedded_pg is not None:
             embedded_pg.stop()
         logger.info("stopped")
+
+
+def ready_line(base: str, dist: Path | None = None) -> str:
+    """The line `conveyor up` prints once the API answers: the console's URL first, since a new user starts there."""
+    built = ((dist or CONSOLE_DIST) / "index.html").is_file()
+    console = f"{base}/  (sign in as admin)" if built else "not built: install Node.js 20+ and run `make run` again"
+    return f"\n  Conveyor is ready\n  Console: {console}\n  API:     {base}/api/v1\n"
 
 
 def _require_free_port(host: str, port: int) -> None:

@@ -173,6 +173,7 @@ ROUTES: dict[tuple[str, str], tuple[str, Callable[[World], Request]]] = {
     ("GET", "/api/v1/runs"): ("list", lambda w: ("/api/v1/runs", None)),
     ("GET", "/api/v1/runs/{run_id:uuid}"): ("resource", lambda w: (f"/api/v1/runs/{w.run_id}", None)),
     ("GET", "/api/v1/runs/{run_id:uuid}/events"): ("resource", lambda w: (f"/api/v1/runs/{w.run_id}/events", None)),
+    ("GET", "/api/v1/runs/{run_id:uuid}/report"): ("resource", lambda w: (f"/api/v1/runs/{w.run_id}/report", None)),
     ("POST", "/api/v1/runs/{run_id:uuid}/cancel"): ("resource", lambda w: (f"/api/v1/runs/{w.run_id}/cancel", None)),
     ("POST", "/api/v1/runs/{run_id:uuid}/retry"): ("resource", lambda w: (f"/api/v1/runs/{w.run_id}/retry", None)),
     ("GET", "/api/v1/runs/{run_id:uuid}/logs"): ("resource", lambda w: (f"/api/v1/runs/{w.run_id}/logs", None)),

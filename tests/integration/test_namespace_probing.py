@@ -13,7 +13,15 @@ from app.domain.users import NewUser, create_user
 from app.settings import Settings
 from tests.integration.conftest import ADMIN_PASSWORD, sign_in
 
-LISTS = ["/api/v1/runs", "/api/v1/pipelines", "/api/v1/datasets", "/api/v1/deployments", "/api/v1/tokens"]
+LISTS = [
+    "/api/v1/runs",
+    "/api/v1/pipelines",
+    "/api/v1/datasets",
+    "/api/v1/deployments",
+    "/api/v1/tokens",
+    "/api/v1/metrics/summary",
+    "/api/v1/metrics/recent-failures",
+]
 
 
 @pytest.fixture

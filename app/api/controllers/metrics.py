@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -10,6 +11,7 @@ from litestar import Controller, Request, get
 from litestar.di import NamedDependency
 from litestar.params import FromQuery, QueryParameter
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from app.api.schemas import RunOut
 from app.api.security import principal_of
@@ -17,6 +19,8 @@ from app.core.errors import InvalidParameter
 from app.db.database import Database
 from app.db.models import Run
 from app.domain import metrics as service
+from app.domain.members import NAMESPACE_NAME
+from app.domain.namespaces import visible_namespace_id
 from app.domain.permissions import Permission
 from app.settings import Settings
 
@@ -27,6 +31,14 @@ DEFAULT_WINDOW = timedelta(hours=24)
 MAX_WINDOW = timedelta(days=400)
 From = Annotated[datetime | None, QueryParameter(name="from", description="Inclusive, ISO 8601; default now - 24 h")]
 To = Annotated[datetime | None, QueryParameter(name="to", description="Exclusive, ISO 8601; default now")]
+Namespace = Annotated[
+    str | None,
+    QueryParameter(
+        description="Only this namespace (default: every namespace the caller may see); "
+        "one the caller cannot see answers 404 as if it did not exist",
+        pattern=NAMESPACE_NAME,
+    ),
+]
 
 
 class CatalogEntry(msgspec.Struct):
@@ -53,6 +65,14 @@ def window(start: datetime | None, end: datetime | None) -> tuple[datetime, date
             errors=[{"field": "from", "message": "before `to`, within 400 days"}],
         )
     return start, end
+
+
+def scope(request: Request, session: Session, namespace: str | None) -> list[uuid.UUID] | None:
+    """The namespaces the figures cover: the one asked for, else every one the caller may read runs in."""
+    visible = principal_of(request).namespaces_with(Permission.RUNS_READ)
+    if namespace is None:
+        return visible
+    return [visible_namespace_id(session, namespace, visible)]
 
 
 class MetricsController(Controller):
@@ -86,10 +106,11 @@ class MetricsController(Controller):
         settings: NamedDependency[Settings],
         from_: From = None,
         to: To = None,
+        namespace: Namespace = None,
     ) -> dict[str, Any]:
         start, end = window(from_, to)
-        visible = principal_of(request).namespaces_with(Permission.RUNS_READ)
         with db.read() as session:
+            visible = scope(request, session, namespace)
             figures = service.dashboard(
                 session, service.enabled(settings.disabled_metrics), start=start, end=end, visible=visible
             )
@@ -112,11 +133,12 @@ class MetricsController(Controller):
         by: Annotated[str | None, QueryParameter(description="A dimension of the metric (see the catalog)")] = None,
         from_: From = None,
         to: To = None,
+        namespace: Namespace = None,
     ) -> dict[str, Any]:
         start, end = window(from_, to)
         chosen = service.metric(metric, settings.disabled_metrics)
-        visible = principal_of(request).namespaces_with(Permission.RUNS_READ)
         with db.read() as session:
+            visible = scope(request, session, namespace)
             series = service.timeseries(session, chosen, bucket=bucket, by=by, start=start, end=end, visible=visible)
         return {
             "metric": chosen.name,
@@ -146,11 +168,12 @@ class MetricsController(Controller):
         top: Annotated[int, QueryParameter(ge=1, le=100)] = 10,
         from_: From = None,
         to: To = None,
+        namespace: Namespace = None,
     ) -> dict[str, Any]:
         start, end = window(from_, to)
         chosen = service.metric(metric, settings.disabled_metrics)
-        visible = principal_of(request).namespaces_with(Permission.RUNS_READ)
         with db.read() as session:
+            visible = scope(request, session, namespace)
             rows = service.breakdown(session, chosen, by=by, top=top, start=start, end=end, visible=visible)
         return {"metric": chosen.name, "unit": chosen.unit, "by": by, "from": start, "to": end, "items": rows}
 
@@ -169,9 +192,10 @@ class MetricsController(Controller):
         top: Annotated[int, QueryParameter(ge=1, le=100)] = 10,
         from_: From = None,
         to: To = None,
+        namespace: Namespace = None,
     ) -> dict[str, Any]:
         return self._ranking(
-            request, db, settings, "duration_p95", ["duration_p50", "runs"], "pipeline", top, from_, to
+            request, db, settings, "duration_p95", ["duration_p50", "runs"], "pipeline", top, from_, to, namespace
         )
 
     @get(
@@ -189,9 +213,10 @@ class MetricsController(Controller):
         top: Annotated[int, QueryParameter(ge=1, le=100)] = 10,
         from_: From = None,
         to: To = None,
+        namespace: Namespace = None,
     ) -> dict[str, Any]:
         return self._ranking(
-            request, db, settings, "runs_failed", ["runs", "success_rate"], "deployment", top, from_, to
+            request, db, settings, "runs_failed", ["runs", "success_rate"], "deployment", top, from_, to, namespace
         )
 
     @staticmethod
@@ -205,13 +230,14 @@ class MetricsController(Controller):
         top: int,
         start: datetime | None,
         end: datetime | None,
+        namespace: str | None,
     ) -> dict[str, Any]:
         start, end = window(start, end)
         ranked = service.metric(rank, settings.disabled_metrics)
         on = {m.name for m in service.enabled(settings.disabled_metrics)}
         companions = [service.BY_NAME[name] for name in also if name in on]
-        visible = principal_of(request).namespaces_with(Permission.RUNS_READ)
         with db.read() as session:
+            visible = scope(request, session, namespace)
             items = service.ranking(session, ranked, companions, by=by, top=top, start=start, end=end, visible=visible)
         return {"by": by, "from": start, "to": end, "items": items}
 
@@ -229,16 +255,17 @@ class MetricsController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 20,
         from_: From = None,
         to: To = None,
+        namespace: Namespace = None,
     ) -> list[RunOut]:
         start, end = window(from_, to)
-        visible = principal_of(request).namespaces_with(Permission.RUNS_READ)
         query = (
             select(Run)
             .where(Run.status.in_(["FAILED", "TIMED_OUT"]), Run.created_at >= start, Run.created_at < end)
             .order_by(Run.created_at.desc(), Run.id.desc())
             .limit(limit)
         )
-        if visible is not None:
-            query = query.where(Run.namespace_id.in_(visible))
         with db.read() as session:
+            visible = scope(request, session, namespace)
+            if visible is not None:
+                query = query.where(Run.namespace_id.in_(visible))
             return [RunOut.of(run) for run in session.scalars(query)]

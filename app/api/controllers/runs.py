@@ -1,4 +1,4 @@
-"""/api/v1/runs: submit, batch-submit, list, read, events, cancel, retry."""
+"""/api/v1/runs: submit, batch-submit, list, read, events, report, cancel, retry."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from app.domain import audit, idempotency
 from app.domain import runs as run_service
 from app.domain.pagination import check_limit
 from app.domain.permissions import Permission
+from app.domain.run_reports import RunReport, run_report
 from app.domain.runs import RunFilters, RunRequest
 from app.settings import Settings
 
@@ -188,6 +189,18 @@ class RunController(Controller):
     def events(self, request: Request, run_id: RunId, db: NamedDependency[Database]) -> list[RunEventOut]:
         with db.read() as session:
             return [RunEventOut.of(e) for e in run_service.list_events(session, run_id, principal_of(request))]
+
+    @get(
+        "/{run_id:uuid}/report",
+        operation_id="getRunReport",
+        opt=READ,
+        sync_to_thread=True,
+        summary="What a run checked: its params, inputs, validate steps, output schema and row counts",
+        description="Built from what the run recorded (nothing is run again); `passed` is null until the run is final.",
+    )
+    def report(self, request: Request, run_id: RunId, db: NamedDependency[Database]) -> RunReport:
+        with db.read() as session:
+            return run_report(session, run_id, principal_of(request))
 
     @post(
         "/{run_id:uuid}/cancel",

@@ -1184,6 +1184,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/runs/{run_id}/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What a run checked: its params, inputs, validate steps, output schema and row counts
+         * @description Built from what the run recorded (nothing is run again); `passed` is null until the run is final.
+         *
+         *     Permission: `runs:read` (role `viewer` or higher in the resource's namespace).
+         */
+        get: operations["getRunReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/runs/{run_id}/retry": {
         parameters: {
             query?: never;
@@ -1862,6 +1884,14 @@ export interface components {
             run_id: string;
             status: components["schemas"]["RunStatus"];
         };
+        /** InputCheck */
+        InputCheck: {
+            dataset_id: string | null;
+            dataset_name: string | null;
+            name: string;
+            rows: number | null;
+            version: number | null;
+        };
         /** InputChoice */
         InputChoice: {
             dataset: string;
@@ -2044,6 +2074,24 @@ export interface components {
             /** @constant */
             kind: "once";
         };
+        /** OutputCheck */
+        OutputCheck: {
+            columns: components["schemas"]["OutputColumn"][];
+            /** Format: uuid */
+            dataset_id: string;
+            dataset_name: string | null;
+            rejected_rows: number;
+            rows: number;
+            size_bytes: number;
+            version: number;
+            warnings: string[];
+        };
+        /** OutputColumn */
+        OutputColumn: {
+            name: string;
+            nulls?: number | null;
+            type: string;
+        };
         /**
          * OverlapPolicy
          * @description What a fire time becomes while max_concurrent_runs runs are unfinished.
@@ -2085,6 +2133,16 @@ export interface components {
         "Page_app.api.schemas.RunOut_": {
             items: components["schemas"]["RunOut"][];
             next_cursor: string | null;
+        };
+        /** ParamCheck */
+        ParamCheck: {
+            /** @default  */
+            message: string;
+            name: string;
+            ok: boolean;
+            source: string;
+            type: string;
+            value?: unknown;
         };
         /** PasswordIn */
         PasswordIn: {
@@ -2233,6 +2291,21 @@ export interface components {
             total: number;
             version: number;
         };
+        /** RuleCheck */
+        RuleCheck: {
+            columns?: string[];
+            /** @default  */
+            message: string;
+            /** @default true */
+            passed: boolean;
+            rule: string;
+            sample?: {
+                [key: string]: unknown;
+            }[];
+            severity: string;
+            /** @default 0 */
+            violations: number;
+        };
         /** RunBatchIn */
         RunBatchIn: {
             runs: components["schemas"]["RunRequest"][];
@@ -2303,6 +2376,24 @@ export interface components {
                 [key: string]: unknown;
             }[] | null;
         };
+        /** RunReport */
+        RunReport: {
+            checks: components["schemas"]["StepCheck"][];
+            error_code?: string | null;
+            error_message?: string | null;
+            finished_at: string | null;
+            inputs: components["schemas"]["InputCheck"][];
+            kind: string;
+            output: components["schemas"]["OutputCheck"] | null;
+            params: components["schemas"]["ParamCheck"][];
+            params_ok: boolean | null;
+            passed: boolean | null;
+            rows_in: number | null;
+            rows_out: number | null;
+            /** Format: uuid */
+            run_id: string;
+            status: string;
+        };
         /** RunRequest */
         RunRequest: {
             max_retries?: number | null;
@@ -2337,6 +2428,14 @@ export interface components {
             rows?: number | null;
             /** @default true */
             visible: boolean;
+        };
+        /** StepCheck */
+        StepCheck: {
+            passed?: boolean | null;
+            reached: boolean;
+            rows?: number | null;
+            rules?: components["schemas"]["RuleCheck"][];
+            step: string;
         };
         /** StepSchema */
         StepSchema: {
@@ -5074,6 +5173,8 @@ export interface operations {
                 from?: string | null;
                 /** @description Exclusive, ISO 8601; default now */
                 to?: string | null;
+                /** @description Only this namespace (default: every namespace the caller may see); one the caller cannot see answers 404 as if it did not exist */
+                namespace?: string | null;
             };
             header?: never;
             path?: never;
@@ -5112,6 +5213,15 @@ export interface operations {
             };
             /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5176,6 +5286,8 @@ export interface operations {
                 from?: string | null;
                 /** @description Exclusive, ISO 8601; default now */
                 to?: string | null;
+                /** @description Only this namespace (default: every namespace the caller may see); one the caller cannot see answers 404 as if it did not exist */
+                namespace?: string | null;
             };
             header?: never;
             path?: never;
@@ -5221,6 +5333,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
                 headers: {
@@ -5240,6 +5361,8 @@ export interface operations {
                 from?: string | null;
                 /** @description Exclusive, ISO 8601; default now */
                 to?: string | null;
+                /** @description Only this namespace (default: every namespace the caller may see); one the caller cannot see answers 404 as if it did not exist */
+                namespace?: string | null;
             };
             header?: never;
             path?: never;
@@ -5283,6 +5406,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
                 headers: {
@@ -5302,6 +5434,8 @@ export interface operations {
                 from?: string | null;
                 /** @description Exclusive, ISO 8601; default now */
                 to?: string | null;
+                /** @description Only this namespace (default: every namespace the caller may see); one the caller cannot see answers 404 as if it did not exist */
+                namespace?: string | null;
             };
             header?: never;
             path?: never;
@@ -5340,6 +5474,15 @@ export interface operations {
             };
             /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5365,6 +5508,8 @@ export interface operations {
                 from?: string | null;
                 /** @description Exclusive, ISO 8601; default now */
                 to?: string | null;
+                /** @description Only this namespace (default: every namespace the caller may see); one the caller cannot see answers 404 as if it did not exist */
+                namespace?: string | null;
             };
             header?: never;
             path?: never;
@@ -5403,6 +5548,15 @@ export interface operations {
             };
             /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5433,6 +5587,8 @@ export interface operations {
                 from?: string | null;
                 /** @description Exclusive, ISO 8601; default now */
                 to?: string | null;
+                /** @description Only this namespace (default: every namespace the caller may see); one the caller cannot see answers 404 as if it did not exist */
+                namespace?: string | null;
             };
             header?: never;
             path?: never;
@@ -5471,6 +5627,15 @@ export interface operations {
             };
             /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7246,6 +7411,73 @@ export interface operations {
                 };
                 content: {
                     "application/json": unknown;
+                };
+            };
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getRunReport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunReport"];
                 };
             };
             /** @description A parameter or header is malformed, or the body is not valid JSON */

@@ -50,12 +50,12 @@ export const useDashboardStore = defineStore('dashboard', () => {
   const top = ref<Partial<Record<TopName, Bar[]>>>({})
   const failures = ref<Run[]>([])
 
-  /** Reads both; the old figures stay on screen until the new ones arrive (no flicker). */
-  async function load(): Promise<void> {
+  /** Reads both for `namespace` (null: every one the caller may see); the old figures stay on screen until the new ones arrive (no flicker). */
+  async function load(namespace: string | null = null): Promise<void> {
     const { hours, bucket } = WINDOWS[windowName.value]
     const to = new Date()
     const from = new Date(to.getTime() - hours * 3600_000)
-    const query = { from: from.toISOString(), to: to.toISOString() }
+    const query = { from: from.toISOString(), to: to.toISOString(), ...(namespace ? { namespace } : {}) }
     try {
       const [s, t] = await Promise.all([
         api.GET('/api/v1/metrics/summary', { params: { query } }),
@@ -72,7 +72,7 @@ export const useDashboardStore = defineStore('dashboard', () => {
   }
 
   /** The TopN charts and the recent failures; replaced all at once so nothing blinks on a refresh. */
-  async function loadExtras(query: { from: string; to: string }): Promise<void> {
+  async function loadExtras(query: { from: string; to: string; namespace?: string }): Promise<void> {
     const answers = await Promise.all(
       TOP_NAMES.map(async (name) => {
         const { path, query: extra, figure } = TOPN[name]

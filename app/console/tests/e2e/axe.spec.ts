@@ -1,17 +1,5 @@
-import AxeBuilder from '@axe-core/playwright'
-import { expect, test, type Page } from '@playwright/test'
-import { apiToken, shot, signIn } from './helpers'
-
-/** Critical and serious axe violations on the page as it is now, one line each (rule, impact, where). */
-async function violations(page: Page): Promise<string[]> {
-  // Colours mid-transition (a drawer sliding in, tags zooming in) are not what the user reads: let them end first.
-  await page.waitForTimeout(300) // a transition that is about to start (a tag fading in) is not yet in getAnimations()
-  await page.waitForFunction(() => document.getAnimations().every((a) => a.playState !== 'running'))
-  const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']).analyze()
-  return results.violations
-    .filter((v) => v.impact === 'critical' || v.impact === 'serious')
-    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => `${n.target.join(' ')} ${n.any[0]?.message ?? ''}`).join(', ')}`)
-}
+import { expect, test } from '@playwright/test'
+import { apiToken, axeViolations as violations, shot, signIn } from './helpers'
 
 test('axe finds no critical or serious violation on sign-in, dashboard, runs, run detail and the 390 px layout', async ({ page, request }) => {
   const headers = { Authorization: `Bearer ${await apiToken(request)}` }

@@ -1,4 +1,5 @@
-/** What the end-to-end tests share: the stack's address and admin, sign-in, screenshots, CSP watching. */
+/** What the end-to-end tests share: the stack's address and admin, sign-in, screenshots, CSP watching, axe. */
+import AxeBuilder from '@axe-core/playwright'
 import { expect, type APIRequestContext, type Page } from '@playwright/test'
 
 export const ADMIN = process.env.ADMIN_USER ?? 'admin'
@@ -70,4 +71,15 @@ export async function createMember(
   const member = await request.put(`/api/v1/namespaces/default/members/${user.id}`, { headers, data: { role } })
   expect(member.status(), await member.text()).toBe(200)
   return { username, password }
+}
+
+/** Critical and serious axe violations on the page as it is now, one line each (rule, impact, where). */
+export async function axeViolations(page: Page): Promise<string[]> {
+  // Colours mid-transition (a drawer sliding in, tags zooming in) are not what the user reads: let them end first.
+  await page.waitForTimeout(300) // a transition that is about to start (a tag fading in) is not yet in getAnimations()
+  await page.waitForFunction(() => document.getAnimations().every((a) => a.playState !== 'running'))
+  const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']).analyze()
+  return results.violations
+    .filter((v) => v.impact === 'critical' || v.impact === 'serious')
+    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => `${n.target.join(' ')} ${n.any[0]?.message ?? ''}`).join(', ')}`)
 }

@@ -9,6 +9,8 @@ test('a run page follows the live log to SUCCEEDED, and the runs list links to i
     { type: 'log', message: 'first line, before the pause' },
     { type: 'sleep', seconds: 10 },
     { type: 'log', message: 'second line, after the pause' },
+    { id: 'one_row', type: 'sql', sql: 'SELECT 1 AS n' },
+    { id: 'check_n', type: 'validate', rules: [{ rule: 'not_null', columns: ['n'] }] },
   ]
   expect((await request.post('/api/v1/pipelines', { headers, data: { name, spec: { steps } } })).status()).toBe(201)
   await signIn(page, 'en')
@@ -25,6 +27,9 @@ test('a run page follows the live log to SUCCEEDED, and the runs list links to i
   await expect(page.locator('[data-test=run-status]')).toHaveText('SUCCEEDED')
   await expect(page.locator('[data-test=timeline]')).toContainText('SUCCEEDED')
   await expect(page.locator('[data-test=retry-run]')).toBeVisible()
+  // The validation report card shows the validate step's verdict once the run is final.
+  await expect(page.locator('[data-test=report-verdict]')).toHaveAttribute('data-passed', 'true')
+  await expect(page.locator('[data-test=report-check][data-step=check_n]')).toContainText('not_null')
   await shot(page, 'run-detail-en')
 
   await page.goto('/runs')

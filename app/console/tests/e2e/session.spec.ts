@@ -1,5 +1,5 @@
-import { expect, test } from '@playwright/test'
-import { ADMIN, PASSWORD, shot, signIn, watchProblems } from './helpers'
+import { expect, test, type Route } from '@playwright/test'
+import { ADMIN, PASSWORD, apiToken, shot, signIn, watchProblems } from './helpers'
 
 test('a wrong password shows the API error and stays on sign-in', async ({ page }) => {
   const problems = watchProblems(page)
@@ -48,4 +48,34 @@ test('the layout works at 390 px wide', async ({ page }) => {
   await expect(page).toHaveURL(/\/runs$/)
   await expect(page.getByRole('heading', { name: '运行记录' })).toBeVisible()
   await shot(page, 'runs-390px-zh-CN')
+})
+
+test('an expired session goes to sign-in and, signed in again, back to the same page', async ({ page, request }) => {
+  const problems = watchProblems(page)
+  const headers = { Authorization: `Bearer ${await apiToken(request)}` }
+  const name = `e2e-expiry-${Date.now()}`
+  const steps = [{ type: 'log', message: 'waiting' }, { type: 'sleep', seconds: 60 }]
+  expect((await request.post('/api/v1/pipelines', { headers, data: { name, spec: { steps } } })).status()).toBe(201)
+  const run = (await (await request.post('/api/v1/runs', { headers, data: { pipeline: name } })).json()) as { id: string }
+  await signIn(page, 'en')
+  await page.goto(`/runs/${run.id}`)
+  await expect(page.locator('[data-test=log]')).toContainText('waiting')
+
+  // The access token stops being valid: every API call now carries one the server does not know (as after expiry),
+  // and the page's next poll of the running run answers 401.
+  const invalid = async (route: Route) => {
+    await route.continue({ headers: { ...route.request().headers(), authorization: 'Bearer cva_expired' } })
+  }
+  await page.route('**/api/v1/runs/**', invalid)
+  await expect(page).toHaveURL(new RegExp(`/sign-in\\?redirect=(%2F|/)runs(%2F|/)${run.id}`))
+  await expect(page.locator('[data-test=sign-in-error]')).toBeVisible() // says the session expired
+  await page.unroute('**/api/v1/runs/**', invalid)
+
+  await page.locator('input[name=username]').fill(ADMIN)
+  await page.locator('input[name=password]').fill(PASSWORD)
+  await page.locator('[data-test=sign-in]').click()
+  await expect(page).toHaveURL(new RegExp(`/runs/${run.id}$`)) // back where the user was
+  await expect(page.locator('[data-test=run-status]')).toHaveText('RUNNING')
+  await request.post(`/api/v1/runs/${run.id}/cancel`, { headers })
+  expect(problems).toEqual([])
 })
