@@ -70,3 +70,13 @@ def test_docs_page_loads_its_assets_from_this_server(client: TestClient) -> None
     for source in sources:
         if source.endswith((".js", ".css")):
             assert client.get(source).status_code == 200, source
+
+
+def test_the_written_document_is_the_served_one(client: TestClient) -> None:
+    """The console's types come from `python -m app.api.openapi_document`: it must be what clients download."""
+    from app.api.openapi_document import openapi_document
+
+    served = client.get("/api/docs/openapi.json").json()
+    written = openapi_document()
+    assert written["paths"] == served["paths"]
+    assert written["components"] == served["components"]

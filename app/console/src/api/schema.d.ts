@@ -1519,6 +1519,11 @@ export interface components {
             status_code: number | null;
             user_agent: string | null;
         };
+        /** Page[AuditEntryOut] */
+        AuditEntryOutPage: {
+            items: components["schemas"]["AuditEntryOut"][];
+            next_cursor: string | null;
+        };
         /** BackfillIn */
         BackfillIn: {
             /** Format: date-time */
@@ -1641,6 +1646,11 @@ export interface components {
             updated_at: string;
             versions?: components["schemas"]["DatasetVersionOut"][] | null;
         };
+        /** Page[DatasetOut] */
+        DatasetOutPage: {
+            items: components["schemas"]["DatasetOut"][];
+            next_cursor: string | null;
+        };
         /** DatasetPatch */
         DatasetPatch: {
             description?: string | null;
@@ -1751,6 +1761,11 @@ export interface components {
             };
             start_at: string | null;
             timeout_seconds: number | null;
+        };
+        /** Page[DeploymentOut] */
+        DeploymentOutPage: {
+            items: components["schemas"]["DeploymentOut"][];
+            next_cursor: string | null;
         };
         /** DeploymentPatch */
         DeploymentPatch: {
@@ -2062,6 +2077,11 @@ export interface components {
             /** Format: date-time */
             scheduled_for: string;
         };
+        /** Page[OccurrenceOut] */
+        OccurrenceOutPage: {
+            items: components["schemas"]["OccurrenceOut"][];
+            next_cursor: string | null;
+        };
         /**
          * OccurrenceOutcome
          * @enum {string}
@@ -2099,41 +2119,6 @@ export interface components {
          * @enum {string}
          */
         OverlapPolicy: "skip" | "buffer_one" | "buffer_all" | "cancel_running" | "allow";
-        /** Page[AuditEntryOut] */
-        "Page_app.api.account_schemas.AuditEntryOut_": {
-            items: components["schemas"]["AuditEntryOut"][];
-            next_cursor: string | null;
-        };
-        /** Page[UserOut] */
-        "Page_app.api.account_schemas.UserOut_": {
-            items: components["schemas"]["UserOut"][];
-            next_cursor: string | null;
-        };
-        /** Page[DatasetOut] */
-        "Page_app.api.dataset_schemas.DatasetOut_": {
-            items: components["schemas"]["DatasetOut"][];
-            next_cursor: string | null;
-        };
-        /** Page[DeploymentOut] */
-        "Page_app.api.deployment_schemas.DeploymentOut_": {
-            items: components["schemas"]["DeploymentOut"][];
-            next_cursor: string | null;
-        };
-        /** Page[OccurrenceOut] */
-        "Page_app.api.deployment_schemas.OccurrenceOut_": {
-            items: components["schemas"]["OccurrenceOut"][];
-            next_cursor: string | null;
-        };
-        /** Page[PipelineOut] */
-        "Page_app.api.schemas.PipelineOut_": {
-            items: components["schemas"]["PipelineOut"][];
-            next_cursor: string | null;
-        };
-        /** Page[RunOut] */
-        "Page_app.api.schemas.RunOut_": {
-            items: components["schemas"]["RunOut"][];
-            next_cursor: string | null;
-        };
         /** ParamCheck */
         ParamCheck: {
             /** @default  */
@@ -2196,6 +2181,11 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
             version: number;
+        };
+        /** Page[PipelineOut] */
+        PipelineOutPage: {
+            items: components["schemas"]["PipelineOut"][];
+            next_cursor: string | null;
         };
         /** PipelineRunIn */
         PipelineRunIn: {
@@ -2376,6 +2366,11 @@ export interface components {
                 [key: string]: unknown;
             }[] | null;
         };
+        /** Page[RunOut] */
+        RunOutPage: {
+            items: components["schemas"]["RunOut"][];
+            next_cursor: string | null;
+        };
         /** RunReport */
         RunReport: {
             checks: components["schemas"]["StepCheck"][];
@@ -2505,6 +2500,11 @@ export interface components {
             must_change_password: boolean;
             username: string;
         };
+        /** Page[UserOut] */
+        UserOutPage: {
+            items: components["schemas"]["UserOut"][];
+            next_cursor: string | null;
+        };
         /** ValidationReport */
         ValidationReport: {
             errors: components["schemas"]["FieldError"][];
@@ -2548,7 +2548,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_app.api.account_schemas.AuditEntryOut_"];
+                    "application/json": components["schemas"]["AuditEntryOutPage"];
                 };
             };
             /** @description A parameter or header is malformed, or the body is not valid JSON */
@@ -2615,7 +2615,8 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/x-ndjson": string;
+                    "text/csv": string;
                 };
             };
             /** @description A parameter or header is malformed, or the body is not valid JSON */
@@ -3100,7 +3101,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_app.api.dataset_schemas.DatasetOut_"];
+                    "application/json": components["schemas"]["DatasetOutPage"];
                 };
             };
             /** @description A parameter or header is malformed, or the body is not valid JSON */
@@ -3159,7 +3160,22 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    description?: string;
+                    /**
+                     * Format: binary
+                     * @description The file to upload
+                     */
+                    file: string;
+                    /** @description The dataset's name (default: the file's name) */
+                    name?: string;
+                    /** @description Comma-separated */
+                    tags?: string;
+                };
+            };
+        };
         responses: {
             /** @description Document created, URL follows */
             201: {
@@ -3485,7 +3501,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "*/*": string;
+                    "application/vnd.apache.parquet": string;
+                    "application/x-ndjson": string;
+                    "text/csv": string;
                 };
             };
             /** @description A parameter or header is malformed, or the body is not valid JSON */
@@ -3903,7 +3922,9 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/vnd.apache.parquet": string;
+                    "application/x-ndjson": string;
+                    "text/csv": string;
                 };
             };
             /** @description A parameter or header is malformed, or the body is not valid JSON */
@@ -3971,7 +3992,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_app.api.deployment_schemas.DeploymentOut_"];
+                    "application/json": components["schemas"]["DeploymentOutPage"];
                 };
             };
             /** @description A parameter or header is malformed, or the body is not valid JSON */
@@ -4590,7 +4611,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_app.api.deployment_schemas.OccurrenceOut_"];
+                    "application/json": components["schemas"]["OccurrenceOutPage"];
                 };
             };
             /** @description A parameter or header is malformed, or the body is not valid JSON */
@@ -6084,7 +6105,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_app.api.schemas.PipelineOut_"];
+                    "application/json": components["schemas"]["PipelineOutPage"];
                 };
             };
             /** @description A parameter or header is malformed, or the body is not valid JSON */
@@ -6144,6 +6165,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["PipelineIn"];
+                "application/yaml": components["schemas"]["PipelineIn"];
             };
         };
         responses: {
@@ -6271,6 +6293,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["DraftIn"];
+                "application/yaml": components["schemas"]["DraftIn"];
             };
         };
         responses: {
@@ -6422,6 +6445,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["PipelineChange"];
+                "application/yaml": components["schemas"]["PipelineChange"];
             };
         };
         responses: {
@@ -6871,7 +6895,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_app.api.schemas.RunOut_"];
+                    "application/json": components["schemas"]["RunOutPage"];
                 };
             };
             /** @description A parameter or header is malformed, or the body is not valid JSON */
@@ -7410,7 +7434,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "text/event-stream": {
+                        /** @description JSON: a log line {"n", "ts", "level", "message", "attempt", "step"}, or at the end {"status", "lines"} */
+                        data: string;
+                        /** @enum {string} */
+                        event: "log" | "end";
+                        /** @description The line number (log events): send it as Last-Event-ID */
+                        id?: string;
+                    };
                 };
             };
             /** @description A parameter or header is malformed, or the body is not valid JSON */
@@ -7961,13 +7992,19 @@ export interface operations {
     putUploadChunk: {
         parameters: {
             query?: never;
-            header?: never;
+            header: {
+                "Content-Range": string;
+            };
             path: {
                 upload_id: string;
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/octet-stream": string;
+            };
+        };
         responses: {
             /** @description Request fulfilled, document follows */
             200: {
@@ -8169,7 +8206,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_app.api.account_schemas.UserOut_"];
+                    "application/json": components["schemas"]["UserOutPage"];
                 };
             };
             /** @description A parameter or header is malformed, or the body is not valid JSON */
