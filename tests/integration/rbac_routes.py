@@ -335,5 +335,5 @@ ROUTES: dict[tuple[str, str], tuple[str, Callable[[World], Request]]] = {
     ("GET", "/api/v1/readyz"): ("self", lambda w: ("/api/v1/readyz", None)),
     ("GET", "/"): ("self", lambda w: ("/", None)),
     ("GET", "/{path:path}"): ("self", lambda w: ("/runs", None)),
-    ("GET", "/assets/{file_path:path}"): ("self", lambda w: ("/assets/favicon.svg", None)),
+    ("GET", "/assets/{name:str}"): ("self", lambda w: ("/assets/favicon.svg", None)),
 }
