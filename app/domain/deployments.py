@@ -74,7 +74,7 @@ class DeploymentPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     max_concurrent_runs: spec_.MaxConcurrentRuns | UnsetType = UNSET
     overlap_policy: OverlapPolicy | UnsetType = UNSET
     dst_policy: dict[str, str] | UnsetType | None = UNSET
-    max_retries: spec_.MaxRetries | UnsetType = UNSET
+    max_retries: spec_.MaxRetries | UnsetType | None = UNSET
     retry_backoff_seconds: spec_.RetryBackoffSeconds | UnsetType | None = UNSET
     retry_backoff_max_seconds: spec_.RetryBackoffMaxSeconds | UnsetType | None = UNSET
     retry_jitter: spec_.RetryJitter | UnsetType | None = UNSET
@@ -241,9 +241,13 @@ def document_of(deployment: Deployment) -> DeploymentIn:
     )
 
 
-def update_deployment(session: Session, deployment: Deployment, patch: DeploymentPatch, *, now: datetime) -> None:
+def update_deployment(
+    session: Session, deployment: Deployment, patch: DeploymentPatch, settings: Settings, *, now: datetime
+) -> None:
     """Apply changes, checked as create checks them; a new schedule takes effect at once (fire times recomputed)."""
     changes = patch.changes()
+    if "max_retries" in changes and changes["max_retries"] is None:
+        changes["max_retries"] = settings.default_max_retries  # NOT NULL: null means the default
     merged = msgspec.structs.replace(document_of(deployment), **changes)
     gap, fold = _validated(merged, now, new_schedule="schedule" in changes)
     withdraw_planned(session, deployment, now=now)  # planned runs carry the old schedule, params and policies

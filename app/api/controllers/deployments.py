@@ -144,9 +144,10 @@ class DeploymentController(Controller):
         deployment_id: DeploymentId,
         data: JSONBody[service.DeploymentPatch],
         db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
     ) -> DeploymentOut:
         def change(session, deployment):  # type: ignore[no-untyped-def]
-            service.update_deployment(session, deployment, data, now=service.utcnow())
+            service.update_deployment(session, deployment, data, settings, now=service.utcnow())
             return {"after": msgspec.to_builtins(data)}  # the fields given, a null (reset) included
 
         return self._change(request, db, deployment_id, "deployments.update", change)

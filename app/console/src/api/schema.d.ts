@@ -1661,7 +1661,7 @@ export interface components {
             end_at?: string | null;
             max_catch_up?: number;
             max_concurrent_runs?: number;
-            max_retries?: number;
+            max_retries?: number | null;
             misfire_grace_seconds?: number;
             misfire_policy?: components["schemas"]["MisfirePolicy"];
             overlap_policy?: components["schemas"]["OverlapPolicy"];
