@@ -107,8 +107,6 @@ def submit(
     inputs = resolve_inputs(session, spec, body.inputs, namespace_id=pipeline.namespace_id, principal=principal)
     defaults = spec.get("defaults") or {}
     timeout = body.timeout_seconds or defaults.get("timeout_seconds") or settings.default_timeout_seconds
-    if timeout > settings.max_timeout_seconds:
-        raise _field("timeout_seconds", f"at most {settings.max_timeout_seconds}", "timeout_too_long")
     retries = body.max_retries if body.max_retries is not None else defaults.get("max_retries")
     return insert_run(
         session,
@@ -117,8 +115,8 @@ def submit(
         namespace_id=pipeline.namespace_id,
         kind=RunKind.PIPELINE,
         params=body.params,
-        max_retries=settings.default_max_retries if retries is None else retries,
-        timeout_seconds=timeout,
+        max_retries=retries,
+        timeout_seconds=timeout,  # run_row refuses one past settings.max_timeout_seconds
         priority=body.priority,
         pipeline_id=str(pipeline.id),
         pipeline_version=version,

@@ -15,7 +15,7 @@ from app.domain import deployments as service
 from app.settings import Settings
 from scheduler.reaper import Reaper
 from scheduler.schedule_loop import ScheduleLoop
-from tests.integration.test_schedule_loop import T0, deploy, occurrences, rewind
+from tests.integration.schedule_support import T0, deploy, occurrences, rewind
 from workers.broker import build_broker
 
 FIRE = T0 + timedelta(minutes=1)
@@ -102,7 +102,8 @@ def test_a_change_replans_a_planned_run_with_the_new_parameters(
     loop.tick(FIRE - timedelta(seconds=3))
     with Session(engine) as session, session.begin():
         patch = service.DeploymentPatch(params={"v": 2})
-        service.update_deployment(session, session.get_one(Deployment, d["id"]), patch, now=FIRE - timedelta(seconds=2))
+        deployment = session.get_one(Deployment, d["id"])
+        service.update_deployment(session, deployment, patch, loop.settings, now=FIRE - timedelta(seconds=2))
     loop.tick(FIRE - timedelta(seconds=1))
     assert planned(engine, d["id"]) == [(FIRE, "PENDING", FIRE, {"v": 2})]
 
