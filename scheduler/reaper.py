@@ -9,9 +9,9 @@ from dramatiq.brokers.redis import RedisBroker
 from sqlalchemy import Engine, text
 
 from app.db.queries import query
-from app.domain.retry import backoff_seconds, retries_left
+from app.domain.attempts import after_attempt
 from app.domain.runlogs import publish_end, stream_key
-from app.domain.states import RunStatus, sources
+from app.domain.states import RunStatus
 from app.logs import bind, log_context
 from app.settings import Settings
 from scheduler.cleanup import Cleanup
@@ -57,32 +57,12 @@ class Reaper:
                     "actor": self.reaper_id,
                     "reason": "worker_lost",
                 }
-                if retries_left(row["attempt"], row["attempt_base"], row["max_retries"]):
-                    delay = backoff_seconds(
-                        row["attempt"] - row["attempt_base"],
-                        base=row["retry_backoff_seconds"],
-                        cap=row["retry_backoff_max_seconds"],
-                        jitter=row["retry_jitter"],
-                    )
-                    connection.execute(
-                        query("schedule_retry"),
-                        {
-                            **common,
-                            "delay_seconds": delay,
-                            "queue": self.settings.queue,
-                            "from_statuses": sources(RunStatus.RETRYING),
-                        },
-                    )
-                else:
-                    connection.execute(
-                        query("finish_run"),
-                        {
-                            **common,
-                            "to_status": RunStatus.FAILED.value,
-                            "details": "{}",
-                            "from_statuses": sources(RunStatus.FAILED),
-                        },
-                    )
+                decision = after_attempt(row, RunStatus.FAILED, retryable=True)  # a lost worker is retried
+                extra = {"queue": self.settings.queue} if decision.retry else {"details": "{}"}
+                connection.execute(
+                    query(decision.statement), {**common, **extra, **decision.params(queue=self.settings.queue)}
+                )
+                if not decision.retry:
                     ended.append(str(row["id"]))
                 bound = bind(run_id=row["id"])
                 logger.warning("run %s attempt %s lost: %s", row["id"], row["attempt"], message)
