@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import logging
+import uuid
 
 import redis
 from dramatiq.brokers.redis import RedisBroker
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.orm import Session
 
+from app.db.datasets import DatasetStatus
 from app.db.queries import query
 from app.domain.attempts import after_attempt
+from app.domain.datasets import record_import_failure
 from app.domain.runlogs import publish_end, stream_key
 from app.domain.states import RunStatus
 from app.logs import bind, log_context
@@ -64,6 +68,7 @@ class Reaper:
                 )
                 if not decision.retry:
                     ended.append(str(row["id"]))
+                    self._end_imports(connection, row["id"], message)
                 bound = bind(run_id=row["id"])
                 logger.warning("run %s attempt %s lost: %s", row["id"], row["attempt"], message)
                 log_context.reset(bound)
@@ -75,6 +80,24 @@ class Reaper:
                 ttl_seconds=self.settings.log_stream_ttl_seconds,
             )
         return len(rows)
+
+    def _end_imports(self, connection: Connection, run_id: uuid.UUID, message: str) -> None:
+        """A dataset the lost run was importing (or writing) ends as after a failed import: the domain sets it."""
+        importing = connection.execute(
+            query("datasets_importing_for"), {"run_id": run_id, "importing": DatasetStatus.IMPORTING.value}
+        ).scalars().all()
+        if not importing:
+            return
+        with Session(bind=connection) as session:
+            for dataset_id in importing:
+                record_import_failure(
+                    session,
+                    dataset_id=dataset_id,
+                    run_id=run_id,
+                    code="worker_lost",
+                    message=message,
+                    producer=self.reaper_id,
+                )
 
     def resend_unstarted(self) -> int:
         """QUEUED runs not started long after dispatch: re-send those whose message the broker lost."""

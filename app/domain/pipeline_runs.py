@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.db.datasets import Dataset, DatasetVersion
+from app.db.datasets import Dataset, DatasetStatus, DatasetVersion
 from app.db.models import Pipeline
 from app.domain.errors import Conflict, InvalidInput
 from app.domain.ids import uuid7
@@ -145,7 +145,7 @@ def output_dataset(session: Session, *, namespace_id: uuid.UUID, name: str, desc
         description=description,
         tags=[],
         source="generated",
-        status="importing",
+        status=DatasetStatus.IMPORTING,
     )
     try:
         with session.begin_nested():

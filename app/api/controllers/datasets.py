@@ -18,7 +18,7 @@ from app.api.dataset_schemas import DATASET_FORM, DatasetOut, DatasetVersionOut
 from app.api.multipart_upload import receive_form
 from app.api.schemas import Page, RunOut, page
 from app.api.security import audit_context, principal_of
-from app.db.datasets import Dataset, Upload
+from app.db.datasets import Dataset, DatasetStatus, Upload
 from app.db.models import Run
 from app.domain import audit, idempotency
 from app.domain import datasets as service
@@ -151,7 +151,7 @@ class DatasetController(Controller):
         request: Request,
         db: NamedDependency[Database],
         source: FromQuery[Literal["uploaded", "generated"] | None] = None,
-        status: FromQuery[Literal["uploaded", "importing", "ready", "failed"] | None] = None,
+        status: FromQuery[DatasetStatus | None] = None,
         tag: FromQuery[str | None] = None,
         search: Annotated[str | None, QueryParameter(max_length=200, description="Part of the name")] = None,
         namespace: FromQuery[str | None] = None,

@@ -1556,6 +1556,7 @@ export interface components {
         DatasetSource: "uploaded" | "generated";
         /**
          * DatasetStatus
+         * @description A dataset's state, kept by the domain (imports, pipeline outputs) and the reaper, never fixed up on read.
          * @enum {string}
          */
         DatasetStatus: "uploaded" | "importing" | "ready" | "failed";
@@ -2838,7 +2839,7 @@ export interface operations {
         parameters: {
             query?: {
                 source?: "uploaded" | "generated" | null;
-                status?: "uploaded" | "importing" | "ready" | "failed" | null;
+                status?: components["schemas"]["DatasetStatus"] | null;
                 tag?: string | null;
                 /** @description Part of the name */
                 search?: string | null;
