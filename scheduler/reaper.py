@@ -83,9 +83,13 @@ class Reaper:
 
     def _end_imports(self, connection: Connection, run_id: uuid.UUID, message: str) -> None:
         """A dataset the lost run was importing (or writing) ends as after a failed import: the domain sets it."""
-        importing = connection.execute(
-            query("datasets_importing_for"), {"run_id": run_id, "importing": DatasetStatus.IMPORTING.value}
-        ).scalars().all()
+        importing = (
+            connection.execute(
+                query("datasets_importing_for"), {"run_id": run_id, "importing": DatasetStatus.IMPORTING.value}
+            )
+            .scalars()
+            .all()
+        )
         if not importing:
             return
         with Session(bind=connection) as session:
