@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
@@ -355,7 +355,3 @@ def list_occurrences(session: Session, deployment: Deployment, *, limit: int, cu
         position = decode_cursor(cursor)
         query = query.where(tuple_(Occurrence.scheduled_for, Occurrence.id) < tuple_(position.at, position.id.int))
     return list(session.scalars(query))
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)

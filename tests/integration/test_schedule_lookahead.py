@@ -10,6 +10,7 @@ from litestar.testing import TestClient
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
+from app.clock import utcnow
 from app.db.deployments import Deployment
 from app.domain import deployments as service
 from app.settings import Settings
@@ -125,7 +126,7 @@ def test_the_api_shows_the_planned_fire_time_as_next(
     client: TestClient, pipeline: dict, engine: Engine, loop: ScheduleLoop
 ) -> None:
     soon = deploy(client, schedule={"kind": "interval", "seconds": 3600})
-    loop.tick(service.utcnow() + timedelta(hours=1, seconds=-2))  # its first fire time is planned ahead
+    loop.tick(utcnow() + timedelta(hours=1, seconds=-2))  # its first fire time is planned ahead
     with engine.connect() as connection:
         cursor, planned_for = connection.execute(
             text(
@@ -142,7 +143,7 @@ def test_the_api_shows_the_planned_fire_time_as_next(
 def test_a_planned_run_no_relay_sent_in_time_is_decided_again_by_the_misfire_policy(
     client: TestClient, pipeline: dict, engine: Engine, loop: ScheduleLoop, settings: Settings
 ) -> None:
-    now = service.utcnow().replace(microsecond=0)
+    now = utcnow().replace(microsecond=0)
     fire = now - timedelta(seconds=120)
     d = deploy(
         client,

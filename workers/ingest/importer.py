@@ -18,6 +18,7 @@ import msgspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from app.paths import DATA_FILE, REJECTS_FILE
 from workers.ingest import csv_reader, excel_reader, json_reader
 from workers.ingest.columns import effective
 from workers.ingest.config import DuckDBSettings, ImportConfig, ImportLimits
@@ -30,8 +31,6 @@ from workers.ingest.suggest import totals_row
 from workers.ingest.textio import DUCKDB_ENCODINGS, transcode_to_utf8
 
 Progress = Callable[[int, int, int], None]
-DATA_FILE = "data.parquet"
-REJECTS_FILE = "rejects.parquet"
 REJECTS_SCHEMA = pa.schema(
     [("row", pa.int64()), ("column", pa.string()), ("message", pa.string()), ("value", pa.string())]
 )

@@ -35,6 +35,7 @@ from app.domain.pipeline_spec import (
     parse_spec,
     resolve_steps,
 )
+from app.paths import DATA_FILE
 from workers.ingest.config import DuckDBSettings
 from workers.ingest.models import ColumnStats
 from workers.pipeline import rules
@@ -53,7 +54,6 @@ from workers.pipeline.relations import Relations
 from workers.pipeline.sandbox import open_run_connection
 
 #: The output file's name inside `out_dir`.
-DATA_FILE = "data.parquet"
 #: What a generated dataset's name may contain once its template is rendered (as for any dataset).
 DATASET_NAME = re.compile(r"^[^\x00-\x1f/\\]{1,200}$")
 

@@ -19,10 +19,10 @@ from app.domain import datasets as service
 from app.domain.dataset_reader import Reader
 from app.domain.errors import Conflict, NotFound
 from app.domain.permissions import Permission
-from app.paths import resolved_root, upload_data_path, version_dir
+from app.paths import DATA_FILE, REJECTS_FILE, resolved_root, upload_data_path, version_dir
 from app.settings import Settings
 from workers.ingest.bounded import bounded, request_limits
-from workers.ingest.importer import DATA_FILE, REJECTS_FILE, REJECTS_SCHEMA
+from workers.ingest.importer import REJECTS_SCHEMA
 
 DatasetId = FromPath[uuid.UUID]
 READ = {"permission": Permission.DATASETS_READ}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 import anyio
@@ -18,6 +17,7 @@ from app.api.dataset_schemas import DATASET_FORM, DatasetOut, DatasetVersionOut
 from app.api.multipart_upload import receive_form
 from app.api.schemas import Page, RunOut, page
 from app.api.security import audit_context, principal_of
+from app.clock import utcnow
 from app.db.datasets import Dataset, DatasetStatus, Upload
 from app.db.models import Run
 from app.domain import audit, idempotency
@@ -47,10 +47,6 @@ def dataset_out(session: Session, dataset: Dataset, *, with_versions: bool = Fal
     run = session.get(Run, dataset.last_run_id) if dataset.last_run_id else None
     history = service.versions(session, dataset.id) if with_versions else None
     return DatasetOut.of(dataset, current=current, upload=upload, run=run, versions=history)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _tags(raw: str) -> list[str]:
@@ -112,7 +108,7 @@ class DatasetController(Controller):
                 size=form.size,
                 sha256=form.sha256,
                 settings=settings,
-                now=_now(),
+                now=utcnow(),
                 complete=True,
             )
             upload.id = upload_id
@@ -241,7 +237,7 @@ class DatasetController(Controller):
         with db.transaction() as session:
             dataset = service.get_dataset(session, dataset_id, principal, lock=True)
             principal.require(WRITE, dataset.namespace_id, resource="dataset")
-            service.delete_dataset(session, dataset, now=_now())
+            service.delete_dataset(session, dataset, now=utcnow())
             audit.record(
                 session,
                 audit_context(request),

@@ -15,6 +15,7 @@ from app.api.database import Database
 from app.api.deployment_schemas import BackfillOut, DeploymentOut, OccurrenceOut, Upcoming, run_stats
 from app.api.schemas import Page, RunOut, page
 from app.api.security import audit_context, principal_of
+from app.clock import utcnow
 from app.domain import audit, idempotency
 from app.domain import backfill as backfill_service
 from app.domain import deployments as service
@@ -48,7 +49,7 @@ class DeploymentController(Controller):
         settings: NamedDependency[Settings],
     ) -> Response[DeploymentOut]:
         with db.transaction() as session:
-            deployment = service.create_deployment(session, data, principal_of(request), settings, now=service.utcnow())
+            deployment = service.create_deployment(session, data, principal_of(request), settings, now=utcnow())
             audit.record(
                 session,
                 audit_context(request),
@@ -77,7 +78,7 @@ class DeploymentController(Controller):
         data: JSONBody[service.DeploymentIn],
         n: Annotated[int, QueryParameter(ge=1, le=100)] = 10,
     ) -> Upcoming:
-        return Upcoming(service.preview(data, now=service.utcnow(), count=n))
+        return Upcoming(service.preview(data, now=utcnow(), count=n))
 
     @get(
         "/",
@@ -147,7 +148,7 @@ class DeploymentController(Controller):
         settings: NamedDependency[Settings],
     ) -> DeploymentOut:
         def change(session, deployment):  # type: ignore[no-untyped-def]
-            service.update_deployment(session, deployment, data, settings, now=service.utcnow())
+            service.update_deployment(session, deployment, data, settings, now=utcnow())
             return {"after": msgspec.to_builtins(data)}  # the fields given, a null (reset) included
 
         return self._change(request, db, deployment_id, "deployments.update", change)
@@ -162,7 +163,7 @@ class DeploymentController(Controller):
     )
     def pause(self, request: Request, deployment_id: DeploymentId, db: NamedDependency[Database]) -> DeploymentOut:
         return self._change(
-            request, db, deployment_id, "deployments.pause", lambda s, d: service.pause(s, d, now=service.utcnow())
+            request, db, deployment_id, "deployments.pause", lambda s, d: service.pause(s, d, now=utcnow())
         )
 
     @post(
@@ -179,7 +180,7 @@ class DeploymentController(Controller):
             db,
             deployment_id,
             "deployments.resume",
-            lambda s, d: {"paused_fire_times": service.resume(s, d, now=service.utcnow())},
+            lambda s, d: {"paused_fire_times": service.resume(s, d, now=utcnow())},
         )
 
     @delete(
@@ -203,7 +204,7 @@ class DeploymentController(Controller):
                 namespace_id=deployment.namespace_id,
                 details={"before": {"name": deployment.name}},
             )
-            service.delete_deployment(session, deployment, now=service.utcnow())
+            service.delete_deployment(session, deployment, now=utcnow())
 
     @post(
         "/{deployment_id:uuid}/trigger",
@@ -276,9 +277,7 @@ class DeploymentController(Controller):
         principal = principal_of(request)
         with db.transaction() as session:
             deployment = service.get_deployment(session, deployment_id, principal)
-            created, existing = backfill_service.backfill(
-                session, deployment, data, principal, settings, now=service.utcnow()
-            )
+            created, existing = backfill_service.backfill(session, deployment, data, principal, settings, now=utcnow())
             audit.record(
                 session,
                 audit_context(request),
@@ -310,7 +309,7 @@ class DeploymentController(Controller):
         return Upcoming(
             upcoming_fires(
                 service.schedule_for(deployment),
-                service.utcnow(),
+                utcnow(),
                 n,
                 start_at=deployment.start_at,
                 end_at=deployment.end_at,

@@ -26,10 +26,10 @@ from app.domain.errors import InvalidInput, NotFound
 from app.domain.namespaces import namespace_id
 from app.domain.permissions import Permission, Principal
 from app.domain.pipeline_spec import parse_spec, pipeline_json_schema
-from app.paths import version_dir
+from app.paths import DATA_FILE, version_dir
 from app.settings import Settings
 from workers.ingest.bounded import bounded, request_limits
-from workers.pipeline import DATA_FILE, FieldError, ValidationReport, parquet_schema
+from workers.pipeline import FieldError, ValidationReport, parquet_schema
 from workers.pipeline.isolated import validate_in_child
 
 Ref = FromPath[str]
