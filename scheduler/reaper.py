@@ -64,7 +64,7 @@ class Reaper:
                 decision = after_attempt(row, RunStatus.FAILED, retryable=True)  # a lost worker is retried
                 extra = {"queue": self.settings.queue} if decision.retry else {"details": "{}"}
                 connection.execute(
-                    query(decision.statement), {**common, **extra, **decision.params(queue=self.settings.queue)}
+                    decision.statement, {**common, **extra, **decision.params(queue=self.settings.queue)}
                 )
                 if not decision.retry:
                     ended.append(str(row["id"]))

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import msgspec
 import redis
-from sqlalchemy import Engine
+from sqlalchemy import Engine, TextClause
 
 from app.db.outage import retry_while_unavailable
 from app.db.queries import query
@@ -152,10 +152,10 @@ class Executor:
         done = self._write(lambda: self._execute_one(decision.statement, params), f"finishing run {ctx.run_id}")
         return outcome.status if done else None
 
-    def _execute_one(self, name: str, params: dict[str, Any]) -> Any:
-        """One named statement in its own transaction; its first row (None when its condition no longer held)."""
+    def _execute_one(self, statement: str | TextClause, params: dict[str, Any]) -> Any:
+        """One statement (or named query) in its own transaction; its first row (None when its condition failed)."""
         with self.engine.begin() as connection:
-            return connection.execute(query(name), params).first()
+            return connection.execute(query(statement) if isinstance(statement, str) else statement, params).first()
 
     def _write(self, action: Callable[[], T], what: str) -> T:
         """`action`, tried again while the database is down (a restart must not cost a run a second attempt).

@@ -11,6 +11,7 @@ import msgspec
 from sqlalchemy import text
 
 from app.api.schemas import RunOut
+from app.clock import utcnow
 from app.db.deployments import OUTCOMES, Deployment, Occurrence
 from app.domain import deployments as service
 from app.domain.deployment_policies import DstFold, DstGap, MisfirePolicy, OverlapPolicy
@@ -88,7 +89,7 @@ class DeploymentOut(msgspec.Struct):
             retry_jitter=d.retry_jitter,
             timeout_seconds=d.timeout_seconds,
             enabled=d.enabled,
-            next_run_at=service.next_fire_time(d, service.utcnow()),
+            next_run_at=service.next_fire_time(d, utcnow()),
             created_at=d.created_at,
             last_run=stats.get("last_run"),
             run_counts=stats.get("counts", {}),

@@ -12,6 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import TextClause
+
+from app.db.queries import query
 from app.domain.retry import backoff_seconds, retries_left
 from app.domain.states import RunStatus, sources
 
@@ -25,9 +28,9 @@ class AfterAttempt:
     delay_seconds: float = 0.0
 
     @property
-    def statement(self) -> str:
+    def statement(self) -> TextClause:
         """The named query (sql/queries/runs.sql) that records it."""
-        return "schedule_retry" if self.retry else "finish_run"
+        return query("schedule_retry") if self.retry else query("finish_run")
 
     def params(self, *, queue: str) -> dict[str, Any]:
         """The statement's parameters that follow from the decision (the caller adds the run's own)."""

@@ -19,7 +19,7 @@ SELECT deployment_id,
        count(*) FILTER (WHERE NOT held) AS active,
        count(*) FILTER (WHERE held) AS held
 FROM runs
-WHERE deployment_id = ANY(CAST(:ids AS uuid[])) AND status IN ('PENDING', 'QUEUED', 'RUNNING', 'RETRYING')
+WHERE deployment_id = ANY(CAST(:ids AS uuid[])) AND status IN ({{ACTIVE}})
 GROUP BY deployment_id;
 
 -- name: scheduled_run_sources
@@ -70,7 +70,7 @@ WITH candidates AS (
     FROM candidates c JOIN deployments d ON d.id = c.deployment_id
     WHERE (SELECT count(*) FROM runs a
            WHERE a.deployment_id = c.deployment_id AND NOT a.held
-             AND a.status IN ('PENDING', 'QUEUED', 'RUNNING', 'RETRYING')) < d.max_concurrent_runs
+             AND a.status IN ({{ACTIVE}})) < d.max_concurrent_runs
 ), released AS (
     UPDATE runs r SET held = false
     FROM free f
@@ -90,7 +90,7 @@ SELECT id FROM released;
 WITH prev AS (
     SELECT id, status FROM runs
     WHERE deployment_id = ANY(CAST(:ids AS uuid[])) AND NOT held
-      AND status IN ('PENDING', 'QUEUED', 'RETRYING', 'RUNNING')
+      AND status IN ({{ACTIVE}})
     ORDER BY id FOR UPDATE
 ), cancelled AS (
     UPDATE runs r

@@ -41,3 +41,31 @@ def test_tests_share_helpers_through_support_modules_not_other_test_modules() ->
         if re.match(r"from tests\.[\w.]*\btest_\w+ import", line)
     ]
     assert imports == []
+
+
+_STATUS = r"['\"](PENDING|QUEUED|RUNNING|RETRYING|SUCCEEDED|FAILED|CANCELLED|TIMED_OUT|SKIPPED)['\"]"
+
+
+def test_status_sets_are_written_only_in_states_py() -> None:
+    """Two run states side by side in Python or SQL (migrations aside: history) copy a set of states.py.
+
+    A pair of one state twice is an event's from → to (`'QUEUED', 'QUEUED'`), not a set.
+    """
+    files = {**_sources(*CODE), **_sources("sql/queries", "sql/views", "sql/functions", suffix=".sql")}
+    copies = [
+        p
+        for p, text in files.items()
+        if p != "app/domain/states.py" and any(a != b for a, b in re.findall(rf"{_STATUS}\s*,\s*{_STATUS}", text))
+    ]
+    assert copies == []
+
+
+def test_sql_tokens_render_from_states_and_an_unknown_one_fails() -> None:
+    import pytest
+
+    from app.db.queries import all_queries, render
+
+    assert render("status IN ({{ACTIVE}})") == "status IN ('PENDING', 'QUEUED', 'RUNNING', 'RETRYING')"
+    assert not any("{{" in body for body in all_queries().values())
+    with pytest.raises(ValueError, match="unknown SQL token"):
+        render("{{NOPE}}")

@@ -18,6 +18,7 @@ from app.db.models import Run
 from app.domain import metrics as service
 from app.domain.errors import InvalidParameter
 from app.domain.permissions import Permission
+from app.domain.states import FAILURES
 from app.settings import Settings
 
 READ = {"permission": Permission.RUNS_READ}
@@ -234,7 +235,7 @@ class MetricsController(Controller):
         visible = principal_of(request).namespaces_with(Permission.RUNS_READ)
         query = (
             select(Run)
-            .where(Run.status.in_(["FAILED", "TIMED_OUT"]), Run.created_at >= start, Run.created_at < end)
+            .where(Run.status.in_([s.value for s in FAILURES]), Run.created_at >= start, Run.created_at < end)
             .order_by(Run.created_at.desc(), Run.id.desc())
             .limit(limit)
         )
