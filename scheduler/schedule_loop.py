@@ -76,7 +76,7 @@ class ScheduleLoop:
                 query("release_held_runs"), {"actor": self.scheduler_id, "queue": self.settings.queue}
             ).all()
             if released:
-                connection.exec_driver_sql("SELECT pg_notify('conveyor_outbox', '')")
+                connection.execute(query("wake_relay"))
         total.released = len(released)
         return total
 

@@ -355,3 +355,8 @@ def list_occurrences(session: Session, deployment: Deployment, *, limit: int, cu
         position = decode_cursor(cursor)
         query = query.where(tuple_(Occurrence.scheduled_for, Occurrence.id) < tuple_(position.at, position.id.int))
     return list(session.scalars(query))
+
+
+def wake_schedulers(session: Session) -> None:
+    """Tell the schedule loops (LISTEN conveyor_deployments) a deployment changed, at commit, so they replan now."""
+    session.execute(query("wake_schedulers"))

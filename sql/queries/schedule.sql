@@ -109,3 +109,8 @@ WITH prev AS (
     SELECT id, 'RUNNING', 'RUNNING', 'overlap_cancel_running', :actor, attempt FROM asked
 )
 SELECT id FROM cancelled;
+
+-- name: wake_schedulers
+-- A deployment changed: the schedule loops listening on conveyor_deployments
+-- replan at once instead of at their next tick (delivered at commit).
+SELECT pg_notify('conveyor_deployments', '');

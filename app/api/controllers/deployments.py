@@ -9,7 +9,6 @@ import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
-from sqlalchemy import text
 
 from app.api.database import Database
 from app.api.deployment_schemas import BackfillOut, DeploymentOut, OccurrenceOut, Upcoming, run_stats
@@ -129,7 +128,7 @@ class DeploymentController(Controller):
                 namespace_id=deployment.namespace_id,
                 details=details,
             )
-            session.execute(text("SELECT pg_notify('conveyor_deployments', '')"))
+            service.wake_schedulers(session)
             return DeploymentOut.of(deployment)
 
     @patch(
