@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import uuid
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -55,3 +57,31 @@ def claim(session: Session, *, scope: str, key: str, body_hash: str, ttl_hours: 
 def record(session: Session, *, scope: str, key: str, ids: list[str]) -> None:
     """Remember what the request with `key` created."""
     session.execute(_RECORD, {"scope": scope, "key": key, "ids": msgspec.json.encode({"ids": ids}).decode()})
+
+
+def scope_of(action: str, resource_id: uuid.UUID | None, user_id: uuid.UUID) -> str:
+    """The one scope format of a key: the route's declared action, the resource it acts on, and the caller."""
+    return f"{action} {resource_id or '-'} {user_id}"
+
+
+def create_once(
+    session: Session,
+    *,
+    key: str | None,
+    scope: str,
+    body: Any,
+    ttl_hours: int,
+    create: Callable[[], list[uuid.UUID]],
+) -> tuple[list[uuid.UUID], bool]:
+    """Run `create` once per Idempotency-Key (when one is given); returns the ids made and whether this is a replay.
+
+    A replay returns the first request's ids without calling `create`; the same key with another body is a 409.
+    """
+    if not key:
+        return create(), False
+    earlier = claim(session, scope=scope, key=key, body_hash=request_hash(body), ttl_hours=ttl_hours)
+    if earlier is not None:
+        return [uuid.UUID(i) for i in earlier], True
+    ids = create()
+    record(session, scope=scope, key=key, ids=[str(i) for i in ids])
+    return ids, False

@@ -309,21 +309,17 @@ class DatasetController(Controller):
         config = msgspec.to_builtins(parse_config(data))
         with db.transaction() as session:
             dataset = service.get_dataset(session, dataset_id, principal, lock=True)
-            scope = f"POST imports {dataset_id} {principal.user_id}"
-            if idempotency_key:
-                earlier = idempotency.claim(
-                    session,
-                    scope=scope,
-                    key=idempotency_key,
-                    body_hash=idempotency.request_hash(config),
-                    ttl_hours=settings.idempotency_ttl_hours,
-                )
-                if earlier is not None:
-                    run = session.get_one(Run, uuid.UUID(earlier[0]))
-                    return Response(RunOut.of(run), status_code=202, headers={"Idempotent-Replayed": "true"})
-            run_id = service.start_import(session, dataset, config, principal=principal, settings=settings)
-            if idempotency_key:
-                idempotency.record(session, scope=scope, key=idempotency_key, ids=[str(run_id)])
+            [run_id], replayed = idempotency.create_once(
+                session,
+                key=idempotency_key,
+                scope=idempotency.scope_of("datasets.import", dataset_id, principal.user_id),
+                body=config,
+                ttl_hours=settings.idempotency_ttl_hours,
+                create=lambda: [service.start_import(session, dataset, config, principal=principal, settings=settings)],
+            )
+            if replayed:
+                run = session.get_one(Run, run_id)
+                return Response(RunOut.of(run), status_code=202, headers={"Idempotent-Replayed": "true"})
             audit.record(
                 session,
                 audit_context(request),

@@ -226,26 +226,23 @@ class DeploymentController(Controller):
     ) -> Response[RunOut]:
         principal = principal_of(request)
         overrides = data.params if data else {}
-        scope = f"POST trigger {deployment_id} {principal.user_id}"
+        scope = idempotency.scope_of("deployments.trigger", deployment_id, principal.user_id)
         with db.transaction() as session:
             deployment = service.get_deployment(session, deployment_id, principal)
-            if idempotency_key:
-                earlier = idempotency.claim(
-                    session,
-                    scope=scope,
-                    key=idempotency_key,
-                    body_hash=idempotency.request_hash(overrides),
-                    ttl_hours=settings.idempotency_ttl_hours,
+            [run_id], replayed = idempotency.create_once(
+                session,
+                key=idempotency_key,
+                scope=scope,
+                body=overrides,
+                ttl_hours=settings.idempotency_ttl_hours,
+                create=lambda: [service.trigger(session, deployment, overrides, principal, settings)],
+            )
+            if replayed:
+                return Response(
+                    RunOut.of(get_runs(session, [run_id])[0]),
+                    status_code=201,
+                    headers={"Idempotent-Replayed": "true"},
                 )
-                if earlier:
-                    return Response(
-                        RunOut.of(get_runs(session, [uuid.UUID(earlier[0])])[0]),
-                        status_code=201,
-                        headers={"Idempotent-Replayed": "true"},
-                    )
-            run_id = service.trigger(session, deployment, overrides, principal, settings)
-            if idempotency_key:
-                idempotency.record(session, scope=scope, key=idempotency_key, ids=[str(run_id)])
             audit.record(
                 session,
                 audit_context(request),
