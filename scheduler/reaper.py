@@ -7,7 +7,7 @@ import uuid
 
 import redis
 from dramatiq.brokers.redis import RedisBroker
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 
 from app.db.datasets import DatasetStatus
@@ -25,10 +25,6 @@ logger = logging.getLogger(__name__)
 
 #: Rows handled per statement, so one pass never holds many locks for long.
 BATCH = 500
-_PURGE_KEYS = text(
-    "DELETE FROM idempotency_keys WHERE ctid IN "
-    "(SELECT ctid FROM idempotency_keys WHERE expires_at < now() LIMIT :batch)"
-)
 
 
 class Reaper:
@@ -136,7 +132,7 @@ class Reaper:
     def housekeeping(self) -> None:
         """Drop expired idempotency keys; remove deleted datasets' and expired uploads' files (small batches)."""
         with self.engine.begin() as connection:
-            connection.execute(_PURGE_KEYS, {"batch": BATCH * 10})
+            connection.execute(query("purge_idempotency_keys"), {"batch": BATCH * 10})
         Cleanup(engine=self.engine, settings=self.settings).run_once()
 
     def replan_unsent(self) -> int:

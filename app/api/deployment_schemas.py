@@ -8,11 +8,11 @@ from enum import StrEnum
 from typing import Any
 
 import msgspec
-from sqlalchemy import text
 
 from app.api.schemas import RunOut
 from app.clock import utcnow
 from app.db.deployments import OUTCOMES, Deployment, Occurrence
+from app.db.queries import query
 from app.domain import deployments as service
 from app.domain.deployment_policies import DstFold, DstGap, MisfirePolicy, OverlapPolicy
 from app.domain.states import RunStatus
@@ -124,23 +124,13 @@ class Upcoming(msgspec.Struct):
     fire_times: list[datetime]
 
 
-_STATS = text("""
-    SELECT deployment_id, status, count(*) AS n, max(created_at) AS newest
-    FROM runs WHERE deployment_id = ANY(CAST(:ids AS uuid[])) GROUP BY deployment_id, status
-""")
-_LAST = text("""
-    SELECT DISTINCT ON (deployment_id) deployment_id, id, status, scheduled_for, created_at
-    FROM runs WHERE deployment_id = ANY(CAST(:ids AS uuid[])) ORDER BY deployment_id, created_at DESC, id DESC
-""")
-
-
 def run_stats(session: Any, ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
     out: dict[uuid.UUID, dict[str, Any]] = {i: {"counts": {}} for i in ids}
     if not ids:
         return out
     params = {"ids": [str(i) for i in ids]}
-    for row in session.execute(_STATS, params):
+    for row in session.execute(query("deployment_run_counts"), params):
         out[row.deployment_id]["counts"][row.status] = row.n
-    for row in session.execute(_LAST, params):
+    for row in session.execute(query("deployment_last_runs"), params):
         out[row.deployment_id]["last_run"] = LastRun(row.id, RunStatus(row.status), row.scheduled_for, row.created_at)
     return out

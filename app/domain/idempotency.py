@@ -8,24 +8,10 @@ from collections.abc import Callable
 from typing import Any
 
 import msgspec
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from app.db.queries import query
 from app.domain.errors import Conflict
-
-_CLAIM = text(
-    """
-    INSERT INTO idempotency_keys (scope, key, request_hash, resource_ids, expires_at)
-    VALUES (:scope, :key, :hash, '{}'::jsonb, now() + make_interval(hours => :ttl_hours))
-    ON CONFLICT (scope, key) DO UPDATE
-        SET request_hash = excluded.request_hash, resource_ids = '{}'::jsonb,
-            created_at = now(), expires_at = excluded.expires_at
-        WHERE idempotency_keys.expires_at < now()
-    RETURNING key
-    """
-)
-_EXISTING = text("SELECT request_hash, resource_ids FROM idempotency_keys WHERE scope = :scope AND key = :key")
-_RECORD = text("UPDATE idempotency_keys SET resource_ids = CAST(:ids AS jsonb) WHERE scope = :scope AND key = :key")
 
 
 def request_hash(body: Any) -> str:
@@ -43,9 +29,9 @@ def claim(session: Session, *, scope: str, key: str, body_hash: str, ttl_hours: 
     first commits, then sees its result.
     """
     params = {"scope": scope, "key": key, "hash": body_hash, "ttl_hours": ttl_hours}
-    if session.execute(_CLAIM, params).first() is not None:
+    if session.execute(query("claim_idempotency_key"), params).first() is not None:
         return None
-    stored_hash, resource_ids = session.execute(_EXISTING, {"scope": scope, "key": key}).one()
+    stored_hash, resource_ids = session.execute(query("idempotency_key_result"), {"scope": scope, "key": key}).one()
     if stored_hash != body_hash:
         raise Conflict(
             "this Idempotency-Key was used with a different request body",
@@ -56,7 +42,9 @@ def claim(session: Session, *, scope: str, key: str, body_hash: str, ttl_hours: 
 
 def record(session: Session, *, scope: str, key: str, ids: list[str]) -> None:
     """Remember what the request with `key` created."""
-    session.execute(_RECORD, {"scope": scope, "key": key, "ids": msgspec.json.encode({"ids": ids}).decode()})
+    session.execute(
+        query("record_idempotency_key"), {"scope": scope, "key": key, "ids": msgspec.json.encode({"ids": ids}).decode()}
+    )
 
 
 def scope_of(action: str, resource_id: uuid.UUID | None, user_id: uuid.UUID) -> str:

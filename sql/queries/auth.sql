@@ -10,3 +10,8 @@ SELECT t.id AS token_id, t.kind, t.family_id, t.namespace_id AS token_namespace,
 FROM auth_tokens t JOIN users u ON u.id = t.user_id
 WHERE t.token_hash = :hash AND t.kind IN ('access', 'api') AND t.revoked_at IS NULL
   AND (t.expires_at IS NULL OR t.expires_at > now()) AND NOT u.is_disabled;
+
+-- name: bootstrap_lock
+-- Serialises concurrent first starts (two `conveyor up` on one database) while
+-- the first account is made.
+SELECT pg_advisory_xact_lock(7212001);

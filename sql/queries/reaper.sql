@@ -79,3 +79,8 @@ WITH unsent AS (
     WHERE d.id = x.deployment_id AND d.enabled
 )
 SELECT count(*) FROM withdrawn;
+
+-- name: purge_idempotency_keys
+-- Expired Idempotency-Keys, a batch at a time.
+DELETE FROM idempotency_keys WHERE ctid IN
+    (SELECT ctid FROM idempotency_keys WHERE expires_at < now() LIMIT :batch);
