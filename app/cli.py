@@ -175,9 +175,9 @@ def _users_create(args: argparse.Namespace, settings: Settings) -> int:
 
     from sqlalchemy.orm import Session
 
+    from app.core.errors import DomainError
     from app.db.engine import get_engine
     from app.domain.audit import AuditContext
-    from app.domain.errors import DomainError
     from app.domain.members import get_namespace, set_member
     from app.domain.permissions import Role
     from app.domain.users import BOOTSTRAP_ADMIN, NewUser, create_user
@@ -263,9 +263,9 @@ def _bootstrap_admin(settings: Settings, database_url: str) -> str | None:
     """The first account, if none exists yet; stops with a clear message if the chosen password is too weak."""
     import msgspec
 
+    from app.core.errors import DomainError
     from app.db.engine import get_engine
     from app.domain.bootstrap import ensure_admin
-    from app.domain.errors import DomainError
 
     settings = msgspec.structs.replace(settings, database_url=database_url)
     try:

@@ -189,7 +189,7 @@ def _xlsx_row(i: int) -> str:
 
 def job_import(source: str, filename: str, out_dir: str, temp_dir: str) -> dict[str, Any]:
     """Our import_file, with the settings an import worker uses."""
-    from workers.ingest import DuckDBSettings, ImportConfig, ImportLimits, import_file
+    from app.ingest import DuckDBSettings, ImportConfig, ImportLimits, import_file
 
     settings = DuckDBSettings(memory_limit=DUCKDB_MEMORY, threads=DUCKDB_THREADS, temp_directory=temp_dir)
     started, cpu = time.perf_counter(), cpu_seconds()
@@ -257,7 +257,7 @@ def job_pandas(source: str, target: str, nrows: list[int]) -> dict[str, Any]:
 
 def job_preview(source: str, filename: str, calls: int) -> dict[str, Any]:
     """Our preview (100 rows, default configuration), `calls` times in a row."""
-    from workers.ingest import ImportConfig, ImportLimits, preview
+    from app.ingest import ImportConfig, ImportLimits, preview
 
     seconds, result = [], None
     for _ in range(calls):
@@ -293,7 +293,7 @@ def warm_up() -> None:
     import duckdb
     import pyarrow as pa
 
-    import workers.ingest  # noqa: F401
+    import app.ingest  # noqa: F401
 
     pa.array([1.0])
     duckdb.connect().close()

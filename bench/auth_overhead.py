@@ -16,12 +16,12 @@ from sqlalchemy.orm import Session
 
 from app.api.app import create_app
 from app.api.security import SYSTEM
+from app.core.states import RunTrigger
 from app.db import migrate
 from app.db.engine import get_engine
 from app.domain.passwords import hash_password, verify_password
 from app.domain.pipelines import create_pipeline
 from app.domain.runs import RunRequest, submit_runs
-from app.domain.states import RunTrigger
 from app.domain.users import NewUser, create_user
 from app.settings import Settings
 from bench._servers import BenchServers, figure, percentile

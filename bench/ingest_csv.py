@@ -1,4 +1,4 @@
-"""CSV import: workers.ingest.import_file on a generated 1 GiB CSV versus DuckDB's own COPY of the same file.
+"""CSV import: app.ingest.import_file on a generated 1 GiB CSV versus DuckDB's own COPY of the same file.
 
 The benchmark writes a CSV of mixed columns (ints, floats with nulls, short strings, dates, timestamps,
 booleans, strings with nulls) with DuckDB, then times, alternately and `--rounds` times each, in fresh child

@@ -1,4 +1,4 @@
-"""Workbook import: workers.ingest.import_file on a generated 1,000,000-row x 10-column xlsx versus a bare
+"""Workbook import: app.ingest.import_file on a generated 1,000,000-row x 10-column xlsx versus a bare
 python-calamine read plus a Parquet write, and versus pandas.read_excel(engine="openpyxl").
 
 The benchmark writes the workbook as Excel does (shared strings, date and date-time styles, empty cells left

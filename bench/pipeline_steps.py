@@ -5,7 +5,7 @@ text) and a `customers` one (100k rows), then runs, alternately and
 `--rounds` times each, with the same DuckDB settings as a worker job (memory
 limit, 2 threads):
 
-- ours: `workers.pipeline.run_pipeline` on the spec below (the worker's code
+- ours: `app.pipeline.run_pipeline` on the spec below (the worker's code
   path: sandboxed connection, inputs as views, per-step row counts and log,
   output written and renamed, column statistics);
 - the reference: one `COPY (...) TO ... (FORMAT parquet)` of the same logic
@@ -27,10 +27,10 @@ from pathlib import Path
 
 import duckdb
 
+from app.ingest import DuckDBSettings
+from app.pipeline import InputFile, RunInfo, run_pipeline
 from bench._ingest_data import env_int
 from bench._servers import figure
-from workers.ingest import DuckDBSettings
-from workers.pipeline import InputFile, RunInfo, run_pipeline
 
 TARGET_RATIO = 0.9
 SETTINGS = DuckDBSettings(memory_limit="1024MB", threads=2)

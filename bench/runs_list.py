@@ -25,11 +25,11 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, select, text, tuple_
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.core.states import RunKind, RunStatus, RunTrigger
 from app.db import migrate
 from app.db.models import Run
 from app.domain.pagination import decode_cursor, encode_cursor
 from app.domain.runs import RunFilters, list_runs
-from app.domain.states import RunKind, RunStatus, RunTrigger
 from bench._servers import BenchServers, figure, percentile, sqlalchemy_url
 
 TARGET_P95_MS = 50.0

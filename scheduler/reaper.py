@@ -10,12 +10,12 @@ from dramatiq.brokers.redis import RedisBroker
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 
+from app.core.states import RunStatus
 from app.db.datasets import DatasetStatus
 from app.db.queries import query
 from app.domain.attempts import after_attempt
 from app.domain.datasets import record_import_failure
 from app.domain.runlogs import publish_end, stream_key
-from app.domain.states import RunStatus
 from app.logs import bind, log_context
 from app.settings import Settings
 from scheduler.cleanup import Cleanup

@@ -16,8 +16,8 @@ import redis
 from dramatiq.brokers.redis import RedisBroker
 from sqlalchemy import Engine
 
+from app.core.states import RunStatus, sources
 from app.db.queries import query
-from app.domain.states import RunStatus, sources
 from workers.broker import enqueue_runs
 
 logger = logging.getLogger(__name__)

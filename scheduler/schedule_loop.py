@@ -2,7 +2,7 @@
 
 Each tick takes `now` as an argument (tests drive it with a fake clock). It
 claims due deployments with SKIP LOCKED, computes every fire time since the
-last one handled, applies the misfire and overlap policies (scheduler.planning),
+last one handled, applies the misfire and overlap policies (app.scheduling.planning),
 inserts runs with ON CONFLICT DO NOTHING on (deployment, fire time), records
 occurrences, and advances next_run_at, all in one transaction: a scheduler
 killed mid-tick leaves nothing half-written, and the next tick redoes the batch.
@@ -21,15 +21,15 @@ import msgspec
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DataError, IntegrityError
 
+from app.core.errors import InvalidInput
+from app.core.states import CANCEL_AT_ONCE, RunStatus, sources
 from app.db.queries import query
-from app.domain.deployment_spec import schedule_from_json
-from app.domain.errors import InvalidInput
 from app.domain.run_rows import insert_runs, scheduled_run_row
-from app.domain.states import CANCEL_AT_ONCE, RunStatus, sources
 from app.logs import bind, log_context
+from app.scheduling.planning import Plan, Policies, plan, plan_ahead
+from app.scheduling.spec import schedule_from_json
+from app.scheduling.timing import Fire, fires, next_fire
 from app.settings import Settings
-from scheduler.planning import Plan, Policies, plan, plan_ahead
-from scheduler.timing import Fire, fires, next_fire
 
 logger = logging.getLogger(__name__)
 

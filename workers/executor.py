@@ -12,17 +12,17 @@ import msgspec
 import redis
 from sqlalchemy import Engine, TextClause
 
+from app.core.states import FINAL, RunKind, RunStatus, sources
 from app.db.outage import retry_while_unavailable
 from app.db.queries import query
 from app.domain.attempts import after_attempt
 from app.domain.runlogs import RunLogWriter, count_lines
-from app.domain.states import FINAL, RunKind, RunStatus, sources
 from app.logs import bind, log_context
 from app.settings import Settings
 from workers.context import Interruption, RunContext
-from workers.imports import run_import
+from workers.ingest_job import run_import
 from workers.outcomes import Outcome
-from workers.pipeline_runs import run_pipeline_job
+from workers.pipeline_job import run_pipeline_job
 from workers.runtime import WORKER_ID, ActiveRuns
 
 logger = logging.getLogger(__name__)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.domain.states import RunStatus
+from app.core.states import RunStatus
 from workers.context import Interruption
 
 

@@ -29,7 +29,6 @@ from app.api.controllers.runs import RunController
 from app.api.controllers.tokens import TokenController
 from app.api.controllers.uploads import UploadController
 from app.api.controllers.users import InviteController, UserController
-from app.api.database import Database
 from app.api.errors import EXCEPTION_HANDLERS
 from app.api.headers import add_response_headers
 from app.api.live_logs import LiveLogs
@@ -40,6 +39,7 @@ from app.api.rate_limit import RateLimit
 from app.api.request_id import RequestIdMiddleware
 from app.api.security import make_failure_auditor, make_guard
 from app.api.text_boundary import refuse_unstorable_text
+from app.db.database import Database
 from app.db.engine import get_engine
 from app.domain.throttle import LoginThrottle
 from app.settings import Settings, get_settings

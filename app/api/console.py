@@ -14,7 +14,7 @@ from litestar import Request, Response, Router, get
 from litestar.datastructures import CacheControlHeader
 from litestar.static_files import create_static_files_router
 
-from app.domain.errors import NotFound
+from app.core.errors import NotFound
 from app.domain.permissions import Permission
 
 #: Where `vite build` writes the console.

@@ -11,10 +11,10 @@ import msgspec
 from litestar.openapi.spec import OpenAPIFormat, OpenAPIType, Schema
 
 from app.api.schemas import ErrorDetail
+from app.core.states import RunStatus
 from app.db.datasets import DATASET_SOURCES, Dataset, DatasetStatus, DatasetVersion, Upload
 from app.db.models import Run
 from app.domain.datasets import Name as DatasetName
-from app.domain.states import RunStatus
 from app.domain.uploads import missing_ranges
 
 #: Where a dataset's data comes from: an uploaded file, or a pipeline's output.

@@ -11,11 +11,11 @@ import msgspec
 
 from app.api.schemas import RunOut
 from app.clock import utcnow
+from app.core.states import RunStatus
 from app.db.deployments import OUTCOMES, Deployment, Occurrence
 from app.db.queries import query
 from app.domain import deployments as service
-from app.domain.deployment_policies import DstFold, DstGap, MisfirePolicy, OverlapPolicy
-from app.domain.states import RunStatus
+from app.scheduling.policies import DstFold, DstGap, MisfirePolicy, OverlapPolicy
 
 #: What became of a fire time.
 OccurrenceOutcome = StrEnum("OccurrenceOutcome", [(v.upper(), v) for v in OUTCOMES], module=__name__)  # type: ignore[misc]

@@ -13,9 +13,9 @@ from litestar.response import File, Stream
 
 from app.db.datasets import Dataset
 from app.domain.dataset_reader import Reader
+from app.ingest.bounded import request_limits
 from app.paths import resolved_root
 from app.settings import Settings
-from workers.ingest.bounded import request_limits
 
 _MEDIA = {"csv": "text/csv", "json": "application/x-ndjson", "parquet": "application/vnd.apache.parquet"}
 

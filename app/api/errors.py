@@ -14,8 +14,8 @@ from sqlalchemy.exc import DataError, DBAPIError
 
 from app.api.request_id import request_id_of
 from app.api.schemas import Problem, ProblemFieldError
+from app.core.errors import DomainError, TooManyRequests, Unauthorized
 from app.db.outage import database_unavailable
-from app.domain.errors import DomainError, TooManyRequests, Unauthorized
 
 logger = logging.getLogger(__name__)
 

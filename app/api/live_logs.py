@@ -18,8 +18,8 @@ import redis
 import redis.asyncio as aioredis
 from litestar.response import ServerSentEventMessage
 
+from app.core.states import FINAL
 from app.domain.runlogs import LogLine, decode_line, publish_end, read_lines, stream_key
-from app.domain.states import FINAL
 
 logger = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from litestar._multipart import parse_content_header
 from litestar.exceptions import InternalServerException
 from multipart import MultipartSegment, ParserError, ParserLimitReached, PushMultipartParser  # type: ignore[import-untyped]
 
-from app.domain.errors import DomainError, InvalidInput
+from app.core.errors import DomainError, InvalidInput
 from app.domain.uploads import write_at
 
 #: Largest text field accepted beside the file.

@@ -19,7 +19,7 @@ from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from app.api.database import Database
+from app.db.database import Database
 from app.db.queries import query
 from app.domain.permissions import Permission
 from app.settings import Settings

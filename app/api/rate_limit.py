@@ -26,7 +26,7 @@ from litestar.connection import ASGIConnection
 from redis.exceptions import RedisError
 
 from app.api.client_address import client_address
-from app.domain.errors import TooManyRequests
+from app.core.errors import TooManyRequests
 from app.settings import Settings
 
 logger = logging.getLogger(__name__)

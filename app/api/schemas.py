@@ -9,11 +9,11 @@ from typing import Annotated, Any, Generic, TypeVar
 
 import msgspec
 
+from app.core.states import RunKind, RunStatus, RunTrigger
 from app.db.models import Pipeline, PipelineVersion, Run, RunEvent
 from app.domain.namespaces import DEFAULT_NAMESPACE
 from app.domain.pagination import encode_cursor
 from app.domain.runs import RunRequest
-from app.domain.states import RunKind, RunStatus, RunTrigger
 
 T = TypeVar("T")
 

@@ -20,12 +20,12 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.types import Scope
 
 from app.api.client_address import client_address
-from app.api.database import Database
 from app.api.rate_limit import RateLimit
 from app.api.request_id import request_id_of
+from app.core.errors import DomainError, Forbidden, ImproperlyDeclared, Unauthorized
+from app.db.database import Database
 from app.db.outage import database_unavailable
 from app.domain import audit
-from app.domain.errors import DomainError, Forbidden, ImproperlyDeclared, Unauthorized
 from app.domain.permissions import ALLOWED_BEFORE_PASSWORD_CHANGE, PERMISSIONS, Permission, Principal, Role
 from app.domain.permissions import Scope as Who
 from app.domain.sessions import resolve_bearer

@@ -19,7 +19,7 @@ import msgspec
 from litestar import Request
 from litestar.types import Scope
 
-from app.domain.errors import InvalidInput
+from app.core.errors import InvalidInput
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 #: In valid JSON a NUL or a UTF-16 surrogate can only be written as an escape; a body without one needs no decoding.

@@ -18,7 +18,7 @@ import yaml
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.domain.errors import DomainError, InvalidInput
+from app.core.errors import DomainError, InvalidInput
 
 #: Content types read as YAML.
 YAML_TYPES = frozenset({b"application/yaml", b"application/x-yaml", b"text/yaml", b"text/x-yaml"})

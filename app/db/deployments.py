@@ -11,7 +11,7 @@ from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Index, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, created_at_column
-from app.domain.deployment_policies import DstFold, DstGap, MisfirePolicy, OverlapPolicy
+from app.scheduling.policies import DstFold, DstGap, MisfirePolicy, OverlapPolicy
 
 #: What became of a fire time; `plan_failed`: the scheduler could not plan or write it (see the reason).
 OUTCOMES = (

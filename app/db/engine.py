@@ -6,7 +6,7 @@ import functools
 
 from sqlalchemy import Engine, create_engine
 
-from app.domain.errors import Unavailable
+from app.core.errors import Unavailable
 from app.settings import Settings, get_settings
 
 

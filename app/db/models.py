@@ -22,8 +22,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core.states import ACTIVE, RunKind, RunStatus, RunTrigger, sql_list
 from app.db.base import Base, created_at_column
-from app.domain.states import ACTIVE, RunKind, RunStatus, RunTrigger, sql_list
 
 
 def _one_of(column: str, values: list[str]) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import TextClause, text
 
-from app.domain.states import SQL_TOKENS
+from app.core.states import SQL_TOKENS
 
 SQL_ROOT = Path(__file__).resolve().parents[2] / "sql"
 QUERIES_DIR = SQL_ROOT / "queries"
@@ -22,7 +22,7 @@ _TOKEN = re.compile(r"\{\{\s*([A-Z_]+)\s*\}\}")
 
 
 def render(source: str) -> str:
-    """SQL with its `{{ACTIVE}}`-style tokens replaced by the status sets of app/domain/states.py.
+    """SQL with its `{{ACTIVE}}`-style tokens replaced by the status sets of app/core/states.py.
 
     Every statement, view and function under sql/ goes through here, so no status list is copied into SQL.
     """

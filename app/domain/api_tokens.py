@@ -10,9 +10,9 @@ import msgspec
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.core.ids import uuid7
 from app.db.accounts import AuthToken
-from app.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
-from app.domain.ids import uuid7
 from app.domain.members import get_namespace
 from app.domain.permissions import Permission, Principal, Role
 from app.domain.tokens import new_token

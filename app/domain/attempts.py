@@ -14,9 +14,9 @@ from typing import Any
 
 from sqlalchemy import TextClause
 
+from app.core.states import RunStatus, sources
 from app.db.queries import query
 from app.domain.retry import backoff_seconds, retries_left
-from app.domain.states import RunStatus, sources
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -10,16 +10,16 @@ import msgspec
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.core.states import RunTrigger
 from app.db.deployments import Deployment
 from app.db.models import Pipeline
-from app.domain import deployment_spec as spec_
 from app.domain.deployments import schedule_for
 from app.domain.permissions import Permission, Principal
 from app.domain.run_rows import insert_runs, scheduled_run_row
 from app.domain.runs import actor_of
-from app.domain.states import RunTrigger
+from app.scheduling import spec as spec_
+from app.scheduling.timing import fires
 from app.settings import Settings
-from scheduler.timing import fires
 
 
 class BackfillIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

@@ -18,10 +18,10 @@ import msgspec
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
-from app.domain.errors import InvalidParameter
-from workers.ingest import DuckDBSettings
-from workers.ingest.columns import json_safe
-from workers.ingest.duck import connect, ident, our_type
+from app.core.errors import InvalidParameter
+from app.ingest import DuckDBSettings
+from app.ingest.columns import json_safe
+from app.ingest.duck import connect, ident, our_type
 
 #: Filter operators: `column:op:value` (`is_null` and `not_null` take no value). `{column}` is the column, `?` the
 #: value; `contains` and `starts_with` compare plain text, case-insensitively (no LIKE pattern: `%` and `_` are

@@ -11,14 +11,14 @@ from sqlalchemy import func, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.core.errors import Conflict, InvalidInput, NotFound
+from app.core.ids import uuid7
+from app.core.states import RunKind
 from app.db.datasets import Dataset, DatasetStatus, DatasetVersion, Upload
-from app.domain.errors import Conflict, InvalidInput, NotFound
 from app.domain.events import record_event
-from app.domain.ids import uuid7
 from app.domain.pagination import decode_cursor
 from app.domain.permissions import Permission, Principal
 from app.domain.runs import insert_run
-from app.domain.states import RunKind
 from app.settings import Settings
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f/\\]+$")]

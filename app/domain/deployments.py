@@ -12,20 +12,20 @@ from sqlalchemy import func, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.core.errors import Conflict, InvalidInput, NotFound
+from app.core.ids import uuid7
+from app.core.states import RunTrigger
 from app.db.deployments import Deployment, Occurrence
 from app.db.queries import query
-from app.domain import deployment_spec as spec_
-from app.domain.deployment_policies import MisfirePolicy, OverlapPolicy
-from app.domain.errors import Conflict, InvalidInput, NotFound
-from app.domain.ids import uuid7
 from app.domain.namespaces import DEFAULT_NAMESPACE, namespace_id
 from app.domain.pagination import decode_cursor
 from app.domain.permissions import Permission, Principal
 from app.domain.pipelines import resolve_pipeline
 from app.domain.runs import RunRequest, submit_runs
-from app.domain.states import RunTrigger
+from app.scheduling import spec as spec_
+from app.scheduling.policies import MisfirePolicy, OverlapPolicy
+from app.scheduling.timing import fires, next_fire, upcoming
 from app.settings import Settings
-from scheduler.timing import fires, next_fire, upcoming
 
 #: Most `paused` occurrences recorded for one pause (older fire times are summarised by the newest).
 MAX_PAUSED_OCCURRENCES = 1000

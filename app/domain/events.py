@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app.core.ids import uuid7
 from app.db.datasets import Event
-from app.domain.ids import uuid7
 from app.logs import current_trace_id
 
 

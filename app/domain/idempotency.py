@@ -10,8 +10,8 @@ from typing import Any
 import msgspec
 from sqlalchemy.orm import Session
 
+from app.core.errors import Conflict
 from app.db.queries import query
-from app.domain.errors import Conflict
 
 
 def request_hash(body: Any) -> str:

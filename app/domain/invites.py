@@ -8,9 +8,9 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.core.errors import Forbidden
+from app.core.ids import uuid7
 from app.db.accounts import Invite, User
-from app.domain.errors import Forbidden
-from app.domain.ids import uuid7
 from app.domain.members import set_member
 from app.domain.permissions import Role
 from app.domain.tokens import hash_token, new_token

@@ -11,10 +11,10 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.core.errors import Conflict, NotFound
+from app.core.ids import uuid7
 from app.db.accounts import Membership, User
 from app.db.models import Namespace
-from app.domain.errors import Conflict, NotFound
-from app.domain.ids import uuid7
 from app.domain.permissions import Role
 
 NAMESPACE_NAME = r"^[a-z0-9][a-z0-9\-]{0,62}$"

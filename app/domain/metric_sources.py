@@ -19,7 +19,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from app.domain.states import ACTIVE, sql_list
+from app.core.states import ACTIVE, sql_list
 
 HOUR = timedelta(hours=1)
 #: Bucket origin: every bucket width of an hour or more starts on a whole UTC hour.

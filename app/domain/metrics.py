@@ -17,9 +17,9 @@ import msgspec
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from app.domain.errors import InvalidParameter
+from app.core.errors import InvalidParameter
+from app.core.states import ACTIVE, CONCLUDED, FAILURES, sql_list
 from app.domain.metric_sources import COLUMNS, Window, column, relation, scope
-from app.domain.states import ACTIVE, CONCLUDED, FAILURES, sql_list
 
 
 class Metric(msgspec.Struct, frozen=True, kw_only=True):

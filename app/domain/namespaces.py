@@ -8,8 +8,8 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.core.errors import NotFound
 from app.db.models import Namespace
-from app.domain.errors import NotFound
 
 DEFAULT_NAMESPACE = "default"
 

@@ -8,7 +8,7 @@ from datetime import datetime
 
 import msgspec
 
-from app.domain.errors import InvalidParameter
+from app.core.errors import InvalidParameter
 
 MAX_LIMIT = 500
 

@@ -7,7 +7,7 @@ import functools
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from app.domain.errors import InvalidInput
+from app.core.errors import InvalidInput
 from app.settings import Settings
 
 MAX_LENGTH = 1024

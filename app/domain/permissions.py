@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 
-from app.domain.errors import Forbidden, NotFound
+from app.core.errors import Forbidden, NotFound
 
 
 class Role(IntEnum):

@@ -11,10 +11,10 @@ import msgspec
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.core.errors import Conflict
 from app.db.models import Pipeline, PipelineVersion
-from app.domain.errors import Conflict
 from app.domain.permissions import Permission, Principal
-from app.domain.pipeline_spec import parse_spec
+from app.pipeline.spec import parse_spec
 
 
 def new_version(

@@ -10,13 +10,13 @@ from sqlalchemy import and_, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.core.errors import Conflict, NotFound
+from app.core.ids import uuid7
 from app.db.models import Pipeline, PipelineVersion
-from app.domain.errors import Conflict, NotFound
-from app.domain.ids import uuid7
 from app.domain.namespaces import namespace_id, visible_namespace_id
 from app.domain.pagination import Position, decode_cursor
 from app.domain.permissions import Permission, Principal
-from app.domain.pipeline_spec import parse_spec
+from app.pipeline.spec import parse_spec
 
 
 def create_pipeline(

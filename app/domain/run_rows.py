@@ -16,10 +16,10 @@ import msgspec
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
+from app.core.errors import InvalidInput
+from app.core.ids import uuid7
+from app.core.states import RunKind, RunTrigger
 from app.db.queries import query
-from app.domain.errors import InvalidInput
-from app.domain.ids import uuid7
-from app.domain.states import RunKind, RunTrigger
 from app.settings import Settings
 
 

@@ -11,16 +11,16 @@ import msgspec
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
+from app.core.errors import Conflict, InvalidInput, NotFound
+from app.core.states import CANCEL_AT_ONCE, RunKind, RunStatus, RunTrigger, sources
 from app.db.models import Pipeline, Run, RunEvent
-from app.domain import deployment_policies as policies
-from app.domain.errors import Conflict, InvalidInput, NotFound
 from app.domain.namespaces import DEFAULT_NAMESPACE, visible_namespace_id
 from app.domain.pagination import decode_cursor
 from app.domain.permissions import Permission, Principal
 from app.domain.pipelines import resolve_pipeline
 from app.domain.run_rows import insert_runs, run_row
-from app.domain.states import CANCEL_AT_ONCE, RunKind, RunStatus, RunTrigger, sources
 from app.domain.transitions import transition, write_outbox
+from app.scheduling import policies
 from app.settings import Settings
 
 

@@ -10,10 +10,10 @@ import msgspec
 from sqlalchemy import Connection, func, select, update
 from sqlalchemy.orm import Session
 
+from app.core.errors import Unauthorized
+from app.core.ids import uuid7
 from app.db.accounts import AuthToken, User
 from app.db.queries import query
-from app.domain.errors import Unauthorized
-from app.domain.ids import uuid7
 from app.domain.passwords import hash_password, needs_rehash, verify_password
 from app.domain.permissions import Principal, effective_roles
 from app.domain.tokens import hash_token, new_token

@@ -11,7 +11,7 @@ import math
 
 import redis
 
-from app.domain.errors import TooManyRequests
+from app.core.errors import TooManyRequests
 from app.settings import Settings
 
 #: How long failures are remembered without a new one.

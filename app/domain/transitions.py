@@ -7,9 +7,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app.core.states import IllegalTransition, RunStatus, sources
 from app.db.models import OutboxMessage, Run, RunEvent
 from app.db.queries import query
-from app.domain.states import IllegalTransition, RunStatus, sources
 
 
 def transition(

@@ -14,14 +14,14 @@ from typing import Annotated
 import msgspec
 from sqlalchemy.orm import Session
 
+from app.core.errors import Conflict, DomainError, InvalidInput, NotFound
+from app.core.ids import uuid7
 from app.db.datasets import Upload
-from app.domain.errors import Conflict, DomainError, InvalidInput, NotFound
-from app.domain.ids import uuid7
 from app.domain.permissions import Permission, Principal
+from app.ingest.errors import LimitExceeded
+from app.ingest.sniff import safe_display_name
 from app.paths import upload_data_path, upload_dir
 from app.settings import Settings
-from workers.ingest.errors import LimitExceeded
-from workers.ingest.sniff import safe_display_name
 
 _CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
 #: Bytes read per step when hashing a completed upload.

@@ -12,10 +12,10 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.core.errors import Conflict, InvalidInput, NotFound
+from app.core.ids import uuid7
 from app.db.accounts import AuthToken, User
 from app.domain import audit
-from app.domain.errors import Conflict, InvalidInput, NotFound
-from app.domain.ids import uuid7
 from app.domain.pagination import decode_cursor
 from app.domain.passwords import check_password_rules, hash_password, verify_password
 from app.settings import Settings

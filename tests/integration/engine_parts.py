@@ -13,10 +13,10 @@ from dramatiq.brokers.redis import RedisBroker
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from app.core.states import RunTrigger
 from app.domain.permissions import Principal
 from app.domain.pipelines import create_pipeline
 from app.domain.runs import RunRequest, submit_runs
-from app.domain.states import RunTrigger
 from app.settings import Settings
 from scheduler.reaper import Reaper
 from scheduler.relay import Relay

@@ -14,7 +14,7 @@ import pytest
 from litestar.testing import TestClient
 from sqlalchemy import Engine
 
-from app.domain.states import RunStatus
+from app.core.states import RunStatus
 from scheduler.cleanup import Cleanup
 from tests.integration.dataset_support import SALES, run_import, upload
 from tests.integration.engine_parts import Engine_

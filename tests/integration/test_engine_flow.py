@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from app.core.states import RunStatus
 from app.domain.runlogs import read_lines
-from app.domain.states import RunStatus
 from app.logs import log_context
 from tests.integration.engine_parts import ROOT, Engine_
 from tests.integration.helpers import count, run_status, statuses

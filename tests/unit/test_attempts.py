@@ -7,8 +7,8 @@ import random
 
 import pytest
 
+from app.core.states import RunStatus
 from app.domain.attempts import after_attempt
-from app.domain.states import RunStatus
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 RUN = {

@@ -8,7 +8,7 @@ import duckdb
 import pytest
 
 from app.domain.dataset_reader import Reader
-from workers.ingest.config import DuckDBSettings
+from app.ingest.config import DuckDBSettings
 
 NAMES = ["100% cotton", "50_50 blend", "plain", "Silk_Road", "a\\b"]
 

@@ -55,7 +55,7 @@ def test_status_sets_are_written_only_in_states_py() -> None:
     copies = [
         p
         for p, text in files.items()
-        if p != "app/domain/states.py" and any(a != b for a, b in re.findall(rf"{_STATUS}\s*,\s*{_STATUS}", text))
+        if p != "app/core/states.py" and any(a != b for a, b in re.findall(rf"{_STATUS}\s*,\s*{_STATUS}", text))
     ]
     assert copies == []
 

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from scheduler.planning import Policies, plan, plan_ahead
-from scheduler.timing import Fire
+from app.scheduling.planning import Policies, plan, plan_ahead
+from app.scheduling.timing import Fire
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from app.core.errors import InvalidInput, InvalidParameter
+from app.core.ids import uuid7
 from app.db.queries import parse
-from app.domain.errors import InvalidInput, InvalidParameter
-from app.domain.ids import uuid7
 from app.domain.pagination import decode_cursor, encode_cursor
-from app.domain.pipeline_spec import FailStep, LogStep, SleepStep, parse_spec
 from app.paths import UnsafePath, run_log_path, under_root
+from app.pipeline.spec import FailStep, LogStep, SleepStep, parse_spec
 
 
 def test_a_cursor_round_trips() -> None:

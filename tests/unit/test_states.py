@@ -4,7 +4,7 @@ from itertools import product
 
 import pytest
 
-from app.domain.states import CANCEL_AT_ONCE, FINAL, TRANSITIONS, IllegalTransition, RunStatus, is_allowed, sources
+from app.core.states import CANCEL_AT_ONCE, FINAL, TRANSITIONS, IllegalTransition, RunStatus, is_allowed, sources
 
 S = RunStatus
 EXPECTED_ALLOWED = {

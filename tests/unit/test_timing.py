@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from scheduler import cron
-from scheduler.timing import CronSchedule, IntervalSchedule, OnceSchedule, fires, next_fire, upcoming
+from app.scheduling import cron
+from app.scheduling.timing import CronSchedule, IntervalSchedule, OnceSchedule, fires, next_fire, upcoming
 
 
 def utc(*parts: int) -> datetime:

@@ -13,9 +13,9 @@ from litestar.params import FromQuery, QueryParameter
 from litestar.response import Stream
 
 from app.api.account_schemas import AuditEntryOut
-from app.api.database import Database
 from app.api.schemas import Page, page
 from app.api.security import principal_of
+from app.db.database import Database
 from app.domain import audit
 from app.domain.permissions import Permission
 

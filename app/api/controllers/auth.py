@@ -11,11 +11,11 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
 from app.api.account_schemas import MeOut, UserOut
-from app.api.database import Database
 from app.api.refresh_cookie import cleared, in_cookie, refresh_from_cookie
 from app.api.security import audit_context, principal_of
+from app.core.errors import Forbidden, InvalidInput, TooManyRequests, Unauthorized
+from app.db.database import Database
 from app.domain import audit, sessions, users
-from app.domain.errors import Forbidden, InvalidInput, TooManyRequests, Unauthorized
 from app.domain.invites import redeem_invite
 from app.domain.permissions import Permission
 from app.domain.sessions import IssuedTokens

@@ -10,19 +10,19 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 from litestar.response import File, Stream
 
-from app.api.database import Database
 from app.api.dataset_schemas import DOWNLOADS, REJECTS_DOWNLOADS, RowsOut
 from app.api.downloads import download_stem, empty_download, parquet_download
 from app.api.security import principal_of
+from app.core.errors import Conflict, NotFound
+from app.db.database import Database
 from app.db.datasets import Upload
 from app.domain import datasets as service
 from app.domain.dataset_reader import Reader
-from app.domain.errors import Conflict, NotFound
 from app.domain.permissions import Permission
+from app.ingest.bounded import bounded, request_limits
+from app.ingest.importer import REJECTS_SCHEMA
 from app.paths import DATA_FILE, REJECTS_FILE, resolved_root, upload_data_path, version_dir
 from app.settings import Settings
-from workers.ingest.bounded import bounded, request_limits
-from workers.ingest.importer import REJECTS_SCHEMA
 
 DatasetId = FromPath[uuid.UUID]
 READ = {"permission": Permission.DATASETS_READ}

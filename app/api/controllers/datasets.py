@@ -12,28 +12,28 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 from sqlalchemy.orm import Session
 
-from app.api.database import Database
 from app.api.dataset_schemas import DATASET_FORM, DatasetOut, DatasetVersionOut
 from app.api.multipart_upload import receive_form
 from app.api.schemas import Page, RunOut, page
 from app.api.security import audit_context, principal_of
 from app.clock import utcnow
+from app.core.errors import Conflict
+from app.db.database import Database
 from app.db.datasets import Dataset, DatasetStatus, Upload
 from app.db.models import Run
 from app.domain import audit, idempotency
 from app.domain import datasets as service
 from app.domain import uploads as upload_service
-from app.domain.errors import Conflict
 from app.domain.namespaces import namespace_id, visible_namespace_id
 from app.domain.permissions import Permission
+from app.ingest import ImportConfig, preview
+from app.ingest.bounded import bounded, request_limits
+from app.ingest.config import parse_config
+from app.ingest.models import Preview
+from app.ingest.sniff import sniff
 from app.paths import resolved_root, upload_data_path
 from app.settings import Settings
-from workers.imports import limits_of
-from workers.ingest import ImportConfig, preview
-from workers.ingest.bounded import bounded, request_limits
-from workers.ingest.config import parse_config
-from workers.ingest.models import Preview
-from workers.ingest.sniff import sniff
+from workers.ingest_job import limits_of
 
 DatasetId = FromPath[uuid.UUID]
 READ = {"permission": Permission.DATASETS_READ}

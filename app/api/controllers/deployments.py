@@ -10,18 +10,18 @@ from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 
-from app.api.database import Database
 from app.api.deployment_schemas import BackfillOut, DeploymentOut, OccurrenceOut, Upcoming, run_stats
 from app.api.schemas import Page, RunOut, page
 from app.api.security import audit_context, principal_of
 from app.clock import utcnow
+from app.db.database import Database
 from app.domain import audit, idempotency
 from app.domain import backfill as backfill_service
 from app.domain import deployments as service
 from app.domain.permissions import Permission
 from app.domain.runs import get_runs
+from app.scheduling.timing import upcoming as upcoming_fires
 from app.settings import Settings
-from scheduler.timing import upcoming as upcoming_fires
 
 READ = {"permission": Permission.PIPELINES_READ}
 WRITE = Permission.PIPELINES_WRITE

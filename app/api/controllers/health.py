@@ -7,11 +7,11 @@ from litestar import Request, Response, get
 from litestar.di import NamedDependency
 from sqlalchemy import text
 
-from app.api.database import Database
 from app.api.errors import problem
 from app.api.live_logs import LiveLogs
 from app.api.openapi import per_path
 from app.api.schemas import Health
+from app.db.database import Database
 from app.domain.permissions import Permission
 
 

@@ -11,14 +11,14 @@ from litestar.di import NamedDependency
 from litestar.params import FromQuery, QueryParameter
 from sqlalchemy import select
 
-from app.api.database import Database
 from app.api.schemas import RunOut
 from app.api.security import principal_of
+from app.core.errors import InvalidParameter
+from app.core.states import FAILURES
+from app.db.database import Database
 from app.db.models import Run
 from app.domain import metrics as service
-from app.domain.errors import InvalidParameter
 from app.domain.permissions import Permission
-from app.domain.states import FAILURES
 from app.settings import Settings
 
 READ = {"permission": Permission.RUNS_READ}

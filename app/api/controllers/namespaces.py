@@ -9,10 +9,10 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from app.api.account_schemas import MemberIn, MemberOut, NamespaceOut
-from app.api.database import Database
 from app.api.security import audit_context, principal_of
+from app.core.errors import InvalidInput
+from app.db.database import Database
 from app.domain import audit, members
-from app.domain.errors import InvalidInput
 from app.domain.permissions import Permission, Role
 
 

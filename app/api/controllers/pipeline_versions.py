@@ -11,26 +11,27 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 
-from app.api.database import Database
 from app.api.openapi import YAML_BODY
 from app.api.schemas import PipelineOut, RunOut
 from app.api.security import audit_context, principal_of
 from app.api.yaml_body import YamlBodyMiddleware
+from app.core.errors import InvalidInput, NotFound
+from app.db.database import Database
 from app.db.datasets import DatasetVersion
 from app.db.models import Pipeline, Run
-from app.domain import audit, idempotency, pipeline_params
-from app.domain import pipeline_runs as run_service
+from app.domain import audit, idempotency
+from app.domain import pipeline_io as run_service
 from app.domain import pipeline_versions as service
 from app.domain import pipelines as pipeline_service
-from app.domain.errors import InvalidInput, NotFound
 from app.domain.namespaces import namespace_id
 from app.domain.permissions import Permission, Principal
-from app.domain.pipeline_spec import parse_spec, pipeline_json_schema
+from app.ingest.bounded import bounded, request_limits
 from app.paths import DATA_FILE, version_dir
+from app.pipeline import FieldError, ValidationReport, parquet_schema
+from app.pipeline import params as pipeline_params
+from app.pipeline.isolated import validate_in_child
+from app.pipeline.spec import parse_spec, pipeline_json_schema
 from app.settings import Settings
-from workers.ingest.bounded import bounded, request_limits
-from workers.pipeline import FieldError, ValidationReport, parquet_schema
-from workers.pipeline.isolated import validate_in_child
 
 Ref = FromPath[str]
 

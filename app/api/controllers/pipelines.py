@@ -9,15 +9,15 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from app.api.controllers.pipeline_versions import PipelineChange, Ref, pipeline_of
-from app.api.database import Database
 from app.api.openapi import YAML_BODY
 from app.api.schemas import Page, PipelineIn, PipelineOut, page
 from app.api.security import audit_context, principal_of
 from app.api.yaml_body import YamlBodyMiddleware
+from app.core.errors import NotFound
+from app.db.database import Database
 from app.domain import audit
 from app.domain import pipeline_versions as version_service
 from app.domain import pipelines as pipeline_service
-from app.domain.errors import NotFound
 from app.domain.pagination import check_limit
 from app.domain.permissions import Permission
 

@@ -11,12 +11,12 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, HeaderParameter, QueryParameter
 from litestar.response import ServerSentEvent
 
-from app.api.database import Database
 from app.api.live_logs import LiveLogs
 from app.api.schemas import LogLineOut, LogPage
 from app.api.security import principal_of
+from app.core.errors import InvalidParameter
+from app.db.database import Database
 from app.domain import runs as run_service
-from app.domain.errors import InvalidParameter
 from app.domain.permissions import Permission
 from app.domain.runlogs import read_lines
 from app.settings import Settings

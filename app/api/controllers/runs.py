@@ -11,18 +11,18 @@ from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 
-from app.api.database import Database
 from app.api.live_logs import LiveLogs
 from app.api.schemas import Page, RunBatchIn, RunBatchOut, RunEventOut, RunOut, page
 from app.api.security import audit_context, principal_of
+from app.core.errors import InvalidInput
+from app.core.states import RunKind, RunStatus, RunTrigger
+from app.db.database import Database
 from app.db.models import Run
 from app.domain import audit, idempotency
 from app.domain import runs as run_service
-from app.domain.errors import InvalidInput
 from app.domain.pagination import check_limit
 from app.domain.permissions import Permission
 from app.domain.runs import RunFilters, RunRequest
-from app.domain.states import RunKind, RunStatus, RunTrigger
 from app.settings import Settings
 
 IdempotencyKey = Annotated[

@@ -9,8 +9,8 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from app.api.account_schemas import ApiTokenOut, CreatedApiToken
-from app.api.database import Database
 from app.api.security import audit_context, principal_of
+from app.db.database import Database
 from app.domain import api_tokens, audit
 from app.domain.namespaces import visible_namespace_id
 from app.domain.permissions import Permission

@@ -10,21 +10,21 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from app.api.controllers.datasets import dataset_out
-from app.api.database import Database
 from app.api.dataset_schemas import CHUNK, CONTENT_RANGE, CompleteUploadIn, DatasetOut, UploadOut
 from app.api.multipart_upload import receive_range
 from app.api.security import audit_context, principal_of
 from app.clock import utcnow
+from app.db.database import Database
 from app.domain import audit
 from app.domain import datasets as dataset_service
 from app.domain import uploads as service
 from app.domain.namespaces import namespace_id
 from app.domain.permissions import Permission
+from app.ingest import ImportConfig
+from app.ingest.sniff import sniff
 from app.paths import upload_data_path
 from app.settings import Settings
-from workers.imports import limits_of
-from workers.ingest import ImportConfig
-from workers.ingest.sniff import sniff
+from workers.ingest_job import limits_of
 
 UploadId = FromPath[uuid.UUID]
 WRITE = Permission.DATASETS_WRITE

@@ -11,9 +11,9 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from app.api.account_schemas import InviteOut, TemporaryPassword, UserOut
-from app.api.database import Database
 from app.api.schemas import Page, page
 from app.api.security import audit_context, principal_of
+from app.db.database import Database
 from app.domain import audit, users
 from app.domain.invites import create_invite
 from app.domain.members import get_namespace
@@ -95,7 +95,7 @@ class UserController(Controller):
     )
     def disable(self, request: Request, user_id: FromPath[uuid.UUID], db: NamedDependency[Database]) -> UserOut:
         if user_id == principal_of(request).user_id:
-            from app.domain.errors import Conflict
+            from app.core.errors import Conflict
 
             raise Conflict("you cannot disable your own account", code="cannot_disable_self")
         return self._set_disabled(request, db, user_id, True)

@@ -63,7 +63,7 @@ def _sums(integer: type[sa.Integer] | type[sa.BigInteger]) -> list[sa.Column]:
 
 def upgrade() -> None:
     op.execute((SQL / "functions" / "latency_bins.sql").read_text())
-    op.execute(sql_file(SQL / "views" / "run_partials.sql"))  # status sets rendered from app/domain/states.py
+    op.execute(sql_file(SQL / "views" / "run_partials.sql"))  # status sets rendered from app/core/states.py
     op.create_table(
         "run_rollup",
         sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=True),

@@ -10,8 +10,8 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
-from workers.ingest import DuckDBSettings, ImportConfig, ImportLimits, import_file
-from workers.ingest.models import ImportResult
+from app.ingest import DuckDBSettings, ImportConfig, ImportLimits, import_file
+from app.ingest.models import ImportResult
 
 
 @pytest.fixture

@@ -10,10 +10,10 @@ from typing import Any
 import duckdb
 import pytest
 
-from workers.ingest.bounded import QueryTooExpensive, bounded
-from workers.ingest.config import DuckDBSettings
-from workers.ingest.duck import connect
-from workers.ingest.errors import ImportFailed
+from app.ingest.bounded import QueryTooExpensive, bounded
+from app.ingest.config import DuckDBSettings
+from app.ingest.duck import connect
+from app.ingest.errors import ImportFailed
 
 HUGE = "SELECT count(*) FROM range(1000000000000) t(i) WHERE i % 7 = 3"
 

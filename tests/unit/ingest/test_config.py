@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from workers.ingest import ColumnSpec, ImportConfig
-from workers.ingest.config import CellRange, column_letters, parse_config, parse_range
-from workers.ingest.errors import InvalidImportConfig
+from app.ingest import ColumnSpec, ImportConfig
+from app.ingest.config import CellRange, column_letters, parse_config, parse_range
+from app.ingest.errors import InvalidImportConfig
 
 
 def test_an_empty_config_is_valid_and_strict_by_default():

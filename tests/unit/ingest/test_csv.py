@@ -10,9 +10,9 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from app.ingest import ColumnSpec, DuckDBSettings, ImportConfig, ImportLimits, import_file, preview
+from app.ingest.errors import ImportCancelled, ImportFailed, InvalidImportConfig, LimitExceeded
 from tests.unit.ingest.conftest import rows_of
-from workers.ingest import ColumnSpec, DuckDBSettings, ImportConfig, ImportLimits, import_file, preview
-from workers.ingest.errors import ImportCancelled, ImportFailed, InvalidImportConfig, LimitExceeded
 
 SALES = "id,city,amount,day,paid\n1,Paris,10.5,2024-01-02,true\n2,Lyon,7.25,2024-01-03,false\n3,Nice,,2024-01-04,true\n"
 
@@ -214,7 +214,7 @@ def test_a_cancelled_import_leaves_nothing(tmp_path: Path, limits: ImportLimits,
 def test_a_running_copy_can_be_interrupted(tmp_path: Path):
     import duckdb
 
-    from workers.ingest.duck import run
+    from app.ingest.duck import run
 
     conn = duckdb.connect()
     stop = threading.Event()
@@ -224,7 +224,7 @@ def test_a_running_copy_can_be_interrupted(tmp_path: Path):
 
 
 def test_the_duckdb_connection_cannot_read_other_files(tmp_path: Path, settings: DuckDBSettings):
-    from workers.ingest.duck import connect
+    from app.ingest.duck import connect
 
     allowed, other = write(tmp_path / "a.csv", "a\n1\n"), write(tmp_path / "b.csv", "a\n2\n")
     conn = connect(settings, readable=[str(allowed)], writable=[str(tmp_path / "w")])

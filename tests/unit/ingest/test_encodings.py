@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from app.ingest import ImportConfig, ImportLimits, preview
+from app.ingest.sniff import detect_encoding
 from tests.unit.ingest.conftest import rows_of
-from workers.ingest import ImportConfig, ImportLimits, preview
-from workers.ingest.sniff import detect_encoding
 
 RUSSIAN = """код,город,население,описание
 1,Москва,13010112,Столица России и крупнейший город страны

@@ -10,9 +10,9 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from app.ingest import ColumnSpec, ImportConfig, ImportLimits, preview
+from app.ingest.errors import ImportFailed, InvalidImportConfig, LimitExceeded, UnsupportedMediaType
 from tests.unit.ingest.conftest import rows_of, write_xlsx
-from workers.ingest import ColumnSpec, ImportConfig, ImportLimits, preview
-from workers.ingest.errors import ImportFailed, InvalidImportConfig, LimitExceeded, UnsupportedMediaType
 
 ORDERS = [
     ["order", "placed", "day", "amount", "paid"],

@@ -9,9 +9,9 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from app.ingest import ColumnSpec, ImportConfig, ImportLimits, preview
+from app.ingest.errors import ImportFailed
 from tests.unit.ingest.conftest import rows_of
-from workers.ingest import ColumnSpec, ImportConfig, ImportLimits, preview
-from workers.ingest.errors import ImportFailed
 
 RECORDS = [
     {"id": 1, "name": "Ada", "address": {"city": "London", "geo": {"lat": 51.5}}, "tags": ["a", "b"]},

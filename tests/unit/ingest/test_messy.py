@@ -9,11 +9,11 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from app.ingest import ColumnSpec, ImportConfig, ImportLimits, preview
+from app.ingest.errors import ImportFailed, InvalidImportConfig
+from app.ingest.shape import find_footer, find_header, null_tokens
 from tests.messy_workbook import DATA_SHEET, TOTALS_ROW, expected_rows, write_messy_workbook
 from tests.unit.ingest.conftest import rows_of, write_xlsx
-from workers.ingest import ColumnSpec, ImportConfig, ImportLimits, preview
-from workers.ingest.errors import ImportFailed, InvalidImportConfig
-from workers.ingest.shape import find_footer, find_header, null_tokens
 
 
 @pytest.fixture

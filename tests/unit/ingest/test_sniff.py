@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from app.ingest import ImportConfig, ImportLimits, safe_display_name, sniff
+from app.ingest.errors import ContentMismatch, EmptyFile, LimitExceeded, UnsupportedMediaType
+from app.ingest.sniff import detect_encoding
 from tests.unit.ingest.conftest import write_xlsx
-from workers.ingest import ImportConfig, ImportLimits, safe_display_name, sniff
-from workers.ingest.errors import ContentMismatch, EmptyFile, LimitExceeded, UnsupportedMediaType
-from workers.ingest.sniff import detect_encoding
 
 
 def test_text_files_are_told_apart_by_content(tmp_path: Path, limits: ImportLimits):

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import duckdb
 
-from workers.ingest import DuckDBSettings, ImportConfig, ImportLimits, import_file
-from workers.ingest.duck import column_stats
+from app.ingest import DuckDBSettings, ImportConfig, ImportLimits, import_file
+from app.ingest.duck import column_stats
 
 
 def test_stats_from_the_footer_match_a_full_scan(tmp_path: Path, run_import):

@@ -11,10 +11,10 @@ from typing import Any
 import msgspec
 import pytest
 
+from app.ingest import ImportConfig, ImportLimits, preview, xlsx_head
 from tests.unit.ingest.conftest import write_xlsx
-from workers.ingest import ImportConfig, ImportLimits, preview, xlsx_head
 
-preview_module = sys.modules["workers.ingest.preview"]
+preview_module = sys.modules["app.ingest.preview"]
 
 
 @pytest.fixture(autouse=True)

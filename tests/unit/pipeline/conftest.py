@@ -11,8 +11,8 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from workers.ingest.config import DuckDBSettings
-from workers.pipeline import InputFile, PipelineResult, RunInfo, run_pipeline
+from app.ingest.config import DuckDBSettings
+from app.pipeline import InputFile, PipelineResult, RunInfo, run_pipeline
 
 
 def write_parquet(path: Path, query: str) -> Path:

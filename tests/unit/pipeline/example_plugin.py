@@ -13,7 +13,7 @@ from typing import Annotated
 
 import msgspec
 
-from app.domain.pipeline_spec import ColumnName, RelationalStep, StepBase
+from app.pipeline.spec import ColumnName, RelationalStep, StepBase
 
 
 class UppercaseStep(RelationalStep, tag="uppercase", kw_only=True):

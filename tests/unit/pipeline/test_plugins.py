@@ -7,8 +7,9 @@ from importlib.metadata import EntryPoint
 import msgspec
 import pytest
 
-from app.domain.pipeline_plugins import ENTRY_POINT_GROUP, PluginError, StepPlugin, load_step_plugins
-from app.domain.pipeline_spec import (
+from app.pipeline import validate_spec
+from app.pipeline.plugins import ENTRY_POINT_GROUP, PluginError, StepPlugin, load_step_plugins
+from app.pipeline.spec import (
     CATALOG,
     InvalidPipelineSpec,
     PipelineSpec,
@@ -19,7 +20,6 @@ from app.domain.pipeline_spec import (
 )
 from tests.unit.pipeline.conftest import ORDERS, Runner, rows_of
 from tests.unit.pipeline.example_plugin import ShoutStep, UppercaseStep
-from workers.pipeline import validate_spec
 
 MODULE = "tests.unit.pipeline.example_plugin"
 

@@ -10,10 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from app.domain.pipeline_params import InvalidPipelineParams
-from app.domain.pipeline_spec import InvalidPipelineSpec, parse_spec
-from tests.unit.pipeline.conftest import BOTH, ORDERS, Runner, rows_of
-from workers.pipeline import (
+from app.pipeline import (
     DataValidationFailed,
     PipelineCancelled,
     PipelineInputsMismatch,
@@ -22,6 +19,9 @@ from workers.pipeline import (
     RunInfo,
     output_dataset_name,
 )
+from app.pipeline.params import InvalidPipelineParams
+from app.pipeline.spec import InvalidPipelineSpec, parse_spec
+from tests.unit.pipeline.conftest import BOTH, ORDERS, Runner, rows_of
 
 DAILY = {
     "inputs": BOTH,

@@ -10,11 +10,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from app.ingest.config import DuckDBSettings
+from app.pipeline import SandboxViolation, validate_spec
+from app.pipeline.errors import sql_error_code
+from app.pipeline.sandbox import open_run_connection, view_query
 from tests.unit.pipeline.conftest import ORDERS, Runner, write_parquet
-from workers.ingest.config import DuckDBSettings
-from workers.pipeline import SandboxViolation, validate_spec
-from workers.pipeline.errors import sql_error_code
-from workers.pipeline.sandbox import open_run_connection, view_query
 
 
 @pytest.fixture

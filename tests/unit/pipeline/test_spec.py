@@ -8,8 +8,9 @@ from typing import Any
 import msgspec
 import pytest
 
-from app.domain import pipeline_params, pipeline_templates
-from app.domain.pipeline_spec import (
+from app.pipeline import params as pipeline_params
+from app.pipeline import templates as pipeline_templates
+from app.pipeline.spec import (
     FilterStep,
     InvalidPipelineSpec,
     JoinStep,

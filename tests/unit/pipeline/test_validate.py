@@ -6,8 +6,8 @@ from pathlib import Path
 
 import msgspec
 
-from app.domain.pipeline_spec import parse_spec
-from workers.pipeline import parquet_schema, validate_spec
+from app.pipeline import parquet_schema, validate_spec
+from app.pipeline.spec import parse_spec
 
 SCHEMAS = {
     "orders": [

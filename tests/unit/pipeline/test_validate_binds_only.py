@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from app.domain.pipeline_spec import parse_spec
+from app.ingest.bounded import QueryTooExpensive, bounded
+from app.ingest.config import DuckDBSettings
+from app.pipeline import validate_spec
+from app.pipeline.isolated import validate_in_child
+from app.pipeline.spec import parse_spec
 from app.settings import Settings
-from workers.ingest.bounded import QueryTooExpensive, bounded
-from workers.ingest.config import DuckDBSettings
-from workers.pipeline import validate_spec
-from workers.pipeline.isolated import validate_in_child
 
 #: A scan of 10^12 rows: hours of CPU if anything ran it.
 HUGE = "SELECT count(*) AS n FROM range(1000000000000) t(i) WHERE i % 7 = $k"

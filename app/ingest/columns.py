@@ -1,0 +1,184 @@
+"""Column names, the column plan (choose, rename, type) and type inference over sampled Python values."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import math
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import msgspec
+
+from app.ingest.config import ColumnSpec, ImportConfig
+from app.ingest.errors import InvalidImportConfig
+from app.ingest.models import Column
+
+
+class Planned(msgspec.Struct, kw_only=True):
+    """One source column and what becomes of it in the output."""
+
+    index: int
+    source: str
+    name: str
+    type: str
+    include: bool = True
+    format: str | None = None
+    scale: int | None = None
+
+
+def clean_names(raw: Sequence[Any]) -> tuple[list[str], list[str]]:
+    """Header cells made into unique, non-empty names (`a`, `a_2`; `column_3` for a blank), with warnings."""
+    names: list[str] = []
+    warnings: list[str] = []
+    seen: set[str] = set()
+    bases = ["" if value is None else str(value).strip() for value in raw]
+    for position, base in enumerate(bases, start=1):
+        if not base:
+            base = f"column_{position}"
+            warnings.append(f"column {position} has an empty header; named it {base}")
+        name, counter = base, 1
+        while name in seen:
+            counter += 1
+            name = f"{base}_{counter}"
+        if name != base:
+            warnings.append(f"duplicate column name {base!r} (column {position}); renamed it {name!r}")
+        seen.add(name)
+        names.append(name)
+    return names, warnings
+
+
+def plan_columns(sources: Sequence[str], inferred: Sequence[str], config: ImportConfig) -> list[Planned]:
+    """Apply `config.columns` to the source columns; unknown names or clashing renames are config errors."""
+    specs = config.columns or {}
+    unknown = [name for name in specs if name not in sources]
+    if unknown:
+        listed = ", ".join(sources[:50])
+        raise InvalidImportConfig(
+            f"columns: no source column named {unknown[0]!r}; the columns are: {listed}",
+            errors=[{"field": f"columns.{name}", "message": "no such source column"} for name in unknown],
+        )
+    planned = []
+    for index, (source, kind) in enumerate(zip(sources, inferred, strict=True)):
+        spec = specs.get(source)
+        planned.append(
+            Planned(
+                index=index,
+                source=source,
+                name=(spec.name.strip() if spec and spec.name else source),
+                type=(spec.type if spec and spec.type else kind),
+                include=spec.include if spec else True,
+                format=spec.format if spec else None,
+                scale=spec.scale if spec else None,
+            )
+        )
+    kept = [column.name for column in planned if column.include]
+    if len(kept) != len(set(kept)):
+        clash = next(name for name in kept if kept.count(name) > 1)
+        raise InvalidImportConfig(
+            f"columns: two output columns would be named {clash!r}",
+            errors=[{"field": "columns", "message": f"two output columns would be named {clash!r}"}],
+        )
+    if not kept:
+        raise InvalidImportConfig(
+            "columns: every column is excluded", errors=[{"field": "columns", "message": "every column is excluded"}]
+        )
+    return planned
+
+
+def as_columns(planned: Iterable[Planned]) -> list[Column]:
+    """The plan as the preview shows it."""
+    return [Column(source=p.source, name=p.name, type=p.type, include=p.include) for p in planned]
+
+
+def value_kind(value: Any) -> str | None:
+    """Our type for one cell value, or None for an empty cell."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "integer" if value.is_integer() and abs(value) < 2**53 else "float"
+    if isinstance(value, dt.datetime):
+        return "datetime"
+    if isinstance(value, dt.date):
+        return "date"
+    if isinstance(value, dt.time):
+        return "time"
+    if isinstance(value, decimal.Decimal):
+        return "decimal"
+    return "string"
+
+
+def infer_type(values: Iterable[Any]) -> tuple[str, bool]:
+    """The narrowest type that holds every sampled value, and whether the sample mixed incompatible kinds."""
+    kinds = {kind for value in values if (kind := value_kind(value)) is not None}
+    if not kinds:
+        return "string", False
+    if len(kinds) == 1:
+        return kinds.pop(), False
+    if kinds <= {"integer", "float"}:
+        return "float", False
+    if kinds <= {"integer", "float", "decimal"}:
+        return "decimal", False
+    if kinds <= {"date", "datetime"}:
+        return "datetime", False
+    return "string", True
+
+
+_NUMBER = re.compile(r"^[+-]?(\d[\d ,.']*|[.,]\d+)([eE][+-]?\d+)?$")
+
+
+def mixed_text_warnings(
+    planned: Sequence[Planned], rows: Sequence[Sequence[Any]], config: ImportConfig | None = None
+) -> list[str]:
+    """Warn about text columns whose sampled values are mostly numbers: a few stray values made them text.
+
+    A column whose type the configuration sets is left alone: the user chose text.
+    """
+    warnings = []
+    kept = [p for p in planned if p.include]
+    typed = {source for source, spec in ((config.columns if config else None) or {}).items() if spec.type}
+    for position, p in enumerate(kept):
+        if p.type != "string" or p.source in typed:
+            continue
+        values = [row[position] for row in rows if isinstance(row[position], str) and row[position].strip()]
+        strays = [v for v in values if not _NUMBER.match(v.strip())]
+        if values and strays and len(strays) * 2 <= len(values):
+            warnings.append(f"column {p.name!r} is mostly numbers but holds text such as {strays[0]!r}; read as text")
+    return warnings
+
+
+def json_safe(value: Any) -> Any:
+    """A value any JSON encoder accepts: ISO strings for temporal values, None for NaN and infinities."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return (abs(value) if value == 0 else value) if math.isfinite(value) else None  # -0.0 shows as 0
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    if isinstance(value, decimal.Decimal):
+        return str(abs(value) if value.is_zero() else value)
+    if isinstance(value, list | tuple):
+        return [json_safe(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): json_safe(item) for key, item in value.items()}
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+def effective(config: ImportConfig, planned: list[Planned], **inferred: Any) -> ImportConfig:
+    """The configuration with every inferred value filled in, so sending it back imports what was shown."""
+    columns = {
+        p.source: ColumnSpec(name=p.name, type=p.type, include=p.include, format=p.format, scale=p.scale)  # type: ignore[arg-type]
+        for p in planned
+        if not p.source.startswith("__outside_")
+    }
+    filled = {key: value for key, value in inferred.items() if getattr(config, key) is None}
+    return msgspec.structs.replace(config, columns=columns, **filled)

@@ -1,0 +1,201 @@
+"""Python cell values to Arrow arrays of a chosen type: a vectorised fast path, a per-cell path that says why.
+
+Whole-column conversion by pyarrow (in C) is tried first; only a batch whose column holds something it cannot
+take (an empty cell in a number column, a text date, a bad value) is converted cell by cell, and only there
+are problems reported with the row they are on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import msgspec
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from app.ingest.columns import Planned, json_safe
+from app.ingest.config import ImportConfig
+from app.ingest.duck import DEFAULT_SCALE
+
+EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+TRUE_WORDS = {"true", "yes", "y", "1", "t"}
+FALSE_WORDS = {"false", "no", "n", "0", "f"}
+
+
+def arrow_type(p: Planned) -> pa.DataType:
+    """The Arrow type a planned column is written as."""
+    return {
+        "string": pa.string(),
+        "integer": pa.int64(),
+        "float": pa.float64(),
+        "boolean": pa.bool_(),
+        "date": pa.date32(),
+        "datetime": pa.timestamp("us"),
+        "time": pa.time64("us"),
+        "json": pa.string(),
+        "decimal": pa.decimal128(38, DEFAULT_SCALE if p.scale is None else p.scale),
+    }[p.type]
+
+
+class CellError(ValueError):
+    """Why a cell does not fit its column's type, in words a user reads (not Python's own exception text)."""
+
+
+class Converter:
+    """Converts one column's cells to its planned type, given the import's null markers and separators."""
+
+    def __init__(self, p: Planned, config: ImportConfig) -> None:
+        self.p = p
+        self.type = arrow_type(p)
+        self.nulls = frozenset(v for v in (config.null_values or []) if v != "")
+        self.decimal_sep = config.decimal_separator or "."
+        self.thousands = config.thousands_separator
+        self.cell: Callable[[Any], Any] = getattr(self, f"to_{p.type}")
+
+    def array(self, values: Sequence[Any]) -> tuple[pa.Array, list[tuple[int, str, Any]]]:
+        """The column as an Arrow array, and (position, reason, value) for each cell that could not convert."""
+        if self.p.type in ("string", "json"):
+            if self.p.type == "string":
+                try:
+                    return self._strings(pa.array(values, pa.string())), []
+                except (pa.ArrowInvalid, pa.ArrowTypeError):
+                    pass
+        else:
+            try:
+                return self._fast(values), []
+            except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+                pass
+            if not self.nulls:
+                try:
+                    return self._fast(self._tidy(values)), []
+                except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+                    pass
+        converted: list[Any] = []
+        problems: list[tuple[int, str, Any]] = []
+        for position, value in enumerate(values):
+            if value is None or value == "" or (isinstance(value, str) and value in self.nulls):
+                converted.append(None)
+                continue
+            try:
+                converted.append(self.cell(value))
+            except (ValueError, TypeError, ArithmeticError) as exc:
+                converted.append(None)
+                why = f": {exc}" if isinstance(exc, CellError) else ""  # not "[<class 'decimal.ConversionSyntax'>]"
+                problems.append((position, f"cannot read {value!r} as {self.p.type}{why}", value))
+        return self._unsigned_zero(pa.array(converted, self.type)), problems
+
+    def _fast(self, values: Sequence[Any]) -> pa.Array:
+        """Whole-column conversion in C; raises when a cell does not fit."""
+        if self.p.type == "integer":  # workbooks store numbers as doubles: convert as such, refuse fractions
+            return pc.cast(pa.array(values, pa.float64()), pa.int64())
+        return self._unsigned_zero(pa.array(values, self.type))
+
+    def _unsigned_zero(self, array: pa.Array) -> pa.Array:
+        """-0.0 (a formula rounding a small negative) as 0.0: adding +0.0 leaves every other value as it is."""
+        return pc.add(array, pa.scalar(0.0)) if self.p.type == "float" else array
+
+    def _tidy(self, values: Sequence[Any]) -> list[Any]:
+        """Empty cells as None; for datetime columns, dates as midnight (calamine gives a date for 00:00)."""
+        if self.p.type == "datetime":
+            date, datetime, midnight = dt.date, dt.datetime, dt.time()
+            return [None if v == "" else datetime.combine(v, midnight) if type(v) is date else v for v in values]
+        return [None if v == "" else v for v in values]
+
+    def _strings(self, array: pa.Array) -> pa.Array:
+        """Empty cells and null markers become nulls."""
+        if self.nulls:
+            empty = pc.is_in(array, value_set=pa.array(["", *self.nulls], pa.string()))
+        else:
+            empty = pc.equal(array, "")
+        return pc.if_else(empty, pa.scalar(None, pa.string()), array)
+
+    def _number_text(self, text: str) -> str:
+        """A numeric string with the configured separators made Python-readable."""
+        text = text.strip()
+        if self.thousands:
+            text = text.replace(self.thousands, "")
+        return text.replace(self.decimal_sep, ".") if self.decimal_sep != "." else text
+
+    def to_string(self, value: Any) -> str:
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return str(json_safe(value))
+
+    def to_json(self, value: Any) -> str:
+        return msgspec.json.encode(json_safe(value)).decode()
+
+    def to_integer(self, value: Any) -> int:
+        if isinstance(value, bool | dt.date | dt.time):
+            raise CellError("not a number")
+        if isinstance(value, float):
+            if not value.is_integer():
+                raise CellError("has a fractional part")
+            return int(value)
+        if isinstance(value, str):
+            number = decimal.Decimal(self._number_text(value))
+            if number != number.to_integral_value():
+                raise CellError("has a fractional part")
+            return int(number)
+        return int(value)
+
+    def to_float(self, value: Any) -> float:
+        if isinstance(value, bool | dt.date | dt.time):
+            raise CellError("not a number")
+        return float(self._number_text(value)) if isinstance(value, str) else float(value)
+
+    def to_decimal(self, value: Any) -> decimal.Decimal:
+        if isinstance(value, bool | dt.date | dt.time):
+            raise CellError("not a number")
+        text = self._number_text(value) if isinstance(value, str) else repr(value)
+        scale = DEFAULT_SCALE if self.p.scale is None else self.p.scale
+        number = decimal.Decimal(text).quantize(decimal.Decimal(1).scaleb(-scale))
+        return abs(number) if number.is_zero() else number  # no -0.00
+
+    def to_boolean(self, value: Any) -> bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, int | float) and value in (0, 1):
+            return bool(value)
+        word = str(value).strip().lower()
+        if word in TRUE_WORDS or word in FALSE_WORDS:
+            return word in TRUE_WORDS
+        raise CellError("not a boolean")
+
+    def to_datetime(self, value: Any) -> dt.datetime:
+        if isinstance(value, dt.datetime):
+            return value
+        if isinstance(value, dt.date):
+            return dt.datetime(value.year, value.month, value.day)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return EXCEL_EPOCH + dt.timedelta(days=value)  # an Excel serial date in a cell not formatted as one
+        if isinstance(value, str):
+            text = value.strip()
+            if not self.p.format:
+                return dt.datetime.fromisoformat(text)
+            try:
+                return dt.datetime.strptime(text, self.p.format)
+            except ValueError:
+                raise CellError(f"does not match the format {self.p.format!r}") from None
+        raise CellError("not a date and time")
+
+    def to_date(self, value: Any) -> dt.date:
+        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            return value
+        return self.to_datetime(value).date()
+
+    def to_time(self, value: Any) -> dt.time:
+        if isinstance(value, dt.time):
+            return value
+        if isinstance(value, dt.datetime):
+            return value.time()
+        if isinstance(value, dt.timedelta) and dt.timedelta(0) <= value < dt.timedelta(days=1):
+            return (dt.datetime.min + value).time()
+        if isinstance(value, str):
+            text = value.strip()
+            return dt.datetime.strptime(text, self.p.format).time() if self.p.format else dt.time.fromisoformat(text)
+        raise CellError("not a time")

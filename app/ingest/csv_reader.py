@@ -1,0 +1,296 @@
+"""CSV/TSV through DuckDB: its sniffer finds the dialect and types, its `read_csv` inside a `COPY ... TO parquet`
+does the import, so the fast path is exactly DuckDB's own, with the options made explicit.
+
+Bad rows are never guessed at in Python: `store_rejects` records each one (line, column, reason) in a temp
+table; a lenient import copies them to a rejects file, a strict one fails listing the first of them.
+"""
+
+from __future__ import annotations
+
+import csv
+from typing import Any
+
+import duckdb
+import msgspec
+
+from app.ingest.columns import Planned, clean_names, plan_columns
+from app.ingest.config import ImportConfig, ImportLimits, parse_range
+from app.ingest.duck import duckdb_reason, duckdb_type, ident, literal, our_type
+from app.ingest.errors import MAX_PROBLEMS, DomainError, ImportFailed, LimitExceeded, field_error, problem
+
+#: Rows DuckDB's sniffer samples for the dialect and the column types.
+SAMPLE_ROWS = 20_480
+#: DuckDB's marker for "no quote/escape character".
+EMPTY = "(empty)"
+REJECTS_TABLE = "ingest_reject_errors"
+REJECTS_SCAN = "ingest_reject_scans"
+
+
+class CsvPlan(msgspec.Struct, kw_only=True):
+    """Everything `read_csv` needs, made explicit so preview and import read the file the same way."""
+
+    path: str
+    encoding: str
+    delimiter: str
+    quote: str
+    escape: str
+    header_row: int
+    #: Lines before the first data row.
+    skip: int
+    #: Every source column in file order; excluded ones are still parsed (as text) to keep positions.
+    columns: list[Planned]
+    dateformat: str | None = None
+    timestampformat: str | None = None
+    limit: int | None = None
+    warnings: list[str] = msgspec.field(default_factory=list)
+
+
+def sniff_dialect(conn: duckdb.DuckDBPyConnection, path: str, encoding: str, options: dict[str, Any]) -> dict[str, Any]:
+    """DuckDB's sniffer over the file's head, with whatever the user already fixed."""
+    args = ", ".join(f"{key}={literal(value)}" for key, value in {**options, **SNIFF_ONLY}.items())
+    cursor = conn.execute(f"SELECT * FROM sniff_csv({literal(path)}, encoding={literal(encoding)}, {args})")
+    row = cursor.fetchone()
+    assert row is not None
+    return dict(zip([d[0] for d in cursor.description], row, strict=True))
+
+
+#: The CSV read buffer DuckDB uses (it must be at least the longest line allowed).
+READ_BUFFER_BYTES = 32 * 1024 * 1024
+
+
+def read_buffer_bytes(limits: ImportLimits) -> int:
+    """DuckDB's CSV read buffer: without it, DuckDB sizes its buffers at 16 x max_line_size (128 MiB for 8 MiB
+    lines), which costs about a quarter of the throughput and a third more memory; it must hold one line."""
+    return max(READ_BUFFER_BYTES, limits.max_line_bytes)
+
+
+def base_options(config: ImportConfig, limits: ImportLimits) -> dict[str, Any]:
+    """read_csv options fixed by the configuration alone."""
+    options: dict[str, Any] = {
+        "sample_size": SAMPLE_ROWS,
+        "max_line_size": limits.max_line_bytes,
+        "buffer_size": read_buffer_bytes(limits),
+    }
+    if config.delimiter is not None:
+        options["delim"] = config.delimiter
+    if config.quote is not None:
+        options["quote"] = config.quote
+    if config.escape is not None:
+        options["escape"] = config.escape
+    if config.null_values is not None:
+        options["nullstr"] = config.null_values
+    if config.decimal_separator is not None:
+        options["decimal_separator"] = config.decimal_separator
+    if config.thousands_separator is not None:
+        options["thousands"] = config.thousands_separator
+    return options
+
+
+#: Sniffer options that are not read options: bad rows are ignored while guessing, reported while reading.
+SNIFF_ONLY = {"ignore_errors": True}
+
+
+def detect(
+    conn: duckdb.DuckDBPyConnection, path: str, encoding: str, config: ImportConfig, limits: ImportLimits
+) -> CsvPlan:
+    """Work out dialect, header, names and types of a CSV file DuckDB can read, honouring `config`."""
+    options = base_options(config, limits)
+    cell_range = parse_range(config.range) if config.range else None
+    header_row = config.header_row
+    if header_row is None and cell_range is not None:
+        header_row = cell_range.first_row
+    dialect_options = dict(options)
+    if header_row is not None:
+        dialect_options.update(header=header_row > 0, skip=max(header_row - 1, 0))
+    elif cell_range is not None:
+        dialect_options["skip"] = cell_range.first_row - 1
+    dialect = sniff_dialect(conn, path, encoding, dialect_options)
+    for key, field in (("delim", "Delimiter"), ("quote", "Quote"), ("escape", "Escape")):
+        options.setdefault(key, "" if dialect[field] == EMPTY else dialect[field])
+    if header_row is None:
+        header_row = dialect["SkipRows"] + 1 if dialect["HasHeader"] else 0
+
+    first_data = (header_row + 1 if header_row else (cell_range.first_row if cell_range else 1)) + config.skip_rows
+    if header_row == 0 and cell_range is None and dialect["SkipRows"]:
+        first_data = dialect["SkipRows"] + 1 + config.skip_rows
+    data = sniff_dialect(conn, path, encoding, {**options, "header": False, "skip": first_data - 1})
+    types = [our_type(column["type"]) for column in data["Columns"]]
+    if header_row:
+        raw = header_cells(path, encoding, options, header_row, limits.max_line_bytes)
+        names, warnings = clean_names(raw)
+    else:
+        names, warnings = [f"column_{i}" for i in range(1, len(types) + 1)], []
+    if len(names) != len(types):
+        warnings.append(f"the header has {len(names)} columns but the data rows have {len(types)}")
+        width = max(len(names), len(types))
+        names, _ = clean_names(names + [""] * (width - len(names)))
+        types += ["string"] * (width - len(types))
+
+    planned = plan_columns(*_within_range(names, types, cell_range), config)
+    planned = _with_range_positions(planned, cell_range)
+    if cell_range is not None:
+        planned = _pad_columns(planned, len(names))
+    limit = config.limit
+    if cell_range is not None:
+        span = cell_range.last_row - first_data + 1
+        limit = min(limit, span) if limit else max(span, 0)
+    dateformat, timestampformat = _formats(planned, data["DateFormat"], data["TimestampFormat"])
+    return CsvPlan(
+        path=path,
+        encoding=encoding,
+        delimiter=options["delim"],
+        quote=options["quote"],
+        escape=options["escape"],
+        header_row=header_row,
+        skip=first_data - 1,
+        columns=planned,
+        dateformat=dateformat,
+        timestampformat=timestampformat,
+        limit=limit,
+        warnings=warnings,
+    )
+
+
+def header_cells(path: str, encoding: str, options: dict[str, Any], header_row: int, max_bytes: int) -> list[str]:
+    """The cells of the header line, split with the data's dialect (Python's csv: no sniffing, so ragged
+    rows further down cannot confuse it)."""
+    codec = "utf-8-sig" if encoding == "utf-8" else encoding
+    with open(path, encoding=codec, errors="replace", newline="") as handle:
+        for _ in range(header_row - 1):
+            handle.readline(max_bytes)
+        line = handle.readline(max_bytes)
+    quote, escape = options.get("quote") or None, options.get("escape") or None
+    reader = csv.reader(
+        [line.rstrip("\r\n")],
+        delimiter=options["delim"],
+        quotechar=quote,
+        escapechar=escape if escape != quote else None,
+        quoting=csv.QUOTE_MINIMAL if quote else csv.QUOTE_NONE,
+    )
+    return next(reader, [])
+
+
+def _within_range(names: list[str], types: list[str], cell_range: Any) -> tuple[list[str], list[str]]:
+    """Only the columns inside a range's letters."""
+    if cell_range is None:
+        return names, types
+    first, last = cell_range.first_col - 1, cell_range.last_col
+    return names[first:last], types[first:last]
+
+
+def _with_range_positions(planned: list[Planned], cell_range: Any) -> list[Planned]:
+    """Shift plan indexes back to file positions when a range cut off leading columns."""
+    if cell_range is None:
+        return planned
+    return [msgspec.structs.replace(p, index=p.index + cell_range.first_col - 1) for p in planned]
+
+
+def _pad_columns(planned: list[Planned], width: int) -> list[Planned]:
+    """Add excluded text columns for the file columns a range left out, so read_csv keeps its positions."""
+    by_index = {p.index: p for p in planned}
+    taken = {p.source for p in planned}
+    padded = []
+    for index in range(width):
+        if index in by_index:
+            padded.append(by_index[index])
+            continue
+        source = f"__outside_{index + 1}"
+        while source in taken:
+            source += "_"
+        padded.append(Planned(index=index, source=source, name=source, type="string", include=False))
+    return padded
+
+
+def _formats(planned: list[Planned], sniffed_date: str | None, sniffed_ts: str | None) -> tuple[str | None, str | None]:
+    """read_csv takes one date and one timestamp format; user formats win over sniffed ones."""
+    chosen: dict[str, str | None] = {"date": sniffed_date or None, "datetime": sniffed_ts or None}
+    given: dict[str, str] = {}
+    for column in planned:
+        clash = column.include and column.format and column.type in chosen
+        if clash and given.setdefault(column.type, column.format) != column.format:
+            raise field_error(
+                f"columns.{column.source}.format",
+                f"a CSV import takes one {column.type} format; {given[column.type]!r} is already set",
+            )
+    chosen.update(given)
+    return chosen["date"], chosen["datetime"]
+
+
+def read_call(plan: CsvPlan, config: ImportConfig, limits: ImportLimits) -> str:
+    """The explicit `read_csv(...)` call: no sniffing at import time, rejects stored, not thrown."""
+    columns = {
+        p.source: (duckdb_type(p.type, p.scale) if p.include and p.type != "json" else "VARCHAR") for p in plan.columns
+    }
+    args: dict[str, Any] = {
+        "auto_detect": False,
+        "encoding": plan.encoding,
+        "delim": plan.delimiter,
+        "quote": plan.quote,
+        "escape": plan.escape,
+        "header": False,
+        "skip": plan.skip,
+        "columns": columns,
+        "max_line_size": limits.max_line_bytes,
+        "buffer_size": read_buffer_bytes(limits),
+        "store_rejects": True,
+        "rejects_table": REJECTS_TABLE,
+        "rejects_scan": REJECTS_SCAN,
+        "nullstr": config.null_values if config.null_values is not None else [""],
+    }
+    if config.decimal_separator:
+        args["decimal_separator"] = config.decimal_separator
+    if config.thousands_separator:
+        args["thousands"] = config.thousands_separator
+    if plan.dateformat:
+        args["dateformat"] = plan.dateformat
+    if plan.timestampformat:
+        args["timestampformat"] = plan.timestampformat
+    return f"read_csv({literal(plan.path)}, " + ", ".join(f"{k}={literal(v)}" for k, v in args.items()) + ")"
+
+
+def select_sql(plan: CsvPlan, config: ImportConfig, limits: ImportLimits, *, limit: int | None = None) -> str:
+    """`SELECT <chosen, renamed, typed columns> FROM read_csv(...) [LIMIT n]`."""
+    parts = []
+    for p in plan.columns:
+        if not p.include:
+            continue
+        expr = ident(p.source)
+        if p.type == "json":
+            cast = "CAST" if config.on_error == "strict" else "TRY_CAST"
+            expr = f"{cast}({expr} AS JSON)"
+        parts.append(f"{expr} AS {ident(p.name)}")
+    rows = min(x for x in (limit, plan.limit) if x is not None) if (limit or plan.limit) else None
+    return f"SELECT {', '.join(parts)} FROM {read_call(plan, config, limits)}" + (f" LIMIT {rows}" if rows else "")
+
+
+def rejects(conn: duckdb.DuckDBPyConnection) -> tuple[int, list[dict[str, Any]]]:
+    """How many rows were rejected, and the first problems with line and column."""
+    try:
+        count = conn.execute(f"SELECT count(DISTINCT line) FROM {REJECTS_TABLE}").fetchone()
+    except duckdb.CatalogException:
+        return 0, []
+    rows = conn.execute(
+        f"SELECT line, column_name, error_type, error_message, csv_line FROM {REJECTS_TABLE} "
+        f"ORDER BY line, column_idx LIMIT {MAX_PROBLEMS}"
+    ).fetchall()
+    found = [problem(line, column, f"{kind}: {message.strip()}", raw) for line, column, kind, message, raw in rows]
+    return (count[0] if count else 0), found
+
+
+def write_rejects(conn: duckdb.DuckDBPyConnection, target: str) -> None:
+    """Copy the stored rejects (line, column, reason, raw line) to a Parquet file."""
+    conn.execute(
+        f"COPY (SELECT line AS row, column_name AS column, error_type || ': ' || error_message AS message, "
+        f"csv_line AS value FROM {REJECTS_TABLE} ORDER BY line, column_idx) TO {literal(target)} (FORMAT parquet)"
+    )
+
+
+def read_error(exc: duckdb.Error, limits: ImportLimits | None = None) -> DomainError:
+    """A DuckDB error while reading a CSV as a clear error: its reason, without the echoed line and hints."""
+    reason = duckdb_reason(exc)
+    if "maximum line size" in reason.lower() and limits is not None:
+        return LimitExceeded(
+            f"a line is longer than max_line_bytes={limits.max_line_bytes} ({reason}); "
+            "check the delimiter and quote, or import a range without that line"
+        )
+    return ImportFailed(f"could not read the CSV file: {reason}")

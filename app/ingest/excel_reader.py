@@ -1,0 +1,337 @@
+"""Workbooks (xlsx, xlsm, xlsb, xls, ods) through python-calamine: sheet choice, header, range, typed batches.
+
+calamine loads the chosen sheet's cells (that is why workbooks have size and cell limits, checked from the
+zip directory and the sheet's `<dimension>` before loading); rows are then walked with `iter_rows()` and cut
+into Arrow record batches, so Python never holds more than one batch of converted values.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from collections.abc import Callable, Iterator
+from itertools import islice
+from typing import Any
+
+import msgspec
+import pyarrow as pa
+import python_calamine as calamine
+
+from app.ingest.columns import Planned, clean_names, infer_type, plan_columns
+from app.ingest.config import CellRange, ImportConfig, ImportLimits, column_letters, parse_range
+from app.ingest.convert import Converter, arrow_type
+from app.ingest.errors import ImportFailed, LimitExceeded, UnsupportedMediaType, field_error
+from app.ingest.models import SheetInfo
+from app.ingest.shape import find_header, largest_sheet
+
+#: Data rows sampled to infer column types.
+SAMPLE_ROWS = 1000
+#: Rows per Arrow record batch (and per progress report).
+BATCH_ROWS = 65_536
+
+_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"([A-Z]+[0-9]+)(?::([A-Z]+[0-9]+))?\"")
+_SHEET = re.compile(rb"<(?:\w+:)?sheet\b[^>]*?\br:id=\"([^\"]+)\"")
+_REL = re.compile(rb"<Relationship\b[^>]*?>")
+
+
+class ExcelPlan(msgspec.Struct, kw_only=True):
+    """Where the data is in the sheet (1-based, absolute) and what each column becomes."""
+
+    sheet_index: int
+    sheet_name: str
+    header_row: int
+    first_data_row: int
+    last_row: int | None
+    #: Absolute 1-based sheet column of each planned column.
+    positions: list[int]
+    columns: list[Planned]
+    limit: int | None
+    warnings: list[str] = msgspec.field(default_factory=list)
+    #: Why the header is below the top of the table (title rows passed over), when it was found, not given.
+    header_reason: str | None = None
+
+
+def open_workbook(path: str) -> calamine.CalamineWorkbook:
+    """Open a workbook, turning calamine's errors into clear 415/422 errors."""
+    try:
+        return calamine.CalamineWorkbook.from_path(path)
+    except calamine.PasswordError as exc:
+        raise ImportFailed("the workbook is password-protected; save it without a password", code="encrypted") from exc
+    except (calamine.CalamineError, OSError, ValueError) as exc:
+        raise UnsupportedMediaType(f"the workbook is damaged or unreadable: {exc}", code="corrupt_file") from exc
+
+
+def sheet_infos(
+    path: str, kind: str, workbook: calamine.CalamineWorkbook, limits: ImportLimits | None = None
+) -> list[SheetInfo]:
+    """Sheet names and visibility, with sizes: declared by the file (xlsx/xlsm `<dimension>`), else measured.
+
+    Measuring loads each sheet (only when `limits` is given and the workbook has several sheets, to choose
+    one); a sheet over max_workbook_cells or unreadable keeps an unknown size.
+    """
+    dims = xlsx_dimensions(path) if kind in ("xlsx", "xlsm") else []
+    metadata = workbook.sheets_metadata
+    infos = []
+    for index, meta in enumerate(metadata):
+        rows, cols = dims[index] if index < len(dims) and dims[index] else (None, None)
+        if rows is None and limits is not None and len(metadata) > 1:
+            rows, cols = _measure(workbook, index, limits)
+        visible = meta.visible == calamine.SheetVisibleEnum.Visible
+        infos.append(SheetInfo(name=meta.name, index=index, visible=visible, rows=rows, columns=cols))
+    return infos
+
+
+def _measure(workbook: calamine.CalamineWorkbook, index: int, limits: ImportLimits) -> tuple[int | None, int | None]:
+    try:
+        sheet = workbook.get_sheet_by_index(index)
+    except calamine.CalamineError:
+        return None, None
+    if sheet.start is None:
+        return 0, 0
+    if sheet.height * sheet.width > limits.max_workbook_cells:
+        return None, None
+    return sheet.start[0] + sheet.height, sheet.start[1] + sheet.width
+
+
+def xlsx_dimensions(path: str) -> list[tuple[int, int] | None]:
+    """(rows, columns) of each worksheet from the first bytes of its XML, in workbook order; cheap."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return [_dimension(archive, member) for member in _sheet_members(archive)]
+    except (KeyError, zipfile.BadZipFile, OSError):
+        return []
+
+
+def xlsx_sheet_members(path: str) -> list[str | None]:
+    """The zip member holding each worksheet's XML, in workbook order."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return _sheet_members(archive)
+    except (KeyError, zipfile.BadZipFile, OSError):
+        return []
+
+
+def _sheet_members(archive: zipfile.ZipFile) -> list[str | None]:
+    book = archive.read("xl/workbook.xml")
+    rels = archive.read("xl/_rels/workbook.xml.rels")
+    targets = {}
+    for tag in _REL.findall(rels):
+        rid, target = re.search(rb'Id="([^"]+)"', tag), re.search(rb'Target="([^"]+)"', tag)
+        if rid and target:
+            name = target[1].decode().lstrip("/")
+            targets[rid[1]] = name if name.startswith("xl/") else f"xl/{name}"
+    members = [targets.get(rid) for rid in _SHEET.findall(book)]
+    return [member if member in archive.NameToInfo else None for member in members]
+
+
+def _dimension(archive: zipfile.ZipFile, member: str | None) -> tuple[int, int] | None:
+    """The `<dimension ref="A1:J100">` of one sheet as (rows, columns)."""
+    if member is None:
+        return None
+    with archive.open(member) as handle:
+        match = _DIMENSION.search(handle.read(4096))
+    if match is None:
+        return None
+    first = parse_range(f"{match[1].decode()}:{(match[2] or match[1]).decode()}")
+    return first.last_row, first.last_col
+
+
+def choose_sheet(
+    workbook: calamine.CalamineWorkbook, config: ImportConfig, infos: list[SheetInfo] | None = None
+) -> tuple[int, str]:
+    """The sheet asked for (by name, else by 0-based index), or the one holding the largest table."""
+    names = workbook.sheet_names
+    if config.sheet is None:
+        if not infos:
+            return 0, names[0]
+        sizes = [(i.rows, i.columns) if i.rows is not None and i.columns is not None else None for i in infos]
+        index = largest_sheet(sizes, [i.visible for i in infos])
+        return index, names[index]
+    if isinstance(config.sheet, str):
+        if config.sheet in names:
+            return names.index(config.sheet), config.sheet
+        raise field_error("sheet", f"no sheet named {config.sheet!r}; the sheets are: {', '.join(names)}")
+    if config.sheet >= len(names):
+        raise field_error("sheet", f"index {config.sheet} is out of range: the workbook has {len(names)} sheet(s)")
+    return config.sheet, names[config.sheet]
+
+
+def load_sheet(
+    path: str, kind: str, workbook: calamine.CalamineWorkbook, index: int, limits: ImportLimits
+) -> calamine.CalamineSheet:
+    """Load one sheet after checking its declared size, then check its real size, against max_workbook_cells."""
+    declared = xlsx_dimensions(path) if kind in ("xlsx", "xlsm") else []
+    if index < len(declared) and declared[index]:
+        _check_cells(*declared[index], limits)  # type: ignore[misc]
+    try:
+        sheet = workbook.get_sheet_by_index(index)
+    except calamine.CalamineError as exc:
+        raise UnsupportedMediaType(f"the sheet could not be read: {exc}", code="corrupt_file") from exc
+    _check_cells(sheet.height, sheet.width, limits)
+    if sheet.start is None:
+        raise ImportFailed(f"sheet {sheet.name!r} is empty", code="empty_sheet")
+    return sheet
+
+
+def _check_cells(rows: int, columns: int, limits: ImportLimits) -> None:
+    if rows * columns > limits.max_workbook_cells:
+        raise LimitExceeded(
+            f"the sheet has {rows} rows x {columns} columns, over max_workbook_cells={limits.max_workbook_cells}; "
+            "set `range` (e.g. A1:J100000) to import part of it"
+        )
+
+
+def detect(sheet: calamine.CalamineSheet, index: int, config: ImportConfig) -> ExcelPlan:
+    """Header row, columns and types of a sheet from its first rows, honouring `config`."""
+    start_row, start_col = sheet.start or (0, 0)
+    cell_range: CellRange | None = parse_range(config.range) if config.range else None
+    first_col = cell_range.first_col if cell_range else start_col + 1
+    last_col = cell_range.last_col if cell_range else start_col + max(sheet.width, 1)
+    top = cell_range.first_row if cell_range else start_row + 1
+    head = rows_from(sheet, top, SAMPLE_ROWS + config.skip_rows + 2)
+    cut = [cut_row(row, start_col, first_col, last_col) for _, row in head]
+
+    header_row, header_reason = config.header_row, None
+    if header_row is None:
+        numbered = [(number, row) for (number, _), row in zip(head, cut, strict=True)]
+        header_row, header_reason = find_header(
+            numbered, sheet.merged_cell_ranges or [], first_col, len(cut[0]) if cut else 0
+        )
+    warnings: list[str] = []
+    if header_row:
+        raw = next((row for (number, _), row in zip(head, cut, strict=True) if number == header_row), None)
+        if raw is None:
+            raw = cut_row(_row_at(sheet, header_row), start_col, first_col, last_col)
+        raw = _fill_merged(raw, sheet, header_row, first_col, warnings)
+        names, name_warnings = clean_names(raw)
+        warnings += name_warnings
+    else:
+        names = [column_letters(c) for c in range(first_col, last_col + 1)]
+    first_data = (header_row + 1 if header_row else top) + config.skip_rows
+    last_row = cell_range.last_row if cell_range else None
+    if config.skip_footer:
+        sheet_end = start_row + sheet.height
+        last_row = min(last_row or sheet_end, sheet_end) - config.skip_footer
+    sample = [
+        row
+        for (number, _), row in zip(head, cut, strict=True)
+        if number >= first_data and (last_row is None or number <= last_row)
+    ][:SAMPLE_ROWS]
+    nulls = frozenset(config.null_values or ())
+    given = {source for source, spec in (config.columns or {}).items() if spec.type}
+    types = []
+    for position, name in enumerate(names):
+        kind, mixed = infer_type(
+            None if isinstance(v, str) and v in nulls else v for v in (r[position] for r in sample)
+        )
+        if mixed and name not in given:
+            warnings.append(f"column {name!r} mixes types in its first rows; read as text")
+        types.append(kind)
+    planned = plan_columns(names, types, config)
+    limit = config.limit
+    if last_row is not None:
+        span = max(last_row - first_data + 1, 0)
+        limit = min(limit, span) if limit else span
+    return ExcelPlan(
+        sheet_index=index,
+        sheet_name=sheet.name,
+        header_row=header_row,
+        first_data_row=first_data,
+        last_row=last_row,
+        positions=list(range(first_col, last_col + 1)),
+        columns=planned,
+        limit=limit,
+        warnings=warnings,
+        header_reason=header_reason,
+    )
+
+
+def cut_row(row: list[Any], start_col: int, first_col: int, last_col: int) -> list[Any]:
+    """The cells of absolute columns first_col..last_col (1-based) from a calamine row starting at start_col."""
+    lo, hi = first_col - 1 - start_col, last_col - start_col
+    cells = row[lo:hi] if lo >= 0 else [None] * -lo + row[: max(hi, 0)]
+    return cells + [None] * (last_col - first_col + 1 - len(cells))
+
+
+def rows_from(sheet: calamine.CalamineSheet, first: int, count: int) -> list[tuple[int, list[Any]]]:
+    """Up to `count` rows as (absolute 1-based row number, cells), from row `first` on."""
+    start_row = (sheet.start or (0, 0))[0]
+    found = []
+    for number, row in enumerate(sheet.iter_rows(), start=start_row + 1):
+        if number >= first:
+            found.append((number, row))
+            if len(found) >= count:
+                break
+    return found
+
+
+def _row_at(sheet: calamine.CalamineSheet, number: int) -> list[Any]:
+    rows = rows_from(sheet, number, 1)
+    return rows[0][1] if rows and rows[0][0] == number else []
+
+
+def _fill_merged(raw: list[Any], sheet: calamine.CalamineSheet, header_row: int, first_col: int, warnings: list[str]):
+    """Give every cell of a merged header its merged name (deduplicated later as `name_2`...) and say so."""
+    raw = list(raw)
+    for (r0, c0), (r1, c1) in sheet.merged_cell_ranges or []:
+        if r0 + 1 <= header_row <= r1 + 1 and c1 > c0:
+            value = raw[c0 + 1 - first_col] if 0 <= c0 + 1 - first_col < len(raw) else None
+            for col in range(c0 + 1, c1 + 2):
+                if 0 <= col - first_col < len(raw):
+                    raw[col - first_col] = value
+            warnings.append(
+                f"merged header cells {column_letters(c0 + 1)}{r0 + 1}:{column_letters(c1 + 1)}{r1 + 1}: "
+                f"each column takes the merged name {value!r}"
+            )
+    return raw
+
+
+def batches(
+    sheet: calamine.CalamineSheet,
+    plan: ExcelPlan,
+    config: ImportConfig,
+    on_problems: Callable[[list[dict[str, Any]]], None],
+    *,
+    batch_rows: int = BATCH_ROWS,
+) -> Iterator[pa.RecordBatch]:
+    """The sheet's data rows as typed record batches; bad rows are reported and left out."""
+    start_row, start_col = sheet.start or (0, 0)
+    kept = [(p, plan.positions[p.index]) for p in plan.columns if p.include]
+    converters = [Converter(p, config) for p, _ in kept]
+    schema = pa.schema([pa.field(p.name, arrow_type(p)) for p, _ in kept])
+    lo, hi = plan.positions[0] - 1 - start_col, plan.positions[-1] - start_col
+    rows_iter: Iterator[list[Any]] = islice(sheet.iter_rows(), max(plan.first_data_row - start_row - 1, 0), None)
+    if plan.limit is not None:
+        rows_iter = islice(rows_iter, plan.limit)
+    number = max(plan.first_data_row, start_row + 1)
+    while rows := list(islice(rows_iter, batch_rows)):  # whole blocks at C speed: no per-row Python work
+        if lo < 0:
+            rows = [cut_row(row, start_col, plan.positions[0], plan.positions[-1]) for row in rows]
+        elif lo > 0 or hi < len(rows[0]):
+            rows = [row[lo:hi] for row in rows]
+        yield _batch(rows, number, kept, converters, schema, plan, on_problems)
+        number += len(rows)
+
+
+def _batch(rows, first_number, kept, converters, schema, plan, on_problems) -> pa.RecordBatch:
+    """Convert one block of rows column by column; rows with a bad cell are dropped and reported."""
+    width = plan.positions[-1] - plan.positions[0] + 1
+    columns = list(zip(*rows, strict=False)) if rows else []
+    if columns and len(columns) < width:
+        columns += [(None,) * len(rows)] * (width - len(columns))
+    arrays, bad_rows, found = [], set(), []
+    for (p, position), converter in zip(kept, converters, strict=True):
+        values = columns[position - plan.positions[0]] if columns else ()
+        array, problems = converter.array(values)
+        arrays.append(array)
+        for offset, message, value in problems:
+            bad_rows.add(offset)
+            found.append(
+                {"row": first_number + offset, "column": p.source, "message": message, "value": str(value)[:200]}
+            )
+    batch = pa.RecordBatch.from_arrays(arrays, schema=schema)
+    if found:
+        on_problems(sorted(found, key=lambda item: item["row"]))
+        mask = pa.array([offset not in bad_rows for offset in range(len(rows))])
+        batch = batch.filter(mask)
+    return batch

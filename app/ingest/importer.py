@@ -1,0 +1,296 @@
+"""Import one file into `data.parquet` (and `rejects.parquet` when lenient) in `out_dir`, all or nothing.
+
+Everything is written in a hidden work directory inside `out_dir` and renamed into place only when the import
+succeeded, so a failed or cancelled import leaves no data file behind and a previous version is untouched.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import msgspec
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from app.ingest import csv_reader, excel_reader, json_reader
+from app.ingest.columns import effective
+from app.ingest.config import DuckDBSettings, ImportConfig, ImportLimits
+from app.ingest.convert import arrow_type
+from app.ingest.duck import column_stats, connect, duckdb_reason, literal, run
+from app.ingest.errors import MAX_PROBLEMS, ImportCancelled, ImportFailed, failed
+from app.ingest.models import ImportResult
+from app.ingest.sniff import Sniffed, sniff
+from app.ingest.suggest import totals_row
+from app.ingest.textio import DUCKDB_ENCODINGS, transcode_to_utf8
+from app.paths import DATA_FILE, REJECTS_FILE
+
+Progress = Callable[[int, int, int], None]
+REJECTS_SCHEMA = pa.schema(
+    [("row", pa.int64()), ("column", pa.string()), ("message", pa.string()), ("value", pa.string())]
+)
+
+
+class _Job(msgspec.Struct, kw_only=True):
+    """What the format-specific steps share."""
+
+    source: str
+    sniffed: Sniffed
+    config: ImportConfig
+    limits: ImportLimits
+    settings: DuckDBSettings
+    work: Path
+    progress: Progress
+    should_stop: Callable[[], bool]
+    warnings: list[str]
+
+    @property
+    def data(self) -> str:
+        return str(self.work / DATA_FILE)
+
+    @property
+    def rejects(self) -> str:
+        return str(self.work / REJECTS_FILE)
+
+
+def import_file(
+    source: str | os.PathLike[str],
+    *,
+    filename: str,
+    config: ImportConfig,
+    limits: ImportLimits,
+    out_dir: str | os.PathLike[str],
+    duckdb_settings: DuckDBSettings,
+    progress: Progress | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> ImportResult:
+    """Stream `source` into Parquet under `out_dir`; raise a DomainError (and write nothing) on failure."""
+    config.validate()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    sniffed = sniff(source, filename, config, limits)
+    work = Path(tempfile.mkdtemp(prefix=".ingest-", dir=out))
+    job = _Job(
+        source=os.path.abspath(source),
+        sniffed=sniffed,
+        config=config,
+        limits=limits,
+        settings=duckdb_settings,
+        work=work,
+        progress=progress or (lambda rows, done, total: None),
+        should_stop=should_stop or (lambda: False),
+        warnings=list(sniffed.warnings),
+    )
+    try:
+        step = {"excel": _excel, "csv": _csv}.get(sniffed.format, _json)
+        rejected, effective = step(job)
+        if job.should_stop():
+            raise ImportCancelled("import cancelled")
+        conn = connect(duckdb_settings, readable=[job.data], writable=[str(work)])
+        try:
+            rows, stats = column_stats(conn, job.data)
+        finally:
+            conn.close()
+        has_rejects = os.path.exists(job.rejects)
+        if has_rejects:
+            os.replace(job.rejects, out / REJECTS_FILE)
+        elif (out / REJECTS_FILE).exists():
+            (out / REJECTS_FILE).unlink()  # from an earlier import into this directory: no longer true
+        os.replace(job.data, out / DATA_FILE)
+        job.progress(rows, sniffed.size, sniffed.size)
+        return ImportResult(
+            rows=rows,
+            bytes_read=sniffed.size,
+            columns=stats,
+            rejected=rejected,
+            warnings=job.warnings,
+            data_path=str(out / DATA_FILE),
+            rejects_path=str(out / REJECTS_FILE) if has_rejects else None,
+            config=effective,
+        )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _csv(job: _Job) -> tuple[int, ImportConfig]:
+    """CSV: (transcode to UTF-8 if DuckDB cannot decode it, then) one DuckDB COPY with rejects stored."""
+    encoding = job.sniffed.encoding or "utf-8"
+    path, duck_encoding = job.source, DUCKDB_ENCODINGS.get(encoding)
+    size = job.sniffed.size
+    if duck_encoding is None:
+        path, duck_encoding = str(job.work / "source.utf8.csv"), "utf-8"
+        replaced = transcode_to_utf8(
+            job.source,
+            path,
+            encoding,
+            lenient=job.config.on_error == "lenient",
+            progress=lambda done: job.progress(0, done // 2, size),
+            should_stop=job.should_stop,
+        )
+        if replaced:
+            job.warnings.append(f"{replaced} byte sequence(s) were not valid {encoding} and became U+FFFD")
+    conn = connect(job.settings, readable=[path], writable=[str(job.work)])
+    try:
+        try:
+            plan = csv_reader.detect(conn, path, duck_encoding, job.config, job.limits)
+        except duckdb.Error as exc:
+            raise csv_reader.read_error(exc, job.limits) from exc
+        job.warnings += plan.warnings
+        copy = f"COPY ({csv_reader.select_sql(plan, job.config, job.limits)}) TO {literal(job.data)} (FORMAT parquet)"
+        base = size // 2 if path != job.source else 0
+        try:
+            run(
+                conn,
+                copy,
+                should_stop=job.should_stop,
+                on_progress=lambda pct: job.progress(0, base + int((size - base) * pct / 100), size),
+            )
+        except duckdb.Error as exc:
+            raise csv_reader.read_error(exc, job.limits) from exc
+        rejected, problems = csv_reader.rejects(conn)
+        if rejected and job.config.on_error == "strict":
+            raise failed(problems, total=rejected)
+        if rejected:
+            csv_reader.write_rejects(conn, job.rejects)
+            job.warnings.append(f"{rejected} row(s) rejected; see {REJECTS_FILE}")
+    finally:
+        conn.close()
+    config = effective(
+        job.config,
+        plan.columns,
+        format="csv",
+        encoding=encoding,
+        delimiter=plan.delimiter,
+        quote=plan.quote,
+        escape=plan.escape,
+        header_row=plan.header_row,
+    )
+    return rejected, config
+
+
+def _json(job: _Job) -> tuple[int, ImportConfig]:
+    """JSON: DuckDB reads arrays and NDJSON directly; records under a path are streamed out with ijson first."""
+    encoding = job.sniffed.encoding or "utf-8"
+    mode, prefix, warnings = json_reader.json_mode(job.source, job.sniffed.kind, job.config, encoding)
+    job.warnings += warnings
+    record_path = prefix[: -len(".item")] if mode == "path" and prefix else None
+    fmt = "ndjson" if mode == "ndjson" else "json"
+    path = job.source
+    if mode == "path" or encoding != "utf-8":
+        path = str(job.work / "records.ndjson")
+        size = job.sniffed.size
+        json_reader.extract_records(
+            job.source,
+            path,
+            None if mode == "ndjson" else prefix,
+            encoding=encoding,
+            limit=job.config.limit,
+            should_stop=job.should_stop,
+            progress=lambda count, done: job.progress(count, done // 2, size),
+        )
+        mode = "ndjson"
+    conn = connect(job.settings, readable=[path], writable=[str(job.work)])
+    try:
+        source = json_reader.read_call(path, mode, job.limits, sample_size=-1)
+        try:
+            leaves = json_reader.flatten(conn, source, job.config.flatten_separator)
+            planned, exprs, name_warnings = json_reader.plan(leaves, job.config)
+            job.warnings += name_warnings
+            inferred = {name: kind for name, (_, _, kind) in zip(exprs, leaves, strict=True)}
+            lenient = job.config.on_error == "lenient"
+            parts, forced = json_reader.select_parts(planned, exprs, inferred, safe=lenient)
+            table = f"(SELECT row_number() OVER () AS __ingest_row, * FROM {source})"
+            rejected = _json_rejects(conn, job, table, forced) if forced else 0
+            where = ""
+            if forced and lenient:
+                where = (
+                    " WHERE NOT ("
+                    + " OR ".join(f"({raw} IS NOT NULL AND {safe} IS NULL)" for _, raw, safe in forced)
+                    + ")"
+                )
+            limit = f" LIMIT {job.config.limit}" if job.config.limit else ""
+            query = f"SELECT {', '.join(parts)} FROM {table}{where}{limit}"
+            run(conn, f"COPY ({query}) TO {literal(job.data)} (FORMAT parquet)", should_stop=job.should_stop)
+        except duckdb.Error as exc:
+            raise ImportFailed(f"could not import the JSON records: {duckdb_reason(exc)}") from exc
+    finally:
+        conn.close()
+    return rejected, effective(job.config, planned, format=fmt, encoding=encoding, record_path=record_path)
+
+
+def _json_rejects(conn: duckdb.DuckDBPyConnection, job: _Job, table: str, forced: list[Any]) -> int:
+    """Rows whose re-typed values do not convert: fail listing them (strict) or write them to rejects."""
+    union = " UNION ALL ".join(
+        f"SELECT __ingest_row AS row, {literal(p.source)} AS column, "
+        f"'cannot read as {p.type}' AS message, CAST({raw} AS VARCHAR) AS value "
+        f"FROM {table} WHERE {raw} IS NOT NULL AND {safe} IS NULL"
+        for p, raw, safe in forced
+    )
+    count = conn.execute(f"SELECT count(DISTINCT row) FROM ({union})").fetchone()
+    rejected = count[0] if count else 0
+    if not rejected:
+        return 0
+    if job.config.on_error == "strict":
+        rows = conn.execute(f"SELECT * FROM ({union}) ORDER BY row LIMIT {MAX_PROBLEMS}").fetchall()
+        raise failed([dict(zip(("row", "column", "message", "value"), row, strict=True)) for row in rows], rejected)
+    run(conn, f"COPY (SELECT * FROM ({union}) ORDER BY row) TO {literal(job.rejects)} (FORMAT parquet)")
+    job.warnings.append(f"{rejected} record(s) rejected; see {REJECTS_FILE}")
+    return rejected
+
+
+def _excel(job: _Job) -> tuple[int, ImportConfig]:
+    """Workbook: calamine rows → Arrow record batches → a ParquetWriter, checking `should_stop` per batch."""
+    workbook = excel_reader.open_workbook(job.source)
+    strict = job.config.on_error == "strict"
+    problems: list[dict[str, Any]] = []
+    counted = {"rows": 0, "bad": 0}
+    rejects_writer: pq.ParquetWriter | None = None
+
+    def on_problems(found: list[dict[str, Any]]) -> None:
+        nonlocal rejects_writer
+        counted["bad"] += len({item["row"] for item in found})
+        if strict:
+            problems.extend(found[: MAX_PROBLEMS - len(problems)])
+            return
+        if rejects_writer is None:
+            rejects_writer = pq.ParquetWriter(job.rejects, REJECTS_SCHEMA)
+        rejects_writer.write_table(pa.Table.from_pylist(found, schema=REJECTS_SCHEMA))
+
+    with workbook:
+        measure = job.limits if job.config.sheet is None else None  # sheet sizes choose the default sheet
+        infos = excel_reader.sheet_infos(job.source, job.sniffed.kind, workbook, measure)
+        index, name = excel_reader.choose_sheet(workbook, job.config, infos)
+        sheet = excel_reader.load_sheet(job.source, job.sniffed.kind, workbook, index, job.limits)
+        plan = excel_reader.detect(sheet, index, job.config)
+        job.warnings += plan.warnings
+        footer = totals_row(sheet, plan) if plan.last_row is None and not job.config.skip_footer else None
+        if footer is not None:  # never left out silently: the preview suggests skip_footer, the import says so
+            job.warnings.append(f"{footer.reason}; imported as data: set skip_footer={footer.value} to leave it out")
+        schema = pa.schema([pa.field(p.name, arrow_type(p)) for p in plan.columns if p.include])
+        total_rows = max(sheet.height, 1)
+        try:
+            with pq.ParquetWriter(job.data, schema) as writer:
+                for batch in excel_reader.batches(sheet, plan, job.config, on_problems):
+                    if job.should_stop():
+                        raise ImportCancelled("import cancelled")
+                    if strict and problems:
+                        if len(problems) >= MAX_PROBLEMS:
+                            break
+                        continue
+                    writer.write_batch(batch)
+                    counted["rows"] += batch.num_rows
+                    done = min(job.sniffed.size, job.sniffed.size * counted["rows"] // total_rows)
+                    job.progress(counted["rows"], done, job.sniffed.size)
+        finally:
+            if rejects_writer is not None:
+                rejects_writer.close()
+    if problems:
+        raise failed(problems, total=counted["bad"] if len(problems) < MAX_PROBLEMS else None)
+    if counted["bad"]:
+        job.warnings.append(f"{counted['bad']} row(s) rejected; see {REJECTS_FILE}")
+    return counted["bad"], effective(job.config, plan.columns, format="excel", sheet=name, header_row=plan.header_row)

@@ -1,0 +1,168 @@
+"""JSON through DuckDB's `read_json`, with ijson only where DuckDB would need the whole document in memory.
+
+A top-level array or NDJSON is read by DuckDB directly: parallel, streaming, and it refuses nesting deeper
+than 128 levels with a clear error instead of overflowing a stack. Records under a path (`data.items`) or a
+lone top-level object are first streamed out with ijson (a C-backed incremental parser) into an NDJSON temp
+file, record by record, so memory stays bounded by one record; a record too deep to re-encode fails cleanly.
+Nested objects become columns named with the separator (`address.city`); arrays and maps stay JSON values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import duckdb
+import ijson
+import msgspec
+
+from app.ingest.columns import Planned, clean_names, plan_columns
+from app.ingest.config import ImportConfig, ImportLimits
+from app.ingest.duck import duckdb_type, ident, literal, our_type
+from app.ingest.errors import ImportCancelled, ImportFailed
+from app.ingest.textio import Utf8Reader
+
+#: ijson events looked at to find the first array of records in a document.
+PATH_SEARCH_EVENTS = 10_000
+
+
+def json_mode(path: str, kind: str, config: ImportConfig, encoding: str) -> tuple[str, str | None, list[str]]:
+    """How to read the records: `array`, `ndjson`, or `path` (ijson prefix), with the prefix and warnings."""
+    if config.format == "ndjson" or (config.format is None and kind == "ndjson" and not config.record_path):
+        return "ndjson", None, []
+    if config.record_path:
+        return "path", f"{config.record_path}.item", []
+    with reader(path, encoding) as handle:
+        first = handle.read(4096).lstrip(b" \t\r\n")[:1]
+    if first == b"[":
+        return "array", "item", []
+    found = find_record_path(path, encoding)
+    if found:
+        return "path", f"{found}.item", [f"records read from {found!r} (set record_path to choose another)"]
+    return "path", "", ["the document holds no array of records; it is imported as one row"]
+
+
+def reader(path: str, encoding: str) -> Any:
+    """The file as UTF-8 bytes without a BOM, whatever its encoding."""
+    return open(path, "rb") if encoding == "utf-8" else Utf8Reader(path, encoding)
+
+
+def find_record_path(path: str, encoding: str) -> str | None:
+    """The dotted path of the first array of objects in a JSON document, from its first events only."""
+    previous: tuple[str, str] | None = None
+    try:
+        with reader(path, encoding) as handle:
+            for count, (prefix, event, _value) in enumerate(ijson.parse(handle)):
+                if previous and previous[1] == "start_array" and event == "start_map" and previous[0]:
+                    return previous[0]
+                previous = (prefix, event)
+                if count > PATH_SEARCH_EVENTS:
+                    break
+    except (ijson.JSONError, UnicodeDecodeError):
+        return None
+    return None
+
+
+def extract_records(
+    source: str,
+    target: str,
+    prefix: str | None,
+    *,
+    encoding: str = "utf-8",
+    limit: int | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Stream the records at `prefix` (None: each top-level value) into an NDJSON file; returns the count."""
+    count = 0
+    with reader(source, encoding) as handle, open(target, "wb") as writer:
+        items = ijson.items(handle, "" if prefix is None else prefix, use_float=True, multiple_values=prefix is None)
+        try:
+            for record in items:
+                try:
+                    writer.write(msgspec.json.encode(record))
+                except RecursionError as exc:
+                    raise ImportFailed(f"record {count + 1} is nested too deeply to import", code="too_deep") from exc
+                writer.write(b"\n")
+                count += 1
+                if count % 10_000 == 0:
+                    if should_stop is not None and should_stop():
+                        raise ImportCancelled("import cancelled")
+                    if progress is not None:
+                        progress(count, handle.tell())
+                if limit is not None and count >= limit:
+                    break
+        except ijson.JSONError as exc:
+            raise ImportFailed(f"not valid JSON after record {count}: {str(exc).splitlines()[0]}") from exc
+        except UnicodeDecodeError as exc:
+            raise ImportFailed(f"not valid {encoding} after record {count}: {exc.reason}") from exc
+    return count
+
+
+def read_call(path: str, mode: str, limits: ImportLimits, *, sample_size: int) -> str:
+    """The `read_json(...)` call for an array or NDJSON file."""
+    fmt = "array" if mode == "array" else "newline_delimited"
+    return (
+        f"read_json({literal(path)}, format={literal(fmt)}, records='auto', sample_size={sample_size}, "
+        f"maximum_object_size={limits.max_line_bytes}, maximum_depth={limits.max_json_depth})"
+    )
+
+
+def flatten(conn: duckdb.DuckDBPyConnection, source: str, separator: str) -> list[tuple[str, str, str]]:
+    """(SQL expression, flattened name, our type) for every leaf of the records' nested objects."""
+    if conn.execute(f"SELECT 1 FROM {source} LIMIT 1").fetchone() is None:
+        raise ImportFailed("the JSON holds no records", code="no_records")
+    relation = conn.sql(f"SELECT * FROM {source} LIMIT 0")
+    leaves: list[tuple[str, str, str]] = []
+
+    def walk(expr: str, name: str, kind: Any) -> None:
+        if kind.id == "struct" and kind.children:
+            for child, child_kind in kind.children:
+                walk(f"struct_extract({expr}, {literal(child)})", f"{name}{separator}{child}", child_kind)
+        elif kind.id in ("list", "array", "map", "struct", "union"):
+            leaves.append((f"to_json({expr})", name, "json"))
+        else:
+            ours = our_type(str(kind))
+            if ours in ("integer", "float") and str(kind) != duckdb_type(ours):
+                expr = f"CAST({expr} AS {duckdb_type(ours)})"  # HUGEINT would reach Parquet as a lossy double
+            leaves.append((expr, name, ours))
+
+    for column, kind in zip(relation.columns, relation.types, strict=True):
+        walk(ident(column), column, kind)
+    return leaves
+
+
+def plan(leaves: list[tuple[str, str, str]], config: ImportConfig) -> tuple[list[Planned], dict[str, str], list[str]]:
+    """The column plan over the flattened leaves, with each source's SQL expression and naming warnings."""
+    names, warnings = clean_names([name for _, name, _ in leaves])
+    planned = plan_columns(names, [kind for _, _, kind in leaves], config)
+    return planned, {name: expr for name, (expr, _, _) in zip(names, leaves, strict=True)}, warnings
+
+
+def cast(p: Planned, expr: str, inferred: str, *, safe: bool) -> str:
+    """`expr` converted to the planned type (TRY_ variants when `safe`), or unchanged if already that type."""
+    if p.type == inferred:
+        return expr
+    target = duckdb_type(p.type, p.scale)
+    if p.format and p.type in ("date", "datetime", "time"):
+        function = "try_strptime" if safe else "strptime"
+        return f"CAST({function}(CAST({expr} AS VARCHAR), {literal(p.format)}) AS {target})"
+    if p.type == "json":
+        return f"CAST(to_json({expr}) AS JSON)"
+    return f"{'TRY_CAST' if safe else 'CAST'}({expr} AS {target})"
+
+
+def select_parts(
+    planned: list[Planned], exprs: dict[str, str], inferred: dict[str, str], *, safe: bool
+) -> tuple[list[str], list[tuple[Planned, str, str]]]:
+    """SELECT items for the kept columns, and (column, raw, converted) for the ones a user re-typed."""
+    parts, forced = [], []
+    for p in planned:
+        if not p.include:
+            continue
+        raw = exprs[p.source]
+        converted = cast(p, raw, inferred[p.source], safe=safe)
+        if converted != raw:
+            forced.append((p, raw, cast(p, raw, inferred[p.source], safe=True)))
+        parts.append(f"{converted} AS {ident(p.name)}")
+    return parts, forced

@@ -1,0 +1,78 @@
+"""Values the ingest library hands back: what a preview shows and what an import produced."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from app.ingest.config import ImportConfig
+
+
+class Column(msgspec.Struct, kw_only=True):
+    """One output column: where it comes from, its name in the dataset, its type."""
+
+    source: str
+    name: str
+    type: str
+    include: bool = True
+
+
+class SheetInfo(msgspec.Struct, kw_only=True):
+    """A workbook sheet; `rows`/`columns` only when known without reading the sheet."""
+
+    name: str
+    index: int
+    visible: bool = True
+    rows: int | None = None
+    columns: int | None = None
+
+
+class Suggestion(msgspec.Struct, kw_only=True):
+    """A configuration value the preview found from the file's shape, and why; `suggested_config` applies them."""
+
+    field: str
+    value: Any
+    reason: str
+
+
+class Preview(msgspec.Struct, kw_only=True):
+    """What a user sees before importing: detected format, columns, first rows, warnings, the effective config."""
+
+    format: str
+    #: The container/dialect actually found: csv, json, ndjson, xlsx, xlsm, xlsb, xls, ods.
+    detected: str
+    encoding: str | None
+    sheets: list[SheetInfo]
+    header_row: int
+    columns: list[Column]
+    rows: list[list[Any]]
+    warnings: list[str]
+    config: ImportConfig
+    #: What the file's shape suggests (sheet, header row, totals row, null placeholders), each with its reason.
+    suggestions: list[Suggestion] = msgspec.field(default_factory=list)
+    #: The configuration as sent with every suggestion applied (None when there is none): preview or import it.
+    suggested_config: ImportConfig | None = None
+
+
+class ColumnStats(msgspec.Struct, kw_only=True):
+    """Per-column figures shown on a dataset version."""
+
+    name: str
+    type: str
+    nulls: int
+    min: str | None = None
+    max: str | None = None
+
+
+class ImportResult(msgspec.Struct, kw_only=True):
+    """What an import wrote: rows, columns with stats, rejects and warnings."""
+
+    rows: int
+    bytes_read: int
+    columns: list[ColumnStats]
+    rejected: int
+    warnings: list[str]
+    data_path: str
+    rejects_path: str | None
+    config: ImportConfig

@@ -1,0 +1,252 @@
+"""Preview a file with a configuration: format, sheets, header, typed columns, first rows, warnings, effective config.
+
+It reads only the head of the file (a bounded byte prefix of text, the first records of JSON), so it answers
+quickly whatever the size. An xlsx/xlsm sheet is cut after the rows a preview needs before calamine loads it
+(app/ingest/xlsx_head.py); other workbooks load the sheet, and only its first rows are converted.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import msgspec
+
+from app.ingest import csv_reader, excel_reader, json_reader
+from app.ingest.columns import as_columns, effective, json_safe, mixed_text_warnings
+from app.ingest.config import DuckDBSettings, ImportConfig, ImportLimits, parse_range
+from app.ingest.duck import connect, duckdb_reason
+from app.ingest.errors import ImportFailed
+from app.ingest.models import Preview, SheetInfo
+from app.ingest.sniff import Sniffed, sniff
+from app.ingest.suggest import excel_suggestions, suggested_config, text_suggestions
+from app.ingest.textio import read_text_prefix
+from app.ingest.xlsx_head import sheet_head
+
+#: Bytes of a text file a preview reads at most.
+PREVIEW_BYTES = 4 * 1024 * 1024
+#: Rows DuckDB may report as problems in a preview, shown as warnings.
+PREVIEW_PROBLEMS = 20
+#: A preview's DuckDB connection: small, as it reads at most a few MB.
+PREVIEW_DUCKDB = DuckDBSettings(memory_limit="256MB", threads=1)
+
+
+def preview(
+    path: str | os.PathLike[str],
+    filename: str,
+    config: ImportConfig,
+    limits: ImportLimits,
+    *,
+    rows: int = 100,
+    duckdb_settings: DuckDBSettings = PREVIEW_DUCKDB,
+    work_dir: str | os.PathLike[str] | None = None,
+) -> Preview:
+    """What importing `path` with `config` would give, from the file's head; raises the same errors as an import."""
+    config.validate()
+    warnings: list[str] = []
+    if rows > limits.max_preview_rows:
+        warnings.append(f"showing {limits.max_preview_rows} rows, the max_preview_rows limit")
+        rows = limits.max_preview_rows
+    sniffed = sniff(path, filename, config, limits)
+    warnings += sniffed.warnings
+    with tempfile.TemporaryDirectory(prefix="ingest-preview-", dir=work_dir) as work:
+        if sniffed.format == "excel":
+            result = _excel(str(path), sniffed, config, limits, max(rows, 0), Path(work))
+        elif sniffed.format == "csv":
+            result = _csv(str(path), sniffed, config, limits, max(rows, 0), duckdb_settings, Path(work))
+        else:
+            result = _json(str(path), sniffed, config, limits, max(rows, 0), duckdb_settings, Path(work))
+    result.warnings[:0] = warnings
+    return result
+
+
+def _excel(
+    path: str, sniffed: Sniffed, config: ImportConfig, limits: ImportLimits, rows: int, work: Path, *, cut: bool = True
+) -> Preview:
+    workbook = excel_reader.open_workbook(path)
+    with workbook:
+        sheets = excel_reader.sheet_infos(path, sniffed.kind, workbook, limits)
+        index, name = excel_reader.choose_sheet(workbook, config, sheets)
+    cut_copy = _excel_head(path, sniffed.kind, index, config, rows, work) if cut else None
+    source = str(cut_copy) if cut_copy else path
+    workbook = excel_reader.open_workbook(source)
+    with workbook:
+        try:
+            sheet = excel_reader.load_sheet(source, sniffed.kind, workbook, index, limits)
+        except ImportFailed:
+            if not cut_copy:
+                raise
+            sheet = None  # empty where it was cut: the data starts further down
+        if cut_copy and (sheet is None or not _head_suffices(sheet, config, rows)):
+            return _excel(path, sniffed, config, limits, rows, work, cut=False)
+        plan = excel_reader.detect(sheet, index, config)
+        problems: list[dict[str, Any]] = []
+        head = msgspec.structs.replace(plan, limit=min(plan.limit or rows, rows))
+        values: list[list[Any]] = []
+        if rows:
+            for batch in excel_reader.batches(sheet, head, config, problems.extend, batch_rows=rows):
+                values += [[json_safe(v) for v in row.values()] for row in batch.to_pylist()]
+        suggestions = excel_suggestions(sheet, plan, config, sheets, whole=cut_copy is None)
+    warnings = plan.warnings + [_problem_text(p) for p in problems[:PREVIEW_PROBLEMS]]
+    return Preview(
+        format="excel",
+        detected=sniffed.kind,
+        encoding=None,
+        sheets=sheets,
+        header_row=plan.header_row,
+        columns=as_columns(plan.columns),
+        rows=values[:rows],
+        warnings=warnings,
+        config=effective(config, plan.columns, format="excel", sheet=name, header_row=plan.header_row),
+        suggestions=suggestions,
+        suggested_config=suggested_config(config, suggestions),
+    )
+
+
+#: Rows kept past what a sheet starting on its first row needs: a few empty rows on top still fit.
+HEAD_SPARE_ROWS = 50
+
+
+def _last_row_needed(config: ImportConfig, rows: int, top: int) -> int:
+    """The last sheet row a preview reads when the data starts on row `top`: the type sample and the rows shown."""
+    header = config.header_row or top
+    return max(top + excel_reader.SAMPLE_ROWS + config.skip_rows + 2, header + 1 + config.skip_rows + rows)
+
+
+def _top(config: ImportConfig, sheet_top: int) -> int:
+    return parse_range(config.range).first_row if config.range else sheet_top
+
+
+def _excel_head(path: str, kind: str, index: int, config: ImportConfig, rows: int, work: Path) -> Path | None:
+    """A workbook cut after the rows a preview needs (xlsx/xlsm only), or None to read the sheet whole."""
+    if kind not in ("xlsx", "xlsm"):
+        return None
+    members = excel_reader.xlsx_sheet_members(path)
+    member = members[index] if index < len(members) else None
+    if member is None:
+        return None
+    return sheet_head(path, member, _head_last_row(config, rows), work / "head.xlsx")
+
+
+def _head_last_row(config: ImportConfig, rows: int) -> int:
+    return _last_row_needed(config, rows, _top(config, 1)) + HEAD_SPARE_ROWS
+
+
+def _head_suffices(sheet: Any, config: ImportConfig, rows: int) -> bool:
+    """Whether the cut sheet holds every row the preview reads (data may start further down than assumed)."""
+    if sheet.start is None:
+        return False
+    return _last_row_needed(config, rows, _top(config, sheet.start[0] + 1)) <= _head_last_row(config, rows)
+
+
+def _csv(
+    path: str,
+    sniffed: Sniffed,
+    config: ImportConfig,
+    limits: ImportLimits,
+    rows: int,
+    settings: DuckDBSettings,
+    work: Path,
+) -> Preview:
+    encoding = sniffed.encoding or "utf-8"
+    text, complete, replaced = read_text_prefix(path, encoding, PREVIEW_BYTES)
+    warnings = [f"{replaced} byte sequence(s) are not valid {encoding}"] if replaced else []
+    head = work / "head.csv"
+    head.write_text(text, encoding="utf-8")
+    conn = connect(settings, readable=[str(head)], writable=[str(work)])
+    try:
+        try:
+            plan = csv_reader.detect(conn, str(head), "utf-8", config, limits)
+            values = conn.execute(csv_reader.select_sql(plan, config, limits, limit=rows)).fetchall() if rows else []
+        except duckdb.Error as exc:
+            raise csv_reader.read_error(exc, limits) from exc
+        _, problems = csv_reader.rejects(conn)
+    finally:
+        conn.close()
+    if not complete:
+        problems = [p for p in problems if "Maximum line size" not in p["message"]]
+    warnings += plan.warnings + [_problem_text(p) for p in problems[:PREVIEW_PROBLEMS]]
+    warnings += mixed_text_warnings(plan.columns, values, config)
+    suggestions = text_suggestions(plan.columns, values, config)
+    return Preview(
+        format="csv",
+        detected=sniffed.kind,
+        encoding=encoding,
+        sheets=[],
+        header_row=plan.header_row,
+        columns=as_columns(c for c in plan.columns if not c.source.startswith("__outside_")),
+        rows=[[json_safe(v) for v in row] for row in values],
+        warnings=warnings,
+        config=effective(
+            config,
+            plan.columns,
+            format="csv",
+            encoding=encoding,
+            delimiter=plan.delimiter,
+            quote=plan.quote,
+            escape=plan.escape,
+            header_row=plan.header_row,
+        ),
+        suggestions=suggestions,
+        suggested_config=suggested_config(config, suggestions),
+    )
+
+
+def _json(
+    path: str,
+    sniffed: Sniffed,
+    config: ImportConfig,
+    limits: ImportLimits,
+    rows: int,
+    settings: DuckDBSettings,
+    work: Path,
+) -> Preview:
+    encoding = sniffed.encoding or "utf-8"
+    mode, prefix, warnings = json_reader.json_mode(path, sniffed.kind, config, encoding)
+    records = work / "head.ndjson"
+    json_reader.extract_records(
+        path, str(records), None if mode == "ndjson" else prefix, encoding=encoding, limit=max(rows, 50)
+    )
+    conn = connect(settings, readable=[str(records)], writable=[str(work)])
+    try:
+        source = json_reader.read_call(str(records), "ndjson", limits, sample_size=-1)
+        try:
+            leaves = json_reader.flatten(conn, source, config.flatten_separator)
+            planned, exprs, name_warnings = json_reader.plan(leaves, config)
+            inferred = {name: kind for name, (_, _, kind) in zip(exprs, leaves, strict=True)}
+            parts, _ = json_reader.select_parts(planned, exprs, inferred, safe=True)
+            values = conn.execute(f"SELECT {', '.join(parts)} FROM {source} LIMIT {rows}").fetchall()
+        except duckdb.Error as exc:
+            raise ImportFailed(f"could not read the JSON records: {duckdb_reason(exc)}") from exc
+    finally:
+        conn.close()
+    record_path = prefix[: -len(".item")] if mode == "path" and prefix else None
+    return Preview(
+        format="ndjson" if mode == "ndjson" else "json",
+        detected=sniffed.kind,
+        encoding=encoding,
+        sheets=[],
+        header_row=0,
+        columns=as_columns(planned),
+        rows=[[json_safe(v) for v in row] for row in values],
+        warnings=warnings + name_warnings,
+        config=effective(
+            config,
+            planned,
+            format="ndjson" if mode == "ndjson" else "json",
+            encoding=encoding,
+            record_path=record_path,
+        ),
+    )
+
+
+def _problem_text(found: dict[str, Any]) -> str:
+    """A row problem as a one-line warning."""
+    where = f"row {found['row']}" + (f", column {found['column']}" if found.get("column") else "")
+    return f"{where}: {found['message']}"
+
+
+__all__ = ["Preview", "SheetInfo", "preview"]

@@ -1,0 +1,172 @@
+"""Where the table is in a messy sheet, read from the shape of its rows: title rows, header, totals row, null tokens.
+
+Pure functions over cell values (what calamine gives: str, float, int, bool, date, ...), so they are tested
+without files. Each answer comes with the reason a user is shown beside the suggestion.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any, NamedTuple
+
+from app.ingest.config import column_letters
+
+#: Rows looked at from the top for title rows above the header.
+HEADER_SCAN_ROWS = 30
+#: Labels of a totals row, compared without case, spaces and a trailing colon.
+FOOTER_LABELS = frozenset(
+    {"合计", "总计", "小计", "合計", "總計", "小計", "total", "totals", "grandtotal", "subtotal", "sum"}
+)
+#: Rows at the end of a table searched for its totals row (blank rows around it included).
+FOOTER_TAIL_ROWS = 50
+#: Placeholders exports put in number and date cells for "no value".
+NULL_TOKENS = ("N/A", "n/a", "#N/A", "NA", "-", "--", "—", "\u2013", "无", "空")
+
+Rows = Sequence[tuple[int, Sequence[Any]]]
+Merged = Sequence[tuple[tuple[int, int], tuple[int, int]]]
+
+
+def is_empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _filled(row: Sequence[Any]) -> list[tuple[int, Any]]:
+    return [(position, value) for position, value in enumerate(row) if not is_empty(value)]
+
+
+def _title(number: int, row: Sequence[Any], merged: Merged, first_col: int, width: int) -> str | None:
+    """Why row `number` is a title (one text cell alone, or a merged cell across the width), or None."""
+    filled = _filled(row)
+    if len(filled) != 1 or not isinstance(filled[0][1], str) or width < 2:
+        return None
+    cell = f"{column_letters(first_col + filled[0][0])}{number}"
+    for (r0, c0), (r1, c1) in merged:
+        if r0 + 1 <= number <= r1 + 1 and c1 - c0 + 1 >= max(2, width // 2):
+            span = f"{column_letters(c0 + 1)}{r0 + 1}:{column_letters(c1 + 1)}{r1 + 1}"
+            return f"row {number} is a title merged across {span} ({filled[0][1].strip()[:40]!r})"
+    return f"row {number} is a title: one text cell {cell} ({filled[0][1].strip()[:40]!r})"
+
+
+def find_header(rows: Rows, merged: Merged, first_col: int, width: int) -> tuple[int, str | None]:
+    """The header row (0: none) of rows from the table's top, and why when title rows were passed over.
+
+    Title rows (a lone text cell, a merged cell spanning the width), notes (a few cells on a wide table) and
+    blank rows above the first row of several text cells are skipped; a table whose first full row holds
+    numbers has no header (or its first row, if that is text: the rule before titles were looked for).
+    """
+    titles: list[str] = []
+    for number, row in list(rows)[:HEADER_SCAN_ROWS]:
+        filled = _filled(row)
+        if not filled:
+            continue
+        title = _title(number, row, merged, first_col, width)
+        if title is not None:
+            titles.append(title)
+            continue
+        if not all(isinstance(value, str) for _, value in filled):
+            if len(filled) * 2 < width:  # a note such as 制表日期 | 2024-03-31 on a wide table
+                titles.append(f"row {number} is a note ({len(filled)} of {width} cells)")
+                continue
+            break  # data before any header row: no header below titles
+        if not titles:
+            return number, None
+        return number, f"{'; '.join(titles)}; row {number} is the first row of column names below"
+    top = rows[0] if rows else None
+    if top is not None:
+        filled = _filled(top[1])
+        if filled and all(isinstance(value, str) for _, value in filled):
+            return top[0], None
+    return 0, None
+
+
+def _label(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    text = re.sub("[\\s:\uff1a]+", "", value).lower()
+    return value.strip() if text in FOOTER_LABELS else None
+
+
+def _close(a: float, b: float) -> bool:
+    return abs(a - b) <= 1e-6 * max(1.0, abs(a), abs(b))
+
+
+class Footer(NamedTuple):
+    """A row shaped like a totals row, before its numbers are checked against the column sums."""
+
+    number: int
+    #: Rows to leave out from the end: blank rows after it, it, and blank rows between it and the data.
+    skip: int
+    label: str
+    #: Its numbers by position in the row.
+    totals: dict[int, float]
+
+
+def footer_candidate(tail: Rows) -> Footer | None:
+    """The last non-empty row of a table's last rows when it holds one label (合计, Total...) and numbers only."""
+    filled_rows = [index for index, (_, row) in enumerate(tail) if _filled(row)]
+    if not filled_rows:
+        return None
+    last = filled_rows[-1]
+    number, row = tail[last]
+    labels = [text for _, value in _filled(row) if (text := _label(value))]
+    others = [(position, value) for position, value in _filled(row) if not _label(value)]
+    if len(labels) != 1 or not others or not all(is_number(value) for _, value in others):
+        return None
+    previous = filled_rows[-2] if len(filled_rows) > 1 else -1
+    return Footer(number, len(tail) - previous - 1, labels[0], dict(others))
+
+
+def confirm_footer(footer: Footer, rows_above: Iterable[Sequence[Any]]) -> str | None:
+    """Why `footer` is a totals row (each of its numbers is the sum of its column above it), or None."""
+    columns: dict[int, list[float]] = {position: [] for position in footer.totals}
+    for row in rows_above:
+        for position, values in columns.items():
+            if position < len(row) and is_number(row[position]):
+                values.append(row[position])
+    for position, total in footer.totals.items():
+        if not columns[position] or not _close(math.fsum(columns[position]), total):
+            return None
+    return f"row {footer.number} ({footer.label!r}) holds the sums of the columns above it: a totals row, not data"
+
+
+def find_footer(rows: Rows) -> tuple[int, int, str] | None:
+    """A totals row ending `rows` (a whole table's data rows): (its row number, rows to skip, why), or None."""
+    footer = footer_candidate(rows[-FOOTER_TAIL_ROWS:])
+    if footer is None:
+        return None
+    reason = confirm_footer(footer, (row for number, row in rows if number < footer.number))
+    return None if reason is None else (footer.number, footer.skip, reason)
+
+
+def null_tokens(names: Sequence[str], columns: Sequence[Sequence[Any]]) -> tuple[list[str], list[str]]:
+    """Placeholders that alone make a number or date column text, and the why for each column they break."""
+    found: list[str] = []
+    reasons: list[str] = []
+    for name, values in zip(names, columns, strict=True):
+        texts = [v.strip() for v in values if isinstance(v, str) and v.strip()]
+        typed = [v for v in values if is_number(v) or isinstance(v, dt.date | dt.time)]
+        if not texts or len(typed) < len(texts) or not set(texts) <= set(NULL_TOKENS):
+            continue
+        tokens = sorted(set(texts), key=NULL_TOKENS.index)
+        found += [token for token in tokens if token not in found]
+        reasons.append(f"{', '.join(map(repr, tokens))} among the {len(typed)} values of column {name!r}")
+    return found, reasons
+
+
+def largest_sheet(sizes: Sequence[tuple[int, int] | None], visible: Sequence[bool]) -> int:
+    """The visible sheet with the most cells (rows x columns), the first on a tie; 0 when none is known."""
+    best, best_cells = 0, -1
+    for index, size in enumerate(sizes):
+        if size is None or not visible[index]:
+            continue
+        cells = size[0] * size[1]
+        if cells > best_cells:
+            best, best_cells = index, cells
+    return best

@@ -1,0 +1,133 @@
+"""What a preview suggests to set, and why: the sheet, the header row, a totals row to skip, null placeholders.
+
+The sheet and the header row are already what the preview shows (they are chosen the same way on import);
+a totals row and null placeholders change which rows and types an import gives, so they are only suggested:
+`suggested_config` is the configuration as sent with every suggestion applied, for the console or the CLI to
+offer as "apply".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import deque
+from collections.abc import Iterator
+from itertools import islice
+from typing import Any
+
+import msgspec
+
+from app.ingest import excel_reader
+from app.ingest.columns import Planned
+from app.ingest.config import ImportConfig
+from app.ingest.models import SheetInfo, Suggestion
+from app.ingest.shape import FOOTER_TAIL_ROWS, confirm_footer, footer_candidate, null_tokens
+
+#: Data rows whose sums a totals row is checked against, at most (a longer sheet gets no footer suggestion).
+FOOTER_SCAN_ROWS = 100_000
+
+
+def excel_suggestions(
+    sheet: Any,
+    plan: excel_reader.ExcelPlan,
+    config: ImportConfig,
+    sheets: list[SheetInfo],
+    *,
+    whole: bool,
+) -> list[Suggestion]:
+    """Suggestions for a loaded sheet; `whole` says the sheet was loaded to its end (not a preview's cut)."""
+    found: list[Suggestion] = []
+    if config.sheet is None and len(sheets) > 1:
+        found.append(_sheet(sheets, plan.sheet_index))
+    if config.header_row is None and plan.header_reason:
+        found.append(Suggestion(field="header_row", value=plan.header_row, reason=plan.header_reason))
+    footer = totals_row(sheet, plan) if whole and plan.last_row is None and not config.skip_footer else None
+    if footer is not None:
+        found.append(footer)
+    end = (sheet.start or (0, 0))[0] + sheet.height - (footer.value if footer else 0)  # last data row
+    sample = [row for number, row in _data_rows(sheet, plan, excel_reader.SAMPLE_ROWS) if number <= end]
+    given = set(config.null_values or ())
+    columns = [[None if row[p.index] in given else row[p.index] for row in sample] for p in plan.columns]
+    tokens, reasons = null_tokens([p.source for p in plan.columns], columns)
+    if tokens:
+        found.append(_nulls(config, tokens, reasons))
+    return found
+
+
+def _data_rows(sheet: Any, plan: excel_reader.ExcelPlan, count: int) -> Iterator[tuple[int, list[Any]]]:
+    """Up to `count` data rows as (row number, cells cut to the table's columns), streamed."""
+    start_row, start_col = sheet.start or (0, 0)
+    first, last = plan.positions[0], plan.positions[-1]
+    rows = islice(sheet.iter_rows(), max(plan.first_data_row - start_row - 1, 0), None)
+    for number, row in enumerate(islice(rows, count), start=max(plan.first_data_row, start_row + 1)):
+        if plan.last_row is not None and number > plan.last_row:
+            return
+        yield number, excel_reader.cut_row(row, start_col, first, last)
+
+
+def totals_row(sheet: Any, plan: excel_reader.ExcelPlan) -> Suggestion | None:
+    """`skip_footer` for a totals row ending the sheet, or None.
+
+    The sheet's last rows are taken at C speed; only a row shaped like a totals row has its numbers
+    checked against the column sums, by a second pass over at most FOOTER_SCAN_ROWS data rows.
+    """
+    start_row, start_col = sheet.start or (0, 0)
+    first, last = plan.positions[0], plan.positions[-1]
+    skipped = max(plan.first_data_row - start_row - 1, 0)
+    raw = deque(islice(sheet.iter_rows(), skipped, None), maxlen=FOOTER_TAIL_ROWS)
+    end = start_row + sheet.height  # the sheet's last row, 1-based
+    tail = [(end - len(raw) + 1 + i, excel_reader.cut_row(row, start_col, first, last)) for i, row in enumerate(raw)]
+    footer = footer_candidate(tail)
+    if footer is None or footer.number - plan.first_data_row > FOOTER_SCAN_ROWS:
+        return None
+    above = _data_rows(sheet, plan, footer.number - plan.first_data_row)
+    reason = confirm_footer(footer, (row for _, row in above))
+    return None if reason is None else Suggestion(field="skip_footer", value=footer.skip, reason=reason)
+
+
+def _sheet(sheets: list[SheetInfo], chosen: int) -> Suggestion:
+    def size(info: SheetInfo) -> str:
+        return "size unknown" if info.rows is None else f"{info.rows} rows x {info.columns} columns"
+
+    others = ", ".join(f"{info.name!r} ({size(info)})" for info in sheets if info.index != chosen)
+    name = sheets[chosen].name
+    reason = f"sheet {name!r} holds the largest table ({size(sheets[chosen])}); the others: {others}"
+    return Suggestion(field="sheet", value=name, reason=reason)
+
+
+def text_suggestions(planned: list[Planned], rows: list[tuple[Any, ...]], config: ImportConfig) -> list[Suggestion]:
+    """Null placeholders that make a CSV column of numbers or dates text, from the rows a preview read."""
+    kept = [p for p in planned if p.include]
+    typed = {source for source, spec in (config.columns or {}).items() if spec.type}
+    texts = [(position, p.source) for position, p in enumerate(kept) if p.type == "string" and p.source not in typed]
+    columns = [[_as_value(row[position]) for row in rows] for position, _ in texts]
+    tokens, reasons = null_tokens([name for _, name in texts], columns)
+    return [_nulls(config, tokens, reasons)] if tokens else []
+
+
+def _as_value(text: Any) -> Any:
+    """A text cell as the number or date it spells, else as it is."""
+    if not isinstance(text, str):
+        return text
+    try:
+        return float(text.strip())
+    except ValueError:
+        pass
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        return text
+
+
+def _nulls(config: ImportConfig, tokens: list[str], reasons: list[str]) -> Suggestion:
+    return Suggestion(
+        field="null_values",
+        value=[*(config.null_values or []), *tokens],
+        reason=f"{'; '.join(reasons)}: read as empty, the column keeps its type",
+    )
+
+
+def suggested_config(config: ImportConfig, suggestions: list[Suggestion]) -> ImportConfig | None:
+    """`config` with every suggestion applied, or None when there is none."""
+    if not suggestions:
+        return None
+    return msgspec.structs.replace(config, **{s.field: s.value for s in suggestions}).validate()

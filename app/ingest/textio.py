@@ -1,0 +1,113 @@
+"""Text files in any supported encoding: a bounded decoded prefix for previews, a streaming transcode to UTF-8.
+
+DuckDB reads UTF-8, UTF-16 and Latin-1 itself; other encodings (GB18030/GBK, cp1252) need its `encodings`
+extension, which a sandboxed job may not install, so they are transcoded to a UTF-8 temp file first.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+from collections.abc import Callable
+
+from app.ingest.errors import ImportCancelled, failed, problem
+
+#: Encodings DuckDB's CSV reader decodes natively, with the name it wants.
+DUCKDB_ENCODINGS = {"utf-8": "utf-8", "utf-8-sig": "utf-8", "utf-16": "utf-16", "latin-1": "latin-1"}
+#: Read/transcode chunk size.
+CHUNK_BYTES = 1024 * 1024
+
+
+def read_text_prefix(path: str | os.PathLike[str], encoding: str, max_bytes: int) -> tuple[str, bool, int]:
+    """Decode at most `max_bytes` from the start, cut at the last line break unless the file ended.
+
+    Returns the text, whether it is the whole file, and how many byte sequences could not be decoded.
+    """
+    with open(path, "rb") as handle:
+        data = handle.read(max_bytes + 1)
+    complete = len(data) <= max_bytes
+    if not complete:
+        data = data[:max_bytes]
+        cut = data.rfind(b"\n")
+        if cut > 0:
+            data = data[: cut + 1]
+    text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(data, final=complete)
+    return text.lstrip("\ufeff"), complete, text.count("\ufffd")
+
+
+def transcode_to_utf8(
+    source: str | os.PathLike[str],
+    target: str | os.PathLike[str],
+    encoding: str,
+    *,
+    lenient: bool,
+    progress: Callable[[int], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> int:
+    """Stream `source` in `encoding` into `target` as UTF-8; returns how many bad sequences were replaced.
+
+    Strict mode fails at the first undecodable bytes, naming the line; lenient mode writes U+FFFD instead.
+    """
+    decoder = codecs.getincrementaldecoder(encoding)(errors="replace" if lenient else "strict")
+    replaced = lines = done = 0
+    with open(source, "rb") as reader, open(target, "w", encoding="utf-8", newline="") as writer:
+        while chunk := reader.read(CHUNK_BYTES):
+            if should_stop is not None and should_stop():
+                raise ImportCancelled("import cancelled while transcoding")
+            try:
+                text = decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                good = chunk[: exc.start].decode(encoding, "replace")
+                line = lines + good.count("\n") + 1
+                raise failed(
+                    [problem(line, None, f"bytes at offset {done + exc.start} are not valid {encoding}: {exc.reason}")]
+                ) from exc
+            if not done:
+                text = text.lstrip("\ufeff")
+            replaced += text.count("\ufffd") if lenient else 0
+            lines += text.count("\n")
+            writer.write(text)
+            done += len(chunk)
+            if progress is not None:
+                progress(done)
+        try:
+            writer.write(decoder.decode(b"", final=True))
+        except UnicodeDecodeError as exc:
+            raise failed([problem(lines + 1, None, f"the file ends inside a {encoding} character")]) from exc
+    return replaced
+
+
+class Utf8Reader:
+    """A binary file in any encoding read as UTF-8 bytes, for parsers (ijson) that only take UTF-8."""
+
+    def __init__(self, path: str | os.PathLike[str], encoding: str) -> None:
+        self._raw = open(path, "rb")  # noqa: SIM115 - closed by close()/__exit__
+        self._decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+        self._pending = b""
+        self._started = False
+
+    def read(self, size: int = -1) -> bytes:
+        """At least one byte unless at the end; UTF-8 of the decoded text."""
+        while not self._pending:
+            chunk = self._raw.read(CHUNK_BYTES if size < 0 else max(size, 4096))
+            text = self._decoder.decode(chunk, final=not chunk)
+            if not self._started and text:
+                text, self._started = text.lstrip("\ufeff"), True
+            self._pending = text.encode("utf-8")
+            if not chunk:
+                break
+        data, self._pending = (self._pending, b"") if size < 0 else (self._pending[:size], self._pending[size:])
+        return data
+
+    def tell(self) -> int:
+        """Bytes consumed from the underlying file, for progress."""
+        return self._raw.tell()
+
+    def close(self) -> None:
+        self._raw.close()
+
+    def __enter__(self) -> Utf8Reader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,50 @@
+"""Pipeline engine: validate a spec over empty stand-ins, or run it over Parquet inputs in a sandboxed DuckDB
+(no HTTP, no database, no broker: the worker and the API call these functions)."""
+
+from app.pipeline.engine import DATA_FILE, output_dataset_name, run_pipeline
+from app.pipeline.errors import (
+    DataValidationFailed,
+    PipelineCancelled,
+    PipelineError,
+    PipelineInputsMismatch,
+    PipelineStepFailed,
+    PipelineTemplateError,
+    SandboxViolation,
+)
+from app.pipeline.models import (
+    ColumnInfo,
+    FieldError,
+    InputFile,
+    PipelineResult,
+    RuleReport,
+    RunInfo,
+    StepStats,
+    StepValidation,
+    ValidationReport,
+)
+from app.pipeline.sandbox import parquet_schema
+from app.pipeline.validate import validate_spec
+
+__all__ = [
+    "DATA_FILE",
+    "ColumnInfo",
+    "DataValidationFailed",
+    "FieldError",
+    "InputFile",
+    "PipelineCancelled",
+    "PipelineError",
+    "PipelineInputsMismatch",
+    "PipelineResult",
+    "PipelineStepFailed",
+    "PipelineTemplateError",
+    "RuleReport",
+    "RunInfo",
+    "SandboxViolation",
+    "StepStats",
+    "StepValidation",
+    "ValidationReport",
+    "output_dataset_name",
+    "parquet_schema",
+    "run_pipeline",
+    "validate_spec",
+]

@@ -1,0 +1,131 @@
+"""The deployment document: schedule and policies, validated into scheduler value objects."""
+
+from __future__ import annotations
+
+import functools
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import msgspec
+
+from app.core.errors import InvalidInput
+from app.scheduling import cron, policies
+from app.scheduling.timing import CronSchedule, IntervalSchedule, OnceSchedule, Schedule, next_fire
+
+
+class CronSpec(msgspec.Struct, tag_field="kind", tag="cron", kw_only=True, forbid_unknown_fields=True):
+    cron: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    timezone: str = "UTC"
+
+
+class IntervalSpec(msgspec.Struct, tag_field="kind", tag="interval", kw_only=True, forbid_unknown_fields=True):
+    seconds: float
+    #: Fire times are anchor + k * seconds; default: when the deployment was created (or start_at).
+    anchor: datetime | None = None
+
+
+class OnceSpec(msgspec.Struct, tag_field="kind", tag="once", kw_only=True, forbid_unknown_fields=True):
+    at: datetime
+
+
+ScheduleSpec = CronSpec | IntervalSpec | OnceSpec
+E = TypeVar("E", bound=StrEnum)
+
+
+# The bounded policy fields, for the create and the change schemas alike (defined in app.scheduling.policies).
+MisfireGraceSeconds = policies.MisfireGraceSeconds
+MaxCatchUp = policies.MaxCatchUp
+MaxConcurrentRuns = policies.MaxConcurrentRuns
+MaxRetries = policies.MaxRetries
+RetryBackoffSeconds = policies.RetryBackoffSeconds
+RetryBackoffMaxSeconds = policies.RetryBackoffMaxSeconds
+RetryJitter = policies.RetryJitter
+TimeoutSeconds = policies.TimeoutSeconds
+Description = Annotated[str, msgspec.Meta(max_length=2000)]
+PipelineVersion = Annotated[int, msgspec.Meta(ge=1)]
+
+
+def field_error(field: str, message: str, code: str = "invalid_schedule") -> InvalidInput:
+    return InvalidInput(f"{field}: {message}", code=code, errors=[{"field": field, "message": message}])
+
+
+def dst_policy(raw: dict[str, str] | None) -> tuple[policies.DstGap, policies.DstFold]:
+    """(gap, fold) from `{"nonexistent": "shift"|"skip", "ambiguous": "first"|"last"|"both"}`."""
+    raw = raw or {}
+    unknown = set(raw) - {"nonexistent", "ambiguous"}
+    if unknown:
+        raise field_error("dst_policy", f"unknown key(s) {sorted(unknown)}; use nonexistent and ambiguous")
+    return (
+        _one_of(policies.DstGap, raw.get("nonexistent", policies.DstGap.SHIFT), "dst_policy.nonexistent"),
+        _one_of(policies.DstFold, raw.get("ambiguous", policies.DstFold.FIRST), "dst_policy.ambiguous"),
+    )
+
+
+def _one_of(kind: type[E], value: str, field: str) -> E:
+    try:
+        return kind(value)
+    except ValueError:
+        raise field_error(field, f"must be {' or '.join(kind)}") from None
+
+
+def to_schedule(spec: ScheduleSpec, *, dst_gap: str, dst_fold: str, default_anchor: datetime) -> Schedule:
+    """A scheduler value object, or InvalidInput naming the field at fault."""
+    if isinstance(spec, CronSpec):
+        try:
+            expression = cron.parse(spec.cron)
+        except cron.CronError as exc:
+            raise field_error("schedule.cron", str(exc), "invalid_cron") from None
+        try:
+            zone = ZoneInfo(spec.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise field_error(
+                "schedule.timezone", f"unknown IANA time zone {spec.timezone!r}", "unknown_timezone"
+            ) from None
+        gap, fold = policies.DstGap(dst_gap), policies.DstFold(dst_fold)
+        return CronSchedule(expression=expression, timezone=zone, dst_gap=gap, dst_fold=fold)
+    if isinstance(spec, IntervalSpec):
+        if spec.seconds <= 0:
+            raise field_error("schedule.seconds", "must be greater than 0", "invalid_interval")
+        return IntervalSchedule(seconds=spec.seconds, anchor=_utc(spec.anchor or default_anchor))
+    return OnceSchedule(at=_utc(spec.at))
+
+
+def check_window(
+    spec: ScheduleSpec, start_at: datetime | None, end_at: datetime | None, now: datetime, *, new_schedule: bool = True
+) -> None:
+    """The window's ends in order; a new `once` schedule in the future (a stored one may have fired already)."""
+    if start_at and end_at and end_at <= start_at:
+        raise field_error("end_at", "must be after start_at", "invalid_window")
+    if new_schedule and isinstance(spec, OnceSpec) and _utc(spec.at) <= now:
+        raise field_error("schedule.at", "is in the past", "once_in_the_past")
+
+
+def check_fires(schedule: Schedule, now: datetime) -> None:
+    """A cron line that matches no time (`0 0 30 2 *`) is refused, rather than kept as a deployment that never runs."""
+    if isinstance(schedule, CronSchedule) and next_fire(schedule, now) is None:
+        message = f"matches no time in the next {cron.HORIZON_YEARS} years"
+        raise field_error("schedule.cron", message, "schedule_never_fires")
+
+
+def _utc(when: datetime) -> datetime:
+    if when.tzinfo is None:
+        raise field_error("schedule", "times need a UTC offset (ISO 8601, e.g. 2026-05-01T12:00:00Z)")
+    return when.astimezone(UTC)
+
+
+def schedule_of(document: dict[str, Any], *, dst_gap: str, dst_fold: str, default_anchor: datetime) -> Schedule:
+    """The stored schedule document of a deployment, as a scheduler value object (cached: the loop asks often)."""
+    return _schedule_of(msgspec.json.encode(document, order="sorted"), dst_gap, dst_fold, default_anchor)
+
+
+def schedule_from_json(document: str, *, dst_gap: str, dst_fold: str, default_anchor: datetime) -> Schedule:
+    """A stored schedule document read as JSON text (the loop reads it so: no decoding per row)."""
+    return _schedule_of(document.encode(), dst_gap, dst_fold, default_anchor)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _schedule_of(document: bytes, dst_gap: str, dst_fold: str, default_anchor: datetime) -> Schedule:
+    spec = msgspec.json.decode(document, type=ScheduleSpec)  # type: ignore[arg-type]
+    return to_schedule(spec, dst_gap=dst_gap, dst_fold=dst_fold, default_anchor=default_anchor)

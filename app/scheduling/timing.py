@@ -1,0 +1,161 @@
+"""Fire times of a schedule: cron (DST-aware, per-deployment policy), interval, once. Pure functions of time.
+
+A cron expression names local wall times. Each becomes a UTC instant:
+- a wall time that does not exist (spring forward) is `shift`ed to the instant
+  the clock jumps to (02:30 → 03:30), or `skip`ped (reported as dst_skipped);
+- a wall time that happens twice (fall back) fires on the `first`, the `last`,
+  or `both` instants.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from app.scheduling import cron
+from app.scheduling.policies import DstFold, DstGap
+
+#: Zones without daylight saving time: a wall time is the instant.
+FIXED_UTC = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "Etc/Universal", "Etc/Zulu", "Etc/GMT", "GMT", "Zulu", "UCT"})
+#: Most fire times one call returns (bounds the work of a catch-up or a preview).
+MAX_FIRES = 100_000
+
+
+@dataclass(frozen=True, kw_only=True)
+class Fire:
+    """One fire time; `skipped` carries the reason when the schedule itself drops it (DST)."""
+
+    at: datetime
+    skipped: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CronSchedule:
+    expression: cron.Cron
+    timezone: ZoneInfo
+    dst_gap: DstGap = DstGap.SHIFT
+    dst_fold: DstFold = DstFold.FIRST
+
+
+@dataclass(frozen=True, kw_only=True)
+class IntervalSchedule:
+    seconds: float
+    anchor: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class OnceSchedule:
+    at: datetime
+
+
+Schedule = CronSchedule | IntervalSchedule | OnceSchedule
+
+
+def fires(
+    schedule: Schedule,
+    after: datetime,
+    until: datetime,
+    *,
+    start_at: datetime | None = None,
+    end_at: datetime | None = None,
+    limit: int = MAX_FIRES,
+) -> list[Fire]:
+    """Fire times in (after, until], oldest first, within [start_at, end_at], at most `limit`."""
+    low = max(after, start_at - timedelta(microseconds=1)) if start_at else after
+    high = min(until, end_at) if end_at else until
+    if high <= low:
+        return []
+    if isinstance(schedule, OnceSchedule):
+        return [Fire(at=schedule.at)] if low < schedule.at <= high else []
+    if isinstance(schedule, IntervalSchedule):
+        return _interval(schedule, low, high, limit)
+    return _cron(schedule, low, high, limit)
+
+
+def next_fire(
+    schedule: Schedule, after: datetime, *, start_at: datetime | None = None, end_at: datetime | None = None
+) -> datetime | None:
+    """The first fire time after `after` that actually fires (skipped ones are passed over)."""
+    horizon = after + timedelta(days=366 * cron.HORIZON_YEARS)
+    window = timedelta(hours=1)
+    low = after
+    while low < horizon:
+        # A few candidates are enough: wall-time order equals instant order except inside a repeated hour,
+        # where each wall time gives at most two instants.
+        for fire in fires(schedule, low, min(low + window, horizon), start_at=start_at, end_at=end_at, limit=4):
+            if fire.skipped is None:
+                return fire.at
+        if end_at is not None and low >= end_at:
+            return None
+        low, window = low + window, min(window * 4, timedelta(days=366))
+    return None
+
+
+def upcoming(
+    schedule: Schedule, after: datetime, count: int, *, start_at: datetime | None = None, end_at: datetime | None = None
+) -> list[datetime]:
+    """The next `count` fire times after `after`."""
+    found: list[datetime] = []
+    cursor = after
+    while len(found) < count:
+        nxt = next_fire(schedule, cursor, start_at=start_at, end_at=end_at)
+        if nxt is None:
+            break
+        found.append(nxt)
+        cursor = nxt
+    return found
+
+
+def _interval(schedule: IntervalSchedule, low: datetime, high: datetime, limit: int) -> list[Fire]:
+    step = timedelta(seconds=schedule.seconds)
+    k = 0 if low < schedule.anchor else int((low - schedule.anchor) / step) + 1
+    out = []
+    at = schedule.anchor + step * k
+    while at <= low:
+        k += 1
+        at = schedule.anchor + step * k
+    while at <= high and len(out) < limit:
+        out.append(Fire(at=at))
+        k += 1
+        at = schedule.anchor + step * k
+    return out
+
+
+def _cron(schedule: CronSchedule, low: datetime, high: datetime, limit: int) -> list[Fire]:
+    zone = schedule.timezone
+    # Walk local wall times from `low` on. Where the offset changes inside the window, start (and stop) a little
+    # wider, so a wall time repeated by a fall-back, or shifted by a spring-forward, is not missed.
+    margin = timedelta(0)
+    if low.astimezone(zone).utcoffset() != high.astimezone(zone).utcoffset() or high - low > timedelta(days=1):
+        margin = timedelta(hours=3)
+    local = low.astimezone(zone).replace(tzinfo=None) - margin - timedelta(seconds=1)
+    end_local = high.astimezone(zone).replace(tzinfo=None) + margin
+    seen: dict[datetime, Fire] = {}
+    while len(seen) < limit:
+        nxt = schedule.expression.next_after(local)
+        if nxt is None or nxt > end_local:
+            break
+        local = nxt
+        for fire in _instants(nxt, schedule):
+            if low < fire.at <= high and fire.at not in seen:
+                seen[fire.at] = fire
+    return sorted(seen.values(), key=lambda f: f.at)
+
+
+def _instants(wall: datetime, schedule: CronSchedule) -> list[Fire]:
+    """The UTC instant(s) of a local wall time under the DST policy."""
+    zone = schedule.timezone
+    if zone.key in FIXED_UTC:
+        return [Fire(at=wall.replace(tzinfo=UTC))]
+    first = wall.replace(tzinfo=zone, fold=0).astimezone(UTC)
+    last = wall.replace(tzinfo=zone, fold=1).astimezone(UTC)
+    if first.astimezone(zone).replace(tzinfo=None) != wall:  # does not exist: the clock jumped over it
+        return [Fire(at=first, skipped="dst_skipped" if schedule.dst_gap == "skip" else None)]
+    if first == last:
+        return [Fire(at=first)]
+    if schedule.dst_fold == "first":
+        return [Fire(at=first)]
+    if schedule.dst_fold == "last":
+        return [Fire(at=last)]
+    return [Fire(at=first), Fire(at=last)]

@@ -1,0 +1,161 @@
+"""An ingest run: the dataset's raw file becomes a new immutable Parquet version, with progress, cancel and a log.
+
+The output goes to a folder named by the run (app.paths.version_dir), written
+under a hidden name and renamed only when complete; the version row that
+points at it is written in one transaction with the dataset's new state and
+the `dataset.ingested` event. A failed import leaves every earlier version as
+it was and records `dataset.import.failed`.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from app.core.errors import DomainError
+from app.core.states import RunStatus
+from app.db.datasets import Upload
+from app.db.outage import retry_while_unavailable
+from app.domain import datasets as dataset_service
+from app.domain.retry import retries_left
+from app.ingest import DuckDBSettings, ImportLimits, import_file
+from app.ingest.config import parse_config
+from app.ingest.errors import ImportCancelled
+from app.logs import bind, log_context
+from app.paths import upload_data_path, version_dir
+from app.settings import Settings
+from workers.context import Interrupted, RunContext
+from workers.outcomes import Outcome, interrupted
+from workers.runtime import WORKER_ID
+
+logger = logging.getLogger(__name__)
+
+
+def limits_of(settings: Settings) -> ImportLimits:
+    """The ingest limits the settings choose."""
+    return ImportLimits(
+        max_upload_bytes=settings.max_upload_bytes,
+        max_workbook_uncompressed_bytes=settings.max_workbook_uncompressed_bytes,
+        max_workbook_cells=settings.max_workbook_cells,
+        max_preview_rows=settings.max_preview_rows,
+    )
+
+
+def duckdb_of(settings: Settings) -> DuckDBSettings:
+    """What one job's DuckDB connection may use."""
+    return DuckDBSettings(memory_limit=f"{settings.job_memory_limit_mb}MB", threads=settings.job_threads)
+
+
+def run_import(ctx: RunContext, row: Any, *, engine: Engine, settings: Settings) -> Outcome:
+    """One attempt of an ingest run; never raises."""
+    dataset_id: uuid.UUID = row["dataset_id"]
+    token = bind(run_id=ctx.run_id, dataset_id=dataset_id)
+    try:
+        _import(ctx, row, engine=engine, settings=settings)
+        return Outcome(RunStatus.SUCCEEDED, "succeeded")
+    except (ImportCancelled, Interrupted):
+        outcome = interrupted(ctx.interruption) if ctx.interruption else Outcome(RunStatus.CANCELLED, "cancelled")
+        if not outcome.retryable and outcome.status is not RunStatus.RETRYING:
+            _failed(engine, ctx, dataset_id, outcome.error_code or "cancelled", outcome.error_message or "cancelled")
+        return outcome
+    except DomainError as exc:  # the file or the configuration: another attempt would fail the same way
+        _failed(engine, ctx, dataset_id, exc.code, exc.detail)
+        return Outcome(RunStatus.FAILED, "failed", exc.code, exc.detail, retryable=False)
+    except Exception as exc:
+        logger.exception("import run %s attempt %s crashed", ctx.run_id, ctx.attempt)
+        message = f"{type(exc).__name__}: {exc}"
+        if not retries_left(row["attempt"], row["attempt_base"], row["max_retries"]):
+            _failed(engine, ctx, dataset_id, "internal_error", message)
+        return Outcome(RunStatus.FAILED, "failed", "internal_error", message, retryable=True)
+    finally:
+        log_context.reset(token)
+
+
+def _import(ctx: RunContext, row: Any, *, engine: Engine, settings: Settings) -> None:
+    params = row["params"] or {}
+    config = parse_config(params.get("config"))
+    upload_id = uuid.UUID(params["upload_id"])
+
+    def read_upload() -> tuple[str, int]:
+        with Session(engine) as session:
+            upload = session.get_one(Upload, upload_id)
+            return upload.filename, upload.size
+
+    filename, size = retry_while_unavailable(
+        read_upload, what=f"reading upload {upload_id}", give_up_after=settings.database_wait_seconds
+    )
+    root = settings.data_path
+    ctx.log(f"importing {filename} ({size} bytes); configuration {_describe(config)}")
+
+    def progress(rows: int, bytes_read: int, total: int) -> None:
+        percent = round(100 * bytes_read / total, 1) if total else None
+        ctx.progress = {"rows": rows, "bytes": bytes_read, "total_bytes": total, "percent": percent}
+
+    result = import_file(
+        upload_data_path(root, upload_id),
+        filename=filename,
+        config=config,
+        limits=limits_of(settings),
+        out_dir=version_dir(root, row["dataset_id"], ctx.run_id),
+        duckdb_settings=duckdb_of(settings),
+        progress=progress,
+        should_stop=lambda: ctx.interruption is not None,
+    )
+    ctx.check()  # cancelled or timed out after the last batch: no version
+    for warning in result.warnings:
+        ctx.log(warning, level="warning")
+    columns = [{"name": c.name, "type": c.type, "nulls": c.nulls, "min": c.min, "max": c.max} for c in result.columns]
+    parquet_bytes = Path(result.data_path).stat().st_size
+
+    def record() -> int:
+        with Session(engine) as session, session.begin():
+            return dataset_service.record_version(
+                session,
+                dataset_id=row["dataset_id"],
+                run_id=ctx.run_id,
+                upload_id=upload_id,
+                row_count=result.rows,
+                size_bytes=parquet_bytes,
+                source_bytes=result.bytes_read,
+                rejected_rows=result.rejected,
+                columns=columns,
+                config=_builtins(result.config),
+                warnings=result.warnings,
+                producer=WORKER_ID,
+            )
+
+    # A finished import is not thrown away because the database restarted as it ended.
+    version = retry_while_unavailable(
+        record, what=f"recording run {ctx.run_id}'s version", give_up_after=settings.database_wait_seconds
+    )
+    ctx.progress = {"rows": result.rows, "bytes": result.bytes_read, "total_bytes": size, "percent": 100.0}
+    ctx.log(
+        f"version {version}: {result.rows} rows, {len(columns)} columns, {result.rejected} rejected, "
+        f"{parquet_bytes} bytes of Parquet"
+    )
+
+
+def _failed(engine: Engine, ctx: RunContext, dataset_id: uuid.UUID, code: str, message: str) -> None:
+    ctx.log(f"import failed ({code}): {message}", level="error")
+    try:
+        with Session(engine) as session, session.begin():
+            dataset_service.record_import_failure(
+                session, dataset_id=dataset_id, run_id=ctx.run_id, code=code, message=message, producer=WORKER_ID
+            )
+    except Exception:
+        logger.exception("could not record the failed import of dataset %s", dataset_id)
+
+
+def _builtins(config: Any) -> dict[str, Any]:
+    return msgspec.to_builtins(config)  # type: ignore[no-any-return]
+
+
+def _describe(config: Any) -> str:
+    given = {k: v for k, v in _builtins(config).items() if v not in (None, [], {})}
+    return str(given) if given else "inferred from the file"

@@ -1,0 +1,158 @@
+"""A pipeline run: Parquet inputs → sandboxed DuckDB steps → a generated dataset version, any part optional.
+
+Every pipeline goes through this one engine, so template rendering and error
+codes are the same everywhere; a pipeline of log/sleep/fail steps only never
+opens DuckDB.
+
+Inputs are the dataset versions pinned when the run was submitted (a scheduled
+run, which has none pinned, takes each input's current version when it
+starts). The output is written to a folder named by the run; the version row,
+its lineage (run, pipeline version, each input version) and the
+`dataset.generated` event are written in one transaction, and the run names
+its output dataset.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import uuid
+from typing import Any
+
+import msgspec
+from sqlalchemy import Engine, update
+from sqlalchemy.orm import Session
+
+from app.core.errors import DomainError
+from app.core.states import RunStatus
+from app.db.datasets import DatasetVersion
+from app.db.models import Run
+from app.db.outage import retry_while_unavailable
+from app.domain import datasets as dataset_service
+from app.domain import pipeline_io as pipeline_runs
+from app.logs import bind, log_context
+from app.paths import version_dir
+from app.pipeline import DATA_FILE, InputFile, PipelineCancelled, RunInfo, output_dataset_name, run_pipeline
+from app.pipeline.spec import PipelineSpec, parse_spec
+from app.settings import Settings
+from workers.context import Interrupted, RunContext
+from workers.ingest_job import duckdb_of
+from workers.outcomes import Outcome, interrupted
+from workers.runtime import WORKER_ID
+
+logger = logging.getLogger(__name__)
+
+
+def run_pipeline_job(ctx: RunContext, row: Any, *, engine: Engine, settings: Settings) -> Outcome:
+    """One attempt of a pipeline run, whatever its steps (log/sleep/fail only, or data); never raises."""
+    token = bind(run_id=ctx.run_id, pipeline_id=row["pipeline_id"])
+    try:
+        spec = parse_spec(row["spec"] or {"steps": []})
+        _run(ctx, row, spec, engine=engine, settings=settings)
+        return Outcome(RunStatus.SUCCEEDED, "succeeded")
+    except (Interrupted, PipelineCancelled):
+        return interrupted(ctx.interruption) if ctx.interruption else Outcome(RunStatus.CANCELLED, "cancelled")
+    except DomainError as exc:
+        if ctx.interruption is not None:
+            return interrupted(ctx.interruption)
+        _record_validations(engine, ctx.run_id, getattr(exc, "validations", None))
+        retryable = bool(getattr(exc, "retryable", False))
+        return Outcome(RunStatus.FAILED, "failed", exc.code, exc.detail, retryable=retryable)
+    except Exception as exc:
+        logger.exception("pipeline run %s attempt %s crashed", ctx.run_id, ctx.attempt)
+        return Outcome(RunStatus.FAILED, "failed", "internal_error", f"{type(exc).__name__}: {exc}", retryable=True)
+    finally:
+        log_context.reset(token)
+
+
+def _run(ctx: RunContext, row: Any, spec: PipelineSpec, *, engine: Engine, settings: Settings) -> None:
+    root = settings.data_path
+    with Session(engine) as session, session.begin():
+        pinned = row["inputs"] or pipeline_runs.resolve_inputs(
+            session, msgspec.to_builtins(spec), {}, namespace_id=row["namespace_id"], principal=None
+        )
+        files: dict[str, InputFile] = {}
+        for name, chosen in pinned.items():
+            version = session.get_one(DatasetVersion, (uuid.UUID(chosen["dataset_id"]), chosen["version"]))
+            path = version_dir(root, version.dataset_id, version.run_id) / DATA_FILE
+            files[name] = InputFile(path=str(path), dataset_id=str(version.dataset_id), version=version.version)
+            ctx.log(f"input {name}: dataset {chosen.get('name', chosen['dataset_id'])} version {version.version}")
+    info = RunInfo(id=str(ctx.run_id), scheduled_for=row["scheduled_for"], started_at=row["started_at"])
+    params = row["params"] or {}
+    if params and not spec.params:  # nothing can refer to them (a template naming one is refused at create)
+        ctx.log(f"parameters ignored, the pipeline declares none: {', '.join(sorted(params))}", level="warning")
+        params = {}
+    name = output_dataset_name(spec, params=params, run=info)
+    output_id: uuid.UUID | None = None
+    if name is not None:
+        with Session(engine) as session, session.begin():
+            output_id = pipeline_runs.output_dataset(session, namespace_id=row["namespace_id"], name=name).id
+            session.execute(update(Run).where(Run.id == ctx.run_id).values(dataset_id=output_id))
+    out_dir = version_dir(root, output_id, ctx.run_id) if output_id else root / "tmp" / f"run-{ctx.run_id}"
+
+    def on_step(index: int, total: int) -> None:
+        ctx.step = index
+        ctx.progress = {"step": index, "steps": total, "percent": round(100 * (index - 1) / max(total, 1), 1)}
+        ctx.flush_log()
+
+    try:
+        result = run_pipeline(
+            spec,
+            inputs=files,
+            params=params,
+            run=info,
+            out_dir=out_dir,
+            duckdb_settings=duckdb_of(settings),
+            log=lambda message, level="info": ctx.log(message, level=level),
+            should_stop=lambda: (ctx.note_deadline(), ctx.interruption is not None)[1],
+            sleep=ctx.wait,
+            on_step=on_step,
+        )
+    finally:
+        if output_id is None:  # a run that writes no dataset leaves no scratch folder behind
+            shutil.rmtree(out_dir, ignore_errors=True)
+    ctx.check()
+    ctx.step = None
+    ctx.progress = {"rows_in": result.rows_in, "rows_out": result.rows_out, "bytes": result.bytes_out, "percent": 100.0}
+    _record_validations(engine, ctx.run_id, result.validations)
+    if output_id is None or result.data_path is None:
+        return
+    lineage = {
+        "run_id": str(ctx.run_id),
+        "pipeline_id": str(row["pipeline_id"]),
+        "pipeline_version": row["pipeline_version"],
+        "inputs": [{"name": n, "dataset_id": f.dataset_id, "version": f.version} for n, f in files.items()],
+    }
+    columns = [{"name": c.name, "type": c.type, "nulls": c.nulls, "min": c.min, "max": c.max} for c in result.columns]
+
+    def record() -> int:
+        with Session(engine) as session, session.begin():
+            return dataset_service.record_version(
+                session,
+                dataset_id=output_id,
+                run_id=ctx.run_id,
+                upload_id=None,
+                row_count=result.rows_out or 0,
+                size_bytes=result.bytes_out or 0,
+                source_bytes=0,
+                rejected_rows=0,
+                columns=columns,
+                config={},
+                warnings=[],
+                producer=WORKER_ID,
+                lineage=lineage,
+            )
+
+    number = retry_while_unavailable(
+        record, what=f"recording run {ctx.run_id}'s output", give_up_after=settings.database_wait_seconds
+    )
+    ctx.log(f"output {name} version {number}: {result.rows_out} rows, {len(columns)} columns")
+
+
+def _record_validations(engine: Engine, run_id: uuid.UUID, validations: Any) -> None:
+    """Keep the validate steps' reports (counts, sample violations) with the run."""
+    if not validations:
+        return
+    report = msgspec.to_builtins(validations)
+    with Session(engine) as session, session.begin():
+        session.execute(update(Run).where(Run.id == run_id).values(validation=report))
