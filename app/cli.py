@@ -186,6 +186,7 @@ def _users_create(args: argparse.Namespace, settings: Settings) -> int:
     from app.core.errors import DomainError
     from app.db.database import database_for
     from app.db.engine import get_engine
+    from app.domain.audit import AuditContext
     from app.domain.members import get_namespace, set_member
     from app.domain.permissions import Role
     from app.domain.users import BOOTSTRAP_ADMIN, NewUser, create_user
@@ -200,6 +201,7 @@ def _users_create(args: argparse.Namespace, settings: Settings) -> int:
                 session,
                 NewUser(username=args.username, password=password, email=args.email, is_superuser=superuser),
                 settings,
+                audit_as=AuditContext(principal=None, actor_name="command line (conveyor users create)"),
             )
             if args.namespace:
                 set_member(session, get_namespace(session, args.namespace).id, user.id, Role.parse(args.role))
@@ -224,15 +226,8 @@ def _users_reset_password(args: argparse.Namespace, settings: Settings) -> int:
         if user is None:
             print(f"conveyor: no account is called {args.username!r}", file=sys.stderr)
             return 1
-        temporary = reset_password(session, user, settings)
-        audit.record(
-            session,
-            audit.AuditContext(principal=None, actor_name="command line (conveyor users reset-password)"),
-            action="users.reset_password",
-            resource_type="user",
-            resource_id=user.id,
-            details={"must_change_password": True},
-        )
+        cli = audit.AuditContext(principal=None, actor_name="command line (conveyor users reset-password)")
+        temporary = reset_password(session, user, settings, audit_as=cli)
     print(f"reset the password of {args.username!r}; its sessions are signed out")
     print(f"  temporary password (shown once, to be changed at the next sign-in): {temporary}")
     return 0

@@ -6,6 +6,11 @@ import functools
 import uuid
 from pathlib import Path
 
+#: A dataset version's rows, in its version folder (see `version_dir`).
+DATA_FILE = "data.parquet"
+#: The rows a lenient import refused, beside DATA_FILE.
+REJECTS_FILE = "rejects.parquet"
+
 
 class UnsafePath(ValueError):
     """A built path would leave the data root: a bug or an attack, never allowed."""

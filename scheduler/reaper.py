@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import logging
+import uuid
 
 import redis
 from dramatiq.brokers.redis import RedisBroker
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine
+from sqlalchemy.orm import Session
 
-from app.core.states import RunStatus, sources
+from app.core.states import RunStatus
+from app.db.datasets import DatasetStatus
 from app.db.queries import query
-from app.domain.retry import backoff_seconds, retries_left
+from app.domain.attempts import after_attempt
+from app.domain.datasets import record_import_failure
 from app.domain.runlogs import publish_end, stream_key
 from app.logs import bind, log_context
 from app.settings import Settings
@@ -21,10 +25,6 @@ logger = logging.getLogger(__name__)
 
 #: Rows handled per statement, so one pass never holds many locks for long.
 BATCH = 500
-_PURGE_KEYS = text(
-    "DELETE FROM idempotency_keys WHERE ctid IN "
-    "(SELECT ctid FROM idempotency_keys WHERE expires_at < now() LIMIT :batch)"
-)
 
 
 class Reaper:
@@ -57,33 +57,14 @@ class Reaper:
                     "actor": self.reaper_id,
                     "reason": "worker_lost",
                 }
-                if retries_left(row["attempt"], row["attempt_base"], row["max_retries"]):
-                    delay = backoff_seconds(
-                        row["attempt"] - row["attempt_base"],
-                        base=row["retry_backoff_seconds"],
-                        cap=row["retry_backoff_max_seconds"],
-                        jitter=row["retry_jitter"],
-                    )
-                    connection.execute(
-                        query("schedule_retry"),
-                        {
-                            **common,
-                            "delay_seconds": delay,
-                            "queue": self.settings.queue,
-                            "from_statuses": sources(RunStatus.RETRYING),
-                        },
-                    )
-                else:
-                    connection.execute(
-                        query("finish_run"),
-                        {
-                            **common,
-                            "to_status": RunStatus.FAILED.value,
-                            "details": "{}",
-                            "from_statuses": sources(RunStatus.FAILED),
-                        },
-                    )
+                decision = after_attempt(row, RunStatus.FAILED, retryable=True)  # a lost worker is retried
+                extra = {"queue": self.settings.queue} if decision.retry else {"details": "{}"}
+                connection.execute(
+                    decision.statement, {**common, **extra, **decision.params(queue=self.settings.queue)}
+                )
+                if not decision.retry:
                     ended.append(str(row["id"]))
+                    self._end_imports(connection, row["id"], message)
                 bound = bind(run_id=row["id"])
                 logger.warning("run %s attempt %s lost: %s", row["id"], row["attempt"], message)
                 log_context.reset(bound)
@@ -95,6 +76,28 @@ class Reaper:
                 ttl_seconds=self.settings.log_stream_ttl_seconds,
             )
         return len(rows)
+
+    def _end_imports(self, connection: Connection, run_id: uuid.UUID, message: str) -> None:
+        """A dataset the lost run was importing (or writing) ends as after a failed import: the domain sets it."""
+        importing = (
+            connection.execute(
+                query("datasets_importing_for"), {"run_id": run_id, "importing": DatasetStatus.IMPORTING.value}
+            )
+            .scalars()
+            .all()
+        )
+        if not importing:
+            return
+        with Session(bind=connection) as session:
+            for dataset_id in importing:
+                record_import_failure(
+                    session,
+                    dataset_id=dataset_id,
+                    run_id=run_id,
+                    code="worker_lost",
+                    message=message,
+                    producer=self.reaper_id,
+                )
 
     def resend_unstarted(self) -> int:
         """QUEUED runs not started long after dispatch: re-send those whose message the broker lost."""
@@ -129,7 +132,7 @@ class Reaper:
     def housekeeping(self) -> None:
         """Drop expired idempotency keys; remove deleted datasets' and expired uploads' files (small batches)."""
         with self.engine.begin() as connection:
-            connection.execute(_PURGE_KEYS, {"batch": BATCH * 10})
+            connection.execute(query("purge_idempotency_keys"), {"batch": BATCH * 10})
         Cleanup(engine=self.engine, settings=self.settings).run_once()
 
     def replan_unsent(self) -> int:

@@ -13,16 +13,14 @@ import logging
 
 from sqlalchemy import Engine
 
-from app.db.queries import query
+from app.db.queries import all_queries, query
 
 logger = logging.getLogger(__name__)
 
 #: Queued changes folded per transaction.
 BATCH = 20_000
-#: One fold at a time across schedulers: two folds upserting the same rollup rows could deadlock.
-FOLD_LOCK = "SELECT pg_try_advisory_xact_lock(hashtext('conveyor.run_rollup.fold'))"
-#: A rebuild waits for a fold in progress, and no fold starts until it commits.
-REBUILD_LOCK = "SELECT pg_advisory_xact_lock(hashtext('conveyor.run_rollup.fold'))"
+#: The statement that takes the fold lock and waits for it (sql/queries/rollup.sql), for a test to hold it.
+REBUILD_LOCK = all_queries()["rollup_rebuild_lock"]
 
 
 class RollupFolder:
@@ -33,7 +31,7 @@ class RollupFolder:
     def fold_once(self) -> int:
         """Fold one batch; returns how many changes it moved (0 if another scheduler is folding)."""
         with self.engine.begin() as connection:
-            if not connection.exec_driver_sql(FOLD_LOCK).scalar_one():
+            if not connection.execute(query("rollup_fold_lock")).scalar_one():
                 return 0
             row = connection.execute(query("fold_run_rollup_changes"), {"batch": self.batch}).one()
             if row.emptied_hours:
@@ -54,7 +52,7 @@ class RollupFolder:
     def rebuild(self) -> int:
         """Empty the rollup, queue every final run again and fold them; returns the runs counted."""
         with self.engine.begin() as connection:
-            connection.exec_driver_sql(REBUILD_LOCK)
+            connection.execute(query("rollup_rebuild_lock"))
             queued = int(connection.execute(query("rebuild_run_rollup")).scalar_one())
         self.fold_all()
         with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,9 +21,10 @@ import msgspec
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DataError, IntegrityError
 
-from app.core.ids import uuid7
-from app.core.states import CANCEL_AT_ONCE, RunKind, RunStatus, RunTrigger, sources
+from app.core.errors import InvalidInput
+from app.core.states import CANCEL_AT_ONCE, RunStatus, sources
 from app.db.queries import query
+from app.domain.run_rows import insert_runs, scheduled_run_row
 from app.logs import bind, log_context
 from app.scheduling.planning import Plan, Policies, plan, plan_ahead
 from app.scheduling.spec import schedule_from_json
@@ -74,7 +76,7 @@ class ScheduleLoop:
                 query("release_held_runs"), {"actor": self.scheduler_id, "queue": self.settings.queue}
             ).all()
             if released:
-                connection.exec_driver_sql("SELECT pg_notify('conveyor_outbox', '')")
+                connection.execute(query("wake_relay"))
         total.released = len(released)
         return total
 
@@ -89,7 +91,7 @@ class ScheduleLoop:
                 row.deployment_id: (row.active, row.held)
                 for row in connection.execute(query("active_runs"), {"ids": [d.id for d in due]})
             }
-            writes: list[_Writes] = []
+            decided: list[tuple[Any, Plan, datetime, datetime | None]] = []
             failed: dict[uuid.UUID, tuple[Any, str]] = {}
             for deployment in due:
                 active, held = counts.get(deployment.id, (0, 0))
@@ -102,7 +104,14 @@ class ScheduleLoop:
                     continue
                 finally:
                     log_context.reset(bound)
-                writes.append(_writes_of(deployment.id, planned, last, nxt))
+                decided.append((deployment, planned, last, nxt))
+            writes: list[_Writes] = []
+            sources = self._run_sources(connection, [d.id for d, planned, _, _ in decided if planned.runs])
+            for deployment, planned, last, nxt in decided:
+                try:
+                    writes.append(self._writes_of(deployment.id, sources.get(deployment.id), planned, last, nxt))
+                except InvalidInput as exc:  # the deployment asks for runs no path may make (a timeout too long)
+                    failed[deployment.id] = (deployment, f"{exc.code}: {exc.detail}"[:MAX_REASON])
             try:
                 with connection.begin_nested():
                     self._write(connection, writes)
@@ -141,7 +150,7 @@ class ScheduleLoop:
                 },
             )
         if runs:
-            connection.execute(query("insert_scheduled_runs"), {**_rows(runs), **self._run_defaults()})
+            insert_runs(connection, runs)
         if occurrences:
             connection.execute(query("insert_occurrences"), _rows(occurrences))
         if writes:
@@ -167,25 +176,34 @@ class ScheduleLoop:
         connection.execute(query("insert_occurrences"), _rows(occurrences))
         connection.execute(query("advance_deployments"), _rows(advances))
 
-    def _run_defaults(self) -> dict[str, Any]:
-        settings = self.settings
-        return {
-            "kind": RunKind.PIPELINE.value,
-            "trigger": RunTrigger.SCHEDULE.value,
-            "retry_backoff_seconds": settings.retry_backoff_seconds,
-            "retry_backoff_max_seconds": settings.retry_backoff_max_seconds,
-            "retry_jitter": settings.retry_jitter,
-            "timeout_seconds": settings.default_timeout_seconds,
-            "queue": settings.queue,
-            "actor": self.scheduler_id,
-        }
+    def _run_sources(self, connection: Connection, ids: list[uuid.UUID]) -> dict[uuid.UUID, Mapping[str, Any]]:
+        """What the runs of these deployments are made from (their run fields and pipeline's latest version)."""
+        if not ids:
+            return {}
+        rows = connection.execute(query("scheduled_run_sources"), {"ids": ids}).mappings()
+        return {row["id"]: row for row in rows}
 
-
-class _RunRow(msgspec.Struct):
-    id: uuid.UUID
-    deployment_id: uuid.UUID
-    scheduled_for: datetime
-    held: bool
+    def _writes_of(
+        self,
+        deployment_id: uuid.UUID,
+        source: Mapping[str, Any] | None,
+        planned: Plan,
+        last: datetime,
+        nxt: datetime | None,
+    ) -> _Writes:
+        """What one deployment's plan writes; its runs are built by app.domain.run_rows, as every other run."""
+        runs, occurrences = [], []
+        for run in planned.runs:
+            assert source is not None  # fetched for every deployment with runs planned
+            row = scheduled_run_row(
+                source, self.settings, scheduled_for=run.scheduled_for, held=run.held, actor=self.scheduler_id
+            )
+            runs.append(row)
+            outcome, reason = ("buffered", "waiting for a free slot") if run.held else ("run", "")
+            occurrences.append(_OccurrenceRow(deployment_id, run.scheduled_for, outcome, uuid.UUID(row["id"]), reason))
+        for at, outcome, reason in planned.skipped:
+            occurrences.append(_OccurrenceRow(deployment_id, at, outcome, None, reason))
+        return _Writes(_AdvanceRow(deployment_id, nxt, last), runs, occurrences, planned.cancel_running)
 
 
 class _OccurrenceRow(msgspec.Struct):
@@ -207,21 +225,9 @@ class _Writes:
     """What one deployment's plan writes."""
 
     advance: _AdvanceRow
-    runs: list[_RunRow]
+    runs: list[dict[str, Any]]
     occurrences: list[_OccurrenceRow]
     cancel_running: bool
-
-
-def _writes_of(deployment_id: uuid.UUID, planned: Plan, last: datetime, nxt: datetime | None) -> _Writes:
-    runs, occurrences = [], []
-    for run in planned.runs:
-        run_id = uuid7()
-        runs.append(_RunRow(run_id, deployment_id, run.scheduled_for, run.held))
-        outcome, reason = ("buffered", "waiting for a free slot") if run.held else ("run", "")
-        occurrences.append(_OccurrenceRow(deployment_id, run.scheduled_for, outcome, run_id, reason))
-    for at, outcome, reason in planned.skipped:
-        occurrences.append(_OccurrenceRow(deployment_id, at, outcome, None, reason))
-    return _Writes(_AdvanceRow(deployment_id, nxt, last), runs, occurrences, planned.cancel_running)
 
 
 def _failure(exc: BaseException) -> str:

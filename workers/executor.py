@@ -10,12 +10,12 @@ from typing import Any, TypeVar
 
 import msgspec
 import redis
-from sqlalchemy import Engine
+from sqlalchemy import Engine, TextClause
 
 from app.core.states import FINAL, RunKind, RunStatus, sources
 from app.db.outage import retry_while_unavailable
 from app.db.queries import query
-from app.domain.retry import backoff_seconds, retries_left
+from app.domain.attempts import after_attempt
 from app.domain.runlogs import RunLogWriter, count_lines
 from app.logs import bind, log_context
 from app.settings import Settings
@@ -113,9 +113,7 @@ class Executor:
             ctx.log("this worker lost the run's lease; another attempt owns it now", level="warning")
             return None
         shutdown = ctx.interruption is Interruption.SHUTDOWN
-        will_retry = shutdown or (
-            outcome.retryable and retries_left(row["attempt"], row["attempt_base"], row["max_retries"])
-        )
+        decision = after_attempt(row, outcome.status, retryable=outcome.retryable, at_once=shutdown)
         common = {
             "run_id": ctx.run_id,
             "attempt": ctx.attempt,
@@ -124,17 +122,8 @@ class Executor:
             "progress": msgspec.json.encode(ctx.progress).decode(),
             "actor": WORKER_ID,
         }
-        if will_retry:
-            delay = (
-                0.0
-                if shutdown
-                else backoff_seconds(
-                    row["attempt"] - row["attempt_base"],
-                    base=row["retry_backoff_seconds"],
-                    cap=row["retry_backoff_max_seconds"],
-                    jitter=row["retry_jitter"],
-                )
-            )
+        if decision.retry:
+            delay = decision.delay_seconds
             ctx.log(
                 f"attempt {ctx.attempt} {outcome.reason}"
                 f"{': ' + outcome.error_message if outcome.error_message else ''}; retrying in {delay:.1f} s",
@@ -143,12 +132,10 @@ class Executor:
             params = {
                 **common,
                 "log_lines": ctx.log_lines,
-                "delay_seconds": delay,
                 "reason": "worker_shutdown" if shutdown else outcome.reason,
-                "from_statuses": sources(RunStatus.RETRYING),
-                "queue": self.settings.queue,
+                **decision.params(queue=self.settings.queue),
             }
-            done = self._write(lambda: self._execute_one("schedule_retry", params), f"retrying run {ctx.run_id}")
+            done = self._write(lambda: self._execute_one(decision.statement, params), f"retrying run {ctx.run_id}")
             return RunStatus.RETRYING if done else None
         message = f"{outcome.status.value} in {elapsed * 1000:.0f} ms"
         if outcome.error_message:
@@ -158,18 +145,17 @@ class Executor:
         params = {
             **common,
             "log_lines": ctx.log_lines,
-            "to_status": outcome.status.value,
             "reason": outcome.reason,
             "details": details,
-            "from_statuses": sources(outcome.status, [RunStatus.RUNNING]),
+            **decision.params(queue=self.settings.queue),
         }
-        done = self._write(lambda: self._execute_one("finish_run", params), f"finishing run {ctx.run_id}")
+        done = self._write(lambda: self._execute_one(decision.statement, params), f"finishing run {ctx.run_id}")
         return outcome.status if done else None
 
-    def _execute_one(self, name: str, params: dict[str, Any]) -> Any:
-        """One named statement in its own transaction; its first row (None when its condition no longer held)."""
+    def _execute_one(self, statement: str | TextClause, params: dict[str, Any]) -> Any:
+        """One statement (or named query) in its own transaction; its first row (None when its condition failed)."""
         with self.engine.begin() as connection:
-            return connection.execute(query(name), params).first()
+            return connection.execute(query(statement) if isinstance(statement, str) else statement, params).first()
 
     def _write(self, action: Callable[[], T], what: str) -> T:
         """`action`, tried again while the database is down (a restart must not cost a run a second attempt).

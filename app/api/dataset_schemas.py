@@ -11,8 +11,8 @@ import msgspec
 from litestar.openapi.spec import OpenAPIFormat, OpenAPIType, Schema
 
 from app.api.schemas import ErrorDetail
-from app.core.states import FINAL, RunStatus
-from app.db.datasets import DATASET_SOURCES, DATASET_STATUSES, Dataset, DatasetVersion, Upload
+from app.core.states import RunStatus
+from app.db.datasets import DATASET_SOURCES, Dataset, DatasetStatus, DatasetVersion, Upload
 from app.db.models import Run
 from app.domain.datasets import Maker
 from app.domain.datasets import Name as DatasetName
@@ -20,7 +20,6 @@ from app.domain.uploads import missing_ranges
 
 #: Where a dataset's data comes from: an uploaded file, or a pipeline's output.
 DatasetSource = StrEnum("DatasetSource", [(v.upper(), v) for v in DATASET_SOURCES], module=__name__)  # type: ignore[misc]
-DatasetStatus = StrEnum("DatasetStatus", [(v.upper(), v) for v in DATASET_STATUSES], module=__name__)  # type: ignore[misc]
 
 
 class ColumnOut(msgspec.Struct):
@@ -117,9 +116,6 @@ class DatasetOut(msgspec.Struct):
         versions: list[DatasetVersion] | None = None,
         makers: dict[uuid.UUID, Maker] | None = None,
     ) -> DatasetOut:
-        status = d.status
-        if status == "importing" and run is not None and run.status in {s.value for s in FINAL}:
-            status = "ready" if d.current_version else "failed"  # e.g. the reaper ended a lost import
         return cls(
             id=d.id,
             namespace_id=d.namespace_id,
@@ -127,7 +123,7 @@ class DatasetOut(msgspec.Struct):
             description=d.description,
             tags=d.tags,
             source=DatasetSource(d.source),
-            status=DatasetStatus(status),
+            status=DatasetStatus(d.status),
             current_version=d.current_version,
             row_count=current.row_count if current else None,
             columns=[msgspec.convert(c, ColumnOut) for c in current.columns] if current else [],

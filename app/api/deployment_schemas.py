@@ -8,11 +8,12 @@ from enum import StrEnum
 from typing import Any
 
 import msgspec
-from sqlalchemy import text
 
 from app.api.schemas import RunOut
+from app.clock import utcnow
 from app.core.states import RunStatus
 from app.db.deployments import OUTCOMES, Deployment, Occurrence
+from app.db.queries import query
 from app.domain import deployments as service
 from app.scheduling.policies import DstFold, DstGap, MisfirePolicy, OverlapPolicy
 
@@ -90,7 +91,7 @@ class DeploymentOut(msgspec.Struct):
             retry_jitter=d.retry_jitter,
             timeout_seconds=d.timeout_seconds,
             enabled=d.enabled,
-            next_run_at=service.next_fire_time(d, service.utcnow()),
+            next_run_at=service.next_fire_time(d, utcnow()),
             created_at=d.created_at,
             last_run=stats.get("last_run"),
             run_counts=stats.get("counts", {}),
@@ -130,32 +131,16 @@ class Upcoming(msgspec.Struct):
     fire_times: list[datetime]
 
 
-_STATS = text("""
-    SELECT deployment_id, status, count(*) AS n, max(created_at) AS newest
-    FROM runs WHERE deployment_id = ANY(CAST(:ids AS uuid[])) GROUP BY deployment_id, status
-""")
-_LAST = text("""
-    SELECT DISTINCT ON (deployment_id) deployment_id, id, status, scheduled_for, created_at
-    FROM runs WHERE deployment_id = ANY(CAST(:ids AS uuid[])) ORDER BY deployment_id, created_at DESC, id DESC
-""")
-
-
-_NAMES = text("""
-    SELECT d.id, p.name FROM deployments d JOIN pipelines p ON p.id = d.pipeline_id
-    WHERE d.id = ANY(CAST(:ids AS uuid[]))
-""")
-
-
 def run_stats(session: Any, ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
     """Per deployment: run counts by status, the newest run, and the pipeline's name."""
     out: dict[uuid.UUID, dict[str, Any]] = {i: {"counts": {}} for i in ids}
     if not ids:
         return out
     params = {"ids": [str(i) for i in ids]}
-    for row in session.execute(_NAMES, params):
+    for row in session.execute(query("deployment_pipeline_names"), params):
         out[row.id]["pipeline_name"] = row.name
-    for row in session.execute(_STATS, params):
+    for row in session.execute(query("deployment_run_counts"), params):
         out[row.deployment_id]["counts"][row.status] = row.n
-    for row in session.execute(_LAST, params):
+    for row in session.execute(query("deployment_last_runs"), params):
         out[row.deployment_id]["last_run"] = LastRun(row.id, RunStatus(row.status), row.scheduled_for, row.created_at)
     return out

@@ -49,6 +49,18 @@ TRANSITIONS: dict[RunStatus, frozenset[RunStatus]] = {
 #: States a run leaves only by a manual retry, if at all.
 FINAL: frozenset[RunStatus] = frozenset({S.SUCCEEDED, S.FAILED, S.CANCELLED, S.TIMED_OUT, S.SKIPPED})
 
+#: States of a run not yet over: they count against a deployment's max_concurrent_runs.
+ACTIVE: frozenset[RunStatus] = frozenset(RunStatus) - FINAL
+
+#: States of a run handed to the broker or a worker (its message may sit in a broker queue).
+DISPATCHED: frozenset[RunStatus] = frozenset({S.QUEUED, S.RUNNING})
+
+#: Final states of a run that ended unsuccessfully on its own (the failure metrics and list count these).
+FAILURES: frozenset[RunStatus] = frozenset({S.FAILED, S.TIMED_OUT})
+
+#: Final states of a run that was not skipped: what success rates are taken over.
+CONCLUDED: frozenset[RunStatus] = FINAL - {S.SKIPPED}
+
 #: States that a cancel request ends at once, without asking a worker.
 CANCEL_AT_ONCE: frozenset[RunStatus] = frozenset({S.PENDING, S.QUEUED, S.RETRYING})
 
@@ -76,3 +88,19 @@ def sources(target: RunStatus, among: Iterable[RunStatus] | None = None) -> list
             raise IllegalTransition(f"{sorted(illegal)} → {target} is not an allowed transition")
         allowed = wanted
     return sorted(s.value for s in allowed)
+
+
+def sql_list(statuses: Iterable[RunStatus]) -> str:
+    """`'A', 'B'` for a SQL `IN (...)`, in the enum's order (so generated SQL is stable)."""
+    chosen = set(statuses)
+    return ", ".join(f"'{s.value}'" for s in RunStatus if s in chosen)
+
+
+#: `{{NAME}}` tokens the SQL under sql/ may use for a status set, substituted when it is loaded (app.db.queries).
+SQL_TOKENS: dict[str, str] = {
+    "ACTIVE": sql_list(ACTIVE),
+    "FINAL": sql_list(FINAL),
+    "DISPATCHED": sql_list(DISPATCHED),
+    "FAILURES": sql_list(FAILURES),
+    "CONCLUDED": sql_list(CONCLUDED),
+}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
@@ -12,8 +13,17 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, created_at_column
 
-#: A dataset's state: a raw file not imported yet, an import under way, a readable version, or a failed first import.
-DATASET_STATUSES = ("uploaded", "importing", "ready", "failed")
+
+class DatasetStatus(StrEnum):
+    """A dataset's state, kept by the domain (imports, pipeline outputs) and the reaper, never fixed up on read."""
+
+    UPLOADED = "uploaded"  #: a raw file not imported yet
+    IMPORTING = "importing"  #: an import (or a pipeline writing it) under way
+    READY = "ready"  #: a readable version
+    FAILED = "failed"  #: the first import failed
+
+
+DATASET_STATUSES = tuple(s.value for s in DatasetStatus)
 DATASET_SOURCES = ("uploaded", "generated")
 
 

@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.states import RunKind, RunStatus, RunTrigger
+from app.core.states import ACTIVE, RunKind, RunStatus, RunTrigger, sql_list
 from app.db.base import Base, created_at_column
 
 
@@ -111,7 +111,7 @@ class Run(Base):
             "ix_runs_deployment_active",
             "deployment_id",
             "status",
-            postgresql_where=text("status IN ('PENDING', 'QUEUED', 'RUNNING', 'RETRYING')"),
+            postgresql_where=text(f"status IN ({sql_list(ACTIVE)})"),
         ),
     )
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)

@@ -13,9 +13,32 @@ from pathlib import Path
 
 from sqlalchemy import TextClause, text
 
+from app.core.states import SQL_TOKENS
+
 SQL_ROOT = Path(__file__).resolve().parents[2] / "sql"
 QUERIES_DIR = SQL_ROOT / "queries"
 _NAME = re.compile(r"^--\s*name:\s*(?P<name>[a-z_][a-z0-9_]*)\s*$", re.MULTILINE)
+_TOKEN = re.compile(r"\{\{\s*([A-Z_]+)\s*\}\}")
+
+
+def render(source: str) -> str:
+    """SQL with its `{{ACTIVE}}`-style tokens replaced by the status sets of app/core/states.py.
+
+    Every statement, view and function under sql/ goes through here, so no status list is copied into SQL.
+    """
+
+    def replace(match: re.Match[str]) -> str:
+        try:
+            return SQL_TOKENS[match[1]]
+        except KeyError:
+            raise ValueError(f"unknown SQL token {{{{{match[1]}}}}}; known: {sorted(SQL_TOKENS)}") from None
+
+    return _TOKEN.sub(replace, source)
+
+
+def sql_file(path: Path) -> str:
+    """A .sql file (a view or function) as it is run: tokens rendered."""
+    return render(path.read_text())
 
 
 def parse(source: str) -> dict[str, str]:
@@ -36,7 +59,7 @@ def all_queries() -> dict[str, str]:
     """Every named query in `sql/queries`."""
     queries: dict[str, str] = {}
     for path in sorted(QUERIES_DIR.glob("*.sql")):
-        for name, body in parse(path.read_text()).items():
+        for name, body in parse(sql_file(path)).items():
             if name in queries:
                 raise ValueError(f"query {name!r} is defined in two files")
             queries[name] = body

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import msgspec
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.core.ids import uuid7
-from app.core.states import RunKind, RunTrigger
+from app.core.states import RunTrigger
 from app.db.deployments import Deployment
 from app.db.models import Pipeline, Run
-from app.db.queries import query
 from app.domain.deployments import schedule_for
 from app.domain.permissions import Permission, Principal
+from app.domain.run_rows import insert_runs, scheduled_run_row
 from app.domain.runs import actor_of
 from app.scheduling import spec as spec_
 from app.scheduling.timing import fires
@@ -120,56 +119,14 @@ def backfill(
     rows = [
         scheduled_run_row(
             row,
+            settings,
             scheduled_for=at,
             held=request.overlap_policy == "buffer_all",
-            run_id=str(uuid7()),
-            settings=settings,
             actor=actor_of(principal),
             trigger=RunTrigger.BACKFILL,
+            created_by=principal.user_id,
         )
-        | {"created_by": str(principal.user_id)}
         for at in found
     ]
-    created: list[uuid.UUID] = []
-    if rows:
-        result = session.execute(query("insert_runs"), {"runs": msgspec.json.encode(rows).decode()})
-        inserted = {r.id for r in result}
-        created = [uuid.UUID(r["id"]) for r in rows if uuid.UUID(r["id"]) in inserted]
+    created = insert_runs(session, rows)
     return created, len(rows) - len(created)
-
-
-def scheduled_run_row(
-    deployment: Any,
-    *,
-    scheduled_for: datetime,
-    held: bool,
-    run_id: str,
-    settings: Settings,
-    actor: str,
-    trigger: RunTrigger = RunTrigger.SCHEDULE,
-) -> dict[str, Any]:
-    """One `insert_runs` row for a deployment's fire time (`deployment` is a row mapping with latest_version)."""
-    return {
-        "id": run_id,
-        "namespace_id": str(deployment["namespace_id"]),
-        "kind": RunKind.PIPELINE.value,
-        "trigger": trigger.value,
-        "pipeline_id": str(deployment["pipeline_id"]),
-        "pipeline_version": deployment["pipeline_version"] or deployment["latest_version"],
-        "deployment_id": str(deployment["id"]),
-        "scheduled_for": scheduled_for.isoformat(),
-        "params": deployment["params"],
-        "priority": 0,
-        "max_retries": deployment["max_retries"],
-        "retry_backoff_seconds": settings.retry_backoff_seconds
-        if deployment.get("retry_backoff_seconds") is None
-        else deployment["retry_backoff_seconds"],
-        "retry_backoff_max_seconds": settings.retry_backoff_max_seconds
-        if deployment.get("retry_backoff_max_seconds") is None
-        else deployment["retry_backoff_max_seconds"],
-        "retry_jitter": settings.retry_jitter if deployment.get("retry_jitter") is None else deployment["retry_jitter"],
-        "timeout_seconds": deployment["timeout_seconds"] or settings.default_timeout_seconds,
-        "queue": settings.queue,
-        "actor": actor,
-        "held": held,
-    }

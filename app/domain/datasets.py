@@ -15,7 +15,7 @@ from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.ids import uuid7
 from app.core.states import RunKind
 from app.db.accounts import User
-from app.db.datasets import Dataset, DatasetVersion, Upload
+from app.db.datasets import Dataset, DatasetStatus, DatasetVersion, Upload
 from app.db.models import Run
 from app.domain.events import record_event
 from app.domain.pagination import decode_cursor
@@ -39,7 +39,7 @@ class DatasetFilters(msgspec.Struct, kw_only=True):
     visible: list[uuid.UUID] | None = None
     namespace_id: uuid.UUID | None = None
     source: Literal["uploaded", "generated"] | None = None
-    status: str | None = None
+    status: DatasetStatus | None = None
     tag: str | None = None
     search: str | None = None
 
@@ -223,7 +223,7 @@ def start_import(
         timeout_seconds=settings.default_timeout_seconds,
         dataset_id=str(dataset.id),
     )
-    dataset.status = "importing" if dataset.current_version is None else dataset.status
+    dataset.status = DatasetStatus.IMPORTING if dataset.current_version is None else dataset.status
     dataset.last_run_id = run_id
     dataset.updated_at = func.now()  # type: ignore[assignment]
     session.flush()
@@ -275,7 +275,7 @@ def record_version(
             lineage=lineage,
         )
     )
-    dataset.current_version, dataset.status, dataset.last_error = number, "ready", None
+    dataset.current_version, dataset.status, dataset.last_error = number, DatasetStatus.READY, None
     dataset.updated_at = func.now()  # type: ignore[assignment]
     record_event(
         session,
@@ -297,7 +297,7 @@ def record_import_failure(
     """A failed import leaves every version as it was; a dataset with none is marked failed."""
     dataset = session.get_one(Dataset, dataset_id, with_for_update=True)
     if dataset.last_run_id == run_id:
-        dataset.status = "failed" if dataset.current_version is None else "ready"
+        dataset.status = DatasetStatus.FAILED if dataset.current_version is None else DatasetStatus.READY
         dataset.last_error = message
         dataset.updated_at = func.now()  # type: ignore[assignment]
     record_event(

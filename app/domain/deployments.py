@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
@@ -75,7 +75,7 @@ class DeploymentPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     max_concurrent_runs: spec_.MaxConcurrentRuns | UnsetType = UNSET
     overlap_policy: OverlapPolicy | UnsetType = UNSET
     dst_policy: dict[str, str] | UnsetType | None = UNSET
-    max_retries: spec_.MaxRetries | UnsetType = UNSET
+    max_retries: spec_.MaxRetries | UnsetType | None = UNSET
     retry_backoff_seconds: spec_.RetryBackoffSeconds | UnsetType | None = UNSET
     retry_backoff_max_seconds: spec_.RetryBackoffMaxSeconds | UnsetType | None = UNSET
     retry_jitter: spec_.RetryJitter | UnsetType | None = UNSET
@@ -242,9 +242,13 @@ def document_of(deployment: Deployment) -> DeploymentIn:
     )
 
 
-def update_deployment(session: Session, deployment: Deployment, patch: DeploymentPatch, *, now: datetime) -> None:
+def update_deployment(
+    session: Session, deployment: Deployment, patch: DeploymentPatch, settings: Settings, *, now: datetime
+) -> None:
     """Apply changes, checked as create checks them; a new schedule takes effect at once (fire times recomputed)."""
     changes = patch.changes()
+    if "max_retries" in changes and changes["max_retries"] is None:
+        changes["max_retries"] = settings.default_max_retries  # NOT NULL: null means the default
     merged = msgspec.structs.replace(document_of(deployment), **changes)
     gap, fold = _validated(merged, now, new_schedule="schedule" in changes)
     withdraw_planned(session, deployment, now=now)  # planned runs carry the old schedule, params and policies
@@ -360,5 +364,6 @@ def list_occurrences(
     return [(o, status) for o, status in session.execute(query)]
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+def wake_schedulers(session: Session) -> None:
+    """Tell the schedule loops (LISTEN conveyor_deployments) a deployment changed, at commit, so they replan now."""
+    session.execute(query("wake_schedulers"))

@@ -3,27 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import uuid
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.core.errors import Conflict
-
-_CLAIM = text(
-    """
-    INSERT INTO idempotency_keys (scope, key, request_hash, resource_ids, expires_at)
-    VALUES (:scope, :key, :hash, '{}'::jsonb, now() + make_interval(hours => :ttl_hours))
-    ON CONFLICT (scope, key) DO UPDATE
-        SET request_hash = excluded.request_hash, resource_ids = '{}'::jsonb,
-            created_at = now(), expires_at = excluded.expires_at
-        WHERE idempotency_keys.expires_at < now()
-    RETURNING key
-    """
-)
-_EXISTING = text("SELECT request_hash, resource_ids FROM idempotency_keys WHERE scope = :scope AND key = :key")
-_RECORD = text("UPDATE idempotency_keys SET resource_ids = CAST(:ids AS jsonb) WHERE scope = :scope AND key = :key")
+from app.db.queries import query
 
 
 def request_hash(body: Any) -> str:
@@ -41,9 +29,9 @@ def claim(session: Session, *, scope: str, key: str, body_hash: str, ttl_hours: 
     first commits, then sees its result.
     """
     params = {"scope": scope, "key": key, "hash": body_hash, "ttl_hours": ttl_hours}
-    if session.execute(_CLAIM, params).first() is not None:
+    if session.execute(query("claim_idempotency_key"), params).first() is not None:
         return None
-    stored_hash, resource_ids = session.execute(_EXISTING, {"scope": scope, "key": key}).one()
+    stored_hash, resource_ids = session.execute(query("idempotency_key_result"), {"scope": scope, "key": key}).one()
     if stored_hash != body_hash:
         raise Conflict(
             "this Idempotency-Key was used with a different request body",
@@ -54,4 +42,34 @@ def claim(session: Session, *, scope: str, key: str, body_hash: str, ttl_hours: 
 
 def record(session: Session, *, scope: str, key: str, ids: list[str]) -> None:
     """Remember what the request with `key` created."""
-    session.execute(_RECORD, {"scope": scope, "key": key, "ids": msgspec.json.encode({"ids": ids}).decode()})
+    session.execute(
+        query("record_idempotency_key"), {"scope": scope, "key": key, "ids": msgspec.json.encode({"ids": ids}).decode()}
+    )
+
+
+def scope_of(action: str, resource_id: uuid.UUID | None, user_id: uuid.UUID) -> str:
+    """The one scope format of a key: the route's declared action, the resource it acts on, and the caller."""
+    return f"{action} {resource_id or '-'} {user_id}"
+
+
+def create_once(
+    session: Session,
+    *,
+    key: str | None,
+    scope: str,
+    body: Any,
+    ttl_hours: int,
+    create: Callable[[], list[uuid.UUID]],
+) -> tuple[list[uuid.UUID], bool]:
+    """Run `create` once per Idempotency-Key (when one is given); returns the ids made and whether this is a replay.
+
+    A replay returns the first request's ids without calling `create`; the same key with another body is a 409.
+    """
+    if not key:
+        return create(), False
+    earlier = claim(session, scope=scope, key=key, body_hash=request_hash(body), ttl_hours=ttl_hours)
+    if earlier is not None:
+        return [uuid.UUID(i) for i in earlier], True
+    ids = create()
+    record(session, scope=scope, key=key, ids=[str(i) for i in ids])
+    return ids, False

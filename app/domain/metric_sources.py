@@ -19,10 +19,12 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from app.core.states import ACTIVE, sql_list
+
 HOUR = timedelta(hours=1)
 #: Bucket origin: every bucket width of an hour or more starts on a whole UTC hour.
 ORIGIN = "TIMESTAMPTZ '2000-01-01 00:00+00'"
-NOT_FINAL = "status IN ('PENDING', 'QUEUED', 'RUNNING', 'RETRYING')"
+NOT_FINAL = f"status IN ({sql_list(ACTIVE)})"
 
 _RUN_DIMENSIONS = "namespace_id, kind, trigger, status, pipeline_id, deployment_id, error_code, created_by"
 _RUN_SUMS = "runs, duration_n, duration_sum, wait_n, wait_sum, rows_sum, bytes_sum"

@@ -18,6 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.core.errors import InvalidParameter
+from app.core.states import ACTIVE, CONCLUDED, FAILURES, sql_list
 from app.domain.metric_sources import COLUMNS, Window, column, relation, scope
 
 
@@ -41,7 +42,7 @@ class Metric(msgspec.Struct, frozen=True, kw_only=True):
         return self.only if self.only is not None else tuple(COLUMNS[self.source])
 
 
-_FINAL = "status IN ('SUCCEEDED', 'FAILED', 'CANCELLED', 'TIMED_OUT')"
+_FINAL = f"status IN ({sql_list(CONCLUDED)})"
 
 
 def _quantile(measure: str, q: float) -> str:
@@ -59,7 +60,7 @@ CATALOG: tuple[Metric, ...] = (
     Metric(
         name="runs_failed",
         source="runs",
-        value="CAST(coalesce(sum(runs) FILTER (WHERE status IN ('FAILED', 'TIMED_OUT')), 0) AS bigint)",
+        value=f"CAST(coalesce(sum(runs) FILTER (WHERE status IN ({sql_list(FAILURES)})), 0) AS bigint)",
         unit="runs",
         description="Runs that failed or timed out",
     ),
@@ -226,10 +227,7 @@ def dashboard(
 def current(session: Session, visible: list[uuid.UUID] | None) -> dict[str, int]:
     """Runs by status right now (not windowed): running, queued, waiting."""
     where, params = scope(visible)
-    sql = (
-        "SELECT status, count(*) FROM runs WHERE status IN ('PENDING', 'QUEUED', 'RUNNING', 'RETRYING')"
-        f"{where} GROUP BY status"
-    )
+    sql = f"SELECT status, count(*) FROM runs WHERE status IN ({sql_list(ACTIVE)}){where} GROUP BY status"
     return {status: int(n) for status, n in session.execute(text(sql), params).all()}
 
 

@@ -12,14 +12,13 @@ from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
 from app.core.errors import Conflict, InvalidInput, NotFound
-from app.core.ids import uuid7
 from app.core.states import CANCEL_AT_ONCE, RunKind, RunStatus, RunTrigger, sources
 from app.db.models import Pipeline, Run, RunEvent
-from app.db.queries import query
 from app.domain.namespaces import DEFAULT_NAMESPACE, visible_namespace_id
 from app.domain.pagination import decode_cursor
 from app.domain.permissions import Permission, Principal
 from app.domain.pipelines import resolve_pipeline
+from app.domain.run_rows import insert_runs, run_row
 from app.domain.transitions import transition, write_outbox
 from app.scheduling import policies
 from app.settings import Settings
@@ -80,43 +79,27 @@ def submit_runs(
                     exc.detail, code=exc.code, errors=[{"field": field, "message": exc.detail}]
                 ) from None
         pipeline = pipelines[key]
-        timeout = request.timeout_seconds or settings.default_timeout_seconds
-        if timeout > settings.max_timeout_seconds:
-            raise InvalidInput(
-                f"timeout_seconds may be at most {settings.max_timeout_seconds}",
-                code="timeout_too_long",
-                errors=[{"field": "timeout_seconds", "message": f"at most {settings.max_timeout_seconds}"}],
-            )
         rows.append(
-            {
-                "id": str(uuid7()),
-                "namespace_id": str(pipeline.namespace_id),
-                "kind": RunKind.PIPELINE.value,
-                "trigger": trigger.value,
-                "pipeline_id": str(pipeline.id),
-                "pipeline_version": pipeline_version or pipeline.latest_version,
-                "deployment_id": str(deployment_id) if deployment_id else None,
-                "params": request.params,
-                "priority": request.priority,
-                "max_retries": settings.default_max_retries if request.max_retries is None else request.max_retries,
-                "retry_backoff_seconds": settings.retry_backoff_seconds
-                if request.retry_backoff_seconds is None
-                else request.retry_backoff_seconds,
-                "retry_backoff_max_seconds": settings.retry_backoff_max_seconds
-                if request.retry_backoff_max_seconds is None
-                else request.retry_backoff_max_seconds,
-                "retry_jitter": settings.retry_jitter if request.retry_jitter is None else request.retry_jitter,
-                "timeout_seconds": timeout,
-                "queue": settings.queue,
-                "actor": actor_of(principal),
-                "created_by": str(principal.user_id),
-            }
+            run_row(
+                settings,
+                namespace_id=pipeline.namespace_id,
+                kind=RunKind.PIPELINE,
+                trigger=trigger,
+                actor=actor_of(principal),
+                created_by=principal.user_id,
+                params=request.params,
+                priority=request.priority,
+                max_retries=request.max_retries,
+                retry_backoff_seconds=request.retry_backoff_seconds,
+                retry_backoff_max_seconds=request.retry_backoff_max_seconds,
+                retry_jitter=request.retry_jitter,
+                timeout_seconds=request.timeout_seconds,
+                pipeline_id=pipeline.id,
+                pipeline_version=pipeline_version or pipeline.latest_version,
+                deployment_id=deployment_id,
+            )
         )
-    if not rows:
-        return []
-    result = session.execute(query("insert_runs"), {"runs": msgspec.json.encode(rows).decode()})
-    created = {row.id for row in result}
-    return [uuid.UUID(row["id"]) for row in rows if uuid.UUID(row["id"]) in created]
+    return insert_runs(session, rows)
 
 
 def insert_run(
@@ -127,35 +110,30 @@ def insert_run(
     namespace_id: uuid.UUID,
     kind: RunKind,
     params: dict[str, Any],
-    max_retries: int,
-    timeout_seconds: int,
+    max_retries: int | None,
+    timeout_seconds: int | None,
     priority: int = 0,
     **columns: Any,
 ) -> uuid.UUID:
-    """One run (API trigger) with its first event and outbox row; the retry backoff and queue come from settings.
+    """One run (API trigger) with its first event and outbox row; unset retry and timeout fields take the defaults.
 
-    `columns` are the row's other `insert_runs` fields (pipeline_id, pipeline_version, dataset_id, inputs).
+    `columns` are the row's other fields (pipeline_id, pipeline_version, dataset_id, inputs).
     """
-    run_id = uuid7()
-    row = {
-        "id": str(run_id),
-        "namespace_id": str(namespace_id),
-        "kind": kind.value,
-        "trigger": RunTrigger.API.value,
-        "params": params,
-        "priority": priority,
-        "max_retries": max_retries,
-        "retry_backoff_seconds": settings.retry_backoff_seconds,
-        "retry_backoff_max_seconds": settings.retry_backoff_max_seconds,
-        "retry_jitter": settings.retry_jitter,
-        "timeout_seconds": timeout_seconds,
-        "queue": settings.queue,
-        "actor": actor_of(principal),
-        "created_by": str(principal.user_id),
+    row = run_row(
+        settings,
+        namespace_id=namespace_id,
+        kind=kind,
+        trigger=RunTrigger.API,
+        actor=actor_of(principal),
+        created_by=principal.user_id,
+        params=params,
+        priority=priority,
+        max_retries=max_retries,
+        timeout_seconds=timeout_seconds,
         **columns,
-    }
-    session.execute(query("insert_runs"), {"runs": msgspec.json.encode([row]).decode()})
-    return run_id
+    )
+    insert_runs(session, [row])
+    return uuid.UUID(row["id"])
 
 
 def actor_of(principal: Principal) -> str:

@@ -7,12 +7,13 @@ from datetime import timedelta
 from typing import Any
 
 import msgspec
-from sqlalchemy import Connection, func, select, text, update
+from sqlalchemy import Connection, func, select, update
 from sqlalchemy.orm import Session
 
 from app.core.errors import Unauthorized
 from app.core.ids import uuid7
 from app.db.accounts import AuthToken, User
+from app.db.queries import query
 from app.domain.passwords import hash_password, needs_rehash, verify_password
 from app.domain.permissions import Principal, effective_roles
 from app.domain.tokens import hash_token, new_token
@@ -117,20 +118,9 @@ def revoke_family(session: Session, family_id: uuid.UUID) -> None:
     )
 
 
-_RESOLVE = text("""
-    SELECT t.id AS token_id, t.kind, t.family_id, t.namespace_id AS token_namespace, t.role AS token_role,
-           u.id AS user_id, u.username, u.is_superuser, u.must_change_password,
-           coalesce((SELECT json_agg(json_build_array(m.namespace_id, m.role))
-                     FROM namespace_members m WHERE m.user_id = u.id), '[]') AS memberships
-    FROM auth_tokens t JOIN users u ON u.id = t.user_id
-    WHERE t.token_hash = :hash AND t.kind IN ('access', 'api') AND t.revoked_at IS NULL
-      AND (t.expires_at IS NULL OR t.expires_at > now()) AND NOT u.is_disabled
-""")
-
-
 def resolve_bearer(session: Session | Connection, token: str) -> Principal:
     """The caller behind a bearer token, in one query; 401 if it is unknown, expired, revoked or disabled."""
-    row: Any = session.execute(_RESOLVE, {"hash": hash_token(token)}).mappings().first()
+    row: Any = session.execute(query("resolve_bearer_token"), {"hash": hash_token(token)}).mappings().first()
     if row is None:
         raise Unauthorized("the bearer token is not valid (unknown, expired or revoked)", code="invalid_token")
     memberships = [(uuid.UUID(ns), role) for ns, role in row["memberships"]]

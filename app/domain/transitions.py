@@ -5,13 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.core.states import IllegalTransition, RunStatus, sources
 from app.db.models import OutboxMessage, Run, RunEvent
-
-_WAKE_RELAY = text("SELECT pg_notify('conveyor_outbox', '')")
+from app.db.queries import query
 
 
 def transition(
@@ -55,4 +53,4 @@ def transition(
 def write_outbox(session: Session, run: Run, *, queue: str) -> None:
     """Ask the relay to send `run` to the broker, when this transaction commits."""
     session.add(OutboxMessage(run_id=run.id, queue=queue, priority=run.priority))
-    session.execute(_WAKE_RELAY)
+    session.execute(query("wake_relay"))

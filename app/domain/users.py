@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.ids import uuid7
 from app.db.accounts import AuthToken, User
+from app.domain import audit
 from app.domain.pagination import decode_cursor
 from app.domain.passwords import check_password_rules, hash_password, verify_password
 from app.settings import Settings
@@ -31,7 +32,15 @@ class NewUser(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     is_superuser: bool = False
 
 
-def create_user(session: Session, new: NewUser, settings: Settings, *, must_change_password: bool = False) -> User:
+def create_user(
+    session: Session,
+    new: NewUser,
+    settings: Settings,
+    *,
+    must_change_password: bool = False,
+    audit_as: audit.AuditContext | None = None,
+) -> User:
+    """A new account; with `audit_as` (the API's and the CLI's callers) the creation is audited here, alike for both."""
     check_password_rules(new.password, settings, username=new.username)
     user = User(
         id=uuid7(),
@@ -52,6 +61,15 @@ def create_user(session: Session, new: NewUser, settings: Settings, *, must_chan
             errors=[{"field": "username", "message": "taken"}],
         ) from None
     session.refresh(user)
+    if audit_as is not None:
+        audit.record(
+            session,
+            audit_as,
+            action="users.create",
+            resource_type="user",
+            resource_id=user.id,
+            details={"after": {"username": user.username, "is_superuser": user.is_superuser}},
+        )
     return user
 
 
@@ -113,13 +131,21 @@ def set_disabled(session: Session, user: User, disabled: bool) -> User:
     return user
 
 
-def reset_password(session: Session, user: User, settings: Settings) -> str:
-    """A temporary password that must be changed at the next login; signs the user out everywhere."""
+def reset_password(session: Session, user: User, settings: Settings, *, audit_as: audit.AuditContext) -> str:
+    """A temporary password that must be changed at the next login; signs the user out everywhere (audited)."""
     temporary = secrets.token_urlsafe(12)
     user.password_hash = hash_password(temporary, settings)
     user.must_change_password = True
     user.updated_at = func.now()  # type: ignore[assignment]
     revoke_all_tokens(session, user.id, kinds=("access", "refresh"))
+    audit.record(
+        session,
+        audit_as,
+        action="users.reset_password",
+        resource_type="user",
+        resource_id=user.id,
+        details={"must_change_password": True},
+    )
     session.flush()
     return temporary
 

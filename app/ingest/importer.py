@@ -28,10 +28,9 @@ from app.ingest.models import ImportResult
 from app.ingest.sniff import Sniffed, sniff
 from app.ingest.suggest import totals_row
 from app.ingest.textio import DUCKDB_ENCODINGS, transcode_to_utf8
+from app.paths import DATA_FILE, REJECTS_FILE
 
 Progress = Callable[[int, int, int], None]
-DATA_FILE = "data.parquet"
-REJECTS_FILE = "rejects.parquet"
 REJECTS_SCHEMA = pa.schema(
     [("row", pa.int64()), ("column", pa.string()), ("message", pa.string()), ("value", pa.string())]
 )

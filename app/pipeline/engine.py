@@ -22,6 +22,7 @@ import msgspec
 
 from app.ingest.config import DuckDBSettings
 from app.ingest.models import ColumnStats
+from app.paths import DATA_FILE
 from app.pipeline import params as pipeline_params
 from app.pipeline import rules
 from app.pipeline import templates as pipeline_templates
@@ -54,7 +55,6 @@ from app.pipeline.spec import (
 )
 
 #: The output file's name inside `out_dir`.
-DATA_FILE = "data.parquet"
 #: What a generated dataset's name may contain once its template is rendered (as for any dataset).
 DATASET_NAME = re.compile(r"^[^\x00-\x1f/\\]{1,200}$")
 

@@ -35,21 +35,21 @@ DROP TRIGGER IF EXISTS runs_rollup_count_new ON runs;
 DROP TRIGGER IF EXISTS runs_rollup_forget ON runs;
 
 CREATE TRIGGER runs_rollup_retract BEFORE UPDATE ON runs FOR EACH ROW
-WHEN (OLD.status IN ('SUCCEEDED', 'FAILED', 'CANCELLED', 'TIMED_OUT', 'SKIPPED')
-      AND (NEW.status NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED', 'TIMED_OUT', 'SKIPPED')
+WHEN (OLD.status IN ({{FINAL}})
+      AND (NEW.status NOT IN ({{FINAL}})
            OR run_rollup_facts(OLD) IS DISTINCT FROM run_rollup_facts(NEW)))
 EXECUTE FUNCTION capture_run_rollup_change();
 
 CREATE TRIGGER runs_rollup_count AFTER UPDATE ON runs FOR EACH ROW
-WHEN (NEW.status IN ('SUCCEEDED', 'FAILED', 'CANCELLED', 'TIMED_OUT', 'SKIPPED')
-      AND (OLD.status NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED', 'TIMED_OUT', 'SKIPPED')
+WHEN (NEW.status IN ({{FINAL}})
+      AND (OLD.status NOT IN ({{FINAL}})
            OR run_rollup_facts(OLD) IS DISTINCT FROM run_rollup_facts(NEW)))
 EXECUTE FUNCTION capture_run_rollup_change();
 
 CREATE TRIGGER runs_rollup_count_new AFTER INSERT ON runs FOR EACH ROW
-WHEN (NEW.status IN ('SUCCEEDED', 'FAILED', 'CANCELLED', 'TIMED_OUT', 'SKIPPED'))
+WHEN (NEW.status IN ({{FINAL}}))
 EXECUTE FUNCTION capture_run_rollup_change();
 
 CREATE TRIGGER runs_rollup_forget BEFORE DELETE ON runs FOR EACH ROW
-WHEN (OLD.status IN ('SUCCEEDED', 'FAILED', 'CANCELLED', 'TIMED_OUT', 'SKIPPED'))
+WHEN (OLD.status IN ({{FINAL}}))
 EXECUTE FUNCTION capture_run_rollup_change();

@@ -9,7 +9,7 @@ FROM (
     UNION ALL
     SELECT status, kind, runs FROM run_rollup_changes
     UNION ALL
-    SELECT status, kind, 1 FROM runs WHERE status IN ('PENDING', 'QUEUED', 'RUNNING', 'RETRYING')
+    SELECT status, kind, 1 FROM runs WHERE status IN ({{ACTIVE}})
 ) counted
 GROUP BY status, kind
 HAVING sum(runs) <> 0;
@@ -32,4 +32,4 @@ SELECT
 -- The queues runs wait in or were sent to and have not finished: each gets a depth figure.
 SELECT queue FROM outbox
 UNION
-SELECT broker_queue FROM runs WHERE status IN ('QUEUED', 'RUNNING') AND broker_queue IS NOT NULL;
+SELECT broker_queue FROM runs WHERE status IN ({{DISPATCHED}}) AND broker_queue IS NOT NULL;

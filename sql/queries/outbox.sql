@@ -49,3 +49,7 @@ FROM unnest(CAST(:run_ids AS uuid[]), CAST(:queues AS text[]), CAST(:priorities 
 -- Seconds until the next row is due (negative: due already; NULL: none): the
 -- relay sleeps until then, so a run planned ahead leaves at its fire time.
 SELECT extract(epoch FROM min(available_at) - clock_timestamp()) FROM outbox;
+
+-- name: wake_relay
+-- New outbox rows: the relay listening on conveyor_outbox sends them at once (delivered at commit).
+SELECT pg_notify('conveyor_outbox', '');

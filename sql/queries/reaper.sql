@@ -13,6 +13,11 @@ ORDER BY heartbeat_at
 LIMIT :batch
 FOR UPDATE SKIP LOCKED;
 
+-- name: datasets_importing_for
+-- Datasets still importing whose last run (an import or a pipeline writing them)
+-- is this one: the reaper ends their import when it ends the run.
+SELECT id FROM datasets WHERE last_run_id = :run_id AND status = :importing AND deleted_at IS NULL;
+
 -- name: claim_unstarted_runs
 -- QUEUED runs whose message left a while ago and that have not started, with
 -- the broker id of their last message, to ask the broker whether it has it.
@@ -74,3 +79,8 @@ WITH unsent AS (
     WHERE d.id = x.deployment_id AND d.enabled
 )
 SELECT count(*) FROM withdrawn;
+
+-- name: purge_idempotency_keys
+-- Expired Idempotency-Keys, a batch at a time.
+DELETE FROM idempotency_keys WHERE ctid IN
+    (SELECT ctid FROM idempotency_keys WHERE expires_at < now() LIMIT :batch);

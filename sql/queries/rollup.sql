@@ -84,3 +84,12 @@ WITH cleared AS (
     RETURNING 1
 )
 SELECT count(*) FROM queued;
+
+-- name: rollup_fold_lock
+-- One fold at a time across schedulers: two folds upserting the same rollup
+-- rows could deadlock. False when another scheduler is folding.
+SELECT pg_try_advisory_xact_lock(hashtext('conveyor.run_rollup.fold'));
+
+-- name: rollup_rebuild_lock
+-- A rebuild waits for a fold in progress, and no fold starts until it commits.
+SELECT pg_advisory_xact_lock(hashtext('conveyor.run_rollup.fold'));

@@ -6,7 +6,9 @@
 -- Submit many runs at once: the runs (PENDING), their first event and their
 -- outbox rows, in one statement, then wake the relay. A scheduled run whose
 -- (deployment, fire time) already has a run is not inserted again; a held run
--- (overlap buffer) gets no outbox row until it is released.
+-- (overlap buffer) gets no outbox row until it is released. The outbox row of a
+-- run planned ahead (see schedule_lookahead_seconds) is due at its fire time, so
+-- the run waits, PENDING, until then. Rows come from app/domain/run_rows.py.
 WITH input AS (
     SELECT *
     FROM jsonb_to_recordset(CAST(:runs AS jsonb)) AS x(
@@ -32,8 +34,9 @@ WITH input AS (
     SELECT i.id, NULL, 'PENDING', CASE WHEN i.held THEN 'created_held' ELSE 'created' END, input.actor
     FROM inserted i JOIN input USING (id)
 ), outbox_rows AS (
-    INSERT INTO outbox (run_id, queue, priority)
-    SELECT i.id, input.queue, input.priority FROM inserted i JOIN input USING (id) WHERE NOT i.held
+    INSERT INTO outbox (run_id, queue, priority, available_at)
+    SELECT i.id, input.queue, input.priority, greatest(input.scheduled_for, now())
+    FROM inserted i JOIN input USING (id) WHERE NOT i.held
 ), wake AS (
     SELECT pg_notify('conveyor_outbox', '')
 )

@@ -19,41 +19,17 @@ SELECT deployment_id,
        count(*) FILTER (WHERE NOT held) AS active,
        count(*) FILTER (WHERE held) AS held
 FROM runs
-WHERE deployment_id = ANY(CAST(:ids AS uuid[])) AND status IN ('PENDING', 'QUEUED', 'RUNNING', 'RETRYING')
+WHERE deployment_id = ANY(CAST(:ids AS uuid[])) AND status IN ({{ACTIVE}})
 GROUP BY deployment_id;
 
--- name: insert_scheduled_runs
--- The schedule loop's runs: one per (deployment, fire time), the rest of each
--- row taken from its deployment. A fire time that already has a run is not
--- inserted again. The outbox row is due at the fire time, so a run planned
--- ahead (see schedule_lookahead_seconds) waits, PENDING, until then; a held
--- run (overlap buffer) gets no outbox row until it is released.
-WITH input AS (
-    SELECT *
-    FROM json_to_recordset(CAST(:rows AS json)) AS x(id uuid, deployment_id uuid, scheduled_for timestamptz, held boolean)
-), inserted AS (
-    INSERT INTO runs (id, namespace_id, kind, trigger, status, pipeline_id, pipeline_version, deployment_id,
-                      scheduled_for, params, priority, max_retries, retry_backoff_seconds,
-                      retry_backoff_max_seconds, retry_jitter, timeout_seconds, held, created_by)
-    SELECT x.id, d.namespace_id, :kind, :trigger, 'PENDING', d.pipeline_id,
-           coalesce(d.pipeline_version, p.latest_version), d.id, x.scheduled_for, d.params, 0, d.max_retries,
-           coalesce(d.retry_backoff_seconds, :retry_backoff_seconds),
-           coalesce(d.retry_backoff_max_seconds, :retry_backoff_max_seconds),
-           coalesce(d.retry_jitter, :retry_jitter), coalesce(d.timeout_seconds, :timeout_seconds), x.held,
-           d.created_by
-    FROM input x JOIN deployments d ON d.id = x.deployment_id JOIN pipelines p ON p.id = d.pipeline_id
-    ON CONFLICT (deployment_id, scheduled_for) WHERE trigger IN ('schedule', 'backfill') DO NOTHING
-    RETURNING id, held, scheduled_for
-), events AS (
-    INSERT INTO run_events (run_id, from_status, to_status, reason, actor)
-    SELECT id, NULL, 'PENDING', CASE WHEN held THEN 'created_held' ELSE 'created' END, :actor FROM inserted
-), outbox_rows AS (
-    INSERT INTO outbox (run_id, queue, priority, available_at)
-    SELECT id, :queue, 0, scheduled_for FROM inserted WHERE NOT held
-), wake AS (
-    SELECT pg_notify('conveyor_outbox', '')
-)
-SELECT count(*) FROM inserted, wake;
+-- name: scheduled_run_sources
+-- What the schedule loop's runs are made from: each deployment's run fields and
+-- its pipeline's latest version (rows built by app/domain/run_rows.py and
+-- inserted with insert_runs, as every other run).
+SELECT d.id, d.namespace_id, d.pipeline_id, d.pipeline_version, p.latest_version, d.params, d.max_retries,
+       d.retry_backoff_seconds, d.retry_backoff_max_seconds, d.retry_jitter, d.timeout_seconds, d.created_by
+FROM deployments d JOIN pipelines p ON p.id = d.pipeline_id
+WHERE d.id = ANY(CAST(:ids AS uuid[]));
 
 -- name: withdraw_planned_runs
 -- A deployment paused, changed or deleted takes back the runs planned ahead for
@@ -94,7 +70,7 @@ WITH candidates AS (
     FROM candidates c JOIN deployments d ON d.id = c.deployment_id
     WHERE (SELECT count(*) FROM runs a
            WHERE a.deployment_id = c.deployment_id AND NOT a.held
-             AND a.status IN ('PENDING', 'QUEUED', 'RUNNING', 'RETRYING')) < d.max_concurrent_runs
+             AND a.status IN ({{ACTIVE}})) < d.max_concurrent_runs
 ), released AS (
     UPDATE runs r SET held = false
     FROM free f
@@ -114,7 +90,7 @@ SELECT id FROM released;
 WITH prev AS (
     SELECT id, status FROM runs
     WHERE deployment_id = ANY(CAST(:ids AS uuid[])) AND NOT held
-      AND status IN ('PENDING', 'QUEUED', 'RETRYING', 'RUNNING')
+      AND status IN ({{ACTIVE}})
     ORDER BY id FOR UPDATE
 ), cancelled AS (
     UPDATE runs r
@@ -133,3 +109,8 @@ WITH prev AS (
     SELECT id, 'RUNNING', 'RUNNING', 'overlap_cancel_running', :actor, attempt FROM asked
 )
 SELECT id FROM cancelled;
+
+-- name: wake_schedulers
+-- A deployment changed: the schedule loops listening on conveyor_deployments
+-- replan at once instead of at their next tick (delivered at commit).
+SELECT pg_notify('conveyor_deployments', '');

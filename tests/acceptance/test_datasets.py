@@ -5,37 +5,16 @@ from __future__ import annotations
 import io
 import json
 import time
-import uuid
 import zipfile
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from tests.acceptance.dataset_calls import FINAL, imported, upload
 from tests.acceptance.harness import ConveyorSystem, wait_until
 from tests.messy_workbook import DATA_SHEET, expected_rows, write_messy_workbook
 
 pytestmark = pytest.mark.acceptance
-
-FINAL = {"SUCCEEDED", "FAILED", "CANCELLED", "TIMED_OUT"}
-
-
-def upload(system: ConveyorSystem, filename: str, content: bytes | io.BufferedReader) -> Any:
-    return system.http.post(
-        "/api/v1/datasets",
-        files={"file": (filename, content, "application/octet-stream")},
-        data={"name": f"a-{uuid.uuid4().hex[:10]}"},
-        timeout=120,
-    )
-
-
-def imported(system: ConveyorSystem, dataset_id: str, config: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Start an import and wait for its run to end; returns the run."""
-    response = system.http.post(f"/api/v1/datasets/{dataset_id}/imports", json=config or {})
-    assert response.status_code == 202, response.text
-    run_id = response.json()["id"]
-    wait_until(lambda: system.run(run_id)["status"] in FINAL, timeout=120, what=f"import {run_id} to end")
-    return system.run(run_id)
 
 
 def zip_bomb() -> bytes:

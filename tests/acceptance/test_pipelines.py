@@ -6,8 +6,8 @@ import uuid
 
 import pytest
 
+from tests.acceptance.dataset_calls import FINAL, imported, upload
 from tests.acceptance.harness import ConveyorSystem, wait_until
-from tests.acceptance.test_datasets import FINAL, imported, upload
 
 pytestmark = pytest.mark.acceptance
 

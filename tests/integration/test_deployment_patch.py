@@ -38,7 +38,6 @@ def deployment(client: TestClient, pipeline: dict) -> dict:
         ("timeout_seconds", 2**31),
         ("max_retries", -1),
         ("max_retries", 101),
-        ("max_retries", None),
         ("max_catch_up", 0),
         ("max_catch_up", 10_001),
         ("max_catch_up", None),
@@ -104,6 +103,7 @@ def test_a_cron_that_never_fires_names_its_code(client: TestClient, deployment: 
         ("retry_backoff_max_seconds", None),
         ("retry_jitter", None),
         ("timeout_seconds", None),
+        ("max_retries", 0),  # the instance default, as create gives when it is left out
         ("dst_policy", {"nonexistent": "shift", "ambiguous": "first"}),
     ],
 )

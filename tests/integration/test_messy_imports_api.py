@@ -11,8 +11,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 from litestar.testing import TestClient
 
+from tests.integration.dataset_support import run_import, upload
 from tests.integration.engine_parts import Engine_
-from tests.integration.test_datasets_api import run_import, upload
 from tests.messy_workbook import DATA_SHEET, expected_rows, write_messy_workbook
 
 

@@ -17,7 +17,7 @@ from app.paths import run_log_path
 from app.settings import Settings
 from scheduler.cleanup import Cleanup
 from scheduler.schedule_loop import ScheduleLoop
-from tests.integration.test_schedule_loop import deploy, rewind
+from tests.integration.schedule_support import deploy, rewind
 
 #: A window no other test writes runs into.
 T0 = datetime(2031, 3, 1, 10, 0, tzinfo=UTC)

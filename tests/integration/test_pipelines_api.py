@@ -6,8 +6,8 @@ import uuid
 
 from litestar.testing import TestClient
 
+from tests.integration.dataset_support import SALES, run_import, upload
 from tests.integration.engine_parts import Engine_
-from tests.integration.test_datasets_api import SALES, run_import, upload
 
 PIPELINE_YAML = """
 name: {name}

@@ -13,8 +13,8 @@ from sqlalchemy import Engine
 from app.api.app import create_app
 from app.settings import Settings
 from tests.integration.conftest import make_user, sign_in
+from tests.integration.dataset_support import SALES, run_import, upload
 from tests.integration.engine_parts import Engine_
-from tests.integration.test_datasets_api import SALES, run_import, upload
 
 #: What an outside tester sent as a viewer: a scan of 10^12 rows that held an API core for 15 minutes.
 HUGE = "select count(*) from range(1000000000000) t(i) where i % 7 = 3"

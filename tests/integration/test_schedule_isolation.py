@@ -9,9 +9,9 @@ from litestar.testing import TestClient
 from sqlalchemy import Engine, text
 
 from scheduler.schedule_loop import PLAN_RETRY_SECONDS, ScheduleLoop
-from tests.integration.test_schedule_loop import T0, deploy, loop, rewind, scheduled_runs
+from tests.integration.schedule_support import T0, deploy, loop, rewind, scheduled_runs
 
-__all__ = ["loop"]  # the fixture, shared with test_schedule_loop
+__all__ = ["loop"]  # the fixture, from schedule_support
 
 
 def force(engine: Engine, deployment_id: str, assignment: str) -> None:

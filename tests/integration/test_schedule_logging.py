@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from app.logs import JsonFormatter, _ContextFilter
 from app.settings import Settings
 from scheduler.schedule_loop import ScheduleLoop
-from tests.integration.test_schedule_loop import T0, deploy, rewind
+from tests.integration.schedule_support import T0, deploy, rewind
 
 
 @pytest.fixture

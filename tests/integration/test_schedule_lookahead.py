@@ -10,12 +10,13 @@ from litestar.testing import TestClient
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
+from app.clock import utcnow
 from app.db.deployments import Deployment
 from app.domain import deployments as service
 from app.settings import Settings
 from scheduler.reaper import Reaper
 from scheduler.schedule_loop import ScheduleLoop
-from tests.integration.test_schedule_loop import T0, deploy, occurrences, rewind
+from tests.integration.schedule_support import T0, deploy, occurrences, rewind
 from workers.broker import build_broker
 
 FIRE = T0 + timedelta(minutes=1)
@@ -102,7 +103,8 @@ def test_a_change_replans_a_planned_run_with_the_new_parameters(
     loop.tick(FIRE - timedelta(seconds=3))
     with Session(engine) as session, session.begin():
         patch = service.DeploymentPatch(params={"v": 2})
-        service.update_deployment(session, session.get_one(Deployment, d["id"]), patch, now=FIRE - timedelta(seconds=2))
+        deployment = session.get_one(Deployment, d["id"])
+        service.update_deployment(session, deployment, patch, loop.settings, now=FIRE - timedelta(seconds=2))
     loop.tick(FIRE - timedelta(seconds=1))
     assert planned(engine, d["id"]) == [(FIRE, "PENDING", FIRE, {"v": 2})]
 
@@ -124,7 +126,7 @@ def test_the_api_shows_the_planned_fire_time_as_next(
     client: TestClient, pipeline: dict, engine: Engine, loop: ScheduleLoop
 ) -> None:
     soon = deploy(client, schedule={"kind": "interval", "seconds": 3600})
-    loop.tick(service.utcnow() + timedelta(hours=1, seconds=-2))  # its first fire time is planned ahead
+    loop.tick(utcnow() + timedelta(hours=1, seconds=-2))  # its first fire time is planned ahead
     with engine.connect() as connection:
         cursor, planned_for = connection.execute(
             text(
@@ -141,7 +143,7 @@ def test_the_api_shows_the_planned_fire_time_as_next(
 def test_a_planned_run_no_relay_sent_in_time_is_decided_again_by_the_misfire_policy(
     client: TestClient, pipeline: dict, engine: Engine, loop: ScheduleLoop, settings: Settings
 ) -> None:
-    now = service.utcnow().replace(microsecond=0)
+    now = utcnow().replace(microsecond=0)
     fire = now - timedelta(seconds=120)
     d = deploy(
         client,

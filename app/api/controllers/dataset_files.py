@@ -20,8 +20,8 @@ from app.domain import datasets as service
 from app.domain.dataset_reader import Reader
 from app.domain.permissions import Permission
 from app.ingest.bounded import bounded, request_limits
-from app.ingest.importer import DATA_FILE, REJECTS_FILE, REJECTS_SCHEMA
-from app.paths import resolved_root, upload_data_path, version_dir
+from app.ingest.importer import REJECTS_SCHEMA
+from app.paths import DATA_FILE, REJECTS_FILE, resolved_root, upload_data_path, version_dir
 from app.settings import Settings
 
 DatasetId = FromPath[uuid.UUID]

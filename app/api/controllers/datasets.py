@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 import anyio
@@ -17,9 +16,10 @@ from app.api.dataset_schemas import DATASET_FORM, DatasetOut, DatasetVersionOut
 from app.api.multipart_upload import receive_form
 from app.api.schemas import Page, RunOut, page
 from app.api.security import audit_context, principal_of
+from app.clock import utcnow
 from app.core.errors import Conflict
 from app.db.database import Database
-from app.db.datasets import Dataset, Upload
+from app.db.datasets import Dataset, DatasetStatus, Upload
 from app.db.models import Run
 from app.domain import audit, idempotency
 from app.domain import datasets as service
@@ -48,10 +48,6 @@ def dataset_out(session: Session, dataset: Dataset, *, with_versions: bool = Fal
     history = service.versions(session, dataset.id) if with_versions else None
     made = service.makers(session, [v.run_id for v in history]) if history else None
     return DatasetOut.of(dataset, current=current, upload=upload, run=run, versions=history, makers=made)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _tags(raw: str) -> list[str]:
@@ -113,7 +109,7 @@ class DatasetController(Controller):
                 size=form.size,
                 sha256=form.sha256,
                 settings=settings,
-                now=_now(),
+                now=utcnow(),
                 complete=True,
             )
             upload.id = upload_id
@@ -152,7 +148,7 @@ class DatasetController(Controller):
         request: Request,
         db: NamedDependency[Database],
         source: FromQuery[Literal["uploaded", "generated"] | None] = None,
-        status: FromQuery[Literal["uploaded", "importing", "ready", "failed"] | None] = None,
+        status: FromQuery[DatasetStatus | None] = None,
         tag: FromQuery[str | None] = None,
         search: Annotated[str | None, QueryParameter(max_length=200, description="Part of the name")] = None,
         namespace: FromQuery[str | None] = None,
@@ -244,7 +240,7 @@ class DatasetController(Controller):
         with db.transaction() as session:
             dataset = service.get_dataset(session, dataset_id, principal, lock=True)
             principal.require(WRITE, dataset.namespace_id, resource="dataset")
-            service.delete_dataset(session, dataset, now=_now())
+            service.delete_dataset(session, dataset, now=utcnow())
             audit.record(
                 session,
                 audit_context(request),
@@ -317,21 +313,17 @@ class DatasetController(Controller):
         config = msgspec.to_builtins(parse_config(data))
         with db.transaction() as session:
             dataset = service.get_dataset(session, dataset_id, principal, lock=True)
-            scope = f"POST imports {dataset_id} {principal.user_id}"
-            if idempotency_key:
-                earlier = idempotency.claim(
-                    session,
-                    scope=scope,
-                    key=idempotency_key,
-                    body_hash=idempotency.request_hash(config),
-                    ttl_hours=settings.idempotency_ttl_hours,
-                )
-                if earlier is not None:
-                    run = session.get_one(Run, uuid.UUID(earlier[0]))
-                    return Response(RunOut.of(run), status_code=202, headers={"Idempotent-Replayed": "true"})
-            run_id = service.start_import(session, dataset, config, principal=principal, settings=settings)
-            if idempotency_key:
-                idempotency.record(session, scope=scope, key=idempotency_key, ids=[str(run_id)])
+            [run_id], replayed = idempotency.create_once(
+                session,
+                key=idempotency_key,
+                scope=idempotency.scope_of("datasets.import", dataset_id, principal.user_id),
+                body=config,
+                ttl_hours=settings.idempotency_ttl_hours,
+                create=lambda: [service.start_import(session, dataset, config, principal=principal, settings=settings)],
+            )
+            if replayed:
+                run = session.get_one(Run, run_id)
+                return Response(RunOut.of(run), status_code=202, headers={"Idempotent-Replayed": "true"})
             audit.record(
                 session,
                 audit_context(request),

@@ -9,7 +9,6 @@ import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
-from sqlalchemy import text
 
 from app.api.deployment_schemas import (
     BackfillOut,
@@ -21,6 +20,7 @@ from app.api.deployment_schemas import (
 )
 from app.api.schemas import Page, RunOut, page
 from app.api.security import audit_context, principal_of
+from app.clock import utcnow
 from app.db.database import Database
 from app.domain import audit, idempotency
 from app.domain import backfill as backfill_service
@@ -55,7 +55,7 @@ class DeploymentController(Controller):
         settings: NamedDependency[Settings],
     ) -> Response[DeploymentOut]:
         with db.transaction() as session:
-            deployment = service.create_deployment(session, data, principal_of(request), settings, now=service.utcnow())
+            deployment = service.create_deployment(session, data, principal_of(request), settings, now=utcnow())
             audit.record(
                 session,
                 audit_context(request),
@@ -85,7 +85,7 @@ class DeploymentController(Controller):
         data: JSONBody[service.DeploymentIn],
         n: Annotated[int, QueryParameter(ge=1, le=100)] = 10,
     ) -> Upcoming:
-        return Upcoming(service.preview(data, now=service.utcnow(), count=n))
+        return Upcoming(service.preview(data, now=utcnow(), count=n))
 
     @get(
         "/",
@@ -136,7 +136,7 @@ class DeploymentController(Controller):
                 namespace_id=deployment.namespace_id,
                 details=details,
             )
-            session.execute(text("SELECT pg_notify('conveyor_deployments', '')"))
+            service.wake_schedulers(session)
             session.flush()
             return DeploymentOut.of(deployment, run_stats(session, [deployment.id])[deployment.id])
 
@@ -153,9 +153,10 @@ class DeploymentController(Controller):
         deployment_id: DeploymentId,
         data: JSONBody[service.DeploymentPatch],
         db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
     ) -> DeploymentOut:
         def change(session, deployment):  # type: ignore[no-untyped-def]
-            service.update_deployment(session, deployment, data, now=service.utcnow())
+            service.update_deployment(session, deployment, data, settings, now=utcnow())
             return {"after": msgspec.to_builtins(data)}  # the fields given, a null (reset) included
 
         return self._change(request, db, deployment_id, "deployments.update", change)
@@ -170,7 +171,7 @@ class DeploymentController(Controller):
     )
     def pause(self, request: Request, deployment_id: DeploymentId, db: NamedDependency[Database]) -> DeploymentOut:
         return self._change(
-            request, db, deployment_id, "deployments.pause", lambda s, d: service.pause(s, d, now=service.utcnow())
+            request, db, deployment_id, "deployments.pause", lambda s, d: service.pause(s, d, now=utcnow())
         )
 
     @post(
@@ -187,7 +188,7 @@ class DeploymentController(Controller):
             db,
             deployment_id,
             "deployments.resume",
-            lambda s, d: {"paused_fire_times": service.resume(s, d, now=service.utcnow())},
+            lambda s, d: {"paused_fire_times": service.resume(s, d, now=utcnow())},
         )
 
     @delete(
@@ -211,7 +212,7 @@ class DeploymentController(Controller):
                 namespace_id=deployment.namespace_id,
                 details={"before": {"name": deployment.name}},
             )
-            service.delete_deployment(session, deployment, now=service.utcnow())
+            service.delete_deployment(session, deployment, now=utcnow())
 
     @post(
         "/{deployment_id:uuid}/trigger",
@@ -234,26 +235,23 @@ class DeploymentController(Controller):
     ) -> Response[RunOut]:
         principal = principal_of(request)
         overrides = data.params if data else {}
-        scope = f"POST trigger {deployment_id} {principal.user_id}"
+        scope = idempotency.scope_of("deployments.trigger", deployment_id, principal.user_id)
         with db.transaction() as session:
             deployment = service.get_deployment(session, deployment_id, principal)
-            if idempotency_key:
-                earlier = idempotency.claim(
-                    session,
-                    scope=scope,
-                    key=idempotency_key,
-                    body_hash=idempotency.request_hash(overrides),
-                    ttl_hours=settings.idempotency_ttl_hours,
+            [run_id], replayed = idempotency.create_once(
+                session,
+                key=idempotency_key,
+                scope=scope,
+                body=overrides,
+                ttl_hours=settings.idempotency_ttl_hours,
+                create=lambda: [service.trigger(session, deployment, overrides, principal, settings)],
+            )
+            if replayed:
+                return Response(
+                    RunOut.of(get_runs(session, [run_id])[0]),
+                    status_code=201,
+                    headers={"Idempotent-Replayed": "true"},
                 )
-                if earlier:
-                    return Response(
-                        RunOut.of(get_runs(session, [uuid.UUID(earlier[0])])[0]),
-                        status_code=201,
-                        headers={"Idempotent-Replayed": "true"},
-                    )
-            run_id = service.trigger(session, deployment, overrides, principal, settings)
-            if idempotency_key:
-                idempotency.record(session, scope=scope, key=idempotency_key, ids=[str(run_id)])
             audit.record(
                 session,
                 audit_context(request),
@@ -284,9 +282,7 @@ class DeploymentController(Controller):
         principal = principal_of(request)
         with db.transaction() as session:
             deployment = service.get_deployment(session, deployment_id, principal)
-            created, existing = backfill_service.backfill(
-                session, deployment, data, principal, settings, now=service.utcnow()
-            )
+            created, existing = backfill_service.backfill(session, deployment, data, principal, settings, now=utcnow())
             audit.record(
                 session,
                 audit_context(request),
@@ -338,7 +334,7 @@ class DeploymentController(Controller):
         return Upcoming(
             upcoming_fires(
                 service.schedule_for(deployment),
-                service.utcnow(),
+                utcnow(),
                 n,
                 start_at=deployment.start_at,
                 end_at=deployment.end_at,

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from app.api.schemas import RunOut
 from app.api.security import principal_of
 from app.core.errors import InvalidParameter
+from app.core.states import FAILURES
 from app.db.database import Database
 from app.db.models import Run
 from app.domain import metrics as service
@@ -260,7 +261,7 @@ class MetricsController(Controller):
         start, end = window(from_, to)
         query = (
             select(Run)
-            .where(Run.status.in_(["FAILED", "TIMED_OUT"]), Run.created_at >= start, Run.created_at < end)
+            .where(Run.status.in_([s.value for s in FAILURES]), Run.created_at >= start, Run.created_at < end)
             .order_by(Run.created_at.desc(), Run.id.desc())
             .limit(limit)
         )

@@ -26,8 +26,8 @@ from app.domain import pipelines as pipeline_service
 from app.domain.namespaces import namespace_id
 from app.domain.permissions import Permission, Principal
 from app.ingest.bounded import bounded, request_limits
-from app.paths import version_dir
-from app.pipeline import DATA_FILE, FieldError, ValidationReport, parquet_schema
+from app.paths import DATA_FILE, version_dir
+from app.pipeline import FieldError, ValidationReport, parquet_schema
 from app.pipeline import params as pipeline_params
 from app.pipeline.isolated import validate_in_child
 from app.pipeline.spec import parse_spec, pipeline_json_schema
@@ -241,26 +241,28 @@ class PipelineVersionController(Controller):
         body = data or run_service.PipelineRunIn()
         with db.transaction() as session:
             pipeline = pipeline_of(session, pipeline_ref, namespace, principal, Permission.RUNS_OPERATE)
-            scope = f"POST pipeline runs {pipeline.id} {principal.user_id}"
-            if idempotency_key:
-                earlier = idempotency.claim(
-                    session,
-                    scope=scope,
-                    key=idempotency_key,
-                    body_hash=idempotency.request_hash(body),
-                    ttl_hours=settings.idempotency_ttl_hours,
-                )
-                if earlier is not None:
-                    replay = session.get_one(Run, uuid.UUID(earlier[0]))
-                    return Response(RunOut.of(replay), status_code=201, headers={"Idempotent-Replayed": "true"})
             number = body.version or pipeline.latest_version
-            spec = pipeline_service.get_version(session, pipeline.id, number).spec
-            pipeline_params.resolve(parse_spec(spec).params, body.params)
-            run_id = run_service.submit(
-                session, pipeline, body, spec, version=number, principal=principal, settings=settings
+
+            def submit() -> list[uuid.UUID]:
+                spec = pipeline_service.get_version(session, pipeline.id, number).spec
+                pipeline_params.resolve(parse_spec(spec).params, body.params)
+                return [
+                    run_service.submit(
+                        session, pipeline, body, spec, version=number, principal=principal, settings=settings
+                    )
+                ]
+
+            [run_id], replayed = idempotency.create_once(
+                session,
+                key=idempotency_key,
+                scope=idempotency.scope_of("pipelines.run", pipeline.id, principal.user_id),
+                body=body,
+                ttl_hours=settings.idempotency_ttl_hours,
+                create=submit,
             )
-            if idempotency_key:
-                idempotency.record(session, scope=scope, key=idempotency_key, ids=[str(run_id)])
+            if replayed:
+                replay = session.get_one(Run, run_id)
+                return Response(RunOut.of(replay), status_code=201, headers={"Idempotent-Replayed": "true"})
             audit.record(
                 session,
                 audit_context(request),

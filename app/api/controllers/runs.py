@@ -51,21 +51,20 @@ def _submit(
 ) -> tuple[list[Run], bool]:
     """Submit once per Idempotency-Key (and caller); returns the runs and whether this was a replay."""
     principal = principal_of(request)
-    scope = f"{request.method} {request.url.path} {principal.user_id}"
+    scope = idempotency.scope_of("runs.submit", None, principal.user_id)
     with db.transaction() as session:
-        if key:
-            earlier = idempotency.claim(
-                session,
-                scope=scope,
-                key=key,
-                body_hash=idempotency.request_hash(body),
-                ttl_hours=settings.idempotency_ttl_hours,
-            )
-            if earlier is not None:
-                return run_service.get_runs(session, [uuid.UUID(i) for i in earlier]), True
-        ids = run_service.submit_runs(session, requests, trigger=trigger, principal=principal, settings=settings)
-        if key:
-            idempotency.record(session, scope=scope, key=key, ids=[str(i) for i in ids])
+        ids, replayed = idempotency.create_once(
+            session,
+            key=key,
+            scope=scope,
+            body=body,
+            ttl_hours=settings.idempotency_ttl_hours,
+            create=lambda: run_service.submit_runs(
+                session, requests, trigger=trigger, principal=principal, settings=settings
+            ),
+        )
+        if replayed:
+            return run_service.get_runs(session, ids), True
         runs = run_service.get_runs(session, ids)
         audit.record(
             session,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 
 import anyio
 from litestar import Controller, Request, Response, get, post, put
@@ -14,6 +13,7 @@ from app.api.controllers.datasets import dataset_out
 from app.api.dataset_schemas import CHUNK, CONTENT_RANGE, CompleteUploadIn, DatasetOut, UploadOut
 from app.api.multipart_upload import receive_range
 from app.api.security import audit_context, principal_of
+from app.clock import utcnow
 from app.db.database import Database
 from app.domain import audit
 from app.domain import datasets as dataset_service
@@ -28,10 +28,6 @@ from app.settings import Settings
 
 UploadId = FromPath[uuid.UUID]
 WRITE = Permission.DATASETS_WRITE
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 class UploadController(Controller):
@@ -63,7 +59,7 @@ class UploadController(Controller):
                 size=data.size,
                 sha256=data.sha256,
                 settings=settings,
-                now=_now(),
+                now=utcnow(),
             )
             audit.record(
                 session,
@@ -98,7 +94,7 @@ class UploadController(Controller):
         def check() -> tuple[int, int]:
             with db.read() as session:
                 upload = service.get_upload(session, upload_id, principal)
-                service.check_open(upload, _now())
+                service.check_open(upload, utcnow())
                 return service.parse_content_range(request.headers.get("content-range"), upload.size)
 
         start, end = await anyio.to_thread.run_sync(check)
@@ -141,7 +137,7 @@ class UploadController(Controller):
         principal = principal_of(request)
         with db.transaction() as session:
             upload = service.get_upload(session, upload_id, principal, lock=True)
-            service.finish(session, upload, settings=settings, now=_now())
+            service.finish(session, upload, settings=settings, now=utcnow())
             found = sniff(
                 upload_data_path(settings.data_path, upload.id), upload.filename, ImportConfig(), limits_of(settings)
             )

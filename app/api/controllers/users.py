@@ -62,15 +62,7 @@ class UserController(Controller):
         settings: NamedDependency[Settings],
     ) -> Response[UserOut]:
         with db.transaction() as session:
-            user = users.create_user(session, data, settings)
-            audit.record(
-                session,
-                audit_context(request),
-                action="users.create",
-                resource_type="user",
-                resource_id=user.id,
-                details={"after": {"username": user.username, "is_superuser": user.is_superuser}},
-            )
+            user = users.create_user(session, data, settings, audit_as=audit_context(request))
             return Response(UserOut.of(user), status_code=201)
 
     @get("/{user_id:uuid}", operation_id="getUser", opt=MANAGE, sync_to_thread=True, summary="Read an account")
@@ -136,15 +128,7 @@ class UserController(Controller):
     ) -> TemporaryPassword:
         with db.transaction() as session:
             user = users.get_user(session, user_id)
-            temporary = users.reset_password(session, user, settings)
-            audit.record(
-                session,
-                audit_context(request),
-                action="users.reset_password",
-                resource_type="user",
-                resource_id=user.id,
-                details={"must_change_password": True},
-            )
+            temporary = users.reset_password(session, user, settings, audit_as=audit_context(request))
             return TemporaryPassword(temporary)
 
 

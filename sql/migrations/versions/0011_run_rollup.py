@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import UUID
 
-from app.db.queries import query
+from app.db.queries import query, sql_file
 
 revision = "0011"
 down_revision = "0010"
@@ -63,7 +63,7 @@ def _sums(integer: type[sa.Integer] | type[sa.BigInteger]) -> list[sa.Column]:
 
 def upgrade() -> None:
     op.execute((SQL / "functions" / "latency_bins.sql").read_text())
-    op.execute((SQL / "views" / "run_partials.sql").read_text())
+    op.execute(sql_file(SQL / "views" / "run_partials.sql"))  # status sets rendered from app/core/states.py
     op.create_table(
         "run_rollup",
         sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=True),
@@ -129,7 +129,7 @@ def upgrade() -> None:
     op.execute(
         "ALTER TABLE run_rollup_changes SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 5000)"
     )
-    op.execute((SQL / "functions" / "run_rollup_capture.sql").read_text())
+    op.execute(sql_file(SQL / "functions" / "run_rollup_capture.sql"))
     op.execute(query("rebuild_run_rollup"))  # queues every run already final
     op.create_index(
         "ix_occurrences_missed", "occurrences", ["scheduled_for"], postgresql_where=sa.text("outcome <> 'run'")

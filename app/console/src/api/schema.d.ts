@@ -1664,6 +1664,7 @@ export interface components {
         DatasetSource: "uploaded" | "generated";
         /**
          * DatasetStatus
+         * @description A dataset's state, kept by the domain (imports, pipeline outputs) and the reaper, never fixed up on read.
          * @enum {string}
          */
         DatasetStatus: "uploaded" | "importing" | "ready" | "failed";
@@ -1776,7 +1777,7 @@ export interface components {
             end_at?: string | null;
             max_catch_up?: number;
             max_concurrent_runs?: number;
-            max_retries?: number;
+            max_retries?: number | null;
             misfire_grace_seconds?: number;
             misfire_policy?: components["schemas"]["MisfirePolicy"];
             overlap_policy?: components["schemas"]["OverlapPolicy"];
@@ -3081,7 +3082,7 @@ export interface operations {
         parameters: {
             query?: {
                 source?: "uploaded" | "generated" | null;
-                status?: "uploaded" | "importing" | "ready" | "failed" | null;
+                status?: components["schemas"]["DatasetStatus"] | null;
                 tag?: string | null;
                 /** @description Part of the name */
                 search?: string | null;

@@ -1,0 +1,68 @@
+"""The one retry-or-finish decision after an attempt ends, shared by the executor (workers) and the reaper.
+
+Whether a failed attempt is tried again (its retry budget), after how long (backoff with cap and jitter),
+and which statement records it (`schedule_retry` or `finish_run`, with the statuses it may leave) are
+decided here, so a run a worker failed and a run whose worker died follow the same policy.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import TextClause
+
+from app.core.states import RunStatus, sources
+from app.db.queries import query
+from app.domain.retry import backoff_seconds, retries_left
+
+
+@dataclass(frozen=True, kw_only=True)
+class AfterAttempt:
+    """What becomes of a run after one attempt: a retry in `delay_seconds`, or its end in `status`."""
+
+    retry: bool
+    status: RunStatus
+    delay_seconds: float = 0.0
+
+    @property
+    def statement(self) -> TextClause:
+        """The named query (sql/queries/runs.sql) that records it."""
+        return query("schedule_retry") if self.retry else query("finish_run")
+
+    def params(self, *, queue: str) -> dict[str, Any]:
+        """The statement's parameters that follow from the decision (the caller adds the run's own)."""
+        if self.retry:
+            return {"delay_seconds": self.delay_seconds, "queue": queue, "from_statuses": sources(RunStatus.RETRYING)}
+        return {"to_status": self.status.value, "from_statuses": sources(self.status, [RunStatus.RUNNING])}
+
+
+def after_attempt(
+    run: Mapping[str, Any],
+    status: RunStatus,
+    *,
+    retryable: bool,
+    at_once: bool = False,
+    rng: random.Random | None = None,
+) -> AfterAttempt:
+    """Retry or finish a run whose attempt just ended in `status`.
+
+    `run` holds attempt, attempt_base, max_retries and the retry_backoff_seconds, retry_backoff_max_seconds and
+    retry_jitter of the run. `retryable`: the way the attempt ended may be retried (a timeout, a lost worker);
+    `at_once`: the attempt was interrupted, not failed (a worker shutting down), so it is retried without delay
+    and without spending the budget.
+    """
+    if at_once:
+        return AfterAttempt(retry=True, status=RunStatus.RETRYING)
+    if retryable and retries_left(run["attempt"], run["attempt_base"], run["max_retries"]):
+        delay = backoff_seconds(
+            run["attempt"] - run["attempt_base"],
+            base=run["retry_backoff_seconds"],
+            cap=run["retry_backoff_max_seconds"],
+            jitter=run["retry_jitter"],
+            rng=rng,
+        )
+        return AfterAttempt(retry=True, status=RunStatus.RETRYING, delay_seconds=delay)
+    return AfterAttempt(retry=False, status=status)

@@ -1,0 +1,133 @@
+"""The one builder of new run rows: API submits, batches, pipeline and ingest runs, backfill and the schedule loop.
+
+Every new run is one `insert_runs` row (sql/queries/runs.sql); the instance defaults (retry backoff, jitter,
+timeout, queue) and the timeout bound are applied here and nowhere else, so a run made by any path carries
+the same settings for the same request.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import msgspec
+from sqlalchemy import Connection
+from sqlalchemy.orm import Session
+
+from app.core.errors import InvalidInput
+from app.core.ids import uuid7
+from app.core.states import RunKind, RunTrigger
+from app.db.queries import query
+from app.settings import Settings
+
+
+def run_row(
+    settings: Settings,
+    *,
+    namespace_id: uuid.UUID | str,
+    kind: RunKind,
+    trigger: RunTrigger,
+    actor: str,
+    created_by: uuid.UUID | str | None,
+    params: Mapping[str, Any] | None = None,
+    priority: int = 0,
+    max_retries: int | None = None,
+    retry_backoff_seconds: float | None = None,
+    retry_backoff_max_seconds: float | None = None,
+    retry_jitter: float | None = None,
+    timeout_seconds: int | None = None,
+    pipeline_id: uuid.UUID | str | None = None,
+    pipeline_version: int | None = None,
+    deployment_id: uuid.UUID | str | None = None,
+    scheduled_for: datetime | None = None,
+    held: bool = False,
+    dataset_id: uuid.UUID | str | None = None,
+    inputs: Any = None,
+    run_id: uuid.UUID | None = None,
+) -> dict[str, Any]:
+    """One `insert_runs` row; a field left as None takes the instance default from `settings`.
+
+    A timeout past `settings.max_timeout_seconds` is refused (422 `timeout_too_long`) whichever path asks for it.
+    """
+    timeout = timeout_seconds or settings.default_timeout_seconds
+    if timeout > settings.max_timeout_seconds:
+        raise InvalidInput(
+            f"timeout_seconds may be at most {settings.max_timeout_seconds}",
+            code="timeout_too_long",
+            errors=[{"field": "timeout_seconds", "message": f"at most {settings.max_timeout_seconds}"}],
+        )
+    return {
+        "id": str(run_id or uuid7()),
+        "namespace_id": str(namespace_id),
+        "kind": kind.value,
+        "trigger": trigger.value,
+        "pipeline_id": None if pipeline_id is None else str(pipeline_id),
+        "pipeline_version": pipeline_version,
+        "deployment_id": None if deployment_id is None else str(deployment_id),
+        "scheduled_for": None if scheduled_for is None else scheduled_for.isoformat(),
+        "params": dict(params or {}),
+        "priority": priority,
+        "max_retries": settings.default_max_retries if max_retries is None else max_retries,
+        "retry_backoff_seconds": settings.retry_backoff_seconds
+        if retry_backoff_seconds is None
+        else retry_backoff_seconds,
+        "retry_backoff_max_seconds": settings.retry_backoff_max_seconds
+        if retry_backoff_max_seconds is None
+        else retry_backoff_max_seconds,
+        "retry_jitter": settings.retry_jitter if retry_jitter is None else retry_jitter,
+        "timeout_seconds": timeout,
+        "queue": settings.queue,
+        "actor": actor,
+        "held": held,
+        "dataset_id": None if dataset_id is None else str(dataset_id),
+        "inputs": inputs,
+        "created_by": None if created_by is None else str(created_by),
+    }
+
+
+def scheduled_run_row(
+    deployment: Mapping[str, Any],
+    settings: Settings,
+    *,
+    scheduled_for: datetime,
+    held: bool,
+    actor: str,
+    trigger: RunTrigger = RunTrigger.SCHEDULE,
+    created_by: uuid.UUID | str | None = None,
+    run_id: uuid.UUID | None = None,
+) -> dict[str, Any]:
+    """The row of a deployment's fire time (`deployment`: a row mapping with `latest_version` of its pipeline)."""
+    return run_row(
+        settings,
+        run_id=run_id,
+        namespace_id=deployment["namespace_id"],
+        kind=RunKind.PIPELINE,
+        trigger=trigger,
+        actor=actor,
+        created_by=deployment.get("created_by") if created_by is None else created_by,
+        params=deployment["params"],
+        max_retries=deployment["max_retries"],
+        retry_backoff_seconds=deployment.get("retry_backoff_seconds"),
+        retry_backoff_max_seconds=deployment.get("retry_backoff_max_seconds"),
+        retry_jitter=deployment.get("retry_jitter"),
+        timeout_seconds=deployment.get("timeout_seconds"),
+        pipeline_id=deployment["pipeline_id"],
+        pipeline_version=deployment["pipeline_version"] or deployment["latest_version"],
+        deployment_id=deployment["id"],
+        scheduled_for=scheduled_for,
+        held=held,
+    )
+
+
+def insert_runs(connection: Session | Connection, rows: Sequence[Mapping[str, Any]]) -> list[uuid.UUID]:
+    """Insert the rows with their first events and outbox rows; returns the ids inserted, in the rows' order.
+
+    A (deployment, fire time) that already has a run is skipped, so its id is not returned.
+    """
+    if not rows:
+        return []
+    result = connection.execute(query("insert_runs"), {"runs": msgspec.json.encode(rows).decode()})
+    created = {row.id for row in result}
+    return [run_id for row in rows if (run_id := uuid.UUID(row["id"])) in created]

@@ -1,0 +1,27 @@
+"""Helpers the data center tests share: a small CSV, an upload, and an import run on a worker."""
+
+from __future__ import annotations
+
+import uuid
+
+from litestar.testing import TestClient
+
+from tests.integration.engine_parts import Engine_
+
+SALES = b"name,amount,day\nalice,12.5,2026-01-02\nbob,3,2026-01-03\ncarol,40,2026-01-04\ndave,,2026-01-05\n"
+
+
+def upload(client: TestClient, content: bytes, filename: str = "sales.csv", **fields: str) -> dict:
+    fields.setdefault("name", f"sales-{uuid.uuid4().hex[:8]}")
+    response = client.post("/api/v1/datasets", files={"file": (filename, content, "text/csv")}, data=fields)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def run_import(client: TestClient, parts: Engine_, dataset_id: str, config: dict | None = None) -> dict:
+    response = client.post(f"/api/v1/datasets/{dataset_id}/imports", json=config or {})
+    assert response.status_code == 202, response.text
+    run = response.json()
+    parts.relay.relay_once()
+    parts.executor.execute(uuid.UUID(run["id"]))
+    return client.get(f"/api/v1/runs/{run['id']}").json()

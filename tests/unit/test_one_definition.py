@@ -1,0 +1,71 @@
+"""Rules defined once: a copy elsewhere in the tree fails here (issue 15, "one definition per rule")."""
+
+from __future__ import annotations
+
+import pathlib
+import re
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+CODE = ("app", "workers", "scheduler")
+
+
+def _sources(*folders: str, suffix: str = ".py") -> dict[str, str]:
+    return {
+        str(path.relative_to(ROOT)): path.read_text()
+        for folder in folders
+        for path in sorted((ROOT / folder).rglob(f"*{suffix}"))
+        if "node_modules" not in path.parts
+    }
+
+
+def test_the_data_file_is_named_only_in_app_paths() -> None:
+    named = [p for p, text in _sources(*CODE).items() if re.search(r"[\"']data\.parquet[\"']", text)]
+    assert named == ["app/paths.py"]
+
+
+def test_one_clock() -> None:
+    copies = [p for p, text in _sources(*CODE).items() if re.search(r"^def (_now|utcnow)\(", text, re.M)]
+    assert copies == ["app/clock.py"]
+
+
+def test_all_is_assigned_once_per_module() -> None:
+    twice = [p for p, text in _sources(*CODE).items() if len(re.findall(r"^__all__ = ", text, re.M)) > 1]
+    assert twice == []
+
+
+def test_tests_share_helpers_through_support_modules_not_other_test_modules() -> None:
+    imports = [
+        f"{p}: {line}"
+        for p, text in _sources("tests").items()
+        for line in text.splitlines()
+        if re.match(r"from tests\.[\w.]*\btest_\w+ import", line)
+    ]
+    assert imports == []
+
+
+_STATUS = r"['\"](PENDING|QUEUED|RUNNING|RETRYING|SUCCEEDED|FAILED|CANCELLED|TIMED_OUT|SKIPPED)['\"]"
+
+
+def test_status_sets_are_written_only_in_states_py() -> None:
+    """Two run states side by side in Python or SQL (migrations aside: history) copy a set of states.py.
+
+    A pair of one state twice is an event's from → to (`'QUEUED', 'QUEUED'`), not a set.
+    """
+    files = {**_sources(*CODE), **_sources("sql/queries", "sql/views", "sql/functions", suffix=".sql")}
+    copies = [
+        p
+        for p, text in files.items()
+        if p != "app/core/states.py" and any(a != b for a, b in re.findall(rf"{_STATUS}\s*,\s*{_STATUS}", text))
+    ]
+    assert copies == []
+
+
+def test_sql_tokens_render_from_states_and_an_unknown_one_fails() -> None:
+    import pytest
+
+    from app.db.queries import all_queries, render
+
+    assert render("status IN ({{ACTIVE}})") == "status IN ('PENDING', 'QUEUED', 'RUNNING', 'RETRYING')"
+    assert not any("{{" in body for body in all_queries().values())
+    with pytest.raises(ValueError, match="unknown SQL token"):
+        render("{{NOPE}}")
