@@ -7,12 +7,11 @@ from __future__ import annotations
 
 from typing import Any, Literal, TypedDict
 
-#: Statuses after which a run no longer changes (RunStatus in the OpenAPI document).
-FINAL_STATUSES = frozenset({"SUCCEEDED", "FAILED", "CANCELLED", "TIMED_OUT", "SKIPPED"})
+# The one definition of run states (app.core imports nothing above it, so the client stays HTTP-only).
+from app.core.states import FINAL, RunStatus
 
-RunStatus = Literal[
-    "PENDING", "QUEUED", "RUNNING", "RETRYING", "SUCCEEDED", "FAILED", "CANCELLED", "TIMED_OUT", "SKIPPED"
-]
+#: Statuses after which a run no longer changes.
+FINAL_STATUSES: frozenset[str] = frozenset(s.value for s in FINAL)
 
 
 class Run(TypedDict, total=False):

@@ -17,12 +17,13 @@ from typing import TYPE_CHECKING, Any
 from app.client_cli import FAILED, OK, UsageError, command
 from app.client_cli.config import connect
 from app.client_cli.output import Output
+from app.core.states import ACTIVE, FINAL, RunStatus
 
 if TYPE_CHECKING:
     from app.client import Client
 
-UNFINISHED = sorted({"PENDING", "QUEUED", "RUNNING", "RETRYING"})
-BAD_ENDINGS = ["CANCELLED", "FAILED", "SKIPPED", "TIMED_OUT"]
+UNFINISHED = sorted(s.value for s in ACTIVE)
+BAD_ENDINGS = sorted(s.value for s in FINAL - {RunStatus.SUCCEEDED})
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]

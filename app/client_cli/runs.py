@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from app.client_cli import OK, command
 from app.client_cli.config import connect
 from app.client_cli.output import Output, parse_params
+from app.core.states import ACTIVE
 
 if TYPE_CHECKING:
     from app.client import Client
@@ -101,7 +102,7 @@ def _wait(client: Client, run_id: str, out: Output) -> Any:
 def _outcome(run: Any) -> int:
     from app.client import RunFailed
 
-    if run["status"] in ("PENDING", "QUEUED", "RUNNING", "RETRYING"):
+    if run["status"] in ACTIVE:
         return OK  # not waited for
     if run["status"] != "SUCCEEDED":
         raise RunFailed(run)

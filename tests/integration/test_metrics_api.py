@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,36 +16,8 @@ from app.paths import run_log_path
 from app.settings import Settings
 from scheduler.cleanup import Cleanup
 from scheduler.schedule_loop import ScheduleLoop
+from tests.integration.metrics_support import T0, WINDOW, add_run
 from tests.integration.schedule_support import deploy, rewind
-
-#: A window no other test writes runs into.
-T0 = datetime(2031, 3, 1, 10, 0, tzinfo=UTC)
-_RUN = text("""
-INSERT INTO runs (id, namespace_id, kind, trigger, status, params, priority, attempt, max_retries,
-                  retry_backoff_seconds, retry_backoff_max_seconds, retry_jitter, timeout_seconds,
-                  created_at, queued_at, started_at, finished_at, error_code, progress)
-SELECT :id, id, :kind, 'api', :status, '{}', 0, 1, 0, 10, 600, 0.2, 3600,
-       :created, :created, CAST(:created AS timestamptz) + make_interval(secs => :wait),
-       CAST(:created AS timestamptz) + make_interval(secs => :wait + :duration), :error, CAST(:progress AS jsonb)
-FROM namespaces WHERE name = 'default'
-""")
-
-
-def add_run(engine: Engine, *, at: datetime, status: str, duration: float, wait: float = 1.0, rows: int = 0) -> None:
-    with engine.begin() as connection:
-        connection.execute(
-            _RUN,
-            {
-                "id": uuid.uuid4(),
-                "kind": "pipeline",
-                "status": status,
-                "created": at,
-                "wait": wait,
-                "duration": duration,
-                "error": "step_failed" if status == "FAILED" else None,
-                "progress": f'{{"rows_out": {rows}}}',
-            },
-        )
 
 
 @pytest.fixture
@@ -55,9 +26,6 @@ def loaded(engine: Engine, client: TestClient) -> Engine:
     add_run(engine, at=T0 + timedelta(minutes=6), status="SUCCEEDED", duration=20, wait=3, rows=50)
     add_run(engine, at=T0 + timedelta(hours=2, minutes=1), status="FAILED", duration=30)
     return engine
-
-
-WINDOW = {"from": T0.isoformat(), "to": (T0 + timedelta(hours=3)).isoformat()}
 
 
 def test_the_views_answer_on_an_empty_window_and_the_summary_is_zero(client: TestClient) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from app.domain.members import NewNamespace, create_namespace
-from tests.integration.test_metrics_api import T0, WINDOW, add_run
+from tests.integration.metrics_support import T0, WINDOW, add_run
 
 DASHBOARD = [
     "/api/v1/metrics/summary",
