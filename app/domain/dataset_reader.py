@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 
 from app.core.errors import InvalidParameter
+from app.domain.row_totals import TOTALS
 from app.ingest import DuckDBSettings
 from app.ingest.columns import json_safe
 from app.ingest.duck import connect, ident, our_type
@@ -113,18 +114,30 @@ class Reader:
         where, values = self._where(filters)
         select = ", ".join(ident(c) for c in chosen)
         try:
-            total = self.conn.execute(f"SELECT count(*) FROM read_parquet(?){where}", [self.path, *values]).fetchone()
             page = self.conn.execute(
                 f"SELECT {select} FROM read_parquet(?){where}{self._order(order_by)} LIMIT ? OFFSET ?",
                 [self.path, *values, limit, offset],
             ).fetchall()
+            total = self._total(where, values, offset, limit, len(page))
         except duckdb.ConversionException as exc:
             raise _bad("filter", f"a filter value does not fit its column: {exc}") from None
         return {
             "columns": [{"name": c, "type": our_type(self.types[c])} for c in chosen],
             "rows": [[json_safe(v) for v in row] for row in page],
-            "total": int(total[0]) if total else 0,
+            "total": total,
         }
+
+    def _total(self, where: str, values: list[Any], offset: int, limit: int, found: int) -> int:
+        """The count of rows matching the filters: a short page that is not past the end is the end (no count);
+        otherwise the remembered count of this version and filter, or one scan that is then remembered."""
+        if found < limit and (found or not offset):
+            return offset + found
+
+        def count() -> int:
+            row = self.conn.execute(f"SELECT count(*) FROM read_parquet(?){where}", [self.path, *values]).fetchone()
+            return int(row[0]) if row else 0
+
+        return TOTALS.total(TOTALS.key(self.path, where, values), count)
 
     def stream(self, fmt: str) -> Iterator[bytes]:
         """The whole version as CSV (with a header) or NDJSON, a batch at a time (the query starts at once, so
