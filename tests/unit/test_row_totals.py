@@ -61,6 +61,10 @@ def expected_ids(filters: list[str], order_by: list[str]) -> list[int]:
     ("filters", "order_by"),
     [
         ([], ["id"]),
+        ([], []),
+        (["category:eq:c3"], []),
+        (["category:eq:c3", "amount:gt:90"], []),
+        (["note:contains:NOTE 1"], []),
         (["category:eq:c3"], ["id"]),
         (["amount:gt:90"], ["-amount", "id"]),
         (["category:eq:c3", "amount:gt:90"], ["id"]),
@@ -71,10 +75,21 @@ def expected_ids(filters: list[str], order_by: list[str]) -> list[int]:
 def test_pages_and_totals_are_those_of_a_full_count(reader: Reader, filters: list[str], order_by: list[str]) -> None:
     ids = expected_ids(filters, order_by)
     assert counted(reader, filters) == len(ids)
-    for offset, limit in [(0, 100), (0, 100), (100, 100), (len(ids) - 5, 100), (len(ids), 10), (len(ids) + 50, 10)]:
+    pages = [(0, 100), (0, 100), (100, 100), (997, 333), (len(ids) - 5, 100), (len(ids), 10), (len(ids) + 50, 10)]
+    for offset, limit in pages:
         page = reader.rows(offset=offset, limit=limit, columns=["id"], order_by=order_by, filters=filters)
         assert page["total"] == len(ids), (offset, limit)
         assert [row[0] for row in page["rows"]] == ids[offset : offset + limit]
+
+
+def test_a_version_with_its_own_file_row_number_column_pages_the_one_query_way(tmp_path: Path) -> None:
+    parquet = tmp_path / "data.parquet"
+    duckdb.sql(
+        f"COPY (SELECT i AS file_row_number, i * 2 AS twice FROM range(300) t(i)) TO '{parquet}' (FORMAT parquet)"
+    )
+    with Reader(parquet, tmp_path / "work", DuckDBSettings(memory_limit="128MB", threads=1)) as reader:
+        page = reader.rows(offset=100, limit=3, columns=None, order_by=[], filters=["twice:ge:100"])
+    assert (page["rows"], page["total"]) == ([[150, 300], [151, 302], [152, 304]], 250)
 
 
 def test_a_short_first_page_needs_no_count_and_a_full_one_counts_once(reader: Reader) -> None:
