@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 
 from app.core.errors import InvalidParameter
+from app.domain.row_totals import TOTALS
 from app.ingest import DuckDBSettings
 from app.ingest.columns import json_safe
 from app.ingest.duck import connect, ident, our_type
@@ -42,6 +43,9 @@ OPERATORS = {
 TEXT_OPERATORS = frozenset({"contains", "starts_with"})
 #: Operators that take no value.
 NO_VALUE = frozenset({"is_null", "not_null"})
+#: DuckDB's virtual column of a row's position in the Parquet file (a version whose own column has this name is
+#: read the one-query way).
+ROW_NUMBER = "file_row_number"
 #: Rows fetched per batch while streaming a download.
 DOWNLOAD_BATCH = 65_536
 _TEXTUAL = re.compile(r"^(VARCHAR|JSON)")
@@ -113,18 +117,52 @@ class Reader:
         where, values = self._where(filters)
         select = ", ".join(ident(c) for c in chosen)
         try:
-            total = self.conn.execute(f"SELECT count(*) FROM read_parquet(?){where}", [self.path, *values]).fetchone()
-            page = self.conn.execute(
-                f"SELECT {select} FROM read_parquet(?){where}{self._order(order_by)} LIMIT ? OFFSET ?",
-                [self.path, *values, limit, offset],
-            ).fetchall()
+            if offset and not order_by and ROW_NUMBER not in self.types:
+                page = self._deep_page(select, where, values, offset, limit)
+            else:
+                page = self.conn.execute(
+                    f"SELECT {select} FROM read_parquet(?){where}{self._order(order_by)} LIMIT ? OFFSET ?",
+                    [self.path, *values, limit, offset],
+                ).fetchall()
+            total = self._total(where, values, offset, limit, len(page))
         except duckdb.ConversionException as exc:
             raise _bad("filter", f"a filter value does not fit its column: {exc}") from None
         return {
             "columns": [{"name": c, "type": our_type(self.types[c])} for c in chosen],
             "rows": [[json_safe(v) for v in row] for row in page],
-            "total": int(total[0]) if total else 0,
+            "total": total,
         }
+
+    def _deep_page(self, select: str, where: str, values: list[Any], offset: int, limit: int) -> list[tuple[Any, ...]]:
+        """An unsorted page past the first: skipping `offset` matches reads only the filtered columns (the file's
+        row numbers of the page's rows), then only the page's stretch of the file is read in full. The rows and
+        their order are those of the one-query form: the page is the matches between its first and last row
+        number, in file order."""
+        scan = f"read_parquet(?, {ROW_NUMBER} = true)"
+        found = self.conn.execute(
+            f"SELECT min({ROW_NUMBER}), max({ROW_NUMBER}) FROM "
+            f"(SELECT {ROW_NUMBER} FROM {scan}{where} LIMIT ? OFFSET ?)",
+            [self.path, *values, limit, offset],
+        ).fetchone()
+        if not found or found[0] is None:
+            return []
+        bounds = f"{ROW_NUMBER} BETWEEN ? AND ?"
+        where = f"{where} AND {bounds}" if where else f" WHERE {bounds}"
+        return self.conn.execute(
+            f"SELECT {select} FROM {scan}{where} ORDER BY {ROW_NUMBER}", [self.path, *values, found[0], found[1]]
+        ).fetchall()
+
+    def _total(self, where: str, values: list[Any], offset: int, limit: int, found: int) -> int:
+        """The count of rows matching the filters: a short page that is not past the end is the end (no count);
+        otherwise the remembered count of this version and filter, or one scan that is then remembered."""
+        if found < limit and (found or not offset):
+            return offset + found
+
+        def count() -> int:
+            row = self.conn.execute(f"SELECT count(*) FROM read_parquet(?){where}", [self.path, *values]).fetchone()
+            return int(row[0]) if row else 0
+
+        return TOTALS.total(TOTALS.key(self.path, where, values), count)
 
     def stream(self, fmt: str) -> Iterator[bytes]:
         """The whole version as CSV (with a header) or NDJSON, a batch at a time (the query starts at once, so
