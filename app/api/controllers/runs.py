@@ -217,16 +217,7 @@ class RunController(Controller):
     ) -> Response[RunOut]:
         request.state.audit_resource_type, request.state.audit_resource_id = "run", str(run_id)
         with db.transaction() as session:
-            run = run_service.cancel_run(session, run_id, principal_of(request))
-            audit.record(
-                session,
-                audit_context(request),
-                action="runs.cancel",
-                resource_type="run",
-                resource_id=run.id,
-                namespace_id=run.namespace_id,
-                details={"after": {"status": run.status}},
-            )
+            run = run_service.cancel_run(session, run_id, principal_of(request), audit_as=audit_context(request))
         if run.status == RunStatus.CANCELLED:
             live_logs.end(run.id, run.status)
             return Response(RunOut.of(run), status_code=200)
@@ -245,14 +236,7 @@ class RunController(Controller):
     ) -> RunOut:
         request.state.audit_resource_type, request.state.audit_resource_id = "run", str(run_id)
         with db.transaction() as session:
-            run = run_service.retry_run(session, run_id, principal_of(request), settings=settings)
-            audit.record(
-                session,
-                audit_context(request),
-                action="runs.retry",
-                resource_type="run",
-                resource_id=run.id,
-                namespace_id=run.namespace_id,
-                details={"attempt": run.attempt},
+            run = run_service.retry_run(
+                session, run_id, principal_of(request), settings=settings, audit_as=audit_context(request)
             )
             return RunOut.of(run)
