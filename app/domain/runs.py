@@ -64,8 +64,13 @@ def submit_runs(
     settings: Settings,
     deployment_id: uuid.UUID | None = None,
     pipeline_version: int | None = None,
+    audit_as: audit.AuditContext | None = None,
 ) -> list[uuid.UUID]:
-    """Create runs with their first event and outbox rows, in the caller's transaction."""
+    """Create runs with their first event and outbox rows, in the caller's transaction.
+
+    With `audit_as` (a submit by the API or the CLI) the submit is audited (runs.submit); a deployment's
+    trigger is audited as the deployment's.
+    """
     pipelines: dict[tuple[str, str], Pipeline] = {}
     rows: list[dict[str, Any]] = []
     for index, request in enumerate(requests):
@@ -100,7 +105,19 @@ def submit_runs(
                 deployment_id=deployment_id,
             )
         )
-    return insert_runs(session, rows)
+    ids = insert_runs(session, rows)
+    if audit_as is not None:
+        runs = get_runs(session, ids)
+        audit.record(
+            session,
+            audit_as,
+            action="runs.submit",
+            resource_type="run",
+            resource_id=runs[0].id if len(runs) == 1 else None,
+            namespace_id=runs[0].namespace_id if runs else None,
+            details={"count": len(runs), "run_ids": [str(r.id) for r in runs[:20]], "trigger": trigger.value},
+        )
+    return ids
 
 
 def insert_run(

@@ -18,7 +18,7 @@ from app.core.errors import InvalidInput
 from app.core.states import RunKind, RunStatus, RunTrigger
 from app.db.database import Database
 from app.db.models import Run
-from app.domain import audit, idempotency
+from app.domain import idempotency
 from app.domain import runs as run_service
 from app.domain.pagination import check_limit
 from app.domain.permissions import Permission
@@ -52,6 +52,7 @@ def _submit(
     """Submit once per Idempotency-Key (and caller); returns the runs and whether this was a replay."""
     principal = principal_of(request)
     scope = idempotency.scope_of("runs.submit", None, principal.user_id)
+    ctx = audit_context(request)
     with db.transaction() as session:
         ids, replayed = idempotency.create_once(
             session,
@@ -60,21 +61,12 @@ def _submit(
             body=body,
             ttl_hours=settings.idempotency_ttl_hours,
             create=lambda: run_service.submit_runs(
-                session, requests, trigger=trigger, principal=principal, settings=settings
+                session, requests, trigger=trigger, principal=principal, settings=settings, audit_as=ctx
             ),
         )
         if replayed:
             return run_service.get_runs(session, ids), True
         runs = run_service.get_runs(session, ids)
-        audit.record(
-            session,
-            audit_context(request),
-            action="runs.submit",
-            resource_type="run",
-            resource_id=runs[0].id if len(runs) == 1 else None,
-            namespace_id=runs[0].namespace_id if runs else None,
-            details={"count": len(runs), "run_ids": [str(r.id) for r in runs[:20]], "trigger": trigger.value},
-        )
         return runs, False
 
 
