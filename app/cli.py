@@ -197,14 +197,16 @@ def _users_create(args: argparse.Namespace, settings: Settings) -> int:
     superuser = args.superuser or args.username == BOOTSTRAP_ADMIN
     try:
         with _database(settings) as settings, database_for(get_engine(settings)).transaction() as session:
+            cli = AuditContext(principal=None, actor_name="command line (conveyor users create)")
             user = create_user(
                 session,
                 NewUser(username=args.username, password=password, email=args.email, is_superuser=superuser),
                 settings,
-                audit_as=AuditContext(principal=None, actor_name="command line (conveyor users create)"),
+                audit_as=cli,
             )
             if args.namespace:
-                set_member(session, get_namespace(session, args.namespace).id, user.id, Role.parse(args.role))
+                namespace = get_namespace(session, args.namespace)
+                set_member(session, namespace.id, user.id, Role.parse(args.role), audit_as=cli)
     except DomainError as exc:
         print(f"conveyor: {exc.detail}", file=sys.stderr)
         return 1

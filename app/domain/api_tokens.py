@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from app.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.core.ids import uuid7
 from app.db.accounts import AuthToken
+from app.domain import audit
 from app.domain.members import get_namespace
 from app.domain.permissions import Permission, Principal, Role
 from app.domain.tokens import new_token
@@ -27,9 +28,9 @@ class NewApiToken(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 def create_api_token(
-    session: Session, principal: Principal, new: NewApiToken, settings: Settings
+    session: Session, principal: Principal, new: NewApiToken, settings: Settings, *, audit_as: audit.AuditContext
 ) -> tuple[AuthToken, str]:
-    """A token capped at `role` (never above the creator's own role there)."""
+    """A token capped at `role` (never above the creator's own role there); audited here, whoever calls."""
     if principal.token_kind == "api":
         raise Forbidden("an API token cannot create API tokens", code="forbidden")
     namespace = get_namespace(session, new.namespace)
@@ -62,6 +63,15 @@ def create_api_token(
     session.add(row)
     session.flush()
     session.refresh(row)
+    audit.record(
+        session,
+        audit_as,
+        action="tokens.create",
+        resource_type="token",
+        resource_id=row.id,
+        namespace_id=row.namespace_id,
+        details={"name": row.name, "role": row.role, "expires_at": row.expires_at},
+    )
     return row, token
 
 
@@ -76,7 +86,10 @@ def list_api_tokens(session: Session, principal: Principal, *, namespace_id: uui
     return list(session.scalars(query))
 
 
-def revoke_api_token(session: Session, principal: Principal, token_id: uuid.UUID) -> AuthToken:
+def revoke_api_token(
+    session: Session, principal: Principal, token_id: uuid.UUID, *, audit_as: audit.AuditContext
+) -> AuthToken:
+    """Revoke at once (audited here, whoever calls)."""
     row = session.get(AuthToken, token_id, with_for_update=True)
     if row is None or row.kind != "api":
         raise NotFound("that token does not exist", code="token_not_found")
@@ -87,4 +100,13 @@ def revoke_api_token(session: Session, principal: Principal, token_id: uuid.UUID
     row.revoked_at = func.now()  # type: ignore[assignment]
     session.flush()
     session.refresh(row)
+    audit.record(
+        session,
+        audit_as,
+        action="tokens.revoke",
+        resource_type="token",
+        resource_id=row.id,
+        namespace_id=row.namespace_id,
+        details={"name": row.name},
+    )
     return row

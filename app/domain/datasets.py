@@ -17,6 +17,7 @@ from app.core.states import RunKind
 from app.db.accounts import User
 from app.db.datasets import Dataset, DatasetStatus, DatasetVersion, Upload
 from app.db.models import Run
+from app.domain import audit
 from app.domain.events import record_event
 from app.domain.pagination import decode_cursor
 from app.domain.permissions import Permission, Principal
@@ -141,8 +142,11 @@ def list_datasets(session: Session, filters: DatasetFilters, *, limit: int, curs
     return list(session.scalars(q))
 
 
-def update_dataset(session: Session, dataset: Dataset, patch: DatasetPatch) -> dict[str, Any]:
-    """Rename, describe, tag; returns the fields changed (for the audit entry)."""
+def update_dataset(
+    session: Session, dataset: Dataset, patch: DatasetPatch, *, audit_as: audit.AuditContext
+) -> dict[str, Any]:
+    """Rename, describe, tag (audited with the changed fields before and after); returns the fields changed."""
+    before = {"name": dataset.name, "description": dataset.description, "tags": list(dataset.tags)}
     changes = {k: v for k, v in msgspec.structs.asdict(patch).items() if v is not None}
     if "tags" in changes:
         changes["tags"] = list(dict.fromkeys(changes["tags"]))
@@ -150,13 +154,31 @@ def update_dataset(session: Session, dataset: Dataset, patch: DatasetPatch) -> d
         setattr(dataset, key, value)
     dataset.updated_at = func.now()  # type: ignore[assignment]
     _flush_unique(session, dataset.name)
+    audit.record(
+        session,
+        audit_as,
+        action="datasets.update",
+        resource_type="dataset",
+        resource_id=dataset.id,
+        namespace_id=dataset.namespace_id,
+        details={"before": {k: before[k] for k in changes}, "after": changes},
+    )
     return changes
 
 
-def delete_dataset(session: Session, dataset: Dataset, *, now: datetime) -> None:
-    """Soft delete: hidden at once (its name is free again); the cleanup job removes its files later."""
+def delete_dataset(session: Session, dataset: Dataset, *, now: datetime, audit_as: audit.AuditContext) -> None:
+    """Soft delete: hidden at once (its name is free again); the cleanup job removes its files later. Audited."""
     dataset.deleted_at = now
     session.flush()
+    audit.record(
+        session,
+        audit_as,
+        action="datasets.delete",
+        resource_type="dataset",
+        resource_id=dataset.id,
+        namespace_id=dataset.namespace_id,
+        details={"before": {"name": dataset.name}},
+    )
 
 
 def versions(session: Session, dataset_id: uuid.UUID) -> list[DatasetVersion]:
@@ -207,8 +229,12 @@ def start_import(
     principal: Principal,
     settings: Settings,
     max_retries: int = 0,
+    audit_as: audit.AuditContext,
 ) -> uuid.UUID:
-    """An ingest run (with its outbox row) that imports the dataset's raw file with `config` into a new version."""
+    """An ingest run (with its outbox row) that imports the dataset's raw file with `config` into a new version.
+
+    Audited here; an Idempotency-Key replay does not call this, so it is audited once.
+    """
     principal.require(Permission.DATASETS_WRITE, dataset.namespace_id, resource="dataset")
     if dataset.source != "uploaded" or dataset.upload_id is None:
         raise Conflict("only an uploaded dataset with its raw file can be imported", code="dataset_not_importable")
@@ -227,6 +253,15 @@ def start_import(
     dataset.last_run_id = run_id
     dataset.updated_at = func.now()  # type: ignore[assignment]
     session.flush()
+    audit.record(
+        session,
+        audit_as,
+        action="datasets.import",
+        resource_type="dataset",
+        resource_id=dataset.id,
+        namespace_id=dataset.namespace_id,
+        details={"run_id": str(run_id), "config": config},
+    )
     return run_id
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from app.core.errors import Conflict, Forbidden, NotFound
 from app.core.ids import uuid7
 from app.db.accounts import Invite, User
+from app.domain import audit
 from app.domain.members import set_member
 from app.domain.permissions import Role
 from app.domain.tokens import hash_token, new_token
@@ -24,7 +25,9 @@ def create_invite(
     role: Role | None,
     created_by: uuid.UUID,
     days: int,
+    audit_as: audit.AuditContext | None = None,
 ) -> tuple[Invite, str]:
+    """A one-time registration invite and its token (shown once); with `audit_as` (the API, the CLI) audited."""
     token, token_hash = new_token("invite")
     invite = Invite(
         id=uuid7(),
@@ -38,6 +41,16 @@ def create_invite(
     session.add(invite)
     session.flush()
     session.refresh(invite)
+    if audit_as is not None:
+        audit.record(
+            session,
+            audit_as,
+            action="invites.create",
+            resource_type="invite",
+            resource_id=invite.id,
+            namespace_id=namespace_id,
+            details={"email": email, "role": invite.role},
+        )
     return invite, token
 
 
@@ -65,8 +78,8 @@ def list_invites(session: Session, *, limit: int = 200) -> list[tuple[Invite, st
     return [(invite, name, bool(expired)) for invite, name, expired in rows.all()]
 
 
-def revoke_invite(session: Session, invite_id: uuid.UUID) -> Invite:
-    """End an unused invite now (it expires at once, so the row stays for the record); a used one cannot be."""
+def revoke_invite(session: Session, invite_id: uuid.UUID, *, audit_as: audit.AuditContext) -> Invite:
+    """End an unused invite now (it expires at once, so the row stays for the record); a used one cannot be. Audited."""
     invite = session.scalar(select(Invite).where(Invite.id == invite_id).with_for_update())
     if invite is None:
         raise NotFound(f"invite {invite_id} does not exist", code="invite_not_found")
@@ -75,4 +88,13 @@ def revoke_invite(session: Session, invite_id: uuid.UUID) -> Invite:
     invite.expires_at = func.least(Invite.expires_at, func.now())  # type: ignore[assignment]
     session.flush()
     session.refresh(invite)
+    audit.record(
+        session,
+        audit_as,
+        action="invites.revoke",
+        resource_type="invite",
+        resource_id=invite.id,
+        namespace_id=invite.namespace_id,
+        details={"email": invite.email, "role": invite.role},
+    )
     return invite

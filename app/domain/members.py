@@ -15,6 +15,7 @@ from app.core.errors import Conflict, NotFound
 from app.core.ids import uuid7
 from app.db.accounts import Membership, User
 from app.db.models import Namespace
+from app.domain import audit
 from app.domain.permissions import Role
 
 NAMESPACE_NAME = r"^[a-z0-9][a-z0-9\-]{0,62}$"
@@ -25,7 +26,8 @@ class NewNamespace(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     description: Annotated[str, msgspec.Meta(max_length=2000)] = ""
 
 
-def create_namespace(session: Session, new: NewNamespace) -> Namespace:
+def create_namespace(session: Session, new: NewNamespace, *, audit_as: audit.AuditContext | None = None) -> Namespace:
+    """A new namespace; with `audit_as` (the API, the CLI) the creation is audited in the same transaction."""
     namespace = Namespace(id=uuid7(), name=new.name, description=new.description)
     session.add(namespace)
     try:
@@ -35,6 +37,16 @@ def create_namespace(session: Session, new: NewNamespace) -> Namespace:
             f"namespace {new.name!r} exists", code="namespace_taken", errors=[{"field": "name", "message": "taken"}]
         ) from None
     session.refresh(namespace)
+    if audit_as is not None:
+        audit.record(
+            session,
+            audit_as,
+            action="namespaces.create",
+            resource_type="namespace",
+            resource_id=namespace.id,
+            namespace_id=namespace.id,
+            details={"name": namespace.name},
+        )
     return namespace
 
 
@@ -52,8 +64,19 @@ def list_namespaces(session: Session, only: list[uuid.UUID] | None) -> list[Name
     return list(session.scalars(query))
 
 
-def set_member(session: Session, namespace_id: uuid.UUID, user_id: uuid.UUID, role: Role) -> str | None:
-    """Give a user a role in a namespace; returns the role they had before (None if new)."""
+def set_member(
+    session: Session,
+    namespace_id: uuid.UUID,
+    user_id: uuid.UUID,
+    role: Role,
+    *,
+    audit_as: audit.AuditContext | None = None,
+) -> str | None:
+    """Give a user a role in a namespace; returns the role they had before (None if new).
+
+    With `audit_as` (the API, the CLI) the change is audited here with the role before and after;
+    a registration that spends an invite is audited as the registration (users.register) instead.
+    """
     if session.get(User, user_id) is None:
         raise NotFound(f"user {user_id} does not exist", code="user_not_found")
     before = session.scalar(
@@ -64,10 +87,23 @@ def set_member(session: Session, namespace_id: uuid.UUID, user_id: uuid.UUID, ro
         .values(namespace_id=namespace_id, user_id=user_id, role=role.label)
         .on_conflict_do_update(index_elements=["namespace_id", "user_id"], set_={"role": role.label})
     )
+    if audit_as is not None:
+        audit.record(
+            session,
+            audit_as,
+            action="members.set",
+            resource_type="user",
+            resource_id=user_id,
+            namespace_id=namespace_id,
+            details={"before": {"role": before}, "after": {"role": role.label}},
+        )
     return before
 
 
-def remove_member(session: Session, namespace_id: uuid.UUID, user_id: uuid.UUID) -> str:
+def remove_member(
+    session: Session, namespace_id: uuid.UUID, user_id: uuid.UUID, *, audit_as: audit.AuditContext
+) -> str:
+    """Take a user out of a namespace (audited here); returns the role they had."""
     removed = session.execute(
         delete(Membership)
         .where(Membership.namespace_id == namespace_id, Membership.user_id == user_id)
@@ -76,6 +112,15 @@ def remove_member(session: Session, namespace_id: uuid.UUID, user_id: uuid.UUID)
     role = removed.scalar()
     if role is None:
         raise NotFound("that user is not a member of this namespace", code="member_not_found")
+    audit.record(
+        session,
+        audit_as,
+        action="members.remove",
+        resource_type="user",
+        resource_id=user_id,
+        namespace_id=namespace_id,
+        details={"before": {"role": role}},
+    )
     return role
 
 

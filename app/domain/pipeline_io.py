@@ -15,6 +15,7 @@ from app.core.ids import uuid7
 from app.core.states import RunKind
 from app.db.datasets import Dataset, DatasetStatus, DatasetVersion
 from app.db.models import Pipeline
+from app.domain import audit
 from app.domain.permissions import Permission, Principal
 from app.domain.runs import insert_run
 from app.settings import Settings
@@ -101,14 +102,15 @@ def submit(
     version: int,
     principal: Principal,
     settings: Settings,
+    audit_as: audit.AuditContext,
 ) -> uuid.UUID:
-    """A pipeline run with its inputs pinned, its first event and its outbox row."""
+    """A pipeline run with its inputs pinned, its first event and its outbox row (audited here)."""
     principal.require(Permission.RUNS_OPERATE, pipeline.namespace_id, resource="pipeline")
     inputs = resolve_inputs(session, spec, body.inputs, namespace_id=pipeline.namespace_id, principal=principal)
     defaults = spec.get("defaults") or {}
     timeout = body.timeout_seconds or defaults.get("timeout_seconds") or settings.default_timeout_seconds
     retries = body.max_retries if body.max_retries is not None else defaults.get("max_retries")
-    return insert_run(
+    run_id = insert_run(
         session,
         settings=settings,
         principal=principal,
@@ -122,6 +124,16 @@ def submit(
         pipeline_version=version,
         inputs=inputs,
     )
+    audit.record(
+        session,
+        audit_as,
+        action="pipelines.run",
+        resource_type="run",
+        resource_id=run_id,
+        namespace_id=pipeline.namespace_id,
+        details={"pipeline_id": str(pipeline.id), "version": version, "params": body.params},
+    )
+    return run_id
 
 
 def output_dataset(session: Session, *, namespace_id: uuid.UUID, name: str, description: str = "") -> Dataset:

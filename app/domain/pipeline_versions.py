@@ -13,14 +13,21 @@ from sqlalchemy.orm import Session
 
 from app.core.errors import Conflict
 from app.db.models import Pipeline, PipelineVersion
+from app.domain import audit
 from app.domain.permissions import Permission, Principal
 from app.pipeline.spec import parse_spec
 
 
 def new_version(
-    session: Session, pipeline: Pipeline, spec: dict[str, Any], *, principal: Principal, message: str = ""
+    session: Session,
+    pipeline: Pipeline,
+    spec: dict[str, Any],
+    *,
+    principal: Principal,
+    message: str = "",
+    audit_as: audit.AuditContext,
 ) -> PipelineVersion:
-    """The pipeline's next version (the pipeline row is locked, so two changes never get one number)."""
+    """The pipeline's next version (the pipeline row is locked, so two changes never get one number); audited."""
     principal.require(Permission.PIPELINES_WRITE, pipeline.namespace_id, resource="pipeline")
     if pipeline.archived_at is not None:
         raise Conflict("an archived pipeline cannot change", code="pipeline_archived")
@@ -38,13 +45,31 @@ def new_version(
     session.add(version)
     session.flush()
     session.refresh(pipeline)
+    audit.record(
+        session,
+        audit_as,
+        action="pipelines.update",
+        resource_type="pipeline",
+        resource_id=pipeline.id,
+        namespace_id=pipeline.namespace_id,
+        details={"after": {"version": version.version, "message": message}},
+    )
     return version
 
 
-def archive(session: Session, pipeline: Pipeline) -> None:
-    """Hide the pipeline from lists and new runs; its versions and runs stay."""
+def archive(session: Session, pipeline: Pipeline, *, audit_as: audit.AuditContext) -> None:
+    """Hide the pipeline from lists and new runs; its versions and runs stay (audited)."""
     pipeline.archived_at = func.now()  # type: ignore[assignment]
     session.flush()
+    audit.record(
+        session,
+        audit_as,
+        action="pipelines.archive",
+        resource_type="pipeline",
+        resource_id=pipeline.id,
+        namespace_id=pipeline.namespace_id,
+        details={"before": {"name": pipeline.name}},
+    )
 
 
 def list_versions(session: Session, pipeline_id: uuid.UUID) -> list[PipelineVersion]:

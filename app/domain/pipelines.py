@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from app.core.errors import Conflict, NotFound
 from app.core.ids import uuid7
 from app.db.models import Pipeline, PipelineVersion
+from app.domain import audit
 from app.domain.namespaces import namespace_id, visible_namespace_id
 from app.domain.pagination import Position, decode_cursor
 from app.domain.permissions import Permission, Principal
@@ -27,8 +28,12 @@ def create_pipeline(
     description: str,
     spec: dict[str, Any],
     principal: Principal | None = None,
+    audit_as: audit.AuditContext | None = None,
 ) -> tuple[Pipeline, PipelineVersion]:
-    """A new pipeline at version 1; the name is unique in its namespace."""
+    """A new pipeline at version 1; the name is unique in its namespace.
+
+    With `audit_as` (the API, the CLI) the creation is audited in the same transaction.
+    """
     parsed = parse_spec(spec)
     target = namespace_id(session, namespace)
     if principal is not None:
@@ -53,6 +58,16 @@ def create_pipeline(
         ) from None
     session.refresh(pipeline)
     session.refresh(version)
+    if audit_as is not None:
+        audit.record(
+            session,
+            audit_as,
+            action="pipelines.create",
+            resource_type="pipeline",
+            resource_id=pipeline.id,
+            namespace_id=pipeline.namespace_id,
+            details={"after": {"name": pipeline.name, "version": version.version}},
+        )
     return pipeline, version
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.states import CANCEL_AT_ONCE, RunKind, RunStatus, RunTrigger, sources
 from app.db.models import Pipeline, Run, RunEvent
+from app.domain import audit
 from app.domain.namespaces import DEFAULT_NAMESPACE, visible_namespace_id
 from app.domain.pagination import decode_cursor
 from app.domain.permissions import Permission, Principal
@@ -63,8 +64,13 @@ def submit_runs(
     settings: Settings,
     deployment_id: uuid.UUID | None = None,
     pipeline_version: int | None = None,
+    audit_as: audit.AuditContext | None = None,
 ) -> list[uuid.UUID]:
-    """Create runs with their first event and outbox rows, in the caller's transaction."""
+    """Create runs with their first event and outbox rows, in the caller's transaction.
+
+    With `audit_as` (a submit by the API or the CLI) the submit is audited (runs.submit); a deployment's
+    trigger is audited as the deployment's.
+    """
     pipelines: dict[tuple[str, str], Pipeline] = {}
     rows: list[dict[str, Any]] = []
     for index, request in enumerate(requests):
@@ -99,7 +105,19 @@ def submit_runs(
                 deployment_id=deployment_id,
             )
         )
-    return insert_runs(session, rows)
+    ids = insert_runs(session, rows)
+    if audit_as is not None:
+        runs = get_runs(session, ids)
+        audit.record(
+            session,
+            audit_as,
+            action="runs.submit",
+            resource_type="run",
+            resource_id=runs[0].id if len(runs) == 1 else None,
+            namespace_id=runs[0].namespace_id if runs else None,
+            details={"count": len(runs), "run_ids": [str(r.id) for r in runs[:20]], "trigger": trigger.value},
+        )
+    return ids
 
 
 def insert_run(
@@ -191,8 +209,33 @@ def list_events(session: Session, run_id: uuid.UUID, principal: Principal) -> li
     return list(session.scalars(select(RunEvent).where(RunEvent.run_id == run_id).order_by(RunEvent.id)))
 
 
-def cancel_run(session: Session, run_id: uuid.UUID, principal: Principal, *, reason: str = "cancel_requested") -> Run:
-    """Cancel at once if the run has not started; otherwise ask its worker to stop."""
+def cancel_run(
+    session: Session,
+    run_id: uuid.UUID,
+    principal: Principal,
+    *,
+    reason: str = "cancel_requested",
+    audit_as: audit.AuditContext | None = None,
+) -> Run:
+    """Cancel at once if the run has not started; otherwise ask its worker to stop.
+
+    With `audit_as` (the API, the CLI) the cancel is audited in the same transaction, with the status after.
+    """
+    run = _cancel(session, run_id, principal, reason=reason)
+    if audit_as is not None:
+        audit.record(
+            session,
+            audit_as,
+            action="runs.cancel",
+            resource_type="run",
+            resource_id=run.id,
+            namespace_id=run.namespace_id,
+            details={"after": {"status": run.status}},
+        )
+    return run
+
+
+def _cancel(session: Session, run_id: uuid.UUID, principal: Principal, *, reason: str) -> Run:
     run = get_run(session, run_id, principal, lock=True)
     principal.require(Permission.RUNS_OPERATE, run.namespace_id, resource="run")
     actor = actor_of(principal)
@@ -232,8 +275,10 @@ def cancel_run(session: Session, run_id: uuid.UUID, principal: Principal, *, rea
     raise Conflict(f"run {run_id} is {status.value} and cannot be cancelled", code="run_not_cancellable")
 
 
-def retry_run(session: Session, run_id: uuid.UUID, principal: Principal, *, settings: Settings) -> Run:
-    """Run a failed, cancelled or timed-out run again, as a new attempt with a fresh retry budget."""
+def retry_run(
+    session: Session, run_id: uuid.UUID, principal: Principal, *, settings: Settings, audit_as: audit.AuditContext
+) -> Run:
+    """Run a failed, cancelled or timed-out run again, as a new attempt with a fresh retry budget (audited here)."""
     run = get_run(session, run_id, principal, lock=True)
     principal.require(Permission.RUNS_OPERATE, run.namespace_id, resource="run")
     actor = actor_of(principal)
@@ -262,4 +307,13 @@ def retry_run(session: Session, run_id: uuid.UUID, principal: Principal, *, sett
         },
     )
     write_outbox(session, run, queue=settings.queue)
+    audit.record(
+        session,
+        audit_as,
+        action="runs.retry",
+        resource_type="run",
+        resource_id=run.id,
+        namespace_id=run.namespace_id,
+        details={"attempt": run.attempt},
+    )
     return run

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from app.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from app.core.ids import uuid7
 from app.db.datasets import Upload
+from app.domain import audit
 from app.domain.permissions import Permission, Principal
 from app.ingest.errors import LimitExceeded
 from app.ingest.sniff import safe_display_name
@@ -59,8 +60,12 @@ def open_upload(
     settings: Settings,
     now: datetime,
     complete: bool = False,
+    audit_as: audit.AuditContext | None = None,
 ) -> Upload:
-    """An upload row; a resumable one (`complete=False`) gets its file made at full size, to be filled in place."""
+    """An upload row; a resumable one (`complete=False`) gets its file made at full size, to be filled in place.
+
+    With `audit_as` the opening is audited (uploads.create); a one-request dataset upload is audited as the dataset's.
+    """
     principal.require(Permission.DATASETS_WRITE, namespace_id, resource="namespace")
     if size > settings.max_upload_bytes:
         raise too_large(settings)
@@ -84,6 +89,16 @@ def open_upload(
             file.truncate(size)
     session.add(upload)
     session.flush()
+    if audit_as is not None:
+        audit.record(
+            session,
+            audit_as,
+            action="uploads.create",
+            resource_type="upload",
+            resource_id=upload.id,
+            namespace_id=upload.namespace_id,
+            details={"after": {"filename": upload.filename, "size": upload.size}},
+        )
     return upload
 
 

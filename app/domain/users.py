@@ -120,14 +120,23 @@ def revoke_all_tokens(
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-def set_disabled(session: Session, user: User, disabled: bool) -> User:
-    """Disable (every token stops working at once) or re-enable an account."""
+def set_disabled(session: Session, user: User, disabled: bool, *, audit_as: audit.AuditContext) -> User:
+    """Disable (every token stops working at once) or re-enable an account; audited with the state before."""
+    before = user.is_disabled
     user.is_disabled = disabled
     user.updated_at = func.now()  # type: ignore[assignment]
     if disabled:
         revoke_all_tokens(session, user.id)
     session.flush()
     session.refresh(user)
+    audit.record(
+        session,
+        audit_as,
+        action="users.disable" if disabled else "users.enable",
+        resource_type="user",
+        resource_id=user.id,
+        details={"before": {"is_disabled": before}, "after": {"is_disabled": disabled}},
+    )
     return user
 
 

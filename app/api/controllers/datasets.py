@@ -215,17 +215,7 @@ class DatasetController(Controller):
         with db.transaction() as session:
             dataset = service.get_dataset(session, dataset_id, principal, lock=True)
             principal.require(WRITE, dataset.namespace_id, resource="dataset")
-            before = {"name": dataset.name, "description": dataset.description, "tags": list(dataset.tags)}
-            changes = service.update_dataset(session, dataset, data)
-            audit.record(
-                session,
-                audit_context(request),
-                action="datasets.update",
-                resource_type="dataset",
-                resource_id=dataset.id,
-                namespace_id=dataset.namespace_id,
-                details={"before": {k: before[k] for k in changes}, "after": changes},
-            )
+            service.update_dataset(session, dataset, data, audit_as=audit_context(request))
             return dataset_out(session, dataset)
 
     @delete(
@@ -240,16 +230,7 @@ class DatasetController(Controller):
         with db.transaction() as session:
             dataset = service.get_dataset(session, dataset_id, principal, lock=True)
             principal.require(WRITE, dataset.namespace_id, resource="dataset")
-            service.delete_dataset(session, dataset, now=utcnow())
-            audit.record(
-                session,
-                audit_context(request),
-                action="datasets.delete",
-                resource_type="dataset",
-                resource_id=dataset.id,
-                namespace_id=dataset.namespace_id,
-                details={"before": {"name": dataset.name}},
-            )
+            service.delete_dataset(session, dataset, now=utcnow(), audit_as=audit_context(request))
 
     @post(
         "/{dataset_id:uuid}/preview",
@@ -311,6 +292,7 @@ class DatasetController(Controller):
     ) -> Response[RunOut]:
         principal = principal_of(request)
         config = msgspec.to_builtins(parse_config(data))
+        ctx = audit_context(request)
         with db.transaction() as session:
             dataset = service.get_dataset(session, dataset_id, principal, lock=True)
             [run_id], replayed = idempotency.create_once(
@@ -319,19 +301,12 @@ class DatasetController(Controller):
                 scope=idempotency.scope_of("datasets.import", dataset_id, principal.user_id),
                 body=config,
                 ttl_hours=settings.idempotency_ttl_hours,
-                create=lambda: [service.start_import(session, dataset, config, principal=principal, settings=settings)],
+                create=lambda: [
+                    service.start_import(session, dataset, config, principal=principal, settings=settings, audit_as=ctx)
+                ],
             )
             if replayed:
                 run = session.get_one(Run, run_id)
                 return Response(RunOut.of(run), status_code=202, headers={"Idempotent-Replayed": "true"})
-            audit.record(
-                session,
-                audit_context(request),
-                action="datasets.import",
-                resource_type="dataset",
-                resource_id=dataset.id,
-                namespace_id=dataset.namespace_id,
-                details={"run_id": str(run_id), "config": config},
-            )
             run = session.get_one(Run, run_id)
             return Response(RunOut.of(run), status_code=202, headers={"Location": f"/api/v1/runs/{run_id}"})

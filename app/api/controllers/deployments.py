@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
+from sqlalchemy.orm import Session
 
 from app.api.deployment_schemas import (
     BackfillOut,
@@ -22,9 +22,11 @@ from app.api.schemas import Page, RunOut, page
 from app.api.security import audit_context, principal_of
 from app.clock import utcnow
 from app.db.database import Database
-from app.domain import audit, idempotency
+from app.db.deployments import Deployment
 from app.domain import backfill as backfill_service
+from app.domain import deployment_actions as actions
 from app.domain import deployments as service
+from app.domain import idempotency
 from app.domain.permissions import Permission
 from app.domain.runs import get_runs
 from app.scheduling.timing import upcoming as upcoming_fires
@@ -33,6 +35,11 @@ from app.settings import Settings
 READ = {"permission": Permission.PIPELINES_READ}
 WRITE = Permission.PIPELINES_WRITE
 DeploymentId = FromPath[uuid.UUID]
+
+
+def _out(session: Session, deployment: Deployment) -> DeploymentOut:
+    session.flush()
+    return DeploymentOut.of(deployment, run_stats(session, [deployment.id])[deployment.id])
 
 
 class DeploymentController(Controller):
@@ -55,15 +62,8 @@ class DeploymentController(Controller):
         settings: NamedDependency[Settings],
     ) -> Response[DeploymentOut]:
         with db.transaction() as session:
-            deployment = service.create_deployment(session, data, principal_of(request), settings, now=utcnow())
-            audit.record(
-                session,
-                audit_context(request),
-                action="deployments.create",
-                resource_type="deployment",
-                resource_id=deployment.id,
-                namespace_id=deployment.namespace_id,
-                details={"after": msgspec.to_builtins(data)},
+            deployment = actions.create(
+                session, data, principal_of(request), settings, now=utcnow(), audit_as=audit_context(request)
             )
             session.flush()
             return Response(
@@ -121,25 +121,6 @@ class DeploymentController(Controller):
             deployment = service.get_deployment(session, deployment_id, principal_of(request))
             return DeploymentOut.of(deployment, run_stats(session, [deployment.id])[deployment.id])
 
-    def _change(self, request: Request, db: Database, deployment_id: uuid.UUID, action: str, change) -> DeploymentOut:  # type: ignore[no-untyped-def]
-        principal = principal_of(request)
-        with db.transaction() as session:
-            deployment = service.get_deployment(session, deployment_id, principal, lock=True)
-            principal.require(WRITE, deployment.namespace_id, resource="deployment")
-            details = change(session, deployment) or {}
-            audit.record(
-                session,
-                audit_context(request),
-                action=action,
-                resource_type="deployment",
-                resource_id=deployment.id,
-                namespace_id=deployment.namespace_id,
-                details=details,
-            )
-            service.wake_schedulers(session)
-            session.flush()
-            return DeploymentOut.of(deployment, run_stats(session, [deployment.id])[deployment.id])
-
     @patch(
         "/{deployment_id:uuid}",
         operation_id="updateDeployment",
@@ -155,11 +136,17 @@ class DeploymentController(Controller):
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
     ) -> DeploymentOut:
-        def change(session, deployment):  # type: ignore[no-untyped-def]
-            service.update_deployment(session, deployment, data, settings, now=utcnow())
-            return {"after": msgspec.to_builtins(data)}  # the fields given, a null (reset) included
-
-        return self._change(request, db, deployment_id, "deployments.update", change)
+        with db.transaction() as session:
+            deployment = actions.update(
+                session,
+                deployment_id,
+                data,
+                principal_of(request),
+                settings,
+                now=utcnow(),
+                audit_as=audit_context(request),
+            )
+            return _out(session, deployment)
 
     @post(
         "/{deployment_id:uuid}/pause",
@@ -170,9 +157,11 @@ class DeploymentController(Controller):
         summary="Pause: no runs until resumed",
     )
     def pause(self, request: Request, deployment_id: DeploymentId, db: NamedDependency[Database]) -> DeploymentOut:
-        return self._change(
-            request, db, deployment_id, "deployments.pause", lambda s, d: service.pause(s, d, now=utcnow())
-        )
+        with db.transaction() as session:
+            deployment = actions.pause(
+                session, deployment_id, principal_of(request), now=utcnow(), audit_as=audit_context(request)
+            )
+            return _out(session, deployment)
 
     @post(
         "/{deployment_id:uuid}/resume",
@@ -183,13 +172,11 @@ class DeploymentController(Controller):
         summary="Resume; fire times missed while paused are recorded",
     )
     def resume(self, request: Request, deployment_id: DeploymentId, db: NamedDependency[Database]) -> DeploymentOut:
-        return self._change(
-            request,
-            db,
-            deployment_id,
-            "deployments.resume",
-            lambda s, d: {"paused_fire_times": service.resume(s, d, now=utcnow())},
-        )
+        with db.transaction() as session:
+            deployment = actions.resume(
+                session, deployment_id, principal_of(request), now=utcnow(), audit_as=audit_context(request)
+            )
+            return _out(session, deployment)
 
     @delete(
         "/{deployment_id:uuid}",
@@ -199,20 +186,8 @@ class DeploymentController(Controller):
         summary="Delete a deployment (its runs stay)",
     )
     def remove(self, request: Request, deployment_id: DeploymentId, db: NamedDependency[Database]) -> None:
-        principal = principal_of(request)
         with db.transaction() as session:
-            deployment = service.get_deployment(session, deployment_id, principal, lock=True)
-            principal.require(WRITE, deployment.namespace_id, resource="deployment")
-            audit.record(
-                session,
-                audit_context(request),
-                action="deployments.delete",
-                resource_type="deployment",
-                resource_id=deployment.id,
-                namespace_id=deployment.namespace_id,
-                details={"before": {"name": deployment.name}},
-            )
-            service.delete_deployment(session, deployment, now=utcnow())
+            actions.delete(session, deployment_id, principal_of(request), now=utcnow(), audit_as=audit_context(request))
 
     @post(
         "/{deployment_id:uuid}/trigger",
@@ -236,6 +211,7 @@ class DeploymentController(Controller):
         principal = principal_of(request)
         overrides = data.params if data else {}
         scope = idempotency.scope_of("deployments.trigger", deployment_id, principal.user_id)
+        ctx = audit_context(request)
         with db.transaction() as session:
             deployment = service.get_deployment(session, deployment_id, principal)
             [run_id], replayed = idempotency.create_once(
@@ -244,7 +220,7 @@ class DeploymentController(Controller):
                 scope=scope,
                 body=overrides,
                 ttl_hours=settings.idempotency_ttl_hours,
-                create=lambda: [service.trigger(session, deployment, overrides, principal, settings)],
+                create=lambda: [actions.trigger(session, deployment, overrides, principal, settings, audit_as=ctx)],
             )
             if replayed:
                 return Response(
@@ -252,15 +228,6 @@ class DeploymentController(Controller):
                     status_code=201,
                     headers={"Idempotent-Replayed": "true"},
                 )
-            audit.record(
-                session,
-                audit_context(request),
-                action="deployments.trigger",
-                resource_type="deployment",
-                resource_id=deployment.id,
-                namespace_id=deployment.namespace_id,
-                details={"run_id": str(run_id), "params": overrides},
-            )
             return Response(RunOut.of(get_runs(session, [run_id])[0]), status_code=201)
 
     @post(
@@ -282,15 +249,8 @@ class DeploymentController(Controller):
         principal = principal_of(request)
         with db.transaction() as session:
             deployment = service.get_deployment(session, deployment_id, principal)
-            created, existing = backfill_service.backfill(session, deployment, data, principal, settings, now=utcnow())
-            audit.record(
-                session,
-                audit_context(request),
-                action="deployments.backfill",
-                resource_type="deployment",
-                resource_id=deployment.id,
-                namespace_id=deployment.namespace_id,
-                details={"start": data.start, "end": data.end, "created": len(created), "already_had_a_run": existing},
+            created, existing = actions.backfill(
+                session, deployment, data, principal, settings, now=utcnow(), audit_as=audit_context(request)
             )
             runs = get_runs(session, created)
         return Response(BackfillOut([RunOut.of(r) for r in runs], existing), status_code=201)
@@ -313,7 +273,7 @@ class DeploymentController(Controller):
         principal = principal_of(request)
         with db.read() as session:
             deployment = service.get_deployment(session, deployment_id, principal)
-            return backfill_service.preview(session, deployment, data, principal, now=service.utcnow())
+            return backfill_service.preview(session, deployment, data, principal, now=utcnow())
 
     @get(
         "/{deployment_id:uuid}/upcoming",

@@ -12,7 +12,7 @@ from app.api.account_schemas import MemberIn, MemberOut, NamedMemberIn, Namespac
 from app.api.security import audit_context, principal_of
 from app.core.errors import InvalidInput, NotFound
 from app.db.database import Database
-from app.domain import audit, members, users
+from app.domain import members, users
 from app.domain.permissions import Permission, Role
 
 
@@ -33,16 +33,7 @@ def _set_member(request: Request, namespace: str, user_id: uuid.UUID, role_name:
     with db.transaction() as session:
         found = members.get_namespace(session, namespace)
         principal_of(request).require(Permission.MEMBERS_MANAGE, found.id, resource="namespace")
-        before = members.set_member(session, found.id, user_id, role)
-        audit.record(
-            session,
-            audit_context(request),
-            action="members.set",
-            resource_type="user",
-            resource_id=user_id,
-            namespace_id=found.id,
-            details={"before": {"role": before}, "after": {"role": role.label}},
-        )
+        members.set_member(session, found.id, user_id, role, audit_as=audit_context(request))
         membership = next(m for m in members.list_members(session, found.id) if m[1].id == user_id)
         return MemberOut.of(*membership)
 
@@ -75,16 +66,7 @@ class NamespaceController(Controller):
         self, request: Request, data: JSONBody[members.NewNamespace], db: NamedDependency[Database]
     ) -> Response[NamespaceOut]:
         with db.transaction() as session:
-            namespace = members.create_namespace(session, data)
-            audit.record(
-                session,
-                audit_context(request),
-                action="namespaces.create",
-                resource_type="namespace",
-                resource_id=namespace.id,
-                namespace_id=namespace.id,
-                details={"name": namespace.name},
-            )
+            namespace = members.create_namespace(session, data, audit_as=audit_context(request))
             return Response(NamespaceOut.of(namespace), status_code=201)
 
     @get(
@@ -151,13 +133,4 @@ class NamespaceController(Controller):
         with db.transaction() as session:
             found = members.get_namespace(session, namespace)
             principal_of(request).require(Permission.MEMBERS_MANAGE, found.id, resource="namespace")
-            before = members.remove_member(session, found.id, user_id)
-            audit.record(
-                session,
-                audit_context(request),
-                action="members.remove",
-                resource_type="user",
-                resource_id=user_id,
-                namespace_id=found.id,
-                details={"before": {"role": before}},
-            )
+            members.remove_member(session, found.id, user_id, audit_as=audit_context(request))

@@ -19,7 +19,7 @@ from app.core.errors import InvalidInput, NotFound
 from app.db.database import Database
 from app.db.datasets import DatasetVersion
 from app.db.models import Pipeline, Run
-from app.domain import audit, idempotency
+from app.domain import idempotency
 from app.domain import pipeline_io as run_service
 from app.domain import pipeline_versions as service
 from app.domain import pipelines as pipeline_service
@@ -204,16 +204,7 @@ class PipelineVersionController(Controller):
         principal = principal_of(request)
         with db.transaction() as session:
             pipeline = pipeline_of(session, pipeline_ref, namespace, principal, Permission.PIPELINES_WRITE)
-            service.archive(session, pipeline)
-            audit.record(
-                session,
-                audit_context(request),
-                action="pipelines.archive",
-                resource_type="pipeline",
-                resource_id=pipeline.id,
-                namespace_id=pipeline.namespace_id,
-                details={"before": {"name": pipeline.name}},
-            )
+            service.archive(session, pipeline, audit_as=audit_context(request))
             version = pipeline_service.get_version(session, pipeline.id, pipeline.latest_version)
             return PipelineOut.of(pipeline, version)
 
@@ -239,6 +230,7 @@ class PipelineVersionController(Controller):
     ) -> Response[RunOut]:
         principal = principal_of(request)
         body = data or run_service.PipelineRunIn()
+        ctx = audit_context(request)
         with db.transaction() as session:
             pipeline = pipeline_of(session, pipeline_ref, namespace, principal, Permission.RUNS_OPERATE)
             number = body.version or pipeline.latest_version
@@ -248,7 +240,14 @@ class PipelineVersionController(Controller):
                 pipeline_params.resolve(parse_spec(spec).params, body.params)
                 return [
                     run_service.submit(
-                        session, pipeline, body, spec, version=number, principal=principal, settings=settings
+                        session,
+                        pipeline,
+                        body,
+                        spec,
+                        version=number,
+                        principal=principal,
+                        settings=settings,
+                        audit_as=ctx,
                     )
                 ]
 
@@ -263,14 +262,5 @@ class PipelineVersionController(Controller):
             if replayed:
                 replay = session.get_one(Run, run_id)
                 return Response(RunOut.of(replay), status_code=201, headers={"Idempotent-Replayed": "true"})
-            audit.record(
-                session,
-                audit_context(request),
-                action="pipelines.run",
-                resource_type="run",
-                resource_id=run_id,
-                namespace_id=pipeline.namespace_id,
-                details={"pipeline_id": str(pipeline.id), "version": number, "params": body.params},
-            )
             run = session.get_one(Run, run_id)
             return Response(RunOut.of(run), status_code=201, headers={"Location": f"/api/v1/runs/{run_id}"})

@@ -15,7 +15,6 @@ from app.api.security import audit_context, principal_of
 from app.api.yaml_body import YamlBodyMiddleware
 from app.core.errors import NotFound
 from app.db.database import Database
-from app.domain import audit
 from app.domain import pipeline_versions as version_service
 from app.domain import pipelines as pipeline_service
 from app.domain.pagination import check_limit
@@ -51,15 +50,7 @@ class PipelineController(Controller):
                 description=data.description,
                 spec=data.spec,
                 principal=principal_of(request),
-            )
-            audit.record(
-                session,
-                audit_context(request),
-                action="pipelines.create",
-                resource_type="pipeline",
-                resource_id=pipeline.id,
-                namespace_id=pipeline.namespace_id,
-                details={"after": {"name": pipeline.name, "version": version.version}},
+                audit_as=audit_context(request),
             )
         return Response(
             PipelineOut.of(pipeline, version), status_code=201, headers={"Location": f"/api/v1/pipelines/{pipeline.id}"}
@@ -139,17 +130,8 @@ class PipelineController(Controller):
         with db.transaction() as session:
             pipeline = pipeline_of(session, pipeline_ref, namespace, principal, Permission.PIPELINES_WRITE)
             version = version_service.new_version(
-                session, pipeline, data.spec, principal=principal, message=data.message
+                session, pipeline, data.spec, principal=principal, message=data.message, audit_as=audit_context(request)
             )
             if data.description is not None:
                 pipeline.description = data.description
-            audit.record(
-                session,
-                audit_context(request),
-                action="pipelines.update",
-                resource_type="pipeline",
-                resource_id=pipeline.id,
-                namespace_id=pipeline.namespace_id,
-                details={"after": {"version": version.version, "message": data.message}},
-            )
             return PipelineOut.of(pipeline, version)

@@ -18,7 +18,7 @@ from app.core.errors import InvalidInput
 from app.core.states import RunKind, RunStatus, RunTrigger
 from app.db.database import Database
 from app.db.models import Run
-from app.domain import audit, idempotency
+from app.domain import idempotency
 from app.domain import runs as run_service
 from app.domain.pagination import check_limit
 from app.domain.permissions import Permission
@@ -52,6 +52,7 @@ def _submit(
     """Submit once per Idempotency-Key (and caller); returns the runs and whether this was a replay."""
     principal = principal_of(request)
     scope = idempotency.scope_of("runs.submit", None, principal.user_id)
+    ctx = audit_context(request)
     with db.transaction() as session:
         ids, replayed = idempotency.create_once(
             session,
@@ -60,21 +61,12 @@ def _submit(
             body=body,
             ttl_hours=settings.idempotency_ttl_hours,
             create=lambda: run_service.submit_runs(
-                session, requests, trigger=trigger, principal=principal, settings=settings
+                session, requests, trigger=trigger, principal=principal, settings=settings, audit_as=ctx
             ),
         )
         if replayed:
             return run_service.get_runs(session, ids), True
         runs = run_service.get_runs(session, ids)
-        audit.record(
-            session,
-            audit_context(request),
-            action="runs.submit",
-            resource_type="run",
-            resource_id=runs[0].id if len(runs) == 1 else None,
-            namespace_id=runs[0].namespace_id if runs else None,
-            details={"count": len(runs), "run_ids": [str(r.id) for r in runs[:20]], "trigger": trigger.value},
-        )
         return runs, False
 
 
@@ -217,16 +209,7 @@ class RunController(Controller):
     ) -> Response[RunOut]:
         request.state.audit_resource_type, request.state.audit_resource_id = "run", str(run_id)
         with db.transaction() as session:
-            run = run_service.cancel_run(session, run_id, principal_of(request))
-            audit.record(
-                session,
-                audit_context(request),
-                action="runs.cancel",
-                resource_type="run",
-                resource_id=run.id,
-                namespace_id=run.namespace_id,
-                details={"after": {"status": run.status}},
-            )
+            run = run_service.cancel_run(session, run_id, principal_of(request), audit_as=audit_context(request))
         if run.status == RunStatus.CANCELLED:
             live_logs.end(run.id, run.status)
             return Response(RunOut.of(run), status_code=200)
@@ -245,14 +228,7 @@ class RunController(Controller):
     ) -> RunOut:
         request.state.audit_resource_type, request.state.audit_resource_id = "run", str(run_id)
         with db.transaction() as session:
-            run = run_service.retry_run(session, run_id, principal_of(request), settings=settings)
-            audit.record(
-                session,
-                audit_context(request),
-                action="runs.retry",
-                resource_type="run",
-                resource_id=run.id,
-                namespace_id=run.namespace_id,
-                details={"attempt": run.attempt},
+            run = run_service.retry_run(
+                session, run_id, principal_of(request), settings=settings, audit_as=audit_context(request)
             )
             return RunOut.of(run)

@@ -11,7 +11,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from app.api.account_schemas import ApiTokenOut, CreatedApiToken
 from app.api.security import audit_context, principal_of
 from app.db.database import Database
-from app.domain import api_tokens, audit
+from app.domain import api_tokens
 from app.domain.namespaces import visible_namespace_id
 from app.domain.permissions import Permission
 from app.settings import Settings
@@ -37,15 +37,8 @@ class TokenController(Controller):
         settings: NamedDependency[Settings],
     ) -> Response[CreatedApiToken]:
         with db.transaction() as session:
-            row, token = api_tokens.create_api_token(session, principal_of(request), data, settings)
-            audit.record(
-                session,
-                audit_context(request),
-                action="tokens.create",
-                resource_type="token",
-                resource_id=row.id,
-                namespace_id=row.namespace_id,
-                details={"name": row.name, "role": row.role, "expires_at": row.expires_at},
+            row, token = api_tokens.create_api_token(
+                session, principal_of(request), data, settings, audit_as=audit_context(request)
             )
             out = CreatedApiToken(
                 **{f: getattr(ApiTokenOut.of(row), f) for f in ApiTokenOut.__struct_fields__}, token=token
@@ -78,13 +71,4 @@ class TokenController(Controller):
     )
     def revoke(self, request: Request, token_id: FromPath[uuid.UUID], db: NamedDependency[Database]) -> None:
         with db.transaction() as session:
-            row = api_tokens.revoke_api_token(session, principal_of(request), token_id)
-            audit.record(
-                session,
-                audit_context(request),
-                action="tokens.revoke",
-                resource_type="token",
-                resource_id=row.id,
-                namespace_id=row.namespace_id,
-                details={"name": row.name},
-            )
+            api_tokens.revoke_api_token(session, principal_of(request), token_id, audit_as=audit_context(request))

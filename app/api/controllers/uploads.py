@@ -60,15 +60,7 @@ class UploadController(Controller):
                 sha256=data.sha256,
                 settings=settings,
                 now=utcnow(),
-            )
-            audit.record(
-                session,
-                audit_context(request),
-                action="uploads.create",
-                resource_type="upload",
-                resource_id=upload.id,
-                namespace_id=upload.namespace_id,
-                details={"after": {"filename": upload.filename, "size": upload.size}},
+                audit_as=audit_context(request),
             )
             out = UploadOut.of(upload)
         return Response(out, status_code=201, headers={"Location": f"/api/v1/uploads/{out.id}"})

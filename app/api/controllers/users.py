@@ -14,7 +14,7 @@ from app.api.account_schemas import InviteInfo, InviteOut, TemporaryPassword, Us
 from app.api.schemas import Page, page
 from app.api.security import audit_context, principal_of
 from app.db.database import Database
-from app.domain import audit, users
+from app.domain import users
 from app.domain.invites import create_invite, list_invites, revoke_invite
 from app.domain.members import get_namespace
 from app.domain.permissions import Permission, Role
@@ -73,16 +73,7 @@ class UserController(Controller):
     def _set_disabled(self, request: Request, db: Database, user_id: uuid.UUID, disabled: bool) -> UserOut:
         with db.transaction() as session:
             user = users.get_user(session, user_id)
-            before = user.is_disabled
-            users.set_disabled(session, user, disabled)
-            audit.record(
-                session,
-                audit_context(request),
-                action="users.disable" if disabled else "users.enable",
-                resource_type="user",
-                resource_id=user.id,
-                details={"before": {"is_disabled": before}, "after": {"is_disabled": disabled}},
-            )
+            users.set_disabled(session, user, disabled, audit_as=audit_context(request))
             return UserOut.of(user)
 
     @post(
@@ -154,15 +145,7 @@ class InviteController(Controller):
                 role=Role.parse(data.role) if data.role else None,
                 created_by=principal_of(request).user_id,
                 days=data.expires_in_days,
-            )
-            audit.record(
-                session,
-                audit_context(request),
-                action="invites.create",
-                resource_type="invite",
-                resource_id=invite.id,
-                namespace_id=namespace_id,
-                details={"email": data.email, "role": data.role},
+                audit_as=audit_context(request),
             )
             return InviteOut(id=invite.id, token=token, expires_at=invite.expires_at)
 
@@ -180,13 +163,4 @@ class InviteController(Controller):
     )
     def revoke(self, request: Request, invite_id: FromPath[uuid.UUID], db: NamedDependency[Database]) -> None:
         with db.transaction() as session:
-            invite = revoke_invite(session, invite_id)
-            audit.record(
-                session,
-                audit_context(request),
-                action="invites.revoke",
-                resource_type="invite",
-                resource_id=invite.id,
-                namespace_id=invite.namespace_id,
-                details={"email": invite.email, "role": invite.role},
-            )
+            revoke_invite(session, invite_id, audit_as=audit_context(request))

@@ -1,0 +1,133 @@
+"""Deployment changes as a caller (API, CLI) makes them: each checked and audited in its transaction.
+
+The rules of each change live in app.domain.deployments and app.domain.backfill; this module adds who is
+acting, so every caller writes the same audit row and no controller has to remember to.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import msgspec
+from sqlalchemy.orm import Session
+
+from app.db.deployments import Deployment
+from app.domain import audit
+from app.domain import backfill as backfill_service
+from app.domain import deployments as service
+from app.domain.permissions import Permission, Principal
+from app.settings import Settings
+
+
+def _record(
+    session: Session, audit_as: audit.AuditContext, action: str, deployment: Deployment, details: dict[str, Any]
+) -> None:
+    audit.record(
+        session,
+        audit_as,
+        action=action,
+        resource_type="deployment",
+        resource_id=deployment.id,
+        namespace_id=deployment.namespace_id,
+        details=details,
+    )
+
+
+def _writable(session: Session, deployment_id: uuid.UUID, principal: Principal) -> Deployment:
+    """The deployment, locked for the change, once the caller may change it."""
+    deployment = service.get_deployment(session, deployment_id, principal, lock=True)
+    principal.require(Permission.PIPELINES_WRITE, deployment.namespace_id, resource="deployment")
+    return deployment
+
+
+def create(
+    session: Session,
+    document: service.DeploymentIn,
+    principal: Principal,
+    settings: Settings,
+    *,
+    now: datetime,
+    audit_as: audit.AuditContext,
+) -> Deployment:
+    deployment = service.create_deployment(session, document, principal, settings, now=now)
+    _record(session, audit_as, "deployments.create", deployment, {"after": msgspec.to_builtins(document)})
+    return deployment
+
+
+def update(
+    session: Session,
+    deployment_id: uuid.UUID,
+    patch: service.DeploymentPatch,
+    principal: Principal,
+    settings: Settings,
+    *,
+    now: datetime,
+    audit_as: audit.AuditContext,
+) -> Deployment:
+    deployment = _writable(session, deployment_id, principal)
+    service.update_deployment(session, deployment, patch, settings, now=now)
+    # The fields given, a null (reset) included.
+    _record(session, audit_as, "deployments.update", deployment, {"after": msgspec.to_builtins(patch)})
+    service.wake_schedulers(session)
+    return deployment
+
+
+def pause(
+    session: Session, deployment_id: uuid.UUID, principal: Principal, *, now: datetime, audit_as: audit.AuditContext
+) -> Deployment:
+    deployment = _writable(session, deployment_id, principal)
+    service.pause(session, deployment, now=now)
+    _record(session, audit_as, "deployments.pause", deployment, {})
+    service.wake_schedulers(session)
+    return deployment
+
+
+def resume(
+    session: Session, deployment_id: uuid.UUID, principal: Principal, *, now: datetime, audit_as: audit.AuditContext
+) -> Deployment:
+    deployment = _writable(session, deployment_id, principal)
+    missed = service.resume(session, deployment, now=now)
+    _record(session, audit_as, "deployments.resume", deployment, {"paused_fire_times": missed})
+    service.wake_schedulers(session)
+    return deployment
+
+
+def delete(
+    session: Session, deployment_id: uuid.UUID, principal: Principal, *, now: datetime, audit_as: audit.AuditContext
+) -> None:
+    deployment = _writable(session, deployment_id, principal)
+    _record(session, audit_as, "deployments.delete", deployment, {"before": {"name": deployment.name}})
+    service.delete_deployment(session, deployment, now=now)
+
+
+def trigger(
+    session: Session,
+    deployment: Deployment,
+    overrides: dict[str, Any],
+    principal: Principal,
+    settings: Settings,
+    *,
+    audit_as: audit.AuditContext,
+) -> uuid.UUID:
+    """A manual run now; an Idempotency-Key replay does not call this, so it is audited once."""
+    run_id = service.trigger(session, deployment, overrides, principal, settings)
+    _record(session, audit_as, "deployments.trigger", deployment, {"run_id": str(run_id), "params": overrides})
+    return run_id
+
+
+def backfill(
+    session: Session,
+    deployment: Deployment,
+    request: backfill_service.BackfillIn,
+    principal: Principal,
+    settings: Settings,
+    *,
+    now: datetime,
+    audit_as: audit.AuditContext,
+) -> tuple[list[uuid.UUID], int]:
+    created, existing = backfill_service.backfill(session, deployment, request, principal, settings, now=now)
+    details = {"start": request.start, "end": request.end, "created": len(created), "already_had_a_run": existing}
+    _record(session, audit_as, "deployments.backfill", deployment, details)
+    return created, existing
