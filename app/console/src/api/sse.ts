@@ -73,13 +73,20 @@ export interface StreamOptions {
   onMessage: (message: SseMessage) => void
 }
 
-/** Reads the stream until it ends; throws on a non-2xx answer or a network loss. */
+/** The stream's request was answered with an error status (a network loss throws a TypeError instead). */
+export class StreamRefused extends Error {
+  constructor(readonly status: number) {
+    super(`stream answered ${status}`)
+  }
+}
+
+/** Reads the stream until it ends; throws StreamRefused on a non-2xx answer, or the fetch error on a network loss. */
 export async function readEventStream(url: string, options: StreamOptions): Promise<string | null> {
   const headers: Record<string, string> = { Accept: 'text/event-stream', ...options.headers }
   if (options.lastEventId) headers['Last-Event-ID'] = options.lastEventId
   const response = await fetch(url, { headers, signal: options.signal })
   if (!response.ok || !response.body) {
-    throw new Error(`stream answered ${response.status}`)
+    throw new StreamRefused(response.status)
   }
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader()
   const parser = new SseParser()

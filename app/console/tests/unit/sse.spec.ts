@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest'
-import { SseParser } from '@/api/sse'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { readEventStream, SseParser, StreamRefused } from '@/api/sse'
 
 describe('SseParser', () => {
   it('yields messages split across chunks, with event, id and data', () => {
@@ -46,5 +46,20 @@ describe('SseParser on large and awkward input', () => {
     expect(parser.push('data: hel')).toEqual([])
     expect(parser.push('lo')).toEqual([])
     expect(parser.push('\n\n')).toEqual([{ event: 'message', id: null, data: 'hello' }])
+  })
+})
+
+describe('readEventStream', () => {
+  afterEach(() => vi.unstubAllGlobals())
+
+  it('tells a refused stream (with its status) from a network loss, so only a 401 refreshes the session', async () => {
+    const options = { headers: {}, signal: new AbortController().signal, onMessage: () => undefined }
+    vi.stubGlobal('fetch', () => Promise.resolve(new Response('{}', { status: 401 })))
+    const refused = await readEventStream('/stream', options).catch((e: unknown) => e)
+    expect(refused).toBeInstanceOf(StreamRefused)
+    expect((refused as StreamRefused).status).toBe(401)
+    vi.stubGlobal('fetch', () => Promise.reject(new TypeError('Failed to fetch')))
+    const lost = await readEventStream('/stream', options).catch((e: unknown) => e)
+    expect(lost).not.toBeInstanceOf(StreamRefused)
   })
 })
