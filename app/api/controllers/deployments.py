@@ -313,7 +313,7 @@ class DeploymentController(Controller):
         principal = principal_of(request)
         with db.read() as session:
             deployment = service.get_deployment(session, deployment_id, principal)
-            return backfill_service.preview(session, deployment, data, principal, now=service.utcnow())
+            return backfill_service.preview(session, deployment, data, principal, now=utcnow())
 
     @get(
         "/{deployment_id:uuid}/upcoming",

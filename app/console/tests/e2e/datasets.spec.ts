@@ -100,7 +100,7 @@ test('data center: workbook and GB18030 imports, a resumable upload across a rel
       spec: {
         inputs: { cities: { dataset: `cities-${stamp}` } },
         steps: [{ id: 'big', type: 'sql', sql: 'SELECT "城市", "人数" FROM cities WHERE "人数" > 20' }],
-        output: { dataset: `big-cities-${stamp}` },
+        output: { dataset: `lineage-out-${stamp}` },
       },
     },
   })
@@ -187,7 +187,7 @@ test('data center: workbook and GB18030 imports, a resumable upload across a rel
   await expect(page.locator('[data-test=lineage-pipeline]')).toHaveText(`Pipeline: ${lineagePipeline} v1`)
   await expect(page.locator('[data-test=lineage-pipeline]')).toHaveAttribute('href', `/pipelines/${pipelineId}`)
   await expect(page.locator('[data-test=lineage-run]')).toHaveAttribute('href', `/runs/${lineageRun}`)
-  await expect(page.locator('[data-test=lineage-output]')).toHaveText(`big-cities-${stamp} v1`)
+  await expect(page.locator('[data-test=lineage-output]')).toHaveText(`lineage-out-${stamp} v1`)
   found.lineage = await violations(page)
   await shot(page, 'dataset-lineage-en')
   await page.locator('[data-test=lineage-input]').click()
