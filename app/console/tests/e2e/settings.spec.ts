@@ -77,7 +77,7 @@ test('settings: a token is shown once and refused once revoked; an invite is sho
   const role = page.locator(`[data-test="member-role-${editor.username}"]`)
   await role.click()
   await page.locator('.el-select-dropdown__item:visible', { hasText: 'Viewer' }).click()
-  await expect(page.locator('.el-message--success')).toContainText(editor.username)
+  await expect(page.locator('.el-message--success', { hasText: editor.username })).toBeVisible() // an earlier message may still be fading
   const members = (await (await request.get('/api/v1/namespaces/default/members', { headers })).json()) as { username: string; role: string }[]
   expect(members.find((m) => m.username === editor.username)?.role).toBe('viewer')
   found.namespaces = await violations(page)
