@@ -156,6 +156,7 @@ class InviteState(StrEnum):
     PENDING = "pending"
     USED = "used"
     EXPIRED = "expired"
+    REVOKED = "revoked"
 
 
 class InviteInfo(msgspec.Struct):
@@ -169,11 +170,20 @@ class InviteInfo(msgspec.Struct):
     created_at: datetime
     expires_at: datetime
     used_at: datetime | None
+    revoked_at: datetime | None
     state: InviteState
 
     @classmethod
     def of(cls, invite: Invite, namespace: str | None, expired: bool) -> InviteInfo:
-        state = InviteState.USED if invite.used_at else InviteState.EXPIRED if expired else InviteState.PENDING
+        state = (
+            InviteState.USED
+            if invite.used_at
+            else InviteState.REVOKED
+            if invite.revoked_at
+            else InviteState.EXPIRED
+            if expired
+            else InviteState.PENDING
+        )
         return cls(
             id=invite.id,
             email=invite.email,
@@ -183,6 +193,7 @@ class InviteInfo(msgspec.Struct):
             created_at=invite.created_at,
             expires_at=invite.expires_at,
             used_at=invite.used_at,
+            revoked_at=invite.revoked_at,
             state=state,
         )
 

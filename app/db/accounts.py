@@ -92,6 +92,8 @@ class Invite(Base):
     created_at: Mapped[datetime] = created_at_column()
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+    #: When an admin revoked it (its expiry moved to that moment too); None for one that was never revoked.
+    revoked_at: Mapped[datetime | None]
 
 
 class AuditEntry(Base):

@@ -86,6 +86,8 @@ def revoke_invite(session: Session, invite_id: uuid.UUID, *, audit_as: audit.Aud
     if invite.used_at is not None:
         raise Conflict("the invite has been used already", code="invite_used")
     invite.expires_at = func.least(Invite.expires_at, func.now())  # type: ignore[assignment]
+    if invite.revoked_at is None:  # revoking twice keeps the first moment
+        invite.revoked_at = func.now()  # type: ignore[assignment]
     session.flush()
     session.refresh(invite)
     audit.record(

@@ -85,3 +85,20 @@ def test_deployment_responses_name_the_pipeline(client: TestClient, pipeline: di
     assert client.get(f"/api/v1/deployments/{d['id']}").json()["pipeline_name"] == "noop"
     assert client.get("/api/v1/deployments").json()["items"][0]["pipeline_name"] == "noop"
     assert client.post(f"/api/v1/deployments/{d['id']}/pause").json()["pipeline_name"] == "noop"
+
+
+def test_an_edited_cron_deployment_previews_a_backfill(client: TestClient, pipeline: dict) -> None:
+    """The console's edit form PATCHes the whole form back; the edited deployment then previews a backfill."""
+    tokyo = {"kind": "cron", "cron": "30 2 * * *", "timezone": "Asia/Tokyo"}
+    d = deploy(client, "bf-edited", schedule=tokyo)
+    fields = ("description", "params", "start_at", "end_at", "misfire_policy", "misfire_grace_seconds", "max_catch_up")
+    fields += ("max_concurrent_runs", "overlap_policy", "dst_policy", "max_retries", "retry_backoff_seconds")
+    fields += ("retry_backoff_max_seconds", "timeout_seconds")
+    edited = {k: d[k] for k in fields if k != "max_retries" or d[k] is not None}  # what the console's PATCH sends
+    saved = client.patch(f"/api/v1/deployments/{d['id']}", json={**edited, "schedule": {**tokyo, "cron": "45 3 * * *"}})
+    assert saved.status_code == 200, saved.text
+    now = datetime.now(UTC).replace(microsecond=0)
+    window = {"start": (now - timedelta(days=1)).isoformat(), "end": now.isoformat()}
+    preview = client.post(f"/api/v1/deployments/{d['id']}/backfill/preview", json=window)
+    assert preview.status_code == 200, preview.text
+    assert preview.json()["fire_times"] == 1

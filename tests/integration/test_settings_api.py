@@ -33,6 +33,7 @@ def test_an_invite_is_listed_without_its_token_and_a_revoked_one_cannot_be_redee
     invite_id, token = created.json()["id"], created.json()["token"]
 
     [listed] = [i for i in client.get("/api/v1/invites").json() if i["id"] == invite_id]
+    assert listed["revoked_at"] is None
     assert (listed["state"], listed["namespace"], listed["role"], listed["email"]) == (
         "pending",
         "default",
@@ -43,7 +44,8 @@ def test_an_invite_is_listed_without_its_token_and_a_revoked_one_cannot_be_redee
 
     assert client.delete(f"/api/v1/invites/{invite_id}").status_code == 204
     [revoked] = [i for i in client.get("/api/v1/invites").json() if i["id"] == invite_id]
-    assert revoked["state"] == "expired"
+    assert revoked["state"] == "revoked"  # not "expired": the list tells a revoked invite from one that ran out
+    assert revoked["revoked_at"] is not None
     body = {"username": "latecomer", "password": "a long enough passphrase 42", "invite": token}
     with TestClient(app=create_app(msgspec.structs.replace(fast_settings, registration="invite"))) as invite_app:
         redeemed = invite_app.post("/api/v1/auth/register", json=body)

@@ -1939,6 +1939,7 @@ export interface components {
             /** Format: uuid */
             id: string;
             namespace: string | null;
+            revoked_at: string | null;
             role: components["schemas"]["RoleName"] | null;
             state: components["schemas"]["InviteState"];
             used_at: string | null;
@@ -1955,7 +1956,7 @@ export interface components {
          * InviteState
          * @enum {string}
          */
-        InviteState: "pending" | "used" | "expired";
+        InviteState: "pending" | "used" | "expired" | "revoked";
         /** IssuedTokens */
         IssuedTokens: {
             access_token: string;

@@ -55,14 +55,14 @@ const columnType = (page: Page, column: string) => page.locator(`[data-test=colu
 
 test.setTimeout(240_000) // a cap for a loaded machine; on an idle one the spec takes well under a minute
 
-test('data center: workbook and GB18030 imports, a resumable upload across a reload, a strict import failure', async ({ page, request }) => {
+test('data center: workbook and GB18030 imports, a resumable upload across a reload, a strict import failure, lineage', async ({ page, request }) => {
   const problems = watchProblems(page)
   const auth = { Authorization: `Bearer ${await apiToken(request)}` }
   const found: Record<string, string[]> = {}
   await signIn(page, 'en')
 
   // A workbook whose data sits on its second sheet below a merged title row: the sheet and header row are chosen.
-  await upload(page, fx.xlsx, `cities-${stamp}`)
+  const citiesId = await upload(page, fx.xlsx, `cities-${stamp}`)
   await expect(page.locator('[data-test=cfg-sheet]')).toBeVisible()
   await choose(page, '[data-test=cfg-sheet]', 'Notes')
   await expect(headers(page).first()).toContainText('This workbook')
@@ -90,6 +90,25 @@ test('data center: workbook and GB18030 imports, a resumable upload across a rel
   await expect(page.locator('[data-test=rows-table] tbody tr.el-table__row')).toHaveCount(2)
   await page.locator('.el-tabs__item', { hasText: 'Versions' }).click()
   await expect(page.locator('[data-test=made-by]').first()).toContainText('ingest')
+
+  // A pipeline reads the imported dataset and writes a generated one; it runs while the spec goes on (lineage at the end).
+  const lineagePipeline = `e2e-lineage-${stamp}`
+  const made = await request.post('/api/v1/pipelines', {
+    headers: auth,
+    data: {
+      name: lineagePipeline,
+      spec: {
+        inputs: { cities: { dataset: `cities-${stamp}` } },
+        steps: [{ id: 'big', type: 'sql', sql: 'SELECT "城市", "人数" FROM cities WHERE "人数" > 20' }],
+        output: { dataset: `lineage-out-${stamp}` },
+      },
+    },
+  })
+  expect(made.status(), await made.text()).toBe(201)
+  const pipelineId = ((await made.json()) as { id: string }).id
+  const submitted = await request.post('/api/v1/runs', { headers: auth, data: { pipeline: lineagePipeline } })
+  expect(submitted.status(), await submitted.text()).toBe(201)
+  const lineageRun = ((await submitted.json()) as { id: string }).id
 
   // A GB18030 CSV: the encoding is detected and the Chinese headers show as in the file.
   await upload(page, fx.gb18030, `fruit-${stamp}`)
@@ -152,6 +171,28 @@ test('data center: workbook and GB18030 imports, a resumable upload across a rel
   await expect(first.locator('td').nth(0)).toHaveText('4')
   await expect(first.locator('td').nth(1)).toHaveText('amount')
   await shot(page, 'dataset-strict-failure-en')
+
+  // The generated dataset's lineage: input version → pipeline version and its run → this output; the input links back.
+  let outputId = ''
+  await expect
+    .poll(async () => {
+      const run = (await (await request.get(`/api/v1/runs/${lineageRun}`, { headers: auth })).json()) as { status: string; output_dataset_id: string | null }
+      outputId = run.output_dataset_id ?? ''
+      return run.status
+    }, { timeout: 60_000 })
+    .toBe('SUCCEEDED')
+  await page.goto(`/datasets/${outputId}`)
+  await page.locator('.el-tabs__item', { hasText: 'Lineage' }).click()
+  await expect(page.locator('[data-test=lineage-input]')).toHaveText(`cities: cities-${stamp} v1`)
+  await expect(page.locator('[data-test=lineage-pipeline]')).toHaveText(`Pipeline: ${lineagePipeline} v1`)
+  await expect(page.locator('[data-test=lineage-pipeline]')).toHaveAttribute('href', `/pipelines/${pipelineId}`)
+  await expect(page.locator('[data-test=lineage-run]')).toHaveAttribute('href', `/runs/${lineageRun}`)
+  await expect(page.locator('[data-test=lineage-output]')).toHaveText(`lineage-out-${stamp} v1`)
+  found.lineage = await violations(page)
+  await shot(page, 'dataset-lineage-en')
+  await page.locator('[data-test=lineage-input]').click()
+  await expect(page).toHaveURL(new RegExp(`/datasets/${citiesId}$`))
+  await expect(page.locator('[data-test=dataset-name]')).toHaveText(`cities-${stamp}`)
 
   await page.goto('/datasets')
   await expect(page.locator('[data-test=dataset-link]', { hasText: `cities-${stamp}` })).toBeVisible()

@@ -12,10 +12,10 @@ async function violations(page: Page): Promise<string[]> {
     .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)
 }
 
-/** The next `n` instants at which 02:30 in Asia/Tokyo (no DST, UTC+9) happens: 17:30 UTC each day. */
-function tokyoAt0230(n: number, now = Date.now()): string[] {
+/** The next `n` instants at which hh:mm in Asia/Tokyo (no DST, UTC+9) happens each day (02:30 there is 17:30 UTC). */
+function tokyoAt(hour: number, minute: number, n: number, now = Date.now()): string[] {
   const first = new Date(now)
-  first.setUTCHours(17, 30, 0, 0)
+  first.setUTCHours((hour + 24 - 9) % 24, minute, 0, 0)
   if (first.getTime() <= now) first.setUTCDate(first.getUTCDate() + 1)
   return Array.from({ length: n }, (_, i) => new Date(first.getTime() + i * 86_400_000).toISOString().replace('.000Z', 'Z'))
 }
@@ -39,7 +39,7 @@ async function newDeployment(page: Page, name: string, pipeline: string): Promis
   await pick(page, 'deployment-pipeline', pipeline, pipeline)
 }
 
-test('cron in a non-UTC zone previews the right fire times; an interval deployment fires, pauses and resumes', async ({ page, request }) => {
+test('cron in a non-UTC zone previews the right fire times and is edited; an interval deployment fires, pauses and resumes', async ({ page, request }) => {
   test.setTimeout(360_000) // one long story (sign in once): two deployments, a few seconds of firing, pause, resume
   const problems = watchProblems(page)
   const headers = { Authorization: `Bearer ${await apiToken(request)}` }
@@ -61,7 +61,7 @@ test('cron in a non-UTC zone previews the right fire times; an interval deployme
   await field(page, 'cron-input').fill('30 2 * * *')
   await pick(page, 'timezone', 'Asia/Tokyo', 'Asia/Tok')
   await expect(page.locator('[data-test=cron-words]')).toHaveText('At 02:30, every day')
-  const expected = tokyoAt0230(5)
+  const expected = tokyoAt(2, 30, 5)
   const preview = page.locator('[data-test=fire-time]')
   await expect(preview).toHaveCount(5)
   await expect(preview.first()).toHaveAttribute('data-iso', expected[0] ?? '')
@@ -72,6 +72,21 @@ test('cron in a non-UTC zone previews the right fire times; an interval deployme
   await page.locator('[data-test=save-deployment]').click()
   await expect(page.locator('[data-test=schedule-words]')).toHaveText('At 02:30, every day, Asia/Tokyo')
   await expect(page.locator('[data-test=upcoming-time]').first()).toHaveAttribute('data-iso', expected[0] ?? '')
+
+  // Edit it: the form opens with the saved schedule; a new cron, saved, is what the page reads and plans.
+  await page.locator('[data-test=edit]').click()
+  await expect(field(page, 'cron-input')).toHaveValue('30 2 * * *')
+  await field(page, 'cron-input').fill('45 3 * * *')
+  await expect(page.locator('[data-test=cron-words]')).toHaveText('At 03:45, every day')
+  const edited = tokyoAt(3, 45, 5)
+  await expect(page.locator('[data-test=fire-time]').first()).toHaveAttribute('data-iso', edited[0] ?? '')
+  await page.locator('[data-test=save-deployment]').click()
+  await expect(page).toHaveURL(/\/deployments\/[0-9a-f-]+$/)
+  await expect(page.locator('[data-test=schedule-words]')).toHaveText('At 03:45, every day, Asia/Tokyo')
+  await expect(page.locator('[data-test=upcoming-time]').first()).toHaveAttribute('data-iso', edited[0] ?? '')
+  const upcoming = await page.locator('[data-test=upcoming-time]').evaluateAll((items) => items.map((i) => i.getAttribute('data-iso')))
+  expect(upcoming).toEqual(tokyoAt(3, 45, upcoming.length))
+  await expect(page.locator('[data-test=upcoming-time]').first()).toContainText('03:45')
 
   // Backfill: the dialog says how many runs the last day holds before anything is created.
   await page.locator('[data-test=backfill]').click()

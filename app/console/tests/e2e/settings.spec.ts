@@ -23,7 +23,7 @@ async function confirm(page: Page): Promise<void> {
 
 test.setTimeout(300_000) // one long journey, two sign-ins; on a busy shared machine it needs the room
 
-test('settings: a token is shown once and refused once revoked; a member made viewer loses the edit buttons; axe and screenshots', async ({ page, browser, request }) => {
+test('settings: a token is shown once and refused once revoked; an invite is shown once and revoked; a member made viewer loses the edit buttons; axe and screenshots', async ({ page, browser, request }) => {
   const headers = { Authorization: `Bearer ${await apiToken(request)}` }
   const editor = await createMember(request, headers, 'editor')
   const problems = watchProblems(page)
@@ -77,7 +77,7 @@ test('settings: a token is shown once and refused once revoked; a member made vi
   const role = page.locator(`[data-test="member-role-${editor.username}"]`)
   await role.click()
   await page.locator('.el-select-dropdown__item:visible', { hasText: 'Viewer' }).click()
-  await expect(page.locator('.el-message--success')).toContainText(editor.username)
+  await expect(page.locator('.el-message--success', { hasText: editor.username })).toBeVisible() // an earlier message may still be fading
   const members = (await (await request.get('/api/v1/namespaces/default/members', { headers })).json()) as { username: string; role: string }[]
   expect(members.find((m) => m.username === editor.username)?.role).toBe('viewer')
   found.namespaces = await violations(page)
@@ -98,6 +98,24 @@ test('settings: a token is shown once and refused once revoked; a member made vi
   await expect(page.locator('[data-test=invites-table]')).toBeVisible()
   found.users = await violations(page)
   await shot(page, 'settings-users-en')
+
+  // invites: the admin creates one, sees its token once, revokes it; the list shows it ended
+  const invitee = `invitee-${Date.now()}@example.com`
+  await page.locator('[data-test=new-invite]').click()
+  await page.locator('input[data-test=invite-email]').fill(invitee)
+  await page.locator('[data-test=create-invite]').click()
+  const inviteBox = page.locator('input[data-test=secret]')
+  await expect(inviteBox).toHaveValue(/\S{20,}/)
+  const inviteToken = await inviteBox.inputValue()
+  const invite = page.locator('[data-test=invites-table] tr', { hasText: invitee })
+  await expect(invite.locator('[data-test=invite-state]')).toHaveText('Pending')
+  await page.locator('[data-test=close-invite-secret]').click()
+  await expect(page.locator('[data-test=secret]')).toHaveCount(0)
+  expect(await page.content()).not.toContain(inviteToken)
+  await invite.locator('[data-test=revoke-invite]').click()
+  await confirm(page)
+  await expect(invite.locator('[data-test=invite-state]')).toHaveText('Revoked')
+  await expect(invite.locator('[data-test=revoke-invite]')).toHaveCount(0)
 
   // the audit log has the role change, with its before/after
   await page.locator('[data-test=settings-audit]').click()
