@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from app.core.errors import Conflict, Forbidden, NotFound
 from app.core.ids import uuid7
 from app.db.accounts import Invite, User
+from app.db.models import Namespace
 from app.domain import audit
 from app.domain.members import set_member
 from app.domain.permissions import Role
@@ -67,8 +68,6 @@ def redeem_invite(session: Session, token: str, user: User) -> None:
 
 def list_invites(session: Session, *, limit: int = 200) -> list[tuple[Invite, str | None, bool]]:
     """Newest invites first, each with its namespace's name and whether it has expired (by the database clock)."""
-    from app.db.models import Namespace
-
     rows = session.execute(
         select(Invite, Namespace.name, Invite.expires_at <= func.now())
         .outerjoin(Namespace, Namespace.id == Invite.namespace_id)

@@ -8,7 +8,6 @@ export type PipelinePage = Ok<'/api/v1/pipelines', 'get'>
 export type PipelineVersion = Ok<'/api/v1/pipelines/{pipeline_ref}/versions', 'get'> extends (infer V)[] ? V : never
 export type Diff = Ok<'/api/v1/pipelines/{pipeline_ref}/diff', 'get'>
 export type Report = Ok<'/api/v1/pipelines/validate', 'post'>
-export type DatasetPage = Ok<'/api/v1/datasets', 'get'>
 export type Rows = Ok<'/api/v1/datasets/{dataset_id}/rows', 'get'>
 export type InputPick = string | { dataset: string; version?: number | null }
 
@@ -65,10 +64,6 @@ export async function runPipeline(
     body: { params, inputs } as never,
   })
   return (unwrap(result) as { id: string }).id
-}
-
-export async function searchDatasets(search: string): Promise<DatasetPage> {
-  return unwrap(await api.GET('/api/v1/datasets', { params: { query: { search: search || undefined, limit: 20 } } }))
 }
 
 export async function datasetRows(id: string, limit = 50): Promise<Rows> {
