@@ -41,3 +41,11 @@ export function runSeconds(started: string | null, finished: string | null, now:
   if (!started) return null
   return ((finished ? Date.parse(finished) : now) - Date.parse(started)) / 1000
 }
+
+/**
+ * An id short enough to read: its last 8 hex digits. Ids are UUIDv7, whose first 8 digits are the top of a millisecond
+ * clock and stay the same for about a minute, so runs made together would all show the same prefix.
+ */
+export function shortId(id: string): string {
+  return id.replace(/-/g, '').slice(-8)
+}

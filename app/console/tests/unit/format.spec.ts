@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { formatBytes, formatNumber, formatPercent, formatSeconds, runSeconds } from '@/utils/format'
+import { formatBytes, formatNumber, formatPercent, formatSeconds, runSeconds, shortId } from '@/utils/format'
 import { runQuery } from '@/stores/runs'
 
 describe('formats', () => {
@@ -38,5 +38,14 @@ describe('runQuery', () => {
       created_after: '2026-12-01T00:00:00.000Z',
       created_before: '2026-12-02T00:00:00.000Z',
     })
+  })
+})
+
+describe('shortId', () => {
+  it('tells apart UUIDv7 ids made in the same minute (their first digits are the clock)', () => {
+    const a = '019ae2c4-1b2f-7a31-8c55-0d7e3f1a2b3c'
+    const b = '019ae2c4-1d04-7f10-9e21-44aa5c6d7e8f'
+    expect(shortId(a)).toBe('3f1a2b3c')
+    expect(shortId(b)).not.toBe(shortId(a))
   })
 })
