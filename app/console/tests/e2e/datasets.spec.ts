@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import AxeBuilder from '@axe-core/playwright'
 import { expect, test, type Page } from '@playwright/test'
-import { apiToken, shot, signIn, watchProblems } from './helpers'
+import { apiToken, axeViolations as violations, shot, signIn, watchProblems } from './helpers'
 
 /** Files written by tests/browser/dataset_fixtures.py; their manifest's path comes in DATASET_FIXTURES. */
 interface Fixtures {
@@ -16,15 +15,6 @@ interface Fixtures {
 }
 const fx = JSON.parse(readFileSync(process.env.DATASET_FIXTURES ?? '', 'utf8')) as Fixtures
 const stamp = Date.now()
-
-async function violations(page: Page): Promise<string[]> {
-  await page.waitForTimeout(300) // let transitions start, then end: mid-fade colours are not what the user reads
-  await page.waitForFunction(() => document.getAnimations().every((a) => a.playState !== 'running'))
-  const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']).analyze()
-  return results.violations
-    .filter((v) => v.impact === 'critical' || v.impact === 'serious')
-    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)
-}
 
 /** Upload through the dialog; lands on the preview and configure page. */
 async function upload(page: Page, file: string, name: string): Promise<string> {

@@ -1,16 +1,5 @@
-import AxeBuilder from '@axe-core/playwright'
 import { expect, test, type Page } from '@playwright/test'
-import { apiToken, shot, signIn, watchProblems } from './helpers'
-
-/** Critical and serious axe violations on the page as it is now (see axe.spec.ts). */
-async function violations(page: Page): Promise<string[]> {
-  await page.waitForTimeout(300)
-  await page.waitForFunction(() => document.getAnimations().every((a) => a.playState !== 'running'))
-  const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']).analyze()
-  return results.violations
-    .filter((v) => v.impact === 'critical' || v.impact === 'serious')
-    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)
-}
+import { apiToken, axeViolations as violations, shot, signIn, watchProblems } from './helpers'
 
 /** The next `n` instants at which hh:mm in Asia/Tokyo (no DST, UTC+9) happens each day (02:30 there is 17:30 UTC). */
 function tokyoAt(hour: number, minute: number, n: number, now = Date.now()): string[] {

@@ -76,6 +76,8 @@ export async function createMember(
 /** Critical and serious axe violations on the page as it is now, one line each (rule, impact, where). */
 export async function axeViolations(page: Page): Promise<string[]> {
   // Colours mid-transition (a drawer sliding in, tags zooming in) are not what the user reads: let them end first.
+  // A toast fading out mid-scan reads as low contrast: wait until every message has closed (3 s each).
+  await page.locator('.el-message').first().waitFor({ state: 'detached', timeout: 15_000 })
   await page.waitForTimeout(300) // a transition that is about to start (a tag fading in) is not yet in getAnimations()
   await page.waitForFunction(() => document.getAnimations().every((a) => a.playState !== 'running'))
   const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']).analyze()

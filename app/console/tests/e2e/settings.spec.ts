@@ -1,16 +1,5 @@
-import AxeBuilder from '@axe-core/playwright'
 import { expect, test, type Page } from '@playwright/test'
-import { apiToken, createMember, shot, signIn, watchProblems } from './helpers'
-
-/** Critical and serious axe violations on the page as it is now, once its transitions have ended. */
-async function violations(page: Page): Promise<string[]> {
-  await page.waitForTimeout(300) // a transition about to start is not yet in getAnimations()
-  await page.waitForFunction(() => document.getAnimations().every((a) => a.playState !== 'running'))
-  const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']).analyze()
-  return results.violations
-    .filter((v) => v.impact === 'critical' || v.impact === 'serious')
-    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)
-}
+import { apiToken, axeViolations as violations, createMember, shot, signIn, watchProblems } from './helpers'
 
 async function choose(page: Page, select: string, option: string): Promise<void> {
   await page.locator(select).click()
