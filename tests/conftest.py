@@ -13,6 +13,8 @@ from sqlalchemy import Engine, text
 from app.db import migrate
 from app.db.engine import get_engine
 from app.settings import Settings
+from tests.acceptance import shared
+from tests.acceptance.shared import shared_system, system  # noqa: F401  (fixtures of the whole session)
 from tests.servers import TestServers
 
 #: Tables emptied between integration tests (namespaces keep their seeded `default`).
@@ -101,3 +103,13 @@ def redis_client(settings: Settings, redis_namespace: str) -> Iterator[redis.Red
     if keys:
         client.delete(*keys)
     client.close()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    shared.remember_last_user(config, items)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    yield
+    shared.stop_after_last_user(item)

@@ -20,25 +20,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             report.sections.append((f"conveyor processes in {system.root}", system.report()))
 
 
-@pytest.fixture(scope="session")
-def shared_system(servers: TestServers, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConveyorSystem]:
-    """api + scheduler + two workers, shared by the tests that leave the system as they found it."""
-    system = ConveyorSystem(servers=servers, root=tmp_path_factory.mktemp("shared"))
-    try:
-        system.start(workers=2)
-        yield system
-    finally:
-        system.stop()
-
-
-@pytest.fixture
-def system(shared_system: ConveyorSystem) -> Iterator[ConveyorSystem]:
-    """The shared system; whatever a test leaves unfinished is cancelled after it."""
-    yield shared_system
-    shared_system.settle()
-    shared_system.assert_healthy()
-
-
 @pytest.fixture
 def make_system(servers: TestServers, tmp_path: Path) -> Iterator[Callable[..., ConveyorSystem]]:
     """A factory of systems of the test's own (for tests that kill processes or break Redis)."""

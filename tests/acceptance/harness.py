@@ -61,6 +61,13 @@ TIMINGS = {
     "CONVEYOR_RETRY_BACKOFF_SECONDS": "0",
     "CONVEYOR_RETRY_JITTER": "0",
 }
+#: Cheap argon2 (as the integration tests' `fast_settings`): every sign-in of the acceptance and browser tests
+#: hashes, and the default 64 MiB x 2 passes takes seconds on a loaded 2-core machine.
+CHEAP_HASHING = {
+    "CONVEYOR_ARGON2_TIME_COST": "1",
+    "CONVEYOR_ARGON2_MEMORY_KIB": "1024",
+    "CONVEYOR_ARGON2_PARALLELISM": "1",
+}
 #: The bootstrap instance admin the harness creates with `conveyor users create`, and signs in as.
 ADMIN = "admin"
 #: Small on purpose, so the over-limit batch is cheap to build.
@@ -156,6 +163,7 @@ class ConveyorSystem(ApiCalls):
                 # A crash in a C extension prints every thread's Python stack to the process's log.
                 "PYTHONFAULTHANDLER": "1",
                 **TIMINGS,
+                **CHEAP_HASHING,
                 **self.extra_env,
             }
         )

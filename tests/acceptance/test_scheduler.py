@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import signal
 import time
@@ -56,21 +57,33 @@ def test_three_schedulers_make_exactly_one_run_per_fire_time(make_system: Callab
         )
         for i in range(200)
     ]
-    # Count from the anchor even if creating 200 deployments took longer than five seconds here.
+    # The window is chosen once the deployments exist, as creating 200 may take longer than five seconds under
+    # load: six fire times on the schedule's grid, the first at least two seconds ahead, so all are on time.
+    behind = max(0.0, (datetime.now(UTC) + timedelta(seconds=2) - anchor).total_seconds())
+    start = anchor + timedelta(seconds=2 * math.ceil(behind / 2))
+    window_end = start + timedelta(seconds=10)
     sql(
         system,
         "UPDATE deployments SET last_scheduled_for = %(a)s, next_run_at = %(b)s",
-        a=anchor - timedelta(seconds=1),
-        b=anchor,
+        a=start - timedelta(seconds=1),
+        b=start,
     )
-    window_end = anchor + timedelta(seconds=10)
-    wait_until(lambda: datetime.now(UTC) > window_end + timedelta(seconds=3), timeout=60, what="the window to pass")
+    # Every fire time up to a deployment's last_scheduled_for has its run, written in the same transaction.
+    wait_until(
+        lambda: (
+            sql(system, "SELECT count(*) FROM deployments WHERE last_scheduled_for < %(e)s", e=window_end)[0][0] == 0
+        ),
+        timeout=90,
+        what="the schedulers to handle the window",
+    )
     rows = sql(
         system,
-        "SELECT deployment_id::text, scheduled_for FROM runs WHERE trigger = 'schedule' AND scheduled_for <= %(end)s",
+        "SELECT deployment_id::text, scheduled_for FROM runs "
+        "WHERE trigger = 'schedule' AND scheduled_for BETWEEN %(start)s AND %(end)s",
+        start=start,
         end=window_end,
     )
-    expected = {anchor + timedelta(seconds=2 * k) for k in range(6)}  # anchor .. anchor + 10 s
+    expected = {start + timedelta(seconds=2 * k) for k in range(6)}  # start .. start + 10 s
     per_deployment: dict[str, list[datetime]] = {i: [] for i in ids}
     for deployment_id, at in rows:
         per_deployment[deployment_id].append(at)

@@ -1,3 +1,3 @@
-"""Browser tests run against the same real processes as the acceptance tests."""
+"""Browser tests run against the same real processes as the acceptance tests (tests/acceptance/shared.py)."""
 
-from tests.acceptance.conftest import pytest_runtest_makereport, shared_system, system  # noqa: F401
+from tests.acceptance.conftest import pytest_runtest_makereport  # noqa: F401
