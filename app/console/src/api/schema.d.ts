@@ -3981,6 +3981,8 @@ export interface operations {
             query?: {
                 limit?: number;
                 cursor?: string | null;
+                /** @description Only this namespace (default: every namespace the caller may see); one the caller cannot see answers 404 as if it did not exist */
+                namespace?: string | null;
             };
             header?: never;
             path?: never;
@@ -4017,6 +4019,15 @@ export interface operations {
             };
             /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
