@@ -3768,7 +3768,7 @@ export interface operations {
                 limit?: number;
                 /** @description Comma-separated column names */
                 columns?: string | null;
-                /** @description Comma-separated; `-name` sorts descending */
+                /** @description Comma-separated; `-name` sorts descending; nulls last; rows with equal sort values keep their order in the version (stable pages) */
                 order_by?: string | null;
                 /** @description column:op:value (eq ne lt le gt ge contains starts_with is_null not_null), repeatable */
                 filter?: string[] | null;
