@@ -66,7 +66,7 @@ class SortedCopies:
             writer.join(timeout)
 
     def _write(self, source: str, order: str, target: Path, settings: DuckDBSettings) -> None:
-        partial = target.with_suffix(f".{threading.get_ident()}.part")
+        partial = target.with_suffix(f".{os.getpid()}.{threading.get_ident()}.part")
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             with connect(settings, readable=[source], writable=[str(target.parent)]) as conn:
