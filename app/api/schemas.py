@@ -8,9 +8,11 @@ from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 import msgspec
+from litestar.params import QueryParameter
 
 from app.core.states import RunKind, RunStatus, RunTrigger
 from app.db.models import Pipeline, PipelineVersion, Run, RunEvent
+from app.domain.members import NAMESPACE_NAME
 from app.domain.namespaces import DEFAULT_NAMESPACE
 from app.domain.pagination import encode_cursor
 from app.domain.runs import RunRequest
@@ -29,6 +31,16 @@ class Page(msgspec.Struct, Generic[T]):
 
 
 R = TypeVar("R")
+
+#: The `?namespace=` filter of a list: a malformed name is 400, one the caller cannot see 404 (as if absent).
+NamespaceFilter = Annotated[
+    str | None,
+    QueryParameter(
+        description="Only this namespace (default: every namespace the caller may see); "
+        "one the caller cannot see answers 404 as if it did not exist",
+        pattern=NAMESPACE_NAME,
+    ),
+]
 
 
 def page(

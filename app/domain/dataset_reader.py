@@ -20,6 +20,7 @@ import pyarrow.csv as pa_csv
 
 from app.core.errors import InvalidParameter
 from app.domain.row_totals import TOTALS
+from app.domain.sorted_copies import MIN_ROWS, SORTED
 from app.ingest import DuckDBSettings
 from app.ingest.columns import json_safe
 from app.ingest.duck import connect, ident, our_type
@@ -58,9 +59,12 @@ def _bad(field: str, message: str, code: str = "invalid_parameter") -> InvalidPa
 class Reader:
     """One version's file, opened for one request."""
 
-    def __init__(self, parquet: Path, work_dir: Path, settings: DuckDBSettings) -> None:
+    def __init__(
+        self, parquet: Path, work_dir: Path, settings: DuckDBSettings, *, sorted_dir: Path | None = None
+    ) -> None:
         work_dir.mkdir(parents=True, exist_ok=True)
-        self.path = str(parquet)
+        self.path = self.source = str(parquet)
+        self.settings, self.work_dir, self.sorted_dir = settings, work_dir, sorted_dir
         self.conn = connect(settings, readable=[self.path], writable=[str(work_dir)])
         described = self.conn.execute("DESCRIBE SELECT * FROM read_parquet(?)", [self.path]).fetchall()
         self.types: dict[str, str] = {row[0]: row[1] for row in described}
@@ -107,7 +111,25 @@ class Reader:
             if column not in self.types:
                 raise _bad("order_by", f"unknown column {column!r} in order_by", "unknown_column")
             terms.append(f"{ident(column)} {'DESC' if descending else 'ASC'} NULLS LAST")
+        if terms and ROW_NUMBER not in self.types:
+            terms.append(ROW_NUMBER)  # ties in file order: pages neither repeat nor skip a row
         return (" ORDER BY " + ", ".join(terms)) if terms else ""
+
+    def _sorted_copy(self, order: str) -> bool:
+        """Read from this version's copy in `order` from now on, if it is written (else start writing it)."""
+        if self.sorted_dir is None or ROW_NUMBER in self.types or self._row_count() < MIN_ROWS:
+            return False
+        copy = SORTED.find(self.source, order.removeprefix(" ORDER BY "), self.sorted_dir, self.settings)
+        if copy is None:
+            return False
+        self.conn.close()
+        self.conn = connect(self.settings, readable=[self.source, copy], writable=[str(self.work_dir)])
+        self.path = copy
+        return True
+
+    def _row_count(self) -> int:
+        row = self.conn.execute("SELECT sum(num_rows) FROM parquet_file_metadata(?)", [self.path]).fetchone()
+        return int(row[0] or 0) if row else 0
 
     def rows(
         self, *, offset: int, limit: int, columns: list[str] | None, order_by: list[str], filters: list[str]
@@ -116,13 +138,17 @@ class Reader:
         chosen = self._columns(columns)
         where, values = self._where(filters)
         select = ", ".join(ident(c) for c in chosen)
+        order = self._order(order_by)
+        if order and self._sorted_copy(order):
+            order = ""  # the copy's rows are in this order already
+        ties = order and ROW_NUMBER not in self.types  # the ORDER BY ends with the virtual row number
+        scan = f"read_parquet(?{f', {ROW_NUMBER} = true' if ties else ''})"
         try:
-            if offset and not order_by and ROW_NUMBER not in self.types:
+            if offset and not order and ROW_NUMBER not in self.types:
                 page = self._deep_page(select, where, values, offset, limit)
             else:
                 page = self.conn.execute(
-                    f"SELECT {select} FROM read_parquet(?){where}{self._order(order_by)} LIMIT ? OFFSET ?",
-                    [self.path, *values, limit, offset],
+                    f"SELECT {select} FROM {scan}{where}{order} LIMIT ? OFFSET ?", [self.path, *values, limit, offset]
                 ).fetchall()
             total = self._total(where, values, offset, limit, len(page))
         except duckdb.ConversionException as exc:
@@ -162,7 +188,7 @@ class Reader:
             row = self.conn.execute(f"SELECT count(*) FROM read_parquet(?){where}", [self.path, *values]).fetchone()
             return int(row[0]) if row else 0
 
-        return TOTALS.total(TOTALS.key(self.path, where, values), count)
+        return TOTALS.total(TOTALS.key(self.source, where, values), count)
 
     def stream(self, fmt: str) -> Iterator[bytes]:
         """The whole version as CSV (with a header) or NDJSON, a batch at a time (the query starts at once, so

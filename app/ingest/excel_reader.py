@@ -137,10 +137,12 @@ def _dimension(archive: zipfile.ZipFile, member: str | None) -> tuple[int, int] 
 
 
 def choose_sheet(
-    workbook: calamine.CalamineWorkbook, config: ImportConfig, infos: list[SheetInfo] | None = None
+    workbook: calamine.CalamineWorkbook | list[str], config: ImportConfig, infos: list[SheetInfo] | None = None
 ) -> tuple[int, str]:
-    """The sheet asked for (by name, else by 0-based index), or the one holding the largest table."""
-    names = workbook.sheet_names
+    """The sheet asked for (by name, else by 0-based index), or the one holding the largest table.
+
+    `workbook` may be the sheet names alone (a preview that remembered them need not open the workbook)."""
+    names = workbook if isinstance(workbook, list) else workbook.sheet_names
     if config.sheet is None:
         if not infos:
             return 0, names[0]

@@ -76,10 +76,8 @@ def _excel(
     cut: bool = True,
     cache: Path | None = None,
 ) -> Preview:
-    workbook = excel_reader.open_workbook(path)
-    with workbook:
-        sheets = excel_reader.sheet_infos(path, sniffed.kind, workbook, limits)
-        index, name = excel_reader.choose_sheet(workbook, config, sheets)
+    sheets = _sheet_list(path, sniffed.kind, limits, cache if cut else None)
+    index, name = excel_reader.choose_sheet([s.name for s in sheets], config, sheets)
     cut_copy = _excel_head(path, sniffed.kind, index, config, rows, work, cache) if cut else None
     source = str(cut_copy) if cut_copy else path
     workbook = excel_reader.open_workbook(source)
@@ -174,6 +172,31 @@ def _cached_head(path: str, index: int, last_row: int, cache: Path | None) -> Pa
     except OSError:
         return None
     return cache / f"preview-head-{index}-{last_row}-{source.st_size}-{source.st_mtime_ns}.xlsx"
+
+
+def _sheet_list(path: str, kind: str, limits: ImportLimits, cache: Path | None) -> list[SheetInfo]:
+    """The workbook's sheets, remembered in `cache` beside the cut copies: opening a big workbook reads all
+    its shared strings (seconds), which a preview of a cut copy otherwise never needs."""
+    kept = None
+    if cache is not None and kind in ("xlsx", "xlsm"):
+        try:
+            source = os.stat(path)
+            kept = cache / f"preview-sheets-{limits.max_workbook_cells}-{source.st_size}-{source.st_mtime_ns}.json"
+            if kept.is_file():
+                return msgspec.json.decode(kept.read_bytes(), type=list[SheetInfo])
+        except (OSError, msgspec.DecodeError):
+            kept = None
+    workbook = excel_reader.open_workbook(path)
+    with workbook:
+        sheets = excel_reader.sheet_infos(path, kind, workbook, limits)
+    if kept is not None:
+        partial = kept.with_name(f".{kept.name}.{os.getpid()}.part")
+        try:
+            partial.write_bytes(msgspec.json.encode(sheets))
+            os.replace(partial, kept)
+        except OSError:
+            partial.unlink(missing_ok=True)
+    return sheets
 
 
 def _head_last_row(config: ImportConfig, rows: int) -> int:

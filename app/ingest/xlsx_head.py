@@ -5,8 +5,9 @@ million-row sheet that is seconds. A preview needs a few hundred rows, so it
 reads a copy of the workbook whose sheet XML stops after them: the sheet's
 rows are streamed until the last row kept, `</sheetData>` closes them, and
 what follows the rows in the original (merged cells, among others) is
-appended; `<dimension>` is rewritten to the rows kept. Every other part is
-copied unchanged (stored, not recompressed). Anything unexpected gives None,
+appended; `<dimension>` is rewritten to the rows kept. The shared-strings
+table shrinks to the strings the kept rows use (app.ingest.xlsx_strings).
+Every other part is copied unchanged (stored, not recompressed). Anything unexpected gives None,
 and the caller reads the whole sheet as before.
 """
 
@@ -16,6 +17,8 @@ import re
 import shutil
 import zipfile
 from pathlib import Path
+
+from app.ingest.xlsx_strings import own_strings, shared_strings_member
 
 #: Decompressed bytes read per step while streaming a sheet's XML.
 CHUNK = 1 << 20
@@ -38,10 +41,15 @@ def sheet_head(path: str, member: str, last_row: int, dest: Path) -> Path | None
             cut = _cut_sheet(source, member, last_row)
             if cut is None:
                 return None
+            replaced = {member: cut}
+            strings = shared_strings_member(source)
+            own = own_strings(source, strings, cut) if strings in source.NameToInfo else None
+            if own is not None and strings is not None:
+                replaced = {member: own[0], strings: own[1]}
             with zipfile.ZipFile(dest, "w", compression=zipfile.ZIP_STORED) as target:
                 for item in source.infolist():
-                    if item.filename == member:
-                        target.writestr(item.filename, cut)
+                    if item.filename in replaced:
+                        target.writestr(item.filename, replaced[item.filename])
                         continue
                     with source.open(item) as src, target.open(item.filename, "w", force_zip64=True) as out:
                         shutil.copyfileobj(src, out, CHUNK)

@@ -6,7 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 from litestar.testing import TestClient
 from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
 
+from app.domain.members import NewNamespace, create_namespace
 from app.settings import Settings
 from scheduler.schedule_loop import ScheduleLoop
 
@@ -102,3 +104,22 @@ def test_an_edited_cron_deployment_previews_a_backfill(client: TestClient, pipel
     preview = client.post(f"/api/v1/deployments/{d['id']}/backfill/preview", json=window)
     assert preview.status_code == 200, preview.text
     assert preview.json()["fire_times"] == 1
+
+
+def test_the_list_filters_by_namespace(client: TestClient, pipeline: dict, engine: Engine) -> None:
+    kept, moved = deploy(client, "stays"), deploy(client, "moves")
+    with Session(engine) as session, session.begin():
+        other = create_namespace(session, NewNamespace(name="other"))
+        session.execute(
+            text("UPDATE deployments SET namespace_id = :ns WHERE id = :id"), {"ns": other.id, "id": moved["id"]}
+        )
+    names = {
+        ns: [d["id"] for d in client.get("/api/v1/deployments", params={"namespace": ns}).json()["items"]]
+        for ns in ("default", "other")
+    }
+    assert names == {"default": [kept["id"]], "other": [moved["id"]]}
+    assert len(client.get("/api/v1/deployments").json()["items"]) == 2
+    missing = client.get("/api/v1/deployments", params={"namespace": "nosuch"})
+    assert (missing.status_code, missing.json()["code"]) == (404, "namespace_not_found")
+    bad = client.get("/api/v1/deployments", params={"namespace": "Not A Name!"})
+    assert (bad.status_code, bad.json()["code"]) == (400, "invalid_parameter")

@@ -49,7 +49,13 @@ class DatasetFileController(Controller):
         offset: Annotated[int, QueryParameter(ge=0)] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=10_000)] = 100,
         columns: Annotated[str | None, QueryParameter(description="Comma-separated column names")] = None,
-        order_by: Annotated[str | None, QueryParameter(description="Comma-separated; `-name` sorts descending")] = None,
+        order_by: Annotated[
+            str | None,
+            QueryParameter(
+                description="Comma-separated; `-name` sorts descending; nulls last; rows with equal sort values "
+                "keep their order in the version (stable pages)"
+            ),
+        ] = None,
         filter_: Annotated[
             list[str] | None,
             QueryParameter(
@@ -64,7 +70,8 @@ class DatasetFileController(Controller):
         parquet = version_dir(settings.data_path, dataset.id, chosen.run_id) / DATA_FILE
         work = resolved_root(settings.data_path) / "tmp" / "readers"
         limits = request_limits(settings)
-        with bounded(limits), Reader(parquet, work, limits) as reader:
+        sorted_dir = resolved_root(settings.data_path) / "tmp" / "sorted"
+        with bounded(limits), Reader(parquet, work, limits, sorted_dir=sorted_dir) as reader:
             found = reader.rows(
                 offset=offset,
                 limit=limit,

@@ -18,7 +18,7 @@ from app.api.deployment_schemas import (
     Upcoming,
     run_stats,
 )
-from app.api.schemas import Page, RunOut, page
+from app.api.schemas import NamespaceFilter, Page, RunOut, page
 from app.api.security import audit_context, principal_of
 from app.clock import utcnow
 from app.db.database import Database
@@ -27,6 +27,7 @@ from app.domain import backfill as backfill_service
 from app.domain import deployment_actions as actions
 from app.domain import deployments as service
 from app.domain import idempotency
+from app.domain.namespaces import visible_namespace_id
 from app.domain.permissions import Permission
 from app.domain.runs import get_runs
 from app.scheduling.timing import upcoming as upcoming_fires
@@ -100,9 +101,12 @@ class DeploymentController(Controller):
         db: NamedDependency[Database],
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
         cursor: FromQuery[str | None] = None,
+        namespace: NamespaceFilter = None,
     ) -> Page[DeploymentOut]:
         visible = principal_of(request).namespaces_with(Permission.PIPELINES_READ)
         with db.read() as session:
+            if namespace is not None:
+                visible = [visible_namespace_id(session, namespace, visible)]
             rows = service.list_deployments(session, visible=visible, limit=limit, cursor=cursor)
             stats = run_stats(session, [d.id for d in rows[:limit]])
         return page(

@@ -13,14 +13,13 @@ from litestar.params import FromQuery, QueryParameter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.api.schemas import RunOut
+from app.api.schemas import NamespaceFilter, RunOut
 from app.api.security import principal_of
 from app.core.errors import InvalidParameter
 from app.core.states import FAILURES
 from app.db.database import Database
 from app.db.models import Run
 from app.domain import metrics as service
-from app.domain.members import NAMESPACE_NAME
 from app.domain.namespaces import visible_namespace_id
 from app.domain.permissions import Permission
 from app.settings import Settings
@@ -32,14 +31,6 @@ DEFAULT_WINDOW = timedelta(hours=24)
 MAX_WINDOW = timedelta(days=400)
 From = Annotated[datetime | None, QueryParameter(name="from", description="Inclusive, ISO 8601; default now - 24 h")]
 To = Annotated[datetime | None, QueryParameter(name="to", description="Exclusive, ISO 8601; default now")]
-Namespace = Annotated[
-    str | None,
-    QueryParameter(
-        description="Only this namespace (default: every namespace the caller may see); "
-        "one the caller cannot see answers 404 as if it did not exist",
-        pattern=NAMESPACE_NAME,
-    ),
-]
 
 
 class CatalogEntry(msgspec.Struct):
@@ -107,7 +98,7 @@ class MetricsController(Controller):
         settings: NamedDependency[Settings],
         from_: From = None,
         to: To = None,
-        namespace: Namespace = None,
+        namespace: NamespaceFilter = None,
     ) -> dict[str, Any]:
         start, end = window(from_, to)
         with db.read() as session:
@@ -134,7 +125,7 @@ class MetricsController(Controller):
         by: Annotated[str | None, QueryParameter(description="A dimension of the metric (see the catalog)")] = None,
         from_: From = None,
         to: To = None,
-        namespace: Namespace = None,
+        namespace: NamespaceFilter = None,
     ) -> dict[str, Any]:
         start, end = window(from_, to)
         chosen = service.metric(metric, settings.disabled_metrics)
@@ -169,7 +160,7 @@ class MetricsController(Controller):
         top: Annotated[int, QueryParameter(ge=1, le=100)] = 10,
         from_: From = None,
         to: To = None,
-        namespace: Namespace = None,
+        namespace: NamespaceFilter = None,
     ) -> dict[str, Any]:
         start, end = window(from_, to)
         chosen = service.metric(metric, settings.disabled_metrics)
@@ -193,7 +184,7 @@ class MetricsController(Controller):
         top: Annotated[int, QueryParameter(ge=1, le=100)] = 10,
         from_: From = None,
         to: To = None,
-        namespace: Namespace = None,
+        namespace: NamespaceFilter = None,
     ) -> dict[str, Any]:
         return self._ranking(
             request, db, settings, "duration_p95", ["duration_p50", "runs"], "pipeline", top, from_, to, namespace
@@ -214,7 +205,7 @@ class MetricsController(Controller):
         top: Annotated[int, QueryParameter(ge=1, le=100)] = 10,
         from_: From = None,
         to: To = None,
-        namespace: Namespace = None,
+        namespace: NamespaceFilter = None,
     ) -> dict[str, Any]:
         return self._ranking(
             request, db, settings, "runs_failed", ["runs", "success_rate"], "deployment", top, from_, to, namespace
@@ -256,7 +247,7 @@ class MetricsController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 20,
         from_: From = None,
         to: To = None,
-        namespace: Namespace = None,
+        namespace: NamespaceFilter = None,
     ) -> list[RunOut]:
         start, end = window(from_, to)
         query = (

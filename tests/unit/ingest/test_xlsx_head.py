@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import zipfile
 from datetime import date
@@ -103,27 +104,59 @@ def test_a_head_cache_keeps_one_cut_copy_for_nearby_configurations(tmp_path: Pat
 
     first = run()
     kept = sorted(cache.iterdir())
-    assert len(kept) == 1
+    assert [p.name.split("-")[1] for p in kept] == ["head", "sheets"]  # the cut copy and the sheet list
     assert kept[0].name.startswith("preview-head-0-2000-")
-    stamp = kept[0].stat().st_mtime_ns
+    stamps = [p.stat().st_mtime_ns for p in kept]
     shifted = run(skip_rows=10)
     assert sorted(cache.iterdir()) == kept  # no second copy, and no leftover partial file
-    assert kept[0].stat().st_mtime_ns == stamp  # reused, not rewritten
+    assert [p.stat().st_mtime_ns for p in kept] == stamps  # reused, not rewritten
     assert shifted["rows"][0][0] == 10  # the change is applied: ten data rows skipped
     assert first["rows"] == msgspec.to_builtins(preview(str(path), path.name, ImportConfig(), ImportLimits()))["rows"]
     run(range="A1500:E2900")  # from row 1500 the type sample needs rows up to 2552: a second, longer copy
-    assert len(list(cache.iterdir())) == 2
+    assert len(list(cache.glob("preview-head-*"))) == 2
 
 
-def test_a_head_cache_follows_a_changed_source_and_survives_an_unwritable_folder(tmp_path: Path) -> None:
-    path = write_xlsx(tmp_path / "big.xlsx", {"Data": table(3000)})
-    missing = tmp_path / "no-such-folder"  # writing there fails: the preview still cuts into its work folder
-    result = preview(str(path), path.name, ImportConfig(), ImportLimits(), head_cache=missing)
-    assert len(result.rows) == 100
-    assert not missing.exists()
-    cache = tmp_path / "upload"
-    cache.mkdir()
-    preview(str(path), path.name, ImportConfig(), ImportLimits(), head_cache=cache)
-    write_xlsx(path, {"Data": table(2500)})  # a new file under the same name: a new size and mtime
-    preview(str(path), path.name, ImportConfig(), ImportLimits(), head_cache=cache)
-    assert len(list(cache.iterdir())) == 2
+def test_the_cut_copy_holds_only_the_strings_its_rows_use(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Opening a workbook reads its whole shared-strings table: the cut copy's has only what the kept rows use,
+    and the preview still shows what reading the whole sheet shows."""
+    path = shared_strings(write_xlsx(tmp_path / "big.xlsx", {"Data": table(3000)}))
+    cut, whole, made = both(path, monkeypatch, skip_rows=3)
+    assert made
+    assert cut == whole
+    head = xlsx_head.sheet_head(str(path), "xl/worksheets/sheet1.xml", 2000, tmp_path / "head.xlsx")
+    assert head is not None
+    with zipfile.ZipFile(path) as original, zipfile.ZipFile(head) as copy:
+        before, after = (z.read("xl/sharedStrings.xml").count(b"<si>") for z in (original, copy))
+    assert before == 4 + 7 + 3000  # the header's four, r0..r6, c0..c2999
+    assert after == 4 + 7 + 1999  # the 2000 rows kept: their header and r0..r6, c0..c1998
+
+
+def shared_strings(path: Path) -> Path:
+    """The workbook with its inline strings moved to a shared-strings table, as Excel writes them."""
+    with zipfile.ZipFile(path) as source:
+        parts = {name: source.read(name) for name in source.namelist()}
+    strings: dict[bytes, int] = {}
+    parts["xl/worksheets/sheet1.xml"] = re.sub(
+        rb' t="inlineStr"><is><t>(.*?)</t></is></c>',
+        lambda m: b' t="s"><v>%d</v></c>' % strings.setdefault(m[1], len(strings)),
+        parts["xl/worksheets/sheet1.xml"],
+    )
+    items = b"".join(b"<si><t>%s</t></si>" % text for text in strings)
+    parts["xl/sharedStrings.xml"] = (
+        b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="%d" uniqueCount="%d">%s</sst>'
+        % (len(strings), len(strings), items)
+    )
+    parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(
+        b"</Relationships>",
+        b'<Relationship Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" '
+        b'Target="sharedStrings.xml" Id="rId99" /></Relationships>',
+    )
+    parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
+        b"</Types>",
+        b'<Override PartName="/xl/sharedStrings.xml" '
+        b'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
+    )
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for name, data in parts.items():
+            target.writestr(name, data)
+    return path

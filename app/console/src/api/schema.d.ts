@@ -3768,7 +3768,7 @@ export interface operations {
                 limit?: number;
                 /** @description Comma-separated column names */
                 columns?: string | null;
-                /** @description Comma-separated; `-name` sorts descending */
+                /** @description Comma-separated; `-name` sorts descending; nulls last; rows with equal sort values keep their order in the version (stable pages) */
                 order_by?: string | null;
                 /** @description column:op:value (eq ne lt le gt ge contains starts_with is_null not_null), repeatable */
                 filter?: string[] | null;
@@ -3981,6 +3981,8 @@ export interface operations {
             query?: {
                 limit?: number;
                 cursor?: string | null;
+                /** @description Only this namespace (default: every namespace the caller may see); one the caller cannot see answers 404 as if it did not exist */
+                namespace?: string | null;
             };
             header?: never;
             path?: never;
@@ -4017,6 +4019,15 @@ export interface operations {
             };
             /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -16,8 +16,9 @@ export type Run = Ok<'/api/v1/deployments/{deployment_id}/trigger', 'post'>
 
 const path = (id: string) => ({ params: { path: { deployment_id: id } } })
 
-export async function listDeployments(cursor?: string): Promise<DeploymentPage> {
-  return unwrap(await api.GET('/api/v1/deployments', { params: { query: { cursor, limit: 50 } } }))
+/** One page of deployments, only those of `namespace` when one is given (the API filters; 404 if it is not visible). */
+export async function listDeployments(cursor?: string, namespace?: string): Promise<DeploymentPage> {
+  return unwrap(await api.GET('/api/v1/deployments', { params: { query: { cursor, limit: 50, namespace } } }))
 }
 
 export async function getDeployment(id: string): Promise<Deployment> {

@@ -124,6 +124,7 @@ test('cron in a non-UTC zone previews the right fire times and is edited; an int
   await shot(page, 'deployments-en')
   await pick(page, 'language', '简体中文') // the schedule in Chinese words, from cronstrue's zh_CN locale
   await expect(page.locator('[data-test=deployments-table] tr', { hasText: `nightly-${stamp}` })).toContainText('每天')
+  await expect(row.locator('[data-test=deployment-state]')).toHaveText('已启用') // a state, not "a run is running"
   axe.listZh = await violations(page)
   await shot(page, 'deployments-zh-CN')
   await row.locator('[data-test=row-delete]').click()

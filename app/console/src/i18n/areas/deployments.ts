@@ -13,7 +13,7 @@ export default {
     nextFire: '下次触发',
     lastRun: '最近运行',
     state: '状态',
-    active: '运行中',
+    active: '已启用',
     paused: '已暂停',
     counts: '运行统计',
     actions: '操作',

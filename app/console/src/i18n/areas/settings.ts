@@ -45,7 +45,7 @@ const zh = {
     password: '初始密码',
     superuser: '实例管理员',
     status: '状态',
-    active: '启用',
+    active: '已启用',
     disabled: '已停用',
     mustChange: '需改密',
     lastLogin: '最近登录',

@@ -1,0 +1,90 @@
+"""A cut sheet's own shared-strings table: only the strings its rows use, renumbered from 0.
+
+Opening an xlsx reads its whole shared-strings part first; a million-row workbook has a million strings
+there, seconds to read on every preview even when the sheet itself was cut to a thousand rows
+(app.ingest.xlsx_head). The cut copy gets a table of the few strings its rows point at, and its cells
+point at their new places. The original table is streamed only up to the last string used (strings
+are stored in order of first use, so for the first rows that is near the start). Anything unexpected
+gives None and the copy keeps the original table.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+
+#: Compressed-part bytes read per step.
+CHUNK = 1 << 20
+
+_STRING_CELL = re.compile(rb"(<(?:\w+:)?c\b[^>]*?\st=\"s\"[^>]*>\s*<(?:\w+:)?v>)(\d+)(</(?:\w+:)?v>)")
+_STRING_CELL_TAG = re.compile(rb"<(?:\w+:)?c\b[^>]*?\st=\"s\"[^>]*(?<!/)>")
+_ITEM = re.compile(rb"<(?:\w+:)?si\b[^>]*?/>|<(?:\w+:)?si\b[^>]*>.*?</(?:\w+:)?si>", re.DOTALL)
+_TABLE_START = re.compile(rb"<((?:\w+:)?)sst\b[^>]*>")
+_COUNTS = re.compile(rb"\s(?:count|uniqueCount)=\"\d+\"")
+_RELATIONSHIP = re.compile(rb"<(?:\w+:)?Relationship\b[^>]*>")
+_TARGET = re.compile(rb'Target="([^"]+)"')
+
+
+def shared_strings_member(source: zipfile.ZipFile) -> str | None:
+    """The zip member of the workbook's shared-strings table, from the workbook's relationships."""
+    rels = source.read("xl/_rels/workbook.xml.rels")
+    for tag in _RELATIONSHIP.findall(rels):
+        if b'/sharedStrings"' in tag:
+            target = _TARGET.search(tag)
+            if target is None:
+                return None
+            name = target[1].decode().lstrip("/")
+            return name if name.startswith("xl/") else f"xl/{name}"
+    return None
+
+
+def own_strings(source: zipfile.ZipFile, member: str, sheet: bytes) -> tuple[bytes, bytes] | None:
+    """(`sheet` pointing into a new table, that table) holding only the strings `sheet` uses, or None."""
+    used = sorted({int(m[2]) for m in _STRING_CELL.finditer(sheet)})
+    if len(_STRING_CELL_TAG.findall(sheet)) != len(_STRING_CELL.findall(sheet)):
+        return None  # a string cell shaped otherwise: its index could not be moved
+    table = _read_items(source, member, set(used), used[-1] if used else -1)
+    if table is None:
+        return None
+    start, items = table
+    if len(items) != len(used):
+        return None  # an index past the table's end: leave the workbook as it was
+    place = {old: new for new, old in enumerate(used)}
+    moved = _STRING_CELL.sub(lambda m: m[1] + str(place[int(m[2])]).encode() + m[3], sheet)
+    prefix = _TABLE_START.match(start)
+    if prefix is None:
+        return None
+    close = b"</" + prefix[1] + b"sst>"
+    return moved, _COUNTS.sub(b"", start) + b"".join(items) + close
+
+
+def _read_items(source: zipfile.ZipFile, member: str, wanted: set[int], last: int) -> tuple[bytes, list[bytes]] | None:
+    """The table's start tag and its items numbered in `wanted`, reading no further than item `last`."""
+    items: list[bytes] = []
+    start: bytes | None = None
+    index = 0
+    pending = b""
+    with source.open(member) as handle:
+        while index <= last:
+            chunk = handle.read(CHUNK)
+            data = pending + chunk
+            if start is None:
+                found = _TABLE_START.search(data)
+                if found is None:
+                    if not chunk or len(data) > CHUNK:
+                        return None
+                    pending = data
+                    continue
+                start, data = data[found.start() : found.end()], data[found.end() :]
+            end = 0
+            for match in _ITEM.finditer(data):
+                if index in wanted:
+                    items.append(match[0])
+                index += 1
+                end = match.end()
+                if index > last:
+                    break
+            pending = data[end:]
+            if not chunk:
+                break
+    return (start, items) if start is not None else None
