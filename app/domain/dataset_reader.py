@@ -153,6 +153,14 @@ class Reader:
             total = self._total(where, values, offset, limit, len(page))
         except duckdb.ConversionException as exc:
             raise _bad("filter", f"a filter value does not fit its column: {exc}") from None
+        except (duckdb.IOException, duckdb.PermissionException):  # a missing file reads as a refused glob
+            if self.path == self.source:
+                raise
+            # The copy was evicted between finding it and reading it: this page sorts the version itself.
+            self.conn.close()
+            self.conn = connect(self.settings, readable=[self.source], writable=[str(self.work_dir)])
+            self.path = self.source
+            return self.rows(offset=offset, limit=limit, columns=columns, order_by=order_by, filters=filters)
         return {
             "columns": [{"name": c, "type": our_type(self.types[c])} for c in chosen],
             "rows": [[json_safe(v) for v in row] for row in page],

@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 MIN_ROWS = 1_000_000
 #: Copies kept on disk (each is about the size of its version's file); the least recently written go first.
 MAX_COPIES = 16
+#: Copies written at once per API process: each is a full sort of a big file, so requests for many different
+#: orders must not start many (bounded work in the API process); the others sort per request until it is free.
+MAX_WRITERS = 1
 
 
 class SortedCopies:
@@ -47,7 +50,7 @@ class SortedCopies:
         if target.exists():
             return str(target)
         with self._lock:
-            if str(target) in self._writing:
+            if str(target) in self._writing or len(self._writing) >= MAX_WRITERS:
                 return None
             # A query deadline belongs to the request; the copy outlives it (a new thread has no deadline).
             unbounded = msgspec.structs.replace(settings, time_limit_seconds=None)

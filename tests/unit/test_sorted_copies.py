@@ -20,6 +20,7 @@ ROWS = 5_000
 
 def test_pages_from_the_copy_equal_pages_sorted_per_request(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(dataset_reader, "MIN_ROWS", 1_000)  # a copy for this small version too
+    monkeypatch.setattr(sorted_copies, "MAX_WRITERS", 3)  # all three orders' copies may be written at once
     parquet = tmp_path / "data.parquet"
     duckdb.sql(
         f"COPY (SELECT i AS id, i % 7 AS grp, CASE WHEN i % 11 = 0 THEN NULL ELSE (i * 31) % 50 END AS score "
@@ -58,3 +59,33 @@ def test_old_copies_are_deleted_past_the_limit(tmp_path: Path, monkeypatch: pyte
         (tmp_path / f"{i}.parquet").write_bytes(b"x")
         sorted_copies._evict(tmp_path)
     assert sorted(p.name for p in tmp_path.glob("*.parquet")) == ["2.parquet", "3.parquet"]
+
+
+def test_one_copy_is_written_at_a_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Requests for many orders must not start many full sorts in the API process at once."""
+    parquet = tmp_path / "data.parquet"
+    duckdb.sql(f"COPY (SELECT i AS id FROM range(10) t(i)) TO '{parquet}' (FORMAT parquet)")
+    copies = sorted_copies.SortedCopies()
+    copies._writing["another copy"] = sorted_copies.threading.Thread()  # one being written now
+    assert copies.find(str(parquet), "id DESC", tmp_path / "sorted", SETTINGS) is None
+    assert list(copies._writing) == ["another copy"]  # nothing new started
+    del copies._writing["another copy"]
+    assert copies.find(str(parquet), "id DESC", tmp_path / "sorted", SETTINGS) is None  # now it starts
+    copies.wait()
+    assert copies.find(str(parquet), "id DESC", tmp_path / "sorted", SETTINGS) is not None
+
+
+def test_a_copy_evicted_under_a_reader_falls_back_to_sorting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(dataset_reader, "MIN_ROWS", 1)
+    parquet = tmp_path / "data.parquet"
+    duckdb.sql(f"COPY (SELECT i AS id FROM range(100) t(i)) TO '{parquet}' (FORMAT parquet)")
+    page = {"offset": 0, "limit": 3, "columns": None, "order_by": ["-id"], "filters": []}
+    with Reader(parquet, tmp_path / "work", SETTINGS, sorted_dir=tmp_path / "sorted") as reader:
+        reader.rows(**page)  # type: ignore[arg-type]
+    SORTED.wait()
+    with Reader(parquet, tmp_path / "work", SETTINGS, sorted_dir=tmp_path / "sorted") as reader:
+        assert reader._sorted_copy(reader._order(["-id"]))
+        Path(reader.path).unlink()  # evicted by another request's new copy
+        monkeypatch.setattr(reader, "_sorted_copy", lambda order: False)
+        assert reader.rows(**page)["rows"] == [[99], [98], [97]]  # type: ignore[arg-type]
+        assert reader.path == reader.source
