@@ -17,7 +17,7 @@ from app.db.database import database_for
 from app.db.outage import retry_while_unavailable
 from app.db.queries import query
 from app.domain.attempts import after_attempt
-from app.domain.runlog_buffer import Chunk, RunLogBuffer, RunLogWriter, write_chunks
+from app.domain.runlog_buffer import Chunk, RunLogBuffer, RunLogWriter, chunk_params
 from app.domain.runlogs import last_line
 from app.logs import bind, log_context
 from app.settings import Settings
@@ -173,19 +173,18 @@ class Executor:
     def _commit(
         self, run_id: uuid.UUID, statement: str | TextClause, params: dict[str, Any], what: str
     ) -> tuple[Any, list[Chunk]]:
-        """The outcome's statement with the run's unwritten log lines: both are durable, or neither."""
+        """The outcome's statement, storing the run's unwritten log lines too: both are durable, or neither."""
         chunks = self.logs.take(run_id)
+        params = {**params, **chunk_params(chunks)}
         try:
-            return self._write(lambda: self._execute_one(statement, params, chunks), what), chunks
+            return self._write(lambda: self._execute_one(statement, params), what), chunks
         except Exception:
             self.logs.give_back(chunks)
             raise
 
-    def _execute_one(self, statement: str | TextClause, params: dict[str, Any], chunks: list[Chunk]) -> Any:
-        """One statement (or named query) and the log chunks in one transaction; the statement's first row
-        (None when its condition failed)."""
+    def _execute_one(self, statement: str | TextClause, params: dict[str, Any]) -> Any:
+        """One statement (or named query) in its own transaction; its first row (None when its condition failed)."""
         with self.engine.begin() as connection:
-            write_chunks(connection, chunks)
             return connection.execute(query(statement) if isinstance(statement, str) else statement, params).first()
 
     def _write(self, action: Callable[[], T], what: str) -> T:

@@ -5,9 +5,10 @@ lines. A background flusher writes the lines that have waited `delay` seconds
 (or a run's `max_lines`), for all runs at once, in one statement and one
 transaction, then publishes them to the runs' live streams. A run that ends
 sooner never meets the flusher: its lines are `take`n by the finish path and
-written in the same transaction as its final (or retrying) state, so a few-line
-run costs one more row in a transaction it commits anyway, and its lines are
-durable exactly when its state is. Redis sees a line only after Postgres has
+written by the very statement that records its final (or retrying) state
+(finish_run, schedule_retry), so a few-line run costs one more row in a statement
+it runs anyway (a statement of their own doubled the cost of finishing a no-op
+run), and its lines are durable exactly when its state is. Redis sees a line only after Postgres has
 it, so a live follower never sees a line that a crash could take back, and a
 retry numbers on from the last stored line without clashing.
 """
@@ -20,6 +21,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import redis
 from sqlalchemy import Connection, Engine
@@ -61,6 +63,15 @@ def write_chunks(connection: Connection, chunks: list[Chunk]) -> None:
     )
 
 
+def chunk_params(chunks: list[Chunk]) -> dict[str, list[Any]]:
+    """One run's chunks as the `log_*` parameters of finish_run and schedule_retry (stored in the same statement)."""
+    return {
+        "log_first_n": [c.first_n for c in chunks],
+        "log_last_n": [c.last_n for c in chunks],
+        "log_chunks": [b"\n".join(c.lines) + b"\n" for c in chunks],
+    }
+
+
 class RunLogBuffer:
     """The process's unwritten log lines, and the thread that writes them."""
 
@@ -86,6 +97,8 @@ class RunLogBuffer:
         self._pending: dict[uuid.UUID, Chunk] = {}
         self._inflight: set[uuid.UUID] = set()
         self._total = 0
+        self._blocked = 0  # writers held back by max_pending
+        self._waiting = 0  # takers waiting for the flusher to finish with their run
         self._idle = False  # the flusher waits for a first line (and must be woken)
         self._thread: threading.Thread | None = None
 
@@ -97,7 +110,9 @@ class RunLogBuffer:
             if self._thread is None:
                 self._start()
             while self._total >= self.max_pending:  # Postgres is down or slow: hold the writers back
+                self._blocked += 1
                 self._cond.wait(1.0)
+                self._blocked -= 1
             chunk = self._pending.get(run_id)
             if chunk is None:
                 chunk = self._pending[run_id] = Chunk(run_id, attempt, n, since=time.monotonic())
@@ -113,12 +128,15 @@ class RunLogBuffer:
         """The run's unwritten lines, for the caller to write; waits while the flusher is writing some."""
         with self._cond:
             while run_id in self._inflight:
+                self._waiting += 1
                 self._cond.wait()
+                self._waiting -= 1
             chunk = self._pending.pop(run_id, None)
             if chunk is None:
                 return []
             self._total -= len(chunk.lines)
-            self._cond.notify_all()
+            if self._blocked:  # nobody else cares: the flusher wakes at its deadline and finds less to do
+                self._cond.notify_all()
             return self._split(chunk)
 
     def give_back(self, chunks: list[Chunk]) -> None:
@@ -215,7 +233,8 @@ class RunLogBuffer:
                     self._total -= len(chunk.lines)
                     self._inflight.add(chunk.run_id)
                     taken.extend(self._split(chunk))
-                self._cond.notify_all()
+                if self._blocked:
+                    self._cond.notify_all()
                 return taken
 
     def _run(self) -> None:
@@ -242,7 +261,8 @@ class RunLogBuffer:
     def _done(self, chunks: list[Chunk]) -> None:
         with self._cond:
             self._inflight.difference_update(c.run_id for c in chunks)
-            self._cond.notify_all()
+            if self._waiting or self._blocked:
+                self._cond.notify_all()
 
 
 class RunLogWriter:
