@@ -43,7 +43,6 @@ class Executor:
         self.redis = redis_client
         self.settings = settings
         self.active = active
-        self.root = settings.data_path
         self.logs = RunLogBuffer(
             engine=engine,
             redis_client=redis_client,
