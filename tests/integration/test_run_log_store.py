@@ -1,5 +1,5 @@
 """Run logs live in Postgres: readable from an API host that shares no disk with the worker, kept
-across a worker killed mid-run, and paged exactly through a long log."""
+across a worker killed mid-run, and paged exactly through a long log; old log files still read."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import msgspec
@@ -19,6 +20,8 @@ from sqlalchemy import text
 from app.api.app import create_app
 from app.core.states import RunStatus
 from app.domain.runlog_buffer import RunLogBuffer, RunLogWriter
+from app.domain.runlogs import LogLine, encode_line
+from app.paths import run_log_path
 from app.settings import Settings
 from tests.integration.conftest import make_user, sign_in
 from tests.integration.engine_parts import Engine_
@@ -168,3 +171,16 @@ def test_a_100000_line_log_pages_exactly(parts: Engine_, client: TestClient, red
             text("SELECT max(last_n - first_n + 1) FROM run_log_chunks WHERE run_id = :id"), {"id": run_id}
         ).scalar_one()
     assert biggest <= buffer.max_lines
+
+
+def test_a_log_file_from_before_the_move_is_still_read_when_the_run_has_no_stored_lines(
+    parts: Engine_, client: TestClient, fast_settings: Settings
+) -> None:
+    parts.pipeline("old", [])
+    [run_id] = parts.submit("old")
+    path = run_log_path(fast_settings.data_path, run_id)
+    path.parent.mkdir(parents=True)
+    lines = [LogLine(n=n, ts=datetime.now(UTC), level="info", message=f"old {n}", attempt=1) for n in (1, 2, 3)]
+    path.write_bytes(b"".join(encode_line(x) + b"\n" for x in lines))
+    page = client.get(f"/api/v1/runs/{run_id}/logs", params={"after": 1, "limit": 1}).json()
+    assert [x["message"] for x in page["items"]] == ["old 2"]
