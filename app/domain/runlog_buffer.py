@@ -144,7 +144,9 @@ class RunLogBuffer:
         with self._cond:
             for chunk in reversed(chunks):
                 later = self._pending.get(chunk.run_id)
-                if later is not None and later.attempt == chunk.attempt:
+                if later is not None and later.attempt != chunk.attempt:
+                    continue  # a newer attempt runs here now: the old one's lines would not be stored anyway
+                if later is not None:
                     chunk.lines.extend(later.lines)
                     self._total -= len(later.lines)
                 chunk.since = -1
