@@ -26,6 +26,7 @@ from bench import (
     metrics_views,
     pipeline_steps,
     run_engine,
+    run_log,
     runs_list,
     scheduler_load,
 )
@@ -43,6 +44,7 @@ BENCHMARKS: dict[str, Callable[[list[str] | None], int]] = {
     "console_entry": console_entry.main,
     "console_dashboard": console_dashboard.main,
     "console_log": console_log.main,
+    "run_log": run_log.main,
     "datacenter": datacenter.main,
 }
 

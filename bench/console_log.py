@@ -3,8 +3,8 @@
 Starts the whole system (`python -m app up`), runs a pipeline that logs a line and then sleeps, and
 opens its run page in Chromium (signed in through the sign-in form). When the page follows the
 live log, the benchmark appends 10,000 lines to the run's log exactly as a worker does
-(app.domain.runlogs.RunLogWriter: the log file, and the Redis stream in batches of 100), as fast
-as it can. Measured in the page: from the first line written until the log counts every line and
+(app.domain.runlog_buffer: Postgres in batches, then the Redis stream), as fast as it can.
+Measured in the page: from the first line written until the log counts every line and
 the last one is in the DOM (the view follows the end), and every main-thread long task meanwhile
 (PerformanceObserver 'longtask'). The run is cancelled afterwards.
 
@@ -19,12 +19,14 @@ import time
 import uuid
 
 import redis
+from sqlalchemy import create_engine
 
-from app.domain.runlogs import RunLogWriter, count_lines
+from app.domain.runlog_buffer import RunLogBuffer, RunLogWriter
+from app.domain.runlogs import last_line
 from bench._console import Probe, load_average, require_console
 from bench._conveyor import Conveyor
 from bench._processes import log
-from bench._servers import BenchServers, figure
+from bench._servers import BenchServers, figure, sqlalchemy_url
 
 TARGET_S = 2.0
 TARGET_LONGTASK_MS = 200.0
@@ -66,8 +68,9 @@ def measure(conveyor: Conveyor, lines: int) -> None:
     run_id = str(response.json()["id"])
     wait_running(conveyor, run_id)
     time.sleep(1.0)  # the worker's own first lines are written
-    root = conveyor.data_root.resolve()
-    first = count_lines(root, uuid.UUID(run_id)) + 1
+    engine = create_engine(sqlalchemy_url(conveyor.database_url))
+    with engine.connect() as connection:
+        first = last_line(connection, uuid.UUID(run_id)) + 1
     last = first + lines - 1
     probe = Probe(
         {
@@ -84,26 +87,19 @@ def measure(conveyor: Conveyor, lines: int) -> None:
     try:
         probe.read()  # the run page is open and following
         time.sleep(1.0)  # its stream has caught up with the lines already there
-        writer = RunLogWriter(
-            root=root,
-            run_id=uuid.UUID(run_id),
-            attempt=1,
-            first_line=first,
-            redis_client=client,
-            redis_namespace=conveyor.namespace,
-            maxlen=10_000,
-        )
+        buffer = RunLogBuffer(engine=engine, redis_client=client, redis_namespace=conveyor.namespace, maxlen=10_000)
+        writer = RunLogWriter(buffer=buffer, run_id=uuid.UUID(run_id), attempt=1, first_line=first)
         probe.go()
         started = time.time()
         for i in range(lines):
             writer.write(f"batch {i:05d}: read 5,000 rows from orders.csv, 0 rejected, wrote part-{i % 97:03d}.parquet")
-        writer.flush()
-        writer.close()
+        buffer.flush_all()
         written = time.time() - started
         answer = probe.read()
     finally:
         probe.close()
         client.close()
+        engine.dispose()
     conveyor.http.post(f"/api/v1/runs/{run_id}/cancel")
     elapsed = answer["done_epoch_ms"] / 1000 - started
     longtasks = answer["longtasks"]

@@ -28,6 +28,7 @@ TABLES = [
     "idempotency_keys",
     "outbox",
     "run_events",
+    "run_log_chunks",
     "runs",
     "run_rollup_changes",
     "run_rollup",

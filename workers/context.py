@@ -8,7 +8,7 @@ import uuid
 from enum import StrEnum
 from typing import Any
 
-from app.domain.runlogs import RunLogWriter
+from app.domain.runlog_buffer import RunLogWriter
 
 
 class Interruption(StrEnum):
@@ -67,13 +67,8 @@ class RunContext:
         if self._why is not None:
             raise Interrupted(self._why)
 
-    def flush_log(self) -> None:
-        """Publish buffered log lines to live followers."""
-        self._log.flush()
-
     def wait(self, seconds: float) -> None:
         """Sleep, but wake at once on cancel, timeout, loss or shutdown."""
-        self._log.flush()
         end = time.monotonic() + seconds
         while True:
             self.check()

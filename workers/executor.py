@@ -13,10 +13,12 @@ import redis
 from sqlalchemy import Engine, TextClause
 
 from app.core.states import FINAL, RunKind, RunStatus, sources
+from app.db.database import database_for
 from app.db.outage import retry_while_unavailable
 from app.db.queries import query
 from app.domain.attempts import after_attempt
-from app.domain.runlogs import RunLogWriter, count_lines
+from app.domain.runlog_buffer import Chunk, RunLogBuffer, RunLogWriter, chunk_params
+from app.domain.runlogs import last_line
 from app.logs import bind, log_context
 from app.settings import Settings
 from workers.context import Interruption, RunContext
@@ -41,7 +43,12 @@ class Executor:
         self.redis = redis_client
         self.settings = settings
         self.active = active
-        self.root = settings.data_path
+        self.logs = RunLogBuffer(
+            engine=engine,
+            redis_client=redis_client,
+            redis_namespace=settings.redis_namespace,
+            maxlen=settings.log_stream_maxlen,
+        )
 
     def execute(self, run_id: uuid.UUID) -> RunStatus | None:
         """Run one attempt; None when the message was a duplicate or the run is no longer queued."""
@@ -76,30 +83,35 @@ class Executor:
     def _attempt(self, run_id: uuid.UUID, row: Any) -> RunStatus | None:
         """The attempt `start_run` just began, with the run's ids bound to every log line."""
         started = time.monotonic()
-        first_line = (row["log_lines"] if row["attempt"] == 1 else count_lines(self.root, run_id)) + 1
-        log = RunLogWriter(
-            root=self.root,
-            run_id=run_id,
-            attempt=row["attempt"],
-            first_line=first_line,
-            redis_client=self.redis,
-            redis_namespace=self.settings.redis_namespace,
-            maxlen=self.settings.log_stream_maxlen,
-        )
+        first_line = (row["log_lines"] if row["attempt"] == 1 else self._stored_lines(run_id)) + 1
+        log = RunLogWriter(buffer=self.logs, run_id=run_id, attempt=row["attempt"], first_line=first_line)
         ctx = RunContext(run_id=run_id, attempt=row["attempt"], timeout_seconds=row["timeout_seconds"], log=log)
         self.active.add(ctx)
+        written: list[Chunk] = []
         try:
             ctx.log(f"attempt {row['attempt']} started on {WORKER_ID}")
             outcome = self._run_steps(ctx, row)
-            final = self._record(ctx, row, outcome, elapsed=time.monotonic() - started)
+            final, written = self._record(ctx, row, outcome, elapsed=time.monotonic() - started)
         finally:
             self.active.remove(ctx)
-            log.close()
+            self._flush_rest(run_id)
         if final in FINAL:
-            log.end(final.value, ttl_seconds=self.settings.log_stream_ttl_seconds)  # type: ignore[union-attr]
+            self.logs.end(run_id, written, final.value, ttl_seconds=self.settings.log_stream_ttl_seconds)  # type: ignore[union-attr]
         else:
-            log.flush()
+            self.logs.publish(written)
         return final
+
+    def _stored_lines(self, run_id: uuid.UUID) -> int:
+        """Lines earlier attempts stored: this one numbers on from them."""
+        with database_for(self.engine).connection() as connection:
+            return last_line(connection, run_id)
+
+    def _flush_rest(self, run_id: uuid.UUID) -> None:
+        """Lines no outcome was committed with (the lease was lost, or the attempt broke): written on their own."""
+        try:
+            self.logs.flush(run_id)
+        except Exception as exc:
+            logger.warning("could not store the last log lines of run %s: %s", run_id, exc)
 
     def _run_steps(self, ctx: RunContext, row: Any) -> Outcome:
         """An import, or a pipeline through the one step engine (which opens DuckDB only when a step needs it)."""
@@ -107,11 +119,16 @@ class Executor:
             return run_import(ctx, row, engine=self.engine, settings=self.settings)
         return run_pipeline_job(ctx, row, engine=self.engine, settings=self.settings)
 
-    def _record(self, ctx: RunContext, row: Any, outcome: Outcome, *, elapsed: float) -> RunStatus | None:
-        """Write the outcome (or the planned retry); returns the status the run is left in."""
+    def _record(
+        self, ctx: RunContext, row: Any, outcome: Outcome, *, elapsed: float
+    ) -> tuple[RunStatus | None, list[Chunk]]:
+        """Write the outcome (or the planned retry) with the attempt's unwritten log lines, in one transaction.
+
+        Returns the status the run is left in, and the log chunks written with it (to publish).
+        """
         if ctx.interruption is Interruption.LOST:
             ctx.log("this worker lost the run's lease; another attempt owns it now", level="warning")
-            return None
+            return None, []
         shutdown = ctx.interruption is Interruption.SHUTDOWN
         decision = after_attempt(row, outcome.status, retryable=outcome.retryable, at_once=shutdown)
         common = {
@@ -135,8 +152,8 @@ class Executor:
                 "reason": "worker_shutdown" if shutdown else outcome.reason,
                 **decision.params(queue=self.settings.queue),
             }
-            done = self._write(lambda: self._execute_one(decision.statement, params), f"retrying run {ctx.run_id}")
-            return RunStatus.RETRYING if done else None
+            done, chunks = self._commit(ctx.run_id, decision.statement, params, f"retrying run {ctx.run_id}")
+            return (RunStatus.RETRYING if done else None), chunks
         message = f"{outcome.status.value} in {elapsed * 1000:.0f} ms"
         if outcome.error_message:
             message += f": {outcome.error_message}"
@@ -149,8 +166,20 @@ class Executor:
             "details": details,
             **decision.params(queue=self.settings.queue),
         }
-        done = self._write(lambda: self._execute_one(decision.statement, params), f"finishing run {ctx.run_id}")
-        return outcome.status if done else None
+        done, chunks = self._commit(ctx.run_id, decision.statement, params, f"finishing run {ctx.run_id}")
+        return (outcome.status if done else None), chunks
+
+    def _commit(
+        self, run_id: uuid.UUID, statement: str | TextClause, params: dict[str, Any], what: str
+    ) -> tuple[Any, list[Chunk]]:
+        """The outcome's statement, storing the run's unwritten log lines too: both are durable, or neither."""
+        chunks = self.logs.take(run_id)
+        params = {**params, **chunk_params(chunks)}
+        try:
+            return self._write(lambda: self._execute_one(statement, params), what), chunks
+        except Exception:
+            self.logs.give_back(chunks)
+            raise
 
     def _execute_one(self, statement: str | TextClause, params: dict[str, Any]) -> Any:
         """One statement (or named query) in its own transaction; its first row (None when its condition failed)."""

@@ -93,7 +93,6 @@ def _run(ctx: RunContext, row: Any, spec: PipelineSpec, *, engine: Engine, setti
     def on_step(index: int, total: int) -> None:
         ctx.step = index
         ctx.progress = {"step": index, "steps": total, "percent": round(100 * (index - 1) / max(total, 1), 1)}
-        ctx.flush_log()
 
     try:
         result = run_pipeline(

@@ -76,8 +76,9 @@ def create_app(settings: Settings | None = None, *, authenticate: bool = True) -
     live_logs = LiveLogs(
         redis_url=settings.redis_url,
         namespace=settings.redis_namespace,
-        root=settings.data_path,
+        database=database,
         ttl_seconds=settings.log_stream_ttl_seconds,
+        legacy_root=settings.data_path,
     )
     throttle = LoginThrottle(redis.Redis.from_url(settings.redis_url), settings)
     rate_limit = RateLimit(settings)

@@ -1,8 +1,9 @@
-"""Following a run's log live: the persisted lines first, then the Redis stream, then the end.
+"""Following a run's log live: the stored lines first (Postgres), then the Redis stream, then the end.
 
 Each SSE event's id is the line number, so a client that reconnects with
-Last-Event-ID gets exactly the lines it missed. If Redis is unavailable the
-follower falls back to tailing the persisted log, so it still ends.
+Last-Event-ID gets exactly the lines it missed, from whichever API host. If
+Redis is unavailable the follower falls back to polling the stored log, so it
+still ends.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import redis.asyncio as aioredis
 from litestar.response import ServerSentEventMessage
 
 from app.core.states import FINAL
+from app.db.database import Database
 from app.domain.runlogs import LogLine, decode_line, publish_end, read_lines, stream_key
 
 logger = logging.getLogger(__name__)
@@ -28,14 +30,17 @@ BLOCK_MS = 2000
 #: Sent while nothing happens, so proxies keep the connection: a comment only (a `data:` line, even an
 #: empty one, would make browsers fire an empty message event).
 KEEP_ALIVE = ServerSentEventMessage(comment="keep-alive", data=None)
-#: Poll period when following the file because Redis is unavailable.
-FILE_POLL_SECONDS = 0.5
+#: Poll period when following the stored log because Redis is unavailable.
+POLL_SECONDS = 0.5
 
 
 class LiveLogs:
-    def __init__(self, *, redis_url: str, namespace: str, root: Path, ttl_seconds: int) -> None:
+    def __init__(
+        self, *, redis_url: str, namespace: str, database: Database, ttl_seconds: int, legacy_root: Path | None = None
+    ) -> None:
         self.namespace = namespace
-        self.root = root
+        self.database = database
+        self.legacy_root = legacy_root
         self.ttl_seconds = ttl_seconds
         self._sync = redis.Redis.from_url(redis_url)
         self._async = aioredis.Redis.from_url(redis_url)
@@ -45,7 +50,8 @@ class LiveLogs:
         publish_end(self._sync, stream_key(self.namespace, run_id), status, ttl_seconds=self.ttl_seconds)
 
     def _lines_after(self, run_id: uuid.UUID, after: int) -> list[LogLine]:
-        return list(read_lines(self.root, run_id, after=after))
+        with self.database.connection() as connection:
+            return list(read_lines(connection, run_id, after=after, legacy_root=self.legacy_root))
 
     def ping(self) -> None:
         self._sync.ping()
@@ -68,8 +74,8 @@ class LiveLogs:
             try:
                 reply = await self._async.xread({key: stream_id}, block=BLOCK_MS, count=500)
             except redis.RedisError as exc:
-                logger.warning("live log stream unavailable for %s, following the file: %s", run_id, exc)
-                async for message in self._follow_file(run_id, last, status_of):
+                logger.warning("live log stream unavailable for %s, polling the stored log: %s", run_id, exc)
+                async for message in self._poll(run_id, last, status_of):
                     yield message
                 return
             for _, entries in reply or []:
@@ -91,7 +97,7 @@ class LiveLogs:
                     return
                 yield KEEP_ALIVE
 
-    async def _follow_file(
+    async def _poll(
         self, run_id: uuid.UUID, last: int, status_of: Callable[[uuid.UUID], str]
     ) -> AsyncIterator[ServerSentEventMessage]:
         while True:
@@ -103,7 +109,7 @@ class LiveLogs:
             if status in FINAL:
                 yield _end_event(status, last)
                 return
-            await anyio.sleep(FILE_POLL_SECONDS)
+            await anyio.sleep(POLL_SECONDS)
 
     async def _finish(self, run_id: uuid.UUID, last: int, status: str) -> AsyncIterator[ServerSentEventMessage]:
         """Lines the stream may have missed (trimmed or lost), then the end event."""

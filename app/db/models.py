@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     SmallInteger,
     String,
     Text,
@@ -178,6 +179,16 @@ class RunEvent(Base):
     attempt: Mapped[int] = mapped_column(Integer, server_default="0")
     details: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
     created_at: Mapped[datetime] = created_at_column()
+
+
+class RunLogChunk(Base):
+    """A flushed batch of a run's log lines (NDJSON, numbered first_n..last_n): the durable log."""
+
+    __tablename__ = "run_log_chunks"
+    run_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    first_n: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_n: Mapped[int] = mapped_column(Integer)
+    lines: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class OutboxMessage(Base):

@@ -18,6 +18,9 @@ from app.core.states import RunStatus, sources
 from app.db.queries import query
 from app.domain.retry import backoff_seconds, retries_left
 
+#: The log parameters of finish_run and schedule_retry when no lines go with the outcome.
+NO_LOG_LINES: dict[str, list[Any]] = {"log_first_n": [], "log_last_n": [], "log_chunks": []}
+
 
 @dataclass(frozen=True, kw_only=True)
 class AfterAttempt:
@@ -33,10 +36,22 @@ class AfterAttempt:
         return query("schedule_retry") if self.retry else query("finish_run")
 
     def params(self, *, queue: str) -> dict[str, Any]:
-        """The statement's parameters that follow from the decision (the caller adds the run's own)."""
+        """The statement's parameters that follow from the decision (the caller adds the run's own).
+
+        No log lines: a worker adds its attempt's unwritten ones (runlog_buffer.chunk_params) after these.
+        """
         if self.retry:
-            return {"delay_seconds": self.delay_seconds, "queue": queue, "from_statuses": sources(RunStatus.RETRYING)}
-        return {"to_status": self.status.value, "from_statuses": sources(self.status, [RunStatus.RUNNING])}
+            return {
+                "delay_seconds": self.delay_seconds,
+                "queue": queue,
+                "from_statuses": sources(RunStatus.RETRYING),
+                **NO_LOG_LINES,
+            }
+        return {
+            "to_status": self.status.value,
+            "from_statuses": sources(self.status, [RunStatus.RUNNING]),
+            **NO_LOG_LINES,
+        }
 
 
 def after_attempt(

@@ -1,7 +1,11 @@
-"""Run logs: a durable NDJSON file under the data root, plus a live Redis stream for SSE.
+"""Run logs: durable in Postgres (`run_log_chunks`), fanned out live through a Redis stream for SSE.
 
-The file is the record (`GET /runs/{id}/logs`); the stream only fans lines out
-to live followers and carries a final `end` entry. Losing Redis loses no log.
+Any API host reads any run's log from Postgres, while the run goes on and after
+it ends; hosts share no disk. A chunk row holds consecutive lines of one run
+(NDJSON, numbered first_n..last_n, dense), so a page of 1,000 lines is one
+index range scan of a few rows. The stream only fans lines out to live
+followers and carries a final `end` entry; losing Redis loses no log.
+Workers write through app.domain.runlog_buffer.
 """
 
 from __future__ import annotations
@@ -9,16 +13,20 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
-from typing import IO
 
 import msgspec
 import redis
+from sqlalchemy import Connection
 
+from app.db.queries import query
 from app.paths import run_log_path
 
 logger = logging.getLogger(__name__)
+
+#: No line is numbered above this (a Postgres int).
+LAST_POSSIBLE = 2**31 - 1
 
 
 class LogLine(msgspec.Struct, kw_only=True):
@@ -41,81 +49,12 @@ _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(LogLine)
 
 
-class RunLogWriter:
-    """Appends one attempt's lines to the run's log file at once, and to its live stream in batches.
+def encode_line(line: LogLine) -> bytes:
+    return _encoder.encode(line)
 
-    Lines wait in memory for Redis until `flush()` (the executor flushes before
-    each step and before any wait, so followers see a step's lines as it
-    starts), or until `FLUSH_EVERY` lines pile up: a short run costs one round
-    trip to Redis, not one per line.
-    """
 
-    #: Lines buffered for the live stream before a flush is forced.
-    FLUSH_EVERY = 100
-
-    def __init__(
-        self,
-        *,
-        root: Path,
-        run_id: uuid.UUID,
-        attempt: int,
-        first_line: int,
-        redis_client: redis.Redis | None,
-        redis_namespace: str,
-        maxlen: int,
-    ) -> None:
-        self.run_id = run_id
-        self.attempt = attempt
-        self.lines = first_line - 1
-        self._path = run_log_path(root, run_id)
-        self._file: IO[bytes] | None = None
-        self._redis = redis_client
-        self._key = stream_key(redis_namespace, run_id)
-        self._maxlen = maxlen
-        self._pending: list[tuple[int, bytes]] = []
-
-    def write(self, message: str, *, level: str = "info", step: int | None = None) -> LogLine:
-        """Persist a line now; publish it with the next flush."""
-        self.lines += 1
-        line = LogLine(
-            n=self.lines, ts=datetime.now(UTC), level=level, message=message, attempt=self.attempt, step=step
-        )
-        data = _encoder.encode(line)
-        if self._file is None:
-            self._path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = open(self._path, "ab")  # noqa: SIM115  (kept open for the attempt)
-        self._file.write(data + b"\n")
-        self._file.flush()
-        self._pending.append((line.n, data))
-        if len(self._pending) >= self.FLUSH_EVERY:
-            self.flush()
-        return line
-
-    def flush(self, *, end: str | None = None, ttl_seconds: int = 0) -> None:
-        """Publish buffered lines (and the end marker) in one round trip; Redis trouble never fails a run."""
-        pending, self._pending = self._pending, []
-        if self._redis is None or (not pending and end is None):
-            return
-        try:
-            pipe = self._redis.pipeline(transaction=False)
-            for n, data in pending:
-                pipe.xadd(self._key, {"n": n, "line": data}, maxlen=self._maxlen, approximate=True)
-            if end is not None:
-                pipe.xadd(self._key, {"end": end})
-                pipe.expire(self._key, ttl_seconds)
-            pipe.execute()
-        except redis.RedisError as exc:
-            logger.warning("live log unavailable for run %s: %s", self.run_id, exc)
-
-    def end(self, status: str, *, ttl_seconds: int) -> None:
-        """Tell live followers the run reached `status`, and let the stream expire."""
-        self.close()
-        self.flush(end=status, ttl_seconds=ttl_seconds)
-
-    def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+def decode_line(data: bytes) -> LogLine:
+    return _decoder.decode(data)
 
 
 def publish_end(client: redis.Redis | None, key: str, status: str, *, ttl_seconds: int) -> None:
@@ -131,33 +70,56 @@ def publish_end(client: redis.Redis | None, key: str, status: str, *, ttl_second
         logger.warning("could not publish the end of %s: %s", key, exc)
 
 
-def count_lines(root: Path, run_id: uuid.UUID) -> int:
-    """Lines already in the run's log file (an earlier attempt's), to continue numbering."""
-    path = run_log_path(root, run_id)
-    if not path.exists():
-        return 0
-    with open(path, "rb") as file:
-        return sum(1 for _ in file)
+def last_line(connection: Connection, run_id: uuid.UUID) -> int:
+    """The highest line number stored for the run (0 if none): a new attempt numbers on from it."""
+    return int(connection.execute(query("last_log_line"), {"run_id": run_id}).scalar_one())
 
 
-def read_lines(root: Path, run_id: uuid.UUID, *, after: int = 0, limit: int | None = None) -> Iterator[LogLine]:
-    """Persisted lines numbered above `after`, oldest first."""
+def read_lines(
+    connection: Connection,
+    run_id: uuid.UUID,
+    *,
+    after: int = 0,
+    limit: int | None = None,
+    legacy_root: Path | None = None,
+) -> Iterator[LogLine]:
+    """Stored lines numbered above `after`, oldest first, at most `limit`.
+
+    Only the chunks that overlap after+1..after+limit are fetched, and only the lines in that range are
+    decoded. A line number seen twice (a worker that lost its lease wrote on) is given once, the first.
+    A run logged before logs moved into Postgres is read from its NDJSON file under `legacy_root`, if there.
+    """
+    upto = LAST_POSSIBLE if limit is None else min(after + limit, LAST_POSSIBLE)
+    rows = connection.execute(query("run_log_page"), {"run_id": run_id, "after": after, "upto": upto}).all()
+    if not rows:
+        if legacy_root is not None:
+            yield from _legacy_lines(legacy_root, run_id, after=after, upto=upto)
+        return
+    last = after
+    for row in rows:
+        raw_lines = bytes(row.lines).split(b"\n")
+        skip = max(0, last - row.first_n + 1)  # lines in a chunk are numbered first_n, first_n + 1, ...
+        for raw in raw_lines[skip:]:
+            if not raw:
+                continue
+            line = _decoder.decode(raw)
+            if line.n > upto:
+                return
+            if line.n > last:
+                last = line.n
+                yield line
+
+
+def _legacy_lines(root: Path, run_id: uuid.UUID, *, after: int, upto: int) -> Iterator[LogLine]:
     path = run_log_path(root, run_id)
     if not path.exists():
         return
-    sent = 0
     with open(path, "rb") as file:
         for raw in file:
             if not raw.endswith(b"\n"):
-                return  # a line still being written
-            line = _decoder.decode(raw)
-            if line.n <= after:
-                continue
-            yield line
-            sent += 1
-            if limit is not None and sent >= limit:
                 return
-
-
-def decode_line(data: bytes) -> LogLine:
-    return _decoder.decode(data)
+            line = _decoder.decode(raw)
+            if line.n > upto:
+                return
+            if line.n > after:
+                yield line

@@ -22,8 +22,9 @@ WHERE id IN (SELECT id FROM uploads WHERE status = 'open' AND expires_at < now()
 RETURNING id;
 
 -- name: purge_run_logs
--- Finished runs older than the log retention: their events are deleted and
--- they are marked, in one statement; the caller removes their log files.
+-- Finished runs older than the log retention: their log chunks and events are
+-- deleted and they are marked, in one statement; the caller removes any log
+-- file left from before logs moved into Postgres.
 WITH expired AS (
     SELECT id FROM runs
     WHERE finished_at IS NOT NULL AND logs_purged_at IS NULL
@@ -33,19 +34,27 @@ WITH expired AS (
     FOR UPDATE SKIP LOCKED
 ), events AS (
     DELETE FROM run_events e USING expired x WHERE e.run_id = x.id
+), logs AS (
+    DELETE FROM run_log_chunks c USING expired x WHERE c.run_id = x.id
 ), marked AS (
     UPDATE runs r SET logs_purged_at = now() FROM expired x WHERE r.id = x.id RETURNING r.id
 )
 SELECT id FROM marked;
 
 -- name: prune_runs
--- Finished runs older than the run retention are deleted (their outbox rows and events go with them).
-DELETE FROM runs
-WHERE id IN (
-    SELECT id FROM runs
-    WHERE finished_at IS NOT NULL AND finished_at < now() - make_interval(days => :days)
-    ORDER BY finished_at
-    LIMIT :batch
-    FOR UPDATE SKIP LOCKED
+-- Finished runs older than the run retention are deleted (their outbox rows and events go with them,
+-- by foreign key; their log chunks here).
+WITH pruned AS (
+    DELETE FROM runs
+    WHERE id IN (
+        SELECT id FROM runs
+        WHERE finished_at IS NOT NULL AND finished_at < now() - make_interval(days => :days)
+        ORDER BY finished_at
+        LIMIT :batch
+        FOR UPDATE SKIP LOCKED
+    )
+    RETURNING id
+), logs AS (
+    DELETE FROM run_log_chunks c USING pruned p WHERE c.run_id = p.id
 )
-RETURNING id;
+SELECT id FROM pruned;

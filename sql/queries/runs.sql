@@ -68,6 +68,7 @@ LEFT JOIN pipeline_versions v ON v.pipeline_id = s.pipeline_id AND v.version = s
 -- name: finish_run
 -- A worker (or the reaper) ends an attempt in a final state. Matches only the
 -- attempt it names, so a reaped-and-restarted run is never finished twice.
+-- The attempt's unwritten log chunks (the log_ arrays, empty for none) are stored with it.
 WITH prev AS (
     SELECT id, status FROM runs WHERE id = :run_id AND attempt = :attempt FOR UPDATE
 ), done AS (
@@ -78,6 +79,13 @@ WITH prev AS (
     FROM prev
     WHERE r.id = prev.id AND prev.status = ANY(:from_statuses)
     RETURNING r.id, r.attempt, r.status, r.finished_at, prev.status AS from_status
+), logged AS (
+    -- the attempt's last log lines, durable exactly when its outcome is (none when prev found no such attempt)
+    INSERT INTO run_log_chunks (run_id, first_n, last_n, lines)
+    SELECT prev.id, c.first_n, c.last_n, c.lines
+    FROM prev, unnest(CAST(:log_first_n AS int[]), CAST(:log_last_n AS int[]), CAST(:log_chunks AS bytea[]))
+         AS c(first_n, last_n, lines)
+    ON CONFLICT (run_id, first_n) DO NOTHING
 ), event AS (
     INSERT INTO run_events (run_id, from_status, to_status, reason, actor, attempt, details)
     SELECT id, from_status, status, :reason, :actor, attempt, CAST(:details AS jsonb) FROM done
@@ -87,6 +95,7 @@ SELECT id, status, finished_at FROM done;
 -- name: schedule_retry
 -- A failed attempt with retries left: RUNNING → RETRYING, and an outbox row
 -- that the relay sends when the backoff has passed (so it survives broker loss).
+-- The attempt's unwritten log chunks are stored with it, so the next attempt numbers on from them.
 WITH prev AS (
     SELECT id, status FROM runs WHERE id = :run_id AND attempt = :attempt FOR UPDATE
 ), retrying AS (
@@ -98,6 +107,13 @@ WITH prev AS (
     FROM prev
     WHERE r.id = prev.id AND prev.status = ANY(:from_statuses)
     RETURNING r.id, r.attempt, r.priority, r.next_retry_at, prev.status AS from_status
+), logged AS (
+    -- the attempt's last log lines, durable exactly when its outcome is (none when prev found no such attempt)
+    INSERT INTO run_log_chunks (run_id, first_n, last_n, lines)
+    SELECT prev.id, c.first_n, c.last_n, c.lines
+    FROM prev, unnest(CAST(:log_first_n AS int[]), CAST(:log_last_n AS int[]), CAST(:log_chunks AS bytea[]))
+         AS c(first_n, last_n, lines)
+    ON CONFLICT (run_id, first_n) DO NOTHING
 ), event AS (
     INSERT INTO run_events (run_id, from_status, to_status, reason, actor, attempt, details)
     SELECT id, from_status, 'RETRYING', :reason, :actor, attempt,

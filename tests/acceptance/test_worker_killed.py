@@ -73,3 +73,5 @@ def test_run_on_a_killed_worker_is_retried_on_the_other_worker_and_succeeds(
     assert [line["attempt"] for line in started_lines] == [1, 2]
     assert [line["message"] for line in lines if line["attempt"] == 2][-1].startswith("SUCCEEDED")
     assert "after" not in [line["message"] for line in lines if line["attempt"] == 1]
+    # (the line attempt 1 logged before its sleep was stored by the flusher, so the kill did not take it)
+    assert "before" in [line["message"] for line in lines if line["attempt"] == 1]

@@ -6,6 +6,8 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
+from app.domain.runlogs import LogLine, read_lines
+
 NOOP = {"steps": []}
 
 
@@ -26,3 +28,9 @@ def statuses(engine: Engine, run_id: Any) -> list[str]:
 def run_status(engine: Engine, run_id: Any) -> str:
     with engine.connect() as connection:
         return str(connection.execute(text("SELECT status FROM runs WHERE id = :id"), {"id": str(run_id)}).scalar_one())
+
+
+def log_lines(engine: Engine, run_id: Any) -> list[LogLine]:
+    """A run's stored log, as the API reads it."""
+    with engine.connect() as connection:
+        return list(read_lines(connection, run_id))

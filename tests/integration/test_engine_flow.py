@@ -11,10 +11,9 @@ import pytest
 from sqlalchemy import text
 
 from app.core.states import RunStatus
-from app.domain.runlogs import read_lines
 from app.logs import log_context
 from tests.integration.engine_parts import ROOT, Engine_
-from tests.integration.helpers import count, run_status, statuses
+from tests.integration.helpers import count, log_lines, run_status, statuses
 from workers.broker import messages_key
 from workers.executor import Executor
 from workers.runtime import Heartbeat
@@ -28,7 +27,7 @@ def test_a_run_goes_pending_queued_running_succeeded(parts: Engine_) -> None:
     assert parts.queued_messages() == [str(run_id)]
     assert parts.executor.execute(run_id) is RunStatus.SUCCEEDED
     assert statuses(parts.engine, run_id) == ["PENDING", "QUEUED", "RUNNING", "SUCCEEDED"]
-    lines = [line.message for line in read_lines(parts.settings.data_path, run_id)]
+    lines = [line.message for line in log_lines(parts.engine, run_id)]
     assert lines[1] == "hi there"
     assert lines[-1].startswith("SUCCEEDED in ")
     assert count(parts.engine, "outbox", "true") == 0
@@ -48,7 +47,7 @@ def test_a_log_only_pipeline_renders_its_templates_as_a_data_pipeline_does(parts
     [run_id] = parts.submit("greet", params={"who": "ops"})
     parts.relay.relay_once()
     assert parts.executor.execute(run_id) is RunStatus.SUCCEEDED
-    lines = [line.message for line in read_lines(parts.settings.data_path, run_id)]
+    lines = [line.message for line in log_lines(parts.engine, run_id)]
     assert "hello ops" in lines
     assert not [line for line in lines if "{{" in line]
 
@@ -58,7 +57,7 @@ def test_parameters_given_to_a_pipeline_that_declares_none_are_ignored(parts: En
     [run_id] = parts.submit("plain", params={"i": 1})
     parts.relay.relay_once()
     assert parts.executor.execute(run_id) is RunStatus.SUCCEEDED
-    lines = [line.message for line in read_lines(parts.settings.data_path, run_id)]
+    lines = [line.message for line in log_lines(parts.engine, run_id)]
     assert "parameters ignored, the pipeline declares none: i" in lines
 
 
@@ -112,7 +111,7 @@ def test_a_failing_run_retries_then_fails_for_good(parts: Engine_) -> None:
             text("SELECT attempt, error_code, error_message FROM runs WHERE id = :id"), {"id": run_id}
         ).one()
     assert tuple(row) == (2, "pipeline_step_failed", "kaboom")  # the same code as a fail step in a data pipeline
-    numbers = [line.n for line in read_lines(parts.settings.data_path, run_id)]
+    numbers = [line.n for line in log_lines(parts.engine, run_id)]
     assert numbers == list(range(1, len(numbers) + 1))  # numbering continues across attempts
 
 

@@ -5,15 +5,20 @@ from __future__ import annotations
 import uuid
 
 import anyio
+from sqlalchemy import Engine
 
 from app.api.live_logs import LiveLogs
+from app.db.database import database_for
 from app.settings import Settings
 
 
-def test_a_quiet_run_gets_keep_alive_comments_without_data(settings: Settings, redis_client) -> None:  # type: ignore[no-untyped-def]
+def test_a_quiet_run_gets_keep_alive_comments_without_data(settings: Settings, engine: Engine, redis_client) -> None:  # type: ignore[no-untyped-def]
     async def first_quiet_message() -> bytes:
         live = LiveLogs(
-            redis_url=settings.redis_url, namespace=settings.redis_namespace, root=settings.data_path, ttl_seconds=60
+            redis_url=settings.redis_url,
+            namespace=settings.redis_namespace,
+            database=database_for(engine),
+            ttl_seconds=60,
         )
         try:
             async for message in live.follow(uuid.uuid4(), after=0, status_of=lambda _: "QUEUED"):

@@ -152,7 +152,10 @@ def test_retention_removes_old_logs_and_events_and_keeps_the_row(
             ),
             {"r": old},
         )
-    log = run_log_path(fast_settings.data_path, old)
+        connection.execute(
+            text("INSERT INTO run_log_chunks (run_id, first_n, last_n, lines) VALUES (:r, 1, 1, 'x')"), {"r": old}
+        )
+    log = run_log_path(fast_settings.data_path, old)  # a log file from before logs moved into Postgres
     log.parent.mkdir(parents=True, exist_ok=True)
     log.write_text('{"line": 1}\n')
     keep_rows = msgspec.structs.replace(fast_settings, run_log_retention_days=30, run_retention_days=0)
@@ -160,11 +163,19 @@ def test_retention_removes_old_logs_and_events_and_keeps_the_row(
     with engine.connect() as connection:
         events = connection.execute(text("SELECT count(*) FROM run_events WHERE run_id = :r"), {"r": old}).scalar_one()
         row = connection.execute(text("SELECT logs_purged_at IS NOT NULL FROM runs WHERE id = :r"), {"r": old}).one()
-    assert (events, row[0], log.exists()) == (0, True, False)
+        chunks = connection.execute(text("SELECT count(*) FROM run_log_chunks WHERE run_id = :r"), {"r": old}).scalar()
+    assert (events, chunks, row[0], log.exists()) == (0, 0, True, False)
+    with engine.begin() as connection:  # a lost worker's late lines: they go with the run
+        connection.execute(
+            text("INSERT INTO run_log_chunks (run_id, first_n, last_n, lines) VALUES (:r, 2, 2, 'x')"), {"r": old}
+        )
     prune = msgspec.structs.replace(fast_settings, run_log_retention_days=0, run_retention_days=35)
     assert Cleanup(engine=engine, settings=prune).run_once()["runs"] >= 1
     with engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM runs WHERE id = :r"), {"r": old}).scalar_one() == 0
+        assert (
+            connection.execute(text("SELECT count(*) FROM run_log_chunks WHERE run_id = :r"), {"r": old}).scalar() == 0
+        )
 
 
 def test_the_summary_counts_missed_fire_times_by_outcome(

@@ -8,7 +8,7 @@ import random
 import pytest
 
 from app.core.states import RunStatus
-from app.domain.attempts import after_attempt
+from app.domain.attempts import NO_LOG_LINES, after_attempt
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 RUN = {
@@ -25,14 +25,19 @@ def test_a_retryable_end_within_the_budget_is_retried_after_the_backoff() -> Non
     decision = after_attempt(RUN, RunStatus.TIMED_OUT, retryable=True)
     assert (decision.retry, decision.delay_seconds) == (True, 2.0)
     assert "RETRYING" in decision.statement.text
-    assert decision.params(queue="q") == {"delay_seconds": 2.0, "queue": "q", "from_statuses": ["RUNNING"]}
+    assert decision.params(queue="q") == {
+        "delay_seconds": 2.0,
+        "queue": "q",
+        "from_statuses": ["RUNNING"],
+        **NO_LOG_LINES,
+    }
 
 
 @pytest.mark.parametrize(("attempt", "retryable"), [(2, True), (1, False)])
 def test_a_spent_budget_or_a_final_failure_finishes_the_run(attempt: int, retryable: bool) -> None:
     decision = after_attempt({**RUN, "attempt": attempt}, RunStatus.FAILED, retryable=retryable)
     assert decision.retry is False
-    assert decision.params(queue="q") == {"to_status": "FAILED", "from_statuses": ["RUNNING"]}
+    assert decision.params(queue="q") == {"to_status": "FAILED", "from_statuses": ["RUNNING"], **NO_LOG_LINES}
 
 
 def test_an_interrupted_attempt_is_retried_at_once_even_with_no_budget() -> None:

@@ -46,10 +46,12 @@ class RunLogController(Controller):
     ) -> LogPage:
         with db.read() as session:
             status = run_service.get_run(session, run_id, principal_of(request)).status
-        items = [
-            LogLineOut(n=x.n, ts=x.ts, level=x.level, message=x.message, attempt=x.attempt, step=x.step)
-            for x in read_lines(settings.data_path, run_id, after=after, limit=limit)
-        ]
+            items = [
+                LogLineOut(n=x.n, ts=x.ts, level=x.level, message=x.message, attempt=x.attempt, step=x.step)
+                for x in read_lines(
+                    session.connection(), run_id, after=after, limit=limit, legacy_root=settings.data_path
+                )
+            ]
         return LogPage(items=items, next_after=items[-1].n if items else after, run_status=status)
 
     @get(
