@@ -72,8 +72,10 @@ def create_dataset(
     tags: list[str],
     upload: Upload,
     file_format: str,
+    audit_as: audit.AuditContext,
+    action: Literal["datasets.create", "uploads.complete"] = "datasets.create",
 ) -> Dataset:
-    """An uploaded dataset with its raw file, not imported yet."""
+    """An uploaded dataset with its raw file, not imported yet; audited as the route that made it (`action`)."""
     principal.require(Permission.DATASETS_WRITE, namespace_id, resource="namespace")
     dataset = Dataset(
         id=uuid7(),
@@ -89,6 +91,17 @@ def create_dataset(
     )
     session.add(dataset)
     _flush_unique(session, name)
+    # One form upload names its file; a chunked upload is named by its id (the rows each route always wrote).
+    source = {"file": upload.filename} if action == "datasets.create" else {"upload_id": str(upload.id)}
+    audit.record(
+        session,
+        audit_as,
+        action=action,
+        resource_type="dataset",
+        resource_id=dataset.id,
+        namespace_id=namespace_id,
+        details={"after": {"name": dataset.name, **source, "size": upload.size}},
+    )
     return dataset
 
 

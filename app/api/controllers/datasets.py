@@ -21,8 +21,8 @@ from app.core.errors import Conflict
 from app.db.database import Database
 from app.db.datasets import Dataset, DatasetStatus, Upload
 from app.db.models import Run
-from app.domain import audit, idempotency
 from app.domain import datasets as service
+from app.domain import idempotency
 from app.domain import uploads as upload_service
 from app.domain.namespaces import namespace_id, visible_namespace_id
 from app.domain.permissions import Permission
@@ -123,15 +123,7 @@ class DatasetController(Controller):
                 tags=_tags(form.text("tags")),
                 upload=upload,
                 file_format=found.kind,
-            )
-            audit.record(
-                session,
-                audit_context(request),
-                action="datasets.create",
-                resource_type="dataset",
-                resource_id=dataset.id,
-                namespace_id=ns,
-                details={"after": {"name": dataset.name, "file": upload.filename, "size": upload.size}},
+                audit_as=audit_context(request),
             )
             out = dataset_out(session, dataset)
         return Response(out, status_code=201, headers={"Location": f"/api/v1/datasets/{out.id}"})
