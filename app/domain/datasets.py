@@ -156,9 +156,10 @@ def list_datasets(session: Session, filters: DatasetFilters, *, limit: int, curs
 
 
 def update_dataset(
-    session: Session, dataset: Dataset, patch: DatasetPatch, *, audit_as: audit.AuditContext
+    session: Session, dataset: Dataset, patch: DatasetPatch, *, principal: Principal, audit_as: audit.AuditContext
 ) -> dict[str, Any]:
     """Rename, describe, tag (audited with the changed fields before and after); returns the fields changed."""
+    principal.require(Permission.DATASETS_WRITE, dataset.namespace_id, resource="dataset")
     before = {"name": dataset.name, "description": dataset.description, "tags": list(dataset.tags)}
     changes = {k: v for k, v in msgspec.structs.asdict(patch).items() if v is not None}
     if "tags" in changes:
@@ -179,8 +180,11 @@ def update_dataset(
     return changes
 
 
-def delete_dataset(session: Session, dataset: Dataset, *, now: datetime, audit_as: audit.AuditContext) -> None:
+def delete_dataset(
+    session: Session, dataset: Dataset, *, principal: Principal, now: datetime, audit_as: audit.AuditContext
+) -> None:
     """Soft delete: hidden at once (its name is free again); the cleanup job removes its files later. Audited."""
+    principal.require(Permission.DATASETS_WRITE, dataset.namespace_id, resource="dataset")
     dataset.deleted_at = now
     session.flush()
     audit.record(

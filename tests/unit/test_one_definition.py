@@ -112,3 +112,18 @@ def test_the_audit_write_check_sees_each_way_of_writing() -> None:
     ]
     assert _audit_writes("from app.db.accounts import AuditEntry\n") == ["line 1: imports AuditEntry"]
     assert _audit_writes("from app.domain import audit\naudit.list_entries(s)\n") == []
+
+
+def test_controllers_leave_namespace_checks_to_the_domain() -> None:
+    """Whether the caller may act in a namespace is decided by domain services (Principal.require), never here.
+
+    Lists still take the caller's visible namespaces (Principal.namespaces_with) to the domain's list queries.
+    """
+    decisions = re.compile(r"\.(require|may|role_in)\(|\.roles\b|\.is_superuser\b")
+    found = [
+        f"{p}:{n}: {line.strip()}"
+        for p, text in _sources("app/api/controllers").items()
+        for n, line in enumerate(text.splitlines(), 1)
+        if decisions.search(line)
+    ]
+    assert found == []
