@@ -26,6 +26,9 @@ $(BIN)/.installed-dev: pyproject.toml uv.lock | $(BIN)/uv
 	$(SYNC) --extra embedded --extra dev
 	touch $@ $(BIN)/.installed-run
 
+# Modules that assemble SQL from fragments: basedpyright checks every fragment is a LiteralString (static text).
+TYPED_SQL = app/domain/metrics.py app/domain/metric_sources.py
+
 ## install: what `make run` needs; install-dev: also the test and lint tools
 install: $(BIN)/.installed-run
 install-dev: $(BIN)/.installed-dev
@@ -34,16 +37,18 @@ install-dev: $(BIN)/.installed-dev
 run: $(BIN)/.installed-run console-if-node
 	$(BIN)/conveyor up
 
-## test: lint (ruff, and import-linter's layer contracts in pyproject.toml), then unit, integration and acceptance tests against real Postgres and Redis
+## test: lint (ruff, import-linter's layer contracts in pyproject.toml, basedpyright on TYPED_SQL), then unit, integration and acceptance tests against real Postgres and Redis
 test: $(BIN)/.installed-dev console-check
 	$(BIN)/ruff check app workers scheduler tests bench sql
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/basedpyright --pythonpath $(BIN)/python $(TYPED_SQL)
 	$(BIN)/python -m pytest tests
 
 lint: $(BIN)/.installed-dev
 	$(BIN)/ruff check app workers scheduler tests bench sql
 	$(BIN)/ruff format --check app workers scheduler tests bench sql
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/basedpyright --pythonpath $(BIN)/python $(TYPED_SQL)
 
 format: $(BIN)/.installed-dev
 	$(BIN)/ruff check --fix app workers scheduler tests bench sql

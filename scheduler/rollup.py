@@ -56,6 +56,5 @@ class RollupFolder:
             queued = int(connection.execute(query("rebuild_run_rollup")).scalar_one())
         self.fold_all()
         with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            # The queue just took and gave back every run: reclaim it now rather than at the next autovacuum.
-            connection.exec_driver_sql("VACUUM ANALYZE run_rollup_changes, run_rollup, run_latency_rollup, run_totals")
+            connection.execute(query("vacuum_rollup"))  # the queue just took and gave back every run
         return queued

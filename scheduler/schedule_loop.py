@@ -11,6 +11,7 @@ killed mid-tick leaves nothing half-written, and the next tick redoes the batch.
 from __future__ import annotations
 
 import logging
+import operator
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DataError, IntegrityError
 
 from app.core.errors import InvalidInput
+from app.core.ids import uuid7
 from app.core.states import CANCEL_AT_ONCE, RunStatus, sources
 from app.db.queries import query
 from app.domain.run_rows import insert_runs, scheduled_run_row
@@ -106,10 +108,9 @@ class ScheduleLoop:
                     log_context.reset(bound)
                 decided.append((deployment, planned, last, nxt))
             writes: list[_Writes] = []
-            sources = self._run_sources(connection, [d.id for d, planned, _, _ in decided if planned.runs])
             for deployment, planned, last, nxt in decided:
                 try:
-                    writes.append(self._writes_of(deployment.id, sources.get(deployment.id), planned, last, nxt))
+                    writes.append(self._writes_of(deployment._mapping, planned, last, nxt))
                 except InvalidInput as exc:  # the deployment asks for runs no path may make (a timeout too long)
                     failed[deployment.id] = (deployment, f"{exc.code}: {exc.detail}"[:MAX_REASON])
             try:
@@ -176,31 +177,23 @@ class ScheduleLoop:
         connection.execute(query("insert_occurrences"), _rows(occurrences))
         connection.execute(query("advance_deployments"), _rows(advances))
 
-    def _run_sources(self, connection: Connection, ids: list[uuid.UUID]) -> dict[uuid.UUID, Mapping[str, Any]]:
-        """What the runs of these deployments are made from (their run fields and pipeline's latest version)."""
-        if not ids:
-            return {}
-        rows = connection.execute(query("scheduled_run_sources"), {"ids": ids}).mappings()
-        return {row["id"]: row for row in rows}
-
-    def _writes_of(
-        self,
-        deployment_id: uuid.UUID,
-        source: Mapping[str, Any] | None,
-        planned: Plan,
-        last: datetime,
-        nxt: datetime | None,
-    ) -> _Writes:
-        """What one deployment's plan writes; its runs are built by app.domain.run_rows, as every other run."""
+    def _writes_of(self, deployment: Mapping[str, Any], planned: Plan, last: datetime, nxt: datetime | None) -> _Writes:
+        """What one deployment's plan writes (`deployment`: its claimed row); runs are built by app.domain.run_rows."""
+        deployment_id = deployment["id"]
         runs, occurrences = [], []
         for run in planned.runs:
-            assert source is not None  # fetched for every deployment with runs planned
+            run_id = uuid7()
             row = scheduled_run_row(
-                source, self.settings, scheduled_for=run.scheduled_for, held=run.held, actor=self.scheduler_id
+                deployment,
+                self.settings,
+                scheduled_for=run.scheduled_for,
+                held=run.held,
+                actor=self.scheduler_id,
+                run_id=run_id,
             )
             runs.append(row)
             outcome, reason = ("buffered", "waiting for a free slot") if run.held else ("run", "")
-            occurrences.append(_OccurrenceRow(deployment_id, run.scheduled_for, outcome, uuid.UUID(row["id"]), reason))
+            occurrences.append(_OccurrenceRow(deployment_id, run.scheduled_for, outcome, run_id, reason))
         for at, outcome, reason in planned.skipped:
             occurrences.append(_OccurrenceRow(deployment_id, at, outcome, None, reason))
         return _Writes(_AdvanceRow(deployment_id, nxt, last), runs, occurrences, planned.cancel_running)
@@ -253,6 +246,24 @@ def _rows(rows: list[Any]) -> dict[str, str]:
     return {"rows": _encode(rows).decode()}
 
 
+#: The claimed row's columns a plan depends on (claim_due_deployments); the rest only fill in the runs' rows.
+_planned_from = operator.attrgetter(
+    "schedule_json",
+    "dst_gap",
+    "dst_fold",
+    "start_at",
+    "end_at",
+    "created_at",
+    "last_scheduled_for",
+    "misfire_policy",
+    "misfire_grace_seconds",
+    "max_catch_up",
+    "max_concurrent_runs",
+    "overlap_policy",
+    "next_run_at",
+)
+
+
 class Decisions:
     """What each claimed deployment's fire times become, for one batch at one `now`.
 
@@ -268,7 +279,7 @@ class Decisions:
 
     def __call__(self, deployment: Any, active: int, held: int) -> tuple[Plan, datetime, datetime | None]:
         """(plan, last fire time handled, next fire time to handle) for one deployment row."""
-        key = (*deployment[1:], active, held)  # every column but the id: the decision depends on nothing else
+        key = (*_planned_from(deployment), active, held)  # the decision depends on nothing else
         decision = self._plans.get(key)
         if decision is None:
             decision = self._plans[key] = self._decide_row(deployment, active, held)

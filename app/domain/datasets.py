@@ -72,8 +72,10 @@ def create_dataset(
     tags: list[str],
     upload: Upload,
     file_format: str,
+    audit_as: audit.AuditContext,
+    action: Literal["datasets.create", "uploads.complete"] = "datasets.create",
 ) -> Dataset:
-    """An uploaded dataset with its raw file, not imported yet."""
+    """An uploaded dataset with its raw file, not imported yet; audited as the route that made it (`action`)."""
     principal.require(Permission.DATASETS_WRITE, namespace_id, resource="namespace")
     dataset = Dataset(
         id=uuid7(),
@@ -89,6 +91,17 @@ def create_dataset(
     )
     session.add(dataset)
     _flush_unique(session, name)
+    # One form upload names its file; a chunked upload is named by its id (the rows each route always wrote).
+    source = {"file": upload.filename} if action == "datasets.create" else {"upload_id": str(upload.id)}
+    audit.record(
+        session,
+        audit_as,
+        action=action,
+        resource_type="dataset",
+        resource_id=dataset.id,
+        namespace_id=namespace_id,
+        details={"after": {"name": dataset.name, **source, "size": upload.size}},
+    )
     return dataset
 
 
@@ -143,9 +156,10 @@ def list_datasets(session: Session, filters: DatasetFilters, *, limit: int, curs
 
 
 def update_dataset(
-    session: Session, dataset: Dataset, patch: DatasetPatch, *, audit_as: audit.AuditContext
+    session: Session, dataset: Dataset, patch: DatasetPatch, *, principal: Principal, audit_as: audit.AuditContext
 ) -> dict[str, Any]:
     """Rename, describe, tag (audited with the changed fields before and after); returns the fields changed."""
+    principal.require(Permission.DATASETS_WRITE, dataset.namespace_id, resource="dataset")
     before = {"name": dataset.name, "description": dataset.description, "tags": list(dataset.tags)}
     changes = {k: v for k, v in msgspec.structs.asdict(patch).items() if v is not None}
     if "tags" in changes:
@@ -166,8 +180,11 @@ def update_dataset(
     return changes
 
 
-def delete_dataset(session: Session, dataset: Dataset, *, now: datetime, audit_as: audit.AuditContext) -> None:
+def delete_dataset(
+    session: Session, dataset: Dataset, *, principal: Principal, now: datetime, audit_as: audit.AuditContext
+) -> None:
     """Soft delete: hidden at once (its name is free again); the cleanup job removes its files later. Audited."""
+    principal.require(Permission.DATASETS_WRITE, dataset.namespace_id, resource="dataset")
     dataset.deleted_at = now
     session.flush()
     audit.record(

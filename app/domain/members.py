@@ -16,7 +16,7 @@ from app.core.ids import uuid7
 from app.db.accounts import Membership, User
 from app.db.models import Namespace
 from app.domain import audit
-from app.domain.permissions import Role
+from app.domain.permissions import Permission, Principal, Role
 
 NAMESPACE_NAME = r"^[a-z0-9][a-z0-9\-]{0,62}$"
 
@@ -54,6 +54,13 @@ def get_namespace(session: Session, name: str) -> Namespace:
     namespace = session.scalar(select(Namespace).where(Namespace.name == name))
     if namespace is None:
         raise NotFound(f"namespace {name!r} does not exist", code="namespace_not_found")
+    return namespace
+
+
+def namespace_for(session: Session, name: str, principal: Principal, permission: Permission) -> Namespace:
+    """A namespace the caller holds `permission` in: 404 when it cannot see it, else 403."""
+    namespace = get_namespace(session, name)
+    principal.require(permission, namespace.id, resource="namespace")
     return namespace
 
 

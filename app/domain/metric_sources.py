@@ -17,20 +17,20 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Final, LiteralString
 
 from app.core.states import ACTIVE, sql_list
 
 HOUR = timedelta(hours=1)
 #: Bucket origin: every bucket width of an hour or more starts on a whole UTC hour.
-ORIGIN = "TIMESTAMPTZ '2000-01-01 00:00+00'"
-NOT_FINAL = f"status IN ({sql_list(ACTIVE)})"
+ORIGIN: Final = "TIMESTAMPTZ '2000-01-01 00:00+00'"
+NOT_FINAL: Final[LiteralString] = f"status IN ({sql_list(ACTIVE)})"
 
-_RUN_DIMENSIONS = "namespace_id, kind, trigger, status, pipeline_id, deployment_id, error_code, created_by"
-_RUN_SUMS = "runs, duration_n, duration_sum, wait_n, wait_sum, rows_sum, bytes_sum"
-_LATENCY_DIMENSIONS = "namespace_id, kind, pipeline_id, deployment_id"
+_RUN_DIMENSIONS: Final = "namespace_id, kind, trigger, status, pipeline_id, deployment_id, error_code, created_by"
+_RUN_SUMS: Final = "runs, duration_n, duration_sum, wait_n, wait_sum, rows_sum, bytes_sum"
+_LATENCY_DIMENSIONS: Final = "namespace_id, kind, pipeline_id, deployment_id"
 #: Dimension (as the API names it) -> column, per source.
-COLUMNS: dict[str, dict[str, str]] = {
+COLUMNS: dict[str, dict[str, LiteralString]] = {
     "runs": {
         "status": "status",
         "kind": "kind",
@@ -45,7 +45,12 @@ COLUMNS: dict[str, dict[str, str]] = {
     "datasets": {"dataset": "dataset_id", "source": "source"},
 }
 #: Raw views and their time column, for the sources that are not rolled up.
-VIEWS = {"occurrences": ("occurrence_facts", "scheduled_for"), "datasets": ("dataset_facts", "created_at")}
+#: The latency rollup's grain for a key column (any other key reads the `kind` grain).
+_GRAINS: dict[str, LiteralString] = {"pipeline_id": "pipeline", "deployment_id": "deployment"}
+VIEWS: dict[str, tuple[LiteralString, LiteralString]] = {
+    "occurrences": ("occurrence_facts", "scheduled_for"),
+    "datasets": ("dataset_facts", "created_at"),
+}
 
 
 class Window:
@@ -67,14 +72,14 @@ class Window:
         return {"start": self.start, "end": self.end, "hours_from": self.hours_from, "hours_to": self.hours_to}
 
 
-def scope(visible: list[uuid.UUID] | None) -> tuple[str, dict[str, Any]]:
+def scope(visible: list[uuid.UUID] | None) -> tuple[LiteralString, dict[str, Any]]:
     """The condition (and its bound value) that keeps rows of the namespaces a caller may see; None: all."""
     if visible is None:
         return "", {}
     return " AND namespace_id = ANY(CAST(:visible AS uuid[]))", {"visible": [str(v) for v in visible]}
 
 
-def _time_parts(window: Window, column: str) -> list[str]:
+def _time_parts(window: Window, column: LiteralString) -> list[LiteralString]:
     """Conditions covering [start, end) less the whole hours: one range, or the two edges."""
     if not window.has_hours:
         return [f"{column} >= :start AND {column} < :end"]
@@ -83,36 +88,37 @@ def _time_parts(window: Window, column: str) -> list[str]:
 
 def _run_rows(
     window: Window,
-    where: str,
+    where: LiteralString,
     *,
-    rollup: str,
-    rollup_filter: str = "",
-    rollup_select: str,
-    changes_select: str,
-    partials_select: str,
-    join: str = "",
-    only: str = "",
-) -> str:
+    rollup: LiteralString,
+    rollup_filter: LiteralString = "",
+    rollup_select: LiteralString,
+    changes_select: LiteralString,
+    partials_select: LiteralString,
+    join: LiteralString = "",
+    only: LiteralString = "",
+) -> LiteralString:
     """UNION ALL of the four parts; `join` and `only` apply to the queue and the view (e.g. to unpivot bins).
 
     `rollup` is the rollup table; `rollup_filter` a condition of its own, ending in AND (`grain = ... AND `).
     """
-    hours = "hour >= :hours_from AND hour < :hours_to"
-    parts = [
+    hours: LiteralString = "hour >= :hours_from AND hour < :hours_to"
+    parts: list[LiteralString] = [
         f"SELECT {partials_select} FROM run_partials{join} WHERE {cond}{only}{where}"
         for cond in _time_parts(window, "created_at")
     ]
     if window.has_hours:
-        parts += [
+        whole_hours: list[LiteralString] = [
             f"SELECT {rollup_select} FROM {rollup} WHERE {rollup_filter}{hours}{where}",
             f"SELECT {changes_select} FROM run_rollup_changes{join} WHERE {hours}{only}{where}",
             f"SELECT {partials_select} FROM run_partials{join}"
             f" WHERE created_at >= :hours_from AND created_at < :hours_to AND {NOT_FINAL}{only}{where}",
         ]
+        parts += whole_hours
     return "\nUNION ALL\n".join(parts)
 
 
-def column(source: str, dimension: str | None) -> str | None:
+def column(source: str, dimension: str | None) -> LiteralString | None:
     """The column behind a dimension of `source` (callers check the dimension against the metric first)."""
     return COLUMNS[source][dimension] if dimension is not None else None
 
@@ -122,9 +128,9 @@ def relation(
     window: Window,
     visible: list[uuid.UUID] | None,
     *,
-    key: str | None = None,
+    key: LiteralString | None = None,
     bucket: timedelta | None = None,
-) -> tuple[str, dict[str, Any]]:
+) -> tuple[LiteralString, dict[str, Any]]:
     """A FROM item with columns `key` (the dimension as text, or ''), `at` (the bucket, or NULL) and the source's.
 
     `key` is a column from COLUMNS; `bucket` a width from the catalog. Both are
@@ -147,14 +153,16 @@ def relation(
         )
         return f"(SELECT {key_sql} AS key, {at_sql} AS bucket_at, * FROM ({rows}) r) s", params
     if source == "latency":
-        grain = {"pipeline_id": "pipeline", "deployment_id": "deployment"}.get(key or "", "kind")
+        grain = _GRAINS.get(key or "", "kind")
         return _latency(window, where, key_sql, at_sql, grain), params
     view, time_column = VIEWS[source]
     rows = f"SELECT *, {time_column} AS at FROM {view} WHERE {time_column} >= :start AND {time_column} < :end{where}"
     return f"(SELECT {key_sql} AS key, {at_sql} AS bucket_at, * FROM ({rows}) r) s", params
 
 
-def _latency(window: Window, where: str, key_sql: str, at_sql: str, grain: str) -> str:
+def _latency(
+    window: Window, where: LiteralString, key_sql: LiteralString, at_sql: LiteralString, grain: LiteralString
+) -> LiteralString:
     """Bins with their running count per (key, bucket, measure): a percentile is the first bin past q * total."""
     # A run row carries both bins; unpivoted, it reads like run_latency_rollup rows.
     unpivot = (

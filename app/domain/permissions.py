@@ -111,12 +111,18 @@ class Principal:
         role = self.roles.get(namespace_id)
         return role is not None and role >= needed
 
-    def require(self, permission: Permission, namespace_id: uuid.UUID, *, resource: str = "resource") -> None:
-        """Raise unless allowed: 404 when the caller cannot see the namespace at all, else 403."""
+    def require(
+        self, permission: Permission, namespace_id: uuid.UUID, *, resource: str = "resource", name: str | None = None
+    ) -> None:
+        """Raise unless allowed: 404 when the caller cannot see the namespace at all, else 403.
+
+        The one namespace check: domain services call it for the resource at hand; controllers never do.
+        """
         if self.may(permission, namespace_id):
             return
         if not self.is_superuser and namespace_id not in self.roles:
-            raise NotFound(f"{resource} does not exist", code=f"{resource.replace(' ', '_')}_not_found")
+            named = f"{resource} {name!r}" if name is not None else resource
+            raise NotFound(f"{named} does not exist", code=f"{resource.replace(' ', '_')}_not_found")
         raise Forbidden(f"this needs the {permission.value} permission in this namespace", code="forbidden")
 
     def held(self, namespace_id: uuid.UUID | None = None) -> list[Permission]:

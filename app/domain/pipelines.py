@@ -88,6 +88,15 @@ def resolve_pipeline(session: Session, reference: str, *, namespace: str) -> Pip
     return pipeline
 
 
+def pipeline_for(
+    session: Session, reference: str, namespace: str, principal: Principal, permission: Permission
+) -> Pipeline:
+    """A pipeline the caller holds `permission` on: 404 when it cannot see the namespace, else 403."""
+    pipeline = resolve_pipeline(session, reference, namespace=namespace)
+    principal.require(permission, pipeline.namespace_id, resource="pipeline", name=reference)
+    return pipeline
+
+
 def get_version(session: Session, pipeline_id: uuid.UUID, version: int) -> PipelineVersion:
     found = session.get(PipelineVersion, (pipeline_id, version))
     if found is None:

@@ -18,6 +18,7 @@ from app.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from app.core.ids import uuid7
 from app.db.datasets import Upload
 from app.domain import audit
+from app.domain.namespaces import namespace_id
 from app.domain.permissions import Permission, Principal
 from app.ingest.errors import LimitExceeded
 from app.ingest.sniff import safe_display_name
@@ -47,6 +48,13 @@ def too_large(settings: Settings) -> LimitExceeded:
         f"the file is larger than CONVEYOR_MAX_UPLOAD_BYTES ({settings.max_upload_bytes} bytes)",
         errors=[{"field": "file", "message": f"at most {settings.max_upload_bytes} bytes"}],
     )
+
+
+def writable_namespace(session: Session, name: str, principal: Principal) -> uuid.UUID:
+    """The namespace an upload goes to, once the caller may write datasets there (checked before a byte is stored)."""
+    found = namespace_id(session, name)
+    principal.require(Permission.DATASETS_WRITE, found, resource="namespace")
+    return found
 
 
 def open_upload(

@@ -33,3 +33,25 @@ SELECT
 SELECT queue FROM outbox
 UNION
 SELECT broker_queue FROM runs WHERE status IN ({{DISPATCHED}}) AND broker_queue IS NOT NULL;
+
+-- name: runs_now_by_status
+-- The dashboard's "now": unfinished runs by status (not windowed), in the namespaces the caller may see
+-- (:visible, a uuid[]; NULL for every namespace).
+SELECT status, count(*) AS runs
+FROM runs
+WHERE status IN ({{ACTIVE}})
+  AND (CAST(:visible AS uuid[]) IS NULL OR namespace_id = ANY(CAST(:visible AS uuid[])))
+GROUP BY status;
+
+-- name: metric_labels_pipeline
+-- Names for the ids a breakdown or series lists (:ids, a uuid[]), one query per dimension.
+SELECT CAST(id AS text), name FROM pipelines WHERE id = ANY(CAST(:ids AS uuid[]));
+
+-- name: metric_labels_deployment
+SELECT CAST(id AS text), name FROM deployments WHERE id = ANY(CAST(:ids AS uuid[]));
+
+-- name: metric_labels_user
+SELECT CAST(id AS text), username FROM users WHERE id = ANY(CAST(:ids AS uuid[]));
+
+-- name: metric_labels_dataset
+SELECT CAST(id AS text), name FROM datasets WHERE id = ANY(CAST(:ids AS uuid[]));

@@ -93,3 +93,8 @@ SELECT pg_try_advisory_xact_lock(hashtext('conveyor.run_rollup.fold'));
 -- name: rollup_rebuild_lock
 -- A rebuild waits for a fold in progress, and no fold starts until it commits.
 SELECT pg_advisory_xact_lock(hashtext('conveyor.run_rollup.fold'));
+
+-- name: vacuum_rollup
+-- After a rebuild the queue took and gave back every run: reclaim it now rather than at the next autovacuum.
+-- VACUUM runs outside a transaction: the caller's connection is in AUTOCOMMIT.
+VACUUM ANALYZE run_rollup_changes, run_rollup, run_latency_rollup, run_totals;

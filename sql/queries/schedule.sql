@@ -3,11 +3,14 @@
 -- name: claim_due_deployments
 -- Enabled deployments whose next fire time is within :now (the tick's time plus
 -- the lookahead), oldest first. SKIP LOCKED lets several schedulers share the
--- table; each row is handled by one of them.
+-- table; each row is handled by one of them. The second half of the columns is what the deployment's runs
+-- are made from (app/domain/run_rows.py), read here rather than in a second query per tick.
 SELECT d.id, CAST(d.schedule AS text) AS schedule_json, d.dst_gap, d.dst_fold, d.start_at, d.end_at,
        d.created_at, d.last_scheduled_for, d.misfire_policy, d.misfire_grace_seconds, d.max_catch_up,
-       d.max_concurrent_runs, d.overlap_policy, d.next_run_at
-FROM deployments d
+       d.max_concurrent_runs, d.overlap_policy, d.next_run_at,
+       d.namespace_id, d.pipeline_id, d.pipeline_version, p.latest_version, d.params, d.max_retries,
+       d.retry_backoff_seconds, d.retry_backoff_max_seconds, d.retry_jitter, d.timeout_seconds, d.created_by
+FROM deployments d JOIN pipelines p ON p.id = d.pipeline_id
 WHERE d.enabled AND d.next_run_at IS NOT NULL AND d.next_run_at <= :now
 ORDER BY d.next_run_at
 LIMIT :batch
@@ -21,15 +24,6 @@ SELECT deployment_id,
 FROM runs
 WHERE deployment_id = ANY(CAST(:ids AS uuid[])) AND status IN ({{ACTIVE}})
 GROUP BY deployment_id;
-
--- name: scheduled_run_sources
--- What the schedule loop's runs are made from: each deployment's run fields and
--- its pipeline's latest version (rows built by app/domain/run_rows.py and
--- inserted with insert_runs, as every other run).
-SELECT d.id, d.namespace_id, d.pipeline_id, d.pipeline_version, p.latest_version, d.params, d.max_retries,
-       d.retry_backoff_seconds, d.retry_backoff_max_seconds, d.retry_jitter, d.timeout_seconds, d.created_by
-FROM deployments d JOIN pipelines p ON p.id = d.pipeline_id
-WHERE d.id = ANY(CAST(:ids AS uuid[]));
 
 -- name: withdraw_planned_runs
 -- A deployment paused, changed or deleted takes back the runs planned ahead for

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import pathlib
 import re
 
@@ -69,3 +70,60 @@ def test_sql_tokens_render_from_states_and_an_unknown_one_fails() -> None:
     assert not any("{{" in body for body in all_queries().values())
     with pytest.raises(ValueError, match="unknown SQL token"):
         render("{{NOPE}}")
+
+
+def _audit_writes(source: str) -> list[str]:
+    """Where a module writes audit rows itself: `audit.record(...)`, an imported `record`, or an AuditEntry."""
+    tree = ast.parse(source)
+    audit_modules = {"audit"}  # `from app.domain import audit [as x]`, `import app.domain.audit as x`
+    writers: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module in ("app.domain", "app.domain.audit", "app.db.accounts"):
+            for alias in node.names:
+                if node.module == "app.domain" and alias.name == "audit":
+                    audit_modules.add(alias.asname or alias.name)
+                elif alias.name in ("record", "AuditEntry"):
+                    writers.append(f"line {node.lineno}: imports {alias.name}")
+        elif isinstance(node, ast.Import):
+            audit_modules.update(a.asname for a in node.names if a.name == "app.domain.audit" and a.asname)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr == "record":
+            if isinstance(node.value, ast.Name) and node.value.id in audit_modules:
+                writers.append(f"line {node.lineno}: {node.value.id}.record")
+            elif ast.unparse(node.value) == "app.domain.audit":
+                writers.append(f"line {node.lineno}: app.domain.audit.record")
+        elif isinstance(node, ast.Name) and node.id == "AuditEntry":
+            writers.append(f"line {node.lineno}: AuditEntry")
+    return writers
+
+
+def test_controllers_leave_audit_rows_to_the_domain() -> None:
+    """A change is audited by the domain service that makes it, so the CLI and workers audit as the API does."""
+    writes = {p: w for p, text in _sources("app/api/controllers").items() if (w := _audit_writes(text))}
+    assert writes == {}
+
+
+def test_the_audit_write_check_sees_each_way_of_writing() -> None:
+    assert _audit_writes("from app.domain import audit\naudit.record(s, c, action='x')\n") == ["line 2: audit.record"]
+    assert _audit_writes("from app.domain import audit as log\nlog.record(s, c)\n") == ["line 2: log.record"]
+    assert _audit_writes("from app.domain.audit import record\n") == ["line 1: imports record"]
+    assert _audit_writes("import app.domain.audit\napp.domain.audit.record(s, c)\n") == [
+        "line 2: app.domain.audit.record"
+    ]
+    assert _audit_writes("from app.db.accounts import AuditEntry\n") == ["line 1: imports AuditEntry"]
+    assert _audit_writes("from app.domain import audit\naudit.list_entries(s)\n") == []
+
+
+def test_controllers_leave_namespace_checks_to_the_domain() -> None:
+    """Whether the caller may act in a namespace is decided by domain services (Principal.require), never here.
+
+    Lists still take the caller's visible namespaces (Principal.namespaces_with) to the domain's list queries.
+    """
+    decisions = re.compile(r"\.(require|may|role_in)\(|\.roles\b|\.is_superuser\b")
+    found = [
+        f"{p}:{n}: {line.strip()}"
+        for p, text in _sources("app/api/controllers").items()
+        for n, line in enumerate(text.splitlines(), 1)
+        if decisions.search(line)
+    ]
+    assert found == []

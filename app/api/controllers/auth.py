@@ -13,10 +13,11 @@ from litestar.params import JSONBody
 from app.api.account_schemas import MeOut, UserOut
 from app.api.refresh_cookie import cleared, in_cookie, refresh_from_cookie
 from app.api.security import audit_context, principal_of
-from app.core.errors import Forbidden, InvalidInput, TooManyRequests, Unauthorized
+from app.core.errors import TooManyRequests, Unauthorized
 from app.db.database import Database
-from app.domain import audit, passwords, sessions, users
-from app.domain.invites import redeem_invite
+from app.domain import account_actions as account
+from app.domain import passwords, sessions, users
+from app.domain.audit import AuditContext
 from app.domain.permissions import Permission
 from app.domain.sessions import IssuedTokens
 from app.domain.throttle import LoginThrottle
@@ -85,16 +86,7 @@ class AuthController(Controller):
 
         def attempt() -> IssuedTokens:
             with db.transaction() as session:
-                user, tokens = sessions.login(session, data.username, data.password, settings)
-                audit.record(
-                    session,
-                    ctx,
-                    action="auth.login",
-                    resource_type="user",
-                    resource_id=user.id,
-                    details={"username": user.username},
-                )
-                return tokens
+                return account.sign_in(session, data.username, data.password, settings, audit_as=ctx)
 
         try:
             tokens = await anyio.to_thread.run_sync(attempt)
@@ -108,35 +100,17 @@ class AuthController(Controller):
         return Response(tokens)
 
     @staticmethod
-    def _denied(db: Database, ctx: audit.AuditContext, username: str, exc: TooManyRequests) -> None:
+    def _denied(db: Database, ctx: AuditContext, username: str, exc: TooManyRequests) -> None:
         with db.transaction() as session:
-            audit.record(
-                session,
-                ctx.anonymous(username),
-                action="auth.login",
-                outcome="denied",
-                resource_type="user",
-                status_code=429,
-                error_code=exc.code,
-                details={"username": username, "retry_after": exc.retry_after},
-            )
+            account.sign_in_refused(session, username, exc, audit_as=ctx)
 
     @staticmethod
     def _failed(
-        db: Database, throttle: LoginThrottle, ctx: audit.AuditContext, username: str, client: str, exc: Exception
+        db: Database, throttle: LoginThrottle, ctx: AuditContext, username: str, client: str, exc: Exception
     ) -> None:
         throttle.failed(username, client)
         with db.transaction() as session:
-            audit.record(
-                session,
-                ctx.anonymous(username),
-                action="auth.login",
-                outcome="failure",
-                resource_type="user",
-                status_code=401,
-                error_code=getattr(exc, "code", type(exc).__name__),
-                details={"username": username},
-            )
+            account.sign_in_refused(session, username, exc, audit_as=ctx)
 
     @post(
         "/refresh",
@@ -166,18 +140,7 @@ class AuthController(Controller):
             return Response(tokens)
         except sessions.RefreshTokenReused as reused:
             with db.transaction() as session:  # the revocation must stick although the request fails
-                sessions.revoke_family(session, reused.family_id)
-                audit.record(
-                    session,
-                    audit_context(request),
-                    action="auth.refresh",
-                    outcome="denied",
-                    resource_type="user",
-                    resource_id=reused.user_id,
-                    status_code=401,
-                    error_code=reused.code,
-                    details={"family_revoked": str(reused.family_id)},
-                )
+                account.refresh_reused(session, reused, audit_as=audit_context(request))
             raise
 
     @post(
@@ -190,18 +153,8 @@ class AuthController(Controller):
         summary="Sign out: this session's tokens stop working at once",
     )
     def logout(self, request: Request, db: NamedDependency[Database]) -> None:
-        principal = principal_of(request)
-        if principal.token_kind == "api" or principal.family_id is None:
-            raise InvalidInput("API tokens are revoked with DELETE /api/v1/tokens/{id}", code="not_a_session")
         with db.transaction() as session:
-            sessions.revoke_family(session, principal.family_id)
-            audit.record(
-                session,
-                audit_context(request),
-                action="auth.logout",
-                resource_type="user",
-                resource_id=principal.user_id,
-            )
+            account.sign_out(session, principal_of(request), audit_as=audit_context(request))
 
     @get(
         "/password-rules",
@@ -233,22 +186,9 @@ class AuthController(Controller):
         summary="Change one's profile",
     )
     def update_me(self, request: Request, data: JSONBody[ProfileIn], db: NamedDependency[Database]) -> UserOut:
-        principal = principal_of(request)
+        changes: dict[str, Any] = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not None}
         with db.transaction() as session:
-            user = users.get_user(session, principal.user_id)
-            before = {"display_name": user.display_name, "email": user.email}
-            changes: dict[str, Any] = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not None}
-            for key, value in changes.items():
-                setattr(user, key, value)
-            session.flush()
-            audit.record(
-                session,
-                audit_context(request),
-                action="users.update_profile",
-                resource_type="user",
-                resource_id=user.id,
-                details={"before": before, "after": changes},
-            )
+            user = account.update_profile(session, principal_of(request), changes, audit_as=audit_context(request))
             return UserOut.of(user)
 
     @post(
@@ -266,25 +206,14 @@ class AuthController(Controller):
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
     ) -> None:
-        principal = principal_of(request)
-        if principal.token_kind == "api":
-            raise Forbidden("sign in with a password to change it", code="forbidden")
         with db.transaction() as session:
-            user = users.get_user(session, principal.user_id)
-            users.change_password(
+            account.change_password(
                 session,
-                user,
+                principal_of(request),
                 current=data.current_password,
                 new=data.new_password,
                 settings=settings,
-                keep_family=principal.family_id,
-            )
-            audit.record(
-                session,
-                audit_context(request),
-                action="users.change_password",
-                resource_type="user",
-                resource_id=user.id,
+                audit_as=audit_context(request),
             )
 
     @post(
@@ -302,23 +231,7 @@ class AuthController(Controller):
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
     ) -> Response[UserOut]:
-        if settings.registration == "closed" or (settings.registration == "invite" and not data.invite):
-            raise Forbidden(
-                "registration is " + ("closed" if settings.registration == "closed" else "by invite only"),
-                code="registration_closed",
-            )
+        new = users.NewUser(username=data.username, password=data.password, email=data.email)
         with db.transaction() as session:
-            user = users.create_user(
-                session, users.NewUser(username=data.username, password=data.password, email=data.email), settings
-            )
-            if data.invite:
-                redeem_invite(session, data.invite, user)
-            audit.record(
-                session,
-                audit_context(request).anonymous(user.username),
-                action="users.register",
-                resource_type="user",
-                resource_id=user.id,
-                details={"username": user.username, "invited": bool(data.invite)},
-            )
+            user = account.register(session, new, data.invite, settings, audit_as=audit_context(request))
             return Response(UserOut.of(user), status_code=201)

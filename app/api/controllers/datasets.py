@@ -21,10 +21,10 @@ from app.core.errors import Conflict
 from app.db.database import Database
 from app.db.datasets import Dataset, DatasetStatus, Upload
 from app.db.models import Run
-from app.domain import audit, idempotency
 from app.domain import datasets as service
+from app.domain import idempotency
 from app.domain import uploads as upload_service
-from app.domain.namespaces import namespace_id, visible_namespace_id
+from app.domain.namespaces import visible_namespace_id
 from app.domain.permissions import Permission
 from app.ingest import ImportConfig, preview
 from app.ingest.bounded import bounded, request_limits
@@ -82,9 +82,7 @@ class DatasetController(Controller):
 
         def allowed() -> uuid.UUID:  # before a byte is stored
             with db.read() as session:
-                ns = namespace_id(session, namespace)
-            principal.require(WRITE, ns, resource="namespace")
-            return ns
+                return upload_service.writable_namespace(session, namespace, principal)
 
         ns = await anyio.to_thread.run_sync(allowed)
         upload_id = uuid.uuid4()
@@ -123,15 +121,7 @@ class DatasetController(Controller):
                 tags=_tags(form.text("tags")),
                 upload=upload,
                 file_format=found.kind,
-            )
-            audit.record(
-                session,
-                audit_context(request),
-                action="datasets.create",
-                resource_type="dataset",
-                resource_id=dataset.id,
-                namespace_id=ns,
-                details={"after": {"name": dataset.name, "file": upload.filename, "size": upload.size}},
+                audit_as=audit_context(request),
             )
             out = dataset_out(session, dataset)
         return Response(out, status_code=201, headers={"Location": f"/api/v1/datasets/{out.id}"})
@@ -214,8 +204,7 @@ class DatasetController(Controller):
         principal = principal_of(request)
         with db.transaction() as session:
             dataset = service.get_dataset(session, dataset_id, principal, lock=True)
-            principal.require(WRITE, dataset.namespace_id, resource="dataset")
-            service.update_dataset(session, dataset, data, audit_as=audit_context(request))
+            service.update_dataset(session, dataset, data, principal=principal, audit_as=audit_context(request))
             return dataset_out(session, dataset)
 
     @delete(
@@ -229,8 +218,7 @@ class DatasetController(Controller):
         principal = principal_of(request)
         with db.transaction() as session:
             dataset = service.get_dataset(session, dataset_id, principal, lock=True)
-            principal.require(WRITE, dataset.namespace_id, resource="dataset")
-            service.delete_dataset(session, dataset, now=utcnow(), audit_as=audit_context(request))
+            service.delete_dataset(session, dataset, principal=principal, now=utcnow(), audit_as=audit_context(request))
 
     @post(
         "/{dataset_id:uuid}/preview",

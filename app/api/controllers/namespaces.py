@@ -31,8 +31,7 @@ def _set_member(request: Request, namespace: str, user_id: uuid.UUID, role_name:
     """Set (add or change) a member's role, audited with the role before and after."""
     role = _role(role_name)
     with db.transaction() as session:
-        found = members.get_namespace(session, namespace)
-        principal_of(request).require(Permission.MEMBERS_MANAGE, found.id, resource="namespace")
+        found = members.namespace_for(session, namespace, principal_of(request), Permission.MEMBERS_MANAGE)
         members.set_member(session, found.id, user_id, role, audit_as=audit_context(request))
         membership = next(m for m in members.list_members(session, found.id) if m[1].id == user_id)
         return MemberOut.of(*membership)
@@ -80,8 +79,7 @@ class NamespaceController(Controller):
         self, request: Request, namespace: FromPath[str], db: NamedDependency[Database]
     ) -> list[MemberOut]:
         with db.read() as session:
-            found = members.get_namespace(session, namespace)
-            principal_of(request).require(Permission.NAMESPACES_READ, found.id, resource="namespace")
+            found = members.namespace_for(session, namespace, principal_of(request), Permission.NAMESPACES_READ)
             return [MemberOut.of(m, u) for m, u in members.list_members(session, found.id)]
 
     @post(
@@ -131,6 +129,5 @@ class NamespaceController(Controller):
         self, request: Request, namespace: FromPath[str], user_id: FromPath[uuid.UUID], db: NamedDependency[Database]
     ) -> None:
         with db.transaction() as session:
-            found = members.get_namespace(session, namespace)
-            principal_of(request).require(Permission.MEMBERS_MANAGE, found.id, resource="namespace")
+            found = members.namespace_for(session, namespace, principal_of(request), Permission.MEMBERS_MANAGE)
             members.remove_member(session, found.id, user_id, audit_as=audit_context(request))

@@ -15,16 +15,16 @@ from app.api.openapi import YAML_BODY
 from app.api.schemas import PipelineOut, RunOut
 from app.api.security import audit_context, principal_of
 from app.api.yaml_body import YamlBodyMiddleware
-from app.core.errors import InvalidInput, NotFound
+from app.core.errors import InvalidInput
 from app.db.database import Database
 from app.db.datasets import DatasetVersion
-from app.db.models import Pipeline, Run
+from app.db.models import Run
 from app.domain import idempotency
 from app.domain import pipeline_io as run_service
 from app.domain import pipeline_versions as service
 from app.domain import pipelines as pipeline_service
 from app.domain.namespaces import namespace_id
-from app.domain.permissions import Permission, Principal
+from app.domain.permissions import Permission
 from app.ingest.bounded import bounded, request_limits
 from app.paths import DATA_FILE, version_dir
 from app.pipeline import FieldError, ValidationReport, parquet_schema
@@ -64,15 +64,6 @@ class DiffOut(msgspec.Struct):
     to_version: int
     changes: list[dict[str, Any]]
     unified: str
-
-
-def pipeline_of(session: Any, ref: str, namespace: str, principal: Principal, permission: Permission) -> Pipeline:
-    """A pipeline the caller may see (404 otherwise), checked for `permission`."""
-    pipeline = pipeline_service.resolve_pipeline(session, ref, namespace=namespace)
-    if not principal.may(Permission.PIPELINES_READ, pipeline.namespace_id):
-        raise NotFound(f"pipeline {ref!r} does not exist", code="pipeline_not_found")
-    principal.require(permission, pipeline.namespace_id, resource="pipeline")
-    return pipeline
 
 
 class DraftIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -155,7 +146,9 @@ class PipelineVersionController(Controller):
         self, request: Request, pipeline_ref: Ref, db: NamedDependency[Database], namespace: FromQuery[str] = "default"
     ) -> list[PipelineVersionOut]:
         with db.read() as session:
-            pipeline = pipeline_of(session, pipeline_ref, namespace, principal_of(request), Permission.PIPELINES_READ)
+            pipeline = pipeline_service.pipeline_for(
+                session, pipeline_ref, namespace, principal_of(request), Permission.PIPELINES_READ
+            )
             return [
                 PipelineVersionOut(v.version, v.spec, v.message, v.created_at, v.created_by)
                 for v in service.list_versions(session, pipeline.id)
@@ -178,7 +171,9 @@ class PipelineVersionController(Controller):
         namespace: FromQuery[str] = "default",
     ) -> DiffOut:
         with db.read() as session:
-            pipeline = pipeline_of(session, pipeline_ref, namespace, principal_of(request), Permission.PIPELINES_READ)
+            pipeline = pipeline_service.pipeline_for(
+                session, pipeline_ref, namespace, principal_of(request), Permission.PIPELINES_READ
+            )
             newer = to or pipeline.latest_version
             older = from_ or max(1, newer - 1)
             before = pipeline_service.get_version(session, pipeline.id, older).spec
@@ -203,7 +198,9 @@ class PipelineVersionController(Controller):
     ) -> PipelineOut:
         principal = principal_of(request)
         with db.transaction() as session:
-            pipeline = pipeline_of(session, pipeline_ref, namespace, principal, Permission.PIPELINES_WRITE)
+            pipeline = pipeline_service.pipeline_for(
+                session, pipeline_ref, namespace, principal, Permission.PIPELINES_WRITE
+            )
             service.archive(session, pipeline, audit_as=audit_context(request))
             version = pipeline_service.get_version(session, pipeline.id, pipeline.latest_version)
             return PipelineOut.of(pipeline, version)
@@ -232,7 +229,9 @@ class PipelineVersionController(Controller):
         body = data or run_service.PipelineRunIn()
         ctx = audit_context(request)
         with db.transaction() as session:
-            pipeline = pipeline_of(session, pipeline_ref, namespace, principal, Permission.RUNS_OPERATE)
+            pipeline = pipeline_service.pipeline_for(
+                session, pipeline_ref, namespace, principal, Permission.RUNS_OPERATE
+            )
             number = body.version or pipeline.latest_version
 
             def submit() -> list[uuid.UUID]:

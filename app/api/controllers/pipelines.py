@@ -8,12 +8,11 @@ from litestar import Controller, Request, Response, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from app.api.controllers.pipeline_versions import PipelineChange, Ref, pipeline_of
+from app.api.controllers.pipeline_versions import PipelineChange, Ref
 from app.api.openapi import YAML_BODY
 from app.api.schemas import Page, PipelineIn, PipelineOut, page
 from app.api.security import audit_context, principal_of
 from app.api.yaml_body import YamlBodyMiddleware
-from app.core.errors import NotFound
 from app.db.database import Database
 from app.domain import pipeline_versions as version_service
 from app.domain import pipelines as pipeline_service
@@ -99,9 +98,9 @@ class PipelineController(Controller):
         namespace: FromQuery[str] = "default",
     ) -> PipelineOut:
         with db.read() as session:
-            pipeline = pipeline_service.resolve_pipeline(session, pipeline_ref, namespace=namespace)
-            if not principal_of(request).may(Permission.PIPELINES_READ, pipeline.namespace_id):
-                raise NotFound(f"pipeline {pipeline_ref!r} does not exist", code="pipeline_not_found")
+            pipeline = pipeline_service.pipeline_for(
+                session, pipeline_ref, namespace, principal_of(request), Permission.PIPELINES_READ
+            )
             version = pipeline_service.get_version(session, pipeline.id, pipeline.latest_version)
         return PipelineOut.of(pipeline, version)
 
@@ -128,7 +127,9 @@ class PipelineController(Controller):
     ) -> PipelineOut:
         principal = principal_of(request)
         with db.transaction() as session:
-            pipeline = pipeline_of(session, pipeline_ref, namespace, principal, Permission.PIPELINES_WRITE)
+            pipeline = pipeline_service.pipeline_for(
+                session, pipeline_ref, namespace, principal, Permission.PIPELINES_WRITE
+            )
             version = version_service.new_version(
                 session, pipeline, data.spec, principal=principal, message=data.message, audit_as=audit_context(request)
             )

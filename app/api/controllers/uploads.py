@@ -15,7 +15,6 @@ from app.api.multipart_upload import receive_range
 from app.api.security import audit_context, principal_of
 from app.clock import utcnow
 from app.db.database import Database
-from app.domain import audit
 from app.domain import datasets as dataset_service
 from app.domain import uploads as service
 from app.domain.namespaces import namespace_id
@@ -142,15 +141,8 @@ class UploadController(Controller):
                 tags=data.tags,
                 upload=upload,
                 file_format=found.kind,
-            )
-            audit.record(
-                session,
-                audit_context(request),
+                audit_as=audit_context(request),
                 action="uploads.complete",
-                resource_type="dataset",
-                resource_id=dataset.id,
-                namespace_id=dataset.namespace_id,
-                details={"after": {"name": dataset.name, "upload_id": str(upload.id), "size": upload.size}},
             )
             out = dataset_out(session, dataset)
         return Response(out, status_code=201, headers={"Location": f"/api/v1/datasets/{out.id}"})
