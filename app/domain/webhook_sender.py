@@ -80,6 +80,13 @@ class WebhookSender:
         return longest if due_in is None else min(max(float(due_in), 0.0), longest)
 
     def _attempt(self, row: Any) -> posting.Answer:
+        try:
+            return self._post(row)
+        except Exception as exc:  # a bug must not keep the batch's other deliveries leased
+            logger.exception("webhook delivery %s: unexpected error", row.id)
+            return posting.Answer(None, f"internal error: {type(exc).__name__}", 0.0, "")
+
+    def _post(self, row: Any) -> posting.Answer:
         if not row.enabled:
             return posting.Answer(None, "the subscription is disabled", 0.0, "")
         try:

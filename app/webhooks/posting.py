@@ -46,18 +46,19 @@ def post(http: httpx.Client, target: Target, headers: dict[str, str], body: byte
         request = http.build_request(
             "POST", target.pinned_url(), content=body, headers={**headers, "host": host_header}, extensions=extensions
         )
-        with http.send(request, stream=True) as response:
+        response = http.send(request, stream=True)
+        try:
             excerpt = bytearray()
             for chunk in response.iter_raw():
                 excerpt += chunk
                 if len(excerpt) >= EXCERPT_BYTES:
                     break
-            text = bytes(excerpt[:EXCERPT_BYTES]).decode("utf-8", errors="replace")
-            elapsed = (time.perf_counter() - started) * 1000
-            error = (
-                f"redirect to {response.headers.get('location', '?')} not followed" if response.is_redirect else None
-            )
-            return Answer(response.status_code, error, elapsed, text)
+        finally:
+            response.close()
+        text = bytes(excerpt[:EXCERPT_BYTES]).decode("utf-8", errors="replace")
+        elapsed = (time.perf_counter() - started) * 1000
+        error = f"redirect to {response.headers.get('location', '?')} not followed" if response.is_redirect else None
+        return Answer(response.status_code, error, elapsed, text)
     except httpx.TimeoutException:
         return Answer(None, "timeout", (time.perf_counter() - started) * 1000, "")
     except httpx.HTTPError as exc:
