@@ -76,7 +76,7 @@ DROP TRIGGER IF EXISTS events_webhooks ON events;
 DROP TRIGGER IF EXISTS occurrences_webhooks ON occurrences;
 
 CREATE TRIGGER runs_webhooks AFTER UPDATE OF status ON runs FOR EACH ROW
-WHEN (NEW.status IN ('SUCCEEDED', 'FAILED', 'TIMED_OUT', 'CANCELLED') AND OLD.status IS DISTINCT FROM NEW.status)
+WHEN (NEW.status IN ({{CONCLUDED}}) AND OLD.status IS DISTINCT FROM NEW.status)
 EXECUTE FUNCTION capture_run_webhook();
 
 CREATE TRIGGER events_webhooks AFTER INSERT ON events FOR EACH ROW
