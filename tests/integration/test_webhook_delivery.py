@@ -318,3 +318,22 @@ def test_targets_are_checked_again_at_each_send(engine: Engine, hook_settings: S
     [attempt] = attempts_of(engine, delivery_id)
     assert attempt.error.startswith("webhook_url_forbidden")
     assert receiver.received == []
+
+
+def test_a_sender_that_dies_after_claiming_loses_nothing(
+    engine: Engine, hook_settings: Settings, receiver: Receiver, sender: WebhookSender, clock: Clock
+) -> None:
+    from app.domain.webhook_sender import LEASE_SECONDS
+
+    sub = subscribe(engine, hook_settings, receiver.url)
+    with Session(engine) as session, session.begin():
+        webhook_log.send_test(session, ROOT, sub.id, audit_as=AS_ROOT)
+    with engine.begin() as connection:  # a sender claims the delivery, then its process is killed
+        claim = {"now": clock(), "batch": 10, "lease_seconds": LEASE_SECONDS}
+        assert len(connection.execute(query("claim_webhook_deliveries"), claim).all()) == 1
+    assert sender.send_once() == 0  # leased: nobody sends it twice at once
+    clock.advance(LEASE_SECONDS + 1)
+    assert sender.send_once() == 1
+    [delivery] = deliveries(engine)
+    assert (delivery.status, delivery.attempts) == ("succeeded", 2)
+    Webhook(sub.secret).verify(receiver.wait_for(1)[0].body, receiver.wait_for(1)[0].headers)
