@@ -125,6 +125,19 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     run_log_retention_days: int = 30
     #: Days a finished run's row is kept (0: forever); metrics over older windows lose those runs.
     run_retention_days: int = 0
+    #: Webhooks may target loopback, private and link-local addresses (tests, closed networks); metadata never.
+    webhook_allow_private: bool = False
+    #: One delivery attempt's limit (connect + answer), and how many the sender makes at once.
+    webhook_timeout_seconds: float = 10.0
+    webhook_concurrency: int = 16
+    #: Attempts before a delivery is marked failed; the delay before retry n is base·2^(n-1), capped, + jitter.
+    webhook_max_attempts: int = 16
+    webhook_backoff_seconds: float = 30.0
+    webhook_backoff_max_seconds: float = 4 * 3600.0
+    #: A subscription whose every attempt has failed for this long is disabled (and audited).
+    webhook_disable_after_hours: float = 24.0
+    #: After a rotation the previous secret keeps signing (beside the new one) for this long.
+    webhook_secret_grace_hours: float = 24.0
     #: How often the scheduler folds newly finished runs into the hourly metrics rollup.
     rollup_interval_seconds: float = 5.0
     #: Metrics to switch off (comma-separated names from GET /api/v1/metrics/catalog).
@@ -194,6 +207,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
             ("refresh_token_days", 1 <= self.refresh_token_days <= 365, "must be between 1 and 365"),
             ("api_token_max_days", 1 <= self.api_token_max_days <= 3650, "must be between 1 and 3650"),
             ("login_max_failures", self.login_max_failures >= 1, "must be >= 1"),
+            ("webhook_timeout_seconds", self.webhook_timeout_seconds > 0, "must be > 0"),
+            ("webhook_concurrency", self.webhook_concurrency >= 1, "must be >= 1"),
+            ("webhook_max_attempts", self.webhook_max_attempts >= 1, "must be >= 1"),
             ("login_max_failures_per_client", self.login_max_failures_per_client >= 1, "must be >= 1"),
             ("login_lock_seconds", self.login_lock_seconds > 0, "must be > 0"),
             ("rate_limit_per_minute", self.rate_limit_per_minute >= 0, "must be >= 0 (0: no limit)"),

@@ -29,6 +29,7 @@ from bench import (
     run_log,
     runs_list,
     scheduler_load,
+    webhooks,
 )
 
 BENCHMARKS: dict[str, Callable[[list[str] | None], int]] = {
@@ -46,6 +47,7 @@ BENCHMARKS: dict[str, Callable[[list[str] | None], int]] = {
     "console_log": console_log.main,
     "run_log": run_log.main,
     "datacenter": datacenter.main,
+    "webhooks": webhooks.main,
 }
 
 

@@ -1,4 +1,4 @@
-"""The standalone scheduler process: schedule loop, outbox relay, reaper and metrics rollup, each in a thread.
+"""The standalone scheduler process: schedule loop, outbox relay, reaper, rollup and webhook sender, one thread each.
 
 Several replicas may run at once; every step claims rows with SKIP LOCKED.
 The relay wakes on Postgres NOTIFY (sent by every transaction that writes the
@@ -13,12 +13,14 @@ import signal
 import socket
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import psycopg
 
 from app.db.engine import get_engine
 from app.db.outage import database_unavailable
+from app.domain.webhook_sender import WebhookSender
 from app.settings import Settings
 from scheduler.reaper import Reaper
 from scheduler.relay import Relay
@@ -42,12 +44,13 @@ class SchedulerService:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.identity = f"scheduler:{socket.gethostname()}:{os.getpid()}"
-        self.engine = get_engine(settings, pool_size=3 + settings.relay_threads, pre_ping=False)
+        self.engine = get_engine(settings, pool_size=4 + settings.relay_threads, pre_ping=False)
         self.broker = build_broker(settings)
         self.relay = Relay(engine=self.engine, broker=self.broker, relay_id=self.identity, batch=settings.relay_batch)
         self.reaper = Reaper(engine=self.engine, broker=self.broker, settings=settings, reaper_id=self.identity)
         self.schedules = ScheduleLoop(engine=self.engine, settings=settings, scheduler_id=self.identity)
         self.rollup = RollupFolder(engine=self.engine)
+        self.webhooks = WebhookSender(engine=self.engine, settings=settings)
         self.stopping = threading.Event()
         self._threads: list[threading.Thread] = []
 
@@ -78,6 +81,7 @@ class SchedulerService:
             threading.Thread(target=self._reaper_loop, name="reaper", daemon=True),
             threading.Thread(target=self._schedule_loop, name="schedule", daemon=True),
             threading.Thread(target=self._rollup_loop, name="rollup", daemon=True),
+            threading.Thread(target=self._webhook_loop, name="webhooks", daemon=True),
         ]
         for thread in self._threads:
             thread.start()
@@ -88,35 +92,54 @@ class SchedulerService:
         self.stopping.set()
         for thread in self._threads:
             thread.join(timeout=10)
+        self.webhooks.close()
 
     def _relay_loop(self) -> None:
+        self._listening_loop(
+            "relay", "conveyor_outbox", self.relay.relay_once, self.relay.batch, self.relay.wait_seconds
+        )
+
+    def _webhook_loop(self) -> None:
+        """Send due webhook deliveries; NOTIFY conveyor_webhooks comes from the transaction that wrote them."""
+        self._listening_loop(
+            "webhook sender",
+            "conveyor_webhooks",
+            self.webhooks.send_once,
+            self.webhooks.batch,
+            self.webhooks.wait_seconds,
+        )
+
+    def _listening_loop(
+        self, name: str, channel: str, send: Callable[[], int], batch: int, wait_seconds: Callable[[float], float]
+    ) -> None:
+        """Send batches while full ones come; then sleep until a NOTIFY on `channel`, the next due row, or a poll."""
         listener: psycopg.Connection | None = None
         failures = 0
         while not self.stopping.is_set():
             try:
                 if listener is None:
-                    listener = self._listen()
-                while (sent := self.relay.relay_once()) >= self.relay.batch:
+                    listener = self._listen(channel)
+                while (sent := send()) >= batch and not self.stopping.is_set():
                     pass  # more may be waiting
-                wait = self.relay.wait_seconds(self.settings.relay_poll_seconds)
+                wait = wait_seconds(self.settings.relay_poll_seconds)
                 if wait > 0:  # until a NOTIFY, the next row's due time, or the poll interval
                     for _ in listener.notifies(timeout=wait, stop_after=1):
                         pass
-                elif not sent:  # due rows another relay is sending right now
+                elif not sent:  # due rows another replica is sending right now
                     self.stopping.wait(RELAY_BUSY_PAUSE_SECONDS)
-                failures = self._recovered("relay", failures)
+                failures = self._recovered(name, failures)
             except Exception as exc:
                 if listener is not None:
                     listener.close()
                     listener = None
-                failures = self._back_off("relay", exc, failures)
+                failures = self._back_off(name, exc, failures)
         if listener is not None:
             listener.close()
 
-    def _listen(self) -> psycopg.Connection:
+    def _listen(self, channel: str) -> psycopg.Connection:
         url = self.settings.sqlalchemy_url.replace("postgresql+psycopg://", "postgresql://", 1)
         connection = psycopg.connect(url, autocommit=True)
-        connection.execute("LISTEN conveyor_outbox")
+        connection.execute(f"LISTEN {channel}")
         return connection
 
     def _schedule_loop(self) -> None:

@@ -19,6 +19,9 @@ from tests.servers import TestServers
 
 #: Tables emptied between integration tests (namespaces keep their seeded `default`).
 TABLES = [
+    "webhook_attempts",
+    "webhook_deliveries",
+    "webhook_subscriptions",
     "events",
     "dataset_versions",
     "datasets",

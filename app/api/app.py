@@ -29,6 +29,7 @@ from app.api.controllers.runs import RunController
 from app.api.controllers.tokens import TokenController
 from app.api.controllers.uploads import UploadController
 from app.api.controllers.users import InviteController, UserController
+from app.api.controllers.webhooks import WebhookController
 from app.api.errors import EXCEPTION_HANDLERS
 from app.api.headers import add_response_headers
 from app.api.live_logs import LiveLogs
@@ -63,6 +64,7 @@ ROUTE_HANDLERS: list[Any] = [
     DatasetFileController,
     UploadController,
     MetricsController,
+    WebhookController,
     healthz,
     readyz,
     metrics,

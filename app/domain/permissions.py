@@ -53,6 +53,7 @@ class Permission(StrEnum):
     MEMBERS_MANAGE = "members:manage"
     TOKENS_MANAGE = "tokens:manage"  # other people's API tokens in a namespace
     AUDIT_READ = "audit:read"
+    WEBHOOKS_MANAGE = "webhooks:manage"  # subscriptions, their secrets and delivery logs
     NAMESPACES_MANAGE = "namespaces:manage"
     USERS_MANAGE = "users:manage"
 
@@ -71,6 +72,7 @@ PERMISSIONS: dict[Permission, Role | Scope] = {
     Permission.MEMBERS_MANAGE: Role.ADMIN,
     Permission.TOKENS_MANAGE: Role.ADMIN,
     Permission.AUDIT_READ: Role.ADMIN,
+    Permission.WEBHOOKS_MANAGE: Role.ADMIN,
     Permission.NAMESPACES_MANAGE: Scope.SUPERUSER,
     Permission.USERS_MANAGE: Scope.SUPERUSER,
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-from app.db import accounts, datasets, deployments, models, rollups  # noqa: F401  (registers every table on the metadata)
+from app.db import accounts, datasets, deployments, models, rollups, webhooks  # noqa: F401  (registers every table on the metadata)
 from app.db.base import Base
 
 config = context.config

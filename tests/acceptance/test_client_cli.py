@@ -10,16 +10,20 @@ import json
 import os
 import pty
 import re
+import signal
 import stat
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from app.client import Client
+from tests.acceptance.counting_proxy import CountingProxy
 from tests.acceptance.harness import ADMIN, MAX_BATCH_RUNS, ConveyorSystem
 from tests.acceptance.processes import free_port
 
@@ -180,3 +184,43 @@ def test_an_interrupted_upload_resumes_then_imports(cli: Cli, system: ConveyorSy
     assert saved["path"] == str(out)
     assert out.read_text().splitlines()[0].replace('"', "") == "day,amount"
     assert len(out.read_text().splitlines()) == 4001
+
+
+def test_a_killed_upload_resumes_sending_only_the_missing_chunks(cli: Cli, tmp_path: Path) -> None:
+    data = tmp_path / "big.csv"
+    data.write_text("day,amount\n" + "".join(f"2026-11-{1 + i % 28:02d},{i:09d}\n" for i in range(150_000)))
+    size, chunk = data.stat().st_size, 32 * 1024
+    token = json.loads((cli.config / "credentials.json").read_text())["token"]
+    auth = {"Authorization": f"Bearer {token}"}
+
+    # `conveyor datasets upload` killed (SIGKILL: no clean-up at all) once the server holds part of the file.
+    command = [sys.executable, "-m", "app", "datasets", "upload", str(data), "--chunk-size", str(chunk), "--json"]
+    process = subprocess.Popen(command, env=cli.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    received = 0
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and process.poll() is None:
+            states = list((cli.config / "uploads").glob("*.json")) if (cli.config / "uploads").exists() else []
+            if states:
+                upload_id = json.loads(states[0].read_text())["upload_id"]
+                received = httpx.get(f"{cli.url}/api/v1/uploads/{upload_id}", headers=auth).json()["received"]
+                if received >= 3 * chunk:
+                    break
+            time.sleep(0.02)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    assert process.returncode == -signal.SIGKILL, "the upload finished before it could be killed"
+    before = httpx.get(f"{cli.url}/api/v1/uploads/{upload_id}", headers=auth).json()
+    assert 0 < before["received"] < size
+
+    # The same command again resumes: through a counting proxy, only the missing bytes travel.
+    with CountingProxy(cli.url) as proxy:
+        done = cli(
+            "datasets", "upload", str(data), "--chunk-size", str(chunk), "--json", env=cli.env(CONVEYOR_URL=proxy.url)
+        )
+    assert done.returncode == 0, done.stderr
+    dataset = json.loads(done.stdout)
+    assert dataset["resumed"] is True
+    assert proxy.put_bytes == size - before["received"]
+    assert list((cli.config / "uploads").iterdir()) == []

@@ -10,11 +10,13 @@ from typing import Any
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
+from app.domain.audit import AuditContext
 from app.domain.members import set_member
 from app.domain.permissions import Role
 from app.settings import Settings
 
 PASSWORD = "matrix password 123"
+_AS_ROOT = AuditContext(principal=None, actor_name="rbac-matrix")
 
 
 @dataclass
@@ -52,6 +54,28 @@ class World:
                 name=f"d{uuid.uuid4().hex[:8]}", pipeline="noop", schedule=IntervalSpec(seconds=3600)
             )
             return str(create_deployment(session, document, ROOT, self.settings, now=utcnow()).id)
+
+    def fresh_webhook(self) -> str:
+        """A webhook subscription of its own (on loopback: created with private targets allowed)."""
+        import msgspec
+
+        from app.domain.webhooks import NewWebhook, create_webhook
+        from tests.integration.engine_parts import ROOT
+
+        settings = msgspec.structs.replace(self.settings, webhook_allow_private=True)
+        with Session(self.engine) as session, session.begin():
+            new = NewWebhook(url="http://127.0.0.1:9/", event_types=["run.failed"])
+            return str(create_webhook(session, ROOT, new, settings, audit_as=_AS_ROOT).id)
+
+    def webhook_delivery(self) -> str:
+        """`<webhook id>/deliveries/<delivery id>` of a fresh webhook's test delivery."""
+        from app.domain.webhook_log import send_test
+        from tests.integration.engine_parts import ROOT
+
+        webhook_id = self.fresh_webhook()
+        with Session(self.engine) as session, session.begin():
+            delivery = send_test(session, ROOT, uuid.UUID(webhook_id), audit_as=_AS_ROOT)
+            return f"{webhook_id}/deliveries/{delivery.id}"
 
     def fresh_pipeline(self) -> str:
         """A pipeline of its own, for requests that archive theirs."""
@@ -166,6 +190,43 @@ ROUTES: dict[tuple[str, str], tuple[str, Callable[[World], Request]]] = {
         lambda w: ("/api/v1/tokens", {"name": "t", "namespace": "default", "role": "viewer"}),
     ),
     ("GET", "/api/v1/tokens"): ("self", lambda w: ("/api/v1/tokens", None)),
+    ("GET", "/api/v1/webhooks"): ("list", lambda w: ("/api/v1/webhooks", None)),
+    ("POST", "/api/v1/webhooks"): (
+        "resource",
+        lambda w: ("/api/v1/webhooks", {"url": "http://127.0.0.1:9/", "event_types": ["run.failed"]}),
+    ),
+    ("GET", "/api/v1/webhooks/{webhook_id:uuid}"): (
+        "resource",
+        lambda w: (f"/api/v1/webhooks/{w.fresh_webhook()}", None),
+    ),
+    ("PATCH", "/api/v1/webhooks/{webhook_id:uuid}"): (
+        "resource",
+        lambda w: (f"/api/v1/webhooks/{w.fresh_webhook()}", {"description": "changed"}),
+    ),
+    ("DELETE", "/api/v1/webhooks/{webhook_id:uuid}"): (
+        "resource",
+        lambda w: (f"/api/v1/webhooks/{w.fresh_webhook()}", None),
+    ),
+    ("POST", "/api/v1/webhooks/{webhook_id:uuid}/rotate-secret"): (
+        "resource",
+        lambda w: (f"/api/v1/webhooks/{w.fresh_webhook()}/rotate-secret", None),
+    ),
+    ("POST", "/api/v1/webhooks/{webhook_id:uuid}/test"): (
+        "resource",
+        lambda w: (f"/api/v1/webhooks/{w.fresh_webhook()}/test", None),
+    ),
+    ("GET", "/api/v1/webhooks/{webhook_id:uuid}/deliveries"): (
+        "resource",
+        lambda w: (f"/api/v1/webhooks/{w.fresh_webhook()}/deliveries", None),
+    ),
+    ("GET", "/api/v1/webhooks/{webhook_id:uuid}/deliveries/{delivery_id:uuid}"): (
+        "resource",
+        lambda w: (f"/api/v1/webhooks/{w.webhook_delivery()}", None),
+    ),
+    ("POST", "/api/v1/webhooks/{webhook_id:uuid}/deliveries/{delivery_id:uuid}/redeliver"): (
+        "resource",
+        lambda w: (f"/api/v1/webhooks/{w.webhook_delivery()}/redeliver", None),
+    ),
     ("DELETE", "/api/v1/tokens/{token_id:uuid}"): ("self", lambda w: (f"/api/v1/tokens/{uuid.uuid4()}", None)),
     ("GET", "/api/v1/audit"): ("list", lambda w: ("/api/v1/audit", None)),
     ("GET", "/api/v1/audit/export"): ("list", lambda w: ("/api/v1/audit/export?format=csv", None)),

@@ -1,0 +1,110 @@
+"""/api/v1/webhooks: subscriptions, the secret shown once, rotation, RBAC, and the SSRF checks at creation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import msgspec
+import pytest
+from litestar.testing import TestClient
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+
+from app.api.app import create_app
+from app.domain.members import NewNamespace, create_namespace, set_member
+from app.domain.permissions import Role
+from app.domain.users import NewUser, create_user
+from app.settings import Settings
+from tests.integration.conftest import ADMIN_PASSWORD, make_user, sign_in
+
+EVENTS = ["run.succeeded", "run.failed"]
+
+
+@pytest.fixture
+def allow_private(fast_settings: Settings) -> Settings:
+    return msgspec.structs.replace(fast_settings, webhook_allow_private=True)
+
+
+@pytest.fixture
+def api(allow_private: Settings, engine: Engine, redis_client) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    """The API signed in as `root`, allowing private targets (the tests' receivers are on loopback)."""
+    with TestClient(app=create_app(allow_private)) as test_client:
+        make_user(engine, allow_private, "root", superuser=True)
+        test_client.headers["Authorization"] = f"Bearer {sign_in(test_client, 'root')['access_token']}"
+        yield test_client
+
+
+def _member(engine: Engine, settings: Settings, client: TestClient, name: str, role: Role) -> dict[str, str]:
+    with Session(engine) as session, session.begin():
+        default = session.execute(text("SELECT id FROM namespaces WHERE name = 'default'")).scalar_one()
+        user = create_user(session, NewUser(username=name, password=ADMIN_PASSWORD), settings)
+        set_member(session, default, user.id, role)
+    return {"Authorization": f"Bearer {sign_in(client, name)['access_token']}"}
+
+
+def test_a_subscription_shows_its_secret_once(api: TestClient) -> None:
+    created = api.post("/api/v1/webhooks", json={"url": "http://127.0.0.1:9/hook", "event_types": EVENTS})
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert body["secret"].startswith("whsec_")
+    assert body["event_types"] == EVENTS
+    assert body["enabled"]
+    read = api.get(f"/api/v1/webhooks/{body['id']}").json()
+    assert "secret" not in read
+    assert read["url"] == "http://127.0.0.1:9/hook"
+    listed = api.get("/api/v1/webhooks", params={"namespace": "default"}).json()
+    assert [w["id"] for w in listed["items"]] == [body["id"]]
+    assert "secret" not in listed["items"][0]
+
+    changed = api.patch(f"/api/v1/webhooks/{body['id']}", json={"enabled": False, "event_types": ["run.cancelled"]})
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["enabled"] is False
+    assert changed.json()["disabled_reason"] == "disabled by an admin"
+    assert api.post(f"/api/v1/webhooks/{body['id']}/test").json()["code"] == "webhook_disabled"
+    assert api.delete(f"/api/v1/webhooks/{body['id']}").status_code == 204
+    assert api.get(f"/api/v1/webhooks/{body['id']}").json()["code"] == "webhook_not_found"
+
+
+def test_rotation_gives_a_new_secret_and_keeps_the_old_one_for_a_grace_period(api: TestClient) -> None:
+    created = api.post("/api/v1/webhooks", json={"url": "http://127.0.0.1:9/", "event_types": EVENTS}).json()
+    rotated = api.post(f"/api/v1/webhooks/{created['id']}/rotate-secret", json={"grace_seconds": 600})
+    assert rotated.status_code == 200, rotated.text
+    assert rotated.json()["secret"] != created["secret"]
+    assert rotated.json()["previous_secret_until"] is not None
+
+
+def test_a_private_target_is_refused_with_a_problem(client: TestClient) -> None:
+    """The full table of refused addresses is in tests/unit/test_webhook_targets.py."""
+    response = client.post("/api/v1/webhooks", json={"url": "http://127.0.0.1:8000/", "event_types": EVENTS})
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["code"] == "webhook_url_forbidden"
+    assert response.json()["errors"][0]["field"] == "url"
+
+
+def test_metadata_addresses_stay_refused_when_private_ones_are_allowed(api: TestClient) -> None:
+    response = api.post("/api/v1/webhooks", json={"url": "http://169.254.169.254/", "event_types": EVENTS})
+    assert response.json()["code"] == "webhook_url_forbidden"
+
+
+def test_unknown_event_types_are_refused(api: TestClient) -> None:
+    response = api.post("/api/v1/webhooks", json={"url": "http://127.0.0.1:9/", "event_types": ["run.exploded"]})
+    assert response.status_code == 422
+    assert response.json()["code"] == "webhook_event_type_unknown"
+
+
+def test_only_namespace_admins_manage_webhooks(api: TestClient, engine: Engine, allow_private: Settings) -> None:
+    created = api.post("/api/v1/webhooks", json={"url": "http://127.0.0.1:9/", "event_types": EVENTS}).json()
+    editor = _member(engine, allow_private, api, "editor", Role.EDITOR)
+    admin = _member(engine, allow_private, api, "nsadmin", Role.ADMIN)
+    assert api.get("/api/v1/webhooks", headers=editor).status_code == 403
+    assert api.get(f"/api/v1/webhooks/{created['id']}", headers=editor).status_code == 403
+    new = {"url": "http://127.0.0.1:9/", "event_types": EVENTS}
+    assert api.post("/api/v1/webhooks", json=new, headers=editor).status_code == 403
+    assert api.post("/api/v1/webhooks", json=new, headers=admin).status_code == 201
+    assert api.get(f"/api/v1/webhooks/{created['id']}", headers=admin).status_code == 200
+    with Session(engine) as session, session.begin():
+        create_namespace(session, NewNamespace(name="other"))
+    elsewhere = api.post("/api/v1/webhooks", json={**new, "namespace": "other"}, headers=admin)
+    assert elsewhere.status_code == 404
+    assert elsewhere.json()["code"] == "namespace_not_found"
