@@ -359,12 +359,22 @@ def ranking(
     ]
 
 
+#: The named query that names each kind of key a breakdown or series can list.
+LABEL_QUERIES = {
+    "pipeline": lambda: query("metric_labels_pipeline"),
+    "deployment": lambda: query("metric_labels_deployment"),
+    "user": lambda: query("metric_labels_user"),
+    "dataset": lambda: query("metric_labels_dataset"),
+}
+
+
 def labels(session: Session, by: str, keys: list[str | None]) -> dict[str | None, str]:
     """Names for the ids a breakdown or series lists (sql/queries/metrics.sql), so a chart can show them."""
     ids = [k for k in keys if k and k != "other"]
-    if by not in ("pipeline", "deployment", "user", "dataset") or not ids:
+    named = LABEL_QUERIES.get(by)
+    if named is None or not ids:
         return {}
-    return dict(session.execute(query(f"metric_labels_{by}"), {"ids": ids}).tuples().all())
+    return dict(session.execute(named(), {"ids": ids}).tuples().all())
 
 
 def _sql(statement: LiteralString) -> TextClause:

@@ -62,6 +62,8 @@ def test_every_named_query_is_valid_sql(engine: Engine) -> None:
     """Postgres parses and plans each one (EXPLAIN without running it)."""
     with engine.connect() as connection:
         for name, body in all_queries().items():
+            if re.search(r"^\s*VACUUM\b", body, re.MULTILINE):
+                continue  # maintenance, not plannable: EXPLAIN VACUUM is a syntax error
             params = {p: None for p in re.findall(r"(?<!:):([a-z_]+)", body)}
             explained = connection.execute(text("EXPLAIN " + str(query(name))), params)
             assert explained.first() is not None, name

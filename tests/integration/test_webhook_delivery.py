@@ -18,6 +18,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from app.core.states import RunStatus, sources
 from app.db.queries import query
 from app.domain import webhook_log, webhooks
+from app.domain.attempts import NO_LOG_LINES
 from app.domain.audit import AuditContext
 from app.domain.events import record_event
 from app.domain.runs import cancel_run
@@ -113,6 +114,7 @@ def end_attempt(parts: Engine_, run_id: uuid.UUID, status: RunStatus) -> None:
                 "reason": "failed",
                 "actor": "w",
                 "details": "{}",
+                **NO_LOG_LINES,
             },
         )
 
