@@ -24,6 +24,7 @@ from bench import (
     ingest_csv,
     ingest_xlsx,
     metrics_views,
+    peers,
     pipeline_steps,
     run_engine,
     runs_list,
@@ -44,6 +45,7 @@ BENCHMARKS: dict[str, Callable[[list[str] | None], int]] = {
     "console_dashboard": console_dashboard.main,
     "console_log": console_log.main,
     "datacenter": datacenter.main,
+    "peers": peers.main,
 }
 
 
