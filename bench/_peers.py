@@ -9,6 +9,7 @@ of a finished job, on the machine's clock (everything runs on this machine).
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import os
 import subprocess
@@ -151,8 +152,9 @@ class Celery(Peer):
             backend = self.servers.redis_url
         self.env = {"BENCH_REDIS_URL": self.servers.redis_url, "BENCH_QUEUE": self.queue, "BENCH_RESULTS": backend}
         os.environ.update(self.env)
+        # a fresh module, configured from this round's environment (queue name, result backend)
         sys.modules.pop("bench._peer_apps.celery_app", None)
-        from bench._peer_apps import celery_app
+        celery_app = importlib.import_module("bench._peer_apps.celery_app")
 
         self.app = celery_app.app
         self.task = celery_app.noop

@@ -43,7 +43,7 @@ def run_peer(servers: BenchServers, name: str, *, jobs: int, processes: int, con
     workers = start_workers(peer, processes, concurrency, servers.tmp / f"{name}.log")
     try:
         peer.submit(WARM_JOBS)
-        warm = wait_done(peer, WARM_JOBS, timeout=60)
+        warm = wait_done(peer, WARM_JOBS, timeout=180)  # some workers take long to boot on a loaded machine
         if warm.count < WARM_JOBS:
             raise RuntimeError(f"{name}: only {warm.count}/{WARM_JOBS} warm-up jobs finished; see {name}.log")
         meter = CpuMeter(roots=[w.pid for w in workers], database_urls=[peer.database_url] if peer.database_url else [])
