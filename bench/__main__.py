@@ -24,6 +24,7 @@ from bench import (
     ingest_csv,
     ingest_xlsx,
     metrics_views,
+    peers,
     pipeline_steps,
     run_engine,
     run_log,
@@ -48,6 +49,7 @@ BENCHMARKS: dict[str, Callable[[list[str] | None], int]] = {
     "run_log": run_log.main,
     "datacenter": datacenter.main,
     "webhooks": webhooks.main,
+    "peers": peers.main,
 }
 
 

@@ -46,7 +46,7 @@ class Conveyor:
             limits=httpx.Limits(max_connections=16, max_keepalive_connections=16),
         )
 
-    def start(self, timeout: float = 60.0) -> None:
+    def start(self, timeout: float = 180.0) -> None:
         env = {key: value for key, value in os.environ.items() if not key.startswith("CONVEYOR_")}
         env.update(
             {

@@ -27,6 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from bench._conveyor import WORKER_POLL_MS, Conveyor
+from bench._cpu import CpuMeter
 from bench._processes import bare_dramatiq, log
 from bench._servers import BenchServers, figure, percentile
 
@@ -35,6 +36,12 @@ TARGET_RUNS_PER_S = 1000.0
 TARGET_BARE_RATIO = 0.3
 TARGET_STARTED_P50_MS = 15.0
 TARGET_STARTED_P99_MS = 100.0
+TARGET_CPU_MS_PER_RUN = 1.0
+
+
+def load_average() -> str:
+    """The 1/5/15-minute load average: the machine is shared, so every figure carries it."""
+    return "/".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 def warm_up(conveyor: Conveyor, pipeline: str, timeout: float = 60.0) -> None:
@@ -63,6 +70,9 @@ def warm_up(conveyor: Conveyor, pipeline: str, timeout: float = 60.0) -> None:
 
 
 def throughput(conveyor: Conveyor, pipeline: str, *, runs: int, batch: int, bare: float | None, timeout: float) -> None:
+    assert conveyor.process is not None
+    meter = CpuMeter(roots=[conveyor.process.pid], database_urls=[conveyor.database_url])
+    meter.start()
     since = conveyor.db_now()
     started = time.perf_counter()
     left = runs
@@ -71,6 +81,7 @@ def throughput(conveyor: Conveyor, pipeline: str, *, runs: int, batch: int, bare
         left -= min(batch, left)
     submit_s = time.perf_counter() - started
     counts = conveyor.wait_finished(since, "batch", runs, timeout=timeout)
+    cpu_s = meter.seconds()
     row = conveyor.db.execute(
         """
         SELECT count(*) FILTER (WHERE status = 'SUCCEEDED'),
@@ -99,6 +110,15 @@ def throughput(conveyor: Conveyor, pipeline: str, *, runs: int, batch: int, bare
         target_ratio_to_bare=TARGET_BARE_RATIO,
         runs=f"{succeeded}/{runs}",
         seconds=last_finished,
+        load=load_average(),
+    )
+    # Every Conveyor process (API, scheduler/relay, workers) and its Postgres backends, from /proc.
+    figure(
+        "run_engine.cpu_per_run",
+        cpu_s * 1000 / max(succeeded, 1),
+        "ms",
+        ratio_to_target=cpu_s * 1000 / max(succeeded, 1) / TARGET_CPU_MS_PER_RUN,
+        load=load_average(),
     )
     # Where the time went: how soon after the submit started the last run was accepted, sent to the
     # broker (queued_at, by the relay), started and finished (database clock).
@@ -192,6 +212,7 @@ def latency(conveyor: Conveyor, pipeline: str, *, rate: float, seconds: float, t
             "ms",
             ratio_to_target=value / target if target else None,
             target_ms=target if target else "none",
+            load=load_average(),
         )
     for q in (50, 95, 99):
         figure(f"run_engine.created_to_finished.p{q}", percentile(finished, q), "ms", target_ms="none")

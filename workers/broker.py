@@ -11,8 +11,10 @@ from typing import Any
 
 import dramatiq
 import msgspec
-from dramatiq.brokers.redis import RedisBroker
+import redis
+from dramatiq.brokers.redis import RedisBroker, _RedisConsumer
 from dramatiq.common import current_millis
+from dramatiq.errors import ConnectionClosed
 from dramatiq.middleware import CurrentMessage
 
 from app.settings import Settings, get_settings
@@ -26,7 +28,7 @@ def build_broker(settings: Settings) -> RedisBroker:
     """A Redis broker whose keys live under Conveyor's Redis namespace."""
     if not settings.redis_url:
         raise RuntimeError("REDIS_URL is not set: run `conveyor up` (embedded Redis) or set REDIS_URL")
-    return RedisBroker(
+    return WakingRedisBroker(
         url=settings.redis_url,
         namespace=f"{settings.redis_namespace}:dramatiq",
         middleware=[CurrentMessage()],
@@ -81,7 +83,56 @@ def enqueue_runs(broker: RedisBroker, runs: list[tuple[str, str, str]]) -> None:
     for queue, (fields, order) in by_queue.items():
         pipe.execute_command("HSET", messages_key(broker, queue), *fields)
         pipe.rpush(f"{broker.namespace}:{queue}", *order)
+        pipe.publish(wake_channel(broker, queue), b"")
     pipe.execute()
+
+
+def wake_channel(broker: RedisBroker, queue: str) -> str:
+    """The Redis channel on which a send tells idle consumers of `queue` to fetch now."""
+    return f"{broker.namespace}:{queue}.wake"
+
+
+class WakingRedisBroker(RedisBroker):
+    """Dramatiq's Redis broker whose idle consumers wake when the relay sends, instead of polling blindly."""
+
+    @property
+    def consumer_class(self):  # type: ignore[no-untyped-def]
+        return _WakingConsumer
+
+
+class _WakingConsumer(_RedisConsumer):
+    """Waits for a wake message (published with every send) instead of sleeping between empty fetches.
+
+    The consumer subscribes before its first fetch and drains the wake messages
+    before each fetch, so a send that lands after an empty fetch is never
+    missed; the wait stays bounded by the idle timeout, because Dramatiq's
+    consumer thread also sends the acks between two calls.
+    """
+
+    def __init__(self, broker, queue_name, prefetch, timeout):  # type: ignore[no-untyped-def]
+        super().__init__(broker, queue_name, prefetch, timeout)
+        self._wake = broker.client.pubsub(ignore_subscribe_messages=True)
+        self._wake.subscribe(wake_channel(broker, queue_name))
+
+    def __next__(self):  # type: ignore[no-untyped-def]
+        if self.message_cache or self.outstanding_message_count >= self.prefetch:
+            return super().__next__()
+        try:
+            while self._wake.get_message(timeout=0.0) is not None:
+                pass  # wake messages of sends this fetch will see anyway
+            self.message_cache = self.broker.do_fetch(self.queue_name, self.prefetch - self.outstanding_message_count)
+            if not self.message_cache:
+                self._wake.get_message(timeout=self.timeout / 1000)
+                return None
+        except redis.ConnectionError as exc:
+            raise ConnectionClosed(exc) from None
+        return super().__next__()
+
+    def close(self) -> None:
+        try:
+            self._wake.close()
+        finally:
+            super().close()
 
 
 def messages_key(broker: RedisBroker, queue: str) -> str:

@@ -12,7 +12,7 @@ import msgspec
 import redis
 from sqlalchemy import Engine, TextClause
 
-from app.core.states import FINAL, RunKind, RunStatus, sources
+from app.core.states import FINAL, RunKind, RunStatus
 from app.db.database import database_for
 from app.db.outage import retry_while_unavailable
 from app.db.queries import query
@@ -26,10 +26,10 @@ from workers.ingest_job import run_import
 from workers.outcomes import Outcome
 from workers.pipeline_job import run_pipeline_job
 from workers.runtime import WORKER_ID, ActiveRuns
+from workers.transitions import Finish, TransitionWriter, conninfo_of
 
 logger = logging.getLogger(__name__)
 
-_START_FROM = sources(RunStatus.RUNNING)
 T = TypeVar("T")
 
 
@@ -37,7 +37,13 @@ class Executor:
     """Runs attempts in this worker process; shared by all its threads."""
 
     def __init__(
-        self, *, engine: Engine, redis_client: redis.Redis | None, settings: Settings, active: ActiveRuns
+        self,
+        *,
+        engine: Engine,
+        redis_client: redis.Redis | None,
+        settings: Settings,
+        active: ActiveRuns,
+        transitions: TransitionWriter | None = None,
     ) -> None:
         self.engine = engine
         self.redis = redis_client
@@ -49,20 +55,14 @@ class Executor:
             redis_namespace=settings.redis_namespace,
             maxlen=settings.log_stream_maxlen,
         )
+        #: Starts and finishes of all this process's threads, written in shared batches.
+        self.transitions = transitions or TransitionWriter(conninfo_of(settings.sqlalchemy_url))
 
     def execute(self, run_id: uuid.UUID) -> RunStatus | None:
         """Run one attempt; None when the message was a duplicate or the run is no longer queued."""
 
         def start() -> Any:
-            with self.engine.begin() as connection:
-                return (
-                    connection.execute(
-                        query("start_run"),
-                        {"run_id": run_id, "worker_id": WORKER_ID, "from_statuses": _START_FROM},
-                    )
-                    .mappings()
-                    .first()
-                )
+            return self.transitions.start(run_id, WORKER_ID)
 
         # While the database is down the message waits here, unacked; past the wait it fails and the reaper re-sends it.
         row = self._write(start, f"starting run {run_id}")
@@ -158,15 +158,27 @@ class Executor:
         if outcome.error_message:
             message += f": {outcome.error_message}"
         ctx.log(message, level="info" if outcome.status is RunStatus.SUCCEEDED else "error")
-        details = msgspec.json.encode({"elapsed_ms": round(elapsed * 1000, 1)}).decode()
-        params = {
-            **common,
-            "log_lines": ctx.log_lines,
-            "reason": outcome.reason,
-            "details": details,
-            **decision.params(queue=self.settings.queue),
-        }
-        done, chunks = self._commit(ctx.run_id, decision.statement, params, f"finishing run {ctx.run_id}")
+        decided = decision.params(queue=self.settings.queue)
+        chunks = self.logs.take(ctx.run_id)
+        finish = Finish(
+            run_id=ctx.run_id,
+            attempt=ctx.attempt,
+            to_status=decided["to_status"],
+            from_statuses=decided["from_statuses"],
+            error_code=outcome.error_code,
+            error_message=outcome.error_message,
+            progress=common["progress"],
+            log_lines=ctx.log_lines,
+            reason=outcome.reason,
+            actor=WORKER_ID,
+            details=msgspec.json.encode({"elapsed_ms": round(elapsed * 1000, 1)}).decode(),
+            log=chunk_params(chunks),
+        )
+        try:
+            done = self._write(lambda: self.transitions.finish(finish), f"finishing run {ctx.run_id}")
+        except Exception:
+            self.logs.give_back(chunks)
+            raise
         return (outcome.status if done else None), chunks
 
     def _commit(

@@ -1,0 +1,73 @@
+"""Starts and finishes written in shared batches (workers/transitions.py) keep the single-run guarantees."""
+
+from __future__ import annotations
+
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+from app.core.states import RunStatus, sources
+from tests.integration.engine_parts import Engine_
+from tests.integration.helpers import statuses
+from workers.transitions import Finish
+
+
+def _finish(run_id: uuid.UUID, attempt: int, **changes: object) -> Finish:
+    fields: dict[str, object] = {
+        "run_id": run_id,
+        "attempt": attempt,
+        "to_status": RunStatus.SUCCEEDED.value,
+        "from_statuses": sources(RunStatus.SUCCEEDED, [RunStatus.RUNNING]),
+        "error_code": None,
+        "error_message": None,
+        "progress": None,
+        "log_lines": 2,
+        "reason": "succeeded",
+        "actor": "worker:test:1",
+        "details": "{}",
+    }
+    return Finish(**{**fields, **changes})  # type: ignore[arg-type]
+
+
+def test_concurrent_starts_start_each_run_once_even_when_a_message_comes_twice(parts: Engine_) -> None:
+    parts.pipeline("noop", [])
+    run_ids = parts.submit("noop", count=12)
+    assert parts.relay.relay_once() == 12
+    writer = parts.executor.transitions
+    # every run asked for twice, from 16 threads at once: the batches mix runs and duplicates
+    asks = [*run_ids, *run_ids]
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        rows = list(pool.map(lambda run_id: writer.start(run_id, "worker:test:1"), asks))
+    started = [row for row in rows if row is not None]
+    assert sorted(row["id"] for row in started) == sorted(run_ids)
+    assert all(row["attempt"] == 1 and isinstance(row["spec"], dict) for row in started)
+    for run_id in run_ids:
+        assert statuses(parts.engine, run_id) == ["PENDING", "QUEUED", "RUNNING"]
+
+    # finishing them at once: each its own end, a stale attempt matches nothing
+    ends = [_finish(run_id, 1) for run_id in run_ids[:-1]]
+    ends.append(
+        _finish(
+            run_ids[-1],
+            1,
+            to_status="FAILED",
+            error_code="boom",
+            reason="failed",
+            from_statuses=sources(RunStatus.FAILED, [RunStatus.RUNNING]),
+        )
+    )
+    ends.append(_finish(run_ids[0], 7))  # an attempt that is not the run's
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        answers = list(pool.map(writer.finish, ends))
+    assert answers[-1] is None
+    assert [a["status"] for a in answers[:-1]] == ["SUCCEEDED"] * 11 + ["FAILED"]
+    assert statuses(parts.engine, run_ids[0]) == ["PENDING", "QUEUED", "RUNNING", "SUCCEEDED"]
+    assert statuses(parts.engine, run_ids[-1]) == ["PENDING", "QUEUED", "RUNNING", "FAILED"]
+    assert writer.requests >= len(asks) + len(ends)
+
+
+def test_a_run_not_queued_is_not_started(parts: Engine_) -> None:
+    parts.pipeline("noop", [])
+    [run_id] = parts.submit("noop")  # PENDING: the relay has not sent it
+    assert parts.executor.transitions.start(run_id, "worker:test:1") is None
+    assert parts.executor.transitions.start(uuid.uuid4(), "worker:test:1") is None
+    assert statuses(parts.engine, run_id) == ["PENDING"]

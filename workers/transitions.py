@@ -1,0 +1,208 @@
+"""Group commit of the two hot transitions: every start and finish of a worker process goes through one writer.
+
+A worker thread hands its start (QUEUED → RUNNING) or its finish (RUNNING → a
+final state) to the process's writer and waits for the answer. The writer
+takes everything that is waiting and writes it in one transaction: one
+`start_runs` and one `finish_runs` statement for the lot (sql/queries/runs.sql,
+the batched forms of start_run and finish_run, same conditions and events),
+sent in psycopg pipeline mode as prepared statements with the COMMIT, so the
+whole batch costs one round trip and one WAL flush. There is no collection
+window: while a batch is being written the next one gathers, so an idle worker
+pays one round trip and a busy one shares it among its threads, and no result
+is held back once it is committed.
+
+The writer owns one plain psycopg connection (no pool checkout, no SQLAlchemy
+execution layer on the hot path). An error fails every request of the batch:
+an outage is retried by each caller (`retry_while_unavailable`); any other
+error makes the writer write that batch's requests one by one, so one bad
+request cannot fail the others.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import uuid
+from collections.abc import Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+from app.core.states import RunStatus, sources
+from app.db.outage import database_unavailable
+from app.db.queries import query
+
+logger = logging.getLogger(__name__)
+
+_START_FROM = sources(RunStatus.RUNNING)
+_PARAM = re.compile(r"(?<![:\w]):([a-z_]+)")
+
+
+def psycopg_sql(sql: str) -> str:
+    """A named query's `:name` placeholders as psycopg's `%(name)s` (the files use SQLAlchemy's style)."""
+    return _PARAM.sub(r"%(\1)s", sql.replace("%", "%%"))
+
+
+_START_SQL = psycopg_sql(str(query("start_runs")))
+_FINISH_SQL = psycopg_sql(str(query("finish_runs")))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Finish:
+    """One attempt's end, as `finish_runs` records it."""
+
+    run_id: uuid.UUID
+    attempt: int
+    to_status: str
+    from_statuses: Sequence[str]
+    error_code: str | None
+    error_message: str | None
+    progress: str | None
+    log_lines: int | None
+    reason: str
+    actor: str
+    details: str
+    #: The attempt's unwritten log lines (`chunk_params`): stored by the same statement, so durable with the outcome.
+    log: dict[str, list[Any]] = field(default_factory=lambda: {"log_first_n": [], "log_last_n": [], "log_chunks": []})
+
+
+@dataclass
+class _Request:
+    run_id: uuid.UUID
+    start_by: str | None = None  # the worker id of a start
+    finish: Finish | None = None
+    answer: Future[Any] = field(default_factory=Future)
+
+
+class TransitionWriter:
+    """The process's one writer of starts and finishes; thread-safe, its thread starts on first use."""
+
+    def __init__(self, conninfo: str, *, connect_timeout: int = 5) -> None:
+        self._conninfo = conninfo
+        self._connect_timeout = connect_timeout
+        self._ready = threading.Condition()
+        self._waiting: list[_Request] = []
+        self._connection: psycopg.Connection[Any] | None = None
+        self._thread: threading.Thread | None = None
+        #: How many batches and requests were written (for tests and benchmarks).
+        self.batches = 0
+        self.requests = 0
+
+    def start(self, run_id: uuid.UUID, worker_id: str) -> dict[str, Any] | None:
+        """Start `run_id` for `worker_id`: the run's row (as start_runs returns it), or None if it is not startable."""
+        return self._ask(_Request(run_id, start_by=worker_id))  # type: ignore[no-any-return]
+
+    def finish(self, finish: Finish) -> dict[str, Any] | None:
+        """End an attempt: its id, status and finished_at, or None if the attempt was no longer running."""
+        return self._ask(_Request(finish.run_id, finish=finish))  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        with self._ready:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+
+    # ------------------------------------------------------------------ the writer thread
+
+    def _ask(self, request: _Request) -> Any:
+        with self._ready:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._loop, name="conveyor-transitions", daemon=True)
+                self._thread.start()
+            self._waiting.append(request)
+            self._ready.notify()
+        return request.answer.result()
+
+    def _loop(self) -> None:
+        while True:
+            with self._ready:
+                while not self._waiting:
+                    self._ready.wait()
+                batch, self._waiting = self._waiting, []
+            self._write(batch)
+
+    def _write(self, batch: list[_Request]) -> None:
+        try:
+            answers = self._execute(batch)
+        except Exception as exc:
+            if len(batch) > 1 and not database_unavailable(exc):
+                logger.warning("a batch of %d transitions failed (%s); writing them one by one", len(batch), exc)
+                for request in batch:
+                    self._write([request])
+                return
+            for request in batch:
+                request.answer.set_exception(exc)
+            return
+        self.batches += 1
+        self.requests += len(batch)
+        for request, answer in zip(batch, answers, strict=True):
+            request.answer.set_result(answer)
+
+    def _execute(self, batch: list[_Request]) -> list[Any]:
+        """Write the batch in one transaction and one round trip; each request's answer, in order."""
+        starts = [r for r in batch if r.start_by is not None]
+        finishes = [r.finish for r in batch if r.finish is not None]
+        connection = self._connect()
+        try:
+            with connection.pipeline(), connection.transaction():
+                started = connection.cursor(row_factory=dict_row)
+                finished = connection.cursor(row_factory=dict_row)
+                for worker_id in {r.start_by for r in starts}:
+                    started.execute(
+                        _START_SQL,
+                        {
+                            "run_ids": [r.run_id for r in starts if r.start_by == worker_id],
+                            "worker_id": worker_id,
+                            "from_statuses": _START_FROM,
+                        },
+                        prepare=True,
+                    )
+                if finishes:
+                    finished.execute(_FINISH_SQL, _finish_params(finishes), prepare=True)
+            started_rows = {row["id"]: row for row in (started.fetchall() if starts else [])}
+            finished_rows = {row["id"]: row for row in (finished.fetchall() if finishes else [])}
+        except Exception:
+            if connection.broken or connection.closed:
+                self._connection = None
+            raise
+        answers: list[Any] = []
+        for request in batch:
+            rows = started_rows if request.start_by is not None else finished_rows
+            answers.append(rows.pop(request.run_id, None))  # a duplicate of the same run gets nothing
+        return answers
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        if self._connection is None or self._connection.closed:
+            self._connection = psycopg.connect(
+                self._conninfo, autocommit=True, connect_timeout=self._connect_timeout, prepare_threshold=None
+            )
+        return self._connection
+
+
+def _finish_params(finishes: list[Finish]) -> dict[str, list[Any]]:
+    return {
+        "run_ids": [f.run_id for f in finishes],
+        "attempts": [f.attempt for f in finishes],
+        "to_statuses": [f.to_status for f in finishes],
+        "from_statuses": [",".join(f.from_statuses) for f in finishes],
+        "error_codes": [f.error_code for f in finishes],
+        "error_messages": [f.error_message for f in finishes],
+        "progress": [f.progress for f in finishes],
+        "log_lines": [f.log_lines for f in finishes],
+        "reasons": [f.reason for f in finishes],
+        "actors": [f.actor for f in finishes],
+        "details": [f.details for f in finishes],
+        "log_run_ids": [f.run_id for f in finishes for _ in f.log["log_first_n"]],
+        "log_first_n": [n for f in finishes for n in f.log["log_first_n"]],
+        "log_last_n": [n for f in finishes for n in f.log["log_last_n"]],
+        "log_chunks": [c for f in finishes for c in f.log["log_chunks"]],
+    }
+
+
+def conninfo_of(sqlalchemy_url: str) -> str:
+    """The libpq form of the settings' database URL (SQLAlchemy's names its driver)."""
+    return sqlalchemy_url.replace("postgresql+psycopg://", "postgresql://", 1)
