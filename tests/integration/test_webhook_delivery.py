@@ -98,7 +98,7 @@ def end_attempt(parts: Engine_, run_id: uuid.UUID, status: RunStatus) -> None:
     """Start the run and end its attempt in `status`, with the statements the executor and reaper use."""
     with parts.engine.begin() as connection:
         started = connection.execute(
-            query("start_run"), {"run_id": run_id, "worker_id": "w", "from_statuses": sources(RunStatus.RUNNING)}
+            query("start_runs"), {"run_ids": [run_id], "worker_id": "w", "from_statuses": sources(RunStatus.RUNNING)}
         ).one()
         connection.execute(
             query("finish_run"),
