@@ -107,10 +107,28 @@ def _require_urls(settings: Settings) -> None:
         )
 
 
+def _require_store(settings: Settings) -> None:
+    """Stop at start, in one line naming the setting, when the S3 data root refuses us or does not answer."""
+    if not settings.data_in_store:
+        return
+    from app.storage import StoreMisconfigured, StoreUnavailable, store_for
+
+    try:
+        store_for(settings.data_root).check()
+    except StoreMisconfigured as exc:
+        raise SystemExit(f"conveyor: {exc.detail}") from None
+    except StoreUnavailable:
+        raise SystemExit(
+            f"conveyor: the data store of CONVEYOR_DATA_ROOT ({settings.data_root}) does not answer:"
+            " check AWS_ENDPOINT_URL"
+        ) from None
+
+
 def _api(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     _require_urls(settings)
+    _require_store(settings)
     uvicorn.run(
         "app.api.app:create_app",
         factory=True,
@@ -132,12 +150,14 @@ def _scheduler(args: argparse.Namespace, settings: Settings) -> int:
     from scheduler.service import SchedulerService
 
     _require_urls(settings)
+    _require_store(settings)
     SchedulerService(settings).run()
     return 0
 
 
 def _worker(args: argparse.Namespace, settings: Settings) -> int:
     _require_urls(settings)
+    _require_store(settings)
     os.environ.setdefault("dramatiq_worker_timeout", str(settings.worker_poll_ms))
     from dramatiq.cli import main as dramatiq_main
     from dramatiq.cli import make_argument_parser
@@ -290,6 +310,7 @@ def _up(args: argparse.Namespace, settings: Settings) -> int:
     from app.supervisor import Child, Supervisor
 
     _require_free_port(settings.api_host, settings.api_port)
+    _require_store(settings)
     root = settings.data_path
     root.mkdir(parents=True, exist_ok=True)
     embedded_pg = embedded_redis = None

@@ -32,6 +32,7 @@ from app.ingest.limits import duckdb_of, limits_of
 from app.logs import bind, log_context
 from app.paths import version_dir
 from app.settings import Settings
+from app.storage import StoreUnavailable
 from workers.context import Interrupted, RunContext
 from workers.outcomes import Outcome, interrupted
 from workers.runtime import WORKER_ID
@@ -53,6 +54,10 @@ def run_import(ctx: RunContext, row: Any, *, engine: Engine, settings: Settings)
         if not outcome.retryable and outcome.status is not RunStatus.RETRYING:
             _failed(engine, ctx, dataset_id, outcome.error_code or "cancelled", outcome.error_message or "cancelled")
         return outcome
+    except StoreUnavailable as exc:  # the data store will be back: the retry policy applies
+        if not retries_left(row["attempt"], row["attempt_base"], row["max_retries"]):
+            _failed(engine, ctx, dataset_id, exc.code, exc.detail)
+        return Outcome(RunStatus.FAILED, "failed", exc.code, exc.detail, retryable=True)
     except DomainError as exc:  # the file or the configuration: another attempt would fail the same way
         if exc.errors:  # a strict import's first problems, with row and column, for the console to list
             ctx.progress = {**ctx.progress, "problems": exc.errors[:PROBLEMS_SHOWN]}

@@ -9,6 +9,8 @@ class StoreUnavailable(DomainError):
     """The store did not answer or answered 5xx: try again later (API 503, runs retry)."""
 
     status, code, title = 503, "storage_unavailable", "Storage unavailable"
+    #: A run that met it fails retryably (its retry policy applies), unlike a bad file or configuration.
+    retryable = True
 
 
 class StoreMisconfigured(DomainError):

@@ -36,7 +36,7 @@ class DatasetFileController(Controller):
     @get(
         "/{dataset_id:uuid}/rows",
         operation_id="getDatasetRows",
-        opt=READ,
+        opt={**READ, "errors": (503,)},
         sync_to_thread=True,
         summary="A page of rows of a version",
     )
@@ -78,7 +78,7 @@ class DatasetFileController(Controller):
     @get(
         "/{dataset_id:uuid}/download",
         operation_id="downloadDataset",
-        opt={**READ, "errors": (409,), "produces": DOWNLOADS},
+        opt={**READ, "errors": (409, 503), "produces": DOWNLOADS},
         sync_to_thread=True,
         summary="The raw file or a version, streamed",
     )
@@ -106,7 +106,7 @@ class DatasetFileController(Controller):
     @get(
         "/{dataset_id:uuid}/versions/{version:int}/rejects",
         operation_id="downloadRejects",
-        opt={**READ, "produces": REJECTS_DOWNLOADS},
+        opt={**READ, "errors": (503,), "produces": REJECTS_DOWNLOADS},
         sync_to_thread=True,
         summary="The rows a lenient import of this version rejected (row, column, message, value); none: an empty file",
     )

@@ -65,7 +65,7 @@ class DatasetController(Controller):
         opt={
             "permission": WRITE,
             "action": "datasets.create",
-            "errors": (409, 413, 415),
+            "errors": (409, 413, 415, 503),
             "accepts": {"multipart/form-data": DATASET_FORM},
         },
         status_code=201,
@@ -237,7 +237,7 @@ class DatasetController(Controller):
     @post(
         "/{dataset_id:uuid}/preview",
         operation_id="previewDatasetImport",
-        opt={**READ, "errors": (409, 413, 415)},
+        opt={**READ, "errors": (409, 413, 415, 503)},
         sync_to_thread=True,
         status_code=200,
         summary="Preview the raw file with an import configuration (every key optional: inferred when absent)",

@@ -72,7 +72,7 @@ class UploadController(Controller):
         opt={
             "permission": WRITE,
             "action": "uploads.put",
-            "errors": (409, 416),
+            "errors": (409, 416, 503),
             "accepts": {"application/octet-stream": CHUNK},
             "headers": {"Content-Range": CONTENT_RANGE},
         },
@@ -118,7 +118,7 @@ class UploadController(Controller):
     @post(
         "/{upload_id:uuid}/complete",
         operation_id="completeUpload",
-        opt={"permission": WRITE, "action": "uploads.complete", "errors": (409, 413, 415)},
+        opt={"permission": WRITE, "action": "uploads.complete", "errors": (409, 413, 415, 503)},
         sync_to_thread=True,
         status_code=201,
         summary="Check the upload (every byte, SHA-256, content) and make it a dataset",

@@ -1024,7 +1024,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Readiness: database reachable, migrations at head, Redis reachable
+         * Readiness: database reachable, migrations at head, Redis and the data store reachable
          * @description Permission: `public` (no sign-in needed).
          */
         get: operations["getApiReadiness"];
@@ -1466,7 +1466,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Readiness: database reachable, migrations at head, Redis reachable
+         * Readiness: database reachable, migrations at head, Redis and the data store reachable
          * @description Permission: `public` (no sign-in needed).
          */
         get: operations["getReadiness"];
@@ -3260,6 +3260,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency (database, Redis, the data store) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getDataset: {
@@ -3563,6 +3572,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency (database, Redis, the data store) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     importDataset: {
@@ -3758,6 +3776,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency (database, Redis, the data store) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getDatasetRows: {
@@ -3828,6 +3855,15 @@ export interface operations {
             };
             /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, Redis, the data store) is unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3967,6 +4003,15 @@ export interface operations {
             };
             /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, Redis, the data store) is unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6854,7 +6899,7 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
-            /** @description A dependency (database, Redis) is unavailable */
+            /** @description A dependency (database, Redis, the data store) is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8089,6 +8134,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency (database, Redis, the data store) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     completeUpload: {
@@ -8180,6 +8234,15 @@ export interface operations {
             };
             /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, Redis, the data store) is unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8642,7 +8705,7 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
-            /** @description A dependency (database, Redis) is unavailable */
+            /** @description A dependency (database, Redis, the data store) is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
