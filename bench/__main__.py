@@ -28,6 +28,7 @@ from bench import (
     run_engine,
     runs_list,
     scheduler_load,
+    storage_s3,
 )
 
 BENCHMARKS: dict[str, Callable[[list[str] | None], int]] = {
@@ -44,6 +45,7 @@ BENCHMARKS: dict[str, Callable[[list[str] | None], int]] = {
     "console_dashboard": console_dashboard.main,
     "console_log": console_log.main,
     "datacenter": datacenter.main,
+    "storage_s3": storage_s3.main,
 }
 
 
