@@ -10,10 +10,12 @@ from pathlib import Path
 import msgspec
 import pytest
 from litestar.testing import TestClient
+from sqlalchemy import Engine, text
 
 from app.paths import dataset_prefix, upload_prefix
 from app.settings import Settings
 from app.storage.s3 import S3Store
+from scheduler.cleanup import Cleanup
 from tests.integration.dataset_support import run_import, upload
 from tests.integration.engine_parts import Engine_
 from tests.s3server import SeaweedS3
@@ -79,3 +81,20 @@ def test_resumable_upload_composes_its_ranges_and_leaves_no_parts(client: TestCl
     ]
     raw = client.get(f"/api/v1/datasets/{done.json()['id']}/download", params={"format": "raw"})
     assert raw.content == CSV
+
+
+def test_an_abandoned_resumable_upload_leaves_no_parts_after_cleanup(
+    client: TestClient, settings: Settings, engine: Engine
+) -> None:
+    # Given a resumable upload that received one range and was then abandoned
+    opened = client.post("/api/v1/uploads", json={"filename": "w.csv", "size": len(CSV)}).json()
+    headers = {"Content-Range": f"bytes 0-99/{len(CSV)}"}
+    assert client.put(f"/api/v1/uploads/{opened['id']}", content=CSV[:100], headers=headers).status_code == 200
+    prefix = upload_prefix(uuid.UUID(opened["id"]))
+    assert len(objects(settings, prefix)) == 1
+    # When it expires and the cleanup job passes
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE uploads SET expires_at = now() - interval '1 hour' WHERE id = :id"), opened)
+    assert Cleanup(engine=engine, settings=settings).run_once()["uploads"] == 1
+    # Then none of its objects are left in the bucket
+    assert objects(settings, prefix) == []
