@@ -276,7 +276,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     @property
     def cache_path(self) -> Path:
         """Where this host caches dataset versions read from the store (bounded by CACHE_MAX_GB)."""
-        return Path(self.cache_dir).resolve() if self.cache_dir else self.data_path / "cache"
+        return self.data_path / "cache"
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -24,7 +24,7 @@ import httpx
 ACCESS_KEY = "conveyor-test"
 SECRET_KEY = "conveyor-test-secret"
 #: How long SeaweedFS may take to start (master, volume, filer and S3 in one process).
-START_SECONDS = 60.0
+START_SECONDS = 120.0
 
 
 def _free_port_pair() -> int:
