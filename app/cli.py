@@ -107,10 +107,44 @@ def _require_urls(settings: Settings) -> None:
         )
 
 
+def _store_problem(data_root: str) -> str | None:
+    """What is wrong with the S3 data root at start, as one line naming the setting; None when it answers."""
+    from app.storage import StoreMisconfigured, StoreUnavailable, open_store
+
+    try:
+        open_store(data_root).check()
+    except StoreMisconfigured as exc:
+        return f"conveyor: {exc.detail}"
+    except StoreUnavailable:
+        return f"conveyor: the data store of CONVEYOR_DATA_ROOT ({data_root}) does not answer: check AWS_ENDPOINT_URL"
+    return None
+
+
+def _require_store(settings: Settings, *, forks: bool = False) -> None:
+    """Stop at start, in one line naming the setting, when the S3 data root refuses us or does not answer.
+
+    A process that forks workers (Dramatiq) checks in a spawned child: the S3 client's runtime threads
+    would not survive a fork into the workers.
+    """
+    if not settings.data_in_store:
+        return
+    if forks:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            problem = pool.submit(_store_problem, settings.data_root).result()
+    else:
+        problem = _store_problem(settings.data_root)
+    if problem:
+        raise SystemExit(problem)
+
+
 def _api(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     _require_urls(settings)
+    _require_store(settings)
     uvicorn.run(
         "app.api.app:create_app",
         factory=True,
@@ -132,12 +166,14 @@ def _scheduler(args: argparse.Namespace, settings: Settings) -> int:
     from scheduler.service import SchedulerService
 
     _require_urls(settings)
+    _require_store(settings)
     SchedulerService(settings).run()
     return 0
 
 
 def _worker(args: argparse.Namespace, settings: Settings) -> int:
     _require_urls(settings)
+    _require_store(settings, forks=True)
     os.environ.setdefault("dramatiq_worker_timeout", str(settings.worker_poll_ms))
     from dramatiq.cli import main as dramatiq_main
     from dramatiq.cli import make_argument_parser
@@ -290,6 +326,7 @@ def _up(args: argparse.Namespace, settings: Settings) -> int:
     from app.supervisor import Child, Supervisor
 
     _require_free_port(settings.api_host, settings.api_port)
+    _require_store(settings, forks=True)
     root = settings.data_path
     root.mkdir(parents=True, exist_ok=True)
     embedded_pg = embedded_redis = None

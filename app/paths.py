@@ -1,4 +1,9 @@
-"""Every file path under the data root is built here, from ids, and checked to stay inside it."""
+"""Every file path and store key under the data root is built here, from ids, and checked to stay inside it.
+
+`*_key` functions give the `/`-separated key an object lives under in the store
+(app.storage), on disk or in S3; `*_dir`/`*_path` give the same place as a local
+path under a directory root.
+"""
 
 from __future__ import annotations
 
@@ -36,6 +41,44 @@ def _id_part(part: str) -> str:
     if not part or part in (".", "..") or "/" in part or "\\" in part or "\0" in part:
         raise UnsafePath(f"{part!r} is not a safe path component")
     return part
+
+
+def key(*parts: str) -> str:
+    """The one place a store key is made: safe components joined by `/` (no `..`, no separators inside)."""
+    return "/".join(_id_part(part) for part in parts)
+
+
+def _fanned(kind: str, some_id: uuid.UUID) -> list[str]:
+    """`kind/<last two hex digits>/<id>`: ids spread over 256 folders, never a user string."""
+    text = str(uuid.UUID(str(some_id)))
+    return [kind, text[-2:], text]
+
+
+def upload_prefix(upload_id: uuid.UUID) -> str:
+    """Every object of one upload (its `data` and, while resumable, its received chunks)."""
+    return key(*_fanned("uploads", upload_id))
+
+
+def upload_key(upload_id: uuid.UUID) -> str:
+    """An upload's raw bytes."""
+    return key(*_fanned("uploads", upload_id), "data")
+
+
+def upload_chunk_key(upload_id: uuid.UUID, start: int, tag: str) -> str:
+    """One received byte range of a resumable upload, from `start` (its size is the object's), kept until finish."""
+    return key(*_fanned("uploads", upload_id), "chunks", f"{int(start):015d}-{tag}")
+
+
+def dataset_prefix(dataset_id: uuid.UUID) -> str:
+    """Every object of one dataset's versions."""
+    return key(*_fanned("datasets", dataset_id))
+
+
+def version_key(dataset_id: uuid.UUID, run_id: uuid.UUID, name: str) -> str:
+    """A file (DATA_FILE or REJECTS_FILE) of the version a run writes."""
+    if name not in (DATA_FILE, REJECTS_FILE):
+        raise UnsafePath(f"{name!r} is not a version file")
+    return key(*_fanned("datasets", dataset_id), "runs", str(uuid.UUID(str(run_id))), name)
 
 
 def run_dir(root: Path, run_id: uuid.UUID) -> Path:

@@ -33,8 +33,14 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     database_url: str = ""
     #: Redis URL; empty means the embedded server that `conveyor up` starts.
     redis_url: str = ""
-    #: Where uploads, datasets, run logs and the embedded servers live.
+    #: Where uploads, datasets and run logs live: a local directory, or `s3://bucket/prefix` (an
+    #: S3-compatible store, configured by the standard AWS_* variables) when processes span hosts.
     data_root: str = ".conveyor"
+    #: This host's own directory for caches and scratch (and the embedded servers) when the data
+    #: root is in S3; empty means `.conveyor-cache`. With a local data root, caches live under it.
+    cache_dir: str = ""
+    #: Largest size of the local cache of dataset versions read from the store, in GB.
+    cache_max_gb: float = 10.0
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     #: Worker processes and threads per process started by `conveyor up`.
@@ -168,6 +174,13 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
             ("relay_threads", 1 <= self.relay_threads <= 16, "must be between 1 and 16"),
             ("reaper_interval_seconds", self.reaper_interval_seconds > 0, "must be > 0"),
             ("max_upload_bytes", self.max_upload_bytes >= 1, "must be >= 1"),
+            ("cache_max_gb", self.cache_max_gb > 0, "must be > 0"),
+            (
+                "data_root",
+                not self.data_root.startswith("s3://")
+                or 3 <= len(self.data_root.removeprefix("s3://").partition("/")[0]) <= 63,
+                "must be a directory or s3://BUCKET/PREFIX with a bucket name of 3 to 63 characters",
+            ),
             ("upload_expiry_hours", 1 <= self.upload_expiry_hours <= 24 * 30, "must be between 1 and 720"),
             ("max_workbook_uncompressed_bytes", self.max_workbook_uncompressed_bytes >= 1024, "must be >= 1024"),
             ("max_workbook_cells", self.max_workbook_cells >= 1, "must be >= 1"),
@@ -265,9 +278,21 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
         return tuple(networks)
 
     @property
+    def data_in_store(self) -> bool:
+        """True when the data root is an S3-compatible store rather than a local directory."""
+        return self.data_root.startswith("s3://")
+
+    @property
     def data_path(self) -> Path:
-        """The data root as an absolute path."""
+        """This host's directory: the data root itself when local, else CONVEYOR_CACHE_DIR (scratch, caches)."""
+        if self.data_in_store:
+            return Path(self.cache_dir or ".conveyor-cache").resolve()
         return Path(self.data_root).resolve()
+
+    @property
+    def cache_path(self) -> Path:
+        """Where this host caches dataset versions read from the store (bounded by CACHE_MAX_GB)."""
+        return self.data_path / "cache"
 
     @property
     def sqlalchemy_url(self) -> str:

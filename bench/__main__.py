@@ -30,6 +30,7 @@ from bench import (
     run_log,
     runs_list,
     scheduler_load,
+    storage_s3,
     webhooks,
 )
 
@@ -50,6 +51,7 @@ BENCHMARKS: dict[str, Callable[[list[str] | None], int]] = {
     "datacenter": datacenter.main,
     "webhooks": webhooks.main,
     "peers": peers.main,
+    "storage_s3": storage_s3.main,
 }
 
 

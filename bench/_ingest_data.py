@@ -278,8 +278,24 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def job_import_s3(data_root: str, key: str, filename: str, out_dir: str, temp_dir: str, cache: str) -> dict[str, Any]:
+    """An import worker's whole path on an S3 data root: the upload into this host's cache, the import into a
+    scratch folder, the Parquet uploaded to the store (the AWS_* variables come from the parent)."""
+    from app.storage import store_for
+    from app.storage.cache import LocalCache
+
+    started, cpu = time.perf_counter(), cpu_seconds()
+    store = store_for(data_root)
+    source = LocalCache(Path(cache), 10 * 1024**3).path(store, key)
+    result = job_import(str(source), filename, out_dir, temp_dir)
+    store.put_file(key + ".parquet", Path(out_dir) / "data.parquet")
+    result["seconds"], result["cpu_s"] = time.perf_counter() - started, cpu_seconds() - cpu
+    return result
+
+
 JOBS = {
     "import": job_import,
+    "import_s3": job_import_s3,
     "duckdb_copy": job_duckdb_copy,
     "calamine": job_calamine,
     "pandas": job_pandas,

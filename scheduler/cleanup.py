@@ -13,7 +13,9 @@ import shutil
 from sqlalchemy import Engine
 
 from app.db.queries import query
-from app.paths import dataset_dir, run_dir, upload_dir
+from app.domain import files as data_files
+from app.domain.uploads import remove_files as remove_upload_files
+from app.paths import dataset_prefix, run_dir
 from app.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -29,21 +31,21 @@ class Cleanup:
 
     def run_once(self) -> dict[str, int]:
         """One pass; returns how many datasets were purged and uploads expired."""
-        root = self.settings.data_path
+        store = data_files.store(self.settings)
         with self.engine.begin() as connection:
             purgeable = connection.execute(
                 query("purgeable_datasets"),
                 {"retention_hours": self.settings.dataset_retention_hours, "batch": BATCH},
             ).all()
             for row in purgeable:
-                shutil.rmtree(dataset_dir(root, row.id), ignore_errors=True)
+                store.delete_prefix(dataset_prefix(row.id))
                 for upload_id in row.upload_ids or []:
-                    shutil.rmtree(upload_dir(root, upload_id), ignore_errors=True)
+                    remove_upload_files(self.settings, upload_id)
             if purgeable:
                 connection.execute(query("mark_datasets_purged"), {"ids": [row.id for row in purgeable]})
             expired = connection.execute(query("expire_uploads"), {"batch": BATCH}).scalars().all()
-            for upload_id in expired:
-                shutil.rmtree(upload_dir(root, upload_id), ignore_errors=True)
+            for upload_id in expired:  # its bytes and any ranges of an unfinished resumable upload
+                remove_upload_files(self.settings, upload_id)
         if purgeable or expired:
             logger.info("cleanup: %d deleted datasets purged, %d uploads expired", len(purgeable), len(expired))
         logs, runs = self._retention()

@@ -15,6 +15,7 @@ from app.db.engine import get_engine
 from app.settings import Settings
 from tests.acceptance import shared
 from tests.acceptance.shared import shared_system, system  # noqa: F401  (fixtures of the whole session)
+from tests.s3server import SeaweedS3
 from tests.servers import TestServers
 
 #: Tables emptied between integration tests (namespaces keep their seeded `default`).
@@ -51,6 +52,14 @@ def servers() -> Iterator[TestServers]:
     found = TestServers()
     yield found
     found.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[SeaweedS3]:
+    """A real S3-compatible server (SeaweedFS on loopback), started on first use, stopped at the end."""
+    server = SeaweedS3()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")

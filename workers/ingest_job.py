@@ -23,14 +23,16 @@ from app.db.database import database_for
 from app.db.datasets import Upload
 from app.db.outage import retry_while_unavailable
 from app.domain import datasets as dataset_service
+from app.domain import files
 from app.domain.retry import retries_left
 from app.ingest import import_file
 from app.ingest.config import parse_config
 from app.ingest.errors import ImportCancelled
 from app.ingest.limits import duckdb_of, limits_of
 from app.logs import bind, log_context
-from app.paths import upload_data_path, version_dir
+from app.paths import version_dir
 from app.settings import Settings
+from app.storage import StoreUnavailable
 from workers.context import Interrupted, RunContext
 from workers.outcomes import Outcome, interrupted
 from workers.runtime import WORKER_ID
@@ -52,6 +54,10 @@ def run_import(ctx: RunContext, row: Any, *, engine: Engine, settings: Settings)
         if not outcome.retryable and outcome.status is not RunStatus.RETRYING:
             _failed(engine, ctx, dataset_id, outcome.error_code or "cancelled", outcome.error_message or "cancelled")
         return outcome
+    except StoreUnavailable as exc:  # the data store will be back: the retry policy applies
+        if not retries_left(row["attempt"], row["attempt_base"], row["max_retries"]):
+            _failed(engine, ctx, dataset_id, exc.code, exc.detail)
+        return Outcome(RunStatus.FAILED, "failed", exc.code, exc.detail, retryable=True)
     except DomainError as exc:  # the file or the configuration: another attempt would fail the same way
         if exc.errors:  # a strict import's first problems, with row and column, for the console to list
             ctx.progress = {**ctx.progress, "problems": exc.errors[:PROBLEMS_SHOWN]}
@@ -87,8 +93,9 @@ def _import(ctx: RunContext, row: Any, *, engine: Engine, settings: Settings) ->
         percent = round(100 * bytes_read / total, 1) if total else None
         ctx.progress = {"rows": rows, "bytes": bytes_read, "total_bytes": total, "percent": percent}
 
+    source = files.upload_file(settings, upload_id)  # this host's copy when the data root is in S3
     result = import_file(
-        upload_data_path(root, upload_id),
+        source,
         filename=filename,
         config=config,
         limits=limits_of(settings),
@@ -102,6 +109,8 @@ def _import(ctx: RunContext, row: Any, *, engine: Engine, settings: Settings) ->
         ctx.log(warning, level="warning")
     columns = [{"name": c.name, "type": c.type, "nulls": c.nulls, "min": c.min, "max": c.max} for c in result.columns]
     parquet_bytes = Path(result.data_path).stat().st_size
+    # Uploaded before the version row exists: a version is never visible without its files.
+    files.publish_version(settings, row["dataset_id"], ctx.run_id, Path(result.data_path).parent)
 
     def record() -> int:
         with database_for(engine).transaction() as session:
@@ -124,6 +133,7 @@ def _import(ctx: RunContext, row: Any, *, engine: Engine, settings: Settings) ->
     version = retry_while_unavailable(
         record, what=f"recording run {ctx.run_id}'s version", give_up_after=settings.database_wait_seconds
     )
+    files.drop_scratch(settings, Path(result.data_path).parent)
     ctx.progress = {"rows": result.rows, "bytes": result.bytes_read, "total_bytes": size, "percent": 100.0}
     ctx.log(
         f"version {version}: {result.rows} rows, {len(columns)} columns, {result.rejected} rejected, "

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import shutil
 import uuid
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -29,6 +30,7 @@ from app.db.datasets import DatasetVersion
 from app.db.models import Run
 from app.db.outage import retry_while_unavailable
 from app.domain import datasets as dataset_service
+from app.domain import files as data_files
 from app.domain import pipeline_io
 from app.ingest.limits import duckdb_of
 from app.logs import bind, log_context
@@ -71,12 +73,16 @@ def _run(ctx: RunContext, row: Any, spec: PipelineSpec, *, engine: Engine, setti
         pinned = row["inputs"] or pipeline_io.resolve_inputs(
             session, msgspec.to_builtins(spec), {}, namespace_id=row["namespace_id"], principal=None
         )
-        files: dict[str, InputFile] = {}
+        chosen_versions: dict[str, tuple[uuid.UUID, uuid.UUID, int]] = {}
         for name, chosen in pinned.items():
             version = session.get_one(DatasetVersion, (uuid.UUID(chosen["dataset_id"]), chosen["version"]))
-            path = version_dir(root, version.dataset_id, version.run_id) / DATA_FILE
-            files[name] = InputFile(path=str(path), dataset_id=str(version.dataset_id), version=version.version)
+            chosen_versions[name] = (version.dataset_id, version.run_id, version.version)
             ctx.log(f"input {name}: dataset {chosen.get('name', chosen['dataset_id'])} version {version.version}")
+    files: dict[str, InputFile] = {}
+    for name, (dataset_id, run_id, number) in chosen_versions.items():
+        # in place on a local data root; through this host's LRU cache (keyed by version) on S3
+        path = data_files.version_file(settings, dataset_id, run_id, DATA_FILE)
+        files[name] = InputFile(path=str(path), dataset_id=str(dataset_id), version=number)
     info = RunInfo(id=str(ctx.run_id), scheduled_for=row["scheduled_for"], started_at=row["started_at"])
     params = row["params"] or {}
     if params and not spec.params:  # nothing can refer to them (a template naming one is refused at create)
@@ -116,6 +122,8 @@ def _run(ctx: RunContext, row: Any, spec: PipelineSpec, *, engine: Engine, setti
     _record_validations(engine, ctx.run_id, result.validations)
     if output_id is None or result.data_path is None:
         return
+    # Uploaded before the version row exists: a version is never visible without its files.
+    data_files.publish_version(settings, output_id, ctx.run_id, Path(result.data_path).parent)
     lineage = {
         "run_id": str(ctx.run_id),
         "pipeline_id": str(row["pipeline_id"]),
@@ -145,6 +153,7 @@ def _run(ctx: RunContext, row: Any, spec: PipelineSpec, *, engine: Engine, setti
     number = retry_while_unavailable(
         record, what=f"recording run {ctx.run_id}'s output", give_up_after=settings.database_wait_seconds
     )
+    data_files.drop_scratch(settings, Path(result.data_path).parent)
     ctx.log(f"output {name} version {number}: {result.rows_out} rows, {len(columns)} columns")
 
 

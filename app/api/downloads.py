@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import uuid
 from pathlib import Path
 
 import pyarrow as pa
@@ -12,9 +13,10 @@ from litestar import Response
 from litestar.response import File, Stream
 
 from app.db.datasets import Dataset
+from app.domain import files as data_files
 from app.domain.dataset_reader import Reader
 from app.ingest.bounded import request_limits
-from app.paths import resolved_root
+from app.paths import resolved_root, upload_data_path, upload_key
 from app.settings import Settings
 
 _MEDIA = {"csv": "text/csv", "json": "application/x-ndjson", "parquet": "application/vnd.apache.parquet"}
@@ -48,6 +50,21 @@ def parquet_download(parquet: Path, stem: str, format_: str, settings: Settings)
         chunks(),
         media_type=_MEDIA[format_],
         headers={"Content-Disposition": f'attachment; filename="{stem}.{extension}"'},
+    )
+
+
+def raw_download(settings: Settings, upload_id: uuid.UUID, filename: str) -> File | Stream:
+    """An upload's bytes: the file itself on a local data root, else streamed from the store."""
+    if not settings.data_in_store:
+        return File(upload_data_path(settings.data_path, upload_id), filename=filename)
+    store = data_files.store(settings)
+    key = upload_key(upload_id)
+    size = store.size(key)  # missing or store down: answered before the stream starts
+    safe = re.sub(r'["\\\r\n]', "_", filename)
+    return Stream(
+        store.stream(key),
+        media_type="application/octet-stream",
+        headers={"Content-Disposition": f'attachment; filename="{safe}"', "Content-Length": str(size)},
     )
 
 

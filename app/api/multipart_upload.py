@@ -1,8 +1,9 @@
-"""Stream a multipart/form-data request: its file part goes straight to disk, never whole into memory.
+"""Stream a multipart/form-data request: its file part goes straight to the store, never whole into memory.
 
 Litestar's own form parsing spools the file to a temporary file first and
 limits the body to a fixed size; this writes the one file part to its final
-place under the data root, hashing and counting as it goes, and stops at
+place in the data root (a store writer: a file renamed into place, or an S3
+multipart upload), hashing and counting as it goes, and stops at
 CONVEYOR_MAX_UPLOAD_BYTES.
 """
 
@@ -20,6 +21,7 @@ from multipart import MultipartSegment, ParserError, ParserLimitReached, PushMul
 
 from app.core.errors import DomainError, InvalidInput
 from app.domain.uploads import write_at
+from app.storage import Writer
 
 #: Largest text field accepted beside the file.
 MAX_FIELD_BYTES = 64 * 1024
@@ -47,15 +49,13 @@ def _bad(message: str) -> InvalidInput:
     return InvalidInput(message, code="invalid_multipart", errors=[{"field": "body", "message": message}])
 
 
-async def receive_form(request: Request, *, file_field: str, dest: Path, max_bytes: int) -> ReceivedForm:
-    """Parse the body; the part named `file_field` is written to `dest` (created), the rest kept as text."""
+async def receive_form(request: Request, *, file_field: str, sink: Writer, max_bytes: int) -> ReceivedForm:
+    """Parse the body; the part named `file_field` is written to `sink`, the rest kept as text."""
     kind, options = parse_content_header(request.headers.get("content-type", ""))
     if kind != "multipart/form-data" or "boundary" not in options:
         raise _bad("send the file as multipart/form-data")
     form = ReceivedForm()
     digest = hashlib.sha256()
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    target = await anyio.open_file(dest, "wb")
     try:
         with PushMultipartParser(options["boundary"].encode(), max_segment_count=MAX_PARTS) as parser:
             segment: MultipartSegment | None = None
@@ -77,7 +77,7 @@ async def receive_form(request: Request, *, file_field: str, dest: Path, max_byt
                                     errors=[{"field": file_field, "message": f"at most {max_bytes} bytes"}],
                                 )
                             digest.update(part)
-                            await target.write(part)
+                            await anyio.to_thread.run_sync(sink.write, part)
                         else:
                             text.extend(part)
                             if len(text) > MAX_FIELD_BYTES:
@@ -90,16 +90,31 @@ async def receive_form(request: Request, *, file_field: str, dest: Path, max_byt
                 raise _bad("the request body ended before the multipart form did")
     except (ParserError, ParserLimitReached) as exc:
         raise _bad(f"malformed multipart/form-data: {exc}") from None
-    finally:
-        await target.aclose()
     if form.filename is None:
         raise _bad(f"the form has no {file_field!r} part")
     form.sha256 = digest.hexdigest()
     return form
 
 
+class _AtOffset:
+    """A sink writing into an existing file from `offset` on (a resumable upload on a local data root)."""
+
+    def __init__(self, dest: Path, offset: int) -> None:
+        self.dest, self.offset = dest, offset
+
+    def write(self, data: bytes | memoryview, /) -> int:
+        write_at(self.dest, self.offset, bytes(data))
+        self.offset += len(data)
+        return len(data)
+
+
 async def receive_range(request: Request, *, dest: Path, offset: int, length: int) -> int:
     """Write the body at `offset` of `dest`; returns how many bytes arrived (fewer if the connection broke)."""
+    return await receive_chunk(request, sink=_AtOffset(dest, offset), length=length)
+
+
+async def receive_chunk(request: Request, *, sink: Writer, length: int) -> int:
+    """Write the body to `sink` (one range of a resumable upload in S3); returns how many bytes arrived."""
     received = 0
     try:
         async for chunk in request.stream():
@@ -109,7 +124,7 @@ async def receive_range(request: Request, *, dest: Path, offset: int, length: in
                     code="invalid_content_range",
                     errors=[{"field": "Content-Range", "message": "does not match the body"}],
                 )
-            await anyio.to_thread.run_sync(write_at, dest, offset + received, chunk)
+            await anyio.to_thread.run_sync(sink.write, chunk)
             received += len(chunk)
     except InternalServerException:
         pass  # the client went away mid-chunk: what arrived is kept and counted, to be resumed

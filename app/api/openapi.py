@@ -61,7 +61,7 @@ ERRORS: dict[int, tuple[str, str]] = {
         "validation_failed",
     ),
     429: ("Too many attempts; retry after the `Retry-After` seconds", "too_many_requests"),
-    503: ("A dependency (database, Redis) is unavailable", "unavailable"),
+    503: ("A dependency (database, Redis, the data store) is unavailable", "unavailable"),
 }
 #: Parameters that are not the client's: the request itself and injected dependencies.
 _RESERVED = frozenset({"self", "request", "data", "state", "scope", "headers", "cookies", "query", "body", "socket"})

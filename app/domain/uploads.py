@@ -17,13 +17,14 @@ from sqlalchemy.orm import Session
 from app.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from app.core.ids import uuid7
 from app.db.datasets import Upload
-from app.domain import audit
+from app.domain import audit, files
 from app.domain.namespaces import namespace_id
 from app.domain.permissions import Permission, Principal
 from app.ingest.errors import LimitExceeded
 from app.ingest.sniff import safe_display_name
-from app.paths import upload_data_path, upload_dir
+from app.paths import upload_chunk_key, upload_data_path, upload_dir, upload_key, upload_prefix
 from app.settings import Settings
+from app.storage import Store
 
 _CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
 #: Bytes read per step when hashing a completed upload.
@@ -90,7 +91,7 @@ def open_upload(
         expires_at=now + timedelta(hours=settings.upload_expiry_hours),
         completed_at=now if complete else None,
     )
-    if not complete:
+    if not complete and not settings.data_in_store:  # in S3, each range is an object until `finish`
         path = upload_data_path(settings.data_path, upload.id)
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("wb") as file:
@@ -203,7 +204,10 @@ def finish(session: Session, upload: Upload, *, settings: Settings, now: datetim
             f"{upload.size - upload.received} bytes have not arrived yet; missing ranges: {gaps[:10]}",
             code="upload_incomplete",
         )
-    actual = file_sha256(upload_data_path(settings.data_path, upload.id))
+    if settings.data_in_store:
+        actual = compose_chunks(files.store(settings), upload.id, upload.size)
+    else:
+        actual = file_sha256(upload_data_path(settings.data_path, upload.id))
     if upload.sha256 and actual != upload.sha256:
         raise InvalidInput(
             f"the file's SHA-256 is {actual}, not {upload.sha256}: send the differing ranges again",
@@ -214,5 +218,41 @@ def finish(session: Session, upload: Upload, *, settings: Settings, now: datetim
     session.flush()
 
 
+def chunk_key(upload_id: uuid.UUID, start: int) -> str:
+    """Where one received range of a resumable upload goes in S3 (a retried range gets a key of its own)."""
+    return upload_chunk_key(upload_id, start, uuid.uuid4().hex)
+
+
+def compose_chunks(store: Store, upload_id: uuid.UUID, size: int) -> str:
+    """Stream the received ranges, in order and without overlaps, into the upload's object; its SHA-256.
+
+    The object is written with a multipart upload that is aborted if this fails,
+    and the ranges are removed only once it is complete.
+    """
+    prefix = upload_prefix(upload_id) + "/chunks"
+    chunks = sorted((int(k.rsplit("/", 1)[1].split("-")[0]), k) for k in store.list(prefix))
+    digest, at = hashlib.sha256(), 0
+    with store.writer(upload_key(upload_id)) as out:
+        for start, key in chunks:
+            if start > at:
+                raise Conflict(f"bytes from {at} have not arrived", code="upload_incomplete")
+            skip = at - start
+            for piece in store.stream(key):
+                if skip >= len(piece):
+                    skip -= len(piece)
+                    continue
+                piece = piece[skip:][: size - at]
+                skip = 0
+                digest.update(piece)
+                out.write(piece)
+                at += len(piece)
+        if at != size:
+            raise Conflict(f"{size - at} bytes have not arrived", code="upload_incomplete")
+    store.delete_prefix(prefix)
+    return digest.hexdigest()
+
+
 def remove_files(settings: Settings, upload_id: uuid.UUID) -> None:
+    """The upload's objects (its bytes, any received ranges) and this host's folder for it (head cache)."""
+    files.store(settings).delete_prefix(upload_prefix(upload_id))
     shutil.rmtree(upload_dir(settings.data_path, upload_id), ignore_errors=True)

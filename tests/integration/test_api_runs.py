@@ -226,10 +226,10 @@ def test_every_response_carries_a_request_id(client: TestClient) -> None:
     assert evil != "a b\tc"
 
 
-def test_readiness_checks_database_migrations_and_redis(client: TestClient) -> None:
+def test_readiness_checks_database_migrations_redis_and_storage(client: TestClient) -> None:
     response = client.get("/readyz")
     assert response.status_code == 200, response.text
-    assert response.json()["checks"] == {"database": "ok", "migrations": "ok", "redis": "ok"}
+    assert response.json()["checks"] == {"database": "ok", "migrations": "ok", "redis": "ok", "storage": "ok"}
 
 
 def test_unknown_routes_are_problems_too(client: TestClient) -> None:

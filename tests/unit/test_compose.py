@@ -15,7 +15,7 @@ def _compose() -> dict:
 
 def test_every_service_of_the_topology_exists() -> None:
     services = _compose()["services"]
-    assert set(services) >= {"postgres", "redis", "migrate", "api", "scheduler", "worker"}
+    assert set(services) >= {"postgres", "redis", "seaweedfs", "bucket", "migrate", "api", "scheduler", "worker"}
     assert services["scheduler"]["deploy"]["replicas"] == 2
     assert "replicas" not in services["worker"].get("deploy", {}) or services["worker"]["deploy"]["replicas"] >= 1
 
@@ -33,8 +33,11 @@ def test_conveyor_services_share_the_data_root_and_wait_for_migrations() -> None
     services = _compose()["services"]
     for name in ("api", "scheduler", "worker"):
         service = services[name]
-        assert "data:/data" in service["volumes"], name
-        assert service["environment"]["CONVEYOR_DATA_ROOT"] == "/data"
+        assert "data:/data" in service["volumes"], name  # this process's local folder
+        assert service["environment"]["CONVEYOR_CACHE_DIR"] == "/data"
+        assert service["environment"]["CONVEYOR_DATA_ROOT"] == "s3://conveyor/data"  # shared through the store
+        assert service["environment"]["AWS_ENDPOINT_URL"] == "http://seaweedfs:8333"
+        assert service["depends_on"]["bucket"]["condition"] == "service_completed_successfully"
         assert service["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
         assert service["environment"]["DATABASE_URL"].startswith("postgresql://")
         assert service["environment"]["REDIS_URL"].startswith("redis://")

@@ -11,17 +11,18 @@ from litestar.params import FromPath, QueryParameter
 from litestar.response import File, Stream
 
 from app.api.dataset_schemas import DOWNLOADS, REJECTS_DOWNLOADS, RowsOut
-from app.api.downloads import download_stem, empty_download, parquet_download
+from app.api.downloads import download_stem, empty_download, parquet_download, raw_download
 from app.api.security import principal_of
 from app.core.errors import Conflict, NotFound
 from app.db.database import Database
 from app.db.datasets import Upload
 from app.domain import datasets as service
+from app.domain import files as data_files
 from app.domain.dataset_reader import Reader
 from app.domain.permissions import Permission
 from app.ingest.bounded import bounded, request_limits
 from app.ingest.importer import REJECTS_SCHEMA
-from app.paths import DATA_FILE, REJECTS_FILE, resolved_root, upload_data_path, version_dir
+from app.paths import DATA_FILE, REJECTS_FILE, resolved_root
 from app.settings import Settings
 
 DatasetId = FromPath[uuid.UUID]
@@ -35,7 +36,7 @@ class DatasetFileController(Controller):
     @get(
         "/{dataset_id:uuid}/rows",
         operation_id="getDatasetRows",
-        opt=READ,
+        opt={**READ, "errors": (503,)},
         sync_to_thread=True,
         summary="A page of rows of a version",
     )
@@ -67,7 +68,7 @@ class DatasetFileController(Controller):
         with db.read() as session:
             dataset = service.get_dataset(session, dataset_id, principal_of(request))
             chosen = service.get_version(session, dataset, version)
-        parquet = version_dir(settings.data_path, dataset.id, chosen.run_id) / DATA_FILE
+        parquet = data_files.version_file(settings, dataset.id, chosen.run_id, DATA_FILE)
         work = resolved_root(settings.data_path) / "tmp" / "readers"
         limits = request_limits(settings)
         sorted_dir = resolved_root(settings.data_path) / "tmp" / "sorted"
@@ -84,7 +85,7 @@ class DatasetFileController(Controller):
     @get(
         "/{dataset_id:uuid}/download",
         operation_id="downloadDataset",
-        opt={**READ, "errors": (409,), "produces": DOWNLOADS},
+        opt={**READ, "errors": (409, 503), "produces": DOWNLOADS},
         sync_to_thread=True,
         summary="The raw file or a version, streamed",
     )
@@ -104,15 +105,15 @@ class DatasetFileController(Controller):
         if format_ == "raw":
             if upload is None:
                 raise Conflict("this dataset has no raw file", code="dataset_not_importable")
-            return File(upload_data_path(settings.data_path, upload.id), filename=upload.filename)
+            return raw_download(settings, upload.id, upload.filename)
         assert chosen is not None
-        parquet = version_dir(settings.data_path, dataset.id, chosen.run_id) / DATA_FILE
+        parquet = data_files.version_file(settings, dataset.id, chosen.run_id, DATA_FILE)
         return parquet_download(parquet, download_stem(dataset, chosen.version), format_, settings)
 
     @get(
         "/{dataset_id:uuid}/versions/{version:int}/rejects",
         operation_id="downloadRejects",
-        opt={**READ, "produces": REJECTS_DOWNLOADS},
+        opt={**READ, "errors": (503,), "produces": REJECTS_DOWNLOADS},
         sync_to_thread=True,
         summary="The rows a lenient import of this version rejected (row, column, message, value); none: an empty file",
     )
@@ -128,10 +129,13 @@ class DatasetFileController(Controller):
         with db.read() as session:
             dataset = service.get_dataset(session, dataset_id, principal_of(request))
             chosen = service.get_version(session, dataset, version)
-        path = version_dir(settings.data_path, dataset.id, chosen.run_id) / REJECTS_FILE
         stem = download_stem(dataset, chosen.version) + "-rejects"
         if not chosen.rejected_rows:
             return empty_download(REJECTS_SCHEMA, stem, format_)
-        if not path.is_file():
+        try:
+            path = data_files.version_file(settings, dataset.id, chosen.run_id, REJECTS_FILE)
+        except FileNotFoundError:
+            path = None
+        if path is None or not path.is_file():
             raise NotFound(f"the rejects file of version {chosen.version} is gone", code="rejects_not_found")
         return parquet_download(path, stem, format_, settings)

@@ -22,6 +22,7 @@ from app.db.database import Database
 from app.db.datasets import Dataset, DatasetStatus, Upload
 from app.db.models import Run
 from app.domain import datasets as service
+from app.domain import files as data_files
 from app.domain import idempotency
 from app.domain import uploads as upload_service
 from app.domain.namespaces import visible_namespace_id
@@ -32,7 +33,7 @@ from app.ingest.config import parse_config
 from app.ingest.limits import limits_of
 from app.ingest.models import Preview
 from app.ingest.sniff import sniff
-from app.paths import resolved_root, upload_data_path, upload_dir
+from app.paths import resolved_root, upload_dir, upload_key
 from app.settings import Settings
 
 DatasetId = FromPath[uuid.UUID]
@@ -64,7 +65,7 @@ class DatasetController(Controller):
         opt={
             "permission": WRITE,
             "action": "datasets.create",
-            "errors": (409, 413, 415),
+            "errors": (409, 413, 415, 503),
             "accepts": {"multipart/form-data": DATASET_FORM},
         },
         status_code=201,
@@ -86,9 +87,10 @@ class DatasetController(Controller):
 
         ns = await anyio.to_thread.run_sync(allowed)
         upload_id = uuid.uuid4()
-        dest = upload_data_path(settings.data_path, upload_id)
+        writer = data_files.store(settings).writer(upload_key(upload_id))
         try:
-            form = await receive_form(request, file_field="file", dest=dest, max_bytes=settings.max_upload_bytes)
+            with writer as sink:  # complete only when the whole part arrived; aborted otherwise
+                form = await receive_form(request, file_field="file", sink=sink, max_bytes=settings.max_upload_bytes)
             return await anyio.to_thread.run_sync(self._create, request, db, settings, ns, upload_id, form)
         except BaseException:
             upload_service.remove_files(settings, upload_id)
@@ -97,7 +99,7 @@ class DatasetController(Controller):
     def _create(self, request, db, settings, ns, upload_id, form):  # type: ignore[no-untyped-def]
         principal = principal_of(request)
         filename = form.filename or form.text("name")
-        found = sniff(upload_data_path(settings.data_path, upload_id), filename, ImportConfig(), limits_of(settings))
+        found = sniff(data_files.upload_file(settings, upload_id), filename, ImportConfig(), limits_of(settings))
         with db.transaction() as session:
             upload = upload_service.open_upload(
                 session,
@@ -223,7 +225,7 @@ class DatasetController(Controller):
     @post(
         "/{dataset_id:uuid}/preview",
         operation_id="previewDatasetImport",
-        opt={**READ, "errors": (409, 413, 415)},
+        opt={**READ, "errors": (409, 413, 415, 503)},
         sync_to_thread=True,
         status_code=200,
         summary="Preview the raw file with an import configuration (every key optional: inferred when absent)",
@@ -249,7 +251,7 @@ class DatasetController(Controller):
         duckdb_limits = request_limits(settings)
         with bounded(duckdb_limits):
             return preview(
-                upload_data_path(settings.data_path, upload.id),
+                data_files.upload_file(settings, upload.id),
                 upload.filename,
                 config,
                 limits,

@@ -11,8 +11,11 @@ from app.api.errors import problem
 from app.api.live_logs import LiveLogs
 from app.api.openapi import per_path
 from app.api.schemas import Health
+from app.core.errors import DomainError
 from app.db.database import Database
+from app.domain import files as data_files
 from app.domain.permissions import Permission
+from app.settings import Settings
 
 
 @get(
@@ -26,7 +29,7 @@ async def healthz() -> Health:
     return Health(status="ok")
 
 
-def _checks(db: Database, live_logs: LiveLogs) -> dict[str, str]:
+def _checks(db: Database, live_logs: LiveLogs, settings: Settings) -> dict[str, str]:
     from app.db.migrate import current_revision, head_revision  # alembic is slow to import: only when asked
 
     checks: dict[str, str] = {}
@@ -43,6 +46,11 @@ def _checks(db: Database, live_logs: LiveLogs) -> dict[str, str]:
         checks["redis"] = "ok"
     except Exception as exc:
         checks["redis"] = f"unreachable: {type(exc).__name__}"
+    try:
+        data_files.store(settings).check()
+        checks["storage"] = "ok"
+    except DomainError as exc:
+        checks["storage"] = f"{exc.code}: {exc.detail}"[:300]
     return checks
 
 
@@ -51,12 +59,15 @@ def _checks(db: Database, live_logs: LiveLogs) -> dict[str, str]:
     operation_id=per_path({"/readyz": "getReadiness", "/api/v1/readyz": "getApiReadiness"}),
     opt={"permission": Permission.PUBLIC, "errors": (503,)},
     tags=["health"],
-    summary="Readiness: database reachable, migrations at head, Redis reachable",
+    summary="Readiness: database reachable, migrations at head, Redis and the data store reachable",
 )
 async def readyz(
-    request: Request, db: NamedDependency[Database], live_logs: NamedDependency[LiveLogs]
+    request: Request,
+    db: NamedDependency[Database],
+    live_logs: NamedDependency[LiveLogs],
+    settings: NamedDependency[Settings],
 ) -> Response[Health]:
-    checks = await anyio.to_thread.run_sync(_checks, db, live_logs)
+    checks = await anyio.to_thread.run_sync(_checks, db, live_logs, settings)
     if all(v == "ok" for v in checks.values()):
         return Response(Health(status="ready", checks=checks))
     failing = ", ".join(f"{k}: {v}" for k, v in checks.items() if v != "ok")

@@ -19,6 +19,7 @@ from app.core.errors import InvalidInput
 from app.db.database import Database
 from app.db.datasets import DatasetVersion
 from app.db.models import Run
+from app.domain import files as data_files
 from app.domain import idempotency
 from app.domain import pipeline_io as run_service
 from app.domain import pipeline_versions as service
@@ -26,7 +27,7 @@ from app.domain import pipelines as pipeline_service
 from app.domain.namespaces import namespace_id
 from app.domain.permissions import Permission
 from app.ingest.bounded import bounded, request_limits
-from app.paths import DATA_FILE, version_dir
+from app.paths import DATA_FILE
 from app.pipeline import FieldError, ValidationReport, parquet_schema
 from app.pipeline import params as pipeline_params
 from app.pipeline.isolated import validate_in_child
@@ -128,7 +129,7 @@ class PipelineVersionController(Controller):
         limits = request_limits(settings)
         with bounded(limits):
             schemas = {
-                name: parquet_schema(str(version_dir(settings.data_path, v.dataset_id, v.run_id) / DATA_FILE), limits)
+                name: parquet_schema(str(data_files.version_file(settings, v.dataset_id, v.run_id, DATA_FILE)), limits)
                 for name, v in versions.items()
             }
         # Binding runs no query, but DuckDB folds constants while binding, which no interrupt stops: a child

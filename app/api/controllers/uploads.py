@@ -11,11 +11,12 @@ from litestar.params import FromPath, JSONBody
 
 from app.api.controllers.datasets import dataset_out
 from app.api.dataset_schemas import CHUNK, CONTENT_RANGE, CompleteUploadIn, DatasetOut, UploadOut
-from app.api.multipart_upload import receive_range
+from app.api.multipart_upload import receive_chunk, receive_range
 from app.api.security import audit_context, principal_of
 from app.clock import utcnow
 from app.db.database import Database
 from app.domain import datasets as dataset_service
+from app.domain import files as data_files
 from app.domain import uploads as service
 from app.domain.namespaces import namespace_id
 from app.domain.permissions import Permission
@@ -70,7 +71,7 @@ class UploadController(Controller):
         opt={
             "permission": WRITE,
             "action": "uploads.put",
-            "errors": (409, 416),
+            "errors": (409, 416, 503),
             "accepts": {"application/octet-stream": CHUNK},
             "headers": {"Content-Range": CONTENT_RANGE},
         },
@@ -89,8 +90,12 @@ class UploadController(Controller):
                 return service.parse_content_range(request.headers.get("content-range"), upload.size)
 
         start, end = await anyio.to_thread.run_sync(check)
-        path = upload_data_path(settings.data_path, upload_id)
-        arrived = await receive_range(request, dest=path, offset=start, length=end - start)
+        if settings.data_in_store:  # each range an object of its own, put together at `complete`
+            with data_files.store(settings).writer(service.chunk_key(upload_id, start)) as sink:
+                arrived = await receive_chunk(request, sink=sink, length=end - start)
+        else:
+            path = upload_data_path(settings.data_path, upload_id)
+            arrived = await receive_range(request, dest=path, offset=start, length=end - start)
 
         def record() -> UploadOut:
             with db.transaction() as session:
@@ -112,7 +117,7 @@ class UploadController(Controller):
     @post(
         "/{upload_id:uuid}/complete",
         operation_id="completeUpload",
-        opt={"permission": WRITE, "action": "uploads.complete", "errors": (409, 413, 415)},
+        opt={"permission": WRITE, "action": "uploads.complete", "errors": (409, 413, 415, 503)},
         sync_to_thread=True,
         status_code=201,
         summary="Check the upload (every byte, SHA-256, content) and make it a dataset",
@@ -130,7 +135,7 @@ class UploadController(Controller):
             upload = service.get_upload(session, upload_id, principal, lock=True)
             service.finish(session, upload, settings=settings, now=utcnow())
             found = sniff(
-                upload_data_path(settings.data_path, upload.id), upload.filename, ImportConfig(), limits_of(settings)
+                data_files.upload_file(settings, upload.id), upload.filename, ImportConfig(), limits_of(settings)
             )
             dataset = dataset_service.create_dataset(
                 session,

@@ -1024,7 +1024,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Readiness: database reachable, migrations at head, Redis reachable
+         * Readiness: database reachable, migrations at head, Redis and the data store reachable
          * @description Permission: `public` (no sign-in needed).
          */
         get: operations["getApiReadiness"];
@@ -1618,7 +1618,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Readiness: database reachable, migrations at head, Redis reachable
+         * Readiness: database reachable, migrations at head, Redis and the data store reachable
          * @description Permission: `public` (no sign-in needed).
          */
         get: operations["getReadiness"];
@@ -3544,6 +3544,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency (database, Redis, the data store) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getDataset: {
@@ -3847,6 +3856,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency (database, Redis, the data store) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     importDataset: {
@@ -4042,6 +4060,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency (database, Redis, the data store) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getDatasetRows: {
@@ -4112,6 +4139,15 @@ export interface operations {
             };
             /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, Redis, the data store) is unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4251,6 +4287,15 @@ export interface operations {
             };
             /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, Redis, the data store) is unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7149,7 +7194,7 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
-            /** @description A dependency (database, Redis) is unavailable */
+            /** @description A dependency (database, Redis, the data store) is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8384,6 +8429,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency (database, Redis, the data store) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     completeUpload: {
@@ -8475,6 +8529,15 @@ export interface operations {
             };
             /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, Redis, the data store) is unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9668,7 +9731,7 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
-            /** @description A dependency (database, Redis) is unavailable */
+            /** @description A dependency (database, Redis, the data store) is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;

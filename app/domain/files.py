@@ -1,0 +1,79 @@
+"""The data root for the domain: the process's store, and local files for the engines that need paths.
+
+DuckDB and the readers work on local files. On a local data root they get the
+store's own files; on S3 inputs come through this host's LRU cache and outputs
+are written in this host's scratch folder, then uploaded (`publish`) before any
+row points at them.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from pathlib import Path
+
+from app.paths import DATA_FILE, REJECTS_FILE, resolved_root, upload_key, version_key
+from app.settings import Settings
+from app.storage import Store, store_for
+from app.storage.cache import LocalCache
+
+
+def store(settings: Settings) -> Store:
+    return store_for(settings.data_root)
+
+
+def local_input(settings: Settings, key: str) -> Path:
+    """A local file with the object at `key` (a completed upload or a dataset version: immutable)."""
+    return LocalCache(settings.cache_path, int(settings.cache_max_gb * 1024**3)).path(store(settings), key)
+
+
+def scratch_dir(settings: Settings, label: str) -> Path:
+    """A fresh folder on this host for one job's outputs before they are published."""
+    path = resolved_root(settings.data_path) / "tmp" / f"{label}-{uuid.uuid4().hex}"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def output_dir(settings: Settings, final_key_dir: Path | None, label: str) -> Path:
+    """Where a job writes its output files: the final folder on a local data root, else scratch."""
+    if not settings.data_in_store and final_key_dir is not None:
+        return final_key_dir
+    return scratch_dir(settings, label)
+
+
+def publish(settings: Settings, key: str, local: Path) -> None:
+    """Make the object at `key` hold `local` (nothing to do when `local` already is the store's file)."""
+    target = store(settings)
+    own = target.local_path(key)
+    if own is not None and own == local.resolve():
+        return
+    target.put_file(key, local)
+
+
+def drop_scratch(settings: Settings, folder: Path) -> None:
+    """Remove a scratch folder (never the store's own folders on a local data root)."""
+    if settings.data_in_store:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def publish_version(settings: Settings, dataset_id: uuid.UUID, run_id: uuid.UUID, folder: Path) -> None:
+    """Upload a version's files (data, and rejects when there are any) before its row is written."""
+    if not settings.data_in_store:
+        return  # written in place, under the data root
+    target = store(settings)
+    for name in (DATA_FILE, REJECTS_FILE):
+        local = folder / name
+        if local.is_file():
+            target.put_file(version_key(dataset_id, run_id, name), local)
+        else:
+            target.delete(version_key(dataset_id, run_id, name))  # from an earlier attempt: no longer true
+
+
+def version_file(settings: Settings, dataset_id: uuid.UUID, run_id: uuid.UUID, name: str = DATA_FILE) -> Path:
+    """A local file with a version's data (or rejects): in place on a local root, else via the LRU cache."""
+    return local_input(settings, version_key(dataset_id, run_id, name))
+
+
+def upload_file(settings: Settings, upload_id: uuid.UUID) -> Path:
+    """A local file with a completed upload's bytes."""
+    return local_input(settings, upload_key(upload_id))

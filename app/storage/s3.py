@@ -1,0 +1,198 @@
+"""The S3 backend, on obstore (Rust object_store): streamed multipart writes, ranged reads, bounded memory.
+
+Chosen over boto3 by measurement (300 MB object against SeaweedFS on this
+machine): obstore put 9-18 MB/s at 55 MB RSS and get 40-63 MB/s at 28 MB RSS,
+boto3 put 4-10 MB/s at 158 MB RSS and get 24-49 MB/s at 90 MB RSS. Its
+streamed writer aborts the multipart upload when the `with` block raises.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+from collections.abc import Iterator, Mapping
+from datetime import timedelta
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+import obstore
+from obstore.exceptions import (
+    BaseError,
+    NotFoundError,
+    PermissionDeniedError,
+    UnauthenticatedError,
+)
+from obstore.store import S3Store as ObjectStoreS3
+
+from app.storage.errors import ObjectMissing, StoreMisconfigured, StoreUnavailable
+
+#: Bytes buffered per multipart part: object_store needs at least 5 MiB per part but the last.
+PART_SIZE = 8 * 1024 * 1024
+#: Parts sent at once by one writer: bounds memory to about PART_SIZE times this.
+PART_CONCURRENCY = 4
+#: How long a call keeps retrying a store that does not answer before StoreUnavailable.
+RETRY_SECONDS = 10.0
+
+
+@contextlib.contextmanager
+def translated(key: str = "") -> Iterator[None]:
+    """obstore's errors as ours: missing object, bad setting (credentials, bucket) or store unavailable."""
+    try:
+        yield
+    except (NotFoundError, FileNotFoundError):
+        raise ObjectMissing(key) from None
+    except (PermissionDeniedError, UnauthenticatedError) as exc:
+        raise StoreMisconfigured(
+            f"the store refused the credentials: check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY ({_first_line(exc)})"
+        ) from None
+    except BaseError as exc:
+        text = str(exc)
+        if "NoSuchBucket" in text or "bucket does not exist" in text.lower():
+            raise StoreMisconfigured("the bucket named in CONVEYOR_DATA_ROOT does not exist") from None
+        if "SignatureDoesNotMatch" in text or "InvalidAccessKeyId" in text or "AccessDenied" in text:
+            raise StoreMisconfigured(
+                "the store refused the credentials: check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+            ) from None
+        raise StoreUnavailable(f"the data store did not answer: {_first_line(exc)}") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+
+
+class S3Writer:
+    """obstore's buffered writer (multipart once past PART_SIZE), aborted when the block raises."""
+
+    def __init__(self, store: ObjectStoreS3, key: str) -> None:
+        self._key = key
+        self._store = store
+        self._file: Any = None
+
+    def __enter__(self) -> Self:
+        with translated(self._key):
+            self._file = obstore.open_writer(
+                self._store, self._key, buffer_size=PART_SIZE, max_concurrency=PART_CONCURRENCY
+            ).__enter__()
+        return self
+
+    def write(self, data: bytes | memoryview, /) -> int:
+        with translated(self._key):
+            return int(self._file.write(data))
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        with translated(self._key):
+            self._file.__exit__(kind, exc, tb)
+
+
+class S3Store:
+    """Objects in `bucket` under `prefix`; keys from app.paths, prefixed here and only here."""
+
+    def __init__(self, url: str, environ: Mapping[str, str] | None = None) -> None:
+        env = os.environ if environ is None else environ
+        bucket, _, prefix = url.removeprefix("s3://").partition("/")
+        self.url = url
+        self.bucket = bucket
+        self.prefix = prefix.strip("/")
+        options: dict[str, Any] = {"region": env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1"}
+        endpoint = env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL")
+        if endpoint:
+            # S3-compatible servers on one host name need path-style requests.
+            options.update(endpoint=endpoint, virtual_hosted_style_request=False)
+        for name, option in (
+            ("AWS_ACCESS_KEY_ID", "access_key_id"),
+            ("AWS_SECRET_ACCESS_KEY", "secret_access_key"),
+            ("AWS_SESSION_TOKEN", "token"),
+        ):
+            if env.get(name):
+                options[option] = env[name]
+        self._store = ObjectStoreS3(
+            bucket,
+            client_options={
+                "allow_http": bool(endpoint and endpoint.startswith("http://")),
+                "connect_timeout": timedelta(seconds=3),
+                "timeout": timedelta(seconds=120),
+            },
+            retry_config={"max_retries": 4, "retry_timeout": timedelta(seconds=RETRY_SECONDS)},
+            **options,
+        )
+
+    def _key(self, key: str) -> str:
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    def put(self, key: str, data: bytes) -> None:
+        with translated(key):
+            obstore.put(self._store, self._key(key), data)
+
+    def put_file(self, key: str, source: Path) -> None:
+        with self.writer(key) as out, source.open("rb") as file:
+            while chunk := file.read(PART_SIZE):
+                out.write(chunk)
+
+    def writer(self, key: str) -> S3Writer:
+        return S3Writer(self._store, self._key(key))
+
+    def get(self, key: str) -> bytes:
+        with translated(key):
+            return bytes(obstore.get(self._store, self._key(key)).bytes())
+
+    def stream(self, key: str, *, chunk_size: int = 1024 * 1024) -> Iterator[bytes]:
+        with translated(key):
+            result = obstore.get(self._store, self._key(key))
+            for chunk in result.stream(min_chunk_size=chunk_size):
+                yield bytes(chunk)
+
+    def read_range(self, key: str, start: int, end: int) -> bytes:
+        if end <= start:
+            return b""
+        with translated(key):
+            return bytes(obstore.get_range(self._store, self._key(key), start=start, end=end))
+
+    def download(self, key: str, target: Path) -> None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.part")
+        try:
+            with temp.open("wb") as file:
+                for chunk in self.stream(key, chunk_size=PART_SIZE):
+                    file.write(chunk)
+            os.replace(temp, target)
+        finally:
+            temp.unlink(missing_ok=True)
+
+    def size(self, key: str) -> int:
+        with translated(key):
+            return int(obstore.head(self._store, self._key(key))["size"])
+
+    def exists(self, key: str) -> bool:
+        try:
+            self.size(key)
+        except ObjectMissing:
+            return False
+        return True
+
+    def list(self, prefix: str) -> Iterator[str]:
+        skip = len(self.prefix) + 1 if self.prefix else 0
+        with translated(prefix):
+            for batch in obstore.list(self._store, self._key(prefix.rstrip("/")) + "/", chunk_size=500):
+                for meta in batch:
+                    yield meta["path"][skip:]
+
+    def delete(self, key: str) -> None:
+        with translated(key), contextlib.suppress(NotFoundError, FileNotFoundError):
+            obstore.delete(self._store, self._key(key))
+
+    def delete_prefix(self, prefix: str) -> int:
+        keys = [self._key(key) for key in self.list(prefix)]
+        with translated(prefix):
+            for start in range(0, len(keys), 500):
+                obstore.delete(self._store, keys[start : start + 500])
+        return len(keys)
+
+    def local_path(self, key: str) -> Path | None:
+        return None
+
+    def check(self) -> None:
+        """List one key: proves the endpoint answers, the credentials are accepted and the bucket exists."""
+        with translated(""):
+            next(iter(obstore.list(self._store, self.prefix or None, chunk_size=1)), None)

@@ -1,0 +1,111 @@
+"""The storage contract, against both backends: the local disk and a real S3-compatible server (SeaweedFS)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from app.paths import UnsafePath, key, upload_key
+from app.storage import ObjectMissing, Store, StoreMisconfigured, StoreUnavailable
+from app.storage.local import LocalStore
+from app.storage.s3 import PART_SIZE, S3Store
+from tests.s3server import SeaweedS3
+
+
+@pytest.fixture(params=["local", "s3"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    if request.param == "local":
+        yield LocalStore(tmp_path / "root")
+    else:
+        server: SeaweedS3 = request.getfixturevalue("s3_server")
+        yield S3Store(server.root_url(), server.env())
+
+
+def test_put_get_and_ranges(store: Store) -> None:
+    # Given an object written whole
+    store.put("a/b/c", b"0123456789")
+    # Then it reads back whole, in ranges and streamed, with its size
+    assert store.get("a/b/c") == b"0123456789"
+    assert store.read_range("a/b/c", 2, 5) == b"234"
+    assert b"".join(store.stream("a/b/c", chunk_size=3)) == b"0123456789"
+    assert store.size("a/b/c") == 10
+    assert store.exists("a/b/c")
+    assert not store.exists("a/b/d")
+
+
+def test_missing_objects_raise_object_missing(store: Store, tmp_path: Path) -> None:
+    with pytest.raises(ObjectMissing):
+        store.get("no/such")
+    with pytest.raises(ObjectMissing):
+        store.size("no/such")
+    with pytest.raises(ObjectMissing):
+        list(store.stream("no/such"))
+    with pytest.raises(ObjectMissing):
+        store.download("no/such", tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+    store.delete("no/such")  # deleting nothing is fine
+
+
+def test_list_and_delete_prefix(store: Store) -> None:
+    for name in ("x/1", "x/2/3", "y/1"):
+        store.put(name, name.encode())
+    assert sorted(store.list("x")) == ["x/1", "x/2/3"]
+    assert store.delete_prefix("x") == 2
+    assert list(store.list("x")) == []
+    assert store.get("y/1") == b"y/1"
+
+
+def test_streamed_multipart_write_and_download(store: Store, tmp_path: Path) -> None:
+    # Given an object written in pieces, larger than one multipart part
+    payload = uuid.uuid4().bytes * ((PART_SIZE * 2 + 12345) // 16)
+    with store.writer("big/data") as out:
+        for start in range(0, len(payload), 1_000_000):
+            out.write(payload[start : start + 1_000_000])
+    # Then it is whole, and downloads to a local file
+    assert store.size("big/data") == len(payload)
+    store.download("big/data", tmp_path / "copy")
+    assert (tmp_path / "copy").read_bytes() == payload
+    source = tmp_path / "src"
+    source.write_bytes(payload[:1000])
+    store.put_file("small/file", source)
+    assert store.get("small/file") == payload[:1000]
+
+
+def test_a_write_that_fails_leaves_nothing(store: Store) -> None:
+    # Given a streamed write past the first multipart part that then fails
+    def interrupted() -> None:
+        with store.writer("half/data") as out:
+            out.write(b"x" * (PART_SIZE + 10))
+            raise RuntimeError("the worker died")
+
+    with pytest.raises(RuntimeError):
+        interrupted()
+    # Then no object is visible and no leftover is listed
+    assert not store.exists("half/data")
+    assert list(store.list("half")) == []
+
+
+def test_keys_are_built_from_ids_only() -> None:
+    assert upload_key(uuid.UUID(int=5)).startswith("uploads/05/")
+    for bad in ("..", "", "a/b", "a\\b"):
+        with pytest.raises(UnsafePath):
+            key("uploads", bad)
+
+
+def test_local_store_refuses_to_leave_its_root(tmp_path: Path) -> None:
+    with pytest.raises(UnsafePath):
+        LocalStore(tmp_path).put("../outside", b"x")
+
+
+def test_bad_settings_and_an_unreachable_store_are_told_apart(s3_server: SeaweedS3) -> None:
+    bucket = s3_server.bucket
+    S3Store(s3_server.root_url(), s3_server.env()).check()
+    with pytest.raises(StoreMisconfigured, match="AWS_SECRET_ACCESS_KEY"):
+        S3Store(f"s3://{bucket}", s3_server.env(AWS_SECRET_ACCESS_KEY="wrong")).check()
+    with pytest.raises(StoreMisconfigured, match="CONVEYOR_DATA_ROOT"):
+        S3Store("s3://no-such-bucket", s3_server.env()).check()
+    with pytest.raises(StoreUnavailable):
+        S3Store(f"s3://{bucket}", s3_server.env(AWS_ENDPOINT_URL="http://127.0.0.1:9")).check()
