@@ -144,6 +144,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     webhook_disable_after_hours: float = 24.0
     #: After a rotation the previous secret keeps signing (beside the new one) for this long.
     webhook_secret_grace_hours: float = 24.0
+    #: Days a finished (delivered or failed) webhook delivery and its attempts are kept (0: forever).
+    webhook_delivery_retention_days: int = 30
     #: How often the scheduler folds newly finished runs into the hourly metrics rollup.
     rollup_interval_seconds: float = 5.0
     #: Metrics to switch off (comma-separated names from GET /api/v1/metrics/catalog).
@@ -193,6 +195,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
             ("dataset_retention_hours", self.dataset_retention_hours >= 0, "must be >= 0"),
             ("run_log_retention_days", self.run_log_retention_days >= 0, "must be >= 0"),
             ("run_retention_days", self.run_retention_days >= 0, "must be >= 0"),
+            ("webhook_delivery_retention_days", self.webhook_delivery_retention_days >= 0, "must be >= 0"),
             ("rollup_interval_seconds", 0 < self.rollup_interval_seconds <= 3600, "must be between 0 and 3600"),
             ("schedule_lookahead_seconds", 0 <= self.schedule_lookahead_seconds <= 300, "must be between 0 and 300"),
             ("default_max_retries", 0 <= self.default_max_retries <= 100, "must be between 0 and 100"),

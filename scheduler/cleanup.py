@@ -1,4 +1,5 @@
-"""The cleanup job: files of deleted datasets and expired uploads; finished runs' logs and rows past retention.
+"""The cleanup job: files of deleted datasets and expired uploads; finished runs' logs and rows, and finished
+webhook deliveries, past retention.
 
 Rows are claimed with SKIP LOCKED and marked in the same transaction as the
 files are removed; removing files twice is harmless, so a crash in between
@@ -49,7 +50,27 @@ class Cleanup:
         if purgeable or expired:
             logger.info("cleanup: %d deleted datasets purged, %d uploads expired", len(purgeable), len(expired))
         logs, runs = self._retention()
-        return {"datasets": len(purgeable), "uploads": len(expired), "run_logs": logs, "runs": runs}
+        deliveries = self._webhook_retention()
+        return {
+            "datasets": len(purgeable),
+            "uploads": len(expired),
+            "run_logs": logs,
+            "runs": runs,
+            "webhook_deliveries": deliveries,
+        }
+
+    def _webhook_retention(self) -> int:
+        """Finished webhook deliveries (and their attempts) past their retention: the delivery log stays bounded."""
+        if not self.settings.webhook_delivery_retention_days:
+            return 0
+        with self.engine.begin() as connection:
+            deleted = connection.execute(
+                query("prune_webhook_deliveries"),
+                {"days": self.settings.webhook_delivery_retention_days, "batch": BATCH * 10},
+            ).rowcount
+        if deleted:
+            logger.info("retention: %d finished webhook deliveries deleted", deleted)
+        return deleted
 
     def _retention(self) -> tuple[int, int]:
         """Finished runs' logs and events after the log retention, and their rows after the run retention."""

@@ -58,3 +58,16 @@ WITH pruned AS (
     DELETE FROM run_log_chunks c USING pruned p WHERE c.run_id = p.id
 )
 SELECT id FROM pruned;
+
+-- name: prune_webhook_deliveries
+-- Finished webhook deliveries (delivered or failed) older than the retention are
+-- deleted, their attempts with them (by foreign key); pending ones are never touched.
+DELETE FROM webhook_deliveries
+WHERE id IN (
+    SELECT id FROM webhook_deliveries
+    WHERE status <> 'pending' AND created_at < now() - make_interval(days => :days)
+    ORDER BY created_at
+    LIMIT :batch
+    FOR UPDATE SKIP LOCKED
+)
+RETURNING id;

@@ -24,6 +24,7 @@ from app.domain.events import record_event
 from app.domain.runs import cancel_run
 from app.domain.webhook_sender import WebhookSender
 from app.settings import Settings
+from scheduler.cleanup import Cleanup
 from tests.integration.engine_parts import ROOT, Engine_
 from tests.webhook_receiver import Answer, Receiver
 
@@ -339,3 +340,35 @@ def test_a_sender_that_dies_after_claiming_loses_nothing(
     [delivery] = deliveries(engine)
     assert (delivery.status, delivery.attempts) == ("succeeded", 2)
     Webhook(sub.secret).verify(receiver.wait_for(1)[0].body, receiver.wait_for(1)[0].headers)
+
+
+def test_finished_deliveries_past_retention_are_deleted_and_pending_ones_kept(
+    engine: Engine, hook_settings: Settings
+) -> None:
+    sub = subscribe(engine, hook_settings, "http://127.0.0.1:9/")
+    with Session(engine) as session, session.begin():
+        for _ in range(3):
+            webhook_log.send_test(session, ROOT, sub.id, audit_as=AS_ROOT)
+    old, done, pending = deliveries(engine)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO webhook_attempts (delivery_id, attempt, attempted_at, latency_ms) "
+                "VALUES (:id, 1, now(), 1)"
+            ),
+            {"id": old.id},
+        )
+        connection.execute(
+            text("UPDATE webhook_deliveries SET status = 'failed', created_at = :long_ago WHERE id = :id"),
+            {"id": old.id, "long_ago": datetime.now(UTC) - timedelta(days=31)},
+        )
+        connection.execute(text("UPDATE webhook_deliveries SET status = 'succeeded' WHERE id = :id"), {"id": done.id})
+        connection.execute(
+            text("UPDATE webhook_deliveries SET created_at = now() - interval '31 days' WHERE id = :id"),
+            {"id": pending.id},
+        )
+    assert Cleanup(engine=engine, settings=hook_settings).run_once()["webhook_deliveries"] == 1
+    assert {d.id for d in deliveries(engine)} == {done.id, pending.id}  # recent, and pending however old
+    assert attempts_of(engine, old.id) == []
+    keep = msgspec.structs.replace(hook_settings, webhook_delivery_retention_days=0)
+    assert Cleanup(engine=engine, settings=keep).run_once()["webhook_deliveries"] == 0
