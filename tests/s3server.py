@@ -97,13 +97,17 @@ class SeaweedS3:
 
     def _wait(self) -> None:
         deadline = time.monotonic() + START_SECONDS
-        probe = self.bucket
+        created = False
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"weed exited: {(self.dir / 'weed.log').read_text()[-2000:]}")
             try:
-                self.new_bucket(probe)
-                self.check_writable(probe)
+                # The filer may answer before the volume server takes writes: the bucket is made once (a
+                # second POST is a 409), then the write is tried until it goes through.
+                if not created:
+                    self.new_bucket(self.bucket)
+                    created = True
+                self.check_writable(self.bucket)
                 return
             except (httpx.HTTPError, OSError, RuntimeError):
                 time.sleep(0.3)
