@@ -52,7 +52,10 @@ def _operations() -> list[tuple[str, str]]:
     """(METHOD, path) of every documented operation; building the app connects to nothing."""
     app = create_app(Settings(database_url="postgresql://nobody@127.0.0.1:1/none", redis_url="redis://127.0.0.1:1/0"))
     paths = openapi_document(app).to_schema()["paths"]
-    return [(m.upper(), p) for p, item in paths.items() for m in item if m in ("get", "put", "post", "delete", "patch")]
+    found = [
+        (m.upper(), p) for p, item in paths.items() for m in item if m in ("get", "put", "post", "delete", "patch")
+    ]
+    return sorted(found)  # the same order in every process: pytest-xdist compares what each worker collected
 
 
 @pytest.fixture(scope="module")
