@@ -118,7 +118,16 @@ def redis_client(settings: Settings, redis_namespace: str) -> Iterator[redis.Red
     client.close()
 
 
+#: Test folders whose tests start whole Conveyor systems (api, schedulers, workers: dozens of Postgres connections).
+SYSTEM_FOLDERS = ("acceptance", "browser")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Under pytest-xdist (`make test`), tests that start whole systems run one after another in one process, as
+    # they always did: two at once overran the shared Postgres's 100 connections. The rest spread over the others.
+    for item in items:
+        if item.path.parent.name in SYSTEM_FOLDERS:
+            item.add_marker(pytest.mark.xdist_group("systems"))
     shared.remember_last_user(config, items)
 
 
