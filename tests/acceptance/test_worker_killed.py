@@ -35,6 +35,10 @@ def test_run_on_a_killed_worker_is_retried_on_the_other_worker_and_succeeds(
     owners = {child: worker for worker in system.workers for child in system.worker_children(worker)}
     assert victim in owners, f"{started[0]['actor']} is not a child of our workers {owners}"
     survivor = next(worker for worker in system.workers if worker is not owners[victim])
+    # (killed once its pre-sleep line is stored: a kill in the first ~50 ms, before the flusher ran, takes those lines)
+    wait_until(
+        lambda: "before" in [line["message"] for line in system.log_lines(run_id)], timeout=10, what="attempt 1's lines"
+    )
     os.kill(victim, signal.SIGKILL)
 
     # Then the run is retried and succeeds, on its second attempt
@@ -73,5 +77,5 @@ def test_run_on_a_killed_worker_is_retried_on_the_other_worker_and_succeeds(
     assert [line["attempt"] for line in started_lines] == [1, 2]
     assert [line["message"] for line in lines if line["attempt"] == 2][-1].startswith("SUCCEEDED")
     assert "after" not in [line["message"] for line in lines if line["attempt"] == 1]
-    # (the line attempt 1 logged before its sleep was stored by the flusher, so the kill did not take it)
+    # (the lines attempt 1 logged before its sleep were stored by the flusher, so the kill did not take them)
     assert "before" in [line["message"] for line in lines if line["attempt"] == 1]
