@@ -21,6 +21,7 @@ from app.core.states import RunStatus, sources
 from app.db import migrate
 from app.db.engine import get_engine
 from app.db.queries import query
+from app.domain.runlog_buffer import chunk_params
 from app.settings import Settings
 from bench._servers import BenchServers, figure, percentile
 from scheduler.service import SchedulerService
@@ -56,6 +57,7 @@ def _finish_params(run_id: object) -> dict[str, object]:
         "reason": "succeeded",
         "actor": "bench",
         "details": "{}",
+        **chunk_params([]),  # no log lines to store with the outcome
     }
 
 
