@@ -67,3 +67,28 @@ for (const locale of ['en', 'zh-CN'] as const) {
     expect(problems).toEqual([])
   })
 }
+
+test('the trend chart is not called drawn while its data is still on the way', async ({ page }) => {
+  // Hold the trend's answer: ECharts loads, the chart is created and resized, but it has nothing to draw yet.
+  let release: () => void = () => {}
+  const held = new Promise<void>((resolve) => (release = resolve))
+  await page.route('**/api/v1/metrics/timeseries**', async (route) => {
+    await held
+    await route.continue()
+  })
+  await signIn(page, 'en')
+  const chart = page.locator('[data-test=trend-chart]')
+  await expect(chart).toHaveAttribute('_echarts_instance_', /.+/)
+  await page.setViewportSize({ width: 1100, height: 900 }) // a resize renders the empty chart, and finishes
+  await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(() => done(null)))))
+  await expect(chart).toHaveAttribute('data-drawn', 'false')
+  release()
+  await expect(chart).toHaveAttribute('data-drawn', 'true')
+  const inked = await chart.locator('canvas').first().evaluate((canvas: HTMLCanvasElement) => {
+    const data = canvas.getContext('2d')?.getImageData(0, 0, canvas.width, canvas.height).data ?? []
+    let count = 0
+    for (let i = 3; i < data.length; i += 4) if ((data[i] ?? 0) > 0) count += 1
+    return count
+  })
+  expect(inked).toBeGreaterThan(500)
+})

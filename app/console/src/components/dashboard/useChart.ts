@@ -17,7 +17,11 @@ export function useChart(host: Ref<HTMLDivElement | null>, draw: (chart: Chart) 
     const { init } = await import('./echarts') // ECharts stays out of the entry chunk
     if (!host.value) return
     chart.value = init(host.value)
-    chart.value.on('finished', () => (drawn.value = true))
+    // A resize renders too, and finishes, before any option is set: only a render with an option counts as drawn
+    // (else a slow metrics answer let the dashboard say drawn over an empty chart).
+    chart.value.on('finished', () => {
+      if (chart.value?.getOption()) drawn.value = true
+    })
     observer = new ResizeObserver(() => chart.value?.resize())
     observer.observe(host.value)
     redraw()
