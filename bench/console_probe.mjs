@@ -1,6 +1,6 @@
 // The browser side of the console benchmarks (bench/console_*.py start it): Debian's Chromium driven by
 // playwright-core from app/console/node_modules. One JSON object per line on stdout; reads "go" lines on stdin.
-//   node bench/console_probe.mjs '<json config>'   config: {mode: log|dashboard|entry, url, user, password, ...}
+//   node bench/console_probe.mjs '<json config>'   config: {mode: log|dashboard|entry|rows, url, user, password, ...}
 import { createRequire } from 'node:module'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
@@ -69,7 +69,12 @@ async function dashboardMode(page) {
     await page.goto(`${config.url}/`)
     await page.locator('[data-test=trend-chart][data-drawn=true]').waitFor({ timeout: 60_000 })
     const drawn = await page.evaluate(() => {
-      const canvas = document.querySelector('[data-test=trend-chart] canvas')
+      const canvas = document.querySelector('[data-test=trend-chart][data-drawn=true] canvas')
+      if (!canvas) {
+        const host = document.querySelector('[data-test=trend-chart]')
+        const alert = document.querySelector('.el-alert')
+        throw new Error(`no trend canvas: host=${host?.outerHTML.slice(0, 300)} alert=${alert?.textContent}`)
+      }
       const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height)
       let painted = 0
       for (let p = 3; p < data.length; p += 4) if (data[p] !== 0) painted++
@@ -108,6 +113,36 @@ async function entryMode(page) {
   say({ scripts: [...new Set(scripts)], usable_ms: usable, wire })
 }
 
+// The dataset page's rows table: one filter row (config.column eq a value), then each press of Filter timed
+// until the table shows that filter's rows (its first row has the value and the table is no longer loading).
+async function rowsMode(page) {
+  await signIn(page)
+  await page.goto(`${config.url}/datasets/${config.datasetId}`)
+  const table = page.locator('[data-test=rows-table]')
+  await table.locator('tbody tr').first().waitFor({ timeout: 60_000 })
+  await page.locator('[data-test=add-filter]').click()
+  await page.locator('[data-test=filter-column]').click()
+  await page.locator('.el-select-dropdown__item:visible', { hasText: new RegExp(`^${config.column}$`) }).click()
+  const times = []
+  for (let i = 0; i < config.repeats; i++) {
+    const value = config.values[i % config.values.length]
+    await page.locator('[data-test=filter-value] input').fill(value)
+    const started = Date.now()
+    await page.locator('[data-test=apply-filters]').click()
+    await page.waitForFunction(
+      (value) => {
+        const table = document.querySelector('[data-test=rows-table]')
+        const first = table?.querySelector('tbody tr')?.textContent ?? ''
+        return table?.dataset.loading === 'false' && first.includes(value)
+      },
+      value,
+      { polling: 'raf', timeout: 60_000 },
+    )
+    times.push(Date.now() - started)
+  }
+  say({ times })
+}
+
 const browser = await chromium.launch({
   executablePath: config.chromium ?? '/usr/bin/chromium',
   args: ['--no-sandbox', '--disable-dev-shm-usage'],
@@ -117,7 +152,7 @@ try {
   await context.addInitScript(LONGTASKS)
   await context.addInitScript(() => localStorage.setItem('conveyor.locale', 'en'))
   const page = await context.newPage()
-  const modes = { log: logMode, dashboard: dashboardMode, entry: entryMode }
+  const modes = { log: logMode, dashboard: dashboardMode, entry: entryMode, rows: rowsMode }
   await modes[config.mode](page)
 } catch (error) {
   say({ error: String(error?.stack ?? error) })
