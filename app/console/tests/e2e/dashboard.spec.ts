@@ -1,5 +1,15 @@
-import { expect, test } from '@playwright/test'
+import { expect, test, type Locator } from '@playwright/test'
 import { apiToken, shot, signIn, watchProblems } from './helpers'
+
+/** Pixels of the chart's first canvas that are not transparent. */
+async function inkedPixels(chart: Locator): Promise<number> {
+  return chart.locator('canvas').first().evaluate((canvas: HTMLCanvasElement) => {
+    const data = canvas.getContext('2d')?.getImageData(0, 0, canvas.width, canvas.height).data ?? []
+    let count = 0
+    for (let i = 3; i < data.length; i += 4) if ((data[i] ?? 0) > 0) count += 1
+    return count
+  })
+}
 
 const AT_LEAST = Number(process.env.EXPECT_RUNS_AT_LEAST ?? '1')
 const FAILED_RUN = process.env.FAILED_RUN ?? ''
@@ -39,12 +49,7 @@ for (const locale of ['en', 'zh-CN'] as const) {
     for (const name of ['pipeline', 'error'] as const) {
       const chart = page.locator(`[data-test=topn-${name}]`)
       await expect(chart).toHaveAttribute('data-drawn', 'true')
-      const inked = await chart.locator('canvas').first().evaluate((canvas: HTMLCanvasElement) => {
-        const data = canvas.getContext('2d')?.getImageData(0, 0, canvas.width, canvas.height).data ?? []
-        let count = 0
-        for (let i = 3; i < data.length; i += 4) if ((data[i] ?? 0) > 0) count += 1
-        return count
-      })
+      const inked = await inkedPixels(chart)
       expect(inked, `the ${name} TopN chart is blank`).toBeGreaterThan(500)
     }
     const failure = page.locator(`[data-test=failure-link][href="/runs/${FAILED_RUN}"]`)
@@ -84,11 +89,5 @@ test('the trend chart is not called drawn while its data is still on the way', a
   await expect(chart).toHaveAttribute('data-drawn', 'false')
   release()
   await expect(chart).toHaveAttribute('data-drawn', 'true')
-  const inked = await chart.locator('canvas').first().evaluate((canvas: HTMLCanvasElement) => {
-    const data = canvas.getContext('2d')?.getImageData(0, 0, canvas.width, canvas.height).data ?? []
-    let count = 0
-    for (let i = 3; i < data.length; i += 4) if ((data[i] ?? 0) > 0) count += 1
-    return count
-  })
-  expect(inked).toBeGreaterThan(500)
+  expect(await inkedPixels(chart)).toBeGreaterThan(500)
 })
