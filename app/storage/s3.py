@@ -12,7 +12,7 @@ import contextlib
 import os
 import uuid
 from collections.abc import Iterator, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -27,6 +27,7 @@ from obstore.exceptions import (
 from obstore.store import S3Store as ObjectStoreS3
 
 from app.storage.errors import ObjectMissing, StoreMisconfigured, StoreUnavailable
+from app.storage.s3_uploads import abort_stale, client
 
 #: Bytes buffered per multipart part: object_store needs at least 5 MiB per part but the last.
 PART_SIZE = 8 * 1024 * 1024
@@ -91,6 +92,8 @@ class S3Store:
 
     def __init__(self, url: str, environ: Mapping[str, str] | None = None) -> None:
         env = os.environ if environ is None else environ
+        self._env = {name: value for name, value in env.items() if name.startswith("AWS_")}
+        self._uploads_client: Any = None
         bucket, _, prefix = url.removeprefix("s3://").partition("/")
         self.url = url
         self.bucket = bucket
@@ -191,6 +194,13 @@ class S3Store:
 
     def local_path(self, key: str) -> Path | None:
         return None
+
+    def abort_stale_uploads(self, before: datetime) -> int:
+        """Abort the multipart uploads under our prefix started before `before` (left by killed processes)."""
+        if self._uploads_client is None:
+            self._uploads_client = client(self._env)
+        prefix = f"{self.prefix}/" if self.prefix else ""
+        return abort_stale(self._uploads_client, self.bucket, prefix, before=before)
 
     def check(self) -> None:
         """List one key: proves the endpoint answers, the credentials are accepted and the bucket exists."""
