@@ -80,10 +80,13 @@ def run(tmp: Path, data_root: str, *, megabytes: int, rounds: int) -> None:
         )
         shutil.rmtree(out)
         shutil.rmtree(cache)
-        log(f"storage_s3: round {round_ + 1} local {local[-1]['seconds']:.2f} s, s3 {remote[-1]['seconds']:.2f} s")
+        log(
+            f"storage_s3: round {round_ + 1} local {local[-1]['seconds']:.2f} s, s3 {remote[-1]['seconds']:.2f} s "
+            f"{remote[-1]['phases']}; load average {_load()}"
+        )
     best_local = min(r["seconds"] for r in local)
     best_remote = min(r["seconds"] for r in remote)
-    figure("storage_s3.csv_import_local", best_local, "s", mib=megabytes)
+    figure("storage_s3.csv_import_local", best_local, "s", mib=megabytes, load=_load())
     figure(
         "storage_s3.csv_import_s3",
         best_remote,
@@ -92,6 +95,8 @@ def run(tmp: Path, data_root: str, *, megabytes: int, rounds: int) -> None:
         target=TARGET_RATIO,
         peak_rss_mb=max(r["peak_rss_mb"] for r in remote),
         rss_target=TARGET_RSS_MB,
+        phases=",".join(f"{k}={v}" for k, v in min(remote, key=lambda r: r["seconds"])["phases"].items()),
+        load=_load(),
     )
     parquet = "uploads/be/bench/data.parquet"
     size_mb = store.size(parquet) / 1024**2
@@ -102,8 +107,12 @@ def run(tmp: Path, data_root: str, *, megabytes: int, rounds: int) -> None:
     started = time.perf_counter()
     cache.path(store, parquet)
     warm = time.perf_counter() - started
-    figure("storage_s3.version_cache_cold", cold * 1000, "ms", parquet_mib=round(size_mb, 1))
+    figure("storage_s3.version_cache_cold", cold * 1000, "ms", parquet_mib=round(size_mb, 1), load=_load())
     figure("storage_s3.version_cache_warm", warm * 1000, "ms", parquet_mib=round(size_mb, 1))
+
+
+def _load() -> str:
+    return "/".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 if __name__ == "__main__":
