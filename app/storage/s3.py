@@ -118,6 +118,10 @@ class S3Store:
                 "allow_http": bool(endpoint and endpoint.startswith("http://")),
                 "connect_timeout": timedelta(seconds=3),
                 "timeout": timedelta(seconds=120),
+                # Objects are opaque bytes to us (S3's own default type). Sent on every request, so on each
+                # multipart part too: SeaweedFS otherwise sniffs text (CSV, JSON) and gzips it on write and
+                # gunzips it on every read, on the CPU the workers share (256 MiB CSV: put 13.0 s -> 7.7 s).
+                "default_headers": {"Content-Type": "application/octet-stream"},
             },
             retry_config={"max_retries": 4, "retry_timeout": timedelta(seconds=RETRY_SECONDS)},
             **options,
