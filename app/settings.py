@@ -152,6 +152,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     disabled_metrics: str = ""
     #: How long a deleted dataset's files stay before the cleanup job removes them.
     dataset_retention_hours: int = 24
+    #: Unfinished multipart uploads on an S3 data root older than this are aborted by the cleanup job (a process
+    #: killed mid-upload leaves its parts behind); 0 leaves them (to a bucket lifecycle rule instead).
+    multipart_upload_max_age_hours: float = 24.0
     # --- HTTP boundary ---
     #: Comma-separated addresses or networks of reverse proxies whose X-Forwarded-For is believed; empty:
     #: none, the connection's peer is the caller (set it to the proxy's address behind one, e.g. in compose).
@@ -193,6 +196,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
             ("request_query_memory_mb", self.request_query_memory_mb >= 64, "must be >= 64"),
             ("request_query_threads", 1 <= self.request_query_threads <= 256, "must be between 1 and 256"),
             ("dataset_retention_hours", self.dataset_retention_hours >= 0, "must be >= 0"),
+            ("multipart_upload_max_age_hours", self.multipart_upload_max_age_hours >= 0, "must be >= 0"),
             ("run_log_retention_days", self.run_log_retention_days >= 0, "must be >= 0"),
             ("run_retention_days", self.run_retention_days >= 0, "must be >= 0"),
             ("webhook_delivery_retention_days", self.webhook_delivery_retention_days >= 0, "must be >= 0"),

@@ -1,5 +1,5 @@
 """The cleanup job: files of deleted datasets and expired uploads; finished runs' logs and rows, and finished
-webhook deliveries, past retention.
+webhook deliveries, past retention; multipart uploads on S3 that killed processes left unfinished.
 
 Rows are claimed with SKIP LOCKED and marked in the same transaction as the
 files are removed; removing files twice is harmless, so a crash in between
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine
 
@@ -30,8 +31,9 @@ class Cleanup:
         self.engine = engine
         self.settings = settings
 
-    def run_once(self) -> dict[str, int]:
-        """One pass; returns how many datasets were purged and uploads expired."""
+    def run_once(self, now: datetime | None = None) -> dict[str, int]:
+        """One pass at `now` (the clock by default); returns how many of each thing were removed."""
+        now = now or datetime.now(UTC)
         store = data_files.store(self.settings)
         with self.engine.begin() as connection:
             purgeable = connection.execute(
@@ -51,12 +53,19 @@ class Cleanup:
             logger.info("cleanup: %d deleted datasets purged, %d uploads expired", len(purgeable), len(expired))
         logs, runs = self._retention()
         deliveries = self._webhook_retention()
+        multipart = 0
+        if self.settings.multipart_upload_max_age_hours:
+            before = now - timedelta(hours=self.settings.multipart_upload_max_age_hours)
+            multipart = store.abort_stale_uploads(before)
+            if multipart:
+                logger.info("cleanup: %d unfinished multipart uploads started before %s aborted", multipart, before)
         return {
             "datasets": len(purgeable),
             "uploads": len(expired),
             "run_logs": logs,
             "runs": runs,
             "webhook_deliveries": deliveries,
+            "multipart_uploads": multipart,
         }
 
     def _webhook_retention(self) -> int:

@@ -245,10 +245,12 @@ def start_import(
     *,
     principal: Principal,
     settings: Settings,
-    max_retries: int = 0,
+    max_retries: int | None = None,
     audit_as: audit.AuditContext,
 ) -> uuid.UUID:
     """An ingest run (with its outbox row) that imports the dataset's raw file with `config` into a new version.
+
+    Its retries are the instance default (CONVEYOR_DEFAULT_MAX_RETRIES) unless `max_retries` says otherwise.
 
     Audited here; an Idempotency-Key replay does not call this, so it is audited once.
     """

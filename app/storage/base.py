@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -67,6 +68,10 @@ class Store(Protocol):
 
     def local_path(self, key: str) -> Path | None:
         """The object's file when the store is this host's disk (read in place), else None."""
+        ...
+
+    def abort_stale_uploads(self, before: datetime) -> int:
+        """Abort unfinished multipart uploads started before `before` (a killed writer's parts); how many."""
         ...
 
     def check(self) -> None:

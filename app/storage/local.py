@@ -7,6 +7,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, Self
@@ -124,6 +125,10 @@ class LocalStore:
 
     def local_path(self, key: str) -> Path | None:
         return self.path(key)
+
+    def abort_stale_uploads(self, before: datetime) -> int:
+        """Nothing to abort: a local write is one temporary file, not parts held by a server."""
+        return 0
 
     def check(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,7 @@ import contextlib
 import os
 import uuid
 from collections.abc import Iterator, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -27,11 +27,14 @@ from obstore.exceptions import (
 from obstore.store import S3Store as ObjectStoreS3
 
 from app.storage.errors import ObjectMissing, StoreMisconfigured, StoreUnavailable
+from app.storage.s3_uploads import abort_stale, client
 
 #: Bytes buffered per multipart part: object_store needs at least 5 MiB per part but the last.
 PART_SIZE = 8 * 1024 * 1024
 #: Parts sent at once by one writer: bounds memory to about PART_SIZE times this.
 PART_CONCURRENCY = 4
+#: Parts a whole-file upload (put_file) sends at once.
+UPLOAD_CONCURRENCY = 4
 #: How long a call keeps retrying a store that does not answer before StoreUnavailable.
 RETRY_SECONDS = 10.0
 
@@ -91,6 +94,8 @@ class S3Store:
 
     def __init__(self, url: str, environ: Mapping[str, str] | None = None) -> None:
         env = os.environ if environ is None else environ
+        self._env = {name: value for name, value in env.items() if name.startswith("AWS_")}
+        self._uploads_client: Any = None
         bucket, _, prefix = url.removeprefix("s3://").partition("/")
         self.url = url
         self.bucket = bucket
@@ -113,6 +118,10 @@ class S3Store:
                 "allow_http": bool(endpoint and endpoint.startswith("http://")),
                 "connect_timeout": timedelta(seconds=3),
                 "timeout": timedelta(seconds=120),
+                # Objects are opaque bytes to us (S3's own default type). Sent on every request, so on each
+                # multipart part too: SeaweedFS otherwise sniffs text (CSV, JSON) and gzips it on write and
+                # gunzips it on every read, on the CPU the workers share (256 MiB CSV: put 13.0 s -> 7.7 s).
+                "default_headers": {"Content-Type": "application/octet-stream"},
             },
             retry_config={"max_retries": 4, "retry_timeout": timedelta(seconds=RETRY_SECONDS)},
             **options,
@@ -126,9 +135,11 @@ class S3Store:
             obstore.put(self._store, self._key(key), data)
 
     def put_file(self, key: str, source: Path) -> None:
-        with self.writer(key) as out, source.open("rb") as file:
-            while chunk := file.read(PART_SIZE):
-                out.write(chunk)
+        """obstore reads the file itself and sends PART_SIZE parts UPLOAD_CONCURRENCY at a time; atomic, and an
+        upload that fails is aborted. 1.6-1.7x faster than feeding our writer from Python (256 MiB to SeaweedFS
+        here: 5.9 s against 10.0 s, 4.5 s against 7.6 s)."""
+        with translated(key):
+            obstore.put(self._store, self._key(key), source, chunk_size=PART_SIZE, max_concurrency=UPLOAD_CONCURRENCY)
 
     def writer(self, key: str) -> S3Writer:
         return S3Writer(self._store, self._key(key))
@@ -191,6 +202,13 @@ class S3Store:
 
     def local_path(self, key: str) -> Path | None:
         return None
+
+    def abort_stale_uploads(self, before: datetime) -> int:
+        """Abort the multipart uploads under our prefix started before `before` (left by killed processes)."""
+        if self._uploads_client is None:
+            self._uploads_client = client(self._env)
+        prefix = f"{self.prefix}/" if self.prefix else ""
+        return abort_stale(self._uploads_client, self.bucket, prefix, before=before)
 
     def check(self) -> None:
         """List one key: proves the endpoint answers, the credentials are accepted and the bucket exists."""

@@ -227,6 +227,13 @@ class ConveyorSystem(ApiCalls):
         """The Dramatiq child processes of a `conveyor worker` process (the ones that run attempts)."""
         return children_of(worker.pid)
 
+    def victim_and_survivor(self, actor: str) -> tuple[int, Process]:
+        """The pid of the worker child named by `actor` (a run's RUNNING event), and the other `conveyor worker`."""
+        victim = worker_pid(actor)
+        owners = {child: worker for worker in self.workers for child in self.worker_children(worker)}
+        assert victim in owners, f"{actor} is not a child of our workers {owners}"
+        return victim, next(worker for worker in self.workers if worker is not owners[victim])
+
     def report(self) -> str:
         """For a failing test: each process's errors (first lines of each) and the tail of its output."""
         parts = []

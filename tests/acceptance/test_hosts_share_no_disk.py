@@ -1,10 +1,13 @@
 """Hosts that share no disk: API, scheduler and two workers, each with a private local folder of its own,
 sharing only Postgres, Redis and an S3 server (SeaweedFS). Through the API: a resumable xlsx upload, preview,
-import on a worker, rows, a pipeline over it, its output's rows and a CSV download."""
+import on a worker, rows, a pipeline over it, its output's rows and a CSV download; and a worker killed (SIGKILL)
+mid-import, whose import is retried on the other worker and publishes one version, nothing half written."""
 
 from __future__ import annotations
 
 import io
+import os
+import signal
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,10 +17,14 @@ import openpyxl
 import pytest
 
 from tests.acceptance.dataset_calls import imported
-from tests.acceptance.harness import ConveyorSystem
+from tests.acceptance.harness import ConveyorSystem, wait_until, worker_pid
 from tests.acceptance.processes import Process
+from tests.acceptance.test_postgres_restart import start_import, write_csv
 from tests.s3server import SeaweedS3
 from tests.servers import TestServers
+
+#: Rows of the CSV imported when a worker is killed, on one DuckDB thread: still importing seconds after it starts.
+KILLED_IMPORT_ROWS = 3_000_000
 
 pytestmark = pytest.mark.acceptance
 
@@ -25,6 +32,8 @@ pytestmark = pytest.mark.acceptance
 @dataclass
 class SeparateHosts(ConveyorSystem):
     """A system whose every process has a CONVEYOR_CACHE_DIR of its own: its 'host's' private disk."""
+
+    data_root: str = ""
 
     def _process(self, name: str, args: list[str]) -> Process:
         process = super()._process(name, args)
@@ -34,10 +43,18 @@ class SeparateHosts(ConveyorSystem):
 
 @pytest.fixture
 def hosts(servers: TestServers, s3_server: SeaweedS3, tmp_path: Path) -> Iterator[SeparateHosts]:
+    data_root = s3_server.root_url()
     system = SeparateHosts(
         servers=servers,
         root=tmp_path / "system",
-        extra_env={**s3_server.env(), "CONVEYOR_DATA_ROOT": s3_server.root_url()},
+        # Runs that do not say (imports) are retried twice; one DuckDB thread, so a big import lasts seconds.
+        extra_env={
+            **s3_server.env(),
+            "CONVEYOR_DATA_ROOT": data_root,
+            "CONVEYOR_DEFAULT_MAX_RETRIES": "2",
+            "CONVEYOR_JOB_THREADS": "1",
+        },
+        data_root=data_root,
     )
     try:
         yield system.start(workers=2)  # type: ignore[misc]
@@ -96,3 +113,44 @@ def test_upload_import_pipeline_and_download_across_hosts(hosts: SeparateHosts) 
     api_dir = hosts.root / "hosts" / "api"
     assert not (api_dir / "datasets").exists()
     assert list((api_dir / "cache" / "datasets").rglob("data.parquet"))
+
+
+def test_a_worker_killed_mid_import_is_replaced_by_the_other_host_and_one_version_is_published(
+    hosts: SeparateHosts, s3_server: SeaweedS3, tmp_path: Path
+) -> None:
+    from app.paths import DATA_FILE, dataset_prefix, version_key
+    from app.storage.s3 import S3Store
+
+    # Given a big CSV uploaded through the API ("host A") and its import started
+    dataset_id, run_id = start_import(hosts, write_csv(tmp_path / "big.csv", KILLED_IMPORT_ROWS))
+
+    # When the worker process running it is killed with SIGKILL, once the import reports its first progress
+    running = wait_until(
+        lambda: [e for e in hosts.events(run_id) if e["to_status"] == "RUNNING"], timeout=60, what="the import to start"
+    )
+    victim, survivor = hosts.victim_and_survivor(running[0]["actor"])
+    progress = wait_until(
+        lambda: (hosts.run(run_id)["progress"] or {}).get("bytes"), timeout=60, what="the import's first progress"
+    )
+    assert hosts.run(run_id)["status"] == "RUNNING", "the import ended before the kill: make the file bigger"
+    os.kill(victim, signal.SIGKILL)
+
+    # Then the run is reaped as lost and retried on the other host's worker, where it succeeds
+    run = hosts.wait_runs([run_id], timeout=180)[run_id]
+    assert (run["status"], run["attempt"]) == ("SUCCEEDED", 2), run
+    events = hosts.events(run_id)
+    lost = [e for e in events if e["to_status"] == "RETRYING"]
+    assert [(e["reason"], e["attempt"]) for e in lost] == [("worker_lost", 1)], (events, progress)
+    second = [e for e in events if e["to_status"] == "RUNNING"][1]
+    assert worker_pid(second["actor"]) in hosts.worker_children(survivor)
+
+    # And exactly one version exists, with every row
+    versions = hosts.http.get(f"/api/v1/datasets/{dataset_id}/versions").json()
+    assert [(v["version"], v["row_count"], v["run_id"]) for v in versions] == [(1, KILLED_IMPORT_ROWS, run_id)]
+    current = hosts.http.get(f"/api/v1/datasets/{dataset_id}").json()
+    assert (current["current_version"], current["row_count"], current["status"]) == (1, KILLED_IMPORT_ROWS, "ready")
+
+    # And the store holds that version's data file and nothing else of the dataset (no half-written object)
+    store = S3Store(hosts.data_root, s3_server.env())
+    dataset_uuid = uuid.UUID(dataset_id)
+    assert sorted(store.list(dataset_prefix(dataset_uuid))) == [version_key(dataset_uuid, uuid.UUID(run_id), DATA_FILE)]

@@ -31,10 +31,7 @@ def test_run_on_a_killed_worker_is_retried_on_the_other_worker_and_succeeds(
     started = wait_until(
         lambda: [e for e in system.events(run_id) if e["to_status"] == "RUNNING"], timeout=20, what="the run to start"
     )
-    victim = worker_pid(started[0]["actor"])
-    owners = {child: worker for worker in system.workers for child in system.worker_children(worker)}
-    assert victim in owners, f"{started[0]['actor']} is not a child of our workers {owners}"
-    survivor = next(worker for worker in system.workers if worker is not owners[victim])
+    victim, survivor = system.victim_and_survivor(started[0]["actor"])
     # (killed once its pre-sleep line is stored: a kill in the first ~50 ms, before the flusher ran, takes those lines)
     wait_until(
         lambda: "before" in [line["message"] for line in system.log_lines(run_id)], timeout=10, what="attempt 1's lines"

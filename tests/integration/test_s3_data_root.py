@@ -4,8 +4,15 @@ import, downloads and cleanup go through the store, and the API's and the worker
 from __future__ import annotations
 
 import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import pytest
@@ -14,11 +21,24 @@ from sqlalchemy import Engine, text
 
 from app.paths import dataset_prefix, upload_prefix
 from app.settings import Settings
-from app.storage.s3 import S3Store
+from app.storage.s3 import PART_SIZE, S3Store
+from app.storage.s3_uploads import client as s3_client
 from scheduler.cleanup import Cleanup
 from tests.integration.dataset_support import run_import, upload
 from tests.integration.engine_parts import Engine_
 from tests.s3server import SeaweedS3
+
+#: A child that starts a multipart upload of three parts under the data root, says so, then waits to be killed.
+UPLOADER = """
+import sys
+from app.storage.s3 import PART_SIZE, S3Store
+out = S3Store(sys.argv[1]).writer("uploads/or/orphan/data").__enter__()
+for _ in range(3):
+    out.write(b"x" * PART_SIZE)
+print("written", flush=True)
+sys.stdin.read()
+"""
+REPO = Path(__file__).resolve().parents[2]
 
 CSV = b"id,word\n" + b"".join(f"{i},w{i % 5}\n".encode() for i in range(500))
 
@@ -98,3 +118,71 @@ def test_an_abandoned_resumable_upload_leaves_no_parts_after_cleanup(
     assert Cleanup(engine=engine, settings=settings).run_once()["uploads"] == 1
     # Then none of its objects are left in the bucket
     assert objects(settings, prefix) == []
+
+
+def test_a_multipart_upload_left_by_a_killed_process_is_aborted_by_cleanup_once_old_enough(
+    settings: Settings, engine: Engine, s3_server: SeaweedS3
+) -> None:
+    store = S3Store(settings.data_root)
+    s3 = s3_client(os.environ)
+    prefix = settings.data_root.removeprefix(f"s3://{s3_server.bucket}/") + "/"
+    # Given completed objects (one multipart, one small) and, elsewhere in the bucket, another data root's upload
+    store.put("uploads/ke/keep/small", b"kept")
+    store.put_file("uploads/ke/keep/big", _file(settings, 2 * PART_SIZE + 1))
+    other = s3.create_multipart_upload(Bucket=s3_server.bucket, Key=f"other-{uuid.uuid4().hex[:8]}/x")
+    # And a process killed (SIGKILL) in the middle of a multipart upload under our data root
+    child = subprocess.Popen(
+        [sys.executable, "-c", UPLOADER, settings.data_root],
+        cwd=REPO,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert child.stdout is not None
+        assert child.stdout.readline() == b"written\n"
+        upload = _wait_for_parts(s3, s3_server.bucket, prefix)
+    finally:
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(10)
+    assert not store.exists("uploads/or/orphan/data")  # never completed: not an object
+
+    # When the cleanup job passes while the upload is younger than the bound, it is left alone
+    now = datetime.now(UTC)
+    assert Cleanup(engine=engine, settings=settings).run_once(now)["multipart_uploads"] == 0
+    assert [u["UploadId"] for u in _uploads(s3, s3_server.bucket, prefix)] == [upload["UploadId"]]
+
+    # When it passes a day later (the bound is 24 h)
+    later = now + timedelta(hours=settings.multipart_upload_max_age_hours, minutes=1)
+    assert Cleanup(engine=engine, settings=settings).run_once(later)["multipart_uploads"] == 1
+
+    # Then the upload and its parts are gone, and the completed objects and the other root's upload are untouched
+    assert _uploads(s3, s3_server.bucket, prefix) == []
+    with pytest.raises(s3.exceptions.NoSuchUpload):
+        s3.list_parts(Bucket=s3_server.bucket, Key=upload["Key"], UploadId=upload["UploadId"])
+    assert store.get("uploads/ke/keep/small") == b"kept"
+    assert store.size("uploads/ke/keep/big") == 2 * PART_SIZE + 1
+    others = [u["UploadId"] for u in _uploads(s3, s3_server.bucket, other["Key"])]
+    assert others == [other["UploadId"]]
+    s3.abort_multipart_upload(Bucket=s3_server.bucket, Key=other["Key"], UploadId=other["UploadId"])
+
+
+def _file(settings: Settings, size: int) -> Path:
+    path = Path(settings.cache_dir) / "big"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(os.urandom(size))
+    return path
+
+
+def _uploads(s3: Any, bucket: str, prefix: str) -> list[dict[str, str]]:
+    return s3.list_multipart_uploads(Bucket=bucket, Prefix=prefix).get("Uploads", [])  # type: ignore[no-any-return]
+
+
+def _wait_for_parts(s3: Any, bucket: str, prefix: str) -> dict[str, str]:
+    """The child's upload, once the store holds at least one of its parts (they are sent in the background)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        for started in _uploads(s3, bucket, prefix):
+            if s3.list_parts(Bucket=bucket, Key=started["Key"], UploadId=started["UploadId"]).get("Parts"):
+                return started
+        time.sleep(0.1)
+    raise AssertionError(f"no multipart upload with parts under {prefix} within 30 s")
