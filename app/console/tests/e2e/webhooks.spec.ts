@@ -11,7 +11,7 @@ async function choose(page: Page, select: string, option: string): Promise<void>
 
 test.setTimeout(300_000) // one journey and a second sign-in on a busy shared machine
 
-test('webhooks: an admin subscribes the loopback receiver, sees the secret once, sends a test event and sees it delivered (200) with its attempt; redeliver; a viewer has no Webhooks entry; axe and screenshots', async ({ page, browser, request }) => {
+test('webhooks: an admin subscribes the loopback receiver, sees the secret once, sends a test event and sees it delivered (200) with its attempt; redeliver; rotate; a viewer has no Webhooks entry; axe and screenshots', async ({ page, browser, request }) => {
   expect(RECEIVER, 'WEBHOOK_RECEIVER is set by tests/browser/test_console.py').not.toBe('')
   const url = `${RECEIVER}?e2e=${Date.now()}`
   const headers = { Authorization: `Bearer ${await apiToken(request)}` }
@@ -76,6 +76,15 @@ test('webhooks: an admin subscribes the loopback receiver, sees the secret once,
   // redeliver: a second delivery of the same message, delivered too
   await delivery.locator('[data-test=redeliver]').click()
   await expect(page.locator('[data-test=deliveries-table] [data-test=delivery-status]')).toHaveText(['Delivered', 'Delivered'])
+
+  // rotate the secret: a new one, shown once
+  await page.locator('[data-test=rotate-webhook]').click()
+  await page.locator('.el-message-box__btns .el-button--primary').click()
+  await expect(page.locator('input[data-test=secret]')).toHaveValue(/^whsec_\S{20,}/)
+  const rotated = await page.locator('input[data-test=secret]').inputValue()
+  expect(rotated).not.toBe(secret)
+  await page.locator('[data-test=close-rotated]').click()
+  await expect(page.locator('[data-test=secret]')).toHaveCount(0)
 
   // the list shows the last delivery
   await page.locator('[data-test=settings-webhooks]').click()
