@@ -27,6 +27,7 @@ test('webhooks: an admin subscribes the loopback receiver, sees the secret once,
   // a refused target: the server's 422 shows under the URL field
   await page.locator('[data-test=new-webhook]').click()
   await expect(page.locator('[data-test=event-run\\.failed] input')).toBeChecked()
+  await expect(page.locator('[data-test=webhook-namespace]')).toContainText('Subscribes to the events of namespace')
   found.form = await violations(page)
   await page.locator('input[data-test=webhook-url]').fill('http://169.254.169.254/latest')
   await page.locator('[data-test=save-webhook]').click()
