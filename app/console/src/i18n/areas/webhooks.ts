@@ -69,7 +69,7 @@ const zh = {
     redelivered: '已重新排队投递',
     attemptLog: '尝试记录',
     noAttempts: '尚未尝试',
-    attempt: '第几次',
+    attempt: '序号',
     time: '时间',
     statusCode: '状态码 / 错误',
     latency: '耗时',
