@@ -131,6 +131,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     run_log_retention_days: int = 30
     #: Days a finished run's row is kept (0: forever); metrics over older windows lose those runs.
     run_retention_days: int = 0
+    #: The address users reach Conveyor at (e.g. https://conveyor.example.com); when set, webhook payload
+    #: links are absolute URLs under it, otherwise API paths relative to it.
+    public_url: str = ""
     #: Webhooks may target loopback, private and link-local addresses (tests, closed networks); metadata never.
     webhook_allow_private: bool = False
     #: One delivery attempt's limit (connect + answer), and how many the sender makes at once.
@@ -252,7 +255,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
         for field, ok, message in checks:
             if not ok:
                 raise SettingsError(f"{env_name(field)} {message} (got {getattr(self, field)!r})")
-        for field in ("database_url", "redis_url"):
+        for field in ("database_url", "redis_url", "public_url"):
             self._check_url(field)
         try:
             self.trusted_proxy_networks  # noqa: B018  (parsed here so a typo stops the start)
@@ -264,6 +267,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
         schemes = {
             "database_url": ("postgresql://", "postgresql+psycopg://", "postgres://"),
             "redis_url": ("redis://", "rediss://", "unix://"),
+            "public_url": ("http://", "https://"),
         }[field]
         if value and not value.startswith(schemes):
             raise SettingsError(f"{env_name(field)} must start with one of {', '.join(schemes)}")

@@ -13,6 +13,18 @@ from app.db.webhooks import WebhookAttempt, WebhookDelivery, WebhookSubscription
 DeliveryStatus = Literal["pending", "succeeded", "failed"]
 
 
+class WebhookLastDelivery(msgspec.Struct):
+    """A subscription's newest delivery, as its list shows it."""
+
+    id: uuid.UUID
+    event_type: str
+    status: DeliveryStatus
+    attempts: int
+    last_status_code: int | None
+    last_attempt_at: datetime | None
+    created_at: datetime
+
+
 class WebhookOut(msgspec.Struct):
     id: uuid.UUID
     namespace_id: uuid.UUID
@@ -30,10 +42,13 @@ class WebhookOut(msgspec.Struct):
     previous_secret_until: datetime | None
     created_at: datetime
     updated_at: datetime
+    #: The newest delivery (its status, the receiver's last answer); null before the first event.
+    last_delivery: WebhookLastDelivery | None
 
     @classmethod
-    def of(cls, row: WebhookSubscription) -> WebhookOut:
-        return cls(**{f: getattr(row, f) for f in cls.__struct_fields__})
+    def of(cls, row: WebhookSubscription, last: WebhookDelivery | None = None) -> WebhookOut:
+        values = {f: getattr(row, f) for f in cls.__struct_fields__ if f != "last_delivery"}
+        return cls(**values, last_delivery=_last(last))
 
 
 class WebhookWithSecret(WebhookOut):
@@ -42,8 +57,17 @@ class WebhookWithSecret(WebhookOut):
     secret: str
 
     @classmethod
-    def of(cls, row: WebhookSubscription) -> WebhookWithSecret:
-        return cls(**{f: getattr(row, f) for f in cls.__struct_fields__})
+    def of(cls, row: WebhookSubscription, last: WebhookDelivery | None = None) -> WebhookWithSecret:
+        values = {f: getattr(row, f) for f in cls.__struct_fields__ if f != "last_delivery"}
+        return cls(**values, last_delivery=_last(last))
+
+
+def _last(row: WebhookDelivery | None) -> WebhookLastDelivery | None:
+    return (
+        None
+        if row is None
+        else WebhookLastDelivery(**{f: getattr(row, f) for f in WebhookLastDelivery.__struct_fields__})
+    )
 
 
 class WebhookDeliveryOut(msgspec.Struct):

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import select, text, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select, text, true, tuple_
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
+from sqlalchemy.dialects.postgresql import array
+from sqlalchemy.orm import Session, aliased
 
 from app.core.errors import Conflict, NotFound
 from app.db.webhooks import WebhookAttempt, WebhookDelivery
@@ -43,6 +46,22 @@ def list_deliveries(
         at = decode_cursor(cursor)
         query = query.where(tuple_(WebhookDelivery.created_at, WebhookDelivery.id) < tuple_(at.at, at.id))
     return list(session.scalars(query))
+
+
+def last_deliveries(session: Session, subscription_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, WebhookDelivery]:
+    """Each subscription's newest delivery (one index probe per subscription), by subscription id."""
+    if not subscription_ids:
+        return {}
+    ids = select(func.unnest(array(list(subscription_ids), type_=PG_UUID(as_uuid=True))).column_valued("id")).subquery()
+    newest = (
+        select(WebhookDelivery)
+        .where(WebhookDelivery.subscription_id == ids.c.id)
+        .order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id.desc())
+        .limit(1)
+        .lateral()
+    )
+    rows = session.scalars(select(aliased(WebhookDelivery, newest)).select_from(ids).join(newest, true()))
+    return {row.subscription_id: row for row in rows}
 
 
 def get_delivery(

@@ -24,7 +24,7 @@ from app.db.queries import query
 from app.domain import audit
 from app.domain.retry import backoff_seconds
 from app.settings import Settings
-from app.webhooks import posting, signing, targets
+from app.webhooks import links, posting, signing, targets
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +93,8 @@ class WebhookSender:
             target = targets.resolve(row.url, allow_private=self.settings.webhook_allow_private)
         except targets.TargetRefused as exc:
             return posting.Answer(None, f"{exc.code}: {exc}", 0.0, "")
-        body = json.dumps(row.payload, separators=(",", ":"), ensure_ascii=False).encode()
+        payload = links.absolute_links(row.payload, self.settings.public_url)
+        body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
         secrets = [row.secret, *([row.previous_secret] if row.previous_secret else [])]
         # The header time is the wall clock whatever `clock` says: receivers check it against theirs.
         headers = signing.headers(secrets, row.message_id, int(time.time()), body)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Literal, get_args
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -27,8 +27,9 @@ from app.domain.permissions import Permission, Principal
 from app.settings import Settings
 from app.webhooks import signing, targets
 
-#: The events a subscription may ask for (see the README's Webhooks section for each payload).
-EVENT_TYPES = (
+#: The events a subscription may ask for (see the README's Webhooks section for each payload); the OpenAPI
+#: document lists them as an enum, so clients (the console's checkboxes) take them from there.
+EventType = Literal[
     "run.succeeded",
     "run.failed",
     "run.timed_out",
@@ -37,8 +38,9 @@ EVENT_TYPES = (
     "dataset.import.failed",
     "deployment.misfired",
     "deployment.run_skipped",
-)
-EventTypes = Annotated[list[str], msgspec.Meta(min_length=1, max_length=len(EVENT_TYPES))]
+]
+EVENT_TYPES: tuple[str, ...] = get_args(EventType)
+EventTypes = Annotated[list[EventType], msgspec.Meta(min_length=1, max_length=len(EVENT_TYPES))]
 Url = Annotated[str, msgspec.Meta(min_length=1, max_length=targets.MAX_URL_LENGTH)]
 Description = Annotated[str, msgspec.Meta(max_length=500)]
 
@@ -78,7 +80,7 @@ def check_target(url: str, settings: Settings) -> None:
         raise InvalidInput(str(exc), code=exc.code, errors=[{"field": "url", "message": str(exc)}]) from None
 
 
-def _check_event_types(types: list[str]) -> list[str]:
+def _check_event_types(types: list[EventType]) -> list[str]:
     unknown = sorted(set(types) - set(EVENT_TYPES))
     if unknown:
         raise InvalidInput(

@@ -24,7 +24,12 @@ _LAST_USER = pytest.StashKey[str]()
 @pytest.fixture(scope="session")
 def shared_system(servers: TestServers, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConveyorSystem]:
     """api + scheduler + two workers, shared by the tests that leave the system as they found it."""
-    system = ConveyorSystem(servers=servers, root=tmp_path_factory.mktemp("shared"))
+    # Webhooks may target loopback: the browser test's receiver listens on 127.0.0.1 (metadata stays refused).
+    system = ConveyorSystem(
+        servers=servers,
+        root=tmp_path_factory.mktemp("shared"),
+        extra_env={"CONVEYOR_WEBHOOK_ALLOW_PRIVATE": "true"},
+    )
     RUNNING.append(system)
     try:
         system.start(workers=2)

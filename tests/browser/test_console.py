@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ import pytest
 from tests.acceptance.harness import ADMIN, ConveyorSystem, wait_until
 from tests.browser import dataset_fixtures
 from tests.console import CONSOLE, NODE_BIN, require_node_tools
+from tests.webhook_receiver import Receiver
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / ".conveyor" / "test-artifacts" / "console"
@@ -56,8 +58,10 @@ def test_the_console_in_chromium(system: ConveyorSystem) -> None:
         "CHROMIUM": str(CHROMIUM),
         "DATASET_FIXTURES": str(dataset_fixtures.write(ARTIFACTS / "fixtures")),  # datasets.spec.ts
     }
+    receiver = Receiver()  # webhooks.spec.ts subscribes it and sees its 200s in the delivery log
+    env["WEBHOOK_RECEIVER"] = receiver.url
     report = ARTIFACTS / "playwright.log"
-    with report.open("w") as out:
+    with closing(receiver), report.open("w") as out:
         code = subprocess.run(
             # CONSOLE_E2E_ONLY="roles axe" runs only the spec files whose names contain those words
             [str(NODE_BIN / "playwright"), "test", *os.environ.get("CONSOLE_E2E_ONLY", "").split()],

@@ -309,6 +309,22 @@ def test_redirects_are_not_followed_and_a_past_delivery_can_be_redelivered(
     assert second.headers["webhook-id"] == message_id
 
 
+def test_links_are_absolute_under_the_public_url(engine: Engine, hook_settings: Settings, receiver: Receiver) -> None:
+    sub = subscribe(engine, hook_settings, receiver.url)
+    public = msgspec.structs.replace(hook_settings, public_url="https://conveyor.example.com/")
+    with Session(engine) as session, session.begin():
+        webhook_log.send_test(session, ROOT, sub.id, audit_as=AS_ROOT)
+    sending = WebhookSender(engine=engine, settings=public)
+    try:
+        sending.send_once()
+    finally:
+        sending.close()
+    [payload] = verified(receiver, 1, sub.secret)
+    assert payload["data"]["links"] == {"webhook": f"https://conveyor.example.com/api/v1/webhooks/{sub.id}"}
+    [stored] = deliveries(engine)
+    assert stored.payload["data"]["links"]["webhook"] == f"/api/v1/webhooks/{sub.id}"
+
+
 def test_targets_are_checked_again_at_each_send(engine: Engine, hook_settings: Settings, receiver: Receiver) -> None:
     sub = subscribe(engine, hook_settings, receiver.url)  # allowed when it was created
     strict = WebhookSender(engine=engine, settings=msgspec.structs.replace(hook_settings, webhook_allow_private=False))

@@ -11,6 +11,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from app.api.app import create_app
+from app.domain import webhooks
 from app.domain.members import NewNamespace, create_namespace, set_member
 from app.domain.permissions import Role
 from app.domain.users import NewUser, create_user
@@ -87,10 +88,33 @@ def test_metadata_addresses_stay_refused_when_private_ones_are_allowed(api: Test
     assert response.json()["code"] == "webhook_url_forbidden"
 
 
-def test_unknown_event_types_are_refused(api: TestClient) -> None:
+def test_unknown_event_types_are_refused_at_their_field(api: TestClient) -> None:
     response = api.post("/api/v1/webhooks", json={"url": "http://127.0.0.1:9/", "event_types": ["run.exploded"]})
     assert response.status_code == 422
-    assert response.json()["code"] == "webhook_event_type_unknown"
+    assert response.json()["code"] == "validation_failed"
+    assert response.json()["errors"][0]["field"] == "event_types[0]"
+
+
+def test_the_openapi_document_lists_the_event_types(api: TestClient) -> None:
+    """Clients (the console's checkboxes) take the event types from the document."""
+    schemas = api.get("/api/docs/openapi.json").json()["components"]["schemas"]
+    items = schemas["NewWebhook"]["properties"]["event_types"]["items"]
+    assert items["enum"] == list(webhooks.EVENT_TYPES)
+
+
+def test_the_list_shows_each_subscriptions_newest_delivery(api: TestClient) -> None:
+    quiet = api.post("/api/v1/webhooks", json={"url": "http://127.0.0.1:9/a", "event_types": EVENTS}).json()
+    tested = api.post("/api/v1/webhooks", json={"url": "http://127.0.0.1:9/b", "event_types": EVENTS}).json()
+    first = api.post(f"/api/v1/webhooks/{tested['id']}/test").json()
+    second = api.post(f"/api/v1/webhooks/{tested['id']}/test").json()
+    assert first["id"] != second["id"]
+
+    listed = {w["id"]: w for w in api.get("/api/v1/webhooks").json()["items"]}
+    assert listed[quiet["id"]]["last_delivery"] is None
+    last = listed[tested["id"]]["last_delivery"]
+    assert last["id"] == second["id"]
+    assert (last["event_type"], last["status"], last["attempts"]) == ("webhook.test", "pending", 0)
+    assert api.get(f"/api/v1/webhooks/{tested['id']}").json()["last_delivery"]["id"] == second["id"]
 
 
 def test_only_namespace_admins_manage_webhooks(api: TestClient, engine: Engine, allow_private: Settings) -> None:

@@ -33,6 +33,7 @@ def test_values_come_from_prefixed_variables_and_are_typed() -> None:
         ({"CONVEYOR_LOG_FORMAT": "xml"}, "CONVEYOR_LOG_FORMAT"),
         ({"DATABASE_URL": "mysql://x"}, "DATABASE_URL"),
         ({"REDIS_URL": "http://x"}, "REDIS_URL"),
+        ({"CONVEYOR_PUBLIC_URL": "conveyor.example.com"}, "CONVEYOR_PUBLIC_URL"),
         ({"CONVEYOR_QUEUE": "bad queue!"}, "CONVEYOR_QUEUE"),
     ],
 )

@@ -72,7 +72,10 @@ class WebhookController(Controller):
             rows = webhooks.list_webhooks(
                 session, principal_of(request), namespace=namespace, limit=check_limit(limit), cursor=cursor
             )
-            return page(rows, limit, position=lambda r: (r.created_at, r.id), item=WebhookOut.of)
+            last = webhook_log.last_deliveries(session, [r.id for r in rows[:limit]])
+            return page(
+                rows, limit, position=lambda r: (r.created_at, r.id), item=lambda r: WebhookOut.of(r, last.get(r.id))
+            )
 
     @get(
         "/{webhook_id:uuid}",
@@ -83,7 +86,8 @@ class WebhookController(Controller):
     )
     def read(self, request: Request, webhook_id: FromPath[uuid.UUID], db: NamedDependency[Database]) -> WebhookOut:
         with db.read() as session:
-            return WebhookOut.of(webhooks.get_webhook(session, principal_of(request), webhook_id))
+            row = webhooks.get_webhook(session, principal_of(request), webhook_id)
+            return WebhookOut.of(row, webhook_log.last_deliveries(session, [row.id]).get(row.id))
 
     @patch(
         "/{webhook_id:uuid}",
@@ -104,7 +108,7 @@ class WebhookController(Controller):
             row = webhooks.update_webhook(
                 session, principal_of(request), webhook_id, data, settings, audit_as=audit_context(request)
             )
-            return WebhookOut.of(row)
+            return WebhookOut.of(row, webhook_log.last_deliveries(session, [row.id]).get(row.id))
 
     @delete(
         "/{webhook_id:uuid}",
@@ -142,7 +146,7 @@ class WebhookController(Controller):
                 settings,
                 audit_as=audit_context(request),
             )
-            return WebhookWithSecret.of(row)
+            return WebhookWithSecret.of(row, webhook_log.last_deliveries(session, [row.id]).get(row.id))
 
     @post(
         "/{webhook_id:uuid}/test",

@@ -2227,7 +2227,7 @@ export interface components {
             description: string;
             /** @default true */
             enabled: boolean;
-            event_types: string[];
+            event_types: ("run.succeeded" | "run.failed" | "run.timed_out" | "run.cancelled" | "dataset.ingested" | "dataset.import.failed" | "deployment.misfired" | "deployment.run_skipped")[];
             /** @default default */
             namespace: string;
             pipeline_id?: string | null;
@@ -2744,6 +2744,19 @@ export interface components {
             items: components["schemas"]["WebhookDeliveryOut"][];
             next_cursor: string | null;
         };
+        /** WebhookLastDelivery */
+        WebhookLastDelivery: {
+            attempts: number;
+            /** Format: date-time */
+            created_at: string;
+            event_type: string;
+            /** Format: uuid */
+            id: string;
+            last_attempt_at: string | null;
+            last_status_code: number | null;
+            /** @enum {string} */
+            status: "pending" | "succeeded" | "failed";
+        };
         /** WebhookOut */
         WebhookOut: {
             /** Format: date-time */
@@ -2756,6 +2769,7 @@ export interface components {
             failing_since: string | null;
             /** Format: uuid */
             id: string;
+            last_delivery: components["schemas"]["WebhookLastDelivery"] | null;
             /** Format: uuid */
             namespace_id: string;
             pipeline_id: string | null;
@@ -2774,7 +2788,7 @@ export interface components {
             deployment_id?: string | null;
             description?: string;
             enabled?: boolean;
-            event_types?: string[];
+            event_types?: ("run.succeeded" | "run.failed" | "run.timed_out" | "run.cancelled" | "dataset.ingested" | "dataset.import.failed" | "deployment.misfired" | "deployment.run_skipped")[];
             pipeline_id?: string | null;
             url?: string;
         };
@@ -2790,6 +2804,7 @@ export interface components {
             failing_since: string | null;
             /** Format: uuid */
             id: string;
+            last_delivery: components["schemas"]["WebhookLastDelivery"] | null;
             /** Format: uuid */
             namespace_id: string;
             pipeline_id: string | null;

@@ -36,6 +36,8 @@ const routes: RouteRecordRaw[] = [
           { path: 'namespaces', name: 'settings-namespaces', component: () => import('@/views/settings/NamespacesView.vue') },
           { path: 'tokens', name: 'settings-tokens', component: () => import('@/views/settings/TokensView.vue') },
           { path: 'audit', name: 'settings-audit', component: () => import('@/views/settings/AuditView.vue') },
+          { path: 'webhooks', name: 'settings-webhooks', component: () => import('@/views/settings/WebhooksView.vue') },
+          { path: 'webhooks/:id', name: 'settings-webhook', component: () => import('@/views/settings/WebhookView.vue'), props: true },
         ],
       },
       { path: ':rest(.*)*', name: 'not-found', component: coming },
