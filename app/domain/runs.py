@@ -65,11 +65,12 @@ def submit_runs(
     deployment_id: uuid.UUID | None = None,
     pipeline_version: int | None = None,
     audit_as: audit.AuditContext | None = None,
+    outbox_delay_seconds: float = 0.0,
 ) -> list[uuid.UUID]:
     """Create runs with their first event and outbox rows, in the caller's transaction.
 
     With `audit_as` (a submit by the API or the CLI) the submit is audited (runs.submit); a deployment's
-    trigger is audited as the deployment's.
+    trigger is audited as the deployment's. `outbox_delay_seconds`: see run_rows.insert_runs (eager send).
     """
     pipelines: dict[tuple[str, str], Pipeline] = {}
     rows: list[dict[str, Any]] = []
@@ -105,7 +106,7 @@ def submit_runs(
                 deployment_id=deployment_id,
             )
         )
-    ids = insert_runs(session, rows)
+    ids = insert_runs(session, rows, outbox_delay_seconds=outbox_delay_seconds)
     if audit_as is not None:
         runs = get_runs(session, ids)
         audit.record(
