@@ -24,7 +24,7 @@ def test_submitting_a_run_writes_the_run_and_its_event_then_sends_it(
     response = client.post("/api/v1/runs", json={"pipeline": "noop", "params": {"day": "2026-11-01"}})
     assert response.status_code == 201, response.text
     run = response.json()
-    assert run["status"] == "PENDING"  # as committed; the eager send follows the commit
+    assert run["status"] == "QUEUED"  # sent by the API right after its commit
     assert run["pipeline_id"] == pipeline["id"]
     assert run["params"] == {"day": "2026-11-01"}
     assert response.headers["location"] == f"/api/v1/runs/{run['id']}"

@@ -72,10 +72,12 @@ def _submit(
                 outbox_delay_seconds=EAGER_GRACE_SECONDS if eager is not None else 0.0,
             ),
         )
-        runs = run_service.get_runs(session, ids)
-    if not replayed and eager is not None:
+        if replayed:
+            return run_service.get_runs(session, ids), True
+    if eager is not None:
         eager.send(ids)  # committed: send now rather than through the relay (which sends them if this fails)
-    return runs, replayed
+    with db.read() as session:  # read after the send, which is what a run waits for
+        return run_service.get_runs(session, ids), False
 
 
 class RunController(Controller):
