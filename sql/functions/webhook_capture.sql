@@ -3,14 +3,6 @@
 -- on those changes (its WHEN is checked before any function call), and each does one INSERT ... SELECT from
 -- the namespace's enabled subscriptions: nothing is written, and nobody is woken, when none matches.
 -- Payload: {"type", "timestamp", "version": 1, "data": {ids..., "links": {...}}}; links are API paths.
--- Each trigger first asks webhooks_wanted (one probe of the enabled-subscriptions index) and builds no
--- payload when nobody subscribed: every run pays that probe, so it must stay the only cost of "no webhooks".
-CREATE OR REPLACE FUNCTION webhooks_wanted(namespace uuid, event_type text) RETURNS boolean
-LANGUAGE sql STABLE AS $$
-    SELECT EXISTS (SELECT 1 FROM webhook_subscriptions s
-                   WHERE s.namespace_id = namespace AND s.enabled AND event_type = ANY(s.event_types))
-$$;
-
 CREATE OR REPLACE FUNCTION enqueue_webhooks(
     event_type text, namespace uuid, pipeline uuid, deployment uuid, data jsonb
 ) RETURNS void
@@ -33,9 +25,6 @@ END $$;
 CREATE OR REPLACE FUNCTION capture_run_webhook() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF NOT webhooks_wanted(NEW.namespace_id, 'run.' || lower(NEW.status)) THEN
-        RETURN NULL;
-    END IF;
     PERFORM enqueue_webhooks(
         'run.' || lower(NEW.status), NEW.namespace_id, NEW.pipeline_id, NEW.deployment_id,
         jsonb_build_object(
@@ -50,7 +39,7 @@ END $$;
 CREATE OR REPLACE FUNCTION capture_dataset_webhook() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF NEW.namespace_id IS NULL OR NOT webhooks_wanted(NEW.namespace_id, NEW.type) THEN
+    IF NEW.namespace_id IS NULL THEN
         RETURN NULL;
     END IF;
     PERFORM enqueue_webhooks(

@@ -112,7 +112,6 @@ def downgrade() -> None:
         "capture_dataset_webhook()",
         "capture_occurrence_webhook()",
         "enqueue_webhooks(text, uuid, uuid, uuid, jsonb)",
-        "webhooks_wanted(uuid, text)",
     ):
         op.execute(f"DROP FUNCTION IF EXISTS {function}")
     for table in ("webhook_attempts", "webhook_deliveries", "webhook_subscriptions"):
