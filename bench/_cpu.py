@@ -28,13 +28,60 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / _TICKS
 
 
-def backends(database_url: str) -> list[int]:
-    """Pids of the Postgres backends connected to the database of `database_url` (not this query's own)."""
+def backends(database_url: str) -> dict[int, int | None]:
+    """Postgres backends connected to the database of `database_url` (not this query's own): pid → client port."""
     with psycopg.connect(database_url, autocommit=True) as connection:
         rows = connection.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            "SELECT pid, client_port FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
         ).fetchall()
-    return [int(r[0]) for r in rows]
+    return {int(r[0]): (int(r[1]) if r[1] is not None and r[1] > 0 else None) for r in rows}
+
+
+def process_name(pid: int) -> str:
+    """A short name of a Conveyor process from its command line: api, scheduler, worker, up, ..."""
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return "gone"
+    words = [a.decode(errors="replace") for a in argv if a]
+    for word in ("api", "scheduler", "worker", "up"):
+        if word in words:
+            return word
+    if any("dramatiq" in w for w in words):
+        return "worker"
+    if words and "redis-server" in words[0]:
+        return "redis"
+    if words and "postgres" in words[0]:
+        return "postgres"
+    return Path(words[0]).name if words else "?"
+
+
+def _socket_ports(pids: set[int]) -> dict[int, int]:
+    """Local TCP port → pid of the processes `pids` (their sockets' inodes matched in /proc/net/tcp*)."""
+    inode_pid: dict[str, int] = {}
+    for pid in pids:
+        try:
+            for fd in Path(f"/proc/{pid}/fd").iterdir():
+                try:
+                    target = os.readlink(fd)
+                except OSError:
+                    continue
+                if target.startswith("socket:["):
+                    inode_pid[target[8:-1]] = pid
+        except OSError:
+            continue
+    ports: dict[int, int] = {}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if fields[9] in inode_pid:
+                ports[int(fields[1].rsplit(":", 1)[1], 16)] = inode_pid[fields[9]]
+    return ports
 
 
 class CpuMeter:
@@ -44,20 +91,47 @@ class CpuMeter:
         self.roots, self.database_urls = roots, database_urls
         self.exclude = exclude or set()
         self._first: dict[int, float] = {}
+        self._labels: dict[int, str] = {}
 
     def _pids(self) -> set[int]:
-        pids = set(self.roots)
+        tree = set(self.roots)
         for root in self.roots:
-            pids.update(_descendants(root))
+            tree.update(_descendants(root))
+        tree -= self.exclude
+        names = {pid: process_name(pid) for pid in tree}
+        # Worker processes numbered in pid order, so "worker-1" is the same process at both reads.
+        workers = sorted(p for p, n in names.items() if n == "worker")
+        for index, pid in enumerate(workers):
+            names[pid] = f"worker-{index}"
+        self._labels.update((pid, name) for pid, name in names.items() if pid not in self._labels)
+        pids = set(tree)
+        found: dict[int, int | None] = {}
         for url in self.database_urls:
-            pids.update(backends(url))
-        return pids - self.exclude
+            found.update(backends(url))
+        ports = _socket_ports(tree) if found else {}
+        for pid, port in found.items():
+            if pid in self.exclude:
+                continue
+            pids.add(pid)
+            if pid not in self._labels:
+                client = ports.get(port) if port is not None else None
+                self._labels[pid] = "pg:" + (self._labels.get(client, "?") if client is not None else "other")
+        return pids
 
     def _read(self) -> dict[int, float]:
         return {pid: cpu_seconds(pid) for pid in self._pids()}
 
     def start(self) -> None:
         self._first = self._read()
+
+    def breakdown(self) -> dict[str, float]:
+        """CPU seconds since start() by process ("worker-0", "pg:worker-0" for its backends, ...), largest first."""
+        now = self._read()
+        totals: dict[str, float] = {}
+        for pid, value in now.items():
+            label = self._labels.get(pid, "?")
+            totals[label] = totals.get(label, 0.0) + max(value - self._first.get(pid, 0.0), 0.0)
+        return dict(sorted(totals.items(), key=lambda item: -item[1]))
 
     def seconds(self) -> float:
         """CPU seconds used since start()."""

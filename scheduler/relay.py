@@ -12,19 +12,13 @@ from __future__ import annotations
 
 import logging
 
-import redis
 from dramatiq.brokers.redis import RedisBroker
 from sqlalchemy import Engine
 
-from app.core.states import RunStatus, sources
 from app.db.queries import query
-from workers.broker import enqueue_runs
+from app.domain.dispatch import QUEUE_FROM, send_dispatched
 
 logger = logging.getLogger(__name__)
-
-#: A batch the broker refused is due again after this pause.
-RETRY_AFTER_SECONDS = 1.0
-_QUEUE_FROM = sources(RunStatus.QUEUED)
 
 
 class Relay:
@@ -41,14 +35,10 @@ class Relay:
         with self.engine.begin() as connection:
             rows = connection.execute(
                 query("dispatch_outbox"),
-                {"batch": self.batch, "from_statuses": _QUEUE_FROM, "actor": self.relay_id},
+                {"batch": self.batch, "from_statuses": QUEUE_FROM, "actor": self.relay_id},
             ).all()
         sendable = [row for row in rows if row.id is not None]
-        try:
-            enqueue_runs(self.broker, [(r.broker_queue, str(r.id), r.broker_message_id) for r in sendable])
-        except redis.RedisError as exc:
-            logger.warning("broker unavailable, %d runs go back into the outbox: %s", len(sendable), exc)
-            self._put_back(sendable)
+        if not send_dispatched(self.engine, self.broker, sendable):
             return 0
         return int(rows[0].taken)
 
@@ -59,18 +49,3 @@ class Relay:
         if due_in is None:
             return longest
         return min(max(float(due_in), 0.0), longest)
-
-    def _put_back(self, rows: list) -> None:  # type: ignore[type-arg]
-        try:
-            with self.engine.begin() as connection:
-                connection.execute(
-                    query("put_back_outbox"),
-                    {
-                        "run_ids": [r.id for r in rows],
-                        "queues": [r.broker_queue for r in rows],
-                        "priorities": [r.priority for r in rows],
-                        "after_seconds": RETRY_AFTER_SECONDS,
-                    },
-                )
-        except Exception:
-            logger.exception("could not put %d runs back into the outbox; the reaper will resend them", len(rows))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +44,7 @@ from app.api.security import make_failure_auditor, make_guard
 from app.api.text_boundary import refuse_unstorable_text
 from app.db.database import Database
 from app.db.engine import get_engine
+from app.domain.dispatch import ApiBroker, EagerSender
 from app.domain.throttle import LoginThrottle
 from app.ingest.convert import warm_up as warm_up_arrow
 from app.settings import Settings, get_settings
@@ -83,6 +86,15 @@ def create_app(settings: Settings | None = None, *, authenticate: bool = True) -
         legacy_root=settings.data_path,
     )
     throttle = LoginThrottle(redis.Redis.from_url(settings.redis_url), settings)
+    eager = (
+        EagerSender(
+            engine=database.engine,
+            broker=ApiBroker(settings.redis_url, settings.redis_namespace),
+            actor=f"api:{socket.gethostname()}:{os.getpid()}",
+        )
+        if settings.eager_send and settings.redis_url
+        else None
+    )
     rate_limit = RateLimit(settings)
     assets = ASSETS_PATH
     openapi = openapi_config()
@@ -98,7 +110,7 @@ def create_app(settings: Settings | None = None, *, authenticate: bool = True) -
             console_router(),
         ],
         guards=[make_guard(database, rate_limit, enabled=authenticate)],
-        state=State({"trusted_proxies": settings.trusted_proxy_networks}),
+        state=State({"trusted_proxies": settings.trusted_proxy_networks, "eager_sender": eager}),
         dependencies={
             "db": Provide(lambda: database, use_cache=True, sync_to_thread=False),
             "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),

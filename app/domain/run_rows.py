@@ -121,13 +121,20 @@ def scheduled_run_row(
     )
 
 
-def insert_runs(connection: Session | Connection, rows: Sequence[Mapping[str, Any]]) -> list[uuid.UUID]:
+def insert_runs(
+    connection: Session | Connection, rows: Sequence[Mapping[str, Any]], *, outbox_delay_seconds: float = 0.0
+) -> list[uuid.UUID]:
     """Insert the rows with their first events and outbox rows; returns the ids inserted, in the rows' order.
 
-    A (deployment, fire time) that already has a run is skipped, so its id is not returned.
+    A (deployment, fire time) that already has a run is skipped, so its id is not returned. With
+    `outbox_delay_seconds` the caller sends the runs itself after its commit (app/domain/dispatch.py):
+    the outbox rows, the relay's fallback, are due that much later.
     """
     if not rows:
         return []
-    result = connection.execute(query("insert_runs"), {"runs": msgspec.json.encode(rows).decode()})
+    result = connection.execute(
+        query("insert_runs"),
+        {"runs": msgspec.json.encode(rows).decode(), "outbox_delay_seconds": outbox_delay_seconds},
+    )
     created = {row.id for row in result}
     return [run_id for row in rows if (run_id := uuid.UUID(row["id"])) in created]

@@ -96,12 +96,17 @@ def run_pipeline(
     hows = plan(steps, has_output=spec.output is not None)
 
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".pipeline-", dir=out))
-    target = str(work / DATA_FILE) if spec.output is not None else None
+    uses_duckdb = bool(spec.inputs) or any(step.relational for step in steps)
+    # A pipeline of log/sleep/fail steps writes no file: it makes no folder either (most no-op runs are these).
+    work: Path | None = None
+    if uses_duckdb or spec.output is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=".pipeline-", dir=out))
+    target = str(work / DATA_FILE) if work is not None and spec.output is not None else None
     conn = None
     try:
-        if spec.inputs or any(step.relational for step in steps):
+        if uses_duckdb:
+            assert work is not None
             conn = open_run_connection(
                 duckdb_settings,
                 inputs=[inputs[name].path for name in spec.inputs],
@@ -135,7 +140,8 @@ def run_pipeline(
     finally:
         if conn is not None:
             conn.close()
-        shutil.rmtree(work, ignore_errors=True)
+        if work is not None:
+            shutil.rmtree(work, ignore_errors=True)
     return PipelineResult(
         rows_in=rows_in,
         rows_out=rows_out,

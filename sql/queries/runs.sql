@@ -9,6 +9,9 @@
 -- (overlap buffer) gets no outbox row until it is released. The outbox row of a
 -- run planned ahead (see schedule_lookahead_seconds) is due at its fire time, so
 -- the run waits, PENDING, until then. Rows come from app/domain/run_rows.py.
+-- outbox_delay_seconds > 0: the caller sends the runs itself right after its
+-- commit (the API's eager send); their rows are the relay's fallback, due that
+-- much later, and the relay is not woken.
 WITH input AS (
     SELECT *
     FROM jsonb_to_recordset(CAST(:runs AS jsonb)) AS x(
@@ -35,12 +38,14 @@ WITH input AS (
     FROM inserted i JOIN input USING (id)
 ), outbox_rows AS (
     INSERT INTO outbox (run_id, queue, priority, available_at)
-    SELECT i.id, input.queue, input.priority, greatest(input.scheduled_for, now())
+    SELECT i.id, input.queue, input.priority,
+           greatest(input.scheduled_for, now()) + make_interval(secs => CAST(:outbox_delay_seconds AS float8))
     FROM inserted i JOIN input USING (id) WHERE NOT i.held
 ), wake AS (
-    SELECT pg_notify('conveyor_outbox', '')
+    -- not when the caller sends the runs itself (outbox_delay_seconds > 0): the relay has nothing to do yet
+    SELECT pg_notify('conveyor_outbox', '') WHERE CAST(:outbox_delay_seconds AS float8) <= 0
 )
-SELECT inserted.id, inserted.created_at FROM inserted, wake;
+SELECT inserted.id, inserted.created_at FROM inserted LEFT JOIN wake ON true;
 
 -- name: start_runs
 -- Workers start runs: QUEUED → RUNNING and attempt + 1, for every run a worker

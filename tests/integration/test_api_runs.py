@@ -18,18 +18,18 @@ def problem_of(response) -> dict:  # type: ignore[no-untyped-def]
     return body
 
 
-def test_submitting_a_run_writes_the_run_its_event_and_its_outbox_row(
+def test_submitting_a_run_writes_the_run_and_its_event_then_sends_it(
     client: TestClient, pipeline: dict, engine: Engine
 ) -> None:
     response = client.post("/api/v1/runs", json={"pipeline": "noop", "params": {"day": "2026-11-01"}})
     assert response.status_code == 201, response.text
     run = response.json()
-    assert run["status"] == "PENDING"
+    assert run["status"] == "QUEUED"  # sent by the API right after its commit
     assert run["pipeline_id"] == pipeline["id"]
     assert run["params"] == {"day": "2026-11-01"}
     assert response.headers["location"] == f"/api/v1/runs/{run['id']}"
-    assert statuses(engine, run["id"]) == ["PENDING"]
-    assert count(engine, "outbox", "run_id = :id", id=run["id"]) == 1
+    assert statuses(engine, run["id"]) == ["PENDING", "QUEUED"]
+    assert count(engine, "outbox", "run_id = :id", id=run["id"]) == 0
 
 
 def test_a_pipeline_can_be_named_by_id(client: TestClient, pipeline: dict) -> None:
@@ -65,7 +65,9 @@ def test_batch_submits_all_runs_in_one_go(client: TestClient, pipeline: dict, en
     runs = response.json()["runs"]
     assert [r["params"]["i"] for r in runs] == list(range(300))
     assert {r["trigger"] for r in runs} == {"batch"}
-    assert count(engine, "runs") == count(engine, "outbox") == count(engine, "run_events") == 300
+    assert count(engine, "runs") == 300
+    assert count(engine, "outbox") == 0  # sent at once (the eager send)
+    assert count(engine, "run_events", "to_status = 'QUEUED'") == 300
 
 
 def test_batch_over_the_limit_writes_nothing(client: TestClient, pipeline: dict, engine: Engine) -> None:
@@ -181,7 +183,9 @@ def test_listing_filters(client: TestClient, pipeline: dict) -> None:
     assert len(earlier) == 4
 
 
-def test_cancelling_a_pending_run_is_immediate_and_final(client: TestClient, pipeline: dict, engine: Engine) -> None:
+def test_cancelling_a_run_not_started_is_immediate_and_final(
+    client: TestClient, pipeline: dict, engine: Engine
+) -> None:
     run = client.post("/api/v1/runs", json={"pipeline": "noop"}).json()
     response = client.post(f"/api/v1/runs/{run['id']}/cancel")
     assert response.status_code == 200
@@ -190,7 +194,7 @@ def test_cancelling_a_pending_run_is_immediate_and_final(client: TestClient, pip
     again = client.post(f"/api/v1/runs/{run['id']}/cancel")
     assert again.status_code == 409
     assert problem_of(again)["code"] == "run_not_cancellable"
-    assert statuses(engine, run["id"]) == ["PENDING", "CANCELLED"]
+    assert statuses(engine, run["id"]) == ["PENDING", "QUEUED", "CANCELLED"]  # QUEUED: the eager send
 
 
 def test_retrying_a_cancelled_run_queues_it_again(client: TestClient, pipeline: dict, engine: Engine) -> None:
@@ -200,8 +204,8 @@ def test_retrying_a_cancelled_run_queues_it_again(client: TestClient, pipeline: 
     assert response.status_code == 202
     assert response.json()["status"] == "PENDING"
     assert response.json()["error"] is None
-    assert statuses(engine, run["id"]) == ["PENDING", "CANCELLED", "PENDING"]
-    assert count(engine, "outbox", "run_id = :id", id=run["id"]) == 2
+    assert statuses(engine, run["id"]) == ["PENDING", "QUEUED", "CANCELLED", "PENDING"]
+    assert count(engine, "outbox", "run_id = :id", id=run["id"]) == 1  # the retry's (the first went eagerly)
 
 
 def test_a_pending_run_cannot_be_retried(client: TestClient, pipeline: dict) -> None:
@@ -214,9 +218,11 @@ def test_a_pending_run_cannot_be_retried(client: TestClient, pipeline: dict) -> 
 def test_events_list_the_transitions(client: TestClient, pipeline: dict) -> None:
     run = client.post("/api/v1/runs", json={"pipeline": "noop"}).json()
     events = client.get(f"/api/v1/runs/{run['id']}/events").json()
-    assert [(e["from_status"], e["to_status"], e["reason"], e["actor"]) for e in events] == [
-        (None, "PENDING", "created", "user:root")
+    assert [(e["from_status"], e["to_status"], e["reason"], e["actor"].split(":")[0]) for e in events] == [
+        (None, "PENDING", "created", "user"),
+        ("PENDING", "QUEUED", "dispatched", "api"),  # the API's eager send
     ]
+    assert events[0]["actor"] == "user:root"
 
 
 def test_every_response_carries_a_request_id(client: TestClient) -> None:

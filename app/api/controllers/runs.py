@@ -20,6 +20,7 @@ from app.db.database import Database
 from app.db.models import Run
 from app.domain import idempotency
 from app.domain import runs as run_service
+from app.domain.dispatch import EAGER_GRACE_SECONDS, EagerSender
 from app.domain.pagination import check_limit
 from app.domain.permissions import Permission
 from app.domain.run_reports import RunReport, run_report
@@ -53,6 +54,7 @@ def _submit(
     principal = principal_of(request)
     scope = idempotency.scope_of("runs.submit", None, principal.user_id)
     ctx = audit_context(request)
+    eager: EagerSender | None = request.app.state.get("eager_sender")
     with db.transaction() as session:
         ids, replayed = idempotency.create_once(
             session,
@@ -61,13 +63,21 @@ def _submit(
             body=body,
             ttl_hours=settings.idempotency_ttl_hours,
             create=lambda: run_service.submit_runs(
-                session, requests, trigger=trigger, principal=principal, settings=settings, audit_as=ctx
+                session,
+                requests,
+                trigger=trigger,
+                principal=principal,
+                settings=settings,
+                audit_as=ctx,
+                outbox_delay_seconds=EAGER_GRACE_SECONDS if eager is not None else 0.0,
             ),
         )
         if replayed:
             return run_service.get_runs(session, ids), True
-        runs = run_service.get_runs(session, ids)
-        return runs, False
+    if eager is not None:
+        eager.send(ids)  # committed: send now rather than through the relay (which sends them if this fails)
+    with db.read() as session:  # read after the send, which is what a run waits for
+        return run_service.get_runs(session, ids), False
 
 
 class RunController(Controller):

@@ -108,6 +108,7 @@ def test_the_engine_steps_of_the_run_engine_still_work_without_inputs(run: Runne
     assert ("warning", "hi") in run.lines
     assert run.slept == [2.5]
     assert (result.rows_in, result.rows_out, result.data_path) == (0, 0, None)
+    assert not run.out.exists()  # a pipeline that writes no file makes no folder either (no-op runs are many)
 
 
 def test_an_output_that_copies_the_only_input(run: Runner) -> None:
