@@ -16,10 +16,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from tests.acceptance.dataset_calls import imported
+from tests.acceptance.dataset_calls import imported, start_import, write_csv
 from tests.acceptance.harness import ConveyorSystem, wait_until, worker_pid
 from tests.acceptance.processes import Process
-from tests.acceptance.test_postgres_restart import start_import, write_csv
 from tests.s3server import SeaweedS3
 from tests.servers import TestServers
 

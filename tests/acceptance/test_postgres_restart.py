@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.acceptance.dataset_calls import start_import, write_csv
 from tests.acceptance.harness import TIMINGS, ConveyorSystem, wait_until
 from tests.acceptance.own_postgres import OwnPostgres, ServersOn
 from tests.servers import TestServers
@@ -45,27 +46,6 @@ def system(postgres: OwnPostgres, servers: TestServers, tmp_path: Path) -> Itera
         yield conveyor.start(workers=2)
     finally:
         conveyor.stop()
-
-
-def write_csv(path: Path, rows: int) -> Path:
-    with path.open("w") as file:
-        file.write("id,name,amount\n")
-        for start in range(0, rows, 100_000):
-            file.write("".join(f"{i},name-{i},{i % 997}.25\n" for i in range(start, min(start + 100_000, rows))))
-    return path
-
-
-def start_import(system: ConveyorSystem, csv: Path) -> tuple[str, str]:
-    """Upload `csv` as a dataset and start its import; returns (dataset id, run id)."""
-    with csv.open("rb") as body:
-        response = system.http.post(
-            "/api/v1/datasets", files={"file": ("big.csv", body, "text/csv")}, data={"name": "big"}, timeout=120
-        )
-    assert response.status_code == 201, response.text
-    dataset_id = response.json()["id"]
-    response = system.http.post(f"/api/v1/datasets/{dataset_id}/imports", json={})
-    assert response.status_code == 202, response.text
-    return dataset_id, response.json()["id"]
 
 
 def assert_database_unavailable(response: httpx.Response) -> None:
