@@ -151,7 +151,7 @@ def insert_run(
         **columns,
     )
     insert_runs(session, [row])
-    return uuid.UUID(row["id"])
+    return row["id"]
 
 
 def actor_of(principal: Principal) -> str:
