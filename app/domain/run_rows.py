@@ -99,13 +99,14 @@ def scheduled_run_rows(
 ) -> list[dict[str, Any]]:
     """The rows of a deployment's fire times, `fires` being (scheduled_for, held) pairs, each with a new id.
 
-    `deployment` is a row mapping with `latest_version` of its pipeline. The part every fire time shares is
-    built once, by `run_row`, and each fire time adds only its id, time and hold.
+    `deployment` is a row mapping with `latest_version` of its pipeline. The first row is built by `run_row`;
+    the others copy it and change only the id, the time and the hold.
     """
     fires = list(fires)
     if not fires:
         return []
-    shared = run_row(
+    (first_at, first_held), *others = fires
+    first = run_row(
         settings,
         namespace_id=deployment["namespace_id"],
         kind=RunKind.PIPELINE,
@@ -121,8 +122,10 @@ def scheduled_run_rows(
         pipeline_id=deployment["pipeline_id"],
         pipeline_version=deployment["pipeline_version"] or deployment["latest_version"],
         deployment_id=deployment["id"],
+        scheduled_for=first_at,
+        held=first_held,
     )
-    return [{**shared, "id": uuid7(), "scheduled_for": at, "held": held} for at, held in fires]
+    return [first, *({**first, "id": uuid7(), "scheduled_for": at, "held": held} for at, held in others)]
 
 
 def insert_runs(
