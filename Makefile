@@ -27,7 +27,7 @@ $(BIN)/.installed-dev: pyproject.toml uv.lock | $(BIN)/uv
 	touch $@ $(BIN)/.installed-run
 
 # Modules that assemble SQL from fragments: basedpyright checks every fragment is a LiteralString (static text).
-TYPED_SQL = app/domain/metrics.py app/domain/metric_sources.py
+TYPED_SQL = app/domain/metrics.py app/domain/metric_catalog.py app/domain/metric_sources.py
 
 ## install: what `make run` needs; install-dev: also the test and lint tools
 install: $(BIN)/.installed-run

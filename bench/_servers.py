@@ -15,12 +15,18 @@ import tempfile
 import uuid
 from contextlib import suppress
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 import redis
 
 from app.embedded import EmbeddedPostgres, EmbeddedRedis
 from tests.servers import find_postgres, find_redis
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, Engine
+
+    from app.settings import Settings
 
 LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 LOCAL_REDIS = "redis://127.0.0.1:6379/0"
@@ -105,6 +111,43 @@ class BenchServers:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def migrated(servers: BenchServers, **fields: Any) -> tuple[Settings, Engine]:
+    """Settings for a fresh database (migrated to head) and Redis key prefix on `servers`, and an engine on it.
+
+    `fields` are further settings (e.g. webhook_allow_private=True). Both go when `servers` closes.
+    """
+    from app.db import migrate
+    from app.db.engine import get_engine
+    from app.settings import Settings
+
+    settings = Settings(
+        database_url=servers.create_database(),
+        redis_url=servers.redis_url,
+        redis_namespace=servers.redis_prefix(),
+        data_root=str(servers.tmp / "data"),
+        **fields,
+    )
+    migrate.upgrade(settings.sqlalchemy_url)
+    return settings, get_engine(settings, pre_ping=False)
+
+
+def noop_pipeline(connection: Connection) -> uuid.UUID:
+    """A pipeline `noop` in namespace `default`, with an empty version 1; returns its id."""
+    from sqlalchemy import text
+
+    pipeline: uuid.UUID = connection.execute(
+        text(
+            "INSERT INTO pipelines (id, namespace_id, name) SELECT gen_random_uuid(), id, 'noop' "
+            "FROM namespaces WHERE name = 'default' RETURNING id"
+        )
+    ).scalar_one()
+    connection.execute(
+        text("INSERT INTO pipeline_versions (pipeline_id, version, spec) VALUES (:p, 1, '{\"steps\": []}')"),
+        {"p": pipeline},
+    )
+    return pipeline
 
 
 def delete_keys(client: redis.Redis, prefixes: list[str]) -> int:

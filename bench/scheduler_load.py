@@ -19,20 +19,13 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from app.db import migrate
-from app.db.engine import get_engine
-from app.settings import Settings
-from bench._servers import BenchServers, figure, percentile
+from bench._servers import BenchServers, figure, migrated, noop_pipeline, percentile
 from scheduler.service import SchedulerService
 
 DEPLOYMENTS = 10_000
 MINUTES = 2
 TICK_SECONDS = 0.25
 
-_SEED = text("""
-    INSERT INTO pipelines (id, namespace_id, name) VALUES (gen_random_uuid(), (SELECT id FROM namespaces
-        WHERE name = 'default'), 'noop') RETURNING id
-""")
 _DEPLOY = text("""
     INSERT INTO deployments (id, namespace_id, name, pipeline_id, schedule, misfire_policy, misfire_grace_seconds,
         max_catch_up, max_concurrent_runs, overlap_policy, dst_gap, dst_fold, max_retries, next_run_at,
@@ -59,23 +52,11 @@ def thread_cpu_seconds() -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     with BenchServers() as servers:
-        url = servers.create_database()
-        settings = Settings(
-            database_url=url,
-            redis_url=servers.redis_url,
-            redis_namespace=servers.redis_prefix(),
-            data_root=str(servers.tmp / "data"),
-        )
-        migrate.upgrade(settings.sqlalchemy_url)
-        engine = get_engine(settings, pre_ping=False)
+        settings, engine = migrated(servers)
         now = datetime.now(UTC)
         first = (now + timedelta(seconds=75)).replace(second=0, microsecond=0)  # >= 15 s to plan ahead
         with engine.begin() as connection:
-            pipeline = connection.execute(_SEED).scalar_one()
-            connection.execute(
-                text("INSERT INTO pipeline_versions (pipeline_id, version, spec) VALUES (:p, 1, '{\"steps\": []}')"),
-                {"p": pipeline},
-            )
+            pipeline = noop_pipeline(connection)
             last = first - timedelta(minutes=1)  # handled up to the minute before the first fire time
             connection.execute(_DEPLOY, {"pipeline": pipeline, "first": first, "now": last, "n": DEPLOYMENTS})
         service = SchedulerService(settings)

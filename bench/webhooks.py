@@ -18,12 +18,9 @@ from datetime import datetime
 from sqlalchemy import text
 
 from app.core.states import RunStatus, sources
-from app.db import migrate
-from app.db.engine import get_engine
 from app.db.queries import query
 from app.domain.runlog_buffer import chunk_params
-from app.settings import Settings
-from bench._servers import BenchServers, figure, percentile
+from bench._servers import BenchServers, figure, migrated, noop_pipeline, percentile
 from scheduler.service import SchedulerService
 from tests.webhook_receiver import Receiver
 
@@ -72,27 +69,9 @@ def _latencies(receiver: Receiver, first: int, count: int) -> list[float]:
 def main(argv: list[str] | None = None) -> int:
     receiver = Receiver()
     with BenchServers() as servers:
-        url = servers.create_database()
-        settings = Settings(
-            database_url=url,
-            redis_url=servers.redis_url,
-            redis_namespace=servers.redis_prefix(),
-            data_root=str(servers.tmp / "data"),
-            webhook_allow_private=True,
-        )
-        migrate.upgrade(settings.sqlalchemy_url)
-        engine = get_engine(settings, pre_ping=False)
+        settings, engine = migrated(servers, webhook_allow_private=True)
         with engine.begin() as connection:
-            pipeline = connection.execute(
-                text(
-                    "INSERT INTO pipelines (id, namespace_id, name) SELECT gen_random_uuid(), id, 'noop' "
-                    "FROM namespaces WHERE name = 'default' RETURNING id"
-                )
-            ).scalar_one()
-            connection.execute(
-                text("INSERT INTO pipeline_versions (pipeline_id, version, spec) VALUES (:p, 1, '{\"steps\": []}')"),
-                {"p": pipeline},
-            )
+            pipeline = noop_pipeline(connection)
             connection.execute(
                 text(
                     "INSERT INTO webhook_subscriptions (id, namespace_id, url, event_types, secret) "

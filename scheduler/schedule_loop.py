@@ -11,7 +11,6 @@ killed mid-tick leaves nothing half-written, and the next tick redoes the batch.
 from __future__ import annotations
 
 import logging
-import operator
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -23,10 +22,9 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DataError, IntegrityError
 
 from app.core.errors import InvalidInput
-from app.core.ids import uuid7
 from app.core.states import CANCEL_AT_ONCE, RunStatus, sources
 from app.db.queries import query
-from app.domain.run_rows import insert_runs, scheduled_run_row
+from app.domain.run_rows import insert_runs, scheduled_run_rows
 from app.logs import bind, log_context
 from app.scheduling.planning import Plan, Policies, plan, plan_ahead
 from app.scheduling.spec import schedule_from_json
@@ -151,7 +149,7 @@ class ScheduleLoop:
                 },
             )
         if runs:
-            insert_runs(connection, runs)
+            insert_runs(connection, runs, ids=False)  # a fire time already run is skipped by the unique key
         if occurrences:
             connection.execute(query("insert_occurrences"), _rows(occurrences))
         if writes:
@@ -180,20 +178,12 @@ class ScheduleLoop:
     def _writes_of(self, deployment: Mapping[str, Any], planned: Plan, last: datetime, nxt: datetime | None) -> _Writes:
         """What one deployment's plan writes (`deployment`: its claimed row); runs are built by app.domain.run_rows."""
         deployment_id = deployment["id"]
-        runs, occurrences = [], []
-        for run in planned.runs:
-            run_id = uuid7()
-            row = scheduled_run_row(
-                deployment,
-                self.settings,
-                scheduled_for=run.scheduled_for,
-                held=run.held,
-                actor=self.scheduler_id,
-                run_id=run_id,
-            )
-            runs.append(row)
-            outcome, reason = ("buffered", "waiting for a free slot") if run.held else ("run", "")
-            occurrences.append(_OccurrenceRow(deployment_id, run.scheduled_for, outcome, run_id, reason))
+        fires = [(run.scheduled_for, run.held) for run in planned.runs]
+        runs = scheduled_run_rows(deployment, self.settings, fires, actor=self.scheduler_id)
+        occurrences = []
+        for run in runs:
+            outcome, reason = ("buffered", "waiting for a free slot") if run["held"] else ("run", "")
+            occurrences.append(_OccurrenceRow(deployment_id, run["scheduled_for"], outcome, run["id"], reason))
         for at, outcome, reason in planned.skipped:
             occurrences.append(_OccurrenceRow(deployment_id, at, outcome, None, reason))
         return _Writes(_AdvanceRow(deployment_id, nxt, last), runs, occurrences, planned.cancel_running)
@@ -246,22 +236,9 @@ def _rows(rows: list[Any]) -> dict[str, str]:
     return {"rows": _encode(rows).decode()}
 
 
-#: The claimed row's columns a plan depends on (claim_due_deployments); the rest only fill in the runs' rows.
-_planned_from = operator.attrgetter(
-    "schedule_json",
-    "dst_gap",
-    "dst_fold",
-    "start_at",
-    "end_at",
-    "created_at",
-    "last_scheduled_for",
-    "misfire_policy",
-    "misfire_grace_seconds",
-    "max_catch_up",
-    "max_concurrent_runs",
-    "overlap_policy",
-    "next_run_at",
-)
+#: The first of the claimed row's columns that only fill in the runs' rows (claim_due_deployments): the columns
+#: between the id and it are all a plan depends on.
+_RUN_COLUMNS_FROM = "namespace_id"
 
 
 class Decisions:
@@ -276,10 +253,14 @@ class Decisions:
         self.horizon = horizon
         self._fires: dict[tuple[Any, ...], tuple[list[Fire], datetime | None]] = {}
         self._plans: dict[tuple[Any, ...], tuple[Plan, datetime, datetime | None]] = {}
+        self._planned_to = 0
 
     def __call__(self, deployment: Any, active: int, held: int) -> tuple[Plan, datetime, datetime | None]:
         """(plan, last fire time handled, next fire time to handle) for one deployment row."""
-        key = (*_planned_from(deployment), active, held)  # the decision depends on nothing else
+        if not self._planned_to:
+            self._planned_to = deployment._fields.index(_RUN_COLUMNS_FROM)
+        # the decision depends on nothing else; a slice by position costs a fraction of 13 lookups by name
+        key = (deployment[1 : self._planned_to], active, held)
         decision = self._plans.get(key)
         if decision is None:
             decision = self._plans[key] = self._decide_row(deployment, active, held)

@@ -64,7 +64,7 @@ class MeOut(msgspec.Struct):
 
     @classmethod
     def of(cls, session: Session, user: User, principal: Principal) -> MeOut:
-        names = {n.id: n.name for n in list_namespaces(session, list(principal.roles))}
+        names = {n.id: n.name for n in list_namespaces(session, principal)}  # a superuser: every namespace
         roles = [
             RoleOut(ns, names.get(ns, "?"), RoleName(role.label), [p.value for p in principal.held(ns)])
             for ns, role in principal.roles.items()

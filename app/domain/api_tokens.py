@@ -15,6 +15,7 @@ from app.core.ids import uuid7
 from app.db.accounts import AuthToken
 from app.domain import audit
 from app.domain.members import get_namespace
+from app.domain.namespaces import visible_namespaces
 from app.domain.permissions import Permission, Principal, Role
 from app.domain.tokens import new_token
 from app.settings import Settings
@@ -75,12 +76,16 @@ def create_api_token(
     return row, token
 
 
-def list_api_tokens(session: Session, principal: Principal, *, namespace_id: uuid.UUID | None) -> list[AuthToken]:
-    """One's own tokens; with `namespace_id`, every token there (needs tokens:manage)."""
+def list_api_tokens(session: Session, principal: Principal, *, namespace: str | None = None) -> list[AuthToken]:
+    """One's own tokens; with `namespace` (a name), every token there (needs tokens:manage).
+
+    A namespace the caller cannot see is 404 namespace_not_found; one it only reads, 403.
+    """
     query = select(AuthToken).where(AuthToken.kind == "api").order_by(AuthToken.created_at.desc())
-    if namespace_id is None:
+    if namespace is None:
         query = query.where(AuthToken.user_id == principal.user_id)
     else:
+        [namespace_id] = visible_namespaces(session, principal, Permission.NAMESPACES_READ, namespace) or []
         principal.require(Permission.TOKENS_MANAGE, namespace_id, resource="namespace")
         query = query.where(AuthToken.namespace_id == namespace_id)
     return list(session.scalars(query))

@@ -15,8 +15,9 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from app.db.accounts import AuditEntry
+from app.domain.namespaces import visible_namespaces
 from app.domain.pagination import decode_cursor
-from app.domain.permissions import Principal
+from app.domain.permissions import Permission, Principal
 
 #: Keys whose values never reach the audit log.
 SECRET_KEYS = frozenset(
@@ -128,10 +129,10 @@ def _query(filters: AuditFilters, visible: list[uuid.UUID] | None) -> Any:
 
 
 def list_entries(
-    session: Session, filters: AuditFilters, *, visible: list[uuid.UUID] | None, limit: int, cursor: str | None
+    session: Session, principal: Principal, filters: AuditFilters, *, limit: int, cursor: str | None
 ) -> list[AuditEntry]:
-    """Newest first; `visible` limits to namespaces (None: all, for instance admins)."""
-    query = _query(filters, visible).limit(limit + 1)
+    """Entries of the namespaces the caller may audit (all, for superusers), newest first."""
+    query = _query(filters, visible_namespaces(session, principal, Permission.AUDIT_READ)).limit(limit + 1)
     if cursor:
         position = decode_cursor(cursor)
         # the cursor's id is a UUID carrying the entry's integer id
@@ -164,15 +165,16 @@ EXPORT_COLUMNS = [
 
 def export(
     session: Session,
+    principal: Principal,
     filters: AuditFilters,
     *,
-    visible: list[uuid.UUID] | None,
     fmt: str,
     batch: int = 1000,
     limit: int | None = None,
 ) -> Iterator[bytes]:
     """Stream matching entries (newest first, at most `limit`) as CSV or NDJSON, `batch` rows at a time."""
     table = AuditEntry.__table__
+    visible = visible_namespaces(session, principal, Permission.AUDIT_READ)
     query = _query(filters, visible).with_only_columns(*(table.c[c] for c in EXPORT_COLUMNS))
     if limit is not None:
         query = query.limit(limit)

@@ -15,7 +15,7 @@ from app.db.deployments import Deployment
 from app.db.models import Pipeline, Run
 from app.domain.deployments import schedule_for
 from app.domain.permissions import Permission, Principal
-from app.domain.run_rows import insert_runs, scheduled_run_row
+from app.domain.run_rows import insert_runs, scheduled_run_rows
 from app.domain.runs import actor_of
 from app.scheduling import spec as spec_
 from app.scheduling.timing import fires
@@ -116,17 +116,13 @@ def backfill(
         "timeout_seconds": deployment.timeout_seconds,
         "latest_version": session.scalar(select(Pipeline.latest_version).where(Pipeline.id == deployment.pipeline_id)),
     }
-    rows = [
-        scheduled_run_row(
-            row,
-            settings,
-            scheduled_for=at,
-            held=request.overlap_policy == "buffer_all",
-            actor=actor_of(principal),
-            trigger=RunTrigger.BACKFILL,
-            created_by=principal.user_id,
-        )
-        for at in found
-    ]
+    rows = scheduled_run_rows(
+        row,
+        settings,
+        [(at, request.overlap_policy == "buffer_all") for at in found],
+        actor=actor_of(principal),
+        trigger=RunTrigger.BACKFILL,
+        created_by=principal.user_id,
+    )
     created = insert_runs(session, rows)
     return created, len(rows) - len(created)

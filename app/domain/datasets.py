@@ -19,6 +19,7 @@ from app.db.datasets import Dataset, DatasetStatus, DatasetVersion, Upload
 from app.db.models import Run
 from app.domain import audit
 from app.domain.events import record_event
+from app.domain.namespaces import visible_namespaces
 from app.domain.pagination import decode_cursor
 from app.domain.permissions import Permission, Principal
 from app.domain.runs import insert_run
@@ -37,8 +38,8 @@ class DatasetPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 class DatasetFilters(msgspec.Struct, kw_only=True):
-    visible: list[uuid.UUID] | None = None
-    namespace_id: uuid.UUID | None = None
+    #: A namespace's name: only its datasets (one the caller cannot see is 404 namespace_not_found).
+    namespace: str | None = None
     source: Literal["uploaded", "generated"] | None = None
     status: DatasetStatus | None = None
     tag: str | None = None
@@ -128,18 +129,19 @@ def get_dataset(session: Session, dataset_id: uuid.UUID, principal: Principal, *
     return dataset
 
 
-def list_datasets(session: Session, filters: DatasetFilters, *, limit: int, cursor: str | None) -> list[Dataset]:
-    """Live datasets newest first; `limit + 1` rows so the caller can tell whether more exist."""
+def list_datasets(
+    session: Session, principal: Principal, filters: DatasetFilters, *, limit: int, cursor: str | None
+) -> list[Dataset]:
+    """Live datasets the caller may read, newest first; `limit + 1` rows so the caller can tell whether more exist."""
     q = (
         select(Dataset)
         .where(Dataset.deleted_at.is_(None))
         .order_by(Dataset.created_at.desc(), Dataset.id.desc())
         .limit(limit + 1)
     )
-    if filters.visible is not None:
-        q = q.where(Dataset.namespace_id.in_(filters.visible))
-    if filters.namespace_id:
-        q = q.where(Dataset.namespace_id == filters.namespace_id)
+    visible = visible_namespaces(session, principal, Permission.DATASETS_READ, filters.namespace)
+    if visible is not None:
+        q = q.where(Dataset.namespace_id.in_(visible))
     if filters.source:
         q = q.where(Dataset.source == filters.source)
     if filters.status:

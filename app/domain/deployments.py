@@ -18,7 +18,7 @@ from app.core.states import RunTrigger
 from app.db.deployments import Deployment, Occurrence
 from app.db.models import Run
 from app.db.queries import query
-from app.domain.namespaces import DEFAULT_NAMESPACE, namespace_id
+from app.domain.namespaces import DEFAULT_NAMESPACE, namespace_id, visible_namespaces
 from app.domain.pagination import decode_cursor
 from app.domain.permissions import Permission, Principal
 from app.domain.pipelines import resolve_pipeline
@@ -205,8 +205,10 @@ def get_deployment(
 
 
 def list_deployments(
-    session: Session, *, visible: list[uuid.UUID] | None, limit: int, cursor: str | None
+    session: Session, principal: Principal, *, namespace: str | None = None, limit: int, cursor: str | None
 ) -> list[Deployment]:
+    """Deployments the caller may read (in `namespace` only, if named), newest first; `limit + 1` rows."""
+    visible = visible_namespaces(session, principal, Permission.PIPELINES_READ, namespace)
     query = select(Deployment).order_by(Deployment.created_at.desc(), Deployment.id.desc()).limit(limit + 1)
     if visible is not None:
         query = query.where(Deployment.namespace_id.in_(visible))

@@ -16,6 +16,7 @@ from app.core.ids import uuid7
 from app.db.accounts import Membership, User
 from app.db.models import Namespace
 from app.domain import audit
+from app.domain.namespaces import visible_namespaces
 from app.domain.permissions import Permission, Principal, Role
 
 NAMESPACE_NAME = r"^[a-z0-9][a-z0-9\-]{0,62}$"
@@ -64,7 +65,9 @@ def namespace_for(session: Session, name: str, principal: Principal, permission:
     return namespace
 
 
-def list_namespaces(session: Session, only: list[uuid.UUID] | None) -> list[Namespace]:
+def list_namespaces(session: Session, principal: Principal) -> list[Namespace]:
+    """The namespaces the caller may read (every one, for superusers), by name."""
+    only = visible_namespaces(session, principal, Permission.NAMESPACES_READ)
     query = select(Namespace).order_by(Namespace.name)
     if only is not None:
         query = query.where(Namespace.id.in_(only))

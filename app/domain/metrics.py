@@ -1,151 +1,26 @@
-"""Dashboard metrics: each is one catalog entry here over a source the views in sql/views/ define.
+"""Dashboard metrics: the catalog's entries (app/domain/metric_catalog.py) measured over the sql/views/ sources.
 
-An entry names its source (runs, latency, occurrences, datasets; see
-app/domain/metric_sources.py), the SQL aggregate over the source's columns
-(static text from this catalog, never from a request) and the dimensions it
-may be broken down by. Requests choose metrics, a time window, a bucket and a
-dimension from these lists only; namespaces and times are bound values.
+Requests choose metrics, a time window, a bucket and a dimension from the
+catalog's lists only; namespaces and times are bound values, and the
+namespaces are those the caller may read runs in.
 """
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final, LiteralString
+from typing import Any, LiteralString
 
-import msgspec
 from sqlalchemy import TextClause, text
 from sqlalchemy.orm import Session
 
 from app.core.errors import InvalidParameter
-from app.core.states import CONCLUDED, FAILURES, sql_list
 from app.db.queries import query
-from app.domain.metric_sources import COLUMNS, Window, column, relation
+from app.domain.metric_catalog import Metric
+from app.domain.metric_sources import Window, column, relation
+from app.domain.namespaces import visible_namespaces
+from app.domain.permissions import Permission, Principal
 
-
-class Metric(msgspec.Struct, frozen=True, kw_only=True):
-    #: Also the column alias in the metric's SQL.
-    name: LiteralString
-    #: runs, latency, occurrences or datasets (app/domain/metric_sources.py).
-    source: str
-    #: An aggregate over the source's columns: static SQL, so LiteralString (basedpyright checks it, `make lint`).
-    value: LiteralString
-    unit: str
-    description: str
-    #: The view behind the source: where the figure is defined.
-    view: str = "run_facts"
-    #: Whether values add up across groups (so a breakdown can show an "other" row).
-    additive: bool = True
-    #: Dimensions allowed, if fewer than the source's.
-    only: tuple[str, ...] | None = None
-
-    @property
-    def dimensions(self) -> tuple[str, ...]:
-        return self.only if self.only is not None else tuple(COLUMNS[self.source])
-
-
-_FINAL: Final[LiteralString] = f"status IN ({sql_list(CONCLUDED)})"
-
-
-def _quantile(measure: LiteralString, q: LiteralString) -> LiteralString:
-    return f"latency_bin_value(min(bin) FILTER (WHERE measure = '{measure}' AND total > 0 AND cum >= {q} * total))"
-
-
-CATALOG: tuple[Metric, ...] = (
-    Metric(
-        name="runs",
-        source="runs",
-        value="CAST(coalesce(sum(runs), 0) AS bigint)",
-        unit="runs",
-        description="Runs created",
-    ),
-    Metric(
-        name="runs_failed",
-        source="runs",
-        value=f"CAST(coalesce(sum(runs) FILTER (WHERE status IN ({sql_list(FAILURES)})), 0) AS bigint)",
-        unit="runs",
-        description="Runs that failed or timed out",
-    ),
-    Metric(
-        name="success_rate",
-        source="runs",
-        value=(
-            "CAST(coalesce(sum(runs) FILTER (WHERE status = 'SUCCEEDED'), 0) AS float8)"
-            f" / nullif(sum(runs) FILTER (WHERE {_FINAL}), 0)"
-        ),
-        unit="ratio",
-        description="Share of finished runs that succeeded",
-        additive=False,
-        only=("kind", "trigger", "pipeline", "deployment", "user"),
-    ),
-    Metric(
-        name="duration_p50",
-        source="latency",
-        value=_quantile("duration", "0.5"),
-        unit="s",
-        description="Median run duration (start to finish), within 2 %",
-        additive=False,
-    ),
-    Metric(
-        name="duration_p95",
-        source="latency",
-        value=_quantile("duration", "0.95"),
-        unit="s",
-        description="95th percentile of run duration, within 2 %",
-        additive=False,
-    ),
-    Metric(
-        name="queue_wait_mean",
-        source="runs",
-        value="CAST(sum(wait_sum) AS float8) / nullif(sum(wait_n), 0)",
-        unit="s",
-        description="Mean time from queued to started",
-        additive=False,
-        only=("kind", "trigger", "pipeline", "deployment"),
-    ),
-    Metric(
-        name="queue_wait_p95",
-        source="latency",
-        value=_quantile("queue_wait", "0.95"),
-        unit="s",
-        description="95th percentile of the time from queued to started, within 2 %",
-        additive=False,
-    ),
-    Metric(
-        name="rows_processed",
-        source="runs",
-        value="CAST(coalesce(sum(rows_sum), 0) AS bigint)",
-        unit="rows",
-        description="Rows imported or written by runs",
-        only=("kind", "trigger", "pipeline", "deployment", "user"),
-    ),
-    Metric(
-        name="bytes_processed",
-        source="runs",
-        value="CAST(coalesce(sum(bytes_sum), 0) AS bigint)",
-        unit="bytes",
-        description="Bytes imported or written by runs",
-        only=("kind", "trigger", "pipeline", "deployment", "user"),
-    ),
-    Metric(
-        name="occurrences_missed",
-        source="occurrences",
-        view="occurrence_facts",
-        value="count(*) FILTER (WHERE missed)",
-        unit="fire times",
-        description="Fire times that made no run (misfire, coalesced, overlap, paused, DST)",
-    ),
-    Metric(
-        name="datasets_imported",
-        source="datasets",
-        view="dataset_facts",
-        value="count(*) FILTER (WHERE source = 'uploaded')",
-        unit="versions",
-        description="Dataset versions imported from uploads",
-        only=("dataset",),
-    ),
-)
-BY_NAME = {metric.name: metric for metric in CATALOG}
 #: Time series buckets a caller may ask for.
 BUCKETS = {"5m": timedelta(minutes=5), "1h": timedelta(hours=1), "1d": timedelta(days=1)}
 #: The grid every bucket starts on (metric_sources.ORIGIN in SQL).
@@ -154,28 +29,22 @@ BUCKET_ORIGIN = datetime(2000, 1, 1, tzinfo=UTC)
 MAX_POINTS = 2000
 
 
-def enabled(disabled: str) -> list[Metric]:
-    """The catalog less the metrics switched off in settings (comma-separated names)."""
-    off = {name.strip() for name in disabled.split(",") if name.strip()}
-    return [metric for metric in CATALOG if metric.name not in off]
-
-
-def metric(name: str, disabled: str) -> Metric:
-    found = {m.name: m for m in enabled(disabled)}.get(name)
-    if found is None:
-        raise InvalidParameter(
-            f"unknown or disabled metric {name!r}; GET /api/v1/metrics/catalog lists them",
-            code="unknown_metric",
-            errors=[{"field": "metric", "message": "not in the catalog"}],
-        )
-    return found
+def _scope(session: Session, principal: Principal, namespace: str | None) -> list[uuid.UUID] | None:
+    """The namespaces the figures cover: `namespace` (if the caller may see it), else every one it reads runs in."""
+    return visible_namespaces(session, principal, Permission.RUNS_READ, namespace)
 
 
 def summary(
-    session: Session, metrics: list[Metric], *, start: datetime, end: datetime, visible: list[uuid.UUID] | None
+    session: Session,
+    principal: Principal,
+    metrics: list[Metric],
+    *,
+    namespace: str | None = None,
+    start: datetime,
+    end: datetime,
 ) -> dict[str, Any]:
     """Every metric over [start, end), one query per source."""
-    return _measure(session, metrics, Window(start, end), visible, split={})[0]
+    return _measure(session, metrics, Window(start, end), _scope(session, principal, namespace), split={})[0]
 
 
 def _measure(
@@ -213,9 +82,16 @@ def _measure(
 
 
 def dashboard(
-    session: Session, metrics: list[Metric], *, start: datetime, end: datetime, visible: list[uuid.UUID] | None
+    session: Session,
+    principal: Principal,
+    metrics: list[Metric],
+    *,
+    namespace: str | None = None,
+    start: datetime,
+    end: datetime,
 ) -> dict[str, Any]:
     """What GET /metrics/summary shows: every metric, runs by status, missed fire times by outcome, runs now."""
+    visible = _scope(session, principal, namespace)
     split = {"runs": "status", "occurrences_missed": "outcome"}
     values, splits = _measure(session, metrics, Window(start, end), visible, split=split)
     return {
@@ -236,15 +112,17 @@ def current(session: Session, visible: list[uuid.UUID] | None) -> dict[str, int]
 
 def timeseries(
     session: Session,
+    principal: Principal,
     m: Metric,
     *,
+    namespace: str | None = None,
     bucket: str,
     by: str | None,
     start: datetime,
     end: datetime,
-    visible: list[uuid.UUID] | None,
 ) -> list[dict[str, Any]]:
     """One point per bucket in [start, end), empty buckets filled; with `by`, one series per value."""
+    visible = _scope(session, principal, namespace)
     width = BUCKETS.get(bucket)
     if width is None:
         raise InvalidParameter(
@@ -291,9 +169,18 @@ def bucket_starts(start: datetime, end: datetime, width: timedelta) -> list[date
 
 
 def breakdown(
-    session: Session, m: Metric, *, by: str, top: int, start: datetime, end: datetime, visible: list[uuid.UUID] | None
+    session: Session,
+    principal: Principal,
+    m: Metric,
+    *,
+    namespace: str | None = None,
+    by: str,
+    top: int,
+    start: datetime,
+    end: datetime,
 ) -> list[dict[str, Any]]:
     """The `top` values of `by` with the largest metric, and (for additive metrics) an "other" row."""
+    visible = _scope(session, principal, namespace)
     key = column(m.source, _allowed(m, by))
     from_, params = relation(m.source, Window(start, end), visible, key=key)
     sql = f"""
@@ -314,19 +201,21 @@ def breakdown(
 
 def ranking(
     session: Session,
+    principal: Principal,
     rank: Metric,
     also: list[Metric],
     *,
+    namespace: str | None = None,
     by: str,
     top: int,
     start: datetime,
     end: datetime,
-    visible: list[uuid.UUID] | None,
 ) -> list[dict[str, Any]]:
     """The top `by` values by `rank`, each with the `also` metrics beside it (e.g. slowest pipelines, with runs).
 
     One grouped query per source, all metrics of that source in it; ranked as a breakdown ranks.
     """
+    visible = _scope(session, principal, namespace)
     window = Window(start, end)
     by_source: dict[str, list[Metric]] = {}
     for m in [rank, *also]:

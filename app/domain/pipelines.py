@@ -14,7 +14,7 @@ from app.core.errors import Conflict, NotFound
 from app.core.ids import uuid7
 from app.db.models import Pipeline, PipelineVersion
 from app.domain import audit
-from app.domain.namespaces import namespace_id, visible_namespace_id
+from app.domain.namespaces import namespace_id, visible_namespaces
 from app.domain.pagination import Position, decode_cursor
 from app.domain.permissions import Permission, Principal
 from app.pipeline.spec import parse_spec
@@ -106,14 +106,15 @@ def get_version(session: Session, pipeline_id: uuid.UUID, version: int) -> Pipel
 
 def list_pipelines(
     session: Session,
+    principal: Principal,
     *,
     namespace: str | None,
     name_prefix: str | None,
     limit: int,
     cursor: str | None,
-    visible: list[uuid.UUID] | None = None,
 ) -> list[tuple[Pipeline, PipelineVersion]]:
-    """Pipelines newest first, with their latest version; `limit + 1` rows to tell if more exist."""
+    """Pipelines the caller may read, newest first, with their latest version; `limit + 1` rows to tell if more
+    exist."""
     query = (
         select(Pipeline, PipelineVersion)
         .join(
@@ -124,10 +125,9 @@ def list_pipelines(
         .order_by(Pipeline.created_at.desc(), Pipeline.id.desc())
         .limit(limit + 1)
     )
+    visible = visible_namespaces(session, principal, Permission.PIPELINES_READ, namespace)
     if visible is not None:
         query = query.where(Pipeline.namespace_id.in_(visible))
-    if namespace is not None:
-        query = query.where(Pipeline.namespace_id == visible_namespace_id(session, namespace, visible))
     if name_prefix:
         escaped = name_prefix.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
         query = query.where(Pipeline.name.like(escaped + "%", escape="\\"))

@@ -12,10 +12,10 @@ from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
 from app.core.errors import Conflict, InvalidInput, NotFound
-from app.core.states import CANCEL_AT_ONCE, RunKind, RunStatus, RunTrigger, sources
+from app.core.states import CANCEL_AT_ONCE, FAILURES, RunKind, RunStatus, RunTrigger, sources
 from app.db.models import Pipeline, Run, RunEvent
 from app.domain import audit
-from app.domain.namespaces import DEFAULT_NAMESPACE, visible_namespace_id
+from app.domain.namespaces import DEFAULT_NAMESPACE, visible_namespaces
 from app.domain.pagination import decode_cursor
 from app.domain.permissions import Permission, Principal
 from app.domain.pipelines import resolve_pipeline
@@ -43,8 +43,6 @@ class RunFilters(msgspec.Struct, kw_only=True):
     """Filters of the run list; every one is served by an index."""
 
     namespace: str | None = None
-    #: Namespaces the caller may see (None: all).
-    visible: list[uuid.UUID] | None = None
     status: list[RunStatus] | None = None
     kind: RunKind | None = None
     pipeline: str | None = None
@@ -115,7 +113,7 @@ def submit_runs(
             action="runs.submit",
             resource_type="run",
             resource_id=ids[0] if len(ids) == 1 else None,
-            namespace_id=uuid.UUID(namespaces[str(ids[0])]) if ids else None,
+            namespace_id=namespaces[ids[0]] if ids else None,
             details={"count": len(ids), "run_ids": [str(i) for i in ids[:20]], "trigger": trigger.value},
         )
     return ids
@@ -152,7 +150,7 @@ def insert_run(
         **columns,
     )
     insert_runs(session, [row])
-    return uuid.UUID(row["id"])
+    return row["id"]
 
 
 def actor_of(principal: Principal) -> str:
@@ -168,19 +166,36 @@ def get_run(session: Session, run_id: uuid.UUID, principal: Principal, *, lock: 
     return run
 
 
+def recent_failures(
+    session: Session, principal: Principal, *, namespace: str | None, start: datetime, end: datetime, limit: int
+) -> list[Run]:
+    """The latest failed or timed-out runs created in [start, end) that the caller may read, newest first."""
+    query_ = (
+        select(Run)
+        .where(Run.status.in_([s.value for s in FAILURES]), Run.created_at >= start, Run.created_at < end)
+        .order_by(Run.created_at.desc(), Run.id.desc())
+        .limit(limit)
+    )
+    visible = visible_namespaces(session, principal, Permission.RUNS_READ, namespace)
+    if visible is not None:
+        query_ = query_.where(Run.namespace_id.in_(visible))
+    return list(session.scalars(query_))
+
+
 def get_runs(session: Session, run_ids: Sequence[uuid.UUID]) -> list[Run]:
     """Runs in the order of `run_ids`."""
     found = {run.id: run for run in session.scalars(select(Run).where(Run.id.in_(run_ids)))}
     return [found[run_id] for run_id in run_ids if run_id in found]
 
 
-def list_runs(session: Session, filters: RunFilters, *, limit: int, cursor: str | None) -> list[Run]:
-    """Runs newest first; `limit + 1` rows, so the caller can tell whether more exist."""
+def list_runs(
+    session: Session, principal: Principal, filters: RunFilters, *, limit: int, cursor: str | None
+) -> list[Run]:
+    """Runs the caller may read, newest first; `limit + 1` rows, so the caller can tell whether more exist."""
     query_ = select(Run).order_by(Run.created_at.desc(), Run.id.desc()).limit(limit + 1)
-    if filters.visible is not None:
-        query_ = query_.where(Run.namespace_id.in_(filters.visible))
-    if filters.namespace is not None:
-        query_ = query_.where(Run.namespace_id == visible_namespace_id(session, filters.namespace, filters.visible))
+    visible = visible_namespaces(session, principal, Permission.RUNS_READ, filters.namespace)
+    if visible is not None:
+        query_ = query_.where(Run.namespace_id.in_(visible))
     if filters.status:
         query_ = query_.where(Run.status.in_([s.value for s in filters.status]))
     if filters.kind is not None:

@@ -4,12 +4,14 @@
 -- Enabled deployments whose next fire time is within :now (the tick's time plus
 -- the lookahead), oldest first. SKIP LOCKED lets several schedulers share the
 -- table; each row is handled by one of them. The second half of the columns is what the deployment's runs
--- are made from (app/domain/run_rows.py), read here rather than in a second query per tick.
+-- are made from (app/domain/run_rows.py), read here rather than in a second query per tick; its ids come as
+-- text, as they go on into the runs' JSON (a UUID object per column and row costs the loop CPU for nothing).
 SELECT d.id, CAST(d.schedule AS text) AS schedule_json, d.dst_gap, d.dst_fold, d.start_at, d.end_at,
        d.created_at, d.last_scheduled_for, d.misfire_policy, d.misfire_grace_seconds, d.max_catch_up,
        d.max_concurrent_runs, d.overlap_policy, d.next_run_at,
-       d.namespace_id, d.pipeline_id, d.pipeline_version, p.latest_version, d.params, d.max_retries,
-       d.retry_backoff_seconds, d.retry_backoff_max_seconds, d.retry_jitter, d.timeout_seconds, d.created_by
+       CAST(d.namespace_id AS text) AS namespace_id, CAST(d.pipeline_id AS text) AS pipeline_id, d.pipeline_version,
+       p.latest_version, d.params, d.max_retries, d.retry_backoff_seconds, d.retry_backoff_max_seconds,
+       d.retry_jitter, d.timeout_seconds, CAST(d.created_by AS text) AS created_by
 FROM deployments d JOIN pipelines p ON p.id = d.pipeline_id
 WHERE d.enabled AND d.next_run_at IS NOT NULL AND d.next_run_at <= :now
 ORDER BY d.next_run_at

@@ -140,13 +140,14 @@ def test_export_streams_in_batches_with_bounded_memory(engine: Engine, ten_thous
     from sqlalchemy.orm import Session
 
     from app.domain.audit import AuditFilters, export
+    from tests.integration.engine_parts import ROOT
 
     with Session(engine) as session:  # warm caches (compiled SQL, imports) outside the measurement
-        next(iter(export(session, AuditFilters(action=ten_thousand_entries), visible=None, fmt=fmt, batch=500)))
+        next(iter(export(session, ROOT, AuditFilters(action=ten_thousand_entries), fmt=fmt, batch=500)))
     chunks = total = 0
     tracemalloc.start()
     with Session(engine) as session:
-        for chunk in export(session, AuditFilters(action=ten_thousand_entries), visible=None, fmt=fmt, batch=500):
+        for chunk in export(session, ROOT, AuditFilters(action=ten_thousand_entries), fmt=fmt, batch=500):
             chunks += 1
             total += len(chunk)
     _, peak = tracemalloc.get_traced_memory()

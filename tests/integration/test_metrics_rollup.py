@@ -21,10 +21,11 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from app import cli
-from app.domain import metrics
+from app.domain import metric_catalog, metrics
 from app.settings import Settings, get_settings
 from scheduler.cleanup import Cleanup
 from scheduler.rollup import REBUILD_LOCK, RollupFolder
+from tests.integration.engine_parts import ROOT
 
 T0 = datetime(2032, 5, 1, 10, 0, tzinfo=UTC)
 INDIA = timezone(timedelta(hours=5, minutes=30))
@@ -101,11 +102,11 @@ def load(engine: Engine, client: TestClient) -> Iterator[dict[str, Any]]:
 def measured(engine: Engine, start: datetime, end: datetime) -> dict[str, Any]:
     with Session(engine) as session:
         names = ("runs", "runs_failed", "rows_processed", "queue_wait_mean", "success_rate")
-        chosen = [metrics.BY_NAME[n] for n in names]
-        chosen += [metrics.BY_NAME["duration_p95"], metrics.BY_NAME["duration_p50"]]
-        figures = metrics.summary(session, chosen, start=start, end=end, visible=None)
+        chosen = [metric_catalog.BY_NAME[n] for n in names]
+        chosen += [metric_catalog.BY_NAME["duration_p95"], metric_catalog.BY_NAME["duration_p50"]]
+        figures = metrics.summary(session, ROOT, chosen, start=start, end=end)
         by_status = metrics.breakdown(
-            session, metrics.BY_NAME["runs"], by="status", top=20, start=start, end=end, visible=None
+            session, ROOT, metric_catalog.BY_NAME["runs"], by="status", top=20, start=start, end=end
         )
     figures["by_status"] = {item["key"]: item["value"] for item in by_status}
     return figures
@@ -183,7 +184,7 @@ def test_hourly_and_five_minute_series_add_up_to_the_view(engine: Engine, load: 
     with Session(engine) as session:
         for bucket in ("1h", "5m"):
             series = metrics.timeseries(
-                session, metrics.BY_NAME["runs"], bucket=bucket, by="status", start=start, end=end, visible=None
+                session, ROOT, metric_catalog.BY_NAME["runs"], bucket=bucket, by="status", start=start, end=end
             )
             totals = {s["key"]: sum(value for _, value in s["points"]) for s in series}
             assert totals == want, bucket
@@ -205,10 +206,10 @@ def test_runs_pruned_by_retention_leave_the_metrics_on_every_window(engine: Engi
             {"at": at + timedelta(minutes=10)},
         )
     RollupFolder(engine=engine).fold_all()
-    whole_hour = {"start": at, "end": at + timedelta(hours=1), "visible": None}
-    part_hour = {"start": at, "end": at + timedelta(minutes=59), "visible": None}
+    whole_hour = {"start": at, "end": at + timedelta(hours=1)}
+    part_hour = {"start": at, "end": at + timedelta(minutes=59)}
     with Session(engine) as session:
-        assert metrics.summary(session, [metrics.BY_NAME["runs"]], **whole_hour)["runs"] >= 1
+        assert metrics.summary(session, ROOT, [metric_catalog.BY_NAME["runs"]], **whole_hour)["runs"] >= 1
     prune = msgspec.structs.replace(fast_settings, run_log_retention_days=0, run_retention_days=45)
     assert Cleanup(engine=engine, settings=prune).run_once()["runs"] >= 1
     for folded in (False, True):
@@ -216,7 +217,10 @@ def test_runs_pruned_by_retention_leave_the_metrics_on_every_window(engine: Engi
             RollupFolder(engine=engine).fold_all()
         with Session(engine) as session:
             for window in (whole_hour, part_hour):
-                assert metrics.summary(session, [metrics.BY_NAME["runs"]], **window)["runs"] == 0, (folded, window)
+                assert metrics.summary(session, ROOT, [metric_catalog.BY_NAME["runs"]], **window)["runs"] == 0, (
+                    folded,
+                    window,
+                )
 
 
 def test_rankings_and_breakdowns_name_what_they_list(client: TestClient, engine: Engine, load: dict[str, Any]) -> None:
@@ -300,13 +304,13 @@ def test_daily_series_stay_on_the_utc_grid_across_a_dst_change(engine: Engine) -
     with Session(engine) as session:
         session.execute(text("SET TIME ZONE 'Europe/Berlin'"))  # whatever the server's zone, the grid is UTC
         [series] = metrics.timeseries(
-            session, metrics.BY_NAME["runs"], bucket="1d", by=None, start=start, end=end, visible=None
+            session, ROOT, metric_catalog.BY_NAME["runs"], bucket="1d", by=None, start=start, end=end
         )
         assert [value for _, value in series["points"]] == [1] * 17
         assert {(at.astimezone(UTC).hour, at.astimezone(UTC).minute) for at, _ in series["points"]} == {(0, 0)}
         # A zero is a figure, not an empty group: every run failed, and the breakdown says so.
         rates = metrics.breakdown(
-            session, metrics.BY_NAME["success_rate"], by="kind", top=5, start=start, end=end, visible=None
+            session, ROOT, metric_catalog.BY_NAME["success_rate"], by="kind", top=5, start=start, end=end
         )
         assert rates == [{"key": "pipeline", "label": None, "value": 0.0}]
 

@@ -22,7 +22,8 @@ from app.domain.permissions import ALLOWED_BEFORE_PASSWORD_CHANGE, PERMISSIONS, 
 from app.domain.sessions import _issue
 from app.domain.users import NewUser, create_user
 from app.settings import Settings
-from tests.integration.rbac_routes import PASSWORD, ROUTES, Multipart, World
+from tests.integration.rbac_routes import ROUTES
+from tests.integration.rbac_world import PASSWORD, Multipart, World
 
 UNAUTHENTICATED = ("anonymous", "disabled", "revoked", "expired")
 

@@ -115,10 +115,7 @@ def test_the_audit_write_check_sees_each_way_of_writing() -> None:
 
 
 def test_controllers_leave_namespace_checks_to_the_domain() -> None:
-    """Whether the caller may act in a namespace is decided by domain services (Principal.require), never here.
-
-    Lists still take the caller's visible namespaces (Principal.namespaces_with) to the domain's list queries.
-    """
+    """Whether the caller may act in a namespace is decided by domain services (Principal.require), never here."""
     decisions = re.compile(r"\.(require|may|role_in)\(|\.roles\b|\.is_superuser\b")
     found = [
         f"{p}:{n}: {line.strip()}"
@@ -127,3 +124,24 @@ def test_controllers_leave_namespace_checks_to_the_domain() -> None:
         if decisions.search(line)
     ]
     assert found == []
+
+
+def _namespace_scopes(source: str) -> list[str]:
+    """Lines of `source` that work out which namespaces a caller may see (the domain's job)."""
+    scopes = re.compile(r"\b(namespaces_with|visible_namespace_id|visible_namespaces)\b")
+    return [f"{n}: {line.strip()}" for n, line in enumerate(source.splitlines(), 1) if scopes.search(line)]
+
+
+def test_controllers_leave_list_scopes_to_the_domain() -> None:
+    """A list's namespaces (the caller's, or the one `?namespace=` names, 404 if unseen) come from the domain.
+
+    app.domain.namespaces.visible_namespaces is the one rule; controllers pass the principal and the filter.
+    """
+    found = {p: lines for p, text in _sources("app/api/controllers").items() if (lines := _namespace_scopes(text))}
+    assert found == {}
+
+
+def test_the_list_scope_check_sees_each_helper() -> None:
+    assert _namespace_scopes("v = principal.namespaces_with(Permission.RUNS_READ)\n") != []
+    assert _namespace_scopes("from app.domain.namespaces import visible_namespace_id\n") != []
+    assert _namespace_scopes("service.list_runs(session, principal, filters)\n") == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.cli import ready_line
+from app.cli.processes import ready_line
 
 
 def test_the_ready_line_gives_the_console_url_when_it_is_built(tmp_path: Path) -> None:

@@ -25,7 +25,6 @@ from app.domain import datasets as service
 from app.domain import files as data_files
 from app.domain import idempotency
 from app.domain import uploads as upload_service
-from app.domain.namespaces import visible_namespace_id
 from app.domain.permissions import Permission
 from app.ingest import ImportConfig, preview
 from app.ingest.bounded import bounded, request_limits
@@ -147,18 +146,15 @@ class DatasetController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
         cursor: FromQuery[str | None] = None,
     ) -> Page[DatasetOut]:
-        principal = principal_of(request)
         with db.read() as session:
-            visible = principal.namespaces_with(Permission.DATASETS_READ)
             filters = service.DatasetFilters(
-                visible=visible,
-                namespace_id=visible_namespace_id(session, namespace, visible) if namespace else None,
+                namespace=namespace or None,
                 source=source,
                 status=status,
                 tag=tag,
                 search=search,
             )
-            rows = service.list_datasets(session, filters, limit=limit, cursor=cursor)
+            rows = service.list_datasets(session, principal_of(request), filters, limit=limit, cursor=cursor)
             return page(rows, limit, position=lambda d: (d.created_at, d.id), item=lambda d: dataset_out(session, d))
 
     @get(

@@ -27,7 +27,6 @@ from app.domain import backfill as backfill_service
 from app.domain import deployment_actions as actions
 from app.domain import deployments as service
 from app.domain import idempotency
-from app.domain.namespaces import visible_namespace_id
 from app.domain.permissions import Permission
 from app.domain.runs import get_runs
 from app.scheduling.timing import upcoming as upcoming_fires
@@ -103,11 +102,10 @@ class DeploymentController(Controller):
         cursor: FromQuery[str | None] = None,
         namespace: NamespaceFilter = None,
     ) -> Page[DeploymentOut]:
-        visible = principal_of(request).namespaces_with(Permission.PIPELINES_READ)
         with db.read() as session:
-            if namespace is not None:
-                visible = [visible_namespace_id(session, namespace, visible)]
-            rows = service.list_deployments(session, visible=visible, limit=limit, cursor=cursor)
+            rows = service.list_deployments(
+                session, principal_of(request), namespace=namespace, limit=limit, cursor=cursor
+            )
             stats = run_stats(session, [d.id for d in rows[:limit]])
         return page(
             rows, limit, position=lambda d: (d.created_at, d.id), item=lambda d: DeploymentOut.of(d, stats[d.id])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -10,17 +9,14 @@ import msgspec
 from litestar import Controller, Request, get
 from litestar.di import NamedDependency
 from litestar.params import FromQuery, QueryParameter
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from app.api.schemas import NamespaceFilter, RunOut
 from app.api.security import principal_of
 from app.core.errors import InvalidParameter
-from app.core.states import FAILURES
 from app.db.database import Database
-from app.db.models import Run
+from app.domain import metric_catalog as catalog
 from app.domain import metrics as service
-from app.domain.namespaces import visible_namespace_id
+from app.domain import runs as run_service
 from app.domain.permissions import Permission
 from app.settings import Settings
 
@@ -59,14 +55,6 @@ def window(start: datetime | None, end: datetime | None) -> tuple[datetime, date
     return start, end
 
 
-def scope(request: Request, session: Session, namespace: str | None) -> list[uuid.UUID] | None:
-    """The namespaces the figures cover: the one asked for, else every one the caller may read runs in."""
-    visible = principal_of(request).namespaces_with(Permission.RUNS_READ)
-    if namespace is None:
-        return visible
-    return [visible_namespace_id(session, namespace, visible)]
-
-
 class MetricsController(Controller):
     path = "/api/v1/metrics"
     tags = ["metrics"]
@@ -78,10 +66,10 @@ class MetricsController(Controller):
         summary="The metrics that exist, and whether each is enabled",
     )
     async def catalog(self, settings: NamedDependency[Settings]) -> list[CatalogEntry]:
-        on = {m.name for m in service.enabled(settings.disabled_metrics)}
+        on = {m.name for m in catalog.enabled(settings.disabled_metrics)}
         return [
             CatalogEntry(m.name, m.description, m.unit, m.view, list(m.dimensions), m.name in on)
-            for m in service.CATALOG
+            for m in catalog.CATALOG
         ]
 
     @get(
@@ -102,9 +90,13 @@ class MetricsController(Controller):
     ) -> dict[str, Any]:
         start, end = window(from_, to)
         with db.read() as session:
-            visible = scope(request, session, namespace)
             figures = service.dashboard(
-                session, service.enabled(settings.disabled_metrics), start=start, end=end, visible=visible
+                session,
+                principal_of(request),
+                catalog.enabled(settings.disabled_metrics),
+                namespace=namespace,
+                start=start,
+                end=end,
             )
         return {"from": start, "to": end, **figures}
 
@@ -128,10 +120,11 @@ class MetricsController(Controller):
         namespace: NamespaceFilter = None,
     ) -> dict[str, Any]:
         start, end = window(from_, to)
-        chosen = service.metric(metric, settings.disabled_metrics)
+        chosen = catalog.metric(metric, settings.disabled_metrics)
         with db.read() as session:
-            visible = scope(request, session, namespace)
-            series = service.timeseries(session, chosen, bucket=bucket, by=by, start=start, end=end, visible=visible)
+            series = service.timeseries(
+                session, principal_of(request), chosen, namespace=namespace, bucket=bucket, by=by, start=start, end=end
+            )
         return {
             "metric": chosen.name,
             "unit": chosen.unit,
@@ -163,10 +156,11 @@ class MetricsController(Controller):
         namespace: NamespaceFilter = None,
     ) -> dict[str, Any]:
         start, end = window(from_, to)
-        chosen = service.metric(metric, settings.disabled_metrics)
+        chosen = catalog.metric(metric, settings.disabled_metrics)
         with db.read() as session:
-            visible = scope(request, session, namespace)
-            rows = service.breakdown(session, chosen, by=by, top=top, start=start, end=end, visible=visible)
+            rows = service.breakdown(
+                session, principal_of(request), chosen, namespace=namespace, by=by, top=top, start=start, end=end
+            )
         return {"metric": chosen.name, "unit": chosen.unit, "by": by, "from": start, "to": end, "items": rows}
 
     @get(
@@ -225,12 +219,21 @@ class MetricsController(Controller):
         namespace: str | None,
     ) -> dict[str, Any]:
         start, end = window(start, end)
-        ranked = service.metric(rank, settings.disabled_metrics)
-        on = {m.name for m in service.enabled(settings.disabled_metrics)}
-        companions = [service.BY_NAME[name] for name in also if name in on]
+        ranked = catalog.metric(rank, settings.disabled_metrics)
+        on = {m.name for m in catalog.enabled(settings.disabled_metrics)}
+        companions = [catalog.BY_NAME[name] for name in also if name in on]
         with db.read() as session:
-            visible = scope(request, session, namespace)
-            items = service.ranking(session, ranked, companions, by=by, top=top, start=start, end=end, visible=visible)
+            items = service.ranking(
+                session,
+                principal_of(request),
+                ranked,
+                companions,
+                namespace=namespace,
+                by=by,
+                top=top,
+                start=start,
+                end=end,
+            )
         return {"by": by, "from": start, "to": end, "items": items}
 
     @get(
@@ -250,14 +253,8 @@ class MetricsController(Controller):
         namespace: NamespaceFilter = None,
     ) -> list[RunOut]:
         start, end = window(from_, to)
-        query = (
-            select(Run)
-            .where(Run.status.in_([s.value for s in FAILURES]), Run.created_at >= start, Run.created_at < end)
-            .order_by(Run.created_at.desc(), Run.id.desc())
-            .limit(limit)
-        )
         with db.read() as session:
-            visible = scope(request, session, namespace)
-            if visible is not None:
-                query = query.where(Run.namespace_id.in_(visible))
-            return [RunOut.of(run) for run in session.scalars(query)]
+            failed = run_service.recent_failures(
+                session, principal_of(request), namespace=namespace, start=start, end=end, limit=limit
+            )
+            return [RunOut.of(run) for run in failed]

@@ -71,15 +71,14 @@ class PipelineController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
         cursor: FromQuery[str | None] = None,
     ) -> Page[PipelineOut]:
-        visible = principal_of(request).namespaces_with(Permission.PIPELINES_READ)
         with db.read() as session:
             rows = pipeline_service.list_pipelines(
                 session,
+                principal_of(request),
                 namespace=namespace,
                 name_prefix=name_prefix,
                 limit=check_limit(limit),
                 cursor=cursor,
-                visible=visible,
             )
         return page(rows, limit, position=lambda r: (r[0].created_at, r[0].id), item=lambda r: PipelineOut.of(*r))
 

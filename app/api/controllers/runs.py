@@ -161,7 +161,6 @@ class RunController(Controller):
     ) -> Page[RunOut]:
         filters = RunFilters(
             namespace=namespace,
-            visible=principal_of(request).namespaces_with(Permission.RUNS_READ),
             status=status,
             kind=kind,
             pipeline=pipeline,
@@ -172,7 +171,9 @@ class RunController(Controller):
             created_before=created_before,
         )
         with db.read() as session:
-            rows = run_service.list_runs(session, filters, limit=check_limit(limit), cursor=cursor)
+            rows = run_service.list_runs(
+                session, principal_of(request), filters, limit=check_limit(limit), cursor=cursor
+            )
         return page(rows, limit, position=lambda r: (r.created_at, r.id), item=RunOut.of)
 
     @get("/{run_id:uuid}", operation_id="getRun", opt=READ, sync_to_thread=True, summary="Read a run")

@@ -12,7 +12,6 @@ from app.api.account_schemas import ApiTokenOut, CreatedApiToken
 from app.api.security import audit_context, principal_of
 from app.db.database import Database
 from app.domain import api_tokens
-from app.domain.namespaces import visible_namespace_id
 from app.domain.permissions import Permission
 from app.settings import Settings
 
@@ -57,9 +56,7 @@ class TokenController(Controller):
     ) -> list[ApiTokenOut]:
         with db.read() as session:
             principal = principal_of(request)
-            visible = principal.namespaces_with(Permission.NAMESPACES_READ)
-            namespace_id = visible_namespace_id(session, namespace, visible) if namespace else None
-            rows = api_tokens.list_api_tokens(session, principal, namespace_id=namespace_id)
+            rows = api_tokens.list_api_tokens(session, principal, namespace=namespace or None)
             return [ApiTokenOut.of(r) for r in rows]
 
     @delete(
