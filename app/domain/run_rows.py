@@ -1,9 +1,11 @@
 """The one builder of new run rows: API submits, batches, pipeline and ingest runs, backfill and the schedule loop.
 
-Every new run is one `insert_runs` row (sql/queries/runs.sql); the instance defaults (retry backoff, jitter,
-timeout, queue) and the timeout bound are applied here and nowhere else, so a run made by any path carries
-the same settings for the same request. Values stay Python objects (UUIDs, datetimes, enums): msgspec writes
-them to JSON in C, which the schedule loop, building ten thousand rows a minute, notices.
+Every new run is one `insert_runs` row (sql/queries/runs.sql), except the schedule loop's: it sends only
+(id, deployment, fire time, hold) to `insert_scheduled_runs` (sql/queries/schedule.sql), which fills in the
+rest from the deployment, building ten thousand rows a minute in SQL rather than in Python. Either way the
+instance defaults (retry backoff, jitter, timeout, queue) come from `run_defaults` and the timeout bound from
+`checked_timeout`, here and nowhere else, so a run made by any path carries the same settings for the same
+request (tests/integration/test_run_rows.py compares them).
 """
 
 from __future__ import annotations
