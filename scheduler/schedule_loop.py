@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,9 +21,10 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DataError, IntegrityError
 
 from app.core.errors import InvalidInput
+from app.core.ids import uuid7
 from app.core.states import CANCEL_AT_ONCE, RunStatus, sources
 from app.db.queries import query
-from app.domain.run_rows import insert_runs, scheduled_run_rows
+from app.domain.run_rows import ScheduledRun, checked_timeout, insert_scheduled_runs
 from app.logs import bind, log_context
 from app.scheduling.planning import Plan, Policies, plan, plan_ahead
 from app.scheduling.spec import schedule_from_json
@@ -108,7 +108,7 @@ class ScheduleLoop:
             writes: list[_Writes] = []
             for deployment, planned, last, nxt in decided:
                 try:
-                    writes.append(self._writes_of(deployment._mapping, planned, last, nxt))
+                    writes.append(self._writes_of(deployment, planned, last, nxt))
                 except InvalidInput as exc:  # the deployment asks for runs no path may make (a timeout too long)
                     failed[deployment.id] = (deployment, f"{exc.code}: {exc.detail}"[:MAX_REASON])
             try:
@@ -149,7 +149,7 @@ class ScheduleLoop:
                 },
             )
         if runs:
-            insert_runs(connection, runs, ids=False)  # a fire time already run is skipped by the unique key
+            insert_scheduled_runs(connection, self.settings, runs, actor=self.scheduler_id)
         if occurrences:
             connection.execute(query("insert_occurrences"), _rows(occurrences))
         if writes:
@@ -175,15 +175,20 @@ class ScheduleLoop:
         connection.execute(query("insert_occurrences"), _rows(occurrences))
         connection.execute(query("advance_deployments"), _rows(advances))
 
-    def _writes_of(self, deployment: Mapping[str, Any], planned: Plan, last: datetime, nxt: datetime | None) -> _Writes:
-        """What one deployment's plan writes (`deployment`: its claimed row); runs are built by app.domain.run_rows."""
-        deployment_id = deployment["id"]
-        fires = [(run.scheduled_for, run.held) for run in planned.runs]
-        runs = scheduled_run_rows(deployment, self.settings, fires, actor=self.scheduler_id)
-        occurrences = []
-        for run in runs:
-            outcome, reason = ("buffered", "waiting for a free slot") if run["held"] else ("run", "")
-            occurrences.append(_OccurrenceRow(deployment_id, run["scheduled_for"], outcome, run["id"], reason))
+    def _writes_of(self, deployment: Any, planned: Plan, last: datetime, nxt: datetime | None) -> _Writes:
+        """What one deployment's plan writes (`deployment`: its claimed row); InvalidInput for a timeout too long.
+
+        The runs' other fields are filled in by insert_scheduled_runs (app.domain.run_rows), as run_row would.
+        """
+        deployment_id = deployment.id
+        runs, occurrences = [], []
+        if planned.runs:
+            checked_timeout(self.settings, deployment.timeout_seconds)
+        for run in planned.runs:
+            row = ScheduledRun(uuid7(), deployment_id, run.scheduled_for, run.held)
+            runs.append(row)
+            outcome, reason = ("buffered", "waiting for a free slot") if run.held else ("run", "")
+            occurrences.append(_OccurrenceRow(deployment_id, run.scheduled_for, outcome, row.id, reason))
         for at, outcome, reason in planned.skipped:
             occurrences.append(_OccurrenceRow(deployment_id, at, outcome, None, reason))
         return _Writes(_AdvanceRow(deployment_id, nxt, last), runs, occurrences, planned.cancel_running)
@@ -208,7 +213,7 @@ class _Writes:
     """What one deployment's plan writes."""
 
     advance: _AdvanceRow
-    runs: list[dict[str, Any]]
+    runs: list[ScheduledRun]
     occurrences: list[_OccurrenceRow]
     cancel_running: bool
 
@@ -236,9 +241,9 @@ def _rows(rows: list[Any]) -> dict[str, str]:
     return {"rows": _encode(rows).decode()}
 
 
-#: The first of the claimed row's columns that only fill in the runs' rows (claim_due_deployments): the columns
+#: The first of the claimed row's columns that a plan does not depend on (claim_due_deployments): the columns
 #: between the id and it are all a plan depends on.
-_RUN_COLUMNS_FROM = "namespace_id"
+_RUN_COLUMNS_FROM = "timeout_seconds"
 
 
 class Decisions:

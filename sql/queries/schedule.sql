@@ -3,20 +3,52 @@
 -- name: claim_due_deployments
 -- Enabled deployments whose next fire time is within :now (the tick's time plus
 -- the lookahead), oldest first. SKIP LOCKED lets several schedulers share the
--- table; each row is handled by one of them. The second half of the columns is what the deployment's runs
--- are made from (app/domain/run_rows.py), read here rather than in a second query per tick; its ids come as
--- text, as they go on into the runs' JSON (a UUID object per column and row costs the loop CPU for nothing).
+-- table; each row is handled by one of them. Every column but the last is what a plan depends on; the
+-- timeout is read only to refuse, as run_row does, one past the instance bound (insert_scheduled_runs takes
+-- the rest of the runs' fields from the deployment itself).
 SELECT d.id, CAST(d.schedule AS text) AS schedule_json, d.dst_gap, d.dst_fold, d.start_at, d.end_at,
        d.created_at, d.last_scheduled_for, d.misfire_policy, d.misfire_grace_seconds, d.max_catch_up,
-       d.max_concurrent_runs, d.overlap_policy, d.next_run_at,
-       CAST(d.namespace_id AS text) AS namespace_id, CAST(d.pipeline_id AS text) AS pipeline_id, d.pipeline_version,
-       p.latest_version, d.params, d.max_retries, d.retry_backoff_seconds, d.retry_backoff_max_seconds,
-       d.retry_jitter, d.timeout_seconds, CAST(d.created_by AS text) AS created_by
-FROM deployments d JOIN pipelines p ON p.id = d.pipeline_id
+       d.max_concurrent_runs, d.overlap_policy, d.next_run_at, d.timeout_seconds
+FROM deployments d
 WHERE d.enabled AND d.next_run_at IS NOT NULL AND d.next_run_at <= :now
 ORDER BY d.next_run_at
 LIMIT :batch
 FOR UPDATE OF d SKIP LOCKED;
+
+-- name: insert_scheduled_runs
+-- The schedule loop's runs: one per (deployment, fire time), the rest of each row taken from its deployment
+-- (claimed, so locked, in this transaction) and its pipeline, with the instance defaults from
+-- app.domain.run_rows.run_defaults for what the deployment leaves unset, the same fields run_row gives a
+-- triggered or backfilled run. Otherwise as insert_runs: a fire time that already has a run is not inserted
+-- again, the outbox row is due at the fire time (a run planned ahead waits, PENDING), a held run (overlap
+-- buffer) gets no outbox row until it is released, and the relay is woken.
+WITH input AS (
+    SELECT *
+    FROM json_to_recordset(CAST(:rows AS json)) AS x(id uuid, deployment_id uuid, scheduled_for timestamptz, held boolean)
+), inserted AS (
+    INSERT INTO runs (id, namespace_id, kind, trigger, status, pipeline_id, pipeline_version, deployment_id,
+                      scheduled_for, params, priority, max_retries, retry_backoff_seconds,
+                      retry_backoff_max_seconds, retry_jitter, timeout_seconds, held, created_by)
+    SELECT x.id, d.namespace_id, :kind, :trigger, 'PENDING', d.pipeline_id,
+           coalesce(d.pipeline_version, p.latest_version), d.id, x.scheduled_for, coalesce(d.params, '{}'::jsonb),
+           0, coalesce(d.max_retries, CAST(:max_retries AS int)),
+           coalesce(d.retry_backoff_seconds, CAST(:retry_backoff_seconds AS float8)),
+           coalesce(d.retry_backoff_max_seconds, CAST(:retry_backoff_max_seconds AS float8)),
+           coalesce(d.retry_jitter, CAST(:retry_jitter AS float8)),
+           coalesce(nullif(d.timeout_seconds, 0), CAST(:timeout_seconds AS int)), x.held, d.created_by
+    FROM input x JOIN deployments d ON d.id = x.deployment_id JOIN pipelines p ON p.id = d.pipeline_id
+    ON CONFLICT (deployment_id, scheduled_for) WHERE trigger IN ('schedule', 'backfill') DO NOTHING
+    RETURNING id, held, scheduled_for
+), events AS (
+    INSERT INTO run_events (run_id, from_status, to_status, reason, actor)
+    SELECT id, NULL, 'PENDING', CASE WHEN held THEN 'created_held' ELSE 'created' END, :actor FROM inserted
+), outbox_rows AS (
+    INSERT INTO outbox (run_id, queue, priority, available_at)
+    SELECT id, :queue, 0, greatest(scheduled_for, now()) FROM inserted WHERE NOT held
+), wake AS (
+    SELECT pg_notify('conveyor_outbox', '')
+)
+SELECT count(*) FROM inserted, wake;
 
 -- name: active_runs
 -- Unfinished runs per deployment: those that count against max_concurrent_runs, and those held back.
