@@ -80,13 +80,19 @@ def cpu_breakdown(prefix: str, by_process: dict[str, float], runs: int) -> None:
             figure(f"{prefix}.{name}", seconds * 1000 / max(runs, 1), "ms", share=seconds / total)
 
 
-def throughput(conveyor: Conveyor, pipeline: str, *, runs: int, batch: int, bare: float | None, timeout: float) -> None:
+def conveyor_meter(conveyor: Conveyor) -> CpuMeter:
+    """CPU of every Conveyor process and its Postgres backends, the bench's own polling connection left out."""
     assert conveyor.process is not None
-    meter = CpuMeter(
+    return CpuMeter(
         roots=[conveyor.process.pid],
         database_urls=[conveyor.database_url],
-        exclude={conveyor.db.info.backend_pid},  # the bench's own polling
+        exclude={conveyor.db.info.backend_pid},
     )
+
+
+def throughput(conveyor: Conveyor, pipeline: str, *, runs: int, batch: int, bare: float | None, timeout: float) -> None:
+    assert conveyor.process is not None
+    meter = conveyor_meter(conveyor)
     meter.start()
     since = conveyor.db_now()
     started = time.perf_counter()
@@ -183,11 +189,7 @@ def latency(conveyor: Conveyor, pipeline: str, *, rate: float, seconds: float, t
                 errors.append(exc)
 
     assert conveyor.process is not None
-    meter = CpuMeter(
-        roots=[conveyor.process.pid],
-        database_urls=[conveyor.database_url],
-        exclude={conveyor.db.info.backend_pid},  # the bench's own polling
-    )
+    meter = conveyor_meter(conveyor)
     meter.start()
     since = conveyor.db_now()
     with ThreadPoolExecutor(max_workers=8) as pool:
