@@ -42,7 +42,7 @@ test: $(BIN)/.installed-dev console-check
 	$(BIN)/ruff check app workers scheduler tests bench sql
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/basedpyright --pythonpath $(BIN)/python $(TYPED_SQL)
-	$(BIN)/python -m pytest -n auto --maxprocesses 4 --dist loadgroup tests
+	$(BIN)/python -m pytest -n auto --maxprocesses 4 tests
 
 lint: $(BIN)/.installed-dev
 	$(BIN)/ruff check app workers scheduler tests bench sql

@@ -17,6 +17,7 @@ from tests.acceptance import shared
 from tests.acceptance.shared import shared_system, system  # noqa: F401  (fixtures of the whole session)
 from tests.s3server import SeaweedS3
 from tests.servers import TestServers
+from tests.xdist_systems import SystemUnitsFirst
 
 #: Tables emptied between integration tests (namespaces keep their seeded `default`).
 TABLES = [
@@ -118,16 +119,12 @@ def redis_client(settings: Settings, redis_namespace: str) -> Iterator[redis.Red
     client.close()
 
 
-#: Test folders whose tests start whole Conveyor systems (api, schedulers, workers: dozens of Postgres connections).
-SYSTEM_FOLDERS = ("acceptance", "browser")
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> SystemUnitsFirst:
+    """Under pytest-xdist (`make test`): system tests go in two units, each whole on one worker (xdist_systems.py)."""
+    return SystemUnitsFirst(config, log)  # type: ignore[arg-type]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    # Under pytest-xdist (`make test`), tests that start whole systems run one after another in one process, as
-    # they always did: two at once overran the shared Postgres's 100 connections. The rest spread over the others.
-    for item in items:
-        if item.path.parent.name in SYSTEM_FOLDERS:
-            item.add_marker(pytest.mark.xdist_group("systems"))
     shared.remember_last_user(config, items)
 
 
