@@ -42,7 +42,9 @@ def scheduler_of(system: ConveyorSystem) -> Process:
 
 
 def test_three_schedulers_make_exactly_one_run_per_fire_time(make_system: Callable[..., ConveyorSystem]) -> None:
-    system = make_system(workers=2)
+    # No workers: the test is about the run rows the schedulers write, and 100 runs a second to execute would
+    # only take the CPU the three schedulers contend with.
+    system = make_system(workers=0)
     system.create_pipeline([], name="noop")
     extra_scheduler(system, "scheduler-2")
     extra_scheduler(system, "scheduler-3")
@@ -152,18 +154,20 @@ def test_a_scheduler_killed_mid_tick_leaves_nothing_half_written(make_system: Ca
     system.create_pipeline([], name="noop")
     scheduler = scheduler_of(system)
     scheduler.stop()
-    anchor = datetime.now(UTC) - timedelta(minutes=10)
+    # Every minute, down for five hours: after the catch-up each deployment has one fire time a minute, not the
+    # 100 runs a second a 2-second interval would leave the worker to run while the test waits.
+    anchor = datetime.now(UTC) - timedelta(minutes=300)
     for i in range(200):
         deploy(
             system,
             f"k-{i}",
-            schedule={"kind": "interval", "seconds": 2, "anchor": anchor.isoformat()},
+            schedule={"kind": "interval", "seconds": 60, "anchor": anchor.isoformat()},
             misfire_policy="catch_up",
             max_catch_up=3,
             misfire_grace_seconds=30,
             overlap_policy="allow",
         )
-    # As after ten minutes of downtime: each deployment has 300 fire times to work through in the next tick.
+    # As after five hours of downtime: each deployment has 300 fire times to work through in the next tick.
     sql(system, "UPDATE deployments SET last_scheduled_for = %(a)s, next_run_at = %(a)s", a=anchor)
     scheduler.start()
     wait_until(lambda: "started" in scheduler.output(), timeout=60, what="the scheduler to start")
