@@ -100,11 +100,35 @@ def engine(settings: Settings) -> Engine:
     return get_engine(settings)
 
 
+#: The sequences behind TABLES' identity columns, set back to 1 as TRUNCATE ... RESTART IDENTITY did.
+_OWNED_SEQUENCES = text("""
+    SELECT s.oid::regclass::text FROM pg_class s
+    JOIN pg_depend d ON d.objid = s.oid AND d.deptype IN ('a', 'i')
+    JOIN pg_class t ON t.oid = d.refobjid
+    WHERE s.relkind = 'S' AND t.relname = ANY(:tables)
+""")
+
+
 @pytest.fixture
 def clean_db(engine: Engine) -> Iterator[Engine]:
-    """An emptied schema before the test."""
+    """An emptied schema before the test.
+
+    DELETE with the foreign-key triggers off (session_replication_role, a superuser setting) rather than
+    TRUNCATE: TRUNCATE gives each table and index a new file, 0.3-0.8 s a test on a busy 2-core machine
+    against 5-30 ms, and the integration tests pay it some 600 times. A server where the test user is not
+    a superuser gets TRUNCATE.
+    """
     with engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+        if connection.execute(text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")).scalar():
+            connection.execute(text("SET LOCAL session_replication_role = replica"))
+            for table in TABLES:
+                connection.execute(text(f"DELETE FROM {table}"))
+            sequences = connection.execute(_OWNED_SEQUENCES, {"tables": TABLES}).scalars().all()
+            if sequences:
+                connection.execute(text("SELECT " + ", ".join(f"setval('{name}', 1, false)" for name in sequences)))
+            connection.execute(text("SET LOCAL session_replication_role = origin"))  # checked: nothing may point here
+        else:
+            connection.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
         connection.execute(text("DELETE FROM namespaces WHERE name <> 'default'"))
     return engine
 

@@ -40,12 +40,14 @@ class SeparateHosts(ConveyorSystem):
         return process
 
 
-@pytest.fixture
-def hosts(servers: TestServers, s3_server: SeaweedS3, tmp_path: Path) -> Iterator[SeparateHosts]:
+@pytest.fixture(scope="module")  # one system for both tests: the kill comes last
+def hosts(
+    servers: TestServers, s3_server: SeaweedS3, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SeparateHosts]:
     data_root = s3_server.root_url()
     system = SeparateHosts(
         servers=servers,
-        root=tmp_path / "system",
+        root=tmp_path_factory.mktemp("hosts") / "system",
         # Runs that do not say (imports) are retried twice; one DuckDB thread, so a big import lasts seconds.
         extra_env={
             **s3_server.env(),
