@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import uuid
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -27,6 +26,7 @@ from obstore.exceptions import (
 from obstore.store import S3Store as ObjectStoreS3
 
 from app.storage.errors import ObjectMissing, StoreMisconfigured, StoreUnavailable
+from app.storage.local import temporary_name
 from app.storage.s3_uploads import abort_stale, client
 
 #: Bytes buffered per multipart part: object_store needs at least 5 MiB per part but the last.
@@ -162,7 +162,7 @@ class S3Store:
 
     def download(self, key: str, target: Path) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
-        temp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.part")
+        temp = temporary_name(target)
         try:
             with temp.open("wb") as file:
                 for chunk in self.stream(key, chunk_size=PART_SIZE):
