@@ -135,9 +135,12 @@ class S3Store:
             obstore.put(self._store, self._key(key), data)
 
     def put_file(self, key: str, source: Path) -> None:
-        """obstore reads the file itself and sends PART_SIZE parts UPLOAD_CONCURRENCY at a time; atomic, and an
-        upload that fails is aborted. 1.6-1.7x faster than feeding our writer from Python (256 MiB to SeaweedFS
-        here: 5.9 s against 10.0 s, 4.5 s against 7.6 s)."""
+        """obstore reads the file itself and sends PART_SIZE parts UPLOAD_CONCURRENCY at a time; atomic.
+
+        An upload that fails is aborted by obstore itself, whether the file or a part fails; a store gone by
+        then cannot be told, so the cleanup job aborts it later (tests/integration/test_s3_failed_uploads.py).
+        1.6-1.7x faster than feeding our writer from Python (256 MiB to SeaweedFS here: 5.9 s against 10.0 s,
+        4.5 s against 7.6 s)."""
         with translated(key):
             obstore.put(self._store, self._key(key), source, chunk_size=PART_SIZE, max_concurrency=UPLOAD_CONCURRENCY)
 
