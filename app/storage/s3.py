@@ -35,6 +35,8 @@ PART_SIZE = 8 * 1024 * 1024
 PART_CONCURRENCY = 4
 #: Parts a whole-file upload (put_file) sends at once.
 UPLOAD_CONCURRENCY = 4
+#: The Content-Type of every object (see S3Store: which one decides whether SeaweedFS compresses it).
+CONTENT_TYPE = "binary/octet-stream"
 #: How long a call keeps retrying a store that does not answer before StoreUnavailable.
 RETRY_SECONDS = 10.0
 
@@ -118,10 +120,12 @@ class S3Store:
                 "allow_http": bool(endpoint and endpoint.startswith("http://")),
                 "connect_timeout": timedelta(seconds=3),
                 "timeout": timedelta(seconds=120),
-                # Objects are opaque bytes to us (S3's own default type). Sent on every request, so on each
-                # multipart part too: SeaweedFS otherwise sniffs text (CSV, JSON) and gzips it on write and
-                # gunzips it on every read, on the CPU the workers share (256 MiB CSV: put 13.0 s -> 7.7 s).
-                "default_headers": {"Content-Type": "application/octet-stream"},
+                # Objects are opaque bytes to us: AWS S3's own default type for them, sent on every request, so
+                # on each multipart part too. Not `application/octet-stream`: SeaweedFS takes that as "unknown",
+                # sniffs the bytes, finds text in CSV and JSON (and gzips Parquet too) and then gzips every chunk
+                # on write and gunzips it on every read, on the CPU the workers share (64 MiB of CSV: server CPU
+                # put 1.57 s -> 0.85 s, get 0.73 s -> 0.10 s, stored 25 MiB -> 64 MiB).
+                "default_headers": {"Content-Type": CONTENT_TYPE},
             },
             retry_config={"max_retries": 4, "retry_timeout": timedelta(seconds=RETRY_SECONDS)},
             **options,
