@@ -33,6 +33,8 @@ from app.storage.s3_uploads import abort_stale, client
 PART_SIZE = 8 * 1024 * 1024
 #: Parts sent at once by one writer: bounds memory to about PART_SIZE times this.
 PART_CONCURRENCY = 4
+#: Bytes a download writes at a time (see S3Store.download).
+DOWNLOAD_CHUNK = 1024 * 1024
 #: Parts a whole-file upload (put_file) sends at once.
 UPLOAD_CONCURRENCY = 4
 #: The Content-Type of every object (see S3Store: which one decides whether SeaweedFS compresses it).
@@ -171,8 +173,11 @@ class S3Store:
         target.parent.mkdir(parents=True, exist_ok=True)
         temp = temporary_name(target)
         try:
-            with temp.open("wb") as file:
-                for chunk in self.stream(key, chunk_size=PART_SIZE):
+            with temp.open("wb") as file, translated(key):
+                # obstore's buffers are written as they are (no copy to bytes), in pieces of about 1 MiB:
+                # gathering 8 MiB first costs copies too. 1 GiB from SeaweedFS here: 0.6-0.8 CPU-s and
+                # 1.7-1.9 s against 1.5-2.8 CPU-s and 3.1-9.9 s as bytes(8 MiB) (load 9-10).
+                for chunk in obstore.get(self._store, self._key(key)).stream(min_chunk_size=DOWNLOAD_CHUNK):
                     file.write(chunk)
             os.replace(temp, target)
         finally:
