@@ -1,5 +1,6 @@
 """The cleanup job: files of deleted datasets and expired uploads; finished runs' logs and rows, and finished
-webhook deliveries, past retention; multipart uploads on S3 that killed processes left unfinished.
+webhook deliveries, past retention; writes that killed processes left unfinished (multipart uploads on S3,
+temporaries on a local disk).
 
 Rows are claimed with SKIP LOCKED and marked in the same transaction as the
 files are removed; removing files twice is harmless, so a crash in between
@@ -53,19 +54,21 @@ class Cleanup:
             logger.info("cleanup: %d deleted datasets purged, %d uploads expired", len(purgeable), len(expired))
         logs, runs = self._retention()
         deliveries = self._webhook_retention()
-        multipart = 0
+        unfinished = 0
         if self.settings.multipart_upload_max_age_hours:
             before = now - timedelta(hours=self.settings.multipart_upload_max_age_hours)
-            multipart = store.abort_stale_uploads(before)
-            if multipart:
-                logger.info("cleanup: %d unfinished multipart uploads started before %s aborted", multipart, before)
+            unfinished = store.abort_stale_uploads(before)
+            if unfinished:
+                logger.info(
+                    "cleanup: %d unfinished writes started before %s removed from the store", unfinished, before
+                )
         return {
             "datasets": len(purgeable),
             "uploads": len(expired),
             "run_logs": logs,
             "runs": runs,
             "webhook_deliveries": deliveries,
-            "multipart_uploads": multipart,
+            "unfinished_writes": unfinished,
         }
 
     def _webhook_retention(self) -> int:

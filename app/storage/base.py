@@ -71,7 +71,8 @@ class Store(Protocol):
         ...
 
     def abort_stale_uploads(self, before: datetime) -> int:
-        """Abort unfinished multipart uploads started before `before` (a killed writer's parts); how many."""
+        """Abort the unfinished writes a killed process left, started before `before`: multipart uploads on S3,
+        hidden temporaries on a local disk; how many."""
         ...
 
     def check(self) -> None:

@@ -7,7 +7,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, Self
@@ -15,13 +15,26 @@ from typing import BinaryIO, Self
 from app.paths import under_root
 from app.storage.errors import ObjectMissing
 
+#: How far apart two sweeps for stale temporaries are, at least (see LocalStore.abort_stale_uploads).
+SWEEP_EVERY = timedelta(hours=1)
+
+
+def temporary_name(target: Path) -> Path:
+    """A hidden, unique name beside `target` to write it under before renaming it into place."""
+    return target.with_name(f".{target.name}.{uuid.uuid4().hex}.part")
+
+
+def is_temporary(name: str) -> bool:
+    """A write in progress (or one a killed process left): never an object, never listed."""
+    return name.startswith(".") and name.endswith(".part")
+
 
 class LocalWriter:
     """Writes to a hidden temporary file beside the target; renamed into place on a clean exit."""
 
     def __init__(self, target: Path) -> None:
         self.target = target
-        self.temp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.part")
+        self.temp = temporary_name(target)
         self._file: BinaryIO | None = None
 
     def __enter__(self) -> Self:
@@ -48,6 +61,7 @@ class LocalStore:
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
         self.url = self.root.as_uri()
+        self._swept_before: datetime | None = None
 
     def path(self, key: str) -> Path:
         return under_root(self.root, *key.split("/"))
@@ -88,7 +102,7 @@ class LocalStore:
         if not source.is_file():
             raise ObjectMissing(key)
         target.parent.mkdir(parents=True, exist_ok=True)
-        temp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.part")
+        temp = temporary_name(target)
         try:
             shutil.copyfile(source, temp)
             os.replace(temp, target)
@@ -110,7 +124,7 @@ class LocalStore:
             return
         for folder, _dirs, files in os.walk(base):
             for name in files:
-                if not (name.startswith(".") and name.endswith(".part")):
+                if not is_temporary(name):
                     yield Path(folder, name).relative_to(self.root).as_posix()
 
     def delete(self, key: str) -> None:
@@ -127,8 +141,28 @@ class LocalStore:
         return self.path(key)
 
     def abort_stale_uploads(self, before: datetime) -> int:
-        """Nothing to abort: a local write is one temporary file, not parts held by a server."""
-        return 0
+        """Remove the temporaries of writes last touched before `before`: a process killed mid-write (SIGKILL,
+        a crash) never renames or unlinks its `.<name>.<hex>.part`, which then holds disk space for ever.
+
+        A live write keeps touching its file, so only one idle for longer than any write takes is removed. The
+        walk reads every folder of the root, so it is done at most once per SWEEP_EVERY of `before` (the cleanup
+        job calls every minute; the bound is hours).
+        """
+        if self._swept_before is not None and before - self._swept_before < SWEEP_EVERY:
+            return 0
+        self._swept_before = before
+        cutoff = before.timestamp()
+        removed = 0
+        for folder, _dirs, files in os.walk(self.root):
+            for name in files:
+                if not is_temporary(name):
+                    continue
+                path = Path(folder, name)
+                with contextlib.suppress(FileNotFoundError):  # finished (renamed) or removed by another pass
+                    if path.stat().st_mtime < cutoff:
+                        path.unlink()
+                        removed += 1
+        return removed
 
     def check(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)

@@ -148,12 +148,12 @@ def test_a_multipart_upload_left_by_a_killed_process_is_aborted_by_cleanup_once_
 
     # When the cleanup job passes while the upload is younger than the bound, it is left alone
     now = datetime.now(UTC)
-    assert Cleanup(engine=engine, settings=settings).run_once(now)["multipart_uploads"] == 0
+    assert Cleanup(engine=engine, settings=settings).run_once(now)["unfinished_writes"] == 0
     assert [u["UploadId"] for u in _uploads(s3, s3_server.bucket, prefix)] == [upload["UploadId"]]
 
     # When it passes a day later (the bound is 24 h)
     later = now + timedelta(hours=settings.multipart_upload_max_age_hours, minutes=1)
-    assert Cleanup(engine=engine, settings=settings).run_once(later)["multipart_uploads"] == 1
+    assert Cleanup(engine=engine, settings=settings).run_once(later)["unfinished_writes"] == 1
 
     # Then the upload and its parts are gone, and the completed objects and the other root's upload are untouched
     assert _uploads(s3, s3_server.bucket, prefix) == []

@@ -109,3 +109,23 @@ def test_bad_settings_and_an_unreachable_store_are_told_apart(s3_server: Seaweed
         S3Store("s3://no-such-bucket", s3_server.env()).check()
     with pytest.raises(StoreUnavailable):
         S3Store(f"s3://{bucket}", s3_server.env(AWS_ENDPOINT_URL="http://127.0.0.1:9")).check()
+
+
+def test_seaweedfs_keeps_our_objects_as_sent_not_gzipped(s3_server: SeaweedS3, tmp_path: Path) -> None:
+    # Given text objects (what CSV and JSON uploads are), one written in multipart parts and one whole
+    store = S3Store(s3_server.root_url(), s3_server.env())
+    text = b"".join(b"%d,word %d\n" % (i, i % 7) for i in range(200_000))
+    source = tmp_path / "big.csv"
+    source.write_bytes(text * (2 * PART_SIZE // len(text) + 1))
+    before = _stored_bytes(s3_server)
+    store.put_file("text/big", source)
+    store.put("text/small", text)
+    # Then SeaweedFS stored them as they came, not gzipped (which takes the server's CPU, shared with the
+    # workers, to compress on write and again to decompress on every read): its volumes grew by their size
+    assert _stored_bytes(s3_server) - before >= source.stat().st_size + len(text)
+    assert store.get("text/small") == text
+
+
+def _stored_bytes(server: SeaweedS3) -> int:
+    """What SeaweedFS's volume files hold (objects' chunks are appended to them as stored)."""
+    return sum(path.stat().st_size for path in (server.dir / "data").rglob("*.dat"))
