@@ -26,6 +26,7 @@ from app.client import Client
 from tests.acceptance.counting_proxy import CountingProxy
 from tests.acceptance.harness import ADMIN, MAX_BATCH_RUNS, ConveyorSystem
 from tests.acceptance.processes import free_port
+from tests.acceptance.shared import SharedSystems
 
 pytestmark = pytest.mark.acceptance
 
@@ -59,10 +60,13 @@ class Cli:
 
 
 @pytest.fixture(scope="module")
-def cli(shared_system: ConveyorSystem, tmp_path_factory: pytest.TempPathFactory) -> Cli:
-    """Signed in with `conveyor login URL` (the password on stdin, as a script would)."""
-    cli = Cli(config=tmp_path_factory.mktemp("conveyor-config"), url=shared_system.base_url)
-    out = cli.json("login", cli.url, "--username", ADMIN, "--password-stdin", stdin=shared_system.admin_password)
+def cli(shared_system: SharedSystems, tmp_path_factory: pytest.TempPathFactory) -> Cli:
+    """Signed in with `conveyor login URL` (the password on stdin, as a script would) to the shared system."""
+    system = (
+        shared_system.get()
+    )  # it runs on, unrestarted, until this module's tests are done (tests/acceptance/shared.py)
+    cli = Cli(config=tmp_path_factory.mktemp("conveyor-config"), url=system.base_url)
+    out = cli.json("login", cli.url, "--username", ADMIN, "--password-stdin", stdin=system.admin_password)
     assert out["username"] == ADMIN
     return cli
 
