@@ -7,6 +7,7 @@ outbox) and otherwise polls, so a new run reaches the broker in milliseconds.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import signal
@@ -83,6 +84,7 @@ class SchedulerService:
             threading.Thread(target=self._rollup_loop, name="rollup", daemon=True),
             threading.Thread(target=self._webhook_loop, name="webhooks", daemon=True),
         ]
+        freeze_startup_objects()
         for thread in self._threads:
             thread.start()
         logger.info("scheduler %s started", self.identity)
@@ -93,6 +95,7 @@ class SchedulerService:
         for thread in self._threads:
             thread.join(timeout=10)
         self.webhooks.close()
+        gc.unfreeze()  # at exit the interpreter frees them as usual (native modules check they were)
 
     def _relay_loop(self) -> None:
         self._listening_loop(
@@ -193,3 +196,14 @@ class SchedulerService:
         if failures:
             logger.info("%s: working again after %d failed tries", loop, failures)
         return 0
+
+
+def freeze_startup_objects() -> None:
+    """Move the objects alive after start-up (modules, classes, settings: ~120,000) out of the collector's reach.
+
+    They live as long as the process, yet every full collection walked them all again (~75 ms each, a few a
+    minute, charged to whichever loop allocated last); after the freeze a full collection walks only what the
+    loops made since. Garbage is collected first, so nothing collectable is frozen.
+    """
+    gc.collect()
+    gc.freeze()
