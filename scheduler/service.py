@@ -99,7 +99,12 @@ class SchedulerService:
 
     def _relay_loop(self) -> None:
         self._listening_loop(
-            "relay", "conveyor_outbox", self.relay.relay_once, self.relay.batch, self.relay.wait_seconds
+            "relay",
+            "conveyor_outbox",
+            self.relay.relay_once,
+            self.relay.batch,
+            self.relay.wait_seconds,
+            self.settings.relay_poll_seconds,
         )
 
     def _webhook_loop(self) -> None:
@@ -110,12 +115,22 @@ class SchedulerService:
             self.webhooks.send_once,
             self.webhooks.batch,
             self.webhooks.wait_seconds,
+            self.settings.webhook_poll_seconds,
         )
 
     def _listening_loop(
-        self, name: str, channel: str, send: Callable[[], int], batch: int, wait_seconds: Callable[[float], float]
+        self,
+        name: str,
+        channel: str,
+        send: Callable[[], int],
+        batch: int,
+        wait_seconds: Callable[[float], float],
+        poll_seconds: float,
     ) -> None:
-        """Send batches while full ones come; then sleep until a NOTIFY on `channel`, the next due row, or a poll."""
+        """Send batches while full ones come; then sleep until a NOTIFY on `channel`, the next due row, or a poll.
+
+        `poll_seconds` bounds the sleep: the poll only finds rows whose NOTIFY was missed.
+        """
         listener: psycopg.Connection | None = None
         failures = 0
         while not self.stopping.is_set():
@@ -124,7 +139,7 @@ class SchedulerService:
                     listener = self._listen(channel)
                 while (sent := send()) >= batch and not self.stopping.is_set():
                     pass  # more may be waiting
-                wait = wait_seconds(self.settings.relay_poll_seconds)
+                wait = wait_seconds(poll_seconds)
                 if wait > 0:  # until a NOTIFY, the next row's due time, or the poll interval
                     for _ in listener.notifies(timeout=wait, stop_after=1):
                         pass
