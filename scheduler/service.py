@@ -31,8 +31,11 @@ from workers.broker import build_broker
 
 logger = logging.getLogger(__name__)
 
-#: How often the schedule loop looks for due deployments (bounds fire lateness).
+#: How often the schedule loop wakes: to claim deployments coming due (bounds fire lateness), else to release held runs.
 SCHEDULE_TICK_SECONDS = 0.25
+#: Longest the schedule loop goes without claiming while no fire time seemed near: a change that sent no NOTIFY
+#: on conveyor_deployments (another replica's reaper replanning unsent runs, SQL by hand) is seen within this.
+SCHEDULE_RECHECK_SECONDS = 5.0
 #: Pause when due rows are all being sent by another relay.
 RELAY_BUSY_PAUSE_SECONDS = 0.01
 #: Pause after an error in a loop, so a broken database is not hammered; it doubles while errors repeat...
@@ -161,14 +164,40 @@ class SchedulerService:
         return connection
 
     def _schedule_loop(self) -> None:
-        """Tick with the wall clock; the tick itself takes `now` as an argument."""
+        """Tick with the wall clock (the tick itself takes `now`); between fire times, only release held runs.
+
+        A tick reports the earliest fire time left. Until it comes within the lookahead, a deployment change
+        NOTIFYs conveyor_deployments, or SCHEDULE_RECHECK_SECONDS pass, a wake-up claims nothing: the claim
+        query and its transaction were half the loop's CPU with 10,000 deployments (four wake-ups a second).
+        """
+        listener: psycopg.Connection | None = None
         failures = 0
-        while not self.stopping.wait(SCHEDULE_TICK_SECONDS):
+        claim_at = 0.0  # time.monotonic() of the next claim
+        while not self.stopping.is_set():
             try:
-                self.schedules.tick(datetime.now(UTC))
+                if listener is None:
+                    listener = self._listen("conveyor_deployments")
+                    claim_at = 0.0  # a change may have come while nobody listened
+                woken = False
+                for _ in listener.notifies(timeout=SCHEDULE_TICK_SECONDS, stop_after=1):
+                    woken = True
+                if self.stopping.is_set():
+                    break
+                now = datetime.now(UTC)
+                if woken or time.monotonic() >= claim_at:
+                    next_due = self.schedules.tick(now).next_due
+                    lookahead = self.settings.schedule_lookahead_seconds
+                    claim_at = time.monotonic() + claim_wait_seconds(next_due, now, lookahead)
+                else:
+                    self.schedules.release_held()
                 failures = self._recovered("schedule loop", failures)
             except Exception as exc:
+                if listener is not None:
+                    listener.close()
+                    listener = None
                 failures = self._back_off("schedule loop", exc, failures)
+        if listener is not None:
+            listener.close()
 
     def _rollup_loop(self) -> None:
         failures = 0
@@ -211,6 +240,14 @@ class SchedulerService:
         if failures:
             logger.info("%s: working again after %d failed tries", loop, failures)
         return 0
+
+
+def claim_wait_seconds(next_due: datetime | None, now: datetime, lookahead: float) -> float:
+    """How long after a tick at `now` the schedule loop claims again: when `next_due` (the earliest fire time
+    left) comes within the lookahead, and at the latest after SCHEDULE_RECHECK_SECONDS; 0 or less: at once."""
+    if next_due is None:
+        return SCHEDULE_RECHECK_SECONDS
+    return min(SCHEDULE_RECHECK_SECONDS, (next_due - now).total_seconds() - lookahead)
 
 
 def freeze_startup_objects() -> None:
