@@ -142,6 +142,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     #: One delivery attempt's limit (connect + answer), and how many the sender makes at once.
     webhook_timeout_seconds: float = 10.0
     webhook_concurrency: int = 16
+    #: Longest the webhook sender waits for a NOTIFY before polling: every new or redelivered delivery wakes it
+    #: at once and retries are due at times it knows, so the poll only finds one whose NOTIFY was lost.
+    webhook_poll_seconds: float = 30.0
     #: Attempts before a delivery is marked failed; the delay before retry n is base·2^(n-1), capped, + jitter.
     webhook_max_attempts: int = 16
     webhook_backoff_seconds: float = 30.0
@@ -235,6 +238,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
             ("login_max_failures", self.login_max_failures >= 1, "must be >= 1"),
             ("webhook_timeout_seconds", self.webhook_timeout_seconds > 0, "must be > 0"),
             ("webhook_concurrency", self.webhook_concurrency >= 1, "must be >= 1"),
+            ("webhook_poll_seconds", self.webhook_poll_seconds > 0, "must be > 0"),
             ("webhook_max_attempts", self.webhook_max_attempts >= 1, "must be >= 1"),
             ("login_max_failures_per_client", self.login_max_failures_per_client >= 1, "must be >= 1"),
             ("login_lock_seconds", self.login_lock_seconds > 0, "must be > 0"),

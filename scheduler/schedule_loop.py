@@ -52,6 +52,8 @@ class TickResult:
     released: int = 0
     #: Deployments held back this tick: their fire time could not be planned or written (see `_hold_back`).
     failed: list[uuid.UUID] = field(default_factory=list)
+    #: The earliest fire time left to handle after the tick (None: no enabled deployment has one).
+    next_due: datetime | None = None
 
 
 class ScheduleLoop:
@@ -72,13 +74,22 @@ class ScheduleLoop:
             if batch.deployments < BATCH:
                 break
         with self.engine.begin() as connection:
-            released = connection.execute(
-                query("release_held_runs"), {"actor": self.scheduler_id, "queue": self.settings.queue}
-            ).all()
-            if released:
-                connection.execute(query("wake_relay"))
-        total.released = len(released)
+            total.released = self._release(connection)
+            total.next_due = connection.execute(query("next_due_deployment")).scalar()
         return total
+
+    def release_held(self) -> int:
+        """Only a tick's last step, releasing held runs: the service's wake-ups when no deployment can be due."""
+        with self.engine.begin() as connection:
+            return self._release(connection)
+
+    def _release(self, connection: Connection) -> int:
+        released = connection.execute(
+            query("release_held_runs"), {"actor": self.scheduler_id, "queue": self.settings.queue}
+        ).all()
+        if released:
+            connection.execute(query("wake_relay"))
+        return len(released)
 
     def _batch(self, now: datetime) -> TickResult:
         horizon = now + timedelta(seconds=self.settings.schedule_lookahead_seconds)

@@ -53,6 +53,7 @@ def create(
 ) -> Deployment:
     deployment = service.create_deployment(session, document, principal, settings, now=now)
     _record(session, audit_as, "deployments.create", deployment, {"after": msgspec.to_builtins(document)})
+    service.wake_schedulers(session)  # its first fire time may be due within the lookahead
     return deployment
 
 

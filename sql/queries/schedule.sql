@@ -50,6 +50,11 @@ WITH input AS (
 )
 SELECT count(*) FROM inserted, wake;
 
+-- name: next_due_deployment
+-- The earliest fire time left to handle among enabled deployments, read after a tick: until it is within the
+-- lookahead (or a change NOTIFYs conveyor_deployments) the service's wake-ups claim nothing.
+SELECT min(next_run_at) FROM deployments WHERE enabled AND next_run_at IS NOT NULL;
+
 -- name: active_runs
 -- Unfinished runs per deployment: those that count against max_concurrent_runs, and those held back.
 SELECT deployment_id,
