@@ -98,6 +98,7 @@ def throughput(conveyor: Conveyor, pipeline: str, *, runs: int, batch: int, bare
     assert conveyor.process is not None
     meter = conveyor_meter(conveyor)
     meter.start()
+    commits = conveyor.commits()
     since = conveyor.db_now()
     started = time.perf_counter()
     left = runs
@@ -108,6 +109,7 @@ def throughput(conveyor: Conveyor, pipeline: str, *, runs: int, batch: int, bare
     counts = conveyor.wait_finished(since, "batch", runs, timeout=timeout)
     by_process = meter.breakdown()
     cpu_s = sum(by_process.values())
+    commits = conveyor.commits() - commits
     row = conveyor.db.execute(
         """
         SELECT count(*) FILTER (WHERE status = 'SUCCEEDED'),
@@ -147,6 +149,13 @@ def throughput(conveyor: Conveyor, pipeline: str, *, runs: int, batch: int, bare
         load=load_average(),
     )
     cpu_breakdown("run_engine.cpu_per_run", by_process, succeeded)
+    # A commit is most of a backend's cost: fewer per run means bigger shared batches (starts, finishes, logs).
+    figure(
+        "run_engine.commits_per_100_runs",
+        commits * 100 / max(succeeded, 1),
+        "commits",
+        note="pg_stat_database_xact_commit_may_lag_1s",
+    )
     # Where the time went: how soon after the submit started the last run was accepted, sent to the
     # broker (queued_at, by the relay), started and finished (database clock).
     figure(
