@@ -172,7 +172,7 @@ class Executor:
             reason=outcome.reason,
             actor=WORKER_ID,
             details=msgspec.json.encode({"elapsed_ms": round(elapsed * 1000, 1)}).decode(),
-            log=chunks,
+            log=chunk_params(chunks),
         )
         try:
             done = self._write(lambda: self.transitions.finish(finish), f"finishing run {ctx.run_id}")

@@ -29,20 +29,17 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
-import msgspec
 import psycopg
 from psycopg.rows import dict_row
 
 from app.core.states import RunStatus, sources
 from app.db.outage import database_unavailable
 from app.db.queries import query
-from app.domain.runlog_buffer import Chunk, chunk_bytes
 
 logger = logging.getLogger(__name__)
 
 _START_FROM = sources(RunStatus.RUNNING)
 _PARAM = re.compile(r"(?<![:\w]):([a-z_]+)")
-_encode = msgspec.json.Encoder().encode
 
 
 def psycopg_sql(sql: str) -> str:
@@ -69,8 +66,8 @@ class Finish:
     reason: str
     actor: str
     details: str
-    #: The attempt's unwritten log lines: stored by the same statement, so durable with the outcome.
-    log: Sequence[Chunk] = ()
+    #: The attempt's unwritten log lines (`chunk_params`): stored by the same statement, so durable with the outcome.
+    log: dict[str, list[Any]] = field(default_factory=lambda: {"log_first_n": [], "log_last_n": [], "log_chunks": []})
 
 
 @dataclass
@@ -165,7 +162,7 @@ class TransitionWriter:
                         prepare=True,
                     )
                 if finishes:
-                    finished.execute(_FINISH_SQL, {"finishes": finish_json(finishes)}, prepare=True)
+                    finished.execute(_FINISH_SQL, _finish_params(finishes), prepare=True)
             started_rows = {row["id"]: row for row in (started.fetchall() if starts else [])}
             finished_rows = {row["id"]: row for row in (finished.fetchall() if finishes else [])}
         except Exception:
@@ -186,28 +183,24 @@ class TransitionWriter:
         return self._connection
 
 
-def finish_json(finishes: list[Finish]) -> str:
-    """The batch as `finish_runs`' one JSON parameter (progress and details are JSON already, so embedded raw)."""
-    return _encode(
-        [
-            {
-                "id": f.run_id,
-                "attempt": f.attempt,
-                "to_status": f.to_status,
-                "from_statuses": f.from_statuses,
-                "error_code": f.error_code,
-                "error_message": f.error_message,
-                "progress": None if f.progress is None else msgspec.Raw(f.progress.encode()),
-                "log_lines": f.log_lines,
-                "reason": f.reason,
-                "actor": f.actor,
-                "details": msgspec.Raw(f.details.encode()),
-                # bytes encode as base64, which finish_runs decodes
-                "log": [{"first_n": c.first_n, "last_n": c.last_n, "lines": chunk_bytes(c)} for c in f.log],
-            }
-            for f in finishes
-        ]
-    ).decode()
+def _finish_params(finishes: list[Finish]) -> dict[str, list[Any]]:
+    return {
+        "run_ids": [f.run_id for f in finishes],
+        "attempts": [f.attempt for f in finishes],
+        "to_statuses": [f.to_status for f in finishes],
+        "from_statuses": [",".join(f.from_statuses) for f in finishes],
+        "error_codes": [f.error_code for f in finishes],
+        "error_messages": [f.error_message for f in finishes],
+        "progress": [f.progress for f in finishes],
+        "log_lines": [f.log_lines for f in finishes],
+        "reasons": [f.reason for f in finishes],
+        "actors": [f.actor for f in finishes],
+        "details": [f.details for f in finishes],
+        "log_run_ids": [f.run_id for f in finishes for _ in f.log["log_first_n"]],
+        "log_first_n": [n for f in finishes for n in f.log["log_first_n"]],
+        "log_last_n": [n for f in finishes for n in f.log["log_last_n"]],
+        "log_chunks": [c for f in finishes for c in f.log["log_chunks"]],
+    }
 
 
 def conninfo_of(sqlalchemy_url: str) -> str:

@@ -59,14 +59,9 @@ def write_chunks(connection: Connection, chunks: list[Chunk]) -> None:
             "attempts": [c.attempt for c in chunks],
             "first_n": [c.first_n for c in chunks],
             "last_n": [c.last_n for c in chunks],
-            "lines": [chunk_bytes(c) for c in chunks],
+            "lines": [b"\n".join(c.lines) + b"\n" for c in chunks],
         },
     )
-
-
-def chunk_bytes(chunk: Chunk) -> bytes:
-    """A chunk's lines as its row stores them: NDJSON, newline-terminated."""
-    return b"\n".join(chunk.lines) + b"\n"
 
 
 def chunk_params(chunks: list[Chunk]) -> dict[str, list[Any]]:
@@ -74,7 +69,7 @@ def chunk_params(chunks: list[Chunk]) -> dict[str, list[Any]]:
     return {
         "log_first_n": [c.first_n for c in chunks],
         "log_last_n": [c.last_n for c in chunks],
-        "log_chunks": [chunk_bytes(c) for c in chunks],
+        "log_chunks": [b"\n".join(c.lines) + b"\n" for c in chunks],
     }
 
 

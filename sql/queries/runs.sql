@@ -102,39 +102,40 @@ SELECT id, status, finished_at FROM done;
 
 -- name: finish_runs
 -- finish_run for many attempts at once (one worker process's threads, gathered
--- by workers/transitions.py). :finishes is one JSON array, an object per attempt
--- (workers/transitions.py finish_json): id, attempt, to_status, from_statuses
--- (the statuses it may leave), error_code, error_message, progress, log_lines,
--- reason, actor, details, and log: the attempt's unwritten chunks (first_n,
--- last_n, lines in base64). One JSON value instead of a dozen typed arrays: the
--- driver converts no array element by element. Same conditions and events as
--- finish_run; rows are locked in id order.
+-- by workers/transitions.py): one row per attempt in the parallel arrays, each
+-- with the statuses it may leave as a comma-separated list. Same conditions and
+-- events as finish_run; rows are locked in id order. The attempts' unwritten log
+-- chunks come in the flat log_ arrays (log_run_ids names each chunk's run).
 WITH input AS (
     SELECT *
-    FROM jsonb_to_recordset(CAST(:finishes AS jsonb))
-         AS i(id uuid, attempt int, to_status text, from_statuses text[], error_code text, error_message text,
-              progress jsonb, log_lines int, reason text, actor text, details jsonb, log jsonb)
+    FROM unnest(CAST(:run_ids AS uuid[]), CAST(:attempts AS int[]), CAST(:to_statuses AS text[]),
+                CAST(:from_statuses AS text[]), CAST(:error_codes AS text[]), CAST(:error_messages AS text[]),
+                CAST(:progress AS text[]), CAST(:log_lines AS int[]), CAST(:reasons AS text[]),
+                CAST(:actors AS text[]), CAST(:details AS text[]))
+         AS i(id, attempt, to_status, from_statuses, error_code, error_message, progress, log_lines, reason, actor,
+              details)
 ), prev AS (
-    SELECT r.id, r.attempt, r.status FROM runs r JOIN input i ON i.id = r.id AND i.attempt = r.attempt ORDER BY r.id
+    SELECT r.id, r.status FROM runs r JOIN input i ON i.id = r.id AND i.attempt = r.attempt ORDER BY r.id
     FOR UPDATE OF r
 ), done AS (
     UPDATE runs r
     SET status = i.to_status, finished_at = now(), heartbeat_at = NULL, error_code = i.error_code,
-        error_message = i.error_message, progress = coalesce(i.progress, r.progress),
+        error_message = i.error_message, progress = coalesce(CAST(i.progress AS jsonb), r.progress),
         log_lines = greatest(r.log_lines, coalesce(i.log_lines, 0))
-    FROM prev JOIN input i ON i.id = prev.id AND i.attempt = prev.attempt
-    WHERE r.id = prev.id AND prev.status = ANY(i.from_statuses)
+    FROM prev JOIN input i ON i.id = prev.id
+    WHERE r.id = prev.id AND prev.status = ANY(string_to_array(i.from_statuses, ','))
     RETURNING r.id, r.attempt, r.status, r.finished_at, prev.status AS from_status, i.reason, i.actor, i.details
 ), logged AS (
     -- each attempt's last log lines, durable exactly when its outcome is (none when prev found no such attempt)
     INSERT INTO run_log_chunks (run_id, first_n, last_n, lines)
-    SELECT prev.id, c.first_n, c.last_n, decode(c.lines, 'base64')
-    FROM prev JOIN input i ON i.id = prev.id AND i.attempt = prev.attempt,
-         jsonb_to_recordset(coalesce(i.log, '[]'::jsonb)) AS c(first_n int, last_n int, lines text)
+    SELECT c.run_id, c.first_n, c.last_n, c.lines
+    FROM unnest(CAST(:log_run_ids AS uuid[]), CAST(:log_first_n AS int[]), CAST(:log_last_n AS int[]),
+                CAST(:log_chunks AS bytea[])) AS c(run_id, first_n, last_n, lines)
+    JOIN prev ON prev.id = c.run_id
     ON CONFLICT (run_id, first_n) DO NOTHING
 ), event AS (
     INSERT INTO run_events (run_id, from_status, to_status, reason, actor, attempt, details)
-    SELECT id, from_status, status, reason, actor, attempt, details FROM done
+    SELECT id, from_status, status, reason, actor, attempt, CAST(details AS jsonb) FROM done
 )
 SELECT id, status, finished_at FROM done;
 

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 
 from app.core.states import RunStatus, sources
-from app.domain.runlog_buffer import Chunk
-from app.domain.runlogs import LogLine, encode_line, read_lines
 from tests.integration.engine_parts import Engine_
 from tests.integration.helpers import statuses
 from workers.transitions import Finish
@@ -74,33 +71,3 @@ def test_a_run_not_queued_is_not_started(parts: Engine_) -> None:
     assert parts.executor.transitions.start(run_id, "worker:test:1") is None
     assert parts.executor.transitions.start(uuid.uuid4(), "worker:test:1") is None
     assert statuses(parts.engine, run_id) == ["PENDING"]
-
-
-def _chunk(run_id: uuid.UUID, attempt: int, first_n: int, *messages: str) -> Chunk:
-    lines = [
-        encode_line(LogLine(n=first_n + i, ts=datetime.now(UTC), level="info", message=m, attempt=attempt))
-        for i, m in enumerate(messages)
-    ]
-    return Chunk(run_id, attempt, first_n, lines)
-
-
-def test_a_batch_stores_each_attempts_log_lines_with_its_outcome_and_none_of_a_stale_attempt(parts: Engine_) -> None:
-    parts.pipeline("noop", [])
-    run_ids = parts.submit("noop", count=2)
-    assert parts.relay.relay_once() == 2
-    writer = parts.executor.transitions
-    for run_id in run_ids:
-        assert writer.start(run_id, "worker:test:1") is not None
-    ends = [
-        _finish(run_ids[0], 1, log=[_chunk(run_ids[0], 1, 1, "first", 'say "hi" ✓'), _chunk(run_ids[0], 1, 3, "3rd")]),
-        _finish(run_ids[1], 1, progress='{"percent": 100.0}', log=[_chunk(run_ids[1], 1, 1, "only")]),
-        _finish(run_ids[1], 4, log=[_chunk(run_ids[1], 4, 2, "stale")]),  # not the run's attempt
-    ]
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        answers = list(pool.map(writer.finish, ends))
-    assert [a and a["status"] for a in answers] == ["SUCCEEDED", "SUCCEEDED", None]
-    with parts.engine.connect() as connection:
-        first = [line.message for line in read_lines(connection, run_ids[0])]
-        second = [line.message for line in read_lines(connection, run_ids[1])]
-    assert first == ["first", 'say "hi" ✓', "3rd"]
-    assert second == ["only"]
