@@ -122,6 +122,13 @@ class Conveyor:
             raise RuntimeError(f"creating an API token answered {response.status_code}: {response.text[:500]}")
         self.http.headers["Authorization"] = f"Bearer {response.json()['token']}"
 
+    def commits(self) -> int:
+        """Transactions committed in the system's database so far (pg_stat_database, flushed about every second)."""
+        self.db.execute("SELECT pg_stat_clear_snapshot()")
+        return int(
+            self.db.execute("SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()").fetchone()[0]  # type: ignore[index]
+        )
+
     def db_now(self) -> datetime:
         return self.db.execute("SELECT now()").fetchone()[0]  # type: ignore[index]
 

@@ -10,6 +10,7 @@ is left out for every system alike.
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import psycopg
@@ -57,8 +58,8 @@ def process_name(pid: int) -> str:
     return Path(words[0]).name if words else "?"
 
 
-def _socket_ports(pids: set[int]) -> dict[int, int]:
-    """Local TCP port → pid of the processes `pids` (their sockets' inodes matched in /proc/net/tcp*)."""
+def _socket_inodes(pids: set[int]) -> dict[str, int]:
+    """Socket inode → pid, for the sockets the processes `pids` hold open."""
     inode_pid: dict[str, int] = {}
     for pid in pids:
         try:
@@ -71,6 +72,11 @@ def _socket_ports(pids: set[int]) -> dict[int, int]:
                     inode_pid[target[8:-1]] = pid
         except OSError:
             continue
+    return inode_pid
+
+
+def _tcp_ports(inode_pid: dict[str, int]) -> dict[int, int]:
+    """Local TCP port → pid of the sockets in `inode_pid` (matched in /proc/net/tcp*)."""
     ports: dict[int, int] = {}
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
@@ -82,6 +88,32 @@ def _socket_ports(pids: set[int]) -> dict[int, int]:
             if fields[9] in inode_pid:
                 ports[int(fields[1].rsplit(":", 1)[1], 16)] = inode_pid[fields[9]]
     return ports
+
+
+def _unix_peers() -> dict[str, str]:
+    """Connected Unix sockets: inode → its peer's inode (`ss -xn`; /proc/net/unix does not name peers)."""
+    try:
+        listing = subprocess.run(["ss", "-xn"], capture_output=True, text=True, timeout=10, check=False).stdout
+    except (OSError, subprocess.SubprocessError):
+        return {}
+    peers: dict[str, str] = {}
+    for line in listing.splitlines()[1:]:
+        fields = line.split()  # Netid State Recv-Q Send-Q Local-Address Inode Peer-Address Peer-Inode
+        if len(fields) >= 8 and fields[1] == "ESTAB":
+            peers[fields[5]] = fields[7]
+    return peers
+
+
+def _unix_clients(backends: list[int], inode_pid: dict[str, int]) -> dict[int, int]:
+    """Backend pid → pid of the client (in `inode_pid`) at the other end of its Unix socket."""
+    peers = _unix_peers()
+    clients: dict[int, int] = {}
+    for backend in backends:
+        for inode in _socket_inodes({backend}):
+            client = inode_pid.get(peers.get(inode, ""))
+            if client is not None:
+                clients[backend] = client
+    return clients
 
 
 class CpuMeter:
@@ -108,13 +140,17 @@ class CpuMeter:
         found: dict[int, int | None] = {}
         for url in self.database_urls:
             found.update(backends(url))
-        ports = _socket_ports(tree) if found else {}
+        inode_pid = _socket_inodes(tree) if found else {}
+        ports = _tcp_ports(inode_pid) if found else {}
+        # backends on a Unix socket (an embedded Postgres) have no client port: their client is found by peer
+        unlabelled = [pid for pid, port in found.items() if port is None and pid not in self._labels]
+        over_unix = _unix_clients(unlabelled, inode_pid) if unlabelled else {}
         for pid, port in found.items():
             if pid in self.exclude:
                 continue
             pids.add(pid)
             if pid not in self._labels:
-                client = ports.get(port) if port is not None else None
+                client = ports.get(port) if port is not None else over_unix.get(pid)
                 self._labels[pid] = "pg:" + (self._labels.get(client, "?") if client is not None else "other")
         return pids
 

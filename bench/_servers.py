@@ -50,15 +50,23 @@ def token() -> str:
 
 
 class BenchServers:
-    """Admin URLs of one Postgres and one Redis; starts embedded servers only if needed."""
+    """Admin URLs of one Postgres and one Redis; starts embedded servers only if needed.
 
-    def __init__(self) -> None:
+    `own_postgres`: an embedded Postgres of this benchmark's own (what `make run` uses), even when a shared
+    server answers, so the figures do not depend on the shared server's state (its other databases, its
+    WAL traffic, autovacuum off). Its settings are left as pgserver makes them (synchronous_commit on).
+    """
+
+    def __init__(self, *, own_postgres: bool = False) -> None:
         self.tmp = Path(tempfile.mkdtemp(prefix="conveyor-bench-"))
         self._embedded: list[EmbeddedPostgres | EmbeddedRedis] = []
         self.databases: list[str] = []
         self.redis_prefixes: list[str] = []
         try:
-            self.postgres_admin_url = os.environ.get("CONVEYOR_BENCH_DATABASE_URL") or self._postgres()
+            if own_postgres:
+                self.postgres_admin_url = self._own_postgres()
+            else:
+                self.postgres_admin_url = os.environ.get("CONVEYOR_BENCH_DATABASE_URL") or self._postgres()
             self.redis_url = os.environ.get("CONVEYOR_BENCH_REDIS_URL") or self._redis()
         except BaseException:
             self.close()
@@ -66,12 +74,23 @@ class BenchServers:
 
     @property
     def where(self) -> str:
+        """Which servers, and the Postgres settings that decide what a commit costs."""
         pg = "embedded" if any(isinstance(s, EmbeddedPostgres) for s in self._embedded) else "local"
         rd = "embedded" if any(isinstance(s, EmbeddedRedis) for s in self._embedded) else "local"
-        return f"postgres={pg} redis={rd}"
+        with psycopg.connect(self.postgres_admin_url, autocommit=True) as connection:
+            shown = [
+                f"{name}={connection.execute(f'SHOW {name}').fetchone()[0]}"  # type: ignore[index]
+                for name in ("synchronous_commit", "fsync", "autovacuum")
+            ]
+        return f"postgres={pg} redis={rd} " + " ".join(shown)
 
     def _postgres(self) -> str:
         return find_postgres(self.tmp, self._embedded)
+
+    def _own_postgres(self) -> str:
+        server = EmbeddedPostgres(self.tmp)
+        self._embedded.append(server)
+        return server.start().replace("/conveyor?", "/postgres?")
 
     def _redis(self) -> str:
         return find_redis(self.tmp, self._embedded)

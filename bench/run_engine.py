@@ -18,7 +18,11 @@ value / target: ≥ 1 is good for throughput, ≤ 1 for latency and CPU. Where
 the CPU went is printed per process (run_engine.cpu_per_run.<process>: api,
 scheduler, worker-N, and pg:<process> for the Postgres backends it talks to).
 
-    python -m bench.run_engine [--runs 5000] [--rate 50] [--seconds 10]
+    python -m bench.run_engine [--runs 5000] [--rate 50] [--seconds 10] [--own-postgres]
+
+--own-postgres runs it all against a dedicated embedded Postgres (app.embedded, Unix socket, what
+`make run` uses) instead of the shared server, to tell our cost from the shared server's state; the first
+line says which server and its synchronous_commit, fsync and autovacuum.
 """
 
 from __future__ import annotations
@@ -94,6 +98,7 @@ def throughput(conveyor: Conveyor, pipeline: str, *, runs: int, batch: int, bare
     assert conveyor.process is not None
     meter = conveyor_meter(conveyor)
     meter.start()
+    commits = conveyor.commits()
     since = conveyor.db_now()
     started = time.perf_counter()
     left = runs
@@ -104,6 +109,7 @@ def throughput(conveyor: Conveyor, pipeline: str, *, runs: int, batch: int, bare
     counts = conveyor.wait_finished(since, "batch", runs, timeout=timeout)
     by_process = meter.breakdown()
     cpu_s = sum(by_process.values())
+    commits = conveyor.commits() - commits
     row = conveyor.db.execute(
         """
         SELECT count(*) FILTER (WHERE status = 'SUCCEEDED'),
@@ -143,6 +149,13 @@ def throughput(conveyor: Conveyor, pipeline: str, *, runs: int, batch: int, bare
         load=load_average(),
     )
     cpu_breakdown("run_engine.cpu_per_run", by_process, succeeded)
+    # A commit is most of a backend's cost: fewer per run means bigger shared batches (starts, finishes, logs).
+    figure(
+        "run_engine.commits_per_100_runs",
+        commits * 100 / max(succeeded, 1),
+        "commits",
+        note="pg_stat_database_xact_commit_may_lag_1s",
+    )
     # Where the time went: how soon after the submit started the last run was accepted, sent to the
     # broker (queued_at, by the relay), started and finished (database clock).
     figure(
@@ -277,9 +290,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bare-messages", type=int, default=20000)
     parser.add_argument("--timeout", type=float, default=90.0, help="longest wait for a phase's runs to finish")
     parser.add_argument("--worker-poll-ms", type=int, help="dramatiq_worker_timeout for both (default: Conveyor's)")
+    parser.add_argument(
+        "--own-postgres",
+        action="store_true",
+        help="a dedicated embedded Postgres (as `make run` starts) instead of the shared server",
+    )
     args = parser.parse_args(argv)
 
-    with BenchServers() as servers:
+    with BenchServers(own_postgres=args.own_postgres) as servers:
         log(f"run_engine: {servers.where}")
         bare = None
         if args.bare_messages > 0:

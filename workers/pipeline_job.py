@@ -35,7 +35,15 @@ from app.domain import pipeline_io
 from app.ingest.limits import duckdb_of
 from app.logs import bind, log_context
 from app.paths import version_dir
-from app.pipeline import DATA_FILE, InputFile, PipelineCancelled, RunInfo, output_dataset_name, run_pipeline
+from app.pipeline import (
+    DATA_FILE,
+    InputFile,
+    PipelineCancelled,
+    RunInfo,
+    output_dataset_name,
+    run_pipeline,
+    writes_files,
+)
 from app.pipeline.spec import PipelineSpec, parse_spec
 from app.settings import Settings
 from workers.context import Interrupted, RunContext
@@ -49,7 +57,7 @@ def run_pipeline_job(ctx: RunContext, row: Any, *, engine: Engine, settings: Set
     """One attempt of a pipeline run, whatever its steps (log/sleep/fail only, or data); never raises."""
     token = bind(run_id=ctx.run_id, pipeline_id=row["pipeline_id"])
     try:
-        spec = parse_spec(row["spec"] or {"steps": []})
+        spec = _spec(row)
         _run(ctx, row, spec, engine=engine, settings=settings)
         return Outcome(RunStatus.SUCCEEDED, "succeeded")
     except (Interrupted, PipelineCancelled):
@@ -67,17 +75,35 @@ def run_pipeline_job(ctx: RunContext, row: Any, *, engine: Engine, settings: Set
         log_context.reset(token)
 
 
+#: Parsed specs by (pipeline, version): a version's spec never changes, so each worker checks it once.
+_SPECS: dict[tuple[uuid.UUID, int], PipelineSpec] = {}
+_SPECS_KEPT = 256
+
+
+def _spec(row: Any) -> PipelineSpec:
+    """The run's pipeline spec, parsed and checked (once per pipeline version in this process)."""
+    key = (row["pipeline_id"], row["pipeline_version"])
+    spec = _SPECS.get(key) if key[1] is not None else None
+    if spec is None:
+        spec = parse_spec(row["spec"] or {"steps": []})
+        if key[1] is not None:
+            if len(_SPECS) >= _SPECS_KEPT:
+                _SPECS.clear()
+            _SPECS[key] = spec
+    return spec
+
+
 def _run(ctx: RunContext, row: Any, spec: PipelineSpec, *, engine: Engine, settings: Settings) -> None:
-    root = settings.data_path
-    with database_for(engine).transaction() as session:
-        pinned = row["inputs"] or pipeline_io.resolve_inputs(
-            session, msgspec.to_builtins(spec), {}, namespace_id=row["namespace_id"], principal=None
-        )
-        chosen_versions: dict[str, tuple[uuid.UUID, uuid.UUID, int]] = {}
-        for name, chosen in pinned.items():
-            version = session.get_one(DatasetVersion, (uuid.UUID(chosen["dataset_id"]), chosen["version"]))
-            chosen_versions[name] = (version.dataset_id, version.run_id, version.version)
-            ctx.log(f"input {name}: dataset {chosen.get('name', chosen['dataset_id'])} version {version.version}")
+    chosen_versions: dict[str, tuple[uuid.UUID, uuid.UUID, int]] = {}
+    if row["inputs"] or spec.inputs:  # a pipeline without inputs has nothing to read here
+        with database_for(engine).transaction() as session:
+            pinned = row["inputs"] or pipeline_io.resolve_inputs(
+                session, msgspec.to_builtins(spec), {}, namespace_id=row["namespace_id"], principal=None
+            )
+            for name, chosen in pinned.items():
+                version = session.get_one(DatasetVersion, (uuid.UUID(chosen["dataset_id"]), chosen["version"]))
+                chosen_versions[name] = (version.dataset_id, version.run_id, version.version)
+                ctx.log(f"input {name}: dataset {chosen.get('name', chosen['dataset_id'])} version {version.version}")
     files: dict[str, InputFile] = {}
     for name, (dataset_id, run_id, number) in chosen_versions.items():
         # in place on a local data root; through this host's LRU cache (keyed by version) on S3
@@ -94,7 +120,11 @@ def _run(ctx: RunContext, row: Any, spec: PipelineSpec, *, engine: Engine, setti
         with database_for(engine).transaction() as session:
             output_id = pipeline_io.output_dataset(session, namespace_id=row["namespace_id"], name=name).id
             session.execute(update(Run).where(Run.id == ctx.run_id).values(dataset_id=output_id))
-    out_dir = version_dir(root, output_id, ctx.run_id) if output_id else root / "tmp" / f"run-{ctx.run_id}"
+    out_dir: Path | None = None  # a pipeline of log/sleep/fail steps writes no file, so it needs no folder
+    if output_id is not None:
+        out_dir = version_dir(settings.data_path, output_id, ctx.run_id)
+    elif writes_files(spec):
+        out_dir = settings.data_path / "tmp" / f"run-{ctx.run_id}"
 
     def on_step(index: int, total: int) -> None:
         ctx.step = index
@@ -114,7 +144,7 @@ def _run(ctx: RunContext, row: Any, spec: PipelineSpec, *, engine: Engine, setti
             on_step=on_step,
         )
     finally:
-        if output_id is None:  # a run that writes no dataset leaves no scratch folder behind
+        if output_id is None and out_dir is not None:  # a run that writes no dataset leaves no scratch folder behind
             shutil.rmtree(out_dir, ignore_errors=True)
     ctx.check()
     ctx.step = None

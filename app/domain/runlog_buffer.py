@@ -27,7 +27,8 @@ import redis
 from sqlalchemy import Connection, Engine
 
 from app.db.queries import query
-from app.domain.runlogs import LogLine, encode_line, stream_key
+from app.domain.runlog_sender import LiveLogSender
+from app.domain.runlogs import LogLine, encode_line
 
 logger = logging.getLogger(__name__)
 
@@ -90,9 +91,12 @@ class RunLogBuffer:
         self.delay = delay
         self.max_lines = max_lines
         self.max_pending = max_pending
-        self._redis = redis_client
-        self._namespace = redis_namespace
-        self._maxlen = maxlen
+        #: Lines reach the live streams only after Postgres has them, through one sender thread.
+        self._sender = (
+            LiveLogSender(redis_client=redis_client, namespace=redis_namespace, maxlen=maxlen)
+            if redis_client is not None
+            else None
+        )
         self._cond = threading.Condition()
         self._pending: dict[uuid.UUID, Chunk] = {}
         self._inflight: set[uuid.UUID] = set()
@@ -175,29 +179,14 @@ class RunLogBuffer:
             self.flush(run_id)
 
     def publish(self, chunks: list[Chunk]) -> None:
-        """Send written lines to the live streams in one round trip."""
-        self._send(chunks, None)
+        """Send written lines to the live streams (in the process's next shared pipeline)."""
+        if self._sender is not None:
+            self._sender.send(chunks)
 
     def end(self, run_id: uuid.UUID, chunks: list[Chunk], status: str, *, ttl_seconds: int) -> None:
-        """Send a finished run's last written lines and its end marker, in one round trip."""
-        self._send(chunks, (stream_key(self._namespace, run_id), status, ttl_seconds))
-
-    def _send(self, chunks: list[Chunk], end: tuple[str, str, int] | None) -> None:
-        """Redis trouble never fails a run: followers then read Postgres."""
-        if self._redis is None or (not chunks and end is None):
-            return
-        try:
-            pipe = self._redis.pipeline(transaction=False)
-            for chunk in chunks:
-                key = stream_key(self._namespace, chunk.run_id)
-                for n, data in enumerate(chunk.lines, start=chunk.first_n):
-                    pipe.xadd(key, {"n": n, "line": data}, maxlen=self._maxlen, approximate=True)
-            if end is not None:
-                pipe.xadd(end[0], {"end": end[1]})
-                pipe.expire(end[0], end[2])
-            pipe.execute()
-        except redis.RedisError as exc:
-            logger.warning("live log unavailable: %s", exc)
+        """Send a finished run's last written lines and its end marker (in the next shared pipeline)."""
+        if self._sender is not None:
+            self._sender.end(run_id, chunks, status, ttl_seconds=ttl_seconds)
 
     # -- the flusher -------------------------------------------------------------------------------
 

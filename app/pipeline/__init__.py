@@ -3,7 +3,7 @@ validates a spec over empty stand-ins or runs it over Parquet inputs in a sandbo
 
 No HTTP, no database, no broker: the API (parse, validate) and the worker's pipeline job (run) call these."""
 
-from app.pipeline.engine import DATA_FILE, output_dataset_name, run_pipeline
+from app.pipeline.engine import DATA_FILE, output_dataset_name, run_pipeline, writes_files
 from app.pipeline.errors import (
     DataValidationFailed,
     PipelineCancelled,
@@ -49,4 +49,5 @@ __all__ = [
     "parquet_schema",
     "run_pipeline",
     "validate_spec",
+    "writes_files",
 ]

@@ -49,6 +49,7 @@ from app.pipeline.spec import (
     SortStep,
     SqlStep,
     StepCatalog,
+    is_relational,
     output_relation,
     parse_spec,
     resolve_steps,
@@ -67,7 +68,7 @@ def run_pipeline(
     inputs: Mapping[str, InputFile],
     params: Mapping[str, Any],
     run: RunInfo,
-    out_dir: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str] | None,
     duckdb_settings: DuckDBSettings,
     log: Log,
     should_stop: Callable[[], bool],
@@ -76,7 +77,8 @@ def run_pipeline(
     on_step: Callable[[int, int], None] | None = None,
 ) -> PipelineResult:
     """Run every step of `spec` over `inputs` (one Parquet file per declared input); write the output, if the
-    spec has one, to `out_dir/data.parquet`. `on_step(number, total)` is called as each step starts.
+    spec has one, to `out_dir/data.parquet`. `on_step(number, total)` is called as each step starts. `out_dir`
+    may be None for a pipeline that `writes_files` says writes none.
 
     Raises InvalidPipelineSpec / InvalidPipelineParams / PipelineInputsMismatch / PipelineTemplateError before
     any work, then PipelineStepFailed, SandboxViolation, DataValidationFailed or PipelineCancelled."""
@@ -95,11 +97,14 @@ def run_pipeline(
     output_name = _output_name(spec, values, facts)
     hows = plan(steps, has_output=spec.output is not None)
 
-    out = Path(out_dir)
     uses_duckdb = bool(spec.inputs) or any(step.relational for step in steps)
     # A pipeline of log/sleep/fail steps writes no file: it makes no folder either (most no-op runs are these).
     work: Path | None = None
-    if uses_duckdb or spec.output is not None:
+    out: Path | None = None
+    if writes_files(spec):
+        if out_dir is None:
+            raise ValueError("this pipeline writes files: it needs an out_dir")
+        out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         work = Path(tempfile.mkdtemp(prefix=".pipeline-", dir=out))
     target = str(work / DATA_FILE) if work is not None and spec.output is not None else None
@@ -155,6 +160,11 @@ def run_pipeline(
         inputs={name: inputs[name] for name in spec.inputs},
         duration_ms=round((time.monotonic() - started) * 1000, 1),
     )
+
+
+def writes_files(spec: PipelineSpec) -> bool:
+    """Whether a run of `spec` needs its out_dir: it opens DuckDB (inputs, relational steps) or has an output."""
+    return bool(spec.inputs) or spec.output is not None or any(is_relational(step) for step in spec.steps)
 
 
 def _check_inputs(spec: PipelineSpec, inputs: Mapping[str, InputFile]) -> None:
@@ -307,12 +317,12 @@ def _finish(
     hows: list[How],
     relations: Relations | None,
     target: str | None,
-    out: Path,
+    out: Path | None,
     log: Log,
 ) -> tuple[int, int, list[ColumnStats], str | None]:
     """Write the output if the last step did not stream into it; publish it. (rows, bytes, columns, path)."""
     relation = output_relation(spec, steps)
-    if target is None or relations is None:
+    if target is None or relations is None or out is None:
         rows = relations.rows.get(relation) if relations is not None and relation is not None else None
         return rows or 0, 0, [], None
     if How.OUTPUT not in hows:

@@ -52,6 +52,24 @@ def test_a_log_only_pipeline_renders_its_templates_as_a_data_pipeline_does(parts
     assert not [line for line in lines if "{{" in line]
 
 
+def test_pipelines_without_an_output_leave_no_folder_behind(parts: Engine_) -> None:
+    # Given a log-only pipeline (no DuckDB, no file) and a SQL pipeline with no output (DuckDB in a scratch folder)
+    parts.pipeline("talk", [{"type": "log", "message": "run {{ run.id }}"}])
+    parts.pipeline("query", [{"id": "q", "type": "sql", "sql": "SELECT 1 AS n"}])
+    runs = [*parts.submit("talk", count=2), *parts.submit("query")]
+    parts.relay.relay_once()
+
+    # When they run (the log-only one twice: its parsed spec is kept between runs)
+    assert [parts.executor.execute(run_id) for run_id in runs] == [RunStatus.SUCCEEDED] * 3
+
+    # Then each logged what it did, and no run left a folder in the data root
+    for run_id in runs[:2]:
+        assert f"run {run_id}" in [line.message for line in log_lines(parts.engine, run_id)]
+    assert any("step 1/1 q" in line.message for line in log_lines(parts.engine, runs[2]))
+    scratch = parts.settings.data_path / "tmp"
+    assert not scratch.exists() or not list(scratch.iterdir())
+
+
 def test_parameters_given_to_a_pipeline_that_declares_none_are_ignored(parts: Engine_) -> None:
     parts.pipeline("plain", [{"type": "log", "message": "hi"}])
     [run_id] = parts.submit("plain", params={"i": 1})

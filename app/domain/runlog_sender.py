@@ -1,0 +1,118 @@
+"""Sending written log lines and end markers to the runs' live streams: one Redis round trip for many runs.
+
+A worker process finishes runs on several threads at once. Each finish used to
+send its last lines and its end marker in a pipeline of its own; now every
+send goes to the process's one sender thread, which takes all that is waiting
+and sends it in one pipeline. There is no collection window: while one
+pipeline is on the wire the next gathers, so an idle worker pays one round
+trip per run, as before, and a busy one shares it. The caller never waits for
+Redis, and sends keep their order (one thread sends them, first come first
+sent), so a run's lines still reach its stream before its end marker.
+
+The live stream is a fan-out only (Postgres has every line, and a follower
+looks at the run's status between reads), so Redis trouble fails nothing: the
+pipeline's sends are dropped with a warning, and so are the oldest waiting
+ones past `max_waiting` (Redis too slow to keep up).
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import threading
+import uuid
+from collections.abc import Sequence
+from typing import Protocol
+
+import redis
+
+from app.domain.runlogs import stream_key
+
+logger = logging.getLogger(__name__)
+
+
+class Lines(Protocol):
+    """Consecutive written lines of one run (a runlog_buffer.Chunk)."""
+
+    run_id: uuid.UUID
+    first_n: int
+    lines: list[bytes]
+
+
+#: A run's end marker: (stream key, final status, the stream's time to live in seconds).
+End = tuple[str, str, int]
+
+
+class LiveLogSender:
+    """The process's sends to live log streams, thread-safe; its thread starts on first use."""
+
+    def __init__(self, *, redis_client: redis.Redis, namespace: str, maxlen: int, max_waiting: int = 10_000) -> None:
+        self._redis = redis_client
+        self._namespace = namespace
+        self._maxlen = maxlen
+        self._max_waiting = max_waiting
+        self._cond = threading.Condition()
+        self._waiting: list[tuple[Sequence[Lines], End | None]] = []
+        self._sending = False
+        self._thread: threading.Thread | None = None
+        #: How many pipelines and sends went out (for tests and benchmarks).
+        self.pipelines = 0
+        self.sends = 0
+
+    def send(self, chunks: Sequence[Lines], end: End | None = None) -> None:
+        """Queue written lines (and a run's end marker) for the next pipeline; returns at once."""
+        if not chunks and end is None:
+            return
+        with self._cond:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="conveyor-live-log", daemon=True)
+                self._thread.start()
+                atexit.register(self.drain)
+            if len(self._waiting) >= self._max_waiting:
+                dropped = len(self._waiting) // 2
+                del self._waiting[:dropped]
+                logger.warning("live log: Redis does not keep up, %d waiting send(s) dropped", dropped)
+            self._waiting.append((chunks, end))
+            self._cond.notify_all()
+
+    def end(self, run_id: uuid.UUID, chunks: Sequence[Lines], status: str, *, ttl_seconds: int) -> None:
+        """Queue a finished run's last written lines and its end marker."""
+        self.send(chunks, (stream_key(self._namespace, run_id), status, ttl_seconds))
+
+    def drain(self, timeout: float = 2.0) -> bool:
+        """Wait until everything queued so far went out (or `timeout`); whether it did."""
+        with self._cond:
+            return self._cond.wait_for(lambda: not self._waiting and not self._sending, timeout)
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: bool(self._waiting))
+                batch, self._waiting = self._waiting, []
+                self._sending = True
+            try:
+                self._pipeline(batch)
+            except Exception:  # the thread must outlive a bug in one batch, or every later send would wait forever
+                logger.exception("live log: %d send(s) lost", len(batch))
+            finally:
+                with self._cond:
+                    self._sending = False
+                    self._cond.notify_all()
+
+    def _pipeline(self, batch: list[tuple[Sequence[Lines], End | None]]) -> None:
+        try:
+            pipe = self._redis.pipeline(transaction=False)
+            for chunks, end in batch:
+                for chunk in chunks:
+                    key = stream_key(self._namespace, chunk.run_id)
+                    for n, data in enumerate(chunk.lines, start=chunk.first_n):
+                        pipe.xadd(key, {"n": n, "line": data}, maxlen=self._maxlen, approximate=True)
+                if end is not None:
+                    pipe.xadd(end[0], {"end": end[1]})
+                    pipe.expire(end[0], end[2])
+            pipe.execute()
+        except redis.RedisError as exc:
+            logger.warning("live log unavailable: %s", exc)
+            return
+        self.pipelines += 1
+        self.sends += len(batch)
