@@ -164,15 +164,18 @@ class TransitionWriter:
                 if finishes:
                     finished.execute(_FINISH_SQL, _finish_params(finishes), prepare=True)
             started_rows = {row["id"]: row for row in (started.fetchall() if starts else [])}
-            finished_rows = {row["id"]: row for row in (finished.fetchall() if finishes else [])}
+            # by attempt: a stale attempt of a run may share the batch with the current one
+            finished_rows = {(row["id"], row["attempt"]): row for row in (finished.fetchall() if finishes else [])}
         except Exception:
             if connection.broken or connection.closed:
                 self._connection = None
             raise
         answers: list[Any] = []
         for request in batch:
-            rows = started_rows if request.start_by is not None else finished_rows
-            answers.append(rows.pop(request.run_id, None))  # a duplicate of the same run gets nothing
+            if request.finish is not None:
+                answers.append(finished_rows.pop((request.run_id, request.finish.attempt), None))
+            else:
+                answers.append(started_rows.pop(request.run_id, None))  # a duplicate of the same run gets nothing
         return answers
 
     def _connect(self) -> psycopg.Connection[Any]:
@@ -197,6 +200,7 @@ def _finish_params(finishes: list[Finish]) -> dict[str, list[Any]]:
         "actors": [f.actor for f in finishes],
         "details": [f.details for f in finishes],
         "log_run_ids": [f.run_id for f in finishes for _ in f.log["log_first_n"]],
+        "log_attempts": [f.attempt for f in finishes for _ in f.log["log_first_n"]],
         "log_first_n": [n for f in finishes for n in f.log["log_first_n"]],
         "log_last_n": [n for f in finishes for n in f.log["log_last_n"]],
         "log_chunks": [c for f in finishes for c in f.log["log_chunks"]],

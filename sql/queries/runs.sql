@@ -105,7 +105,9 @@ SELECT id, status, finished_at FROM done;
 -- by workers/transitions.py): one row per attempt in the parallel arrays, each
 -- with the statuses it may leave as a comma-separated list. Same conditions and
 -- events as finish_run; rows are locked in id order. The attempts' unwritten log
--- chunks come in the flat log_ arrays (log_run_ids names each chunk's run).
+-- chunks come in the flat log_ arrays (log_run_ids and log_attempts name each
+-- chunk's attempt). Everything matches on (run, attempt): a stale attempt of a run
+-- in the same batch as its current one changes nothing and stores no line.
 WITH input AS (
     SELECT *
     FROM unnest(CAST(:run_ids AS uuid[]), CAST(:attempts AS int[]), CAST(:to_statuses AS text[]),
@@ -115,29 +117,30 @@ WITH input AS (
          AS i(id, attempt, to_status, from_statuses, error_code, error_message, progress, log_lines, reason, actor,
               details)
 ), prev AS (
-    SELECT r.id, r.status FROM runs r JOIN input i ON i.id = r.id AND i.attempt = r.attempt ORDER BY r.id
+    SELECT r.id, r.attempt, r.status FROM runs r JOIN input i ON i.id = r.id AND i.attempt = r.attempt
+    ORDER BY r.id
     FOR UPDATE OF r
 ), done AS (
     UPDATE runs r
     SET status = i.to_status, finished_at = now(), heartbeat_at = NULL, error_code = i.error_code,
         error_message = i.error_message, progress = coalesce(CAST(i.progress AS jsonb), r.progress),
         log_lines = greatest(r.log_lines, coalesce(i.log_lines, 0))
-    FROM prev JOIN input i ON i.id = prev.id
+    FROM prev JOIN input i ON i.id = prev.id AND i.attempt = prev.attempt
     WHERE r.id = prev.id AND prev.status = ANY(string_to_array(i.from_statuses, ','))
     RETURNING r.id, r.attempt, r.status, r.finished_at, prev.status AS from_status, i.reason, i.actor, i.details
 ), logged AS (
     -- each attempt's last log lines, durable exactly when its outcome is (none when prev found no such attempt)
     INSERT INTO run_log_chunks (run_id, first_n, last_n, lines)
     SELECT c.run_id, c.first_n, c.last_n, c.lines
-    FROM unnest(CAST(:log_run_ids AS uuid[]), CAST(:log_first_n AS int[]), CAST(:log_last_n AS int[]),
-                CAST(:log_chunks AS bytea[])) AS c(run_id, first_n, last_n, lines)
-    JOIN prev ON prev.id = c.run_id
+    FROM unnest(CAST(:log_run_ids AS uuid[]), CAST(:log_attempts AS int[]), CAST(:log_first_n AS int[]),
+                CAST(:log_last_n AS int[]), CAST(:log_chunks AS bytea[])) AS c(run_id, attempt, first_n, last_n, lines)
+    JOIN prev ON prev.id = c.run_id AND prev.attempt = c.attempt
     ON CONFLICT (run_id, first_n) DO NOTHING
 ), event AS (
     INSERT INTO run_events (run_id, from_status, to_status, reason, actor, attempt, details)
     SELECT id, from_status, status, reason, actor, attempt, CAST(details AS jsonb) FROM done
 )
-SELECT id, status, finished_at FROM done;
+SELECT id, attempt, status, finished_at FROM done;
 
 -- name: schedule_retry
 -- A failed attempt with retries left: RUNNING → RETRYING, and an outbox row

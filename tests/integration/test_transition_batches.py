@@ -5,10 +5,12 @@ from __future__ import annotations
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
+from sqlalchemy import text
+
 from app.core.states import RunStatus, sources
 from tests.integration.engine_parts import Engine_
 from tests.integration.helpers import statuses
-from workers.transitions import Finish
+from workers.transitions import Finish, _Request
 
 
 def _finish(run_id: uuid.UUID, attempt: int, **changes: object) -> Finish:
@@ -71,3 +73,39 @@ def test_a_run_not_queued_is_not_started(parts: Engine_) -> None:
     assert parts.executor.transitions.start(run_id, "worker:test:1") is None
     assert parts.executor.transitions.start(uuid.uuid4(), "worker:test:1") is None
     assert statuses(parts.engine, run_id) == ["PENDING"]
+
+
+def test_a_stale_attempt_in_the_same_batch_as_the_current_one_changes_nothing(parts: Engine_) -> None:
+    parts.pipeline("noop", [])
+    [run_id] = parts.submit("noop")
+    assert parts.relay.relay_once() == 1
+    writer = parts.executor.transitions
+    assert writer.start(run_id, "worker:test:1") is not None
+    with parts.engine.begin() as connection:  # as when attempt 1 was reaped as lost and attempt 2 started
+        connection.execute(text("UPDATE runs SET attempt = 2 WHERE id = :id"), {"id": run_id})
+    stale = _finish(
+        run_id,
+        1,
+        to_status="FAILED",
+        error_code="stale",
+        reason="failed",
+        from_statuses=sources(RunStatus.FAILED, [RunStatus.RUNNING]),
+        log={"log_first_n": [1], "log_last_n": [1], "log_chunks": [b"from the stale attempt\n"]},
+    )
+    current = _finish(run_id, 2, log={"log_first_n": [2], "log_last_n": [2], "log_chunks": [b"from attempt 2\n"]})
+    # one batch, the stale attempt first: each request gets its own attempt's answer
+    answers = writer._execute([_Request(run_id, finish=stale), _Request(run_id, finish=current)])
+    assert answers[0] is None
+    assert (answers[1]["status"], answers[1]["attempt"]) == ("SUCCEEDED", 2)
+    with parts.engine.connect() as connection:
+        run = connection.execute(text("SELECT status, error_code FROM runs WHERE id = :id"), {"id": run_id}).one()
+        chunks = connection.execute(
+            text("SELECT first_n, lines FROM run_log_chunks WHERE run_id = :id ORDER BY first_n"), {"id": run_id}
+        ).all()
+        ends = connection.execute(
+            text("SELECT to_status, attempt FROM run_events WHERE run_id = :id AND to_status = 'SUCCEEDED'"),
+            {"id": run_id},
+        ).all()
+    assert tuple(run) == ("SUCCEEDED", None)
+    assert [(n, bytes(lines)) for n, lines in chunks] == [(2, b"from attempt 2\n")]
+    assert [tuple(e) for e in ends] == [("SUCCEEDED", 2)]
