@@ -1,5 +1,7 @@
 """`python -m bench [NAME ...]` (what `make bench` runs): every benchmark, or the ones named.
 
+`python -m bench NAME --option ...` passes the options to that one benchmark (`python -m bench peers --rounds 3`).
+
 Each benchmark prints one line per figure on stdout (name, value, unit, then
 its ratios to the target or reference) and its progress notes on stderr
 prefixed with `#`. One failing benchmark does not stop the others; the exit
@@ -56,7 +58,12 @@ BENCHMARKS: dict[str, Callable[[list[str] | None], int]] = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    names = list(sys.argv[1:] if argv is None else argv) or list(BENCHMARKS)
+    args = list(sys.argv[1:] if argv is None else argv)
+    first_option = next((i for i, arg in enumerate(args) if arg.startswith("-")), len(args))
+    names, options = args[:first_option] or list(BENCHMARKS), args[first_option:]
+    if options and len(names) != 1:
+        print("options go to one benchmark: python -m bench NAME --option ...", file=sys.stderr)
+        return 2
     unknown = [name for name in names if name not in BENCHMARKS]
     if unknown:
         print(f"unknown benchmark(s): {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}", file=sys.stderr)
@@ -67,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         load = " ".join(Path("/proc/loadavg").read_text().split()[:3]) if sys.platform == "linux" else "?"
         print(f"# {name}: starting (load average {load})", file=sys.stderr, flush=True)
         try:
-            code = BENCHMARKS[name]([])
+            code = BENCHMARKS[name](options)
         except Exception:
             traceback.print_exc()
             code = 1
