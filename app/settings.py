@@ -67,8 +67,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     relay_threads: int = 2
     #: Longest the relay waits for a NOTIFY before polling the outbox.
     relay_poll_seconds: float = 1.0
-    #: The API sends the runs a submit created right after its commit, instead of leaving them to the relay
-    #: (which still sends them a few seconds later if the API could not): saves the relay hop's latency.
+    #: A submit commits its runs QUEUED and the API sends them right after its commit, instead of leaving them to
+    #: the relay (a refused send goes back to the outbox; the reaper re-sends a run the API never sent).
     eager_send: bool = True
     #: The schedule loop plans fire times up to this many seconds ahead (runs wait, PENDING, with their
     #: outbox row due at the fire time), so at the fire time only the dispatch is left. 0 plans at the fire time.

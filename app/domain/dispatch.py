@@ -1,21 +1,24 @@
 """Sending runs to the broker: the message Dramatiq reads, and the eager send right after a submit commits.
 
-A run reaches the broker in two ways, both through `dispatch_*` statements that
-delete the run's outbox row and mark it QUEUED (event `dispatched`) before the
-message is sent:
+A run reaches the broker in two ways:
 
-- the scheduler's relay sends every due outbox row (scheduler/relay.py);
+- the scheduler's relay sends every due outbox row (scheduler/relay.py), through
+  `dispatch_outbox`, which deletes the row and marks the run QUEUED (event
+  `dispatched`) before the message is sent;
 - the API sends the runs it has just committed at once (`EagerSender`), saving
-  the relay hop (NOTIFY, wake, claim) on the way to a worker. Their outbox rows
-  are written due `EAGER_GRACE_SECONDS` later, so the relay does not race for
-  them; if the API dies or the send fails, the relay sends them then. A
-  message sent twice is harmless: only one start can win.
+  the relay hop (NOTIFY, wake, claim) and two transactions on the way to a
+  worker: its submit inserts them QUEUED, with their message ids and the
+  `dispatched` event, and no outbox row (`insert_runs` with a dispatch actor).
+  If the send fails, the runs go back into the outbox; if the API dies before
+  it, the reaper finds QUEUED runs whose message the broker does not hold and
+  sends them again. A message sent twice is harmless: only one start can win.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 import msgspec
@@ -30,8 +33,6 @@ logger = logging.getLogger(__name__)
 
 #: Name of the actor that executes runs.
 RUN_ACTOR = "execute_run"
-#: How long after a submit the relay takes over the runs the API sends itself (if the API did not).
-EAGER_GRACE_SECONDS = 5.0
 #: A batch the broker refused is due again after this pause.
 RETRY_AFTER_SECONDS = 1.0
 QUEUE_FROM = sources(RunStatus.QUEUED)
@@ -147,28 +148,21 @@ class ApiBroker:
 
 
 class EagerSender:
-    """Sends the runs a request has just committed, without waiting for the relay."""
+    """Sends the runs a request has just committed QUEUED (`insert_runs` with `actor`), not waiting for the relay."""
 
     def __init__(self, *, engine: Engine, broker: BrokerTarget, actor: str) -> None:
         self.engine = engine
         self.broker = broker
+        #: Who dispatched the runs, in their `dispatched` event (`api:<host>:<pid>`).
         self.actor = actor
 
-    def send(self, run_ids: list[uuid.UUID]) -> int:
-        """Dispatch and send `run_ids` now (those the relay has not taken); how many were sent.
+    def send(self, runs: Sequence[Any]) -> int:
+        """Send the messages of `runs` (rows or Run objects) that were committed QUEUED with a message id.
 
-        Never raises: whatever is not sent here stays in the outbox for the relay.
+        Never raises: a refused send puts the runs back into the outbox, and a run whose message is lost
+        anyway is sent again by the reaper. Returns how many were sent.
         """
-        if not run_ids:
+        sendable = [run for run in runs if run.status == RunStatus.QUEUED.value and run.broker_message_id]
+        if not sendable:
             return 0
-        try:
-            with self.engine.begin() as connection:
-                rows = connection.execute(
-                    query("dispatch_runs"),
-                    {"run_ids": run_ids, "from_statuses": QUEUE_FROM, "actor": self.actor},
-                ).all()
-        except Exception as exc:
-            logger.warning("eager send of %d runs failed, the relay sends them: %s", len(run_ids), exc)
-            return 0
-        sendable = [row for row in rows if row.id is not None]
         return len(sendable) if send_dispatched(self.engine, self.broker, sendable) else 0

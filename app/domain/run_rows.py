@@ -156,21 +156,22 @@ def insert_runs(
     connection: Session | Connection,
     rows: Sequence[Mapping[str, Any]],
     *,
-    outbox_delay_seconds: float = 0.0,
+    dispatch_actor: str | None = None,
     ids: bool = True,
 ) -> list[uuid.UUID]:
     """Insert the rows with their first events and outbox rows; returns the ids inserted, in the rows' order.
 
     A (deployment, fire time) that already has a run is skipped, so its id is not returned. With
-    `outbox_delay_seconds` the caller sends the runs itself after its commit (app/domain/dispatch.py):
-    the outbox rows, the relay's fallback, are due that much later. With `ids=False` (the schedule loop,
-    which counts on the unique key instead) the answer is not read and [] is returned.
+    `dispatch_actor` the caller sends the runs itself after its commit (app/domain/dispatch.py): the runs due
+    now are inserted QUEUED, dispatched by that actor, with no outbox row (the reaper re-sends a QUEUED run
+    whose message never reached the broker). With `ids=False` (the schedule loop, which counts on the unique
+    key instead) the answer is not read and [] is returned.
     """
     if not rows:
         return []
     result = connection.execute(
         query("insert_runs"),
-        {"runs": msgspec.json.encode(rows).decode(), "outbox_delay_seconds": outbox_delay_seconds},
+        {"runs": msgspec.json.encode(rows).decode(), "dispatch_actor": dispatch_actor},
     )
     if not ids:
         result.close()

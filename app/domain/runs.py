@@ -63,12 +63,12 @@ def submit_runs(
     deployment_id: uuid.UUID | None = None,
     pipeline_version: int | None = None,
     audit_as: audit.AuditContext | None = None,
-    outbox_delay_seconds: float = 0.0,
+    dispatch_actor: str | None = None,
 ) -> list[uuid.UUID]:
     """Create runs with their first event and outbox rows, in the caller's transaction.
 
     With `audit_as` (a submit by the API or the CLI) the submit is audited (runs.submit); a deployment's
-    trigger is audited as the deployment's. `outbox_delay_seconds`: see run_rows.insert_runs (eager send).
+    trigger is audited as the deployment's. `dispatch_actor`: see run_rows.insert_runs (eager send).
     """
     pipelines: dict[tuple[str, str], Pipeline] = {}
     rows: list[dict[str, Any]] = []
@@ -104,7 +104,7 @@ def submit_runs(
                 deployment_id=deployment_id,
             )
         )
-    ids = insert_runs(session, rows, outbox_delay_seconds=outbox_delay_seconds)
+    ids = insert_runs(session, rows, dispatch_actor=dispatch_actor)
     if audit_as is not None:  # from the rows just written: reading the runs back cost a third of a submit
         namespaces = {row["id"]: row["namespace_id"] for row in rows}
         audit.record(

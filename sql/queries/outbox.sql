@@ -39,42 +39,6 @@ WITH taken AS (
 SELECT t.taken, q.id, q.priority, q.broker_message_id, q.broker_queue
 FROM (SELECT count(*) AS taken FROM taken) t LEFT JOIN queued q ON true;
 
--- name: dispatch_runs
--- dispatch_outbox for the named runs only, whenever their rows are due: the
--- API's eager send of the runs it has just committed (app/domain/dispatch.py).
--- Rows the relay is sending right now are skipped (it sends them); the run
--- columns are NULL when none was queued, as in dispatch_outbox.
-WITH taken AS (
-    DELETE FROM outbox o
-    WHERE o.id IN (
-        SELECT id FROM outbox
-        WHERE run_id = ANY(CAST(:run_ids AS uuid[]))
-        ORDER BY id
-        FOR UPDATE SKIP LOCKED
-    )
-    RETURNING o.run_id, o.queue
-), targets AS (
-    SELECT DISTINCT ON (run_id) run_id, queue FROM taken ORDER BY run_id
-), prev AS (
-    SELECT r.id, r.status, t.queue
-    FROM runs r JOIN targets t ON t.run_id = r.id
-    ORDER BY r.id
-    FOR UPDATE OF r
-), queued AS (
-    UPDATE runs r
-    SET status = 'QUEUED', dispatched_at = now(), next_retry_at = NULL,
-        queued_at = CASE WHEN prev.status = 'QUEUED' THEN r.queued_at ELSE now() END,
-        broker_message_id = CAST(gen_random_uuid() AS text), broker_queue = prev.queue
-    FROM prev
-    WHERE r.id = prev.id AND (prev.status = ANY(:from_statuses) OR prev.status = 'QUEUED')
-    RETURNING r.id, r.attempt, r.priority, r.broker_message_id, r.broker_queue, prev.status AS from_status
-), event AS (
-    INSERT INTO run_events (run_id, from_status, to_status, reason, actor, attempt)
-    SELECT id, from_status, 'QUEUED', 'dispatched', :actor, attempt FROM queued WHERE from_status <> 'QUEUED'
-)
-SELECT t.taken, q.id, q.priority, q.broker_message_id, q.broker_queue
-FROM (SELECT count(*) AS taken FROM taken) t LEFT JOIN queued q ON true;
-
 -- name: put_back_outbox
 -- The broker refused a batch: its runs go back into the outbox, due again after a pause.
 INSERT INTO outbox (run_id, queue, priority, available_at)

@@ -3,17 +3,23 @@
 -- the transition table in app/domain/states.py) and writes the run_events row.
 
 -- name: insert_runs
--- Submit many runs at once: the runs (PENDING), their first event and their
--- outbox rows, in one statement, then wake the relay. A scheduled run whose
+-- Submit many runs at once: the runs, their first events and their outbox
+-- rows, in one statement, then wake the relay. A scheduled run whose
 -- (deployment, fire time) already has a run is not inserted again; a held run
 -- (overlap buffer) gets no outbox row until it is released. The outbox row of a
 -- run planned ahead (see schedule_lookahead_seconds) is due at its fire time, so
 -- the run waits, PENDING, until then. Rows come from app/domain/run_rows.py.
--- outbox_delay_seconds > 0: the caller sends the runs itself right after its
--- commit (the API's eager send); their rows are the relay's fallback, due that
--- much later, and the relay is not woken.
+-- dispatch_actor set (the API, which sends the runs itself right after its
+-- commit): every run that is due now is inserted QUEUED instead, with its
+-- broker message id and a second event (PENDING -> QUEUED, `dispatched` by
+-- that actor), as dispatch_outbox would leave it, and without an outbox row:
+-- one transaction instead of three. If the send never happens (the API dies
+-- first), the reaper finds the QUEUED run whose message the broker does not
+-- hold and sends it again (claim_unstarted_runs); a refused send puts it back into
+-- the outbox (put_back_outbox).
 WITH input AS (
-    SELECT *
+    SELECT x.*, (CAST(:dispatch_actor AS text) IS NOT NULL AND NOT coalesce(x.held, false)
+                 AND coalesce(x.scheduled_for <= now(), true)) AS dispatch
     FROM jsonb_to_recordset(CAST(:runs AS jsonb)) AS x(
         id uuid, namespace_id uuid, kind text, trigger text, pipeline_id uuid, pipeline_version int,
         deployment_id uuid, scheduled_for timestamptz, params jsonb, priority smallint, max_retries int,
@@ -24,26 +30,35 @@ WITH input AS (
     INSERT INTO runs (id, namespace_id, kind, trigger, status, pipeline_id, pipeline_version, deployment_id,
                       scheduled_for, params, priority, max_retries, retry_backoff_seconds,
                       retry_backoff_max_seconds, retry_jitter, timeout_seconds, held, dataset_id, inputs,
-                      created_by)
-    SELECT id, namespace_id, kind, trigger, 'PENDING', pipeline_id, pipeline_version, deployment_id,
-           scheduled_for, coalesce(params, '{}'::jsonb), priority, max_retries, retry_backoff_seconds,
-           retry_backoff_max_seconds, retry_jitter, timeout_seconds, coalesce(held, false), dataset_id, inputs,
-           created_by
+                      created_by, queued_at, dispatched_at, broker_message_id, broker_queue)
+    SELECT id, namespace_id, kind, trigger, CASE WHEN dispatch THEN 'QUEUED' ELSE 'PENDING' END, pipeline_id,
+           pipeline_version, deployment_id, scheduled_for, coalesce(params, '{}'::jsonb), priority, max_retries,
+           retry_backoff_seconds, retry_backoff_max_seconds, retry_jitter, timeout_seconds, coalesce(held, false),
+           dataset_id, inputs, created_by,
+           CASE WHEN dispatch THEN now() END, CASE WHEN dispatch THEN now() END,
+           CASE WHEN dispatch THEN CAST(gen_random_uuid() AS text) END, CASE WHEN dispatch THEN queue END
     FROM input
     ON CONFLICT (deployment_id, scheduled_for) WHERE trigger IN ('schedule', 'backfill') DO NOTHING
-    RETURNING id, created_at, held
+    RETURNING id, created_at, held, status
 ), events AS (
+    -- created, then (for a run sent at once) dispatched: ordered so the event ids follow the transitions
     INSERT INTO run_events (run_id, from_status, to_status, reason, actor)
-    SELECT i.id, NULL, 'PENDING', CASE WHEN i.held THEN 'created_held' ELSE 'created' END, input.actor
-    FROM inserted i JOIN input USING (id)
+    SELECT run_id, from_status, to_status, reason, actor
+    FROM (
+        SELECT i.id AS run_id, NULL AS from_status, 'PENDING' AS to_status,
+               CASE WHEN i.held THEN 'created_held' ELSE 'created' END AS reason, input.actor, 1 AS step
+        FROM inserted i JOIN input USING (id)
+        UNION ALL
+        SELECT i.id, 'PENDING', 'QUEUED', 'dispatched', CAST(:dispatch_actor AS text), 2
+        FROM inserted i WHERE i.status = 'QUEUED'
+    ) e
+    ORDER BY run_id, step
 ), outbox_rows AS (
     INSERT INTO outbox (run_id, queue, priority, available_at)
-    SELECT i.id, input.queue, input.priority,
-           greatest(input.scheduled_for, now()) + make_interval(secs => CAST(:outbox_delay_seconds AS float8))
-    FROM inserted i JOIN input USING (id) WHERE NOT i.held
+    SELECT i.id, input.queue, input.priority, greatest(input.scheduled_for, now())
+    FROM inserted i JOIN input USING (id) WHERE NOT i.held AND i.status = 'PENDING'
 ), wake AS (
-    -- not when the caller sends the runs itself (outbox_delay_seconds > 0): the relay has nothing to do yet
-    SELECT pg_notify('conveyor_outbox', '') WHERE CAST(:outbox_delay_seconds AS float8) <= 0
+    SELECT pg_notify('conveyor_outbox', '') WHERE EXISTS (SELECT FROM inserted WHERE status = 'PENDING' AND NOT held)
 )
 SELECT inserted.id, inserted.created_at FROM inserted LEFT JOIN wake ON true;
 

@@ -20,7 +20,7 @@ from app.db.database import Database
 from app.db.models import Run
 from app.domain import idempotency
 from app.domain import runs as run_service
-from app.domain.dispatch import EAGER_GRACE_SECONDS, EagerSender
+from app.domain.dispatch import EagerSender
 from app.domain.pagination import check_limit
 from app.domain.permissions import Permission
 from app.domain.run_reports import RunReport, run_report
@@ -50,7 +50,11 @@ def _submit(
     requests: list[RunRequest],
     trigger: RunTrigger,
 ) -> tuple[list[Run], bool]:
-    """Submit once per Idempotency-Key (and caller); returns the runs and whether this was a replay."""
+    """Submit once per Idempotency-Key (and caller); returns the runs and whether this was a replay.
+
+    With the eager sender, the runs are committed QUEUED in the submit's one transaction, then sent (the
+    relay's hop and two more transactions saved); the answer shows them as committed.
+    """
     principal = principal_of(request)
     scope = idempotency.scope_of("runs.submit", None, principal.user_id)
     ctx = audit_context(request)
@@ -69,15 +73,13 @@ def _submit(
                 principal=principal,
                 settings=settings,
                 audit_as=ctx,
-                outbox_delay_seconds=EAGER_GRACE_SECONDS if eager is not None else 0.0,
+                dispatch_actor=eager.actor if eager is not None else None,
             ),
         )
-        if replayed:
-            return run_service.get_runs(session, ids), True
-    if eager is not None:
-        eager.send(ids)  # committed: send now rather than through the relay (which sends them if this fails)
-    with db.read() as session:  # read after the send, which is what a run waits for
-        return run_service.get_runs(session, ids), False
+        runs = run_service.get_runs(session, ids)
+    if eager is not None and not replayed:
+        eager.send(runs)  # committed: send now rather than through the relay
+    return runs, replayed
 
 
 class RunController(Controller):
