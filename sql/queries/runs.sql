@@ -49,7 +49,7 @@ WITH input AS (
                CASE WHEN i.held THEN 'created_held' ELSE 'created' END AS reason, input.actor, 1 AS step
         FROM inserted i JOIN input USING (id)
         UNION ALL
-        SELECT i.id, 'PENDING', 'QUEUED', 'dispatched', CAST(:dispatch_actor AS text), 2
+        SELECT i.id, 'PENDING' AS from_status, i.status, 'dispatched', CAST(:dispatch_actor AS text), 2
         FROM inserted i WHERE i.status = 'QUEUED'
     ) e
     ORDER BY run_id, step
@@ -171,7 +171,7 @@ WITH prev AS (
         log_lines = greatest(r.log_lines, coalesce(:log_lines, 0))
     FROM prev
     WHERE r.id = prev.id AND prev.status = ANY(:from_statuses)
-    RETURNING r.id, r.attempt, r.priority, r.next_retry_at, prev.status AS from_status
+    RETURNING r.id, r.attempt, r.priority, r.next_retry_at, r.broker_queue, prev.status AS from_status
 ), logged AS (
     -- the attempt's last log lines, durable exactly when its outcome is (none when prev found no such attempt)
     INSERT INTO run_log_chunks (run_id, first_n, last_n, lines)
@@ -186,7 +186,7 @@ WITH prev AS (
     FROM retrying
 ), outbox_row AS (
     INSERT INTO outbox (run_id, queue, priority, available_at)
-    SELECT id, :queue, priority, next_retry_at FROM retrying
+    SELECT id, coalesce(broker_queue, :queue), priority, next_retry_at FROM retrying  -- the run keeps its lane
 )
 SELECT id, next_retry_at FROM retrying;
 
