@@ -8,6 +8,7 @@ import dramatiq
 import redis
 
 from app.db.engine import get_engine
+from app.domain.lanes import BULK_RUN_ACTOR, BULK_RUN_PRIORITY, RUN_PRIORITY, bulk_queue
 from app.logs import configure_logging
 from app.settings import get_settings
 from workers.broker import RUN_ACTOR, setup_broker
@@ -41,7 +42,13 @@ def executor() -> Executor:
     return _executor
 
 
-@dramatiq.actor(actor_name=RUN_ACTOR, queue_name=settings.queue)
+@dramatiq.actor(actor_name=RUN_ACTOR, queue_name=settings.queue, priority=RUN_PRIORITY)
 def execute_run(run_id: str) -> None:
     """Execute one attempt of run `run_id`; a message for a run not QUEUED is acked and ignored."""
+    executor().execute(uuid.UUID(run_id))
+
+
+@dramatiq.actor(actor_name=BULK_RUN_ACTOR, queue_name=bulk_queue(settings.queue), priority=BULK_RUN_PRIORITY)
+def execute_bulk_run(run_id: str) -> None:
+    """`execute_run` for the bulk lane (app/domain/lanes.py): taken after any waiting interactive run."""
     executor().execute(uuid.UUID(run_id))

@@ -21,6 +21,7 @@ from prometheus_client.registry import Collector
 
 from app.db.database import Database
 from app.db.queries import query
+from app.domain.lanes import lane_queues
 from app.domain.permissions import Permission
 from app.settings import Settings
 
@@ -45,7 +46,7 @@ class EngineCollector(Collector):
             for row in connection.execute(query("runs_by_status_kind")):
                 runs.add_metric([row.status, row.kind], row.runs)
             gauges = connection.execute(query("ops_gauges"), {"lease_seconds": self.settings.lease_seconds}).one()
-            queues = {self.settings.queue, *connection.execute(query("queues_in_use")).scalars()}
+            queues = {*lane_queues(self.settings.queue), *connection.execute(query("queues_in_use")).scalars()}
         yield runs
         yield GaugeMetricFamily(
             "conveyor_outbox_lag_seconds",

@@ -52,7 +52,12 @@ def _parser() -> argparse.ArgumentParser:
     worker = commands.add_parser("worker", help="run Dramatiq worker processes")
     worker.add_argument("-p", "--processes", type=int, default=1)
     worker.add_argument("-t", "--threads", type=int, help="default CONVEYOR_WORKER_THREADS")
-    worker.add_argument("-Q", "--queues", nargs="*", help="queues to consume (default CONVEYOR_QUEUE)")
+    worker.add_argument(
+        "-Q",
+        "--queues",
+        nargs="*",
+        help="queues to consume (default: both lanes of CONVEYOR_QUEUE, `<queue>` and `<queue>.bulk`)",
+    )
     worker.set_defaults(handler=processes.worker)
 
     migrate = commands.add_parser("migrate", help="apply database migrations")

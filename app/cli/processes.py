@@ -97,6 +97,8 @@ def worker(args: argparse.Namespace, settings: Settings) -> int:
     from dramatiq.cli import main as dramatiq_main
     from dramatiq.cli import make_argument_parser
 
+    from app.domain.lanes import lane_queues
+
     argv = [
         "workers.actors",
         "-p",
@@ -106,7 +108,7 @@ def worker(args: argparse.Namespace, settings: Settings) -> int:
         "--worker-shutdown-timeout",
         "30000",
         "-Q",
-        *(args.queues or [settings.queue]),
+        *(args.queues or lane_queues(settings.queue)),
     ]
     return int(dramatiq_main(make_argument_parser().parse_args(argv)) or 0)
 

@@ -28,11 +28,10 @@ from sqlalchemy import Engine
 
 from app.core.states import RunStatus, sources
 from app.db.queries import query
+from app.domain.lanes import RUN_ACTOR, actor_for
 
 logger = logging.getLogger(__name__)
 
-#: Name of the actor that executes runs.
-RUN_ACTOR = "execute_run"
 #: A batch the broker refused is due again after this pause.
 RETRY_AFTER_SECONDS = 1.0
 QUEUE_FROM = sources(RunStatus.QUEUED)
@@ -51,7 +50,7 @@ class RunMessage(msgspec.Struct, kw_only=True):
     """A Dramatiq message for one run, in the field layout `dramatiq.Message.decode` reads."""
 
     queue_name: str
-    actor_name: str = RUN_ACTOR
+    actor_name: str = RUN_ACTOR  # or the bulk lane's (app/domain/lanes.py)
     args: tuple[str]
     kwargs: dict[str, Any] = msgspec.field(default_factory=dict)
     options: dict[str, str]
@@ -93,6 +92,7 @@ def enqueue_runs(broker: BrokerTarget, runs: list[tuple[str, str, str]]) -> None
         payload = _encode(
             RunMessage(
                 queue_name=queue,
+                actor_name=actor_for(queue),
                 args=(run_id,),
                 options={"redis_message_id": message_id},
                 message_id=message_id,

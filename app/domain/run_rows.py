@@ -23,6 +23,7 @@ from app.core.errors import InvalidInput
 from app.core.ids import uuid7
 from app.core.states import RunKind, RunTrigger
 from app.db.queries import query
+from app.domain.lanes import queue_for
 from app.settings import Settings
 
 
@@ -103,7 +104,7 @@ def run_row(
         else retry_backoff_max_seconds,
         "retry_jitter": defaults["retry_jitter"] if retry_jitter is None else retry_jitter,
         "timeout_seconds": timeout,
-        "queue": defaults["queue"],
+        "queue": queue_for(defaults["queue"], trigger),
         "actor": actor,
         "held": held,
         "dataset_id": dataset_id,

@@ -38,12 +38,13 @@ UPDATE runs SET dispatched_at = now() WHERE id = ANY(CAST(:run_ids AS uuid[])) A
 WITH target AS (
     UPDATE runs SET dispatched_at = now()
     WHERE id = ANY(CAST(:run_ids AS uuid[])) AND status = 'QUEUED'
-    RETURNING id, attempt, priority
+    RETURNING id, attempt, priority, broker_queue
 ), event AS (
     INSERT INTO run_events (run_id, from_status, to_status, reason, actor, attempt)
     SELECT id, 'QUEUED', 'QUEUED', 'message_resent', :actor, attempt FROM target
 ), outbox_rows AS (
-    INSERT INTO outbox (run_id, queue, priority) SELECT id, :queue, priority FROM target
+    -- to the lane it was sent to (app/domain/lanes.py)
+    INSERT INTO outbox (run_id, queue, priority) SELECT id, coalesce(broker_queue, :queue), priority FROM target
 ), wake AS (
     SELECT pg_notify('conveyor_outbox', '')
 )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
+from datetime import datetime
 
 import pytest
 
-from tests.acceptance.harness import MAX_BATCH_RUNS, ConveyorSystem
+from tests.acceptance.harness import MAX_BATCH_RUNS, WORKER_THREADS, ConveyorSystem
 
 HAPPY_PATH = ["PENDING", "QUEUED", "RUNNING", "SUCCEEDED"]
 
@@ -42,3 +44,25 @@ def test_two_hundred_runs_submitted_one_by_one_and_in_batches_all_succeed(system
         if sequence != HAPPY_PATH:
             unexpected[run_id] = sequence
     assert not unexpected, f"{len(unexpected)} runs took another path, e.g. {list(unexpected.items())[:3]}"
+
+
+@pytest.mark.acceptance
+def test_a_run_submitted_on_its_own_overtakes_batch_runs_already_waiting(system: ConveyorSystem) -> None:
+    # Given every worker thread busy with batch runs, and two more threads' worth of them waiting
+    threads = 2 * WORKER_THREADS  # the shared system's two workers
+    sleeper = system.create_pipeline([{"type": "sleep", "seconds": 1}])
+    batch_ids: list[str] = []
+    for _ in range(math.ceil(3 * threads / MAX_BATCH_RUNS)):
+        batch = system.submit_batch([{"pipeline": sleeper["name"]}] * MAX_BATCH_RUNS)
+        batch_ids += [run["id"] for run in batch]
+
+    # When one run is submitted on its own
+    quick = system.create_pipeline([{"type": "log", "message": "someone is waiting for me"}])
+    single = system.submit(quick["id"])["id"]
+
+    # Then it starts with the next free thread, ahead of the batch runs that were waiting (the bulk lane)
+    runs = system.wait_runs([single, *batch_ids], timeout=90)
+    assert {run["status"] for run in runs.values()} == {"SUCCEEDED"}
+    started = {run_id: datetime.fromisoformat(run["started_at"]) for run_id, run in runs.items()}
+    overtaken = [run_id for run_id in batch_ids if started[run_id] > started[single]]
+    assert len(overtaken) >= threads, f"only {len(overtaken)} of {len(batch_ids)} batch runs started after it"

@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from app.core.states import RunTrigger
+from app.domain.lanes import lane_queues
 from app.domain.permissions import Principal
 from app.domain.pipelines import create_pipeline
 from app.domain.runs import RunRequest, submit_runs
@@ -45,17 +46,23 @@ class Engine_:
             )
             return pipeline.id
 
-    def submit(self, pipeline: str, count: int = 1, **options: Any) -> list[uuid.UUID]:
+    def submit(
+        self, pipeline: str, count: int = 1, *, trigger: RunTrigger = RunTrigger.API, **options: Any
+    ) -> list[uuid.UUID]:
         with Session(self.engine) as session, session.begin():
             requests = [RunRequest(pipeline=pipeline, **options) for _ in range(count)]
-            return submit_runs(session, requests, trigger=RunTrigger.API, principal=ROOT, settings=self.settings)
+            return submit_runs(session, requests, trigger=trigger, principal=ROOT, settings=self.settings)
 
-    def queued_messages(self) -> list[str]:
-        """Run ids of the messages waiting in the broker's queue."""
+    def queued_messages(self, queue: str | None = None) -> list[str]:
+        """Run ids of the messages waiting in the broker's queue (the interactive lane unless `queue` names another)."""
+        return [m.args[0] for m in self.queued(queue)]
+
+    def queued(self, queue: str | None = None) -> list[Any]:
+        """The messages (dramatiq.Message) waiting in `queue` (default: the interactive lane)."""
         import dramatiq
 
-        raw = self.broker.client.hvals(messages_key(self.broker, self.settings.queue))
-        return [dramatiq.Message.decode(m).args[0] for m in raw]
+        raw = self.broker.client.hvals(messages_key(self.broker, queue or self.settings.queue))
+        return [dramatiq.Message.decode(m) for m in raw]
 
     def queued_messages_for(self, redis_message_id: bytes) -> str:
         """The run id of one message in the broker's queue."""
@@ -65,8 +72,9 @@ class Engine_:
         return str(dramatiq.Message.decode(raw).args[0])
 
     def drain(self) -> None:
-        """Empty the broker's queue."""
-        self.broker.flush(self.settings.queue)
+        """Empty the broker's queues (both lanes)."""
+        for queue in lane_queues(self.settings.queue):
+            self.broker.flush(queue)
 
 
 @pytest.fixture
