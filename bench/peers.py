@@ -150,8 +150,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 RECORDS = {
-    "conveyor": "run row with four durable states (PENDING/QUEUED/RUNNING/final) and an event each, outbox row, "
-    "log file and live log stream, rollup row",
+    "conveyor": "run row with four durable states (PENDING/QUEUED/RUNNING/final) and an event each, its broker "
+    "message id (an outbox row when the relay sends it), log lines in Postgres and a live log stream, rollup row",
     "bare_dramatiq": "nothing durable (the message in Redis until acked); CPU not measured",
 }
 
