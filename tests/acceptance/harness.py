@@ -22,6 +22,7 @@ import dramatiq
 import httpx
 import redis
 
+from app.domain.lanes import lane_queues
 from app.embedded import EmbeddedRedis
 from app.settings import Settings
 from tests.acceptance.api_calls import ApiCalls
@@ -47,6 +48,8 @@ REDIS_NAMESPACE = "acceptance"
 #: Dramatiq's queue for runs, and the hash in which it keeps every message not yet acked.
 QUEUE = "runs"
 MESSAGES_KEY = f"{REDIS_NAMESPACE}:dramatiq:{QUEUE}.msgs"
+#: The same for both lanes (app/domain/lanes.py): batch submits travel in the bulk one.
+LANE_MESSAGES_KEYS = [f"{REDIS_NAMESPACE}:dramatiq:{queue}.msgs" for queue in lane_queues(QUEUE)]
 #: What Dramatiq logs once a worker process consumes.
 WORKER_READY = "Worker process is ready for action"
 #: What Dramatiq's main process logs when one of its worker children dies.
@@ -287,8 +290,8 @@ class ConveyorSystem(ApiCalls):
         return not self.redis.hexists(MESSAGES_KEY, message_id)
 
     def unacked_messages(self) -> int:
-        """Messages the broker holds for the run queue and that no worker has acked yet."""
-        return int(self.redis.hlen(MESSAGES_KEY))
+        """Messages the broker holds for the run queue's two lanes and that no worker has acked yet."""
+        return sum(int(self.redis.hlen(key)) for key in LANE_MESSAGES_KEYS)
 
     def wait_broker_drained(self, timeout: float = 30.0) -> None:
         wait_until(
