@@ -46,8 +46,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     #: Worker processes and threads per process started by `conveyor up`.
     worker_processes: int = 2
     worker_threads: int = 8
-    #: Longest an idle worker waits before asking Redis again (ms): bounds pick-up latency.
-    worker_poll_ms: int = 10
+    #: Longest a worker's consumer waits before asking Redis again (ms). Sends wake it at once, so this only
+    #: bounds how soon it sees a message that came without a wake (Dramatiq moving back a dead worker's) and
+    #: how soon its threads notice a shutdown; a short one costs an idle worker CPU (10 ms: ~8 % of a core).
+    worker_poll_ms: int = 1000
     #: Dramatiq queue that run messages go to.
     queue: str = "runs"
     #: Key prefix for everything Conveyor and Dramatiq keep in Redis.

@@ -15,12 +15,13 @@ from typing import Any
 import httpx
 import psycopg
 
-from app.settings import Settings
 from bench._processes import stop_tree
 from bench._servers import BenchServers, free_port
 
-#: The idle poll `conveyor worker` uses (CONVEYOR_WORKER_POLL_MS), for the bare-Dramatiq reference too.
-WORKER_POLL_MS = str(Settings().worker_poll_ms)
+#: The poll of the bare-Dramatiq reference (dramatiq_worker_timeout): plain Dramatiq consumers sleep and back off
+#: up to it between empty fetches, so its best throughput needs a short one. Conveyor's consumers wait for sends
+#: and acks instead (workers/broker.py) and keep their own CONVEYOR_WORKER_POLL_MS.
+WORKER_POLL_MS = "10"
 ROOT = Path(__file__).resolve().parent.parent
 NOOP_SPEC: dict[str, Any] = {"steps": []}
 

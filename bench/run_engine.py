@@ -324,7 +324,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--bare-messages", type=int, default=20000)
     parser.add_argument("--timeout", type=float, default=90.0, help="longest wait for a phase's runs to finish")
-    parser.add_argument("--worker-poll-ms", type=int, help="dramatiq_worker_timeout for both (default: Conveyor's)")
+    parser.add_argument(
+        "--worker-poll-ms",
+        type=int,
+        help="dramatiq_worker_timeout for both (default: 10 for bare Dramatiq, Conveyor's own)",
+    )
     parser.add_argument(
         "--own-postgres",
         action="store_true",

@@ -7,6 +7,8 @@ Dramatiq's Retries, TimeLimit and AgeLimit middleware are left out on purpose.
 
 from __future__ import annotations
 
+import threading
+
 import dramatiq
 import redis
 from dramatiq.brokers.redis import RedisBroker, _RedisConsumer
@@ -42,22 +44,44 @@ class WakingRedisBroker(RedisBroker):
 
 
 class _WakingConsumer(_RedisConsumer):
-    """Waits for a wake message (published with every send) instead of sleeping between empty fetches.
+    """Waits for what it needs instead of polling: a send (wake message) when idle, an ack when full.
 
-    The consumer subscribes before its first fetch and drains the wake messages
-    before each fetch, so a send that lands after an empty fetch is never
-    missed; the wait stays bounded by the idle timeout, because Dramatiq's
-    consumer thread also sends the acks between two calls.
+    Idle (nothing cached, room to prefetch), it waits on the queue's wake channel, which every send
+    publishes to. It subscribes before its first fetch and drains the wake messages before each fetch,
+    so a send that lands after an empty fetch is never missed. Full (as many messages out as it may
+    prefetch), it waits until a worker thread acks or nacks one, instead of Dramatiq's blind back-off
+    sleeps, so a freed thread gets its next message at once. Either wait is bounded by the consumer's
+    timeout (`CONVEYOR_WORKER_POLL_MS`): it only bounds how soon a message that arrives without a wake
+    (one Dramatiq moves back from a dead worker) is seen, and how soon the thread notices a shutdown.
     """
 
     def __init__(self, broker, queue_name, prefetch, timeout):  # type: ignore[no-untyped-def]
         super().__init__(broker, queue_name, prefetch, timeout)
         self._wake = broker.client.pubsub(ignore_subscribe_messages=True)
         self._wake.subscribe(wake_channel(broker, queue_name))
+        #: Set by worker threads when they ack or nack: a prefetch slot is free.
+        self._slot_freed = threading.Event()
+
+    def ack(self, message):  # type: ignore[no-untyped-def]
+        try:
+            super().ack(message)
+        finally:
+            self._slot_freed.set()
+
+    def nack(self, message):  # type: ignore[no-untyped-def]
+        try:
+            super().nack(message)
+        finally:
+            self._slot_freed.set()
 
     def __next__(self):  # type: ignore[no-untyped-def]
-        if self.message_cache or self.outstanding_message_count >= self.prefetch:
+        if self.message_cache:
             return super().__next__()
+        if self.outstanding_message_count >= self.prefetch:
+            self._slot_freed.clear()
+            if self.outstanding_message_count >= self.prefetch:  # an ack since the check has set it again
+                self._slot_freed.wait(self.timeout / 1000)
+            return None
         try:
             while self._wake.get_message(timeout=0.0) is not None:
                 pass  # wake messages of sends this fetch will see anyway

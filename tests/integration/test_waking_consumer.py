@@ -1,0 +1,89 @@
+"""The worker's broker consumer waits for a send when idle and for an ack when full, not for its poll timeout."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+
+import msgspec
+import pytest
+
+from app.domain.dispatch import enqueue_runs
+from app.settings import Settings
+from workers.broker import build_broker
+
+#: The consumers' poll timeout here: a test that waited for it instead of a wake would take this long.
+POLL_MS = 20_000
+
+
+@pytest.fixture
+def broker(settings: Settings, redis_client: object) -> Iterator[object]:
+    built = build_broker(
+        msgspec.structs.replace(settings, redis_namespace=f"{settings.redis_namespace}-{uuid.uuid4().hex[:6]}")
+    )
+    yield built
+    built.flush_all()
+    built.close()
+
+
+def send_later(broker: object, queue: str, delay: float) -> threading.Thread:
+    def send() -> None:
+        time.sleep(delay)  # the consumer must be waiting by then
+        enqueue_runs(broker, [(queue, str(uuid.uuid4()), str(uuid.uuid4()))])  # type: ignore[arg-type]
+
+    thread = threading.Thread(target=send)
+    thread.start()
+    return thread
+
+
+def test_an_idle_consumer_wakes_when_a_run_is_sent(broker, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    consumer = broker.consume(settings.queue, prefetch=2, timeout=POLL_MS)
+    try:
+        sender = send_later(broker, settings.queue, 0.3)
+        started = time.monotonic()
+        assert next(consumer) is None  # the empty fetch, then the wait the send ends
+        waited = time.monotonic() - started
+        sender.join()
+        message = next(consumer)
+        assert message is not None
+        assert waited < POLL_MS / 1000 / 2, f"waited {waited:.1f} s: the send did not wake the consumer"
+    finally:
+        consumer.close()
+
+
+def test_a_full_consumer_fetches_again_as_soon_as_a_message_is_acked(broker, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    enqueue_runs(broker, [(settings.queue, str(uuid.uuid4()), str(uuid.uuid4())) for _ in range(2)])
+    consumer = broker.consume(settings.queue, prefetch=1, timeout=POLL_MS)
+    try:
+        first = next(consumer)
+        assert first is not None  # prefetch 1: the consumer is now full
+
+        def ack_later() -> None:
+            time.sleep(0.3)  # the consumer must be waiting by then
+            consumer.ack(first)
+
+        acker = threading.Thread(target=ack_later)
+        acker.start()
+        started = time.monotonic()
+        assert next(consumer) is None  # full: waits for a free slot
+        waited = time.monotonic() - started
+        acker.join()
+        assert next(consumer) is not None  # the second message, fetched into the freed slot
+        assert waited < POLL_MS / 1000 / 2, f"waited {waited:.1f} s: the ack did not wake the consumer"
+    finally:
+        consumer.close()
+
+
+def test_a_full_consumer_does_not_spin_while_no_slot_frees(broker, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    enqueue_runs(broker, [(settings.queue, str(uuid.uuid4()), str(uuid.uuid4())) for _ in range(2)])
+    consumer = broker.consume(settings.queue, prefetch=1, timeout=1500)
+    try:
+        assert next(consumer) is not None  # full from now on, and nothing acks
+        started = time.monotonic()
+        assert next(consumer) is None
+        # one wait of its poll timeout, not Dramatiq's back-off sleeps of a few ms (a loop of Redis calls)
+        assert time.monotonic() - started >= 1.0
+    finally:
+        consumer.close()
