@@ -13,9 +13,12 @@ stage, as the processes send them:
 5. worker:   start and finish of the next runs mixed, as a busy worker writes them: each transaction starts
              one batch and finishes the batch started before.
 
-Each stage prints the CPU its backend used per run (/proc/<pid>/schedstat, ns on CPU: the Postgres side only)
-and per commit, and how the prepared statements were planned (pg_prepared_statements: generic vs custom
-plans). `--explain` prints EXPLAIN (ANALYZE, BUFFERS) of one more start and finish batch, trigger times
+The worker's connection is opened, and its statements first run, while the table is still small, as when
+`conveyor up` starts, and nothing is analysed (autovacuum is off on the shared server): a plan kept for the
+session must stay right as the table grows. Each stage prints the CPU its backend used per run
+(/proc/<pid>/schedstat, ns on CPU: the Postgres side only) and per commit, and how the prepared statements
+were planned (pg_prepared_statements: generic vs custom plans). `--explain` prints EXPLAIN (ANALYZE, BUFFERS)
+of one more start and finish batch, trigger times
 included. The load average goes with every figure: the machine is shared.
 
     python -m bench.transition_sql [--runs 4000] [--batch 6] [--prefill 0] [--subscriptions 0]
@@ -155,7 +158,6 @@ class Bench:
         with psycopg.connect(self.conninfo, autocommit=True) as connection:
             if variant is not None:
                 connection.execute(variant.read_text().encode())  # no parameters: % is SQL's own
-            connection.execute("VACUUM ANALYZE")
 
     def _seed(self, connection: Any) -> None:
         if self.args.subscriptions:
@@ -184,7 +186,7 @@ class Bench:
                     {"ids": ids, "ns": self.namespace, "p": self.pipeline},
                 )
 
-    def submit(self, count: int) -> list[uuid.UUID]:
+    def submit(self, count: int, *, quiet: bool = False) -> list[uuid.UUID]:
         """`count` batch runs inserted and dispatched as the API does it, each stage measured on its backend."""
         settings = Settings()
         rows = [
@@ -208,7 +210,8 @@ class Bench:
                 for first in range(0, count, API_BATCH):
                     with connection.begin():
                         ids += insert_runs(connection, rows[first : first + API_BATCH], outbox_delay_seconds=5.0)
-        report(self.label, "insert", stage, count, -(-count // API_BATCH))
+        if not quiet:
+            report(self.label, "insert", stage, count, -(-count // API_BATCH))
         with psycopg.connect(self.conninfo, autocommit=True) as connection:
             stage = Stage(connection.info.backend_pid)
             with stage.measure():
@@ -217,28 +220,35 @@ class Bench:
                         connection.execute(
                             DISPATCH_SQL, {"run_ids": batch, "from_statuses": QUEUE_FROM, "actor": "bench"}
                         )
-        report(self.label, "dispatch", stage, count, -(-count // API_BATCH))
+        if not quiet:
+            report(self.label, "dispatch", stage, count, -(-count // API_BATCH))
         return ids
 
-    def worker_stage(self, name: str, ids: list[uuid.UUID], write: Callable[..., int]) -> None:
-        """Batches written as a worker's TransitionWriter does: its own connection, prepared, pipeline mode."""
-        # prepare_threshold=None is what workers/transitions.py connects with: psycopg then ignores prepare=True
-        threshold = 0 if self.args.prepared else None
-        with psycopg.connect(self.conninfo, autocommit=True, prepare_threshold=threshold) as connection:
-            stage = Stage(connection.info.backend_pid)
-            commits = 0
-            with stage.measure():
-                commits = write(connection, ids)
-            report(self.label, name, stage, len(ids), commits)
-            log(f"{self.label}.{name}: plans {plans(connection)}")
+    def worker_stage(
+        self, connection: psycopg.Connection[Any], name: str, ids: list[uuid.UUID], write: Callable[..., int]
+    ) -> None:
+        """Batches written on the worker's connection, measured on its backend."""
+        stage = Stage(connection.info.backend_pid)
+        commits = 0
+        with stage.measure():
+            commits = write(connection, ids)
+        report(self.label, name, stage, len(ids), commits)
+        log(f"{self.label}.{name}: plans {plans(connection)}")
 
     def run(self) -> None:
         runs, size = self.args.runs, self.args.batch
-        ids = self.submit(runs)
-        self.worker_stage("start", ids, lambda c, i: self._batches(c, batches(i, size), []))
-        self.worker_stage("finish", ids, lambda c, i: self._batches(c, [], batches(i, size)))
-        mixed = self.submit(runs)
-        self.worker_stage("worker", mixed, lambda c, i: self._mixed(c, batches(i, size)))
+        # As a worker process's TransitionWriter: one connection, opened (and its statements first planned) while
+        # the table is still small, as when `conveyor up` starts; the database is never analysed (autovacuum is
+        # off here). prepare_threshold=None is what workers/transitions.py connects with (psycopg then ignores
+        # prepare=True); --prepared really prepares.
+        threshold = 0 if self.args.prepared else None
+        with psycopg.connect(self.conninfo, autocommit=True, prepare_threshold=threshold) as connection:
+            self._mixed(connection, batches(self.submit(size, quiet=True), size))
+            ids = self.submit(runs)
+            self.worker_stage(connection, "start", ids, lambda c, i: self._batches(c, batches(i, size), []))
+            self.worker_stage(connection, "finish", ids, lambda c, i: self._batches(c, [], batches(i, size)))
+            mixed = self.submit(runs)
+            self.worker_stage(connection, "worker", mixed, lambda c, i: self._mixed(c, batches(i, size)))
         self._check(ids + mixed)
         if self.args.explain:
             self.explain()
