@@ -5,12 +5,12 @@ run back to back) gets a `noop` pipeline, optionally `--prefill` finished runs a
 subscriptions of another namespace (nothing matches them: the common case). Then, on one connection per
 stage, as the processes send them:
 
-1. insert:   `insert_runs` in batches of 1,000 (the API's batch submit, outbox rows due later);
-2. dispatch: `dispatch_runs` in batches of 1,000 (the API's eager send);
-3. start:    `start_runs` in batches of `--batch` (a worker process's shared batch: prepared, pipeline mode,
+1. insert:   `insert_runs` in batches of 1,000, as the API's batch submit writes them (QUEUED, dispatched by
+             the API, which sends them itself after the commit);
+2. start:    `start_runs` in batches of `--batch` (a worker process's shared batch: prepared, pipeline mode,
              one commit per batch, as workers/transitions.py sends it);
-4. finish:   `finish_runs` likewise, each attempt with one log chunk of two lines;
-5. worker:   start and finish of the next runs mixed, as a busy worker writes them: each transaction starts
+3. finish:   `finish_runs` likewise, each attempt with one log chunk of two lines;
+4. worker:   start and finish of the next runs mixed, as a busy worker writes them: each transaction starts
              one batch and finishes the batch started before.
 
 The worker's connection is opened, and its statements first run, while the table is still small, as when
@@ -18,8 +18,8 @@ The worker's connection is opened, and its statements first run, while the table
 session must stay right as the table grows. Each stage prints the CPU its backend used per run
 (/proc/<pid>/schedstat, ns on CPU: the Postgres side only) and per commit, and how the prepared statements
 were planned (pg_prepared_statements: generic vs custom plans). `--explain` prints EXPLAIN (ANALYZE, BUFFERS)
-of one more start and finish batch, trigger times
-included. The load average goes with every figure: the machine is shared.
+of one more start and finish batch, trigger times included. The load average goes with every figure: the
+machine is shared.
 
     python -m bench.transition_sql [--runs 4000] [--batch 6] [--prefill 0] [--subscriptions 0]
                                    [--explain] [--variant FILE.sql ...]
@@ -42,7 +42,6 @@ from sqlalchemy import text
 from app.core.ids import uuid7
 from app.core.states import RunKind, RunStatus, RunTrigger, sources
 from app.db.queries import query
-from app.domain.dispatch import QUEUE_FROM
 from app.domain.run_rows import insert_runs, run_row
 from app.settings import Settings
 from bench._servers import BenchServers, figure, migrated, noop_pipeline
@@ -52,7 +51,6 @@ API_BATCH = 1000
 WORKER_ID = "bench-worker"
 START_SQL = psycopg_sql(str(query("start_runs")))
 FINISH_SQL = psycopg_sql(str(query("finish_runs")))
-DISPATCH_SQL = psycopg_sql(str(query("dispatch_runs")))
 START_FROM = sources(RunStatus.RUNNING)
 FINISH_FROM = ",".join(sources(RunStatus.SUCCEEDED))
 #: Two encoded log lines, about what a no-op run writes ("attempt 1 started", "SUCCEEDED in 0 ms").
@@ -187,7 +185,7 @@ class Bench:
                 )
 
     def submit(self, count: int, *, quiet: bool = False) -> list[uuid.UUID]:
-        """`count` batch runs inserted and dispatched as the API does it, each stage measured on its backend."""
+        """`count` batch runs inserted (QUEUED) as the API's batch submit does it, measured on its backend."""
         settings = Settings()
         rows = [
             run_row(
@@ -209,19 +207,9 @@ class Bench:
             with stage.measure():
                 for first in range(0, count, API_BATCH):
                     with connection.begin():
-                        ids += insert_runs(connection, rows[first : first + API_BATCH], outbox_delay_seconds=5.0)
+                        ids += insert_runs(connection, rows[first : first + API_BATCH], dispatch_actor="bench")
         if not quiet:
             report(self.label, "insert", stage, count, -(-count // API_BATCH))
-        with psycopg.connect(self.conninfo, autocommit=True) as connection:
-            stage = Stage(connection.info.backend_pid)
-            with stage.measure():
-                for batch in batches(ids, API_BATCH):
-                    with connection.transaction():
-                        connection.execute(
-                            DISPATCH_SQL, {"run_ids": batch, "from_statuses": QUEUE_FROM, "actor": "bench"}
-                        )
-        if not quiet:
-            report(self.label, "dispatch", stage, count, -(-count // API_BATCH))
         return ids
 
     def worker_stage(
