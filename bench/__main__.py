@@ -33,11 +33,13 @@ from bench import (
     runs_list,
     scheduler_load,
     storage_s3,
+    transition_sql,
     webhooks,
 )
 
 BENCHMARKS: dict[str, Callable[[list[str] | None], int]] = {
     "run_engine": run_engine.main,
+    "transition_sql": transition_sql.main,
     "runs_list": runs_list.main,
     "auth_overhead": auth_overhead.main,
     "scheduler_load": scheduler_load.main,

@@ -112,7 +112,7 @@ class Run(Base):
             "ix_runs_deployment_active",
             "deployment_id",
             "status",
-            postgresql_where=text(f"status IN ({sql_list(ACTIVE)})"),
+            postgresql_where=text(f"deployment_id IS NOT NULL AND status IN ({sql_list(ACTIVE)})"),
         ),
     )
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)

@@ -67,26 +67,9 @@ SELECT inserted.id, inserted.created_at FROM inserted LEFT JOIN wake ON true;
 -- process's threads asked to start while the previous batch was being written
 -- (workers/transitions.py). A duplicate message, or a run cancelled meanwhile,
 -- matches nothing and starts nothing. Rows are locked in id order, so two
--- processes' batches never deadlock.
-WITH prev AS (
-    SELECT id, status FROM runs WHERE id = ANY(CAST(:run_ids AS uuid[])) ORDER BY id FOR UPDATE
-), started AS (
-    UPDATE runs r
-    SET status = 'RUNNING', attempt = r.attempt + 1, started_at = now(), heartbeat_at = now(),
-        worker_id = :worker_id, finished_at = NULL, next_retry_at = NULL, error_code = NULL,
-        error_message = NULL
-    FROM prev
-    WHERE r.id = prev.id AND prev.status = ANY(:from_statuses) AND r.cancel_requested_at IS NULL
-    RETURNING r.id, r.namespace_id, r.kind, r.dataset_id, r.deployment_id, r.inputs, r.scheduled_for, r.pipeline_id,
-              r.pipeline_version, r.params, r.attempt, r.attempt_base, r.max_retries, r.retry_backoff_seconds, r.retry_backoff_max_seconds,
-              r.retry_jitter, r.timeout_seconds, r.priority, r.log_lines, r.started_at, prev.status AS from_status
-), event AS (
-    INSERT INTO run_events (run_id, from_status, to_status, reason, actor, attempt)
-    SELECT id, from_status, 'RUNNING', 'started', :worker_id, attempt FROM started
-)
-SELECT s.*, v.spec
-FROM started s
-LEFT JOIN pipeline_versions v ON v.pipeline_id = s.pipeline_id AND v.version = s.pipeline_version;
+-- processes' batches never deadlock. The statement is the function start_runs
+-- (sql/functions/run_transitions.sql), planned once per connection.
+SELECT * FROM start_runs(CAST(:run_ids AS uuid[]), CAST(:worker_id AS text), CAST(:from_statuses AS text[]));
 
 -- name: finish_run
 -- A worker (or the reaper) ends an attempt in a final state. Matches only the
@@ -123,39 +106,14 @@ SELECT id, status, finished_at FROM done;
 -- chunks come in the flat log_ arrays (log_run_ids and log_attempts name each
 -- chunk's attempt). Everything matches on (run, attempt): a stale attempt of a run
 -- in the same batch as its current one changes nothing and stores no line.
-WITH input AS (
-    SELECT *
-    FROM unnest(CAST(:run_ids AS uuid[]), CAST(:attempts AS int[]), CAST(:to_statuses AS text[]),
-                CAST(:from_statuses AS text[]), CAST(:error_codes AS text[]), CAST(:error_messages AS text[]),
-                CAST(:progress AS text[]), CAST(:log_lines AS int[]), CAST(:reasons AS text[]),
-                CAST(:actors AS text[]), CAST(:details AS text[]))
-         AS i(id, attempt, to_status, from_statuses, error_code, error_message, progress, log_lines, reason, actor,
-              details)
-), prev AS (
-    SELECT r.id, r.attempt, r.status FROM runs r JOIN input i ON i.id = r.id AND i.attempt = r.attempt
-    ORDER BY r.id
-    FOR UPDATE OF r
-), done AS (
-    UPDATE runs r
-    SET status = i.to_status, finished_at = now(), heartbeat_at = NULL, error_code = i.error_code,
-        error_message = i.error_message, progress = coalesce(CAST(i.progress AS jsonb), r.progress),
-        log_lines = greatest(r.log_lines, coalesce(i.log_lines, 0))
-    FROM prev JOIN input i ON i.id = prev.id AND i.attempt = prev.attempt
-    WHERE r.id = prev.id AND prev.status = ANY(string_to_array(i.from_statuses, ','))
-    RETURNING r.id, r.attempt, r.status, r.finished_at, prev.status AS from_status, i.reason, i.actor, i.details
-), logged AS (
-    -- each attempt's last log lines, durable exactly when its outcome is (none when prev found no such attempt)
-    INSERT INTO run_log_chunks (run_id, first_n, last_n, lines)
-    SELECT c.run_id, c.first_n, c.last_n, c.lines
-    FROM unnest(CAST(:log_run_ids AS uuid[]), CAST(:log_attempts AS int[]), CAST(:log_first_n AS int[]),
-                CAST(:log_last_n AS int[]), CAST(:log_chunks AS bytea[])) AS c(run_id, attempt, first_n, last_n, lines)
-    JOIN prev ON prev.id = c.run_id AND prev.attempt = c.attempt
-    ON CONFLICT (run_id, first_n) DO NOTHING
-), event AS (
-    INSERT INTO run_events (run_id, from_status, to_status, reason, actor, attempt, details)
-    SELECT id, from_status, status, reason, actor, attempt, CAST(details AS jsonb) FROM done
-)
-SELECT id, attempt, status, finished_at FROM done;
+-- The statement is the function finish_runs (sql/functions/run_transitions.sql), planned once per connection.
+SELECT * FROM finish_runs(
+    CAST(:run_ids AS uuid[]), CAST(:attempts AS int[]), CAST(:to_statuses AS text[]), CAST(:from_statuses AS text[]),
+    CAST(:error_codes AS text[]), CAST(:error_messages AS text[]), CAST(:progress AS text[]),
+    CAST(:log_lines AS int[]), CAST(:reasons AS text[]), CAST(:actors AS text[]), CAST(:details AS text[]),
+    CAST(:log_run_ids AS uuid[]), CAST(:log_attempts AS int[]), CAST(:log_first_n AS int[]),
+    CAST(:log_last_n AS int[]), CAST(:log_chunks AS bytea[])
+);
 
 -- name: schedule_retry
 -- A failed attempt with retries left: RUNNING → RETRYING, and an outbox row

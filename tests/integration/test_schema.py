@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from pathlib import Path
 
 import pytest
@@ -118,3 +119,20 @@ def test_run_list_queries_are_index_scans_without_sorting(many_runs: Engine) -> 
             assert "Seq Scan on runs" not in plan, plan
             assert "Sort" not in plan, plan
             assert "Index" in plan, plan
+
+
+def test_deployment_active_run_counts_read_the_partial_index(many_runs: Engine) -> None:
+    """ix_runs_deployment_active holds only deployments' runs (0016): every reader names a deployment, so it fits."""
+    with many_runs.connect() as connection:
+        definition = connection.execute(
+            text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_runs_deployment_active'")
+        ).scalar_one()
+        plan = "\n".join(
+            connection.execute(
+                text("EXPLAIN " + str(query("active_runs"))),
+                {"ids": [uuid.uuid4(), uuid.uuid4()]},
+            ).scalars()
+        )
+    assert "deployment_id IS NOT NULL" in definition  # a submitted run's active states add no entry
+    assert "ix_runs_deployment_active" in plan, plan
+    assert "Seq Scan on runs" not in plan, plan

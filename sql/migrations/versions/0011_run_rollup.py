@@ -9,7 +9,8 @@ Also an index on the fire times that made no run, for the missed-occurrences met
 
 This revision applies sql/functions/, sql/views/run_partials.sql and the
 rebuild query as they are today; whoever changes them next copies today's
-text in here first, as 0008 does, so a fresh database still builds in order.
+text in here first, as 0008 does, so a fresh database still builds in order
+(run_rollup_capture.sql is copied: ROLLUP_CAPTURE, changed by 0016).
 
 Revision ID: 0011
 Revises: 0010
@@ -24,7 +25,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import UUID
 
-from app.db.queries import query, sql_file
+from app.db.queries import query, render, sql_file
 
 revision = "0011"
 down_revision = "0010"
@@ -33,6 +34,65 @@ depends_on = None
 
 SQL = Path(__file__).resolve().parents[2]
 TS = sa.TIMESTAMP(timezone=True)
+
+#: sql/functions/run_rollup_capture.sql as this revision made it (tokens rendered when applied).
+ROLLUP_CAPTURE = """
+-- Keeps the hourly rollup of finished runs exact without slowing the hot path: when a run becomes
+-- final (or a final run's figures change) its run_partials row is queued with +1; when it stops being
+-- final (a manual retry), its figures change or it is deleted (retention), the row it was counted
+-- with is queued with -1, so the rollup always agrees with run_facts. The
+-- scheduler folds the queue into the rollup (fold_run_rollup_changes); a metric adds up the rollup,
+-- the queue not folded yet and the runs that are not final, all read in one snapshot.
+CREATE OR REPLACE FUNCTION capture_run_rollup_change() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    sign int := CASE WHEN TG_WHEN = 'BEFORE' THEN -1 ELSE 1 END;
+    target uuid := CASE WHEN TG_WHEN = 'BEFORE' THEN OLD.id ELSE NEW.id END;
+BEGIN
+    -- A BEFORE trigger reads the row as it was; an AFTER trigger reads it as it is now.
+    INSERT INTO run_rollup_changes (run_id, hour, namespace_id, kind, trigger, status, pipeline_id, deployment_id,
+                                    error_code, created_by, runs, duration_n, duration_sum, wait_n, wait_sum,
+                                    rows_sum, bytes_sum, duration_bin, wait_bin)
+    SELECT run_id, hour, namespace_id, kind, trigger, status, pipeline_id, deployment_id, error_code, created_by,
+           sign * runs, sign * duration_n, sign * duration_sum, sign * wait_n, sign * wait_sum,
+           sign * rows_sum, sign * bytes_sum, duration_bin, wait_bin
+    FROM run_partials WHERE run_id = target;
+    RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD WHEN TG_WHEN = 'BEFORE' THEN NEW END;
+END $$;
+
+-- What a run is counted with: a change to any of these re-counts a final run. Only evaluated for a
+-- final run that stays final: a status change into or out of the final states decides on its own.
+CREATE OR REPLACE FUNCTION run_rollup_facts(r runs) RETURNS jsonb
+LANGUAGE sql IMMUTABLE
+AS $$ SELECT jsonb_build_array(r.status, r.kind, r.trigger, r.namespace_id, r.pipeline_id, r.deployment_id,
+                               r.error_code, r.created_by, r.created_at, r.queued_at, r.started_at, r.finished_at,
+                               r.progress) $$;
+
+DROP TRIGGER IF EXISTS runs_rollup_retract ON runs;
+DROP TRIGGER IF EXISTS runs_rollup_count ON runs;
+DROP TRIGGER IF EXISTS runs_rollup_count_new ON runs;
+DROP TRIGGER IF EXISTS runs_rollup_forget ON runs;
+
+CREATE TRIGGER runs_rollup_retract BEFORE UPDATE ON runs FOR EACH ROW
+WHEN (OLD.status IN ({{FINAL}})
+      AND (NEW.status NOT IN ({{FINAL}})
+           OR run_rollup_facts(OLD) IS DISTINCT FROM run_rollup_facts(NEW)))
+EXECUTE FUNCTION capture_run_rollup_change();
+
+CREATE TRIGGER runs_rollup_count AFTER UPDATE ON runs FOR EACH ROW
+WHEN (NEW.status IN ({{FINAL}})
+      AND (OLD.status NOT IN ({{FINAL}})
+           OR run_rollup_facts(OLD) IS DISTINCT FROM run_rollup_facts(NEW)))
+EXECUTE FUNCTION capture_run_rollup_change();
+
+CREATE TRIGGER runs_rollup_count_new AFTER INSERT ON runs FOR EACH ROW
+WHEN (NEW.status IN ({{FINAL}}))
+EXECUTE FUNCTION capture_run_rollup_change();
+
+CREATE TRIGGER runs_rollup_forget BEFORE DELETE ON runs FOR EACH ROW
+WHEN (OLD.status IN ({{FINAL}}))
+EXECUTE FUNCTION capture_run_rollup_change();
+"""
 
 
 def _dimensions() -> list[sa.Column]:
@@ -129,7 +189,7 @@ def upgrade() -> None:
     op.execute(
         "ALTER TABLE run_rollup_changes SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 5000)"
     )
-    op.execute(sql_file(SQL / "functions" / "run_rollup_capture.sql"))
+    op.execute(render(ROLLUP_CAPTURE))
     op.execute(query("rebuild_run_rollup"))  # queues every run already final
     op.create_index(
         "ix_occurrences_missed", "occurrences", ["scheduled_for"], postgresql_where=sa.text("outcome <> 'run'")

@@ -3,6 +3,8 @@
 The triggers of sql/functions/webhook_capture.sql write a delivery per matching enabled subscription when a run
 ends, a dataset is ingested or fails to import, or a fire time produces no run; the scheduler's sender posts them.
 
+This revision applies sql/functions/webhook_capture.sql as it was then (WEBHOOK_CAPTURE; 0016 changed it).
+
 Revision ID: 0015_webhooks_tables
 Revises: 0014_runlog_chunks
 Create Date: 2026-12-03
@@ -14,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
-from app.db.queries import SQL_ROOT, sql_file
+from app.db.queries import render
 
 revision = "0015_webhooks_tables"
 down_revision = "0014_runlog_chunks"
@@ -22,6 +24,99 @@ branch_labels = None
 depends_on = None
 
 NOW = sa.text("now()")
+
+#: sql/functions/webhook_capture.sql as this revision made it (tokens rendered when applied).
+WEBHOOK_CAPTURE = """
+-- Webhook deliveries, written by the transaction that causes the event (the transactional outbox idea):
+-- a run reaching a final state, a dataset event, a fire time that produced no run. Each trigger fires only
+-- on those changes (its WHEN is checked before any function call), and each does one INSERT ... SELECT from
+-- the namespace's enabled subscriptions: nothing is written, and nobody is woken, when none matches.
+-- Payload: {"type", "timestamp", "version": 1, "data": {ids..., "links": {...}}}; links are API paths.
+CREATE OR REPLACE FUNCTION enqueue_webhooks(
+    event_type text, namespace uuid, pipeline uuid, deployment uuid, data jsonb
+) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO webhook_deliveries (message_id, subscription_id, event_type, payload)
+    SELECT 'msg_' || replace(CAST(gen_random_uuid() AS text), '-', ''), s.id, event_type,
+           jsonb_build_object('type', event_type, 'version', 1,
+                              'timestamp', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+                              'data', data)
+    FROM webhook_subscriptions s
+    WHERE s.namespace_id = namespace AND s.enabled AND event_type = ANY(s.event_types)
+      AND (s.pipeline_id IS NULL OR s.pipeline_id = pipeline)
+      AND (s.deployment_id IS NULL OR s.deployment_id = deployment);
+    IF FOUND THEN
+        PERFORM pg_notify('conveyor_webhooks', '');
+    END IF;
+END $$;
+
+CREATE OR REPLACE FUNCTION capture_run_webhook() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM enqueue_webhooks(
+        'run.' || lower(NEW.status), NEW.namespace_id, NEW.pipeline_id, NEW.deployment_id,
+        jsonb_build_object(
+            'run_id', NEW.id, 'namespace_id', NEW.namespace_id, 'kind', NEW.kind, 'status', NEW.status,
+            'trigger', NEW.trigger, 'pipeline_id', NEW.pipeline_id, 'pipeline_version', NEW.pipeline_version,
+            'deployment_id', NEW.deployment_id, 'dataset_id', NEW.dataset_id, 'scheduled_for', NEW.scheduled_for,
+            'attempt', NEW.attempt, 'error_code', NEW.error_code, 'finished_at', NEW.finished_at,
+            'links', jsonb_build_object('run', '/api/v1/runs/' || NEW.id,
+                                        'logs', '/api/v1/runs/' || NEW.id || '/logs')));
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE FUNCTION capture_dataset_webhook() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.namespace_id IS NULL THEN
+        RETURN NULL;
+    END IF;
+    PERFORM enqueue_webhooks(
+        NEW.type, NEW.namespace_id, NULL, NULL,
+        jsonb_build_object(
+            'event_id', NEW.id, 'namespace_id', NEW.namespace_id, 'dataset_id', NEW.dataset_id,
+            'dataset_version', NEW.dataset_version, 'run_id', NEW.run_id, 'details', NEW.payload,
+            'links', jsonb_build_object('dataset', '/api/v1/datasets/' || NEW.dataset_id,
+                                        'run', '/api/v1/runs/' || NEW.run_id)));
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE FUNCTION capture_occurrence_webhook() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    d record;
+    event_type text := CASE WHEN NEW.outcome IN ('misfire_skipped', 'coalesced') THEN 'deployment.misfired'
+                            ELSE 'deployment.run_skipped' END;
+BEGIN
+    SELECT namespace_id, pipeline_id INTO d FROM deployments WHERE id = NEW.deployment_id;
+    PERFORM enqueue_webhooks(
+        event_type, d.namespace_id, d.pipeline_id, NEW.deployment_id,
+        jsonb_build_object(
+            'deployment_id', NEW.deployment_id, 'namespace_id', d.namespace_id, 'pipeline_id', d.pipeline_id,
+            'scheduled_for', NEW.scheduled_for, 'outcome', NEW.outcome, 'reason', NEW.reason,
+            'links', jsonb_build_object(
+                'deployment', '/api/v1/deployments/' || NEW.deployment_id,
+                'occurrences', '/api/v1/deployments/' || NEW.deployment_id || '/occurrences')));
+    RETURN NULL;
+END $$;
+
+DROP TRIGGER IF EXISTS runs_webhooks ON runs;
+DROP TRIGGER IF EXISTS events_webhooks ON events;
+DROP TRIGGER IF EXISTS occurrences_webhooks ON occurrences;
+
+CREATE TRIGGER runs_webhooks AFTER UPDATE OF status ON runs FOR EACH ROW
+WHEN (NEW.status IN ({{CONCLUDED}}) AND OLD.status IS DISTINCT FROM NEW.status)
+EXECUTE FUNCTION capture_run_webhook();
+
+CREATE TRIGGER events_webhooks AFTER INSERT ON events FOR EACH ROW
+WHEN (NEW.type IN ('dataset.ingested', 'dataset.import.failed'))
+EXECUTE FUNCTION capture_dataset_webhook();
+
+CREATE TRIGGER occurrences_webhooks AFTER INSERT ON occurrences FOR EACH ROW
+WHEN (NEW.outcome NOT IN ('run', 'buffered'))
+EXECUTE FUNCTION capture_occurrence_webhook();
+"""
 
 
 def upgrade() -> None:
@@ -100,7 +195,7 @@ def upgrade() -> None:
     op.create_index("ix_webhook_attempts_delivery", "webhook_attempts", ["delivery_id", "id"])
     # A queue with churn: vacuum it often rather than after 20 % turnover.
     op.execute("ALTER TABLE webhook_deliveries SET (autovacuum_vacuum_scale_factor = 0.02)")
-    op.execute(sql_file(SQL_ROOT / "functions" / "webhook_capture.sql"))
+    op.execute(render(WEBHOOK_CAPTURE))
 
 
 def downgrade() -> None:
