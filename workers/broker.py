@@ -7,7 +7,6 @@ Dramatiq's Retries, TimeLimit and AgeLimit middleware are left out on purpose.
 
 from __future__ import annotations
 
-import time
 from collections import deque
 from contextlib import suppress
 
@@ -21,6 +20,23 @@ from app.domain.dispatch import RUN_ACTOR, broker_namespace, enqueue_runs, messa
 from app.settings import Settings, get_settings
 
 __all__ = ["RUN_ACTOR", "build_broker", "enqueue_runs", "messages_key", "setup_broker", "wake_channel"]
+
+
+#: Dramatiq's `ack` script for many messages in one call (KEYS: the worker's ack set of the queue, the queue's
+#: message hash; ARGV: message ids): each id leaves the ack set and, if it was there, the hash.
+_ACK_MANY = """
+for i = 1, #ARGV do
+    if redis.call("srem", KEYS[1], ARGV[i]) > 0 then
+        redis.call("hdel", KEYS[2], ARGV[i])
+    end
+end
+return #ARGV
+"""
+
+
+def ack_set_key(broker: RedisBroker, queue: str) -> str:
+    """The Redis set of the messages of `queue` this broker (worker process) fetched and has not acked yet."""
+    return f"{broker.namespace}:__acks__.{broker.broker_id}.{queue}"
 
 
 def build_broker(settings: Settings) -> RedisBroker:
@@ -41,7 +57,7 @@ class WakingRedisBroker(RedisBroker):
     """Dramatiq's Redis broker whose idle consumers wake when the relay sends, instead of polling blindly.
 
     Its consumers also ack in bulk: a worker thread only notes the ack, and the consumer thread sends every
-    noted ack in one pipeline before its next fetch (Dramatiq sends each in a round trip of its own, on the
+    noted ack in one call before its next fetch (Dramatiq sends each in a round trip of its own, on the
     worker thread). An ack only tells Redis not to deliver the message again; a run's message is done with
     once the run has started (a redelivery finds it not QUEUED), so a few milliseconds later costs nothing.
     """
@@ -50,13 +66,14 @@ class WakingRedisBroker(RedisBroker):
         super().__init__(*args, **kwargs)
         #: Redis ids of processed messages not acked yet, by queue (the broker's, so a restarted consumer sends them).
         self.pending_acks: dict[str, deque[bytes]] = {}
+        self._ack_many = self.client.register_script(_ACK_MANY)
 
     @property
     def consumer_class(self):  # type: ignore[no-untyped-def]
         return _WakingConsumer
 
     def send_acks(self, queue_name: str) -> None:
-        """Ack every noted message of `queue_name` in one pipeline (Dramatiq's own ack script, once per message)."""
+        """Ack every noted message of `queue_name` in one script call (what Dramatiq's ack does, for each)."""
         pending = self.pending_acks.get(queue_name)
         if not pending:
             return
@@ -68,18 +85,8 @@ class WakingRedisBroker(RedisBroker):
                 break
         if not ids:
             return
-        sha = self.scripts["dispatch"].sha
-        # the arguments `RedisBroker._dispatch` passes; an ack never does maintenance
-        head = ("ack", int(time.time() * 1000), queue_name, self.broker_id, self.heartbeat_timeout)
-        tail = (self.dead_message_ttl, 0, self._max_unpack_size())
         try:
-            pipe = self.client.pipeline(transaction=False)
-            for message_id in ids:
-                pipe.evalsha(sha, 1, self.namespace, *head, *tail, message_id)
-            pipe.execute()
-        except redis.exceptions.NoScriptError:  # Redis lost its scripts: the broker's own call loads them again
-            for message_id in ids:
-                self.do_ack(queue_name, message_id)
+            self._ack_many(keys=[ack_set_key(self, queue_name), messages_key(self, queue_name)], args=ids)
         except redis.RedisError:
             pending.extendleft(reversed(ids))  # sent with the next fetch, or by close()
             raise
