@@ -34,6 +34,11 @@ return #ARGV
 """
 
 
+#: The longest an idle consumer waits for a wake message before it fetches anyway (a wake lost with a
+#: Redis reconnect costs at most this).
+IDLE_WAIT_SECONDS = 0.2
+
+
 def ack_set_key(broker: RedisBroker, queue: str) -> str:
     """The Redis set of the messages of `queue` this broker (worker process) fetched and has not acked yet."""
     return f"{broker.namespace}:__acks__.{broker.broker_id}.{queue}"
@@ -97,8 +102,10 @@ class _WakingConsumer(_RedisConsumer):
 
     The consumer subscribes before its first fetch and drains the wake messages
     before each fetch, so a send that lands after an empty fetch is never
-    missed; the wait stays bounded by the idle timeout, because Dramatiq's
-    consumer thread also sends the acks between two calls.
+    missed. An idle consumer waits up to IDLE_WAIT_SECONDS, not the poll
+    interval: a send wakes it anyway, and each empty fetch is a script call
+    (at a 10 ms poll, half of an idle worker's CPU). The wait bounds how late a
+    stopping worker notices, and how late the acks noted meanwhile are sent.
     """
 
     def __init__(self, broker, queue_name, prefetch, timeout):  # type: ignore[no-untyped-def]
@@ -121,7 +128,7 @@ class _WakingConsumer(_RedisConsumer):
                 pass  # wake messages of sends this fetch will see anyway
             self.message_cache = self.broker.do_fetch(self.queue_name, self.prefetch - self.outstanding_message_count)
             if not self.message_cache:
-                self._wake.get_message(timeout=self.timeout / 1000)
+                self._wake.get_message(timeout=max(self.timeout / 1000, IDLE_WAIT_SECONDS))
                 return None
         except redis.ConnectionError as exc:
             raise ConnectionClosed(exc) from None
