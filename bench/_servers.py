@@ -210,7 +210,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def figure(name: str, value: float, unit: str, **extra: object) -> None:
     """Print one figure line: name, value, unit, then key=value ratios and notes."""
-    parts = [name, f"{value:.1f}" if abs(value) < 1e6 else f"{value:.0f}", unit]
+    parts = [name, f"{value:.2f}" if abs(value) < 10 else f"{value:.1f}" if abs(value) < 1e6 else f"{value:.0f}", unit]
     for key, item in extra.items():
         if item is None:
             continue

@@ -25,8 +25,16 @@ def _engine():  # type: ignore[no-untyped-def]
     return get_engine(settings, pool_size=settings.worker_threads + 2, pre_ping=False)
 
 
-broker.add_middleware(WorkerLifecycle(_engine, active_runs, settings.heartbeat_seconds))
 _executor: Executor | None = None
+
+
+def _drain() -> None:
+    """Write every finish still pending (the worker threads have stopped), so none is left for the reaper."""
+    if _executor is not None:
+        _executor.drain()
+
+
+broker.add_middleware(WorkerLifecycle(_engine, active_runs, settings.heartbeat_seconds, on_stopped=_drain))
 
 
 def executor() -> Executor:
@@ -44,11 +52,17 @@ def executor() -> Executor:
 
 @dramatiq.actor(actor_name=RUN_ACTOR, queue_name=settings.queue, priority=RUN_PRIORITY)
 def execute_run(run_id: str) -> None:
-    """Execute one attempt of run `run_id`; a message for a run not QUEUED is acked and ignored."""
-    executor().execute(uuid.UUID(run_id))
+    """Execute one attempt of run `run_id`; a message for a run not QUEUED is acked and ignored.
+
+    The message is acked once the run has started and its finish is handed to the process's writer, before
+    that finish is committed: from the start on, the run's row is the truth and the reaper recovers a
+    RUNNING run whose lease lapses, so a kill in between costs an attempt (as a kill a moment sooner
+    would), never the run; a redelivered message would find the run not QUEUED and be ignored anyway.
+    """
+    executor().run(uuid.UUID(run_id), wait=False)
 
 
 @dramatiq.actor(actor_name=BULK_RUN_ACTOR, queue_name=bulk_queue(settings.queue), priority=BULK_RUN_PRIORITY)
 def execute_bulk_run(run_id: str) -> None:
     """`execute_run` for the bulk lane (app/domain/lanes.py): taken after any waiting interactive run."""
-    executor().execute(uuid.UUID(run_id))
+    executor().run(uuid.UUID(run_id), wait=False)

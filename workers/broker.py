@@ -8,6 +8,8 @@ Dramatiq's Retries, TimeLimit and AgeLimit middleware are left out on purpose.
 from __future__ import annotations
 
 import threading
+from collections import deque
+from contextlib import suppress
 
 import dramatiq
 import redis
@@ -19,6 +21,23 @@ from app.domain.dispatch import RUN_ACTOR, broker_namespace, enqueue_runs, messa
 from app.settings import Settings, get_settings
 
 __all__ = ["RUN_ACTOR", "build_broker", "enqueue_runs", "messages_key", "setup_broker", "wake_channel"]
+
+
+#: Dramatiq's `ack` script for many messages in one call (KEYS: the worker's ack set of the queue, the queue's
+#: message hash; ARGV: message ids): each id leaves the ack set and, if it was there, the hash.
+_ACK_MANY = """
+for i = 1, #ARGV do
+    if redis.call("srem", KEYS[1], ARGV[i]) > 0 then
+        redis.call("hdel", KEYS[2], ARGV[i])
+    end
+end
+return #ARGV
+"""
+
+
+def ack_set_key(broker: RedisBroker, queue: str) -> str:
+    """The Redis set of the messages of `queue` this broker (worker process) fetched and has not acked yet."""
+    return f"{broker.namespace}:__acks__.{broker.broker_id}.{queue}"
 
 
 def build_broker(settings: Settings) -> RedisBroker:
@@ -36,11 +55,42 @@ def build_broker(settings: Settings) -> RedisBroker:
 
 
 class WakingRedisBroker(RedisBroker):
-    """Dramatiq's Redis broker whose idle consumers wake when the relay sends, instead of polling blindly."""
+    """Dramatiq's Redis broker whose idle consumers wake when the relay sends, instead of polling blindly.
+
+    Its consumers also ack in bulk: a worker thread only notes the ack, and the consumer thread sends every
+    noted ack in one call before its next fetch (Dramatiq sends each in a round trip of its own, on the
+    worker thread). An ack only tells Redis not to deliver the message again; a run's message is done with
+    once the run has started (a redelivery finds it not QUEUED), so a few milliseconds later costs nothing.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        #: Redis ids of processed messages not acked yet, by queue (the broker's, so a restarted consumer sends them).
+        self.pending_acks: dict[str, deque[bytes]] = {}
+        self._ack_many = self.client.register_script(_ACK_MANY)
 
     @property
     def consumer_class(self):  # type: ignore[no-untyped-def]
         return _WakingConsumer
+
+    def send_acks(self, queue_name: str) -> None:
+        """Ack every noted message of `queue_name` in one script call (what Dramatiq's ack does, for each)."""
+        pending = self.pending_acks.get(queue_name)
+        if not pending:
+            return
+        ids: list[bytes] = []
+        while pending:
+            try:
+                ids.append(pending.popleft())
+            except IndexError:  # another thread took the last one
+                break
+        if not ids:
+            return
+        try:
+            self._ack_many(keys=[ack_set_key(self, queue_name), messages_key(self, queue_name)], args=ids)
+        except redis.RedisError:
+            pending.extendleft(reversed(ids))  # sent with the next fetch, or by close()
+            raise
 
 
 class _WakingConsumer(_RedisConsumer):
@@ -50,23 +100,27 @@ class _WakingConsumer(_RedisConsumer):
     publishes to. It subscribes before its first fetch and drains the wake messages before each fetch,
     so a send that lands after an empty fetch is never missed. Full (as many messages out as it may
     prefetch), it waits until a worker thread acks or nacks one, instead of Dramatiq's blind back-off
-    sleeps, so a freed thread gets its next message at once. Either wait is bounded by the consumer's
-    timeout (`CONVEYOR_WORKER_POLL_MS`): it only bounds how soon a message that arrives without a wake
-    (one Dramatiq moves back from a dead worker) is seen, and how soon the thread notices a shutdown.
+    sleeps, so a freed thread gets its next message at once. Acks are only noted by the worker threads
+    and sent by this thread, all at once, before its next fetch (and on close).
+
+    Either wait is bounded by the consumer's timeout (`CONVEYOR_WORKER_POLL_MS`, 1 s): it bounds how soon
+    a message that came without a wake (Dramatiq moving back a dead worker's, or a wake lost with a Redis
+    reconnect) is seen, how late the acks noted meanwhile are sent, and how soon a shutdown is noticed.
     """
 
     def __init__(self, broker, queue_name, prefetch, timeout):  # type: ignore[no-untyped-def]
         super().__init__(broker, queue_name, prefetch, timeout)
+        self._acks = broker.pending_acks.setdefault(queue_name, deque())
         self._wake = broker.client.pubsub(ignore_subscribe_messages=True)
         self._wake.subscribe(wake_channel(broker, queue_name))
         #: Set by worker threads when they ack or nack: a prefetch slot is free.
         self._slot_freed = threading.Event()
 
-    def ack(self, message):  # type: ignore[no-untyped-def]
-        try:
-            super().ack(message)
-        finally:
-            self._slot_freed.set()
+    def ack(self, message) -> None:  # type: ignore[no-untyped-def]
+        """Note the ack (a worker thread calls this); the consumer thread sends it before its next fetch."""
+        self._acks.append(message.options["redis_message_id"])
+        self.queued_message_ids.discard(message.message_id)
+        self._slot_freed.set()
 
     def nack(self, message):  # type: ignore[no-untyped-def]
         try:
@@ -83,6 +137,7 @@ class _WakingConsumer(_RedisConsumer):
                 self._slot_freed.wait(self.timeout / 1000)
             return None
         try:
+            self.broker.send_acks(self.queue_name)
             while self._wake.get_message(timeout=0.0) is not None:
                 pass  # wake messages of sends this fetch will see anyway
             self.message_cache = self.broker.do_fetch(self.queue_name, self.prefetch - self.outstanding_message_count)
@@ -94,6 +149,9 @@ class _WakingConsumer(_RedisConsumer):
         return super().__next__()
 
     def close(self) -> None:
+        # unsent, the acks' messages are re-sent once this worker is gone; their runs are not QUEUED by then
+        with suppress(redis.RedisError):
+            self.broker.send_acks(self.queue_name)
         try:
             self._wake.close()
         finally:

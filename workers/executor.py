@@ -6,6 +6,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import Future
 from typing import Any, TypeVar
 
 import msgspec
@@ -59,7 +60,18 @@ class Executor:
         self.transitions = transitions or TransitionWriter(conninfo_of(settings.sqlalchemy_url))
 
     def execute(self, run_id: uuid.UUID) -> RunStatus | None:
-        """Run one attempt; None when the message was a duplicate or the run is no longer queued."""
+        """Run one attempt and wait until its outcome is durable: the status it left the run in.
+
+        None when the message was a duplicate, the run is no longer queued, or the attempt lost its lease.
+        """
+        return self.run(run_id, wait=True)
+
+    def run(self, run_id: uuid.UUID, *, wait: bool) -> RunStatus | None:
+        """Run one attempt; without `wait`, return (None) as soon as its final state is handed to the writer.
+
+        The thread is then free for its next message while the finish is committed with the writer's next
+        batch; what follows the commit (live-log end, leaving the heartbeat) is done when it is durable.
+        """
 
         def start() -> Any:
             return self.transitions.start(run_id, WORKER_ID)
@@ -76,30 +88,35 @@ class Executor:
             dataset_id=row["dataset_id"],
         )
         try:
-            return self._attempt(run_id, row)
+            return self._attempt(run_id, row, wait=wait)
         finally:
             log_context.reset(bound)
 
-    def _attempt(self, run_id: uuid.UUID, row: Any) -> RunStatus | None:
+    def _attempt(self, run_id: uuid.UUID, row: Any, *, wait: bool) -> RunStatus | None:
         """The attempt `start_run` just began, with the run's ids bound to every log line."""
         started = time.monotonic()
         first_line = (row["log_lines"] if row["attempt"] == 1 else self._stored_lines(run_id)) + 1
         log = RunLogWriter(buffer=self.logs, run_id=run_id, attempt=row["attempt"], first_line=first_line)
         ctx = RunContext(run_id=run_id, attempt=row["attempt"], timeout_seconds=row["timeout_seconds"], log=log)
         self.active.add(ctx)
-        written: list[Chunk] = []
         try:
             ctx.log(f"attempt {row['attempt']} started on {WORKER_ID}")
             outcome = self._run_steps(ctx, row)
-            final, written = self._record(ctx, row, outcome, elapsed=time.monotonic() - started)
-        finally:
+            ending = self._record(ctx, row, outcome, elapsed=time.monotonic() - started)
+        except BaseException:
             self.active.remove(ctx)
             self._flush_rest(run_id)
-        if final in FINAL:
-            self.logs.end(run_id, written, final.value, ttl_seconds=self.settings.log_stream_ttl_seconds)  # type: ignore[union-attr]
-        else:
-            self.logs.publish(written)
-        return final
+            raise
+        self._flush_rest(run_id)
+        if ending.answer is None or wait:
+            return ending.settle()
+        ending.answer.add_done_callback(ending.settle_later)
+        return None
+
+    def drain(self, timeout: float = 10.0) -> None:
+        """Wait for every handed-over finish to be committed (or given up on: the reaper recovers those)."""
+        if not self.transitions.drain(timeout):
+            logger.warning("%.0f s passed and some finishes were still not written; the reaper recovers them", timeout)
 
     def _stored_lines(self, run_id: uuid.UUID) -> int:
         """Lines earlier attempts stored: this one numbers on from them."""
@@ -119,26 +136,17 @@ class Executor:
             return run_import(ctx, row, engine=self.engine, settings=self.settings)
         return run_pipeline_job(ctx, row, engine=self.engine, settings=self.settings)
 
-    def _record(
-        self, ctx: RunContext, row: Any, outcome: Outcome, *, elapsed: float
-    ) -> tuple[RunStatus | None, list[Chunk]]:
+    def _record(self, ctx: RunContext, row: Any, outcome: Outcome, *, elapsed: float) -> _Ending:
         """Write the outcome (or the planned retry) with the attempt's unwritten log lines, in one transaction.
 
-        Returns the status the run is left in, and the log chunks written with it (to publish).
+        A final state is handed to the writer (its `answer` pending); a retry or a lost lease is settled here.
         """
         if ctx.interruption is Interruption.LOST:
             ctx.log("this worker lost the run's lease; another attempt owns it now", level="warning")
-            return None, []
+            return _Ending(self, ctx, None, [])
         shutdown = ctx.interruption is Interruption.SHUTDOWN
         decision = after_attempt(row, outcome.status, retryable=outcome.retryable, at_once=shutdown)
-        common = {
-            "run_id": ctx.run_id,
-            "attempt": ctx.attempt,
-            "error_code": outcome.error_code,
-            "error_message": outcome.error_message,
-            "progress": msgspec.json.encode(ctx.progress).decode(),
-            "actor": WORKER_ID,
-        }
+        progress = msgspec.json.encode(ctx.progress).decode()
         if decision.retry:
             delay = decision.delay_seconds
             ctx.log(
@@ -147,13 +155,18 @@ class Executor:
                 level="warning",
             )
             params = {
-                **common,
+                "run_id": ctx.run_id,
+                "attempt": ctx.attempt,
+                "error_code": outcome.error_code,
+                "error_message": outcome.error_message,
+                "progress": progress,
+                "actor": WORKER_ID,
                 "log_lines": ctx.log_lines,
                 "reason": "worker_shutdown" if shutdown else outcome.reason,
                 **decision.params(queue=self.settings.queue),
             }
             done, chunks = self._commit(ctx.run_id, decision.statement, params, f"retrying run {ctx.run_id}")
-            return (RunStatus.RETRYING if done else None), chunks
+            return _Ending(self, ctx, RunStatus.RETRYING if done else None, chunks)
         message = f"{outcome.status.value} in {elapsed * 1000:.0f} ms"
         if outcome.error_message:
             message += f": {outcome.error_message}"
@@ -167,19 +180,18 @@ class Executor:
             from_statuses=decided["from_statuses"],
             error_code=outcome.error_code,
             error_message=outcome.error_message,
-            progress=common["progress"],
+            progress=progress,
             log_lines=ctx.log_lines,
             reason=outcome.reason,
             actor=WORKER_ID,
             details=msgspec.json.encode({"elapsed_ms": round(elapsed * 1000, 1)}).decode(),
             log=chunk_params(chunks),
         )
-        try:
-            done = self._write(lambda: self.transitions.finish(finish), f"finishing run {ctx.run_id}")
-        except Exception:
-            self.logs.give_back(chunks)
-            raise
-        return (outcome.status if done else None), chunks
+        # While the database is down the writer tries again, as `_write` would; past that the reaper recovers the run.
+        answer = self.transitions.finish_later(
+            finish, retry_for=self.settings.database_wait_seconds, stop=self.active.stopping.is_set
+        )
+        return _Ending(self, ctx, outcome.status, chunks, answer)
 
     def _commit(
         self, run_id: uuid.UUID, statement: str | TextClause, params: dict[str, Any], what: str
@@ -207,3 +219,49 @@ class Executor:
         return retry_while_unavailable(
             action, what=what, give_up_after=self.settings.database_wait_seconds, stop=self.active.stopping.is_set
         )
+
+
+class _Ending:
+    """An attempt whose outcome is written (or handed to the writer): what follows once it is durable."""
+
+    __slots__ = ("answer", "chunks", "ctx", "executor", "status")
+
+    def __init__(
+        self,
+        executor: Executor,
+        ctx: RunContext,
+        status: RunStatus | None,
+        chunks: list[Chunk],
+        answer: Future[Any] | None = None,
+    ) -> None:
+        self.executor, self.ctx, self.status, self.chunks, self.answer = executor, ctx, status, chunks, answer
+
+    def settle(self) -> RunStatus | None:
+        """Leave the heartbeat and send the live log's end (or the lines): the outcome is durable now.
+
+        Raises the finish's error; its lines then go back to the buffer (the flusher stores them), and the
+        reaper recovers the run.
+        """
+        executor, ctx = self.executor, self.ctx
+        try:
+            if self.answer is not None and self.answer.result() is None:
+                self.status = None  # the attempt was no longer running: another attempt owns the run
+        except BaseException:
+            executor.logs.give_back(self.chunks)
+            raise
+        finally:
+            executor.active.remove(ctx)
+        if self.status in FINAL:
+            executor.logs.end(
+                ctx.run_id, self.chunks, self.status.value, ttl_seconds=executor.settings.log_stream_ttl_seconds
+            )  # type: ignore[union-attr]
+        else:
+            executor.logs.publish(self.chunks)
+        return self.status
+
+    def settle_later(self, _answer: Future[Any]) -> None:
+        """`settle`, called by the writer's thread once the handed-over finish is answered: it only queues work."""
+        try:
+            self.settle()
+        except Exception as exc:
+            logger.error("could not record the end of run %s attempt %s: %s", self.ctx.run_id, self.ctx.attempt, exc)

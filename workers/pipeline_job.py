@@ -33,7 +33,6 @@ from app.domain import datasets as dataset_service
 from app.domain import files as data_files
 from app.domain import pipeline_io
 from app.ingest.limits import duckdb_of
-from app.logs import bind, log_context
 from app.paths import version_dir
 from app.pipeline import (
     DATA_FILE,
@@ -54,8 +53,10 @@ logger = logging.getLogger(__name__)
 
 
 def run_pipeline_job(ctx: RunContext, row: Any, *, engine: Engine, settings: Settings) -> Outcome:
-    """One attempt of a pipeline run, whatever its steps (log/sleep/fail only, or data); never raises."""
-    token = bind(run_id=ctx.run_id, pipeline_id=row["pipeline_id"])
+    """One attempt of a pipeline run, whatever its steps (log/sleep/fail only, or data); never raises.
+
+    The executor has bound the run's ids to every log line already.
+    """
     try:
         spec = _spec(row)
         _run(ctx, row, spec, engine=engine, settings=settings)
@@ -71,8 +72,6 @@ def run_pipeline_job(ctx: RunContext, row: Any, *, engine: Engine, settings: Set
     except Exception as exc:
         logger.exception("pipeline run %s attempt %s crashed", ctx.run_id, ctx.attempt)
         return Outcome(RunStatus.FAILED, "failed", "internal_error", f"{type(exc).__name__}: {exc}", retryable=True)
-    finally:
-        log_context.reset(token)
 
 
 #: Parsed specs by (pipeline, version): a version's spec never changes, so each worker checks it once.

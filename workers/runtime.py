@@ -11,6 +11,7 @@ import os
 import socket
 import threading
 import uuid
+from collections.abc import Callable
 
 import msgspec
 from dramatiq import Middleware
@@ -105,10 +106,14 @@ class Heartbeat(threading.Thread):
 class WorkerLifecycle(Middleware):
     """Starts the heartbeat with the worker; on shutdown, hands running attempts back to the queue."""
 
-    def __init__(self, engine_factory, active: ActiveRuns, interval: float) -> None:  # type: ignore[no-untyped-def]
+    def __init__(  # type: ignore[no-untyped-def]
+        self, engine_factory, active: ActiveRuns, interval: float, *, on_stopped: Callable[[], None] = lambda: None
+    ) -> None:
         self.engine_factory = engine_factory
         self.active = active
         self.interval = interval
+        #: Called once the worker threads have stopped (writes the finishes they handed over).
+        self.on_stopped = on_stopped
         self.heartbeat: Heartbeat | None = None
 
     def after_process_boot(self, broker) -> None:  # type: ignore[no-untyped-def]
@@ -124,5 +129,6 @@ class WorkerLifecycle(Middleware):
         self.active.interrupt_all(Interruption.SHUTDOWN)
 
     def after_worker_shutdown(self, broker, worker) -> None:  # type: ignore[no-untyped-def]
+        self.on_stopped()
         if self.heartbeat is not None:
             self.heartbeat.stopped.set()

@@ -11,6 +11,13 @@ window: while a batch is being written the next one gathers, so an idle worker
 pays one round trip and a busy one shares it among its threads, and no result
 is held back once it is committed.
 
+A start is waited for (the thread needs the run's row); a finish need not be:
+`finish_later` hands it over and returns a future, so the worker thread takes
+its next message while the finish is written with the next batch. The writer
+then waits out a database outage for such a finish itself, for as long as the
+caller would have (`retry_for`), and `drain` lets a stopping worker write every
+pending finish before it exits.
+
 The writer owns one plain psycopg connection (no pool checkout, no SQLAlchemy
 execution layer on the hot path). An error fails every request of the batch:
 an outage is retried by each caller (`retry_while_unavailable`); any other
@@ -23,17 +30,20 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 import psycopg
 from psycopg.rows import dict_row
+from psycopg.types.json import set_json_loads
 
 from app.core.states import RunStatus, sources
-from app.db.outage import database_unavailable
+from app.db.outage import RETRY_PAUSES, database_unavailable
 from app.db.queries import query
 
 logger = logging.getLogger(__name__)
@@ -76,6 +86,13 @@ class _Request:
     start_by: str | None = None  # the worker id of a start
     finish: Finish | None = None
     answer: Future[Any] = field(default_factory=Future)
+    #: Until when (monotonic) the writer itself retries this request while the database is down; 0: never.
+    retry_until: float = 0.0
+    #: Ends that retry early (the worker is stopping: the reaper recovers the run).
+    stop: Callable[[], bool] | None = None
+
+    def retries(self, now: float) -> bool:
+        return now < self.retry_until and not (self.stop is not None and self.stop())
 
 
 class TransitionWriter:
@@ -88,6 +105,8 @@ class TransitionWriter:
         self._waiting: list[_Request] = []
         self._connection: psycopg.Connection[Any] | None = None
         self._thread: threading.Thread | None = None
+        self._writing = False  # a batch is being written
+        self._outage_tries = 0  # batches failed in a row for an outage (paces the retries)
         #: How many batches and requests were written (for tests and benchmarks).
         self.batches = 0
         self.requests = 0
@@ -98,7 +117,23 @@ class TransitionWriter:
 
     def finish(self, finish: Finish) -> dict[str, Any] | None:
         """End an attempt: its id, status and finished_at, or None if the attempt was no longer running."""
-        return self._ask(_Request(finish.run_id, finish=finish))  # type: ignore[no-any-return]
+        return self.finish_later(finish).result()  # type: ignore[no-any-return]
+
+    def finish_later(
+        self, finish: Finish, *, retry_for: float = 0.0, stop: Callable[[], bool] | None = None
+    ) -> Future[dict[str, Any] | None]:
+        """Hand an attempt's end to the writer; the future is `finish`'s answer once it is committed.
+
+        While the database is down the writer tries again for up to `retry_for` seconds (or until `stop()`).
+        """
+        request = _Request(finish.run_id, finish=finish, retry_until=time.monotonic() + retry_for, stop=stop)
+        self._submit(request)
+        return request.answer
+
+    def drain(self, timeout: float) -> bool:
+        """Wait until every request handed over so far is answered (or `timeout`); whether it was."""
+        with self._ready:
+            return self._ready.wait_for(lambda: not self._waiting and not self._writing, timeout)
 
     def close(self) -> None:
         with self._ready:
@@ -109,38 +144,63 @@ class TransitionWriter:
     # ------------------------------------------------------------------ the writer thread
 
     def _ask(self, request: _Request) -> Any:
+        self._submit(request)
+        return request.answer.result()
+
+    def _submit(self, request: _Request) -> None:
         with self._ready:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._loop, name="conveyor-transitions", daemon=True)
                 self._thread.start()
             self._waiting.append(request)
-            self._ready.notify()
-        return request.answer.result()
+            self._ready.notify_all()
 
     def _loop(self) -> None:
         while True:
             with self._ready:
+                self._writing = False
+                self._ready.notify_all()  # for drain()
                 while not self._waiting:
                     self._ready.wait()
                 batch, self._waiting = self._waiting, []
-            self._write(batch)
+                self._writing = True
+            again = self._write(batch)
+            if again:
+                pause = RETRY_PAUSES[min(self._outage_tries, len(RETRY_PAUSES)) - 1]
+                with self._ready:
+                    self._waiting[:0] = again  # first again, so a run's finish stays ahead of anything later
+                time.sleep(pause)
 
-    def _write(self, batch: list[_Request]) -> None:
+    def _write(self, batch: list[_Request]) -> list[_Request]:
+        """Write the batch and answer its requests; those to try again (the database is down), if any."""
         try:
             answers = self._execute(batch)
         except Exception as exc:
             if len(batch) > 1 and not database_unavailable(exc):
                 logger.warning("a batch of %d transitions failed (%s); writing them one by one", len(batch), exc)
-                for request in batch:
-                    self._write([request])
-                return
+                return [again for request in batch for again in self._write([request])]
+            now, outage = time.monotonic(), database_unavailable(exc)
+            again: list[_Request] = []
             for request in batch:
-                request.answer.set_exception(exc)
-            return
+                if outage and request.retries(now):
+                    again.append(request)
+                else:
+                    request.answer.set_exception(exc)
+            if again and self._outage_tries == 0:
+                logger.warning(
+                    "database unavailable while finishing run %s (and %d more); trying again: %s",
+                    again[0].run_id,
+                    len(again) - 1,
+                    exc,
+                )
+            self._outage_tries += 1 if again else 0
+            return again
+        self._outage_tries = 0
         self.batches += 1
         self.requests += len(batch)
         for request, answer in zip(batch, answers, strict=True):
             request.answer.set_result(answer)
+        return []
 
     def _execute(self, batch: list[_Request]) -> list[Any]:
         """Write the batch in one transaction and one round trip; each request's answer, in order."""
@@ -183,6 +243,8 @@ class TransitionWriter:
             self._connection = psycopg.connect(
                 self._conninfo, autocommit=True, connect_timeout=self._connect_timeout, prepare_threshold=None
             )
+            # a started run's spec, params and inputs (jsonb): msgspec parses them faster than the json module
+            set_json_loads(msgspec.json.decode, self._connection)
         return self._connection
 
 

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from app.core.states import RunStatus
+from app.domain.runlogs import stream_key
 from app.logs import log_context
 from tests.integration.engine_parts import ROOT, Engine_
 from tests.integration.helpers import count, log_lines, run_status, statuses
@@ -280,3 +281,31 @@ def test_a_worker_binds_the_run_and_its_pipeline_to_every_log_line(
     assert parts.executor.execute(run_id) is RunStatus.SUCCEEDED
     assert seen == [{"run_id": str(run_id), "pipeline_id": str(pipeline_id)}]
     assert log_context.get() == {}  # unbound once the attempt is over
+
+
+def test_a_run_not_waited_for_is_finished_by_the_writer_and_drained_on_shutdown(
+    parts: Engine_, redis_client: Any
+) -> None:
+    parts.pipeline("handed", [{"type": "log", "message": "hi there"}])
+    run_ids = parts.submit("handed", count=5)
+    assert parts.relay.relay_once() == 5
+    # When a worker thread runs them without waiting for their finishes to be committed
+    assert [parts.executor.run(run_id, wait=False) for run_id in run_ids] == [None] * 5
+    # Then once the writer is drained (as a stopping worker does) every run is finished, lines and all
+    parts.executor.drain(timeout=10)
+    for run_id in run_ids:
+        assert statuses(parts.engine, run_id) == ["PENDING", "QUEUED", "RUNNING", "SUCCEEDED"]
+        lines = [line.message for line in log_lines(parts.engine, run_id)]
+        assert lines[1] == "hi there"
+        assert lines[-1].startswith("SUCCEEDED in ")
+    # and no longer heartbeated, its live stream ended
+    assert parts.active.snapshot() == []
+    stream = stream_key(parts.settings.redis_namespace, run_ids[-1])
+
+    def last_entry() -> dict[bytes, bytes]:
+        return next((entry for _, entry in redis_client.xrevrange(stream, count=1)), {})
+
+    wait = time.monotonic() + 10
+    while b"end" not in last_entry() and time.monotonic() < wait:
+        time.sleep(0.01)
+    assert last_entry() == {b"end": b"SUCCEEDED"}

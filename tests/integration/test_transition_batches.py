@@ -5,12 +5,15 @@ from __future__ import annotations
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
+import psycopg
+import pytest
+from psycopg.conninfo import make_conninfo
 from sqlalchemy import text
 
 from app.core.states import RunStatus, sources
 from tests.integration.engine_parts import Engine_
 from tests.integration.helpers import statuses
-from workers.transitions import Finish, _Request
+from workers.transitions import Finish, TransitionWriter, _Request
 
 
 def _finish(run_id: uuid.UUID, attempt: int, **changes: object) -> Finish:
@@ -109,3 +112,32 @@ def test_a_stale_attempt_in_the_same_batch_as_the_current_one_changes_nothing(pa
     assert tuple(run) == ("SUCCEEDED", None)
     assert [(n, bytes(lines)) for n, lines in chunks] == [(2, b"from attempt 2\n")]
     assert [tuple(e) for e in ends] == [("SUCCEEDED", 2)]
+
+
+def test_a_finish_handed_over_waits_out_an_outage_for_as_long_as_it_may(parts: Engine_) -> None:
+    parts.pipeline("noop", [])
+    [run_id] = parts.submit("noop")
+    assert parts.relay.relay_once() == 1
+    real = parts.executor.transitions
+    assert real.start(run_id, "worker:test:1") is not None
+    # Given a writer whose database does not answer (nothing listens on its port)
+    writer = TransitionWriter(make_conninfo(real._conninfo, host="127.0.0.1", port=1), connect_timeout=1)
+    # When finishes are handed over: one that may wait, one that may not, one whose worker is stopping
+    waits = writer.finish_later(_finish(run_id, 1), retry_for=30)
+    hurried = writer.finish_later(_finish(uuid.uuid4(), 1), retry_for=0)
+    stopping = writer.finish_later(_finish(uuid.uuid4(), 1), retry_for=30, stop=lambda: True)
+    # Then those that may not wait fail at once, the other waits
+    with pytest.raises(psycopg.OperationalError):
+        hurried.result(timeout=10)
+    with pytest.raises(psycopg.OperationalError):
+        stopping.result(timeout=10)
+    assert not waits.done()
+    assert not writer.drain(timeout=0.2)
+    # and when the database answers again, it is written
+    writer._conninfo = real._conninfo
+    answer = waits.result(timeout=10)
+    assert answer is not None
+    assert answer["status"] == "SUCCEEDED"
+    assert writer.drain(timeout=5)
+    assert statuses(parts.engine, run_id) == ["PENDING", "QUEUED", "RUNNING", "SUCCEEDED"]
+    writer.close()
