@@ -240,9 +240,9 @@ class TransitionWriter:
 
     def _connect(self) -> psycopg.Connection[Any]:
         if self._connection is None or self._connection.closed:
-            self._connection = psycopg.connect(
-                self._conninfo, autocommit=True, connect_timeout=self._connect_timeout, prepare_threshold=None
-            )
+            # the default prepare_threshold: prepare=True prepares the two statements on first use (None, which
+            # this once set, disables preparing on the connection altogether, prepare=True included)
+            self._connection = psycopg.connect(self._conninfo, autocommit=True, connect_timeout=self._connect_timeout)
             # a started run's spec, params and inputs (jsonb): msgspec parses them faster than the json module
             set_json_loads(msgspec.json.decode, self._connection)
         return self._connection

@@ -141,3 +141,17 @@ def test_a_finish_handed_over_waits_out_an_outage_for_as_long_as_it_may(parts: E
     assert writer.drain(timeout=5)
     assert statuses(parts.engine, run_id) == ["PENDING", "QUEUED", "RUNNING", "SUCCEEDED"]
     writer.close()
+
+
+def test_the_writer_prepares_its_statements_once_per_connection(parts: Engine_) -> None:
+    parts.pipeline("prepared", [])
+    run_ids = parts.submit("prepared", 3)
+    parts.relay.relay_once()
+    writer = parts.executor.transitions
+    for run_id in run_ids:
+        assert writer.start(run_id, "worker:test:1") is not None
+    connection = writer._connection
+    assert connection is not None
+    prepared = connection.execute("SELECT statement FROM pg_prepared_statements").fetchall()
+    # one server-side statement for start_runs, reused by each batch (not parsed and planned again)
+    assert [row[0] for row in prepared if "start_runs" in row[0]] != []
