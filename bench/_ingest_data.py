@@ -287,16 +287,19 @@ def job_import_s3(data_root: str, key: str, filename: str, out_dir: str, temp_di
     started, cpu = time.perf_counter(), cpu_seconds()
     store = store_for(data_root)
     source = LocalCache(Path(cache), 10 * 1024**3).path(store, key)
-    fetched = time.perf_counter()
+    fetched, fetch_cpu = time.perf_counter(), cpu_seconds()
     result = job_import(str(source), filename, out_dir, temp_dir)
-    imported = time.perf_counter()
+    imported, import_cpu = time.perf_counter(), cpu_seconds()
     store.put_file(key + ".parquet", Path(out_dir) / "data.parquet")
     result["seconds"], result["cpu_s"] = time.perf_counter() - started, cpu_seconds() - cpu
-    # where the time goes: the source fetched into the cache, the import itself, the Parquet uploaded
+    # where the time and this process's CPU go: the source fetched into the cache, the import, the Parquet uploaded
     result["phases"] = {
         "download_s": round(fetched - started, 2),
         "import_s": round(imported - fetched, 2),
         "upload_s": round(time.perf_counter() - imported, 2),
+        "download_cpu_s": round(fetch_cpu - cpu, 2),
+        "import_cpu_s": round(import_cpu - fetch_cpu, 2),
+        "upload_cpu_s": round(cpu_seconds() - import_cpu, 2),
     }
     return result
 

@@ -2,7 +2,7 @@
 
 - CSV import: our import on a local file versus an import worker's whole path on S3 (the upload fetched into
   the host's cache, import_file, the Parquet uploaded), each in a fresh child process, alternately; the ratio
-  local/S3 time (target >= 0.7) and the S3 child's peak RSS (target <= 1 GiB).
+  local/S3 time (target >= 0.7), the S3 child's peak RSS (target <= 1 GiB), and its time and CPU per phase.
 - The same imports in CPU seconds (the S3 job's own plus the S3 server's, which shares the machine): a figure
   that holds under load, where wall-clock ratios on a shared 2-core machine do not.
 - The version cache a pipeline reads through: fetching the Parquet cold (downloaded) and warm (a cache hit).

@@ -85,12 +85,29 @@ class S3Writer:
         return self
 
     def write(self, data: bytes | memoryview, /) -> int:
-        with translated(self._key):
+        with translated(self._key), _sending():
             return int(self._file.write(data))
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
-        with translated(self._key):
-            self._file.__exit__(kind, exc, tb)
+        if kind is not None:
+            # Aborts the upload; the caller's error says what went wrong, and an upload the store could not be
+            # told to abort is left to the cleanup job (abort_stale_uploads).
+            with contextlib.suppress(Exception):
+                self._file.__exit__(kind, exc, tb)
+            return
+        with translated(self._key), _sending():
+            self._file.__exit__(None, None, None)
+
+
+@contextlib.contextmanager
+def _sending() -> Iterator[None]:
+    """obstore's streamed writer reports a store that fails as a plain OSError ("Generic S3 error"): unavailable."""
+    try:
+        yield
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        raise StoreUnavailable(f"the data store did not answer: {_first_line(exc)}") from None
 
 
 class S3Store:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -26,6 +27,7 @@ from app.storage.s3_uploads import client as s3_client
 from scheduler.cleanup import Cleanup
 from tests.integration.dataset_support import run_import, upload
 from tests.integration.engine_parts import Engine_
+from tests.s3proxy import FaultProxy
 from tests.s3server import SeaweedS3
 
 #: A child that starts a multipart upload of three parts under the data root, says so, then waits to be killed.
@@ -84,6 +86,27 @@ def test_upload_import_rows_pipeline_and_download_through_s3(
     assert finished["status"] == "SUCCEEDED", finished
     out = client.get(f"/api/v1/datasets/{finished['output_dataset_id']}/rows", params={"limit": 1000}).json()
     assert out["total"] == 100
+
+
+def test_an_import_meeting_the_store_gone_fails_retryably_and_publishes_nothing(
+    client: TestClient, parts: Engine_, settings: Settings, monkeypatch: pytest.MonkeyPatch, s3_server: SeaweedS3
+) -> None:
+    # Given an upload, then a store that answers 503 to everything, and no copy on the worker's host
+    dataset = upload(client, CSV, filename="words.csv")
+    shutil.rmtree(settings.cache_path, ignore_errors=True)
+    proxy = FaultProxy(s3_server.s3_port, parts_ok=0, everything=True)
+    proxy.failing = True
+    try:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.endpoint)
+        # When a worker imports it
+        finished = run_import(client, parts, dataset["id"])
+    finally:
+        proxy.stop()
+        monkeypatch.setenv("AWS_ENDPOINT_URL", s3_server.endpoint)
+    # Then the run failed retryably with storage_unavailable, and no version file was published
+    assert finished["status"] in ("RETRYING", "FAILED"), finished
+    assert finished["error"]["code"] == "storage_unavailable", finished
+    assert objects(settings, dataset_prefix(uuid.UUID(dataset["id"]))) == []
 
 
 def test_resumable_upload_composes_its_ranges_and_leaves_no_parts(client: TestClient, settings: Settings) -> None:

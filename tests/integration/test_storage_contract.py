@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +13,8 @@ from app.paths import UnsafePath, key, upload_key
 from app.storage import ObjectMissing, Store, StoreMisconfigured, StoreUnavailable
 from app.storage.local import LocalStore
 from app.storage.s3 import PART_SIZE, S3Store
+from app.storage.s3_uploads import client as s3_client
+from tests.s3proxy import FaultProxy
 from tests.s3server import SeaweedS3
 
 
@@ -129,3 +132,25 @@ def test_seaweedfs_keeps_our_objects_as_sent_not_gzipped(s3_server: SeaweedS3, t
 def _stored_bytes(server: SeaweedS3) -> int:
     """What SeaweedFS's volume files hold (objects' chunks are appended to them as stored)."""
     return sum(path.stat().st_size for path in (server.dir / "data").rglob("*.dat"))
+
+
+def test_a_streamed_write_the_store_fails_midway_is_unavailable_and_leaves_no_upload(
+    s3_server: SeaweedS3,
+) -> None:
+    # Given a store that takes one part, then answers 503 to further parts
+    root = s3_server.root_url()
+    proxy = FaultProxy(s3_server.s3_port, parts_ok=1)
+    try:
+        store = S3Store(root, s3_server.env(AWS_ENDPOINT_URL=proxy.endpoint))
+        # When four parts are streamed into a writer, Then the store's failure is StoreUnavailable (a run retries),
+        # not obstore's bare OSError
+        with pytest.raises(StoreUnavailable), store.writer("v/data.parquet") as out:  # noqa: PT012
+            for _ in range(4):
+                out.write(os.urandom(PART_SIZE))
+        # And no object appears, and the multipart upload was aborted
+        assert not S3Store(root, s3_server.env()).exists("v/data.parquet")
+        prefix = root.removeprefix(f"s3://{s3_server.bucket}/") + "/"
+        listed = s3_client(s3_server.env()).list_multipart_uploads(Bucket=s3_server.bucket, Prefix=prefix)
+        assert list(listed.get("Uploads") or []) == []
+    finally:
+        proxy.stop()
