@@ -8,10 +8,10 @@ import dramatiq
 import redis
 
 from app.db.engine import get_engine
-from app.domain.lanes import BULK_RUN_ACTOR, BULK_RUN_PRIORITY, RUN_PRIORITY, bulk_queue
+from app.domain.lanes import BULK_RUN_ACTOR, BULK_RUN_PRIORITY, RUN_ACTOR, RUN_PRIORITY, bulk_queue
 from app.logs import configure_logging
 from app.settings import get_settings
-from workers.broker import RUN_ACTOR, setup_broker
+from workers.broker import setup_broker
 from workers.executor import Executor
 from workers.runtime import ActiveRuns, WorkerLifecycle
 

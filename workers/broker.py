@@ -17,7 +17,8 @@ from dramatiq.brokers.redis import RedisBroker, _RedisConsumer
 from dramatiq.errors import ConnectionClosed
 from dramatiq.middleware import CurrentMessage
 
-from app.domain.dispatch import RUN_ACTOR, broker_namespace, enqueue_runs, messages_key, wake_channel
+from app.domain.dispatch import broker_namespace, enqueue_runs, messages_key, wake_channel
+from app.domain.lanes import RUN_ACTOR
 from app.settings import Settings, get_settings
 
 __all__ = ["RUN_ACTOR", "build_broker", "enqueue_runs", "messages_key", "setup_broker", "wake_channel"]
