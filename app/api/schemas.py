@@ -11,11 +11,11 @@ import msgspec
 from litestar.params import QueryParameter
 
 from app.core.states import RunKind, RunStatus, RunTrigger
-from app.db.models import Pipeline, PipelineVersion, Run, RunEvent
+from app.db.models import Pipeline, PipelineVersion, RunEvent
 from app.domain.members import NAMESPACE_NAME
 from app.domain.namespaces import DEFAULT_NAMESPACE
 from app.domain.pagination import encode_cursor
-from app.domain.runs import RunRequest
+from app.domain.runs import RunRecord, RunRequest
 
 T = TypeVar("T")
 
@@ -111,7 +111,7 @@ class RunOut(msgspec.Struct):
     created_by: uuid.UUID | None = None
 
     @classmethod
-    def of(cls, run: Run) -> RunOut:
+    def of(cls, run: RunRecord) -> RunOut:
         error = ErrorDetail(run.error_code, run.error_message or "") if run.error_code else None
         return cls(
             id=run.id,

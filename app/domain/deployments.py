@@ -335,7 +335,7 @@ def trigger(
         retry_jitter=deployment.retry_jitter,
         timeout_seconds=deployment.timeout_seconds,
     )
-    [run_id] = submit_runs(
+    [run] = submit_runs(
         session,
         [request],
         trigger=RunTrigger.MANUAL,
@@ -344,7 +344,7 @@ def trigger(
         deployment_id=deployment.id,
         pipeline_version=deployment.pipeline_version,
     )
-    return run_id
+    return run.id  # type: ignore[no-any-return]
 
 
 def list_occurrences(

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Result, Row
 from sqlalchemy.orm import Session
 
 from app.core.errors import InvalidInput
@@ -162,23 +162,40 @@ def insert_runs(
 ) -> list[uuid.UUID]:
     """Insert the rows with their first events and outbox rows; returns the ids inserted, in the rows' order.
 
-    A (deployment, fire time) that already has a run is skipped, so its id is not returned. With
+    With `ids=False` (the schedule loop, which counts on the unique key instead) the answer is not read and
+    [] is returned. See `insert_run_rows` for the rest.
+    """
+    if not ids:
+        if rows:
+            _execute_insert(connection, rows, dispatch_actor).close()
+        return []
+    return [row.id for row in insert_run_rows(connection, rows, dispatch_actor=dispatch_actor)]
+
+
+def insert_run_rows(
+    connection: Session | Connection, rows: Sequence[Mapping[str, Any]], *, dispatch_actor: str | None = None
+) -> list[Row[Any]]:
+    """Insert the rows with their first events and outbox rows; the runs' rows as inserted, in the rows' order.
+
+    A (deployment, fire time) that already has a run is skipped, so it has no row in the answer. With
     `dispatch_actor` the caller sends the runs itself after its commit (app/domain/dispatch.py): the runs due
     now are inserted QUEUED, dispatched by that actor, with no outbox row (the reaper re-sends a QUEUED run
-    whose message never reached the broker). With `ids=False` (the schedule loop, which counts on the unique
-    key instead) the answer is not read and [] is returned.
+    whose message never reached the broker). The answer rows carry every column of `runs`, so a submit can
+    answer from them without reading the runs back.
     """
     if not rows:
         return []
-    result = connection.execute(
+    inserted = {row.id: row for row in _execute_insert(connection, rows, dispatch_actor)}
+    return [inserted[row["id"]] for row in rows if row["id"] in inserted]
+
+
+def _execute_insert(
+    connection: Session | Connection, rows: Sequence[Mapping[str, Any]], dispatch_actor: str | None
+) -> Result[Any]:
+    return connection.execute(
         query("insert_runs"),
         {"runs": msgspec.json.encode(rows).decode(), "dispatch_actor": dispatch_actor},
     )
-    if not ids:
-        result.close()
-        return []
-    created = {row.id for row in result}
-    return [row["id"] for row in rows if row["id"] in created]
 
 
 class ScheduledRun(msgspec.Struct):

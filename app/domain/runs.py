@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import Row, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from app.core.errors import Conflict, InvalidInput, NotFound
@@ -19,10 +19,13 @@ from app.domain.namespaces import DEFAULT_NAMESPACE, visible_namespaces
 from app.domain.pagination import decode_cursor
 from app.domain.permissions import Permission, Principal
 from app.domain.pipelines import resolve_pipeline
-from app.domain.run_rows import insert_runs, run_row
+from app.domain.run_rows import insert_run_rows, insert_runs, run_row
 from app.domain.transitions import transition, write_outbox
 from app.scheduling import policies
 from app.settings import Settings
+
+#: A run as the API answers with it: the ORM object, or the row `insert_run_rows` returned (same attribute names).
+RunRecord = Run | Row[Any]
 
 
 class RunRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -64,11 +67,11 @@ def submit_runs(
     pipeline_version: int | None = None,
     audit_as: audit.AuditContext | None = None,
     dispatch_actor: str | None = None,
-) -> list[uuid.UUID]:
-    """Create runs with their first event and outbox rows, in the caller's transaction.
+) -> list[Row[Any]]:
+    """Create runs with their first event and outbox rows, in the caller's transaction; their rows as inserted.
 
     With `audit_as` (a submit by the API or the CLI) the submit is audited (runs.submit); a deployment's
-    trigger is audited as the deployment's. `dispatch_actor`: see run_rows.insert_runs (eager send).
+    trigger is audited as the deployment's. `dispatch_actor`: see run_rows.insert_run_rows (eager send).
     """
     pipelines: dict[tuple[str, str], Pipeline] = {}
     rows: list[dict[str, Any]] = []
@@ -104,7 +107,8 @@ def submit_runs(
                 deployment_id=deployment_id,
             )
         )
-    ids = insert_runs(session, rows, dispatch_actor=dispatch_actor)
+    created = insert_run_rows(session, rows, dispatch_actor=dispatch_actor)
+    ids = [run.id for run in created]
     if audit_as is not None:  # from the rows just written: reading the runs back cost a third of a submit
         namespaces = {row["id"]: row["namespace_id"] for row in rows}
         audit.record(
@@ -116,7 +120,7 @@ def submit_runs(
             namespace_id=namespaces[ids[0]] if ids else None,
             details={"count": len(ids), "run_ids": [str(i) for i in ids[:20]], "trigger": trigger.value},
         )
-    return ids
+    return created
 
 
 def insert_run(

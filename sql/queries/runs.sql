@@ -16,7 +16,8 @@
 -- one transaction instead of three. If the send never happens (the API dies
 -- first), the reaper finds the QUEUED run whose message the broker does not
 -- hold and sends it again (claim_unstarted_runs); a refused send puts it back into
--- the outbox (put_back_outbox).
+-- the outbox (put_back_outbox). The answer is the runs' rows as inserted, so a
+-- submit answers from them rather than reading the runs back.
 WITH input AS (
     SELECT x.*, (CAST(:dispatch_actor AS text) IS NOT NULL AND NOT coalesce(x.held, false)
                  AND coalesce(x.scheduled_for <= now(), true)) AS dispatch
@@ -39,7 +40,7 @@ WITH input AS (
            CASE WHEN dispatch THEN CAST(gen_random_uuid() AS text) END, CASE WHEN dispatch THEN queue END
     FROM input
     ON CONFLICT (deployment_id, scheduled_for) WHERE trigger IN ('schedule', 'backfill') DO NOTHING
-    RETURNING id, created_at, held, status
+    RETURNING *
 ), events AS (
     -- created, then (for a run sent at once) dispatched: ordered so the event ids follow the transitions
     INSERT INTO run_events (run_id, from_status, to_status, reason, actor)
@@ -60,7 +61,7 @@ WITH input AS (
 ), wake AS (
     SELECT pg_notify('conveyor_outbox', '') WHERE EXISTS (SELECT FROM inserted WHERE status = 'PENDING' AND NOT held)
 )
-SELECT inserted.id, inserted.created_at FROM inserted LEFT JOIN wake ON true;
+SELECT inserted.* FROM inserted LEFT JOIN wake ON true;
 
 -- name: start_runs
 -- Workers start runs: QUEUED → RUNNING and attempt + 1, for every run a worker

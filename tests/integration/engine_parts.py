@@ -51,7 +51,8 @@ class Engine_:
     ) -> list[uuid.UUID]:
         with Session(self.engine) as session, session.begin():
             requests = [RunRequest(pipeline=pipeline, **options) for _ in range(count)]
-            return submit_runs(session, requests, trigger=trigger, principal=ROOT, settings=self.settings)
+            created = submit_runs(session, requests, trigger=trigger, principal=ROOT, settings=self.settings)
+            return [run.id for run in created]
 
     def queued_messages(self, queue: str | None = None) -> list[str]:
         """Run ids of the messages waiting in the broker's queue (the interactive lane unless `queue` names another)."""

@@ -30,6 +30,8 @@ def test_submitting_a_run_writes_the_run_and_its_event_then_sends_it(
     assert response.headers["location"] == f"/api/v1/runs/{run['id']}"
     assert statuses(engine, run["id"]) == ["PENDING", "QUEUED"]
     assert count(engine, "outbox", "run_id = :id", id=run["id"]) == 0
+    # answered from the inserted row, not read back: it must still be what a read of the run says
+    assert client.get(f"/api/v1/runs/{run['id']}").json() == run
 
 
 def test_a_pipeline_can_be_named_by_id(client: TestClient, pipeline: dict) -> None:
@@ -43,7 +45,7 @@ def test_idempotency_key_same_body_same_run(client: TestClient, pipeline: dict, 
     first = client.post("/api/v1/runs", json={"pipeline": "noop", "params": {"a": 1}}, headers=headers)
     again = client.post("/api/v1/runs", json={"params": {"a": 1}, "pipeline": "noop"}, headers=headers)
     assert first.status_code == again.status_code == 201
-    assert first.json()["id"] == again.json()["id"]
+    assert first.json() == again.json()  # the replay reads the runs back; the first answer came from the insert
     assert again.headers["idempotent-replayed"] == "true"
     assert count(engine, "runs") == 1
 
@@ -68,6 +70,7 @@ def test_batch_submits_all_runs_in_one_go(client: TestClient, pipeline: dict, en
     assert count(engine, "runs") == 300
     assert count(engine, "outbox") == 0  # sent at once (the eager send)
     assert count(engine, "run_events", "to_status = 'QUEUED'") == 300
+    assert client.get(f"/api/v1/runs/{runs[123]['id']}").json() == runs[123]
 
 
 def test_batch_over_the_limit_writes_nothing(client: TestClient, pipeline: dict, engine: Engine) -> None:

@@ -20,7 +20,7 @@ ACTOR = "api:test:1"
 def submit_for_eager_send(parts: Engine_, pipeline: str, count_: int = 1) -> list[Run]:
     """What the API commits when it sends the runs itself: the runs QUEUED, dispatched by the API, no outbox rows."""
     with Session(parts.engine, expire_on_commit=False) as session, session.begin():
-        ids = submit_runs(
+        created = submit_runs(
             session,
             [RunRequest(pipeline=pipeline) for _ in range(count_)],
             trigger=RunTrigger.API,
@@ -28,7 +28,7 @@ def submit_for_eager_send(parts: Engine_, pipeline: str, count_: int = 1) -> lis
             settings=parts.settings,
             dispatch_actor=ACTOR,
         )
-        return get_runs(session, ids)
+        return get_runs(session, [run.id for run in created])
 
 
 def sender(parts: Engine_, redis_url: str | None = None) -> EagerSender:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated
 
@@ -17,14 +18,13 @@ from app.api.security import audit_context, principal_of
 from app.core.errors import InvalidInput
 from app.core.states import RunKind, RunStatus, RunTrigger
 from app.db.database import Database
-from app.db.models import Run
 from app.domain import idempotency
 from app.domain import runs as run_service
 from app.domain.dispatch import EagerSender
 from app.domain.pagination import check_limit
 from app.domain.permissions import Permission
 from app.domain.run_reports import RunReport, run_report
-from app.domain.runs import RunFilters, RunRequest
+from app.domain.runs import RunFilters, RunRecord, RunRequest
 from app.settings import Settings
 
 IdempotencyKey = Annotated[
@@ -49,7 +49,7 @@ def _submit(
     body: object,
     requests: list[RunRequest],
     trigger: RunTrigger,
-) -> tuple[list[Run], bool]:
+) -> tuple[Sequence[RunRecord], bool]:
     """Submit once per Idempotency-Key (and caller); returns the runs and whether this was a replay.
 
     With the eager sender, the runs are committed QUEUED in the submit's one transaction, then sent (the
@@ -59,14 +59,11 @@ def _submit(
     scope = idempotency.scope_of("runs.submit", None, principal.user_id)
     ctx = audit_context(request)
     eager: EagerSender | None = request.app.state.get("eager_sender")
-    with db.transaction() as session:
-        ids, replayed = idempotency.create_once(
-            session,
-            key=key,
-            scope=scope,
-            body=body,
-            ttl_hours=settings.idempotency_ttl_hours,
-            create=lambda: run_service.submit_runs(
+    created: list[RunRecord] = []
+
+    def create() -> list[uuid.UUID]:
+        created.extend(
+            run_service.submit_runs(
                 session,
                 requests,
                 trigger=trigger,
@@ -74,9 +71,16 @@ def _submit(
                 settings=settings,
                 audit_as=ctx,
                 dispatch_actor=eager.actor if eager is not None else None,
-            ),
+            )
         )
-        runs = run_service.get_runs(session, ids)
+        return [run.id for run in created]
+
+    with db.transaction() as session:
+        ids, replayed = idempotency.create_once(
+            session, key=key, scope=scope, body=body, ttl_hours=settings.idempotency_ttl_hours, create=create
+        )
+        # the rows the insert returned are the runs as committed; a replay reads the first request's runs
+        runs: Sequence[RunRecord] = run_service.get_runs(session, ids) if replayed else created
     if eager is not None and not replayed:
         eager.send(runs)  # committed: send now rather than through the relay
     return runs, replayed
