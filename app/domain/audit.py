@@ -8,10 +8,10 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import msgspec
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Table, and_, insert, or_, select
 from sqlalchemy.orm import Session
 
 from app.db.accounts import AuditEntry
@@ -35,6 +35,9 @@ SECRET_KEYS = frozenset(
     }
 )
 REDACTED = "[redacted]"
+
+#: One audit entry (the table's defaults fill in `id` and `at`).
+_INSERT_ENTRY = insert(cast(Table, AuditEntry.__table__))
 
 
 def redact(value: Any) -> Any:
@@ -74,25 +77,30 @@ def record(
     error_code: str | None = None,
     details: dict[str, Any] | None = None,
 ) -> None:
-    """Add an entry to the current transaction: it commits with the change, or not at all."""
+    """Add an entry to the current transaction: it commits with the change, or not at all.
+
+    A plain INSERT on the table, not an ORM object: the unit of work cost a submit a millisecond of CPU at
+    its commit. The audit log has no foreign keys, so writing it before pending ORM changes are flushed is safe.
+    """
     principal = ctx.principal
-    session.add(
-        AuditEntry(
-            actor_user_id=principal.user_id if principal else None,
-            actor_name=(principal.username if principal else ctx.actor_name),
-            actor_token_id=principal.token_id if principal and principal.token_kind == "api" else None,
-            action=action,
-            resource_type=resource_type,
-            resource_id=str(resource_id) if resource_id is not None else None,
-            namespace_id=namespace_id,
-            outcome=outcome,
-            status_code=status_code,
-            error_code=error_code,
-            request_id=ctx.request_id,
-            client_address=ctx.client_address,
-            user_agent=(ctx.user_agent or "")[:400] or None,
-            details=msgspec.to_builtins(redact(details or {})),
-        )
+    session.execute(
+        _INSERT_ENTRY,
+        {
+            "actor_user_id": principal.user_id if principal else None,
+            "actor_name": principal.username if principal else ctx.actor_name,
+            "actor_token_id": principal.token_id if principal and principal.token_kind == "api" else None,
+            "action": action,
+            "resource_type": resource_type,
+            "resource_id": str(resource_id) if resource_id is not None else None,
+            "namespace_id": namespace_id,
+            "outcome": outcome,
+            "status_code": status_code,
+            "error_code": error_code,
+            "request_id": ctx.request_id,
+            "client_address": ctx.client_address,
+            "user_agent": (ctx.user_agent or "")[:400] or None,
+            "details": msgspec.to_builtins(redact(details or {})),
+        },
     )
 
 
