@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 from sqlalchemy import and_, select, tuple_
@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from app.core.errors import Conflict, NotFound
 from app.core.ids import uuid7
 from app.db.models import Pipeline, PipelineVersion
+from app.db.queries import query
 from app.domain import audit
 from app.domain.namespaces import namespace_id, visible_namespaces
 from app.domain.pagination import Position, decode_cursor
@@ -86,6 +87,27 @@ def resolve_pipeline(session: Session, reference: str, *, namespace: str) -> Pip
     if pipeline is None or pipeline.archived_at is not None:
         raise NotFound(f"pipeline {reference!r} does not exist", code="pipeline_not_found")
     return pipeline
+
+
+class SubmitTarget(NamedTuple):
+    """What a submit needs of the pipeline it names."""
+
+    id: uuid.UUID
+    namespace_id: uuid.UUID
+    latest_version: int
+
+
+def resolve_submit_target(session: Session, reference: str, *, namespace: str) -> SubmitTarget:
+    """`resolve_pipeline` for a submit, in one plain statement (the ORM loads cost a submit a millisecond)."""
+    try:
+        row = session.execute(query("submit_target_by_id"), {"pipeline_id": uuid.UUID(reference)}).first()
+    except ValueError:
+        row = session.execute(query("submit_target_by_name"), {"name": reference, "namespace": namespace}).first()
+        if row is None:
+            raise NotFound(f"namespace {namespace!r} does not exist", code="namespace_not_found") from None
+    if row is None or row.id is None or row.archived:
+        raise NotFound(f"pipeline {reference!r} does not exist", code="pipeline_not_found")
+    return SubmitTarget(row.id, row.namespace_id, row.latest_version)
 
 
 def pipeline_for(

@@ -13,12 +13,12 @@ from sqlalchemy.orm import Session
 
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.states import CANCEL_AT_ONCE, FAILURES, RunKind, RunStatus, RunTrigger, sources
-from app.db.models import Pipeline, Run, RunEvent
+from app.db.models import Run, RunEvent
 from app.domain import audit
 from app.domain.namespaces import DEFAULT_NAMESPACE, visible_namespaces
 from app.domain.pagination import decode_cursor
 from app.domain.permissions import Permission, Principal
-from app.domain.pipelines import resolve_pipeline
+from app.domain.pipelines import SubmitTarget, resolve_pipeline, resolve_submit_target
 from app.domain.run_rows import insert_run_rows, insert_runs, run_row
 from app.domain.transitions import transition, write_outbox
 from app.scheduling import policies
@@ -73,13 +73,13 @@ def submit_runs(
     With `audit_as` (a submit by the API or the CLI) the submit is audited (runs.submit); a deployment's
     trigger is audited as the deployment's. `dispatch_actor`: see run_rows.insert_run_rows (eager send).
     """
-    pipelines: dict[tuple[str, str], Pipeline] = {}
+    pipelines: dict[tuple[str, str], SubmitTarget] = {}
     rows: list[dict[str, Any]] = []
     for index, request in enumerate(requests):
         key = (request.namespace, request.pipeline)
         if key not in pipelines:
             try:
-                pipelines[key] = resolve_pipeline(session, request.pipeline, namespace=request.namespace)
+                pipelines[key] = resolve_submit_target(session, request.pipeline, namespace=request.namespace)
                 principal.require(Permission.RUNS_OPERATE, pipelines[key].namespace_id, resource="pipeline")
             except NotFound as exc:
                 field = f"runs[{index}].pipeline" if trigger is RunTrigger.BATCH else "pipeline"

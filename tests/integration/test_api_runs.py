@@ -131,6 +131,20 @@ def test_unknown_pipeline_is_a_422_naming_the_field(client: TestClient, engine: 
     assert body["errors"] == [{"field": "pipeline", "message": "pipeline 'missing' does not exist"}]
 
 
+def test_a_submit_names_its_pipeline_by_name_in_a_namespace_or_by_id_and_never_an_archived_one(
+    client: TestClient, pipeline: dict, engine: Engine
+) -> None:
+    by_name = client.post("/api/v1/runs", json={"pipeline": "noop", "namespace": "default"})
+    assert (by_name.status_code, by_name.json()["pipeline_id"]) == (201, pipeline["id"])
+    nowhere = client.post("/api/v1/runs", json={"pipeline": "noop", "namespace": "nowhere"})
+    assert (nowhere.status_code, problem_of(nowhere)["code"]) == (422, "namespace_not_found")
+    assert client.post(f"/api/v1/pipelines/{pipeline['id']}/archive").status_code == 200
+    for reference in ("noop", pipeline["id"]):
+        refused = client.post("/api/v1/runs", json={"pipeline": reference})
+        assert (refused.status_code, problem_of(refused)["code"]) == (422, "pipeline_not_found"), reference
+    assert count(engine, "runs") == 1
+
+
 def test_an_unknown_run_is_a_404(client: TestClient) -> None:
     response = client.get(f"/api/v1/runs/{uuid.uuid4()}")
     assert response.status_code == 404
