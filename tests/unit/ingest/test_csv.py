@@ -38,6 +38,16 @@ def test_a_csv_is_imported_with_inferred_types_and_stats(tmp_path: Path, run_imp
     assert sorted(os.listdir(tmp_path / "out")) == ["data.parquet"]
 
 
+def test_the_parquet_is_zstd_with_parquet_2_encodings(tmp_path: Path, run_import):
+    # fewer bytes to upload on an S3 data root (app.ingest.importer.PARQUET_OPTIONS); read back by pyarrow
+    result = run_import(write(tmp_path / "sales.csv", SALES))
+    meta = pq.ParquetFile(result.data_path).metadata
+    chunks = [meta.row_group(0).column(k) for k in range(meta.num_columns)]
+    assert {chunk.compression for chunk in chunks} == {"ZSTD"}
+    assert "DELTA_BINARY_PACKED" in chunks[0].encodings  # the integer id
+    assert [row["id"] for row in rows_of(result)] == [1, 2, 3]
+
+
 @pytest.mark.parametrize("delimiter", [";", "\t", "|"])
 def test_the_delimiter_is_detected(tmp_path: Path, run_import, delimiter: str):
     result = run_import(write(tmp_path / "a.txt", SALES.replace(",", delimiter)))
