@@ -160,10 +160,20 @@ class _WakingConsumer(_RedisConsumer):
             raise ConnectionClosed(exc) from None
         return super().__next__()
 
+    def requeue_cached(self) -> None:
+        """Put back the messages fetched but never handed to a worker thread (a fetch takes several; the consumer
+        stops between two): in the queue at once, rather than once Redis deems this worker dead."""
+        cached, self.message_cache = self.message_cache, []
+        ids = [dramatiq.Message.decode(data).options["redis_message_id"] for data in cached if data is not None]
+        if ids:
+            self.broker.do_requeue(self.queue_name, *ids)
+
     def close(self) -> None:
         # unsent, the acks' messages are re-sent once this worker is gone; their runs are not QUEUED by then
         with suppress(redis.RedisError):
             self.broker.send_acks(self.queue_name)
+        with suppress(redis.RedisError):
+            self.requeue_cached()
         try:
             self._wake.close()
         finally:
