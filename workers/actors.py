@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 
 import dramatiq
@@ -26,6 +27,7 @@ def _engine():  # type: ignore[no-untyped-def]
 
 
 _executor: Executor | None = None
+_executor_lock = threading.Lock()
 
 
 def _drain() -> None:
@@ -38,15 +40,21 @@ broker.add_middleware(WorkerLifecycle(_engine, active_runs, settings.heartbeat_s
 
 
 def executor() -> Executor:
-    """The process's executor, built on first use (after fork)."""
+    """The process's executor, built on first use (after fork).
+
+    Locked: the worker threads take their first messages together, and each building one would leave the
+    process with several writers (each a Postgres connection and a thread), sharing batches among fewer runs.
+    """
     global _executor
     if _executor is None:
-        _executor = Executor(
-            engine=_engine(),
-            redis_client=redis.Redis.from_url(settings.redis_url),
-            settings=settings,
-            active=active_runs,
-        )
+        with _executor_lock:
+            if _executor is None:
+                _executor = Executor(
+                    engine=_engine(),
+                    redis_client=redis.Redis.from_url(settings.redis_url),
+                    settings=settings,
+                    active=active_runs,
+                )
     return _executor
 
 

@@ -94,6 +94,10 @@ class WakingRedisBroker(RedisBroker):
             raise
 
 
+#: The most messages a full consumer waits to be free before it fetches again (the delay queues prefetch thousands).
+REFILL_MAX = 16
+
+
 class _WakingConsumer(_RedisConsumer):
     """Waits for what it needs instead of polling: a send (wake message) when idle, an ack when full.
 
@@ -103,6 +107,10 @@ class _WakingConsumer(_RedisConsumer):
     prefetch), it waits until a worker thread acks or nacks one, instead of Dramatiq's blind back-off
     sleeps, so a freed thread gets its next message at once. Acks are only noted by the worker threads
     and sent by this thread, all at once, before its next fetch (and on close).
+
+    Full means more out than its refill mark: it fetches again once a quarter of its prefetch (up to
+    `REFILL_MAX` messages) is free, not at every freed slot, so one fetch and one ack call serve several
+    messages while the threads still have work queued; a consumer prefetching fewer than 4 refills at once.
 
     Either wait is bounded by the consumer's timeout (`CONVEYOR_WORKER_POLL_MS`, 1 s): it bounds how soon
     a message that came without a wake (Dramatiq moving back a dead worker's, or a wake lost with a Redis
@@ -114,14 +122,17 @@ class _WakingConsumer(_RedisConsumer):
         self._acks = broker.pending_acks.setdefault(queue_name, deque())
         self._wake = broker.client.pubsub(ignore_subscribe_messages=True)
         self._wake.subscribe(wake_channel(broker, queue_name))
-        #: Set by worker threads when they ack or nack: a prefetch slot is free.
+        #: A fetch is due once no more than this many messages are out (cached, or taken by the worker threads).
+        self.refill_at = prefetch - max(1, min(prefetch // 4, REFILL_MAX))
+        #: Set by worker threads when an ack or nack brings the messages out down to the refill mark.
         self._slot_freed = threading.Event()
 
     def ack(self, message) -> None:  # type: ignore[no-untyped-def]
         """Note the ack (a worker thread calls this); the consumer thread sends it before its next fetch."""
         self._acks.append(message.options["redis_message_id"])
         self.queued_message_ids.discard(message.message_id)
-        self._slot_freed.set()
+        if self.outstanding_message_count <= self.refill_at:
+            self._slot_freed.set()
 
     def nack(self, message):  # type: ignore[no-untyped-def]
         try:
@@ -132,9 +143,9 @@ class _WakingConsumer(_RedisConsumer):
     def __next__(self):  # type: ignore[no-untyped-def]
         if self.message_cache:
             return super().__next__()
-        if self.outstanding_message_count >= self.prefetch:
+        if self.outstanding_message_count > self.refill_at:
             self._slot_freed.clear()
-            if self.outstanding_message_count >= self.prefetch:  # an ack since the check has set it again
+            if self.outstanding_message_count > self.refill_at:  # an ack since the check has set it again
                 self._slot_freed.wait(self.timeout / 1000)
             return None
         try:
@@ -149,10 +160,20 @@ class _WakingConsumer(_RedisConsumer):
             raise ConnectionClosed(exc) from None
         return super().__next__()
 
+    def requeue_cached(self) -> None:
+        """Put back the messages fetched but never handed to a worker thread (a fetch takes several; the consumer
+        stops between two): in the queue at once, rather than once Redis deems this worker dead."""
+        cached, self.message_cache = self.message_cache, []
+        ids = [dramatiq.Message.decode(data).options["redis_message_id"] for data in cached if data is not None]
+        if ids:
+            self.broker.do_requeue(self.queue_name, *ids)
+
     def close(self) -> None:
         # unsent, the acks' messages are re-sent once this worker is gone; their runs are not QUEUED by then
         with suppress(redis.RedisError):
             self.broker.send_acks(self.queue_name)
+        with suppress(redis.RedisError):
+            self.requeue_cached()
         try:
             self._wake.close()
         finally:

@@ -36,7 +36,8 @@ class RunContext:
         self.progress: dict[str, Any] = {}
         self.step: int | None = None
         self._log = log
-        self._stop = threading.Event()
+        #: Made by the attempt's first wait (most attempts never wait, and an Event costs more than the rest).
+        self._stop: threading.Event | None = None
         self._why: Interruption | None = None
 
     @property
@@ -50,7 +51,9 @@ class RunContext:
         """Ask the attempt to stop (called from the heartbeat thread); the first reason wins."""
         if self._why is None:
             self._why = why
-        self._stop.set()
+        stop = self._stop  # read after the reason is set: a wait that made it since sees the reason or is woken
+        if stop is not None:
+            stop.set()
 
     @property
     def interruption(self) -> Interruption | None:
@@ -69,6 +72,9 @@ class RunContext:
 
     def wait(self, seconds: float) -> None:
         """Sleep, but wake at once on cancel, timeout, loss or shutdown."""
+        stop = self._stop
+        if stop is None:  # only the attempt's own thread waits, so only it makes the event
+            stop = self._stop = threading.Event()
         end = time.monotonic() + seconds
         while True:
             self.check()
@@ -76,4 +82,4 @@ class RunContext:
             if remaining <= 0:
                 self.check()
                 return
-            self._stop.wait(remaining)
+            stop.wait(remaining)

@@ -252,9 +252,7 @@ class _Ending:
         finally:
             executor.active.remove(ctx)
         if self.status in FINAL:
-            executor.logs.end(
-                ctx.run_id, self.chunks, self.status.value, ttl_seconds=executor.settings.log_stream_ttl_seconds
-            )  # type: ignore[union-attr]
+            executor.logs.end(ctx.run_id, self.status.value, ttl_seconds=executor.settings.log_stream_ttl_seconds)  # type: ignore[union-attr]
         else:
             executor.logs.publish(self.chunks)
         return self.status

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+from collections.abc import Iterable, Set
 from enum import StrEnum
 from typing import LiteralString, cast
 
@@ -81,7 +82,7 @@ def sources(target: RunStatus, among: Iterable[RunStatus] | None = None) -> list
     Every conditional UPDATE takes its `WHERE status = ANY(...)` list from here,
     so the table above is the single definition of the state machine.
     """
-    allowed = {s for s in RunStatus if is_allowed(s, target)}
+    allowed: Set[RunStatus] = _allowed_sources(target)
     if among is not None:
         wanted = set(among)
         illegal = wanted - allowed
@@ -89,6 +90,12 @@ def sources(target: RunStatus, among: Iterable[RunStatus] | None = None) -> list
             raise IllegalTransition(f"{sorted(illegal)} → {target} is not an allowed transition")
         allowed = wanted
     return sorted(s.value for s in allowed)
+
+
+@functools.cache
+def _allowed_sources(target: RunStatus) -> frozenset[RunStatus]:
+    """Every state the table allows `target` from (the table never changes: each worker run reads this)."""
+    return frozenset(s for s in RunStatus if is_allowed(s, target))
 
 
 def sql_list(statuses: Iterable[RunStatus]) -> LiteralString:

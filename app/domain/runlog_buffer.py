@@ -183,10 +183,13 @@ class RunLogBuffer:
         if self._sender is not None:
             self._sender.send(chunks)
 
-    def end(self, run_id: uuid.UUID, chunks: list[Chunk], status: str, *, ttl_seconds: int) -> None:
-        """Send a finished run's last written lines and its end marker (in the next shared pipeline)."""
+    def end(self, run_id: uuid.UUID, status: str, *, ttl_seconds: int) -> None:
+        """Send a finished run's end marker (in the next shared pipeline), once its last lines are written.
+
+        Followers read those lines from Postgres when they meet the end, so they need not go to the stream.
+        """
         if self._sender is not None:
-            self._sender.end(run_id, chunks, status, ttl_seconds=ttl_seconds)
+            self._sender.end(run_id, status, ttl_seconds=ttl_seconds)
 
     # -- the flusher -------------------------------------------------------------------------------
 

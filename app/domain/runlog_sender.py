@@ -9,6 +9,13 @@ trip per run, as before, and a busy one shares it. The caller never waits for
 Redis, and sends keep their order (one thread sends them, first come first
 sent), so a run's lines still reach its stream before its end marker.
 
+A finished run's end carries no lines: its last lines were committed with its
+outcome, and a follower that meets the end reads the lines it has not seen from
+Postgres before it ends (app/api/live_logs.py), so it still sees them in order,
+then the end. The ends of a pipeline go as one script call (each stream's end
+entry and time to live), so a busy worker pays a few bytes per finished run, not
+four commands.
+
 The live stream is a fan-out only (Postgres has every line, and a follower
 looks at the run's status between reads), so Redis trouble fails nothing: the
 pipeline's sends are dropped with a warning, and so are the oldest waiting
@@ -25,6 +32,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 import redis
+from redis.exceptions import NoScriptError
 
 from app.domain.runlogs import stream_key
 
@@ -42,6 +50,15 @@ class Lines(Protocol):
 #: A run's end marker: (stream key, final status, the stream's time to live in seconds).
 End = tuple[str, str, int]
 
+#: The end entries of many streams in one call (KEYS: the streams; ARGV: each one's status and time to live).
+_END_STREAMS = """
+for i = 1, #KEYS do
+    redis.call("xadd", KEYS[i], "*", "end", ARGV[2 * i - 1])
+    redis.call("expire", KEYS[i], ARGV[2 * i])
+end
+return #KEYS
+"""
+
 
 class LiveLogSender:
     """The process's sends to live log streams, thread-safe; its thread starts on first use."""
@@ -55,6 +72,7 @@ class LiveLogSender:
         self._waiting: list[tuple[Sequence[Lines], End | None]] = []
         self._sending = False
         self._thread: threading.Thread | None = None
+        self._end_streams = redis_client.register_script(_END_STREAMS)  # loaded on first use
         #: How many pipelines and sends went out (for tests and benchmarks).
         self.pipelines = 0
         self.sends = 0
@@ -75,9 +93,9 @@ class LiveLogSender:
             self._waiting.append((chunks, end))
             self._cond.notify_all()
 
-    def end(self, run_id: uuid.UUID, chunks: Sequence[Lines], status: str, *, ttl_seconds: int) -> None:
-        """Queue a finished run's last written lines and its end marker."""
-        self.send(chunks, (stream_key(self._namespace, run_id), status, ttl_seconds))
+    def end(self, run_id: uuid.UUID, status: str, *, ttl_seconds: int) -> None:
+        """Queue a finished run's end marker; its last lines, committed with its outcome, are read from Postgres."""
+        self.send((), (stream_key(self._namespace, run_id), status, ttl_seconds))
 
     def drain(self, timeout: float = 2.0) -> bool:
         """Wait until everything queued so far went out (or `timeout`); whether it did."""
@@ -100,6 +118,8 @@ class LiveLogSender:
                     self._cond.notify_all()
 
     def _pipeline(self, batch: list[tuple[Sequence[Lines], End | None]]) -> None:
+        ends: list[str] = []
+        end_args: list[str | int] = []
         try:
             pipe = self._redis.pipeline(transaction=False)
             for chunks, end in batch:
@@ -108,9 +128,17 @@ class LiveLogSender:
                     for n, data in enumerate(chunk.lines, start=chunk.first_n):
                         pipe.xadd(key, {"n": n, "line": data}, maxlen=self._maxlen, approximate=True)
                 if end is not None:
-                    pipe.xadd(end[0], {"end": end[1]})
-                    pipe.expire(end[0], end[2])
-            pipe.execute()
+                    ends.append(end[0])
+                    end_args += [end[1], end[2]]
+            if ends:  # after every line of the batch: a stream's lines go before its end
+                pipe.evalsha(self._end_streams.sha, len(ends), *ends, *end_args)
+            results = pipe.execute(raise_on_error=False)
+            if ends and isinstance(results[-1], NoScriptError):  # Redis restarted: load the script, send the ends
+                self._end_streams(keys=ends, args=end_args)
+                results = results[:-1]
+            failed = next((result for result in results if isinstance(result, Exception)), None)
+            if failed is not None:
+                raise failed
         except redis.RedisError as exc:
             logger.warning("live log unavailable: %s", exc)
             return

@@ -34,6 +34,25 @@ def test_a_run_goes_pending_queued_running_succeeded(parts: Engine_) -> None:
     assert count(parts.engine, "outbox", "true") == 0
 
 
+def test_a_pipeline_of_no_steps_succeeds_with_its_lines_its_progress_and_its_ignored_parameters(parts: Engine_) -> None:
+    # Given a pipeline with no steps, run with a parameter it does not declare
+    parts.pipeline("noop", [])
+    [run_id] = parts.submit("noop", params={"who": "ops"})
+    parts.relay.relay_once()
+    # When a worker runs it
+    assert parts.executor.execute(run_id) is RunStatus.SUCCEEDED
+    # Then it says what the engine would have said, and its progress is complete
+    assert statuses(parts.engine, run_id) == ["PENDING", "QUEUED", "RUNNING", "SUCCEEDED"]
+    lines = [line.message for line in log_lines(parts.engine, run_id)]
+    assert lines[0].startswith("attempt 1 started on ")
+    assert lines[1] == "parameters ignored, the pipeline declares none: who"
+    assert lines[2].startswith("SUCCEEDED in ")
+    assert len(lines) == 3
+    with parts.engine.connect() as connection:
+        progress = connection.execute(text("SELECT progress FROM runs WHERE id = :id"), {"id": run_id}).scalar_one()
+    assert progress == {"rows_in": 0, "rows_out": 0, "bytes": 0, "percent": 100.0}
+
+
 def test_a_log_only_pipeline_renders_its_templates_as_a_data_pipeline_does(parts: Engine_) -> None:
     from sqlalchemy.orm import Session
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 import redis
 
+from app.domain import runlog_sender
 from app.domain.runlog_buffer import Chunk
 from app.domain.runlog_sender import LiveLogSender
 from app.domain.runlogs import stream_key
@@ -24,26 +26,54 @@ def test_runs_finished_on_many_threads_reach_their_streams_in_order_with_their_e
 
     def finish(run_id: uuid.UUID) -> None:
         sender.send([Chunk(run_id, 1, 1, _lines(1, 3))])  # what the flusher wrote earlier
-        sender.end(run_id, [Chunk(run_id, 1, 4, _lines(4, 2))], "SUCCEEDED", ttl_seconds=60)
+        sender.end(run_id, "SUCCEEDED", ttl_seconds=60)  # its last lines went to Postgres with its outcome
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(finish, run_ids))
     assert sender.drain(timeout=10)
 
     for run_id in run_ids:
-        entries = redis_client.xrange(stream_key(redis_namespace, run_id))
-        fields = [{k.decode(): v.decode() for k, v in entry.items()} for _, entry in entries]
-        assert fields == [{"n": str(n), "line": f"line {n}"} for n in range(1, 6)] + [{"end": "SUCCEEDED"}]
+        assert _stream(redis_client, redis_namespace, run_id) == [
+            {"n": str(n), "line": f"line {n}"} for n in range(1, 4)
+        ] + [{"end": "SUCCEEDED"}]
         assert 0 < redis_client.ttl(stream_key(redis_namespace, run_id)) <= 60
     assert sender.sends == 80
     assert sender.pipelines <= sender.sends
+
+
+def test_ends_reach_their_streams_when_redis_does_not_know_the_script_yet(
+    redis_client: redis.Redis, redis_namespace: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given an end script Redis has never seen (as after a Redis restart)
+    monkeypatch.setattr(runlog_sender, "_END_STREAMS", runlog_sender._END_STREAMS + f"-- {uuid.uuid4()}\n")
+    sender = LiveLogSender(redis_client=redis_client, namespace=redis_namespace, maxlen=1000)
+    run_ids = [uuid.uuid4(), uuid.uuid4()]
+    # When two runs end (one with lines sent before, in the same pipeline)
+    sender.send([Chunk(run_ids[0], 1, 1, _lines(1, 2))])
+    sender.end(run_ids[0], "FAILED", ttl_seconds=30)
+    sender.end(run_ids[1], "CANCELLED", ttl_seconds=30)
+    assert sender.drain(timeout=10)
+    # Then each stream ends, after its lines, and expires
+    assert _stream(redis_client, redis_namespace, run_ids[0])[-1] == {"end": "FAILED"}
+    assert _stream(redis_client, redis_namespace, run_ids[0])[:-1] == [
+        {"n": "1", "line": "line 1"},
+        {"n": "2", "line": "line 2"},
+    ]
+    assert _stream(redis_client, redis_namespace, run_ids[1]) == [{"end": "CANCELLED"}]
+    assert all(0 < redis_client.ttl(stream_key(redis_namespace, run_id)) <= 30 for run_id in run_ids)
+
+
+def _stream(client: redis.Redis, namespace: str, run_id: uuid.UUID) -> list[dict[str, str]]:
+    return [
+        {k.decode(): v.decode() for k, v in entry.items()} for _, entry in client.xrange(stream_key(namespace, run_id))
+    ]
 
 
 def test_redis_unavailable_loses_the_live_lines_but_fails_nobody(redis_namespace: str) -> None:
     down = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5)
     sender = LiveLogSender(redis_client=down, namespace=redis_namespace, maxlen=10)
     run_id = uuid.uuid4()
-    sender.end(run_id, [Chunk(run_id, 1, 1, _lines(1, 1))], "FAILED", ttl_seconds=60)
+    sender.end(run_id, "FAILED", ttl_seconds=60)
     assert sender.drain(timeout=10)
     assert sender.pipelines == 0
     sender.send([Chunk(run_id, 1, 2, _lines(2, 1))])  # the sender thread is still there

@@ -87,3 +87,33 @@ def test_a_full_consumer_does_not_spin_while_no_slot_frees(broker, settings: Set
         assert time.monotonic() - started >= 1.0
     finally:
         consumer.close()
+
+
+def test_a_full_consumer_fetches_again_once_a_quarter_of_its_prefetch_is_free(broker, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    enqueue_runs(broker, [(settings.queue, str(uuid.uuid4()), str(uuid.uuid4())) for _ in range(12)])
+    consumer = broker.consume(settings.queue, prefetch=8, timeout=200)
+    try:
+        taken = [next(consumer) for _ in range(8)]  # one fetch of 8: full
+        assert all(message is not None for message in taken)
+        consumer.ack(taken[0])
+        assert next(consumer) is None  # 7 out: no fetch for one free slot
+        assert consumer.outstanding_message_count == 7
+        consumer.ack(taken[1])
+        assert next(consumer) is not None  # 6 out: the refill mark, two fetched in one call
+        assert consumer.outstanding_message_count == 8
+    finally:
+        consumer.close()
+
+
+def test_a_closed_consumer_puts_back_what_it_fetched_but_never_handed_over(broker, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    run_ids = [str(uuid.uuid4()) for _ in range(3)]
+    enqueue_runs(broker, [(settings.queue, run_id, str(uuid.uuid4())) for run_id in run_ids])
+    stopping = broker.consume(settings.queue, prefetch=3, timeout=200)
+    handed = next(stopping)  # one fetch of all three; one handed to a worker thread
+    stopping.close()  # stopped before the other two were handed over
+    consumer = broker.consume(settings.queue, prefetch=3, timeout=200)
+    try:
+        again = [next(consumer), next(consumer)]
+        assert sorted(message.args[0] for message in again) == sorted(set(run_ids) - {handed.args[0]})
+    finally:
+        consumer.close()
