@@ -112,10 +112,6 @@ def _run(ctx: RunContext, row: Any, spec: PipelineSpec, *, engine: Engine, setti
     if params and not spec.params:  # nothing can refer to them (a template naming one is refused at create)
         ctx.log(f"parameters ignored, the pipeline declares none: {', '.join(sorted(params))}", level="warning")
         params = {}
-    if not files and _does_nothing(spec):
-        ctx.check()  # what the engine would find between its (no) steps
-        ctx.progress = {"rows_in": 0, "rows_out": 0, "bytes": 0, "percent": 100.0}
-        return
     info = RunInfo(id=str(ctx.run_id), scheduled_for=row["scheduled_for"], started_at=row["started_at"])
     name = output_dataset_name(spec, params=params, run=info)
     output_id: uuid.UUID | None = None
@@ -188,11 +184,6 @@ def _run(ctx: RunContext, row: Any, spec: PipelineSpec, *, engine: Engine, setti
     )
     data_files.drop_scratch(settings, Path(result.data_path).parent)
     ctx.log(f"output {name} version {number}: {result.rows_out} rows, {len(columns)} columns")
-
-
-def _does_nothing(spec: PipelineSpec) -> bool:
-    """A pipeline of no steps, inputs, output or parameters (a no-op run): the engine would only check it is empty."""
-    return not spec.steps and not spec.inputs and spec.output is None and not spec.params
 
 
 def _record_validations(engine: Engine, run_id: uuid.UUID, validations: Any) -> None:
