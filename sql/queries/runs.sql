@@ -151,10 +151,23 @@ SELECT id, next_retry_at FROM retrying;
 
 -- name: heartbeat_runs
 -- A worker's heartbeat for all the attempts it is running; returns the ones
--- it still owns, each with whether a cancel was asked for.
+-- it still owns, each with whether a cancel was asked for. The rows are locked
+-- in id order first, as start_runs and finish_runs lock theirs: updated in the
+-- order of the array, a heartbeat and the same worker's finish batch could each
+-- hold a row the other waits for, a deadlock Postgres breaks only after
+-- deadlock_timeout (1 s), every run of that batch held up meanwhile.
+WITH h AS (
+    SELECT *
+    FROM unnest(CAST(:run_ids AS uuid[]), CAST(:attempts AS int[]), CAST(:progress AS jsonb[]),
+                CAST(:log_lines AS int[])) AS h(id, attempt, progress, log_lines)
+), owned AS (
+    SELECT r.id FROM runs r JOIN h ON h.id = r.id AND h.attempt = r.attempt
+    WHERE r.status = 'RUNNING'
+    ORDER BY r.id
+    FOR UPDATE OF r
+)
 UPDATE runs r
 SET heartbeat_at = now(), progress = h.progress, log_lines = greatest(r.log_lines, h.log_lines)
-FROM unnest(CAST(:run_ids AS uuid[]), CAST(:attempts AS int[]), CAST(:progress AS jsonb[]),
-            CAST(:log_lines AS int[])) AS h(id, attempt, progress, log_lines)
-WHERE r.id = h.id AND r.attempt = h.attempt AND r.status = 'RUNNING'
+FROM owned JOIN h ON h.id = owned.id
+WHERE r.id = owned.id
 RETURNING r.id, r.cancel_requested_at IS NOT NULL AS cancel_requested;
