@@ -108,11 +108,11 @@ def _run(ctx: RunContext, row: Any, spec: PipelineSpec, *, engine: Engine, setti
         # in place on a local data root; through this host's LRU cache (keyed by version) on S3
         path = data_files.version_file(settings, dataset_id, run_id, DATA_FILE)
         files[name] = InputFile(path=str(path), dataset_id=str(dataset_id), version=number)
+    info = RunInfo(id=str(ctx.run_id), scheduled_for=row["scheduled_for"], started_at=row["started_at"])
     params = row["params"] or {}
     if params and not spec.params:  # nothing can refer to them (a template naming one is refused at create)
         ctx.log(f"parameters ignored, the pipeline declares none: {', '.join(sorted(params))}", level="warning")
         params = {}
-    info = RunInfo(id=str(ctx.run_id), scheduled_for=row["scheduled_for"], started_at=row["started_at"])
     name = output_dataset_name(spec, params=params, run=info)
     output_id: uuid.UUID | None = None
     if name is not None:

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import Connection, Result, Row
+from sqlalchemy import Connection, Row
 from sqlalchemy.orm import Session
 
 from app.core.errors import InvalidInput
@@ -154,21 +154,9 @@ def scheduled_run_rows(
 
 
 def insert_runs(
-    connection: Session | Connection,
-    rows: Sequence[Mapping[str, Any]],
-    *,
-    dispatch_actor: str | None = None,
-    ids: bool = True,
+    connection: Session | Connection, rows: Sequence[Mapping[str, Any]], *, dispatch_actor: str | None = None
 ) -> list[uuid.UUID]:
-    """Insert the rows with their first events and outbox rows; returns the ids inserted, in the rows' order.
-
-    With `ids=False` (the schedule loop, which counts on the unique key instead) the answer is not read and
-    [] is returned. See `insert_run_rows` for the rest.
-    """
-    if not ids:
-        if rows:
-            _execute_insert(connection, rows, dispatch_actor).close()
-        return []
+    """`insert_run_rows`, answering only the ids inserted, in the rows' order."""
     return [row.id for row in insert_run_rows(connection, rows, dispatch_actor=dispatch_actor)]
 
 
@@ -185,17 +173,11 @@ def insert_run_rows(
     """
     if not rows:
         return []
-    inserted = {row.id: row for row in _execute_insert(connection, rows, dispatch_actor)}
-    return [inserted[row["id"]] for row in rows if row["id"] in inserted]
-
-
-def _execute_insert(
-    connection: Session | Connection, rows: Sequence[Mapping[str, Any]], dispatch_actor: str | None
-) -> Result[Any]:
-    return connection.execute(
-        query("insert_runs"),
-        {"runs": msgspec.json.encode(rows).decode(), "dispatch_actor": dispatch_actor},
+    result = connection.execute(
+        query("insert_runs"), {"runs": msgspec.json.encode(rows).decode(), "dispatch_actor": dispatch_actor}
     )
+    inserted = {row.id: row for row in result}
+    return [inserted[row["id"]] for row in rows if row["id"] in inserted]
 
 
 class ScheduledRun(msgspec.Struct):

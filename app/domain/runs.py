@@ -110,14 +110,13 @@ def submit_runs(
     created = insert_run_rows(session, rows, dispatch_actor=dispatch_actor)
     ids = [run.id for run in created]
     if audit_as is not None:  # from the rows just written: reading the runs back cost a third of a submit
-        namespaces = {row["id"]: row["namespace_id"] for row in rows}
         audit.record(
             session,
             audit_as,
             action="runs.submit",
             resource_type="run",
             resource_id=ids[0] if len(ids) == 1 else None,
-            namespace_id=namespaces[ids[0]] if ids else None,
+            namespace_id=created[0].namespace_id if created else None,
             details={"count": len(ids), "run_ids": [str(i) for i in ids[:20]], "trigger": trigger.value},
         )
     return created
