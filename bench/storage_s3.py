@@ -91,6 +91,7 @@ def run(tmp: Path, data_root: str, *, megabytes: int, rounds: int, server_pid: i
                 out_dir=str(out),
                 temp_dir=str(spill),
                 cache=str(cache),
+                server_pid=server_pid,
             )
         )
         remote[-1]["server_cpu_s"] = round(cpu_seconds(server_pid) - server_cpu, 2)
