@@ -278,21 +278,29 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def job_import_s3(data_root: str, key: str, filename: str, out_dir: str, temp_dir: str, cache: str) -> dict[str, Any]:
+def job_import_s3(
+    data_root: str, key: str, filename: str, out_dir: str, temp_dir: str, cache: str, server_pid: int = 0
+) -> dict[str, Any]:
     """An import worker's whole path on an S3 data root: the upload into this host's cache, the import into a
-    scratch folder, the Parquet uploaded to the store (the AWS_* variables come from the parent)."""
+    scratch folder, the Parquet uploaded to the store (the AWS_* variables come from the parent). `server_pid`:
+    the S3 server's process, whose CPU is read at each phase's end too (it shares the machine's cores)."""
     from app.storage import store_for
     from app.storage.cache import LocalCache
+    from bench._cpu import cpu_seconds as process_cpu
 
-    started, cpu = time.perf_counter(), cpu_seconds()
+    def server() -> float:
+        return process_cpu(server_pid) if server_pid else 0.0
+
+    started, cpu, server_cpu = time.perf_counter(), cpu_seconds(), server()
     store = store_for(data_root)
     source = LocalCache(Path(cache), 10 * 1024**3).path(store, key)
-    fetched, fetch_cpu = time.perf_counter(), cpu_seconds()
+    fetched, fetch_cpu, fetch_server = time.perf_counter(), cpu_seconds(), server()
     result = job_import(str(source), filename, out_dir, temp_dir)
-    imported, import_cpu = time.perf_counter(), cpu_seconds()
+    imported, import_cpu, import_server = time.perf_counter(), cpu_seconds(), server()
     store.put_file(key + ".parquet", Path(out_dir) / "data.parquet")
     result["seconds"], result["cpu_s"] = time.perf_counter() - started, cpu_seconds() - cpu
-    # where the time and this process's CPU go: the source fetched into the cache, the import, the Parquet uploaded
+    # where the time and the CPU go: the source fetched into the cache, the import, the Parquet uploaded; this
+    # process's CPU, then the server's
     result["phases"] = {
         "download_s": round(fetched - started, 2),
         "import_s": round(imported - fetched, 2),
@@ -301,6 +309,12 @@ def job_import_s3(data_root: str, key: str, filename: str, out_dir: str, temp_di
         "import_cpu_s": round(import_cpu - fetch_cpu, 2),
         "upload_cpu_s": round(cpu_seconds() - import_cpu, 2),
     }
+    if server_pid:
+        result["phases"].update(
+            download_server_cpu_s=round(fetch_server - server_cpu, 2),
+            import_server_cpu_s=round(import_server - fetch_server, 2),
+            upload_server_cpu_s=round(server() - import_server, 2),
+        )
     return result
 
 
