@@ -22,7 +22,7 @@ of one more start and finish batch, trigger times included. The load average goe
 machine is shared.
 
     python -m bench.transition_sql [--runs 4000] [--batch 6] [--prefill 0] [--subscriptions 0]
-                                   [--explain] [--variant FILE.sql ...]
+                                   [--explain] [--unprepared] [--variant FILE.sql ...]
 """
 
 from __future__ import annotations
@@ -227,10 +227,10 @@ class Bench:
         runs, size = self.args.runs, self.args.batch
         # As a worker process's TransitionWriter: one connection, opened (and its statements first planned) while
         # the table is still small, as when `conveyor up` starts; the database is never analysed (autovacuum is
-        # off here). prepare_threshold=None is what workers/transitions.py connects with (psycopg then ignores
-        # prepare=True); --prepared really prepares.
-        threshold = 0 if self.args.prepared else None
-        with psycopg.connect(self.conninfo, autocommit=True, prepare_threshold=threshold) as connection:
+        # off here). psycopg's default prepare_threshold, as workers/transitions.py connects with: prepare=True
+        # prepares both statements on first use. --unprepared (prepare_threshold=None) parses and plans each.
+        extra = {"prepare_threshold": None} if self.args.unprepared else {}
+        with psycopg.connect(self.conninfo, autocommit=True, **extra) as connection:
             self._mixed(connection, batches(self.submit(size, quiet=True), size))
             ids = self.submit(runs)
             self.worker_stage(connection, "start", ids, lambda c, i: self._batches(c, batches(i, size), []))
@@ -304,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--prefill", type=int, default=0, help="finished runs in the table before the stages")
     parser.add_argument("--subscriptions", type=int, default=0, help="webhook subscriptions of another namespace")
     parser.add_argument("--explain", action="store_true")
-    parser.add_argument("--prepared", action="store_true", help="worker statements really prepared (server-side)")
+    parser.add_argument("--unprepared", action="store_true", help="worker statements parsed and planned each time")
     parser.add_argument("--variant", type=Path, action="append", default=[], help="SQL run after migrating (A/B)")
     args = parser.parse_args(argv)
     with BenchServers() as servers:
