@@ -21,13 +21,17 @@ were planned (pg_prepared_statements: generic vs custom plans). `--explain` prin
 of one more start and finish batch, trigger times included. The load average goes with every figure: the
 machine is shared.
 
+`--rounds N` runs instead only the worker stage, on every database (base and variants) at once, a batch on each
+in turn, N rounds of `--runs` runs: the A/B to trust on a shared machine (see `interleaved`).
+
     python -m bench.transition_sql [--runs 4000] [--batch 6] [--prefill 0] [--subscriptions 0]
-                                   [--explain] [--unprepared] [--variant FILE.sql ...]
+                                   [--explain] [--unprepared] [--variant FILE.sql ...] [--rounds N]
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 import time
 import uuid
@@ -297,6 +301,43 @@ class Bench:
                     print(f"#   {line}", file=sys.stderr)
 
 
+def interleaved(benches: list[Bench], args: argparse.Namespace) -> None:
+    """The worker stage on every database at once, batch by batch in turn, `--rounds` times: load from the
+    rest of the machine then weighs on every variant alike (run one after the other, the same code differed by
+    ±20 % on a shared 2-core machine). Prints each variant's median and lowest CPU per run over the rounds."""
+    threshold: dict[str, Any] = {"prepare_threshold": None} if args.unprepared else {}
+    connections = [psycopg.connect(b.conninfo, autocommit=True, **threshold) for b in benches]
+    try:
+        for bench, connection in zip(benches, connections, strict=True):  # planned while the table is small
+            bench._mixed(connection, batches(bench.submit(args.batch, quiet=True), args.batch))
+        per_run: list[list[float]] = [[] for _ in benches]
+        for _ in range(args.rounds):
+            groups = [[*batches(b.submit(args.runs, quiet=True), args.batch), []] for b in benches]
+            previous: list[list[uuid.UUID]] = [[] for _ in benches]
+            cpu = [0] * len(benches)
+            for i in range(len(groups[0])):
+                for k, connection in enumerate(connections):
+                    before = cpu_ns(connection.info.backend_pid)
+                    Bench._write(connection, groups[k][i], previous[k])
+                    cpu[k] += cpu_ns(connection.info.backend_pid) - before
+                    previous[k] = groups[k][i]
+            for k, used in enumerate(cpu):
+                per_run[k].append(used / 1e3 / args.runs)
+        for bench, values in zip(benches, per_run, strict=True):
+            figure(
+                f"transition_sql.{bench.label}.interleaved.pg_cpu_per_run",
+                statistics.median(values),
+                "us",
+                lowest=min(values),
+                rounds=len(values),
+                batch=args.batch,
+                load=load_average(),
+            )
+    finally:
+        for connection in connections:
+            connection.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.transition_sql", description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=4000)
@@ -306,10 +347,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--explain", action="store_true")
     parser.add_argument("--unprepared", action="store_true", help="worker statements parsed and planned each time")
     parser.add_argument("--variant", type=Path, action="append", default=[], help="SQL run after migrating (A/B)")
+    parser.add_argument("--rounds", type=int, default=0, help="instead of the stages: interleaved A/B, N rounds")
     args = parser.parse_args(argv)
     with BenchServers() as servers:
         log(f"transition_sql: {servers.where}; load {load_average()}")
-        for label, variant in [("base", None), *((path.stem, path) for path in args.variant)]:
+        variants = [("base", None), *((path.stem, path) for path in args.variant)]
+        if args.rounds:
+            benches = [Bench(servers, args, label, variant) for label, variant in variants]
+            try:
+                interleaved(benches, args)
+            finally:
+                for bench in benches:
+                    bench.engine.dispose()
+            return 0
+        for label, variant in variants:
             bench = Bench(servers, args, label, variant)
             try:
                 bench.run()
