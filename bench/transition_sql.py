@@ -163,9 +163,10 @@ class Bench:
 
     def _seed(self, connection: Any) -> None:
         if self.args.subscriptions:
+            # two statements: a statement with parameters is sent as one prepared statement, which holds only one
+            connection.execute(text("INSERT INTO namespaces (id, name) VALUES (gen_random_uuid(), 'elsewhere')"))
             connection.execute(
                 text(
-                    "INSERT INTO namespaces (id, name) VALUES (gen_random_uuid(), 'elsewhere');"
                     "INSERT INTO webhook_subscriptions (id, namespace_id, url, event_types, secret)"
                     " SELECT gen_random_uuid(), (SELECT id FROM namespaces WHERE name = 'elsewhere'),"
                     " 'https://example.com/hook', ARRAY['run.succeeded', 'run.failed'], 'whsec_x'"
