@@ -47,7 +47,7 @@ BEGIN
 END $$;
 
 -- A batch's own captures: the rollup trigger (run_rollup_capture.sql) and the webhook trigger
--- (webhook_capture.sql) each ran one statement per finished run, started anew per row (a quarter of a
+-- (webhook_capture.sql) each ran one statement per finished run, started anew per row (a sixth of a
 -- worker's Postgres CPU). While conveyor.finish_runs_captures is 'on' (only around this function's UPDATE;
 -- a setting local to the transaction, so an error unwinds it) they skip the runs this UPDATE makes final
 -- or concluded, and the function captures exactly those, for the whole batch at once, with the same
