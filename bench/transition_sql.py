@@ -21,13 +21,17 @@ were planned (pg_prepared_statements: generic vs custom plans). `--explain` prin
 of one more start and finish batch, trigger times included. The load average goes with every figure: the
 machine is shared.
 
+`--rounds N` runs instead only the worker stage, on every database (base and variants) at once, a batch on each
+in turn, N rounds of `--runs` runs: the A/B to trust on a shared machine (see `interleaved`).
+
     python -m bench.transition_sql [--runs 4000] [--batch 6] [--prefill 0] [--subscriptions 0]
-                                   [--explain] [--variant FILE.sql ...]
+                                   [--explain] [--unprepared] [--variant FILE.sql ...] [--rounds N]
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 import time
 import uuid
@@ -159,9 +163,10 @@ class Bench:
 
     def _seed(self, connection: Any) -> None:
         if self.args.subscriptions:
+            # two statements: a statement with parameters is sent as one prepared statement, which holds only one
+            connection.execute(text("INSERT INTO namespaces (id, name) VALUES (gen_random_uuid(), 'elsewhere')"))
             connection.execute(
                 text(
-                    "INSERT INTO namespaces (id, name) VALUES (gen_random_uuid(), 'elsewhere');"
                     "INSERT INTO webhook_subscriptions (id, namespace_id, url, event_types, secret)"
                     " SELECT gen_random_uuid(), (SELECT id FROM namespaces WHERE name = 'elsewhere'),"
                     " 'https://example.com/hook', ARRAY['run.succeeded', 'run.failed'], 'whsec_x'"
@@ -227,10 +232,10 @@ class Bench:
         runs, size = self.args.runs, self.args.batch
         # As a worker process's TransitionWriter: one connection, opened (and its statements first planned) while
         # the table is still small, as when `conveyor up` starts; the database is never analysed (autovacuum is
-        # off here). prepare_threshold=None is what workers/transitions.py connects with (psycopg then ignores
-        # prepare=True); --prepared really prepares.
-        threshold = 0 if self.args.prepared else None
-        with psycopg.connect(self.conninfo, autocommit=True, prepare_threshold=threshold) as connection:
+        # off here). psycopg's default prepare_threshold, as workers/transitions.py connects with: prepare=True
+        # prepares both statements on first use. --unprepared (prepare_threshold=None) parses and plans each.
+        extra = {"prepare_threshold": None} if self.args.unprepared else {}
+        with psycopg.connect(self.conninfo, autocommit=True, **extra) as connection:
             self._mixed(connection, batches(self.submit(size, quiet=True), size))
             ids = self.submit(runs)
             self.worker_stage(connection, "start", ids, lambda c, i: self._batches(c, batches(i, size), []))
@@ -297,6 +302,43 @@ class Bench:
                     print(f"#   {line}", file=sys.stderr)
 
 
+def interleaved(benches: list[Bench], args: argparse.Namespace) -> None:
+    """The worker stage on every database at once, batch by batch in turn, `--rounds` times: load from the
+    rest of the machine then weighs on every variant alike (run one after the other, the same code differed by
+    ±20 % on a shared 2-core machine). Prints each variant's median and lowest CPU per run over the rounds."""
+    threshold: dict[str, Any] = {"prepare_threshold": None} if args.unprepared else {}
+    connections = [psycopg.connect(b.conninfo, autocommit=True, **threshold) for b in benches]
+    try:
+        for bench, connection in zip(benches, connections, strict=True):  # planned while the table is small
+            bench._mixed(connection, batches(bench.submit(args.batch, quiet=True), args.batch))
+        per_run: list[list[float]] = [[] for _ in benches]
+        for _ in range(args.rounds):
+            groups = [[*batches(b.submit(args.runs, quiet=True), args.batch), []] for b in benches]
+            previous: list[list[uuid.UUID]] = [[] for _ in benches]
+            cpu = [0] * len(benches)
+            for i in range(len(groups[0])):
+                for k, connection in enumerate(connections):
+                    before = cpu_ns(connection.info.backend_pid)
+                    Bench._write(connection, groups[k][i], previous[k])
+                    cpu[k] += cpu_ns(connection.info.backend_pid) - before
+                    previous[k] = groups[k][i]
+            for k, used in enumerate(cpu):
+                per_run[k].append(used / 1e3 / args.runs)
+        for bench, values in zip(benches, per_run, strict=True):
+            figure(
+                f"transition_sql.{bench.label}.interleaved.pg_cpu_per_run",
+                statistics.median(values),
+                "us",
+                lowest=min(values),
+                rounds=len(values),
+                batch=args.batch,
+                load=load_average(),
+            )
+    finally:
+        for connection in connections:
+            connection.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.transition_sql", description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=4000)
@@ -304,12 +346,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--prefill", type=int, default=0, help="finished runs in the table before the stages")
     parser.add_argument("--subscriptions", type=int, default=0, help="webhook subscriptions of another namespace")
     parser.add_argument("--explain", action="store_true")
-    parser.add_argument("--prepared", action="store_true", help="worker statements really prepared (server-side)")
+    parser.add_argument("--unprepared", action="store_true", help="worker statements parsed and planned each time")
     parser.add_argument("--variant", type=Path, action="append", default=[], help="SQL run after migrating (A/B)")
+    parser.add_argument("--rounds", type=int, default=0, help="instead of the stages: interleaved A/B, N rounds")
     args = parser.parse_args(argv)
     with BenchServers() as servers:
         log(f"transition_sql: {servers.where}; load {load_average()}")
-        for label, variant in [("base", None), *((path.stem, path) for path in args.variant)]:
+        variants = [("base", None), *((path.stem, path) for path in args.variant)]
+        if args.rounds:
+            benches = [Bench(servers, args, label, variant) for label, variant in variants]
+            try:
+                interleaved(benches, args)
+            finally:
+                for bench in benches:
+                    bench.engine.dispose()
+            return 0
+        for label, variant in variants:
             bench = Bench(servers, args, label, variant)
             try:
                 bench.run()

@@ -107,11 +107,29 @@ def sql_list(statuses: Iterable[RunStatus]) -> LiteralString:
     return cast(LiteralString, ", ".join(f"'{s.value}'" for s in RunStatus if s in chosen))
 
 
+def sql_array(values: Iterable[str]) -> LiteralString:
+    """`'{A,B}'`: one array constant, for `column = ANY (...)` in a trigger's WHEN or a CHECK.
+
+    Postgres stores those as expression trees and reads them back for every statement on the table: an
+    `IN ('A', 'B')` list is a node per value (several kB for a status set), one array constant is a few hundred
+    bytes. Static SQL, like sql_list: made of enum values only (no quotes, commas or braces in them).
+    """
+    return cast(LiteralString, "'{" + ",".join(values) + "}'")
+
+
+def _status_array(statuses: Iterable[RunStatus]) -> LiteralString:
+    chosen = set(statuses)
+    return sql_array(s.value for s in RunStatus if s in chosen)
+
+
 #: `{{NAME}}` tokens the SQL under sql/ may use for a status set, substituted when it is loaded (app.db.queries).
+#: `NAME_ARRAY` is the same set as one array constant (sql_array).
 SQL_TOKENS: dict[str, str] = {
     "ACTIVE": sql_list(ACTIVE),
     "FINAL": sql_list(FINAL),
     "DISPATCHED": sql_list(DISPATCHED),
     "FAILURES": sql_list(FAILURES),
     "CONCLUDED": sql_list(CONCLUDED),
+    "FINAL_ARRAY": _status_array(FINAL),
+    "CONCLUDED_ARRAY": _status_array(CONCLUDED),
 }

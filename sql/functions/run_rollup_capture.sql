@@ -4,12 +4,22 @@
 -- with is queued with -1, so the rollup always agrees with run_facts. The
 -- scheduler folds the queue into the rollup (fold_run_rollup_changes); a metric adds up the rollup,
 -- the queue not folded yet and the runs that are not final, all read in one snapshot.
+-- The triggers' WHEN clauses are read back (and compiled) for every statement on runs, whatever it touches:
+-- they stay small (one array constant per status set) and test only the status; whether a final run that
+-- stays final changed its figures is asked here, only for such a run (the rare case: a retention purge, an
+-- edit of a finished run), and such an update that changes nothing counted is skipped.
 CREATE OR REPLACE FUNCTION capture_run_rollup_change() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
     sign int := CASE WHEN TG_WHEN = 'BEFORE' THEN -1 ELSE 1 END;
     target uuid := CASE WHEN TG_WHEN = 'BEFORE' THEN OLD.id ELSE NEW.id END;
 BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        IF OLD.status = ANY ({{FINAL_ARRAY}}) AND NEW.status = ANY ({{FINAL_ARRAY}})
+           AND run_rollup_facts(OLD) IS NOT DISTINCT FROM run_rollup_facts(NEW) THEN
+            RETURN NEW;  -- final and staying final, counted with the same figures: nothing to re-count
+        END IF;
+    END IF;
     -- A BEFORE trigger reads the row as it was; an AFTER trigger reads it as it is now.
     INSERT INTO run_rollup_changes (run_id, hour, namespace_id, kind, trigger, status, pipeline_id, deployment_id,
                                     error_code, created_by, runs, duration_n, duration_sum, wait_n, wait_sum,
@@ -21,11 +31,7 @@ BEGIN
     RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD WHEN TG_WHEN = 'BEFORE' THEN NEW END;
 END $$;
 
--- What a run is counted with: a change to any of these re-counts a final run. Only evaluated for a
--- final run that stays final: a status change into or out of the final states decides on its own.
--- plpgsql, not sql: the triggers' WHEN clauses are planned for every UPDATE statement on runs, and the
--- planner parses and analyses an sql function's body each time to try to inline it (about a tenth of a
--- worker's start/finish cost in Postgres), although the function is called only for a final run staying final.
+-- What a run is counted with: a change to any of these re-counts a final run that stays final.
 CREATE OR REPLACE FUNCTION run_rollup_facts(r runs) RETURNS jsonb
 LANGUAGE plpgsql IMMUTABLE
 AS $$ BEGIN
@@ -39,22 +45,24 @@ DROP TRIGGER IF EXISTS runs_rollup_count ON runs;
 DROP TRIGGER IF EXISTS runs_rollup_count_new ON runs;
 DROP TRIGGER IF EXISTS runs_rollup_forget ON runs;
 
+-- A final run stops being final, or may change its figures (the function decides): retract what it counted.
 CREATE TRIGGER runs_rollup_retract BEFORE UPDATE ON runs FOR EACH ROW
-WHEN (OLD.status IN ({{FINAL}})
-      AND (NEW.status NOT IN ({{FINAL}})
-           OR run_rollup_facts(OLD) IS DISTINCT FROM run_rollup_facts(NEW)))
+WHEN (OLD.status = ANY ({{FINAL_ARRAY}}))
 EXECUTE FUNCTION capture_run_rollup_change();
 
+-- A run becomes final, or a final run may change its figures: count it. A run that becomes final inside
+-- finish_runs is counted by finish_runs itself, once for its whole batch (conveyor.finish_runs_captures is
+-- 'on' only around its UPDATE): see sql/functions/run_transitions.sql.
 CREATE TRIGGER runs_rollup_count AFTER UPDATE ON runs FOR EACH ROW
-WHEN (NEW.status IN ({{FINAL}})
-      AND (OLD.status NOT IN ({{FINAL}})
-           OR run_rollup_facts(OLD) IS DISTINCT FROM run_rollup_facts(NEW)))
+WHEN (NEW.status = ANY ({{FINAL_ARRAY}})
+      AND (OLD.status = ANY ({{FINAL_ARRAY}})
+           OR current_setting('conveyor.finish_runs_captures', true) IS DISTINCT FROM 'on'))
 EXECUTE FUNCTION capture_run_rollup_change();
 
 CREATE TRIGGER runs_rollup_count_new AFTER INSERT ON runs FOR EACH ROW
-WHEN (NEW.status IN ({{FINAL}}))
+WHEN (NEW.status = ANY ({{FINAL_ARRAY}}))
 EXECUTE FUNCTION capture_run_rollup_change();
 
 CREATE TRIGGER runs_rollup_forget BEFORE DELETE ON runs FOR EACH ROW
-WHEN (OLD.status IN ({{FINAL}}))
+WHEN (OLD.status = ANY ({{FINAL_ARRAY}}))
 EXECUTE FUNCTION capture_run_rollup_change();

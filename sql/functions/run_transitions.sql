@@ -46,6 +46,13 @@ BEGIN
     LEFT JOIN pipeline_versions v ON v.pipeline_id = s.pipeline_id AND v.version = s.pipeline_version;
 END $$;
 
+-- A batch's own captures: the rollup trigger (run_rollup_capture.sql) and the webhook trigger
+-- (webhook_capture.sql) each ran one statement per finished run, started anew per row (a sixth of a
+-- worker's Postgres CPU). While conveyor.finish_runs_captures is 'on' (only around this function's UPDATE;
+-- a setting local to the transaction, so an error unwinds it) they skip the runs this UPDATE makes final
+-- or concluded, and the function captures exactly those, for the whole batch at once, with the same
+-- statements: the rollup from run_partials (+1 per run, read after the UPDATE, as the trigger read it) and
+-- each concluded run's deliveries (enqueue_run_webhooks) where its namespace has an enabled subscription.
 CREATE OR REPLACE FUNCTION finish_runs(
     p_run_ids uuid[], p_attempts int[], p_to_statuses text[], p_from_statuses text[], p_error_codes text[],
     p_error_messages text[], p_progress text[], p_log_lines int[], p_reasons text[], p_actors text[],
@@ -58,8 +65,15 @@ SET plan_cache_mode = force_generic_plan SET enable_seqscan = off SET enable_has
 SET enable_mergejoin = off
 AS $$
 #variable_conflict use_column
+DECLARE
+    done_ids uuid[];
+    done_attempts int[];
+    done_statuses varchar[];
+    done_finished timestamptz[];
+    made_final uuid[];
+    concluded uuid[];
 BEGIN
-    RETURN QUERY
+    PERFORM set_config('conveyor.finish_runs_captures', 'on', true);
     WITH input AS (
         SELECT *
         FROM unnest(p_run_ids, p_attempts, p_to_statuses, p_from_statuses, p_error_codes, p_error_messages,
@@ -77,7 +91,8 @@ BEGIN
             log_lines = greatest(r.log_lines, coalesce(i.log_lines, 0))
         FROM prev JOIN input i ON i.id = prev.id AND i.attempt = prev.attempt
         WHERE r.id = prev.id AND prev.status = ANY(string_to_array(i.from_statuses, ','))
-        RETURNING r.id, r.attempt, r.status, r.finished_at, prev.status AS from_status, i.reason, i.actor, i.details
+        RETURNING r.id, r.attempt, r.status, r.finished_at, prev.status AS from_status, i.reason, i.actor, i.details,
+                  r.namespace_id
     ), logged AS (
         -- each attempt's last log lines, durable exactly when its outcome is (none when prev found no such attempt)
         INSERT INTO run_log_chunks (run_id, first_n, last_n, lines)
@@ -90,5 +105,26 @@ BEGIN
         INSERT INTO run_events (run_id, from_status, to_status, reason, actor, attempt, details)
         SELECT d.id, d.from_status, d.status, d.reason, d.actor, d.attempt, CAST(d.details AS jsonb) FROM done d
     )
-    SELECT d.id, d.attempt, d.status, d.finished_at FROM done d;
+    SELECT array_agg(d.id), array_agg(d.attempt), array_agg(d.status), array_agg(d.finished_at),
+           -- the runs the triggers skipped: exactly those their WHEN clauses would have taken (and, of the
+           -- concluded ones, those capture_run_webhook would have written deliveries for)
+           array_agg(d.id) FILTER (WHERE d.status IN ({{FINAL}}) AND d.from_status NOT IN ({{FINAL}})),
+           array_agg(d.id) FILTER (WHERE d.status IN ({{CONCLUDED}}) AND d.from_status IS DISTINCT FROM d.status
+                                     AND EXISTS (SELECT FROM webhook_subscriptions s
+                                                 WHERE s.namespace_id = d.namespace_id AND s.enabled))
+    INTO done_ids, done_attempts, done_statuses, done_finished, made_final, concluded
+    FROM done d;
+    PERFORM set_config('conveyor.finish_runs_captures', 'off', true);
+    IF made_final IS NOT NULL THEN
+        INSERT INTO run_rollup_changes (run_id, hour, namespace_id, kind, trigger, status, pipeline_id,
+                                        deployment_id, error_code, created_by, runs, duration_n, duration_sum,
+                                        wait_n, wait_sum, rows_sum, bytes_sum, duration_bin, wait_bin)
+        SELECT run_id, hour, namespace_id, kind, trigger, status, pipeline_id, deployment_id, error_code, created_by,
+               runs, duration_n, duration_sum, wait_n, wait_sum, rows_sum, bytes_sum, duration_bin, wait_bin
+        FROM run_partials WHERE run_id = ANY(made_final);
+    END IF;
+    IF concluded IS NOT NULL THEN
+        PERFORM enqueue_run_webhooks(r) FROM runs r WHERE r.id = ANY(concluded) ORDER BY r.id;
+    END IF;
+    RETURN QUERY SELECT * FROM unnest(done_ids, done_attempts, done_statuses, done_finished);
 END $$;

@@ -22,22 +22,28 @@ BEGIN
     END IF;
 END $$;
 
+-- A concluded run's deliveries: called by the trigger below and, for a batch of runs at once, by finish_runs.
+CREATE OR REPLACE FUNCTION enqueue_run_webhooks(r runs) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM enqueue_webhooks(
+        'run.' || lower(r.status), r.namespace_id, r.pipeline_id, r.deployment_id,
+        jsonb_build_object(
+            'run_id', r.id, 'namespace_id', r.namespace_id, 'kind', r.kind, 'status', r.status,
+            'trigger', r.trigger, 'pipeline_id', r.pipeline_id, 'pipeline_version', r.pipeline_version,
+            'deployment_id', r.deployment_id, 'dataset_id', r.dataset_id, 'scheduled_for', r.scheduled_for,
+            'attempt', r.attempt, 'error_code', r.error_code, 'finished_at', r.finished_at,
+            'links', jsonb_build_object('run', '/api/v1/runs/' || r.id, 'logs', '/api/v1/runs/' || r.id || '/logs')));
+END $$;
+
 -- A run's payload is built only when its namespace has an enabled subscription at all (a cheap index probe):
 -- most runs end where nobody subscribes, and building twenty jsonb fields for nothing cost more than the probe.
 CREATE OR REPLACE FUNCTION capture_run_webhook() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF NOT EXISTS (SELECT FROM webhook_subscriptions s WHERE s.namespace_id = NEW.namespace_id AND s.enabled) THEN
-        RETURN NULL;
+    IF EXISTS (SELECT FROM webhook_subscriptions s WHERE s.namespace_id = NEW.namespace_id AND s.enabled) THEN
+        PERFORM enqueue_run_webhooks(NEW);
     END IF;
-    PERFORM enqueue_webhooks(
-        'run.' || lower(NEW.status), NEW.namespace_id, NEW.pipeline_id, NEW.deployment_id,
-        jsonb_build_object(
-            'run_id', NEW.id, 'namespace_id', NEW.namespace_id, 'kind', NEW.kind, 'status', NEW.status,
-            'trigger', NEW.trigger, 'pipeline_id', NEW.pipeline_id, 'pipeline_version', NEW.pipeline_version,
-            'deployment_id', NEW.deployment_id, 'dataset_id', NEW.dataset_id, 'scheduled_for', NEW.scheduled_for,
-            'attempt', NEW.attempt, 'error_code', NEW.error_code, 'finished_at', NEW.finished_at,
-            'links', jsonb_build_object('run', '/api/v1/runs/' || NEW.id, 'logs', '/api/v1/runs/' || NEW.id || '/logs')));
     RETURN NULL;
 END $$;
 
@@ -80,8 +86,11 @@ DROP TRIGGER IF EXISTS runs_webhooks ON runs;
 DROP TRIGGER IF EXISTS events_webhooks ON events;
 DROP TRIGGER IF EXISTS occurrences_webhooks ON occurrences;
 
+-- A run concluded inside finish_runs is captured by finish_runs itself, once for its whole batch
+-- (conveyor.finish_runs_captures is 'on' only around its UPDATE): see sql/functions/run_transitions.sql.
 CREATE TRIGGER runs_webhooks AFTER UPDATE OF status ON runs FOR EACH ROW
-WHEN (NEW.status IN ({{CONCLUDED}}) AND OLD.status IS DISTINCT FROM NEW.status)
+WHEN (NEW.status = ANY ({{CONCLUDED_ARRAY}}) AND OLD.status IS DISTINCT FROM NEW.status
+      AND current_setting('conveyor.finish_runs_captures', true) IS DISTINCT FROM 'on')
 EXECUTE FUNCTION capture_run_webhook();
 
 CREATE TRIGGER events_webhooks AFTER INSERT ON events FOR EACH ROW
