@@ -152,7 +152,8 @@ def test_a_batch_of_starts_and_finishes_is_one_transaction(parts: Engine_) -> No
     # When one batch starts a run and finishes another
     answers = writer._execute([_Request(second, start_by="worker:test:1"), _Request(first, finish=_finish(first, 1))])
     # Then both are written, by one transaction (one commit, one WAL flush)
-    assert answers[0]["id"] == second and answers[1]["status"] == "SUCCEEDED"
+    assert answers[0]["id"] == second
+    assert answers[1]["status"] == "SUCCEEDED"
     with parts.engine.connect() as connection:
         xids = connection.execute(
             text(
