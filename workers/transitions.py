@@ -295,13 +295,17 @@ class TransitionWriter:
     def _connect(self) -> psycopg.Connection[Any]:
         if self._connection is None or self._connection.closed:
             # autocommit: the batch's statements go in one query, which Postgres commits as one transaction
-            # (a connection that fails while preparing is dropped by the caller and made again)
-            self._connection = psycopg.connect(self._conninfo, autocommit=True, connect_timeout=self._connect_timeout)
+            connection = psycopg.connect(self._conninfo, autocommit=True, connect_timeout=self._connect_timeout)
+            try:
+                connection.execute(_START_PREPARE.encode())
+                connection.execute(_FINISH_PREPARE.encode())
+            except BaseException:
+                connection.close()  # kept unprepared, every batch on it would fail: the next one connects again
+                raise
             # a started run's spec, params and inputs (jsonb): msgspec parses them faster than the json module
-            set_json_loads(msgspec.json.decode, self._connection)
-            self._cursor = ClientCursor(self._connection, row_factory=dict_row)
-            self._connection.execute(_START_PREPARE.encode())
-            self._connection.execute(_FINISH_PREPARE.encode())
+            set_json_loads(msgspec.json.decode, connection)
+            self._cursor = ClientCursor(connection, row_factory=dict_row)
+            self._connection = connection
         return self._connection
 
 
