@@ -143,6 +143,59 @@ def test_a_finish_handed_over_waits_out_an_outage_for_as_long_as_it_may(parts: E
     writer.close()
 
 
+def test_a_batch_of_starts_and_finishes_is_one_transaction(parts: Engine_) -> None:
+    parts.pipeline("noop", [])
+    first, second = parts.submit("noop", 2)
+    assert parts.relay.relay_once() == 2
+    writer = parts.executor.transitions
+    assert writer.start(first, "worker:test:1") is not None
+    # When one batch starts a run and finishes another
+    answers = writer._execute([_Request(second, start_by="worker:test:1"), _Request(first, finish=_finish(first, 1))])
+    # Then both are written, by one transaction (one commit, one WAL flush)
+    assert answers[0]["id"] == second
+    assert answers[1]["status"] == "SUCCEEDED"
+    with parts.engine.connect() as connection:
+        xids = connection.execute(
+            text(
+                "SELECT DISTINCT xmin::text FROM run_events"
+                " WHERE (run_id = :first AND to_status = 'SUCCEEDED') OR (run_id = :second AND to_status = 'RUNNING')"
+            ),
+            {"first": first, "second": second},
+        ).all()
+    assert len(xids) == 1
+
+
+def test_text_that_needs_quoting_reaches_postgres_unchanged(parts: Engine_) -> None:
+    parts.pipeline("noop", [])
+    [run_id] = parts.submit("noop")
+    assert parts.relay.relay_once() == 1
+    writer = parts.executor.transitions
+    assert writer.start(run_id, "worker:test:1") is not None
+    # Given an error message and log lines with every character an array or SQL literal treats specially
+    message = 'it\'s "NULL", a {brace}, a comma, a back\\slash, 100% and ünïcode'
+    lines = b'{"message": "a \\"quoted\\" line", "x": "\\\\"}\n\x00\xff\n'
+    finish = _finish(
+        run_id,
+        1,
+        to_status="FAILED",
+        error_code="NULL",
+        error_message=message,
+        reason="failed",
+        from_statuses=sources(RunStatus.FAILED, [RunStatus.RUNNING]),
+        log={"log_first_n": [1], "log_last_n": [2], "log_chunks": [lines]},
+    )
+    # When it is written
+    assert writer.finish(finish) is not None
+    # Then Postgres holds exactly those values
+    with parts.engine.connect() as connection:
+        run = connection.execute(
+            text("SELECT error_code, error_message FROM runs WHERE id = :id"), {"id": run_id}
+        ).one()
+        chunk = connection.execute(text("SELECT lines FROM run_log_chunks WHERE run_id = :id"), {"id": run_id}).one()
+    assert tuple(run) == ("NULL", message)
+    assert bytes(chunk[0]) == lines
+
+
 def test_the_writer_prepares_its_statements_once_per_connection(parts: Engine_) -> None:
     parts.pipeline("prepared", [])
     run_ids = parts.submit("prepared", 3)
@@ -152,6 +205,6 @@ def test_the_writer_prepares_its_statements_once_per_connection(parts: Engine_) 
         assert writer.start(run_id, "worker:test:1") is not None
     connection = writer._connection
     assert connection is not None
-    prepared = connection.execute("SELECT statement FROM pg_prepared_statements").fetchall()
-    # one server-side statement for start_runs, reused by each batch (not parsed and planned again)
-    assert [row[0] for row in prepared if "start_runs" in row[0]] != []
+    prepared = connection.execute("SELECT name, generic_plans + custom_plans FROM pg_prepared_statements").fetchall()
+    # one server-side statement for start_runs, run by each batch (not parsed and planned again)
+    assert ("conveyor_start_runs", 3) in [tuple(row) for row in prepared]
