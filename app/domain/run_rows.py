@@ -202,8 +202,7 @@ def insert_run_rows_and_commit(
     have the same attribute names as `insert_run_rows`'; errors are SQLAlchemy's, as the API maps them.
     """
     if not rows:
-        session.commit()
-        return []
+        return []  # nothing to send: the caller's transaction commits as usual
     sql, params = psycopg_query("insert_runs"), _insert_params(rows, dispatch_actor, audit)
     raw: psycopg.Connection[Any] = session.connection().connection.driver_connection  # type: ignore[assignment]
     try:
