@@ -126,6 +126,9 @@ class _WakingConsumer(_RedisConsumer):
         self.refill_at = prefetch - max(1, min(prefetch // 4, REFILL_MAX))
         #: Set by worker threads when an ack or nack brings the messages out down to the refill mark.
         self._slot_freed = threading.Event()
+        #: The last fetch got fewer messages than it asked for: the queue was empty then, so the next fetch
+        #: waits for a wake (a send since has left one) instead of asking again at once.
+        self._queue_was_empty = False
 
     def ack(self, message) -> None:  # type: ignore[no-untyped-def]
         """Note the ack (a worker thread calls this); the consumer thread sends it before its next fetch."""
@@ -149,11 +152,21 @@ class _WakingConsumer(_RedisConsumer):
                 self._slot_freed.wait(self.timeout / 1000)
             return None
         try:
+            if self._queue_was_empty:
+                # Not another fetch at once (its Redis call and its Python work would compete with the worker
+                # thread just handed the last message, for the GIL, while it starts that run): the wakes were
+                # drained before that fetch, so a send since has left one and this wait ends at once.
+                self._queue_was_empty = False
+                self._wake.get_message(timeout=self.timeout / 1000)
+                return None
             self.broker.send_acks(self.queue_name)
             while self._wake.get_message(timeout=0.0) is not None:
                 pass  # wake messages of sends this fetch will see anyway
-            self.message_cache = self.broker.do_fetch(self.queue_name, self.prefetch - self.outstanding_message_count)
+            asked = self.prefetch - self.outstanding_message_count
+            self.message_cache = self.broker.do_fetch(self.queue_name, asked)
+            self._queue_was_empty = len(self.message_cache) < asked
             if not self.message_cache:
+                self._queue_was_empty = False
                 self._wake.get_message(timeout=self.timeout / 1000)
                 return None
         except redis.ConnectionError as exc:

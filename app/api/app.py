@@ -15,6 +15,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.static_files import create_static_files_router
 
+from app.api.bearer_lookup import BearerLookup, conninfo_of
 from app.api.console import console_router
 from app.api.controllers.audit import AuditController
 from app.api.controllers.auth import AuthController
@@ -99,9 +100,12 @@ def create_app(settings: Settings | None = None, *, authenticate: bool = True) -
     assets = ASSETS_PATH
     openapi = openapi_config()
 
+    bearer_lookup = BearerLookup(conninfo_of(settings.sqlalchemy_url))
+
     async def close_live_logs() -> None:
         await live_logs.close()
         await rate_limit.close()
+        await bearer_lookup.close()
 
     app = Litestar(
         route_handlers=[
@@ -109,7 +113,7 @@ def create_app(settings: Settings | None = None, *, authenticate: bool = True) -
             create_static_files_router(path=assets, directories=[SWAGGER_ASSETS], include_in_schema=False, opt=PUBLIC),
             console_router(),
         ],
-        guards=[make_guard(database, rate_limit, enabled=authenticate)],
+        guards=[make_guard(bearer_lookup, rate_limit, enabled=authenticate)],
         state=State({"trusted_proxies": settings.trusted_proxy_networks, "eager_sender": eager}),
         dependencies={
             "db": Provide(lambda: database, use_cache=True, sync_to_thread=False),

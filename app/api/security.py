@@ -19,6 +19,7 @@ from litestar.enums import HttpMethod
 from litestar.handlers.base import BaseRouteHandler
 from litestar.types import Scope
 
+from app.api.bearer_lookup import BearerLookup
 from app.api.client_address import client_address
 from app.api.rate_limit import RateLimit
 from app.api.request_id import request_id_of
@@ -28,7 +29,6 @@ from app.db.outage import database_unavailable
 from app.domain import audit
 from app.domain.permissions import ALLOWED_BEFORE_PASSWORD_CHANGE, PERMISSIONS, Permission, Principal, Role
 from app.domain.permissions import Scope as Who
-from app.domain.sessions import resolve_bearer
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-def make_guard(database: Database, rate_limit: RateLimit, *, enabled: bool = True):  # type: ignore[no-untyped-def]
+def make_guard(lookup: BearerLookup, rate_limit: RateLimit, *, enabled: bool = True):  # type: ignore[no-untyped-def]
     """The app-wide guard, which also applies the rate limit. `enabled=False` is for benchmarks of its cost."""
 
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
@@ -72,7 +72,7 @@ def make_guard(database: Database, rate_limit: RateLimit, *, enabled: bool = Tru
             await rate_limit.by_address(connection)
             raise Unauthorized("sign in first: send Authorization: Bearer <token>", code="unauthorized")
         try:
-            principal = await anyio.to_thread.run_sync(_resolve, database, token)
+            principal = await lookup.resolve(token)  # on the event loop: no thread hop per request
         except Unauthorized:
             await rate_limit.by_address(connection)
             raise
@@ -90,11 +90,6 @@ def make_guard(database: Database, rate_limit: RateLimit, *, enabled: bool = Tru
             )
 
     return guard
-
-
-def _resolve(database: Database, token: str) -> Principal:
-    with database.connection() as connection:  # this runs on every request: keep it to one round trip
-        return resolve_bearer(connection, token)
 
 
 #: The caller when authentication is switched off (benchmarks only): an instance admin.

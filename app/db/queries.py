@@ -19,6 +19,7 @@ SQL_ROOT = Path(__file__).resolve().parents[2] / "sql"
 QUERIES_DIR = SQL_ROOT / "queries"
 _NAME = re.compile(r"^--\s*name:\s*(?P<name>[a-z_][a-z0-9_]*)\s*$", re.MULTILINE)
 _TOKEN = re.compile(r"\{\{\s*([A-Z_]+)\s*\}\}")
+_PARAM = re.compile(r"(?<![:\w]):([a-z_]+)")
 
 
 def render(source: str) -> str:
@@ -73,3 +74,13 @@ def query(name: str) -> TextClause:
         return text(all_queries()[name])
     except KeyError:
         raise KeyError(f"no query named {name!r} in {QUERIES_DIR}") from None
+
+
+@functools.cache
+def psycopg_query(name: str) -> str:
+    """The named query for a bare psycopg connection: its `:name` placeholders as `%(name)s`."""
+    try:
+        body = all_queries()[name]
+    except KeyError:
+        raise KeyError(f"no query named {name!r} in {QUERIES_DIR}") from None
+    return _PARAM.sub(r"%(\1)s", body.replace("%", "%%"))

@@ -82,26 +82,55 @@ def record(
     A plain INSERT on the table, not an ORM object: the unit of work cost a submit a millisecond of CPU at
     its commit. The audit log has no foreign keys, so writing it before pending ORM changes are flushed is safe.
     """
-    principal = ctx.principal
     session.execute(
         _INSERT_ENTRY,
-        {
-            "actor_user_id": principal.user_id if principal else None,
-            "actor_name": principal.username if principal else ctx.actor_name,
-            "actor_token_id": principal.token_id if principal and principal.token_kind == "api" else None,
-            "action": action,
-            "resource_type": resource_type,
-            "resource_id": str(resource_id) if resource_id is not None else None,
-            "namespace_id": namespace_id,
-            "outcome": outcome,
-            "status_code": status_code,
-            "error_code": error_code,
-            "request_id": ctx.request_id,
-            "client_address": ctx.client_address,
-            "user_agent": (ctx.user_agent or "")[:400] or None,
-            "details": msgspec.to_builtins(redact(details or {})),
-        },
+        entry(
+            ctx,
+            action=action,
+            outcome=outcome,
+            resource_type=resource_type,
+            resource_id=resource_id,
+            namespace_id=namespace_id,
+            status_code=status_code,
+            error_code=error_code,
+            details=details,
+        ),
     )
+
+
+def entry(
+    ctx: AuditContext,
+    *,
+    action: str,
+    outcome: str = "success",
+    resource_type: str | None = None,
+    resource_id: str | uuid.UUID | None = None,
+    namespace_id: uuid.UUID | None = None,
+    status_code: int | None = None,
+    error_code: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The columns of one entry (the table's defaults fill in `id` and `at`), as `record` writes them.
+
+    Also for a statement that writes its change and its entry at once (`insert_runs`' `audit`).
+    """
+    principal = ctx.principal
+    return {
+        "actor_user_id": principal.user_id if principal else None,
+        "actor_name": principal.username if principal else ctx.actor_name,
+        "actor_token_id": principal.token_id if principal and principal.token_kind == "api" else None,
+        "action": action,
+        "resource_type": resource_type,
+        "resource_id": str(resource_id) if resource_id is not None else None,
+        "namespace_id": namespace_id,
+        "outcome": outcome,
+        "status_code": status_code,
+        "error_code": error_code,
+        "request_id": ctx.request_id,
+        "client_address": ctx.client_address,
+        "user_agent": (ctx.user_agent or "")[:400] or None,
+        "details": msgspec.to_builtins(redact(details or {})),
+    }
 
 
 class AuditFilters(msgspec.Struct, kw_only=True):

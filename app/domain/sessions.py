@@ -121,6 +121,11 @@ def revoke_family(session: Session, family_id: uuid.UUID) -> None:
 def resolve_bearer(session: Session | Connection, token: str) -> Principal:
     """The caller behind a bearer token, in one query; 401 if it is unknown, expired, revoked or disabled."""
     row: Any = session.execute(query("resolve_bearer_token"), {"hash": hash_token(token)}).mappings().first()
+    return bearer_principal(row)
+
+
+def bearer_principal(row: Any) -> Principal:
+    """The caller of a `resolve_bearer_token` row (a mapping); 401 for no row (the token is not valid)."""
     if row is None:
         raise Unauthorized("the bearer token is not valid (unknown, expired or revoked)", code="invalid_token")
     memberships = [(uuid.UUID(ns), role) for ns, role in row["memberships"]]

@@ -18,6 +18,10 @@
 -- hold and sends it again (claim_unstarted_runs); a refused send puts it back into
 -- the outbox (put_back_outbox). The answer is the runs' rows as inserted, so a
 -- submit answers from them rather than reading the runs back.
+-- audit set (a submit's audit entry, the columns app/domain/audit.py `entry`
+-- builds): written by the same statement, which saves the submit a round trip
+-- inside its transaction; it commits with the runs or not at all, as
+-- audit.record's would.
 WITH input AS (
     SELECT x.*, (CAST(:dispatch_actor AS text) IS NOT NULL AND NOT coalesce(x.held, false)
                  AND coalesce(x.scheduled_for <= now(), true)) AS dispatch
@@ -58,6 +62,19 @@ WITH input AS (
     INSERT INTO outbox (run_id, queue, priority, available_at)
     SELECT i.id, input.queue, input.priority, greatest(input.scheduled_for, now())
     FROM inserted i JOIN input USING (id) WHERE NOT i.held AND i.status = 'PENDING'
+), audited AS (
+    INSERT INTO audit_log (actor_user_id, actor_name, actor_token_id, action, resource_type, resource_id,
+                           namespace_id, outcome, status_code, error_code, request_id, client_address,
+                           user_agent, details)
+    SELECT a.actor_user_id, a.actor_name, a.actor_token_id, a.action, a.resource_type, a.resource_id,
+           a.namespace_id, a.outcome, a.status_code, a.error_code, a.request_id, a.client_address,
+           a.user_agent, coalesce(a.details, '{}'::jsonb)
+    FROM jsonb_to_record(CAST(:audit AS jsonb)) AS a(
+        actor_user_id uuid, actor_name text, actor_token_id uuid, action text, resource_type text,
+        resource_id text, namespace_id uuid, outcome text, status_code int, error_code text, request_id text,
+        client_address text, user_agent text, details jsonb
+    )
+    WHERE CAST(:audit AS jsonb) IS NOT NULL
 ), wake AS (
     SELECT pg_notify('conveyor_outbox', '') WHERE EXISTS (SELECT FROM inserted WHERE status = 'PENDING' AND NOT held)
 )

@@ -5,9 +5,14 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from litestar.testing import TestClient
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import IntegrityError
 
+from app.core.states import RunKind, RunTrigger
+from app.db.database import Database
+from app.domain.run_rows import insert_run_rows_and_commit, run_row
 from app.settings import Settings
 from scheduler.schedule_loop import ScheduleLoop
 from tests.integration.schedule_support import rewind
@@ -68,3 +73,36 @@ def test_a_timeout_past_the_instance_bound_is_refused_by_every_path(
         ).all()
     assert runs.scalar_one() == 0
     assert [(o, r.split(":")[0]) for o, r in reasons] == [("plan_failed", "timeout_too_long")]
+
+
+def test_a_submit_sent_with_its_commit_is_committed_and_a_failed_one_leaves_nothing(
+    client: TestClient, pipeline: dict, engine: Engine, settings: Settings
+) -> None:
+    """insert_run_rows_and_commit: the insert and its COMMIT in one round trip; an error rolls back as before."""
+    namespace = pipeline["namespace_id"]
+
+    def row(namespace_id: str) -> dict:
+        return run_row(
+            settings,
+            namespace_id=namespace_id,
+            kind=RunKind.PIPELINE,
+            trigger=RunTrigger.API,
+            actor="user:root",
+            created_by=None,
+            pipeline_id=pipeline["id"],
+            pipeline_version=1,
+        )
+
+    good, bad = row(namespace), row(str(uuid.uuid4()))  # no such namespace: a foreign key refuses it
+    database = Database(engine)
+    with database.transaction() as session:
+        [inserted] = insert_run_rows_and_commit(session, [good], dispatch_actor="api:test")
+        with engine.connect() as other:  # committed already, before the session's own (empty) commit
+            assert (
+                other.execute(text("SELECT status FROM runs WHERE id = :id"), {"id": good["id"]}).scalar() == "QUEUED"
+            )
+    assert (inserted.id, inserted.status) == (good["id"], "QUEUED")
+    with pytest.raises(IntegrityError), database.transaction() as session:
+        insert_run_rows_and_commit(session, [bad], dispatch_actor="api:test")
+    with engine.connect() as other:
+        assert other.execute(text("SELECT count(*) FROM runs WHERE id = :id"), {"id": bad["id"]}).scalar() == 0

@@ -53,6 +53,29 @@ def test_an_idle_consumer_wakes_when_a_run_is_sent(broker, settings: Settings) -
         consumer.close()
 
 
+def test_a_consumer_that_emptied_the_queue_waits_for_the_next_send_instead_of_fetching_again(
+    broker, settings: Settings
+) -> None:  # type: ignore[no-untyped-def]
+    enqueue_runs(broker, [(settings.queue, str(uuid.uuid4()), str(uuid.uuid4()))])
+    consumer = broker.consume(settings.queue, prefetch=2, timeout=POLL_MS)
+    try:
+        assert next(consumer) is not None  # one of the two asked for: the queue is empty now
+        fetches: list[object] = []
+        fetch = broker.do_fetch
+        broker.do_fetch = lambda *args: fetches.append(args) or fetch(*args)
+        sender = send_later(broker, settings.queue, 0.3)
+        started = time.monotonic()
+        assert next(consumer) is None  # no fetch at once: the wait, which the send ends
+        waited = time.monotonic() - started
+        sender.join()
+        assert fetches == []
+        assert 0.2 < waited < POLL_MS / 1000 / 2, f"waited {waited:.2f} s"
+        assert next(consumer) is not None  # the run that send sent
+        assert len(fetches) == 1
+    finally:
+        consumer.close()
+
+
 def test_a_full_consumer_fetches_again_as_soon_as_a_message_is_acked(broker, settings: Settings) -> None:  # type: ignore[no-untyped-def]
     enqueue_runs(broker, [(settings.queue, str(uuid.uuid4()), str(uuid.uuid4())) for _ in range(2)])
     consumer = broker.consume(settings.queue, prefetch=1, timeout=POLL_MS)

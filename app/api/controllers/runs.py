@@ -71,6 +71,8 @@ def _submit(
                 settings=settings,
                 audit_as=ctx,
                 dispatch_actor=eager.actor if eager is not None else None,
+                # with no key the insert is the transaction's last statement: its COMMIT goes with it
+                commit=not key,
             )
         )
         return [run.id for run in created]
