@@ -45,11 +45,10 @@ from sqlalchemy import text
 
 from app.core.ids import uuid7
 from app.core.states import RunKind, RunStatus, RunTrigger, sources
-from app.db.queries import query
+from app.db.queries import conninfo_of, psycopg_sql, query
 from app.domain.run_rows import insert_runs, run_row
 from app.settings import Settings
 from bench._servers import BenchServers, figure, migrated, noop_pipeline
-from workers.transitions import conninfo_of, psycopg_sql
 
 API_BATCH = 1000
 WORKER_ID = "bench-worker"

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, TextClause
 from app.core.states import FINAL, RunKind, RunStatus
 from app.db.database import database_for
 from app.db.outage import retry_while_unavailable
-from app.db.queries import query
+from app.db.queries import conninfo_of, query
 from app.domain.attempts import after_attempt
 from app.domain.runlog_buffer import Chunk, RunLogBuffer, RunLogWriter, chunk_params
 from app.domain.runlogs import last_line
@@ -27,7 +27,7 @@ from workers.ingest_job import run_import
 from workers.outcomes import Outcome
 from workers.pipeline_job import run_pipeline_job
 from workers.runtime import WORKER_ID, ActiveRuns
-from workers.transitions import Finish, TransitionWriter, conninfo_of
+from workers.transitions import Finish, TransitionWriter
 
 logger = logging.getLogger(__name__)
 

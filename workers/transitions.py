@@ -31,7 +31,6 @@ request cannot fail the others.
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 import uuid
@@ -48,17 +47,9 @@ from psycopg.types.json import set_json_loads
 
 from app.core.states import RunStatus, sources
 from app.db.outage import RETRY_PAUSES, database_unavailable
-from app.db.queries import query
+from app.db.queries import PARAM, query
 
 logger = logging.getLogger(__name__)
-
-_PARAM = re.compile(r"(?<![:\w]):([a-z_]+)")
-
-
-def psycopg_sql(sql: str) -> str:
-    """A named query's `:name` placeholders as psycopg's `%(name)s` (the files use SQLAlchemy's style)."""
-    return _PARAM.sub(r"%(\1)s", sql.replace("%", "%%"))
-
 
 # The batch's arrays go to Postgres as array literals in one text parameter each (the queries CAST them to
 # uuid[], int[], text[], bytea[]): psycopg's list dumper adapts every element in Python, and for a batch of
@@ -99,10 +90,10 @@ def _prepared(name: str, sql: str) -> tuple[str, str]:
     protocol; SQL's own PREPARE keeps the statement parsed and planned once per connection all the same.
     """
     names: list[str] = []
-    for found in _PARAM.findall(sql):
+    for found in PARAM.findall(sql):
         if found not in names:
             names.append(found)
-    body = _PARAM.sub(lambda m: f"${names.index(m.group(1)) + 1}", sql)
+    body = PARAM.sub(lambda m: f"${names.index(m.group(1)) + 1}", sql)
     execute = f"EXECUTE {name}(" + ", ".join(f"%({n})s" for n in names) + ")"
     return f"PREPARE {name} AS {body}", execute
 
@@ -330,8 +321,3 @@ def _finish_params(finishes: list[Finish]) -> dict[str, str]:
         "log_last_n": _ints([n for f in logged for n in f.log["log_last_n"]]),
         "log_chunks": _byteas([c for f in logged for c in f.log["log_chunks"]]),
     }
-
-
-def conninfo_of(sqlalchemy_url: str) -> str:
-    """The libpq form of the settings' database URL (SQLAlchemy's names its driver)."""
-    return sqlalchemy_url.replace("postgresql+psycopg://", "postgresql://", 1)

@@ -15,7 +15,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.static_files import create_static_files_router
 
-from app.api.bearer_lookup import BearerLookup, conninfo_of
+from app.api.bearer_lookup import BearerLookup
 from app.api.console import console_router
 from app.api.controllers.audit import AuditController
 from app.api.controllers.auth import AuthController
@@ -45,6 +45,7 @@ from app.api.security import make_failure_auditor, make_guard
 from app.api.text_boundary import refuse_unstorable_text
 from app.db.database import Database
 from app.db.engine import get_engine
+from app.db.queries import conninfo_of
 from app.domain.dispatch import ApiBroker, EagerSender
 from app.domain.throttle import LoginThrottle
 from app.ingest.convert import warm_up as warm_up_arrow

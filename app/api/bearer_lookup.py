@@ -70,8 +70,3 @@ class BearerLookup:
         return await psycopg.AsyncConnection.connect(
             self._conninfo, autocommit=True, connect_timeout=self._connect_timeout, row_factory=dict_row
         )
-
-
-def conninfo_of(sqlalchemy_url: str) -> str:
-    """The libpq form of the settings' database URL (SQLAlchemy's names its driver)."""
-    return sqlalchemy_url.replace("postgresql+psycopg://", "postgresql://", 1)

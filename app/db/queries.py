@@ -19,7 +19,7 @@ SQL_ROOT = Path(__file__).resolve().parents[2] / "sql"
 QUERIES_DIR = SQL_ROOT / "queries"
 _NAME = re.compile(r"^--\s*name:\s*(?P<name>[a-z_][a-z0-9_]*)\s*$", re.MULTILINE)
 _TOKEN = re.compile(r"\{\{\s*([A-Z_]+)\s*\}\}")
-_PARAM = re.compile(r"(?<![:\w]):([a-z_]+)")
+PARAM = re.compile(r"(?<![:\w]):([a-z_]+)")
 
 
 def render(source: str) -> str:
@@ -83,4 +83,14 @@ def psycopg_query(name: str) -> str:
         body = all_queries()[name]
     except KeyError:
         raise KeyError(f"no query named {name!r} in {QUERIES_DIR}") from None
-    return _PARAM.sub(r"%(\1)s", body.replace("%", "%%"))
+    return psycopg_sql(body)
+
+
+def psycopg_sql(sql: str) -> str:
+    """SQL in the files' (SQLAlchemy's) `:name` placeholder style as psycopg's `%(name)s`."""
+    return PARAM.sub(r"%(\1)s", sql.replace("%", "%%"))
+
+
+def conninfo_of(sqlalchemy_url: str) -> str:
+    """The libpq form of the settings' database URL (SQLAlchemy's names its driver), for bare psycopg connections."""
+    return sqlalchemy_url.replace("postgresql+psycopg://", "postgresql://", 1)

@@ -9,8 +9,9 @@ import pytest
 from litestar.testing import TestClient
 from sqlalchemy import Engine, text
 
-from app.api.bearer_lookup import BearerLookup, conninfo_of
+from app.api.bearer_lookup import BearerLookup
 from app.core.errors import Unauthorized
+from app.db.queries import conninfo_of
 from app.settings import Settings
 
 

@@ -11,8 +11,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from app.db.queries import query
-from workers.transitions import psycopg_sql
+from app.db.queries import psycopg_sql, query
 
 FINISH = psycopg_sql(str(query("finish_runs")))
 PARTIAL_COLUMNS = (

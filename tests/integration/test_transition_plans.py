@@ -8,10 +8,9 @@ import psycopg
 import pytest
 
 from app.db import migrate
-from app.db.queries import query
+from app.db.queries import psycopg_sql, query
 from app.settings import Settings
 from tests.servers import TestServers
-from workers.transitions import psycopg_sql
 
 START = psycopg_sql(str(query("start_runs")))
 FINISH = psycopg_sql(str(query("finish_runs")))
