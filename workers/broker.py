@@ -8,6 +8,7 @@ Dramatiq's Retries, TimeLimit and AgeLimit middleware are left out on purpose.
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from contextlib import suppress
 
@@ -157,7 +158,7 @@ class _WakingConsumer(_RedisConsumer):
                 # thread just handed the last message, for the GIL, while it starts that run): the wakes were
                 # drained before that fetch, so a send since has left one and this wait ends at once.
                 self._queue_was_empty = False
-                self._wake.get_message(timeout=self.timeout / 1000)
+                self._wait_for_wake()
                 return None
             self.broker.send_acks(self.queue_name)
             while self._wake.get_message(timeout=0.0) is not None:
@@ -167,11 +168,22 @@ class _WakingConsumer(_RedisConsumer):
             self._queue_was_empty = len(self.message_cache) < asked
             if not self.message_cache:
                 self._queue_was_empty = False
-                self._wake.get_message(timeout=self.timeout / 1000)
+                self._wait_for_wake()
                 return None
         except redis.ConnectionError as exc:
             raise ConnectionClosed(exc) from None
         return super().__next__()
+
+    def _wait_for_wake(self) -> None:
+        """Wait for a send's wake message, at most the consumer's timeout.
+
+        get_message answers None also when what it read was the subscription's own confirmation (which can
+        arrive after the first fetch), so one call may end the wait at once: wait on until a wake or the end.
+        """
+        deadline = time.monotonic() + self.timeout / 1000
+        while (left := deadline - time.monotonic()) > 0:
+            if self._wake.get_message(timeout=left) is not None:
+                return
 
     def requeue_cached(self) -> None:
         """Put back the messages fetched but never handed to a worker thread (a fetch takes several; the consumer
