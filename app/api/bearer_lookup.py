@@ -14,6 +14,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+from app.db.outage import database_unavailable
 from app.db.queries import psycopg_query
 from app.domain.permissions import Principal
 from app.domain.sessions import bearer_principal
@@ -40,19 +41,31 @@ class BearerLookup:
 
     async def resolve(self, token: str) -> Principal:
         """The caller behind `token`; 401 if it is unknown, expired, revoked or its user disabled."""
-        slots = self._slots_of(asyncio.get_running_loop())
-        async with slots:
-            connection = self._idle.pop() if self._idle else await self._connect()
+        async with self._slots_of(asyncio.get_running_loop()):
+            return bearer_principal(await self._lookup(hash_token(token)))
+
+    async def _lookup(self, hashed: str) -> Any:
+        if self._idle:
             try:
-                cursor = await connection.execute(
-                    psycopg_query("resolve_bearer_token"), {"hash": hash_token(token)}, prepare=True
-                )
-                row = await cursor.fetchone()
-            except BaseException:
-                await connection.close()  # broken, or cancelled mid-statement: never handed out again
-                raise
-            self._idle.append(connection)
-        return bearer_principal(row)
+                return await self._query(self._idle.pop(), hashed)
+            except BaseException as exc:
+                if not database_unavailable(exc):
+                    raise
+            # A kept connection the server dropped (a restart, an idle timeout) is found out by its first query,
+            # where the SQLAlchemy pool's pre-ping found it before: the other kept ones, opened before the same
+            # loss, are closed too, and the query goes once more on a new connection, so the caller sees no error.
+            await self.close()
+        return await self._query(await self._connect(), hashed)
+
+    async def _query(self, connection: psycopg.AsyncConnection[dict[str, Any]], hashed: str) -> Any:
+        try:
+            cursor = await connection.execute(psycopg_query("resolve_bearer_token"), {"hash": hashed}, prepare=True)
+            row = await cursor.fetchone()
+        except BaseException:
+            await connection.close()  # broken, or cancelled mid-statement: never handed out again
+            raise
+        self._idle.append(connection)
+        return row
 
     async def close(self) -> None:
         idle, self._idle = self._idle, []
