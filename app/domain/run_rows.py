@@ -182,8 +182,7 @@ def insert_run_rows(
     if not rows:
         return []
     result = connection.execute(query("insert_runs"), _insert_params(rows, dispatch_actor, audit))
-    inserted = {row.id: row for row in result}
-    return [inserted[row["id"]] for row in rows if row["id"] in inserted]
+    return _in_order(rows, result)
 
 
 def insert_run_rows_and_commit(
@@ -213,6 +212,11 @@ def insert_run_rows_and_commit(
             result = cursor.fetchall()
     except psycopg.Error as exc:
         raise DBAPIError.instance(sql, params, exc, psycopg.Error) from exc
+    return _in_order(rows, result)
+
+
+def _in_order(rows: Sequence[Mapping[str, Any]], result: Iterable[Any]) -> list[Any]:
+    """The inserted rows in the order of `rows` (a run the statement did not insert is left out)."""
     inserted = {row.id: row for row in result}
     return [inserted[row["id"]] for row in rows if row["id"] in inserted]
 
