@@ -70,9 +70,23 @@ def _texts(values: Sequence[str | None]) -> str:
 
 
 def _quoted(value: str) -> str:
+    value = _storable(value)
     if "\\" in value or '"' in value:
         value = value.replace("\\", "\\\\").replace('"', '\\"')
     return '"' + value + '"'
+
+
+def _storable(value: str) -> str:
+    """`value` as Postgres text can hold it: a NUL or a lone surrogate (a messy file's cell quoted in an error
+    message) becomes U+FFFD, so an attempt's outcome is written rather than its whole batch refused."""
+    if "\x00" in value:
+        value = value.replace("\x00", "\ufffd")
+    if not value.isascii():
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            value = "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in value)
+    return value
 
 
 def _byteas(values: list[bytes]) -> str:

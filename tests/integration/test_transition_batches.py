@@ -208,3 +208,26 @@ def test_the_writer_prepares_its_statements_once_per_connection(parts: Engine_) 
     prepared = connection.execute("SELECT name, generic_plans + custom_plans FROM pg_prepared_statements").fetchall()
     # one server-side statement for start_runs, run by each batch (not parsed and planned again)
     assert ("conveyor_start_runs", 3) in [tuple(row) for row in prepared]
+
+
+def test_an_error_message_postgres_cannot_store_is_written_with_replacements(parts: Engine_) -> None:
+    parts.pipeline("unstorable", [])
+    [run_id] = parts.submit("unstorable")
+    assert parts.relay.relay_once() == 1
+    writer = parts.executor.transitions
+    assert writer.start(run_id, "worker:test:1") is not None
+    # Given an error message as a messy file's cell can make it: a NUL and a lone surrogate (surrogateescape)
+    finish = _finish(
+        run_id,
+        1,
+        to_status="FAILED",
+        error_code="bad_cell",
+        error_message="cell A1 is 'x\x00y' and '\udcff'",
+        reason="failed",
+        from_statuses=sources(RunStatus.FAILED, [RunStatus.RUNNING]),
+    )
+    # When it is written, the outcome is not lost: Postgres text holds neither, so each becomes U+FFFD
+    assert writer.finish(finish) is not None
+    with parts.engine.connect() as connection:
+        run = connection.execute(text("SELECT status, error_message FROM runs WHERE id = :id"), {"id": run_id}).one()
+    assert tuple(run) == ("FAILED", "cell A1 is 'x\ufffdy' and '\ufffd'")
