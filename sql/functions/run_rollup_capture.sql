@@ -8,6 +8,20 @@
 -- they stay small (one array constant per status set) and test only the status; whether a final run that
 -- stays final changed its figures is asked here, only for such a run (the rare case: a retention purge, an
 -- edit of a finished run), and such an update that changes nothing counted is skipped.
+-- Queue the runs' rollup figures as run_partials reads them now, with `sign` (-1 retracts, +1 counts): the
+-- one INSERT of the rollup queue, for the row triggers below and for finish_runs' batches.
+CREATE OR REPLACE FUNCTION capture_run_rollup(p_run_ids uuid[], sign int) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO run_rollup_changes (run_id, hour, namespace_id, kind, trigger, status, pipeline_id, deployment_id,
+                                    error_code, created_by, runs, duration_n, duration_sum, wait_n, wait_sum,
+                                    rows_sum, bytes_sum, duration_bin, wait_bin)
+    SELECT run_id, hour, namespace_id, kind, trigger, status, pipeline_id, deployment_id, error_code, created_by,
+           sign * runs, sign * duration_n, sign * duration_sum, sign * wait_n, sign * wait_sum,
+           sign * rows_sum, sign * bytes_sum, duration_bin, wait_bin
+    FROM run_partials WHERE run_id = ANY(p_run_ids);
+END $$;
+
 CREATE OR REPLACE FUNCTION capture_run_rollup_change() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -21,13 +35,7 @@ BEGIN
         END IF;
     END IF;
     -- A BEFORE trigger reads the row as it was; an AFTER trigger reads it as it is now.
-    INSERT INTO run_rollup_changes (run_id, hour, namespace_id, kind, trigger, status, pipeline_id, deployment_id,
-                                    error_code, created_by, runs, duration_n, duration_sum, wait_n, wait_sum,
-                                    rows_sum, bytes_sum, duration_bin, wait_bin)
-    SELECT run_id, hour, namespace_id, kind, trigger, status, pipeline_id, deployment_id, error_code, created_by,
-           sign * runs, sign * duration_n, sign * duration_sum, sign * wait_n, sign * wait_sum,
-           sign * rows_sum, sign * bytes_sum, duration_bin, wait_bin
-    FROM run_partials WHERE run_id = target;
+    PERFORM capture_run_rollup(ARRAY[target], sign);
     RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD WHEN TG_WHEN = 'BEFORE' THEN NEW END;
 END $$;
 

@@ -116,12 +116,7 @@ BEGIN
     FROM done d;
     PERFORM set_config('conveyor.finish_runs_captures', 'off', true);
     IF made_final IS NOT NULL THEN
-        INSERT INTO run_rollup_changes (run_id, hour, namespace_id, kind, trigger, status, pipeline_id,
-                                        deployment_id, error_code, created_by, runs, duration_n, duration_sum,
-                                        wait_n, wait_sum, rows_sum, bytes_sum, duration_bin, wait_bin)
-        SELECT run_id, hour, namespace_id, kind, trigger, status, pipeline_id, deployment_id, error_code, created_by,
-               runs, duration_n, duration_sum, wait_n, wait_sum, rows_sum, bytes_sum, duration_bin, wait_bin
-        FROM run_partials WHERE run_id = ANY(made_final);
+        PERFORM capture_run_rollup(made_final, 1);
     END IF;
     IF concluded IS NOT NULL THEN
         PERFORM enqueue_run_webhooks(r) FROM runs r WHERE r.id = ANY(concluded) ORDER BY r.id;

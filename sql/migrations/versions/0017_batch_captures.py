@@ -64,3 +64,4 @@ def downgrade() -> None:
     op.execute(render(previous["ROLLUP_CAPTURE"]))
     op.execute(render(previous["WEBHOOK_CAPTURE"]))
     op.execute("DROP FUNCTION IF EXISTS enqueue_run_webhooks(runs)")
+    op.execute("DROP FUNCTION IF EXISTS capture_run_rollup(uuid[], int)")
