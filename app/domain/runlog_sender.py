@@ -14,7 +14,8 @@ outcome, and a follower that meets the end reads the lines it has not seen from
 Postgres before it ends (app/api/live_logs.py), so it still sees them in order,
 then the end. The ends of a pipeline go as one script call (each stream's end
 entry and time to live), so a busy worker pays a few bytes per finished run, not
-four commands.
+four commands; a batch of ends only (the usual one) is that call alone, without
+a pipeline around it (whose packing cost more Python than the call).
 
 The live stream is a fan-out only (Postgres has every line, and a follower
 looks at the run's status between reads), so Redis trouble fails nothing: the
@@ -120,27 +121,41 @@ class LiveLogSender:
     def _pipeline(self, batch: list[tuple[Sequence[Lines], End | None]]) -> None:
         ends: list[str] = []
         end_args: list[str | int] = []
+        pipe: redis.client.Pipeline | None = None
         try:
-            pipe = self._redis.pipeline(transaction=False)
             for chunks, end in batch:
                 for chunk in chunks:
+                    if pipe is None:
+                        pipe = self._redis.pipeline(transaction=False)
                     key = stream_key(self._namespace, chunk.run_id)
                     for n, data in enumerate(chunk.lines, start=chunk.first_n):
                         pipe.xadd(key, {"n": n, "line": data}, maxlen=self._maxlen, approximate=True)
                 if end is not None:
                     ends.append(end[0])
                     end_args += [end[1], end[2]]
-            if ends:  # after every line of the batch: a stream's lines go before its end
-                pipe.evalsha(self._end_streams.sha, len(ends), *ends, *end_args)
-            results = pipe.execute(raise_on_error=False)
-            if ends and isinstance(results[-1], NoScriptError):  # Redis restarted: load the script, send the ends
-                self._end_streams(keys=ends, args=end_args)
-                results = results[:-1]
-            failed = next((result for result in results if isinstance(result, Exception)), None)
-            if failed is not None:
-                raise failed
+            if pipe is None:  # only ends (most batches): one command, without a pipeline's packing and unpacking
+                self._send_ends(ends, end_args)
+            else:
+                self._send_pipeline(pipe, ends, end_args)
         except redis.RedisError as exc:
             logger.warning("live log unavailable: %s", exc)
             return
         self.pipelines += 1
         self.sends += len(batch)
+
+    def _send_ends(self, ends: list[str], end_args: list[str | int]) -> None:
+        try:
+            self._redis.evalsha(self._end_streams.sha, len(ends), *ends, *end_args)
+        except NoScriptError:  # Redis restarted: load the script, send the ends
+            self._end_streams(keys=ends, args=end_args)
+
+    def _send_pipeline(self, pipe: redis.client.Pipeline, ends: list[str], end_args: list[str | int]) -> None:
+        if ends:  # after every line of the batch: a stream's lines go before its end
+            pipe.evalsha(self._end_streams.sha, len(ends), *ends, *end_args)
+        results = pipe.execute(raise_on_error=False)
+        if ends and isinstance(results[-1], NoScriptError):  # Redis restarted: load the script, send the ends
+            self._end_streams(keys=ends, args=end_args)
+            results = results[:-1]
+        failed = next((result for result in results if isinstance(result, Exception)), None)
+        if failed is not None:
+            raise failed
