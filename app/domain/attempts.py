@@ -7,6 +7,7 @@ decided here, so a run a worker failed and a run whose worker died follow the sa
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -47,11 +48,13 @@ class AfterAttempt:
                 "from_statuses": sources(RunStatus.RETRYING),
                 **NO_LOG_LINES,
             }
-        return {
-            "to_status": self.status.value,
-            "from_statuses": sources(self.status, [RunStatus.RUNNING]),
-            **NO_LOG_LINES,
-        }
+        return {"to_status": self.status.value, "from_statuses": _finish_sources(self.status), **NO_LOG_LINES}
+
+
+@functools.cache
+def _finish_sources(status: RunStatus) -> list[str]:
+    """The states an attempt's end to `status` leaves (a worker asks for each run it finishes; the table is fixed)."""
+    return sources(status, [RunStatus.RUNNING])
 
 
 def after_attempt(
