@@ -107,7 +107,8 @@ class Executor:
             self.active.remove(ctx)
             self._flush_rest(run_id)
             raise
-        self._flush_rest(run_id)
+        if ending.answer is None:  # a handed-over finish took every line (and gives them back if it fails)
+            self._flush_rest(run_id)
         if ending.answer is None or wait:
             return ending.settle()
         ending.answer.add_done_callback(ending.settle_later)
