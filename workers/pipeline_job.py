@@ -113,7 +113,8 @@ def _run(ctx: RunContext, row: Any, spec: PipelineSpec, *, engine: Engine, setti
     if params and not spec.params:  # nothing can refer to them (a template naming one is refused at create)
         ctx.log(f"parameters ignored, the pipeline declares none: {', '.join(sorted(params))}", level="warning")
         params = {}
-    name = output_dataset_name(spec, params=params, run=info)
+    # Without an output there is no name to render (run_pipeline checks the parameters all the same, before any work)
+    name = output_dataset_name(spec, params=params, run=info) if spec.output is not None else None
     output_id: uuid.UUID | None = None
     if name is not None:
         with database_for(engine).transaction() as session:
