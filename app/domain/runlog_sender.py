@@ -74,6 +74,7 @@ class LiveLogSender:
         self._sending = False
         self._thread: threading.Thread | None = None
         self._end_streams = redis_client.register_script(_END_STREAMS)  # loaded on first use
+        self._connection: redis.connection.AbstractConnection | None = None  # the sender thread's own, for ends
         #: How many pipelines and sends went out (for tests and benchmarks).
         self.pipelines = 0
         self.sends = 0
@@ -144,10 +145,26 @@ class LiveLogSender:
         self.sends += len(batch)
 
     def _send_ends(self, ends: list[str], end_args: list[str | int]) -> None:
+        """The ends as one script call on the sender's own connection (only this thread uses it).
+
+        Taking a connection from the pool and giving it back, and the client's per-command hooks, cost more
+        Python than the call itself. Any trouble drops the connection and sends through the client, whose
+        retries (a Redis restart) and script loading then apply as they do to the pipeline.
+        """
+        connection = self._connection
+        if connection is None:
+            connection = self._connection = self._redis.connection_pool.get_connection()
         try:
-            self._redis.evalsha(self._end_streams.sha, len(ends), *ends, *end_args)
-        except NoScriptError:  # Redis restarted: load the script, send the ends
-            self._end_streams(keys=ends, args=end_args)
+            connection.send_command("EVALSHA", self._end_streams.sha, len(ends), *ends, *end_args)
+            connection.read_response()
+            return
+        except NoScriptError:  # Redis restarted: the connection is fine, the script must be loaded again
+            pass
+        except Exception:
+            self._connection = None
+            connection.disconnect()
+            self._redis.connection_pool.release(connection)
+        self._end_streams(keys=ends, args=end_args)
 
     def _send_pipeline(self, pipe: redis.client.Pipeline, ends: list[str], end_args: list[str | int]) -> None:
         if ends:  # after every line of the batch: a stream's lines go before its end

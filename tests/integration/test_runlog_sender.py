@@ -78,3 +78,41 @@ def test_redis_unavailable_loses_the_live_lines_but_fails_nobody(redis_namespace
     assert sender.pipelines == 0
     sender.send([Chunk(run_id, 1, 2, _lines(2, 1))])  # the sender thread is still there
     assert sender.drain(timeout=10)
+
+
+def test_ends_alone_reach_their_streams_when_redis_does_not_know_the_script_yet(
+    redis_client: redis.Redis, redis_namespace: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given an end script Redis has never seen, and a batch of ends only (sent without a pipeline)
+    monkeypatch.setattr(runlog_sender, "_END_STREAMS", runlog_sender._END_STREAMS + f"-- {uuid.uuid4()}\n")
+    sender = LiveLogSender(redis_client=redis_client, namespace=redis_namespace, maxlen=1000)
+    run_id = uuid.uuid4()
+    # When the run ends
+    sender.end(run_id, "SUCCEEDED", ttl_seconds=30)
+    assert sender.drain(timeout=10)
+    # Then its stream ends and expires
+    assert _stream(redis_client, redis_namespace, run_id) == [{"end": "SUCCEEDED"}]
+    assert 0 < redis_client.ttl(stream_key(redis_namespace, run_id)) <= 30
+    assert sender.pipelines == 1
+
+
+def test_ends_still_reach_their_streams_after_the_senders_connection_broke(
+    redis_client: redis.Redis, redis_namespace: str
+) -> None:
+    sender = LiveLogSender(redis_client=redis_client, namespace=redis_namespace, maxlen=1000)
+    first, second = uuid.uuid4(), uuid.uuid4()
+    sender.end(first, "SUCCEEDED", ttl_seconds=30)
+    assert sender.drain(timeout=10)
+    # Given Redis closed the connection the sender keeps for its ends (as a Redis restart or a timeout would)
+    connection = sender._connection
+    assert connection is not None
+    connection.send_command("CLIENT", "ID")  # the sender is idle (drained): nothing else uses it now
+    assert redis_client.client_kill_filter(_id=connection.read_response()) == 1
+    # When the next run ends
+    sender.end(second, "FAILED", ttl_seconds=30)
+    assert sender.drain(timeout=10)
+    # Then its end is sent all the same (through the client, which connects again)
+    assert _stream(redis_client, redis_namespace, first) == [{"end": "SUCCEEDED"}]
+    assert _stream(redis_client, redis_namespace, second) == [{"end": "FAILED"}]
+    assert sender.pipelines == 2
+    assert sender._connection is None  # the broken one was dropped; the next ends take a fresh one
