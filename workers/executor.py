@@ -243,9 +243,10 @@ class _Ending:
         Raises the finish's error; its lines then go back to the buffer (the flusher stores them), and the
         reaper recovers the run.
         """
-        executor, ctx = self.executor, self.ctx
+        executor, ctx, answer = self.executor, self.ctx, self.answer
+        self.answer = None  # the answer's callbacks hold this ending: no cycle left for the garbage collector
         try:
-            if self.answer is not None and self.answer.result() is None:
+            if answer is not None and answer.result() is None:
                 self.status = None  # the attempt was no longer running: another attempt owns the run
         except BaseException:
             executor.logs.give_back(self.chunks)
