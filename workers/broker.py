@@ -15,6 +15,7 @@ from contextlib import suppress
 import dramatiq
 import redis
 from dramatiq.brokers.redis import RedisBroker, _RedisConsumer
+from dramatiq.common import current_millis
 from dramatiq.errors import ConnectionClosed
 from dramatiq.middleware import CurrentMessage
 
@@ -34,6 +35,33 @@ for i = 1, #ARGV do
     end
 end
 return #ARGV
+"""
+
+#: Dramatiq's `fetch` with the noted acks and the heartbeat in the same call (KEYS: the heartbeats zset, the
+#: queue list, the queue's message hash, the worker's ack set of the queue; ARGV: now in ms, the broker id, how
+#: many to fetch, then the ids to ack). Acks first, as `_ACK_MANY`; then up to that many ids move from the queue
+#: to the ack set and their messages are returned, as Dramatiq's dispatch.lua `fetch` does (minus the
+#: maintenance, which `_WakingConsumer` leaves to Dramatiq's own script at Dramatiq's odds).
+_ACK_AND_FETCH = """
+redis.call("zadd", KEYS[1], ARGV[1], ARGV[2])
+for i = 4, #ARGV do
+    if redis.call("srem", KEYS[4], ARGV[i]) > 0 then
+        redis.call("hdel", KEYS[3], ARGV[i])
+    end
+end
+local ids = {}
+for i = 1, tonumber(ARGV[3]) do
+    local id = redis.call("lpop", KEYS[2])
+    if not id then
+        break
+    end
+    ids[i] = id
+end
+if #ids == 0 then
+    return {}
+end
+redis.call("sadd", KEYS[4], unpack(ids))
+return redis.call("hmget", KEYS[3], unpack(ids))
 """
 
 
@@ -60,9 +88,10 @@ class WakingRedisBroker(RedisBroker):
     """Dramatiq's Redis broker whose idle consumers wake when the relay sends, instead of polling blindly.
 
     Its consumers also ack in bulk: a worker thread only notes the ack, and the consumer thread sends every
-    noted ack in one call before its next fetch (Dramatiq sends each in a round trip of its own, on the
-    worker thread). An ack only tells Redis not to deliver the message again; a run's message is done with
-    once the run has started (a redelivery finds it not QUEUED), so a few milliseconds later costs nothing.
+    noted ack with its next fetch, in the fetch's own script call (Dramatiq sends each in a round trip of
+    its own, on the worker thread). An ack only tells Redis not to deliver the message again; a run's
+    message is done with once the run has started (a redelivery finds it not QUEUED), so a few milliseconds
+    later costs nothing.
     """
 
     def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
@@ -70,26 +99,53 @@ class WakingRedisBroker(RedisBroker):
         #: Redis ids of processed messages not acked yet, by queue (the broker's, so a restarted consumer sends them).
         self.pending_acks: dict[str, deque[bytes]] = {}
         self._ack_many = self.client.register_script(_ACK_MANY)
+        self._ack_and_fetch = self.client.register_script(_ACK_AND_FETCH)
 
     @property
     def consumer_class(self):  # type: ignore[no-untyped-def]
         return _WakingConsumer
 
-    def send_acks(self, queue_name: str) -> None:
-        """Ack every noted message of `queue_name` in one script call (what Dramatiq's ack does, for each)."""
-        pending = self.pending_acks.get(queue_name)
-        if not pending:
-            return
+    def _take_acks(self, queue_name: str) -> tuple[deque[bytes], list[bytes]]:
+        """Take every noted ack of `queue_name` (the deque, to put them back if Redis refuses, and the ids)."""
+        pending = self.pending_acks.setdefault(queue_name, deque())
         ids: list[bytes] = []
         while pending:
             try:
                 ids.append(pending.popleft())
             except IndexError:  # another thread took the last one
                 break
+        return pending, ids
+
+    def send_acks(self, queue_name: str) -> None:
+        """Ack every noted message of `queue_name` in one script call (what Dramatiq's ack does, for each)."""
+        pending, ids = self._take_acks(queue_name)
         if not ids:
             return
         try:
             self._ack_many(keys=[ack_set_key(self, queue_name), messages_key(self, queue_name)], args=ids)
+        except redis.RedisError:
+            pending.extendleft(reversed(ids))  # sent with the next fetch, or by close()
+            raise
+
+    def ack_and_fetch(self, queue_name: str, count: int) -> list[bytes | None]:
+        """Send the noted acks of `queue_name` and fetch up to `count` messages, in one script call.
+
+        Dramatiq's `do_fetch` after `send_acks` would be two round trips and its much larger dispatch script;
+        a fetch also runs Dramatiq's queue maintenance (dead workers' messages back in the queue, expired dead
+        letters out) once in `maintenance_chance` calls, so at those odds this takes that road instead.
+        """
+        if self._should_do_maintenance("fetch"):
+            self.send_acks(queue_name)
+            return self.do_fetch(queue_name, count)  # type: ignore[no-any-return]
+        pending, ids = self._take_acks(queue_name)
+        keys = [
+            f"{self.namespace}:__heartbeats__",
+            f"{self.namespace}:{queue_name}",  # the queue list, as Dramatiq (and enqueue_runs) name it
+            messages_key(self, queue_name),
+            ack_set_key(self, queue_name),
+        ]
+        try:
+            return self._ack_and_fetch(keys=keys, args=[current_millis(), self.broker_id, count, *ids])  # type: ignore[no-any-return]
         except redis.RedisError:
             pending.extendleft(reversed(ids))  # sent with the next fetch, or by close()
             raise
@@ -107,7 +163,7 @@ class _WakingConsumer(_RedisConsumer):
     so a send that lands after an empty fetch is never missed. Full (as many messages out as it may
     prefetch), it waits until a worker thread acks or nacks one, instead of Dramatiq's blind back-off
     sleeps, so a freed thread gets its next message at once. Acks are only noted by the worker threads
-    and sent by this thread, all at once, before its next fetch (and on close).
+    and sent by this thread, all at once, in the same script call as its next fetch (and on close).
 
     Full means more out than its refill mark: it fetches again once a quarter of its prefetch (up to
     `REFILL_MAX` messages) is free, not at every freed slot, so one fetch and one ack call serve several
@@ -160,11 +216,10 @@ class _WakingConsumer(_RedisConsumer):
                 self._queue_was_empty = False
                 self._wait_for_wake()
                 return None
-            self.broker.send_acks(self.queue_name)
             while self._wake.get_message(timeout=0.0) is not None:
                 pass  # wake messages of sends this fetch will see anyway
-            asked = self.prefetch - self.outstanding_message_count
-            self.message_cache = self.broker.do_fetch(self.queue_name, asked)
+            asked = min(self.prefetch - self.outstanding_message_count, self.broker._max_unpack_size())
+            self.message_cache = self.broker.ack_and_fetch(self.queue_name, asked)
             self._queue_was_empty = len(self.message_cache) < asked
             if not self.message_cache:
                 self._queue_was_empty = False
