@@ -2,7 +2,8 @@
 
 Run messages carry only a run id; the run row says what to do. Retries,
 time limits and age limits are Conveyor's own (persisted on the run), so
-Dramatiq's Retries, TimeLimit and AgeLimit middleware are left out on purpose.
+Dramatiq's Retries, TimeLimit and AgeLimit middleware are left out on purpose, and so is CurrentMessage
+(nothing reads the current message: an actor gets its run id as its argument).
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ import threading
 import time
 from collections import deque
 from contextlib import suppress
+from typing import Any
 
 import dramatiq
 import redis
 from dramatiq.brokers.redis import RedisBroker, _RedisConsumer
 from dramatiq.common import current_millis
 from dramatiq.errors import ConnectionClosed
-from dramatiq.middleware import CurrentMessage
+from dramatiq.middleware import Middleware, MiddlewareError
 
 from app.domain.dispatch import broker_namespace, enqueue_runs, messages_key, wake_channel
 from app.domain.lanes import RUN_ACTOR
@@ -77,7 +79,7 @@ def build_broker(settings: Settings) -> RedisBroker:
     return WakingRedisBroker(
         url=settings.redis_url,
         namespace=broker_namespace(settings.redis_namespace),
-        middleware=[CurrentMessage()],
+        middleware=[],
         # Dramatiq re-delivers a dead worker's unacked messages after this (ms);
         # our reaper handles lost runs sooner, from the heartbeats in Postgres.
         heartbeat_timeout=max(15_000, int(settings.lease_seconds * 2000)),
@@ -95,6 +97,8 @@ class WakingRedisBroker(RedisBroker):
     """
 
     def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        #: Per hook name ("before_ack"), the bound hooks of the middleware that define it, in call order.
+        self._hooks: dict[str, list[Any]] = {}
         super().__init__(*args, **kwargs)
         #: Redis ids of processed messages not acked yet, by queue (the broker's, so a restarted consumer sends them).
         self.pending_acks: dict[str, deque[bytes]] = {}
@@ -104,6 +108,37 @@ class WakingRedisBroker(RedisBroker):
     @property
     def consumer_class(self):  # type: ignore[no-untyped-def]
         return _WakingConsumer
+
+    def add_middleware(self, middleware: Middleware, **kwargs: Any) -> None:
+        super().add_middleware(middleware, **kwargs)
+        self._hooks = {}
+
+    def _hooks_of(self, name: str) -> list[Any]:
+        """The hooks `name` calls: only middleware that override it (most hooks of most middleware are no-ops)."""
+        hooks = self._hooks.get(name)
+        if hooks is None:
+            order = self.middleware if name.startswith("before_") else reversed(self.middleware)
+            base = getattr(Middleware, name, None)
+            hooks = self._hooks[name] = [getattr(m, name) for m in order if getattr(type(m), name, base) is not base]
+        return hooks
+
+    def emit_before(self, signal: str, *args: Any, **kwargs: Any) -> None:
+        """Dramatiq's emit_before, calling only the middleware that hook `signal` (four emits per message)."""
+        for hook in self._hooks_of("before_" + signal):
+            try:
+                hook(self, *args, **kwargs)
+            except MiddlewareError:
+                raise
+            except Exception:
+                self.logger.critical("Unexpected failure in before_%s of %r.", signal, hook.__self__, exc_info=True)
+
+    def emit_after(self, signal: str, *args: Any, **kwargs: Any) -> None:
+        """Dramatiq's emit_after (middleware in reverse order, failures logged), calling only those that hook it."""
+        for hook in self._hooks_of("after_" + signal):
+            try:
+                hook(self, *args, **kwargs)
+            except Exception:
+                self.logger.critical("Unexpected failure in after_%s of %r.", signal, hook.__self__, exc_info=True)
 
     def _take_acks(self, queue_name: str) -> tuple[deque[bytes], list[bytes]]:
         """Take every noted ack of `queue_name` (the deque, to put them back if Redis refuses, and the ids)."""
