@@ -15,10 +15,11 @@ from contextlib import suppress
 from typing import Any
 
 import dramatiq
+import msgspec
 import redis
 from dramatiq.brokers.redis import RedisBroker, _RedisConsumer
 from dramatiq.common import current_millis
-from dramatiq.errors import ConnectionClosed
+from dramatiq.errors import ConnectionClosed, DecodeError
 from dramatiq.middleware import Middleware, MiddlewareError
 
 from app.domain.dispatch import broker_namespace, enqueue_runs, messages_key, wake_channel
@@ -295,8 +296,30 @@ class _WakingConsumer(_RedisConsumer):
             super().close()
 
 
+class MsgspecEncoder(dramatiq.Encoder):
+    """Dramatiq's JSON message encoding, by msgspec: the same JSON both ways, decoded in a tenth of json's time.
+
+    Reads what the API and relay write (`RunMessage`, app/domain/dispatch.py) and what Dramatiq writes itself
+    (requeues, delay-queue moves), into the plain dict `dramatiq.Message.decode` wants.
+    """
+
+    def __init__(self) -> None:
+        self._encode = msgspec.json.Encoder().encode
+        self._decode = msgspec.json.Decoder().decode
+
+    def encode(self, data: dict[str, Any]) -> bytes:
+        return self._encode(data)
+
+    def decode(self, data: bytes) -> dict[str, Any]:
+        try:
+            return self._decode(data)  # type: ignore[no-any-return]
+        except msgspec.DecodeError as exc:
+            raise DecodeError(f"failed to decode message {data!r}", data, exc) from None
+
+
 def setup_broker(settings: Settings | None = None) -> RedisBroker:
-    """Build the broker and make it Dramatiq's global one; call before declaring actors."""
+    """Build the broker and make it (and the msgspec encoder) Dramatiq's global ones; call before declaring actors."""
     broker = build_broker(settings or get_settings())
+    dramatiq.set_encoder(MsgspecEncoder())
     dramatiq.set_broker(broker)
     return broker

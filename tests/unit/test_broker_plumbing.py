@@ -1,11 +1,36 @@
-"""The worker broker's own plumbing: middleware hooks called only where defined."""
+"""The worker broker's own plumbing: msgspec message encoding and middleware hooks called only where defined."""
 
 from __future__ import annotations
 
+import dramatiq
 import pytest
 from dramatiq.middleware import Middleware, SkipMessage
 
-from workers.broker import WakingRedisBroker
+from app.domain.dispatch import RunMessage, _encode
+from workers.broker import MsgspecEncoder, WakingRedisBroker
+
+
+def test_the_encoder_reads_the_message_the_api_writes_as_dramatiqs_json_does() -> None:
+    sent = _encode(
+        RunMessage(
+            queue_name="q.bulk",
+            args=("r-1",),
+            options={"redis_message_id": "m-1"},
+            message_id="m-1",
+            message_timestamp=7,
+        )
+    )
+    ours = MsgspecEncoder().decode(sent)
+    assert ours == dramatiq.JSONEncoder().decode(sent)
+    assert dramatiq.Message(**{**ours, "args": tuple(ours["args"])}).args == ("r-1",)
+
+
+def test_the_encoder_round_trips_what_dramatiq_writes_itself() -> None:
+    message = dramatiq.Message(queue_name="q.DQ", actor_name="a", args=("r",), kwargs={}, options={"eta": 5, "x": None})
+    written = MsgspecEncoder().encode(message.asdict())
+    assert dramatiq.JSONEncoder().decode(written) == {**message.asdict(), "args": ["r"]}
+    with pytest.raises(dramatiq.errors.DecodeError):
+        MsgspecEncoder().decode(b"{not json")
 
 
 class Recorder(Middleware):
