@@ -9,10 +9,11 @@ from collections.abc import Iterator
 
 import msgspec
 import pytest
+from dramatiq.brokers.redis import MAINTENANCE_SCALE
 
-from app.domain.dispatch import enqueue_runs
+from app.domain.dispatch import enqueue_runs, messages_key
 from app.settings import Settings
-from workers.broker import build_broker
+from workers.broker import ack_set_key, build_broker
 
 #: The consumers' poll timeout here: a test that waited for it instead of a wake would take this long.
 POLL_MS = 20_000
@@ -61,8 +62,8 @@ def test_a_consumer_that_emptied_the_queue_waits_for_the_next_send_instead_of_fe
     try:
         assert next(consumer) is not None  # one of the two asked for: the queue is empty now
         fetches: list[object] = []
-        fetch = broker.do_fetch
-        broker.do_fetch = lambda *args: fetches.append(args) or fetch(*args)
+        fetch = broker.ack_and_fetch
+        broker.ack_and_fetch = lambda *args: fetches.append(args) or fetch(*args)
         sender = send_later(broker, settings.queue, 0.3)
         started = time.monotonic()
         assert next(consumer) is None  # no fetch at once: the wait, which the send ends
@@ -140,3 +141,67 @@ def test_a_closed_consumer_puts_back_what_it_fetched_but_never_handed_over(broke
         assert sorted(message.args[0] for message in again) == sorted(set(run_ids) - {handed.args[0]})
     finally:
         consumer.close()
+
+
+def held_by_redis(broker, queue: str) -> tuple[set[bytes], set[bytes]]:  # type: ignore[no-untyped-def]
+    """The ids of `queue` in this worker's ack set, and those whose message is still in the queue's hash."""
+    return (
+        set(broker.client.smembers(ack_set_key(broker, queue))),
+        set(broker.client.hkeys(messages_key(broker, queue))),
+    )
+
+
+def test_the_acks_a_worker_thread_notes_go_with_the_next_fetch_in_one_script_call(broker, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    # Given a consumer that handed out two messages, and a third waiting in the queue
+    enqueue_runs(broker, [(settings.queue, str(uuid.uuid4()), str(uuid.uuid4())) for _ in range(3)])
+    consumer = broker.consume(settings.queue, prefetch=2, timeout=POLL_MS)
+    broker.maintenance_chance = 0  # this test is about the usual road
+    try:
+        first, second = next(consumer), next(consumer)
+        calls: list[str] = []
+        for name in ("_ack_many", "_ack_and_fetch"):
+            script = getattr(broker, name)
+            setattr(broker, name, lambda *a, _s=script, _n=name, **k: calls.append(_n) or _s(*a, **k))
+        # When a worker thread acks both (noted only) and the consumer fetches again
+        consumer.ack(first)
+        consumer.ack(second)
+        assert held_by_redis(broker, settings.queue)[0] == {
+            m.options["redis_message_id"].encode() for m in (first, second)
+        }  # noted, not sent
+        third = next(consumer)
+        # Then one call acked both (out of the ack set and the hash) and fetched the third
+        assert calls == ["_ack_and_fetch"]
+        third_id = third.options["redis_message_id"].encode()
+        assert held_by_redis(broker, settings.queue) == ({third_id}, {third_id})
+    finally:
+        consumer.close()
+    assert held_by_redis(broker, settings.queue) == ({third_id}, {third_id})  # not acked: nobody acked it
+
+
+def test_a_fetch_at_dramatiqs_maintenance_odds_takes_dramatiqs_script_and_still_sends_the_acks(
+    broker, settings: Settings
+) -> None:  # type: ignore[no-untyped-def]
+    enqueue_runs(broker, [(settings.queue, str(uuid.uuid4()), str(uuid.uuid4())) for _ in range(2)])
+    consumer = broker.consume(settings.queue, prefetch=1, timeout=POLL_MS)
+    try:
+        first = next(consumer)
+        consumer.ack(first)
+        broker.maintenance_chance = MAINTENANCE_SCALE  # every call now
+        fetches: list[object] = []
+        fetch = broker.do_fetch
+        broker.do_fetch = lambda *args: fetches.append(args) or fetch(*args)
+        second = next(consumer)
+        assert second is not None
+        assert len(fetches) == 1
+        second_id = second.options["redis_message_id"].encode()
+        assert held_by_redis(broker, settings.queue) == ({second_id}, {second_id})
+    finally:
+        consumer.close()
+
+
+def test_a_closing_consumer_sends_the_acks_it_noted(broker, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    enqueue_runs(broker, [(settings.queue, str(uuid.uuid4()), str(uuid.uuid4()))])
+    consumer = broker.consume(settings.queue, prefetch=1, timeout=POLL_MS)
+    consumer.ack(next(consumer))
+    consumer.close()
+    assert held_by_redis(broker, settings.queue) == (set(), set())
