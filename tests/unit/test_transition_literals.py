@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import uuid
 
-from workers.transitions import _byteas, _ints, _texts, _uuids
+import pytest
+
+from workers.transitions import _byteas, _ints, _literal, _Prepared, _texts, _uuids
 
 
 def test_text_elements_are_quoted_and_escaped_so_null_and_empty_stay_strings() -> None:
@@ -17,3 +19,20 @@ def test_numbers_uuids_and_bytes_in_their_text_forms() -> None:
     assert _ints([1, None, -3]) == "{1,NULL,-3}"
     assert _byteas([b"hi", b""]) == '{"\\\\x6869","\\\\x"}'
     assert _texts([]) == _ints([]) == _uuids([]) == _byteas([]) == "{}"
+
+
+def test_an_execute_quotes_every_value_as_one_sql_literal() -> None:
+    # Given values that would end a literal, or escape its end where backslashes are escapes
+    prepared = _Prepared("conveyor_test", "SELECT CAST(:a AS text), CAST(:b AS text), CAST(:a AS text)")
+    # Then each is one literal, its quotes doubled and its backslashes as they are (standard_conforming_strings)
+    assert prepared.prepare == "PREPARE conveyor_test AS SELECT CAST($1 AS text), CAST($2 AS text), CAST($1 AS text)"
+    assert prepared.execute({"a": "x'); DROP TABLE runs; --", "b": "\\'"}) == (
+        "EXECUTE conveyor_test('x''); DROP TABLE runs; --', '\\''')"
+    )
+
+
+def test_a_nul_is_refused_rather_than_cutting_the_query_short() -> None:
+    with pytest.raises(ValueError, match="NUL"):
+        _literal("a\x00b")
+    # the texts of a batch never carry one: they are stored with U+FFFD in its place
+    assert _literal(_texts(["a\x00b"])) == "'{\"a\ufffdb\"}'"
