@@ -31,6 +31,7 @@ request cannot fail the others.
 from __future__ import annotations
 
 import logging
+import operator
 import threading
 import time
 import uuid
@@ -57,17 +58,35 @@ T = TypeVar("T")
 # a few runs that was a fifth of the writer's CPU; a literal is a few C-level joins and replaces.
 
 
-def _uuids(values: list[uuid.UUID]) -> str:
+def _uuids(values: Sequence[uuid.UUID]) -> str:
+    """A uuid[] literal of the ids' 32 hex digits (a form uuid's input takes): `str(UUID)` is Python code."""
+    return "{" + ",".join(["%032x" % v.int for v in values]) + "}"  # noqa: UP031 (twice as fast as a format spec)
+
+
+def _ints(values: Sequence[int | None]) -> str:
+    if None in values:
+        return "{" + ",".join("NULL" if v is None else str(v) for v in values) + "}"
     return "{" + ",".join(map(str, values)) + "}"
 
 
-def _ints(values: list[int | None]) -> str:
-    return "{" + ",".join("NULL" if v is None else str(v) for v in values) + "}"
-
-
 def _texts(values: Sequence[str | None]) -> str:
-    """A text[] literal: every element quoted (so "NULL" or "" stay strings), its `\\` and `"` escaped."""
-    return "{" + ",".join("NULL" if v is None else _quoted(v) for v in values) + "}"
+    """A text[] literal: every element quoted (so "NULL" or "" stay strings), its `\\` and `"` escaped.
+
+    The usual batch (ASCII, no NUL, no NULL) is escaped as one string, its elements joined by NULs (which
+    none of them holds) that become the `","` between them: a few C-level passes instead of calls per element.
+    """
+    if not values:
+        return "{}"
+    if None in values:
+        if values.count(None) == len(values):
+            return "{" + ",".join(["NULL"] * len(values)) + "}"
+        return "{" + ",".join("NULL" if v is None else _quoted(v) for v in values) + "}"
+    joined = "\x00".join(values)  # type: ignore[arg-type]  # no None, as checked
+    if joined.count("\x00") != len(values) - 1 or not joined.isascii():
+        return "{" + ",".join(_quoted(v) for v in values) + "}"  # type: ignore[arg-type]
+    if "\\" in joined or '"' in joined:
+        joined = joined.replace("\\", "\\\\").replace('"', '\\"')
+    return '{"' + joined.replace("\x00", '","') + '"}'
 
 
 def _quoted(value: str) -> str:
@@ -245,6 +264,7 @@ class TransitionWriter:
         self._ready = threading.Condition()
         self._waiting: list[_Request] = []
         self._connection: psycopg.Connection[Any] | None = None
+        self._encoding = "utf-8"
         self._cursor: ClientCursor[dict[str, Any]] | None = None  # the connection's: its queries go as plain text
         self._thread: threading.Thread | None = None
         self._writing = False  # a batch is being written
@@ -362,7 +382,7 @@ class TransitionWriter:
         finished_rows: dict[Any, Any] = {}
         try:
             # one simple-protocol query of several statements: Postgres runs them as one implicit transaction
-            cursor.execute(";\n".join(statements).encode(connection.info.encoding))
+            cursor.execute(";\n".join(statements).encode(self._encoding))
             for i in range(len(statements)):
                 if i:
                     cursor.nextset()
@@ -397,26 +417,48 @@ class TransitionWriter:
                 raise
             # a started run's spec, params and inputs (jsonb): msgspec parses them faster than the json module
             set_json_loads(msgspec.json.decode, connection)
+            # every batch's text is new (its values are in it): psycopg's count of queries to prepare would only
+            # hash and keep each one; the statements are PREPAREd above
+            connection.prepare_threshold = None
+            self._encoding = connection.info.encoding  # the client's, which the batch's text is sent in
             self._cursor = ClientCursor(connection, row_factory=dict_row)
             self._connection = connection
         return self._connection
 
 
+_FINISH_COLUMNS = operator.attrgetter(
+    "run_id",
+    "attempt",
+    "to_status",
+    "error_code",
+    "error_message",
+    "progress",
+    "log_lines",
+    "reason",
+    "actor",
+    "details",
+)
+
+
 def _finish_params(finishes: list[Finish]) -> dict[str, str]:
     """finish_runs' arrays, each pre-encoded as one Postgres array literal (see `_texts`)."""
     logged = [f for f in finishes if f.log["log_first_n"]]
+    # one C-level pass per finish (attrgetter) and a transpose, rather than a Python loop per column
+    run_ids, attempts, to_statuses, error_codes, error_messages, progress, log_lines, reasons, actors, details = zip(
+        *map(_FINISH_COLUMNS, finishes), strict=True
+    )
     return {
-        "run_ids": _uuids([f.run_id for f in finishes]),
-        "attempts": _ints([f.attempt for f in finishes]),
-        "to_statuses": _texts([f.to_status for f in finishes]),
+        "run_ids": _uuids(run_ids),
+        "attempts": _ints(attempts),
+        "to_statuses": _texts(to_statuses),
         "from_statuses": _texts([",".join(f.from_statuses) for f in finishes]),
-        "error_codes": _texts([f.error_code for f in finishes]),
-        "error_messages": _texts([f.error_message for f in finishes]),
-        "progress": _texts([f.progress for f in finishes]),
-        "log_lines": _ints([f.log_lines for f in finishes]),
-        "reasons": _texts([f.reason for f in finishes]),
-        "actors": _texts([f.actor for f in finishes]),
-        "details": _texts([f.details for f in finishes]),
+        "error_codes": _texts(error_codes),
+        "error_messages": _texts(error_messages),
+        "progress": _texts(progress),
+        "log_lines": _ints(log_lines),
+        "reasons": _texts(reasons),
+        "actors": _texts(actors),
+        "details": _texts(details),
         "log_run_ids": _uuids([f.run_id for f in logged for _ in f.log["log_first_n"]]),
         "log_attempts": _ints([f.attempt for f in logged for _ in f.log["log_first_n"]]),
         "log_first_n": _ints([n for f in logged for n in f.log["log_first_n"]]),
