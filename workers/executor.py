@@ -6,7 +6,6 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import Future
 from typing import Any, TypeVar
 
 import msgspec
@@ -27,7 +26,7 @@ from workers.ingest_job import run_import
 from workers.outcomes import Outcome
 from workers.pipeline_job import run_pipeline_job
 from workers.runtime import WORKER_ID, ActiveRuns
-from workers.transitions import Finish, TransitionWriter
+from workers.transitions import Answer, Finish, TransitionWriter
 
 logger = logging.getLogger(__name__)
 
@@ -233,7 +232,7 @@ class _Ending:
         ctx: RunContext,
         status: RunStatus | None,
         chunks: list[Chunk],
-        answer: Future[Any] | None = None,
+        answer: Answer[Any] | None = None,
     ) -> None:
         self.executor, self.ctx, self.status, self.chunks, self.answer = executor, ctx, status, chunks, answer
 
@@ -259,7 +258,7 @@ class _Ending:
             executor.logs.publish(self.chunks)
         return self.status
 
-    def settle_later(self, _answer: Future[Any]) -> None:
+    def settle_later(self, _answer: Answer[Any]) -> None:
         """`settle`, called by the writer's thread once the handed-over finish is answered: it only queues work."""
         try:
             self.settle()

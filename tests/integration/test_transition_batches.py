@@ -231,3 +231,18 @@ def test_an_error_message_postgres_cannot_store_is_written_with_replacements(par
     with parts.engine.connect() as connection:
         run = connection.execute(text("SELECT status, error_message FROM runs WHERE id = :id"), {"id": run_id}).one()
     assert tuple(run) == ("FAILED", "cell A1 is 'x\ufffdy' and '\ufffd'")
+
+
+def test_a_worker_id_that_looks_like_sql_is_stored_as_text(parts: Engine_) -> None:
+    parts.pipeline("hostile", [])
+    [run_id] = parts.submit("hostile")
+    assert parts.relay.relay_once() == 1
+    # Given a worker id that would end a SQL string literal (with and without a backslash before the quote)
+    worker_id = "w\\'); DELETE FROM runs; --'"
+    # When it starts a run, the batch's EXECUTE carries it as one literal
+    row = parts.executor.transitions.start(run_id, worker_id)
+    assert row is not None
+    with parts.engine.connect() as connection:
+        stored = connection.execute(text("SELECT worker_id FROM runs WHERE id = :id"), {"id": run_id}).scalar_one()
+    assert stored == worker_id
+    assert statuses(parts.engine, run_id) == ["PENDING", "QUEUED", "RUNNING"]
