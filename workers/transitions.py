@@ -408,8 +408,11 @@ class TransitionWriter:
             # autocommit: the batch's statements go in one query, which Postgres commits as one transaction
             connection = psycopg.connect(self._conninfo, autocommit=True, connect_timeout=self._connect_timeout)
             try:
-                # `_literal` quotes for this setting (the default since Postgres 9.1; the connection is ours)
+                # `_literal` quotes for these settings (standard_conforming_strings: the default since Postgres
+                # 9.1); UTF8 whatever PGCLIENTENCODING says, so no client encoding's multi-byte characters can
+                # hold a byte that ends a literal. The connection is ours alone.
                 connection.execute(b"SET standard_conforming_strings = on")
+                connection.execute(b"SET client_encoding = 'UTF8'")
                 connection.execute(_START.prepare.encode())
                 connection.execute(_FINISH.prepare.encode())
             except BaseException:

@@ -246,3 +246,22 @@ def test_a_worker_id_that_looks_like_sql_is_stored_as_text(parts: Engine_) -> No
         stored = connection.execute(text("SELECT worker_id FROM runs WHERE id = :id"), {"id": run_id}).scalar_one()
     assert stored == worker_id
     assert statuses(parts.engine, run_id) == ["PENDING", "QUEUED", "RUNNING"]
+
+
+def test_text_is_written_in_utf8_whatever_client_encoding_the_environment_asks_for(parts: Engine_) -> None:
+    parts.pipeline("encoded", [])
+    [run_id] = parts.submit("encoded")
+    assert parts.relay.relay_once() == 1
+    # Given a writer whose connection string asks for a client encoding that cannot hold Chinese text
+    real = parts.executor.transitions
+    writer = TransitionWriter(make_conninfo(real._conninfo, client_encoding="LATIN1"))
+    try:
+        # When a worker id in Chinese starts the run (the batch's text is quoted for UTF-8)
+        row = writer.start(run_id, "工作者:主机:1")
+        # Then it is stored as it was, not refused or mangled
+        assert row is not None
+        with parts.engine.connect() as connection:
+            stored = connection.execute(text("SELECT worker_id FROM runs WHERE id = :id"), {"id": run_id}).scalar_one()
+        assert stored == "工作者:主机:1"
+    finally:
+        writer.close()
