@@ -18,6 +18,7 @@ from typing import Any
 import msgspec
 import psycopg
 from psycopg.rows import namedtuple_row
+from psycopg.types.json import set_json_loads
 from sqlalchemy import Connection, Row
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -206,7 +207,10 @@ def insert_run_rows_and_commit(
     raw: psycopg.Connection[Any] = session.connection().connection.driver_connection  # type: ignore[assignment]
     try:
         with raw.pipeline():
-            cursor = raw.cursor(row_factory=namedtuple_row)
+            # The answer is every column of a thousand runs: in binary, with jsonb (params, progress) parsed by
+            # msgspec rather than json.loads, reading it costs about 40 % less CPU (6.1 -> 3.7 ms a thousand).
+            cursor = raw.cursor(row_factory=namedtuple_row, binary=True)
+            set_json_loads(msgspec.json.decode, cursor)
             cursor.execute(sql, params)
             raw.commit()
             result = cursor.fetchall()
