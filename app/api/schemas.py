@@ -73,6 +73,13 @@ class Problem(msgspec.Struct, omit_defaults=True):
     errors: list[ProblemFieldError] = msgspec.field(default_factory=list)
 
 
+#: Enum members by value: a dict lookup is several times cheaper than `RunStatus(value)`, which counts when a
+#: batch submit answers with a thousand runs.
+_STATUS = {s.value: s for s in RunStatus}
+_KIND = {k.value: k for k in RunKind}
+_TRIGGER = {t.value: t for t in RunTrigger}
+
+
 class RunOut(msgspec.Struct):
     id: uuid.UUID
     namespace_id: uuid.UUID
@@ -116,9 +123,9 @@ class RunOut(msgspec.Struct):
         return cls(
             id=run.id,
             namespace_id=run.namespace_id,
-            status=RunStatus(run.status),
-            kind=RunKind(run.kind),
-            trigger=RunTrigger(run.trigger),
+            status=_STATUS[run.status],
+            kind=_KIND[run.kind],
+            trigger=_TRIGGER[run.trigger],
             pipeline_id=run.pipeline_id,
             pipeline_version=run.pipeline_version,
             deployment_id=run.deployment_id,
