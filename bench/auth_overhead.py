@@ -78,10 +78,10 @@ def main(argv: list[str] | None = None) -> int:
             create_user(session, NewUser(username="bench", password=PASSWORD, is_superuser=True), settings)
             create_pipeline(session, namespace="default", name="noop", description="", spec={"steps": []})
         with Session(engine) as session, session.begin():
-            [run_id] = submit_runs(
+            [run] = submit_runs(
                 session, [RunRequest(pipeline="noop")], trigger=RunTrigger.API, principal=SYSTEM, settings=settings
             )
-        authed, plain, login_ms = asyncio.run(_measure(settings, f"/api/v1/runs/{run_id}"))
+        authed, plain, login_ms = asyncio.run(_measure(settings, f"/api/v1/runs/{run.id}"))
         stored = hash_password(PASSWORD, settings)
         started = time.perf_counter()
         verify_password(stored, PASSWORD, settings)
