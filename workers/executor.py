@@ -21,12 +21,13 @@ from app.domain.runlog_buffer import Chunk, RunLogBuffer, RunLogWriter, chunk_pa
 from app.domain.runlogs import last_line
 from app.logs import bind, log_context
 from app.settings import Settings
+from workers.answer import Answer
 from workers.context import Interruption, RunContext
 from workers.ingest_job import run_import
 from workers.outcomes import Outcome
 from workers.pipeline_job import run_pipeline_job
 from workers.runtime import WORKER_ID, ActiveRuns
-from workers.transitions import Answer, Finish, TransitionWriter
+from workers.transitions import Finish, TransitionWriter
 
 logger = logging.getLogger(__name__)
 

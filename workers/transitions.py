@@ -37,7 +37,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 import msgspec
 import psycopg
@@ -47,112 +47,16 @@ from psycopg.types.json import set_json_loads
 
 from app.core.states import RunStatus, sources
 from app.db.outage import RETRY_PAUSES, database_unavailable
-from app.db.queries import PARAM, query
+from app.db.queries import query
+from workers.answer import Answer
+from workers.sql_literals import Prepared, byteas, ints, storable, texts, uuids
 
 logger = logging.getLogger(__name__)
 
-T = TypeVar("T")
 
-# The batch's arrays go to Postgres as array literals in one text parameter each (the queries CAST them to
-# uuid[], int[], text[], bytea[]): psycopg's list dumper adapts every element in Python, and for a batch of
-# a few runs that was a fifth of the writer's CPU; a literal is a few C-level joins and replaces.
-
-
-def _uuids(values: Sequence[uuid.UUID]) -> str:
-    """A uuid[] literal of the ids' 32 hex digits (a form uuid's input takes): `str(UUID)` is Python code."""
-    return "{" + ",".join(["%032x" % v.int for v in values]) + "}"  # noqa: UP031 (twice as fast as a format spec)
-
-
-def _ints(values: Sequence[int | None]) -> str:
-    if None in values:
-        return "{" + ",".join("NULL" if v is None else str(v) for v in values) + "}"
-    return "{" + ",".join(map(str, values)) + "}"
-
-
-def _texts(values: Sequence[str | None]) -> str:
-    """A text[] literal: every element quoted (so "NULL" or "" stay strings), its `\\` and `"` escaped.
-
-    The usual batch (ASCII, no NUL, no NULL) is escaped as one string, its elements joined by NULs (which
-    none of them holds) that become the `","` between them: a few C-level passes instead of calls per element.
-    """
-    if not values:
-        return "{}"
-    if None in values:
-        if values.count(None) == len(values):
-            return "{" + ",".join(["NULL"] * len(values)) + "}"
-        return "{" + ",".join("NULL" if v is None else _quoted(v) for v in values) + "}"
-    joined = "\x00".join(values)  # type: ignore[arg-type]  # no None, as checked
-    if joined.count("\x00") != len(values) - 1 or not joined.isascii():
-        return "{" + ",".join(_quoted(v) for v in values) + "}"  # type: ignore[arg-type]
-    if "\\" in joined or '"' in joined:
-        joined = joined.replace("\\", "\\\\").replace('"', '\\"')
-    return '{"' + joined.replace("\x00", '","') + '"}'
-
-
-def _quoted(value: str) -> str:
-    value = _storable(value)
-    if "\\" in value or '"' in value:
-        value = value.replace("\\", "\\\\").replace('"', '\\"')
-    return '"' + value + '"'
-
-
-def _storable(value: str) -> str:
-    """`value` as Postgres text can hold it: a NUL or a lone surrogate (a messy file's cell quoted in an error
-    message) becomes U+FFFD, so an attempt's outcome is written rather than its whole batch refused."""
-    if "\x00" in value:
-        value = value.replace("\x00", "\ufffd")
-    if not value.isascii():
-        try:
-            value.encode()
-        except UnicodeEncodeError:
-            value = "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in value)
-    return value
-
-
-def _byteas(values: list[bytes]) -> str:
-    """A bytea[] literal, each element in bytea's hex form (its backslash escaped for the array)."""
-    return "{" + ",".join('"\\\\x' + v.hex() + '"' for v in values) + "}"
-
-
-_START_FROM = _texts(sources(RunStatus.RUNNING))
-
-
-def _literal(value: str) -> str:
-    """`value` as a SQL string literal, for a connection whose standard_conforming_strings is on (`_connect`
-    makes sure): there only `'` is special, and it is doubled. Cheaper than psycopg's mogrify, which adapts
-    every parameter through its dumpers; every value of a batch goes through here, so none can end the literal.
-    """
-    if "\x00" in value:
-        raise ValueError("a query cannot hold a NUL character")  # the texts of a batch are `_storable` already
-    return "'" + value.replace("'", "''") + "'"
-
-
-class _Prepared:
-    """A named query as `PREPARE name AS sql` (its `:params` as $n), and the `EXECUTE` of one batch's values.
-
-    The batch goes as one simple-protocol query, which cannot carry a prepared statement of the extended
-    protocol; SQL's own PREPARE keeps the statement parsed and planned once per connection all the same.
-    """
-
-    __slots__ = ("_execute", "names", "prepare")
-
-    def __init__(self, name: str, sql: str) -> None:
-        names: list[str] = []
-        for found in PARAM.findall(sql):
-            if found not in names:
-                names.append(found)
-        #: The parameters, in $n order.
-        self.names = tuple(names)
-        self.prepare = f"PREPARE {name} AS " + PARAM.sub(lambda m: f"${names.index(m.group(1)) + 1}", sql)
-        self._execute = f"EXECUTE {name}("
-
-    def execute(self, params: dict[str, str]) -> str:
-        """The EXECUTE of `params` (every parameter by name, each a text the query casts), quoted as literals."""
-        return self._execute + ", ".join([_literal(params[n]) for n in self.names]) + ")"
-
-
-_START = _Prepared("conveyor_start_runs", str(query("start_runs")))
-_FINISH = _Prepared("conveyor_finish_runs", str(query("finish_runs")))
+_START_FROM = texts(sources(RunStatus.RUNNING))
+_START = Prepared("conveyor_start_runs", str(query("start_runs")))
+_FINISH = Prepared("conveyor_finish_runs", str(query("finish_runs")))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -172,72 +76,6 @@ class Finish:
     details: str
     #: The attempt's unwritten log lines (`chunk_params`): stored by the same statement, so durable with the outcome.
     log: dict[str, list[Any]] = field(default_factory=lambda: {"log_first_n": [], "log_last_n": [], "log_chunks": []})
-
-
-class Answer(Generic[T]):
-    """A request's answer, waited for (`result`) or handed to a callback (`add_done_callback`): the part of
-    `concurrent.futures.Future` the executor uses.
-
-    A Future costs a Condition (an RLock, a waiters list) per request and a `notify_all` to answer it, which
-    was the writer thread's biggest own cost; here a waiter blocks on a plain lock held until the answer is
-    set, and the one callback is handed over with atomic list operations instead of a lock.
-    """
-
-    __slots__ = ("_callbacks", "_done", "_error", "_unset", "_value")
-
-    def __init__(self) -> None:
-        self._unset = threading.Lock()
-        self._unset.acquire()  # released when the answer is set: a waiter acquires it (and passes it on)
-        self._done = False
-        self._value: T | None = None
-        self._error: BaseException | None = None
-        self._callbacks: list[Callable[[Answer[T]], object]] = []
-
-    def done(self) -> bool:
-        return self._done
-
-    def result(self, timeout: float | None = None) -> T:
-        """The answer, waiting up to `timeout` seconds (None: for ever) for it; raises the request's error."""
-        if not self._done:
-            if not self._unset.acquire(timeout=-1 if timeout is None else timeout):
-                raise TimeoutError
-            self._unset.release()  # for any other thread waiting
-        if self._error is not None:
-            raise self._error
-        return self._value  # type: ignore[return-value]
-
-    def add_done_callback(self, callback: Callable[[Answer[T]], object]) -> None:
-        """Call `callback(self)` once answered: in the answering thread, or at once here if it is already."""
-        self._callbacks.append(callback)
-        if self._done:
-            self._call_back()
-
-    def set_result(self, value: T) -> None:
-        self._value = value
-        self._set()
-
-    def set_exception(self, error: BaseException) -> None:
-        self._error = error
-        self._set()
-
-    def _set(self) -> None:
-        self._done = True  # after the value: whoever sees it done sees the answer
-        self._unset.release()
-        self._call_back()
-
-    def _call_back(self) -> None:
-        # Both the answering thread and a late `add_done_callback` may get here; each callback is popped (an
-        # atomic step) by exactly one of them, so it runs once, and only after `_done` was set.
-        callbacks = self._callbacks
-        while callbacks:
-            try:
-                callback = callbacks.pop(0)
-            except IndexError:
-                return
-            try:
-                callback(self)
-            except Exception:
-                logger.exception("a callback of a transition's answer failed")
 
 
 @dataclass
@@ -373,8 +211,8 @@ class TransitionWriter:
         assert cursor is not None
         statements: list[str] = []
         for worker_id in {r.start_by for r in starts}:
-            run_ids = _uuids([r.run_id for r in starts if r.start_by == worker_id])
-            params = {"run_ids": run_ids, "worker_id": _storable(worker_id), "from_statuses": _START_FROM}
+            run_ids = uuids([r.run_id for r in starts if r.start_by == worker_id])
+            params = {"run_ids": run_ids, "worker_id": storable(worker_id), "from_statuses": _START_FROM}
             statements.append(_START.execute(params))
         if finishes:
             statements.append(_FINISH.execute(_finish_params(finishes)))
@@ -408,7 +246,7 @@ class TransitionWriter:
             # autocommit: the batch's statements go in one query, which Postgres commits as one transaction
             connection = psycopg.connect(self._conninfo, autocommit=True, connect_timeout=self._connect_timeout)
             try:
-                # `_literal` quotes for these settings (standard_conforming_strings: the default since Postgres
+                # `literal` quotes for these settings (standard_conforming_strings: the default since Postgres
                 # 9.1); UTF8 whatever PGCLIENTENCODING says, so no client encoding's multi-byte characters can
                 # hold a byte that ends a literal. The connection is ours alone.
                 connection.execute(b"SET standard_conforming_strings = on")
@@ -444,27 +282,27 @@ _FINISH_COLUMNS = operator.attrgetter(
 
 
 def _finish_params(finishes: list[Finish]) -> dict[str, str]:
-    """finish_runs' arrays, each pre-encoded as one Postgres array literal (see `_texts`)."""
+    """finish_runs' arrays, each pre-encoded as one Postgres array literal (see `texts`)."""
     logged = [f for f in finishes if f.log["log_first_n"]]
     # one C-level pass per finish (attrgetter) and a transpose, rather than a Python loop per column
     run_ids, attempts, to_statuses, error_codes, error_messages, progress, log_lines, reasons, actors, details = zip(
         *map(_FINISH_COLUMNS, finishes), strict=True
     )
     return {
-        "run_ids": _uuids(run_ids),
-        "attempts": _ints(attempts),
-        "to_statuses": _texts(to_statuses),
-        "from_statuses": _texts([",".join(f.from_statuses) for f in finishes]),
-        "error_codes": _texts(error_codes),
-        "error_messages": _texts(error_messages),
-        "progress": _texts(progress),
-        "log_lines": _ints(log_lines),
-        "reasons": _texts(reasons),
-        "actors": _texts(actors),
-        "details": _texts(details),
-        "log_run_ids": _uuids([f.run_id for f in logged for _ in f.log["log_first_n"]]),
-        "log_attempts": _ints([f.attempt for f in logged for _ in f.log["log_first_n"]]),
-        "log_first_n": _ints([n for f in logged for n in f.log["log_first_n"]]),
-        "log_last_n": _ints([n for f in logged for n in f.log["log_last_n"]]),
-        "log_chunks": _byteas([c for f in logged for c in f.log["log_chunks"]]),
+        "run_ids": uuids(run_ids),
+        "attempts": ints(attempts),
+        "to_statuses": texts(to_statuses),
+        "from_statuses": texts([",".join(f.from_statuses) for f in finishes]),
+        "error_codes": texts(error_codes),
+        "error_messages": texts(error_messages),
+        "progress": texts(progress),
+        "log_lines": ints(log_lines),
+        "reasons": texts(reasons),
+        "actors": texts(actors),
+        "details": texts(details),
+        "log_run_ids": uuids([f.run_id for f in logged for _ in f.log["log_first_n"]]),
+        "log_attempts": ints([f.attempt for f in logged for _ in f.log["log_first_n"]]),
+        "log_first_n": ints([n for f in logged for n in f.log["log_first_n"]]),
+        "log_last_n": ints([n for f in logged for n in f.log["log_last_n"]]),
+        "log_chunks": byteas([c for f in logged for c in f.log["log_chunks"]]),
     }

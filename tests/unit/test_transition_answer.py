@@ -1,4 +1,4 @@
-"""The transition writer's answer object (workers/transitions.py) keeps the Future semantics the executor relies on."""
+"""The transition writer's answer object (workers/answer.py) keeps the Future semantics the executor relies on."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from workers.transitions import Answer
+from workers.answer import Answer
 
 
 def test_a_waiter_gets_the_value_set_by_another_thread() -> None:

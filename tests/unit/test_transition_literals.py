@@ -1,4 +1,4 @@
-"""The transition writer's array literals (workers/transitions.py) say what psycopg's list dumper said."""
+"""The transition writer's array literals (workers/sql_literals.py) say what psycopg's list dumper said."""
 
 from __future__ import annotations
 
@@ -6,7 +6,13 @@ import uuid
 
 import pytest
 
-from workers.transitions import _byteas, _ints, _literal, _Prepared, _quoted, _texts, _uuids
+from workers.sql_literals import Prepared as _Prepared
+from workers.sql_literals import byteas as _byteas
+from workers.sql_literals import ints as _ints
+from workers.sql_literals import literal as _literal
+from workers.sql_literals import quoted as _quoted
+from workers.sql_literals import texts as _texts
+from workers.sql_literals import uuids as _uuids
 
 
 def test_text_elements_are_quoted_and_escaped_so_null_and_empty_stay_strings() -> None:
