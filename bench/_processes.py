@@ -87,8 +87,11 @@ def stop_tree(process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
 
 def bare_dramatiq(
     servers: BenchServers, *, messages: int, processes: int, threads: int, poll_ms: int, timeout: float = 120.0
-) -> float:
-    """Messages/s of a no-op actor, first ack to last, with `messages` enqueued beforehand."""
+) -> tuple[float, float]:
+    """Messages/s of a no-op actor, first ack to last, with `messages` enqueued beforehand, and the worker
+    processes' CPU ms per message over the same span (the Redis server left out, as for every system)."""
+    from bench._cpu import CpuMeter  # bench._cpu imports this module
+
     namespace = servers.redis_prefix("conveyor_bench_bare")
     client = redis.Redis.from_url(servers.redis_url)
     broker = make_broker(servers.redis_url, namespace)
@@ -114,6 +117,7 @@ def bare_dramatiq(
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+    meter = CpuMeter(roots=[worker.pid], database_urls=[])
     try:
         deadline = time.monotonic() + timeout
         first_at = first_left = None
@@ -121,6 +125,7 @@ def bare_dramatiq(
             left = int(client.hlen(key))
             now = time.perf_counter()
             if first_at is None and left < messages:
+                meter.start()
                 first_at, first_left = now, left
             if left == 0:
                 break
@@ -133,7 +138,8 @@ def bare_dramatiq(
             time.sleep(0.002)
         assert first_at is not None
         assert first_left is not None
-        return first_left / max(now - first_at, 1e-6)
+        cpu_ms = meter.seconds() * 1000 / max(first_left, 1)
+        return first_left / max(now - first_at, 1e-6), cpu_ms
     finally:
         stop_tree(worker)
         logfile.close()

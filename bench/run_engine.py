@@ -340,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
         log(f"run_engine: {servers.where}")
         bare = None
         if args.bare_messages > 0:
-            bare = bare_dramatiq(
+            bare, bare_cpu = bare_dramatiq(
                 servers,
                 messages=args.bare_messages,
                 processes=args.workers,
@@ -352,6 +352,7 @@ def main(argv: list[str] | None = None) -> int:
                 bare,
                 "msgs/s",
                 ratio_to_reference=1.0,
+                cpu_ms_per_msg=bare_cpu,
                 note=f"reference_{args.workers}p_{args.threads}t_poll{args.worker_poll_ms or WORKER_POLL_MS}ms",
             )
         conveyor = Conveyor(servers, workers=args.workers, threads=args.threads, poll_ms=args.worker_poll_ms)
