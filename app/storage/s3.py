@@ -128,6 +128,10 @@ class S3Store:
         if endpoint:
             # S3-compatible servers on one host name need path-style requests.
             options.update(endpoint=endpoint, virtual_hosted_style_request=False)
+        # Over TLS the body needs no SHA-256 of its own in the signature (botocore's rule too): 256 MiB put cost
+        # 0.12 client CPU-s unsigned against 0.29 signed, the server the same (2.3 s; 4 pairs). Over plain HTTP
+        # the signed payload is all that shows the store the bytes were not changed on the way, so it stays.
+        options["unsigned_payload"] = not (endpoint or "https://").startswith("http://")
         for name, option in (
             ("AWS_ACCESS_KEY_ID", "access_key_id"),
             ("AWS_SECRET_ACCESS_KEY", "secret_access_key"),
