@@ -18,6 +18,18 @@ copies between its volume server and S3 gateway) and 2.1-2.7 to take the 220 MiB
 So S3 takes at least local + ~2.4 s (ratio ~0.72-0.73 on an idle machine); each job's server CPU per phase is
 in `phases`. Wall-clock ratios swing 0.57-0.82 with the other load on the machine, the CPU ratio much less.
 
+Why the S3 job's import phase often costs more CPU than the local job (9.3-9.7 against 8.5-8.9 CPU-s, medians of
+3, Dec 2026): not its settings (both jobs run job_import with the same DuckDB threads, memory limit, spill and
+output filesystem), nor obstore's threads (a file downloaded by another process costs the same: 9.7), but this
+VM's memory. It is a Firecracker guest with free page reporting: pages freed a few seconds ago go back to the
+host, and the next write to them pays the host's faults in the writer's CPU (a buffered 1 GiB write: 0.17 CPU-s
+right after a free, 0.6-0.9 after 1-4 s, 1.5-2.5 after 8 s). perf on the import of a just-downloaded file:
+clear_page_erms + copy_folio_from_iter_atomic 1.4 CPU-s against 0.1-0.2 on a file written long before. So the
+download's client CPU (0.55-2.1 s per GiB) and the import after it swing with what was freed just before; each
+round's local job here starts right after the S3 job's cache is deleted. A pause before each job (8 s, so
+neither inherits freed pages) did not change the figures beyond the noise: CPU of the S3 job 9.2-10.7 against
+8.8-10.6 back to back, local 8.3-9.7 against 8.2-10.3 (3 pairs, load 2-4), so the bench runs back to back.
+
     python -m bench.storage_s3 [--mb 128] [--rounds 2]
 """
 
