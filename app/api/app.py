@@ -35,6 +35,7 @@ from app.api.controllers.users import InviteController, UserController
 from app.api.controllers.webhooks import WebhookController
 from app.api.errors import EXCEPTION_HANDLERS
 from app.api.headers import add_response_headers
+from app.api.json_body import JsonBodyRequest
 from app.api.live_logs import LiveLogs
 from app.api.openapi import ASSETS_PATH, PUBLIC, document_routes, openapi_config
 from app.api.openapi import DOCS_PATH as DOCS_PATH
@@ -123,6 +124,7 @@ def create_app(settings: Settings | None = None, *, authenticate: bool = True) -
             "throttle": Provide(lambda: throttle, use_cache=True, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,
+        request_class=JsonBodyRequest,
         after_exception=[make_failure_auditor(database)],
         middleware=[RequestIdMiddleware(), LATENCY.middleware],
         before_request=refuse_unstorable_text,

@@ -77,6 +77,8 @@ def check_json(body: bytes) -> None:
         return  # the common case: the body is decoded once, by the route
     try:
         document = msgspec.json.decode(body)
+    except RecursionError:
+        return  # nested too deeply to decode: the route's own decoding answers 400
     except msgspec.DecodeError:
         try:  # msgspec refuses lone surrogates outright; the standard library decodes them, to name the field
             document = json.loads(body)
