@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from litestar.testing import TestClient
 
+from tests.integration.dataset_support import SALES, upload
+
 
 def test_a_malformed_id_whose_name_starts_with_data_is_a_bad_parameter(client: TestClient) -> None:
     response = client.get("/api/v1/runs", params={"dataset_id": "not-a-uuid"})
@@ -18,3 +20,16 @@ def test_a_window_ending_in_the_first_day_of_year_one_is_refused(client: TestCli
     response = client.get(path, params={"to": "0001-01-01T01:01:01Z"})
     assert response.status_code == 400, response.text
     assert response.json()["code"] == "invalid_window"
+
+
+@pytest.mark.parametrize(
+    "where",
+    ["/rows?version={big}", "/download?version={big}", "/versions/{big}/rejects", "/diff?from={big}", "/diff?to={big}"],
+)
+def test_a_version_past_a_postgres_integer_is_a_bad_parameter(client: TestClient, pipeline: dict, where: str) -> None:
+    """It reached the `integer` column and answered 500 (NumericValueOutOfRange)."""
+    dataset = upload(client, SALES)
+    base = f"/api/v1/pipelines/{pipeline['id']}" if where.startswith("/diff") else f"/api/v1/datasets/{dataset['id']}"
+    response = client.get(base + where.format(big=2**31))
+    assert response.status_code == 400, response.text
+    assert response.json()["code"] == "invalid_parameter"

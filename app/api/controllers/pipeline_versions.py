@@ -12,7 +12,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 
 from app.api.openapi import YAML_BODY
-from app.api.schemas import PipelineOut, RunOut
+from app.api.schemas import MAX_VERSION, PipelineOut, RunOut
 from app.api.security import audit_context, principal_of
 from app.api.yaml_body import YamlBodyMiddleware
 from app.core.errors import InvalidInput
@@ -167,8 +167,8 @@ class PipelineVersionController(Controller):
         request: Request,
         pipeline_ref: Ref,
         db: NamedDependency[Database],
-        from_: Annotated[int | None, QueryParameter(name="from", ge=1)] = None,
-        to: Annotated[int | None, QueryParameter(ge=1)] = None,
+        from_: Annotated[int | None, QueryParameter(name="from", ge=1, le=MAX_VERSION)] = None,
+        to: Annotated[int | None, QueryParameter(ge=1, le=MAX_VERSION)] = None,
         namespace: FromQuery[str] = "default",
     ) -> DiffOut:
         with db.read() as session:
