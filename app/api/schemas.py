@@ -32,9 +32,6 @@ class Page(msgspec.Struct, Generic[T]):
 
 R = TypeVar("R")
 
-#: The largest version number: versions are Postgres `integer`s, and a larger one in a query answered 500.
-MAX_VERSION = 2**31 - 1
-
 #: The `?namespace=` filter of a list: a malformed name is 400, one the caller cannot see 404 (as if absent).
 NamespaceFilter = Annotated[
     str | None,

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import msgspec
 
 from app.core.errors import InvalidInput
+from app.core.ids import MAX_VERSION
 from app.scheduling import cron, policies
 from app.scheduling.timing import CronSchedule, IntervalSchedule, OnceSchedule, Schedule, next_fire
 
@@ -44,7 +45,7 @@ RetryBackoffMaxSeconds = policies.RetryBackoffMaxSeconds
 RetryJitter = policies.RetryJitter
 TimeoutSeconds = policies.TimeoutSeconds
 Description = Annotated[str, msgspec.Meta(max_length=2000)]
-PipelineVersion = Annotated[int, msgspec.Meta(ge=1)]
+PipelineVersion = Annotated[int, msgspec.Meta(ge=1, le=MAX_VERSION)]
 
 
 def field_error(field: str, message: str, code: str = "invalid_schedule") -> InvalidInput:

@@ -12,9 +12,9 @@ from litestar.response import File, Stream
 
 from app.api.dataset_schemas import DOWNLOADS, REJECTS_DOWNLOADS, RowsOut
 from app.api.downloads import download_stem, empty_download, parquet_download, raw_download
-from app.api.schemas import MAX_VERSION
 from app.api.security import principal_of
 from app.core.errors import Conflict, NotFound
+from app.core.ids import MAX_VERSION
 from app.db.database import Database
 from app.db.datasets import Upload
 from app.domain import datasets as service

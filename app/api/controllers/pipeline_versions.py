@@ -12,10 +12,11 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 
 from app.api.openapi import YAML_BODY
-from app.api.schemas import MAX_VERSION, PipelineOut, RunOut
+from app.api.schemas import PipelineOut, RunOut
 from app.api.security import audit_context, principal_of
 from app.api.yaml_body import YamlBodyMiddleware
 from app.core.errors import InvalidInput
+from app.core.ids import MAX_VERSION
 from app.db.database import Database
 from app.db.datasets import DatasetVersion
 from app.db.models import Run
