@@ -33,3 +33,14 @@ def test_a_version_past_a_postgres_integer_is_a_bad_parameter(client: TestClient
     response = client.get(base + where.format(big=2**31))
     assert response.status_code == 400, response.text
     assert response.json()["code"] == "invalid_parameter"
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [("0001-01-01T00:00:00+14:00", "0001-01-01T12:00:00Z"), ("9999-12-31T00:00:00Z", "9999-12-31T23:00:00-14:00")],
+)
+def test_a_window_outside_the_years_utc_can_hold_is_refused(client: TestClient, start: str, end: str) -> None:
+    """Year 0 or 10000 once in UTC: it answered 500 (OverflowError)."""
+    response = client.get("/api/v1/metrics/summary", params={"from": start, "to": end})
+    assert response.status_code == 400, response.text
+    assert response.json()["code"] == "invalid_window"
