@@ -1,7 +1,7 @@
 """Cursors, UUIDv7, paths, named-query parsing and the pipeline spec: pure code, no I/O."""
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -20,8 +20,19 @@ def test_a_cursor_round_trips() -> None:
     assert (position.at, position.id) == (at, row_id)
 
 
+#: A time in year 10000 once in UTC: GET /deployments?cursor= answered 500 (the driver refused it).
+PAST_YEAR_9999 = datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone(timedelta(hours=-14)))
+
+
 @pytest.mark.parametrize(
-    "cursor", ["", "!!!", "bm90IGpzb24", encode_cursor(datetime(2026, 1, 2, tzinfo=UTC), uuid.UUID(int=7))[:-3]]
+    "cursor",
+    [
+        "",
+        "!!!",
+        "bm90IGpzb24",
+        encode_cursor(datetime(2026, 1, 2, tzinfo=UTC), uuid.UUID(int=7))[:-3],
+        encode_cursor(PAST_YEAR_9999, uuid.UUID(int=7)),
+    ],
 )
 def test_a_bad_cursor_is_a_clear_error(cursor: str) -> None:
     with pytest.raises(InvalidParameter) as caught:
