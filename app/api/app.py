@@ -43,6 +43,7 @@ from app.api.prometheus import LATENCY, metrics
 from app.api.rate_limit import RateLimit
 from app.api.request_id import RequestIdMiddleware
 from app.api.security import make_failure_auditor, make_guard
+from app.api.static_files import LocalFiles
 from app.api.text_boundary import refuse_unstorable_text
 from app.db.database import Database
 from app.db.engine import get_engine
@@ -112,7 +113,13 @@ def create_app(settings: Settings | None = None, *, authenticate: bool = True) -
     app = Litestar(
         route_handlers=[
             *ROUTE_HANDLERS,
-            create_static_files_router(path=assets, directories=[SWAGGER_ASSETS], include_in_schema=False, opt=PUBLIC),
+            create_static_files_router(
+                path=assets,
+                directories=[SWAGGER_ASSETS],
+                file_system=LocalFiles(),
+                include_in_schema=False,
+                opt=PUBLIC,
+            ),
             console_router(),
         ],
         guards=[make_guard(bearer_lookup, rate_limit, enabled=authenticate)],
