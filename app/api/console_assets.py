@@ -18,7 +18,7 @@ from typing import Any
 from litestar import Request, Response, get
 from litestar.params import FromPath
 
-from app.api.static_files import no_such_path
+from app.api.static_files import is_file
 from app.core.errors import NotFound
 from app.domain.permissions import Permission
 
@@ -62,7 +62,7 @@ def _gzipped(path: str, mtime_ns: int, size: int) -> bytes:
 def asset_response(assets: Path, name: str, accept_encoding: str) -> Response[Any]:
     """One file of `assets` (no subfolders), in the best coding the client accepts."""
     file = assets / name
-    if name.startswith(".") or not _is_file(file) or file.suffix in {".br", ".gz"}:
+    if name.startswith(".") or not is_file(file) or file.suffix in {".br", ".gz"}:
         raise NotFound("no such console asset", code="asset_not_found")
     media_type = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
     if media_type.startswith("text/") or media_type in {"application/javascript", "text/javascript"}:
@@ -81,15 +81,6 @@ def asset_response(assets: Path, name: str, accept_encoding: str) -> Response[An
             body = _gzipped(str(file), stat.st_mtime_ns, stat.st_size)
             return Response(body, media_type=media_type, headers={**headers, "content-encoding": "gzip"})
     return Response(file.read_bytes(), media_type=media_type, headers=headers)
-
-
-def _is_file(path: Path) -> bool:
-    try:
-        return path.is_file()
-    except OSError as exc:  # a name too long for the file system (/assets/ + 5000 characters) was a 500
-        if no_such_path(exc):
-            return False
-        raise
 
 
 def assets_handler(assets: Path) -> Any:
