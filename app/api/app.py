@@ -35,6 +35,7 @@ from app.api.controllers.users import InviteController, UserController
 from app.api.controllers.webhooks import WebhookController
 from app.api.errors import EXCEPTION_HANDLERS
 from app.api.headers import add_response_headers
+from app.api.json_body import JsonBodyRequest
 from app.api.live_logs import LiveLogs
 from app.api.openapi import ASSETS_PATH, PUBLIC, document_routes, openapi_config
 from app.api.openapi import DOCS_PATH as DOCS_PATH
@@ -42,6 +43,7 @@ from app.api.prometheus import LATENCY, metrics
 from app.api.rate_limit import RateLimit
 from app.api.request_id import RequestIdMiddleware
 from app.api.security import make_failure_auditor, make_guard
+from app.api.static_files import LocalFiles
 from app.api.text_boundary import refuse_unstorable_text
 from app.db.database import Database
 from app.db.engine import get_engine
@@ -111,7 +113,13 @@ def create_app(settings: Settings | None = None, *, authenticate: bool = True) -
     app = Litestar(
         route_handlers=[
             *ROUTE_HANDLERS,
-            create_static_files_router(path=assets, directories=[SWAGGER_ASSETS], include_in_schema=False, opt=PUBLIC),
+            create_static_files_router(
+                path=assets,
+                directories=[SWAGGER_ASSETS],
+                file_system=LocalFiles(),
+                include_in_schema=False,
+                opt=PUBLIC,
+            ),
             console_router(),
         ],
         guards=[make_guard(bearer_lookup, rate_limit, enabled=authenticate)],
@@ -123,6 +131,7 @@ def create_app(settings: Settings | None = None, *, authenticate: bool = True) -
             "throttle": Provide(lambda: throttle, use_cache=True, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,
+        request_class=JsonBodyRequest,
         after_exception=[make_failure_auditor(database)],
         middleware=[RequestIdMiddleware(), LATENCY.middleware],
         before_request=refuse_unstorable_text,

@@ -13,6 +13,7 @@ from typing import Any
 from litestar import Request, Response, Router, get
 
 from app.api.console_assets import assets_handler
+from app.api.static_files import is_file
 from app.core.errors import NotFound
 from app.domain.permissions import Permission
 
@@ -43,7 +44,7 @@ def console_router(dist: Path = CONSOLE_DIST) -> Router:
         if not index.is_file():
             return _html(NOT_BUILT, status_code=503)
         top_level = (dist / path.lstrip("/")).resolve()
-        if path != "/" and top_level.parent == dist.resolve() and top_level.is_file():
+        if path != "/" and top_level.parent == dist.resolve() and is_file(top_level):
             return Response(
                 top_level.read_bytes(),
                 media_type=_media_type(top_level),

@@ -18,6 +18,7 @@ from typing import Any
 from litestar import Request, Response, get
 from litestar.params import FromPath
 
+from app.api.static_files import is_file
 from app.core.errors import NotFound
 from app.domain.permissions import Permission
 
@@ -61,7 +62,7 @@ def _gzipped(path: str, mtime_ns: int, size: int) -> bytes:
 def asset_response(assets: Path, name: str, accept_encoding: str) -> Response[Any]:
     """One file of `assets` (no subfolders), in the best coding the client accepts."""
     file = assets / name
-    if name.startswith(".") or not file.is_file() or file.suffix in {".br", ".gz"}:
+    if name.startswith(".") or not is_file(file) or file.suffix in {".br", ".gz"}:
         raise NotFound("no such console asset", code="asset_not_found")
     media_type = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
     if media_type.startswith("text/") or media_type in {"application/javascript", "text/javascript"}:

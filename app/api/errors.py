@@ -166,7 +166,8 @@ def on_unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Resp
 def on_unstorable_text(request: Request[Any, Any, Any], exc: DataError | UnicodeEncodeError) -> Response[Problem]:
     """Last resort behind app/api/text_boundary.py: text the driver refused is the caller's bad input, not a 500."""
     message = str(getattr(exc, "orig", None) or exc)
-    if not any(sign in message for sign in ("NUL (0x00)", "invalid byte sequence", "surrogates not allowed")):
+    signs = ("NUL (0x00)", "invalid byte sequence", "surrogates not allowed", "unsupported Unicode escape sequence")
+    if not any(sign in message for sign in signs):
         return on_unexpected_error(request, exc)
     reason = "contains a character that cannot be stored (NUL, or not UTF-8)"
     return problem(

@@ -39,6 +39,7 @@ from litestar.routes import HTTPRoute
 from msgspec.structs import fields
 
 from app.api.errors import MEDIA_TYPE as PROBLEM_MEDIA_TYPE
+from app.api.rate_limit import EXEMPT_PATHS
 from app.api.schemas import Problem
 from app.domain.permissions import PERMISSIONS, Permission, Scope
 
@@ -182,6 +183,8 @@ def error_statuses(route: HTTPRoute, handler: HTTPRouteHandler, permission: Perm
         statuses |= {400, 413, 422}
     if "idempotency_key" in params:
         statuses.add(409)  # the key was used with another body
+    if route.path not in EXEMPT_PATHS:
+        statuses.add(429)  # the guard's rate limit (app/api/rate_limit.py), per token or per address
     return statuses
 
 

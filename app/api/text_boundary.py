@@ -77,6 +77,8 @@ def check_json(body: bytes) -> None:
         return  # the common case: the body is decoded once, by the route
     try:
         document = msgspec.json.decode(body)
+    except RecursionError:
+        return  # nested too deeply to decode: the route's own decoding answers 400
     except msgspec.DecodeError:
         try:  # msgspec refuses lone surrogates outright; the standard library decodes them, to name the field
             document = json.loads(body)
@@ -91,13 +93,11 @@ async def refuse_unstorable_text(request: Request[Any, Any, Any]) -> None:
     """`before_request` hook (after the guard, before the handler's arguments are read): check the request.
 
     The body is read only for routes that take a typed `data` body, and Litestar keeps it for the handler.
+    Whatever its Content-Type: Litestar decodes such a body as JSON regardless (a NUL in a spec sent as
+    text/plain, or with no Content-Type, reached Postgres' JSONB and answered 500).
     """
     check_parameters(request.scope)
     handler = request.scope.get("route_handler")
     takes_data = handler is not None and "data" in handler.parsed_fn_signature.parameters
-    if takes_data and request.method in _BODY_METHODS and _is_json(request.content_type[0]):
+    if takes_data and request.method in _BODY_METHODS:
         check_json(await request.body())
-
-
-def _is_json(media_type: str) -> bool:
-    return media_type == "application/json" or media_type.endswith("+json")

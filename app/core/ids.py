@@ -6,6 +6,10 @@ import os
 import time
 import uuid
 
+#: The largest version number of a pipeline or a dataset: versions are Postgres `integer`s, and a larger one
+#: reaching a query answered 500 (integer out of range).
+MAX_VERSION = 2**31 - 1
+
 
 def uuid7(now_ms: int | None = None) -> uuid.UUID:
     """A UUIDv7 (RFC 9562): 48-bit Unix milliseconds, then random bits."""

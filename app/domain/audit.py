@@ -41,12 +41,31 @@ _INSERT_ENTRY = insert(cast(Table, AuditEntry.__table__))
 
 
 def redact(value: Any) -> Any:
-    """A copy of `value` with every secret-looking field replaced."""
-    if isinstance(value, dict):
-        return {k: (REDACTED if str(k).lower() in SECRET_KEYS else redact(v)) for k, v in value.items()}
-    if isinstance(value, list):
-        return [redact(v) for v in value]
-    return value
+    """A copy of `value` with every secret-looking field replaced.
+
+    Without recursion: a request's params nested 500 deep (well within what the JSON decoder takes) passed
+    Python's recursion limit here, and POST /deployments answered 500.
+    """
+    root: list[Any] = [None]
+    stack: list[tuple[Any, Any, Any]] = [(value, root, 0)]
+    while stack:
+        item, parent, slot = stack.pop()
+        if isinstance(item, dict):
+            copied: dict[Any, Any] = {}
+            for key, child in item.items():
+                if str(key).lower() in SECRET_KEYS:
+                    copied[key] = REDACTED
+                else:
+                    copied[key] = None  # a place kept for the key's order, filled when the child is popped
+                    stack.append((child, copied, key))
+            parent[slot] = copied
+        elif isinstance(item, list):
+            items: list[Any] = [None] * len(item)
+            stack.extend((child, items, i) for i, child in enumerate(item))
+            parent[slot] = items
+        else:
+            parent[slot] = item
+    return root[0]
 
 
 @dataclass(frozen=True)

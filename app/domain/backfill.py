@@ -47,6 +47,8 @@ class BackfillPreview(msgspec.Struct):
 
 def plan(deployment: Deployment, request: BackfillIn, *, now: datetime) -> list[datetime]:
     """The window's fire times, oldest first; InvalidInput if the window is wrong or holds more than max_runs."""
+    spec_.check_time("start", request.start)
+    spec_.check_time("end", request.end)
     if request.end <= request.start:
         raise spec_.field_error("end", "must be after start", "invalid_window")
     if request.end > now:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 
 import msgspec
 
@@ -27,13 +27,15 @@ def decode_cursor(cursor: str) -> Position:
     """The position in `cursor`, or a 400 `invalid_cursor`."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        return msgspec.json.decode(raw, type=Position)
-    except (ValueError, msgspec.DecodeError, msgspec.ValidationError):
+        position = msgspec.json.decode(raw, type=Position)
+        position.at.astimezone(UTC)  # year 10000 once in UTC (9999-12-31T23:59-14:00) was a 500 in the driver
+    except (ValueError, OverflowError, msgspec.DecodeError, msgspec.ValidationError):
         raise InvalidParameter(
             "the cursor is not one this API returned",
             code="invalid_cursor",
             errors=[{"field": "cursor", "message": "malformed cursor"}],
         ) from None
+    return position
 
 
 def check_limit(limit: int) -> int:

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.core.errors import Conflict, InvalidInput
-from app.core.ids import uuid7
+from app.core.ids import MAX_VERSION, uuid7
 from app.core.states import RunKind
 from app.db.datasets import Dataset, DatasetStatus, DatasetVersion
 from app.db.models import Pipeline
@@ -23,7 +23,7 @@ from app.settings import Settings
 
 class InputChoice(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     dataset: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-    version: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    version: Annotated[int, msgspec.Meta(ge=1, le=MAX_VERSION)] | None = None
 
 
 class PipelineRunIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -31,7 +31,7 @@ class PipelineRunIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
     params: dict[str, Any] = msgspec.field(default_factory=dict)
     inputs: dict[str, str | InputChoice] = msgspec.field(default_factory=dict)
-    version: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    version: Annotated[int, msgspec.Meta(ge=1, le=MAX_VERSION)] | None = None
     max_retries: Annotated[int, msgspec.Meta(ge=0, le=100)] | None = None
     timeout_seconds: Annotated[int, msgspec.Meta(ge=1)] | None = None
     priority: Annotated[int, msgspec.Meta(ge=-100, le=100)] = 0

@@ -121,7 +121,10 @@ def sniff(path: str | os.PathLike[str], filename: str, config: ImportConfig, lim
         raise (ContentMismatch if ext in TEXT_EXTENSIONS else UnsupportedMediaType)(
             f"{shown} is not text: it holds binary data", code="content_mismatch" if ext else "unsupported_media_type"
         )
-    text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(head, final=at_eof)
+    try:
+        text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(head, final=at_eof)
+    except UnicodeError as exc:  # utf-16 without a byte order mark fails whatever `errors` says (a 500 before)
+        raise field_error("encoding", f"the file cannot be read as {encoding}: {exc}") from None
     kind = text_kind(text)
     if kind == "json" and ext in (".ndjson", ".jsonl") and text.lstrip("\ufeff \t\r\n").startswith("{"):
         kind = "ndjson"

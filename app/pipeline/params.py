@@ -43,6 +43,10 @@ STAND_INS: dict[str, Any] = {
 }
 
 
+#: An integer parameter is a DuckDB BIGINT: a larger value failed inside DuckDB (validate answered 500).
+INTEGER_RANGE = range(-(2**63), 2**63)
+
+
 class InvalidPipelineParams(InvalidInput):
     """Run parameters that are unknown, missing or of the wrong type (422); `errors` names each one."""
 
@@ -127,6 +131,13 @@ def _string(value: Any) -> str:
 
 
 def _integer(value: Any) -> int:
+    number = _whole(value)
+    if number not in INTEGER_RANGE:
+        raise ValueError("expected an integer of 64 bits (-2^63 to 2^63-1)")
+    return number
+
+
+def _whole(value: Any) -> int:
     if isinstance(value, bool):
         raise ValueError("expected an integer, got a boolean")
     if isinstance(value, int):
@@ -145,7 +156,10 @@ def _float(value: Any) -> float:
     if isinstance(value, bool):
         raise ValueError("expected a number, got a boolean")
     if isinstance(value, int | float):
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an integer past 1.8e308 (JSON has no limit): it answered 500
+            raise ValueError("expected a finite number") from None
     elif isinstance(value, str):
         try:
             number = float(value.strip())
@@ -193,7 +207,10 @@ def _datetime(value: Any) -> dt.datetime:
     else:
         raise ValueError(f"expected an ISO datetime, got {type(value).__name__}")
     if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
+        try:
+            parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
+        except OverflowError:  # 0001-01-01T00:00+14:00 is in year 0 in UTC: it answered 500
+            raise ValueError(f"expected a datetime in the years 1 to 9999 in UTC, got {value!r}") from None
     return parsed
 
 

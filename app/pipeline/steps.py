@@ -12,6 +12,7 @@ import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from app.core.errors import InvalidInput
+from app.core.ids import MAX_VERSION
 from app.pipeline.params import ParamType
 
 #: Longest a `sleep` step may ask for, in seconds (a run's timeout still applies).
@@ -67,7 +68,7 @@ class InputRef(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_de
     """A dataset the pipeline reads, by id or by name; a pinned version, or the latest when the run starts."""
 
     dataset: Annotated[str, Meta(min_length=1, max_length=200, description="Dataset id or name.")]
-    version: Annotated[int, Meta(ge=1)] | None = None
+    version: Annotated[int, Meta(ge=1, le=MAX_VERSION)] | None = None
 
 
 class ParamSpec(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import msgspec
 
 from app.core.errors import InvalidInput
+from app.core.ids import MAX_VERSION
 from app.scheduling import cron, policies
 from app.scheduling.timing import CronSchedule, IntervalSchedule, OnceSchedule, Schedule, next_fire
 
@@ -31,6 +32,15 @@ class OnceSpec(msgspec.Struct, tag_field="kind", tag="once", kw_only=True, forbi
 
 
 ScheduleSpec = CronSpec | IntervalSpec | OnceSpec
+
+#: The times a deployment or a backfill may name: the fire-time maths looks years ahead and converts between
+#: zones, which overflowed datetime near years 1 and 9999 (a 500 before).
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+#: An interval's bounds: under a microsecond its step was 0 (division by zero); past a century anchor + step
+#: overflowed datetime.
+MIN_INTERVAL_SECONDS = 0.001
+MAX_INTERVAL_SECONDS = 100 * 366 * 86_400
 E = TypeVar("E", bound=StrEnum)
 
 
@@ -44,7 +54,7 @@ RetryBackoffMaxSeconds = policies.RetryBackoffMaxSeconds
 RetryJitter = policies.RetryJitter
 TimeoutSeconds = policies.TimeoutSeconds
 Description = Annotated[str, msgspec.Meta(max_length=2000)]
-PipelineVersion = Annotated[int, msgspec.Meta(ge=1)]
+PipelineVersion = Annotated[int, msgspec.Meta(ge=1, le=MAX_VERSION)]
 
 
 def field_error(field: str, message: str, code: str = "invalid_schedule") -> InvalidInput:
@@ -88,6 +98,9 @@ def to_schedule(spec: ScheduleSpec, *, dst_gap: str, dst_fold: str, default_anch
     if isinstance(spec, IntervalSpec):
         if spec.seconds <= 0:
             raise field_error("schedule.seconds", "must be greater than 0", "invalid_interval")
+        if not MIN_INTERVAL_SECONDS <= spec.seconds <= MAX_INTERVAL_SECONDS:
+            message = f"must be between {MIN_INTERVAL_SECONDS} and {MAX_INTERVAL_SECONDS} (a century)"
+            raise field_error("schedule.seconds", message, "invalid_interval")
         return IntervalSchedule(seconds=spec.seconds, anchor=_utc(spec.anchor or default_anchor))
     return OnceSchedule(at=_utc(spec.at))
 
@@ -96,10 +109,24 @@ def check_window(
     spec: ScheduleSpec, start_at: datetime | None, end_at: datetime | None, now: datetime, *, new_schedule: bool = True
 ) -> None:
     """The window's ends in order; a new `once` schedule in the future (a stored one may have fired already)."""
+    check_time("start_at", start_at)
+    check_time("end_at", end_at)
+    check_time("schedule.at", spec.at if isinstance(spec, OnceSpec) else None)
+    check_time("schedule.anchor", spec.anchor if isinstance(spec, IntervalSpec) else None)
     if start_at and end_at and end_at <= start_at:
         raise field_error("end_at", "must be after start_at", "invalid_window")
     if new_schedule and isinstance(spec, OnceSpec) and _utc(spec.at) <= now:
         raise field_error("schedule.at", "is in the past", "once_in_the_past")
+
+
+def check_time(field: str, when: datetime | None) -> None:
+    """A time with a UTC offset, from EARLIEST until LATEST (None: nothing to check)."""
+    if when is None:
+        return
+    if when.tzinfo is None:
+        raise field_error(field, "needs a UTC offset (ISO 8601, e.g. 2026-05-01T12:00:00Z)")
+    if not EARLIEST <= when < LATEST:  # aware datetimes compare as instants: no conversion that could overflow
+        raise field_error(field, f"must fall in the years {EARLIEST.year} to {LATEST.year - 1}", "time_out_of_range")
 
 
 def check_fires(schedule: Schedule, now: datetime) -> None:

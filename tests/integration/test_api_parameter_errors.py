@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from litestar.testing import TestClient
 
+from tests.integration.dataset_support import SALES, upload
+
 
 def test_a_malformed_id_whose_name_starts_with_data_is_a_bad_parameter(client: TestClient) -> None:
     response = client.get("/api/v1/runs", params={"dataset_id": "not-a-uuid"})
@@ -16,5 +18,29 @@ def test_a_malformed_id_whose_name_starts_with_data_is_a_bad_parameter(client: T
 @pytest.mark.parametrize("path", ["/api/v1/metrics/slowest-pipelines", "/api/v1/metrics/summary"])
 def test_a_window_ending_in_the_first_day_of_year_one_is_refused(client: TestClient, path: str) -> None:
     response = client.get(path, params={"to": "0001-01-01T01:01:01Z"})
+    assert response.status_code == 400, response.text
+    assert response.json()["code"] == "invalid_window"
+
+
+@pytest.mark.parametrize(
+    "where",
+    ["/rows?version={big}", "/download?version={big}", "/versions/{big}/rejects", "/diff?from={big}", "/diff?to={big}"],
+)
+def test_a_version_past_a_postgres_integer_is_a_bad_parameter(client: TestClient, pipeline: dict, where: str) -> None:
+    """It reached the `integer` column and answered 500 (NumericValueOutOfRange)."""
+    dataset = upload(client, SALES)
+    base = f"/api/v1/pipelines/{pipeline['id']}" if where.startswith("/diff") else f"/api/v1/datasets/{dataset['id']}"
+    response = client.get(base + where.format(big=2**31))
+    assert response.status_code == 400, response.text
+    assert response.json()["code"] == "invalid_parameter"
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [("0001-01-01T00:00:00+14:00", "0001-01-01T12:00:00Z"), ("9999-12-31T00:00:00Z", "9999-12-31T23:00:00-14:00")],
+)
+def test_a_window_outside_the_years_utc_can_hold_is_refused(client: TestClient, start: str, end: str) -> None:
+    """Year 0 or 10000 once in UTC: it answered 500 (OverflowError)."""
+    response = client.get("/api/v1/metrics/summary", params={"from": start, "to": end})
     assert response.status_code == 400, response.text
     assert response.json()["code"] == "invalid_window"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 from litestar.testing import TestClient
 from sqlalchemy import Engine
 
@@ -96,6 +97,22 @@ def test_malformed_json_is_a_400(client: TestClient, pipeline: dict, engine: Eng
         "/api/v1/runs", content=b'{"pipeline": "noop",', headers={"content-type": "application/json"}
     )
     assert response.status_code == 400
+    assert problem_of(response)["code"] == "malformed_json"
+    assert count(engine, "runs") == 0
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 100_000,  # deeper than the decoder's recursion limit: was a 500 (RecursionError)
+        b'{"pipeline": "noop", "params": {"a": "\\u0000", "b": ' + b"[" * 5000 + b"]" * 5000 + b"}}",
+        b'{"pipeline": "\xff"}',  # bytes that are not UTF-8 in a string: was a 500 (UnicodeDecodeError)
+    ],
+    ids=["too-deep", "too-deep-with-a-nul", "not-utf-8"],
+)
+def test_json_the_decoder_chokes_on_is_a_400(client: TestClient, pipeline: dict, engine: Engine, body: bytes) -> None:
+    response = client.post("/api/v1/runs", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 400, response.text
     assert problem_of(response)["code"] == "malformed_json"
     assert count(engine, "runs") == 0
 

@@ -129,3 +129,11 @@ def test_the_console_build_writes_brotli_and_gzip_siblings() -> None:
     script = max(large, key=lambda file: file.stat().st_size)
     assert gzip.decompress(script.with_name(script.name + ".gz").read_bytes()) == script.read_bytes()
     assert script.with_name(script.name + ".br").stat().st_size < script.stat().st_size // 2
+
+
+def test_a_name_no_file_can_have_is_a_404_asset_or_a_console_page(tmp_path: Path) -> None:
+    """Longer than the file system allows: stat raised OSError (ENAMETOOLONG) and the route answered 500."""
+    with serve(built(tmp_path)) as client:
+        response = client.get("/assets/" + "a" * 300 + ".js")
+        assert (response.status_code, response.json()["code"]) == (404, "asset_not_found")
+        assert client.get("/" + "a" * 300).text == INDEX  # a console page, as any other path

@@ -143,6 +143,14 @@ def test_a_bad_import_configuration_is_422_naming_the_field(client: TestClient, 
     assert count(engine, "runs", "dataset_id = :id", id=dataset["id"]) == 0
 
 
+def test_previewing_as_utf_16_a_file_without_a_byte_order_mark_is_422_naming_encoding(client: TestClient) -> None:
+    """Python's utf-16 decoder refuses such a file whatever `errors` says: the preview answered 500."""
+    dataset = upload(client, SALES)
+    response = client.post(f"/api/v1/datasets/{dataset['id']}/preview", json={"encoding": "utf-16"})
+    assert (response.status_code, response.json()["code"]) == (422, "invalid_import_config")
+    assert response.json()["errors"][0]["field"] == "encoding"
+
+
 def stored_files(root: Path) -> set[str]:
     """Files under the data root, relative to it (scratch space left out)."""
     return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and p.relative_to(root).parts[0] != "tmp"}

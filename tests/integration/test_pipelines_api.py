@@ -124,3 +124,16 @@ def test_bad_run_requests_are_422_naming_the_field(client: TestClient, parts: En
     assert (wrong_input.status_code, wrong_input.json()["errors"][0]["field"]) == (422, "inputs.nope")
     bad_yaml = client.post("/api/v1/pipelines", content=b"name: [", headers={"Content-Type": "application/yaml"})
     assert (bad_yaml.status_code, bad_yaml.json()["code"]) == (422, "invalid_yaml")
+
+
+def test_a_version_past_a_postgres_integer_is_refused_naming_the_field(client: TestClient, pipeline: dict) -> None:
+    """Both reached the `integer` column and answered 500 (NumericValueOutOfRange)."""
+    run = client.post(f"/api/v1/pipelines/{pipeline['id']}/runs", json={"version": 2**31})
+    assert run.status_code == 422, run.text
+    assert run.json()["errors"][0]["field"] == "version"
+    sales = upload(client, SALES)
+    pinned = {"steps": [], "inputs": {"sales": {"dataset": sales["id"], "version": 2**31}}}
+    report = client.post("/api/v1/pipelines/validate", json={"spec": pinned})
+    assert report.status_code == 200, report.text
+    assert report.json()["valid"] is False
+    assert report.json()["errors"][0]["field"] == "spec.inputs[...].version"

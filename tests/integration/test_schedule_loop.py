@@ -190,6 +190,26 @@ def test_bad_schedules_are_422_naming_the_field(
     assert (response.json()["code"], response.json()["errors"][0]["field"]) == (code, field)
 
 
+@pytest.mark.parametrize(
+    ("given", "field", "code"),
+    [
+        ({"schedule": {"kind": "interval", "seconds": 1e-9}}, "schedule.seconds", "invalid_interval"),
+        ({"schedule": {"kind": "interval", "seconds": 1e15}}, "schedule.seconds", "invalid_interval"),
+        ({"schedule": {"kind": "once", "at": "9999-12-31T23:59:59-14:00"}}, "schedule.at", "time_out_of_range"),
+        ({"start_at": "0001-01-01T00:00:00+14:00"}, "start_at", "time_out_of_range"),
+        ({"end_at": "2027-01-01T00:00:00"}, "end_at", "invalid_schedule"),
+    ],
+)
+def test_times_and_intervals_the_fire_time_maths_cannot_hold_are_422(
+    client: TestClient, pipeline: dict, given: dict, field: str, code: str
+) -> None:
+    """Each answered 500: a step of 0 (division by zero), datetime overflow, or comparing with a naive time."""
+    body = {"name": "bad", "pipeline": "noop", "schedule": {"kind": "cron", "cron": "0 * * * *"}, **given}
+    response = client.post("/api/v1/deployments", json=body)
+    assert response.status_code == 422, response.text
+    assert (response.json()["code"], response.json()["errors"][0]["field"]) == (code, field)
+
+
 def test_end_before_start_and_unknown_pipeline(client: TestClient, pipeline: dict) -> None:
     window = client.post(
         "/api/v1/deployments",
@@ -258,6 +278,9 @@ def test_backfill_a_past_window_runs_each_fire_time_once(
             "max_runs",
             "backfill_too_large",
         ),
+        # These two answered 500: year 0 once in UTC (OverflowError), and a time without an offset (TypeError).
+        ({"start": "0001-01-01T00:00:00+14:00", "end": "2026-01-01T00:00:00Z"}, "start", "time_out_of_range"),
+        ({"start": "2026-01-01T00:00:00", "end": "2026-01-02T00:00:00Z"}, "start", "invalid_schedule"),
     ],
 )
 def test_bad_backfills_write_nothing(

@@ -1,7 +1,7 @@
 """Cursors, UUIDv7, paths, named-query parsing and the pipeline spec: pure code, no I/O."""
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -9,6 +9,7 @@ import pytest
 from app.core.errors import InvalidInput, InvalidParameter
 from app.core.ids import uuid7
 from app.db.queries import parse
+from app.domain.audit import REDACTED, redact
 from app.domain.pagination import decode_cursor, encode_cursor
 from app.paths import UnsafePath, run_log_path, under_root
 from app.pipeline.spec import FailStep, LogStep, SleepStep, parse_spec
@@ -20,8 +21,19 @@ def test_a_cursor_round_trips() -> None:
     assert (position.at, position.id) == (at, row_id)
 
 
+#: A time in year 10000 once in UTC: GET /deployments?cursor= answered 500 (the driver refused it).
+PAST_YEAR_9999 = datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone(timedelta(hours=-14)))
+
+
 @pytest.mark.parametrize(
-    "cursor", ["", "!!!", "bm90IGpzb24", encode_cursor(datetime(2026, 1, 2, tzinfo=UTC), uuid.UUID(int=7))[:-3]]
+    "cursor",
+    [
+        "",
+        "!!!",
+        "bm90IGpzb24",
+        encode_cursor(datetime(2026, 1, 2, tzinfo=UTC), uuid.UUID(int=7))[:-3],
+        encode_cursor(PAST_YEAR_9999, uuid.UUID(int=7)),
+    ],
 )
 def test_a_bad_cursor_is_a_clear_error(cursor: str) -> None:
     with pytest.raises(InvalidParameter) as caught:
@@ -81,3 +93,27 @@ def test_a_bad_spec_names_the_field(document: dict, field: str) -> None:
         parse_spec(document)
     assert caught.value.code == "invalid_pipeline_spec"
     assert caught.value.errors[0]["field"].startswith(field)
+
+
+def test_redact_replaces_secrets_at_any_depth_and_keeps_the_rest() -> None:
+    details = {"a": [1, {"password": "x", "b": None, "Token": {"y": 1}}, [2, 3]], "secret": 1, "c": {"d": "e"}}
+    assert redact(details) == {
+        "a": [1, {"password": REDACTED, "b": None, "Token": REDACTED}, [2, 3]],
+        "secret": REDACTED,
+        "c": {"d": "e"},
+    }
+    assert list(redact({"z": 1, "a": 2, "m": 3})) == ["z", "a", "m"]
+
+
+def test_redact_takes_params_nested_deeper_than_the_recursion_limit() -> None:
+    """POST /deployments with params 500 deep answered 500 (RecursionError in the audit entry's redaction)."""
+    deep: dict = {}
+    inner = deep
+    for _ in range(5000):
+        inner["a"] = {}
+        inner = inner["a"]
+    inner["password"] = "x"
+    found = redact(deep)
+    for _ in range(5000):
+        found = found["a"]
+    assert found == {"password": REDACTED}

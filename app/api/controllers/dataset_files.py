@@ -7,13 +7,14 @@ from typing import Annotated, Literal
 
 from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
-from litestar.params import FromPath, QueryParameter
+from litestar.params import FromPath, PathParameter, QueryParameter
 from litestar.response import File, Stream
 
 from app.api.dataset_schemas import DOWNLOADS, REJECTS_DOWNLOADS, RowsOut
 from app.api.downloads import download_stem, empty_download, parquet_download, raw_download
 from app.api.security import principal_of
 from app.core.errors import Conflict, NotFound
+from app.core.ids import MAX_VERSION
 from app.db.database import Database
 from app.db.datasets import Upload
 from app.domain import datasets as service
@@ -46,7 +47,7 @@ class DatasetFileController(Controller):
         dataset_id: DatasetId,
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
-        version: Annotated[int | None, QueryParameter(ge=1)] = None,
+        version: Annotated[int | None, QueryParameter(ge=1, le=MAX_VERSION)] = None,
         offset: Annotated[int, QueryParameter(ge=0)] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=10_000)] = 100,
         columns: Annotated[str | None, QueryParameter(description="Comma-separated column names")] = None,
@@ -96,7 +97,7 @@ class DatasetFileController(Controller):
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
         format_: Annotated[Literal["raw", "parquet", "csv", "json"], QueryParameter(name="format")] = "parquet",
-        version: Annotated[int | None, QueryParameter(ge=1)] = None,
+        version: Annotated[int | None, QueryParameter(ge=1, le=MAX_VERSION)] = None,
     ) -> File | Stream:
         with db.read() as session:
             dataset = service.get_dataset(session, dataset_id, principal_of(request))
@@ -121,7 +122,7 @@ class DatasetFileController(Controller):
         self,
         request: Request,
         dataset_id: DatasetId,
-        version: FromPath[int],
+        version: Annotated[int, PathParameter(ge=1, le=MAX_VERSION)],
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
         format_: Annotated[Literal["csv", "json", "parquet"], QueryParameter(name="format")] = "csv",

@@ -46,13 +46,22 @@ def window(start: datetime | None, end: datetime | None) -> tuple[datetime, date
         start = start or end - DEFAULT_WINDOW
     except OverflowError:  # `to` in the first day of year 1: no window fits before it
         start = end
-    if start >= end or end - start > MAX_WINDOW:
+    if not (_fits_utc(start) and _fits_utc(end)) or start >= end or end - start > MAX_WINDOW:
         raise InvalidParameter(
-            f"`from` must be before `to`, at most {MAX_WINDOW.days} days apart",
+            f"`from` must be before `to`, at most {MAX_WINDOW.days} days apart, both in years 1-9999 in UTC",
             code="invalid_window",
             errors=[{"field": "from", "message": "before `to`, within 400 days"}],
         )
     return start, end
+
+
+def _fits_utc(moment: datetime) -> bool:
+    """Whether `moment` is a datetime in UTC too: 0001-01-01T00:00+14:00 is in year 0 there (a 500 before)."""
+    try:
+        moment.astimezone(UTC)
+    except OverflowError:
+        return False
+    return True
 
 
 class MetricsController(Controller):

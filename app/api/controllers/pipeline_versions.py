@@ -16,6 +16,7 @@ from app.api.schemas import PipelineOut, RunOut
 from app.api.security import audit_context, principal_of
 from app.api.yaml_body import YamlBodyMiddleware
 from app.core.errors import InvalidInput
+from app.core.ids import MAX_VERSION
 from app.db.database import Database
 from app.db.datasets import DatasetVersion
 from app.db.models import Run
@@ -167,8 +168,8 @@ class PipelineVersionController(Controller):
         request: Request,
         pipeline_ref: Ref,
         db: NamedDependency[Database],
-        from_: Annotated[int | None, QueryParameter(name="from", ge=1)] = None,
-        to: Annotated[int | None, QueryParameter(ge=1)] = None,
+        from_: Annotated[int | None, QueryParameter(name="from", ge=1, le=MAX_VERSION)] = None,
+        to: Annotated[int | None, QueryParameter(ge=1, le=MAX_VERSION)] = None,
         namespace: FromQuery[str] = "default",
     ) -> DiffOut:
         with db.read() as session:

@@ -204,6 +204,23 @@ def test_parameters_are_coerced_from_json_and_checked() -> None:
     assert caught.value.code == "invalid_pipeline_params"
 
 
+@pytest.mark.parametrize(
+    ("kind", "value"),
+    [
+        ("integer", 2**63),  # past a DuckDB BIGINT: DuckDB refused it and validate answered 500
+        ("list[integer]", [10**40]),
+        ("float", 10**400),  # float() overflows: 500
+        ("datetime", "0001-01-01T00:00:00+14:00"),  # year 0 once in UTC: 500
+        ("datetime", "9999-12-31T23:59:59-14:00"),
+    ],
+)
+def test_a_value_past_what_its_type_holds_is_an_invalid_param(kind: str, value: Any) -> None:
+    declared = parse_spec({"params": {"p": {"type": kind}}}).params
+    with pytest.raises(pipeline_params.InvalidPipelineParams) as caught:
+        pipeline_params.resolve(declared, {"p": value})
+    assert [(e["field"], e["code"]) for e in caught.value.errors] == [("params.p", "invalid_param")]
+
+
 def test_templates_render_only_params_and_run_fields() -> None:
     run = {"id": "r1", "scheduled_for": None, "started_at": dt.datetime(2024, 3, 4, 5, 6)}
     params = {"Day": dt.date(2024, 1, 31), "tags": ["a", "b"]}
