@@ -2,14 +2,18 @@
 
 A worker thread hands its start (QUEUED → RUNNING) or its finish (RUNNING → a
 final state) to the process's writer and waits for the answer. The writer
-takes everything that is waiting and writes it in one transaction: one
-`start_runs` and one `finish_runs` statement for the lot (sql/queries/runs.sql,
-the batched forms of start_run and finish_run, same conditions and events),
-bound client-side and sent as one simple-protocol query, which Postgres runs
-as one implicit transaction, so the whole batch costs one round trip and one
-WAL flush. Both are prepared once per connection (SQL PREPARE, EXECUTE per
-batch). A psycopg pipeline of prepared statements, as before, cost the writer
-more Python than the rest of the batch. There is no collection
+takes everything that is waiting and writes it in one statement: `start_runs`,
+`finish_runs`, or, when the batch has both, `start_and_finish_runs`
+(sql/queries/runs.sql: the batched forms of start_run and finish_run, same
+conditions and events), bound client-side into an `EXECUTE` of the statement
+prepared once per connection (SQL PREPARE). One statement is one implicit
+transaction, one round trip and one WAL flush, and it has one result, so the
+writer sends it with libpq's blocking PQexec, which waits for the answer with
+the GIL released: psycopg's cursor waits in a Python loop that takes the GIL
+back at every read, which cost the writer as much CPU as the rest of the batch
+while the worker threads held the GIL. (A psycopg pipeline of prepared
+statements, before that, cost more still.) A batch starts the runs of one
+worker id (a process has one; others wait for the next batch). There is no collection
 window: while a batch is being written the next one gathers, so an idle worker
 pays one round trip and a busy one shares it among its threads, and no result
 is held back once it is committed.
@@ -41,8 +45,9 @@ from typing import Any
 
 import msgspec
 import psycopg
-from psycopg import ClientCursor
-from psycopg.rows import dict_row
+from psycopg import pq
+from psycopg.adapt import Transformer
+from psycopg.errors import error_from_result
 from psycopg.types.json import set_json_loads
 
 from app.core.states import RunStatus, sources
@@ -57,6 +62,7 @@ logger = logging.getLogger(__name__)
 _START_FROM = texts(sources(RunStatus.RUNNING))
 _START = Prepared("conveyor_start_runs", str(query("start_runs")))
 _FINISH = Prepared("conveyor_finish_runs", str(query("finish_runs")))
+_BOTH = Prepared("conveyor_start_and_finish_runs", str(query("start_and_finish_runs")))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -103,7 +109,6 @@ class TransitionWriter:
         self._waiting: list[_Request] = []
         self._connection: psycopg.Connection[Any] | None = None
         self._encoding = "utf-8"
-        self._cursor: ClientCursor[dict[str, Any]] | None = None  # the connection's: its queries go as plain text
         self._thread: threading.Thread | None = None
         self._writing = False  # a batch is being written
         self._outage_tries = 0  # batches failed in a row for an outage (paces the retries)
@@ -162,7 +167,7 @@ class TransitionWriter:
                 self._ready.notify_all()  # for drain()
                 while not self._waiting:
                     self._ready.wait()
-                batch, self._waiting = self._waiting, []
+                batch, self._waiting = _one_worker(self._waiting)
                 self._writing = True
             again = self._write(batch)
             if again:
@@ -203,36 +208,38 @@ class TransitionWriter:
         return []
 
     def _execute(self, batch: list[_Request]) -> list[Any]:
-        """Write the batch in one transaction and one round trip; each request's answer, in order."""
+        """Write the batch in one statement (one transaction, one round trip); each request's answer, in order."""
         starts = [r for r in batch if r.start_by is not None]
         finishes = [r.finish for r in batch if r.finish is not None]
         connection = self._connect()
-        cursor = self._cursor
-        assert cursor is not None
-        statements: list[str] = []
-        for worker_id in {r.start_by for r in starts}:
-            run_ids = uuids([r.run_id for r in starts if r.start_by == worker_id])
-            params = {"run_ids": run_ids, "worker_id": storable(worker_id), "from_statuses": _START_FROM}
-            statements.append(_START.execute(params))
-        if finishes:
-            statements.append(_FINISH.execute(_finish_params(finishes)))
-        started_rows: dict[Any, Any] = {}
-        finished_rows: dict[Any, Any] = {}
+        if starts:
+            start = {"run_ids": uuids([r.run_id for r in starts]), "worker_id": storable(starts[0].start_by)}
+        if starts and finishes:
+            statement = _BOTH.execute(
+                {
+                    **_finish_params(finishes),
+                    "start_run_ids": start["run_ids"],
+                    "worker_id": start["worker_id"],
+                    "start_from_statuses": _START_FROM,
+                }
+            )
+        elif starts:
+            statement = _START.execute({**start, "from_statuses": _START_FROM})
+        else:
+            statement = _FINISH.execute(_finish_params(finishes))
         try:
-            # one simple-protocol query of several statements: Postgres runs them as one implicit transaction
-            cursor.execute(";\n".join(statements).encode(self._encoding))
-            for i in range(len(statements)):
-                if i:
-                    cursor.nextset()
-                rows = cursor.fetchall()
-                if i < len(statements) - 1 or not finishes:
-                    started_rows.update((row["id"], row) for row in rows)
-                else:  # by attempt: a stale attempt of a run may share the batch with the current one
-                    finished_rows.update(((row["id"], row["attempt"]), row) for row in rows)
+            rows = self._rows(connection, statement)
         except Exception:
             if connection.broken or connection.closed:
                 self._connection = None
             raise
+        started_rows: dict[Any, Any] = {}
+        finished_rows: dict[Any, Any] = {}
+        for row in rows:
+            if starts and row.get("status") is None:
+                started_rows[row["id"]] = row
+            else:  # by attempt: a stale attempt of a run may share the batch with the current one
+                finished_rows[(row["id"], row["attempt"])] = {key: row[key] for key in _FINISHED_COLUMNS}
         answers: list[Any] = []
         for request in batch:
             if request.finish is not None:
@@ -241,9 +248,21 @@ class TransitionWriter:
                 answers.append(started_rows.pop(request.run_id, None))  # a duplicate of the same run gets nothing
         return answers
 
+    def _rows(self, connection: psycopg.Connection[Any], statement: str) -> list[dict[str, Any]]:
+        """`statement`'s rows as dicts, sent with PQexec (blocking, the GIL released while it waits)."""
+        result = connection.pgconn.exec_(statement.encode(self._encoding))
+        if result.status != pq.ExecStatus.TUPLES_OK:
+            if connection.pgconn.status != pq.ConnStatus.OK:  # the connection is gone: an outage (no SQLSTATE)
+                raise psycopg.OperationalError(result.get_error_message(self._encoding).strip() or "connection lost")
+            raise error_from_result(result, encoding=self._encoding)
+        transformer = Transformer(connection)
+        transformer.set_pgresult(result)
+        names = [(result.fname(i) or b"").decode() for i in range(result.nfields)]
+        return [dict(zip(names, row, strict=True)) for row in transformer.load_rows(0, result.ntuples, tuple)]
+
     def _connect(self) -> psycopg.Connection[Any]:
         if self._connection is None or self._connection.closed:
-            # autocommit: the batch's statements go in one query, which Postgres commits as one transaction
+            # autocommit: a batch's one statement is its own transaction
             connection = psycopg.connect(self._conninfo, autocommit=True, connect_timeout=self._connect_timeout)
             try:
                 # `literal` quotes for these settings (standard_conforming_strings: the default since Postgres
@@ -253,16 +272,13 @@ class TransitionWriter:
                 connection.execute(b"SET client_encoding = 'UTF8'")
                 connection.execute(_START.prepare.encode())
                 connection.execute(_FINISH.prepare.encode())
+                connection.execute(_BOTH.prepare.encode())
             except BaseException:
                 connection.close()  # kept unprepared, every batch on it would fail: the next one connects again
                 raise
             # a started run's spec, params and inputs (jsonb): msgspec parses them faster than the json module
             set_json_loads(msgspec.json.decode, connection)
-            # every batch's text is new (its values are in it): psycopg's count of queries to prepare would only
-            # hash and keep each one; the statements are PREPAREd above
-            connection.prepare_threshold = None
             self._encoding = connection.info.encoding  # the client's, which the batch's text is sent in
-            self._cursor = ClientCursor(connection, row_factory=dict_row)
             self._connection = connection
         return self._connection
 
@@ -306,3 +322,20 @@ def _finish_params(finishes: list[Finish]) -> dict[str, str]:
         "log_last_n": ints([n for f in logged for n in f.log["log_last_n"]]),
         "log_chunks": byteas([c for f in logged for c in f.log["log_chunks"]]),
     }
+
+
+#: What a finish's answer holds (a finish row of start_and_finish_runs also has the start columns, all NULL).
+_FINISHED_COLUMNS = ("id", "attempt", "status", "finished_at")
+
+
+def _one_worker(waiting: list[_Request]) -> tuple[list[_Request], list[_Request]]:
+    """The next batch and what waits for the one after: the batch starts the runs of one worker id only.
+
+    A worker process asks under one id, so this splits nothing there; tests that ask as several get a batch each.
+    """
+    worker_ids = {r.start_by for r in waiting if r.start_by is not None}
+    if len(worker_ids) <= 1:
+        return waiting, []
+    first = next(r.start_by for r in waiting if r.start_by is not None)
+    batch = [r for r in waiting if r.start_by is None or r.start_by == first]
+    return batch, [r for r in waiting if r.start_by is not None and r.start_by != first]

@@ -89,6 +89,26 @@ SELECT inserted.* FROM inserted LEFT JOIN wake ON true;
 -- (sql/functions/run_transitions.sql), planned once per connection.
 SELECT * FROM start_runs(CAST(:run_ids AS uuid[]), CAST(:worker_id AS text), CAST(:from_statuses AS text[]));
 
+-- name: start_and_finish_runs
+-- start_runs and finish_runs of one writer batch in one statement: the starts
+-- first (an Append runs its branches in order, each function to its end), then
+-- the finishes, in the statement's one transaction. One statement has one
+-- result, which the writer takes in a single blocking libpq call
+-- (workers/transitions.py). A finish row has its new status; a start row has
+-- none (status and finished_at NULL, the columns start_runs returns filled).
+SELECT s.*, NULL::varchar AS status, NULL::timestamptz AS finished_at
+FROM start_runs(CAST(:start_run_ids AS uuid[]), CAST(:worker_id AS text), CAST(:start_from_statuses AS text[])) s
+UNION ALL
+SELECT f.id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, f.attempt, NULL, NULL, NULL, NULL, NULL, NULL,
+       NULL, NULL, NULL, NULL, NULL, f.status, f.finished_at
+FROM finish_runs(
+    CAST(:run_ids AS uuid[]), CAST(:attempts AS int[]), CAST(:to_statuses AS text[]), CAST(:from_statuses AS text[]),
+    CAST(:error_codes AS text[]), CAST(:error_messages AS text[]), CAST(:progress AS text[]),
+    CAST(:log_lines AS int[]), CAST(:reasons AS text[]), CAST(:actors AS text[]), CAST(:details AS text[]),
+    CAST(:log_run_ids AS uuid[]), CAST(:log_attempts AS int[]), CAST(:log_first_n AS int[]),
+    CAST(:log_last_n AS int[]), CAST(:log_chunks AS bytea[])
+) f;
+
 -- name: finish_run
 -- A worker (or the reaper) ends an attempt in a final state. Matches only the
 -- attempt it names, so a reaped-and-restarted run is never finished twice.

@@ -11,9 +11,10 @@ from psycopg.conninfo import make_conninfo
 from sqlalchemy import text
 
 from app.core.states import RunStatus, sources
+from app.db.outage import database_unavailable
 from tests.integration.engine_parts import Engine_
 from tests.integration.helpers import statuses
-from workers.transitions import Finish, TransitionWriter, _Request
+from workers.transitions import Finish, TransitionWriter, _one_worker, _Request
 
 
 def _finish(run_id: uuid.UUID, attempt: int, **changes: object) -> Finish:
@@ -143,12 +144,18 @@ def test_a_finish_handed_over_waits_out_an_outage_for_as_long_as_it_may(parts: E
     writer.close()
 
 
-def test_a_batch_of_starts_and_finishes_is_one_transaction(parts: Engine_) -> None:
+def _one_started_one_queued(parts: Engine_) -> tuple[TransitionWriter, uuid.UUID, uuid.UUID]:
+    """The executor's writer, a run it started and a queued one."""
     parts.pipeline("noop", [])
     first, second = parts.submit("noop", 2)
     assert parts.relay.relay_once() == 2
     writer = parts.executor.transitions
     assert writer.start(first, "worker:test:1") is not None
+    return writer, first, second
+
+
+def test_a_batch_of_starts_and_finishes_is_one_transaction(parts: Engine_) -> None:
+    writer, first, second = _one_started_one_queued(parts)
     # When one batch starts a run and finishes another
     answers = writer._execute([_Request(second, start_by="worker:test:1"), _Request(first, finish=_finish(first, 1))])
     # Then both are written, by one transaction (one commit, one WAL flush)
@@ -265,3 +272,41 @@ def test_text_is_written_in_utf8_whatever_client_encoding_the_environment_asks_f
         assert stored == "工作者:主机:1"
     finally:
         writer.close()
+
+
+def test_a_lost_connection_is_an_outage_and_the_next_batch_connects_again(parts: Engine_) -> None:
+    writer, first, second = _one_started_one_queued(parts)
+    connection = writer._connection
+    assert connection is not None
+    # Given the writer's backend is gone (a restart, an admin's pg_terminate_backend)
+    with parts.engine.connect() as other:
+        other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": connection.info.backend_pid})
+    # When a batch is written, it fails as an outage (the callers' retry applies), not as a bad request
+    with pytest.raises(psycopg.OperationalError) as failed:
+        writer.start(second, "worker:test:1")
+    assert database_unavailable(failed.value)
+    # and the next batch connects again and is written
+    assert writer.start(second, "worker:test:1") is not None
+    assert statuses(parts.engine, second) == ["PENDING", "QUEUED", "RUNNING"]
+
+
+def test_starts_of_two_worker_ids_go_in_batches_of_their_own_and_are_all_answered(parts: Engine_) -> None:
+    parts.pipeline("noop", [])
+    run_ids = parts.submit("noop", 6)
+    assert parts.relay.relay_once() == 6
+    a, b = (_Request(run_ids[0], start_by="worker:a"), _Request(run_ids[1], start_by="worker:b"))
+    finish = _Request(run_ids[2], finish=_finish(run_ids[2], 1))
+    # A batch takes the starts of the first worker id (and every finish); the other's wait for the next one
+    assert _one_worker([a, finish, b]) == ([a, finish], [b])
+    assert _one_worker([a, finish]) == ([a, finish], [])
+    # and through the writer, every start is answered, under its own worker id
+    writer = parts.executor.transitions
+    with ThreadPoolExecutor(6) as pool:
+        rows = list(pool.map(lambda i: writer.start(run_ids[i], f"worker:{i % 2}"), range(6)))
+    assert all(row is not None for row in rows)
+    with parts.engine.connect() as connection:
+        workers = dict(
+            connection.execute(text("SELECT id, worker_id FROM runs WHERE id = ANY(:ids)"), {"ids": run_ids}).all()
+        )
+    assert {workers[run_ids[i]] for i in range(6)} == {"worker:0", "worker:1"}
+    assert all(workers[run_ids[i]] == f"worker:{i % 2}" for i in range(6))
