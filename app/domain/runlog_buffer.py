@@ -32,6 +32,11 @@ from app.domain.runlogs import LogLine, encode_line
 
 logger = logging.getLogger(__name__)
 
+#: For how long after a run's first line the flusher looks every `delay` on its own, rather than wait to be woken
+#: by the next first line. On a busy worker most runs end, and take their lines, before a woken flusher even gets
+#: to look: a wake per run (a context switch and a GIL handoff) bought nothing. An idle worker's flusher sleeps.
+POLL_AFTER_LINE_SECONDS = 5.0
+
 
 @dataclass(slots=True)
 class Chunk:
@@ -104,6 +109,7 @@ class RunLogBuffer:
         self._blocked = 0  # writers held back by max_pending
         self._waiting = 0  # takers waiting for the flusher to finish with their run
         self._idle = False  # the flusher waits for a first line (and must be woken)
+        self._last_first_line = -POLL_AFTER_LINE_SECONDS  # when a run's first unwritten line came (monotonic)
         self._thread: threading.Thread | None = None
 
     # -- the writing side (worker threads) -------------------------------------------------------
@@ -119,8 +125,10 @@ class RunLogBuffer:
                 self._blocked -= 1
             chunk = self._pending.get(run_id)
             if chunk is None:
-                chunk = self._pending[run_id] = Chunk(run_id, attempt, n, since=time.monotonic())
-                if self._idle:
+                now = time.monotonic()
+                chunk = self._pending[run_id] = Chunk(run_id, attempt, n, since=now)
+                self._last_first_line = now
+                if self._idle:  # a polling flusher looks within `delay` by itself
                     self._cond.notify_all()
             chunk.lines.append(data)
             self._total += 1
@@ -211,6 +219,9 @@ class RunLogBuffer:
         with self._cond:
             while True:
                 if not self._pending:
+                    if time.monotonic() - self._last_first_line < POLL_AFTER_LINE_SECONDS:
+                        self._cond.wait(self.delay)
+                        continue
                     self._idle = True
                     self._cond.wait()
                     self._idle = False

@@ -3,9 +3,11 @@
 A worker process finishes runs on several threads at once. Each finish used to
 send its last lines and its end marker in a pipeline of its own; now every
 send goes to the process's one sender thread, which takes all that is waiting
-and sends it in one pipeline. There is no collection window: while one
-pipeline is on the wire the next gathers, so an idle worker pays one round
-trip per run, as before, and a busy one shares it. The caller never waits for
+and sends it in one pipeline. Woken by a send, the thread lets `window`
+seconds pass (a few ms) before it takes the batch: Redis answers so fast that
+without it a busy worker's sender woke for every third or fourth run (each wake
+a context switch and a GIL handoff, for a pipeline of one or two ends), and a
+follower learns of a run's end a few ms later, nothing more. The caller never waits for
 Redis, and sends keep their order (one thread sends them, first come first
 sent), so a run's lines still reach its stream before its end marker.
 
@@ -28,6 +30,7 @@ from __future__ import annotations
 import atexit
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Sequence
 from typing import Protocol
@@ -64,8 +67,17 @@ return #KEYS
 class LiveLogSender:
     """The process's sends to live log streams, thread-safe; its thread starts on first use."""
 
-    def __init__(self, *, redis_client: redis.Redis, namespace: str, maxlen: int, max_waiting: int = 10_000) -> None:
+    def __init__(
+        self,
+        *,
+        redis_client: redis.Redis,
+        namespace: str,
+        maxlen: int,
+        max_waiting: int = 10_000,
+        window: float = 0.005,
+    ) -> None:
         self._redis = redis_client
+        self._window = window
         self._namespace = namespace
         self._maxlen = maxlen
         self._max_waiting = max_waiting
@@ -108,6 +120,9 @@ class LiveLogSender:
         while True:
             with self._cond:
                 self._cond.wait_for(lambda: bool(self._waiting))
+            if self._window:
+                time.sleep(self._window)  # what the other threads send meanwhile goes in the same pipeline
+            with self._cond:
                 batch, self._waiting = self._waiting, []
                 self._sending = True
             try:
