@@ -275,7 +275,7 @@ def test_text_is_written_in_utf8_whatever_client_encoding_the_environment_asks_f
 
 
 def test_a_lost_connection_is_an_outage_and_the_next_batch_connects_again(parts: Engine_) -> None:
-    writer, first, second = _one_started_one_queued(parts)
+    writer, _first, second = _one_started_one_queued(parts)
     connection = writer._connection
     assert connection is not None
     # Given the writer's backend is gone (a restart, an admin's pg_terminate_backend)
