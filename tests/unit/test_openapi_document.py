@@ -117,3 +117,22 @@ def test_every_operation_that_touches_the_database_documents_503(document: dict[
     }
     codes = {p: [e["value"]["code"] for e in found.values()] for p, found in examples.items()}
     assert codes == {"/api/v1/runs": ["database_unavailable"], "/readyz": ["not_ready"]}
+
+
+def test_deployment_and_backfill_times_state_the_years_rule(document: dict[str, Any]) -> None:
+    """check_time refuses times outside 1900-8999 (time_out_of_range); the document now says so at each field."""
+    schemas = document["components"]["schemas"]
+    fields = {
+        "DeploymentIn": ("start_at", "end_at"),
+        "DeploymentPatch": ("start_at", "end_at"),
+        "BackfillIn": ("start", "end"),
+        "OnceSpec": ("at",),
+        "IntervalSpec": ("anchor",),
+    }
+    silent = [
+        (name, field)
+        for name, names in fields.items()
+        for field in names
+        if "years 1900 to 8999" not in schemas[name]["properties"][field].get("description", "")
+    ]
+    assert silent == []

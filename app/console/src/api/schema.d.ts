@@ -1678,7 +1678,10 @@ export interface components {
         };
         /** BackfillIn */
         BackfillIn: {
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description ISO 8601 with a UTC offset, in the years 1900 to 8999 (from 1900-01-01T00:00:00+00:00 until 9000-01-01T00:00:00+00:00, exclusive); 422 time_out_of_range otherwise
+             */
             end: string;
             /** @default 100 */
             max_runs: number;
@@ -1687,7 +1690,10 @@ export interface components {
              * @enum {string}
              */
             overlap_policy: "allow" | "buffer_all";
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description ISO 8601 with a UTC offset, in the years 1900 to 8999 (from 1900-01-01T00:00:00+00:00 until 9000-01-01T00:00:00+00:00, exclusive); 422 time_out_of_range otherwise
+             */
             start: string;
         };
         /** BackfillOut */
@@ -1850,6 +1856,7 @@ export interface components {
             } | null;
             /** @default true */
             enabled: boolean;
+            /** @description ISO 8601 with a UTC offset, in the years 1900 to 8999 (from 1900-01-01T00:00:00+00:00 until 9000-01-01T00:00:00+00:00, exclusive); 422 time_out_of_range otherwise */
             end_at?: string | null;
             /** @default 10 */
             max_catch_up: number;
@@ -1872,6 +1879,7 @@ export interface components {
             retry_backoff_seconds?: number | null;
             retry_jitter?: number | null;
             schedule: components["schemas"]["CronSpec"] | components["schemas"]["IntervalSpec"] | components["schemas"]["OnceSpec"];
+            /** @description ISO 8601 with a UTC offset, in the years 1900 to 8999 (from 1900-01-01T00:00:00+00:00 until 9000-01-01T00:00:00+00:00, exclusive); 422 time_out_of_range otherwise */
             start_at?: string | null;
             timeout_seconds?: number | null;
         };
@@ -1926,6 +1934,7 @@ export interface components {
             dst_policy?: {
                 [key: string]: string;
             } | null;
+            /** @description ISO 8601 with a UTC offset, in the years 1900 to 8999 (from 1900-01-01T00:00:00+00:00 until 9000-01-01T00:00:00+00:00, exclusive); 422 time_out_of_range otherwise */
             end_at?: string | null;
             max_catch_up?: number;
             max_concurrent_runs?: number;
@@ -1941,6 +1950,7 @@ export interface components {
             retry_backoff_seconds?: number | null;
             retry_jitter?: number | null;
             schedule?: components["schemas"]["CronSpec"] | components["schemas"]["IntervalSpec"] | components["schemas"]["OnceSpec"];
+            /** @description ISO 8601 with a UTC offset, in the years 1900 to 8999 (from 1900-01-01T00:00:00+00:00 until 9000-01-01T00:00:00+00:00, exclusive); 422 time_out_of_range otherwise */
             start_at?: string | null;
             timeout_seconds?: number | null;
         };
@@ -2067,6 +2077,7 @@ export interface components {
         };
         /** IntervalSpec */
         IntervalSpec: {
+            /** @description ISO 8601 with a UTC offset, in the years 1900 to 8999 (from 1900-01-01T00:00:00+00:00 until 9000-01-01T00:00:00+00:00, exclusive); 422 time_out_of_range otherwise */
             anchor?: string | null;
             /** @constant */
             kind: "interval";
@@ -2256,7 +2267,10 @@ export interface components {
         OccurrenceOutcome: "run" | "misfire_skipped" | "coalesced" | "overlap_skipped" | "paused" | "dst_skipped" | "buffered" | "plan_failed";
         /** OnceSpec */
         OnceSpec: {
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description ISO 8601 with a UTC offset, in the years 1900 to 8999 (from 1900-01-01T00:00:00+00:00 until 9000-01-01T00:00:00+00:00, exclusive); 422 time_out_of_range otherwise
+             */
             at: string;
             /** @constant */
             kind: "once";
