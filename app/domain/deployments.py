@@ -16,12 +16,13 @@ from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.ids import uuid7
 from app.core.states import RunTrigger
 from app.db.deployments import Deployment, Occurrence
-from app.db.models import Run
+from app.db.models import Pipeline, Run
 from app.db.queries import query
 from app.domain.namespaces import DEFAULT_NAMESPACE, namespace_id, visible_namespaces
 from app.domain.pagination import decode_cursor
 from app.domain.permissions import Permission, Principal
 from app.domain.pipelines import resolve_pipeline
+from app.domain.run_params import check_params
 from app.domain.runs import RunRequest, submit_runs
 from app.scheduling import spec as spec_
 from app.scheduling.policies import MisfirePolicy, OverlapPolicy
@@ -128,6 +129,7 @@ def create_deployment(
             code="pipeline_not_found",
             errors=[{"field": "pipeline", "message": "not in this namespace"}],
         )
+    check_params(session, pipeline.id, document.pipeline_version or pipeline.latest_version, document.params)
     deployment = Deployment(
         id=uuid7(),
         namespace_id=target,
@@ -263,6 +265,9 @@ def update_deployment(
         changes["max_retries"] = settings.default_max_retries  # NOT NULL: null means the default
     merged = msgspec.structs.replace(document_of(deployment), **changes)
     gap, fold = _validated(merged, now, new_schedule="schedule" in changes, new_times=_TIMES & changes.keys())
+    if "params" in changes or "pipeline_version" in changes:
+        latest = session.get_one(Pipeline, deployment.pipeline_id).latest_version
+        check_params(session, deployment.pipeline_id, merged.pipeline_version or latest, merged.params)
     withdraw_planned(session, deployment, now=now)  # planned runs carry the old schedule, params and policies
     for key, value in changes.items():
         if key == "schedule":
