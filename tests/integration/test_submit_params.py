@@ -43,6 +43,8 @@ def test_a_bad_param_is_refused_at_submit(
     client: TestClient, engine: Engine, typed: dict, params: dict, field: str
 ) -> None:
     assert_param_error(client.post("/api/v1/runs", json={"pipeline": "typed", "params": params}), field)
+    # POST /pipelines/{ref}/runs applies the same rule
+    assert_param_error(client.post(f"/api/v1/pipelines/{typed['id']}/runs", json={"params": params}), field)
     assert runs_written(engine) == 0
 
 
@@ -53,6 +55,8 @@ def test_good_params_and_a_pipeline_declaring_none_still_submit(
     assert good.status_code == 201, good.text
     # A pipeline that declares no parameters ignores those it is given (the worker logs a warning): unchanged.
     assert client.post("/api/v1/runs", json={"pipeline": "noop", "params": {"any": 1}}).status_code == 201
+    ignored = client.post(f"/api/v1/pipelines/{pipeline['id']}/runs", json={"params": {"any": 1}})
+    assert ignored.status_code == 201, ignored.text
 
 
 def test_the_batch_names_the_item_with_the_bad_param(client: TestClient, engine: Engine, typed: dict) -> None:
