@@ -4,6 +4,7 @@ break the deployment lists or a PATCH of other fields, and migration 0018 repair
 from __future__ import annotations
 
 import runpy
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,8 @@ from alembic.migration import MigrationContext
 from alembic.operations import Operations
 from litestar.testing import TestClient
 from sqlalchemy import Engine, text
+
+from app.db import times
 
 MIGRATIONS = Path(__file__).parents[2] / "sql" / "migrations" / "versions"
 
@@ -133,3 +136,19 @@ def test_migration_0018_rewrites_each_time_to_what_it_meant(
         assert changed.status_code == 200, changed.text
     hourly = client.get(f"/api/v1/deployments/{interval['id']}").json()
     assert hourly["next_run_at"].endswith(":30:00Z")
+
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_the_engine_reads_times_past_datetime_as_its_ends(engine: Engine, binary: bool) -> None:
+    """Text (SQLAlchemy's default) and binary results alike; a representable time reads as it is."""
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.driver_connection.cursor(binary=binary)  # type: ignore[union-attr]
+        cursor.execute(
+            "SELECT '9999-12-31T23:59:59-14:00'::timestamptz, 'infinity'::timestamptz,"
+            " '0001-01-01T00:00:00+14:00'::timestamptz, '-infinity'::timestamptz, '2026-12-04T12:00:00Z'::timestamptz"
+        )
+        row = cursor.fetchone()
+    finally:
+        connection.close()
+    assert row == (times.LATEST, times.LATEST, times.EARLIEST, times.EARLIEST, datetime(2026, 12, 4, 12, tzinfo=UTC))
