@@ -4,7 +4,8 @@ A client's types are generated from this document, so it states every response
 a route can give. What follows from the route table is derived here once (as
 the permission notes are): 401 for routes that need a sign-in, 403 where a role
 or the password-change rule can refuse, 404 for path parameters, 400/413/422 for
-parameters and bodies, 409 for idempotency keys. A handler declares the rest in
+parameters and bodies, 409 for idempotency keys, 429 past the rate limit, 503 where the
+database is touched (the guard's token lookup, or a `db` dependency). A handler declares the rest in
 its `opt`: `errors` (more statuses), `produces` (media types of a body that is
 not JSON) and `accepts` (request bodies Litestar does not read itself).
 """
@@ -62,8 +63,13 @@ ERRORS: dict[int, tuple[str, str]] = {
         "validation_failed",
     ),
     429: ("Too many attempts; retry after the `Retry-After` seconds", "too_many_requests"),
-    503: ("A dependency (database, Redis, the data store) is unavailable", "unavailable"),
+    503: (
+        "The database (or another dependency) is unavailable; retry after the `Retry-After` seconds",
+        "database_unavailable",
+    ),
 }
+#: The dependency a handler reads or writes the database through (app.db.database.Database).
+_DATABASE = "db"
 #: Parameters that are not the client's: the request itself and injected dependencies.
 _RESERVED = frozenset({"self", "request", "data", "state", "scope", "headers", "cookies", "query", "body", "socket"})
 #: Names of parameters (and body fields) that name another resource, which may not exist.
@@ -185,6 +191,8 @@ def error_statuses(route: HTTPRoute, handler: HTTPRouteHandler, permission: Perm
         statuses.add(409)  # the key was used with another body
     if route.path not in EXEMPT_PATHS:
         statuses.add(429)  # the guard's rate limit (app/api/rate_limit.py), per token or per address
+    if who is not Scope.PUBLIC or _DATABASE in fields:
+        statuses.add(503)  # the guard's token lookup or the handler's session: database_unavailable (app/api/errors.py)
     return statuses
 
 
@@ -197,8 +205,10 @@ def _body_fields(handler: HTTPRouteHandler) -> set[str]:
     return {f.name for t in types if isinstance(t, type) and issubclass(t, msgspec.Struct) for f in fields(t)}
 
 
-def problem_response(status: int) -> ResponseSpec:
-    description, code = ERRORS[status]
+def problem_response(status: int, *, code: str | None = None, description: str | None = None) -> ResponseSpec:
+    """A problem+json response with an example; `code` and `description` default to those of ERRORS."""
+    description = description or ERRORS[status][0]
+    code = code or ERRORS[status][1]
     example = {
         "type": f"urn:conveyor:problem:{code}",
         "title": description.split(";")[0].split(":")[0],

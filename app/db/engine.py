@@ -7,18 +7,21 @@ import functools
 from sqlalchemy import Engine, create_engine
 
 from app.core.errors import Unavailable
+from app.db import times
 from app.settings import Settings, get_settings
 
 
 @functools.cache
 def _engine_for(url: str, pool_size: int, pre_ping: bool) -> Engine:
-    return create_engine(
+    engine = create_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=pre_ping,
         pool_recycle=1800,
     )
+    times.register(engine)  # a stored time past datetime's ends must not fail every read of its table
+    return engine
 
 
 def get_engine(settings: Settings | None = None, *, pool_size: int = 10, pre_ping: bool = True) -> Engine:

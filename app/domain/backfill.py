@@ -25,8 +25,8 @@ from app.settings import Settings
 class BackfillIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Runs for the fire times of a past window, oldest first."""
 
-    start: datetime
-    end: datetime
+    start: spec_.Time
+    end: spec_.Time
     max_runs: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 100
     #: `allow`: all at once; `buffer_all`: held and sent as the deployment has free slots (max_concurrent_runs).
     overlap_policy: Literal["allow", "buffer_all"] = "buffer_all"

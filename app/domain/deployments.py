@@ -16,18 +16,21 @@ from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.ids import uuid7
 from app.core.states import RunTrigger
 from app.db.deployments import Deployment, Occurrence
-from app.db.models import Run
+from app.db.models import Pipeline, Run
 from app.db.queries import query
 from app.domain.namespaces import DEFAULT_NAMESPACE, namespace_id, visible_namespaces
 from app.domain.pagination import decode_cursor
 from app.domain.permissions import Permission, Principal
 from app.domain.pipelines import resolve_pipeline
+from app.domain.run_params import check_params
 from app.domain.runs import RunRequest, submit_runs
 from app.scheduling import spec as spec_
 from app.scheduling.policies import MisfirePolicy, OverlapPolicy
 from app.scheduling.timing import fires, next_fire, upcoming
 from app.settings import Settings
 
+#: The window's times, each checked against spec_.check_time when given.
+_TIMES = frozenset({"start_at", "end_at"})
 #: Most `paused` occurrences recorded for one pause (older fire times are summarised by the newest).
 MAX_PAUSED_OCCURRENCES = 1000
 
@@ -40,8 +43,8 @@ class DeploymentIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     description: spec_.Description = ""
     pipeline_version: spec_.PipelineVersion | None = None
     params: dict[str, Any] = msgspec.field(default_factory=dict)
-    start_at: datetime | None = None
-    end_at: datetime | None = None
+    start_at: spec_.Time | None = None
+    end_at: spec_.Time | None = None
     misfire_policy: MisfirePolicy = MisfirePolicy.RUN_ONCE
     misfire_grace_seconds: spec_.MisfireGraceSeconds = 60
     max_catch_up: spec_.MaxCatchUp = 10
@@ -67,8 +70,8 @@ class DeploymentPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     pipeline_version: spec_.PipelineVersion | UnsetType | None = UNSET
     params: dict[str, Any] | UnsetType = UNSET
     schedule: spec_.ScheduleSpec | UnsetType = UNSET
-    start_at: datetime | UnsetType | None = UNSET
-    end_at: datetime | UnsetType | None = UNSET
+    start_at: spec_.Time | UnsetType | None = UNSET
+    end_at: spec_.Time | UnsetType | None = UNSET
     misfire_policy: MisfirePolicy | UnsetType = UNSET
     misfire_grace_seconds: spec_.MisfireGraceSeconds | UnsetType = UNSET
     max_catch_up: spec_.MaxCatchUp | UnsetType = UNSET
@@ -86,12 +89,19 @@ class DeploymentPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         return {f: v for f in self.__struct_fields__ if (v := getattr(self, f)) is not UNSET}
 
 
-def _validated(document: DeploymentIn, now: datetime, *, new_schedule: bool = True) -> tuple[str, str]:
-    """What create and change both check beyond the field bounds; returns the DST policy (gap, fold)."""
+def _validated(
+    document: DeploymentIn, now: datetime, *, new_schedule: bool = True, new_times: frozenset[str] = _TIMES
+) -> tuple[str, str]:
+    """What create and change both check beyond the field bounds; returns the DST policy (gap, fold).
+
+    A change checks the schedule and times it gives, not those stored (which may predate today's rules).
+    """
     gap, fold = spec_.dst_policy(document.dst_policy)
-    spec_.check_window(document.schedule, document.start_at, document.end_at, now, new_schedule=new_schedule)
-    schedule = spec_.to_schedule(document.schedule, dst_gap=gap, dst_fold=fold, default_anchor=now)
+    spec_.check_window(
+        document.schedule, document.start_at, document.end_at, now, new_schedule=new_schedule, new_times=new_times
+    )
     if new_schedule:
+        schedule = spec_.to_schedule(document.schedule, dst_gap=gap, dst_fold=fold, default_anchor=now)
         spec_.check_fires(schedule, now)
     return gap, fold
 
@@ -119,6 +129,7 @@ def create_deployment(
             code="pipeline_not_found",
             errors=[{"field": "pipeline", "message": "not in this namespace"}],
         )
+    check_params(session, pipeline.id, document.pipeline_version or pipeline.latest_version, document.params)
     deployment = Deployment(
         id=uuid7(),
         namespace_id=target,
@@ -168,12 +179,13 @@ def schedule_for(deployment: Deployment):  # type: ignore[no-untyped-def]
         deployment.schedule,
         dst_gap=deployment.dst_gap,
         dst_fold=deployment.dst_fold,
-        default_anchor=deployment.start_at or deployment.created_at,
+        default_anchor=spec_.window(deployment.start_at, None)[0] or deployment.created_at,
     )
 
 
 def compute_next(deployment: Deployment, after: datetime) -> datetime | None:
-    return next_fire(schedule_for(deployment), after, start_at=deployment.start_at, end_at=deployment.end_at)
+    start_at, end_at = spec_.window(deployment.start_at, deployment.end_at)
+    return next_fire(schedule_for(deployment), after, start_at=start_at, end_at=end_at)
 
 
 def withdraw_planned(session: Session, deployment: Deployment, *, now: datetime) -> None:
@@ -252,7 +264,10 @@ def update_deployment(
     if "max_retries" in changes and changes["max_retries"] is None:
         changes["max_retries"] = settings.default_max_retries  # NOT NULL: null means the default
     merged = msgspec.structs.replace(document_of(deployment), **changes)
-    gap, fold = _validated(merged, now, new_schedule="schedule" in changes)
+    gap, fold = _validated(merged, now, new_schedule="schedule" in changes, new_times=_TIMES & changes.keys())
+    if "params" in changes or "pipeline_version" in changes:
+        latest = session.get_one(Pipeline, deployment.pipeline_id).latest_version
+        check_params(session, deployment.pipeline_id, merged.pipeline_version or latest, merged.params)
     withdraw_planned(session, deployment, now=now)  # planned runs carry the old schedule, params and policies
     for key, value in changes.items():
         if key == "schedule":
@@ -290,17 +305,10 @@ def resume(session: Session, deployment: Deployment, *, now: datetime) -> int:
     if deployment.enabled:
         raise Conflict("the deployment is not paused", code="deployment_not_paused")
     after = deployment.last_scheduled_for or deployment.paused_at or now
-    missed = [
-        f
-        for f in fires(
-            schedule_for(deployment),
-            after,
-            now,
-            start_at=deployment.start_at,
-            end_at=deployment.end_at,
-            limit=MAX_PAUSED_OCCURRENCES,
-        )
-    ]
+    start_at, end_at = spec_.window(deployment.start_at, deployment.end_at)
+    missed = list(
+        fires(schedule_for(deployment), after, now, start_at=start_at, end_at=end_at, limit=MAX_PAUSED_OCCURRENCES)
+    )
     for fire in missed:
         session.add(
             Occurrence(

@@ -19,6 +19,7 @@ from app.domain.namespaces import DEFAULT_NAMESPACE, visible_namespaces
 from app.domain.pagination import decode_cursor
 from app.domain.permissions import Permission, Principal
 from app.domain.pipelines import SubmitTarget, resolve_pipeline, resolve_submit_target
+from app.domain.run_params import check_params
 from app.domain.run_rows import insert_run_rows, insert_run_rows_and_commit, insert_runs, run_row
 from app.domain.transitions import transition, write_outbox
 from app.scheduling import policies
@@ -90,6 +91,9 @@ def submit_runs(
                     exc.detail, code=exc.code, errors=[{"field": field, "message": exc.detail}]
                 ) from None
         pipeline = pipelines[key]
+        version = pipeline_version or pipeline.latest_version
+        field = f"runs[{index}]." if trigger is RunTrigger.BATCH else ""
+        check_params(session, pipeline.id, version, request.params, field=field)
         rows.append(
             run_row(
                 settings,
@@ -106,7 +110,7 @@ def submit_runs(
                 retry_jitter=request.retry_jitter,
                 timeout_seconds=request.timeout_seconds,
                 pipeline_id=pipeline.id,
-                pipeline_version=pipeline_version or pipeline.latest_version,
+                pipeline_version=version,
                 deployment_id=deployment_id,
             )
         )

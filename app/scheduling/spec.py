@@ -15,24 +15,6 @@ from app.core.ids import MAX_VERSION
 from app.scheduling import cron, policies
 from app.scheduling.timing import CronSchedule, IntervalSchedule, OnceSchedule, Schedule, next_fire
 
-
-class CronSpec(msgspec.Struct, tag_field="kind", tag="cron", kw_only=True, forbid_unknown_fields=True):
-    cron: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-    timezone: str = "UTC"
-
-
-class IntervalSpec(msgspec.Struct, tag_field="kind", tag="interval", kw_only=True, forbid_unknown_fields=True):
-    seconds: float
-    #: Fire times are anchor + k * seconds; default: when the deployment was created (or start_at).
-    anchor: datetime | None = None
-
-
-class OnceSpec(msgspec.Struct, tag_field="kind", tag="once", kw_only=True, forbid_unknown_fields=True):
-    at: datetime
-
-
-ScheduleSpec = CronSpec | IntervalSpec | OnceSpec
-
 #: The times a deployment or a backfill may name: the fire-time maths looks years ahead and converts between
 #: zones, which overflowed datetime near years 1 and 9999 (a 500 before).
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
@@ -42,6 +24,34 @@ LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 MIN_INTERVAL_SECONDS = 0.001
 MAX_INTERVAL_SECONDS = 100 * 366 * 86_400
 E = TypeVar("E", bound=StrEnum)
+
+
+#: A deployment's or a backfill's time, as the document states the rule check_time enforces.
+Time = Annotated[
+    datetime,
+    msgspec.Meta(
+        description=f"ISO 8601 with a UTC offset, in the years {EARLIEST.year} to {LATEST.year - 1} "
+        f"(from {EARLIEST.isoformat()} until {LATEST.isoformat()}, exclusive); 422 time_out_of_range otherwise"
+    ),
+]
+
+
+class CronSpec(msgspec.Struct, tag_field="kind", tag="cron", kw_only=True, forbid_unknown_fields=True):
+    cron: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    timezone: str = "UTC"
+
+
+class IntervalSpec(msgspec.Struct, tag_field="kind", tag="interval", kw_only=True, forbid_unknown_fields=True):
+    seconds: float
+    #: Fire times are anchor + k * seconds; default: when the deployment was created (or start_at).
+    anchor: Time | None = None
+
+
+class OnceSpec(msgspec.Struct, tag_field="kind", tag="once", kw_only=True, forbid_unknown_fields=True):
+    at: Time
+
+
+ScheduleSpec = CronSpec | IntervalSpec | OnceSpec
 
 
 # The bounded policy fields, for the create and the change schemas alike (defined in app.scheduling.policies).
@@ -106,13 +116,24 @@ def to_schedule(spec: ScheduleSpec, *, dst_gap: str, dst_fold: str, default_anch
 
 
 def check_window(
-    spec: ScheduleSpec, start_at: datetime | None, end_at: datetime | None, now: datetime, *, new_schedule: bool = True
+    spec: ScheduleSpec,
+    start_at: datetime | None,
+    end_at: datetime | None,
+    now: datetime,
+    *,
+    new_schedule: bool = True,
+    new_times: frozenset[str] = frozenset({"start_at", "end_at"}),
 ) -> None:
-    """The window's ends in order; a new `once` schedule in the future (a stored one may have fired already)."""
-    check_time("start_at", start_at)
-    check_time("end_at", end_at)
-    check_time("schedule.at", spec.at if isinstance(spec, OnceSpec) else None)
-    check_time("schedule.anchor", spec.anchor if isinstance(spec, IntervalSpec) else None)
+    """The window's ends in order; a new `once` schedule in the future (a stored one may have fired already).
+
+    Only the times given now are held to the years rule (`new_times`, and the schedule's when `new_schedule`): a
+    deployment stored before the rule keeps accepting changes to its other fields (see `window`).
+    """
+    check_time("start_at", start_at if "start_at" in new_times else None)
+    check_time("end_at", end_at if "end_at" in new_times else None)
+    if new_schedule:
+        check_time("schedule.at", spec.at if isinstance(spec, OnceSpec) else None)
+        check_time("schedule.anchor", spec.anchor if isinstance(spec, IntervalSpec) else None)
     if start_at and end_at and end_at <= start_at:
         raise field_error("end_at", "must be after start_at", "invalid_window")
     if new_schedule and isinstance(spec, OnceSpec) and _utc(spec.at) <= now:
@@ -127,6 +148,20 @@ def check_time(field: str, when: datetime | None) -> None:
         raise field_error(field, "needs a UTC offset (ISO 8601, e.g. 2026-05-01T12:00:00Z)")
     if not EARLIEST <= when < LATEST:  # aware datetimes compare as instants: no conversion that could overflow
         raise field_error(field, f"must fall in the years {EARLIEST.year} to {LATEST.year - 1}", "time_out_of_range")
+
+
+def window(start_at: datetime | None, end_at: datetime | None) -> tuple[datetime | None, datetime | None]:
+    """A stored window as the fire-time maths can use it: a start before EARLIEST is no lower bound (it began long
+    ago), an end at or past LATEST none at all (it never ends), the rest clamped into [EARLIEST, LATEST].
+
+    Rows stored before check_time existed (or read as datetime's ends, app/db/times.py) overflowed the maths;
+    migration 0018 rewrites them the same way.
+    """
+    if start_at is not None:
+        start_at = None if start_at < EARLIEST else min(start_at, LATEST)
+    if end_at is not None:
+        end_at = None if end_at >= LATEST else max(end_at, EARLIEST)
+    return start_at, end_at
 
 
 def check_fires(schedule: Schedule, now: datetime) -> None:

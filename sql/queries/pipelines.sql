@@ -13,3 +13,9 @@ SELECT p.id, n.id AS namespace_id, p.latest_version, p.archived_at IS NOT NULL A
 FROM namespaces n
 LEFT JOIN pipelines p ON p.namespace_id = n.id AND p.name = :name
 WHERE n.name = :namespace;
+
+-- name: pipeline_version_params
+-- The parameters a version declares, checked at submit (app/domain/run_params.py); read once per version.
+SELECT spec->'params' AS params
+FROM pipeline_versions
+WHERE pipeline_id = :pipeline_id AND version = :version;

@@ -102,3 +102,37 @@ def test_every_rate_limited_operation_documents_429(document: dict[str, Any]) ->
     undocumented."""
     without = {(m, p) for m, p, op in operations(document) if "429" not in op["responses"]}
     assert without == {("GET", p) for p in ("/healthz", "/readyz", "/api/v1/healthz", "/api/v1/readyz")}
+
+
+def test_every_operation_that_touches_the_database_documents_503(document: dict[str, Any]) -> None:
+    """An unreachable database is 503 database_unavailable (app/api/errors.py) on every operation that reads or writes
+    it, the guard's token lookup included; the document stated it only on the readiness probe."""
+    without = {(m, p) for m, p, op in operations(document) if "503" not in op["responses"]}
+    no_database = ("/healthz", "/api/v1/healthz", "/api/v1/auth/password-rules")
+    assert without == {("GET", p) for p in no_database}
+    examples = {
+        p: op["responses"]["503"]["content"]["application/problem+json"]["examples"]
+        for m, p, op in operations(document)
+        if (m, p) in {("GET", "/api/v1/runs"), ("GET", "/readyz")}
+    }
+    codes = {p: [e["value"]["code"] for e in found.values()] for p, found in examples.items()}
+    assert codes == {"/api/v1/runs": ["database_unavailable"], "/readyz": ["not_ready"]}
+
+
+def test_deployment_and_backfill_times_state_the_years_rule(document: dict[str, Any]) -> None:
+    """check_time refuses times outside 1900-8999 (time_out_of_range); the document now says so at each field."""
+    schemas = document["components"]["schemas"]
+    fields = {
+        "DeploymentIn": ("start_at", "end_at"),
+        "DeploymentPatch": ("start_at", "end_at"),
+        "BackfillIn": ("start", "end"),
+        "OnceSpec": ("at",),
+        "IntervalSpec": ("anchor",),
+    }
+    silent = [
+        (name, field)
+        for name, names in fields.items()
+        for field in names
+        if "years 1900 to 8999" not in schemas[name]["properties"][field].get("description", "")
+    ]
+    assert silent == []

@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from app.api.errors import problem
 from app.api.live_logs import LiveLogs
-from app.api.openapi import per_path
+from app.api.openapi import per_path, problem_response
 from app.api.schemas import Health
 from app.core.errors import DomainError
 from app.db.database import Database
@@ -57,7 +57,8 @@ def _checks(db: Database, live_logs: LiveLogs, settings: Settings) -> dict[str, 
 @get(
     ["/readyz", "/api/v1/readyz"],
     operation_id=per_path({"/readyz": "getReadiness", "/api/v1/readyz": "getApiReadiness"}),
-    opt={"permission": Permission.PUBLIC, "errors": (503,)},
+    opt={"permission": Permission.PUBLIC},
+    responses={503: problem_response(503, code="not_ready", description="Not ready: the detail names what is not")},
     tags=["health"],
     summary="Readiness: database reachable, migrations at head, Redis and the data store reachable",
 )

@@ -27,10 +27,10 @@ from app.domain import pipeline_versions as service
 from app.domain import pipelines as pipeline_service
 from app.domain.namespaces import namespace_id
 from app.domain.permissions import Permission
+from app.domain.run_params import check_params
 from app.ingest.bounded import bounded, request_limits
 from app.paths import DATA_FILE
 from app.pipeline import FieldError, ValidationReport, parquet_schema
-from app.pipeline import params as pipeline_params
 from app.pipeline.isolated import validate_in_child
 from app.pipeline.spec import parse_spec, pipeline_json_schema
 from app.settings import Settings
@@ -238,7 +238,7 @@ class PipelineVersionController(Controller):
 
             def submit() -> list[uuid.UUID]:
                 spec = pipeline_service.get_version(session, pipeline.id, number).spec
-                pipeline_params.resolve(parse_spec(spec).params, body.params)
+                check_params(session, pipeline.id, number, body.params)  # the rule POST /runs applies
                 return [
                     run_service.submit(
                         session,

@@ -1678,7 +1678,10 @@ export interface components {
         };
         /** BackfillIn */
         BackfillIn: {
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description ISO 8601 with a UTC offset, in the years 1900 to 8999 (from 1900-01-01T00:00:00+00:00 until 9000-01-01T00:00:00+00:00, exclusive); 422 time_out_of_range otherwise
+             */
             end: string;
             /** @default 100 */
             max_runs: number;
@@ -1687,7 +1690,10 @@ export interface components {
              * @enum {string}
              */
             overlap_policy: "allow" | "buffer_all";
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description ISO 8601 with a UTC offset, in the years 1900 to 8999 (from 1900-01-01T00:00:00+00:00 until 9000-01-01T00:00:00+00:00, exclusive); 422 time_out_of_range otherwise
+             */
             start: string;
         };
         /** BackfillOut */
@@ -1850,6 +1856,7 @@ export interface components {
             } | null;
             /** @default true */
             enabled: boolean;
+            /** @description ISO 8601 with a UTC offset, in the years 1900 to 8999 (from 1900-01-01T00:00:00+00:00 until 9000-01-01T00:00:00+00:00, exclusive); 422 time_out_of_range otherwise */
             end_at?: string | null;
             /** @default 10 */
             max_catch_up: number;
@@ -1872,6 +1879,7 @@ export interface components {
             retry_backoff_seconds?: number | null;
             retry_jitter?: number | null;
             schedule: components["schemas"]["CronSpec"] | components["schemas"]["IntervalSpec"] | components["schemas"]["OnceSpec"];
+            /** @description ISO 8601 with a UTC offset, in the years 1900 to 8999 (from 1900-01-01T00:00:00+00:00 until 9000-01-01T00:00:00+00:00, exclusive); 422 time_out_of_range otherwise */
             start_at?: string | null;
             timeout_seconds?: number | null;
         };
@@ -1926,6 +1934,7 @@ export interface components {
             dst_policy?: {
                 [key: string]: string;
             } | null;
+            /** @description ISO 8601 with a UTC offset, in the years 1900 to 8999 (from 1900-01-01T00:00:00+00:00 until 9000-01-01T00:00:00+00:00, exclusive); 422 time_out_of_range otherwise */
             end_at?: string | null;
             max_catch_up?: number;
             max_concurrent_runs?: number;
@@ -1941,6 +1950,7 @@ export interface components {
             retry_backoff_seconds?: number | null;
             retry_jitter?: number | null;
             schedule?: components["schemas"]["CronSpec"] | components["schemas"]["IntervalSpec"] | components["schemas"]["OnceSpec"];
+            /** @description ISO 8601 with a UTC offset, in the years 1900 to 8999 (from 1900-01-01T00:00:00+00:00 until 9000-01-01T00:00:00+00:00, exclusive); 422 time_out_of_range otherwise */
             start_at?: string | null;
             timeout_seconds?: number | null;
         };
@@ -2067,6 +2077,7 @@ export interface components {
         };
         /** IntervalSpec */
         IntervalSpec: {
+            /** @description ISO 8601 with a UTC offset, in the years 1900 to 8999 (from 1900-01-01T00:00:00+00:00 until 9000-01-01T00:00:00+00:00, exclusive); 422 time_out_of_range otherwise */
             anchor?: string | null;
             /** @constant */
             kind: "interval";
@@ -2256,7 +2267,10 @@ export interface components {
         OccurrenceOutcome: "run" | "misfire_skipped" | "coalesced" | "overlap_skipped" | "paused" | "dst_skipped" | "buffered" | "plan_failed";
         /** OnceSpec */
         OnceSpec: {
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description ISO 8601 with a UTC offset, in the years 1900 to 8999 (from 1900-01-01T00:00:00+00:00 until 9000-01-01T00:00:00+00:00, exclusive); 422 time_out_of_range otherwise
+             */
             at: string;
             /** @constant */
             kind: "once";
@@ -2897,6 +2911,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     exportAuditEntries: {
@@ -2974,6 +2997,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     login: {
@@ -3043,6 +3075,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     logout: {
@@ -3089,6 +3130,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getMe: {
@@ -3120,6 +3170,15 @@ export interface operations {
             };
             /** @description Too many attempts; retry after the `Retry-After` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3196,6 +3255,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     changePassword: {
@@ -3265,6 +3333,15 @@ export interface operations {
             };
             /** @description Too many attempts; retry after the `Retry-After` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3370,6 +3447,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     register: {
@@ -3457,6 +3543,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     listDatasets: {
@@ -3533,6 +3628,15 @@ export interface operations {
             };
             /** @description Too many attempts; retry after the `Retry-After` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3658,7 +3762,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (database, Redis, the data store) is unavailable */
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3743,6 +3847,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     deleteDataset: {
@@ -3810,6 +3923,15 @@ export interface operations {
             };
             /** @description Too many attempts; retry after the `Retry-After` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3915,6 +4037,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     downloadDataset: {
@@ -4006,7 +4137,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (database, Redis, the data store) is unavailable */
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4110,6 +4241,15 @@ export interface operations {
             };
             /** @description Too many attempts; retry after the `Retry-After` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4228,7 +4368,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (database, Redis, the data store) is unavailable */
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4323,7 +4463,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (database, Redis, the data store) is unavailable */
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4401,6 +4541,15 @@ export interface operations {
             };
             /** @description Too many attempts; retry after the `Retry-After` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4489,7 +4638,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (database, Redis, the data store) is unavailable */
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4570,6 +4719,15 @@ export interface operations {
             };
             /** @description Too many attempts; retry after the `Retry-After` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4673,6 +4831,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     validateDeployment: {
@@ -4762,6 +4929,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getDeployment: {
@@ -4838,6 +5014,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     deleteDeployment: {
@@ -4905,6 +5090,15 @@ export interface operations {
             };
             /** @description Too many attempts; retry after the `Retry-After` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5010,6 +5204,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     backfillDeployment: {
@@ -5108,6 +5311,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     previewBackfill: {
@@ -5197,6 +5409,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     listDeploymentOccurrences: {
@@ -5270,6 +5491,15 @@ export interface operations {
             };
             /** @description Too many attempts; retry after the `Retry-After` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5362,6 +5592,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     resumeDeployment: {
@@ -5440,6 +5679,15 @@ export interface operations {
             };
             /** @description Too many attempts; retry after the `Retry-After` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5547,6 +5795,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     listUpcomingFireTimes: {
@@ -5625,6 +5882,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getApiLiveness: {
@@ -5685,6 +5951,15 @@ export interface operations {
             };
             /** @description Too many attempts; retry after the `Retry-After` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5779,6 +6054,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     revokeInvite: {
@@ -5855,6 +6139,15 @@ export interface operations {
             };
             /** @description Too many attempts; retry after the `Retry-After` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5949,6 +6242,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getMetricCatalog: {
@@ -5989,6 +6291,15 @@ export interface operations {
             };
             /** @description Too many attempts; retry after the `Retry-After` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6080,6 +6391,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     listRecentFailures: {
@@ -6155,6 +6475,15 @@ export interface operations {
             };
             /** @description Too many attempts; retry after the `Retry-After` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6246,6 +6575,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getMetricSummary: {
@@ -6322,6 +6660,15 @@ export interface operations {
             };
             /** @description Too many attempts; retry after the `Retry-After` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6417,6 +6764,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     listNamespaces: {
@@ -6457,6 +6813,15 @@ export interface operations {
             };
             /** @description Too many attempts; retry after the `Retry-After` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6551,6 +6916,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     listNamespaceMembers: {
@@ -6620,6 +6994,15 @@ export interface operations {
             };
             /** @description Too many attempts; retry after the `Retry-After` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6709,6 +7092,15 @@ export interface operations {
             };
             /** @description Too many attempts; retry after the `Retry-After` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6806,6 +7198,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     removeNamespaceMember: {
@@ -6874,6 +7275,15 @@ export interface operations {
             };
             /** @description Too many attempts; retry after the `Retry-After` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6953,6 +7363,15 @@ export interface operations {
             };
             /** @description Too many attempts; retry after the `Retry-After` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7057,6 +7476,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getPipelineSpecSchema: {
@@ -7099,6 +7527,15 @@ export interface operations {
             };
             /** @description Too many attempts; retry after the `Retry-After` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7194,6 +7631,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getPipeline: {
@@ -7265,6 +7711,15 @@ export interface operations {
             };
             /** @description Too many attempts; retry after the `Retry-After` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7373,6 +7828,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     archivePipeline: {
@@ -7460,6 +7924,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     diffPipelineVersions: {
@@ -7533,6 +8006,15 @@ export interface operations {
             };
             /** @description Too many attempts; retry after the `Retry-After` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7642,6 +8124,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     listPipelineVersions: {
@@ -7720,6 +8211,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getApiReadiness: {
@@ -7740,7 +8240,7 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
-            /** @description A dependency (database, Redis, the data store) is unavailable */
+            /** @description Not ready: the detail names what is not */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7833,6 +8333,15 @@ export interface operations {
             };
             /** @description Too many attempts; retry after the `Retry-After` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7939,6 +8448,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     submitRuns: {
@@ -8038,6 +8556,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getRun: {
@@ -8107,6 +8634,15 @@ export interface operations {
             };
             /** @description Too many attempts; retry after the `Retry-After` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8208,6 +8744,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     listRunEvents: {
@@ -8277,6 +8822,15 @@ export interface operations {
             };
             /** @description Too many attempts; retry after the `Retry-After` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8357,6 +8911,15 @@ export interface operations {
             };
             /** @description Too many attempts; retry after the `Retry-After` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8449,6 +9012,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getRunReport: {
@@ -8518,6 +9090,15 @@ export interface operations {
             };
             /** @description Too many attempts; retry after the `Retry-After` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8610,6 +9191,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     listApiTokens: {
@@ -8679,6 +9269,15 @@ export interface operations {
             };
             /** @description Too many attempts; retry after the `Retry-After` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8773,6 +9372,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     revokeApiToken: {
@@ -8840,6 +9448,15 @@ export interface operations {
             };
             /** @description Too many attempts; retry after the `Retry-After` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8934,6 +9551,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getUpload: {
@@ -9003,6 +9629,15 @@ export interface operations {
             };
             /** @description Too many attempts; retry after the `Retry-After` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9119,7 +9754,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (database, Redis, the data store) is unavailable */
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9235,7 +9870,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (database, Redis, the data store) is unavailable */
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9306,6 +9941,15 @@ export interface operations {
             };
             /** @description Too many attempts; retry after the `Retry-After` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9400,6 +10044,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getUser: {
@@ -9469,6 +10122,15 @@ export interface operations {
             };
             /** @description Too many attempts; retry after the `Retry-After` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9561,6 +10223,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     enableUser: {
@@ -9630,6 +10301,15 @@ export interface operations {
             };
             /** @description Too many attempts; retry after the `Retry-After` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9713,6 +10393,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     listWebhooks: {
@@ -9784,6 +10473,15 @@ export interface operations {
             };
             /** @description Too many attempts; retry after the `Retry-After` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9878,6 +10576,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getWebhook: {
@@ -9954,6 +10661,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     deleteWebhook: {
@@ -10021,6 +10737,15 @@ export interface operations {
             };
             /** @description Too many attempts; retry after the `Retry-After` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10117,6 +10842,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     listWebhookDeliveries: {
@@ -10197,6 +10931,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getWebhookDelivery: {
@@ -10267,6 +11010,15 @@ export interface operations {
             };
             /** @description Too many attempts; retry after the `Retry-After` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10353,6 +11105,15 @@ export interface operations {
             };
             /** @description Too many attempts; retry after the `Retry-After` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10449,6 +11210,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     testWebhook: {
@@ -10534,6 +11304,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getLiveness: {
@@ -10574,7 +11353,7 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
-            /** @description A dependency (database, Redis, the data store) is unavailable */
+            /** @description Not ready: the detail names what is not */
             503: {
                 headers: {
                     [name: string]: unknown;

@@ -1,0 +1,65 @@
+"""A run's parameters checked at submit, by the rule the worker applies when the run starts.
+
+POST /runs, the batch submit, a deployment's trigger and a deployment's own params took any values and a bad
+one failed the run later (invalid_pipeline_params in the worker). The rule is the engine's own,
+app.pipeline.params.resolve, with the worker's one exemption (workers/pipeline_job.py): a pipeline that declares
+no parameters ignores those it is given. A version's declared parameters never change, so each process reads them
+once per (pipeline, version): a submit on the hot path pays no extra query after the first.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+import msgspec
+from sqlalchemy.orm import Session
+
+from app.db.queries import query
+from app.pipeline import params as pipeline_params
+from app.pipeline.steps import ParamSpec
+
+logger = logging.getLogger(__name__)
+
+#: Declared parameters by (pipeline, version); cleared when it holds this many.
+_DECLARED: dict[tuple[uuid.UUID, int], dict[str, ParamSpec]] = {}
+_KEPT = 4096
+
+
+def declared_params(session: Session, pipeline_id: uuid.UUID, version: int) -> dict[str, ParamSpec] | None:
+    """The parameters the version declares; None when it does not exist or its spec cannot say (the worker then
+    reports whatever is wrong, as before)."""
+    key = (pipeline_id, version)
+    if key in _DECLARED:
+        return _DECLARED[key]
+    row = session.execute(query("pipeline_version_params"), {"pipeline_id": pipeline_id, "version": version}).first()
+    if row is None:
+        return None
+    try:
+        declared = msgspec.convert(row.params or {}, dict[str, ParamSpec])
+    except msgspec.ValidationError as exc:
+        logger.warning("pipeline %s version %s: params not checked at submit: %s", pipeline_id, version, exc)
+        return None
+    if len(_DECLARED) >= _KEPT:
+        _DECLARED.clear()
+    _DECLARED[key] = declared
+    return declared
+
+
+def check_params(
+    session: Session, pipeline_id: uuid.UUID, version: int, given: Mapping[str, Any], *, field: str = ""
+) -> None:
+    """InvalidPipelineParams (422) naming each bad parameter, as the run would have failed; `field` prefixes each
+    error's field (`runs[3].` in a batch), so the caller can tell which item is wrong."""
+    declared = declared_params(session, pipeline_id, version)
+    if not declared:  # none declared: the worker ignores what is given (with a warning in the run's log)
+        return
+    try:
+        pipeline_params.resolve(declared, given)
+    except pipeline_params.InvalidPipelineParams as exc:
+        if not field:
+            raise
+        errors = [{**error, "field": f"{field}{error['field']}"} for error in exc.errors]
+        raise pipeline_params.InvalidPipelineParams(f"{field}{exc.detail}", errors=errors) from None
