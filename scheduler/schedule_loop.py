@@ -28,6 +28,7 @@ from app.domain.run_rows import ScheduledRun, checked_timeout, insert_scheduled_
 from app.logs import bind, log_context
 from app.scheduling.planning import Plan, Policies, plan, plan_ahead
 from app.scheduling.spec import schedule_from_json
+from app.scheduling.spec import window as stored_window
 from app.scheduling.timing import Fire, fires, next_fire
 from app.settings import Settings
 
@@ -283,14 +284,16 @@ class Decisions:
         return decision
 
     def _decide_row(self, deployment: Any, active: int, held: int) -> tuple[Plan, datetime, datetime | None]:
+        # a row stored before the 1900-8999 rule (migration 0018 rewrites those) plans as that rule reads it
+        start_at, end_at = stored_window(deployment.start_at, deployment.end_at)
         schedule = schedule_from_json(
             deployment.schedule_json,
             dst_gap=deployment.dst_gap,
             dst_fold=deployment.dst_fold,
-            default_anchor=deployment.start_at or deployment.created_at,
+            default_anchor=start_at or deployment.created_at,
         )
         after = deployment.last_scheduled_for or deployment.created_at
-        window = (schedule, after, deployment.start_at, deployment.end_at)
+        window = (schedule, after, start_at, end_at)
         policies = Policies(
             misfire_policy=deployment.misfire_policy,
             misfire_grace_seconds=deployment.misfire_grace_seconds,

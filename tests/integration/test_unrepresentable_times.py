@@ -4,7 +4,7 @@ break the deployment lists or a PATCH of other fields, and migration 0018 repair
 from __future__ import annotations
 
 import runpy
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,6 +14,9 @@ from litestar.testing import TestClient
 from sqlalchemy import Engine, text
 
 from app.db import times
+from app.settings import Settings
+from scheduler.schedule_loop import ScheduleLoop
+from tests.integration.schedule_support import T0, deploy, rewind, scheduled_runs
 
 MIGRATIONS = Path(__file__).parents[2] / "sql" / "migrations" / "versions"
 
@@ -152,3 +155,15 @@ def test_the_engine_reads_times_past_datetime_as_its_ends(engine: Engine, binary
     finally:
         connection.close()
     assert row == (times.LATEST, times.LATEST, times.EARLIEST, times.EARLIEST, datetime(2026, 12, 4, 12, tzinfo=UTC))
+
+
+def test_the_scheduler_plans_a_deployment_stored_with_times_past_the_rule(
+    client: TestClient, engine: Engine, settings: Settings, pipeline: dict
+) -> None:
+    """Before migration 0018 rewrote it, a start in 1 BC (read as datetime.min) failed that deployment's planning."""
+    d = deploy(client)
+    rewind(engine, d["id"], T0)
+    store(engine, d, "start_at = '0001-01-01T00:00:00+14:00', end_at = '9999-12-31T23:59:59-14:00'")
+    loop = ScheduleLoop(engine=engine, settings=settings, scheduler_id="scheduler:test")
+    loop.tick(T0 + timedelta(minutes=2, seconds=1))
+    assert scheduled_runs(engine, d["id"]) == [1]  # planned as any deployment is (the default misfire policy)
