@@ -43,6 +43,7 @@ from app.pipeline import (
     run_pipeline,
     writes_files,
 )
+from app.pipeline import params as pipeline_params
 from app.pipeline.spec import PipelineSpec, parse_spec
 from app.settings import Settings
 from workers.context import Interrupted, RunContext
@@ -110,7 +111,7 @@ def _run(ctx: RunContext, row: Any, spec: PipelineSpec, *, engine: Engine, setti
         files[name] = InputFile(path=str(path), dataset_id=str(dataset_id), version=number)
     info = RunInfo(id=str(ctx.run_id), scheduled_for=row["scheduled_for"], started_at=row["started_at"])
     params = row["params"] or {}
-    if params and not spec.params:  # nothing can refer to them (a template naming one is refused at create)
+    if params and pipeline_params.ignored(spec.params):
         ctx.log(f"parameters ignored, the pipeline declares none: {', '.join(sorted(params))}", level="warning")
         params = {}
     # Without an output there is no name to render (run_pipeline checks the parameters all the same, before any work)

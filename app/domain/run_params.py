@@ -54,7 +54,7 @@ def check_params(
     """InvalidPipelineParams (422) naming each bad parameter, as the run would have failed; `field` prefixes each
     error's field (`runs[3].` in a batch), so the caller can tell which item is wrong."""
     declared = declared_params(session, pipeline_id, version)
-    if not declared:  # none declared: the worker ignores what is given (with a warning in the run's log)
+    if declared is None or pipeline_params.ignored(declared):
         return
     try:
         pipeline_params.resolve(declared, given)

@@ -69,6 +69,12 @@ def stand_in(kind: str) -> Any:
     return [STAND_INS[kind[5:-1]]] if kind.startswith("list[") else STAND_INS[kind]
 
 
+def ignored(declared: Mapping[str, Any] | None) -> bool:
+    """Whether a run's given parameters are ignored: its pipeline declares none, so nothing can refer to them (a
+    template naming one is refused when the pipeline is created). The worker logs a warning; a submit lets them be."""
+    return not declared
+
+
 def resolve(declared: Mapping[str, Any], given: Mapping[str, Any], *, require_all: bool = True) -> dict[str, Any]:
     """The value of every declared parameter (`declared` maps names to ParamSpec): given values coerced, defaults
     filled in. Unknown names, wrong types and (when `require_all`) missing values raise InvalidPipelineParams.
