@@ -20,10 +20,14 @@ from app.ingest.columns import Planned, clean_names, plan_columns
 from app.ingest.config import ImportConfig, ImportLimits
 from app.ingest.duck import duckdb_type, ident, literal, our_type
 from app.ingest.errors import ImportCancelled, ImportFailed
+from app.ingest.json_depth import DepthGuard
 from app.ingest.textio import Utf8Reader
 
 #: ijson events looked at to find the first array of records in a document.
 PATH_SEARCH_EVENTS = 10_000
+#: Deepest nesting ijson is let build (its memory grows with the square of the depth): DuckDB's own limit on a
+#: record, plus room for the levels of a record path above it.
+IJSON_MAX_DEPTH = ImportLimits().max_json_depth + 16
 
 
 def json_mode(path: str, kind: str, config: ImportConfig, encoding: str) -> tuple[str, str | None, list[str]]:
@@ -43,8 +47,8 @@ def json_mode(path: str, kind: str, config: ImportConfig, encoding: str) -> tupl
 
 
 def reader(path: str, encoding: str) -> Any:
-    """The file as UTF-8 bytes without a BOM, whatever its encoding."""
-    return open(path, "rb") if encoding == "utf-8" else Utf8Reader(path, encoding)
+    """The file as UTF-8 bytes without a BOM, whatever its encoding, refused once nested too deep for ijson."""
+    return DepthGuard(open(path, "rb") if encoding == "utf-8" else Utf8Reader(path, encoding), IJSON_MAX_DEPTH)
 
 
 def find_record_path(path: str, encoding: str) -> str | None:
