@@ -143,6 +143,8 @@ def choose_sheet(
 
     `workbook` may be the sheet names alone (a preview that remembered them need not open the workbook)."""
     names = workbook if isinstance(workbook, list) else workbook.sheet_names
+    if not names:
+        raise ImportFailed("the workbook has no sheets: there is nothing to import", code="empty_workbook")
     if config.sheet is None:
         if not infos:
             return 0, names[0]
@@ -165,6 +167,9 @@ def load_sheet(
     declared = xlsx_dimensions(path) if kind in ("xlsx", "xlsm") else []
     if index < len(declared) and declared[index]:
         _check_cells(*declared[index], limits)  # type: ignore[misc]
+    meta = workbook.sheets_metadata[index]
+    if meta.typ == calamine.SheetTypeEnum.ChartSheet:
+        raise ImportFailed(f"sheet {meta.name!r} is a chart sheet: it holds no cells to import", code="empty_sheet")
     try:
         sheet = workbook.get_sheet_by_index(index)
     except calamine.CalamineError as exc:

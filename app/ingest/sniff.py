@@ -19,7 +19,15 @@ import msgspec
 from charset_normalizer import from_bytes
 
 from app.ingest.config import Format, ImportConfig, ImportLimits, normalize_encoding
-from app.ingest.errors import ContentMismatch, EmptyFile, LimitExceeded, UnsupportedMediaType, field_error
+from app.ingest.errors import (
+    ContentMismatch,
+    EmptyFile,
+    ImportFailed,
+    LimitExceeded,
+    UnsupportedMediaType,
+    field_error,
+)
+from app.ingest.ole import ENCRYPTED_STREAMS, WORKBOOK_STREAMS, stream_names
 
 #: Bytes read from the start of a file to decide its format and encoding.
 HEAD_BYTES = 64 * 1024
@@ -91,7 +99,7 @@ def sniff(path: str | os.PathLike[str], filename: str, config: ImportConfig, lim
     shown = safe_display_name(filename)
 
     if head.startswith(ZIP_MAGICS) or head.startswith(OLE2_MAGIC):
-        kind = "xls" if head.startswith(OLE2_MAGIC) else zip_workbook_kind(path, limits, shown)
+        kind = ole_workbook_kind(path, shown) if head.startswith(OLE2_MAGIC) else zip_workbook_kind(path, limits, shown)
         if ext in TEXT_EXTENSIONS:
             raise ContentMismatch(f"{shown} is named {ext} but holds a {kind} workbook", code="content_mismatch")
         if config.format not in (None, "excel"):
@@ -135,6 +143,26 @@ def sniff(path: str | os.PathLike[str], filename: str, config: ImportConfig, lim
     if ext in (".csv", ".tsv", ".tab") and kind != "csv" and config.format is None:
         warnings.append(f"{shown} is named {ext} but holds {kind}; reading it as {kind}")
     return Sniffed(format=fmt, kind=kind, encoding=encoding, size=size, encoding_guessed=guessed, warnings=warnings)
+
+
+def ole_workbook_kind(path: str | os.PathLike[str], shown: str) -> str:
+    """`xls` for an OLE2 file holding a workbook; a clear error for a password-protected Office file (Excel saves
+    an xlsx with a password to open as OLE2, whatever its extension) or an OLE2 file of another program."""
+    names = stream_names(path)
+    if names is None:
+        return "xls"  # an unusual directory: calamine decides
+    if names & ENCRYPTED_STREAMS:
+        raise ImportFailed(
+            f"{shown} is password-protected (encrypted); open it in Excel or WPS, remove the password "
+            "(File > Info > Protect Workbook) and upload it again",
+            code="encrypted",
+        )
+    if not names & WORKBOOK_STREAMS:
+        raise ContentMismatch(
+            f"{shown} is an OLE2 compound file without a workbook in it (a Word, Outlook or other Office file?)",
+            code="content_mismatch",
+        )
+    return "xls"
 
 
 def zip_workbook_kind(path: str | os.PathLike[str], limits: ImportLimits, shown: str) -> str:
@@ -187,6 +215,8 @@ def detect_encoding(head: bytes, *, at_eof: bool) -> tuple[str, bool]:
         return "utf-8-sig", False
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16", False
+    if (utf16 := utf16_without_bom(head)) is not None:
+        return utf16, True
     try:
         codecs.getincrementaldecoder("utf-8")().decode(head, final=at_eof)
     except UnicodeDecodeError:
@@ -207,6 +237,29 @@ def detect_encoding(head: bytes, *, at_eof: bool) -> tuple[str, bool]:
             return "latin-1", True
         return "cp1252", True
     return "latin-1", True
+
+
+def utf16_without_bom(head: bytes) -> str | None:
+    """`utf-16-le` or `-be` for UTF-16 text saved without a byte order mark (some ERP and bank exports are), seen
+    from its ASCII characters (digits, delimiters, line breaks): each has a NUL byte, always on the same side."""
+    sample = head[:8192]
+    sample = sample[: len(sample) // 2 * 2]
+    if len(sample) < 8:
+        return None
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    pairs = len(sample) // 2
+    if min(even, odd) or max(even, odd) < max(2, pairs // 10):
+        return None
+    encoding = "utf-16-le" if odd else "utf-16-be"
+    try:
+        text = sample.decode(encoding)
+    except UnicodeDecodeError:
+        try:
+            text = sample[:-2].decode(encoding)  # a surrogate pair cut in two by the end of the head
+        except UnicodeDecodeError:
+            return None
+    controls = sum(1 for ch in text if ch < " " and ch not in "\t\r\n\f")
+    return encoding if controls <= len(text) // 100 else None
 
 
 def detected_encoding(head: bytes, *, at_eof: bool) -> str | None:

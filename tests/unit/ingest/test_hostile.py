@@ -1,0 +1,151 @@
+"""Hostile files an analyst's exports turn up: each gives a dataset or a clear error with a stable code, never an
+internal error, a runaway process or a worker stuck on one file."""
+
+from __future__ import annotations
+
+import io
+import resource
+import struct
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from app.ingest import ImportConfig, ImportLimits, preview
+from app.ingest.errors import ContentMismatch, ImportFailed
+from app.ingest.json_depth import DepthGuard, TooDeep
+from app.ingest.models import ColumnStats
+from app.ingest.ole import stream_names
+from app.ingest.sniff import sniff
+from tests.unit.ingest.conftest import rows_of
+
+NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+RELS_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+DOC_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+
+
+def _workbook(path: Path, sheets: str, rels: str, parts: dict[str, str]) -> Path:
+    """A bare xlsx: the workbook's <sheets>, its relationships and the given parts."""
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(
+            "[Content_Types].xml",
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/></Types>',
+        )
+        archive.writestr(
+            "_rels/.rels",
+            f'<Relationships xmlns="{RELS_NS}"><Relationship Id="rId1" Type="{DOC_REL}/officeDocument" '
+            'Target="xl/workbook.xml"/></Relationships>',
+        )
+        archive.writestr("xl/workbook.xml", f'<workbook {NS} xmlns:r="{DOC_REL}"><sheets>{sheets}</sheets></workbook>')
+        archive.writestr("xl/_rels/workbook.xml.rels", f'<Relationships xmlns="{RELS_NS}">{rels}</Relationships>')
+        for name, text in parts.items():
+            archive.writestr(name, text)
+    return path
+
+
+def _compound_file(path: Path, streams: list[str]) -> Path:
+    """A minimal OLE2 compound file (512-byte sectors: header, one FAT sector, one directory sector) whose
+    directory names `streams` (their contents are empty: only the names matter to the sniffer)."""
+    header = bytearray(512)
+    header[:8] = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+    struct.pack_into("<HHHHH", header, 0x18, 0x3E, 3, 0xFFFE, 9, 6)
+    struct.pack_into("<IIIIIIII", header, 0x2C, 1, 1, 0, 4096, 0xFFFFFFFE, 0, 0xFFFFFFFE, 0)
+    struct.pack_into("<109I", header, 0x4C, 0, *([0xFFFFFFFF] * 108))
+    fat = struct.pack("<128I", 0xFFFFFFFD, 0xFFFFFFFE, *([0xFFFFFFFF] * 126))
+    directory = bytearray(512)
+    for slot, (name, kind) in enumerate([("Root Entry", 5), *((s, 2) for s in streams[:3])]):
+        encoded = name.encode("utf-16-le") + b"\0\0"
+        directory[slot * 128 : slot * 128 + len(encoded)] = encoded
+        struct.pack_into("<HB", directory, slot * 128 + 64, len(encoded), kind)
+    path.write_bytes(bytes(header) + fat + bytes(directory))
+    return path
+
+
+def test_a_workbook_without_sheets_is_a_clear_error(tmp_path: Path, limits: ImportLimits, run_import):
+    path = _workbook(tmp_path / "none.xlsx", "", "", {})
+    with pytest.raises(ImportFailed) as shown:
+        preview(path, "none.xlsx", ImportConfig(), limits)
+    assert shown.value.code == "empty_workbook"
+    with pytest.raises(ImportFailed) as imported:
+        run_import(path)
+    assert (imported.value.code, imported.value.detail) == (
+        "empty_workbook",
+        "the workbook has no sheets: there is nothing to import",
+    )
+
+
+def test_a_chart_sheet_is_named_as_one(tmp_path: Path, limits: ImportLimits):
+    path = _workbook(
+        tmp_path / "chart.xlsx",
+        '<sheet name="图表1" sheetId="1" r:id="rId1"/>',
+        f'<Relationship Id="rId1" Type="{DOC_REL}/chartsheet" Target="chartsheets/sheet1.xml"/>',
+        {"xl/chartsheets/sheet1.xml": f"<chartsheet {NS}/>"},
+    )
+    with pytest.raises(ImportFailed) as caught:
+        preview(path, "chart.xlsx", ImportConfig(), limits)
+    assert caught.value.code == "empty_sheet"
+    assert "'图表1' is a chart sheet" in caught.value.detail
+
+
+def test_a_password_protected_xlsx_is_refused_as_encrypted(tmp_path: Path, limits: ImportLimits):
+    path = _compound_file(tmp_path / "报表.xlsx", ["EncryptionInfo", "EncryptedPackage"])
+    assert stream_names(path) == {"Root Entry", "EncryptionInfo", "EncryptedPackage"}
+    with pytest.raises(ImportFailed) as caught:
+        sniff(path, "报表.xlsx", ImportConfig(), limits)
+    assert caught.value.code == "encrypted"
+    assert "password" in caught.value.detail
+
+
+def test_an_ole2_file_without_a_workbook_is_not_taken_for_xls(tmp_path: Path, limits: ImportLimits):
+    path = _compound_file(tmp_path / "memo.xls", ["WordDocument"])
+    with pytest.raises(ContentMismatch, match="without a workbook"):
+        sniff(path, "memo.xls", ImportConfig(), limits)
+    assert sniff(_compound_file(tmp_path / "a.xls", ["Workbook"]), "a.xls", ImportConfig(), limits).kind == "xls"
+    assert stream_names(tmp_path / "missing.xls") is None
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_byte_order_mark_is_read(tmp_path: Path, limits: ImportLimits, run_import, encoding: str):
+    path = tmp_path / "bank.csv"
+    path.write_bytes("日期,客户名称,金额\n2024-01-01,北京科技有限公司,1234.5\n".encode(encoding))
+    assert sniff(path, "bank.csv", ImportConfig(), limits).encoding == encoding
+    assert rows_of(run_import(path)) == [
+        {"日期": __import__("datetime").date(2024, 1, 1), "客户名称": "北京科技有限公司", "金额": 1234.5}
+    ]
+
+
+def test_a_deeply_nested_json_document_is_refused_before_it_is_built(tmp_path: Path, limits: ImportLimits):
+    path = tmp_path / "deep.json"
+    path.write_bytes(b"[" * 100_000 + b"]" * 100_000)  # 200 KB; ijson took 17 GB for it
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(TooDeep) as caught:
+        preview(path, "deep.json", ImportConfig(), limits)
+    assert caught.value.code == "too_deep"
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200 * 1024  # KiB
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 7, 1 << 16])
+def test_the_depth_guard_counts_brackets_outside_strings_only(chunk: int):
+    def depth_ok(document: bytes) -> bool:
+        guard = DepthGuard(io.BytesIO(document), 3)
+        try:
+            while guard.read(chunk):
+                pass
+        except TooDeep:
+            return False
+        return True
+
+    assert depth_ok(b'[[[1]], {"a": [2]}]')
+    assert not depth_ok(b"[[[[1]]]]")
+    assert depth_ok(b'["[[[[[[", {"k": "{{{{"}]')
+    assert depth_ok(b'["\\"[[[[[", 1]')
+    assert not depth_ok(b'["\\\\", [[[1]]]]')  # an escaped backslash does not escape the closing quote
+    assert not depth_ok(b'[{"a": "]]]]"}, [[[1]]]]')
+    assert depth_ok(b'[1, [2], [3], [4, [5]], "", ""]')
+
+
+def test_a_nul_in_a_cell_leaves_figures_postgres_can_store():
+    stats = ColumnStats(name="a\x00b", type="string", nulls=0, min="\x00x", max="y")
+    assert (stats.name, stats.min, stats.max) == ("a\u2400b", "\u2400x", "y")
