@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from app.ingest import ImportConfig, ImportLimits, preview
-from app.ingest.errors import ContentMismatch, ImportFailed
+from app.ingest.errors import ContentMismatch, ImportFailed, UnsupportedMediaType
 from app.ingest.json_depth import DepthGuard, TooDeep
 from app.ingest.models import ColumnStats
 from app.ingest.ole import stream_names
@@ -149,3 +149,45 @@ def test_the_depth_guard_counts_brackets_outside_strings_only(chunk: int):
 def test_a_nul_in_a_cell_leaves_figures_postgres_can_store():
     stats = ColumnStats(name="a\x00b", type="string", nulls=0, min="\x00x", max="y")
     assert (stats.name, stats.min, stats.max) == ("a\u2400b", "\u2400x", "y")
+
+
+def _sheet_without_dimension(rows: int) -> str:
+    cells = "".join(f'<row r="{i}"><c r="A{i}"><v>{i}</v></c><c r="B{i}"><v>{i}</v></c></row>' for i in range(1, rows))
+    return (
+        f'<worksheet {NS}><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>n</t></is></c>'
+        f'<c r="B1" t="inlineStr"><is><t>m</t></is></c></row>{cells}</sheetData></worksheet>'
+    )
+
+
+def test_a_big_sheet_of_undeclared_size_is_not_loaded_just_to_be_measured(
+    tmp_path: Path, limits: ImportLimits, monkeypatch: pytest.MonkeyPatch
+):
+    sheet = f"{DOC_REL}/worksheet"
+    path = _workbook(
+        tmp_path / "two.xlsx",
+        '<sheet name="说明" sheetId="1" r:id="rId1"/><sheet name="数据" sheetId="2" r:id="rId2"/>',
+        f'<Relationship Id="rId1" Type="{sheet}" Target="worksheets/sheet1.xml"/>'
+        f'<Relationship Id="rId2" Type="{sheet}" Target="worksheets/sheet2.xml"/>',
+        {
+            "xl/worksheets/sheet1.xml": _sheet_without_dimension(3),
+            "xl/worksheets/sheet2.xml": _sheet_without_dimension(50),
+        },
+    )
+    measured = preview(path, "two.xlsx", ImportConfig(), limits)
+    assert [(s.name, s.rows) for s in measured.sheets] == [("说明", 2), ("数据", 49)]
+    assert measured.config.sheet == "数据"
+
+    big = len(_sheet_without_dimension(50))  # as if the second sheet were past the bound: never loaded to measure
+    monkeypatch.setattr("app.ingest.excel_reader.MEASURE_MAX_BYTES", big - 1)
+    shown = preview(path, "two.xlsx", ImportConfig(), limits)
+    assert [(s.name, s.rows) for s in shown.sheets] == [("说明", 2), ("数据", None)]
+
+
+@pytest.mark.parametrize("document", ["42", "null", '"hello"', "true\n"])
+def test_a_json_scalar_is_named_as_one_not_as_not_json(tmp_path: Path, limits: ImportLimits, document: str):
+    path = tmp_path / "value.json"
+    path.write_text(document)
+    with pytest.raises(UnsupportedMediaType) as caught:
+        sniff(path, "value.json", ImportConfig(), limits)
+    assert caught.value.code == "no_records"
+    assert f"holds a single JSON value ({document.strip()})" in caught.value.detail
