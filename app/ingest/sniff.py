@@ -138,6 +138,12 @@ def sniff(path: str | os.PathLike[str], filename: str, config: ImportConfig, lim
         kind = "ndjson"
     warnings = [f"encoding guessed as {encoding}"] if guessed and encoding not in ("utf-8", "utf-8-sig") else []
     if ext in JSON_EXTENSIONS and kind == "csv":
+        if at_eof and _json_scalar(text):
+            raise UnsupportedMediaType(
+                f"{shown} holds a single JSON value ({text.strip()[:40]}), not records: "
+                "import an array of objects, an object holding one, or NDJSON",
+                code="no_records",
+            )
         raise ContentMismatch(f"{shown} is named {ext} but does not hold JSON", code="content_mismatch")
     fmt: Format = config.format or ("csv" if kind == "csv" else kind)  # type: ignore[assignment]
     if ext in (".csv", ".tsv", ".tab") and kind != "csv" and config.format is None:
@@ -302,6 +308,15 @@ def looks_binary(head: bytes, encoding: str) -> bool:
         return True
     controls = sum(1 for byte in head[:8192] if byte < 0x20 and byte not in (9, 10, 12, 13))
     return controls > max(8, len(head[:8192]) // 100)
+
+
+def _json_scalar(text: str) -> bool:
+    """Whether `text` is one JSON number, string, boolean or null (valid JSON, but no records in it)."""
+    try:
+        msgspec.json.decode(text.strip("\ufeff \t\r\n").encode())
+    except (msgspec.DecodeError, RecursionError):
+        return False
+    return True
 
 
 def text_kind(text: str) -> str:
