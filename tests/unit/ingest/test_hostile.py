@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 
 from app.ingest import ImportConfig, ImportLimits, preview
-from app.ingest.errors import ContentMismatch, ImportFailed, UnsupportedMediaType
+from app.ingest.errors import ContentMismatch, ImportFailed, LimitExceeded, UnsupportedMediaType
 from app.ingest.json_depth import DepthGuard, TooDeep
 from app.ingest.models import ColumnStats
 from app.ingest.ole import stream_names
+from app.ingest.preview import MAX_PREVIEW_FIELDS, PREVIEW_BYTES, PREVIEW_CELL_CHARS
 from app.ingest.sniff import sniff
 from tests.unit.ingest.conftest import rows_of
 
@@ -191,3 +192,28 @@ def test_a_json_scalar_is_named_as_one_not_as_not_json(tmp_path: Path, limits: I
         sniff(path, "value.json", ImportConfig(), limits)
     assert caught.value.code == "no_records"
     assert f"holds a single JSON value ({document.strip()})" in caught.value.detail
+
+
+def test_a_huge_cell_is_cut_short_in_the_preview_and_kept_whole_by_the_import(
+    tmp_path: Path, limits: ImportLimits, run_import
+):
+    path = tmp_path / "long.csv"
+    path.write_text("id,note\n1," + "说" * 50_000 + "\n2,short\n")
+    shown = preview(path, "long.csv", ImportConfig(), limits)
+    assert shown.rows[0][1] == "说" * PREVIEW_CELL_CHARS + "…"
+    assert shown.rows[1] == [2, "short"]
+    assert f"1 cell(s) longer than {PREVIEW_CELL_CHARS} characters are cut short" in shown.warnings[-1]
+    assert len(rows_of(run_import(path))[0]["note"]) == 50_000
+
+
+def test_a_text_file_without_line_breaks_or_with_a_million_fields_is_refused_by_the_preview(
+    tmp_path: Path, limits: ImportLimits
+):
+    endless = tmp_path / "endless.csv"
+    endless.write_bytes(b"x," * (PREVIEW_BYTES // 2 + 1))
+    with pytest.raises(LimitExceeded, match="no line break in the first 4 MB"):
+        preview(endless, "endless.csv", ImportConfig(), limits)
+    wide = tmp_path / "wide.csv"
+    wide.write_text(";".join("c" for _ in range(MAX_PREVIEW_FIELDS + 1)) + "\n")
+    with pytest.raises(LimitExceeded, match=f"splits into {MAX_PREVIEW_FIELDS + 1} fields"):
+        preview(wide, "wide.csv", ImportConfig(), limits)
