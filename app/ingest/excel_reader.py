@@ -190,7 +190,7 @@ def load_sheet(
     """Load one sheet after checking its declared size, then check its real size, against max_workbook_cells."""
     declared = xlsx_dimensions(path) if kind in ("xlsx", "xlsm") else []
     if index < len(declared) and declared[index]:
-        _check_cells(*declared[index], limits)  # type: ignore[misc]
+        _check_cells(*declared[index], limits, declared=True)  # type: ignore[misc]
     meta = workbook.sheets_metadata[index]
     if meta.typ == calamine.SheetTypeEnum.ChartSheet:
         raise ImportFailed(f"sheet {meta.name!r} is a chart sheet: it holds no cells to import", code="empty_sheet")
@@ -204,11 +204,14 @@ def load_sheet(
     return sheet
 
 
-def _check_cells(rows: int, columns: int, limits: ImportLimits) -> None:
+def _check_cells(rows: int, columns: int, limits: ImportLimits, *, declared: bool = False) -> None:
+    """Refuse a sheet over max_workbook_cells. calamine loads a sheet's whole rectangle whatever `range` says,
+    so `range` is no way around it (the message said it was, and the same import failed again with it)."""
     if rows * columns > limits.max_workbook_cells:
+        said = " (as the file's <dimension> declares)" if declared else ""
         raise LimitExceeded(
-            f"the sheet has {rows} rows x {columns} columns, over max_workbook_cells={limits.max_workbook_cells}; "
-            "set `range` (e.g. A1:J100000) to import part of it"
+            f"the sheet has {rows} rows x {columns} columns{said}, over max_workbook_cells="
+            f"{limits.max_workbook_cells}; save the sheet as CSV (no cell limit) and import that, or split it"
         )
 
 

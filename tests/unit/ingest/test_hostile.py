@@ -217,3 +217,22 @@ def test_a_text_file_without_line_breaks_or_with_a_million_fields_is_refused_by_
     wide.write_text(";".join("c" for _ in range(MAX_PREVIEW_FIELDS + 1)) + "\n")
     with pytest.raises(LimitExceeded, match=f"splits into {MAX_PREVIEW_FIELDS + 1} fields"):
         preview(wide, "wide.csv", ImportConfig(), limits)
+
+
+def test_a_sheet_over_the_cell_limit_says_what_helps_and_range_is_not_it(tmp_path: Path, run_import):
+    path = _workbook(
+        tmp_path / "claims.xlsx",
+        '<sheet name="S" sheetId="1" r:id="rId1"/>',
+        f'<Relationship Id="rId1" Type="{DOC_REL}/worksheet" Target="worksheets/sheet1.xml"/>',
+        {
+            "xl/worksheets/sheet1.xml": _sheet_without_dimension(3).replace(
+                "<sheetData>", '<dimension ref="A1:XFD1048576"/><sheetData>'
+            )
+        },
+    )
+    for config in ({}, {"range": "A1:B3"}):
+        with pytest.raises(LimitExceeded) as caught:
+            run_import(path, **config)
+        assert "1048576 rows x 16384 columns (as the file's <dimension> declares)" in caught.value.detail
+        assert "save the sheet as CSV" in caught.value.detail
+        assert "range" not in caught.value.detail
