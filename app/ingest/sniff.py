@@ -133,6 +133,8 @@ def sniff(path: str | os.PathLike[str], filename: str, config: ImportConfig, lim
         text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(head, final=at_eof)
     except UnicodeError as exc:  # utf-16 without a byte order mark fails whatever `errors` says (a 500 before)
         raise field_error("encoding", f"the file cannot be read as {encoding}: {exc}") from None
+    if at_eof and not text.strip("\ufeff \t\r\n\f\v\x00"):
+        raise EmptyFile(f"{shown} holds no text (only a byte order mark, blanks or line breaks): nothing to import")
     kind = text_kind(text)
     if kind == "json" and ext in (".ndjson", ".jsonl") and text.lstrip("\ufeff \t\r\n").startswith("{"):
         kind = "ndjson"

@@ -236,3 +236,12 @@ def test_a_sheet_over_the_cell_limit_says_what_helps_and_range_is_not_it(tmp_pat
         assert "1048576 rows x 16384 columns (as the file's <dimension> declares)" in caught.value.detail
         assert "save the sheet as CSV" in caught.value.detail
         assert "range" not in caught.value.detail
+
+
+@pytest.mark.parametrize("content", [b"\xef\xbb\xbf", b"\xff\xfe", b"\r\n\r\n", b"\xef\xbb\xbf \n\t\n"])
+def test_a_file_of_only_a_bom_or_blanks_is_empty_like_a_zero_byte_one(tmp_path: Path, limits: ImportLimits, content):
+    path = tmp_path / "blank.csv"
+    path.write_bytes(content)  # imported before as one phantom column `column_1` with no rows
+    with pytest.raises(UnsupportedMediaType) as caught:
+        sniff(path, "blank.csv", ImportConfig(), limits)
+    assert caught.value.code == "empty_file"
