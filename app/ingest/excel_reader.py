@@ -18,7 +18,7 @@ import msgspec
 import pyarrow as pa
 import python_calamine as calamine
 
-from app.ingest.columns import Planned, clean_names, infer_type, plan_columns
+from app.ingest.columns import Planned, clean_names, infer_type, plan_columns, text_number_reader
 from app.ingest.config import CellRange, ImportConfig, ImportLimits, column_letters, parse_range
 from app.ingest.convert import Converter, arrow_type
 from app.ingest.errors import ImportFailed, LimitExceeded, UnsupportedMediaType, field_error
@@ -254,9 +254,10 @@ def detect(sheet: calamine.CalamineSheet, index: int, config: ImportConfig) -> E
     nulls = frozenset(config.null_values or ())
     given = {source for source, spec in (config.columns or {}).items() if spec.type}
     types = []
+    read_text = text_number_reader(config)
     for position, name in enumerate(names):
         kind, mixed = infer_type(
-            None if isinstance(v, str) and v in nulls else v for v in (r[position] for r in sample)
+            (None if v in nulls else read_text(v)) if isinstance(v, str) else v for v in (r[position] for r in sample)
         )
         if mixed and name not in given:
             warnings.append(f"column {name!r} mixes types in its first rows; read as text")

@@ -9,6 +9,7 @@ offer as "apply".
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import deque
 from collections.abc import Iterator
 from itertools import islice
@@ -24,6 +25,9 @@ from app.ingest.shape import FOOTER_TAIL_ROWS, confirm_footer, footer_candidate,
 
 #: Data rows whose sums a totals row is checked against, at most (a longer sheet gets no footer suggestion).
 FOOTER_SCAN_ROWS = 100_000
+#: A number written with ',' between groups of three digits, and one without.
+_GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$", re.ASCII)
+_PLAIN = re.compile(r"^[+-]?\d+(\.\d+)?$", re.ASCII)
 
 
 def excel_suggestions(
@@ -50,7 +54,9 @@ def excel_suggestions(
     tokens, reasons = null_tokens([p.source for p in plan.columns], columns)
     if tokens:
         found.append(_nulls(config, tokens, reasons))
-    return found
+    texts = [(p.source, values) for p, values in zip(plan.columns, columns, strict=True) if p.type == "string"]
+    grouped = thousands_separator(texts, config)
+    return found + ([grouped] if grouped else [])
 
 
 def _data_rows(sheet: Any, plan: excel_reader.ExcelPlan, count: int) -> Iterator[tuple[int, list[Any]]]:
@@ -101,7 +107,25 @@ def text_suggestions(planned: list[Planned], rows: list[tuple[Any, ...]], config
     texts = [(position, p.source) for position, p in enumerate(kept) if p.type == "string" and p.source not in typed]
     columns = [[_as_value(row[position]) for row in rows] for position, _ in texts]
     tokens, reasons = null_tokens([name for _, name in texts], columns)
-    return [_nulls(config, tokens, reasons)] if tokens else []
+    grouped = thousands_separator([(name, [row[position] for row in rows]) for position, name in texts], config)
+    return ([_nulls(config, tokens, reasons)] if tokens else []) + ([grouped] if grouped else [])
+
+
+def thousands_separator(columns: list[tuple[str, list[Any]]], config: ImportConfig) -> Suggestion | None:
+    """`thousands_separator=","` when text columns hold nothing but numbers, some written `1,234.50` (how 金蝶,
+    用友 and bank exports write amounts, as text): with it set they import as numbers."""
+    if config.thousands_separator or config.decimal_separator not in (None, "."):
+        return None
+    nulls = set(config.null_values or ())
+    named = []
+    for name, values in columns:
+        texts = [v.strip() for v in values if isinstance(v, str) and v.strip() and v not in nulls]
+        if texts and any(_GROUPED.match(t) for t in texts) and all(_GROUPED.match(t) or _PLAIN.match(t) for t in texts):
+            named.append(f"{name!r} (such as {next(t for t in texts if _GROUPED.match(t))!r})")
+    if not named:
+        return None
+    reason = f"column(s) {', '.join(named)} hold numbers written with ',' between thousands: they import as numbers"
+    return Suggestion(field="thousands_separator", value=",", reason=reason)
 
 
 def _as_value(text: Any) -> Any:

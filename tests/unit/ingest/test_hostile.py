@@ -18,7 +18,7 @@ from app.ingest.models import ColumnStats
 from app.ingest.ole import stream_names
 from app.ingest.preview import MAX_PREVIEW_FIELDS, PREVIEW_BYTES, PREVIEW_CELL_CHARS
 from app.ingest.sniff import sniff
-from tests.unit.ingest.conftest import rows_of
+from tests.unit.ingest.conftest import rows_of, write_xlsx
 
 NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
 RELS_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -245,3 +245,33 @@ def test_a_file_of_only_a_bom_or_blanks_is_empty_like_a_zero_byte_one(tmp_path: 
     with pytest.raises(UnsupportedMediaType) as caught:
         sniff(path, "blank.csv", ImportConfig(), limits)
     assert caught.value.code == "empty_file"
+
+
+def test_amounts_written_as_text_with_thousands_separators_are_suggested_and_import_as_numbers(
+    tmp_path: Path, limits: ImportLimits, run_import
+):
+    # full-width digits, as Chinese input methods type them
+    rows = [
+        ["金额", "数量", "备注"],
+        ["1,234.50", "\uff11\uff12\uff13", "a"],
+        ["12,345,678.00", "\uff14\uff15\uff16", "b"],
+        ["-1,000", "\uff17", "c"],
+    ]
+    path = write_xlsx(tmp_path / "kingdee.xlsx", {"凭证": rows})
+    shown = preview(path, "kingdee.xlsx", ImportConfig(), limits)
+    assert [c.type for c in shown.columns] == ["string", "string", "string"]
+    assert [(s.field, s.value) for s in shown.suggestions] == [("thousands_separator", ",")]
+    assert "'金额' (such as '1,234.50')" in shown.suggestions[0].reason
+    assert shown.suggested_config == ImportConfig(thousands_separator=",")
+
+    applied = preview(path, "kingdee.xlsx", shown.suggested_config, limits)
+    assert [c.type for c in applied.columns] == ["float", "integer", "string"]
+    assert applied.suggestions == []
+    imported = rows_of(run_import(path, thousands_separator=","))
+    assert [(r["金额"], r["数量"]) for r in imported] == [(1234.5, 123), (12345678.0, 456), (-1000.0, 7)]
+
+    csv_path = tmp_path / "bank.csv"
+    csv_path.write_text('金额,备注\n"1,234.50",a\n"99",b\n')
+    assert preview(csv_path, "bank.csv", ImportConfig(), limits).suggested_config == ImportConfig(
+        thousands_separator=","
+    )
