@@ -42,6 +42,9 @@ DETECTED_ENCODINGS = {
 #: Non-ASCII bytes the detector needs before it is trusted over the GB2312 byte-pair check (short CJK texts fool it).
 DETECTOR_MIN_BYTES = 64
 
+#: GB2312 pairs needed per byte that is no GBK at all before text still counts as Chinese (looks_gb).
+GB_BAD_BYTE_RATIO = 20
+
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
 #: Signatures of common binary files that are not workbooks, for a clearer refusal.
@@ -232,11 +235,16 @@ def detect_encoding(head: bytes, *, at_eof: bool) -> tuple[str, bool]:
     else:
         return "utf-8", False
     detected = detected_encoding(head, at_eof=at_eof)
-    if detected in DETECTED_ENCODINGS and (
-        not looks_gb(head) or sum(byte >= 0x80 for byte in head) >= DETECTOR_MIN_BYTES
-    ):
+    gb = looks_gb(head)
+    # A few damaged bytes in Chinese text (a cut export, a pasted symbol) made it cp932, iso8859_5 or cp1252, every
+    # character garbled: text that pairs up as GB2312 but for a few bytes no GBK text holds (0x80, 0xFF) is GBK.
+    # Shift-JIS is never the answer for text that pairs up so (its kana do not).
+    damaged_gb = not gb and looks_gb(head, tolerate=True)
+    if (gb or damaged_gb) and detected in ("cp932", "shift_jis"):
+        detected = "gb18030"
+    if detected in DETECTED_ENCODINGS and (not gb or sum(byte >= 0x80 for byte in head) >= DETECTOR_MIN_BYTES):
         return detected, True
-    if looks_gb(head) or detected == "gb18030":
+    if gb or damaged_gb or detected == "gb18030":
         return "gb18030", True
     if any(0x80 <= byte <= 0x9F for byte in head):
         try:
@@ -271,19 +279,21 @@ def utf16_without_bom(head: bytes) -> str | None:
 
 
 def detected_encoding(head: bytes, *, at_eof: bool) -> str | None:
-    """charset-normalizer's pick for the head (cut at its last line break, so no character is split), or None."""
+    """charset-normalizer's pick for the head (cut at its last line break, so no character is split), our name for
+    it where we have one, or None when it has no pick."""
     if not at_eof and (cut := head.rfind(b"\n")) > 0:
         head = head[: cut + 1]
     best = from_bytes(head).best()
-    return normalize_encoding(best.encoding) if best is not None else None
+    return (normalize_encoding(best.encoding) or best.encoding) if best is not None else None
 
 
-def looks_gb(head: bytes) -> bool:
+def looks_gb(head: bytes, *, tolerate: bool = False) -> bool:
     """True when the non-ASCII bytes pair up as GB2312 characters (both bytes 0xA1-0xFE), as Chinese text does.
 
     Latin-1 text also decodes as GB18030 but its accented letters sit beside ASCII, not beside each other.
+    `tolerate` lets through a byte no GBK text holds (0x80, 0xFF) per GB_BAD_BYTE_RATIO pairs: damaged Chinese text.
     """
-    pairs = singles = 0
+    pairs = singles = bad = 0
     index, end = 0, len(head)
     while index < end:
         byte = head[index]
@@ -298,8 +308,11 @@ def looks_gb(head: bytes) -> bool:
         else:
             if index + 1 >= end:
                 break  # a character cut by the end of the head
-            return False
-    return pairs > 0 and pairs >= 9 * singles
+            if not tolerate or byte not in (0x80, 0xFF):
+                return False  # a lone letter byte before ASCII: a single-byte encoding (an odd-length word)
+            bad += 1
+            index += 1
+    return pairs > 0 and pairs >= 9 * singles and bad * GB_BAD_BYTE_RATIO <= pairs
 
 
 def looks_binary(head: bytes, encoding: str) -> bool:

@@ -17,7 +17,7 @@ from app.ingest.json_depth import DepthGuard, TooDeep
 from app.ingest.models import ColumnStats
 from app.ingest.ole import stream_names
 from app.ingest.preview import MAX_PREVIEW_FIELDS, PREVIEW_BYTES, PREVIEW_CELL_CHARS
-from app.ingest.sniff import sniff
+from app.ingest.sniff import detect_encoding, sniff
 from tests.unit.ingest.conftest import rows_of, write_xlsx
 
 NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
@@ -275,3 +275,34 @@ def test_amounts_written_as_text_with_thousands_separators_are_suggested_and_imp
     assert preview(csv_path, "bank.csv", ImportConfig(), limits).suggested_config == ImportConfig(
         thousands_separator=","
     )
+
+
+GBK_ROWS = "日期,客户名称,金额,备注\n" + "".join(
+    f"2024-01-{i % 28 + 1:02d},北京科技有限公司{i},{i}.5,已付款\n" for i in range(60)
+)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        GBK_ROWS.encode("gbk") + b"\x80\xff,1,2,3\n",  # guessed cp1252 before: every character garbled
+        "名称,值\n".encode("gbk") + "中文,1\n".encode("gbk") * 50 + b"\x80\xff,2\n",  # guessed cp932 before
+    ],
+)
+def test_chinese_text_with_a_damaged_byte_is_still_read_as_gbk(
+    tmp_path: Path, limits: ImportLimits, content, run_import
+):
+    path = tmp_path / "export.csv"
+    path.write_bytes(content)
+    assert sniff(path, "export.csv", ImportConfig(), limits).encoding == "gb18030"
+    with pytest.raises(ImportFailed, match="not valid gb18030"):  # strict: the damaged row is named
+        run_import(path)
+    result = run_import(path, on_error="lenient")
+    assert "2 byte sequence(s) were not valid gb18030 and became U+FFFD" in result.warnings[-1]
+    assert result.rows == content.count(b"\n") - 1  # every row kept, the damaged cell as U+FFFD
+
+
+@pytest.mark.parametrize("encoding", ["koi8-r", "cp1251"])
+def test_single_byte_cyrillic_is_not_taken_for_damaged_gbk(encoding: str):
+    content = ("имя,город\n" + "".join(f"Ольга Петрова,Курск {i}\n" for i in range(60))).encode(encoding)
+    assert detect_encoding(content, at_eof=True)[0] != "gb18030"
