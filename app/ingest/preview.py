@@ -22,7 +22,7 @@ from app.ingest.duck import connect, duckdb_reason
 from app.ingest.errors import ImportFailed, LimitExceeded
 from app.ingest.models import Preview, SheetInfo
 from app.ingest.sniff import Sniffed, sniff
-from app.ingest.suggest import excel_suggestions, suggested_config, text_suggestions
+from app.ingest.suggest import csv_title_rows, excel_suggestions, suggested_config, text_suggestions
 from app.ingest.textio import read_text_prefix
 from app.ingest.xlsx_head import sheet_head
 
@@ -264,6 +264,9 @@ def _csv(
     warnings += plan.warnings + [_problem_text(p) for p in problems[:PREVIEW_PROBLEMS]]
     warnings += mixed_text_warnings(plan.columns, values, config)
     suggestions = text_suggestions(plan.columns, values, config)
+    title = csv_title_rows(text, config) if config.header_row is None and not config.skip_rows else None
+    if title is not None:  # the columns and types above are the title block's: only the header row is worth saying
+        suggestions = [title]
     return Preview(
         format="csv",
         detected=sniffed.kind,

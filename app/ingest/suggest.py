@@ -8,6 +8,7 @@ offer as "apply".
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import re
 from collections import deque
@@ -155,3 +156,35 @@ def suggested_config(config: ImportConfig, suggestions: list[Suggestion]) -> Imp
     if not suggestions:
         return None
     return msgspec.structs.replace(config, **{s.field: s.value for s in suggestions}).validate()
+
+
+#: Lines of a text file looked at for a title block above the table.
+TITLE_SCAN_LINES = 30
+
+
+def csv_title_rows(text: str, config: ImportConfig) -> Suggestion | None:
+    """`header_row` for a CSV whose table starts below a block of one-field lines (bank statements and ERP exports
+    start with 交易明细, 账号: …, 起止日期: …): the first line of at least two fields, when the lines after it
+    have as many. Without it the title became the only header and every table row a "too many columns" error."""
+    lines = text.splitlines()[:TITLE_SCAN_LINES]
+    for delimiter in [config.delimiter] if config.delimiter else [",", "\t", ";", "|"]:
+        counts = [_fields(line, delimiter, config.quote or '"') for line in lines]
+        start = next((i for i, count in enumerate(counts) if count >= 2), None)
+        if not start or len(counts) < start + 2:
+            continue
+        width = counts[start]
+        if all(count <= 1 for count in counts[:start]) and all(c == width for c in counts[start : start + 3]):
+            titles = ", ".join(repr(line.strip()[:30]) for line in lines[:start] if line.strip())
+            reason = f"rows 1-{start} are a title block ({titles}), not the table: its header is row {start + 1}"
+            return Suggestion(field="header_row", value=start + 1, reason=f"{reason} ({width} columns)")
+    return None
+
+
+def _fields(line: str, delimiter: str, quote: str) -> int:
+    """How many fields `line` splits into (0 when blank; a line the csv module refuses counts as one field)."""
+    if not line.strip():
+        return 0
+    try:
+        return len(next(csv.reader([line], delimiter=delimiter, quotechar=quote)))
+    except csv.Error:  # a field past the module's 128 KiB limit
+        return 1

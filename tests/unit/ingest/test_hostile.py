@@ -306,3 +306,41 @@ def test_chinese_text_with_a_damaged_byte_is_still_read_as_gbk(
 def test_single_byte_cyrillic_is_not_taken_for_damaged_gbk(encoding: str):
     content = ("имя,город\n" + "".join(f"Ольга Петрова,Курск {i}\n" for i in range(60))).encode(encoding)
     assert detect_encoding(content, at_eof=True)[0] != "gb18030"
+
+
+BANK_STATEMENT = (
+    "交易明细查询\n账号\uff1a6222 0000 1111\n起止日期\uff1a2024-01-01 至 2024-01-31\n\n"
+    "交易日期,摘要,收入金额,支出金额,余额\n"
+    '2024-01-02,工资,"8,000.00",,"18,000.00"\n2024-01-03,消费,,"120.50","17,879.50"\n'
+)
+
+
+def test_a_title_block_above_a_csv_table_is_found_and_its_header_row_suggested(
+    tmp_path: Path, limits: ImportLimits, run_import
+):
+    path = tmp_path / "statement.csv"
+    path.write_bytes(BANK_STATEMENT.encode("gbk"))
+    shown = preview(path, "statement.csv", ImportConfig(), limits)
+    assert [(s.field, s.value) for s in shown.suggestions] == [("header_row", 5)]
+    assert "rows 1-4 are a title block ('交易明细查询', '账号\uff1a6222 0000 1111'" in shown.suggestions[0].reason
+
+    applied = preview(path, "statement.csv", shown.suggested_config, limits)
+    assert [c.name for c in applied.columns] == ["交易日期", "摘要", "收入金额", "支出金额", "余额"]
+    assert [(s.field, s.value) for s in applied.suggestions] == [("thousands_separator", ",")]
+    rows = rows_of(run_import(path, header_row=5, thousands_separator=","))
+    assert [(r["摘要"], r["收入金额"], r["余额"]) for r in rows] == [("工资", 8000.0, 18000.0), ("消费", None, 17879.5)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a,b\n1,2\n3,4\n",
+        "only\none\ncolumn\n",
+        "title, with a comma\n\na,b\n1,2\n",
+        "t\n\na,b\n1," + "x" * 200_000 + "\n",
+    ],
+)
+def test_no_title_block_is_suggested_for_a_plain_or_unclear_csv(tmp_path: Path, limits: ImportLimits, text: str):
+    path = tmp_path / "plain.csv"
+    path.write_text(text)
+    assert "header_row" not in {s.field for s in preview(path, "plain.csv", ImportConfig(), limits).suggestions}
