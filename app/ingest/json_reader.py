@@ -77,10 +77,26 @@ def extract_records(
     should_stop: Callable[[], bool] | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> int:
-    """Stream the records at `prefix` (None: each top-level value) into an NDJSON file; returns the count."""
+    """Stream the records at `prefix` (None: each top-level value) into an NDJSON file; returns the count.
+
+    yajl (ijson's C backend) refuses an integer past 64 bits ("integer overflow"), which DuckDB reads as a number:
+    such a file is read again with ijson's pure-Python backend (slower, exact), so a preview or a record-path
+    import no longer fails where an array import succeeds."""
+    run = (source, target, prefix, encoding, limit, should_stop, progress)
+    try:
+        return _extract(ijson, *run)
+    except _IntegerOverflow:
+        return _extract(ijson.get_backend("python"), *run)
+
+
+class _IntegerOverflow(Exception):
+    """yajl met an integer it cannot hold."""
+
+
+def _extract(backend, source, target, prefix, encoding, limit, should_stop, progress) -> int:  # type: ignore[no-untyped-def]
     count = 0
     with reader(source, encoding) as handle, open(target, "wb") as writer:
-        items = ijson.items(handle, "" if prefix is None else prefix, use_float=True, multiple_values=prefix is None)
+        items = backend.items(handle, "" if prefix is None else prefix, use_float=True, multiple_values=prefix is None)
         try:
             for record in items:
                 try:
@@ -97,6 +113,8 @@ def extract_records(
                 if limit is not None and count >= limit:
                     break
         except ijson.JSONError as exc:
+            if "integer overflow" in str(exc) and backend is ijson:
+                raise _IntegerOverflow from exc
             raise ImportFailed(f"not valid JSON after record {count}: {str(exc).splitlines()[0]}") from exc
         except UnicodeDecodeError as exc:
             raise ImportFailed(f"not valid {encoding} after record {count}: {exc.reason}") from exc
