@@ -7,13 +7,13 @@ from pathlib import Path
 
 from litestar.testing import TestClient
 
+from tests.hostile_files import bare_workbook, compound_file
 from tests.integration.dataset_support import run_import, upload
 from tests.integration.engine_parts import Engine_
-from tests.unit.ingest.test_hostile import _compound_file, _workbook
 
 
 def test_a_workbook_without_sheets_is_a_422_not_a_500(client: TestClient, parts: Engine_, tmp_path: Path) -> None:
-    dataset = upload(client, _workbook(tmp_path / "none.xlsx", "", "", {}).read_bytes(), "none.xlsx")
+    dataset = upload(client, bare_workbook(tmp_path / "none.xlsx", "", "", {}).read_bytes(), "none.xlsx")
     shown = client.post(f"/api/v1/datasets/{dataset['id']}/preview", json={})
     assert (shown.status_code, shown.json()["code"]) == (422, "empty_workbook")
     assert shown.headers["content-type"].startswith("application/problem+json")
@@ -22,7 +22,7 @@ def test_a_workbook_without_sheets_is_a_422_not_a_500(client: TestClient, parts:
 
 
 def test_a_password_protected_workbook_is_refused_at_upload(client: TestClient, tmp_path: Path) -> None:
-    content = _compound_file(tmp_path / "x.xlsx", ["EncryptionInfo", "EncryptedPackage"]).read_bytes()
+    content = compound_file(tmp_path / "x.xlsx", ["EncryptionInfo", "EncryptedPackage"]).read_bytes()
     response = client.post("/api/v1/datasets", files={"file": ("工资表.xlsx", content)}, data={"name": "salaries"})
     assert (response.status_code, response.json()["code"]) == (422, "encrypted")
     assert "password" in response.json()["detail"]

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import io
 import resource
-import struct
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -18,54 +16,12 @@ from app.ingest.models import ColumnStats
 from app.ingest.ole import stream_names
 from app.ingest.preview import MAX_PREVIEW_FIELDS, PREVIEW_BYTES, PREVIEW_CELL_CHARS
 from app.ingest.sniff import detect_encoding, sniff
+from tests.hostile_files import DOC_REL, NS, bare_workbook, compound_file, sheet_without_dimension
 from tests.unit.ingest.conftest import rows_of, write_xlsx
-
-NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
-RELS_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
-DOC_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-
-
-def _workbook(path: Path, sheets: str, rels: str, parts: dict[str, str]) -> Path:
-    """A bare xlsx: the workbook's <sheets>, its relationships and the given parts."""
-    with zipfile.ZipFile(path, "w") as archive:
-        archive.writestr(
-            "[Content_Types].xml",
-            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-            '<Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" '
-            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/></Types>',
-        )
-        archive.writestr(
-            "_rels/.rels",
-            f'<Relationships xmlns="{RELS_NS}"><Relationship Id="rId1" Type="{DOC_REL}/officeDocument" '
-            'Target="xl/workbook.xml"/></Relationships>',
-        )
-        archive.writestr("xl/workbook.xml", f'<workbook {NS} xmlns:r="{DOC_REL}"><sheets>{sheets}</sheets></workbook>')
-        archive.writestr("xl/_rels/workbook.xml.rels", f'<Relationships xmlns="{RELS_NS}">{rels}</Relationships>')
-        for name, text in parts.items():
-            archive.writestr(name, text)
-    return path
-
-
-def _compound_file(path: Path, streams: list[str]) -> Path:
-    """A minimal OLE2 compound file (512-byte sectors: header, one FAT sector, one directory sector) whose
-    directory names `streams` (their contents are empty: only the names matter to the sniffer)."""
-    header = bytearray(512)
-    header[:8] = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-    struct.pack_into("<HHHHH", header, 0x18, 0x3E, 3, 0xFFFE, 9, 6)
-    struct.pack_into("<IIIIIIII", header, 0x2C, 1, 1, 0, 4096, 0xFFFFFFFE, 0, 0xFFFFFFFE, 0)
-    struct.pack_into("<109I", header, 0x4C, 0, *([0xFFFFFFFF] * 108))
-    fat = struct.pack("<128I", 0xFFFFFFFD, 0xFFFFFFFE, *([0xFFFFFFFF] * 126))
-    directory = bytearray(512)
-    for slot, (name, kind) in enumerate([("Root Entry", 5), *((s, 2) for s in streams[:3])]):
-        encoded = name.encode("utf-16-le") + b"\0\0"
-        directory[slot * 128 : slot * 128 + len(encoded)] = encoded
-        struct.pack_into("<HB", directory, slot * 128 + 64, len(encoded), kind)
-    path.write_bytes(bytes(header) + fat + bytes(directory))
-    return path
 
 
 def test_a_workbook_without_sheets_is_a_clear_error(tmp_path: Path, limits: ImportLimits, run_import):
-    path = _workbook(tmp_path / "none.xlsx", "", "", {})
+    path = bare_workbook(tmp_path / "none.xlsx", "", "", {})
     with pytest.raises(ImportFailed) as shown:
         preview(path, "none.xlsx", ImportConfig(), limits)
     assert shown.value.code == "empty_workbook"
@@ -78,7 +34,7 @@ def test_a_workbook_without_sheets_is_a_clear_error(tmp_path: Path, limits: Impo
 
 
 def test_a_chart_sheet_is_named_as_one(tmp_path: Path, limits: ImportLimits):
-    path = _workbook(
+    path = bare_workbook(
         tmp_path / "chart.xlsx",
         '<sheet name="图表1" sheetId="1" r:id="rId1"/>',
         f'<Relationship Id="rId1" Type="{DOC_REL}/chartsheet" Target="chartsheets/sheet1.xml"/>',
@@ -91,7 +47,7 @@ def test_a_chart_sheet_is_named_as_one(tmp_path: Path, limits: ImportLimits):
 
 
 def test_a_password_protected_xlsx_is_refused_as_encrypted(tmp_path: Path, limits: ImportLimits):
-    path = _compound_file(tmp_path / "报表.xlsx", ["EncryptionInfo", "EncryptedPackage"])
+    path = compound_file(tmp_path / "报表.xlsx", ["EncryptionInfo", "EncryptedPackage"])
     assert stream_names(path) == {"Root Entry", "EncryptionInfo", "EncryptedPackage"}
     with pytest.raises(ImportFailed) as caught:
         sniff(path, "报表.xlsx", ImportConfig(), limits)
@@ -100,10 +56,10 @@ def test_a_password_protected_xlsx_is_refused_as_encrypted(tmp_path: Path, limit
 
 
 def test_an_ole2_file_without_a_workbook_is_not_taken_for_xls(tmp_path: Path, limits: ImportLimits):
-    path = _compound_file(tmp_path / "memo.xls", ["WordDocument"])
+    path = compound_file(tmp_path / "memo.xls", ["WordDocument"])
     with pytest.raises(ContentMismatch, match="without a workbook"):
         sniff(path, "memo.xls", ImportConfig(), limits)
-    assert sniff(_compound_file(tmp_path / "a.xls", ["Workbook"]), "a.xls", ImportConfig(), limits).kind == "xls"
+    assert sniff(compound_file(tmp_path / "a.xls", ["Workbook"]), "a.xls", ImportConfig(), limits).kind == "xls"
     assert stream_names(tmp_path / "missing.xls") is None
 
 
@@ -152,33 +108,25 @@ def test_a_nul_in_a_cell_leaves_figures_postgres_can_store():
     assert (stats.name, stats.min, stats.max) == ("a\u2400b", "\u2400x", "y")
 
 
-def _sheet_without_dimension(rows: int) -> str:
-    cells = "".join(f'<row r="{i}"><c r="A{i}"><v>{i}</v></c><c r="B{i}"><v>{i}</v></c></row>' for i in range(1, rows))
-    return (
-        f'<worksheet {NS}><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>n</t></is></c>'
-        f'<c r="B1" t="inlineStr"><is><t>m</t></is></c></row>{cells}</sheetData></worksheet>'
-    )
-
-
 def test_a_big_sheet_of_undeclared_size_is_not_loaded_just_to_be_measured(
     tmp_path: Path, limits: ImportLimits, monkeypatch: pytest.MonkeyPatch
 ):
     sheet = f"{DOC_REL}/worksheet"
-    path = _workbook(
+    path = bare_workbook(
         tmp_path / "two.xlsx",
         '<sheet name="说明" sheetId="1" r:id="rId1"/><sheet name="数据" sheetId="2" r:id="rId2"/>',
         f'<Relationship Id="rId1" Type="{sheet}" Target="worksheets/sheet1.xml"/>'
         f'<Relationship Id="rId2" Type="{sheet}" Target="worksheets/sheet2.xml"/>',
         {
-            "xl/worksheets/sheet1.xml": _sheet_without_dimension(3),
-            "xl/worksheets/sheet2.xml": _sheet_without_dimension(50),
+            "xl/worksheets/sheet1.xml": sheet_without_dimension(3),
+            "xl/worksheets/sheet2.xml": sheet_without_dimension(50),
         },
     )
     measured = preview(path, "two.xlsx", ImportConfig(), limits)
     assert [(s.name, s.rows) for s in measured.sheets] == [("说明", 2), ("数据", 49)]
     assert measured.config.sheet == "数据"
 
-    big = len(_sheet_without_dimension(50))  # as if the second sheet were past the bound: never loaded to measure
+    big = len(sheet_without_dimension(50))  # as if the second sheet were past the bound: never loaded to measure
     monkeypatch.setattr("app.ingest.excel_reader.MEASURE_MAX_BYTES", big - 1)
     shown = preview(path, "two.xlsx", ImportConfig(), limits)
     assert [(s.name, s.rows) for s in shown.sheets] == [("说明", 2), ("数据", None)]
@@ -220,12 +168,12 @@ def test_a_text_file_without_line_breaks_or_with_a_million_fields_is_refused_by_
 
 
 def test_a_sheet_over_the_cell_limit_says_what_helps_and_range_is_not_it(tmp_path: Path, run_import):
-    path = _workbook(
+    path = bare_workbook(
         tmp_path / "claims.xlsx",
         '<sheet name="S" sheetId="1" r:id="rId1"/>',
         f'<Relationship Id="rId1" Type="{DOC_REL}/worksheet" Target="worksheets/sheet1.xml"/>',
         {
-            "xl/worksheets/sheet1.xml": _sheet_without_dimension(3).replace(
+            "xl/worksheets/sheet1.xml": sheet_without_dimension(3).replace(
                 "<sheetData>", '<dimension ref="A1:XFD1048576"/><sheetData>'
             )
         },
