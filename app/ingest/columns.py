@@ -6,7 +6,7 @@ import datetime as dt
 import decimal
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import msgspec
@@ -127,6 +127,31 @@ def infer_type(values: Iterable[Any]) -> tuple[str, bool]:
     if kinds <= {"date", "datetime"}:
         return "datetime", False
     return "string", True
+
+
+def text_number_reader(config: ImportConfig) -> Callable[[str], Any]:
+    """How type inference reads a workbook's text cell: as the number it spells when the import sets a thousands or
+    decimal separator (`1,234.50` with thousands_separator ","; the converter reads it the same way), else as text.
+    CSV columns get this from DuckDB's reader; workbook text cells did not, so the setting changed nothing there."""
+    thousands, decimal_sep = config.thousands_separator, config.decimal_separator
+    if not thousands and not decimal_sep:
+        return lambda text: text
+
+    def read(text: str) -> Any:
+        plain = text.strip()
+        if thousands:
+            plain = plain.replace(thousands, "")
+        if decimal_sep and decimal_sep != ".":
+            plain = plain.replace(decimal_sep, ".")
+        if not _NUMBER.match(plain):
+            return text
+        try:
+            number = float(plain)
+        except ValueError:
+            return text
+        return number if math.isfinite(number) else text
+
+    return read
 
 
 _NUMBER = re.compile(r"^[+-]?(\d[\d ,.']*|[.,]\d+)([eE][+-]?\d+)?$")

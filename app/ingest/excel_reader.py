@@ -7,6 +7,7 @@ into Arrow record batches, so Python never holds more than one batch of converte
 
 from __future__ import annotations
 
+import os
 import re
 import zipfile
 from collections.abc import Callable, Iterator
@@ -17,7 +18,7 @@ import msgspec
 import pyarrow as pa
 import python_calamine as calamine
 
-from app.ingest.columns import Planned, clean_names, infer_type, plan_columns
+from app.ingest.columns import Planned, clean_names, infer_type, plan_columns, text_number_reader
 from app.ingest.config import CellRange, ImportConfig, ImportLimits, column_letters, parse_range
 from app.ingest.convert import Converter, arrow_type
 from app.ingest.errors import ImportFailed, LimitExceeded, UnsupportedMediaType, field_error
@@ -28,6 +29,10 @@ from app.ingest.shape import find_header, largest_sheet
 SAMPLE_ROWS = 1000
 #: Rows per Arrow record batch (and per progress report).
 BATCH_ROWS = 65_536
+#: A sheet whose size its file does not declare is loaded to measure it (to choose the largest table) only when
+#: calamine would parse at most this many bytes for it: a preview runs in the API process, and a 500 MB sheet
+#: part (13 million cells, 65 MB zipped) took it from 250 MB to 1.1 GB just to be measured and passed over.
+MEASURE_MAX_BYTES = 32 * 1024 * 1024
 
 _DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"([A-Z]+[0-9]+)(?::([A-Z]+[0-9]+))?\"")
 _SHEET = re.compile(rb"<(?:\w+:)?sheet\b[^>]*?\br:id=\"([^\"]+)\"")
@@ -67,18 +72,37 @@ def sheet_infos(
     """Sheet names and visibility, with sizes: declared by the file (xlsx/xlsm `<dimension>`), else measured.
 
     Measuring loads each sheet (only when `limits` is given and the workbook has several sheets, to choose
-    one); a sheet over max_workbook_cells or unreadable keeps an unknown size.
+    one, and only a sheet of at most MEASURE_MAX_BYTES to parse); a sheet over max_workbook_cells or unreadable
+    keeps an unknown size.
     """
     dims = xlsx_dimensions(path) if kind in ("xlsx", "xlsm") else []
     metadata = workbook.sheets_metadata
+    sizes = _part_sizes(path, kind, len(metadata))
     infos = []
     for index, meta in enumerate(metadata):
         rows, cols = dims[index] if index < len(dims) and dims[index] else (None, None)
-        if rows is None and limits is not None and len(metadata) > 1:
+        if rows is None and limits is not None and len(metadata) > 1 and sizes[index] <= MEASURE_MAX_BYTES:
             rows, cols = _measure(workbook, index, limits)
         visible = meta.visible == calamine.SheetVisibleEnum.Visible
         infos.append(SheetInfo(name=meta.name, index=index, visible=visible, rows=rows, columns=cols))
     return infos
+
+
+def _part_sizes(path: str, kind: str, count: int) -> list[int]:
+    """The bytes calamine parses to load each sheet: the sheet's XML for xlsx/xlsm, else the whole file (an
+    xls keeps every sheet in one stream, an ods in one content.xml; unknown counts as too big)."""
+    if kind in ("xlsx", "xlsm"):
+        try:
+            with zipfile.ZipFile(path) as archive:
+                members = _sheet_members(archive)
+                found = [archive.getinfo(m).file_size if m else MEASURE_MAX_BYTES + 1 for m in members]
+        except (KeyError, zipfile.BadZipFile, OSError):
+            found = []
+        return (found + [MEASURE_MAX_BYTES + 1] * count)[:count]
+    try:
+        return [os.path.getsize(path)] * count
+    except OSError:
+        return [MEASURE_MAX_BYTES + 1] * count
 
 
 def _measure(workbook: calamine.CalamineWorkbook, index: int, limits: ImportLimits) -> tuple[int | None, int | None]:
@@ -143,6 +167,8 @@ def choose_sheet(
 
     `workbook` may be the sheet names alone (a preview that remembered them need not open the workbook)."""
     names = workbook if isinstance(workbook, list) else workbook.sheet_names
+    if not names:
+        raise ImportFailed("the workbook has no sheets: there is nothing to import", code="empty_workbook")
     if config.sheet is None:
         if not infos:
             return 0, names[0]
@@ -164,7 +190,10 @@ def load_sheet(
     """Load one sheet after checking its declared size, then check its real size, against max_workbook_cells."""
     declared = xlsx_dimensions(path) if kind in ("xlsx", "xlsm") else []
     if index < len(declared) and declared[index]:
-        _check_cells(*declared[index], limits)  # type: ignore[misc]
+        _check_cells(*declared[index], limits, declared=True)  # type: ignore[misc]
+    meta = workbook.sheets_metadata[index]
+    if meta.typ == calamine.SheetTypeEnum.ChartSheet:
+        raise ImportFailed(f"sheet {meta.name!r} is a chart sheet: it holds no cells to import", code="empty_sheet")
     try:
         sheet = workbook.get_sheet_by_index(index)
     except calamine.CalamineError as exc:
@@ -175,11 +204,14 @@ def load_sheet(
     return sheet
 
 
-def _check_cells(rows: int, columns: int, limits: ImportLimits) -> None:
+def _check_cells(rows: int, columns: int, limits: ImportLimits, *, declared: bool = False) -> None:
+    """Refuse a sheet over max_workbook_cells. calamine loads a sheet's whole rectangle whatever `range` says,
+    so `range` is no way around it (the message said it was, and the same import failed again with it)."""
     if rows * columns > limits.max_workbook_cells:
+        said = " (as the file's <dimension> declares)" if declared else ""
         raise LimitExceeded(
-            f"the sheet has {rows} rows x {columns} columns, over max_workbook_cells={limits.max_workbook_cells}; "
-            "set `range` (e.g. A1:J100000) to import part of it"
+            f"the sheet has {rows} rows x {columns} columns{said}, over max_workbook_cells="
+            f"{limits.max_workbook_cells}; save the sheet as CSV (no cell limit) and import that, or split it"
         )
 
 
@@ -222,9 +254,10 @@ def detect(sheet: calamine.CalamineSheet, index: int, config: ImportConfig) -> E
     nulls = frozenset(config.null_values or ())
     given = {source for source, spec in (config.columns or {}).items() if spec.type}
     types = []
+    read_text = text_number_reader(config)
     for position, name in enumerate(names):
         kind, mixed = infer_type(
-            None if isinstance(v, str) and v in nulls else v for v in (r[position] for r in sample)
+            (None if v in nulls else read_text(v)) if isinstance(v, str) else v for v in (r[position] for r in sample)
         )
         if mixed and name not in given:
             warnings.append(f"column {name!r} mixes types in its first rows; read as text")

@@ -20,10 +20,14 @@ from app.ingest.columns import Planned, clean_names, plan_columns
 from app.ingest.config import ImportConfig, ImportLimits
 from app.ingest.duck import duckdb_type, ident, literal, our_type
 from app.ingest.errors import ImportCancelled, ImportFailed
+from app.ingest.json_depth import DepthGuard
 from app.ingest.textio import Utf8Reader
 
 #: ijson events looked at to find the first array of records in a document.
 PATH_SEARCH_EVENTS = 10_000
+#: Deepest nesting ijson is let build (its memory grows with the square of the depth): DuckDB's own limit on a
+#: record, plus room for the levels of a record path above it.
+IJSON_MAX_DEPTH = ImportLimits().max_json_depth + 16
 
 
 def json_mode(path: str, kind: str, config: ImportConfig, encoding: str) -> tuple[str, str | None, list[str]]:
@@ -43,8 +47,8 @@ def json_mode(path: str, kind: str, config: ImportConfig, encoding: str) -> tupl
 
 
 def reader(path: str, encoding: str) -> Any:
-    """The file as UTF-8 bytes without a BOM, whatever its encoding."""
-    return open(path, "rb") if encoding == "utf-8" else Utf8Reader(path, encoding)
+    """The file as UTF-8 bytes without a BOM, whatever its encoding, refused once nested too deep for ijson."""
+    return DepthGuard(open(path, "rb") if encoding == "utf-8" else Utf8Reader(path, encoding), IJSON_MAX_DEPTH)
 
 
 def find_record_path(path: str, encoding: str) -> str | None:
@@ -73,10 +77,26 @@ def extract_records(
     should_stop: Callable[[], bool] | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> int:
-    """Stream the records at `prefix` (None: each top-level value) into an NDJSON file; returns the count."""
+    """Stream the records at `prefix` (None: each top-level value) into an NDJSON file; returns the count.
+
+    yajl (ijson's C backend) refuses an integer past 64 bits ("integer overflow"), which DuckDB reads as a number:
+    such a file is read again with ijson's pure-Python backend (slower, exact), so a preview or a record-path
+    import no longer fails where an array import succeeds."""
+    run = (source, target, prefix, encoding, limit, should_stop, progress)
+    try:
+        return _extract(ijson, *run)
+    except _IntegerOverflow:
+        return _extract(ijson.get_backend("python"), *run)
+
+
+class _IntegerOverflow(Exception):
+    """yajl met an integer it cannot hold."""
+
+
+def _extract(backend, source, target, prefix, encoding, limit, should_stop, progress) -> int:  # type: ignore[no-untyped-def]
     count = 0
     with reader(source, encoding) as handle, open(target, "wb") as writer:
-        items = ijson.items(handle, "" if prefix is None else prefix, use_float=True, multiple_values=prefix is None)
+        items = backend.items(handle, "" if prefix is None else prefix, use_float=True, multiple_values=prefix is None)
         try:
             for record in items:
                 try:
@@ -93,6 +113,8 @@ def extract_records(
                 if limit is not None and count >= limit:
                     break
         except ijson.JSONError as exc:
+            if "integer overflow" in str(exc) and backend is ijson:
+                raise _IntegerOverflow from exc
             raise ImportFailed(f"not valid JSON after record {count}: {str(exc).splitlines()[0]}") from exc
         except UnicodeDecodeError as exc:
             raise ImportFailed(f"not valid {encoding} after record {count}: {exc.reason}") from exc

@@ -64,6 +64,17 @@ class ColumnStats(msgspec.Struct, kw_only=True):
     min: str | None = None
     max: str | None = None
 
+    def __post_init__(self) -> None:
+        # A NUL in a text cell is kept in the data, but the figures go to Postgres, whose text and JSON cannot
+        # hold one: the version was not recorded and the import ended in internal_error.
+        self.name = self.name.replace("\x00", "\u2400")
+        self.min, self.max = without_nul(self.min), without_nul(self.max)
+
+
+def without_nul(text: str | None) -> str | None:
+    """`text` with each NUL character shown as U+2400 (the symbol for NUL): Postgres text cannot store NUL."""
+    return text.replace("\x00", "\u2400") if text and "\x00" in text else text
+
 
 class ImportResult(msgspec.Struct, kw_only=True):
     """What an import wrote: rows, columns with stats, rejects and warnings."""

@@ -19,15 +19,20 @@ from app.ingest import csv_reader, excel_reader, json_reader
 from app.ingest.columns import as_columns, effective, json_safe, mixed_text_warnings
 from app.ingest.config import DuckDBSettings, ImportConfig, ImportLimits, parse_range
 from app.ingest.duck import connect, duckdb_reason
-from app.ingest.errors import ImportFailed
+from app.ingest.errors import ImportFailed, LimitExceeded
 from app.ingest.models import Preview, SheetInfo
 from app.ingest.sniff import Sniffed, sniff
-from app.ingest.suggest import excel_suggestions, suggested_config, text_suggestions
+from app.ingest.suggest import csv_title_rows, excel_suggestions, suggested_config, text_suggestions
 from app.ingest.textio import read_text_prefix
 from app.ingest.xlsx_head import sheet_head
 
 #: Bytes of a text file a preview reads at most.
 PREVIEW_BYTES = 4 * 1024 * 1024
+#: Characters of one cell a preview shows: a 50 MB cell made a 52 MB preview response (610 MB peak in the API).
+PREVIEW_CELL_CHARS = 10_000
+#: Fields the first line of a text file may split into before a preview refuses it: DuckDB's sniffer took a
+#: 4 MB line of `x,x,x,…` (two million columns) past the request's memory limit, and the API 470 MB up.
+MAX_PREVIEW_FIELDS = 20_000
 #: Rows DuckDB may report as problems in a preview, shown as warnings.
 PREVIEW_PROBLEMS = 20
 #: A preview's DuckDB connection: small, as it reads at most a few MB.
@@ -62,7 +67,24 @@ def preview(
         else:
             result = _json(str(path), sniffed, config, limits, max(rows, 0), duckdb_settings, Path(work))
     result.warnings[:0] = warnings
+    cut = _cut_long_cells(result.rows)
+    if cut:
+        result.warnings.append(
+            f"{cut} cell(s) longer than {PREVIEW_CELL_CHARS} characters are cut short here "
+            "(the import keeps them whole)"
+        )
     return result
+
+
+def _cut_long_cells(rows: list[list[Any]]) -> int:
+    """Cut text cells past PREVIEW_CELL_CHARS (in place); returns how many were cut."""
+    cut = 0
+    for row in rows:
+        for index, value in enumerate(row):
+            if isinstance(value, str) and len(value) > PREVIEW_CELL_CHARS:
+                row[index] = value[:PREVIEW_CELL_CHARS] + "…"
+                cut += 1
+    return cut
 
 
 def _excel(
@@ -223,6 +245,7 @@ def _csv(
 ) -> Preview:
     encoding = sniffed.encoding or "utf-8"
     text, complete, replaced = read_text_prefix(path, encoding, PREVIEW_BYTES)
+    _check_first_line(text, complete, config)
     warnings = [f"{replaced} byte sequence(s) are not valid {encoding}"] if replaced else []
     head = work / "head.csv"
     head.write_text(text, encoding="utf-8")
@@ -241,6 +264,9 @@ def _csv(
     warnings += plan.warnings + [_problem_text(p) for p in problems[:PREVIEW_PROBLEMS]]
     warnings += mixed_text_warnings(plan.columns, values, config)
     suggestions = text_suggestions(plan.columns, values, config)
+    title = csv_title_rows(text, config) if config.header_row is None and not config.skip_rows else None
+    if title is not None:  # the columns and types above are the title block's: only the header row is worth saying
+        suggestions = [title]
     return Preview(
         format="csv",
         detected=sniffed.kind,
@@ -263,6 +289,23 @@ def _csv(
         suggestions=suggestions,
         suggested_config=suggested_config(config, suggestions),
     )
+
+
+def _check_first_line(text: str, complete: bool, config: ImportConfig) -> None:
+    """Refuse a text head that is one endless line, or whose first line splits into more fields than any table has."""
+    if not complete and "\n" not in text and "\r" not in text:
+        raise LimitExceeded(
+            f"no line break in the first {PREVIEW_BYTES // 1024 // 1024} MB: this is not a table of lines "
+            "(check the file, or its encoding)"
+        )
+    first = text.split("\n", 1)[0].split("\r", 1)[0]
+    delimiters = [config.delimiter] if config.delimiter else [",", "\t", ";", "|"]
+    fields = max(first.count(d) for d in delimiters) + 1
+    if fields > MAX_PREVIEW_FIELDS:
+        raise LimitExceeded(
+            f"the first line splits into {fields} fields, over {MAX_PREVIEW_FIELDS}: check the delimiter, "
+            "or split the file"
+        )
 
 
 def _json(

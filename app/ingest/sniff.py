@@ -19,7 +19,15 @@ import msgspec
 from charset_normalizer import from_bytes
 
 from app.ingest.config import Format, ImportConfig, ImportLimits, normalize_encoding
-from app.ingest.errors import ContentMismatch, EmptyFile, LimitExceeded, UnsupportedMediaType, field_error
+from app.ingest.errors import (
+    ContentMismatch,
+    EmptyFile,
+    ImportFailed,
+    LimitExceeded,
+    UnsupportedMediaType,
+    field_error,
+)
+from app.ingest.ole import ENCRYPTED_STREAMS, WORKBOOK_STREAMS, stream_names
 
 #: Bytes read from the start of a file to decide its format and encoding.
 HEAD_BYTES = 64 * 1024
@@ -33,6 +41,9 @@ DETECTED_ENCODINGS = {
 }  # fmt: skip
 #: Non-ASCII bytes the detector needs before it is trusted over the GB2312 byte-pair check (short CJK texts fool it).
 DETECTOR_MIN_BYTES = 64
+
+#: GB2312 pairs needed per byte that is no GBK at all before text still counts as Chinese (looks_gb).
+GB_BAD_BYTE_RATIO = 20
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
@@ -91,7 +102,7 @@ def sniff(path: str | os.PathLike[str], filename: str, config: ImportConfig, lim
     shown = safe_display_name(filename)
 
     if head.startswith(ZIP_MAGICS) or head.startswith(OLE2_MAGIC):
-        kind = "xls" if head.startswith(OLE2_MAGIC) else zip_workbook_kind(path, limits, shown)
+        kind = ole_workbook_kind(path, shown) if head.startswith(OLE2_MAGIC) else zip_workbook_kind(path, limits, shown)
         if ext in TEXT_EXTENSIONS:
             raise ContentMismatch(f"{shown} is named {ext} but holds a {kind} workbook", code="content_mismatch")
         if config.format not in (None, "excel"):
@@ -125,16 +136,44 @@ def sniff(path: str | os.PathLike[str], filename: str, config: ImportConfig, lim
         text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(head, final=at_eof)
     except UnicodeError as exc:  # utf-16 without a byte order mark fails whatever `errors` says (a 500 before)
         raise field_error("encoding", f"the file cannot be read as {encoding}: {exc}") from None
+    if at_eof and not text.strip("\ufeff \t\r\n\f\v\x00"):
+        raise EmptyFile(f"{shown} holds no text (only a byte order mark, blanks or line breaks): nothing to import")
     kind = text_kind(text)
     if kind == "json" and ext in (".ndjson", ".jsonl") and text.lstrip("\ufeff \t\r\n").startswith("{"):
         kind = "ndjson"
     warnings = [f"encoding guessed as {encoding}"] if guessed and encoding not in ("utf-8", "utf-8-sig") else []
     if ext in JSON_EXTENSIONS and kind == "csv":
+        if at_eof and _json_scalar(text):
+            raise UnsupportedMediaType(
+                f"{shown} holds a single JSON value ({text.strip()[:40]}), not records: "
+                "import an array of objects, an object holding one, or NDJSON",
+                code="no_records",
+            )
         raise ContentMismatch(f"{shown} is named {ext} but does not hold JSON", code="content_mismatch")
     fmt: Format = config.format or ("csv" if kind == "csv" else kind)  # type: ignore[assignment]
     if ext in (".csv", ".tsv", ".tab") and kind != "csv" and config.format is None:
         warnings.append(f"{shown} is named {ext} but holds {kind}; reading it as {kind}")
     return Sniffed(format=fmt, kind=kind, encoding=encoding, size=size, encoding_guessed=guessed, warnings=warnings)
+
+
+def ole_workbook_kind(path: str | os.PathLike[str], shown: str) -> str:
+    """`xls` for an OLE2 file holding a workbook; a clear error for a password-protected Office file (Excel saves
+    an xlsx with a password to open as OLE2, whatever its extension) or an OLE2 file of another program."""
+    names = stream_names(path)
+    if names is None:
+        return "xls"  # an unusual directory: calamine decides
+    if names & ENCRYPTED_STREAMS:
+        raise ImportFailed(
+            f"{shown} is password-protected (encrypted); open it in Excel or WPS, remove the password "
+            "(File > Info > Protect Workbook) and upload it again",
+            code="encrypted",
+        )
+    if not names & WORKBOOK_STREAMS:
+        raise ContentMismatch(
+            f"{shown} is an OLE2 compound file without a workbook in it (a Word, Outlook or other Office file?)",
+            code="content_mismatch",
+        )
+    return "xls"
 
 
 def zip_workbook_kind(path: str | os.PathLike[str], limits: ImportLimits, shown: str) -> str:
@@ -187,6 +226,8 @@ def detect_encoding(head: bytes, *, at_eof: bool) -> tuple[str, bool]:
         return "utf-8-sig", False
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16", False
+    if (utf16 := utf16_without_bom(head)) is not None:
+        return utf16, True
     try:
         codecs.getincrementaldecoder("utf-8")().decode(head, final=at_eof)
     except UnicodeDecodeError:
@@ -194,11 +235,16 @@ def detect_encoding(head: bytes, *, at_eof: bool) -> tuple[str, bool]:
     else:
         return "utf-8", False
     detected = detected_encoding(head, at_eof=at_eof)
-    if detected in DETECTED_ENCODINGS and (
-        not looks_gb(head) or sum(byte >= 0x80 for byte in head) >= DETECTOR_MIN_BYTES
-    ):
+    gb = looks_gb(head)
+    # A few damaged bytes in Chinese text (a cut export, a pasted symbol) made it cp932, iso8859_5 or cp1252, every
+    # character garbled: text that pairs up as GB2312 but for a few bytes no GBK text holds (0x80, 0xFF) is GBK.
+    # Shift-JIS is never the answer for text that pairs up so (its kana do not).
+    damaged_gb = not gb and looks_gb(head, tolerate=True)
+    if (gb or damaged_gb) and detected in ("cp932", "shift_jis"):
+        detected = "gb18030"
+    if detected in DETECTED_ENCODINGS and (not gb or sum(byte >= 0x80 for byte in head) >= DETECTOR_MIN_BYTES):
         return detected, True
-    if looks_gb(head) or detected == "gb18030":
+    if gb or damaged_gb or detected == "gb18030":
         return "gb18030", True
     if any(0x80 <= byte <= 0x9F for byte in head):
         try:
@@ -209,20 +255,45 @@ def detect_encoding(head: bytes, *, at_eof: bool) -> tuple[str, bool]:
     return "latin-1", True
 
 
+def utf16_without_bom(head: bytes) -> str | None:
+    """`utf-16-le` or `-be` for UTF-16 text saved without a byte order mark (some ERP and bank exports are), seen
+    from its ASCII characters (digits, delimiters, line breaks): each has a NUL byte, always on the same side."""
+    sample = head[:8192]
+    sample = sample[: len(sample) // 2 * 2]
+    if len(sample) < 8:
+        return None
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    pairs = len(sample) // 2
+    if min(even, odd) or max(even, odd) < max(2, pairs // 10):
+        return None
+    encoding = "utf-16-le" if odd else "utf-16-be"
+    try:
+        text = sample.decode(encoding)
+    except UnicodeDecodeError:
+        try:
+            text = sample[:-2].decode(encoding)  # a surrogate pair cut in two by the end of the head
+        except UnicodeDecodeError:
+            return None
+    controls = sum(1 for ch in text if ch < " " and ch not in "\t\r\n\f")
+    return encoding if controls <= len(text) // 100 else None
+
+
 def detected_encoding(head: bytes, *, at_eof: bool) -> str | None:
-    """charset-normalizer's pick for the head (cut at its last line break, so no character is split), or None."""
+    """charset-normalizer's pick for the head (cut at its last line break, so no character is split), our name for
+    it where we have one, or None when it has no pick."""
     if not at_eof and (cut := head.rfind(b"\n")) > 0:
         head = head[: cut + 1]
     best = from_bytes(head).best()
-    return normalize_encoding(best.encoding) if best is not None else None
+    return (normalize_encoding(best.encoding) or best.encoding) if best is not None else None
 
 
-def looks_gb(head: bytes) -> bool:
+def looks_gb(head: bytes, *, tolerate: bool = False) -> bool:
     """True when the non-ASCII bytes pair up as GB2312 characters (both bytes 0xA1-0xFE), as Chinese text does.
 
     Latin-1 text also decodes as GB18030 but its accented letters sit beside ASCII, not beside each other.
+    `tolerate` lets through a byte no GBK text holds (0x80, 0xFF) per GB_BAD_BYTE_RATIO pairs: damaged Chinese text.
     """
-    pairs = singles = 0
+    pairs = singles = bad = 0
     index, end = 0, len(head)
     while index < end:
         byte = head[index]
@@ -237,8 +308,11 @@ def looks_gb(head: bytes) -> bool:
         else:
             if index + 1 >= end:
                 break  # a character cut by the end of the head
-            return False
-    return pairs > 0 and pairs >= 9 * singles
+            if not tolerate or byte not in (0x80, 0xFF):
+                return False  # a lone letter byte before ASCII: a single-byte encoding (an odd-length word)
+            bad += 1
+            index += 1
+    return pairs > 0 and pairs >= 9 * singles and bad * GB_BAD_BYTE_RATIO <= pairs
 
 
 def looks_binary(head: bytes, encoding: str) -> bool:
@@ -249,6 +323,15 @@ def looks_binary(head: bytes, encoding: str) -> bool:
         return True
     controls = sum(1 for byte in head[:8192] if byte < 0x20 and byte not in (9, 10, 12, 13))
     return controls > max(8, len(head[:8192]) // 100)
+
+
+def _json_scalar(text: str) -> bool:
+    """Whether `text` is one JSON number, string, boolean or null (valid JSON, but no records in it)."""
+    try:
+        msgspec.json.decode(text.strip("\ufeff \t\r\n").encode())
+    except (msgspec.DecodeError, RecursionError):
+        return False
+    return True
 
 
 def text_kind(text: str) -> str:

@@ -8,7 +8,9 @@ offer as "apply".
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import re
 from collections import deque
 from collections.abc import Iterator
 from itertools import islice
@@ -24,6 +26,9 @@ from app.ingest.shape import FOOTER_TAIL_ROWS, confirm_footer, footer_candidate,
 
 #: Data rows whose sums a totals row is checked against, at most (a longer sheet gets no footer suggestion).
 FOOTER_SCAN_ROWS = 100_000
+#: A number written with ',' between groups of three digits, and one without.
+_GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$", re.ASCII)
+_PLAIN = re.compile(r"^[+-]?\d+(\.\d+)?$", re.ASCII)
 
 
 def excel_suggestions(
@@ -50,7 +55,9 @@ def excel_suggestions(
     tokens, reasons = null_tokens([p.source for p in plan.columns], columns)
     if tokens:
         found.append(_nulls(config, tokens, reasons))
-    return found
+    texts = [(p.source, values) for p, values in zip(plan.columns, columns, strict=True) if p.type == "string"]
+    grouped = thousands_separator(texts, config)
+    return found + ([grouped] if grouped else [])
 
 
 def _data_rows(sheet: Any, plan: excel_reader.ExcelPlan, count: int) -> Iterator[tuple[int, list[Any]]]:
@@ -101,7 +108,25 @@ def text_suggestions(planned: list[Planned], rows: list[tuple[Any, ...]], config
     texts = [(position, p.source) for position, p in enumerate(kept) if p.type == "string" and p.source not in typed]
     columns = [[_as_value(row[position]) for row in rows] for position, _ in texts]
     tokens, reasons = null_tokens([name for _, name in texts], columns)
-    return [_nulls(config, tokens, reasons)] if tokens else []
+    grouped = thousands_separator([(name, [row[position] for row in rows]) for position, name in texts], config)
+    return ([_nulls(config, tokens, reasons)] if tokens else []) + ([grouped] if grouped else [])
+
+
+def thousands_separator(columns: list[tuple[str, list[Any]]], config: ImportConfig) -> Suggestion | None:
+    """`thousands_separator=","` when text columns hold nothing but numbers, some written `1,234.50` (how 金蝶,
+    用友 and bank exports write amounts, as text): with it set they import as numbers."""
+    if config.thousands_separator or config.decimal_separator not in (None, "."):
+        return None
+    nulls = set(config.null_values or ())
+    named = []
+    for name, values in columns:
+        texts = [v.strip() for v in values if isinstance(v, str) and v.strip() and v not in nulls]
+        if texts and any(_GROUPED.match(t) for t in texts) and all(_GROUPED.match(t) or _PLAIN.match(t) for t in texts):
+            named.append(f"{name!r} (such as {next(t for t in texts if _GROUPED.match(t))!r})")
+    if not named:
+        return None
+    reason = f"column(s) {', '.join(named)} hold numbers written with ',' between thousands: they import as numbers"
+    return Suggestion(field="thousands_separator", value=",", reason=reason)
 
 
 def _as_value(text: Any) -> Any:
@@ -131,3 +156,35 @@ def suggested_config(config: ImportConfig, suggestions: list[Suggestion]) -> Imp
     if not suggestions:
         return None
     return msgspec.structs.replace(config, **{s.field: s.value for s in suggestions}).validate()
+
+
+#: Lines of a text file looked at for a title block above the table.
+TITLE_SCAN_LINES = 30
+
+
+def csv_title_rows(text: str, config: ImportConfig) -> Suggestion | None:
+    """`header_row` for a CSV whose table starts below a block of one-field lines (bank statements and ERP exports
+    start with 交易明细, 账号: …, 起止日期: …): the first line of at least two fields, when the lines after it
+    have as many. Without it the title became the only header and every table row a "too many columns" error."""
+    lines = text.splitlines()[:TITLE_SCAN_LINES]
+    for delimiter in [config.delimiter] if config.delimiter else [",", "\t", ";", "|"]:
+        counts = [_fields(line, delimiter, config.quote or '"') for line in lines]
+        start = next((i for i, count in enumerate(counts) if count >= 2), None)
+        if not start or len(counts) < start + 2:
+            continue
+        width = counts[start]
+        if all(count <= 1 for count in counts[:start]) and all(c == width for c in counts[start : start + 3]):
+            titles = ", ".join(repr(line.strip()[:30]) for line in lines[:start] if line.strip())
+            reason = f"rows 1-{start} are a title block ({titles}), not the table: its header is row {start + 1}"
+            return Suggestion(field="header_row", value=start + 1, reason=f"{reason} ({width} columns)")
+    return None
+
+
+def _fields(line: str, delimiter: str, quote: str) -> int:
+    """How many fields `line` splits into (0 when blank; a line the csv module refuses counts as one field)."""
+    if not line.strip():
+        return 0
+    try:
+        return len(next(csv.reader([line], delimiter=delimiter, quotechar=quote)))
+    except csv.Error:  # a field past the module's 128 KiB limit
+        return 1

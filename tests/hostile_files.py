@@ -1,0 +1,59 @@
+"""Hostile files the ingest tests build by hand: a bare xlsx package, an OLE2 compound file, a sheet without
+<dimension> (shared by tests/unit/ingest/test_hostile.py and tests/integration/test_hostile_imports_api.py)."""
+
+from __future__ import annotations
+
+import struct
+import zipfile
+from pathlib import Path
+
+NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+RELS_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+DOC_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+
+
+def bare_workbook(path: Path, sheets: str, rels: str, parts: dict[str, str]) -> Path:
+    """A bare xlsx: the workbook's <sheets>, its relationships and the given parts."""
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(
+            "[Content_Types].xml",
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/></Types>',
+        )
+        archive.writestr(
+            "_rels/.rels",
+            f'<Relationships xmlns="{RELS_NS}"><Relationship Id="rId1" Type="{DOC_REL}/officeDocument" '
+            'Target="xl/workbook.xml"/></Relationships>',
+        )
+        archive.writestr("xl/workbook.xml", f'<workbook {NS} xmlns:r="{DOC_REL}"><sheets>{sheets}</sheets></workbook>')
+        archive.writestr("xl/_rels/workbook.xml.rels", f'<Relationships xmlns="{RELS_NS}">{rels}</Relationships>')
+        for name, text in parts.items():
+            archive.writestr(name, text)
+    return path
+
+
+def compound_file(path: Path, streams: list[str]) -> Path:
+    """A minimal OLE2 compound file (512-byte sectors: header, one FAT sector, one directory sector) whose
+    directory names `streams` (their contents are empty: only the names matter to the sniffer)."""
+    header = bytearray(512)
+    header[:8] = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+    struct.pack_into("<HHHHH", header, 0x18, 0x3E, 3, 0xFFFE, 9, 6)
+    struct.pack_into("<IIIIIIII", header, 0x2C, 1, 1, 0, 4096, 0xFFFFFFFE, 0, 0xFFFFFFFE, 0)
+    struct.pack_into("<109I", header, 0x4C, 0, *([0xFFFFFFFF] * 108))
+    fat = struct.pack("<128I", 0xFFFFFFFD, 0xFFFFFFFE, *([0xFFFFFFFF] * 126))
+    directory = bytearray(512)
+    for slot, (name, kind) in enumerate([("Root Entry", 5), *((s, 2) for s in streams[:3])]):
+        encoded = name.encode("utf-16-le") + b"\0\0"
+        directory[slot * 128 : slot * 128 + len(encoded)] = encoded
+        struct.pack_into("<HB", directory, slot * 128 + 64, len(encoded), kind)
+    path.write_bytes(bytes(header) + fat + bytes(directory))
+    return path
+
+
+def sheet_without_dimension(rows: int) -> str:
+    cells = "".join(f'<row r="{i}"><c r="A{i}"><v>{i}</v></c><c r="B{i}"><v>{i}</v></c></row>' for i in range(1, rows))
+    return (
+        f'<worksheet {NS}><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>n</t></is></c>'
+        f'<c r="B1" t="inlineStr"><is><t>m</t></is></c></row>{cells}</sheetData></worksheet>'
+    )

@@ -1,0 +1,48 @@
+"""Hostile files through the API: each is a problem+json 4xx with a stable code (never a 500), or a dataset."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+from litestar.testing import TestClient
+
+from tests.hostile_files import bare_workbook, compound_file
+from tests.integration.dataset_support import run_import, upload
+from tests.integration.engine_parts import Engine_
+
+
+def test_a_workbook_without_sheets_is_a_422_not_a_500(client: TestClient, parts: Engine_, tmp_path: Path) -> None:
+    dataset = upload(client, bare_workbook(tmp_path / "none.xlsx", "", "", {}).read_bytes(), "none.xlsx")
+    shown = client.post(f"/api/v1/datasets/{dataset['id']}/preview", json={})
+    assert (shown.status_code, shown.json()["code"]) == (422, "empty_workbook")
+    assert shown.headers["content-type"].startswith("application/problem+json")
+    run = run_import(client, parts, dataset["id"])
+    assert (run["status"], run["error"]["code"]) == ("FAILED", "empty_workbook")
+
+
+def test_a_password_protected_workbook_is_refused_at_upload(client: TestClient, tmp_path: Path) -> None:
+    content = compound_file(tmp_path / "x.xlsx", ["EncryptionInfo", "EncryptedPackage"]).read_bytes()
+    response = client.post("/api/v1/datasets", files={"file": ("工资表.xlsx", content)}, data={"name": "salaries"})
+    assert (response.status_code, response.json()["code"]) == (422, "encrypted")
+    assert "password" in response.json()["detail"]
+
+
+def test_deep_json_and_a_nul_in_a_cell(client: TestClient, parts: Engine_) -> None:
+    deep = upload(client, b"[" * 100_000 + b"]" * 100_000, "deep.json")
+    shown = client.post(f"/api/v1/datasets/{deep['id']}/preview", json={})
+    assert (shown.status_code, shown.json()["code"]) == (422, "too_deep")
+
+    nul = upload(client, b"a,b\n" + b"1,x\n" * 20_000 + b"2,\x00y\n")  # past the sniffer's 64 KB head
+    run = run_import(client, parts, nul["id"])
+    assert run["status"] == "SUCCEEDED", run
+    page = client.get(f"/api/v1/datasets/{nul['id']}/rows", params={"offset": 20_000, "limit": 1}).json()
+    assert page["rows"] == [[2, "\x00y"]]
+
+
+def test_a_zip_that_is_no_workbook_stays_a_415(client: TestClient, tmp_path: Path) -> None:
+    path = tmp_path / "a.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("readme.txt", "hello")
+    response = client.post("/api/v1/datasets", files={"file": ("a.xlsx", path.read_bytes())}, data={"name": "z"})
+    assert (response.status_code, response.json()["code"]) == (415, "content_mismatch")
