@@ -47,3 +47,37 @@ def test_progress_is_reported_up_to_the_whole_file(tmp_path: Path):
     )
     assert seen[-1] == (5000, result.bytes_read, path.stat().st_size)
     assert all(done <= total for _, done, total in seen)
+
+
+class _CountingConnection:
+    """A DuckDB connection that counts the statements reading the Parquet footer."""
+
+    def __init__(self) -> None:
+        self.conn = duckdb.connect()
+        self.footer_reads = 0
+
+    def execute(self, sql: str, *args: object) -> duckdb.DuckDBPyConnection:
+        self.footer_reads += "parquet_metadata(" in sql
+        return self.conn.execute(sql, *args)
+
+
+def test_a_wide_table_reads_its_footer_once_per_column_type_and_matches_a_full_scan(tmp_path: Path):
+    """One footer query per column made a 16,384-column sheet's figures take hours, past the run's timeout."""
+    path = tmp_path / "wide.parquet"
+    columns = [
+        *(f"{i} AS i{i}" for i in range(200)),
+        *(f"CASE WHEN g % 2 = 0 THEN NULL ELSE 'v' || ({i} * g) END AS s{i}" for i in range(200)),
+        *(f"[g, {i}] AS l{i}" for i in range(50)),
+        "repeat('z', 300) || g AS long_text",  # min/max not exact in the footer: scanned
+    ]
+    duckdb.connect().execute(f"COPY (SELECT {', '.join(columns)} FROM range(1, 6) t(g)) TO '{path}' (FORMAT parquet)")
+    counting = _CountingConnection()
+    rows, stats = column_stats(counting, path)  # type: ignore[arg-type]
+    assert rows == 5
+    assert counting.footer_reads <= 1 + 4  # the row count, then one per type (integer, text, list)
+    by_name = {c.name: c for c in stats}
+    assert (by_name["i7"].nulls, by_name["i7"].min, by_name["i7"].max) == (0, "7", "7")
+    assert (by_name["s3"].nulls, by_name["s3"].min, by_name["s3"].max) == (2, "v15", "v9")
+    assert (by_name["l1"].type, by_name["l1"].nulls) == ("json", 0)
+    assert (by_name["long_text"].min, by_name["long_text"].max) == ("z" * 300 + "1", "z" * 300 + "5")
+
