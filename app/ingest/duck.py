@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -234,6 +235,10 @@ def _scan_stats(conn, source: str, schema: list[Any], stats: list[ColumnStats], 
         stats[index] = msgspec.structs.replace(stats[index], nulls=nulls, min=low, max=high)
 
 
+#: `file "/srv/conveyor/data/uploads/…/data"` in DuckDB's messages: the path is the server's, not the user's file.
+_FILE_IN_MESSAGE = re.compile(r'(?i)\b(files?)\s+"[^"]*"')
+
+
 def duckdb_reason(exc: BaseException, max_length: int = 500) -> str:
     """The useful part of a DuckDB error message: its headline and reason, not the echoed row or hints."""
     kept = []
@@ -244,5 +249,5 @@ def duckdb_reason(exc: BaseException, max_length: int = 500) -> str:
             continue
         if not line.startswith("Original Line"):
             kept.append(line.strip())
-    text = "; ".join(kept) or str(exc)
+    text = _FILE_IN_MESSAGE.sub(r"\1", "; ".join(kept) or str(exc))  # no server paths (data root, upload ids)
     return text if len(text) <= max_length else text[: max_length - 1] + "…"

@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 
 from app.ingest import DuckDBSettings, ImportConfig, ImportLimits, import_file
-from app.ingest.duck import column_stats
+from app.ingest.duck import column_stats, duckdb_reason
 
 
 def test_stats_from_the_footer_match_a_full_scan(tmp_path: Path, run_import):
@@ -81,3 +81,11 @@ def test_a_wide_table_reads_its_footer_once_per_column_type_and_matches_a_full_s
     assert (by_name["l1"].type, by_name["l1"].nulls) == ("json", 0)
     assert (by_name["long_text"].min, by_name["long_text"].max) == ("z" * 300 + "1", "z" * 300 + "5")
 
+
+def test_duckdb_messages_name_no_server_path():
+    """A lone-CR CSV or a JSON with a duplicate key showed API clients the data root and the upload's id."""
+    sniffing = duckdb.InvalidInputException('Error when sniffing file "/srv/conveyor/data/tmp/x/head.csv".')
+    transform = duckdb.InvalidInputException('JSON transform error in file "/srv/data/uploads/c8/ab/data", in record 1')
+    assert duckdb_reason(sniffing) == "Error when sniffing file."
+    assert "/srv" not in duckdb_reason(transform)
+    assert duckdb_reason(transform) == "JSON transform error in file, in record 1"
