@@ -211,3 +211,9 @@ CONTENT_RANGE = Schema(
     description="Where the chunk goes: bytes START-END/TOTAL (END inclusive, TOTAL the upload's size)",
     examples=["bytes 0-1048575/5242880"],
 )
+
+#: How a CSV download writes text a spreadsheet would run (app/domain/csv_cells.py), for the `format` parameters.
+CSV_CELLS = (
+    "csv: a text cell starting with = + - @, a tab or a carriage return gets a leading ' "
+    "(spreadsheets would run it as a formula)"
+)

@@ -15,6 +15,7 @@ from sqlalchemy import Table, and_, insert, or_, select
 from sqlalchemy.orm import Session
 
 from app.db.accounts import AuditEntry
+from app.domain.csv_cells import defused_text
 from app.domain.namespaces import visible_namespaces
 from app.domain.pagination import decode_cursor
 from app.domain.permissions import Permission, Principal
@@ -259,5 +260,5 @@ def _csv_value(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, dict):
-        return msgspec.json.encode(value).decode()
-    return value
+        return defused_text(msgspec.json.encode(value).decode())
+    return defused_text(value) if isinstance(value, str) else value

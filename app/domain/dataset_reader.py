@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 
 from app.core.errors import InvalidParameter
+from app.domain.csv_cells import defused, defused_text
 from app.domain.row_totals import TOTALS
 from app.domain.sorted_copies import MIN_ROWS, SORTED
 from app.ingest import DuckDBSettings
@@ -209,7 +210,10 @@ class Reader:
         for batch in reader:
             if fmt == "csv":
                 buffer = io.BytesIO()
-                pa_csv.write_csv(pa.Table.from_batches([batch]), buffer, pa_csv.WriteOptions(include_header=first))
+                table = pa.Table.from_batches([defused(batch)]).rename_columns(
+                    [defused_text(n) for n in batch.schema.names]
+                )
+                pa_csv.write_csv(table, buffer, pa_csv.WriteOptions(include_header=first))
                 first = False
                 yield buffer.getvalue()
             else:
@@ -220,4 +224,4 @@ class Reader:
                 ]
                 yield b"\n".join(lines) + b"\n"
         if first and fmt == "csv":  # no rows: still the header
-            yield ",".join(f'"{name}"' for name in self.types).encode() + b"\n"
+            yield ",".join('"' + defused_text(name).replace('"', '""') + '"' for name in self.types).encode() + b"\n"

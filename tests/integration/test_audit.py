@@ -41,6 +41,24 @@ def test_a_successful_change_leaves_one_success_entry(client: TestClient) -> Non
     assert entry["details"]["after"]["name"] == "audited"
 
 
+def test_the_csv_export_defuses_a_user_agent_a_spreadsheet_would_run(client: TestClient) -> None:
+    """Anyone whose request is audited sets its User-Agent: the export is opened in Excel/WPS (CSV injection)."""
+    request_id = f"req-{uuid.uuid4().hex}"
+    agent = '=HYPERLINK("http://evil.example","open")'
+    created = client.post(
+        "/api/v1/pipelines",
+        json={"name": "agent-check", "spec": {"steps": []}},
+        headers={"User-Agent": agent, "X-Request-ID": request_id},
+    )
+    assert created.status_code == 201
+    exported = client.get("/api/v1/audit/export", params={"format": "csv", "action": "pipelines.create"}).text
+    rows = list(csv.DictReader(io.StringIO(exported)))
+    [row] = [r for r in rows if r["request_id"] == request_id]
+    assert row["user_agent"] == "'" + agent
+    [entry] = [e for e in entries(client, action="pipelines.create") if e["request_id"] == request_id]
+    assert entry["user_agent"] == agent  # the JSON API keeps it exact
+
+
 def test_a_failed_change_leaves_a_failure_entry_and_no_success(client: TestClient) -> None:
     request_id = f"req-{uuid.uuid4().hex}"
     client.post("/api/v1/pipelines", json={"name": "twice", "spec": {"steps": []}})

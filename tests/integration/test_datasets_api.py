@@ -65,6 +65,21 @@ def test_downloads_stream_each_format(client: TestClient, parts: Engine_, tmp_pa
     assert pq.read_table(tmp_path / "x.parquet").num_rows == 4
 
 
+def test_a_csv_download_defuses_cells_a_spreadsheet_would_run(client: TestClient, parts: Engine_) -> None:
+    """CSV injection: an uploaded `=cmd|...` cell came back verbatim, and Excel/WPS run it even when quoted."""
+    hostile = b"=name,note,n\nalice,\"=cmd|' /C calc'!A0\",-2\nbob,+1+1,3\ncarol,@SUM(A1),4\ndave,-2+3,5\nerin,a=b,6\n"
+    dataset = upload(client, hostile)
+    run_import(client, parts, dataset["id"])
+    base = f"/api/v1/datasets/{dataset['id']}/download"
+    rows = list(csv.reader(io.StringIO(client.get(base, params={"format": "csv"}).text)))
+    assert rows[0] == ["'=name", "note", "n"]
+    assert [r[1] for r in rows[1:]] == ["'=cmd|' /C calc'!A0", "'+1+1", "'@SUM(A1)", "'-2+3", "a=b"]
+    assert [r[2] for r in rows[1:]] == ["-2", "3", "4", "5", "6"]  # numbers stay numbers
+    # the exact values everywhere else
+    lines = client.get(base, params={"format": "json"}).text.splitlines()
+    assert json.loads(lines[0]) == {"=name": "alice", "note": "=cmd|' /C calc'!A0", "n": -2}
+
+
 def test_a_failed_import_leaves_the_previous_version_readable(
     client: TestClient, parts: Engine_, engine: Engine
 ) -> None:

@@ -13,6 +13,7 @@ from litestar.params import FromQuery, QueryParameter
 from litestar.response import Stream
 
 from app.api.account_schemas import AuditEntryOut
+from app.api.dataset_schemas import CSV_CELLS
 from app.api.schemas import Page, page
 from app.api.security import principal_of
 from app.db.database import Database
@@ -79,7 +80,7 @@ class AuditController(Controller):
         self,
         request: Request,
         db: NamedDependency[Database],
-        format: FromQuery[Literal["csv", "ndjson"]] = "ndjson",
+        format: Annotated[Literal["csv", "ndjson"], QueryParameter(description=CSV_CELLS)] = "ndjson",
         user_id: FromQuery[uuid.UUID | None] = None,
         action: FromQuery[str | None] = None,
         resource_type: FromQuery[str | None] = None,

@@ -10,7 +10,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, PathParameter, QueryParameter
 from litestar.response import File, Stream
 
-from app.api.dataset_schemas import DOWNLOADS, REJECTS_DOWNLOADS, RowsOut
+from app.api.dataset_schemas import CSV_CELLS, DOWNLOADS, REJECTS_DOWNLOADS, RowsOut
 from app.api.downloads import download_stem, empty_download, parquet_download, raw_download
 from app.api.security import principal_of
 from app.core.errors import Conflict, NotFound
@@ -96,7 +96,9 @@ class DatasetFileController(Controller):
         dataset_id: DatasetId,
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
-        format_: Annotated[Literal["raw", "parquet", "csv", "json"], QueryParameter(name="format")] = "parquet",
+        format_: Annotated[
+            Literal["raw", "parquet", "csv", "json"], QueryParameter(name="format", description=CSV_CELLS)
+        ] = "parquet",
         version: Annotated[int | None, QueryParameter(ge=1, le=MAX_VERSION)] = None,
     ) -> File | Stream:
         with db.read() as session:
@@ -125,7 +127,9 @@ class DatasetFileController(Controller):
         version: Annotated[int, PathParameter(ge=1, le=MAX_VERSION)],
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
-        format_: Annotated[Literal["csv", "json", "parquet"], QueryParameter(name="format")] = "csv",
+        format_: Annotated[
+            Literal["csv", "json", "parquet"], QueryParameter(name="format", description=CSV_CELLS)
+        ] = "csv",
     ) -> File | Stream | Response[bytes]:
         with db.read() as session:
             dataset = service.get_dataset(session, dataset_id, principal_of(request))

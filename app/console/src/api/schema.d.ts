@@ -2925,6 +2925,7 @@ export interface operations {
     exportAuditEntries: {
         parameters: {
             query?: {
+                /** @description csv: a text cell starting with = + - @, a tab or a carriage return gets a leading ' (spreadsheets would run it as a formula) */
                 format?: "csv" | "ndjson";
                 user_id?: string | null;
                 action?: string | null;
@@ -4051,6 +4052,7 @@ export interface operations {
     downloadDataset: {
         parameters: {
             query?: {
+                /** @description csv: a text cell starting with = + - @, a tab or a carriage return gets a leading ' (spreadsheets would run it as a formula) */
                 format?: "raw" | "parquet" | "csv" | "json";
                 version?: number | null;
             };
@@ -4562,6 +4564,7 @@ export interface operations {
     downloadRejects: {
         parameters: {
             query?: {
+                /** @description csv: a text cell starting with = + - @, a tab or a carriage return gets a leading ' (spreadsheets would run it as a formula) */
                 format?: "csv" | "json" | "parquet";
             };
             header?: never;
