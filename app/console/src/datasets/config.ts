@@ -2,7 +2,7 @@
 import type { ColumnSpec, ImportConfig } from './api'
 
 export const COLUMN_TYPES = ['string', 'integer', 'float', 'decimal', 'boolean', 'date', 'datetime', 'time', 'json'] as const
-export const ENCODINGS = ['utf-8', 'utf-8-sig', 'gb18030', 'gbk', 'big5', 'shift_jis', 'euc_kr', 'utf-16', 'latin-1', 'cp1252']
+export const ENCODINGS = ['utf-8', 'utf-8-sig', 'gb18030', 'gbk', 'big5', 'shift_jis', 'euc_kr', 'utf-16', 'utf-16-le', 'utf-16-be', 'latin-1', 'cp1252']
 
 /** The form: every field optional; `''`/null mean "let the API infer it". */
 export interface ConfigForm {
@@ -14,6 +14,9 @@ export interface ConfigForm {
   encoding: string
   delimiter: string
   quote: string
+  /** How amounts written as text read: `1,234.50` needs thousands `,` (workbooks and CSV alike). */
+  thousands_separator: string
+  decimal_separator: string
   null_values: string[]
   record_path: string
   limit: number | null
@@ -24,7 +27,7 @@ export interface ConfigForm {
 export function emptyForm(): ConfigForm {
   return {
     sheet: null, header_row: null, range: '', skip_rows: 0, skip_footer: 0, encoding: '', delimiter: '', quote: '',
-    null_values: [], record_path: '', limit: null, on_error: 'strict', columns: {},
+    thousands_separator: '', decimal_separator: '', null_values: [], record_path: '', limit: null, on_error: 'strict', columns: {},
   }
 }
 
@@ -39,6 +42,8 @@ export function cleanConfig(form: ConfigForm): Partial<ImportConfig> {
   if (form.encoding) config.encoding = form.encoding
   if (form.delimiter) config.delimiter = form.delimiter === '\\t' ? '\t' : form.delimiter
   if (form.quote) config.quote = form.quote
+  if (form.thousands_separator) config.thousands_separator = form.thousands_separator
+  if (form.decimal_separator) config.decimal_separator = form.decimal_separator
   if (form.null_values.length) config.null_values = [...form.null_values]
   if (form.record_path.trim()) config.record_path = form.record_path.trim()
   if (form.limit !== null && form.limit > 0) config.limit = form.limit

@@ -92,6 +92,13 @@ describe('import configuration', () => {
     expect('not_a_field' in form).toBe(false)
   })
 
+  it('applies and sends a thousands separator the preview suggests for amounts written as text', () => {
+    const form = emptyForm()
+    applySuggestion(form, 'thousands_separator', ',')
+    expect(form.thousands_separator).toBe(',')
+    expect(cleanConfig(form)).toEqual({ on_error: 'strict', thousands_separator: ',' })
+  })
+
   it("lists a failed import's problems from the run, or the one its message names", () => {
     expect(importProblems({ problems: [{ row: 4, column: 'amount', message: 'not a number', value: 'x' }] }, 'ignored'))
       .toEqual([{ row: 4, column: 'amount', message: 'not a number', value: 'x' }])
