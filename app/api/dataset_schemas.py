@@ -217,3 +217,8 @@ CSV_CELLS = (
     "csv: a text cell starting with = + - @, a tab or a carriage return gets a leading ' "
     "(spreadsheets would run it as a formula)"
 )
+#: The `bom` parameter of the CSV downloads.
+CSV_BOM = (
+    "csv: start with a UTF-8 byte order mark, so Excel opens Chinese (any non-ASCII) text right; "
+    "the console asks for it. Leave it off for programs that read UTF-8."
+)

@@ -20,6 +20,9 @@ from app.paths import resolved_root, upload_data_path, upload_key
 from app.settings import Settings
 
 _MEDIA = {"csv": "text/csv", "json": "application/x-ndjson", "parquet": "application/vnd.apache.parquet"}
+#: What a CSV download starts with when the client asks for `bom`: Excel takes a CSV without it for the system's
+#: code page (GBK on a Chinese Windows), so every Chinese header and cell would show garbled.
+UTF8_BOM = b"\xef\xbb\xbf"
 
 
 def download_stem(dataset: Dataset, version: int) -> str:
@@ -27,8 +30,8 @@ def download_stem(dataset: Dataset, version: int) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", dataset.name)[:100] + f"-v{version}"
 
 
-def parquet_download(parquet: Path, stem: str, format_: str, settings: Settings) -> File | Stream:
-    """A Parquet file as itself, or streamed as CSV or NDJSON through a bounded reader."""
+def parquet_download(parquet: Path, stem: str, format_: str, settings: Settings, *, bom: bool = False) -> File | Stream:
+    """A Parquet file as itself, or streamed as CSV (after a UTF-8 BOM with `bom`) or NDJSON by a bounded reader."""
     if format_ == "parquet":
         return File(parquet, filename=f"{stem}.parquet", media_type=_MEDIA["parquet"])
     # A download streams the whole version, so no time limit applies; its memory and threads are the request's.
@@ -41,6 +44,8 @@ def parquet_download(parquet: Path, stem: str, format_: str, settings: Settings)
 
     def chunks():  # type: ignore[no-untyped-def]
         try:
+            if bom and format_ == "csv":
+                yield UTF8_BOM
             yield from batches
         finally:
             reader.close()
@@ -68,14 +73,14 @@ def raw_download(settings: Settings, upload_id: uuid.UUID, filename: str) -> Fil
     )
 
 
-def empty_download(schema: pa.Schema, stem: str, format_: str) -> Response[bytes]:
+def empty_download(schema: pa.Schema, stem: str, format_: str, *, bom: bool = False) -> Response[bytes]:
     """A file with no rows in the shape a Parquet download of `schema` would have (CSV: its header line)."""
     if format_ == "parquet":
         buffer = io.BytesIO()
         pq.write_table(schema.empty_table(), buffer)
         body, extension = buffer.getvalue(), "parquet"
     else:
-        body = (",".join(schema.names) + "\n").encode() if format_ == "csv" else b""
+        body = ((UTF8_BOM if bom else b"") + (",".join(schema.names) + "\n").encode()) if format_ == "csv" else b""
         extension = "csv" if format_ == "csv" else "ndjson"
     headers = {"Content-Disposition": f'attachment; filename="{stem}.{extension}"'}
     return Response(body, media_type=_MEDIA[format_], headers=headers)

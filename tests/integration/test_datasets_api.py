@@ -65,6 +65,19 @@ def test_downloads_stream_each_format(client: TestClient, parts: Engine_, tmp_pa
     assert pq.read_table(tmp_path / "x.parquet").num_rows == 4
 
 
+def test_a_csv_download_starts_with_a_byte_order_mark_when_asked(client: TestClient, parts: Engine_) -> None:
+    """Excel on a Chinese Windows reads a CSV without one as GBK: every 中文 header and cell garbled."""
+    dataset = upload(client, "名称,金额\n苹果,3\n".encode())
+    run_import(client, parts, dataset["id"])
+    base = f"/api/v1/datasets/{dataset['id']}/download"
+    asked = client.get(base, params={"format": "csv", "bom": "true"}).content
+    assert asked.startswith(b"\xef\xbb\xbf") and asked[3:].decode().splitlines() == ['"名称","金额"', '"苹果",3']
+    assert not client.get(base, params={"format": "csv"}).content.startswith(b"\xef\xbb\xbf")  # programs' default
+    assert client.get(base, params={"format": "json", "bom": "true"}).content.startswith(b"{")  # CSV only
+    audit = client.get("/api/v1/audit/export", params={"format": "csv", "bom": "true"}).content
+    assert audit.startswith(b"\xef\xbb\xbfid,at,")
+
+
 def test_a_csv_download_defuses_cells_a_spreadsheet_would_run(client: TestClient, parts: Engine_) -> None:
     """CSV injection: an uploaded `=cmd|...` cell came back verbatim, and Excel/WPS run it even when quoted."""
     hostile = b"=name,note,n\nalice,\"=cmd|' /C calc'!A0\",-2\nbob,+1+1,3\ncarol,@SUM(A1),4\ndave,-2+3,5\nerin,a=b,6\n"

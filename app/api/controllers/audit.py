@@ -13,7 +13,8 @@ from litestar.params import FromQuery, QueryParameter
 from litestar.response import Stream
 
 from app.api.account_schemas import AuditEntryOut
-from app.api.dataset_schemas import CSV_CELLS
+from app.api.dataset_schemas import CSV_BOM, CSV_CELLS
+from app.api.downloads import UTF8_BOM
 from app.api.schemas import Page, page
 from app.api.security import principal_of
 from app.db.database import Database
@@ -90,11 +91,14 @@ class AuditController(Controller):
         since: FromQuery[datetime | None] = None,
         until: FromQuery[datetime | None] = None,
         limit: Annotated[int | None, QueryParameter(ge=1, le=1_000_000)] = None,
+        bom: Annotated[bool, QueryParameter(description=CSV_BOM)] = False,
     ) -> Stream:
         filters = _filters(user_id, action, resource_type, resource_id, namespace_id, outcome, since, until)
         principal = principal_of(request)
 
         def rows() -> Iterator[bytes]:
+            if bom and format == "csv":
+                yield UTF8_BOM
             with db.transaction() as session:  # a server-side cursor lives in a transaction
                 yield from audit.export(session, principal, filters, fmt=format, limit=limit)
 

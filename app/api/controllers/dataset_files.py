@@ -10,7 +10,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, PathParameter, QueryParameter
 from litestar.response import File, Stream
 
-from app.api.dataset_schemas import CSV_CELLS, DOWNLOADS, REJECTS_DOWNLOADS, RowsOut
+from app.api.dataset_schemas import CSV_BOM, CSV_CELLS, DOWNLOADS, REJECTS_DOWNLOADS, RowsOut
 from app.api.downloads import download_stem, empty_download, parquet_download, raw_download
 from app.api.security import principal_of
 from app.core.errors import Conflict, NotFound
@@ -100,6 +100,7 @@ class DatasetFileController(Controller):
             Literal["raw", "parquet", "csv", "json"], QueryParameter(name="format", description=CSV_CELLS)
         ] = "parquet",
         version: Annotated[int | None, QueryParameter(ge=1, le=MAX_VERSION)] = None,
+        bom: Annotated[bool, QueryParameter(description=CSV_BOM)] = False,
     ) -> File | Stream:
         with db.read() as session:
             dataset = service.get_dataset(session, dataset_id, principal_of(request))
@@ -111,7 +112,7 @@ class DatasetFileController(Controller):
             return raw_download(settings, upload.id, upload.filename)
         assert chosen is not None
         parquet = data_files.version_file(settings, dataset.id, chosen.run_id, DATA_FILE)
-        return parquet_download(parquet, download_stem(dataset, chosen.version), format_, settings)
+        return parquet_download(parquet, download_stem(dataset, chosen.version), format_, settings, bom=bom)
 
     @get(
         "/{dataset_id:uuid}/versions/{version:int}/rejects",
@@ -130,17 +131,18 @@ class DatasetFileController(Controller):
         format_: Annotated[
             Literal["csv", "json", "parquet"], QueryParameter(name="format", description=CSV_CELLS)
         ] = "csv",
+        bom: Annotated[bool, QueryParameter(description=CSV_BOM)] = False,
     ) -> File | Stream | Response[bytes]:
         with db.read() as session:
             dataset = service.get_dataset(session, dataset_id, principal_of(request))
             chosen = service.get_version(session, dataset, version)
         stem = download_stem(dataset, chosen.version) + "-rejects"
         if not chosen.rejected_rows:
-            return empty_download(REJECTS_SCHEMA, stem, format_)
+            return empty_download(REJECTS_SCHEMA, stem, format_, bom=bom)
         try:
             path = data_files.version_file(settings, dataset.id, chosen.run_id, REJECTS_FILE)
         except FileNotFoundError:
             path = None
         if path is None or not path.is_file():
             raise NotFound(f"the rejects file of version {chosen.version} is gone", code="rejects_not_found")
-        return parquet_download(path, stem, format_, settings)
+        return parquet_download(path, stem, format_, settings, bom=bom)

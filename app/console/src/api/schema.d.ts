@@ -2936,6 +2936,8 @@ export interface operations {
                 since?: string | null;
                 until?: string | null;
                 limit?: number | null;
+                /** @description csv: start with a UTF-8 byte order mark, so Excel opens Chinese (any non-ASCII) text right; the console asks for it. Leave it off for programs that read UTF-8. */
+                bom?: boolean;
             };
             header?: never;
             path?: never;
@@ -4055,6 +4057,8 @@ export interface operations {
                 /** @description csv: a text cell starting with = + - @, a tab or a carriage return gets a leading ' (spreadsheets would run it as a formula) */
                 format?: "raw" | "parquet" | "csv" | "json";
                 version?: number | null;
+                /** @description csv: start with a UTF-8 byte order mark, so Excel opens Chinese (any non-ASCII) text right; the console asks for it. Leave it off for programs that read UTF-8. */
+                bom?: boolean;
             };
             header?: never;
             path: {
@@ -4566,6 +4570,8 @@ export interface operations {
             query?: {
                 /** @description csv: a text cell starting with = + - @, a tab or a carriage return gets a leading ' (spreadsheets would run it as a formula) */
                 format?: "csv" | "json" | "parquet";
+                /** @description csv: start with a UTF-8 byte order mark, so Excel opens Chinese (any non-ASCII) text right; the console asks for it. Leave it off for programs that read UTF-8. */
+                bom?: boolean;
             };
             header?: never;
             path: {

@@ -100,15 +100,19 @@ export async function completeUpload(id: string, name: string): Promise<Dataset>
   )
 }
 
-/** Where a download link points (the browser sends the session cookie? no: a token, so fetch it as a blob). */
+/**
+ * Where a download link points (the browser sends the session cookie? no: a token, so fetch it as a blob). CSV comes
+ * with a UTF-8 byte order mark, without which Excel on a Chinese Windows reads it as GBK and garbles every 中文.
+ */
 export function downloadUrl(id: string, format: string, version?: number | null): string {
   const query = new URLSearchParams({ format })
   if (version) query.set('version', String(version))
+  if (format === 'csv') query.set('bom', 'true')
   return `/api/v1/datasets/${id}/download?${query.toString()}`
 }
 
 export function rejectsUrl(id: string, version: number, format = 'csv'): string {
-  return `/api/v1/datasets/${id}/versions/${version}/rejects?format=${format}`
+  return `/api/v1/datasets/${id}/versions/${version}/rejects?format=${format}${format === 'csv' ? '&bom=true' : ''}`
 }
 
 /** Fetches a URL with the access token and saves the answer as a file (links cannot carry the bearer token). */

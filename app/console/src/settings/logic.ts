@@ -57,10 +57,11 @@ export function auditQuery(filters: AuditFilters): AuditQuery {
   return query as AuditQuery
 }
 
-/** The export's address for these filters, format and row limit. */
+/** The export's address for these filters, format and row limit (CSV with a BOM: Excel then reads Chinese right). */
 export function auditExportPath(filters: AuditFilters, format: 'csv' | 'ndjson', limit: number | null): string {
   const params = new URLSearchParams({ ...(auditQuery(filters) as Record<string, string>), format })
   if (limit !== null) params.set('limit', String(limit))
+  if (format === 'csv') params.set('bom', 'true')
   return `/api/v1/audit/export?${params.toString()}`
 }
 

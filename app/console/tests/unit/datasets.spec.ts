@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { forgetUpload, matchSaved, planChunks, receivedBytes, saveUpload, savedUploads } from '@/datasets/chunks'
 import { filterParam, filterParams, orderParam, parseFilter } from '@/datasets/filters'
 import { applySuggestion, cleanConfig, emptyForm, importProblems, placeWarnings } from '@/datasets/config'
+import { downloadUrl, rejectsUrl } from '@/datasets/api'
 
 class MemoryStorage implements Storage {
   private data = new Map<string, string>()
@@ -113,5 +114,14 @@ describe('import configuration', () => {
       byColumn: { amount: [warnings[0]], name: [warnings[1]], am: [warnings[3]] },
       general: ['encoding guessed as gb18030'],
     })
+  })
+})
+
+describe('download addresses', () => {
+  it('ask for a byte order mark on CSV only, so Excel reads Chinese text right', () => {
+    expect(downloadUrl('d1', 'csv', 2)).toBe('/api/v1/datasets/d1/download?format=csv&version=2&bom=true')
+    expect(downloadUrl('d1', 'parquet', 2)).toBe('/api/v1/datasets/d1/download?format=parquet&version=2')
+    expect(rejectsUrl('d1', 3)).toBe('/api/v1/datasets/d1/versions/3/rejects?format=csv&bom=true')
+    expect(rejectsUrl('d1', 3, 'json')).toBe('/api/v1/datasets/d1/versions/3/rejects?format=json')
   })
 })

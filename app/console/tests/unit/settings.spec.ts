@@ -32,7 +32,7 @@ describe('audit filters', () => {
 
   it('builds the export address with the format and the limit', () => {
     const path = auditExportPath({ ...emptyAuditFilters(), action: 'a b' }, 'csv', 500)
-    expect(path).toBe('/api/v1/audit/export?action=a+b&format=csv&limit=500')
+    expect(path).toBe('/api/v1/audit/export?action=a+b&format=csv&limit=500&bom=true')
     expect(auditExportPath(emptyAuditFilters(), 'ndjson', null)).toBe('/api/v1/audit/export?format=ndjson')
   })
 })
