@@ -71,7 +71,8 @@ def test_a_csv_download_starts_with_a_byte_order_mark_when_asked(client: TestCli
     run_import(client, parts, dataset["id"])
     base = f"/api/v1/datasets/{dataset['id']}/download"
     asked = client.get(base, params={"format": "csv", "bom": "true"}).content
-    assert asked.startswith(b"\xef\xbb\xbf") and asked[3:].decode().splitlines() == ['"名称","金额"', '"苹果",3']
+    assert asked.startswith(b"\xef\xbb\xbf")
+    assert asked[3:].decode().splitlines() == ['"名称","金额"', '"苹果",3']
     assert not client.get(base, params={"format": "csv"}).content.startswith(b"\xef\xbb\xbf")  # programs' default
     assert client.get(base, params={"format": "json", "bom": "true"}).content.startswith(b"{")  # CSV only
     audit = client.get("/api/v1/audit/export", params={"format": "csv", "bom": "true"}).content
