@@ -1,9 +1,10 @@
 """The data root on S3 (a local SeaweedFS) against the local disk: CSV import and the version cache.
 
-- CSV import: our import on a local file versus an import worker's whole path on S3 (import_file reading the
-  upload as the store streams it, app.storage.streamed; the Parquet uploaded), each in a fresh child process,
-  alternately; the ratio local/S3 time (target >= 0.7), the S3 child's peak RSS (target <= 1 GiB), and its time
-  and CPU per phase ("download" is now only the object's size: the stream is inside "import").
+- CSV import: our import on a local file versus an import worker's whole path on S3 (import_file, DuckDB
+  reading the upload from the store in ranges as it parses, app.storage.streamed; the Parquet uploaded), each in
+  a fresh child process, alternately; the ratio local/S3 time (target >= 0.7), the S3 child's peak RSS (target
+  <= 1 GiB), and its time and CPU per phase ("download" is now only the object's size: the reads are in
+  "import").
 - The same imports in CPU seconds (the S3 job's own plus the S3 server's, which shares the machine): a figure
   that holds under load, where wall-clock ratios on a shared 2-core machine do not.
 - The version cache a pipeline reads through: fetching the Parquet cold (downloaded) and warm (a cache hit).
@@ -13,9 +14,10 @@
 
 Sizes are modest by default (`--mb 128`); the issue's figure is for 1 GiB (`--mb 1024`).
 
-Streaming the CSV into DuckDB (Dec 2026) instead of downloading it first: the S3 job 9.9-10.0 CPU-s against
-12.0-13.9 (download, then import), the CPU ratio 0.66 against 0.57 (load ~4). What follows was measured with
-the download first.
+Reading the CSV from the store as DuckDB parses (Dec 2026), instead of downloading it first: see the commit
+that made it for the figures. Through a named pipe instead, the S3 job took 9.9-10.1 CPU-s against 12.0-13.9,
+but 11.2-11.3 s of import against 5.4-5.7 s for the local one: DuckDB cannot seek a pipe, so it reads and
+parses it on about one core. What follows was measured with the download first.
 
 What bounds the ratio here (1 GiB, 2 cores, Dec 2026): the import keeps both cores busy (~11.4 CPU-s in ~6.2 s),
 and the S3 job adds ~4 CPU-s on the same cores, three of them SeaweedFS's: ~1 to serve the CSV (mostly kernel

@@ -6,7 +6,6 @@ succeeded, so a failed or cancelled import leaves no data file behind and a prev
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import tempfile
@@ -173,32 +172,32 @@ def _csv(job: _Job) -> tuple[int, ImportConfig]:
         )
         if replaced:
             job.warnings.append(f"{replaced} byte sequence(s) were not valid {encoding} and became U+FFFD")
-    fifo = job.work / "source.csv"  # a named pipe when streaming: DuckDB reads it, a thread fills it
-    conn = connect(job.settings, readable=[path, str(fifo)], writable=[str(job.work)])
+    # a streamed object: DuckDB reads it in ranges through a filesystem of its own (app.storage.streamed)
+    remote = job.stream.filesystem("upload/source.csv") if job.stream is not None else None
+    conn = connect(job.settings, readable=[path] + ([remote.url] if remote else []), writable=[str(job.work)])
     try:
         try:
             plan = csv_reader.detect(conn, path, duck_encoding, job.config, job.limits)
         except duckdb.Error as exc:
             raise csv_reader.read_error(exc, job.limits) from exc
         job.warnings += plan.warnings
-        if job.stream is not None:
-            plan = msgspec.structs.replace(plan, path=str(fifo))
+        if remote is not None:
+            conn.register_filesystem(remote)
+            plan = msgspec.structs.replace(plan, path=remote.url)
         select = csv_reader.select_sql(plan, job.config, job.limits)
         copy = f"COPY ({select}) TO {literal(job.data)} ({PARQUET_OPTIONS})"
         base = size // 2 if path != job.source else 0
-        # a stream's errors raise when its block ends, over DuckDB's (which would blame the file)
-        with job.stream.piped(fifo) if job.stream is not None else contextlib.nullcontext() as feed:
-            try:
-                run(
-                    conn,
-                    copy,
-                    should_stop=job.should_stop,
-                    on_progress=lambda pct: job.progress(
-                        0, feed.done if feed is not None else base + int((size - base) * pct / 100), size
-                    ),
-                )
-            except duckdb.Error as exc:
-                raise csv_reader.read_error(exc, job.limits) from exc
+        try:
+            run(
+                conn,
+                copy,
+                should_stop=job.should_stop,
+                on_progress=lambda pct: job.progress(0, base + int((size - base) * pct / 100), size),
+            )
+        except duckdb.Error as exc:
+            if remote is not None:
+                remote.check()  # the store failed: its error, not one that blames the file
+            raise csv_reader.read_error(exc, job.limits) from exc
         rejected, problems = csv_reader.rejects(conn)
         if rejected and job.config.on_error == "strict":
             raise failed(problems, total=rejected)

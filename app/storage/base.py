@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import Protocol
 
 
 class Writer(Protocol):
@@ -46,10 +46,6 @@ class Store(Protocol):
 
     def download(self, key: str, target: Path) -> None:
         """Copy an object to a local file, atomically (a crash leaves no partial `target`)."""
-        ...
-
-    def copy_to(self, key: str, file: BinaryIO) -> None:
-        """Write an object's bytes in order to an open binary file (a pipe: never whole in memory)."""
         ...
 
     def size(self, key: str) -> int:

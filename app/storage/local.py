@@ -109,13 +109,6 @@ class LocalStore:
         finally:
             temp.unlink(missing_ok=True)
 
-    def copy_to(self, key: str, file: BinaryIO) -> None:
-        try:
-            with self.path(key).open("rb") as source:
-                shutil.copyfileobj(source, file, 1024 * 1024)
-        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-            raise ObjectMissing(key) from None
-
     def size(self, key: str) -> int:
         try:
             return self.path(key).stat().st_size

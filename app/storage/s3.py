@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import Any, BinaryIO, Self
+from typing import Any, Self
 
 import obstore
 from obstore.exceptions import (
@@ -197,7 +197,7 @@ class S3Store:
         target.parent.mkdir(parents=True, exist_ok=True)
         temp = temporary_name(target)
         try:
-            with temp.open("wb") as file:
+            with temp.open("wb") as file, translated(key):
                 # obstore's buffers are written as they are (no copy to bytes), in pieces of about 1 MiB:
                 # gathering 8 MiB first costs copies too. 1 GiB from SeaweedFS here: 0.6-0.8 CPU-s and
                 # 1.7-1.9 s against 1.5-2.8 CPU-s and 3.1-9.9 s as bytes(8 MiB) (load 9-10); pieces of 64 KiB,
@@ -209,16 +209,11 @@ class S3Store:
                 # back (free page reporting; see bench.storage_s3.settle). O_DIRECT through one aligned 8 MiB
                 # buffer did not pay: download 0.57 against 0.70 client CPU-s, but the import then reads the CSV
                 # from disk, 10.7 against 9.8 CPU-s; the S3 job 11.5 against 10.8 CPU-s (medians of 6, load 3-4).
-                self.copy_to(key, file)
+                for chunk in obstore.get(self._store, self._key(key)).stream(min_chunk_size=DOWNLOAD_CHUNK):
+                    file.write(chunk)
             os.replace(temp, target)
         finally:
             temp.unlink(missing_ok=True)
-
-    def copy_to(self, key: str, file: BinaryIO) -> None:
-        """obstore's buffers written as they come, about DOWNLOAD_CHUNK at a time (see download)."""
-        with translated(key):
-            for chunk in obstore.get(self._store, self._key(key)).stream(min_chunk_size=DOWNLOAD_CHUNK):
-                file.write(chunk)
 
     def size(self, key: str) -> int:
         with translated(key):

@@ -154,13 +154,3 @@ def test_a_streamed_write_the_store_fails_midway_is_unavailable_and_leaves_no_up
         assert list(listed.get("Uploads") or []) == []
     finally:
         proxy.stop()
-
-
-def test_copy_to_writes_the_object_in_order(store: Store, tmp_path: Path) -> None:
-    data = os.urandom(3 * 1024 * 1024 + 5)
-    store.put("c/big", data)
-    with open(tmp_path / "copy", "wb") as file:
-        store.copy_to("c/big", file)
-    assert (tmp_path / "copy").read_bytes() == data
-    with pytest.raises(ObjectMissing), open(tmp_path / "none", "wb") as file:
-        store.copy_to("c/none", file)
