@@ -206,6 +206,8 @@ def _csv(job: _Job) -> tuple[int, ImportConfig]:
             job.warnings.append(f"{rejected} row(s) rejected; see {REJECTS_FILE}")
     finally:
         conn.close()
+        if remote is not None:
+            remote.close()
     config = effective(
         job.config,
         plan.columns,
