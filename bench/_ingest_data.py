@@ -14,10 +14,7 @@ import sys
 import time
 import zipfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from app.storage.streamed import RemoteFile
+from typing import Any
 
 #: DuckDB settings of an import job, as a worker on this 2-core machine runs it.
 DUCKDB_MEMORY = os.environ.get("CONVEYOR_BENCH_DUCKDB_MEMORY", "512MB")
@@ -190,8 +187,8 @@ def _xlsx_row(i: int) -> str:
 # --------------------------------------------------------------------------- jobs (run in the child)
 
 
-def job_import(source: str | RemoteFile, filename: str, out_dir: str, temp_dir: str) -> dict[str, Any]:
-    """Our import_file, with the settings an import worker uses (`source`: a path, or an object of S3)."""
+def job_import(source: str, filename: str, out_dir: str, temp_dir: str) -> dict[str, Any]:
+    """Our import_file, with the settings an import worker uses."""
     from app.ingest import DuckDBSettings, ImportConfig, ImportLimits, import_file
 
     settings = DuckDBSettings(memory_limit=DUCKDB_MEMORY, threads=DUCKDB_THREADS, temp_directory=temp_dir)
@@ -296,10 +293,9 @@ def job_import_s3(
 
     started, cpu, server_cpu = time.perf_counter(), cpu_seconds(), server()
     store = store_for(data_root)
-    # as workers.ingest_job: a cached copy, else the object, which a CSV import streams while it reads
-    source = LocalCache(Path(cache), 10 * 1024**3).source(store, key)
+    source = LocalCache(Path(cache), 10 * 1024**3).path(store, key)
     fetched, fetch_cpu, fetch_server = time.perf_counter(), cpu_seconds(), server()
-    result = job_import(source, filename, out_dir, temp_dir)
+    result = job_import(str(source), filename, out_dir, temp_dir)
     imported, import_cpu, import_server = time.perf_counter(), cpu_seconds(), server()
     store.put_file(key + ".parquet", Path(out_dir) / "data.parquet")
     result["seconds"], result["cpu_s"] = time.perf_counter() - started, cpu_seconds() - cpu

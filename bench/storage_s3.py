@@ -1,10 +1,8 @@
 """The data root on S3 (a local SeaweedFS) against the local disk: CSV import and the version cache.
 
-- CSV import: our import on a local file versus an import worker's whole path on S3 (import_file, DuckDB
-  reading the upload from the store in ranges as it parses, app.storage.streamed; the Parquet uploaded), each in
-  a fresh child process, alternately; the ratio local/S3 time (target >= 0.7), the S3 child's peak RSS (target
-  <= 1 GiB), and its time and CPU per phase ("download" is now only the object's size: the reads are in
-  "import").
+- CSV import: our import on a local file versus an import worker's whole path on S3 (the upload fetched into
+  the host's cache, import_file, the Parquet uploaded), each in a fresh child process, alternately; the ratio
+  local/S3 time (target >= 0.7), the S3 child's peak RSS (target <= 1 GiB), and its time and CPU per phase.
 - The same imports in CPU seconds (the S3 job's own plus the S3 server's, which shares the machine): a figure
   that holds under load, where wall-clock ratios on a shared 2-core machine do not.
 - The version cache a pipeline reads through: fetching the Parquet cold (downloaded) and warm (a cache hit).
@@ -14,10 +12,18 @@
 
 Sizes are modest by default (`--mb 128`); the issue's figure is for 1 GiB (`--mb 1024`).
 
-Reading the CSV from the store as DuckDB parses (Dec 2026), instead of downloading it first: see the commit
-that made it for the figures. Through a named pipe instead, the S3 job took 9.9-10.1 CPU-s against 12.0-13.9,
-but 11.2-11.3 s of import against 5.4-5.7 s for the local one: DuckDB cannot seek a pipe, so it reads and
-parses it on about one core. What follows was measured with the download first.
+Reading the CSV from the store while DuckDB parses, instead of downloading it first, was tried and did not pay
+(Dec 2026; the code is in the branch history, commits "Stream a CSV upload ..." to "Read two ranges ahead ..."):
+- A named pipe the download writes while read_csv reads it: the S3 job 9.9-10.1 CPU-s against 12.0-13.9, but
+  DuckDB cannot seek a pipe and reads and parses it on about one core: import 11.2-11.3 s against 5.4-5.7 s
+  local (ratio 0.41).
+- DuckDB's register_filesystem with a one-file fsspec filesystem over ranged GETs (obstore's own fsspec adapter
+  returns short reads that DuckDB refuses): parallel parsing, each byte read once in 32 MiB ranges, the sandbox
+  kept (the URL in allowed_paths); but 1.2-1.5 client CPU-s more than download + import (fresh 32 MiB buffers;
+  handing DuckDB obstore's buffer uncopied, or one reused buffer per thread, did not change it), and without
+  read-ahead each GET stalls the parsers (import 10.8 s against 5.05 s local). With two ranges read ahead,
+  A/B against download-first (import + upload, load 2-3.5): 8.37 against 7.58 s, 8.44 against 12.56 s;
+  under load 6-8 the CPU decides and it is no better. Neither reaches the 0.7 ratio.
 
 What bounds the ratio here (1 GiB, 2 cores, Dec 2026): the import keeps both cores busy (~11.4 CPU-s in ~6.2 s),
 and the S3 job adds ~4 CPU-s on the same cores, three of them SeaweedFS's: ~1 to serve the CSV (mostly kernel
@@ -121,7 +127,7 @@ def run(tmp: Path, data_root: str, *, megabytes: int, rounds: int, server_pid: i
         )
         remote[-1]["server_cpu_s"] = round(cpu_seconds(server_pid) - server_cpu, 2)
         shutil.rmtree(out)
-        shutil.rmtree(cache, ignore_errors=True)  # none when the CSV was streamed
+        shutil.rmtree(cache)
         log(
             f"storage_s3: round {round_ + 1} local {local[-1]['seconds']:.2f} s, s3 {remote[-1]['seconds']:.2f} s "
             f"{remote[-1]['phases']}, CPU s3 job {remote[-1]['cpu_s']:.1f} s "

@@ -93,7 +93,7 @@ def _import(ctx: RunContext, row: Any, *, engine: Engine, settings: Settings) ->
         percent = round(100 * bytes_read / total, 1) if total else None
         ctx.progress = {"rows": rows, "bytes": bytes_read, "total_bytes": total, "percent": percent}
 
-    source = files.upload_source(settings, upload_id)  # on S3: this host's copy, or the object to stream
+    source = files.upload_file(settings, upload_id)  # this host's copy when the data root is in S3
     result = import_file(
         source,
         filename=filename,

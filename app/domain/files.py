@@ -16,7 +16,6 @@ from app.paths import DATA_FILE, REJECTS_FILE, resolved_root, upload_key, versio
 from app.settings import Settings
 from app.storage import Store, store_for
 from app.storage.cache import LocalCache
-from app.storage.streamed import RemoteFile
 
 
 def store(settings: Settings) -> Store:
@@ -25,11 +24,7 @@ def store(settings: Settings) -> Store:
 
 def local_input(settings: Settings, key: str) -> Path:
     """A local file with the object at `key` (a completed upload or a dataset version: immutable)."""
-    return _cache(settings).path(store(settings), key)
-
-
-def _cache(settings: Settings) -> LocalCache:
-    return LocalCache(settings.cache_path, int(settings.cache_max_gb * 1024**3))
+    return LocalCache(settings.cache_path, int(settings.cache_max_gb * 1024**3)).path(store(settings), key)
 
 
 def scratch_dir(settings: Settings, label: str) -> Path:
@@ -82,9 +77,3 @@ def version_file(settings: Settings, dataset_id: uuid.UUID, run_id: uuid.UUID, n
 def upload_file(settings: Settings, upload_id: uuid.UUID) -> Path:
     """A local file with a completed upload's bytes."""
     return local_input(settings, upload_key(upload_id))
-
-
-def upload_source(settings: Settings, upload_id: uuid.UUID) -> Path | RemoteFile:
-    """A completed upload for an import: a local file when this host has one, else the object in the store,
-    which a CSV import streams and the other formats fetch into the cache (app.storage.streamed)."""
-    return _cache(settings).source(store(settings), upload_key(upload_id))

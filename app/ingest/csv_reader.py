@@ -20,9 +20,6 @@ from app.ingest.errors import MAX_PROBLEMS, DomainError, ImportFailed, LimitExce
 
 #: Rows DuckDB's sniffer samples for the dialect and the column types.
 SAMPLE_ROWS = 20_480
-#: Lines a CSV's head must hold to stand for the whole file in sniffing (DuckDB's sniffer reads only the first
-#: SAMPLE_ROWS rows): twice that, for rows that span lines, past the lines a configuration skips.
-HEAD_SAMPLE_LINES = 2 * SAMPLE_ROWS
 #: DuckDB's marker for "no quote/escape character".
 EMPTY = "(empty)"
 REJECTS_TABLE = "ingest_reject_errors"
@@ -59,13 +56,6 @@ def sniff_dialect(conn: duckdb.DuckDBPyConnection, path: str, encoding: str, opt
 
 #: The CSV read buffer DuckDB uses (it must be at least the longest line allowed).
 READ_BUFFER_BYTES = 32 * 1024 * 1024
-
-
-def head_lines_needed(config: ImportConfig) -> int:
-    """How many lines of a file's head `detect` may read with `config`: a head that holds them sniffs as the
-    whole file would (app.storage.streamed)."""
-    first = parse_range(config.range).first_row if config.range else 0
-    return HEAD_SAMPLE_LINES + max(config.header_row or 0, first) + config.skip_rows + 1
 
 
 def read_buffer_bytes(limits: ImportLimits) -> int:

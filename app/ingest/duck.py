@@ -42,9 +42,8 @@ def connect(
     spill_directory: str | None = None,
     preserve_order: bool = True,
 ) -> duckdb.DuckDBPyConnection:
-    """An in-memory connection limited in memory and threads that can read only `readable` files (paths, or
-    URLs of a filesystem the caller registers) and write only under the `writable` directories; no extension is
-    installed or loaded, and the settings are locked.
+    """An in-memory connection limited in memory and threads that can read only `readable` files and write
+    only under the `writable` directories; no extension is installed or loaded, and the settings are locked.
     Inside a `bounded` block it is interrupted when the block's time limit passes.
 
     Spill files go to `settings.temp_directory`, else `spill_directory`, else a directory inside the first
@@ -68,8 +67,7 @@ def connect(
     try:
         conn.execute("SET enable_progress_bar = true")
         conn.execute("SET enable_progress_bar_print = false")
-        # a URL names a file of a filesystem registered with the connection (app.storage.streamed), as is
-        files = sorted({path if "://" in path else os.path.abspath(path) for path in readable})
+        files = sorted({os.path.abspath(path) for path in readable})
         directories = sorted(set(writable))
         conn.execute(f"SET allowed_paths = {literal(files)}")
         conn.execute(f"SET allowed_directories = {literal(directories)}")

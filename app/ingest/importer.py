@@ -29,7 +29,6 @@ from app.ingest.sniff import Sniffed, sniff
 from app.ingest.suggest import totals_row
 from app.ingest.textio import DUCKDB_ENCODINGS, transcode_to_utf8
 from app.paths import DATA_FILE, REJECTS_FILE
-from app.storage.streamed import RemoteFile
 
 Progress = Callable[[int, int, int], None]
 #: How a version's data file is written (CSV and JSON). Parquet 2.x encodings (delta for integers and dates,
@@ -38,8 +37,6 @@ Progress = Callable[[int, int, int], None]
 #: version is uploaded (and stored, and fetched into caches) on an S3 data root, where the store's CPU per byte
 #: dwarfs the encoder's. Readable by DuckDB, pyarrow, polars and Spark 3.
 PARQUET_OPTIONS = "FORMAT parquet, PARQUET_VERSION v2, COMPRESSION zstd, COMPRESSION_LEVEL 1"
-#: Bytes of a remote CSV's head fetched for sniffing before it is streamed (see _source).
-STREAM_HEAD_BYTES = 32 * 1024 * 1024
 REJECTS_SCHEMA = pa.schema(
     [("row", pa.int64()), ("column", pa.string()), ("message", pa.string()), ("value", pa.string())]
 )
@@ -48,9 +45,7 @@ REJECTS_SCHEMA = pa.schema(
 class _Job(msgspec.Struct, kw_only=True):
     """What the format-specific steps share."""
 
-    #: The file to read; when `stream` is set, only its head (for sniffing), and the data comes from `stream`.
     source: str
-    stream: RemoteFile | None = None
     sniffed: Sniffed
     config: ImportConfig
     limits: ImportLimits
@@ -70,7 +65,7 @@ class _Job(msgspec.Struct, kw_only=True):
 
 
 def import_file(
-    source: str | os.PathLike[str] | RemoteFile,
+    source: str | os.PathLike[str],
     *,
     filename: str,
     config: ImportConfig,
@@ -80,27 +75,24 @@ def import_file(
     progress: Progress | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> ImportResult:
-    """Stream `source` into Parquet under `out_dir`; raise a DomainError (and write nothing) on failure.
-
-    A `RemoteFile` (an object of an S3 data root) is streamed when it is a CSV DuckDB decodes, else fetched."""
+    """Stream `source` into Parquet under `out_dir`; raise a DomainError (and write nothing) on failure."""
     config.validate()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    sniffed = sniff(source, filename, config, limits)
     work = Path(tempfile.mkdtemp(prefix=".ingest-", dir=out))
+    job = _Job(
+        source=os.path.abspath(source),
+        sniffed=sniffed,
+        config=config,
+        limits=limits,
+        settings=duckdb_settings,
+        work=work,
+        progress=progress or (lambda rows, done, total: None),
+        should_stop=should_stop or (lambda: False),
+        warnings=list(sniffed.warnings),
+    )
     try:
-        local, sniffed, stream = _source(source, work, filename, config, limits)
-        job = _Job(
-            source=local,
-            stream=stream,
-            sniffed=sniffed,
-            config=config,
-            limits=limits,
-            settings=duckdb_settings,
-            work=work,
-            progress=progress or (lambda rows, done, total: None),
-            should_stop=should_stop or (lambda: False),
-            warnings=list(sniffed.warnings),
-        )
         step = {"excel": _excel, "csv": _csv}.get(sniffed.format, _json)
         rejected, effective = step(job)
         if job.should_stop():
@@ -131,30 +123,6 @@ def import_file(
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _source(
-    source: str | os.PathLike[str] | RemoteFile, work: Path, filename: str, config: ImportConfig, limits: ImportLimits
-) -> tuple[str, Sniffed, RemoteFile | None]:
-    """The local file to sniff and read, what it is, and the object a CSV import streams instead (else None).
-
-    A remote CSV in an encoding DuckDB decodes is streamed when its head holds the lines sniffing reads (see
-    app.storage.streamed); anything else (a workbook, JSON, a transcoded or oversized file) is fetched whole."""
-    if not isinstance(source, RemoteFile):
-        return os.path.abspath(source), sniff(source, filename, config, limits), None
-    if STREAM_HEAD_BYTES < source.size <= limits.max_upload_bytes:
-        head = work / "head"
-        lines = source.head(head, STREAM_HEAD_BYTES)
-        sniffed = sniff(head, filename, config, limits)
-        if (
-            sniffed.format == "csv"
-            and (sniffed.encoding or "utf-8") in DUCKDB_ENCODINGS
-            and lines >= csv_reader.head_lines_needed(config)
-        ):
-            return str(head), msgspec.structs.replace(sniffed, size=source.size), source
-        head.unlink()
-    local = source.fetch()
-    return str(local), sniff(local, filename, config, limits), None
-
-
 def _csv(job: _Job) -> tuple[int, ImportConfig]:
     """CSV: (transcode to UTF-8 if DuckDB cannot decode it, then) one DuckDB COPY with rejects stored."""
     encoding = job.sniffed.encoding or "utf-8"
@@ -172,18 +140,13 @@ def _csv(job: _Job) -> tuple[int, ImportConfig]:
         )
         if replaced:
             job.warnings.append(f"{replaced} byte sequence(s) were not valid {encoding} and became U+FFFD")
-    # a streamed object: DuckDB reads it in ranges through a filesystem of its own (app.storage.streamed)
-    remote = job.stream.filesystem("upload/source.csv") if job.stream is not None else None
-    conn = connect(job.settings, readable=[path] + ([remote.url] if remote else []), writable=[str(job.work)])
+    conn = connect(job.settings, readable=[path], writable=[str(job.work)])
     try:
         try:
             plan = csv_reader.detect(conn, path, duck_encoding, job.config, job.limits)
         except duckdb.Error as exc:
             raise csv_reader.read_error(exc, job.limits) from exc
         job.warnings += plan.warnings
-        if remote is not None:
-            conn.register_filesystem(remote)
-            plan = msgspec.structs.replace(plan, path=remote.url)
         select = csv_reader.select_sql(plan, job.config, job.limits)
         copy = f"COPY ({select}) TO {literal(job.data)} ({PARQUET_OPTIONS})"
         base = size // 2 if path != job.source else 0
@@ -195,8 +158,6 @@ def _csv(job: _Job) -> tuple[int, ImportConfig]:
                 on_progress=lambda pct: job.progress(0, base + int((size - base) * pct / 100), size),
             )
         except duckdb.Error as exc:
-            if remote is not None:
-                remote.check()  # the store failed: its error, not one that blames the file
             raise csv_reader.read_error(exc, job.limits) from exc
         rejected, problems = csv_reader.rejects(conn)
         if rejected and job.config.on_error == "strict":
@@ -206,8 +167,6 @@ def _csv(job: _Job) -> tuple[int, ImportConfig]:
             job.warnings.append(f"{rejected} row(s) rejected; see {REJECTS_FILE}")
     finally:
         conn.close()
-        if remote is not None:
-            remote.close()
     config = effective(
         job.config,
         plan.columns,
