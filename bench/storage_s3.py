@@ -24,6 +24,9 @@ Reading the CSV from the store while DuckDB parses, instead of downloading it fi
   read-ahead each GET stalls the parsers (import 10.8 s against 5.05 s local). With two ranges read ahead,
   A/B against download-first (import + upload, load 2-3.5): 8.37 against 7.58 s, 8.44 against 12.56 s;
   under load 6-8 the CPU decides and it is no better. Neither reaches the 0.7 ratio.
+- Uploading the Parquet while DuckDB writes it (a reader following the growing file) was not built: strace of
+  COPY ... TO parquet shows pwrite64 at offsets reserved in turn by several threads, so a later range can land
+  before an earlier one and a follower could send a hole's zeros.
 
 What bounds the ratio here (1 GiB, 2 cores, Dec 2026): the import keeps both cores busy (~11.4 CPU-s in ~6.2 s),
 and the S3 job adds ~4 CPU-s on the same cores, three of them SeaweedFS's: ~1 to serve the CSV (mostly kernel
