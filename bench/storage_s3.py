@@ -12,6 +12,22 @@
 
 Sizes are modest by default (`--mb 128`); the issue's figure is for 1 GiB (`--mb 1024`).
 
+Reading the CSV from the store while DuckDB parses, instead of downloading it first, was tried and did not pay
+(Dec 2026; the code is in the branch history, commits "Stream a CSV upload ..." to "Read two ranges ahead ..."):
+- A named pipe the download writes while read_csv reads it: the S3 job 9.9-10.1 CPU-s against 12.0-13.9, but
+  DuckDB cannot seek a pipe and reads and parses it on about one core: import 11.2-11.3 s against 5.4-5.7 s
+  local (ratio 0.41).
+- DuckDB's register_filesystem with a one-file fsspec filesystem over ranged GETs (obstore's own fsspec adapter
+  returns short reads that DuckDB refuses): parallel parsing, each byte read once in 32 MiB ranges, the sandbox
+  kept (the URL in allowed_paths); but 1.2-1.5 client CPU-s more than download + import (fresh 32 MiB buffers;
+  handing DuckDB obstore's buffer uncopied, or one reused buffer per thread, did not change it), and without
+  read-ahead each GET stalls the parsers (import 10.8 s against 5.05 s local). With two ranges read ahead,
+  A/B against download-first (import + upload, load 2-3.5): 8.37 against 7.58 s, 8.44 against 12.56 s;
+  under load 6-8 the CPU decides and it is no better. Neither reaches the 0.7 ratio.
+- Uploading the Parquet while DuckDB writes it (a reader following the growing file) was not built: strace of
+  COPY ... TO parquet shows pwrite64 at offsets reserved in turn by several threads, so a later range can land
+  before an earlier one and a follower could send a hole's zeros.
+
 What bounds the ratio here (1 GiB, 2 cores, Dec 2026): the import keeps both cores busy (~11.4 CPU-s in ~6.2 s),
 and the S3 job adds ~4 CPU-s on the same cores, three of them SeaweedFS's: ~1 to serve the CSV (mostly kernel
 copies between its volume server and S3 gateway) and 2.1-2.7 to take the 220 MiB of Parquet (57% of it MD5).
