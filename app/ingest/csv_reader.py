@@ -90,6 +90,19 @@ def base_options(config: ImportConfig, limits: ImportLimits) -> dict[str, Any]:
 SNIFF_ONLY = {"ignore_errors": True}
 
 
+#: Integers DuckDB's sniffer finds too wide for our integer (BIGINT): bank card and account numbers, ids.
+_WIDER_THAN_BIGINT = frozenset({"HUGEINT", "UBIGINT", "UHUGEINT"})
+
+
+def sniffed_type(duck_type: str) -> str:
+    """Our type for a column DuckDB sniffed: as `our_type`, but digits too long for a 64-bit integer stay text.
+
+    Such numbers are identifiers, not amounts (a 20-digit account number), and as `integer` every row failed its
+    cast to BIGINT; as text they keep every digit.
+    """
+    return "string" if duck_type.upper() in _WIDER_THAN_BIGINT else our_type(duck_type)
+
+
 def detect(
     conn: duckdb.DuckDBPyConnection, path: str, encoding: str, config: ImportConfig, limits: ImportLimits
 ) -> CsvPlan:
@@ -114,7 +127,7 @@ def detect(
     if header_row == 0 and cell_range is None and dialect["SkipRows"]:
         first_data = dialect["SkipRows"] + 1 + config.skip_rows
     data = sniff_dialect(conn, path, encoding, {**options, "header": False, "skip": first_data - 1})
-    types = [our_type(column["type"]) for column in data["Columns"]]
+    types = [sniffed_type(column["type"]) for column in data["Columns"]]
     if header_row:
         raw = header_cells(path, encoding, options, header_row, limits.max_line_bytes)
         names, warnings = clean_names(raw)
