@@ -38,13 +38,13 @@ def test_a_csv_is_imported_with_inferred_types_and_stats(tmp_path: Path, run_imp
     assert sorted(os.listdir(tmp_path / "out")) == ["data.parquet"]
 
 
-
 def test_numbers_too_long_for_a_64_bit_integer_stay_text_with_every_digit(tmp_path: Path, run_import):
     """Account and card numbers past 2^63: inferred integer, every row failed its cast and the import with it."""
     text = "id,account\n1,12345678901234567890123\n2,98765432109876543210\n"
     result = run_import(write(tmp_path / "accounts.csv", text))
     assert [(c.name, c.type) for c in result.columns] == [("id", "integer"), ("account", "string")]
     assert [r["account"] for r in rows_of(result)] == ["12345678901234567890123", "98765432109876543210"]
+
 
 def test_the_parquet_is_zstd_with_parquet_2_encodings(tmp_path: Path, run_import):
     # fewer bytes to upload on an S3 data root (app.ingest.importer.PARQUET_OPTIONS); read back by pyarrow
