@@ -82,10 +82,15 @@ class Procrastinate(Peer):
         self.database_url = self.servers.create_database("bench_procrastinate")
         self.env = {"BENCH_DATABASE_URL": self.database_url}
         os.environ["BENCH_DATABASE_URL"] = self.database_url
+        from procrastinate import PsycopgConnector
+
         from bench._peer_apps import procrastinate_app
 
-        procrastinate_app.app.connector._conninfo = self.database_url  # type: ignore[attr-defined]
+        # a connector of this round's own: the module's app was built (import time) for the first round's
+        # database, which is dropped by now (rounds 2 and 3 failed with "Database error" when they reused it);
+        # its task defers through the app's job manager, so both take it (as App.replace_connector does)
         self.app = procrastinate_app.app
+        self.app.connector = self.app.job_manager.connector = PsycopgConnector(conninfo=self.database_url)
         self.task = procrastinate_app.noop
         with self.app.open():
             self.app.schema_manager.apply_schema()
