@@ -212,21 +212,15 @@ class TransitionWriter:
         starts = [r for r in batch if r.start_by is not None]
         finishes = [r.finish for r in batch if r.finish is not None]
         connection = self._connect()
-        if starts:
-            start = {"run_ids": uuids([r.run_id for r in starts]), "worker_id": storable(starts[0].start_by)}
-        if starts and finishes:
-            statement = _BOTH.execute(
-                {
-                    **_finish_params(finishes),
-                    "start_run_ids": start["run_ids"],
-                    "worker_id": start["worker_id"],
-                    "start_from_statuses": _START_FROM,
-                }
-            )
-        elif starts:
-            statement = _START.execute({**start, "from_statuses": _START_FROM})
-        else:
+        if not starts:
             statement = _FINISH.execute(_finish_params(finishes))
+        else:
+            run_ids, worker_id = uuids([r.run_id for r in starts]), storable(starts[0].start_by)
+            if finishes:
+                both = {"start_run_ids": run_ids, "worker_id": worker_id, "start_from_statuses": _START_FROM}
+                statement = _BOTH.execute({**_finish_params(finishes), **both})
+            else:
+                statement = _START.execute({"run_ids": run_ids, "worker_id": worker_id, "from_statuses": _START_FROM})
         try:
             rows = self._rows(connection, statement)
         except Exception:
