@@ -24,6 +24,16 @@ Reading the CSV from the store while DuckDB parses, instead of downloading it fi
   read-ahead each GET stalls the parsers (import 10.8 s against 5.05 s local). With two ranges read ahead,
   A/B against download-first (import + upload, load 2-3.5): 8.37 against 7.58 s, 8.44 against 12.56 s;
   under load 6-8 the CPU decides and it is no better. Neither reaches the 0.7 ratio.
+- DuckDB's own httpfs extension reading the CSV from the store and writing the Parquet to it (COPY from and to
+  s3://, multipart parts sent as they fill). No httpfs build for DuckDB 2.0 is installable here (DuckDB's
+  extension server is unreachable; PyPI's duckdb-extension-httpfs, DuckDB's signed binary repackaged, stops at
+  1.5.5), so it was measured in a separate environment on DuckDB 1.5.5, plain COPY read_csv -> zstd Parquet,
+  1 GiB, fresh VM, 3 alternations (Dec 2026, load 1.2-2.9): local 3.4-4.6 s; CSV read from S3 to a local
+  Parquet 4.4-5.5 s (client 7.0-7.6 CPU-s against 6.6-8.7, server 1.0-1.2); both ends on S3 5.5-6.0 s
+  (server 2.8-2.9 CPU-s); download-then-COPY 4.7-6.8 s. So about 0.6-0.65 with both ends streamed: better than
+  download-first, still short of 0.7, at the price of pinning DuckDB to 1.5.5 (which also changes two of our
+  tested behaviours: digits past int64 infer as DOUBLE, and a pipeline step's method-call SQL does not parse).
+  Not adopted; worth taking when an httpfs for the DuckDB we ship can be installed from PyPI.
 - Uploading the Parquet while DuckDB writes it (a reader following the growing file) was not built: strace of
   COPY ... TO parquet shows pwrite64 at offsets reserved in turn by several threads, so a later range can land
   before an earlier one and a follower could send a hole's zeros.
@@ -33,6 +43,9 @@ and the S3 job adds ~4 CPU-s on the same cores, three of them SeaweedFS's: ~1 to
 copies between its volume server and S3 gateway) and 2.1-2.7 to take the 220 MiB of Parquet (57% of it MD5).
 So S3 takes at least local + ~2.4 s (ratio ~0.72-0.73 on an idle machine); each job's server CPU per phase is
 in `phases`. Wall-clock ratios swing 0.57-0.82 with the other load on the machine, the CPU ratio much less.
+On a VM just booted (22 of 24 GB never touched) the download is what grows: 2.5-3.8 s and 2.1-2.9 client CPU-s
+for the 1 GiB (each page-cache page is a first touch the host must back: 1.1 CPU-s per GiB written, against
+0.2 right after a free), and the ratio was 0.45 (local 3.6 s, S3 8.0 s; Dec 2026, load ~1).
 
 Why the S3 job's import phase often costs more CPU than the local job (9.3-9.7 against 8.5-8.9 CPU-s, medians of
 3, Dec 2026): not its settings (both jobs run job_import with the same DuckDB threads, memory limit, spill and
