@@ -9,6 +9,7 @@ from typing import Literal
 import msgspec
 
 from app.ingest.errors import InvalidImportConfig, field_error
+from app.ingest.header_rows import MAX_HEADER_ROWS
 
 Format = Literal["csv", "json", "ndjson", "excel"]
 OnError = Literal["strict", "lenient"]
@@ -63,6 +64,10 @@ class ImportConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omi
     sheet: str | int | None = None
     #: 1-based row of the header within the sheet or file; 0 means no header.
     header_row: int | None = None
+    #: Rows the header spans from `header_row` (workbooks, 1-3): each column's names joined top to bottom with
+    #: `_`, a merged cell naming every column under it (2023年 over 收入 | 成本: 2023年_收入, 2023年_成本).
+    #: Inferred when a header row's merged cells stand over a row of names.
+    header_rows: int | None = None
     #: A cell range such as `A3:F1003`; its first row is the header unless `header_row` says otherwise.
     range: str | None = None
     #: Rows to skip after the header, before the data (units lines and the like).
@@ -92,6 +97,13 @@ class ImportConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omi
 
         if self.header_row is not None and self.header_row < 0:
             bad("header_row", "must be 0 (no header) or a 1-based row number")
+        if self.header_rows is not None and not 1 <= self.header_rows <= MAX_HEADER_ROWS:
+            bad("header_rows", f"must be from 1 to {MAX_HEADER_ROWS}")
+        elif self.header_rows and self.header_rows > 1:
+            if self.header_row == 0:
+                bad("header_rows", "needs a header: header_row is 0")
+            if self.format not in (None, "excel"):
+                bad("header_rows", "applies to workbooks only")
         if self.skip_rows < 0:
             bad("skip_rows", "must be 0 or more")
         if self.skip_footer < 0:

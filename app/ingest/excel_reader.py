@@ -22,6 +22,7 @@ from app.ingest.columns import Planned, clean_names, infer_type, plan_columns, t
 from app.ingest.config import CellRange, ImportConfig, ImportLimits, column_letters, parse_range
 from app.ingest.convert import Converter, arrow_type
 from app.ingest.errors import ImportFailed, LimitExceeded, UnsupportedMediaType, field_error
+from app.ingest.header_rows import JOINER, header_depth, joined_names
 from app.ingest.models import SheetInfo
 from app.ingest.shape import find_header, largest_sheet
 
@@ -47,6 +48,8 @@ class ExcelPlan(msgspec.Struct, kw_only=True):
     header_row: int
     first_data_row: int
     last_row: int | None
+    #: Rows the header spans from `header_row` (their names joined per column: app.ingest.header_rows).
+    header_rows: int = 1
     #: Absolute 1-based sheet column of each planned column.
     positions: list[int]
     columns: list[Planned]
@@ -232,16 +235,30 @@ def detect(sheet: calamine.CalamineSheet, index: int, config: ImportConfig) -> E
             numbered, sheet.merged_cell_ranges or [], first_col, len(cut[0]) if cut else 0
         )
     warnings: list[str] = []
+    depth = 1
     if header_row:
-        raw = next((row for (number, _), row in zip(head, cut, strict=True) if number == header_row), None)
-        if raw is None:
-            raw = cut_row(_row_at(sheet, header_row), start_col, first_col, last_col)
-        raw = _fill_merged(raw, sheet, header_row, first_col, warnings)
+        cut_rows = {number: row for (number, _), row in zip(head, cut, strict=True)}
+
+        def row_at(number: int) -> list[Any]:
+            found = cut_rows.get(number)
+            return found if found is not None else cut_row(_row_at(sheet, number), start_col, first_col, last_col)
+
+        merged = sheet.merged_cell_ranges or []
+        depth = config.header_rows or header_depth(row_at, merged, header_row, first_col)
+        if depth > 1:
+            raw = joined_names([row_at(header_row + i) for i in range(depth)], merged, header_row, first_col)
+            example = next((name for name in raw if name and JOINER in name), None)
+            warnings.append(
+                f"rows {header_row}-{header_row + depth - 1} are the header: each column's names are joined"
+                + (f", e.g. {example!r}" if example else "")
+            )
+        else:
+            raw = _fill_merged(row_at(header_row), sheet, header_row, first_col, warnings)
         names, name_warnings = clean_names(raw)
         warnings += name_warnings
     else:
         names = [column_letters(c) for c in range(first_col, last_col + 1)]
-    first_data = (header_row + 1 if header_row else top) + config.skip_rows
+    first_data = (header_row + depth if header_row else top) + config.skip_rows
     last_row = cell_range.last_row if cell_range else None
     if config.skip_footer:
         sheet_end = start_row + sheet.height
@@ -271,6 +288,7 @@ def detect(sheet: calamine.CalamineSheet, index: int, config: ImportConfig) -> E
         sheet_index=index,
         sheet_name=sheet.name,
         header_row=header_row,
+        header_rows=depth,
         first_data_row=first_data,
         last_row=last_row,
         positions=list(range(first_col, last_col + 1)),
@@ -279,6 +297,11 @@ def detect(sheet: calamine.CalamineSheet, index: int, config: ImportConfig) -> E
         warnings=warnings,
         header_reason=header_reason,
     )
+
+
+def excel_header(plan: ExcelPlan) -> dict[str, int]:
+    """The header as the effective configuration states it: its row, and its depth when over one row."""
+    return {"header_row": plan.header_row} | ({"header_rows": plan.header_rows} if plan.header_rows > 1 else {})
 
 
 def cut_row(row: list[Any], start_col: int, first_col: int, last_col: int) -> list[Any]:

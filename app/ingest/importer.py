@@ -300,4 +300,5 @@ def _excel(job: _Job) -> tuple[int, ImportConfig]:
         raise failed(problems, total=counted["bad"] if len(problems) < MAX_PROBLEMS else None)
     if counted["bad"]:
         job.warnings.append(f"{counted['bad']} row(s) rejected; see {REJECTS_FILE}")
-    return counted["bad"], effective(job.config, plan.columns, format="excel", sheet=name, header_row=plan.header_row)
+    header = excel_reader.excel_header(plan)
+    return counted["bad"], effective(job.config, plan.columns, format="excel", sheet=name, **header)

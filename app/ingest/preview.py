@@ -20,6 +20,7 @@ from app.ingest.columns import as_columns, effective, json_safe, mixed_text_warn
 from app.ingest.config import DuckDBSettings, ImportConfig, ImportLimits, parse_range
 from app.ingest.duck import connect, duckdb_reason
 from app.ingest.errors import ImportFailed, LimitExceeded
+from app.ingest.header_rows import MAX_HEADER_ROWS
 from app.ingest.models import Preview, SheetInfo
 from app.ingest.sniff import Sniffed, sniff
 from app.ingest.suggest import csv_title_rows, excel_suggestions, suggested_config, text_suggestions
@@ -130,7 +131,7 @@ def _excel(
         columns=as_columns(plan.columns),
         rows=values[:rows],
         warnings=warnings,
-        config=effective(config, plan.columns, format="excel", sheet=name, header_row=plan.header_row),
+        config=effective(config, plan.columns, format="excel", sheet=name, **excel_reader.excel_header(plan)),
         suggestions=suggestions,
         suggested_config=suggested_config(config, suggestions),
     )
@@ -145,7 +146,8 @@ HEAD_ROW_BLOCK = 1000
 def _last_row_needed(config: ImportConfig, rows: int, top: int) -> int:
     """The last sheet row a preview reads when the data starts on row `top`: the type sample and the rows shown."""
     header = config.header_row or top
-    return max(top + excel_reader.SAMPLE_ROWS + config.skip_rows + 2, header + 1 + config.skip_rows + rows)
+    depth = config.header_rows or MAX_HEADER_ROWS  # room for a header found to span rows
+    return max(top + excel_reader.SAMPLE_ROWS + config.skip_rows + 2, header + depth + config.skip_rows + rows)
 
 
 def _top(config: ImportConfig, sheet_top: int) -> int:

@@ -122,6 +122,8 @@ def sniff(path: str | os.PathLike[str], filename: str, config: ImportConfig, lim
         raise ContentMismatch(f"{shown} is not a workbook; choose format csv or json", code="content_mismatch")
     if config.skip_footer:
         raise field_error("skip_footer", "applies to workbooks only")
+    if (config.header_rows or 1) > 1:
+        raise field_error("header_rows", "applies to workbooks only")
 
     at_eof = size <= HEAD_BYTES
     if config.encoding:

@@ -46,8 +46,11 @@ def rows_of(result: ImportResult) -> list[dict[str, Any]]:
     return pq.read_table(result.data_path).to_pylist()
 
 
-def write_xlsx(path: Path, sheets: dict[str, Sequence[Sequence[Any]]], merge: str | None = None) -> Path:
-    """An xlsx with one sheet per entry (rows from A1); dates become date-formatted cells."""
+def write_xlsx(
+    path: Path, sheets: dict[str, Sequence[Sequence[Any]]], merge: str | Sequence[str] | None = None
+) -> Path:
+    """An xlsx with one sheet per entry (rows from A1); dates become date-formatted cells; `merge`: cell ranges
+    merged on every sheet."""
     openpyxl = pytest.importorskip("openpyxl")
     book = openpyxl.Workbook()
     book.remove(book.active)
@@ -61,7 +64,7 @@ def write_xlsx(path: Path, sheets: dict[str, Sequence[Sequence[Any]]], merge: st
                     cell.number_format = "yyyy-mm-dd hh:mm:ss"
                 elif isinstance(cell.value, dt.date):
                     cell.number_format = "yyyy-mm-dd"
-        if merge:
-            sheet.merge_cells(merge)
+        for cells in [merge] if isinstance(merge, str) else merge or []:
+            sheet.merge_cells(cells)
     book.save(path)
     return path

@@ -2035,6 +2035,7 @@ export interface components {
             /** @enum {null|string} */
             format?: "csv" | "json" | "ndjson" | "excel" | null;
             header_row?: number | null;
+            header_rows?: number | null;
             limit?: number | null;
             null_values?: string[] | null;
             /**

@@ -8,6 +8,8 @@ export const ENCODINGS = ['utf-8', 'utf-8-sig', 'gb18030', 'gbk', 'big5', 'shift
 export interface ConfigForm {
   sheet: string | number | null
   header_row: number | null
+  /** Rows a workbook header spans (merged group names over column names): joined per column. */
+  header_rows: number | null
   range: string
   skip_rows: number
   skip_footer: number
@@ -26,7 +28,7 @@ export interface ConfigForm {
 
 export function emptyForm(): ConfigForm {
   return {
-    sheet: null, header_row: null, range: '', skip_rows: 0, skip_footer: 0, encoding: '', delimiter: '', quote: '',
+    sheet: null, header_row: null, header_rows: null, range: '', skip_rows: 0, skip_footer: 0, encoding: '', delimiter: '', quote: '',
     thousands_separator: '', decimal_separator: '', null_values: [], record_path: '', limit: null, on_error: 'strict', columns: {},
   }
 }
@@ -36,6 +38,7 @@ export function cleanConfig(form: ConfigForm): Partial<ImportConfig> {
   const config: Partial<ImportConfig> = { on_error: form.on_error }
   if (form.sheet !== null && form.sheet !== '') config.sheet = form.sheet
   if (form.header_row !== null) config.header_row = form.header_row
+  if (form.header_rows !== null) config.header_rows = form.header_rows
   if (form.range.trim()) config.range = form.range.trim()
   if (form.skip_rows > 0) config.skip_rows = form.skip_rows
   if (form.skip_footer > 0) config.skip_footer = form.skip_footer

@@ -74,11 +74,12 @@ describe('import configuration', () => {
     expect(cleanConfig(form)).toEqual({ on_error: 'strict' })
     form.sheet = 'Data'
     form.header_row = 3
+    form.header_rows = 2
     form.delimiter = '\\t'
     form.null_values = ['-']
     form.columns = { 金额: { name: 'amount', type: 'float', include: true }, note: { name: 'note', type: '', include: true }, x: { name: 'x', type: '', include: false } }
     expect(cleanConfig(form)).toEqual({
-      on_error: 'strict', sheet: 'Data', header_row: 3, delimiter: '\t', null_values: ['-'],
+      on_error: 'strict', sheet: 'Data', header_row: 3, header_rows: 2, delimiter: '\t', null_values: ['-'],
       columns: { 金额: { include: true, name: 'amount', type: 'float' }, x: { include: false } },
     })
   })

@@ -1,0 +1,92 @@
+"""Workbook headers over several rows: how many rows a header spans, and the column names they make together.
+
+Reports exported from finance and ERP systems (and many a hand-made sheet) group columns under a merged cell:
+
+    地区 | 2023年 (merged over 2) | 2024年 (merged over 2)
+         | 收入 | 成本           | 收入 | 成本
+
+Read as a one-row header, every column under 2023年 was named 2023年, 2023年_2, ... and the row of 收入 | 成本
+became the first data row (so every amount column read as text). Here the rows are joined per column, top to
+bottom, with `_`: 地区, 2023年_收入, 2023年_成本, 2024年_收入, 2024年_成本. A merged cell names every column
+under it; a cell merged down over the header rows names its column once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+#: Most rows a header may span (`header_rows`); deeper groupings are rare and their names unreadable.
+MAX_HEADER_ROWS = 3
+#: Joins one column's names from the header rows, top to bottom.
+JOINER = "_"
+
+#: calamine's merged ranges: ((first row, first column), (last row, last column)), 0-based and inclusive.
+Merged = Sequence[tuple[tuple[int, int], tuple[int, int]]]
+
+
+def header_depth(row_at: Callable[[int], list[Any]], merged: Merged, header_row: int, first_col: int) -> int:
+    """Rows the header starting at `header_row` spans: 1, or more while a row's merged cells stand over a row of
+    names (every cell under each merged cell filled, and that row holding text only)."""
+    depth = 1
+    while depth < MAX_HEADER_ROWS:
+        row = header_row + depth - 1
+        spans = [(c0, c1) for (r0, c0), (r1, c1) in merged if r0 + 1 == row == r1 + 1 and c1 > c0]
+        if not spans:
+            break
+        below = row_at(row + 1)  # its cells from column `first_col` on
+        filled = [value for value in below if not _blank(value)]
+        if len(filled) < 2 or not all(isinstance(value, str) for value in filled):
+            break
+        under = [_at(below, c + 1 - first_col) for c0, c1 in spans for c in range(c0, c1 + 1)]
+        if any(_blank(value) for value in under):
+            break
+        depth += 1
+    return depth
+
+
+def joined_names(rows: Sequence[list[Any]], merged: Merged, header_row: int, first_col: int) -> list[Any]:
+    """One name per column from the header rows `rows` (the first is `header_row`): each row's merged cells
+    filled across, then each column's texts joined top to bottom, a repeat (a cell merged down) left out."""
+    width = max((len(row) for row in rows), default=0)
+    levels = [
+        _filled_across(list(row) + [None] * (width - len(row)), merged, header_row + i, first_col)
+        for i, row in enumerate(rows)
+    ]
+    names: list[Any] = []
+    for column in range(width):
+        parts: list[str] = []
+        for level in levels:
+            text = _text(level[column])
+            if text and (not parts or parts[-1] != text):
+                parts.append(text)
+        names.append(JOINER.join(parts) or None)
+    return names
+
+
+def _filled_across(row: list[Any], merged: Merged, number: int, first_col: int) -> list[Any]:
+    """Row `number`'s cells with each merged cell's value in every column it covers on that row."""
+    for (r0, c0), (r1, c1) in merged:
+        if r0 + 1 <= number <= r1 + 1 and c1 > c0:
+            value = _at(row, c0 + 1 - first_col) if r0 + 1 == number else None
+            for column in range(c0 + 1, c1 + 2):
+                if 0 <= column - first_col < len(row):
+                    row[column - first_col] = value
+    return row
+
+
+def _at(row: Sequence[Any], index: int) -> Any:
+    return row[index] if 0 <= index < len(row) else None
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _text(value: Any) -> str:
+    """A header cell as text: a year typed as a number (2023.0) reads 2023."""
+    if _blank(value):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
