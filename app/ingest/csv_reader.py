@@ -8,6 +8,7 @@ table; a lenient import copies them to a rejects file, a strict one fails listin
 from __future__ import annotations
 
 import csv
+import re
 from typing import Any
 
 import duckdb
@@ -24,6 +25,11 @@ SAMPLE_ROWS = 20_480
 EMPTY = "(empty)"
 REJECTS_TABLE = "ingest_reject_errors"
 REJECTS_SCAN = "ingest_reject_scans"
+#: Excel's first line `sep=;` (any one character after `sep=`): it names the delimiter and is not data. Excel writes
+#: it in some exports and honours it on opening, so files made for Excel by other tools carry it too.
+_SEPARATOR_HINT = re.compile(r'^"?sep=([^"\r\n])"?[ \t]*$')
+#: Characters of the first line read to look for that hint (a one-line 200 MB file is not read whole for it).
+HINT_CHARS = 64
 
 
 class CsvPlan(msgspec.Struct, kw_only=True):
@@ -108,6 +114,9 @@ def detect(
 ) -> CsvPlan:
     """Work out dialect, header, names and types of a CSV file DuckDB can read, honouring `config`."""
     options = base_options(config, limits)
+    hint = separator_hint(read_line(path, encoding, 1, HINT_CHARS))
+    if hint is not None:
+        options.setdefault("delim", hint)  # a delimiter the configuration sets still wins
     cell_range = parse_range(config.range) if config.range else None
     header_row = config.header_row
     if header_row is None and cell_range is not None:
@@ -117,6 +126,8 @@ def detect(
         dialect_options.update(header=header_row > 0, skip=max(header_row - 1, 0))
     elif cell_range is not None:
         dialect_options["skip"] = cell_range.first_row - 1
+    elif hint is not None:
+        dialect_options["skip"] = 1  # the header is looked for below the hint (DuckDB's SkipRows counts it)
     dialect = sniff_dialect(conn, path, encoding, dialect_options)
     for key, field in (("delim", "Delimiter"), ("quote", "Quote"), ("escape", "Escape")):
         options.setdefault(key, "" if dialect[field] == EMPTY else dialect[field])
@@ -138,6 +149,10 @@ def detect(
         width = max(len(names), len(types))
         names, _ = clean_names(names + [""] * (width - len(names)))
         types += ["string"] * (width - len(types))
+    if hint is not None:
+        delimiter = options["delim"]
+        used = f"{hint!r} is the delimiter" if delimiter == hint else f"the delimiter set, {delimiter!r}, is used"
+        warnings.append(f"line 1 is Excel's delimiter hint {'sep=' + hint!r}: skipped; {used}")
 
     planned = plan_columns(*_within_range(names, types, cell_range), config)
     planned = _with_range_positions(planned, cell_range)
@@ -164,14 +179,25 @@ def detect(
     )
 
 
+def separator_hint(line: str) -> str | None:
+    """The delimiter an Excel `sep=;` line names, or None when `line` is no such hint."""
+    match = _SEPARATOR_HINT.match(line.lstrip("\ufeff").rstrip("\r\n"))
+    return match.group(1) if match else None
+
+
+def read_line(path: str, encoding: str, number: int, max_bytes: int) -> str:
+    """Line `number` (from 1) of a text file, at most `max_bytes` characters; any line end (LF, CRLF, CR) ends it."""
+    codec = "utf-8-sig" if encoding == "utf-8" else encoding
+    with open(path, encoding=codec, errors="replace", newline="") as handle:
+        for _ in range(number - 1):
+            handle.readline(max_bytes)
+        return handle.readline(max_bytes)
+
+
 def header_cells(path: str, encoding: str, options: dict[str, Any], header_row: int, max_bytes: int) -> list[str]:
     """The cells of the header line, split with the data's dialect (Python's csv: no sniffing, so ragged
     rows further down cannot confuse it)."""
-    codec = "utf-8-sig" if encoding == "utf-8" else encoding
-    with open(path, encoding=codec, errors="replace", newline="") as handle:
-        for _ in range(header_row - 1):
-            handle.readline(max_bytes)
-        line = handle.readline(max_bytes)
+    line = read_line(path, encoding, header_row, max_bytes)
     quote, escape = options.get("quote") or None, options.get("escape") or None
     reader = csv.reader(
         [line.rstrip("\r\n")],

@@ -265,3 +265,29 @@ def test_the_preview_warns_about_a_mostly_numeric_text_column(tmp_path: Path, li
     shown = preview(path, "a.csv", ImportConfig(), limits)
     assert shown.columns[1].type == "string"
     assert any("mostly numbers" in warning and "n/a" in warning for warning in shown.warnings)
+
+
+@pytest.mark.parametrize("delimiter", [";", ",", "\t", "|"])
+def test_excels_sep_line_names_the_delimiter_and_is_skipped_in_preview_and_import(
+    tmp_path: Path, limits: ImportLimits, run_import, delimiter: str
+):
+    """`sep=;` on line 1 (Excel writes and honours it) was read as the header: one column named 'sep='."""
+    rows = [["city", "amount"], ["Paris", "12"], ["Lyon", "7"]]
+    text = f"sep={delimiter}\r\n" + "".join(delimiter.join(row) + "\r\n" for row in rows)
+    path = write(tmp_path / "export.csv", text)
+    shown = preview(path, "export.csv", ImportConfig(), limits)
+    assert (shown.config.delimiter, shown.config.header_row) == (delimiter, 2)
+    assert [c.name for c in shown.columns] == ["city", "amount"]
+    assert shown.suggestions == []
+    assert f"line 1 is Excel's delimiter hint {'sep=' + delimiter!r}: skipped; {delimiter!r} is the delimiter" in (
+        shown.warnings
+    )
+    assert shown.rows == [["Paris", 12], ["Lyon", 7]]
+    assert rows_of(run_import(path)) == [{"city": "Paris", "amount": 12}, {"city": "Lyon", "amount": 7}]
+
+
+def test_a_configured_delimiter_wins_over_the_sep_line_which_is_still_skipped(tmp_path: Path, run_import):
+    path = write(tmp_path / "export.csv", '"sep=;"\nid,name\n1,a\n')
+    result = run_import(path, delimiter=",")
+    assert rows_of(result) == [{"id": 1, "name": "a"}]
+    assert "line 1 is Excel's delimiter hint 'sep=;': skipped; the delimiter set, ',', is used" in result.warnings
