@@ -332,4 +332,10 @@ def read_error(exc: duckdb.Error, limits: ImportLimits | None = None) -> DomainE
             f"a line is longer than max_line_bytes={limits.max_line_bytes} ({reason}); "
             "check the delimiter and quote, or import a range without that line"
         )
+    if "not possible to automatically detect the CSV parsing dialect" in reason:  # and a page listing what it tried
+        return ImportFailed(
+            "could not tell the CSV's delimiter and quote from its first lines: set delimiter (and quote) "
+            "in the import configuration",
+            code="csv_dialect_unknown",
+        )
     return ImportFailed(f"could not read the CSV file: {reason}")

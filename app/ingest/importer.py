@@ -27,7 +27,7 @@ from app.ingest.errors import MAX_PROBLEMS, ImportCancelled, ImportFailed, faile
 from app.ingest.models import ImportResult
 from app.ingest.sniff import Sniffed, sniff
 from app.ingest.suggest import totals_row
-from app.ingest.textio import DUCKDB_ENCODINGS, transcode_to_utf8
+from app.ingest.textio import CR_CHECK_BYTES, DUCKDB_ENCODINGS, lone_cr_line_ends, read_text_prefix, transcode_to_utf8
 from app.paths import DATA_FILE, REJECTS_FILE
 
 Progress = Callable[[int, int, int], None]
@@ -124,17 +124,20 @@ def import_file(
 
 
 def _csv(job: _Job) -> tuple[int, ImportConfig]:
-    """CSV: (transcode to UTF-8 if DuckDB cannot decode it, then) one DuckDB COPY with rejects stored."""
+    """CSV: (transcode to UTF-8 if DuckDB cannot decode it or its line ends, then) one DuckDB COPY with rejects
+    stored."""
     encoding = job.sniffed.encoding or "utf-8"
     path, duck_encoding = job.source, DUCKDB_ENCODINGS.get(encoding)
     size = job.sniffed.size
-    if duck_encoding is None:
+    lone_cr = lone_cr_line_ends(read_text_prefix(job.source, encoding, CR_CHECK_BYTES)[0])
+    if duck_encoding is None or lone_cr:
         path, duck_encoding = str(job.work / "source.utf8.csv"), "utf-8"
         replaced = transcode_to_utf8(
             job.source,
             path,
             encoding,
             lenient=job.config.on_error == "lenient",
+            lf_line_ends=lone_cr,
             progress=lambda done: job.progress(0, done // 2, size),
             should_stop=job.should_stop,
         )

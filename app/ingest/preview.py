@@ -23,7 +23,7 @@ from app.ingest.errors import ImportFailed, LimitExceeded
 from app.ingest.models import Preview, SheetInfo
 from app.ingest.sniff import Sniffed, sniff
 from app.ingest.suggest import csv_title_rows, excel_suggestions, suggested_config, text_suggestions
-from app.ingest.textio import read_text_prefix
+from app.ingest.textio import CR_CHECK_BYTES, as_lf, lone_cr_line_ends, read_text_prefix
 from app.ingest.xlsx_head import sheet_head
 
 #: Bytes of a text file a preview reads at most.
@@ -245,6 +245,8 @@ def _csv(
 ) -> Preview:
     encoding = sniffed.encoding or "utf-8"
     text, complete, replaced = read_text_prefix(path, encoding, PREVIEW_BYTES)
+    if lone_cr_line_ends(text[:CR_CHECK_BYTES]):
+        text = as_lf(text)  # as the import reads it
     _check_first_line(text, complete, config)
     warnings = [f"{replaced} byte sequence(s) are not valid {encoding}"] if replaced else []
     head = work / "head.csv"

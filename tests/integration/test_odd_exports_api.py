@@ -21,3 +21,15 @@ def test_excels_sep_line_gives_the_delimiter_and_is_no_row(client: TestClient, p
     run = run_import(client, parts, dataset["id"])
     assert run["status"] == "SUCCEEDED", run
     assert _rows(client, dataset["id"]) == shown["rows"]
+
+
+def test_a_classic_mac_csv_with_a_last_lf_previews_and_imports_alike(client: TestClient, parts: Engine_) -> None:
+    content = ("id,city\r" + "".join(f"{i},Caf\u00e9 {i}\r" for i in range(30_000)) + "30000,added\n").encode("cp1252")
+    dataset = upload(client, content, "mac.csv")
+    shown = client.post(f"/api/v1/datasets/{dataset['id']}/preview", json={})
+    assert shown.status_code == 200, shown.text
+    assert shown.json()["rows"][:2] == [[0, "Caf\u00e9 0"], [1, "Caf\u00e9 1"]]
+    run = run_import(client, parts, dataset["id"])
+    assert run["status"] == "SUCCEEDED", run
+    page = client.get(f"/api/v1/datasets/{dataset['id']}/rows", params={"offset": 29_999, "limit": 5}).json()
+    assert (page["rows"], page["total"]) == ([[29_999, "Caf\u00e9 29999"], [30_000, "added"]], 30_001)

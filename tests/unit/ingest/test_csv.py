@@ -291,3 +291,43 @@ def test_a_configured_delimiter_wins_over_the_sep_line_which_is_still_skipped(tm
     result = run_import(path, delimiter=",")
     assert rows_of(result) == [{"id": 1, "name": "a"}]
     assert "line 1 is Excel's delimiter hint 'sep=;': skipped; the delimiter set, ',', is used" in result.warnings
+
+
+@pytest.mark.parametrize("last_line_end", ["\n", "\r\n"])
+def test_lone_cr_line_ends_with_a_last_line_from_another_system_preview_and_import_alike(
+    tmp_path: Path, limits: ImportLimits, run_import, last_line_end: str
+):
+    """Classic Mac line ends (lone CR) with one LF or CRLF line end: DuckDB's sniffer gave a page-long error, or
+    (the other line end past the sniffed head) the preview worked and the import failed ('invalid state')."""
+    lines = ["Name,Note,Amount", '"Smith, J","call back\rtomorrow",1.5'] + [f"Row {i},-,{i}" for i in range(30_000)]
+    text = "\r".join(lines) + "\r" + "Last,added on Linux,2" + last_line_end
+    path = write(tmp_path / "mac.csv", text, "cp1252")
+    shown = preview(path, "mac.csv", ImportConfig(), limits)
+    assert [(c.name, c.type) for c in shown.columns] == [("Name", "string"), ("Note", "string"), ("Amount", "float")]
+    assert shown.rows[0] == ["Smith, J", "call back\ntomorrow", 1.5]  # a line break in a cell, as LF
+    result = run_import(path)
+    stored = rows_of(result)
+    assert (len(stored), stored[0], stored[-1]) == (
+        30_002,
+        {"Name": "Smith, J", "Note": "call back\ntomorrow", "Amount": 1.5},
+        {"Name": "Last", "Note": "added on Linux", "Amount": 2.0},
+    )
+
+
+def test_a_csv_whose_dialect_cannot_be_told_gets_a_short_message_and_its_own_code(
+    tmp_path: Path, limits: ImportLimits, run_import
+):
+    path = write(tmp_path / "acorn.csv", "a,b\n\r1,2\n\r3,4\n\r")  # LF CR line ends: DuckDB's sniffer gives up
+    with pytest.raises(ImportFailed) as shown:
+        preview(path, "acorn.csv", ImportConfig(), limits)
+    with pytest.raises(ImportFailed) as imported:
+        run_import(path)
+    assert shown.value.code == imported.value.code == "csv_dialect_unknown"
+    assert (
+        shown.value.detail
+        == imported.value.detail
+        == (
+            "could not tell the CSV's delimiter and quote from its first lines: set delimiter (and quote) in the "
+            "import configuration"
+        )
+    )
