@@ -18,7 +18,7 @@ import msgspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from app.ingest import csv_reader, excel_reader, json_reader
+from app.ingest import csv_reader, excel_reader, json_numbers, json_reader
 from app.ingest.columns import effective
 from app.ingest.config import DuckDBSettings, ImportConfig, ImportLimits
 from app.ingest.convert import arrow_type
@@ -190,19 +190,22 @@ def _json(job: _Job) -> tuple[int, ImportConfig]:
     job.warnings += warnings
     record_path = prefix[: -len(".item")] if mode == "path" and prefix else None
     fmt = "ndjson" if mode == "ndjson" else "json"
+    records = None if mode == "ndjson" else prefix
     path = job.source
-    if mode == "path" or encoding != "utf-8":
+    # DuckDB would read NaN / Infinity as IEEE values: such a file is read through ijson, which writes them as null
+    if mode == "path" or encoding != "utf-8" or json_numbers.scan(job.source).non_finite:
         path = str(job.work / "records.ndjson")
         size = job.sniffed.size
-        json_reader.extract_records(
+        extracted = json_reader.extract_records(
             job.source,
             path,
-            None if mode == "ndjson" else prefix,
+            records,
             encoding=encoding,
             limit=job.config.limit,
             should_stop=job.should_stop,
             progress=lambda count, done: job.progress(count, done // 2, size),
         )
+        job.warnings += extracted.warnings()
         mode = "ndjson"
     conn = connect(job.settings, readable=[path], writable=[str(job.work)])
     try:
@@ -227,6 +230,8 @@ def _json(job: _Job) -> tuple[int, ImportConfig]:
             query = f"SELECT {', '.join(parts)} FROM {table}{where}{limit}"
             run(conn, f"COPY ({query}) TO {literal(job.data)} ({PARQUET_OPTIONS})", should_stop=job.should_stop)
         except duckdb.Error as exc:
+            if json_reader.DUCKDB_DUPLICATE_KEY in str(exc):  # ijson finds the record and key, as the preview does
+                json_reader.extract_records(job.source, os.devnull, records, encoding=encoding)
             raise ImportFailed(f"could not import the JSON records: {duckdb_reason(exc)}") from exc
     finally:
         conn.close()

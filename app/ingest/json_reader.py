@@ -21,6 +21,7 @@ from app.ingest.config import ImportConfig, ImportLimits
 from app.ingest.duck import duckdb_type, ident, literal, our_type
 from app.ingest.errors import ImportCancelled, ImportFailed
 from app.ingest.json_depth import DepthGuard
+from app.ingest.json_numbers import NonFiniteAsNull
 from app.ingest.textio import Utf8Reader
 
 #: ijson events looked at to find the first array of records in a document.
@@ -47,8 +48,80 @@ def json_mode(path: str, kind: str, config: ImportConfig, encoding: str) -> tupl
 
 
 def reader(path: str, encoding: str) -> Any:
-    """The file as UTF-8 bytes without a BOM, whatever its encoding, refused once nested too deep for ijson."""
-    return DepthGuard(open(path, "rb") if encoding == "utf-8" else Utf8Reader(path, encoding), IJSON_MAX_DEPTH)
+    """The file as UTF-8 bytes without a BOM, whatever its encoding, with NaN and Infinity as null (the filter is
+    the reader's `non_finite`), refused once nested too deep for ijson."""
+    raw = open(path, "rb") if encoding == "utf-8" else Utf8Reader(path, encoding)  # noqa: SIM115 - closed with the guard
+    non_finite = NonFiniteAsNull(raw)
+    guard = DepthGuard(non_finite, IJSON_MAX_DEPTH)
+    guard.non_finite = non_finite  # type: ignore[attr-defined]
+    return guard
+
+
+#: What DuckDB's JSON reader says of an object with a key twice.
+DUCKDB_DUPLICATE_KEY = "has duplicate key"
+
+
+class DuplicateKey(ImportFailed):
+    """A JSON object names a key twice (422): which value counts is undefined, so nothing is guessed."""
+
+    code = "duplicate_key"
+
+
+def _key_checking_dict(twice: list[tuple[dict[str, Any], str]]) -> type[dict[str, Any]]:
+    """The mapping ijson builds objects as: notes each object given a key it already holds, in `twice`.
+
+    It cannot raise: yajl (ijson's C backend) does not pass an exception from a mapping on, and goes on parsing.
+    """
+
+    class UniqueKeys(dict[str, Any]):
+        __slots__ = ()
+
+        def __setitem__(self, key: str, value: Any, _set: Any = dict.__setitem__) -> None:
+            if key in self:
+                twice.append((self, key))
+            _set(self, key, value)
+
+    return UniqueKeys
+
+
+def _key_twice_in(record: Any, twice: list[tuple[dict[str, Any], str]]) -> str | None:
+    """The key an object of `record` got twice, if one did (ijson may build the next records before it gives one)."""
+    noted = {id(obj): key for obj, key in twice}
+    stack = [record]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if id(node) in noted:
+                return noted[id(node)]
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return None
+
+
+def duplicate_key(record: int, key: str) -> DuplicateKey:
+    """The error for a record holding `key` twice (at any depth), the same whichever reader met it."""
+    return DuplicateKey(
+        f"record {record} has the key {key!r} twice in one object; JSON leaves which value counts undefined, so "
+        "the file is refused: export it with each key once"
+    )
+
+
+class Extracted(msgspec.Struct, frozen=True):
+    """What `extract_records` wrote: records, and the NaN / Infinity values it wrote as null."""
+
+    records: int
+    non_finite: int = 0
+    first_non_finite_line: int | None = None
+
+    def warnings(self) -> list[str]:
+        """The warning an import or preview gives for the NaN / Infinity values written as null."""
+        if not self.non_finite:
+            return []
+        return [
+            f"NaN or Infinity (not JSON numbers) imported as NULL: {self.non_finite} value(s) read, the first on "
+            f"line {self.first_non_finite_line}"
+        ]
 
 
 def find_record_path(path: str, encoding: str) -> str | None:
@@ -76,8 +149,10 @@ def extract_records(
     limit: int | None = None,
     should_stop: Callable[[], bool] | None = None,
     progress: Callable[[int, int], None] | None = None,
-) -> int:
-    """Stream the records at `prefix` (None: each top-level value) into an NDJSON file; returns the count.
+) -> Extracted:
+    """Stream the records at `prefix` (None: each top-level value) into an NDJSON file; says what it wrote.
+
+    A key twice in one object raises DuplicateKey; NaN and Infinity are written as null (and counted).
 
     yajl (ijson's C backend) refuses an integer past 64 bits ("integer overflow"), which DuckDB reads as a number:
     such a file is read again with ijson's pure-Python backend (slower, exact), so a preview or a record-path
@@ -93,12 +168,21 @@ class _IntegerOverflow(Exception):
     """yajl met an integer it cannot hold."""
 
 
-def _extract(backend, source, target, prefix, encoding, limit, should_stop, progress) -> int:  # type: ignore[no-untyped-def]
+def _extract(backend, source, target, prefix, encoding, limit, should_stop, progress) -> Extracted:  # type: ignore[no-untyped-def]
     count = 0
+    twice: list[tuple[dict[str, Any], str]] = []
     with reader(source, encoding) as handle, open(target, "wb") as writer:
-        items = backend.items(handle, "" if prefix is None else prefix, use_float=True, multiple_values=prefix is None)
+        items = backend.items(
+            handle,
+            "" if prefix is None else prefix,
+            use_float=True,
+            multiple_values=prefix is None,
+            map_type=_key_checking_dict(twice),
+        )
         try:
             for record in items:
+                if twice and (key := _key_twice_in(record, twice)) is not None:
+                    raise duplicate_key(count + 1, key)
                 try:
                     writer.write(msgspec.json.encode(record))
                 except RecursionError as exc:
@@ -118,7 +202,8 @@ def _extract(backend, source, target, prefix, encoding, limit, should_stop, prog
             raise ImportFailed(f"not valid JSON after record {count}: {str(exc).splitlines()[0]}") from exc
         except UnicodeDecodeError as exc:
             raise ImportFailed(f"not valid {encoding} after record {count}: {exc.reason}") from exc
-    return count
+        non_finite = handle.non_finite
+    return Extracted(records=count, non_finite=non_finite.count, first_non_finite_line=non_finite.first_line)
 
 
 def read_call(path: str, mode: str, limits: ImportLimits, *, sample_size: int) -> str:

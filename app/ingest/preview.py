@@ -322,9 +322,10 @@ def _json(
     encoding = sniffed.encoding or "utf-8"
     mode, prefix, warnings = json_reader.json_mode(path, sniffed.kind, config, encoding)
     records = work / "head.ndjson"
-    json_reader.extract_records(
+    extracted = json_reader.extract_records(
         path, str(records), None if mode == "ndjson" else prefix, encoding=encoding, limit=max(rows, 50)
     )
+    warnings += extracted.warnings()
     conn = connect(settings, readable=[str(records)], writable=[str(work)])
     try:
         source = json_reader.read_call(str(records), "ndjson", limits, sample_size=-1)

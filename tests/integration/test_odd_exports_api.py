@@ -33,3 +33,26 @@ def test_a_classic_mac_csv_with_a_last_lf_previews_and_imports_alike(client: Tes
     assert run["status"] == "SUCCEEDED", run
     page = client.get(f"/api/v1/datasets/{dataset['id']}/rows", params={"offset": 29_999, "limit": 5}).json()
     assert (page["rows"], page["total"]) == ([[29_999, "Caf\u00e9 29999"], [30_000, "added"]], 30_001)
+
+
+def test_a_json_key_twice_is_the_same_422_in_the_preview_and_the_import(client: TestClient, parts: Engine_) -> None:
+    dataset = upload(client, b'[{"id": 1, "amount": 5},\n {"id": 2, "amount": 7, "amount": 8}]', "orders.json")
+    shown = client.post(f"/api/v1/datasets/{dataset['id']}/preview", json={})
+    assert (shown.status_code, shown.json()["code"]) == (422, "duplicate_key")
+    assert shown.json()["detail"].startswith("record 2 has the key 'amount' twice in one object;")
+    run = run_import(client, parts, dataset["id"])
+    assert (run["status"], run["error"]["code"]) == ("FAILED", "duplicate_key")
+    assert run["error"]["message"] == shown.json()["detail"]
+
+
+def test_json_nan_and_infinity_are_null_in_the_preview_and_the_dataset(client: TestClient, parts: Engine_) -> None:
+    dataset = upload(
+        client, b'[{"id": 1, "ratio": 0.5}, {"id": 2, "ratio": NaN}, {"id": 3, "ratio": Infinity}]', "r.json"
+    )
+    shown = client.post(f"/api/v1/datasets/{dataset['id']}/preview", json={}).json()
+    assert shown["rows"] == [[1, 0.5], [2, None], [3, None]]
+    warning = "NaN or Infinity (not JSON numbers) imported as NULL: 2 value(s) read, the first on line 1"
+    assert warning in shown["warnings"]
+    run = run_import(client, parts, dataset["id"])
+    assert run["status"] == "SUCCEEDED", run
+    assert _rows(client, dataset["id"]) == shown["rows"]

@@ -114,3 +114,52 @@ def test_an_empty_array_has_no_records(tmp_path: Path, run_import):
     with pytest.raises(ImportFailed) as caught:
         run_import(path)
     assert caught.value.code == "no_records"
+
+
+#: The same records in each way a JSON file holds them: DuckDB reads the first two, ijson the one under a path.
+LAYOUTS = {
+    "array.json": lambda records: "[" + ",\n".join(records) + "]",
+    "lines.ndjson": lambda records: "\n".join(records) + "\n",
+    "wrapped.json": lambda records: '{"meta": {"n": 2}, "data": [' + ",\n".join(records) + "]}",
+}
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+@pytest.mark.parametrize("record", ['{"id": 2, "id": 3}', '{"id": 2, "geo": {"lat": 1, "lat": 2}}'])
+def test_a_key_twice_in_an_object_is_refused_alike_by_the_preview_and_the_import(
+    tmp_path: Path, limits: ImportLimits, run_import, layout: str, record: str
+):
+    """The preview kept the last value, DuckDB's import refused with a long message, a record-path import kept the
+    last value: now both refuse, naming the record and the key."""
+    path = tmp_path / layout
+    path.write_text(LAYOUTS[layout](['{"id": 1, "geo": {"lat": 0}}', record]))
+    with pytest.raises(ImportFailed) as shown:
+        preview(path, layout, ImportConfig(), limits)
+    with pytest.raises(ImportFailed) as imported:
+        run_import(path)
+    key = "id" if record.count('"id"') == 2 else "lat"
+    assert shown.value.code == imported.value.code == "duplicate_key"
+    assert shown.value.detail == imported.value.detail
+    assert shown.value.detail.startswith(f"record 2 has the key {key!r} twice in one object;")
+    assert os.listdir(tmp_path / "out") == []
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_nan_and_infinity_are_imported_as_null_with_a_warning_by_preview_and_import(
+    tmp_path: Path, limits: ImportLimits, run_import, layout: str
+):
+    """Python's json.dumps writes NaN and Infinity: the preview failed (yajl: 'invalid char'), an array or NDJSON
+    import stored IEEE NaN and inf, a record-path import failed. A string holding those words is left alone."""
+    records = ['{"v": 1.5, "s": "NaN and -Infinity"}', '{"v": NaN, "s": "x"}', '{"v": -Infinity, "s": "y"}']
+    path = tmp_path / layout
+    path.write_text(LAYOUTS[layout](records))
+    warning = "NaN or Infinity (not JSON numbers) imported as NULL: 2 value(s) read, the first on line 2"
+    shown = preview(path, layout, ImportConfig(), limits)
+    assert ([c.type for c in shown.columns], shown.rows) == (
+        ["float", "string"],
+        [[1.5, "NaN and -Infinity"], [None, "x"], [None, "y"]],
+    )
+    assert warning in shown.warnings
+    result = run_import(path)
+    assert [list(row.values()) for row in rows_of(result)] == shown.rows
+    assert warning in result.warnings
