@@ -192,8 +192,9 @@ def _json(job: _Job) -> tuple[int, ImportConfig]:
     fmt = "ndjson" if mode == "ndjson" else "json"
     records = None if mode == "ndjson" else prefix
     path = job.source
+    scanned = json_numbers.scan(job.source) if mode != "path" and encoding == "utf-8" else None
     # DuckDB would read NaN / Infinity as IEEE values: such a file is read through ijson, which writes them as null
-    if mode == "path" or encoding != "utf-8" or json_numbers.scan(job.source).non_finite:
+    if scanned is None or scanned.non_finite:
         path = str(job.work / "records.ndjson")
         size = job.sniffed.size
         extracted = json_reader.extract_records(
@@ -207,14 +208,16 @@ def _json(job: _Job) -> tuple[int, ImportConfig]:
         )
         job.warnings += extracted.warnings()
         mode = "ndjson"
+        scanned = json_numbers.scan(path)
     conn = connect(job.settings, readable=[path], writable=[str(job.work)])
     try:
-        source = json_reader.read_call(path, mode, job.limits, sample_size=-1)
         try:
-            leaves = json_reader.flatten(conn, source, job.config.flatten_separator)
+            source, leaves = json_reader.records(
+                conn, path, mode, job.limits, job.config.flatten_separator, wide_integers=scanned.wide_integers
+            )
             planned, exprs, name_warnings = json_reader.plan(leaves, job.config)
             job.warnings += name_warnings
-            inferred = {name: kind for name, (_, _, kind) in zip(exprs, leaves, strict=True)}
+            inferred = {name: leaf.type for name, leaf in zip(exprs, leaves, strict=True)}
             lenient = job.config.on_error == "lenient"
             parts, forced = json_reader.select_parts(planned, exprs, inferred, safe=lenient)
             table = f"(SELECT row_number() OVER () AS __ingest_row, * FROM {source})"

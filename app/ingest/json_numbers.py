@@ -1,10 +1,13 @@
-"""NaN and Infinity in JSON: not JSON numbers, imported as NULL.
+"""Numbers in JSON that DuckDB's reader would not keep as written: NaN and Infinity, and integers past 64 bits.
 
 `NaN`, `Infinity` and `-Infinity` are not JSON, but Python's `json.dumps` writes them (for missing or overflowed
 floats, as pandas means NaN). yajl (ijson) refused them, so a preview failed, while DuckDB read them as IEEE
 values that sort above every number and turn sums and averages into NaN. They are imported as NULL, with a
 warning: `NonFiniteAsNull` rewrites them to `null` in the bytes ijson reads (never inside a string), and a file
 DuckDB would read directly is sent through ijson instead when `scan` finds one.
+
+`scan` also says whether a file may hold an integer literal of 19 digits or more, which DuckDB reads as a lossy
+double (past 2^64) or as a HUGEINT: only then are its number columns read as text and checked (json_reader).
 """
 
 from __future__ import annotations
@@ -12,16 +15,28 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import duckdb
 import msgspec
+
+from app.ingest.duck import WIDER_THAN_BIGINT, duckdb_type, ident, wide_integer_type
 
 #: Bytes read at a time by `scan`; each read also looks at the end of the one before, for a token it cut.
 SCAN_CHUNK_BYTES = 1024 * 1024
+#: DuckDB types a JSON number is read as when its literal may be an integer past BIGINT.
+MAYBE_WIDE = frozenset({"DOUBLE", *WIDER_THAN_BIGINT})
+#: A JSON number's text that is an integer.
+_INTEGER = "'-?[0-9]+'"
+#: Fewest digits of an integer literal that may not fit a BIGINT (2^63 has 19 digits).
+WIDE_DIGITS = 19
 #: Longest token rewritten (`-Infinity`): a read never ends inside one.
 _TOKEN_CHARS = len("-Infinity")
 _NON_FINITE = re.compile(rb'"(?:[^"\\]|\\.)*"?|-?(?:NaN|Infinity)', re.DOTALL)
 _STRING_REST = re.compile(rb'(?:[^"\\]|\\.)*"', re.DOTALL)
 _ESCAPE = re.compile(rb"\\.", re.DOTALL)
 _WORD_TAIL = re.compile(rb"[A-Za-z-]+\Z")
+_DIGITS_AS_ZERO = bytes(ord("0") if chr(byte).isdigit() else byte for byte in range(256))
+_ZEROS = re.compile(rb"0*")
+_NOT_INTEGER_AFTER = frozenset(b".eE")
 
 
 class NumberScan(msgspec.Struct, frozen=True):
@@ -29,18 +44,37 @@ class NumberScan(msgspec.Struct, frozen=True):
 
     #: A `NaN`, `Infinity` or `-Infinity` token (or those letters inside a string: checked when read).
     non_finite: bool
+    #: An integer literal of WIDE_DIGITS digits or more (or such digits inside a string).
+    wide_integers: bool
 
 
 def scan(path: str) -> NumberScan:
-    """Whether the file may hold non-finite tokens, at memchr speed (no JSON parsing)."""
+    """Whether the file may hold non-finite tokens or wide integers, at C speed (no JSON parsing)."""
+    non_finite = wide = False
     tail = b""
     with open(path, "rb") as handle:
         while chunk := handle.read(SCAN_CHUNK_BYTES):
             data = tail + chunk
-            if b"NaN" in data or b"Infinity" in data:
-                return NumberScan(non_finite=True)
-            tail = data[-_TOKEN_CHARS:]
-    return NumberScan(non_finite=False)
+            non_finite = non_finite or b"NaN" in data or b"Infinity" in data
+            wide = wide or _has_wide_integer(data)
+            if non_finite and wide:
+                break
+            tail = data[-(WIDE_DIGITS + 2) :]
+    return NumberScan(non_finite=non_finite, wide_integers=wide)
+
+
+def _has_wide_integer(data: bytes) -> bool:
+    """A run of WIDE_DIGITS or more digits that is not the fraction or the mantissa of a float."""
+    digits = data.translate(_DIGITS_AS_ZERO)
+    run = b"0" * WIDE_DIGITS
+    start = digits.find(run)
+    while start >= 0:
+        end = _ZEROS.match(digits, start + WIDE_DIGITS).end()  # type: ignore[union-attr]
+        after_point = start > 0 and data[start - 1] == ord(".")
+        if not after_point and (end == len(data) or data[end] not in _NOT_INTEGER_AFTER):
+            return True
+        start = digits.find(run, end)
+    return False
 
 
 class NonFiniteAsNull:
@@ -111,3 +145,49 @@ class NonFiniteAsNull:
 
     def close(self) -> None:
         self._handle.close()
+
+
+def numbers_as_text(columns: list[tuple[str, Any]]) -> dict[str, str]:
+    """`read_json` column types as inferred, but numbers that may be wide integers as their text (VARCHAR, which
+    keeps the literal) and lists and maps as JSON (their text as written, every digit kept)."""
+
+    def typed(kind: Any) -> str:
+        if kind.id == "struct" and kind.children:
+            return "STRUCT(" + ", ".join(f"{ident(name)} {typed(child)}" for name, child in kind.children) + ")"
+        if kind.id in ("list", "array", "map", "struct", "union"):
+            return "JSON"
+        return "VARCHAR" if str(kind).upper() in MAYBE_WIDE else str(kind)
+
+    return {name: typed(kind) for name, kind in columns}
+
+
+def typed_numbers(
+    conn: duckdb.DuckDBPyConnection, raw: str, leaves: list[tuple[str, str, str, int | None, str]]
+) -> list[tuple[str, str, str, int | None]]:
+    """(expression, name, type, scale) of each leaf over `raw` (a source read with `numbers_as_text`): a number
+    column holding an integer past BIGINT follows `wide_integer_type` (text when it also holds a fraction), the
+    others are cast back to their number type. One pass over the records counts what each column holds."""
+    numbers = [(expr, kind) for expr, _, _, _, kind in leaves if kind in MAYBE_WIDE]
+    parts = []
+    for expr, _ in numbers:
+        integer = f"regexp_full_match({expr}, {_INTEGER})"
+        parts += [
+            f"count(*) FILTER (WHERE {integer} AND TRY_CAST({expr} AS BIGINT) IS NULL)",
+            f"count(*) FILTER (WHERE {expr} IS NOT NULL AND NOT {integer})",
+            f"coalesce(max(length(ltrim({expr}, '-'))) FILTER (WHERE {integer}), 0)",
+        ]
+    counted: tuple[Any, ...] = conn.execute(f"SELECT {', '.join(parts)} FROM {raw}").fetchall()[0] if parts else ()
+    found = {expr: (counted[3 * i], counted[3 * i + 1], counted[3 * i + 2]) for i, (expr, _) in enumerate(numbers)}
+    typed: list[tuple[str, str, str, int | None]] = []
+    for expr, name, ours, scale, kind in leaves:
+        if kind not in MAYBE_WIDE:
+            typed.append((expr, name, ours, scale))
+            continue
+        wide, fractions, digits = found[expr]
+        if not wide:
+            typed.append((f"CAST({expr} AS {duckdb_type(ours)})", name, ours, None))
+            continue
+        wide_type, wide_scale = wide_integer_type(digits) if not fractions else ("string", None)
+        cast = f"CAST({expr} AS {duckdb_type(wide_type, wide_scale)})" if wide_type == "decimal" else expr
+        typed.append((cast, name, wide_type, wide_scale))
+    return typed

@@ -10,7 +10,7 @@ Nested objects become columns named with the separator (`address.city`); arrays 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import duckdb
 import ijson
@@ -18,10 +18,10 @@ import msgspec
 
 from app.ingest.columns import Planned, clean_names, plan_columns
 from app.ingest.config import ImportConfig, ImportLimits
-from app.ingest.duck import duckdb_type, ident, literal, our_type
+from app.ingest.duck import WIDER_THAN_BIGINT, duckdb_type, ident, literal, our_type
 from app.ingest.errors import ImportCancelled, ImportFailed
 from app.ingest.json_depth import DepthGuard
-from app.ingest.json_numbers import NonFiniteAsNull
+from app.ingest.json_numbers import NonFiniteAsNull, numbers_as_text, typed_numbers
 from app.ingest.textio import Utf8Reader
 
 #: ijson events looked at to find the first array of records in a document.
@@ -206,49 +206,88 @@ def _extract(backend, source, target, prefix, encoding, limit, should_stop, prog
     return Extracted(records=count, non_finite=non_finite.count, first_non_finite_line=non_finite.first_line)
 
 
-def read_call(path: str, mode: str, limits: ImportLimits, *, sample_size: int) -> str:
-    """The `read_json(...)` call for an array or NDJSON file."""
+def read_call(
+    path: str, mode: str, limits: ImportLimits, *, sample_size: int, columns: dict[str, str] | None = None
+) -> str:
+    """The `read_json(...)` call for an array or NDJSON file (with `columns`, read as those types, not inferred)."""
     fmt = "array" if mode == "array" else "newline_delimited"
+    typed = f", columns={literal(columns)}" if columns else ""
     return (
         f"read_json({literal(path)}, format={literal(fmt)}, records='auto', sample_size={sample_size}, "
-        f"maximum_object_size={limits.max_line_bytes}, maximum_depth={limits.max_json_depth})"
+        f"maximum_object_size={limits.max_line_bytes}, maximum_depth={limits.max_json_depth}{typed})"
     )
 
 
-def flatten(conn: duckdb.DuckDBPyConnection, source: str, separator: str) -> list[tuple[str, str, str]]:
-    """(SQL expression, flattened name, our type) for every leaf of the records' nested objects."""
+class Leaf(NamedTuple):
+    """One column of the flattened records."""
+
+    #: The SQL expression over the records' source.
+    expr: str
+    #: The flattened name (`address.city`).
+    name: str
+    #: Our type.
+    type: str
+    #: The decimal scale, for a `decimal` leaf.
+    scale: int | None = None
+
+
+def records(
+    conn: duckdb.DuckDBPyConnection, path: str, mode: str, limits: ImportLimits, separator: str, *, wide_integers: bool
+) -> tuple[str, list[Leaf]]:
+    """The records' `read_json(...)` source and a Leaf for every leaf of their nested objects.
+
+    DuckDB reads an integer past 2^64 as a double (123456789012345678901234567890 became 1.2345678901234568e29)
+    and one past 2^63 as a HUGEINT no BIGINT holds. When `wide_integers` (json_numbers.scan found long digit runs)
+    or a column is typed so, the numbers are read as their text and such columns follow `wide_integer_type`.
+    """
+    source = read_call(path, mode, limits, sample_size=-1)
     if conn.execute(f"SELECT 1 FROM {source} LIMIT 1").fetchone() is None:
         raise ImportFailed("the JSON holds no records", code="no_records")
     relation = conn.sql(f"SELECT * FROM {source} LIMIT 0")
-    leaves: list[tuple[str, str, str]] = []
+    columns = list(zip(relation.columns, relation.types, strict=True))
+    found = _leaves(columns, separator)
+    if not wide_integers and not any(kind in WIDER_THAN_BIGINT for _, kind in found):
+        return source, [_as_typed(leaf, kind) for leaf, kind in found]
+    raw = read_call(path, mode, limits, sample_size=-1, columns=numbers_as_text(columns))
+    numbers = typed_numbers(conn, raw, [(leaf.expr, leaf.name, leaf.type, leaf.scale, kind) for leaf, kind in found])
+    return raw, [Leaf(*typed) for typed in numbers]
+
+
+def _leaves(columns: list[tuple[str, Any]], separator: str) -> list[tuple[Leaf, str]]:
+    """Each leaf of the records' nested objects (its expression not yet cast), with its DuckDB type name."""
+    found: list[tuple[Leaf, str]] = []
 
     def walk(expr: str, name: str, kind: Any) -> None:
         if kind.id == "struct" and kind.children:
             for child, child_kind in kind.children:
                 walk(f"struct_extract({expr}, {literal(child)})", f"{name}{separator}{child}", child_kind)
         elif kind.id in ("list", "array", "map", "struct", "union"):
-            leaves.append((f"to_json({expr})", name, "json"))
+            found.append((Leaf(f"to_json({expr})", name, "json"), "JSON"))
         else:
-            ours = our_type(str(kind))
-            if ours in ("integer", "float") and str(kind) != duckdb_type(ours):
-                expr = f"CAST({expr} AS {duckdb_type(ours)})"  # HUGEINT would reach Parquet as a lossy double
-            leaves.append((expr, name, ours))
+            found.append((Leaf(expr, name, our_type(str(kind))), str(kind).upper()))
 
-    for column, kind in zip(relation.columns, relation.types, strict=True):
+    for column, kind in columns:
         walk(ident(column), column, kind)
-    return leaves
+    return found
 
 
-def plan(leaves: list[tuple[str, str, str]], config: ImportConfig) -> tuple[list[Planned], dict[str, str], list[str]]:
+def _as_typed(leaf: Leaf, kind: str) -> Leaf:
+    """A number leaf DuckDB typed other than BIGINT / DOUBLE, cast to the type it is stored as."""
+    if leaf.type in ("integer", "float") and kind != duckdb_type(leaf.type):
+        return leaf._replace(expr=f"CAST({leaf.expr} AS {duckdb_type(leaf.type)})")
+    return leaf
+
+
+def plan(leaves: list[Leaf], config: ImportConfig) -> tuple[list[Planned], dict[str, str], list[str]]:
     """The column plan over the flattened leaves, with each source's SQL expression and naming warnings."""
-    names, warnings = clean_names([name for _, name, _ in leaves])
-    planned = plan_columns(names, [kind for _, _, kind in leaves], config)
-    return planned, {name: expr for name, (expr, _, _) in zip(names, leaves, strict=True)}, warnings
+    names, warnings = clean_names([leaf.name for leaf in leaves])
+    planned = plan_columns(names, [leaf.type for leaf in leaves], config, [leaf.scale for leaf in leaves])
+    return planned, {name: leaf.expr for name, leaf in zip(names, leaves, strict=True)}, warnings
 
 
 def cast(p: Planned, expr: str, inferred: str, *, safe: bool) -> str:
     """`expr` converted to the planned type (TRY_ variants when `safe`), or unchanged if already that type."""
-    if p.type == inferred:
+    if p.type == inferred and (p.type != "decimal" or p.scale == 0):  # a decimal inferred is DECIMAL(38, 0)
         return expr
     target = duckdb_type(p.type, p.scale)
     if p.format and p.type in ("date", "datetime", "time"):

@@ -15,7 +15,7 @@ from typing import Any
 import duckdb
 import msgspec
 
-from app.ingest import csv_reader, excel_reader, json_reader
+from app.ingest import csv_reader, excel_reader, json_numbers, json_reader
 from app.ingest.columns import as_columns, effective, json_safe, mixed_text_warnings
 from app.ingest.config import DuckDBSettings, ImportConfig, ImportLimits, parse_range
 from app.ingest.duck import connect, duckdb_reason
@@ -328,11 +328,13 @@ def _json(
     warnings += extracted.warnings()
     conn = connect(settings, readable=[str(records)], writable=[str(work)])
     try:
-        source = json_reader.read_call(str(records), "ndjson", limits, sample_size=-1)
+        wide = json_numbers.scan(str(records)).wide_integers
         try:
-            leaves = json_reader.flatten(conn, source, config.flatten_separator)
+            source, leaves = json_reader.records(
+                conn, str(records), "ndjson", limits, config.flatten_separator, wide_integers=wide
+            )
             planned, exprs, name_warnings = json_reader.plan(leaves, config)
-            inferred = {name: kind for name, (_, _, kind) in zip(exprs, leaves, strict=True)}
+            inferred = {name: leaf.type for name, leaf in zip(exprs, leaves, strict=True)}
             parts, _ = json_reader.select_parts(planned, exprs, inferred, safe=True)
             values = conn.execute(f"SELECT {', '.join(parts)} FROM {source} LIMIT {rows}").fetchall()
         except duckdb.Error as exc:

@@ -56,3 +56,15 @@ def test_json_nan_and_infinity_are_null_in_the_preview_and_the_dataset(client: T
     run = run_import(client, parts, dataset["id"])
     assert run["status"] == "SUCCEEDED", run
     assert _rows(client, dataset["id"]) == shown["rows"]
+
+
+def test_json_integers_past_64_bits_keep_every_digit(client: TestClient, parts: Engine_) -> None:
+    content = b'[{"card": 123456789012345678901234567890, "n": 1}, {"card": 18446744073709551615, "n": 2}]'
+    dataset = upload(client, content, "cards.json")
+    shown = client.post(f"/api/v1/datasets/{dataset['id']}/preview", json={}).json()
+    assert [(c["name"], c["type"]) for c in shown["columns"]] == [("card", "decimal"), ("n", "integer")]
+    assert shown["rows"] == [["123456789012345678901234567890", 1], ["18446744073709551615", 2]]
+    assert shown["config"]["columns"]["card"] == {"name": "card", "type": "decimal", "scale": 0}
+    run = run_import(client, parts, dataset["id"], shown["config"])
+    assert run["status"] == "SUCCEEDED", run
+    assert _rows(client, dataset["id"]) == shown["rows"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import threading
+from decimal import Decimal
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -38,12 +39,19 @@ def test_a_csv_is_imported_with_inferred_types_and_stats(tmp_path: Path, run_imp
     assert sorted(os.listdir(tmp_path / "out")) == ["data.parquet"]
 
 
-def test_numbers_too_long_for_a_64_bit_integer_stay_text_with_every_digit(tmp_path: Path, run_import):
-    """Account and card numbers past 2^63: inferred integer, every row failed its cast and the import with it."""
-    text = "id,account\n1,12345678901234567890123\n2,98765432109876543210\n"
+def test_numbers_too_long_for_a_64_bit_integer_keep_every_digit_as_decimal_or_text(tmp_path: Path, run_import):
+    """Account and card numbers past 2^63: inferred integer, every row failed its cast and the import with it. They
+    follow the rule JSON follows (duck.wide_integer_type): DECIMAL(38, 0) up to 38 digits, text past that."""
+    text = "id,account,huge\n1,12345678901234567890123,1" + "0" * 40 + "\n2,98765432109876543210,7\n"
     result = run_import(write(tmp_path / "accounts.csv", text))
-    assert [(c.name, c.type) for c in result.columns] == [("id", "integer"), ("account", "string")]
-    assert [r["account"] for r in rows_of(result)] == ["12345678901234567890123", "98765432109876543210"]
+    assert [(c.name, c.type) for c in result.columns] == [("id", "integer"), ("account", "decimal"), ("huge", "string")]
+    assert [(r["account"], r["huge"]) for r in rows_of(result)] == [
+        (Decimal("12345678901234567890123"), "1" + "0" * 40),
+        (Decimal("98765432109876543210"), "7"),
+    ]
+    assert str(pq.read_schema(result.data_path).field("account").type) == "decimal128(38, 0)"
+    assert result.config.columns is not None
+    assert (result.config.columns["account"].type, result.config.columns["account"].scale) == ("decimal", 0)
 
 
 def test_the_parquet_is_zstd_with_parquet_2_encodings(tmp_path: Path, run_import):

@@ -163,3 +163,32 @@ def test_nan_and_infinity_are_imported_as_null_with_a_warning_by_preview_and_imp
     result = run_import(path)
     assert [list(row.values()) for row in rows_of(result)] == shown.rows
     assert warning in result.warnings
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_integers_past_64_bits_keep_every_digit_as_decimal_or_text_in_preview_and_import(
+    tmp_path: Path, limits: ImportLimits, run_import, layout: str
+):
+    """DuckDB read 123456789012345678901234567890 as 1.2345678901234568e29 (silently) and 18446744073709551615 as a
+    HUGEINT that failed its cast to BIGINT. Such columns follow the CSV rule (duck.wide_integer_type)."""
+    wide, longer = "123456789012345678901234567890", "9" * 45
+    records = [
+        f'{{"id": {wide}, "u64": 18446744073709551615, "long": {longer}, "mixed": 0.5, "ratio": 0.25, '
+        f'"geo": {{"cell": {wide}}}, "list": [1, {wide}]}}',
+        f'{{"id": -7, "u64": 1, "long": 3, "mixed": {wide}, "ratio": 1.5, "geo": {{"cell": null}}, "list": []}}',
+    ]
+    path = tmp_path / layout
+    path.write_text(LAYOUTS[layout](records))
+    shown = preview(path, layout, ImportConfig(), limits)
+    expected_types = ["decimal", "decimal", "string", "string", "float", "decimal", "json"]
+    assert [c.type for c in shown.columns] == expected_types
+    assert shown.rows == [
+        [wide, "18446744073709551615", longer, "0.5", 0.25, wide, f"[1,{wide}]"],
+        ["-7", "1", "3", wide, 1.5, None, "[]"],
+    ]
+    assert shown.config.columns is not None
+    assert (shown.config.columns["id"].type, shown.config.columns["id"].scale) == ("decimal", 0)
+    result = run_import(path)
+    assert [c.type for c in result.columns] == expected_types
+    assert [[json.loads(json.dumps(v, default=str)) for v in row.values()] for row in rows_of(result)] == shown.rows
+    assert str(pq.read_schema(result.data_path).field("id").type) == "decimal128(38, 0)"

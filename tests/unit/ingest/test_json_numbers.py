@@ -84,9 +84,14 @@ def test_the_line_of_the_first_rewritten_token_is_kept():
     assert (rewritten.count, rewritten.first_line) == (2, 3)
 
 
-def test_the_scan_finds_non_finite_tokens_across_its_reads(tmp_path: Path):
-    path = tmp_path / "a.json"
-    path.write_text('[{"v": 0.5, "s": "Infinit"}]')
-    assert not scan(str(path)).non_finite
-    path.write_text("[" + " " * (1024 * 1024 - 4) + '{"v": -Infinity}]')  # the token straddles the first read's end
-    assert scan(str(path)).non_finite
+def test_the_scan_finds_wide_integers_and_non_finite_tokens_across_its_reads(tmp_path: Path):
+    def scanned(text: str) -> tuple[bool, bool]:
+        path = tmp_path / "a.json"
+        path.write_text(text)
+        found = scan(str(path))
+        return found.non_finite, found.wide_integers
+
+    pad = " " * (1024 * 1024 - 10)  # the token or the digits straddle the first read's end
+    assert scanned('[{"v": 0.0047985587766403714, "w": 1.2345678901234567890e5, "s": "Infinit"}]') == (False, False)
+    assert scanned(f'[{pad}{{"v": 12345678901234567890}}]') == (False, True)
+    assert scanned(f'[{pad}{{"v": -Infinity}}]') == (True, False)
