@@ -4,7 +4,9 @@ A top-level array or NDJSON is read by DuckDB directly: parallel, streaming, and
 than 128 levels with a clear error instead of overflowing a stack. Records under a path (`data.items`) or a
 lone top-level object are first streamed out with ijson (a C-backed incremental parser) into an NDJSON temp
 file, record by record, so memory stays bounded by one record; a record too deep to re-encode fails cleanly.
-Nested objects become columns named with the separator (`address.city`); arrays and maps stay JSON values.
+So is a file in another encoding, or holding NaN / Infinity (json_numbers: they become null). Either way an
+object with a key twice is refused (DuplicateKey). Nested objects become columns named with the separator
+(`address.city`); arrays and maps stay JSON values.
 """
 
 from __future__ import annotations
