@@ -193,8 +193,11 @@ def _json(job: _Job) -> tuple[int, ImportConfig]:
     records = None if mode == "ndjson" else prefix
     path = job.source
     scanned = json_numbers.scan(job.source) if mode != "path" and encoding == "utf-8" else None
-    # DuckDB would read NaN / Infinity as IEEE values: such a file is read through ijson, which writes them as null
-    if scanned is None or scanned.non_finite:
+    if scanned is not None and scanned.non_finite:  # DuckDB would read them as IEEE NaN and inf: a copy has null
+        path = str(job.work / "records.json")
+        rewritten = json_numbers.write_non_finite_as_null(job.source, path, should_stop=job.should_stop)
+        job.warnings += json_numbers.non_finite_warnings(rewritten.count, rewritten.first_line)
+    elif scanned is None:
         path = str(job.work / "records.ndjson")
         size = job.sniffed.size
         extracted = json_reader.extract_records(

@@ -4,7 +4,7 @@
 floats, as pandas means NaN). yajl (ijson) refused them, so a preview failed, while DuckDB read them as IEEE
 values that sort above every number and turn sums and averages into NaN. They are imported as NULL, with a
 warning: `NonFiniteAsNull` rewrites them to `null` in the bytes ijson reads (never inside a string), and a file
-DuckDB would read directly is sent through ijson instead when `scan` finds one.
+DuckDB reads directly is first copied with them rewritten the same way, when `scan` finds the letters.
 
 `scan` also says whether a file may hold an integer literal of 19 digits or more, which DuckDB reads as a lossy
 double (past 2^64) or as a HUGEINT: only then are its number columns read as text and checked (json_reader).
@@ -13,12 +13,14 @@ double (past 2^64) or as a HUGEINT: only then are its number columns read as tex
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import duckdb
 import msgspec
 
 from app.ingest.duck import WIDER_THAN_BIGINT, duckdb_type, ident, wide_integer_type
+from app.ingest.errors import ImportCancelled
 
 #: Bytes read at a time by `scan`; each read also looks at the end of the one before, for a token it cut.
 SCAN_CHUNK_BYTES = 1024 * 1024
@@ -75,6 +77,28 @@ def _has_wide_integer(data: bytes) -> bool:
             return True
         start = digits.find(run, end)
     return False
+
+
+def write_non_finite_as_null(
+    source: str, target: str, *, should_stop: Callable[[], bool] | None = None
+) -> NonFiniteAsNull:
+    """Copy `source` (UTF-8 JSON) to `target` with NaN / Infinity as null, for DuckDB to read; the filter returned
+    has counted them. A byte copy: 0.46 s for 225 MB of NDJSON, where parsing it out with ijson took 7.1 s."""
+    with open(source, "rb") as raw, open(target, "wb") as out:
+        rewritten = NonFiniteAsNull(raw)
+        while chunk := rewritten.read(SCAN_CHUNK_BYTES):
+            if should_stop is not None and should_stop():
+                raise ImportCancelled("import cancelled")
+            out.write(chunk)
+    return rewritten
+
+
+def non_finite_warnings(count: int, first_line: int | None) -> list[str]:
+    """The warning an import or a preview gives for the NaN / Infinity values it read as null."""
+    if not count:
+        return []
+    read = f"{count} value(s) read, the first on line {first_line}"
+    return [f"NaN or Infinity (not JSON numbers) imported as NULL: {read}"]
 
 
 class NonFiniteAsNull:

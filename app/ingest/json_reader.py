@@ -4,9 +4,9 @@ A top-level array or NDJSON is read by DuckDB directly: parallel, streaming, and
 than 128 levels with a clear error instead of overflowing a stack. Records under a path (`data.items`) or a
 lone top-level object are first streamed out with ijson (a C-backed incremental parser) into an NDJSON temp
 file, record by record, so memory stays bounded by one record; a record too deep to re-encode fails cleanly.
-So is a file in another encoding, or holding NaN / Infinity (json_numbers: they become null). Either way an
-object with a key twice is refused (DuplicateKey). Nested objects become columns named with the separator
-(`address.city`); arrays and maps stay JSON values.
+So is a file in another encoding. NaN / Infinity become null either way (json_numbers), and an object with a
+key twice is refused (DuplicateKey). Nested objects become columns named with the separator (`address.city`);
+arrays and maps stay JSON values.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from app.ingest.config import ImportConfig, ImportLimits
 from app.ingest.duck import WIDER_THAN_BIGINT, duckdb_type, ident, literal, our_type
 from app.ingest.errors import ImportCancelled, ImportFailed
 from app.ingest.json_depth import DepthGuard
-from app.ingest.json_numbers import NonFiniteAsNull, numbers_as_text, typed_numbers
+from app.ingest.json_numbers import NonFiniteAsNull, non_finite_warnings, numbers_as_text, typed_numbers
 from app.ingest.textio import Utf8Reader
 
 #: ijson events looked at to find the first array of records in a document.
@@ -118,12 +118,7 @@ class Extracted(msgspec.Struct, frozen=True):
 
     def warnings(self) -> list[str]:
         """The warning an import or preview gives for the NaN / Infinity values written as null."""
-        if not self.non_finite:
-            return []
-        return [
-            f"NaN or Infinity (not JSON numbers) imported as NULL: {self.non_finite} value(s) read, the first on "
-            f"line {self.first_non_finite_line}"
-        ]
+        return non_finite_warnings(self.non_finite, self.first_non_finite_line)
 
 
 def find_record_path(path: str, encoding: str) -> str | None:

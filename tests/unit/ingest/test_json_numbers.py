@@ -9,7 +9,7 @@ import random
 from pathlib import Path
 from typing import Any
 
-from app.ingest.json_numbers import NonFiniteAsNull, scan
+from app.ingest.json_numbers import NonFiniteAsNull, scan, write_non_finite_as_null
 
 #: Pieces of string keys and values: the tokens themselves, quotes, escapes, line breaks.
 PIECES = ["NaN", "Infinity", "-Infinity", '"', "\\", "\\\\", '\\"', "x", "In", "Na", "é", "\n", ":", ","]
@@ -95,3 +95,11 @@ def test_the_scan_finds_wide_integers_and_non_finite_tokens_across_its_reads(tmp
     assert scanned('[{"v": 0.0047985587766403714, "w": 1.2345678901234567890e5, "s": "Infinit"}]') == (False, False)
     assert scanned(f'[{pad}{{"v": 12345678901234567890}}]') == (False, True)
     assert scanned(f'[{pad}{{"v": -Infinity}}]') == (True, False)
+
+
+def test_the_copy_duckdb_reads_differs_only_where_a_non_finite_number_was(tmp_path: Path):
+    source, target = tmp_path / "in.ndjson", tmp_path / "out.ndjson"
+    source.write_bytes(b'{"v": NaN, "s": "NaN \\" Infinity"}\n' * 100_000 + b'{"v": -Infinity}\n')
+    rewritten = write_non_finite_as_null(str(source), str(target))
+    assert target.read_bytes() == b'{"v": null, "s": "NaN \\" Infinity"}\n' * 100_000 + b'{"v": null}\n'
+    assert (rewritten.count, rewritten.first_line) == (100_001, 1)
