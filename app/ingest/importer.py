@@ -190,7 +190,7 @@ def _json(job: _Job) -> tuple[int, ImportConfig]:
     job.warnings += warnings
     record_path = prefix[: -len(".item")] if mode == "path" and prefix else None
     fmt = "ndjson" if mode == "ndjson" else "json"
-    records = None if mode == "ndjson" else prefix
+    items = None if mode == "ndjson" else prefix  # what ijson reads records at
     path = job.source
     scanned = json_numbers.scan(job.source) if mode != "path" and encoding == "utf-8" else None
     if scanned is not None and scanned.non_finite:  # DuckDB would read them as IEEE NaN and inf: a copy has null
@@ -203,7 +203,7 @@ def _json(job: _Job) -> tuple[int, ImportConfig]:
         extracted = json_reader.extract_records(
             job.source,
             path,
-            records,
+            items,
             encoding=encoding,
             limit=job.config.limit,
             should_stop=job.should_stop,
@@ -237,7 +237,7 @@ def _json(job: _Job) -> tuple[int, ImportConfig]:
             run(conn, f"COPY ({query}) TO {literal(job.data)} ({PARQUET_OPTIONS})", should_stop=job.should_stop)
         except duckdb.Error as exc:
             if json_reader.DUCKDB_DUPLICATE_KEY in str(exc):  # ijson finds the record and key, as the preview does
-                json_reader.extract_records(job.source, os.devnull, records, encoding=encoding)
+                json_reader.extract_records(job.source, os.devnull, items, encoding=encoding)
             raise ImportFailed(f"could not import the JSON records: {duckdb_reason(exc)}") from exc
     finally:
         conn.close()

@@ -17,7 +17,7 @@ from app.ingest.errors import ImportCancelled, failed, problem
 DUCKDB_ENCODINGS = {"utf-8": "utf-8", "utf-8-sig": "utf-8", "utf-16": "utf-16", "latin-1": "latin-1"}
 #: Read/transcode chunk size.
 CHUNK_BYTES = 1024 * 1024
-#: Characters of a CSV's head looked at to tell whether its lines end in lone CRs.
+#: Bytes of a CSV's head (characters, of a preview's text) looked at to tell whether its lines end in lone CRs.
 CR_CHECK_BYTES = 64 * 1024
 
 
