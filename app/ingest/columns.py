@@ -49,8 +49,16 @@ def clean_names(raw: Sequence[Any]) -> tuple[list[str], list[str]]:
     return names, warnings
 
 
-def plan_columns(sources: Sequence[str], inferred: Sequence[str], config: ImportConfig) -> list[Planned]:
-    """Apply `config.columns` to the source columns; unknown names or clashing renames are config errors."""
+def plan_columns(
+    sources: Sequence[str],
+    inferred: Sequence[str],
+    config: ImportConfig,
+    scales: Sequence[int | None] | None = None,
+) -> list[Planned]:
+    """Apply `config.columns` to the source columns; unknown names or clashing renames are config errors.
+
+    `scales` are the inferred decimal scales (DECIMAL(38, 0) for integers past BIGINT), kept unless the column's
+    type or scale is set."""
     specs = config.columns or {}
     unknown = [name for name in specs if name not in sources]
     if unknown:
@@ -62,15 +70,19 @@ def plan_columns(sources: Sequence[str], inferred: Sequence[str], config: Import
     planned = []
     for index, (source, kind) in enumerate(zip(sources, inferred, strict=True)):
         spec = specs.get(source)
+        chosen = spec.type if spec and spec.type else kind
+        scale = spec.scale if spec and spec.scale is not None else None
+        if scale is None and chosen == kind and scales is not None:
+            scale = scales[index]
         planned.append(
             Planned(
                 index=index,
                 source=source,
                 name=(spec.name.strip() if spec and spec.name else source),
-                type=(spec.type if spec and spec.type else kind),
+                type=chosen,
                 include=spec.include if spec else True,
                 format=spec.format if spec else None,
-                scale=spec.scale if spec else None,
+                scale=scale,
             )
         )
     kept = [column.name for column in planned if column.include]

@@ -8,6 +8,7 @@ table; a lenient import copies them to a rejects file, a strict one fails listin
 from __future__ import annotations
 
 import csv
+import re
 from typing import Any
 
 import duckdb
@@ -15,7 +16,7 @@ import msgspec
 
 from app.ingest.columns import Planned, clean_names, plan_columns
 from app.ingest.config import ImportConfig, ImportLimits, parse_range
-from app.ingest.duck import duckdb_reason, duckdb_type, ident, literal, our_type
+from app.ingest.duck import WIDER_THAN_BIGINT, duckdb_reason, duckdb_type, ident, literal, our_type, wide_integer_type
 from app.ingest.errors import MAX_PROBLEMS, DomainError, ImportFailed, LimitExceeded, field_error, problem
 
 #: Rows DuckDB's sniffer samples for the dialect and the column types.
@@ -24,6 +25,11 @@ SAMPLE_ROWS = 20_480
 EMPTY = "(empty)"
 REJECTS_TABLE = "ingest_reject_errors"
 REJECTS_SCAN = "ingest_reject_scans"
+#: Excel's first line `sep=;` (any one character after `sep=`): it names the delimiter and is not data. Excel writes
+#: it in some exports and honours it on opening, so files made for Excel by other tools carry it too.
+_SEPARATOR_HINT = re.compile(r'^"?sep=([^"\r\n])"?[ \t]*$')
+#: Characters of the first line read to look for that hint (a one-line 200 MB file is not read whole for it).
+HINT_CHARS = 64
 
 
 class CsvPlan(msgspec.Struct, kw_only=True):
@@ -90,17 +96,47 @@ def base_options(config: ImportConfig, limits: ImportLimits) -> dict[str, Any]:
 SNIFF_ONLY = {"ignore_errors": True}
 
 
-#: Integers DuckDB's sniffer finds too wide for our integer (BIGINT): bank card and account numbers, ids.
-_WIDER_THAN_BIGINT = frozenset({"HUGEINT", "UBIGINT", "UHUGEINT"})
+def sniffed_types(
+    conn: duckdb.DuckDBPyConnection, path: str, options: dict[str, Any], skip: int, columns: list[dict[str, Any]]
+) -> tuple[list[str], list[int | None]]:
+    """Our types (and decimal scales) for the columns DuckDB's sniffer typed, the data starting after `skip` lines.
 
-
-def sniffed_type(duck_type: str) -> str:
-    """Our type for a column DuckDB sniffed: as `our_type`, but digits too long for a 64-bit integer stay text.
-
-    Such numbers are identifiers, not amounts (a 20-digit account number), and as `integer` every row failed its
-    cast to BIGINT; as text they keep every digit.
+    Digits too long for a 64-bit integer (account and card numbers, ids) became `integer` and every row failed
+    its cast to BIGINT; they follow `wide_integer_type`, from the longest such value in the sampled rows.
     """
-    return "string" if duck_type.upper() in _WIDER_THAN_BIGINT else our_type(duck_type)
+    wide = [i for i, column in enumerate(columns) if column["type"].upper() in WIDER_THAN_BIGINT]
+    longest = _longest_digits(conn, path, options, skip, len(columns), wide) if wide else {}
+    types: list[str] = []
+    scales: list[int | None] = []
+    for index, column in enumerate(columns):
+        kind, scale = wide_integer_type(longest[index]) if index in longest else (our_type(column["type"]), None)
+        types.append(kind)
+        scales.append(scale)
+    return types, scales
+
+
+def _longest_digits(
+    conn: duckdb.DuckDBPyConnection, path: str, options: dict[str, Any], skip: int, width: int, indexes: list[int]
+) -> dict[int, int]:
+    """The most digits a value of each column in `indexes` has, over the rows the sniffer samples."""
+    names = {f"c{i}": "VARCHAR" for i in range(width)}
+    args = {
+        "auto_detect": False,
+        "encoding": options["encoding"],
+        "delim": options["delim"],
+        "quote": options["quote"],
+        "escape": options["escape"],
+        "header": False,
+        "skip": skip,
+        "columns": names,
+        "max_line_size": options["max_line_size"],
+        "buffer_size": options["buffer_size"],
+        "ignore_errors": True,
+    }
+    call = f"read_csv({literal(path)}, " + ", ".join(f"{k}={literal(v)}" for k, v in args.items()) + ")"
+    parts = ", ".join(f"coalesce(max(length(regexp_replace(c{i}, '[^0-9]', '', 'g'))), 0)" for i in indexes)
+    row = conn.execute(f"SELECT {parts} FROM (SELECT * FROM {call} LIMIT {SAMPLE_ROWS})").fetchall()[0]
+    return dict(zip(indexes, (int(digits) for digits in row), strict=True))
 
 
 def detect(
@@ -108,6 +144,9 @@ def detect(
 ) -> CsvPlan:
     """Work out dialect, header, names and types of a CSV file DuckDB can read, honouring `config`."""
     options = base_options(config, limits)
+    hint = separator_hint(read_line(path, encoding, 1, HINT_CHARS))
+    if hint is not None:
+        options.setdefault("delim", hint)  # a delimiter the configuration sets still wins
     cell_range = parse_range(config.range) if config.range else None
     header_row = config.header_row
     if header_row is None and cell_range is not None:
@@ -117,6 +156,8 @@ def detect(
         dialect_options.update(header=header_row > 0, skip=max(header_row - 1, 0))
     elif cell_range is not None:
         dialect_options["skip"] = cell_range.first_row - 1
+    elif hint is not None:
+        dialect_options["skip"] = 1  # the header is looked for below the hint (DuckDB's SkipRows counts it)
     dialect = sniff_dialect(conn, path, encoding, dialect_options)
     for key, field in (("delim", "Delimiter"), ("quote", "Quote"), ("escape", "Escape")):
         options.setdefault(key, "" if dialect[field] == EMPTY else dialect[field])
@@ -127,7 +168,7 @@ def detect(
     if header_row == 0 and cell_range is None and dialect["SkipRows"]:
         first_data = dialect["SkipRows"] + 1 + config.skip_rows
     data = sniff_dialect(conn, path, encoding, {**options, "header": False, "skip": first_data - 1})
-    types = [sniffed_type(column["type"]) for column in data["Columns"]]
+    types, scales = sniffed_types(conn, path, {**options, "encoding": encoding}, first_data - 1, data["Columns"])
     if header_row:
         raw = header_cells(path, encoding, options, header_row, limits.max_line_bytes)
         names, warnings = clean_names(raw)
@@ -138,8 +179,14 @@ def detect(
         width = max(len(names), len(types))
         names, _ = clean_names(names + [""] * (width - len(names)))
         types += ["string"] * (width - len(types))
+        scales += [None] * (width - len(scales))
+    if hint is not None:
+        delimiter = options["delim"]
+        used = f"{hint!r} is the delimiter" if delimiter == hint else f"the delimiter set, {delimiter!r}, is used"
+        warnings.append(f"line 1 is Excel's delimiter hint {'sep=' + hint!r}: skipped; {used}")
 
-    planned = plan_columns(*_within_range(names, types, cell_range), config)
+    kept_names, kept_types, kept_scales = _within_range(names, types, scales, cell_range)
+    planned = plan_columns(kept_names, kept_types, config, kept_scales)
     planned = _with_range_positions(planned, cell_range)
     if cell_range is not None:
         planned = _pad_columns(planned, len(names))
@@ -164,14 +211,25 @@ def detect(
     )
 
 
+def separator_hint(line: str) -> str | None:
+    """The delimiter an Excel `sep=;` line names, or None when `line` is no such hint."""
+    match = _SEPARATOR_HINT.match(line.lstrip("\ufeff").rstrip("\r\n"))
+    return match.group(1) if match else None
+
+
+def read_line(path: str, encoding: str, number: int, max_bytes: int) -> str:
+    """Line `number` (from 1) of a text file, at most `max_bytes` characters; any line end (LF, CRLF, CR) ends it."""
+    codec = "utf-8-sig" if encoding == "utf-8" else encoding
+    with open(path, encoding=codec, errors="replace", newline="") as handle:
+        for _ in range(number - 1):
+            handle.readline(max_bytes)
+        return handle.readline(max_bytes)
+
+
 def header_cells(path: str, encoding: str, options: dict[str, Any], header_row: int, max_bytes: int) -> list[str]:
     """The cells of the header line, split with the data's dialect (Python's csv: no sniffing, so ragged
     rows further down cannot confuse it)."""
-    codec = "utf-8-sig" if encoding == "utf-8" else encoding
-    with open(path, encoding=codec, errors="replace", newline="") as handle:
-        for _ in range(header_row - 1):
-            handle.readline(max_bytes)
-        line = handle.readline(max_bytes)
+    line = read_line(path, encoding, header_row, max_bytes)
     quote, escape = options.get("quote") or None, options.get("escape") or None
     reader = csv.reader(
         [line.rstrip("\r\n")],
@@ -183,12 +241,14 @@ def header_cells(path: str, encoding: str, options: dict[str, Any], header_row: 
     return next(reader, [])
 
 
-def _within_range(names: list[str], types: list[str], cell_range: Any) -> tuple[list[str], list[str]]:
+def _within_range(
+    names: list[str], types: list[str], scales: list[int | None], cell_range: Any
+) -> tuple[list[str], list[str], list[int | None]]:
     """Only the columns inside a range's letters."""
     if cell_range is None:
-        return names, types
+        return names, types, scales
     first, last = cell_range.first_col - 1, cell_range.last_col
-    return names[first:last], types[first:last]
+    return names[first:last], types[first:last], scales[first:last]
 
 
 def _with_range_positions(planned: list[Planned], cell_range: Any) -> list[Planned]:
@@ -305,5 +365,11 @@ def read_error(exc: duckdb.Error, limits: ImportLimits | None = None) -> DomainE
         return LimitExceeded(
             f"a line is longer than max_line_bytes={limits.max_line_bytes} ({reason}); "
             "check the delimiter and quote, or import a range without that line"
+        )
+    if "not possible to automatically detect the CSV parsing dialect" in reason:  # and a page listing what it tried
+        return ImportFailed(
+            "could not tell the CSV's delimiter and quote from its first lines: set delimiter (and quote) "
+            "in the import configuration",
+            code="csv_dialect_unknown",
         )
     return ImportFailed(f"could not read the CSV file: {reason}")

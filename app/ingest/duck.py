@@ -33,6 +33,10 @@ TO_DUCKDB = {
 }
 #: Default digits after the point for `decimal` columns.
 DEFAULT_SCALE = 9
+#: Digits the widest exact decimal holds (DuckDB's and Parquet's DECIMAL(38, s)).
+MAX_DECIMAL_DIGITS = 38
+#: DuckDB's integer types wider than our integer (BIGINT), as its CSV sniffer and JSON reader infer them.
+WIDER_THAN_BIGINT = frozenset({"HUGEINT", "UHUGEINT", "UBIGINT", "BIGNUM", "VARINT"})
 
 
 def connect(
@@ -151,6 +155,13 @@ def duckdb_type(kind: str, scale: int | None = None) -> str:
     if kind == "decimal":
         return f"DECIMAL(38, {DEFAULT_SCALE if scale is None else scale})"
     return TO_DUCKDB[kind]
+
+
+def wide_integer_type(digits: int) -> tuple[str, int | None]:
+    """Our type and scale for a column of integers too wide for BIGINT, the longest having `digits` digits: DECIMAL(38,
+    0) while they fit, else text. Either keeps every digit, where a double keeps 15 to 17 (1e29 for
+    123456789012345678901234567890). CSV and JSON columns are both inferred by this rule."""
+    return ("decimal", 0) if digits <= MAX_DECIMAL_DIGITS else ("string", None)
 
 
 def our_type(duck_type: str) -> str:

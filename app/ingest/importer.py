@@ -18,7 +18,7 @@ import msgspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from app.ingest import csv_reader, excel_reader, json_reader
+from app.ingest import csv_reader, excel_reader, json_numbers, json_reader
 from app.ingest.columns import effective
 from app.ingest.config import DuckDBSettings, ImportConfig, ImportLimits
 from app.ingest.convert import arrow_type
@@ -27,7 +27,7 @@ from app.ingest.errors import MAX_PROBLEMS, ImportCancelled, ImportFailed, faile
 from app.ingest.models import ImportResult
 from app.ingest.sniff import Sniffed, sniff
 from app.ingest.suggest import totals_row
-from app.ingest.textio import DUCKDB_ENCODINGS, transcode_to_utf8
+from app.ingest.textio import CR_CHECK_BYTES, DUCKDB_ENCODINGS, lone_cr_line_ends, read_text_prefix, transcode_to_utf8
 from app.paths import DATA_FILE, REJECTS_FILE
 
 Progress = Callable[[int, int, int], None]
@@ -124,17 +124,20 @@ def import_file(
 
 
 def _csv(job: _Job) -> tuple[int, ImportConfig]:
-    """CSV: (transcode to UTF-8 if DuckDB cannot decode it, then) one DuckDB COPY with rejects stored."""
+    """CSV: (transcode to UTF-8 if DuckDB cannot decode it or its line ends, then) one DuckDB COPY with rejects
+    stored."""
     encoding = job.sniffed.encoding or "utf-8"
     path, duck_encoding = job.source, DUCKDB_ENCODINGS.get(encoding)
     size = job.sniffed.size
-    if duck_encoding is None:
+    lone_cr = lone_cr_line_ends(read_text_prefix(job.source, encoding, CR_CHECK_BYTES)[0])
+    if duck_encoding is None or lone_cr:
         path, duck_encoding = str(job.work / "source.utf8.csv"), "utf-8"
         replaced = transcode_to_utf8(
             job.source,
             path,
             encoding,
             lenient=job.config.on_error == "lenient",
+            lf_line_ends=lone_cr,
             progress=lambda done: job.progress(0, done // 2, size),
             should_stop=job.should_stop,
         )
@@ -187,28 +190,37 @@ def _json(job: _Job) -> tuple[int, ImportConfig]:
     job.warnings += warnings
     record_path = prefix[: -len(".item")] if mode == "path" and prefix else None
     fmt = "ndjson" if mode == "ndjson" else "json"
+    items = None if mode == "ndjson" else prefix  # what ijson reads records at
     path = job.source
-    if mode == "path" or encoding != "utf-8":
+    scanned = json_numbers.scan(job.source) if mode != "path" and encoding == "utf-8" else None
+    if scanned is not None and scanned.non_finite:  # DuckDB would read them as IEEE NaN and inf: a copy has null
+        path = str(job.work / "records.json")
+        rewritten = json_numbers.write_non_finite_as_null(job.source, path, should_stop=job.should_stop)
+        job.warnings += json_numbers.non_finite_warnings(rewritten.count, rewritten.first_line)
+    elif scanned is None:
         path = str(job.work / "records.ndjson")
         size = job.sniffed.size
-        json_reader.extract_records(
+        extracted = json_reader.extract_records(
             job.source,
             path,
-            None if mode == "ndjson" else prefix,
+            items,
             encoding=encoding,
             limit=job.config.limit,
             should_stop=job.should_stop,
             progress=lambda count, done: job.progress(count, done // 2, size),
         )
+        job.warnings += extracted.warnings()
         mode = "ndjson"
+        scanned = json_numbers.scan(path)
     conn = connect(job.settings, readable=[path], writable=[str(job.work)])
     try:
-        source = json_reader.read_call(path, mode, job.limits, sample_size=-1)
         try:
-            leaves = json_reader.flatten(conn, source, job.config.flatten_separator)
+            source, leaves = json_reader.records(
+                conn, path, mode, job.limits, job.config.flatten_separator, wide_integers=scanned.wide_integers
+            )
             planned, exprs, name_warnings = json_reader.plan(leaves, job.config)
             job.warnings += name_warnings
-            inferred = {name: kind for name, (_, _, kind) in zip(exprs, leaves, strict=True)}
+            inferred = {name: leaf.type for name, leaf in zip(exprs, leaves, strict=True)}
             lenient = job.config.on_error == "lenient"
             parts, forced = json_reader.select_parts(planned, exprs, inferred, safe=lenient)
             table = f"(SELECT row_number() OVER () AS __ingest_row, * FROM {source})"
@@ -224,6 +236,8 @@ def _json(job: _Job) -> tuple[int, ImportConfig]:
             query = f"SELECT {', '.join(parts)} FROM {table}{where}{limit}"
             run(conn, f"COPY ({query}) TO {literal(job.data)} ({PARQUET_OPTIONS})", should_stop=job.should_stop)
         except duckdb.Error as exc:
+            if json_reader.DUCKDB_DUPLICATE_KEY in str(exc):  # ijson finds the record and key, as the preview does
+                json_reader.extract_records(job.source, os.devnull, items, encoding=encoding)
             raise ImportFailed(f"could not import the JSON records: {duckdb_reason(exc)}") from exc
     finally:
         conn.close()

@@ -4,13 +4,15 @@ A top-level array or NDJSON is read by DuckDB directly: parallel, streaming, and
 than 128 levels with a clear error instead of overflowing a stack. Records under a path (`data.items`) or a
 lone top-level object are first streamed out with ijson (a C-backed incremental parser) into an NDJSON temp
 file, record by record, so memory stays bounded by one record; a record too deep to re-encode fails cleanly.
-Nested objects become columns named with the separator (`address.city`); arrays and maps stay JSON values.
+So is a file in another encoding. NaN / Infinity become null either way (json_numbers), and an object with a
+key twice is refused (DuplicateKey). Nested objects become columns named with the separator (`address.city`);
+arrays and maps stay JSON values.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import duckdb
 import ijson
@@ -18,9 +20,10 @@ import msgspec
 
 from app.ingest.columns import Planned, clean_names, plan_columns
 from app.ingest.config import ImportConfig, ImportLimits
-from app.ingest.duck import duckdb_type, ident, literal, our_type
+from app.ingest.duck import WIDER_THAN_BIGINT, duckdb_type, ident, literal, our_type
 from app.ingest.errors import ImportCancelled, ImportFailed
 from app.ingest.json_depth import DepthGuard
+from app.ingest.json_numbers import NonFiniteAsNull, non_finite_warnings, numbers_as_text, typed_numbers
 from app.ingest.textio import Utf8Reader
 
 #: ijson events looked at to find the first array of records in a document.
@@ -47,8 +50,75 @@ def json_mode(path: str, kind: str, config: ImportConfig, encoding: str) -> tupl
 
 
 def reader(path: str, encoding: str) -> Any:
-    """The file as UTF-8 bytes without a BOM, whatever its encoding, refused once nested too deep for ijson."""
-    return DepthGuard(open(path, "rb") if encoding == "utf-8" else Utf8Reader(path, encoding), IJSON_MAX_DEPTH)
+    """The file as UTF-8 bytes without a BOM, whatever its encoding, with NaN and Infinity as null (the filter is
+    the reader's `non_finite`), refused once nested too deep for ijson."""
+    raw = open(path, "rb") if encoding == "utf-8" else Utf8Reader(path, encoding)  # noqa: SIM115 - closed with the guard
+    non_finite = NonFiniteAsNull(raw)
+    guard = DepthGuard(non_finite, IJSON_MAX_DEPTH)
+    guard.non_finite = non_finite  # type: ignore[attr-defined]
+    return guard
+
+
+#: What DuckDB's JSON reader says of an object with a key twice.
+DUCKDB_DUPLICATE_KEY = "has duplicate key"
+
+
+class DuplicateKey(ImportFailed):
+    """A JSON object names a key twice (422): which value counts is undefined, so nothing is guessed."""
+
+    code = "duplicate_key"
+
+
+def _key_checking_dict(twice: list[tuple[dict[str, Any], str]]) -> type[dict[str, Any]]:
+    """The mapping ijson builds objects as: notes each object given a key it already holds, in `twice`.
+
+    It cannot raise: yajl (ijson's C backend) does not pass an exception from a mapping on, and goes on parsing.
+    """
+
+    class UniqueKeys(dict[str, Any]):
+        __slots__ = ()
+
+        def __setitem__(self, key: str, value: Any, _set: Any = dict.__setitem__) -> None:
+            if key in self:
+                twice.append((self, key))
+            _set(self, key, value)
+
+    return UniqueKeys
+
+
+def _key_twice_in(record: Any, twice: list[tuple[dict[str, Any], str]]) -> str | None:
+    """The key an object of `record` got twice, if one did (ijson may build the next records before it gives one)."""
+    noted = {id(obj): key for obj, key in twice}
+    stack = [record]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if id(node) in noted:
+                return noted[id(node)]
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return None
+
+
+def duplicate_key(record: int, key: str) -> DuplicateKey:
+    """The error for a record holding `key` twice (at any depth), the same whichever reader met it."""
+    return DuplicateKey(
+        f"record {record} has the key {key!r} twice in one object; JSON leaves which value counts undefined, so "
+        "the file is refused: export it with each key once"
+    )
+
+
+class Extracted(msgspec.Struct, frozen=True):
+    """What `extract_records` wrote: records, and the NaN / Infinity values it wrote as null."""
+
+    records: int
+    non_finite: int = 0
+    first_non_finite_line: int | None = None
+
+    def warnings(self) -> list[str]:
+        """The warning an import or preview gives for the NaN / Infinity values written as null."""
+        return non_finite_warnings(self.non_finite, self.first_non_finite_line)
 
 
 def find_record_path(path: str, encoding: str) -> str | None:
@@ -76,8 +146,10 @@ def extract_records(
     limit: int | None = None,
     should_stop: Callable[[], bool] | None = None,
     progress: Callable[[int, int], None] | None = None,
-) -> int:
-    """Stream the records at `prefix` (None: each top-level value) into an NDJSON file; returns the count.
+) -> Extracted:
+    """Stream the records at `prefix` (None: each top-level value) into an NDJSON file; says what it wrote.
+
+    A key twice in one object raises DuplicateKey; NaN and Infinity are written as null (and counted).
 
     yajl (ijson's C backend) refuses an integer past 64 bits ("integer overflow"), which DuckDB reads as a number:
     such a file is read again with ijson's pure-Python backend (slower, exact), so a preview or a record-path
@@ -93,12 +165,21 @@ class _IntegerOverflow(Exception):
     """yajl met an integer it cannot hold."""
 
 
-def _extract(backend, source, target, prefix, encoding, limit, should_stop, progress) -> int:  # type: ignore[no-untyped-def]
+def _extract(backend, source, target, prefix, encoding, limit, should_stop, progress) -> Extracted:  # type: ignore[no-untyped-def]
     count = 0
+    twice: list[tuple[dict[str, Any], str]] = []
     with reader(source, encoding) as handle, open(target, "wb") as writer:
-        items = backend.items(handle, "" if prefix is None else prefix, use_float=True, multiple_values=prefix is None)
+        items = backend.items(
+            handle,
+            "" if prefix is None else prefix,
+            use_float=True,
+            multiple_values=prefix is None,
+            map_type=_key_checking_dict(twice),
+        )
         try:
             for record in items:
+                if twice and (key := _key_twice_in(record, twice)) is not None:
+                    raise duplicate_key(count + 1, key)
                 try:
                     writer.write(msgspec.json.encode(record))
                 except RecursionError as exc:
@@ -118,52 +199,92 @@ def _extract(backend, source, target, prefix, encoding, limit, should_stop, prog
             raise ImportFailed(f"not valid JSON after record {count}: {str(exc).splitlines()[0]}") from exc
         except UnicodeDecodeError as exc:
             raise ImportFailed(f"not valid {encoding} after record {count}: {exc.reason}") from exc
-    return count
+        non_finite = handle.non_finite
+    return Extracted(records=count, non_finite=non_finite.count, first_non_finite_line=non_finite.first_line)
 
 
-def read_call(path: str, mode: str, limits: ImportLimits, *, sample_size: int) -> str:
-    """The `read_json(...)` call for an array or NDJSON file."""
+def read_call(
+    path: str, mode: str, limits: ImportLimits, *, sample_size: int, columns: dict[str, str] | None = None
+) -> str:
+    """The `read_json(...)` call for an array or NDJSON file (with `columns`, read as those types, not inferred)."""
     fmt = "array" if mode == "array" else "newline_delimited"
+    typed = f", columns={literal(columns)}" if columns else ""
     return (
         f"read_json({literal(path)}, format={literal(fmt)}, records='auto', sample_size={sample_size}, "
-        f"maximum_object_size={limits.max_line_bytes}, maximum_depth={limits.max_json_depth})"
+        f"maximum_object_size={limits.max_line_bytes}, maximum_depth={limits.max_json_depth}{typed})"
     )
 
 
-def flatten(conn: duckdb.DuckDBPyConnection, source: str, separator: str) -> list[tuple[str, str, str]]:
-    """(SQL expression, flattened name, our type) for every leaf of the records' nested objects."""
+class Leaf(NamedTuple):
+    """One column of the flattened records."""
+
+    #: The SQL expression over the records' source.
+    expr: str
+    #: The flattened name (`address.city`).
+    name: str
+    #: Our type.
+    type: str
+    #: The decimal scale, for a `decimal` leaf.
+    scale: int | None = None
+
+
+def records(
+    conn: duckdb.DuckDBPyConnection, path: str, mode: str, limits: ImportLimits, separator: str, *, wide_integers: bool
+) -> tuple[str, list[Leaf]]:
+    """The records' `read_json(...)` source and a Leaf for every leaf of their nested objects.
+
+    DuckDB reads an integer past 2^64 as a double (123456789012345678901234567890 became 1.2345678901234568e29)
+    and one past 2^63 as a HUGEINT no BIGINT holds. When `wide_integers` (json_numbers.scan found long digit runs)
+    or a column is typed so, the numbers are read as their text and such columns follow `wide_integer_type`.
+    """
+    source = read_call(path, mode, limits, sample_size=-1)
     if conn.execute(f"SELECT 1 FROM {source} LIMIT 1").fetchone() is None:
         raise ImportFailed("the JSON holds no records", code="no_records")
     relation = conn.sql(f"SELECT * FROM {source} LIMIT 0")
-    leaves: list[tuple[str, str, str]] = []
+    columns = list(zip(relation.columns, relation.types, strict=True))
+    found = _leaves(columns, separator)
+    if not wide_integers and not any(kind in WIDER_THAN_BIGINT for _, kind in found):
+        return source, [_as_typed(leaf, kind) for leaf, kind in found]
+    raw = read_call(path, mode, limits, sample_size=-1, columns=numbers_as_text(columns))
+    numbers = typed_numbers(conn, raw, [(leaf.expr, leaf.name, leaf.type, leaf.scale, kind) for leaf, kind in found])
+    return raw, [Leaf(*typed) for typed in numbers]
+
+
+def _leaves(columns: list[tuple[str, Any]], separator: str) -> list[tuple[Leaf, str]]:
+    """Each leaf of the records' nested objects (its expression not yet cast), with its DuckDB type name."""
+    found: list[tuple[Leaf, str]] = []
 
     def walk(expr: str, name: str, kind: Any) -> None:
         if kind.id == "struct" and kind.children:
             for child, child_kind in kind.children:
                 walk(f"struct_extract({expr}, {literal(child)})", f"{name}{separator}{child}", child_kind)
         elif kind.id in ("list", "array", "map", "struct", "union"):
-            leaves.append((f"to_json({expr})", name, "json"))
+            found.append((Leaf(f"to_json({expr})", name, "json"), "JSON"))
         else:
-            ours = our_type(str(kind))
-            if ours in ("integer", "float") and str(kind) != duckdb_type(ours):
-                expr = f"CAST({expr} AS {duckdb_type(ours)})"  # HUGEINT would reach Parquet as a lossy double
-            leaves.append((expr, name, ours))
+            found.append((Leaf(expr, name, our_type(str(kind))), str(kind).upper()))
 
-    for column, kind in zip(relation.columns, relation.types, strict=True):
+    for column, kind in columns:
         walk(ident(column), column, kind)
-    return leaves
+    return found
 
 
-def plan(leaves: list[tuple[str, str, str]], config: ImportConfig) -> tuple[list[Planned], dict[str, str], list[str]]:
+def _as_typed(leaf: Leaf, kind: str) -> Leaf:
+    """A number leaf DuckDB typed other than BIGINT / DOUBLE, cast to the type it is stored as."""
+    if leaf.type in ("integer", "float") and kind != duckdb_type(leaf.type):
+        return leaf._replace(expr=f"CAST({leaf.expr} AS {duckdb_type(leaf.type)})")
+    return leaf
+
+
+def plan(leaves: list[Leaf], config: ImportConfig) -> tuple[list[Planned], dict[str, str], list[str]]:
     """The column plan over the flattened leaves, with each source's SQL expression and naming warnings."""
-    names, warnings = clean_names([name for _, name, _ in leaves])
-    planned = plan_columns(names, [kind for _, _, kind in leaves], config)
-    return planned, {name: expr for name, (expr, _, _) in zip(names, leaves, strict=True)}, warnings
+    names, warnings = clean_names([leaf.name for leaf in leaves])
+    planned = plan_columns(names, [leaf.type for leaf in leaves], config, [leaf.scale for leaf in leaves])
+    return planned, {name: leaf.expr for name, leaf in zip(names, leaves, strict=True)}, warnings
 
 
 def cast(p: Planned, expr: str, inferred: str, *, safe: bool) -> str:
     """`expr` converted to the planned type (TRY_ variants when `safe`), or unchanged if already that type."""
-    if p.type == inferred:
+    if p.type == inferred and (p.type != "decimal" or p.scale == 0):  # a decimal inferred is DECIMAL(38, 0)
         return expr
     target = duckdb_type(p.type, p.scale)
     if p.format and p.type in ("date", "datetime", "time"):

@@ -15,7 +15,7 @@ from typing import Any
 import duckdb
 import msgspec
 
-from app.ingest import csv_reader, excel_reader, json_reader
+from app.ingest import csv_reader, excel_reader, json_numbers, json_reader
 from app.ingest.columns import as_columns, effective, json_safe, mixed_text_warnings
 from app.ingest.config import DuckDBSettings, ImportConfig, ImportLimits, parse_range
 from app.ingest.duck import connect, duckdb_reason
@@ -24,7 +24,7 @@ from app.ingest.header_rows import MAX_HEADER_ROWS
 from app.ingest.models import Preview, SheetInfo
 from app.ingest.sniff import Sniffed, sniff
 from app.ingest.suggest import csv_title_rows, excel_suggestions, suggested_config, text_suggestions
-from app.ingest.textio import read_text_prefix
+from app.ingest.textio import CR_CHECK_BYTES, as_lf, lone_cr_line_ends, read_text_prefix
 from app.ingest.xlsx_head import sheet_head
 
 #: Bytes of a text file a preview reads at most.
@@ -247,6 +247,8 @@ def _csv(
 ) -> Preview:
     encoding = sniffed.encoding or "utf-8"
     text, complete, replaced = read_text_prefix(path, encoding, PREVIEW_BYTES)
+    if lone_cr_line_ends(text[:CR_CHECK_BYTES]):
+        text = as_lf(text)  # as the import reads it
     _check_first_line(text, complete, config)
     warnings = [f"{replaced} byte sequence(s) are not valid {encoding}"] if replaced else []
     head = work / "head.csv"
@@ -322,16 +324,19 @@ def _json(
     encoding = sniffed.encoding or "utf-8"
     mode, prefix, warnings = json_reader.json_mode(path, sniffed.kind, config, encoding)
     records = work / "head.ndjson"
-    json_reader.extract_records(
+    extracted = json_reader.extract_records(
         path, str(records), None if mode == "ndjson" else prefix, encoding=encoding, limit=max(rows, 50)
     )
+    warnings += extracted.warnings()
     conn = connect(settings, readable=[str(records)], writable=[str(work)])
     try:
-        source = json_reader.read_call(str(records), "ndjson", limits, sample_size=-1)
+        wide = json_numbers.scan(str(records)).wide_integers
         try:
-            leaves = json_reader.flatten(conn, source, config.flatten_separator)
+            source, leaves = json_reader.records(
+                conn, str(records), "ndjson", limits, config.flatten_separator, wide_integers=wide
+            )
             planned, exprs, name_warnings = json_reader.plan(leaves, config)
-            inferred = {name: kind for name, (_, _, kind) in zip(exprs, leaves, strict=True)}
+            inferred = {name: leaf.type for name, leaf in zip(exprs, leaves, strict=True)}
             parts, _ = json_reader.select_parts(planned, exprs, inferred, safe=True)
             values = conn.execute(f"SELECT {', '.join(parts)} FROM {source} LIMIT {rows}").fetchall()
         except duckdb.Error as exc:

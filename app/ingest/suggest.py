@@ -21,6 +21,7 @@ import msgspec
 from app.ingest import excel_reader
 from app.ingest.columns import Planned
 from app.ingest.config import ImportConfig
+from app.ingest.csv_reader import separator_hint
 from app.ingest.models import SheetInfo, Suggestion
 from app.ingest.shape import FOOTER_TAIL_ROWS, confirm_footer, footer_candidate, null_tokens
 
@@ -167,6 +168,8 @@ def csv_title_rows(text: str, config: ImportConfig) -> Suggestion | None:
     start with 交易明细, 账号: …, 起止日期: …): the first line of at least two fields, when the lines after it
     have as many. Without it the title became the only header and every table row a "too many columns" error."""
     lines = text.splitlines()[:TITLE_SCAN_LINES]
+    if lines and separator_hint(lines[0]) is not None:
+        return None  # Excel's `sep=;` line: the header is already looked for below it
     for delimiter in [config.delimiter] if config.delimiter else [",", "\t", ";", "|"]:
         counts = [_fields(line, delimiter, config.quote or '"') for line in lines]
         start = next((i for i, count in enumerate(counts) if count >= 2), None)

@@ -7,6 +7,7 @@ extension, which a sandboxed job may not install, so they are transcoded to a UT
 from __future__ import annotations
 
 import codecs
+import io
 import os
 from collections.abc import Callable
 
@@ -16,6 +17,8 @@ from app.ingest.errors import ImportCancelled, failed, problem
 DUCKDB_ENCODINGS = {"utf-8": "utf-8", "utf-8-sig": "utf-8", "utf-16": "utf-16", "latin-1": "latin-1"}
 #: Read/transcode chunk size.
 CHUNK_BYTES = 1024 * 1024
+#: Bytes of a CSV's head (characters, of a preview's text) looked at to tell whether its lines end in lone CRs.
+CR_CHECK_BYTES = 64 * 1024
 
 
 def read_text_prefix(path: str | os.PathLike[str], encoding: str, max_bytes: int) -> tuple[str, bool, int]:
@@ -28,11 +31,27 @@ def read_text_prefix(path: str | os.PathLike[str], encoding: str, max_bytes: int
     complete = len(data) <= max_bytes
     if not complete:
         data = data[:max_bytes]
-        cut = data.rfind(b"\n")
+        cut = max(data.rfind(b"\n"), data.rfind(b"\r"))  # a lone CR ends lines too (classic Mac)
         if cut > 0:
             data = data[: cut + 1]
     text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(data, final=complete)
     return text.lstrip("\ufeff"), complete, text.count("\ufffd")
+
+
+def lone_cr_line_ends(text: str) -> bool:
+    """Whether most line ends in `text` are a lone CR, as classic Mac OS wrote them (Excel's "CSV (Macintosh)").
+
+    DuckDB reads a file of only lone CRs, but not one that mixes them with LF or CRLF (a last line added on
+    another system): its sniffer gave up with a page-long message, or the import failed where the preview
+    (a head without the last line) had worked.
+    """
+    lone = text.count("\r") - text.count("\r\n")
+    return lone > 0 and lone > text.count("\n")
+
+
+def as_lf(text: str) -> str:
+    """Every line end (CRLF, lone CR) as LF: what `transcode_to_utf8(..., lf_line_ends=True)` writes."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def transcode_to_utf8(
@@ -41,14 +60,19 @@ def transcode_to_utf8(
     encoding: str,
     *,
     lenient: bool,
+    lf_line_ends: bool = False,
     progress: Callable[[int], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> int:
     """Stream `source` in `encoding` into `target` as UTF-8; returns how many bad sequences were replaced.
 
     Strict mode fails at the first undecodable bytes, naming the line; lenient mode writes U+FFFD instead.
+    With `lf_line_ends`, CRLF and lone CR line ends are written as LF (a CR split from its LF by a chunk end too).
     """
+    decoder: codecs.IncrementalDecoder | io.IncrementalNewlineDecoder
     decoder = codecs.getincrementaldecoder(encoding)(errors="replace" if lenient else "strict")
+    if lf_line_ends:
+        decoder = io.IncrementalNewlineDecoder(decoder, translate=True)
     replaced = lines = done = 0
     with open(source, "rb") as reader, open(target, "w", encoding="utf-8", newline="") as writer:
         while chunk := reader.read(CHUNK_BYTES):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import threading
+from decimal import Decimal
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -38,12 +39,19 @@ def test_a_csv_is_imported_with_inferred_types_and_stats(tmp_path: Path, run_imp
     assert sorted(os.listdir(tmp_path / "out")) == ["data.parquet"]
 
 
-def test_numbers_too_long_for_a_64_bit_integer_stay_text_with_every_digit(tmp_path: Path, run_import):
-    """Account and card numbers past 2^63: inferred integer, every row failed its cast and the import with it."""
-    text = "id,account\n1,12345678901234567890123\n2,98765432109876543210\n"
+def test_numbers_too_long_for_a_64_bit_integer_keep_every_digit_as_decimal_or_text(tmp_path: Path, run_import):
+    """Account and card numbers past 2^63: inferred integer, every row failed its cast and the import with it. They
+    follow the rule JSON follows (duck.wide_integer_type): DECIMAL(38, 0) up to 38 digits, text past that."""
+    text = "id,account,huge\n1,12345678901234567890123,1" + "0" * 40 + "\n2,98765432109876543210,7\n"
     result = run_import(write(tmp_path / "accounts.csv", text))
-    assert [(c.name, c.type) for c in result.columns] == [("id", "integer"), ("account", "string")]
-    assert [r["account"] for r in rows_of(result)] == ["12345678901234567890123", "98765432109876543210"]
+    assert [(c.name, c.type) for c in result.columns] == [("id", "integer"), ("account", "decimal"), ("huge", "string")]
+    assert [(r["account"], r["huge"]) for r in rows_of(result)] == [
+        (Decimal("12345678901234567890123"), "1" + "0" * 40),
+        (Decimal("98765432109876543210"), "7"),
+    ]
+    assert str(pq.read_schema(result.data_path).field("account").type) == "decimal128(38, 0)"
+    assert result.config.columns is not None
+    assert (result.config.columns["account"].type, result.config.columns["account"].scale) == ("decimal", 0)
 
 
 def test_the_parquet_is_zstd_with_parquet_2_encodings(tmp_path: Path, run_import):
@@ -265,3 +273,69 @@ def test_the_preview_warns_about_a_mostly_numeric_text_column(tmp_path: Path, li
     shown = preview(path, "a.csv", ImportConfig(), limits)
     assert shown.columns[1].type == "string"
     assert any("mostly numbers" in warning and "n/a" in warning for warning in shown.warnings)
+
+
+@pytest.mark.parametrize("delimiter", [";", ",", "\t", "|"])
+def test_excels_sep_line_names_the_delimiter_and_is_skipped_in_preview_and_import(
+    tmp_path: Path, limits: ImportLimits, run_import, delimiter: str
+):
+    """`sep=;` on line 1 (Excel writes and honours it) was read as the header: one column named 'sep='."""
+    rows = [["city", "amount"], ["Paris", "12"], ["Lyon", "7"]]
+    text = f"sep={delimiter}\r\n" + "".join(delimiter.join(row) + "\r\n" for row in rows)
+    path = write(tmp_path / "export.csv", text)
+    shown = preview(path, "export.csv", ImportConfig(), limits)
+    assert (shown.config.delimiter, shown.config.header_row) == (delimiter, 2)
+    assert [c.name for c in shown.columns] == ["city", "amount"]
+    assert shown.suggestions == []
+    assert f"line 1 is Excel's delimiter hint {'sep=' + delimiter!r}: skipped; {delimiter!r} is the delimiter" in (
+        shown.warnings
+    )
+    assert shown.rows == [["Paris", 12], ["Lyon", 7]]
+    assert rows_of(run_import(path)) == [{"city": "Paris", "amount": 12}, {"city": "Lyon", "amount": 7}]
+
+
+def test_a_configured_delimiter_wins_over_the_sep_line_which_is_still_skipped(tmp_path: Path, run_import):
+    path = write(tmp_path / "export.csv", '"sep=;"\nid,name\n1,a\n')
+    result = run_import(path, delimiter=",")
+    assert rows_of(result) == [{"id": 1, "name": "a"}]
+    assert "line 1 is Excel's delimiter hint 'sep=;': skipped; the delimiter set, ',', is used" in result.warnings
+
+
+@pytest.mark.parametrize("last_line_end", ["\n", "\r\n"])
+def test_lone_cr_line_ends_with_a_last_line_from_another_system_preview_and_import_alike(
+    tmp_path: Path, limits: ImportLimits, run_import, last_line_end: str
+):
+    """Classic Mac line ends (lone CR) with one LF or CRLF line end: DuckDB's sniffer gave a page-long error, or
+    (the other line end past the sniffed head) the preview worked and the import failed ('invalid state')."""
+    lines = ["Name,Note,Amount", '"Smith, J","call back\rtomorrow",1.5'] + [f"Row {i},-,{i}" for i in range(30_000)]
+    text = "\r".join(lines) + "\r" + "Last,added on Linux,2" + last_line_end
+    path = write(tmp_path / "mac.csv", text, "cp1252")
+    shown = preview(path, "mac.csv", ImportConfig(), limits)
+    assert [(c.name, c.type) for c in shown.columns] == [("Name", "string"), ("Note", "string"), ("Amount", "float")]
+    assert shown.rows[0] == ["Smith, J", "call back\ntomorrow", 1.5]  # a line break in a cell, as LF
+    result = run_import(path)
+    stored = rows_of(result)
+    assert (len(stored), stored[0], stored[-1]) == (
+        30_002,
+        {"Name": "Smith, J", "Note": "call back\ntomorrow", "Amount": 1.5},
+        {"Name": "Last", "Note": "added on Linux", "Amount": 2.0},
+    )
+
+
+def test_a_csv_whose_dialect_cannot_be_told_gets_a_short_message_and_its_own_code(
+    tmp_path: Path, limits: ImportLimits, run_import
+):
+    path = write(tmp_path / "acorn.csv", "a,b\n\r1,2\n\r3,4\n\r")  # LF CR line ends: DuckDB's sniffer gives up
+    with pytest.raises(ImportFailed) as shown:
+        preview(path, "acorn.csv", ImportConfig(), limits)
+    with pytest.raises(ImportFailed) as imported:
+        run_import(path)
+    assert shown.value.code == imported.value.code == "csv_dialect_unknown"
+    assert (
+        shown.value.detail
+        == imported.value.detail
+        == (
+            "could not tell the CSV's delimiter and quote from its first lines: set delimiter (and quote) in the "
+            "import configuration"
+        )
+    )

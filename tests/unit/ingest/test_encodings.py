@@ -9,6 +9,7 @@ import pytest
 
 from app.ingest import ImportConfig, ImportLimits, preview
 from app.ingest.sniff import detect_encoding
+from app.ingest.textio import CHUNK_BYTES, transcode_to_utf8
 from tests.unit.ingest.conftest import rows_of
 
 RUSSIAN = """код,город,население,описание
@@ -82,3 +83,12 @@ def test_the_preview_names_the_detected_encoding(tmp_path: Path, limits: ImportL
 def test_the_detected_encodings_can_be_named_in_a_config():
     for name in ("cp1251", "Shift_JIS", "big5", "EUC-KR", "cp1253", "ISO-8859-7", "cp932", "cp949"):
         assert ImportConfig(encoding=name).validate().encoding == name
+
+
+def test_line_ends_become_lf_even_where_a_chunk_ends_between_cr_and_lf(tmp_path: Path):
+    head = "x" * (CHUNK_BYTES - 1)  # the first chunk ends with the CR of a CRLF
+    source = tmp_path / "mixed.csv"
+    source.write_bytes(f"{head}\r\nb\rc\r\n".encode())
+    target = tmp_path / "out.csv"
+    transcode_to_utf8(source, target, "utf-8", lenient=False, lf_line_ends=True)
+    assert target.read_bytes() == f"{head}\nb\nc\n".encode()

@@ -114,3 +114,81 @@ def test_an_empty_array_has_no_records(tmp_path: Path, run_import):
     with pytest.raises(ImportFailed) as caught:
         run_import(path)
     assert caught.value.code == "no_records"
+
+
+#: The same records in each way a JSON file holds them: DuckDB reads the first two, ijson the one under a path.
+LAYOUTS = {
+    "array.json": lambda records: "[" + ",\n".join(records) + "]",
+    "lines.ndjson": lambda records: "\n".join(records) + "\n",
+    "wrapped.json": lambda records: '{"meta": {"n": 2}, "data": [' + ",\n".join(records) + "]}",
+}
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+@pytest.mark.parametrize("record", ['{"id": 2, "id": 3}', '{"id": 2, "geo": {"lat": 1, "lat": 2}}'])
+def test_a_key_twice_in_an_object_is_refused_alike_by_the_preview_and_the_import(
+    tmp_path: Path, limits: ImportLimits, run_import, layout: str, record: str
+):
+    """The preview kept the last value, DuckDB's import refused with a long message, a record-path import kept the
+    last value: now both refuse, naming the record and the key."""
+    path = tmp_path / layout
+    path.write_text(LAYOUTS[layout](['{"id": 1, "geo": {"lat": 0}}', record]))
+    with pytest.raises(ImportFailed) as shown:
+        preview(path, layout, ImportConfig(), limits)
+    with pytest.raises(ImportFailed) as imported:
+        run_import(path)
+    key = "id" if record.count('"id"') == 2 else "lat"
+    assert shown.value.code == imported.value.code == "duplicate_key"
+    assert shown.value.detail == imported.value.detail
+    assert shown.value.detail.startswith(f"record 2 has the key {key!r} twice in one object;")
+    assert os.listdir(tmp_path / "out") == []
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_nan_and_infinity_are_imported_as_null_with_a_warning_by_preview_and_import(
+    tmp_path: Path, limits: ImportLimits, run_import, layout: str
+):
+    """Python's json.dumps writes NaN and Infinity: the preview failed (yajl: 'invalid char'), an array or NDJSON
+    import stored IEEE NaN and inf, a record-path import failed. A string holding those words is left alone."""
+    records = ['{"v": 1.5, "s": "NaN and -Infinity"}', '{"v": NaN, "s": "x"}', '{"v": -Infinity, "s": "y"}']
+    path = tmp_path / layout
+    path.write_text(LAYOUTS[layout](records))
+    warning = "NaN or Infinity (not JSON numbers) imported as NULL: 2 value(s) read, the first on line 2"
+    shown = preview(path, layout, ImportConfig(), limits)
+    assert ([c.type for c in shown.columns], shown.rows) == (
+        ["float", "string"],
+        [[1.5, "NaN and -Infinity"], [None, "x"], [None, "y"]],
+    )
+    assert warning in shown.warnings
+    result = run_import(path)
+    assert [list(row.values()) for row in rows_of(result)] == shown.rows
+    assert warning in result.warnings
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_integers_past_64_bits_keep_every_digit_as_decimal_or_text_in_preview_and_import(
+    tmp_path: Path, limits: ImportLimits, run_import, layout: str
+):
+    """DuckDB read 123456789012345678901234567890 as 1.2345678901234568e29 (silently) and 18446744073709551615 as a
+    HUGEINT that failed its cast to BIGINT. Such columns follow the CSV rule (duck.wide_integer_type)."""
+    wide, longer = "123456789012345678901234567890", "9" * 45
+    records = [
+        f'{{"id": {wide}, "u64": 18446744073709551615, "long": {longer}, "mixed": 0.5, "ratio": 0.25, '
+        f'"geo": {{"cell": {wide}}}, "list": [1, {wide}]}}',
+        f'{{"id": -7, "u64": 1, "long": 3, "mixed": {wide}, "ratio": 1.5, "geo": {{"cell": null}}, "list": []}}',
+    ]
+    path = tmp_path / layout
+    path.write_text(LAYOUTS[layout](records))
+    shown = preview(path, layout, ImportConfig(), limits)
+    expected_types = ["decimal", "decimal", "string", "string", "float", "decimal", "json"]
+    assert [c.type for c in shown.columns] == expected_types
+    assert shown.rows == [
+        [wide, "18446744073709551615", longer, "0.5", 0.25, wide, f"[1,{wide}]"],
+        ["-7", "1", "3", wide, 1.5, None, "[]"],
+    ]
+    assert shown.config.columns is not None
+    assert (shown.config.columns["id"].type, shown.config.columns["id"].scale) == ("decimal", 0)
+    result = run_import(path)
+    assert [c.type for c in result.columns] == expected_types
+    assert [[json.loads(json.dumps(v, default=str)) for v in row.values()] for row in rows_of(result)] == shown.rows
+    assert str(pq.read_schema(result.data_path).field("id").type) == "decimal128(38, 0)"
