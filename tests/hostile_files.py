@@ -57,3 +57,25 @@ def sheet_without_dimension(rows: int) -> str:
         f'<worksheet {NS}><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>n</t></is></c>'
         f'<c r="B1" t="inlineStr"><is><t>m</t></is></c></row>{cells}</sheetData></worksheet>'
     )
+
+
+def long_cell_workbook(path: Path, text: str, *, shared: bool, rows: int = 3) -> Path:
+    """An xlsx whose second row holds `text` in column B (from the shared-strings table, or inline), below a
+    header `id`, `note`; the other rows hold short text. Built by hand: openpyxl cuts a cell at 32,767 characters."""
+    body = []
+    for i in range(2, rows + 1):
+        if i == 2:
+            cell = '<c r="B2" t="s"><v>0</v></c>' if shared else f'<c r="B2" t="inlineStr"><is><t>{text}</t></is></c>'
+        else:
+            cell = f'<c r="B{i}" t="inlineStr"><is><t>short {i}</t></is></c>'
+        body.append(f'<row r="{i}"><c r="A{i}"><v>{i - 1}</v></c>{cell}</row>')
+    sheet = (
+        f'<worksheet {NS}><dimension ref="A1:B{rows}"/><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>id</t>'
+        f'</is></c><c r="B1" t="inlineStr"><is><t>note</t></is></c></row>{"".join(body)}</sheetData></worksheet>'
+    )
+    rels = f'<Relationship Id="rId1" Type="{DOC_REL}/worksheet" Target="worksheets/sheet1.xml"/>'
+    parts = {"xl/worksheets/sheet1.xml": sheet}
+    if shared:
+        rels += f'<Relationship Id="rId2" Type="{DOC_REL}/sharedStrings" Target="sharedStrings.xml"/>'
+        parts["xl/sharedStrings.xml"] = f"<sst {NS}><si><t>{text}</t></si></sst>"
+    return bare_workbook(path, '<sheet name="S" sheetId="1" r:id="rId1"/>', rels, parts)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,8 @@ from app.ingest.models import Preview, SheetInfo
 from app.ingest.sniff import Sniffed, sniff
 from app.ingest.suggest import csv_title_rows, excel_suggestions, suggested_config, text_suggestions
 from app.ingest.textio import read_text_prefix
-from app.ingest.xlsx_head import sheet_head
+from app.ingest.xlsx_head import capped_copy, sheet_head
+from app.ingest.xlsx_strings import shared_strings_member
 
 #: Bytes of a text file a preview reads at most.
 PREVIEW_BYTES = 4 * 1024 * 1024
@@ -98,10 +100,11 @@ def _excel(
     cut: bool = True,
     cache: Path | None = None,
 ) -> Preview:
-    sheets = _sheet_list(path, sniffed.kind, limits, cache if cut else None)
+    sheets = _sheet_list(path, sniffed.kind, limits, cache if cut else None, work)
     index, name = excel_reader.choose_sheet([s.name for s in sheets], config, sheets)
     cut_copy = _excel_head(path, sniffed.kind, index, config, rows, work, cache) if cut else None
-    source = str(cut_copy) if cut_copy else path
+    capped = None if cut else _capped(path, sniffed.kind, index, work / "capped.xlsx")
+    source = str(cut_copy or capped or path)
     workbook = excel_reader.open_workbook(source)
     with workbook:
         try:
@@ -196,9 +199,27 @@ def _cached_head(path: str, index: int, last_row: int, cache: Path | None) -> Pa
     return cache / f"preview-head-{index}-{last_row}-{source.st_size}-{source.st_mtime_ns}.xlsx"
 
 
-def _sheet_list(path: str, kind: str, limits: ImportLimits, cache: Path | None) -> list[SheetInfo]:
+def _capped(path: str, kind: str, index: int, dest: Path) -> Path | None:
+    """The xlsx/xlsm workbook with the long texts of sheet `index` and of its shared strings cut short, or None
+    when it has none: the sheet is read whole, and one 50 MB cell would be held several times over."""
+    if kind not in ("xlsx", "xlsm"):
+        return None
+    members = excel_reader.xlsx_sheet_members(path)
+    return capped_copy(path, [members[index] if index < len(members) else None, _strings_member(path)], dest)
+
+
+def _strings_member(path: str) -> str | None:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return shared_strings_member(archive)
+    except (KeyError, OSError, zipfile.BadZipFile):
+        return None
+
+
+def _sheet_list(path: str, kind: str, limits: ImportLimits, cache: Path | None, work: Path) -> list[SheetInfo]:
     """The workbook's sheets, remembered in `cache` beside the cut copies: opening a big workbook reads all
-    its shared strings (seconds), which a preview of a cut copy otherwise never needs."""
+    its shared strings (seconds), which a preview of a cut copy otherwise never needs. A table with a
+    huge string is opened from a copy whose strings are cut short (app.ingest.xml_text_cap)."""
     kept = None
     if cache is not None and kind in ("xlsx", "xlsm"):
         try:
@@ -208,7 +229,8 @@ def _sheet_list(path: str, kind: str, limits: ImportLimits, cache: Path | None) 
                 return msgspec.json.decode(kept.read_bytes(), type=list[SheetInfo])
         except (OSError, msgspec.DecodeError):
             kept = None
-    workbook = excel_reader.open_workbook(path)
+    strings = capped_copy(path, [_strings_member(path)], work / "strings.xlsx") if kind in ("xlsx", "xlsm") else None
+    workbook = excel_reader.open_workbook(str(strings or path))
     with workbook:
         sheets = excel_reader.sheet_infos(path, kind, workbook, limits)
     if kept is not None:

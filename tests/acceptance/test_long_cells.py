@@ -1,0 +1,37 @@
+"""A 50 MB cell through the real API process: its memory is measured (/proc VmHWM), not guessed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.acceptance.dataset_calls import imported, upload
+from tests.acceptance.harness import ConveyorSystem
+from tests.hostile_files import long_cell_workbook
+from tests.memory_peak import PeakMemory
+
+pytestmark = pytest.mark.acceptance
+
+CELL = 50 * 1024 * 1024
+#: What one request may add to the API process's peak (it held the cell 7 times over: +358 MiB for a preview).
+REQUEST_MIB = 64
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("shared", [True, False], ids=["shared-string", "inline-string"])
+def test_a_50_mb_workbook_cell_is_previewed_in_bounded_memory(
+    system: ConveyorSystem, tmp_path: Path, shared: bool
+) -> None:
+    path = long_cell_workbook(tmp_path / "notes.xlsx", "x" * CELL, shared=shared)
+    with path.open("rb") as body:
+        response = upload(system, "notes.xlsx", body)
+    assert response.status_code == 201, response.text
+    dataset = response.json()["id"]
+    api = system.processes[0].pid
+    with PeakMemory(api) as peak:
+        shown = system.http.post(f"/api/v1/datasets/{dataset}/preview", json={}, timeout=120)
+    assert shown.status_code == 200, shown.text
+    assert shown.json()["rows"][0] == [1, "x" * 10_000 + "…"]
+    assert peak.added < REQUEST_MIB, f"the preview took the API from {peak.before} to {peak.peak} MiB"
+    assert imported(system, dataset)["status"] == "SUCCEEDED"
