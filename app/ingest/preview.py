@@ -22,6 +22,7 @@ from app.ingest.config import DuckDBSettings, ImportConfig, ImportLimits, parse_
 from app.ingest.duck import connect, duckdb_reason
 from app.ingest.errors import ImportFailed, LimitExceeded
 from app.ingest.models import Preview, SheetInfo
+from app.ingest.preview_columns import first_columns, first_line_fields
 from app.ingest.sniff import Sniffed, sniff
 from app.ingest.suggest import csv_title_rows, excel_suggestions, suggested_config, text_suggestions
 from app.ingest.textio import read_text_prefix
@@ -268,7 +269,9 @@ def _csv(
     encoding = sniffed.encoding or "utf-8"
     text, complete, replaced = read_text_prefix(path, encoding, PREVIEW_BYTES)
     _check_first_line(text, complete, config)
+    text, narrowed = first_columns(text, config)
     warnings = [f"{replaced} byte sequence(s) are not valid {encoding}"] if replaced else []
+    warnings += [narrowed] if narrowed else []
     head = work / "head.csv"
     head.write_text(text, encoding="utf-8")
     conn = connect(settings, readable=[str(head)], writable=[str(work)])
@@ -320,9 +323,7 @@ def _check_first_line(text: str, complete: bool, config: ImportConfig) -> None:
             f"no line break in the first {PREVIEW_BYTES // 1024 // 1024} MB: this is not a table of lines "
             "(check the file, or its encoding)"
         )
-    first = text.split("\n", 1)[0].split("\r", 1)[0]
-    delimiters = [config.delimiter] if config.delimiter else [",", "\t", ";", "|"]
-    fields = max(first.count(d) for d in delimiters) + 1
+    fields, _ = first_line_fields(text, config)
     if fields > MAX_PREVIEW_FIELDS:
         raise LimitExceeded(
             f"the first line splits into {fields} fields, over {MAX_PREVIEW_FIELDS}: check the delimiter, "
