@@ -79,3 +79,22 @@ def long_cell_workbook(path: Path, text: str, *, shared: bool, rows: int = 3) ->
         rels += f'<Relationship Id="rId2" Type="{DOC_REL}/sharedStrings" Target="sharedStrings.xml"/>'
         parts["xl/sharedStrings.xml"] = f"<sst {NS}><si><t>{text}</t></si></sst>"
     return bare_workbook(path, '<sheet name="S" sheetId="1" r:id="rId1"/>', rels, parts)
+
+
+def formula_errors_workbook(path: Path, rows: int = 20) -> Path:
+    """An xlsx as Excel saves formula errors: `amount` numbers with a #DIV/0! (row 3) and a #N/A (row 5), and
+    `note` text with a #REF! (row 4); the cells are typed t="e" with the error as their cached value."""
+    body = []
+    for i in range(2, rows + 2):
+        amount = {3: '<c r="A3" t="e"><f>B3/0</f><v>#DIV/0!</v></c>', 5: "<c r='A5' t='e'><v>#N/A</v></c>"}.get(
+            i, f'<c r="A{i}"><v>{i}.5</v></c>'
+        )
+        note = '<c r="B4" t="e"><v>#REF!</v></c>' if i == 4 else f'<c r="B{i}" t="inlineStr"><is><t>n{i}</t></is></c>'
+        body.append(f'<row r="{i}">{amount}{note}</row>')
+    sheet = (
+        f'<worksheet {NS}><dimension ref="A1:B{rows + 1}"/><sheetData><row r="1"><c r="A1" t="inlineStr"><is>'
+        f'<t>amount</t></is></c><c r="B1" t="inlineStr"><is><t>note</t></is></c></row>{"".join(body)}'
+        "</sheetData></worksheet>"
+    )
+    rels = f'<Relationship Id="rId1" Type="{DOC_REL}/worksheet" Target="worksheets/sheet1.xml"/>'
+    return bare_workbook(path, '<sheet name="S" sheetId="1" r:id="rId1"/>', rels, {"xl/worksheets/sheet1.xml": sheet})

@@ -26,7 +26,7 @@ from app.ingest.preview_columns import first_columns, first_line_fields
 from app.ingest.sniff import Sniffed, sniff
 from app.ingest.suggest import csv_title_rows, excel_suggestions, suggested_config, text_suggestions
 from app.ingest.textio import read_text_prefix
-from app.ingest.xlsx_head import capped_copy, sheet_head
+from app.ingest.xlsx_head import preview_copy, sheet_head
 from app.ingest.xlsx_strings import shared_strings_member
 
 #: Bytes of a text file a preview reads at most.
@@ -123,7 +123,8 @@ def _excel(
         if rows:
             for batch in excel_reader.batches(sheet, head, config, problems.extend, batch_rows=rows):
                 values += [[json_safe(v) for v in row.values()] for row in batch.to_pylist()]
-        suggestions = excel_suggestions(sheet, plan, config, sheets, whole=cut_copy is None)
+        whole = cut_copy is None or _all_rows(sheet, sheets[index])
+        suggestions = excel_suggestions(sheet, plan, config, sheets, whole=whole)
     warnings = plan.warnings + [_problem_text(p) for p in problems[:PREVIEW_PROBLEMS]]
     return Preview(
         format="excel",
@@ -138,6 +139,11 @@ def _excel(
         suggestions=suggestions,
         suggested_config=suggested_config(config, suggestions),
     )
+
+
+def _all_rows(sheet: Any, original: SheetInfo) -> bool:
+    """Whether a preview copy of the sheet kept every row of the original (it was only edited, not cut)."""
+    return original.rows is not None and sheet.start is not None and sheet.start[0] + sheet.height >= original.rows
 
 
 #: Rows kept past what a sheet starting on its first row needs: a few empty rows on top still fit.
@@ -201,12 +207,12 @@ def _cached_head(path: str, index: int, last_row: int, cache: Path | None) -> Pa
 
 
 def _capped(path: str, kind: str, index: int, dest: Path) -> Path | None:
-    """The xlsx/xlsm workbook with the long texts of sheet `index` and of its shared strings cut short, or None
-    when it has none: the sheet is read whole, and one 50 MB cell would be held several times over."""
+    """The xlsx/xlsm workbook with the long texts of sheet `index` and of its shared strings cut short and its
+    error cells as text, or None when it has neither: read whole, one 50 MB cell was held several times over."""
     if kind not in ("xlsx", "xlsm"):
         return None
     members = excel_reader.xlsx_sheet_members(path)
-    return capped_copy(path, [members[index] if index < len(members) else None, _strings_member(path)], dest)
+    return preview_copy(path, members[index] if index < len(members) else None, _strings_member(path), dest)
 
 
 def _strings_member(path: str) -> str | None:
@@ -230,7 +236,8 @@ def _sheet_list(path: str, kind: str, limits: ImportLimits, cache: Path | None, 
                 return msgspec.json.decode(kept.read_bytes(), type=list[SheetInfo])
         except (OSError, msgspec.DecodeError):
             kept = None
-    strings = capped_copy(path, [_strings_member(path)], work / "strings.xlsx") if kind in ("xlsx", "xlsm") else None
+    xlsx = kind in ("xlsx", "xlsm")
+    strings = preview_copy(path, None, _strings_member(path), work / "strings.xlsx") if xlsx else None
     workbook = excel_reader.open_workbook(str(strings or path))
     with workbook:
         sheets = excel_reader.sheet_infos(path, kind, workbook, limits)

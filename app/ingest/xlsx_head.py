@@ -11,19 +11,21 @@ Every other part is copied unchanged (stored, not recompressed). Anything unexpe
 and the caller reads the whole sheet as before.
 
 Either way the copy's cell texts stop after PREVIEW_CELL_CHARS + 1 characters (app.ingest.xml_text_cap): a
-preview shows no more, and a sheet with nothing to cut but one 50 MB cell gets a copy for that alone.
+preview shows no more, and a sheet with nothing to cut but one 50 MB cell gets a copy for that alone. Its
+formula error cells read as their text, as the import reads them (app.ingest.xlsx_errors).
 """
 
 from __future__ import annotations
 
 import re
-import shutil
 import zipfile
-from collections.abc import Container
+from collections.abc import Callable
 from pathlib import Path
 
+from app.ingest.xlsx_copy import Chain, Edit, edits_anything, write_copy
+from app.ingest.xlsx_errors import ErrorCellsAsText
 from app.ingest.xlsx_strings import own_strings, shared_strings_member
-from app.ingest.xml_text_cap import TextCap, capped_chunks, has_long_text
+from app.ingest.xml_text_cap import TextCap
 
 #: Decompressed bytes read per step while streaming a sheet's XML.
 CHUNK = 1 << 20
@@ -39,60 +41,50 @@ _DIMENSION = re.compile(rb"(<(?:\w+:)?dimension\s+ref=\"[A-Z]+[0-9]+:[A-Z]+)([0-
 
 
 def sheet_head(path: str, member: str, last_row: int, dest: Path) -> Path | None:
-    """A copy of the workbook at `path` whose sheet `member` keeps rows up to `last_row` (1-based), its texts cut
-    short; or, with every row kept, a copy with only the texts cut short; or None when neither is needed."""
+    """A copy of the workbook at `path` whose sheet `member` keeps rows up to `last_row` (1-based), edited as
+    a preview reads it; or, with every row kept, `preview_copy`'s copy; or None when neither is needed."""
     try:
         with zipfile.ZipFile(path) as source:
             info = source.getinfo(member)
             strings = shared_strings_member(source)
             cut = None if info.file_size < SMALL_SHEET_BYTES else _cut_sheet(source, member, last_row)
             if cut is None:
-                return capped_copy(path, [member, strings], dest)
+                return preview_copy(path, member, strings, dest)
             replaced = {member: cut}
             own = own_strings(source, strings, cut, TextCap(CELL_CHARS)) if strings in source.NameToInfo else None
             if own is not None and strings is not None:
                 replaced = {member: own[0], strings: own[1]}
-            _write_copy(source, dest, replaced, capped={strings} - replaced.keys())
+            streamed = {strings: _strings_edit} if strings is not None and strings not in replaced else {}
+            write_copy(source, dest, replaced=replaced, streamed=streamed)
         return dest
     except (KeyError, OSError, zipfile.BadZipFile, zipfile.LargeZipFile, RuntimeError):
         return None
 
 
-def capped_copy(path: str, members: list[str | None], dest: Path) -> Path | None:
-    """A copy of the workbook whose `members` (sheet, shared strings) have their long texts cut, or None when
-    none has a text over CELL_CHARS (the workbook is then read as it is)."""
+def preview_copy(path: str, sheet: str | None, strings: str | None, dest: Path) -> Path | None:
+    """A copy of the workbook as a preview reads it: the sheet's error cells as text (app.ingest.xlsx_errors),
+    its and the shared strings' long texts cut; None when nothing would change (it is read as it is)."""
     try:
         with zipfile.ZipFile(path) as source:
-            present = [m for m in members if m is not None and m in source.NameToInfo]
-            long_ones = {m for m in present if source.getinfo(m).file_size > CELL_CHARS and _has_long(source, m)}
-            if not long_ones:
+            edits: dict[str, Callable[[], Edit]] = {}
+            if sheet in source.NameToInfo and edits_anything(source, sheet, _sheet_edit()):
+                edits[sheet] = _sheet_edit
+            if strings in source.NameToInfo and edits_anything(source, strings, _strings_edit()):
+                edits[strings] = _strings_edit
+            if not edits:
                 return None
-            _write_copy(source, dest, {}, capped=long_ones)
+            write_copy(source, dest, streamed=edits)
         return dest
     except (KeyError, OSError, zipfile.BadZipFile, zipfile.LargeZipFile, RuntimeError):
         return None
 
 
-def _has_long(source: zipfile.ZipFile, member: str) -> bool:
-    with source.open(member) as handle:
-        return has_long_text(handle, CELL_CHARS)
+def _sheet_edit() -> Chain:
+    return Chain(ErrorCellsAsText(), TextCap(CELL_CHARS))
 
 
-def _write_copy(
-    source: zipfile.ZipFile, dest: Path, replaced: dict[str, bytes], *, capped: Container[str | None]
-) -> None:
-    """`source` as a stored zip at `dest`: `replaced` parts as given, `capped` ones streamed with texts cut."""
-    with zipfile.ZipFile(dest, "w", compression=zipfile.ZIP_STORED) as target:
-        for item in source.infolist():
-            if item.filename in replaced:
-                target.writestr(item.filename, replaced[item.filename])
-                continue
-            with source.open(item) as src, target.open(item.filename, "w", force_zip64=True) as out:
-                if item.filename in capped:
-                    for chunk in capped_chunks(src, CELL_CHARS):
-                        out.write(chunk)
-                else:
-                    shutil.copyfileobj(src, out, CHUNK)
+def _strings_edit() -> TextCap:
+    return TextCap(CELL_CHARS)
 
 
 def _cut_sheet(source: zipfile.ZipFile, member: str, last_row: int) -> bytes | None:
@@ -101,11 +93,11 @@ def _cut_sheet(source: zipfile.ZipFile, member: str, last_row: int) -> bytes | N
     kept = bytearray()
     pending = b""
     number = last_kept = 0
-    cap = TextCap(CELL_CHARS)
+    edit = _sheet_edit()
     with source.open(member) as handle:
         while True:
             raw = handle.read(CHUNK)
-            chunk = cap.feed(raw) if raw else cap.close()
+            chunk = edit.feed(raw) if raw else edit.close()
             data = pending + chunk
             # Only whole row tags are looked at; a tag split across chunks waits for the next one.
             safe = len(data) if not raw else max(data.rfind(b"<"), 0)
@@ -119,7 +111,7 @@ def _cut_sheet(source: zipfile.ZipFile, member: str, last_row: int) -> bytes | N
                 last_kept = number
             if stop is not None:
                 kept += data[:stop]
-                return _close(bytes(kept), handle, data[stop:] + cap.held(), last_kept)
+                return _close(bytes(kept), handle, data[stop:] + edit.held(), last_kept)
             kept += data[:safe]
             pending = data[safe:]
             if _sheet_data_end(data[:safe]) is not None or not raw:

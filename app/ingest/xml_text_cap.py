@@ -10,11 +10,9 @@ stays bounded by a chunk, whatever the text's length.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from typing import IO
 
-#: Decompressed bytes read per step.
-CHUNK = 1 << 20
+from app.ingest.xlsx_copy import HeldBack
+
 #: The start tag of an element whose text is a cell's text: <t> (shared and inline strings) or <v> (values).
 _VALUE_TAG = re.compile(rb"(?:[\w.-]+:)?[tv](?:\s[^>]*)?>")
 #: One character of XML text: an entity or character reference, or one UTF-8 encoded character.
@@ -23,7 +21,7 @@ _CHAR = re.compile(rb"&#?\w{1,10};|[\x00-\x7f]|[\xc0-\xff][\x80-\xbf]{0,3}|[\x80
 CHAR_BYTES = 13
 
 
-class TextCap:
+class TextCap(HeldBack):
     """Feeds XML through in chunks; a text run of a <t> or <v> element longer than `max_chars` characters is cut.
 
     A run is decided once its tag and enough bytes for `max_chars` characters are seen; the rest of it, up to
@@ -34,10 +32,13 @@ class TextCap:
         self.max_chars = max_chars
         #: How many texts were cut.
         self.cut = 0
-        self._held = b""
         #: Inside a run already decided: True drops its bytes up to the next tag, False passes them.
         self._dropping: bool | None = None
         self._decide_at = max_chars * CHAR_BYTES + 4096
+
+    @property
+    def changed(self) -> bool:
+        return self.cut > 0
 
     def feed(self, chunk: bytes) -> bytes:
         """The capped XML for `chunk` (bytes may be held back until the next call)."""
@@ -52,25 +53,15 @@ class TextCap:
         if at < 0:  # text before the first tag (only at the start)
             self._held = b""
             return out + data
-        done, self._held = self._cap(data[:at]), data[at:]
+        done, self._held = self._edit(data[:at]), data[at:]
         if len(self._held) > self._decide_at:  # a long run: decide it now, hold nothing of it
             run, self._held = self._held, b""
-            capped = self._cap(run)
+            capped = self._edit(run)
             self._dropping = len(capped) < len(run)
             done += capped
         return out + done
 
-    def close(self) -> bytes:
-        """What is still held, at the end of the stream."""
-        rest, self._held = self._held, b""
-        return self._cap(rest)
-
-    def held(self) -> bytes:
-        """The raw bytes held back and not yet given out (for a reader that goes on without capping)."""
-        rest, self._held = self._held, b""
-        return rest
-
-    def _cap(self, data: bytes) -> bytes:
+    def _edit(self, data: bytes) -> bytes:
         if len(data) <= self.max_chars:
             return data
         parts = data.split(b"<")
@@ -94,24 +85,3 @@ class TextCap:
             return part
         self.cut += 1
         return part[:end]
-
-
-def capped_chunks(handle: IO[bytes], max_chars: int, cap: TextCap | None = None) -> Iterator[bytes]:
-    """`handle`'s bytes with long texts cut, a chunk at a time."""
-    cap = cap or TextCap(max_chars)
-    while raw := handle.read(CHUNK):
-        if out := cap.feed(raw):
-            yield out
-    if out := cap.close():
-        yield out
-
-
-def has_long_text(handle: IO[bytes], max_chars: int) -> bool:
-    """Whether some text in `handle`'s XML is longer than `max_chars` characters (stops at the first)."""
-    cap = TextCap(max_chars)
-    while raw := handle.read(CHUNK):
-        cap.feed(raw)
-        if cap.cut:
-            return True
-    cap.close()
-    return cap.cut > 0

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import io
+import zipfile
+from pathlib import Path
 
 import pytest
 
-from app.ingest.xml_text_cap import TextCap, capped_chunks, has_long_text
+from app.ingest.xlsx_copy import edits_anything, write_copy
+from app.ingest.xml_text_cap import TextCap
 
 
 def capped(xml: bytes, max_chars: int, chunk: int) -> tuple[bytes, int]:
@@ -39,8 +41,15 @@ def test_a_run_longer_than_the_deciding_window_is_dropped_as_it_streams() -> Non
     assert head + cap.feed(b"x</t></si>") + cap.close() == b"<si><t>xxxxx</t></si>"
 
 
-def test_has_long_text_and_capped_chunks_read_a_stream() -> None:
-    xml = b"<sst><si><t>" + "é".encode() * 30_000 + b"</t></si></sst>"
-    assert has_long_text(io.BytesIO(xml), 20_000)
-    assert not has_long_text(io.BytesIO(xml), 30_000)
-    assert b"".join(capped_chunks(io.BytesIO(xml), 3)) == "<sst><si><t>ééé</t></si></sst>".encode()
+def test_a_copy_is_edited_only_where_a_text_is_long(tmp_path: Path) -> None:
+    path = tmp_path / "book.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("long.xml", b"<sst><si><t>" + "é".encode() * 30_000 + b"</t></si></sst>")
+        archive.writestr("other.xml", b"<t>" + b"x" * 30_000 + b"</t>")
+    with zipfile.ZipFile(path) as source:
+        assert edits_anything(source, "long.xml", TextCap(20_000))
+        assert not edits_anything(source, "long.xml", TextCap(30_000))
+        write_copy(source, tmp_path / "copy.zip", streamed={"long.xml": lambda: TextCap(3)})
+    with zipfile.ZipFile(tmp_path / "copy.zip") as copy:
+        assert copy.read("long.xml") == "<sst><si><t>ééé</t></si></sst>".encode()
+        assert copy.read("other.xml") == b"<t>" + b"x" * 30_000 + b"</t>"  # not streamed: copied as it was
