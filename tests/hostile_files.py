@@ -57,3 +57,44 @@ def sheet_without_dimension(rows: int) -> str:
         f'<worksheet {NS}><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>n</t></is></c>'
         f'<c r="B1" t="inlineStr"><is><t>m</t></is></c></row>{cells}</sheetData></worksheet>'
     )
+
+
+def long_cell_workbook(path: Path, text: str, *, shared: bool, rows: int = 3) -> Path:
+    """An xlsx whose second row holds `text` in column B (from the shared-strings table, or inline), below a
+    header `id`, `note`; the other rows hold short text. Built by hand: openpyxl cuts a cell at 32,767 characters."""
+    body = []
+    for i in range(2, rows + 1):
+        if i == 2:
+            cell = '<c r="B2" t="s"><v>0</v></c>' if shared else f'<c r="B2" t="inlineStr"><is><t>{text}</t></is></c>'
+        else:
+            cell = f'<c r="B{i}" t="inlineStr"><is><t>short {i}</t></is></c>'
+        body.append(f'<row r="{i}"><c r="A{i}"><v>{i - 1}</v></c>{cell}</row>')
+    sheet = (
+        f'<worksheet {NS}><dimension ref="A1:B{rows}"/><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>id</t>'
+        f'</is></c><c r="B1" t="inlineStr"><is><t>note</t></is></c></row>{"".join(body)}</sheetData></worksheet>'
+    )
+    rels = f'<Relationship Id="rId1" Type="{DOC_REL}/worksheet" Target="worksheets/sheet1.xml"/>'
+    parts = {"xl/worksheets/sheet1.xml": sheet}
+    if shared:
+        rels += f'<Relationship Id="rId2" Type="{DOC_REL}/sharedStrings" Target="sharedStrings.xml"/>'
+        parts["xl/sharedStrings.xml"] = f"<sst {NS}><si><t>{text}</t></si></sst>"
+    return bare_workbook(path, '<sheet name="S" sheetId="1" r:id="rId1"/>', rels, parts)
+
+
+def formula_errors_workbook(path: Path, rows: int = 20) -> Path:
+    """An xlsx as Excel saves formula errors: `amount` numbers with a #DIV/0! (row 3) and a #N/A (row 5), and
+    `note` text with a #REF! (row 4); the cells are typed t="e" with the error as their cached value."""
+    body = []
+    for i in range(2, rows + 2):
+        amount = {3: '<c r="A3" t="e"><f>B3/0</f><v>#DIV/0!</v></c>', 5: "<c r='A5' t='e'><v>#N/A</v></c>"}.get(
+            i, f'<c r="A{i}"><v>{i}.5</v></c>'
+        )
+        note = '<c r="B4" t="e"><v>#REF!</v></c>' if i == 4 else f'<c r="B{i}" t="inlineStr"><is><t>n{i}</t></is></c>'
+        body.append(f'<row r="{i}">{amount}{note}</row>')
+    sheet = (
+        f'<worksheet {NS}><dimension ref="A1:B{rows + 1}"/><sheetData><row r="1"><c r="A1" t="inlineStr"><is>'
+        f'<t>amount</t></is></c><c r="B1" t="inlineStr"><is><t>note</t></is></c></row>{"".join(body)}'
+        "</sheetData></worksheet>"
+    )
+    rels = f'<Relationship Id="rId1" Type="{DOC_REL}/worksheet" Target="worksheets/sheet1.xml"/>'
+    return bare_workbook(path, '<sheet name="S" sheetId="1" r:id="rId1"/>', rels, {"xl/worksheets/sheet1.xml": sheet})

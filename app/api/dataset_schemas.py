@@ -14,6 +14,7 @@ from app.api.schemas import ErrorDetail
 from app.core.states import RunStatus
 from app.db.datasets import DATASET_SOURCES, Dataset, DatasetStatus, DatasetVersion, Upload
 from app.db.models import Run
+from app.domain.dataset_reader import ROW_CELL_CHARS
 from app.domain.datasets import Maker
 from app.domain.datasets import Name as DatasetName
 from app.domain.uploads import missing_ranges
@@ -179,13 +180,31 @@ class CompleteUploadIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True)
     tags: list[str] = msgspec.field(default_factory=list)
 
 
+class TruncatedCell(msgspec.Struct):
+    """A text cell longer than ROW_CELL_CHARS characters: `rows` holds its first ROW_CELL_CHARS, the dataset's
+    download (`GET …/download?format=csv|json|parquet`) the whole value."""
+
+    row: Annotated[int, msgspec.Meta(description="The row's position in this page's `rows` (0-based)")]
+    column: str
+    chars: Annotated[int, msgspec.Meta(description="The whole value's length in characters")]
+
+
 class RowsOut(msgspec.Struct):
+    """A page of rows."""
+
     columns: list[dict[str, str]]
     rows: list[list[Any]]
     total: int
     offset: int
     limit: int
     version: int
+    truncated: Annotated[
+        list[TruncatedCell],
+        msgspec.Meta(
+            description=f"The text cells of this page longer than {ROW_CELL_CHARS:,} characters (empty when none "
+            f"is): `rows` holds their first {ROW_CELL_CHARS:,}; the dataset's download holds them whole"
+        ),
+    ]
 
 
 #: The multipart form of POST /api/v1/datasets (read as a stream by app.api.multipart_upload, so declared by hand).

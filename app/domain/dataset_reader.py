@@ -50,6 +50,9 @@ NO_VALUE = frozenset({"is_null", "not_null"})
 ROW_NUMBER = "file_row_number"
 #: Rows fetched per batch while streaming a download.
 DOWNLOAD_BATCH = 65_536
+#: Characters of one text cell a page of rows holds: a 50 MB cell made a 50 MB page (and a 500 MB API process).
+#: A longer cell is cut there and listed in the page's `truncated`; downloads keep it whole.
+ROW_CELL_CHARS = 10_000
 _TEXTUAL = re.compile(r"^(VARCHAR|JSON)")
 
 
@@ -138,7 +141,7 @@ class Reader:
         """{"columns": [{name, type}], "rows": [[...]], "total": n} for one page."""
         chosen = self._columns(columns)
         where, values = self._where(filters)
-        select = ", ".join(ident(c) for c in chosen)
+        select, texts = self._select(chosen)
         order = self._order(order_by)
         if order and self._sorted_copy(order):
             order = ""  # the copy's rows are in this order already
@@ -162,11 +165,32 @@ class Reader:
             self.conn = connect(self.settings, readable=[self.source], writable=[str(self.work_dir)])
             self.path = self.source
             return self.rows(offset=offset, limit=limit, columns=columns, order_by=order_by, filters=filters)
+        width = len(chosen)
         return {
             "columns": [{"name": c, "type": our_type(self.types[c])} for c in chosen],
-            "rows": [[json_safe(v) for v in row] for row in page],
+            "rows": [[json_safe(v) for v in row[:width]] for row in page],
             "total": total,
+            "truncated": [
+                {"row": number, "column": column, "chars": chars}
+                for number, row in enumerate(page)
+                for column, chars in zip(texts, row[width:], strict=True)
+                if chars is not None
+            ],
         }
+
+    def _select(self, chosen: list[str]) -> tuple[str, list[str]]:
+        """The page's select list: each chosen column, a text one cut at ROW_CELL_CHARS in the query (a long value
+        never reaches Python whole), then, per text column, the whole length of a cell that was cut (else NULL)."""
+        cells, lengths, texts = [], [], []
+        for name in chosen:
+            column = ident(name)
+            if not _TEXTUAL.match(self.types[name]):
+                cells.append(column)
+                continue
+            cells.append(f"left({column}, {ROW_CELL_CHARS})")  # unnamed: ORDER BY still sorts the whole value
+            lengths.append(f"CASE WHEN length({column}) > {ROW_CELL_CHARS} THEN length({column}) END")
+            texts.append(name)
+        return ", ".join(cells + lengths), texts
 
     def _deep_page(self, select: str, where: str, values: list[Any], offset: int, limit: int) -> list[tuple[Any, ...]]:
         """An unsorted page past the first: skipping `offset` matches reads only the filtered columns (the file's

@@ -28,6 +28,7 @@ from app.ingest.models import ImportResult
 from app.ingest.sniff import Sniffed, sniff
 from app.ingest.suggest import totals_row
 from app.ingest.textio import CR_CHECK_BYTES, DUCKDB_ENCODINGS, lone_cr_line_ends, read_text_prefix, transcode_to_utf8
+from app.ingest.xlsx_errors import error_text_copy
 from app.paths import DATA_FILE, REJECTS_FILE
 
 Progress = Callable[[int, int, int], None]
@@ -265,8 +266,25 @@ def _json_rejects(conn: duckdb.DuckDBPyConnection, job: _Job, table: str, forced
 
 
 def _excel(job: _Job) -> tuple[int, ImportConfig]:
-    """Workbook: calamine rows → Arrow record batches → a ParquetWriter, checking `should_stop` per batch."""
-    workbook = excel_reader.open_workbook(job.source)
+    """Workbook: calamine rows → Arrow record batches → a ParquetWriter, checking `should_stop` per batch. An
+    xlsx/xlsm sheet with formula error cells is read from a copy that gives them as text (app.ingest.xlsx_errors)."""
+    with excel_reader.open_workbook(job.source) as workbook:
+        measure = job.limits if job.config.sheet is None else None  # sheet sizes choose the default sheet
+        infos = excel_reader.sheet_infos(job.source, job.sniffed.kind, workbook, measure)
+        index, name = excel_reader.choose_sheet(workbook, job.config, infos)
+        errors_as_text, errors = error_text_copy(job.source, job.sniffed.kind, index, job.work / "errors-as-text.xlsx")
+        if errors_as_text is None:
+            return _excel_sheet(job, workbook, job.source, index, name)
+    job.warnings.append(
+        f"{errors} formula error cell(s) (#N/A, #DIV/0!, #VALUE!, …) are imported as the text Excel shows; "
+        "set null_values to import them as empty"
+    )
+    with excel_reader.open_workbook(str(errors_as_text)) as readable:
+        return _excel_sheet(job, readable, str(errors_as_text), index, name)
+
+
+def _excel_sheet(job: _Job, workbook: Any, source: str, index: int, name: str) -> tuple[int, ImportConfig]:
+    """Import sheet `index` of the open `workbook` (read from `source`)."""
     strict = job.config.on_error == "strict"
     problems: list[dict[str, Any]] = []
     counted = {"rows": 0, "bad": 0}
@@ -282,34 +300,30 @@ def _excel(job: _Job) -> tuple[int, ImportConfig]:
             rejects_writer = pq.ParquetWriter(job.rejects, REJECTS_SCHEMA)
         rejects_writer.write_table(pa.Table.from_pylist(found, schema=REJECTS_SCHEMA))
 
-    with workbook:
-        measure = job.limits if job.config.sheet is None else None  # sheet sizes choose the default sheet
-        infos = excel_reader.sheet_infos(job.source, job.sniffed.kind, workbook, measure)
-        index, name = excel_reader.choose_sheet(workbook, job.config, infos)
-        sheet = excel_reader.load_sheet(job.source, job.sniffed.kind, workbook, index, job.limits)
-        plan = excel_reader.detect(sheet, index, job.config)
-        job.warnings += plan.warnings
-        footer = totals_row(sheet, plan) if plan.last_row is None and not job.config.skip_footer else None
-        if footer is not None:  # never left out silently: the preview suggests skip_footer, the import says so
-            job.warnings.append(f"{footer.reason}; imported as data: set skip_footer={footer.value} to leave it out")
-        schema = pa.schema([pa.field(p.name, arrow_type(p)) for p in plan.columns if p.include])
-        total_rows = max(sheet.height, 1)
-        try:
-            with pq.ParquetWriter(job.data, schema) as writer:
-                for batch in excel_reader.batches(sheet, plan, job.config, on_problems):
-                    if job.should_stop():
-                        raise ImportCancelled("import cancelled")
-                    if strict and problems:
-                        if len(problems) >= MAX_PROBLEMS:
-                            break
-                        continue
-                    writer.write_batch(batch)
-                    counted["rows"] += batch.num_rows
-                    done = min(job.sniffed.size, job.sniffed.size * counted["rows"] // total_rows)
-                    job.progress(counted["rows"], done, job.sniffed.size)
-        finally:
-            if rejects_writer is not None:
-                rejects_writer.close()
+    sheet = excel_reader.load_sheet(source, job.sniffed.kind, workbook, index, job.limits)
+    plan = excel_reader.detect(sheet, index, job.config)
+    job.warnings += plan.warnings
+    footer = totals_row(sheet, plan) if plan.last_row is None and not job.config.skip_footer else None
+    if footer is not None:  # never left out silently: the preview suggests skip_footer, the import says so
+        job.warnings.append(f"{footer.reason}; imported as data: set skip_footer={footer.value} to leave it out")
+    schema = pa.schema([pa.field(p.name, arrow_type(p)) for p in plan.columns if p.include])
+    total_rows = max(sheet.height, 1)
+    try:
+        with pq.ParquetWriter(job.data, schema) as writer:
+            for batch in excel_reader.batches(sheet, plan, job.config, on_problems):
+                if job.should_stop():
+                    raise ImportCancelled("import cancelled")
+                if strict and problems:
+                    if len(problems) >= MAX_PROBLEMS:
+                        break
+                    continue
+                writer.write_batch(batch)
+                counted["rows"] += batch.num_rows
+                done = min(job.sniffed.size, job.sniffed.size * counted["rows"] // total_rows)
+                job.progress(counted["rows"], done, job.sniffed.size)
+    finally:
+        if rejects_writer is not None:
+            rejects_writer.close()
     if problems:
         raise failed(problems, total=counted["bad"] if len(problems) < MAX_PROBLEMS else None)
     if counted["bad"]:

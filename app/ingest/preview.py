@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +23,12 @@ from app.ingest.duck import connect, duckdb_reason
 from app.ingest.errors import ImportFailed, LimitExceeded
 from app.ingest.header_rows import MAX_HEADER_ROWS
 from app.ingest.models import Preview, SheetInfo
+from app.ingest.preview_columns import first_columns, first_line_fields
 from app.ingest.sniff import Sniffed, sniff
 from app.ingest.suggest import csv_title_rows, excel_suggestions, suggested_config, text_suggestions
 from app.ingest.textio import CR_CHECK_BYTES, as_lf, lone_cr_line_ends, read_text_prefix
-from app.ingest.xlsx_head import sheet_head
+from app.ingest.xlsx_head import preview_copy, sheet_head
+from app.ingest.xlsx_strings import shared_strings_member
 
 #: Bytes of a text file a preview reads at most.
 PREVIEW_BYTES = 4 * 1024 * 1024
@@ -99,10 +102,11 @@ def _excel(
     cut: bool = True,
     cache: Path | None = None,
 ) -> Preview:
-    sheets = _sheet_list(path, sniffed.kind, limits, cache if cut else None)
+    sheets = _sheet_list(path, sniffed.kind, limits, cache if cut else None, work)
     index, name = excel_reader.choose_sheet([s.name for s in sheets], config, sheets)
     cut_copy = _excel_head(path, sniffed.kind, index, config, rows, work, cache) if cut else None
-    source = str(cut_copy) if cut_copy else path
+    capped = None if cut else _capped(path, sniffed.kind, index, work / "capped.xlsx")
+    source = str(cut_copy or capped or path)
     workbook = excel_reader.open_workbook(source)
     with workbook:
         try:
@@ -120,7 +124,8 @@ def _excel(
         if rows:
             for batch in excel_reader.batches(sheet, head, config, problems.extend, batch_rows=rows):
                 values += [[json_safe(v) for v in row.values()] for row in batch.to_pylist()]
-        suggestions = excel_suggestions(sheet, plan, config, sheets, whole=cut_copy is None)
+        whole = cut_copy is None or _all_rows(sheet, sheets[index])
+        suggestions = excel_suggestions(sheet, plan, config, sheets, whole=whole)
     warnings = plan.warnings + [_problem_text(p) for p in problems[:PREVIEW_PROBLEMS]]
     return Preview(
         format="excel",
@@ -135,6 +140,11 @@ def _excel(
         suggestions=suggestions,
         suggested_config=suggested_config(config, suggestions),
     )
+
+
+def _all_rows(sheet: Any, original: SheetInfo) -> bool:
+    """Whether a preview copy of the sheet kept every row of the original (it was only edited, not cut)."""
+    return original.rows is not None and sheet.start is not None and sheet.start[0] + sheet.height >= original.rows
 
 
 #: Rows kept past what a sheet starting on its first row needs: a few empty rows on top still fit.
@@ -198,9 +208,27 @@ def _cached_head(path: str, index: int, last_row: int, cache: Path | None) -> Pa
     return cache / f"preview-head-{index}-{last_row}-{source.st_size}-{source.st_mtime_ns}.xlsx"
 
 
-def _sheet_list(path: str, kind: str, limits: ImportLimits, cache: Path | None) -> list[SheetInfo]:
+def _capped(path: str, kind: str, index: int, dest: Path) -> Path | None:
+    """The xlsx/xlsm workbook with the long texts of sheet `index` and of its shared strings cut short and its
+    error cells as text, or None when it has neither: read whole, one 50 MB cell was held several times over."""
+    if kind not in ("xlsx", "xlsm"):
+        return None
+    members = excel_reader.xlsx_sheet_members(path)
+    return preview_copy(path, members[index] if index < len(members) else None, _strings_member(path), dest)
+
+
+def _strings_member(path: str) -> str | None:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return shared_strings_member(archive)
+    except (KeyError, OSError, zipfile.BadZipFile):
+        return None
+
+
+def _sheet_list(path: str, kind: str, limits: ImportLimits, cache: Path | None, work: Path) -> list[SheetInfo]:
     """The workbook's sheets, remembered in `cache` beside the cut copies: opening a big workbook reads all
-    its shared strings (seconds), which a preview of a cut copy otherwise never needs."""
+    its shared strings (seconds), which a preview of a cut copy otherwise never needs. A table with a
+    huge string is opened from a copy whose strings are cut short (app.ingest.xml_text_cap)."""
     kept = None
     if cache is not None and kind in ("xlsx", "xlsm"):
         try:
@@ -210,7 +238,9 @@ def _sheet_list(path: str, kind: str, limits: ImportLimits, cache: Path | None) 
                 return msgspec.json.decode(kept.read_bytes(), type=list[SheetInfo])
         except (OSError, msgspec.DecodeError):
             kept = None
-    workbook = excel_reader.open_workbook(path)
+    xlsx = kind in ("xlsx", "xlsm")
+    strings = preview_copy(path, None, _strings_member(path), work / "strings.xlsx") if xlsx else None
+    workbook = excel_reader.open_workbook(str(strings or path))
     with workbook:
         sheets = excel_reader.sheet_infos(path, kind, workbook, limits)
     if kept is not None:
@@ -250,7 +280,9 @@ def _csv(
     if lone_cr_line_ends(text[:CR_CHECK_BYTES]):
         text = as_lf(text)  # as the import reads it
     _check_first_line(text, complete, config)
+    text, narrowed = first_columns(text, config)
     warnings = [f"{replaced} byte sequence(s) are not valid {encoding}"] if replaced else []
+    warnings += [narrowed] if narrowed else []
     head = work / "head.csv"
     head.write_text(text, encoding="utf-8")
     conn = connect(settings, readable=[str(head)], writable=[str(work)])
@@ -302,9 +334,7 @@ def _check_first_line(text: str, complete: bool, config: ImportConfig) -> None:
             f"no line break in the first {PREVIEW_BYTES // 1024 // 1024} MB: this is not a table of lines "
             "(check the file, or its encoding)"
         )
-    first = text.split("\n", 1)[0].split("\r", 1)[0]
-    delimiters = [config.delimiter] if config.delimiter else [",", "\t", ";", "|"]
-    fields = max(first.count(d) for d in delimiters) + 1
+    fields, _ = first_line_fields(text, config)
     if fields > MAX_PREVIEW_FIELDS:
         raise LimitExceeded(
             f"the first line splits into {fields} fields, over {MAX_PREVIEW_FIELDS}: check the delimiter, "

@@ -22,8 +22,10 @@ FOOTER_LABELS = frozenset(
 )
 #: Rows at the end of a table searched for its totals row (blank rows around it included).
 FOOTER_TAIL_ROWS = 50
-#: Placeholders exports put in number and date cells for "no value".
-NULL_TOKENS = ("N/A", "n/a", "#N/A", "NA", "-", "--", "—", "\u2013", "无", "空")
+#: Excel's formula errors as a workbook shows them (app.ingest.xlsx_errors) and "Save as CSV" writes them.
+FORMULA_ERRORS = ("#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!")
+#: Placeholders exports put in number and date cells for "no value", and formula errors (no value either).
+NULL_TOKENS = ("N/A", "n/a", *FORMULA_ERRORS, "NA", "-", "--", "—", "\u2013", "无", "空")
 
 Rows = Sequence[tuple[int, Sequence[Any]]]
 Merged = Sequence[tuple[tuple[int, int], tuple[int, int]]]

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 import zipfile
 
+from app.ingest.xml_text_cap import TextCap
+
 #: Compressed-part bytes read per step.
 CHUNK = 1 << 20
 
@@ -38,12 +40,16 @@ def shared_strings_member(source: zipfile.ZipFile) -> str | None:
     return None
 
 
-def own_strings(source: zipfile.ZipFile, member: str, sheet: bytes) -> tuple[bytes, bytes] | None:
-    """(`sheet` pointing into a new table, that table) holding only the strings `sheet` uses, or None."""
+def own_strings(
+    source: zipfile.ZipFile, member: str, sheet: bytes, cap: TextCap | None = None
+) -> tuple[bytes, bytes] | None:
+    """(`sheet` pointing into a new table, that table) holding only the strings `sheet` uses, or None.
+
+    With `cap`, the table is read through it: a 50 MB string is never held whole."""
     used = sorted({int(m[2]) for m in _STRING_CELL.finditer(sheet)})
     if len(_STRING_CELL_TAG.findall(sheet)) != len(_STRING_CELL.findall(sheet)):
         return None  # a string cell shaped otherwise: its index could not be moved
-    table = _read_items(source, member, set(used), used[-1] if used else -1)
+    table = _read_items(source, member, set(used), used[-1] if used else -1, cap)
     if table is None:
         return None
     start, items = table
@@ -58,7 +64,9 @@ def own_strings(source: zipfile.ZipFile, member: str, sheet: bytes) -> tuple[byt
     return moved, _COUNTS.sub(b"", start) + b"".join(items) + close
 
 
-def _read_items(source: zipfile.ZipFile, member: str, wanted: set[int], last: int) -> tuple[bytes, list[bytes]] | None:
+def _read_items(
+    source: zipfile.ZipFile, member: str, wanted: set[int], last: int, cap: TextCap | None = None
+) -> tuple[bytes, list[bytes]] | None:
     """The table's start tag and its items numbered in `wanted`, reading no further than item `last`."""
     items: list[bytes] = []
     start: bytes | None = None
@@ -66,12 +74,13 @@ def _read_items(source: zipfile.ZipFile, member: str, wanted: set[int], last: in
     pending = b""
     with source.open(member) as handle:
         while index <= last:
-            chunk = handle.read(CHUNK)
+            raw = handle.read(CHUNK)
+            chunk = raw if cap is None else cap.feed(raw) if raw else cap.close()
             data = pending + chunk
             if start is None:
                 found = _TABLE_START.search(data)
                 if found is None:
-                    if not chunk or len(data) > CHUNK:
+                    if not raw or len(data) > CHUNK:
                         return None
                     pending = data
                     continue
@@ -85,6 +94,6 @@ def _read_items(source: zipfile.ZipFile, member: str, wanted: set[int], last: in
                 if index > last:
                     break
             pending = data[end:]
-            if not chunk:
+            if not raw:
                 break
     return (start, items) if start is not None else None

@@ -50,6 +50,11 @@ def _bad_cell(path: Path) -> None:
     path.write_text("name,amount\nalice,1\nbob,2\ncarol,three\ndave,4\n", encoding="utf-8")
 
 
+def _long_cell(path: Path) -> None:
+    """A cell of 12,000 characters: the rows API gives its first 10,000 and lists it in `truncated`."""
+    path.write_text("id,note\n1," + "长" * 12_000 + "\n2,short\n", encoding="utf-8")
+
+
 def write(folder: Path) -> Path:
     """Writes the files and their manifest into `folder`; the manifest's path."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -58,11 +63,13 @@ def write(folder: Path) -> Path:
         "gb18030": folder / "fruit-gb18030.csv",
         "large": folder / "large-upload.csv",
         "bad": folder / "bad-cell.csv",
+        "long": folder / "long-cell.csv",
     }
     _workbook(files["xlsx"])
     _gb18030(files["gb18030"])
     _large(files["large"])
     _bad_cell(files["bad"])
+    _long_cell(files["long"])
     manifest = {
         **{k: str(p) for k, p in files.items()},
         "xlsx_rows": len(CITIES),

@@ -10,7 +10,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, PathParameter, QueryParameter
 from litestar.response import File, Stream
 
-from app.api.dataset_schemas import CSV_BOM, CSV_CELLS, DOWNLOADS, REJECTS_DOWNLOADS, RowsOut
+from app.api.dataset_schemas import CSV_BOM, CSV_CELLS, DOWNLOADS, REJECTS_DOWNLOADS, RowsOut, TruncatedCell
 from app.api.downloads import download_stem, empty_download, parquet_download, raw_download
 from app.api.security import principal_of
 from app.core.errors import Conflict, NotFound
@@ -19,7 +19,7 @@ from app.db.database import Database
 from app.db.datasets import Upload
 from app.domain import datasets as service
 from app.domain import files as data_files
-from app.domain.dataset_reader import Reader
+from app.domain.dataset_reader import ROW_CELL_CHARS, Reader
 from app.domain.permissions import Permission
 from app.ingest.bounded import bounded, request_limits
 from app.ingest.importer import REJECTS_SCHEMA
@@ -39,7 +39,7 @@ class DatasetFileController(Controller):
         operation_id="getDatasetRows",
         opt={**READ, "errors": (503,)},
         sync_to_thread=True,
-        summary="A page of rows of a version",
+        summary=f"A page of rows of a version (text cells cut at {ROW_CELL_CHARS:,} characters, listed in `truncated`)",
     )
     def rows(
         self,
@@ -81,7 +81,8 @@ class DatasetFileController(Controller):
                 order_by=[c for c in (order_by or "").split(",") if c],
                 filters=filter_ or [],
             )
-        return RowsOut(**found, offset=offset, limit=limit, version=chosen.version)
+        cut = [TruncatedCell(**cell) for cell in found.pop("truncated")]
+        return RowsOut(**found, offset=offset, limit=limit, version=chosen.version, truncated=cut)
 
     @get(
         "/{dataset_id:uuid}/download",

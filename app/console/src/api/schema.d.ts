@@ -308,7 +308,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * A page of rows of a version
+         * A page of rows of a version (text cells cut at 10,000 characters, listed in `truncated`)
          * @description Permission: `datasets:read` (role `viewer` or higher in the resource's namespace).
          */
         get: operations["getDatasetRows"];
@@ -2465,6 +2465,8 @@ export interface components {
             offset: number;
             rows: unknown[][];
             total: number;
+            /** @description The text cells of this page longer than 10,000 characters (empty when none is): `rows` holds their first 10,000; the dataset's download holds them whole */
+            truncated: components["schemas"]["TruncatedCell"][];
             version: number;
         };
         /** RuleCheck */
@@ -2644,6 +2646,14 @@ export interface components {
             params?: {
                 [key: string]: unknown;
             };
+        };
+        /** TruncatedCell */
+        TruncatedCell: {
+            /** @description The whole value's length in characters */
+            chars: number;
+            column: string;
+            /** @description The row's position in this page's `rows` (0-based) */
+            row: number;
         };
         /** Upcoming */
         Upcoming: {

@@ -9,6 +9,7 @@ interface Fixtures {
   gb18030: string
   large: string
   bad: string
+  long: string
   xlsx_rows: number
   large_size: number
   large_sha256: string
@@ -107,6 +108,14 @@ test('data center: workbook and GB18030 imports, a resumable upload across a rel
   await importAndOpen(page)
   await expect(page.locator('[data-test=row-count]')).toHaveText('4')
   await expect(columnType(page, '数量')).toHaveText('integer')
+
+  // A cell over 10,000 characters: the rows table shows its first 10,000 and marks it as cut.
+  await upload(page, fx.long, `long-${stamp}`)
+  await importAndOpen(page)
+  await page.locator('.el-tabs__item', { hasText: 'Data' }).click()
+  const cut = page.locator('[data-test=cell-truncated]')
+  await expect(cut).toHaveCount(1)
+  await expect(cut).toHaveAttribute('title', 'Showing the first 10,000 of 12,000 characters; download the dataset for the whole value')
 
   // A resumable upload in 64 KB chunks: the page reloads after three chunks, choosing the file again sends the rest.
   await page.evaluate(() => {
