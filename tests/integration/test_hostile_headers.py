@@ -1,0 +1,21 @@
+"""Header values an outside fuzzer sent, each once a 500: now the documented 4xx with a stable code."""
+
+from __future__ import annotations
+
+import pytest
+from litestar.testing import TestClient
+
+
+@pytest.mark.timeout(60)  # before the fix the stream opened, and waited for a run no worker takes
+@pytest.mark.parametrize(
+    "value",
+    ["9" * 5000, "9223372036854775808"],  # past the 4300 digits int() converts; one past a BIGINT line number
+    ids=["5000-digits", "past-bigint"],
+)
+def test_a_last_event_id_that_is_no_line_number_is_400(client: TestClient, pipeline: dict, value: str) -> None:
+    run = client.post("/api/v1/runs", json={"pipeline": pipeline["name"]})
+    assert run.status_code == 201, run.text
+    response = client.get(f"/api/v1/runs/{run.json()['id']}/logs/stream", headers={"Last-Event-ID": value})
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["code"] == "invalid_last_event_id"
