@@ -92,7 +92,7 @@ def test_the_log_stream_of_a_run_cancelled_while_queued_ends_with_cancelled(syst
 def test_a_bad_last_event_id_is_refused(system: ConveyorSystem, last_event_id: bytes) -> None:
     pipeline = system.create_pipeline([{"type": "log", "message": "x"}])
     run_id = system.submit(pipeline["id"])["id"]
-    response = system.http.get(f"/api/v1/runs/{run_id}/logs/stream", headers={"Last-Event-ID": last_event_id})
+    response = system.http.get(f"/api/v1/runs/{run_id}/logs/stream", headers={b"Last-Event-ID": last_event_id})
     assert response.status_code == 400, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["code"] == "invalid_last_event_id"
