@@ -62,6 +62,8 @@ def _require_store(settings: Settings, *, forks: bool = False) -> None:
 def api(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    from app.api.bounded_http import BoundedHttpToolsProtocol
+
     _require_urls(settings)
     _require_store(settings)
     uvicorn.run(
@@ -75,7 +77,7 @@ def api(args: argparse.Namespace, settings: Settings) -> int:
         # uvicorn's own handling would trust 127.0.0.1 (or FORWARDED_ALLOW_IPS) and rewrite the peer first.
         proxy_headers=False,
         loop="auto",
-        http="auto",
+        http=BoundedHttpToolsProtocol,  # httptools, with a bound on the request head (app/api/bounded_http.py)
         timeout_graceful_shutdown=5,
     )
     return 0

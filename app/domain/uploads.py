@@ -26,7 +26,10 @@ from app.paths import upload_chunk_key, upload_data_path, upload_dir, upload_key
 from app.settings import Settings
 from app.storage import Store
 
-_CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
+_CONTENT_RANGE = re.compile(r"^bytes ([0-9]+)-([0-9]+)/([0-9]+|\*)$")
+#: More digits (leading zeros aside) than an upload's size (a BIGINT) has: such a range cannot fit, and int()
+#: refuses a number past 4300 digits.
+_MAX_DIGITS = 19
 #: Bytes read per step when hashing a completed upload.
 HASH_CHUNK = 1024 * 1024
 
@@ -129,6 +132,8 @@ def parse_content_range(header: str | None, size: int) -> tuple[int, int]:
             code="invalid_content_range",
             errors=[{"field": "Content-Range", "message": "expected bytes START-END/TOTAL"}],
         )
+    if any(len(number.lstrip("0")) > _MAX_DIGITS for number in match.groups()):
+        raise RangeNotSatisfiable(f"the range's numbers are longer than {_MAX_DIGITS} digits; no upload is that large")
     start, end, total = int(match[1]), int(match[2]), match[3]
     if end < start or end >= size or (total != "*" and int(total) != size):
         raise RangeNotSatisfiable(f"bytes {start}-{end} do not fit an upload of {size} bytes")

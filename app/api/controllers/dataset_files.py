@@ -37,7 +37,7 @@ class DatasetFileController(Controller):
     @get(
         "/{dataset_id:uuid}/rows",
         operation_id="getDatasetRows",
-        opt={**READ, "errors": (503,)},
+        opt={**READ, "errors": (409, 503)},  # 409: no version imported yet and none named
         sync_to_thread=True,
         summary=f"A page of rows of a version (text cells cut at {ROW_CELL_CHARS:,} characters, listed in `truncated`)",
     )

@@ -4462,6 +4462,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The resource's state or an earlier request conflicts with this one */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
                 headers: {
