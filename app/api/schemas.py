@@ -235,6 +235,34 @@ class PipelineOut(msgspec.Struct):
         )
 
 
+class PipelineSummary(msgspec.Struct):
+    """A pipeline as a list shows it: without its spec (GET /pipelines/{ref} has it), so a page stays small
+    whatever the specs weigh (10 pipelines of 9 MB specs made one 90 MB page); `steps` counts its steps."""
+
+    id: uuid.UUID
+    namespace_id: uuid.UUID
+    name: str
+    description: str
+    version: int
+    steps: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, pipeline: Pipeline, version: PipelineVersion) -> PipelineSummary:
+        steps = version.spec.get("steps")
+        return cls(
+            id=pipeline.id,
+            namespace_id=pipeline.namespace_id,
+            name=pipeline.name,
+            description=pipeline.description,
+            version=version.version,
+            steps=len(steps) if isinstance(steps, list) else 0,
+            created_at=pipeline.created_at,
+            updated_at=pipeline.updated_at,
+        )
+
+
 class Health(msgspec.Struct):
     status: str
     checks: dict[str, str] = msgspec.field(default_factory=dict)

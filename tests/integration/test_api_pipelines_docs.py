@@ -20,6 +20,18 @@ def test_creating_and_listing_pipelines(client: TestClient) -> None:
     assert client.get("/api/v1/pipelines/greet").json()["id"] == body["id"]
 
 
+def test_a_list_page_leaves_specs_out_whatever_they_weigh(client: TestClient) -> None:
+    spec = {"steps": [{"type": "log", "message": "x" * 9_000} for _ in range(50)]}  # ~450 KB of spec
+    created = client.post("/api/v1/pipelines", json={"name": "heavy", "spec": spec})
+    assert created.status_code == 201, created.text
+    listed = client.get("/api/v1/pipelines")
+    (item,) = listed.json()["items"]
+    assert "spec" not in item
+    assert (item["name"], item["steps"], item["version"]) == ("heavy", 50, 1)
+    assert len(listed.content) < 2_000
+    assert len(client.get("/api/v1/pipelines/heavy").json()["spec"]["steps"]) == 50
+
+
 def test_a_duplicate_name_is_a_conflict(client: TestClient) -> None:
     client.post("/api/v1/pipelines", json={"name": "dup", "spec": {"steps": []}})
     response = client.post("/api/v1/pipelines", json={"name": "dup", "spec": {"steps": []}})

@@ -10,7 +10,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from app.api.controllers.pipeline_versions import PipelineChange, Ref
 from app.api.openapi import YAML_BODY
-from app.api.schemas import Page, PipelineIn, PipelineOut, page
+from app.api.schemas import Page, PipelineIn, PipelineOut, PipelineSummary, page
 from app.api.security import audit_context, principal_of
 from app.api.yaml_body import YamlBodyMiddleware
 from app.db.database import Database
@@ -60,7 +60,7 @@ class PipelineController(Controller):
         operation_id="listPipelines",
         opt={"permission": Permission.PIPELINES_READ},
         sync_to_thread=True,
-        summary="List pipelines the caller may see, newest first",
+        summary="List pipelines the caller may see, newest first (without their specs: read one for its spec)",
     )
     def list_pipelines(
         self,
@@ -70,7 +70,7 @@ class PipelineController(Controller):
         name_prefix: FromQuery[str | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
         cursor: FromQuery[str | None] = None,
-    ) -> Page[PipelineOut]:
+    ) -> Page[PipelineSummary]:
         with db.read() as session:
             rows = pipeline_service.list_pipelines(
                 session,
@@ -80,7 +80,7 @@ class PipelineController(Controller):
                 limit=check_limit(limit),
                 cursor=cursor,
             )
-        return page(rows, limit, position=lambda r: (r[0].created_at, r[0].id), item=lambda r: PipelineOut.of(*r))
+        return page(rows, limit, position=lambda r: (r[0].created_at, r[0].id), item=lambda r: PipelineSummary.of(*r))
 
     @get(
         "/{pipeline_ref:str}",

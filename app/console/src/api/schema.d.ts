@@ -856,7 +856,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List pipelines the caller may see, newest first
+         * List pipelines the caller may see, newest first (without their specs: read one for its spec)
          * @description Permission: `pipelines:read` (role `viewer` or higher in the resource's namespace).
          */
         get: operations["listPipelines"];
@@ -2364,11 +2364,6 @@ export interface components {
             updated_at: string;
             version: number;
         };
-        /** Page[PipelineOut] */
-        PipelineOutPage: {
-            items: components["schemas"]["PipelineOut"][];
-            next_cursor: string | null;
-        };
         /** PipelineRunIn */
         PipelineRunIn: {
             inputs?: {
@@ -2382,6 +2377,26 @@ export interface components {
             priority: number;
             timeout_seconds?: number | null;
             version?: number | null;
+        };
+        /** PipelineSummary */
+        PipelineSummary: {
+            /** Format: date-time */
+            created_at: string;
+            description: string;
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** Format: uuid */
+            namespace_id: string;
+            steps: number;
+            /** Format: date-time */
+            updated_at: string;
+            version: number;
+        };
+        /** Page[PipelineSummary] */
+        PipelineSummaryPage: {
+            items: components["schemas"]["PipelineSummary"][];
+            next_cursor: string | null;
         };
         /** PipelineVersionOut */
         PipelineVersionOut: {
@@ -7342,7 +7357,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PipelineOutPage"];
+                    "application/json": components["schemas"]["PipelineSummaryPage"];
                 };
             };
             /** @description A parameter or header is malformed, or the body is not valid JSON */

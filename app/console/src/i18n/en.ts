@@ -88,6 +88,7 @@ export default {
     name: 'Name',
     description: 'Description',
     version: 'Version',
+    stepCount: 'Steps',
     versions: 'Versions',
     created: 'Created',
     message: 'Message',

@@ -88,6 +88,7 @@ export default {
     name: '名称',
     description: '描述',
     version: '版本',
+    stepCount: '步骤数',
     versions: '版本历史',
     created: '创建时间',
     message: '说明',

@@ -5,6 +5,8 @@ import type { Ok } from '@/api/types'
 
 export type Pipeline = Ok<'/api/v1/pipelines/{pipeline_ref}', 'get'>
 export type PipelinePage = Ok<'/api/v1/pipelines', 'get'>
+/** A pipeline as the list shows it: no spec (read the pipeline for it), its step count instead. */
+export type PipelineSummary = PipelinePage['items'][number]
 export type PipelineVersion = Ok<'/api/v1/pipelines/{pipeline_ref}/versions', 'get'> extends (infer V)[] ? V : never
 export type Diff = Ok<'/api/v1/pipelines/{pipeline_ref}/diff', 'get'>
 export type Report = Ok<'/api/v1/pipelines/validate', 'post'>
