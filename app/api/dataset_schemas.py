@@ -18,6 +18,7 @@ from app.domain.dataset_reader import ROW_CELL_CHARS
 from app.domain.datasets import Maker
 from app.domain.datasets import Name as DatasetName
 from app.domain.uploads import missing_ranges
+from app.ingest.models import shown_bound
 
 #: Where a dataset's data comes from: an uploaded file, or a pipeline's output.
 DatasetSource = StrEnum("DatasetSource", [(v.upper(), v) for v in DATASET_SOURCES], module=__name__)  # type: ignore[misc]
@@ -27,8 +28,12 @@ class ColumnOut(msgspec.Struct):
     name: str
     type: str
     nulls: int | None = None
+    #: At most 200 characters (then "…"): figures stored before that rule are cut here too.
     min: str | None = None
     max: str | None = None
+
+    def __post_init__(self) -> None:
+        self.min, self.max = shown_bound(self.min), shown_bound(self.max)
 
 
 class MadeByOut(msgspec.Struct):

@@ -68,7 +68,18 @@ class ColumnStats(msgspec.Struct, kw_only=True):
         # A NUL in a text cell is kept in the data, but the figures go to Postgres, whose text and JSON cannot
         # hold one: the version was not recorded and the import ended in internal_error.
         self.name = self.name.replace("\x00", "\u2400")
-        self.min, self.max = without_nul(self.min), without_nul(self.max)
+        self.min, self.max = shown_bound(self.min), shown_bound(self.max)
+
+
+#: Characters of a column's min or max kept in its figures (then "…"). They go with the dataset everywhere it is
+#: shown, lists included: a 3 MB cell, the max of its text column, was in every dataset page that listed it.
+BOUND_CHARS = 200
+
+
+def shown_bound(text: str | None) -> str | None:
+    """A min or max as the figures keep it: without NUL (see without_nul), at most BOUND_CHARS characters."""
+    text = without_nul(text)
+    return text[:BOUND_CHARS] + "…" if text is not None and len(text) > BOUND_CHARS else text
 
 
 def without_nul(text: str | None) -> str | None:

@@ -6,9 +6,12 @@ import json
 from pathlib import Path
 
 import duckdb
+import msgspec
 
+from app.api.dataset_schemas import ColumnOut
 from app.ingest import DuckDBSettings, ImportConfig, ImportLimits, import_file
 from app.ingest.duck import column_stats, duckdb_reason
+from app.ingest.models import BOUND_CHARS
 
 
 def test_stats_from_the_footer_match_a_full_scan(tmp_path: Path, run_import):
@@ -24,12 +27,27 @@ def test_stats_from_the_footer_match_a_full_scan(tmp_path: Path, run_import):
     by_name = {c.name: c for c in result.columns}
     assert (by_name["n"].nulls, by_name["n"].min, by_name["n"].max) == (0, "-1", "10")
     assert (by_name["s"].nulls, by_name["s"].min, by_name["s"].max) == (1, "a", "b")
-    assert (by_name["long"].min, by_name["long"].max) == ("a", long_text + "y")
+    assert (by_name["long"].min, by_name["long"].max) == ("a", "z" * BOUND_CHARS + "…")  # cut: see the next test
     assert by_name["nothing"].nulls == 3
     assert (by_name["tags"].type, by_name["tags"].nulls) == ("json", 1)
     rows, stats = column_stats(duckdb.connect(), result.data_path)
     assert rows == result.rows == 3
     assert stats == result.columns
+
+
+def test_a_long_cell_is_cut_in_the_figures_not_in_the_data(tmp_path: Path, run_import):
+    """The figures go with the dataset into every page that shows it (lists too): a 3 MB max stays 201 chars."""
+    path = tmp_path / "a.csv"
+    path.write_text("id,note\n1,short\n2," + "z" * 3_000_000 + "\n")
+    result = run_import(path)
+    note = {c.name: c for c in result.columns}["note"]
+    assert (note.min, note.max) == ("short", "z" * BOUND_CHARS + "…")
+    assert (
+        len(duckdb.connect().execute("SELECT max(note) FROM read_parquet(?)", [result.data_path]).fetchone()[0])
+        == 3_000_000
+    )
+    stored = {"name": "note", "type": "string", "nulls": 0, "min": "a", "max": "y" * 5000}  # recorded before the cut
+    assert msgspec.convert(stored, ColumnOut).max == "y" * BOUND_CHARS + "…"
 
 
 def test_progress_is_reported_up_to_the_whole_file(tmp_path: Path):
@@ -68,7 +86,7 @@ def test_a_wide_table_reads_its_footer_once_per_column_type_and_matches_a_full_s
         *(f"{i} AS i{i}" for i in range(200)),
         *(f"CASE WHEN g % 2 = 0 THEN NULL ELSE 'v' || ({i} * g) END AS s{i}" for i in range(200)),
         *(f"[g, {i}] AS l{i}" for i in range(50)),
-        "repeat('z', 300) || g AS long_text",  # min/max not exact in the footer: scanned
+        "g || repeat('z', 300) AS long_text",  # min/max not exact in the footer: scanned
     ]
     duckdb.connect().execute(f"COPY (SELECT {', '.join(columns)} FROM range(1, 6) t(g)) TO '{path}' (FORMAT parquet)")
     counting = _CountingConnection()
@@ -79,7 +97,8 @@ def test_a_wide_table_reads_its_footer_once_per_column_type_and_matches_a_full_s
     assert (by_name["i7"].nulls, by_name["i7"].min, by_name["i7"].max) == (0, "7", "7")
     assert (by_name["s3"].nulls, by_name["s3"].min, by_name["s3"].max) == (2, "v15", "v9")
     assert (by_name["l1"].type, by_name["l1"].nulls) == ("json", 0)
-    assert (by_name["long_text"].min, by_name["long_text"].max) == ("z" * 300 + "1", "z" * 300 + "5")
+    cut = "z" * (BOUND_CHARS - 1) + "…"
+    assert (by_name["long_text"].min, by_name["long_text"].max) == ("1" + cut, "5" + cut)
 
 
 def test_duckdb_messages_name_no_server_path():
