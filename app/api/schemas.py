@@ -223,16 +223,7 @@ class PipelineOut(msgspec.Struct):
 
     @classmethod
     def of(cls, pipeline: Pipeline, version: PipelineVersion) -> PipelineOut:
-        return cls(
-            id=pipeline.id,
-            namespace_id=pipeline.namespace_id,
-            name=pipeline.name,
-            description=pipeline.description,
-            version=version.version,
-            spec=version.spec,
-            created_at=pipeline.created_at,
-            updated_at=pipeline.updated_at,
-        )
+        return cls(**_pipeline_fields(pipeline, version), spec=version.spec)
 
 
 class PipelineSummary(msgspec.Struct):
@@ -251,16 +242,20 @@ class PipelineSummary(msgspec.Struct):
     @classmethod
     def of(cls, pipeline: Pipeline, version: PipelineVersion) -> PipelineSummary:
         steps = version.spec.get("steps")
-        return cls(
-            id=pipeline.id,
-            namespace_id=pipeline.namespace_id,
-            name=pipeline.name,
-            description=pipeline.description,
-            version=version.version,
-            steps=len(steps) if isinstance(steps, list) else 0,
-            created_at=pipeline.created_at,
-            updated_at=pipeline.updated_at,
-        )
+        return cls(**_pipeline_fields(pipeline, version), steps=len(steps) if isinstance(steps, list) else 0)
+
+
+def _pipeline_fields(pipeline: Pipeline, version: PipelineVersion) -> dict[str, Any]:
+    """What a pipeline's full and list forms share."""
+    return {
+        "id": pipeline.id,
+        "namespace_id": pipeline.namespace_id,
+        "name": pipeline.name,
+        "description": pipeline.description,
+        "version": version.version,
+        "created_at": pipeline.created_at,
+        "updated_at": pipeline.updated_at,
+    }
 
 
 class Health(msgspec.Struct):
