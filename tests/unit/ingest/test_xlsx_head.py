@@ -15,7 +15,8 @@ import pytest
 from app.ingest import ImportConfig, ImportLimits, preview, xlsx_head
 from tests.unit.ingest.conftest import write_xlsx
 
-preview_module = sys.modules["app.ingest.preview"]
+#: Where a preview looks up sheet_head (the cut workbook copies live in app.ingest.preview_workbook).
+preview_module = sys.modules["app.ingest.preview_workbook"]
 
 
 @pytest.fixture(autouse=True)
