@@ -22,7 +22,7 @@ from app.ingest.columns import Planned, clean_names, infer_type, plan_columns, t
 from app.ingest.config import CellRange, ImportConfig, ImportLimits, column_letters, parse_range
 from app.ingest.convert import Converter, arrow_type
 from app.ingest.errors import ImportFailed, LimitExceeded, UnsupportedMediaType, field_error
-from app.ingest.header_rows import JOINER, header_depth, joined_names
+from app.ingest.header_rows import JOINER, filled_across, header_depth, joined_names
 from app.ingest.models import SheetInfo
 from app.ingest.shape import find_header, largest_sheet
 
@@ -330,18 +330,16 @@ def _row_at(sheet: calamine.CalamineSheet, number: int) -> list[Any]:
 
 def _fill_merged(raw: list[Any], sheet: calamine.CalamineSheet, header_row: int, first_col: int, warnings: list[str]):
     """Give every cell of a merged header its merged name (deduplicated later as `name_2`...) and say so."""
-    raw = list(raw)
-    for (r0, c0), (r1, c1) in sheet.merged_cell_ranges or []:
+    merged = sheet.merged_cell_ranges or []
+    filled = filled_across(list(raw), merged, header_row, first_col)
+    for (r0, c0), (r1, c1) in merged:
         if r0 + 1 <= header_row <= r1 + 1 and c1 > c0:
-            value = raw[c0 + 1 - first_col] if 0 <= c0 + 1 - first_col < len(raw) else None
-            for col in range(c0 + 1, c1 + 2):
-                if 0 <= col - first_col < len(raw):
-                    raw[col - first_col] = value
+            value = filled[c0 + 1 - first_col] if 0 <= c0 + 1 - first_col < len(filled) else None
             warnings.append(
                 f"merged header cells {column_letters(c0 + 1)}{r0 + 1}:{column_letters(c1 + 1)}{r1 + 1}: "
                 f"each column takes the merged name {value!r}"
             )
-    return raw
+    return filled
 
 
 def batches(

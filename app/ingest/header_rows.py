@@ -50,7 +50,7 @@ def joined_names(rows: Sequence[list[Any]], merged: Merged, header_row: int, fir
     filled across, then each column's texts joined top to bottom, a repeat (a cell merged down) left out."""
     width = max((len(row) for row in rows), default=0)
     levels = [
-        _filled_across(list(row) + [None] * (width - len(row)), merged, header_row + i, first_col)
+        filled_across(list(row) + [None] * (width - len(row)), merged, header_row + i, first_col)
         for i, row in enumerate(rows)
     ]
     names: list[Any] = []
@@ -64,8 +64,9 @@ def joined_names(rows: Sequence[list[Any]], merged: Merged, header_row: int, fir
     return names
 
 
-def _filled_across(row: list[Any], merged: Merged, number: int, first_col: int) -> list[Any]:
-    """Row `number`'s cells with each merged cell's value in every column it covers on that row."""
+def filled_across(row: list[Any], merged: Merged, number: int, first_col: int) -> list[Any]:
+    """Row `number`'s cells (from column `first_col` on; changed in place) with each merged cell's value in every
+    column it covers on that row: a row a merged cell reaches from above gets blanks there."""
     for (r0, c0), (r1, c1) in merged:
         if r0 + 1 <= number <= r1 + 1 and c1 > c0:
             value = _at(row, c0 + 1 - first_col) if r0 + 1 == number else None
