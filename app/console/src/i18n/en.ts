@@ -2,8 +2,9 @@
 export default {
   app: { name: 'Conveyor console' },
   common: {
-    coming: 'Coming soon',
-    comingText: 'This page arrives with part 2 of the console.',
+    notFound: 'Page not found',
+    notFoundText: 'The console has no page at this address.',
+    backHome: 'Back to the dashboard',
     loading: 'Loading…',
     retry: 'Retry',
     refresh: 'Refresh',

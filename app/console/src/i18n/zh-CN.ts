@@ -2,8 +2,9 @@
 export default {
   app: { name: 'Conveyor 控制台' },
   common: {
-    coming: '即将推出',
-    comingText: '此页面将在控制台第二部分中提供。',
+    notFound: '页面不存在',
+    notFoundText: '控制台没有这个地址的页面。',
+    backHome: '返回仪表盘',
     loading: '加载中…',
     retry: '重试',
     refresh: '刷新',

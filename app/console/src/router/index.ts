@@ -2,8 +2,6 @@
 import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
 import { useSessionStore } from '@/stores/session'
 
-const coming = () => import('@/views/ComingView.vue')
-
 const routes: RouteRecordRaw[] = [
   { path: '/sign-in', name: 'sign-in', component: () => import('@/views/auth/SignInView.vue'), meta: { public: true } },
   {
@@ -40,7 +38,7 @@ const routes: RouteRecordRaw[] = [
           { path: 'webhooks/:id', name: 'settings-webhook', component: () => import('@/views/settings/WebhookView.vue'), props: true },
         ],
       },
-      { path: ':rest(.*)*', name: 'not-found', component: coming },
+      { path: ':rest(.*)*', name: 'not-found', component: () => import('@/views/NotFoundView.vue') },
     ],
   },
 ]

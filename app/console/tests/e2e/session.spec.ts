@@ -79,3 +79,17 @@ test('an expired session goes to sign-in and, signed in again, back to the same 
   await request.post(`/api/v1/runs/${run.id}/cancel`, { headers })
   expect(problems).toEqual([])
 })
+
+test('an address the console has no page for says so and leads back to the dashboard', async ({ page }) => {
+  const problems = watchProblems(page)
+  await signIn(page, 'zh-CN')
+  await page.goto('/no-such-page?x=1')
+  await expect(page.getByRole('heading', { name: '页面不存在' })).toBeVisible()
+  await expect(page.locator('[data-test=not-found]')).toContainText('/no-such-page?x=1')
+  const home = page.locator('[data-test=not-found-home]')
+  await expect(home).toBeEnabled()
+  await home.click()
+  await expect(page).toHaveURL(/\/$/)
+  await expect(page.getByRole('heading', { name: '仪表盘' })).toBeVisible()
+  expect(problems).toEqual([])
+})
