@@ -94,23 +94,35 @@ def _import(ctx: RunContext, row: Any, *, engine: Engine, settings: Settings) ->
         ctx.progress = {"rows": rows, "bytes": bytes_read, "total_bytes": total, "percent": percent}
 
     source = files.upload_file(settings, upload_id)  # this host's copy when the data root is in S3
-    result = import_file(
-        source,
-        filename=filename,
-        config=config,
-        limits=limits_of(settings),
-        out_dir=version_dir(root, row["dataset_id"], ctx.run_id),
-        duckdb_settings=duckdb_of(settings),
-        progress=progress,
-        should_stop=lambda: ctx.interruption is not None,
-    )
-    ctx.check()  # cancelled or timed out after the last batch: no version
-    for warning in result.warnings:
-        ctx.log(warning, level="warning")
-    columns = [{"name": c.name, "type": c.type, "nulls": c.nulls, "min": c.min, "max": c.max} for c in result.columns]
-    parquet_bytes = Path(result.data_path).stat().st_size
-    # Uploaded before the version row exists: a version is never visible without its files.
-    files.publish_version(settings, row["dataset_id"], ctx.run_id, Path(result.data_path).parent)
+    # On S3 the Parquet goes to the store while DuckDB writes it; the object is complete when the block ends
+    # (after the checks below), and an error in the block aborts it: no version row points at half a file.
+    with files.data_stream(settings, row["dataset_id"], ctx.run_id) as sink:
+        result = import_file(
+            source,
+            filename=filename,
+            config=config,
+            limits=limits_of(settings),
+            out_dir=version_dir(root, row["dataset_id"], ctx.run_id),
+            duckdb_settings=duckdb_of(settings),
+            progress=progress,
+            should_stop=lambda: ctx.interruption is not None,
+            data_sink=sink,
+        )
+        ctx.check()  # cancelled or timed out after the last batch: no version
+        for warning in result.warnings:
+            ctx.log(warning, level="warning")
+        columns = [
+            {"name": c.name, "type": c.type, "nulls": c.nulls, "min": c.min, "max": c.max} for c in result.columns
+        ]
+        parquet_bytes = Path(result.data_path).stat().st_size
+        # Uploaded before the version row exists: a version is never visible without its files.
+        files.publish_version(
+            settings,
+            row["dataset_id"],
+            ctx.run_id,
+            Path(result.data_path).parent,
+            data_streamed=bool(sink and sink.streamed),
+        )
 
     def record() -> int:
         with database_for(engine).transaction() as session:

@@ -2,20 +2,23 @@
 
 DuckDB and the readers work on local files. On a local data root they get the
 store's own files; on S3 inputs come through this host's LRU cache and outputs
-are written in this host's scratch folder, then uploaded (`publish`) before any
-row points at them.
+are written in this host's scratch folder and uploaded before any row points at
+them: after they are written (`publish`), or while DuckDB writes them (`data_stream`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 from app.paths import DATA_FILE, REJECTS_FILE, resolved_root, upload_key, version_key
 from app.settings import Settings
 from app.storage import Store, store_for
 from app.storage.cache import LocalCache
+from app.storage.streamed_output import StreamedOutput
 
 
 def store(settings: Settings) -> Store:
@@ -56,13 +59,30 @@ def drop_scratch(settings: Settings, folder: Path) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def publish_version(settings: Settings, dataset_id: uuid.UUID, run_id: uuid.UUID, folder: Path) -> None:
-    """Upload a version's files (data, and rejects when there are any) before its row is written."""
+@contextlib.contextmanager
+def data_stream(settings: Settings, dataset_id: uuid.UUID, run_id: uuid.UUID) -> Iterator[StreamedOutput | None]:
+    """A version's data file sent to the store while DuckDB writes it (None on a local data root: written in
+    place). The object is complete when the block exits cleanly, so publish inside it and write the row after;
+    an error in the block aborts the upload."""
+    if not settings.data_in_store:
+        yield None
+        return
+    with StreamedOutput(store(settings), version_key(dataset_id, run_id, DATA_FILE)) as output:
+        yield output
+
+
+def publish_version(
+    settings: Settings, dataset_id: uuid.UUID, run_id: uuid.UUID, folder: Path, *, data_streamed: bool = False
+) -> None:
+    """Upload a version's files (data, and rejects when there are any) before its row is written.
+    `data_streamed`: the data file went out as it was written (`data_stream`): only the rejects are left."""
     if not settings.data_in_store:
         return  # written in place, under the data root
     target = store(settings)
     for name in (DATA_FILE, REJECTS_FILE):
         local = folder / name
+        if name == DATA_FILE and data_streamed:
+            continue
         if local.is_file():
             target.put_file(version_key(dataset_id, run_id, name), local)
         else:

@@ -46,6 +46,7 @@ def connect(
     writable: Iterable[str],
     spill_directory: str | None = None,
     preserve_order: bool = True,
+    outputs: Iterable[str] = (),
 ) -> duckdb.DuckDBPyConnection:
     """An in-memory connection limited in memory and threads that can read only `readable` files and write
     only under the `writable` directories; no extension is installed or loaded, and the settings are locked.
@@ -53,7 +54,8 @@ def connect(
 
     Spill files go to `settings.temp_directory`, else `spill_directory`, else a directory inside the first
     writable one. `writable` may be empty when `spill_directory` is given: then only the files listed in `readable`
-    (e.g. one exact output file) and DuckDB's own spill directory can be written."""
+    (e.g. one exact output file) and DuckDB's own spill directory can be written. `outputs`: URLs of registered
+    filesystems the connection may also write (app.storage.streamed_output), allowed as they are."""
     writable = [_directory(path) for path in writable]
     temp_directory = settings.temp_directory or spill_directory or os.path.join(writable[0], ".duckdb_tmp")
     os.makedirs(temp_directory, exist_ok=True)
@@ -72,7 +74,7 @@ def connect(
     try:
         conn.execute("SET enable_progress_bar = true")
         conn.execute("SET enable_progress_bar_print = false")
-        files = sorted({os.path.abspath(path) for path in readable})
+        files = sorted({os.path.abspath(path) for path in readable} | set(outputs))
         directories = sorted(set(writable))
         conn.execute(f"SET allowed_paths = {literal(files)}")
         conn.execute(f"SET allowed_directories = {literal(directories)}")

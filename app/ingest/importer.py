@@ -22,6 +22,7 @@ from app.ingest import csv_reader, excel_reader, json_numbers, json_reader
 from app.ingest.columns import effective
 from app.ingest.config import DuckDBSettings, ImportConfig, ImportLimits
 from app.ingest.convert import arrow_type
+from app.ingest.data_sink import DataSink, copy_target, raise_sink_failure
 from app.ingest.duck import column_stats, connect, duckdb_reason, literal, run
 from app.ingest.errors import MAX_PROBLEMS, ImportCancelled, ImportFailed, failed
 from app.ingest.models import ImportResult
@@ -55,6 +56,7 @@ class _Job(msgspec.Struct, kw_only=True):
     progress: Progress
     should_stop: Callable[[], bool]
     warnings: list[str]
+    sink: DataSink | None = None
 
     @property
     def data(self) -> str:
@@ -75,8 +77,12 @@ def import_file(
     duckdb_settings: DuckDBSettings,
     progress: Progress | None = None,
     should_stop: Callable[[], bool] | None = None,
+    data_sink: DataSink | None = None,
 ) -> ImportResult:
-    """Stream `source` into Parquet under `out_dir`; raise a DomainError (and write nothing) on failure."""
+    """Stream `source` into Parquet under `out_dir`; raise a DomainError (and write nothing) on failure.
+
+    `data_sink`: where a CSV's or JSON's data file is also sent as DuckDB writes it (an S3 data root); the
+    local file is written all the same. A workbook's is not: the caller uploads it after."""
     config.validate()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -92,6 +98,7 @@ def import_file(
         progress=progress or (lambda rows, done, total: None),
         should_stop=should_stop or (lambda: False),
         warnings=list(sniffed.warnings),
+        sink=data_sink,
     )
     try:
         step = {"excel": _excel, "csv": _csv}.get(sniffed.format, _json)
@@ -144,15 +151,18 @@ def _csv(job: _Job) -> tuple[int, ImportConfig]:
         )
         if replaced:
             job.warnings.append(f"{replaced} byte sequence(s) were not valid {encoding} and became U+FFFD")
-    conn = connect(job.settings, readable=[path], writable=[str(job.work)])
+    data = copy_target(job.sink, job.data)
+    conn = connect(job.settings, readable=[path], writable=[str(job.work)], outputs=data.outputs)
     try:
+        if job.sink is not None:
+            job.sink.register(conn)
         try:
             plan = csv_reader.detect(conn, path, duck_encoding, job.config, job.limits)
         except duckdb.Error as exc:
             raise csv_reader.read_error(exc, job.limits) from exc
         job.warnings += plan.warnings
         select = csv_reader.select_sql(plan, job.config, job.limits)
-        copy = f"COPY ({select}) TO {literal(job.data)} ({PARQUET_OPTIONS})"
+        copy = f"COPY ({select}) TO {literal(data.target)} ({PARQUET_OPTIONS}{data.options})"
         base = size // 2 if path != job.source else 0
         try:
             run(
@@ -162,6 +172,7 @@ def _csv(job: _Job) -> tuple[int, ImportConfig]:
                 on_progress=lambda pct: job.progress(0, base + int((size - base) * pct / 100), size),
             )
         except duckdb.Error as exc:
+            raise_sink_failure(job.sink, exc)
             raise csv_reader.read_error(exc, job.limits) from exc
         rejected, problems = csv_reader.rejects(conn)
         if rejected and job.config.on_error == "strict":
@@ -213,8 +224,11 @@ def _json(job: _Job) -> tuple[int, ImportConfig]:
         job.warnings += extracted.warnings()
         mode = "ndjson"
         scanned = json_numbers.scan(path)
-    conn = connect(job.settings, readable=[path], writable=[str(job.work)])
+    data = copy_target(job.sink, job.data)
+    conn = connect(job.settings, readable=[path], writable=[str(job.work)], outputs=data.outputs)
     try:
+        if job.sink is not None:
+            job.sink.register(conn)
         try:
             source, leaves = json_reader.records(
                 conn, path, mode, job.limits, job.config.flatten_separator, wide_integers=scanned.wide_integers
@@ -235,8 +249,10 @@ def _json(job: _Job) -> tuple[int, ImportConfig]:
                 )
             limit = f" LIMIT {job.config.limit}" if job.config.limit else ""
             query = f"SELECT {', '.join(parts)} FROM {table}{where}{limit}"
-            run(conn, f"COPY ({query}) TO {literal(job.data)} ({PARQUET_OPTIONS})", should_stop=job.should_stop)
+            copy = f"COPY ({query}) TO {literal(data.target)} ({PARQUET_OPTIONS}{data.options})"
+            run(conn, copy, should_stop=job.should_stop)
         except duckdb.Error as exc:
+            raise_sink_failure(job.sink, exc)
             if json_reader.DUCKDB_DUPLICATE_KEY in str(exc):  # ijson finds the record and key, as the preview does
                 json_reader.extract_records(job.source, os.devnull, items, encoding=encoding)
             raise ImportFailed(f"could not import the JSON records: {duckdb_reason(exc)}") from exc

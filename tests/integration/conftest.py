@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from litestar.testing import TestClient
@@ -12,6 +13,9 @@ from sqlalchemy.orm import Session
 from app.api.app import create_app
 from app.domain.users import NewUser, create_user
 from app.settings import Settings
+from app.storage import Store
+from app.storage.local import LocalStore
+from app.storage.s3 import S3Store
 from tests.integration.engine_parts import parts  # noqa: F401  (a fixture)
 
 ADMIN_PASSWORD = "correct horse battery staple"
@@ -66,3 +70,12 @@ def pipeline(client: TestClient) -> dict:
     response = client.post("/api/v1/pipelines", json={"name": "noop", "spec": {"steps": []}})
     assert response.status_code == 201, response.text
     return response.json()
+
+
+@pytest.fixture(params=["local", "s3"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """Each backend in turn: the local disk, and a real S3-compatible server (SeaweedFS)."""
+    if request.param == "local":
+        yield LocalStore(tmp_path / "root")
+    else:
+        yield S3Store(request.getfixturevalue("s3_server").root_url(), request.getfixturevalue("s3_server").env())

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,15 +15,6 @@ from app.storage.s3 import PART_SIZE, S3Store
 from app.storage.s3_uploads import client as s3_client
 from tests.s3proxy import FaultProxy
 from tests.s3server import SeaweedS3
-
-
-@pytest.fixture(params=["local", "s3"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "local":
-        yield LocalStore(tmp_path / "root")
-    else:
-        server: SeaweedS3 = request.getfixturevalue("s3_server")
-        yield S3Store(server.root_url(), server.env())
 
 
 def test_put_get_and_ranges(store: Store) -> None:
