@@ -187,8 +187,8 @@ def _xlsx_row(i: int) -> str:
 # --------------------------------------------------------------------------- jobs (run in the child)
 
 
-def job_import(source: str, filename: str, out_dir: str, temp_dir: str) -> dict[str, Any]:
-    """Our import_file, with the settings an import worker uses."""
+def job_import(source: str, filename: str, out_dir: str, temp_dir: str, data_sink: Any = None) -> dict[str, Any]:
+    """Our import_file, with the settings an import worker uses (and its S3 data root's sink, if given)."""
     from app.ingest import DuckDBSettings, ImportConfig, ImportLimits, import_file
 
     settings = DuckDBSettings(memory_limit=DUCKDB_MEMORY, threads=DUCKDB_THREADS, temp_directory=temp_dir)
@@ -200,6 +200,7 @@ def job_import(source: str, filename: str, out_dir: str, temp_dir: str) -> dict[
         limits=ImportLimits(),
         out_dir=out_dir,
         duckdb_settings=settings,
+        data_sink=data_sink,
     )
     seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
     types = ",".join(f"{c.name}:{c.type}" for c in result.columns)
@@ -282,10 +283,12 @@ def job_import_s3(
     data_root: str, key: str, filename: str, out_dir: str, temp_dir: str, cache: str, server_pid: int = 0
 ) -> dict[str, Any]:
     """An import worker's whole path on an S3 data root: the upload into this host's cache, the import into a
-    scratch folder, the Parquet uploaded to the store (the AWS_* variables come from the parent). `server_pid`:
-    the S3 server's process, whose CPU is read at each phase's end too (it shares the machine's cores)."""
+    scratch folder with its Parquet sent to the store as DuckDB writes it, the upload completed (the AWS_*
+    variables come from the parent). `server_pid`: the S3 server's process, whose CPU is read at each phase's end
+    too (it shares the machine's cores)."""
     from app.storage import store_for
     from app.storage.cache import LocalCache
+    from app.storage.streamed_output import StreamedOutput
     from bench._cpu import cpu_seconds as process_cpu
 
     def server() -> float:
@@ -295,12 +298,13 @@ def job_import_s3(
     store = store_for(data_root)
     source = LocalCache(Path(cache), 10 * 1024**3).path(store, key)
     fetched, fetch_cpu, fetch_server = time.perf_counter(), cpu_seconds(), server()
-    result = job_import(str(source), filename, out_dir, temp_dir)
-    imported, import_cpu, import_server = time.perf_counter(), cpu_seconds(), server()
-    store.put_file(key + ".parquet", Path(out_dir) / "data.parquet")
+    with StreamedOutput(store, key + ".parquet") as sink:  # as workers/ingest_job.py
+        result = job_import(str(source), filename, out_dir, temp_dir, data_sink=sink)
+        imported, import_cpu, import_server = time.perf_counter(), cpu_seconds(), server()
+    assert sink.streamed
     result["seconds"], result["cpu_s"] = time.perf_counter() - started, cpu_seconds() - cpu
-    # where the time and the CPU go: the source fetched into the cache, the import, the Parquet uploaded; this
-    # process's CPU, then the server's
+    # where the time and the CPU go: the source fetched into the cache, the import (its Parquet sent as it is
+    # written), the upload completed; this process's CPU, then the server's
     result["phases"] = {
         "download_s": round(fetched - started, 2),
         "import_s": round(imported - fetched, 2),
