@@ -53,6 +53,15 @@ def publish(settings: Settings, key: str, local: Path) -> None:
     target.put_file(key, local)
 
 
+def keep_version_cached(settings: Settings, dataset_id: uuid.UUID, run_id: uuid.UUID, folder: Path) -> None:
+    """On an S3 data root, keep a version's data file this host just published in its cache (readers here, e.g.
+    a pipeline over the version just imported, skip the download); call it once the version's row is written."""
+    local = folder / DATA_FILE
+    if settings.data_in_store and local.is_file():
+        cache = LocalCache(settings.cache_path, int(settings.cache_max_gb * 1024**3))
+        cache.adopt(version_key(dataset_id, run_id, DATA_FILE), local)
+
+
 def drop_scratch(settings: Settings, folder: Path) -> None:
     """Remove a scratch folder (never the store's own folders on a local data root)."""
     if settings.data_in_store:

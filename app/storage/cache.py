@@ -46,6 +46,19 @@ class LocalCache:
         self._evict(keep=target)
         return target
 
+    def adopt(self, key: str, local: Path) -> bool:
+        """Keep `local`, a file this host just uploaded as the object at `key`, as its cached copy (moved, not
+        copied): the next reader on this host, e.g. a pipeline over a version just imported, downloads nothing.
+        False when the file cannot be moved here (another filesystem) and stays where it is."""
+        target = under_root(self.root, *key.split("/"))
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(local, target)
+        except OSError:
+            return False
+        self._evict(keep=target)
+        return True
+
     def _evict(self, *, keep: Path | None, incoming: int = 0) -> None:
         """Drop the least recently used copies until they and `incoming` more bytes fit in `max_bytes`."""
         with _lock:

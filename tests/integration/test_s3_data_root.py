@@ -63,7 +63,10 @@ def test_upload_import_rows_pipeline_and_download_through_s3(
     dataset = upload(client, CSV, filename="words.csv")
     assert run_import(client, parts, dataset["id"])["status"] == "SUCCEEDED"
     # Then its raw bytes and its version are objects in the bucket
-    assert objects(settings, dataset_prefix(uuid.UUID(dataset["id"])))[-1].endswith("data.parquet")
+    version = objects(settings, dataset_prefix(uuid.UUID(dataset["id"])))[-1]
+    assert version.endswith("data.parquet")
+    # And the worker's host keeps the Parquet it wrote as its cached copy (its next reader downloads nothing)
+    assert (settings.cache_path / version).read_bytes() == S3Store(settings.data_root).get(version)
     raw = client.get(f"/api/v1/datasets/{dataset['id']}/download", params={"format": "raw"})
     assert raw.content == CSV
     rows = client.get(f"/api/v1/datasets/{dataset['id']}/rows", params={"limit": 3}).json()
@@ -86,6 +89,8 @@ def test_upload_import_rows_pipeline_and_download_through_s3(
     assert finished["status"] == "SUCCEEDED", finished
     out = client.get(f"/api/v1/datasets/{finished['output_dataset_id']}/rows", params={"limit": 1000}).json()
     assert out["total"] == 100
+    output = objects(settings, dataset_prefix(uuid.UUID(finished["output_dataset_id"])))[-1]
+    assert (settings.cache_path / output).read_bytes() == S3Store(settings.data_root).get(output)
 
 
 def test_an_import_meeting_the_store_gone_fails_retryably_and_publishes_nothing(
