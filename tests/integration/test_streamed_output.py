@@ -127,3 +127,21 @@ def test_the_sink_takes_one_file_written_in_order(tmp_path: Path) -> None:
             sink._open("data.parquet")  # a second file
         file.seek(0)  # an earlier offset: refused, and the block's error aborts the write
     assert not store.exists(KEY)
+
+
+def test_a_json_import_streams_its_parquet_too(store: Store, tmp_path: Path) -> None:
+    source = tmp_path / "records.ndjson"
+    source.write_text("".join(f'{{"id": {n}, "name": "n{n}"}}\n' for n in range(5_000)))
+    with StreamedOutput(store, KEY) as sink:
+        result = import_file(
+            source,
+            filename="records.ndjson",
+            config=ImportConfig(),
+            limits=ImportLimits(),
+            out_dir=tmp_path / "out",
+            duckdb_settings=DuckDBSettings(memory_limit="256MB", threads=1),
+            data_sink=sink,
+        )
+        assert sink.streamed
+    assert result.rows == 5_000
+    assert store.get(KEY) == Path(result.data_path).read_bytes()
