@@ -25,6 +25,7 @@ from app.ingest.convert import arrow_type
 from app.ingest.duck import column_stats, connect, duckdb_reason, literal, run
 from app.ingest.errors import MAX_PROBLEMS, ImportCancelled, ImportFailed, failed
 from app.ingest.models import ImportResult
+from app.ingest.sheet_errors import errors_warning, with_error_texts
 from app.ingest.sniff import Sniffed, sniff
 from app.ingest.suggest import totals_row
 from app.ingest.textio import CR_CHECK_BYTES, DUCKDB_ENCODINGS, lone_cr_line_ends, read_text_prefix, transcode_to_utf8
@@ -267,18 +268,16 @@ def _json_rejects(conn: duckdb.DuckDBPyConnection, job: _Job, table: str, forced
 
 def _excel(job: _Job) -> tuple[int, ImportConfig]:
     """Workbook: calamine rows → Arrow record batches → a ParquetWriter, checking `should_stop` per batch. An
-    xlsx/xlsm sheet with formula error cells is read from a copy that gives them as text (app.ingest.xlsx_errors)."""
+    xlsx/xlsm/ods sheet with formula error cells is read from a copy that gives them as text
+    (app.ingest.xlsx_errors); an xls/xlsb one through app.ingest.sheet_errors."""
     with excel_reader.open_workbook(job.source) as workbook:
         measure = job.limits if job.config.sheet is None else None  # sheet sizes choose the default sheet
         infos = excel_reader.sheet_infos(job.source, job.sniffed.kind, workbook, measure)
         index, name = excel_reader.choose_sheet(workbook, job.config, infos)
-        errors_as_text, errors = error_text_copy(job.source, job.sniffed.kind, index, job.work / "errors-as-text.xlsx")
+        errors_as_text, errors = error_text_copy(job.source, job.sniffed.kind, index, job.work / "errors-as-text")
         if errors_as_text is None:
             return _excel_sheet(job, workbook, job.source, index, name)
-    job.warnings.append(
-        f"{errors} formula error cell(s) (#N/A, #DIV/0!, #VALUE!, …) are imported as the text Excel shows; "
-        "set null_values to import them as empty"
-    )
+    job.warnings.append(errors_warning(errors))
     with excel_reader.open_workbook(str(errors_as_text)) as readable:
         return _excel_sheet(job, readable, str(errors_as_text), index, name)
 
@@ -301,6 +300,9 @@ def _excel_sheet(job: _Job, workbook: Any, source: str, index: int, name: str) -
         rejects_writer.write_table(pa.Table.from_pylist(found, schema=REJECTS_SCHEMA))
 
     sheet = excel_reader.load_sheet(source, job.sniffed.kind, workbook, index, job.limits)
+    sheet, errors = with_error_texts(sheet, source, job.sniffed.kind, index)
+    if errors:
+        job.warnings.append(errors_warning(errors))
     plan = excel_reader.detect(sheet, index, job.config)
     job.warnings += plan.warnings
     footer = totals_row(sheet, plan) if plan.last_row is None and not job.config.skip_footer else None

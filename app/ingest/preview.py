@@ -23,9 +23,11 @@ from app.ingest.errors import ImportFailed, LimitExceeded
 from app.ingest.models import Preview, SheetInfo
 from app.ingest.preview_columns import first_columns, first_line_fields
 from app.ingest.preview_workbook import all_rows, capped_copy, excel_head, head_suffices, sheet_list
+from app.ingest.sheet_errors import with_error_texts
 from app.ingest.sniff import Sniffed, sniff
 from app.ingest.suggest import csv_title_rows, excel_suggestions, suggested_config, text_suggestions
 from app.ingest.textio import CR_CHECK_BYTES, as_lf, lone_cr_line_ends, read_text_prefix
+from app.ingest.xlsx_errors import error_text_copy
 
 #: Bytes of a text file a preview reads at most.
 PREVIEW_BYTES = 4 * 1024 * 1024
@@ -103,11 +105,13 @@ def _excel(
     index, name = excel_reader.choose_sheet([s.name for s in sheets], config, sheets)
     cut_copy = excel_head(path, sniffed.kind, index, config, rows, work, cache) if cut else None
     capped = None if cut else capped_copy(path, sniffed.kind, index, work / "capped.xlsx")
-    source = str(cut_copy or capped or path)
+    ods_errors = error_text_copy(path, sniffed.kind, index, work / "errors")[0] if sniffed.kind == "ods" else None
+    source = str(cut_copy or capped or ods_errors or path)
     workbook = excel_reader.open_workbook(source)
     with workbook:
         try:
             sheet = excel_reader.load_sheet(source, sniffed.kind, workbook, index, limits)
+            sheet = with_error_texts(sheet, source, sniffed.kind, index)[0]
         except ImportFailed:
             if not cut_copy:
                 raise
