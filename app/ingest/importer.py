@@ -28,7 +28,14 @@ from app.ingest.models import ImportResult
 from app.ingest.sheet_errors import errors_warning, with_error_texts
 from app.ingest.sniff import Sniffed, sniff
 from app.ingest.suggest import totals_row
-from app.ingest.textio import CR_CHECK_BYTES, DUCKDB_ENCODINGS, lone_cr_line_ends, read_text_prefix, transcode_to_utf8
+from app.ingest.textio import (
+    CR_CHECK_BYTES,
+    DUCKDB_ENCODINGS,
+    line_ends_warning,
+    odd_line_ends,
+    read_text_prefix,
+    transcode_to_utf8,
+)
 from app.ingest.xlsx_errors import error_text_copy
 from app.paths import DATA_FILE, REJECTS_FILE
 
@@ -131,15 +138,17 @@ def _csv(job: _Job) -> tuple[int, ImportConfig]:
     encoding = job.sniffed.encoding or "utf-8"
     path, duck_encoding = job.source, DUCKDB_ENCODINGS.get(encoding)
     size = job.sniffed.size
-    lone_cr = lone_cr_line_ends(read_text_prefix(job.source, encoding, CR_CHECK_BYTES)[0])
-    if duck_encoding is None or lone_cr:
+    line_ends = odd_line_ends(read_text_prefix(job.source, encoding, CR_CHECK_BYTES)[0])
+    if line_ends:
+        job.warnings.append(line_ends_warning(line_ends))
+    if duck_encoding is None or line_ends:
         path, duck_encoding = str(job.work / "source.utf8.csv"), "utf-8"
         replaced = transcode_to_utf8(
             job.source,
             path,
             encoding,
             lenient=job.config.on_error == "lenient",
-            lf_line_ends=lone_cr,
+            line_ends=line_ends,
             progress=lambda done: job.progress(0, done // 2, size),
             should_stop=job.should_stop,
         )

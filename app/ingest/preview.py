@@ -26,7 +26,7 @@ from app.ingest.preview_workbook import all_rows, capped_copy, excel_head, head_
 from app.ingest.sheet_errors import with_error_texts
 from app.ingest.sniff import Sniffed, sniff
 from app.ingest.suggest import csv_title_rows, excel_suggestions, suggested_config, text_suggestions
-from app.ingest.textio import CR_CHECK_BYTES, as_lf, lone_cr_line_ends, read_text_prefix
+from app.ingest.textio import CR_CHECK_BYTES, as_lf, line_ends_warning, odd_line_ends, read_text_prefix
 from app.ingest.xlsx_errors import error_text_copy
 
 #: Bytes of a text file a preview reads at most.
@@ -154,11 +154,13 @@ def _csv(
 ) -> Preview:
     encoding = sniffed.encoding or "utf-8"
     text, complete, replaced = read_text_prefix(path, encoding, PREVIEW_BYTES)
-    if lone_cr_line_ends(text[:CR_CHECK_BYTES]):
-        text = as_lf(text)  # as the import reads it
+    line_ends = odd_line_ends(text[:CR_CHECK_BYTES])
+    if line_ends:
+        text = as_lf(text, line_ends)  # as the import reads it
     _check_first_line(text, complete, config)
     text, narrowed = first_columns(text, config)
-    warnings = [f"{replaced} byte sequence(s) are not valid {encoding}"] if replaced else []
+    warnings = [line_ends_warning(line_ends)] if line_ends else []
+    warnings += [f"{replaced} byte sequence(s) are not valid {encoding}"] if replaced else []
     warnings += [narrowed] if narrowed else []
     head = work / "head.csv"
     head.write_text(text, encoding="utf-8")
