@@ -223,12 +223,23 @@ def _json(job: _Job) -> tuple[int, ImportConfig]:
         job.warnings += extracted.warnings()
         mode = "ndjson"
         scanned = json_numbers.scan(path)
-    conn = connect(job.settings, readable=[path], writable=[str(job.work)])
+    text_path = None
+    if scanned.long_numbers:  # their text is read from a copy with the long decimals quoted
+        text_path = str(job.work / "records.text.json")
+        json_numbers.write_non_finite_as_null(path, text_path, should_stop=job.should_stop, quote_long=True)
+    conn = connect(job.settings, readable=[path, *([text_path] if text_path else [])], writable=[str(job.work)])
     try:
         try:
-            source, leaves = json_reader.records(
-                conn, path, mode, job.limits, job.config.flatten_separator, wide_integers=scanned.wide_integers
+            source, leaves, number_warnings = json_reader.records(
+                conn,
+                path,
+                mode,
+                job.limits,
+                job.config.flatten_separator,
+                long_numbers=scanned.long_numbers,
+                text_path=text_path,
             )
+            job.warnings += number_warnings
             planned, exprs, name_warnings = json_reader.plan(leaves, job.config)
             job.warnings += name_warnings
             inferred = {name: leaf.type for name, leaf in zip(exprs, leaves, strict=True)}

@@ -237,13 +237,23 @@ def _json(
         path, str(records), None if mode == "ndjson" else prefix, encoding=encoding, limit=max(rows, 50)
     )
     warnings += extracted.warnings()
-    conn = connect(settings, readable=[str(records)], writable=[str(work)])
+    long_numbers = json_numbers.scan(str(records)).long_numbers
+    text_path = str(work / "head.text.ndjson") if long_numbers else None
+    if text_path:  # as the import reads them: long decimals' text from a copy with them quoted
+        json_numbers.write_non_finite_as_null(str(records), text_path, quote_long=True)
+    conn = connect(settings, readable=[str(records), *([text_path] if text_path else [])], writable=[str(work)])
     try:
-        wide = json_numbers.scan(str(records)).wide_integers
         try:
-            source, leaves = json_reader.records(
-                conn, str(records), "ndjson", limits, config.flatten_separator, wide_integers=wide
+            source, leaves, number_warnings = json_reader.records(
+                conn,
+                str(records),
+                "ndjson",
+                limits,
+                config.flatten_separator,
+                long_numbers=long_numbers,
+                text_path=text_path,
             )
+            warnings += number_warnings
             planned, exprs, name_warnings = json_reader.plan(leaves, config)
             inferred = {name: leaf.type for name, leaf in zip(exprs, leaves, strict=True)}
             parts, _ = json_reader.select_parts(planned, exprs, inferred, safe=True)

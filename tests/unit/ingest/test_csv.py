@@ -42,7 +42,7 @@ def test_a_csv_is_imported_with_inferred_types_and_stats(tmp_path: Path, run_imp
 
 def test_numbers_too_long_for_a_64_bit_integer_keep_every_digit_as_decimal_or_text(tmp_path: Path, run_import):
     """Account and card numbers past 2^63: inferred integer, every row failed its cast and the import with it. They
-    follow the rule JSON follows (duck.wide_integer_type): DECIMAL(38, 0) up to 38 digits, text past that."""
+    follow the rule JSON follows (duck.exact_number_type): DECIMAL(38, 0) up to 38 digits, text past that."""
     text = "id,account,huge\n1,12345678901234567890123,1" + "0" * 40 + "\n2,98765432109876543210,7\n"
     result = run_import(write(tmp_path / "accounts.csv", text))
     assert [(c.name, c.type) for c in result.columns] == [("id", "integer"), ("account", "decimal"), ("huge", "string")]
