@@ -16,7 +16,7 @@ import msgspec
 
 from app.ingest.columns import Planned, clean_names, plan_columns
 from app.ingest.config import ImportConfig, ImportLimits, parse_range
-from app.ingest.duck import WIDER_THAN_BIGINT, duckdb_reason, duckdb_type, ident, literal, our_type, wide_integer_type
+from app.ingest.duck import WIDER_THAN_BIGINT, duckdb_reason, duckdb_type, exact_number_type, ident, literal, our_type
 from app.ingest.errors import MAX_PROBLEMS, DomainError, ImportFailed, LimitExceeded, field_error, problem
 
 #: Rows DuckDB's sniffer samples for the dialect and the column types.
@@ -102,14 +102,14 @@ def sniffed_types(
     """Our types (and decimal scales) for the columns DuckDB's sniffer typed, the data starting after `skip` lines.
 
     Digits too long for a 64-bit integer (account and card numbers, ids) became `integer` and every row failed
-    its cast to BIGINT; they follow `wide_integer_type`, from the longest such value in the sampled rows.
+    its cast to BIGINT; they follow `exact_number_type`, from the longest such value in the sampled rows.
     """
     wide = [i for i, column in enumerate(columns) if column["type"].upper() in WIDER_THAN_BIGINT]
     longest = _longest_digits(conn, path, options, skip, len(columns), wide) if wide else {}
     types: list[str] = []
     scales: list[int | None] = []
     for index, column in enumerate(columns):
-        kind, scale = wide_integer_type(longest[index]) if index in longest else (our_type(column["type"]), None)
+        kind, scale = exact_number_type(longest[index]) if index in longest else (our_type(column["type"]), None)
         types.append(kind)
         scales.append(scale)
     return types, scales

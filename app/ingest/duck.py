@@ -159,11 +159,12 @@ def duckdb_type(kind: str, scale: int | None = None) -> str:
     return TO_DUCKDB[kind]
 
 
-def wide_integer_type(digits: int) -> tuple[str, int | None]:
-    """Our type and scale for a column of integers too wide for BIGINT, the longest having `digits` digits: DECIMAL(38,
-    0) while they fit, else text. Either keeps every digit, where a double keeps 15 to 17 (1e29 for
-    123456789012345678901234567890). CSV and JSON columns are both inferred by this rule."""
-    return ("decimal", 0) if digits <= MAX_DECIMAL_DIGITS else ("string", None)
+def exact_number_type(digits: int, scale: int = 0) -> tuple[str, int | None]:
+    """Our type and scale for a column of numbers a double would round (integers too wide for BIGINT, decimals of
+    more than 17 significant digits), the longest integer part having `digits` digits and the longest fraction
+    `scale`: DECIMAL(38, scale) while they fit, else text. Either keeps every digit, where a double keeps 15 to 17
+    (1e29 for 123456789012345678901234567890). CSV and JSON columns are both inferred by this rule."""
+    return ("decimal", scale) if digits + scale <= MAX_DECIMAL_DIGITS else ("string", None)
 
 
 def our_type(duck_type: str) -> str:

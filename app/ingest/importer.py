@@ -26,9 +26,17 @@ from app.ingest.data_sink import DataSink, copy_target, raise_sink_failure
 from app.ingest.duck import column_stats, connect, duckdb_reason, literal, run
 from app.ingest.errors import MAX_PROBLEMS, ImportCancelled, ImportFailed, failed
 from app.ingest.models import ImportResult
+from app.ingest.sheet_errors import errors_warning, with_error_texts
 from app.ingest.sniff import Sniffed, sniff
 from app.ingest.suggest import totals_row
-from app.ingest.textio import CR_CHECK_BYTES, DUCKDB_ENCODINGS, lone_cr_line_ends, read_text_prefix, transcode_to_utf8
+from app.ingest.textio import (
+    CR_CHECK_BYTES,
+    DUCKDB_ENCODINGS,
+    line_ends_warning,
+    odd_line_ends,
+    read_text_prefix,
+    transcode_to_utf8,
+)
 from app.ingest.xlsx_errors import error_text_copy
 from app.paths import DATA_FILE, REJECTS_FILE
 
@@ -137,15 +145,17 @@ def _csv(job: _Job) -> tuple[int, ImportConfig]:
     encoding = job.sniffed.encoding or "utf-8"
     path, duck_encoding = job.source, DUCKDB_ENCODINGS.get(encoding)
     size = job.sniffed.size
-    lone_cr = lone_cr_line_ends(read_text_prefix(job.source, encoding, CR_CHECK_BYTES)[0])
-    if duck_encoding is None or lone_cr:
+    line_ends = odd_line_ends(read_text_prefix(job.source, encoding, CR_CHECK_BYTES)[0])
+    if line_ends:
+        job.warnings.append(line_ends_warning(line_ends))
+    if duck_encoding is None or line_ends:
         path, duck_encoding = str(job.work / "source.utf8.csv"), "utf-8"
         replaced = transcode_to_utf8(
             job.source,
             path,
             encoding,
             lenient=job.config.on_error == "lenient",
-            lf_line_ends=lone_cr,
+            line_ends=line_ends,
             progress=lambda done: job.progress(0, done // 2, size),
             should_stop=job.should_stop,
         )
@@ -224,15 +234,27 @@ def _json(job: _Job) -> tuple[int, ImportConfig]:
         job.warnings += extracted.warnings()
         mode = "ndjson"
         scanned = json_numbers.scan(path)
+    text_path = None
+    if scanned.long_numbers:  # their text is read from a copy with the long decimals quoted
+        text_path = str(job.work / "records.text.json")
+        json_numbers.write_non_finite_as_null(path, text_path, should_stop=job.should_stop, quote_long=True)
     data = copy_target(job.sink, job.data)
-    conn = connect(job.settings, readable=[path], writable=[str(job.work)], outputs=data.outputs)
+    readable = [path, *([text_path] if text_path else [])]
+    conn = connect(job.settings, readable=readable, writable=[str(job.work)], outputs=data.outputs)
     try:
         if job.sink is not None:
             job.sink.register(conn)
         try:
-            source, leaves = json_reader.records(
-                conn, path, mode, job.limits, job.config.flatten_separator, wide_integers=scanned.wide_integers
+            source, leaves, number_warnings = json_reader.records(
+                conn,
+                path,
+                mode,
+                job.limits,
+                job.config.flatten_separator,
+                long_numbers=scanned.long_numbers,
+                text_path=text_path,
             )
+            job.warnings += number_warnings
             planned, exprs, name_warnings = json_reader.plan(leaves, job.config)
             job.warnings += name_warnings
             inferred = {name: leaf.type for name, leaf in zip(exprs, leaves, strict=True)}
@@ -283,18 +305,16 @@ def _json_rejects(conn: duckdb.DuckDBPyConnection, job: _Job, table: str, forced
 
 def _excel(job: _Job) -> tuple[int, ImportConfig]:
     """Workbook: calamine rows → Arrow record batches → a ParquetWriter, checking `should_stop` per batch. An
-    xlsx/xlsm sheet with formula error cells is read from a copy that gives them as text (app.ingest.xlsx_errors)."""
+    xlsx/xlsm/ods sheet with formula error cells is read from a copy that gives them as text
+    (app.ingest.xlsx_errors); an xls/xlsb one through app.ingest.sheet_errors."""
     with excel_reader.open_workbook(job.source) as workbook:
         measure = job.limits if job.config.sheet is None else None  # sheet sizes choose the default sheet
         infos = excel_reader.sheet_infos(job.source, job.sniffed.kind, workbook, measure)
         index, name = excel_reader.choose_sheet(workbook, job.config, infos)
-        errors_as_text, errors = error_text_copy(job.source, job.sniffed.kind, index, job.work / "errors-as-text.xlsx")
+        errors_as_text, errors = error_text_copy(job.source, job.sniffed.kind, index, job.work / "errors-as-text")
         if errors_as_text is None:
             return _excel_sheet(job, workbook, job.source, index, name)
-    job.warnings.append(
-        f"{errors} formula error cell(s) (#N/A, #DIV/0!, #VALUE!, …) are imported as the text Excel shows; "
-        "set null_values to import them as empty"
-    )
+    job.warnings.append(errors_warning(errors))
     with excel_reader.open_workbook(str(errors_as_text)) as readable:
         return _excel_sheet(job, readable, str(errors_as_text), index, name)
 
@@ -317,6 +337,9 @@ def _excel_sheet(job: _Job, workbook: Any, source: str, index: int, name: str) -
         rejects_writer.write_table(pa.Table.from_pylist(found, schema=REJECTS_SCHEMA))
 
     sheet = excel_reader.load_sheet(source, job.sniffed.kind, workbook, index, job.limits)
+    sheet, errors = with_error_texts(sheet, source, job.sniffed.kind, index)
+    if errors:
+        job.warnings.append(errors_warning(errors))
     plan = excel_reader.detect(sheet, index, job.config)
     job.warnings += plan.warnings
     footer = totals_row(sheet, plan) if plan.last_row is None and not job.config.skip_footer else None

@@ -1,4 +1,5 @@
-"""Numbers in JSON that DuckDB's reader would not keep as written: NaN and Infinity, and integers past 64 bits.
+"""Numbers in JSON that DuckDB's reader would not keep as written: NaN and Infinity, integers past 64 bits and
+decimals of more than 17 significant digits.
 
 `NaN`, `Infinity` and `-Infinity` are not JSON, but Python's `json.dumps` writes them (for missing or overflowed
 floats, as pandas means NaN). yajl (ijson) refused them, so a preview failed, while DuckDB read them as IEEE
@@ -7,27 +8,39 @@ warning: `NonFiniteAsNull` rewrites them to `null` in the bytes ijson reads (nev
 DuckDB reads directly is first copied with them rewritten the same way, when `scan` finds the letters.
 
 `scan` also says whether a file may hold an integer literal of 19 digits or more, which DuckDB reads as a lossy
-double (past 2^64) or as a HUGEINT: only then are its number columns read as text and checked (json_reader).
+double (past 2^64) or as a HUGEINT, or a decimal of more than 17 significant digits (12345678901234567890.123,
+0.1234567890123456789012), which it reads as a double that keeps 15 to 17: only then are its number columns read
+as text and checked (json_reader), and such a column follows `exact_number_type`. Seventeen digits tell every
+double apart, so the floats a program writes (Python's repr, JavaScript's JSON.stringify) never cross the line.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import duckdb
 import msgspec
 
-from app.ingest.duck import WIDER_THAN_BIGINT, duckdb_type, ident, wide_integer_type
+from app.ingest.duck import WIDER_THAN_BIGINT, duckdb_type, exact_number_type, ident
 from app.ingest.errors import ImportCancelled
 
 #: Bytes read at a time by `scan`; each read also looks at the end of the one before, for a token it cut.
 SCAN_CHUNK_BYTES = 1024 * 1024
 #: DuckDB types a JSON number is read as when its literal may be an integer past BIGINT.
 MAYBE_WIDE = frozenset({"DOUBLE", *WIDER_THAN_BIGINT})
-#: A JSON number's text that is an integer.
-_INTEGER = "'-?[0-9]+'"
+#: A JSON number's text that is an integer; one with a fraction and no exponent.
+_INTEGER, _DECIMAL = "'-?[0-9]+'", "'-?[0-9]+\\.[0-9]+'"
+#: Bytes of a number cut by the end of a read that the next read looks at again, at most.
+MAX_TAIL_BYTES = 1024
+_NUMBER_TAIL = re.compile(rb"[0-9.eE+-]*\Z")
+#: Most significant digits of a decimal a double keeps (and tells apart from every other double).
+DOUBLE_DIGITS = 17
+#: A decimal literal of more than DOUBLE_DIGITS significant digits (first to last nonzero digit): its fraction's
+#: alone, or its integer part's (a point follows) and on; the lookbehind makes an integer part start a number.
+_LONG_DECIMAL = re.compile(rb"(?:\.0*[1-9][0-9]{16}|[1-9](?<![0-9.][1-9])(?=[0-9]*\.)(?:\.?[0-9]){16})[0-9]*[1-9]")
 #: Fewest digits of an integer literal that may not fit a BIGINT (2^63 has 19 digits).
 WIDE_DIGITS = 19
 #: Longest token rewritten (`-Infinity`): a read never ends inside one.
@@ -35,8 +48,13 @@ _TOKEN_CHARS = len("-Infinity")
 _NON_FINITE = re.compile(rb'"(?:[^"\\]|\\.)*"?|-?(?:NaN|Infinity)', re.DOTALL)
 _STRING_REST = re.compile(rb'(?:[^"\\]|\\.)*"', re.DOTALL)
 _ESCAPE = re.compile(rb"\\.", re.DOTALL)
-_WORD_TAIL = re.compile(rb"[A-Za-z-]+\Z")
+_WORD_TAIL = re.compile(rb"[A-Za-z0-9.+-]+\Z")
+#: A string, or a number token (which `_LONG_DECIMAL` may find long).
+_STRING_OR_NUMBER = re.compile(rb'"(?:[^"\\]|\\.)*"?|-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?', re.DOTALL)
 _DIGITS_AS_ZERO = bytes(ord("0") if chr(byte).isdigit() else byte for byte in range(256))
+_DIGITS_AND_POINT_AS_ZERO = bytes(ord("0") if chr(byte).isdigit() or byte == ord(".") else byte for byte in range(256))
+#: Fewest digits and points a decimal of more than DOUBLE_DIGITS significant digits spans (18 digits, a point).
+LONG_RUN = 19
 _ZEROS = re.compile(rb"0*")
 _NOT_INTEGER_AFTER = frozenset(b".eE")
 
@@ -46,23 +64,48 @@ class NumberScan(msgspec.Struct, frozen=True):
 
     #: A `NaN`, `Infinity` or `-Infinity` token (or those letters inside a string: checked when read).
     non_finite: bool
-    #: An integer literal of WIDE_DIGITS digits or more (or such digits inside a string).
-    wide_integers: bool
+    #: An integer literal of WIDE_DIGITS digits or more, or a decimal of more than DOUBLE_DIGITS significant
+    #: digits (or such digits inside a string).
+    long_numbers: bool
 
 
 def scan(path: str) -> NumberScan:
-    """Whether the file may hold non-finite tokens or wide integers, at C speed (no JSON parsing)."""
+    """Whether the file may hold non-finite tokens or long numbers, at C speed (no JSON parsing)."""
     non_finite = wide = False
     tail = b""
     with open(path, "rb") as handle:
         while chunk := handle.read(SCAN_CHUNK_BYTES):
             data = tail + chunk
             non_finite = non_finite or b"NaN" in data or b"Infinity" in data
-            wide = wide or _has_wide_integer(data)
+            wide = wide or _has_wide_integer(data) or _has_long_decimal(data)
             if non_finite and wide:
                 break
-            tail = data[-(WIDE_DIGITS + 2) :]
-    return NumberScan(non_finite=non_finite, wide_integers=wide)
+            tail = data[-_tail_bytes(data) :]
+    return NumberScan(non_finite=non_finite, long_numbers=wide)
+
+
+def _tail_bytes(data: bytes) -> int:
+    """How much of a read the next one looks at again: a number the read may have cut (up to MAX_TAIL_BYTES), and
+    the byte before it."""
+    run = _NUMBER_TAIL.search(data, max(len(data) - MAX_TAIL_BYTES, 0))
+    return max(WIDE_DIGITS + 2, len(data) - run.start() + 1 if run else 0)
+
+
+def _has_long_decimal(data: bytes) -> bool:
+    """A decimal of more than DOUBLE_DIGITS significant digits (it spans at least LONG_RUN digits and points).
+
+    The regex alone took 3-4 s over 174 MB of NDJSON: it is only run over the runs of digits and points found at
+    C speed (bytes.translate + find), which a double as a program writes reaches only below 1."""
+    runs = data.translate(_DIGITS_AND_POINT_AS_ZERO)
+    needle = b"0" * LONG_RUN
+    start = runs.find(needle)
+    while start >= 0:
+        end = _ZEROS.match(runs, start + LONG_RUN).end()  # type: ignore[union-attr]
+        short = end - start == LONG_RUN and data.startswith(b"0.", start)  # a double below 1, 17 digits at most
+        if not short and _LONG_DECIMAL.search(data, start, end) is not None:
+            return True
+        start = runs.find(needle, end)
+    return False
 
 
 def _has_wide_integer(data: bytes) -> bool:
@@ -80,12 +123,16 @@ def _has_wide_integer(data: bytes) -> bool:
 
 
 def write_non_finite_as_null(
-    source: str, target: str, *, should_stop: Callable[[], bool] | None = None
+    source: str, target: str, *, should_stop: Callable[[], bool] | None = None, quote_long: bool = False
 ) -> NonFiniteAsNull:
     """Copy `source` (UTF-8 JSON) to `target` with NaN / Infinity as null, for DuckDB to read; the filter returned
-    has counted them. A byte copy: 0.46 s for 225 MB of NDJSON, where parsing it out with ijson took 7.1 s."""
+    has counted them. A byte copy: 0.46 s for 225 MB of NDJSON, where parsing it out with ijson took 7.1 s.
+
+    With `quote_long`, a decimal of more than DOUBLE_DIGITS significant digits is also written as a string of its
+    literal: DuckDB parses a number as a double even when asked for VARCHAR, so this copy is what its text is read
+    from (json_reader.records)."""
     with open(source, "rb") as raw, open(target, "wb") as out:
-        rewritten = NonFiniteAsNull(raw)
+        rewritten = NonFiniteAsNull(raw, quote_long=quote_long)
         while chunk := rewritten.read(SCAN_CHUNK_BYTES):
             if should_stop is not None and should_stop():
                 raise ImportCancelled("import cancelled")
@@ -108,8 +155,9 @@ class NonFiniteAsNull:
     such a token; strings (and their escapes) are followed across reads.
     """
 
-    def __init__(self, handle: Any) -> None:
+    def __init__(self, handle: Any, *, quote_long: bool = False) -> None:
         self._handle = handle
+        self._quote_long = quote_long
         self._carry = b""
         self._in_string = False
         self._escaped = False  # the last byte given was a backslash inside a string
@@ -136,6 +184,8 @@ class NonFiniteAsNull:
         start_in_string, start = self._in_string, 1 if self._escaped and self._in_string else 0
         self._follow_strings(part, start)
         self._lines += part.count(b"\n")
+        if self._quote_long and _LONG_DECIMAL.search(part) is not None:
+            part = self._quoted(part, start, start_in_string)  # adds whole strings: the state above holds
         if b"NaN" not in part and b"Infinity" not in part:
             return part
         position = start
@@ -154,6 +204,25 @@ class NonFiniteAsNull:
             pieces += [part[last : match.start()], b"null"]
             last = match.end()
         return b"".join(pieces) + part[last:] if pieces else part
+
+    def _quoted(self, part: bytes, start: int, start_in_string: bool) -> bytes:
+        """`part` with each long decimal outside strings quoted."""
+        position = start
+        if start_in_string:
+            closed = _STRING_REST.match(part, position)
+            if closed is None:
+                return part
+            position = closed.end()
+        pieces, last = [], 0
+        for match in _STRING_OR_NUMBER.finditer(part, position):
+            token = match.group()
+            if token.startswith(b'"') or _LONG_DECIMAL.search(token) is None:
+                continue
+            if b"e" in token or b"E" in token:  # as a preview's records hold it (ijson's Decimal, written back)
+                token = str(Decimal(token.decode())).encode()
+            pieces += [part[last : match.start()], b'"', token, b'"']
+            last = match.end()
+        return b"".join(pieces) + part[last:]
 
     def _follow_strings(self, part: bytes, start: int) -> None:
         """Whether `part` ends inside a string, and after an unpaired backslash (C speed: no byte loop)."""
@@ -187,31 +256,46 @@ def numbers_as_text(columns: list[tuple[str, Any]]) -> dict[str, str]:
 
 def typed_numbers(
     conn: duckdb.DuckDBPyConnection, raw: str, leaves: list[tuple[str, str, str, int | None, str]]
-) -> list[tuple[str, str, str, int | None]]:
-    """(expression, name, type, scale) of each leaf over `raw` (a source read with `numbers_as_text`): a number
-    column holding an integer past BIGINT follows `wide_integer_type` (text when it also holds a fraction), the
+) -> tuple[list[tuple[str, str, str, int | None]], list[str]]:
+    """(expression, name, type, scale) of each leaf over `raw` (a source read with `numbers_as_text`), and a
+    warning per column read exactly. A number column holding an integer past BIGINT or a decimal of more than
+    DOUBLE_DIGITS significant digits follows `exact_number_type` (text when it also holds an exponent); the
     others are cast back to their number type. One pass over the records counts what each column holds."""
     numbers = [(expr, kind) for expr, _, _, _, kind in leaves if kind in MAYBE_WIDE]
     parts = []
     for expr, _ in numbers:
-        integer = f"regexp_full_match({expr}, {_INTEGER})"
+        integer, decimal = f"regexp_full_match({expr}, {_INTEGER})", f"regexp_full_match({expr}, {_DECIMAL})"
+        significant = f"length(ltrim(rtrim(replace(ltrim({expr}, '-'), '.', ''), '0'), '0'))"
         parts += [
             f"count(*) FILTER (WHERE {integer} AND TRY_CAST({expr} AS BIGINT) IS NULL)",
-            f"count(*) FILTER (WHERE {expr} IS NOT NULL AND NOT {integer})",
-            f"coalesce(max(length(ltrim({expr}, '-'))) FILTER (WHERE {integer}), 0)",
+            f"count(*) FILTER (WHERE {decimal} AND {significant} > {DOUBLE_DIGITS})",
+            f"count(*) FILTER (WHERE {expr} IS NOT NULL AND NOT {integer} AND NOT {decimal})",
+            f"coalesce(max(length(ltrim(split_part(ltrim({expr}, '-'), '.', 1), '0'))), 0)",
+            f"coalesce(max(length(rtrim(split_part({expr}, '.', 2), '0'))) FILTER (WHERE {decimal}), 0)",
         ]
     counted: tuple[Any, ...] = conn.execute(f"SELECT {', '.join(parts)} FROM {raw}").fetchall()[0] if parts else ()
-    found = {expr: (counted[3 * i], counted[3 * i + 1], counted[3 * i + 2]) for i, (expr, _) in enumerate(numbers)}
+    found = {expr: counted[5 * i : 5 * i + 5] for i, (expr, _) in enumerate(numbers)}
     typed: list[tuple[str, str, str, int | None]] = []
+    warnings = []
     for expr, name, ours, scale, kind in leaves:
         if kind not in MAYBE_WIDE:
             typed.append((expr, name, ours, scale))
             continue
-        wide, fractions, digits = found[expr]
-        if not wide:
+        wide, long, other, digits, fraction = found[expr]
+        if not wide and not long:
             typed.append((f"CAST({expr} AS {duckdb_type(ours)})", name, ours, None))
             continue
-        wide_type, wide_scale = wide_integer_type(digits) if not fractions else ("string", None)
-        cast = f"CAST({expr} AS {duckdb_type(wide_type, wide_scale)})" if wide_type == "decimal" else expr
-        typed.append((cast, name, wide_type, wide_scale))
-    return typed
+        exact_type, exact_scale = exact_number_type(digits, fraction) if not other else ("string", None)
+        cast = f"CAST({expr} AS {duckdb_type(exact_type, exact_scale)})" if exact_type == "decimal" else expr
+        typed.append((cast, name, exact_type, exact_scale))
+        warnings.append(exact_warning(name, exact_type, exact_scale))
+    return typed, warnings
+
+
+def exact_warning(name: str, kind: str, scale: int | None) -> str:
+    """What a preview and an import say of a number column read exactly rather than as doubles."""
+    read = f"DECIMAL(38, {scale})" if kind == "decimal" else "text"
+    return (
+        f"column {name!r} has numbers a double would round (integers past 64 bits or more than {DOUBLE_DIGITS} "
+        f"significant digits): read as {read}, every digit kept"
+    )

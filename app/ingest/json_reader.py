@@ -161,6 +161,11 @@ def extract_records(
         return _extract(ijson.get_backend("python"), *run)
 
 
+#: Writes the extracted records: a number ijson read as a Decimal as the number it is, every digit kept (as
+#: floats, 0.1234567890123456789012 became 0.12345678901234568 before the preview or a record-path import saw it).
+_RECORD_ENCODER = msgspec.json.Encoder(decimal_format="number")
+
+
 class _IntegerOverflow(Exception):
     """yajl met an integer it cannot hold."""
 
@@ -172,7 +177,7 @@ def _extract(backend, source, target, prefix, encoding, limit, should_stop, prog
         items = backend.items(
             handle,
             "" if prefix is None else prefix,
-            use_float=True,
+            use_float=False,  # a fraction as a Decimal, written back with every digit (_RECORD_ENCODER)
             multiple_values=prefix is None,
             map_type=_key_checking_dict(twice),
         )
@@ -181,7 +186,7 @@ def _extract(backend, source, target, prefix, encoding, limit, should_stop, prog
                 if twice and (key := _key_twice_in(record, twice)) is not None:
                     raise duplicate_key(count + 1, key)
                 try:
-                    writer.write(msgspec.json.encode(record))
+                    writer.write(_RECORD_ENCODER.encode(record))
                 except RecursionError as exc:
                     raise ImportFailed(f"record {count + 1} is nested too deeply to import", code="too_deep") from exc
                 writer.write(b"\n")
@@ -229,13 +234,23 @@ class Leaf(NamedTuple):
 
 
 def records(
-    conn: duckdb.DuckDBPyConnection, path: str, mode: str, limits: ImportLimits, separator: str, *, wide_integers: bool
-) -> tuple[str, list[Leaf]]:
-    """The records' `read_json(...)` source and a Leaf for every leaf of their nested objects.
+    conn: duckdb.DuckDBPyConnection,
+    path: str,
+    mode: str,
+    limits: ImportLimits,
+    separator: str,
+    *,
+    long_numbers: bool,
+    text_path: str | None = None,
+) -> tuple[str, list[Leaf], list[str]]:
+    """The records' `read_json(...)` source, a Leaf for every leaf of their nested objects, and warnings.
 
     DuckDB reads an integer past 2^64 as a double (123456789012345678901234567890 became 1.2345678901234568e29)
-    and one past 2^63 as a HUGEINT no BIGINT holds. When `wide_integers` (json_numbers.scan found long digit runs)
-    or a column is typed so, the numbers are read as their text and such columns follow `wide_integer_type`.
+    and one past 2^63 as a HUGEINT no BIGINT holds, and a decimal of more than 17 significant digits as a double.
+    When `long_numbers` (json_numbers.scan found such digits) or a column is typed so, the numbers are read as their
+    text and such columns follow `exact_number_type`, each with a warning. DuckDB parses a decimal as a double even
+    read as VARCHAR, so the text is read from `text_path`, a copy with the long decimals quoted
+    (json_numbers.write_non_finite_as_null(quote_long=True)); the types are inferred from `path`.
     """
     source = read_call(path, mode, limits, sample_size=-1)
     if conn.execute(f"SELECT 1 FROM {source} LIMIT 1").fetchone() is None:
@@ -243,11 +258,12 @@ def records(
     relation = conn.sql(f"SELECT * FROM {source} LIMIT 0")
     columns = list(zip(relation.columns, relation.types, strict=True))
     found = _leaves(columns, separator)
-    if not wide_integers and not any(kind in WIDER_THAN_BIGINT for _, kind in found):
-        return source, [_as_typed(leaf, kind) for leaf, kind in found]
-    raw = read_call(path, mode, limits, sample_size=-1, columns=numbers_as_text(columns))
-    numbers = typed_numbers(conn, raw, [(leaf.expr, leaf.name, leaf.type, leaf.scale, kind) for leaf, kind in found])
-    return raw, [Leaf(*typed) for typed in numbers]
+    if not long_numbers and not any(kind in WIDER_THAN_BIGINT for _, kind in found):
+        return source, [_as_typed(leaf, kind) for leaf, kind in found], []
+    raw = read_call(text_path or path, mode, limits, sample_size=-1, columns=numbers_as_text(columns))
+    described = [(leaf.expr, leaf.name, leaf.type, leaf.scale, kind) for leaf, kind in found]
+    numbers, warnings = typed_numbers(conn, raw, described)
+    return raw, [Leaf(*typed) for typed in numbers], warnings
 
 
 def _leaves(columns: list[tuple[str, Any]], separator: str) -> list[tuple[Leaf, str]]:

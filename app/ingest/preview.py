@@ -23,9 +23,11 @@ from app.ingest.errors import ImportFailed, LimitExceeded
 from app.ingest.models import Preview, SheetInfo
 from app.ingest.preview_columns import first_columns, first_line_fields
 from app.ingest.preview_workbook import all_rows, capped_copy, excel_head, head_suffices, sheet_list
+from app.ingest.sheet_errors import with_error_texts
 from app.ingest.sniff import Sniffed, sniff
 from app.ingest.suggest import csv_title_rows, excel_suggestions, suggested_config, text_suggestions
-from app.ingest.textio import CR_CHECK_BYTES, as_lf, lone_cr_line_ends, read_text_prefix
+from app.ingest.textio import CR_CHECK_BYTES, as_lf, line_ends_warning, odd_line_ends, read_text_prefix
+from app.ingest.xlsx_errors import error_text_copy
 
 #: Bytes of a text file a preview reads at most.
 PREVIEW_BYTES = 4 * 1024 * 1024
@@ -103,11 +105,13 @@ def _excel(
     index, name = excel_reader.choose_sheet([s.name for s in sheets], config, sheets)
     cut_copy = excel_head(path, sniffed.kind, index, config, rows, work, cache) if cut else None
     capped = None if cut else capped_copy(path, sniffed.kind, index, work / "capped.xlsx")
-    source = str(cut_copy or capped or path)
+    ods_errors = error_text_copy(path, sniffed.kind, index, work / "errors")[0] if sniffed.kind == "ods" else None
+    source = str(cut_copy or capped or ods_errors or path)
     workbook = excel_reader.open_workbook(source)
     with workbook:
         try:
             sheet = excel_reader.load_sheet(source, sniffed.kind, workbook, index, limits)
+            sheet = with_error_texts(sheet, source, sniffed.kind, index)[0]
         except ImportFailed:
             if not cut_copy:
                 raise
@@ -150,11 +154,13 @@ def _csv(
 ) -> Preview:
     encoding = sniffed.encoding or "utf-8"
     text, complete, replaced = read_text_prefix(path, encoding, PREVIEW_BYTES)
-    if lone_cr_line_ends(text[:CR_CHECK_BYTES]):
-        text = as_lf(text)  # as the import reads it
+    line_ends = odd_line_ends(text[:CR_CHECK_BYTES])
+    if line_ends:
+        text = as_lf(text, line_ends)  # as the import reads it
     _check_first_line(text, complete, config)
     text, narrowed = first_columns(text, config)
-    warnings = [f"{replaced} byte sequence(s) are not valid {encoding}"] if replaced else []
+    warnings = [line_ends_warning(line_ends)] if line_ends else []
+    warnings += [f"{replaced} byte sequence(s) are not valid {encoding}"] if replaced else []
     warnings += [narrowed] if narrowed else []
     head = work / "head.csv"
     head.write_text(text, encoding="utf-8")
@@ -231,13 +237,23 @@ def _json(
         path, str(records), None if mode == "ndjson" else prefix, encoding=encoding, limit=max(rows, 50)
     )
     warnings += extracted.warnings()
-    conn = connect(settings, readable=[str(records)], writable=[str(work)])
+    long_numbers = json_numbers.scan(str(records)).long_numbers
+    text_path = str(work / "head.text.ndjson") if long_numbers else None
+    if text_path:  # as the import reads them: long decimals' text from a copy with them quoted
+        json_numbers.write_non_finite_as_null(str(records), text_path, quote_long=True)
+    conn = connect(settings, readable=[str(records), *([text_path] if text_path else [])], writable=[str(work)])
     try:
-        wide = json_numbers.scan(str(records)).wide_integers
         try:
-            source, leaves = json_reader.records(
-                conn, str(records), "ndjson", limits, config.flatten_separator, wide_integers=wide
+            source, leaves, number_warnings = json_reader.records(
+                conn,
+                str(records),
+                "ndjson",
+                limits,
+                config.flatten_separator,
+                long_numbers=long_numbers,
+                text_path=text_path,
             )
+            warnings += number_warnings
             planned, exprs, name_warnings = json_reader.plan(leaves, config)
             inferred = {name: leaf.type for name, leaf in zip(exprs, leaves, strict=True)}
             parts, _ = json_reader.select_parts(planned, exprs, inferred, safe=True)

@@ -38,20 +38,53 @@ def read_text_prefix(path: str | os.PathLike[str], encoding: str, max_bytes: int
     return text.lstrip("\ufeff"), complete, text.count("\ufffd")
 
 
-def lone_cr_line_ends(text: str) -> bool:
-    """Whether most line ends in `text` are a lone CR, as classic Mac OS wrote them (Excel's "CSV (Macintosh)").
+#: Line ends DuckDB does not read as such, written as LF by `as_lf` and `transcode_to_utf8`: a lone CR (classic
+#: Mac OS, Excel's "CSV (Macintosh)") and LF then CR (some old tools, e.g. on Acorn RISC OS).
+LONE_CR, LF_CR = "\r", "\n\r"
+
+
+def odd_line_ends(text: str) -> str | None:
+    """The line end most lines of `text` use when DuckDB cannot read it (LONE_CR or LF_CR), else None.
 
     DuckDB reads a file of only lone CRs, but not one that mixes them with LF or CRLF (a last line added on
     another system): its sniffer gave up with a page-long message, or the import failed where the preview
-    (a head without the last line) had worked.
+    (a head without the last line) had worked. It gives up on LF CR line ends (`csv_dialect_unknown`). A CRLF
+    file's empty line holds one LF CR pair ("\r\n\r\n") among more CRLFs: it stays CRLF, its rows all kept.
     """
+    lf_cr = text.count(LF_CR)
+    if lf_cr > text.count("\r\n") and 2 * lf_cr > text.count("\n"):
+        return LF_CR
     lone = text.count("\r") - text.count("\r\n")
-    return lone > 0 and lone > text.count("\n")
+    return LONE_CR if lone > 0 and lone > text.count("\n") else None
 
 
-def as_lf(text: str) -> str:
-    """Every line end (CRLF, lone CR) as LF: what `transcode_to_utf8(..., lf_line_ends=True)` writes."""
+def line_ends_warning(ends: str) -> str:
+    """What a preview and an import say when they read a file's odd line ends as LF."""
+    said = "LF then CR" if ends == LF_CR else "a lone CR (classic Mac OS)"
+    return f"the lines end in {said}: read as one line end each"
+
+
+def as_lf(text: str, ends: str) -> str:
+    """The line ends `odd_line_ends` found as LF (for LONE_CR every CRLF and lone CR): what
+    `transcode_to_utf8(..., line_ends=ends)` writes."""
+    if ends == LF_CR:
+        return text.replace(LF_CR, "\n")
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+class _LfCrAsLf:
+    """Decodes through `inner`, each LF CR as LF (an LF at a chunk's end waits for the next chunk's first byte)."""
+
+    def __init__(self, inner: codecs.IncrementalDecoder) -> None:
+        self.inner = inner
+        self.held = ""
+
+    def decode(self, data: bytes, final: bool = False) -> str:
+        text = self.held + self.inner.decode(data, final)
+        self.held = ""
+        if not final and text.endswith("\n"):
+            text, self.held = text[:-1], "\n"
+        return text.replace(LF_CR, "\n")
 
 
 def transcode_to_utf8(
@@ -60,19 +93,21 @@ def transcode_to_utf8(
     encoding: str,
     *,
     lenient: bool,
-    lf_line_ends: bool = False,
+    line_ends: str | None = None,
     progress: Callable[[int], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> int:
     """Stream `source` in `encoding` into `target` as UTF-8; returns how many bad sequences were replaced.
 
     Strict mode fails at the first undecodable bytes, naming the line; lenient mode writes U+FFFD instead.
-    With `lf_line_ends`, CRLF and lone CR line ends are written as LF (a CR split from its LF by a chunk end too).
+    With `line_ends` (from `odd_line_ends`), they are written as LF as `as_lf` says (a pair cut by a chunk end too).
     """
-    decoder: codecs.IncrementalDecoder | io.IncrementalNewlineDecoder
+    decoder: codecs.IncrementalDecoder | io.IncrementalNewlineDecoder | _LfCrAsLf
     decoder = codecs.getincrementaldecoder(encoding)(errors="replace" if lenient else "strict")
-    if lf_line_ends:
+    if line_ends == LONE_CR:
         decoder = io.IncrementalNewlineDecoder(decoder, translate=True)
+    elif line_ends == LF_CR:
+        decoder = _LfCrAsLf(decoder)
     replaced = lines = done = 0
     with open(source, "rb") as reader, open(target, "w", encoding="utf-8", newline="") as writer:
         while chunk := reader.read(CHUNK_BYTES):

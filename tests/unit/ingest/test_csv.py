@@ -11,8 +11,9 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from app.ingest import ColumnSpec, DuckDBSettings, ImportConfig, ImportLimits, import_file, preview
+from app.ingest import ColumnSpec, DuckDBSettings, ImportConfig, ImportLimits, import_file, preview, textio
 from app.ingest.errors import ImportCancelled, ImportFailed, InvalidImportConfig, LimitExceeded
+from app.ingest.textio import odd_line_ends
 from tests.unit.ingest.conftest import rows_of
 
 SALES = "id,city,amount,day,paid\n1,Paris,10.5,2024-01-02,true\n2,Lyon,7.25,2024-01-03,false\n3,Nice,,2024-01-04,true\n"
@@ -41,7 +42,7 @@ def test_a_csv_is_imported_with_inferred_types_and_stats(tmp_path: Path, run_imp
 
 def test_numbers_too_long_for_a_64_bit_integer_keep_every_digit_as_decimal_or_text(tmp_path: Path, run_import):
     """Account and card numbers past 2^63: inferred integer, every row failed its cast and the import with it. They
-    follow the rule JSON follows (duck.wide_integer_type): DECIMAL(38, 0) up to 38 digits, text past that."""
+    follow the rule JSON follows (duck.exact_number_type): DECIMAL(38, 0) up to 38 digits, text past that."""
     text = "id,account,huge\n1,12345678901234567890123,1" + "0" * 40 + "\n2,98765432109876543210,7\n"
     result = run_import(write(tmp_path / "accounts.csv", text))
     assert [(c.name, c.type) for c in result.columns] == [("id", "integer"), ("account", "decimal"), ("huge", "string")]
@@ -322,10 +323,40 @@ def test_lone_cr_line_ends_with_a_last_line_from_another_system_preview_and_impo
     )
 
 
+@pytest.mark.parametrize("chunk", [None, 5])
+def test_lf_cr_line_ends_are_read_as_one_line_end_in_preview_and_import_alike(
+    tmp_path: Path, limits: ImportLimits, run_import, monkeypatch: pytest.MonkeyPatch, chunk: int | None
+):
+    """LF then CR (some old tools) was refused as csv_dialect_unknown; an empty line stays an empty line."""
+    if chunk:  # transcode in tiny chunks: an LF at a chunk's end, its CR in the next
+        monkeypatch.setattr(textio, "CHUNK_BYTES", chunk)
+    lines = ["Name,Amount", "a,1.5", "", "b,2"] + [f"r{i},{i}" for i in range(20)]
+    path = write(tmp_path / "acorn.csv", "\n\r".join(lines) + "\n\r", "cp1252")
+    shown = preview(path, "acorn.csv", ImportConfig(), limits)
+    said = "the lines end in LF then CR: read as one line end each"
+    assert said in shown.warnings
+    assert [(c.name, c.type) for c in shown.columns] == [("Name", "string"), ("Amount", "float")]
+    assert shown.rows[:2] == [["a", 1.5], ["b", 2.0]]
+    result = run_import(path)
+    assert said in result.warnings
+    stored = rows_of(result)
+    assert (len(stored), stored[1], stored[-1]) == (22, {"Name": "b", "Amount": 2.0}, {"Name": "r19", "Amount": 19.0})
+
+
+@pytest.mark.parametrize("end", ["\r\n", "\n"])
+def test_an_empty_line_in_a_crlf_or_lf_file_is_not_taken_for_lf_cr_line_ends(
+    tmp_path: Path, limits: ImportLimits, run_import, end: str
+):
+    path = write(tmp_path / "gap.csv", end.join(["id,v", "1,a", "", "2,b", "", "", "3,c"]) + end)
+    assert odd_line_ends(path.read_text(encoding="utf-8")) is None
+    assert not any("line end" in w for w in preview(path, "gap.csv", ImportConfig(), limits).warnings)
+    assert [r["id"] for r in rows_of(run_import(path))] == [1, 2, 3]
+
+
 def test_a_csv_whose_dialect_cannot_be_told_gets_a_short_message_and_its_own_code(
     tmp_path: Path, limits: ImportLimits, run_import
 ):
-    path = write(tmp_path / "acorn.csv", "a,b\n\r1,2\n\r3,4\n\r")  # LF CR line ends: DuckDB's sniffer gives up
+    path = write(tmp_path / "mixed.csv", "a,b\n\r1,2\r\n3,4\n\r5,6\r\n")  # as many LF CR as CRLF: no line end wins
     with pytest.raises(ImportFailed) as shown:
         preview(path, "acorn.csv", ImportConfig(), limits)
     with pytest.raises(ImportFailed) as imported:

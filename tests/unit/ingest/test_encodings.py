@@ -90,5 +90,5 @@ def test_line_ends_become_lf_even_where_a_chunk_ends_between_cr_and_lf(tmp_path:
     source = tmp_path / "mixed.csv"
     source.write_bytes(f"{head}\r\nb\rc\r\n".encode())
     target = tmp_path / "out.csv"
-    transcode_to_utf8(source, target, "utf-8", lenient=False, lf_line_ends=True)
+    transcode_to_utf8(source, target, "utf-8", lenient=False, line_ends="\r")
     assert target.read_bytes() == f"{head}\nb\nc\n".encode()

@@ -170,7 +170,8 @@ def test_integers_past_64_bits_keep_every_digit_as_decimal_or_text_in_preview_an
     tmp_path: Path, limits: ImportLimits, run_import, layout: str
 ):
     """DuckDB read 123456789012345678901234567890 as 1.2345678901234568e29 (silently) and 18446744073709551615 as a
-    HUGEINT that failed its cast to BIGINT. Such columns follow the CSV rule (duck.wide_integer_type)."""
+    HUGEINT that failed its cast to BIGINT. Such columns follow the CSV rule (duck.exact_number_type): `mixed`, a
+    wide integer and a fraction, is DECIMAL(38, 1)."""
     wide, longer = "123456789012345678901234567890", "9" * 45
     records = [
         f'{{"id": {wide}, "u64": 18446744073709551615, "long": {longer}, "mixed": 0.5, "ratio": 0.25, '
@@ -180,11 +181,11 @@ def test_integers_past_64_bits_keep_every_digit_as_decimal_or_text_in_preview_an
     path = tmp_path / layout
     path.write_text(LAYOUTS[layout](records))
     shown = preview(path, layout, ImportConfig(), limits)
-    expected_types = ["decimal", "decimal", "string", "string", "float", "decimal", "json"]
+    expected_types = ["decimal", "decimal", "string", "decimal", "float", "decimal", "json"]
     assert [c.type for c in shown.columns] == expected_types
     assert shown.rows == [
         [wide, "18446744073709551615", longer, "0.5", 0.25, wide, f"[1,{wide}]"],
-        ["-7", "1", "3", wide, 1.5, None, "[]"],
+        ["-7", "1", "3", f"{wide}.0", 1.5, None, "[]"],
     ]
     assert shown.config.columns is not None
     assert (shown.config.columns["id"].type, shown.config.columns["id"].scale) == ("decimal", 0)
@@ -192,3 +193,49 @@ def test_integers_past_64_bits_keep_every_digit_as_decimal_or_text_in_preview_an
     assert [c.type for c in result.columns] == expected_types
     assert [[json.loads(json.dumps(v, default=str)) for v in row.values()] for row in rows_of(result)] == shown.rows
     assert str(pq.read_schema(result.data_path).field("id").type) == "decimal128(38, 0)"
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_decimals_past_17_significant_digits_keep_every_digit_with_a_warning_naming_the_column(
+    tmp_path: Path, limits: ImportLimits, run_import, layout: str
+):
+    """DuckDB read 12345678901234567890.123 as the double 1.2345678901234567e19 and 0.1234567890123456789012 as
+    0.12345678901234568, silently. Such a column follows the integers' rule (duck.exact_number_type)."""
+    big, small, huge = "12345678901234567890.123", "0.1234567890123456789012", "1" * 30 + "." + "2" * 10
+    records = [
+        f'{{"big": {big}, "small": {small}, "huge": {huge}, "sci": 1.2345678901234567890e5, '
+        '"plain": 0.30000000000000004}',
+        '{"big": 2.5, "small": -1, "huge": 1, "sci": 2, "plain": 0.8444218515250481}',
+    ]
+    path = tmp_path / layout
+    path.write_text(LAYOUTS[layout](records))
+    shown = preview(path, layout, ImportConfig(), limits)
+    expected = [("decimal", 3), ("decimal", 22), ("string", None), ("decimal", 13), ("float", None)]
+    assert shown.config.columns is not None
+    assert [(c.type, c.scale) for c in shown.config.columns.values()] == expected
+    assert shown.rows == [
+        [big, small, huge, "123456.7890123456789", 0.30000000000000004],
+        ["2.500", "-1.0000000000000000000000", "1", "2.0000000000000", 0.8444218515250481],
+    ]
+    said = [w for w in shown.warnings if "a double would round" in w]
+    assert [w.split("'")[1] for w in said] == ["big", "small", "huge", "sci"]
+    assert said[0] == (
+        "column 'big' has numbers a double would round (integers past 64 bits or more than 17 significant digits): "
+        "read as DECIMAL(38, 3), every digit kept"
+    )
+    result = run_import(path)
+    assert [(c.type, c.scale) for c in (result.config.columns or {}).values()] == expected
+    assert [w for w in result.warnings if "a double would round" in w] == said
+    assert [[json.loads(json.dumps(v, default=str)) for v in row.values()] for row in rows_of(result)] == shown.rows
+    assert str(pq.read_schema(result.data_path).field("small").type) == "decimal128(38, 22)"
+
+
+def test_ordinary_floats_are_not_read_twice(tmp_path: Path, run_import, monkeypatch: pytest.MonkeyPatch):
+    """The scan lets a file of doubles as programs write them (at most 17 digits) go straight to DuckDB."""
+    from app.ingest import json_numbers
+
+    path = tmp_path / "floats.ndjson"
+    path.write_text("".join(f'{{"v": {i / 7!r}, "w": {1 / (i + 3)!r}}}\n' for i in range(1000)))
+    assert not json_numbers.scan(str(path)).long_numbers
+    monkeypatch.setattr(json_numbers, "typed_numbers", None)  # fails if called
+    assert [c.type for c in run_import(path).columns] == ["float", "float"]

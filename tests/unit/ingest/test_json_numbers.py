@@ -89,12 +89,15 @@ def test_the_scan_finds_wide_integers_and_non_finite_tokens_across_its_reads(tmp
         path = tmp_path / "a.json"
         path.write_text(text)
         found = scan(str(path))
-        return found.non_finite, found.wide_integers
+        return found.non_finite, found.long_numbers
 
     pad = " " * (1024 * 1024 - 10)  # the token or the digits straddle the first read's end
-    assert scanned('[{"v": 0.0047985587766403714, "w": 1.2345678901234567890e5, "s": "Infinit"}]') == (False, False)
+    # 17 significant digits at most: what a program writes for a double
+    assert scanned('[{"v": 0.0047985587766403714, "w": 1.2345678901234567e5, "s": "Infinit"}]') == (False, False)
+    assert scanned('[{"w": 1.2345678901234567890e5}]') == (False, True)  # 19: a double rounds it
     assert scanned(f'[{pad}{{"v": 12345678901234567890}}]') == (False, True)
     assert scanned(f'[{pad}{{"v": -Infinity}}]') == (True, False)
+    assert scanned(f'[{pad[:-20]}{{"v": 0.000000000000000000000000001234567890123456789}}]') == (False, True)
 
 
 def test_the_copy_duckdb_reads_differs_only_where_a_non_finite_number_was(tmp_path: Path):
@@ -103,3 +106,16 @@ def test_the_copy_duckdb_reads_differs_only_where_a_non_finite_number_was(tmp_pa
     rewritten = write_non_finite_as_null(str(source), str(target))
     assert target.read_bytes() == b'{"v": null, "s": "NaN \\" Infinity"}\n' * 100_000 + b'{"v": null}\n'
     assert (rewritten.count, rewritten.first_line) == (100_001, 1)
+
+
+def test_the_text_copy_quotes_long_decimals_only_outside_strings(tmp_path: Path):
+    source, target = tmp_path / "in.ndjson", tmp_path / "out.ndjson"
+    line = b'{"a": 0.1234567890123456789012, "s": "0.1234567890123456789012 \\" 1.00000000000000000001", "b": 0.5}\n'
+    source.write_bytes(line * 50_000 + b'{"a": -12345678901234567890.5, "n": NaN, "i": 123456789012345678901}\n')
+    rewritten = write_non_finite_as_null(str(source), str(target), quote_long=True)
+    quoted = line.replace(b": 0.1234567890123456789012,", b': "0.1234567890123456789012",')
+    assert (
+        target.read_bytes()
+        == quoted * 50_000 + b'{"a": "-12345678901234567890.5", "n": null, "i": 123456789012345678901}\n'
+    )
+    assert rewritten.count == 1

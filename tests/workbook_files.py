@@ -1,0 +1,214 @@
+"""Small .ods, .xlsb and .xls workbooks built byte by byte (no writer for them is installed): one sheet of text,
+numbers and formula error cells, enough for calamine and the ingest tests.
+
+A row is a list of cells: str, int/float, None (no cell), or `Error("#DIV/0!")`, a formula whose cached result is
+that error (`formula=False`: an error typed as a constant, as xls and xlsb also store them).
+"""
+
+from __future__ import annotations
+
+import struct
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NamedTuple
+
+#: BIFF (xls and xlsb alike) error codes.
+ERROR_CODES = {
+    "#NULL!": 0x00,
+    "#DIV/0!": 0x07,
+    "#VALUE!": 0x0F,
+    "#REF!": 0x17,
+    "#NAME?": 0x1D,
+    "#NUM!": 0x24,
+    "#N/A": 0x2A,
+}
+
+
+class Error(NamedTuple):
+    text: str
+    formula: bool = True
+
+
+Rows = Sequence[Sequence[object]]
+
+
+# --- ods: a zip of XML -------------------------------------------------------------------------------------------
+
+_ODS_NS = (
+    'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+    'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+    'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+    'xmlns:calcext="urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0" office:version="1.3"'
+)
+
+
+def _ods_cell(value: object) -> str:
+    if value is None:
+        return "<table:table-cell/>"
+    if isinstance(value, Error):  # as LibreOffice writes one
+        return (
+            '<table:table-cell table:formula="of:=1/0" office:value-type="string" office:string-value="" '
+            f'calcext:value-type="error"><text:p>{value.text}</text:p></table:table-cell>'
+        )
+    if isinstance(value, int | float):
+        typed = f'office:value-type="float" office:value="{value}"'
+        return f"<table:table-cell {typed}><text:p>{value}</text:p></table:table-cell>"
+    return f'<table:table-cell office:value-type="string"><text:p>{value}</text:p></table:table-cell>'
+
+
+def ods_workbook(path: Path, sheets: dict[str, Rows]) -> Path:
+    """An .ods with one table per entry."""
+    tables = "".join(
+        f'<table:table table:name="{name}">'
+        + "".join("<table:table-row>" + "".join(_ods_cell(v) for v in row) + "</table:table-row>" for row in rows)
+        + "</table:table>"
+        for name, rows in sheets.items()
+    )
+    content = (
+        f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {_ODS_NS}><office:body>'
+        f"<office:spreadsheet>{tables}</office:spreadsheet></office:body></office:document-content>"
+    )
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+        'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.3">'
+        '<manifest:file-entry manifest:full-path="/" '
+        'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+        '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>'
+    )
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("META-INF/manifest.xml", manifest)
+        archive.writestr("content.xml", content)
+    return path
+
+
+# --- xlsb: a zip of BIFF12 records -------------------------------------------------------------------------------
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        out.append((value & 0x7F) | (0x80 if value > 0x7F else 0))
+        value >>= 7
+        if not value:
+            return bytes(out)
+
+
+def _record(kind: int, body: bytes = b"") -> bytes:
+    return _varint(kind) + _varint(len(body)) + body
+
+
+def _wide(text: str) -> bytes:
+    return struct.pack("<I", len(text)) + text.encode("utf-16-le")
+
+
+def _xlsb_cell(col: int, value: object) -> bytes:
+    cell = struct.pack("<II", col, 0)
+    if isinstance(value, Error):
+        code = bytes([ERROR_CODES[value.text]])
+        if not value.formula:
+            return _record(0x03, cell + code)  # BrtCellError
+        formula = struct.pack("<I", 2) + b"\x1c" + code + struct.pack("<I", 0)  # rgce: PtgErr; no extra data
+        return _record(0x0B, cell + code + b"\x00\x00" + formula)  # BrtFmlaError
+    if isinstance(value, int | float):
+        return _record(0x05, cell + struct.pack("<d", value))  # BrtCellReal
+    return _record(0x06, cell + _wide(str(value)))  # BrtCellSt
+
+
+def xlsb_workbook(path: Path, rows: Rows, name: str = "Data") -> Path:
+    """An .xlsb of one worksheet."""
+    width = max((len(r) for r in rows), default=1)
+    sheet = _record(0x81) + _record(0x94, struct.pack("<IIII", 0, max(len(rows) - 1, 0), 0, width - 1))
+    parts = [sheet, _record(0x91)]
+    for number, row in enumerate(rows):
+        parts.append(_record(0x00, struct.pack("<I", number) + bytes(13)))  # BrtRowHdr
+        parts += [_xlsb_cell(col, v) for col, v in enumerate(row) if v is not None]
+    sheet = b"".join([*parts, _record(0x92), _record(0x82)])
+    book = _record(0x83) + _record(0x8F)
+    book += _record(0x9C, struct.pack("<II", 0, 1) + _wide("rId1") + _wide(name)) + _record(0x90)
+    book += _record(0x9D, bytes(26)) + _record(0x84)
+    rels = "http://schemas.openxmlformats.org/package/2006/relationships"
+    doc = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(
+            "[Content_Types].xml",
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="bin" ContentType="application/vnd.ms-excel.sheet.binary.macroEnabled.main"/></Types>',
+        )
+        archive.writestr(
+            "_rels/.rels",
+            f'<Relationships xmlns="{rels}"><Relationship Id="rId1" Type="{doc}/officeDocument" '
+            'Target="xl/workbook.bin"/></Relationships>',
+        )
+        archive.writestr(
+            "xl/_rels/workbook.bin.rels",
+            f'<Relationships xmlns="{rels}"><Relationship Id="rId1" Type="{doc}/worksheet" '
+            'Target="worksheets/sheet1.bin"/></Relationships>',
+        )
+        archive.writestr("xl/workbook.bin", book)
+        archive.writestr("xl/worksheets/sheet1.bin", sheet)
+    return path
+
+
+# --- xls: BIFF8 records in an OLE2 compound file -----------------------------------------------------------------
+
+
+def _biff(kind: int, body: bytes = b"") -> bytes:
+    return struct.pack("<HH", kind, len(body)) + body
+
+
+def _xls_cell(number: int, col: int, value: object) -> bytes:
+    where = struct.pack("<HHH", number, col, 15)
+    if isinstance(value, Error):
+        code = ERROR_CODES[value.text]
+        if not value.formula:
+            return _biff(0x0205, where + bytes([code, 1]))  # BoolErr
+        result = bytes([2, 0, code, 0, 0, 0, 0xFF, 0xFF])
+        formula = b"\x1c" + bytes([code])  # PtgErr
+        return _biff(0x0006, where + result + struct.pack("<HIH", 0, 0, len(formula)) + formula)
+    if isinstance(value, int | float):
+        return _biff(0x0203, where + struct.pack("<d", value))
+    text = str(value)
+    return _biff(0x0204, where + struct.pack("<HB", len(text), 1) + text.encode("utf-16-le"))
+
+
+def _workbook_stream(rows: Rows, name: str) -> bytes:
+    bof = _biff(0x0809, struct.pack("<HHHHII", 0x0600, 0x0005, 0x0DBB, 0x07CC, 0, 0x0206))
+    encoded = name.encode("utf-16-le")
+    globals_end = len(bof) + 4 + 8 + len(encoded) + 4  # BOF, BoundSheet (header + body), EOF
+    sheet_bof = _biff(0x0809, struct.pack("<HHHHII", 0x0600, 0x0010, 0x0DBB, 0x07CC, 0, 0x0206))
+    stream = bof + _biff(0x0085, struct.pack("<IBBBB", globals_end, 0, 0, len(name), 1) + encoded) + _biff(0x000A)
+    assert len(stream) == globals_end
+    cells = b"".join(_xls_cell(n, c, v) for n, row in enumerate(rows) for c, v in enumerate(row) if v is not None)
+    stream += sheet_bof + cells + _biff(0x000A)
+    return stream + bytes(-len(stream) % 512 + (4096 if len(stream) < 4096 else 0))  # never in the mini stream
+
+
+def xls_workbook(path: Path, rows: Rows, name: str = "Data") -> Path:
+    """An .xls (BIFF8) of one worksheet, its Workbook stream in regular 512-byte sectors."""
+    stream = _workbook_stream(rows, name)
+    count = len(stream) // 512
+    header = bytearray(512)
+    header[:8] = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+    struct.pack_into("<HHHHH", header, 0x18, 0x3E, 3, 0xFFFE, 9, 6)
+    # one FAT sector (0), the directory (1), the stream (2 ...); no mini FAT, no DIFAT
+    struct.pack_into("<IIIIIIII", header, 0x2C, 1, 1, 0, 4096, 0xFFFFFFFE, 0, 0xFFFFFFFE, 0)
+    struct.pack_into("<109I", header, 0x4C, 0, *([0xFFFFFFFF] * 108))
+    assert count + 2 <= 128, "one FAT sector only"
+    chain = [0xFFFFFFFD, 0xFFFFFFFE] + [s + 1 for s in range(2, count + 1)] + [0xFFFFFFFE]
+    fat = struct.pack("<128I", *chain, *([0xFFFFFFFF] * (128 - len(chain))))
+    directory = bytearray(512)
+    for slot, (entry, kind, start, size) in enumerate(
+        [("Root Entry", 5, 0xFFFFFFFE, 0), ("Workbook", 2, 2, len(stream))]
+    ):
+        encoded = entry.encode("utf-16-le") + b"\0\0"
+        base = slot * 128
+        directory[base : base + len(encoded)] = encoded
+        struct.pack_into("<HBB", directory, base + 64, len(encoded), kind, 1)
+        struct.pack_into("<III", directory, base + 68, 0xFFFFFFFF, 0xFFFFFFFF, 1 if slot == 0 else 0xFFFFFFFF)
+        struct.pack_into("<II", directory, base + 116, start, size)
+    for slot in range(2, 4):
+        struct.pack_into("<III", directory, slot * 128 + 68, 0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF)
+    path.write_bytes(bytes(header) + fat + bytes(directory) + stream)
+    return path
