@@ -78,8 +78,14 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             self.transport.close()
 
     def send_400_response(self, msg: str) -> None:
-        """uvicorn's answer to what httptools cannot parse (it has logged `msg`), as problem+json."""
-        self.transport.write(malformed_request_response(self.server_state.default_headers))
+        """uvicorn's answer to what httptools cannot parse (it has logged `msg`), as problem+json.
+
+        Not once the current request's answer has begun (a bad chunk in a body read after the handler
+        started to respond): a second status line would land inside that answer. The connection is closed.
+        """
+        cycle = self.cycle
+        if cycle is None or not cycle.response_started or cycle.response_complete:
+            self.transport.write(malformed_request_response(self.server_state.default_headers))
         self.transport.close()
 
     def on_headers_complete(self) -> None:

@@ -14,7 +14,13 @@ from app.api.bounded_http import MAX_HEAD_BYTES, BoundedHttpToolsProtocol
 
 
 async def echo_app(scope, receive, send) -> None:  # type: ignore[no-untyped-def]
-    """Reads the whole body, answers 200 with its length (so a parse error mid-body is the server's to answer)."""
+    """Reads the whole body, answers 200 with its length (so a parse error mid-body is the server's to answer).
+
+    On /early it starts its answer first, then reads the body, as a handler that streams may.
+    """
+    if scope["path"] == "/early":
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"early", "more_body": True})
     size, more = 0, True
     while more:
         message = await receive()
@@ -22,6 +28,9 @@ async def echo_app(scope, receive, send) -> None:  # type: ignore[no-untyped-def
             return
         size, more = size + len(message.get("body", b"")), message.get("more_body", False)
     body = str(size).encode()
+    if scope["path"] == "/early":
+        await send({"type": "http.response.body", "body": body})
+        return
     await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"%d" % len(body))]})
     await send({"type": "http.response.body", "body": body})
 
@@ -96,3 +105,16 @@ def test_a_well_formed_request_is_served(port: int) -> None:
     request = head + b"3\r\nabc\r\n0\r\n\r\n"
     status, _, body = exchange(port, request)
     assert (status, body) == (b"HTTP/1.1 200 OK", b"3")
+
+
+def test_a_bad_chunk_after_the_answer_began_closes_the_connection_without_a_second_status_line(port: int) -> None:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(b"POST /early HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+        answer = b""
+        while b"early" not in answer:
+            answer += connection.recv(65536)
+        connection.sendall(b"ZZ\r\nabc\r\n")
+        while chunk := connection.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 200 OK")
+    assert b"HTTP/1.1 400" not in answer
