@@ -34,6 +34,7 @@ from app.api.controllers.uploads import UploadController
 from app.api.controllers.users import InviteController, UserController
 from app.api.controllers.webhooks import WebhookController
 from app.api.errors import EXCEPTION_HANDLERS
+from app.api.head_requests import answer_head
 from app.api.headers import add_response_headers
 from app.api.json_body import JsonBodyRequest
 from app.api.live_logs import LiveLogs
@@ -158,4 +159,5 @@ def create_app(settings: Settings | None = None, *, authenticate: bool = True) -
         debug=False,
     )
     document_routes(app)
+    app.asgi_handler = answer_head(app.asgi_handler)  # HEAD on every GET route (app/api/head_requests.py)
     return app

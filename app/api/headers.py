@@ -5,6 +5,7 @@ from __future__ import annotations
 from litestar.datastructures import MutableScopeHeaders
 from litestar.types import Message, Scope
 
+from app.api.head_requests import with_head
 from app.api.request_id import HEADER, request_id_of
 
 #: The docs page runs Swagger UI's scripts, from this server only.
@@ -28,8 +29,9 @@ async def add_response_headers(message: Message, scope: Scope) -> None:
     headers[HEADER] = request_id_of(scope)
     for name, value in SECURITY_HEADERS.items():
         headers.setdefault(name, value)
-    if scope.get("method") == "OPTIONS" and "allow" in headers:
-        headers["allow"] = allowed_methods(scope) or headers["allow"]
+    if "allow" in headers:  # an OPTIONS reply, or a 405
+        allow = (scope.get("method") == "OPTIONS" and allowed_methods(scope)) or headers["allow"]
+        headers["allow"] = ", ".join(sorted(with_head({m.strip() for m in allow.split(",") if m.strip()})))
     path = scope.get("path", "")
     headers.setdefault("content-security-policy", DOCS_CSP if path.startswith("/api/docs") else API_CSP)
     if path.startswith("/api/v1/") and "cache-control" not in headers:

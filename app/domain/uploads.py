@@ -32,10 +32,18 @@ _CONTENT_RANGE = re.compile(r"^bytes ([0-9]+)-([0-9]+)/([0-9]+|\*)$")
 _MAX_DIGITS = 19
 #: Bytes read per step when hashing a completed upload.
 HASH_CHUNK = 1024 * 1024
+#: Most separate byte ranges an upload keeps (its `ranges`, rewritten on every PUT): 1-byte chunks at every
+#: other offset would otherwise grow that list, and each PUT's work, without end. A range that joins others
+#: is always taken; one that would make more separate ranges than this is refused.
+MAX_RANGES = 1000
 
 
 class RangeNotSatisfiable(DomainError):
     status, code, title = 416, "range_not_satisfiable", "Range not satisfiable"
+
+
+class TooManyRanges(Conflict):
+    code = "too_many_ranges"
 
 
 class UploadIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -141,13 +149,18 @@ def parse_content_range(header: str | None, size: int) -> tuple[int, int]:
 
 
 def add_range(ranges: list[list[int]], start: int, end: int) -> list[list[int]]:
-    """`ranges` with [start, end) merged in (sorted, no overlaps). Pure."""
+    """`ranges` with [start, end) merged in (sorted, no overlaps); TooManyRanges past MAX_RANGES. Pure."""
     merged: list[list[int]] = []
     for low, high in sorted([*ranges, [start, end]]):
         if merged and low <= merged[-1][1]:
             merged[-1][1] = max(merged[-1][1], high)
         else:
             merged.append([low, high])
+    if len(merged) > max(MAX_RANGES, len(ranges)):
+        raise TooManyRanges(
+            f"bytes {start}-{end - 1} would make {len(merged)} separate ranges, more than {MAX_RANGES}: "
+            "send ranges that join those already received (see `missing`)"
+        )
     return merged
 
 
@@ -163,8 +176,14 @@ def missing_ranges(ranges: list[list[int]], size: int) -> list[list[int]]:
     return gaps
 
 
+def check_range(upload: Upload, start: int, end: int) -> None:
+    """Before a byte of [start, end) is read: refused if it would leave too many separate ranges."""
+    add_range(upload.ranges, start, end)
+
+
 def record_range(session: Session, upload_id: uuid.UUID, start: int, end: int) -> Upload:
-    """Note that [start, end) has arrived (under the row lock: chunks may arrive in parallel)."""
+    """Note that [start, end) has arrived (under the row lock: chunks may arrive in parallel, so the
+    bound on ranges is checked again here)."""
     upload = session.get_one(Upload, upload_id, with_for_update=True)
     if end > start:
         upload.ranges = add_range(upload.ranges, start, end)

@@ -49,3 +49,12 @@ def test_headers_within_the_bound_are_served_on_a_kept_alive_connection(system: 
     # Two requests on one connection, each head half the bound: together past it, one at a time within it.
     answer, _ = exchange(system.port, request + b"GET /healthz HTTP/1.1\r\nHost: x\r\nUser-Agent: " + big)
     assert answer.count(b"HTTP/1.1 200 OK") == 2, answer[:600]
+
+
+def test_a_malformed_request_is_answered_as_problem_json(system: ConveyorSystem) -> None:
+    """`conveyor api` serves with the protocol of app/api/bounded_http.py: uvicorn's own 400 is text/plain."""
+    answer, _ = exchange(system.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\nNo colon here\r\n\r\n")
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 "), answer[:300]
+    assert b"content-type: application/problem+json" in head.lower()
+    assert json.loads(body)["code"] == "malformed_request"

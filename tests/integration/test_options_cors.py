@@ -42,9 +42,10 @@ def test_options_says_which_methods_a_path_allows(anonymous: TestClient) -> None
 @pytest.mark.parametrize(
     ("path", "methods"),
     [
-        ("/api/v1/auth/me", {"GET", "PATCH", "OPTIONS"}),  # Litestar's own handler said GET, OPTIONS
-        ("/api/v1/runs", {"GET", "POST", "OPTIONS"}),
-        ("/api/v1/deployments/0190f5e2-0000-7000-8000-000000000000", {"GET", "PATCH", "DELETE", "OPTIONS"}),
+        ("/api/v1/auth/me", {"GET", "HEAD", "PATCH", "OPTIONS"}),  # Litestar's own handler said GET, OPTIONS
+        ("/api/v1/runs", {"GET", "HEAD", "POST", "OPTIONS"}),
+        ("/api/v1/deployments/0190f5e2-0000-7000-8000-000000000000", {"GET", "HEAD", "PATCH", "DELETE", "OPTIONS"}),
+        ("/api/v1/auth/login", {"POST", "OPTIONS"}),
     ],
 )
 def test_allow_lists_every_method_of_the_path(anonymous: TestClient, path: str, methods: set[str]) -> None:

@@ -72,3 +72,13 @@ def test_without_redis_the_limit_lets_requests_through(fast_settings: Settings) 
     with TestClient(app=create_app(settings)) as client:
         for _ in range(3):
             assert client.get("/api/docs/openapi.json").status_code == 200
+
+
+def test_head_counts_against_the_limit_like_get(limited: TestClient, engine: Engine, fast_settings: Settings) -> None:
+    make_user(engine, fast_settings, "peeker")
+    headers = {"Authorization": f"Bearer {sign_in(limited, 'peeker')['access_token']}"}
+    for _ in range(PER_TOKEN):
+        assert limited.head("/api/v1/auth/me", headers=headers).status_code == 200
+    refused = limited.head("/api/v1/auth/me", headers=headers)
+    assert (refused.status_code, refused.content) == (429, b"")
+    assert int(refused.headers["retry-after"]) >= 1

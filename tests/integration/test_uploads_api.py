@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import uuid
 
+import pytest
 from litestar.testing import TestClient
 
+from app.domain import uploads
 from app.domain.uploads import add_range, missing_ranges
+from app.paths import upload_data_path
+from app.settings import Settings
 
 CONTENT = b"id,word\n" + b"".join(f"{i},w{i}\n".encode() for i in range(2000))
 
@@ -85,3 +90,22 @@ def test_a_dataset_name_with_a_slash_or_a_control_character_is_refused_on_both_u
         assert posted.status_code == 422, posted.text
         assert [e["field"] for e in posted.json()["errors"]] == ["name"]
     assert client.get("/api/v1/datasets").json()["items"] == []
+
+
+def test_a_range_that_would_make_too_many_separate_ranges_is_refused_and_nothing_is_written(
+    client: TestClient, fast_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """1-byte PUTs at every other offset grew `ranges` (rewritten whole on every PUT) without end."""
+    monkeypatch.setattr(uploads, "MAX_RANGES", 3)
+    upload = open_upload(client)
+    for offset in (0, 2, 4):
+        assert put(client, upload["id"], offset, offset + 1).status_code == 200
+    refused = put(client, upload["id"], 6, 7, body=b"Z")
+    assert (refused.status_code, refused.json()["code"]) == (409, "too_many_ranges")
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    after = client.get(f"/api/v1/uploads/{upload['id']}").json()
+    assert (after["ranges"], after["received"]) == ([[0, 1], [2, 3], [4, 5]], 3)
+    with upload_data_path(fast_settings.data_path, uuid.UUID(upload["id"])).open("rb") as file:
+        assert file.read(7)[6:] == b"\x00"  # the refused byte never reached the file
+    joined = put(client, upload["id"], 1, 2)  # a range that joins others is always taken
+    assert (joined.status_code, joined.json()["ranges"]) == (200, [[0, 3], [4, 5]])

@@ -12,6 +12,7 @@ from litestar.params import FromPath, JSONBody
 from app.api.controllers.datasets import dataset_out
 from app.api.dataset_schemas import CHUNK, CONTENT_RANGE, CompleteUploadIn, DatasetOut, UploadOut
 from app.api.multipart_upload import receive_chunk, receive_range
+from app.api.openapi import problem_response
 from app.api.security import audit_context, principal_of
 from app.clock import utcnow
 from app.db.database import Database
@@ -75,6 +76,14 @@ class UploadController(Controller):
             "accepts": {"application/octet-stream": CHUNK},
             "headers": {"Content-Range": CONTENT_RANGE},
         },
+        responses={
+            409: problem_response(
+                409,
+                code="too_many_ranges",
+                description="The upload is closed or expired (`upload_closed`), or the range would leave more than "
+                f"{service.MAX_RANGES} separate ranges (`too_many_ranges`); send ranges that join those received",
+            )
+        },
         request_max_body_size=None,
         summary="Send one chunk: the body, with Content-Range: bytes START-END/TOTAL (any order, repeatable)",
     )
@@ -87,7 +96,9 @@ class UploadController(Controller):
             with db.read() as session:
                 upload = service.get_upload(session, upload_id, principal)
                 service.check_open(upload, utcnow())
-                return service.parse_content_range(request.headers.get("content-range"), upload.size)
+                start, end = service.parse_content_range(request.headers.get("content-range"), upload.size)
+                service.check_range(upload, start, end)  # refused before a byte of the body is read
+                return start, end
 
         start, end = await anyio.to_thread.run_sync(check)
         if settings.data_in_store:  # each range an object of its own, put together at `complete`

@@ -9753,7 +9753,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The resource's state or an earlier request conflicts with this one */
+            /** @description The upload is closed or expired (`upload_closed`), or the range would leave more than 1000 separate ranges (`too_many_ranges`); send ranges that join those received */
             409: {
                 headers: {
                     [name: string]: unknown;
