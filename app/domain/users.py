@@ -23,12 +23,14 @@ from app.settings import Settings
 
 USERNAME = whole(r"[A-Za-z0-9][A-Za-z0-9_.@\-]{1,63}")
 BOOTSTRAP_ADMIN = "admin"
+#: An account's or an invite's email address: one `@`, no whitespace, at most 320 characters (the column's size).
+Email = Annotated[str, msgspec.Meta(max_length=320, pattern=whole(r"[^@\s]+@[^@\s]+"))]
 
 
 class NewUser(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     username: Annotated[str, msgspec.Meta(pattern=USERNAME)]
     password: Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
-    email: Annotated[str, msgspec.Meta(max_length=320, pattern=whole(r"[^@\s]+@[^@\s]+"))] | None = None
+    email: Email | None = None
     display_name: Annotated[str, msgspec.Meta(max_length=200)] = ""
     is_superuser: bool = False
 

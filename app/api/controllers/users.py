@@ -25,7 +25,7 @@ MANAGE = {"permission": Permission.USERS_MANAGE}
 
 
 class InviteIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    email: str | None = None
+    email: users.Email | None = None
     namespace: str | None = None
     role: Annotated[str, msgspec.Meta(pattern=whole("viewer|operator|editor|admin"))] | None = None
     expires_in_days: Annotated[int, msgspec.Meta(ge=1, le=90)] = 7
