@@ -11,6 +11,7 @@ import msgspec
 from litestar.openapi.spec import OpenAPIFormat, OpenAPIType, Schema
 
 from app.api.schemas import ErrorDetail
+from app.core.patterns import whole
 from app.core.states import RunStatus
 from app.db.datasets import DATASET_SOURCES, Dataset, DatasetStatus, DatasetVersion, Upload
 from app.db.models import Run
@@ -231,7 +232,7 @@ REJECTS_DOWNLOADS = ("text/csv", "application/x-ndjson", "application/vnd.apache
 CHUNK = Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
 CONTENT_RANGE = Schema(
     type=OpenAPIType.STRING,
-    pattern=r"^bytes [0-9]+-[0-9]+/([0-9]+|\*)$",
+    pattern=whole(r"bytes [0-9]+-[0-9]+/([0-9]+|\*)"),
     description="Where the chunk goes: bytes START-END/TOTAL (END inclusive, TOTAL the upload's size)",
     examples=["bytes 0-1048575/5242880"],
 )

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Generic, TypeVar
 import msgspec
 from litestar.params import QueryParameter
 
+from app.core.patterns import whole
 from app.core.states import RunKind, RunStatus, RunTrigger
 from app.db.models import Pipeline, PipelineVersion, RunEvent
 from app.domain.members import NAMESPACE_NAME
@@ -205,7 +206,7 @@ class LogPage(msgspec.Struct):
 
 
 class PipelineIn(msgspec.Struct, forbid_unknown_fields=True):
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=whole(r"[A-Za-z0-9][A-Za-z0-9_.\-]*"))]
     spec: dict[str, Any]
     description: Annotated[str, msgspec.Meta(max_length=10_000)] = ""
     namespace: str = DEFAULT_NAMESPACE

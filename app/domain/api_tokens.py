@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.core.ids import uuid7
+from app.core.patterns import whole
 from app.db.accounts import AuthToken
 from app.domain import audit
 from app.domain.members import get_namespace
@@ -24,7 +25,7 @@ from app.settings import Settings
 class NewApiToken(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
     namespace: str
-    role: Annotated[str, msgspec.Meta(pattern="^(viewer|operator|editor|admin)$")]
+    role: Annotated[str, msgspec.Meta(pattern=whole("viewer|operator|editor|admin"))]
     expires_in_days: Annotated[int, msgspec.Meta(ge=1)] | None = None
 
 

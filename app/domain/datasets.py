@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.ids import uuid7
+from app.core.patterns import whole
 from app.core.states import RunKind
 from app.db.accounts import User
 from app.db.datasets import Dataset, DatasetStatus, DatasetVersion, Upload
@@ -25,8 +26,8 @@ from app.domain.permissions import Permission, Principal
 from app.domain.runs import insert_run
 from app.settings import Settings
 
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f/\\]+$")]
-Tag = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\-]*$")]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=whole(r"[^\x00-\x1f/\\]+"))]
+Tag = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=whole(r"[A-Za-z0-9][A-Za-z0-9_.:\-]*"))]
 
 
 class DatasetPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.ids import uuid7
+from app.core.patterns import whole
 from app.core.states import RunTrigger
 from app.db.deployments import Deployment, Occurrence
 from app.db.models import Pipeline, Run
@@ -36,7 +37,7 @@ MAX_PAUSED_OCCURRENCES = 1000
 
 
 class DeploymentIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=whole(r"[A-Za-z0-9][A-Za-z0-9_.\-]*"))]
     pipeline: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
     schedule: spec_.ScheduleSpec
     namespace: str = DEFAULT_NAMESPACE

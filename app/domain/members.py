@@ -13,13 +13,14 @@ from sqlalchemy.orm import Session
 
 from app.core.errors import Conflict, NotFound
 from app.core.ids import uuid7
+from app.core.patterns import whole
 from app.db.accounts import Membership, User
 from app.db.models import Namespace
 from app.domain import audit
 from app.domain.namespaces import visible_namespaces
 from app.domain.permissions import Permission, Principal, Role
 
-NAMESPACE_NAME = r"^[a-z0-9][a-z0-9\-]{0,62}$"
+NAMESPACE_NAME = whole(r"[a-z0-9][a-z0-9\-]{0,62}")
 
 
 class NewNamespace(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from app.core.ids import uuid7
+from app.core.patterns import whole
 from app.db.datasets import Upload
 from app.domain import audit, files
 from app.domain.namespaces import namespace_id
@@ -51,7 +52,7 @@ class UploadIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
     filename: Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
     size: Annotated[int, msgspec.Meta(ge=1)]
-    sha256: Annotated[str, msgspec.Meta(pattern=r"^[0-9a-fA-F]{64}$")] | None = None
+    sha256: Annotated[str, msgspec.Meta(pattern=whole(r"[0-9a-fA-F]{64}"))] | None = None
     namespace: str = "default"
 
 

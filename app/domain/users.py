@@ -14,20 +14,23 @@ from sqlalchemy.orm import Session
 
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.ids import uuid7
+from app.core.patterns import whole
 from app.db.accounts import AuthToken, User
 from app.domain import audit
 from app.domain.pagination import decode_cursor
 from app.domain.passwords import check_password_rules, hash_password, verify_password
 from app.settings import Settings
 
-USERNAME = r"^[A-Za-z0-9][A-Za-z0-9_.@\-]{1,63}$"
+USERNAME = whole(r"[A-Za-z0-9][A-Za-z0-9_.@\-]{1,63}")
 BOOTSTRAP_ADMIN = "admin"
+#: An account's or an invite's email address: one `@`, no whitespace, at most 320 characters (the column's size).
+Email = Annotated[str, msgspec.Meta(max_length=320, pattern=whole(r"[^@\s]+@[^@\s]+"))]
 
 
 class NewUser(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     username: Annotated[str, msgspec.Meta(pattern=USERNAME)]
     password: Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
-    email: Annotated[str, msgspec.Meta(max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")] | None = None
+    email: Email | None = None
     display_name: Annotated[str, msgspec.Meta(max_length=200)] = ""
     is_superuser: bool = False
 

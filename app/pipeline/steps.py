@@ -13,6 +13,7 @@ from msgspec import UNSET, Meta, UnsetType
 
 from app.core.errors import InvalidInput
 from app.core.ids import MAX_VERSION
+from app.core.patterns import whole
 from app.pipeline.params import ParamType
 
 #: Longest a `sleep` step may ask for, in seconds (a run's timeout still applies).
@@ -22,7 +23,7 @@ MAX_STEPS = 1000
 #: Longest SQL text of one `sql` step or `filter` predicate.
 MAX_SQL_CHARS = 100_000
 #: Input and step names: SQL identifiers, usable unquoted in `sql` steps.
-NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,62}$"
+NAME_PATTERN = whole(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 #: The schema keyword that marks the only string fields that may contain `{{ ... }}` templates.
 TEMPLATE_KEYWORD = "x-conveyor-template"
 
@@ -40,7 +41,7 @@ ColumnName = Annotated[
     Meta(
         min_length=1,
         max_length=255,
-        pattern=r"^[^\x00]+$",
+        pattern=whole(r"[^\x00]+"),
         description="A column name; always used as a quoted identifier, so any characters are fine.",
     ),
 ]
@@ -85,7 +86,7 @@ DatasetNameTemplate = Annotated[
     Meta(
         min_length=1,
         max_length=200,
-        pattern=r"^[^\x00-\x1f/\\]+$",
+        pattern=whole(r"[^\x00-\x1f/\\]+"),
         description="Name of the generated dataset. " + _TEMPLATE_HELP,
         extra_json_schema={TEMPLATE_KEYWORD: True},
     ),
@@ -135,7 +136,7 @@ class LogStep(StepBase, tag="log", kw_only=True):
             max_length=10_000, description="The message. " + _TEMPLATE_HELP, extra_json_schema={TEMPLATE_KEYWORD: True}
         ),
     ]
-    level: Annotated[str, Meta(pattern="^(debug|info|warning|error)$")] = "info"
+    level: Annotated[str, Meta(pattern=whole("debug|info|warning|error"))] = "info"
 
 
 class SleepStep(StepBase, tag="sleep", kw_only=True):

@@ -43,13 +43,13 @@ class PasswordIn(msgspec.Struct, forbid_unknown_fields=True):
 
 class ProfileIn(msgspec.Struct, forbid_unknown_fields=True):
     display_name: Annotated[str, msgspec.Meta(max_length=200)] | None = None
-    email: Annotated[str, msgspec.Meta(max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")] | None = None
+    email: users.Email | None = None
 
 
 class RegisterIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     username: Annotated[str, msgspec.Meta(pattern=users.USERNAME)]
     password: Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
-    email: Annotated[str, msgspec.Meta(max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")] | None = None
+    email: users.Email | None = None
     invite: str | None = None
 
 

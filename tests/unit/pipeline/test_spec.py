@@ -243,7 +243,7 @@ def test_the_json_schema_describes_every_step_for_an_editor() -> None:
         "aggregate", "join", "sort", "limit", "log", "sleep", "fail",
     }  # fmt: skip
     assert sorted(definitions["JoinStep"]["properties"]["how"]["enum"]) == ["full", "inner", "left", "right"]
-    assert definitions["SqlStep"]["properties"]["id"]["pattern"] == "^[A-Za-z_][A-Za-z0-9_]{0,62}$"
+    assert definitions["SqlStep"]["properties"]["id"]["pattern"] == r"^(?:[A-Za-z_][A-Za-z0-9_]{0,62})$(?!\n)"
     assert definitions["JoinStep"]["required"] == ["type", "with", "on"]
     assert "list[date]" in definitions["ParamSpec"]["properties"]["type"]["enum"]
     templated = [
