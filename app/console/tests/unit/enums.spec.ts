@@ -1,21 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { createI18n } from 'vue-i18n'
-import baseEn from '@/i18n/en'
-import baseZhCN from '@/i18n/zh-CN'
-import { withAreas } from '@/i18n/areas'
-import { enumLabel, type Translator } from '@/i18n/enums'
+import { enumLabel } from '@/i18n/enums'
 import { STATUSES } from '@/stores/runs'
-
-/** The console's own messages in `locale`, as the app loads them. */
-function translator(locale: 'zh-CN' | 'en'): Translator {
-  const i18n = createI18n({
-    legacy: false,
-    locale,
-    fallbackLocale: 'zh-CN',
-    messages: { 'zh-CN': withAreas(baseZhCN, 'zh-CN'), en: withAreas(baseEn, 'en') },
-  })
-  return { t: (key) => i18n.global.t(key), te: (key) => i18n.global.te(key) }
-}
+import { translator } from './translator'
 
 describe('enumLabel', () => {
   it('names run statuses, kinds and triggers in zh-CN', () => {
