@@ -1,5 +1,6 @@
 /** Pure rules of the Webhooks pages: the event types as checkboxes, the form ↔ API bodies, states for tags. */
 import type { Attempt, EventType, NewWebhook, Webhook, WebhookPatch } from './api'
+import type { Translator } from '@/i18n/enums'
 
 // A Record over the API's enum: adding an event type to the server (and `npm run api:types`) fails type checking
 // here until the console knows it, so the checkboxes always offer exactly what the API accepts.
@@ -30,6 +31,12 @@ export function eventGroups(types: readonly EventType[] = EVENT_TYPES): { group:
 /** The i18n key of an event type's label (`webhooks.events.run_timed_out`); `webhook.test` has one too. */
 export function eventKey(type: string): string {
   return `webhooks.events.${type.replaceAll('.', '_')}`
+}
+
+/** An event type's label; a type this console has no word for (a newer API) reads as itself, not as a message key. */
+export function eventLabel(i18n: Translator, type: string): string {
+  const key = eventKey(type)
+  return i18n.te(key) ? i18n.t(key) : type
 }
 
 export interface WebhookForm {

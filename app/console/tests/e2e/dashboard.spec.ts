@@ -44,6 +44,11 @@ for (const locale of ['en', 'zh-CN'] as const) {
       return count
     })
     expect(green).toBeGreaterThan(50)
+    // The legend names statuses in the page's language (the chart's description lists what the legend shows).
+    const trend = page.locator('[data-test=trend-chart]')
+    await expect(trend).toHaveAttribute('data-statuses', /\bSUCCEEDED\b/)
+    await expect(trend).toHaveAttribute('aria-label', locale === 'en' ? /\bSucceeded \d+/ : /成功 \d+/)
+    expect(await trend.getAttribute('aria-label')).not.toMatch(/SUCCEEDED|FAILED/)
 
     // The TopN charts load after the cards and draw bars; the known load's failed run is among the recent failures.
     for (const name of ['pipeline', 'error'] as const) {
@@ -68,10 +73,23 @@ for (const locale of ['en', 'zh-CN'] as const) {
     }
     await failure.click()
     await expect(page).toHaveURL(new RegExp(`/runs/${FAILED_RUN}$`))
-    await expect(page.locator('[data-test=run-status]')).toHaveText('FAILED')
+    await expect(page.locator('[data-test=run-status]')).toHaveAttribute('data-status', 'FAILED')
+    await expect(page.locator('[data-test=run-status]')).toHaveText(locale === 'en' ? 'Failed' : '失败')
     expect(problems).toEqual([])
   })
 }
+
+test("the trend chart's legend switches language with the page", async ({ page }) => {
+  await signIn(page, 'en')
+  const trend = page.locator('[data-test=trend-chart]')
+  await expect(trend).toHaveAttribute('data-drawn', 'true')
+  await expect(trend).toHaveAttribute('aria-label', /^Runs by status: .*\bSucceeded \d+/)
+  await page.locator('[data-test=language]').click()
+  await page.locator('.el-select-dropdown__item:visible', { hasText: '简体中文' }).click()
+  await expect(trend).toHaveAttribute('aria-label', /^运行趋势（按状态）: .*成功 \d+/)
+  await expect(trend).toHaveAttribute('data-statuses', /\bSUCCEEDED\b/) // colours and keys stay the API's codes
+  await shot(page, 'dashboard-switched-zh-CN')
+})
 
 test('the trend chart is not called drawn while its data is still on the way', async ({ page }) => {
   // Hold the trend's answer: ECharts loads, the chart is created and resized, but it has nothing to draw yet.

@@ -80,7 +80,8 @@ test('data center: workbook and GB18030 imports, a resumable upload across a rel
   await expect(page.locator('[data-test=rows-total]')).toHaveText('2 rows in all')
   await expect(page.locator('[data-test=rows-table] tbody tr.el-table__row')).toHaveCount(2)
   await page.locator('.el-tabs__item', { hasText: 'Versions' }).click()
-  await expect(page.locator('[data-test=made-by]').first()).toContainText('ingest')
+  await expect(page.locator('[data-test=made-by]').first()).toHaveAttribute('data-kind', 'ingest')
+  await expect(page.locator('[data-test=made-by]').first()).toContainText('Import')
 
   // A pipeline reads the imported dataset and writes a generated one; it runs while the spec goes on (lineage at the end).
   const lineagePipeline = `e2e-lineage-${stamp}`

@@ -61,6 +61,11 @@ test('cron in a non-UTC zone previews the right fire times and is edited; an int
   await page.locator('[data-test=save-deployment]').click()
   await expect(page.locator('[data-test=schedule-words]')).toHaveText('At 02:30, every day, Asia/Tokyo')
   await expect(page.locator('[data-test=upcoming-time]').first()).toHaveAttribute('data-iso', expected[0] ?? '')
+  // Each policy: the code the API and the form use, and what it means in words.
+  await expect(page.locator('[data-test=misfire-policy]')).toHaveText('run_once')
+  await expect(page.locator('[data-test=misfire-hint]')).toHaveText('Coalesce missed fire times into one run')
+  await expect(page.locator('[data-test=overlap-policy]')).toHaveText('skip')
+  await expect(page.locator('[data-test=overlap-hint]')).toHaveText('At the concurrency limit, skip this fire time')
 
   // Edit it: the form opens with the saved schedule; a new cron, saved, is what the page reads and plans.
   await page.locator('[data-test=edit]').click()

@@ -34,7 +34,7 @@ test('the live log renders only visible lines, keeps its place when scrolled up,
   await expect(jump).toBeVisible()
 
   // The rest arrives and the run ends; the view stays where the user put it.
-  await expect(page.locator('[data-test=log-ended]')).toContainText('SUCCEEDED')
+  await expect(page.locator('[data-test=log-ended]')).toHaveAttribute('data-status', 'SUCCEEDED')
   expect(Number(await log.getAttribute('data-lines'))).toBeGreaterThanOrEqual(600)
   expect(await log.evaluate((el) => el.scrollTop)).toBe(0)
   await expect(log.getByText('first 1', { exact: true })).toBeVisible()

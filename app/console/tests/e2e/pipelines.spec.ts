@@ -66,7 +66,9 @@ test('write a pipeline with a typo, fix it, validate, run it with a parameter, f
   await expect(log).toContainText('hello console')
   expect(await page.locator('[data-test=log-ended]').count()).toBe(0) // still live: the sleep is running
   await expect(log).toContainText('after the pause')
-  await expect(page.locator('[data-test=log-ended]')).toContainText('SUCCEEDED')
+  await expect(page.locator('[data-test=log-ended]')).toHaveAttribute('data-status', 'SUCCEEDED')
+  await expect(page.locator('[data-test=log-ended]')).toContainText('Succeeded')
+  await expect(page.locator('[data-test=pipeline-run-status]')).toHaveText('Succeeded')
   const rows = page.locator('[data-test=output-rows]')
   await expect(rows).toContainText('console')
   await expect(rows).toContainText('42')
@@ -147,7 +149,7 @@ test('the Run dialog picks an input from the data center by name and pins its ve
   await shot(page, 'pipeline-run-inputs-en')
   await page.locator('[data-test=start-run]').click()
 
-  await expect(page.locator('[data-test=log-ended]')).toContainText('SUCCEEDED')
+  await expect(page.locator('[data-test=log-ended]')).toHaveAttribute('data-status', 'SUCCEEDED')
   const rows = page.locator('[data-test=output-rows]')
   await expect(rows).toContainText('Beta')
   await expect(rows).toContainText('40')

@@ -59,7 +59,8 @@ test('a viewer clicks through every page: no Run/Edit/Cancel/Retry/Delete button
   await noForbiddenButtons(page, pending)
   await shot(page, 'run-detail-viewer-en')
   await page.goto(`/runs/${finished}`)
-  await expect(page.locator('[data-test=run-status]')).toHaveText('SUCCEEDED')
+  await expect(page.locator('[data-test=run-status]')).toHaveAttribute('data-status', 'SUCCEEDED')
+  await expect(page.locator('[data-test=run-status]')).toHaveText('Succeeded')
   await noForbiddenButtons(page, pending)
 
   await request.post(`/api/v1/runs/${running}/cancel`, { headers })
@@ -80,7 +81,7 @@ test('an operator sees Cancel on a running run and Retry on a finished one, and 
   await expect(page.locator('[data-test=log]')).toContainText('roles')
   await page.locator('[data-test=cancel-run]').click()
   await page.locator('.el-message-box__btns .el-button--primary').click()
-  await expect(page.locator('[data-test=run-status]')).toHaveText('CANCELLED', { timeout: 20_000 })
+  await expect(page.locator('[data-test=run-status]')).toHaveAttribute('data-status', 'CANCELLED', { timeout: 20_000 })
   await expect(page.locator('[data-test=retry-run]')).toBeVisible()
   await shot(page, 'run-detail-operator-en')
   expect(forbidden).toEqual([])

@@ -75,7 +75,7 @@ test('an expired session goes to sign-in and, signed in again, back to the same 
   await page.locator('input[name=password]').fill(PASSWORD)
   await page.locator('[data-test=sign-in]').click()
   await expect(page).toHaveURL(new RegExp(`/runs/${run.id}$`)) // back where the user was
-  await expect(page.locator('[data-test=run-status]')).toHaveText('RUNNING')
+  await expect(page.locator('[data-test=run-status]')).toHaveAttribute('data-status', 'RUNNING')
   await request.post(`/api/v1/runs/${run.id}/cancel`, { headers })
   expect(problems).toEqual([])
 })

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { Webhook } from '@/webhooks/api'
-import { EVENT_TYPES, attemptOutcome, createBody, emptyForm, eventGroups, eventKey, formOf, formatLatency, patchBody, subscriptionState } from '@/webhooks/logic'
+import { EVENT_TYPES, attemptOutcome, createBody, emptyForm, eventGroups, eventKey, eventLabel, formOf, formatLatency, patchBody, subscriptionState } from '@/webhooks/logic'
+import { translator } from './translator'
 
 const HOOK: Webhook = {
   id: 'w1',
@@ -33,6 +34,14 @@ describe('event types', () => {
   it('have message keys without dots', () => {
     expect(eventKey('dataset.import.failed')).toBe('webhooks.events.dataset_import_failed')
     expect(eventKey('webhook.test')).toBe('webhooks.events.webhook_test')
+  })
+
+  it('names event types in words, and a type it does not know as itself', () => {
+    for (const locale of ['zh-CN', 'en'] as const) {
+      const i18n = translator(locale)
+      for (const type of EVENT_TYPES) expect(eventLabel(i18n, type), `${locale} ${type}`).not.toBe(type)
+      expect(eventLabel(i18n, 'deployment.paused')).toBe('deployment.paused')
+    }
   })
 })
 
