@@ -11,11 +11,13 @@ import msgspec
 from litestar.openapi.spec import OpenAPIFormat, OpenAPIType, Schema
 
 from app.api.schemas import ErrorDetail
+from app.core import display_text
 from app.core.patterns import whole
 from app.core.states import RunStatus
 from app.db.datasets import DATASET_SOURCES, Dataset, DatasetStatus, DatasetVersion, Upload
 from app.db.models import Run
 from app.domain.dataset_reader import ROW_CELL_CHARS
+from app.domain.datasets import Description as DatasetDescription
 from app.domain.datasets import Maker
 from app.domain.datasets import Name as DatasetName
 from app.domain.uploads import missing_ranges
@@ -178,11 +180,11 @@ class UploadOut(msgspec.Struct):
         )
 
 
-class CompleteUploadIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class CompleteUploadIn(display_text.Normalised, kw_only=True, forbid_unknown_fields=True):
     """Turn a finished upload into a dataset."""
 
     name: DatasetName
-    description: Annotated[str, msgspec.Meta(max_length=10_000)] = ""
+    description: DatasetDescription = ""
     tags: list[str] = msgspec.field(default_factory=list)
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.exc import DataError, DBAPIError
 
 from app.api.request_id import request_id_of
 from app.api.schemas import Problem, ProblemFieldError
+from app.core import display_text
 from app.core.errors import DomainError, TooManyRequests, Unauthorized
 from app.db.outage import database_unavailable
 
@@ -114,6 +115,12 @@ def _field_error(item: dict[str, Any]) -> dict[str, str]:
     if key in ("", "$", "body") and " - at `$." in message:
         message, _, path = message.rpartition(" - at `$.")
         key = path.rstrip("`")
+    message = message.removesuffix(" - at `$`")
+    if rule := display_text.pattern_message(message):
+        message = rule  # the rule in words, not the regular expression
+    elif found := display_text.FIELD_MESSAGE.match(message):  # a Normalised Struct's refusal, reported at the Struct
+        message = found["reason"]
+        key = found["field"] if key in ("", "$", "body", "data") else f"{key}.{found['field']}"
     return {"field": key.removeprefix("$.").removeprefix("body."), "message": message}
 
 

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Generic, TypeVar
 import msgspec
 from litestar.params import QueryParameter
 
+from app.core import display_text
 from app.core.patterns import whole
 from app.core.states import RunKind, RunStatus, RunTrigger
 from app.db.models import Pipeline, PipelineVersion, RunEvent
@@ -205,10 +206,10 @@ class LogPage(msgspec.Struct):
     run_status: RunStatus
 
 
-class PipelineIn(msgspec.Struct, forbid_unknown_fields=True):
+class PipelineIn(display_text.Normalised, forbid_unknown_fields=True):
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=whole(r"[A-Za-z0-9][A-Za-z0-9_.\-]*"))]
     spec: dict[str, Any]
-    description: Annotated[str, msgspec.Meta(max_length=10_000)] = ""
+    description: display_text.multi_line(10_000) = ""  # type: ignore[valid-type]
     namespace: str = DEFAULT_NAMESPACE
 
 

@@ -10,6 +10,7 @@ import msgspec
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.core import display_text
 from app.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.core.ids import uuid7
 from app.core.patterns import whole
@@ -22,8 +23,8 @@ from app.domain.tokens import new_token
 from app.settings import Settings
 
 
-class NewApiToken(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+class NewApiToken(display_text.Normalised, kw_only=True, forbid_unknown_fields=True):
+    name: display_text.one_line(200)  # type: ignore[valid-type]
     namespace: str
     role: Annotated[str, msgspec.Meta(pattern=whole("viewer|operator|editor|admin"))]
     expires_in_days: Annotated[int, msgspec.Meta(ge=1)] | None = None

@@ -11,6 +11,7 @@ from sqlalchemy import func, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.core import display_text
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.ids import uuid7
 from app.core.patterns import whole
@@ -26,15 +27,17 @@ from app.domain.permissions import Permission, Principal
 from app.domain.runs import insert_run
 from app.settings import Settings
 
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=whole(r"[^\x00-\x1f/\\]+"))]
+#: A dataset name: the display-text rule (app/core/display_text.py), and no '/' or '\\'.
+Name = display_text.one_line(200, also_refused="/\\")
+Description = display_text.multi_line(10_000)
 Tag = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=whole(r"[A-Za-z0-9][A-Za-z0-9_.:\-]*"))]
 
 
-class DatasetPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class DatasetPatch(display_text.Normalised, kw_only=True, forbid_unknown_fields=True):
     """Fields to change; anything left out stays as it is."""
 
     name: Name | None = None
-    description: Annotated[str, msgspec.Meta(max_length=10_000)] | None = None
+    description: Description | None = None
     tags: Annotated[list[Tag], msgspec.Meta(max_length=50)] | None = None
 
 
@@ -48,11 +51,12 @@ class DatasetFilters(msgspec.Struct, kw_only=True):
 
 
 def check_name(name: str) -> str:
-    """A dataset name from a form or a hand-built value, checked by the same `Name` rule the JSON bodies use."""
+    """A dataset name from a form or a hand-built value, checked and normalised by the rule the JSON bodies use."""
+    name = display_text.clean(name, "name")
     try:
         return msgspec.convert(name, Name)
     except msgspec.ValidationError as exc:
-        message = f"{exc}: 1 to 200 characters, no '/', '\\' or control characters"
+        message = display_text.pattern_message(str(exc)) or f"{exc}: at most 200 characters"
         raise InvalidInput(f"invalid dataset name: {message}", errors=[{"field": "name", "message": message}]) from None
 
 

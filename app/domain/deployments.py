@@ -12,6 +12,7 @@ from sqlalchemy import func, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.core import display_text
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.ids import uuid7
 from app.core.patterns import whole
@@ -36,7 +37,7 @@ _TIMES = frozenset({"start_at", "end_at"})
 MAX_PAUSED_OCCURRENCES = 1000
 
 
-class DeploymentIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class DeploymentIn(display_text.Normalised, kw_only=True, forbid_unknown_fields=True):
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=whole(r"[A-Za-z0-9][A-Za-z0-9_.\-]*"))]
     pipeline: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
     schedule: spec_.ScheduleSpec
@@ -60,7 +61,7 @@ class DeploymentIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     enabled: bool = True
 
 
-class DeploymentPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class DeploymentPatch(display_text.Normalised, kw_only=True, forbid_unknown_fields=True):
     """Fields to change, with the bounds of create; anything left out stays as it is, `null` resets where allowed.
 
     `null` means: pipeline_version the latest, start_at/end_at no bound, dst_policy the defaults, the retry and

@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.core import display_text
 from app.core.errors import Conflict, NotFound
 from app.core.ids import uuid7
 from app.core.patterns import whole
@@ -23,9 +24,9 @@ from app.domain.permissions import Permission, Principal, Role
 NAMESPACE_NAME = whole(r"[a-z0-9][a-z0-9\-]{0,62}")
 
 
-class NewNamespace(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class NewNamespace(display_text.Normalised, kw_only=True, forbid_unknown_fields=True):
     name: Annotated[str, msgspec.Meta(pattern=NAMESPACE_NAME)]
-    description: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+    description: display_text.multi_line(2000) = ""  # type: ignore[valid-type]
 
 
 def create_namespace(session: Session, new: NewNamespace, *, audit_as: audit.AuditContext | None = None) -> Namespace:

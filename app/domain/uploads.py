@@ -14,6 +14,7 @@ from typing import Annotated
 import msgspec
 from sqlalchemy.orm import Session
 
+from app.core import display_text
 from app.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from app.core.ids import uuid7
 from app.core.patterns import whole
@@ -22,7 +23,6 @@ from app.domain import audit, files
 from app.domain.namespaces import namespace_id
 from app.domain.permissions import Permission, Principal
 from app.ingest.errors import LimitExceeded
-from app.ingest.sniff import safe_display_name
 from app.paths import upload_chunk_key, upload_data_path, upload_dir, upload_key, upload_prefix
 from app.settings import Settings
 from app.storage import Store
@@ -47,10 +47,10 @@ class TooManyRanges(Conflict):
     code = "too_many_ranges"
 
 
-class UploadIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class UploadIn(display_text.Normalised, kw_only=True, forbid_unknown_fields=True):
     """A resumable upload to open: the file's name and exact size, optionally its SHA-256 to check at the end."""
 
-    filename: Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
+    filename: display_text.one_line(1000)  # type: ignore[valid-type]
     size: Annotated[int, msgspec.Meta(ge=1)]
     sha256: Annotated[str, msgspec.Meta(pattern=whole(r"[0-9a-fA-F]{64}"))] | None = None
     namespace: str = "default"
@@ -93,7 +93,7 @@ def open_upload(
     upload = Upload(
         id=uuid7(),
         namespace_id=namespace_id,
-        filename=safe_display_name(filename),
+        filename=display_text.file_name(filename, "filename"),
         size=size,
         received=size if complete else 0,
         ranges=[[0, size]] if complete else [],

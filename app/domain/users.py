@@ -12,6 +12,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.core import display_text
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.ids import uuid7
 from app.core.patterns import whole
@@ -23,15 +24,17 @@ from app.settings import Settings
 
 USERNAME = whole(r"[A-Za-z0-9][A-Za-z0-9_.@\-]{1,63}")
 BOOTSTRAP_ADMIN = "admin"
+#: A person's name as shown: the display-text rule (app/core/display_text.py), or "" for none.
+DisplayName = display_text.optional_one_line(200)
 #: An account's or an invite's email address: one `@`, no whitespace, at most 320 characters (the column's size).
 Email = Annotated[str, msgspec.Meta(max_length=320, pattern=whole(r"[^@\s]+@[^@\s]+"))]
 
 
-class NewUser(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class NewUser(display_text.Normalised, kw_only=True, forbid_unknown_fields=True):
     username: Annotated[str, msgspec.Meta(pattern=USERNAME)]
     password: Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
     email: Email | None = None
-    display_name: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    display_name: DisplayName = ""
     is_superuser: bool = False
 
 

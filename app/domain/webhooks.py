@@ -15,6 +15,7 @@ from msgspec import UNSET, UnsetType
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
+from app.core import display_text
 from app.core.errors import InvalidInput, NotFound
 from app.core.ids import uuid7
 from app.db.deployments import Deployment
@@ -42,10 +43,10 @@ EventType = Literal[
 EVENT_TYPES: tuple[str, ...] = get_args(EventType)
 EventTypes = Annotated[list[EventType], msgspec.Meta(min_length=1, max_length=len(EVENT_TYPES))]
 Url = Annotated[str, msgspec.Meta(min_length=1, max_length=targets.MAX_URL_LENGTH)]
-Description = Annotated[str, msgspec.Meta(max_length=500)]
+Description = display_text.multi_line(500)
 
 
-class NewWebhook(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class NewWebhook(display_text.Normalised, kw_only=True, forbid_unknown_fields=True):
     url: Url
     event_types: EventTypes
     namespace: str = "default"
@@ -55,7 +56,7 @@ class NewWebhook(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     enabled: bool = True
 
 
-class WebhookPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class WebhookPatch(display_text.Normalised, kw_only=True, forbid_unknown_fields=True):
     """Fields to change; anything left out stays; `null` removes a filter. Enabling clears the failure streak."""
 
     url: Url | UnsetType = UNSET

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
+from app.core import display_text
 from app.core.errors import InvalidInput
 from app.core.ids import MAX_VERSION
 from app.scheduling import cron, policies
@@ -63,7 +64,7 @@ RetryBackoffSeconds = policies.RetryBackoffSeconds
 RetryBackoffMaxSeconds = policies.RetryBackoffMaxSeconds
 RetryJitter = policies.RetryJitter
 TimeoutSeconds = policies.TimeoutSeconds
-Description = Annotated[str, msgspec.Meta(max_length=2000)]
+Description = display_text.multi_line(2000)
 PipelineVersion = Annotated[int, msgspec.Meta(ge=1, le=MAX_VERSION)]
 
 

@@ -13,6 +13,7 @@ from litestar.params import JSONBody
 from app.api.account_schemas import MeOut, UserOut
 from app.api.refresh_cookie import cleared, in_cookie, refresh_from_cookie
 from app.api.security import audit_context, principal_of
+from app.core import display_text
 from app.core.errors import TooManyRequests, Unauthorized
 from app.db.database import Database
 from app.domain import account_actions as account
@@ -41,8 +42,8 @@ class PasswordIn(msgspec.Struct, forbid_unknown_fields=True):
     new_password: Annotated[str, msgspec.Meta(max_length=1024)]
 
 
-class ProfileIn(msgspec.Struct, forbid_unknown_fields=True):
-    display_name: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+class ProfileIn(display_text.Normalised, forbid_unknown_fields=True):
+    display_name: users.DisplayName | None = None
     email: users.Email | None = None
 
 

@@ -17,6 +17,7 @@ from app.api.multipart_upload import receive_form
 from app.api.schemas import Page, RunOut, page
 from app.api.security import audit_context, principal_of
 from app.clock import utcnow
+from app.core import display_text
 from app.core.errors import Conflict
 from app.db.database import Database
 from app.db.datasets import Dataset, DatasetStatus, Upload
@@ -97,7 +98,8 @@ class DatasetController(Controller):
 
     def _create(self, request, db, settings, ns, upload_id, form):  # type: ignore[no-untyped-def]
         principal = principal_of(request)
-        filename = form.filename or form.text("name")
+        # The file part's name, else the form's `name`; either is refused (nothing stored) when the rule says so.
+        filename = display_text.file_name(form.filename or form.text("name"), "file" if form.filename else "name")
         found = sniff(data_files.upload_file(settings, upload_id), filename, ImportConfig(), limits_of(settings))
         with db.transaction() as session:
             upload = upload_service.open_upload(
@@ -118,7 +120,7 @@ class DatasetController(Controller):
                 principal=principal,
                 namespace_id=ns,
                 name=form.text("name") or filename,
-                description=form.text("description"),
+                description=display_text.clean(form.text("description"), "description", "multi_line"),
                 tags=_tags(form.text("tags")),
                 upload=upload,
                 file_format=found.kind,

@@ -15,6 +15,7 @@ from app.api.openapi import YAML_BODY
 from app.api.schemas import PipelineOut, RunOut
 from app.api.security import audit_context, principal_of
 from app.api.yaml_body import YamlBodyMiddleware
+from app.core import display_text
 from app.core.errors import InvalidInput
 from app.core.ids import MAX_VERSION
 from app.db.database import Database
@@ -45,12 +46,12 @@ def _with_codes(exc: InvalidInput) -> list[dict[str, str]]:
     ]
 
 
-class PipelineChange(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class PipelineChange(display_text.Normalised, kw_only=True, forbid_unknown_fields=True):
     """A new version of the spec (and, optionally, a new description and a note on what changed)."""
 
     spec: dict[str, Any]
-    description: Annotated[str, msgspec.Meta(max_length=10_000)] | None = None
-    message: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+    description: display_text.multi_line(10_000) | None = None  # type: ignore[valid-type]
+    message: display_text.multi_line(2000) = ""  # type: ignore[valid-type]
 
 
 class PipelineVersionOut(msgspec.Struct):
