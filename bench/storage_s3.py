@@ -34,11 +34,23 @@ Reading the CSV from the store while DuckDB parses, instead of downloading it fi
   download-first, still short of 0.7, at the price of pinning DuckDB to 1.5.5 (which also changes two of our
   tested behaviours: digits past int64 infer as DOUBLE, and a pipeline step's method-call SQL does not parse).
   Not adopted; worth taking when an httpfs for the DuckDB we ship can be installed from PyPI.
-- Uploading the Parquet while DuckDB writes it (a reader following the growing file) was not built: strace of
-  COPY ... TO parquet shows pwrite64 at offsets reserved in turn by several threads, so a later range can land
-  before an earlier one and a follower could send a hole's zeros.
+- Uploading the Parquet while DuckDB writes it: not by following the growing file (strace of COPY ... TO a local
+  parquet shows pwrite64 at offsets reserved in turn by several threads, so a follower could send a hole's
+  zeros), but by giving DuckDB a registered filesystem to write into (app/storage/streamed_output.py): DuckDB
+  writes such a file in order, in ~8 MiB buffers, and each goes to the local copy and to the multipart writer.
+  This is what the S3 job does now (Dec 2026). A/B on the same SeaweedFS, 1 GiB, 3 alternations: under load ~4,
+  import then upload 9.5 / 16.0 / 14.9 s against streamed 8.5 / 8.8 / 13.4 s; on an idle machine 7.20 / 7.98 /
+  7.03 s against 7.18 / 7.51 / 6.94 s (local 4.51-4.67 s). The upload left after the COPY takes 0.05 s instead of
+  1.1-1.9 s, but the COPY takes as much longer (4.8 -> 6.0 s): the store's CPU for the parts now competes with
+  DuckDB's on the same two cores, so it pays where a core would otherwise idle, not on an idle 2-core machine.
 
-What bounds the ratio here (1 GiB, 2 cores, Dec 2026): the import keeps both cores busy (~11.4 CPU-s in ~6.2 s),
+What bounds the ratio here, with the Parquet streamed (1 GiB, idle 2-core VM, Dec 2026): local 4.5 s and 8.3
+CPU-s; S3 6.9-7.5 s, the job's CPU 9.8-10.3 s (download 0.7-0.8 of it) plus SeaweedFS's 3.2-3.7 (1.2-1.7 serving
+the CSV, the rest taking the Parquet: three MD5 passes over every byte, found with perf and its source). 13 CPU-s
+on two cores take at least 6.5 s, so no overlap brings the ratio past ~0.69 while the store shares the cores;
+measured 0.64-0.65 (best of 3; 0.71 once under load ~3, where the local job suffered more).
+
+Earlier (before streaming, 1 GiB, 2 cores): the import keeps both cores busy (~11.4 CPU-s in ~6.2 s),
 and the S3 job adds ~4 CPU-s on the same cores, three of them SeaweedFS's: ~1 to serve the CSV (mostly kernel
 copies between its volume server and S3 gateway) and 2.1-2.7 to take the 220 MiB of Parquet (57% of it MD5).
 So S3 takes at least local + ~2.4 s (ratio ~0.72-0.73 on an idle machine); each job's server CPU per phase is
