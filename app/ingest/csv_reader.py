@@ -14,6 +14,7 @@ from typing import Any
 import duckdb
 import msgspec
 
+from app.ingest import repeated_header
 from app.ingest.columns import Planned, clean_names, plan_columns
 from app.ingest.config import ImportConfig, ImportLimits, parse_range
 from app.ingest.duck import WIDER_THAN_BIGINT, duckdb_reason, duckdb_type, exact_number_type, ident, literal, our_type
@@ -119,7 +120,14 @@ def _longest_digits(
     conn: duckdb.DuckDBPyConnection, path: str, options: dict[str, Any], skip: int, width: int, indexes: list[int]
 ) -> dict[int, int]:
     """The most digits a value of each column in `indexes` has, over the rows the sniffer samples."""
-    names = {f"c{i}": "VARCHAR" for i in range(width)}
+    parts = ", ".join(f"coalesce(max(length(regexp_replace(c{i}, '[^0-9]', '', 'g'))), 0)" for i in indexes)
+    call = text_call(path, options, skip, width)
+    row = conn.execute(f"SELECT {parts} FROM (SELECT * FROM {call} LIMIT {SAMPLE_ROWS})").fetchall()[0]
+    return dict(zip(indexes, (int(digits) for digits in row), strict=True))
+
+
+def text_call(path: str, options: dict[str, Any], skip: int, width: int) -> str:
+    """`read_csv` of the data rows after `skip` lines, every column as text `c0`, `c1`, ... (bad rows ignored)."""
     args = {
         "auto_detect": False,
         "encoding": options["encoding"],
@@ -128,15 +136,12 @@ def _longest_digits(
         "escape": options["escape"],
         "header": False,
         "skip": skip,
-        "columns": names,
+        "columns": {f"c{i}": "VARCHAR" for i in range(width)},
         "max_line_size": options["max_line_size"],
         "buffer_size": options["buffer_size"],
         "ignore_errors": True,
     }
-    call = f"read_csv({literal(path)}, " + ", ".join(f"{k}={literal(v)}" for k, v in args.items()) + ")"
-    parts = ", ".join(f"coalesce(max(length(regexp_replace(c{i}, '[^0-9]', '', 'g'))), 0)" for i in indexes)
-    row = conn.execute(f"SELECT {parts} FROM (SELECT * FROM {call} LIMIT {SAMPLE_ROWS})").fetchall()[0]
-    return dict(zip(indexes, (int(digits) for digits in row), strict=True))
+    return f"read_csv({literal(path)}, " + ", ".join(f"{k}={literal(v)}" for k, v in args.items()) + ")"
 
 
 def detect(
@@ -172,6 +177,9 @@ def detect(
     if header_row:
         raw = header_cells(path, encoding, options, header_row, limits.max_line_bytes)
         names, warnings = clean_names(raw)
+        rows = text_call(path, {**options, "encoding": encoding}, first_data - 1, len(raw))
+        repeats = repeated_header.warning(conn, rows, raw, SAMPLE_ROWS)
+        warnings += [repeats] if repeats else []
     else:
         names, warnings = [f"column_{i}" for i in range(1, len(types) + 1)], []
     if len(names) != len(types):

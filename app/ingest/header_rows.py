@@ -27,19 +27,21 @@ Merged = Sequence[tuple[tuple[int, int], tuple[int, int]]]
 
 def header_depth(row_at: Callable[[int], list[Any]], merged: Merged, header_row: int, first_col: int) -> int:
     """Rows the header starting at `header_row` spans: 1, or more while a row's merged cells stand over a row of
-    names (every cell under each merged cell filled, and that row holding text only)."""
+    names (every cell under each merged cell filled, and that row holding text only), or while a cell merged down
+    from `header_row` reaches a row of text (地区 merged over 3 rows beside 2023年 / 收入 / 万元: a units row was
+    read as the first data row, and every amount column as text)."""
     depth = 1
     while depth < MAX_HEADER_ROWS:
         row = header_row + depth - 1
-        spans = [(c0, c1) for (r0, c0), (r1, c1) in merged if r0 + 1 == row == r1 + 1 and c1 > c0]
-        if not spans:
-            break
         below = row_at(row + 1)  # its cells from column `first_col` on
         filled = [value for value in below if not _blank(value)]
-        if len(filled) < 2 or not all(isinstance(value, str) for value in filled):
+        if not filled or not all(isinstance(value, str) for value in filled):
             break
+        down = any(r0 + 1 == header_row and r1 + 1 > row for (r0, _), (r1, _) in merged)
+        spans = [(c0, c1) for (r0, c0), (r1, c1) in merged if r0 + 1 == row == r1 + 1 and c1 > c0]
         under = [_at(below, c + 1 - first_col) for c0, c1 in spans for c in range(c0, c1 + 1)]
-        if any(_blank(value) for value in under):
+        grouped = bool(spans) and len(filled) >= 2 and not any(_blank(value) for value in under)
+        if not (grouped or down):
             break
         depth += 1
     return depth

@@ -31,7 +31,7 @@ from app.ingest.sniff import Sniffed, sniff
 from app.ingest.suggest import totals_row
 from app.ingest.textio import (
     CR_CHECK_BYTES,
-    DUCKDB_ENCODINGS,
+    duckdb_encoding,
     line_ends_warning,
     odd_line_ends,
     read_text_prefix,
@@ -143,7 +143,7 @@ def _csv(job: _Job) -> tuple[int, ImportConfig]:
     """CSV: (transcode to UTF-8 if DuckDB cannot decode it or its line ends, then) one DuckDB COPY with rejects
     stored."""
     encoding = job.sniffed.encoding or "utf-8"
-    path, duck_encoding = job.source, DUCKDB_ENCODINGS.get(encoding)
+    path, duck_encoding = job.source, duckdb_encoding(job.source, encoding)
     size = job.sniffed.size
     line_ends = odd_line_ends(read_text_prefix(job.source, encoding, CR_CHECK_BYTES)[0])
     if line_ends:

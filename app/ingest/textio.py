@@ -15,6 +15,22 @@ from app.ingest.errors import ImportCancelled, failed, problem
 
 #: Encodings DuckDB's CSV reader decodes natively, with the name it wants.
 DUCKDB_ENCODINGS = {"utf-8": "utf-8", "utf-8-sig": "utf-8", "utf-16": "utf-16", "latin-1": "latin-1"}
+
+
+def duckdb_encoding(path: str | os.PathLike[str], encoding: str) -> str | None:
+    """The name DuckDB's CSV reader decodes `encoding` by, or None when the file must be transcoded first.
+
+    DuckDB's `utf-16` is little-endian only: a UTF-16 file with a big-endian byte order mark (Excel's
+    "Unicode Text" saved on some systems, a few bank exports) previewed fine and then failed to import.
+    """
+    name = DUCKDB_ENCODINGS.get(encoding)
+    if name == "utf-16":
+        with open(path, "rb") as handle:
+            if handle.read(2) == codecs.BOM_UTF16_BE:
+                return None
+    return name
+
+
 #: Read/transcode chunk size.
 CHUNK_BYTES = 1024 * 1024
 #: Bytes of a CSV's head (characters, of a preview's text) looked at to tell whether its lines end in lone CRs.

@@ -92,3 +92,15 @@ def test_line_ends_become_lf_even_where_a_chunk_ends_between_cr_and_lf(tmp_path:
     target = tmp_path / "out.csv"
     transcode_to_utf8(source, target, "utf-8", lenient=False, line_ends="\r")
     assert target.read_bytes() == f"{head}\nb\nc\n".encode()
+
+
+@pytest.mark.parametrize(("bom", "codec"), [(b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")])
+def test_excel_unicode_text_with_either_byte_order_mark_imports(tmp_path: Path, run_import, bom: bytes, codec: str):
+    # given Excel's "Unicode Text" export (UTF-16, tabs, CRLF), little- or big-endian with its byte order mark
+    text = "姓名\t金额\r\n张三\t12.5\r\n李四\t3\r\n"
+    path = tmp_path / "unicode.txt"
+    path.write_bytes(bom + text.encode(codec))
+    # when it is imported (the preview already read it; DuckDB's own utf-16 is little-endian only)
+    result = run_import(path)
+    # then every row is there with its letters and numbers
+    assert rows_of(result) == [{"姓名": "张三", "金额": 12.5}, {"姓名": "李四", "金额": 3.0}]

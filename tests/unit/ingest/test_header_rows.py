@@ -104,3 +104,25 @@ def test_workbook_only_fields_are_refused_for_a_file_found_to_be_csv(tmp_path: P
     with pytest.raises(InvalidImportConfig) as caught:
         preview(path, "a.csv", ImportConfig(**{field: 2}), limits)
     assert caught.value.errors == [{"field": field, "message": "applies to workbooks only"}]
+
+
+def test_a_cell_merged_down_over_three_rows_makes_a_three_row_header(tmp_path: Path, limits: ImportLimits, run_import):
+    # given a finance report whose 地区 and 备注 cells are merged down over three header rows (groups, names, units)
+    rows = [
+        ["地区", "2023年", None, "2024年", None, "备注"],
+        [None, "收入", "成本", "收入", "成本", None],
+        [None, "万元", "万元", "万元", "万元", None],
+        ["华东", 1200.5, 800, 1500, 950.25, "a"],
+        ["华北", 900, 610.5, 1010, 700, "b"],
+    ]
+    merges = ["A1:A3", "F1:F3", "B1:C1", "D1:E1"]
+    path = write_xlsx(tmp_path / "report.xlsx", {"汇总": rows}, merge=merges)
+    # when it is previewed and imported without a header configuration
+    shown = preview(path, "report.xlsx", ImportConfig(), limits)
+    result = run_import(path)
+    # then the units row is part of the names, not the first data row, and the amounts stay numbers
+    names = ["地区", "2023年_收入_万元", "2023年_成本_万元", "2024年_收入_万元", "2024年_成本_万元", "备注"]
+    assert [c.name for c in shown.columns] == names
+    assert (shown.config.header_row, shown.config.header_rows) == (1, 3)
+    assert shown.rows[0] == ["华东", 1200.5, 800.0, 1500.0, 950.25, "a"]
+    assert rows_of(result)[1] == dict(zip(names, ["华北", 900.0, 610.5, 1010.0, 700.0, "b"], strict=True))
