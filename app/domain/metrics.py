@@ -263,7 +263,7 @@ def labels(session: Session, by: str, keys: list[str | None]) -> dict[str | None
     named = LABEL_QUERIES.get(by)
     if named is None or not ids:
         return {}
-    return dict(session.execute(named(), {"ids": ids}).tuples().all())
+    return dict(session.execute(named(), {"ids": ids}).all())
 
 
 def _sql(statement: LiteralString) -> TextClause:

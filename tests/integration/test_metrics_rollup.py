@@ -115,7 +115,7 @@ def measured(engine: Engine, start: datetime, end: datetime) -> dict[str, Any]:
 def from_view(engine: Engine, start: datetime, end: datetime) -> dict[str, Any]:
     with engine.connect() as connection:
         row = dict(connection.execute(_FROM_VIEW, {"start": start, "end": end}).mappings().one())
-        row["by_status"] = dict(connection.execute(_BY_STATUS, {"start": start, "end": end}).tuples().all())
+        row["by_status"] = dict(connection.execute(_BY_STATUS, {"start": start, "end": end}).all())
     return row
 
 
