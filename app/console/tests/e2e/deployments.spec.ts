@@ -115,6 +115,13 @@ test('cron in a non-UTC zone previews the right fire times and is edited; an int
   await pick(page, 'outcome-filter', 'Paused')
   await expect(page.locator('[data-test=occurrence-outcome][data-outcome=paused]').first()).toBeVisible()
   await expect(page.locator('[data-test=occurrence-outcome]:not([data-outcome=paused])')).toHaveCount(0)
+  // The timeline's rows are outcome words drawn on a canvas: switching the language draws them again.
+  const timeline = page.locator('[data-test=occurrence-timeline]')
+  await expect(timeline).toHaveAttribute('data-drawn-locale', 'en')
+  await pick(page, 'language', '简体中文')
+  await expect(timeline).toHaveAttribute('data-drawn-locale', 'zh-CN')
+  await pick(page, 'language', 'English')
+  await expect(timeline).toHaveAttribute('data-drawn-locale', 'en')
 
   await page.goto('/runs')
   await field(page, 'filter-deployment').fill(deploymentId)
