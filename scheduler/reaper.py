@@ -21,7 +21,7 @@ from app.domain.runlogs import publish_end, stream_key
 from app.logs import bind, log_context
 from app.settings import Settings
 from scheduler.cleanup import Cleanup
-from workers.broker import messages_key
+from workers.broker import messages_key, requeue_dead_workers_messages
 
 logger = logging.getLogger(__name__)
 
@@ -121,6 +121,11 @@ class Reaper:
                 return 0
             try:
                 held = self._held_by_broker(rows)
+                # A message held but not started may be in the ack set of a worker that died: back to its queue.
+                for queue in {
+                    row.queue or self.settings.queue for row, present in zip(rows, held, strict=True) if present
+                }:
+                    requeue_dead_workers_messages(self.broker, queue)
             except redis.RedisError as exc:
                 logger.warning("broker unavailable; unstarted runs checked later: %s", exc)
                 return 0

@@ -18,7 +18,7 @@ import dramatiq
 import msgspec
 import redis
 from dramatiq.brokers.redis import RedisBroker, _RedisConsumer
-from dramatiq.common import current_millis
+from dramatiq.common import current_millis, dq_name
 from dramatiq.errors import ConnectionClosed, DecodeError
 from dramatiq.middleware import Middleware, MiddlewareError
 
@@ -26,7 +26,15 @@ from app.domain.dispatch import broker_namespace, enqueue_runs, messages_key, wa
 from app.domain.lanes import RUN_ACTOR
 from app.settings import Settings, get_settings
 
-__all__ = ["RUN_ACTOR", "build_broker", "enqueue_runs", "messages_key", "setup_broker", "wake_channel"]
+__all__ = [
+    "RUN_ACTOR",
+    "build_broker",
+    "enqueue_runs",
+    "messages_key",
+    "requeue_dead_workers_messages",
+    "setup_broker",
+    "wake_channel",
+]
 
 
 #: Dramatiq's `ack` script for many messages in one call (KEYS: the worker's ack set of the queue, the queue's
@@ -85,6 +93,33 @@ def build_broker(settings: Settings) -> RedisBroker:
         # our reaper handles lost runs sooner, from the heartbeats in Postgres.
         heartbeat_timeout=max(15_000, int(settings.lease_seconds * 2000)),
     )
+
+
+def requeue_dead_workers_messages(broker: RedisBroker, queue: str) -> None:
+    """Dramatiq's queue maintenance for `queue` and its delay queue, now: dead workers' unacked messages go back.
+
+    A worker killed with messages fetched but not started (its prefetch) leaves them in its ack set; Dramatiq
+    moves them back only in a maintenance pass, which it runs at random in 0.1% of fetches, and only once the
+    worker's heartbeat is older than `heartbeat_timeout`. An idle system may fetch a few times a second, so
+    those runs stayed QUEUED for minutes, while the reaper saw their messages held and left them alone.
+    The reaper calls this for the queues of the runs it finds waiting too long. Dramatiq's own dispatch
+    script does the work (a `requeue` of no message ids, with maintenance asked for).
+    """
+    dispatch = broker.scripts["dispatch"]
+    for name in (queue, dq_name(queue)):
+        dispatch(
+            keys=[broker.namespace],
+            args=[
+                "requeue",
+                current_millis(),
+                name,
+                broker.broker_id,
+                broker.heartbeat_timeout,
+                broker.dead_message_ttl,
+                1,  # do the maintenance
+                broker._max_unpack_size(),
+            ],
+        )
 
 
 class WakingRedisBroker(RedisBroker):

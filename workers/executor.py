@@ -120,9 +120,18 @@ class Executor:
             logger.warning("%.0f s passed and some finishes were still not written; the reaper recovers them", timeout)
 
     def _stored_lines(self, run_id: uuid.UUID) -> int:
-        """Lines earlier attempts stored: this one numbers on from them."""
-        with database_for(self.engine).connection() as connection:
-            return last_line(connection, run_id)
+        """Lines earlier attempts stored: this one numbers on from them.
+
+        Read once the attempt has started, so tried again while the database is unavailable, as the start was:
+        a pooled connection the server dropped would otherwise end the attempt before it ran, unhandled, and
+        the reaper would count it lost (a retry spent, or the run FAILED worker_lost) though no worker was.
+        """
+
+        def read() -> int:
+            with database_for(self.engine).connection() as connection:
+                return last_line(connection, run_id)
+
+        return self._write(read, f"reading the earlier log lines of run {run_id}")
 
     def _flush_rest(self, run_id: uuid.UUID) -> None:
         """Lines no outcome was committed with (the lease was lost, or the attempt broke): written on their own."""
