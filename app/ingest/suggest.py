@@ -164,22 +164,38 @@ TITLE_SCAN_LINES = 30
 
 
 def csv_title_rows(text: str, config: ImportConfig) -> Suggestion | None:
-    """`header_row` for a CSV whose table starts below a block of one-field lines (bank statements and ERP exports
-    start with 交易明细, 账号: …, 起止日期: …): the first line of at least two fields, when the lines after it
-    have as many. Without it the title became the only header and every table row a "too many columns" error."""
+    """`header_row` for a CSV whose table starts below a title block (bank statements, Alipay and WeChat Pay bills
+    start with 交易明细, 账号,6222…, 起止日期: …, 收入:3笔 1,234.56元): see `_table_start`. Without it the title
+    became the only header and every table row a "too many columns" error."""
     lines = text.splitlines()[:TITLE_SCAN_LINES]
     if lines and separator_hint(lines[0]) is not None:
         return None  # Excel's `sep=;` line: the header is already looked for below it
+    found = []
     for delimiter in [config.delimiter] if config.delimiter else [",", "\t", ";", "|"]:
         counts = [_fields(line, delimiter, config.quote or '"') for line in lines]
-        start = next((i for i, count in enumerate(counts) if count >= 2), None)
-        if not start or len(counts) < start + 2:
+        start = _table_start(counts)
+        if start:
+            found.append((counts[start], start))
+    if not found:
+        return None
+    # the widest table wins: a WeChat bill pads cells with a tab, and split at tabs its data rows made a
+    # narrower table one row below the real header (header_row 9 for a header on line 8)
+    width, start = max(found, key=lambda item: item[0])
+    titles = ", ".join(repr(line.strip()[:30]) for line in lines[:start] if line.strip())
+    reason = f"rows 1-{start} are a title block ({titles}), not the table: its header is row {start + 1}"
+    return Suggestion(field="header_row", value=start + 1, reason=f"{reason} ({width} columns)")
+
+
+def _table_start(counts: list[int]) -> int | None:
+    """The index of the first line after which the field count is stable: a line of at least two fields followed
+    by one as wide, no later line wider, and every line above it at most half as wide (a title block's lines
+    hold one field, or two: 账号,6222…). None when no line is so."""
+    for start, width in enumerate(counts):
+        if width < 2 or any(count > max(1, width // 2) for count in counts[:start]):
             continue
-        width = counts[start]
-        if all(count <= 1 for count in counts[:start]) and all(c == width for c in counts[start : start + 3]):
-            titles = ", ".join(repr(line.strip()[:30]) for line in lines[:start] if line.strip())
-            reason = f"rows 1-{start} are a title block ({titles}), not the table: its header is row {start + 1}"
-            return Suggestion(field="header_row", value=start + 1, reason=f"{reason} ({width} columns)")
+        after = counts[start + 1 :]
+        if after and after[0] == width and all(count <= width for count in after):
+            return start
     return None
 
 
