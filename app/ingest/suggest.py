@@ -14,7 +14,7 @@ import re
 from collections import deque
 from collections.abc import Iterator
 from itertools import islice
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 
@@ -23,7 +23,7 @@ from app.ingest.columns import Planned
 from app.ingest.config import ImportConfig
 from app.ingest.csv_reader import separator_hint
 from app.ingest.models import SheetInfo, Suggestion
-from app.ingest.shape import FOOTER_TAIL_ROWS, confirm_footer, footer_candidate, null_tokens
+from app.ingest.shape import FOOTER_TAIL_ROWS, confirm_footer, footer_candidate, narrow, null_tokens
 
 #: Data rows whose sums a totals row is checked against, at most (a longer sheet gets no footer suggestion).
 FOOTER_SCAN_ROWS = 100_000
@@ -163,10 +163,19 @@ def suggested_config(config: ImportConfig, suggestions: list[Suggestion]) -> Imp
 TITLE_SCAN_LINES = 30
 
 
-def csv_title_rows(text: str, config: ImportConfig) -> Suggestion | None:
-    """`header_row` for a CSV whose table starts below a title block (bank statements, Alipay and WeChat Pay bills
-    start with 交易明细, 账号,6222…, 起止日期: …, 收入:3笔 1,234.56元): see `_table_start`. Without it the title
-    became the only header and every table row a "too many columns" error."""
+class TitleBlock(NamedTuple):
+    """Where a CSV's table starts below a title block: the header's 0-based line, its width, its delimiter."""
+
+    start: int
+    width: int
+    delimiter: str
+    reason: str
+
+
+def csv_title_block(text: str, config: ImportConfig) -> TitleBlock | None:
+    """The table below a title block (bank statements, Alipay and WeChat Pay bills start with 交易明细,
+    账号,6222…, 起止日期: …, 收入:3笔 1,234.56元): see `_table_start`. Without it the title became the only
+    header and every table row a "too many columns" error."""
     lines = text.splitlines()[:TITLE_SCAN_LINES]
     if lines and separator_hint(lines[0]) is not None:
         return None  # Excel's `sep=;` line: the header is already looked for below it
@@ -175,28 +184,55 @@ def csv_title_rows(text: str, config: ImportConfig) -> Suggestion | None:
         counts = [_fields(line, delimiter, config.quote or '"') for line in lines]
         start = _table_start(counts)
         if start:
-            found.append((counts[start], start))
+            found.append((counts[start], start, delimiter))
     if not found:
         return None
     # the widest table wins: a WeChat bill pads cells with a tab, and split at tabs its data rows made a
     # narrower table one row below the real header (header_row 9 for a header on line 8)
-    width, start = max(found, key=lambda item: item[0])
+    width, start, delimiter = max(found, key=lambda item: item[0])
     titles = ", ".join(repr(line.strip()[:30]) for line in lines[:start] if line.strip())
     reason = f"rows 1-{start} are a title block ({titles}), not the table: its header is row {start + 1}"
-    return Suggestion(field="header_row", value=start + 1, reason=f"{reason} ({width} columns)")
+    return TitleBlock(start, width, delimiter, f"{reason} ({width} columns)")
+
+
+def csv_title_rows(text: str, config: ImportConfig) -> Suggestion | None:
+    """`header_row` for a CSV whose table starts below a title block (`csv_title_block`)."""
+    block = csv_title_block(text, config)
+    return None if block is None else Suggestion(field="header_row", value=block.start + 1, reason=block.reason)
 
 
 def _table_start(counts: list[int]) -> int | None:
     """The index of the first line after which the field count is stable: a line of at least two fields followed
-    by one as wide, no later line wider, and every line above it at most half as wide (a title block's lines
-    hold one field, or two: 账号,6222…). None when no line is so."""
+    by one as wide, no later line wider, and every line above it narrow (a title block's lines hold one field,
+    or two: 账号,6222…). None when no line is so."""
     for start, width in enumerate(counts):
-        if width < 2 or any(count > max(1, width // 2) for count in counts[:start]):
+        if width < 2 or not all(narrow(count, width) for count in counts[:start]):
             continue
         after = counts[start + 1 :]
         if after and after[0] == width and all(count <= width for count in after):
             return start
     return None
+
+
+def csv_footer(tail: str, delimiter: str, quote: str, width: int) -> Suggestion | None:
+    """`skip_footer` for the summary lines ending a CSV (共8笔记录, 已收入:8笔 1,234.56元, a `#-----` rule): its last
+    records that are narrow for the table (see `narrow`, counting filled fields), below at least one that is not.
+    Without it a strict import failed on them and a lenient one rejected them."""
+    try:
+        records = list(csv.reader(tail.splitlines(), delimiter=delimiter, quotechar=quote or None))
+    except csv.Error:
+        return None
+    filled = [sum(1 for field in record if field.strip()) for record in records]
+    filled = [count for count in filled if count]
+    summary = 0
+    while summary < len(filled) and narrow(filled[-1 - summary], width):
+        summary += 1
+    if not summary or summary == len(filled) or width < 2:
+        return None
+    lines = [line.strip() for line in tail.splitlines() if line.strip()][-summary:]
+    shown = ", ".join(repr(line[:30]) for line in lines[:5]) + (", …" if summary > 5 else "")
+    reason = f"the last {summary} line(s) ({shown}) are a summary, not rows of the {width}-column table"
+    return Suggestion(field="skip_footer", value=summary, reason=reason)
 
 
 def _fields(line: str, delimiter: str, quote: str) -> int:

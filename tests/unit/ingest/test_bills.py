@@ -1,17 +1,23 @@
-# ruff: noqa: RUF002  (full-width colons and brackets are how these exports write them)
+# ruff: noqa: RUF001, RUF002  (full-width colons and brackets are how these exports write them)
 """Alipay and WeChat Pay bills and bank statements: title blocks, summary footers, amounts with ¥, tab-padded cells."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from app.ingest import ImportConfig, ImportLimits
+from app.ingest.csv_footer import footer_offset, tail_text
+from app.ingest.errors import InvalidImportConfig
 from app.ingest.preview import preview
 from tests.bills import (
+    ALIPAY_FOOTER,
     ALIPAY_HEADER,
     ALIPAY_TITLE,
+    WECHAT_FOOTER,
     WECHAT_HEADER,
     WECHAT_TITLE,
     alipay_bill,
@@ -38,3 +44,60 @@ def test_the_header_below_a_bills_title_block_is_suggested_on_its_own_line(
     assert [(s.field, s.value) for s in shown.suggestions] == [("header_row", header_row)]
     applied = preview(path, "bill.csv", shown.suggested_config, limits)
     assert applied.columns[0].name == first
+
+
+@pytest.mark.parametrize(("build", "footer"), [(wechat_bill, WECHAT_FOOTER), (alipay_bill, ALIPAY_FOOTER)])
+def test_a_bills_summary_lines_are_suggested_as_skip_footer_and_left_out_in_preview_and_import(
+    tmp_path: Path, limits: ImportLimits, run_import, build, footer: list[str]
+):
+    """The summary below the table (共3笔记录, 已收入…, a `#-----` rule) failed a strict import: skip_footer
+    was refused for CSV."""
+    path = build(tmp_path / "bill.csv", footer=True)
+    shown = preview(path, "bill.csv", ImportConfig(), limits)
+    assert [(s.field, s.value) for s in shown.suggestions] == [
+        ("header_row", shown.suggested_config.header_row),
+        ("skip_footer", len(footer)),
+    ]
+    applied = preview(path, "bill.csv", shown.suggested_config, limits)
+    assert len(applied.rows) == 3
+    assert not applied.suggestions
+    assert any("left out (skip_footer)" in w and "共3笔记录" in w for w in applied.warnings)
+    result = run_import(path, **msgspec.structs.asdict(shown.suggested_config))
+    assert result.rows == 3
+    assert result.rejected == 0
+    assert any("left out (skip_footer)" in w for w in result.warnings)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030", "utf-16", "utf-16-be"])
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_the_footer_starts_at_the_first_summary_lines_byte_in_any_encoding(tmp_path: Path, encoding: str, newline: str):
+    body = newline.join(["日期,金额", *(f"2026-11-{day:02d},{day}.50" for day in range(1, 29)), ""])
+    footer = newline.join(["", "#-----", "共28笔记录", "", "已收入：28笔 406.00元", "", ""])
+    path = tmp_path / "bank.csv"
+    path.write_bytes((body + footer).encode(encoding))
+    offset, lines = footer_offset(path, encoding, 3)
+    assert lines == ["#-----", "共28笔记录", "已收入：28笔 406.00元"]
+    assert offset == len(body.encode(encoding))
+
+
+def test_a_footer_is_found_from_a_tail_cut_mid_line_and_refused_past_it(tmp_path: Path):
+    path = tmp_path / "long.csv"
+    path.write_text("a,b\n" + "".join(f"{i},测试{i}\n" for i in range(5000)) + "共5000笔记录\n", "gb18030")
+    text, whole = tail_text(path, "gb18030", max_bytes=1001)
+    assert not whole
+    assert re.fullmatch(r"\d+,测试\d+", text.splitlines()[0])  # from a line start, not mid-character
+    assert text.endswith("共5000笔记录\n")
+    assert footer_offset(path, "gb18030", 1)[1] == ["共5000笔记录"]
+    with pytest.raises(InvalidImportConfig, match="skip_footer"):
+        footer_offset(path, "gb18030", 100_000)
+
+
+def test_skip_footer_is_refused_for_json_and_for_a_file_it_would_empty(tmp_path: Path, limits: ImportLimits):
+    data = tmp_path / "data.json"
+    data.write_text('[{"a": 1}]')
+    with pytest.raises(InvalidImportConfig, match="workbooks and CSV"):
+        preview(data, "data.json", ImportConfig(skip_footer=1), limits)
+    small = tmp_path / "small.csv"
+    small.write_text("a,b\n1,2\n")
+    with pytest.raises(InvalidImportConfig, match="nothing is left"):
+        preview(small, "small.csv", ImportConfig(skip_footer=2), limits)
