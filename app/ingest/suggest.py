@@ -183,13 +183,13 @@ def csv_title_block(text: str, config: ImportConfig) -> TitleBlock | None:
     for delimiter in [config.delimiter] if config.delimiter else [",", "\t", ";", "|"]:
         counts = [_fields(line, delimiter, config.quote or '"') for line in lines]
         start = _table_start(counts)
-        if start:
+        if start is not None:
             found.append((counts[start], start, delimiter))
-    if not found:
-        return None
     # the widest table wins: a WeChat bill pads cells with a tab, and split at tabs its data rows made a
     # narrower table one row below the real header (header_row 9 for a header on line 8)
-    width, start, delimiter = max(found, key=lambda item: item[0])
+    width, start, delimiter = max(found, key=lambda item: item[0], default=(0, 0, ""))
+    if not start:
+        return None  # no table found, or one starting on line 1: no title block
     titles = ", ".join(repr(line.strip()[:30]) for line in lines[:start] if line.strip())
     reason = f"rows 1-{start} are a title block ({titles}), not the table: its header is row {start + 1}"
     return TitleBlock(start, width, delimiter, f"{reason} ({width} columns)")

@@ -101,3 +101,11 @@ def test_skip_footer_is_refused_for_json_and_for_a_file_it_would_empty(tmp_path:
     small.write_text("a,b\n1,2\n")
     with pytest.raises(InvalidImportConfig, match="nothing is left"):
         preview(small, "small.csv", ImportConfig(skip_footer=2), limits)
+
+
+def test_a_table_on_line_one_with_tab_padded_cells_gets_no_header_row_suggestion(tmp_path: Path, limits: ImportLimits):
+    """Split at the tabs padding its cells, the data rows made a narrower 'table' below the header: the comma
+    table found on line 1 must win, and it needs no title block skipped."""
+    path = tmp_path / "plain.csv"
+    path.write_text("日期,金额,备注\n2026-12-04,1.50,a\t\n2026-12-05,2.50,b\t\n2026-12-06,3.50,c\n")
+    assert preview(path, "plain.csv", ImportConfig(), limits).suggestions == []
