@@ -19,6 +19,7 @@ from app.ingest.columns import Planned, clean_names, plan_columns
 from app.ingest.config import ImportConfig, ImportLimits, parse_range
 from app.ingest.duck import WIDER_THAN_BIGINT, duckdb_reason, duckdb_type, exact_number_type, ident, literal, our_type
 from app.ingest.errors import MAX_PROBLEMS, DomainError, ImportFailed, LimitExceeded, field_error, problem
+from app.ingest.money import MARK, MONEY, NUMBER_TYPES, currency_sql
 
 #: Rows DuckDB's sniffer samples for the dialect and the column types.
 SAMPLE_ROWS = 20_480
@@ -49,6 +50,8 @@ class CsvPlan(msgspec.Struct, kw_only=True):
     dateformat: str | None = None
     timestampformat: str | None = None
     limit: int | None = None
+    #: Number columns holding amounts with a currency sign (app.ingest.money): read as text, then converted.
+    money: list[str] = msgspec.field(default_factory=list)
     warnings: list[str] = msgspec.field(default_factory=list)
 
 
@@ -195,7 +198,13 @@ def detect(
 
     kept_names, kept_types, kept_scales = _within_range(names, types, scales, cell_range)
     planned = plan_columns(kept_names, kept_types, config, kept_scales)
+    candidates = [p.index for p, kind in zip(planned, kept_types, strict=True) if _money_candidate(p, kind)]
     planned = _with_range_positions(planned, cell_range)
+    shift = cell_range.first_col - 1 if cell_range else 0
+    money_at = _money_columns(
+        conn, path, {**options, "encoding": encoding}, first_data - 1, len(names), candidates, shift
+    )
+    money = [p.source for p in planned if p.index in money_at]
     if cell_range is not None:
         planned = _pad_columns(planned, len(names))
     limit = config.limit
@@ -215,8 +224,37 @@ def detect(
         dateformat=dateformat,
         timestampformat=timestampformat,
         limit=limit,
+        money=money,
         warnings=warnings,
     )
+
+
+def _money_candidate(p: Planned, sniffed: str) -> bool:
+    """A column typed as a number (by the configuration) that DuckDB's sniffer found to be text."""
+    return p.include and p.type in NUMBER_TYPES and sniffed == "string"
+
+
+def _money_columns(
+    conn: duckdb.DuckDBPyConnection,
+    path: str,
+    options: dict[str, Any],
+    skip: int,
+    width: int,
+    candidates: list[int],
+    shift: int,
+) -> set[int]:
+    """The file positions, among `candidates` (plan indexes, `shift` before file positions), of columns whose
+    sampled values hold an amount with a currency sign (¥1,234.56, 20.00元)."""
+    if not candidates:
+        return set()
+    parts = ", ".join(
+        f"coalesce(bool_or(regexp_matches(c{i + shift}, {literal(MARK)}) "
+        f"AND regexp_full_match(trim(c{i + shift}), {literal(MONEY)})), false)"
+        for i in candidates
+    )
+    call = text_call(path, options, skip, width)
+    row = conn.execute(f"SELECT {parts} FROM (SELECT * FROM {call} LIMIT {SAMPLE_ROWS})").fetchall()[0]
+    return {i + shift for i, found in zip(candidates, row, strict=True) if found}
 
 
 def separator_hint(line: str) -> str | None:
@@ -300,7 +338,10 @@ def _formats(planned: list[Planned], sniffed_date: str | None, sniffed_ts: str |
 def read_call(plan: CsvPlan, config: ImportConfig, limits: ImportLimits) -> str:
     """The explicit `read_csv(...)` call: no sniffing at import time, rejects stored, not thrown."""
     columns = {
-        p.source: (duckdb_type(p.type, p.scale) if p.include and p.type != "json" else "VARCHAR") for p in plan.columns
+        p.source: (
+            duckdb_type(p.type, p.scale) if p.include and p.type != "json" and p.source not in plan.money else "VARCHAR"
+        )
+        for p in plan.columns
     }
     args: dict[str, Any] = {
         "auto_detect": False,
@@ -336,9 +377,11 @@ def select_sql(plan: CsvPlan, config: ImportConfig, limits: ImportLimits, *, lim
         if not p.include:
             continue
         expr = ident(p.source)
+        cast = "CAST" if config.on_error == "strict" else "TRY_CAST"
         if p.type == "json":
-            cast = "CAST" if config.on_error == "strict" else "TRY_CAST"
             expr = f"{cast}({expr} AS JSON)"
+        elif p.source in plan.money:
+            expr = f"{cast}({currency_sql(expr, config)} AS {duckdb_type(p.type, p.scale)})"
         parts.append(f"{expr} AS {ident(p.name)}")
     rows = min(x for x in (limit, plan.limit) if x is not None) if (limit or plan.limit) else None
     return f"SELECT {', '.join(parts)} FROM {read_call(plan, config, limits)}" + (f" LIMIT {rows}" if rows else "")

@@ -20,9 +20,10 @@ import msgspec
 
 from app.ingest import excel_reader
 from app.ingest.columns import Planned
-from app.ingest.config import ImportConfig
+from app.ingest.config import ColumnSpec, ImportConfig
 from app.ingest.csv_reader import separator_hint
 from app.ingest.models import SheetInfo, Suggestion
+from app.ingest.money import strip_currency
 from app.ingest.shape import FOOTER_TAIL_ROWS, confirm_footer, footer_candidate, narrow, null_tokens
 
 #: Data rows whose sums a totals row is checked against, at most (a longer sheet gets no footer suggestion).
@@ -110,7 +111,30 @@ def text_suggestions(planned: list[Planned], rows: list[tuple[Any, ...]], config
     columns = [[_as_value(row[position]) for row in rows] for position, _ in texts]
     tokens, reasons = null_tokens([name for _, name in texts], columns)
     grouped = thousands_separator([(name, [row[position] for row in rows]) for position, name in texts], config)
-    return ([_nulls(config, tokens, reasons)] if tokens else []) + ([grouped] if grouped else [])
+    money = currency_columns([(name, [row[position] for row in rows]) for position, name in texts], config)
+    found = [_nulls(config, tokens, reasons)] if tokens else []
+    return found + [s for s in (grouped, money) if s is not None]
+
+
+def currency_columns(columns: list[tuple[str, list[Any]]], config: ImportConfig) -> Suggestion | None:
+    """`columns` typed `decimal` for text columns of amounts, some with a currency sign (¥1,234.56, 20.00元, as
+    bills write them) and the rest plain numbers: typed so, they import as numbers (app.ingest.money)."""
+    nulls = set(config.null_values or ())
+    specs = dict(config.columns or {})
+    named = []
+    for name, values in columns:
+        texts = [v.strip() for v in values if isinstance(v, str) and v.strip() and v not in nulls]
+        amounts = [strip_currency(t, config) for t in texts]
+        marked = [t for t, a in zip(texts, amounts, strict=True) if a is not None and a != t]
+        if not marked or not all(a is not None and _PLAIN.match(a) for a in amounts):
+            continue
+        scale = max(len(a.partition(".")[2]) for a in amounts if a is not None)
+        specs[name] = msgspec.structs.replace(specs.get(name, ColumnSpec()), type="decimal", scale=scale)
+        named.append(f"{name!r} (such as {marked[0]!r})")
+    if not named:
+        return None
+    reason = f"column(s) {', '.join(named)} hold amounts with a currency sign: typed decimal they import as numbers"
+    return Suggestion(field="columns", value=specs, reason=reason)
 
 
 def thousands_separator(columns: list[tuple[str, list[Any]]], config: ImportConfig) -> Suggestion | None:
