@@ -14,12 +14,12 @@ from typing import Any
 import duckdb
 import msgspec
 
-from app.ingest import repeated_header
+from app.ingest import csv_cells, repeated_header
 from app.ingest.columns import Planned, clean_names, plan_columns
 from app.ingest.config import ImportConfig, ImportLimits, parse_range
 from app.ingest.duck import WIDER_THAN_BIGINT, duckdb_reason, duckdb_type, exact_number_type, ident, literal, our_type
 from app.ingest.errors import MAX_PROBLEMS, DomainError, ImportFailed, LimitExceeded, field_error, problem
-from app.ingest.money import MARK, MONEY, NUMBER_TYPES, currency_sql
+from app.ingest.money import currency_sql
 
 #: Rows DuckDB's sniffer samples for the dialect and the column types.
 SAMPLE_ROWS = 20_480
@@ -52,6 +52,8 @@ class CsvPlan(msgspec.Struct, kw_only=True):
     limit: int | None = None
     #: Number columns holding amounts with a currency sign (app.ingest.money): read as text, then converted.
     money: list[str] = msgspec.field(default_factory=list)
+    #: Text columns whose cells may end in a tab (app.ingest.csv_cells): read without trailing tabs.
+    padded: list[str] = msgspec.field(default_factory=list)
     warnings: list[str] = msgspec.field(default_factory=list)
 
 
@@ -198,13 +200,12 @@ def detect(
 
     kept_names, kept_types, kept_scales = _within_range(names, types, scales, cell_range)
     planned = plan_columns(kept_names, kept_types, config, kept_scales)
-    candidates = [p.index for p, kind in zip(planned, kept_types, strict=True) if _money_candidate(p, kind)]
-    planned = _with_range_positions(planned, cell_range)
     shift = cell_range.first_col - 1 if cell_range else 0
-    money_at = _money_columns(
-        conn, path, {**options, "encoding": encoding}, first_data - 1, len(names), candidates, shift
-    )
-    money = [p.source for p in planned if p.index in money_at]
+    sniffed = {p.index + shift: kind for p, kind in zip(planned, kept_types, strict=True)}
+    planned = _with_range_positions(planned, cell_range)
+    cells = text_call(path, {**options, "encoding": encoding}, first_data - 1, len(names))
+    money, padded = csv_cells.sampled(conn, cells, planned, sniffed, SAMPLE_ROWS)
+    warnings += [csv_cells.padded_warning(padded)] if padded else []
     if cell_range is not None:
         planned = _pad_columns(planned, len(names))
     limit = config.limit
@@ -225,36 +226,9 @@ def detect(
         timestampformat=timestampformat,
         limit=limit,
         money=money,
+        padded=padded,
         warnings=warnings,
     )
-
-
-def _money_candidate(p: Planned, sniffed: str) -> bool:
-    """A column typed as a number (by the configuration) that DuckDB's sniffer found to be text."""
-    return p.include and p.type in NUMBER_TYPES and sniffed == "string"
-
-
-def _money_columns(
-    conn: duckdb.DuckDBPyConnection,
-    path: str,
-    options: dict[str, Any],
-    skip: int,
-    width: int,
-    candidates: list[int],
-    shift: int,
-) -> set[int]:
-    """The file positions, among `candidates` (plan indexes, `shift` before file positions), of columns whose
-    sampled values hold an amount with a currency sign (¥1,234.56, 20.00元)."""
-    if not candidates:
-        return set()
-    parts = ", ".join(
-        f"coalesce(bool_or(regexp_matches(c{i + shift}, {literal(MARK)}) "
-        f"AND regexp_full_match(trim(c{i + shift}), {literal(MONEY)})), false)"
-        for i in candidates
-    )
-    call = text_call(path, options, skip, width)
-    row = conn.execute(f"SELECT {parts} FROM (SELECT * FROM {call} LIMIT {SAMPLE_ROWS})").fetchall()[0]
-    return {i + shift for i, found in zip(candidates, row, strict=True) if found}
 
 
 def separator_hint(line: str) -> str | None:
@@ -382,6 +356,8 @@ def select_sql(plan: CsvPlan, config: ImportConfig, limits: ImportLimits, *, lim
             expr = f"{cast}({expr} AS JSON)"
         elif p.source in plan.money:
             expr = f"{cast}({currency_sql(expr, config)} AS {duckdb_type(p.type, p.scale)})"
+        elif p.source in plan.padded:
+            expr = f"rtrim({expr}, {csv_cells.TAB})"
         parts.append(f"{expr} AS {ident(p.name)}")
     rows = min(x for x in (limit, plan.limit) if x is not None) if (limit or plan.limit) else None
     return f"SELECT {', '.join(parts)} FROM {read_call(plan, config, limits)}" + (f" LIMIT {rows}" if rows else "")

@@ -24,6 +24,7 @@ from tests.bills import (
     bank_statement,
     wechat_bill,
 )
+from tests.unit.ingest.conftest import rows_of
 
 
 @pytest.mark.parametrize(
@@ -109,3 +110,17 @@ def test_a_table_on_line_one_with_tab_padded_cells_gets_no_header_row_suggestion
     path = tmp_path / "plain.csv"
     path.write_text("日期,金额,备注\n2026-12-04,1.50,a\t\n2026-12-05,2.50,b\t\n2026-12-06,3.50,c\n")
     assert preview(path, "plain.csv", ImportConfig(), limits).suggestions == []
+
+
+def test_text_cells_padded_with_a_trailing_tab_are_read_without_it_with_a_warning(
+    tmp_path: Path, limits: ImportLimits, run_import
+):
+    """WeChat Pay writes ids and some text as `4200001<TAB>` so that Excel keeps them text: the tab was kept."""
+    path = tmp_path / "bill.csv"
+    path.write_text('单号,商户单号,备注\nT4200001\t,M-1\t,"a\tb"\nT4200002\t,/,c\n')
+    shown = preview(path, "bill.csv", ImportConfig(), limits)
+    assert shown.rows == [["T4200001", "M-1", "a\tb"], ["T4200002", "/", "c"]]
+    assert any("'单号', '商户单号' have cells ending in a tab" in w for w in shown.warnings)
+    result = run_import(path)
+    assert [list(r.values()) for r in rows_of(result)] == shown.rows
+    assert any("ending in a tab" in w for w in result.warnings)
