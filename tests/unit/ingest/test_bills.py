@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import msgspec
 import pytest
 
 from app.ingest import ImportConfig, ImportLimits
+from app.ingest.config import ColumnSpec
 from app.ingest.csv_footer import footer_offset, tail_text
 from app.ingest.errors import InvalidImportConfig
 from app.ingest.preview import preview
@@ -24,7 +26,7 @@ from tests.bills import (
     bank_statement,
     wechat_bill,
 )
-from tests.unit.ingest.conftest import rows_of
+from tests.unit.ingest.conftest import rows_of, write_xlsx
 
 
 @pytest.mark.parametrize(
@@ -124,3 +126,20 @@ def test_text_cells_padded_with_a_trailing_tab_are_read_without_it_with_a_warnin
     result = run_import(path)
     assert [list(r.values()) for r in rows_of(result)] == shown.rows
     assert any("ending in a tab" in w for w in result.warnings)
+
+
+def test_chinese_dates_import_with_their_format_in_csv_and_workbooks(tmp_path: Path, limits: ImportLimits, run_import):
+    """2026年12月4日 with `%Y年%m月%d日` (already worked: kept as a regression test)."""
+    columns = {"日期": ColumnSpec(type="date", format="%Y年%m月%d日")}
+    path = tmp_path / "dates.csv"
+    path.write_text("日期,金额\n2026年12月4日,1.00\n2026年1月15日,2.00\n")
+    expected = [dt.date(2026, 12, 4), dt.date(2026, 1, 15)]
+    assert [row[0] for row in preview(path, "dates.csv", ImportConfig(columns=columns), limits).rows] == [
+        "2026-12-04",
+        "2026-01-15",
+    ]
+    assert [r["日期"] for r in rows_of(run_import(path, columns=columns))] == expected
+    book = write_xlsx(
+        tmp_path / "dates.xlsx", {"S": [["日期", "金额"], ["2026年12月4日", 1.0], ["2026年1月15日", 2.0]]}
+    )
+    assert [r["日期"] for r in rows_of(run_import(book, columns=columns))] == expected
