@@ -240,18 +240,18 @@ def _table_start(counts: list[int]) -> int | None:
 
 def csv_footer(tail: str, delimiter: str, quote: str, width: int) -> Suggestion | None:
     """`skip_footer` for the summary lines ending a CSV (共8笔记录, 已收入:8笔 1,234.56元, a `#-----` rule): its last
-    records that are narrow for the table (see `narrow`, counting filled fields), below at least one that is not.
+    records that are narrow for the table (see `narrow`), below at least one that is not.
     Without it a strict import failed on them and a lenient one rejected them."""
     try:
         records = list(csv.reader(tail.splitlines(), delimiter=delimiter, quotechar=quote or None))
     except csv.Error:
         return None
-    filled = [sum(1 for field in record if field.strip()) for record in records]
-    filled = [count for count in filled if count]
+    # fields as split, empty ones too: a sparse data row (x,,,) keeps the table's width, a summary line does not
+    counts = [len(record) for record in records if any(field.strip() for field in record)]
     summary = 0
-    while summary < len(filled) and narrow(filled[-1 - summary], width):
+    while summary < len(counts) and narrow(counts[-1 - summary], width):
         summary += 1
-    if not summary or summary == len(filled) or width < 2:
+    if not summary or summary == len(counts) or width < 2:
         return None
     lines = [line.strip() for line in tail.splitlines() if line.strip()][-summary:]
     shown = ", ".join(repr(line[:30]) for line in lines[:5]) + (", …" if summary > 5 else "")

@@ -143,3 +143,9 @@ def test_chinese_dates_import_with_their_format_in_csv_and_workbooks(tmp_path: P
         tmp_path / "dates.xlsx", {"S": [["日期", "金额"], ["2026年12月4日", 1.0], ["2026年1月15日", 2.0]]}
     )
     assert [r["日期"] for r in rows_of(run_import(book, columns=columns))] == expected
+
+
+def test_a_sparse_last_data_row_is_not_taken_for_a_summary(tmp_path: Path, limits: ImportLimits):
+    path = tmp_path / "sparse.csv"
+    path.write_text("日期,金额,备注,对方\n2026-12-04,1.00,a,b\n2026-12-05,,,\n")
+    assert preview(path, "sparse.csv", ImportConfig(), limits).suggestions == []
