@@ -111,14 +111,25 @@ def text_suggestions(planned: list[Planned], rows: list[tuple[Any, ...]], config
     columns = [[_as_value(row[position]) for row in rows] for position, _ in texts]
     tokens, reasons = null_tokens([name for _, name in texts], columns)
     grouped = thousands_separator([(name, [row[position] for row in rows]) for position, name in texts], config)
-    money = currency_columns([(name, [row[position] for row in rows]) for position, name in texts], config)
+    dated = {p.type for p in kept if p.type in ("date", "datetime")}  # a CSV import takes one format of each
+    money = column_types([(name, [row[position] for row in rows]) for position, name in texts], config, dated)
     found = [_nulls(config, tokens, reasons)] if tokens else []
     return found + [s for s in (grouped, money) if s is not None]
 
 
-def currency_columns(columns: list[tuple[str, list[Any]]], config: ImportConfig) -> Suggestion | None:
-    """`columns` typed `decimal` for text columns of amounts, some with a currency sign (¥1,234.56, 20.00元, as
-    bills write them) and the rest plain numbers: typed so, they import as numbers (app.ingest.money)."""
+#: Chinese dates and times as bills and bank statements write them, with the format that reads them.
+CHINESE_DATES = (
+    (re.compile(r"^\d{4}年\d{1,2}月\d{1,2}日$"), "date", "%Y年%m月%d日"),
+    (re.compile(r"^\d{4}年\d{1,2}月\d{1,2}日 \d{1,2}:\d{2}:\d{2}$"), "datetime", "%Y年%m月%d日 %H:%M:%S"),
+    (re.compile(r"^\d{4}年\d{1,2}月\d{1,2}日 \d{1,2}:\d{2}$"), "datetime", "%Y年%m月%d日 %H:%M"),
+)
+
+
+def column_types(columns: list[tuple[str, list[Any]]], config: ImportConfig, dated: set[str]) -> Suggestion | None:
+    """`columns` with types for text columns that are amounts or Chinese dates, as bills write them: `decimal`
+    where some values carry a currency sign (¥1,234.56, 20.00元) and the rest are plain numbers (app.ingest.money);
+    `date`/`datetime` with a format for 2026年12月4日 (unless a column of that type is already read by another
+    format: a CSV import takes one of each)."""
     nulls = set(config.null_values or ())
     specs = dict(config.columns or {})
     named = []
@@ -126,14 +137,21 @@ def currency_columns(columns: list[tuple[str, list[Any]]], config: ImportConfig)
         texts = [v.strip() for v in values if isinstance(v, str) and v.strip() and v not in nulls]
         amounts = [strip_currency(t, config) for t in texts]
         marked = [t for t, a in zip(texts, amounts, strict=True) if a is not None and a != t]
-        if not marked or not all(a is not None and _PLAIN.match(a) for a in amounts):
+        spec = specs.get(name, ColumnSpec())
+        if marked and all(a is not None and _PLAIN.match(a) for a in amounts):
+            scale = max(len(a.partition(".")[2]) for a in amounts if a is not None)
+            specs[name] = msgspec.structs.replace(spec, type="decimal", scale=scale)
+            named.append(f"{name!r} as decimal (such as {marked[0]!r})")
             continue
-        scale = max(len(a.partition(".")[2]) for a in amounts if a is not None)
-        specs[name] = msgspec.structs.replace(specs.get(name, ColumnSpec()), type="decimal", scale=scale)
-        named.append(f"{name!r} (such as {marked[0]!r})")
+        for pattern, kind, form in CHINESE_DATES:
+            if texts and kind not in dated and all(pattern.match(t) for t in texts):
+                specs[name] = msgspec.structs.replace(spec, type=kind, format=form)
+                named.append(f"{name!r} as {kind} {form!r} (such as {texts[0]!r})")
+                dated.add(kind)
+                break
     if not named:
         return None
-    reason = f"column(s) {', '.join(named)} hold amounts with a currency sign: typed decimal they import as numbers"
+    reason = f"typed {', '.join(named)}, these text columns import as numbers and dates"
     return Suggestion(field="columns", value=specs, reason=reason)
 
 

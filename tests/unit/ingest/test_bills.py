@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import re
 from pathlib import Path
 
@@ -149,3 +150,37 @@ def test_a_sparse_last_data_row_is_not_taken_for_a_summary(tmp_path: Path, limit
     path = tmp_path / "sparse.csv"
     path.write_text("日期,金额,备注,对方\n2026-12-04,1.00,a,b\n2026-12-05,,,\n")
     assert preview(path, "sparse.csv", ImportConfig(), limits).suggestions == []
+
+
+def test_the_preview_suggests_types_for_chinese_dates_and_amounts_together(
+    tmp_path: Path, limits: ImportLimits, run_import
+):
+    path = tmp_path / "bank.csv"
+    path.write_text(
+        '日期,时间,金额\n2026年12月4日,2026年12月4日 09:05:00,¥12.50\n2026年1月15日,2026年1月15日 23:00:01,"1,000元"\n'
+    )
+    shown = preview(path, "bank.csv", ImportConfig(), limits)
+    assert [(s.field, s.value) for s in shown.suggestions] == [
+        (
+            "columns",
+            {
+                "日期": ColumnSpec(type="date", format="%Y年%m月%d日"),
+                "时间": ColumnSpec(type="datetime", format="%Y年%m月%d日 %H:%M:%S"),
+                "金额": ColumnSpec(type="decimal", scale=2),
+            },
+        )
+    ]
+    rows = rows_of(run_import(path, columns=shown.suggested_config.columns))
+    assert rows[1] == {
+        "日期": dt.date(2026, 1, 15),
+        "时间": dt.datetime(2026, 1, 15, 23, 0, 1),
+        "金额": decimal.Decimal("1000.00"),
+    }
+
+
+def test_no_chinese_date_format_is_suggested_where_another_date_column_needs_the_one_csv_date_format(
+    tmp_path: Path, limits: ImportLimits
+):
+    path = tmp_path / "bank.csv"
+    path.write_text("记账日,交易日\n2026-12-04,2026年12月4日\n2026-12-05,2026年12月5日\n")
+    assert preview(path, "bank.csv", ImportConfig(), limits).suggestions == []
