@@ -41,7 +41,7 @@ def is_number(value: Any) -> bool:
 
 def narrow(fields: int, width: int) -> bool:
     """Whether a line of `fields` fields is too narrow to be a row of a `width`-column table (at most half as
-    wide): the lines of a CSV's title block above the table and of its summary below it."""
+    wide): the lines of a CSV's title block above the table (账号,6222… above a six-column statement)."""
     return fields <= max(1, width // 2)
 
 

@@ -258,7 +258,9 @@ def _table_start(counts: list[int]) -> int | None:
 
 def csv_footer(tail: str, delimiter: str, quote: str, width: int) -> Suggestion | None:
     """`skip_footer` for the summary lines ending a CSV (共8笔记录, 已收入:8笔 1,234.56元, a `#-----` rule): its last
-    records that are narrow for the table (see `narrow`), below at least one that is not.
+    records with fewer fields than the table, below at least one that is not. Fewer, not `narrow` as a title
+    block's lines: 已支出:2笔 1,234.56元 splits at its comma into two fields, most of a three-column statement, and
+    a line short of the table's fields is no row DuckDB reads anyway (it is a "missing columns" error).
     Without it a strict import failed on them and a lenient one rejected them."""
     try:
         records = list(csv.reader(tail.splitlines(), delimiter=delimiter, quotechar=quote or None))
@@ -267,7 +269,7 @@ def csv_footer(tail: str, delimiter: str, quote: str, width: int) -> Suggestion 
     # fields as split, empty ones too: a sparse data row (x,,,) keeps the table's width, a summary line does not
     counts = [len(record) for record in records if any(field.strip() for field in record)]
     summary = 0
-    while summary < len(counts) and narrow(counts[-1 - summary], width):
+    while summary < len(counts) and counts[-1 - summary] < width:
         summary += 1
     if not summary or summary == len(counts) or width < 2:
         return None

@@ -15,7 +15,7 @@ from app.ingest import ImportConfig, ImportLimits
 from app.ingest.config import ColumnSpec
 from app.ingest.csv_footer import footer_offset, tail_text
 from app.ingest.errors import InvalidImportConfig
-from app.ingest.preview import preview
+from app.ingest.preview import PREVIEW_BYTES, preview
 from tests.bills import (
     ALIPAY_FOOTER,
     ALIPAY_HEADER,
@@ -184,3 +184,20 @@ def test_no_chinese_date_format_is_suggested_where_another_date_column_needs_the
     path = tmp_path / "bank.csv"
     path.write_text("记账日,交易日\n2026-12-04,2026年12月4日\n2026-12-05,2026年12月5日\n")
     assert preview(path, "bank.csv", ImportConfig(), limits).suggestions == []
+
+
+def test_the_summary_of_a_three_column_statement_is_suggested_from_the_tail_of_a_large_file(
+    tmp_path: Path, limits: ImportLimits, run_import
+):
+    """`已支出：…1,234.56元` splits into two fields, more than half of three: it was not taken for a summary line.
+    The file is past the preview's 4 MB head: its last lines are read from its tail."""
+    path = tmp_path / "large.csv"
+    with open(path, "w", encoding="gb18030") as handle:
+        handle.write("日期,摘要,金额\n")
+        handle.writelines(f"2026-11-02,消费{i},{i}.50\n" for i in range(200_000))
+        handle.write("#-----\n共200000笔记录\n已支出：200000笔 1,234.56元\n")
+    assert path.stat().st_size > PREVIEW_BYTES
+    shown = preview(path, "large.csv", ImportConfig(), limits)
+    assert [(s.field, s.value) for s in shown.suggestions] == [("skip_footer", 3)]
+    result = run_import(path, skip_footer=3)
+    assert (result.rows, result.rejected) == (200_000, 0)
