@@ -72,7 +72,8 @@ class ImportConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omi
     range: str | None = None
     #: Rows to skip after the header, before the data (units lines and the like).
     skip_rows: int = 0
-    #: Rows to leave out at the end of a workbook sheet (or of `range`): a totals row and the like.
+    #: Rows to leave out at the end of a workbook sheet (or of `range`): a totals row and the like; of a CSV file,
+    #: its last non-empty lines (a summary such as 共8笔记录), blank lines around them too.
     skip_footer: int = 0
     encoding: str | None = None
     delimiter: str | None = None
@@ -108,8 +109,8 @@ class ImportConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omi
             bad("skip_rows", "must be 0 or more")
         if self.skip_footer < 0:
             bad("skip_footer", "must be 0 or more")
-        if self.skip_footer and self.format not in (None, "excel"):
-            bad("skip_footer", "applies to workbooks only")
+        if self.skip_footer and self.format not in (None, "excel", "csv"):
+            bad("skip_footer", "applies to workbooks and CSV files only")
         if self.limit is not None and self.limit < 1:
             bad("limit", "must be 1 or more")
         if self.range is not None:

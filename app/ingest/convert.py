@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 from app.ingest.columns import Planned, json_safe
 from app.ingest.config import ImportConfig
 from app.ingest.duck import DEFAULT_SCALE
+from app.ingest.money import strip_currency
 
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 TRUE_WORDS = {"true", "yes", "y", "1", "t"}
@@ -61,6 +62,7 @@ class Converter:
         self.nulls = frozenset(v for v in (config.null_values or []) if v != "")
         self.decimal_sep = config.decimal_separator or "."
         self.thousands = config.thousands_separator
+        self.config = config
         self.cell: Callable[[Any], Any] = getattr(self, f"to_{p.type}")
 
     def array(self, values: Sequence[Any]) -> tuple[pa.Array, list[tuple[int, str, Any]]]:
@@ -123,7 +125,10 @@ class Converter:
     def _number_text(self, text: str) -> str:
         """A numeric string with the configured separators made Python-readable."""
         text = text.strip()
-        if self.thousands:
+        amount = strip_currency(text, self.config)  # ¥1,234.56, 20.00元: app.ingest.money
+        if amount is not None:
+            text = amount
+        elif self.thousands:
             text = text.replace(self.thousands, "")
         return text.replace(self.decimal_sep, ".") if self.decimal_sep != "." else text
 

@@ -14,11 +14,12 @@ from typing import Any
 import duckdb
 import msgspec
 
-from app.ingest import repeated_header
+from app.ingest import csv_cells, repeated_header
 from app.ingest.columns import Planned, clean_names, plan_columns
 from app.ingest.config import ImportConfig, ImportLimits, parse_range
 from app.ingest.duck import WIDER_THAN_BIGINT, duckdb_reason, duckdb_type, exact_number_type, ident, literal, our_type
 from app.ingest.errors import MAX_PROBLEMS, DomainError, ImportFailed, LimitExceeded, field_error, problem
+from app.ingest.money import currency_sql
 
 #: Rows DuckDB's sniffer samples for the dialect and the column types.
 SAMPLE_ROWS = 20_480
@@ -49,6 +50,10 @@ class CsvPlan(msgspec.Struct, kw_only=True):
     dateformat: str | None = None
     timestampformat: str | None = None
     limit: int | None = None
+    #: Number columns holding amounts with a currency sign (app.ingest.money): read as text, then converted.
+    money: list[str] = msgspec.field(default_factory=list)
+    #: Text columns whose cells may end in a tab (app.ingest.csv_cells): read without trailing tabs.
+    padded: list[str] = msgspec.field(default_factory=list)
     warnings: list[str] = msgspec.field(default_factory=list)
 
 
@@ -195,7 +200,12 @@ def detect(
 
     kept_names, kept_types, kept_scales = _within_range(names, types, scales, cell_range)
     planned = plan_columns(kept_names, kept_types, config, kept_scales)
+    shift = cell_range.first_col - 1 if cell_range else 0
+    sniffed = {p.index + shift: kind for p, kind in zip(planned, kept_types, strict=True)}
     planned = _with_range_positions(planned, cell_range)
+    cells = text_call(path, {**options, "encoding": encoding}, first_data - 1, len(names))
+    money, padded = csv_cells.sampled(conn, cells, planned, sniffed, SAMPLE_ROWS)
+    warnings += [csv_cells.padded_warning(padded)] if padded else []
     if cell_range is not None:
         planned = _pad_columns(planned, len(names))
     limit = config.limit
@@ -215,6 +225,8 @@ def detect(
         dateformat=dateformat,
         timestampformat=timestampformat,
         limit=limit,
+        money=money,
+        padded=padded,
         warnings=warnings,
     )
 
@@ -300,7 +312,10 @@ def _formats(planned: list[Planned], sniffed_date: str | None, sniffed_ts: str |
 def read_call(plan: CsvPlan, config: ImportConfig, limits: ImportLimits) -> str:
     """The explicit `read_csv(...)` call: no sniffing at import time, rejects stored, not thrown."""
     columns = {
-        p.source: (duckdb_type(p.type, p.scale) if p.include and p.type != "json" else "VARCHAR") for p in plan.columns
+        p.source: (
+            duckdb_type(p.type, p.scale) if p.include and p.type != "json" and p.source not in plan.money else "VARCHAR"
+        )
+        for p in plan.columns
     }
     args: dict[str, Any] = {
         "auto_detect": False,
@@ -336,9 +351,13 @@ def select_sql(plan: CsvPlan, config: ImportConfig, limits: ImportLimits, *, lim
         if not p.include:
             continue
         expr = ident(p.source)
+        cast = "CAST" if config.on_error == "strict" else "TRY_CAST"
         if p.type == "json":
-            cast = "CAST" if config.on_error == "strict" else "TRY_CAST"
             expr = f"{cast}({expr} AS JSON)"
+        elif p.source in plan.money:
+            expr = f"{cast}({currency_sql(expr, config)} AS {duckdb_type(p.type, p.scale)})"
+        elif p.source in plan.padded:
+            expr = f"rtrim({expr}, {csv_cells.TAB})"
         parts.append(f"{expr} AS {ident(p.name)}")
     rows = min(x for x in (limit, plan.limit) if x is not None) if (limit or plan.limit) else None
     return f"SELECT {', '.join(parts)} FROM {read_call(plan, config, limits)}" + (f" LIMIT {rows}" if rows else "")

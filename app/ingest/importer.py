@@ -22,6 +22,7 @@ from app.ingest import csv_reader, excel_reader, json_numbers, json_reader
 from app.ingest.columns import effective
 from app.ingest.config import DuckDBSettings, ImportConfig, ImportLimits
 from app.ingest.convert import arrow_type
+from app.ingest.csv_footer import footer_offset, footer_warning
 from app.ingest.data_sink import DataSink, copy_target, raise_sink_failure
 from app.ingest.duck import column_stats, connect, duckdb_reason, literal, run
 from app.ingest.errors import MAX_PROBLEMS, ImportCancelled, ImportFailed, failed
@@ -148,7 +149,11 @@ def _csv(job: _Job) -> tuple[int, ImportConfig]:
     line_ends = odd_line_ends(read_text_prefix(job.source, encoding, CR_CHECK_BYTES)[0])
     if line_ends:
         job.warnings.append(line_ends_warning(line_ends))
-    if duck_encoding is None or line_ends:
+    end = None
+    if job.config.skip_footer:  # DuckDB cannot stop at an offset: a copy cut where the footer starts
+        end, left_out = footer_offset(job.source, encoding, job.config.skip_footer)
+        job.warnings.append(footer_warning(left_out))
+    if duck_encoding is None or line_ends or end is not None:
         path, duck_encoding = str(job.work / "source.utf8.csv"), "utf-8"
         replaced = transcode_to_utf8(
             job.source,
@@ -158,6 +163,7 @@ def _csv(job: _Job) -> tuple[int, ImportConfig]:
             line_ends=line_ends,
             progress=lambda done: job.progress(0, done // 2, size),
             should_stop=job.should_stop,
+            end=end,
         )
         if replaced:
             job.warnings.append(f"{replaced} byte sequence(s) were not valid {encoding} and became U+FFFD")

@@ -18,14 +18,15 @@ import msgspec
 from app.ingest import csv_reader, excel_reader, json_numbers, json_reader
 from app.ingest.columns import as_columns, effective, json_safe, mixed_text_warnings
 from app.ingest.config import DuckDBSettings, ImportConfig, ImportLimits
+from app.ingest.csv_footer import footer_offset, footer_start, footer_warning, tail_text
 from app.ingest.duck import connect, duckdb_reason
 from app.ingest.errors import ImportFailed, LimitExceeded
-from app.ingest.models import Preview, SheetInfo
+from app.ingest.models import Preview, SheetInfo, Suggestion
 from app.ingest.preview_columns import first_columns, first_line_fields
 from app.ingest.preview_workbook import all_rows, capped_copy, excel_head, head_suffices, sheet_list
 from app.ingest.sheet_errors import with_error_texts
 from app.ingest.sniff import Sniffed, sniff
-from app.ingest.suggest import csv_title_rows, excel_suggestions, suggested_config, text_suggestions
+from app.ingest.suggest import csv_footer, csv_title_block, excel_suggestions, suggested_config, text_suggestions
 from app.ingest.textio import CR_CHECK_BYTES, as_lf, line_ends_warning, odd_line_ends, read_text_prefix
 from app.ingest.xlsx_errors import error_text_copy
 
@@ -157,9 +158,14 @@ def _csv(
     line_ends = odd_line_ends(text[:CR_CHECK_BYTES])
     if line_ends:
         text = as_lf(text, line_ends)  # as the import reads it
+    warnings = [line_ends_warning(line_ends)] if line_ends else []
+    tail = text if complete else tail_text(path, encoding)[0]
+    if config.skip_footer:  # as the import: the same lines, found the same way
+        _, left_out = footer_offset(path, encoding, config.skip_footer)
+        warnings.append(footer_warning(left_out))
+        text = text[: footer_start(text, config.skip_footer) or len(text)] if complete else text
     _check_first_line(text, complete, config)
     text, narrowed = first_columns(text, config)
-    warnings = [line_ends_warning(line_ends)] if line_ends else []
     warnings += [f"{replaced} byte sequence(s) are not valid {encoding}"] if replaced else []
     warnings += [narrowed] if narrowed else []
     head = work / "head.csv"
@@ -179,9 +185,16 @@ def _csv(
     warnings += plan.warnings + [_problem_text(p) for p in problems[:PREVIEW_PROBLEMS]]
     warnings += mixed_text_warnings(plan.columns, values, config)
     suggestions = text_suggestions(plan.columns, values, config)
-    title = csv_title_rows(text, config) if config.header_row is None and not config.skip_rows else None
-    if title is not None:  # the columns and types above are the title block's: only the header row is worth saying
-        suggestions = [title]
+    block = csv_title_block(text, config) if config.header_row is None and not config.skip_rows else None
+    if block is not None:  # the columns and types above are the title block's: only the header row is worth saying
+        suggestions = [Suggestion(field="header_row", value=block.start + 1, reason=block.reason)]
+    width = block.width if block else sum(1 for c in plan.columns if not c.source.startswith("__outside_"))
+    footer = (
+        None
+        if config.skip_footer or config.range
+        else csv_footer(tail, block.delimiter if block else plan.delimiter, plan.quote, width)
+    )
+    suggestions += [footer] if footer else []
     return Preview(
         format="csv",
         detected=sniffed.kind,

@@ -39,6 +39,12 @@ def is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
+def narrow(fields: int, width: int) -> bool:
+    """Whether a line of `fields` fields is too narrow to be a row of a `width`-column table (at most half as
+    wide): the lines of a CSV's title block above the table (账号,6222… above a six-column statement)."""
+    return fields <= max(1, width // 2)
+
+
 def _filled(row: Sequence[Any]) -> list[tuple[int, Any]]:
     return [(position, value) for position, value in enumerate(row) if not is_empty(value)]
 

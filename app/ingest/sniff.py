@@ -120,8 +120,6 @@ def sniff(path: str | os.PathLike[str], filename: str, config: ImportConfig, lim
         )
     if config.format == "excel":
         raise ContentMismatch(f"{shown} is not a workbook; choose format csv or json", code="content_mismatch")
-    if config.skip_footer:
-        raise field_error("skip_footer", "applies to workbooks only")
     if (config.header_rows or 1) > 1:
         raise field_error("header_rows", "applies to workbooks only")
 
@@ -153,6 +151,8 @@ def sniff(path: str | os.PathLike[str], filename: str, config: ImportConfig, lim
             )
         raise ContentMismatch(f"{shown} is named {ext} but does not hold JSON", code="content_mismatch")
     fmt: Format = config.format or ("csv" if kind == "csv" else kind)  # type: ignore[assignment]
+    if config.skip_footer and fmt != "csv":
+        raise field_error("skip_footer", "applies to workbooks and CSV files only")
     if ext in (".csv", ".tsv", ".tab") and kind != "csv" and config.format is None:
         warnings.append(f"{shown} is named {ext} but holds {kind}; reading it as {kind}")
     return Sniffed(format=fmt, kind=kind, encoding=encoding, size=size, encoding_guessed=guessed, warnings=warnings)

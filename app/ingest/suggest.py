@@ -14,16 +14,17 @@ import re
 from collections import deque
 from collections.abc import Iterator
 from itertools import islice
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 
 from app.ingest import excel_reader
 from app.ingest.columns import Planned
-from app.ingest.config import ImportConfig
+from app.ingest.config import ColumnSpec, ImportConfig
 from app.ingest.csv_reader import separator_hint
 from app.ingest.models import SheetInfo, Suggestion
-from app.ingest.shape import FOOTER_TAIL_ROWS, confirm_footer, footer_candidate, null_tokens
+from app.ingest.money import strip_currency
+from app.ingest.shape import FOOTER_TAIL_ROWS, confirm_footer, footer_candidate, narrow, null_tokens
 
 #: Data rows whose sums a totals row is checked against, at most (a longer sheet gets no footer suggestion).
 FOOTER_SCAN_ROWS = 100_000
@@ -110,7 +111,48 @@ def text_suggestions(planned: list[Planned], rows: list[tuple[Any, ...]], config
     columns = [[_as_value(row[position]) for row in rows] for position, _ in texts]
     tokens, reasons = null_tokens([name for _, name in texts], columns)
     grouped = thousands_separator([(name, [row[position] for row in rows]) for position, name in texts], config)
-    return ([_nulls(config, tokens, reasons)] if tokens else []) + ([grouped] if grouped else [])
+    dated = {p.type for p in kept if p.type in ("date", "datetime")}  # a CSV import takes one format of each
+    money = column_types([(name, [row[position] for row in rows]) for position, name in texts], config, dated)
+    found = [_nulls(config, tokens, reasons)] if tokens else []
+    return found + [s for s in (grouped, money) if s is not None]
+
+
+#: Chinese dates and times as bills and bank statements write them, with the format that reads them.
+CHINESE_DATES = (
+    (re.compile(r"^\d{4}年\d{1,2}月\d{1,2}日$"), "date", "%Y年%m月%d日"),
+    (re.compile(r"^\d{4}年\d{1,2}月\d{1,2}日 \d{1,2}:\d{2}:\d{2}$"), "datetime", "%Y年%m月%d日 %H:%M:%S"),
+    (re.compile(r"^\d{4}年\d{1,2}月\d{1,2}日 \d{1,2}:\d{2}$"), "datetime", "%Y年%m月%d日 %H:%M"),
+)
+
+
+def column_types(columns: list[tuple[str, list[Any]]], config: ImportConfig, dated: set[str]) -> Suggestion | None:
+    """`columns` with types for text columns that are amounts or Chinese dates, as bills write them: `decimal`
+    where some values carry a currency sign (¥1,234.56, 20.00元) and the rest are plain numbers (app.ingest.money);
+    `date`/`datetime` with a format for 2026年12月4日 (unless a column of that type is already read by another
+    format: a CSV import takes one of each)."""
+    nulls = set(config.null_values or ())
+    specs = dict(config.columns or {})
+    named = []
+    for name, values in columns:
+        texts = [v.strip() for v in values if isinstance(v, str) and v.strip() and v not in nulls]
+        amounts = [strip_currency(t, config) for t in texts]
+        marked = [t for t, a in zip(texts, amounts, strict=True) if a is not None and a != t]
+        spec = specs.get(name, ColumnSpec())
+        if marked and all(a is not None and _PLAIN.match(a) for a in amounts):
+            scale = max(len(a.partition(".")[2]) for a in amounts if a is not None)
+            specs[name] = msgspec.structs.replace(spec, type="decimal", scale=scale)
+            named.append(f"{name!r} as decimal (such as {marked[0]!r})")
+            continue
+        for pattern, kind, form in CHINESE_DATES:
+            if texts and kind not in dated and all(pattern.match(t) for t in texts):
+                specs[name] = msgspec.structs.replace(spec, type=kind, format=form)
+                named.append(f"{name!r} as {kind} {form!r} (such as {texts[0]!r})")
+                dated.add(kind)
+                break
+    if not named:
+        return None
+    reason = f"typed {', '.join(named)}, these text columns import as numbers and dates"
+    return Suggestion(field="columns", value=specs, reason=reason)
 
 
 def thousands_separator(columns: list[tuple[str, list[Any]]], config: ImportConfig) -> Suggestion | None:
@@ -163,24 +205,78 @@ def suggested_config(config: ImportConfig, suggestions: list[Suggestion]) -> Imp
 TITLE_SCAN_LINES = 30
 
 
-def csv_title_rows(text: str, config: ImportConfig) -> Suggestion | None:
-    """`header_row` for a CSV whose table starts below a block of one-field lines (bank statements and ERP exports
-    start with 交易明细, 账号: …, 起止日期: …): the first line of at least two fields, when the lines after it
-    have as many. Without it the title became the only header and every table row a "too many columns" error."""
+class TitleBlock(NamedTuple):
+    """Where a CSV's table starts below a title block: the header's 0-based line, its width, its delimiter."""
+
+    start: int
+    width: int
+    delimiter: str
+    reason: str
+
+
+def csv_title_block(text: str, config: ImportConfig) -> TitleBlock | None:
+    """The table below a title block (bank statements, Alipay and WeChat Pay bills start with 交易明细,
+    账号,6222…, 起止日期: …, 收入:3笔 1,234.56元): see `_table_start`. Without it the title became the only
+    header and every table row a "too many columns" error."""
     lines = text.splitlines()[:TITLE_SCAN_LINES]
     if lines and separator_hint(lines[0]) is not None:
         return None  # Excel's `sep=;` line: the header is already looked for below it
+    found = []
     for delimiter in [config.delimiter] if config.delimiter else [",", "\t", ";", "|"]:
         counts = [_fields(line, delimiter, config.quote or '"') for line in lines]
-        start = next((i for i, count in enumerate(counts) if count >= 2), None)
-        if not start or len(counts) < start + 2:
+        start = _table_start(counts)
+        if start is not None:
+            found.append((counts[start], start, delimiter))
+    # the widest table wins: a WeChat bill pads cells with a tab, and split at tabs its data rows made a
+    # narrower table one row below the real header (header_row 9 for a header on line 8)
+    width, start, delimiter = max(found, key=lambda item: item[0], default=(0, 0, ""))
+    if not start:
+        return None  # no table found, or one starting on line 1: no title block
+    titles = ", ".join(repr(line.strip()[:30]) for line in lines[:start] if line.strip())
+    reason = f"rows 1-{start} are a title block ({titles}), not the table: its header is row {start + 1}"
+    return TitleBlock(start, width, delimiter, f"{reason} ({width} columns)")
+
+
+def csv_title_rows(text: str, config: ImportConfig) -> Suggestion | None:
+    """`header_row` for a CSV whose table starts below a title block (`csv_title_block`)."""
+    block = csv_title_block(text, config)
+    return None if block is None else Suggestion(field="header_row", value=block.start + 1, reason=block.reason)
+
+
+def _table_start(counts: list[int]) -> int | None:
+    """The index of the first line after which the field count is stable: a line of at least two fields followed
+    by one as wide, no later line wider, and every line above it narrow (a title block's lines hold one field,
+    or two: 账号,6222…). None when no line is so."""
+    for start, width in enumerate(counts):
+        if width < 2 or not all(narrow(count, width) for count in counts[:start]):
             continue
-        width = counts[start]
-        if all(count <= 1 for count in counts[:start]) and all(c == width for c in counts[start : start + 3]):
-            titles = ", ".join(repr(line.strip()[:30]) for line in lines[:start] if line.strip())
-            reason = f"rows 1-{start} are a title block ({titles}), not the table: its header is row {start + 1}"
-            return Suggestion(field="header_row", value=start + 1, reason=f"{reason} ({width} columns)")
+        after = counts[start + 1 :]
+        if after and after[0] == width and all(count <= width for count in after):
+            return start
     return None
+
+
+def csv_footer(tail: str, delimiter: str, quote: str, width: int) -> Suggestion | None:
+    """`skip_footer` for the summary lines ending a CSV (共8笔记录, 已收入:8笔 1,234.56元, a `#-----` rule): its last
+    records with fewer fields than the table, below at least one that is not. Fewer, not `narrow` as a title
+    block's lines: 已支出:2笔 1,234.56元 splits at its comma into two fields, most of a three-column statement, and
+    a line short of the table's fields is no row DuckDB reads anyway (it is a "missing columns" error).
+    Without it a strict import failed on them and a lenient one rejected them."""
+    try:
+        records = list(csv.reader(tail.splitlines(), delimiter=delimiter, quotechar=quote or None))
+    except csv.Error:
+        return None
+    # fields as split, empty ones too: a sparse data row (x,,,) keeps the table's width, a summary line does not
+    counts = [len(record) for record in records if any(field.strip() for field in record)]
+    summary = 0
+    while summary < len(counts) and counts[-1 - summary] < width:
+        summary += 1
+    if not summary or summary == len(counts) or width < 2:
+        return None
+    lines = [line.strip() for line in tail.splitlines() if line.strip()][-summary:]
+    shown = ", ".join(repr(line[:30]) for line in lines[:5]) + (", …" if summary > 5 else "")
+    reason = f"the last {summary} line(s) ({shown}) are a summary, not rows of the {width}-column table"
+    return Suggestion(field="skip_footer", value=summary, reason=reason)
 
 
 def _fields(line: str, delimiter: str, quote: str) -> int:

@@ -112,8 +112,11 @@ def transcode_to_utf8(
     line_ends: str | None = None,
     progress: Callable[[int], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    end: int | None = None,
 ) -> int:
     """Stream `source` in `encoding` into `target` as UTF-8; returns how many bad sequences were replaced.
+
+    With `end`, only the bytes before that offset are read (a line start: where `skip_footer`'s lines begin).
 
     Strict mode fails at the first undecodable bytes, naming the line; lenient mode writes U+FFFD instead.
     With `line_ends` (from `odd_line_ends`), they are written as LF as `as_lf` says (a pair cut by a chunk end too).
@@ -126,7 +129,7 @@ def transcode_to_utf8(
         decoder = _LfCrAsLf(decoder)
     replaced = lines = done = 0
     with open(source, "rb") as reader, open(target, "w", encoding="utf-8", newline="") as writer:
-        while chunk := reader.read(CHUNK_BYTES):
+        while chunk := reader.read(CHUNK_BYTES if end is None else min(CHUNK_BYTES, end - done)):
             if should_stop is not None and should_stop():
                 raise ImportCancelled("import cancelled while transcoding")
             try:

@@ -92,9 +92,9 @@ def test_the_mixes_types_warning_goes_once_the_column_has_a_type(messy: Path, li
     assert not any("数量" in w for w in shown.warnings)
 
 
-def test_skip_footer_applies_to_workbooks_only(tmp_path: Path, run_import):
-    path = tmp_path / "a.csv"
-    path.write_text("a,b\n1,2\n")
+def test_skip_footer_applies_to_workbooks_and_csv_only(tmp_path: Path, run_import):
+    path = tmp_path / "a.json"
+    path.write_text('[{"a": 1}, {"a": 2}]')
     with pytest.raises(InvalidImportConfig) as caught:
         run_import(path, skip_footer=1)
     assert caught.value.errors[0]["field"] == "skip_footer"

@@ -23,7 +23,7 @@ export interface ConfigForm {
   record_path: string
   limit: number | null
   on_error: 'strict' | 'lenient'
-  columns: Record<string, { name: string; type: string; include: boolean }>
+  columns: Record<string, { name: string; type: string; include: boolean; scale?: number }>
 }
 
 export function emptyForm(): ConfigForm {
@@ -55,6 +55,7 @@ export function cleanConfig(form: ConfigForm): Partial<ImportConfig> {
     const spec: ColumnSpec = { include: c.include }
     if (c.name && c.name !== source) spec.name = c.name
     if (c.type) spec.type = c.type as ColumnSpec['type']
+    if (c.type === 'decimal' && typeof c.scale === 'number') spec.scale = c.scale
     if (spec.name || spec.type || !c.include) columns[source] = spec
   }
   if (Object.keys(columns).length) config.columns = columns
@@ -66,8 +67,23 @@ export function applySuggestion(form: ConfigForm, field: string, value: unknown)
   const target = form as unknown as Record<string, unknown>
   if (!(field in target)) return
   if (field === 'null_values') target[field] = Array.isArray(value) ? value.map(String) : []
+  else if (field === 'columns') applyColumns(form, value)
   else if (typeof target[field] === 'string') target[field] = value === null || value === undefined ? '' : String(value)
   else target[field] = value
+}
+
+/** A `columns` suggestion (amounts typed decimal): merged into the columns the form has, each keeping its name. */
+function applyColumns(form: ConfigForm, value: unknown): void {
+  if (value === null || typeof value !== 'object') return
+  for (const [source, raw] of Object.entries(value as Record<string, Record<string, unknown>>)) {
+    const had = form.columns[source]
+    form.columns[source] = {
+      name: typeof raw.name === 'string' ? raw.name : (had?.name ?? source),
+      type: typeof raw.type === 'string' ? raw.type : (had?.type ?? ''),
+      include: typeof raw.include === 'boolean' ? raw.include : (had?.include ?? true),
+      ...(typeof raw.scale === 'number' ? { scale: raw.scale } : {}),
+    }
+  }
 }
 
 export interface Problem {

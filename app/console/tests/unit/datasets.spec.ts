@@ -101,6 +101,14 @@ describe('import configuration', () => {
     expect(cleanConfig(form)).toEqual({ on_error: 'strict', thousands_separator: ',' })
   })
 
+  it('merges a columns suggestion (amounts typed decimal) into the form and sends its scale', () => {
+    const form = emptyForm()
+    form.columns = { 金额: { name: '金额', type: '', include: true }, 备注: { name: 'note', type: '', include: true } }
+    applySuggestion(form, 'columns', { 金额: { type: 'decimal', scale: 2 } })
+    expect(form.columns.备注).toEqual({ name: 'note', type: '', include: true })
+    expect(cleanConfig(form).columns).toEqual({ 金额: { include: true, type: 'decimal', scale: 2 }, 备注: { include: true, name: 'note' } })
+  })
+
   it("lists a failed import's problems from the run, or the one its message names", () => {
     expect(importProblems({ problems: [{ row: 4, column: 'amount', message: 'not a number', value: 'x' }] }, 'ignored'))
       .toEqual([{ row: 4, column: 'amount', message: 'not a number', value: 'x' }])

@@ -1,0 +1,37 @@
+"""A WeChat Pay bill through the API: the preview's suggestions applied one after another (title block and
+summary lines, then the amount column's type) import exactly its rows, amounts as numbers, no tab padding."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from litestar.testing import TestClient
+
+from tests.bills import WECHAT_ROWS, WECHAT_TITLE, wechat_bill
+from tests.integration.dataset_support import run_import, upload
+from tests.integration.engine_parts import Engine_
+
+
+def test_a_wechat_bill_imports_its_rows_with_the_suggested_configs(
+    client: TestClient, parts: Engine_, tmp_path: Path
+) -> None:
+    dataset = upload(client, wechat_bill(tmp_path / "bill.csv", footer=True).read_bytes(), "微信支付账单.csv")
+    preview = f"/api/v1/datasets/{dataset['id']}/preview"
+    first = client.post(preview, json={}).json()
+    assert [(s["field"], s["value"]) for s in first["suggestions"]] == [
+        ("header_row", len(WECHAT_TITLE) + 1),
+        ("skip_footer", 3),
+    ]
+    second = client.post(preview, json=first["suggested_config"]).json()
+    assert [s["field"] for s in second["suggestions"]] == ["columns"]
+    config = second["suggested_config"]
+    assert config["columns"] == {"金额(元)": {"type": "decimal", "scale": 2}}
+
+    run = run_import(client, parts, dataset["id"], config)
+    assert run["status"] == "SUCCEEDED", run
+    page = client.get(f"/api/v1/datasets/{dataset['id']}/rows", params={"limit": 10}).json()
+    assert page["total"] == len(WECHAT_ROWS)
+    names = [c["name"] for c in page["columns"]]
+    amounts = [row[names.index("金额(元)")] for row in page["rows"]]
+    assert [float(a) for a in amounts] == [35.5, 1200.0, 0.0]
+    assert [row[names.index("交易单号")] for row in page["rows"]] == [4200001, 4200002, 4200003]  # the tab padding gone

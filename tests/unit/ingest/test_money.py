@@ -1,0 +1,86 @@
+"""Amounts with a currency sign (¥1,234.56, ￥-20.00, 1,234.56元) in number columns: one rule, CSV and workbooks."""
+
+from __future__ import annotations
+
+import decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from app.ingest import ImportConfig, ImportLimits
+from app.ingest.config import ColumnSpec
+from app.ingest.errors import ImportFailed
+from app.ingest.money import currency_sql, strip_currency
+from app.ingest.preview import preview
+from tests.unit.ingest.conftest import rows_of, write_xlsx
+
+AMOUNTS = {"¥1,234.56": "1234.56", "￥-20.00": "-20.00", "-¥3.10": "-3.10", "1,234.56元": "1234.56", "¥ 5": "5"}
+NOT_AMOUNTS = ["¥c", "abc", "12¥", "元", "¥", "1-2元"]
+
+
+@pytest.mark.parametrize("config", [ImportConfig(), ImportConfig(thousands_separator=",")])
+def test_the_sql_and_python_forms_of_the_rule_agree(config: ImportConfig):
+    conn = duckdb.connect()
+    for text, number in AMOUNTS.items():
+        assert strip_currency(text, config) == number
+        assert conn.execute(f"SELECT {currency_sql('x', config)} FROM (SELECT ? AS x)", [text]).fetchone()[0] == number
+    for text in NOT_AMOUNTS:
+        assert strip_currency(text, config) is None
+        assert conn.execute(f"SELECT {currency_sql('x', config)} FROM (SELECT ? AS x)", [text]).fetchone()[0] == text
+
+
+def test_european_amounts_keep_their_separators_apart():
+    config = ImportConfig(decimal_separator=",", thousands_separator=".")
+    assert strip_currency("¥1.234,56", config) == "1234,56"
+    sql = currency_sql("x", config)
+    assert duckdb.connect().execute(f"SELECT {sql} FROM (SELECT '¥1.234,56' AS x)").fetchone()[0] == "1234.56"
+
+
+def _bill(path: Path) -> Path:
+    path.write_text('日期,金额,备注\n2026-12-04,"¥1,234.56",¥c\n2026-12-05,￥-20.00,b\n2026-12-06,"1,234.56元",c\n')
+    return path
+
+
+@pytest.mark.parametrize("on_error", ["strict", "lenient"])
+@pytest.mark.parametrize(("kind", "scale"), [("decimal", 2), ("float", None)])
+def test_a_number_column_of_amounts_imports_as_numbers_and_text_columns_keep_their_signs(
+    tmp_path: Path, limits: ImportLimits, run_import, on_error: str, kind: str, scale: int | None
+):
+    """Typed decimal, ¥1,234.56 was a rejected row (or the import failed): DuckDB reads no currency sign."""
+    columns = {"金额": ColumnSpec(type=kind, scale=scale)}
+    path = _bill(tmp_path / "bill.csv")
+    shown = preview(path, "bill.csv", ImportConfig(columns=columns, on_error=on_error), limits)
+    expected = ["1234.56", "-20.00", "1234.56"] if kind == "decimal" else [1234.56, -20.0, 1234.56]
+    assert [row[1] for row in shown.rows] == expected
+    result = run_import(path, columns=columns, on_error=on_error)
+    assert result.rejected == 0
+    rows = rows_of(result)
+    assert [float(r["金额"]) for r in rows] == [1234.56, -20.0, 1234.56]
+    assert [r["备注"] for r in rows] == ["¥c", "b", "c"]
+
+
+def test_the_preview_suggests_decimal_for_a_text_column_of_amounts(tmp_path: Path, limits: ImportLimits, run_import):
+    path = _bill(tmp_path / "bill.csv")
+    shown = preview(path, "bill.csv", ImportConfig(), limits)
+    assert [(s.field, s.value) for s in shown.suggestions] == [
+        ("columns", {"金额": ColumnSpec(type="decimal", scale=2)})
+    ]
+    result = run_import(path, columns=shown.suggested_config.columns)
+    assert [r["金额"] for r in rows_of(result)] == [decimal.Decimal(v) for v in ("1234.56", "-20.00", "1234.56")]
+
+
+def test_a_strict_import_of_a_non_amount_in_an_amount_column_fails_clearly(tmp_path: Path, run_import):
+    path = tmp_path / "bill.csv"
+    path.write_text("金额\n¥1.00\n¥2.00\nabc\n")
+    with pytest.raises(ImportFailed, match="abc"):
+        run_import(path, columns={"金额": ColumnSpec(type="decimal", scale=2)})
+
+
+def test_workbook_amounts_follow_the_same_rule(tmp_path: Path, run_import):
+    path = write_xlsx(tmp_path / "bill.xlsx", {"S": [["金额", "备注"], ["¥1,234.56", "¥c"], ["20.00元", "b"]]})
+    result = run_import(path, columns={"金额": ColumnSpec(type="decimal", scale=2)})
+    assert [(r["金额"], r["备注"]) for r in rows_of(result)] == [
+        (decimal.Decimal("1234.56"), "¥c"),
+        (decimal.Decimal("20.00"), "b"),
+    ]
