@@ -48,7 +48,7 @@ What bounds the ratio here, with the Parquet streamed (1 GiB, idle 2-core VM, De
 CPU-s; S3 6.9-7.5 s, the job's CPU 9.8-10.3 s (download 0.7-0.8 of it) plus SeaweedFS's 3.2-3.7 (1.2-1.7 serving
 the CSV, the rest taking the Parquet: three MD5 passes over every byte, found with perf and its source). 13 CPU-s
 on two cores take at least 6.5 s, so no overlap brings the ratio past ~0.69 while the store shares the cores;
-measured 0.64-0.65 (best of 3; 0.71 once under load ~3, where the local job suffered more).
+measured 0.61-0.65 (best of 3; 0.71 once under load ~3, where the local job suffered more).
 
 Earlier (before streaming, 1 GiB, 2 cores): the import keeps both cores busy (~11.4 CPU-s in ~6.2 s),
 and the S3 job adds ~4 CPU-s on the same cores, three of them SeaweedFS's: ~1 to serve the CSV (mostly kernel
