@@ -17,16 +17,15 @@ import msgspec
 from app.ingest import csv_cells, repeated_header
 from app.ingest.columns import Planned, clean_names, plan_columns
 from app.ingest.config import ImportConfig, ImportLimits, parse_range
-from app.ingest.duck import WIDER_THAN_BIGINT, duckdb_reason, duckdb_type, exact_number_type, ident, literal, our_type
-from app.ingest.errors import MAX_PROBLEMS, DomainError, ImportFailed, LimitExceeded, field_error, problem
+from app.ingest.csv_problems import REJECTS_SCAN, REJECTS_TABLE
+from app.ingest.duck import WIDER_THAN_BIGINT, duckdb_type, exact_number_type, ident, literal, our_type
+from app.ingest.errors import field_error
 from app.ingest.money import currency_sql
 
 #: Rows DuckDB's sniffer samples for the dialect and the column types.
 SAMPLE_ROWS = 20_480
 #: DuckDB's marker for "no quote/escape character".
 EMPTY = "(empty)"
-REJECTS_TABLE = "ingest_reject_errors"
-REJECTS_SCAN = "ingest_reject_scans"
 #: Excel's first line `sep=;` (any one character after `sep=`): it names the delimiter and is not data. Excel writes
 #: it in some exports and honours it on opening, so files made for Excel by other tools carry it too.
 _SEPARATOR_HINT = re.compile(r'^"?sep=([^"\r\n])"?[ \t]*$')
@@ -361,42 +360,3 @@ def select_sql(plan: CsvPlan, config: ImportConfig, limits: ImportLimits, *, lim
         parts.append(f"{expr} AS {ident(p.name)}")
     rows = min(x for x in (limit, plan.limit) if x is not None) if (limit or plan.limit) else None
     return f"SELECT {', '.join(parts)} FROM {read_call(plan, config, limits)}" + (f" LIMIT {rows}" if rows else "")
-
-
-def rejects(conn: duckdb.DuckDBPyConnection) -> tuple[int, list[dict[str, Any]]]:
-    """How many rows were rejected, and the first problems with line and column."""
-    try:
-        count = conn.execute(f"SELECT count(DISTINCT line) FROM {REJECTS_TABLE}").fetchone()
-    except duckdb.CatalogException:
-        return 0, []
-    rows = conn.execute(
-        f"SELECT line, column_name, error_type, error_message, csv_line FROM {REJECTS_TABLE} "
-        f"ORDER BY line, column_idx LIMIT {MAX_PROBLEMS}"
-    ).fetchall()
-    found = [problem(line, column, f"{kind}: {message.strip()}", raw) for line, column, kind, message, raw in rows]
-    return (count[0] if count else 0), found
-
-
-def write_rejects(conn: duckdb.DuckDBPyConnection, target: str) -> None:
-    """Copy the stored rejects (line, column, reason, raw line) to a Parquet file."""
-    conn.execute(
-        f"COPY (SELECT line AS row, column_name AS column, error_type || ': ' || error_message AS message, "
-        f"csv_line AS value FROM {REJECTS_TABLE} ORDER BY line, column_idx) TO {literal(target)} (FORMAT parquet)"
-    )
-
-
-def read_error(exc: duckdb.Error, limits: ImportLimits | None = None) -> DomainError:
-    """A DuckDB error while reading a CSV as a clear error: its reason, without the echoed line and hints."""
-    reason = duckdb_reason(exc)
-    if "maximum line size" in reason.lower() and limits is not None:
-        return LimitExceeded(
-            f"a line is longer than max_line_bytes={limits.max_line_bytes} ({reason}); "
-            "check the delimiter and quote, or import a range without that line"
-        )
-    if "not possible to automatically detect the CSV parsing dialect" in reason:  # and a page listing what it tried
-        return ImportFailed(
-            "could not tell the CSV's delimiter and quote from its first lines: set delimiter (and quote) "
-            "in the import configuration",
-            code="csv_dialect_unknown",
-        )
-    return ImportFailed(f"could not read the CSV file: {reason}")

@@ -18,7 +18,7 @@ import msgspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from app.ingest import csv_reader, excel_reader, json_numbers, json_reader
+from app.ingest import csv_problems, csv_reader, excel_reader, json_numbers, json_reader
 from app.ingest.columns import effective
 from app.ingest.config import DuckDBSettings, ImportConfig, ImportLimits
 from app.ingest.convert import arrow_type
@@ -175,7 +175,7 @@ def _csv(job: _Job) -> tuple[int, ImportConfig]:
         try:
             plan = csv_reader.detect(conn, path, duck_encoding, job.config, job.limits)
         except duckdb.Error as exc:
-            raise csv_reader.read_error(exc, job.limits) from exc
+            raise csv_problems.read_error(exc, job.limits) from exc
         job.warnings += plan.warnings
         select = csv_reader.select_sql(plan, job.config, job.limits)
         copy = f"COPY ({select}) TO {literal(data.target)} ({PARQUET_OPTIONS}{data.options})"
@@ -189,12 +189,12 @@ def _csv(job: _Job) -> tuple[int, ImportConfig]:
             )
         except duckdb.Error as exc:
             raise_sink_failure(job.sink, exc)
-            raise csv_reader.read_error(exc, job.limits) from exc
-        rejected, problems = csv_reader.rejects(conn)
+            raise csv_problems.read_error(exc, job.limits) from exc
+        rejected, problems = csv_problems.rejects(conn)
         if rejected and job.config.on_error == "strict":
             raise failed(problems, total=rejected)
         if rejected:
-            csv_reader.write_rejects(conn, job.rejects)
+            csv_problems.write_rejects(conn, job.rejects)
             job.warnings.append(f"{rejected} row(s) rejected; see {REJECTS_FILE}")
     finally:
         conn.close()

@@ -1,0 +1,55 @@
+"""What went wrong reading a CSV: the rows DuckDB's `store_rejects` kept (line, column, reason, raw line), and
+DuckDB's own errors turned into clear ones. csv_reader's `read_csv` calls name the tables here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+
+from app.ingest.config import ImportLimits
+from app.ingest.duck import duckdb_reason, literal
+from app.ingest.errors import MAX_PROBLEMS, DomainError, ImportFailed, LimitExceeded, problem
+
+#: The temp tables `read_csv(..., store_rejects=true)` fills.
+REJECTS_TABLE = "ingest_reject_errors"
+REJECTS_SCAN = "ingest_reject_scans"
+
+
+def rejects(conn: duckdb.DuckDBPyConnection) -> tuple[int, list[dict[str, Any]]]:
+    """How many rows were rejected, and the first problems with line and column."""
+    try:
+        count = conn.execute(f"SELECT count(DISTINCT line) FROM {REJECTS_TABLE}").fetchone()
+    except duckdb.CatalogException:
+        return 0, []
+    rows = conn.execute(
+        f"SELECT line, column_name, error_type, error_message, csv_line FROM {REJECTS_TABLE} "
+        f"ORDER BY line, column_idx LIMIT {MAX_PROBLEMS}"
+    ).fetchall()
+    found = [problem(line, column, f"{kind}: {message.strip()}", raw) for line, column, kind, message, raw in rows]
+    return (count[0] if count else 0), found
+
+
+def write_rejects(conn: duckdb.DuckDBPyConnection, target: str) -> None:
+    """Copy the stored rejects (line, column, reason, raw line) to a Parquet file."""
+    conn.execute(
+        f"COPY (SELECT line AS row, column_name AS column, error_type || ': ' || error_message AS message, "
+        f"csv_line AS value FROM {REJECTS_TABLE} ORDER BY line, column_idx) TO {literal(target)} (FORMAT parquet)"
+    )
+
+
+def read_error(exc: duckdb.Error, limits: ImportLimits | None = None) -> DomainError:
+    """A DuckDB error while reading a CSV as a clear error: its reason, without the echoed line and hints."""
+    reason = duckdb_reason(exc)
+    if "maximum line size" in reason.lower() and limits is not None:
+        return LimitExceeded(
+            f"a line is longer than max_line_bytes={limits.max_line_bytes} ({reason}); "
+            "check the delimiter and quote, or import a range without that line"
+        )
+    if "not possible to automatically detect the CSV parsing dialect" in reason:  # and a page listing what it tried
+        return ImportFailed(
+            "could not tell the CSV's delimiter and quote from its first lines: set delimiter (and quote) "
+            "in the import configuration",
+            code="csv_dialect_unknown",
+        )
+    return ImportFailed(f"could not read the CSV file: {reason}")
