@@ -188,12 +188,9 @@ class NonFiniteAsNull:
             part = self._quoted(part, start, start_in_string)  # adds whole strings: the state above holds
         if b"NaN" not in part and b"Infinity" not in part:
             return part
-        position = start
-        if start_in_string:
-            closed = _STRING_REST.match(part, position)
-            if closed is None:
-                return part
-            position = closed.end()
+        position = _outside_strings_from(part, start, start_in_string)
+        if position is None:
+            return part
         pieces, last, lines_before = [], 0, self._lines - part.count(b"\n")
         for match in _NON_FINITE.finditer(part, position):
             if match.group().startswith(b'"'):
@@ -207,12 +204,9 @@ class NonFiniteAsNull:
 
     def _quoted(self, part: bytes, start: int, start_in_string: bool) -> bytes:
         """`part` with each long decimal outside strings quoted."""
-        position = start
-        if start_in_string:
-            closed = _STRING_REST.match(part, position)
-            if closed is None:
-                return part
-            position = closed.end()
+        position = _outside_strings_from(part, start, start_in_string)
+        if position is None:
+            return part
         pieces, last = [], 0
         for match in _STRING_OR_NUMBER.finditer(part, position):
             token = match.group()
@@ -299,3 +293,12 @@ def exact_warning(name: str, kind: str, scale: int | None) -> str:
         f"column {name!r} has numbers a double would round (integers past 64 bits or more than {DOUBLE_DIGITS} "
         f"significant digits): read as {read}, every digit kept"
     )
+
+
+def _outside_strings_from(part: bytes, start: int, start_in_string: bool) -> int | None:
+    """Where `part`'s text outside strings begins: `start`, or past the string a previous read left open
+    (None when that string does not close in `part`)."""
+    if not start_in_string:
+        return start
+    closed = _STRING_REST.match(part, start)
+    return None if closed is None else closed.end()
