@@ -4,6 +4,7 @@ never half there, and a store that fails is reported as the store's failure (ret
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from app.ingest import import_file
 from app.ingest.config import ColumnSpec, DuckDBSettings, ImportConfig, ImportLimits
 from app.ingest.errors import ImportCancelled, ImportFailed
+from app.ingest.models import ImportResult
 from app.paths import DATA_FILE
 from app.storage import Store, StoreUnavailable
 from app.storage.local import LocalStore
@@ -37,14 +39,17 @@ def _csv(path: Path, rows: int, *, width: int = 8, bad_row: int | None = None) -
     return path
 
 
-def _import(source: Path, out: Path, sink: StreamedOutput, **config: object) -> object:
+def _import(
+    source: Path, out: Path, sink: StreamedOutput, *, should_stop: Callable[[], bool] | None = None, **config: object
+) -> ImportResult:
     return import_file(
         source,
-        filename="data.csv",
+        filename=source.name,
         config=ImportConfig(**config),  # type: ignore[arg-type]
         limits=ImportLimits(),
         out_dir=out,
         duckdb_settings=DuckDBSettings(memory_limit="512MB", threads=2),
+        should_stop=should_stop,
         data_sink=sink,
     )
 
@@ -58,11 +63,11 @@ def test_the_store_gets_the_same_bytes_and_only_when_the_block_ends(store: Store
         # Then nothing is visible before the block ends, though DuckDB wrote through the sink
         assert sink.streamed
         assert not store.exists(KEY)
-    local = Path(result.data_path)  # type: ignore[attr-defined]
+    local = Path(result.data_path)
     assert local.stat().st_size > PART_SIZE  # two parts at least
     # And the object is the local file, byte for byte
     assert store.get(KEY) == local.read_bytes()
-    assert result.rows == 400_000  # type: ignore[attr-defined]
+    assert result.rows == 400_000
 
 
 def test_an_import_that_fails_after_the_copy_leaves_no_object(store: Store, tmp_path: Path) -> None:
@@ -79,16 +84,7 @@ def test_an_import_that_fails_after_the_copy_leaves_no_object(store: Store, tmp_
 def test_a_cancelled_import_leaves_no_object(store: Store, tmp_path: Path) -> None:
     source = _csv(tmp_path / "data.csv", 20_000)
     with pytest.raises(ImportCancelled), StreamedOutput(store, KEY) as sink:
-        import_file(
-            source,
-            filename="data.csv",
-            config=ImportConfig(),
-            limits=ImportLimits(),
-            out_dir=tmp_path / "out",
-            duckdb_settings=DuckDBSettings(memory_limit="256MB", threads=1),
-            should_stop=lambda: True,
-            data_sink=sink,
-        )
+        _import(source, tmp_path / "out", sink, should_stop=lambda: True)
     assert not store.exists(KEY)
 
 
@@ -133,15 +129,7 @@ def test_a_json_import_streams_its_parquet_too(store: Store, tmp_path: Path) -> 
     source = tmp_path / "records.ndjson"
     source.write_text("".join(f'{{"id": {n}, "name": "n{n}"}}\n' for n in range(5_000)))
     with StreamedOutput(store, KEY) as sink:
-        result = import_file(
-            source,
-            filename="records.ndjson",
-            config=ImportConfig(),
-            limits=ImportLimits(),
-            out_dir=tmp_path / "out",
-            duckdb_settings=DuckDBSettings(memory_limit="256MB", threads=1),
-            data_sink=sink,
-        )
+        result = _import(source, tmp_path / "out", sink)
         assert sink.streamed
     assert result.rows == 5_000
     assert store.get(KEY) == Path(result.data_path).read_bytes()
