@@ -23,7 +23,7 @@ from app.ingest.columns import effective
 from app.ingest.config import DuckDBSettings, ImportConfig, ImportLimits
 from app.ingest.convert import arrow_type
 from app.ingest.csv_footer import footer_offset, footer_warning
-from app.ingest.data_sink import DataSink, copy_target, raise_sink_failure
+from app.ingest.data_sink import CopyTarget, DataSink, copy_target, raise_sink_failure
 from app.ingest.duck import column_stats, connect, duckdb_reason, literal, run
 from app.ingest.errors import MAX_PROBLEMS, ImportCancelled, ImportFailed, failed
 from app.ingest.models import ImportResult
@@ -140,6 +140,20 @@ def import_file(
         shutil.rmtree(work, ignore_errors=True)
 
 
+def _data_connection(job: _Job, readable: list[str]) -> tuple[duckdb.DuckDBPyConnection, CopyTarget]:
+    """The connection a CSV's or JSON's COPY writes the data file through, and that COPY's target: the local file,
+    or the sink's URL for it (registered on the connection, the one URL it may write)."""
+    data = copy_target(job.sink, job.data)
+    conn = connect(job.settings, readable=readable, writable=[str(job.work)], outputs=data.outputs)
+    if job.sink is not None:
+        try:
+            job.sink.register(conn)
+        except BaseException:
+            conn.close()
+            raise
+    return conn, data
+
+
 def _csv(job: _Job) -> tuple[int, ImportConfig]:
     """CSV: (transcode to UTF-8 if DuckDB cannot decode it or its line ends, then) one DuckDB COPY with rejects
     stored."""
@@ -167,11 +181,8 @@ def _csv(job: _Job) -> tuple[int, ImportConfig]:
         )
         if replaced:
             job.warnings.append(f"{replaced} byte sequence(s) were not valid {encoding} and became U+FFFD")
-    data = copy_target(job.sink, job.data)
-    conn = connect(job.settings, readable=[path], writable=[str(job.work)], outputs=data.outputs)
+    conn, data = _data_connection(job, [path])
     try:
-        if job.sink is not None:
-            job.sink.register(conn)
         try:
             plan = csv_reader.detect(conn, path, duck_encoding, job.config, job.limits)
         except duckdb.Error as exc:
@@ -244,12 +255,8 @@ def _json(job: _Job) -> tuple[int, ImportConfig]:
     if scanned.long_numbers:  # their text is read from a copy with the long decimals quoted
         text_path = str(job.work / "records.text.json")
         json_numbers.write_non_finite_as_null(path, text_path, should_stop=job.should_stop, quote_long=True)
-    data = copy_target(job.sink, job.data)
-    readable = [path, *([text_path] if text_path else [])]
-    conn = connect(job.settings, readable=readable, writable=[str(job.work)], outputs=data.outputs)
+    conn, data = _data_connection(job, [path, *([text_path] if text_path else [])])
     try:
-        if job.sink is not None:
-            job.sink.register(conn)
         try:
             source, leaves, number_warnings = json_reader.records(
                 conn,
