@@ -172,3 +172,18 @@ def test_a_run_resolved_on_the_worker_reads_no_dataset_of_another_namespace(
     assert (run["status"], run["error"]["code"]) == ("FAILED", "input_not_found")
     assert run["output_dataset_id"] is None
     assert [d["name"] for d in client.get("/api/v1/datasets", headers=editor).json()["items"]] == []
+
+
+def test_a_spec_past_a_mebibyte_is_refused_on_create_and_change(client: TestClient, pipeline: dict) -> None:
+    """A YAML body held 1 MiB but a JSON spec up to the 10 MB body limit, and GET …/versions echoes every
+    version's spec: four 9 MB versions made one answer 36 MB and grew the API by 330 MB."""
+    big = {"steps": [{"type": "log", "message": "m" * 9000} for _ in range(120)]}
+    created = client.post("/api/v1/pipelines", json={"name": "big", "spec": big})
+    changed = client.put(f"/api/v1/pipelines/{pipeline['id']}", json={"spec": big})
+    for response in (created, changed):
+        assert response.status_code == 422, response.text[:300]
+        assert (response.json()["code"], response.json()["errors"][0]["field"]) == ("spec_too_large", "spec")
+    assert client.get("/api/v1/pipelines/big").status_code == 404
+    assert [v["version"] for v in client.get(f"/api/v1/pipelines/{pipeline['id']}/versions").json()] == [1]
+    big["steps"] = big["steps"][:100]  # 900 KB: within the bound
+    assert client.post("/api/v1/pipelines", json={"name": "big", "spec": big}).status_code == 201
