@@ -187,3 +187,15 @@ def test_a_spec_past_a_mebibyte_is_refused_on_create_and_change(client: TestClie
     assert [v["version"] for v in client.get(f"/api/v1/pipelines/{pipeline['id']}/versions").json()] == [1]
     big["steps"] = big["steps"][:100]  # 900 KB: within the bound
     assert client.post("/api/v1/pipelines", json={"name": "big", "spec": big}).status_code == 201
+
+
+def test_a_templated_log_message_is_cut_at_what_its_field_may_hold(client: TestClient, parts: Engine_) -> None:
+    """`{{ params.x }}` 700 times over a 60 KB parameter rendered one 42 MB log line, which GET …/logs sent whole."""
+    spec = {"params": {"x": {"type": "string"}}, "steps": [{"type": "log", "message": "{{ params.x }}" * 100}]}
+    created = client.post("/api/v1/pipelines", json={"name": "loud", "spec": spec})
+    assert created.status_code == 201, created.text
+    submitted = client.post(f"/api/v1/pipelines/{created.json()['id']}/runs", json={"params": {"x": "y" * 1000}})
+    assert execute(client, parts, submitted.json())["status"] == "SUCCEEDED"
+    messages = [line["message"] for line in client.get(f"/api/v1/runs/{submitted.json()['id']}/logs").json()["items"]]
+    loud = next(m for m in messages if m.startswith("y"))
+    assert loud == "y" * 10_000 + "… (90000 more characters cut)"
