@@ -7,6 +7,7 @@ are bound parameters, never spliced into the SQL.
 
 from __future__ import annotations
 
+import decimal
 import io
 import re
 from collections.abc import Iterator
@@ -102,11 +103,26 @@ class Reader:
             if op in TEXT_OPERATORS or _TEXTUAL.match(self.types[column]):
                 target = f"CAST({target} AS VARCHAR)"
             elif op not in NO_VALUE:
+                self._check_value(raw, column, value)
                 template = template.replace("?", f"TRY_CAST(? AS {self.types[column]})")
             if op not in NO_VALUE:
                 values.append(value)
             clauses.append(template.replace("{column}", target))
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", values
+
+    def _check_value(self, raw: str, column: str, value: str) -> None:
+        """400 unless `value` reads as the column's type as written: the query's TRY_CAST makes any other value
+        NULL (no row matches, silently) and rounds a number (`1.5` in an integer column is 2)."""
+        kind = self.types[column]
+        try:
+            cast, exact = self.conn.execute(
+                f"SELECT TRY_CAST(? AS {kind}), TRY_CAST(? AS DECIMAL(38, 18))", [value, value]
+            ).fetchone() or (None, None)
+        except duckdb.Error:
+            cast, exact = None, None
+        rounded = isinstance(cast, int | decimal.Decimal) and not isinstance(cast, bool) and exact not in (None, cast)
+        if cast is None or rounded:
+            raise _bad("filter", f"{value!r} cannot be read as {our_type(kind)} (column {column!r}), in filter {raw!r}")
 
     def _order(self, order_by: list[str]) -> str:
         terms = []

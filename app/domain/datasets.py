@@ -126,11 +126,14 @@ def _flush_unique(session: Session, name: str) -> None:
 
 
 def get_dataset(session: Session, dataset_id: uuid.UUID, principal: Principal, *, lock: bool = False) -> Dataset:
-    """A live dataset the caller may read; 404 otherwise."""
+    """A live dataset the caller may read; 404 otherwise, the same for one in a namespace the caller cannot see."""
     dataset = session.get(Dataset, dataset_id, with_for_update=lock)
-    if dataset is None or dataset.deleted_at is not None:
+    if (
+        dataset is None
+        or dataset.deleted_at is not None
+        or not principal.may(Permission.DATASETS_READ, dataset.namespace_id)
+    ):
         raise NotFound(f"dataset {dataset_id} does not exist", code="dataset_not_found")
-    principal.require(Permission.DATASETS_READ, dataset.namespace_id, resource="dataset")
     return dataset
 
 

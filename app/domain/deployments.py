@@ -123,6 +123,8 @@ def create_deployment(
     gap, fold = _validated(document, now)
     try:
         pipeline = resolve_pipeline(session, document.pipeline, namespace=document.namespace)
+        # one in a namespace the caller cannot see answers as an id that names nothing
+        principal.require(Permission.PIPELINES_READ, pipeline.namespace_id, resource="pipeline", name=document.pipeline)
     except NotFound as exc:
         raise InvalidInput(exc.detail, code=exc.code, errors=[{"field": "pipeline", "message": exc.detail}]) from None
     if pipeline.namespace_id != target:

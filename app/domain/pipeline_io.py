@@ -77,10 +77,12 @@ def resolve_inputs(
         else:
             reference, version = str(wanted.get("dataset", "")), wanted.get("version")
         dataset = find_dataset(session, reference, namespace_id)
-        if (
-            dataset is not None
-            and principal is not None
-            and not principal.may(Permission.DATASETS_READ, dataset.namespace_id)
+        if dataset is not None and (
+            # With nobody to ask (a worker resolving a run submitted unpinned), only the run's own namespace is
+            # readable: an id would otherwise reach any namespace's data.
+            dataset.namespace_id != namespace_id
+            if principal is None
+            else not principal.may(Permission.DATASETS_READ, dataset.namespace_id)
         ):
             dataset = None
         if dataset is None:

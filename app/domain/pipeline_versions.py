@@ -15,7 +15,7 @@ from app.core.errors import Conflict
 from app.db.models import Pipeline, PipelineVersion
 from app.domain import audit
 from app.domain.permissions import Permission, Principal
-from app.pipeline.spec import parse_spec
+from app.domain.pipelines import checked_spec
 
 
 def new_version(
@@ -31,7 +31,7 @@ def new_version(
     principal.require(Permission.PIPELINES_WRITE, pipeline.namespace_id, resource="pipeline")
     if pipeline.archived_at is not None:
         raise Conflict("an archived pipeline cannot change", code="pipeline_archived")
-    parsed = parse_spec(spec)
+    parsed = checked_spec(spec)
     session.refresh(pipeline, with_for_update=True)
     version = PipelineVersion(
         pipeline_id=pipeline.id,

@@ -10,7 +10,7 @@ from sqlalchemy import and_, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.core.errors import Conflict, NotFound
+from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.ids import uuid7
 from app.db.models import Pipeline, PipelineVersion
 from app.db.queries import query
@@ -18,7 +18,20 @@ from app.domain import audit
 from app.domain.namespaces import namespace_id, visible_namespaces
 from app.domain.pagination import Position, decode_cursor
 from app.domain.permissions import Permission, Principal
-from app.pipeline.spec import parse_spec
+from app.pipeline.spec import PipelineSpec, parse_spec
+
+#: Largest spec a pipeline version stores, as JSON: the MiB a YAML body may hold (app/api/yaml_body.py). Every read
+#: of the pipeline and GET …/versions echo it: four 9 MB JSON versions made one versions answer 36 MB.
+MAX_SPEC_BYTES = 1024 * 1024
+
+
+def checked_spec(spec: dict[str, Any]) -> PipelineSpec:
+    """parse_spec, once the spec is within MAX_SPEC_BYTES as JSON (else 422 `spec_too_large`, field `spec`)."""
+    size = len(msgspec.json.encode(spec))
+    if size > MAX_SPEC_BYTES:
+        message = f"the spec takes {size} bytes as JSON; at most {MAX_SPEC_BYTES} are accepted"
+        raise InvalidInput(message, code="spec_too_large", errors=[{"field": "spec", "message": message}])
+    return parse_spec(spec)
 
 
 def create_pipeline(
@@ -35,7 +48,7 @@ def create_pipeline(
 
     With `audit_as` (the API, the CLI) the creation is audited in the same transaction.
     """
-    parsed = parse_spec(spec)
+    parsed = checked_spec(spec)
     target = namespace_id(session, namespace)
     if principal is not None:
         principal.require(Permission.PIPELINES_WRITE, target, resource="namespace")

@@ -52,16 +52,22 @@ def declared_params(session: Session, pipeline_id: uuid.UUID, version: int) -> d
     return declared
 
 
+def check_size(given: Any, *, field: str, what: str = "the parameters") -> None:
+    """InvalidInput (422 `params_too_large`, naming `field`) for a value past MAX_PARAMS_BYTES as JSON: a run's
+    parameters, or an import's configuration (stored as its run's params)."""
+    size = len(msgspec.json.encode(given))
+    if size > MAX_PARAMS_BYTES:
+        message = f"{what}: {size} bytes as JSON; at most {MAX_PARAMS_BYTES} are accepted"
+        raise InvalidInput(message, code="params_too_large", errors=[{"field": field, "message": message}])
+
+
 def check_params(
     session: Session, pipeline_id: uuid.UUID, version: int, given: Mapping[str, Any], *, field: str = ""
 ) -> None:
     """InvalidPipelineParams (422) naming each bad parameter, as the run would have failed; `field` prefixes each
     error's field (`runs[3].` in a batch), so the caller can tell which item is wrong. Parameters past
     MAX_PARAMS_BYTES are InvalidInput (422 `params_too_large`), whatever the pipeline declares."""
-    size = len(msgspec.json.encode(given))
-    if size > MAX_PARAMS_BYTES:
-        message = f"the parameters take {size} bytes as JSON; at most {MAX_PARAMS_BYTES} are accepted"
-        raise InvalidInput(message, code="params_too_large", errors=[{"field": f"{field}params", "message": message}])
+    check_size(given, field=f"{field}params")
     declared = declared_params(session, pipeline_id, version)
     if declared is None or pipeline_params.ignored(declared):
         return

@@ -84,7 +84,9 @@ def submit_runs(
         if key not in pipelines:
             try:
                 pipelines[key] = resolve_submit_target(session, request.pipeline, namespace=request.namespace)
-                principal.require(Permission.RUNS_OPERATE, pipelines[key].namespace_id, resource="pipeline")
+                principal.require(
+                    Permission.RUNS_OPERATE, pipelines[key].namespace_id, resource="pipeline", name=request.pipeline
+                )
             except NotFound as exc:
                 field = f"runs[{index}].pipeline" if trigger is RunTrigger.BATCH else "pipeline"
                 raise InvalidInput(

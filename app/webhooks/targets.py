@@ -20,6 +20,11 @@ METADATA = frozenset(
     for a in ("169.254.169.254", "169.254.170.2", "100.100.100.200", "fd00:ec2::254", "192.0.0.192")
 )
 MAX_URL_LENGTH = 2000
+#: IPv6 prefixes whose last 32 bits are an IPv4 address that a gateway on the path sends on as IPv4: NAT64's
+#: well-known prefix (RFC 6052), SIIT's IPv4-translated and the deprecated IPv4-compatible forms (RFC 6145, 4291).
+CARRIES_IPV4 = tuple(ipaddress.ip_network(n) for n in ("64:ff9b::/96", "::ffff:0:0:0/96", "::/96"))
+#: NAT64 prefixes for local use (RFC 8215): the IPv4 address sits at a network-chosen place, so all are refused.
+LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")
 
 
 class TargetRefused(ValueError):
@@ -67,9 +72,8 @@ def parse(url: str) -> tuple[str, str, int]:
 
 
 def refused_reason(address: IP, *, allow_private: bool) -> str | None:
-    """Why `address` may not be a target (None: it may)."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    """Why `address` may not be a target (None: it may); an IPv6 address carrying an IPv4 one is judged by that."""
+    address = _carried_ipv4(address) or address
     if address in METADATA:
         return "a cloud metadata address"
     if address.is_multicast:
@@ -82,8 +86,19 @@ def refused_reason(address: IP, *, allow_private: bool) -> str | None:
         return "a loopback address"
     if address.is_link_local:
         return "a link-local address"
-    if address.is_private or not address.is_global:
+    if address.is_private or not address.is_global or address in LOCAL_NAT64:
         return "a private or reserved address"
+    return None
+
+
+def _carried_ipv4(address: IP) -> ipaddress.IPv4Address | None:
+    """The IPv4 address inside an IPv4-mapped, 6to4, NAT64, SIIT or IPv4-compatible IPv6 address, if any."""
+    if isinstance(address, ipaddress.IPv4Address) or address.is_loopback or address.is_unspecified:
+        return None
+    if address.ipv4_mapped is not None or address.sixtofour is not None:
+        return address.ipv4_mapped or address.sixtofour
+    if any(address in network for network in CARRIES_IPV4):
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
     return None
 
 

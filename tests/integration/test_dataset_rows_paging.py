@@ -41,3 +41,17 @@ def test_filtered_pages_hold_the_rows_totals_and_order_of_a_full_scan(client: Te
 
     got = page(offset=2_990, limit=20)  # no filter, a short last page
     assert (got["rows"], got["total"]) == ([list(r) for r in ALL[2_990:]], ROWS)
+
+
+def test_a_filter_value_that_is_not_of_its_column_s_type_is_refused(client: TestClient, parts: Engine_) -> None:
+    """The value was TRY_CAST to the column's type: `id:eq:1.5` became id = 2 (the cast rounds) and `id:gt:abc`
+    NULL, so a typo answered an empty page as if nothing matched."""
+    dataset = upload(client, CSV, filename="events.csv")
+    assert run_import(client, parts, dataset["id"])["status"] == "SUCCEEDED"
+    url = f"/api/v1/datasets/{dataset['id']}/rows"
+    for bad in ["id:eq:1.5", "id:gt:1.5", "id:gt:abc", "id:eq:", "amount:lt:lots"]:
+        response = client.get(url, params={"filter": bad})
+        assert response.status_code == 400, (bad, response.text)
+        assert (response.json()["code"], response.json()["errors"][0]["field"]) == ("invalid_parameter", "filter")
+    assert client.get(url, params={"filter": "id:ge:2998"}).json()["total"] == 2
+    assert client.get(url, params={"filter": "amount:eq:1.5"}).json()["total"] == sum(1 for r in ALL if r[2] == 1.5)

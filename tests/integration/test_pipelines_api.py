@@ -5,7 +5,10 @@ from __future__ import annotations
 import uuid
 
 from litestar.testing import TestClient
+from sqlalchemy import Engine
 
+from app.settings import Settings
+from tests.integration.conftest import make_user, sign_in
 from tests.integration.dataset_support import SALES, run_import, upload
 from tests.integration.engine_parts import Engine_
 
@@ -137,3 +140,62 @@ def test_a_version_past_a_postgres_integer_is_refused_naming_the_field(client: T
     assert report.status_code == 200, report.text
     assert report.json()["valid"] is False
     assert report.json()["errors"][0]["field"] == "spec.inputs[...].version"
+
+
+def test_a_run_resolved_on_the_worker_reads_no_dataset_of_another_namespace(
+    client: TestClient, parts: Engine_, engine: Engine, fast_settings: Settings
+) -> None:
+    """POST /runs pins no inputs: the worker found any dataset by id, so an editor read a namespace not theirs."""
+    assert client.post("/api/v1/namespaces", json={"name": "secret"}).status_code == 201
+    hidden = client.post(
+        "/api/v1/datasets?namespace=secret",
+        files={"file": ("secret.csv", b"id,secret\n1,hunter2\n", "text/csv")},
+        data={"name": "secret"},
+    ).json()
+    assert run_import(client, parts, hidden["id"])["status"] == "SUCCEEDED"
+    make_user(engine, fast_settings, "editor")
+    member = client.post("/api/v1/namespaces/default/members", json={"username": "editor", "role": "editor"})
+    assert member.status_code == 200, member.text
+    editor = {"Authorization": f"Bearer {sign_in(client, 'editor')['access_token']}"}
+    assert client.get(f"/api/v1/datasets/{hidden['id']}", headers=editor).status_code == 404
+
+    spec = {
+        "inputs": {"src": {"dataset": hidden["id"]}},
+        "steps": [{"type": "sql", "sql": "select * from src"}],
+        "output": {"dataset": "stolen"},
+    }
+    assert client.post("/api/v1/pipelines", json={"name": "thief", "spec": spec}, headers=editor).status_code == 201
+    submitted = client.post("/api/v1/runs", json={"pipeline": "thief"}, headers=editor)
+    assert submitted.status_code == 201, submitted.text
+    run = execute(client, parts, submitted.json())
+
+    assert (run["status"], run["error"]["code"]) == ("FAILED", "input_not_found")
+    assert run["output_dataset_id"] is None
+    assert [d["name"] for d in client.get("/api/v1/datasets", headers=editor).json()["items"]] == []
+
+
+def test_a_spec_past_a_mebibyte_is_refused_on_create_and_change(client: TestClient, pipeline: dict) -> None:
+    """A YAML body held 1 MiB but a JSON spec up to the 10 MB body limit, and GET …/versions echoes every
+    version's spec: four 9 MB versions made one answer 36 MB and grew the API by 330 MB."""
+    big = {"steps": [{"type": "log", "message": "m" * 9000} for _ in range(120)]}
+    created = client.post("/api/v1/pipelines", json={"name": "big", "spec": big})
+    changed = client.put(f"/api/v1/pipelines/{pipeline['id']}", json={"spec": big})
+    for response in (created, changed):
+        assert response.status_code == 422, response.text[:300]
+        assert (response.json()["code"], response.json()["errors"][0]["field"]) == ("spec_too_large", "spec")
+    assert client.get("/api/v1/pipelines/big").status_code == 404
+    assert [v["version"] for v in client.get(f"/api/v1/pipelines/{pipeline['id']}/versions").json()] == [1]
+    big["steps"] = big["steps"][:100]  # 900 KB: within the bound
+    assert client.post("/api/v1/pipelines", json={"name": "big", "spec": big}).status_code == 201
+
+
+def test_a_templated_log_message_is_cut_at_what_its_field_may_hold(client: TestClient, parts: Engine_) -> None:
+    """`{{ params.x }}` 700 times over a 60 KB parameter rendered one 42 MB log line, which GET …/logs sent whole."""
+    spec = {"params": {"x": {"type": "string"}}, "steps": [{"type": "log", "message": "{{ params.x }}" * 100}]}
+    created = client.post("/api/v1/pipelines", json={"name": "loud", "spec": spec})
+    assert created.status_code == 201, created.text
+    submitted = client.post(f"/api/v1/pipelines/{created.json()['id']}/runs", json={"params": {"x": "y" * 1000}})
+    assert execute(client, parts, submitted.json())["status"] == "SUCCEEDED"
+    messages = [line["message"] for line in client.get(f"/api/v1/runs/{submitted.json()['id']}/logs").json()["items"]]
+    loud = next(m for m in messages if m.startswith("y"))
+    assert loud == "y" * 10_000 + "… (90000 more characters cut)"

@@ -83,8 +83,10 @@ def test_a_private_target_is_refused_with_a_problem(client: TestClient) -> None:
     assert response.json()["errors"][0]["field"] == "url"
 
 
-def test_metadata_addresses_stay_refused_when_private_ones_are_allowed(api: TestClient) -> None:
-    response = api.post("/api/v1/webhooks", json={"url": "http://169.254.169.254/", "event_types": EVENTS})
+@pytest.mark.parametrize("url", ["http://169.254.169.254/", "http://[64:ff9b::a9fe:a9fe]/"])
+def test_metadata_addresses_stay_refused_when_private_ones_are_allowed(api: TestClient, url: str) -> None:
+    """The second is the first through a NAT64 gateway (RFC 6052), which was taken as a public IPv6 address."""
+    response = api.post("/api/v1/webhooks", json={"url": url, "event_types": EVENTS})
     assert response.json()["code"] == "webhook_url_forbidden"
 
 

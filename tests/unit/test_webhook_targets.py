@@ -32,6 +32,13 @@ from app.webhooks import signing, targets
         ("http://0.0.0.0/", "webhook_url_forbidden"),
         ("http://[::ffff:192.168.1.1]/", "webhook_url_forbidden"),
         ("http://2130706433/", "webhook_url_forbidden"),  # 127.0.0.1 written as a number
+        # IPv4 carried in IPv6, which a NAT64 gateway, a 6to4 relay or a SIIT translator sends on as IPv4
+        ("http://[64:ff9b::10.0.0.1]/", "webhook_url_forbidden"),
+        ("http://[64:ff9b::127.0.0.1]/", "webhook_url_forbidden"),
+        ("http://[64:ff9b:1::a00:1]/", "webhook_url_forbidden"),
+        ("http://[2002:c0a8:101::1]/", "webhook_url_forbidden"),
+        ("http://[::ffff:0:10.0.0.1]/", "webhook_url_forbidden"),
+        ("http://[::10.0.0.1]/", "webhook_url_forbidden"),
     ],
 )
 def test_refused_targets(url: str, code: str) -> None:
@@ -44,12 +51,13 @@ def test_private_targets_pass_when_allowed_but_metadata_never() -> None:
     assert (
         targets.resolve("http://127.0.0.1:8080/x?y=1", allow_private=True).pinned_url() == "http://127.0.0.1:8080/x?y=1"
     )
-    for address in ("169.254.169.254", "fd00:ec2::254", "224.0.0.1", "::"):
+    for address in ("169.254.169.254", "fd00:ec2::254", "224.0.0.1", "::", "64:ff9b::169.254.169.254"):
         assert targets.refused_reason(ipaddress.ip_address(address), allow_private=True) is not None
 
 
 def test_public_addresses_pass_and_the_pinned_url_keeps_path_and_query() -> None:
     assert targets.refused_reason(ipaddress.ip_address("93.184.215.14"), allow_private=False) is None
+    assert targets.refused_reason(ipaddress.ip_address("64:ff9b::93.184.215.14"), allow_private=False) is None
     target = targets.Target(
         url="https://h.example/a/b?c=d", scheme="https", host="h.example", port=443, address="2606:2800::1"
     )

@@ -27,6 +27,7 @@ from app.domain import files as data_files
 from app.domain import idempotency
 from app.domain import uploads as upload_service
 from app.domain.permissions import Permission
+from app.domain.run_params import check_size
 from app.ingest import ImportConfig, preview
 from app.ingest.bounded import bounded, request_limits
 from app.ingest.config import parse_config
@@ -242,6 +243,7 @@ class DatasetController(Controller):
             upload = session.get(Upload, dataset.upload_id) if dataset.upload_id else None
         if upload is None:
             raise Conflict("this dataset has no raw file to preview", code="dataset_not_importable")
+        check_size(data, field="config", what="the import configuration")  # its null_values cost CPU each
         config = parse_config(data)
         limits = limits_of(settings)
         work = resolved_root(settings.data_path) / "tmp"
@@ -279,6 +281,7 @@ class DatasetController(Controller):
         ] = None,
     ) -> Response[RunOut]:
         principal = principal_of(request)
+        check_size(data, field="config", what="the import configuration")  # stored as the run's params
         config = msgspec.to_builtins(parse_config(data))
         ctx = audit_context(request)
         with db.transaction() as session:
