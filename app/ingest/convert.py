@@ -22,6 +22,10 @@ from app.ingest.duck import DEFAULT_SCALE
 from app.ingest.money import strip_currency
 
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+#: The last date Excel has, 9999-12-31, as a serial number.
+EXCEL_LAST_SERIAL = 2_958_465
+#: Our types whose Arrow arrays pyarrow would also build from numbers, read as days or microseconds after 1970.
+TEMPORAL = frozenset({"date", "datetime", "time"})
 TRUE_WORDS = {"true", "yes", "y", "1", "t"}
 FALSE_WORDS = {"false", "no", "n", "0", "f"}
 
@@ -101,6 +105,9 @@ class Converter:
         """Whole-column conversion in C; raises when a cell does not fit."""
         if self.p.type == "integer":  # workbooks store numbers as doubles: convert as such, refuse fractions
             return pc.cast(pa.array(values, pa.float64()), pa.int64())
+        if self.p.type in TEMPORAL and any(type(v) in (int, float) for v in values):
+            # pyarrow takes 45296 as day 45296 after 1970 (2094-01-06): numbers go cell by cell (`to_datetime`)
+            raise pa.ArrowInvalid("numbers in a temporal column")
         return self._unsigned_zero(pa.array(values, self.type))
 
     def _unsigned_zero(self, array: pa.Array) -> pa.Array:
@@ -185,6 +192,10 @@ class Converter:
         if isinstance(value, dt.date):
             return dt.datetime(value.year, value.month, value.day)
         if isinstance(value, int | float) and not isinstance(value, bool):
+            if self.p.format and float(value).is_integer():  # 20240105 with the format %Y%m%d
+                return self.to_datetime(str(int(value)))
+            if not 0 <= value <= EXCEL_LAST_SERIAL:
+                raise CellError("is no Excel serial date (0 to 2958465: 9999-12-31); set a format such as %Y%m%d")
             return EXCEL_EPOCH + dt.timedelta(days=value)  # an Excel serial date in a cell not formatted as one
         if isinstance(value, str):
             text = value.strip()

@@ -1,0 +1,38 @@
+"""How values an analyst cares about come out typed: dates written as numbers, offsets, durations, long digit
+strings, null placeholders (the cases of real exports that earlier tests did not cover)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from app.ingest import ColumnSpec, ImportConfig, ImportLimits, preview
+from tests.unit.ingest.conftest import rows_of, write_xlsx
+
+
+def test_numbers_in_a_workbook_column_typed_as_a_date_are_excel_serials_or_read_through_the_format(
+    tmp_path: Path, limits: ImportLimits, run_import
+):
+    """A serial date in a cell not formatted as one (45296: 2024-01-05) became 2094-01-06, pyarrow's day 45296 after
+    1970; 20240105 typed as a date with the format %Y%m%d became year 57,000 and the preview failed with a 500."""
+    serials = write_xlsx(tmp_path / "serials.xlsx", {"S": [["k", "d"], ["a", 45296], ["b", 45651.5]]})
+    typed = {"d": ColumnSpec(type="date")}
+    assert [r["d"] for r in rows_of(run_import(serials, columns=typed))] == [dt.date(2024, 1, 5), dt.date(2024, 12, 25)]
+    stamped = run_import(serials, columns={"d": ColumnSpec(type="datetime")})
+    assert [r["d"] for r in rows_of(stamped)] == [dt.datetime(2024, 1, 5), dt.datetime(2024, 12, 25, 12)]
+
+    digits = write_xlsx(tmp_path / "digits.xlsx", {"S": [["k", "d"], ["a", 20240105], ["b", 20241225]]})
+    formatted = {"d": ColumnSpec(type="date", format="%Y%m%d")}
+    shown = preview(digits, "digits.xlsx", ImportConfig(columns=formatted), limits)
+    assert shown.rows == [["a", "2024-01-05"], ["b", "2024-12-25"]]
+    assert [r["d"] for r in rows_of(run_import(digits, columns=formatted))] == [
+        dt.date(2024, 1, 5),
+        dt.date(2024, 12, 25),
+    ]
+
+
+def test_a_number_past_the_last_excel_date_is_a_bad_cell_not_a_crash(tmp_path: Path, limits: ImportLimits):
+    digits = write_xlsx(tmp_path / "digits.xlsx", {"S": [["k", "d"], ["a", 20240105], ["b", 45296]]})
+    shown = preview(digits, "digits.xlsx", ImportConfig(columns={"d": ColumnSpec(type="date")}), limits)
+    assert shown.rows == [["b", "2024-01-05"]]
+    assert any("row 2, column d" in w and "no Excel serial date" in w for w in shown.warnings)
