@@ -52,3 +52,21 @@ def padded_warning(sources: list[str]) -> str:
         f"column(s) {names} have cells ending in a tab (WeChat Pay pads cells so that Excel keeps them text): "
         "read without trailing tabs"
     )
+
+
+#: A time's UTC offset at its end: Z, +08, +0800, +08:00.
+OFFSET = r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)$"
+
+
+def zoned_warning(conn: duckdb.DuckDBPyConnection, call: str, planned: list[Planned], zoned: list[str]) -> list[str]:
+    """What preview and import say about datetime columns read with their UTC offsets (`zoned`), with an example
+    from `call` (every column as text `c0`, `c1`, ... by file position)."""
+    warnings = []
+    for p in planned:
+        if p.source in zoned:
+            found = conn.execute(
+                f"SELECT trim(c{p.index}) FROM {call} WHERE regexp_matches(trim(c{p.index}), {literal(OFFSET)}) LIMIT 1"
+            ).fetchone()
+            example = f" (such as {found[0]!r})" if found else ""
+            warnings.append(f"column {p.name!r} holds times with a UTC offset{example}: imported in UTC")
+    return warnings

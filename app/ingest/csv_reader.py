@@ -53,6 +53,8 @@ class CsvPlan(msgspec.Struct, kw_only=True):
     money: list[str] = msgspec.field(default_factory=list)
     #: Text columns whose cells may end in a tab (app.ingest.csv_cells): read without trailing tabs.
     padded: list[str] = msgspec.field(default_factory=list)
+    #: Datetime columns whose times carry a UTC offset (+08:00, Z): read with it, stored as the instant in UTC.
+    zoned: list[str] = msgspec.field(default_factory=list)
     warnings: list[str] = msgspec.field(default_factory=list)
 
 
@@ -205,6 +207,9 @@ def detect(
     cells = text_call(path, {**options, "encoding": encoding}, first_data - 1, len(names))
     money, padded = csv_cells.sampled(conn, cells, planned, sniffed, SAMPLE_ROWS)
     warnings += [csv_cells.padded_warning(padded)] if padded else []
+    zones = {i for i, c in enumerate(data["Columns"]) if c["type"].upper() == "TIMESTAMP WITH TIME ZONE"}
+    zoned = [p.source for p in planned if p.include and p.type == "datetime" and p.index in zones]
+    warnings += csv_cells.zoned_warning(conn, cells, planned, zoned)
     if cell_range is not None:
         planned = _pad_columns(planned, len(names))
     limit = config.limit
@@ -226,6 +231,7 @@ def detect(
         limit=limit,
         money=money,
         padded=padded,
+        zoned=zoned,
         warnings=warnings,
     )
 
@@ -312,7 +318,11 @@ def read_call(plan: CsvPlan, config: ImportConfig, limits: ImportLimits) -> str:
     """The explicit `read_csv(...)` call: no sniffing at import time, rejects stored, not thrown."""
     columns = {
         p.source: (
-            duckdb_type(p.type, p.scale) if p.include and p.type != "json" and p.source not in plan.money else "VARCHAR"
+            "TIMESTAMPTZ"
+            if p.source in plan.zoned
+            else duckdb_type(p.type, p.scale)
+            if p.include and p.type != "json" and p.source not in plan.money
+            else "VARCHAR"
         )
         for p in plan.columns
     }
@@ -355,6 +365,9 @@ def select_sql(plan: CsvPlan, config: ImportConfig, limits: ImportLimits, *, lim
             expr = f"{cast}({expr} AS JSON)"
         elif p.source in plan.money:
             expr = f"{cast}({currency_sql(expr, config)} AS {duckdb_type(p.type, p.scale)})"
+        elif p.source in plan.zoned:
+            # the instant in UTC; not a CAST, which DuckDB pushes into read_csv as a TIMESTAMP read dropping the offset
+            expr = f"timezone('UTC', {expr})"
         elif p.source in plan.padded:
             expr = f"rtrim({expr}, {csv_cells.TAB})"
         parts.append(f"{expr} AS {ident(p.name)}")
