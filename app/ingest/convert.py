@@ -144,6 +144,8 @@ class Converter:
             return str(int(value))
         if isinstance(value, bool):
             return "true" if value else "false"
+        if isinstance(value, dt.timedelta):
+            return duration_text(value)
         return str(json_safe(value))
 
     def to_json(self, value: Any) -> str:
@@ -223,3 +225,13 @@ class Converter:
             text = value.strip()
             return dt.datetime.strptime(text, self.p.format).time() if self.p.format else dt.time.fromisoformat(text)
         raise CellError("not a time")
+
+
+def duration_text(value: dt.timedelta) -> str:
+    """A duration as Excel shows a `[h]:mm:ss` cell (25:30:00; calamine gives such cells as timedeltas), with the
+    fraction of a second when there is one: as text, since a time of day stops at 24:00."""
+    sign = "-" if value < dt.timedelta(0) else ""
+    seconds, micros = divmod(abs(value) // dt.timedelta(microseconds=1), 1_000_000)
+    hours, rest = divmod(seconds, 3600)
+    fraction = f".{micros:06d}" if micros else ""
+    return f"{sign}{hours}:{rest // 60:02d}:{rest % 60:02d}{fraction}"

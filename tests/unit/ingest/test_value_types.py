@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
+
 from app.ingest import ColumnSpec, ImportConfig, ImportLimits, preview
 from tests.unit.ingest.conftest import rows_of, write_xlsx
 
@@ -55,3 +57,21 @@ def test_csv_times_with_a_utc_offset_import_as_the_instant_in_utc_and_say_so(
         dt.datetime(2024, 1, 5, 9, 30),
     ]
     assert said in result.warnings
+
+
+def test_workbook_durations_read_as_excel_shows_them_past_24_hours_too(
+    tmp_path: Path, limits: ImportLimits, run_import
+):
+    """A [h]:mm:ss cell (calamine: a timedelta) became its seconds as text, '91800.0' for 25:30:00."""
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    for row in [["k", "worked"], ["a", dt.timedelta(hours=25, minutes=30)], ["b", dt.timedelta(hours=8, seconds=3)]]:
+        book.active.append(row)
+    book.active.append(["c", dt.timedelta(minutes=1, seconds=0.5)])
+    for (cell,) in book.active.iter_rows(min_row=2, min_col=2):
+        cell.number_format = "[h]:mm:ss"
+    path = tmp_path / "shifts.xlsx"
+    book.save(path)
+    expected = ["25:30:00", "8:00:03", "0:01:00.500000"]
+    assert [row[1] for row in preview(path, "shifts.xlsx", ImportConfig(), limits).rows] == expected
+    assert [r["worked"] for r in rows_of(run_import(path))] == expected
