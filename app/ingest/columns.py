@@ -189,6 +189,28 @@ def mixed_text_warnings(
     return warnings
 
 
+#: The smallest whole number of 16 digits: a workbook (an IEEE double, 15 significant digits in Excel) loses
+#: digits from here on (Excel zeroes those past the 15th as they are typed).
+SIXTEEN_DIGITS = 10**15
+
+
+def long_number_warnings(names: Sequence[str], sample: Sequence[Sequence[Any]]) -> list[str]:
+    """Say which workbook columns hold whole numbers of 16 or more digits stored as numbers: ID numbers (18 digits)
+    and bank cards (16-19) stored so lost digits in the file itself, and no reading gets them back."""
+    warnings = []
+    for position, name in enumerate(names):
+        found = next(
+            (v for v in (row[position] for row in sample) if type(v) is float and abs(v) >= SIXTEEN_DIGITS), None
+        )
+        if found is not None and found.is_integer():
+            warnings.append(
+                f"column {name!r} holds numbers of 16 or more digits (such as {int(found)}) stored as numbers: a "
+                "workbook keeps 15 significant digits, so ID and card numbers stored this way lost their last "
+                "digits in the file itself; format the column as text in the workbook, enter them again and export"
+            )
+    return warnings
+
+
 def json_safe(value: Any) -> Any:
     """A value any JSON encoder accepts: ISO strings for temporal values, None for NaN and infinities."""
     if value is None or isinstance(value, bool | int | str):

@@ -75,3 +75,27 @@ def test_workbook_durations_read_as_excel_shows_them_past_24_hours_too(
     expected = ["25:30:00", "8:00:03", "0:01:00.500000"]
     assert [row[1] for row in preview(path, "shifts.xlsx", ImportConfig(), limits).rows] == expected
     assert [r["worked"] for r in rows_of(run_import(path))] == expected
+
+
+def test_id_and_card_numbers_a_workbook_stores_as_numbers_are_said_to_have_lost_digits(
+    tmp_path: Path, limits: ImportLimits, run_import
+):
+    """Stored as text they stay text, every digit; stored as numbers the file keeps 15 significant digits (Excel
+    zeroes the rest as they are typed): that is said, not passed over as a column of 1.1E+17 floats."""
+    rows = [["name", "id", "card", "amount"], ["a", "11010119900307123X", 6222021234567890, 1e15 - 1]]
+    rows += [["b", "110101199003071238", 6222021234567891, 12.5]]
+    path = write_xlsx(tmp_path / "people.xlsx", {"S": [*rows, ["c", 110101199003077777, 4367421234567890, 3]]})
+    shown = preview(path, "people.xlsx", ImportConfig(), limits)
+    said = (
+        "column {!r} holds numbers of 16 or more digits (such as {}) stored as numbers: a workbook keeps 15 "
+        "significant digits, so ID and card numbers stored this way lost their last digits in the file itself; "
+        "format the column as text in the workbook, enter them again and export"
+    )
+    warnings = [w for w in shown.warnings if "16 or more digits" in w]
+    assert [w.partition(" holds")[0] for w in warnings] == ["column 'id'", "column 'card'"]  # 'id': text and numbers
+    assert warnings[1] == said.format("card", "6222021234567890")
+    stored = [["id", "card"], ["11010119900307123X", "6222021234567890123"], ["110101199003071238", "6222021234567890"]]
+    result = run_import(write_xlsx(tmp_path / "text.xlsx", {"S": stored}))
+    assert [(c.name, c.type) for c in result.columns] == [("id", "string"), ("card", "string")]
+    assert [list(r.values()) for r in rows_of(result)] == stored[1:]
+    assert not [w for w in result.warnings if "16 or more digits" in w]
