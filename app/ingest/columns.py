@@ -232,6 +232,19 @@ def json_safe(value: Any) -> Any:
     return str(value)
 
 
+#: The largest whole number a JSON number keeps in a browser (JavaScript's Number.MAX_SAFE_INTEGER).
+SAFE_INTEGER = 2**53 - 1
+
+
+def json_shown(value: Any) -> Any:
+    """A cell as a page shows it (a preview's or a dataset's rows): `json_safe`, with whole numbers past
+    SAFE_INTEGER as text, as decimals are: the console's JSON.parse rounded them (an 18-digit ID number
+    110101199003077777 showed as 110101199003077780). The data keeps them as numbers."""
+    if type(value) is int and abs(value) > SAFE_INTEGER:
+        return str(value)
+    return json_safe(value)
+
+
 def effective(config: ImportConfig, planned: list[Planned], **inferred: Any) -> ImportConfig:
     """The configuration with every inferred value filled in, so sending it back imports what was shown."""
     columns = {

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from app.ingest import ColumnSpec, ImportConfig, ImportLimits, preview
+from app.domain.dataset_reader import Reader
+from app.ingest import ColumnSpec, DuckDBSettings, ImportConfig, ImportLimits, preview
 from tests.unit.ingest.conftest import rows_of, write_xlsx
 
 
@@ -99,3 +100,23 @@ def test_id_and_card_numbers_a_workbook_stores_as_numbers_are_said_to_have_lost_
     assert [(c.name, c.type) for c in result.columns] == [("id", "string"), ("card", "string")]
     assert [list(r.values()) for r in rows_of(result)] == stored[1:]
     assert not [w for w in result.warnings if "16 or more digits" in w]
+
+
+def test_whole_numbers_a_browser_cannot_hold_are_shown_as_text_in_previews_and_row_pages(
+    tmp_path: Path, limits: ImportLimits, run_import
+):
+    """A CSV column of 18-digit ID numbers and 19-digit cards is BIGINT, exact in the dataset; shown as JSON
+    numbers the console's JSON.parse rounded them (110101199003077777 showed as 110101199003077780)."""
+    path = tmp_path / "people.csv"
+    path.write_text("id,card,n\n110101199003077777,6222021234567890123,9007199254740991\n110101199003071238,1,-2\n")
+    shown = preview(path, "people.csv", ImportConfig(), limits)
+    assert [c.type for c in shown.columns] == ["integer", "integer", "integer"]
+    assert shown.rows == [
+        ["110101199003077777", "6222021234567890123", 9007199254740991],
+        ["110101199003071238", 1, -2],
+    ]
+    result = run_import(path)
+    assert [r["id"] for r in rows_of(result)] == [110101199003077777, 110101199003071238]  # the data keeps numbers
+    with Reader(result.data_path, tmp_path / "work", DuckDBSettings(memory_limit="128MB", threads=1)) as reader:
+        page = reader.rows(offset=0, limit=10, columns=None, order_by=[], filters=[])
+    assert page["rows"] == shown.rows
