@@ -11,6 +11,7 @@ import pytest
 from app.domain.dataset_reader import Reader
 from app.ingest import ColumnSpec, DuckDBSettings, ImportConfig, ImportLimits, preview
 from tests.unit.ingest.conftest import rows_of, write_xlsx
+from tests.workbook_files import Error, ods_workbook
 
 
 def test_numbers_in_a_workbook_column_typed_as_a_date_are_excel_serials_or_read_through_the_format(
@@ -120,3 +121,22 @@ def test_whole_numbers_a_browser_cannot_hold_are_shown_as_text_in_previews_and_r
     with Reader(result.data_path, tmp_path / "work", DuckDBSettings(memory_limit="128MB", threads=1)) as reader:
         page = reader.rows(offset=0, limit=10, columns=None, order_by=[], filters=[])
     assert page["rows"] == shown.rows
+
+
+def test_null_and_the_error_texts_libreoffice_writes_are_suggested_as_placeholders(
+    tmp_path: Path, limits: ImportLimits, run_import
+):
+    """NULL (database exports) and an ods's localized or LibreOffice-own errors (German #NV for #N/A, Err:502) made
+    a number column text with no `null_values` suggestion: only Excel's English error texts were known."""
+    csv_path = tmp_path / "export.csv"
+    csv_path.write_text("k,qty\na,5\nb,NULL\nc,7\nd,8\n")
+    assert preview(csv_path, "export.csv", ImportConfig(), limits).suggested_config == ImportConfig(
+        null_values=["NULL"]
+    )
+    rows = [["k", "qty"], ["a", 5], ["b", Error("#NV")], ["c", Error("Err:502")], ["d", 7], ["e", 8], ["f", 9]]
+    ods = ods_workbook(tmp_path / "book.ods", {"Data": rows})
+    shown = preview(ods, "book.ods", ImportConfig(), limits)
+    assert shown.suggested_config == ImportConfig(null_values=["#NV", "Err:502"])
+    result = run_import(ods, null_values=["#NV", "Err:502"])
+    assert [(c.name, c.type) for c in result.columns] == [("k", "string"), ("qty", "integer")]
+    assert [r["qty"] for r in rows_of(result)] == [5, None, None, 7, 8, 9]
