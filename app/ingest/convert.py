@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 from app.ingest.columns import Planned, json_safe
 from app.ingest.config import ImportConfig
 from app.ingest.duck import DEFAULT_SCALE
-from app.ingest.money import strip_currency
+from app.ingest.money import plain_number
 
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 #: The last date Excel has, 9999-12-31, as a serial number.
@@ -132,7 +132,7 @@ class Converter:
     def _number_text(self, text: str) -> str:
         """A numeric string with the configured separators made Python-readable."""
         text = text.strip()
-        amount = strip_currency(text, self.config)  # ¥1,234.56, 20.00元: app.ingest.money
+        amount = plain_number(text, self.config)  # ¥1,234.56, 20.00元: app.ingest.money
         if amount is not None:
             text = amount
         elif self.thousands:

@@ -20,7 +20,7 @@ from app.ingest.config import ImportConfig, ImportLimits, parse_range
 from app.ingest.csv_problems import REJECTS_SCAN, REJECTS_TABLE
 from app.ingest.duck import WIDER_THAN_BIGINT, duckdb_type, exact_number_type, ident, literal, our_type
 from app.ingest.errors import field_error
-from app.ingest.money import currency_sql
+from app.ingest.money import plain_number_sql
 
 #: Rows DuckDB's sniffer samples for the dialect and the column types.
 SAMPLE_ROWS = 20_480
@@ -364,7 +364,7 @@ def select_sql(plan: CsvPlan, config: ImportConfig, limits: ImportLimits, *, lim
         if p.type == "json":
             expr = f"{cast}({expr} AS JSON)"
         elif p.source in plan.money:
-            expr = f"{cast}({currency_sql(expr, config)} AS {duckdb_type(p.type, p.scale)})"
+            expr = f"{cast}({plain_number_sql(expr, config)} AS {duckdb_type(p.type, p.scale)})"
         elif p.source in plan.zoned:
             # the instant in UTC; not a CAST, which DuckDB pushes into read_csv as a TIMESTAMP read dropping the offset
             expr = f"timezone('UTC', {expr})"

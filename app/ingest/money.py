@@ -1,14 +1,16 @@
-"""Amounts written with a currency sign, as Chinese bills and bank exports write them: `¥1,234.56`, `￥-20.00`,
-`-¥20.00`, `1,234.56元`.
+"""Numbers written as text the way Chinese bills, bank exports and spreadsheets write them: amounts with a
+currency sign (`¥1,234.56`, `￥-20.00`, `-¥20.00`, `1,234.56元`) and percentages (`12.5%`).
 
 One rule, for CSV (in DuckDB SQL) and workbooks (in Python) alike: in a column typed as a number (integer, float,
 decimal), a value that is a number with a leading ¥/￥ (a sign before or after it) or a trailing 元 is read
-without them, and without ',' between thousands (or the configured `thousands_separator`). Text columns keep
-their values as written; anything else in a number column fails to convert as before.
+without them, and a number with a trailing % as its hundredth (12.5% is 0.125, as Excel stores a percent cell);
+both without ',' between thousands (or the configured `thousands_separator`). Text columns keep their values as
+written; anything else in a number column fails to convert as before.
 """
 
 from __future__ import annotations
 
+import decimal
 import re
 
 from app.ingest.config import ImportConfig
@@ -22,7 +24,10 @@ MONEY = r"^([+-]?)\s*[¥￥]\s*([+-]?[0-9][0-9.,]*)$|^([+-]?[0-9][0-9.,]*)\s*元
 KEEP = r"\1\2\3"
 #: Any currency mark, to tell a money column from one of plain numbers.
 MARK = "[¥￥元]"
+#: A percentage: group 1 is the number. RE2 and Python alike.
+PERCENT = r"^([+-]?[0-9][0-9.,]*)\s*%$"
 _MONEY = re.compile(MONEY)
+_PERCENT = re.compile(PERCENT)
 
 
 def group_separator(config: ImportConfig) -> str | None:
@@ -33,23 +38,42 @@ def group_separator(config: ImportConfig) -> str | None:
     return None if config.decimal_separator == "," else ","
 
 
-def strip_currency(text: str, config: ImportConfig) -> str | None:
-    """`text` without its currency sign and thousands separators when it is an amount MONEY matches, else None."""
+def plain_number(text: str, config: ImportConfig) -> str | None:
+    """`text` as a plain number when it is an amount MONEY matches (without its sign and thousands separators; the
+    decimal separator as configured) or a percentage (its hundredth, with a '.' point), else None."""
+    separator = group_separator(config)
     match = _MONEY.match(text.strip())
+    if match is not None:
+        number = match.expand(KEEP)
+        return number.replace(separator, "") if separator else number
+    match = _PERCENT.match(text.strip())
     if match is None:
         return None
-    number = match.expand(KEEP)
-    separator = group_separator(config)
-    return number.replace(separator, "") if separator else number
+    number = match[1].replace(separator, "") if separator else match[1]
+    if config.decimal_separator and config.decimal_separator != ".":
+        number = number.replace(config.decimal_separator, ".")
+    try:
+        return format(decimal.Decimal(number).scaleb(-2), "f")
+    except decimal.InvalidOperation:
+        return None
 
 
-def currency_sql(expr: str, config: ImportConfig) -> str:
-    """SQL for `expr` (text) with `strip_currency` applied where it matches, else `expr` trimmed."""
+def plain_number_sql(expr: str, config: ImportConfig) -> str:
+    """SQL for `expr` (text) with `plain_number` applied where it matches, else `expr` trimmed (with ',' as the
+    decimal point when configured so)."""
     value = f"trim({expr})"
     number = f"regexp_replace({value}, {literal(MONEY)}, {literal(KEEP)})"
+    percent = f"regexp_extract({value}, {literal(PERCENT)}, 1)"
     separator = group_separator(config)
     if separator:
         number = f"replace({number}, {literal(separator)}, '')"
+        percent = f"replace({percent}, {literal(separator)}, '')"
     if config.decimal_separator == ",":
         number = f"replace({number}, ',', '.')"
-    return f"CASE WHEN regexp_full_match({value}, {literal(MONEY)}) THEN {number} ELSE {value} END"
+        percent = f"replace({percent}, ',', '.')"
+    # exact, as Python's scaleb(-2); a number that is none (1.2.3%) stays as written, for the cast to name it
+    hundredth = f"coalesce(CAST(TRY_CAST({percent} AS DECIMAL(38, 16)) * 0.01 AS VARCHAR), {value})"
+    return (
+        f"CASE WHEN regexp_full_match({value}, {literal(MONEY)}) THEN {number} "
+        f"WHEN regexp_full_match({value}, {literal(PERCENT)}) THEN {hundredth} ELSE {value} END"
+    )

@@ -23,7 +23,7 @@ from app.ingest.columns import Planned
 from app.ingest.config import ColumnSpec, ImportConfig
 from app.ingest.csv_reader import separator_hint
 from app.ingest.models import SheetInfo, Suggestion
-from app.ingest.money import strip_currency
+from app.ingest.money import plain_number
 from app.ingest.shape import FOOTER_TAIL_ROWS, confirm_footer, footer_candidate, narrow, null_tokens
 
 #: Data rows whose sums a totals row is checked against, at most (a longer sheet gets no footer suggestion).
@@ -135,7 +135,7 @@ def column_types(columns: list[tuple[str, list[Any]]], config: ImportConfig, dat
     named = []
     for name, values in columns:
         texts = [v.strip() for v in values if isinstance(v, str) and v.strip() and v not in nulls]
-        amounts = [strip_currency(t, config) for t in texts]
+        amounts = [plain_number(t, config) for t in texts]
         marked = [t for t, a in zip(texts, amounts, strict=True) if a is not None and a != t]
         spec = specs.get(name, ColumnSpec())
         if marked and all(a is not None and _PLAIN.match(a) for a in amounts):

@@ -4,12 +4,16 @@ strings, null placeholders (the cases of real exports that earlier tests did not
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from app.domain.dataset_reader import Reader
 from app.ingest import ColumnSpec, DuckDBSettings, ImportConfig, ImportLimits, preview
+from app.ingest.errors import ImportFailed
+from app.ingest.money import plain_number, plain_number_sql
 from tests.unit.ingest.conftest import rows_of, write_xlsx
 from tests.workbook_files import Error, ods_workbook
 
@@ -140,3 +144,47 @@ def test_null_and_the_error_texts_libreoffice_writes_are_suggested_as_placeholde
     result = run_import(ods, null_values=["#NV", "Err:502"])
     assert [(c.name, c.type) for c in result.columns] == [("k", "string"), ("qty", "integer")]
     assert [r["qty"] for r in rows_of(result)] == [5, None, None, 7, 8, 9]
+
+
+def test_percentages_written_as_text_import_as_fractions_in_number_columns(
+    tmp_path: Path, limits: ImportLimits, run_import
+):
+    """12.5% is 0.125, as Excel stores a percent cell: a CSV column of them was text with nothing suggested, and
+    typed as a number every row was bad (in CSV and in a workbook's text cells alike)."""
+    path = tmp_path / "rates.csv"
+    path.write_text('k,rate\na,12.5%\nb,3%\nc,-0.5 %\nd,"1,250%"\n')
+    shown = preview(path, "rates.csv", ImportConfig(), limits)
+    assert [(s.field, s.value) for s in shown.suggestions] == [
+        ("columns", {"rate": ColumnSpec(type="decimal", scale=3)})
+    ]
+    fractions = [Decimal("0.125"), Decimal("0.030"), Decimal("-0.005"), Decimal("12.500")]
+    assert [r["rate"] for r in rows_of(run_import(path, columns=shown.suggested_config.columns))] == fractions
+    book = write_xlsx(tmp_path / "rates.xlsx", {"S": [["k", "rate"], ["a", "12.5%"], ["b", 0.03], ["c", "-0.5%"]]})
+    result = run_import(book, columns={"rate": ColumnSpec(type="float")})
+    assert [r["rate"] for r in rows_of(result)] == [0.125, 0.03, -0.005]
+
+
+@pytest.mark.parametrize("config", [ImportConfig(), ImportConfig(decimal_separator=",", thousands_separator=".")])
+def test_the_sql_and_python_forms_of_the_percent_rule_agree(config: ImportConfig):
+    texts = ["12.5%", "3%", "-0.5 %", "+7%"] if config.decimal_separator is None else ["12,5%", "1.250%"]
+    conn = duckdb.connect()
+    for text in texts:
+        python = plain_number(text, config)
+        sql = conn.execute(f"SELECT {plain_number_sql('x', config)} FROM (SELECT ? AS x)", [text]).fetchone()[0]
+        assert python is not None
+        written = text.replace(" ", "").removesuffix("%")
+        if config.decimal_separator == ",":
+            written = written.replace(".", "").replace(",", ".")
+        assert Decimal(python) == Decimal(sql) == Decimal(written) / 100
+    assert plain_number("12%%", config) is None
+
+
+def test_a_percentage_that_is_no_number_is_named_by_a_strict_import_and_empty_in_a_lenient_one(
+    tmp_path: Path, run_import
+):
+    path = tmp_path / "rates.csv"
+    path.write_text("k,rate\na,12.5%\nb,1.2.3%\n")
+    typed = {"rate": ColumnSpec(type="decimal", scale=3)}
+    with pytest.raises(ImportFailed, match=r"1\.2\.3%"):
+        run_import(path, columns=typed)
+    assert [r["rate"] for r in rows_of(run_import(path, columns=typed, on_error="lenient"))] == [Decimal("0.125"), None]
