@@ -1,11 +1,13 @@
 """Numbers written as text the way Chinese bills, bank exports and spreadsheets write them: amounts with a
-currency sign (`¥1,234.56`, `￥-20.00`, `-¥20.00`, `1,234.56元`) and percentages (`12.5%`).
+currency sign (`¥1,234.56`, `￥-20.00`, `-¥20.00`, `1,234.56元`), percentages (`12.5%`), accounting negatives
+(`(1,234.50)`).
 
 One rule, for CSV (in DuckDB SQL) and workbooks (in Python) alike: in a column typed as a number (integer, float,
 decimal), a value that is a number with a leading ¥/￥ (a sign before or after it) or a trailing 元 is read
-without them, and a number with a trailing % as its hundredth (12.5% is 0.125, as Excel stores a percent cell);
-both without ',' between thousands (or the configured `thousands_separator`). Text columns keep their values as
-written; anything else in a number column fails to convert as before.
+without them, a number with a trailing % as its hundredth (12.5% is 0.125, as Excel stores a percent cell), and
+a number in parentheses as its negative; all without ',' between thousands (or the configured
+`thousands_separator`). Text columns keep their values as written; anything else in a number column fails to
+convert as before.
 """
 
 from __future__ import annotations
@@ -26,7 +28,10 @@ KEEP = r"\1\2\3"
 MARK = "[¥￥元]"
 #: A percentage: group 1 is the number. RE2 and Python alike.
 PERCENT = r"^([+-]?[0-9][0-9.,]*)\s*%$"
+#: An accounting negative, (1,234.50): group 1 is the number. RE2 and Python alike.
+NEGATIVE = r"^\(\s*([0-9][0-9.,]*)\s*\)$"
 _MONEY = re.compile(MONEY)
+_NEGATIVE = re.compile(NEGATIVE)
 _PERCENT = re.compile(PERCENT)
 
 
@@ -39,13 +44,17 @@ def group_separator(config: ImportConfig) -> str | None:
 
 
 def plain_number(text: str, config: ImportConfig) -> str | None:
-    """`text` as a plain number when it is an amount MONEY matches (without its sign and thousands separators; the
-    decimal separator as configured) or a percentage (its hundredth, with a '.' point), else None."""
+    """`text` as a plain number when it is an amount MONEY matches or an accounting negative (without currency sign
+    and thousands separators; the decimal separator as configured) or a percentage (its hundredth, with a '.'
+    point), else None."""
     separator = group_separator(config)
     match = _MONEY.match(text.strip())
     if match is not None:
         number = match.expand(KEEP)
         return number.replace(separator, "") if separator else number
+    match = _NEGATIVE.match(text.strip())
+    if match is not None:
+        return "-" + (match[1].replace(separator, "") if separator else match[1])
     match = _PERCENT.match(text.strip())
     if match is None:
         return None
@@ -64,16 +73,16 @@ def plain_number_sql(expr: str, config: ImportConfig) -> str:
     value = f"trim({expr})"
     number = f"regexp_replace({value}, {literal(MONEY)}, {literal(KEEP)})"
     percent = f"regexp_extract({value}, {literal(PERCENT)}, 1)"
+    negative = f"'-' || regexp_extract({value}, {literal(NEGATIVE)}, 1)"
     separator = group_separator(config)
     if separator:
-        number = f"replace({number}, {literal(separator)}, '')"
-        percent = f"replace({percent}, {literal(separator)}, '')"
+        number, percent, negative = (f"replace({n}, {literal(separator)}, '')" for n in (number, percent, negative))
     if config.decimal_separator == ",":
-        number = f"replace({number}, ',', '.')"
-        percent = f"replace({percent}, ',', '.')"
+        number, percent, negative = (f"replace({n}, ',', '.')" for n in (number, percent, negative))
     # exact, as Python's scaleb(-2); a number that is none (1.2.3%) stays as written, for the cast to name it
     hundredth = f"coalesce(CAST(TRY_CAST({percent} AS DECIMAL(38, 16)) * 0.01 AS VARCHAR), {value})"
     return (
         f"CASE WHEN regexp_full_match({value}, {literal(MONEY)}) THEN {number} "
-        f"WHEN regexp_full_match({value}, {literal(PERCENT)}) THEN {hundredth} ELSE {value} END"
+        f"WHEN regexp_full_match({value}, {literal(PERCENT)}) THEN {hundredth} "
+        f"WHEN regexp_full_match({value}, {literal(NEGATIVE)}) THEN {negative} ELSE {value} END"
     )

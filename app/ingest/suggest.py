@@ -127,7 +127,8 @@ CHINESE_DATES = (
 
 def column_types(columns: list[tuple[str, list[Any]]], config: ImportConfig, dated: set[str]) -> Suggestion | None:
     """`columns` with types for text columns that are amounts or Chinese dates, as bills write them: `decimal`
-    where some values carry a currency sign (¥1,234.56, 20.00元) and the rest are plain numbers (app.ingest.money);
+    where some values carry a currency sign (¥1,234.56, 20.00元), a % or accounting parentheses and the rest are
+    plain numbers (app.ingest.money);
     `date`/`datetime` with a format for 2026年12月4日 (unless a column of that type is already read by another
     format: a CSV import takes one of each)."""
     nulls = set(config.null_values or ())
@@ -135,11 +136,11 @@ def column_types(columns: list[tuple[str, list[Any]]], config: ImportConfig, dat
     named = []
     for name, values in columns:
         texts = [v.strip() for v in values if isinstance(v, str) and v.strip() and v not in nulls]
-        amounts = [plain_number(t, config) for t in texts]
-        marked = [t for t, a in zip(texts, amounts, strict=True) if a is not None and a != t]
+        amounts = [plain_number(t, config) or t for t in texts]
+        marked = [t for t, a in zip(texts, amounts, strict=True) if a != t]
         spec = specs.get(name, ColumnSpec())
-        if marked and all(a is not None and _PLAIN.match(a) for a in amounts):
-            scale = max(len(a.partition(".")[2]) for a in amounts if a is not None)
+        if marked and all(_PLAIN.match(a) for a in amounts):
+            scale = max(len(a.partition(".")[2]) for a in amounts)
             specs[name] = msgspec.structs.replace(spec, type="decimal", scale=scale)
             named.append(f"{name!r} as decimal (such as {marked[0]!r})")
             continue

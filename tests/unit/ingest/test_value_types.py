@@ -188,3 +188,27 @@ def test_a_percentage_that_is_no_number_is_named_by_a_strict_import_and_empty_in
     with pytest.raises(ImportFailed, match=r"1\.2\.3%"):
         run_import(path, columns=typed)
     assert [r["rate"] for r in rows_of(run_import(path, columns=typed, on_error="lenient"))] == [Decimal("0.125"), None]
+
+
+def test_accounting_negatives_in_parentheses_read_as_negative_numbers_and_are_suggested(
+    tmp_path: Path, limits: ImportLimits, run_import
+):
+    """(1,234.50) is -1234.50 as accounting exports write it: a column of them was text, nothing suggested, and
+    typed as a number every such row was bad."""
+    path = tmp_path / "ledger.csv"
+    path.write_text('k,change\na,"(1,234.50)"\nb,200\nc,( 3 )\n')
+    shown = preview(path, "ledger.csv", ImportConfig(), limits)
+    assert [(s.field, s.value) for s in shown.suggestions] == [
+        ("columns", {"change": ColumnSpec(type="decimal", scale=2)})
+    ]
+    expected = [Decimal("-1234.50"), Decimal("200.00"), Decimal("-3.00")]
+    assert [r["change"] for r in rows_of(run_import(path, columns=shown.suggested_config.columns))] == expected
+    book = write_xlsx(tmp_path / "ledger.xlsx", {"S": [["k", "change"], ["a", "(1,234.50)"], ["b", 7]]})
+    assert [r["change"] for r in rows_of(run_import(book, columns={"change": ColumnSpec(type="float")}))] == [
+        -1234.5,
+        7.0,
+    ]
+    conn = duckdb.connect()
+    for text in ["(1,234.50)", "( 3 )", "(abc)", "(1", "-(2)"]:
+        sql = conn.execute(f"SELECT {plain_number_sql('x', ImportConfig())} FROM (SELECT ? AS x)", [text]).fetchone()
+        assert sql[0] == (plain_number(text, ImportConfig()) or text.strip())
