@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 
 from app.ingest.columns import Planned, json_safe
 from app.ingest.config import ImportConfig
-from app.ingest.duck import DEFAULT_SCALE
+from app.ingest.duck import DEFAULT_SCALE, literal
 from app.ingest.money import plain_number
 
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)
@@ -26,8 +26,10 @@ EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 EXCEL_LAST_SERIAL = 2_958_465
 #: Our types whose Arrow arrays pyarrow would also build from numbers, read as days or microseconds after 1970.
 TEMPORAL = frozenset({"date", "datetime", "time"})
-TRUE_WORDS = {"true", "yes", "y", "1", "t"}
-FALSE_WORDS = {"false", "no", "n", "0", "f"}
+#: Chinese yes and no, as forms and HR exports write a flag: read so in a boolean column (CSV: `boolean_sql`).
+CHINESE_BOOLEANS = {"是": True, "否": False}
+TRUE_WORDS = {"true", "yes", "y", "1", "t", *(word for word, flag in CHINESE_BOOLEANS.items() if flag)}
+FALSE_WORDS = {"false", "no", "n", "0", "f", *(word for word, flag in CHINESE_BOOLEANS.items() if not flag)}
 
 
 def arrow_type(p: Planned) -> pa.DataType:
@@ -43,6 +45,14 @@ def arrow_type(p: Planned) -> pa.DataType:
         "json": pa.string(),
         "decimal": pa.decimal128(38, DEFAULT_SCALE if p.scale is None else p.scale),
     }[p.type]
+
+
+def boolean_sql(expr: str) -> str:
+    """SQL for `expr` (text) with 是/否 as true/false (CHINESE_BOOLEANS), else trimmed: for DuckDB's cast, which
+    reads true/false, yes/no, y/n, t/f and 1/0 itself."""
+    value = f"trim({expr})"
+    cases = " ".join(f"WHEN {literal(word)} THEN '{str(flag).lower()}'" for word, flag in CHINESE_BOOLEANS.items())
+    return f"CASE {value} {cases} ELSE {value} END"
 
 
 def warm_up() -> None:

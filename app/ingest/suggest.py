@@ -21,6 +21,7 @@ import msgspec
 from app.ingest import excel_reader
 from app.ingest.columns import Planned
 from app.ingest.config import ColumnSpec, ImportConfig
+from app.ingest.convert import CHINESE_BOOLEANS
 from app.ingest.csv_reader import separator_hint
 from app.ingest.models import SheetInfo, Suggestion
 from app.ingest.money import plain_number
@@ -128,9 +129,8 @@ CHINESE_DATES = (
 def column_types(columns: list[tuple[str, list[Any]]], config: ImportConfig, dated: set[str]) -> Suggestion | None:
     """`columns` with types for text columns that are amounts or Chinese dates, as bills write them: `decimal`
     where some values carry a currency sign (¥1,234.56, 20.00元), a % or accounting parentheses and the rest are
-    plain numbers (app.ingest.money);
-    `date`/`datetime` with a format for 2026年12月4日 (unless a column of that type is already read by another
-    format: a CSV import takes one of each)."""
+    plain numbers (app.ingest.money); `boolean` for 是/否; `date`/`datetime` with a format for 2026年12月4日 (unless
+    a column of that type is already read by another format: a CSV import takes one of each)."""
     nulls = set(config.null_values or ())
     specs = dict(config.columns or {})
     named = []
@@ -144,6 +144,10 @@ def column_types(columns: list[tuple[str, list[Any]]], config: ImportConfig, dat
             specs[name] = msgspec.structs.replace(spec, type="decimal", scale=scale)
             named.append(f"{name!r} as decimal (such as {marked[0]!r})")
             continue
+        if texts and all(t in CHINESE_BOOLEANS for t in texts):
+            specs[name] = msgspec.structs.replace(spec, type="boolean")
+            named.append(f"{name!r} as boolean (是/否)")
+            continue
         for pattern, kind, form in CHINESE_DATES:
             if texts and kind not in dated and all(pattern.match(t) for t in texts):
                 specs[name] = msgspec.structs.replace(spec, type=kind, format=form)
@@ -152,7 +156,7 @@ def column_types(columns: list[tuple[str, list[Any]]], config: ImportConfig, dat
                 break
     if not named:
         return None
-    reason = f"typed {', '.join(named)}, these text columns import as numbers and dates"
+    reason = f"typed {', '.join(named)}, these text columns import as the numbers, dates and flags they hold"
     return Suggestion(field="columns", value=specs, reason=reason)
 
 

@@ -212,3 +212,17 @@ def test_accounting_negatives_in_parentheses_read_as_negative_numbers_and_are_su
     for text in ["(1,234.50)", "( 3 )", "(abc)", "(1", "-(2)"]:
         sql = conn.execute(f"SELECT {plain_number_sql('x', ImportConfig())} FROM (SELECT ? AS x)", [text]).fetchone()
         assert sql[0] == (plain_number(text, ImportConfig()) or text.strip())
+
+
+def test_chinese_yes_and_no_read_as_booleans_and_are_suggested(tmp_path: Path, limits: ImportLimits, run_import):
+    """是/否 is how forms and HR exports write a flag: text with nothing suggested, and typed boolean every row was
+    bad (Y/N, TRUE/FALSE and 1/0 already read so)."""
+    path = tmp_path / "staff.csv"
+    path.write_text("工号,在职\n00123,是\n00456,否\n01000, 是\n")
+    shown = preview(path, "staff.csv", ImportConfig(), limits)
+    assert [(s.field, s.value) for s in shown.suggestions] == [("columns", {"在职": ColumnSpec(type="boolean")})]
+    result = run_import(path, columns=shown.suggested_config.columns)
+    assert [(r["工号"], r["在职"]) for r in rows_of(result)] == [("00123", True), ("00456", False), ("01000", True)]
+    book = write_xlsx(tmp_path / "staff.xlsx", {"S": [["工号", "在职"], ["00123", "是"], ["00456", "否"]]})
+    typed = run_import(book, columns={"在职": ColumnSpec(type="boolean")})
+    assert [r["在职"] for r in rows_of(typed)] == [True, False]
