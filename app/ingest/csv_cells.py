@@ -1,6 +1,6 @@
 """What the sampled text of a CSV's cells says about reading them, in one scan: number columns holding amounts
-with a currency sign, percentages or negatives in parentheses (app.ingest.money), boolean columns holding 是/否
-(app.ingest.convert), and text columns whose cells end in a tab.
+with a currency sign, percentages, negatives in parentheses or full-width digits (app.ingest.money), boolean
+columns holding 是/否 (app.ingest.convert), and text columns whose cells end in a tab.
 
 WeChat Pay pads ids and some text cells with a trailing tab so that Excel keeps them as text; nobody wants
 the tab in their data, so a text column where the sample shows one is read without trailing tabs (and a
@@ -14,7 +14,7 @@ import duckdb
 from app.ingest.columns import Planned
 from app.ingest.convert import CHINESE_BOOLEANS
 from app.ingest.duck import literal
-from app.ingest.money import MARK, MONEY, NEGATIVE, NUMBER_TYPES, PERCENT
+from app.ingest.money import NUMBER_TYPES, changed_sql
 
 #: A tab, as SQL.
 TAB = "chr(9)"
@@ -29,19 +29,14 @@ def sampled(
     conn: duckdb.DuckDBPyConnection, call: str, planned: list[Planned], sniffed: dict[int, str], rows: int
 ) -> tuple[list[str], list[str]]:
     """(as_text, padded): the sources of number columns DuckDB sniffed as text whose sample holds an amount with
-    a currency sign, a percentage or a negative in parentheses, and of boolean ones whose sample holds 是/否; and of
-    text columns whose sample holds a cell ending in a tab. `call` reads every column as text `c0`, `c1`, ... by
-    file position; `sniffed` is DuckDB's type by file position."""
+    a currency sign, a percentage, a negative in parentheses or full-width digits, and of boolean ones whose
+    sample holds 是/否; and of text columns whose sample holds a cell ending in a tab. `call` reads every column as
+    text `c0`, `c1`, ... by file position; `sniffed` is DuckDB's type by file position."""
     money = [p for p in planned if p.include and p.type in NUMBER_TYPES and sniffed.get(p.index) == "string"]
     flags = [p for p in planned if p.include and p.type == "boolean" and sniffed.get(p.index) == "string"]
     text = [p for p in planned if p.include and p.type == "string"]
     words = literal(list(CHINESE_BOOLEANS))
-    checks = [
-        f"(regexp_matches(c{p.index}, {literal(MARK)}) AND regexp_full_match(trim(c{p.index}), {literal(MONEY)}))"
-        f" OR regexp_full_match(trim(c{p.index}), {literal(PERCENT)})"
-        f" OR regexp_full_match(trim(c{p.index}), {literal(NEGATIVE)})"
-        for p in money
-    ]
+    checks = [changed_sql(f"c{p.index}") for p in money]
     checks += [f"list_contains({words}, trim(c{p.index}))" for p in flags]
     checks += [f"ends_with(c{p.index}, {TAB})" for p in text]
     if not checks:

@@ -1,11 +1,13 @@
 """Numbers written as text the way Chinese bills, bank exports and spreadsheets write them: amounts with a
 currency sign (`¥1,234.56`, `￥-20.00`, `-¥20.00`, `1,234.56元`), percentages (`12.5%`), accounting negatives
-(`(1,234.50)`).
+(`(1,234.50)`), any of them in full-width characters (U+FF10-U+FF19 digits and their signs, as a Chinese input
+method types them in full-width mode).
 
 One rule, for CSV (in DuckDB SQL) and workbooks (in Python) alike: in a column typed as a number (integer, float,
 decimal), a value that is a number with a leading ¥/￥ (a sign before or after it) or a trailing 元 is read
 without them, a number with a trailing % as its hundredth (12.5% is 0.125, as Excel stores a percent cell), and
-a number in parentheses as its negative; all without ',' between thousands (or the configured
+a number in parentheses as its negative, a number in full-width characters as the same in ASCII; all without
+',' between thousands (or the configured
 `thousands_separator`). Text columns keep their values as written; anything else in a number column fails to
 convert as before.
 """
@@ -30,7 +32,13 @@ MARK = "[¥￥元]"
 PERCENT = r"^([+-]?[0-9][0-9.,]*)\s*%$"
 #: An accounting negative, (1,234.50): group 1 is the number. RE2 and Python alike.
 NEGATIVE = r"^\(\s*([0-9][0-9.,]*)\s*\)$"
+#: A number, after full-width characters are made ASCII (FULL_WIDTH → HALF_WIDTH). RE2 and Python alike.
+PLAIN = r"^[+-]?[0-9][0-9.,]*$"
+HALF_WIDTH = "0123456789.,-+%()"
+FULL_WIDTH = "".join(chr(ord(c) + 0xFEE0) for c in HALF_WIDTH)  # U+FF01-U+FF5E mirror ASCII '!'-'~'
+_HALF = str.maketrans(FULL_WIDTH, HALF_WIDTH)
 _MONEY = re.compile(MONEY)
+_PLAIN = re.compile(PLAIN)
 _NEGATIVE = re.compile(NEGATIVE)
 _PERCENT = re.compile(PERCENT)
 
@@ -44,18 +52,22 @@ def group_separator(config: ImportConfig) -> str | None:
 
 
 def plain_number(text: str, config: ImportConfig) -> str | None:
-    """`text` as a plain number when it is an amount MONEY matches or an accounting negative (without currency sign
-    and thousands separators; the decimal separator as configured) or a percentage (its hundredth, with a '.'
-    point), else None."""
+    """`text` as a plain number when it is an amount MONEY matches, an accounting negative or a number in full-width
+    characters (without currency sign and thousands separators; the decimal separator as configured), or a
+    percentage (its hundredth, with a '.' point); else None."""
     separator = group_separator(config)
-    match = _MONEY.match(text.strip())
+    written = text.strip()
+    value = written.translate(_HALF)
+    match = _MONEY.match(value)
     if match is not None:
         number = match.expand(KEEP)
         return number.replace(separator, "") if separator else number
-    match = _NEGATIVE.match(text.strip())
+    match = _NEGATIVE.match(value)
     if match is not None:
         return "-" + (match[1].replace(separator, "") if separator else match[1])
-    match = _PERCENT.match(text.strip())
+    if value != written and _PLAIN.match(value):
+        return value.replace(separator, "") if separator else value
+    match = _PERCENT.match(value)
     if match is None:
         return None
     number = match[1].replace(separator, "") if separator else match[1]
@@ -67,22 +79,42 @@ def plain_number(text: str, config: ImportConfig) -> str | None:
         return None
 
 
+def _half_sql(expr: str) -> str:
+    """SQL for `expr` (text) trimmed, its full-width characters made ASCII."""
+    return f"translate(trim({expr}), {literal(FULL_WIDTH)}, {literal(HALF_WIDTH)})"
+
+
+def changed_sql(expr: str) -> str:
+    """SQL: whether `plain_number` reads `expr` (text) as another number than it spells (a CSV column's sample
+    holding one is read through `plain_number_sql`)."""
+    value = _half_sql(expr)
+    return (
+        f"(regexp_matches({expr}, {literal(MARK)}) AND regexp_full_match({value}, {literal(MONEY)}))"
+        f" OR regexp_full_match({value}, {literal(PERCENT)}) OR regexp_full_match({value}, {literal(NEGATIVE)})"
+        f" OR ({value} <> trim({expr}) AND regexp_full_match({value}, {literal(PLAIN)}))"
+    )
+
+
 def plain_number_sql(expr: str, config: ImportConfig) -> str:
     """SQL for `expr` (text) with `plain_number` applied where it matches, else `expr` trimmed (with ',' as the
     decimal point when configured so)."""
-    value = f"trim({expr})"
+    written, value = f"trim({expr})", _half_sql(expr)
     number = f"regexp_replace({value}, {literal(MONEY)}, {literal(KEEP)})"
     percent = f"regexp_extract({value}, {literal(PERCENT)}, 1)"
     negative = f"'-' || regexp_extract({value}, {literal(NEGATIVE)}, 1)"
+    plain = value
     separator = group_separator(config)
+    parts = (number, percent, negative, plain)
     if separator:
-        number, percent, negative = (f"replace({n}, {literal(separator)}, '')" for n in (number, percent, negative))
+        parts = tuple(f"replace({n}, {literal(separator)}, '')" for n in parts)
     if config.decimal_separator == ",":
-        number, percent, negative = (f"replace({n}, ',', '.')" for n in (number, percent, negative))
+        parts = tuple(f"replace({n}, ',', '.')" for n in parts)
+    number, percent, negative, plain = parts
     # exact, as Python's scaleb(-2); a number that is none (1.2.3%) stays as written, for the cast to name it
-    hundredth = f"coalesce(CAST(TRY_CAST({percent} AS DECIMAL(38, 16)) * 0.01 AS VARCHAR), {value})"
+    hundredth = f"coalesce(CAST(TRY_CAST({percent} AS DECIMAL(38, 16)) * 0.01 AS VARCHAR), {written})"
     return (
         f"CASE WHEN regexp_full_match({value}, {literal(MONEY)}) THEN {number} "
-        f"WHEN regexp_full_match({value}, {literal(PERCENT)}) THEN {hundredth} "
-        f"WHEN regexp_full_match({value}, {literal(NEGATIVE)}) THEN {negative} ELSE {value} END"
+        f"WHEN regexp_full_match({value}, {literal(NEGATIVE)}) THEN {negative} "
+        f"WHEN {value} <> {written} AND regexp_full_match({value}, {literal(PLAIN)}) THEN {plain} "
+        f"WHEN regexp_full_match({value}, {literal(PERCENT)}) THEN {hundredth} ELSE {written} END"
     )

@@ -226,3 +226,32 @@ def test_chinese_yes_and_no_read_as_booleans_and_are_suggested(tmp_path: Path, l
     book = write_xlsx(tmp_path / "staff.xlsx", {"S": [["工号", "在职"], ["00123", "是"], ["00456", "否"]]})
     typed = run_import(book, columns={"在职": ColumnSpec(type="boolean")})
     assert [r["在职"] for r in rows_of(typed)] == [True, False]
+
+
+def test_full_width_digits_read_as_numbers_in_number_columns_in_csv_as_in_workbooks(
+    tmp_path: Path, limits: ImportLimits, run_import
+):
+    """Full-width digits (as a Chinese input method types them in full-width mode): a workbook's number column read
+    them (Python reads any Unicode digit), a CSV's did not, and a text column of them got no suggestion."""
+    path = tmp_path / "counts.csv"
+    path.write_text(f"k,qty\na,{wide('123')}\nb,{wide('45.5')}\nc,6\nd,{wide('-7')}\n")
+    shown = preview(path, "counts.csv", ImportConfig(), limits)
+    assert [(s.field, s.value) for s in shown.suggestions] == [
+        ("columns", {"qty": ColumnSpec(type="decimal", scale=1)})
+    ]
+    result = run_import(path, columns=shown.suggested_config.columns)
+    assert [r["qty"] for r in rows_of(result)] == [Decimal("123.0"), Decimal("45.5"), Decimal("6.0"), Decimal("-7.0")]
+    assert plain_number(wide("123"), ImportConfig()) == "123"
+    assert plain_number(wide("12") + "ab", ImportConfig()) is None
+    conn = duckdb.connect()
+    for text in [wide("1,234"), wide("-7"), wide("(3)"), wide("12.5%"), "¥" + wide("5"), wide("12") + "ab"]:
+        python = plain_number(text, ImportConfig())
+        sql = conn.execute(f"SELECT {plain_number_sql('x', ImportConfig())} FROM (SELECT ? AS x)", [text]).fetchone()
+        assert (sql[0] if python is None else Decimal(sql[0])) == (text if python is None else Decimal(python))
+    book = write_xlsx(tmp_path / "counts.xlsx", {"S": [["k", "qty"], ["a", wide("123")], ["b", wide("-7")]]})
+    assert [r["qty"] for r in rows_of(run_import(book, columns={"qty": ColumnSpec(type="integer")}))] == [123, -7]
+
+
+def wide(text: str) -> str:
+    """`text` in full-width characters (U+FF01-U+FF5E mirror ASCII '!'-'~')."""
+    return "".join(chr(ord(c) + 0xFEE0) for c in text)
