@@ -208,6 +208,8 @@ class Converter:
                 return self.to_datetime(str(int(value)))
             if not 0 <= value <= EXCEL_LAST_SERIAL:
                 raise CellError("is no Excel serial date (0 to 2958465: 9999-12-31); set a format such as %Y%m%d")
+            if value < 60:  # Excel counts a 1900-02-29 (serial 60, read as 02-28) that never was: below it, a day on
+                value += 1
             return EXCEL_EPOCH + dt.timedelta(days=value)  # an Excel serial date in a cell not formatted as one
         if isinstance(value, str):
             text = value.strip()

@@ -255,3 +255,24 @@ def test_full_width_digits_read_as_numbers_in_number_columns_in_csv_as_in_workbo
 def wide(text: str) -> str:
     """`text` in full-width characters (U+FF01-U+FF5E mirror ASCII '!'-'~')."""
     return "".join(chr(ord(c) + 0xFEE0) for c in text)
+
+
+def test_serial_dates_before_march_1900_follow_excels_leap_year_bug_and_1904_workbooks_read_right(
+    tmp_path: Path, limits: ImportLimits, run_import
+):
+    """Excel counts a 29 February 1900 that never was (serial 60), so serials 1-59 are a day later than a plain
+    count from 1899-12-30 gives: 1 is 1900-01-01, not 1899-12-31. calamine gets this right for cells formatted as
+    dates; a number typed as a date here did not. A 1904-system workbook's date cells read right (calamine)."""
+    serials = write_xlsx(tmp_path / "early.xlsx", {"S": [["d"], [1], [59], [60], [61], [45296]]})
+    result = run_import(serials, columns={"d": ColumnSpec(type="date")})
+    firsts = [dt.date(1900, 1, 1), dt.date(1900, 2, 28), dt.date(1900, 2, 28), dt.date(1900, 3, 1)]
+    assert [r["d"] for r in rows_of(result)] == [*firsts, dt.date(2024, 1, 5)]
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    book.epoch = openpyxl.utils.datetime.CALENDAR_MAC_1904
+    for row in [["d"], [dt.date(2024, 1, 5)], [dt.date(1904, 1, 2)]]:
+        book.active.append(row)
+    for (cell,) in book.active.iter_rows(min_row=2):
+        cell.number_format = "yyyy-mm-dd"
+    book.save(tmp_path / "mac.xlsx")
+    assert [r["d"] for r in rows_of(run_import(tmp_path / "mac.xlsx"))] == [dt.date(2024, 1, 5), dt.date(1904, 1, 2)]
