@@ -167,6 +167,8 @@ def text_number_reader(config: ImportConfig) -> Callable[[str], Any]:
 
 
 _NUMBER = re.compile(r"^[+-]?(\d[\d ,.']*|[.,]\d+)([eE][+-]?\d+)?$")
+#: A Chinese ID number (居民身份证号): 17 digits and a check character that is X one time in eleven; not a stray.
+_ID_NUMBER = re.compile(r"^\d{17}[\dXx]$")
 
 
 def mixed_text_warnings(
@@ -183,7 +185,7 @@ def mixed_text_warnings(
         if p.type != "string" or p.source in typed:
             continue
         values = [row[position] for row in rows if isinstance(row[position], str) and row[position].strip()]
-        strays = [v for v in values if not _NUMBER.match(v.strip())]
+        strays = [v for v in values if not _NUMBER.match(v.strip()) and not _ID_NUMBER.match(v.strip())]
         if values and strays and len(strays) * 2 <= len(values):
             warnings.append(f"column {p.name!r} is mostly numbers but holds text such as {strays[0]!r}; read as text")
     return warnings

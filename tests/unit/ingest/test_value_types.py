@@ -276,3 +276,21 @@ def test_serial_dates_before_march_1900_follow_excels_leap_year_bug_and_1904_wor
         cell.number_format = "yyyy-mm-dd"
     book.save(tmp_path / "mac.xlsx")
     assert [r["d"] for r in rows_of(run_import(tmp_path / "mac.xlsx"))] == [dt.date(2024, 1, 5), dt.date(1904, 1, 2)]
+
+
+def test_a_column_of_id_numbers_some_ending_in_x_is_text_without_a_stray_text_warning(
+    tmp_path: Path, limits: ImportLimits
+):
+    """'mostly numbers but holds text such as 11010119900307123X' told the user to fix the one right reading: an
+    18-character ID number ends in a check character that is X one time in eleven."""
+    path = tmp_path / "people.csv"
+    path.write_text("name,id\na,110101199003077777\nb,11010119900307123X\nc,110101199003071238\n")
+    shown = preview(path, "people.csv", ImportConfig(), limits)
+    assert [c.type for c in shown.columns] == ["string", "string"]
+    assert not [w for w in shown.warnings if "mostly numbers" in w]
+    stray = tmp_path / "stray.csv"
+    stray.write_text("name,qty\na,1\nb,x\nc,3\n")
+    assert (
+        "column 'qty' is mostly numbers but holds text such as 'x'; read as text"
+        in preview(stray, "stray.csv", ImportConfig(), limits).warnings
+    )
