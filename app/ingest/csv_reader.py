@@ -93,12 +93,18 @@ def base_options(config: ImportConfig, limits: ImportLimits) -> dict[str, Any]:
     if config.escape is not None:
         options["escape"] = config.escape
     if config.null_values is not None:
-        options["nullstr"] = config.null_values
+        options["nullstr"] = null_strings(config)
     if config.decimal_separator is not None:
         options["decimal_separator"] = config.decimal_separator
     if config.thousands_separator is not None:
         options["thousands"] = config.thousands_separator
     return options
+
+
+def null_strings(config: ImportConfig) -> list[str]:
+    """The cells read as NULL: empty ones, always (as in workbooks), and the `null_values`. Given to DuckDB as they
+    were, `null_values` replaced its empty-cell marker: an empty cell became '' and turned a number column text."""
+    return ["", *(value for value in config.null_values or () if value != "")]
 
 
 #: Sniffer options that are not read options: bad rows are ignored while guessing, reported while reading.
@@ -342,7 +348,7 @@ def read_call(plan: CsvPlan, config: ImportConfig, limits: ImportLimits) -> str:
         "store_rejects": True,
         "rejects_table": REJECTS_TABLE,
         "rejects_scan": REJECTS_SCAN,
-        "nullstr": config.null_values if config.null_values is not None else [""],
+        "nullstr": null_strings(config),
     }
     if config.decimal_separator:
         args["decimal_separator"] = config.decimal_separator

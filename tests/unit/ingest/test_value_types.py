@@ -294,3 +294,18 @@ def test_a_column_of_id_numbers_some_ending_in_x_is_text_without_a_stray_text_wa
         "column 'qty' is mostly numbers but holds text such as 'x'; read as text"
         in preview(stray, "stray.csv", ImportConfig(), limits).warnings
     )
+
+
+def test_empty_csv_cells_stay_null_when_null_values_are_set(tmp_path: Path, limits: ImportLimits, run_import):
+    """Setting null_values (as the preview suggests N/A) replaced DuckDB's empty-cell marker: empty cells became
+    empty strings, and a number column holding one turned text, the opposite of what the suggestion promised.
+    Workbooks read an empty cell as NULL whatever null_values says; CSV now does too."""
+    path = tmp_path / "sparse.csv"
+    path.write_text("k,qty,note\na,5,x\nb,N/A,\nc,,y\nd,8,z\n")
+    shown = preview(path, "sparse.csv", ImportConfig(), limits)
+    assert shown.suggested_config == ImportConfig(null_values=["N/A"])
+    applied = preview(path, "sparse.csv", shown.suggested_config, limits)
+    assert [c.type for c in applied.columns] == ["string", "integer", "string"]
+    assert applied.rows == [["a", 5, "x"], ["b", None, None], ["c", None, "y"], ["d", 8, "z"]]
+    result = run_import(path, null_values=["N/A"])
+    assert [list(r.values()) for r in rows_of(result)] == applied.rows
