@@ -181,27 +181,37 @@ def _workbook_stream(rows: Rows, name: str) -> bytes:
     stream = bof + _biff(0x0085, struct.pack("<IBBBB", globals_end, 0, 0, len(name), 1) + encoded) + _biff(0x000A)
     assert len(stream) == globals_end
     cells = b"".join(_xls_cell(n, c, v) for n, row in enumerate(rows) for c, v in enumerate(row) if v is not None)
-    stream += sheet_bof + cells + _biff(0x000A)
-    return stream + bytes(-len(stream) % 512 + (4096 if len(stream) < 4096 else 0))  # never in the mini stream
+    return stream + sheet_bof + cells + _biff(0x000A)
 
 
-def xls_workbook(path: Path, rows: Rows, name: str = "Data") -> Path:
-    """An .xls (BIFF8) of one worksheet, its Workbook stream in regular 512-byte sectors."""
+def xls_workbook(path: Path, rows: Rows, name: str = "Data", *, mini: bool = False) -> Path:
+    """An .xls (BIFF8) of one worksheet, its Workbook stream in regular 512-byte sectors, or with `mini` (a stream
+    under 4096 bytes, as Excel saves a small sheet) in the mini stream's 64-byte sectors."""
     stream = _workbook_stream(rows, name)
-    count = len(stream) // 512
+    if mini:
+        assert len(stream) < 4096, "the mini stream holds streams under the 4096-byte cutoff"
+        minis = -(-len(stream) // 64)
+        container = stream + bytes(minis * 64 - len(stream))
+        mini_fat = struct.pack("<128I", *range(1, minis), 0xFFFFFFFE, *([0xFFFFFFFF] * (128 - minis)))
+        # sectors: FAT (0), directory (1), mini FAT (2), the mini stream (3 ...), the root entry's stream
+        body, first, root, workbook = mini_fat + _padded(container), 3, (3, len(container)), (0, len(stream))
+    else:
+        stream = _padded(stream + bytes(4096 if len(stream) < 4096 else 0))  # never in the mini stream
+        body, first, root, workbook = stream, 2, (0xFFFFFFFE, 0), (2, len(stream))
+    count = len(body) // 512
     header = bytearray(512)
     header[:8] = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
     struct.pack_into("<HHHHH", header, 0x18, 0x3E, 3, 0xFFFE, 9, 6)
-    # one FAT sector (0), the directory (1), the stream (2 ...); no mini FAT, no DIFAT
-    struct.pack_into("<IIIIIIII", header, 0x2C, 1, 1, 0, 4096, 0xFFFFFFFE, 0, 0xFFFFFFFE, 0)
+    mini_fat_at, mini_fats = (2, 1) if mini else (0xFFFFFFFE, 0)
+    # one FAT sector (0), the directory (1), then the body; no DIFAT
+    struct.pack_into("<IIIIIIII", header, 0x2C, 1, 1, 0, 4096, mini_fat_at, mini_fats, 0xFFFFFFFE, 0)
     struct.pack_into("<109I", header, 0x4C, 0, *([0xFFFFFFFF] * 108))
     assert count + 2 <= 128, "one FAT sector only"
-    chain = [0xFFFFFFFD, 0xFFFFFFFE] + [s + 1 for s in range(2, count + 1)] + [0xFFFFFFFE]
+    chain = [0xFFFFFFFD, 0xFFFFFFFE] + ([0xFFFFFFFE] if mini else [])
+    chain += [s + 1 for s in range(first, count + 1)] + [0xFFFFFFFE]
     fat = struct.pack("<128I", *chain, *([0xFFFFFFFF] * (128 - len(chain))))
     directory = bytearray(512)
-    for slot, (entry, kind, start, size) in enumerate(
-        [("Root Entry", 5, 0xFFFFFFFE, 0), ("Workbook", 2, 2, len(stream))]
-    ):
+    for slot, (entry, kind, (start, size)) in enumerate([("Root Entry", 5, root), ("Workbook", 2, workbook)]):
         encoded = entry.encode("utf-16-le") + b"\0\0"
         base = slot * 128
         directory[base : base + len(encoded)] = encoded
@@ -210,5 +220,9 @@ def xls_workbook(path: Path, rows: Rows, name: str = "Data") -> Path:
         struct.pack_into("<II", directory, base + 116, start, size)
     for slot in range(2, 4):
         struct.pack_into("<III", directory, slot * 128 + 68, 0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF)
-    path.write_bytes(bytes(header) + fat + bytes(directory) + stream)
+    path.write_bytes(bytes(header) + fat + bytes(directory) + body)
     return path
+
+
+def _padded(data: bytes) -> bytes:
+    return data + bytes(-len(data) % 512)

@@ -24,7 +24,7 @@ from app.domain.csv_cells import defused, defused_text
 from app.domain.row_totals import TOTALS
 from app.domain.sorted_copies import MIN_ROWS, SORTED
 from app.ingest import DuckDBSettings
-from app.ingest.columns import json_safe
+from app.ingest.columns import json_safe, json_shown
 from app.ingest.duck import connect, ident, our_type
 
 #: Filter operators: `column:op:value` (`is_null` and `not_null` take no value). `{column}` is the column, `?` the
@@ -184,7 +184,7 @@ class Reader:
         width = len(chosen)
         return {
             "columns": [{"name": c, "type": our_type(self.types[c])} for c in chosen],
-            "rows": [[json_safe(v) for v in row[:width]] for row in page],
+            "rows": [[json_shown(v) for v in row[:width]] for row in page],
             "total": total,
             "truncated": [
                 {"row": number, "column": column, "chars": chars}

@@ -167,6 +167,8 @@ def text_number_reader(config: ImportConfig) -> Callable[[str], Any]:
 
 
 _NUMBER = re.compile(r"^[+-]?(\d[\d ,.']*|[.,]\d+)([eE][+-]?\d+)?$")
+#: A Chinese ID number (居民身份证号): 17 digits and a check character that is X one time in eleven; not a stray.
+_ID_NUMBER = re.compile(r"^\d{17}[\dXx]$")
 
 
 def mixed_text_warnings(
@@ -183,9 +185,31 @@ def mixed_text_warnings(
         if p.type != "string" or p.source in typed:
             continue
         values = [row[position] for row in rows if isinstance(row[position], str) and row[position].strip()]
-        strays = [v for v in values if not _NUMBER.match(v.strip())]
+        strays = [v for v in values if not _NUMBER.match(v.strip()) and not _ID_NUMBER.match(v.strip())]
         if values and strays and len(strays) * 2 <= len(values):
             warnings.append(f"column {p.name!r} is mostly numbers but holds text such as {strays[0]!r}; read as text")
+    return warnings
+
+
+#: The smallest whole number of 16 digits: a workbook (an IEEE double, 15 significant digits in Excel) loses
+#: digits from here on (Excel zeroes those past the 15th as they are typed).
+SIXTEEN_DIGITS = 10**15
+
+
+def long_number_warnings(names: Sequence[str], sample: Sequence[Sequence[Any]]) -> list[str]:
+    """Say which workbook columns hold whole numbers of 16 or more digits stored as numbers: ID numbers (18 digits)
+    and bank cards (16-19) stored so lost digits in the file itself, and no reading gets them back."""
+    warnings = []
+    for position, name in enumerate(names):
+        found = next(
+            (v for v in (row[position] for row in sample) if type(v) is float and abs(v) >= SIXTEEN_DIGITS), None
+        )
+        if found is not None and found.is_integer():
+            warnings.append(
+                f"column {name!r} holds numbers of 16 or more digits (such as {int(found)}) stored as numbers: a "
+                "workbook keeps 15 significant digits, so ID and card numbers stored this way lost their last "
+                "digits in the file itself; format the column as text in the workbook, enter them again and export"
+            )
     return warnings
 
 
@@ -208,6 +232,19 @@ def json_safe(value: Any) -> Any:
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
     return str(value)
+
+
+#: The largest whole number a JSON number keeps in a browser (JavaScript's Number.MAX_SAFE_INTEGER).
+SAFE_INTEGER = 2**53 - 1
+
+
+def json_shown(value: Any) -> Any:
+    """A cell as a page shows it (a preview's or a dataset's rows): `json_safe`, with whole numbers past
+    SAFE_INTEGER as text, as decimals are: the console's JSON.parse rounded them (an 18-digit ID number
+    110101199003077777 showed as 110101199003077780). The data keeps them as numbers."""
+    if type(value) is int and abs(value) > SAFE_INTEGER:
+        return str(value)
+    return json_safe(value)
 
 
 def effective(config: ImportConfig, planned: list[Planned], **inferred: Any) -> ImportConfig:

@@ -18,12 +18,18 @@ import pyarrow.compute as pc
 
 from app.ingest.columns import Planned, json_safe
 from app.ingest.config import ImportConfig
-from app.ingest.duck import DEFAULT_SCALE
-from app.ingest.money import strip_currency
+from app.ingest.duck import DEFAULT_SCALE, literal
+from app.ingest.money import plain_number
 
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)
-TRUE_WORDS = {"true", "yes", "y", "1", "t"}
-FALSE_WORDS = {"false", "no", "n", "0", "f"}
+#: The last date Excel has, 9999-12-31, as a serial number.
+EXCEL_LAST_SERIAL = 2_958_465
+#: Our types whose Arrow arrays pyarrow would also build from numbers, read as days or microseconds after 1970.
+TEMPORAL = frozenset({"date", "datetime", "time"})
+#: Chinese yes and no, as forms and HR exports write a flag: read so in a boolean column (CSV: `boolean_sql`).
+CHINESE_BOOLEANS = {"是": True, "否": False}
+TRUE_WORDS = {"true", "yes", "y", "1", "t", *(word for word, flag in CHINESE_BOOLEANS.items() if flag)}
+FALSE_WORDS = {"false", "no", "n", "0", "f", *(word for word, flag in CHINESE_BOOLEANS.items() if not flag)}
 
 
 def arrow_type(p: Planned) -> pa.DataType:
@@ -39,6 +45,14 @@ def arrow_type(p: Planned) -> pa.DataType:
         "json": pa.string(),
         "decimal": pa.decimal128(38, DEFAULT_SCALE if p.scale is None else p.scale),
     }[p.type]
+
+
+def boolean_sql(expr: str) -> str:
+    """SQL for `expr` (text) with 是/否 as true/false (CHINESE_BOOLEANS), else trimmed: for DuckDB's cast, which
+    reads true/false, yes/no, y/n, t/f and 1/0 itself."""
+    value = f"trim({expr})"
+    cases = " ".join(f"WHEN {literal(word)} THEN '{str(flag).lower()}'" for word, flag in CHINESE_BOOLEANS.items())
+    return f"CASE {value} {cases} ELSE {value} END"
 
 
 def warm_up() -> None:
@@ -101,6 +115,9 @@ class Converter:
         """Whole-column conversion in C; raises when a cell does not fit."""
         if self.p.type == "integer":  # workbooks store numbers as doubles: convert as such, refuse fractions
             return pc.cast(pa.array(values, pa.float64()), pa.int64())
+        if self.p.type in TEMPORAL and any(type(v) in (int, float) for v in values):
+            # pyarrow takes 45296 as day 45296 after 1970 (2094-01-06): numbers go cell by cell (`to_datetime`)
+            raise pa.ArrowInvalid("numbers in a temporal column")
         return self._unsigned_zero(pa.array(values, self.type))
 
     def _unsigned_zero(self, array: pa.Array) -> pa.Array:
@@ -125,7 +142,7 @@ class Converter:
     def _number_text(self, text: str) -> str:
         """A numeric string with the configured separators made Python-readable."""
         text = text.strip()
-        amount = strip_currency(text, self.config)  # ¥1,234.56, 20.00元: app.ingest.money
+        amount = plain_number(text, self.config)  # ¥1,234.56, 20.00元: app.ingest.money
         if amount is not None:
             text = amount
         elif self.thousands:
@@ -137,6 +154,8 @@ class Converter:
             return str(int(value))
         if isinstance(value, bool):
             return "true" if value else "false"
+        if isinstance(value, dt.timedelta):
+            return duration_text(value)
         return str(json_safe(value))
 
     def to_json(self, value: Any) -> str:
@@ -185,6 +204,12 @@ class Converter:
         if isinstance(value, dt.date):
             return dt.datetime(value.year, value.month, value.day)
         if isinstance(value, int | float) and not isinstance(value, bool):
+            if self.p.format and float(value).is_integer():  # 20240105 with the format %Y%m%d
+                return self.to_datetime(str(int(value)))
+            if not 0 <= value <= EXCEL_LAST_SERIAL:
+                raise CellError("is no Excel serial date (0 to 2958465: 9999-12-31); set a format such as %Y%m%d")
+            if value < 60:  # Excel counts a 1900-02-29 (serial 60, read as 02-28) that never was: below it, a day on
+                value += 1
             return EXCEL_EPOCH + dt.timedelta(days=value)  # an Excel serial date in a cell not formatted as one
         if isinstance(value, str):
             text = value.strip()
@@ -212,3 +237,13 @@ class Converter:
             text = value.strip()
             return dt.datetime.strptime(text, self.p.format).time() if self.p.format else dt.time.fromisoformat(text)
         raise CellError("not a time")
+
+
+def duration_text(value: dt.timedelta) -> str:
+    """A duration as Excel shows a `[h]:mm:ss` cell (25:30:00; calamine gives such cells as timedeltas), with the
+    fraction of a second when there is one: as text, since a time of day stops at 24:00."""
+    sign = "-" if value < dt.timedelta(0) else ""
+    seconds, micros = divmod(abs(value) // dt.timedelta(microseconds=1), 1_000_000)
+    hours, rest = divmod(seconds, 3600)
+    fraction = f".{micros:06d}" if micros else ""
+    return f"{sign}{hours}:{rest // 60:02d}:{rest % 60:02d}{fraction}"

@@ -1,5 +1,6 @@
 """What the sampled text of a CSV's cells says about reading them, in one scan: number columns holding amounts
-with a currency sign (app.ingest.money), and text columns whose cells end in a tab.
+with a currency sign, percentages, negatives in parentheses or full-width digits (app.ingest.money), boolean
+columns holding 是/否 (app.ingest.convert), and text columns whose cells end in a tab.
 
 WeChat Pay pads ids and some text cells with a trailing tab so that Excel keeps them as text; nobody wants
 the tab in their data, so a text column where the sample shows one is read without trailing tabs (and a
@@ -11,8 +12,9 @@ from __future__ import annotations
 import duckdb
 
 from app.ingest.columns import Planned
+from app.ingest.convert import CHINESE_BOOLEANS
 from app.ingest.duck import literal
-from app.ingest.money import MARK, MONEY, NUMBER_TYPES
+from app.ingest.money import NUMBER_TYPES, changed_sql
 
 #: A tab, as SQL.
 TAB = "chr(9)"
@@ -26,23 +28,25 @@ MIN_SAMPLE_ROWS = 100
 def sampled(
     conn: duckdb.DuckDBPyConnection, call: str, planned: list[Planned], sniffed: dict[int, str], rows: int
 ) -> tuple[list[str], list[str]]:
-    """(money, padded): the sources of number columns DuckDB sniffed as text whose sample holds an amount with
-    a currency sign, and of text columns whose sample holds a cell ending in a tab. `call` reads every column
-    as text `c0`, `c1`, ... by file position; `sniffed` is DuckDB's type by file position."""
+    """(as_text, padded): the sources of number columns DuckDB sniffed as text whose sample holds an amount with
+    a currency sign, a percentage, a negative in parentheses or full-width digits, and of boolean ones whose
+    sample holds 是/否; and of text columns whose sample holds a cell ending in a tab. `call` reads every column as
+    text `c0`, `c1`, ... by file position; `sniffed` is DuckDB's type by file position."""
     money = [p for p in planned if p.include and p.type in NUMBER_TYPES and sniffed.get(p.index) == "string"]
+    flags = [p for p in planned if p.include and p.type == "boolean" and sniffed.get(p.index) == "string"]
     text = [p for p in planned if p.include and p.type == "string"]
-    checks = [
-        f"regexp_matches(c{p.index}, {literal(MARK)}) AND regexp_full_match(trim(c{p.index}), {literal(MONEY)})"
-        for p in money
-    ] + [f"ends_with(c{p.index}, {TAB})" for p in text]
+    words = literal(list(CHINESE_BOOLEANS))
+    checks = [changed_sql(f"c{p.index}") for p in money]
+    checks += [f"list_contains({words}, trim(c{p.index}))" for p in flags]
+    checks += [f"ends_with(c{p.index}, {TAB})" for p in text]
     if not checks:
         return [], []
     parts = ", ".join(f"coalesce(bool_or({check}), false)" for check in checks)
-    picked = ", ".join(f"c{index}" for index in sorted({p.index for p in money + text}))
+    picked = ", ".join(f"c{index}" for index in sorted({p.index for p in money + flags + text}))
     rows = max(MIN_SAMPLE_ROWS, min(rows, SAMPLE_CELLS // len(checks)))
     found = conn.execute(f"SELECT {parts} FROM (SELECT {picked} FROM {call} LIMIT {rows})").fetchall()[0]
-    flags = dict(zip([p.source for p in money + text], found, strict=True))
-    return [p.source for p in money if flags[p.source]], [p.source for p in text if flags[p.source]]
+    found_in = dict(zip([p.source for p in money + flags + text], found, strict=True))
+    return [p.source for p in money + flags if found_in[p.source]], [p.source for p in text if found_in[p.source]]
 
 
 def padded_warning(sources: list[str]) -> str:
@@ -52,3 +56,21 @@ def padded_warning(sources: list[str]) -> str:
         f"column(s) {names} have cells ending in a tab (WeChat Pay pads cells so that Excel keeps them text): "
         "read without trailing tabs"
     )
+
+
+#: A time's UTC offset at its end: Z, +08, +0800, +08:00.
+OFFSET = r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)$"
+
+
+def zoned_warning(conn: duckdb.DuckDBPyConnection, call: str, planned: list[Planned], zoned: list[str]) -> list[str]:
+    """What preview and import say about datetime columns read with their UTC offsets (`zoned`), with an example
+    from `call` (every column as text `c0`, `c1`, ... by file position)."""
+    warnings = []
+    for p in planned:
+        if p.source in zoned:
+            found = conn.execute(
+                f"SELECT trim(c{p.index}) FROM {call} WHERE regexp_matches(trim(c{p.index}), {literal(OFFSET)}) LIMIT 1"
+            ).fetchone()
+            example = f" (such as {found[0]!r})" if found else ""
+            warnings.append(f"column {p.name!r} holds times with a UTC offset{example}: imported in UTC")
+    return warnings

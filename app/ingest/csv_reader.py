@@ -17,10 +17,11 @@ import msgspec
 from app.ingest import csv_cells, repeated_header
 from app.ingest.columns import Planned, clean_names, plan_columns
 from app.ingest.config import ImportConfig, ImportLimits, parse_range
+from app.ingest.convert import boolean_sql
 from app.ingest.csv_problems import REJECTS_SCAN, REJECTS_TABLE
 from app.ingest.duck import WIDER_THAN_BIGINT, duckdb_type, exact_number_type, ident, literal, our_type
 from app.ingest.errors import field_error
-from app.ingest.money import currency_sql
+from app.ingest.money import plain_number_sql
 
 #: Rows DuckDB's sniffer samples for the dialect and the column types.
 SAMPLE_ROWS = 20_480
@@ -49,10 +50,13 @@ class CsvPlan(msgspec.Struct, kw_only=True):
     dateformat: str | None = None
     timestampformat: str | None = None
     limit: int | None = None
-    #: Number columns holding amounts with a currency sign (app.ingest.money): read as text, then converted.
-    money: list[str] = msgspec.field(default_factory=list)
+    #: Number columns holding amounts, percentages or accounting negatives (app.ingest.money), boolean columns
+    #: holding 是/否 (app.ingest.convert): read as text, then converted.
+    as_text: list[str] = msgspec.field(default_factory=list)
     #: Text columns whose cells may end in a tab (app.ingest.csv_cells): read without trailing tabs.
     padded: list[str] = msgspec.field(default_factory=list)
+    #: Datetime columns whose times carry a UTC offset (+08:00, Z): read with it, stored as the instant in UTC.
+    zoned: list[str] = msgspec.field(default_factory=list)
     warnings: list[str] = msgspec.field(default_factory=list)
 
 
@@ -89,12 +93,18 @@ def base_options(config: ImportConfig, limits: ImportLimits) -> dict[str, Any]:
     if config.escape is not None:
         options["escape"] = config.escape
     if config.null_values is not None:
-        options["nullstr"] = config.null_values
+        options["nullstr"] = null_strings(config)
     if config.decimal_separator is not None:
         options["decimal_separator"] = config.decimal_separator
     if config.thousands_separator is not None:
         options["thousands"] = config.thousands_separator
     return options
+
+
+def null_strings(config: ImportConfig) -> list[str]:
+    """The cells read as NULL: empty ones, always (as in workbooks), and the `null_values`. Given to DuckDB as they
+    were, `null_values` replaced its empty-cell marker: an empty cell became '' and turned a number column text."""
+    return ["", *(value for value in config.null_values or () if value != "")]
 
 
 #: Sniffer options that are not read options: bad rows are ignored while guessing, reported while reading.
@@ -203,8 +213,11 @@ def detect(
     sniffed = {p.index + shift: kind for p, kind in zip(planned, kept_types, strict=True)}
     planned = _with_range_positions(planned, cell_range)
     cells = text_call(path, {**options, "encoding": encoding}, first_data - 1, len(names))
-    money, padded = csv_cells.sampled(conn, cells, planned, sniffed, SAMPLE_ROWS)
+    as_text, padded = csv_cells.sampled(conn, cells, planned, sniffed, SAMPLE_ROWS)
     warnings += [csv_cells.padded_warning(padded)] if padded else []
+    zones = {i for i, c in enumerate(data["Columns"]) if c["type"].upper() == "TIMESTAMP WITH TIME ZONE"}
+    zoned = [p.source for p in planned if p.include and p.type == "datetime" and p.index in zones]
+    warnings += csv_cells.zoned_warning(conn, cells, planned, zoned)
     if cell_range is not None:
         planned = _pad_columns(planned, len(names))
     limit = config.limit
@@ -224,8 +237,9 @@ def detect(
         dateformat=dateformat,
         timestampformat=timestampformat,
         limit=limit,
-        money=money,
+        as_text=as_text,
         padded=padded,
+        zoned=zoned,
         warnings=warnings,
     )
 
@@ -312,7 +326,11 @@ def read_call(plan: CsvPlan, config: ImportConfig, limits: ImportLimits) -> str:
     """The explicit `read_csv(...)` call: no sniffing at import time, rejects stored, not thrown."""
     columns = {
         p.source: (
-            duckdb_type(p.type, p.scale) if p.include and p.type != "json" and p.source not in plan.money else "VARCHAR"
+            "TIMESTAMPTZ"
+            if p.source in plan.zoned
+            else duckdb_type(p.type, p.scale)
+            if p.include and p.type != "json" and p.source not in plan.as_text
+            else "VARCHAR"
         )
         for p in plan.columns
     }
@@ -330,7 +348,7 @@ def read_call(plan: CsvPlan, config: ImportConfig, limits: ImportLimits) -> str:
         "store_rejects": True,
         "rejects_table": REJECTS_TABLE,
         "rejects_scan": REJECTS_SCAN,
-        "nullstr": config.null_values if config.null_values is not None else [""],
+        "nullstr": null_strings(config),
     }
     if config.decimal_separator:
         args["decimal_separator"] = config.decimal_separator
@@ -353,8 +371,12 @@ def select_sql(plan: CsvPlan, config: ImportConfig, limits: ImportLimits, *, lim
         cast = "CAST" if config.on_error == "strict" else "TRY_CAST"
         if p.type == "json":
             expr = f"{cast}({expr} AS JSON)"
-        elif p.source in plan.money:
-            expr = f"{cast}({currency_sql(expr, config)} AS {duckdb_type(p.type, p.scale)})"
+        elif p.source in plan.as_text:
+            text = boolean_sql(expr) if p.type == "boolean" else plain_number_sql(expr, config)
+            expr = f"{cast}({text} AS {duckdb_type(p.type, p.scale)})"
+        elif p.source in plan.zoned:
+            # the instant in UTC; not a CAST, which DuckDB pushes into read_csv as a TIMESTAMP read dropping the offset
+            expr = f"timezone('UTC', {expr})"
         elif p.source in plan.padded:
             expr = f"rtrim({expr}, {csv_cells.TAB})"
         parts.append(f"{expr} AS {ident(p.name)}")

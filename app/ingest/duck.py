@@ -74,6 +74,9 @@ def connect(
     try:
         conn.execute("SET enable_progress_bar = true")
         conn.execute("SET enable_progress_bar_print = false")
+        # A time with an offset is converted to UTC and a naive one left as written whatever the host's zone
+        # (DuckDB's default is the host's: workers in two zones read the same file differently).
+        conn.execute("SET TimeZone = 'UTC'")
         files = sorted({os.path.abspath(path) for path in readable} | set(outputs))
         directories = sorted(set(writable))
         conn.execute(f"SET allowed_paths = {literal(files)}")

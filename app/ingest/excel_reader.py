@@ -18,7 +18,7 @@ import msgspec
 import pyarrow as pa
 import python_calamine as calamine
 
-from app.ingest.columns import Planned, clean_names, infer_type, plan_columns, text_number_reader
+from app.ingest.columns import Planned, clean_names, infer_type, long_number_warnings, plan_columns, text_number_reader
 from app.ingest.config import CellRange, ImportConfig, ImportLimits, column_letters, parse_range
 from app.ingest.convert import Converter, arrow_type
 from app.ingest.errors import ImportFailed, LimitExceeded, UnsupportedMediaType, field_error
@@ -279,6 +279,7 @@ def detect(sheet: calamine.CalamineSheet, index: int, config: ImportConfig) -> E
         if mixed and name not in given:
             warnings.append(f"column {name!r} mixes types in its first rows; read as text")
         types.append(kind)
+    warnings += long_number_warnings(names, sample)
     planned = plan_columns(names, types, config)
     limit = config.limit
     if last_row is not None:

@@ -16,7 +16,7 @@ import duckdb
 import msgspec
 
 from app.ingest import csv_problems, csv_reader, excel_reader, json_numbers, json_reader
-from app.ingest.columns import as_columns, effective, json_safe, mixed_text_warnings
+from app.ingest.columns import as_columns, effective, json_shown, mixed_text_warnings
 from app.ingest.config import DuckDBSettings, ImportConfig, ImportLimits
 from app.ingest.csv_footer import footer_offset, footer_start, footer_warning, tail_text
 from app.ingest.duck import connect, duckdb_reason
@@ -125,7 +125,7 @@ def _excel(
         values: list[list[Any]] = []
         if rows:
             for batch in excel_reader.batches(sheet, head, config, problems.extend, batch_rows=rows):
-                values += [[json_safe(v) for v in row.values()] for row in batch.to_pylist()]
+                values += [[json_shown(v) for v in row.values()] for row in batch.to_pylist()]
         whole = cut_copy is None or all_rows(sheet, sheets[index])
         suggestions = excel_suggestions(sheet, plan, config, sheets, whole=whole)
     warnings = plan.warnings + [_problem_text(p) for p in problems[:PREVIEW_PROBLEMS]]
@@ -202,7 +202,7 @@ def _csv(
         sheets=[],
         header_row=plan.header_row,
         columns=as_columns(c for c in plan.columns if not c.source.startswith("__outside_")),
-        rows=[[json_safe(v) for v in row] for row in values],
+        rows=[[json_shown(v) for v in row] for row in values],
         warnings=warnings,
         config=effective(
             config,
@@ -283,7 +283,7 @@ def _json(
         sheets=[],
         header_row=0,
         columns=as_columns(planned),
-        rows=[[json_safe(v) for v in row] for row in values],
+        rows=[[json_shown(v) for v in row] for row in values],
         warnings=warnings + name_warnings,
         config=effective(
             config,

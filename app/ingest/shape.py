@@ -24,8 +24,14 @@ FOOTER_LABELS = frozenset(
 FOOTER_TAIL_ROWS = 50
 #: Excel's formula errors as a workbook shows them (app.ingest.xlsx_errors) and "Save as CSV" writes them.
 FORMULA_ERRORS = ("#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!")
+#: Formula errors in the words of a German, French or Spanish Excel or LibreOffice (#NV for #N/A, #WERT! for
+#: #VALUE!, …), as their ods files and CSV exports hold them; and LibreOffice's own codes (Err:502).
+LOCALIZED_ERRORS = ("#NV", "#WERT!", "#BEZUG!", "#ZAHL!", "#N/D", "#VALEUR!", "#NOM?", "#NOMBRE!")
+LIBREOFFICE_ERROR = re.compile(r"^Err:\d{3}$")
 #: Placeholders exports put in number and date cells for "no value", and formula errors (no value either).
-NULL_TOKENS = ("N/A", "n/a", *FORMULA_ERRORS, "NA", "-", "--", "—", "\u2013", "无", "空")
+NULL_TOKENS = (
+    "N/A", "n/a", "NULL", "null", *FORMULA_ERRORS, *LOCALIZED_ERRORS, "NA", "-", "--", "—", "\u2013", "无", "空"
+)  # fmt: skip
 
 Rows = Sequence[tuple[int, Sequence[Any]]]
 Merged = Sequence[tuple[tuple[int, int], tuple[int, int]]]
@@ -160,12 +166,16 @@ def null_tokens(names: Sequence[str], columns: Sequence[Sequence[Any]]) -> tuple
     for name, values in zip(names, columns, strict=True):
         texts = [v.strip() for v in values if isinstance(v, str) and v.strip()]
         typed = [v for v in values if is_number(v) or isinstance(v, dt.date | dt.time)]
-        if not texts or len(typed) < len(texts) or not set(texts) <= set(NULL_TOKENS):
+        if not texts or len(typed) < len(texts) or not all(_placeholder(text) for text in texts):
             continue
-        tokens = sorted(set(texts), key=NULL_TOKENS.index)
+        tokens = sorted(set(texts), key=lambda t: (NULL_TOKENS.index(t) if t in NULL_TOKENS else len(NULL_TOKENS), t))
         found += [token for token in tokens if token not in found]
         reasons.append(f"{', '.join(map(repr, tokens))} among the {len(typed)} values of column {name!r}")
     return found, reasons
+
+
+def _placeholder(text: str) -> bool:
+    return text in NULL_TOKENS or LIBREOFFICE_ERROR.match(text) is not None
 
 
 def largest_sheet(sizes: Sequence[tuple[int, int] | None], visible: Sequence[bool]) -> int:

@@ -21,9 +21,10 @@ import msgspec
 from app.ingest import excel_reader
 from app.ingest.columns import Planned
 from app.ingest.config import ColumnSpec, ImportConfig
+from app.ingest.convert import CHINESE_BOOLEANS
 from app.ingest.csv_reader import separator_hint
 from app.ingest.models import SheetInfo, Suggestion
-from app.ingest.money import strip_currency
+from app.ingest.money import plain_number
 from app.ingest.shape import FOOTER_TAIL_ROWS, confirm_footer, footer_candidate, narrow, null_tokens
 
 #: Data rows whose sums a totals row is checked against, at most (a longer sheet gets no footer suggestion).
@@ -127,21 +128,25 @@ CHINESE_DATES = (
 
 def column_types(columns: list[tuple[str, list[Any]]], config: ImportConfig, dated: set[str]) -> Suggestion | None:
     """`columns` with types for text columns that are amounts or Chinese dates, as bills write them: `decimal`
-    where some values carry a currency sign (¥1,234.56, 20.00元) and the rest are plain numbers (app.ingest.money);
-    `date`/`datetime` with a format for 2026年12月4日 (unless a column of that type is already read by another
-    format: a CSV import takes one of each)."""
+    where some values carry a currency sign (¥1,234.56, 20.00元), a % or accounting parentheses and the rest are
+    plain numbers (app.ingest.money); `boolean` for 是/否; `date`/`datetime` with a format for 2026年12月4日 (unless
+    a column of that type is already read by another format: a CSV import takes one of each)."""
     nulls = set(config.null_values or ())
     specs = dict(config.columns or {})
     named = []
     for name, values in columns:
         texts = [v.strip() for v in values if isinstance(v, str) and v.strip() and v not in nulls]
-        amounts = [strip_currency(t, config) for t in texts]
-        marked = [t for t, a in zip(texts, amounts, strict=True) if a is not None and a != t]
+        amounts = [plain_number(t, config) or t for t in texts]
+        marked = [t for t, a in zip(texts, amounts, strict=True) if a != t]
         spec = specs.get(name, ColumnSpec())
-        if marked and all(a is not None and _PLAIN.match(a) for a in amounts):
-            scale = max(len(a.partition(".")[2]) for a in amounts if a is not None)
+        if marked and all(_PLAIN.match(a) for a in amounts):
+            scale = max(len(a.partition(".")[2]) for a in amounts)
             specs[name] = msgspec.structs.replace(spec, type="decimal", scale=scale)
             named.append(f"{name!r} as decimal (such as {marked[0]!r})")
+            continue
+        if texts and all(t in CHINESE_BOOLEANS for t in texts):
+            specs[name] = msgspec.structs.replace(spec, type="boolean")
+            named.append(f"{name!r} as boolean (是/否)")
             continue
         for pattern, kind, form in CHINESE_DATES:
             if texts and kind not in dated and all(pattern.match(t) for t in texts):
@@ -151,7 +156,7 @@ def column_types(columns: list[tuple[str, list[Any]]], config: ImportConfig, dat
                 break
     if not named:
         return None
-    reason = f"typed {', '.join(named)}, these text columns import as numbers and dates"
+    reason = f"typed {', '.join(named)}, these text columns import as the numbers, dates and flags they hold"
     return Suggestion(field="columns", value=specs, reason=reason)
 
 

@@ -11,7 +11,7 @@ import pytest
 from app.ingest import ImportConfig, ImportLimits
 from app.ingest.config import ColumnSpec
 from app.ingest.errors import ImportFailed
-from app.ingest.money import currency_sql, strip_currency
+from app.ingest.money import plain_number, plain_number_sql
 from app.ingest.preview import preview
 from tests.unit.ingest.conftest import rows_of, write_xlsx
 
@@ -23,17 +23,21 @@ NOT_AMOUNTS = ["¥c", "abc", "12¥", "元", "¥", "1-2元"]
 def test_the_sql_and_python_forms_of_the_rule_agree(config: ImportConfig):
     conn = duckdb.connect()
     for text, number in AMOUNTS.items():
-        assert strip_currency(text, config) == number
-        assert conn.execute(f"SELECT {currency_sql('x', config)} FROM (SELECT ? AS x)", [text]).fetchone()[0] == number
+        assert plain_number(text, config) == number
+        assert (
+            conn.execute(f"SELECT {plain_number_sql('x', config)} FROM (SELECT ? AS x)", [text]).fetchone()[0] == number
+        )
     for text in NOT_AMOUNTS:
-        assert strip_currency(text, config) is None
-        assert conn.execute(f"SELECT {currency_sql('x', config)} FROM (SELECT ? AS x)", [text]).fetchone()[0] == text
+        assert plain_number(text, config) is None
+        assert (
+            conn.execute(f"SELECT {plain_number_sql('x', config)} FROM (SELECT ? AS x)", [text]).fetchone()[0] == text
+        )
 
 
 def test_european_amounts_keep_their_separators_apart():
     config = ImportConfig(decimal_separator=",", thousands_separator=".")
-    assert strip_currency("¥1.234,56", config) == "1234,56"
-    sql = currency_sql("x", config)
+    assert plain_number("¥1.234,56", config) == "1234,56"
+    sql = plain_number_sql("x", config)
     assert duckdb.connect().execute(f"SELECT {sql} FROM (SELECT '¥1.234,56' AS x)").fetchone()[0] == "1234.56"
 
 

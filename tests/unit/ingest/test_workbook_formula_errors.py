@@ -101,3 +101,20 @@ def test_a_sheet_without_errors_is_not_walked(tmp_path: Path) -> None:
     path = xls_workbook(tmp_path / "plain.xls", [["a", "b"], [1, "x"], [2.5, "y"]])
     assert error_cells(str(path), "xls", 0) == {}
     assert error_cells(str(xlsb_workbook(tmp_path / "plain.xlsb", [["a"], [1]])), "xlsb", 0) == {}
+
+
+def test_a_small_xls_whose_workbook_stream_lives_in_the_mini_stream_reads_whole(
+    tmp_path: Path, limits: ImportLimits, run_import
+) -> None:
+    """A Workbook stream under 4096 bytes (a small sheet, as Excel saves it) sits in the compound file's mini
+    stream: 64-byte sectors chained by the mini FAT inside the root entry's stream; calamine and the error-cell
+    walk (app.ingest.ole) read it there, codes with leading zeros stay text."""
+    rows: Rows = [["工号", "amount"], ["00123", 2.5], ["00456", Error("#N/A")], ["01000", 4]]
+    path = xls_workbook(tmp_path / "small.xls", rows, mini=True)
+    assert path.stat().st_size < 4096
+    assert error_cells(str(path), "xls", 0) == {(2, 1): "#N/A"}
+    shown = preview(path, path.name, ImportConfig(), limits)
+    assert shown.rows == [["00123", "2.5"], ["00456", "#N/A"], ["01000", "4"]]
+    assert shown.suggested_config == ImportConfig(null_values=["#N/A"])
+    result = run_import(path, null_values=["#N/A"])
+    assert [list(r.values()) for r in rows_of(result)] == [["00123", 2.5], ["00456", None], ["01000", 4.0]]
