@@ -14,7 +14,7 @@ from typing import Any
 import duckdb
 import msgspec
 
-from app.ingest import csv_cells, repeated_header
+from app.ingest import csv_cells, repeated_header, retyped
 from app.ingest.columns import Planned, clean_names, plan_columns
 from app.ingest.config import ImportConfig, ImportLimits, parse_range
 from app.ingest.csv_problems import REJECTS_SCAN, REJECTS_TABLE
@@ -308,11 +308,15 @@ def _formats(planned: list[Planned], sniffed_date: str | None, sniffed_ts: str |
     return chosen["date"], chosen["datetime"]
 
 
-def read_call(plan: CsvPlan, config: ImportConfig, limits: ImportLimits) -> str:
-    """The explicit `read_csv(...)` call: no sniffing at import time, rejects stored, not thrown."""
+def read_call(plan: CsvPlan, config: ImportConfig, limits: ImportLimits, *, text: bool = False) -> str:
+    """The explicit `read_csv(...)` call: no sniffing at import time, rejects stored, not thrown; `text`: every
+    column as text, bad rows ignored (nothing is rejected, so rows keep their numbers)."""
+    typed = not text
     columns = {
         p.source: (
-            duckdb_type(p.type, p.scale) if p.include and p.type != "json" and p.source not in plan.money else "VARCHAR"
+            duckdb_type(p.type, p.scale)
+            if typed and p.include and p.type != "json" and p.source not in plan.money
+            else "VARCHAR"
         )
         for p in plan.columns
     }
@@ -327,11 +331,12 @@ def read_call(plan: CsvPlan, config: ImportConfig, limits: ImportLimits) -> str:
         "columns": columns,
         "max_line_size": limits.max_line_bytes,
         "buffer_size": read_buffer_bytes(limits),
-        "store_rejects": True,
-        "rejects_table": REJECTS_TABLE,
-        "rejects_scan": REJECTS_SCAN,
         "nullstr": config.null_values if config.null_values is not None else [""],
     }
+    if typed:
+        args.update(store_rejects=True, rejects_table=REJECTS_TABLE, rejects_scan=REJECTS_SCAN)
+    else:
+        args["ignore_errors"] = True
     if config.decimal_separator:
         args["decimal_separator"] = config.decimal_separator
     if config.thousands_separator:
@@ -341,6 +346,24 @@ def read_call(plan: CsvPlan, config: ImportConfig, limits: ImportLimits) -> str:
     if plan.timestampformat:
         args["timestampformat"] = plan.timestampformat
     return f"read_csv({literal(plan.path)}, " + ", ".join(f"{k}={literal(v)}" for k, v in args.items()) + ")"
+
+
+def money_cells(plan: CsvPlan, config: ImportConfig, limits: ImportLimits) -> tuple[str, list[retyped.Forced]]:
+    """The data rows numbered by their line (one line a row), and the amount columns as retyped reads them: what
+    a strict import lists when an amount does not convert (its CAST fails naming neither row nor column)."""
+    rows = read_call(plan, config, limits, text=True)
+    table = f"(SELECT row_number() OVER () + {plan.skip} AS {retyped.ROW}, * FROM {rows})"
+    forced = [
+        (p, ident(p.source), _amount(p, config, "TRY_CAST"))
+        for p in plan.columns
+        if p.include and p.source in plan.money
+    ]
+    return table, forced
+
+
+def _amount(p: Planned, config: ImportConfig, cast: str) -> str:
+    """SQL for the number in amount column `p` (app.ingest.money), converted by `cast` (CAST or TRY_CAST)."""
+    return f"{cast}({currency_sql(ident(p.source), config)} AS {duckdb_type(p.type, p.scale)})"
 
 
 def select_sql(plan: CsvPlan, config: ImportConfig, limits: ImportLimits, *, limit: int | None = None) -> str:
@@ -354,7 +377,7 @@ def select_sql(plan: CsvPlan, config: ImportConfig, limits: ImportLimits, *, lim
         if p.type == "json":
             expr = f"{cast}({expr} AS JSON)"
         elif p.source in plan.money:
-            expr = f"{cast}({currency_sql(expr, config)} AS {duckdb_type(p.type, p.scale)})"
+            expr = _amount(p, config, cast)
         elif p.source in plan.padded:
             expr = f"rtrim({expr}, {csv_cells.TAB})"
         parts.append(f"{expr} AS {ident(p.name)}")

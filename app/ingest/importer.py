@@ -18,7 +18,7 @@ import msgspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from app.ingest import csv_problems, csv_reader, excel_reader, json_numbers, json_reader
+from app.ingest import csv_problems, csv_reader, excel_reader, json_numbers, json_reader, retyped
 from app.ingest.columns import effective
 from app.ingest.config import DuckDBSettings, ImportConfig, ImportLimits
 from app.ingest.convert import arrow_type
@@ -200,6 +200,10 @@ def _csv(job: _Job) -> tuple[int, ImportConfig]:
             )
         except duckdb.Error as exc:
             raise_sink_failure(job.sink, exc)
+            if isinstance(exc, duckdb.ConversionException) and plan.money:  # an amount that is none: which, where
+                union = retyped.problems_sql(*csv_reader.money_cells(plan, job.config, job.limits))
+                if bad := retyped.rows_with_problems(conn, union):
+                    raise failed(retyped.first_problems(conn, union), bad) from exc
             raise csv_problems.read_error(exc, job.limits) from exc
         rejected, problems = csv_problems.rejects(conn)
         if rejected and job.config.on_error == "strict":
@@ -273,7 +277,7 @@ def _json(job: _Job) -> tuple[int, ImportConfig]:
             inferred = {name: leaf.type for name, leaf in zip(exprs, leaves, strict=True)}
             lenient = job.config.on_error == "lenient"
             parts, forced = json_reader.select_parts(planned, exprs, inferred, safe=lenient)
-            table = f"(SELECT row_number() OVER () AS __ingest_row, * FROM {source})"
+            table = f"(SELECT row_number() OVER () AS {retyped.ROW}, * FROM {source})"
             rejected = _json_rejects(conn, job, table, forced) if forced else 0
             where = ""
             if forced and lenient:
@@ -296,21 +300,14 @@ def _json(job: _Job) -> tuple[int, ImportConfig]:
     return rejected, effective(job.config, planned, format=fmt, encoding=encoding, record_path=record_path)
 
 
-def _json_rejects(conn: duckdb.DuckDBPyConnection, job: _Job, table: str, forced: list[Any]) -> int:
+def _json_rejects(conn: duckdb.DuckDBPyConnection, job: _Job, table: str, forced: list[retyped.Forced]) -> int:
     """Rows whose re-typed values do not convert: fail listing them (strict) or write them to rejects."""
-    union = " UNION ALL ".join(
-        f"SELECT __ingest_row AS row, {literal(p.source)} AS column, "
-        f"'cannot read as {p.type}' AS message, CAST({raw} AS VARCHAR) AS value "
-        f"FROM {table} WHERE {raw} IS NOT NULL AND {safe} IS NULL"
-        for p, raw, safe in forced
-    )
-    count = conn.execute(f"SELECT count(DISTINCT row) FROM ({union})").fetchone()
-    rejected = count[0] if count else 0
+    union = retyped.problems_sql(table, forced)
+    rejected = retyped.rows_with_problems(conn, union)
     if not rejected:
         return 0
     if job.config.on_error == "strict":
-        rows = conn.execute(f"SELECT * FROM ({union}) ORDER BY row LIMIT {MAX_PROBLEMS}").fetchall()
-        raise failed([dict(zip(("row", "column", "message", "value"), row, strict=True)) for row in rows], rejected)
+        raise failed(retyped.first_problems(conn, union), rejected)
     run(conn, f"COPY (SELECT * FROM ({union}) ORDER BY row) TO {literal(job.rejects)} (FORMAT parquet)")
     job.warnings.append(f"{rejected} record(s) rejected; see {REJECTS_FILE}")
     return rejected

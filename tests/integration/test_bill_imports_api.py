@@ -35,3 +35,16 @@ def test_a_wechat_bill_imports_its_rows_with_the_suggested_configs(
     amounts = [row[names.index("金额(元)")] for row in page["rows"]]
     assert [float(a) for a in amounts] == [35.5, 1200.0, 0.0]
     assert [row[names.index("交易单号")] for row in page["rows"]] == [4200001, 4200002, 4200003]  # the tab padding gone
+
+
+def test_a_strict_import_of_a_bill_with_a_cell_that_is_no_amount_names_its_row_and_column(
+    client: TestClient, parts: Engine_
+) -> None:
+    """The run's error said only DuckDB's "Could not convert string" and listed no problem to show."""
+    bill = '日期,金额\n2026-12-04,"¥1,234.56"\n2026-12-05,"(1,234.00)"\n'.encode()
+    dataset = upload(client, bill, "bill.csv")
+    run = run_import(client, parts, dataset["id"], {"columns": {"金额": {"type": "decimal", "scale": 2}}})
+    assert (run["status"], run["error"]["code"]) == ("FAILED", "import_failed"), run
+    assert "(row 3, column 金额)" in run["error"]["message"], run["error"]
+    problem = run["progress"]["problems"][0]
+    assert (problem["row"], problem["column"], problem["value"]) == (3, "金额", "(1,234.00)")
