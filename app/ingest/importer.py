@@ -22,14 +22,14 @@ from app.ingest import csv_problems, csv_reader, excel_reader, json_numbers, jso
 from app.ingest.columns import effective
 from app.ingest.config import DuckDBSettings, ImportConfig, ImportLimits
 from app.ingest.convert import arrow_type
-from app.ingest.csv_footer import footer_offset, footer_warning
+from app.ingest.csv_footer import footer_offset, footer_warning, tail_text
 from app.ingest.data_sink import CopyTarget, DataSink, copy_target, raise_sink_failure
 from app.ingest.duck import column_stats, connect, duckdb_reason, literal, run
 from app.ingest.errors import MAX_PROBLEMS, ImportCancelled, ImportFailed, failed
 from app.ingest.models import ImportResult
 from app.ingest.sheet_errors import errors_warning, with_error_texts
 from app.ingest.sniff import Sniffed, sniff
-from app.ingest.suggest import totals_row
+from app.ingest.suggest import csv_footer, kept_footer, totals_row
 from app.ingest.textio import (
     CR_CHECK_BYTES,
     duckdb_encoding,
@@ -213,6 +213,9 @@ def _csv(job: _Job) -> tuple[int, ImportConfig]:
             job.warnings.append(f"{rejected} row(s) rejected; see {REJECTS_FILE}")
     finally:
         conn.close()
+    if not job.config.skip_footer and not job.config.range:  # the footer the preview suggests, read as data
+        footer = csv_footer(tail_text(job.source, encoding)[0], plan.delimiter, plan.quote, len(plan.columns))
+        job.warnings += [kept_footer(footer)] if footer else []
     config = effective(
         job.config,
         plan.columns,
@@ -354,7 +357,7 @@ def _excel_sheet(job: _Job, workbook: Any, source: str, index: int, name: str) -
     job.warnings += plan.warnings
     footer = totals_row(sheet, plan) if plan.last_row is None and not job.config.skip_footer else None
     if footer is not None:  # never left out silently: the preview suggests skip_footer, the import says so
-        job.warnings.append(f"{footer.reason}; imported as data: set skip_footer={footer.value} to leave it out")
+        job.warnings.append(kept_footer(footer))
     schema = pa.schema([pa.field(p.name, arrow_type(p)) for p in plan.columns if p.include])
     total_rows = max(sheet.height, 1)
     try:
