@@ -42,6 +42,9 @@ class CsvPlan(msgspec.Struct, kw_only=True):
     quote: str
     escape: str
     header_row: int
+    #: The header line as written (None without a header), and its cells: what a line repeating it is compared with.
+    header_line: str | None = None
+    header: list[str] = msgspec.field(default_factory=list)
     #: Lines before the first data row.
     skip: int
     #: Every source column in file order; excluded ones are still parsed (as text) to keep positions.
@@ -179,13 +182,14 @@ def detect(
     data = sniff_dialect(conn, path, encoding, {**options, "header": False, "skip": first_data - 1})
     types, scales = sniffed_types(conn, path, {**options, "encoding": encoding}, first_data - 1, data["Columns"])
     if header_row:
-        raw = header_cells(path, encoding, options, header_row, limits.max_line_bytes)
+        header_line = read_line(path, encoding, header_row, limits.max_line_bytes)
+        raw = header_cells(header_line, options)
         names, warnings = clean_names(raw)
         rows = text_call(path, {**options, "encoding": encoding}, first_data - 1, len(raw))
         repeats = repeated_header.warning(conn, rows, raw, SAMPLE_ROWS)
         warnings += [repeats] if repeats else []
     else:
-        names, warnings = [f"column_{i}" for i in range(1, len(types) + 1)], []
+        names, warnings, header_line = [f"column_{i}" for i in range(1, len(types) + 1)], [], None
     if len(names) != len(types):
         warnings.append(f"the header has {len(names)} columns but the data rows have {len(types)}")
         width = max(len(names), len(types))
@@ -219,6 +223,8 @@ def detect(
         quote=options["quote"],
         escape=options["escape"],
         header_row=header_row,
+        header_line=header_line,
+        header=raw if header_row else [],
         skip=first_data - 1,
         columns=planned,
         dateformat=dateformat,
@@ -245,10 +251,9 @@ def read_line(path: str, encoding: str, number: int, max_bytes: int) -> str:
         return handle.readline(max_bytes)
 
 
-def header_cells(path: str, encoding: str, options: dict[str, Any], header_row: int, max_bytes: int) -> list[str]:
+def header_cells(line: str, options: dict[str, Any]) -> list[str]:
     """The cells of the header line, split with the data's dialect (Python's csv: no sniffing, so ragged
     rows further down cannot confuse it)."""
-    line = read_line(path, encoding, header_row, max_bytes)
     quote, escape = options.get("quote") or None, options.get("escape") or None
     reader = csv.reader(
         [line.rstrip("\r\n")],

@@ -18,7 +18,7 @@ import msgspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from app.ingest import csv_problems, csv_reader, excel_reader, json_numbers, json_reader, retyped
+from app.ingest import csv_problems, csv_reader, excel_reader, json_numbers, json_reader, repeated_header, retyped
 from app.ingest.columns import effective
 from app.ingest.config import DuckDBSettings, ImportConfig, ImportLimits
 from app.ingest.convert import arrow_type
@@ -205,12 +205,13 @@ def _csv(job: _Job) -> tuple[int, ImportConfig]:
                 if bad := retyped.rows_with_problems(conn, union):
                     raise failed(retyped.first_problems(conn, union), bad) from exc
             raise csv_problems.read_error(exc, job.limits) from exc
-        rejected, problems = csv_problems.rejects(conn)
+        rejected, problems = csv_problems.rejects(conn, plan.header_line)
         if rejected and job.config.on_error == "strict":
             raise failed(problems, total=rejected)
         if rejected:
-            csv_problems.write_rejects(conn, job.rejects)
+            csv_problems.write_rejects(conn, job.rejects, plan.header_line)
             job.warnings.append(f"{rejected} row(s) rejected; see {REJECTS_FILE}")
+        job.warnings += _repeated_header(conn, job, plan)
     finally:
         conn.close()
     if not job.config.skip_footer and not job.config.range:  # the footer the preview suggests, read as data
@@ -227,6 +228,14 @@ def _csv(job: _Job) -> tuple[int, ImportConfig]:
         header_row=plan.header_row,
     )
     return rejected, config
+
+
+def _repeated_header(conn: duckdb.DuckDBPyConnection, job: _Job, plan: csv_reader.CsvPlan) -> list[str]:
+    """What the import says about header lines repeated past the sample (the sample's are in plan.warnings)."""
+    count, lines = csv_problems.repeated_header_lines(conn, plan.header_line)
+    written = repeated_header.past_sample(conn, job.data, plan.header, plan.columns, plan.skip, csv_reader.SAMPLE_ROWS)
+    rejected = [repeated_header.lines_warning(count, lines, f"rejected (see {REJECTS_FILE})")] if count else []
+    return rejected + ([written] if written else [])
 
 
 def _json(job: _Job) -> tuple[int, ImportConfig]:

@@ -177,7 +177,7 @@ def _csv(
             values = conn.execute(csv_reader.select_sql(plan, config, limits, limit=rows)).fetchall() if rows else []
         except duckdb.Error as exc:
             raise csv_problems.read_error(exc, limits) from exc
-        _, problems = csv_problems.rejects(conn)
+        _, problems = csv_problems.rejects(conn, plan.header_line)
     finally:
         conn.close()
     if not complete:
