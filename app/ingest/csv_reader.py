@@ -354,10 +354,11 @@ def read_call(plan: CsvPlan, config: ImportConfig, limits: ImportLimits, *, text
 
 
 def money_cells(plan: CsvPlan, config: ImportConfig, limits: ImportLimits) -> tuple[str, list[retyped.Forced]]:
-    """The data rows numbered by their line (one line a row), and the amount columns as retyped reads them: what
-    a strict import lists when an amount does not convert (its CAST fails naming neither row nor column)."""
-    rows = read_call(plan, config, limits, text=True)
-    table = f"(SELECT row_number() OVER () + {plan.skip} AS {retyped.ROW}, * FROM {rows})"
+    """The data rows the import reads (up to its limit) numbered by their line (one line a row), and the amount
+    columns as retyped reads them: what a strict import lists when an amount does not convert (its CAST fails
+    naming neither row nor column)."""
+    rows = read_call(plan, config, limits, text=True) + (f" LIMIT {plan.limit}" if plan.limit else "")
+    table = f"(SELECT row_number() OVER () + {plan.skip} AS {retyped.ROW}, * FROM (SELECT * FROM {rows}))"
     forced = [
         (p, ident(p.source), _amount(p, config, "TRY_CAST"))
         for p in plan.columns

@@ -102,3 +102,11 @@ def test_a_strict_import_names_the_row_column_and_value_of_each_cell_that_is_no_
     ]
     assert caught.value.detail.startswith("2 problem(s) found")
     assert "(row 4, column 金额)" in caught.value.detail
+
+
+def test_the_amounts_a_strict_import_lists_are_those_of_the_rows_it_reads(tmp_path: Path, run_import):
+    path = tmp_path / "bill.csv"
+    path.write_text("金额\n¥1.00\nabc\n¥2.00\nxyz\n")
+    with pytest.raises(ImportFailed) as caught:
+        run_import(path, columns={"金额": ColumnSpec(type="decimal", scale=2)}, limit=3)
+    assert [(e["row"], e["value"]) for e in caught.value.errors] == [(3, "abc")]
