@@ -80,7 +80,14 @@ def alipay_bill(path: Path, *, footer: bool = False) -> Path:
     return path
 
 
-def bank_statement(path: Path) -> Path:
-    """A bank statement whose preamble lines hold two fields each; its header is line 4."""
-    path.write_text(_text(BANK_TITLE, BANK_HEADER, BANK_ROWS, []), "utf-8")
+#: A statement's totals row after its label: the sums of 收入 and 支出, the other cells empty.
+BANK_TOTALS = ["", '"5,000.00"', "150.00", "", ""]
+
+
+def bank_statement(path: Path, *, totals: str | None = None, end: str = "\n") -> Path:
+    """A bank statement whose preamble lines hold two fields each; its header is line 4. `totals`: the first cell
+    of a totals row ending the table (合计, Total: ...), its other cells BANK_TOTALS; `end`: the file's last line
+    end ("" for none)."""
+    rows = [*BANK_ROWS, *([[totals, *BANK_TOTALS]] if totals is not None else [])]
+    path.write_text(_text(BANK_TITLE, BANK_HEADER, rows, []).removesuffix("\n") + end, "utf-8")
     return path

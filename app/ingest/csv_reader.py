@@ -17,11 +17,8 @@ import msgspec
 from app.ingest import csv_cells, repeated_header
 from app.ingest.columns import Planned, clean_names, plan_columns
 from app.ingest.config import ImportConfig, ImportLimits, parse_range
-from app.ingest.convert import boolean_sql
-from app.ingest.csv_problems import REJECTS_SCAN, REJECTS_TABLE
-from app.ingest.duck import WIDER_THAN_BIGINT, duckdb_type, exact_number_type, ident, literal, our_type
+from app.ingest.duck import WIDER_THAN_BIGINT, exact_number_type, literal, our_type
 from app.ingest.errors import field_error
-from app.ingest.money import plain_number_sql
 
 #: Rows DuckDB's sniffer samples for the dialect and the column types.
 SAMPLE_ROWS = 20_480
@@ -43,6 +40,9 @@ class CsvPlan(msgspec.Struct, kw_only=True):
     quote: str
     escape: str
     header_row: int
+    #: The header line as written (None without a header), and its cells: what a line repeating it is compared with.
+    header_line: str | None = None
+    header: list[str] = msgspec.field(default_factory=list)
     #: Lines before the first data row.
     skip: int
     #: Every source column in file order; excluded ones are still parsed (as text) to keep positions.
@@ -189,13 +189,14 @@ def detect(
     data = sniff_dialect(conn, path, encoding, {**options, "header": False, "skip": first_data - 1})
     types, scales = sniffed_types(conn, path, {**options, "encoding": encoding}, first_data - 1, data["Columns"])
     if header_row:
-        raw = header_cells(path, encoding, options, header_row, limits.max_line_bytes)
+        header_line = read_line(path, encoding, header_row, limits.max_line_bytes)
+        raw = header_cells(header_line, options)
         names, warnings = clean_names(raw)
         rows = text_call(path, {**options, "encoding": encoding}, first_data - 1, len(raw))
         repeats = repeated_header.warning(conn, rows, raw, SAMPLE_ROWS)
         warnings += [repeats] if repeats else []
     else:
-        names, warnings = [f"column_{i}" for i in range(1, len(types) + 1)], []
+        names, warnings, header_line = [f"column_{i}" for i in range(1, len(types) + 1)], [], None
     if len(names) != len(types):
         warnings.append(f"the header has {len(names)} columns but the data rows have {len(types)}")
         width = max(len(names), len(types))
@@ -232,6 +233,8 @@ def detect(
         quote=options["quote"],
         escape=options["escape"],
         header_row=header_row,
+        header_line=header_line,
+        header=raw if header_row else [],
         skip=first_data - 1,
         columns=planned,
         dateformat=dateformat,
@@ -259,10 +262,9 @@ def read_line(path: str, encoding: str, number: int, max_bytes: int) -> str:
         return handle.readline(max_bytes)
 
 
-def header_cells(path: str, encoding: str, options: dict[str, Any], header_row: int, max_bytes: int) -> list[str]:
+def header_cells(line: str, options: dict[str, Any]) -> list[str]:
     """The cells of the header line, split with the data's dialect (Python's csv: no sniffing, so ragged
     rows further down cannot confuse it)."""
-    line = read_line(path, encoding, header_row, max_bytes)
     quote, escape = options.get("quote") or None, options.get("escape") or None
     reader = csv.reader(
         [line.rstrip("\r\n")],
@@ -320,65 +322,3 @@ def _formats(planned: list[Planned], sniffed_date: str | None, sniffed_ts: str |
             )
     chosen.update(given)
     return chosen["date"], chosen["datetime"]
-
-
-def read_call(plan: CsvPlan, config: ImportConfig, limits: ImportLimits) -> str:
-    """The explicit `read_csv(...)` call: no sniffing at import time, rejects stored, not thrown."""
-    columns = {
-        p.source: (
-            "TIMESTAMPTZ"
-            if p.source in plan.zoned
-            else duckdb_type(p.type, p.scale)
-            if p.include and p.type != "json" and p.source not in plan.as_text
-            else "VARCHAR"
-        )
-        for p in plan.columns
-    }
-    args: dict[str, Any] = {
-        "auto_detect": False,
-        "encoding": plan.encoding,
-        "delim": plan.delimiter,
-        "quote": plan.quote,
-        "escape": plan.escape,
-        "header": False,
-        "skip": plan.skip,
-        "columns": columns,
-        "max_line_size": limits.max_line_bytes,
-        "buffer_size": read_buffer_bytes(limits),
-        "store_rejects": True,
-        "rejects_table": REJECTS_TABLE,
-        "rejects_scan": REJECTS_SCAN,
-        "nullstr": null_strings(config),
-    }
-    if config.decimal_separator:
-        args["decimal_separator"] = config.decimal_separator
-    if config.thousands_separator:
-        args["thousands"] = config.thousands_separator
-    if plan.dateformat:
-        args["dateformat"] = plan.dateformat
-    if plan.timestampformat:
-        args["timestampformat"] = plan.timestampformat
-    return f"read_csv({literal(plan.path)}, " + ", ".join(f"{k}={literal(v)}" for k, v in args.items()) + ")"
-
-
-def select_sql(plan: CsvPlan, config: ImportConfig, limits: ImportLimits, *, limit: int | None = None) -> str:
-    """`SELECT <chosen, renamed, typed columns> FROM read_csv(...) [LIMIT n]`."""
-    parts = []
-    for p in plan.columns:
-        if not p.include:
-            continue
-        expr = ident(p.source)
-        cast = "CAST" if config.on_error == "strict" else "TRY_CAST"
-        if p.type == "json":
-            expr = f"{cast}({expr} AS JSON)"
-        elif p.source in plan.as_text:
-            text = boolean_sql(expr) if p.type == "boolean" else plain_number_sql(expr, config)
-            expr = f"{cast}({text} AS {duckdb_type(p.type, p.scale)})"
-        elif p.source in plan.zoned:
-            # the instant in UTC; not a CAST, which DuckDB pushes into read_csv as a TIMESTAMP read dropping the offset
-            expr = f"timezone('UTC', {expr})"
-        elif p.source in plan.padded:
-            expr = f"rtrim({expr}, {csv_cells.TAB})"
-        parts.append(f"{expr} AS {ident(p.name)}")
-    rows = min(x for x in (limit, plan.limit) if x is not None) if (limit or plan.limit) else None
-    return f"SELECT {', '.join(parts)} FROM {read_call(plan, config, limits)}" + (f" LIMIT {rows}" if rows else "")

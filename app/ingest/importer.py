@@ -18,18 +18,19 @@ import msgspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from app.ingest import csv_problems, csv_reader, excel_reader, json_numbers, json_reader
+from app.ingest import csv_problems, csv_reader, excel_reader, json_numbers, json_reader, repeated_header, retyped
 from app.ingest.columns import effective
 from app.ingest.config import DuckDBSettings, ImportConfig, ImportLimits
 from app.ingest.convert import arrow_type
-from app.ingest.csv_footer import footer_offset, footer_warning
+from app.ingest.csv_footer import footer_offset, footer_warning, tail_text
+from app.ingest.csv_select import retyped_cells, select_sql
 from app.ingest.data_sink import CopyTarget, DataSink, copy_target, raise_sink_failure
 from app.ingest.duck import column_stats, connect, duckdb_reason, literal, run
 from app.ingest.errors import MAX_PROBLEMS, ImportCancelled, ImportFailed, failed
 from app.ingest.models import ImportResult
 from app.ingest.sheet_errors import errors_warning, with_error_texts
 from app.ingest.sniff import Sniffed, sniff
-from app.ingest.suggest import totals_row
+from app.ingest.suggest import csv_footer, kept_footer, totals_row
 from app.ingest.textio import (
     CR_CHECK_BYTES,
     duckdb_encoding,
@@ -188,7 +189,7 @@ def _csv(job: _Job) -> tuple[int, ImportConfig]:
         except duckdb.Error as exc:
             raise csv_problems.read_error(exc, job.limits) from exc
         job.warnings += plan.warnings
-        select = csv_reader.select_sql(plan, job.config, job.limits)
+        select = select_sql(plan, job.config, job.limits)
         copy = f"COPY ({select}) TO {literal(data.target)} ({PARQUET_OPTIONS}{data.options})"
         base = size // 2 if path != job.source else 0
         try:
@@ -200,15 +201,25 @@ def _csv(job: _Job) -> tuple[int, ImportConfig]:
             )
         except duckdb.Error as exc:
             raise_sink_failure(job.sink, exc)
+            if (
+                isinstance(exc, duckdb.ConversionException) and plan.as_text
+            ):  # a text-read value that is no number: where
+                union = retyped.problems_sql(*retyped_cells(plan, job.config, job.limits))
+                if bad := retyped.rows_with_problems(conn, union):
+                    raise failed(retyped.first_problems(conn, union), bad) from exc
             raise csv_problems.read_error(exc, job.limits) from exc
-        rejected, problems = csv_problems.rejects(conn)
+        rejected, problems = csv_problems.rejects(conn, plan.header_line)
         if rejected and job.config.on_error == "strict":
             raise failed(problems, total=rejected)
         if rejected:
-            csv_problems.write_rejects(conn, job.rejects)
+            csv_problems.write_rejects(conn, job.rejects, plan.header_line)
             job.warnings.append(f"{rejected} row(s) rejected; see {REJECTS_FILE}")
+        job.warnings += _repeated_header(conn, job, plan)
     finally:
         conn.close()
+    if not job.config.skip_footer and not job.config.range:  # the footer the preview suggests, read as data
+        footer = csv_footer(tail_text(job.source, encoding)[0], plan.delimiter, plan.quote, len(plan.columns))
+        job.warnings += [kept_footer(footer)] if footer else []
     config = effective(
         job.config,
         plan.columns,
@@ -220,6 +231,14 @@ def _csv(job: _Job) -> tuple[int, ImportConfig]:
         header_row=plan.header_row,
     )
     return rejected, config
+
+
+def _repeated_header(conn: duckdb.DuckDBPyConnection, job: _Job, plan: csv_reader.CsvPlan) -> list[str]:
+    """What the import says about header lines repeated past the sample (the sample's are in plan.warnings)."""
+    count, lines = csv_problems.repeated_header_lines(conn, plan.header_line)
+    written = repeated_header.past_sample(conn, job.data, plan.header, plan.columns, plan.skip, csv_reader.SAMPLE_ROWS)
+    rejected = [repeated_header.lines_warning(count, lines, f"rejected (see {REJECTS_FILE})")] if count else []
+    return rejected + ([written] if written else [])
 
 
 def _json(job: _Job) -> tuple[int, ImportConfig]:
@@ -273,7 +292,7 @@ def _json(job: _Job) -> tuple[int, ImportConfig]:
             inferred = {name: leaf.type for name, leaf in zip(exprs, leaves, strict=True)}
             lenient = job.config.on_error == "lenient"
             parts, forced = json_reader.select_parts(planned, exprs, inferred, safe=lenient)
-            table = f"(SELECT row_number() OVER () AS __ingest_row, * FROM {source})"
+            table = f"(SELECT row_number() OVER () AS {retyped.ROW}, * FROM {source})"
             rejected = _json_rejects(conn, job, table, forced) if forced else 0
             where = ""
             if forced and lenient:
@@ -296,21 +315,14 @@ def _json(job: _Job) -> tuple[int, ImportConfig]:
     return rejected, effective(job.config, planned, format=fmt, encoding=encoding, record_path=record_path)
 
 
-def _json_rejects(conn: duckdb.DuckDBPyConnection, job: _Job, table: str, forced: list[Any]) -> int:
+def _json_rejects(conn: duckdb.DuckDBPyConnection, job: _Job, table: str, forced: list[retyped.Forced]) -> int:
     """Rows whose re-typed values do not convert: fail listing them (strict) or write them to rejects."""
-    union = " UNION ALL ".join(
-        f"SELECT __ingest_row AS row, {literal(p.source)} AS column, "
-        f"'cannot read as {p.type}' AS message, CAST({raw} AS VARCHAR) AS value "
-        f"FROM {table} WHERE {raw} IS NOT NULL AND {safe} IS NULL"
-        for p, raw, safe in forced
-    )
-    count = conn.execute(f"SELECT count(DISTINCT row) FROM ({union})").fetchone()
-    rejected = count[0] if count else 0
+    union = retyped.problems_sql(table, forced)
+    rejected = retyped.rows_with_problems(conn, union)
     if not rejected:
         return 0
     if job.config.on_error == "strict":
-        rows = conn.execute(f"SELECT * FROM ({union}) ORDER BY row LIMIT {MAX_PROBLEMS}").fetchall()
-        raise failed([dict(zip(("row", "column", "message", "value"), row, strict=True)) for row in rows], rejected)
+        raise failed(retyped.first_problems(conn, union), rejected)
     run(conn, f"COPY (SELECT * FROM ({union}) ORDER BY row) TO {literal(job.rejects)} (FORMAT parquet)")
     job.warnings.append(f"{rejected} record(s) rejected; see {REJECTS_FILE}")
     return rejected
@@ -357,7 +369,7 @@ def _excel_sheet(job: _Job, workbook: Any, source: str, index: int, name: str) -
     job.warnings += plan.warnings
     footer = totals_row(sheet, plan) if plan.last_row is None and not job.config.skip_footer else None
     if footer is not None:  # never left out silently: the preview suggests skip_footer, the import says so
-        job.warnings.append(f"{footer.reason}; imported as data: set skip_footer={footer.value} to leave it out")
+        job.warnings.append(kept_footer(footer))
     schema = pa.schema([pa.field(p.name, arrow_type(p)) for p in plan.columns if p.include])
     total_rows = max(sheet.height, 1)
     try:

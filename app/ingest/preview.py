@@ -15,7 +15,7 @@ from typing import Any
 import duckdb
 import msgspec
 
-from app.ingest import csv_problems, csv_reader, excel_reader, json_numbers, json_reader
+from app.ingest import csv_problems, csv_reader, csv_select, excel_reader, json_numbers, json_reader
 from app.ingest.columns import as_columns, effective, json_shown, mixed_text_warnings
 from app.ingest.config import DuckDBSettings, ImportConfig, ImportLimits
 from app.ingest.csv_footer import footer_offset, footer_start, footer_warning, tail_text
@@ -174,10 +174,10 @@ def _csv(
     try:
         try:
             plan = csv_reader.detect(conn, str(head), "utf-8", config, limits)
-            values = conn.execute(csv_reader.select_sql(plan, config, limits, limit=rows)).fetchall() if rows else []
+            values = conn.execute(csv_select.select_sql(plan, config, limits, limit=rows)).fetchall() if rows else []
         except duckdb.Error as exc:
             raise csv_problems.read_error(exc, limits) from exc
-        _, problems = csv_problems.rejects(conn)
+        _, problems = csv_problems.rejects(conn, plan.header_line)
     finally:
         conn.close()
     if not complete:

@@ -1,16 +1,33 @@
-"""Exports joined end to end repeat their header line before each part: find those lines among the data rows."""
+"""Exports joined end to end repeat their header line before each part: find those lines among the data rows.
+
+The preview and the import look at the rows the sniffer samples (`warning`); the import also names the lines
+past them: in the data it wrote when the columns compared are text (`past_sample`), among its rejected rows
+when a typed cell of the line did not convert (csv_problems). A warning, not a skip: the import reads the file
+as it is, and a row is never left out unless the configuration says so.
+"""
 
 from __future__ import annotations
 
 import duckdb
 
-from app.ingest.duck import literal
+from app.ingest.columns import Planned
+from app.ingest.duck import ident, literal
 
 #: Repeated header rows a warning names (then "…").
 REPEATS_SHOWN = 5
 #: Leading header cells a row must repeat to count as the header again (a wide file's rows are not all compared:
 #: the row number over every column of 20,480 rows of a 2,500-column file ran a preview out of memory).
 REPEAT_CHECK_COLUMNS = 50
+#: What to do about them, in every message.
+REMEDY = "remove the repeated header lines and import again"
+#: What a rejected line that is the header again says (csv_problems).
+REJECTED_LINE = f"the line repeats the header line (exports joined end to end): {REMEDY}"
+#: Characters around a line ignored when it is compared with the header line (a line end, a joined file's BOM).
+LINE_PADDING = " \t\r\n\ufeff"
+
+
+def _shown(numbers: list[int]) -> str:
+    return ", ".join(str(n) for n in numbers[:REPEATS_SHOWN]) + (", …" if len(numbers) > REPEATS_SHOWN else "")
 
 
 def warning(conn: duckdb.DuckDBPyConnection, call: str, header: list[str], sample_rows: int) -> str | None:
@@ -18,8 +35,7 @@ def warning(conn: duckdb.DuckDBPyConnection, call: str, header: list[str], sampl
 
     Exports joined end to end (a month per file, `cat`-ed together) repeat the header line before each part:
     those lines were read as data without a word, and turned every number and date column to text. `call` reads
-    the data rows with every column as text `c0`, `c1`, ... (csv_reader.text_call). A warning, not a skip: the
-    import reads the file as it is, and a row is never left out unless the configuration says so.
+    the data rows with every column as text `c0`, `c1`, ... (csv_reader.text_call).
     """
     cells = [cell.strip() for cell in header]
     if not any(cells):
@@ -31,9 +47,51 @@ def warning(conn: duckdb.DuckDBPyConnection, call: str, header: list[str], sampl
     found = [n for (n,) in conn.execute(f"SELECT n FROM ({numbered}) WHERE {match} ORDER BY n").fetchall()]
     if not found:
         return None
-    shown = ", ".join(str(n) for n in found[:REPEATS_SHOWN]) + (", …" if len(found) > REPEATS_SHOWN else "")
     return (
-        f"{len(found)} data row(s) repeat the header line (data rows {shown} of the first {sample_rows}): "
+        f"{len(found)} data row(s) repeat the header line (data rows {_shown(found)} of the first {sample_rows}): "
         "the file looks like several exports joined together; those rows are read as data and make their "
-        "columns text, so remove the repeated header lines and import again"
+        f"columns text, so {REMEDY}"
     )
+
+
+def _candidates(cell: str) -> str:
+    """SQL list of the values a header cell is read as in a data row."""
+    return "(" + ", ".join(literal(value) for value in dict.fromkeys([cell, cell.rstrip("\t"), "\ufeff" + cell])) + ")"
+
+
+def lines_warning(count: int, lines: list[int], outcome: str) -> str:
+    """What an import says about `count` lines past the sample that repeat the header line, the first `lines`."""
+    return (
+        f"{count} line(s) repeat the header line (lines {_shown(lines)}): the file looks like several exports "
+        f"joined together; those lines are {outcome}, so {REMEDY}"
+    )
+
+
+def past_sample(
+    conn: duckdb.DuckDBPyConnection, data: str, header: list[str], planned: list[Planned], skip: int, sample_rows: int
+) -> str | None:
+    """A warning naming the rows of the imported Parquet file `data`, past the first `sample_rows`, that are the
+    header line again in every text column compared (typed cells of such a line were rejected, not written), by
+    line (`skip` lines above the data, one line a row), or None.
+
+    The Parquet file, not the CSV: a GB file is not parsed a second time, and the filter skips the row groups
+    whose statistics cannot hold the header's text (a column of dates, of ids)."""
+    by_index = {p.index: p for p in planned}
+    compared = [
+        (by_index[i].name, cell)
+        for i, cell in enumerate(header[:REPEAT_CHECK_COLUMNS])
+        if cell.strip() and i in by_index and by_index[i].include and by_index[i].type == "string"
+    ]
+    if not compared:
+        return None
+    # cells as written (a joined file's BOM before the first, tab padding read off): plain comparisons, which
+    # the Parquet reader checks against each row group's min and max
+    match = " AND ".join(f"{ident(name)} IN {_candidates(cell)}" for name, cell in compared)
+    rows = f"read_parquet({literal(data)}, file_row_number = true)"
+    where = f"file_row_number >= {sample_rows} AND {match}"
+    count = conn.execute(f"SELECT count(*) FROM {rows} WHERE {where}").fetchone()
+    if not count or not count[0]:
+        return None
+    first = f"SELECT file_row_number FROM {rows} WHERE {where} ORDER BY file_row_number LIMIT {REPEATS_SHOWN + 1}"
+    lines = [skip + n + 1 for (n,) in conn.execute(first).fetchall()]
+    return lines_warning(count[0], lines, "read as data")

@@ -100,7 +100,8 @@ def find_header(rows: Rows, merged: Merged, first_col: int, width: int) -> tuple
     return 0, None
 
 
-def _label(value: Any) -> str | None:
+def totals_label(value: Any) -> str | None:
+    """`value` stripped when it labels a totals row (合计, 合 计, 合计 and a colon, TOTAL: ...), else None."""
     if not isinstance(value, str):
         return None
     text = re.sub("[\\s:\uff1a]+", "", value).lower()
@@ -129,8 +130,8 @@ def footer_candidate(tail: Rows) -> Footer | None:
         return None
     last = filled_rows[-1]
     number, row = tail[last]
-    labels = [text for _, value in _filled(row) if (text := _label(value))]
-    others = [(position, value) for position, value in _filled(row) if not _label(value)]
+    labels = [text for _, value in _filled(row) if (text := totals_label(value))]
+    others = [(position, value) for position, value in _filled(row) if not totals_label(value)]
     if len(labels) != 1 or not others or not all(is_number(value) for _, value in others):
         return None
     previous = filled_rows[-2] if len(filled_rows) > 1 else -1

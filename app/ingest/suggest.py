@@ -25,7 +25,7 @@ from app.ingest.convert import CHINESE_BOOLEANS
 from app.ingest.csv_reader import separator_hint
 from app.ingest.models import SheetInfo, Suggestion
 from app.ingest.money import plain_number
-from app.ingest.shape import FOOTER_TAIL_ROWS, confirm_footer, footer_candidate, narrow, null_tokens
+from app.ingest.shape import FOOTER_TAIL_ROWS, confirm_footer, footer_candidate, narrow, null_tokens, totals_label
 
 #: Data rows whose sums a totals row is checked against, at most (a longer sheet gets no footer suggestion).
 FOOTER_SCAN_ROWS = 100_000
@@ -92,6 +92,11 @@ def totals_row(sheet: Any, plan: excel_reader.ExcelPlan) -> Suggestion | None:
     above = _data_rows(sheet, plan, footer.number - plan.first_data_row)
     reason = confirm_footer(footer, (row for _, row in above))
     return None if reason is None else Suggestion(field="skip_footer", value=footer.skip, reason=reason)
+
+
+def kept_footer(footer: Suggestion) -> str:
+    """What an import says about the footer it read as data (`skip_footer` unset): the preview suggests it."""
+    return f"{footer.reason}; imported as data: set skip_footer={footer.value} to leave it out"
 
 
 def _sheet(sheets: list[SheetInfo], chosen: int) -> Suggestion:
@@ -262,26 +267,34 @@ def _table_start(counts: list[int]) -> int | None:
 
 
 def csv_footer(tail: str, delimiter: str, quote: str, width: int) -> Suggestion | None:
-    """`skip_footer` for the summary lines ending a CSV (共8笔记录, 已收入:8笔 1,234.56元, a `#-----` rule): its last
-    records with fewer fields than the table, below at least one that is not. Fewer, not `narrow` as a title
-    block's lines: 已支出:2笔 1,234.56元 splits at its comma into two fields, most of a three-column statement, and
-    a line short of the table's fields is no row DuckDB reads anyway (it is a "missing columns" error).
-    Without it a strict import failed on them and a lenient one rejected them."""
+    """`skip_footer` for the summary lines ending a CSV (共8笔记录, 已收入:8笔 1,234.56元, a `#-----` rule) and a
+    totals row above them (合计,,5000.00,150.00: its first cell a totals label, as wide as the table or wider).
+
+    Summary lines are the last records with fewer fields than the table, below at least one that is not. Fewer,
+    not `narrow` as a title block's lines: 已支出:2笔 1,234.56元 splits at its comma into two fields, most of a
+    three-column statement, and a line short of the table's fields is no row DuckDB reads anyway (it is a
+    "missing columns" error). Without it a strict import failed on them and a lenient one rejected them. A
+    totals row is read as a row, its label in a date or number column turning it to text; only its first cell
+    counts, so a data row with 合计 in its 摘要 is data."""
     try:
         records = list(csv.reader(tail.splitlines(), delimiter=delimiter, quotechar=quote or None))
     except csv.Error:
         return None
     # fields as split, empty ones too: a sparse data row (x,,,) keeps the table's width, a summary line does not
-    counts = [len(record) for record in records if any(field.strip() for field in record)]
+    rows = [record for record in records if any(field.strip() for field in record)]
     summary = 0
-    while summary < len(counts) and counts[-1 - summary] < width:
+    while summary < len(rows) and len(rows[-1 - summary]) < width:
         summary += 1
-    if not summary or summary == len(counts) or width < 2:
+    label = totals_label(rows[-1 - summary][0]) if summary < len(rows) - 1 else None
+    skip = summary + (label is not None)
+    if not skip or summary == len(rows) or width < 2:
         return None
-    lines = [line.strip() for line in tail.splitlines() if line.strip()][-summary:]
-    shown = ", ".join(repr(line[:30]) for line in lines[:5]) + (", …" if summary > 5 else "")
-    reason = f"the last {summary} line(s) ({shown}) are a summary, not rows of the {width}-column table"
-    return Suggestion(field="skip_footer", value=summary, reason=reason)
+    lines = [line.strip() for line in tail.splitlines() if line.strip()][-skip:]
+    reasons = [f"the line {lines[0][:40]!r} is a totals row ({label!r}), not data"] if label is not None else []
+    if summary:
+        shown = ", ".join(repr(line[:30]) for line in lines[-summary:][:5]) + (", …" if summary > 5 else "")
+        reasons.append(f"the last {summary} line(s) ({shown}) are a summary, not rows of the {width}-column table")
+    return Suggestion(field="skip_footer", value=skip, reason="; ".join(reasons))
 
 
 def _fields(line: str, delimiter: str, quote: str) -> int:

@@ -19,6 +19,7 @@ from app.ingest.preview import PREVIEW_BYTES, preview
 from tests.bills import (
     ALIPAY_FOOTER,
     ALIPAY_HEADER,
+    ALIPAY_ROWS,
     ALIPAY_TITLE,
     WECHAT_FOOTER,
     WECHAT_HEADER,
@@ -146,9 +147,14 @@ def test_chinese_dates_import_with_their_format_in_csv_and_workbooks(tmp_path: P
     assert [r["日期"] for r in rows_of(run_import(book, columns=columns))] == expected
 
 
-def test_a_sparse_last_data_row_is_not_taken_for_a_summary(tmp_path: Path, limits: ImportLimits):
+@pytest.mark.parametrize(
+    "last",
+    ["2026-12-05,,,", "2026-12-05,合计,1.00,b"],  # sparse; a totals word in a cell other than the first
+    ids=["sparse", "totals-word-inside"],
+)
+def test_a_last_data_row_is_not_taken_for_a_footer(tmp_path: Path, limits: ImportLimits, last: str):
     path = tmp_path / "sparse.csv"
-    path.write_text("日期,金额,备注,对方\n2026-12-04,1.00,a,b\n2026-12-05,,,\n")
+    path.write_text(f"日期,金额,备注,对方\n2026-12-04,1.00,a,b\n{last}\n")
     assert preview(path, "sparse.csv", ImportConfig(), limits).suggestions == []
 
 
@@ -215,3 +221,67 @@ def test_the_cell_scan_of_a_wide_file_reads_fewer_rows(tmp_path: Path, limits: I
     assert any(
         "'c3' have cells ending in a tab" in w for w in preview(path, "wide.csv", ImportConfig(), limits).warnings
     )
+
+
+@pytest.mark.parametrize(
+    ("label", "end"),
+    [
+        ("合计", "\n"),
+        ("合 计", "\n"),
+        ("合\u3000计", ""),
+        ("总计", "\n"),
+        ("合计：", ""),
+        ("合计:", "\n"),
+        ("Total", "\n"),
+        ("TOTAL:", ""),
+    ],
+)
+def test_a_totals_row_ending_a_statement_is_suggested_as_skip_footer_and_left_out(
+    tmp_path: Path, limits: ImportLimits, run_import, label: str, end: str
+):
+    """合计,,"5,000.00",150.00,, has the table's width, so it was no summary line: the preview suggested nothing,
+    and the import read it as a row (its first cell made 交易日期 text). With no line end after it, too."""
+    path = bank_statement(tmp_path / "bank.csv", totals=label, end=end)
+    shown = preview(path, "bank.csv", ImportConfig(), limits)
+    assert [(s.field, s.value) for s in shown.suggestions] == [("header_row", 4), ("skip_footer", 1)]
+    assert repr(label) in shown.suggestions[1].reason
+    applied = preview(path, "bank.csv", shown.suggested_config, limits)
+    assert (applied.columns[0].type, [row[0] for row in applied.rows]) == (
+        "date",
+        ["2026-11-02", "2026-11-05", "2026-11-06"],
+    )
+    result = run_import(path, **msgspec.structs.asdict(shown.suggested_config))
+    assert (result.rows, result.rejected) == (3, 0)
+    assert [row["交易日期"] for row in rows_of(result)] == [dt.date(2026, 11, d) for d in (2, 5, 6)]
+
+
+def test_a_totals_row_with_trailing_commas_is_a_footer_too(tmp_path: Path, limits: ImportLimits, run_import):
+    path = tmp_path / "bank.csv"
+    path.write_text(
+        "交易日期,摘要,收入,支出\n2026-11-02,工资,5000.00,\n2026-11-06,超市,,30.00\nTOTAL:,,5000.00,30.00,,,"
+    )
+    shown = preview(path, "bank.csv", ImportConfig(), limits)
+    assert [(s.field, s.value) for s in shown.suggestions] == [("skip_footer", 1)]
+    result = run_import(path, skip_footer=1)
+    assert [row["交易日期"] for row in rows_of(result)] == [dt.date(2026, 11, 2), dt.date(2026, 11, 6)]
+
+
+def test_a_totals_row_above_a_bills_summary_lines_is_left_out_with_them(
+    tmp_path: Path, limits: ImportLimits, run_import
+):
+    path = tmp_path / "bill.csv"
+    table = [",".join(ALIPAY_HEADER), *(",".join(row) for row in ALIPAY_ROWS), "合计：,,,,23.75,,"]
+    path.write_text("\n".join([*table, *ALIPAY_FOOTER]) + "\n")
+    shown = preview(path, "bill.csv", ImportConfig(), limits)
+    assert [(s.field, s.value) for s in shown.suggestions] == [("skip_footer", len(ALIPAY_FOOTER) + 1)]
+    result = run_import(path, skip_footer=len(ALIPAY_FOOTER) + 1)
+    assert [row["交易对方"] for row in rows_of(result)] == [row[2] for row in ALIPAY_ROWS]
+
+
+def test_an_import_that_keeps_a_totals_row_says_so(tmp_path: Path, run_import):
+    """As a workbook's import does: a totals row is never left out unasked, nor kept without a word."""
+    path = tmp_path / "bank.csv"
+    path.write_text("交易日期,摘要,收入,支出\n2026-11-02,工资,5000.00,\n2026-11-06,超市,,30.00\n合计,,5000.00,30.00\n")
+    result = run_import(path)
+    assert result.rows == 3
+    assert any("'合计'" in w and "set skip_footer=1 to leave it out" in w for w in result.warnings), result.warnings

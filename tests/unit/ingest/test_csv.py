@@ -370,16 +370,3 @@ def test_a_csv_whose_dialect_cannot_be_told_gets_a_short_message_and_its_own_cod
             "import configuration"
         )
     )
-
-
-def test_exports_joined_together_name_their_repeated_header_lines(tmp_path: Path, limits: ImportLimits, run_import):
-    # given three exports joined end to end, each starting with its header line
-    part = "订单号,金额\n" + "".join(f"{i},{i}.5\n" for i in range(10))
-    path = tmp_path / "joined.csv"
-    path.write_text(part * 3, encoding="utf-8")
-    # when it is previewed and imported
-    shown = preview(path, "joined.csv", ImportConfig(), limits)
-    result = run_import(path)
-    # then both say which data rows are the header again, rather than reading them as data without a word
-    for warnings in (shown.warnings, result.warnings):
-        assert any("2 data row(s) repeat the header line (data rows 11, 22" in w for w in warnings), warnings

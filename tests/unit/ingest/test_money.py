@@ -88,3 +88,29 @@ def test_workbook_amounts_follow_the_same_rule(tmp_path: Path, run_import):
         (decimal.Decimal("1234.56"), "¥c"),
         (decimal.Decimal("20.00"), "b"),
     ]
+
+
+def test_a_strict_import_names_the_row_column_and_value_of_each_cell_that_is_no_amount(tmp_path: Path, run_import):
+    """A money column (read as text, then converted) failed with DuckDB's bare "Could not convert string" message:
+    no row, no column, nothing in `errors`, unlike every other cell that does not fit its type."""
+    path = tmp_path / "bill.csv"
+    path.write_text(
+        '日期,金额\n2026-12-04,"¥1,234.56"\n2026-12-05,"1,234.56元"\n2026-12-06,"¥1.2.3"\n2026-12-07,abc\n'
+    )
+    with pytest.raises(ImportFailed) as caught:
+        run_import(path, columns={"金额": ColumnSpec(type="decimal", scale=2)})
+    assert caught.value.code == "import_failed"
+    assert [(e["row"], e["column"], e["value"]) for e in caught.value.errors] == [
+        (4, "金额", "¥1.2.3"),
+        (5, "金额", "abc"),
+    ]
+    assert caught.value.detail.startswith("2 problem(s) found")
+    assert "(row 4, column 金额)" in caught.value.detail
+
+
+def test_the_amounts_a_strict_import_lists_are_those_of_the_rows_it_reads(tmp_path: Path, run_import):
+    path = tmp_path / "bill.csv"
+    path.write_text("金额\n¥1.00\nabc\n¥2.00\nxyz\n")
+    with pytest.raises(ImportFailed) as caught:
+        run_import(path, columns={"金额": ColumnSpec(type="decimal", scale=2)}, limit=3)
+    assert [(e["row"], e["value"]) for e in caught.value.errors] == [(3, "abc")]

@@ -1,0 +1,100 @@
+"""The SQL that reads a planned CSV: the explicit `read_csv(...)` call (no sniffing at import time) and the
+SELECT that names, types and converts its chosen columns, for preview and import alike."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.ingest import csv_cells, retyped
+from app.ingest.columns import Planned
+from app.ingest.config import ImportConfig, ImportLimits
+from app.ingest.convert import boolean_sql
+from app.ingest.csv_problems import REJECTS_SCAN, REJECTS_TABLE
+from app.ingest.csv_reader import CsvPlan, null_strings, read_buffer_bytes
+from app.ingest.duck import duckdb_type, ident, literal
+from app.ingest.money import plain_number_sql
+
+
+def read_call(plan: CsvPlan, config: ImportConfig, limits: ImportLimits, *, text: bool = False) -> str:
+    """The explicit `read_csv(...)` call: no sniffing at import time, rejects stored, not thrown; `text`: every
+    column as text, bad rows ignored (nothing is rejected, so rows keep their numbers)."""
+    typed = not text
+    columns = {
+        p.source: (
+            "TIMESTAMPTZ"
+            if typed and p.source in plan.zoned
+            else duckdb_type(p.type, p.scale)
+            if typed and p.include and p.type != "json" and p.source not in plan.as_text
+            else "VARCHAR"
+        )
+        for p in plan.columns
+    }
+    args: dict[str, Any] = {
+        "auto_detect": False,
+        "encoding": plan.encoding,
+        "delim": plan.delimiter,
+        "quote": plan.quote,
+        "escape": plan.escape,
+        "header": False,
+        "skip": plan.skip,
+        "columns": columns,
+        "max_line_size": limits.max_line_bytes,
+        "buffer_size": read_buffer_bytes(limits),
+        "nullstr": null_strings(config),
+    }
+    if typed:
+        args.update(store_rejects=True, rejects_table=REJECTS_TABLE, rejects_scan=REJECTS_SCAN)
+    else:
+        args["ignore_errors"] = True
+    if config.decimal_separator:
+        args["decimal_separator"] = config.decimal_separator
+    if config.thousands_separator:
+        args["thousands"] = config.thousands_separator
+    if plan.dateformat:
+        args["dateformat"] = plan.dateformat
+    if plan.timestampformat:
+        args["timestampformat"] = plan.timestampformat
+    return f"read_csv({literal(plan.path)}, " + ", ".join(f"{k}={literal(v)}" for k, v in args.items()) + ")"
+
+
+def retyped_cells(plan: CsvPlan, config: ImportConfig, limits: ImportLimits) -> tuple[str, list[retyped.Forced]]:
+    """The data rows the import reads (up to its limit) numbered by their line (one line a row), and the columns
+    read as text (amounts, percentages, 是/否) as retyped reads them: what a strict import lists when one does not
+    convert (its CAST fails naming neither row nor column)."""
+    rows = read_call(plan, config, limits, text=True) + (f" LIMIT {plan.limit}" if plan.limit else "")
+    table = f"(SELECT row_number() OVER () + {plan.skip} AS {retyped.ROW}, * FROM (SELECT * FROM {rows}))"
+    forced = [
+        (p, ident(p.source), _retyped(p, config, "TRY_CAST"))
+        for p in plan.columns
+        if p.include and p.source in plan.as_text
+    ]
+    return table, forced
+
+
+def _retyped(p: Planned, config: ImportConfig, cast: str) -> str:
+    """SQL for the value of column `p` read as text (an amount, a percentage, 是/否: `plan.as_text`), converted by
+    `cast` (CAST or TRY_CAST)."""
+    text = boolean_sql(ident(p.source)) if p.type == "boolean" else plain_number_sql(ident(p.source), config)
+    return f"{cast}({text} AS {duckdb_type(p.type, p.scale)})"
+
+
+def select_sql(plan: CsvPlan, config: ImportConfig, limits: ImportLimits, *, limit: int | None = None) -> str:
+    """`SELECT <chosen, renamed, typed columns> FROM read_csv(...) [LIMIT n]`."""
+    parts = []
+    for p in plan.columns:
+        if not p.include:
+            continue
+        expr = ident(p.source)
+        cast = "CAST" if config.on_error == "strict" else "TRY_CAST"
+        if p.type == "json":
+            expr = f"{cast}({expr} AS JSON)"
+        elif p.source in plan.as_text:
+            expr = _retyped(p, config, cast)
+        elif p.source in plan.zoned:
+            # the instant in UTC; not a CAST, which DuckDB pushes into read_csv as a TIMESTAMP read dropping the offset
+            expr = f"timezone('UTC', {expr})"
+        elif p.source in plan.padded:
+            expr = f"rtrim({expr}, {csv_cells.TAB})"
+        parts.append(f"{expr} AS {ident(p.name)}")
+    rows = min(x for x in (limit, plan.limit) if x is not None) if (limit or plan.limit) else None
+    return f"SELECT {', '.join(parts)} FROM {read_call(plan, config, limits)}" + (f" LIMIT {rows}" if rows else "")

@@ -1,0 +1,45 @@
+"""Cells a query converts to a type DuckDB's readers did not (a JSON value a user re-typed, a CSV amount with a
+currency sign) and that do not convert: found by one query after the fact, each with its row and column, so a
+strict import fails listing them as it does a CSV's rejected rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+
+from app.ingest.columns import Planned
+from app.ingest.duck import literal
+from app.ingest.errors import MAX_PROBLEMS, problem
+
+#: The row number column of the table the problems query reads.
+ROW = "__ingest_row"
+#: A re-typed column: its plan, the SQL of its raw value, and of that value converted (NULL when it does not).
+Forced = tuple[Planned, str, str]
+#: Characters of a value its message quotes (the whole value is the problem's `value`).
+MESSAGE_VALUE_CHARS = 100
+
+
+def problems_sql(table: str, forced: list[Forced]) -> str:
+    """(row, column, message, value) of every cell of `table` (rows numbered `__ingest_row`) that is there but
+    does not convert."""
+    cells = " UNION ALL ".join(
+        f"SELECT {ROW} AS row, {literal(p.source)} AS column, {literal(p.type)} AS type, "
+        f"CAST({raw} AS VARCHAR) AS value FROM {table} WHERE {raw} IS NOT NULL AND {safe} IS NULL"
+        for p, raw, safe in forced
+    )
+    # in the words a workbook cell that does not convert gets (app.ingest.convert)
+    message = f"'cannot read ''' || left(value, {MESSAGE_VALUE_CHARS}) || ''' as ' || type"
+    return f'SELECT "row", "column", {message} AS message, value FROM ({cells})'
+
+
+def rows_with_problems(conn: duckdb.DuckDBPyConnection, problems: str) -> int:
+    """How many rows `problems` (a problems_sql) finds."""
+    count = conn.execute(f"SELECT count(DISTINCT row) FROM ({problems})").fetchone()
+    return count[0] if count else 0
+
+
+def first_problems(conn: duckdb.DuckDBPyConnection, problems: str) -> list[dict[str, Any]]:
+    """The first problems `problems` finds, in row order, as a strict import lists them."""
+    rows = conn.execute(f"SELECT * FROM ({problems}) ORDER BY row LIMIT {MAX_PROBLEMS}").fetchall()
+    return [problem(*row) for row in rows]
