@@ -94,9 +94,7 @@ def test_a_strict_import_names_the_row_column_and_value_of_each_cell_that_is_no_
     """A money column (read as text, then converted) failed with DuckDB's bare "Could not convert string" message:
     no row, no column, nothing in `errors`, unlike every other cell that does not fit its type."""
     path = tmp_path / "bill.csv"
-    path.write_text(
-        '日期,金额\n2026-12-04,"¥1,234.56"\n2026-12-05,"1,234.56元"\n2026-12-06,"¥1.2.3"\n2026-12-07,abc\n'
-    )
+    path.write_text('日期,金额\n2026-12-04,"¥1,234.56"\n2026-12-05,"1,234.56元"\n2026-12-06,"¥1.2.3"\n2026-12-07,abc\n')
     with pytest.raises(ImportFailed) as caught:
         run_import(path, columns={"金额": ColumnSpec(type="decimal", scale=2)})
     assert caught.value.code == "import_failed"
