@@ -92,7 +92,7 @@ class Cron:
     weekday_rules: tuple[WeekdayRule, ...] = ()
 
     def day_matches(self, when: datetime) -> bool:
-        """Standard cron: if both day-of-month and day-of-week are restricted, either may match."""
+        """Vixie cron: if both day-of-month and day-of-week are restricted, either may match."""
         day_ok = when.day in self.days or any(r.day_in(when.year, when.month) == when.day for r in self.day_rules)
         weekday_ok = (when.isoweekday() % 7) in self.weekdays or any(r.matches(when) for r in self.weekday_rules)
         if self.day_restricted and self.weekday_restricted:
@@ -151,6 +151,9 @@ def parse(expression: str) -> Cron:
     names = ["second", "minute", "hour", "day of month", "month", "day of week"]
     ranges = [(0, 59), (0, 59), (0, 23), (1, 31), (1, 12), (0, 7)]
     aliases = [{}, {}, {}, {}, {k.upper(): v for k, v in MONTHS.items()}, WEEKDAYS]
+    # Vixie cron and cronie: a day field that starts with `*` (`*`, `*/2`) leaves the day to the other field;
+    # only when neither does may either match (the OR rule). `?` is Quartz's spelling of `*`.
+    day_restricted, weekday_restricted = (not fields[i].startswith(("*", "?")) for i in (3, 5))
     plain_days, day_rules = _day_rules(fields[3])
     plain_weekdays, weekday_rules = _weekday_rules(fields[5], aliases[5])
     fields = [*fields[:3], plain_days, fields[4], plain_weekdays]
@@ -163,8 +166,8 @@ def parse(expression: str) -> Cron:
         days=parsed[3],
         months=parsed[4],
         weekdays=weekdays,
-        day_restricted=fields[3] not in ("*", "?"),
-        weekday_restricted=fields[5] not in ("*", "?"),
+        day_restricted=day_restricted,
+        weekday_restricted=weekday_restricted,
         has_seconds=has_seconds,
         day_rules=day_rules,
         weekday_rules=weekday_rules,

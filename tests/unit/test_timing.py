@@ -31,6 +31,9 @@ def local(instants: list[datetime], zone: str) -> list[str]:
         ("0 9 * * MON-FRI", datetime(2026, 11, 20, 9, 0), datetime(2026, 11, 23, 9, 0)),  # Friday → Monday
         ("30 2 29 2 *", datetime(2026, 1, 1), datetime(2028, 2, 29, 2, 30)),  # next leap day
         ("0 0 1,15 * 5", datetime(2026, 11, 2), datetime(2026, 11, 6)),  # day-of-month OR Friday
+        # Vixie's rule: a day field starting with `*` does not count as restricted, so the other decides alone
+        ("0 0 */2 * 1", datetime(2026, 11, 10), datetime(2026, 11, 23)),  # an odd day that is a Monday
+        ("0 0 1,* * 1", datetime(2026, 11, 3), datetime(2026, 11, 4)),  # `1,*` is restricted: any day
         ("@hourly", datetime(2026, 1, 1, 10, 0), datetime(2026, 1, 1, 11, 0)),
         ("*/20 * * * * *", datetime(2026, 1, 1, 10, 0, 5), datetime(2026, 1, 1, 10, 0, 20)),  # seconds field
         ("0 0 * JAN,JUL SUN", datetime(2026, 2, 1), datetime(2026, 7, 5)),
