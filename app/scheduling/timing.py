@@ -138,7 +138,9 @@ def _cron(schedule: CronSchedule, low: datetime, high: datetime, limit: int) -> 
             break
         local = nxt
         for fire in _instants(nxt, schedule):
-            if low < fire.at <= high and fire.at not in seen:
+            # One fire per instant. A skipped wall time is recorded at the instant it would shift to, which may be
+            # a real fire time (02:15 skipped → 03:15 EDT): the real one wins, whichever comes first.
+            if low < fire.at <= high and (fire.at not in seen or (seen[fire.at].skipped and not fire.skipped)):
                 seen[fire.at] = fire
     return sorted(seen.values(), key=lambda f: f.at)
 

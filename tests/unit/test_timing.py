@@ -106,6 +106,16 @@ def test_berlin_spring_forward_shift_and_skip() -> None:
     )
 
 
+def test_a_skipped_wall_time_never_takes_the_place_of_a_real_one() -> None:
+    """New York 2026-03-08: 02:15 does not exist; skipped, it is recorded at the instant it would shift to, which is
+    03:15 EDT, a real fire time: that one runs (each instant is one fire time, so the skip is not recorded)."""
+    got = fires(cron_in("*/15 * * * *", "America/New_York", dst_gap="skip"), utc(2026, 3, 8, 6, 50), utc(2026, 3, 8, 8))
+    assert local([f.at for f in got], "America/New_York") == [
+        f"03-08 {t} EDT" for t in ("03:00", "03:15", "03:30", "03:45", "04:00")
+    ]
+    assert [f.skipped for f in got] == [None] * 5
+
+
 @pytest.mark.parametrize(
     ("policy", "expected"),
     [
