@@ -61,7 +61,8 @@ def fires(
     end_at: datetime | None = None,
     limit: int = MAX_FIRES,
 ) -> list[Fire]:
-    """Fire times in (after, until], oldest first, within [start_at, end_at], at most `limit`."""
+    """Fire times in (after, until], oldest first, within [start_at, end_at]: at most `limit` that run, with the
+    DST-skipped ones among them."""
     low = max(after, start_at - timedelta(microseconds=1)) if start_at else after
     high = min(until, end_at) if end_at else until
     if high <= low:
@@ -132,7 +133,8 @@ def _cron(schedule: CronSchedule, low: datetime, high: datetime, limit: int) -> 
     local = low.astimezone(zone).replace(tzinfo=None) - margin - timedelta(seconds=1)
     end_local = high.astimezone(zone).replace(tzinfo=None) + margin
     seen: dict[datetime, Fire] = {}
-    while len(seen) < limit:
+    runs = 0  # `limit` counts the fire times that run: skipped ones must not hide the next run (next_fire asks for 4)
+    while runs < limit:
         nxt = schedule.expression.next_after(local)
         if nxt is None or nxt > end_local:
             break
@@ -142,7 +144,13 @@ def _cron(schedule: CronSchedule, low: datetime, high: datetime, limit: int) -> 
             # a real fire time (02:15 skipped → 03:15 EDT): the real one wins, whichever comes first.
             if low < fire.at <= high and (fire.at not in seen or (seen[fire.at].skipped and not fire.skipped)):
                 seen[fire.at] = fire
-    return sorted(seen.values(), key=lambda f: f.at)
+                if fire.skipped is None:
+                    runs += 1
+    found = sorted(seen.values(), key=lambda f: f.at)
+    if runs and runs >= limit:  # cut short: a skipped one after the last run may yet be a real fire time's instant
+        last = max(f.at for f in found if f.skipped is None)
+        found = [f for f in found if f.at <= last]
+    return found
 
 
 def _instants(wall: datetime, schedule: CronSchedule) -> list[Fire]:

@@ -116,6 +116,15 @@ def test_a_skipped_wall_time_never_takes_the_place_of_a_real_one() -> None:
     assert [f.skipped for f in got] == [None] * 5
 
 
+def test_skipped_wall_times_do_not_hide_the_next_fire_time() -> None:
+    """The four quarter hours of 02:xx are skipped in New York on 2026-03-08; the next run is 03:00 EDT, and a
+    bounded search (as next_fire and a backfill's max_runs make) counts runs, not skipped wall times."""
+    schedule = cron_in("*/15 * * * *", "America/New_York", dst_gap="skip")
+    assert local([next_fire(schedule, utc(2026, 3, 8, 6, 52))], "America/New_York") == ["03-08 03:00 EDT"]  # type: ignore[list-item]
+    got = fires(cron_in("0,30 2,3 * * *", "Europe/Berlin", dst_gap="skip"), utc(2026, 3, 29), utc(2026, 3, 30), limit=1)
+    assert [f.skipped for f in got] == [None]
+
+
 @pytest.mark.parametrize(
     ("policy", "expected"),
     [
