@@ -20,6 +20,12 @@ from app.scheduling.policies import DstFold, DstGap
 FIXED_UTC = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "Etc/Universal", "Etc/Zulu", "Etc/GMT", "GMT", "Zulu", "UCT"})
 #: Most fire times one call returns (bounds the work of a catch-up or a preview).
 MAX_FIRES = 100_000
+#: The longest jump a zone's clock has made (Pacific/Apia and Kwajalein skipped a whole day), with room to spare.
+MAX_JUMP = timedelta(hours=25)
+#: How often a window's offsets are sampled: a zone keeps one for months, never changing twice in 6 hours.
+OFFSET_PROBE = timedelta(hours=6)
+#: More than the widest difference of two UTC offsets (UTC-12 to UTC+14).
+OFFSET_SPREAD = timedelta(hours=27)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -124,14 +130,8 @@ def _interval(schedule: IntervalSchedule, low: datetime, high: datetime, limit: 
 
 
 def _cron(schedule: CronSchedule, low: datetime, high: datetime, limit: int) -> list[Fire]:
-    zone = schedule.timezone
-    # Walk local wall times from `low` on. Where the offset changes inside the window, start (and stop) a little
-    # wider, so a wall time repeated by a fall-back, or shifted by a spring-forward, is not missed.
-    margin = timedelta(0)
-    if low.astimezone(zone).utcoffset() != high.astimezone(zone).utcoffset() or high - low > timedelta(days=1):
-        margin = timedelta(hours=3)
-    local = low.astimezone(zone).replace(tzinfo=None) - margin - timedelta(seconds=1)
-    end_local = high.astimezone(zone).replace(tzinfo=None) + margin
+    local, end_local = _wall_span(schedule.timezone, low, high)
+    local -= timedelta(seconds=1)
     seen: dict[datetime, Fire] = {}
     runs = 0  # `limit` counts the fire times that run: skipped ones must not hide the next run (next_fire asks for 4)
     while runs < limit:
@@ -151,6 +151,25 @@ def _cron(schedule: CronSchedule, low: datetime, high: datetime, limit: int) -> 
         last = max(f.at for f in found if f.skipped is None)
         found = [f for f in found if f.at <= last]
     return found
+
+
+def _wall_span(zone: ZoneInfo, low: datetime, high: datetime) -> tuple[datetime, datetime]:
+    """The local wall times whose instants may fall in (low, high].
+
+    A wall time is its instant plus the offset then, or, for one the clock jumped over, plus the offset before
+    the jump, which may be up to a day earlier (Apia skipped 2011-12-30): so the span is (low, high] moved by
+    the least and the most offset in force from MAX_JUMP before `low` until `high`, sampled every OFFSET_PROBE.
+    Only the offsets within a day or so of either end can set the span's ends (offsets differ by 26 h at most).
+    """
+    first, last = low.astimezone(UTC).replace(tzinfo=None), high.astimezone(UTC).replace(tzinfo=None)
+    if zone.key in FIXED_UTC:
+        return first, last
+    offsets = {high.astimezone(zone).utcoffset() or timedelta(0)}
+    for start, stop in ((low - MAX_JUMP, min(high, low + OFFSET_SPREAD)), (max(low, high - OFFSET_SPREAD), high)):
+        while start < stop:
+            offsets.add(start.astimezone(zone).utcoffset() or timedelta(0))
+            start += OFFSET_PROBE
+    return first + min(offsets), last + max(offsets)
 
 
 def _instants(wall: datetime, schedule: CronSchedule) -> list[Fire]:

@@ -125,6 +125,17 @@ def test_skipped_wall_times_do_not_hide_the_next_fire_time() -> None:
     assert [f.skipped for f in got] == [None]
 
 
+def test_a_shifted_wall_time_is_found_from_after_the_jump() -> None:
+    """02:30 shifted lands at 03:30 EDT: asked from 03:06 EDT (a preview, a short scheduler tick), it is still to
+    come. Apia skipped 2011-12-30 whole: 10:00 that day shifts a day on, to the 31st 10:00."""
+    new_york = cron_in("30 2 * * *", "America/New_York")
+    assert next_fire(new_york, utc(2026, 3, 8, 7, 6)) == utc(2026, 3, 8, 7, 30)
+    assert [f.at for f in fires(new_york, utc(2026, 3, 8, 7, 29), utc(2026, 3, 8, 7, 31))] == [utc(2026, 3, 8, 7, 30)]
+    apia = cron_in("0 10 30 12 *", "Pacific/Apia")
+    assert [f.at for f in fires(apia, utc(2011, 12, 30, 19), utc(2011, 12, 30, 21))] == [utc(2011, 12, 30, 20)]
+    assert next_fire(apia, utc(2011, 12, 30, 12)) == utc(2011, 12, 30, 20)
+
+
 @pytest.mark.parametrize(
     ("policy", "expected"),
     [
