@@ -184,7 +184,7 @@ def _day_rules(text: str) -> tuple[str, tuple[DayRule, ...]]:
             rules.append(DayRule("last", _bounded(part[2:], "day of month: L-", 0, 30)))
         elif part == "LW":
             rules.append(DayRule("last_weekday"))
-        elif part.endswith("W") and part[:-1].isdigit():
+        elif part.endswith("W") and part[:-1].isdigit():  # any digits: _bounded refuses what cron does not read
             rules.append(DayRule("weekday", _bounded(part[:-1], "day of month: W after", 1, 31)))
         else:
             plain.append(part)
@@ -206,10 +206,16 @@ def _weekday_rules(text: str, aliases: dict[str, int]) -> tuple[str, tuple[Weekd
     return ",".join(plain), tuple(rules)
 
 
+def _digits(token: str) -> int | None:
+    """`token` as a number when it is ASCII digits only: int() would also take `+5`, `1_0` and other scripts' digits."""
+    return int(token) if token.isascii() and token.isdigit() else None
+
+
 def _bounded(token: str, name: str, low: int, high: int) -> int:
-    if not token.isdigit() or not low <= int(token) <= high:
+    value = _digits(token)
+    if value is None or not low <= value <= high:
         raise CronError(f"{name} {token!r} must be a number from {low} to {high}")
-    return int(token)
+    return value
 
 
 def _field(text: str, name: str, bounds: tuple[int, int], aliases: dict[str, int]) -> tuple[int, ...]:
@@ -217,10 +223,9 @@ def _field(text: str, name: str, bounds: tuple[int, int], aliases: dict[str, int
     values: set[int] = set()
     for part in text.split(","):
         body, _, step_text = part.partition("/")
-        try:
-            step = int(step_text) if step_text else 1
-        except ValueError:
-            raise CronError(f"{name}: step {step_text!r} is not a number") from None
+        step = _digits(step_text) if step_text else 1
+        if step is None:
+            raise CronError(f"{name}: step {step_text!r} is not a number")
         if step < 1:
             raise CronError(f"{name}: step must be at least 1")
         if body in ("*", "?"):
@@ -242,10 +247,9 @@ def _field(text: str, name: str, bounds: tuple[int, int], aliases: dict[str, int
 def _value(token: str, name: str, bounds: tuple[int, int], aliases: dict[str, int]) -> int:
     if token.upper() in aliases:
         return aliases[token.upper()]
-    try:
-        value = int(token)
-    except ValueError:
-        raise CronError(f"{name}: {token!r} is not a number or a known name") from None
+    value = _digits(token)
+    if value is None:
+        raise CronError(f"{name}: {token!r} is not a number or a known name")
     if not bounds[0] <= value <= bounds[1]:
         raise CronError(f"{name}: {value} is outside {bounds[0]}-{bounds[1]}")
     return value

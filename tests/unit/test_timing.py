@@ -72,6 +72,14 @@ def test_next_matching_wall_time(expression: str, after: datetime, expected: dat
         ("0 0 32W * *", "W after '32' must be"),
         ("0 0 * * 5#6", "# of '6' must be a number from 1 to 5"),
         ("0 0 * * 9L", "day of week: 9 is outside"),
+        # Python's int() reads these; cron does not (and `²` made the L-, W and # terms raise a bare ValueError: a 500)
+        ("0 0 L-² * *", "L- '²' must be a number"),
+        ("0 0 ²W * *", "W after '²' must be a number"),
+        ("0 0 * * 5#²", "# of '²' must be a number"),
+        ("\u0661 * * * *", "minute: '\u0661' is not a number"),
+        ("+5 * * * *", "minute: '\\+5' is not a number"),
+        ("1_0 * * * *", "minute: '1_0' is not a number"),
+        ("*/+2 * * * *", "minute: step '\\+2' is not a number"),
     ],
 )
 def test_bad_expressions_name_the_field(expression: str, message: str) -> None:
