@@ -177,7 +177,7 @@ def parse(expression: str) -> Cron:
 def _day_rules(text: str) -> tuple[str, tuple[DayRule, ...]]:
     """The day-of-month field split into its plain terms (as text) and its `L`/`W` terms."""
     plain, rules = [], []
-    for part in text.upper().split(","):
+    for part in _items(text.upper(), "day of month"):
         if part == "L":
             rules.append(DayRule("last"))
         elif part.startswith("L-"):
@@ -194,7 +194,7 @@ def _day_rules(text: str) -> tuple[str, tuple[DayRule, ...]]:
 def _weekday_rules(text: str, aliases: dict[str, int]) -> tuple[str, tuple[WeekdayRule, ...]]:
     """The day-of-week field split into its plain terms (as text) and its `5L`/`5#3` terms."""
     plain, rules = [], []
-    for part in text.upper().split(","):
+    for part in _items(text.upper(), "day of week"):
         day, hash_, nth = part.partition("#")
         if hash_:
             weekday = _value(day, "day of week", (0, 7), aliases) % 7
@@ -204,6 +204,14 @@ def _weekday_rules(text: str, aliases: dict[str, int]) -> tuple[str, tuple[Weekd
         else:
             plain.append(part)
     return ",".join(plain), tuple(rules)
+
+
+def _items(text: str, name: str) -> list[str]:
+    """A field's comma-separated items; an empty one (`1,,2`, `L,`) is a typo, not nothing."""
+    items = text.split(",")
+    if "" in items:
+        raise CronError(f"{name}: an empty item in the list {text!r}")
+    return items
 
 
 def _digits(token: str) -> int | None:
@@ -221,13 +229,15 @@ def _bounded(token: str, name: str, low: int, high: int) -> int:
 def _field(text: str, name: str, bounds: tuple[int, int], aliases: dict[str, int]) -> tuple[int, ...]:
     low, high = bounds
     values: set[int] = set()
-    for part in text.split(","):
-        body, _, step_text = part.partition("/")
-        step = _digits(step_text) if step_text else 1
+    for part in _items(text, name):
+        body, slash, step_text = part.partition("/")
+        step = _digits(step_text) if slash else 1
         if step is None:
             raise CronError(f"{name}: step {step_text!r} is not a number")
         if step < 1:
             raise CronError(f"{name}: step must be at least 1")
+        if body == "?" and name not in ("day of month", "day of week"):
+            raise CronError(f"{name}: '?' is only for the day of month or the day of week")
         if body in ("*", "?"):
             start, end = low, high
         elif "-" in body:

@@ -80,6 +80,11 @@ def test_next_matching_wall_time(expression: str, after: datetime, expected: dat
         ("+5 * * * *", "minute: '\\+5' is not a number"),
         ("1_0 * * * *", "minute: '1_0' is not a number"),
         ("*/+2 * * * *", "minute: step '\\+2' is not a number"),
+        ("*/ * * * *", "minute: step '' is not a number"),
+        ("0 0 L, * *", "day of month: an empty item"),
+        ("0 0 * * 5L,", "day of week: an empty item"),
+        ("1,,2 * * * *", "minute: an empty item"),
+        ("? * * * *", "minute: '\\?' is only for the day of month or the day of week"),
     ],
 )
 def test_bad_expressions_name_the_field(expression: str, message: str) -> None:
