@@ -13,6 +13,9 @@ and cronie, as cron users expect, and so does cronsim:
 - a line that matches no time: cronsim refuses `0 0 30 2 *` when it parses; we parse it and find no fire
   time, and the API refuses it (422 schedule_never_fires). We look 8 years ahead, cronsim 50: a fire time
   past our horizon counts as none.
+- what each refuses: the same lines, but for our extensions (and a named weekday before `L`, `FRIL`, which
+  Quartz reads too) and a step after `L` or `LW`, which cronsim ignores and we refuse. Everything we refuse
+  is a CronError (the API's 422 invalid_cron naming schedule.cron), never another exception (a 500).
 """
 
 from __future__ import annotations
@@ -177,3 +180,54 @@ def ours_until(expression: str, start: datetime, end: datetime) -> list[datetime
     while (cursor := parsed.next_after(cursor)) is not None and cursor < end:
         found.append(cursor)
     return found
+
+
+#: Pieces of cron text, valid and not, for lines both parsers must judge alike (Unicode digits included:
+#: Python's int() reads them, cron does not).
+PIECES = ["0", "1", "5", "7", "12", "31", "59", "60", "*", "?", "L", "W", "LW", "#", "-", "/", ",", "FRI", "jan", "+"]
+PIECES += ["_", "\u00b2", "\u0661"]
+soup_field = st.lists(st.sampled_from(PIECES), min_size=1, max_size=4).map("".join)
+
+
+@st.composite
+def near_misses(draw: st.DrawFn) -> str:
+    """A valid line with one field replaced by, or run on with, a few pieces."""
+    fields = draw(expressions).split()
+    index, piece = draw(st.integers(0, len(fields) - 1)), draw(soup_field)
+    fields[index] = piece if draw(st.booleans()) else fields[index] + piece
+    return " ".join(fields)
+
+
+def our_extension(expression: str) -> bool:
+    """Ours alone, on purpose: the macros, `?` in a day field, `L-n`, `nW` (Quartz), a named weekday before `L`."""
+    if expression.strip().lower() in cron.MACROS:
+        return True
+    fields = expression.split()
+    days, weekdays = (fields[2], fields[4]) if len(fields) == 5 else (fields[3], fields[5])
+    terms = days.upper().split(",")
+    return (
+        "?" in days + weekdays
+        or any(t.startswith("L-") or (t.endswith("W") and t[:-1].isdigit()) for t in terms)
+        or any(t.endswith("L") and not t[:-1].isdigit() for t in weekdays.upper().split(","))
+    )
+
+
+@settings(EXAMPLES, max_examples=200)
+@given(expression=near_misses() | st.text(max_size=30).map(lambda t: f"0 0 {t} * *"))
+def test_we_accept_what_cronsim_accepts_and_refuse_the_rest_as_cron_errors(expression: str) -> None:
+    try:
+        cron.parse(expression)
+        accepted = True
+    except cron.CronError:  # anything else escaping would be a 500
+        accepted = False
+    try:
+        CronSim(expression, datetime(2026, 1, 1))
+        theirs_accepted = True
+    except CronSimError as exc:
+        theirs_accepted = False
+        never = str(exc) == "Bad day-of-month"  # cronsim refuses a day no month has; we say so at the API (422)
+    if accepted and not theirs_accepted:
+        assert our_extension(expression) or (never and ours(expression, datetime(2026, 1, 1)) == []), expression
+    if theirs_accepted and not accepted:
+        # cronsim takes a step after L or LW and ignores it (`L/2`); we refuse it rather than guess
+        assert "L/" in expression.upper() or "LW/" in expression.upper(), expression
