@@ -1,8 +1,9 @@
 """Fire times of a schedule: cron (DST-aware, per-deployment policy), interval, once. Pure functions of time.
 
 A cron expression names local wall times. Each becomes a UTC instant:
-- a wall time that does not exist (spring forward) is `shift`ed to the instant
-  the clock jumps to (02:30 → 03:30), or `skip`ped (reported as dst_skipped);
+- a wall time that does not exist (spring forward) is `shift`ed forward by the
+  jump (02:30 → 03:30: read at the offset before it, as java.time and Quartz do;
+  Vixie cron runs it at 03:00), or `skip`ped (reported as dst_skipped);
 - a wall time that happens twice (fall back) fires on the `first`, the `last`,
   or `both` instants.
 """
