@@ -131,13 +131,18 @@ def _interval(schedule: IntervalSchedule, low: datetime, high: datetime, limit: 
 
 
 def _cron(schedule: CronSchedule, low: datetime, high: datetime, limit: int) -> list[Fire]:
-    local, end_local = _wall_span(schedule.timezone, low, high)
+    if limit < 1:
+        return []
+    local, end_local, most = _wall_span(schedule.timezone, low, high)
     local -= timedelta(seconds=1)
     seen: dict[datetime, Fire] = {}
-    runs = 0  # `limit` counts the fire times that run: skipped ones must not hide the next run (next_fire asks for 4)
-    while runs < limit:
-        nxt = schedule.expression.next_after(local)
-        if nxt is None or nxt > end_local:
+    # `limit` counts the fire times that run (skipped ones must not hide the next run: next_fire asks for 4), oldest
+    # first. Wall order is not instant order in a repeated hour, so once `limit` runs are found the walk goes on
+    # while a wall time could still give an earlier instant: none later than `bound` + the most offset can.
+    bound: datetime | None = None
+    runs = 0
+    while (nxt := schedule.expression.next_after(local)) is not None and nxt <= end_local:
+        if bound is not None and (nxt - most).replace(tzinfo=UTC) > bound:
             break
         local = nxt
         for fire in _instants(nxt, schedule):
@@ -145,17 +150,22 @@ def _cron(schedule: CronSchedule, low: datetime, high: datetime, limit: int) -> 
             # a real fire time (02:15 skipped → 03:15 EDT): the real one wins, whichever comes first.
             if low < fire.at <= high and (fire.at not in seen or (seen[fire.at].skipped and not fire.skipped)):
                 seen[fire.at] = fire
-                if fire.skipped is None:
-                    runs += 1
+                runs += fire.skipped is None
+        if bound is None and runs >= limit:
+            bound = _nth_run(seen, limit)
     found = sorted(seen.values(), key=lambda f: f.at)
-    if runs and runs >= limit:  # cut short: a skipped one after the last run may yet be a real fire time's instant
-        last = max(f.at for f in found if f.skipped is None)
-        found = [f for f in found if f.at <= last]
-    return found
+    last = _nth_run(seen, limit)
+    return found if last is None else [f for f in found if f.at <= last]
 
 
-def _wall_span(zone: ZoneInfo, low: datetime, high: datetime) -> tuple[datetime, datetime]:
-    """The local wall times whose instants may fall in (low, high].
+def _nth_run(seen: dict[datetime, Fire], limit: int) -> datetime | None:
+    """The instant of the `limit`-th fire time that runs, if there are that many."""
+    runs = [at for at, fire in seen.items() if fire.skipped is None]
+    return sorted(runs)[limit - 1] if 0 < limit <= len(runs) else None
+
+
+def _wall_span(zone: ZoneInfo, low: datetime, high: datetime) -> tuple[datetime, datetime, timedelta]:
+    """The local wall times whose instants may fall in (low, high], and the most offset among them.
 
     A wall time is its instant plus the offset then, or, for one the clock jumped over, plus the offset before
     the jump, which may be up to a day earlier (Apia skipped 2011-12-30): so the span is (low, high] moved by
@@ -164,13 +174,13 @@ def _wall_span(zone: ZoneInfo, low: datetime, high: datetime) -> tuple[datetime,
     """
     first, last = low.astimezone(UTC).replace(tzinfo=None), high.astimezone(UTC).replace(tzinfo=None)
     if zone.key in FIXED_UTC:
-        return first, last
+        return first, last, timedelta(0)
     offsets = {high.astimezone(zone).utcoffset() or timedelta(0)}
     for start, stop in ((low - MAX_JUMP, min(high, low + OFFSET_SPREAD)), (max(low, high - OFFSET_SPREAD), high)):
         while start < stop:
             offsets.add(start.astimezone(zone).utcoffset() or timedelta(0))
             start += OFFSET_PROBE
-    return first + min(offsets), last + max(offsets)
+    return first + min(offsets), last + max(offsets), max(offsets)
 
 
 def _instants(wall: datetime, schedule: CronSchedule) -> list[Fire]:

@@ -149,6 +149,15 @@ def test_a_shifted_wall_time_is_found_from_after_the_jump() -> None:
     assert next_fire(apia, utc(2011, 12, 30, 12)) == utc(2011, 12, 30, 20)
 
 
+def test_a_repeated_hour_firing_twice_keeps_its_first_pass_in_order() -> None:
+    """New York 2026-11-01 01:00-02:00 happens twice. From 01:42 EDT the next is 01:50 EDT, though the wall times
+    01:00-01:40 come first in wall order (their second instants, in EST, are still to come)."""
+    schedule = cron_in("*/10 * * * *", "America/New_York", dst_fold="both")
+    assert local([next_fire(schedule, utc(2026, 11, 1, 5, 42))], "America/New_York") == ["11-01 01:50 EDT"]  # type: ignore[list-item]
+    got = fires(schedule, utc(2026, 11, 1, 5, 42), utc(2026, 11, 1, 7), limit=3)
+    assert local([f.at for f in got], "America/New_York") == ["11-01 01:50 EDT", "11-01 01:00 EST", "11-01 01:10 EST"]
+
+
 @pytest.mark.parametrize(
     ("policy", "expected"),
     [
