@@ -92,7 +92,7 @@ class Cron:
     weekday_rules: tuple[WeekdayRule, ...] = ()
 
     def day_matches(self, when: datetime) -> bool:
-        """Standard cron: if both day-of-month and day-of-week are restricted, either may match."""
+        """Vixie cron: if both day-of-month and day-of-week are restricted, either may match."""
         day_ok = when.day in self.days or any(r.day_in(when.year, when.month) == when.day for r in self.day_rules)
         weekday_ok = (when.isoweekday() % 7) in self.weekdays or any(r.matches(when) for r in self.weekday_rules)
         if self.day_restricted and self.weekday_restricted:
@@ -151,6 +151,9 @@ def parse(expression: str) -> Cron:
     names = ["second", "minute", "hour", "day of month", "month", "day of week"]
     ranges = [(0, 59), (0, 59), (0, 23), (1, 31), (1, 12), (0, 7)]
     aliases = [{}, {}, {}, {}, {k.upper(): v for k, v in MONTHS.items()}, WEEKDAYS]
+    # Vixie cron and cronie: a day field that starts with `*` (`*`, `*/2`) leaves the day to the other field;
+    # only when neither does may either match (the OR rule). `?` is Quartz's spelling of `*`.
+    day_restricted, weekday_restricted = (not fields[i].startswith(("*", "?")) for i in (3, 5))
     plain_days, day_rules = _day_rules(fields[3])
     plain_weekdays, weekday_rules = _weekday_rules(fields[5], aliases[5])
     fields = [*fields[:3], plain_days, fields[4], plain_weekdays]
@@ -163,8 +166,8 @@ def parse(expression: str) -> Cron:
         days=parsed[3],
         months=parsed[4],
         weekdays=weekdays,
-        day_restricted=fields[3] not in ("*", "?"),
-        weekday_restricted=fields[5] not in ("*", "?"),
+        day_restricted=day_restricted,
+        weekday_restricted=weekday_restricted,
         has_seconds=has_seconds,
         day_rules=day_rules,
         weekday_rules=weekday_rules,
@@ -174,14 +177,14 @@ def parse(expression: str) -> Cron:
 def _day_rules(text: str) -> tuple[str, tuple[DayRule, ...]]:
     """The day-of-month field split into its plain terms (as text) and its `L`/`W` terms."""
     plain, rules = [], []
-    for part in text.upper().split(","):
+    for part in _items(text.upper(), "day of month"):
         if part == "L":
             rules.append(DayRule("last"))
         elif part.startswith("L-"):
             rules.append(DayRule("last", _bounded(part[2:], "day of month: L-", 0, 30)))
         elif part == "LW":
             rules.append(DayRule("last_weekday"))
-        elif part.endswith("W") and part[:-1].isdigit():
+        elif part.endswith("W") and part[:-1].isdigit():  # any digits: _bounded refuses what cron does not read
             rules.append(DayRule("weekday", _bounded(part[:-1], "day of month: W after", 1, 31)))
         else:
             plain.append(part)
@@ -191,7 +194,7 @@ def _day_rules(text: str) -> tuple[str, tuple[DayRule, ...]]:
 def _weekday_rules(text: str, aliases: dict[str, int]) -> tuple[str, tuple[WeekdayRule, ...]]:
     """The day-of-week field split into its plain terms (as text) and its `5L`/`5#3` terms."""
     plain, rules = [], []
-    for part in text.upper().split(","):
+    for part in _items(text.upper(), "day of week"):
         day, hash_, nth = part.partition("#")
         if hash_:
             weekday = _value(day, "day of week", (0, 7), aliases) % 7
@@ -203,23 +206,38 @@ def _weekday_rules(text: str, aliases: dict[str, int]) -> tuple[str, tuple[Weekd
     return ",".join(plain), tuple(rules)
 
 
+def _items(text: str, name: str) -> list[str]:
+    """A field's comma-separated items; an empty one (`1,,2`, `L,`) is a typo, not nothing."""
+    items = text.split(",")
+    if "" in items:
+        raise CronError(f"{name}: an empty item in the list {text!r}")
+    return items
+
+
+def _digits(token: str) -> int | None:
+    """`token` as a number when it is ASCII digits only: int() would also take `+5`, `1_0` and other scripts' digits."""
+    return int(token) if token.isascii() and token.isdigit() else None
+
+
 def _bounded(token: str, name: str, low: int, high: int) -> int:
-    if not token.isdigit() or not low <= int(token) <= high:
+    value = _digits(token)
+    if value is None or not low <= value <= high:
         raise CronError(f"{name} {token!r} must be a number from {low} to {high}")
-    return int(token)
+    return value
 
 
 def _field(text: str, name: str, bounds: tuple[int, int], aliases: dict[str, int]) -> tuple[int, ...]:
     low, high = bounds
     values: set[int] = set()
-    for part in text.split(","):
-        body, _, step_text = part.partition("/")
-        try:
-            step = int(step_text) if step_text else 1
-        except ValueError:
-            raise CronError(f"{name}: step {step_text!r} is not a number") from None
+    for part in _items(text, name):
+        body, slash, step_text = part.partition("/")
+        step = _digits(step_text) if slash else 1
+        if step is None:
+            raise CronError(f"{name}: step {step_text!r} is not a number")
         if step < 1:
             raise CronError(f"{name}: step must be at least 1")
+        if body == "?" and name not in ("day of month", "day of week"):
+            raise CronError(f"{name}: '?' is only for the day of month or the day of week")
         if body in ("*", "?"):
             start, end = low, high
         elif "-" in body:
@@ -239,10 +257,9 @@ def _field(text: str, name: str, bounds: tuple[int, int], aliases: dict[str, int
 def _value(token: str, name: str, bounds: tuple[int, int], aliases: dict[str, int]) -> int:
     if token.upper() in aliases:
         return aliases[token.upper()]
-    try:
-        value = int(token)
-    except ValueError:
-        raise CronError(f"{name}: {token!r} is not a number or a known name") from None
+    value = _digits(token)
+    if value is None:
+        raise CronError(f"{name}: {token!r} is not a number or a known name")
     if not bounds[0] <= value <= bounds[1]:
         raise CronError(f"{name}: {value} is outside {bounds[0]}-{bounds[1]}")
     return value

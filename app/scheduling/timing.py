@@ -1,8 +1,9 @@
 """Fire times of a schedule: cron (DST-aware, per-deployment policy), interval, once. Pure functions of time.
 
 A cron expression names local wall times. Each becomes a UTC instant:
-- a wall time that does not exist (spring forward) is `shift`ed to the instant
-  the clock jumps to (02:30 → 03:30), or `skip`ped (reported as dst_skipped);
+- a wall time that does not exist (spring forward) is `shift`ed forward by the
+  jump (02:30 → 03:30: read at the offset before it, as java.time and Quartz do;
+  Vixie cron runs it at 03:00), or `skip`ped (reported as dst_skipped);
 - a wall time that happens twice (fall back) fires on the `first`, the `last`,
   or `both` instants.
 """
@@ -20,6 +21,12 @@ from app.scheduling.policies import DstFold, DstGap
 FIXED_UTC = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "Etc/Universal", "Etc/Zulu", "Etc/GMT", "GMT", "Zulu", "UCT"})
 #: Most fire times one call returns (bounds the work of a catch-up or a preview).
 MAX_FIRES = 100_000
+#: The longest jump a zone's clock has made (Pacific/Apia and Kwajalein skipped a whole day), with room to spare.
+MAX_JUMP = timedelta(hours=25)
+#: How often a window's offsets are sampled: a zone keeps one for months, never changing twice in 6 hours.
+OFFSET_PROBE = timedelta(hours=6)
+#: More than the widest difference of two UTC offsets (UTC-12 to UTC+14).
+OFFSET_SPREAD = timedelta(hours=27)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -61,7 +68,8 @@ def fires(
     end_at: datetime | None = None,
     limit: int = MAX_FIRES,
 ) -> list[Fire]:
-    """Fire times in (after, until], oldest first, within [start_at, end_at], at most `limit`."""
+    """Fire times in (after, until], oldest first, within [start_at, end_at]: at most `limit` that run, with the
+    DST-skipped ones among them."""
     low = max(after, start_at - timedelta(microseconds=1)) if start_at else after
     high = min(until, end_at) if end_at else until
     if high <= low:
@@ -123,24 +131,56 @@ def _interval(schedule: IntervalSchedule, low: datetime, high: datetime, limit: 
 
 
 def _cron(schedule: CronSchedule, low: datetime, high: datetime, limit: int) -> list[Fire]:
-    zone = schedule.timezone
-    # Walk local wall times from `low` on. Where the offset changes inside the window, start (and stop) a little
-    # wider, so a wall time repeated by a fall-back, or shifted by a spring-forward, is not missed.
-    margin = timedelta(0)
-    if low.astimezone(zone).utcoffset() != high.astimezone(zone).utcoffset() or high - low > timedelta(days=1):
-        margin = timedelta(hours=3)
-    local = low.astimezone(zone).replace(tzinfo=None) - margin - timedelta(seconds=1)
-    end_local = high.astimezone(zone).replace(tzinfo=None) + margin
+    if limit < 1:
+        return []
+    local, end_local, most = _wall_span(schedule.timezone, low, high)
+    local -= timedelta(seconds=1)
     seen: dict[datetime, Fire] = {}
-    while len(seen) < limit:
-        nxt = schedule.expression.next_after(local)
-        if nxt is None or nxt > end_local:
+    # `limit` counts the fire times that run (skipped ones must not hide the next run: next_fire asks for 4), oldest
+    # first. Wall order is not instant order in a repeated hour, so once `limit` runs are found the walk goes on
+    # while a wall time could still give an earlier instant: none later than `bound` + the most offset can.
+    bound: datetime | None = None
+    runs = 0
+    while (nxt := schedule.expression.next_after(local)) is not None and nxt <= end_local:
+        if bound is not None and (nxt - most).replace(tzinfo=UTC) > bound:
             break
         local = nxt
         for fire in _instants(nxt, schedule):
-            if low < fire.at <= high and fire.at not in seen:
+            # One fire per instant. A skipped wall time is recorded at the instant it would shift to, which may be
+            # a real fire time (02:15 skipped → 03:15 EDT): the real one wins, whichever comes first.
+            if low < fire.at <= high and (fire.at not in seen or (seen[fire.at].skipped and not fire.skipped)):
                 seen[fire.at] = fire
-    return sorted(seen.values(), key=lambda f: f.at)
+                runs += fire.skipped is None
+        if bound is None and runs >= limit:
+            bound = _nth_run(seen, limit)
+    found = sorted(seen.values(), key=lambda f: f.at)
+    last = _nth_run(seen, limit)
+    return found if last is None else [f for f in found if f.at <= last]
+
+
+def _nth_run(seen: dict[datetime, Fire], limit: int) -> datetime | None:
+    """The instant of the `limit`-th fire time that runs, if there are that many."""
+    runs = [at for at, fire in seen.items() if fire.skipped is None]
+    return sorted(runs)[limit - 1] if 0 < limit <= len(runs) else None
+
+
+def _wall_span(zone: ZoneInfo, low: datetime, high: datetime) -> tuple[datetime, datetime, timedelta]:
+    """The local wall times whose instants may fall in (low, high], and the most offset among them.
+
+    A wall time is its instant plus the offset then, or, for one the clock jumped over, plus the offset before
+    the jump, which may be up to a day earlier (Apia skipped 2011-12-30): so the span is (low, high] moved by
+    the least and the most offset in force from MAX_JUMP before `low` until `high`, sampled every OFFSET_PROBE.
+    Only the offsets within a day or so of either end can set the span's ends (offsets differ by 26 h at most).
+    """
+    first, last = low.astimezone(UTC).replace(tzinfo=None), high.astimezone(UTC).replace(tzinfo=None)
+    if zone.key in FIXED_UTC:
+        return first, last, timedelta(0)
+    offsets = {high.astimezone(zone).utcoffset() or timedelta(0)}
+    for start, stop in ((low - MAX_JUMP, min(high, low + OFFSET_SPREAD)), (max(low, high - OFFSET_SPREAD), high)):
+        while start < stop:
+            offsets.add(start.astimezone(zone).utcoffset() or timedelta(0))
+            start += OFFSET_PROBE
+    return first + min(offsets), last + max(offsets), max(offsets)
 
 
 def _instants(wall: datetime, schedule: CronSchedule) -> list[Fire]:

@@ -176,6 +176,7 @@ def test_pause_records_missed_fire_times_on_resume(client: TestClient, pipeline:
     ("schedule", "field", "code"),
     [
         ({"kind": "cron", "cron": "61 * * * *"}, "schedule.cron", "invalid_cron"),
+        ({"kind": "cron", "cron": "0 0 L-\u00b2 * *"}, "schedule.cron", "invalid_cron"),  # a superscript 2: was a 500
         ({"kind": "cron", "cron": "0 * * * *", "timezone": "Mars/Olympus"}, "schedule.timezone", "unknown_timezone"),
         ({"kind": "interval", "seconds": 0}, "schedule.seconds", "invalid_interval"),
         ({"kind": "once", "at": "2001-01-01T00:00:00Z"}, "schedule.at", "once_in_the_past"),

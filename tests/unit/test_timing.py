@@ -31,6 +31,9 @@ def local(instants: list[datetime], zone: str) -> list[str]:
         ("0 9 * * MON-FRI", datetime(2026, 11, 20, 9, 0), datetime(2026, 11, 23, 9, 0)),  # Friday → Monday
         ("30 2 29 2 *", datetime(2026, 1, 1), datetime(2028, 2, 29, 2, 30)),  # next leap day
         ("0 0 1,15 * 5", datetime(2026, 11, 2), datetime(2026, 11, 6)),  # day-of-month OR Friday
+        # Vixie's rule: a day field starting with `*` does not count as restricted, so the other decides alone
+        ("0 0 */2 * 1", datetime(2026, 11, 10), datetime(2026, 11, 23)),  # an odd day that is a Monday
+        ("0 0 1,* * 1", datetime(2026, 11, 3), datetime(2026, 11, 4)),  # `1,*` is restricted: any day
         ("@hourly", datetime(2026, 1, 1, 10, 0), datetime(2026, 1, 1, 11, 0)),
         ("*/20 * * * * *", datetime(2026, 1, 1, 10, 0, 5), datetime(2026, 1, 1, 10, 0, 20)),  # seconds field
         ("0 0 * JAN,JUL SUN", datetime(2026, 2, 1), datetime(2026, 7, 5)),
@@ -69,6 +72,19 @@ def test_next_matching_wall_time(expression: str, after: datetime, expected: dat
         ("0 0 32W * *", "W after '32' must be"),
         ("0 0 * * 5#6", "# of '6' must be a number from 1 to 5"),
         ("0 0 * * 9L", "day of week: 9 is outside"),
+        # Python's int() reads these; cron does not (and `²` made the L-, W and # terms raise a bare ValueError: a 500)
+        ("0 0 L-² * *", "L- '²' must be a number"),
+        ("0 0 ²W * *", "W after '²' must be a number"),
+        ("0 0 * * 5#²", "# of '²' must be a number"),
+        ("\u0661 * * * *", "minute: '\u0661' is not a number"),
+        ("+5 * * * *", "minute: '\\+5' is not a number"),
+        ("1_0 * * * *", "minute: '1_0' is not a number"),
+        ("*/+2 * * * *", "minute: step '\\+2' is not a number"),
+        ("*/ * * * *", "minute: step '' is not a number"),
+        ("0 0 L, * *", "day of month: an empty item"),
+        ("0 0 * * 5L,", "day of week: an empty item"),
+        ("1,,2 * * * *", "minute: an empty item"),
+        ("? * * * *", "minute: '\\?' is only for the day of month or the day of week"),
     ],
 )
 def test_bad_expressions_name_the_field(expression: str, message: str) -> None:
@@ -101,6 +117,45 @@ def test_berlin_spring_forward_shift_and_skip() -> None:
     assert next_fire(cron_in("30 2 * * *", "Europe/Berlin", dst_gap="skip"), utc(2026, 3, 28, 23)) == utc(
         2026, 3, 30, 0, 30
     )
+
+
+def test_a_skipped_wall_time_never_takes_the_place_of_a_real_one() -> None:
+    """New York 2026-03-08: 02:15 does not exist; skipped, it is recorded at the instant it would shift to, which is
+    03:15 EDT, a real fire time: that one runs (each instant is one fire time, so the skip is not recorded)."""
+    got = fires(cron_in("*/15 * * * *", "America/New_York", dst_gap="skip"), utc(2026, 3, 8, 6, 50), utc(2026, 3, 8, 8))
+    assert local([f.at for f in got], "America/New_York") == [
+        f"03-08 {t} EDT" for t in ("03:00", "03:15", "03:30", "03:45", "04:00")
+    ]
+    assert [f.skipped for f in got] == [None] * 5
+
+
+def test_skipped_wall_times_do_not_hide_the_next_fire_time() -> None:
+    """The four quarter hours of 02:xx are skipped in New York on 2026-03-08; the next run is 03:00 EDT, and a
+    bounded search (as next_fire and a backfill's max_runs make) counts runs, not skipped wall times."""
+    schedule = cron_in("*/15 * * * *", "America/New_York", dst_gap="skip")
+    assert local([next_fire(schedule, utc(2026, 3, 8, 6, 52))], "America/New_York") == ["03-08 03:00 EDT"]  # type: ignore[list-item]
+    got = fires(cron_in("0,30 2,3 * * *", "Europe/Berlin", dst_gap="skip"), utc(2026, 3, 29), utc(2026, 3, 30), limit=1)
+    assert [f.skipped for f in got] == [None]
+
+
+def test_a_shifted_wall_time_is_found_from_after_the_jump() -> None:
+    """02:30 shifted lands at 03:30 EDT: asked from 03:06 EDT (a preview, a short scheduler tick), it is still to
+    come. Apia skipped 2011-12-30 whole: 10:00 that day shifts a day on, to the 31st 10:00."""
+    new_york = cron_in("30 2 * * *", "America/New_York")
+    assert next_fire(new_york, utc(2026, 3, 8, 7, 6)) == utc(2026, 3, 8, 7, 30)
+    assert [f.at for f in fires(new_york, utc(2026, 3, 8, 7, 29), utc(2026, 3, 8, 7, 31))] == [utc(2026, 3, 8, 7, 30)]
+    apia = cron_in("0 10 30 12 *", "Pacific/Apia")
+    assert [f.at for f in fires(apia, utc(2011, 12, 30, 19), utc(2011, 12, 30, 21))] == [utc(2011, 12, 30, 20)]
+    assert next_fire(apia, utc(2011, 12, 30, 12)) == utc(2011, 12, 30, 20)
+
+
+def test_a_repeated_hour_firing_twice_keeps_its_first_pass_in_order() -> None:
+    """New York 2026-11-01 01:00-02:00 happens twice. From 01:42 EDT the next is 01:50 EDT, though the wall times
+    01:00-01:40 come first in wall order (their second instants, in EST, are still to come)."""
+    schedule = cron_in("*/10 * * * *", "America/New_York", dst_fold="both")
+    assert local([next_fire(schedule, utc(2026, 11, 1, 5, 42))], "America/New_York") == ["11-01 01:50 EDT"]  # type: ignore[list-item]
+    got = fires(schedule, utc(2026, 11, 1, 5, 42), utc(2026, 11, 1, 7), limit=3)
+    assert local([f.at for f in got], "America/New_York") == ["11-01 01:50 EDT", "11-01 01:00 EST", "11-01 01:10 EST"]
 
 
 @pytest.mark.parametrize(
