@@ -7,7 +7,7 @@ import functools
 from sqlalchemy import Engine, create_engine
 
 from app.core.errors import Unavailable
-from app.db import times
+from app.db import times, unit_of_work
 from app.settings import Settings, get_settings
 
 
@@ -21,6 +21,7 @@ def _engine_for(url: str, pool_size: int, pre_ping: bool) -> Engine:
         pool_recycle=1800,
     )
     times.register(engine)  # a stored time past datetime's ends must not fail every read of its table
+    unit_of_work.register(engine)  # which attempts sent a COMMIT: the API retries the others on a dropped connection
     return engine
 
 

@@ -1,0 +1,94 @@
+"""A request whose database connection dropped is run once more, when its first attempt cannot have changed anything.
+
+After PostgreSQL drops the pooled connections (a restart, a failover, a proxy's idle timeout), the first
+statement on one of them fails; SQLAlchemy then invalidates the whole pool, so every later checkout connects
+afresh and no later request meets another dead one. Without a pre-ping (a round trip on every checkout), that
+first failure was the request's answer: 503. Here the handler is called again, once, on a new connection:
+
+- for GET (and HEAD, which is routed as GET): reads change nothing;
+- for any other method, only if the attempt sent no COMMIT (app/db/unit_of_work.py: PostgreSQL rolled back
+  whatever it had written) and did not read a streamed request body itself (that cannot be read twice).
+
+An attempt that had sent a COMMIT keeps its 503 `database_unavailable`: whether it was applied is unknown,
+and the client's repeat with the same Idempotency-Key finds the first one if it was.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from typing import Any
+
+from litestar import Litestar, Request
+from litestar.handlers import HTTPRouteHandler
+from litestar.routes import HTTPRoute
+
+from app.db import unit_of_work
+
+logger = logging.getLogger(__name__)
+
+#: Methods whose handlers only read, so a second run is harmless whatever the first one sent.
+SAFE_METHODS = frozenset({"GET", "HEAD"})
+
+
+def retry_dropped_connections(app: Litestar) -> None:
+    """Every HTTP handler of `app` runs once more after a dropped connection, where that is safe."""
+    for route in app.routes:
+        if isinstance(route, HTTPRoute):
+            for handler in route.route_handlers:
+                # Litestar calls `handler.fn` per request and has no hook around it; its signature is parsed already.
+                handler._fn = _retrying(handler, route.path)
+
+
+def _retrying(handler: HTTPRouteHandler, path: str) -> Any:
+    fn = handler.fn
+    safe = set(handler.http_methods) <= SAFE_METHODS
+    where = f"{'/'.join(sorted(handler.http_methods))} {path}"
+
+    def again(exc: Exception, state: unit_of_work.Attempt, request: Request[Any, Any, Any] | None) -> bool:
+        """Whether to run the handler again; `request`: the handler's, if its body was unread when it started."""
+        if not unit_of_work.connection_dropped(exc):
+            return False
+        # A body the handler streamed itself cannot be read a second time (Litestar's flag for "stream consumed").
+        if not safe and (state.committed or (request is not None and not request.is_connected)):
+            logger.warning("database connection dropped in %s after it may have written; not repeated", where)
+            return False
+        logger.warning("database connection dropped in %s; running it once more on a new connection", where)
+        return True
+
+    if handler.has_sync_callable:  # a sync handler run on the event loop (sync_to_thread=False)
+
+        @functools.wraps(fn)
+        def run_sync(**kwargs: Any) -> Any:
+            request = _unread_request(kwargs)
+            with unit_of_work.attempt() as state:
+                try:
+                    return fn(**kwargs)
+                except Exception as exc:
+                    if not again(exc, state, request):
+                        raise
+            with unit_of_work.attempt():
+                return fn(**kwargs)
+
+        return run_sync
+
+    @functools.wraps(fn)
+    async def run(**kwargs: Any) -> Any:
+        request = _unread_request(kwargs)
+        # A sync handler runs in a worker thread with a copy of this context: the attempt's state is shared.
+        with unit_of_work.attempt() as state:
+            try:
+                return await fn(**kwargs)
+            except Exception as exc:
+                if not again(exc, state, request):
+                    raise
+        with unit_of_work.attempt():
+            return await fn(**kwargs)
+
+    return run
+
+
+def _unread_request(kwargs: dict[str, Any]) -> Request[Any, Any, Any] | None:
+    """The handler's request if it takes one and its body is still unread (a parsed `data` body has been read)."""
+    request = next((value for value in kwargs.values() if isinstance(value, Request)), None)
+    return request if request is not None and request.is_connected else None

@@ -1,0 +1,189 @@
+"""The API after PostgreSQL dropped its pooled connections (a restart, a failover, a proxy's idle timeout).
+
+The API has no pre-ping: the first statement on a dropped connection fails. Its request is run once more on a
+new connection (app/api/dropped_connections.py), so the next reads answer 200 and a create is made exactly once,
+and the pool is drained of every dropped connection at that first failure, so no later request meets another.
+The backends terminated are only those of this module's own database: no other test's pool is in it.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import msgspec
+import pytest
+from litestar.testing import TestClient
+from sqlalchemy import Engine, text
+
+from app.api.app import create_app
+from app.db import migrate, unit_of_work
+from app.db.database import Database
+from app.db.engine import get_engine
+from app.settings import Settings
+from tests.acceptance.faults import terminate_database_backends
+from tests.integration.conftest import make_user, sign_in
+from tests.servers import TestServers
+
+#: What app/api/dropped_connections.py logs when it runs a request again.
+RETRIED = "running it once more on a new connection"
+#: The pool the API builds (app/api/app.py): the same cached engine, so its connections are the API's.
+API_POOL = 20
+
+
+@pytest.fixture(scope="module")
+def own_database(servers: TestServers) -> Iterator[str]:
+    url = servers.create_database()
+    migrate.upgrade(Settings(database_url=url).sqlalchemy_url)
+    yield url
+    for pre_ping, size in ((False, API_POOL), (True, 10)):
+        get_engine(Settings(database_url=url), pool_size=size, pre_ping=pre_ping).dispose()
+    servers.drop_database(url)
+
+
+@pytest.fixture
+def own_settings(fast_settings: Settings, own_database: str) -> Settings:
+    return msgspec.structs.replace(fast_settings, database_url=own_database)
+
+
+@pytest.fixture
+def api(own_settings: Settings, redis_client) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    """The API on the module's own database, signed in as an admin (a new one per test: the data stays)."""
+    with TestClient(app=create_app(own_settings)) as client:
+        admin = f"root-{uuid.uuid4().hex[:8]}"
+        make_user(get_engine(own_settings), own_settings, admin, superuser=True)
+        client.headers["Authorization"] = f"Bearer {sign_in(client, admin)['access_token']}"
+        yield client
+
+
+def api_engine(settings: Settings) -> Engine:
+    return get_engine(settings, pool_size=API_POOL, pre_ping=False)
+
+
+def fill_pool(settings: Settings, connections: int) -> None:
+    """Leave at least `connections` idle connections in the API's pool, every idle one live and used once.
+
+    (The pool reconnects lazily: one it marked stale when a connection dropped is only replaced on its checkout.)
+    """
+    engine = api_engine(settings)
+    held = [engine.connect() for _ in range(max(connections, engine.pool.checkedin()))]
+    for connection in held:
+        connection.execute(text("SELECT 1"))
+        connection.close()
+
+
+def drop_every_connection(settings: Settings) -> int:
+    """Terminate every session of the module's own database (not ours), and wait until they are gone."""
+    return len(terminate_database_backends(settings.database_url, wait=True))
+
+
+def count(settings: Settings, sql: str, **params: object) -> int:
+    with get_engine(settings).connect() as connection:
+        return int(connection.execute(text(sql), params).scalar_one())
+
+
+def retries(caplog: pytest.LogCaptureFixture) -> int:
+    return sum(RETRIED in record.getMessage() for record in caplog.records)
+
+
+def test_after_every_session_is_terminated_the_next_reads_answer_and_only_the_first_meets_a_dead_one(
+    api: TestClient, own_settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given the API with three idle pooled connections
+    assert api.get("/api/v1/runs").status_code == 200
+    fill_pool(own_settings, 3)
+    # When PostgreSQL drops every session of the database
+    assert drop_every_connection(own_settings) >= 3
+    caplog.set_level(logging.WARNING, logger="app.api.dropped_connections")
+
+    # Then the next reads all answer 200
+    for path in ("/api/v1/runs", "/api/v1/pipelines", "/api/v1/runs?limit=1", "/api/v1/deployments"):
+        response = api.get(path)
+        assert response.status_code == 200, (path, response.text)
+    # and only the first met a dropped connection: the pool was drained of all of them at once
+    assert retries(caplog) == 1
+
+
+def test_concurrent_reads_on_dropped_connections_all_answer(
+    api: TestClient, own_settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given six idle pooled connections, all dropped
+    fill_pool(own_settings, 6)
+    assert drop_every_connection(own_settings) >= 6
+    caplog.set_level(logging.WARNING, logger="app.api.dropped_connections")
+    # When six reads arrive at once (each may take a dropped connection before the first failure drains the pool)
+    with ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(lambda _: api.get("/api/v1/runs?limit=5"), range(6)))
+    # Then every one is answered
+    assert [a.status_code for a in answers] == [200] * 6, [a.text for a in answers if a.status_code != 200]
+    assert 1 <= retries(caplog) <= 6
+
+
+@pytest.mark.parametrize("key", [None, "drop-once"], ids=["no-key", "idempotency-key"])
+def test_a_create_sent_first_after_the_drop_is_made_exactly_once(
+    api: TestClient, own_settings: Settings, caplog: pytest.LogCaptureFixture, key: str | None
+) -> None:
+    name = f"dropped-{uuid.uuid4().hex[:8]}"
+    created = api.post("/api/v1/pipelines", json={"name": name, "spec": {"steps": []}})
+    assert created.status_code == 201, created.text
+    fill_pool(own_settings, 3)
+    headers = {"Idempotency-Key": f"{key}-{name}"} if key else {}
+
+    # When the sessions are dropped, a pipeline is created, and the sessions dropped again before a run is submitted
+    assert drop_every_connection(own_settings) >= 3
+    caplog.set_level(logging.WARNING, logger="app.api.dropped_connections")
+    other = api.post("/api/v1/pipelines", json={"name": f"{name}-2", "spec": {"steps": []}})
+    fill_pool(own_settings, 3)
+    assert drop_every_connection(own_settings) >= 3
+    submitted = api.post("/api/v1/runs", json={"pipeline": created.json()["id"]}, headers=headers)
+
+    # Then both were answered 201 after one more try each, and each made exactly one row
+    assert other.status_code == 201, other.text
+    assert submitted.status_code == 201, submitted.text
+    assert retries(caplog) == 2
+    assert count(own_settings, "SELECT count(*) FROM pipelines WHERE name = :n", n=f"{name}-2") == 1
+    assert count(own_settings, "SELECT count(*) FROM runs WHERE pipeline_id = :p", p=created.json()["id"]) == 1
+    # and the run is the one the answer names
+    assert api.get(f"/api/v1/runs/{submitted.json()['id']}").status_code == 200
+
+
+def fail_in_transaction(database: Database) -> None:
+    with database.transaction() as session:
+        session.execute(text("SELECT 1"))
+        raise LookupError("the body failed: rolled back")
+
+
+def test_an_attempt_notes_a_commit_and_only_a_commit(own_settings: Settings) -> None:
+    """What decides that a write is not repeated: a COMMIT sent (app/db/unit_of_work.py), not a read or a rollback."""
+    database = Database(api_engine(own_settings))
+    with unit_of_work.attempt() as reads:
+        with database.read() as session:
+            session.execute(text("SELECT 1"))
+        with database.connection() as connection:
+            connection.execute(text("SELECT 1"))
+    with unit_of_work.attempt() as rolled_back, pytest.raises(LookupError):
+        fail_in_transaction(database)
+    with unit_of_work.attempt() as committed, database.transaction() as session:
+        session.execute(text("SELECT 1"))
+    assert (reads.committed, rolled_back.committed, committed.committed) == (False, False, True)
+
+
+def test_a_streamed_chunk_whose_first_statement_meets_a_dropped_connection_is_read_and_recorded(
+    api: TestClient, own_settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given an open upload (its chunks are request bodies the handler streams itself, after a lookup)
+    body = b"id\n" + b"".join(b"%d\n" % i for i in range(500))
+    opened = api.post("/api/v1/uploads", json={"filename": "ids.csv", "size": len(body)})
+    assert opened.status_code == 201, opened.text
+    fill_pool(own_settings, 3)
+    # When the sessions are dropped and the whole file is sent as one chunk
+    assert drop_every_connection(own_settings) >= 3
+    caplog.set_level(logging.WARNING, logger="app.api.dropped_connections")
+    headers = {"Content-Range": f"bytes 0-{len(body) - 1}/{len(body)}"}
+    sent = api.put(f"/api/v1/uploads/{opened.json()['id']}", content=body, headers=headers)
+    # Then the lookup ran again before a byte was read, and the body arrived whole
+    assert sent.status_code == 200, sent.text
+    assert (sent.json()["received"], sent.json()["missing"]) == (len(body), [])
+    assert retries(caplog) == 1
