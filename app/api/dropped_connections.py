@@ -1,9 +1,10 @@
 """A request whose database connection dropped is run once more, when its first attempt cannot have changed anything.
 
-After PostgreSQL drops the pooled connections (a restart, a failover, a proxy's idle timeout), the first
-statement on one of them fails; SQLAlchemy then invalidates the whole pool, so every later checkout connects
-afresh and no later request meets another dead one. Without a pre-ping (a round trip on every checkout), that
-first failure was the request's answer: 503. Here the handler is called again, once, on a new connection:
+A pooled connection the server closed is replaced at checkout (app/db/pool_probe.py); one lost without a word
+(a failover, a network cut, or a session ended between checkout and statement) is only found by its first
+statement, which fails. SQLAlchemy then invalidates the whole pool, so every later checkout connects afresh
+and no later request meets another dead one. Without a pre-ping (a round trip on every checkout), that first
+failure was the request's answer: 503. Here the handler is called again, once, on a new connection:
 
 - for GET (and HEAD, which is routed as GET): reads change nothing;
 - for any other method, only if the attempt sent no COMMIT (app/db/unit_of_work.py: PostgreSQL rolled back
