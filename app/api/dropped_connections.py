@@ -34,17 +34,20 @@ SAFE_METHODS = frozenset({"GET", "HEAD"})
 
 def retry_dropped_connections(app: Litestar) -> None:
     """Every HTTP handler of `app` runs once more after a dropped connection, where that is safe."""
+    paths: dict[HTTPRouteHandler, list[str]] = {}  # a handler may serve several paths: wrapped once
     for route in app.routes:
         if isinstance(route, HTTPRoute):
             for handler in route.route_handlers:
-                # Litestar calls `handler.fn` per request and has no hook around it; its signature is parsed already.
-                handler._fn = _retrying(handler, route.path)
+                paths.setdefault(handler, []).append(route.path)
+    for handler, served in paths.items():
+        # Litestar calls `handler.fn` per request and has no hook around it; its signature is parsed already.
+        handler._fn = _retrying(handler, " ".join(served))
 
 
-def _retrying(handler: HTTPRouteHandler, path: str) -> Any:
+def _retrying(handler: HTTPRouteHandler, paths: str) -> Any:
     fn = handler.fn
     safe = set(handler.http_methods) <= SAFE_METHODS
-    where = f"{'/'.join(sorted(handler.http_methods))} {path}"
+    where = f"{'/'.join(sorted(handler.http_methods))} {paths}"
 
     def again(exc: Exception, state: unit_of_work.Attempt, request: Request[Any, Any, Any] | None) -> bool:
         """Whether to run the handler again; `request`: the handler's, if its body was unread when it started."""

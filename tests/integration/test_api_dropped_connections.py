@@ -221,3 +221,16 @@ def test_a_streamed_chunk_whose_first_statement_meets_a_dropped_connection_is_re
     assert sent.status_code == 200, sent.text
     assert (sent.json()["received"], sent.json()["missing"]) == (len(body), [])
     assert retries(caplog) == 1
+
+
+def test_every_handler_runs_under_one_retry_even_when_it_serves_several_paths(own_settings: Settings) -> None:
+    """Two nested retries would let the outer one repeat a write whose COMMIT only the inner attempt saw."""
+    app = create_app(own_settings)
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            fn, layers = handler.fn, 0
+            while fn is not None:
+                code = getattr(fn, "__code__", None)
+                layers += code is not None and code.co_qualname.startswith("_retrying.")
+                fn = getattr(fn, "__wrapped__", None)
+            assert layers == 1, (route.path, handler)
