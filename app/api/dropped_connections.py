@@ -4,14 +4,13 @@ A pooled connection the server closed is replaced at checkout (app/db/pool_probe
 (a failover, a network cut, or a session ended between checkout and statement) is only found by its first
 statement, which fails. SQLAlchemy then invalidates the whole pool, so every later checkout connects afresh
 and no later request meets another dead one. Without a pre-ping (a round trip on every checkout), that first
-failure was the request's answer: 503. Here the handler is called again, once, on a new connection:
+failure was the request's answer: 503. Here the handler is called again, once, on a new connection, if
+its first try sent no COMMIT (app/db/unit_of_work.py: PostgreSQL rolled back whatever it had under way; a read
+sends none) and did not read a streamed request body itself (that cannot be read twice).
 
-- for GET (and HEAD, which is routed as GET): reads change nothing;
-- for any other method, only if the attempt sent no COMMIT (app/db/unit_of_work.py: PostgreSQL rolled back
-  whatever it had written) and did not read a streamed request body itself (that cannot be read twice).
-
-An attempt that had sent a COMMIT keeps its 503 `database_unavailable`: whether it was applied is unknown,
-and the client's repeat with the same Idempotency-Key finds the first one if it was.
+A try that had sent a COMMIT keeps its 503 `database_unavailable`: whether it was applied is unknown, and the
+client's repeat with the same Idempotency-Key finds the first one if it was. One rule for every method: a GET
+is repeated because it committed nothing, not because of its method.
 """
 
 from __future__ import annotations
@@ -28,12 +27,9 @@ from app.db import unit_of_work
 
 logger = logging.getLogger(__name__)
 
-#: Methods whose handlers only read, so a second run is harmless whatever the first one sent.
-SAFE_METHODS = frozenset({"GET", "HEAD"})
-
 
 def retry_dropped_connections(app: Litestar) -> None:
-    """Every HTTP handler of `app` runs once more after a dropped connection, where that is safe."""
+    """Every HTTP handler of `app` runs once more after a dropped connection, when its first try wrote nothing."""
     paths: dict[HTTPRouteHandler, list[str]] = {}  # a handler may serve several paths: wrapped once
     for route in app.routes:
         if isinstance(route, HTTPRoute):
@@ -46,7 +42,6 @@ def retry_dropped_connections(app: Litestar) -> None:
 
 def _retrying(handler: HTTPRouteHandler, paths: str) -> Any:
     fn = handler.fn
-    safe = set(handler.http_methods) <= SAFE_METHODS
     where = f"{'/'.join(sorted(handler.http_methods))} {paths}"
 
     def again(exc: Exception, state: unit_of_work.Attempt, request: Request[Any, Any, Any] | None) -> bool:
@@ -54,7 +49,7 @@ def _retrying(handler: HTTPRouteHandler, paths: str) -> Any:
         if not unit_of_work.connection_dropped(exc):
             return False
         # A body the handler streamed itself cannot be read a second time (Litestar's flag for "stream consumed").
-        if not safe and (state.committed or (request is not None and not request.is_connected)):
+        if state.committed or (request is not None and not request.is_connected):
             logger.warning("database connection dropped in %s after it may have written; not repeated", where)
             return False
         logger.warning("database connection dropped in %s; running it once more on a new connection", where)
