@@ -24,6 +24,7 @@ SYSTEM_FOLDERS = ("acceptance", "browser")
 #: Modules (under tests/acceptance) that start systems of their own; every other system test uses the shared one.
 OWN_SYSTEM_MODULES = frozenset(
     {
+        "test_dropped_sessions.py",
         "test_faults_under_load.py",
         "test_hosts_share_no_disk.py",
         "test_postgres_restart.py",

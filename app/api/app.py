@@ -33,6 +33,7 @@ from app.api.controllers.tokens import TokenController
 from app.api.controllers.uploads import UploadController
 from app.api.controllers.users import InviteController, UserController
 from app.api.controllers.webhooks import WebhookController
+from app.api.dropped_connections import retry_dropped_connections
 from app.api.errors import EXCEPTION_HANDLERS
 from app.api.head_requests import answer_head
 from app.api.headers import add_response_headers
@@ -159,5 +160,6 @@ def create_app(settings: Settings | None = None, *, authenticate: bool = True) -
         debug=False,
     )
     document_routes(app)
+    retry_dropped_connections(app)  # the first request after Postgres dropped the pool is answered, not 503
     app.asgi_handler = answer_head(app.asgi_handler)  # HEAD on every GET route (app/api/head_requests.py)
     return app

@@ -7,7 +7,7 @@ import functools
 from sqlalchemy import Engine, create_engine
 
 from app.core.errors import Unavailable
-from app.db import times
+from app.db import pool_probe, times, unit_of_work
 from app.settings import Settings, get_settings
 
 
@@ -21,6 +21,9 @@ def _engine_for(url: str, pool_size: int, pre_ping: bool) -> Engine:
         pool_recycle=1800,
     )
     times.register(engine)  # a stored time past datetime's ends must not fail every read of its table
+    unit_of_work.register(engine)  # which attempts sent a COMMIT: the API retries the others on a dropped connection
+    if not pre_ping:
+        pool_probe.register(engine)  # a connection the server closed is replaced at checkout, with no round trip
     return engine
 
 
@@ -28,8 +31,10 @@ def get_engine(settings: Settings | None = None, *, pool_size: int = 10, pre_pin
     """The process's engine for the configured database.
 
     `pre_ping` checks each connection as it leaves the pool (one more round trip).
-    Workers and the scheduler turn it off on their hot paths: a statement that
-    fails on a dead connection invalidates the pool, and its work is retried by
+    The API, workers and the scheduler turn it off on their hot paths: without it a
+    connection the server closed is still replaced at checkout (app/db/pool_probe.py,
+    no round trip), and a statement that fails on a dead connection invalidates the
+    pool; its work is retried by the API once (app/api/dropped_connections.py) or by
     the engine's own recovery (the reaper, the relay's lease).
     """
     settings = settings or get_settings()

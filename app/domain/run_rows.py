@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from app.core.errors import InvalidInput
 from app.core.ids import uuid7
 from app.core.states import RunKind, RunTrigger
+from app.db import unit_of_work
 from app.db.queries import psycopg_query, query
 from app.domain.lanes import queue_for
 from app.settings import Settings
@@ -215,10 +216,13 @@ def insert_run_rows_and_commit(
             if many:
                 set_json_loads(msgspec.json.decode, cursor)
             cursor.execute(sql, params)
+            unit_of_work.commit_sent()  # this COMMIT bypasses SQLAlchemy's commit event
             raw.commit()
             result = cursor.fetchall()
     except psycopg.Error as exc:
-        raise DBAPIError.instance(sql, params, exc, psycopg.Error) from exc
+        # a lost connection is flagged as SQLAlchemy flags one (its dialect's is_disconnect test)
+        dropped = raw.closed or raw.broken
+        raise DBAPIError.instance(sql, params, exc, psycopg.Error, connection_invalidated=dropped) from exc
     return _in_order(rows, result)
 
 

@@ -19,6 +19,9 @@ import psycopg
 from tests.acceptance.harness import ConveyorSystem, Process
 from tests.acceptance.processes import children_of
 
+#: How long `terminate_database_backends(wait=True)` waits for each backend to exit.
+WAIT_MS = 10_000
+
 
 def _socket_inodes(pid: int) -> set[str]:
     inodes = set()
@@ -53,15 +56,25 @@ def terminate_backends(system: ConveyorSystem, *, of: list[Process] | None = Non
     Returns how many were terminated.
     """
     ports = set().union(*(local_ports(p.pid) for p in of)) if of is not None else None
-    with psycopg.connect(system.database_url, autocommit=True) as connection:
+    return len(terminate_database_backends(system.database_url, ports=ports))
+
+
+def terminate_database_backends(database_url: str, *, ports: set[int] | None = None, wait: bool = False) -> list[int]:
+    """pg_terminate_backend on the sessions of `database_url`'s own database (those from `ports`, or all but ours).
+
+    Never another database's. `wait`: return once they are gone, so their clients' sockets are surely closed.
+    Returns the pids terminated.
+    """
+    with psycopg.connect(database_url, autocommit=True) as connection:
         rows = connection.execute(
             "SELECT pid, client_port FROM pg_stat_activity"
             " WHERE datname = current_database() AND pid <> pg_backend_pid()"
         ).fetchall()
         victims = [pid for pid, port in rows if ports is None or port in ports]
         for pid in victims:
-            connection.execute("SELECT pg_terminate_backend(%s)", (pid,))
-    return len(victims)
+            # with a timeout (PostgreSQL 14+) it returns once the backend is gone, not once it is signalled
+            connection.execute("SELECT pg_terminate_backend(%s, %s)", (pid, WAIT_MS if wait else 0))
+    return victims
 
 
 def _unix_peers() -> dict[str, str]:
