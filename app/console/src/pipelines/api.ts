@@ -22,14 +22,20 @@ export function pipelineSchema(): Promise<Record<string, unknown>> {
   return schemaPromise
 }
 
-export async function listPipelines(namePrefix: string, cursor?: string): Promise<PipelinePage> {
+/** One page of pipelines, only those of `namespace` when one is given (else every namespace the caller may see). */
+export async function listPipelines(namePrefix: string, cursor?: string, namespace?: string | null): Promise<PipelinePage> {
   return unwrap(
-    await api.GET('/api/v1/pipelines', { params: { query: { name_prefix: namePrefix || undefined, cursor, limit: 50 } } }),
+    await api.GET('/api/v1/pipelines', {
+      params: { query: { name_prefix: namePrefix || undefined, cursor, limit: 50, namespace: namespace ?? undefined } },
+    }),
   )
 }
 
-export async function getPipeline(ref: string): Promise<Pipeline> {
-  return unwrap(await api.GET('/api/v1/pipelines/{pipeline_ref}', { params: { path: { pipeline_ref: ref } } }))
+/** A pipeline by id, or by name within `namespace` (the API's default namespace when none is given). */
+export async function getPipeline(ref: string, namespace?: string): Promise<Pipeline> {
+  return unwrap(
+    await api.GET('/api/v1/pipelines/{pipeline_ref}', { params: { path: { pipeline_ref: ref }, query: { namespace } } }),
+  )
 }
 
 export async function getVersions(ref: string): Promise<PipelineVersion[]> {

@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test'
-import { apiToken, axeViolations as violations, shot, signIn, watchProblems } from './helpers'
+import { apiToken, axeViolations as violations, field, shot, signIn, watchProblems } from './helpers'
 
 /** The next `n` instants at which hh:mm in Asia/Tokyo (no DST, UTC+9) happens each day (02:30 there is 17:30 UTC). */
 function tokyoAt(hour: number, minute: number, n: number, now = Date.now()): string[] {
@@ -7,11 +7,6 @@ function tokyoAt(hour: number, minute: number, n: number, now = Date.now()): str
   first.setUTCHours((hour + 24 - 9) % 24, minute, 0, 0)
   if (first.getTime() <= now) first.setUTCDate(first.getUTCDate() + 1)
   return Array.from({ length: n }, (_, i) => new Date(first.getTime() + i * 86_400_000).toISOString().replace('.000Z', 'Z'))
-}
-
-/** An input by its data-test: Element Plus puts it on the <input> of ElInput, on the wrapper of ElInputNumber. */
-function field(page: Page, name: string) {
-  return page.locator(`input[data-test=${name}], [data-test=${name}] input`).first()
 }
 
 async function pick(page: Page, select: string, option: string, typed?: string): Promise<void> {

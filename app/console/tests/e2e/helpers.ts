@@ -20,6 +20,11 @@ export async function signIn(
   await expect(page.locator('[data-test=user-menu]')).toContainText(username)
 }
 
+/** An input by its data-test: Element Plus puts it on the <input> of ElInput, on the wrapper of ElInputNumber. */
+export function field(page: Page, name: string) {
+  return page.locator(`input[data-test=${name}], [data-test=${name}] input`).first()
+}
+
 export async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: `${ARTIFACTS}/screenshots/${name}.png`, fullPage: true })
 }

@@ -30,6 +30,7 @@ export default {
     form: {
       newTitle: '新建部署',
       editTitle: '编辑部署 {name}',
+      inNamespace: '创建在命名空间 {namespace} 中，流水线也从中选择（在页面顶部切换命名空间）',
       basics: '基本信息',
       description: '描述',
       kind: '调度方式',
@@ -142,6 +143,7 @@ export default {
     form: {
       newTitle: 'New deployment',
       editTitle: 'Edit deployment {name}',
+      inNamespace: 'Created in namespace {namespace}, with a pipeline of that namespace (switch namespaces at the top of the page)',
       basics: 'Basics',
       description: 'Description',
       kind: 'Schedule kind',
