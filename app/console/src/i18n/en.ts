@@ -84,6 +84,7 @@ export default {
     attempt: 'Attempt {n}',
   },
   pipelines: {
+    inNamespace: "Created in namespace {namespace}, reading its inputs from that namespace's datasets (switch namespaces at the top of the page)",
     title: 'Pipelines',
     search: 'Search by name',
     name: 'Name',

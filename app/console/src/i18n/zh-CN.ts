@@ -84,6 +84,7 @@ export default {
     attempt: '第 {n} 次尝试',
   },
   pipelines: {
+    inNamespace: '创建在命名空间 {namespace} 中，输入数据集也从中读取（在页面顶部切换命名空间）',
     title: '流水线',
     search: '按名称搜索',
     name: '名称',

@@ -48,12 +48,13 @@ export async function getDiff(ref: string, from: number, to: number): Promise<Di
   )
 }
 
-export async function validateSpec(spec: Record<string, unknown>): Promise<Report> {
-  return unwrap(await api.POST('/api/v1/pipelines/validate', { body: { spec } as never }))
+/** Check a draft as it would run in `namespace`: its inputs are that namespace's datasets. */
+export async function validateSpec(spec: Record<string, unknown>, namespace: string): Promise<Report> {
+  return unwrap(await api.POST('/api/v1/pipelines/validate', { body: { spec, namespace } as never }))
 }
 
-export async function createPipeline(name: string, spec: Record<string, unknown>): Promise<Pipeline> {
-  return unwrap(await api.POST('/api/v1/pipelines', { body: { name, spec } as never }))
+export async function createPipeline(name: string, spec: Record<string, unknown>, namespace: string): Promise<Pipeline> {
+  return unwrap(await api.POST('/api/v1/pipelines', { body: { name, spec, namespace } as never }))
 }
 
 export async function saveVersion(ref: string, spec: Record<string, unknown>, message: string): Promise<Pipeline> {

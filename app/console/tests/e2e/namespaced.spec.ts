@@ -1,5 +1,5 @@
 import { expect, test, type APIRequestContext, type Page } from '@playwright/test'
-import { apiToken, field, signIn, watchProblems } from './helpers'
+import { apiToken, field, signIn, watchProblems, writeSpec } from './helpers'
 
 /**
  * Work in a namespace other than `default`: pipelines and deployments of the same name may exist in both, and
@@ -56,5 +56,49 @@ test('a deployment in another namespace is edited with its pipeline params, and 
   await expect(page).toHaveURL(/\/deployments\/[0-9a-f-]+$/)
   const created = await request.get(`/api/v1/deployments/${page.url().split('/').pop() ?? ''}`, { headers })
   expect(((await created.json()) as { params: Record<string, unknown> }).params).toEqual({ floor: 1 })
+  expect(problems).toEqual([])
+})
+
+test('with a namespace chosen, pipelines are listed, validated and created in it', async ({ page, request }) => {
+  const problems = watchProblems(page)
+  const headers = { Authorization: `Bearer ${await apiToken(request)}` }
+  const stamp = Date.now()
+  const namespace = `data-${stamp}`
+  const space = await made(request, headers, '/api/v1/namespaces', { name: namespace })
+  const dataset = `orders-${stamp}`
+  const uploaded = await request.post(`/api/v1/datasets?namespace=${namespace}`, {
+    headers,
+    multipart: { name: dataset, file: { name: '订单.csv', mimeType: 'text/csv', buffer: Buffer.from('地区,金额\n华东,12.5\n华北,30\n') } },
+  })
+  expect(uploaded.status(), await uploaded.text()).toBe(201)
+  const started = await request.post(`/api/v1/datasets/${((await uploaded.json()) as { id: string }).id}/imports`, { headers, data: {} })
+  expect(started.status()).toBe(202)
+  const importRun = ((await started.json()) as { id: string }).id
+  await expect
+    .poll(async () => ((await (await request.get(`/api/v1/runs/${importRun}`, { headers })).json()) as { status: string }).status, { timeout: 60_000 })
+    .toBe('SUCCEEDED')
+  const listed = `listed-${stamp}`
+  await made(request, headers, '/api/v1/pipelines', { name: listed, namespace, spec: { steps: [{ type: 'log', message: 'x' }] } })
+  await made(request, headers, '/api/v1/pipelines', { name: `elsewhere-${stamp}`, spec: { steps: [{ type: 'log', message: 'x' }] } })
+
+  await inNamespace(page, namespace)
+  await signIn(page, 'en')
+  await page.goto('/pipelines')
+  await expect(page.locator('[data-test=pipeline-link]')).toHaveText([listed])
+
+  await page.goto('/pipelines/new')
+  await expect(page.locator('[data-test=pipeline-namespace]')).toContainText(namespace)
+  const name = `made-here-${stamp}`
+  await page.locator('[data-test=pipeline-name-input]').fill(name)
+  // Its input is a dataset of that namespace only: validated anywhere else, it "does not exist".
+  await writeSpec(page, `inputs:\n  orders: {dataset: ${dataset}}\nsteps:\n  - {id: big, type: filter, where: "金额 > 20"}\noutput: {dataset: ${name}-out}\n`)
+  await page.locator('[data-test=validate]').click()
+  await expect(page.locator('[data-test=validate-result]')).toContainText('Valid')
+  await expect(page.locator('[data-test=validate-errors]')).toHaveCount(0)
+  await expect(page.locator('[data-test=output-columns]')).toContainText('金额')
+  await page.locator('[data-test=save-pipeline]').click()
+  await expect(page).toHaveURL(/\/pipelines\/[0-9a-f-]+$/)
+  const saved = await request.get(`/api/v1/pipelines/${page.url().split('/').pop() ?? ''}`, { headers })
+  expect(((await saved.json()) as { namespace_id: string }).namespace_id).toBe(space.id)
   expect(problems).toEqual([])
 })

@@ -1,14 +1,5 @@
-import { expect, test, type Page } from '@playwright/test'
-import { apiToken, shot, signIn, watchProblems } from './helpers'
-
-/** Replace the whole text of the CodeMirror editor, as a paste would. */
-async function writeSpec(page: Page, text: string): Promise<void> {
-  const editor = page.locator('.cm-content')
-  await editor.click()
-  await page.keyboard.press('Control+A')
-  await page.keyboard.press('Delete')
-  await page.keyboard.insertText(text)
-}
+import { expect, test } from '@playwright/test'
+import { apiToken, shot, signIn, watchProblems, writeSpec } from './helpers'
 
 const SPEC = (kind: string, out: string) => `params:
   who: {type: string}
