@@ -134,6 +134,8 @@ test('cron in a non-UTC zone previews the right fire times and is edited; an int
   await expect(row.locator('[data-test=deployment-state]')).toHaveText('已启用') // a state, not "a run is running"
   axe.listZh = await violations(page)
   await shot(page, 'deployments-zh-CN')
+  // The row's actions are in sight without scrolling the table sideways (its columns are wider than the page).
+  await expect(row.locator('[data-test=row-delete]')).toBeInViewport()
   await row.locator('[data-test=row-delete]').click()
   await page.locator('.el-message-box .el-button--primary').click()
   await expect(row).toHaveCount(0)
