@@ -55,6 +55,8 @@ test('cron in a non-UTC zone previews the right fire times and is edited; an int
   await shot(page, 'deployment-form-en')
   await page.locator('[data-test=save-deployment]').click()
   await expect(page.locator('[data-test=schedule-words]')).toHaveText('At 02:30, every day, Asia/Tokyo')
+  // Nothing has fired yet: the timeline says so instead of drawing empty axes.
+  await expect(page.locator('[data-test=timeline-empty]')).toContainText('No fire time has come yet')
   await expect(page.locator('[data-test=upcoming-time]').first()).toHaveAttribute('data-iso', expected[0] ?? '')
   // Each policy: the code the API and the form use, and what it means in words.
   await expect(page.locator('[data-test=misfire-policy]')).toHaveText('run_once')
