@@ -42,6 +42,11 @@ test('cron in a non-UTC zone previews the right fire times and is edited; an int
   await expect(page.locator('[data-test=deployments-table]')).toBeVisible()
   await newDeployment(page, `nightly-${stamp}`, pipeline)
   await expect(field(page, 'param-who')).toHaveValue('cron') // the params form of the pipeline
+  // A policy's options say what each does, not only its code.
+  await page.locator('[data-test=overlap]').click()
+  await expect(page.getByRole('option', { name: /^buffer_all/ })).toContainText('buffer_all')
+  await expect(page.getByRole('option', { name: /^buffer_all/ })).toContainText('Hold every run; start them as slots free')
+  await page.keyboard.press('Escape')
   await field(page, 'cron-input').fill('30 2 * * *')
   await pick(page, 'timezone', 'Asia/Tokyo', 'Asia/Tok')
   await expect(page.locator('[data-test=cron-words]')).toHaveText('At 02:30, every day')
