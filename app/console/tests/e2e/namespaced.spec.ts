@@ -47,6 +47,7 @@ test('a deployment in another namespace is edited with its pipeline params, and 
   await inNamespace(page, namespace)
   await page.goto('/deployments/new')
   await expect(page.locator('[data-test=deployment-namespace]')).toContainText(namespace)
+  await expect(page.locator('[data-test=params-need-pipeline]')).toHaveText('Choose a pipeline to fill in its parameters here.')
   await field(page, 'deployment-name').fill(`hourly-${stamp}`)
   await page.locator('[data-test=deployment-pipeline]').click()
   await page.keyboard.type(name)
