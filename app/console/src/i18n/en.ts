@@ -134,6 +134,8 @@ export default {
   },
   a11y: { menu: 'Menu', progress: 'Progress' },
   topn: {
+    other: 'Other',
+    none: { slowest: 'Imports', failing: 'No deployment', pipeline: 'Imports', user: 'None (scheduled)', error: 'No error' },
     slowest: 'Slowest pipelines (p95)',
     failing: 'Failing deployments',
     pipeline: 'Runs by pipeline',

@@ -134,6 +134,8 @@ export default {
   },
   a11y: { menu: '菜单', progress: '进度' },
   topn: {
+    other: '其他',
+    none: { slowest: '数据导入', failing: '无部署', pipeline: '数据导入', user: '无（定时调度）', error: '无错误' },
     slowest: '最慢的流水线（p95）',
     failing: '失败最多的部署',
     pipeline: '按流水线统计运行',
