@@ -14,6 +14,10 @@ export default {
     networkLost: 'Network connection lost, retrying…',
     error: 'Something went wrong',
   },
+  errors: {
+    invalidInput: 'Some input is not valid: see the marked fields.',
+    nameRule: 'A name may hold only letters A–Z, digits and {others}, and starts with a letter or digit.',
+  },
   auth: {
     title: 'Sign in',
     username: 'Username',

@@ -14,6 +14,10 @@ export default {
     networkLost: '网络连接中断，正在重试…',
     error: '出错了',
   },
+  errors: {
+    invalidInput: '输入有误，请按标出的字段修改。',
+    nameRule: '名称只能使用英文字母、数字和 {others}，并以字母或数字开头（不能用中文或空格）。',
+  },
   auth: {
     title: '登录',
     username: '用户名',
