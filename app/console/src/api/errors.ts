@@ -1,8 +1,23 @@
 /** API errors are application/problem+json with a stable `code`; this turns them into one class. */
+import { i18n } from '@/i18n'
 
 export interface FieldError {
   field: string
   message: string
+}
+
+/** The schema checker's words for a name outside the API's name rule, e.g. Expected `str` matching regex '^(?:[A-Za-z0-9][A-Za-z0-9_.\-]*)$(?!\n)'. */
+const NAME_RULE = /^Expected `str` matching regex '\^\(\?:\[A-Za-z0-9\]\[A-Za-z0-9([^\]]*)\]\*\)\$/
+
+/**
+ * A field error as a person reads it: a name refused by the API's name rule (a regular expression, in English) says
+ * which characters a name may hold, in the page's language; any other message is the API's own.
+ */
+export function readableMessage(message: string, t: (key: string, named: Record<string, unknown>) => string): string {
+  const rule = NAME_RULE.exec(message)
+  if (!rule) return message
+  const others = [...(rule[1] ?? '').replace(/\\/g, '')].join(' ')
+  return t('errors.nameRule', { others })
 }
 
 export class ApiError extends Error {
@@ -13,17 +28,19 @@ export class ApiError extends Error {
 
   constructor(status: number, body: unknown) {
     const problem = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>
-    const detail = typeof problem.detail === 'string' ? problem.detail : `HTTP ${status}`
+    const code = typeof problem.code === 'string' ? problem.code : `http_${status}`
+    // "the request body is not valid" (English, from the API): in the page's language, the fields say what is wrong.
+    const detail =
+      code === 'validation_failed' ? i18n.global.t('errors.invalidInput') : typeof problem.detail === 'string' ? problem.detail : `HTTP ${status}`
     super(detail)
     this.name = 'ApiError'
     this.status = status
     this.detail = detail
-    this.code = typeof problem.code === 'string' ? problem.code : `http_${status}`
+    this.code = code
     this.errors = Array.isArray(problem.errors)
-      ? problem.errors.filter(
-          (e): e is FieldError =>
-            typeof e === 'object' && e !== null && typeof (e as FieldError).field === 'string',
-        )
+      ? problem.errors
+          .filter((e): e is FieldError => typeof e === 'object' && e !== null && typeof (e as FieldError).field === 'string')
+          .map((e) => ({ field: e.field, message: readableMessage(String(e.message), (key, named) => i18n.global.t(key, named)) }))
       : []
   }
 

@@ -14,6 +14,10 @@ export default {
     networkLost: 'Network connection lost, retrying…',
     error: 'Something went wrong',
   },
+  errors: {
+    invalidInput: 'Some input is not valid: see the marked fields.',
+    nameRule: 'A name may hold only letters A–Z, digits and {others}, and starts with a letter or digit.',
+  },
   auth: {
     title: 'Sign in',
     username: 'Username',
@@ -84,6 +88,7 @@ export default {
     attempt: 'Attempt {n}',
   },
   pipelines: {
+    inNamespace: "Created in namespace {namespace}, reading its inputs from that namespace's datasets (switch namespaces at the top of the page)",
     title: 'Pipelines',
     search: 'Search by name',
     name: 'Name',
@@ -133,6 +138,8 @@ export default {
   },
   a11y: { menu: 'Menu', progress: 'Progress' },
   topn: {
+    other: 'Other',
+    none: { slowest: 'Imports', failing: 'No deployment', pipeline: 'Imports', user: 'None (scheduled)', error: 'No error' },
     slowest: 'Slowest pipelines (p95)',
     failing: 'Failing deployments',
     pipeline: 'Runs by pipeline',

@@ -14,6 +14,10 @@ export default {
     networkLost: '网络连接中断，正在重试…',
     error: '出错了',
   },
+  errors: {
+    invalidInput: '输入有误，请按标出的字段修改。',
+    nameRule: '名称只能使用英文字母、数字和 {others}，并以字母或数字开头（不能用中文或空格）。',
+  },
   auth: {
     title: '登录',
     username: '用户名',
@@ -84,6 +88,7 @@ export default {
     attempt: '第 {n} 次尝试',
   },
   pipelines: {
+    inNamespace: '创建在命名空间 {namespace} 中，输入数据集也从中读取（在页面顶部切换命名空间）',
     title: '流水线',
     search: '按名称搜索',
     name: '名称',
@@ -133,6 +138,8 @@ export default {
   },
   a11y: { menu: '菜单', progress: '进度' },
   topn: {
+    other: '其他',
+    none: { slowest: '数据导入', failing: '无部署', pipeline: '数据导入', user: '无（定时调度）', error: '无错误' },
     slowest: '最慢的流水线（p95）',
     failing: '失败最多的部署',
     pipeline: '按流水线统计运行',

@@ -22,14 +22,20 @@ export function pipelineSchema(): Promise<Record<string, unknown>> {
   return schemaPromise
 }
 
-export async function listPipelines(namePrefix: string, cursor?: string): Promise<PipelinePage> {
+/** One page of pipelines, only those of `namespace` when one is given (else every namespace the caller may see). */
+export async function listPipelines(namePrefix: string, cursor?: string, namespace?: string | null): Promise<PipelinePage> {
   return unwrap(
-    await api.GET('/api/v1/pipelines', { params: { query: { name_prefix: namePrefix || undefined, cursor, limit: 50 } } }),
+    await api.GET('/api/v1/pipelines', {
+      params: { query: { name_prefix: namePrefix || undefined, cursor, limit: 50, namespace: namespace ?? undefined } },
+    }),
   )
 }
 
-export async function getPipeline(ref: string): Promise<Pipeline> {
-  return unwrap(await api.GET('/api/v1/pipelines/{pipeline_ref}', { params: { path: { pipeline_ref: ref } } }))
+/** A pipeline by id, or by name within `namespace` (the API's default namespace when none is given). */
+export async function getPipeline(ref: string, namespace?: string): Promise<Pipeline> {
+  return unwrap(
+    await api.GET('/api/v1/pipelines/{pipeline_ref}', { params: { path: { pipeline_ref: ref }, query: { namespace } } }),
+  )
 }
 
 export async function getVersions(ref: string): Promise<PipelineVersion[]> {
@@ -42,12 +48,13 @@ export async function getDiff(ref: string, from: number, to: number): Promise<Di
   )
 }
 
-export async function validateSpec(spec: Record<string, unknown>): Promise<Report> {
-  return unwrap(await api.POST('/api/v1/pipelines/validate', { body: { spec } as never }))
+/** Check a draft as it would run in `namespace`: its inputs are that namespace's datasets. */
+export async function validateSpec(spec: Record<string, unknown>, namespace: string): Promise<Report> {
+  return unwrap(await api.POST('/api/v1/pipelines/validate', { body: { spec, namespace } as never }))
 }
 
-export async function createPipeline(name: string, spec: Record<string, unknown>): Promise<Pipeline> {
-  return unwrap(await api.POST('/api/v1/pipelines', { body: { name, spec } as never }))
+export async function createPipeline(name: string, spec: Record<string, unknown>, namespace: string): Promise<Pipeline> {
+  return unwrap(await api.POST('/api/v1/pipelines', { body: { name, spec, namespace } as never }))
 }
 
 export async function saveVersion(ref: string, spec: Record<string, unknown>, message: string): Promise<Pipeline> {

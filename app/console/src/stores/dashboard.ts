@@ -13,16 +13,18 @@ export const WINDOWS = {
 export type WindowName = keyof typeof WINDOWS
 export const REFRESH_MS = 15_000
 
-/** One bar of a TopN chart: what it is (a name, or the key when it has none) and its figure. */
+/** One bar of a TopN chart: what it is (a name, or the key when it has none; '' when the console must name it) and its figure. */
 export interface Bar {
   key: string | null
   label: string
   value: number
 }
+/** The key of the row that sums every value past the top N. */
+export const OTHER = 'other'
 /** The TopN charts, each from its own endpoint: a path, its query, and which figure of an item is the bar. */
 const TOPN = {
   slowest: { path: '/api/v1/metrics/slowest-pipelines', query: {}, figure: 'duration_p95' },
-  failing: { path: '/api/v1/metrics/failing-deployments', query: {}, figure: 'runs_failed' }, // runs of no deployment left out below
+  failing: { path: '/api/v1/metrics/failing-deployments', query: {}, figure: 'runs_failed' },
   pipeline: { path: '/api/v1/metrics/breakdown', query: { by: 'pipeline' }, figure: 'value' },
   user: { path: '/api/v1/metrics/breakdown', query: { by: 'user' }, figure: 'value' },
   error: { path: '/api/v1/metrics/breakdown', query: { by: 'error' }, figure: 'value' },
@@ -30,16 +32,28 @@ const TOPN = {
 export type TopName = keyof typeof TOPN
 export const TOP_NAMES = Object.keys(TOPN) as TopName[]
 
-/** Bars from an item list of the metrics API ({key, label, <figure>}); items without the figure are left out. */
+/**
+ * Bars from an item list of the metrics API ({key, label, <figure>}); items without the figure are left out. A null or
+ * empty key (runs of no pipeline, no user, no error) and the "other" row get label '' for `named` to fill in.
+ */
 export function bars(items: readonly Record<string, unknown>[], figure: string): Bar[] {
   return items
     .filter((item) => typeof item[figure] === 'number')
     .map((item) => {
-      const key = typeof item.key === 'string' ? item.key : null
-      const label = typeof item.label === 'string' && item.label ? item.label : (key ?? '—')
+      const key = typeof item.key === 'string' && item.key ? item.key : null
+      const name = typeof item.label === 'string' && item.label ? item.label : null
+      const label = name ?? (key === null || key === OTHER ? '' : key)
       return { key, label, value: item[figure] as number }
     })
 }
+
+/** The bars with words for those the API does not name: "other", and runs of no pipeline (imports) or no user. */
+export function named(list: readonly Bar[], name: TopName, t: (key: string) => string): Bar[] {
+  return list.map((b) => (b.label ? b : { ...b, label: t(b.key === OTHER ? 'topn.other' : `topn.none.${name}`) }))
+}
+
+/** Charts whose bars without a key are left out: runs of no deployment are no failing deployment, runs without an error no error. */
+const KEYED_ONLY: readonly TopName[] = ['failing', 'error']
 
 export const useDashboardStore = defineStore('dashboard', () => {
   const windowName = ref<WindowName>('24h')
@@ -80,7 +94,7 @@ export const useDashboardStore = defineStore('dashboard', () => {
         const answer = unwrap(await api.GET(path as '/api/v1/metrics/breakdown', { params: { query: { ...query, ...extra, top: 5 } } }))
         const items = (answer as unknown as { items?: Record<string, unknown>[] }).items ?? []
         const shown = bars(items, figure)
-        return [name, name === 'failing' ? shown.filter((b) => b.key !== null) : shown] as const
+        return [name, KEYED_ONLY.includes(name) ? shown.filter((b) => b.key !== null) : shown] as const
       }),
     )
     const recent = unwrap(await api.GET('/api/v1/metrics/recent-failures', { params: { query: { ...query, limit: 8 } } }))

@@ -1,6 +1,6 @@
 /** The namespace the console shows; null means every namespace the caller may see. */
 import { defineStore } from 'pinia'
-import { ref } from 'vue'
+import { computed, ref } from 'vue'
 import { api } from '@/api/client'
 import { unwrap } from '@/api/errors'
 import type { Namespace } from '@/api/types'
@@ -10,6 +10,8 @@ const STORAGE_KEY = 'conveyor.namespace'
 export const useNamespaceStore = defineStore('namespace', () => {
   const current = ref<string | null>(localStorage.getItem(STORAGE_KEY))
   const all = ref<Namespace[]>([])
+  /** Where something new (a pipeline, a deployment, an upload) is made: the namespace shown, `default` under all of them. */
+  const home = computed(() => current.value ?? 'default')
 
   async function load(): Promise<void> {
     all.value = unwrap(await api.GET('/api/v1/namespaces'))
@@ -22,5 +24,10 @@ export const useNamespaceStore = defineStore('namespace', () => {
     else localStorage.removeItem(STORAGE_KEY)
   }
 
-  return { current, all, load, choose }
+  /** The name of the namespace with this id (an id when it is not one the caller sees). */
+  function nameOf(id: string): string {
+    return all.value.find((n) => n.id === id)?.name ?? id
+  }
+
+  return { current, all, home, load, choose, nameOf }
 })

@@ -57,6 +57,9 @@ for (const locale of ['en', 'zh-CN'] as const) {
       const inked = await inkedPixels(chart)
       expect(inked, `the ${name} TopN chart is blank`).toBeGreaterThan(500)
     }
+    // Durations read with their unit; no bar is left without a name (runs without an error are not an error).
+    await expect(page.locator('[data-test=topn-slowest]')).toHaveAttribute('aria-label', /: \d+(\.\d+)? (ms|s)\b/)
+    expect(await page.locator('[data-test=topn-error]').getAttribute('aria-label')).not.toMatch(/(^|, ): /)
     const failure = page.locator(`[data-test=failure-link][href="/runs/${FAILED_RUN}"]`)
     await expect(failure).toBeVisible()
     await shot(page, `dashboard-${locale}`)

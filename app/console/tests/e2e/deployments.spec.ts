@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test'
-import { apiToken, axeViolations as violations, shot, signIn, watchProblems } from './helpers'
+import { apiToken, axeViolations as violations, field, shot, signIn, watchProblems } from './helpers'
 
 /** The next `n` instants at which hh:mm in Asia/Tokyo (no DST, UTC+9) happens each day (02:30 there is 17:30 UTC). */
 function tokyoAt(hour: number, minute: number, n: number, now = Date.now()): string[] {
@@ -7,11 +7,6 @@ function tokyoAt(hour: number, minute: number, n: number, now = Date.now()): str
   first.setUTCHours((hour + 24 - 9) % 24, minute, 0, 0)
   if (first.getTime() <= now) first.setUTCDate(first.getUTCDate() + 1)
   return Array.from({ length: n }, (_, i) => new Date(first.getTime() + i * 86_400_000).toISOString().replace('.000Z', 'Z'))
-}
-
-/** An input by its data-test: Element Plus puts it on the <input> of ElInput, on the wrapper of ElInputNumber. */
-function field(page: Page, name: string) {
-  return page.locator(`input[data-test=${name}], [data-test=${name}] input`).first()
 }
 
 async function pick(page: Page, select: string, option: string, typed?: string): Promise<void> {
@@ -47,6 +42,11 @@ test('cron in a non-UTC zone previews the right fire times and is edited; an int
   await expect(page.locator('[data-test=deployments-table]')).toBeVisible()
   await newDeployment(page, `nightly-${stamp}`, pipeline)
   await expect(field(page, 'param-who')).toHaveValue('cron') // the params form of the pipeline
+  // A policy's options say what each does, not only its code.
+  await page.locator('[data-test=overlap]').click()
+  await expect(page.getByRole('option', { name: /^buffer_all/ })).toContainText('buffer_all')
+  await expect(page.getByRole('option', { name: /^buffer_all/ })).toContainText('Hold every run; start them as slots free')
+  await page.keyboard.press('Escape')
   await field(page, 'cron-input').fill('30 2 * * *')
   await pick(page, 'timezone', 'Asia/Tokyo', 'Asia/Tok')
   await expect(page.locator('[data-test=cron-words]')).toHaveText('At 02:30, every day')
@@ -60,6 +60,8 @@ test('cron in a non-UTC zone previews the right fire times and is edited; an int
   await shot(page, 'deployment-form-en')
   await page.locator('[data-test=save-deployment]').click()
   await expect(page.locator('[data-test=schedule-words]')).toHaveText('At 02:30, every day, Asia/Tokyo')
+  // Nothing has fired yet: the timeline says so instead of drawing empty axes.
+  await expect(page.locator('[data-test=timeline-empty]')).toContainText('No fire time has come yet')
   await expect(page.locator('[data-test=upcoming-time]').first()).toHaveAttribute('data-iso', expected[0] ?? '')
   // Each policy: the code the API and the form use, and what it means in words.
   await expect(page.locator('[data-test=misfire-policy]')).toHaveText('run_once')
@@ -139,6 +141,8 @@ test('cron in a non-UTC zone previews the right fire times and is edited; an int
   await expect(row.locator('[data-test=deployment-state]')).toHaveText('已启用') // a state, not "a run is running"
   axe.listZh = await violations(page)
   await shot(page, 'deployments-zh-CN')
+  // The row's actions are in sight without scrolling the table sideways (its columns are wider than the page).
+  await expect(row.locator('[data-test=row-delete]')).toBeInViewport()
   await row.locator('[data-test=row-delete]').click()
   await page.locator('.el-message-box .el-button--primary').click()
   await expect(row).toHaveCount(0)

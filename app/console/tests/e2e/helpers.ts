@@ -20,6 +20,20 @@ export async function signIn(
   await expect(page.locator('[data-test=user-menu]')).toContainText(username)
 }
 
+/** An input by its data-test: Element Plus puts it on the <input> of ElInput, on the wrapper of ElInputNumber. */
+export function field(page: Page, name: string) {
+  return page.locator(`input[data-test=${name}], [data-test=${name}] input`).first()
+}
+
+/** Replace the whole text of the CodeMirror editor, as a paste would. */
+export async function writeSpec(page: Page, text: string): Promise<void> {
+  const editor = page.locator('.cm-content')
+  await editor.click()
+  await page.keyboard.press('Control+A')
+  await page.keyboard.press('Delete')
+  await page.keyboard.insertText(text)
+}
+
 export async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: `${ARTIFACTS}/screenshots/${name}.png`, fullPage: true })
 }

@@ -1,14 +1,5 @@
-import { expect, test, type Page } from '@playwright/test'
-import { apiToken, shot, signIn, watchProblems } from './helpers'
-
-/** Replace the whole text of the CodeMirror editor, as a paste would. */
-async function writeSpec(page: Page, text: string): Promise<void> {
-  const editor = page.locator('.cm-content')
-  await editor.click()
-  await page.keyboard.press('Control+A')
-  await page.keyboard.press('Delete')
-  await page.keyboard.insertText(text)
-}
+import { expect, test } from '@playwright/test'
+import { apiToken, shot, signIn, watchProblems, writeSpec } from './helpers'
 
 const SPEC = (kind: string, out: string) => `params:
   who: {type: string}
@@ -156,4 +147,16 @@ test('the Run dialog picks an input from the data center by name and pins its ve
   const runId = page.url().split('/').pop() ?? ''
   const run = (await (await request.get(`/api/v1/runs/${runId}`, { headers })).json()) as { inputs: Record<string, { dataset_id: string; version: number }> }
   expect(run.inputs.cities).toMatchObject({ dataset_id: datasetId, version: 1 })
+})
+
+test('a name outside the name rule is refused in words, in the page language', async ({ page }) => {
+  const problems = watchProblems(page)
+  await signIn(page, 'zh-CN')
+  await page.goto('/pipelines/new')
+  await page.locator('input[data-test=pipeline-name-input]').fill('每日汇总')
+  await page.locator('[data-test=save-pipeline]').click()
+  // Not the schema checker's regular expression, nor the API's English "the request body is not valid".
+  await expect(page.locator('[data-test=name-error]')).toHaveText('名称只能使用英文字母、数字和 _ . -，并以字母或数字开头（不能用中文或空格）。')
+  await expect(page.locator('[data-test=editor-error]')).toHaveText('输入有误，请按标出的字段修改。')
+  expect(problems).toEqual([])
 })

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { bars } from '@/stores/dashboard'
+import { bars, named } from '@/stores/dashboard'
+import { translator } from './translator'
 
 describe('bars (TopN items of the metrics API)', () => {
   it('takes the figure and prefers the name over the key', () => {
@@ -13,7 +14,27 @@ describe('bars (TopN items of the metrics API)', () => {
     ])
   })
 
-  it('leaves out items without the figure, and names a null key', () => {
-    expect(bars([{ key: null, label: null, value: 2 }, { key: 'x', value: null }], 'value')).toEqual([{ key: null, label: '—', value: 2 }])
+  it('leaves out items without the figure, and leaves a null key unnamed', () => {
+    expect(bars([{ key: null, label: null, value: 2 }, { key: 'x', value: null }], 'value')).toEqual([{ key: null, label: '', value: 2 }])
+  })
+
+  it("reads the error breakdown's empty key (runs without an error) as no key", () => {
+    expect(bars([{ key: '', label: null, value: 303 }], 'value')).toEqual([{ key: null, label: '', value: 303 }])
+  })
+})
+
+describe('named (words for the bars the API does not name)', () => {
+  const items = [
+    { key: 'a1', label: 'nightly', value: 9 },
+    { key: null, label: null, value: 4 },
+    { key: 'other', label: null, value: 7 },
+  ]
+
+  it('calls runs of no pipeline imports, and the rest past the top N "other", in the chosen language', () => {
+    const zh = translator('zh-CN')
+    expect(named(bars(items, 'value'), 'pipeline', zh.t).map((b) => b.label)).toEqual(['nightly', '数据导入', '其他'])
+    const en = translator('en')
+    expect(named(bars(items, 'value'), 'pipeline', en.t).map((b) => b.label)).toEqual(['nightly', 'Imports', 'Other'])
+    expect(named(bars(items, 'value'), 'user', en.t).map((b) => b.label)).toEqual(['nightly', 'None (scheduled)', 'Other'])
   })
 })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ApiError, unwrap } from '@/api/errors'
+import { ApiError, readableMessage, unwrap } from '@/api/errors'
 
 describe('ApiError', () => {
   it('carries the problem detail, code and field errors', () => {
@@ -25,5 +25,31 @@ describe('ApiError', () => {
     expect(() =>
       unwrap({ error: { detail: 'no', code: 'invalid_credentials' }, response: new Response(null, { status: 401 }) }),
     ).toThrow(ApiError)
+  })
+})
+
+describe('readableMessage', () => {
+  const t = (key: string, named: Record<string, unknown>) => `${key}(${String(named.others)})`
+
+  it("says the API's name rule in words, with the characters it allows besides letters and digits", () => {
+    // As msgspec writes it (the JSON's "\\\\-" decodes to two backslashes before the dash).
+    const deployment = "Expected `str` matching regex '^(?:[A-Za-z0-9][A-Za-z0-9_.\\\\-]*)$(?!\\\\n)'"
+    expect(readableMessage(deployment, t)).toBe('errors.nameRule(_ . -)')
+    const tag = "Expected `str` matching regex '^(?:[A-Za-z0-9][A-Za-z0-9_.:\\\\-]*)$(?!\\\\n)' - at `$[1]`"
+    expect(readableMessage(tag, t)).toBe('errors.nameRule(_ . : -)')
+  })
+
+  it('leaves every other message as the API wrote it', () => {
+    expect(readableMessage('must be a number', t)).toBe('must be a number')
+  })
+
+  it('reads a 422 validation_failed in the page language, and its name errors in words', () => {
+    const error = new ApiError(422, {
+      detail: 'the request body is not valid',
+      code: 'validation_failed',
+      errors: [{ field: 'name', message: "Expected `str` matching regex '^(?:[A-Za-z0-9][A-Za-z0-9_.\\\\-]*)$(?!\\\\n)'" }],
+    })
+    expect(error.detail).toBe('输入有误，请按标出的字段修改。')
+    expect(error.fieldError('name')).toBe('名称只能使用英文字母、数字和 _ . -，并以字母或数字开头（不能用中文或空格）。')
   })
 })

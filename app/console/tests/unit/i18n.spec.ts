@@ -19,10 +19,18 @@ describe('translations', () => {
 
   it('have no empty message', () => {
     for (const messages of [zhCN, en]) {
-      for (const key of keys(messages)) {
-        const value = key.split('.').reduce<unknown>((node, part) => (node as Record<string, unknown>)[part], messages)
-        expect(value, key).not.toBe('')
-      }
+      for (const key of keys(messages)) expect(message(messages, key), key).not.toBe('')
     }
   })
+
+  it('punctuate Chinese with full-width marks', () => {
+    // An ASCII comma, colon, semicolon, question mark or bracket touching a Chinese character: "宽限(秒)", "仅一次,{time}".
+    const halfWidth = /[\u4e00-\u9fff][,:;?()]|[,:;?(][\u4e00-\u9fff]|\)[\u4e00-\u9fff]/
+    const found = keys(zhCN).filter((key) => halfWidth.test(String(message(zhCN, key))))
+    expect(found).toEqual([])
+  })
 })
+
+function message(messages: object, key: string): unknown {
+  return key.split('.').reduce<unknown>((node, part) => (node as Record<string, unknown>)[part], messages)
+}
