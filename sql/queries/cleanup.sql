@@ -3,12 +3,16 @@
 -- name: purgeable_datasets
 -- Datasets deleted longer ago than the retention period whose files are still
 -- there, with every upload they read; locked so two schedulers never race.
+-- The batch is picked once (MATERIALIZED; see fold_run_rollup_changes in rollup.sql).
+WITH picked AS MATERIALIZED (
+    SELECT id FROM datasets WHERE deleted_at IS NOT NULL AND purged_at IS NULL
+    ORDER BY deleted_at LIMIT :batch FOR UPDATE SKIP LOCKED
+)
 SELECT d.id,
        array_remove(array_agg(DISTINCT v.upload_id) || array_agg(DISTINCT d.upload_id), NULL) AS upload_ids
 FROM datasets d LEFT JOIN dataset_versions v ON v.dataset_id = d.id
 WHERE d.deleted_at < now() - make_interval(hours => :retention_hours) AND d.purged_at IS NULL
-  AND d.id IN (SELECT id FROM datasets WHERE deleted_at IS NOT NULL AND purged_at IS NULL
-               ORDER BY deleted_at LIMIT :batch FOR UPDATE SKIP LOCKED)
+  AND d.id IN (SELECT id FROM picked)
 GROUP BY d.id;
 
 -- name: mark_datasets_purged
@@ -16,9 +20,12 @@ UPDATE datasets SET purged_at = now() WHERE id = ANY(CAST(:ids AS uuid[]));
 
 -- name: expire_uploads
 -- Resumable uploads left open past their expiry: closed, their bytes removed by the caller.
+WITH picked AS MATERIALIZED (  -- picked once (see fold_run_rollup_changes in rollup.sql)
+    SELECT id FROM uploads WHERE status = 'open' AND expires_at < now()
+    ORDER BY expires_at LIMIT :batch FOR UPDATE SKIP LOCKED
+)
 UPDATE uploads SET status = 'expired'
-WHERE id IN (SELECT id FROM uploads WHERE status = 'open' AND expires_at < now()
-             ORDER BY expires_at LIMIT :batch FOR UPDATE SKIP LOCKED)
+WHERE id IN (SELECT id FROM picked)
 RETURNING id;
 
 -- name: purge_run_logs
@@ -44,15 +51,14 @@ SELECT id FROM marked;
 -- name: prune_runs
 -- Finished runs older than the run retention are deleted (their outbox rows and events go with them,
 -- by foreign key; their log chunks here).
-WITH pruned AS (
-    DELETE FROM runs
-    WHERE id IN (
-        SELECT id FROM runs
-        WHERE finished_at IS NOT NULL AND finished_at < now() - make_interval(days => :days)
-        ORDER BY finished_at
-        LIMIT :batch
-        FOR UPDATE SKIP LOCKED
-    )
+WITH picked AS MATERIALIZED (  -- picked once (see fold_run_rollup_changes in rollup.sql)
+    SELECT id FROM runs
+    WHERE finished_at IS NOT NULL AND finished_at < now() - make_interval(days => :days)
+    ORDER BY finished_at
+    LIMIT :batch
+    FOR UPDATE SKIP LOCKED
+), pruned AS (
+    DELETE FROM runs WHERE id IN (SELECT id FROM picked)
     RETURNING id
 ), logs AS (
     DELETE FROM run_log_chunks c USING pruned p WHERE c.run_id = p.id
@@ -62,12 +68,12 @@ SELECT id FROM pruned;
 -- name: prune_webhook_deliveries
 -- Finished webhook deliveries (delivered or failed) older than the retention are
 -- deleted, their attempts with them (by foreign key); pending ones are never touched.
-DELETE FROM webhook_deliveries
-WHERE id IN (
+WITH picked AS MATERIALIZED (  -- picked once (see fold_run_rollup_changes in rollup.sql)
     SELECT id FROM webhook_deliveries
     WHERE status <> 'pending' AND created_at < now() - make_interval(days => :days)
     ORDER BY created_at
     LIMIT :batch
     FOR UPDATE SKIP LOCKED
 )
+DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM picked)
 RETURNING id;

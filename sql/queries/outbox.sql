@@ -7,15 +7,16 @@
 -- several relays share a burst. A run that was cancelled or started meanwhile
 -- is not queued and its row simply goes. The first row always carries how many
 -- rows were taken (the run columns are NULL when none was queued).
-WITH taken AS (
+-- The batch is picked once (MATERIALIZED): see fold_run_rollup_changes.
+WITH picked AS MATERIALIZED (
+    SELECT id FROM outbox
+    WHERE available_at <= now()
+    ORDER BY priority DESC, available_at, id
+    LIMIT :batch
+    FOR UPDATE SKIP LOCKED
+), taken AS (
     DELETE FROM outbox o
-    WHERE o.id IN (
-        SELECT id FROM outbox
-        WHERE available_at <= now()
-        ORDER BY priority DESC, available_at, id
-        LIMIT :batch
-        FOR UPDATE SKIP LOCKED
-    )
+    WHERE o.id IN (SELECT id FROM picked)
     RETURNING o.run_id, o.queue
 ), targets AS (
     SELECT DISTINCT ON (run_id) run_id, queue FROM taken ORDER BY run_id

@@ -5,9 +5,12 @@
 -- Moves the oldest :batch queued changes into run_rollup, run_latency_rollup and run_totals in one
 -- statement, so a reader sees each change either in the queue or in the rollup, never both or neither.
 -- The caller holds an advisory lock, so one scheduler folds at a time; rows are upserted in key order.
-WITH taken AS (
-    DELETE FROM run_rollup_changes
-    WHERE id IN (SELECT id FROM run_rollup_changes ORDER BY id LIMIT :batch FOR UPDATE SKIP LOCKED)
+-- The batch is picked once (MATERIALIZED): as an IN (...) subquery a nested-loop plan rescans it, and each rescan
+-- skips the rows this statement already deleted and locks the next batch, so one fold could take the whole queue.
+WITH picked AS MATERIALIZED (
+    SELECT id FROM run_rollup_changes ORDER BY id LIMIT :batch FOR UPDATE SKIP LOCKED
+), taken AS (
+    DELETE FROM run_rollup_changes WHERE id IN (SELECT id FROM picked)
     RETURNING *
 ), counted AS (
     INSERT INTO run_rollup AS t (hour, namespace_id, kind, trigger, status, pipeline_id, deployment_id, error_code,

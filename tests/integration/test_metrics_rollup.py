@@ -17,8 +17,9 @@ from typing import Any
 import msgspec
 import pytest
 from litestar.testing import TestClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 from app import cli
 from app.domain import metric_catalog, metrics
@@ -175,6 +176,29 @@ def test_figures_equal_the_view_before_and_after_each_fold_and_after_retries(
     assert zero == 0  # rows a retraction or a delete emptied are dropped
     assert folder.rebuild() > 0
     assert_same_as_the_view(engine)
+
+
+def test_a_fold_takes_one_batch_whatever_plan_postgres_picks(engine: Engine, load: dict[str, Any]) -> None:
+    """As `id IN (SELECT ... LIMIT :batch FOR UPDATE SKIP LOCKED)` the batch was a subquery that a nested-loop plan
+    rescans for each queued row, each rescan skipping the rows already deleted and locking the next batch: one fold
+    under load took 180 changes with a batch of 50. Here the planner is pushed to that plan."""
+    rescanning = create_engine(
+        engine.url,
+        connect_args={"options": " ".join(f"-c enable_{name}=off" for name in _NOT_RESCANNING)},
+        poolclass=NullPool,
+    )
+    try:
+        queued = queued_changes(engine)
+        assert queued >= 150
+        assert RollupFolder(engine=rescanning, batch=50).fold_once() == 50
+        assert queued_changes(engine) == queued - 50
+        assert_same_as_the_view(engine)
+    finally:
+        rescanning.dispose()
+
+
+#: Plans that read a subquery once; with them off, Postgres joins by a nested loop that rescans it.
+_NOT_RESCANNING = ("hashjoin", "mergejoin", "material", "hashagg", "sort")
 
 
 def test_hourly_and_five_minute_series_add_up_to_the_view(engine: Engine, load: dict[str, Any]) -> None:
