@@ -104,7 +104,7 @@ def _validated(
     )
     if new_schedule:
         schedule = spec_.to_schedule(document.schedule, dst_gap=gap, dst_fold=fold, default_anchor=now)
-        spec_.check_fires(schedule, now)
+        spec_.check_fires(schedule, now, start_at=document.start_at, end_at=document.end_at)
     return gap, fold
 
 

@@ -165,11 +165,17 @@ def window(start_at: datetime | None, end_at: datetime | None) -> tuple[datetime
     return start_at, end_at
 
 
-def check_fires(schedule: Schedule, now: datetime) -> None:
-    """A cron line that matches no time (`0 0 30 2 *`) is refused, rather than kept as a deployment that never runs."""
+def check_fires(
+    schedule: Schedule, now: datetime, *, start_at: datetime | None = None, end_at: datetime | None = None
+) -> None:
+    """A schedule that never fires is refused, rather than kept as a deployment that never runs: a cron line that
+    matches no time (`0 0 30 2 *`), or any schedule whose first fire time falls after `end_at`."""
     if isinstance(schedule, CronSchedule) and next_fire(schedule, now) is None:
         message = f"matches no time in the next {cron.HORIZON_YEARS} years"
         raise field_error("schedule.cron", message, "schedule_never_fires")
+    if end_at is not None and next_fire(schedule, now, start_at=start_at, end_at=end_at) is None:
+        message = "is before the schedule's first fire time: the deployment would never run"
+        raise field_error("end_at", message, "schedule_never_fires")
 
 
 def _utc(when: datetime) -> datetime:

@@ -211,6 +211,33 @@ def test_times_and_intervals_the_fire_time_maths_cannot_hold_are_422(
     assert (response.json()["code"], response.json()["errors"][0]["field"]) == (code, field)
 
 
+@pytest.mark.parametrize(
+    "schedule",
+    [
+        {"kind": "cron", "cron": "0 0 1 1 *"},  # next on 1 January, the window ends in a week
+        {"kind": "interval", "seconds": 30 * 86_400, "anchor": "2020-01-01T00:00:00Z"},
+    ],
+)
+def test_a_window_that_ends_before_the_first_fire_time_is_422(
+    client: TestClient, pipeline: dict, schedule: dict
+) -> None:
+    """Accepted as a deployment that would never run (its next_run_at null) when only the cron line was checked."""
+    now = datetime.now(UTC)
+    first = now.replace(year=now.year + 1, month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
+    end = min(now + timedelta(days=7), first - timedelta(hours=1))
+    body = {"name": "short", "pipeline": "noop", "schedule": schedule, "end_at": end.isoformat()}
+    if schedule["kind"] == "interval":  # fires at anchor + k * 30 days: a window of an hour just after one of them
+        period, anchor = timedelta(days=30), datetime(2020, 1, 1, tzinfo=UTC)
+        fired = anchor + period * ((now - anchor) // period + 1)
+        body["start_at"] = (fired + timedelta(hours=1)).isoformat()
+        body["end_at"] = (fired + timedelta(hours=2)).isoformat()
+    response = client.post("/api/v1/deployments", json=body)
+    assert response.status_code == 422, response.text
+    assert (response.json()["code"], response.json()["errors"][0]["field"]) == ("schedule_never_fires", "end_at")
+    body["end_at"] = None
+    assert client.post("/api/v1/deployments", json=body).status_code == 201
+
+
 def test_end_before_start_and_unknown_pipeline(client: TestClient, pipeline: dict) -> None:
     window = client.post(
         "/api/v1/deployments",
