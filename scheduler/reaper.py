@@ -13,10 +13,9 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 
 from app.core.states import RunStatus
-from app.db.datasets import DatasetStatus
 from app.db.queries import query
 from app.domain.attempts import after_attempt
-from app.domain.datasets import record_import_failure
+from app.domain.dataset_writes import end_writes
 from app.domain.runlogs import publish_end, stream_key
 from app.logs import bind, log_context
 from app.settings import Settings
@@ -90,25 +89,8 @@ class Reaper:
 
     def _end_imports(self, connection: Connection, run_id: uuid.UUID, message: str) -> None:
         """A dataset the lost run was importing (or writing) ends as after a failed import: the domain sets it."""
-        importing = (
-            connection.execute(
-                query("datasets_importing_for"), {"run_id": run_id, "importing": DatasetStatus.IMPORTING.value}
-            )
-            .scalars()
-            .all()
-        )
-        if not importing:
-            return
         with Session(bind=connection) as session:
-            for dataset_id in importing:
-                record_import_failure(
-                    session,
-                    dataset_id=dataset_id,
-                    run_id=run_id,
-                    code="worker_lost",
-                    message=message,
-                    producer=self.reaper_id,
-                )
+            end_writes(session, run_id=run_id, code="worker_lost", message=message, producer=self.reaper_id)
 
     def resend_unstarted(self) -> int:
         """QUEUED runs not started long after dispatch: re-send those whose message the broker lost."""

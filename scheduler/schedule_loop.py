@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,11 +20,13 @@ from typing import Any
 import msgspec
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.orm import Session
 
 from app.core.errors import InvalidInput
 from app.core.ids import uuid7
 from app.core.states import CANCEL_AT_ONCE, RunStatus, sources
 from app.db.queries import query
+from app.domain.dataset_writes import end_writes
 from app.domain.run_rows import ScheduledRun, checked_timeout, insert_scheduled_runs
 from app.logs import bind, log_context
 from app.scheduling.planning import Plan, Policies, plan, plan_ahead
@@ -152,20 +155,39 @@ class ScheduleLoop:
         runs = [run for w in writes for run in w.runs]
         occurrences = [o for w in writes for o in w.occurrences]
         if to_cancel:
-            connection.execute(
-                query("cancel_deployment_runs"),
-                {
-                    "ids": to_cancel,
-                    "actor": self.scheduler_id,
-                    "from_statuses": sources(RunStatus.CANCELLED, CANCEL_AT_ONCE),
-                },
+            cancelled = (
+                connection.execute(
+                    query("cancel_deployment_runs"),
+                    {
+                        "ids": to_cancel,
+                        "actor": self.scheduler_id,
+                        "from_statuses": sources(RunStatus.CANCELLED, CANCEL_AT_ONCE),
+                    },
+                )
+                .scalars()
+                .all()
             )
+            self._end_writes(connection, cancelled)
         if runs:
             insert_scheduled_runs(connection, self.settings, runs, actor=self.scheduler_id)
         if occurrences:
             connection.execute(query("insert_occurrences"), _rows(occurrences))
         if writes:
             connection.execute(query("advance_deployments"), _rows([w.advance for w in writes]))
+
+    def _end_writes(self, connection: Connection, cancelled: Sequence[uuid.UUID]) -> None:
+        """A cancelled run that was waiting to retry may have made its output dataset: it is not left importing."""
+        if not cancelled:
+            return
+        with Session(bind=connection) as session:
+            for run_id in cancelled:
+                end_writes(
+                    session,
+                    run_id=run_id,
+                    code="cancelled",
+                    message="cancelled by the overlap policy cancel_running",
+                    producer=self.scheduler_id,
+                )
 
     def _hold_back(self, connection: Connection, failed: list[tuple[Any, str]], horizon: datetime) -> None:
         """Deployments that could not be planned or written: log, record why, and try again a while later.

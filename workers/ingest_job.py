@@ -22,9 +22,8 @@ from app.core.states import RunStatus
 from app.db.database import database_for
 from app.db.datasets import Upload
 from app.db.outage import retry_while_unavailable
+from app.domain import dataset_writes, files
 from app.domain import datasets as dataset_service
-from app.domain import files
-from app.domain.retry import retries_left
 from app.ingest import import_file
 from app.ingest.config import parse_config
 from app.ingest.errors import ImportCancelled
@@ -34,7 +33,7 @@ from app.paths import version_dir
 from app.settings import Settings
 from app.storage import StoreUnavailable
 from workers.context import Interrupted, RunContext
-from workers.outcomes import Outcome, interrupted
+from workers.outcomes import Outcome, gives_up, interrupted
 from workers.runtime import WORKER_ID
 
 logger = logging.getLogger(__name__)
@@ -43,34 +42,35 @@ PROBLEMS_SHOWN = 20
 
 
 def run_import(ctx: RunContext, row: Any, *, engine: Engine, settings: Settings) -> Outcome:
-    """One attempt of an ingest run; never raises."""
+    """One attempt of an ingest run; never raises. When no attempt follows, the dataset's failure is recorded."""
     dataset_id: uuid.UUID = row["dataset_id"]
     token = bind(run_id=ctx.run_id, dataset_id=dataset_id)
+    try:
+        outcome = _attempt(ctx, row, engine=engine, settings=settings)
+        if gives_up(ctx, row, outcome):
+            _failed(
+                engine, ctx, dataset_id, outcome.error_code or outcome.reason, outcome.error_message or outcome.reason
+            )
+        return outcome
+    finally:
+        log_context.reset(token)
+
+
+def _attempt(ctx: RunContext, row: Any, *, engine: Engine, settings: Settings) -> Outcome:
     try:
         _import(ctx, row, engine=engine, settings=settings)
         return Outcome(RunStatus.SUCCEEDED, "succeeded")
     except (ImportCancelled, Interrupted):
-        outcome = interrupted(ctx.interruption) if ctx.interruption else Outcome(RunStatus.CANCELLED, "cancelled")
-        if not outcome.retryable and outcome.status is not RunStatus.RETRYING:
-            _failed(engine, ctx, dataset_id, outcome.error_code or "cancelled", outcome.error_message or "cancelled")
-        return outcome
+        return interrupted(ctx.interruption) if ctx.interruption else Outcome(RunStatus.CANCELLED, "cancelled")
     except StoreUnavailable as exc:  # the data store will be back: the retry policy applies
-        if not retries_left(row["attempt"], row["attempt_base"], row["max_retries"]):
-            _failed(engine, ctx, dataset_id, exc.code, exc.detail)
         return Outcome(RunStatus.FAILED, "failed", exc.code, exc.detail, retryable=True)
     except DomainError as exc:  # the file or the configuration: another attempt would fail the same way
         if exc.errors:  # a strict import's first problems, with row and column, for the console to list
             ctx.progress = {**ctx.progress, "problems": exc.errors[:PROBLEMS_SHOWN]}
-        _failed(engine, ctx, dataset_id, exc.code, exc.detail)
         return Outcome(RunStatus.FAILED, "failed", exc.code, exc.detail, retryable=False)
     except Exception as exc:
         logger.exception("import run %s attempt %s crashed", ctx.run_id, ctx.attempt)
-        message = f"{type(exc).__name__}: {exc}"
-        if not retries_left(row["attempt"], row["attempt_base"], row["max_retries"]):
-            _failed(engine, ctx, dataset_id, "internal_error", message)
-        return Outcome(RunStatus.FAILED, "failed", "internal_error", message, retryable=True)
-    finally:
-        log_context.reset(token)
+        return Outcome(RunStatus.FAILED, "failed", "internal_error", f"{type(exc).__name__}: {exc}", retryable=True)
 
 
 def _import(ctx: RunContext, row: Any, *, engine: Engine, settings: Settings) -> None:
@@ -158,7 +158,7 @@ def _failed(engine: Engine, ctx: RunContext, dataset_id: uuid.UUID, code: str, m
     ctx.log(f"import failed ({code}): {message}", level="error")
     try:
         with database_for(engine).transaction() as session:
-            dataset_service.record_import_failure(
+            dataset_writes.record_import_failure(
                 session, dataset_id=dataset_id, run_id=ctx.run_id, code=code, message=message, producer=WORKER_ID
             )
     except Exception:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from app.core.states import RunStatus
-from workers.context import Interruption
+from app.domain.attempts import after_attempt
+from workers.context import Interruption, RunContext
 
 
 @dataclass(frozen=True)
@@ -27,3 +30,11 @@ def interrupted(why: Interruption) -> Outcome:
     if why is Interruption.SHUTDOWN:
         return Outcome(RunStatus.RETRYING, "worker_shutdown", "worker_shutdown", "the worker stopped")
     return Outcome(RunStatus.FAILED, "lost", "worker_lost", "the worker lost the run's lease")
+
+
+def gives_up(ctx: RunContext, run: Mapping[str, Any], outcome: Outcome) -> bool:
+    """Whether this attempt ends the run without success, by the executor's own retry rule; a lost lease is the
+    reaper's to end and a shutdown is retried, so neither ends it here."""
+    if outcome.status is RunStatus.SUCCEEDED or ctx.interruption in (Interruption.LOST, Interruption.SHUTDOWN):
+        return False
+    return not after_attempt(run, outcome.status, retryable=outcome.retryable).retry

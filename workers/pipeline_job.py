@@ -29,9 +29,9 @@ from app.db.database import database_for
 from app.db.datasets import DatasetVersion
 from app.db.models import Run
 from app.db.outage import retry_while_unavailable
+from app.domain import dataset_writes, pipeline_io
 from app.domain import datasets as dataset_service
 from app.domain import files as data_files
-from app.domain import pipeline_io
 from app.ingest.limits import duckdb_of
 from app.paths import version_dir
 from app.pipeline import (
@@ -47,17 +47,25 @@ from app.pipeline import params as pipeline_params
 from app.pipeline.spec import PipelineSpec, parse_spec
 from app.settings import Settings
 from workers.context import Interrupted, RunContext
-from workers.outcomes import Outcome, interrupted
+from workers.outcomes import Outcome, gives_up, interrupted
 from workers.runtime import WORKER_ID
 
 logger = logging.getLogger(__name__)
 
 
 def run_pipeline_job(ctx: RunContext, row: Any, *, engine: Engine, settings: Settings) -> Outcome:
-    """One attempt of a pipeline run, whatever its steps (log/sleep/fail only, or data); never raises.
+    """One attempt of a pipeline run, whatever its steps (log/sleep/fail only, or data); never raises. When no
+    attempt follows, the output dataset is left as a failed import would leave it (see `dataset_writes`).
 
     The executor has bound the run's ids to every log line already.
     """
+    outcome = _attempt(ctx, row, engine=engine, settings=settings)
+    if gives_up(ctx, row, outcome):
+        _end_output(engine, ctx.run_id, outcome)
+    return outcome
+
+
+def _attempt(ctx: RunContext, row: Any, *, engine: Engine, settings: Settings) -> Outcome:
     try:
         spec = _spec(row)
         _run(ctx, row, spec, engine=engine, settings=settings)
@@ -73,6 +81,21 @@ def run_pipeline_job(ctx: RunContext, row: Any, *, engine: Engine, settings: Set
     except Exception as exc:
         logger.exception("pipeline run %s attempt %s crashed", ctx.run_id, ctx.attempt)
         return Outcome(RunStatus.FAILED, "failed", "internal_error", f"{type(exc).__name__}: {exc}", retryable=True)
+
+
+def _end_output(engine: Engine, run_id: uuid.UUID, outcome: Outcome) -> None:
+    """The output dataset this run was to write, when it ends without writing it: not left importing."""
+    try:
+        with database_for(engine).transaction() as session:
+            dataset_writes.end_writes(
+                session,
+                run_id=run_id,
+                code=outcome.error_code or outcome.reason,
+                message=outcome.error_message or outcome.reason,
+                producer=WORKER_ID,
+            )
+    except Exception:
+        logger.exception("could not record the failed output of run %s", run_id)
 
 
 #: Parsed specs by (pipeline, version): a version's spec never changes, so each worker checks it once.
@@ -119,7 +142,9 @@ def _run(ctx: RunContext, row: Any, spec: PipelineSpec, *, engine: Engine, setti
     output_id: uuid.UUID | None = None
     if name is not None:
         with database_for(engine).transaction() as session:
-            output_id = pipeline_io.output_dataset(session, namespace_id=row["namespace_id"], name=name).id
+            output_id = pipeline_io.output_dataset(
+                session, namespace_id=row["namespace_id"], name=name, run_id=ctx.run_id
+            ).id
             session.execute(update(Run).where(Run.id == ctx.run_id).values(dataset_id=output_id))
     out_dir: Path | None = None  # a pipeline of log/sleep/fail steps writes no file, so it needs no folder
     if output_id is not None:

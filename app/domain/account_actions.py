@@ -25,7 +25,7 @@ def sign_in(
     user, tokens = sessions.login(session, username, password, settings)
     audit.record(
         session,
-        audit_as,
+        audit_as.as_user(user.id, user.username),
         action="auth.login",
         resource_type="user",
         resource_id=user.id,
@@ -121,7 +121,7 @@ def register(
         redeem_invite(session, invite, user)
     audit.record(
         session,
-        audit_as.anonymous(user.username),
+        audit_as.as_user(user.id, user.username),
         action="users.register",
         resource_type="user",
         resource_id=user.id,

@@ -78,10 +78,16 @@ class AuditContext:
     client_address: str | None = None
     user_agent: str | None = None
     actor_name: str | None = field(default=None)
+    #: The user acting when there is no principal: one this request has just signed in or registered.
+    actor_user_id: uuid.UUID | None = None
 
     def anonymous(self, actor_name: str) -> AuditContext:
         """The same request, acted by someone not (yet) signed in, named as they called themselves."""
-        return replace(self, principal=None, actor_name=actor_name[:200])
+        return replace(self, principal=None, actor_name=actor_name[:200], actor_user_id=None)
+
+    def as_user(self, user_id: uuid.UUID, username: str) -> AuditContext:
+        """The same request, acted by the user it has just signed in or up (it carried no token: no principal)."""
+        return replace(self, principal=None, actor_name=username, actor_user_id=user_id)
 
 
 def record(
@@ -136,7 +142,7 @@ def entry(
     """
     principal = ctx.principal
     return {
-        "actor_user_id": principal.user_id if principal else None,
+        "actor_user_id": principal.user_id if principal else ctx.actor_user_id,
         "actor_name": principal.username if principal else ctx.actor_name,
         "actor_token_id": principal.token_id if principal and principal.token_kind == "api" else None,
         "action": action,

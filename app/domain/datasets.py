@@ -20,6 +20,7 @@ from app.db.accounts import User
 from app.db.datasets import Dataset, DatasetStatus, DatasetVersion, Upload
 from app.db.models import Run
 from app.domain import audit
+from app.domain.dataset_writes import begin_write
 from app.domain.events import record_event
 from app.domain.namespaces import visible_namespaces
 from app.domain.pagination import decode_cursor
@@ -278,9 +279,7 @@ def start_import(
         timeout_seconds=settings.default_timeout_seconds,
         dataset_id=str(dataset.id),
     )
-    dataset.status = DatasetStatus.IMPORTING if dataset.current_version is None else dataset.status
-    dataset.last_run_id = run_id
-    dataset.updated_at = func.now()  # type: ignore[assignment]
+    begin_write(dataset, run_id)
     session.flush()
     audit.record(
         session,
@@ -353,24 +352,3 @@ def record_version(
     )
     session.flush()
     return number
-
-
-def record_import_failure(
-    session: Session, *, dataset_id: uuid.UUID, run_id: uuid.UUID, code: str, message: str, producer: str
-) -> None:
-    """A failed import leaves every version as it was; a dataset with none is marked failed."""
-    dataset = session.get_one(Dataset, dataset_id, with_for_update=True)
-    if dataset.last_run_id == run_id:
-        dataset.status = DatasetStatus.FAILED if dataset.current_version is None else DatasetStatus.READY
-        dataset.last_error = message
-        dataset.updated_at = func.now()  # type: ignore[assignment]
-    record_event(
-        session,
-        "dataset.import.failed",
-        producer=producer,
-        namespace_id=dataset.namespace_id,
-        dataset_id=dataset_id,
-        run_id=run_id,
-        payload={"error_code": code, "message": message[:2000]},
-    )
-    session.flush()

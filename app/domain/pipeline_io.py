@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session
 from app.core.errors import Conflict, InvalidInput
 from app.core.ids import MAX_VERSION, uuid7
 from app.core.states import RunKind
-from app.db.datasets import Dataset, DatasetStatus, DatasetVersion
+from app.db.datasets import Dataset, DatasetVersion
 from app.db.models import Pipeline
 from app.domain import audit
+from app.domain.dataset_writes import begin_write
 from app.domain.permissions import Permission, Principal
 from app.domain.runs import insert_run
 from app.settings import Settings
@@ -138,8 +139,13 @@ def submit(
     return run_id
 
 
-def output_dataset(session: Session, *, namespace_id: uuid.UUID, name: str, description: str = "") -> Dataset:
-    """The generated dataset a pipeline writes to: found by name, or made; an uploaded one is never overwritten."""
+def output_dataset(
+    session: Session, *, namespace_id: uuid.UUID, name: str, run_id: uuid.UUID, description: str = ""
+) -> Dataset:
+    """The generated dataset run `run_id` writes to: found by name, or made; an uploaded one is never overwritten.
+
+    The run is its writer from now on (see `dataset_writes`), so a run that ends without writing it leaves it in a
+    clear state."""
     found = session.scalar(
         select(Dataset)
         .where(Dataset.namespace_id == namespace_id, Dataset.name == name, Dataset.deleted_at.is_(None))
@@ -151,6 +157,7 @@ def output_dataset(session: Session, *, namespace_id: uuid.UUID, name: str, desc
                 f"the output dataset {name!r} exists and was uploaded: a pipeline writes only generated datasets",
                 code="output_name_taken",
             )
+        begin_write(found, run_id)
         return found
     dataset = Dataset(
         id=uuid7(),
@@ -159,11 +166,11 @@ def output_dataset(session: Session, *, namespace_id: uuid.UUID, name: str, desc
         description=description,
         tags=[],
         source="generated",
-        status=DatasetStatus.IMPORTING,
     )
+    begin_write(dataset, run_id)
     try:
         with session.begin_nested():
             session.add(dataset)
     except IntegrityError:  # another run made it meanwhile
-        return output_dataset(session, namespace_id=namespace_id, name=name, description=description)
+        return output_dataset(session, namespace_id=namespace_id, name=name, run_id=run_id, description=description)
     return dataset

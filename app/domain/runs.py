@@ -15,6 +15,7 @@ from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.states import CANCEL_AT_ONCE, FAILURES, RunKind, RunStatus, RunTrigger, sources
 from app.db.models import Run, RunEvent
 from app.domain import audit
+from app.domain.dataset_writes import end_writes
 from app.domain.namespaces import DEFAULT_NAMESPACE, visible_namespaces
 from app.domain.pagination import decode_cursor
 from app.domain.permissions import Permission, Principal
@@ -279,7 +280,7 @@ def _cancel(session: Session, run_id: uuid.UUID, principal: Principal, *, reason
     actor = actor_of(principal)
     status = RunStatus(run.status)
     if status in CANCEL_AT_ONCE:
-        return transition(
+        cancelled = transition(
             session,
             run,
             RunStatus.CANCELLED,
@@ -293,6 +294,9 @@ def _cancel(session: Session, run_id: uuid.UUID, principal: Principal, *, reason
                 "next_retry_at": None,
             },
         )
+        # A run waiting to retry may have made its output dataset: it is not left importing.
+        end_writes(session, run_id=run.id, code="cancelled", message=f"cancelled by {actor}", producer=actor)
+        return cancelled
     if status is RunStatus.RUNNING:
         if run.cancel_requested_at is None:
             run.cancel_requested_at = func.now()

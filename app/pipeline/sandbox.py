@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import threading
 from collections.abc import Iterable, Mapping
 from itertools import pairwise
@@ -42,8 +41,6 @@ STAND_IN_CONFIG = {
 
 #: Prefix of the DuckDB variables holding a run's parameter values, which views read (see `view_query`).
 PARAM_VARIABLE = "param:"
-
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 #: Functions a step may not call: they show settings, the environment or files, or run SQL given as text (which
 #: this check would not see).
@@ -197,19 +194,30 @@ def set_parameters(conn: duckdb.DuckDBPyConnection, values: Mapping[str, Any]) -
 def view_query(sql: str) -> str:
     """`sql` with each `$name` placeholder replaced by `getvariable('param:name')`, for a view: DuckDB does not
     prepare CREATE VIEW, so a view reads the values `set_parameters` bound. Placeholders are found by DuckDB's own
-    tokenizer, so text in strings and comments is left alone; no value is ever pasted into the SQL."""
+    tokenizer, so text in strings and comments is left alone; no value is ever pasted into the SQL. The tokenizer
+    gives UTF-8 byte offsets, so the text is cut as bytes (a column named `金额` before `$floor` shifts it)."""
+    raw = sql.encode()
     tokens = duckdb.tokenize(sql)
+    ends = [offset for offset, _ in tokens[1:]] + [len(raw)]
     parts, done = [], 0
-    for (offset, kind), (following, next_kind) in pairwise(tokens):
-        if kind != duckdb.token_type.operator or sql[offset] != "$" or following != offset + 1:
+    for index, ((offset, kind), (following, next_kind)) in enumerate(pairwise(tokens)):
+        if kind != duckdb.token_type.operator or raw[offset : offset + 1] != b"$" or following != offset + 1:
             continue
-        name = _NAME.match(sql, following)
-        if next_kind not in (duckdb.token_type.identifier, duckdb.token_type.keyword) or name is None:
+        if next_kind not in (duckdb.token_type.identifier, duckdb.token_type.keyword):
             continue
-        parts += [sql[done:offset], f"getvariable({duck.literal(PARAM_VARIABLE + name[0].lower())})"]
-        done = name.end()
-    parts.append(sql[done:])
-    rewritten = "".join(parts)
+        name = raw[following : ends[index + 1]].rstrip()
+        parts += [raw[done:offset], f"getvariable({duck.literal(PARAM_VARIABLE + _unquote(name))})".encode()]
+        done = following + len(name)
+    parts.append(raw[done:])
+    rewritten = b"".join(parts).decode()
     if query_parameters(rewritten):
         raise QueryProblem("a parameter placeholder could not be bound", "unknown_param")
     return rewritten
+
+
+def _unquote(name: bytes) -> str:
+    """A placeholder's name as `set_parameters` keys it: lower case, a quoted name (`$"day"`) without its quotes."""
+    text = name.decode()
+    if len(text) > 1 and text[0] == text[-1] == '"':
+        text = text[1:-1].replace('""', '"')
+    return text.lower()

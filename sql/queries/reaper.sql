@@ -13,11 +13,6 @@ ORDER BY heartbeat_at
 LIMIT :batch
 FOR UPDATE SKIP LOCKED;
 
--- name: datasets_importing_for
--- Datasets still importing whose last run (an import or a pipeline writing them)
--- is this one: the reaper ends their import when it ends the run.
-SELECT id FROM datasets WHERE last_run_id = :run_id AND status = :importing AND deleted_at IS NULL;
-
 -- name: claim_unstarted_runs
 -- QUEUED runs whose message left a while ago and that have not started, with
 -- the broker id of their last message, to ask the broker whether it has it.

@@ -96,6 +96,10 @@ def test_logins_are_audited_and_secrets_never_are(
     anonymous.post("/api/v1/auth/login", json={"username": "lou", "password": "not the password"})
     logins = [e for e in entries(client, action="auth.login") if (e["details"] or {}).get("username") == "lou"]
     assert sorted(e["outcome"] for e in logins) == ["failure", "success"]
+    # The actor of a sign-in is who signed in; of a refused one, the name as typed, with no user behind it.
+    actors = {e["outcome"]: (e["actor_user_id"], e["actor_name"]) for e in logins}
+    assert actors == {"success": (str(user_id), "lou"), "failure": (None, "lou")}
+    assert [e["outcome"] for e in entries(client, action="auth.login", user_id=str(user_id))] == ["success"]
     temporary = client.post(f"/api/v1/users/{user_id}/reset-password").json()["temporary_password"]
     dump = json.dumps(entries(client, limit="1000"))
     assert "not the password" not in dump

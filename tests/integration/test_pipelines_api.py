@@ -199,3 +199,25 @@ def test_a_templated_log_message_is_cut_at_what_its_field_may_hold(client: TestC
     messages = [line["message"] for line in client.get(f"/api/v1/runs/{submitted.json()['id']}/logs").json()["items"]]
     loud = next(m for m in messages if m.startswith("y"))
     assert loud == "y" * 10_000 + "… (90000 more characters cut)"
+
+
+def test_a_parameter_next_to_a_chinese_column_name_validates_and_runs(client: TestClient, parts: Engine_) -> None:
+    """`金额 >= $floor` was saved but could not be bound: the placeholder was looked for at DuckDB's
+    byte offsets in the character string."""
+    dataset = upload(client, "名字,金额\n甲,12.5\n乙,3\n丙,40\n".encode(), filename="销售.csv")
+    assert run_import(client, parts, dataset["id"])["status"] == "SUCCEEDED"
+    spec = {
+        "inputs": {"sales": {"dataset": dataset["id"]}},
+        "params": {"floor": {"type": "float", "default": 0}},
+        "steps": [{"type": "filter", "where": "金额 >= $floor"}, {"type": "filter", "where": '"金额" < $floor * 4'}],
+        "output": {"dataset": f"大单-{uuid.uuid4().hex[:6]}"},
+    }
+    report = client.post("/api/v1/pipelines/validate", json={"spec": spec, "params": {"floor": 10}}).json()
+    assert (report["valid"], report["errors"]) == (True, [])
+    created = client.post("/api/v1/pipelines", json={"name": f"cn-{uuid.uuid4().hex[:6]}", "spec": spec})
+    assert created.status_code == 201, created.text
+    submitted = client.post(f"/api/v1/pipelines/{created.json()['id']}/runs", json={"params": {"floor": 10}})
+    run = execute(client, parts, submitted.json())
+    assert run["status"] == "SUCCEEDED", run
+    rows = client.get(f"/api/v1/datasets/{run['output_dataset_id']}/rows").json()["rows"]
+    assert rows == [["甲", 12.5]]

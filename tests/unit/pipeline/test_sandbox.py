@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from app.ingest.config import DuckDBSettings
-from app.pipeline import SandboxViolation, validate_spec
+from app.pipeline import InputFile, SandboxViolation, validate_spec
 from app.pipeline.errors import sql_error_code
 from app.pipeline.sandbox import open_run_connection, view_query
 from tests.unit.pipeline.conftest import ORDERS, Runner, write_parquet
@@ -183,3 +183,30 @@ def test_views_read_parameters_from_variables_found_by_the_tokenizer() -> None:
     assert view_query(sql) == (
         "SELECT getvariable('param:day')::date AS d, '$day' AS s, $$ $day $$ AS t, x>getvariable('param:n') -- $day"
     )
+
+
+@pytest.mark.parametrize("column", ["金额", '"金额"', "montant_é", "é", '"a b"', '"it""s"'])
+def test_placeholders_after_any_identifier_duckdb_accepts_are_bound(column: str) -> None:
+    sql = f"SELECT * FROM t WHERE {column} >= $floor AND '€' <> $\"Tag\" -- $floor"
+    assert view_query(sql) == (
+        f"SELECT * FROM t WHERE {column} >= getvariable('param:floor') AND '€' <> getvariable('param:tag') -- $floor"
+    )
+
+
+@pytest.mark.parametrize("where", ["金额 >= $floor", '"金额" >= $floor', '"月 金额" >= $floor'])
+def test_a_filter_on_a_non_ascii_column_validates_and_runs_alike(run: Runner, tmp_path: Path, where: str) -> None:
+    """Validate and run bind a parameter by the same rule, whatever the column names around it."""
+    column = where.split(" >=")[0].strip('"')
+    path = write_parquet(tmp_path / "cn.parquet", f'SELECT * FROM (VALUES (1.0), (5.0), (9.0)) AS t("{column}")')
+    spec = {
+        "inputs": {"cn": {"dataset": "cn"}},
+        "params": {"floor": {"type": "float", "default": 0}},
+        "steps": [
+            {"id": "big", "type": "filter", "where": where},
+            {"type": "sql", "sql": f"SELECT *, $floor AS floor FROM big WHERE {where}"},
+        ],
+    }
+    report = validate_spec(spec, input_schemas={"cn": [(column, "DOUBLE")]})
+    assert (report.valid, report.errors) == (True, [])
+    result = run(spec, params={"floor": 5}, inputs={"cn": InputFile(path=str(path), dataset_id="ds-cn", version=1)})
+    assert result.rows_out == 2
