@@ -6,6 +6,7 @@ export default {
     notFoundText: '控制台没有这个地址的页面。',
     backHome: '返回仪表盘',
     loading: '加载中…',
+    null: '空值（null）',
     retry: '重试',
     refresh: '刷新',
     cancel: '取消',

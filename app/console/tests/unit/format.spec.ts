@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { formatBytes, formatNumber, formatPercent, formatSeconds, runSeconds, shortId } from '@/utils/format'
+import { cellText, formatBytes, formatNumber, formatPercent, formatSeconds, runSeconds, shortId } from '@/utils/format'
 import { runQuery } from '@/stores/runs'
 
 describe('formats', () => {
@@ -47,5 +47,16 @@ describe('shortId', () => {
     const b = '019ae2c4-1d04-7f10-9e21-44aa5c6d7e8f'
     expect(shortId(a)).toBe('3f1a2b3c')
     expect(shortId(b)).not.toBe(shortId(a))
+  })
+})
+
+describe('cellText (one rule for a table cell, wherever rows are shown)', () => {
+  it('shows null as ∅, unlike an empty string, and objects as JSON', () => {
+    expect(cellText(null)).toBe('∅')
+    expect(cellText(undefined)).toBe('∅')
+    expect(cellText('')).toBe('')
+    expect(cellText(0)).toBe('0')
+    expect(cellText(false)).toBe('false')
+    expect(cellText({ a: [1, null] })).toBe('{"a":[1,null]}')
   })
 })
