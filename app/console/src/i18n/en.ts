@@ -61,6 +61,8 @@ export default {
   },
   runs: {
     title: 'Runs',
+    import: 'Import',
+    importOf: 'Import: {name}',
     status: 'Status',
     kind: 'Kind',
     trigger: 'Trigger',

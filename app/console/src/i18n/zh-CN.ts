@@ -61,6 +61,8 @@ export default {
   },
   runs: {
     title: '运行记录',
+    import: '导入',
+    importOf: '导入：{name}',
     status: '状态',
     kind: '类型',
     trigger: '触发方式',
