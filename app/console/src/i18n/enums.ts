@@ -10,6 +10,7 @@ import type { Run, RunStatus } from '@/api/types'
  * Every code a run's `error.code` can hold: the worker's own (cancel, timeout, shutdown, lost lease, crash), the
  * pipeline's and the import's domain errors (app/pipeline, app/ingest, app/storage), and the generic ones a domain
  * call inside a run may raise. The API types it as a string, so a code missing here still shows, as itself.
+ * tests/unit/test_console_codes.py checks this list, and AUDIT_ACTIONS, against the backend's source.
  */
 export const RUN_ERROR_CODES = [
   // workers/outcomes.py, workers/*_job.py, scheduler/reaper.py, sql/queries/schedule.sql
