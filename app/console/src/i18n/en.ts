@@ -6,6 +6,7 @@ export default {
     notFoundText: 'The console has no page at this address.',
     backHome: 'Back to the dashboard',
     loading: 'Loading…',
+    null: 'null (no value)',
     retry: 'Retry',
     refresh: 'Refresh',
     cancel: 'Cancel',
@@ -60,6 +61,8 @@ export default {
   },
   runs: {
     title: 'Runs',
+    import: 'Import',
+    importOf: 'Import: {name}',
     status: 'Status',
     kind: 'Kind',
     trigger: 'Trigger',

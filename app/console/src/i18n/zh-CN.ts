@@ -6,6 +6,7 @@ export default {
     notFoundText: '控制台没有这个地址的页面。',
     backHome: '返回仪表盘',
     loading: '加载中…',
+    null: '空值（null）',
     retry: '重试',
     refresh: '刷新',
     cancel: '取消',
@@ -60,6 +61,8 @@ export default {
   },
   runs: {
     title: '运行记录',
+    import: '导入',
+    importOf: '导入：{name}',
     status: '状态',
     kind: '类型',
     trigger: '触发方式',

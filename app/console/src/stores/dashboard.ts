@@ -4,6 +4,7 @@ import { ref } from 'vue'
 import { api } from '@/api/client'
 import { unwrap } from '@/api/errors'
 import type { Run, Summary, TimeSeries } from '@/api/types'
+import { enumLabel, type Translator } from '@/i18n/enums'
 
 export const WINDOWS = {
   '24h': { hours: 24, bucket: '1h' },
@@ -47,9 +48,15 @@ export function bars(items: readonly Record<string, unknown>[], figure: string):
     })
 }
 
-/** The bars with words for those the API does not name: "other", and runs of no pipeline (imports) or no user. */
-export function named(list: readonly Bar[], name: TopName, t: (key: string) => string): Bar[] {
-  return list.map((b) => (b.label ? b : { ...b, label: t(b.key === OTHER ? 'topn.other' : `topn.none.${name}`) }))
+/**
+ * The bars with words for those the API does not name: "other", runs of no pipeline (imports) or no user, and error
+ * codes (the API sends the code; the chart's tooltip still shows it, as the bar's key).
+ */
+export function named(list: readonly Bar[], name: TopName, i18n: Translator): Bar[] {
+  return list.map((b) => {
+    if (name === 'error' && b.key !== null && b.key !== OTHER) return { ...b, label: enumLabel(i18n, 'runError', b.key) }
+    return b.label ? b : { ...b, label: i18n.t(b.key === OTHER ? 'topn.other' : `topn.none.${name}`) }
+  })
 }
 
 /** Charts whose bars without a key are left out: runs of no deployment are no failing deployment, runs without an error no error. */

@@ -49,3 +49,9 @@ export function runSeconds(started: string | null, finished: string | null, now:
 export function shortId(id: string): string {
   return id.replace(/-/g, '').slice(-8)
 }
+
+/** A table cell's text: null as ∅ (an empty string stays blank, so the two differ), an object as its JSON. */
+export function cellText(value: unknown): string {
+  if (value === null || value === undefined) return '∅'
+  return typeof value === 'object' ? JSON.stringify(value) : String(value)
+}

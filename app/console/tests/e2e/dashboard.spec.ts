@@ -62,6 +62,12 @@ for (const locale of ['en', 'zh-CN'] as const) {
     expect(await page.locator('[data-test=topn-error]').getAttribute('aria-label')).not.toMatch(/(^|, ): /)
     const failure = page.locator(`[data-test=failure-link][href="/runs/${FAILED_RUN}"]`)
     await expect(failure).toBeVisible()
+    // The failure's error code reads as words (a `fail` step: pipeline_step_failed), the code on hover; so does the chart.
+    const stepFailed = locale === 'en' ? 'Step failed' : '步骤失败'
+    const reason = page.locator('li', { has: failure }).locator('[data-test=failure-error]')
+    await expect(reason).toHaveText(stepFailed)
+    await expect(reason).toHaveAttribute('title', 'pipeline_step_failed')
+    await expect(page.locator('[data-test=topn-error]')).toHaveAttribute('aria-label', new RegExp(`${stepFailed} \\(pipeline_step_failed\\): \\d+`))
     await shot(page, `dashboard-${locale}`)
     if (locale === 'en') {
       // Choosing a namespace in the top bar narrows every figure to it: the page asks with ?namespace=.
@@ -78,6 +84,8 @@ for (const locale of ['en', 'zh-CN'] as const) {
     await expect(page).toHaveURL(new RegExp(`/runs/${FAILED_RUN}$`))
     await expect(page.locator('[data-test=run-status]')).toHaveAttribute('data-status', 'FAILED')
     await expect(page.locator('[data-test=run-status]')).toHaveText(locale === 'en' ? 'Failed' : '失败')
+    await expect(page.locator('[data-test=run-error-code]')).toHaveText(stepFailed)
+    await expect(page.locator('[data-test=run-error-code]')).toHaveAttribute('title', 'pipeline_step_failed')
     expect(problems).toEqual([])
   })
 }

@@ -109,6 +109,10 @@ test('data center: workbook and GB18030 imports, a resumable upload across a rel
   await importAndOpen(page)
   await expect(page.locator('[data-test=row-count]')).toHaveText('4')
   await expect(columnType(page, '数量')).toHaveText('integer')
+  // In the runs list an import names what it imported into, not "—".
+  await page.goto('/runs')
+  await expect(page.locator('[data-test=run-pipeline]', { hasText: `Import: fruit-${stamp}` })).toHaveCount(1)
+  await expect(page.locator('[data-test=run-pipeline]', { hasText: `Import: cities-${stamp}` })).toHaveCount(1)
 
   // A cell over 10,000 characters: the rows table shows its first 10,000 and marks it as cut.
   await upload(page, fx.long, `long-${stamp}`)

@@ -68,6 +68,11 @@ test('cron in a non-UTC zone previews the right fire times and is edited; an int
   await expect(page.locator('[data-test=misfire-hint]')).toHaveText('Coalesce missed fire times into one run')
   await expect(page.locator('[data-test=overlap-policy]')).toHaveText('skip')
   await expect(page.locator('[data-test=overlap-hint]')).toHaveText('At the concurrency limit, skip this fire time')
+  // The retry policy reads as words, not a bare number.
+  const retries = Number(await page.locator('[data-test=retry-policy]').getAttribute('data-max-retries'))
+  await expect(page.locator('[data-test=retry-policy]')).toHaveText(
+    retries === 0 ? 'No retries' : `Up to ${retries} ${retries === 1 ? 'retry' : 'retries'} after a failure`,
+  )
 
   // Edit it: the form opens with the saved schedule; a new cron, saved, is what the page reads and plans.
   await page.locator('[data-test=edit]').click()

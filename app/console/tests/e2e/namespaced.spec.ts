@@ -43,6 +43,11 @@ test('a deployment in another namespace is edited with its pipeline params, and 
   const saved = await request.get(`/api/v1/deployments/${deployment.id}`, { headers })
   expect(((await saved.json()) as { params: Record<string, unknown> }).params).toEqual({ floor: 50 })
 
+  // Under "all namespaces" the deployments list says which namespace each one is in (names may repeat across them).
+  await page.goto('/deployments')
+  const listed = page.locator('tr', { has: page.locator(`[data-test=deployment-link][href="/deployments/${deployment.id}"]`) })
+  await expect(listed.locator('[data-test=deployment-row-namespace]')).toHaveText(namespace)
+
   // A new deployment, with that namespace chosen at the top: it says where it goes, and offers that namespace's pipeline.
   await inNamespace(page, namespace)
   await page.goto('/deployments/new')
@@ -57,6 +62,9 @@ test('a deployment in another namespace is edited with its pipeline params, and 
   await expect(page).toHaveURL(/\/deployments\/[0-9a-f-]+$/)
   const created = await request.get(`/api/v1/deployments/${page.url().split('/').pop() ?? ''}`, { headers })
   expect(((await created.json()) as { params: Record<string, unknown> }).params).toEqual({ floor: 1 })
+  await page.goto('/deployments') // with one namespace chosen, the column would only repeat it
+  await expect(page.locator('[data-test=deployment-link]').first()).toBeVisible()
+  await expect(page.locator('[data-test=deployment-row-namespace]')).toHaveCount(0)
   expect(problems).toEqual([])
 })
 

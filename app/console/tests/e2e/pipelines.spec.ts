@@ -8,7 +8,7 @@ steps:
   - {type: log, message: "hello {{ params.who }}"}
   - {type: sleep, seconds: 3}
   - {type: ${kind}, message: "after the pause"}
-  - {id: result, type: sql, sql: "SELECT $who AS who, $day AS day, 42 AS answer"}
+  - {id: result, type: sql, sql: "SELECT $who AS who, $day AS day, 42 AS answer, CAST(NULL AS VARCHAR) AS nothing"}
 output: {dataset: "${out}"}
 `
 
@@ -63,6 +63,8 @@ test('write a pipeline with a typo, fix it, validate, run it with a parameter, f
   const rows = page.locator('[data-test=output-rows]')
   await expect(rows).toContainText('console')
   await expect(rows).toContainText('42')
+  // A null reads as ∅, as in a dataset's rows table (not as a blank, which an empty string also is).
+  await expect(rows.locator('[data-test=cell-null]')).toHaveText('∅')
   await shot(page, 'pipeline-run-output-en')
   expect(problems).toEqual([])
 })

@@ -108,10 +108,13 @@ test('settings: a token is shown once and refused once revoked; an invite is sho
 
   // the audit log has the role change, with its before/after
   await page.locator('[data-test=settings-audit]').click()
-  await page.locator('input[data-test=audit-action]').fill('members.set')
+  // actions read as words, chosen by word; the code stays on hover and in the entry's detail
+  await choose(page, '[data-test=audit-action]', 'Set member role')
   await page.locator('[data-test=audit-filter]').click()
-  await expect(page.locator('[data-test=audit-entry]').first()).toHaveText('members.set')
+  await expect(page.locator('[data-test=audit-entry]').first()).toHaveText('Set member role')
+  await expect(page.locator('[data-test=audit-entry] [data-code]').first()).toHaveAttribute('title', 'members.set')
   await page.locator('[data-test=audit-entry]').first().click()
+  await expect(page.locator('[data-test=audit-action-code]')).toHaveText('members.set')
   await expect(page.locator('[data-test=audit-changes]')).toContainText('editor')
   await expect(page.locator('[data-test=audit-changes]')).toContainText('viewer')
   found['audit detail'] = await violations(page)
@@ -123,6 +126,7 @@ test('settings: a token is shown once and refused once revoked; an invite is sho
   // the same pages in Chinese, from the same page (no new sign-in)
   await choose(page, '[data-test=language]', '简体中文')
   await expect(page.locator('h1')).toHaveText('审计日志')
+  await expect(page.locator('[data-test=audit-entry]').first()).toHaveText('设置成员角色')
   await shot(page, 'settings-audit-zh-CN')
   await page.locator('[data-test=settings-tokens]').click()
   await expect(page.locator('h1')).toHaveText('API 令牌')

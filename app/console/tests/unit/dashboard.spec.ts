@@ -32,9 +32,21 @@ describe('named (words for the bars the API does not name)', () => {
 
   it('calls runs of no pipeline imports, and the rest past the top N "other", in the chosen language', () => {
     const zh = translator('zh-CN')
-    expect(named(bars(items, 'value'), 'pipeline', zh.t).map((b) => b.label)).toEqual(['nightly', '数据导入', '其他'])
+    expect(named(bars(items, 'value'), 'pipeline', zh).map((b) => b.label)).toEqual(['nightly', '数据导入', '其他'])
     const en = translator('en')
-    expect(named(bars(items, 'value'), 'pipeline', en.t).map((b) => b.label)).toEqual(['nightly', 'Imports', 'Other'])
-    expect(named(bars(items, 'value'), 'user', en.t).map((b) => b.label)).toEqual(['nightly', 'None (scheduled)', 'Other'])
+    expect(named(bars(items, 'value'), 'pipeline', en).map((b) => b.label)).toEqual(['nightly', 'Imports', 'Other'])
+    expect(named(bars(items, 'value'), 'user', en).map((b) => b.label)).toEqual(['nightly', 'None (scheduled)', 'Other'])
+  })
+
+  it('names error codes in the chosen language, keeping the code as the key; an unknown code stays itself', () => {
+    const errors = [
+      { key: 'invalid_pipeline_spec', label: null, value: 3 },
+      { key: 'some_new_code', label: null, value: 2 },
+      { key: 'other', label: null, value: 1 },
+    ]
+    const zh = named(bars(errors, 'value'), 'error', translator('zh-CN'))
+    expect(zh.map((b) => b.label)).toEqual(['流水线定义无效', 'some_new_code', '其他'])
+    expect(zh.map((b) => b.key)).toEqual(['invalid_pipeline_spec', 'some_new_code', 'other'])
+    expect(named(bars(errors, 'value'), 'error', translator('en'))[0]?.label).toBe('Invalid pipeline spec')
   })
 })

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { formatBytes, formatNumber, formatPercent, formatSeconds, runSeconds, shortId } from '@/utils/format'
-import { runQuery } from '@/stores/runs'
+import { cellText, formatBytes, formatNumber, formatPercent, formatSeconds, runSeconds, shortId } from '@/utils/format'
+import { runQuery, runSubject } from '@/stores/runs'
 
 describe('formats', () => {
   it('say numbers, ratios, sizes and durations for people', () => {
@@ -47,5 +47,33 @@ describe('shortId', () => {
     const b = '019ae2c4-1d04-7f10-9e21-44aa5c6d7e8f'
     expect(shortId(a)).toBe('3f1a2b3c')
     expect(shortId(b)).not.toBe(shortId(a))
+  })
+})
+
+describe('cellText (one rule for a table cell, wherever rows are shown)', () => {
+  it('shows null as ∅, unlike an empty string, and objects as JSON', () => {
+    expect(cellText(null)).toBe('∅')
+    expect(cellText(undefined)).toBe('∅')
+    expect(cellText('')).toBe('')
+    expect(cellText(0)).toBe('0')
+    expect(cellText(false)).toBe('false')
+    expect(cellText({ a: [1, null] })).toBe('{"a":[1,null]}')
+  })
+})
+
+describe('runSubject (the runs list\'s pipeline column)', () => {
+  const names = { pipelines: { p1: 'nightly' }, datasets: { 'd-1': 'sales' } }
+  const t = (key: string, named?: Record<string, unknown>) => `${key}${named ? ` ${JSON.stringify(named)}` : ''}`
+
+  it("names a pipeline run's pipeline, and an import with its dataset", () => {
+    expect(runSubject({ kind: 'pipeline', pipeline_id: 'p1', dataset_id: null }, names, t)).toBe('nightly')
+    expect(runSubject({ kind: 'ingest', pipeline_id: null, dataset_id: 'd-1' }, names, t)).toBe('runs.importOf {"name":"sales"}')
+  })
+
+  it('shortens an id it cannot name yet, and says "import" without a dataset', () => {
+    const unknown = '0194a3c2-0000-7000-8000-00000000abcd'
+    expect(runSubject({ kind: 'ingest', pipeline_id: null, dataset_id: unknown }, names, t)).toBe('runs.importOf {"name":"0000abcd"}')
+    expect(runSubject({ kind: 'ingest', pipeline_id: null, dataset_id: null }, names, t)).toBe('runs.import')
+    expect(runSubject({ kind: 'pipeline', pipeline_id: null, dataset_id: null }, names, t)).toBe('—')
   })
 })

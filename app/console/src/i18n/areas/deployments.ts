@@ -79,6 +79,12 @@ export default {
       gap: { shift: '顺延到切换后的同一时刻', skip: '跳过这次触发' },
       fold: { first: '只在第一次出现时触发', last: '只在第二次出现时触发', both: '两次都触发' },
     },
+    retry: {
+      none: '不重试',
+      upTo: '失败后最多重试 {n} 次',
+      backoff: '首次间隔 {first}，按指数增长，至多 {max}',
+      instanceDefault: '实例默认值',
+    },
     detail: {
       upcoming: '即将触发',
       occurrences: '触发记录',
@@ -193,6 +199,12 @@ export default {
       },
       gap: { shift: 'Shift to the same moment after the change', skip: 'Skip that fire time' },
       fold: { first: 'Fire at the first of the two', last: 'Fire at the second of the two', both: 'Fire at both' },
+    },
+    retry: {
+      none: 'No retries',
+      upTo: 'Up to {n} retry after a failure | Up to {n} retries after a failure',
+      backoff: 'waiting {first} at first, growing exponentially, at most {max}',
+      instanceDefault: 'the instance default',
     },
     detail: {
       upcoming: 'Upcoming fire times',
