@@ -12,9 +12,11 @@ from typing import Any
 from litestar import Request
 
 from app.api.instant_parameters import check_instants
+from app.api.media_types import check_media_type
 from app.api.text_boundary import refuse_unstorable_text
 
 
 async def check_request(request: Request[Any, Any, Any]) -> None:
+    check_media_type(request.scope)
     await refuse_unstorable_text(request)
     check_instants(request.scope)

@@ -92,9 +92,8 @@ def check_json(body: bytes) -> None:
 async def refuse_unstorable_text(request: Request[Any, Any, Any]) -> None:
     """`before_request` hook (after the guard, before the handler's arguments are read): check the request.
 
-    The body is read only for routes that take a typed `data` body, and Litestar keeps it for the handler.
-    Whatever its Content-Type: Litestar decodes such a body as JSON regardless (a NUL in a spec sent as
-    text/plain, or with no Content-Type, reached Postgres' JSONB and answered 500).
+    The body is read only for routes that take a typed `data` body, and Litestar keeps it for the handler;
+    its media type was checked first (app/api/media_types.py), so it is JSON.
     """
     check_parameters(request.scope)
     handler = request.scope.get("route_handler")

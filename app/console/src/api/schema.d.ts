@@ -3086,6 +3086,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body's Content-Type is not one this operation takes, or the file's format is not supported */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
                 headers: {
@@ -3266,6 +3275,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body's Content-Type is not one this operation takes, or the file's format is not supported */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
                 headers: {
@@ -3344,6 +3362,15 @@ export interface operations {
             };
             /** @description The body or file is larger than allowed */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body's Content-Type is not one this operation takes, or the file's format is not supported */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3458,6 +3485,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body's Content-Type is not one this operation takes, or the file's format is not supported */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
                 headers: {
@@ -3547,6 +3583,15 @@ export interface operations {
             };
             /** @description The body or file is larger than allowed */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body's Content-Type is not one this operation takes, or the file's format is not supported */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3764,7 +3809,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The file's format is not supported */
+            /** @description The body's Content-Type is not one this operation takes, or the file's format is not supported */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -4048,6 +4093,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body's Content-Type is not one this operation takes, or the file's format is not supported */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
                 headers: {
@@ -4262,6 +4316,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body's Content-Type is not one this operation takes, or the file's format is not supported */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
                 headers: {
@@ -4373,7 +4436,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The file's format is not supported */
+            /** @description The body's Content-Type is not one this operation takes, or the file's format is not supported */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -4857,6 +4920,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body's Content-Type is not one this operation takes, or the file's format is not supported */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
                 headers: {
@@ -4948,6 +5020,15 @@ export interface operations {
             };
             /** @description The body or file is larger than allowed */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body's Content-Type is not one this operation takes, or the file's format is not supported */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5230,6 +5311,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body's Content-Type is not one this operation takes, or the file's format is not supported */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
                 headers: {
@@ -5337,6 +5427,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body's Content-Type is not one this operation takes, or the file's format is not supported */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
                 headers: {
@@ -5428,6 +5527,15 @@ export interface operations {
             };
             /** @description The body or file is larger than allowed */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body's Content-Type is not one this operation takes, or the file's format is not supported */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5821,6 +5929,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body's Content-Type is not one this operation takes, or the file's format is not supported */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
                 headers: {
@@ -6073,6 +6190,15 @@ export interface operations {
             };
             /** @description The body or file is larger than allowed */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body's Content-Type is not one this operation takes, or the file's format is not supported */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6942,6 +7068,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body's Content-Type is not one this operation takes, or the file's format is not supported */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
                 headers: {
@@ -7125,6 +7260,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body's Content-Type is not one this operation takes, or the file's format is not supported */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
                 headers: {
@@ -7217,6 +7361,15 @@ export interface operations {
             };
             /** @description The body or file is larger than allowed */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body's Content-Type is not one this operation takes, or the file's format is not supported */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7502,6 +7655,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body's Content-Type is not one this operation takes, or the file's format is not supported */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
                 headers: {
@@ -7650,6 +7812,15 @@ export interface operations {
             };
             /** @description The body or file is larger than allowed */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body's Content-Type is not one this operation takes, or the file's format is not supported */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7847,6 +8018,15 @@ export interface operations {
             };
             /** @description The body or file is larger than allowed */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body's Content-Type is not one this operation takes, or the file's format is not supported */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8143,6 +8323,15 @@ export interface operations {
             };
             /** @description The body or file is larger than allowed */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body's Content-Type is not one this operation takes, or the file's format is not supported */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8474,6 +8663,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body's Content-Type is not one this operation takes, or the file's format is not supported */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
                 headers: {
@@ -8575,6 +8773,15 @@ export interface operations {
             };
             /** @description The body or file is larger than allowed */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body's Content-Type is not one this operation takes, or the file's format is not supported */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9398,6 +9605,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body's Content-Type is not one this operation takes, or the file's format is not supported */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
                 headers: {
@@ -9570,6 +9786,15 @@ export interface operations {
             };
             /** @description The body or file is larger than allowed */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body's Content-Type is not one this operation takes, or the file's format is not supported */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9771,6 +9996,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body's Content-Type is not one this operation takes, or the file's format is not supported */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The range lies outside the upload */
             416: {
                 headers: {
@@ -9887,7 +10121,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The file's format is not supported */
+            /** @description The body's Content-Type is not one this operation takes, or the file's format is not supported */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -10063,6 +10297,15 @@ export interface operations {
             };
             /** @description The body or file is larger than allowed */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body's Content-Type is not one this operation takes, or the file's format is not supported */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10602,6 +10845,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body's Content-Type is not one this operation takes, or the file's format is not supported */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
                 headers: {
@@ -10861,6 +11113,15 @@ export interface operations {
             };
             /** @description The body or file is larger than allowed */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body's Content-Type is not one this operation takes, or the file's format is not supported */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11229,6 +11490,15 @@ export interface operations {
             };
             /** @description The body or file is larger than allowed */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body's Content-Type is not one this operation takes, or the file's format is not supported */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
