@@ -1004,10 +1004,30 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Every version of a pipeline, newest first
+         * A pipeline's versions, newest first, paged (no spec: read one version for it)
          * @description Permission: `pipelines:read` (role `viewer` or higher in the resource's namespace).
          */
         get: operations["listPipelineVersions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/pipelines/{pipeline_ref}/versions/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One version of a pipeline, with its spec
+         * @description Permission: `pipelines:read` (role `viewer` or higher in the resource's namespace).
+         */
+        get: operations["getPipelineVersion"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2408,6 +2428,19 @@ export interface components {
                 [key: string]: unknown;
             };
             version: number;
+        };
+        /** PipelineVersionSummary */
+        PipelineVersionSummary: {
+            /** Format: date-time */
+            created_at: string;
+            created_by: string | null;
+            message: string;
+            version: number;
+        };
+        /** Page[PipelineVersionSummary] */
+        PipelineVersionSummaryPage: {
+            items: components["schemas"]["PipelineVersionSummary"][];
+            next_cursor: string | null;
         };
         /** Preview */
         Preview: {
@@ -8372,6 +8405,8 @@ export interface operations {
         parameters: {
             query?: {
                 namespace?: string;
+                limit?: number;
+                cursor?: string | null;
             };
             header?: never;
             path: {
@@ -8387,7 +8422,95 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PipelineVersionOut"][];
+                    "application/json": components["schemas"]["PipelineVersionSummaryPage"];
+                };
+            };
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; retry after the `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getPipelineVersion: {
+        parameters: {
+            query?: {
+                namespace?: string;
+            };
+            header?: never;
+            path: {
+                pipeline_ref: string;
+                version: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PipelineVersionOut"];
                 };
             };
             /** @description A parameter or header is malformed, or the body is not valid JSON */
