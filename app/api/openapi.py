@@ -40,6 +40,7 @@ from litestar.routes import HTTPRoute
 from msgspec.structs import fields
 
 from app.api.errors import MEDIA_TYPE as PROBLEM_MEDIA_TYPE
+from app.api.openapi_closed import close_objects
 from app.api.rate_limit import EXEMPT_PATHS
 from app.api.schemas import Problem
 from app.domain.permissions import PERMISSIONS, Permission, Scope
@@ -261,6 +262,7 @@ def finish(openapi: OpenAPI, app: Litestar) -> None:
                 header = Parameter(name=name, param_in="header", required=True, schema=schema)
                 operation.parameters = [*(operation.parameters or []), header]
     rename_schemas(openapi)
+    close_objects(openapi)
 
 
 #: One event of a run's live log (text/event-stream): `log` carries a log line as JSON, `end` the final status.

@@ -30,7 +30,12 @@ from app.settings import Settings
 #: A dataset name: the display-text rule (app/core/display_text.py), and no '/' or '\\'.
 Name = display_text.one_line(200, also_refused="/\\")
 Description = display_text.multi_line(10_000)
-Tag = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=whole(r"[A-Za-z0-9][A-Za-z0-9_.:\-]*"))]
+#: A tag: a letter or digit, then letters, digits and _ . : - (at most 64 characters in all).
+TAG = r"[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}"
+Tag = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=whole(TAG))]
+#: The upload form's `tags`: tags separated by commas, spaces around them and empty ones ignored (check_tags).
+#: Kept free of nested optional repeats, which test generators (Hypothesis) cannot draw from in reasonable time.
+TAGS_FIELD = whole(rf"[ ,]*(?:{TAG}(?: *,[ ,]*{TAG})*)?[ ,]*")
 
 
 class DatasetDeleted(Conflict):

@@ -1993,9 +1993,7 @@ export interface components {
             params?: {
                 [key: string]: unknown;
             };
-            spec: {
-                [key: string]: unknown;
-            };
+            spec: components["schemas"]["PipelineSpec"];
         };
         /**
          * DstFold
@@ -2352,9 +2350,7 @@ export interface components {
             description?: string | null;
             /** @default  */
             message: string;
-            spec: {
-                [key: string]: unknown;
-            };
+            spec: components["schemas"]["PipelineSpec"];
         };
         /** PipelineIn */
         PipelineIn: {
@@ -2363,9 +2359,7 @@ export interface components {
             name: string;
             /** @default default */
             namespace: string;
-            spec: {
-                [key: string]: unknown;
-            };
+            spec: components["schemas"]["PipelineSpec"];
         };
         /** PipelineOut */
         PipelineOut: {
@@ -2377,9 +2371,7 @@ export interface components {
             name: string;
             /** Format: uuid */
             namespace_id: string;
-            spec: {
-                [key: string]: unknown;
-            };
+            spec: components["schemas"]["PipelineSpec"];
             /** Format: date-time */
             updated_at: string;
             version: number;
@@ -2397,6 +2389,17 @@ export interface components {
             priority: number;
             timeout_seconds?: number | null;
             version?: number | null;
+        };
+        /**
+         * PipelineSpec
+         * @description A pipeline: the datasets it reads, its parameters, its ordered steps, the dataset it writes. Its whole language (steps included) is the JSON Schema at GET /api/v1/pipelines/schema; the server refuses any other key.
+         */
+        PipelineSpec: {
+            defaults?: unknown;
+            inputs?: unknown;
+            output?: unknown;
+            params?: unknown;
+            steps?: unknown;
         };
         /** PipelineSummary */
         PipelineSummary: {
@@ -2424,9 +2427,7 @@ export interface components {
             created_at: string;
             created_by: string | null;
             message: string;
-            spec: {
-                [key: string]: unknown;
-            };
+            spec: components["schemas"]["PipelineSpec"];
             version: number;
         };
         /** PipelineVersionSummary */
@@ -3773,7 +3774,7 @@ export interface operations {
                     file: string;
                     /** @description The dataset's name (default: the file's name) */
                     name?: string;
-                    /** @description Comma-separated */
+                    /** @description Comma-separated tags: each a letter or digit, then letters, digits and _ . : - (≤ 64) */
                     tags?: string;
                 };
             };
