@@ -18,6 +18,9 @@ CASES = [
     ("GET", "/api/v1/audit/export?action=%00", None, "action"),
     ("GET", "/api/v1/pipelines/a%00b", None, "pipeline_ref"),
     ("GET", "/api/v1/runs?pipeline=%ff", None, "pipeline"),
+    ("GET", "/api/v1/pipelines/%FF", None, "pipeline_ref"),  # were U+FFFD and 404, unlike the same in a query
+    ("GET", "/api/v1/pipelines/a%ED%A0%80b/versions", None, "pipeline_ref"),
+    ("GET", "/api/v1/namespaces/%C3/members", None, "namespace"),
     ("POST", "/api/v1/runs", {"pipeline": NUL}, "pipeline"),
     ("POST", "/api/v1/tokens", {"name": NUL, "namespace": "default", "role": "viewer"}, "name"),
     ("PATCH", "/api/v1/auth/me", {"display_name": NUL}, "display_name"),
