@@ -142,9 +142,13 @@ def _import(ctx: RunContext, row: Any, *, engine: Engine, settings: Settings) ->
             )
 
     # A finished import is not thrown away because the database restarted as it ended.
-    version = retry_while_unavailable(
-        record, what=f"recording run {ctx.run_id}'s version", give_up_after=settings.database_wait_seconds
-    )
+    try:
+        version = retry_while_unavailable(
+            record, what=f"recording run {ctx.run_id}'s version", give_up_after=settings.database_wait_seconds
+        )
+    except dataset_service.DatasetDeleted:
+        files.discard_version(settings, row["dataset_id"], ctx.run_id, Path(result.data_path).parent)
+        raise
     files.keep_version_cached(settings, row["dataset_id"], ctx.run_id, Path(result.data_path).parent)
     files.drop_scratch(settings, Path(result.data_path).parent)
     ctx.progress = {"rows": result.rows, "bytes": result.bytes_read, "total_bytes": size, "percent": 100.0}

@@ -206,9 +206,13 @@ def _run(ctx: RunContext, row: Any, spec: PipelineSpec, *, engine: Engine, setti
                 lineage=lineage,
             )
 
-    number = retry_while_unavailable(
-        record, what=f"recording run {ctx.run_id}'s output", give_up_after=settings.database_wait_seconds
-    )
+    try:
+        number = retry_while_unavailable(
+            record, what=f"recording run {ctx.run_id}'s output", give_up_after=settings.database_wait_seconds
+        )
+    except dataset_service.DatasetDeleted:
+        data_files.discard_version(settings, output_id, ctx.run_id, Path(result.data_path).parent)
+        raise
     data_files.keep_version_cached(settings, output_id, ctx.run_id, Path(result.data_path).parent)
     data_files.drop_scratch(settings, Path(result.data_path).parent)
     ctx.log(f"output {name} version {number}: {result.rows_out} rows, {len(columns)} columns")

@@ -43,10 +43,10 @@ from app.api.openapi import ASSETS_PATH, PUBLIC, document_routes, openapi_config
 from app.api.openapi import DOCS_PATH as DOCS_PATH
 from app.api.prometheus import LATENCY, metrics
 from app.api.rate_limit import RateLimit
+from app.api.request_checks import check_request
 from app.api.request_id import RequestIdMiddleware
 from app.api.security import make_failure_auditor, make_guard
 from app.api.static_files import LocalFiles
-from app.api.text_boundary import refuse_unstorable_text
 from app.db.database import Database
 from app.db.engine import get_engine
 from app.db.queries import conninfo_of
@@ -136,7 +136,7 @@ def create_app(settings: Settings | None = None, *, authenticate: bool = True) -
         request_class=JsonBodyRequest,
         after_exception=[make_failure_auditor(database)],
         middleware=[RequestIdMiddleware(), LATENCY.middleware],
-        before_request=refuse_unstorable_text,
+        before_request=check_request,
         before_send=[add_response_headers],
         openapi_config=openapi,
         cors_config=CORSConfig(

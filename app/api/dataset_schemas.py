@@ -17,8 +17,8 @@ from app.core.states import RunStatus
 from app.db.datasets import DATASET_SOURCES, Dataset, DatasetStatus, DatasetVersion, Upload
 from app.db.models import Run
 from app.domain.dataset_reader import ROW_CELL_CHARS
+from app.domain.datasets import TAGS_FIELD, Maker
 from app.domain.datasets import Description as DatasetDescription
-from app.domain.datasets import Maker
 from app.domain.datasets import Name as DatasetName
 from app.domain.uploads import missing_ranges
 from app.ingest.models import shown_bound
@@ -223,7 +223,11 @@ DATASET_FORM = Schema(
         "file": Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY, description="The file to upload"),
         "name": Schema(type=OpenAPIType.STRING, description="The dataset's name (default: the file's name)"),
         "description": Schema(type=OpenAPIType.STRING),
-        "tags": Schema(type=OpenAPIType.STRING, description="Comma-separated"),
+        "tags": Schema(
+            type=OpenAPIType.STRING,
+            pattern=TAGS_FIELD,
+            description="Comma-separated tags: each a letter or digit, then letters, digits and _ . : - (≤ 64)",
+        ),
     },
 )
 #: What GET /api/v1/datasets/{id}/download sends: a version as Parquet, CSV or NDJSON, or the raw file as it came.

@@ -47,6 +47,28 @@ _CODES = {
     429: "too_many_requests",
     503: "unavailable",
 }
+#: Most characters of a detail, field or message echoed back: an error names the input, it does not return it.
+MAX_ECHO_CHARS = 1000
+#: Most per-field errors in one problem; the rest are counted.
+MAX_FIELD_ERRORS = 100
+
+
+def bounded(text: str, limit: int = MAX_ECHO_CHARS) -> str:
+    """`text`, cut at `limit` characters with an ellipsis and the count of what was cut."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text) - limit} more characters)"
+
+
+def bounded_errors(errors: list[dict[str, str]]) -> list[ProblemFieldError]:
+    """At most MAX_FIELD_ERRORS field errors, each bounded; one more entry counts those left out."""
+    kept = [
+        ProblemFieldError(field=bounded(str(e.get("field", "$"))), message=bounded(str(e.get("message", ""))))
+        for e in errors[:MAX_FIELD_ERRORS]
+    ]
+    if len(errors) > MAX_FIELD_ERRORS:
+        kept.append(ProblemFieldError(field="$", message=f"… and {len(errors) - MAX_FIELD_ERRORS} more errors"))
+    return kept
 
 
 def problem(
@@ -63,10 +85,10 @@ def problem(
         type=f"urn:conveyor:problem:{code}",
         title=title or _TITLES.get(status, "Error"),
         status=status,
-        detail=detail,
+        detail=bounded(detail),
         code=code,
         trace_id=request_id_of(request.scope),
-        errors=[ProblemFieldError(field=e.get("field", "$"), message=e.get("message", "")) for e in errors or []],
+        errors=bounded_errors(errors or []),
     )
     return Response(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 

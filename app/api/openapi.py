@@ -40,6 +40,7 @@ from litestar.routes import HTTPRoute
 from msgspec.structs import fields
 
 from app.api.errors import MEDIA_TYPE as PROBLEM_MEDIA_TYPE
+from app.api.openapi_closed import close_objects
 from app.api.rate_limit import EXEMPT_PATHS
 from app.api.schemas import Problem
 from app.domain.permissions import PERMISSIONS, Permission, Scope
@@ -56,7 +57,10 @@ ERRORS: dict[int, tuple[str, str]] = {
     404: ("The resource does not exist, or the caller may not see it", "not_found"),
     409: ("The resource's state or an earlier request conflicts with this one", "conflict"),
     413: ("The body or file is larger than allowed", "limit_exceeded"),
-    415: ("The file's format is not supported", "unsupported_media_type"),
+    415: (
+        "The body's Content-Type is not one this operation takes, or the file's format is not supported",
+        "unsupported_media_type",
+    ),
     416: ("The range lies outside the upload", "range_not_satisfiable"),
     422: (
         "The body is well-formed JSON but not valid, or a value holds a character that cannot be stored",
@@ -186,7 +190,7 @@ def error_statuses(route: HTTPRoute, handler: HTTPRouteHandler, permission: Perm
     if params or route.path_parameters or "data" in fields:
         statuses |= {400, 422}  # 422 also for text no database can store (NUL): app/api/text_boundary.py
     if "data" in fields or handler.opt.get("accepts"):
-        statuses |= {400, 413, 422}
+        statuses |= {400, 413, 415, 422}  # 415: a body of a media type it does not take (app/api/media_types.py)
     if "idempotency_key" in params:
         statuses.add(409)  # the key was used with another body
     if route.path not in EXEMPT_PATHS:
@@ -258,6 +262,7 @@ def finish(openapi: OpenAPI, app: Litestar) -> None:
                 header = Parameter(name=name, param_in="header", required=True, schema=schema)
                 operation.parameters = [*(operation.parameters or []), header]
     rename_schemas(openapi)
+    close_objects(openapi)
 
 
 #: One event of a run's live log (text/event-stream): `log` carries a log line as JSON, `end` the final status.

@@ -16,7 +16,7 @@ from app.core.states import RunKind, RunStatus, RunTrigger
 from app.db.models import Pipeline, PipelineVersion, RunEvent
 from app.domain.members import NAMESPACE_NAME
 from app.domain.namespaces import DEFAULT_NAMESPACE
-from app.domain.pagination import encode_cursor
+from app.domain.pagination import encode_cursor, encode_number_cursor
 from app.domain.runs import RunRecord, RunRequest
 
 T = TypeVar("T")
@@ -46,11 +46,15 @@ NamespaceFilter = Annotated[
 
 
 def page(
-    rows: list[R], limit: int, *, position: Callable[[R], tuple[datetime, uuid.UUID]], item: Callable[[R], T]
+    rows: list[R], limit: int, *, position: Callable[[R], tuple[datetime, uuid.UUID] | int], item: Callable[[R], T]
 ) -> Page[T]:
-    """A page from `limit + 1` rows: the extra row only says that more exist, and the cursor points at the last kept."""
+    """A page from `limit + 1` rows: the extra row only says that more exist, and the cursor points at the last kept.
+    `position` is the row's (timestamp, id), or its number in a numbered list (a pipeline's versions)."""
     kept = rows[:limit]
-    return Page([item(r) for r in kept], encode_cursor(*position(kept[-1])) if len(rows) > limit else None)
+    if len(rows) <= limit:
+        return Page([item(r) for r in kept], None)
+    last = position(kept[-1])
+    return Page([item(r) for r in kept], encode_number_cursor(last) if isinstance(last, int) else encode_cursor(*last))
 
 
 class ErrorDetail(msgspec.Struct):

@@ -1,7 +1,7 @@
 """Text Postgres cannot store is refused where it enters: 422 `invalid_character`, naming the field.
 
 A NUL character (`\\u0000`, `%00`) or a lone UTF-16 surrogate (`\\ud800`, or
-bytes that are not UTF-8 in a query) reaches Postgres as an error, so every
+bytes that are not UTF-8 in a query or a path) reaches Postgres as an error, so every
 route that stored or filtered on one answered 500. One hook looks at the
 decoded path parameters, the query parameters and JSON bodies before any
 handler runs; `unstorable` is the rule, for anything read another way, and
@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote_to_bytes
 
 import msgspec
 from litestar import Request
@@ -61,14 +61,31 @@ def refuse(field: str, reason: str) -> InvalidInput:
 
 def check_parameters(scope: Scope) -> None:
     """Path and query parameters, as the handler would see them decoded."""
-    for name, value in (scope.get("path_params") or {}).items():
+    path_params = scope.get("path_params") or {}
+    for name, value in path_params.items():
         if isinstance(value, str) and (reason := unstorable(value)):
             raise refuse(name, reason)
+    if reason := _path_not_utf8(scope):
+        # The router decoded those bytes to U+FFFD; the parameter holding one is the one to name.
+        suspects = [n for n, v in path_params.items() if isinstance(v, str) and "\ufffd" in v]
+        raise refuse(suspects[0] if len(suspects) == 1 else "path", reason)
     query = scope.get("query_string", b"").decode("latin-1")
     for name, value in parse_qsl(query, keep_blank_values=True, errors="surrogateescape"):
         reason = unstorable(name) or unstorable(value)
         if reason:
             raise refuse(name if not unstorable(name) else "query", reason)
+
+
+def _path_not_utf8(scope: Scope) -> str | None:
+    """Why the request's raw path is not UTF-8 once its escapes are decoded (`%FF`, `%ED%A0%80`), or None."""
+    raw = (scope.get("raw_path") or b"").split(b"?", 1)[0]  # some servers leave the query on it
+    if b"%" not in raw:
+        return None
+    try:
+        unquote_to_bytes(raw).decode("utf-8")
+    except UnicodeDecodeError:
+        return "contains a lone surrogate or bytes that are not UTF-8, which cannot be stored"
+    return None
 
 
 def check_json(body: bytes) -> None:
@@ -92,9 +109,8 @@ def check_json(body: bytes) -> None:
 async def refuse_unstorable_text(request: Request[Any, Any, Any]) -> None:
     """`before_request` hook (after the guard, before the handler's arguments are read): check the request.
 
-    The body is read only for routes that take a typed `data` body, and Litestar keeps it for the handler.
-    Whatever its Content-Type: Litestar decodes such a body as JSON regardless (a NUL in a spec sent as
-    text/plain, or with no Content-Type, reached Postgres' JSONB and answered 500).
+    The body is read only for routes that take a typed `data` body, and Litestar keeps it for the handler;
+    its media type was checked first (app/api/media_types.py), so it is JSON.
     """
     check_parameters(request.scope)
     handler = request.scope.get("route_handler")

@@ -31,7 +31,18 @@ from app.settings import Settings
 #: A dataset name: the display-text rule (app/core/display_text.py), and no '/' or '\\'.
 Name = display_text.one_line(200, also_refused="/\\")
 Description = display_text.multi_line(10_000)
-Tag = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=whole(r"[A-Za-z0-9][A-Za-z0-9_.:\-]*"))]
+#: A tag: a letter or digit, then letters, digits and _ . : - (at most 64 characters in all).
+TAG = r"[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}"
+Tag = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=whole(TAG))]
+#: The upload form's `tags`: tags separated by commas, spaces around them and empty ones ignored (check_tags).
+#: Kept free of nested optional repeats, which test generators (Hypothesis) cannot draw from in reasonable time.
+TAGS_FIELD = whole(rf"[ ,]*(?:{TAG}(?: *,[ ,]*{TAG})*)?[ ,]*")
+
+
+class DatasetDeleted(Conflict):
+    """The dataset a run was writing was deleted before the run could publish its version."""
+
+    code = "dataset_deleted"
 
 
 class DatasetPatch(display_text.Normalised, kw_only=True, forbid_unknown_fields=True):
@@ -313,6 +324,7 @@ def record_version(
 
     A run writes one version: asked again (a write repeated because the database
     went away before its commit was acknowledged), it returns the one it wrote.
+    DatasetDeleted when the dataset was deleted meanwhile: the caller removes the files it published.
     """
     dataset = session.get_one(Dataset, dataset_id, with_for_update=True)
     written = select(DatasetVersion.version).where(
@@ -320,6 +332,8 @@ def record_version(
     )
     if (existing := session.scalar(written)) is not None:
         return existing
+    if dataset.deleted_at is not None:  # checked under the row lock delete_dataset's update also takes
+        raise DatasetDeleted("the dataset was deleted while this run wrote it: no version was published")
     latest = select(func.max(DatasetVersion.version)).where(DatasetVersion.dataset_id == dataset_id)
     number = (session.scalar(latest) or 0) + 1
     session.add(

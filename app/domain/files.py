@@ -98,6 +98,14 @@ def publish_version(
             target.delete(version_key(dataset_id, run_id, name))  # from an earlier attempt: no longer true
 
 
+def discard_version(settings: Settings, dataset_id: uuid.UUID, run_id: uuid.UUID, folder: Path) -> None:
+    """Remove the files publish_version sent out for a version whose row was refused (its dataset was deleted)."""
+    target = store(settings)
+    for name in (DATA_FILE, REJECTS_FILE):
+        target.delete(version_key(dataset_id, run_id, name))
+    shutil.rmtree(folder, ignore_errors=True)  # this run's own folder: scratch, or the version's on a local root
+
+
 def version_file(settings: Settings, dataset_id: uuid.UUID, run_id: uuid.UUID, name: str = DATA_FILE) -> Path:
     """A local file with a version's data (or rejects): in place on a local root, else via the LRU cache."""
     return local_input(settings, version_key(dataset_id, run_id, name))

@@ -1,14 +1,16 @@
-"""Keyset cursors: opaque to clients, a (timestamp, id) position inside."""
+"""Keyset cursors: opaque to clients, a (timestamp, id) position inside, or a number for a numbered list."""
 
 from __future__ import annotations
 
 import base64
 import uuid
 from datetime import UTC, datetime
+from typing import Annotated, TypeVar
 
 import msgspec
 
 from app.core.errors import InvalidParameter
+from app.core.ids import MAX_VERSION
 
 MAX_LIMIT = 500
 
@@ -18,17 +20,41 @@ class Position(msgspec.Struct, array_like=True, frozen=True):
     id: uuid.UUID
 
 
+class NumberPosition(msgspec.Struct, array_like=True, frozen=True):
+    """A position in a list ordered by a number (a pipeline's versions), within a Postgres integer."""
+
+    number: Annotated[int, msgspec.Meta(ge=0, le=MAX_VERSION)]
+
+
+P = TypeVar("P", Position, NumberPosition)
+
+
 def encode_cursor(at: datetime, row_id: uuid.UUID) -> str:
     """An opaque cursor pointing after the row (at, row_id)."""
-    return base64.urlsafe_b64encode(msgspec.json.encode(Position(at, row_id))).decode().rstrip("=")
+    return _encode(Position(at, row_id))
 
 
-def decode_cursor(cursor: str) -> Position:
+def encode_number_cursor(number: int) -> str:
+    """An opaque cursor pointing after the row numbered `number`."""
+    return _encode(NumberPosition(number))
+
+
+def _encode(position: Position | NumberPosition) -> str:
+    return base64.urlsafe_b64encode(msgspec.json.encode(position)).decode().rstrip("=")
+
+
+def decode_number_cursor(cursor: str) -> int:
+    """The number in a cursor from encode_number_cursor, or a 400 `invalid_cursor`."""
+    return decode_cursor(cursor, NumberPosition).number
+
+
+def decode_cursor(cursor: str, kind: type[P] = Position) -> P:  # type: ignore[assignment]
     """The position in `cursor`, or a 400 `invalid_cursor`."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        position = msgspec.json.decode(raw, type=Position)
-        position.at.astimezone(UTC)  # year 10000 once in UTC (9999-12-31T23:59-14:00) was a 500 in the driver
+        position = msgspec.json.decode(raw, type=kind)
+        if isinstance(position, Position):
+            position.at.astimezone(UTC)  # year 10000 once in UTC (9999-12-31T23:59-14:00) was a 500 in the driver
     except (ValueError, OverflowError, msgspec.DecodeError, msgspec.ValidationError):
         raise InvalidParameter(
             "the cursor is not one this API returned",

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from app.core.errors import Conflict
 from app.db.models import Pipeline, PipelineVersion
 from app.domain import audit
+from app.domain.pagination import decode_number_cursor
 from app.domain.permissions import Permission, Principal
 from app.domain.pipelines import checked_spec
 
@@ -72,9 +73,14 @@ def archive(session: Session, pipeline: Pipeline, *, audit_as: audit.AuditContex
     )
 
 
-def list_versions(session: Session, pipeline_id: uuid.UUID) -> list[PipelineVersion]:
+def list_versions(
+    session: Session, pipeline_id: uuid.UUID, *, limit: int, cursor: str | None = None
+) -> list[PipelineVersion]:
+    """Up to `limit + 1` versions, newest first, after the cursor's version (the extra one says more exist)."""
     query = select(PipelineVersion).where(PipelineVersion.pipeline_id == pipeline_id)
-    return list(session.scalars(query.order_by(PipelineVersion.version.desc())))
+    if cursor:
+        query = query.where(PipelineVersion.version < decode_number_cursor(cursor))
+    return list(session.scalars(query.order_by(PipelineVersion.version.desc()).limit(limit + 1)))
 
 
 def changes(before: Any, after: Any, path: str = "") -> list[dict[str, Any]]:

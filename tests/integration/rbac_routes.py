@@ -151,6 +151,10 @@ ROUTES: dict[tuple[str, str], tuple[str, Callable[[World], Request]]] = {
         "resource",
         lambda w: (f"/api/v1/pipelines/{w.pipeline_id}/versions", None),
     ),
+    ("GET", "/api/v1/pipelines/{pipeline_ref:str}/versions/{version:int}"): (
+        "resource",
+        lambda w: (f"/api/v1/pipelines/{w.pipeline_id}/versions/1", None),
+    ),
     ("GET", "/api/v1/pipelines/{pipeline_ref:str}/diff"): (
         "resource",
         lambda w: (f"/api/v1/pipelines/{w.pipeline_id}/diff", None),

@@ -44,3 +44,30 @@ def test_a_window_outside_the_years_utc_can_hold_is_refused(client: TestClient, 
     response = client.get("/api/v1/metrics/summary", params={"from": start, "to": end})
     assert response.status_code == 400, response.text
     assert response.json()["code"] == "invalid_window"
+
+
+@pytest.mark.parametrize(
+    ("path", "name", "value"),
+    [
+        ("/api/v1/runs", "created_before", "0.5"),
+        ("/api/v1/runs", "created_after", "1700000000"),
+        ("/api/v1/audit", "since", "-1"),
+        ("/api/v1/audit/export", "until", "1e9"),
+        ("/api/v1/metrics/summary", "to", "-23429213"),
+        ("/api/v1/metrics/slowest-pipelines", "from", "0"),
+        ("/api/v1/runs", "created_before", "2026-13-01T00:00:00Z"),
+    ],
+)
+def test_a_date_time_parameter_takes_only_a_date_time(client: TestClient, path: str, name: str, value: str) -> None:
+    """A bare number was read as Unix seconds, though the document says ISO 8601 (schemathesis)."""
+    response = client.get(path, params={name: value})
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["code"] == "invalid_parameter"
+    assert [e["field"] for e in response.json()["errors"]] == [name]
+
+
+@pytest.mark.parametrize("value", ["2026-01-02T03:04:05Z", "2026-01-02T03:04:05.123+08:00"])
+def test_a_date_time_parameter_still_takes_iso_8601(client: TestClient, value: str) -> None:
+    assert client.get("/api/v1/runs", params={"created_before": value}).status_code == 200
+    assert client.get("/api/v1/metrics/summary", params={"to": value}).status_code == 200

@@ -150,3 +150,18 @@ def test_validate_refuses_a_cron_that_never_fires(client: TestClient, pipeline: 
     draft = {"name": "never", "pipeline": "noop", "schedule": {"kind": "cron", "cron": "0 0 31 4,6,9,11 *"}}
     response = client.post("/api/v1/deployments/validate", json=draft)
     assert (response.status_code, response.json()["code"]) == (422, "schedule_never_fires")
+
+
+def test_an_error_echoes_a_bounded_part_of_the_input(client: TestClient, pipeline: dict) -> None:
+    """100,000 unknown dst_policy keys answered a 2 MB 422; a 500 KB time zone was echoed whole."""
+    keys = {f"k{i:06d}": "x" for i in range(100_000)}
+    many = client.post("/api/v1/deployments", json={**CREATE, "dst_policy": keys})
+    assert many.status_code == 422, many.text[:300]
+    assert len(many.content) < 8_000
+    assert "k000000" in many.json()["detail"]
+    assert "more characters)" in many.json()["detail"]
+    assert "more characters)" in many.json()["errors"][0]["message"]
+    zone = "Z" * 500_000
+    huge = client.post("/api/v1/deployments", json={**CREATE, "schedule": {**CREATE["schedule"], "timezone": zone}})
+    assert (huge.status_code, huge.json()["code"]) == (422, "unknown_timezone")
+    assert len(huge.content) < 8_000

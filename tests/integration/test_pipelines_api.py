@@ -94,7 +94,10 @@ def test_versions_diff_and_archive(client: TestClient, parts: Engine_) -> None:
     changed = client.put(f"/api/v1/pipelines/{pipeline['id']}", json={"spec": spec, "message": "stricter"})
     assert (changed.status_code, changed.json()["version"]) == (200, 2)
     versions = client.get(f"/api/v1/pipelines/{pipeline['id']}/versions").json()
-    assert [(v["version"], v["message"]) for v in versions] == [(2, "stricter"), (1, "")]
+    assert [(v["version"], v["message"]) for v in versions["items"]] == [(2, "stricter"), (1, "")]
+    assert versions["next_cursor"] is None
+    first = client.get(f"/api/v1/pipelines/{pipeline['id']}/versions/1").json()
+    assert (first["version"], first["spec"]["steps"][0]["where"]) == (1, "amount >= $floor")
     diff = client.get(f"/api/v1/pipelines/{pipeline['id']}/diff").json()
     assert diff["changes"] == [
         {"path": "steps[0].where", "change": "changed", "before": "amount >= $floor", "after": "amount > 20"}
@@ -104,6 +107,30 @@ def test_versions_diff_and_archive(client: TestClient, parts: Engine_) -> None:
     assert client.get(f"/api/v1/pipelines/{pipeline['id']}").status_code == 404
     refused = client.post(f"/api/v1/pipelines/{pipeline['id']}/runs", json={})
     assert refused.status_code == 404
+
+
+def test_the_versions_of_a_pipeline_are_paged_without_their_specs(client: TestClient, pipeline: dict) -> None:
+    """Every version with its spec (up to 1 MiB each) came in one answer, however many there were."""
+    for n in range(2, 6):
+        changed = client.put(f"/api/v1/pipelines/{pipeline['id']}", json={"spec": {"steps": []}, "message": f"m{n}"})
+        assert changed.status_code == 200, changed.text
+    url = f"/api/v1/pipelines/{pipeline['id']}/versions"
+    first = client.get(url, params={"limit": 2}).json()
+    assert [v["version"] for v in first["items"]] == [5, 4]
+    assert all("spec" not in v for v in first["items"])
+    second = client.get(url, params={"limit": 2, "cursor": first["next_cursor"]}).json()
+    third = client.get(url, params={"limit": 2, "cursor": second["next_cursor"]}).json()
+    assert ([v["version"] for v in second["items"]], [v["version"] for v in third["items"]]) == ([3, 2], [1])
+    assert third["next_cursor"] is None
+    for bad in ({"limit": 0}, {"limit": 501}, {"cursor": "not-a-cursor"}):
+        refused = client.get(url, params=bad)
+        assert refused.status_code == 400, refused.text
+    one = client.get(f"{url}/3").json()
+    latest = client.get(f"/api/v1/pipelines/{pipeline['id']}").json()
+    assert (one["version"], one["message"], one["spec"]) == (3, "m3", latest["spec"])
+    missing = client.get(f"{url}/6")
+    assert (missing.status_code, missing.json()["code"]) == (404, "pipeline_version_not_found")
+    assert client.get(f"{url}/{2**31}").status_code == 400
 
 
 def test_the_sandbox_refuses_reading_other_files(client: TestClient, parts: Engine_) -> None:
@@ -184,7 +211,7 @@ def test_a_spec_past_a_mebibyte_is_refused_on_create_and_change(client: TestClie
         assert response.status_code == 422, response.text[:300]
         assert (response.json()["code"], response.json()["errors"][0]["field"]) == ("spec_too_large", "spec")
     assert client.get("/api/v1/pipelines/big").status_code == 404
-    assert [v["version"] for v in client.get(f"/api/v1/pipelines/{pipeline['id']}/versions").json()] == [1]
+    assert [v["version"] for v in client.get(f"/api/v1/pipelines/{pipeline['id']}/versions").json()["items"]] == [1]
     big["steps"] = big["steps"][:100]  # 900 KB: within the bound
     assert client.post("/api/v1/pipelines", json={"name": "big", "spec": big}).status_code == 201
 

@@ -136,3 +136,30 @@ def test_deployment_and_backfill_times_state_the_years_rule(document: dict[str, 
         if "years 1900 to 8999" not in schemas[name]["properties"][field].get("description", "")
     ]
     assert silent == []
+
+
+def test_a_body_that_refuses_unknown_fields_says_so(document: dict[str, Any]) -> None:
+    """msgspec's forbid_unknown_fields refuses them, but the document let any through (schemathesis)."""
+    schemas = document["components"]["schemas"]
+    for name in ("ImportConfig", "PipelineIn", "PipelineChange", "DraftIn", "DeploymentIn", "DatasetPatch"):
+        assert schemas[name]["additionalProperties"] is False, name
+    assert "additionalProperties" not in schemas["RunOut"]  # a response may grow fields
+
+
+def test_a_pipeline_spec_is_a_closed_object_pointing_at_the_language_schema(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    for name in ("PipelineIn", "PipelineChange", "DraftIn", "PipelineOut", "PipelineVersionOut"):
+        assert schemas[name]["properties"]["spec"] == {"$ref": "#/components/schemas/PipelineSpec"}, name
+    spec = schemas["PipelineSpec"]
+    assert spec["additionalProperties"] is False
+    assert {"inputs", "params", "steps", "output"} <= set(spec["properties"])
+    assert "/api/v1/pipelines/schema" in spec["description"]
+
+
+def test_the_upload_form_states_the_tags_rule(document: dict[str, Any]) -> None:
+    form = document["paths"]["/api/v1/datasets"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
+    pattern = re.compile(form["properties"]["tags"]["pattern"])
+    for good in ("", "q1", "q1, finance:eu ,x-2", "a,,b"):
+        assert pattern.match(good), good
+    for bad in ("q 1", "-lead", "a;b", "x" * 65):
+        assert not pattern.match(bad), bad

@@ -10,7 +10,7 @@ from app.core.errors import InvalidInput, InvalidParameter
 from app.core.ids import uuid7
 from app.db.queries import parse
 from app.domain.audit import REDACTED, redact
-from app.domain.pagination import decode_cursor, encode_cursor
+from app.domain.pagination import decode_cursor, decode_number_cursor, encode_cursor, encode_number_cursor
 from app.paths import UnsafePath, run_log_path, under_root
 from app.pipeline.spec import FailStep, LogStep, SleepStep, parse_spec
 
@@ -39,6 +39,14 @@ def test_a_bad_cursor_is_a_clear_error(cursor: str) -> None:
     with pytest.raises(InvalidParameter) as caught:
         decode_cursor(cursor)
     assert caught.value.code == "invalid_cursor"
+
+
+def test_a_number_cursor_round_trips_and_stays_within_a_postgres_integer() -> None:
+    assert decode_number_cursor(encode_number_cursor(41)) == 41
+    for bad in (encode_cursor(datetime(2026, 1, 2, tzinfo=UTC), uuid.UUID(int=7)), "WzIxNDc0ODM2NDhd", "Wy0xXQ"):
+        with pytest.raises(InvalidParameter) as caught:  # a time cursor, [2147483648], [-1]
+            decode_number_cursor(bad)
+        assert caught.value.code == "invalid_cursor"
 
 
 def test_uuid7_is_version_7_and_ordered_by_time() -> None:

@@ -9,10 +9,10 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, PathParameter, QueryParameter
 
 from app.api.openapi import YAML_BODY
-from app.api.schemas import PipelineOut, RunOut
+from app.api.schemas import Page, PipelineOut, RunOut, page
 from app.api.security import audit_context, principal_of
 from app.api.yaml_body import YamlBodyMiddleware
 from app.core import display_text
@@ -27,6 +27,7 @@ from app.domain import pipeline_io as run_service
 from app.domain import pipeline_versions as service
 from app.domain import pipelines as pipeline_service
 from app.domain.namespaces import namespace_id
+from app.domain.pagination import check_limit
 from app.domain.permissions import Permission
 from app.domain.run_params import check_params
 from app.ingest.bounded import bounded, request_limits
@@ -52,6 +53,15 @@ class PipelineChange(display_text.Normalised, kw_only=True, forbid_unknown_field
     spec: dict[str, Any]
     description: display_text.multi_line(10_000) | None = None  # type: ignore[valid-type]
     message: display_text.multi_line(2000) = ""  # type: ignore[valid-type]
+
+
+class PipelineVersionSummary(msgspec.Struct):
+    """A version as the list shows it: its spec (up to 1 MiB) is read one version at a time."""
+
+    version: int
+    message: str
+    created_at: datetime
+    created_by: uuid.UUID | None
 
 
 class PipelineVersionOut(msgspec.Struct):
@@ -143,19 +153,50 @@ class PipelineVersionController(Controller):
         operation_id="listPipelineVersions",
         opt={"permission": Permission.PIPELINES_READ},
         sync_to_thread=True,
-        summary="Every version of a pipeline, newest first",
+        summary="A pipeline's versions, newest first, paged (no spec: read one version for it)",
     )
     def versions(
-        self, request: Request, pipeline_ref: Ref, db: NamedDependency[Database], namespace: FromQuery[str] = "default"
-    ) -> list[PipelineVersionOut]:
+        self,
+        request: Request,
+        pipeline_ref: Ref,
+        db: NamedDependency[Database],
+        namespace: FromQuery[str] = "default",
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
+        cursor: FromQuery[str | None] = None,
+    ) -> Page[PipelineVersionSummary]:
         with db.read() as session:
             pipeline = pipeline_service.pipeline_for(
                 session, pipeline_ref, namespace, principal_of(request), Permission.PIPELINES_READ
             )
-            return [
-                PipelineVersionOut(v.version, v.spec, v.message, v.created_at, v.created_by)
-                for v in service.list_versions(session, pipeline.id)
-            ]
+            rows = service.list_versions(session, pipeline.id, limit=check_limit(limit), cursor=cursor)
+        return page(
+            rows,
+            limit,
+            position=lambda v: v.version,
+            item=lambda v: PipelineVersionSummary(v.version, v.message, v.created_at, v.created_by),
+        )
+
+    @get(
+        "/{pipeline_ref:str}/versions/{version:int}",
+        operation_id="getPipelineVersion",
+        opt={"permission": Permission.PIPELINES_READ},
+        sync_to_thread=True,
+        summary="One version of a pipeline, with its spec",
+    )
+    def version(
+        self,
+        request: Request,
+        pipeline_ref: Ref,
+        version: Annotated[int, PathParameter(ge=1, le=MAX_VERSION)],
+        db: NamedDependency[Database],
+        namespace: FromQuery[str] = "default",
+    ) -> PipelineVersionOut:
+        with db.read() as session:
+            pipeline = pipeline_service.pipeline_for(
+                session, pipeline_ref, namespace, principal_of(request), Permission.PIPELINES_READ
+            )
+            v = pipeline_service.get_version(session, pipeline.id, version)
+            return PipelineVersionOut(v.version, v.spec, v.message, v.created_at, v.created_by)
 
     @get(
         "/{pipeline_ref:str}/diff",

@@ -1004,10 +1004,30 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Every version of a pipeline, newest first
+         * A pipeline's versions, newest first, paged (no spec: read one version for it)
          * @description Permission: `pipelines:read` (role `viewer` or higher in the resource's namespace).
          */
         get: operations["listPipelineVersions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/pipelines/{pipeline_ref}/versions/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One version of a pipeline, with its spec
+         * @description Permission: `pipelines:read` (role `viewer` or higher in the resource's namespace).
+         */
+        get: operations["getPipelineVersion"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1973,9 +1993,7 @@ export interface components {
             params?: {
                 [key: string]: unknown;
             };
-            spec: {
-                [key: string]: unknown;
-            };
+            spec: components["schemas"]["PipelineSpec"];
         };
         /**
          * DstFold
@@ -2332,9 +2350,7 @@ export interface components {
             description?: string | null;
             /** @default  */
             message: string;
-            spec: {
-                [key: string]: unknown;
-            };
+            spec: components["schemas"]["PipelineSpec"];
         };
         /** PipelineIn */
         PipelineIn: {
@@ -2343,9 +2359,7 @@ export interface components {
             name: string;
             /** @default default */
             namespace: string;
-            spec: {
-                [key: string]: unknown;
-            };
+            spec: components["schemas"]["PipelineSpec"];
         };
         /** PipelineOut */
         PipelineOut: {
@@ -2357,9 +2371,7 @@ export interface components {
             name: string;
             /** Format: uuid */
             namespace_id: string;
-            spec: {
-                [key: string]: unknown;
-            };
+            spec: components["schemas"]["PipelineSpec"];
             /** Format: date-time */
             updated_at: string;
             version: number;
@@ -2377,6 +2389,17 @@ export interface components {
             priority: number;
             timeout_seconds?: number | null;
             version?: number | null;
+        };
+        /**
+         * PipelineSpec
+         * @description A pipeline: the datasets it reads, its parameters, its ordered steps, the dataset it writes. Its whole language (steps included) is the JSON Schema at GET /api/v1/pipelines/schema; the server refuses any other key.
+         */
+        PipelineSpec: {
+            defaults?: unknown;
+            inputs?: unknown;
+            output?: unknown;
+            params?: unknown;
+            steps?: unknown;
         };
         /** PipelineSummary */
         PipelineSummary: {
@@ -2404,10 +2427,21 @@ export interface components {
             created_at: string;
             created_by: string | null;
             message: string;
-            spec: {
-                [key: string]: unknown;
-            };
+            spec: components["schemas"]["PipelineSpec"];
             version: number;
+        };
+        /** PipelineVersionSummary */
+        PipelineVersionSummary: {
+            /** Format: date-time */
+            created_at: string;
+            created_by: string | null;
+            message: string;
+            version: number;
+        };
+        /** Page[PipelineVersionSummary] */
+        PipelineVersionSummaryPage: {
+            items: components["schemas"]["PipelineVersionSummary"][];
+            next_cursor: string | null;
         };
         /** Preview */
         Preview: {
@@ -3086,6 +3120,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body's Content-Type is not one this operation takes, or the file's format is not supported */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
                 headers: {
@@ -3266,6 +3309,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body's Content-Type is not one this operation takes, or the file's format is not supported */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
                 headers: {
@@ -3344,6 +3396,15 @@ export interface operations {
             };
             /** @description The body or file is larger than allowed */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body's Content-Type is not one this operation takes, or the file's format is not supported */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3458,6 +3519,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body's Content-Type is not one this operation takes, or the file's format is not supported */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
                 headers: {
@@ -3547,6 +3617,15 @@ export interface operations {
             };
             /** @description The body or file is larger than allowed */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body's Content-Type is not one this operation takes, or the file's format is not supported */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3695,7 +3774,7 @@ export interface operations {
                     file: string;
                     /** @description The dataset's name (default: the file's name) */
                     name?: string;
-                    /** @description Comma-separated */
+                    /** @description Comma-separated tags: each a letter or digit, then letters, digits and _ . : - (≤ 64) */
                     tags?: string;
                 };
             };
@@ -3764,7 +3843,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The file's format is not supported */
+            /** @description The body's Content-Type is not one this operation takes, or the file's format is not supported */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -4048,6 +4127,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body's Content-Type is not one this operation takes, or the file's format is not supported */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
                 headers: {
@@ -4262,6 +4350,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body's Content-Type is not one this operation takes, or the file's format is not supported */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
                 headers: {
@@ -4373,7 +4470,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The file's format is not supported */
+            /** @description The body's Content-Type is not one this operation takes, or the file's format is not supported */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -4857,6 +4954,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body's Content-Type is not one this operation takes, or the file's format is not supported */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
                 headers: {
@@ -4948,6 +5054,15 @@ export interface operations {
             };
             /** @description The body or file is larger than allowed */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body's Content-Type is not one this operation takes, or the file's format is not supported */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5230,6 +5345,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body's Content-Type is not one this operation takes, or the file's format is not supported */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
                 headers: {
@@ -5337,6 +5461,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body's Content-Type is not one this operation takes, or the file's format is not supported */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
                 headers: {
@@ -5428,6 +5561,15 @@ export interface operations {
             };
             /** @description The body or file is larger than allowed */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body's Content-Type is not one this operation takes, or the file's format is not supported */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5821,6 +5963,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body's Content-Type is not one this operation takes, or the file's format is not supported */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
                 headers: {
@@ -6073,6 +6224,15 @@ export interface operations {
             };
             /** @description The body or file is larger than allowed */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body's Content-Type is not one this operation takes, or the file's format is not supported */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6942,6 +7102,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body's Content-Type is not one this operation takes, or the file's format is not supported */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
                 headers: {
@@ -7125,6 +7294,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body's Content-Type is not one this operation takes, or the file's format is not supported */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
                 headers: {
@@ -7217,6 +7395,15 @@ export interface operations {
             };
             /** @description The body or file is larger than allowed */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body's Content-Type is not one this operation takes, or the file's format is not supported */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7502,6 +7689,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body's Content-Type is not one this operation takes, or the file's format is not supported */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
                 headers: {
@@ -7650,6 +7846,15 @@ export interface operations {
             };
             /** @description The body or file is larger than allowed */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body's Content-Type is not one this operation takes, or the file's format is not supported */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7847,6 +8052,15 @@ export interface operations {
             };
             /** @description The body or file is larger than allowed */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body's Content-Type is not one this operation takes, or the file's format is not supported */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8150,6 +8364,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body's Content-Type is not one this operation takes, or the file's format is not supported */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
                 headers: {
@@ -8183,6 +8406,8 @@ export interface operations {
         parameters: {
             query?: {
                 namespace?: string;
+                limit?: number;
+                cursor?: string | null;
             };
             header?: never;
             path: {
@@ -8198,7 +8423,95 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PipelineVersionOut"][];
+                    "application/json": components["schemas"]["PipelineVersionSummaryPage"];
+                };
+            };
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; retry after the `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getPipelineVersion: {
+        parameters: {
+            query?: {
+                namespace?: string;
+            };
+            header?: never;
+            path: {
+                pipeline_ref: string;
+                version: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PipelineVersionOut"];
                 };
             };
             /** @description A parameter or header is malformed, or the body is not valid JSON */
@@ -8474,6 +8787,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body's Content-Type is not one this operation takes, or the file's format is not supported */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
                 headers: {
@@ -8575,6 +8897,15 @@ export interface operations {
             };
             /** @description The body or file is larger than allowed */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body's Content-Type is not one this operation takes, or the file's format is not supported */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9398,6 +9729,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body's Content-Type is not one this operation takes, or the file's format is not supported */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
                 headers: {
@@ -9570,6 +9910,15 @@ export interface operations {
             };
             /** @description The body or file is larger than allowed */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body's Content-Type is not one this operation takes, or the file's format is not supported */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9771,6 +10120,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body's Content-Type is not one this operation takes, or the file's format is not supported */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The range lies outside the upload */
             416: {
                 headers: {
@@ -9887,7 +10245,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The file's format is not supported */
+            /** @description The body's Content-Type is not one this operation takes, or the file's format is not supported */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -10063,6 +10421,15 @@ export interface operations {
             };
             /** @description The body or file is larger than allowed */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body's Content-Type is not one this operation takes, or the file's format is not supported */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10602,6 +10969,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body's Content-Type is not one this operation takes, or the file's format is not supported */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
             422: {
                 headers: {
@@ -10861,6 +11237,15 @@ export interface operations {
             };
             /** @description The body or file is larger than allowed */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body's Content-Type is not one this operation takes, or the file's format is not supported */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11229,6 +11614,15 @@ export interface operations {
             };
             /** @description The body or file is larger than allowed */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body's Content-Type is not one this operation takes, or the file's format is not supported */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

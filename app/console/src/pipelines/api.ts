@@ -7,7 +7,9 @@ export type Pipeline = Ok<'/api/v1/pipelines/{pipeline_ref}', 'get'>
 export type PipelinePage = Ok<'/api/v1/pipelines', 'get'>
 /** A pipeline as the list shows it: no spec (read the pipeline for it), its step count instead. */
 export type PipelineSummary = PipelinePage['items'][number]
-export type PipelineVersion = Ok<'/api/v1/pipelines/{pipeline_ref}/versions', 'get'> extends (infer V)[] ? V : never
+export type PipelineVersionPage = Ok<'/api/v1/pipelines/{pipeline_ref}/versions', 'get'>
+/** A version as the list shows it: no spec (GET …/versions/{version} has it). */
+export type PipelineVersion = PipelineVersionPage['items'][number]
 export type Diff = Ok<'/api/v1/pipelines/{pipeline_ref}/diff', 'get'>
 export type Report = Ok<'/api/v1/pipelines/validate', 'post'>
 export type Rows = Ok<'/api/v1/datasets/{dataset_id}/rows', 'get'>
@@ -38,8 +40,12 @@ export async function getPipeline(ref: string, namespace?: string): Promise<Pipe
   )
 }
 
-export async function getVersions(ref: string): Promise<PipelineVersion[]> {
-  return unwrap(await api.GET('/api/v1/pipelines/{pipeline_ref}/versions', { params: { path: { pipeline_ref: ref } } }))
+export async function getVersions(ref: string, cursor?: string): Promise<PipelineVersionPage> {
+  return unwrap(
+    await api.GET('/api/v1/pipelines/{pipeline_ref}/versions', {
+      params: { path: { pipeline_ref: ref }, query: { cursor, limit: 50 } },
+    }),
+  )
 }
 
 export async function getDiff(ref: string, from: number, to: number): Promise<Diff> {
