@@ -112,9 +112,16 @@ def plain_number_sql(expr: str, config: ImportConfig) -> str:
     number, percent, negative, plain = parts
     # exact, as Python's scaleb(-2); a number that is none (1.2.3%) stays as written, for the cast to name it
     hundredth = f"coalesce(CAST(TRY_CAST({percent} AS DECIMAL(38, 16)) * 0.01 AS VARCHAR), {written})"
+    # anything else as the workbook converter reads it (convert.Converter._number_text): without the configured
+    # thousands separator, with ',' as the decimal point when configured so ("2,000.00", "12,5")
+    rest = written
+    if config.thousands_separator:
+        rest = f"replace({rest}, {literal(config.thousands_separator)}, '')"
+    if config.decimal_separator == ",":
+        rest = f"replace({rest}, ',', '.')"
     return (
         f"CASE WHEN regexp_full_match({value}, {literal(MONEY)}) THEN {number} "
         f"WHEN regexp_full_match({value}, {literal(NEGATIVE)}) THEN {negative} "
         f"WHEN {value} <> {written} AND regexp_full_match({value}, {literal(PLAIN)}) THEN {plain} "
-        f"WHEN regexp_full_match({value}, {literal(PERCENT)}) THEN {hundredth} ELSE {written} END"
+        f"WHEN regexp_full_match({value}, {literal(PERCENT)}) THEN {hundredth} ELSE {rest} END"
     )

@@ -9,7 +9,9 @@ import duckdb
 import pytest
 
 from app.ingest import ImportConfig, ImportLimits
+from app.ingest.columns import Planned
 from app.ingest.config import ColumnSpec
+from app.ingest.convert import Converter
 from app.ingest.errors import ImportFailed
 from app.ingest.money import plain_number, plain_number_sql
 from app.ingest.preview import preview
@@ -39,6 +41,27 @@ def test_european_amounts_keep_their_separators_apart():
     assert plain_number("¥1.234,56", config) == "1234,56"
     sql = plain_number_sql("x", config)
     assert duckdb.connect().execute(f"SELECT {sql} FROM (SELECT '¥1.234,56' AS x)").fetchone()[0] == "1234.56"
+
+
+@pytest.mark.parametrize(
+    ("config", "text", "number"),
+    [
+        (ImportConfig(thousands_separator=","), "2,000.00", "2000.00"),
+        (ImportConfig(decimal_separator=","), "12,5", "12.5"),
+        (ImportConfig(decimal_separator=",", thousands_separator="."), "1.234,5", "1234.5"),
+        (ImportConfig(), "12.5", "12.5"),
+    ],
+)
+def test_plain_numbers_beside_amounts_read_as_the_workbook_converter_reads_them(
+    config: ImportConfig, text: str, number: str
+):
+    """A CSV column read as text for its amounts passed its plain numbers on as written: with the suggested
+    thousands separator "2,000.00" failed the cast that a workbook cell passes, and so did "12,5" with ','
+    as the decimal point."""
+    sql = plain_number_sql("x", config)
+    assert duckdb.connect().execute(f"SELECT {sql} FROM (SELECT ? AS x)", [text]).fetchone()[0] == number
+    column = Planned(index=0, source="金额", name="金额", type="decimal", scale=2)
+    assert Converter(column, config).to_decimal(text) == decimal.Decimal(number)
 
 
 def _bill(path: Path) -> Path:
