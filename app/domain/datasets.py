@@ -34,6 +34,8 @@ Description = display_text.multi_line(10_000)
 #: A tag: a letter or digit, then letters, digits and _ . : - (at most 64 characters in all).
 TAG = r"[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}"
 Tag = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=whole(TAG))]
+#: A dataset's tags, at most 50, from the JSON PATCH and the upload form alike.
+Tags = Annotated[list[Tag], msgspec.Meta(max_length=50)]
 #: The upload form's `tags`: tags separated by commas, spaces around them and empty ones ignored (check_tags).
 #: Kept free of nested optional repeats, which test generators (Hypothesis) cannot draw from in reasonable time.
 TAGS_FIELD = whole(rf"[ ,]*(?:{TAG}(?: *,[ ,]*{TAG})*)?[ ,]*")
@@ -50,7 +52,7 @@ class DatasetPatch(display_text.Normalised, kw_only=True, forbid_unknown_fields=
 
     name: Name | None = None
     description: Description | None = None
-    tags: Annotated[list[Tag], msgspec.Meta(max_length=50)] | None = None
+    tags: Tags | None = None
 
 
 class DatasetFilters(msgspec.Struct, kw_only=True):
@@ -75,7 +77,7 @@ def check_name(name: str) -> str:
 def check_tags(tags: list[str]) -> list[str]:
     """Tags as given in a form field: validated like the JSON ones, duplicates dropped."""
     try:
-        return list(dict.fromkeys(msgspec.convert(tags, list[Tag])))
+        return list(dict.fromkeys(msgspec.convert(tags, Tags)))
     except msgspec.ValidationError as exc:
         raise InvalidInput(str(exc), errors=[{"field": "tags", "message": str(exc)}]) from None
 

@@ -226,3 +226,14 @@ def test_an_import_into_a_dataset_deleted_meanwhile_fails(client: TestClient, pa
     assert run["error"]["code"] == "dataset_deleted"
     assert count(engine, "dataset_versions", f"dataset_id = '{dataset['id']}'") == 0
     assert [p for p in stored_files(parts.settings.data_path) if run_id in p] == []
+
+
+def test_an_upload_takes_at_most_50_tags_as_a_patch_does(client: TestClient) -> None:
+    """The form's tags had no count limit (a PATCH has 50): 10,000 tags were stored with the dataset."""
+    tags = ", ".join(f"t{n}" for n in range(51))
+    response = client.post(
+        "/api/v1/datasets", files={"file": ("sales.csv", SALES, "text/csv")}, data={"name": "many-tags", "tags": tags}
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == "tags"
+    assert upload(client, SALES, tags=", ".join(f"t{n}" for n in range(50)))["tags"][-1] == "t49"
