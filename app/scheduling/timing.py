@@ -27,6 +27,12 @@ MAX_JUMP = timedelta(hours=25)
 OFFSET_PROBE = timedelta(hours=6)
 #: More than the widest difference of two UTC offsets (UTC-12 to UTC+14).
 OFFSET_SPREAD = timedelta(hours=27)
+#: From this instant on every zone's clock follows a yearly rule (the TZif footer: tzdata lists its one-off
+#: transitions no later; Morocco's, the furthest, end in 2087), which repeats with the calendar's cycle.
+RULES_SETTLED = datetime(2100, 1, 1, tzinfo=UTC)
+#: One calendar cycle as a duration (cron.CYCLE_YEARS of 365.2425 days), and the last instant there is.
+_CYCLE = timedelta(days=146_097 * cron.CYCLE_YEARS // 400)
+_LAST = datetime.max.replace(tzinfo=UTC) - OFFSET_SPREAD
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -84,20 +90,38 @@ def fires(
 def next_fire(
     schedule: Schedule, after: datetime, *, start_at: datetime | None = None, end_at: datetime | None = None
 ) -> datetime | None:
-    """The first fire time after `after` that actually fires (skipped ones are passed over)."""
-    horizon = after + timedelta(days=366 * cron.HORIZON_YEARS)
+    """The first fire time after `after` that actually fires (skipped ones are passed over); None: there is none.
+
+    Exact, with bounded work: an interval or a once schedule is arithmetic; a cron line jumps from wall time to
+    matching wall time (cron.next_after, exact over a calendar cycle) and stops at SEARCH_CYCLE past the year
+    every zone's rules have settled, after which both the calendar and the rules repeat.
+    """
+    low = max(after, start_at - timedelta(microseconds=1)) if start_at else after
+    if not isinstance(schedule, CronSchedule):
+        found = fires(schedule, low, end_at or _LAST, end_at=end_at, limit=1)
+        return found[0].at if found else None
+    horizon = _cycle_after(max(low, RULES_SETTLED))
     window = timedelta(hours=1)
-    low = after
-    while low < horizon:
+    while low < horizon and (end_at is None or low < end_at):
+        # no fire time comes before the instant of the next matching wall time, read at the largest offset
+        wall = schedule.expression.next_after(low.astimezone(UTC).replace(tzinfo=None) - OFFSET_SPREAD)
+        if wall is None:
+            return None
+        earliest = wall.replace(tzinfo=UTC) - OFFSET_SPREAD
+        if earliest > low:
+            low, window = earliest, timedelta(hours=1)
         # A few candidates are enough: wall-time order equals instant order except inside a repeated hour,
         # where each wall time gives at most two instants.
         for fire in fires(schedule, low, min(low + window, horizon), start_at=start_at, end_at=end_at, limit=4):
             if fire.skipped is None:
                 return fire.at
-        if end_at is not None and low >= end_at:
-            return None
         low, window = low + window, min(window * 4, timedelta(days=366))
     return None
+
+
+def _cycle_after(when: datetime) -> datetime:
+    """`when` one calendar cycle (cron.CYCLE_YEARS) later, or the last instant there is."""
+    return when + (_LAST - when if when.year + cron.CYCLE_YEARS > _LAST.year else _CYCLE)
 
 
 def upcoming(
@@ -141,7 +165,7 @@ def _cron(schedule: CronSchedule, low: datetime, high: datetime, limit: int) -> 
     # while a wall time could still give an earlier instant: none later than `bound` + the most offset can.
     bound: datetime | None = None
     runs = 0
-    while (nxt := schedule.expression.next_after(local)) is not None and nxt <= end_local:
+    while (nxt := schedule.expression.next_after(local, end_local)) is not None:
         if bound is not None and (nxt - most).replace(tzinfo=UTC) > bound:
             break
         local = nxt
