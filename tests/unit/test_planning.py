@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.scheduling.planning import Policies, plan, plan_ahead
+from app.scheduling.planning import Policies, later_late_wanted, plan, plan_ahead
 from app.scheduling.timing import Fire
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -109,3 +109,24 @@ def test_a_future_dst_gap_is_recorded_ahead_and_needs_no_slot() -> None:
     assert result is not None
     assert [r.scheduled_for for r in result.runs] == [NOW + timedelta(seconds=3)]
     assert [o for _, o, _ in result.skipped] == ["dst_skipped"]
+
+
+@pytest.mark.parametrize(
+    ("policy", "later_late", "expected"),
+    [
+        # a chunk of a long downtime, followed by missed fire times of later chunks: none of it runs under run_once
+        ("run_once", 1, [(30, "coalesced"), (20, "coalesced"), (10, "coalesced")]),
+        ("run_once", 0, [(30, "coalesced"), (20, "coalesced"), (10, "run")]),
+        # catch_up keeps the newest max_catch_up (2) of the whole downtime: the later chunks' first
+        ("catch_up", 2, [(30, "misfire_skipped"), (20, "misfire_skipped"), (10, "misfire_skipped")]),
+        ("catch_up", 1, [(30, "misfire_skipped"), (20, "misfire_skipped"), (10, "run")]),
+        ("catch_up", 0, [(30, "misfire_skipped"), (20, "run"), (10, "run")]),
+    ],
+)
+def test_a_chunk_of_a_long_downtime_leaves_its_runs_to_the_later_missed_fire_times(
+    policy: str, later_late: int, expected: list[tuple[int, str]]
+) -> None:
+    policies = Policies(misfire_policy=policy, misfire_grace_seconds=60, max_catch_up=2, overlap_policy="allow")
+    result = plan(minutes_ago(30, 20, 10), NOW, policies, active=0, held=0, later_late=later_late)
+    assert outcomes(result) == expected
+    assert later_late_wanted(policies) == (1 if policy == "run_once" else 2)
