@@ -141,12 +141,10 @@ def upcoming(
 
 def _interval(schedule: IntervalSchedule, low: datetime, high: datetime, limit: int) -> list[Fire]:
     step = timedelta(seconds=schedule.seconds)
-    k = 0 if low < schedule.anchor else int((low - schedule.anchor) / step) + 1
+    # exact integer division: a float quotient rounds up across long spans and a fire time just after `low` was lost
+    k = 0 if low < schedule.anchor else (low - schedule.anchor) // step + 1
     out = []
     at = schedule.anchor + step * k
-    while at <= low:
-        k += 1
-        at = schedule.anchor + step * k
     while at <= high and len(out) < limit:
         out.append(Fire(at=at))
         k += 1

@@ -256,3 +256,11 @@ def test_a_line_is_refused_as_never_firing_only_when_no_time_in_a_calendar_cycle
     with pytest.raises(InvalidInput) as refused:
         check_fires(cron_in("0 0 */30 2 5#5", "UTC"), utc(2026, 1, 1))
     assert (refused.value.code, refused.value.errors[0]["field"]) == ("schedule_never_fires", "schedule.cron")
+
+
+def test_an_interval_fire_time_a_microsecond_after_the_window_opens_is_found_however_far_from_the_anchor() -> None:
+    """The multiple was a float quotient: 8,100 years of seconds rounded up, and 12:00:00 was skipped."""
+    schedule = IntervalSchedule(seconds=1, anchor=utc(1900, 1, 1))
+    fire = utc(8999, 6, 1, 12)
+    assert [f.at for f in fires(schedule, fire - timedelta(microseconds=1), fire)] == [fire]
+    assert next_fire(schedule, fire - timedelta(microseconds=1)) == fire
