@@ -84,6 +84,10 @@ def plan(fires: list[Fire], now: datetime, policies: Policies, *, active: int, h
             for t in late[: len(late) - len(kept)]
         ]
         to_run = kept + to_run
+    # Runs already held take the free slots first (release_held_runs sends them, oldest first): a new fire time
+    # waits behind them, and no scheduler's release can meet a slot this plan handed out as well.
+    released = min(held, max(0, policies.max_concurrent_runs - active))
+    active, held = active + released, held - released
     slots = policies.max_concurrent_runs - active
     for at in sorted(to_run):
         if policies.overlap_policy == OverlapPolicy.ALLOW or slots > 0:

@@ -130,3 +130,21 @@ def test_a_chunk_of_a_long_downtime_leaves_its_runs_to_the_later_missed_fire_tim
     result = plan(minutes_ago(30, 20, 10), NOW, policies, active=0, held=0, later_late=later_late)
     assert outcomes(result) == expected
     assert later_late_wanted(policies) == (1 if policy == "run_once" else 2)
+
+
+@pytest.mark.parametrize(
+    ("policy", "expected"),
+    [
+        ("buffer_all", [(0, "held")]),  # the held run is released into the free slot; the new one waits behind it
+        ("buffer_one", [(0, "held")]),  # ... and becomes the one held
+        ("skip", [(0, "overlap_skipped")]),  # a run still held from an earlier policy takes the slot first
+    ],
+)
+def test_a_free_slot_goes_to_the_run_already_held_not_to_a_new_fire_time(
+    policy: str, expected: list[tuple[int, str]]
+) -> None:
+    """The new fire time took the slot the held run was waiting for: the held one ran later (not first in, first
+    out), and a second scheduler releasing it meanwhile made two runs where one may run."""
+    policies = Policies(max_concurrent_runs=1, overlap_policy=policy)
+    assert outcomes(plan(minutes_ago(0), NOW, policies, active=0, held=1)) == expected
+    assert outcomes(plan(minutes_ago(0), NOW, policies, active=0, held=0)) == [(0, "run")]
