@@ -82,6 +82,11 @@ class ScheduleLoop:
             total.next_due = connection.execute(query("next_due_deployment")).scalar()
         return total
 
+    def database_now(self) -> datetime:
+        """The database's clock (the outbox and the reaper go by it): what the service ticks with."""
+        with self.engine.connect() as connection:
+            return connection.execute(query("database_now")).scalar_one()
+
     def release_held(self) -> int:
         """Only a tick's last step, releasing held runs: the service's wake-ups when no deployment can be due."""
         with self.engine.begin() as connection:

@@ -15,7 +15,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 import psycopg
 
@@ -173,7 +173,10 @@ class SchedulerService:
         return connection
 
     def _schedule_loop(self) -> None:
-        """Tick with the wall clock (the tick itself takes `now`); between fire times, only release held runs.
+        """Tick with the database's clock (the tick itself takes `now`); between fire times, only release held runs.
+
+        The database's clock, not this host's: the one the outbox and the reaper go by, the same for every replica,
+        so a host clock that is off or jumps neither fires early nor judges fire times still to come as missed.
 
         A tick reports the earliest fire time left. Until it comes within the lookahead, a deployment change
         NOTIFYs conveyor_deployments, or SCHEDULE_RECHECK_SECONDS pass, a wake-up claims nothing: the claim
@@ -192,8 +195,8 @@ class SchedulerService:
                     woken = True
                 if self.stopping.is_set():
                     break
-                now = datetime.now(UTC)
                 if woken or time.monotonic() >= claim_at:
+                    now = self.schedules.database_now()
                     next_due = self.schedules.tick(now).next_due
                     lookahead = self.settings.schedule_lookahead_seconds
                     claim_at = time.monotonic() + claim_wait_seconds(next_due, now, lookahead)

@@ -1,4 +1,5 @@
-"""The scheduler's loops come back at once when the server drops their sessions (pg_terminate_backend, a proxy).
+"""The scheduler service's loops against real Postgres: they come back at once when the server drops their
+sessions (pg_terminate_backend, a proxy), and they go by the database's clock, not the host's.
 
 The service's error pause is a frozen clock here: a pause of 0 returns, any longer one never ends while the test
 runs. So a loop that waits out a drop before reconnecting never listens again, and the run and the deployment
@@ -15,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 import msgspec
 import psycopg
 import pytest
+from httpx import Response
 from litestar.testing import TestClient
 from sqlalchemy import Engine, text
 
@@ -96,6 +98,17 @@ def status(engine: Engine, run_id: object) -> str:
         return str(connection.execute(text("SELECT status FROM runs WHERE id = :id"), {"id": run_id}).scalar_one())
 
 
+def deploy_soon(client: TestClient, name: str, *, every: int, **policies: str) -> tuple[datetime, Response]:
+    """A deployment of the `noop` pipeline firing every `every` seconds from two seconds on: (its first fire time,
+    the API's answer)."""
+    soon = (datetime.now(UTC) + timedelta(seconds=2)).replace(microsecond=0)
+    anchor = (soon - timedelta(seconds=every)).isoformat()
+    schedule = {"kind": "interval", "seconds": every, "anchor": anchor}
+    made = client.post("/api/v1/deployments", json={"name": name, "pipeline": "noop", "schedule": schedule, **policies})
+    assert made.status_code == 201, made.text
+    return soon, made
+
+
 def test_after_its_sessions_are_dropped_the_scheduler_listens_again_at_once_and_handles_what_came_meanwhile(
     service: tuple[SchedulerService, FrozenClock],
     parts: Engine_,
@@ -126,16 +139,7 @@ def test_after_its_sessions_are_dropped_the_scheduler_listens_again_at_once_and_
     [second] = parts.submit("noop")
     wait_for(lambda: status(engine, second) == RunStatus.QUEUED, "the run submitted after the drop to be relayed")
     assert str(second) in parts.queued_messages()
-    soon = (datetime.now(UTC) + timedelta(seconds=2)).replace(microsecond=0)
-    made = client.post(
-        "/api/v1/deployments",
-        json={
-            "name": "after-the-drop",
-            "pipeline": "noop",
-            "schedule": {"kind": "interval", "seconds": 3600, "anchor": (soon - timedelta(hours=1)).isoformat()},
-        },
-    )
-    assert made.status_code == 201, made.text
+    soon, made = deploy_soon(client, "after-the-drop", every=3600)
 
     def planned() -> list[datetime]:
         with engine.connect() as connection:
@@ -147,3 +151,34 @@ def test_after_its_sessions_are_dropped_the_scheduler_listens_again_at_once_and_
 
     assert wait_for(planned, "the new deployment's fire time to be planned") == [soon]
     assert all(pause == 0 for pause in clock.asked), clock.asked
+
+
+def test_a_host_clock_an_hour_fast_neither_misses_nor_runs_early_the_fire_times_to_come(
+    service: tuple[SchedulerService, FrozenClock],
+    client: TestClient,
+    pipeline: dict,
+    engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The loop ticked with its host's clock: an hour ahead (a clock stepped, a replica on a skewed host), it took
+    the coming hour's fire times for missed ones and coalesced them into one run."""
+
+    class HourFast(datetime):
+        @classmethod
+        def now(cls, tz=None):  # type: ignore[no-untyped-def, override]
+            return datetime.now(tz) + timedelta(hours=1)
+
+    monkeypatch.setattr("scheduler.service.datetime", HourFast)
+    # Given a deployment firing every minute from two seconds on, made once the host's clock runs an hour fast
+    soon, made = deploy_soon(client, "every-minute", every=60, misfire_policy="run_once", overlap_policy="allow")
+
+    def handled() -> list[tuple[datetime, str]]:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text("SELECT scheduled_for, outcome FROM occurrences WHERE deployment_id = :id ORDER BY 1"),
+                {"id": made.json()["id"]},
+            ).all()
+        return [(at, outcome) for at, outcome in rows]
+
+    # When the scheduler handles it, Then its first fire time makes a run, and none is taken for missed
+    assert wait_for(handled, "the deployment's first fire time to be handled") == [(soon, "run")]
