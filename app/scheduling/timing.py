@@ -101,22 +101,55 @@ def next_fire(
         found = fires(schedule, low, end_at or _LAST, end_at=end_at, limit=1)
         return found[0].at if found else None
     horizon = _cycle_after(max(low, RULES_SETTLED))
-    window = timedelta(hours=1)
+    cursor = _naive(low) - OFFSET_SPREAD  # a wall time before this cannot fire after `low`
     while low < horizon and (end_at is None or low < end_at):
-        # no fire time comes before the instant of the next matching wall time, read at the largest offset
-        wall = schedule.expression.next_after(low.astimezone(UTC).replace(tzinfo=None) - OFFSET_SPREAD)
-        if wall is None:
+        wall = schedule.expression.next_after(cursor)
+        if wall is None or wall.replace(tzinfo=UTC) - OFFSET_SPREAD >= horizon:
             return None
-        earliest = wall.replace(tzinfo=UTC) - OFFSET_SPREAD
-        if earliest > low:
-            low, window = earliest, timedelta(hours=1)
+        gap_end = _skipped_until(wall, schedule)
+        if gap_end is not None:  # every wall time from here to the end of the clock's jump is skipped
+            cursor = gap_end - timedelta(microseconds=1)
+            continue
+        # no fire time comes before the instant of this wall time read at the largest offset; it falls in the window
+        low = max(low, wall.replace(tzinfo=UTC) - OFFSET_SPREAD)
         # A few candidates are enough: wall-time order equals instant order except inside a repeated hour,
         # where each wall time gives at most two instants.
-        for fire in fires(schedule, low, min(low + window, horizon), start_at=start_at, end_at=end_at, limit=4):
+        for fire in fires(
+            schedule, low, min(low + 2 * OFFSET_SPREAD, horizon), start_at=start_at, end_at=end_at, limit=4
+        ):
             if fire.skipped is None:
                 return fire.at
-        low, window = low + window, min(window * 4, timedelta(days=366))
+        low += 2 * OFFSET_SPREAD
+        cursor = _naive(low) - OFFSET_SPREAD
     return None
+
+
+def _naive(instant: datetime) -> datetime:
+    return instant.astimezone(UTC).replace(tzinfo=None)
+
+
+def _skipped_until(wall: datetime, schedule: CronSchedule) -> datetime | None:
+    """When the DST policy skips `wall` (the clock jumped over it), the wall time the jump lands on; else None.
+
+    The jump's instant lies between `wall` read at the offset after it and at the offset before it; it is found
+    by halving that span to the second (zones change offset on whole seconds), some 17 steps for a day.
+    """
+    zone = schedule.timezone
+    if schedule.dst_gap != "skip" or zone.key in FIXED_UTC:
+        return None
+    before, after = wall.replace(tzinfo=zone, fold=0).utcoffset(), wall.replace(tzinfo=zone, fold=1).utcoffset()
+    if before is None or after is None or after <= before:  # no jump forward here: the wall time exists
+        return None
+    if wall.replace(tzinfo=zone, fold=0).astimezone(UTC).astimezone(zone).replace(tzinfo=None) == wall:
+        return None
+    low, high = (wall - after).replace(tzinfo=UTC), (wall - before).replace(tzinfo=UTC)  # old offset; new offset
+    while high - low > timedelta(seconds=1):
+        middle = low + (high - low) // 2
+        if middle.astimezone(zone).utcoffset() == after:
+            high = middle
+        else:
+            low = middle
+    return _naive(high) + after
 
 
 def _cycle_after(when: datetime) -> datetime:

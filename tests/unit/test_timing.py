@@ -264,3 +264,21 @@ def test_an_interval_fire_time_a_microsecond_after_the_window_opens_is_found_how
     fire = utc(8999, 6, 1, 12)
     assert [f.at for f in fires(schedule, fire - timedelta(microseconds=1), fire)] == [fire]
     assert next_fire(schedule, fire - timedelta(microseconds=1)) == fire
+
+
+def test_a_line_skipped_by_dst_every_second_of_every_jump_is_found_never_firing_one_jump_at_a_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each skipped wall time was looked at on its own: 3,600 a year for 475 years (the search must reach a whole
+    calendar cycle past 2100 to be exact), some 45 s. Now a skipped wall time jumps to the end of its jump."""
+    calls: list[datetime] = []
+    next_after = cron.Cron.next_after
+    monkeypatch.setattr(cron.Cron, "next_after", lambda self, *a: calls.append(a[0]) or next_after(self, *a))
+    assert next_fire(cron_in("* * 2 * 3 0L", "Europe/Berlin", dst_gap="skip"), utc(2026, 1, 1)) is None
+    assert len(calls) <= 2 * (2100 - 2026 + cron.CYCLE_YEARS + 1)
+    calls.clear()
+    # the wall times after the jump still fire: 03:00 local, the end of the jump, is not skipped with it
+    assert next_fire(cron_in("* 2-3 * 3 0L", "Europe/Berlin", dst_gap="skip"), utc(2026, 3, 1)) == utc(2026, 3, 29, 1)
+    assert next_fire(cron_in("*/7 * * * *", "Pacific/Apia", dst_gap="skip"), utc(2011, 12, 30, 9, 58)) == utc(
+        2011, 12, 30, 10, 0
+    )
