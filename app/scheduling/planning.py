@@ -104,6 +104,12 @@ def plan(fires: list[Fire], now: datetime, policies: Policies, *, active: int, h
         else:
             reason = f"max_concurrent_runs={policies.max_concurrent_runs} reached"
             result.skipped.append((at, "overlap_skipped", reason))
+    if result.cancel_running and len(result.runs) > policies.max_concurrent_runs:
+        # cancel_running cancels the runs already there; of those this plan makes (a catch-up), the newest win too
+        superseded = result.runs[: len(result.runs) - policies.max_concurrent_runs]
+        result.runs = result.runs[len(superseded) :]
+        reason = "superseded by the run for a later fire time (cancel_running)"
+        result.skipped += [(run.scheduled_for, "overlap_skipped", reason) for run in superseded]
     return result
 
 

@@ -52,7 +52,8 @@ def test_a_fire_within_the_grace_is_not_a_misfire() -> None:
         ("skip", [(2, "overlap_skipped"), (1, "overlap_skipped")], False),
         ("buffer_one", [(2, "held"), (1, "overlap_skipped")], False),
         ("buffer_all", [(2, "held"), (1, "held")], False),
-        ("cancel_running", [(2, "run"), (1, "run")], True),
+        # the running one is cancelled, and of the two new ones only the newer starts: one run at a time
+        ("cancel_running", [(2, "overlap_skipped"), (1, "run")], True),
         ("allow", [(2, "run"), (1, "run")], False),
     ],
 )
@@ -148,3 +149,18 @@ def test_a_free_slot_goes_to_the_run_already_held_not_to_a_new_fire_time(
     policies = Policies(max_concurrent_runs=1, overlap_policy=policy)
     assert outcomes(plan(minutes_ago(0), NOW, policies, active=0, held=1)) == expected
     assert outcomes(plan(minutes_ago(0), NOW, policies, active=0, held=0)) == [(0, "run")]
+
+
+def test_cancel_running_over_a_catch_up_starts_only_the_newest_runs() -> None:
+    """Each caught-up fire time past the free slots set cancel_running, which cancels only the runs already there:
+    all three started together where max_concurrent_runs allows one."""
+    policies = Policies(
+        misfire_policy="catch_up", max_catch_up=3, misfire_grace_seconds=60, overlap_policy="cancel_running"
+    )
+    result = plan(minutes_ago(30, 20, 10), NOW, policies, active=0, held=0)
+    assert outcomes(result) == [(30, "overlap_skipped"), (20, "overlap_skipped"), (10, "run")]
+    assert result.cancel_running
+    two = plan(
+        minutes_ago(30, 20, 10), NOW, Policies(**{**policies.__dict__, "max_concurrent_runs": 2}), active=1, held=0
+    )
+    assert outcomes(two) == [(30, "overlap_skipped"), (20, "run"), (10, "run")]
