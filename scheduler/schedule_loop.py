@@ -14,7 +14,7 @@ import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -85,7 +85,7 @@ class ScheduleLoop:
     def database_now(self) -> datetime:
         """The database's clock (the outbox and the reaper go by it): what the service ticks with."""
         with self.engine.connect() as connection:
-            return connection.execute(query("database_now")).scalar_one()
+            return connection.execute(query("database_now")).scalar_one().astimezone(UTC)  # in the session's zone
 
     def release_held(self) -> int:
         """Only a tick's last step, releasing held runs: the service's wake-ups when no deployment can be due."""
