@@ -25,6 +25,7 @@ from app.ingest.convert import arrow_type
 from app.ingest.csv_footer import footer_offset, footer_warning, tail_text
 from app.ingest.csv_select import retyped_cells, select_sql
 from app.ingest.data_sink import CopyTarget, DataSink, copy_target, raise_sink_failure
+from app.ingest.date_system import is_date1904
 from app.ingest.duck import column_stats, connect, duckdb_reason, literal, run
 from app.ingest.errors import MAX_PROBLEMS, ImportCancelled, ImportFailed, failed
 from app.ingest.models import ImportResult
@@ -374,7 +375,8 @@ def _excel_sheet(job: _Job, workbook: Any, source: str, index: int, name: str) -
     total_rows = max(sheet.height, 1)
     try:
         with pq.ParquetWriter(job.data, schema) as writer:
-            for batch in excel_reader.batches(sheet, plan, job.config, on_problems):
+            date1904 = is_date1904(job.source, job.sniffed.kind)  # the upload's own: a copy keeps its workbook part
+            for batch in excel_reader.batches(sheet, plan, job.config, on_problems, date1904=date1904):
                 if job.should_stop():
                     raise ImportCancelled("import cancelled")
                 if strict and problems:
