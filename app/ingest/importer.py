@@ -23,7 +23,7 @@ from app.ingest.columns import effective
 from app.ingest.config import DuckDBSettings, ImportConfig, ImportLimits
 from app.ingest.convert import arrow_type
 from app.ingest.csv_footer import footer_offset, footer_warning, tail_text
-from app.ingest.csv_select import retyped_cells, select_sql
+from app.ingest.csv_select import codes_as_text, retyped_cells, select_sql
 from app.ingest.data_sink import CopyTarget, DataSink, copy_target, raise_sink_failure
 from app.ingest.date_system import is_date1904
 from app.ingest.duck import column_stats, connect, duckdb_reason, literal, run
@@ -190,6 +190,9 @@ def _csv(job: _Job) -> tuple[int, ImportConfig]:
         except duckdb.Error as exc:
             raise csv_problems.read_error(exc, job.limits) from exc
         job.warnings += plan.warnings
+        if plan.codes and job.config.on_error == "lenient":  # a code that would change: its column read as text
+            plan, kept = codes_as_text(conn, plan, job.config, job.limits)
+            job.warnings += kept
         select = select_sql(plan, job.config, job.limits)
         copy = f"COPY ({select}) TO {literal(data.target)} ({PARQUET_OPTIONS}{data.options})"
         base = size // 2 if path != job.source else 0
@@ -202,9 +205,8 @@ def _csv(job: _Job) -> tuple[int, ImportConfig]:
             )
         except duckdb.Error as exc:
             raise_sink_failure(job.sink, exc)
-            if (
-                isinstance(exc, duckdb.ConversionException) and plan.as_text
-            ):  # a text-read value that is no number: where
+            converting = isinstance(exc, duckdb.ConversionException | duckdb.InvalidInputException)
+            if converting and (plan.as_text or plan.codes):  # a text-read value that is no number (or a code): where
                 union = retyped.problems_sql(*retyped_cells(plan, job.config, job.limits))
                 if bad := retyped.rows_with_problems(conn, union):
                     raise failed(retyped.first_problems(conn, union), bad) from exc
