@@ -95,7 +95,7 @@ def select_sql(plan: CsvPlan, config: ImportConfig, limits: ImportLimits, *, lim
         elif p.source in plan.as_text:
             expr = _retyped(p, config, cast)
         elif p.source in plan.codes:
-            expr = codes.checked_sql(p, expr)
+            expr = codes.checked_sql(expr, ident(codes.number_column(p)))
         elif p.source in plan.zoned:
             # the instant in UTC; not a CAST, which DuckDB pushes into read_csv as a TIMESTAMP read dropping the offset
             expr = f"timezone('UTC', {expr})"
@@ -103,7 +103,13 @@ def select_sql(plan: CsvPlan, config: ImportConfig, limits: ImportLimits, *, lim
             expr = f"rtrim({expr}, {csv_cells.TAB})"
         parts.append(f"{expr} AS {ident(p.name)}")
     rows = min(x for x in (limit, plan.limit) if x is not None) if (limit or plan.limit) else None
-    return f"SELECT {', '.join(parts)} FROM {read_call(plan, config, limits)}" + (f" LIMIT {rows}" if rows else "")
+    source = read_call(plan, config, limits)
+    if numbers := [p for p in plan.columns if p.include and p.source in plan.codes]:
+        beside = ", ".join(
+            f"{codes.number_sql(p, ident(p.source))} AS {ident(codes.number_column(p))}" for p in numbers
+        )
+        source = f"(SELECT *, {beside} FROM {source})"
+    return f"SELECT {', '.join(parts)} FROM {source}" + (f" LIMIT {rows}" if rows else "")
 
 
 def codes_as_text(
