@@ -13,7 +13,7 @@ import msgspec
 
 from app.ingest.config import ColumnSpec, ImportConfig
 from app.ingest.errors import InvalidImportConfig
-from app.ingest.models import Column
+from app.ingest.models import Column, ColumnStats
 
 
 class Planned(msgspec.Struct, kw_only=True):
@@ -224,11 +224,32 @@ def long_number_warnings(names: Sequence[str], sample: Sequence[Sequence[Any]]) 
             (v for v in (row[position] for row in sample) if type(v) is float and abs(v) >= SIXTEEN_DIGITS), None
         )
         if found is not None and found.is_integer():
-            warnings.append(
-                f"column {name!r} holds numbers of 16 or more digits (such as {int(found)}) stored as numbers: a "
-                "workbook keeps 15 significant digits, so ID and card numbers stored this way lost their last "
-                "digits in the file itself; format the column as text in the workbook, enter them again and export"
-            )
+            warnings.append(long_number_warning(name, int(found)))
+    return warnings
+
+
+def long_number_warning(name: str, example: int) -> str:
+    """What preview and import say about a workbook column holding whole numbers of 16 or more digits."""
+    return (
+        f"column {name!r} holds numbers of 16 or more digits (such as {example}) stored as numbers: a "
+        "workbook keeps 15 significant digits, so ID and card numbers stored this way lost their last "
+        "digits in the file itself; format the column as text in the workbook, enter them again and export"
+    )
+
+
+def long_numbers_past_sample(stats: Sequence[ColumnStats], warned: Sequence[str]) -> list[str]:
+    """`long_number_warning` for the workbook's number columns whose imported values (`stats`: their min and max)
+    reach 16 digits where the type sample did not, so no warning in `warned` names them yet."""
+    warnings = []
+    for column in stats:
+        if column.type not in ("integer", "float") or any(
+            w.startswith(f"column {column.name!r} holds numbers of 16") for w in warned
+        ):
+            continue
+        bounds = [decimal.Decimal(bound) for bound in (column.min, column.max) if bound is not None]
+        widest = max(bounds, key=abs, default=decimal.Decimal(0))
+        if widest.is_finite() and abs(widest) >= SIXTEEN_DIGITS and widest == widest.to_integral_value():
+            warnings.append(long_number_warning(column.name, int(widest)))
     return warnings
 
 

@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from app.ingest import csv_problems, csv_reader, excel_reader, json_numbers, json_reader, repeated_header, retyped
-from app.ingest.columns import effective
+from app.ingest.columns import effective, long_numbers_past_sample
 from app.ingest.config import DuckDBSettings, ImportConfig, ImportLimits
 from app.ingest.convert import arrow_type
 from app.ingest.csv_footer import footer_offset, footer_warning, tail_text
@@ -121,6 +121,8 @@ def import_file(
             rows, stats = column_stats(conn, job.data)
         finally:
             conn.close()
+        if sniffed.format == "excel":  # whole numbers that lost digits in the file, past the type sample too
+            job.warnings += long_numbers_past_sample(stats, job.warnings)
         has_rejects = os.path.exists(job.rejects)
         if has_rejects:
             os.replace(job.rejects, out / REJECTS_FILE)

@@ -107,6 +107,22 @@ def test_id_and_card_numbers_a_workbook_stores_as_numbers_are_said_to_have_lost_
     assert not [w for w in result.warnings if "16 or more digits" in w]
 
 
+def test_numbers_that_lost_digits_past_the_workbooks_type_sample_are_said_to_have_too(tmp_path: Path, run_import):
+    """The warning looked at the 1,000 rows types are sampled from: card numbers stored as numbers from row 1,002
+    on were imported as rounded floats with nothing said."""
+    rows = [["n", "card"], *([i, i] for i in range(1000)), [1000, 6222021234567890123], [1001, 3]]
+    result = run_import(write_xlsx(tmp_path / "late.xlsx", {"S": rows}))
+    assert [(c.name, c.type) for c in result.columns] == [("n", "integer"), ("card", "integer")]
+    warnings = [w for w in result.warnings if "16 or more digits" in w]
+    stored = rows_of(result)[1000]["card"]  # as the file holds it, a double
+    assert stored != 6222021234567890123
+    assert [w.partition(" stored")[0] for w in warnings] == [
+        f"column 'card' holds numbers of 16 or more digits (such as {stored})"
+    ]
+    early = run_import(write_xlsx(tmp_path / "early.xlsx", {"S": [["card"], [6222021234567890], [1]]}))
+    assert len([w for w in early.warnings if "16 or more digits" in w]) == 1  # said once, from the sample
+
+
 def test_whole_numbers_a_browser_cannot_hold_are_shown_as_text_in_previews_and_row_pages(
     tmp_path: Path, limits: ImportLimits, run_import
 ):
