@@ -16,7 +16,7 @@ import msgspec
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from app.ingest.columns import Planned, json_safe
+from app.ingest.columns import Planned, has_leading_zero, json_safe
 from app.ingest.config import ImportConfig
 from app.ingest.duck import DEFAULT_SCALE, literal
 from app.ingest.money import plain_number
@@ -144,8 +144,11 @@ class Converter:
         return pc.if_else(empty, pa.scalar(None, pa.string()), array)
 
     def _number_text(self, text: str) -> str:
-        """A numeric string with the configured separators made Python-readable."""
+        """A numeric string with the configured separators made Python-readable; a number written with a leading
+        zero is a code (app.ingest.columns.LEADING_ZERO: a sampled one makes its column text), not a number."""
         text = text.strip()
+        if has_leading_zero(text):
+            raise CellError("is written with a leading zero, a code: set the column's type to string to keep it")
         amount = plain_number(text, self.config)  # ¥1,234.56, 20.00元: app.ingest.money
         if amount is not None:
             text = amount

@@ -125,3 +125,22 @@ def test_the_leading_zero_rule_is_duckdbs_sniffers_for_workbook_text_too(tmp_pat
         "string",
         "integer",
     ]
+
+
+def test_a_workbook_text_code_past_the_type_sample_is_a_bad_cell_not_a_number(tmp_path: Path, run_import):
+    """1,000 numeric cells type the column integer; a text cell 00123 further down became 123. Within the sample
+    the same cell makes the column text; past it, it is a cell that does not fit, listed (strict) or rejected."""
+    rows = [["code"], *([100 + i] for i in range(1000)), ["00123"], [" 0456"], ["789"]]
+    path = write_xlsx(tmp_path / "late.xlsx", {"S": rows})
+    with pytest.raises(ImportFailed) as caught:
+        run_import(path)
+    assert [(e["row"], e["value"]) for e in caught.value.errors] == [(1002, "00123"), (1003, " 0456")]
+    assert caught.value.errors[0]["message"] == (
+        "cannot read '00123' as integer: is written with a leading zero, a code: set the column's type to string "
+        "to keep it"
+    )
+    lenient = run_import(path, on_error="lenient")
+    assert lenient.rejected == 2
+    assert [r["code"] for r in rows_of(lenient)][-1] == 789
+    kept = run_import(path, columns={"code": ColumnSpec(type="string")})
+    assert [r["code"] for r in rows_of(kept)][-3:] == ["00123", " 0456", "789"]
