@@ -25,6 +25,7 @@ from app.ingest.errors import ImportFailed, LimitExceeded, UnsupportedMediaType,
 from app.ingest.header_rows import JOINER, filled_across, header_depth, joined_names
 from app.ingest.models import SheetInfo
 from app.ingest.shape import find_header, largest_sheet
+from app.ingest.xlsx_extent import sheet_extent
 
 #: Data rows sampled to infer column types.
 SAMPLE_ROWS = 1000
@@ -85,7 +86,7 @@ def sheet_infos(
     for index, meta in enumerate(metadata):
         rows, cols = dims[index] if index < len(dims) and dims[index] else (None, None)
         if rows is None and limits is not None and len(metadata) > 1 and sizes[index] <= MEASURE_MAX_BYTES:
-            rows, cols = _measure(workbook, index, limits)
+            rows, cols = _measure(path, kind, workbook, index, limits)
         visible = meta.visible == calamine.SheetVisibleEnum.Visible
         infos.append(SheetInfo(name=meta.name, index=index, visible=visible, rows=rows, columns=cols))
     return infos
@@ -108,10 +109,13 @@ def _part_sizes(path: str, kind: str, count: int) -> list[int]:
         return [MEASURE_MAX_BYTES + 1] * count
 
 
-def _measure(workbook: calamine.CalamineWorkbook, index: int, limits: ImportLimits) -> tuple[int | None, int | None]:
+def _measure(
+    path: str, kind: str, workbook: calamine.CalamineWorkbook, index: int, limits: ImportLimits
+) -> tuple[int | None, int | None]:
     try:
+        _check_extent(path, kind, index, limits)
         sheet = workbook.get_sheet_by_index(index)
-    except calamine.CalamineError:
+    except (LimitExceeded, UnsupportedMediaType, calamine.CalamineError):
         return None, None
     if sheet.start is None:
         return 0, 0
@@ -197,6 +201,7 @@ def load_sheet(
     meta = workbook.sheets_metadata[index]
     if meta.typ == calamine.SheetTypeEnum.ChartSheet:
         raise ImportFailed(f"sheet {meta.name!r} is a chart sheet: it holds no cells to import", code="empty_sheet")
+    _check_extent(path, kind, index, limits)
     try:
         sheet = workbook.get_sheet_by_index(index)
     except calamine.CalamineError as exc:
@@ -205,6 +210,15 @@ def load_sheet(
     if sheet.start is None:
         raise ImportFailed(f"sheet {sheet.name!r} is empty", code="empty_sheet")
     return sheet
+
+
+def _check_extent(path: str, kind: str, index: int, limits: ImportLimits) -> None:
+    """Refuse an xlsx/xlsm sheet whose cells span more than max_workbook_cells, whatever its <dimension> says,
+    before calamine allocates that grid (app.ingest.xlsx_extent)."""
+    members = xlsx_sheet_members(path) if kind in ("xlsx", "xlsm") else []
+    extent = sheet_extent(path, members[index]) if index < len(members) and members[index] else None
+    if extent is not None:
+        _check_cells(extent.rows, extent.columns, limits)
 
 
 def _check_cells(rows: int, columns: int, limits: ImportLimits, *, declared: bool = False) -> None:
