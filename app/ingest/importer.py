@@ -28,6 +28,7 @@ from app.ingest.data_sink import CopyTarget, DataSink, copy_target, raise_sink_f
 from app.ingest.duck import column_stats, connect, duckdb_reason, literal, run
 from app.ingest.errors import MAX_PROBLEMS, ImportCancelled, ImportFailed, failed
 from app.ingest.models import ImportResult
+from app.ingest.preview_columns import check_field_count
 from app.ingest.sheet_errors import errors_warning, with_error_texts
 from app.ingest.sniff import Sniffed, sniff
 from app.ingest.suggest import csv_footer, kept_footer, totals_row
@@ -161,6 +162,7 @@ def _csv(job: _Job) -> tuple[int, ImportConfig]:
     encoding = job.sniffed.encoding or "utf-8"
     path, duck_encoding = job.source, duckdb_encoding(job.source, encoding)
     size = job.sniffed.size
+    check_field_count(csv_reader.read_line(job.source, encoding, 1, job.limits.max_line_bytes), job.config)
     line_ends = odd_line_ends(read_text_prefix(job.source, encoding, CR_CHECK_BYTES)[0])
     if line_ends:
         job.warnings.append(line_ends_warning(line_ends))

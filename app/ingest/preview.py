@@ -22,7 +22,7 @@ from app.ingest.csv_footer import footer_offset, footer_start, footer_warning, t
 from app.ingest.duck import connect, duckdb_reason
 from app.ingest.errors import ImportFailed, LimitExceeded
 from app.ingest.models import Preview, SheetInfo, Suggestion
-from app.ingest.preview_columns import first_columns, first_line_fields
+from app.ingest.preview_columns import check_field_count, first_columns
 from app.ingest.preview_workbook import all_rows, capped_copy, excel_head, head_suffices, sheet_list
 from app.ingest.sheet_errors import with_error_texts
 from app.ingest.sniff import Sniffed, sniff
@@ -34,9 +34,6 @@ from app.ingest.xlsx_errors import error_text_copy
 PREVIEW_BYTES = 4 * 1024 * 1024
 #: Characters of one cell a preview shows: a 50 MB cell made a 52 MB preview response (610 MB peak in the API).
 PREVIEW_CELL_CHARS = 10_000
-#: Fields the first line of a text file may split into before a preview refuses it: DuckDB's sniffer took a
-#: 4 MB line of `x,x,x,…` (two million columns) past the request's memory limit, and the API 470 MB up.
-MAX_PREVIEW_FIELDS = 20_000
 #: Rows DuckDB may report as problems in a preview, shown as warnings.
 PREVIEW_PROBLEMS = 20
 #: A preview's DuckDB connection: small, as it reads at most a few MB.
@@ -226,12 +223,7 @@ def _check_first_line(text: str, complete: bool, config: ImportConfig) -> None:
             f"no line break in the first {PREVIEW_BYTES // 1024 // 1024} MB: this is not a table of lines "
             "(check the file, or its encoding)"
         )
-    fields, _ = first_line_fields(text, config)
-    if fields > MAX_PREVIEW_FIELDS:
-        raise LimitExceeded(
-            f"the first line splits into {fields} fields, over {MAX_PREVIEW_FIELDS}: check the delimiter, "
-            "or split the file"
-        )
+    check_field_count(text, config)
 
 
 def _json(
