@@ -25,8 +25,8 @@ from app.ingest.convert import arrow_type
 from app.ingest.csv_footer import footer_offset, footer_warning, tail_text
 from app.ingest.csv_select import retyped_cells, select_sql
 from app.ingest.data_sink import CopyTarget, DataSink, copy_target, raise_sink_failure
-from app.ingest.duck import column_stats, connect, duckdb_reason, literal, run
-from app.ingest.errors import MAX_PROBLEMS, ImportCancelled, ImportFailed, failed
+from app.ingest.duck import column_stats, connect, literal, run
+from app.ingest.errors import MAX_PROBLEMS, ImportCancelled, failed
 from app.ingest.models import ImportResult
 from app.ingest.preview_columns import check_field_count
 from app.ingest.sheet_errors import errors_warning, with_error_texts
@@ -311,7 +311,7 @@ def _json(job: _Job) -> tuple[int, ImportConfig]:
             raise_sink_failure(job.sink, exc)
             if json_reader.DUCKDB_DUPLICATE_KEY in str(exc):  # ijson finds the record and key, as the preview does
                 json_reader.extract_records(job.source, os.devnull, items, encoding=encoding)
-            raise ImportFailed(f"could not import the JSON records: {duckdb_reason(exc)}") from exc
+            raise json_reader.read_error(exc, job.limits, "import") from exc
     finally:
         conn.close()
     return rejected, effective(job.config, planned, format=fmt, encoding=encoding, record_path=record_path)

@@ -19,7 +19,7 @@ from app.ingest import csv_problems, csv_reader, csv_select, excel_reader, json_
 from app.ingest.columns import as_columns, effective, json_shown, mixed_text_warnings
 from app.ingest.config import DuckDBSettings, ImportConfig, ImportLimits
 from app.ingest.csv_footer import footer_offset, footer_start, footer_warning, tail_text
-from app.ingest.duck import connect, duckdb_reason
+from app.ingest.duck import connect
 from app.ingest.errors import ImportFailed, LimitExceeded
 from app.ingest.models import Preview, SheetInfo, Suggestion
 from app.ingest.preview_columns import check_field_count, first_columns
@@ -264,7 +264,7 @@ def _json(
             parts, _ = json_reader.select_parts(planned, exprs, inferred, safe=True)
             values = conn.execute(f"SELECT {', '.join(parts)} FROM {source} LIMIT {rows}").fetchall()
         except duckdb.Error as exc:
-            raise ImportFailed(f"could not read the JSON records: {duckdb_reason(exc)}") from exc
+            raise json_reader.read_error(exc, limits, "read") from exc
     finally:
         conn.close()
     record_path = prefix[: -len(".item")] if mode == "path" and prefix else None
