@@ -24,6 +24,7 @@ from app.ingest.convert import Converter, arrow_type
 from app.ingest.errors import ImportFailed, LimitExceeded, UnsupportedMediaType, field_error
 from app.ingest.header_rows import JOINER, filled_across, header_depth, joined_names
 from app.ingest.models import SheetInfo
+from app.ingest.ods_extent import ods_extents
 from app.ingest.shape import find_header, largest_sheet
 from app.ingest.xlsx_extent import sheet_extent
 
@@ -60,8 +61,17 @@ class ExcelPlan(msgspec.Struct, kw_only=True):
     header_reason: str | None = None
 
 
-def open_workbook(path: str) -> calamine.CalamineWorkbook:
-    """Open a workbook, turning calamine's errors into clear 415/422 errors."""
+def open_workbook(path: str, limits: ImportLimits) -> calamine.CalamineWorkbook:
+    """Open a workbook, turning calamine's errors into clear 415/422 errors. An ods is read whole as it opens, so
+    its sheets' cells are counted first (app.ingest.ods_extent) and refused together past max_workbook_cells."""
+    extents = ods_extents(path)
+    if extents is not None:
+        cells = sum(extent.rows * extent.columns for extent in extents)
+        if cells > limits.max_workbook_cells:
+            raise LimitExceeded(
+                f"the workbook's sheets span {cells} cells together (an ods is read whole), over max_workbook_cells="
+                f"{limits.max_workbook_cells}; save the sheet as CSV (no cell limit) and import that, or split it"
+            )
     try:
         return calamine.CalamineWorkbook.from_path(path)
     except calamine.PasswordError as exc:
@@ -214,7 +224,7 @@ def load_sheet(
 
 def _check_extent(path: str, kind: str, index: int, limits: ImportLimits) -> None:
     """Refuse an xlsx/xlsm sheet whose cells span more than max_workbook_cells, whatever its <dimension> says,
-    before calamine allocates that grid (app.ingest.xlsx_extent)."""
+    before calamine allocates that grid (app.ingest.xlsx_extent; an ods is counted as it opens)."""
     members = xlsx_sheet_members(path) if kind in ("xlsx", "xlsm") else []
     extent = sheet_extent(path, members[index]) if index < len(members) and members[index] else None
     if extent is not None:

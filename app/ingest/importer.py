@@ -334,7 +334,7 @@ def _excel(job: _Job) -> tuple[int, ImportConfig]:
     """Workbook: calamine rows → Arrow record batches → a ParquetWriter, checking `should_stop` per batch. An
     xlsx/xlsm/ods sheet with formula error cells is read from a copy that gives them as text
     (app.ingest.xlsx_errors); an xls/xlsb one through app.ingest.sheet_errors."""
-    with excel_reader.open_workbook(job.source) as workbook:
+    with excel_reader.open_workbook(job.source, job.limits) as workbook:
         measure = job.limits if job.config.sheet is None else None  # sheet sizes choose the default sheet
         infos = excel_reader.sheet_infos(job.source, job.sniffed.kind, workbook, measure)
         index, name = excel_reader.choose_sheet(workbook, job.config, infos)
@@ -342,7 +342,7 @@ def _excel(job: _Job) -> tuple[int, ImportConfig]:
         if errors_as_text is None:
             return _excel_sheet(job, workbook, job.source, index, name)
     job.warnings.append(errors_warning(errors))
-    with excel_reader.open_workbook(str(errors_as_text)) as readable:
+    with excel_reader.open_workbook(str(errors_as_text), job.limits) as readable:
         return _excel_sheet(job, readable, str(errors_as_text), index, name)
 
 

@@ -105,7 +105,7 @@ def _excel(
     capped = None if cut else capped_copy(path, sniffed.kind, index, work / "capped.xlsx")
     ods_errors = error_text_copy(path, sniffed.kind, index, work / "errors")[0] if sniffed.kind == "ods" else None
     source = str(cut_copy or capped or ods_errors or path)
-    workbook = excel_reader.open_workbook(source)
+    workbook = excel_reader.open_workbook(source, limits)
     with workbook:
         try:
             sheet = excel_reader.load_sheet(source, sniffed.kind, workbook, index, limits)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+from collections.abc import Iterator
 from typing import NamedTuple
 
 from app.ingest.config import column_index
@@ -37,31 +38,42 @@ class Extent(NamedTuple):
     columns: int
 
 
+def whole_tags(path: str, member: str) -> Iterator[bytes]:
+    """The zip member's bytes in steps of about CHUNK, each cut after a whole tag, so no pattern over tags misses
+    one split between two steps. A tag past MAX_TAG_BYTES is no worksheet's: corrupt_file."""
+    with zipfile.ZipFile(path) as archive, archive.open(member) as handle:
+        rest = b""
+        while True:
+            chunk = handle.read(CHUNK)
+            data = rest + chunk
+            cut = data.rfind(b"<") if chunk else len(data)
+            if cut < 0 or data.find(b">", cut) >= 0:
+                cut = len(data)
+            data, rest = data[:cut], data[cut:]
+            if len(rest) > MAX_TAG_BYTES:
+                raise UnsupportedMediaType(
+                    f"the sheet's XML holds a tag longer than {MAX_TAG_BYTES} bytes: the file is damaged",
+                    code="corrupt_file",
+                )
+            yield data
+            if not chunk:
+                return
+
+
+#: What reading a workbook part may raise when the file is no zip, or lacks the part (calamine then says why).
+UNREADABLE = (KeyError, OSError, zipfile.BadZipFile, zipfile.LargeZipFile, RuntimeError, EOFError)
+
+
 def sheet_extent(path: str, member: str) -> Extent | None:
     """The extent of the sheet in zip member `member`, or None when the part cannot be read (calamine says why)."""
     rows: list[int] = []
     columns: set[bytes] = set()
     try:
-        with zipfile.ZipFile(path) as archive, archive.open(member) as handle:
-            rest = b""
-            while True:
-                chunk = handle.read(CHUNK)
-                data = rest + chunk
-                cut = data.rfind(b"<") if chunk else len(data)
-                if cut < 0 or data.find(b">", cut) >= 0:
-                    cut = len(data)
-                data, rest = data[:cut], data[cut:]
-                if len(rest) > MAX_TAG_BYTES:
-                    raise UnsupportedMediaType(
-                        f"the sheet's XML holds a tag longer than {MAX_TAG_BYTES} bytes: the file is damaged",
-                        code="corrupt_file",
-                    )
-                columns.update(_CELL_COLUMN.findall(data))
-                numbers = [int(n) for n in {*_CELL_ROW.findall(data), *_ROW_WITH_CELLS.findall(data)}]
-                rows += [min(numbers), max(numbers)] if numbers else []
-                if not chunk:
-                    break
-    except (KeyError, OSError, zipfile.BadZipFile, zipfile.LargeZipFile, RuntimeError, EOFError):
+        for data in whole_tags(path, member):
+            columns.update(_CELL_COLUMN.findall(data))
+            numbers = [int(n) for n in {*_CELL_ROW.findall(data), *_ROW_WITH_CELLS.findall(data)}]
+            rows += [min(numbers), max(numbers)] if numbers else []
+    except UNREADABLE:
         return None
     if not rows:
         return Extent(0, 0)

@@ -4,14 +4,18 @@ cells' references are read first and the sheet is refused with limit_exceeded.""
 
 from __future__ import annotations
 
+import resource
+import zipfile
 from pathlib import Path
 
 import pytest
 
 from app.ingest import ImportConfig, ImportLimits, preview
 from app.ingest.errors import LimitExceeded
+from app.ingest.ods_extent import ods_extents
 from app.ingest.xlsx_extent import Extent, sheet_extent
 from tests.hostile_files import DOC_REL, NS, bare_workbook
+from tests.unit.ingest.conftest import rows_of
 
 ONE_SHEET = (
     '<sheet name="S" sheetId="1" r:id="rId1"/>',
@@ -66,3 +70,66 @@ def test_the_extent_is_the_box_the_cells_span_not_formatted_empty_rows(tmp_path:
     empty = bare_workbook(tmp_path / "empty.xlsx", *ONE_SHEET, {"xl/worksheets/sheet1.xml": sheet("", None)})
     assert sheet_extent(str(empty), "xl/worksheets/sheet1.xml") == Extent(0, 0)
     assert sheet_extent(str(empty), "xl/worksheets/missing.xml") is None
+
+
+ODS_NS = (
+    'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+    'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+    'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"'
+)
+
+
+def ods(path: Path, *tables: str) -> Path:
+    body = "".join(f'<table:table table:name="S{i}">{rows}</table:table>' for i, rows in enumerate(tables, start=1))
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet", compress_type=zipfile.ZIP_STORED)
+        archive.writestr(
+            "content.xml",
+            f"<office:document-content {ODS_NS}><office:body><office:spreadsheet>{body}"
+            "</office:spreadsheet></office:body></office:document-content>",
+        )
+        archive.writestr(
+            "META-INF/manifest.xml",
+            '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0">'
+            '<manifest:file-entry manifest:full-path="/" '
+            'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/></manifest:manifest>',
+        )
+    return path
+
+
+def text_cell(text: str) -> str:
+    return f'<table:table-cell office:value-type="string"><text:p>{text}</text:p></table:table-cell>'
+
+
+def test_an_ods_of_repeated_empty_cells_is_refused_before_calamine_builds_the_grid(
+    tmp_path: Path, limits: ImportLimits, run_import
+):
+    # 1.6 KB: one cell, 2,000 empty cells repeated, a cell; 15,000 empty rows repeated, a number. calamine built the
+    # 30-million-cell grid (1.9 GB, 10 s) before the cell limit refused it; its own cap allows 100 million.
+    rows = (
+        f'<table:table-row>{text_cell("a")}<table:table-cell table:number-columns-repeated="2000"/>{text_cell("z")}'
+        '</table:table-row><table:table-row table:number-rows-repeated="15000"><table:table-cell/></table:table-row>'
+        '<table:table-row><table:table-cell office:value-type="float" office:value="9"/></table:table-row>'
+    )
+    path = ods(tmp_path / "wide.ods", rows)
+    assert ods_extents(str(path)) == [Extent(15002, 2002)]
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(LimitExceeded, match="span 30034004 cells together"):
+        preview(path, "wide.ods", ImportConfig(), limits)
+    with pytest.raises(LimitExceeded, match="span 30034004 cells together"):
+        run_import(path)
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200 * 1024  # KiB: the grid was never built
+
+
+def test_an_ods_counts_to_its_last_filled_row_and_cell_as_libreoffice_writes_them(tmp_path: Path, run_import):
+    rows = (
+        f"<table:table-row>{text_cell('id')}{text_cell('name')}"
+        '<table:table-cell table:number-columns-repeated="16382"/></table:table-row>'
+        f'<table:table-row><table:table-cell office:value-type="float" office:value="1"/>{text_cell("Ada")}'
+        '<table:table-cell table:number-columns-repeated="16382"/></table:table-row>'
+        '<table:table-row table:number-rows-repeated="1048574"><table:table-cell '
+        'table:number-columns-repeated="16384"/></table:table-row>'
+    )
+    path = ods(tmp_path / "trailing.ods", rows, f"<table:table-row>{text_cell('x')}</table:table-row>")
+    assert ods_extents(str(path)) == [Extent(2, 2), Extent(1, 1)]
+    assert rows_of(run_import(path)) == [{"id": 1, "name": "Ada"}]
