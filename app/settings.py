@@ -91,6 +91,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     log_stream_maxlen: int = 10_000
     #: How long a finished run's live log stream stays in Redis.
     log_stream_ttl_seconds: int = 3600
+    #: Live log streams (SSE) one API process follows at once, in all and per user (app/api/stream_slots.py).
+    max_live_streams: int = 200
+    max_live_streams_per_user: int = 32
     #: Who may create an account: anyone (`open`), holders of an invite (`invite`), or only admins.
     registration: Literal["open", "invite", "closed"] = "closed"
     #: Password of the bootstrap `admin` created on first start; empty: generated and printed once.
@@ -226,6 +229,12 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
             ("max_batch_runs", 1 <= self.max_batch_runs <= 100_000, "must be between 1 and 100000"),
             ("idempotency_ttl_hours", self.idempotency_ttl_hours >= 1, "must be >= 1"),
             ("log_stream_maxlen", self.log_stream_maxlen >= 100, "must be >= 100"),
+            ("max_live_streams", 1 <= self.max_live_streams <= 10_000, "must be between 1 and 10000"),
+            (
+                "max_live_streams_per_user",
+                1 <= self.max_live_streams_per_user <= self.max_live_streams,
+                "must be between 1 and MAX_LIVE_STREAMS",
+            ),
             ("password_min_length", 8 <= self.password_min_length <= 1024, "must be between 8 and 1024"),
             ("argon2_time_cost", 1 <= self.argon2_time_cost <= 100, "must be between 1 and 100"),
             (

@@ -47,6 +47,7 @@ from app.api.request_checks import check_request
 from app.api.request_id import RequestIdMiddleware
 from app.api.security import make_failure_auditor, make_guard
 from app.api.static_files import LocalFiles
+from app.api.stream_slots import StreamSlots
 from app.db.database import Database
 from app.db.engine import get_engine
 from app.db.queries import conninfo_of
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None, *, authenticate: bool = True) -
         database=database,
         ttl_seconds=settings.log_stream_ttl_seconds,
         legacy_root=settings.data_path,
+        slots=StreamSlots(total=settings.max_live_streams, per_user=settings.max_live_streams_per_user),
     )
     throttle = LoginThrottle(redis.Redis.from_url(settings.redis_url), settings)
     eager = (

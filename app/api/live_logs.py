@@ -19,6 +19,7 @@ import redis
 import redis.asyncio as aioredis
 from litestar.response import ServerSentEventMessage
 
+from app.api.stream_slots import StreamSlots
 from app.core.states import FINAL
 from app.db.database import Database
 from app.domain.runlogs import LogLine, decode_line, publish_end, read_lines, stream_key
@@ -32,18 +33,29 @@ BLOCK_MS = 2000
 KEEP_ALIVE = ServerSentEventMessage(comment="keep-alive", data=None)
 #: Poll period when following the stored log because Redis is unavailable.
 POLL_SECONDS = 0.5
+#: Redis connections beyond one per stream slot, for the rest of what the API asks Redis asynchronously.
+SPARE_CONNECTIONS = 8
 
 
 class LiveLogs:
     def __init__(
-        self, *, redis_url: str, namespace: str, database: Database, ttl_seconds: int, legacy_root: Path | None = None
+        self,
+        *,
+        redis_url: str,
+        namespace: str,
+        database: Database,
+        ttl_seconds: int,
+        legacy_root: Path | None = None,
+        slots: StreamSlots,
     ) -> None:
         self.namespace = namespace
         self.database = database
         self.legacy_root = legacy_root
         self.ttl_seconds = ttl_seconds
+        #: Who may follow a stream now: each slot gets a Redis connection of its own from `_async`'s pool.
+        self.slots = slots
         self._sync = redis.Redis.from_url(redis_url)
-        self._async = aioredis.Redis.from_url(redis_url)
+        self._async = aioredis.Redis.from_url(redis_url, max_connections=self.slots.total + SPARE_CONNECTIONS)
 
     def end(self, run_id: uuid.UUID, status: str) -> None:
         """Tell followers a run ended without a worker (e.g. cancelled while queued)."""

@@ -11,8 +11,10 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.core.errors import Conflict
 from app.db.deployments import Deployment
 from app.domain import audit
 from app.domain import backfill as backfill_service
@@ -89,10 +91,31 @@ def resume(
     session: Session, deployment_id: uuid.UUID, principal: Principal, *, now: datetime, audit_as: audit.AuditContext
 ) -> Deployment:
     deployment = _writable(session, deployment_id, principal)
+    if service.pipeline_archived(session, deployment):
+        raise Conflict(
+            "the deployment's pipeline is archived: it takes no new runs; point the deployment at another "
+            "pipeline (PATCH) first",
+            code="pipeline_archived",
+        )
     missed = service.resume(session, deployment, now=now)
     _record(session, audit_as, "deployments.resume", deployment, {"paused_fire_times": missed})
     service.wake_schedulers(session)
     return deployment
+
+
+def pause_for_archive(
+    session: Session, pipeline_id: uuid.UUID, *, now: datetime, audit_as: audit.AuditContext
+) -> list[Deployment]:
+    """Pause every active deployment of a pipeline being archived, each audited: an archived pipeline takes no new
+    runs (a manual run or a trigger is pipeline_not_found), yet its deployments kept firing it every fire time."""
+    active = select(Deployment).where(Deployment.pipeline_id == pipeline_id, Deployment.enabled).with_for_update()
+    deployments = list(session.scalars(active))
+    for deployment in deployments:
+        service.pause(session, deployment, now=now)
+        _record(session, audit_as, "deployments.pause", deployment, {"reason": "its pipeline was archived"})
+    if deployments:
+        service.wake_schedulers(session)
+    return deployments
 
 
 def delete(

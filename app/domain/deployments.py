@@ -304,6 +304,12 @@ def delete_deployment(session: Session, deployment: Deployment, *, now: datetime
     session.delete(deployment)
 
 
+def pipeline_archived(session: Session, deployment: Deployment) -> bool:
+    """Whether the deployment's pipeline is archived (it takes no new runs)."""
+    archived = select(Pipeline.archived_at.is_not(None)).where(Pipeline.id == deployment.pipeline_id)
+    return bool(session.scalar(archived))
+
+
 def resume(session: Session, deployment: Deployment, *, now: datetime) -> int:
     """Resume; the fire times missed while paused are recorded as `paused`. Returns how many."""
     if deployment.enabled:

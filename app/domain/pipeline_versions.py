@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import json
 import uuid
+from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.core.errors import Conflict
 from app.db.models import Pipeline, PipelineVersion
-from app.domain import audit
+from app.domain import audit, deployment_actions
 from app.domain.pagination import decode_number_cursor
 from app.domain.permissions import Permission, Principal
 from app.domain.pipelines import checked_spec
@@ -58,10 +59,12 @@ def new_version(
     return version
 
 
-def archive(session: Session, pipeline: Pipeline, *, audit_as: audit.AuditContext) -> None:
-    """Hide the pipeline from lists and new runs; its versions and runs stay (audited)."""
+def archive(session: Session, pipeline: Pipeline, *, now: datetime, audit_as: audit.AuditContext) -> None:
+    """Hide the pipeline from lists and new runs, its deployments paused; its versions and runs stay (audited)."""
+    session.refresh(pipeline, with_for_update=True)
     pipeline.archived_at = func.now()  # type: ignore[assignment]
     session.flush()
+    deployment_actions.pause_for_archive(session, pipeline.id, now=now, audit_as=audit_as)
     audit.record(
         session,
         audit_as,

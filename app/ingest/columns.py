@@ -6,6 +6,7 @@ import datetime as dt
 import decimal
 import math
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -28,8 +29,15 @@ class Planned(msgspec.Struct, kw_only=True):
     scale: int | None = None
 
 
+def name_key(name: str) -> str:
+    """What makes two column names one: DuckDB's identifiers ignore case (`a` and `A` failed the read with a
+    Binder Error), and `café` spelled with a combining accent looks the same as the composed one."""
+    return unicodedata.normalize("NFC", name).lower()
+
+
 def clean_names(raw: Sequence[Any]) -> tuple[list[str], list[str]]:
-    """Header cells made into unique, non-empty names (`a`, `a_2`; `column_3` for a blank), with warnings."""
+    """Header cells made into unique, non-empty names (`a`, `a_2`, `A_3`; `column_3` for a blank; unique as
+    `name_key` compares them), with warnings."""
     names: list[str] = []
     warnings: list[str] = []
     seen: set[str] = set()
@@ -39,12 +47,12 @@ def clean_names(raw: Sequence[Any]) -> tuple[list[str], list[str]]:
             base = f"column_{position}"
             warnings.append(f"column {position} has an empty header; named it {base}")
         name, counter = base, 1
-        while name in seen:
+        while name_key(name) in seen:
             counter += 1
             name = f"{base}_{counter}"
         if name != base:
             warnings.append(f"duplicate column name {base!r} (column {position}); renamed it {name!r}")
-        seen.add(name)
+        seen.add(name_key(name))
         names.append(name)
     return names, warnings
 
@@ -85,9 +93,9 @@ def plan_columns(
                 scale=scale,
             )
         )
-    kept = [column.name for column in planned if column.include]
+    kept = [name_key(column.name) for column in planned if column.include]
     if len(kept) != len(set(kept)):
-        clash = next(name for name in kept if kept.count(name) > 1)
+        clash = next(c.name for c in planned if c.include and kept.count(name_key(c.name)) > 1)
         raise InvalidImportConfig(
             f"columns: two output columns would be named {clash!r}",
             errors=[{"field": "columns", "message": f"two output columns would be named {clash!r}"}],

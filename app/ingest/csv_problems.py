@@ -71,6 +71,11 @@ def read_error(exc: duckdb.Error, limits: ImportLimits | None = None) -> DomainE
             f"a line is longer than max_line_bytes={limits.max_line_bytes} ({reason}); "
             "check the delimiter and quote, or import a range without that line"
         )
+    if isinstance(exc, duckdb.OutOfMemoryException):  # a file of thousands of columns, mostly
+        return LimitExceeded(
+            "reading the CSV needs more memory than an import may use (CONVEYOR_JOB_MEMORY_LIMIT_MB); a file of "
+            "very many columns needs the most (10,000 fit in about 500 MB): split the file, or raise the limit"
+        )
     if "not possible to automatically detect the CSV parsing dialect" in reason:  # and a page listing what it tried
         return ImportFailed(
             "could not tell the CSV's delimiter and quote from its first lines: set delimiter (and quote) "

@@ -24,7 +24,9 @@ from app.ingest.convert import Converter, arrow_type
 from app.ingest.errors import ImportFailed, LimitExceeded, UnsupportedMediaType, field_error
 from app.ingest.header_rows import JOINER, filled_across, header_depth, joined_names
 from app.ingest.models import SheetInfo
+from app.ingest.ods_extent import ods_extents
 from app.ingest.shape import find_header, largest_sheet
+from app.ingest.xlsx_extent import sheet_extent
 
 #: Data rows sampled to infer column types.
 SAMPLE_ROWS = 1000
@@ -59,8 +61,17 @@ class ExcelPlan(msgspec.Struct, kw_only=True):
     header_reason: str | None = None
 
 
-def open_workbook(path: str) -> calamine.CalamineWorkbook:
-    """Open a workbook, turning calamine's errors into clear 415/422 errors."""
+def open_workbook(path: str, limits: ImportLimits) -> calamine.CalamineWorkbook:
+    """Open a workbook, turning calamine's errors into clear 415/422 errors. An ods is read whole as it opens, so
+    its sheets' cells are counted first (app.ingest.ods_extent) and refused together past max_workbook_cells."""
+    extents = ods_extents(path)
+    if extents is not None:
+        cells = sum(extent.rows * extent.columns for extent in extents)
+        if cells > limits.max_workbook_cells:
+            raise LimitExceeded(
+                f"the workbook's sheets span {cells} cells together (an ods is read whole), over max_workbook_cells="
+                f"{limits.max_workbook_cells}; save the sheet as CSV (no cell limit) and import that, or split it"
+            )
     try:
         return calamine.CalamineWorkbook.from_path(path)
     except calamine.PasswordError as exc:
@@ -85,7 +96,7 @@ def sheet_infos(
     for index, meta in enumerate(metadata):
         rows, cols = dims[index] if index < len(dims) and dims[index] else (None, None)
         if rows is None and limits is not None and len(metadata) > 1 and sizes[index] <= MEASURE_MAX_BYTES:
-            rows, cols = _measure(workbook, index, limits)
+            rows, cols = _measure(path, kind, workbook, index, limits)
         visible = meta.visible == calamine.SheetVisibleEnum.Visible
         infos.append(SheetInfo(name=meta.name, index=index, visible=visible, rows=rows, columns=cols))
     return infos
@@ -108,10 +119,13 @@ def _part_sizes(path: str, kind: str, count: int) -> list[int]:
         return [MEASURE_MAX_BYTES + 1] * count
 
 
-def _measure(workbook: calamine.CalamineWorkbook, index: int, limits: ImportLimits) -> tuple[int | None, int | None]:
+def _measure(
+    path: str, kind: str, workbook: calamine.CalamineWorkbook, index: int, limits: ImportLimits
+) -> tuple[int | None, int | None]:
     try:
+        _check_extent(path, kind, index, limits)
         sheet = workbook.get_sheet_by_index(index)
-    except calamine.CalamineError:
+    except (LimitExceeded, UnsupportedMediaType, calamine.CalamineError):
         return None, None
     if sheet.start is None:
         return 0, 0
@@ -197,6 +211,7 @@ def load_sheet(
     meta = workbook.sheets_metadata[index]
     if meta.typ == calamine.SheetTypeEnum.ChartSheet:
         raise ImportFailed(f"sheet {meta.name!r} is a chart sheet: it holds no cells to import", code="empty_sheet")
+    _check_extent(path, kind, index, limits)
     try:
         sheet = workbook.get_sheet_by_index(index)
     except calamine.CalamineError as exc:
@@ -205,6 +220,15 @@ def load_sheet(
     if sheet.start is None:
         raise ImportFailed(f"sheet {sheet.name!r} is empty", code="empty_sheet")
     return sheet
+
+
+def _check_extent(path: str, kind: str, index: int, limits: ImportLimits) -> None:
+    """Refuse an xlsx/xlsm sheet whose cells span more than max_workbook_cells, whatever its <dimension> says,
+    before calamine allocates that grid (app.ingest.xlsx_extent; an ods is counted as it opens)."""
+    members = xlsx_sheet_members(path) if kind in ("xlsx", "xlsm") else []
+    extent = sheet_extent(path, members[index]) if index < len(members) and members[index] else None
+    if extent is not None:
+        _check_cells(extent.rows, extent.columns, limits)
 
 
 def _check_cells(rows: int, columns: int, limits: ImportLimits, *, declared: bool = False) -> None:

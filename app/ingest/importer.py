@@ -26,9 +26,10 @@ from app.ingest.csv_footer import footer_offset, footer_warning, tail_text
 from app.ingest.csv_select import codes_as_text, retyped_cells, select_sql
 from app.ingest.data_sink import CopyTarget, DataSink, copy_target, raise_sink_failure
 from app.ingest.date_system import is_date1904
-from app.ingest.duck import column_stats, connect, duckdb_reason, literal, run
-from app.ingest.errors import MAX_PROBLEMS, ImportCancelled, ImportFailed, failed
+from app.ingest.duck import column_stats, connect, literal, run
+from app.ingest.errors import MAX_PROBLEMS, ImportCancelled, failed
 from app.ingest.models import ImportResult
+from app.ingest.preview_columns import check_field_count
 from app.ingest.sheet_errors import errors_warning, with_error_texts
 from app.ingest.sniff import Sniffed, sniff
 from app.ingest.suggest import csv_footer, kept_footer, totals_row
@@ -164,6 +165,7 @@ def _csv(job: _Job) -> tuple[int, ImportConfig]:
     encoding = job.sniffed.encoding or "utf-8"
     path, duck_encoding = job.source, duckdb_encoding(job.source, encoding)
     size = job.sniffed.size
+    check_field_count(csv_reader.read_line(job.source, encoding, 1, job.limits.max_line_bytes), job.config)
     line_ends = odd_line_ends(read_text_prefix(job.source, encoding, CR_CHECK_BYTES)[0])
     if line_ends:
         job.warnings.append(line_ends_warning(line_ends))
@@ -314,7 +316,7 @@ def _json(job: _Job) -> tuple[int, ImportConfig]:
             raise_sink_failure(job.sink, exc)
             if json_reader.DUCKDB_DUPLICATE_KEY in str(exc):  # ijson finds the record and key, as the preview does
                 json_reader.extract_records(job.source, os.devnull, items, encoding=encoding)
-            raise ImportFailed(f"could not import the JSON records: {duckdb_reason(exc)}") from exc
+            raise json_reader.read_error(exc, job.limits, "import") from exc
     finally:
         conn.close()
     return rejected, effective(job.config, planned, format=fmt, encoding=encoding, record_path=record_path)
@@ -337,7 +339,7 @@ def _excel(job: _Job) -> tuple[int, ImportConfig]:
     """Workbook: calamine rows → Arrow record batches → a ParquetWriter, checking `should_stop` per batch. An
     xlsx/xlsm/ods sheet with formula error cells is read from a copy that gives them as text
     (app.ingest.xlsx_errors); an xls/xlsb one through app.ingest.sheet_errors."""
-    with excel_reader.open_workbook(job.source) as workbook:
+    with excel_reader.open_workbook(job.source, job.limits) as workbook:
         measure = job.limits if job.config.sheet is None else None  # sheet sizes choose the default sheet
         infos = excel_reader.sheet_infos(job.source, job.sniffed.kind, workbook, measure)
         index, name = excel_reader.choose_sheet(workbook, job.config, infos)
@@ -345,7 +347,7 @@ def _excel(job: _Job) -> tuple[int, ImportConfig]:
         if errors_as_text is None:
             return _excel_sheet(job, workbook, job.source, index, name)
     job.warnings.append(errors_warning(errors))
-    with excel_reader.open_workbook(str(errors_as_text)) as readable:
+    with excel_reader.open_workbook(str(errors_as_text), job.limits) as readable:
         return _excel_sheet(job, readable, str(errors_as_text), index, name)
 
 

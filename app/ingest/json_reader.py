@@ -20,8 +20,8 @@ import msgspec
 
 from app.ingest.columns import Planned, clean_names, plan_columns
 from app.ingest.config import ImportConfig, ImportLimits
-from app.ingest.duck import WIDER_THAN_BIGINT, duckdb_type, ident, literal, our_type
-from app.ingest.errors import ImportCancelled, ImportFailed
+from app.ingest.duck import WIDER_THAN_BIGINT, duckdb_reason, duckdb_type, ident, literal, our_type
+from app.ingest.errors import ImportCancelled, ImportFailed, LimitExceeded
 from app.ingest.json_depth import DepthGuard
 from app.ingest.json_numbers import NonFiniteAsNull, non_finite_warnings, numbers_as_text, typed_numbers
 from app.ingest.textio import Utf8Reader
@@ -206,6 +206,19 @@ def _extract(backend, source, target, prefix, encoding, limit, should_stop, prog
             raise ImportFailed(f"not valid {encoding} after record {count}: {exc.reason}") from exc
         non_finite = handle.non_finite
     return Extracted(records=count, non_finite=non_finite.count, first_non_finite_line=non_finite.first_line)
+
+
+def read_error(exc: duckdb.Error, limits: ImportLimits, doing: str) -> ImportFailed | LimitExceeded:
+    """A DuckDB error while reading the records as a clear error. A record past `maximum_object_size` (a 50 MB
+    string) said only DuckDB's 'Try increasing "maximum_object_size"', as import_failed: it is a limit, as a CSV
+    line past max_line_bytes is."""
+    reason = duckdb_reason(exc)
+    if "maximum_object_size" in reason:
+        return LimitExceeded(
+            f"a record is larger than an import reads (max_line_bytes={limits.max_line_bytes} bytes of JSON, which "
+            "DuckDB's reader rounds up to tens of MB): split its long values, or leave them out of the file"
+        )
+    return ImportFailed(f"could not {doing} the JSON records: {reason}")
 
 
 def read_call(

@@ -20,10 +20,10 @@ from app.ingest.columns import as_columns, effective, json_shown, mixed_text_war
 from app.ingest.config import DuckDBSettings, ImportConfig, ImportLimits
 from app.ingest.csv_footer import footer_offset, footer_start, footer_warning, tail_text
 from app.ingest.date_system import is_date1904
-from app.ingest.duck import connect, duckdb_reason
+from app.ingest.duck import connect
 from app.ingest.errors import ImportFailed, LimitExceeded
 from app.ingest.models import Preview, SheetInfo, Suggestion
-from app.ingest.preview_columns import first_columns, first_line_fields
+from app.ingest.preview_columns import check_field_count, first_columns
 from app.ingest.preview_workbook import all_rows, capped_copy, excel_head, head_suffices, sheet_list
 from app.ingest.sheet_errors import with_error_texts
 from app.ingest.sniff import Sniffed, sniff
@@ -35,9 +35,6 @@ from app.ingest.xlsx_errors import error_text_copy
 PREVIEW_BYTES = 4 * 1024 * 1024
 #: Characters of one cell a preview shows: a 50 MB cell made a 52 MB preview response (610 MB peak in the API).
 PREVIEW_CELL_CHARS = 10_000
-#: Fields the first line of a text file may split into before a preview refuses it: DuckDB's sniffer took a
-#: 4 MB line of `x,x,x,…` (two million columns) past the request's memory limit, and the API 470 MB up.
-MAX_PREVIEW_FIELDS = 20_000
 #: Rows DuckDB may report as problems in a preview, shown as warnings.
 PREVIEW_PROBLEMS = 20
 #: A preview's DuckDB connection: small, as it reads at most a few MB.
@@ -109,7 +106,7 @@ def _excel(
     capped = None if cut else capped_copy(path, sniffed.kind, index, work / "capped.xlsx")
     ods_errors = error_text_copy(path, sniffed.kind, index, work / "errors")[0] if sniffed.kind == "ods" else None
     source = str(cut_copy or capped or ods_errors or path)
-    workbook = excel_reader.open_workbook(source)
+    workbook = excel_reader.open_workbook(source, limits)
     with workbook:
         try:
             sheet = excel_reader.load_sheet(source, sniffed.kind, workbook, index, limits)
@@ -228,12 +225,7 @@ def _check_first_line(text: str, complete: bool, config: ImportConfig) -> None:
             f"no line break in the first {PREVIEW_BYTES // 1024 // 1024} MB: this is not a table of lines "
             "(check the file, or its encoding)"
         )
-    fields, _ = first_line_fields(text, config)
-    if fields > MAX_PREVIEW_FIELDS:
-        raise LimitExceeded(
-            f"the first line splits into {fields} fields, over {MAX_PREVIEW_FIELDS}: check the delimiter, "
-            "or split the file"
-        )
+    check_field_count(text, config)
 
 
 def _json(
@@ -274,7 +266,7 @@ def _json(
             parts, _ = json_reader.select_parts(planned, exprs, inferred, safe=True)
             values = conn.execute(f"SELECT {', '.join(parts)} FROM {source} LIMIT {rows}").fetchall()
         except duckdb.Error as exc:
-            raise ImportFailed(f"could not read the JSON records: {duckdb_reason(exc)}") from exc
+            raise json_reader.read_error(exc, limits, "read") from exc
     finally:
         conn.close()
     record_path = prefix[: -len(".item")] if mode == "path" and prefix else None

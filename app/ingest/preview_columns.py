@@ -15,6 +15,10 @@ from app.ingest.errors import LimitExceeded
 
 #: Columns a text preview shows at most (the import has no such limit).
 MAX_PREVIEW_COLUMNS = 1_000
+#: Fields the first line of a text file may split into, in a preview and an import alike: DuckDB's sniffer took a
+#: 4 MB line of `x,x,x,…` (two million columns) past a preview's memory limit, and the API 470 MB up; an import of
+#: 100,000 columns was accepted and ran its worker out of memory (20,000 need about 1 GB; 12,000 fit in 500 MB).
+MAX_FIELDS = 20_000
 #: Delimiters tried on the first line when the configuration sets none (DuckDB's sniffer decides the real one).
 CANDIDATE_DELIMITERS = (",", "\t", ";", "|")
 
@@ -25,6 +29,15 @@ def first_line_fields(text: str, config: ImportConfig) -> tuple[int, str]:
     delimiters = [config.delimiter] if config.delimiter else CANDIDATE_DELIMITERS
     delimiter = max(delimiters, key=first.count)
     return first.count(delimiter) + 1, delimiter
+
+
+def check_field_count(first_line: str, config: ImportConfig) -> None:
+    """Refuse a text file whose first line splits into more fields than any table has (MAX_FIELDS)."""
+    fields, _ = first_line_fields(first_line, config)
+    if fields > MAX_FIELDS:
+        raise LimitExceeded(
+            f"the first line splits into {fields} fields, over {MAX_FIELDS}: check the delimiter, or split the file"
+        )
 
 
 def first_columns(text: str, config: ImportConfig) -> tuple[str, str | None]:

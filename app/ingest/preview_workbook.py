@@ -120,7 +120,7 @@ def sheet_list(path: str, kind: str, limits: ImportLimits, cache: Path | None, w
             kept = None
     xlsx = kind in ("xlsx", "xlsm")
     strings = preview_copy(path, None, _strings_member(path), work / "strings.xlsx") if xlsx else None
-    workbook = excel_reader.open_workbook(str(strings or path))
+    workbook = excel_reader.open_workbook(str(strings or path), limits)
     with workbook:
         sheets = excel_reader.sheet_infos(path, kind, workbook, limits)
     if kept is not None:

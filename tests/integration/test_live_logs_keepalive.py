@@ -8,6 +8,7 @@ import anyio
 from sqlalchemy import Engine
 
 from app.api.live_logs import LiveLogs
+from app.api.stream_slots import StreamSlots
 from app.db.database import database_for
 from app.settings import Settings
 
@@ -19,6 +20,7 @@ def test_a_quiet_run_gets_keep_alive_comments_without_data(settings: Settings, e
             namespace=settings.redis_namespace,
             database=database_for(engine),
             ttl_seconds=60,
+            slots=StreamSlots(total=1, per_user=1),
         )
         try:
             async for message in live.follow(uuid.uuid4(), after=0, status_of=lambda _: "QUEUED"):

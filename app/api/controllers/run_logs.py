@@ -95,6 +95,6 @@ class RunLogController(Controller):
 
         await anyio.to_thread.run_sync(status_of, run_id)  # 404 before the stream starts
         return ServerSentEvent(
-            live_logs.follow(run_id, after=after, status_of=status_of),
+            live_logs.slots.follow(principal.user_id, live_logs.follow(run_id, after=after, status_of=status_of)),
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )

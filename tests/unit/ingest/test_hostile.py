@@ -14,7 +14,8 @@ from app.ingest.errors import ContentMismatch, ImportFailed, LimitExceeded, Unsu
 from app.ingest.json_depth import DepthGuard, TooDeep
 from app.ingest.models import ColumnStats
 from app.ingest.ole import stream_names
-from app.ingest.preview import MAX_PREVIEW_FIELDS, PREVIEW_BYTES, PREVIEW_CELL_CHARS
+from app.ingest.preview import PREVIEW_BYTES, PREVIEW_CELL_CHARS
+from app.ingest.preview_columns import MAX_FIELDS
 from app.ingest.sniff import detect_encoding, sniff
 from tests.hostile_files import DOC_REL, NS, bare_workbook, compound_file, sheet_without_dimension
 from tests.unit.ingest.conftest import rows_of, write_xlsx
@@ -162,9 +163,24 @@ def test_a_text_file_without_line_breaks_or_with_a_million_fields_is_refused_by_
     with pytest.raises(LimitExceeded, match="no line break in the first 4 MB"):
         preview(endless, "endless.csv", ImportConfig(), limits)
     wide = tmp_path / "wide.csv"
-    wide.write_text(";".join("c" for _ in range(MAX_PREVIEW_FIELDS + 1)) + "\n")
-    with pytest.raises(LimitExceeded, match=f"splits into {MAX_PREVIEW_FIELDS + 1} fields"):
+    wide.write_text(";".join("c" for _ in range(MAX_FIELDS + 1)) + "\n")
+    with pytest.raises(LimitExceeded, match=f"splits into {MAX_FIELDS + 1} fields"):
         preview(wide, "wide.csv", ImportConfig(), limits)
+
+
+def test_an_import_refuses_a_first_line_of_too_many_fields_as_its_preview_does(tmp_path: Path, run_import):
+    wide = tmp_path / "wide.csv"  # 100,000 columns: accepted, then its worker ran out of memory after minutes
+    wide.write_text("\n".join(",".join(str(i) for i in range(MAX_FIELDS * 5)) for _ in range(3)) + "\n")
+    with pytest.raises(LimitExceeded, match=f"splits into {MAX_FIELDS * 5} fields, over {MAX_FIELDS}"):
+        run_import(wide)
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_a_csv_too_wide_for_the_job_memory_fails_as_a_limit_not_an_internal_error(tmp_path: Path, run_import):
+    wide = tmp_path / "wide.csv"  # 5,000 columns need more than the 256 MB the tests' DuckDB may use
+    wide.write_text("\n".join(",".join(f"v{i}" for i in range(5_000)) for _ in range(3)) + "\n")
+    with pytest.raises(LimitExceeded, match="more memory than an import may use"):
+        run_import(wide)
 
 
 def test_a_sheet_over_the_cell_limit_says_what_helps_and_range_is_not_it(tmp_path: Path, run_import):

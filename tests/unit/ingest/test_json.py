@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from app.ingest import ColumnSpec, ImportConfig, ImportLimits, preview
-from app.ingest.errors import ImportFailed
+from app.ingest.errors import ImportFailed, LimitExceeded
 from tests.unit.ingest.conftest import rows_of
 
 RECORDS = [
@@ -239,3 +239,17 @@ def test_ordinary_floats_are_not_read_twice(tmp_path: Path, run_import, monkeypa
     assert not json_numbers.scan(str(path)).long_numbers
     monkeypatch.setattr(json_numbers, "typed_numbers", None)  # fails if called
     assert [c.type for c in run_import(path).columns] == ["float", "float"]
+
+
+def test_a_record_past_the_line_limit_is_a_limit_not_duckdbs_hint(tmp_path: Path, limits: ImportLimits, run_import):
+    path = tmp_path / "big.ndjson"  # DuckDB reads records of up to 32 MiB, whatever max_line_bytes below that says
+    note = "y" * 33 * 1024**2
+    path.write_bytes(b'{"id": 1, "note": "x"}\n{"id": 2, "note": "' + note.encode() + b'"}\n{"id": 3, "note": "z"}\n')
+    with pytest.raises(LimitExceeded) as shown:
+        preview(path, "big.ndjson", ImportConfig(), limits)
+    with pytest.raises(LimitExceeded) as imported:
+        run_import(path)
+    for caught in (shown, imported):
+        assert caught.value.code == "limit_exceeded"
+        assert "a record is larger than an import reads (max_line_bytes=" in caught.value.detail
+        assert "maximum_object_size" not in caught.value.detail
