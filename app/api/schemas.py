@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 import msgspec
 from litestar.params import QueryParameter
+from sqlalchemy.orm import Session
 
 from app.core import display_text
 from app.core.patterns import whole
@@ -17,6 +18,7 @@ from app.db.models import Pipeline, PipelineVersion, RunEvent
 from app.domain.members import NAMESPACE_NAME
 from app.domain.namespaces import DEFAULT_NAMESPACE
 from app.domain.pagination import encode_cursor, encode_number_cursor
+from app.domain.run_names import SubjectNames, subject_names
 from app.domain.runs import RunRecord, RunRequest
 
 T = TypeVar("T")
@@ -122,9 +124,13 @@ class RunOut(msgspec.Struct):
     validation: list[dict[str, Any]] | None = None
     #: The user who submitted it, or for a scheduled run the user who made its deployment.
     created_by: uuid.UUID | None = None
+    #: The names of its pipeline, deployment and dataset (input of an import, output of a pipeline run), read when
+    #: the run is: a list names every run it holds, however many pipelines there are.
+    names: RunNames | None = None
 
     @classmethod
-    def of(cls, run: RunRecord) -> RunOut:
+    def of(cls, run: RunRecord, names: SubjectNames | None = None) -> RunOut:
+        """The run as the API shows it; with `names` (subject_names of the runs answered) it carries their names."""
         error = ErrorDetail(run.error_code, run.error_message or "") if run.error_code else None
         return cls(
             id=run.id,
@@ -158,7 +164,30 @@ class RunOut(msgspec.Struct):
             inputs=run.inputs,
             validation=run.validation,
             created_by=run.created_by,
+            names=RunNames.of(run, names) if names is not None else None,
         )
+
+
+class RunNames(msgspec.Struct):
+    """What a run works on, by name (None when it has no such thing, or it was deleted)."""
+
+    pipeline: str | None
+    deployment: str | None
+    dataset: str | None
+
+    @classmethod
+    def of(cls, run: RunRecord, names: SubjectNames) -> RunNames:
+        return cls(
+            pipeline=names.pipelines.get(run.pipeline_id) if run.pipeline_id else None,
+            deployment=names.deployments.get(run.deployment_id) if run.deployment_id else None,
+            dataset=names.datasets.get(run.dataset_id) if run.dataset_id else None,
+        )
+
+
+def runs_out(session: Session, runs: Sequence[RunRecord]) -> list[RunOut]:
+    """The runs as the API shows them, each with its names (read for these runs only)."""
+    names = subject_names(session, runs)
+    return [RunOut.of(run, names) for run in runs]
 
 
 class RunEventOut(msgspec.Struct):

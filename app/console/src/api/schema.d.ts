@@ -2560,6 +2560,12 @@ export interface components {
          * @enum {string}
          */
         RunKind: "pipeline" | "ingest";
+        /** RunNames */
+        RunNames: {
+            dataset: string | null;
+            deployment: string | null;
+            pipeline: string | null;
+        };
         /** RunOut */
         RunOut: {
             attempt: number;
@@ -2580,6 +2586,7 @@ export interface components {
             lateness_seconds?: number | null;
             log_lines: number;
             max_retries: number;
+            names?: components["schemas"]["RunNames"] | null;
             /** Format: uuid */
             namespace_id: string;
             next_retry_at: string | null;

@@ -63,6 +63,7 @@ export default {
     title: 'Runs',
     import: 'Import',
     importOf: 'Import: {name}',
+    deploymentOf: 'Deployment: {name}',
     status: 'Status',
     kind: 'Kind',
     trigger: 'Trigger',
