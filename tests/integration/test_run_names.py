@@ -51,4 +51,3 @@ def test_a_scheduled_run_names_its_deployment_and_an_import_its_dataset(client: 
     names = {r["id"]: r["names"] for r in client.get("/api/v1/runs").json()["items"]}
     assert names[started.json()["id"]]["dataset"] == "销售"
     assert names[triggered.json()["id"]]["deployment"] == "hourly"
-

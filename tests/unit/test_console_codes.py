@@ -46,3 +46,16 @@ def test_the_console_words_every_audited_action() -> None:
     event_areas = {event.split(".")[0] for event in EVENT_TYPES} | {"webhook"}
     actions = {a for a in re.findall(r'"([a-z]+\.[a-z_]+)"', text) if a.split(".")[0] not in event_areas}
     assert _console_list("AUDIT_ACTIONS") == actions
+
+
+NOTICES_TS = ROOT / "app" / "console" / "src" / "i18n" / "notices.ts"
+
+
+def test_the_console_words_every_code_a_preview_or_an_import_notice_can_carry() -> None:
+    from app.ingest.notices import CODES
+
+    found = re.search(r"NOTICE_CODES = \[(.*?)\] as const", NOTICES_TS.read_text(), re.S)
+    assert found, f"NOTICE_CODES not found in {NOTICES_TS}"
+    listed = re.findall(r"'([a-z_]+)'", re.sub(r"//[^\n]*", "", found.group(1)))
+    assert len(listed) == len(set(listed))
+    assert set(listed) == set(CODES)

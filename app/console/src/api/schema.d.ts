@@ -1738,6 +1738,15 @@ export interface components {
             unit: string;
             view: string;
         };
+        /** CellsCut */
+        CellsCut: {
+            chars: number;
+            /** @constant */
+            code: "cells_cut";
+            count: number;
+            /** @default  */
+            message: string;
+        };
         /** Column */
         Column: {
             /** @default true */
@@ -1769,6 +1778,16 @@ export interface components {
             scale?: number | null;
             /** @enum {null|string} */
             type?: "string" | "integer" | "float" | "decimal" | "boolean" | "date" | "datetime" | "time" | "json" | null;
+        };
+        /** ColumnsCut */
+        ColumnsCut: {
+            /** @constant */
+            code: "columns_cut";
+            columns: number;
+            /** @default  */
+            message: string;
+            most: number;
+            shown: number;
         };
         /** CompleteUploadIn */
         CompleteUploadIn: {
@@ -1866,6 +1885,15 @@ export interface components {
             source_bytes: number;
             version: number;
             warnings: string[];
+        };
+        /** DelimiterHint */
+        DelimiterHint: {
+            /** @constant */
+            code: "delimiter_hint";
+            delimiter: string;
+            hint: string;
+            /** @default  */
+            message: string;
         };
         /** DeploymentIn */
         DeploymentIn: {
@@ -2012,10 +2040,62 @@ export interface components {
             ambiguous: components["schemas"]["DstFold"];
             nonexistent: components["schemas"]["DstGap"];
         };
+        /** DuplicateColumn */
+        DuplicateColumn: {
+            /** @constant */
+            code: "duplicate_column";
+            column: number;
+            /** @default  */
+            message: string;
+            name: string;
+            renamed: string;
+        };
+        /** EmptyHeader */
+        EmptyHeader: {
+            /** @constant */
+            code: "empty_header";
+            column: number;
+            /** @default  */
+            message: string;
+            name: string;
+        };
+        /** EncodingGuessed */
+        EncodingGuessed: {
+            /** @constant */
+            code: "encoding_guessed";
+            encoding: string;
+            /** @default  */
+            message: string;
+        };
+        /** ErrorCells */
+        ErrorCells: {
+            /** @constant */
+            code: "error_cells";
+            count: number;
+            /** @default  */
+            message: string;
+        };
         /** ErrorDetail */
         ErrorDetail: {
             code: string | null;
             message: string;
+        };
+        /** ExactNumbers */
+        ExactNumbers: {
+            /** @constant */
+            code: "exact_numbers";
+            column: string;
+            digits: number;
+            /** @default  */
+            message: string;
+            /** @enum {string} */
+            read_as: "decimal" | "text";
+            scale: number | null;
+        };
+        /** Example */
+        Example: {
+            column: string;
+            example: string;
         };
         /** FieldError */
         FieldError: {
@@ -2031,6 +2111,52 @@ export interface components {
             size: number;
             /** Format: uuid */
             upload_id: string;
+        };
+        /** FooterKept */
+        FooterKept: {
+            /** @constant */
+            code: "footer_kept";
+            /** @default  */
+            message: string;
+            reason: string;
+            skip: number;
+        };
+        /** FooterLeftOut */
+        FooterLeftOut: {
+            /** @constant */
+            code: "footer_left_out";
+            count: number;
+            lines: string[];
+            /** @default  */
+            message: string;
+        };
+        /** HeaderBelowTitles */
+        HeaderBelowTitles: {
+            /** @constant */
+            code: "header_below_titles";
+            /** @default  */
+            message: string;
+            row: number;
+            titles: components["schemas"]["TitleRow"][];
+        };
+        /** HeaderRowsJoined */
+        HeaderRowsJoined: {
+            /** @constant */
+            code: "header_rows_joined";
+            example: string | null;
+            first: number;
+            last: number;
+            /** @default  */
+            message: string;
+        };
+        /** HeaderWidth */
+        HeaderWidth: {
+            /** @constant */
+            code: "header_width";
+            data: number;
+            header: number;
+            /** @default  */
+            message: string;
         };
         /** Health */
         Health: {
@@ -2102,6 +2228,16 @@ export interface components {
             kind: "interval";
             seconds: number;
         };
+        /** InvalidBytes */
+        InvalidBytes: {
+            /** @constant */
+            code: "invalid_bytes";
+            count: number;
+            encoding: string;
+            /** @default  */
+            message: string;
+            replaced: boolean;
+        };
         /** InviteIn */
         InviteIn: {
             email?: string | null;
@@ -2147,6 +2283,15 @@ export interface components {
             /** @default bearer */
             token_type: string;
         };
+        /** LargestSheet */
+        LargestSheet: {
+            /** @constant */
+            code: "largest_sheet";
+            /** @default  */
+            message: string;
+            others: components["schemas"]["SheetSize"][];
+            sheet: components["schemas"]["SheetSize"];
+        };
         /** LastRun */
         LastRun: {
             /** Format: date-time */
@@ -2155,6 +2300,15 @@ export interface components {
             id: string;
             scheduled_for: string | null;
             status: components["schemas"]["RunStatus"];
+        };
+        /** LineEnds */
+        LineEnds: {
+            /** @constant */
+            code: "line_ends";
+            /** @enum {string} */
+            ends: "lf_cr" | "cr";
+            /** @default  */
+            message: string;
         };
         /** LogLineOut */
         LogLineOut: {
@@ -2178,6 +2332,15 @@ export interface components {
             /** @default false */
             refresh_cookie: boolean;
             username: string;
+        };
+        /** LongNumbers */
+        LongNumbers: {
+            /** @constant */
+            code: "long_numbers";
+            column: string;
+            example: string;
+            /** @default  */
+            message: string;
         };
         /** MadeByOut */
         MadeByOut: {
@@ -2206,6 +2369,15 @@ export interface components {
             user_id: string;
             username: string;
         };
+        /** MergedHeader */
+        MergedHeader: {
+            cells: string;
+            /** @constant */
+            code: "merged_header";
+            /** @default  */
+            message: string;
+            name: string | null;
+        };
         /**
          * MisfirePolicy
          * @description What a fire time seen later than the grace becomes.
@@ -2213,6 +2385,23 @@ export interface components {
          * @enum {string}
          */
         MisfirePolicy: "skip" | "run_once" | "catch_up";
+        /** MixedTypes */
+        MixedTypes: {
+            /** @constant */
+            code: "mixed_types";
+            column: string;
+            /** @default  */
+            message: string;
+        };
+        /** MostlyNumbers */
+        MostlyNumbers: {
+            /** @constant */
+            code: "mostly_numbers";
+            column: string;
+            example: string;
+            /** @default  */
+            message: string;
+        };
         /** NamedMemberIn */
         NamedMemberIn: {
             role: string;
@@ -2263,6 +2452,23 @@ export interface components {
             pipeline_id?: string | null;
             url: string;
         };
+        /** NonFiniteNull */
+        NonFiniteNull: {
+            /** @constant */
+            code: "non_finite_as_null";
+            count: number;
+            first_line: number | null;
+            /** @default  */
+            message: string;
+        };
+        /** NullPlaceholders */
+        NullPlaceholders: {
+            /** @constant */
+            code: "null_placeholders";
+            columns: components["schemas"]["Placeholders"][];
+            /** @default  */
+            message: string;
+        };
         /** OccurrenceOut */
         OccurrenceOut: {
             outcome: components["schemas"]["OccurrenceOutcome"];
@@ -2293,6 +2499,20 @@ export interface components {
             at: string;
             /** @constant */
             kind: "once";
+        };
+        /** OneRecord */
+        OneRecord: {
+            /** @constant */
+            code: "one_record";
+            /** @default  */
+            message: string;
+        };
+        /** Other */
+        Other: {
+            /** @constant */
+            code: "other";
+            /** @default  */
+            message: string;
         };
         /** OutputCheck */
         OutputCheck: {
@@ -2443,6 +2663,12 @@ export interface components {
             items: components["schemas"]["PipelineVersionSummary"][];
             next_cursor: string | null;
         };
+        /** Placeholders */
+        Placeholders: {
+            column: string;
+            tokens: string[];
+            values: number;
+        };
         /** Preview */
         Preview: {
             columns: components["schemas"]["Column"][];
@@ -2451,11 +2677,20 @@ export interface components {
             encoding: string | null;
             format: string;
             header_row: number;
+            notices?: (components["schemas"]["EmptyHeader"] | components["schemas"]["DuplicateColumn"] | components["schemas"]["HeaderWidth"] | components["schemas"]["DelimiterHint"] | components["schemas"]["HeaderRowsJoined"] | components["schemas"]["MergedHeader"] | components["schemas"]["ColumnsCut"] | components["schemas"]["RepeatedHeaderRows"] | components["schemas"]["RepeatedHeaderLines"] | components["schemas"]["MixedTypes"] | components["schemas"]["MostlyNumbers"] | components["schemas"]["LongNumbers"] | components["schemas"]["ExactNumbers"] | components["schemas"]["NonFiniteNull"] | components["schemas"]["TabPadded"] | components["schemas"]["UtcOffset"] | components["schemas"]["ErrorCells"] | components["schemas"]["WorkbookNamed"] | components["schemas"]["TextNamed"] | components["schemas"]["EncodingGuessed"] | components["schemas"]["InvalidBytes"] | components["schemas"]["LineEnds"] | components["schemas"]["FooterLeftOut"] | components["schemas"]["FooterKept"] | components["schemas"]["RecordsPath"] | components["schemas"]["PreviewRows"] | components["schemas"]["CellsCut"] | components["schemas"]["RowProblem"] | components["schemas"]["Rejected"] | components["schemas"]["OneRecord"] | components["schemas"]["LargestSheet"] | components["schemas"]["HeaderBelowTitles"] | components["schemas"]["TitleLines"] | components["schemas"]["TotalsRow"] | components["schemas"]["SummaryLines"] | components["schemas"]["NullPlaceholders"] | components["schemas"]["TypedColumns"] | components["schemas"]["ThousandsSeparator"] | components["schemas"]["Other"])[];
             rows: unknown[][];
             sheets: components["schemas"]["SheetInfo"][];
             suggested_config?: components["schemas"]["ImportConfig"] | null;
             suggestions?: components["schemas"]["Suggestion"][];
             warnings: string[];
+        };
+        /** PreviewRows */
+        PreviewRows: {
+            /** @constant */
+            code: "preview_rows";
+            /** @default  */
+            message: string;
+            rows: number;
         };
         /** Problem */
         Problem: {
@@ -2477,6 +2712,14 @@ export interface components {
             display_name?: string | null;
             email?: string | null;
         };
+        /** RecordsPath */
+        RecordsPath: {
+            /** @constant */
+            code: "records_path";
+            /** @default  */
+            message: string;
+            path: string;
+        };
         /** RefreshIn */
         RefreshIn: {
             refresh_token?: string | null;
@@ -2487,6 +2730,39 @@ export interface components {
             invite?: string | null;
             password: string;
             username: string;
+        };
+        /** Rejected */
+        Rejected: {
+            /** @constant */
+            code: "rejected";
+            count: number;
+            file: string;
+            /** @default  */
+            message: string;
+            /** @enum {string} */
+            unit: "row" | "record";
+        };
+        /** RepeatedHeaderLines */
+        RepeatedHeaderLines: {
+            /** @constant */
+            code: "repeated_header_lines";
+            count: number;
+            lines: number[];
+            /** @default  */
+            message: string;
+            /** @enum {string} */
+            outcome: "rejected" | "read_as_data";
+            rejects_file?: string | null;
+        };
+        /** RepeatedHeaderRows */
+        RepeatedHeaderRows: {
+            /** @constant */
+            code: "repeated_header_rows";
+            count: number;
+            /** @default  */
+            message: string;
+            rows: number[];
+            sample_rows: number;
         };
         /**
          * RoleName
@@ -2504,6 +2780,16 @@ export interface components {
         /** Rotation */
         Rotation: {
             grace_seconds?: number | null;
+        };
+        /** RowProblem */
+        RowProblem: {
+            /** @constant */
+            code: "row_problem";
+            column: string | null;
+            /** @default  */
+            message: string;
+            problem: string;
+            row: number;
         };
         /** RowsOut */
         RowsOut: {
@@ -2668,6 +2954,12 @@ export interface components {
             /** @default true */
             visible: boolean;
         };
+        /** SheetSize */
+        SheetSize: {
+            columns: number | null;
+            name: string;
+            rows: number | null;
+        };
         /** StepCheck */
         StepCheck: {
             passed?: boolean | null;
@@ -2685,18 +2977,87 @@ export interface components {
         /** Suggestion */
         Suggestion: {
             field: string;
+            notice?: components["schemas"]["EmptyHeader"] | components["schemas"]["DuplicateColumn"] | components["schemas"]["HeaderWidth"] | components["schemas"]["DelimiterHint"] | components["schemas"]["HeaderRowsJoined"] | components["schemas"]["MergedHeader"] | components["schemas"]["ColumnsCut"] | components["schemas"]["RepeatedHeaderRows"] | components["schemas"]["RepeatedHeaderLines"] | components["schemas"]["MixedTypes"] | components["schemas"]["MostlyNumbers"] | components["schemas"]["LongNumbers"] | components["schemas"]["ExactNumbers"] | components["schemas"]["NonFiniteNull"] | components["schemas"]["TabPadded"] | components["schemas"]["UtcOffset"] | components["schemas"]["ErrorCells"] | components["schemas"]["WorkbookNamed"] | components["schemas"]["TextNamed"] | components["schemas"]["EncodingGuessed"] | components["schemas"]["InvalidBytes"] | components["schemas"]["LineEnds"] | components["schemas"]["FooterLeftOut"] | components["schemas"]["FooterKept"] | components["schemas"]["RecordsPath"] | components["schemas"]["PreviewRows"] | components["schemas"]["CellsCut"] | components["schemas"]["RowProblem"] | components["schemas"]["Rejected"] | components["schemas"]["OneRecord"] | components["schemas"]["LargestSheet"] | components["schemas"]["HeaderBelowTitles"] | components["schemas"]["TitleLines"] | components["schemas"]["TotalsRow"] | components["schemas"]["SummaryLines"] | components["schemas"]["NullPlaceholders"] | components["schemas"]["TypedColumns"] | components["schemas"]["ThousandsSeparator"] | components["schemas"]["Other"] | null;
             reason: string;
             value: unknown;
+        };
+        /** SummaryLines */
+        SummaryLines: {
+            /** @constant */
+            code: "summary_lines";
+            label: string | null;
+            lines: string[];
+            /** @default  */
+            message: string;
+            summary: number;
+            totals: string | null;
+            width: number;
+        };
+        /** TabPadded */
+        TabPadded: {
+            /** @constant */
+            code: "tab_padded";
+            columns: string[];
+            count: number;
+            /** @default  */
+            message: string;
         };
         /** TemporaryPassword */
         TemporaryPassword: {
             temporary_password: string;
+        };
+        /** TextNamed */
+        TextNamed: {
+            /** @constant */
+            code: "text_named";
+            extension: string;
+            file: string;
+            kind: string;
+            /** @default  */
+            message: string;
+        };
+        /** ThousandsSeparator */
+        ThousandsSeparator: {
+            /** @constant */
+            code: "thousands_separator";
+            columns: components["schemas"]["Example"][];
+            /** @default  */
+            message: string;
+        };
+        /** TitleLines */
+        TitleLines: {
+            /** @constant */
+            code: "title_block";
+            columns: number;
+            last: number;
+            /** @default  */
+            message: string;
+            titles: string[];
+        };
+        /** TitleRow */
+        TitleRow: {
+            cells?: string | null;
+            filled?: number | null;
+            /** @enum {string} */
+            kind: "merged" | "cell" | "note";
+            row: number;
+            title?: string | null;
+            width?: number | null;
         };
         /**
          * TokenKind
          * @enum {string}
          */
         TokenKind: "access" | "refresh" | "api";
+        /** TotalsRow */
+        TotalsRow: {
+            /** @constant */
+            code: "totals_row";
+            label: string;
+            /** @default  */
+            message: string;
+            row: number;
+        };
         /** TriggerIn */
         TriggerIn: {
             params?: {
@@ -2710,6 +3071,22 @@ export interface components {
             column: string;
             /** @description The row's position in this page's `rows` (0-based) */
             row: number;
+        };
+        /** TypedColumn */
+        TypedColumn: {
+            column: string;
+            example?: string | null;
+            format?: string | null;
+            /** @enum {string} */
+            type: "decimal" | "boolean" | "date" | "datetime";
+        };
+        /** TypedColumns */
+        TypedColumns: {
+            /** @constant */
+            code: "typed_columns";
+            columns: components["schemas"]["TypedColumn"][];
+            /** @default  */
+            message: string;
         };
         /** Upcoming */
         Upcoming: {
@@ -2756,6 +3133,15 @@ export interface components {
         UserOutPage: {
             items: components["schemas"]["UserOut"][];
             next_cursor: string | null;
+        };
+        /** UtcOffset */
+        UtcOffset: {
+            /** @constant */
+            code: "utc_offset";
+            column: string;
+            example: string | null;
+            /** @default  */
+            message: string;
         };
         /** ValidationReport */
         ValidationReport: {
@@ -2894,6 +3280,16 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
             url: string;
+        };
+        /** WorkbookNamed */
+        WorkbookNamed: {
+            /** @constant */
+            code: "workbook_named";
+            extension: string;
+            file: string;
+            kind: string;
+            /** @default  */
+            message: string;
         };
     };
     responses: never;
