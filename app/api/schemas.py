@@ -11,14 +11,16 @@ import msgspec
 from litestar.params import QueryParameter
 from sqlalchemy.orm import Session
 
+from app.api.notice_schemas import RunLogNotice, log_notice
 from app.core import display_text
 from app.core.patterns import whole
-from app.core.states import RunKind, RunStatus, RunTrigger
+from app.core.states import EventReason, RunKind, RunStatus, RunTrigger
 from app.db.models import Pipeline, PipelineVersion, RunEvent
 from app.domain.members import NAMESPACE_NAME
 from app.domain.namespaces import DEFAULT_NAMESPACE
 from app.domain.pagination import encode_cursor, encode_number_cursor
 from app.domain.run_names import SubjectNames, subject_names
+from app.domain.runlogs import LogLine
 from app.domain.runs import RunRecord, RunRequest
 
 T = TypeVar("T")
@@ -194,7 +196,7 @@ class RunEventOut(msgspec.Struct):
     id: int
     from_status: RunStatus | None
     to_status: RunStatus
-    reason: str
+    reason: EventReason
     actor: str
     attempt: int
     details: dict[str, Any]
@@ -206,7 +208,7 @@ class RunEventOut(msgspec.Struct):
             id=event.id,
             from_status=RunStatus(event.from_status) if event.from_status else None,
             to_status=RunStatus(event.to_status),
-            reason=event.reason,
+            reason=event.reason,  # type: ignore[arg-type]  # a reason from a newer writer is sent as it is
             actor=event.actor,
             attempt=event.attempt,
             details=event.details,
@@ -229,6 +231,13 @@ class LogLineOut(msgspec.Struct):
     message: str
     attempt: int
     step: int | None
+    #: A line Conveyor writes itself, as a code with typed parameters (its English is `message`); None for a
+    #: pipeline's own lines.
+    notice: RunLogNotice | None = None
+
+    @classmethod
+    def of(cls, line: LogLine) -> LogLineOut:
+        return cls(line.n, line.ts, line.level, line.message, line.attempt, line.step, log_notice(line.notice))
 
 
 class LogPage(msgspec.Struct):

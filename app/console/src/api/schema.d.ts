@@ -1668,6 +1668,25 @@ export interface components {
             /** Format: uuid */
             user_id: string;
         };
+        /** AttemptEnded */
+        AttemptEnded: {
+            /** @constant */
+            code: "attempt_ended";
+            elapsed_ms: number;
+            error: string | null;
+            /** @default  */
+            message: string;
+            status: string;
+        };
+        /** AttemptStarted */
+        AttemptStarted: {
+            attempt: number;
+            /** @constant */
+            code: "attempt_started";
+            /** @default  */
+            message: string;
+            worker: string;
+        };
         /** AuditEntryOut */
         AuditEntryOut: {
             action: string;
@@ -2080,6 +2099,14 @@ export interface components {
             code: string | null;
             message: string;
         };
+        /**
+         * EventReason
+         * @description Why a run changed state (a run event's `reason`): written by the API, the scheduler, the relay, a worker
+         *         (an attempt's outcome, workers/outcomes.py) and the reaper. tests/unit/test_console_codes.py checks this list
+         *         against every reason the sources write.
+         * @enum {string}
+         */
+        EventReason: "created" | "created_held" | "released" | "dispatched" | "message_resent" | "started" | "succeeded" | "failed" | "cancelled" | "timed_out" | "worker_shutdown" | "lost" | "worker_lost" | "cancel_requested" | "overlap_cancel_running" | "manual_retry";
         /** ExactNumbers */
         ExactNumbers: {
             /** @constant */
@@ -2197,6 +2224,15 @@ export interface components {
             skip_rows: number;
             thousands_separator?: string | null;
         };
+        /** ImportFailedLine */
+        ImportFailedLine: {
+            /** @constant */
+            code: "import_failed";
+            error: string;
+            error_code: string;
+            /** @default  */
+            message: string;
+        };
         /** ImportOut */
         ImportOut: {
             error: components["schemas"]["ErrorDetail"] | null;
@@ -2206,6 +2242,28 @@ export interface components {
             /** Format: uuid */
             run_id: string;
             status: components["schemas"]["RunStatus"];
+        };
+        /** ImportVersion */
+        ImportVersion: {
+            /** @constant */
+            code: "import_version";
+            columns: number;
+            /** @default  */
+            message: string;
+            parquet_bytes: number;
+            rejected: number;
+            rows: number;
+            version: number;
+        };
+        /** Importing */
+        Importing: {
+            bytes: number;
+            /** @constant */
+            code: "importing";
+            config: string | null;
+            file: string;
+            /** @default  */
+            message: string;
         };
         /** InputCheck */
         InputCheck: {
@@ -2219,6 +2277,27 @@ export interface components {
         InputChoice: {
             dataset: string;
             version?: number | null;
+        };
+        /** InputPinned */
+        InputPinned: {
+            /** @constant */
+            code: "input_pinned";
+            dataset: string;
+            input: string;
+            /** @default  */
+            message: string;
+            version: number;
+        };
+        /** InputRead */
+        InputRead: {
+            /** @constant */
+            code: "input_read";
+            dataset: string;
+            input: string;
+            /** @default  */
+            message: string;
+            rows: number;
+            version: number;
         };
         /** IntervalSpec */
         IntervalSpec: {
@@ -2301,6 +2380,13 @@ export interface components {
             scheduled_for: string | null;
             status: components["schemas"]["RunStatus"];
         };
+        /** LeaseLost */
+        LeaseLost: {
+            /** @constant */
+            code: "lease_lost";
+            /** @default  */
+            message: string;
+        };
         /** LineEnds */
         LineEnds: {
             /** @constant */
@@ -2316,6 +2402,7 @@ export interface components {
             level: string;
             message: string;
             n: number;
+            notice?: components["schemas"]["AttemptStarted"] | components["schemas"]["LeaseLost"] | components["schemas"]["RetryScheduled"] | components["schemas"]["AttemptEnded"] | components["schemas"]["InputPinned"] | components["schemas"]["InputRead"] | components["schemas"]["ParamsIgnored"] | components["schemas"]["StepDone"] | components["schemas"]["Sleeping"] | components["schemas"]["OutputWritten"] | components["schemas"]["OutputVersion"] | components["schemas"]["Importing"] | components["schemas"]["ImportVersion"] | components["schemas"]["ImportFailedLine"] | components["schemas"]["EmptyHeader"] | components["schemas"]["DuplicateColumn"] | components["schemas"]["HeaderWidth"] | components["schemas"]["DelimiterHint"] | components["schemas"]["HeaderRowsJoined"] | components["schemas"]["MergedHeader"] | components["schemas"]["ColumnsCut"] | components["schemas"]["RepeatedHeaderRows"] | components["schemas"]["RepeatedHeaderLines"] | components["schemas"]["MixedTypes"] | components["schemas"]["MostlyNumbers"] | components["schemas"]["LongNumbers"] | components["schemas"]["ExactNumbers"] | components["schemas"]["NonFiniteNull"] | components["schemas"]["TabPadded"] | components["schemas"]["UtcOffset"] | components["schemas"]["ErrorCells"] | components["schemas"]["WorkbookNamed"] | components["schemas"]["TextNamed"] | components["schemas"]["EncodingGuessed"] | components["schemas"]["InvalidBytes"] | components["schemas"]["LineEnds"] | components["schemas"]["FooterLeftOut"] | components["schemas"]["FooterKept"] | components["schemas"]["RecordsPath"] | components["schemas"]["PreviewRows"] | components["schemas"]["CellsCut"] | components["schemas"]["RowProblem"] | components["schemas"]["Rejected"] | components["schemas"]["OneRecord"] | components["schemas"]["LargestSheet"] | components["schemas"]["HeaderBelowTitles"] | components["schemas"]["TitleLines"] | components["schemas"]["TotalsRow"] | components["schemas"]["SummaryLines"] | components["schemas"]["NullPlaceholders"] | components["schemas"]["TypedColumns"] | components["schemas"]["ThousandsSeparator"] | components["schemas"]["Other"] | null;
             step: number | null;
             /** Format: date-time */
             ts: string;
@@ -2532,6 +2619,26 @@ export interface components {
             nulls?: number | null;
             type: string;
         };
+        /** OutputVersion */
+        OutputVersion: {
+            /** @constant */
+            code: "output_version";
+            columns: number;
+            /** @default  */
+            message: string;
+            output: string;
+            rows: number;
+            version: number;
+        };
+        /** OutputWritten */
+        OutputWritten: {
+            bytes: number;
+            /** @constant */
+            code: "output_written";
+            /** @default  */
+            message: string;
+            rows: number;
+        };
         /**
          * OverlapPolicy
          * @description What a fire time becomes while max_concurrent_runs runs are unfinished.
@@ -2548,6 +2655,14 @@ export interface components {
             source: string;
             type: string;
             value?: unknown;
+        };
+        /** ParamsIgnored */
+        ParamsIgnored: {
+            /** @constant */
+            code: "params_ignored";
+            /** @default  */
+            message: string;
+            params: string[];
         };
         /** PasswordIn */
         PasswordIn: {
@@ -2764,6 +2879,17 @@ export interface components {
             rows: number[];
             sample_rows: number;
         };
+        /** RetryScheduled */
+        RetryScheduled: {
+            attempt: number;
+            /** @constant */
+            code: "retry_scheduled";
+            delay_seconds: number;
+            error: string | null;
+            /** @default  */
+            message: string;
+            reason: string;
+        };
         /**
          * RoleName
          * @enum {string}
@@ -2838,7 +2964,7 @@ export interface components {
             };
             from_status: components["schemas"]["RunStatus"] | null;
             id: number;
-            reason: string;
+            reason: components["schemas"]["EventReason"];
             to_status: components["schemas"]["RunStatus"];
         };
         /**
@@ -2960,6 +3086,14 @@ export interface components {
             name: string;
             rows: number | null;
         };
+        /** Sleeping */
+        Sleeping: {
+            /** @constant */
+            code: "sleeping";
+            /** @default  */
+            message: string;
+            seconds: number;
+        };
         /** StepCheck */
         StepCheck: {
             passed?: boolean | null;
@@ -2967,6 +3101,21 @@ export interface components {
             rows?: number | null;
             rules?: components["schemas"]["RuleCheck"][];
             step: string;
+        };
+        /** StepDone */
+        StepDone: {
+            /** @constant */
+            code: "step_done";
+            duration_ms: number;
+            how: string | null;
+            id: string;
+            /** @default  */
+            message: string;
+            rows_in: number | null;
+            rows_out: number | null;
+            step: number;
+            steps: number;
+            type: string;
         };
         /** StepSchema */
         StepSchema: {

@@ -64,6 +64,7 @@ export default {
     import: 'Import',
     importOf: 'Import: {name}',
     deploymentOf: 'Deployment: {name}',
+    retryAt: 'retry at {time}',
     status: 'Status',
     kind: 'Kind',
     trigger: 'Trigger',

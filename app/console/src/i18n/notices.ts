@@ -6,7 +6,10 @@
 import type { components } from '@/api/schema'
 
 export type ImportNotice = NonNullable<components['schemas']['Preview']['notices']>[number]
-export type NoticeCode = ImportNotice['code']
+/** What a log line Conveyor writes itself carries: its own lines' codes, and an import's warnings. */
+export type LogNotice = NonNullable<components['schemas']['LogLineOut']['notice']>
+export type AnyNotice = ImportNotice | LogNotice
+export type NoticeCode = AnyNotice['code']
 
 /**
  * Every code the API's notices carry (app/ingest/notices: columns.py, file.py, suggestions.py; `other` is a
@@ -24,6 +27,9 @@ export const NOTICE_CODES = [
   'largest_sheet', 'header_below_titles', 'title_block', 'totals_row', 'summary_lines', 'null_placeholders',
   'typed_columns', 'thousands_separator',
   'other',
+  // app/core/run_notices.py: the lines Conveyor writes in a run's log
+  'attempt_started', 'lease_lost', 'retry_scheduled', 'attempt_ended', 'input_pinned', 'input_read', 'params_ignored',
+  'step_done', 'sleeping', 'output_written', 'output_version', 'importing', 'import_version', 'import_failed',
 ] as const satisfies readonly NoticeCode[]
 
 /** Both ways: every code of the schema is in the list (a new API code fails the type-check until it is worded). */
@@ -52,7 +58,7 @@ function listed(i18n: NamedTranslator, items: unknown[], total = items.length): 
 }
 
 /** The parameters a sentence is worded with: the notice's own, with lists, flags and nested parts worded. */
-function params(i18n: NamedTranslator, notice: ImportNotice): Params {
+function params(i18n: NamedTranslator, notice: AnyNotice): Params {
   const part = (key: string, named?: Params) => i18n.t(`notices.parts.${key}`, named)
   const out: Params = {}
   for (const [key, value] of Object.entries(notice)) {
@@ -114,6 +120,29 @@ function params(i18n: NamedTranslator, notice: ImportNotice): Params {
     case 'typed_columns':
       out.columns = listed(i18n, notice.columns.map((c) => part(`typed_${c.type}`, { column: c.column, format: text(c.format), example: text(c.example) })))
       break
+    case 'retry_scheduled':
+      out.reason = word(i18n, 'runEventReason', notice.reason)
+      out.error = notice.error ? part('error', { error: notice.error }) : ''
+      out.delay_seconds = notice.delay_seconds.toFixed(1)
+      break
+    case 'attempt_ended':
+      out.status = word(i18n, 'runStatus', notice.status)
+      out.error = notice.error ? part('error', { error: notice.error }) : ''
+      break
+    case 'step_done':
+      out.rows = notice.how ? part('stepRows', { how: notice.how, rows_in: count(notice.rows_in), rows_out: count(notice.rows_out) }) : ''
+      break
+    case 'input_read':
+    case 'output_written':
+      out.rows = count(notice.rows)
+      if (notice.code === 'output_written') out.bytes = count(notice.bytes)
+      break
+    case 'importing':
+      out.config = notice.config ?? part('inferred')
+      break
+    case 'import_failed':
+      out.error_code = word(i18n, 'runError', notice.error_code)
+      break
     case 'thousands_separator':
       out.columns = listed(i18n, notice.columns.map((c) => part('example_of', { column: c.column, example: c.example })))
       break
@@ -121,8 +150,17 @@ function params(i18n: NamedTranslator, notice: ImportNotice): Params {
   return out
 }
 
+/** A code of an enum group (../enums.ts) as its word, or as itself. */
+function word(i18n: NamedTranslator, group: string, code: string): string {
+  return i18n.te(`enums.${group}.${code}`) ? i18n.t(`enums.${group}.${code}`) : code
+}
+
+function count(value: number | null | undefined): string {
+  return value === null || value === undefined ? '?' : value.toLocaleString('en-US')
+}
+
 /** The notice in the page's locale; a code with no words here (a newer API's) reads as the API's own message. */
-export function noticeText(i18n: NamedTranslator, notice: ImportNotice): string {
+export function noticeText(i18n: NamedTranslator, notice: AnyNotice): string {
   const key = `notices.${notice.code}`
   if (notice.code === 'other' || !i18n.te(key)) return notice.message
   return i18n.t(key, params(i18n, notice))

@@ -64,6 +64,7 @@ export default {
     import: '导入',
     importOf: '导入：{name}',
     deploymentOf: '部署：{name}',
+    retryAt: '{time} 重试',
     status: '状态',
     kind: '类型',
     trigger: '触发方式',

@@ -78,3 +78,28 @@ describe('placeNotices', () => {
     expect(placed.general).toEqual(['第 5 行（“合计”）是上方各列之和：是合计行，不是数据'])
   })
 })
+
+describe("a run's log lines and timeline in the page's language", () => {
+  it('words the lines Conveyor writes itself, with the enum words of their status and reason', () => {
+    const retry = {
+      code: 'retry_scheduled', message: 'attempt 1 failed: boom; retrying in 2.0 s', attempt: 1, reason: 'failed', error: 'boom', delay_seconds: 2,
+    } as const
+    expect(noticeText(zh, retry)).toBe('第 1 次尝试失败：boom；2.0 秒后重试')
+    expect(noticeText(en, retry)).toBe('Attempt 1 ended (Failed): boom; retrying in 2.0 s')
+    const ended = { code: 'attempt_ended', message: 'SUCCEEDED in 12 ms', status: 'SUCCEEDED', elapsed_ms: 12, error: null } as const
+    expect(noticeText(zh, ended)).toBe('成功，用时 12 毫秒')
+    const step = {
+      code: 'step_done', message: '…', step: 1, steps: 2, id: 'q', type: 'sql', how: 'view', rows_in: 1200, rows_out: 3, duration_ms: 5,
+    } as const
+    expect(noticeText(zh, step)).toBe('步骤 1/2 q（sql）view：1,200 → 3 行，用时 5 毫秒')
+    expect(noticeText(zh, { code: 'importing', message: '…', file: 'a.csv', bytes: 10, config: null })).toBe('正在导入 a.csv（10 字节）；配置：由文件推断')
+  })
+
+  it("words every timeline reason, and shows a reason it does not know as itself", async () => {
+    const { enumLabel } = await import('@/i18n/enums')
+    expect(enumLabel(zh, 'runEventReason', 'cancel_requested')).toBe('用户取消')
+    expect(enumLabel(zh, 'runEventReason', 'worker_lost')).toBe('工作进程失联（回收）')
+    expect(enumLabel(en, 'runEventReason', 'manual_retry')).toBe('Retried by hand')
+    expect(enumLabel(zh, 'runEventReason', 'brand_new_reason')).toBe('brand_new_reason')
+  })
+})
