@@ -3,6 +3,7 @@ English text unchanged: a console words them in its language from the code, and 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import msgspec
@@ -77,3 +78,17 @@ def test_a_warning_built_without_a_code_reads_as_other_with_its_text() -> None:
 def test_the_codes_are_unique_snake_case_and_each_kind_words_its_own_text() -> None:
     assert len(set(CODES)) == len(CODES) == len(KINDS)
     assert all(code.replace("_", "").isalpha() and code.islower() for code in CODES)
+
+
+def test_no_reader_builds_a_warning_or_a_reason_from_bare_text() -> None:
+    """A warning or a suggestion's reason written as a plain string reads as `other`: English in every language.
+    Each is built as a notice (note(Kind(...))); this catches a new one written as text."""
+    root = Path(__file__).resolve().parents[3] / "app" / "ingest"
+    bare = re.compile(r"""(warnings?\.append\(|warnings \+= \[|warnings = \[|reason=)\s*f?["']""")
+    found = [
+        f"{path.name}:{number}"
+        for path in sorted(root.glob("*.py"))
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if bare.search(line)
+    ]
+    assert found == []
