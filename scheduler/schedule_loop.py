@@ -14,7 +14,7 @@ import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -29,7 +29,7 @@ from app.db.queries import query
 from app.domain.dataset_writes import end_writes
 from app.domain.run_rows import ScheduledRun, checked_timeout, insert_scheduled_runs
 from app.logs import bind, log_context
-from app.scheduling.planning import Plan, Policies, plan, plan_ahead
+from app.scheduling.planning import Plan, Policies, later_late_wanted, plan, plan_ahead
 from app.scheduling.spec import schedule_from_json
 from app.scheduling.spec import window as stored_window
 from app.scheduling.timing import Fire, fires, next_fire
@@ -81,6 +81,11 @@ class ScheduleLoop:
             total.released = self._release(connection)
             total.next_due = connection.execute(query("next_due_deployment")).scalar()
         return total
+
+    def database_now(self) -> datetime:
+        """The database's clock (the outbox and the reaper go by it): what the service ticks with."""
+        with self.engine.connect() as connection:
+            return connection.execute(query("database_now")).scalar_one().astimezone(UTC)  # in the session's zone
 
     def release_held(self) -> int:
         """Only a tick's last step, releasing held runs: the service's wake-ups when no deployment can be due."""
@@ -331,8 +336,10 @@ class Decisions:
         after = window[1]
         found, next_after_horizon = self._window(window)
         due = [f for f in found if f.at <= self.now]
-        planned = plan(due, self.now, policies, active=active, held=held)
-        if len(found) >= MAX_FIRES_PER_TICK:  # more to do: continue right after the last one handled
+        more = len(found) >= MAX_FIRES_PER_TICK
+        later_late = self._later_late(window, found[-1].at, policies) if more else 0
+        planned = plan(due, self.now, policies, active=active, held=held, later_late=later_late)
+        if more:  # more to do: continue right after the last one handled
             last = due[-1].at if due else after
             return planned, last, last
         ahead = found[len(due) :]
@@ -352,6 +359,17 @@ class Decisions:
         planned.runs += extra.runs
         planned.skipped += extra.skipped
         return planned, max(self.horizon, after), next_after_horizon
+
+    def _later_late(self, window: tuple[Any, ...], last: datetime, policies: Policies) -> int:
+        """Missed fire times after `last` (the end of a chunk), counted up to what the misfire policy may keep."""
+        wanted = later_late_wanted(policies)
+        if not wanted:
+            return 0
+        schedule, _, start_at, end_at = window
+        # late: older than the grace when seen (plan's test is strict: exactly the grace is not late)
+        cutoff = self.now - timedelta(seconds=policies.misfire_grace_seconds, microseconds=1)
+        later = fires(schedule, last, cutoff, start_at=start_at, end_at=end_at, limit=wanted)
+        return sum(1 for fire in later if fire.skipped is None)
 
     def _window(self, window: tuple[Any, ...]) -> tuple[list[Fire], datetime | None]:
         """Fire times in (after, horizon], and the first one after the horizon (memoised per batch)."""

@@ -15,7 +15,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 import psycopg
 
@@ -38,14 +38,21 @@ SCHEDULE_TICK_SECONDS = 0.25
 SCHEDULE_RECHECK_SECONDS = 5.0
 #: Pause when due rows are all being sent by another relay.
 RELAY_BUSY_PAUSE_SECONDS = 0.01
-#: Pause after an error in a loop, so a broken database is not hammered; it doubles while errors repeat...
+#: Pause after an error in a loop that is not an outage (a bug: logged in full each time); it doubles while errors
+#: repeat...
 ERROR_PAUSE_SECONDS = 1.0
-#: ...up to this, which bounds how long a loop takes to notice that the database is back.
+#: ...up to this.
 MAX_ERROR_PAUSE_SECONDS = 5.0
+#: Pauses after 1, 2, 3... database outage errors in a row (the last repeats). A dropped session (pg_terminate_backend,
+#: a restart, a proxy) is replaced at once: the first two are none, as a loop's LISTEN connection and then a pooled
+#: one may each meet the same drop, and a deployment made or a run queued meanwhile must not wait. Then a server that
+#: is down is tried again at most once a second (a refused connection costs nothing), which bounds how long a loop
+#: takes to notice that it is back; two in a row with no pause bound the busy retries.
+OUTAGE_PAUSES = (0.0, 0.0, 0.1, 0.25, 0.5, 1.0)
 
 
 class SchedulerService:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, error_pause: Callable[[float], object] | None = None) -> None:
         self.settings = settings
         self.identity = f"scheduler:{socket.gethostname()}:{os.getpid()}"
         self.engine = get_engine(settings, pool_size=4 + settings.relay_threads, pre_ping=False)
@@ -56,6 +63,8 @@ class SchedulerService:
         self.rollup = RollupFolder(engine=self.engine)
         self.webhooks = WebhookSender(engine=self.engine, settings=settings)
         self.stopping = threading.Event()
+        #: How a loop waits after an error (tests freeze it): the stop event's wait unless given.
+        self.error_pause: Callable[[float], object] = error_pause or (lambda seconds: self.stopping.wait(seconds))
         self._threads: list[threading.Thread] = []
 
     def run(self) -> None:
@@ -164,7 +173,10 @@ class SchedulerService:
         return connection
 
     def _schedule_loop(self) -> None:
-        """Tick with the wall clock (the tick itself takes `now`); between fire times, only release held runs.
+        """Tick with the database's clock (the tick itself takes `now`); between fire times, only release held runs.
+
+        The database's clock, not this host's: the one the outbox and the reaper go by, the same for every replica,
+        so a host clock that is off or jumps neither fires early nor judges fire times still to come as missed.
 
         A tick reports the earliest fire time left. Until it comes within the lookahead, a deployment change
         NOTIFYs conveyor_deployments, or SCHEDULE_RECHECK_SECONDS pass, a wake-up claims nothing: the claim
@@ -183,8 +195,8 @@ class SchedulerService:
                     woken = True
                 if self.stopping.is_set():
                     break
-                now = datetime.now(UTC)
                 if woken or time.monotonic() >= claim_at:
+                    now = self.schedules.database_now()
                     next_due = self.schedules.tick(now).next_due
                     lookahead = self.settings.schedule_lookahead_seconds
                     claim_at = time.monotonic() + claim_wait_seconds(next_due, now, lookahead)
@@ -222,7 +234,7 @@ class SchedulerService:
                 failures = self._back_off("reaper", exc, failures)
 
     def _back_off(self, loop: str, exc: Exception, failures: int) -> int:
-        """Log a loop's error and pause, longer while errors repeat; returns the new count of failures in a row.
+        """Log a loop's error and pause (error_pause_seconds); returns the new count of failures in a row.
 
         A database outage is one warning when it starts (no traceback every second);
         any other error is logged in full each time.
@@ -232,7 +244,7 @@ class SchedulerService:
             logger.exception("%s error", loop)
         elif failures == 1:
             logger.warning("%s: the database is unavailable; trying again with backoff: %s", loop, exc)
-        self.stopping.wait(min(ERROR_PAUSE_SECONDS * 2 ** min(failures - 1, 10), MAX_ERROR_PAUSE_SECONDS))
+        self.error_pause(error_pause_seconds(failures, outage=database_unavailable(exc)))
         return failures
 
     @staticmethod
@@ -240,6 +252,14 @@ class SchedulerService:
         if failures:
             logger.info("%s: working again after %d failed tries", loop, failures)
         return 0
+
+
+def error_pause_seconds(failures: int, *, outage: bool) -> float:
+    """How long a loop pauses after `failures` errors in a row (1: the first): OUTAGE_PAUSES for a database outage,
+    else ERROR_PAUSE_SECONDS doubling up to MAX_ERROR_PAUSE_SECONDS."""
+    if outage:
+        return OUTAGE_PAUSES[min(failures, len(OUTAGE_PAUSES)) - 1]
+    return min(ERROR_PAUSE_SECONDS * 2 ** min(failures - 1, 10), MAX_ERROR_PAUSE_SECONDS)
 
 
 def claim_wait_seconds(next_due: datetime | None, now: datetime, lookahead: float) -> float:

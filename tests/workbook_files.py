@@ -116,8 +116,8 @@ def _xlsb_cell(col: int, value: object) -> bytes:
     return _record(0x06, cell + _wide(str(value)))  # BrtCellSt
 
 
-def xlsb_workbook(path: Path, rows: Rows, name: str = "Data") -> Path:
-    """An .xlsb of one worksheet."""
+def xlsb_workbook(path: Path, rows: Rows, name: str = "Data", *, date1904: bool = False) -> Path:
+    """An .xlsb of one worksheet; `date1904`: in Excel for Mac's date system (BrtWbProp's first flag)."""
     width = max((len(r) for r in rows), default=1)
     sheet = _record(0x81) + _record(0x94, struct.pack("<IIII", 0, max(len(rows) - 1, 0), 0, width - 1))
     parts = [sheet, _record(0x91)]
@@ -125,7 +125,7 @@ def xlsb_workbook(path: Path, rows: Rows, name: str = "Data") -> Path:
         parts.append(_record(0x00, struct.pack("<I", number) + bytes(13)))  # BrtRowHdr
         parts += [_xlsb_cell(col, v) for col, v in enumerate(row) if v is not None]
     sheet = b"".join([*parts, _record(0x92), _record(0x82)])
-    book = _record(0x83) + _record(0x8F)
+    book = _record(0x83) + _record(0x99, struct.pack("<II", int(date1904), 0) + _wide("")) + _record(0x8F)
     book += _record(0x9C, struct.pack("<II", 0, 1) + _wide("rId1") + _wide(name)) + _record(0x90)
     book += _record(0x9D, bytes(26)) + _record(0x84)
     rels = "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -173,10 +173,11 @@ def _xls_cell(number: int, col: int, value: object) -> bytes:
     return _biff(0x0204, where + struct.pack("<HB", len(text), 1) + text.encode("utf-16-le"))
 
 
-def _workbook_stream(rows: Rows, name: str) -> bytes:
+def _workbook_stream(rows: Rows, name: str, *, date1904: bool = False) -> bytes:
     bof = _biff(0x0809, struct.pack("<HHHHII", 0x0600, 0x0005, 0x0DBB, 0x07CC, 0, 0x0206))
+    bof += _biff(0x0022, struct.pack("<H", 1)) if date1904 else b""  # DATEMODE: serials count from 1904
     encoded = name.encode("utf-16-le")
-    globals_end = len(bof) + 4 + 8 + len(encoded) + 4  # BOF, BoundSheet (header + body), EOF
+    globals_end = len(bof) + 4 + 8 + len(encoded) + 4  # BOF (and DATEMODE), BoundSheet (header + body), EOF
     sheet_bof = _biff(0x0809, struct.pack("<HHHHII", 0x0600, 0x0010, 0x0DBB, 0x07CC, 0, 0x0206))
     stream = bof + _biff(0x0085, struct.pack("<IBBBB", globals_end, 0, 0, len(name), 1) + encoded) + _biff(0x000A)
     assert len(stream) == globals_end
@@ -184,10 +185,11 @@ def _workbook_stream(rows: Rows, name: str) -> bytes:
     return stream + sheet_bof + cells + _biff(0x000A)
 
 
-def xls_workbook(path: Path, rows: Rows, name: str = "Data", *, mini: bool = False) -> Path:
+def xls_workbook(path: Path, rows: Rows, name: str = "Data", *, mini: bool = False, date1904: bool = False) -> Path:
     """An .xls (BIFF8) of one worksheet, its Workbook stream in regular 512-byte sectors, or with `mini` (a stream
-    under 4096 bytes, as Excel saves a small sheet) in the mini stream's 64-byte sectors."""
-    stream = _workbook_stream(rows, name)
+    under 4096 bytes, as Excel saves a small sheet) in the mini stream's 64-byte sectors; `date1904`: in Excel for
+    Mac's date system."""
+    stream = _workbook_stream(rows, name, date1904=date1904)
     if mini:
         assert len(stream) < 4096, "the mini stream holds streams under the 4096-byte cutoff"
         minis = -(-len(stream) // 64)

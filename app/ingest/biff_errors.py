@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import struct
 import zipfile
+from collections.abc import Iterator
 
 from app.ingest.ole import WORKBOOK_STREAMS, read_stream
 
@@ -147,30 +148,37 @@ def _xlsb_sheet_member(archive: zipfile.ZipFile, index: int) -> str | None:
         rid, target = re.search(rb'Id="([^"]+)"', tag), re.search(rb'Target="([^"]+)"', tag)
         if rid and target:
             targets[rid[1].decode()] = target[1].decode().lstrip("/").removeprefix("xl/")
-    sheets, pos = [], 0
-    while pos < len(book):
-        kind = book[pos] & 0x7F
-        if book[pos] & 0x80:
-            kind |= (book[pos + 1] & 0x7F) << 7
-            pos += 1
-        pos += 1
-        size, shift = 0, 0
-        for _ in range(4):
-            size |= (book[pos] & 0x7F) << shift
-            shift, pos = shift + 7, pos + 1
-            if not book[pos - 1] & 0x80:
-                break
+    sheets = []
+    for kind, pos, _ in xlsb_records(book):
         if kind == 0x9C:  # BrtBundleSh: hsState, iTabID, strRelID, strName
             length = struct.unpack_from("<I", book, pos + 8)[0]
             if length != 0xFFFFFFFF:
                 sheets.append(book[pos + 12 : pos + 12 + 2 * length].decode("utf-16-le"))
         elif kind == 0x90:  # BrtEndBundleShs
             break
-        pos += size
     if index >= len(sheets) or sheets[index] not in targets:
         return None
     member = f"xl/{targets[sheets[index]]}"
     return member if member in archive.NameToInfo else None
+
+
+def xlsb_records(data: bytes) -> Iterator[tuple[int, int, int]]:
+    """(type, where its body starts, its size) of each BIFF12 record of an xlsb part (xl/workbook.bin)."""
+    pos = 0
+    while pos < len(data):
+        kind = data[pos] & 0x7F
+        if data[pos] & 0x80:
+            kind |= (data[pos + 1] & 0x7F) << 7
+            pos += 1
+        pos += 1
+        size, shift = 0, 0
+        for _ in range(4):
+            size |= (data[pos] & 0x7F) << shift
+            shift, pos = shift + 7, pos + 1
+            if not data[pos - 1] & 0x80:
+                break
+        yield kind, pos, size
+        pos += size
 
 
 def _put(found: Errors, row: int, col: int, code: int) -> None:

@@ -13,7 +13,7 @@ import msgspec
 
 from app.ingest.config import ColumnSpec, ImportConfig
 from app.ingest.errors import InvalidImportConfig
-from app.ingest.models import Column
+from app.ingest.models import Column, ColumnStats
 from app.ingest.notices import note
 from app.ingest.notices.columns import DuplicateColumn, EmptyHeader, LongNumbers, MostlyNumbers
 
@@ -157,7 +157,7 @@ def text_number_reader(config: ImportConfig) -> Callable[[str], Any]:
             plain = plain.replace(thousands, "")
         if decimal_sep and decimal_sep != ".":
             plain = plain.replace(decimal_sep, ".")
-        if not _NUMBER.match(plain):
+        if not _NUMBER.match(plain) or has_leading_zero(plain):
             return text
         try:
             number = float(plain)
@@ -169,6 +169,19 @@ def text_number_reader(config: ImportConfig) -> Callable[[str], Any]:
 
 
 _NUMBER = re.compile(r"^[+-]?(\d[\d ,.']*|[.,]\d+)([eE][+-]?\d+)?$")
+#: A number written with a leading zero (00123, 0123.50, +01, after any spaces): a code, text, as DuckDB's CSV
+#: sniffer reads a column holding one (-01, a lone 0 and 0.5 are numbers to it). The one rule for it: workbook
+#: text cells read as numbers (`text_number_reader`), stray-text warnings, CSV codes past the sample
+#: (app.ingest.codes).
+LEADING_ZERO = r"^\s*\+?0[0-9]"
+_LEADING_ZERO = re.compile(LEADING_ZERO)
+
+
+def has_leading_zero(text: str) -> bool:
+    """Whether `text` is a number written with a leading zero (LEADING_ZERO): a code, not a number."""
+    return _LEADING_ZERO.match(text) is not None
+
+
 #: A Chinese ID number (居民身份证号): 17 digits and a check character that is X one time in eleven; not a stray.
 _ID_NUMBER = re.compile(r"^\d{17}[\dXx]$")
 
@@ -187,10 +200,16 @@ def mixed_text_warnings(
         if p.type != "string" or p.source in typed:
             continue
         values = [row[position] for row in rows if isinstance(row[position], str) and row[position].strip()]
-        strays = [v for v in values if not _NUMBER.match(v.strip()) and not _ID_NUMBER.match(v.strip())]
+        strays = [v for v in values if not _number_like(v.strip())]
         if values and strays and len(strays) * 2 <= len(values):
             warnings.append(note(MostlyNumbers(column=p.name, example=strays[0])))
     return warnings
+
+
+def _number_like(text: str) -> bool:
+    """Whether a text cell reads as a number to the stray-text warning: not a code with a leading zero (a column of
+    them is text by right), but an ID number with its check character is one."""
+    return (bool(_NUMBER.match(text)) and not has_leading_zero(text)) or bool(_ID_NUMBER.match(text))
 
 
 #: The smallest whole number of 16 digits: a workbook (an IEEE double, 15 significant digits in Excel) loses
@@ -207,7 +226,28 @@ def long_number_warnings(names: Sequence[str], sample: Sequence[Sequence[Any]]) 
             (v for v in (row[position] for row in sample) if type(v) is float and abs(v) >= SIXTEEN_DIGITS), None
         )
         if found is not None and found.is_integer():
-            warnings.append(note(LongNumbers(column=name, example=str(int(found)))))
+            warnings.append(long_number_warning(name, int(found)))
+    return warnings
+
+
+def long_number_warning(name: str, example: int) -> str:
+    """What preview and import say about a workbook column holding whole numbers of 16 or more digits."""
+    return note(LongNumbers(column=name, example=str(example)))
+
+
+def long_numbers_past_sample(stats: Sequence[ColumnStats], warned: Sequence[str]) -> list[str]:
+    """`long_number_warning` for the workbook's number columns whose imported values (`stats`: their min and max)
+    reach 16 digits where the type sample did not, so no warning in `warned` names them yet."""
+    warnings = []
+    for column in stats:
+        if column.type not in ("integer", "float") or any(
+            w.startswith(f"column {column.name!r} holds numbers of 16") for w in warned
+        ):
+            continue
+        bounds = [decimal.Decimal(bound) for bound in (column.min, column.max) if bound is not None]
+        widest = max(bounds, key=abs, default=decimal.Decimal(0))
+        if widest.is_finite() and abs(widest) >= SIXTEEN_DIGITS and widest == widest.to_integral_value():
+            warnings.append(long_number_warning(column.name, int(widest)))
     return warnings
 
 

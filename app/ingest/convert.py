@@ -16,12 +16,15 @@ import msgspec
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from app.ingest.columns import Planned, json_safe
+from app.ingest.columns import Planned, has_leading_zero, json_safe
 from app.ingest.config import ImportConfig
 from app.ingest.duck import DEFAULT_SCALE, literal
 from app.ingest.money import plain_number
 
+#: Day 0 of Excel's 1900 date system (Windows' default; 1900-02-29, which never was, is day 60).
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+#: Day 0 of Excel's 1904 date system (Excel for Mac's; `date1904` in the workbook: app.ingest.date_system).
+EXCEL_EPOCH_1904 = dt.datetime(1904, 1, 1)
 #: The last date Excel has, 9999-12-31, as a serial number.
 EXCEL_LAST_SERIAL = 2_958_465
 #: Our types whose Arrow arrays pyarrow would also build from numbers, read as days or microseconds after 1970.
@@ -70,8 +73,9 @@ class CellError(ValueError):
 class Converter:
     """Converts one column's cells to its planned type, given the import's null markers and separators."""
 
-    def __init__(self, p: Planned, config: ImportConfig) -> None:
+    def __init__(self, p: Planned, config: ImportConfig, *, date1904: bool = False) -> None:
         self.p = p
+        self.date1904 = date1904
         self.type = arrow_type(p)
         self.nulls = frozenset(v for v in (config.null_values or []) if v != "")
         self.decimal_sep = config.decimal_separator or "."
@@ -140,8 +144,11 @@ class Converter:
         return pc.if_else(empty, pa.scalar(None, pa.string()), array)
 
     def _number_text(self, text: str) -> str:
-        """A numeric string with the configured separators made Python-readable."""
+        """A numeric string with the configured separators made Python-readable; a number written with a leading
+        zero is a code (app.ingest.columns.LEADING_ZERO: a sampled one makes its column text), not a number."""
         text = text.strip()
+        if has_leading_zero(text):
+            raise CellError("is written with a leading zero, a code: set the column's type to string to keep it")
         amount = plain_number(text, self.config)  # ¥1,234.56, 20.00元: app.ingest.money
         if amount is not None:
             text = amount
@@ -206,11 +213,7 @@ class Converter:
         if isinstance(value, int | float) and not isinstance(value, bool):
             if self.p.format and float(value).is_integer():  # 20240105 with the format %Y%m%d
                 return self.to_datetime(str(int(value)))
-            if not 0 <= value <= EXCEL_LAST_SERIAL:
-                raise CellError("is no Excel serial date (0 to 2958465: 9999-12-31); set a format such as %Y%m%d")
-            if value < 60:  # Excel counts a 1900-02-29 (serial 60, read as 02-28) that never was: below it, a day on
-                value += 1
-            return EXCEL_EPOCH + dt.timedelta(days=value)  # an Excel serial date in a cell not formatted as one
+            return serial_datetime(value, date1904=self.date1904)  # a serial date in a cell not formatted as one
         if isinstance(value, str):
             text = value.strip()
             if not self.p.format:
@@ -237,6 +240,19 @@ class Converter:
             text = value.strip()
             return dt.datetime.strptime(text, self.p.format).time() if self.p.format else dt.time.fromisoformat(text)
         raise CellError("not a time")
+
+
+def serial_datetime(value: float, *, date1904: bool) -> dt.datetime:
+    """An Excel serial date (days, with the time as a fraction) in the workbook's date system: 1900, or 1904
+    (1,462 days later for the same serial)."""
+    last = EXCEL_LAST_SERIAL - (EXCEL_EPOCH_1904 - EXCEL_EPOCH).days if date1904 else EXCEL_LAST_SERIAL
+    if not 0 <= value <= last:
+        raise CellError(f"is no Excel serial date (0 to {last}: 9999-12-31); set a format such as %Y%m%d")
+    if date1904:
+        return EXCEL_EPOCH_1904 + dt.timedelta(days=value)
+    if value < 60:  # Excel counts a 1900-02-29 (serial 60, read as 02-28) that never was: below it, a day on
+        value += 1
+    return EXCEL_EPOCH + dt.timedelta(days=value)
 
 
 def duration_text(value: dt.timedelta) -> str:

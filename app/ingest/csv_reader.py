@@ -15,6 +15,7 @@ import duckdb
 import msgspec
 
 from app.ingest import csv_cells, repeated_header
+from app.ingest.codes import code_columns
 from app.ingest.columns import Planned, clean_names, plan_columns
 from app.ingest.config import ImportConfig, ImportLimits, parse_range
 from app.ingest.duck import WIDER_THAN_BIGINT, exact_number_type, literal, our_type
@@ -57,6 +58,9 @@ class CsvPlan(msgspec.Struct, kw_only=True):
     as_text: list[str] = msgspec.field(default_factory=list)
     #: Text columns whose cells may end in a tab (app.ingest.csv_cells): read without trailing tabs.
     padded: list[str] = msgspec.field(default_factory=list)
+    #: Number columns whose sample holds codes (digits of one width: app.ingest.codes): read as text, converted
+    #: only where the number writes back as the same text.
+    codes: list[str] = msgspec.field(default_factory=list)
     #: Datetime columns whose times carry a UTC offset (+08:00, Z): read with it, stored as the instant in UTC.
     zoned: list[str] = msgspec.field(default_factory=list)
     warnings: list[str] = msgspec.field(default_factory=list)
@@ -216,6 +220,7 @@ def detect(
     cells = text_call(path, {**options, "encoding": encoding}, first_data - 1, len(names))
     as_text, padded = csv_cells.sampled(conn, cells, planned, sniffed, SAMPLE_ROWS)
     warnings += [csv_cells.padded_warning(padded)] if padded else []
+    codes = code_columns(conn, cells, planned, sniffed, SAMPLE_ROWS)
     zones = {i for i, c in enumerate(data["Columns"]) if c["type"].upper() == "TIMESTAMP WITH TIME ZONE"}
     zoned = [p.source for p in planned if p.include and p.type == "datetime" and p.index in zones]
     warnings += csv_cells.zoned_warning(conn, cells, planned, zoned)
@@ -242,6 +247,7 @@ def detect(
         limit=limit,
         as_text=as_text,
         padded=padded,
+        codes=codes,
         zoned=zoned,
         warnings=warnings,
     )

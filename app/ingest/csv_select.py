@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.ingest import csv_cells, retyped
+import duckdb
+import msgspec
+
+from app.ingest import codes, csv_cells, retyped
 from app.ingest.columns import Planned
 from app.ingest.config import ImportConfig, ImportLimits
 from app.ingest.convert import boolean_sql
@@ -24,7 +27,7 @@ def read_call(plan: CsvPlan, config: ImportConfig, limits: ImportLimits, *, text
             "TIMESTAMPTZ"
             if typed and p.source in plan.zoned
             else duckdb_type(p.type, p.scale)
-            if typed and p.include and p.type != "json" and p.source not in plan.as_text
+            if typed and p.include and p.type != "json" and p.source not in plan.as_text and p.source not in plan.codes
             else "VARCHAR"
         )
         for p in plan.columns
@@ -57,18 +60,19 @@ def read_call(plan: CsvPlan, config: ImportConfig, limits: ImportLimits, *, text
     return f"read_csv({literal(plan.path)}, " + ", ".join(f"{k}={literal(v)}" for k, v in args.items()) + ")"
 
 
-def retyped_cells(plan: CsvPlan, config: ImportConfig, limits: ImportLimits) -> tuple[str, list[retyped.Forced]]:
-    """The data rows the import reads (up to its limit) numbered by their line (one line a row), and the columns
-    read as text (amounts, percentages, 是/否) as retyped reads them: what a strict import lists when one does not
-    convert (its CAST fails naming neither row nor column)."""
+def retyped_cells(
+    plan: CsvPlan, config: ImportConfig, limits: ImportLimits
+) -> tuple[str, list[retyped.Forced], dict[str, str]]:
+    """The data rows the import reads (up to its limit) numbered by their line (one line a row), the columns read
+    as text (amounts, percentages, 是/否; codes) as retyped reads them, and what a code's problem says: what a
+    strict import lists when one does not convert (its CAST fails naming neither row nor column)."""
     rows = read_call(plan, config, limits, text=True) + (f" LIMIT {plan.limit}" if plan.limit else "")
     table = f"(SELECT row_number() OVER () + {plan.skip} AS {retyped.ROW}, * FROM (SELECT * FROM {rows}))"
-    forced = [
-        (p, ident(p.source), _retyped(p, config, "TRY_CAST"))
-        for p in plan.columns
-        if p.include and p.source in plan.as_text
-    ]
-    return table, forced
+    kept = [p for p in plan.columns if p.include]
+    forced = [(p, ident(p.source), _retyped(p, config, "TRY_CAST")) for p in kept if p.source in plan.as_text]
+    coded = [p for p in kept if p.source in plan.codes]
+    forced += [(p, ident(p.source), codes.exact_sql(p, ident(p.source))) for p in coded]
+    return table, forced, {p.source: codes.problem_sql(p) for p in coded}
 
 
 def _retyped(p: Planned, config: ImportConfig, cast: str) -> str:
@@ -90,6 +94,8 @@ def select_sql(plan: CsvPlan, config: ImportConfig, limits: ImportLimits, *, lim
             expr = f"{cast}({expr} AS JSON)"
         elif p.source in plan.as_text:
             expr = _retyped(p, config, cast)
+        elif p.source in plan.codes:
+            expr = codes.checked_sql(expr, ident(codes.number_column(p)))
         elif p.source in plan.zoned:
             # the instant in UTC; not a CAST, which DuckDB pushes into read_csv as a TIMESTAMP read dropping the offset
             expr = f"timezone('UTC', {expr})"
@@ -97,4 +103,24 @@ def select_sql(plan: CsvPlan, config: ImportConfig, limits: ImportLimits, *, lim
             expr = f"rtrim({expr}, {csv_cells.TAB})"
         parts.append(f"{expr} AS {ident(p.name)}")
     rows = min(x for x in (limit, plan.limit) if x is not None) if (limit or plan.limit) else None
-    return f"SELECT {', '.join(parts)} FROM {read_call(plan, config, limits)}" + (f" LIMIT {rows}" if rows else "")
+    source = read_call(plan, config, limits)
+    if numbers := [p for p in plan.columns if p.include and p.source in plan.codes]:
+        beside = ", ".join(
+            f"{codes.number_sql(p, ident(p.source))} AS {ident(codes.number_column(p))}" for p in numbers
+        )
+        source = f"(SELECT *, {beside} FROM {source})"
+    return f"SELECT {', '.join(parts)} FROM {source}" + (f" LIMIT {rows}" if rows else "")
+
+
+def codes_as_text(
+    conn: duckdb.DuckDBPyConnection, plan: CsvPlan, config: ImportConfig, limits: ImportLimits
+) -> tuple[CsvPlan, list[str]]:
+    """For a lenient import: the plan with each code column holding a value that would change as a number (000001
+    past the sampled rows of 600519) read as text, every value as written, and the warnings saying so; the other
+    code columns are read as numbers by DuckDB again (a value that is no number is a rejected row)."""
+    table, _, _ = retyped_cells(plan, config, limits)
+    coded = [p for p in plan.columns if p.include and p.source in plan.codes]
+    found = codes.first_changed(conn, table, coded)
+    columns = [msgspec.structs.replace(p, type="string", scale=None) if p.source in found else p for p in plan.columns]
+    warnings = [codes.kept_as_text_warning(p.name, *found[p.source]) for p in coded if p.source in found]
+    return msgspec.structs.replace(plan, columns=columns, codes=[]), warnings

@@ -347,11 +347,13 @@ def batches(
     on_problems: Callable[[list[dict[str, Any]]], None],
     *,
     batch_rows: int = BATCH_ROWS,
+    date1904: bool = False,
 ) -> Iterator[pa.RecordBatch]:
-    """The sheet's data rows as typed record batches; bad rows are reported and left out."""
+    """The sheet's data rows as typed record batches; bad rows are reported and left out. `date1904`: the
+    workbook counts serial dates from 1904 (app.ingest.date_system), as its plain numbers typed as dates do."""
     start_row, start_col = sheet.start or (0, 0)
     kept = [(p, plan.positions[p.index]) for p in plan.columns if p.include]
-    converters = [Converter(p, config) for p, _ in kept]
+    converters = [Converter(p, config, date1904=date1904) for p, _ in kept]
     schema = pa.schema([pa.field(p.name, arrow_type(p)) for p, _ in kept])
     lo, hi = plan.positions[0] - 1 - start_col, plan.positions[-1] - start_col
     rows_iter: Iterator[list[Any]] = islice(sheet.iter_rows(), max(plan.first_data_row - start_row - 1, 0), None)

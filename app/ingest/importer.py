@@ -19,12 +19,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from app.ingest import csv_problems, csv_reader, excel_reader, json_numbers, json_reader, repeated_header, retyped
-from app.ingest.columns import effective
+from app.ingest.columns import effective, long_numbers_past_sample
 from app.ingest.config import DuckDBSettings, ImportConfig, ImportLimits
 from app.ingest.convert import arrow_type
 from app.ingest.csv_footer import footer_offset, footer_warning, tail_text
-from app.ingest.csv_select import retyped_cells, select_sql
+from app.ingest.csv_select import codes_as_text, retyped_cells, select_sql
 from app.ingest.data_sink import CopyTarget, DataSink, copy_target, raise_sink_failure
+from app.ingest.date_system import is_date1904
 from app.ingest.duck import column_stats, connect, duckdb_reason, literal, run
 from app.ingest.errors import MAX_PROBLEMS, ImportCancelled, ImportFailed, failed
 from app.ingest.models import ImportResult
@@ -122,6 +123,8 @@ def import_file(
             rows, stats = column_stats(conn, job.data)
         finally:
             conn.close()
+        if sniffed.format == "excel":  # whole numbers that lost digits in the file, past the type sample too
+            job.warnings += long_numbers_past_sample(stats, job.warnings)
         has_rejects = os.path.exists(job.rejects)
         if has_rejects:
             os.replace(job.rejects, out / REJECTS_FILE)
@@ -193,6 +196,9 @@ def _csv(job: _Job) -> tuple[int, ImportConfig]:
         except duckdb.Error as exc:
             raise csv_problems.read_error(exc, job.limits) from exc
         job.warnings += plan.warnings
+        if plan.codes and job.config.on_error == "lenient":  # a code that would change: its column read as text
+            plan, kept = codes_as_text(conn, plan, job.config, job.limits)
+            job.warnings += kept
         select = select_sql(plan, job.config, job.limits)
         copy = f"COPY ({select}) TO {literal(data.target)} ({PARQUET_OPTIONS}{data.options})"
         base = size // 2 if path != job.source else 0
@@ -205,9 +211,8 @@ def _csv(job: _Job) -> tuple[int, ImportConfig]:
             )
         except duckdb.Error as exc:
             raise_sink_failure(job.sink, exc)
-            if (
-                isinstance(exc, duckdb.ConversionException) and plan.as_text
-            ):  # a text-read value that is no number: where
+            converting = isinstance(exc, duckdb.ConversionException | duckdb.InvalidInputException)
+            if converting and (plan.as_text or plan.codes):  # a text-read value that is no number (or a code): where
                 union = retyped.problems_sql(*retyped_cells(plan, job.config, job.limits))
                 if bad := retyped.rows_with_problems(conn, union):
                     raise failed(retyped.first_problems(conn, union), bad) from exc
@@ -378,7 +383,8 @@ def _excel_sheet(job: _Job, workbook: Any, source: str, index: int, name: str) -
     total_rows = max(sheet.height, 1)
     try:
         with pq.ParquetWriter(job.data, schema) as writer:
-            for batch in excel_reader.batches(sheet, plan, job.config, on_problems):
+            date1904 = is_date1904(job.source, job.sniffed.kind)  # the upload's own: a copy keeps its workbook part
+            for batch in excel_reader.batches(sheet, plan, job.config, on_problems, date1904=date1904):
                 if job.should_stop():
                     raise ImportCancelled("import cancelled")
                 if strict and problems:

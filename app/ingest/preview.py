@@ -19,6 +19,7 @@ from app.ingest import csv_problems, csv_reader, csv_select, excel_reader, json_
 from app.ingest.columns import as_columns, effective, json_shown, mixed_text_warnings
 from app.ingest.config import DuckDBSettings, ImportConfig, ImportLimits
 from app.ingest.csv_footer import footer_offset, footer_start, footer_warning, tail_text
+from app.ingest.date_system import is_date1904
 from app.ingest.duck import connect, duckdb_reason
 from app.ingest.errors import ImportFailed, LimitExceeded
 from app.ingest.models import Preview, SheetInfo, Suggestion
@@ -123,7 +124,8 @@ def _excel(
         head = msgspec.structs.replace(plan, limit=min(plan.limit or rows, rows))
         values: list[list[Any]] = []
         if rows:
-            for batch in excel_reader.batches(sheet, head, config, problems.extend, batch_rows=rows):
+            date1904 = is_date1904(path, sniffed.kind)
+            for batch in excel_reader.batches(sheet, head, config, problems.extend, batch_rows=rows, date1904=date1904):
                 values += [[json_shown(v) for v in row.values()] for row in batch.to_pylist()]
         whole = cut_copy is None or all_rows(sheet, sheets[index])
         suggestions = excel_suggestions(sheet, plan, config, sheets, whole=whole)

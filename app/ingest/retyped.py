@@ -20,17 +20,24 @@ Forced = tuple[Planned, str, str]
 MESSAGE_VALUE_CHARS = 100
 
 
-def problems_sql(table: str, forced: list[Forced]) -> str:
+def problems_sql(table: str, forced: list[Forced], messages: dict[str, str] | None = None) -> str:
     """(row, column, message, value) of every cell of `table` (rows numbered `__ingest_row`) that is there but
-    does not convert."""
+    does not convert; `messages`: by source column, SQL over `value` of what its problems say (else
+    `cannot_read_sql`)."""
+    said = messages or {}
     cells = " UNION ALL ".join(
-        f"SELECT {ROW} AS row, {literal(p.source)} AS column, {literal(p.type)} AS type, "
-        f"CAST({raw} AS VARCHAR) AS value FROM {table} WHERE {raw} IS NOT NULL AND {safe} IS NULL"
+        f'SELECT "row", "column", {said.get(p.source, cannot_read_sql(p.type))} AS message, value FROM ('
+        f'SELECT {ROW} AS "row", {literal(p.source)} AS "column", CAST({raw} AS VARCHAR) AS value FROM {table} '
+        f"WHERE {raw} IS NOT NULL AND {safe} IS NULL)"
         for p, raw, safe in forced
     )
-    # in the words a workbook cell that does not convert gets (app.ingest.convert)
-    message = f"'cannot read ''' || left(value, {MESSAGE_VALUE_CHARS}) || ''' as ' || type"
-    return f'SELECT "row", "column", {message} AS message, value FROM ({cells})'
+    return f'SELECT "row", "column", message, value FROM ({cells})'
+
+
+def cannot_read_sql(kind: str) -> str:
+    """SQL of what a problem says about a `value` that does not convert to our type `kind`: in the words a
+    workbook cell that does not convert gets (app.ingest.convert)."""
+    return f"'cannot read ''' || left(value, {MESSAGE_VALUE_CHARS}) || ''' as {kind}'"
 
 
 def rows_with_problems(conn: duckdb.DuckDBPyConnection, problems: str) -> int:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import bisect
 import calendar
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 MACROS = {
@@ -28,8 +28,10 @@ MACROS = {
 }
 MONTHS = {name: i for i, name in enumerate(calendar.month_abbr) if name}
 WEEKDAYS = {"SUN": 0, "MON": 1, "TUE": 2, "WED": 3, "THU": 4, "FRI": 5, "SAT": 6}
-#: How far ahead a search may look before giving up (an expression like "0 0 30 2 *" never fires).
-HORIZON_YEARS = 8
+#: The Gregorian calendar repeats every 400 years (146,097 days, exactly 20,871 weeks): every day rule (a day of the
+#: month, a weekday, L, W, #) picks the same days again 400 years on. So a line that matches no time in one such
+#: cycle matches none ever, and a search never needs to look further to be exact.
+CYCLE_YEARS = 400
 
 
 class CronError(ValueError):
@@ -43,13 +45,13 @@ class DayRule:
     kind: str
     n: int = 0
 
-    def day_in(self, year: int, month: int) -> int | None:
-        last = calendar.monthrange(year, month)[1]
+    def day_in(self, first: int, last: int) -> int | None:
+        """Its day in a month of `last` days whose 1st falls on weekday `first` (0 = Monday, as `calendar`)."""
         if self.kind == "last":
             return last - self.n if last - self.n >= 1 else None
         if self.kind == "last_weekday":
-            return _nearest_weekday(year, month, last, last)
-        return _nearest_weekday(year, month, self.n, last) if self.n <= last else None
+            return _nearest_weekday(first, last, last)
+        return _nearest_weekday(first, self.n, last) if self.n <= last else None
 
 
 @dataclass(frozen=True)
@@ -59,22 +61,29 @@ class WeekdayRule:
     weekday: int
     nth: int
 
-    def matches(self, when: datetime) -> bool:
-        if when.isoweekday() % 7 != self.weekday:
+    def matches(self, day: int, weekday: int, last: int) -> bool:
+        """Whether `day`, a `weekday` (0 = Sunday) of a month of `last` days, is this one."""
+        if weekday != self.weekday:
             return False
         if self.nth == -1:
-            return when.day + 7 > calendar.monthrange(when.year, when.month)[1]
-        return (when.day - 1) // 7 + 1 == self.nth
+            return day + 7 > last
+        return (day - 1) // 7 + 1 == self.nth
 
 
-def _nearest_weekday(year: int, month: int, day: int, last: int) -> int:
-    """The Monday-to-Friday day nearest `day`, not leaving the month (Quartz's `W`)."""
-    weekday = calendar.weekday(year, month, day)  # 5 = Saturday, 6 = Sunday
+def _nearest_weekday(first: int, day: int, last: int) -> int:
+    """The Monday-to-Friday day nearest `day`, not leaving the month (Quartz's `W`); `first`: the 1st's weekday."""
+    weekday = (first + day - 1) % 7  # 5 = Saturday, 6 = Sunday
     if weekday == 5:
         return day - 1 if day > 1 else day + 2
     if weekday == 6:
         return day + 1 if day < last else day - 2
     return day
+
+
+@functools.lru_cache(maxsize=8192)
+def _month_shape(year: int, month: int) -> tuple[int, int]:
+    """(the weekday of the 1st, 0 = Monday; the number of days): all that a month's matching days depend on."""
+    return calendar.monthrange(year, month)
 
 
 @dataclass(frozen=True)
@@ -91,26 +100,61 @@ class Cron:
     day_rules: tuple[DayRule, ...] = ()
     weekday_rules: tuple[WeekdayRule, ...] = ()
 
-    def day_matches(self, when: datetime) -> bool:
+    #: The matching days of a month, by its shape (_month_shape): 28 shapes at most, each worked out once.
+    _days: dict[tuple[int, int], tuple[int, ...]] = field(default_factory=dict, compare=False, repr=False)
+    #: Every day matches (the common `* *` days): no day needs looking up.
+    _every_day: bool = field(default=False, init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        every = len(self.days) == 31 and len(self.weekdays) == 7 and not self.day_rules and not self.weekday_rules
+        object.__setattr__(self, "_every_day", every)
+
+    def days_of(self, year: int, month: int) -> tuple[int, ...]:
+        """The days of the month that match, in order (the month field aside)."""
+        shape = _month_shape(year, month)
+        days = self._days.get(shape)
+        if days is None:
+            first, last = shape
+            days = self._days[shape] = tuple(d for d in range(1, last + 1) if self._day_matches(d, first, last))
+        return days
+
+    def _day_matches(self, day: int, first: int, last: int) -> bool:
         """Vixie cron: if both day-of-month and day-of-week are restricted, either may match."""
-        day_ok = when.day in self.days or any(r.day_in(when.year, when.month) == when.day for r in self.day_rules)
-        weekday_ok = (when.isoweekday() % 7) in self.weekdays or any(r.matches(when) for r in self.weekday_rules)
+        weekday = (first + day) % 7  # 0 = Sunday: the 1st is `first` days after a Monday
+        day_ok = day in self.days or any(r.day_in(first, last) == day for r in self.day_rules)
+        weekday_ok = weekday in self.weekdays or any(r.matches(day, weekday, last) for r in self.weekday_rules)
         if self.day_restricted and self.weekday_restricted:
             return day_ok or weekday_ok
         return day_ok and weekday_ok
 
-    def next_after(self, after: datetime) -> datetime | None:
-        """The first local wall time strictly after `after` that matches, or None within the horizon."""
+    def next_after(self, after: datetime, until: datetime | None = None) -> datetime | None:
+        """The first local wall time strictly after `after` that matches, if there is one up to `until`.
+
+        Without `until` the search spans a whole calendar cycle (CYCLE_YEARS), so None is exact: nothing ever
+        matches. Either way the work is bounded: each step moves to the next allowed month, day, hour, minute
+        or second, a day's matching days come from a table (days_of), so a cycle takes at most some 12 * 400
+        month steps and a few steps per matching day.
+        """
         step = timedelta(seconds=1) if self.has_seconds else timedelta(minutes=1)
         when = (after.replace(microsecond=0) if self.has_seconds else after.replace(second=0, microsecond=0)) + step
-        limit = after.year + HORIZON_YEARS
-        while when.year <= limit:
+        limit = _cycle_after(after) if until is None else until
+        while when <= limit:
             if when.month not in self.months:
                 nxt = _next_in(self.months, when.month)
+                if nxt is None and when.year >= limit.year:
+                    return None
                 when = datetime(when.year + (nxt is None), nxt or self.months[0], 1)
                 continue
-            if not self.day_matches(when):
-                when = datetime(when.year, when.month, when.day) + timedelta(days=1)
+            if not self._every_day and when.day not in (days := self.days_of(when.year, when.month)):
+                index = bisect.bisect_right(days, when.day)
+                if index < len(days):
+                    when = datetime(when.year, when.month, days[index])
+                elif when.month < 12:
+                    when = datetime(when.year, when.month + 1, 1)
+                elif when.year < limit.year:
+                    when = datetime(when.year + 1, 1, 1)
+                else:
+                    return None
                 continue
             if when.hour not in self.hours:
                 nxt = _next_in(self.hours, when.hour)
@@ -130,6 +174,13 @@ class Cron:
                 continue
             return when
         return None
+
+
+def _cycle_after(when: datetime) -> datetime:
+    """`when` one calendar cycle later (a 29 February stays one), or the last datetime there is."""
+    if when.year + CYCLE_YEARS > datetime.max.year:
+        return datetime.max
+    return when.replace(year=when.year + CYCLE_YEARS)
 
 
 def _next_in(values: tuple[int, ...], current: int) -> int | None:

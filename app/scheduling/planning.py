@@ -51,8 +51,13 @@ class Plan:
     cancel_running: bool = False
 
 
-def plan(fires: list[Fire], now: datetime, policies: Policies, *, active: int, held: int) -> Plan:
-    """Apply the misfire policy, then the overlap policy, to `fires` (oldest first)."""
+def plan(fires: list[Fire], now: datetime, policies: Policies, *, active: int, held: int, later_late: int = 0) -> Plan:
+    """Apply the misfire policy, then the overlap policy, to `fires` (oldest first).
+
+    `later_late`: how many missed fire times follow these (a long downtime is planned in chunks), counted up to
+    what the policy keeps (later_late_wanted): run_once coalesces into the newest of the whole downtime, and
+    catch_up keeps its newest max_catch_up, so those later ones go first.
+    """
     result = Plan()
     due: list[datetime] = []
     for fire in fires:
@@ -65,17 +70,24 @@ def plan(fires: list[Fire], now: datetime, policies: Policies, *, active: int, h
     grace = f"seen {{:.0f}} s late (grace {policies.misfire_grace_seconds:g} s)"
     if late and policies.misfire_policy == MisfirePolicy.SKIP:
         result.skipped += [(t, "misfire_skipped", grace.format((now - t).total_seconds())) for t in late]
+    elif late and policies.misfire_policy == MisfirePolicy.RUN_ONCE and later_late:
+        result.skipped += [(t, "coalesced", "coalesced into the run for a later missed fire time") for t in late]
     elif late and policies.misfire_policy == MisfirePolicy.RUN_ONCE:
         newest = late[-1]
         result.skipped += [(t, "coalesced", f"coalesced into the run for {newest.isoformat()}") for t in late[:-1]]
         to_run.insert(0, newest)
-    elif late:  # catch_up: each missed time, the newest max_catch_up of them
-        kept = late[-policies.max_catch_up :]
+    elif late:  # catch_up: each missed time, the newest max_catch_up of them (those of later chunks first)
+        keep = max(0, policies.max_catch_up - later_late)
+        kept = late[len(late) - keep :] if keep else []
         result.skipped += [
             (t, "misfire_skipped", f"beyond max_catch_up={policies.max_catch_up}")
             for t in late[: len(late) - len(kept)]
         ]
         to_run = kept + to_run
+    # Runs already held take the free slots first (release_held_runs sends them, oldest first): a new fire time
+    # waits behind them, and no scheduler's release can meet a slot this plan handed out as well.
+    released = min(held, max(0, policies.max_concurrent_runs - active))
+    active, held = active + released, held - released
     slots = policies.max_concurrent_runs - active
     for at in sorted(to_run):
         if policies.overlap_policy == OverlapPolicy.ALLOW or slots > 0:
@@ -92,7 +104,22 @@ def plan(fires: list[Fire], now: datetime, policies: Policies, *, active: int, h
         else:
             reason = f"max_concurrent_runs={policies.max_concurrent_runs} reached"
             result.skipped.append((at, "overlap_skipped", reason))
+    if result.cancel_running and len(result.runs) > policies.max_concurrent_runs:
+        # cancel_running cancels the runs already there; of those this plan makes (a catch-up), the newest win too
+        superseded = result.runs[: len(result.runs) - policies.max_concurrent_runs]
+        result.runs = result.runs[len(superseded) :]
+        reason = "superseded by the run for a later fire time (cancel_running)"
+        result.skipped += [(run.scheduled_for, "overlap_skipped", reason) for run in superseded]
     return result
+
+
+def later_late_wanted(policies: Policies) -> int:
+    """How many missed fire times after a chunk `plan` needs counted (`later_late`): as many as could still run."""
+    if policies.misfire_policy == MisfirePolicy.RUN_ONCE:
+        return 1
+    if policies.misfire_policy == MisfirePolicy.CATCH_UP:
+        return policies.max_catch_up
+    return 0
 
 
 def plan_ahead(fires: list[Fire], policies: Policies, *, active: int, held: int) -> Plan | None:

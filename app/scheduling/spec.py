@@ -171,7 +171,7 @@ def check_fires(
     """A schedule that never fires is refused, rather than kept as a deployment that never runs: a cron line that
     matches no time (`0 0 30 2 *`), or any schedule whose first fire time falls after `end_at`."""
     if isinstance(schedule, CronSchedule) and next_fire(schedule, now) is None:
-        message = f"matches no time in the next {cron.HORIZON_YEARS} years"
+        message = f"never fires: no time in a whole {cron.CYCLE_YEARS}-year calendar cycle matches (or fires)"
         raise field_error("schedule.cron", message, "schedule_never_fires")
     if end_at is not None and next_fire(schedule, now, start_at=start_at, end_at=end_at) is None:
         message = "is before the schedule's first fire time: the deployment would never run"

@@ -27,6 +27,12 @@ MAX_JUMP = timedelta(hours=25)
 OFFSET_PROBE = timedelta(hours=6)
 #: More than the widest difference of two UTC offsets (UTC-12 to UTC+14).
 OFFSET_SPREAD = timedelta(hours=27)
+#: From this instant on every zone's clock follows a yearly rule (the TZif footer: tzdata lists its one-off
+#: transitions no later; Morocco's, the furthest, end in 2087), which repeats with the calendar's cycle.
+RULES_SETTLED = datetime(2100, 1, 1, tzinfo=UTC)
+#: One calendar cycle as a duration (cron.CYCLE_YEARS of 365.2425 days), and the last instant there is.
+_CYCLE = timedelta(days=146_097 * cron.CYCLE_YEARS // 400)
+_LAST = datetime.max.replace(tzinfo=UTC) - OFFSET_SPREAD
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -84,20 +90,71 @@ def fires(
 def next_fire(
     schedule: Schedule, after: datetime, *, start_at: datetime | None = None, end_at: datetime | None = None
 ) -> datetime | None:
-    """The first fire time after `after` that actually fires (skipped ones are passed over)."""
-    horizon = after + timedelta(days=366 * cron.HORIZON_YEARS)
-    window = timedelta(hours=1)
-    low = after
-    while low < horizon:
+    """The first fire time after `after` that actually fires (skipped ones are passed over); None: there is none.
+
+    Exact, with bounded work: an interval or a once schedule is arithmetic; a cron line jumps from wall time to
+    matching wall time (cron.next_after, exact over a calendar cycle) and stops at SEARCH_CYCLE past the year
+    every zone's rules have settled, after which both the calendar and the rules repeat.
+    """
+    low = max(after, start_at - timedelta(microseconds=1)) if start_at else after
+    if not isinstance(schedule, CronSchedule):
+        found = fires(schedule, low, end_at or _LAST, end_at=end_at, limit=1)
+        return found[0].at if found else None
+    horizon = _cycle_after(max(low, RULES_SETTLED))
+    cursor = _naive(low) - OFFSET_SPREAD  # a wall time before this cannot fire after `low`
+    while low < horizon and (end_at is None or low < end_at):
+        wall = schedule.expression.next_after(cursor)
+        if wall is None or wall.replace(tzinfo=UTC) - OFFSET_SPREAD >= horizon:
+            return None
+        gap_end = _skipped_until(wall, schedule)
+        if gap_end is not None:  # every wall time from here to the end of the clock's jump is skipped
+            cursor = gap_end - timedelta(microseconds=1)
+            continue
+        # no fire time comes before the instant of this wall time read at the largest offset; it falls in the window
+        low = max(low, wall.replace(tzinfo=UTC) - OFFSET_SPREAD)
         # A few candidates are enough: wall-time order equals instant order except inside a repeated hour,
         # where each wall time gives at most two instants.
-        for fire in fires(schedule, low, min(low + window, horizon), start_at=start_at, end_at=end_at, limit=4):
+        for fire in fires(
+            schedule, low, min(low + 2 * OFFSET_SPREAD, horizon), start_at=start_at, end_at=end_at, limit=4
+        ):
             if fire.skipped is None:
                 return fire.at
-        if end_at is not None and low >= end_at:
-            return None
-        low, window = low + window, min(window * 4, timedelta(days=366))
+        low += 2 * OFFSET_SPREAD
+        cursor = _naive(low) - OFFSET_SPREAD
     return None
+
+
+def _naive(instant: datetime) -> datetime:
+    return instant.astimezone(UTC).replace(tzinfo=None)
+
+
+def _skipped_until(wall: datetime, schedule: CronSchedule) -> datetime | None:
+    """When the DST policy skips `wall` (the clock jumped over it), the wall time the jump lands on; else None.
+
+    The jump's instant lies between `wall` read at the offset after it and at the offset before it; it is found
+    by halving that span to the second (zones change offset on whole seconds), some 17 steps for a day.
+    """
+    zone = schedule.timezone
+    if schedule.dst_gap != "skip" or zone.key in FIXED_UTC:
+        return None
+    before, after = wall.replace(tzinfo=zone, fold=0).utcoffset(), wall.replace(tzinfo=zone, fold=1).utcoffset()
+    if before is None or after is None or after <= before:  # no jump forward here: the wall time exists
+        return None
+    if wall.replace(tzinfo=zone, fold=0).astimezone(UTC).astimezone(zone).replace(tzinfo=None) == wall:
+        return None
+    low, high = (wall - after).replace(tzinfo=UTC), (wall - before).replace(tzinfo=UTC)  # old offset; new offset
+    while high - low > timedelta(seconds=1):
+        middle = low + (high - low) // 2
+        if middle.astimezone(zone).utcoffset() == after:
+            high = middle
+        else:
+            low = middle
+    return _naive(high) + after
+
+
+def _cycle_after(when: datetime) -> datetime:
+    """`when` one calendar cycle (cron.CYCLE_YEARS) later, or the last instant there is."""
+    return when + (_LAST - when if when.year + cron.CYCLE_YEARS > _LAST.year else _CYCLE)
 
 
 def upcoming(
@@ -117,12 +174,10 @@ def upcoming(
 
 def _interval(schedule: IntervalSchedule, low: datetime, high: datetime, limit: int) -> list[Fire]:
     step = timedelta(seconds=schedule.seconds)
-    k = 0 if low < schedule.anchor else int((low - schedule.anchor) / step) + 1
+    # exact integer division: a float quotient rounds up across long spans and a fire time just after `low` was lost
+    k = 0 if low < schedule.anchor else (low - schedule.anchor) // step + 1
     out = []
     at = schedule.anchor + step * k
-    while at <= low:
-        k += 1
-        at = schedule.anchor + step * k
     while at <= high and len(out) < limit:
         out.append(Fire(at=at))
         k += 1
@@ -141,7 +196,7 @@ def _cron(schedule: CronSchedule, low: datetime, high: datetime, limit: int) -> 
     # while a wall time could still give an earlier instant: none later than `bound` + the most offset can.
     bound: datetime | None = None
     runs = 0
-    while (nxt := schedule.expression.next_after(local)) is not None and nxt <= end_local:
+    while (nxt := schedule.expression.next_after(local, end_local)) is not None:
         if bound is not None and (nxt - most).replace(tzinfo=UTC) > bound:
             break
         local = nxt

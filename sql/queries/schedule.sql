@@ -50,6 +50,11 @@ WITH input AS (
 )
 SELECT count(*) FROM inserted, wake;
 
+-- name: database_now
+-- The time the scheduler's loop ticks with: the database's clock, which the outbox (available_at) and the
+-- reaper go by too, the same for every replica whatever their hosts' clocks say.
+SELECT clock_timestamp();
+
 -- name: next_due_deployment
 -- The earliest fire time left to handle among enabled deployments, read after a tick: until it is within the
 -- lookahead (or a change NOTIFYs conveyor_deployments) the service's wake-ups claim nothing.

@@ -68,3 +68,25 @@ def test_json_integers_past_64_bits_keep_every_digit(client: TestClient, parts: 
     run = run_import(client, parts, dataset["id"], shown["config"])
     assert run["status"] == "SUCCEEDED", run
     assert _rows(client, dataset["id"]) == shown["rows"]
+
+
+def test_stock_codes_with_leading_zeros_past_the_sample_are_named_or_kept_never_changed(
+    client: TestClient, parts: Engine_
+) -> None:
+    """20,480 Shanghai codes (600000…) then Shenzhen's 000001: the preview types the column integer, and the import
+    stored 1. Now a strict import fails naming the row, column and value; the config the preview returns with the
+    column set to string (as the message says) keeps every code."""
+    lines = ["code,name", *(f"{600000 + i},s{i}" for i in range(20_480)), "000001,平安银行", "002594,比亚迪"]
+    dataset = upload(client, ("\n".join(lines) + "\n").encode(), "stocks.csv")
+    shown = client.post(f"/api/v1/datasets/{dataset['id']}/preview", json={}).json()
+    assert shown["config"]["columns"]["code"]["type"] == "integer"
+    run = run_import(client, parts, dataset["id"], shown["config"])
+    assert (run["status"], run["error"]["code"]) == ("FAILED", "import_failed"), run
+    problem = run["progress"]["problems"][0]
+    assert (problem["row"], problem["column"], problem["value"]) == (20_482, "code", "000001")
+    assert "set the column's type to string" in problem["message"]
+    config = shown["config"]
+    config["columns"]["code"]["type"] = "string"
+    assert run_import(client, parts, dataset["id"], config)["status"] == "SUCCEEDED"
+    page = client.get(f"/api/v1/datasets/{dataset['id']}/rows", params={"offset": 20_479, "limit": 3}).json()
+    assert [row[0] for row in page["rows"]] == ["620479", "000001", "002594"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -181,6 +182,7 @@ def test_pause_records_missed_fire_times_on_resume(client: TestClient, pipeline:
         ({"kind": "interval", "seconds": 0}, "schedule.seconds", "invalid_interval"),
         ({"kind": "once", "at": "2001-01-01T00:00:00Z"}, "schedule.at", "once_in_the_past"),
         ({"kind": "cron", "cron": "0 0 30 2 *"}, "schedule.cron", "schedule_never_fires"),
+        ({"kind": "cron", "cron": "0 0 */30 2 5#5"}, "schedule.cron", "schedule_never_fires"),  # 1 Feb, 5th Friday
     ],
 )
 def test_bad_schedules_are_422_naming_the_field(
@@ -378,3 +380,30 @@ def test_the_fire_times_view_explains_every_fire_time(
         ("explained", "misfire_skipped", None),
         ("explained", "run", "PENDING"),
     ]
+
+
+def test_schedules_whose_next_fire_time_is_years_away_are_kept_with_it(client: TestClient, pipeline: dict) -> None:
+    """A fifth Monday in February (29 February 2044, then 2072) was refused as never firing, and a once or an
+    interval more than 8 years ahead was stored with no next_run_at: it never fired."""
+    line = client.post(
+        "/api/v1/deployments",
+        json={"name": "rare", "pipeline": "noop", "schedule": {"kind": "cron", "cron": "0 0 * 2 1#5"}},
+    )
+    assert line.status_code == 201, line.text
+    upcoming = client.get(f"/api/v1/deployments/{line.json()['id']}/upcoming", params={"n": 2}).json()
+    now = datetime.now(UTC)
+    leap_mondays = [
+        f"{year}-02-29"
+        for year in range(now.year, now.year + 200)
+        if calendar.isleap(year)
+        and calendar.weekday(year, 2, 29) == calendar.MONDAY
+        and datetime(year, 2, 29, tzinfo=UTC) > now
+    ]
+    assert [at[:10] for at in upcoming["fire_times"]] == leap_mondays[:2]
+    at = (datetime.now(UTC) + timedelta(days=366 * 12)).replace(microsecond=0)
+    later = client.post(
+        "/api/v1/deployments",
+        json={"name": "later", "pipeline": "noop", "schedule": {"kind": "once", "at": at.isoformat()}},
+    )
+    assert later.status_code == 201, later.text
+    assert datetime.fromisoformat(later.json()["next_run_at"]) == at

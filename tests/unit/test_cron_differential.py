@@ -11,8 +11,8 @@ and cronie, as cron users expect, and so does cronsim:
   test_timing.py, `L-n` and `nW` are checked below against a day-by-day reference, and the @macros are
   compared through their expansion.
 - a line that matches no time: cronsim refuses `0 0 30 2 *` when it parses; we parse it and find no fire
-  time, and the API refuses it (422 schedule_never_fires). We look 8 years ahead, cronsim 50: a fire time
-  past our horizon counts as none.
+  time, and the API refuses it (422 schedule_never_fires). cronsim gives up after 50 years without a match;
+  we search a whole 400-year calendar cycle, so the reference restarts it until it has too (`theirs`).
 - what each refuses: the same lines, but for our extensions (and a named weekday before `L`, `FRIL`, which
   Quartz reads too) and a step after `L` or `LW`, which cronsim ignores and we refuse. Everything we refuse
   is a CronError (the API's 422 invalid_cron naming schedule.cron), never another exception (a 500).
@@ -25,6 +25,7 @@ import itertools
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+import pytest
 from cronsim import CronSim, CronSimError
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -91,6 +92,8 @@ SPECIAL_STARTS = [
     datetime(2027, 12, 31, 0, 0),
     datetime(2028, 2, 29, 12, 0, 1),
     datetime(2099, 12, 31, 23, 59, 59),
+    datetime(2096, 2, 29, 0, 0),  # 2100 is no leap year: the next 29 February is in 2104
+    datetime(2097, 3, 1, 0, 0),
 ]
 starts = st.sampled_from(SPECIAL_STARTS) | st.datetimes(datetime(2000, 1, 1), datetime(2100, 12, 31))
 
@@ -103,18 +106,21 @@ def ours(expression: str, start: datetime) -> list[datetime]:
 
 
 def theirs(expression: str, start: datetime) -> list[datetime]:
-    """cronsim's fire times within our horizon; none when it refuses a line that can never match."""
-    try:
-        evaluator = CronSim(expression, start)
-    except CronSimError:
-        return []
+    """cronsim's fire times, restarted where it gives up (50 years without a match) until a whole calendar cycle
+    is searched; none when it refuses a line that can never match."""
     found: list[datetime] = []
-    for when in evaluator:
-        if when.year > (found[-1] if found else start).year + cron.HORIZON_YEARS:
-            break
-        found.append(when)
-        if len(found) == FIRES:
-            break
+    cursor = start
+    while cursor.year <= start.year + cron.CYCLE_YEARS:
+        try:
+            evaluator = CronSim(expression, cursor)
+        except CronSimError:
+            return []
+        for when in evaluator:
+            found.append(when)
+            if len(found) == FIRES:
+                return found
+        # it gave up: nothing after the last match (or the start) until the end of that year + 50
+        cursor = datetime((found[-1] if found else cursor).year + 49, 12, 31, 23, 59, 59)
     return found
 
 
@@ -231,3 +237,37 @@ def test_we_accept_what_cronsim_accepts_and_refuse_the_rest_as_cron_errors(expre
     if theirs_accepted and not accepted:
         # cronsim takes a step after L or LW and ignores it (`L/2`); we refuse it rather than guess
         assert "L/" in expression.upper() or "LW/" in expression.upper(), expression
+
+
+@pytest.mark.parametrize(
+    ("expression", "start", "expected"),
+    [
+        ("0 0 29 2 *", datetime(2097, 3, 1), datetime(2104, 2, 29)),  # 2100 is no leap year
+        ("0 0 29 2 *", datetime(2096, 2, 29), datetime(2104, 2, 29)),  # eight years to the day
+        ("0 0 * 2 1#5", datetime(2026, 1, 1), datetime(2044, 2, 29)),  # a fifth Monday in February: 18 years
+        ("0 0 * 2 1#5", datetime(2072, 3, 1), datetime(2112, 2, 29)),  # ... and across 2100, 40 years
+        ("0 0 */28 2 1#5", datetime(2072, 3, 1), datetime(2112, 2, 29)),
+        ("0 0 */30 2 5#5", datetime(2026, 1, 1), None),  # 1 February, a fifth Friday: never (cronsim accepts it)
+        ("0 0 31 2,4,6,9,11 *", datetime(2026, 1, 1), None),
+    ],
+)
+def test_a_line_matching_rarely_is_found_however_far_and_one_matching_never_is_none(
+    expression: str, start: datetime, expected: datetime | None
+) -> None:
+    """Gave up after 8 years: `0 0 * 2 1#5` was refused as never firing, and from 2097 a leap-day line too."""
+    assert cron.parse(expression).next_after(start) == expected
+    assert theirs(expression, start)[:1] == ([expected] if expected else [])
+
+
+def test_a_search_over_a_whole_cycle_takes_one_step_per_month_at_most(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The work a search may do is bounded by the cycle, not by hope: a line that never matches looks at each
+    allowed month of 400 years once, and each month's days come from a table of at most 28 month shapes."""
+    looked: list[tuple[int, int]] = []
+    days_of = cron.Cron.days_of
+    monkeypatch.setattr(cron.Cron, "days_of", lambda self, y, m: looked.append((y, m)) or days_of(self, y, m))
+    for line in ["0 0 */30 2 5#5", "* * 31 2,4,6,9,11 *", "* * * 30 2 *", "0 0 L-30 2 *"]:
+        looked.clear()
+        parsed = cron.parse(line)
+        assert parsed.next_after(datetime(2026, 1, 1)) is None
+        assert len(looked) == len(set(looked)) <= 12 * (cron.CYCLE_YEARS + 1)
+        assert len(parsed._days) <= 28

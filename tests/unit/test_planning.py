@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.scheduling.planning import Policies, plan, plan_ahead
+from app.scheduling.planning import Policies, later_late_wanted, plan, plan_ahead
 from app.scheduling.timing import Fire
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -52,7 +52,8 @@ def test_a_fire_within_the_grace_is_not_a_misfire() -> None:
         ("skip", [(2, "overlap_skipped"), (1, "overlap_skipped")], False),
         ("buffer_one", [(2, "held"), (1, "overlap_skipped")], False),
         ("buffer_all", [(2, "held"), (1, "held")], False),
-        ("cancel_running", [(2, "run"), (1, "run")], True),
+        # the running one is cancelled, and of the two new ones only the newer starts: one run at a time
+        ("cancel_running", [(2, "overlap_skipped"), (1, "run")], True),
         ("allow", [(2, "run"), (1, "run")], False),
     ],
 )
@@ -109,3 +110,57 @@ def test_a_future_dst_gap_is_recorded_ahead_and_needs_no_slot() -> None:
     assert result is not None
     assert [r.scheduled_for for r in result.runs] == [NOW + timedelta(seconds=3)]
     assert [o for _, o, _ in result.skipped] == ["dst_skipped"]
+
+
+@pytest.mark.parametrize(
+    ("policy", "later_late", "expected"),
+    [
+        # a chunk of a long downtime, followed by missed fire times of later chunks: none of it runs under run_once
+        ("run_once", 1, [(30, "coalesced"), (20, "coalesced"), (10, "coalesced")]),
+        ("run_once", 0, [(30, "coalesced"), (20, "coalesced"), (10, "run")]),
+        # catch_up keeps the newest max_catch_up (2) of the whole downtime: the later chunks' first
+        ("catch_up", 2, [(30, "misfire_skipped"), (20, "misfire_skipped"), (10, "misfire_skipped")]),
+        ("catch_up", 1, [(30, "misfire_skipped"), (20, "misfire_skipped"), (10, "run")]),
+        ("catch_up", 0, [(30, "misfire_skipped"), (20, "run"), (10, "run")]),
+    ],
+)
+def test_a_chunk_of_a_long_downtime_leaves_its_runs_to_the_later_missed_fire_times(
+    policy: str, later_late: int, expected: list[tuple[int, str]]
+) -> None:
+    policies = Policies(misfire_policy=policy, misfire_grace_seconds=60, max_catch_up=2, overlap_policy="allow")
+    result = plan(minutes_ago(30, 20, 10), NOW, policies, active=0, held=0, later_late=later_late)
+    assert outcomes(result) == expected
+    assert later_late_wanted(policies) == (1 if policy == "run_once" else 2)
+
+
+@pytest.mark.parametrize(
+    ("policy", "expected"),
+    [
+        ("buffer_all", [(0, "held")]),  # the held run is released into the free slot; the new one waits behind it
+        ("buffer_one", [(0, "held")]),  # ... and becomes the one held
+        ("skip", [(0, "overlap_skipped")]),  # a run still held from an earlier policy takes the slot first
+    ],
+)
+def test_a_free_slot_goes_to_the_run_already_held_not_to_a_new_fire_time(
+    policy: str, expected: list[tuple[int, str]]
+) -> None:
+    """The new fire time took the slot the held run was waiting for: the held one ran later (not first in, first
+    out), and a second scheduler releasing it meanwhile made two runs where one may run."""
+    policies = Policies(max_concurrent_runs=1, overlap_policy=policy)
+    assert outcomes(plan(minutes_ago(0), NOW, policies, active=0, held=1)) == expected
+    assert outcomes(plan(minutes_ago(0), NOW, policies, active=0, held=0)) == [(0, "run")]
+
+
+def test_cancel_running_over_a_catch_up_starts_only_the_newest_runs() -> None:
+    """Each caught-up fire time past the free slots set cancel_running, which cancels only the runs already there:
+    all three started together where max_concurrent_runs allows one."""
+    policies = Policies(
+        misfire_policy="catch_up", max_catch_up=3, misfire_grace_seconds=60, overlap_policy="cancel_running"
+    )
+    result = plan(minutes_ago(30, 20, 10), NOW, policies, active=0, held=0)
+    assert outcomes(result) == [(30, "overlap_skipped"), (20, "overlap_skipped"), (10, "run")]
+    assert result.cancel_running
+    two = plan(
+        minutes_ago(30, 20, 10), NOW, Policies(**{**policies.__dict__, "max_concurrent_runs": 2}), active=1, held=0
+    )
+    assert outcomes(two) == [(30, "overlap_skipped"), (20, "run"), (10, "run")]

@@ -8,7 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from app.core.errors import InvalidInput
 from app.scheduling import cron
+from app.scheduling.spec import check_fires
 from app.scheduling.timing import CronSchedule, IntervalSchedule, OnceSchedule, fires, next_fire, upcoming
 
 
@@ -221,3 +223,62 @@ def test_start_and_end_bound_the_fire_times() -> None:
         utc(2026, 1, 1, 8),
         utc(2026, 1, 1, 9),
     ]
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/London", "America/New_York", "Australia/Lord_Howe", "Asia/Shanghai"])
+def test_the_next_fire_time_of_a_line_matching_rarely_is_found_however_far(zone: str) -> None:
+    """The search gave up after 8 years: a fifth Monday in February (18 years off) read as never firing."""
+    assert next_fire(cron_in("0 12 * 2 1#5", zone), utc(2026, 1, 1)) == datetime(2044, 2, 29, 12, tzinfo=ZoneInfo(zone))
+    assert next_fire(cron_in("0 12 29 2 *", zone), utc(2097, 3, 1)) == datetime(2104, 2, 29, 12, tzinfo=ZoneInfo(zone))
+    assert next_fire(cron_in("0 12 */30 2 5#5", zone), utc(2026, 1, 1)) is None
+
+
+def test_intervals_and_once_schedules_further_than_years_away_still_have_a_next_fire_time() -> None:
+    """Both were None past 8 years: the deployment was stored with no next_run_at and never fired."""
+    decade = 10 * 365 * 86_400
+    assert next_fire(IntervalSchedule(seconds=decade, anchor=utc(2026, 1, 1)), utc(2026, 6, 1)) == utc(
+        2026, 1, 1
+    ) + timedelta(seconds=decade)
+    assert next_fire(OnceSchedule(at=utc(2040, 5, 1)), utc(2026, 5, 1)) == utc(2040, 5, 1)
+    assert next_fire(OnceSchedule(at=utc(2040, 5, 1)), utc(2026, 5, 1), end_at=utc(2039, 1, 1)) is None
+    assert next_fire(OnceSchedule(at=utc(2040, 5, 1)), utc(2026, 5, 1), start_at=utc(2041, 1, 1)) is None
+
+
+def test_a_line_whose_every_wall_time_is_skipped_by_the_dst_policy_never_fires_and_the_search_ends() -> None:
+    """02:30 on the last Sunday of March never exists in Berlin: with `skip` no fire time ever comes."""
+    assert next_fire(cron_in("30 2 * 3 0L", "Europe/Berlin", dst_gap="skip"), utc(2026, 1, 1)) is None
+    assert next_fire(cron_in("30 2 * 3 0L", "Europe/Berlin"), utc(2026, 1, 1)) == utc(2026, 3, 29, 1, 30)
+
+
+def test_a_line_is_refused_as_never_firing_only_when_no_time_in_a_calendar_cycle_matches() -> None:
+    check_fires(cron_in("0 0 * 2 1#5", "UTC"), utc(2026, 1, 1))
+    check_fires(cron_in("0 0 29 2 *", "UTC"), utc(2097, 3, 1))
+    with pytest.raises(InvalidInput) as refused:
+        check_fires(cron_in("0 0 */30 2 5#5", "UTC"), utc(2026, 1, 1))
+    assert (refused.value.code, refused.value.errors[0]["field"]) == ("schedule_never_fires", "schedule.cron")
+
+
+def test_an_interval_fire_time_a_microsecond_after_the_window_opens_is_found_however_far_from_the_anchor() -> None:
+    """The multiple was a float quotient: 8,100 years of seconds rounded up, and 12:00:00 was skipped."""
+    schedule = IntervalSchedule(seconds=1, anchor=utc(1900, 1, 1))
+    fire = utc(8999, 6, 1, 12)
+    assert [f.at for f in fires(schedule, fire - timedelta(microseconds=1), fire)] == [fire]
+    assert next_fire(schedule, fire - timedelta(microseconds=1)) == fire
+
+
+def test_a_line_skipped_by_dst_every_second_of_every_jump_is_found_never_firing_one_jump_at_a_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each skipped wall time was looked at on its own: 3,600 a year for 475 years (the search must reach a whole
+    calendar cycle past 2100 to be exact), some 45 s. Now a skipped wall time jumps to the end of its jump."""
+    calls: list[datetime] = []
+    next_after = cron.Cron.next_after
+    monkeypatch.setattr(cron.Cron, "next_after", lambda self, *a: calls.append(a[0]) or next_after(self, *a))
+    assert next_fire(cron_in("* * 2 * 3 0L", "Europe/Berlin", dst_gap="skip"), utc(2026, 1, 1)) is None
+    assert len(calls) <= 2 * (2100 - 2026 + cron.CYCLE_YEARS + 1)
+    calls.clear()
+    # the wall times after the jump still fire: 03:00 local, the end of the jump, is not skipped with it
+    assert next_fire(cron_in("* 2-3 * 3 0L", "Europe/Berlin", dst_gap="skip"), utc(2026, 3, 1)) == utc(2026, 3, 29, 1)
+    assert next_fire(cron_in("*/7 * * * *", "Pacific/Apia", dst_gap="skip"), utc(2011, 12, 30, 9, 58)) == utc(
+        2011, 12, 30, 10, 0
+    )

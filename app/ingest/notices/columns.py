@@ -196,3 +196,17 @@ class ErrorCells(Notice, tag="error_cells"):
             f"{self.count} formula error cell(s) (#N/A, #DIV/0!, #VALUE!, …) are imported as the text Excel shows; "
             "set null_values to import them as empty"
         )
+
+
+class KeptAsText(Notice, tag="kept_as_text"):
+    """A column of codes read as text because a value past the sampled rows would change as a number."""
+
+    column: str
+    row: int
+    value: str
+
+    def text(self) -> str:
+        return (
+            f"column {self.column!r} reads as a code past the sampled rows (row {self.row}: {self.value!r} would "
+            "change as a number): imported as text, every value as written"
+        )

@@ -15,7 +15,7 @@ from app.ingest import ColumnSpec, DuckDBSettings, ImportConfig, ImportLimits, p
 from app.ingest.errors import ImportFailed
 from app.ingest.money import plain_number, plain_number_sql
 from tests.unit.ingest.conftest import rows_of, write_xlsx
-from tests.workbook_files import Error, ods_workbook
+from tests.workbook_files import Error, ods_workbook, xls_workbook, xlsb_workbook
 
 
 def test_numbers_in_a_workbook_column_typed_as_a_date_are_excel_serials_or_read_through_the_format(
@@ -105,6 +105,22 @@ def test_id_and_card_numbers_a_workbook_stores_as_numbers_are_said_to_have_lost_
     assert [(c.name, c.type) for c in result.columns] == [("id", "string"), ("card", "string")]
     assert [list(r.values()) for r in rows_of(result)] == stored[1:]
     assert not [w for w in result.warnings if "16 or more digits" in w]
+
+
+def test_numbers_that_lost_digits_past_the_workbooks_type_sample_are_said_to_have_too(tmp_path: Path, run_import):
+    """The warning looked at the 1,000 rows types are sampled from: card numbers stored as numbers from row 1,002
+    on were imported as rounded floats with nothing said."""
+    rows = [["n", "card"], *([i, i] for i in range(1000)), [1000, 6222021234567890123], [1001, 3]]
+    result = run_import(write_xlsx(tmp_path / "late.xlsx", {"S": rows}))
+    assert [(c.name, c.type) for c in result.columns] == [("n", "integer"), ("card", "integer")]
+    warnings = [w for w in result.warnings if "16 or more digits" in w]
+    stored = rows_of(result)[1000]["card"]  # as the file holds it, a double
+    assert stored != 6222021234567890123
+    assert [w.partition(" stored")[0] for w in warnings] == [
+        f"column 'card' holds numbers of 16 or more digits (such as {stored})"
+    ]
+    early = run_import(write_xlsx(tmp_path / "early.xlsx", {"S": [["card"], [6222021234567890], [1]]}))
+    assert len([w for w in early.warnings if "16 or more digits" in w]) == 1  # said once, from the sample
 
 
 def test_whole_numbers_a_browser_cannot_hold_are_shown_as_text_in_previews_and_row_pages(
@@ -309,3 +325,37 @@ def test_empty_csv_cells_stay_null_when_null_values_are_set(tmp_path: Path, limi
     assert applied.rows == [["a", 5, "x"], ["b", None, None], ["c", None, "y"], ["d", 8, "z"]]
     result = run_import(path, null_values=["N/A"])
     assert [list(r.values()) for r in rows_of(result)] == applied.rows
+
+
+def test_plain_number_serials_in_a_1904_workbook_count_from_1904(tmp_path: Path, limits: ImportLimits, run_import):
+    """Excel for Mac's workbooks (date1904 in workbook.xml) count serials from 1904-01-01: a plain number typed as a
+    date there was counted from 1899-12-30 and landed 1,462 days early (43834, 2024-01-05, read as 2020-01-04),
+    while the date-formatted cell beside it (calamine) read right."""
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    book.epoch = openpyxl.utils.datetime.CALENDAR_MAC_1904
+    for row in [["formatted", "serial"], [dt.date(2024, 1, 5), 43834], [dt.date(1904, 1, 2), 1.5]]:
+        book.active.append(row)
+    for cell, _ in book.active.iter_rows(min_row=2):
+        cell.number_format = "yyyy-mm-dd"
+    path = tmp_path / "mac.xlsx"
+    book.save(path)
+    typed = {"serial": ColumnSpec(type="datetime")}
+    result = run_import(path, columns=typed)
+    assert [(r["formatted"], r["serial"]) for r in rows_of(result)] == [
+        (dt.date(2024, 1, 5), dt.datetime(2024, 1, 5)),
+        (dt.date(1904, 1, 2), dt.datetime(1904, 1, 2, 12)),
+    ]
+    shown = preview(path, "mac.xlsx", ImportConfig(columns=typed), limits)
+    assert shown.rows == [["2024-01-05", "2024-01-05T00:00:00"], ["1904-01-02", "1904-01-02T12:00:00"]]
+
+
+@pytest.mark.parametrize("write", [xls_workbook, xlsb_workbook], ids=["xls", "xlsb"])
+def test_an_xls_or_xlsb_in_the_1904_date_system_counts_its_serials_from_1904(tmp_path: Path, run_import, write):
+    """The same for an .xls (a DATEMODE record in the workbook globals) and an .xlsb (BrtWbProp's flag)."""
+    kind = write.__name__[:-9]
+    path = write(tmp_path / f"mac.{kind}", [["d"], [43834], [0]], date1904=True)
+    result = run_import(path, columns={"d": ColumnSpec(type="date")})
+    assert [r["d"] for r in rows_of(result)] == [dt.date(2024, 1, 5), dt.date(1904, 1, 1)]
+    plain = write(tmp_path / f"windows.{kind}", [["d"], [45296]])
+    assert [r["d"] for r in rows_of(run_import(plain, columns={"d": ColumnSpec(type="date")}))] == [dt.date(2024, 1, 5)]
