@@ -12,6 +12,8 @@ import msgspec
 import redis
 from sqlalchemy import Engine, TextClause
 
+from app.core.notices import note
+from app.core.run_notices import AttemptEnded, AttemptStarted, LeaseLost, RetryScheduled
 from app.core.states import FINAL, RunKind, RunStatus
 from app.db.database import database_for
 from app.db.outage import retry_while_unavailable
@@ -100,7 +102,7 @@ class Executor:
         ctx = RunContext(run_id=run_id, attempt=row["attempt"], timeout_seconds=row["timeout_seconds"], log=log)
         self.active.add(ctx)
         try:
-            ctx.log(f"attempt {row['attempt']} started on {WORKER_ID}")
+            ctx.log(note(AttemptStarted(attempt=row["attempt"], worker=WORKER_ID)))
             outcome = self._run_steps(ctx, row)
             ending = self._record(ctx, row, outcome, elapsed=time.monotonic() - started)
         except BaseException:
@@ -152,18 +154,17 @@ class Executor:
         A final state is handed to the writer (its `answer` pending); a retry or a lost lease is settled here.
         """
         if ctx.interruption is Interruption.LOST:
-            ctx.log("this worker lost the run's lease; another attempt owns it now", level="warning")
+            ctx.log(note(LeaseLost()), level="warning")
             return _Ending(self, ctx, None, [])
         shutdown = ctx.interruption is Interruption.SHUTDOWN
         decision = after_attempt(row, outcome.status, retryable=outcome.retryable, at_once=shutdown)
         progress = msgspec.json.encode(ctx.progress).decode()
         if decision.retry:
             delay = decision.delay_seconds
-            ctx.log(
-                f"attempt {ctx.attempt} {outcome.reason}"
-                f"{': ' + outcome.error_message if outcome.error_message else ''}; retrying in {delay:.1f} s",
-                level="warning",
+            retrying = RetryScheduled(
+                attempt=ctx.attempt, reason=outcome.reason, error=outcome.error_message or None, delay_seconds=delay
             )
+            ctx.log(note(retrying), level="warning")
             params = {
                 "run_id": ctx.run_id,
                 "attempt": ctx.attempt,
@@ -177,10 +178,10 @@ class Executor:
             }
             done, chunks = self._commit(ctx.run_id, decision.statement, params, f"retrying run {ctx.run_id}")
             return _Ending(self, ctx, RunStatus.RETRYING if done else None, chunks)
-        message = f"{outcome.status.value} in {elapsed * 1000:.0f} ms"
-        if outcome.error_message:
-            message += f": {outcome.error_message}"
-        ctx.log(message, level="info" if outcome.status is RunStatus.SUCCEEDED else "error")
+        ended = AttemptEnded(
+            status=outcome.status.value, elapsed_ms=round(elapsed * 1000), error=outcome.error_message or None
+        )
+        ctx.log(note(ended), level="info" if outcome.status is RunStatus.SUCCEEDED else "error")
         decided = decision.params(queue=self.settings.queue)
         chunks = self.logs.take(ctx.run_id)
         finish = Finish(

@@ -18,6 +18,8 @@ import msgspec
 from sqlalchemy import Engine
 
 from app.core.errors import DomainError
+from app.core.notices import note
+from app.core.run_notices import ImportFailedLine, Importing, ImportVersion
 from app.core.states import RunStatus
 from app.db.database import database_for
 from app.db.datasets import Upload
@@ -87,7 +89,7 @@ def _import(ctx: RunContext, row: Any, *, engine: Engine, settings: Settings) ->
         read_upload, what=f"reading upload {upload_id}", give_up_after=settings.database_wait_seconds
     )
     root = settings.data_path
-    ctx.log(f"importing {filename} ({size} bytes); configuration {_describe(config)}")
+    ctx.log(note(Importing(file=filename, bytes=size, config=_describe(config))))
 
     def progress(rows: int, bytes_read: int, total: int) -> None:
         percent = round(100 * bytes_read / total, 1) if total else None
@@ -109,8 +111,8 @@ def _import(ctx: RunContext, row: Any, *, engine: Engine, settings: Settings) ->
             data_sink=sink,
         )
         ctx.check()  # cancelled or timed out after the last batch: no version
-        for warning in result.warnings:
-            ctx.log(warning, level="warning")
+        for notice in result.notices:  # each warning, with its code
+            ctx.log(note(notice), level="warning")
         columns = [
             {"name": c.name, "type": c.type, "nulls": c.nulls, "min": c.min, "max": c.max} for c in result.columns
         ]
@@ -152,14 +154,14 @@ def _import(ctx: RunContext, row: Any, *, engine: Engine, settings: Settings) ->
     files.keep_version_cached(settings, row["dataset_id"], ctx.run_id, Path(result.data_path).parent)
     files.drop_scratch(settings, Path(result.data_path).parent)
     ctx.progress = {"rows": result.rows, "bytes": result.bytes_read, "total_bytes": size, "percent": 100.0}
-    ctx.log(
-        f"version {version}: {result.rows} rows, {len(columns)} columns, {result.rejected} rejected, "
-        f"{parquet_bytes} bytes of Parquet"
+    written = ImportVersion(
+        version=version, rows=result.rows, columns=len(columns), rejected=result.rejected, parquet_bytes=parquet_bytes
     )
+    ctx.log(note(written))
 
 
 def _failed(engine: Engine, ctx: RunContext, dataset_id: uuid.UUID, code: str, message: str) -> None:
-    ctx.log(f"import failed ({code}): {message}", level="error")
+    ctx.log(note(ImportFailedLine(error_code=code, error=message)), level="error")
     try:
         with database_for(engine).transaction() as session:
             dataset_writes.record_import_failure(
@@ -173,6 +175,6 @@ def _builtins(config: Any) -> dict[str, Any]:
     return msgspec.to_builtins(config)  # type: ignore[no-any-return]
 
 
-def _describe(config: Any) -> str:
+def _describe(config: Any) -> str | None:
     given = {k: v for k, v in _builtins(config).items() if v not in (None, [], {})}
-    return str(given) if given else "inferred from the file"
+    return str(given) if given else None

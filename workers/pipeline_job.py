@@ -24,6 +24,8 @@ import msgspec
 from sqlalchemy import Engine, update
 
 from app.core.errors import DomainError
+from app.core.notices import note
+from app.core.run_notices import InputPinned, OutputVersion, ParamsIgnored
 from app.core.states import RunStatus
 from app.db.database import database_for
 from app.db.datasets import DatasetVersion
@@ -126,7 +128,8 @@ def _run(ctx: RunContext, row: Any, spec: PipelineSpec, *, engine: Engine, setti
             for name, chosen in pinned.items():
                 version = session.get_one(DatasetVersion, (uuid.UUID(chosen["dataset_id"]), chosen["version"]))
                 chosen_versions[name] = (version.dataset_id, version.run_id, version.version)
-                ctx.log(f"input {name}: dataset {chosen.get('name', chosen['dataset_id'])} version {version.version}")
+                shown = str(chosen.get("name", chosen["dataset_id"]))
+                ctx.log(note(InputPinned(input=name, dataset=shown, version=version.version)))
     files: dict[str, InputFile] = {}
     for name, (dataset_id, run_id, number) in chosen_versions.items():
         # in place on a local data root; through this host's LRU cache (keyed by version) on S3
@@ -135,7 +138,7 @@ def _run(ctx: RunContext, row: Any, spec: PipelineSpec, *, engine: Engine, setti
     info = RunInfo(id=str(ctx.run_id), scheduled_for=row["scheduled_for"], started_at=row["started_at"])
     params = row["params"] or {}
     if params and pipeline_params.ignored(spec.params):
-        ctx.log(f"parameters ignored, the pipeline declares none: {', '.join(sorted(params))}", level="warning")
+        ctx.log(note(ParamsIgnored(params=sorted(params))), level="warning")
         params = {}
     # Without an output there is no name to render (run_pipeline checks the parameters all the same, before any work)
     name = output_dataset_name(spec, params=params, run=info) if spec.output is not None else None
@@ -215,7 +218,7 @@ def _run(ctx: RunContext, row: Any, spec: PipelineSpec, *, engine: Engine, setti
         raise
     data_files.keep_version_cached(settings, output_id, ctx.run_id, Path(result.data_path).parent)
     data_files.drop_scratch(settings, Path(result.data_path).parent)
-    ctx.log(f"output {name} version {number}: {result.rows_out} rows, {len(columns)} columns")
+    ctx.log(note(OutputVersion(output=name, version=number, rows=result.rows_out, columns=len(columns))))
 
 
 def _record_validations(engine: Engine, run_id: uuid.UUID, validations: Any) -> None:

@@ -41,6 +41,7 @@ from msgspec.structs import fields
 
 from app.api.errors import MEDIA_TYPE as PROBLEM_MEDIA_TYPE
 from app.api.openapi_closed import close_objects
+from app.api.openapi_notices import state_notices
 from app.api.rate_limit import EXEMPT_PATHS
 from app.api.schemas import Problem
 from app.domain.permissions import PERMISSIONS, Permission, Scope
@@ -263,6 +264,7 @@ def finish(openapi: OpenAPI, app: Litestar) -> None:
                 operation.parameters = [*(operation.parameters or []), header]
     rename_schemas(openapi)
     close_objects(openapi)
+    state_notices(openapi)
 
 
 #: One event of a run's live log (text/event-stream): `log` carries a log line as JSON, `end` the final status.

@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 import msgspec
 from litestar.params import QueryParameter
+from sqlalchemy.orm import Session
 
+from app.api.notice_schemas import RunLogNotice, log_notice
 from app.core import display_text
 from app.core.patterns import whole
-from app.core.states import RunKind, RunStatus, RunTrigger
+from app.core.states import EventReason, RunKind, RunStatus, RunTrigger
 from app.db.models import Pipeline, PipelineVersion, RunEvent
 from app.domain.members import NAMESPACE_NAME
 from app.domain.namespaces import DEFAULT_NAMESPACE
 from app.domain.pagination import encode_cursor, encode_number_cursor
+from app.domain.run_names import SubjectNames, subject_names
+from app.domain.runlogs import LogLine
 from app.domain.runs import RunRecord, RunRequest
 
 T = TypeVar("T")
@@ -122,9 +126,13 @@ class RunOut(msgspec.Struct):
     validation: list[dict[str, Any]] | None = None
     #: The user who submitted it, or for a scheduled run the user who made its deployment.
     created_by: uuid.UUID | None = None
+    #: The names of its pipeline, deployment and dataset (input of an import, output of a pipeline run), read when
+    #: the run is: a list names every run it holds, however many pipelines there are.
+    names: RunNames | None = None
 
     @classmethod
-    def of(cls, run: RunRecord) -> RunOut:
+    def of(cls, run: RunRecord, names: SubjectNames | None = None) -> RunOut:
+        """The run as the API shows it; with `names` (subject_names of the runs answered) it carries their names."""
         error = ErrorDetail(run.error_code, run.error_message or "") if run.error_code else None
         return cls(
             id=run.id,
@@ -158,14 +166,37 @@ class RunOut(msgspec.Struct):
             inputs=run.inputs,
             validation=run.validation,
             created_by=run.created_by,
+            names=RunNames.of(run, names) if names is not None else None,
         )
+
+
+class RunNames(msgspec.Struct):
+    """What a run works on, by name (None when it has no such thing, or it was deleted)."""
+
+    pipeline: str | None
+    deployment: str | None
+    dataset: str | None
+
+    @classmethod
+    def of(cls, run: RunRecord, names: SubjectNames) -> RunNames:
+        return cls(
+            pipeline=names.pipelines.get(run.pipeline_id) if run.pipeline_id else None,
+            deployment=names.deployments.get(run.deployment_id) if run.deployment_id else None,
+            dataset=names.datasets.get(run.dataset_id) if run.dataset_id else None,
+        )
+
+
+def runs_out(session: Session, runs: Sequence[RunRecord]) -> list[RunOut]:
+    """The runs as the API shows them, each with its names (read for these runs only)."""
+    names = subject_names(session, runs)
+    return [RunOut.of(run, names) for run in runs]
 
 
 class RunEventOut(msgspec.Struct):
     id: int
     from_status: RunStatus | None
     to_status: RunStatus
-    reason: str
+    reason: EventReason
     actor: str
     attempt: int
     details: dict[str, Any]
@@ -177,7 +208,7 @@ class RunEventOut(msgspec.Struct):
             id=event.id,
             from_status=RunStatus(event.from_status) if event.from_status else None,
             to_status=RunStatus(event.to_status),
-            reason=event.reason,
+            reason=event.reason,  # type: ignore[arg-type]  # a reason from a newer writer is sent as it is
             actor=event.actor,
             attempt=event.attempt,
             details=event.details,
@@ -200,6 +231,13 @@ class LogLineOut(msgspec.Struct):
     message: str
     attempt: int
     step: int | None
+    #: A line Conveyor writes itself, as a code with typed parameters (its English is `message`); None for a
+    #: pipeline's own lines.
+    notice: RunLogNotice | None = None
+
+    @classmethod
+    def of(cls, line: LogLine) -> LogLineOut:
+        return cls(line.n, line.ts, line.level, line.message, line.attempt, line.step, log_notice(line.notice))
 
 
 class LogPage(msgspec.Struct):

@@ -33,6 +33,29 @@ class RunTrigger(StrEnum):
     BACKFILL = "backfill"
 
 
+class EventReason(StrEnum):
+    """Why a run changed state (a run event's `reason`): written by the API, the scheduler, the relay, a worker
+    (an attempt's outcome, workers/outcomes.py) and the reaper. tests/unit/test_console_codes.py checks this list
+    against every reason the sources write."""
+
+    CREATED = "created"
+    CREATED_HELD = "created_held"
+    RELEASED = "released"
+    DISPATCHED = "dispatched"
+    MESSAGE_RESENT = "message_resent"
+    STARTED = "started"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    TIMED_OUT = "timed_out"
+    WORKER_SHUTDOWN = "worker_shutdown"
+    LOST = "lost"
+    WORKER_LOST = "worker_lost"
+    CANCEL_REQUESTED = "cancel_requested"
+    OVERLAP_CANCEL_RUNNING = "overlap_cancel_running"
+    MANUAL_RETRY = "manual_retry"
+
+
 S = RunStatus
 
 #: Every allowed (from → to). A manual retry moves a finished, unsuccessful run back to PENDING.

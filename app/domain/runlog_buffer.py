@@ -23,9 +23,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
 import redis
 from sqlalchemy import Connection, Engine
 
+from app.core.notices import Noted
 from app.db.queries import query
 from app.domain.runlog_sender import LiveLogSender
 from app.domain.runlogs import LogLine, encode_line
@@ -282,8 +284,15 @@ class RunLogWriter:
     def write(self, message: str, *, level: str = "info", step: int | None = None) -> LogLine:
         """Buffer a line; it is durable within about 50 ms, or when the attempt's outcome is committed."""
         self.lines += 1
+        notice = msgspec.to_builtins(message.notice) if isinstance(message, Noted) else None
         line = LogLine(
-            n=self.lines, ts=datetime.now(UTC), level=level, message=message, attempt=self.attempt, step=step
+            n=self.lines,
+            ts=datetime.now(UTC),
+            level=level,
+            message=str(message),
+            attempt=self.attempt,
+            step=step,
+            notice=notice,
         )
         self.buffer.append(self.run_id, self.attempt, line.n, encode_line(line))
         return line

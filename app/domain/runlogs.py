@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import redis
@@ -38,6 +39,8 @@ class LogLine(msgspec.Struct, kw_only=True):
     message: str
     attempt: int
     step: int | None = None
+    #: A line Conveyor writes itself: its notice (code and parameters, app.core.run_notices), as plain data.
+    notice: dict[str, Any] | None = None
 
 
 def stream_key(namespace: str, run_id: uuid.UUID | str) -> str:

@@ -22,6 +22,8 @@ import duckdb
 from app.ingest.columns import Planned
 from app.ingest.csv_cells import MIN_SAMPLE_ROWS, SAMPLE_CELLS
 from app.ingest.duck import duckdb_type, ident, literal
+from app.ingest.notices import note
+from app.ingest.notices.columns import KeptAsText
 from app.ingest.retyped import MESSAGE_VALUE_CHARS, ROW, cannot_read_sql
 
 #: Our types whose values a code column's digits were read as.
@@ -107,10 +109,7 @@ def problem_sql(p: Planned) -> str:
 
 def kept_as_text_warning(name: str, row: int, value: str) -> str:
     """What a lenient import says about a code column it read as text, with the first value that made it so."""
-    return (
-        f"column {name!r} reads as a code past the sampled rows (row {row}: {value!r} would change as a number): "
-        "imported as text, every value as written"
-    )
+    return note(KeptAsText(column=name, row=row, value=value))
 
 
 def first_changed(conn: duckdb.DuckDBPyConnection, table: str, coded: list[Planned]) -> dict[str, tuple[int, str]]:

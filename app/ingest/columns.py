@@ -15,6 +15,8 @@ import msgspec
 from app.ingest.config import ColumnSpec, ImportConfig
 from app.ingest.errors import InvalidImportConfig
 from app.ingest.models import Column, ColumnStats
+from app.ingest.notices import note
+from app.ingest.notices.columns import DuplicateColumn, EmptyHeader, LongNumbers, MostlyNumbers
 
 
 class Planned(msgspec.Struct, kw_only=True):
@@ -45,13 +47,13 @@ def clean_names(raw: Sequence[Any]) -> tuple[list[str], list[str]]:
     for position, base in enumerate(bases, start=1):
         if not base:
             base = f"column_{position}"
-            warnings.append(f"column {position} has an empty header; named it {base}")
+            warnings.append(note(EmptyHeader(column=position, name=base)))
         name, counter = base, 1
         while name_key(name) in seen:
             counter += 1
             name = f"{base}_{counter}"
         if name != base:
-            warnings.append(f"duplicate column name {base!r} (column {position}); renamed it {name!r}")
+            warnings.append(note(DuplicateColumn(name=base, column=position, renamed=name)))
         seen.add(name_key(name))
         names.append(name)
     return names, warnings
@@ -208,7 +210,7 @@ def mixed_text_warnings(
         values = [row[position] for row in rows if isinstance(row[position], str) and row[position].strip()]
         strays = [v for v in values if not _number_like(v.strip())]
         if values and strays and len(strays) * 2 <= len(values):
-            warnings.append(f"column {p.name!r} is mostly numbers but holds text such as {strays[0]!r}; read as text")
+            warnings.append(note(MostlyNumbers(column=p.name, example=strays[0])))
     return warnings
 
 
@@ -238,11 +240,7 @@ def long_number_warnings(names: Sequence[str], sample: Sequence[Sequence[Any]]) 
 
 def long_number_warning(name: str, example: int) -> str:
     """What preview and import say about a workbook column holding whole numbers of 16 or more digits."""
-    return (
-        f"column {name!r} holds numbers of 16 or more digits (such as {example}) stored as numbers: a "
-        "workbook keeps 15 significant digits, so ID and card numbers stored this way lost their last "
-        "digits in the file itself; format the column as text in the workbook, enter them again and export"
-    )
+    return note(LongNumbers(column=name, example=str(example)))
 
 
 def long_numbers_past_sample(stats: Sequence[ColumnStats], warned: Sequence[str]) -> list[str]:

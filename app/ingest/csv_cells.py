@@ -15,6 +15,8 @@ from app.ingest.columns import Planned
 from app.ingest.convert import CHINESE_BOOLEANS
 from app.ingest.duck import literal
 from app.ingest.money import NUMBER_TYPES, changed_sql
+from app.ingest.notices import note
+from app.ingest.notices.columns import TabPadded, UtcOffset
 
 #: A tab, as SQL.
 TAB = "chr(9)"
@@ -51,11 +53,7 @@ def sampled(
 
 def padded_warning(sources: list[str]) -> str:
     """What preview and import say about text columns read without their trailing tabs."""
-    names = ", ".join(repr(source) for source in sources[:10]) + (", …" if len(sources) > 10 else "")
-    return (
-        f"column(s) {names} have cells ending in a tab (WeChat Pay pads cells so that Excel keeps them text): "
-        "read without trailing tabs"
-    )
+    return note(TabPadded(columns=sources[:10], count=len(sources)))
 
 
 #: A time's UTC offset at its end: Z, +08, +0800, +08:00.
@@ -71,6 +69,5 @@ def zoned_warning(conn: duckdb.DuckDBPyConnection, call: str, planned: list[Plan
             found = conn.execute(
                 f"SELECT trim(c{p.index}) FROM {call} WHERE regexp_matches(trim(c{p.index}), {literal(OFFSET)}) LIMIT 1"
             ).fetchone()
-            example = f" (such as {found[0]!r})" if found else ""
-            warnings.append(f"column {p.name!r} holds times with a UTC offset{example}: imported in UTC")
+            warnings.append(note(UtcOffset(column=p.name, example=found[0] if found else None)))
     return warnings

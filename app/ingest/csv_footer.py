@@ -13,6 +13,8 @@ import os
 import re
 
 from app.ingest.errors import field_error
+from app.ingest.notices import note
+from app.ingest.notices.file import FooterLeftOut
 
 #: Bytes read from a file's end for its footer lines (summary lines are short).
 FOOTER_TAIL_BYTES = 256 * 1024
@@ -87,5 +89,4 @@ def footer_offset(path: str | os.PathLike[str], encoding: str, lines: int) -> tu
 
 def footer_warning(lines: list[str]) -> str:
     """What preview and import say about the lines `skip_footer` left out."""
-    shown = ", ".join(repr(line[:40]) for line in lines[:5]) + (", …" if len(lines) > 5 else "")
-    return f"the last {len(lines)} line(s) are left out (skip_footer): {shown}"
+    return note(FooterLeftOut(count=len(lines), lines=[line[:40] for line in lines[:5]]))

@@ -20,6 +20,8 @@ from app.ingest.columns import Planned, clean_names, plan_columns
 from app.ingest.config import ImportConfig, ImportLimits, parse_range
 from app.ingest.duck import WIDER_THAN_BIGINT, exact_number_type, literal, our_type
 from app.ingest.errors import field_error
+from app.ingest.notices import note
+from app.ingest.notices.columns import DelimiterHint, HeaderWidth
 
 #: Rows DuckDB's sniffer samples for the dialect and the column types.
 SAMPLE_ROWS = 20_480
@@ -202,15 +204,13 @@ def detect(
     else:
         names, warnings, header_line = [f"column_{i}" for i in range(1, len(types) + 1)], [], None
     if len(names) != len(types):
-        warnings.append(f"the header has {len(names)} columns but the data rows have {len(types)}")
+        warnings.append(note(HeaderWidth(header=len(names), data=len(types))))
         width = max(len(names), len(types))
         names, _ = clean_names(names + [""] * (width - len(names)))
         types += ["string"] * (width - len(types))
         scales += [None] * (width - len(scales))
     if hint is not None:
-        delimiter = options["delim"]
-        used = f"{hint!r} is the delimiter" if delimiter == hint else f"the delimiter set, {delimiter!r}, is used"
-        warnings.append(f"line 1 is Excel's delimiter hint {'sep=' + hint!r}: skipped; {used}")
+        warnings.append(note(DelimiterHint(hint=hint, delimiter=options["delim"])))
 
     kept_names, kept_types, kept_scales = _within_range(names, types, scales, cell_range)
     planned = plan_columns(kept_names, kept_types, config, kept_scales)

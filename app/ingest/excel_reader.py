@@ -24,6 +24,8 @@ from app.ingest.convert import Converter, arrow_type
 from app.ingest.errors import ImportFailed, LimitExceeded, UnsupportedMediaType, field_error
 from app.ingest.header_rows import JOINER, filled_across, header_depth, joined_names
 from app.ingest.models import SheetInfo
+from app.ingest.notices import note
+from app.ingest.notices.columns import HeaderRowsJoined, MergedHeader, MixedTypes
 from app.ingest.ods_extent import ods_extents
 from app.ingest.shape import find_header, largest_sheet
 from app.ingest.xlsx_extent import sheet_extent
@@ -272,10 +274,7 @@ def detect(sheet: calamine.CalamineSheet, index: int, config: ImportConfig) -> E
         if depth > 1:
             raw = joined_names([row_at(header_row + i) for i in range(depth)], merged, header_row, first_col)
             example = next((name for name in raw if name and JOINER in name), None)
-            warnings.append(
-                f"rows {header_row}-{header_row + depth - 1} are the header: each column's names are joined"
-                + (f", e.g. {example!r}" if example else "")
-            )
+            warnings.append(note(HeaderRowsJoined(first=header_row, last=header_row + depth - 1, example=example)))
         else:
             raw = _fill_merged(row_at(header_row), sheet, header_row, first_col, warnings)
         names, name_warnings = clean_names(raw)
@@ -301,7 +300,7 @@ def detect(sheet: calamine.CalamineSheet, index: int, config: ImportConfig) -> E
             (None if v in nulls else read_text(v)) if isinstance(v, str) else v for v in (r[position] for r in sample)
         )
         if mixed and name not in given:
-            warnings.append(f"column {name!r} mixes types in its first rows; read as text")
+            warnings.append(note(MixedTypes(column=name)))
         types.append(kind)
     warnings += long_number_warnings(names, sample)
     planned = plan_columns(names, types, config)
@@ -360,10 +359,8 @@ def _fill_merged(raw: list[Any], sheet: calamine.CalamineSheet, header_row: int,
     for (r0, c0), (r1, c1) in merged:
         if r0 + 1 <= header_row <= r1 + 1 and c1 > c0:
             value = filled[c0 + 1 - first_col] if 0 <= c0 + 1 - first_col < len(filled) else None
-            warnings.append(
-                f"merged header cells {column_letters(c0 + 1)}{r0 + 1}:{column_letters(c1 + 1)}{r1 + 1}: "
-                f"each column takes the merged name {value!r}"
-            )
+            cells = f"{column_letters(c0 + 1)}{r0 + 1}:{column_letters(c1 + 1)}{r1 + 1}"
+            warnings.append(note(MergedHeader(cells=cells, name=None if value is None else str(value))))
     return filled
 
 

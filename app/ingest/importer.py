@@ -29,6 +29,8 @@ from app.ingest.date_system import is_date1904
 from app.ingest.duck import column_stats, connect, literal, run
 from app.ingest.errors import MAX_PROBLEMS, ImportCancelled, failed
 from app.ingest.models import ImportResult
+from app.ingest.notices import note, settled
+from app.ingest.notices.file import InvalidBytes, Rejected
 from app.ingest.preview_columns import check_field_count
 from app.ingest.sheet_errors import errors_warning, with_error_texts
 from app.ingest.sniff import Sniffed, sniff
@@ -131,12 +133,14 @@ def import_file(
             (out / REJECTS_FILE).unlink()  # from an earlier import into this directory: no longer true
         os.replace(job.data, out / DATA_FILE)
         job.progress(rows, sniffed.size, sniffed.size)
+        warnings, notices = settled(job.warnings)
         return ImportResult(
             rows=rows,
             bytes_read=sniffed.size,
             columns=stats,
             rejected=rejected,
-            warnings=job.warnings,
+            warnings=warnings,
+            notices=notices,
             data_path=str(out / DATA_FILE),
             rejects_path=str(out / REJECTS_FILE) if has_rejects else None,
             config=effective,
@@ -186,7 +190,7 @@ def _csv(job: _Job) -> tuple[int, ImportConfig]:
             end=end,
         )
         if replaced:
-            job.warnings.append(f"{replaced} byte sequence(s) were not valid {encoding} and became U+FFFD")
+            job.warnings.append(note(InvalidBytes(count=replaced, encoding=encoding, replaced=True)))
     conn, data = _data_connection(job, [path])
     try:
         try:
@@ -220,7 +224,7 @@ def _csv(job: _Job) -> tuple[int, ImportConfig]:
             raise failed(problems, total=rejected)
         if rejected:
             csv_problems.write_rejects(conn, job.rejects, plan.header_line)
-            job.warnings.append(f"{rejected} row(s) rejected; see {REJECTS_FILE}")
+            job.warnings.append(note(Rejected(count=rejected, unit="row", file=REJECTS_FILE)))
         job.warnings += _repeated_header(conn, job, plan)
     finally:
         conn.close()
@@ -244,7 +248,7 @@ def _repeated_header(conn: duckdb.DuckDBPyConnection, job: _Job, plan: csv_reade
     """What the import says about header lines repeated past the sample (the sample's are in plan.warnings)."""
     count, lines = csv_problems.repeated_header_lines(conn, plan.header_line)
     written = repeated_header.past_sample(conn, job.data, plan.header, plan.columns, plan.skip, csv_reader.SAMPLE_ROWS)
-    rejected = [repeated_header.lines_warning(count, lines, f"rejected (see {REJECTS_FILE})")] if count else []
+    rejected = [repeated_header.lines_warning(count, lines, "rejected", REJECTS_FILE)] if count else []
     return rejected + ([written] if written else [])
 
 
@@ -331,7 +335,7 @@ def _json_rejects(conn: duckdb.DuckDBPyConnection, job: _Job, table: str, forced
     if job.config.on_error == "strict":
         raise failed(retyped.first_problems(conn, union), rejected)
     run(conn, f"COPY (SELECT * FROM ({union}) ORDER BY row) TO {literal(job.rejects)} (FORMAT parquet)")
-    job.warnings.append(f"{rejected} record(s) rejected; see {REJECTS_FILE}")
+    job.warnings.append(note(Rejected(count=rejected, unit="record", file=REJECTS_FILE)))
     return rejected
 
 
@@ -399,6 +403,6 @@ def _excel_sheet(job: _Job, workbook: Any, source: str, index: int, name: str) -
     if problems:
         raise failed(problems, total=counted["bad"] if len(problems) < MAX_PROBLEMS else None)
     if counted["bad"]:
-        job.warnings.append(f"{counted['bad']} row(s) rejected; see {REJECTS_FILE}")
+        job.warnings.append(note(Rejected(count=counted["bad"], unit="row", file=REJECTS_FILE)))
     header = excel_reader.excel_header(plan)
     return counted["bad"], effective(job.config, plan.columns, format="excel", sheet=name, **header)

@@ -19,13 +19,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 import duckdb
 import msgspec
 
 from app.ingest.duck import WIDER_THAN_BIGINT, duckdb_type, exact_number_type, ident
 from app.ingest.errors import ImportCancelled
+from app.ingest.notices import note
+from app.ingest.notices.columns import ExactNumbers, NonFiniteNull
 
 #: Bytes read at a time by `scan`; each read also looks at the end of the one before, for a token it cut.
 SCAN_CHUNK_BYTES = 1024 * 1024
@@ -144,8 +146,7 @@ def non_finite_warnings(count: int, first_line: int | None) -> list[str]:
     """The warning an import or a preview gives for the NaN / Infinity values it read as null."""
     if not count:
         return []
-    read = f"{count} value(s) read, the first on line {first_line}"
-    return [f"NaN or Infinity (not JSON numbers) imported as NULL: {read}"]
+    return [note(NonFiniteNull(count=count, first_line=first_line))]
 
 
 class NonFiniteAsNull:
@@ -288,11 +289,8 @@ def typed_numbers(
 
 def exact_warning(name: str, kind: str, scale: int | None) -> str:
     """What a preview and an import say of a number column read exactly rather than as doubles."""
-    read = f"DECIMAL(38, {scale})" if kind == "decimal" else "text"
-    return (
-        f"column {name!r} has numbers a double would round (integers past 64 bits or more than {DOUBLE_DIGITS} "
-        f"significant digits): read as {read}, every digit kept"
-    )
+    read_as: Literal["decimal", "text"] = "decimal" if kind == "decimal" else "text"
+    return note(ExactNumbers(column=name, read_as=read_as, scale=scale, digits=DOUBLE_DIGITS))
 
 
 def _outside_strings_from(part: bytes, start: int, start_in_string: bool) -> int | None:

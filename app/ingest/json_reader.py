@@ -24,6 +24,8 @@ from app.ingest.duck import WIDER_THAN_BIGINT, duckdb_reason, duckdb_type, ident
 from app.ingest.errors import ImportCancelled, ImportFailed, LimitExceeded
 from app.ingest.json_depth import DepthGuard
 from app.ingest.json_numbers import NonFiniteAsNull, non_finite_warnings, numbers_as_text, typed_numbers
+from app.ingest.notices import note
+from app.ingest.notices.file import OneRecord, RecordsPath
 from app.ingest.textio import Utf8Reader
 
 #: ijson events looked at to find the first array of records in a document.
@@ -45,8 +47,8 @@ def json_mode(path: str, kind: str, config: ImportConfig, encoding: str) -> tupl
         return "array", "item", []
     found = find_record_path(path, encoding)
     if found:
-        return "path", f"{found}.item", [f"records read from {found!r} (set record_path to choose another)"]
-    return "path", "", ["the document holds no array of records; it is imported as one row"]
+        return "path", f"{found}.item", [note(RecordsPath(path=found))]
+    return "path", "", [note(OneRecord())]
 
 
 def reader(path: str, encoding: str) -> Any:

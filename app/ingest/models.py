@@ -7,6 +7,7 @@ from typing import Any
 import msgspec
 
 from app.ingest.config import ImportConfig
+from app.ingest.notices import ImportNotice, notice_of, settled
 
 
 class Column(msgspec.Struct, kw_only=True):
@@ -34,6 +35,8 @@ class Suggestion(msgspec.Struct, kw_only=True):
     field: str
     value: Any
     reason: str
+    #: The reason as a code with typed parameters, for a client to word in its language (`reason` is its English).
+    notice: ImportNotice | None = None
 
 
 class Preview(msgspec.Struct, kw_only=True):
@@ -53,6 +56,16 @@ class Preview(msgspec.Struct, kw_only=True):
     suggestions: list[Suggestion] = msgspec.field(default_factory=list)
     #: The configuration as sent with every suggestion applied (None when there is none): preview or import it.
     suggested_config: ImportConfig | None = None
+    #: The warnings as codes with typed parameters, in the same order (each one's `message` is its warning).
+    notices: list[ImportNotice] = msgspec.field(default_factory=list)
+
+    def settle(self) -> Preview:
+        """Its warnings and reasons as plain text, their notices beside them (as the API answers)."""
+        self.warnings, self.notices = settled(self.warnings)
+        for suggestion in self.suggestions:
+            suggestion.notice = notice_of(suggestion.reason)
+            suggestion.reason = str(suggestion.reason)
+        return self
 
 
 class ColumnStats(msgspec.Struct, kw_only=True):
@@ -98,3 +111,5 @@ class ImportResult(msgspec.Struct, kw_only=True):
     data_path: str
     rejects_path: str | None
     config: ImportConfig
+    #: The warnings as codes with typed parameters, in the same order.
+    notices: list[ImportNotice] = msgspec.field(default_factory=list)

@@ -23,6 +23,8 @@ from app.ingest.date_system import is_date1904
 from app.ingest.duck import connect
 from app.ingest.errors import ImportFailed, LimitExceeded
 from app.ingest.models import Preview, SheetInfo, Suggestion
+from app.ingest.notices import note
+from app.ingest.notices.file import CellsCut, InvalidBytes, PreviewRows, RowProblem
 from app.ingest.preview_columns import check_field_count, first_columns
 from app.ingest.preview_workbook import all_rows, capped_copy, excel_head, head_suffices, sheet_list
 from app.ingest.sheet_errors import with_error_texts
@@ -56,7 +58,7 @@ def preview(
     config.validate()
     warnings: list[str] = []
     if rows > limits.max_preview_rows:
-        warnings.append(f"showing {limits.max_preview_rows} rows, the max_preview_rows limit")
+        warnings.append(note(PreviewRows(rows=limits.max_preview_rows)))
         rows = limits.max_preview_rows
     sniffed = sniff(path, filename, config, limits)
     warnings += sniffed.warnings
@@ -71,11 +73,8 @@ def preview(
     result.warnings[:0] = warnings
     cut = _cut_long_cells(result.rows)
     if cut:
-        result.warnings.append(
-            f"{cut} cell(s) longer than {PREVIEW_CELL_CHARS} characters are cut short here "
-            "(the import keeps them whole)"
-        )
-    return result
+        result.warnings.append(note(CellsCut(count=cut, chars=PREVIEW_CELL_CHARS)))
+    return result.settle()
 
 
 def _cut_long_cells(rows: list[list[Any]]) -> int:
@@ -165,7 +164,7 @@ def _csv(
         text = text[: footer_start(text, config.skip_footer) or len(text)] if complete else text
     _check_first_line(text, complete, config)
     text, narrowed = first_columns(text, config)
-    warnings += [f"{replaced} byte sequence(s) are not valid {encoding}"] if replaced else []
+    warnings += [note(InvalidBytes(count=replaced, encoding=encoding, replaced=False))] if replaced else []
     warnings += [narrowed] if narrowed else []
     head = work / "head.csv"
     head.write_text(text, encoding="utf-8")
@@ -291,8 +290,7 @@ def _json(
 
 def _problem_text(found: dict[str, Any]) -> str:
     """A row problem as a one-line warning."""
-    where = f"row {found['row']}" + (f", column {found['column']}" if found.get("column") else "")
-    return f"{where}: {found['message']}"
+    return note(RowProblem(row=found["row"], column=found.get("column") or None, problem=found["message"]))
 
 
 __all__ = ["Preview", "SheetInfo", "preview"]

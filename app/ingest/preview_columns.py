@@ -12,6 +12,8 @@ import io
 
 from app.ingest.config import ImportConfig, parse_range
 from app.ingest.errors import LimitExceeded
+from app.ingest.notices import note
+from app.ingest.notices.columns import ColumnsCut
 
 #: Columns a text preview shows at most (the import has no such limit).
 MAX_PREVIEW_COLUMNS = 1_000
@@ -70,8 +72,5 @@ def first_columns(text: str, config: ImportConfig) -> tuple[str, str | None]:
             f"the file has {fields} columns, more than the {MAX_PREVIEW_COLUMNS} a preview reads, and a cell in its "
             f"first rows could not be cut out ({exc}): import it as it is (every column is imported), or with a range"
         ) from exc
-    warning = (
-        f"the file has {fields} columns: this preview shows the first {keep} "
-        f"(a preview reads at most {MAX_PREVIEW_COLUMNS}); the import reads them all"
-    )
+    warning = note(ColumnsCut(columns=fields, shown=keep, most=MAX_PREVIEW_COLUMNS))
     return out.getvalue(), warning

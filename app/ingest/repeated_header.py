@@ -8,10 +8,14 @@ as it is, and a row is never left out unless the configuration says so.
 
 from __future__ import annotations
 
+from typing import Literal
+
 import duckdb
 
 from app.ingest.columns import Planned
 from app.ingest.duck import ident, literal
+from app.ingest.notices import note
+from app.ingest.notices.columns import REPEAT_REMEDY, RepeatedHeaderLines, RepeatedHeaderRows
 
 #: Repeated header rows a warning names (then "…").
 REPEATS_SHOWN = 5
@@ -19,15 +23,11 @@ REPEATS_SHOWN = 5
 #: the row number over every column of 20,480 rows of a 2,500-column file ran a preview out of memory).
 REPEAT_CHECK_COLUMNS = 50
 #: What to do about them, in every message.
-REMEDY = "remove the repeated header lines and import again"
+REMEDY = REPEAT_REMEDY
 #: What a rejected line that is the header again says (csv_problems).
 REJECTED_LINE = f"the line repeats the header line (exports joined end to end): {REMEDY}"
 #: Characters around a line ignored when it is compared with the header line (a line end, a joined file's BOM).
 LINE_PADDING = " \t\r\n\ufeff"
-
-
-def _shown(numbers: list[int]) -> str:
-    return ", ".join(str(n) for n in numbers[:REPEATS_SHOWN]) + (", …" if len(numbers) > REPEATS_SHOWN else "")
 
 
 def warning(conn: duckdb.DuckDBPyConnection, call: str, header: list[str], sample_rows: int) -> str | None:
@@ -47,11 +47,7 @@ def warning(conn: duckdb.DuckDBPyConnection, call: str, header: list[str], sampl
     found = [n for (n,) in conn.execute(f"SELECT n FROM ({numbered}) WHERE {match} ORDER BY n").fetchall()]
     if not found:
         return None
-    return (
-        f"{len(found)} data row(s) repeat the header line (data rows {_shown(found)} of the first {sample_rows}): "
-        "the file looks like several exports joined together; those rows are read as data and make their "
-        f"columns text, so {REMEDY}"
-    )
+    return note(RepeatedHeaderRows(count=len(found), rows=found[:REPEATS_SHOWN], sample_rows=sample_rows))
 
 
 def _candidates(cell: str) -> str:
@@ -59,11 +55,12 @@ def _candidates(cell: str) -> str:
     return "(" + ", ".join(literal(value) for value in dict.fromkeys([cell, cell.rstrip("\t"), "\ufeff" + cell])) + ")"
 
 
-def lines_warning(count: int, lines: list[int], outcome: str) -> str:
+def lines_warning(
+    count: int, lines: list[int], outcome: Literal["rejected", "read_as_data"], rejects_file: str | None = None
+) -> str:
     """What an import says about `count` lines past the sample that repeat the header line, the first `lines`."""
-    return (
-        f"{count} line(s) repeat the header line (lines {_shown(lines)}): the file looks like several exports "
-        f"joined together; those lines are {outcome}, so {REMEDY}"
+    return note(
+        RepeatedHeaderLines(count=count, lines=lines[:REPEATS_SHOWN], outcome=outcome, rejects_file=rejects_file)
     )
 
 
@@ -94,4 +91,4 @@ def past_sample(
         return None
     first = f"SELECT file_row_number FROM {rows} WHERE {where} ORDER BY file_row_number LIMIT {REPEATS_SHOWN + 1}"
     lines = [skip + n + 1 for (n,) in conn.execute(first).fetchall()]
-    return lines_warning(count[0], lines, "read as data")
+    return lines_warning(count[0], lines, "read_as_data")

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
 from app.ingest.config import column_letters
+from app.ingest.notices import note
+from app.ingest.notices.suggestions import HeaderBelowTitles, Placeholders, TitleRow, TotalsRow
 
 #: Rows looked at from the top for title rows above the header.
 HEADER_SCAN_ROWS = 30
@@ -55,7 +57,7 @@ def _filled(row: Sequence[Any]) -> list[tuple[int, Any]]:
     return [(position, value) for position, value in enumerate(row) if not is_empty(value)]
 
 
-def _title(number: int, row: Sequence[Any], merged: Merged, first_col: int, width: int) -> str | None:
+def _title(number: int, row: Sequence[Any], merged: Merged, first_col: int, width: int) -> TitleRow | None:
     """Why row `number` is a title (one text cell alone, or a merged cell across the width), or None."""
     filled = _filled(row)
     if len(filled) != 1 or not isinstance(filled[0][1], str) or width < 2:
@@ -64,8 +66,8 @@ def _title(number: int, row: Sequence[Any], merged: Merged, first_col: int, widt
     for (r0, c0), (r1, c1) in merged:
         if r0 + 1 <= number <= r1 + 1 and c1 - c0 + 1 >= max(2, width // 2):
             span = f"{column_letters(c0 + 1)}{r0 + 1}:{column_letters(c1 + 1)}{r1 + 1}"
-            return f"row {number} is a title merged across {span} ({filled[0][1].strip()[:40]!r})"
-    return f"row {number} is a title: one text cell {cell} ({filled[0][1].strip()[:40]!r})"
+            return TitleRow(row=number, kind="merged", cells=span, title=filled[0][1].strip()[:40])
+    return TitleRow(row=number, kind="cell", cells=cell, title=filled[0][1].strip()[:40])
 
 
 def find_header(rows: Rows, merged: Merged, first_col: int, width: int) -> tuple[int, str | None]:
@@ -75,7 +77,7 @@ def find_header(rows: Rows, merged: Merged, first_col: int, width: int) -> tuple
     blank rows above the first row of several text cells are skipped; a table whose first full row holds
     numbers has no header (or its first row, if that is text: the rule before titles were looked for).
     """
-    titles: list[str] = []
+    titles: list[TitleRow] = []
     for number, row in list(rows)[:HEADER_SCAN_ROWS]:
         filled = _filled(row)
         if not filled:
@@ -86,12 +88,12 @@ def find_header(rows: Rows, merged: Merged, first_col: int, width: int) -> tuple
             continue
         if not all(isinstance(value, str) for _, value in filled):
             if len(filled) * 2 < width:  # a note such as 制表日期 | 2024-03-31 on a wide table
-                titles.append(f"row {number} is a note ({len(filled)} of {width} cells)")
+                titles.append(TitleRow(row=number, kind="note", filled=len(filled), width=width))
                 continue
             break  # data before any header row: no header below titles
         if not titles:
             return number, None
-        return number, f"{'; '.join(titles)}; row {number} is the first row of column names below"
+        return number, note(HeaderBelowTitles(row=number, titles=titles))
     top = rows[0] if rows else None
     if top is not None:
         filled = _filled(top[1])
@@ -148,7 +150,7 @@ def confirm_footer(footer: Footer, rows_above: Iterable[Sequence[Any]]) -> str |
     for position, total in footer.totals.items():
         if not columns[position] or not _close(math.fsum(columns[position]), total):
             return None
-    return f"row {footer.number} ({footer.label!r}) holds the sums of the columns above it: a totals row, not data"
+    return note(TotalsRow(row=footer.number, label=footer.label))
 
 
 def find_footer(rows: Rows) -> tuple[int, int, str] | None:
@@ -160,10 +162,10 @@ def find_footer(rows: Rows) -> tuple[int, int, str] | None:
     return None if reason is None else (footer.number, footer.skip, reason)
 
 
-def null_tokens(names: Sequence[str], columns: Sequence[Sequence[Any]]) -> tuple[list[str], list[str]]:
+def null_tokens(names: Sequence[str], columns: Sequence[Sequence[Any]]) -> tuple[list[str], list[Placeholders]]:
     """Placeholders that alone make a number or date column text, and the why for each column they break."""
     found: list[str] = []
-    reasons: list[str] = []
+    reasons: list[Placeholders] = []
     for name, values in zip(names, columns, strict=True):
         texts = [v.strip() for v in values if isinstance(v, str) and v.strip()]
         typed = [v for v in values if is_number(v) or isinstance(v, dt.date | dt.time)]
@@ -171,7 +173,7 @@ def null_tokens(names: Sequence[str], columns: Sequence[Sequence[Any]]) -> tuple
             continue
         tokens = sorted(set(texts), key=lambda t: (NULL_TOKENS.index(t) if t in NULL_TOKENS else len(NULL_TOKENS), t))
         found += [token for token in tokens if token not in found]
-        reasons.append(f"{', '.join(map(repr, tokens))} among the {len(typed)} values of column {name!r}")
+        reasons.append(Placeholders(column=name, tokens=tokens, values=len(typed)))
     return found, reasons
 
 

@@ -12,14 +12,13 @@ from collections.abc import Iterator
 from typing import Any
 
 from app.ingest.biff_errors import Errors, error_cells
+from app.ingest.notices import note
+from app.ingest.notices.columns import ErrorCells
 
 
 def errors_warning(count: int) -> str:
     """What an import says about the error cells it read as text (every workbook format)."""
-    return (
-        f"{count} formula error cell(s) (#N/A, #DIV/0!, #VALUE!, …) are imported as the text Excel shows; "
-        "set null_values to import them as empty"
-    )
+    return note(ErrorCells(count=count))
 
 
 def with_error_texts(sheet: Any, path: str, kind: str, index: int) -> tuple[Any, int]:

@@ -27,6 +27,8 @@ from app.ingest.errors import (
     UnsupportedMediaType,
     field_error,
 )
+from app.ingest.notices import note
+from app.ingest.notices.file import EncodingGuessed, TextNamed, WorkbookNamed
 from app.ingest.ole import ENCRYPTED_STREAMS, WORKBOOK_STREAMS, stream_names
 
 #: Bytes read from the start of a file to decide its format and encoding.
@@ -107,7 +109,8 @@ def sniff(path: str | os.PathLike[str], filename: str, config: ImportConfig, lim
             raise ContentMismatch(f"{shown} is named {ext} but holds a {kind} workbook", code="content_mismatch")
         if config.format not in (None, "excel"):
             raise ContentMismatch(f"{shown} is a {kind} workbook, not {config.format}", code="content_mismatch")
-        warnings = [f"{shown} is named {ext} but is a {kind} workbook"] if ext and ext != f".{kind}" else []
+        named = ext and ext != f".{kind}"
+        warnings = [note(WorkbookNamed(file=shown, extension=ext, kind=kind))] if named else []
         return Sniffed(format="excel", kind=kind, encoding=None, size=size, warnings=warnings)
 
     for magic, label in BINARY_MAGICS.items():
@@ -141,7 +144,7 @@ def sniff(path: str | os.PathLike[str], filename: str, config: ImportConfig, lim
     kind = text_kind(text)
     if kind == "json" and ext in (".ndjson", ".jsonl") and text.lstrip("\ufeff \t\r\n").startswith("{"):
         kind = "ndjson"
-    warnings = [f"encoding guessed as {encoding}"] if guessed and encoding not in ("utf-8", "utf-8-sig") else []
+    warnings = [note(EncodingGuessed(encoding=encoding))] if guessed and encoding not in ("utf-8", "utf-8-sig") else []
     if ext in JSON_EXTENSIONS and kind == "csv":
         if at_eof and _json_scalar(text):
             raise UnsupportedMediaType(
@@ -154,7 +157,7 @@ def sniff(path: str | os.PathLike[str], filename: str, config: ImportConfig, lim
     if config.skip_footer and fmt != "csv":
         raise field_error("skip_footer", "applies to workbooks and CSV files only")
     if ext in (".csv", ".tsv", ".tab") and kind != "csv" and config.format is None:
-        warnings.append(f"{shown} is named {ext} but holds {kind}; reading it as {kind}")
+        warnings.append(note(TextNamed(file=shown, extension=ext, kind=kind)))
     return Sniffed(format=fmt, kind=kind, encoding=encoding, size=size, encoding_guessed=guessed, warnings=warnings)
 
 

@@ -25,6 +25,20 @@ from app.ingest.convert import CHINESE_BOOLEANS
 from app.ingest.csv_reader import separator_hint
 from app.ingest.models import SheetInfo, Suggestion
 from app.ingest.money import plain_number
+from app.ingest.notices import note
+from app.ingest.notices.file import FooterKept
+from app.ingest.notices.suggestions import (
+    Example,
+    LargestSheet,
+    NullPlaceholders,
+    Placeholders,
+    SheetSize,
+    SummaryLines,
+    ThousandsSeparator,
+    TitleLines,
+    TypedColumn,
+    TypedColumns,
+)
 from app.ingest.shape import FOOTER_TAIL_ROWS, confirm_footer, footer_candidate, narrow, null_tokens, totals_label
 
 #: Data rows whose sums a totals row is checked against, at most (a longer sheet gets no footer suggestion).
@@ -96,17 +110,16 @@ def totals_row(sheet: Any, plan: excel_reader.ExcelPlan) -> Suggestion | None:
 
 def kept_footer(footer: Suggestion) -> str:
     """What an import says about the footer it read as data (`skip_footer` unset): the preview suggests it."""
-    return f"{footer.reason}; imported as data: set skip_footer={footer.value} to leave it out"
+    return note(FooterKept(skip=footer.value, reason=footer.reason))
 
 
 def _sheet(sheets: list[SheetInfo], chosen: int) -> Suggestion:
-    def size(info: SheetInfo) -> str:
-        return "size unknown" if info.rows is None else f"{info.rows} rows x {info.columns} columns"
+    def size(info: SheetInfo) -> SheetSize:
+        return SheetSize(name=info.name, rows=info.rows, columns=info.columns)
 
-    others = ", ".join(f"{info.name!r} ({size(info)})" for info in sheets if info.index != chosen)
-    name = sheets[chosen].name
-    reason = f"sheet {name!r} holds the largest table ({size(sheets[chosen])}); the others: {others}"
-    return Suggestion(field="sheet", value=name, reason=reason)
+    others = [size(info) for info in sheets if info.index != chosen]
+    reason = note(LargestSheet(sheet=size(sheets[chosen]), others=others))
+    return Suggestion(field="sheet", value=sheets[chosen].name, reason=reason)
 
 
 def text_suggestions(planned: list[Planned], rows: list[tuple[Any, ...]], config: ImportConfig) -> list[Suggestion]:
@@ -147,22 +160,21 @@ def column_types(columns: list[tuple[str, list[Any]]], config: ImportConfig, dat
         if marked and all(_PLAIN.match(a) for a in amounts):
             scale = max(len(a.partition(".")[2]) for a in amounts)
             specs[name] = msgspec.structs.replace(spec, type="decimal", scale=scale)
-            named.append(f"{name!r} as decimal (such as {marked[0]!r})")
+            named.append(TypedColumn(column=name, type="decimal", example=marked[0]))
             continue
         if texts and all(t in CHINESE_BOOLEANS for t in texts):
             specs[name] = msgspec.structs.replace(spec, type="boolean")
-            named.append(f"{name!r} as boolean (是/否)")
+            named.append(TypedColumn(column=name, type="boolean"))
             continue
         for pattern, kind, form in CHINESE_DATES:
             if texts and kind not in dated and all(pattern.match(t) for t in texts):
                 specs[name] = msgspec.structs.replace(spec, type=kind, format=form)
-                named.append(f"{name!r} as {kind} {form!r} (such as {texts[0]!r})")
+                named.append(TypedColumn(column=name, type=kind, format=form, example=texts[0]))  # type: ignore[arg-type]
                 dated.add(kind)
                 break
     if not named:
         return None
-    reason = f"typed {', '.join(named)}, these text columns import as the numbers, dates and flags they hold"
-    return Suggestion(field="columns", value=specs, reason=reason)
+    return Suggestion(field="columns", value=specs, reason=note(TypedColumns(columns=named)))
 
 
 def thousands_separator(columns: list[tuple[str, list[Any]]], config: ImportConfig) -> Suggestion | None:
@@ -175,11 +187,10 @@ def thousands_separator(columns: list[tuple[str, list[Any]]], config: ImportConf
     for name, values in columns:
         texts = [v.strip() for v in values if isinstance(v, str) and v.strip() and v not in nulls]
         if texts and any(_GROUPED.match(t) for t in texts) and all(_GROUPED.match(t) or _PLAIN.match(t) for t in texts):
-            named.append(f"{name!r} (such as {next(t for t in texts if _GROUPED.match(t))!r})")
+            named.append(Example(column=name, example=next(t for t in texts if _GROUPED.match(t))))
     if not named:
         return None
-    reason = f"column(s) {', '.join(named)} hold numbers written with ',' between thousands: they import as numbers"
-    return Suggestion(field="thousands_separator", value=",", reason=reason)
+    return Suggestion(field="thousands_separator", value=",", reason=note(ThousandsSeparator(columns=named)))
 
 
 def _as_value(text: Any) -> Any:
@@ -196,11 +207,11 @@ def _as_value(text: Any) -> Any:
         return text
 
 
-def _nulls(config: ImportConfig, tokens: list[str], reasons: list[str]) -> Suggestion:
+def _nulls(config: ImportConfig, tokens: list[str], reasons: list[Placeholders]) -> Suggestion:
     return Suggestion(
         field="null_values",
         value=[*(config.null_values or []), *tokens],
-        reason=f"{'; '.join(reasons)}: read as empty, the column keeps its type",
+        reason=note(NullPlaceholders(columns=reasons)),
     )
 
 
@@ -242,9 +253,8 @@ def csv_title_block(text: str, config: ImportConfig) -> TitleBlock | None:
     width, start, delimiter = max(found, key=lambda item: item[0], default=(0, 0, ""))
     if not start:
         return None  # no table found, or one starting on line 1: no title block
-    titles = ", ".join(repr(line.strip()[:30]) for line in lines[:start] if line.strip())
-    reason = f"rows 1-{start} are a title block ({titles}), not the table: its header is row {start + 1}"
-    return TitleBlock(start, width, delimiter, f"{reason} ({width} columns)")
+    titles = [line.strip()[:30] for line in lines[:start] if line.strip()]
+    return TitleBlock(start, width, delimiter, note(TitleLines(last=start, titles=titles, columns=width)))
 
 
 def csv_title_rows(text: str, config: ImportConfig) -> Suggestion | None:
@@ -290,11 +300,10 @@ def csv_footer(tail: str, delimiter: str, quote: str, width: int) -> Suggestion 
     if not skip or summary == len(rows) or width < 2:
         return None
     lines = [line.strip() for line in tail.splitlines() if line.strip()][-skip:]
-    reasons = [f"the line {lines[0][:40]!r} is a totals row ({label!r}), not data"] if label is not None else []
-    if summary:
-        shown = ", ".join(repr(line[:30]) for line in lines[-summary:][:5]) + (", …" if summary > 5 else "")
-        reasons.append(f"the last {summary} line(s) ({shown}) are a summary, not rows of the {width}-column table")
-    return Suggestion(field="skip_footer", value=skip, reason="; ".join(reasons))
+    shown = [line[:30] for line in lines[-summary:][:5]] if summary else []
+    totals = lines[0][:40] if label is not None else None
+    reason = note(SummaryLines(totals=totals, label=label, summary=summary, lines=shown, width=width))
+    return Suggestion(field="skip_footer", value=skip, reason=reason)
 
 
 def _fields(line: str, delimiter: str, quote: str) -> int:

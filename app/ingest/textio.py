@@ -12,6 +12,8 @@ import os
 from collections.abc import Callable
 
 from app.ingest.errors import ImportCancelled, failed, problem
+from app.ingest.notices import note
+from app.ingest.notices.file import LineEnds
 
 #: Encodings DuckDB's CSV reader decodes natively, with the name it wants.
 DUCKDB_ENCODINGS = {"utf-8": "utf-8", "utf-8-sig": "utf-8", "utf-16": "utf-16", "latin-1": "latin-1"}
@@ -76,8 +78,7 @@ def odd_line_ends(text: str) -> str | None:
 
 def line_ends_warning(ends: str) -> str:
     """What a preview and an import say when they read a file's odd line ends as LF."""
-    said = "LF then CR" if ends == LF_CR else "a lone CR (classic Mac OS)"
-    return f"the lines end in {said}: read as one line end each"
+    return note(LineEnds(ends="lf_cr" if ends == LF_CR else "cr"))
 
 
 def as_lf(text: str, ends: str) -> str:

@@ -20,6 +20,8 @@ from typing import Any
 import duckdb
 import msgspec
 
+from app.core.notices import note
+from app.core.run_notices import InputRead, OutputWritten, Sleeping, StepDone
 from app.ingest.config import DuckDBSettings
 from app.ingest.models import ColumnStats
 from app.paths import DATA_FILE
@@ -138,7 +140,7 @@ def run_pipeline(
             if on_step is not None:
                 on_step(resolved.index + 1, len(steps))
             stats = state.step(resolved, how)
-            log(_describe(stats, len(steps)), "info")
+            log(note(_describe(stats, len(steps))), "info")
         if should_stop():
             raise PipelineCancelled("pipeline cancelled")
         rows_out, bytes_out, columns, data_path = _finish(spec, steps, hows, state.relations, target, out, log)
@@ -221,7 +223,7 @@ def _open_inputs(relations: Relations, spec: PipelineSpec, inputs: Mapping[str, 
             rows = relations.add_parquet(name, given.path)
         except duckdb.Error as exc:
             raise step_error(exc, field=f"inputs.{name}", step_id=name) from None
-        log(f"input {name}: dataset {given.dataset_id} version {given.version}, {rows:,} rows", "info")
+        log(note(InputRead(input=name, dataset=str(given.dataset_id), version=given.version, rows=rows)), "info")
         total += rows
     return total
 
@@ -294,7 +296,7 @@ class _Run:
         if isinstance(step, LogStep):
             self.log(_render(step.message, self.values, self.facts, f"{resolved.field}.message"), step.level)
         elif isinstance(step, SleepStep):
-            self.log(f"sleeping {step.seconds:g} s", "info")
+            self.log(note(Sleeping(seconds=step.seconds)), "info")
             self.sleep(step.seconds)
         elif isinstance(step, FailStep):
             raise PipelineStepFailed(step.message, errors=[_field(resolved.field, step.message, "fail_step")])
@@ -334,18 +336,22 @@ def _finish(
     size = os.path.getsize(target)
     final = out / DATA_FILE
     os.replace(target, final)
-    log(f"output: {rows:,} rows, {size:,} bytes", "info")
+    log(note(OutputWritten(rows=rows, bytes=size)), "info")
     return rows, size, columns, str(final)
 
 
-def _describe(stats: StepStats, total: int) -> str:
+def _describe(stats: StepStats, total: int) -> StepDone:
     """One log line per step: what ran, rows in → out, and how long it took."""
-    head = f"step {stats.index + 1}/{total} {stats.id} ({stats.type}"
-    if stats.how == How.ACTION:
-        return f"{head}) done in {stats.duration_ms:.0f} ms"
-    rows_in = "?" if stats.rows_in is None else f"{stats.rows_in:,}"
-    rows_out = "?" if stats.rows_out is None else f"{stats.rows_out:,}"
-    return f"{head}, {stats.how}): {rows_in} → {rows_out} rows in {stats.duration_ms:.0f} ms"
+    return StepDone(
+        step=stats.index + 1,
+        steps=total,
+        id=stats.id,
+        type=stats.type,
+        how=None if stats.how == How.ACTION else str(stats.how),
+        rows_in=stats.rows_in,
+        rows_out=stats.rows_out,
+        duration_ms=round(stats.duration_ms),
+    )
 
 
 def _log_report(report: StepValidation, log: Log) -> None:

@@ -46,3 +46,36 @@ def test_the_console_words_every_audited_action() -> None:
     event_areas = {event.split(".")[0] for event in EVENT_TYPES} | {"webhook"}
     actions = {a for a in re.findall(r'"([a-z]+\.[a-z_]+)"', text) if a.split(".")[0] not in event_areas}
     assert _console_list("AUDIT_ACTIONS") == actions
+
+
+NOTICES_TS = ROOT / "app" / "console" / "src" / "i18n" / "notices.ts"
+
+
+def test_the_console_words_every_code_a_preview_an_import_or_a_run_log_line_can_carry() -> None:
+    from app.api.notice_schemas import LOG_KINDS
+    from app.ingest.notices import CODES
+
+    found = re.search(r"NOTICE_CODES = \[(.*?)\] as const", NOTICES_TS.read_text(), re.S)
+    assert found, f"NOTICE_CODES not found in {NOTICES_TS}"
+    listed = re.findall(r"'([a-z_]+)'", re.sub(r"//[^\n]*", "", found.group(1)))
+    assert len(listed) == len(set(listed))
+    log_codes = {kind.__struct_config__.tag for kind in LOG_KINDS}
+    assert set(listed) == set(CODES) | log_codes
+
+
+def test_every_reason_a_run_event_is_written_with_is_an_event_reason() -> None:
+    """The timeline's reasons are an enum of the API (the console words each); a new one written anywhere fails
+    here until it is added to EventReason (and so to the console's words, which the compiler checks)."""
+    from app.core.states import EventReason
+
+    sql = "\n".join(p.read_text() for p in sorted((ROOT / "sql").rglob("*.*")) if p.suffix in (".sql", ".py"))
+    inserts = re.findall(r"INSERT INTO run_events.*?(?:;|\n\s*\)|\n\n)", sql, re.S)  # to the statement's end
+    details = r"jsonb_build_object\((?:[^()]|\([^()]*\))*\)"  # an event's details: keys, not reasons
+    written = {r for part in inserts for r in re.findall(r"'([a-z_]+)'", re.sub(details, "", part))}
+    python = _sources("app/domain", "workers", "scheduler")
+    written |= set(re.findall(r'\breason="([a-z_]+)"', python))
+    written |= set(re.findall(r'"reason": "([a-z_]+)"', python))
+    written |= set(re.findall(r'Outcome\(\s*RunStatus\.\w+,\s*"([a-z_]+)"', python))
+    assert written, "no reasons found: the patterns above no longer match the sources"
+    assert written - {"true", "false"} <= set(EventReason), written - set(EventReason)
+    assert {"created", "dispatched", "started", "failed", "cancel_requested", "worker_lost"} <= written

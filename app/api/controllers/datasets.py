@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.api.dataset_schemas import DATASET_FORM, DatasetOut, DatasetVersionOut
 from app.api.multipart_upload import receive_form
-from app.api.schemas import Page, RunOut, page
+from app.api.schemas import Page, RunOut, page, runs_out
 from app.api.security import audit_context, principal_of
 from app.clock import utcnow
 from app.core import display_text
@@ -298,6 +298,8 @@ class DatasetController(Controller):
             )
             if replayed:
                 run = session.get_one(Run, run_id)
-                return Response(RunOut.of(run), status_code=202, headers={"Idempotent-Replayed": "true"})
+                answer = runs_out(session, [run])[0]
+                return Response(answer, status_code=202, headers={"Idempotent-Replayed": "true"})
             run = session.get_one(Run, run_id)
-            return Response(RunOut.of(run), status_code=202, headers={"Location": f"/api/v1/runs/{run_id}"})
+            answer = runs_out(session, [run])[0]
+            return Response(answer, status_code=202, headers={"Location": f"/api/v1/runs/{run_id}"})

@@ -18,7 +18,7 @@ from app.api.deployment_schemas import (
     Upcoming,
     run_stats,
 )
-from app.api.schemas import NamespaceFilter, Page, RunOut, page
+from app.api.schemas import NamespaceFilter, Page, RunOut, page, runs_out
 from app.api.security import audit_context, principal_of
 from app.clock import utcnow
 from app.db.database import Database
@@ -226,11 +226,11 @@ class DeploymentController(Controller):
             )
             if replayed:
                 return Response(
-                    RunOut.of(get_runs(session, [run_id])[0]),
+                    runs_out(session, get_runs(session, [run_id]))[0],
                     status_code=201,
                     headers={"Idempotent-Replayed": "true"},
                 )
-            return Response(RunOut.of(get_runs(session, [run_id])[0]), status_code=201)
+            return Response(runs_out(session, get_runs(session, [run_id]))[0], status_code=201)
 
     @post(
         "/{deployment_id:uuid}/backfill",
@@ -254,8 +254,8 @@ class DeploymentController(Controller):
             created, existing = actions.backfill(
                 session, deployment, data, principal, settings, now=utcnow(), audit_as=audit_context(request)
             )
-            runs = get_runs(session, created)
-        return Response(BackfillOut([RunOut.of(r) for r in runs], existing), status_code=201)
+            runs = runs_out(session, get_runs(session, created))
+        return Response(BackfillOut(runs, existing), status_code=201)
 
     @post(
         "/{deployment_id:uuid}/backfill/preview",

@@ -10,7 +10,7 @@ from litestar import Controller, Request, get
 from litestar.di import NamedDependency
 from litestar.params import FromQuery, QueryParameter
 
-from app.api.schemas import NamespaceFilter, RunOut
+from app.api.schemas import NamespaceFilter, RunOut, runs_out
 from app.api.security import principal_of
 from app.core.errors import InvalidParameter
 from app.db.database import Database
@@ -266,4 +266,4 @@ class MetricsController(Controller):
             failed = run_service.recent_failures(
                 session, principal_of(request), namespace=namespace, start=start, end=end, limit=limit
             )
-            return [RunOut.of(run) for run in failed]
+            return runs_out(session, failed)

@@ -12,7 +12,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, PathParameter, QueryParameter
 
 from app.api.openapi import YAML_BODY
-from app.api.schemas import Page, PipelineOut, RunOut, page
+from app.api.schemas import Page, PipelineOut, RunOut, page, runs_out
 from app.api.security import audit_context, principal_of
 from app.api.yaml_body import YamlBodyMiddleware
 from app.clock import utcnow
@@ -305,6 +305,8 @@ class PipelineVersionController(Controller):
             )
             if replayed:
                 replay = session.get_one(Run, run_id)
-                return Response(RunOut.of(replay), status_code=201, headers={"Idempotent-Replayed": "true"})
+                answer = runs_out(session, [replay])[0]
+                return Response(answer, status_code=201, headers={"Idempotent-Replayed": "true"})
             run = session.get_one(Run, run_id)
-            return Response(RunOut.of(run), status_code=201, headers={"Location": f"/api/v1/runs/{run_id}"})
+            answer = runs_out(session, [run])[0]
+            return Response(answer, status_code=201, headers={"Location": f"/api/v1/runs/{run_id}"})

@@ -63,7 +63,7 @@ class RunLogController(Controller):
         with db.read() as session:
             status = run_service.get_run(session, run_id, principal_of(request)).status
             items = [
-                LogLineOut(n=x.n, ts=x.ts, level=x.level, message=x.message, attempt=x.attempt, step=x.step)
+                LogLineOut.of(x)
                 for x in read_lines(
                     session.connection(), run_id, after=after, limit=limit, legacy_root=settings.data_path
                 )

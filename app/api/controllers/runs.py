@@ -13,7 +13,7 @@ from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 
 from app.api.live_logs import LiveLogs
-from app.api.schemas import Page, RunBatchIn, RunBatchOut, RunEventOut, RunOut, page
+from app.api.schemas import Page, RunBatchIn, RunBatchOut, RunEventOut, RunOut, page, runs_out
 from app.api.security import audit_context, principal_of
 from app.core.errors import InvalidInput
 from app.core.states import RunKind, RunStatus, RunTrigger
@@ -23,6 +23,7 @@ from app.domain import runs as run_service
 from app.domain.dispatch import EagerSender
 from app.domain.pagination import check_limit
 from app.domain.permissions import Permission
+from app.domain.run_names import subject_names
 from app.domain.run_reports import RunReport, run_report
 from app.domain.runs import RunFilters, RunRecord, RunRequest
 from app.settings import Settings
@@ -49,7 +50,7 @@ def _submit(
     body: object,
     requests: list[RunRequest],
     trigger: RunTrigger,
-) -> tuple[Sequence[RunRecord], bool]:
+) -> tuple[list[RunOut], bool]:
     """Submit once per Idempotency-Key (and caller); returns the runs and whether this was a replay.
 
     With the eager sender, the runs are committed QUEUED in the submit's one transaction, then sent (the
@@ -85,7 +86,8 @@ def _submit(
         runs: Sequence[RunRecord] = run_service.get_runs(session, ids) if replayed else created
     if eager is not None and not replayed:
         eager.send(runs)  # committed: send now rather than through the relay
-    return runs, replayed
+    with db.read() as session:
+        return runs_out(session, runs), replayed
 
 
 class RunController(Controller):
@@ -114,7 +116,7 @@ class RunController(Controller):
         headers = {"Location": f"/api/v1/runs/{runs[0].id}"}
         if replayed:
             headers["Idempotent-Replayed"] = "true"
-        return Response(RunOut.of(runs[0]), status_code=201, headers=headers)
+        return Response(runs[0], status_code=201, headers=headers)
 
     @post(
         "/batch",
@@ -142,7 +144,7 @@ class RunController(Controller):
             request, db, settings, key=idempotency_key, body=data, requests=data.runs, trigger=RunTrigger.BATCH
         )
         headers = {"Idempotent-Replayed": "true"} if replayed else {}
-        return Response(RunBatchOut([RunOut.of(r) for r in runs]), status_code=201, headers=headers)
+        return Response(RunBatchOut(runs), status_code=201, headers=headers)
 
     @get(
         "/",
@@ -182,12 +184,13 @@ class RunController(Controller):
             rows = run_service.list_runs(
                 session, principal_of(request), filters, limit=check_limit(limit), cursor=cursor
             )
-        return page(rows, limit, position=lambda r: (r.created_at, r.id), item=RunOut.of)
+            names = subject_names(session, rows[:limit])
+        return page(rows, limit, position=lambda r: (r.created_at, r.id), item=lambda r: RunOut.of(r, names))
 
     @get("/{run_id:uuid}", operation_id="getRun", opt=READ, sync_to_thread=True, summary="Read a run")
     def read(self, request: Request, run_id: RunId, db: NamedDependency[Database]) -> RunOut:
         with db.read() as session:
-            return RunOut.of(run_service.get_run(session, run_id, principal_of(request)))
+            return runs_out(session, [run_service.get_run(session, run_id, principal_of(request))])[0]
 
     @get(
         "/{run_id:uuid}/events",
@@ -229,10 +232,11 @@ class RunController(Controller):
         request.state.audit_resource_type, request.state.audit_resource_id = "run", str(run_id)
         with db.transaction() as session:
             run = run_service.cancel_run(session, run_id, principal_of(request), audit_as=audit_context(request))
+            answer = runs_out(session, [run])[0]
         if run.status == RunStatus.CANCELLED:
             live_logs.end(run.id, run.status)
-            return Response(RunOut.of(run), status_code=200)
-        return Response(RunOut.of(run), status_code=202)
+            return Response(answer, status_code=200)
+        return Response(answer, status_code=202)
 
     @post(
         "/{run_id:uuid}/retry",
@@ -250,4 +254,4 @@ class RunController(Controller):
             run = run_service.retry_run(
                 session, run_id, principal_of(request), settings=settings, audit_as=audit_context(request)
             )
-            return RunOut.of(run)
+            return runs_out(session, [run])[0]

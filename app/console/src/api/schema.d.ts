@@ -1668,6 +1668,25 @@ export interface components {
             /** Format: uuid */
             user_id: string;
         };
+        /** AttemptEnded */
+        AttemptEnded: {
+            /** @constant */
+            code: "attempt_ended";
+            elapsed_ms: number;
+            error: string | null;
+            /** @default  */
+            message: string;
+            status: string;
+        };
+        /** AttemptStarted */
+        AttemptStarted: {
+            attempt: number;
+            /** @constant */
+            code: "attempt_started";
+            /** @default  */
+            message: string;
+            worker: string;
+        };
         /** AuditEntryOut */
         AuditEntryOut: {
             action: string;
@@ -1738,6 +1757,15 @@ export interface components {
             unit: string;
             view: string;
         };
+        /** CellsCut */
+        CellsCut: {
+            chars: number;
+            /** @constant */
+            code: "cells_cut";
+            count: number;
+            /** @default  */
+            message: string;
+        };
         /** Column */
         Column: {
             /** @default true */
@@ -1769,6 +1797,16 @@ export interface components {
             scale?: number | null;
             /** @enum {null|string} */
             type?: "string" | "integer" | "float" | "decimal" | "boolean" | "date" | "datetime" | "time" | "json" | null;
+        };
+        /** ColumnsCut */
+        ColumnsCut: {
+            /** @constant */
+            code: "columns_cut";
+            columns: number;
+            /** @default  */
+            message: string;
+            most: number;
+            shown: number;
         };
         /** CompleteUploadIn */
         CompleteUploadIn: {
@@ -1866,6 +1904,15 @@ export interface components {
             source_bytes: number;
             version: number;
             warnings: string[];
+        };
+        /** DelimiterHint */
+        DelimiterHint: {
+            /** @constant */
+            code: "delimiter_hint";
+            delimiter: string;
+            hint: string;
+            /** @default  */
+            message: string;
         };
         /** DeploymentIn */
         DeploymentIn: {
@@ -2012,10 +2059,70 @@ export interface components {
             ambiguous: components["schemas"]["DstFold"];
             nonexistent: components["schemas"]["DstGap"];
         };
+        /** DuplicateColumn */
+        DuplicateColumn: {
+            /** @constant */
+            code: "duplicate_column";
+            column: number;
+            /** @default  */
+            message: string;
+            name: string;
+            renamed: string;
+        };
+        /** EmptyHeader */
+        EmptyHeader: {
+            /** @constant */
+            code: "empty_header";
+            column: number;
+            /** @default  */
+            message: string;
+            name: string;
+        };
+        /** EncodingGuessed */
+        EncodingGuessed: {
+            /** @constant */
+            code: "encoding_guessed";
+            encoding: string;
+            /** @default  */
+            message: string;
+        };
+        /** ErrorCells */
+        ErrorCells: {
+            /** @constant */
+            code: "error_cells";
+            count: number;
+            /** @default  */
+            message: string;
+        };
         /** ErrorDetail */
         ErrorDetail: {
             code: string | null;
             message: string;
+        };
+        /**
+         * EventReason
+         * @description Why a run changed state (a run event's `reason`): written by the API, the scheduler, the relay, a worker
+         *         (an attempt's outcome, workers/outcomes.py) and the reaper. tests/unit/test_console_codes.py checks this list
+         *         against every reason the sources write.
+         * @enum {string}
+         */
+        EventReason: "created" | "created_held" | "released" | "dispatched" | "message_resent" | "started" | "succeeded" | "failed" | "cancelled" | "timed_out" | "worker_shutdown" | "lost" | "worker_lost" | "cancel_requested" | "overlap_cancel_running" | "manual_retry";
+        /** ExactNumbers */
+        ExactNumbers: {
+            /** @constant */
+            code: "exact_numbers";
+            column: string;
+            digits: number;
+            /** @default  */
+            message: string;
+            /** @enum {string} */
+            read_as: "decimal" | "text";
+            scale: number | null;
+        };
+        /** Example */
+        Example: {
+            column: string;
+            example: string;
         };
         /** FieldError */
         FieldError: {
@@ -2031,6 +2138,52 @@ export interface components {
             size: number;
             /** Format: uuid */
             upload_id: string;
+        };
+        /** FooterKept */
+        FooterKept: {
+            /** @constant */
+            code: "footer_kept";
+            /** @default  */
+            message: string;
+            reason: string;
+            skip: number;
+        };
+        /** FooterLeftOut */
+        FooterLeftOut: {
+            /** @constant */
+            code: "footer_left_out";
+            count: number;
+            lines: string[];
+            /** @default  */
+            message: string;
+        };
+        /** HeaderBelowTitles */
+        HeaderBelowTitles: {
+            /** @constant */
+            code: "header_below_titles";
+            /** @default  */
+            message: string;
+            row: number;
+            titles: components["schemas"]["TitleRow"][];
+        };
+        /** HeaderRowsJoined */
+        HeaderRowsJoined: {
+            /** @constant */
+            code: "header_rows_joined";
+            example: string | null;
+            first: number;
+            last: number;
+            /** @default  */
+            message: string;
+        };
+        /** HeaderWidth */
+        HeaderWidth: {
+            /** @constant */
+            code: "header_width";
+            data: number;
+            header: number;
+            /** @default  */
+            message: string;
         };
         /** Health */
         Health: {
@@ -2071,6 +2224,15 @@ export interface components {
             skip_rows: number;
             thousands_separator?: string | null;
         };
+        /** ImportFailedLine */
+        ImportFailedLine: {
+            /** @constant */
+            code: "import_failed";
+            error: string;
+            error_code: string;
+            /** @default  */
+            message: string;
+        };
         /** ImportOut */
         ImportOut: {
             error: components["schemas"]["ErrorDetail"] | null;
@@ -2080,6 +2242,28 @@ export interface components {
             /** Format: uuid */
             run_id: string;
             status: components["schemas"]["RunStatus"];
+        };
+        /** ImportVersion */
+        ImportVersion: {
+            /** @constant */
+            code: "import_version";
+            columns: number;
+            /** @default  */
+            message: string;
+            parquet_bytes: number;
+            rejected: number;
+            rows: number;
+            version: number;
+        };
+        /** Importing */
+        Importing: {
+            bytes: number;
+            /** @constant */
+            code: "importing";
+            config: string | null;
+            file: string;
+            /** @default  */
+            message: string;
         };
         /** InputCheck */
         InputCheck: {
@@ -2094,6 +2278,27 @@ export interface components {
             dataset: string;
             version?: number | null;
         };
+        /** InputPinned */
+        InputPinned: {
+            /** @constant */
+            code: "input_pinned";
+            dataset: string;
+            input: string;
+            /** @default  */
+            message: string;
+            version: number;
+        };
+        /** InputRead */
+        InputRead: {
+            /** @constant */
+            code: "input_read";
+            dataset: string;
+            input: string;
+            /** @default  */
+            message: string;
+            rows: number;
+            version: number;
+        };
         /** IntervalSpec */
         IntervalSpec: {
             /** @description ISO 8601 with a UTC offset, in the years 1900 to 8999 (from 1900-01-01T00:00:00+00:00 until 9000-01-01T00:00:00+00:00, exclusive); 422 time_out_of_range otherwise */
@@ -2101,6 +2306,16 @@ export interface components {
             /** @constant */
             kind: "interval";
             seconds: number;
+        };
+        /** InvalidBytes */
+        InvalidBytes: {
+            /** @constant */
+            code: "invalid_bytes";
+            count: number;
+            encoding: string;
+            /** @default  */
+            message: string;
+            replaced: boolean;
         };
         /** InviteIn */
         InviteIn: {
@@ -2147,6 +2362,25 @@ export interface components {
             /** @default bearer */
             token_type: string;
         };
+        /** KeptAsText */
+        KeptAsText: {
+            /** @constant */
+            code: "kept_as_text";
+            column: string;
+            /** @default  */
+            message: string;
+            row: number;
+            value: string;
+        };
+        /** LargestSheet */
+        LargestSheet: {
+            /** @constant */
+            code: "largest_sheet";
+            /** @default  */
+            message: string;
+            others: components["schemas"]["SheetSize"][];
+            sheet: components["schemas"]["SheetSize"];
+        };
         /** LastRun */
         LastRun: {
             /** Format: date-time */
@@ -2156,12 +2390,29 @@ export interface components {
             scheduled_for: string | null;
             status: components["schemas"]["RunStatus"];
         };
+        /** LeaseLost */
+        LeaseLost: {
+            /** @constant */
+            code: "lease_lost";
+            /** @default  */
+            message: string;
+        };
+        /** LineEnds */
+        LineEnds: {
+            /** @constant */
+            code: "line_ends";
+            /** @enum {string} */
+            ends: "lf_cr" | "cr";
+            /** @default  */
+            message: string;
+        };
         /** LogLineOut */
         LogLineOut: {
             attempt: number;
             level: string;
             message: string;
             n: number;
+            notice?: components["schemas"]["AttemptStarted"] | components["schemas"]["LeaseLost"] | components["schemas"]["RetryScheduled"] | components["schemas"]["AttemptEnded"] | components["schemas"]["InputPinned"] | components["schemas"]["InputRead"] | components["schemas"]["ParamsIgnored"] | components["schemas"]["StepDone"] | components["schemas"]["Sleeping"] | components["schemas"]["OutputWritten"] | components["schemas"]["OutputVersion"] | components["schemas"]["Importing"] | components["schemas"]["ImportVersion"] | components["schemas"]["ImportFailedLine"] | components["schemas"]["EmptyHeader"] | components["schemas"]["DuplicateColumn"] | components["schemas"]["HeaderWidth"] | components["schemas"]["DelimiterHint"] | components["schemas"]["HeaderRowsJoined"] | components["schemas"]["MergedHeader"] | components["schemas"]["ColumnsCut"] | components["schemas"]["RepeatedHeaderRows"] | components["schemas"]["RepeatedHeaderLines"] | components["schemas"]["MixedTypes"] | components["schemas"]["MostlyNumbers"] | components["schemas"]["LongNumbers"] | components["schemas"]["ExactNumbers"] | components["schemas"]["NonFiniteNull"] | components["schemas"]["TabPadded"] | components["schemas"]["UtcOffset"] | components["schemas"]["ErrorCells"] | components["schemas"]["KeptAsText"] | components["schemas"]["WorkbookNamed"] | components["schemas"]["TextNamed"] | components["schemas"]["EncodingGuessed"] | components["schemas"]["InvalidBytes"] | components["schemas"]["LineEnds"] | components["schemas"]["FooterLeftOut"] | components["schemas"]["FooterKept"] | components["schemas"]["RecordsPath"] | components["schemas"]["PreviewRows"] | components["schemas"]["CellsCut"] | components["schemas"]["RowProblem"] | components["schemas"]["Rejected"] | components["schemas"]["OneRecord"] | components["schemas"]["LargestSheet"] | components["schemas"]["HeaderBelowTitles"] | components["schemas"]["TitleLines"] | components["schemas"]["TotalsRow"] | components["schemas"]["SummaryLines"] | components["schemas"]["NullPlaceholders"] | components["schemas"]["TypedColumns"] | components["schemas"]["ThousandsSeparator"] | components["schemas"]["Other"] | null;
             step: number | null;
             /** Format: date-time */
             ts: string;
@@ -2178,6 +2429,15 @@ export interface components {
             /** @default false */
             refresh_cookie: boolean;
             username: string;
+        };
+        /** LongNumbers */
+        LongNumbers: {
+            /** @constant */
+            code: "long_numbers";
+            column: string;
+            example: string;
+            /** @default  */
+            message: string;
         };
         /** MadeByOut */
         MadeByOut: {
@@ -2206,6 +2466,15 @@ export interface components {
             user_id: string;
             username: string;
         };
+        /** MergedHeader */
+        MergedHeader: {
+            cells: string;
+            /** @constant */
+            code: "merged_header";
+            /** @default  */
+            message: string;
+            name: string | null;
+        };
         /**
          * MisfirePolicy
          * @description What a fire time seen later than the grace becomes.
@@ -2213,6 +2482,23 @@ export interface components {
          * @enum {string}
          */
         MisfirePolicy: "skip" | "run_once" | "catch_up";
+        /** MixedTypes */
+        MixedTypes: {
+            /** @constant */
+            code: "mixed_types";
+            column: string;
+            /** @default  */
+            message: string;
+        };
+        /** MostlyNumbers */
+        MostlyNumbers: {
+            /** @constant */
+            code: "mostly_numbers";
+            column: string;
+            example: string;
+            /** @default  */
+            message: string;
+        };
         /** NamedMemberIn */
         NamedMemberIn: {
             role: string;
@@ -2263,6 +2549,23 @@ export interface components {
             pipeline_id?: string | null;
             url: string;
         };
+        /** NonFiniteNull */
+        NonFiniteNull: {
+            /** @constant */
+            code: "non_finite_as_null";
+            count: number;
+            first_line: number | null;
+            /** @default  */
+            message: string;
+        };
+        /** NullPlaceholders */
+        NullPlaceholders: {
+            /** @constant */
+            code: "null_placeholders";
+            columns: components["schemas"]["Placeholders"][];
+            /** @default  */
+            message: string;
+        };
         /** OccurrenceOut */
         OccurrenceOut: {
             outcome: components["schemas"]["OccurrenceOutcome"];
@@ -2294,6 +2597,20 @@ export interface components {
             /** @constant */
             kind: "once";
         };
+        /** OneRecord */
+        OneRecord: {
+            /** @constant */
+            code: "one_record";
+            /** @default  */
+            message: string;
+        };
+        /** Other */
+        Other: {
+            /** @constant */
+            code: "other";
+            /** @default  */
+            message: string;
+        };
         /** OutputCheck */
         OutputCheck: {
             columns: components["schemas"]["OutputColumn"][];
@@ -2312,6 +2629,26 @@ export interface components {
             nulls?: number | null;
             type: string;
         };
+        /** OutputVersion */
+        OutputVersion: {
+            /** @constant */
+            code: "output_version";
+            columns: number;
+            /** @default  */
+            message: string;
+            output: string;
+            rows: number;
+            version: number;
+        };
+        /** OutputWritten */
+        OutputWritten: {
+            bytes: number;
+            /** @constant */
+            code: "output_written";
+            /** @default  */
+            message: string;
+            rows: number;
+        };
         /**
          * OverlapPolicy
          * @description What a fire time becomes while max_concurrent_runs runs are unfinished.
@@ -2328,6 +2665,14 @@ export interface components {
             source: string;
             type: string;
             value?: unknown;
+        };
+        /** ParamsIgnored */
+        ParamsIgnored: {
+            /** @constant */
+            code: "params_ignored";
+            /** @default  */
+            message: string;
+            params: string[];
         };
         /** PasswordIn */
         PasswordIn: {
@@ -2443,6 +2788,12 @@ export interface components {
             items: components["schemas"]["PipelineVersionSummary"][];
             next_cursor: string | null;
         };
+        /** Placeholders */
+        Placeholders: {
+            column: string;
+            tokens: string[];
+            values: number;
+        };
         /** Preview */
         Preview: {
             columns: components["schemas"]["Column"][];
@@ -2451,11 +2802,20 @@ export interface components {
             encoding: string | null;
             format: string;
             header_row: number;
+            notices?: (components["schemas"]["EmptyHeader"] | components["schemas"]["DuplicateColumn"] | components["schemas"]["HeaderWidth"] | components["schemas"]["DelimiterHint"] | components["schemas"]["HeaderRowsJoined"] | components["schemas"]["MergedHeader"] | components["schemas"]["ColumnsCut"] | components["schemas"]["RepeatedHeaderRows"] | components["schemas"]["RepeatedHeaderLines"] | components["schemas"]["MixedTypes"] | components["schemas"]["MostlyNumbers"] | components["schemas"]["LongNumbers"] | components["schemas"]["ExactNumbers"] | components["schemas"]["NonFiniteNull"] | components["schemas"]["TabPadded"] | components["schemas"]["UtcOffset"] | components["schemas"]["ErrorCells"] | components["schemas"]["KeptAsText"] | components["schemas"]["WorkbookNamed"] | components["schemas"]["TextNamed"] | components["schemas"]["EncodingGuessed"] | components["schemas"]["InvalidBytes"] | components["schemas"]["LineEnds"] | components["schemas"]["FooterLeftOut"] | components["schemas"]["FooterKept"] | components["schemas"]["RecordsPath"] | components["schemas"]["PreviewRows"] | components["schemas"]["CellsCut"] | components["schemas"]["RowProblem"] | components["schemas"]["Rejected"] | components["schemas"]["OneRecord"] | components["schemas"]["LargestSheet"] | components["schemas"]["HeaderBelowTitles"] | components["schemas"]["TitleLines"] | components["schemas"]["TotalsRow"] | components["schemas"]["SummaryLines"] | components["schemas"]["NullPlaceholders"] | components["schemas"]["TypedColumns"] | components["schemas"]["ThousandsSeparator"] | components["schemas"]["Other"])[];
             rows: unknown[][];
             sheets: components["schemas"]["SheetInfo"][];
             suggested_config?: components["schemas"]["ImportConfig"] | null;
             suggestions?: components["schemas"]["Suggestion"][];
             warnings: string[];
+        };
+        /** PreviewRows */
+        PreviewRows: {
+            /** @constant */
+            code: "preview_rows";
+            /** @default  */
+            message: string;
+            rows: number;
         };
         /** Problem */
         Problem: {
@@ -2477,6 +2837,14 @@ export interface components {
             display_name?: string | null;
             email?: string | null;
         };
+        /** RecordsPath */
+        RecordsPath: {
+            /** @constant */
+            code: "records_path";
+            /** @default  */
+            message: string;
+            path: string;
+        };
         /** RefreshIn */
         RefreshIn: {
             refresh_token?: string | null;
@@ -2487,6 +2855,50 @@ export interface components {
             invite?: string | null;
             password: string;
             username: string;
+        };
+        /** Rejected */
+        Rejected: {
+            /** @constant */
+            code: "rejected";
+            count: number;
+            file: string;
+            /** @default  */
+            message: string;
+            /** @enum {string} */
+            unit: "row" | "record";
+        };
+        /** RepeatedHeaderLines */
+        RepeatedHeaderLines: {
+            /** @constant */
+            code: "repeated_header_lines";
+            count: number;
+            lines: number[];
+            /** @default  */
+            message: string;
+            /** @enum {string} */
+            outcome: "rejected" | "read_as_data";
+            rejects_file?: string | null;
+        };
+        /** RepeatedHeaderRows */
+        RepeatedHeaderRows: {
+            /** @constant */
+            code: "repeated_header_rows";
+            count: number;
+            /** @default  */
+            message: string;
+            rows: number[];
+            sample_rows: number;
+        };
+        /** RetryScheduled */
+        RetryScheduled: {
+            attempt: number;
+            /** @constant */
+            code: "retry_scheduled";
+            delay_seconds: number;
+            error: string | null;
+            /** @default  */
+            message: string;
+            reason: string;
         };
         /**
          * RoleName
@@ -2504,6 +2916,16 @@ export interface components {
         /** Rotation */
         Rotation: {
             grace_seconds?: number | null;
+        };
+        /** RowProblem */
+        RowProblem: {
+            /** @constant */
+            code: "row_problem";
+            column: string | null;
+            /** @default  */
+            message: string;
+            problem: string;
+            row: number;
         };
         /** RowsOut */
         RowsOut: {
@@ -2552,7 +2974,7 @@ export interface components {
             };
             from_status: components["schemas"]["RunStatus"] | null;
             id: number;
-            reason: string;
+            reason: components["schemas"]["EventReason"];
             to_status: components["schemas"]["RunStatus"];
         };
         /**
@@ -2560,6 +2982,12 @@ export interface components {
          * @enum {string}
          */
         RunKind: "pipeline" | "ingest";
+        /** RunNames */
+        RunNames: {
+            dataset: string | null;
+            deployment: string | null;
+            pipeline: string | null;
+        };
         /** RunOut */
         RunOut: {
             attempt: number;
@@ -2580,6 +3008,7 @@ export interface components {
             lateness_seconds?: number | null;
             log_lines: number;
             max_retries: number;
+            names?: components["schemas"]["RunNames"] | null;
             /** Format: uuid */
             namespace_id: string;
             next_retry_at: string | null;
@@ -2661,6 +3090,20 @@ export interface components {
             /** @default true */
             visible: boolean;
         };
+        /** SheetSize */
+        SheetSize: {
+            columns: number | null;
+            name: string;
+            rows: number | null;
+        };
+        /** Sleeping */
+        Sleeping: {
+            /** @constant */
+            code: "sleeping";
+            /** @default  */
+            message: string;
+            seconds: number;
+        };
         /** StepCheck */
         StepCheck: {
             passed?: boolean | null;
@@ -2668,6 +3111,21 @@ export interface components {
             rows?: number | null;
             rules?: components["schemas"]["RuleCheck"][];
             step: string;
+        };
+        /** StepDone */
+        StepDone: {
+            /** @constant */
+            code: "step_done";
+            duration_ms: number;
+            how: string | null;
+            id: string;
+            /** @default  */
+            message: string;
+            rows_in: number | null;
+            rows_out: number | null;
+            step: number;
+            steps: number;
+            type: string;
         };
         /** StepSchema */
         StepSchema: {
@@ -2678,18 +3136,87 @@ export interface components {
         /** Suggestion */
         Suggestion: {
             field: string;
+            notice?: components["schemas"]["EmptyHeader"] | components["schemas"]["DuplicateColumn"] | components["schemas"]["HeaderWidth"] | components["schemas"]["DelimiterHint"] | components["schemas"]["HeaderRowsJoined"] | components["schemas"]["MergedHeader"] | components["schemas"]["ColumnsCut"] | components["schemas"]["RepeatedHeaderRows"] | components["schemas"]["RepeatedHeaderLines"] | components["schemas"]["MixedTypes"] | components["schemas"]["MostlyNumbers"] | components["schemas"]["LongNumbers"] | components["schemas"]["ExactNumbers"] | components["schemas"]["NonFiniteNull"] | components["schemas"]["TabPadded"] | components["schemas"]["UtcOffset"] | components["schemas"]["ErrorCells"] | components["schemas"]["KeptAsText"] | components["schemas"]["WorkbookNamed"] | components["schemas"]["TextNamed"] | components["schemas"]["EncodingGuessed"] | components["schemas"]["InvalidBytes"] | components["schemas"]["LineEnds"] | components["schemas"]["FooterLeftOut"] | components["schemas"]["FooterKept"] | components["schemas"]["RecordsPath"] | components["schemas"]["PreviewRows"] | components["schemas"]["CellsCut"] | components["schemas"]["RowProblem"] | components["schemas"]["Rejected"] | components["schemas"]["OneRecord"] | components["schemas"]["LargestSheet"] | components["schemas"]["HeaderBelowTitles"] | components["schemas"]["TitleLines"] | components["schemas"]["TotalsRow"] | components["schemas"]["SummaryLines"] | components["schemas"]["NullPlaceholders"] | components["schemas"]["TypedColumns"] | components["schemas"]["ThousandsSeparator"] | components["schemas"]["Other"] | null;
             reason: string;
             value: unknown;
+        };
+        /** SummaryLines */
+        SummaryLines: {
+            /** @constant */
+            code: "summary_lines";
+            label: string | null;
+            lines: string[];
+            /** @default  */
+            message: string;
+            summary: number;
+            totals: string | null;
+            width: number;
+        };
+        /** TabPadded */
+        TabPadded: {
+            /** @constant */
+            code: "tab_padded";
+            columns: string[];
+            count: number;
+            /** @default  */
+            message: string;
         };
         /** TemporaryPassword */
         TemporaryPassword: {
             temporary_password: string;
+        };
+        /** TextNamed */
+        TextNamed: {
+            /** @constant */
+            code: "text_named";
+            extension: string;
+            file: string;
+            kind: string;
+            /** @default  */
+            message: string;
+        };
+        /** ThousandsSeparator */
+        ThousandsSeparator: {
+            /** @constant */
+            code: "thousands_separator";
+            columns: components["schemas"]["Example"][];
+            /** @default  */
+            message: string;
+        };
+        /** TitleLines */
+        TitleLines: {
+            /** @constant */
+            code: "title_block";
+            columns: number;
+            last: number;
+            /** @default  */
+            message: string;
+            titles: string[];
+        };
+        /** TitleRow */
+        TitleRow: {
+            cells?: string | null;
+            filled?: number | null;
+            /** @enum {string} */
+            kind: "merged" | "cell" | "note";
+            row: number;
+            title?: string | null;
+            width?: number | null;
         };
         /**
          * TokenKind
          * @enum {string}
          */
         TokenKind: "access" | "refresh" | "api";
+        /** TotalsRow */
+        TotalsRow: {
+            /** @constant */
+            code: "totals_row";
+            label: string;
+            /** @default  */
+            message: string;
+            row: number;
+        };
         /** TriggerIn */
         TriggerIn: {
             params?: {
@@ -2703,6 +3230,22 @@ export interface components {
             column: string;
             /** @description The row's position in this page's `rows` (0-based) */
             row: number;
+        };
+        /** TypedColumn */
+        TypedColumn: {
+            column: string;
+            example?: string | null;
+            format?: string | null;
+            /** @enum {string} */
+            type: "decimal" | "boolean" | "date" | "datetime";
+        };
+        /** TypedColumns */
+        TypedColumns: {
+            /** @constant */
+            code: "typed_columns";
+            columns: components["schemas"]["TypedColumn"][];
+            /** @default  */
+            message: string;
         };
         /** Upcoming */
         Upcoming: {
@@ -2749,6 +3292,15 @@ export interface components {
         UserOutPage: {
             items: components["schemas"]["UserOut"][];
             next_cursor: string | null;
+        };
+        /** UtcOffset */
+        UtcOffset: {
+            /** @constant */
+            code: "utc_offset";
+            column: string;
+            example: string | null;
+            /** @default  */
+            message: string;
         };
         /** ValidationReport */
         ValidationReport: {
@@ -2887,6 +3439,16 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
             url: string;
+        };
+        /** WorkbookNamed */
+        WorkbookNamed: {
+            /** @constant */
+            code: "workbook_named";
+            extension: string;
+            file: string;
+            kind: string;
+            /** @default  */
+            message: string;
         };
     };
     responses: never;

@@ -2,7 +2,7 @@
  * Names for the API's bodies, keyed by path and method (what openapi-fetch keys on), so the
  * console does not depend on the generated schema names, which follow the server's class names.
  */
-import type { paths } from './schema'
+import type { components, paths } from './schema'
 
 type Json<T> = T extends { content: { 'application/json': infer B } } ? B : never
 /** The 200/201 body of `method` on `path`. */
@@ -59,4 +59,6 @@ export interface LogLine {
   message: string
   attempt: number
   step?: number | null
+  /** A line Conveyor writes itself: its code and parameters, worded by the console (../i18n/notices.ts). */
+  notice?: components['schemas']['LogLineOut']['notice']
 }

@@ -1,5 +1,6 @@
 /** The import configuration form's state, cleaned into what POST /preview and /imports take, and import outcomes read back. */
 import type { ColumnSpec, ImportConfig } from './api'
+import { noticeColumns, type ImportNotice } from '@/i18n/notices'
 
 export const COLUMN_TYPES = ['string', 'integer', 'float', 'decimal', 'boolean', 'date', 'datetime', 'time', 'json'] as const
 export const ENCODINGS = ['utf-8', 'utf-8-sig', 'gb18030', 'gbk', 'big5', 'shift_jis', 'euc_kr', 'utf-16', 'utf-16-le', 'utf-16-be', 'latin-1', 'cp1252']
@@ -117,6 +118,32 @@ export function importProblems(progress: Record<string, unknown> | null | undefi
   const row = /row (\d+)/.exec(where)
   const column = /column (.+)$/.exec(where)
   return [{ row: row ? Number(row[1]) : null, column: column?.[1] ?? null, message: first[1] ?? message }]
+}
+
+/**
+ * The preview's notices placed where they apply, worded by `word`: those about a column (their `column` or
+ * `columns` parameter) go to that column's header, the rest above the table. A notice with no code (`other`) is
+ * placed by its text, as placeWarnings does.
+ */
+export function placeNotices(
+  notices: ImportNotice[],
+  columns: string[],
+  word: (notice: ImportNotice) => string,
+): { byColumn: Record<string, string[]>; general: string[] } {
+  const byColumn: Record<string, string[]> = {}
+  const general: string[] = []
+  for (const notice of notices) {
+    if (notice.code === 'other') {
+      const placed = placeWarnings([notice.message], columns)
+      for (const [c, said] of Object.entries(placed.byColumn)) (byColumn[c] ??= []).push(...said)
+      general.push(...placed.general)
+      continue
+    }
+    const named = noticeColumns(notice).filter((c) => columns.includes(c))
+    for (const c of named) (byColumn[c] ??= []).push(word(notice))
+    if (!named.length) general.push(word(notice))
+  }
+  return { byColumn, general }
 }
 
 /**

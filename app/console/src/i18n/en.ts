@@ -63,6 +63,8 @@ export default {
     title: 'Runs',
     import: 'Import',
     importOf: 'Import: {name}',
+    deploymentOf: 'Deployment: {name}',
+    retryAt: 'retry at {time}',
     status: 'Status',
     kind: 'Kind',
     trigger: 'Trigger',

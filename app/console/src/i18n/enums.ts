@@ -4,6 +4,7 @@
  * filters send it to the API, charts key their colours by it.
  */
 import { useI18n } from 'vue-i18n'
+import type { components } from '@/api/schema'
 import type { Run, RunStatus } from '@/api/types'
 
 /**
@@ -52,6 +53,8 @@ export interface EnumGroups {
   runStatus: RunStatus
   runKind: Run['kind']
   runTrigger: Run['trigger']
+  /** Why a run changed state (a timeline event's `reason`). */
+  runEventReason: components['schemas']['RunEventOut']['reason']
   runError: RunErrorCode
   auditAction: AuditAction
 }

@@ -63,6 +63,8 @@ export default {
     title: '运行记录',
     import: '导入',
     importOf: '导入：{name}',
+    deploymentOf: '部署：{name}',
+    retryAt: '{time} 重试',
     status: '状态',
     kind: '类型',
     trigger: '触发方式',

@@ -1,6 +1,6 @@
 /** The runs list: the API's filters, and keyset pages appended by "load more". */
 import { defineStore } from 'pinia'
-import { reactive, ref, type Ref } from 'vue'
+import { reactive, ref } from 'vue'
 import { api } from '@/api/client'
 import { unwrap } from '@/api/errors'
 import type { Run, RunQuery, RunStatus } from '@/api/types'
@@ -41,9 +41,6 @@ export function runQuery(filters: RunFilters, namespace: string | null, cursor: 
 
 export const useRunsStore = defineStore('runs', () => {
   const filters = reactive<RunFilters>({ status: [], kind: '', trigger: '', pipeline: '', deployment: '', range: null })
-  /** Pipeline and dataset names by id, for the list's pipeline column (runs carry only the ids). */
-  const pipelineNames = ref<Record<string, string>>({})
-  const datasetNames = ref<Record<string, string>>({})
   const items = ref<Run[]>([])
   const cursor = ref<string | null>(null)
   const loading = ref(false)
@@ -58,43 +55,25 @@ export const useRunsStore = defineStore('runs', () => {
       items.value = more ? [...items.value, ...page.items] : page.items
       cursor.value = page.next_cursor
       done.value = page.next_cursor === null
-      await Promise.all([
-        learnNames(pipelineNames, '/api/v1/pipelines', items.value.map((run) => run.pipeline_id), namespace),
-        learnNames(datasetNames, '/api/v1/datasets', items.value.map((run) => run.dataset_id), namespace),
-      ])
     } finally {
       loading.value = false
     }
   }
 
-  /** Reads names once a run shows an id not named yet (one page of up to 500 pipelines, or datasets). */
-  async function learnNames(
-    known: Ref<Record<string, string>>,
-    path: '/api/v1/pipelines' | '/api/v1/datasets',
-    ids: (string | null | undefined)[],
-    namespace: string | null,
-  ): Promise<void> {
-    if (ids.every((id) => !id || id in known.value)) return
-    // Both lists answer {items: [{id, name, ...}]} and take the same limit and namespace.
-    const answer = await api.GET(path as '/api/v1/pipelines', { params: { query: { limit: 500, ...(namespace ? { namespace } : {}) } } })
-    const page = unwrap(answer) as { items: { id: string; name: string }[] }
-    known.value = { ...known.value, ...Object.fromEntries(page.items.map((item) => [item.id, item.name])) }
-  }
-
-  return { filters, items, cursor, loading, done, pipelineNames, datasetNames, load }
+  return { filters, items, cursor, loading, done, load }
 })
 
 /**
  * What a run worked on, for the runs list's pipeline column: its pipeline's name, or for an import "Import: <dataset>"
- * (`t` words it); an id whose name is not known (yet) shows shortened, a run of neither shows "—".
+ * (`t` words it). The run carries the names (`names`, read by the API for the runs it lists, however many pipelines
+ * there are); an id without a name (a run read from an older API) shows shortened, a run of neither shows "—".
  */
 export function runSubject(
-  run: Pick<Run, 'kind' | 'pipeline_id' | 'dataset_id'>,
-  names: { pipelines: Record<string, string>; datasets: Record<string, string> },
+  run: Pick<Run, 'kind' | 'pipeline_id' | 'dataset_id' | 'names'>,
   t: (key: string, named?: Record<string, unknown>) => string,
 ): string {
-  if (run.pipeline_id) return names.pipelines[run.pipeline_id] ?? shortId(run.pipeline_id)
+  if (run.pipeline_id) return run.names?.pipeline ?? shortId(run.pipeline_id)
   if (run.kind !== 'ingest') return '—'
   if (!run.dataset_id) return t('runs.import')
-  return t('runs.importOf', { name: names.datasets[run.dataset_id] ?? shortId(run.dataset_id) })
+  return t('runs.importOf', { name: run.names?.dataset ?? shortId(run.dataset_id) })
 }

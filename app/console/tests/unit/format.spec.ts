@@ -62,18 +62,19 @@ describe('cellText (one rule for a table cell, wherever rows are shown)', () => 
 })
 
 describe('runSubject (the runs list\'s pipeline column)', () => {
-  const names = { pipelines: { p1: 'nightly' }, datasets: { 'd-1': 'sales' } }
   const t = (key: string, named?: Record<string, unknown>) => `${key}${named ? ` ${JSON.stringify(named)}` : ''}`
+  const names = (pipeline: string | null, dataset: string | null) => ({ pipeline, dataset, deployment: null })
 
-  it("names a pipeline run's pipeline, and an import with its dataset", () => {
-    expect(runSubject({ kind: 'pipeline', pipeline_id: 'p1', dataset_id: null }, names, t)).toBe('nightly')
-    expect(runSubject({ kind: 'ingest', pipeline_id: null, dataset_id: 'd-1' }, names, t)).toBe('runs.importOf {"name":"sales"}')
+  it("names a pipeline run's pipeline, and an import with its dataset, from the names the run carries", () => {
+    expect(runSubject({ kind: 'pipeline', pipeline_id: 'p1', dataset_id: null, names: names('nightly', null) }, t)).toBe('nightly')
+    expect(runSubject({ kind: 'ingest', pipeline_id: null, dataset_id: 'd-1', names: names(null, 'sales') }, t)).toBe('runs.importOf {"name":"sales"}')
   })
 
-  it('shortens an id it cannot name yet, and says "import" without a dataset', () => {
+  it('shortens an id the run does not name, and says "import" without a dataset', () => {
     const unknown = '0194a3c2-0000-7000-8000-00000000abcd'
-    expect(runSubject({ kind: 'ingest', pipeline_id: null, dataset_id: unknown }, names, t)).toBe('runs.importOf {"name":"0000abcd"}')
-    expect(runSubject({ kind: 'ingest', pipeline_id: null, dataset_id: null }, names, t)).toBe('runs.import')
-    expect(runSubject({ kind: 'pipeline', pipeline_id: null, dataset_id: null }, names, t)).toBe('—')
+    expect(runSubject({ kind: 'ingest', pipeline_id: null, dataset_id: unknown, names: null }, t)).toBe('runs.importOf {"name":"0000abcd"}')
+    expect(runSubject({ kind: 'pipeline', pipeline_id: unknown, dataset_id: null, names: names(null, null) }, t)).toBe('0000abcd')
+    expect(runSubject({ kind: 'ingest', pipeline_id: null, dataset_id: null }, t)).toBe('runs.import')
+    expect(runSubject({ kind: 'pipeline', pipeline_id: null, dataset_id: null }, t)).toBe('—')
   })
 })

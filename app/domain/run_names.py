@@ -1,0 +1,46 @@
+"""The names a run shows beside its ids (its pipeline, deployment and dataset), read for exactly the runs listed.
+
+A list of runs carries ids; a reader wants names. Looking them up in a capped page of pipelines left a run of the
+501st pipeline showing an id, so the names are read here, by primary key, for the ids of the runs at hand: three
+small IN queries per page, whatever the number of pipelines, deployments or datasets.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.db.datasets import Dataset
+from app.db.deployments import Deployment
+from app.db.models import Pipeline
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectNames:
+    """Names of what the runs work on, by id (a deleted or unknown id is absent)."""
+
+    pipelines: dict[uuid.UUID, str]
+    deployments: dict[uuid.UUID, str]
+    datasets: dict[uuid.UUID, str]
+
+
+def subject_names(session: Session, runs: Iterable[Any]) -> SubjectNames:
+    """The names of the pipelines, deployments and datasets that `runs` (rows with those ids) refer to."""
+    listed = list(runs)
+
+    def names(model: Any, ids: set[uuid.UUID | None]) -> dict[uuid.UUID, str]:
+        wanted = [i for i in ids if i is not None]
+        if not wanted:
+            return {}
+        return {row.id: row.name for row in session.execute(select(model.id, model.name).where(model.id.in_(wanted)))}
+
+    return SubjectNames(
+        pipelines=names(Pipeline, {r.pipeline_id for r in listed}),
+        deployments=names(Deployment, {r.deployment_id for r in listed}),
+        datasets=names(Dataset, {r.dataset_id for r in listed}),
+    )
