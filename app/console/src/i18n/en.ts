@@ -18,6 +18,14 @@ export default {
   errors: {
     invalidInput: 'Some input is not valid: see the marked fields.',
     nameRule: 'A name may hold only letters A–Z, digits and {others}, and starts with a letter or digit.',
+    codes: {
+      username_taken: 'This username is taken',
+      namespace_taken: 'A namespace with this name exists',
+      pipeline_name_taken: 'A pipeline with this name exists in this namespace',
+      deployment_name_taken: 'A deployment with this name exists in this namespace',
+      dataset_name_taken: 'A dataset with this name exists in this namespace',
+      user_not_found: 'No such user: check the username',
+    },
   },
   auth: {
     title: 'Sign in',
