@@ -34,6 +34,29 @@ def _workbook(path: Path) -> None:
     book.save(path)
 
 
+#: The messy export's data rows: dates as Chinese text, amounts with full-width digits, below a two-row merged header.
+MESSY = [("2026年1月5日", "上海南京路店", "１２"), ("2026年1月6日", "杭州西湖店", 8), ("2026年1月7日", "南京新街口店", "２０")]
+
+
+def _messy(path: Path) -> None:
+    """A Chinese report export: a merged title, a header whose 销售 spans two columns, a 合计 row at the bottom."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "销售明细"
+    sheet.append(["2026年第一季度 华东区 销售报表"])
+    sheet.merge_cells("A1:D1")
+    sheet.append(["日期", "门店", "销售", None])
+    sheet.merge_cells("C2:D2")
+    sheet.append([None, None, "数量", "备注"])
+    sheet.merge_cells("A2:A3")
+    sheet.merge_cells("B2:B3")
+    for day, shop, count in MESSY:
+        sheet.append([day, shop, count, "正常"])
+    sheet.append(["合计", None, 40, None])
+    book.save(path)
+
+
 def _gb18030(path: Path) -> None:
     lines = ["名称,数量,备注", "苹果,3,红色", "香蕉,5,黄色", "葡萄,8,紫色", "橙子,2,橙色"]
     path.write_bytes(("\n".join(lines) + "\n").encode("gb18030"))
@@ -64,15 +87,18 @@ def write(folder: Path) -> Path:
         "large": folder / "large-upload.csv",
         "bad": folder / "bad-cell.csv",
         "long": folder / "long-cell.csv",
+        "messy": folder / "华东销售报表.xlsx",
     }
     _workbook(files["xlsx"])
     _gb18030(files["gb18030"])
     _large(files["large"])
     _bad_cell(files["bad"])
     _long_cell(files["long"])
+    _messy(files["messy"])
     manifest = {
         **{k: str(p) for k, p in files.items()},
         "xlsx_rows": len(CITIES),
+        "messy_rows": len(MESSY),
         "large_rows": 14_000,
         "large_size": files["large"].stat().st_size,
         "large_sha256": hashlib.sha256(files["large"].read_bytes()).hexdigest(),
