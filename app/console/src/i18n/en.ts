@@ -158,5 +158,5 @@ export default {
     error: 'Runs by error',
     failures: 'Recent failures',
   },
-  runsMore: { deployment: 'Deployment id', from: 'Created from', to: 'Created before', range: 'Created between', inputs: 'Inputs' },
+  runsMore: { deployment: 'Deployment id', from: 'Created from', to: 'Created before', range: 'Created between', inputs: 'Inputs', noParams: 'No parameters' },
 } as const

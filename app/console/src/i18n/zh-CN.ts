@@ -158,5 +158,5 @@ export default {
     error: '按错误统计运行',
     failures: '最近的失败',
   },
-  runsMore: { deployment: '部署 ID', from: '创建起始', to: '创建截止', range: '创建时间范围', inputs: '输入' },
+  runsMore: { deployment: '部署 ID', from: '创建起始', to: '创建截止', range: '创建时间范围', inputs: '输入', noParams: '无参数' },
 } as const
