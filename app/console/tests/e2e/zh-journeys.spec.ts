@@ -66,6 +66,9 @@ test('a messy Chinese workbook: column types as words, a date format, a failed i
   await expect(stat('销售_数量')).toHaveText('整数')
   await expect(stat('门店')).toHaveText('文本')
   await shot(page, 'person-dataset-types-zh-CN')
+  // The versions table's header is a name, not a sentence cut before its number ("被拒绝的行：").
+  await page.locator('.el-tabs__item', { hasText: '版本' }).click()
+  await expect(page.locator('th', { hasText: '被拒绝的行' })).toHaveText('被拒绝的行')
   expect(problems).toEqual([])
 })
 
