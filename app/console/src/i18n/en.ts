@@ -24,6 +24,7 @@ export default {
       pipeline_name_taken: 'A pipeline with this name exists in this namespace',
       deployment_name_taken: 'A deployment with this name exists in this namespace',
       dataset_name_taken: 'A dataset with this name exists in this namespace',
+      schedule_never_fires: 'This schedule would never fire: check the cron line or the end time',
       user_not_found: 'No such user: check the username',
     },
   },

@@ -24,6 +24,7 @@ export default {
       pipeline_name_taken: '这个命名空间里已有同名的流水线',
       deployment_name_taken: '这个命名空间里已有同名的部署',
       dataset_name_taken: '这个命名空间里已有同名的数据集',
+      schedule_never_fires: '按这个调度永远不会触发：请检查 Cron 表达式或结束时间',
       user_not_found: '没有这个用户，请检查用户名',
     },
   },

@@ -23,6 +23,8 @@ describe('ApiError', () => {
     expect(new ApiError(404, { detail: "user 'x' does not exist", code: 'user_not_found' }).detail).toBe('没有这个用户，请检查用户名')
     expect(new ApiError(409, { detail: 'a pipeline named x exists', code: 'pipeline_name_taken' }).detail).toContain('流水线')
     expect(new ApiError(409, { detail: 'something new', code: 'brand_new_code' }).detail).toBe('something new')
+    const never = { detail: 'bad', code: 'schedule_never_fires', errors: [{ field: 'schedule.cron', message: 'matches no time in the next 8 years' }] }
+    expect(new ApiError(422, never).fieldError('schedule.cron')).toContain('永远不会触发')
     i18n.global.locale.value = 'en'
     expect(new ApiError(409, taken).fieldError('username')).toBe('This username is taken')
     i18n.global.locale.value = 'zh-CN'
