@@ -39,9 +39,11 @@ test('a messy Chinese workbook: column types as words, a date format, a failed i
   await page.locator('[data-test=cfg-skip-footer] input').press('Tab')
   const day = page.locator('[data-test="cfg-col-日期"]')
   await chooseIn(page, day.locator('[data-test=cfg-col-type]'), '日期')
-  await chooseIn(page, page.locator('[data-test="cfg-col-销售_数量"] [data-test=cfg-col-type]'), '整数')
   await expect(day.locator('[data-test=cfg-col-format]')).toBeVisible()
-  await expect(page.locator('[data-test=preview-type]').first()).toHaveText('日期')
+  await expect(page.locator('[data-test=preview-type]').first()).toHaveText('日期') // the preview has caught up
+  await expect(page.locator('[data-test=preview]')).toHaveAttribute('data-loading', 'false')
+  await chooseIn(page, page.locator('[data-test="cfg-col-销售_数量"] [data-test=cfg-col-type]'), '整数')
+  await expect(page.locator('[data-test=preview-type]').nth(2)).toHaveText('整数')
   await page.locator('[data-test=start-import]').click()
   await expect(page.locator('[data-test=import-failed]')).toBeVisible()
   await expect(page.locator('[data-test=import-heading]')).toHaveText('导入结果')
