@@ -20,6 +20,12 @@ export function readableMessage(message: string, t: (key: string, named: Record<
   return t('errors.nameRule', { others })
 }
 
+/** The page's words for a problem `code` (errors.codes.*), or null for a code without any: then the API's text shows. */
+export function codeWords(code: string): string | null {
+  const key = `errors.codes.${code}`
+  return i18n.global.te(key) ? i18n.global.t(key) : null
+}
+
 export class ApiError extends Error {
   readonly status: number
   readonly code: string
@@ -30,8 +36,12 @@ export class ApiError extends Error {
     const problem = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>
     const code = typeof problem.code === 'string' ? problem.code : `http_${status}`
     // "the request body is not valid" (English, from the API): in the page's language, the fields say what is wrong.
+    // A code with words of its own (a name already taken, a user that does not exist) says them, detail and field alike.
+    const word = codeWords(code)
     const detail =
-      code === 'validation_failed' ? i18n.global.t('errors.invalidInput') : typeof problem.detail === 'string' ? problem.detail : `HTTP ${status}`
+      code === 'validation_failed'
+        ? i18n.global.t('errors.invalidInput')
+        : (word ?? (typeof problem.detail === 'string' ? problem.detail : `HTTP ${status}`))
     super(detail)
     this.name = 'ApiError'
     this.status = status
@@ -40,7 +50,7 @@ export class ApiError extends Error {
     this.errors = Array.isArray(problem.errors)
       ? problem.errors
           .filter((e): e is FieldError => typeof e === 'object' && e !== null && typeof (e as FieldError).field === 'string')
-          .map((e) => ({ field: e.field, message: readableMessage(String(e.message), (key, named) => i18n.global.t(key, named)) }))
+          .map((e) => ({ field: e.field, message: word ?? readableMessage(String(e.message), (key, named) => i18n.global.t(key, named)) }))
       : []
   }
 

@@ -3,6 +3,26 @@ import type { ColumnSpec, ImportConfig } from './api'
 import { noticeColumns, type ImportNotice } from '@/i18n/notices'
 
 export const COLUMN_TYPES = ['string', 'integer', 'float', 'decimal', 'boolean', 'date', 'datetime', 'time', 'json'] as const
+/** Types whose text cells may need a format (`2026年1月5日` reads with `%Y年%m月%d日`): the API takes one per column. */
+export const TEMPORAL_TYPES: readonly string[] = ['date', 'datetime', 'time']
+/** Formats offered for a temporal column (strptime, as the API reads them); any other may be typed. */
+export const DATE_FORMATS: Record<string, string[]> = {
+  date: ['%Y年%m月%d日', '%Y/%m/%d', '%Y.%m.%d', '%Y%m%d', '%d/%m/%Y', '%m/%d/%Y'],
+  datetime: ['%Y年%m月%d日 %H:%M:%S', '%Y/%m/%d %H:%M:%S', '%Y/%m/%d %H:%M', '%Y%m%d%H%M%S', '%d/%m/%Y %H:%M'],
+  time: ['%H时%M分%S秒', '%H:%M', '%H%M%S'],
+}
+
+/** A column type as a word in the page's locale (datasets.types.*); a type this console does not know reads as itself. */
+export function columnTypeWord(i18n: { t: (key: string) => string; te: (key: string) => boolean }, type: string | null | undefined): string {
+  if (!type) return ''
+  const key = `datasets.types.${type}`
+  return i18n.te(key) ? i18n.t(key) : type
+}
+
+/** A finished import leaves the form ready for another try unless it made a version (then the dataset page is next). */
+export function mayImportAgain(status: string | null): boolean {
+  return status !== null && status !== 'SUCCEEDED'
+}
 export const ENCODINGS = ['utf-8', 'utf-8-sig', 'gb18030', 'gbk', 'big5', 'shift_jis', 'euc_kr', 'utf-16', 'utf-16-le', 'utf-16-be', 'latin-1', 'cp1252']
 
 /** The form: every field optional; `''`/null mean "let the API infer it". */
@@ -24,7 +44,7 @@ export interface ConfigForm {
   record_path: string
   limit: number | null
   on_error: 'strict' | 'lenient'
-  columns: Record<string, { name: string; type: string; include: boolean; scale?: number }>
+  columns: Record<string, { name: string; type: string; include: boolean; scale?: number; format?: string }>
 }
 
 export function emptyForm(): ConfigForm {
@@ -57,6 +77,7 @@ export function cleanConfig(form: ConfigForm): Partial<ImportConfig> {
     if (c.name && c.name !== source) spec.name = c.name
     if (c.type) spec.type = c.type as ColumnSpec['type']
     if (c.type === 'decimal' && typeof c.scale === 'number') spec.scale = c.scale
+    if (TEMPORAL_TYPES.includes(c.type) && c.format?.trim()) spec.format = c.format.trim()
     if (spec.name || spec.type || !c.include) columns[source] = spec
   }
   if (Object.keys(columns).length) config.columns = columns

@@ -18,6 +18,15 @@ export default {
   errors: {
     invalidInput: 'Some input is not valid: see the marked fields.',
     nameRule: 'A name may hold only letters A–Z, digits and {others}, and starts with a letter or digit.',
+    codes: {
+      username_taken: 'This username is taken',
+      namespace_taken: 'A namespace with this name exists',
+      pipeline_name_taken: 'A pipeline with this name exists in this namespace',
+      deployment_name_taken: 'A deployment with this name exists in this namespace',
+      dataset_name_taken: 'A dataset with this name exists in this namespace',
+      schedule_never_fires: 'This schedule would never fire: check the cron line or the end time',
+      user_not_found: 'No such user: check the username',
+    },
   },
   auth: {
     title: 'Sign in',
@@ -152,5 +161,5 @@ export default {
     error: 'Runs by error',
     failures: 'Recent failures',
   },
-  runsMore: { deployment: 'Deployment id', from: 'Created from', to: 'Created before', range: 'Created between', inputs: 'Inputs' },
+  runsMore: { deployment: 'Deployment id', from: 'Created from', to: 'Created before', range: 'Created between', inputs: 'Inputs', noParams: 'No parameters' },
 } as const

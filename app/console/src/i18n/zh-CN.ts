@@ -18,6 +18,15 @@ export default {
   errors: {
     invalidInput: '输入有误，请按标出的字段修改。',
     nameRule: '名称只能使用英文字母、数字和 {others}，并以字母或数字开头（不能用中文或空格）。',
+    codes: {
+      username_taken: '这个用户名已被占用',
+      namespace_taken: '已有同名的命名空间',
+      pipeline_name_taken: '这个命名空间里已有同名的流水线',
+      deployment_name_taken: '这个命名空间里已有同名的部署',
+      dataset_name_taken: '这个命名空间里已有同名的数据集',
+      schedule_never_fires: '按这个调度永远不会触发：请检查 Cron 表达式或结束时间',
+      user_not_found: '没有这个用户，请检查用户名',
+    },
   },
   auth: {
     title: '登录',
@@ -152,5 +161,5 @@ export default {
     error: '按错误统计运行',
     failures: '最近的失败',
   },
-  runsMore: { deployment: '部署 ID', from: '创建起始', to: '创建截止', range: '创建时间范围', inputs: '输入' },
+  runsMore: { deployment: '部署 ID', from: '创建起始', to: '创建截止', range: '创建时间范围', inputs: '输入', noParams: '无参数' },
 } as const

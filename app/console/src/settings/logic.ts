@@ -1,5 +1,6 @@
 /** Pure rules of the Settings pages: the password checklist, audit filters and export address, change summaries. */
-import type { AuditQuery, PasswordRules } from './api'
+import type { AuditEntry, AuditQuery, PasswordRules } from './api'
+import { shortId } from '@/utils/format'
 
 export type RuleKey = 'minLength' | 'maxLength' | 'notUsername' | 'notCommon' | 'strength'
 /** One line of the password checklist: met (true), broken (false) or judged by the server on submit (null). */
@@ -93,4 +94,29 @@ export function tokenState(token: { revoked_at?: string | null; expires_at?: str
   if (token.revoked_at) return 'revoked'
   if (token.expires_at && new Date(token.expires_at).getTime() <= now.getTime()) return 'expired'
   return 'active'
+}
+
+/** Console pages of the audit log's resource types, where one exists (a user or a token has none of its own). */
+const RESOURCE_PAGES: Record<string, string> = {
+  run: '/runs/', dataset: '/datasets/', deployment: '/deployments/', pipeline: '/pipelines/', webhook: '/settings/webhooks/',
+}
+
+/** An audit entry's resource as a person reads it: its type, its name when the entry's details carry one (else a short id), its page. */
+export interface AuditResource {
+  type: string | null
+  name: string | null
+  to: string | null
+}
+
+function text(value: unknown): string | null {
+  return typeof value === 'string' && value ? value : null
+}
+
+export function auditResource(entry: Pick<AuditEntry, 'resource_type' | 'resource_id' | 'details'>): AuditResource {
+  const details = (entry.details ?? {}) as Record<string, unknown>
+  const after = (typeof details.after === 'object' && details.after !== null ? details.after : {}) as Record<string, unknown>
+  const named = text(after.name) ?? text(after.username) ?? text(details.name) ?? text(details.username)
+  const id = entry.resource_id
+  const page = entry.resource_type ? RESOURCE_PAGES[entry.resource_type] : undefined
+  return { type: entry.resource_type, name: named ?? (id ? shortId(id) : null), to: page && id ? `${page}${id}` : null }
 }

@@ -66,9 +66,11 @@ test('data center: workbook and GB18030 imports, a resumable upload across a rel
   await shot(page, 'dataset-configure-en')
   await importAndOpen(page)
   await expect(page.locator('[data-test=row-count]')).toHaveText(String(fx.xlsx_rows))
-  await expect(columnType(page, '人数')).toHaveText('integer')
-  await expect(columnType(page, '日期')).toHaveText('date')
-  await expect(columnType(page, '城市')).toHaveText('string')
+  // Column types read as words; the API's code stays in data-type.
+  await expect(columnType(page, '人数')).toHaveText('Integer')
+  await expect(columnType(page, '人数')).toHaveAttribute('data-type', 'integer')
+  await expect(columnType(page, '日期')).toHaveText('Date')
+  await expect(columnType(page, '城市')).toHaveText('Text')
   found.dataset = await violations(page)
   // The rows table with a filter built in the small UI: 人数 > 20 leaves two rows.
   await page.locator('.el-tabs__item', { hasText: 'Data' }).click()
@@ -108,7 +110,7 @@ test('data center: workbook and GB18030 imports, a resumable upload across a rel
   await expect(headers(page)).toHaveText(['名称', '数量', '备注'])
   await importAndOpen(page)
   await expect(page.locator('[data-test=row-count]')).toHaveText('4')
-  await expect(columnType(page, '数量')).toHaveText('integer')
+  await expect(columnType(page, '数量')).toHaveText('Integer')
   // In the runs list an import names what it imported into, not "—".
   await page.goto('/runs')
   await expect(page.locator('[data-test=run-pipeline]', { hasText: `Import: fruit-${stamp}` })).toHaveCount(1)

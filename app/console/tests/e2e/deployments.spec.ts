@@ -44,8 +44,10 @@ test('cron in a non-UTC zone previews the right fire times and is edited; an int
   await expect(field(page, 'param-who')).toHaveValue('cron') // the params form of the pipeline
   // A policy's options say what each does, not only its code.
   await page.locator('[data-test=overlap]').click()
-  await expect(page.getByRole('option', { name: /^buffer_all/ })).toContainText('buffer_all')
-  await expect(page.getByRole('option', { name: /^buffer_all/ })).toContainText('Hold every run; start them as slots free')
+  const queueAll = page.locator('.el-select-dropdown__item[data-value=buffer_all]')
+  await expect(queueAll).toContainText('Queue all')
+  await expect(queueAll).toContainText('Hold every run; start them as slots free')
+  await expect(queueAll).not.toContainText('buffer_all')
   await page.keyboard.press('Escape')
   await field(page, 'cron-input').fill('30 2 * * *')
   await pick(page, 'timezone', 'Asia/Tokyo', 'Asia/Tok')
@@ -64,9 +66,11 @@ test('cron in a non-UTC zone previews the right fire times and is edited; an int
   await expect(page.locator('[data-test=timeline-empty]')).toContainText('No fire time has come yet')
   await expect(page.locator('[data-test=upcoming-time]').first()).toHaveAttribute('data-iso', expected[0] ?? '')
   // Each policy: the code the API and the form use, and what it means in words.
-  await expect(page.locator('[data-test=misfire-policy]')).toHaveText('run_once')
+  // Policies read as words; the code stays in data-value.
+  await expect(page.locator('[data-test=misfire-policy]')).toHaveText('Run once')
+  await expect(page.locator('[data-test=misfire-policy]')).toHaveAttribute('data-value', 'run_once')
   await expect(page.locator('[data-test=misfire-hint]')).toHaveText('Coalesce missed fire times into one run')
-  await expect(page.locator('[data-test=overlap-policy]')).toHaveText('skip')
+  await expect(page.locator('[data-test=overlap-policy]')).toHaveText('Skip')
   await expect(page.locator('[data-test=overlap-hint]')).toHaveText('At the concurrency limit, skip this fire time')
   // The retry policy reads as words, not a bare number.
   const retries = Number(await page.locator('[data-test=retry-policy]').getAttribute('data-max-retries'))

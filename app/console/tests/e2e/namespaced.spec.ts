@@ -62,6 +62,8 @@ test('a deployment in another namespace is edited with its pipeline params, and 
   await expect(page).toHaveURL(/\/deployments\/[0-9a-f-]+$/)
   const created = await request.get(`/api/v1/deployments/${page.url().split('/').pop() ?? ''}`, { headers })
   expect(((await created.json()) as { params: Record<string, unknown> }).params).toEqual({ floor: 1 })
+  // The deployment's page lists its parameters as name = value, not as JSON.
+  await expect(page.locator('[data-test=deployment-params]')).toHaveText('floor = 1')
   await page.goto('/deployments') // with one namespace chosen, the column would only repeat it
   await expect(page.locator('[data-test=deployment-link]').first()).toBeVisible()
   await expect(page.locator('[data-test=deployment-row-namespace]')).toHaveCount(0)

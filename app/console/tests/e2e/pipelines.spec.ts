@@ -149,6 +149,10 @@ test('the Run dialog picks an input from the data center by name and pins its ve
   const runId = page.url().split('/').pop() ?? ''
   const run = (await (await request.get(`/api/v1/runs/${runId}`, { headers })).json()) as { inputs: Record<string, { dataset_id: string; version: number }> }
   expect(run.inputs.cities).toMatchObject({ dataset_id: datasetId, version: 1 })
+  // The run's page names its output dataset (not its id) and says it had no parameters (not "{}").
+  await page.locator('[data-test=run-details-link]').click()
+  await expect(page.locator('[data-test=output-dataset]')).toHaveText(`${name}-out`)
+  await expect(page.locator('[data-test=run-params]')).toHaveText('No parameters')
 })
 
 test('a name outside the name rule is refused in words, in the page language', async ({ page }) => {

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import { forgetUpload, matchSaved, planChunks, receivedBytes, saveUpload, savedUploads } from '@/datasets/chunks'
 import { filterParam, filterParams, orderParam, parseFilter } from '@/datasets/filters'
-import { applySuggestion, cleanConfig, emptyForm, importProblems, placeWarnings } from '@/datasets/config'
+import {
+  COLUMN_TYPES, applySuggestion, cleanConfig, columnTypeWord, emptyForm, importProblems, mayImportAgain, placeWarnings,
+} from '@/datasets/config'
+import { translator } from './translator'
 import { downloadUrl, rejectsUrl } from '@/datasets/api'
 
 class MemoryStorage implements Storage {
@@ -107,6 +110,41 @@ describe('import configuration', () => {
     applySuggestion(form, 'columns', { 金额: { type: 'decimal', scale: 2 } })
     expect(form.columns.备注).toEqual({ name: 'note', type: '', include: true })
     expect(cleanConfig(form).columns).toEqual({ 金额: { include: true, type: 'decimal', scale: 2 }, 备注: { include: true, name: 'note' } })
+  })
+
+  it('sends a date format for temporal columns only, trimmed, and none when left empty', () => {
+    const form = emptyForm()
+    form.columns = {
+      日期: { name: '日期', type: 'date', include: true, format: ' %Y年%m月%d日 ' },
+      时间: { name: '时间', type: 'time', include: true, format: '' },
+      门店: { name: '门店', type: 'string', include: true, format: '%Y' }, // left over from an earlier date choice
+    }
+    expect(cleanConfig(form).columns).toEqual({
+      日期: { include: true, type: 'date', format: '%Y年%m月%d日' },
+      时间: { include: true, type: 'time' },
+      门店: { include: true, type: 'string' },
+    })
+  })
+
+  it('names every column type as a word in both locales; an unknown type reads as itself', () => {
+    for (const locale of ['zh-CN', 'en'] as const) {
+      const words = COLUMN_TYPES.map((type) => columnTypeWord(translator(locale), type))
+      expect(new Set(words).size, locale).toBe(COLUMN_TYPES.length)
+      expect(words.filter((w, i) => w === COLUMN_TYPES[i] && w !== 'json'), locale).toEqual([])
+    }
+    expect(columnTypeWord(translator('zh-CN'), 'date')).toBe('日期')
+    expect(columnTypeWord(translator('zh-CN'), 'string')).toBe('文本')
+    expect(columnTypeWord(translator('en'), 'integer')).toBe('Integer')
+    expect(columnTypeWord(translator('zh-CN'), 'interval')).toBe('interval')
+    expect(columnTypeWord(translator('en'), null)).toBe('')
+  })
+
+  it('lets a failed or cancelled import be tried again, not one under way or one that made a version', () => {
+    expect(mayImportAgain(null)).toBe(false)
+    expect(mayImportAgain('SUCCEEDED')).toBe(false)
+    expect(mayImportAgain('FAILED')).toBe(true)
+    expect(mayImportAgain('CANCELLED')).toBe(true)
+    expect(mayImportAgain('TIMED_OUT')).toBe(true)
   })
 
   it("lists a failed import's problems from the run, or the one its message names", () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { cronInWords, emptyForm, fromDeployment, intervalParts, scheduleInWords, toBody } from '@/deployments/schedule'
+import { DST_FOLD, DST_GAP, MISFIRE, OVERLAP, cronInWords, emptyForm, fromDeployment, intervalParts, scheduleInWords, toBody } from '@/deployments/schedule'
 import type { Deployment } from '@/deployments/api'
+import { translator } from './translator'
 
 const t = (key: string, values?: Record<string, unknown>) => `${key}${values ? JSON.stringify(values) : ''}`
 
@@ -56,5 +57,24 @@ describe('the form and the API body', () => {
     expect(form).toMatchObject({ kind: 'interval', every: 2, unit: 'h', pipeline: 'p', dst_nonexistent: 'skip', dst_ambiguous: 'both', max_retries: 3 })
     // editing keeps the interval's anchor, so the fire times do not move
     expect(toBody(form, {}, null).schedule).toEqual({ kind: 'interval', seconds: 7200, anchor: '2026-01-01T00:00:00Z' })
+  })
+})
+
+describe('policy names', () => {
+  it('names every misfire, overlap and DST policy as a word in both locales, with its sentence', () => {
+    const groups = { misfire: MISFIRE, overlap: OVERLAP, gap: DST_GAP, fold: DST_FOLD }
+    for (const locale of ['zh-CN', 'en'] as const) {
+      const i18n = translator(locale)
+      for (const [group, codes] of Object.entries(groups)) {
+        const names = codes.map((code) => {
+          expect(i18n.te(`deployments.policyName.${group}.${code}`), `${locale} ${group}.${code}`).toBe(true)
+          expect(i18n.te(`deployments.policy.${group}.${code}`), `${locale} ${group}.${code} sentence`).toBe(true)
+          return i18n.t(`deployments.policyName.${group}.${code}`)
+        })
+        expect(names.filter((name, i) => name === codes[i]), `${locale} ${group}`).toEqual([])
+        expect(new Set(names).size, `${locale} ${group}`).toBe(codes.length)
+      }
+    }
+    expect(translator('zh-CN').t('deployments.policyName.misfire.run_once')).toBe('合并为一次')
   })
 })

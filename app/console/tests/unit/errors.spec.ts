@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { ApiError, readableMessage, unwrap } from '@/api/errors'
+import { i18n } from '@/i18n'
 
 describe('ApiError', () => {
   it('carries the problem detail, code and field errors', () => {
@@ -12,6 +13,21 @@ describe('ApiError', () => {
     expect(error.code).toBe('invalid_params')
     expect(error.fieldError('params.floor')).toBe('must be a number')
     expect(error.errors).toHaveLength(1)
+  })
+
+  it("says a taken name or a missing user in the page's language, at the field too; other codes keep the API's text", () => {
+    const taken = { detail: "the username 'wang' is taken", code: 'username_taken', errors: [{ field: 'username', message: 'taken' }] }
+    i18n.global.locale.value = 'zh-CN'
+    expect(new ApiError(409, taken).detail).toBe('这个用户名已被占用')
+    expect(new ApiError(409, taken).fieldError('username')).toBe('这个用户名已被占用')
+    expect(new ApiError(404, { detail: "user 'x' does not exist", code: 'user_not_found' }).detail).toBe('没有这个用户，请检查用户名')
+    expect(new ApiError(409, { detail: 'a pipeline named x exists', code: 'pipeline_name_taken' }).detail).toContain('流水线')
+    expect(new ApiError(409, { detail: 'something new', code: 'brand_new_code' }).detail).toBe('something new')
+    const never = { detail: 'bad', code: 'schedule_never_fires', errors: [{ field: 'schedule.cron', message: 'matches no time in the next 8 years' }] }
+    expect(new ApiError(422, never).fieldError('schedule.cron')).toContain('永远不会触发')
+    i18n.global.locale.value = 'en'
+    expect(new ApiError(409, taken).fieldError('username')).toBe('This username is taken')
+    i18n.global.locale.value = 'zh-CN'
   })
 
   it('still says something for a body that is not a problem', () => {

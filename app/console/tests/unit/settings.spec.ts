@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { auditExportPath, auditQuery, changeSummary, emptyAuditFilters, passwordAcceptable, passwordChecklist, tokenState } from '@/settings/logic'
+import { auditExportPath, auditQuery, auditResource, changeSummary, emptyAuditFilters, passwordAcceptable, passwordChecklist, tokenState } from '@/settings/logic'
 
 const RULES = { min_length: 10, max_length: 1024, not_common: true, not_username: true, min_score: 3 }
 
@@ -52,5 +52,19 @@ describe('token state', () => {
     expect(tokenState({ revoked_at: '2026-05-01T00:00:00Z', expires_at: '2026-05-02T00:00:00Z' }, now)).toBe('revoked')
     expect(tokenState({ revoked_at: null, expires_at: '2026-05-02T00:00:00Z' }, now)).toBe('expired')
     expect(tokenState({ revoked_at: null, expires_at: null }, now)).toBe('active')
+  })
+})
+
+describe('audit resource', () => {
+  it('names a resource from the entry, links it to its page, and falls back to a short id', () => {
+    const id = '01a2434d-6ca0-7ce1-8b18-9edd8d7fb271'
+    expect(auditResource({ resource_type: 'user', resource_id: id, details: { after: { username: 'wang', is_superuser: false } } }))
+      .toEqual({ type: 'user', name: 'wang', to: null })
+    expect(auditResource({ resource_type: 'deployment', resource_id: id, details: { after: { name: 'east-nightly' } } }))
+      .toEqual({ type: 'deployment', name: 'east-nightly', to: `/deployments/${id}` })
+    expect(auditResource({ resource_type: 'run', resource_id: id, details: { after: { status: 'RUNNING' } } }))
+      .toEqual({ type: 'run', name: '9edd8d7fb271'.slice(-8), to: `/runs/${id}` })
+    expect(auditResource({ resource_type: 'user', resource_id: id, details: { username: 'admin' } }).name).toBe('admin')
+    expect(auditResource({ resource_type: null, resource_id: null, details: { detail: 'refused' } })).toEqual({ type: null, name: null, to: null })
   })
 })

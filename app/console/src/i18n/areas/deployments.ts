@@ -63,6 +63,12 @@ export default {
       save: '保存',
       saved: '已保存',
     },
+    policyName: {
+      misfire: { skip: '跳过', run_once: '合并为一次', catch_up: '逐个补跑' },
+      overlap: { skip: '跳过本次', buffer_one: '排队一次', buffer_all: '全部排队', cancel_running: '取消旧的', allow: '同时运行' },
+      gap: { shift: '顺延', skip: '跳过' },
+      fold: { first: '第一次', last: '第二次', both: '两次都触发' },
+    },
     policy: {
       misfire: {
         skip: '跳过错过的触发，只等下一次',
@@ -183,6 +189,12 @@ export default {
       pickPipeline: 'Choose a pipeline',
       save: 'Save',
       saved: 'Saved',
+    },
+    policyName: {
+      misfire: { skip: 'Skip', run_once: 'Run once', catch_up: 'Catch up' },
+      overlap: { skip: 'Skip', buffer_one: 'Queue one', buffer_all: 'Queue all', cancel_running: 'Cancel running', allow: 'Allow' },
+      gap: { shift: 'Shift', skip: 'Skip' },
+      fold: { first: 'First', last: 'Second', both: 'Both' },
     },
     policy: {
       misfire: {

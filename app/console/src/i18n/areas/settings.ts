@@ -113,6 +113,10 @@ const zh = {
     resourceId: '资源 ID',
     namespace: '命名空间',
     outcome: '结果',
+    resourceTypes: {
+      user: '用户', run: '运行', dataset: '数据集', deployment: '部署', pipeline: '流水线', namespace: '命名空间', token: 'API 令牌',
+      webhook: 'Webhook', invite: '邀请', upload: '上传',
+    },
     outcomes: { success: '成功', failure: '失败', denied: '拒绝' },
     any: '全部',
     time: '时间',
@@ -249,6 +253,10 @@ const en: typeof zh = {
     resourceId: 'Resource ID',
     namespace: 'Namespace',
     outcome: 'Outcome',
+    resourceTypes: {
+      user: 'User', run: 'Run', dataset: 'Dataset', deployment: 'Deployment', pipeline: 'Pipeline', namespace: 'Namespace', token: 'API token',
+      webhook: 'Webhook', invite: 'Invite', upload: 'Upload',
+    },
     outcomes: { success: 'Success', failure: 'Failure', denied: 'Denied' },
     any: 'Any',
     time: 'Time',
