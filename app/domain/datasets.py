@@ -23,7 +23,7 @@ from app.domain import audit
 from app.domain.dataset_writes import begin_write
 from app.domain.events import record_event
 from app.domain.namespaces import visible_namespaces
-from app.domain.pagination import decode_cursor
+from app.domain.pagination import decode_cursor, numbered_page
 from app.domain.permissions import Permission, Principal
 from app.domain.runs import insert_run
 from app.settings import Settings
@@ -225,6 +225,14 @@ def delete_dataset(
 def versions(session: Session, dataset_id: uuid.UUID) -> list[DatasetVersion]:
     q = select(DatasetVersion).where(DatasetVersion.dataset_id == dataset_id)
     return list(session.scalars(q.order_by(DatasetVersion.version.desc())))
+
+
+def list_versions(
+    session: Session, dataset_id: uuid.UUID, *, limit: int, cursor: str | None = None
+) -> list[DatasetVersion]:
+    """Up to `limit + 1` versions, newest first, after the cursor's version (the extra one says more exist)."""
+    query = select(DatasetVersion).where(DatasetVersion.dataset_id == dataset_id)
+    return list(session.scalars(numbered_page(query, DatasetVersion.version, limit=limit, cursor=cursor)))
 
 
 class Maker(msgspec.Struct):

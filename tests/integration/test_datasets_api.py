@@ -110,9 +110,17 @@ def test_a_failed_import_leaves_the_previous_version_readable(
     assert count(engine, "events", "type = 'dataset.import.failed' AND dataset_id = :id", id=dataset["id"]) == 1
     again = run_import(client, parts, dataset["id"], {"limit": 2})
     assert again["status"] == RunStatus.SUCCEEDED.value
-    versions = client.get(f"/api/v1/datasets/{dataset['id']}/versions").json()
+    url = f"/api/v1/datasets/{dataset['id']}/versions"
+    versions = client.get(url).json()["items"]
     assert [(v["version"], v["row_count"]) for v in versions] == [(2, 2), (1, 4)]
     made = [v["made_by"] for v in versions]  # who made each version: the import run and its user
+    # paged like every list (it came whole, however many versions there were)
+    first = client.get(url, params={"limit": 1}).json()
+    second = client.get(url, params={"limit": 1, "cursor": first["next_cursor"]}).json()
+    assert [[v["version"] for v in p["items"]] for p in (first, second)] == [[2], [1]]
+    assert (second["next_cursor"], second["items"][0]["made_by"]["username"]) == (None, "root")
+    for bad, code in (({"limit": 0}, 400), ({"limit": 501}, 400), ({"cursor": "nope"}, 400)):
+        assert client.get(url, params=bad).status_code == code, bad
     assert [(m["run_kind"], m["trigger"], m["username"]) for m in made] == [("ingest", "api", "root")] * 2, made
     old = client.get(f"/api/v1/datasets/{dataset['id']}/rows", params={"version": 1}).json()
     assert old["total"] == 4

@@ -328,7 +328,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Every version, newest first
+         * A dataset's versions, newest first, paged
          * @description Permission: `datasets:read` (role `viewer` or higher in the resource's namespace).
          */
         get: operations["listDatasetVersions"];
@@ -1866,6 +1866,11 @@ export interface components {
             source_bytes: number;
             version: number;
             warnings: string[];
+        };
+        /** Page[DatasetVersionOut] */
+        DatasetVersionOutPage: {
+            items: components["schemas"]["DatasetVersionOut"][];
+            next_cursor: string | null;
         };
         /** DeploymentIn */
         DeploymentIn: {
@@ -3671,7 +3676,9 @@ export interface operations {
                 /** @description Part of the name */
                 search?: string | null;
                 namespace?: string | null;
+                /** @description Items per page (1 to 500) */
                 limit?: number;
+                /** @description The previous page's `next_cursor` */
                 cursor?: string | null;
             };
             header?: never;
@@ -4614,7 +4621,12 @@ export interface operations {
     };
     listDatasetVersions: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Items per page (1 to 500) */
+                limit?: number;
+                /** @description The previous page's `next_cursor` */
+                cursor?: string | null;
+            };
             header?: never;
             path: {
                 dataset_id: string;
@@ -4629,7 +4641,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DatasetVersionOut"][];
+                    "application/json": components["schemas"]["DatasetVersionOutPage"];
                 };
             };
             /** @description A parameter or header is malformed, or the body is not valid JSON */
@@ -4793,7 +4805,9 @@ export interface operations {
     listDeployments: {
         parameters: {
             query?: {
+                /** @description Items per page (1 to 500) */
                 limit?: number;
+                /** @description The previous page's `next_cursor` */
                 cursor?: string | null;
                 /** @description Only this namespace (default: every namespace the caller may see); one the caller cannot see answers 404 as if it did not exist */
                 namespace?: string | null;
@@ -7529,7 +7543,9 @@ export interface operations {
             query?: {
                 namespace?: string | null;
                 name_prefix?: string | null;
+                /** @description Items per page (1 to 500) */
                 limit?: number;
+                /** @description The previous page's `next_cursor` */
                 cursor?: string | null;
             };
             header?: never;
@@ -8406,7 +8422,9 @@ export interface operations {
         parameters: {
             query?: {
                 namespace?: string;
+                /** @description Items per page (1 to 500) */
                 limit?: number;
+                /** @description The previous page's `next_cursor` */
                 cursor?: string | null;
             };
             header?: never;
@@ -8625,7 +8643,9 @@ export interface operations {
                 /** @description Exclusive, ISO 8601 */
                 created_before?: string | null;
                 namespace?: string | null;
+                /** @description Items per page (1 to 500) */
                 limit?: number;
+                /** @description The previous page's `next_cursor` */
                 cursor?: string | null;
             };
             header?: never;
@@ -10287,7 +10307,9 @@ export interface operations {
         parameters: {
             query?: {
                 search?: string | null;
+                /** @description Items per page (1 to 500) */
                 limit?: number;
+                /** @description The previous page's `next_cursor` */
                 cursor?: string | null;
             };
             header?: never;
@@ -10819,7 +10841,9 @@ export interface operations {
         parameters: {
             query?: {
                 namespace?: string | null;
+                /** @description Items per page (1 to 500) */
                 limit?: number;
+                /** @description The previous page's `next_cursor` */
                 cursor?: string | null;
             };
             header?: never;
@@ -11286,7 +11310,9 @@ export interface operations {
         parameters: {
             query?: {
                 status?: "pending" | "succeeded" | "failed" | null;
+                /** @description Items per page (1 to 500) */
                 limit?: number;
+                /** @description The previous page's `next_cursor` */
                 cursor?: string | null;
             };
             header?: never;
