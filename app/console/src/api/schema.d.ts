@@ -2911,7 +2911,9 @@ export interface operations {
                 resource_id?: string | null;
                 namespace_id?: string | null;
                 outcome?: "success" | "failure" | "denied" | null;
+                /** @description RFC 3339 date-time with a UTC offset, e.g. 2026-01-31T09:30:00Z; without one: 400 `date_time_without_offset` */
                 since?: string | null;
+                /** @description RFC 3339 date-time with a UTC offset, e.g. 2026-01-31T09:30:00Z; without one: 400 `date_time_without_offset` */
                 until?: string | null;
                 limit?: number;
                 cursor?: string | null;
@@ -2998,7 +3000,9 @@ export interface operations {
                 resource_id?: string | null;
                 namespace_id?: string | null;
                 outcome?: "success" | "failure" | "denied" | null;
+                /** @description RFC 3339 date-time with a UTC offset, e.g. 2026-01-31T09:30:00Z; without one: 400 `date_time_without_offset` */
                 since?: string | null;
+                /** @description RFC 3339 date-time with a UTC offset, e.g. 2026-01-31T09:30:00Z; without one: 400 `date_time_without_offset` */
                 until?: string | null;
                 limit?: number | null;
                 /** @description csv: start with a UTF-8 byte order mark, so Excel opens Chinese (any non-ASCII) text right; the console asks for it. Leave it off for programs that read UTF-8. */
@@ -6382,9 +6386,9 @@ export interface operations {
                 by?: string;
                 metric?: string;
                 top?: number;
-                /** @description Inclusive, ISO 8601; default now - 24 h */
+                /** @description Inclusive, ISO 8601; default now - 24 h. RFC 3339 date-time with a UTC offset, e.g. 2026-01-31T09:30:00Z; without one: 400 `date_time_without_offset` */
                 from?: string | null;
-                /** @description Exclusive, ISO 8601; default now */
+                /** @description Exclusive, ISO 8601; default now. RFC 3339 date-time with a UTC offset, e.g. 2026-01-31T09:30:00Z; without one: 400 `date_time_without_offset` */
                 to?: string | null;
                 /** @description Only this namespace (default: every namespace the caller may see); one the caller cannot see answers 404 as if it did not exist */
                 namespace?: string | null;
@@ -6531,9 +6535,9 @@ export interface operations {
         parameters: {
             query?: {
                 top?: number;
-                /** @description Inclusive, ISO 8601; default now - 24 h */
+                /** @description Inclusive, ISO 8601; default now - 24 h. RFC 3339 date-time with a UTC offset, e.g. 2026-01-31T09:30:00Z; without one: 400 `date_time_without_offset` */
                 from?: string | null;
-                /** @description Exclusive, ISO 8601; default now */
+                /** @description Exclusive, ISO 8601; default now. RFC 3339 date-time with a UTC offset, e.g. 2026-01-31T09:30:00Z; without one: 400 `date_time_without_offset` */
                 to?: string | null;
                 /** @description Only this namespace (default: every namespace the caller may see); one the caller cannot see answers 404 as if it did not exist */
                 namespace?: string | null;
@@ -6624,9 +6628,9 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
-                /** @description Inclusive, ISO 8601; default now - 24 h */
+                /** @description Inclusive, ISO 8601; default now - 24 h. RFC 3339 date-time with a UTC offset, e.g. 2026-01-31T09:30:00Z; without one: 400 `date_time_without_offset` */
                 from?: string | null;
-                /** @description Exclusive, ISO 8601; default now */
+                /** @description Exclusive, ISO 8601; default now. RFC 3339 date-time with a UTC offset, e.g. 2026-01-31T09:30:00Z; without one: 400 `date_time_without_offset` */
                 to?: string | null;
                 /** @description Only this namespace (default: every namespace the caller may see); one the caller cannot see answers 404 as if it did not exist */
                 namespace?: string | null;
@@ -6715,9 +6719,9 @@ export interface operations {
         parameters: {
             query?: {
                 top?: number;
-                /** @description Inclusive, ISO 8601; default now - 24 h */
+                /** @description Inclusive, ISO 8601; default now - 24 h. RFC 3339 date-time with a UTC offset, e.g. 2026-01-31T09:30:00Z; without one: 400 `date_time_without_offset` */
                 from?: string | null;
-                /** @description Exclusive, ISO 8601; default now */
+                /** @description Exclusive, ISO 8601; default now. RFC 3339 date-time with a UTC offset, e.g. 2026-01-31T09:30:00Z; without one: 400 `date_time_without_offset` */
                 to?: string | null;
                 /** @description Only this namespace (default: every namespace the caller may see); one the caller cannot see answers 404 as if it did not exist */
                 namespace?: string | null;
@@ -6807,9 +6811,9 @@ export interface operations {
     getMetricSummary: {
         parameters: {
             query?: {
-                /** @description Inclusive, ISO 8601; default now - 24 h */
+                /** @description Inclusive, ISO 8601; default now - 24 h. RFC 3339 date-time with a UTC offset, e.g. 2026-01-31T09:30:00Z; without one: 400 `date_time_without_offset` */
                 from?: string | null;
-                /** @description Exclusive, ISO 8601; default now */
+                /** @description Exclusive, ISO 8601; default now. RFC 3339 date-time with a UTC offset, e.g. 2026-01-31T09:30:00Z; without one: 400 `date_time_without_offset` */
                 to?: string | null;
                 /** @description Only this namespace (default: every namespace the caller may see); one the caller cannot see answers 404 as if it did not exist */
                 namespace?: string | null;
@@ -6904,9 +6908,9 @@ export interface operations {
                 bucket?: string;
                 /** @description A dimension of the metric (see the catalog) */
                 by?: string | null;
-                /** @description Inclusive, ISO 8601; default now - 24 h */
+                /** @description Inclusive, ISO 8601; default now - 24 h. RFC 3339 date-time with a UTC offset, e.g. 2026-01-31T09:30:00Z; without one: 400 `date_time_without_offset` */
                 from?: string | null;
-                /** @description Exclusive, ISO 8601; default now */
+                /** @description Exclusive, ISO 8601; default now. RFC 3339 date-time with a UTC offset, e.g. 2026-01-31T09:30:00Z; without one: 400 `date_time_without_offset` */
                 to?: string | null;
                 /** @description Only this namespace (default: every namespace the caller may see); one the caller cannot see answers 404 as if it did not exist */
                 namespace?: string | null;
@@ -8638,9 +8642,9 @@ export interface operations {
                 /** @description Imports into this dataset */
                 dataset_id?: string | null;
                 trigger?: components["schemas"]["RunTrigger"] | null;
-                /** @description Inclusive, ISO 8601 */
+                /** @description Inclusive, ISO 8601. RFC 3339 date-time with a UTC offset, e.g. 2026-01-31T09:30:00Z; without one: 400 `date_time_without_offset` */
                 created_after?: string | null;
-                /** @description Exclusive, ISO 8601 */
+                /** @description Exclusive, ISO 8601. RFC 3339 date-time with a UTC offset, e.g. 2026-01-31T09:30:00Z; without one: 400 `date_time_without_offset` */
                 created_before?: string | null;
                 namespace?: string | null;
                 /** @description Items per page (1 to 500) */
