@@ -36,8 +36,11 @@ def retry_dropped_connections(app: Litestar) -> None:
             for handler in route.route_handlers:
                 paths.setdefault(handler, []).append(route.path)
     for handler, served in paths.items():
-        # Litestar calls `handler.fn` per request and has no hook around it; its signature is parsed already.
-        handler._fn = _retrying(handler, " ".join(served))
+        # Litestar calls `handler.fn` per request and has no hook around that call. A route handler is a
+        # decorator: calling it with a function makes that its `fn` (what `@get(...)` does to the function
+        # below it), Litestar's public way to set the function. Its signature was parsed at registration, from
+        # the function wrapped here, so injection and validation are unchanged.
+        handler(_retrying(handler, " ".join(served)))
 
 
 def _retrying(handler: HTTPRouteHandler, paths: str) -> Any:
