@@ -220,22 +220,6 @@ def test_the_cleanup_job_removes_deleted_datasets_and_expired_uploads_files(
     assert (again["datasets"], again["uploads"]) == (0, 0)
 
 
-def test_an_import_into_a_dataset_deleted_meanwhile_fails(client: TestClient, parts: Engine_, engine: Engine) -> None:
-    """It succeeded into the deleted dataset: a version, an event and files nobody could reach (outside tester)."""
-    dataset = upload(client, SALES)
-    started = client.post(f"/api/v1/datasets/{dataset['id']}/imports", json={})
-    assert started.status_code == 202, started.text
-    run_id = started.json()["id"]
-    assert client.delete(f"/api/v1/datasets/{dataset['id']}").status_code == 204
-    parts.relay.relay_once()
-    parts.executor.execute(uuid.UUID(run_id))
-    run = client.get(f"/api/v1/runs/{run_id}").json()
-    assert run["status"] == RunStatus.FAILED
-    assert run["error"]["code"] == "dataset_deleted"
-    assert count(engine, "dataset_versions", f"dataset_id = '{dataset['id']}'") == 0
-    assert [p for p in stored_files(parts.settings.data_path) if run_id in p] == []
-
-
 def test_an_upload_takes_at_most_50_tags_as_a_patch_does(client: TestClient) -> None:
     """The form's tags had no count limit (a PATCH has 50): 10,000 tags were stored with the dataset."""
     tags = ", ".join(f"t{n}" for n in range(51))
