@@ -34,7 +34,7 @@ from app.logs import bind, log_context
 from app.paths import version_dir
 from app.settings import Settings
 from app.storage import StoreUnavailable
-from workers.context import Interrupted, RunContext
+from workers.context import Interrupted, Interruption, RunContext
 from workers.outcomes import Outcome, gives_up, interrupted
 from workers.runtime import WORKER_ID
 
@@ -64,6 +64,10 @@ def _attempt(ctx: RunContext, row: Any, *, engine: Engine, settings: Settings) -
         return Outcome(RunStatus.SUCCEEDED, "succeeded")
     except (ImportCancelled, Interrupted):
         return interrupted(ctx.interruption) if ctx.interruption else Outcome(RunStatus.CANCELLED, "cancelled")
+    except dataset_service.DatasetDeleted:
+        # Deleting the dataset cancelled this import (app/domain/datasets.py); it ended before its heartbeat
+        # heard so, and its version was refused and its files removed: it ends as the cancel says, not FAILED.
+        return interrupted(Interruption.CANCEL)
     except StoreUnavailable as exc:  # the data store will be back: the retry policy applies
         return Outcome(RunStatus.FAILED, "failed", exc.code, exc.detail, retryable=True)
     except DomainError as exc:  # the file or the configuration: another attempt would fail the same way

@@ -115,17 +115,20 @@ def create_app(settings: Settings | None = None, *, authenticate: bool = True) -
         await bearer_lookup.close()
 
     app = Litestar(
-        route_handlers=[
-            *ROUTE_HANDLERS,
-            create_static_files_router(
-                path=assets,
-                directories=[SWAGGER_ASSETS],
-                file_system=LocalFiles(),
-                include_in_schema=False,
-                opt=PUBLIC,
-            ),
-            console_router(),
-        ],
+        # The first request after Postgres dropped the pool is answered, not 503.
+        route_handlers=retry_dropped_connections(
+            [
+                *ROUTE_HANDLERS,
+                create_static_files_router(
+                    path=assets,
+                    directories=[SWAGGER_ASSETS],
+                    file_system=LocalFiles(),
+                    include_in_schema=False,
+                    opt=PUBLIC,
+                ),
+                console_router(),
+            ]
+        ),
         guards=[make_guard(bearer_lookup, rate_limit, enabled=authenticate)],
         state=State({"trusted_proxies": settings.trusted_proxy_networks, "eager_sender": eager}),
         dependencies={
@@ -162,6 +165,5 @@ def create_app(settings: Settings | None = None, *, authenticate: bool = True) -
         debug=False,
     )
     document_routes(app)
-    retry_dropped_connections(app)  # the first request after Postgres dropped the pool is answered, not 503
     app.asgi_handler = answer_head(app.asgi_handler)  # HEAD on every GET route (app/api/head_requests.py)
     return app

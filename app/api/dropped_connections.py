@@ -17,33 +17,50 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Iterable
 from typing import Any
 
-from litestar import Litestar, Request
+from litestar import Controller, Request, Router
 from litestar.handlers import HTTPRouteHandler
-from litestar.routes import HTTPRoute
+from litestar.utils.predicates import is_async_callable
 
 from app.db import unit_of_work
 
 logger = logging.getLogger(__name__)
 
-
-def retry_dropped_connections(app: Litestar) -> None:
-    """Every HTTP handler of `app` runs once more after a dropped connection, when its first try wrote nothing."""
-    paths: dict[HTTPRouteHandler, list[str]] = {}  # a handler may serve several paths: wrapped once
-    for route in app.routes:
-        if isinstance(route, HTTPRoute):
-            for handler in route.route_handlers:
-                paths.setdefault(handler, []).append(route.path)
-    for handler, served in paths.items():
-        # Litestar calls `handler.fn` per request and has no hook around it; its signature is parsed already.
-        handler._fn = _retrying(handler, " ".join(served))
+#: Marks a handler function wrapped here, so a second app built in the same process wraps nothing twice.
+_WRAPPED = "__conveyor_retries_dropped_connections__"
 
 
-def _retrying(handler: HTTPRouteHandler, paths: str) -> Any:
-    fn = handler.fn
-    where = f"{'/'.join(sorted(handler.http_methods))} {paths}"
+def retry_dropped_connections(route_handlers: Iterable[Any]) -> list[Any]:
+    """`route_handlers` (controllers, routers and handler functions), each HTTP handler among them made to run once more
+    after a dropped connection when its first try wrote nothing.
 
+    Litestar calls a handler's function per request and has no hook around that call, so the function itself is
+    wrapped, before the app registers the handlers, through Litestar's public way to set it: a route handler is a
+    decorator, and calling it with a function (what `@get(...)` does) makes that its function. The wrapper keeps
+    the function's kind (a sync one runs in its worker thread as before) and its signature (functools.wraps), from
+    which Litestar reads the parameters at registration.
+    """
+    given = list(route_handlers)
+    for item in given:
+        if isinstance(item, type) and issubclass(item, Controller):
+            found = [(h, item.path) for h in (getattr(item, n) for n in dir(item)) if isinstance(h, HTTPRouteHandler)]
+        elif isinstance(item, Router):  # its routes are built already, with its handlers and Litestar's OPTIONS ones
+            handlers = (h for r in item.routes for h in getattr(r, "route_handlers", ()))
+            found = [(h, "") for h in handlers if isinstance(h, HTTPRouteHandler) and h.http_methods != {"OPTIONS"}]
+        else:
+            found = [(item, "")] if isinstance(item, HTTPRouteHandler) else []
+        for handler, prefix in found:
+            if not getattr(handler.fn, _WRAPPED, False):
+                where = (
+                    f"{'/'.join(sorted(handler.http_methods))} {' '.join(prefix + p for p in sorted(handler.paths))}"
+                )
+                handler(_retrying(handler.fn, where))
+    return given
+
+
+def _retrying(fn: Any, where: str) -> Any:
     def again(exc: Exception, state: unit_of_work.Attempt, request: Request[Any, Any, Any] | None) -> bool:
         """Whether to run the handler again; `request`: the handler's, if its body was unread when it started."""
         if not unit_of_work.connection_dropped(exc):
@@ -55,35 +72,36 @@ def _retrying(handler: HTTPRouteHandler, paths: str) -> Any:
         logger.warning("database connection dropped in %s; running it once more on a new connection", where)
         return True
 
-    if handler.has_sync_callable:  # a sync handler run on the event loop (sync_to_thread=False)
+    if not is_async_callable(fn):  # run in a worker thread (sync_to_thread) or on the event loop
 
         @functools.wraps(fn)
-        def run_sync(**kwargs: Any) -> Any:
+        def run_sync(*args: Any, **kwargs: Any) -> Any:
             request = _unread_request(kwargs)
             with unit_of_work.attempt() as state:
                 try:
-                    return fn(**kwargs)
+                    return fn(*args, **kwargs)
                 except Exception as exc:
                     if not again(exc, state, request):
                         raise
             with unit_of_work.attempt():
-                return fn(**kwargs)
+                return fn(*args, **kwargs)
 
+        setattr(run_sync, _WRAPPED, True)
         return run_sync
 
     @functools.wraps(fn)
-    async def run(**kwargs: Any) -> Any:
+    async def run(*args: Any, **kwargs: Any) -> Any:
         request = _unread_request(kwargs)
-        # A sync handler runs in a worker thread with a copy of this context: the attempt's state is shared.
         with unit_of_work.attempt() as state:
             try:
-                return await fn(**kwargs)
+                return await fn(*args, **kwargs)
             except Exception as exc:
                 if not again(exc, state, request):
                     raise
         with unit_of_work.attempt():
-            return await fn(**kwargs)
+            return await fn(*args, **kwargs)
 
+    setattr(run, _WRAPPED, True)
     return run
 
 

@@ -12,6 +12,7 @@ from litestar.exceptions import HTTPException, NotFoundException, SerializationE
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from sqlalchemy.exc import DataError, DBAPIError
 
+from app.api.head_requests import client_method
 from app.api.request_id import request_id_of
 from app.api.schemas import Problem, ProblemFieldError
 from app.core import display_text
@@ -169,7 +170,7 @@ def on_database_error(request: Request[Any, Any, Any], exc: Exception) -> Respon
     """A lost or refused database connection is 503 `database_unavailable`; any other database error is a bug."""
     if not database_unavailable(exc):
         return on_unexpected_error(request, exc)
-    logger.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+    logger.warning("database unavailable on %s %s: %s", client_method(request.scope), request.url.path, exc)
     return problem(
         request,
         status=503,
@@ -183,7 +184,7 @@ def on_database_error(request: Request[Any, Any, Any], exc: Exception) -> Respon
 
 
 def on_unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
-    logger.exception("unhandled error on %s %s", request.method, request.url.path)
+    logger.exception("unhandled error on %s %s", client_method(request.scope), request.url.path)
     return problem(
         request,
         status=HTTP_500_INTERNAL_SERVER_ERROR,

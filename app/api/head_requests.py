@@ -6,13 +6,26 @@ operation on every path of the OpenAPI document), the app's ASGI handler is wrap
 routed as a GET, so the same guard, permission and rate limit apply, and its answer ends after the head,
 with the GET's Content-Type, Content-Length and ETag. The handler then sees the client as gone, so a
 streamed download stops at its first chunk instead of being read to its end.
+
+What the client asked stays known: `client_method` says HEAD for such a request, and the request metrics
+and the error logs use it, so a HEAD is counted and logged as a HEAD, not as the GET that answered it.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
 
 HEAD = "HEAD"
+#: The scope state key that marks a HEAD routed as a GET.
+_ASKED_HEAD = "conveyor.head"
+
+
+def client_method(scope: Scope | dict[str, Any]) -> str:
+    """The method the client sent: HEAD for a HEAD answered by a GET route, else the scope's own."""
+    state = scope.get("state") or {}
+    return HEAD if state.get(_ASKED_HEAD) else str(scope.get("method") or scope["type"])
 
 
 def answer_head(app: ASGIApp) -> ASGIApp:
@@ -38,7 +51,8 @@ def answer_head(app: ASGIApp) -> ASGIApp:
             return {"type": "http.disconnect"} if head_sent else await receive()
 
         # A copy: the server keeps its own scope, whose method (HEAD) tells it to send no body.
-        await app({**scope, "method": "GET"}, receive_until_head, send_head)  # type: ignore[typeddict-item]
+        state = {**scope.get("state", {}), _ASKED_HEAD: True}
+        await app({**scope, "method": "GET", "state": state}, receive_until_head, send_head)  # type: ignore[typeddict-item]
 
     return handle
 

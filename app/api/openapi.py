@@ -39,6 +39,7 @@ from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
 from litestar.routes import HTTPRoute
 from msgspec.structs import fields
 
+from app.api import instant_parameters
 from app.api.errors import MEDIA_TYPE as PROBLEM_MEDIA_TYPE
 from app.api.openapi_closed import close_objects
 from app.api.openapi_notices import state_notices
@@ -259,6 +260,9 @@ def finish(openapi: OpenAPI, app: Litestar) -> None:
                 success.content = {kind: OpenAPIMediaType(schema=_raw_schema(kind)) for kind in produces}
             if accepts := handler.opt.get("accepts"):
                 operation.request_body = _request_body(operation.request_body, accepts)
+            for parameter in operation.parameters or []:
+                if isinstance(parameter, Parameter):
+                    instant_parameters.document(parameter)
             for name, schema in handler.opt.get("headers", {}).items():
                 header = Parameter(name=name, param_in="header", required=True, schema=schema)
                 operation.parameters = [*(operation.parameters or []), header]

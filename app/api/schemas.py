@@ -18,7 +18,7 @@ from app.core.states import EventReason, RunKind, RunStatus, RunTrigger
 from app.db.models import Pipeline, PipelineVersion, RunEvent
 from app.domain.members import NAMESPACE_NAME
 from app.domain.namespaces import DEFAULT_NAMESPACE
-from app.domain.pagination import encode_cursor, encode_number_cursor
+from app.domain.pagination import MAX_LIMIT, encode_cursor, encode_number_cursor
 from app.domain.run_names import SubjectNames, subject_names
 from app.domain.runlogs import LogLine
 from app.domain.runs import RunRecord, RunRequest
@@ -37,6 +37,11 @@ class Page(msgspec.Struct, Generic[T]):
 
 
 R = TypeVar("R")
+
+#: The page size of every keyset-paged list (ARCHITECTURE.md "API conventions"): 1 to 500, 50 by default.
+PageLimit = Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT, description="Items per page (1 to 500)")]
+#: Where a page starts: the `next_cursor` of the page before (none for the first page); opaque.
+PageCursor = Annotated[str | None, QueryParameter(description="The previous page's `next_cursor`")]
 
 #: The `?namespace=` filter of a list: a malformed name is 400, one the caller cannot see 404 (as if absent).
 NamespaceFilter = Annotated[

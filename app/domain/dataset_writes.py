@@ -30,6 +30,8 @@ def record_import_failure(
 
     An uploaded dataset's failure is the `dataset.import.failed` event; a generated one's is its run's own event."""
     dataset = session.get_one(Dataset, dataset_id, with_for_update=True)
+    if dataset.deleted_at is not None:  # deleting it cancelled the run: nothing is written for it any more
+        return
     if dataset.last_run_id == run_id:
         dataset.status = DatasetStatus.FAILED if dataset.current_version is None else DatasetStatus.READY
         dataset.last_error = message

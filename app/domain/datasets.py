@@ -15,7 +15,7 @@ from app.core import display_text
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.ids import uuid7
 from app.core.patterns import whole
-from app.core.states import RunKind
+from app.core.states import ACTIVE, RunKind
 from app.db.accounts import User
 from app.db.datasets import Dataset, DatasetStatus, DatasetVersion, Upload
 from app.db.models import Run
@@ -23,9 +23,9 @@ from app.domain import audit
 from app.domain.dataset_writes import begin_write
 from app.domain.events import record_event
 from app.domain.namespaces import visible_namespaces
-from app.domain.pagination import decode_cursor
+from app.domain.pagination import decode_cursor, numbered_page
 from app.domain.permissions import Permission, Principal
-from app.domain.runs import insert_run
+from app.domain.runs import cancel_run, insert_run
 from app.settings import Settings
 
 #: A dataset name: the display-text rule (app/core/display_text.py), and no '/' or '\\'.
@@ -41,10 +41,14 @@ Tags = Annotated[list[Tag], msgspec.Meta(max_length=50)]
 TAGS_FIELD = whole(rf"[ ,]*(?:{TAG}(?: *,[ ,]*{TAG})*)?[ ,]*")
 
 
+#: Why a run was cancelled when its dataset was deleted (its run event's reason).
+DATASET_DELETED = "dataset_deleted"
+
+
 class DatasetDeleted(Conflict):
     """The dataset a run was writing was deleted before the run could publish its version."""
 
-    code = "dataset_deleted"
+    code = DATASET_DELETED
 
 
 class DatasetPatch(display_text.Normalised, kw_only=True, forbid_unknown_fields=True):
@@ -207,10 +211,21 @@ def update_dataset(
 def delete_dataset(
     session: Session, dataset: Dataset, *, principal: Principal, now: datetime, audit_as: audit.AuditContext
 ) -> None:
-    """Soft delete: hidden at once (its name is free again); the cleanup job removes its files later. Audited."""
+    """Soft delete: hidden at once (its name is free again); the cleanup job removes its files later. Audited.
+
+    Its unfinished imports are cancelled as a user's cancel would (a queued one at once, a running one stops
+    within seconds; each audited as `runs.cancel`): none runs on into a dataset nobody can reach.
+    """
     principal.require(Permission.DATASETS_WRITE, dataset.namespace_id, resource="dataset")
     dataset.deleted_at = now
     session.flush()
+    unfinished = select(Run.id).where(
+        Run.dataset_id == dataset.id, Run.kind == RunKind.INGEST, Run.status.in_([s.value for s in ACTIVE])
+    )
+    cancelled = [
+        cancel_run(session, run_id, principal, reason=DATASET_DELETED, audit_as=audit_as).id
+        for run_id in session.scalars(unfinished.order_by(Run.created_at, Run.id)).all()
+    ]
     audit.record(
         session,
         audit_as,
@@ -218,13 +233,21 @@ def delete_dataset(
         resource_type="dataset",
         resource_id=dataset.id,
         namespace_id=dataset.namespace_id,
-        details={"before": {"name": dataset.name}},
+        details={"before": {"name": dataset.name}, "cancelled_runs": [str(i) for i in cancelled]},
     )
 
 
 def versions(session: Session, dataset_id: uuid.UUID) -> list[DatasetVersion]:
     q = select(DatasetVersion).where(DatasetVersion.dataset_id == dataset_id)
     return list(session.scalars(q.order_by(DatasetVersion.version.desc())))
+
+
+def list_versions(
+    session: Session, dataset_id: uuid.UUID, *, limit: int, cursor: str | None = None
+) -> list[DatasetVersion]:
+    """Up to `limit + 1` versions, newest first, after the cursor's version (the extra one says more exist)."""
+    query = select(DatasetVersion).where(DatasetVersion.dataset_id == dataset_id)
+    return list(session.scalars(numbered_page(query, DatasetVersion.version, limit=limit, cursor=cursor)))
 
 
 class Maker(msgspec.Struct):

@@ -5,9 +5,11 @@ from __future__ import annotations
 import base64
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import msgspec
+from sqlalchemy import Select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from app.core.errors import InvalidParameter
 from app.core.ids import MAX_VERSION
@@ -41,6 +43,15 @@ def encode_number_cursor(number: int) -> str:
 
 def _encode(position: Position | NumberPosition) -> str:
     return base64.urlsafe_b64encode(msgspec.json.encode(position)).decode().rstrip("=")
+
+
+def numbered_page(
+    query: Select[Any], number: InstrumentedAttribute[int], *, limit: int, cursor: str | None
+) -> Select[Any]:
+    """`query` as up to `limit + 1` rows, highest `number` first, after the cursor's (the extra one says more exist)."""
+    if cursor:
+        query = query.where(number < decode_number_cursor(cursor))
+    return query.order_by(number.desc()).limit(limit + 1)
 
 
 def decode_number_cursor(cursor: str) -> int:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from app.core.errors import Conflict
 from app.db.models import Pipeline, PipelineVersion
 from app.domain import audit, deployment_actions
-from app.domain.pagination import decode_number_cursor
+from app.domain.pagination import numbered_page
 from app.domain.permissions import Permission, Principal
 from app.domain.pipelines import checked_spec
 
@@ -81,9 +81,7 @@ def list_versions(
 ) -> list[PipelineVersion]:
     """Up to `limit + 1` versions, newest first, after the cursor's version (the extra one says more exist)."""
     query = select(PipelineVersion).where(PipelineVersion.pipeline_id == pipeline_id)
-    if cursor:
-        query = query.where(PipelineVersion.version < decode_number_cursor(cursor))
-    return list(session.scalars(query.order_by(PipelineVersion.version.desc()).limit(limit + 1)))
+    return list(session.scalars(numbered_page(query, PipelineVersion.version, limit=limit, cursor=cursor)))
 
 
 def changes(before: Any, after: Any, path: str = "") -> list[dict[str, Any]]:

@@ -308,7 +308,7 @@ def _cancel(session: Session, run_id: uuid.UUID, principal: Principal, *, reason
                     reason="cancel_requested",
                     actor=actor,
                     attempt=run.attempt,
-                    details={},
+                    details={} if reason == "cancel_requested" else {"cause": reason},
                 )
             )
             session.flush()

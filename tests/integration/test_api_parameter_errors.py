@@ -71,3 +71,24 @@ def test_a_date_time_parameter_takes_only_a_date_time(client: TestClient, path: 
 def test_a_date_time_parameter_still_takes_iso_8601(client: TestClient, value: str) -> None:
     assert client.get("/api/v1/runs", params={"created_before": value}).status_code == 200
     assert client.get("/api/v1/metrics/summary", params={"to": value}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        ("/api/v1/runs", "created_after"),
+        ("/api/v1/runs", "created_before"),
+        ("/api/v1/audit", "since"),
+        ("/api/v1/audit/export", "until"),
+        ("/api/v1/metrics/summary", "from"),
+        ("/api/v1/metrics/timeseries", "to"),
+    ],
+)
+def test_a_date_time_parameter_without_an_offset_is_refused(client: TestClient, path: str, name: str) -> None:
+    """`2026-01-02T03:04:05` names no instant: it was read in some zone, and the filter moved by hours unsaid."""
+    response = client.get(path, params={name: "2026-01-02T03:04:05"})
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    problem = response.json()
+    assert (problem["code"], [e["field"] for e in problem["errors"]]) == ("date_time_without_offset", [name])
+    assert "offset" in problem["errors"][0]["message"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from litestar.testing import TestClient
 
@@ -51,3 +53,23 @@ def test_downloads_answer_head_with_their_headers(client: TestClient, parts: Eng
         assert "attachment" in head.headers["content-disposition"]
     raw = client.head(base, params={"format": "raw"})
     assert int(raw.headers["content-length"]) == len(SALES)
+
+
+def _requests_counted(metrics: str, method: str, path: str) -> float:
+    """The request counter of one method on one route template, from the Prometheus text."""
+    pattern = (
+        rf'^conveyor_api_requests_total\{{(?=[^}}]*method="{method}")(?=[^}}]*path="{re.escape(path)}")[^}}]*\}} (\S+)$'
+    )
+    return sum(float(m) for m in re.findall(pattern, metrics, flags=re.MULTILINE))
+
+
+def test_a_head_is_counted_in_the_request_metrics_as_head(anonymous: TestClient) -> None:
+    """It was counted as GET (the route that answered it), so HEAD probes inflated the GET figures."""
+    before = anonymous.get("/metrics").text
+    for _ in range(3):
+        assert anonymous.head("/api/v1/healthz").status_code == 200
+    after = anonymous.get("/metrics").text
+    assert (
+        _requests_counted(after, "HEAD", "/api/v1/healthz") - _requests_counted(before, "HEAD", "/api/v1/healthz") == 3
+    )
+    assert _requests_counted(after, "GET", "/api/v1/healthz") == _requests_counted(before, "GET", "/api/v1/healthz")

@@ -163,3 +163,16 @@ def test_the_upload_form_states_the_tags_rule(document: dict[str, Any]) -> None:
         assert pattern.match(good), good
     for bad in ("q 1", "-lead", "a;b", "x" * 65):
         assert not pattern.match(bad), bad
+
+
+def test_every_date_time_query_parameter_states_the_offset_rule(document: dict[str, Any]) -> None:
+    """A client learns from the document, not from a 400, that `2026-01-02T03:04:05` (no offset) is refused."""
+    found = [
+        (p, parameter["name"], parameter.get("description", ""))
+        for _, p, op in operations(document)
+        for parameter in op.get("parameters", [])
+        if parameter["in"] == "query" and "date-time" in str(parameter["schema"])
+    ]
+    assert len(found) >= 18, found  # runs, audit (and its export), every metrics window
+    assert [f for f in found if "UTC offset" not in f[2] or "date_time_without_offset" not in f[2]] == []
+    assert {n for _, n, _ in found} == {"created_after", "created_before", "since", "until", "from", "to"}

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.api.dataset_schemas import DATASET_FORM, DatasetOut, DatasetVersionOut
 from app.api.multipart_upload import receive_form
-from app.api.schemas import Page, RunOut, page, runs_out
+from app.api.schemas import Page, PageCursor, PageLimit, RunOut, page, runs_out
 from app.api.security import audit_context, principal_of
 from app.clock import utcnow
 from app.core import display_text
@@ -26,6 +26,7 @@ from app.domain import datasets as service
 from app.domain import files as data_files
 from app.domain import idempotency
 from app.domain import uploads as upload_service
+from app.domain.pagination import check_limit
 from app.domain.permissions import Permission
 from app.domain.run_params import check_size
 from app.ingest import ImportConfig, preview
@@ -146,8 +147,8 @@ class DatasetController(Controller):
         tag: FromQuery[str | None] = None,
         search: Annotated[str | None, QueryParameter(max_length=200, description="Part of the name")] = None,
         namespace: FromQuery[str | None] = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
-        cursor: FromQuery[str | None] = None,
+        limit: PageLimit = 50,
+        cursor: PageCursor = None,
     ) -> Page[DatasetOut]:
         with db.read() as session:
             filters = service.DatasetFilters(
@@ -177,16 +178,23 @@ class DatasetController(Controller):
         operation_id="listDatasetVersions",
         opt=READ,
         sync_to_thread=True,
-        summary="Every version, newest first",
+        summary="A dataset's versions, newest first, paged",
     )
     def list_versions(
-        self, request: Request, dataset_id: DatasetId, db: NamedDependency[Database]
-    ) -> list[DatasetVersionOut]:
+        self,
+        request: Request,
+        dataset_id: DatasetId,
+        db: NamedDependency[Database],
+        limit: PageLimit = 50,
+        cursor: PageCursor = None,
+    ) -> Page[DatasetVersionOut]:
         with db.read() as session:
             dataset = service.get_dataset(session, dataset_id, principal_of(request))
-            history = service.versions(session, dataset.id)
-            made = service.makers(session, [v.run_id for v in history])
-            return [DatasetVersionOut.of(v, made.get(v.run_id)) for v in history]
+            rows = service.list_versions(session, dataset.id, limit=check_limit(limit), cursor=cursor)
+            made = service.makers(session, [v.run_id for v in rows[:limit]])
+        return page(
+            rows, limit, position=lambda v: v.version, item=lambda v: DatasetVersionOut.of(v, made.get(v.run_id))
+        )
 
     @patch(
         "/{dataset_id:uuid}",

@@ -18,7 +18,7 @@ from app.api.deployment_schemas import (
     Upcoming,
     run_stats,
 )
-from app.api.schemas import NamespaceFilter, Page, RunOut, page, runs_out
+from app.api.schemas import NamespaceFilter, Page, PageCursor, PageLimit, RunOut, page, runs_out
 from app.api.security import audit_context, principal_of
 from app.clock import utcnow
 from app.db.database import Database
@@ -98,8 +98,8 @@ class DeploymentController(Controller):
         self,
         request: Request,
         db: NamedDependency[Database],
-        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
-        cursor: FromQuery[str | None] = None,
+        limit: PageLimit = 50,
+        cursor: PageCursor = None,
         namespace: NamespaceFilter = None,
     ) -> Page[DeploymentOut]:
         with db.read() as session:

@@ -39,8 +39,7 @@ class CatalogEntry(msgspec.Struct):
 
 
 def window(start: datetime | None, end: datetime | None) -> tuple[datetime, datetime]:
-    """The caller's [from, to), defaulting to the last 24 h; a time without an offset is read as UTC."""
-    start, end = (t.replace(tzinfo=UTC) if t is not None and t.tzinfo is None else t for t in (start, end))
+    """The caller's [from, to), defaulting to the last 24 h (each has an offset: app/api/instant_parameters.py)."""
     end = end or datetime.now(UTC)
     try:
         start = start or end - DEFAULT_WINDOW

@@ -12,7 +12,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, PathParameter, QueryParameter
 
 from app.api.openapi import YAML_BODY
-from app.api.schemas import Page, PipelineOut, RunOut, page, runs_out
+from app.api.schemas import Page, PageCursor, PageLimit, PipelineOut, RunOut, page, runs_out
 from app.api.security import audit_context, principal_of
 from app.api.yaml_body import YamlBodyMiddleware
 from app.clock import utcnow
@@ -162,8 +162,8 @@ class PipelineVersionController(Controller):
         pipeline_ref: Ref,
         db: NamedDependency[Database],
         namespace: FromQuery[str] = "default",
-        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
-        cursor: FromQuery[str | None] = None,
+        limit: PageLimit = 50,
+        cursor: PageCursor = None,
     ) -> Page[PipelineVersionSummary]:
         with db.read() as session:
             pipeline = pipeline_service.pipeline_for(

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from litestar import Controller, Request, Response, get, post, put
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from app.api.controllers.pipeline_versions import PipelineChange, Ref
 from app.api.openapi import YAML_BODY
-from app.api.schemas import Page, PipelineIn, PipelineOut, PipelineSummary, page
+from app.api.schemas import Page, PageCursor, PageLimit, PipelineIn, PipelineOut, PipelineSummary, page
 from app.api.security import audit_context, principal_of
 from app.api.yaml_body import YamlBodyMiddleware
 from app.db.database import Database
@@ -68,8 +66,8 @@ class PipelineController(Controller):
         db: NamedDependency[Database],
         namespace: FromQuery[str | None] = None,
         name_prefix: FromQuery[str | None] = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
-        cursor: FromQuery[str | None] = None,
+        limit: PageLimit = 50,
+        cursor: PageCursor = None,
     ) -> Page[PipelineSummary]:
         with db.read() as session:
             rows = pipeline_service.list_pipelines(

@@ -13,7 +13,7 @@ from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 
 from app.api.live_logs import LiveLogs
-from app.api.schemas import Page, RunBatchIn, RunBatchOut, RunEventOut, RunOut, page, runs_out
+from app.api.schemas import Page, PageCursor, PageLimit, RunBatchIn, RunBatchOut, RunEventOut, RunOut, page, runs_out
 from app.api.security import audit_context, principal_of
 from app.core.errors import InvalidInput
 from app.core.states import RunKind, RunStatus, RunTrigger
@@ -166,8 +166,8 @@ class RunController(Controller):
         created_after: Annotated[datetime | None, QueryParameter(description="Inclusive, ISO 8601")] = None,
         created_before: Annotated[datetime | None, QueryParameter(description="Exclusive, ISO 8601")] = None,
         namespace: FromQuery[str | None] = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
-        cursor: FromQuery[str | None] = None,
+        limit: PageLimit = 50,
+        cursor: PageCursor = None,
     ) -> Page[RunOut]:
         filters = RunFilters(
             namespace=namespace,

@@ -8,10 +8,10 @@ from typing import Annotated
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from app.api.account_schemas import InviteInfo, InviteOut, TemporaryPassword, UserOut
-from app.api.schemas import Page, page
+from app.api.schemas import Page, PageCursor, PageLimit, page
 from app.api.security import audit_context, principal_of
 from app.core.patterns import whole
 from app.db.database import Database
@@ -40,8 +40,8 @@ class UserController(Controller):
         self,
         db: NamedDependency[Database],
         search: FromQuery[str | None] = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
-        cursor: FromQuery[str | None] = None,
+        limit: PageLimit = 50,
+        cursor: PageCursor = None,
     ) -> Page[UserOut]:
         with db.read() as session:
             rows = users.list_users(session, search=search, limit=limit, cursor=cursor)

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody
 
-from app.api.schemas import Page, page
+from app.api.schemas import Page, PageCursor, PageLimit, page
 from app.api.security import audit_context, principal_of
 from app.api.webhook_schemas import (
     DeliveryStatus,
@@ -65,8 +64,8 @@ class WebhookController(Controller):
         request: Request,
         db: NamedDependency[Database],
         namespace: FromQuery[str | None] = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
-        cursor: FromQuery[str | None] = None,
+        limit: PageLimit = 50,
+        cursor: PageCursor = None,
     ) -> Page[WebhookOut]:
         with db.read() as session:
             rows = webhooks.list_webhooks(
@@ -176,8 +175,8 @@ class WebhookController(Controller):
         webhook_id: FromPath[uuid.UUID],
         db: NamedDependency[Database],
         status: FromQuery[DeliveryStatus | None] = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
-        cursor: FromQuery[str | None] = None,
+        limit: PageLimit = 50,
+        cursor: PageCursor = None,
     ) -> Page[WebhookDeliveryOut]:
         with db.read() as session:
             rows = webhook_log.list_deliveries(

@@ -328,7 +328,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Every version, newest first
+         * A dataset's versions, newest first, paged
          * @description Permission: `datasets:read` (role `viewer` or higher in the resource's namespace).
          */
         get: operations["listDatasetVersions"];
@@ -1905,6 +1905,11 @@ export interface components {
             version: number;
             warnings: string[];
         };
+        /** Page[DatasetVersionOut] */
+        DatasetVersionOutPage: {
+            items: components["schemas"]["DatasetVersionOut"][];
+            next_cursor: string | null;
+        };
         /** DelimiterHint */
         DelimiterHint: {
             /** @constant */
@@ -3468,7 +3473,9 @@ export interface operations {
                 resource_id?: string | null;
                 namespace_id?: string | null;
                 outcome?: "success" | "failure" | "denied" | null;
+                /** @description RFC 3339 date-time with a UTC offset, e.g. 2026-01-31T09:30:00Z; without one: 400 `date_time_without_offset` */
                 since?: string | null;
+                /** @description RFC 3339 date-time with a UTC offset, e.g. 2026-01-31T09:30:00Z; without one: 400 `date_time_without_offset` */
                 until?: string | null;
                 limit?: number;
                 cursor?: string | null;
@@ -3555,7 +3562,9 @@ export interface operations {
                 resource_id?: string | null;
                 namespace_id?: string | null;
                 outcome?: "success" | "failure" | "denied" | null;
+                /** @description RFC 3339 date-time with a UTC offset, e.g. 2026-01-31T09:30:00Z; without one: 400 `date_time_without_offset` */
                 since?: string | null;
+                /** @description RFC 3339 date-time with a UTC offset, e.g. 2026-01-31T09:30:00Z; without one: 400 `date_time_without_offset` */
                 until?: string | null;
                 limit?: number | null;
                 /** @description csv: start with a UTF-8 byte order mark, so Excel opens Chinese (any non-ASCII) text right; the console asks for it. Leave it off for programs that read UTF-8. */
@@ -4233,7 +4242,9 @@ export interface operations {
                 /** @description Part of the name */
                 search?: string | null;
                 namespace?: string | null;
+                /** @description Items per page (1 to 500) */
                 limit?: number;
+                /** @description The previous page's `next_cursor` */
                 cursor?: string | null;
             };
             header?: never;
@@ -5176,7 +5187,12 @@ export interface operations {
     };
     listDatasetVersions: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Items per page (1 to 500) */
+                limit?: number;
+                /** @description The previous page's `next_cursor` */
+                cursor?: string | null;
+            };
             header?: never;
             path: {
                 dataset_id: string;
@@ -5191,7 +5207,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DatasetVersionOut"][];
+                    "application/json": components["schemas"]["DatasetVersionOutPage"];
                 };
             };
             /** @description A parameter or header is malformed, or the body is not valid JSON */
@@ -5355,7 +5371,9 @@ export interface operations {
     listDeployments: {
         parameters: {
             query?: {
+                /** @description Items per page (1 to 500) */
                 limit?: number;
+                /** @description The previous page's `next_cursor` */
                 cursor?: string | null;
                 /** @description Only this namespace (default: every namespace the caller may see); one the caller cannot see answers 404 as if it did not exist */
                 namespace?: string | null;
@@ -6930,9 +6948,9 @@ export interface operations {
                 by?: string;
                 metric?: string;
                 top?: number;
-                /** @description Inclusive, ISO 8601; default now - 24 h */
+                /** @description Inclusive, ISO 8601; default now - 24 h. RFC 3339 date-time with a UTC offset, e.g. 2026-01-31T09:30:00Z; without one: 400 `date_time_without_offset` */
                 from?: string | null;
-                /** @description Exclusive, ISO 8601; default now */
+                /** @description Exclusive, ISO 8601; default now. RFC 3339 date-time with a UTC offset, e.g. 2026-01-31T09:30:00Z; without one: 400 `date_time_without_offset` */
                 to?: string | null;
                 /** @description Only this namespace (default: every namespace the caller may see); one the caller cannot see answers 404 as if it did not exist */
                 namespace?: string | null;
@@ -7079,9 +7097,9 @@ export interface operations {
         parameters: {
             query?: {
                 top?: number;
-                /** @description Inclusive, ISO 8601; default now - 24 h */
+                /** @description Inclusive, ISO 8601; default now - 24 h. RFC 3339 date-time with a UTC offset, e.g. 2026-01-31T09:30:00Z; without one: 400 `date_time_without_offset` */
                 from?: string | null;
-                /** @description Exclusive, ISO 8601; default now */
+                /** @description Exclusive, ISO 8601; default now. RFC 3339 date-time with a UTC offset, e.g. 2026-01-31T09:30:00Z; without one: 400 `date_time_without_offset` */
                 to?: string | null;
                 /** @description Only this namespace (default: every namespace the caller may see); one the caller cannot see answers 404 as if it did not exist */
                 namespace?: string | null;
@@ -7172,9 +7190,9 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
-                /** @description Inclusive, ISO 8601; default now - 24 h */
+                /** @description Inclusive, ISO 8601; default now - 24 h. RFC 3339 date-time with a UTC offset, e.g. 2026-01-31T09:30:00Z; without one: 400 `date_time_without_offset` */
                 from?: string | null;
-                /** @description Exclusive, ISO 8601; default now */
+                /** @description Exclusive, ISO 8601; default now. RFC 3339 date-time with a UTC offset, e.g. 2026-01-31T09:30:00Z; without one: 400 `date_time_without_offset` */
                 to?: string | null;
                 /** @description Only this namespace (default: every namespace the caller may see); one the caller cannot see answers 404 as if it did not exist */
                 namespace?: string | null;
@@ -7263,9 +7281,9 @@ export interface operations {
         parameters: {
             query?: {
                 top?: number;
-                /** @description Inclusive, ISO 8601; default now - 24 h */
+                /** @description Inclusive, ISO 8601; default now - 24 h. RFC 3339 date-time with a UTC offset, e.g. 2026-01-31T09:30:00Z; without one: 400 `date_time_without_offset` */
                 from?: string | null;
-                /** @description Exclusive, ISO 8601; default now */
+                /** @description Exclusive, ISO 8601; default now. RFC 3339 date-time with a UTC offset, e.g. 2026-01-31T09:30:00Z; without one: 400 `date_time_without_offset` */
                 to?: string | null;
                 /** @description Only this namespace (default: every namespace the caller may see); one the caller cannot see answers 404 as if it did not exist */
                 namespace?: string | null;
@@ -7355,9 +7373,9 @@ export interface operations {
     getMetricSummary: {
         parameters: {
             query?: {
-                /** @description Inclusive, ISO 8601; default now - 24 h */
+                /** @description Inclusive, ISO 8601; default now - 24 h. RFC 3339 date-time with a UTC offset, e.g. 2026-01-31T09:30:00Z; without one: 400 `date_time_without_offset` */
                 from?: string | null;
-                /** @description Exclusive, ISO 8601; default now */
+                /** @description Exclusive, ISO 8601; default now. RFC 3339 date-time with a UTC offset, e.g. 2026-01-31T09:30:00Z; without one: 400 `date_time_without_offset` */
                 to?: string | null;
                 /** @description Only this namespace (default: every namespace the caller may see); one the caller cannot see answers 404 as if it did not exist */
                 namespace?: string | null;
@@ -7452,9 +7470,9 @@ export interface operations {
                 bucket?: string;
                 /** @description A dimension of the metric (see the catalog) */
                 by?: string | null;
-                /** @description Inclusive, ISO 8601; default now - 24 h */
+                /** @description Inclusive, ISO 8601; default now - 24 h. RFC 3339 date-time with a UTC offset, e.g. 2026-01-31T09:30:00Z; without one: 400 `date_time_without_offset` */
                 from?: string | null;
-                /** @description Exclusive, ISO 8601; default now */
+                /** @description Exclusive, ISO 8601; default now. RFC 3339 date-time with a UTC offset, e.g. 2026-01-31T09:30:00Z; without one: 400 `date_time_without_offset` */
                 to?: string | null;
                 /** @description Only this namespace (default: every namespace the caller may see); one the caller cannot see answers 404 as if it did not exist */
                 namespace?: string | null;
@@ -8091,7 +8109,9 @@ export interface operations {
             query?: {
                 namespace?: string | null;
                 name_prefix?: string | null;
+                /** @description Items per page (1 to 500) */
                 limit?: number;
+                /** @description The previous page's `next_cursor` */
                 cursor?: string | null;
             };
             header?: never;
@@ -8968,7 +8988,9 @@ export interface operations {
         parameters: {
             query?: {
                 namespace?: string;
+                /** @description Items per page (1 to 500) */
                 limit?: number;
+                /** @description The previous page's `next_cursor` */
                 cursor?: string | null;
             };
             header?: never;
@@ -9182,12 +9204,14 @@ export interface operations {
                 /** @description Imports into this dataset */
                 dataset_id?: string | null;
                 trigger?: components["schemas"]["RunTrigger"] | null;
-                /** @description Inclusive, ISO 8601 */
+                /** @description Inclusive, ISO 8601. RFC 3339 date-time with a UTC offset, e.g. 2026-01-31T09:30:00Z; without one: 400 `date_time_without_offset` */
                 created_after?: string | null;
-                /** @description Exclusive, ISO 8601 */
+                /** @description Exclusive, ISO 8601. RFC 3339 date-time with a UTC offset, e.g. 2026-01-31T09:30:00Z; without one: 400 `date_time_without_offset` */
                 created_before?: string | null;
                 namespace?: string | null;
+                /** @description Items per page (1 to 500) */
                 limit?: number;
+                /** @description The previous page's `next_cursor` */
                 cursor?: string | null;
             };
             header?: never;
@@ -10849,7 +10873,9 @@ export interface operations {
         parameters: {
             query?: {
                 search?: string | null;
+                /** @description Items per page (1 to 500) */
                 limit?: number;
+                /** @description The previous page's `next_cursor` */
                 cursor?: string | null;
             };
             header?: never;
@@ -11381,7 +11407,9 @@ export interface operations {
         parameters: {
             query?: {
                 namespace?: string | null;
+                /** @description Items per page (1 to 500) */
                 limit?: number;
+                /** @description The previous page's `next_cursor` */
                 cursor?: string | null;
             };
             header?: never;
@@ -11848,7 +11876,9 @@ export interface operations {
         parameters: {
             query?: {
                 status?: "pending" | "succeeded" | "failed" | null;
+                /** @description Items per page (1 to 500) */
                 limit?: number;
+                /** @description The previous page's `next_cursor` */
                 cursor?: string | null;
             };
             header?: never;

@@ -7,7 +7,7 @@ import type { components } from '@/api/schema'
 export type Dataset = Ok<'/api/v1/datasets/{dataset_id}', 'get'>
 export type DatasetPage = Ok<'/api/v1/datasets', 'get'>
 export type DatasetQuery = Query<'/api/v1/datasets', 'get'>
-export type DatasetVersion = Ok<'/api/v1/datasets/{dataset_id}/versions', 'get'> extends (infer V)[] ? V : never
+export type DatasetVersion = Ok<'/api/v1/datasets/{dataset_id}/versions', 'get'>['items'][number]
 export type Upload = Ok<'/api/v1/uploads/{upload_id}', 'get'>
 export type Preview = components['schemas']['Preview']
 export type ImportConfig = components['schemas']['ImportConfig']

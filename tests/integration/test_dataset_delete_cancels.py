@@ -1,0 +1,78 @@
+"""Deleting a dataset cancels its unfinished imports, as a user's cancel would, and nothing is written for it."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+from sqlalchemy import Engine
+
+from app.domain import datasets as dataset_service
+from app.paths import dataset_dir
+from tests.integration.dataset_support import SALES, upload
+from tests.integration.engine_parts import Engine_
+from tests.integration.helpers import count
+
+
+def _written_for(engine: Engine, parts: Engine_, dataset_id: str) -> dict[str, Any]:
+    """What exists for the dataset besides its row and upload: versions, dataset events, version files."""
+    folder = dataset_dir(parts.settings.data_path, uuid.UUID(dataset_id))
+    return {
+        "versions": count(engine, "dataset_versions", "dataset_id = :id", id=dataset_id),
+        "events": count(engine, "events", "dataset_id = :id AND type LIKE 'dataset.%'", id=dataset_id),
+        "files": sorted(str(p) for p in folder.rglob("*") if p.is_file()) if folder.exists() else [],
+    }
+
+
+def _start_import(client: TestClient) -> tuple[str, str]:
+    dataset = upload(client, SALES)
+    started = client.post(f"/api/v1/datasets/{dataset['id']}/imports", json={})
+    assert started.status_code == 202, started.text
+    return dataset["id"], started.json()["id"]
+
+
+def test_deleting_a_dataset_cancels_its_queued_import_at_once_and_audits_it(
+    client: TestClient, parts: Engine_, engine: Engine
+) -> None:
+    """The import stayed queued and ran into the deleted dataset, to fail there (dataset_deleted)."""
+    dataset_id, run_id = _start_import(client)
+    assert client.delete(f"/api/v1/datasets/{dataset_id}").status_code == 204
+    run = client.get(f"/api/v1/runs/{run_id}").json()
+    assert (run["status"], run["error"]["code"]) == ("CANCELLED", "cancelled")
+    last = client.get(f"/api/v1/runs/{run_id}/events").json()[-1]
+    assert (last["to_status"], last["reason"]) == ("CANCELLED", "dataset_deleted")
+    audit = client.get("/api/v1/audit", params={"action": "runs.cancel", "resource_id": run_id}).json()["items"]
+    assert [(e["outcome"], e["details"]["after"]["status"]) for e in audit] == [("success", "CANCELLED")]
+    deleted = client.get("/api/v1/audit", params={"action": "datasets.delete", "resource_id": dataset_id}).json()
+    assert deleted["items"][0]["details"]["cancelled_runs"] == [run_id]
+    # its message still reaches a worker, which finds nothing to start
+    parts.relay.relay_once()
+    parts.executor.execute(uuid.UUID(run_id))
+    assert client.get(f"/api/v1/runs/{run_id}").json()["status"] == "CANCELLED"
+    assert _written_for(engine, parts, dataset_id) == {"versions": 0, "events": 0, "files": []}
+
+
+def test_an_import_running_when_its_dataset_is_deleted_ends_cancelled_and_writes_nothing(
+    client: TestClient, parts: Engine_, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Deleted while the worker imports: the version is refused, the run ends CANCELLED (it was FAILED)."""
+    dataset_id, run_id = _start_import(client)
+    record_version = dataset_service.record_version
+
+    def deleted_first(session: Any, **kwargs: Any) -> int:
+        # The user deletes the dataset while the worker has read the file and is about to publish it.
+        assert client.get(f"/api/v1/runs/{run_id}").json()["status"] == "RUNNING"
+        assert client.delete(f"/api/v1/datasets/{dataset_id}").status_code == 204
+        return record_version(session, **kwargs)
+
+    monkeypatch.setattr(dataset_service, "record_version", deleted_first)
+    parts.relay.relay_once()
+    parts.executor.execute(uuid.UUID(run_id))
+    run = client.get(f"/api/v1/runs/{run_id}").json()
+    assert (run["status"], run["error"]["code"]) == ("CANCELLED", "cancelled"), run
+    reasons = [(e["to_status"], e["reason"]) for e in client.get(f"/api/v1/runs/{run_id}/events").json()]
+    assert ("RUNNING", "cancel_requested") in reasons, reasons
+    assert reasons[-1][0] == "CANCELLED", reasons
+    assert _written_for(engine, parts, dataset_id) == {"versions": 0, "events": 0, "files": []}
