@@ -28,7 +28,7 @@ from app.ingest.notices import note
 from app.ingest.notices.columns import HeaderRowsJoined, MergedHeader, MixedTypes
 from app.ingest.ods_extent import ods_extents
 from app.ingest.shape import find_header, largest_sheet
-from app.ingest.xlsx_extent import sheet_extent
+from app.ingest.xlsx_extent import DIMENSION, declared_extent, sheet_extent
 
 #: Data rows sampled to infer column types.
 SAMPLE_ROWS = 1000
@@ -39,7 +39,6 @@ BATCH_ROWS = 65_536
 #: part (13 million cells, 65 MB zipped) took it from 250 MB to 1.1 GB just to be measured and passed over.
 MEASURE_MAX_BYTES = 32 * 1024 * 1024
 
-_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"([A-Z]+[0-9]+)(?::([A-Z]+[0-9]+))?\"")
 _SHEET = re.compile(rb"<(?:\w+:)?sheet\b[^>]*?\br:id=\"([^\"]+)\"")
 _REL = re.compile(rb"<Relationship\b[^>]*?>")
 
@@ -172,7 +171,7 @@ def _dimension(archive: zipfile.ZipFile, member: str | None) -> tuple[int, int] 
     if member is None:
         return None
     with archive.open(member) as handle:
-        match = _DIMENSION.search(handle.read(4096))
+        match = DIMENSION.search(handle.read(4096))
     if match is None:
         return None
     first = parse_range(f"{match[1].decode()}:{(match[2] or match[1]).decode()}")
@@ -228,7 +227,9 @@ def _check_extent(path: str, kind: str, index: int, limits: ImportLimits) -> Non
     """Refuse an xlsx/xlsm sheet whose cells span more than max_workbook_cells, whatever its <dimension> says,
     before calamine allocates that grid (app.ingest.xlsx_extent; an ods is counted as it opens)."""
     members = xlsx_sheet_members(path) if kind in ("xlsx", "xlsm") else []
-    extent = sheet_extent(path, members[index]) if index < len(members) and members[index] else None
+    member = members[index] if index < len(members) else None
+    # Cells inside the declared box (checked in one search) need no scan of where each one lies.
+    extent = (declared_extent(path, member) or sheet_extent(path, member)) if member else None
     if extent is not None:
         _check_cells(extent.rows, extent.columns, limits)
 

@@ -4,16 +4,20 @@ cells' references are read first and the sheet is refused with limit_exceeded.""
 
 from __future__ import annotations
 
+import random
+import re
 import resource
 import zipfile
 from pathlib import Path
+from string import ascii_uppercase
 
 import pytest
 
 from app.ingest import ImportConfig, ImportLimits, preview
+from app.ingest.config import column_letters
 from app.ingest.errors import LimitExceeded
 from app.ingest.ods_extent import ods_extents
-from app.ingest.xlsx_extent import Extent, sheet_extent
+from app.ingest.xlsx_extent import Extent, declared_extent, sheet_extent, within
 from tests.hostile_files import DOC_REL, NS, bare_workbook
 from tests.unit.ingest.conftest import rows_of
 
@@ -70,6 +74,58 @@ def test_the_extent_is_the_box_the_cells_span_not_formatted_empty_rows(tmp_path:
     empty = bare_workbook(tmp_path / "empty.xlsx", *ONE_SHEET, {"xl/worksheets/sheet1.xml": sheet("", None)})
     assert sheet_extent(str(empty), "xl/worksheets/sheet1.xml") == Extent(0, 0)
     assert sheet_extent(str(empty), "xl/worksheets/missing.xml") is None
+
+
+@pytest.mark.parametrize("dimension", ["A1:C1", None], ids=["understated", "undeclared"])
+def test_a_row_number_of_eight_digits_is_far_too(tmp_path: Path, limits: ImportLimits, dimension: str | None):
+    # The scan read at most 7 digits and 3 letters: A1 beside A99999999 passed as 1 x 3, and calamine aborted
+    # allocating 100 million x 3 cells (9.6 GB).
+    rows = '<row r="1"><c r="A1"><v>1</v></c><c r="C1"><v>1</v></c></row><row r="9"><c r="A99999999"><v>2</v></c></row>'
+    path = bare_workbook(tmp_path / "far8.xlsx", *ONE_SHEET, {"xl/worksheets/sheet1.xml": sheet(rows, dimension)})
+    assert sheet_extent(str(path), "xl/worksheets/sheet1.xml") == Extent(99999999, 3)
+    assert declared_extent(str(path), "xl/worksheets/sheet1.xml") is None
+    with pytest.raises(LimitExceeded, match="99999999 rows x 3 columns"):
+        preview(path, "far8.xlsx", ImportConfig(), limits)
+
+
+@pytest.mark.parametrize(
+    ("rows", "declared"),
+    [
+        ('<row r="2"><c r="B2"><v>1</v></c><c r="J2" t="s"><v>0</v></c></row><row r="90"><c r="C90"/></row>', True),
+        ('<row r="2"><c r="B2"><v>1</v></c><c r="K2"><v>1</v></c></row>', False),  # a column past J
+        ('<row r="2"><c r="A2"><v>1</v></c></row>', False),  # a column before B
+        ('<row r="91"><c r="B91"><v>1</v></c></row>', False),  # a row past 90
+        ('<row r="1"><c r="B1"><v>1</v></c></row>', False),  # a row before 2
+        ('<row r="2"><c r="B02"><v>1</v></c></row>', False),  # a leading zero
+        ('<row r="2"><c r="B2"><v>1</v></c><c><v>2</v></c></row>', False),  # placed by counting
+        ('<row r="2"><c t="n" r="B2"><v>1</v></c></row>', False),  # the reference not first
+        ('<row r="2"><x:c r="B2"><v>1</v></x:c></row>', False),  # a prefixed tag
+        ('<row r="2"><c r="b2"><v>1</v></c></row>', False),  # a malformed reference
+    ],
+)
+def test_cells_as_excel_writes_them_inside_the_dimension_need_no_scan(tmp_path: Path, rows: str, declared: bool):
+    path = bare_workbook(tmp_path / "d.xlsx", *ONE_SHEET, {"xl/worksheets/sheet1.xml": sheet(rows, "J90:B2")})
+    assert declared_extent(str(path), "xl/worksheets/sheet1.xml") == (Extent(89, 9) if declared else None)
+
+
+def test_a_sheet_without_a_dimension_is_scanned(tmp_path: Path):
+    path = bare_workbook(tmp_path / "n.xlsx", *ONE_SHEET, {"xl/worksheets/sheet1.xml": sheet(HEAD, None)})
+    assert declared_extent(str(path), "xl/worksheets/sheet1.xml") is None
+    assert sheet_extent(str(path), "xl/worksheets/sheet1.xml") == Extent(2, 1)
+
+
+def test_the_range_pattern_matches_exactly_the_numerals_between_its_bounds():
+    rng = random.Random(7)
+    for _ in range(2000):
+        low, high = sorted(rng.choice((rng.randint(1, 30), rng.randint(1, 3000), rng.randint(1, 10**7))) for _ in "ab")
+        rows = re.compile(within(str(low), str(high), "0123456789", "123456789"))
+        for row in (low, high, low - 1, high + 1, rng.randint(1, 10**8), rng.randint(max(1, low - 50), high + 50)):
+            assert bool(rows.fullmatch(str(row))) == (low <= row <= high), (low, high, row)
+        low, high = sorted(rng.randint(1, 17000) for _ in "ab")
+        columns = re.compile(within(column_letters(low), column_letters(high), ascii_uppercase, ascii_uppercase))
+        for column in (low, high, low - 1, high + 1, rng.randint(1, 20000)):
+            if column >= 1:
+                assert bool(columns.fullmatch(column_letters(column))) == (low <= column <= high), (low, high, column)
 
 
 ODS_NS = (
