@@ -15,7 +15,7 @@ from typing import Any
 import duckdb
 import msgspec
 
-from app.ingest import csv_problems, csv_reader, csv_select, excel_reader, json_numbers, json_reader
+from app.ingest import codes, csv_problems, csv_reader, csv_select, excel_reader, json_numbers, json_reader
 from app.ingest.columns import as_columns, effective, json_shown, mixed_text_warnings
 from app.ingest.config import DuckDBSettings, ImportConfig, ImportLimits
 from app.ingest.csv_footer import footer_offset, footer_start, footer_warning, tail_text
@@ -185,6 +185,9 @@ def _csv(
     if not complete:
         problems = [p for p in problems if "Maximum line size" not in p["message"]]
     warnings += plan.warnings + [_problem_text(p) for p in problems[:PREVIEW_PROBLEMS]]
+    if plan.codes and not (complete and _data_lines(text, plan.skip) <= csv_reader.SAMPLE_ROWS):  # the import reads on
+        coded = [p for p in plan.columns if p.include and p.source in plan.codes]
+        warnings += [codes.decided_at_import_warning(p.name, p.type, config.on_error) for p in coded]
     warnings += mixed_text_warnings(plan.columns, values, config)
     suggestions = text_suggestions(plan.columns, values, config)
     block = csv_title_block(text, config) if config.header_row is None and not config.skip_rows else None
@@ -219,6 +222,11 @@ def _csv(
         suggestions=suggestions,
         suggested_config=suggested_config(config, suggestions),
     )
+
+
+def _data_lines(text: str, skip: int) -> int:
+    """Lines of `text` after the first `skip` (the head is in memory: counted in C)."""
+    return text.rstrip("\n").count("\n") + 1 - skip
 
 
 def _check_first_line(text: str, complete: bool, config: ImportConfig) -> None:
