@@ -30,6 +30,7 @@ from app.ingest.sniff import Sniffed, sniff
 from app.ingest.suggest import csv_footer, csv_title_block, excel_suggestions, suggested_config, text_suggestions
 from app.ingest.textio import CR_CHECK_BYTES, as_lf, line_ends_warning, odd_line_ends, read_text_prefix
 from app.ingest.xlsx_errors import error_text_copy
+from app.ingest.xlsx_padded import padded_cells
 
 #: Bytes of a text file a preview reads at most.
 PREVIEW_BYTES = 4 * 1024 * 1024
@@ -120,13 +121,16 @@ def _excel(
             sheet = None  # empty where it was cut: the data starts further down
         if cut_copy and (sheet is None or not head_suffices(sheet, config, rows)):
             return _excel(path, sniffed, config, limits, rows, work, cut=False)
-        plan = excel_reader.detect(sheet, index, config)
+        padded = padded_cells(path, sniffed.kind, index)  # the whole sheet's, not the cut copy's: as the import
+        plan = excel_reader.detect(sheet, index, config, padded)
         problems: list[dict[str, Any]] = []
         head = msgspec.structs.replace(plan, limit=min(plan.limit or rows, rows))
         values: list[list[Any]] = []
         if rows:
             date1904 = is_date1904(path, sniffed.kind)
-            for batch in excel_reader.batches(sheet, head, config, problems.extend, batch_rows=rows, date1904=date1904):
+            for batch in excel_reader.batches(
+                sheet, head, config, problems.extend, batch_rows=rows, date1904=date1904, padded=padded
+            ):
                 values += [[json_shown(v) for v in row.values()] for row in batch.to_pylist()]
         whole = cut_copy is None or all_rows(sheet, sheets[index])
         suggestions = excel_suggestions(sheet, plan, config, sheets, whole=whole)
