@@ -207,6 +207,16 @@ def job_import(source: str, filename: str, out_dir: str, temp_dir: str, data_sin
     return {"seconds": seconds, "cpu_s": cpu, "rows": result.rows, "rejected": result.rejected, "types": types}
 
 
+def job_padded_scan(source: str) -> dict[str, Any]:
+    """app.ingest.xlsx_padded.padded_cells of the first sheet, alone (bench.ingest_padded)."""
+    from app.ingest.xlsx_padded import padded_cells
+
+    started, cpu = time.perf_counter(), cpu_seconds()
+    found = padded_cells(source, "xlsx", 0)
+    seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
+    return {"seconds": seconds, "cpu_s": cpu, "columns": sorted(found.runs) if found else []}
+
+
 def job_duckdb_copy(source: str, target: str, temp_dir: str) -> dict[str, Any]:
     """The CSV reference: DuckDB's own COPY (SELECT * FROM read_csv(...)) TO parquet, same memory and threads."""
     import duckdb
@@ -329,6 +339,7 @@ JOBS = {
     "calamine": job_calamine,
     "pandas": job_pandas,
     "preview": job_preview,
+    "padded_scan": job_padded_scan,
 }
 
 

@@ -57,8 +57,15 @@ def _ods_cell(value: object) -> str:
     return f'<table:table-cell office:value-type="string"><text:p>{value}</text:p></table:table-cell>'
 
 
-def ods_workbook(path: Path, sheets: dict[str, Rows]) -> Path:
-    """An .ods with one table per entry."""
+def ods_workbook(path: Path, sheets: dict[str, Rows], *, null_date: str | None = None) -> Path:
+    """An .ods with one table per entry; `null_date`: the day LibreOffice counts serial dates from (its
+    calculation settings, as it writes them for any but the default 1899-12-30)."""
+    settings = (
+        '<table:calculation-settings table:automatic-find-labels="false">'
+        f'<table:null-date table:date-value="{null_date}"/></table:calculation-settings>'
+        if null_date
+        else ""
+    )
     tables = "".join(
         f'<table:table table:name="{name}">'
         + "".join("<table:table-row>" + "".join(_ods_cell(v) for v in row) + "</table:table-row>" for row in rows)
@@ -67,7 +74,7 @@ def ods_workbook(path: Path, sheets: dict[str, Rows]) -> Path:
     )
     content = (
         f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {_ODS_NS}><office:body>'
-        f"<office:spreadsheet>{tables}</office:spreadsheet></office:body></office:document-content>"
+        f"<office:spreadsheet>{settings}{tables}</office:spreadsheet></office:body></office:document-content>"
     )
     manifest = (
         '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '

@@ -112,6 +112,21 @@ def kept_as_text_warning(name: str, row: int, value: str) -> str:
     return note(KeptAsText(column=name, row=row, value=value))
 
 
+def decided_at_import_warning(name: str, kind: str, on_error: str) -> str:
+    """What a preview says about a code column it shows as a number (`kind`) when the file goes on past the rows
+    the types were sampled from: only the import reads them, and decides."""
+    then = (
+        "a lenient import reads the column as text, every value as written"
+        if on_error == "lenient"
+        else "a strict import fails naming it"
+    )
+    return (
+        f"column {name!r} holds codes of one width in the sampled rows: previewed as {kind}; the import checks the "
+        f"rows past them, and a value there written with a leading zero (such as 000001) would change as a number, "
+        f"so {then}; type the column string to keep every code as written"
+    )
+
+
 def first_changed(conn: duckdb.DuckDBPyConnection, table: str, coded: list[Planned]) -> dict[str, tuple[int, str]]:
     """By source, the first (row, value) of each code column of `table` (every column as text, rows numbered
     `__ingest_row`) that is a number but would not write back as the same text: one scan for them all."""

@@ -1,5 +1,5 @@
 """The date system a workbook counts its serial dates in: 1900 (Windows Excel's default) or 1904 (Excel for Mac's,
-`date1904` in workbook.xml), read from the file itself.
+`date1904` in workbook.xml; in an ods, LibreOffice's null date 1904-01-01), read from the file itself.
 
 calamine honours it for cells formatted as dates; a plain number in a column the import types as a date is a
 serial we convert ourselves (app.ingest.convert.serial_datetime), and counted from 1899-12-30 in a 1904
@@ -19,6 +19,16 @@ from app.ingest.ole import WORKBOOK_STREAMS, read_stream
 _XLSX_1904 = re.compile(rb"<(?:\w+:)?workbookPr\b[^>]*\bdate1904\s*=\s*[\"'](?:1|true)[\"']")
 #: Bytes of workbook.xml read for it: workbookPr comes before the sheets list, near the top.
 XLSX_HEAD_BYTES = 64 * 1024
+#: ods: the null date of the calculation settings, `<table:null-date table:date-value="1904-01-01"/>`.
+_ODS_NULL_DATE = re.compile(rb"<table:null-date\b[^>]*\btable:date-value\s*=\s*[\"']([0-9-]+)")
+#: ods: the first table, after the settings (`<table:table-row` is not one).
+_ODS_TABLE = re.compile(rb"<table:table[\s>]")
+#: ods: bytes of content.xml read at most for the settings (the automatic styles before them can be long).
+ODS_HEAD_BYTES = 64 << 20
+#: ods: bytes read per step.
+ODS_CHUNK = 1 << 20
+#: ods: the null date that counts as Excel's 1904 system (1899-12-30, the default, is the 1900 one).
+ODS_1904 = b"1904-01-01"
 #: xls: the DATEMODE record (f1904 in its two-byte body).
 _DATEMODE = 0x0022
 #: xls: records of the workbook globals read at most looking for DATEMODE (it comes early).
@@ -39,9 +49,28 @@ def is_date1904(path: str, kind: str) -> bool:
         if kind == "xlsb":
             with zipfile.ZipFile(path) as archive:
                 return _xlsb(archive.read("xl/workbook.bin"))
+        if kind == "ods":
+            return _ods_null_date(path) == ODS_1904
     except (OSError, KeyError, IndexError, ValueError, struct.error, zipfile.BadZipFile, zipfile.LargeZipFile):
         pass
     return False
+
+
+def _ods_null_date(path: str) -> bytes | None:
+    """The null date of an ods's calculation settings (None: the default, 1899-12-30), streamed from content.xml
+    until the first table (the settings come before the tables) or ODS_HEAD_BYTES."""
+    with zipfile.ZipFile(path) as archive, archive.open("content.xml") as handle:
+        tail, read = b"", 0
+        while read < ODS_HEAD_BYTES and (chunk := handle.read(ODS_CHUNK)):
+            read += len(chunk)
+            data = tail + chunk
+            found = _ODS_NULL_DATE.search(data)
+            if found:
+                return found[1]
+            if _ODS_TABLE.search(data):
+                return None
+            tail = data[-256:]  # a tag cut by the chunk
+    return None
 
 
 def _xls(path: str) -> bool:

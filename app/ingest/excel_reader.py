@@ -12,7 +12,7 @@ import re
 import zipfile
 from collections.abc import Callable, Iterator
 from itertools import islice
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 import pyarrow as pa
@@ -29,6 +29,9 @@ from app.ingest.notices.columns import HeaderRowsJoined, MergedHeader, MixedType
 from app.ingest.ods_extent import ods_extents
 from app.ingest.shape import find_header, largest_sheet
 from app.ingest.xlsx_extent import DIMENSION, declared_extent, sheet_extent
+
+if TYPE_CHECKING:
+    from app.ingest.xlsx_padded import PaddedCells
 
 #: Data rows sampled to infer column types.
 SAMPLE_ROWS = 1000
@@ -245,8 +248,11 @@ def _check_cells(rows: int, columns: int, limits: ImportLimits, *, declared: boo
         )
 
 
-def detect(sheet: calamine.CalamineSheet, index: int, config: ImportConfig) -> ExcelPlan:
-    """Header row, columns and types of a sheet from its first rows, honouring `config`."""
+def detect(
+    sheet: calamine.CalamineSheet, index: int, config: ImportConfig, padded: PaddedCells | None = None
+) -> ExcelPlan:
+    """Header row, columns and types of a sheet from its first rows, honouring `config`; `padded`: its numbers
+    shown zero-padded (app.ingest.xlsx_padded), sampled as the text shown."""
     start_row, start_col = sheet.start or (0, 0)
     cell_range: CellRange | None = parse_range(config.range) if config.range else None
     first_col = cell_range.first_col if cell_range else start_col + 1
@@ -287,11 +293,12 @@ def detect(sheet: calamine.CalamineSheet, index: int, config: ImportConfig) -> E
     if config.skip_footer:
         sheet_end = start_row + sheet.height
         last_row = min(last_row or sheet_end, sheet_end) - config.skip_footer
-    sample = [
-        row
+    numbered = [
+        (number, row)
         for (number, _), row in zip(head, cut, strict=True)
         if number >= first_data and (last_row is None or number <= last_row)
     ][:SAMPLE_ROWS]
+    sample = padded.rows(numbered, first_col) if padded else [row for _, row in numbered]
     nulls = frozenset(config.null_values or ())
     given = {source for source, spec in (config.columns or {}).items() if spec.type}
     types = []
@@ -303,8 +310,10 @@ def detect(sheet: calamine.CalamineSheet, index: int, config: ImportConfig) -> E
         if mixed and name not in given:
             warnings.append(note(MixedTypes(column=name)))
         types.append(kind)
+    types = padded.text_types(types, first_col) if padded else types
     warnings += long_number_warnings(names, sample)
     planned = plan_columns(names, types, config)
+    warnings += padded.warnings(planned, range(first_col, last_col + 1)) if padded else []
     limit = config.limit
     if last_row is not None:
         span = max(last_row - first_data + 1, 0)
@@ -373,9 +382,11 @@ def batches(
     *,
     batch_rows: int = BATCH_ROWS,
     date1904: bool = False,
+    padded: PaddedCells | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """The sheet's data rows as typed record batches; bad rows are reported and left out. `date1904`: the
-    workbook counts serial dates from 1904 (app.ingest.date_system), as its plain numbers typed as dates do."""
+    workbook counts serial dates from 1904 (app.ingest.date_system), as its plain numbers typed as dates do;
+    `padded`: its numbers shown zero-padded, which text columns take as shown (app.ingest.xlsx_padded)."""
     start_row, start_col = sheet.start or (0, 0)
     kept = [(p, plan.positions[p.index]) for p in plan.columns if p.include]
     converters = [Converter(p, config, date1904=date1904) for p, _ in kept]
@@ -390,11 +401,11 @@ def batches(
             rows = [cut_row(row, start_col, plan.positions[0], plan.positions[-1]) for row in rows]
         elif lo > 0 or hi < len(rows[0]):
             rows = [row[lo:hi] for row in rows]
-        yield _batch(rows, number, kept, converters, schema, plan, on_problems)
+        yield _batch(rows, number, kept, converters, schema, plan, on_problems, padded)
         number += len(rows)
 
 
-def _batch(rows, first_number, kept, converters, schema, plan, on_problems) -> pa.RecordBatch:
+def _batch(rows, first_number, kept, converters, schema, plan, on_problems, padded=None) -> pa.RecordBatch:
     """Convert one block of rows column by column; rows with a bad cell are dropped and reported."""
     width = plan.positions[-1] - plan.positions[0] + 1
     columns = list(zip(*rows, strict=False)) if rows else []
@@ -403,6 +414,8 @@ def _batch(rows, first_number, kept, converters, schema, plan, on_problems) -> p
     arrays, bad_rows, found = [], set(), []
     for (p, position), converter in zip(kept, converters, strict=True):
         values = columns[position - plan.positions[0]] if columns else ()
+        if padded and p.type == "string":
+            values = padded.apply(position, values, first_number)
         array, problems = converter.array(values)
         arrays.append(array)
         for offset, message, value in problems:

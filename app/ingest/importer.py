@@ -44,6 +44,7 @@ from app.ingest.textio import (
     transcode_to_utf8,
 )
 from app.ingest.xlsx_errors import error_text_copy
+from app.ingest.xlsx_padded import padded_cells
 from app.paths import DATA_FILE, REJECTS_FILE
 
 Progress = Callable[[int, int, int], None]
@@ -376,7 +377,8 @@ def _excel_sheet(job: _Job, workbook: Any, source: str, index: int, name: str) -
     sheet, errors = with_error_texts(sheet, source, job.sniffed.kind, index)
     if errors:
         job.warnings.append(errors_warning(errors))
-    plan = excel_reader.detect(sheet, index, job.config)
+    padded = padded_cells(job.source, job.sniffed.kind, index)  # the upload's: a copy read keeps its cells
+    plan = excel_reader.detect(sheet, index, job.config, padded)
     job.warnings += plan.warnings
     footer = totals_row(sheet, plan) if plan.last_row is None and not job.config.skip_footer else None
     if footer is not None:  # never left out silently: the preview suggests skip_footer, the import says so
@@ -386,7 +388,7 @@ def _excel_sheet(job: _Job, workbook: Any, source: str, index: int, name: str) -
     try:
         with pq.ParquetWriter(job.data, schema) as writer:
             date1904 = is_date1904(job.source, job.sniffed.kind)  # the upload's own: a copy keeps its workbook part
-            for batch in excel_reader.batches(sheet, plan, job.config, on_problems, date1904=date1904):
+            for batch in excel_reader.batches(sheet, plan, job.config, on_problems, date1904=date1904, padded=padded):
                 if job.should_stop():
                     raise ImportCancelled("import cancelled")
                 if strict and problems:

@@ -15,7 +15,7 @@ from typing import Any
 import duckdb
 import msgspec
 
-from app.ingest import csv_problems, csv_reader, csv_select, excel_reader, json_numbers, json_reader
+from app.ingest import codes, csv_problems, csv_reader, csv_select, excel_reader, json_numbers, json_reader
 from app.ingest.columns import as_columns, effective, json_shown, mixed_text_warnings
 from app.ingest.config import DuckDBSettings, ImportConfig, ImportLimits
 from app.ingest.csv_footer import footer_offset, footer_start, footer_warning, tail_text
@@ -32,6 +32,7 @@ from app.ingest.sniff import Sniffed, sniff
 from app.ingest.suggest import csv_footer, csv_title_block, excel_suggestions, suggested_config, text_suggestions
 from app.ingest.textio import CR_CHECK_BYTES, as_lf, line_ends_warning, odd_line_ends, read_text_prefix
 from app.ingest.xlsx_errors import error_text_copy
+from app.ingest.xlsx_padded import padded_cells
 
 #: Bytes of a text file a preview reads at most.
 PREVIEW_BYTES = 4 * 1024 * 1024
@@ -116,13 +117,16 @@ def _excel(
             sheet = None  # empty where it was cut: the data starts further down
         if cut_copy and (sheet is None or not head_suffices(sheet, config, rows)):
             return _excel(path, sniffed, config, limits, rows, work, cut=False)
-        plan = excel_reader.detect(sheet, index, config)
+        padded = padded_cells(path, sniffed.kind, index)  # the whole sheet's, not the cut copy's: as the import
+        plan = excel_reader.detect(sheet, index, config, padded)
         problems: list[dict[str, Any]] = []
         head = msgspec.structs.replace(plan, limit=min(plan.limit or rows, rows))
         values: list[list[Any]] = []
         if rows:
             date1904 = is_date1904(path, sniffed.kind)
-            for batch in excel_reader.batches(sheet, head, config, problems.extend, batch_rows=rows, date1904=date1904):
+            for batch in excel_reader.batches(
+                sheet, head, config, problems.extend, batch_rows=rows, date1904=date1904, padded=padded
+            ):
                 values += [[json_shown(v) for v in row.values()] for row in batch.to_pylist()]
         whole = cut_copy is None or all_rows(sheet, sheets[index])
         suggestions = excel_suggestions(sheet, plan, config, sheets, whole=whole)
@@ -181,6 +185,9 @@ def _csv(
     if not complete:
         problems = [p for p in problems if "Maximum line size" not in p["message"]]
     warnings += plan.warnings + [_problem_text(p) for p in problems[:PREVIEW_PROBLEMS]]
+    if plan.codes and not (complete and _data_lines(text, plan.skip) <= csv_reader.SAMPLE_ROWS):  # the import reads on
+        coded = [p for p in plan.columns if p.include and p.source in plan.codes]
+        warnings += [codes.decided_at_import_warning(p.name, p.type, config.on_error) for p in coded]
     warnings += mixed_text_warnings(plan.columns, values, config)
     suggestions = text_suggestions(plan.columns, values, config)
     block = csv_title_block(text, config) if config.header_row is None and not config.skip_rows else None
@@ -215,6 +222,11 @@ def _csv(
         suggestions=suggestions,
         suggested_config=suggested_config(config, suggestions),
     )
+
+
+def _data_lines(text: str, skip: int) -> int:
+    """Lines of `text` after the first `skip` (the head is in memory: counted in C)."""
+    return text.rstrip("\n").count("\n") + 1 - skip
 
 
 def _check_first_line(text: str, complete: bool, config: ImportConfig) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from litestar.testing import TestClient
 
 from tests.integration.dataset_support import run_import, upload
@@ -90,3 +91,22 @@ def test_stock_codes_with_leading_zeros_past_the_sample_are_named_or_kept_never_
     assert run_import(client, parts, dataset["id"], config)["status"] == "SUCCEEDED"
     page = client.get(f"/api/v1/datasets/{dataset['id']}/rows", params={"offset": 20_479, "limit": 3}).json()
     assert [row[0] for row in page["rows"]] == ["620479", "000001", "002594"]
+
+
+def test_postal_codes_formatted_000000_preview_and_import_as_excel_shows_them(
+    client: TestClient, parts: Engine_, tmp_path
+) -> None:
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    for row in [["邮编", "城市"], [100080, "北京"], [10010, "天津"], [200000, "上海"]]:
+        book.active.append(row)
+    for (cell,) in book.active.iter_rows(min_row=2, max_col=1):
+        cell.number_format = "000000"
+    book.save(tmp_path / "codes.xlsx")
+    dataset = upload(client, (tmp_path / "codes.xlsx").read_bytes(), "codes.xlsx")
+    shown = client.post(f"/api/v1/datasets/{dataset['id']}/preview", json={}).json()
+    assert [c["type"] for c in shown["columns"]] == ["string", "string"]
+    assert shown["rows"] == [["100080", "北京"], ["010010", "天津"], ["200000", "上海"]]
+    run = run_import(client, parts, dataset["id"])
+    assert run["status"] == "SUCCEEDED", run
+    assert _rows(client, dataset["id"]) == shown["rows"]

@@ -144,3 +144,24 @@ def test_a_workbook_text_code_past_the_type_sample_is_a_bad_cell_not_a_number(tm
     assert [r["code"] for r in rows_of(lenient)][-1] == 789
     kept = run_import(path, columns={"code": ColumnSpec(type="string")})
     assert [r["code"] for r in rows_of(kept)][-3:] == ["00123", " 0456", "789"]
+
+
+def test_the_preview_of_a_code_column_says_the_import_decides_past_the_sampled_rows(tmp_path: Path, limits):
+    """A lenient import reads a code column as text when a value past the sample has a leading zero, while its
+    preview (which reads the sample) said integer with nothing more: the preview now says what the import does."""
+    path = stocks(tmp_path / "stocks.csv", ["000001,平安银行,1"])
+    lenient = preview(path, "stocks.csv", ImportConfig(on_error="lenient"), limits)
+    assert next(c.type for c in lenient.columns) == "integer"
+    said = [w for w in lenient.warnings if w.startswith("column 'code' holds codes of one width")]
+    assert len(said) == 1
+    assert "a lenient import reads the column as text, every value as written" in said[0]
+    assert not [w for w in lenient.warnings if "'qty'" in w]  # counts of varying width are no codes
+    strict = preview(path, "stocks.csv", ImportConfig(), limits)
+    assert any("'code'" in w and "a strict import fails naming it" in w for w in strict.warnings)
+    small = tmp_path / "small.csv"  # the whole file was sampled: nothing is left for the import to decide
+    small.write_text("code,qty\n600519,1\n601318,2\n")
+    shown = preview(small, "small.csv", ImportConfig(on_error="lenient"), limits)
+    assert shown.columns[0].type == "integer"
+    assert not [w for w in shown.warnings if "codes of one width" in w]
+    exact = preview(stocks(tmp_path / "exact.csv", []), "exact.csv", ImportConfig(on_error="lenient"), limits)
+    assert not [w for w in exact.warnings if "codes of one width" in w]

@@ -359,3 +359,17 @@ def test_an_xls_or_xlsb_in_the_1904_date_system_counts_its_serials_from_1904(tmp
     assert [r["d"] for r in rows_of(result)] == [dt.date(2024, 1, 5), dt.date(1904, 1, 1)]
     plain = write(tmp_path / f"windows.{kind}", [["d"], [45296]])
     assert [r["d"] for r in rows_of(run_import(plain, columns={"d": ColumnSpec(type="date")}))] == [dt.date(2024, 1, 5)]
+
+
+def test_plain_number_serials_in_an_ods_follow_its_null_date(tmp_path: Path, limits: ImportLimits, run_import):
+    """LibreOffice counts serial dates from its null date (calculation settings in content.xml): a sheet made in
+    the 1904 system (Excel for Mac's, kept by LibreOffice) says 1904-01-01, and its plain numbers typed as dates
+    were counted from 1899-12-30, 1,462 days early, in the preview and the import."""
+    typed = {"d": ColumnSpec(type="date")}
+    mac = ods_workbook(tmp_path / "mac.ods", {"S": [["d"], [43834], [0]]}, null_date="1904-01-01")
+    assert [r["d"] for r in rows_of(run_import(mac, columns=typed))] == [dt.date(2024, 1, 5), dt.date(1904, 1, 1)]
+    assert preview(mac, "mac.ods", ImportConfig(columns=typed), limits).rows == [["2024-01-05"], ["1904-01-01"]]
+    default = ods_workbook(tmp_path / "plain.ods", {"S": [["d"], [45296]]}, null_date="1899-12-30")
+    assert [r["d"] for r in rows_of(run_import(default, columns=typed))] == [dt.date(2024, 1, 5)]
+    unset = ods_workbook(tmp_path / "unset.ods", {"S": [["d"], [45296]]})
+    assert [r["d"] for r in rows_of(run_import(unset, columns=typed))] == [dt.date(2024, 1, 5)]

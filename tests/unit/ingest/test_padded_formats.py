@@ -1,0 +1,112 @@
+"""Numbers an xlsx shows zero-padded by their number format (000000, "0"00000): read as the text Excel shows."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.ingest import ColumnSpec, ImportConfig, ImportLimits, preview
+from app.ingest.xlsx_padded import padded_cells, padding
+from tests.unit.ingest.conftest import rows_of, write_xlsx
+
+openpyxl = pytest.importorskip("openpyxl")
+
+
+def _book(path: Path, rows: list[list[Any]], formats: dict[str, str]) -> Path:
+    """An xlsx of `rows` from A1 whose cells named in `formats` (A2, B3 ...) have those number formats."""
+    book = openpyxl.Workbook()
+    for row in rows:
+        book.active.append(row)
+    for cell, code in formats.items():
+        book.active[cell].number_format = code
+    book.save(path)
+    return path
+
+
+def test_numbers_formatted_000000_import_and_preview_as_the_padded_text_excel_shows(
+    tmp_path: Path, limits: ImportLimits, run_import
+):
+    """Postal and stock codes stored as numbers with the format 000000 show as 000123 in Excel, and imported as
+    123 (the column typed integer from a sample of such numbers) with nothing said."""
+    rows = [["code", "prefixed", "qty"], [123, 5, 7], [600519, 12345, 8], [1, 123456, 9]]
+    formats = {f"A{r}": "000000" for r in (2, 3, 4)} | {"B2": '"0"00000', "B3": '"0"00000'}
+    path = _book(tmp_path / "codes.xlsx", rows, formats)
+
+    shown = preview(path, "codes.xlsx", ImportConfig(), limits)
+    assert [c.type for c in shown.columns] == ["string", "string", "integer"]
+    # B4 is a General cell in a padded column: shown as it is, as Excel shows it
+    assert shown.rows == [["000123", "000005", 7], ["600519", "012345", 8], ["000001", "123456", 9]]
+    assert any("'code'" in w and "number format 000000" in w for w in shown.warnings)
+    assert shown.config.columns["code"].type == "string"
+
+    result = run_import(path)
+    assert [[r["code"], r["prefixed"], r["qty"]] for r in rows_of(result)] == shown.rows
+    assert any("'code'" in w and "zero-padded" in w for w in result.warnings)
+
+    # a column the configuration types as a number keeps the numbers
+    typed = run_import(path, columns={"code": ColumnSpec(type="integer")})
+    assert [r["code"] for r in rows_of(typed)] == [123, 600519, 1]
+
+
+def test_padded_cells_past_the_type_sample_make_the_column_text_too(tmp_path: Path, limits: ImportLimits, run_import):
+    """The styles are read for the whole sheet, not the sampled rows: a column padded from row 1,500 on is text."""
+    rows = [["code"]] + [[100000 + i] for i in range(1500)] + [[123]]
+    path = _book(tmp_path / "late.xlsx", rows, {"A1502": "000000"})
+    assert [r["code"] for r in rows_of(run_import(path))][-2:] == ["101499", "000123"]
+    shown = preview(path, "late.xlsx", ImportConfig(), limits)  # from a copy cut after the sample: as the import
+    assert [c.type for c in shown.columns] == ["string"]
+    assert shown.rows[0] == ["100000"]
+
+
+def test_a_workbook_with_no_padding_format_reads_only_its_styles(tmp_path: Path):
+    path = write_xlsx(tmp_path / "plain.xlsx", {"S": [["a"], [1], [2]]})
+    assert padded_cells(str(path), "xlsx", 0) is None
+    dated = _book(tmp_path / "other.xlsx", [["a"], [1.5]], {"A2": "0.00"})
+    assert padded_cells(str(dated), "xlsx", 0) is None
+
+
+@pytest.mark.parametrize(
+    ("code", "value", "shown"),
+    [
+        ("000000", 123, "000123"),
+        ("000000", 123.0, "000123"),
+        ("000000", 1234567, "1234567"),
+        ("000000", -42, "-000042"),
+        ("000000", 122.5, "000123"),
+        ('"0"00000', 123, "000123"),
+        ('"86"0000', 7, "860007"),
+        ("00\\-00", 1234, None),  # a dash is not a digit: not a padding format
+        ("0", 5, None),
+        ("0.00", 5, None),
+        ("000;-000", 5, None),
+    ],
+)
+def test_what_a_padding_format_shows(code: str, value: Any, shown: str | None):
+    found = padding(code)
+    assert (found.shown(value) if found else None) == shown
+    if found:
+        assert found.shown("text") == "text"
+        assert found.shown(True) is True
+
+
+def test_cells_written_with_the_style_before_the_reference_are_found_too(tmp_path: Path):
+    """The scan searches for `r` before `s` as Excel writes a cell; another writer's `<c s="1" r="A2">`, and a row
+    style, are searched for again."""
+    path = _book(tmp_path / "codes.xlsx", [["code"], [123], [124]], {"A2": "000000", "A3": "000000"})
+    with zipfile.ZipFile(path) as source:
+        parts = {item.filename: source.read(item) for item in source.infolist()}
+    sheet = parts["xl/worksheets/sheet1.xml"]
+    sheet = re.sub(rb'<c r="(A[23])" s="1"', rb'<c s="1" r="\1"', sheet).replace(b'<row r="3"', b'<row r="3" s="1"')
+    assert b'<c s="1" r="A2"' in sheet
+    parts["xl/worksheets/sheet1.xml"] = sheet
+    with zipfile.ZipFile(path, "w") as written:
+        for name, data in parts.items():
+            written.writestr(name, data)
+    found = padded_cells(str(path), "xlsx", 0)
+    assert found is not None
+    assert [(low, high) for low, high, _ in found.runs[1]] == [(2, 3)]
+    assert found.apply(1, [None, 123.0, 124.0, 5.0], 1) == [None, "000123", "000124", 5.0]
