@@ -23,7 +23,7 @@ from app.ingest.columns import Planned
 from app.ingest.csv_cells import MIN_SAMPLE_ROWS, SAMPLE_CELLS
 from app.ingest.duck import duckdb_type, ident, literal
 from app.ingest.notices import note
-from app.ingest.notices.columns import KeptAsText
+from app.ingest.notices.columns import CodesCheckedAtImport, KeptAsText
 from app.ingest.retyped import MESSAGE_VALUE_CHARS, ROW, cannot_read_sql
 
 #: Our types whose values a code column's digits were read as.
@@ -115,16 +115,7 @@ def kept_as_text_warning(name: str, row: int, value: str) -> str:
 def decided_at_import_warning(name: str, kind: str, on_error: str) -> str:
     """What a preview says about a code column it shows as a number (`kind`) when the file goes on past the rows
     the types were sampled from: only the import reads them, and decides."""
-    then = (
-        "a lenient import reads the column as text, every value as written"
-        if on_error == "lenient"
-        else "a strict import fails naming it"
-    )
-    return (
-        f"column {name!r} holds codes of one width in the sampled rows: previewed as {kind}; the import checks the "
-        f"rows past them, and a value there written with a leading zero (such as 000001) would change as a number, "
-        f"so {then}; type the column string to keep every code as written"
-    )
+    return note(CodesCheckedAtImport(column=name, kind=kind, lenient=on_error == "lenient"))
 
 
 def first_changed(conn: duckdb.DuckDBPyConnection, table: str, coded: list[Planned]) -> dict[str, tuple[int, str]]:

@@ -28,6 +28,8 @@ import pyarrow.compute as pc
 
 from app.ingest import excel_reader
 from app.ingest.config import column_index
+from app.ingest.notices import note
+from app.ingest.notices.columns import ZeroPadded
 from app.ingest.xlsx_copy import CHUNK
 
 #: Bytes of xl/styles.xml read: numFmts and cellXfs come before the colours, styles and extension lists.
@@ -35,6 +37,9 @@ STYLES_BYTES = 16 << 20
 #: Runs of rows kept per sheet; past them a column's last run is stretched (the sheet is styled cell by cell,
 #: against the grain of any export, and memory stays bounded).
 MAX_RUNS = 100_000
+#: Bytes of a sheet's XML a preview reads for padded cells (the API's work stays bounded: about 0.3 CPU-s at
+#: worst, every cell padded; 180,000 rows of 10 columns). Cells past it are found by the import alone.
+PREVIEW_SCAN_BYTES = 64 << 20
 #: Bytes of one tag held back across chunks at most (a longer one is no cell start tag).
 MAX_TAG_BYTES = 64 << 10
 #: Inferred types a padded column is read as text instead of.
@@ -140,8 +145,7 @@ class PaddedCells(msgspec.Struct):
         """What the preview and import say about the text columns read so (`planned` as app.ingest.columns.Planned)."""
         formats = self.columns()
         return [
-            f"column {p.name!r} holds numbers shown zero-padded (number format {formats[positions[p.index]].code}): "
-            "read as text, as the sheet shows them"
+            note(ZeroPadded(column=p.name, format=formats[positions[p.index]].code))
             for p in planned
             if p.include and p.type == "string" and positions[p.index] in formats
         ]
@@ -180,9 +184,10 @@ def padding_styles(archive: zipfile.ZipFile) -> dict[int, Padding]:
     return found_styles
 
 
-def padded_cells(path: str, kind: str, index: int) -> PaddedCells | None:
+def padded_cells(path: str, kind: str, index: int, *, max_bytes: int | None = None) -> PaddedCells | None:
     """The cells of sheet `index` of the workbook at `path` styled with a padding format, or None when there are
-    none (nearly always: then only the styles are read) or it is no xlsx/xlsm."""
+    none (nearly always: then only the styles are read) or it is no xlsx/xlsm. `max_bytes`: of the sheet's XML
+    read at most (the preview's bound, PREVIEW_SCAN_BYTES; past it only the import finds them)."""
     members = excel_reader.xlsx_sheet_members(path) if kind in ("xlsx", "xlsm") else []
     member = members[index] if index < len(members) else None
     if member is None:
@@ -193,13 +198,15 @@ def padded_cells(path: str, kind: str, index: int) -> PaddedCells | None:
             if not styles:
                 return None
             with archive.open(member) as handle:
-                runs = _scan(handle, styles)
+                runs = _scan(handle, styles, max_bytes)
     except (KeyError, OSError, zipfile.BadZipFile, zipfile.LargeZipFile, RuntimeError):
         return None
     return PaddedCells(runs) if runs else None
 
 
-def _scan(handle: Any, styles: dict[int, Padding]) -> dict[int, list[tuple[int, int, Padding]]]:
+def _scan(
+    handle: Any, styles: dict[int, Padding], max_bytes: int | None = None
+) -> dict[int, list[tuple[int, int, Padding]]]:
     """Stream a sheet's XML for the cells whose style attribute is one of `styles`, as runs of rows per column.
 
     Each chunk is searched backwards (reversed), from the style attribute to the cell's `r` before it, as Excel
@@ -216,8 +223,9 @@ def _scan(handle: Any, styles: dict[int, Padding]) -> dict[int, list[tuple[int, 
     attributes = [b' s="%d"' % s for s in styles]
     runs: dict[int, list[tuple[int, int, Padding]]] = {}
     columns: dict[bytes, int] = {}
-    count, held = 0, b""
-    while chunk := handle.read(CHUNK):
+    count, held, read = 0, b"", 0
+    while (max_bytes is None or read < max_bytes) and (chunk := handle.read(CHUNK)):
+        read += len(chunk)
         data = held + chunk
         cut = data.rfind(b"<")
         if cut >= 0 and data.find(b">", cut) < 0:  # a tag cut by the chunk: wait for its end

@@ -210,3 +210,36 @@ class KeptAsText(Notice, tag="kept_as_text"):
             f"column {self.column!r} reads as a code past the sampled rows (row {self.row}: {self.value!r} would "
             "change as a number): imported as text, every value as written"
         )
+
+
+class CodesCheckedAtImport(Notice, tag="codes_checked_at_import"):
+    """A preview shows a column of fixed-width codes as a number (`kind`); the rows past the sample decide."""
+
+    column: str
+    kind: str
+    lenient: bool
+
+    def text(self) -> str:
+        then = (
+            "a lenient import reads the column as text, every value as written"
+            if self.lenient
+            else ("a strict import fails naming it")
+        )
+        return (
+            f"column {self.column!r} holds codes of one width in the sampled rows: previewed as {self.kind}; the "
+            "import checks the rows past them, and a value there written with a leading zero (such as 000001) would "
+            f"change as a number, so {then}; type the column string to keep every code as written"
+        )
+
+
+class ZeroPadded(Notice, tag="zero_padded"):
+    """A workbook column of numbers shown zero-padded (number format `000000`), read as the text shown."""
+
+    column: str
+    format: str
+
+    def text(self) -> str:
+        return (
+            f"column {self.column!r} holds numbers shown zero-padded (number format {self.format}): read as text, "
+            "as the sheet shows them"
+        )

@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 
 from app.ingest import ColumnSpec, ImportConfig, ImportLimits, preview
+from app.ingest.notices.columns import ZeroPadded
+from app.ingest.xlsx_copy import CHUNK
 from app.ingest.xlsx_padded import padded_cells, padding
 from tests.unit.ingest.conftest import rows_of, write_xlsx
 
@@ -110,3 +112,21 @@ def test_cells_written_with_the_style_before_the_reference_are_found_too(tmp_pat
     assert found is not None
     assert [(low, high) for low, high, _ in found.runs[1]] == [(2, 3)]
     assert found.apply(1, [None, 123.0, 124.0, 5.0], 1) == [None, "000123", "000124", 5.0]
+
+
+def test_a_preview_reads_a_bounded_head_of_the_sheet_for_padded_cells(tmp_path: Path, limits: ImportLimits):
+    """The API's work stays bounded: cells past PREVIEW_SCAN_BYTES of XML are the import's to find."""
+    rows = [["code"]] + [[100000 + i] for i in range(60_000)] + [[123]]
+    path = _book(tmp_path / "long.xlsx", rows, {"A60002": "000000"})
+    with zipfile.ZipFile(path) as archive:
+        assert archive.getinfo("xl/worksheets/sheet1.xml").file_size > 2 * CHUNK
+    assert padded_cells(str(path), "xlsx", 0, max_bytes=CHUNK) is None
+    found = padded_cells(str(path), "xlsx", 0)
+    assert found is not None
+    assert list(found.columns()) == [1]
+
+
+def test_the_padded_columns_warning_carries_its_code(tmp_path: Path, limits: ImportLimits):
+    path = _book(tmp_path / "codes.xlsx", [["code"], [123], [4567]], {"A2": "000000", "A3": "000000"})
+    shown = preview(path, "codes.xlsx", ImportConfig(), limits)
+    assert [n for n in shown.notices if isinstance(n, ZeroPadded)] == [ZeroPadded(column="code", format="000000")]
