@@ -8,7 +8,6 @@ into Arrow record batches, so Python never holds more than one batch of converte
 from __future__ import annotations
 
 import os
-import re
 import zipfile
 from collections.abc import Callable, Iterator
 from itertools import islice
@@ -28,7 +27,8 @@ from app.ingest.notices import note
 from app.ingest.notices.columns import HeaderRowsJoined, MergedHeader, MixedTypes
 from app.ingest.ods_extent import ods_extents
 from app.ingest.shape import find_header, largest_sheet
-from app.ingest.xlsx_extent import DIMENSION, declared_extent, sheet_extent
+from app.ingest.xlsx_extent import declared_extent, sheet_extent
+from app.ingest.xlsx_parts import sheet_members, xlsx_dimensions, xlsx_sheet_members
 
 if TYPE_CHECKING:
     from app.ingest.xlsx_padded import PaddedCells
@@ -41,9 +41,6 @@ BATCH_ROWS = 65_536
 #: calamine would parse at most this many bytes for it: a preview runs in the API process, and a 500 MB sheet
 #: part (13 million cells, 65 MB zipped) took it from 250 MB to 1.1 GB just to be measured and passed over.
 MEASURE_MAX_BYTES = 32 * 1024 * 1024
-
-_SHEET = re.compile(rb"<(?:\w+:)?sheet\b[^>]*?\br:id=\"([^\"]+)\"")
-_REL = re.compile(rb"<Relationship\b[^>]*?>")
 
 
 class ExcelPlan(msgspec.Struct, kw_only=True):
@@ -112,7 +109,7 @@ def _part_sizes(path: str, kind: str, count: int) -> list[int]:
     if kind in ("xlsx", "xlsm"):
         try:
             with zipfile.ZipFile(path) as archive:
-                members = _sheet_members(archive)
+                members = sheet_members(archive)
                 found = [archive.getinfo(m).file_size if m else MEASURE_MAX_BYTES + 1 for m in members]
         except (KeyError, zipfile.BadZipFile, OSError):
             found = []
@@ -136,49 +133,6 @@ def _measure(
     if sheet.height * sheet.width > limits.max_workbook_cells:
         return None, None
     return sheet.start[0] + sheet.height, sheet.start[1] + sheet.width
-
-
-def xlsx_dimensions(path: str) -> list[tuple[int, int] | None]:
-    """(rows, columns) of each worksheet from the first bytes of its XML, in workbook order; cheap."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            return [_dimension(archive, member) for member in _sheet_members(archive)]
-    except (KeyError, zipfile.BadZipFile, OSError):
-        return []
-
-
-def xlsx_sheet_members(path: str) -> list[str | None]:
-    """The zip member holding each worksheet's XML, in workbook order."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            return _sheet_members(archive)
-    except (KeyError, zipfile.BadZipFile, OSError):
-        return []
-
-
-def _sheet_members(archive: zipfile.ZipFile) -> list[str | None]:
-    book = archive.read("xl/workbook.xml")
-    rels = archive.read("xl/_rels/workbook.xml.rels")
-    targets = {}
-    for tag in _REL.findall(rels):
-        rid, target = re.search(rb'Id="([^"]+)"', tag), re.search(rb'Target="([^"]+)"', tag)
-        if rid and target:
-            name = target[1].decode().lstrip("/")
-            targets[rid[1]] = name if name.startswith("xl/") else f"xl/{name}"
-    members = [targets.get(rid) for rid in _SHEET.findall(book)]
-    return [member if member in archive.NameToInfo else None for member in members]
-
-
-def _dimension(archive: zipfile.ZipFile, member: str | None) -> tuple[int, int] | None:
-    """The `<dimension ref="A1:J100">` of one sheet as (rows, columns)."""
-    if member is None:
-        return None
-    with archive.open(member) as handle:
-        match = DIMENSION.search(handle.read(4096))
-    if match is None:
-        return None
-    first = parse_range(f"{match[1].decode()}:{(match[2] or match[1]).decode()}")
-    return first.last_row, first.last_col
 
 
 def choose_sheet(

@@ -19,6 +19,7 @@ from app.ingest.config import ImportConfig, ImportLimits, parse_range
 from app.ingest.header_rows import MAX_HEADER_ROWS
 from app.ingest.models import SheetInfo
 from app.ingest.xlsx_head import preview_copy, sheet_head
+from app.ingest.xlsx_parts import xlsx_sheet_members
 from app.ingest.xlsx_strings import shared_strings_member
 
 
@@ -59,7 +60,7 @@ def excel_head(
     kept = _cached_head(path, index, last_row, cache)
     if kept is not None and kept.is_file():
         return kept
-    members = excel_reader.xlsx_sheet_members(path)
+    members = xlsx_sheet_members(path)
     member = members[index] if index < len(members) else None
     if member is None:
         return None
@@ -93,7 +94,7 @@ def capped_copy(path: str, kind: str, index: int, dest: Path) -> Path | None:
     error cells as text, or None when it has neither: read whole, one 50 MB cell was held several times over."""
     if kind not in ("xlsx", "xlsm"):
         return None
-    members = excel_reader.xlsx_sheet_members(path)
+    members = xlsx_sheet_members(path)
     return preview_copy(path, members[index] if index < len(members) else None, _strings_member(path), dest)
 
 

@@ -22,8 +22,8 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from app.ingest import excel_reader
 from app.ingest.xlsx_copy import CHUNK, HeldBack, write_copy
+from app.ingest.xlsx_parts import xlsx_sheet_members
 
 #: An error cell's type attribute (`t="e"`), within its `<c …>` start tag.
 _ERROR_TYPE = re.compile(rb"""(<(?:[\w.-]+:)?c\b[^>]*?\st=)(["'])e\2""")
@@ -105,7 +105,7 @@ def error_text_copy(path: str, kind: str, index: int, dest: Path) -> tuple[Path 
         member: str | None = "content.xml"
         make: Callable[[], ErrorCellsAsText] = partial(OdsErrorCellsAsText, index)
     elif kind in ("xlsx", "xlsm"):
-        members = excel_reader.xlsx_sheet_members(path)
+        members = xlsx_sheet_members(path)
         member, make = (members[index] if index < len(members) else None), ErrorCellsAsText
     else:
         return None, 0

@@ -26,11 +26,11 @@ import msgspec
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from app.ingest import excel_reader
 from app.ingest.config import column_index
 from app.ingest.notices import note
 from app.ingest.notices.columns import ZeroPadded
 from app.ingest.xlsx_copy import CHUNK
+from app.ingest.xlsx_parts import xlsx_sheet_members
 
 #: Bytes of xl/styles.xml read: numFmts and cellXfs come before the colours, styles and extension lists.
 STYLES_BYTES = 16 << 20
@@ -188,7 +188,7 @@ def padded_cells(path: str, kind: str, index: int, *, max_bytes: int | None = No
     """The cells of sheet `index` of the workbook at `path` styled with a padding format, or None when there are
     none (nearly always: then only the styles are read) or it is no xlsx/xlsm. `max_bytes`: of the sheet's XML
     read at most (the preview's bound, PREVIEW_SCAN_BYTES; past it only the import finds them)."""
-    members = excel_reader.xlsx_sheet_members(path) if kind in ("xlsx", "xlsm") else []
+    members = xlsx_sheet_members(path) if kind in ("xlsx", "xlsm") else []
     member = members[index] if index < len(members) else None
     if member is None:
         return None

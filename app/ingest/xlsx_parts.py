@@ -1,0 +1,56 @@
+"""Where an xlsx/xlsm package keeps each worksheet, and what size each declares: read from the zip, cheaply."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+
+from app.ingest.config import parse_range
+from app.ingest.xlsx_extent import DIMENSION
+
+_SHEET = re.compile(rb"<(?:\w+:)?sheet\b[^>]*?\br:id=\"([^\"]+)\"")
+_REL = re.compile(rb"<Relationship\b[^>]*?>")
+
+
+def xlsx_dimensions(path: str) -> list[tuple[int, int] | None]:
+    """(rows, columns) of each worksheet from the first bytes of its XML, in workbook order; cheap."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return [_dimension(archive, member) for member in sheet_members(archive)]
+    except (KeyError, zipfile.BadZipFile, OSError):
+        return []
+
+
+def xlsx_sheet_members(path: str) -> list[str | None]:
+    """The zip member holding each worksheet's XML, in workbook order."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return sheet_members(archive)
+    except (KeyError, zipfile.BadZipFile, OSError):
+        return []
+
+
+def sheet_members(archive: zipfile.ZipFile) -> list[str | None]:
+    """The member of each worksheet in an open package, in workbook order (None: named but missing)."""
+    book = archive.read("xl/workbook.xml")
+    rels = archive.read("xl/_rels/workbook.xml.rels")
+    targets = {}
+    for tag in _REL.findall(rels):
+        rid, target = re.search(rb'Id="([^"]+)"', tag), re.search(rb'Target="([^"]+)"', tag)
+        if rid and target:
+            name = target[1].decode().lstrip("/")
+            targets[rid[1]] = name if name.startswith("xl/") else f"xl/{name}"
+    members = [targets.get(rid) for rid in _SHEET.findall(book)]
+    return [member if member in archive.NameToInfo else None for member in members]
+
+
+def _dimension(archive: zipfile.ZipFile, member: str | None) -> tuple[int, int] | None:
+    """The `<dimension ref="A1:J100">` of one sheet as (rows, columns)."""
+    if member is None:
+        return None
+    with archive.open(member) as handle:
+        match = DIMENSION.search(handle.read(4096))
+    if match is None:
+        return None
+    first = parse_range(f"{match[1].decode()}:{(match[2] or match[1]).decode()}")
+    return first.last_row, first.last_col
