@@ -124,15 +124,16 @@ SELECT id FROM released;
 
 -- name: cancel_deployment_runs
 -- Overlap policy cancel_running: a deployment's unfinished runs are cancelled (at once if not started,
--- cooperatively if running) before its new run starts.
+-- cooperatively if running) before its new run starts. Runs still held by a buffer policy the deployment
+-- had before are unfinished runs too: left, they would be released beside the new run.
 WITH prev AS (
     SELECT id, status FROM runs
-    WHERE deployment_id = ANY(CAST(:ids AS uuid[])) AND NOT held
+    WHERE deployment_id = ANY(CAST(:ids AS uuid[]))
       AND status IN ({{ACTIVE}})
     ORDER BY id FOR UPDATE
 ), cancelled AS (
     UPDATE runs r
-    SET status = 'CANCELLED', finished_at = now(), error_code = 'cancelled',
+    SET status = 'CANCELLED', held = false, finished_at = now(), error_code = 'cancelled',
         error_message = 'cancelled by the overlap policy cancel_running', next_retry_at = NULL
     FROM prev WHERE r.id = prev.id AND prev.status = ANY(:from_statuses)
     RETURNING r.id, r.attempt, prev.status AS from_status

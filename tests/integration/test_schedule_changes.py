@@ -1,0 +1,65 @@
+"""A deployment changed, paused or replanned while fire times are in flight: no fire time is lost or doubled.
+
+These tests run the loop at times before the real clock (the API changes a deployment at the real time), so a
+fire time the loop handled is in the past for the API too, as it is in production.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from litestar.testing import TestClient
+from sqlalchemy import Engine, text
+
+from scheduler.schedule_loop import ScheduleLoop
+from tests.integration.schedule_support import deploy, loop
+
+__all__ = ["loop"]  # the fixture, from schedule_support
+
+#: A fixed origin before the real clock.
+PAST = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+
+
+def at(minutes: float) -> datetime:
+    return PAST + timedelta(minutes=minutes)
+
+
+def start_at(engine: Engine, deployment_id: str, when: datetime) -> None:
+    """The deployment as last handled at `when` and due next right after (the loop's cursor)."""
+    with engine.begin() as connection:
+        connection.execute(
+            text("UPDATE deployments SET last_scheduled_for = :t, next_run_at = :t WHERE id = :id"),
+            {"t": when, "id": deployment_id},
+        )
+
+
+def runs(engine: Engine, deployment_id: str) -> list[tuple[float, str, bool]]:
+    """(minute after PAST, status, held) of each of the deployment's runs."""
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT scheduled_for, status, held FROM runs WHERE deployment_id = :id ORDER BY scheduled_for"),
+            {"id": deployment_id},
+        ).all()
+    return [((s - PAST).total_seconds() / 60, status, held) for s, status, held in rows]
+
+
+def interval(seconds: int) -> dict:
+    return {"kind": "interval", "seconds": seconds, "anchor": PAST.isoformat()}
+
+
+def test_a_run_held_by_a_buffer_is_cancelled_when_the_policy_becomes_cancel_running(
+    client: TestClient, pipeline: dict, engine: Engine, loop: ScheduleLoop
+) -> None:
+    # Given one run going and the next fire time held behind it (buffer_one, one at a time)
+    d = deploy(client, schedule=interval(60), overlap_policy="buffer_one", max_concurrent_runs=1)
+    start_at(engine, d["id"], PAST)
+    loop.tick(at(1) + timedelta(seconds=1))
+    loop.tick(at(2) + timedelta(seconds=1))
+    assert runs(engine, d["id"]) == [(1, "PENDING", False), (2, "PENDING", True)]
+    # When the deployment is changed to cancel_running and its next fire time comes
+    response = client.patch(f"/api/v1/deployments/{d['id']}", json={"overlap_policy": "cancel_running"})
+    assert response.status_code == 200, response.text
+    start_at(engine, d["id"], at(2))
+    loop.tick(at(3) + timedelta(seconds=1))
+    # Then every unfinished run, the held one included, is cancelled, and only the new run is left to go
+    assert runs(engine, d["id"]) == [(1, "CANCELLED", False), (2, "CANCELLED", False), (3, "PENDING", False)]
