@@ -14,7 +14,7 @@ import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -27,6 +27,7 @@ from app.core.ids import uuid7
 from app.core.states import CANCEL_AT_ONCE, RunStatus, sources
 from app.db.queries import query
 from app.domain.dataset_writes import end_writes
+from app.domain.deployments import database_now
 from app.domain.run_rows import ScheduledRun, checked_timeout, insert_scheduled_runs
 from app.logs import bind, log_context
 from app.scheduling.planning import Plan, Policies, later_late_wanted, plan, plan_ahead
@@ -85,7 +86,7 @@ class ScheduleLoop:
     def database_now(self) -> datetime:
         """The database's clock (the outbox and the reaper go by it): what the service ticks with."""
         with self.engine.connect() as connection:
-            return connection.execute(query("database_now")).scalar_one().astimezone(UTC)  # in the session's zone
+            return database_now(connection)
 
     def release_held(self) -> int:
         """Only a tick's last step, releasing held runs: the service's wake-ups when no deployment can be due."""

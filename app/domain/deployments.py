@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import msgspec
 from msgspec import UNSET, UnsetType
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import Connection, func, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -190,6 +190,11 @@ def schedule_for(deployment: Deployment):  # type: ignore[no-untyped-def]
 def compute_next(deployment: Deployment, after: datetime) -> datetime | None:
     start_at, end_at = spec_.window(deployment.start_at, deployment.end_at)
     return next_fire(schedule_for(deployment), after, start_at=start_at, end_at=end_at)
+
+
+def database_now(session: Session | Connection) -> datetime:
+    """The database's clock, which the schedule loop ticks with: the `now` of every change to fire times."""
+    return session.execute(query("database_now")).scalar_one().astimezone(UTC)  # in the session's zone
 
 
 def withdraw_planned(session: Session, deployment: Deployment, *, now: datetime) -> None:

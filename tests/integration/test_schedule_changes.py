@@ -8,9 +8,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import msgspec
+import pytest
 from litestar.testing import TestClient
 from sqlalchemy import Engine, text
 
+from app.api.controllers import deployments as controllers
+from app.settings import Settings
 from scheduler.schedule_loop import ScheduleLoop
 from tests.integration.schedule_support import deploy, loop
 
@@ -63,3 +67,33 @@ def test_a_run_held_by_a_buffer_is_cancelled_when_the_policy_becomes_cancel_runn
     loop.tick(at(3) + timedelta(seconds=1))
     # Then every unfinished run, the held one included, is cancelled, and only the new run is left to go
     assert runs(engine, d["id"]) == [(1, "CANCELLED", False), (2, "CANCELLED", False), (3, "PENDING", False)]
+
+
+def test_pause_and_resume_go_by_the_database_clock_not_a_host_clock_that_is_ahead(
+    client: TestClient, pipeline: dict, engine: Engine, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given fire times every minute from 30 s on, planned five minutes ahead by the loop (overlap allow)
+    ahead = ScheduleLoop(
+        engine=engine,
+        settings=msgspec.structs.replace(settings, schedule_lookahead_seconds=300),
+        scheduler_id="scheduler:test",
+    )
+    with engine.connect() as connection:
+        db_now = connection.execute(text("SELECT clock_timestamp()")).scalar_one()
+    first = db_now + timedelta(seconds=30)
+    schedule = {"kind": "interval", "seconds": 60, "anchor": first.isoformat()}
+    d = deploy(client, schedule=schedule, overlap_policy="allow")
+    ahead.tick(db_now)
+    assert len(runs(engine, d["id"])) == 5
+    # When the API's host clock is two hours ahead of the database's, and the deployment is paused, then resumed
+    monkeypatch.setattr(controllers, "utcnow", lambda: db_now + timedelta(hours=2))
+    assert client.post(f"/api/v1/deployments/{d['id']}/pause").status_code == 200
+    # Then the runs planned for fire times still to come (by the database's clock) are taken back
+    assert runs(engine, d["id"]) == []
+    # And resuming records no fire time still to come as missed while paused
+    assert client.post(f"/api/v1/deployments/{d['id']}/resume").status_code == 200
+    with engine.connect() as connection:
+        recorded = connection.execute(
+            text("SELECT count(*) FROM occurrences WHERE deployment_id = :id"), {"id": d["id"]}
+        ).scalar_one()
+    assert recorded == 0
