@@ -15,8 +15,10 @@ from sqlalchemy import Engine, text
 
 from app.api.controllers import deployments as controllers
 from app.settings import Settings
+from scheduler.reaper import Reaper
 from scheduler.schedule_loop import ScheduleLoop
 from tests.integration.schedule_support import deploy, loop
+from workers.broker import build_broker
 
 __all__ = ["loop"]  # the fixture, from schedule_support
 
@@ -97,3 +99,33 @@ def test_pause_and_resume_go_by_the_database_clock_not_a_host_clock_that_is_ahea
             text("SELECT count(*) FROM occurrences WHERE deployment_id = :id"), {"id": d["id"]}
         ).scalar_one()
     assert recorded == 0
+
+
+def test_a_paused_deployments_planned_run_the_reaper_takes_back_leaves_its_fire_time_recorded(
+    client: TestClient, pipeline: dict, engine: Engine, loop: ScheduleLoop, settings: Settings
+) -> None:
+    # Given a run planned ahead for a fire time two minutes ago that no relay sent (every scheduler was down)
+    with engine.connect() as connection:
+        now = connection.execute(text("SELECT date_trunc('second', clock_timestamp())")).scalar_one()
+    fire = now - timedelta(seconds=120)
+    schedule = {"kind": "interval", "seconds": 3600, "anchor": fire.isoformat()}
+    d = deploy(client, schedule=schedule, misfire_policy="skip", misfire_grace_seconds=10)
+    start_at(engine, d["id"], fire - timedelta(seconds=60))
+    loop.tick(fire - timedelta(seconds=3))
+    with engine.begin() as connection:
+        connection.execute(
+            text("UPDATE runs SET created_at = :at WHERE deployment_id = :id"),
+            {"at": fire - timedelta(seconds=3), "id": d["id"]},
+        )
+    # And the deployment paused since
+    assert client.post(f"/api/v1/deployments/{d['id']}/pause").status_code == 200
+    # When the reaper takes the unsent run back, and the deployment is resumed
+    reaper = Reaper(engine=engine, broker=build_broker(settings), settings=settings, reaper_id="reaper-test")
+    assert reaper.replan_unsent() == 1
+    assert runs(engine, d["id"]) == []
+    assert client.post(f"/api/v1/deployments/{d['id']}/resume").status_code == 200
+    # Then the fire time is still recorded, once, as missed while paused
+    items = client.get(f"/api/v1/deployments/{d['id']}/occurrences").json()["items"]
+    assert [(item["scheduled_for"], item["outcome"], item["run_id"]) for item in items] == [
+        (fire.isoformat().replace("+00:00", "Z"), "paused", None)
+    ]
