@@ -129,3 +129,27 @@ def test_a_paused_deployments_planned_run_the_reaper_takes_back_leaves_its_fire_
     assert [(item["scheduled_for"], item["outcome"], item["run_id"]) for item in items] == [
         (fire.isoformat().replace("+00:00", "Z"), "paused", None)
     ]
+
+
+@pytest.mark.parametrize(("paused", "outcome"), [(False, "misfire_skipped"), (True, "paused")])
+def test_a_new_schedule_records_the_old_schedules_fire_times_that_were_due_and_not_handled(
+    client: TestClient, pipeline: dict, engine: Engine, paused: bool, outcome: str
+) -> None:
+    # Given an hourly deployment last handled just after three hours ago (every scheduler down since)
+    with engine.connect() as connection:
+        hour = connection.execute(text("SELECT date_trunc('hour', clock_timestamp())")).scalar_one()
+    d = deploy(client, schedule={"kind": "interval", "seconds": 3600, "anchor": PAST.isoformat()})
+    if paused:
+        assert client.post(f"/api/v1/deployments/{d['id']}/pause").status_code == 200
+    start_at(engine, d["id"], hour - timedelta(hours=2, minutes=59))
+    # When its schedule is changed (and, if paused, it is resumed)
+    new = {"schedule": {"kind": "interval", "seconds": 7200, "anchor": PAST.isoformat()}}
+    assert client.patch(f"/api/v1/deployments/{d['id']}", json=new).status_code == 200
+    if paused:
+        assert client.post(f"/api/v1/deployments/{d['id']}/resume").status_code == 200
+    # Then the old schedule's fire times that were due are each recorded, with why they made no run
+    items = client.get(f"/api/v1/deployments/{d['id']}/occurrences").json()["items"]
+    expected = [hour - timedelta(hours=n) for n in (0, 1, 2)]
+    assert [(item["scheduled_for"], item["outcome"]) for item in items] == [
+        (at.isoformat().replace("+00:00", "Z"), outcome) for at in expected
+    ]
