@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections.abc import Sequence
@@ -26,6 +27,8 @@ logger = logging.getLogger(__name__)
 
 #: Rows handled per statement, so one pass never holds many locks for long.
 BATCH = 500
+#: Why a paused deployment's fire time whose planned run was never sent has no run.
+PAUSED_REASON = "the deployment was paused before its run was sent"
 #: Which of the message ids (ARGV) a queue's message hash (KEYS[1]) still holds, 1 or 0 each: one command for a
 #: batch, where a pipeline of one HEXISTS per run cost the reaper ~10x the CPU (each command packed and its
 #: answer read in Python) and was most of its work while a backlog waits for workers.
@@ -141,11 +144,25 @@ class Reaper:
         Cleanup(engine=self.engine, settings=self.settings).run_once()
 
     def replan_unsent(self) -> int:
-        """Scheduled runs no relay sent within their misfire grace go back to the schedule loop as missed."""
+        """Scheduled runs no relay sent within their misfire grace go back to the schedule loop as missed.
+
+        A paused deployment's are not replanned: their fire times are recorded as `paused`, as resume records those
+        that came while it was paused.
+        """
         total = 0
         while True:
             with self.engine.begin() as connection:
-                count = int(connection.execute(query("replan_unsent_runs"), {"batch": BATCH}).scalar_one())
+                rows = connection.execute(query("replan_unsent_runs"), {"batch": BATCH}).all()
+                paused = [
+                    {"deployment_id": str(row.deployment_id), "scheduled_for": row.scheduled_for.isoformat()}
+                    for row in rows
+                    if not row.enabled
+                ]
+                if paused:
+                    connection.execute(
+                        query("insert_paused_occurrences"), {"rows": json.dumps(paused), "reason": PAUSED_REASON}
+                    )
+            count = len(rows)
             total += count
             if count < BATCH:
                 if total:

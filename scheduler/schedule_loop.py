@@ -14,7 +14,7 @@ import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -27,6 +27,7 @@ from app.core.ids import uuid7
 from app.core.states import CANCEL_AT_ONCE, RunStatus, sources
 from app.db.queries import query
 from app.domain.dataset_writes import end_writes
+from app.domain.deployments import database_now
 from app.domain.run_rows import ScheduledRun, checked_timeout, insert_scheduled_runs
 from app.logs import bind, log_context
 from app.scheduling.planning import Plan, Policies, later_late_wanted, plan, plan_ahead
@@ -46,6 +47,10 @@ MAX_FIRES_PER_TICK = 10_000
 PLAN_RETRY_SECONDS = 60
 #: Longest reason recorded with a `plan_failed` occurrence (the column holds 500 characters).
 MAX_REASON = 480
+#: Most missed fire times of one outcome a plan records one row each; more are one row for the range.
+MAX_SINGLE_MISSED = 100
+#: The outcomes of missed fire times that a long downtime records as a range.
+_RANGED = ("misfire_skipped", "coalesced")
 
 
 @dataclass
@@ -85,7 +90,7 @@ class ScheduleLoop:
     def database_now(self) -> datetime:
         """The database's clock (the outbox and the reaper go by it): what the service ticks with."""
         with self.engine.connect() as connection:
-            return connection.execute(query("database_now")).scalar_one().astimezone(UTC)  # in the session's zone
+            return database_now(connection)
 
     def release_held(self) -> int:
         """Only a tick's last step, releasing held runs: the service's wake-ups when no deployment can be due."""
@@ -150,7 +155,7 @@ class ScheduleLoop:
         return TickResult(
             deployments=len(due),
             runs=sum(len(w.runs) for w in written),
-            occurrences=sum(len(w.occurrences) for w in written),
+            occurrences=sum(len(w.occurrences) + len(w.ranges) for w in written),
             failed=list(failed),
         )
 
@@ -159,6 +164,7 @@ class ScheduleLoop:
         to_cancel = [w.advance.id for w in writes if w.cancel_running]
         runs = [run for w in writes for run in w.runs]
         occurrences = [o for w in writes for o in w.occurrences]
+        ranges = [r for w in writes for r in w.ranges]
         if to_cancel:
             cancelled = (
                 connection.execute(
@@ -177,6 +183,8 @@ class ScheduleLoop:
             insert_scheduled_runs(connection, self.settings, runs, actor=self.scheduler_id)
         if occurrences:
             connection.execute(query("insert_occurrences"), _rows(occurrences))
+        if ranges:
+            connection.execute(query("record_missed_ranges"), _rows(ranges))
         if writes:
             connection.execute(query("advance_deployments"), _rows([w.advance for w in writes]))
 
@@ -228,9 +236,29 @@ class ScheduleLoop:
             runs.append(row)
             outcome, reason = ("buffered", "waiting for a free slot") if run.held else ("run", "")
             occurrences.append(_OccurrenceRow(deployment_id, run.scheduled_for, outcome, row.id, reason))
-        for at, outcome, reason in planned.skipped:
+        previous = deployment.last_scheduled_for or deployment.created_at
+        skipped, ranges = _ranges(planned.skipped, deployment_id, previous)
+        for at, outcome, reason in skipped:
             occurrences.append(_OccurrenceRow(deployment_id, at, outcome, None, reason))
-        return _Writes(_AdvanceRow(deployment_id, nxt, last), runs, occurrences, planned.cancel_running)
+        return _Writes(_AdvanceRow(deployment_id, nxt, last), runs, occurrences, planned.cancel_running, ranges)
+
+
+def _ranges(
+    skipped: list[tuple[datetime, str, str]], deployment_id: uuid.UUID, previous: datetime
+) -> tuple[list[tuple[datetime, str, str]], list[_RangeRow]]:
+    """The skipped fire times recorded one row each, and the long runs of missed ones recorded as one row.
+
+    A plan's missed fire times of one outcome are the oldest of its fire times (a DST skip may fall among them), so
+    past MAX_SINGLE_MISSED they are one range, which extends the range recorded at `previous` if there is one.
+    """
+    ranges = []
+    for outcome in _RANGED:
+        missed = sorted(entry for entry in skipped if entry[1] == outcome)
+        if len(missed) > MAX_SINGLE_MISSED:
+            reason = f"a range of missed fire times; the last {missed[-1][2]}"
+            ranges.append(_RangeRow(deployment_id, missed[0][0], missed[-1][0], previous, len(missed), outcome, reason))
+            skipped = [entry for entry in skipped if entry[1] != outcome]
+    return skipped, ranges
 
 
 class _OccurrenceRow(msgspec.Struct):
@@ -238,6 +266,18 @@ class _OccurrenceRow(msgspec.Struct):
     scheduled_for: datetime
     outcome: str
     run_id: uuid.UUID | None
+    reason: str
+
+
+class _RangeRow(msgspec.Struct):
+    """Missed fire times recorded as one occurrence (record_missed_ranges)."""
+
+    deployment_id: uuid.UUID
+    first: datetime
+    last: datetime
+    previous: datetime
+    fire_times: int
+    outcome: str
     reason: str
 
 
@@ -255,6 +295,7 @@ class _Writes:
     runs: list[ScheduledRun]
     occurrences: list[_OccurrenceRow]
     cancel_running: bool
+    ranges: list[_RangeRow] = field(default_factory=list)
 
 
 def _failure(exc: BaseException) -> str:

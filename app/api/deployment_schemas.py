@@ -107,6 +107,10 @@ class OccurrenceOut(msgspec.Struct):
     recorded_at: datetime
     #: The status of the run now (None when the fire time has no run, or the run was deleted).
     run_status: RunStatus | None = None
+    #: How many fire times this stands for: 1, or a range of missed ones (a long downtime) ending at scheduled_for.
+    fire_times: int = 1
+    #: The first fire time of a range of missed ones (None for a single fire time).
+    first_scheduled_for: datetime | None = None
 
     @classmethod
     def of(cls, row: tuple[Occurrence, str | None]) -> OccurrenceOut:
@@ -118,6 +122,8 @@ class OccurrenceOut(msgspec.Struct):
             reason=o.reason,
             recorded_at=o.recorded_at,
             run_status=RunStatus(status) if status else None,
+            fire_times=o.fire_times,
+            first_scheduled_for=o.first_scheduled_for,
         )
 
 

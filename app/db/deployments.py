@@ -82,6 +82,11 @@ class Occurrence(Base):
     __table_args__ = (
         UniqueConstraint("deployment_id", "scheduled_for"),
         CheckConstraint(_one_of("outcome", OUTCOMES), name="outcome"),
+        CheckConstraint(
+            "fire_times >= 1 AND (first_scheduled_for IS NULL) = (fire_times = 1)"
+            " AND (first_scheduled_for IS NULL OR first_scheduled_for < scheduled_for)",
+            name="range",
+        ),
         Index("ix_occurrences_recorded", "recorded_at"),
         Index("ix_occurrences_missed", "scheduled_for", postgresql_where=text("outcome <> 'run'")),
     )
@@ -92,3 +97,7 @@ class Occurrence(Base):
     run_id: Mapped[uuid.UUID | None]
     reason: Mapped[str] = mapped_column(String(500), server_default="")
     recorded_at: Mapped[datetime] = created_at_column()
+    #: How many fire times the row stands for: 1, or a range of missed ones ending at `scheduled_for`.
+    fire_times: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    #: The first fire time of a range (None for a single fire time).
+    first_scheduled_for: Mapped[datetime | None]

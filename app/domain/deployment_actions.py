@@ -1,7 +1,9 @@
 """Deployment changes as a caller (API, CLI) makes them: each checked and audited in its transaction.
 
 The rules of each change live in app.domain.deployments and app.domain.backfill; this module adds who is
-acting, so every caller writes the same audit row and no controller has to remember to.
+acting, so every caller writes the same audit row and no controller has to remember to. A change that moves
+a deployment's fire times goes by the database's clock, as the schedule loop does (service.database_now): a host
+whose clock is off neither takes back runs still to come too late nor records fire times still to come as missed.
 """
 
 from __future__ import annotations
@@ -50,9 +52,9 @@ def create(
     principal: Principal,
     settings: Settings,
     *,
-    now: datetime,
     audit_as: audit.AuditContext,
 ) -> Deployment:
+    now = service.database_now(session)
     deployment = service.create_deployment(session, document, principal, settings, now=now)
     _record(session, audit_as, "deployments.create", deployment, {"after": msgspec.to_builtins(document)})
     service.wake_schedulers(session)  # its first fire time may be due within the lookahead
@@ -66,11 +68,10 @@ def update(
     principal: Principal,
     settings: Settings,
     *,
-    now: datetime,
     audit_as: audit.AuditContext,
 ) -> Deployment:
     deployment = _writable(session, deployment_id, principal)
-    service.update_deployment(session, deployment, patch, settings, now=now)
+    service.update_deployment(session, deployment, patch, settings, now=service.database_now(session))
     # The fields given, a null (reset) included.
     _record(session, audit_as, "deployments.update", deployment, {"after": msgspec.to_builtins(patch)})
     service.wake_schedulers(session)
@@ -78,17 +79,17 @@ def update(
 
 
 def pause(
-    session: Session, deployment_id: uuid.UUID, principal: Principal, *, now: datetime, audit_as: audit.AuditContext
+    session: Session, deployment_id: uuid.UUID, principal: Principal, *, audit_as: audit.AuditContext
 ) -> Deployment:
     deployment = _writable(session, deployment_id, principal)
-    service.pause(session, deployment, now=now)
+    service.pause(session, deployment, now=service.database_now(session))
     _record(session, audit_as, "deployments.pause", deployment, {})
     service.wake_schedulers(session)
     return deployment
 
 
 def resume(
-    session: Session, deployment_id: uuid.UUID, principal: Principal, *, now: datetime, audit_as: audit.AuditContext
+    session: Session, deployment_id: uuid.UUID, principal: Principal, *, audit_as: audit.AuditContext
 ) -> Deployment:
     deployment = _writable(session, deployment_id, principal)
     if service.pipeline_archived(session, deployment):
@@ -97,19 +98,18 @@ def resume(
             "pipeline (PATCH) first",
             code="pipeline_archived",
         )
-    missed = service.resume(session, deployment, now=now)
+    missed = service.resume(session, deployment, now=service.database_now(session))
     _record(session, audit_as, "deployments.resume", deployment, {"paused_fire_times": missed})
     service.wake_schedulers(session)
     return deployment
 
 
-def pause_for_archive(
-    session: Session, pipeline_id: uuid.UUID, *, now: datetime, audit_as: audit.AuditContext
-) -> list[Deployment]:
+def pause_for_archive(session: Session, pipeline_id: uuid.UUID, *, audit_as: audit.AuditContext) -> list[Deployment]:
     """Pause every active deployment of a pipeline being archived, each audited: an archived pipeline takes no new
     runs (a manual run or a trigger is pipeline_not_found), yet its deployments kept firing it every fire time."""
     active = select(Deployment).where(Deployment.pipeline_id == pipeline_id, Deployment.enabled).with_for_update()
     deployments = list(session.scalars(active))
+    now = service.database_now(session)
     for deployment in deployments:
         service.pause(session, deployment, now=now)
         _record(session, audit_as, "deployments.pause", deployment, {"reason": "its pipeline was archived"})
@@ -118,12 +118,10 @@ def pause_for_archive(
     return deployments
 
 
-def delete(
-    session: Session, deployment_id: uuid.UUID, principal: Principal, *, now: datetime, audit_as: audit.AuditContext
-) -> None:
+def delete(session: Session, deployment_id: uuid.UUID, principal: Principal, *, audit_as: audit.AuditContext) -> None:
     deployment = _writable(session, deployment_id, principal)
     _record(session, audit_as, "deployments.delete", deployment, {"before": {"name": deployment.name}})
-    service.delete_deployment(session, deployment, now=now)
+    service.delete_deployment(session, deployment, now=service.database_now(session))
 
 
 def trigger(

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import msgspec
 from msgspec import UNSET, UnsetType
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import Connection, func, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -35,6 +35,8 @@ from app.settings import Settings
 _TIMES = frozenset({"start_at", "end_at"})
 #: Most `paused` occurrences recorded for one pause (older fire times are summarised by the newest).
 MAX_PAUSED_OCCURRENCES = 1000
+#: The fields whose change moves the loop's cursor to now: fire times are computed afresh from then.
+_SCHEDULE_FIELDS = frozenset({"schedule", "start_at", "end_at", "dst_policy"})
 
 
 class DeploymentIn(display_text.Normalised, kw_only=True, forbid_unknown_fields=True):
@@ -192,6 +194,11 @@ def compute_next(deployment: Deployment, after: datetime) -> datetime | None:
     return next_fire(schedule_for(deployment), after, start_at=start_at, end_at=end_at)
 
 
+def database_now(session: Session | Connection) -> datetime:
+    """The database's clock, which the schedule loop ticks with: the `now` of every change to fire times."""
+    return session.execute(query("database_now")).scalar_one().astimezone(UTC)  # in the session's zone
+
+
 def withdraw_planned(session: Session, deployment: Deployment, *, now: datetime) -> None:
     """Take back the runs planned ahead for fire times after `now`; the loop replans from the deployment as it is.
 
@@ -273,6 +280,9 @@ def update_deployment(
         latest = session.get_one(Pipeline, deployment.pipeline_id).latest_version
         check_params(session, deployment.pipeline_id, merged.pipeline_version or latest, merged.params)
     withdraw_planned(session, deployment, now=now)  # planned runs carry the old schedule, params and policies
+    moves_cursor = bool(changes.keys() & _SCHEDULE_FIELDS)
+    if moves_cursor:  # the old schedule's fire times due by now and not handled yet are recorded, not lost
+        _record_unhandled(session, deployment, now)
     for key, value in changes.items():
         if key == "schedule":
             value = msgspec.to_builtins(value)
@@ -283,7 +293,7 @@ def update_deployment(
             continue
         setattr(deployment, key, value)
     deployment.updated_at = func.now()  # type: ignore[assignment]
-    if "schedule" in changes or "start_at" in changes or "end_at" in changes or "dst_policy" in changes:
+    if moves_cursor:
         deployment.last_scheduled_for = max(deployment.last_scheduled_for or now, now)
     if deployment.enabled:
         deployment.next_run_at = compute_next(deployment, max(now, deployment.last_scheduled_for or now))
@@ -314,24 +324,40 @@ def resume(session: Session, deployment: Deployment, *, now: datetime) -> int:
     """Resume; the fire times missed while paused are recorded as `paused`. Returns how many."""
     if deployment.enabled:
         raise Conflict("the deployment is not paused", code="deployment_not_paused")
+    missed = _record_unhandled(session, deployment, now)
+    deployment.enabled, deployment.paused_at = True, None
+    deployment.last_scheduled_for = now
+    deployment.next_run_at = compute_next(deployment, now)
+    session.flush()
+    return missed
+
+
+def _record_unhandled(session: Session, deployment: Deployment, now: datetime) -> int:
+    """Record the fire times due by `now` that the loop has not handled: `paused` while paused, else missed.
+
+    A change of schedule moves the loop's cursor to `now`, so the old schedule's fire times it had not reached
+    (every scheduler down, or behind) would be lost without a word: they are recorded as `misfire_skipped` by the
+    change. Returns how many were recorded (at most MAX_PAUSED_OCCURRENCES, the oldest first).
+    """
     after = deployment.last_scheduled_for or deployment.paused_at or now
     start_at, end_at = spec_.window(deployment.start_at, deployment.end_at)
     missed = list(
         fires(schedule_for(deployment), after, now, start_at=start_at, end_at=end_at, limit=MAX_PAUSED_OCCURRENCES)
+    )
+    outcome, reason = (
+        ("misfire_skipped", "due before the schedule changed, and not handled by then")
+        if deployment.enabled
+        else ("paused", "the deployment was paused")
     )
     for fire in missed:
         session.add(
             Occurrence(
                 deployment_id=deployment.id,
                 scheduled_for=fire.at,
-                outcome="dst_skipped" if fire.skipped else "paused",
-                reason="" if fire.skipped else "the deployment was paused",
+                outcome="dst_skipped" if fire.skipped else outcome,
+                reason="" if fire.skipped else reason,
             )
         )
-    deployment.enabled, deployment.paused_at = True, None
-    deployment.last_scheduled_for = now
-    deployment.next_run_at = compute_next(deployment, now)
-    session.flush()
     return len(missed)
 
 

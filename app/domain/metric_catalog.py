@@ -125,7 +125,7 @@ CATALOG: tuple[Metric, ...] = (
         name="occurrences_missed",
         source="occurrences",
         view="occurrence_facts",
-        value="count(*) FILTER (WHERE missed)",
+        value="coalesce(sum(fire_times) FILTER (WHERE missed), 0)",
         unit="fire times",
         description="Fire times that made no run (misfire, coalesced, overlap, paused, DST)",
     ),

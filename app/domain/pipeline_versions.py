@@ -5,7 +5,6 @@ from __future__ import annotations
 import difflib
 import json
 import uuid
-from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -59,12 +58,12 @@ def new_version(
     return version
 
 
-def archive(session: Session, pipeline: Pipeline, *, now: datetime, audit_as: audit.AuditContext) -> None:
+def archive(session: Session, pipeline: Pipeline, *, audit_as: audit.AuditContext) -> None:
     """Hide the pipeline from lists and new runs, its deployments paused; its versions and runs stay (audited)."""
     session.refresh(pipeline, with_for_update=True)
     pipeline.archived_at = func.now()  # type: ignore[assignment]
     session.flush()
-    deployment_actions.pause_for_archive(session, pipeline.id, now=now, audit_as=audit_as)
+    deployment_actions.pause_for_archive(session, pipeline.id, audit_as=audit_as)
     audit.record(
         session,
         audit_as,

@@ -52,6 +52,8 @@ SELECT target.id FROM target, wake;
 -- deployment is rewound to just before them, so the schedule loop decides those
 -- fire times again as missed ones, by the misfire policy. A run created at or
 -- after its fire time was judged by the misfire policy then, and is sent as is.
+-- A paused deployment is not rewound (resume records only what comes after its
+-- cursor): its fire times are returned, and recorded `paused` by the caller.
 WITH unsent AS (
     SELECT r.id
     FROM runs r JOIN deployments d ON d.id = r.deployment_id
@@ -74,7 +76,16 @@ WITH unsent AS (
     FROM (SELECT deployment_id, min(scheduled_for) AS first FROM withdrawn GROUP BY deployment_id) x
     WHERE d.id = x.deployment_id AND d.enabled
 )
-SELECT count(*) FROM withdrawn;
+SELECT w.deployment_id, w.scheduled_for, d.enabled
+FROM withdrawn w JOIN deployments d ON d.id = w.deployment_id;
+
+-- name: insert_paused_occurrences
+-- A paused deployment's fire times whose planned runs replan_unsent_runs took back (it deleted their
+-- occurrences): recorded `paused`, as resume records the fire times that came while paused.
+INSERT INTO occurrences (deployment_id, scheduled_for, outcome, run_id, reason)
+SELECT deployment_id, scheduled_for, 'paused', NULL, :reason
+FROM json_to_recordset(CAST(:rows AS json)) AS x(deployment_id uuid, scheduled_for timestamptz)
+ON CONFLICT (deployment_id, scheduled_for) DO NOTHING;
 
 -- name: purge_idempotency_keys
 -- Expired Idempotency-Keys, a batch at a time.

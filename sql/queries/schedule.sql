@@ -91,6 +91,29 @@ FROM json_to_recordset(CAST(:rows AS json))
      AS x(deployment_id uuid, scheduled_for timestamptz, outcome text, run_id uuid, reason text)
 ON CONFLICT (deployment_id, scheduled_for) DO NOTHING;
 
+-- name: record_missed_ranges
+-- A long run of missed fire times (misfire_skipped or coalesced) as one row: `fire_times` of them, from `first`
+-- to `last` (its scheduled_for). A range that goes on from the deployment's last handled fire time (`previous`,
+-- the end of a range the tick before wrote, a long downtime being planned chunk by chunk) extends that row, so a
+-- whole downtime is one row however long it was.
+WITH x AS (
+    SELECT *
+    FROM json_to_recordset(CAST(:rows AS json)) AS x(deployment_id uuid, first timestamptz, last timestamptz,
+                                                     previous timestamptz, fire_times int, outcome text, reason text)
+), extended AS (
+    UPDATE occurrences o
+    SET scheduled_for = x.last, fire_times = o.fire_times + x.fire_times, reason = x.reason
+    FROM x
+    WHERE o.deployment_id = x.deployment_id AND o.scheduled_for = x.previous AND o.outcome = x.outcome
+      AND o.first_scheduled_for IS NOT NULL
+    RETURNING o.deployment_id
+)
+INSERT INTO occurrences (deployment_id, scheduled_for, outcome, run_id, reason, fire_times, first_scheduled_for)
+SELECT x.deployment_id, x.last, x.outcome, NULL, x.reason, x.fire_times, x.first
+FROM x
+WHERE x.deployment_id NOT IN (SELECT deployment_id FROM extended)
+ON CONFLICT (deployment_id, scheduled_for) DO NOTHING;
+
 -- name: advance_deployments
 UPDATE deployments d
 SET next_run_at = x.next_run_at, last_scheduled_for = x.last_scheduled_for
@@ -124,15 +147,16 @@ SELECT id FROM released;
 
 -- name: cancel_deployment_runs
 -- Overlap policy cancel_running: a deployment's unfinished runs are cancelled (at once if not started,
--- cooperatively if running) before its new run starts.
+-- cooperatively if running) before its new run starts. Runs still held by a buffer policy the deployment
+-- had before are unfinished runs too: left, they would be released beside the new run.
 WITH prev AS (
     SELECT id, status FROM runs
-    WHERE deployment_id = ANY(CAST(:ids AS uuid[])) AND NOT held
+    WHERE deployment_id = ANY(CAST(:ids AS uuid[]))
       AND status IN ({{ACTIVE}})
     ORDER BY id FOR UPDATE
 ), cancelled AS (
     UPDATE runs r
-    SET status = 'CANCELLED', finished_at = now(), error_code = 'cancelled',
+    SET status = 'CANCELLED', held = false, finished_at = now(), error_code = 'cancelled',
         error_message = 'cancelled by the overlap policy cancel_running', next_retry_at = NULL
     FROM prev WHERE r.id = prev.id AND prev.status = ANY(:from_statuses)
     RETURNING r.id, r.attempt, prev.status AS from_status

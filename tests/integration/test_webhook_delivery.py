@@ -187,6 +187,10 @@ def test_each_event_type_arrives_signed_as_documented(
     assert got["dataset.ingested"]["data"]["links"]["dataset"] == f"/api/v1/datasets/{dataset_id}"
     assert got["dataset.import.failed"]["data"]["details"] == {"error_code": "bad_file"}
     assert got["deployment.misfired"]["data"]["outcome"] == "misfire_skipped"
+    assert (
+        got["deployment.misfired"]["data"]["fire_times"],
+        got["deployment.misfired"]["data"]["first_scheduled_for"],
+    ) == (1, None)
     assert got["deployment.run_skipped"]["data"]["deployment_id"] == str(deployment_id)
     assert {d.status for d in deliveries(parts.engine)} == {"succeeded"}
 

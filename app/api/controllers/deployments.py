@@ -62,9 +62,7 @@ class DeploymentController(Controller):
         settings: NamedDependency[Settings],
     ) -> Response[DeploymentOut]:
         with db.transaction() as session:
-            deployment = actions.create(
-                session, data, principal_of(request), settings, now=utcnow(), audit_as=audit_context(request)
-            )
+            deployment = actions.create(session, data, principal_of(request), settings, audit_as=audit_context(request))
             session.flush()
             return Response(
                 DeploymentOut.of(deployment, run_stats(session, [deployment.id])[deployment.id]),
@@ -145,7 +143,6 @@ class DeploymentController(Controller):
                 data,
                 principal_of(request),
                 settings,
-                now=utcnow(),
                 audit_as=audit_context(request),
             )
             return _out(session, deployment)
@@ -160,9 +157,7 @@ class DeploymentController(Controller):
     )
     def pause(self, request: Request, deployment_id: DeploymentId, db: NamedDependency[Database]) -> DeploymentOut:
         with db.transaction() as session:
-            deployment = actions.pause(
-                session, deployment_id, principal_of(request), now=utcnow(), audit_as=audit_context(request)
-            )
+            deployment = actions.pause(session, deployment_id, principal_of(request), audit_as=audit_context(request))
             return _out(session, deployment)
 
     @post(
@@ -175,9 +170,7 @@ class DeploymentController(Controller):
     )
     def resume(self, request: Request, deployment_id: DeploymentId, db: NamedDependency[Database]) -> DeploymentOut:
         with db.transaction() as session:
-            deployment = actions.resume(
-                session, deployment_id, principal_of(request), now=utcnow(), audit_as=audit_context(request)
-            )
+            deployment = actions.resume(session, deployment_id, principal_of(request), audit_as=audit_context(request))
             return _out(session, deployment)
 
     @delete(
@@ -189,7 +182,7 @@ class DeploymentController(Controller):
     )
     def remove(self, request: Request, deployment_id: DeploymentId, db: NamedDependency[Database]) -> None:
         with db.transaction() as session:
-            actions.delete(session, deployment_id, principal_of(request), now=utcnow(), audit_as=audit_context(request))
+            actions.delete(session, deployment_id, principal_of(request), audit_as=audit_context(request))
 
     @post(
         "/{deployment_id:uuid}/trigger",

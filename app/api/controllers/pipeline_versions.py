@@ -15,7 +15,6 @@ from app.api.openapi import YAML_BODY
 from app.api.schemas import Page, PageCursor, PageLimit, PipelineOut, RunOut, page, runs_out
 from app.api.security import audit_context, principal_of
 from app.api.yaml_body import YamlBodyMiddleware
-from app.clock import utcnow
 from app.core import display_text
 from app.core.errors import InvalidInput
 from app.core.ids import MAX_VERSION
@@ -246,7 +245,7 @@ class PipelineVersionController(Controller):
             pipeline = pipeline_service.pipeline_for(
                 session, pipeline_ref, namespace, principal, Permission.PIPELINES_WRITE
             )
-            service.archive(session, pipeline, now=utcnow(), audit_as=audit_context(request))
+            service.archive(session, pipeline, audit_as=audit_context(request))
             version = pipeline_service.get_version(session, pipeline.id, pipeline.latest_version)
             return PipelineOut.of(pipeline, version)
 

@@ -2583,6 +2583,9 @@ export interface components {
         };
         /** OccurrenceOut */
         OccurrenceOut: {
+            /** @default 1 */
+            fire_times: number;
+            first_scheduled_for?: string | null;
             outcome: components["schemas"]["OccurrenceOutcome"];
             reason: string;
             /** Format: date-time */
