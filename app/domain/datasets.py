@@ -237,16 +237,14 @@ def delete_dataset(
     )
 
 
-def versions(session: Session, dataset_id: uuid.UUID) -> list[DatasetVersion]:
-    q = select(DatasetVersion).where(DatasetVersion.dataset_id == dataset_id)
-    return list(session.scalars(q.order_by(DatasetVersion.version.desc())))
-
-
 def list_versions(
-    session: Session, dataset_id: uuid.UUID, *, limit: int, cursor: str | None = None
+    session: Session, dataset_id: uuid.UUID, *, limit: int, cursor: str | None = None, run_id: uuid.UUID | None = None
 ) -> list[DatasetVersion]:
-    """Up to `limit + 1` versions, newest first, after the cursor's version (the extra one says more exist)."""
+    """Up to `limit + 1` versions, newest first, after the cursor's version (the extra one says more exist); with
+    `run_id`, only the version that run wrote (a run writes one at the most)."""
     query = select(DatasetVersion).where(DatasetVersion.dataset_id == dataset_id)
+    if run_id is not None:
+        query = query.where(DatasetVersion.run_id == run_id)
     return list(session.scalars(numbered_page(query, DatasetVersion.version, limit=limit, cursor=cursor)))
 
 
