@@ -48,7 +48,7 @@ from app.pipeline import (
 from app.pipeline import params as pipeline_params
 from app.pipeline.spec import PipelineSpec, parse_spec
 from app.settings import Settings
-from workers.context import Interrupted, RunContext
+from workers.context import Interrupted, Interruption, RunContext
 from workers.outcomes import Outcome, gives_up, interrupted
 from workers.runtime import WORKER_ID
 
@@ -74,6 +74,10 @@ def _attempt(ctx: RunContext, row: Any, *, engine: Engine, settings: Settings) -
         return Outcome(RunStatus.SUCCEEDED, "succeeded")
     except (Interrupted, PipelineCancelled):
         return interrupted(ctx.interruption) if ctx.interruption else Outcome(RunStatus.CANCELLED, "cancelled")
+    except dataset_service.DatasetDeleted:
+        # Deleting its output dataset cancelled this run (app/domain/datasets.py); it ended before its heartbeat
+        # heard so, and its version was refused and its files removed: it ends as the cancel says, not FAILED.
+        return interrupted(Interruption.CANCEL)
     except DomainError as exc:
         if ctx.interruption is not None:
             return interrupted(ctx.interruption)

@@ -20,6 +20,7 @@ from app.domain.dataset_reader import ROW_CELL_CHARS
 from app.domain.datasets import TAGS_FIELD, Maker
 from app.domain.datasets import Description as DatasetDescription
 from app.domain.datasets import Name as DatasetName
+from app.domain.pagination import encode_number_cursor
 from app.domain.uploads import missing_ranges
 from app.ingest.models import shown_bound
 
@@ -96,6 +97,18 @@ class ImportOut(msgspec.Struct):
     error: ErrorDetail | None
 
 
+#: How many of its newest versions GET of one dataset embeds; the rest are paged by GET .../versions.
+EMBEDDED_VERSIONS = 20
+EmbeddedVersions = Annotated[
+    list[DatasetVersionOut],
+    msgspec.Meta(
+        max_length=EMBEDDED_VERSIONS,
+        description=f"GET of one dataset only: its newest {EMBEDDED_VERSIONS} versions at the most, newest first (the "
+        "rest: GET .../versions?cursor={versions_next_cursor}); null in a list of datasets",
+    ),
+]
+
+
 class DatasetOut(msgspec.Struct):
     id: uuid.UUID
     namespace_id: uuid.UUID
@@ -112,7 +125,18 @@ class DatasetOut(msgspec.Struct):
     last_error: str | None
     created_at: datetime
     updated_at: datetime
-    versions: list[DatasetVersionOut] | None = None
+    versions: EmbeddedVersions | None = None
+    version_count: Annotated[
+        int | None,
+        msgspec.Meta(description="GET of one dataset only: how many versions it has in all; null in a list"),
+    ] = None
+    versions_next_cursor: Annotated[
+        str | None,
+        msgspec.Meta(
+            description="GET of one dataset only: the `cursor` of GET .../versions for the versions after those in "
+            "`versions`; null when `versions` holds them all"
+        ),
+    ] = None
 
     @classmethod
     def of(
@@ -125,6 +149,9 @@ class DatasetOut(msgspec.Struct):
         versions: list[DatasetVersion] | None = None,
         makers: dict[uuid.UUID, Maker] | None = None,
     ) -> DatasetOut:
+        """With `versions` (up to EMBEDDED_VERSIONS + 1, newest first: the extra one says more exist), the newest
+        EMBEDDED_VERSIONS of them, their count and the cursor to the rest."""
+        shown = versions[:EMBEDDED_VERSIONS] if versions is not None else None
         return cls(
             id=d.id,
             namespace_id=d.namespace_id,
@@ -148,8 +175,14 @@ class DatasetOut(msgspec.Struct):
             last_error=d.last_error,
             created_at=d.created_at,
             updated_at=d.updated_at,
-            versions=[DatasetVersionOut.of(v, (makers or {}).get(v.run_id)) for v in versions]
-            if versions is not None
+            versions=[DatasetVersionOut.of(v, (makers or {}).get(v.run_id)) for v in shown]
+            if shown is not None
+            else None,
+            # Versions are numbered 1, 2, ... with no gap (record_version) and none is deleted alone: the newest's
+            # number is how many there are.
+            version_count=(shown[0].version if shown else 0) if shown is not None else None,
+            versions_next_cursor=encode_number_cursor(shown[-1].version)
+            if versions is not None and shown is not None and len(versions) > len(shown)
             else None,
         )
 

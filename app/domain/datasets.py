@@ -213,15 +213,15 @@ def delete_dataset(
 ) -> None:
     """Soft delete: hidden at once (its name is free again); the cleanup job removes its files later. Audited.
 
-    Its unfinished imports are cancelled as a user's cancel would (a queued one at once, a running one stops
-    within seconds; each audited as `runs.cancel`): none runs on into a dataset nobody can reach.
+    The unfinished runs writing it, its imports and the pipeline runs it is the output of, are cancelled as a
+    user's cancel would (a queued or retrying one at once, a running one stops within seconds; each audited as
+    `runs.cancel`): none runs on into a dataset nobody can reach.
     """
     principal.require(Permission.DATASETS_WRITE, dataset.namespace_id, resource="dataset")
     dataset.deleted_at = now
     session.flush()
-    unfinished = select(Run.id).where(
-        Run.dataset_id == dataset.id, Run.kind == RunKind.INGEST, Run.status.in_([s.value for s in ACTIVE])
-    )
+    # A run's dataset_id is the dataset it writes: an import's, or a pipeline run's output once it made it.
+    unfinished = select(Run.id).where(Run.dataset_id == dataset.id, Run.status.in_([s.value for s in ACTIVE]))
     cancelled = [
         cancel_run(session, run_id, principal, reason=DATASET_DELETED, audit_as=audit_as).id
         for run_id in session.scalars(unfinished.order_by(Run.created_at, Run.id)).all()
@@ -237,16 +237,14 @@ def delete_dataset(
     )
 
 
-def versions(session: Session, dataset_id: uuid.UUID) -> list[DatasetVersion]:
-    q = select(DatasetVersion).where(DatasetVersion.dataset_id == dataset_id)
-    return list(session.scalars(q.order_by(DatasetVersion.version.desc())))
-
-
 def list_versions(
-    session: Session, dataset_id: uuid.UUID, *, limit: int, cursor: str | None = None
+    session: Session, dataset_id: uuid.UUID, *, limit: int, cursor: str | None = None, run_id: uuid.UUID | None = None
 ) -> list[DatasetVersion]:
-    """Up to `limit + 1` versions, newest first, after the cursor's version (the extra one says more exist)."""
+    """Up to `limit + 1` versions, newest first, after the cursor's version (the extra one says more exist); with
+    `run_id`, only the version that run wrote (a run writes one at the most)."""
     query = select(DatasetVersion).where(DatasetVersion.dataset_id == dataset_id)
+    if run_id is not None:
+        query = query.where(DatasetVersion.run_id == run_id)
     return list(session.scalars(numbered_page(query, DatasetVersion.version, limit=limit, cursor=cursor)))
 
 

@@ -68,3 +68,27 @@ def test_a_running_import_is_cancelled_with_its_dataset_and_writes_nothing(syste
     assert (run["status"], run["error"]["code"]) == ("CANCELLED", "cancelled"), run
     assert ("RUNNING", "cancel_requested") in [(e["to_status"], e["reason"]) for e in system.events(run_id)]
     assert _written_for(system, dataset_id) == {"versions": 0, "events": 0, "files": []}
+
+
+def test_a_pipeline_run_writing_a_deleted_dataset_is_cancelled_and_writes_nothing(system: ConveyorSystem) -> None:
+    """It ran on to the end of its steps, had its version refused and ended FAILED dataset_deleted."""
+    source_id, import_id = _import(system, "s.csv", b"a,b\n1,2\n", {})
+    assert system.wait_runs([import_id])[import_id]["status"] == "SUCCEEDED"
+    spec = {
+        "inputs": {"s": {"dataset": source_id}},
+        "steps": [{"type": "sleep", "seconds": 60}],
+        "output": {"dataset": f"out-{uuid.uuid4().hex[:8]}"},
+    }
+    made = system.http.post("/api/v1/pipelines", json={"name": f"p-{uuid.uuid4().hex[:10]}", "spec": spec})
+    assert made.status_code == 201, made.text
+    run_id = system.submit(made.json()["id"])["id"]
+    wait_until(lambda: system.run(run_id)["output_dataset_id"] is not None, timeout=60, what="the run's output")
+    output_id = system.run(run_id)["output_dataset_id"]
+    assert system.run(run_id)["status"] == "RUNNING"
+    assert system.http.delete(f"/api/v1/datasets/{output_id}").status_code == 204
+    wait_until(lambda: system.run(run_id)["status"] in FINAL, timeout=60, what="the run to stop")
+    run = system.run(run_id)
+    assert (run["status"], run["error"]["code"]) == ("CANCELLED", "cancelled"), run
+    asked = [e for e in system.events(run_id) if e["reason"] == "cancel_requested"]
+    assert [e["details"] for e in asked] == [{"cause": "dataset_deleted"}]
+    assert _written_for(system, output_id) == {"versions": 0, "events": 0, "files": []}

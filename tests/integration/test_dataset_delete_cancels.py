@@ -33,6 +33,27 @@ def _start_import(client: TestClient) -> tuple[str, str]:
     return dataset["id"], started.json()["id"]
 
 
+def _attempt_deleting_as_it_publishes(
+    client: TestClient, parts: Engine_, monkeypatch: pytest.MonkeyPatch, run_id: str
+) -> str:
+    """One attempt of the run, whose dataset the user deletes when the worker has written it and is about to
+    publish its version; the dataset's id."""
+    record_version = dataset_service.record_version
+    deleted: list[str] = []
+
+    def deleted_first(session: Any, **kwargs: Any) -> int:
+        assert client.get(f"/api/v1/runs/{run_id}").json()["status"] == "RUNNING"
+        assert client.delete(f"/api/v1/datasets/{kwargs['dataset_id']}").status_code == 204
+        deleted.append(str(kwargs["dataset_id"]))
+        return record_version(session, **kwargs)
+
+    monkeypatch.setattr(dataset_service, "record_version", deleted_first)
+    parts.relay.relay_once()
+    parts.executor.execute(uuid.UUID(run_id))
+    [dataset_id] = deleted
+    return dataset_id
+
+
 def test_deleting_a_dataset_cancels_its_queued_import_at_once_and_audits_it(
     client: TestClient, parts: Engine_, engine: Engine
 ) -> None:
@@ -59,20 +80,61 @@ def test_an_import_running_when_its_dataset_is_deleted_ends_cancelled_and_writes
 ) -> None:
     """Deleted while the worker imports: the version is refused, the run ends CANCELLED (it was FAILED)."""
     dataset_id, run_id = _start_import(client)
-    record_version = dataset_service.record_version
-
-    def deleted_first(session: Any, **kwargs: Any) -> int:
-        # The user deletes the dataset while the worker has read the file and is about to publish it.
-        assert client.get(f"/api/v1/runs/{run_id}").json()["status"] == "RUNNING"
-        assert client.delete(f"/api/v1/datasets/{dataset_id}").status_code == 204
-        return record_version(session, **kwargs)
-
-    monkeypatch.setattr(dataset_service, "record_version", deleted_first)
-    parts.relay.relay_once()
-    parts.executor.execute(uuid.UUID(run_id))
+    assert _attempt_deleting_as_it_publishes(client, parts, monkeypatch, run_id) == dataset_id
     run = client.get(f"/api/v1/runs/{run_id}").json()
     assert (run["status"], run["error"]["code"]) == ("CANCELLED", "cancelled"), run
     reasons = [(e["to_status"], e["reason"]) for e in client.get(f"/api/v1/runs/{run_id}/events").json()]
     assert ("RUNNING", "cancel_requested") in reasons, reasons
     assert reasons[-1][0] == "CANCELLED", reasons
     assert _written_for(engine, parts, dataset_id) == {"versions": 0, "events": 0, "files": []}
+
+
+def test_a_pipeline_run_writing_a_dataset_deleted_meanwhile_ends_cancelled_audited_and_writes_nothing(
+    client: TestClient, parts: Engine_, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Deleting a pipeline run's output as it wrote it left the run going, to end FAILED dataset_deleted."""
+    sales_id, import_id = _start_import(client)
+    parts.relay.relay_once()
+    parts.executor.execute(uuid.UUID(import_id))
+    output = f"out-{uuid.uuid4().hex[:6]}"
+    spec = {"inputs": {"sales": {"dataset": sales_id}}, "steps": [], "output": {"dataset": output}}
+    pipeline = client.post("/api/v1/pipelines", json={"name": f"p-{uuid.uuid4().hex[:8]}", "spec": spec}).json()
+    run_id = client.post(f"/api/v1/pipelines/{pipeline['id']}/runs", json={}).json()["id"]
+    dataset_id = _attempt_deleting_as_it_publishes(client, parts, monkeypatch, run_id)
+    run = client.get(f"/api/v1/runs/{run_id}").json()
+    assert run["output_dataset_id"] == dataset_id
+    assert (run["status"], run["error"]["code"]) == ("CANCELLED", "cancelled"), run
+    events = client.get(f"/api/v1/runs/{run_id}/events").json()
+    asked = [e for e in events if e["reason"] == "cancel_requested"]
+    assert [e["details"] for e in asked] == [{"cause": "dataset_deleted"}], events
+    assert events[-1]["to_status"] == "CANCELLED", events
+    audit = client.get("/api/v1/audit", params={"action": "runs.cancel", "resource_id": run_id}).json()["items"]
+    assert [(e["outcome"], e["details"]["after"]["status"]) for e in audit] == [("success", "RUNNING")]
+    entry = client.get("/api/v1/audit", params={"action": "datasets.delete", "resource_id": dataset_id}).json()
+    assert entry["items"][0]["details"]["cancelled_runs"] == [run_id]
+    assert _written_for(engine, parts, dataset_id) == {"versions": 0, "events": 0, "files": []}
+
+
+def test_deleting_the_output_of_a_pipeline_run_waiting_to_retry_cancels_it_at_once(
+    client: TestClient, parts: Engine_
+) -> None:
+    """A retrying run that made its output dataset was left to run on after the dataset was deleted."""
+    sales_id, import_id = _start_import(client)
+    parts.relay.relay_once()
+    parts.executor.execute(uuid.UUID(import_id))
+    spec = {
+        "inputs": {"sales": {"dataset": sales_id}},
+        "steps": [{"type": "fail", "message": "boom"}],
+        "output": {"dataset": f"out-{uuid.uuid4().hex[:6]}"},
+    }
+    pipeline = client.post("/api/v1/pipelines", json={"name": f"p-{uuid.uuid4().hex[:8]}", "spec": spec}).json()
+    run_id = client.post(f"/api/v1/pipelines/{pipeline['id']}/runs", json={"max_retries": 3}).json()["id"]
+    parts.relay.relay_once()
+    parts.executor.execute(uuid.UUID(run_id))
+    run = client.get(f"/api/v1/runs/{run_id}").json()
+    assert run["status"] == "RETRYING", run
+    assert client.delete(f"/api/v1/datasets/{run['output_dataset_id']}").status_code == 204
+    run = client.get(f"/api/v1/runs/{run_id}").json()
+    assert (run["status"], run["error"]["code"]) == ("CANCELLED", "cancelled"), run
+    last = client.get(f"/api/v1/runs/{run_id}/events").json()[-1]
+    assert (last["to_status"], last["reason"]) == ("CANCELLED", "dataset_deleted")

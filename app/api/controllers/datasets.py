@@ -12,7 +12,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 from sqlalchemy.orm import Session
 
-from app.api.dataset_schemas import DATASET_FORM, DatasetOut, DatasetVersionOut
+from app.api.dataset_schemas import DATASET_FORM, EMBEDDED_VERSIONS, DatasetOut, DatasetVersionOut
 from app.api.multipart_upload import receive_form
 from app.api.schemas import Page, PageCursor, PageLimit, RunOut, page, runs_out
 from app.api.security import audit_context, principal_of
@@ -48,8 +48,8 @@ def dataset_out(session: Session, dataset: Dataset, *, with_versions: bool = Fal
     current = service.get_version(session, dataset, None) if dataset.current_version else None
     upload = session.get(Upload, dataset.upload_id) if dataset.upload_id else None
     run = session.get(Run, dataset.last_run_id) if dataset.last_run_id else None
-    history = service.versions(session, dataset.id) if with_versions else None
-    made = service.makers(session, [v.run_id for v in history]) if history else None
+    history = service.list_versions(session, dataset.id, limit=EMBEDDED_VERSIONS) if with_versions else None
+    made = service.makers(session, [v.run_id for v in history[:EMBEDDED_VERSIONS]]) if history else None
     return DatasetOut.of(dataset, current=current, upload=upload, run=run, versions=history, makers=made)
 
 
@@ -166,7 +166,7 @@ class DatasetController(Controller):
         operation_id="getDataset",
         opt=READ,
         sync_to_thread=True,
-        summary="A dataset with its versions",
+        summary="A dataset with its newest versions and how many it has",
     )
     def read(self, request: Request, dataset_id: DatasetId, db: NamedDependency[Database]) -> DatasetOut:
         with db.read() as session:
@@ -187,10 +187,13 @@ class DatasetController(Controller):
         db: NamedDependency[Database],
         limit: PageLimit = 50,
         cursor: PageCursor = None,
+        run_id: Annotated[
+            uuid.UUID | None, QueryParameter(description="Only the version this run wrote (none if it wrote none)")
+        ] = None,
     ) -> Page[DatasetVersionOut]:
         with db.read() as session:
             dataset = service.get_dataset(session, dataset_id, principal_of(request))
-            rows = service.list_versions(session, dataset.id, limit=check_limit(limit), cursor=cursor)
+            rows = service.list_versions(session, dataset.id, limit=check_limit(limit), cursor=cursor, run_id=run_id)
             made = service.makers(session, [v.run_id for v in rows[:limit]])
         return page(
             rows, limit, position=lambda v: v.version, item=lambda v: DatasetVersionOut.of(v, made.get(v.run_id))

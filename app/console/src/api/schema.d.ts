@@ -220,7 +220,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * A dataset with its versions
+         * A dataset with its newest versions and how many it has
          * @description Permission: `datasets:read` (role `viewer` or higher in the resource's namespace).
          */
         get: operations["getDataset"];
@@ -1870,7 +1870,12 @@ export interface components {
             tags: string[];
             /** Format: date-time */
             updated_at: string;
+            /** @description GET of one dataset only: how many versions it has in all; null in a list */
+            version_count?: number | null;
+            /** @description GET of one dataset only: its newest 20 versions at the most, newest first (the rest: GET .../versions?cursor={versions_next_cursor}); null in a list of datasets */
             versions?: components["schemas"]["DatasetVersionOut"][] | null;
+            /** @description GET of one dataset only: the `cursor` of GET .../versions for the versions after those in `versions`; null when `versions` holds them all */
+            versions_next_cursor?: string | null;
         };
         /** Page[DatasetOut] */
         DatasetOutPage: {
@@ -5214,6 +5219,8 @@ export interface operations {
                 limit?: number;
                 /** @description The previous page's `next_cursor` */
                 cursor?: string | null;
+                /** @description Only the version this run wrote (none if it wrote none) */
+                run_id?: string | null;
             };
             header?: never;
             path: {

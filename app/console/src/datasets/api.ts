@@ -8,6 +8,8 @@ export type Dataset = Ok<'/api/v1/datasets/{dataset_id}', 'get'>
 export type DatasetPage = Ok<'/api/v1/datasets', 'get'>
 export type DatasetQuery = Query<'/api/v1/datasets', 'get'>
 export type DatasetVersion = Ok<'/api/v1/datasets/{dataset_id}/versions', 'get'>['items'][number]
+export type DatasetVersionPage = Ok<'/api/v1/datasets/{dataset_id}/versions', 'get'>
+export type DatasetVersionQuery = Query<'/api/v1/datasets/{dataset_id}/versions', 'get'>
 export type Upload = Ok<'/api/v1/uploads/{upload_id}', 'get'>
 export type Preview = components['schemas']['Preview']
 export type ImportConfig = components['schemas']['ImportConfig']
@@ -23,6 +25,11 @@ export async function listDatasets(query: DatasetQuery): Promise<DatasetPage> {
 
 export async function getDataset(id: string): Promise<Dataset> {
   return unwrap(await api.GET('/api/v1/datasets/{dataset_id}', path(id)))
+}
+
+/** A page of the dataset's versions, newest first (`run_id`: only the version that run wrote). */
+export async function listVersions(id: string, query: DatasetVersionQuery = {}): Promise<DatasetVersionPage> {
+  return unwrap(await api.GET('/api/v1/datasets/{dataset_id}/versions', { params: { path: { dataset_id: id }, query } }))
 }
 
 export async function deleteDataset(id: string): Promise<void> {
