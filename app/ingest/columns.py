@@ -12,7 +12,7 @@ from typing import Any
 
 import msgspec
 
-from app.ingest.config import ColumnSpec, ImportConfig
+from app.ingest.config import ColumnSpec, ImportConfig, one_format
 from app.ingest.errors import InvalidImportConfig
 from app.ingest.models import Column, ColumnStats
 from app.ingest.notices import note
@@ -27,7 +27,8 @@ class Planned(msgspec.Struct, kw_only=True):
     name: str
     type: str
     include: bool = True
-    format: str | None = None
+    #: One strptime format, or several tried in order (one_format: never a list of one).
+    format: str | list[str] | None = None
     scale: int | None = None
 
 
@@ -91,7 +92,7 @@ def plan_columns(
                 name=(spec.name.strip() if spec and spec.name else source),
                 type=chosen,
                 include=spec.include if spec else True,
-                format=spec.format if spec else None,
+                format=one_format(spec.format) if spec else None,
                 scale=scale,
             )
         )

@@ -1800,7 +1800,7 @@ export interface components {
         };
         /** ColumnSpec */
         ColumnSpec: {
-            format?: string | null;
+            format?: string | string[] | null;
             /** @default true */
             include: boolean;
             name?: string | null;
