@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import codecs
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -41,6 +41,11 @@ ENCODINGS = {
     "cp949": "cp949",
 }
 
+#: What a column's `format` is, as the OpenAPI document says it.
+FORMAT_DESCRIPTION = (
+    "How a date, datetime or time column's text reads: one strptime format (`%Y年%m月%d日`), or a list of them tried "
+    'in order for a column written several ways (`["%Y年%m月%d日", "%Y/%m/%d", "%Y%m%d"]`)'
+)
 _RANGE = re.compile(r"^([A-Z]{1,3})([1-9][0-9]{0,6}):([A-Z]{1,3})([1-9][0-9]{0,6})$")
 
 
@@ -52,7 +57,7 @@ class ColumnSpec(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_
     include: bool = True
     #: strptime format for `date`/`datetime`/`time` columns given as text, e.g. `%d/%m/%Y`; or a list of them,
     #: tried in order, for a column written several ways (`["%Y年%m月%d日", "%Y/%m/%d", "%Y%m%d"]`).
-    format: str | list[str] | None = None
+    format: Annotated[str | list[str] | None, msgspec.Meta(description=FORMAT_DESCRIPTION)] = None
     #: Digits after the point for `decimal` columns (precision is 38).
     scale: int | None = None
 

@@ -1800,6 +1800,7 @@ export interface components {
         };
         /** ColumnSpec */
         ColumnSpec: {
+            /** @description How a date, datetime or time column's text reads: one strptime format (`%Y年%m月%d日`), or a list of them tried in order for a column written several ways (`["%Y年%m月%d日", "%Y/%m/%d", "%Y%m%d"]`) */
             format?: string | string[] | null;
             /** @default true */
             include: boolean;
