@@ -88,3 +88,13 @@ def test_a_format_list_round_trips_and_an_empty_one_is_refused():
     with pytest.raises(InvalidImportConfig) as refused:
         ImportConfig(columns={"d": ColumnSpec(type="date", format=[])}).validate()
     assert refused.value.errors[0]["field"] == "columns.d.format"
+
+
+def test_a_lenient_csv_import_says_how_many_rows_hold_a_date_no_format_reads(tmp_path: Path, run_import):
+    """Read as text and converted with try_strptime, such a date was imported empty with nothing said."""
+    path = _csv(tmp_path, [*WRITTEN, "1月10日"])
+    result = run_import(path, columns=COLUMNS, on_error="lenient")
+    assert [r["日期"] for r in rows_of(result)] == [*EXPECTED, None]
+    assert [w for w in result.warnings if "imported empty" in w] == [
+        "column(s) '日期': values in 1 row(s) do not read as the column's type and are imported empty"
+    ]
