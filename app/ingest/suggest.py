@@ -130,7 +130,8 @@ def text_suggestions(planned: list[Planned], rows: list[tuple[Any, ...]], config
     columns = [[_as_value(row[position]) for row in rows] for position, _ in texts]
     tokens, reasons = null_tokens([name for _, name in texts], columns)
     grouped = thousands_separator([(name, [row[position] for row in rows]) for position, name in texts], config)
-    dated = {p.type for p in kept if p.type in ("date", "datetime")}  # a CSV import takes one format of each
+    # a CSV import takes one format of each (a column of several formats is read as text: it takes none)
+    dated = {p.type for p in kept if p.type in ("date", "datetime") and not isinstance(p.format, list)}
     money = column_types([(name, [row[position] for row in rows]) for position, name in texts], config, dated)
     found = [_nulls(config, tokens, reasons)] if tokens else []
     return found + [s for s in (grouped, money) if s is not None]

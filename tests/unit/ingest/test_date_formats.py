@@ -98,3 +98,17 @@ def test_a_lenient_csv_import_says_how_many_rows_hold_a_date_no_format_reads(tmp
     assert [w for w in result.warnings if "imported empty" in w] == [
         "column(s) '日期': values in 1 row(s) do not read as the column's type and are imported empty"
     ]
+
+
+def test_a_column_of_several_formats_leaves_the_csv_date_format_free_for_a_suggested_one(
+    tmp_path: Path, limits: ImportLimits, run_import
+):
+    """It counted as the column holding the CSV's one date format, so 2026年12月4日 beside it got no suggestion."""
+    path = tmp_path / "two.csv"
+    path.write_text("记账日,交易日\n2026/01/05,2026年12月4日\n20260106,2026年12月5日\n", encoding="utf-8")
+    mixed = {"记账日": ColumnSpec(type="date", format=["%Y/%m/%d", "%Y%m%d"])}
+    shown = preview(path, "two.csv", ImportConfig(columns=mixed), limits)
+    suggested = {**mixed, "交易日": ColumnSpec(type="date", format="%Y年%m月%d日")}
+    assert [(s.field, s.value) for s in shown.suggestions] == [("columns", suggested)]
+    rows = rows_of(run_import(path, columns=shown.suggested_config.columns))
+    assert rows[1] == {"记账日": dt.date(2026, 1, 6), "交易日": dt.date(2026, 12, 5)}
