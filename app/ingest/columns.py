@@ -12,7 +12,8 @@ from typing import Any
 
 import msgspec
 
-from app.ingest.config import ColumnSpec, ImportConfig
+from app.ingest.config import ColumnSpec, ImportConfig, one_format
+from app.ingest.duck import DEFAULT_SCALE
 from app.ingest.errors import InvalidImportConfig
 from app.ingest.models import Column, ColumnStats
 from app.ingest.notices import note
@@ -27,7 +28,8 @@ class Planned(msgspec.Struct, kw_only=True):
     name: str
     type: str
     include: bool = True
-    format: str | None = None
+    #: One strptime format, or several tried in order (one_format: never a list of one).
+    format: str | list[str] | None = None
     scale: int | None = None
 
 
@@ -91,7 +93,7 @@ def plan_columns(
                 name=(spec.name.strip() if spec and spec.name else source),
                 type=chosen,
                 include=spec.include if spec else True,
-                format=spec.format if spec else None,
+                format=one_format(spec.format) if spec else None,
                 scale=scale,
             )
         )
@@ -285,12 +287,22 @@ SAFE_INTEGER = 2**53 - 1
 
 
 def json_shown(value: Any) -> Any:
-    """A cell as a page shows it (a preview's or a dataset's rows): `json_safe`, with whole numbers past
-    SAFE_INTEGER as text, as decimals are: the console's JSON.parse rounded them (an 18-digit ID number
-    110101199003077777 showed as 110101199003077780). The data keeps them as numbers."""
+    """A cell as a page shows it (a preview's or a dataset's rows): `json_safe`, with a decimal of the default
+    scale without its padding zeros, and whole numbers past SAFE_INTEGER as text, as decimals are: the console's
+    JSON.parse rounded them (an 18-digit ID number 110101199003077777 showed as 110101199003077780). The data
+    keeps them as numbers."""
     if type(value) is int and abs(value) > SAFE_INTEGER:
         return str(value)
+    if isinstance(value, decimal.Decimal) and value.as_tuple().exponent == -DEFAULT_SCALE:
+        return _without_padding(value)
     return json_safe(value)
+
+
+def _without_padding(value: decimal.Decimal) -> str:
+    """A decimal stored at the default scale (no decimal places set) as written, without the zeros the scale pads
+    it with: 2340 and 12.5, not 2340.000000000 and 12.500000000 (a scale the user set keeps its places)."""
+    text = format(abs(value) if value.is_zero() else value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def effective(config: ImportConfig, planned: list[Planned], **inferred: Any) -> ImportConfig:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import codecs
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -41,6 +41,11 @@ ENCODINGS = {
     "cp949": "cp949",
 }
 
+#: What a column's `format` is, as the OpenAPI document says it.
+FORMAT_DESCRIPTION = (
+    "How a date, datetime or time column's text reads: one strptime format (`%Y年%m月%d日`), or a list of them tried "
+    'in order for a column written several ways (`["%Y年%m月%d日", "%Y/%m/%d", "%Y%m%d"]`)'
+)
 _RANGE = re.compile(r"^([A-Z]{1,3})([1-9][0-9]{0,6}):([A-Z]{1,3})([1-9][0-9]{0,6})$")
 
 
@@ -50,10 +55,24 @@ class ColumnSpec(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_
     name: str | None = None
     type: ColumnType | None = None
     include: bool = True
-    #: strptime format for `date`/`datetime` columns given as text, e.g. `%d/%m/%Y`.
-    format: str | None = None
+    #: strptime format for `date`/`datetime`/`time` columns given as text, e.g. `%d/%m/%Y`; or a list of them,
+    #: tried in order, for a column written several ways (`["%Y年%m月%d日", "%Y/%m/%d", "%Y%m%d"]`).
+    format: Annotated[str | list[str] | None, msgspec.Meta(description=FORMAT_DESCRIPTION)] = None
     #: Digits after the point for `decimal` columns (precision is 38).
     scale: int | None = None
+
+
+def formats_of(value: str | list[str] | None) -> list[str]:
+    """A column's `format` as the list of formats tried in order (empty: none given)."""
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
+
+
+def one_format(value: str | list[str] | None) -> str | list[str] | None:
+    """A column's `format` as it is echoed: one format as a string, several as their list."""
+    listed = formats_of(value)
+    return None if not listed else listed[0] if len(listed) == 1 else listed
 
 
 class ImportConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
@@ -149,6 +168,8 @@ class ImportConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omi
                 bad(f"columns.{source}.name", "must not be empty")
             if spec.format is not None and spec.type not in ("date", "datetime", "time"):
                 bad(f"columns.{source}.format", "applies to date, datetime and time columns only")
+            elif isinstance(spec.format, list) and (not spec.format or not all(f.strip() for f in spec.format)):
+                bad(f"columns.{source}.format", "must list one or more formats, none of them empty")
             if spec.scale is not None and (spec.type != "decimal" or not 0 <= spec.scale <= 38):
                 bad(f"columns.{source}.scale", "applies to decimal columns, from 0 to 38")
         renamed = [spec.name or src for src, spec in (self.columns or {}).items() if spec.include and spec.name]

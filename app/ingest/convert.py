@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from app.ingest.columns import Planned, has_leading_zero, json_safe
-from app.ingest.config import ImportConfig
+from app.ingest.config import ImportConfig, formats_of
 from app.ingest.duck import DEFAULT_SCALE, literal
 from app.ingest.money import plain_number
 
@@ -218,11 +218,19 @@ class Converter:
             text = value.strip()
             if not self.p.format:
                 return dt.datetime.fromisoformat(text)
-            try:
-                return dt.datetime.strptime(text, self.p.format)
-            except ValueError:
-                raise CellError(f"does not match the format {self.p.format!r}") from None
+            return self._parsed(text)
         raise CellError("not a date and time")
+
+    def _parsed(self, text: str) -> dt.datetime:
+        """`text` read through the column's formats, the first that fits."""
+        for form in formats_of(self.p.format):
+            try:
+                return dt.datetime.strptime(text, form)
+            except ValueError:
+                continue
+        forms = formats_of(self.p.format)
+        said = f"the format {forms[0]!r}" if len(forms) == 1 else f"any of the formats {', '.join(map(repr, forms))}"
+        raise CellError(f"does not match {said}")
 
     def to_date(self, value: Any) -> dt.date:
         if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
@@ -238,7 +246,7 @@ class Converter:
             return (dt.datetime.min + value).time()
         if isinstance(value, str):
             text = value.strip()
-            return dt.datetime.strptime(text, self.p.format).time() if self.p.format else dt.time.fromisoformat(text)
+            return self._parsed(text).time() if self.p.format else dt.time.fromisoformat(text)
         raise CellError("not a time")
 
 

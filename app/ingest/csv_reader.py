@@ -219,6 +219,7 @@ def detect(
     planned = _with_range_positions(planned, cell_range)
     cells = text_call(path, {**options, "encoding": encoding}, first_data - 1, len(names))
     as_text, padded = csv_cells.sampled(conn, cells, planned, sniffed, SAMPLE_ROWS)
+    as_text += [p.source for p in planned if p.include and isinstance(p.format, list)]  # read_csv takes one format
     warnings += [csv_cells.padded_warning(padded)] if padded else []
     codes = code_columns(conn, cells, planned, sniffed, SAMPLE_ROWS)
     zones = {i for i, c in enumerate(data["Columns"]) if c["type"].upper() == "TIMESTAMP WITH TIME ZONE"}
@@ -316,11 +317,12 @@ def _pad_columns(planned: list[Planned], width: int) -> list[Planned]:
 
 
 def _formats(planned: list[Planned], sniffed_date: str | None, sniffed_ts: str | None) -> tuple[str | None, str | None]:
-    """read_csv takes one date and one timestamp format; user formats win over sniffed ones."""
+    """read_csv takes one date and one timestamp format; user formats win over sniffed ones (a column of several
+    formats is read as text and converted by the SELECT)."""
     chosen: dict[str, str | None] = {"date": sniffed_date or None, "datetime": sniffed_ts or None}
     given: dict[str, str] = {}
     for column in planned:
-        clash = column.include and column.format and column.type in chosen
+        clash = column.include and isinstance(column.format, str) and column.type in chosen
         if clash and given.setdefault(column.type, column.format) != column.format:
             raise field_error(
                 f"columns.{column.source}.format",

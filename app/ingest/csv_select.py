@@ -16,6 +16,8 @@ from app.ingest.csv_problems import REJECTS_SCAN, REJECTS_TABLE
 from app.ingest.csv_reader import CsvPlan, null_strings, read_buffer_bytes
 from app.ingest.duck import duckdb_type, ident, literal
 from app.ingest.money import plain_number_sql
+from app.ingest.notices import note
+from app.ingest.notices.columns import ReadAsNull
 
 
 def read_call(plan: CsvPlan, config: ImportConfig, limits: ImportLimits, *, text: bool = False) -> str:
@@ -75,9 +77,29 @@ def retyped_cells(
     return table, forced, {p.source: codes.problem_sql(p) for p in coded}
 
 
+def read_as_null(
+    conn: duckdb.DuckDBPyConnection, plan: CsvPlan, config: ImportConfig, limits: ImportLimits
+) -> list[str]:
+    """What a lenient import says about values of the columns it read as text (amounts, 是/否, dates of several
+    formats) that did not convert and were imported as NULL: one more read of the file, only when there are such
+    columns (a strict import fails naming them instead)."""
+    if config.on_error != "lenient" or not plan.as_text:
+        return []
+    table, forced, _ = retyped_cells(plan, config, limits)
+    union = retyped.problems_sql(table, [f for f in forced if f[0].source in plan.as_text])
+    found = conn.execute(f'SELECT count(DISTINCT "row"), list(DISTINCT "column") FROM ({union})').fetchone()
+    if not found or not found[0]:
+        return []
+    names = [p.name for p in plan.columns if p.source in set(found[1])]
+    return [note(ReadAsNull(columns=names, rows=found[0]))]
+
+
 def _retyped(p: Planned, config: ImportConfig, cast: str) -> str:
     """SQL for the value of column `p` read as text (an amount, a percentage, 是/否: `plan.as_text`), converted by
     `cast` (CAST or TRY_CAST)."""
+    if isinstance(p.format, list):  # a date written several ways: the first of its formats that fits
+        parse = "strptime" if cast == "CAST" else "try_strptime"
+        return f"CAST({parse}(trim({ident(p.source)}), {literal(p.format)}) AS {duckdb_type(p.type, p.scale)})"
     text = boolean_sql(ident(p.source)) if p.type == "boolean" else plain_number_sql(ident(p.source), config)
     return f"{cast}({text} AS {duckdb_type(p.type, p.scale)})"
 

@@ -23,7 +23,7 @@ from app.ingest.columns import effective, long_numbers_past_sample
 from app.ingest.config import DuckDBSettings, ImportConfig, ImportLimits
 from app.ingest.convert import arrow_type
 from app.ingest.csv_footer import footer_offset, footer_warning, tail_text
-from app.ingest.csv_select import codes_as_text, retyped_cells, select_sql
+from app.ingest.csv_select import codes_as_text, read_as_null, retyped_cells, select_sql
 from app.ingest.data_sink import CopyTarget, DataSink, copy_target, raise_sink_failure
 from app.ingest.date_system import is_date1904
 from app.ingest.duck import column_stats, connect, literal, run
@@ -220,6 +220,7 @@ def _csv(job: _Job) -> tuple[int, ImportConfig]:
                 if bad := retyped.rows_with_problems(conn, union):
                     raise failed(retyped.first_problems(conn, union), bad) from exc
             raise csv_problems.read_error(exc, job.limits) from exc
+        job.warnings += read_as_null(conn, plan, job.config, job.limits)
         rejected, problems = csv_problems.rejects(conn, plan.header_line)
         if rejected and job.config.on_error == "strict":
             raise failed(problems, total=rejected)

@@ -130,7 +130,8 @@ def text_suggestions(planned: list[Planned], rows: list[tuple[Any, ...]], config
     columns = [[_as_value(row[position]) for row in rows] for position, _ in texts]
     tokens, reasons = null_tokens([name for _, name in texts], columns)
     grouped = thousands_separator([(name, [row[position] for row in rows]) for position, name in texts], config)
-    dated = {p.type for p in kept if p.type in ("date", "datetime")}  # a CSV import takes one format of each
+    # a CSV import takes one format of each (a column of several formats is read as text: it takes none)
+    dated = {p.type for p in kept if p.type in ("date", "datetime") and not isinstance(p.format, list)}
     money = column_types([(name, [row[position] for row in rows]) for position, name in texts], config, dated)
     found = [_nulls(config, tokens, reasons)] if tokens else []
     return found + [s for s in (grouped, money) if s is not None]
@@ -143,12 +144,35 @@ CHINESE_DATES = (
     (re.compile(r"^\d{4}年\d{1,2}月\d{1,2}日 \d{1,2}:\d{2}$"), "datetime", "%Y年%m月%d日 %H:%M"),
 )
 
+#: Dates as Chinese exports write them, several ways in one column, with the format that reads each: a column
+#: of more than one is suggested as a date with all of them (read as text, so the CSV's one date format is free).
+DATE_FORMS = (
+    (re.compile(r"^\d{4}年\d{1,2}月\d{1,2}日$"), "%Y年%m月%d日"),
+    (re.compile(r"^\d{4}/\d{1,2}/\d{1,2}$"), "%Y/%m/%d"),
+    (re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$"), "%Y-%m-%d"),
+    (re.compile(r"^\d{4}\.\d{1,2}\.\d{1,2}$"), "%Y.%m.%d"),
+    (re.compile(r"^\d{8}$"), "%Y%m%d"),
+)
+
+
+def mixed_date_formats(texts: list[str]) -> list[str] | None:
+    """The formats, in DATE_FORMS order, of a column whose every text is a date in one of DATE_FORMS and that uses
+    more than one of them; else None."""
+    seen: set[str] = set()
+    for text in texts:
+        form = next((form for pattern, form in DATE_FORMS if pattern.match(text)), None)
+        if form is None:
+            return None
+        seen.add(form)
+    return [form for _, form in DATE_FORMS if form in seen] if len(seen) > 1 else None
+
 
 def column_types(columns: list[tuple[str, list[Any]]], config: ImportConfig, dated: set[str]) -> Suggestion | None:
     """`columns` with types for text columns that are amounts or Chinese dates, as bills write them: `decimal`
     where some values carry a currency sign (¥1,234.56, 20.00元), a % or accounting parentheses and the rest are
     plain numbers (app.ingest.money); `boolean` for 是/否; `date`/`datetime` with a format for 2026年12月4日 (unless
-    a column of that type is already read by another format: a CSV import takes one of each)."""
+    a column of that type is already read by another format: a CSV import takes one of each); `date` with a list
+    of formats for a column written several ways (2026年1月5日, 2026/01/06, 20260109)."""
     nulls = set(config.null_values or ())
     specs = dict(config.columns or {})
     named = []
@@ -165,6 +189,10 @@ def column_types(columns: list[tuple[str, list[Any]]], config: ImportConfig, dat
         if texts and all(t in CHINESE_BOOLEANS for t in texts):
             specs[name] = msgspec.structs.replace(spec, type="boolean")
             named.append(TypedColumn(column=name, type="boolean"))
+            continue
+        if texts and (forms := mixed_date_formats(texts)):
+            specs[name] = msgspec.structs.replace(spec, type="date", format=forms)
+            named.append(TypedColumn(column=name, type="date", format=", ".join(forms), example=texts[0]))
             continue
         for pattern, kind, form in CHINESE_DATES:
             if texts and kind not in dated and all(pattern.match(t) for t in texts):

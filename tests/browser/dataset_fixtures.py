@@ -40,11 +40,12 @@ def _workbook(path: Path) -> None:
     book.save(path)
 
 
-#: The messy export's data rows: dates as Chinese text, amounts with full-width digits, below a two-row merged header.
+#: The messy export's data rows: dates as text written three ways, amounts with full-width digits, below a two-row
+#: merged header.
 MESSY = [
     ("2026年1月5日", "上海南京路店", "\uff11\uff12"),  # 12 in full-width digits
-    ("2026年1月6日", "杭州西湖店", 8),
-    ("2026年1月7日", "南京新街口店", "\uff12\uff10"),  # 20
+    ("2026/01/06", "杭州西湖店", 8),
+    ("20260107", "南京新街口店", "\uff12\uff10"),  # 20
 ]
 
 

@@ -64,3 +64,23 @@ def test_a_statement_ending_in_a_totals_row_without_a_line_end_imports_its_rows_
     page = client.get(f"/api/v1/datasets/{dataset['id']}/rows", params={"limit": 10}).json()
     assert page["total"] == len(BANK_ROWS)
     assert [row[0] for row in page["rows"]] == [row[0] for row in BANK_ROWS]
+
+
+def test_a_date_column_written_several_ways_imports_with_the_suggested_list_of_formats(
+    client: TestClient, parts: Engine_
+) -> None:
+    """One `format` per column: 2026/01/06 and 20260109 beside 2026年1月5日 were rejected rows. The preview suggests
+    every format the column uses, the API takes the list, and every row imports; decimals show as written."""
+    export = "日期,金额\n2026年1月5日,2340\n2026/01/06,12.5\n2026-01-07,1\n2026.1.8,2\n20260109,3\n".encode()
+    dataset = upload(client, export, "销售.csv")
+    shown = client.post(f"/api/v1/datasets/{dataset['id']}/preview", json={}).json()
+    formats = ["%Y年%m月%d日", "%Y/%m/%d", "%Y-%m-%d", "%Y.%m.%d", "%Y%m%d"]
+    assert shown["suggested_config"]["columns"] == {"日期": {"type": "date", "format": formats}}
+    config = {"columns": {"日期": {"type": "date", "format": formats}, "金额": {"type": "decimal"}}}
+    previewed = client.post(f"/api/v1/datasets/{dataset['id']}/preview", json=config).json()
+    assert [row[0] for row in previewed["rows"]] == [f"2026-01-0{day}" for day in range(5, 10)]
+    assert [row[1] for row in previewed["rows"]] == ["2340", "12.5", "1", "2", "3"]
+    run = run_import(client, parts, dataset["id"], config)
+    assert run["status"] == "SUCCEEDED", run
+    page = client.get(f"/api/v1/datasets/{dataset['id']}/rows", params={"limit": 10}).json()
+    assert page["rows"] == previewed["rows"]

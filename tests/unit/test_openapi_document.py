@@ -176,3 +176,10 @@ def test_every_date_time_query_parameter_states_the_offset_rule(document: dict[s
     assert len(found) >= 18, found  # runs, audit (and its export), every metrics window
     assert [f for f in found if "UTC offset" not in f[2] or "date_time_without_offset" not in f[2]] == []
     assert {n for _, n, _ in found} == {"created_after", "created_before", "since", "until", "from", "to"}
+
+
+def test_a_columns_format_is_one_format_or_a_list_tried_in_order(document: dict[str, Any]) -> None:
+    spec = document["components"]["schemas"]["ColumnSpec"]["properties"]["format"]
+    assert {"items": {"type": "string"}, "type": "array"} in spec["oneOf"]
+    assert {"type": "string"} in spec["oneOf"]
+    assert "tried in order" in spec["description"]

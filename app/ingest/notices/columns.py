@@ -179,6 +179,19 @@ class TabPadded(Notice, tag="tab_padded"):
         )
 
 
+class ReadAsNull(Notice, tag="read_as_null"):
+    """Values a lenient CSV import read as text and could not convert (an amount that is no number, a date none of
+    its column's formats reads): imported as NULL, in `rows` rows."""
+
+    columns: list[str]
+    rows: int
+
+    def text(self) -> str:
+        names = listed([repr(c) for c in self.columns], len(self.columns))
+        rows = f"values in {self.rows} row(s)"
+        return f"column(s) {names}: {rows} do not read as the column's type and are imported empty"
+
+
 class UtcOffset(Notice, tag="utc_offset"):
     column: str
     example: str | None

@@ -373,3 +373,20 @@ def test_plain_number_serials_in_an_ods_follow_its_null_date(tmp_path: Path, lim
     assert [r["d"] for r in rows_of(run_import(default, columns=typed))] == [dt.date(2024, 1, 5)]
     unset = ods_workbook(tmp_path / "unset.ods", {"S": [["d"], [45296]]})
     assert [r["d"] for r in rows_of(run_import(unset, columns=typed))] == [dt.date(2024, 1, 5)]
+
+
+def test_a_decimal_column_without_decimal_places_shows_its_values_as_written_in_previews_and_row_pages(
+    tmp_path: Path, limits: ImportLimits, run_import
+):
+    """Stored at the default scale (9 places), 2340 showed as 2340.000000000; a scale the user set keeps its places."""
+    path = tmp_path / "amounts.csv"
+    path.write_text("金额\n2340\n12.5\n-0.125\n0\n")
+    columns = {"金额": ColumnSpec(type="decimal")}
+    shown = preview(path, "amounts.csv", ImportConfig(columns=columns), limits)
+    assert shown.rows == [["2340"], ["12.5"], ["-0.125"], ["0"]]
+    result = run_import(path, columns=columns)
+    assert [r["金额"] for r in rows_of(result)] == [Decimal("2340"), Decimal("12.5"), Decimal("-0.125"), Decimal(0)]
+    with Reader(result.data_path, tmp_path / "work", DuckDBSettings(memory_limit="128MB", threads=1)) as reader:
+        assert reader.rows(offset=0, limit=10, columns=None, order_by=[], filters=[])["rows"] == shown.rows
+    places = preview(path, "amounts.csv", ImportConfig(columns={"金额": ColumnSpec(type="decimal", scale=2)}), limits)
+    assert places.rows == [["2340.00"], ["12.50"], ["-0.13"], ["0.00"]]

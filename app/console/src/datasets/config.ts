@@ -3,11 +3,12 @@ import type { ColumnSpec, ImportConfig } from './api'
 import { noticeColumns, type ImportNotice } from '@/i18n/notices'
 
 export const COLUMN_TYPES = ['string', 'integer', 'float', 'decimal', 'boolean', 'date', 'datetime', 'time', 'json'] as const
-/** Types whose text cells may need a format (`2026年1月5日` reads with `%Y年%m月%d日`): the API takes one per column. */
+/** Types whose text cells may need a format (`2026年1月5日` reads with `%Y年%m月%d日`): the API takes one per column, or
+ * several tried in order for a column written several ways (2026年1月5日, 2026/01/06, 20260109). */
 export const TEMPORAL_TYPES: readonly string[] = ['date', 'datetime', 'time']
 /** Formats offered for a temporal column (strptime, as the API reads them); any other may be typed. */
 export const DATE_FORMATS: Record<string, string[]> = {
-  date: ['%Y年%m月%d日', '%Y/%m/%d', '%Y.%m.%d', '%Y%m%d', '%d/%m/%Y', '%m/%d/%Y'],
+  date: ['%Y年%m月%d日', '%Y/%m/%d', '%Y-%m-%d', '%Y.%m.%d', '%Y%m%d', '%d/%m/%Y', '%m/%d/%Y'],
   datetime: ['%Y年%m月%d日 %H:%M:%S', '%Y/%m/%d %H:%M:%S', '%Y/%m/%d %H:%M', '%Y%m%d%H%M%S', '%d/%m/%Y %H:%M'],
   time: ['%H时%M分%S秒', '%H:%M', '%H%M%S'],
 }
@@ -44,7 +45,7 @@ export interface ConfigForm {
   record_path: string
   limit: number | null
   on_error: 'strict' | 'lenient'
-  columns: Record<string, { name: string; type: string; include: boolean; scale?: number; format?: string }>
+  columns: Record<string, { name: string; type: string; include: boolean; scale?: number; format?: string[] }>
 }
 
 export function emptyForm(): ConfigForm {
@@ -77,7 +78,8 @@ export function cleanConfig(form: ConfigForm): Partial<ImportConfig> {
     if (c.name && c.name !== source) spec.name = c.name
     if (c.type) spec.type = c.type as ColumnSpec['type']
     if (c.type === 'decimal' && typeof c.scale === 'number') spec.scale = c.scale
-    if (TEMPORAL_TYPES.includes(c.type) && c.format?.trim()) spec.format = c.format.trim()
+    const formats = (c.format ?? []).map((f) => f.trim()).filter(Boolean)
+    if (TEMPORAL_TYPES.includes(c.type) && formats.length) spec.format = formats.length === 1 ? formats[0] : formats
     if (spec.name || spec.type || !c.include) columns[source] = spec
   }
   if (Object.keys(columns).length) config.columns = columns
@@ -94,7 +96,8 @@ export function applySuggestion(form: ConfigForm, field: string, value: unknown)
   else target[field] = value
 }
 
-/** A `columns` suggestion (amounts typed decimal): merged into the columns the form has, each keeping its name. */
+/** A `columns` suggestion (amounts typed decimal, dates with their formats): merged into the columns the form has, each
+ * keeping its name. */
 function applyColumns(form: ConfigForm, value: unknown): void {
   if (value === null || typeof value !== 'object') return
   for (const [source, raw] of Object.entries(value as Record<string, Record<string, unknown>>)) {
@@ -104,8 +107,15 @@ function applyColumns(form: ConfigForm, value: unknown): void {
       type: typeof raw.type === 'string' ? raw.type : (had?.type ?? ''),
       include: typeof raw.include === 'boolean' ? raw.include : (had?.include ?? true),
       ...(typeof raw.scale === 'number' ? { scale: raw.scale } : {}),
+      ...(formatList(raw.format).length ? { format: formatList(raw.format) } : {}),
     }
   }
+}
+
+/** A column's `format` as the API gives it (one string, or a list tried in order) as the form's list. */
+export function formatList(value: unknown): string[] {
+  if (typeof value === 'string') return value ? [value] : []
+  return Array.isArray(value) ? value.filter((f): f is string => typeof f === 'string' && f !== '') : []
 }
 
 export interface Problem {

@@ -20,7 +20,7 @@ export const NOTICE_CODES = [
   'empty_header', 'duplicate_column', 'header_width', 'delimiter_hint', 'header_rows_joined', 'merged_header',
   'columns_cut', 'repeated_header_rows', 'repeated_header_lines', 'mixed_types', 'mostly_numbers', 'long_numbers',
   'exact_numbers', 'non_finite_as_null', 'tab_padded', 'utc_offset', 'error_cells', 'kept_as_text',
-  'codes_checked_at_import', 'zero_padded',
+  'codes_checked_at_import', 'zero_padded', 'read_as_null',
   // file.py
   'workbook_named', 'text_named', 'encoding_guessed', 'invalid_bytes', 'line_ends', 'footer_left_out', 'footer_kept',
   'records_path', 'preview_rows', 'cells_cut', 'row_problem', 'rejected', 'one_record',
@@ -79,6 +79,9 @@ function params(i18n: NamedTranslator, notice: AnyNotice): Params {
       break
     case 'tab_padded':
       out.columns = listed(i18n, notice.columns, notice.count)
+      break
+    case 'read_as_null':
+      out.columns = listed(i18n, notice.columns)
       break
     case 'footer_left_out':
       out.lines = listed(i18n, notice.lines, notice.count)

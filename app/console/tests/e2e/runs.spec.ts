@@ -95,3 +95,25 @@ test('cancel asks first, then cancels a running run', async ({ page, request }) 
   await expect(page.locator('[data-test=run-status]')).toHaveText('已取消')
   await shot(page, 'run-cancelled-zh-CN')
 })
+
+test('a run page lists its parameters as name = value, as the deployment page does, not as JSON', async ({ page, request }) => {
+  const problems = watchProblems(page)
+  const headers = { Authorization: `Bearer ${await apiToken(request)}` }
+  const name = `e2e-params-${Date.now()}`
+  const spec = {
+    params: { floor: { type: 'integer', default: 1 }, city: { type: 'string', default: '北京' } },
+    steps: [{ type: 'log', message: '{{ params.city }} {{ params.floor }}' }],
+  }
+  expect((await request.post('/api/v1/pipelines', { headers, data: { name, spec } })).status()).toBe(201)
+  const submitted = await request.post('/api/v1/runs', { headers, data: { pipeline: name, params: { floor: 7, city: '上海' } } })
+  expect(submitted.status(), await submitted.text()).toBe(201)
+  const run = (await submitted.json()) as { id: string }
+
+  await signIn(page, 'zh-CN')
+  await page.goto(`/runs/${run.id}`)
+  const params = page.locator('[data-test=run-params]')
+  await expect(params.locator('code')).toHaveCount(2)
+  expect((await params.locator('code').allInnerTexts()).sort()).toEqual(['city = 上海', 'floor = 7'])
+  await expect(params).not.toContainText('{')
+  expect(problems).toEqual([])
+})

@@ -115,15 +115,25 @@ describe('import configuration', () => {
   it('sends a date format for temporal columns only, trimmed, and none when left empty', () => {
     const form = emptyForm()
     form.columns = {
-      日期: { name: '日期', type: 'date', include: true, format: ' %Y年%m月%d日 ' },
-      时间: { name: '时间', type: 'time', include: true, format: '' },
-      门店: { name: '门店', type: 'string', include: true, format: '%Y' }, // left over from an earlier date choice
+      日期: { name: '日期', type: 'date', include: true, format: [' %Y年%m月%d日 '] },
+      时间: { name: '时间', type: 'time', include: true, format: [''] },
+      门店: { name: '门店', type: 'string', include: true, format: ['%Y'] }, // left over from an earlier date choice
     }
     expect(cleanConfig(form).columns).toEqual({
       日期: { include: true, type: 'date', format: '%Y年%m月%d日' },
       时间: { include: true, type: 'time' },
       门店: { include: true, type: 'string' },
     })
+  })
+
+  it('sends several formats of a date column as a list, in order, and applies a suggested list', () => {
+    const form = emptyForm()
+    form.columns = { 日期: { name: '日期', type: '', include: true } }
+    applySuggestion(form, 'columns', { 日期: { type: 'date', format: ['%Y年%m月%d日', '%Y/%m/%d', '%Y%m%d'] } })
+    expect(form.columns.日期?.format).toEqual(['%Y年%m月%d日', '%Y/%m/%d', '%Y%m%d'])
+    expect(cleanConfig(form).columns).toEqual({ 日期: { include: true, type: 'date', format: ['%Y年%m月%d日', '%Y/%m/%d', '%Y%m%d'] } })
+    applySuggestion(form, 'columns', { 日期: { type: 'date', format: '%Y年%m月%d日' } })
+    expect(cleanConfig(form).columns).toEqual({ 日期: { include: true, type: 'date', format: '%Y年%m月%d日' } })
   })
 
   it('names every column type as a word in both locales; an unknown type reads as itself', () => {
