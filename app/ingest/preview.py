@@ -15,7 +15,16 @@ from typing import Any
 import duckdb
 import msgspec
 
-from app.ingest import codes, csv_problems, csv_reader, csv_select, excel_reader, json_numbers, json_reader
+from app.ingest import (
+    codes,
+    csv_problems,
+    csv_reader,
+    csv_select,
+    excel_reader,
+    json_numbers,
+    json_reader,
+    number_range,
+)
 from app.ingest.columns import as_columns, effective, json_shown, mixed_text_warnings
 from app.ingest.config import DuckDBSettings, ImportConfig, ImportLimits
 from app.ingest.csv_footer import footer_offset, footer_start, footer_warning, tail_text
@@ -178,6 +187,8 @@ def _csv(
     try:
         try:
             plan = csv_reader.detect(conn, str(head), "utf-8", config, limits)
+            if number_range.may_hold(text.encode()):
+                csv_select.check_number_range(conn, plan, config, limits)
             values = conn.execute(csv_select.select_sql(plan, config, limits, limit=rows)).fetchall() if rows else []
         except duckdb.Error as exc:
             raise csv_problems.read_error(exc, limits) from exc
