@@ -14,7 +14,8 @@ from app.ingest.errors import LimitExceeded
 
 class ReadBudget(NamedTuple):
     """How much of a JSON file a preview reads: `total` bytes and the end of the record it was in, and `record`
-    bytes for one record (max_line_bytes, the import's limit), so at most about `total + record`."""
+    bytes for one record (max_line_bytes, the import's limit), so at most about `total + record` past what stands
+    before the first record (under a record path, what the import reads too)."""
 
     total: int
     record: int
@@ -30,22 +31,29 @@ class Bounded:
     LimitExceeded for a record too large. Each is checked before a read, so at most one read's bytes (ijson's
     64 KB buffer) go past either."""
 
-    def __init__(self, handle: Any, budget: ReadBudget) -> None:
+    def __init__(self, handle: Any, budget: ReadBudget, *, first_at_start: bool = True) -> None:
         self._handle = handle
         self._budget = budget
+        #: Whether the bytes read count: from the start when the first record starts there (NDJSON, an array, a
+        #: lone object), else (records under a path: a large value may stand before them, which the import reads
+        #: too) from the end of the first record.
+        self._armed = first_at_start
+        self._start = 0
         self._read = 0
         self._mark = 0  # bytes read when the last record was given: the next one starts no later
         self._records = 0
         self._spent_at: int | None = None  # records read when the total was passed: the one being read may finish
 
     def record_done(self) -> None:
+        if not self._armed:
+            self._armed, self._start = True, self._read
         self._mark = self._read
         self._records += 1
 
     def read(self, size: int = -1) -> bytes:
-        if self._read - self._mark > self._budget.record:
+        if self._armed and self._read - self._mark > self._budget.record:
             raise record_too_large(self._budget.record)
-        if self._read > self._budget.total:
+        if self._armed and self._read - self._start > self._budget.total:
             if self._spent_at is None:
                 self._spent_at = self._records
             elif self._records > self._spent_at:

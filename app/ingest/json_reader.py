@@ -180,7 +180,7 @@ def _extract(backend, source, target, prefix, encoding, limit, budget, should_st
     count = 0
     twice: list[tuple[dict[str, Any], str]] = []
     with reader(source, encoding) as handle, open(target, "wb") as writer:
-        bounded = Bounded(handle, budget) if budget is not None else None
+        bounded = Bounded(handle, budget, first_at_start=prefix in (None, "", "item")) if budget is not None else None
         items = backend.items(
             bounded or handle,
             "" if prefix is None else prefix,

@@ -305,3 +305,14 @@ def test_a_preview_of_many_large_records_stops_after_its_bytes(tmp_path: Path, l
     assert [c.name for c in shown.columns] == ["id", "note"]
     assert 1 <= len(shown.rows) <= PREVIEW_BYTES // record + 1
     assert [row[0] for row in shown.rows] == list(range(len(shown.rows)))
+
+
+def test_a_large_value_before_the_records_under_a_path_is_no_record(tmp_path: Path, limits: ImportLimits, run_import):
+    """Bytes before the first record under a path are no record's: the preview shows the records, as imported."""
+    path = tmp_path / "meta.json"
+    meta = b"m" * (limits.max_line_bytes + 1024**2)
+    path.write_bytes(b'{"meta": "' + meta + b'", "data": [{"a": 1}, {"a": 2}]}')
+    shown = preview(path, "meta.json", ImportConfig(), limits)
+    assert shown.rows == [[1], [2]]
+    assert shown.config.record_path == "data"
+    assert rows_of(run_import(path)) == [{"a": 1}, {"a": 2}]
