@@ -8,7 +8,7 @@ from typing import Any
 import duckdb
 import msgspec
 
-from app.ingest import codes, csv_cells, number_range, retyped
+from app.ingest import codes, csv_cells, retyped
 from app.ingest.columns import Planned
 from app.ingest.config import ImportConfig, ImportLimits
 from app.ingest.convert import boolean_sql
@@ -124,22 +124,3 @@ def codes_as_text(
     columns = [msgspec.structs.replace(p, type="string", scale=None) if p.source in found else p for p in plan.columns]
     warnings = [codes.kept_as_text_warning(p.name, *found[p.source]) for p in coded if p.source in found]
     return msgspec.structs.replace(plan, columns=columns, codes=[]), warnings
-
-
-def check_number_range(
-    conn: duckdb.DuckDBPyConnection, plan: CsvPlan, config: ImportConfig, limits: ImportLimits
-) -> None:
-    """Raise number_range's error for the first row whose float column holds a number no double holds (`1e400`
-    read as infinity, `1e-400` as 0). Only called when number_range.may_hold flagged the file's bytes."""
-    floats = [p for p in plan.columns if p.include and p.type == "float" and p.source not in plan.as_text]
-    if not floats:
-        return
-    table, _, _ = retyped_cells(plan, config, limits)
-    found = " OR ".join(number_range.out_of_range_sql(ident(p.source)) for p in floats)
-    columns = ", ".join(ident(p.source) for p in floats)
-    first = conn.execute(f"SELECT {retyped.ROW}, {columns} FROM {table} WHERE {found} LIMIT 1").fetchall()
-    if first:
-        row, *values = first[0]
-        for p, value in zip(floats, values, strict=True):
-            if value is not None and number_range.out_of_range(value.strip()):
-                raise number_range.number_out_of_range(row, p.name, value.strip())

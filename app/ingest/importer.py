@@ -24,7 +24,6 @@ from app.ingest import (
     excel_reader,
     json_numbers,
     json_reader,
-    number_range,
     repeated_header,
     retyped,
 )
@@ -32,7 +31,7 @@ from app.ingest.columns import effective, long_numbers_past_sample
 from app.ingest.config import DuckDBSettings, ImportConfig, ImportLimits
 from app.ingest.convert import arrow_type
 from app.ingest.csv_footer import footer_offset, footer_warning, tail_text
-from app.ingest.csv_select import check_number_range, codes_as_text, retyped_cells, select_sql
+from app.ingest.csv_select import codes_as_text, retyped_cells, select_sql
 from app.ingest.data_sink import CopyTarget, DataSink, copy_target, raise_sink_failure
 from app.ingest.date_system import is_date1904
 from app.ingest.duck import column_stats, connect, literal, run
@@ -208,8 +207,6 @@ def _csv(job: _Job) -> tuple[int, ImportConfig]:
         except duckdb.Error as exc:
             raise csv_problems.read_error(exc, job.limits) from exc
         job.warnings += plan.warnings
-        if number_range.file_may_hold(path):  # 1e400 read as infinity, 1e-400 as 0: refused, named
-            check_number_range(conn, plan, job.config, job.limits)
         if plan.codes and job.config.on_error == "lenient":  # a code that would change: its column read as text
             plan, kept = codes_as_text(conn, plan, job.config, job.limits)
             job.warnings += kept

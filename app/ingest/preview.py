@@ -23,7 +23,6 @@ from app.ingest import (
     excel_reader,
     json_numbers,
     json_reader,
-    number_range,
 )
 from app.ingest.columns import as_columns, effective, json_shown, mixed_text_warnings
 from app.ingest.config import DuckDBSettings, ImportConfig, ImportLimits
@@ -187,8 +186,6 @@ def _csv(
     try:
         try:
             plan = csv_reader.detect(conn, str(head), "utf-8", config, limits)
-            if number_range.may_hold(text.encode()):
-                csv_select.check_number_range(conn, plan, config, limits)
             values = conn.execute(csv_select.select_sql(plan, config, limits, limit=rows)).fetchall() if rows else []
         except duckdb.Error as exc:
             raise csv_problems.read_error(exc, limits) from exc

@@ -1,5 +1,6 @@
 """Numbers no double holds: `1e400` became +infinity (shown as null) and `1e-400` became 0.0, silently, in a JSON
-number and in a CSV float column alike. One rule now refuses both, naming the row, the column and the value."""
+number. One rule now refuses both, naming the row, the column and the value (a CSV float column is not checked:
+see app.ingest.number_range)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,6 @@ CASES = [
     ("over.ndjson", '{"id": 1, "v": 1.5}\n{"id": 2, "v": 1e400}\n', 2, "v", "infinity"),
     ("under.ndjson", '{"id": 1, "v": 1.5}\n{"id": 2, "v": 2.5, "w": -1E-400}\n', 2, "w", "0"),
     ("nested.json", '{"data": [{"a": {"b": 1.5}}, {"a": {"b": -2e999}}]}', 2, "a.b", "-infinity"),
-    ("over.csv", "id,v\n1,1.5\n2,1e400\n3,2.5\n", 3, "v", "infinity"),
-    ("under.csv", "id,v\n1,1.5\n2,2.5\n3,1e-400\n", 4, "v", "0"),
 ]
 
 
@@ -43,9 +42,7 @@ def test_such_text_in_a_string_or_a_text_column_and_written_inf_are_read_as_befo
     """A UUID such as 550e8400-… looks like 550e8400 to the byte check: only number columns are refused."""
     json_path = tmp_path / "ids.json"
     json_path.write_text('[{"id": "550e8400-e29b", "v": 1.5}, {"id": "1e400", "v": 2.5}]')
-    csv_path = tmp_path / "ids.csv"
-    csv_path.write_text("id,v\n550e8400,1.5\nx1e-400,2.5\n1e400,inf\n")
-    for path in (json_path, csv_path):
+    for path in (json_path,):
         shown = preview(path, path.name, ImportConfig(), limits)
         assert [c.type for c in shown.columns] == ["string", "float"]
         assert [c.type for c in run_import(path).columns] == ["string", "float"]
