@@ -20,6 +20,8 @@ The rule, for every such field:
 Chinese, emoji (with their joiners and variation selectors), combining marks
 and right-to-left scripts written normally (with LRM/RLM marks) are accepted.
 
+A name read from a file (a column header) is cleaned by the same rule rather than refused: `name_from_file`.
+
 `one_line`, `optional_one_line` and `multi_line` are the schema types: their
 `pattern` states the rule in the OpenAPI document (for the BMP, which is what
 both Python's and ECMA-262's regular expressions read alike), and a Struct
@@ -241,6 +243,29 @@ def file_name(filename: str, field: str) -> str:
         keep = ext if dot and len(ext) <= 10 else ""
         name = name[: MAX_FILE_NAME - len(keep) - 1].rstrip(_EDGE) + ("." + keep if keep else "")
     return name or "upload"
+
+
+#: Line breaks and tabs in a name read from a file: a header wrapped over two lines reads as two words.
+_BREAKS = re.compile("[\t\n\r\x0b\x0c\x85\u2028\u2029]+")
+
+
+def name_from_file(text: str) -> tuple[str, list[str]]:
+    """`text` read from a file as a one-line name (a column header), cleaned by this rule instead of refused: NFC,
+    each run of tabs and line breaks a space, every other character the rule refuses (a bidi override, a control, a
+    byte order mark) left out, trimmed as `normal` trims (zero-width spaces too); "" when nothing visible is left.
+    With the characters left out or trimmed, other than whitespace (["U+202E", "U+200B"]), for a warning."""
+    text = unicodedata.normalize("NFC", text)
+    value = _BREAKS.sub(" ", text)
+    dropped = [ch for ch in value if _refused_char(ch, "one_line")]
+    if dropped:
+        value = "".join(ch for ch in value if not _refused_char(ch, "one_line"))
+    trimmed = value.strip(_EDGE)
+    start = len(value) - len(value.lstrip(_EDGE))
+    dropped += [ch for ch in value[:start] + value[start + len(trimmed) :] if not ch.isspace()]
+    if trimmed and not any(_visible(ch) for ch in trimmed):
+        dropped += [ch for ch in trimmed if not ch.isspace()]
+        trimmed = ""
+    return trimmed, [_name(ch) for ch in dict.fromkeys(text) if ch in dropped]  # in the order they stand
 
 
 def scrubbed(text: str, kind: Kind = "one_line") -> str:

@@ -12,12 +12,13 @@ from typing import Any
 
 import msgspec
 
+from app.core import display_text
 from app.ingest.config import ColumnSpec, ImportConfig, one_format
 from app.ingest.duck import DEFAULT_SCALE
 from app.ingest.errors import InvalidImportConfig
 from app.ingest.models import Column, ColumnStats
 from app.ingest.notices import note
-from app.ingest.notices.columns import DuplicateColumn, EmptyHeader, LongNumbers, MostlyNumbers
+from app.ingest.notices.columns import DuplicateColumn, EmptyHeader, HeaderCleaned, LongNumbers, MostlyNumbers
 
 
 class Planned(msgspec.Struct, kw_only=True):
@@ -41,15 +42,18 @@ def name_key(name: str) -> str:
 
 def clean_names(raw: Sequence[Any]) -> tuple[list[str], list[str]]:
     """Header cells made into unique, non-empty names (`a`, `a_2`, `A_3`; `column_3` for a blank; unique as
-    `name_key` compares them), with warnings."""
+    `name_key` compares them), with warnings. Each is cleaned as a dataset name is (display_text.name_from_file):
+    a bidi override or a zero-width space made a header show unlike what it is."""
     names: list[str] = []
     warnings: list[str] = []
     seen: set[str] = set()
-    bases = ["" if value is None else str(value).strip() for value in raw]
-    for position, base in enumerate(bases, start=1):
+    for position, value in enumerate(raw, start=1):
+        base, dropped = display_text.name_from_file("" if value is None else str(value))
         if not base:
             base = f"column_{position}"
             warnings.append(note(EmptyHeader(column=position, name=base)))
+        if dropped:
+            warnings.append(note(HeaderCleaned(column=position, name=base, characters=", ".join(dropped))))
         name, counter = base, 1
         while name_key(name) in seen:
             counter += 1

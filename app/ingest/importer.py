@@ -18,7 +18,15 @@ import msgspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from app.ingest import csv_problems, csv_reader, excel_reader, json_numbers, json_reader, repeated_header, retyped
+from app.ingest import (
+    csv_problems,
+    csv_reader,
+    excel_reader,
+    json_numbers,
+    json_reader,
+    repeated_header,
+    retyped,
+)
 from app.ingest.columns import effective, long_numbers_past_sample
 from app.ingest.config import DuckDBSettings, ImportConfig, ImportLimits
 from app.ingest.convert import arrow_type

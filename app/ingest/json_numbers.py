@@ -24,6 +24,7 @@ from typing import Any, Literal
 import duckdb
 import msgspec
 
+from app.ingest import number_range
 from app.ingest.duck import WIDER_THAN_BIGINT, duckdb_type, exact_number_type, ident
 from app.ingest.errors import ImportCancelled
 from app.ingest.notices import note
@@ -79,7 +80,7 @@ def scan(path: str) -> NumberScan:
         while chunk := handle.read(SCAN_CHUNK_BYTES):
             data = tail + chunk
             non_finite = non_finite or b"NaN" in data or b"Infinity" in data
-            wide = wide or _has_wide_integer(data) or _has_long_decimal(data)
+            wide = wide or _has_wide_integer(data) or _has_long_decimal(data) or number_range.may_hold(data)
             if non_finite and wide:
                 break
             tail = data[-_tail_bytes(data) :]
@@ -185,7 +186,7 @@ class NonFiniteAsNull:
         start_in_string, start = self._in_string, 1 if self._escaped and self._in_string else 0
         self._follow_strings(part, start)
         self._lines += part.count(b"\n")
-        if self._quote_long and _LONG_DECIMAL.search(part) is not None:
+        if self._quote_long and (_LONG_DECIMAL.search(part) is not None or number_range.may_hold(part)):
             part = self._quoted(part, start, start_in_string)  # adds whole strings: the state above holds
         if b"NaN" not in part and b"Infinity" not in part:
             return part
@@ -211,9 +212,10 @@ class NonFiniteAsNull:
         pieces, last = [], 0
         for match in _STRING_OR_NUMBER.finditer(part, position):
             token = match.group()
-            if token.startswith(b'"') or _LONG_DECIMAL.search(token) is None:
+            if token.startswith(b'"') or (_LONG_DECIMAL.search(token) is None and not number_range.out_of_range(token)):
                 continue
-            if b"e" in token or b"E" in token:  # as a preview's records hold it (ijson's Decimal, written back)
+            if (b"e" in token or b"E" in token) and _LONG_DECIMAL.search(token) is not None:  # as a preview's
+                # records hold it (ijson's Decimal, written back); one out of a double's range stays as written
                 token = str(Decimal(token.decode())).encode()
             pieces += [part[last : match.start()], b'"', token, b'"']
             last = match.end()
@@ -267,9 +269,13 @@ def typed_numbers(
             f"count(*) FILTER (WHERE {expr} IS NOT NULL AND NOT {integer} AND NOT {decimal})",
             f"coalesce(max(length(ltrim(split_part(ltrim({expr}, '-'), '.', 1), '0'))), 0)",
             f"coalesce(max(length(rtrim(split_part({expr}, '.', 2), '0'))) FILTER (WHERE {decimal}), 0)",
+            f"count(*) FILTER (WHERE {number_range.out_of_range_sql(expr)})",
         ]
     counted: tuple[Any, ...] = conn.execute(f"SELECT {', '.join(parts)} FROM {raw}").fetchall()[0] if parts else ()
-    found = {expr: counted[5 * i : 5 * i + 5] for i, (expr, _) in enumerate(numbers)}
+    found = {expr: counted[6 * i : 6 * i + 5] for i, (expr, _) in enumerate(numbers)}
+    for i, (expr, _) in enumerate(numbers):
+        if counted[6 * i + 5]:
+            _raise_out_of_range(conn, raw, expr, next(name for e, name, *_ in leaves if e == expr))
     typed: list[tuple[str, str, str, int | None]] = []
     warnings = []
     for expr, name, ours, scale, kind in leaves:
@@ -285,6 +291,15 @@ def typed_numbers(
         typed.append((cast, name, exact_type, exact_scale))
         warnings.append(exact_warning(name, exact_type, exact_scale))
     return typed, warnings
+
+
+def _raise_out_of_range(conn: duckdb.DuckDBPyConnection, raw: str, expr: str, name: str) -> None:
+    """Raise number_range's error for the first record of `raw` whose `expr` no double holds."""
+    row, value = conn.execute(
+        f"SELECT n, v FROM (SELECT row_number() OVER () AS n, {expr} AS v FROM {raw}) "
+        f"WHERE {number_range.out_of_range_sql('v')} ORDER BY n LIMIT 1"
+    ).fetchall()[0]
+    raise number_range.number_out_of_range(row, name, value)
 
 
 def exact_warning(name: str, kind: str, scale: int | None) -> str:

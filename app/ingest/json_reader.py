@@ -22,6 +22,7 @@ from app.ingest.columns import Planned, clean_names, plan_columns
 from app.ingest.config import ImportConfig, ImportLimits
 from app.ingest.duck import WIDER_THAN_BIGINT, duckdb_reason, duckdb_type, ident, literal, our_type
 from app.ingest.errors import ImportCancelled, ImportFailed, LimitExceeded
+from app.ingest.json_budget import Bounded, BudgetSpent, ReadBudget, record_too_large
 from app.ingest.json_depth import DepthGuard
 from app.ingest.json_numbers import NonFiniteAsNull, non_finite_warnings, numbers_as_text, typed_numbers
 from app.ingest.notices import note
@@ -146,17 +147,20 @@ def extract_records(
     *,
     encoding: str = "utf-8",
     limit: int | None = None,
+    budget: ReadBudget | None = None,
     should_stop: Callable[[], bool] | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Extracted:
     """Stream the records at `prefix` (None: each top-level value) into an NDJSON file; says what it wrote.
 
-    A key twice in one object raises DuplicateKey; NaN and Infinity are written as null (and counted).
+    A key twice in one object raises DuplicateKey; NaN and Infinity are written as null (and counted). With a
+    `budget` (a preview), reading stops once past its bytes (the records read so far kept), and a record read past
+    its per-record bytes raises LimitExceeded, before the rest of a 50 MB string is read.
 
     yajl (ijson's C backend) refuses an integer past 64 bits ("integer overflow"), which DuckDB reads as a number:
     such a file is read again with ijson's pure-Python backend (slower, exact), so a preview or a record-path
     import no longer fails where an array import succeeds."""
-    run = (source, target, prefix, encoding, limit, should_stop, progress)
+    run = (source, target, prefix, encoding, limit, budget, should_stop, progress)
     try:
         return _extract(ijson, *run)
     except _IntegerOverflow:
@@ -172,12 +176,13 @@ class _IntegerOverflow(Exception):
     """yajl met an integer it cannot hold."""
 
 
-def _extract(backend, source, target, prefix, encoding, limit, should_stop, progress) -> Extracted:  # type: ignore[no-untyped-def]
+def _extract(backend, source, target, prefix, encoding, limit, budget, should_stop, progress) -> Extracted:  # type: ignore[no-untyped-def]
     count = 0
     twice: list[tuple[dict[str, Any], str]] = []
     with reader(source, encoding) as handle, open(target, "wb") as writer:
+        bounded = Bounded(handle, budget, first_at_start=prefix in (None, "", "item")) if budget is not None else None
         items = backend.items(
-            handle,
+            bounded or handle,
             "" if prefix is None else prefix,
             use_float=False,  # a fraction as a Decimal, written back with every digit (_RECORD_ENCODER)
             multiple_values=prefix is None,
@@ -193,6 +198,8 @@ def _extract(backend, source, target, prefix, encoding, limit, should_stop, prog
                     raise ImportFailed(f"record {count + 1} is nested too deeply to import", code="too_deep") from exc
                 writer.write(b"\n")
                 count += 1
+                if bounded is not None:
+                    bounded.record_done()
                 if count % 10_000 == 0:
                     if should_stop is not None and should_stop():
                         raise ImportCancelled("import cancelled")
@@ -200,6 +207,8 @@ def _extract(backend, source, target, prefix, encoding, limit, should_stop, prog
                         progress(count, handle.tell())
                 if limit is not None and count >= limit:
                     break
+        except BudgetSpent:
+            pass  # a preview has read what it may: the records before are its head
         except ijson.JSONError as exc:
             if "integer overflow" in str(exc) and backend is ijson:
                 raise _IntegerOverflow from exc
@@ -216,10 +225,7 @@ def read_error(exc: duckdb.Error, limits: ImportLimits, doing: str) -> ImportFai
     line past max_line_bytes is."""
     reason = duckdb_reason(exc)
     if "maximum_object_size" in reason:
-        return LimitExceeded(
-            f"a record is larger than an import reads (max_line_bytes={limits.max_line_bytes} bytes of JSON, which "
-            "DuckDB's reader rounds up to tens of MB): split its long values, or leave them out of the file"
-        )
+        return record_too_large(limits.max_line_bytes)
     return ImportFailed(f"could not {doing} the JSON records: {reason}")
 
 

@@ -1,8 +1,8 @@
 """Preview a file with a configuration: format, sheets, header, typed columns, first rows, warnings, effective config.
 
-It reads only the head of the file (a bounded byte prefix of text, the first records of JSON), so it answers
-quickly whatever the size. An xlsx/xlsm sheet is cut after the rows a preview needs before calamine loads it
-(app/ingest/xlsx_head.py); other workbooks load the sheet, and only its first rows are converted.
+It reads only the head of the file (a bounded byte prefix of text, the first records of JSON within a byte bound),
+so it answers quickly whatever the size. An xlsx/xlsm sheet is cut after the rows a preview needs before calamine
+loads it (app/ingest/xlsx_head.py); other workbooks load the sheet, and only its first rows are converted.
 """
 
 from __future__ import annotations
@@ -15,13 +15,22 @@ from typing import Any
 import duckdb
 import msgspec
 
-from app.ingest import codes, csv_problems, csv_reader, csv_select, excel_reader, json_numbers, json_reader
+from app.ingest import (
+    codes,
+    csv_problems,
+    csv_reader,
+    csv_select,
+    excel_reader,
+    json_numbers,
+    json_reader,
+)
 from app.ingest.columns import as_columns, effective, json_shown, mixed_text_warnings
 from app.ingest.config import DuckDBSettings, ImportConfig, ImportLimits
 from app.ingest.csv_footer import footer_offset, footer_start, footer_warning, tail_text
 from app.ingest.date_system import is_date1904
 from app.ingest.duck import connect
 from app.ingest.errors import ImportFailed, LimitExceeded
+from app.ingest.json_budget import ReadBudget
 from app.ingest.models import Preview, SheetInfo, Suggestion
 from app.ingest.notices import note
 from app.ingest.notices.file import CellsCut, InvalidBytes, PreviewRows, RowProblem
@@ -253,7 +262,12 @@ def _json(
     mode, prefix, warnings = json_reader.json_mode(path, sniffed.kind, config, encoding)
     records = work / "head.ndjson"
     extracted = json_reader.extract_records(
-        path, str(records), None if mode == "ndjson" else prefix, encoding=encoding, limit=max(rows, 50)
+        path,
+        str(records),
+        None if mode == "ndjson" else prefix,
+        encoding=encoding,
+        limit=max(rows, 50),
+        budget=ReadBudget(total=PREVIEW_BYTES, record=limits.max_line_bytes),
     )
     warnings += extracted.warnings()
     long_numbers = json_numbers.scan(str(records)).long_numbers

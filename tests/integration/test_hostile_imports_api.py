@@ -73,3 +73,20 @@ def test_formula_errors_are_shown_and_imported_as_their_text(
     assert run_import(client, parts, dataset["id"])["status"] == "SUCCEEDED"
     page = client.get(f"/api/v1/datasets/{dataset['id']}/rows", params={"limit": 4}).json()
     assert page["rows"][1:4] == [["#DIV/0!", "n3"], ["4.5", "#REF!"], ["#N/A", "n5"]]
+
+
+def test_a_huge_json_record_and_a_number_no_float_holds_are_clear_4xx(client: TestClient, parts: Engine_) -> None:
+    """A 2nd record holding a 50 MB string: the preview stops within max_line_bytes of it with limit_exceeded (it
+    read it whole and could end in query_too_expensive). `1e400` fails preview and import with number_out_of_range."""
+    big = upload(client, b'{"id": 1}\n{"id": 2, "note": "' + b"y" * 50 * 1024**2 + b'"}\n', "big.ndjson")
+    shown = client.post(f"/api/v1/datasets/{big['id']}/preview", json={})
+    assert (shown.status_code, shown.json()["code"]) == (413, "limit_exceeded")
+    assert shown.headers["content-type"].startswith("application/problem+json")
+
+    huge = upload(client, b'{"id": 1, "v": 1.5}\n{"id": 2, "v": 1e400}\n', "huge.ndjson")
+    shown = client.post(f"/api/v1/datasets/{huge['id']}/preview", json={})
+    assert (shown.status_code, shown.json()["code"]) == (422, "number_out_of_range")
+    assert "row 2, column 'v'" in shown.json()["detail"]
+    run = run_import(client, parts, huge["id"])
+    assert run["status"] == "FAILED", run
+    assert run["error"]["code"] == "number_out_of_range", run

@@ -17,6 +17,18 @@ class EmptyHeader(Notice, tag="empty_header"):
         return f"column {self.column} has an empty header; named it {self.name}"
 
 
+class HeaderCleaned(Notice, tag="header_cleaned"):
+    column: int
+    name: str
+    characters: str
+
+    def text(self) -> str:
+        return (
+            f"column {self.column}'s header held characters that make a name show unlike what it is "
+            f"({self.characters}); left them out: named it {self.name!r}"
+        )
+
+
 class DuplicateColumn(Notice, tag="duplicate_column"):
     name: str
     column: int

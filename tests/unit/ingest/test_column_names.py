@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import msgspec
 import pyarrow.parquet as pq
 import pytest
 
@@ -14,7 +15,7 @@ from app.ingest.errors import InvalidImportConfig
 from tests.hostile_files import DOC_REL, NS, bare_workbook
 
 HEADER = ["id", "ID", "Name", "name", "NAME", "caf\u00e9", "cafe\u0301"]
-RENAMED = ["id", "ID_2", "Name", "name_2", "NAME_3", "caf\u00e9", "cafe\u0301_2"]
+RENAMED = ["id", "ID_2", "Name", "name_2", "NAME_3", "caf\u00e9", "caf\u00e9_2"]  # names are NFC, as dataset names
 
 
 def test_csv_headers_equal_but_for_case_or_accents_are_renamed_and_import(
@@ -54,3 +55,39 @@ def test_a_rename_onto_another_column_but_for_case_is_a_config_error(tmp_path: P
     path.write_text("a,b\n1,2\n", encoding="utf-8")
     with pytest.raises(InvalidImportConfig, match="two output columns would be named"):
         preview(path, "ab.csv", ImportConfig(columns={"b": ColumnSpec(name="A")}), limits)
+
+
+SPOOFED = ["amount\u202e", "\u200bid\u200b", "id", "plain", "\u200b\u2066"]
+CLEANED = ["amount", "id", "id_2", "plain", "column_5"]
+
+
+def test_csv_headers_lose_bidi_overrides_and_zero_width_edges_with_a_warning(
+    tmp_path: Path, limits: ImportLimits, run_import
+):
+    """A header kept U+202E and zero-width spaces: `id` + U+200B showed as a second `id`. Cleaned as a dataset name
+    is (display_text.name_from_file), each warned naming the column and the characters."""
+    path = tmp_path / "spoof.csv"
+    path.write_text(",".join(f'"{name}"' for name in SPOOFED) + "\n1,2,3,4,5\n6,7,8,9,10\n", encoding="utf-8")
+    shown = preview(path, "spoof.csv", ImportConfig(), limits)
+    assert [c.name for c in shown.columns] == CLEANED
+    assert shown.rows == [[1, 2, 3, 4, 5], [6, 7, 8, 9, 10]]
+    codes = [(n["code"], n.get("column")) for n in msgspec.to_builtins(shown.notices)]
+    assert [column for code, column in codes if code == "header_cleaned"] == [1, 2, 5]
+    assert (
+        "column 1's header held characters that make a name show unlike what it is (U+202E); left them out: "
+        "named it 'amount'" in shown.warnings
+    )
+    assert any("(U+200B, U+2066)" in w for w in shown.warnings)
+    assert pq.read_table(run_import(path).data_path).column_names == CLEANED
+
+
+def test_json_keys_are_cleaned_as_headers_are(tmp_path: Path, limits: ImportLimits, run_import):
+    path = tmp_path / "spoof.ndjson"
+    path.write_text('{"amount\\u202e": 1, "note": {"\\u200bcity": "x"}, "Total\\r\\nAmount": 2}\n', encoding="utf-8")
+    shown = preview(path, "spoof.ndjson", ImportConfig(), limits)
+    cleaned = ["amount", "note.\u200bcity", "Total Amount"]  # a wrapped name is two words, nothing hidden
+    assert [c.name for c in shown.columns] == cleaned
+    assert [n["code"] for n in msgspec.to_builtins(shown.notices)].count(
+        "header_cleaned"
+    ) == 1  # the inner U+200B is no edge: kept
+    assert pq.read_table(run_import(path).data_path).column_names == cleaned

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
@@ -253,3 +254,65 @@ def test_a_record_past_the_line_limit_is_a_limit_not_duckdbs_hint(tmp_path: Path
         assert caught.value.code == "limit_exceeded"
         assert "a record is larger than an import reads (max_line_bytes=" in caught.value.detail
         assert "maximum_object_size" not in caught.value.detail
+
+
+@pytest.mark.parametrize("name", ["big.ndjson", "big.json"])
+def test_a_preview_reads_a_bounded_prefix_of_a_huge_record(
+    tmp_path: Path, limits: ImportLimits, monkeypatch: pytest.MonkeyPatch, name: str
+):
+    """A 2nd record holding a 50 MB string was read whole (10-20 s in the API) before DuckDB refused it: the preview
+    stops within max_line_bytes of that record's start, with the import's limit_exceeded."""
+    from app.ingest import json_reader
+
+    given: list[int] = []  # bytes each opened reader gave
+    real_reader = json_reader.reader
+
+    def spy(path: str, encoding: str) -> Any:
+        handle = real_reader(path, encoding)
+        index, read = len(given), handle.read
+        given.append(0)
+
+        def counted(size: int = -1) -> bytes:
+            chunk = read(size)
+            given[index] += len(chunk)
+            return chunk
+
+        handle.read = counted
+        return handle
+
+    monkeypatch.setattr(json_reader, "reader", spy)
+    path = tmp_path / name
+    big = b'{"id": 2, "note": "' + b"y" * 50 * 1024**2 + b'"}'
+    if name.endswith(".ndjson"):
+        path.write_bytes(b'{"id": 1, "note": "x"}\n' + big + b"\n")
+    else:
+        path.write_bytes(b'[{"id": 1, "note": "x"},\n' + big + b"]")
+    with pytest.raises(LimitExceeded) as shown:
+        preview(path, name, ImportConfig(), limits)
+    assert shown.value.code == "limit_exceeded"
+    assert f"max_line_bytes={limits.max_line_bytes} " in shown.value.detail
+    assert 0 < max(given) < limits.max_line_bytes + 1024**2
+
+
+def test_a_preview_of_many_large_records_stops_after_its_bytes(tmp_path: Path, limits: ImportLimits):
+    """Records each well within max_line_bytes are read until the preview's bytes are spent: it shows those."""
+    from app.ingest.preview import PREVIEW_BYTES
+
+    path = tmp_path / "wide.ndjson"
+    record = 1024**2
+    path.write_text("".join(json.dumps({"id": i, "note": "z" * record}) + "\n" for i in range(12)))
+    shown = preview(path, "wide.ndjson", ImportConfig(), limits)
+    assert [c.name for c in shown.columns] == ["id", "note"]
+    assert 1 <= len(shown.rows) <= PREVIEW_BYTES // record + 1
+    assert [row[0] for row in shown.rows] == list(range(len(shown.rows)))
+
+
+def test_a_large_value_before_the_records_under_a_path_is_no_record(tmp_path: Path, limits: ImportLimits, run_import):
+    """Bytes before the first record under a path are no record's: the preview shows the records, as imported."""
+    path = tmp_path / "meta.json"
+    meta = b"m" * (limits.max_line_bytes + 1024**2)
+    path.write_bytes(b'{"meta": "' + meta + b'", "data": [{"a": 1}, {"a": 2}]}')
+    shown = preview(path, "meta.json", ImportConfig(), limits)
+    assert shown.rows == [[1], [2]]
+    assert shown.config.record_path == "data"
+    assert rows_of(run_import(path)) == [{"a": 1}, {"a": 2}]

@@ -19,10 +19,10 @@ export const RUN_ERROR_CODES = [
   // app/pipeline (errors.py, spec.py, steps.py, relations.py, params.py)
   'pipeline_failed', 'pipeline_step_failed', 'pipeline_cancelled', 'sandbox_violation', 'data_validation_failed',
   'pipeline_inputs_mismatch', 'pipeline_template_error', 'invalid_pipeline_spec', 'invalid_pipeline_params',
-  // app/ingest (errors.py, sniff.py, excel_reader.py, json_reader.py, json_depth.py, csv_problems.py)
+  // app/ingest (errors.py, sniff.py, excel_reader.py, json_reader.py, json_depth.py, csv_problems.py, number_range.py)
   'import_failed', 'import_cancelled', 'invalid_import_config', 'unsupported_media_type', 'content_mismatch',
   'empty_file', 'limit_exceeded', 'corrupt_file', 'encrypted', 'empty_workbook', 'empty_sheet', 'no_records',
-  'too_deep', 'duplicate_key', 'csv_dialect_unknown',
+  'too_deep', 'duplicate_key', 'csv_dialect_unknown', 'number_out_of_range',
   // app/storage/errors.py
   'storage_unavailable', 'storage_misconfigured',
   // app/core/errors.py: what any domain call may raise

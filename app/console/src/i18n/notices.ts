@@ -17,7 +17,7 @@ export type NoticeCode = AnyNotice['code']
  */
 export const NOTICE_CODES = [
   // columns.py
-  'empty_header', 'duplicate_column', 'header_width', 'delimiter_hint', 'header_rows_joined', 'merged_header',
+  'empty_header', 'header_cleaned', 'duplicate_column', 'header_width', 'delimiter_hint', 'header_rows_joined', 'merged_header',
   'columns_cut', 'repeated_header_rows', 'repeated_header_lines', 'mixed_types', 'mostly_numbers', 'long_numbers',
   'exact_numbers', 'non_finite_as_null', 'tab_padded', 'utc_offset', 'error_cells', 'kept_as_text',
   'codes_checked_at_import', 'zero_padded', 'read_as_null',

@@ -43,7 +43,7 @@ describe('enumLabel', () => {
 })
 
 /**
- * The codes a run can fail with, as extracted from the backend on 2026-12-04: the `code = "..."` / `code="..."` of the
+ * The codes a run can fail with, as extracted from the backend on 2026-12-05: the `code = "..."` / `code="..."` of the
  * errors raised under app/ingest, app/pipeline and app/storage (ImportFailed, ContentMismatch, ... with their own
  * codes), the worker's literals (workers/outcomes.py: cancelled, timeout, worker_shutdown, worker_lost;
  * workers/*_job.py: internal_error; scheduler/reaper.py: worker_lost) and app/core/errors.py's generic codes.
@@ -52,7 +52,7 @@ const EXTRACTED_RUN_ERRORS = [
   'cancelled', 'conflict', 'content_mismatch', 'corrupt_file', 'csv_dialect_unknown', 'data_validation_failed',
   'duplicate_key', 'empty_file', 'empty_sheet', 'empty_workbook', 'encrypted', 'import_cancelled', 'import_failed',
   'internal_error', 'invalid_import_config', 'invalid_pipeline_params', 'invalid_pipeline_spec', 'limit_exceeded',
-  'no_records', 'not_found', 'pipeline_cancelled', 'pipeline_failed', 'pipeline_inputs_mismatch',
+  'no_records', 'not_found', 'number_out_of_range', 'pipeline_cancelled', 'pipeline_failed', 'pipeline_inputs_mismatch',
   'pipeline_step_failed', 'pipeline_template_error', 'sandbox_violation', 'storage_misconfigured',
   'storage_unavailable', 'timeout', 'too_deep', 'unavailable', 'unsupported_media_type', 'validation_failed',
   'worker_lost', 'worker_shutdown',

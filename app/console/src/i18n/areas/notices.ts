@@ -4,6 +4,7 @@ import type { NoticeWords } from '../notices'
 
 const zhCN: NoticeWords = {
   empty_header: '第 {column} 列没有表头，已命名为 {name}',
+  header_cleaned: '第 {column} 列的表头含有使名称显示与实际不符的字符（{characters}），已去除：命名为“{name}”',
   duplicate_column: '列名“{name}”重复（第 {column} 列），已改名为“{renamed}”',
   header_width: '表头有 {header} 列，数据行却有 {data} 列',
   delimiter_hint: '第 1 行是 Excel 的分隔符提示 sep={hint}，已跳过；分隔符为“{delimiter}”',
@@ -97,6 +98,7 @@ const zhCN: NoticeWords = {
 
 const en: NoticeWords = {
   empty_header: 'Column {column} has an empty header; named it {name}',
+  header_cleaned: 'Column {column}’s header held characters that make a name show unlike what it is ({characters}); left them out: named it “{name}”',
   duplicate_column: 'Duplicate column name “{name}” (column {column}); renamed it “{renamed}”',
   header_width: 'The header has {header} columns but the data rows have {data}',
   delimiter_hint: 'Line 1 is Excel’s delimiter hint sep={hint}: skipped; the delimiter is “{delimiter}”',

@@ -1,0 +1,71 @@
+"""How much of a JSON file a preview reads: a bounded number of bytes, and one record at most max_line_bytes.
+
+A preview read up to 50 records whatever their size: a 2nd record holding a 50 MB string was read whole (10-20 s
+in the API) before DuckDB refused it. Now the reading stops once its bytes are spent, and a record past
+max_line_bytes fails as the import fails it (limit_exceeded) once that many of its bytes are read.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from app.ingest.errors import LimitExceeded
+
+
+class ReadBudget(NamedTuple):
+    """How much of a JSON file a preview reads: `total` bytes and the end of the record it was in, and `record`
+    bytes for one record (max_line_bytes, the import's limit), so at most about `total + record` past what stands
+    before the first record (under a record path, what the import reads too)."""
+
+    total: int
+    record: int
+
+
+class BudgetSpent(Exception):
+    """A preview read its bytes and the record it was reading then."""
+
+
+class Bounded:
+    """Reads through `handle` within a ReadBudget: past `budget.total` bytes, once the record being read then ends,
+    raises BudgetSpent; more than `budget.record` bytes since the last record ended raises the import's
+    LimitExceeded for a record too large. Each is checked before a read, so at most one read's bytes (ijson's
+    64 KB buffer) go past either."""
+
+    def __init__(self, handle: Any, budget: ReadBudget, *, first_at_start: bool = True) -> None:
+        self._handle = handle
+        self._budget = budget
+        #: Whether the bytes read count: from the start when the first record starts there (NDJSON, an array, a
+        #: lone object), else (records under a path: a large value may stand before them, which the import reads
+        #: too) from the end of the first record.
+        self._armed = first_at_start
+        self._start = 0
+        self._read = 0
+        self._mark = 0  # bytes read when the last record was given: the next one starts no later
+        self._records = 0
+        self._spent_at: int | None = None  # records read when the total was passed: the one being read may finish
+
+    def record_done(self) -> None:
+        if not self._armed:
+            self._armed, self._start = True, self._read
+        self._mark = self._read
+        self._records += 1
+
+    def read(self, size: int = -1) -> bytes:
+        if self._armed and self._read - self._mark > self._budget.record:
+            raise record_too_large(self._budget.record)
+        if self._armed and self._read - self._start > self._budget.total:
+            if self._spent_at is None:
+                self._spent_at = self._records
+            elif self._records > self._spent_at:
+                raise BudgetSpent
+        chunk = self._handle.read(size if size >= 0 else self._budget.record + 1)
+        self._read += len(chunk)
+        return bytes(chunk)
+
+
+def record_too_large(max_line_bytes: int) -> LimitExceeded:
+    """The error for a JSON record past max_line_bytes, whichever reader (DuckDB's, a preview's) met it."""
+    return LimitExceeded(
+        f"a record is larger than an import reads (max_line_bytes={max_line_bytes} bytes of JSON, which "
+        "DuckDB's reader rounds up to tens of MB): split its long values, or leave them out of the file"
+    )

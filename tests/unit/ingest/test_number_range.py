@@ -1,0 +1,56 @@
+"""Numbers no double holds: `1e400` became +infinity (shown as null) and `1e-400` became 0.0, silently, in a JSON
+number. One rule now refuses both, naming the row, the column and the value (a CSV float column is not checked:
+see app.ingest.number_range)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.ingest import ImportConfig, ImportLimits, preview
+from app.ingest.number_range import NumberOutOfRange, may_hold, out_of_range
+
+CASES = [
+    ("over.ndjson", '{"id": 1, "v": 1.5}\n{"id": 2, "v": 1e400}\n', 2, "v", "infinity"),
+    ("under.ndjson", '{"id": 1, "v": 1.5}\n{"id": 2, "v": 2.5, "w": -1E-400}\n', 2, "w", "0"),
+    ("nested.json", '{"data": [{"a": {"b": 1.5}}, {"a": {"b": -2e999}}]}', 2, "a.b", "-infinity"),
+]
+
+
+@pytest.mark.parametrize(("name", "text", "row", "column", "became"), CASES)
+def test_a_number_no_double_holds_fails_preview_and_import_naming_it(
+    tmp_path: Path, limits: ImportLimits, run_import, name: str, text: str, row: int, column: str, became: str
+):
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(NumberOutOfRange) as shown:
+        preview(path, name, ImportConfig(), limits)
+    with pytest.raises(NumberOutOfRange) as imported:
+        run_import(path)
+    for caught in (shown, imported):
+        assert caught.value.code == "number_out_of_range"
+        assert caught.value.status == 422
+        assert caught.value.errors[0]["row"] == row
+        assert caught.value.errors[0]["column"] == column
+        assert f"would have been read as {became}:" in caught.value.detail
+
+
+def test_such_text_in_a_string_or_a_text_column_and_written_inf_are_read_as_before(
+    tmp_path: Path, limits: ImportLimits, run_import
+):
+    """A UUID such as 550e8400-… looks like 550e8400 to the byte check: only number columns are refused."""
+    json_path = tmp_path / "ids.json"
+    json_path.write_text('[{"id": "550e8400-e29b", "v": 1.5}, {"id": "1e400", "v": 2.5}]')
+    for path in (json_path,):
+        shown = preview(path, path.name, ImportConfig(), limits)
+        assert [c.type for c in shown.columns] == ["string", "float"]
+        assert [c.type for c in run_import(path).columns] == ["string", "float"]
+
+
+def test_the_rule_on_literals():
+    beyond = ["1e400", "-1.8e308", "1e-400", "-0.1e-330", "0." + "0" * 400 + "1", "9" * 400 + ".5"]
+    assert all(out_of_range(literal) for literal in beyond)
+    assert not any(out_of_range(literal) for literal in ["1.7e308", "5e-324", "0e-999", "0.0", "abc"])
+    assert all(may_hold(data) for data in [b'{"v": 12.5e+400}', b"a,0." + b"0" * 400 + b"1\n"])
+    assert not may_hold(b'{"v": 1.5e300, "w": 12e-99, "x": "e400"}')
