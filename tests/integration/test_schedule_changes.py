@@ -153,3 +153,28 @@ def test_a_new_schedule_records_the_old_schedules_fire_times_that_were_due_and_n
     assert [(item["scheduled_for"], item["outcome"]) for item in items] == [
         (at.isoformat().replace("+00:00", "Z"), outcome) for at in expected
     ]
+
+
+def test_backfill_and_previews_go_by_the_database_clock_not_a_host_clock_that_is_ahead(
+    client: TestClient, pipeline: dict, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given an hourly deployment, and the API's host clock two hours ahead of the database's
+    with engine.connect() as connection:
+        db_now = connection.execute(text("SELECT date_trunc('second', clock_timestamp())")).scalar_one()
+    hourly = {"kind": "interval", "seconds": 3600, "anchor": (db_now - timedelta(hours=5, minutes=30)).isoformat()}
+    d = deploy(client, schedule=hourly)
+    monkeypatch.setattr(controllers, "utcnow", lambda: db_now + timedelta(hours=2))
+    # When a backfill (or its preview) asks for a window that ends an hour from now by the database's clock
+    window = {"start": (db_now - timedelta(hours=3)).isoformat(), "end": (db_now + timedelta(hours=1)).isoformat()}
+    for path in ("backfill/preview", "backfill"):
+        response = client.post(f"/api/v1/deployments/{d['id']}/{path}", json=window)
+        # Then it is refused: the window is not all past, and no run is made for a fire time still to come
+        assert response.status_code == 422, response.text
+        assert response.json()["code"] == "invalid_window"
+    assert runs(engine, d["id"]) == []
+    # And a draft's preview starts from the database's now, not two hours on
+    draft = {"name": "x", "pipeline": "noop", "schedule": hourly}
+    response = client.post("/api/v1/deployments/validate?n=1", json=draft)
+    assert response.status_code == 200, response.text
+    [first] = response.json()["fire_times"]
+    assert datetime.fromisoformat(first) == db_now + timedelta(minutes=30)
