@@ -270,7 +270,10 @@ def document_of(deployment: Deployment) -> DeploymentIn:
 def update_deployment(
     session: Session, deployment: Deployment, patch: DeploymentPatch, settings: Settings, *, now: datetime
 ) -> None:
-    """Apply changes, checked as create checks them; a new schedule takes effect at once (fire times recomputed)."""
+    """Apply changes, checked as create checks them; a new schedule takes effect at once (fire times recomputed).
+
+    Any other change leaves the loop's cursor where it is (see _reset_next).
+    """
     changes = patch.changes()
     if "max_retries" in changes and changes["max_retries"] is None:
         changes["max_retries"] = settings.default_max_retries  # NOT NULL: null means the default
@@ -296,8 +299,21 @@ def update_deployment(
     if moves_cursor:
         deployment.last_scheduled_for = max(deployment.last_scheduled_for or now, now)
     if deployment.enabled:
-        deployment.next_run_at = compute_next(deployment, max(now, deployment.last_scheduled_for or now))
+        _reset_next(deployment, now, moves_cursor=moves_cursor)
     session.flush()
+
+
+def _reset_next(deployment: Deployment, now: datetime, *, moves_cursor: bool) -> None:
+    """The loop's cursor after a change: a new schedule's first fire time from now; any other change keeps it, but
+    never later than the first fire time after the last one handled (withdraw_planned may have moved that back, and
+    a deployment held back after a failed plan is replanned at once). Recomputing it from now for every change left a
+    loop that was behind waiting for the next fire time to come before it claimed the ones already due."""
+    if moves_cursor:
+        deployment.next_run_at = compute_next(deployment, max(now, deployment.last_scheduled_for or now))
+        return
+    due = compute_next(deployment, deployment.last_scheduled_for or now)
+    if due is not None and (deployment.next_run_at is None or due < deployment.next_run_at):
+        deployment.next_run_at = due
 
 
 def pause(session: Session, deployment: Deployment, *, now: datetime) -> None:

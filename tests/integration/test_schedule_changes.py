@@ -178,3 +178,28 @@ def test_backfill_and_previews_go_by_the_database_clock_not_a_host_clock_that_is
     assert response.status_code == 200, response.text
     [first] = response.json()["fire_times"]
     assert datetime.fromisoformat(first) == db_now + timedelta(minutes=30)
+
+
+def test_a_change_that_keeps_the_schedule_does_not_delay_fire_times_already_due(
+    client: TestClient, pipeline: dict, engine: Engine, loop: ScheduleLoop
+) -> None:
+    # Given a deployment every minute whose loop is ten minutes behind (last handled ten minutes ago, due since)
+    with engine.connect() as connection:
+        db_now = connection.execute(text("SELECT date_trunc('second', clock_timestamp())")).scalar_one()
+    d = deploy(client, schedule=interval(60), misfire_policy="skip")
+    start_at(engine, d["id"], db_now - timedelta(minutes=10))
+    # When only its description is changed
+    response = client.patch(f"/api/v1/deployments/{d['id']}", json={"description": "renamed"})
+    assert response.status_code == 200, response.text
+    # Then the loop still claims it now and records the fire times that were due, not a minute later
+    with engine.connect() as connection:
+        next_run_at = connection.execute(
+            text("SELECT next_run_at FROM deployments WHERE id = :id"), {"id": d["id"]}
+        ).scalar_one()
+    assert next_run_at <= db_now
+    loop.tick(db_now)
+    with engine.connect() as connection:
+        recorded = connection.execute(
+            text("SELECT sum(fire_times) FROM occurrences WHERE deployment_id = :id"), {"id": d["id"]}
+        ).scalar_one()
+    assert recorded == 10
