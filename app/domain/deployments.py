@@ -28,13 +28,11 @@ from app.domain.run_params import check_params
 from app.domain.runs import RunRequest, submit_runs
 from app.scheduling import spec as spec_
 from app.scheduling.policies import MisfirePolicy, OverlapPolicy
-from app.scheduling.timing import fires, next_fire, upcoming
+from app.scheduling.timing import MAX_SINGLE_MISSED, fires, next_fire, span, upcoming
 from app.settings import Settings
 
 #: The window's times, each checked against spec_.check_time when given.
 _TIMES = frozenset({"start_at", "end_at"})
-#: Most `paused` occurrences recorded for one pause (older fire times are summarised by the newest).
-MAX_PAUSED_OCCURRENCES = 1000
 #: The fields whose change moves the loop's cursor to now: fire times are computed afresh from then.
 _SCHEDULE_FIELDS = frozenset({"schedule", "start_at", "end_at", "dst_policy"})
 
@@ -353,28 +351,44 @@ def _record_unhandled(session: Session, deployment: Deployment, now: datetime) -
 
     A change of schedule moves the loop's cursor to `now`, so the old schedule's fire times it had not reached
     (every scheduler down, or behind) would be lost without a word: they are recorded as `misfire_skipped` by the
-    change. Returns how many were recorded (at most MAX_PAUSED_OCCURRENCES, the oldest first).
+    change. Up to MAX_SINGLE_MISSED are a row each; more are one row for the range (fire_times, first_scheduled_for),
+    as the loop records a long downtime, with any DST-skipped ones among them a row each: a year's pause of a
+    per-second schedule is one row, counted without walking it (timing.span). Returns how many were recorded.
     """
     after = deployment.last_scheduled_for or deployment.paused_at or now
     start_at, end_at = spec_.window(deployment.start_at, deployment.end_at)
-    missed = list(
-        fires(schedule_for(deployment), after, now, start_at=start_at, end_at=end_at, limit=MAX_PAUSED_OCCURRENCES)
-    )
+    schedule = schedule_for(deployment)
     outcome, reason = (
         ("misfire_skipped", "due before the schedule changed, and not handled by then")
         if deployment.enabled
         else ("paused", "the deployment was paused")
     )
-    for fire in missed:
-        session.add(
-            Occurrence(
-                deployment_id=deployment.id,
-                scheduled_for=fire.at,
-                outcome="dst_skipped" if fire.skipped else outcome,
-                reason="" if fire.skipped else reason,
+    missed = fires(schedule, after, now, start_at=start_at, end_at=end_at, limit=MAX_SINGLE_MISSED + 1)
+    if sum(f.skipped is None for f in missed) <= MAX_SINGLE_MISSED:
+        for fire in missed:
+            session.add(
+                Occurrence(
+                    deployment_id=deployment.id,
+                    scheduled_for=fire.at,
+                    outcome="dst_skipped" if fire.skipped else outcome,
+                    reason="" if fire.skipped else reason,
+                )
             )
+        return len(missed)
+    found = span(schedule, after, now, start_at=start_at, end_at=end_at)
+    for fire in found.skipped:
+        session.add(Occurrence(deployment_id=deployment.id, scheduled_for=fire.at, outcome="dst_skipped", reason=""))
+    session.add(
+        Occurrence(
+            deployment_id=deployment.id,
+            scheduled_for=found.last,
+            first_scheduled_for=found.first,
+            fire_times=found.count,
+            outcome=outcome,
+            reason=f"a range of fire times; {reason}",
         )
-    return len(missed)
+    )
+    return found.count + len(found.skipped)
 
 
 class TriggerIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
