@@ -33,7 +33,7 @@ from app.logs import bind, log_context
 from app.scheduling.planning import Plan, Policies, later_late_wanted, plan, plan_ahead
 from app.scheduling.spec import schedule_from_json
 from app.scheduling.spec import window as stored_window
-from app.scheduling.timing import Fire, fires, next_fire
+from app.scheduling.timing import MAX_SINGLE_MISSED, Fire, fires, next_fire
 from app.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -47,8 +47,6 @@ MAX_FIRES_PER_TICK = 10_000
 PLAN_RETRY_SECONDS = 60
 #: Longest reason recorded with a `plan_failed` occurrence (the column holds 500 characters).
 MAX_REASON = 480
-#: Most missed fire times of one outcome a plan records one row each; more are one row for the range.
-MAX_SINGLE_MISSED = 100
 #: The outcomes of missed fire times that a long downtime records as a range.
 _RANGED = ("misfire_skipped", "coalesced")
 

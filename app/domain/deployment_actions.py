@@ -9,7 +9,6 @@ whose clock is off neither takes back runs still to come too late nor records fi
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -146,9 +145,10 @@ def backfill(
     principal: Principal,
     settings: Settings,
     *,
-    now: datetime,
     audit_as: audit.AuditContext,
 ) -> tuple[list[uuid.UUID], int]:
+    """Runs for a past window; "past" by the database's clock, so a host clock ahead backfills no fire time to come."""
+    now = service.database_now(session)
     created, existing = backfill_service.backfill(session, deployment, request, principal, settings, now=now)
     details = {"start": request.start, "end": request.end, "created": len(created), "already_had_a_run": existing}
     _record(session, audit_as, "deployments.backfill", deployment, details)

@@ -28,13 +28,11 @@ from app.domain.run_params import check_params
 from app.domain.runs import RunRequest, submit_runs
 from app.scheduling import spec as spec_
 from app.scheduling.policies import MisfirePolicy, OverlapPolicy
-from app.scheduling.timing import fires, next_fire, upcoming
+from app.scheduling.timing import MAX_SINGLE_MISSED, fires, next_fire, span, upcoming
 from app.settings import Settings
 
 #: The window's times, each checked against spec_.check_time when given.
 _TIMES = frozenset({"start_at", "end_at"})
-#: Most `paused` occurrences recorded for one pause (older fire times are summarised by the newest).
-MAX_PAUSED_OCCURRENCES = 1000
 #: The fields whose change moves the loop's cursor to now: fire times are computed afresh from then.
 _SCHEDULE_FIELDS = frozenset({"schedule", "start_at", "end_at", "dst_policy"})
 
@@ -270,7 +268,10 @@ def document_of(deployment: Deployment) -> DeploymentIn:
 def update_deployment(
     session: Session, deployment: Deployment, patch: DeploymentPatch, settings: Settings, *, now: datetime
 ) -> None:
-    """Apply changes, checked as create checks them; a new schedule takes effect at once (fire times recomputed)."""
+    """Apply changes, checked as create checks them; a new schedule takes effect at once (fire times recomputed).
+
+    Any other change leaves the loop's cursor where it is (see _reset_next).
+    """
     changes = patch.changes()
     if "max_retries" in changes and changes["max_retries"] is None:
         changes["max_retries"] = settings.default_max_retries  # NOT NULL: null means the default
@@ -296,8 +297,21 @@ def update_deployment(
     if moves_cursor:
         deployment.last_scheduled_for = max(deployment.last_scheduled_for or now, now)
     if deployment.enabled:
-        deployment.next_run_at = compute_next(deployment, max(now, deployment.last_scheduled_for or now))
+        _reset_next(deployment, now, moves_cursor=moves_cursor)
     session.flush()
+
+
+def _reset_next(deployment: Deployment, now: datetime, *, moves_cursor: bool) -> None:
+    """The loop's cursor after a change: a new schedule's first fire time from now; any other change keeps it, but
+    never later than the first fire time after the last one handled (withdraw_planned may have moved that back, and
+    a deployment held back after a failed plan is replanned at once). Recomputing it from now for every change left a
+    loop that was behind waiting for the next fire time to come before it claimed the ones already due."""
+    if moves_cursor:
+        deployment.next_run_at = compute_next(deployment, max(now, deployment.last_scheduled_for or now))
+        return
+    due = compute_next(deployment, deployment.last_scheduled_for or now)
+    if due is not None and (deployment.next_run_at is None or due < deployment.next_run_at):
+        deployment.next_run_at = due
 
 
 def pause(session: Session, deployment: Deployment, *, now: datetime) -> None:
@@ -337,28 +351,44 @@ def _record_unhandled(session: Session, deployment: Deployment, now: datetime) -
 
     A change of schedule moves the loop's cursor to `now`, so the old schedule's fire times it had not reached
     (every scheduler down, or behind) would be lost without a word: they are recorded as `misfire_skipped` by the
-    change. Returns how many were recorded (at most MAX_PAUSED_OCCURRENCES, the oldest first).
+    change. Up to MAX_SINGLE_MISSED are a row each; more are one row for the range (fire_times, first_scheduled_for),
+    as the loop records a long downtime, with any DST-skipped ones among them a row each: a year's pause of a
+    per-second schedule is one row, counted without walking it (timing.span). Returns how many were recorded.
     """
     after = deployment.last_scheduled_for or deployment.paused_at or now
     start_at, end_at = spec_.window(deployment.start_at, deployment.end_at)
-    missed = list(
-        fires(schedule_for(deployment), after, now, start_at=start_at, end_at=end_at, limit=MAX_PAUSED_OCCURRENCES)
-    )
+    schedule = schedule_for(deployment)
     outcome, reason = (
         ("misfire_skipped", "due before the schedule changed, and not handled by then")
         if deployment.enabled
         else ("paused", "the deployment was paused")
     )
-    for fire in missed:
-        session.add(
-            Occurrence(
-                deployment_id=deployment.id,
-                scheduled_for=fire.at,
-                outcome="dst_skipped" if fire.skipped else outcome,
-                reason="" if fire.skipped else reason,
+    missed = fires(schedule, after, now, start_at=start_at, end_at=end_at, limit=MAX_SINGLE_MISSED + 1)
+    if sum(f.skipped is None for f in missed) <= MAX_SINGLE_MISSED:
+        for fire in missed:
+            session.add(
+                Occurrence(
+                    deployment_id=deployment.id,
+                    scheduled_for=fire.at,
+                    outcome="dst_skipped" if fire.skipped else outcome,
+                    reason="" if fire.skipped else reason,
+                )
             )
+        return len(missed)
+    found = span(schedule, after, now, start_at=start_at, end_at=end_at)
+    for fire in found.skipped:
+        session.add(Occurrence(deployment_id=deployment.id, scheduled_for=fire.at, outcome="dst_skipped", reason=""))
+    session.add(
+        Occurrence(
+            deployment_id=deployment.id,
+            scheduled_for=found.last,
+            first_scheduled_for=found.first,
+            fire_times=found.count,
+            outcome=outcome,
+            reason=f"a range of fire times; {reason}",
         )
-    return len(missed)
+    )
+    return found.count + len(found.skipped)
 
 
 class TriggerIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

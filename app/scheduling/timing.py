@@ -21,6 +21,8 @@ from app.scheduling.policies import DstFold, DstGap
 FIXED_UTC = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "Etc/Universal", "Etc/Zulu", "Etc/GMT", "GMT", "Zulu", "UCT"})
 #: Most fire times one call returns (bounds the work of a catch-up or a preview).
 MAX_FIRES = 100_000
+#: Most missed fire times of one outcome recorded one row each; more are one occurrence row for the range.
+MAX_SINGLE_MISSED = 100
 #: The longest jump a zone's clock has made (Pacific/Apia and Kwajalein skipped a whole day), with room to spare.
 MAX_JUMP = timedelta(hours=25)
 #: How often a window's offsets are sampled: a zone keeps one for months, never changing twice in 6 hours.
@@ -32,6 +34,8 @@ OFFSET_SPREAD = timedelta(hours=27)
 RULES_SETTLED = datetime(2100, 1, 1, tzinfo=UTC)
 #: One calendar cycle as a duration (cron.CYCLE_YEARS of 365.2425 days), and the last instant there is.
 _CYCLE = timedelta(days=146_097 * cron.CYCLE_YEARS // 400)
+#: The smallest step of a datetime.
+_TICK = timedelta(microseconds=1)
 _LAST = datetime.max.replace(tzinfo=UTC) - OFFSET_SPREAD
 
 
@@ -76,8 +80,7 @@ def fires(
 ) -> list[Fire]:
     """Fire times in (after, until], oldest first, within [start_at, end_at]: at most `limit` that run, with the
     DST-skipped ones among them."""
-    low = max(after, start_at - timedelta(microseconds=1)) if start_at else after
-    high = min(until, end_at) if end_at else until
+    low, high = _bounds(after, until, start_at, end_at)
     if high <= low:
         return []
     if isinstance(schedule, OnceSchedule):
@@ -85,6 +88,95 @@ def fires(
     if isinstance(schedule, IntervalSchedule):
         return _interval(schedule, low, high, limit)
     return _cron(schedule, low, high, limit)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Span:
+    """The fire times in (after, until] that run: how many, the first and the last; the DST-skipped ones among them."""
+
+    count: int
+    first: datetime | None
+    last: datetime | None
+    skipped: list[Fire]
+
+
+def _bounds(
+    after: datetime, until: datetime, start_at: datetime | None, end_at: datetime | None
+) -> tuple[datetime, datetime]:
+    """(after, until] narrowed to the window [start_at, end_at], as (low, high]."""
+    low = max(after, start_at - _TICK) if start_at else after
+    return low, min(until, end_at) if end_at else until
+
+
+def span(
+    schedule: Schedule,
+    after: datetime,
+    until: datetime,
+    *,
+    start_at: datetime | None = None,
+    end_at: datetime | None = None,
+) -> Span:
+    """Fire times in (after, until] within [start_at, end_at], counted without listing them all.
+
+    An interval's by arithmetic; a cron line's day by day: a local day whose UTC offset holds all day and that lies
+    wholly in the span counts its matching wall times (hours x minutes x seconds); the days at the ends and those
+    the clock changes on are listed (fires). The work grows with the days spanned, not with the fire times.
+    """
+    low, high = _bounds(after, until, start_at, end_at)
+    if high <= low:
+        return Span(count=0, first=None, last=None, skipped=[])
+    if isinstance(schedule, IntervalSchedule):
+        step = timedelta(seconds=schedule.seconds)
+        first = 0 if low < schedule.anchor else (low - schedule.anchor) // step + 1
+        last = (high - schedule.anchor) // step if high >= schedule.anchor else -1
+        if last < first:
+            return Span(count=0, first=None, last=None, skipped=[])
+        return Span(
+            count=last - first + 1, first=schedule.anchor + step * first, last=schedule.anchor + step * last, skipped=[]
+        )
+    if isinstance(schedule, OnceSchedule):
+        at = [schedule.at] if low < schedule.at <= high else []
+        return Span(count=len(at), first=at[0] if at else None, last=at[0] if at else None, skipped=[])
+    return _cron_span(schedule, low, high)
+
+
+def _cron_span(schedule: CronSchedule, low: datetime, high: datetime) -> Span:
+    expression, zone = schedule.expression, schedule.timezone
+    per_day = (
+        len(expression.hours) * len(expression.minutes) * (len(expression.seconds) if expression.has_seconds else 1)
+    )
+    second = (lambda k: expression.seconds[k]) if expression.has_seconds else (lambda k: 0)
+    earliest = timedelta(hours=expression.hours[0], minutes=expression.minutes[0], seconds=second(0))
+    latest = timedelta(hours=expression.hours[-1], minutes=expression.minutes[-1], seconds=second(-1))
+    count, runs, skipped = 0, [], []
+    day = low.astimezone(zone).date() - timedelta(days=1)
+    while True:
+        start = datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(UTC)
+        if start > high:
+            break
+        nxt = day + timedelta(days=1)
+        end = datetime(nxt.year, nxt.month, nxt.day, tzinfo=zone).astimezone(UTC)  # the day's instants: [start, end)
+        offsets = {(start + OFFSET_PROBE * k).astimezone(zone).utcoffset() for k in range(4)}
+        # and the offset just before: a day whose midnight the clock jumped over starts at the jump
+        offsets |= {
+            (end - timedelta(seconds=1)).astimezone(zone).utcoffset(),
+            (start - _TICK).astimezone(zone).utcoffset(),
+        }
+        if low < start and end - timedelta(microseconds=1) <= high and len(offsets) == 1:
+            if day.month in expression.months and day.day in expression.days_of(day.year, day.month):
+                count += per_day
+                runs += [start + earliest, start + latest]
+        elif end > low:
+            for fire in fires(
+                schedule, max(low, start - timedelta(microseconds=1)), min(high, end - timedelta(microseconds=1))
+            ):
+                if fire.skipped is None:
+                    count += 1
+                    runs.append(fire.at)
+                else:
+                    skipped.append(fire)
+        day = nxt
+    return Span(count=count, first=min(runs, default=None), last=max(runs, default=None), skipped=skipped)
 
 
 def next_fire(

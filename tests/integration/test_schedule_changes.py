@@ -153,3 +153,53 @@ def test_a_new_schedule_records_the_old_schedules_fire_times_that_were_due_and_n
     assert [(item["scheduled_for"], item["outcome"]) for item in items] == [
         (at.isoformat().replace("+00:00", "Z"), outcome) for at in expected
     ]
+
+
+def test_backfill_and_previews_go_by_the_database_clock_not_a_host_clock_that_is_ahead(
+    client: TestClient, pipeline: dict, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given an hourly deployment, and the API's host clock two hours ahead of the database's
+    with engine.connect() as connection:
+        db_now = connection.execute(text("SELECT date_trunc('second', clock_timestamp())")).scalar_one()
+    hourly = {"kind": "interval", "seconds": 3600, "anchor": (db_now - timedelta(hours=5, minutes=30)).isoformat()}
+    d = deploy(client, schedule=hourly)
+    monkeypatch.setattr(controllers, "utcnow", lambda: db_now + timedelta(hours=2))
+    # When a backfill (or its preview) asks for a window that ends an hour from now by the database's clock
+    window = {"start": (db_now - timedelta(hours=3)).isoformat(), "end": (db_now + timedelta(hours=1)).isoformat()}
+    for path in ("backfill/preview", "backfill"):
+        response = client.post(f"/api/v1/deployments/{d['id']}/{path}", json=window)
+        # Then it is refused: the window is not all past, and no run is made for a fire time still to come
+        assert response.status_code == 422, response.text
+        assert response.json()["code"] == "invalid_window"
+    assert runs(engine, d["id"]) == []
+    # And a draft's preview starts from the database's now, not two hours on
+    draft = {"name": "x", "pipeline": "noop", "schedule": hourly}
+    response = client.post("/api/v1/deployments/validate?n=1", json=draft)
+    assert response.status_code == 200, response.text
+    [first] = response.json()["fire_times"]
+    assert datetime.fromisoformat(first) == db_now + timedelta(minutes=30)
+
+
+def test_a_change_that_keeps_the_schedule_does_not_delay_fire_times_already_due(
+    client: TestClient, pipeline: dict, engine: Engine, loop: ScheduleLoop
+) -> None:
+    # Given a deployment every minute whose loop is ten minutes behind (last handled ten minutes ago, due since)
+    with engine.connect() as connection:
+        db_now = connection.execute(text("SELECT date_trunc('second', clock_timestamp())")).scalar_one()
+    d = deploy(client, schedule=interval(60), misfire_policy="skip")
+    start_at(engine, d["id"], db_now - timedelta(minutes=10))
+    # When only its description is changed
+    response = client.patch(f"/api/v1/deployments/{d['id']}", json={"description": "renamed"})
+    assert response.status_code == 200, response.text
+    # Then the loop still claims it now and records the fire times that were due, not a minute later
+    with engine.connect() as connection:
+        next_run_at = connection.execute(
+            text("SELECT next_run_at FROM deployments WHERE id = :id"), {"id": d["id"]}
+        ).scalar_one()
+    assert next_run_at <= db_now
+    loop.tick(db_now)
+    with engine.connect() as connection:
+        recorded = connection.execute(
+            text("SELECT sum(fire_times) FROM occurrences WHERE deployment_id = :id"), {"id": d["id"]}
+        ).scalar_one()
+    assert recorded == 10

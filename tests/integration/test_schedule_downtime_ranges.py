@@ -8,7 +8,8 @@ import pytest
 from litestar.testing import TestClient
 from sqlalchemy import Engine, text
 
-from scheduler.schedule_loop import MAX_SINGLE_MISSED, ScheduleLoop
+from app.scheduling.timing import MAX_SINGLE_MISSED
+from scheduler.schedule_loop import ScheduleLoop
 from tests.integration.schedule_support import T0, deploy, loop, rewind
 
 __all__ = ["loop"]  # the fixture, from schedule_support
@@ -65,3 +66,35 @@ def test_a_day_of_per_second_fire_times_missed_is_one_row_that_counts_them_all(
     assert item["fire_times"] == next(iter(missed.values()))
     assert item["first_scheduled_for"] == (T0 + timedelta(seconds=1)).isoformat().replace("+00:00", "Z")
     assert item["fire_times"] > MAX_SINGLE_MISSED
+
+
+@pytest.mark.parametrize(("paused", "outcome"), [(True, "paused"), (False, "misfire_skipped")])
+def test_resume_and_a_schedule_change_record_every_fire_time_due_in_bounded_rows(
+    client: TestClient, pipeline: dict, engine: Engine, paused: bool, outcome: str
+) -> None:
+    # Given a deployment every second whose last handled fire time is two hours back (paused, or every scheduler
+    # down while it was active)
+    with engine.connect() as connection:
+        db_now = connection.execute(text("SELECT date_trunc('second', clock_timestamp())")).scalar_one()
+    every_second = {"kind": "interval", "seconds": 1, "anchor": (db_now - timedelta(days=1)).isoformat()}
+    d = deploy(client, schedule=every_second)
+    if paused:
+        assert client.post(f"/api/v1/deployments/{d['id']}/pause").status_code == 200
+    rewind(engine, d["id"], db_now - timedelta(hours=2))
+    # When it is resumed, or its schedule is changed
+    if paused:
+        response = client.post(f"/api/v1/deployments/{d['id']}/resume")
+    else:
+        response = client.patch(
+            f"/api/v1/deployments/{d['id']}", json={"schedule": {"kind": "interval", "seconds": 60}}
+        )
+    assert response.status_code == 200, response.text
+    # Then the 7,200 and more fire times due since are one row that counts every one of them, none lost
+    items = client.get(f"/api/v1/deployments/{d['id']}/occurrences").json()["items"]
+    assert len(items) == 1
+    [item] = items
+    first, last = (datetime.fromisoformat(item[k]) for k in ("first_scheduled_for", "scheduled_for"))
+    assert (item["outcome"], first) == (outcome, db_now - timedelta(hours=2) + timedelta(seconds=1))
+    assert last >= db_now
+    assert item["fire_times"] == (last - first).total_seconds() + 1 >= 2 * 3600
+    assert recorded(engine, d["id"], last)[1] == {outcome: item["fire_times"]}

@@ -136,3 +136,24 @@ def test_deployment_active_run_counts_read_the_partial_index(many_runs: Engine) 
     assert "deployment_id IS NOT NULL" in definition  # a submitted run's active states add no entry
     assert "ix_runs_deployment_active" in plan, plan
     assert "Seq Scan on runs" not in plan, plan
+
+
+def _occurrence_capture(engine: Engine) -> str:
+    with engine.connect() as connection:
+        return str(
+            connection.execute(text("SELECT pg_get_functiondef('capture_occurrence_webhook'::regproc)")).scalar_one()
+        )
+
+
+def test_a_revision_applies_the_webhook_capture_as_it_was_then_not_as_it_is_now(scratch_url: str) -> None:
+    # Given a database built up to 0017 (before occurrences had fire_times, 0019)
+    engine = create_engine(scratch_url)
+    migrate.upgrade(scratch_url, "0017_batch_captures")
+    # Then its occurrence webhook reads no column the table does not have yet
+    assert "fire_times" not in _occurrence_capture(engine)
+    # And head's does, and going back below 0019 restores 0017's
+    migrate.upgrade(scratch_url)
+    assert "NEW.fire_times" in _occurrence_capture(engine)
+    migrate.downgrade(scratch_url, "0018_representable_times")
+    assert "fire_times" not in _occurrence_capture(engine)
+    engine.dispose()

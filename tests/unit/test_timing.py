@@ -11,7 +11,7 @@ import pytest
 from app.core.errors import InvalidInput
 from app.scheduling import cron
 from app.scheduling.spec import check_fires
-from app.scheduling.timing import CronSchedule, IntervalSchedule, OnceSchedule, fires, next_fire, upcoming
+from app.scheduling.timing import CronSchedule, IntervalSchedule, OnceSchedule, fires, next_fire, span, upcoming
 
 
 def utc(*parts: int) -> datetime:
@@ -282,3 +282,60 @@ def test_a_line_skipped_by_dst_every_second_of_every_jump_is_found_never_firing_
     assert next_fire(cron_in("*/7 * * * *", "Pacific/Apia", dst_gap="skip"), utc(2011, 12, 30, 9, 58)) == utc(
         2011, 12, 30, 10, 0
     )
+
+
+@pytest.mark.parametrize(
+    ("seconds", "after", "until", "start_at", "end_at"),
+    [
+        (1, utc(2030, 1, 1), utc(2030, 1, 1, 2), None, None),
+        (7.5, utc(2029, 12, 31, 23), utc(2030, 1, 1, 1, 0, 3), None, None),  # from before the anchor
+        (60, utc(2030, 1, 1, 0, 0, 30), utc(2030, 1, 1, 3), utc(2030, 1, 1, 1), utc(2030, 1, 1, 2)),
+        (60, utc(2030, 1, 1, 0, 1), utc(2030, 1, 1, 0, 1, 59), None, None),  # none between
+        (3600, utc(2029, 1, 1), utc(2029, 6, 1), None, None),  # all before the anchor
+    ],
+)
+def test_span_counts_an_interval_by_arithmetic_as_fires_would_list_it(
+    seconds: float, after: datetime, until: datetime, start_at: datetime | None, end_at: datetime | None
+) -> None:
+    schedule = IntervalSchedule(seconds=seconds, anchor=utc(2030, 1, 1))
+    listed = fires(schedule, after, until, start_at=start_at, end_at=end_at)
+    found = span(schedule, after, until, start_at=start_at, end_at=end_at)
+    assert found.count == len(listed)
+    assert (found.first, found.last) == ((listed[0].at, listed[-1].at) if listed else (None, None))
+
+
+def _walked(schedule: CronSchedule, after: datetime, until: datetime) -> tuple[int, datetime, datetime, list]:
+    """(runs, first, last, skipped) by listing every fire time, a chunk at a time."""
+    count, first, last, skipped, cursor = 0, None, None, [], after
+    while found := fires(schedule, cursor, until, limit=50_000):
+        runs = [f.at for f in found if f.skipped is None]
+        skipped += [f.at for f in found if f.skipped]
+        if not runs:
+            break
+        count, first, last, cursor = count + len(runs), first or runs[0], runs[-1], runs[-1]
+    return count, first, last, skipped  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize(
+    ("expression", "zone", "policy", "after", "until"),
+    [
+        ("* * * * *", "Europe/Berlin", {}, utc(2027, 1, 1, 0, 0, 30), utc(2028, 1, 1, 5, 7)),  # a year, by the minute
+        (
+            "*/15 * * * *",
+            "America/New_York",
+            {"dst_gap": "skip", "dst_fold": "both"},
+            utc(2030, 3, 1),
+            utc(2030, 12, 1),
+        ),
+        ("30 1,2 * * 1-5", "America/New_York", {"dst_fold": "last"}, utc(2030, 2, 1, 7), utc(2030, 11, 30)),
+        ("0 0 L * *", "Pacific/Apia", {}, utc(2011, 1, 1), utc(2012, 3, 1)),  # Apia skipped 30 December 2011
+        ("*/10 0 * * *", "America/Santiago", {"dst_gap": "skip"}, utc(2029, 1, 1), utc(2030, 12, 31)),  # midnight DST
+        ("10 * * * * *", "UTC", {}, utc(2030, 1, 1, 0, 0, 10), utc(2030, 1, 1, 0, 3, 10)),  # ends exactly on fires
+    ],
+)
+def test_span_counts_a_cron_line_day_by_day_as_listing_every_fire_time_would(
+    expression: str, zone: str, policy: dict, after: datetime, until: datetime
+) -> None:
+    schedule = cron_in(expression, zone, **policy)
+    found = span(schedule, after, until)
+    assert (found.count, found.first, found.last, [f.at for f in found.skipped]) == _walked(schedule, after, until)

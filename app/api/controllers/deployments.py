@@ -81,9 +81,12 @@ class DeploymentController(Controller):
     def validate(
         self,
         data: JSONBody[service.DeploymentIn],
+        db: NamedDependency[Database],
         n: Annotated[int, QueryParameter(ge=1, le=100)] = 10,
     ) -> Upcoming:
-        return Upcoming(service.preview(data, now=utcnow(), count=n))
+        with db.read() as session:  # the database's clock, which the loop and create go by
+            now = service.database_now(session)
+        return Upcoming(service.preview(data, now=now, count=n))
 
     @get(
         "/",
@@ -245,7 +248,7 @@ class DeploymentController(Controller):
         with db.transaction() as session:
             deployment = service.get_deployment(session, deployment_id, principal)
             created, existing = actions.backfill(
-                session, deployment, data, principal, settings, now=utcnow(), audit_as=audit_context(request)
+                session, deployment, data, principal, settings, audit_as=audit_context(request)
             )
             runs = runs_out(session, get_runs(session, created))
         return Response(BackfillOut(runs, existing), status_code=201)
@@ -268,7 +271,8 @@ class DeploymentController(Controller):
         principal = principal_of(request)
         with db.read() as session:
             deployment = service.get_deployment(session, deployment_id, principal)
-            return backfill_service.preview(session, deployment, data, principal, now=utcnow())
+            now = service.database_now(session)
+            return backfill_service.preview(session, deployment, data, principal, now=now)
 
     @get(
         "/{deployment_id:uuid}/upcoming",

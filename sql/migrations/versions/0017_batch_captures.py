@@ -11,6 +11,9 @@
 
 The CHECKs mean the same; they are added NOT VALID and then validated, so the table is not locked for the scan.
 
+This revision applies sql/functions/webhook_capture.sql as it was then (WEBHOOK_CAPTURE; 0019 changed it), so a
+fresh database does not run tomorrow's function on yesterday's tables and 0019's downgrade has it to go back to.
+
 Revision ID: 0017_batch_captures
 Revises: 0016_cheaper_transitions
 Create Date: 2026-12-03
@@ -39,6 +42,111 @@ CHECKS = {
     "kind": [k.value for k in RunKind],
     "trigger": [t.value for t in RunTrigger],
 }
+#: sql/functions/webhook_capture.sql as this revision made it (tokens rendered when applied).
+WEBHOOK_CAPTURE = """
+-- Webhook deliveries, written by the transaction that causes the event (the transactional outbox idea):
+-- a run reaching a final state, a dataset event, a fire time that produced no run. Each trigger fires only
+-- on those changes (its WHEN is checked before any function call), and each does one INSERT ... SELECT from
+-- the namespace's enabled subscriptions: nothing is written, and nobody is woken, when none matches.
+-- Payload: {"type", "timestamp", "version": 1, "data": {ids..., "links": {...}}}; links are API paths.
+CREATE OR REPLACE FUNCTION enqueue_webhooks(
+    event_type text, namespace uuid, pipeline uuid, deployment uuid, data jsonb
+) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO webhook_deliveries (message_id, subscription_id, event_type, payload)
+    SELECT 'msg_' || replace(CAST(gen_random_uuid() AS text), '-', ''), s.id, event_type,
+           jsonb_build_object('type', event_type, 'version', 1,
+                              'timestamp', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+                              'data', data)
+    FROM webhook_subscriptions s
+    WHERE s.namespace_id = namespace AND s.enabled AND event_type = ANY(s.event_types)
+      AND (s.pipeline_id IS NULL OR s.pipeline_id = pipeline)
+      AND (s.deployment_id IS NULL OR s.deployment_id = deployment);
+    IF FOUND THEN
+        PERFORM pg_notify('conveyor_webhooks', '');
+    END IF;
+END $$;
+
+-- A concluded run's deliveries: called by the trigger below and, for a batch of runs at once, by finish_runs.
+CREATE OR REPLACE FUNCTION enqueue_run_webhooks(r runs) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM enqueue_webhooks(
+        'run.' || lower(r.status), r.namespace_id, r.pipeline_id, r.deployment_id,
+        jsonb_build_object(
+            'run_id', r.id, 'namespace_id', r.namespace_id, 'kind', r.kind, 'status', r.status,
+            'trigger', r.trigger, 'pipeline_id', r.pipeline_id, 'pipeline_version', r.pipeline_version,
+            'deployment_id', r.deployment_id, 'dataset_id', r.dataset_id, 'scheduled_for', r.scheduled_for,
+            'attempt', r.attempt, 'error_code', r.error_code, 'finished_at', r.finished_at,
+            'links', jsonb_build_object('run', '/api/v1/runs/' || r.id, 'logs', '/api/v1/runs/' || r.id || '/logs')));
+END $$;
+
+-- A run's payload is built only when its namespace has an enabled subscription at all (a cheap index probe):
+-- most runs end where nobody subscribes, and building twenty jsonb fields for nothing cost more than the probe.
+CREATE OR REPLACE FUNCTION capture_run_webhook() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (SELECT FROM webhook_subscriptions s WHERE s.namespace_id = NEW.namespace_id AND s.enabled) THEN
+        PERFORM enqueue_run_webhooks(NEW);
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE FUNCTION capture_dataset_webhook() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.namespace_id IS NULL THEN
+        RETURN NULL;
+    END IF;
+    PERFORM enqueue_webhooks(
+        NEW.type, NEW.namespace_id, NULL, NULL,
+        jsonb_build_object(
+            'event_id', NEW.id, 'namespace_id', NEW.namespace_id, 'dataset_id', NEW.dataset_id,
+            'dataset_version', NEW.dataset_version, 'run_id', NEW.run_id, 'details', NEW.payload,
+            'links', jsonb_build_object('dataset', '/api/v1/datasets/' || NEW.dataset_id,
+                                        'run', '/api/v1/runs/' || NEW.run_id)));
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE FUNCTION capture_occurrence_webhook() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    d record;
+    event_type text := CASE WHEN NEW.outcome IN ('misfire_skipped', 'coalesced') THEN 'deployment.misfired'
+                            ELSE 'deployment.run_skipped' END;
+BEGIN
+    SELECT namespace_id, pipeline_id INTO d FROM deployments WHERE id = NEW.deployment_id;
+    PERFORM enqueue_webhooks(
+        event_type, d.namespace_id, d.pipeline_id, NEW.deployment_id,
+        jsonb_build_object(
+            'deployment_id', NEW.deployment_id, 'namespace_id', d.namespace_id, 'pipeline_id', d.pipeline_id,
+            'scheduled_for', NEW.scheduled_for, 'outcome', NEW.outcome, 'reason', NEW.reason,
+            'links', jsonb_build_object(
+                'deployment', '/api/v1/deployments/' || NEW.deployment_id,
+                'occurrences', '/api/v1/deployments/' || NEW.deployment_id || '/occurrences')));
+    RETURN NULL;
+END $$;
+
+DROP TRIGGER IF EXISTS runs_webhooks ON runs;
+DROP TRIGGER IF EXISTS events_webhooks ON events;
+DROP TRIGGER IF EXISTS occurrences_webhooks ON occurrences;
+
+-- A run concluded inside finish_runs is captured by finish_runs itself, once for its whole batch
+-- (conveyor.finish_runs_captures is 'on' only around its UPDATE): see sql/functions/run_transitions.sql.
+CREATE TRIGGER runs_webhooks AFTER UPDATE OF status ON runs FOR EACH ROW
+WHEN (NEW.status = ANY ({{CONCLUDED_ARRAY}}) AND OLD.status IS DISTINCT FROM NEW.status
+      AND current_setting('conveyor.finish_runs_captures', true) IS DISTINCT FROM 'on')
+EXECUTE FUNCTION capture_run_webhook();
+
+CREATE TRIGGER events_webhooks AFTER INSERT ON events FOR EACH ROW
+WHEN (NEW.type IN ('dataset.ingested', 'dataset.import.failed'))
+EXECUTE FUNCTION capture_dataset_webhook();
+
+CREATE TRIGGER occurrences_webhooks AFTER INSERT ON occurrences FOR EACH ROW
+WHEN (NEW.outcome NOT IN ('run', 'buffered'))
+EXECUTE FUNCTION capture_occurrence_webhook();
+"""
 
 
 def _checks(condition: str) -> None:
@@ -51,7 +159,7 @@ def _checks(condition: str) -> None:
 
 
 def upgrade() -> None:
-    op.execute(sql_file(FUNCTIONS / "webhook_capture.sql"))
+    op.execute(render(WEBHOOK_CAPTURE))
     op.execute(sql_file(FUNCTIONS / "run_rollup_capture.sql"))
     op.execute(sql_file(FUNCTIONS / "run_transitions.sql"))
     _checks("{column} = ANY ({array})")

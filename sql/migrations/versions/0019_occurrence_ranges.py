@@ -17,7 +17,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic import op
 
-from app.db.queries import SQL_ROOT, sql_file
+from app.db.queries import SQL_ROOT, render, sql_file
 
 revision = "0019_occurrence_ranges"
 down_revision = "0018_representable_times"
@@ -25,27 +25,6 @@ branch_labels = None
 depends_on = None
 
 VIEWS = Path(__file__).resolve().parents[2] / "views"
-#: capture_occurrence_webhook as 0017 made it (sql/functions/webhook_capture.sql then), for the downgrade.
-OCCURRENCE_CAPTURE = """
-CREATE OR REPLACE FUNCTION capture_occurrence_webhook() RETURNS trigger
-LANGUAGE plpgsql AS $$
-DECLARE
-    d record;
-    event_type text := CASE WHEN NEW.outcome IN ('misfire_skipped', 'coalesced') THEN 'deployment.misfired'
-                            ELSE 'deployment.run_skipped' END;
-BEGIN
-    SELECT namespace_id, pipeline_id INTO d FROM deployments WHERE id = NEW.deployment_id;
-    PERFORM enqueue_webhooks(
-        event_type, d.namespace_id, d.pipeline_id, NEW.deployment_id,
-        jsonb_build_object(
-            'deployment_id', NEW.deployment_id, 'namespace_id', d.namespace_id, 'pipeline_id', d.pipeline_id,
-            'scheduled_for', NEW.scheduled_for, 'outcome', NEW.outcome, 'reason', NEW.reason,
-            'links', jsonb_build_object(
-                'deployment', '/api/v1/deployments/' || NEW.deployment_id,
-                'occurrences', '/api/v1/deployments/' || NEW.deployment_id || '/occurrences')));
-    RETURN NULL;
-END $$;
-"""
 
 
 def upgrade() -> None:
@@ -63,7 +42,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute(OCCURRENCE_CAPTURE)
+    op.execute(render(runpy.run_path(str(Path(__file__).with_name("0017_batch_captures.py")))["WEBHOOK_CAPTURE"]))
     op.execute("DROP VIEW IF EXISTS occurrence_facts")
     op.execute("DROP VIEW IF EXISTS fire_times")
     op.drop_constraint(op.f("ck_occurrences_range"), "occurrences", type_="check")
