@@ -17,11 +17,11 @@ function server(total: number): { dataset: Dataset; asked: DatasetVersionQuery[]
     const below = Number(q.cursor)
     const rest = all.filter((v) => v.version < below)
     const items = rest.slice(0, q.limit ?? 50)
-    return Promise.resolve({ items, next_cursor: rest.length > items.length ? String(items[items.length - 1].version) : null })
+    return Promise.resolve({ items, next_cursor: rest.length > items.length ? String(items.at(-1)?.version) : null })
   }
   const embedded = all.slice(0, 20)
   const dataset = {
-    versions: embedded, version_count: total, versions_next_cursor: total > 20 ? String(embedded[19].version) : null,
+    versions: embedded, version_count: total, versions_next_cursor: total > 20 ? String(embedded.at(-1)?.version) : null,
   } as unknown as Dataset
   return { dataset, asked, fetchPage }
 }
