@@ -146,7 +146,7 @@ def test_a_worker_killed_mid_import_is_replaced_by_the_other_host_and_one_versio
     assert worker_pid(second["actor"]) in hosts.worker_children(survivor)
 
     # And exactly one version exists, with every row
-    versions = hosts.http.get(f"/api/v1/datasets/{dataset_id}/versions").json()
+    versions = hosts.http.get(f"/api/v1/datasets/{dataset_id}/versions").json()["items"]
     assert [(v["version"], v["row_count"], v["run_id"]) for v in versions] == [(1, KILLED_IMPORT_ROWS, run_id)]
     current = hosts.http.get(f"/api/v1/datasets/{dataset_id}").json()
     assert (current["current_version"], current["row_count"], current["status"]) == (1, KILLED_IMPORT_ROWS, "ready")
