@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import duckdb
 
-from app.ingest import csv_problems, csv_reader, repeated_header, retyped
+from app.ingest import csv_problems, csv_range, csv_reader, repeated_header, retyped
 from app.ingest.columns import effective
 from app.ingest.config import ImportConfig
 from app.ingest.csv_footer import footer_offset, footer_warning, tail_text
 from app.ingest.csv_select import codes_as_text, read_as_null, retyped_cells, select_sql
-from app.ingest.data_sink import raise_sink_failure
+from app.ingest.data_sink import CopyTarget, SinkSpent, copy_target, raise_sink_failure
 from app.ingest.duck import literal, run
 from app.ingest.errors import failed
 from app.ingest.import_job import PARQUET_OPTIONS, ImportJob, data_connection
@@ -67,24 +67,17 @@ def import_csv(job: ImportJob) -> tuple[int, ImportConfig]:
         if plan.codes and job.config.on_error == "lenient":  # a code that would change: its column read as text
             plan, kept = codes_as_text(conn, plan, job.config, job.limits)
             job.warnings += kept
-        select = select_sql(plan, job.config, job.limits)
-        copy = f"COPY ({select}) TO {literal(data.target)} ({PARQUET_OPTIONS}{data.options})"
         base = size // 2 if path != job.source else 0
-        try:
-            run(
-                conn,
-                copy,
-                should_stop=job.should_stop,
-                on_progress=lambda pct: job.progress(0, base + int((size - base) * pct / 100), size),
-            )
-        except duckdb.Error as exc:
-            raise_sink_failure(job.sink, exc)
-            converting = isinstance(exc, duckdb.ConversionException | duckdb.InvalidInputException)
-            if converting and (plan.as_text or plan.codes):  # a text-read value that is no number (or a code): where
-                union = retyped.problems_sql(*retyped_cells(plan, job.config, job.limits))
-                if bad := retyped.rows_with_problems(conn, union):
-                    raise failed(retyped.first_problems(conn, union), bad) from exc
-            raise csv_problems.read_error(exc, job.limits) from exc
+        _copy(conn, job, plan, data, base)
+        if found := csv_range.found_in(conn, job.data, plan, job.config, job.limits):  # 1e400 read as infinity
+            if job.config.on_error == "strict":
+                raise csv_range.refused(plan, found)
+            if job.sink is not None:  # it took the first data file: the caller imports again without one
+                raise SinkSpent("the data file is written again")
+            plan, kept = csv_range.as_text(plan, found)
+            job.warnings += kept
+            csv_problems.clear_rejects(conn)
+            _copy(conn, job, plan, copy_target(None, job.data), base)
         job.warnings += read_as_null(conn, plan, job.config, job.limits)
         rejected, problems = csv_problems.rejects(conn, plan.header_line)
         if rejected and job.config.on_error == "strict":
@@ -109,6 +102,32 @@ def import_csv(job: ImportJob) -> tuple[int, ImportConfig]:
         header_row=plan.header_row,
     )
     return rejected, config
+
+
+def _copy(
+    conn: duckdb.DuckDBPyConnection, job: ImportJob, plan: csv_reader.CsvPlan, data: CopyTarget, base: int
+) -> None:
+    """COPY the rows `plan` reads to `data` as Parquet, reporting progress from `base` bytes; a value that does not
+    convert fails it naming where (a strict import's rejects are listed after)."""
+    size = job.sniffed.size
+    copy = (
+        f"COPY ({select_sql(plan, job.config, job.limits)}) TO {literal(data.target)} ({PARQUET_OPTIONS}{data.options})"
+    )
+    try:
+        run(
+            conn,
+            copy,
+            should_stop=job.should_stop,
+            on_progress=lambda pct: job.progress(0, base + int((size - base) * pct / 100), size),
+        )
+    except duckdb.Error as exc:
+        raise_sink_failure(job.sink, exc)
+        converting = isinstance(exc, duckdb.ConversionException | duckdb.InvalidInputException)
+        if converting and (plan.as_text or plan.codes):  # a text-read value that is no number (or a code): where
+            union = retyped.problems_sql(*retyped_cells(plan, job.config, job.limits))
+            if bad := retyped.rows_with_problems(conn, union):
+                raise failed(retyped.first_problems(conn, union), bad) from exc
+        raise csv_problems.read_error(exc, job.limits) from exc
 
 
 def _repeated_header(conn: duckdb.DuckDBPyConnection, job: ImportJob, plan: csv_reader.CsvPlan) -> list[str]:

@@ -9,9 +9,10 @@ It is kept cheap: `may_hold` looks at the bytes at C speed (bytes.translate and 
 more digits or a run of 309 or more digits; only a file it flags is read again as text, where OUT_OF_RANGE_SQL
 finds the row.
 
-A CSV float column is not checked (yet): hex digests and ids (`36660e5985`) have the shape of such literals, so
-the byte check flagged most files with such a column and each was read again as text for its float columns (the
-256 MiB bench CSV: import 1.98 -> 2.93 s). A check that costs nothing there needs the COPY's own statistics.
+A CSV float column is not checked by `may_hold`: hex digests and ids (`36660e5985`) have the shape of such
+literals, so the byte check flagged most files with such a column and each was read again as text for its float
+columns (the 256 MiB bench CSV: import 1.98 -> 2.93 s). The COPY's own statistics find it there
+(app.ingest.csv_range), with `out_of_range_sql` and `number_out_of_range` from here.
 """
 
 from __future__ import annotations

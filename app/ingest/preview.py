@@ -18,6 +18,7 @@ import msgspec
 from app.ingest import (
     codes,
     csv_problems,
+    csv_range,
     csv_reader,
     csv_select,
     excel_reader,
@@ -187,6 +188,14 @@ def _csv(
         try:
             plan = csv_reader.detect(conn, str(head), "utf-8", config, limits)
             values = conn.execute(csv_select.select_sql(plan, config, limits, limit=rows)).fetchall() if rows else []
+            if suspects := csv_range.shown_infinite(plan, values):  # 1e400 read as infinity, or a written inf
+                table, _, _ = csv_select.retyped_cells(plan, config, limits)
+                if found := csv_range.first_out_of_range(conn, table, suspects):
+                    if config.on_error == "strict":
+                        raise csv_range.refused(plan, found)
+                    plan, kept = csv_range.as_text(plan, found)
+                    warnings += kept
+                    values = conn.execute(csv_select.select_sql(plan, config, limits, limit=rows)).fetchall()
         except duckdb.Error as exc:
             raise csv_problems.read_error(exc, limits) from exc
         _, problems = csv_problems.rejects(conn, plan.header_line)

@@ -237,6 +237,20 @@ class KeptAsText(Notice, tag="kept_as_text"):
         )
 
 
+class OutOfRangeAsText(Notice, tag="out_of_range_as_text"):
+    """A CSV float column read as text because a value is a number no float holds (1e400 read as infinity)."""
+
+    column: str
+    row: int
+    value: str
+
+    def text(self) -> str:
+        return (
+            f"column {self.column!r} holds a number no float holds (row {self.row}: {self.value!r}, which would "
+            "change as a float): imported as text, every value as written"
+        )
+
+
 class CodesCheckedAtImport(Notice, tag="codes_checked_at_import"):
     """A preview shows a column of fixed-width codes as a number (`kind`); the rows past the sample decide."""
 

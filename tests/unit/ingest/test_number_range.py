@@ -1,6 +1,6 @@
 """Numbers no double holds: `1e400` became +infinity (shown as null) and `1e-400` became 0.0, silently, in a JSON
-number. One rule now refuses both, naming the row, the column and the value (a CSV float column is not checked:
-see app.ingest.number_range)."""
+number. One rule now refuses both, naming the row, the column and the value (a CSV float column's: see
+test_csv_range)."""
 
 from __future__ import annotations
 
