@@ -67,8 +67,9 @@ class NumberScan(msgspec.Struct, frozen=True):
 
     #: A `NaN`, `Infinity` or `-Infinity` token (or those letters inside a string: checked when read).
     non_finite: bool
-    #: An integer literal of WIDE_DIGITS digits or more, or a decimal of more than DOUBLE_DIGITS significant
-    #: digits (or such digits inside a string).
+    #: An integer literal of WIDE_DIGITS digits or more, a decimal of more than DOUBLE_DIGITS significant digits,
+    #: or a number no double holds (or such digits inside a longer string; a string that is only such digits, a card
+    #: number or a hex id kept as text, decides nothing: number_range.quoted).
     long_numbers: bool
 
 
@@ -105,7 +106,8 @@ def _has_long_decimal(data: bytes) -> bool:
     while start >= 0:
         end = _ZEROS.match(runs, start + LONG_RUN).end()  # type: ignore[union-attr]
         short = end - start == LONG_RUN and data.startswith(b"0.", start)  # a double below 1, 17 digits at most
-        if not short and _LONG_DECIMAL.search(data, start, end) is not None:
+        in_string = number_range.quoted(data, start, end)
+        if not short and not in_string and _LONG_DECIMAL.search(data, start, end) is not None:
             return True
         start = runs.find(needle, end)
     return False
@@ -119,7 +121,8 @@ def _has_wide_integer(data: bytes) -> bool:
     while start >= 0:
         end = _ZEROS.match(digits, start + WIDE_DIGITS).end()  # type: ignore[union-attr]
         after_point = start > 0 and data[start - 1] == ord(".")
-        if not after_point and (end == len(data) or data[end] not in _NOT_INTEGER_AFTER):
+        in_string = number_range.quoted(data, start, end)  # a card or account number kept as text
+        if not after_point and not in_string and (end == len(data) or data[end] not in _NOT_INTEGER_AFTER):
             return True
         start = digits.find(run, end)
     return False

@@ -4,11 +4,13 @@ test_csv_range)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from app.ingest import ImportConfig, ImportLimits, preview
+from app.ingest.json_numbers import NumberScan, scan
 from app.ingest.number_range import NumberOutOfRange, may_hold, out_of_range
 
 CASES = [
@@ -54,3 +56,20 @@ def test_the_rule_on_literals():
     assert not any(out_of_range(literal) for literal in ["1.7e308", "5e-324", "0e-999", "0.0", "abc"])
     assert all(may_hold(data) for data in [b'{"v": 12.5e+400}', b"a,0." + b"0" * 400 + b"1\n"])
     assert not may_hold(b'{"v": 1.5e300, "w": 12e-99, "x": "e400"}')
+
+
+def test_a_text_column_spelling_such_numbers_decides_nothing_for_the_file(tmp_path: Path, run_import):
+    """A JSON string is text whatever it spells: a column of hex ids (`"36660e5985"` reads as 36660e5985, past a
+    double's range), of `"1e500"` or of 19-digit card numbers sent the whole file down the slow path (a copy with
+    the long numbers quoted, every number column read as text and checked). Only a JSON number decides now."""
+    assert not may_hold(b'{"id": "36660e5985", "v": 1.5}')
+    assert not may_hold(b'{"id": "1e500", "w": "-2E999"}')
+    assert may_hold(b'{"id": "x", "v": 1e500}')
+    assert may_hold(b'[1e500,"x"]')
+    path = tmp_path / "ids.ndjson"
+    rows = [{"id": "36660e5985", "code": "1e500", "card": "6222021234567890123", "v": n + 0.5} for n in range(3)]
+    path.write_text("\n".join(json.dumps(row) for row in rows) + "\n")
+    assert scan(str(path)) == NumberScan(non_finite=False, long_numbers=False)
+    result = run_import(path)
+    assert [c.type for c in result.columns] == ["string", "string", "string", "float"]
+    assert result.warnings == []
