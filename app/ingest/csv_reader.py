@@ -58,8 +58,8 @@ class CsvPlan(msgspec.Struct, kw_only=True):
     as_text: list[str] = msgspec.field(default_factory=list)
     #: Text columns whose cells may end in a tab (app.ingest.csv_cells): read without trailing tabs.
     padded: list[str] = msgspec.field(default_factory=list)
-    #: Number columns whose sample holds codes (digits of one width: app.ingest.codes): read as text, converted
-    #: only where the number writes back as the same text.
+    #: Number columns whose sample holds codes (digits of one width, or wide ones: app.ingest.codes): read as text,
+    #: converted only where the number writes back as the same text.
     codes: list[str] = msgspec.field(default_factory=list)
     #: Datetime columns whose times carry a UTC offset (+08:00, Z): read with it, stored as the instant in UTC.
     zoned: list[str] = msgspec.field(default_factory=list)
