@@ -11,7 +11,7 @@ from app.ingest import excel_reader
 from app.ingest.columns import effective
 from app.ingest.config import ImportConfig
 from app.ingest.convert import arrow_type
-from app.ingest.date_system import is_date1904
+from app.ingest.date_system import date_origin
 from app.ingest.errors import MAX_PROBLEMS, ImportCancelled, failed
 from app.ingest.import_job import REJECTS_SCHEMA, ImportJob
 from app.ingest.notices import note
@@ -70,8 +70,8 @@ def _excel_sheet(job: ImportJob, workbook: Any, source: str, index: int, name: s
     total_rows = max(sheet.height, 1)
     try:
         with pq.ParquetWriter(job.data, schema) as writer:
-            date1904 = is_date1904(job.source, job.sniffed.kind)  # the upload's own: a copy keeps its workbook part
-            for batch in excel_reader.batches(sheet, plan, job.config, on_problems, date1904=date1904, padded=padded):
+            origin = date_origin(job.source, job.sniffed.kind)  # the upload's own: a copy keeps its workbook part
+            for batch in excel_reader.batches(sheet, plan, job.config, on_problems, origin=origin, padded=padded):
                 if job.should_stop():
                     raise ImportCancelled("import cancelled")
                 if strict and problems:

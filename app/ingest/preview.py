@@ -28,7 +28,7 @@ from app.ingest import (
 from app.ingest.columns import as_columns, effective, json_shown, mixed_text_warnings
 from app.ingest.config import DuckDBSettings, ImportConfig, ImportLimits
 from app.ingest.csv_footer import footer_offset, footer_start, footer_warning, tail_text
-from app.ingest.date_system import is_date1904
+from app.ingest.date_system import date_origin
 from app.ingest.duck import connect
 from app.ingest.errors import ImportFailed, LimitExceeded
 from app.ingest.json_budget import ReadBudget
@@ -134,9 +134,9 @@ def _excel(
         head = msgspec.structs.replace(plan, limit=min(plan.limit or rows, rows))
         values: list[list[Any]] = []
         if rows:
-            date1904 = is_date1904(path, sniffed.kind)
+            origin = date_origin(path, sniffed.kind)
             for batch in excel_reader.batches(
-                sheet, head, config, problems.extend, batch_rows=rows, date1904=date1904, padded=padded
+                sheet, head, config, problems.extend, batch_rows=rows, origin=origin, padded=padded
             ):
                 values += [[json_shown(v) for v in row.values()] for row in batch.to_pylist()]
         whole = cut_copy is None or all_rows(sheet, sheets[index])
