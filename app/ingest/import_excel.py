@@ -8,6 +8,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from app.ingest import excel_reader
+from app.ingest.biff_padded import workbook_padded_cells
 from app.ingest.columns import effective
 from app.ingest.config import ImportConfig
 from app.ingest.convert import arrow_type
@@ -19,7 +20,6 @@ from app.ingest.notices.file import Rejected
 from app.ingest.sheet_errors import errors_warning, with_error_texts
 from app.ingest.suggest import kept_footer, totals_row
 from app.ingest.xlsx_errors import error_text_copy
-from app.ingest.xlsx_padded import padded_cells
 from app.paths import REJECTS_FILE
 
 
@@ -60,7 +60,7 @@ def _excel_sheet(job: ImportJob, workbook: Any, source: str, index: int, name: s
     sheet, errors = with_error_texts(sheet, source, job.sniffed.kind, index)
     if errors:
         job.warnings.append(errors_warning(errors))
-    padded = padded_cells(job.source, job.sniffed.kind, index)  # the upload's: a copy read keeps its cells
+    padded = workbook_padded_cells(job.source, job.sniffed.kind, index)  # the upload's: a copy read keeps its cells
     plan = excel_reader.detect(sheet, index, job.config, padded)
     job.warnings += plan.warnings
     footer = totals_row(sheet, plan) if plan.last_row is None and not job.config.skip_footer else None

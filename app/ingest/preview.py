@@ -25,6 +25,7 @@ from app.ingest import (
     json_numbers,
     json_reader,
 )
+from app.ingest.biff_padded import workbook_padded_cells
 from app.ingest.columns import as_columns, effective, json_shown, mixed_text_warnings
 from app.ingest.config import DuckDBSettings, ImportConfig, ImportLimits
 from app.ingest.csv_footer import footer_offset, footer_start, footer_warning, tail_text
@@ -42,7 +43,7 @@ from app.ingest.sniff import Sniffed, sniff
 from app.ingest.suggest import csv_footer, csv_title_block, excel_suggestions, suggested_config, text_suggestions
 from app.ingest.textio import CR_CHECK_BYTES, as_lf, line_ends_warning, odd_line_ends, read_text_prefix
 from app.ingest.xlsx_errors import error_text_copy
-from app.ingest.xlsx_padded import PREVIEW_SCAN_BYTES, padded_cells
+from app.ingest.xlsx_padded import PREVIEW_SCAN_BYTES
 
 #: Bytes of a text file a preview reads at most.
 PREVIEW_BYTES = 4 * 1024 * 1024
@@ -128,7 +129,7 @@ def _excel(
         if cut_copy and (sheet is None or not head_suffices(sheet, config, rows)):
             return _excel(path, sniffed, config, limits, rows, work, cut=False)
         # The original sheet's (not the cut copy's), as the import does, within a bound: the API's work is bounded.
-        padded = padded_cells(path, sniffed.kind, index, max_bytes=PREVIEW_SCAN_BYTES)
+        padded = workbook_padded_cells(path, sniffed.kind, index, max_bytes=PREVIEW_SCAN_BYTES)
         plan = excel_reader.detect(sheet, index, config, padded)
         problems: list[dict[str, Any]] = []
         head = msgspec.structs.replace(plan, limit=min(plan.limit or rows, rows))

@@ -11,7 +11,7 @@ cells as they are), in the preview and the import alike; a column the configurat
 the numbers.
 
 A workbook with no such format costs one read of its styles' head. Cells without an `r` reference are not
-placed (Excel and openpyxl write it); xls, xlsb and ods are not covered.
+placed (Excel and openpyxl write it); xls and xlsb are read by app.ingest.biff_padded, an ods is not covered.
 """
 
 from __future__ import annotations
@@ -245,16 +245,22 @@ def _scan(
             )
         for letters, row_text, style in found:
             column = columns.get(letters) or columns.setdefault(letters, column_index(letters.decode()))
-            row, padding_ = int(row_text), styles[int(style)]
-            column_runs = runs.get(column)
-            if column_runs is None:
-                runs[column] = [(row, row, padding_)]
-                count += 1
-                continue
-            first, last, current = column_runs[-1]
-            if (current is padding_ and last >= row - 1) or count >= MAX_RUNS:
-                column_runs[-1] = (first, max(row, last), current)
-            else:
-                column_runs.append((row, row, padding_))
-                count += 1
+            count = add_cell(runs, column, int(row_text), styles[int(style)], count)
     return runs
+
+
+def add_cell(
+    runs: dict[int, list[tuple[int, int, Padding]]], column: int, row: int, padding_: Padding, count: int
+) -> int:
+    """Add the padded cell at 1-based `row` and `column` to `runs` (rows in order per column), `count` runs so far
+    (past MAX_RUNS a column's last run is stretched); the count after."""
+    column_runs = runs.get(column)
+    if column_runs is None:
+        runs[column] = [(row, row, padding_)]
+        return count + 1
+    first, last, current = column_runs[-1]
+    if (current is padding_ and last >= row - 1) or count >= MAX_RUNS:
+        column_runs[-1] = (first, max(row, last), current)
+        return count
+    column_runs.append((row, row, padding_))
+    return count + 1

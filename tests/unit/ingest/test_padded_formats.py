@@ -14,6 +14,7 @@ from app.ingest.notices.columns import ZeroPadded
 from app.ingest.xlsx_copy import CHUNK
 from app.ingest.xlsx_padded import padded_cells, padding
 from tests.unit.ingest.conftest import rows_of, write_xlsx
+from tests.workbook_files import xls_workbook, xlsb_workbook
 
 openpyxl = pytest.importorskip("openpyxl")
 
@@ -145,3 +146,22 @@ def test_padded_formats_with_literal_text_import_as_the_text_excel_shows(tmp_pat
     result = run_import(_book(tmp_path / "literal.xlsx", rows, formats))
     assert [c.type for c in result.columns] == ["string", "string"]
     assert [[r["no"], r["hao"]] for r in rows_of(result)] == [["No.0123", "0045号"], ["No.9876", "0006号"]]
+
+
+@pytest.mark.parametrize("write", [xls_workbook, xlsb_workbook], ids=["xls", "xlsb"])
+def test_an_xls_or_xlsb_reads_its_padded_numbers_as_shown_too(tmp_path: Path, limits: ImportLimits, run_import, write):
+    """python-calamine exposes no number formats: an xls's FORMAT/XF records and an xlsb's styles.bin are read for
+    them (app.ingest.biff_padded), as an xlsx's styles are; 000123 and No.0005 were imported as 123 and 5."""
+    kind = write.__name__[:-9]
+    rows = [["code", "no", "qty"], [123, 5, 7], [600519, 12, 8], [1, 123456, 9]]
+    formats = {(1, 0): "000000", (2, 0): "000000", (3, 0): "000000", (1, 1): '"No."0000', (2, 1): '"No."0000'}
+    path = write(tmp_path / f"codes.{kind}", rows, formats=formats)
+    expected = [["000123", "No.0005", 7], ["600519", "No.0012", 8], ["000001", "123456", 9]]
+    shown = preview(path, path.name, ImportConfig(), limits)
+    assert [c.type for c in shown.columns] == ["string", "string", "integer"]
+    assert shown.rows == expected
+    result = run_import(path)
+    assert [[r["code"], r["no"], r["qty"]] for r in rows_of(result)] == expected
+    assert any("'code'" in w and "zero-padded" in w for w in result.warnings)
+    plain = write(tmp_path / f"plain.{kind}", rows)  # no such format: numbers, as before
+    assert [c.type for c in run_import(plain).columns] == ["integer", "integer", "integer"]
