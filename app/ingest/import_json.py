@@ -63,6 +63,7 @@ def import_json(job: ImportJob) -> tuple[int, ImportConfig]:
                 job.config.flatten_separator,
                 long_numbers=scanned.long_numbers,
                 text_path=text_path,
+                lenient=job.config.on_error == "lenient",
             )
             job.warnings += number_warnings
             planned, exprs, name_warnings = json_reader.plan(leaves, job.config)

@@ -1,9 +1,10 @@
 """Numbers no double holds in a JSON number.
 
 `1e400` in a JSON number or a CSV float column became +infinity (shown as null) and `1e-400` became 0.0, both
-silently. Such a literal in a JSON number now fails the import (and the preview) naming its row, column and
+silently. Such a literal in a JSON number now fails a strict import (and preview) naming its row, column and
 value: there is no number type it could be kept in (a float overflows, a decimal holds 38 digits), and reading
-the whole column as text would hide the other values' numbers.
+the whole column as text unasked would hide the other values' numbers. A lenient one reads that column as text,
+with a notice naming the value (OutOfRangeAsText), as a CSV's does (app.ingest.csv_range).
 
 It is kept cheap: `may_hold` looks at the bytes at C speed (bytes.translate and find) for an exponent of three or
 more digits or a run of 309 or more digits; only a file it flags is read again as text, where OUT_OF_RANGE_SQL

@@ -295,6 +295,7 @@ def _json(
                 config.flatten_separator,
                 long_numbers=long_numbers,
                 text_path=text_path,
+                lenient=config.on_error == "lenient",
             )
             warnings += number_warnings
             planned, exprs, name_warnings = json_reader.plan(leaves, config)

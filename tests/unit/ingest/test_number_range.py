@@ -7,11 +7,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from app.ingest import ImportConfig, ImportLimits, preview
 from app.ingest.json_numbers import NumberScan, scan
 from app.ingest.number_range import NumberOutOfRange, may_hold, out_of_range
+from tests.unit.ingest.conftest import rows_of
 
 CASES = [
     ("over.ndjson", '{"id": 1, "v": 1.5}\n{"id": 2, "v": 1e400}\n', 2, "v", "infinity"),
@@ -73,3 +75,17 @@ def test_a_text_column_spelling_such_numbers_decides_nothing_for_the_file(tmp_pa
     result = run_import(path)
     assert [c.type for c in result.columns] == ["string", "string", "string", "float"]
     assert result.warnings == []
+
+
+def test_a_lenient_json_import_keeps_such_a_column_as_text(tmp_path: Path, limits: ImportLimits, run_import):
+    """The rule a lenient CSV import follows (test_csv_range): the column as text, with a notice naming the value."""
+    path = tmp_path / "over.ndjson"
+    path.write_text('{"id": 1, "v": 1.5}\n{"id": 2, "v": 1e400}\n{"id": 3, "v": -2}\n')
+    result = run_import(path, on_error="lenient")
+    assert [(c.name, c.type) for c in result.columns] == [("id", "integer"), ("v", "string")]
+    assert [r["v"] for r in rows_of(result)] == ["1.5", "1e400", "-2"]
+    notices = [n for n in msgspec.to_builtins(result.notices) if n["code"] == "out_of_range_as_text"]
+    assert [(n["column"], n["row"], n["value"]) for n in notices] == [("v", 2, "1e400")]
+    shown = preview(path, path.name, ImportConfig(on_error="lenient"), limits)
+    assert [c.type for c in shown.columns] == ["integer", "string"]
+    assert "out_of_range_as_text" in [n["code"] for n in msgspec.to_builtins(shown.notices)]
