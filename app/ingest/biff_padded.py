@@ -14,7 +14,7 @@ from __future__ import annotations
 import struct
 import zipfile
 
-from app.ingest.biff_errors import xlsb_records, xlsb_sheet_member
+from app.ingest.biff_errors import xls_globals, xls_sheet_records, xlsb_records, xlsb_sheet_member
 from app.ingest.ole import WORKBOOK_STREAMS, read_stream
 from app.ingest.xlsx_padded import PaddedCells, Padding, add_cell, padded_cells, padding
 
@@ -46,10 +46,7 @@ def _xls(path: str, index: int, max_bytes: int | None) -> Runs:
     formats: dict[int, Padding] = {}
     xfs: list[int] = []
     starts: list[int] = []
-    pos = 0
-    while pos + 4 <= len(stream):  # the workbook globals
-        kind, size = struct.unpack_from("<HH", stream, pos)
-        body = pos + 4
+    for kind, body, size in xls_globals(stream):
         if kind == 0x041E and size >= 5:  # Format: ifmt, then an XLUnicodeString (cch, flags, characters)
             ifmt, count, flags = struct.unpack_from("<HHB", stream, body)
             chars = stream[body + 5 : body + size]
@@ -60,9 +57,6 @@ def _xls(path: str, index: int, max_bytes: int | None) -> Runs:
             xfs.append(struct.unpack_from("<H", stream, body + 2)[0])
         elif kind == 0x0085 and size >= 4:  # BoundSheet8: where the sheet's substream starts
             starts.append(struct.unpack_from("<I", stream, body)[0])
-        elif kind == 0x000A:
-            break
-        pos = body + size
     styles = {position: formats[ifmt] for position, ifmt in enumerate(xfs) if ifmt in formats}
     if not styles or index >= len(starts):
         return {}
@@ -72,21 +66,9 @@ def _xls(path: str, index: int, max_bytes: int | None) -> Runs:
 def _xls_sheet(stream: bytes, pos: int, styles: dict[int, Padding], max_bytes: int | None) -> Runs:
     """Walk one sheet substream (embedded chart substreams skipped, as calamine does) for cells of `styles`."""
     runs: Runs = {}
-    count, depth, seen_bof = 0, 0, False
-    end = len(stream) if max_bytes is None else min(len(stream), pos + max_bytes)
-    while pos + 4 <= end:
-        kind, size = struct.unpack_from("<HH", stream, pos)
-        body, pos = pos + 4, pos + 4 + size
-        if kind == 0x0809:
-            depth += seen_bof
-            seen_bof = True
-        elif kind == 0x000A:
-            if not depth:
-                break
-            depth -= 1
-        elif depth:
-            continue
-        elif kind in _XLS_CELLS and size >= 6:
+    count = 0
+    for kind, body, size in xls_sheet_records(stream, pos, None if max_bytes is None else pos + max_bytes):
+        if kind in _XLS_CELLS and size >= 6:
             row, column, xf = struct.unpack_from("<HHH", stream, body)
             if xf in styles:
                 count = add_cell(runs, column + 1, row + 1, styles[xf], count)

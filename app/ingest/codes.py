@@ -27,10 +27,10 @@ import duckdb
 
 from app.ingest.columns import Planned
 from app.ingest.csv_cells import MIN_SAMPLE_ROWS, SAMPLE_CELLS
-from app.ingest.duck import duckdb_type, ident, literal
+from app.ingest.duck import duckdb_type, literal
 from app.ingest.notices import note
 from app.ingest.notices.columns import CodesCheckedAtImport, KeptAsText
-from app.ingest.retyped import MESSAGE_VALUE_CHARS, ROW, cannot_read_sql
+from app.ingest.retyped import MESSAGE_VALUE_CHARS, cannot_read_sql, first_where
 
 #: Our types whose values a code column's digits were read as.
 NUMBER_TYPES = frozenset({"integer", "decimal"})
@@ -132,12 +132,10 @@ def decided_at_import_warning(name: str, kind: str, on_error: str) -> str:
 def first_changed(conn: duckdb.DuckDBPyConnection, table: str, coded: list[Planned]) -> dict[str, tuple[int, str]]:
     """By source, the first (row, value) of each code column of `table` (every column as text, rows numbered
     `__ingest_row`) that is a number but would not write back as the same text: one scan for them all."""
-    if not coded:
-        return {}
-    parts = ", ".join(
-        f"arg_min(struct_pack(r := {ROW}, v := {ident(p.source)}), {ROW}) "
-        f"FILTER (WHERE {number_sql(p, ident(p.source))} IS NOT NULL AND {exact_sql(p, ident(p.source))} IS NULL)"
-        for p in coded
+    return first_where(
+        conn,
+        table,
+        coded,
+        lambda _, text: text,
+        lambda p, text: f"{number_sql(p, text)} IS NOT NULL AND {exact_sql(p, text)} IS NULL",
     )
-    found = conn.execute(f"SELECT {parts} FROM {table}").fetchall()[0]
-    return {p.source: (first["r"], first["v"]) for p, first in zip(coded, found, strict=True) if first is not None}

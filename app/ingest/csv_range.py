@@ -25,7 +25,7 @@ from app.ingest.columns import Planned
 from app.ingest.config import ImportConfig, ImportLimits
 from app.ingest.csv_reader import CsvPlan
 from app.ingest.csv_select import retyped_cells
-from app.ingest.duck import ident, literal
+from app.ingest.duck import literal
 from app.ingest.notices import note
 from app.ingest.notices.columns import OutOfRangeAsText
 
@@ -78,15 +78,13 @@ def shown_infinite(plan: CsvPlan, rows: Sequence[Sequence[Any]]) -> list[Planned
 def first_out_of_range(conn: duckdb.DuckDBPyConnection, table: str, columns: list[Planned]) -> Found:
     """By source, the first (row, value) of each of `columns` of `table` (every column as text, rows numbered
     `__ingest_row`) that no double holds (number_range.out_of_range_sql): one scan for them all."""
-    if not columns:
-        return {}
-    parts = ", ".join(
-        f"arg_min(struct_pack(r := {retyped.ROW}, v := trim({ident(p.source)})), {retyped.ROW}) "
-        f"FILTER (WHERE {number_range.out_of_range_sql(f'trim({ident(p.source)})')})"
-        for p in columns
+    return retyped.first_where(
+        conn,
+        table,
+        columns,
+        lambda _, text: f"trim({text})",
+        lambda _, text: number_range.out_of_range_sql(f"trim({text})"),
     )
-    found = conn.execute(f"SELECT {parts} FROM {table}").fetchall()[0]
-    return {p.source: (first["r"], first["v"]) for p, first in zip(columns, found, strict=True) if first is not None}
 
 
 def refused(plan: CsvPlan, found: Found) -> number_range.NumberOutOfRange:

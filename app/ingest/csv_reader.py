@@ -16,7 +16,7 @@ import msgspec
 
 from app.ingest import csv_cells, repeated_header
 from app.ingest.codes import code_columns
-from app.ingest.columns import Planned, clean_names, plan_columns
+from app.ingest.columns import Planned, clean_names, effective, plan_columns
 from app.ingest.config import ImportConfig, ImportLimits, parse_range
 from app.ingest.duck import WIDER_THAN_BIGINT, exact_number_type, literal, our_type
 from app.ingest.errors import field_error
@@ -251,6 +251,20 @@ def detect(
         codes=codes,
         zoned=zoned,
         warnings=warnings,
+    )
+
+
+def effective_config(config: ImportConfig, plan: CsvPlan, encoding: str) -> ImportConfig:
+    """The configuration `plan` reads the CSV with, every inferred value filled in (as preview and import give it)."""
+    return effective(
+        config,
+        plan.columns,
+        format="csv",
+        encoding=encoding,
+        delimiter=plan.delimiter,
+        quote=plan.quote,
+        escape=plan.escape,
+        header_row=plan.header_row,
     )
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import duckdb
 
 from app.ingest import csv_problems, csv_range, csv_reader, repeated_header, retyped
-from app.ingest.columns import effective
 from app.ingest.config import ImportConfig
 from app.ingest.csv_footer import footer_offset, footer_warning, tail_text
 from app.ingest.csv_select import codes_as_text, read_as_null, retyped_cells, select_sql
@@ -91,17 +90,7 @@ def import_csv(job: ImportJob) -> tuple[int, ImportConfig]:
     if not job.config.skip_footer and not job.config.range:  # the footer the preview suggests, read as data
         footer = csv_footer(tail_text(job.source, encoding)[0], plan.delimiter, plan.quote, len(plan.columns))
         job.warnings += [kept_footer(footer)] if footer else []
-    config = effective(
-        job.config,
-        plan.columns,
-        format="csv",
-        encoding=encoding,
-        delimiter=plan.delimiter,
-        quote=plan.quote,
-        escape=plan.escape,
-        header_row=plan.header_row,
-    )
-    return rejected, config
+    return rejected, csv_reader.effective_config(job.config, plan, encoding)
 
 
 def _copy(

@@ -229,16 +229,7 @@ def _csv(
         columns=as_columns(c for c in plan.columns if not c.source.startswith("__outside_")),
         rows=[[json_shown(v) for v in row] for row in values],
         warnings=warnings,
-        config=effective(
-            config,
-            plan.columns,
-            format="csv",
-            encoding=encoding,
-            delimiter=plan.delimiter,
-            quote=plan.quote,
-            escape=plan.escape,
-            header_row=plan.header_row,
-        ),
+        config=csv_reader.effective_config(config, plan, encoding),
         suggestions=suggestions,
         suggested_config=suggested_config(config, suggestions),
     )
