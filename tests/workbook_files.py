@@ -31,6 +31,8 @@ class Error(NamedTuple):
 
 
 Rows = Sequence[Sequence[object]]
+#: Number formats of cells, by (0-based row, 0-based column).
+Formats = dict[tuple[int, int], str]
 
 
 # --- ods: a zip of XML -------------------------------------------------------------------------------------------
@@ -110,8 +112,8 @@ def _wide(text: str) -> bytes:
     return struct.pack("<I", len(text)) + text.encode("utf-16-le")
 
 
-def _xlsb_cell(col: int, value: object) -> bytes:
-    cell = struct.pack("<II", col, 0)
+def _xlsb_cell(col: int, value: object, style: int = 0) -> bytes:
+    cell = struct.pack("<II", col, style)
     if isinstance(value, Error):
         code = bytes([ERROR_CODES[value.text]])
         if not value.formula:
@@ -123,14 +125,37 @@ def _xlsb_cell(col: int, value: object) -> bytes:
     return _record(0x06, cell + _wide(str(value)))  # BrtCellSt
 
 
-def xlsb_workbook(path: Path, rows: Rows, name: str = "Data", *, date1904: bool = False) -> Path:
-    """An .xlsb of one worksheet; `date1904`: in Excel for Mac's date system (BrtWbProp's first flag)."""
+def _xlsb_styles(codes: list[str]) -> bytes:
+    """xl/styles.bin: BrtFmt records (ifmt 164 on) for `codes`, and cell XFs 0 (General) and 1.. (each code)."""
+    fmts = b"".join(_record(0x2C, struct.pack("<H", 164 + i) + _wide(code)) for i, code in enumerate(codes))
+    xfs = b"".join(
+        _record(0x2F, struct.pack("<HH", 0, ifmt) + bytes(12)) for ifmt in [0, *range(164, 164 + len(codes))]
+    )
+    return (
+        _record(0x296)
+        + _record(0x267, struct.pack("<I", len(codes)))
+        + fmts
+        + _record(0x268)
+        + _record(0x269, struct.pack("<I", len(codes) + 1))
+        + xfs
+        + _record(0x26A)
+        + _record(0x297)
+    )
+
+
+def xlsb_workbook(
+    path: Path, rows: Rows, name: str = "Data", *, date1904: bool = False, formats: Formats | None = None
+) -> Path:
+    """An .xlsb of one worksheet; `date1904`: in Excel for Mac's date system (BrtWbProp's first flag); `formats`:
+    number formats of cells by (0-based row, column), in xl/styles.bin."""
+    codes = sorted(set((formats or {}).values()))
     width = max((len(r) for r in rows), default=1)
     sheet = _record(0x81) + _record(0x94, struct.pack("<IIII", 0, max(len(rows) - 1, 0), 0, width - 1))
     parts = [sheet, _record(0x91)]
     for number, row in enumerate(rows):
         parts.append(_record(0x00, struct.pack("<I", number) + bytes(13)))  # BrtRowHdr
-        parts += [_xlsb_cell(col, v) for col, v in enumerate(row) if v is not None]
+        styled = {c: 1 + codes.index(code) for (r, c), code in (formats or {}).items() if r == number}
+        parts += [_xlsb_cell(col, v, styled.get(col, 0)) for col, v in enumerate(row) if v is not None]
     sheet = b"".join([*parts, _record(0x92), _record(0x82)])
     book = _record(0x83) + _record(0x99, struct.pack("<II", int(date1904), 0) + _wide("")) + _record(0x8F)
     book += _record(0x9C, struct.pack("<II", 0, 1) + _wide("rId1") + _wide(name)) + _record(0x90)
@@ -155,6 +180,8 @@ def xlsb_workbook(path: Path, rows: Rows, name: str = "Data", *, date1904: bool 
         )
         archive.writestr("xl/workbook.bin", book)
         archive.writestr("xl/worksheets/sheet1.bin", sheet)
+        if codes:
+            archive.writestr("xl/styles.bin", _xlsb_styles(codes))
     return path
 
 
@@ -165,8 +192,8 @@ def _biff(kind: int, body: bytes = b"") -> bytes:
     return struct.pack("<HH", kind, len(body)) + body
 
 
-def _xls_cell(number: int, col: int, value: object) -> bytes:
-    where = struct.pack("<HHH", number, col, 15)
+def _xls_cell(number: int, col: int, value: object, xf: int = 15) -> bytes:
+    where = struct.pack("<HHH", number, col, xf)
     if isinstance(value, Error):
         code = ERROR_CODES[value.text]
         if not value.formula:
@@ -180,23 +207,48 @@ def _xls_cell(number: int, col: int, value: object) -> bytes:
     return _biff(0x0204, where + struct.pack("<HB", len(text), 1) + text.encode("utf-16-le"))
 
 
-def _workbook_stream(rows: Rows, name: str, *, date1904: bool = False) -> bytes:
+def _xls_styles(codes: list[str]) -> bytes:
+    """FORMAT records (ifmt 164 on) for `codes`, then 16 XF records (General, as Excel's 15 styles and its cell XF
+    15), then one XF (16 on) per code."""
+    formats = b"".join(
+        _biff(0x041E, struct.pack("<HHB", 164 + i, len(code), 1) + code.encode("utf-16-le"))
+        for i, code in enumerate(codes)
+    )
+    xfs = [_biff(0x00E0, struct.pack("<HH", 0, 0) + bytes(16)) for _ in range(16)]
+    xfs += [_biff(0x00E0, struct.pack("<HH", 0, 164 + i) + bytes(16)) for i in range(len(codes))]
+    return formats + b"".join(xfs)
+
+
+def _workbook_stream(rows: Rows, name: str, *, date1904: bool = False, formats: Formats | None = None) -> bytes:
+    codes = sorted(set((formats or {}).values()))
     bof = _biff(0x0809, struct.pack("<HHHHII", 0x0600, 0x0005, 0x0DBB, 0x07CC, 0, 0x0206))
     bof += _biff(0x0022, struct.pack("<H", 1)) if date1904 else b""  # DATEMODE: serials count from 1904
+    bof += _xls_styles(codes) if codes else b""
     encoded = name.encode("utf-16-le")
     globals_end = len(bof) + 4 + 8 + len(encoded) + 4  # BOF (and DATEMODE), BoundSheet (header + body), EOF
     sheet_bof = _biff(0x0809, struct.pack("<HHHHII", 0x0600, 0x0010, 0x0DBB, 0x07CC, 0, 0x0206))
     stream = bof + _biff(0x0085, struct.pack("<IBBBB", globals_end, 0, 0, len(name), 1) + encoded) + _biff(0x000A)
     assert len(stream) == globals_end
-    cells = b"".join(_xls_cell(n, c, v) for n, row in enumerate(rows) for c, v in enumerate(row) if v is not None)
+    xf = {cell: 16 + codes.index(code) for cell, code in (formats or {}).items()}
+    cells = b"".join(
+        _xls_cell(n, c, v, xf.get((n, c), 15)) for n, row in enumerate(rows) for c, v in enumerate(row) if v is not None
+    )
     return stream + sheet_bof + cells + _biff(0x000A)
 
 
-def xls_workbook(path: Path, rows: Rows, name: str = "Data", *, mini: bool = False, date1904: bool = False) -> Path:
+def xls_workbook(
+    path: Path,
+    rows: Rows,
+    name: str = "Data",
+    *,
+    mini: bool = False,
+    date1904: bool = False,
+    formats: Formats | None = None,
+) -> Path:
     """An .xls (BIFF8) of one worksheet, its Workbook stream in regular 512-byte sectors, or with `mini` (a stream
     under 4096 bytes, as Excel saves a small sheet) in the mini stream's 64-byte sectors; `date1904`: in Excel for
-    Mac's date system."""
-    stream = _workbook_stream(rows, name, date1904=date1904)
+    Mac's date system; `formats`: number formats of cells by (0-based row, column)."""
+    stream = _workbook_stream(rows, name, date1904=date1904, formats=formats)
     if mini:
         assert len(stream) < 4096, "the mini stream holds streams under the 4096-byte cutoff"
         minis = -(-len(stream) // 64)

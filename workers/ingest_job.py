@@ -28,12 +28,15 @@ from app.domain import dataset_writes, files
 from app.domain import datasets as dataset_service
 from app.ingest import import_file
 from app.ingest.config import parse_config
+from app.ingest.data_sink import SinkSpent
 from app.ingest.errors import ImportCancelled
 from app.ingest.limits import duckdb_of, limits_of
+from app.ingest.models import ImportResult
 from app.logs import bind, log_context
 from app.paths import version_dir
 from app.settings import Settings
 from app.storage import StoreUnavailable
+from app.storage.streamed_output import StreamedOutput
 from workers.context import Interrupted, Interruption, RunContext
 from workers.outcomes import Outcome, gives_up, interrupted
 from workers.runtime import WORKER_ID
@@ -100,9 +103,8 @@ def _import(ctx: RunContext, row: Any, *, engine: Engine, settings: Settings) ->
         ctx.progress = {"rows": rows, "bytes": bytes_read, "total_bytes": total, "percent": percent}
 
     source = files.upload_file(settings, upload_id)  # this host's copy when the data root is in S3
-    # On S3 the Parquet goes to the store while DuckDB writes it; the object is complete when the block ends
-    # (after the checks below), and an error in the block aborts it: no version row points at half a file.
-    with files.data_stream(settings, row["dataset_id"], ctx.run_id) as sink:
+
+    def imported(sink: StreamedOutput | None) -> tuple[ImportResult, int]:
         result = import_file(
             source,
             filename=filename,
@@ -117,9 +119,6 @@ def _import(ctx: RunContext, row: Any, *, engine: Engine, settings: Settings) ->
         ctx.check()  # cancelled or timed out after the last batch: no version
         for notice in result.notices:  # each warning, with its code
             ctx.log(note(notice), level="warning")
-        columns = [
-            {"name": c.name, "type": c.type, "nulls": c.nulls, "min": c.min, "max": c.max} for c in result.columns
-        ]
         parquet_bytes = Path(result.data_path).stat().st_size
         # Uploaded before the version row exists: a version is never visible without its files.
         files.publish_version(
@@ -129,6 +128,16 @@ def _import(ctx: RunContext, row: Any, *, engine: Engine, settings: Settings) ->
             Path(result.data_path).parent,
             data_streamed=bool(sink and sink.streamed),
         )
+        return result, parquet_bytes
+
+    # On S3 the Parquet goes to the store while DuckDB writes it; the object is complete when the block ends
+    # (after the checks in `imported`), and an error in the block aborts it: no version row points at half a file.
+    try:
+        with files.data_stream(settings, row["dataset_id"], ctx.run_id) as sink:
+            result, parquet_bytes = imported(sink)
+    except SinkSpent:  # the import writes its data file twice (rare): imported again, the local file uploaded after
+        result, parquet_bytes = imported(None)
+    columns = [{"name": c.name, "type": c.type, "nulls": c.nulls, "min": c.min, "max": c.max} for c in result.columns]
 
     def record() -> int:
         with database_for(engine).transaction() as session:

@@ -63,14 +63,8 @@ def _xls(path: str, index: int) -> Errors:
     stream = read_stream(path, WORKBOOK_STREAMS)
     if stream is None:
         return {}
-    starts, pos = [], 0
-    while pos + 4 <= len(stream):  # the workbook globals: where each sheet's substream starts (BoundSheet8)
-        kind, size = struct.unpack_from("<HH", stream, pos)
-        if kind == 0x0085:
-            starts.append(struct.unpack_from("<I", stream, pos + 4)[0])
-        elif kind == 0x000A:
-            break
-        pos += 4 + size
+    # the workbook globals: where each sheet's substream starts (BoundSheet8)
+    starts = [struct.unpack_from("<I", stream, body)[0] for kind, body, _ in xls_globals(stream) if kind == 0x0085]
     if index >= len(starts):
         return {}
     start = starts[index]
@@ -80,11 +74,23 @@ def _xls(path: str, index: int) -> Errors:
     return _xls_sheet(stream, start)
 
 
-def _xls_sheet(stream: bytes, pos: int) -> Errors:
-    """Walk one sheet substream (as calamine does: embedded chart substreams skipped) for error cells."""
-    found: Errors = {}
-    depth, seen_bof = 0, False
+def xls_globals(stream: bytes) -> Iterator[tuple[int, int, int]]:
+    """(type, where its body starts, its size) of each BIFF8 record of an xls's workbook globals (up to their EOF)."""
+    pos = 0
     while pos + 4 <= len(stream):
+        kind, size = struct.unpack_from("<HH", stream, pos)
+        if kind == 0x000A:
+            return
+        yield kind, pos + 4, size
+        pos += 4 + size
+
+
+def xls_sheet_records(stream: bytes, pos: int, end: int | None = None) -> Iterator[tuple[int, int, int]]:
+    """(type, where its body starts, its size) of each record of the sheet substream at `pos` (up to `end`), as
+    calamine reads it: embedded chart substreams skipped."""
+    depth, seen_bof = 0, False
+    end = len(stream) if end is None else min(end, len(stream))
+    while pos + 4 <= end:
         kind, size = struct.unpack_from("<HH", stream, pos)
         body, pos = pos + 4, pos + 4 + size
         if kind == 0x0809:
@@ -92,11 +98,17 @@ def _xls_sheet(stream: bytes, pos: int) -> Errors:
             seen_bof = True
         elif kind == 0x000A:
             if not depth:
-                break
+                return
             depth -= 1
-        elif depth:
-            continue
-        elif kind == 0x0205 and size >= 8 and stream[body + 7] == 1:  # BoolErr holding an error
+        elif not depth:
+            yield kind, body, size
+
+
+def _xls_sheet(stream: bytes, pos: int) -> Errors:
+    """Walk one sheet substream for error cells."""
+    found: Errors = {}
+    for kind, body, size in xls_sheet_records(stream, pos):
+        if kind == 0x0205 and size >= 8 and stream[body + 7] == 1:  # BoolErr holding an error
             row, col = struct.unpack_from("<HH", stream, body)
             _put(found, row, col, stream[body + 6])
         elif kind == 0x0006 and size >= 20 and stream[body + 6] == 2 and stream[body + 12 : body + 14] == b"\xff\xff":
@@ -107,7 +119,7 @@ def _xls_sheet(stream: bytes, pos: int) -> Errors:
 
 def _xlsb(path: str, index: int) -> Errors:
     with zipfile.ZipFile(path) as archive:
-        member = _xlsb_sheet_member(archive, index)
+        member = xlsb_sheet_member(archive, index)
         if member is None:
             return {}
         data = archive.read(member)
@@ -139,7 +151,7 @@ def _xlsb(path: str, index: int) -> Errors:
     return found
 
 
-def _xlsb_sheet_member(archive: zipfile.ZipFile, index: int) -> str | None:
+def xlsb_sheet_member(archive: zipfile.ZipFile, index: int) -> str | None:
     """The zip member of sheet `index`, as calamine numbers them (BrtBundleSh records in xl/workbook.bin)."""
     book = archive.read("xl/workbook.bin")
     rels = archive.read("xl/_rels/workbook.bin.rels")

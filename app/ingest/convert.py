@@ -18,15 +18,12 @@ import pyarrow.compute as pc
 
 from app.ingest.columns import Planned, has_leading_zero, json_safe
 from app.ingest.config import ImportConfig, formats_of
+from app.ingest.date_system import EXCEL_1900, DateOrigin
 from app.ingest.duck import DEFAULT_SCALE, literal
 from app.ingest.money import plain_number
 
-#: Day 0 of Excel's 1900 date system (Windows' default; 1900-02-29, which never was, is day 60).
-EXCEL_EPOCH = dt.datetime(1899, 12, 30)
-#: Day 0 of Excel's 1904 date system (Excel for Mac's; `date1904` in the workbook: app.ingest.date_system).
-EXCEL_EPOCH_1904 = dt.datetime(1904, 1, 1)
-#: The last date Excel has, 9999-12-31, as a serial number.
-EXCEL_LAST_SERIAL = 2_958_465
+#: The last date a serial may be, as Excel's: 9999-12-31 (and the first an ods's below 0 may be).
+LAST_DATE, FIRST_DATE = dt.datetime(9999, 12, 31), dt.datetime(1, 1, 1)
 #: Our types whose Arrow arrays pyarrow would also build from numbers, read as days or microseconds after 1970.
 TEMPORAL = frozenset({"date", "datetime", "time"})
 #: Chinese yes and no, as forms and HR exports write a flag: read so in a boolean column (CSV: `boolean_sql`).
@@ -73,9 +70,9 @@ class CellError(ValueError):
 class Converter:
     """Converts one column's cells to its planned type, given the import's null markers and separators."""
 
-    def __init__(self, p: Planned, config: ImportConfig, *, date1904: bool = False) -> None:
+    def __init__(self, p: Planned, config: ImportConfig, *, origin: DateOrigin = EXCEL_1900) -> None:
         self.p = p
-        self.date1904 = date1904
+        self.origin = origin
         self.type = arrow_type(p)
         self.nulls = frozenset(v for v in (config.null_values or []) if v != "")
         self.decimal_sep = config.decimal_separator or "."
@@ -213,7 +210,7 @@ class Converter:
         if isinstance(value, int | float) and not isinstance(value, bool):
             if self.p.format and float(value).is_integer():  # 20240105 with the format %Y%m%d
                 return self.to_datetime(str(int(value)))
-            return serial_datetime(value, date1904=self.date1904)  # a serial date in a cell not formatted as one
+            return serial_datetime(value, self.origin)  # a serial date in a cell not formatted as one
         if isinstance(value, str):
             text = value.strip()
             if not self.p.format:
@@ -250,17 +247,16 @@ class Converter:
         raise CellError("not a time")
 
 
-def serial_datetime(value: float, *, date1904: bool) -> dt.datetime:
-    """An Excel serial date (days, with the time as a fraction) in the workbook's date system: 1900, or 1904
-    (1,462 days later for the same serial)."""
-    last = EXCEL_LAST_SERIAL - (EXCEL_EPOCH_1904 - EXCEL_EPOCH).days if date1904 else EXCEL_LAST_SERIAL
-    if not 0 <= value <= last:
-        raise CellError(f"is no Excel serial date (0 to {last}: 9999-12-31); set a format such as %Y%m%d")
-    if date1904:
-        return EXCEL_EPOCH_1904 + dt.timedelta(days=value)
-    if value < 60:  # Excel counts a 1900-02-29 (serial 60, read as 02-28) that never was: below it, a day on
+def serial_datetime(value: float, origin: DateOrigin) -> dt.datetime:
+    """A serial date (days, with the time as a fraction) in the workbook's date system (app.ingest.date_system):
+    Excel's 1900 or 1904 (1,462 days later for the same serial), or an ods's null date."""
+    first = (FIRST_DATE - origin.epoch).days if origin.negative else 0
+    last = (LAST_DATE - origin.epoch).days
+    if not first <= value <= last:
+        raise CellError(f"is no Excel serial date ({first} to {last}: 9999-12-31); set a format such as %Y%m%d")
+    if origin.leap_bug and value < 60:  # Excel counts a 1900-02-29 (serial 60, read as 02-28) that never was
         value += 1
-    return EXCEL_EPOCH + dt.timedelta(days=value)
+    return origin.epoch + dt.timedelta(days=value)
 
 
 def duration_text(value: dt.timedelta) -> str:

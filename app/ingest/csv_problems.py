@@ -31,6 +31,15 @@ def rejects(conn: duckdb.DuckDBPyConnection, header_line: str | None = None) -> 
     return (count[0] if count else 0), [problem(*row) for row in rows]
 
 
+def clear_rejects(conn: duckdb.DuckDBPyConnection) -> None:
+    """Forget the stored rejects before the file is read again (a read adds its rejects to the tables)."""
+    for table in (REJECTS_TABLE, REJECTS_SCAN):
+        try:
+            conn.execute(f"DELETE FROM {table}")
+        except duckdb.CatalogException:
+            continue
+
+
 def write_rejects(conn: duckdb.DuckDBPyConnection, target: str, header_line: str | None = None) -> None:
     """Copy the stored rejects (line, column, reason, raw line) to a Parquet file."""
     conn.execute(

@@ -16,7 +16,7 @@ import msgspec
 
 from app.ingest import csv_cells, repeated_header
 from app.ingest.codes import code_columns
-from app.ingest.columns import Planned, clean_names, plan_columns
+from app.ingest.columns import Planned, clean_names, effective, plan_columns
 from app.ingest.config import ImportConfig, ImportLimits, parse_range
 from app.ingest.duck import WIDER_THAN_BIGINT, exact_number_type, literal, our_type
 from app.ingest.errors import field_error
@@ -58,8 +58,8 @@ class CsvPlan(msgspec.Struct, kw_only=True):
     as_text: list[str] = msgspec.field(default_factory=list)
     #: Text columns whose cells may end in a tab (app.ingest.csv_cells): read without trailing tabs.
     padded: list[str] = msgspec.field(default_factory=list)
-    #: Number columns whose sample holds codes (digits of one width: app.ingest.codes): read as text, converted
-    #: only where the number writes back as the same text.
+    #: Number columns whose sample holds codes (digits of one width, or wide ones: app.ingest.codes): read as text,
+    #: converted only where the number writes back as the same text.
     codes: list[str] = msgspec.field(default_factory=list)
     #: Datetime columns whose times carry a UTC offset (+08:00, Z): read with it, stored as the instant in UTC.
     zoned: list[str] = msgspec.field(default_factory=list)
@@ -251,6 +251,20 @@ def detect(
         codes=codes,
         zoned=zoned,
         warnings=warnings,
+    )
+
+
+def effective_config(config: ImportConfig, plan: CsvPlan, encoding: str) -> ImportConfig:
+    """The configuration `plan` reads the CSV with, every inferred value filled in (as preview and import give it)."""
+    return effective(
+        config,
+        plan.columns,
+        format="csv",
+        encoding=encoding,
+        delimiter=plan.delimiter,
+        quote=plan.quote,
+        escape=plan.escape,
+        header_row=plan.header_row,
     )
 
 

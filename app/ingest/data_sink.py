@@ -21,6 +21,12 @@ class DataSink(Protocol):
     def register(self, conn: Any) -> None: ...
 
 
+class SinkSpent(Exception):
+    """The import writes its data file a second time, which a sink (one file, streamed as written) cannot take:
+    the caller aborts the sink and imports again without one, uploading the local file after. Raised only by a
+    lenient CSV import whose float column is read again as text (app.ingest.csv_range)."""
+
+
 class CopyTarget(NamedTuple):
     """What a COPY of the data file writes to, the URLs the connection may write, and the COPY's extra options."""
 

@@ -1,16 +1,24 @@
-"""The date system a workbook counts its serial dates in: 1900 (Windows Excel's default) or 1904 (Excel for Mac's,
-`date1904` in workbook.xml; in an ods, LibreOffice's null date 1904-01-01), read from the file itself.
+"""The date system a workbook counts its serial dates in, read from the file itself: Excel's 1900 (Windows Excel's
+default) or 1904 (Excel for Mac's, `date1904` in workbook.xml), or an ods's null date.
 
-calamine honours it for cells formatted as dates; a plain number in a column the import types as a date is a
-serial we convert ourselves (app.ingest.convert.serial_datetime), and counted from 1899-12-30 in a 1904
-workbook it landed 1,462 days early.
+calamine honours it for cells formatted as dates (an ods stores those as ISO dates, `office:date-value`, whatever
+its null date); a plain number in a column the import types as a date is a serial we convert ourselves
+(app.ingest.convert.serial_datetime), and counted from 1899-12-30 in a 1904 workbook it landed 1,462 days early.
+
+An ods counts day N as its null date plus N days (OpenDocument 1.2, part 1, 9.4.2 <table:null-date>: the date of
+the value 0, 1899-12-30 unless the calculation settings say otherwise), with no 1900-02-29: LibreOffice's serial 1
+is 1899-12-31 where Excel's is 1900-01-01, so Excel's correction below 60 moved an ods's early serials a day late.
+Its null date may be any day: 1904-01-01 for a sheet made in Excel for Mac's system, 1900-01-01 for StarCalc 1.0's;
+a serial below 0 is a day before it, as LibreOffice shows it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import struct
 import zipfile
+from typing import NamedTuple
 
 from app.ingest.biff_errors import xlsb_records
 from app.ingest.ole import WORKBOOK_STREAMS, read_stream
@@ -27,8 +35,23 @@ _ODS_TABLE = re.compile(rb"<table:table[\s>]")
 ODS_HEAD_BYTES = 64 << 20
 #: ods: bytes read per step.
 ODS_CHUNK = 1 << 20
-#: ods: the null date that counts as Excel's 1904 system (1899-12-30, the default, is the 1900 one).
-ODS_1904 = b"1904-01-01"
+
+
+class DateOrigin(NamedTuple):
+    """How a workbook counts serial dates: the date of serial 0, whether serials below 60 are a day later (Excel's
+    1900 system counts a 1900-02-29 that never was), and whether a serial below 0 is a date (an ods's)."""
+
+    epoch: dt.datetime
+    leap_bug: bool = False
+    negative: bool = False
+
+
+#: Excel's 1900 date system (Windows' default; 1900-02-29, which never was, is day 60).
+EXCEL_1900 = DateOrigin(dt.datetime(1899, 12, 30), leap_bug=True)
+#: Excel's 1904 date system (Excel for Mac's; `date1904` in the workbook).
+EXCEL_1904 = DateOrigin(dt.datetime(1904, 1, 1))
+#: An ods's null date when its calculation settings name none.
+ODS_DEFAULT_NULL_DATE = dt.datetime(1899, 12, 30)
 #: xls: the DATEMODE record (f1904 in its two-byte body).
 _DATEMODE = 0x0022
 #: xls: records of the workbook globals read at most looking for DATEMODE (it comes early).
@@ -37,9 +60,16 @@ MAX_GLOBAL_RECORDS = 10_000
 _BRT_WB_PROP = 0x99
 
 
-def is_date1904(path: str, kind: str) -> bool:
-    """Whether the workbook at `path` (of `kind`: xlsx, xlsm, xlsb, xls, ods) counts serial dates from 1904-01-01.
-    An unreadable file says no: calamine then reports what is wrong with it."""
+def date_origin(path: str, kind: str) -> DateOrigin:
+    """How the workbook at `path` (of `kind`: xlsx, xlsm, xlsb, xls, ods) counts serial dates. An unreadable file
+    says Excel's 1900 system (an ods its default null date): calamine then reports what is wrong with it."""
+    if kind == "ods":
+        return DateOrigin(_ods_origin(path), negative=True)
+    return EXCEL_1904 if _is_date1904(path, kind) else EXCEL_1900
+
+
+def _is_date1904(path: str, kind: str) -> bool:
+    """Whether the Excel workbook at `path` counts serial dates from 1904-01-01."""
     try:
         if kind in ("xlsx", "xlsm"):
             with zipfile.ZipFile(path) as archive, archive.open("xl/workbook.xml") as handle:
@@ -49,11 +79,18 @@ def is_date1904(path: str, kind: str) -> bool:
         if kind == "xlsb":
             with zipfile.ZipFile(path) as archive:
                 return _xlsb(archive.read("xl/workbook.bin"))
-        if kind == "ods":
-            return _ods_null_date(path) == ODS_1904
     except (OSError, KeyError, IndexError, ValueError, struct.error, zipfile.BadZipFile, zipfile.LargeZipFile):
         pass
     return False
+
+
+def _ods_origin(path: str) -> dt.datetime:
+    """An ods's null date (ODS_DEFAULT_NULL_DATE when it names none, or one that is no date)."""
+    try:
+        named = _ods_null_date(path)
+        return dt.datetime.fromisoformat(named.decode()) if named else ODS_DEFAULT_NULL_DATE
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile, zipfile.LargeZipFile):
+        return ODS_DEFAULT_NULL_DATE
 
 
 def _ods_null_date(path: str) -> bytes | None:

@@ -210,7 +210,7 @@ def column_stats(conn: duckdb.DuckDBPyConnection, parquet: str | Path) -> tuple[
             "stats_null_count IS NULL"
             if duck_type == "JSON"
             else "stats_null_count IS NULL OR NOT coalesce(min_is_exact AND max_is_exact, true) "
-            "OR (stats_min_value IS NULL AND num_values > stats_null_count)"
+            "OR ((stats_min_value IS NULL OR stats_max_value IS NULL) AND num_values > stats_null_count)"
         )
         bounds = (
             "NULL, NULL"

@@ -20,6 +20,7 @@ import python_calamine as calamine
 from app.ingest.columns import Planned, clean_names, infer_type, long_number_warnings, plan_columns, text_number_reader
 from app.ingest.config import CellRange, ImportConfig, ImportLimits, column_letters, parse_range
 from app.ingest.convert import Converter, arrow_type
+from app.ingest.date_system import EXCEL_1900, DateOrigin
 from app.ingest.errors import ImportFailed, LimitExceeded, UnsupportedMediaType, field_error
 from app.ingest.header_rows import JOINER, filled_across, header_depth, joined_names
 from app.ingest.models import SheetInfo
@@ -335,15 +336,15 @@ def batches(
     on_problems: Callable[[list[dict[str, Any]]], None],
     *,
     batch_rows: int = BATCH_ROWS,
-    date1904: bool = False,
+    origin: DateOrigin = EXCEL_1900,
     padded: PaddedCells | None = None,
 ) -> Iterator[pa.RecordBatch]:
-    """The sheet's data rows as typed record batches; bad rows are reported and left out. `date1904`: the
-    workbook counts serial dates from 1904 (app.ingest.date_system), as its plain numbers typed as dates do;
+    """The sheet's data rows as typed record batches; bad rows are reported and left out. `origin`: how the
+    workbook counts serial dates (app.ingest.date_system), as its plain numbers typed as dates do;
     `padded`: its numbers shown zero-padded, which text columns take as shown (app.ingest.xlsx_padded)."""
     start_row, start_col = sheet.start or (0, 0)
     kept = [(p, plan.positions[p.index]) for p in plan.columns if p.include]
-    converters = [Converter(p, config, date1904=date1904) for p, _ in kept]
+    converters = [Converter(p, config, origin=origin) for p, _ in kept]
     schema = pa.schema([pa.field(p.name, arrow_type(p)) for p, _ in kept])
     lo, hi = plan.positions[0] - 1 - start_col, plan.positions[-1] - start_col
     rows_iter: Iterator[list[Any]] = islice(sheet.iter_rows(), max(plan.first_data_row - start_row - 1, 0), None)

@@ -28,7 +28,7 @@ from app.ingest import number_range
 from app.ingest.duck import WIDER_THAN_BIGINT, duckdb_type, exact_number_type, ident
 from app.ingest.errors import ImportCancelled
 from app.ingest.notices import note
-from app.ingest.notices.columns import ExactNumbers, NonFiniteNull
+from app.ingest.notices.columns import ExactNumbers, NonFiniteNull, OutOfRangeAsText
 
 #: Bytes read at a time by `scan`; each read also looks at the end of the one before, for a token it cut.
 SCAN_CHUNK_BYTES = 1024 * 1024
@@ -67,8 +67,9 @@ class NumberScan(msgspec.Struct, frozen=True):
 
     #: A `NaN`, `Infinity` or `-Infinity` token (or those letters inside a string: checked when read).
     non_finite: bool
-    #: An integer literal of WIDE_DIGITS digits or more, or a decimal of more than DOUBLE_DIGITS significant
-    #: digits (or such digits inside a string).
+    #: An integer literal of WIDE_DIGITS digits or more, a decimal of more than DOUBLE_DIGITS significant digits,
+    #: or a number no double holds (or such digits inside a longer string; a string that is only such digits, a card
+    #: number or a hex id kept as text, decides nothing: number_range.quoted).
     long_numbers: bool
 
 
@@ -105,7 +106,8 @@ def _has_long_decimal(data: bytes) -> bool:
     while start >= 0:
         end = _ZEROS.match(runs, start + LONG_RUN).end()  # type: ignore[union-attr]
         short = end - start == LONG_RUN and data.startswith(b"0.", start)  # a double below 1, 17 digits at most
-        if not short and _LONG_DECIMAL.search(data, start, end) is not None:
+        in_string = number_range.quoted(data, start, end)
+        if not short and not in_string and _LONG_DECIMAL.search(data, start, end) is not None:
             return True
         start = runs.find(needle, end)
     return False
@@ -119,7 +121,8 @@ def _has_wide_integer(data: bytes) -> bool:
     while start >= 0:
         end = _ZEROS.match(digits, start + WIDE_DIGITS).end()  # type: ignore[union-attr]
         after_point = start > 0 and data[start - 1] == ord(".")
-        if not after_point and (end == len(data) or data[end] not in _NOT_INTEGER_AFTER):
+        in_string = number_range.quoted(data, start, end)  # a card or account number kept as text
+        if not after_point and not in_string and (end == len(data) or data[end] not in _NOT_INTEGER_AFTER):
             return True
         start = digits.find(run, end)
     return False
@@ -252,10 +255,15 @@ def numbers_as_text(columns: list[tuple[str, Any]]) -> dict[str, str]:
 
 
 def typed_numbers(
-    conn: duckdb.DuckDBPyConnection, raw: str, leaves: list[tuple[str, str, str, int | None, str]]
+    conn: duckdb.DuckDBPyConnection,
+    raw: str,
+    leaves: list[tuple[str, str, str, int | None, str]],
+    *,
+    lenient: bool = False,
 ) -> tuple[list[tuple[str, str, str, int | None]], list[str]]:
     """(expression, name, type, scale) of each leaf over `raw` (a source read with `numbers_as_text`), and a
-    warning per column read exactly. A number column holding an integer past BIGINT or a decimal of more than
+    warning per column read exactly. A number no double holds fails with number_out_of_range, or (`lenient`) makes
+    its column text, with a warning. A number column holding an integer past BIGINT or a decimal of more than
     DOUBLE_DIGITS significant digits follows `exact_number_type` (text when it also holds an exponent); the
     others are cast back to their number type. One pass over the records counts what each column holds."""
     numbers = [(expr, kind) for expr, _, _, _, kind in leaves if kind in MAYBE_WIDE]
@@ -273,12 +281,17 @@ def typed_numbers(
         ]
     counted: tuple[Any, ...] = conn.execute(f"SELECT {', '.join(parts)} FROM {raw}").fetchall()[0] if parts else ()
     found = {expr: counted[6 * i : 6 * i + 5] for i, (expr, _) in enumerate(numbers)}
-    for i, (expr, _) in enumerate(numbers):
-        if counted[6 * i + 5]:
-            _raise_out_of_range(conn, raw, expr, next(name for e, name, *_ in leaves if e == expr))
+    beyond = {expr: _first_out_of_range(conn, raw, expr) for i, (expr, _) in enumerate(numbers) if counted[6 * i + 5]}
+    if beyond and not lenient:
+        expr, (row, value) = next(iter(beyond.items()))
+        raise number_range.number_out_of_range(row, next(name for e, name, *_ in leaves if e == expr), value)
     typed: list[tuple[str, str, str, int | None]] = []
     warnings = []
     for expr, name, ours, scale, kind in leaves:
+        if expr in beyond:  # lenient: the column as text, the literal as written (quoted in the text copy)
+            typed.append((expr, name, "string", None))
+            warnings.append(note(OutOfRangeAsText(column=name, row=beyond[expr][0], value=beyond[expr][1])))
+            continue
         if kind not in MAYBE_WIDE:
             typed.append((expr, name, ours, scale))
             continue
@@ -293,13 +306,13 @@ def typed_numbers(
     return typed, warnings
 
 
-def _raise_out_of_range(conn: duckdb.DuckDBPyConnection, raw: str, expr: str, name: str) -> None:
-    """Raise number_range's error for the first record of `raw` whose `expr` no double holds."""
+def _first_out_of_range(conn: duckdb.DuckDBPyConnection, raw: str, expr: str) -> tuple[int, str]:
+    """The first record of `raw` whose `expr` no double holds, and that literal."""
     row, value = conn.execute(
         f"SELECT n, v FROM (SELECT row_number() OVER () AS n, {expr} AS v FROM {raw}) "
         f"WHERE {number_range.out_of_range_sql('v')} ORDER BY n LIMIT 1"
     ).fetchall()[0]
-    raise number_range.number_out_of_range(row, name, value)
+    return row, value
 
 
 def exact_warning(name: str, kind: str, scale: int | None) -> str:

@@ -263,6 +263,7 @@ def records(
     *,
     long_numbers: bool,
     text_path: str | None = None,
+    lenient: bool = False,
 ) -> tuple[str, list[Leaf], list[str]]:
     """The records' `read_json(...)` source, a Leaf for every leaf of their nested objects, and warnings.
 
@@ -283,7 +284,7 @@ def records(
         return source, [_as_typed(leaf, kind) for leaf, kind in found], []
     raw = read_call(text_path or path, mode, limits, sample_size=-1, columns=numbers_as_text(columns))
     described = [(leaf.expr, leaf.name, leaf.type, leaf.scale, kind) for leaf, kind in found]
-    numbers, warnings = typed_numbers(conn, raw, described)
+    numbers, warnings = typed_numbers(conn, raw, described, lenient=lenient)
     return raw, [Leaf(*typed) for typed in numbers], warnings
 
 

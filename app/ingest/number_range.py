@@ -1,17 +1,19 @@
 """Numbers no double holds in a JSON number.
 
 `1e400` in a JSON number or a CSV float column became +infinity (shown as null) and `1e-400` became 0.0, both
-silently. Such a literal in a JSON number now fails the import (and the preview) naming its row, column and
+silently. Such a literal in a JSON number now fails a strict import (and preview) naming its row, column and
 value: there is no number type it could be kept in (a float overflows, a decimal holds 38 digits), and reading
-the whole column as text would hide the other values' numbers.
+the whole column as text unasked would hide the other values' numbers. A lenient one reads that column as text,
+with a notice naming the value (OutOfRangeAsText), as a CSV's does (app.ingest.csv_range).
 
 It is kept cheap: `may_hold` looks at the bytes at C speed (bytes.translate and find) for an exponent of three or
 more digits or a run of 309 or more digits; only a file it flags is read again as text, where OUT_OF_RANGE_SQL
 finds the row.
 
-A CSV float column is not checked (yet): hex digests and ids (`36660e5985`) have the shape of such literals, so
-the byte check flagged most files with such a column and each was read again as text for its float columns (the
-256 MiB bench CSV: import 1.98 -> 2.93 s). A check that costs nothing there needs the COPY's own statistics.
+A CSV float column is not checked by `may_hold`: hex digests and ids (`36660e5985`) have the shape of such
+literals, so the byte check flagged most files with such a column and each was read again as text for its float
+columns (the 256 MiB bench CSV: import 1.98 -> 2.93 s). The COPY's own statistics find it there
+(app.ingest.csv_range), with `out_of_range_sql` and `number_out_of_range` from here.
 """
 
 from __future__ import annotations
@@ -64,12 +66,21 @@ def may_hold(data: bytes) -> bool:
 
 
 def _alone(data: bytes, start: int, end: int) -> bool:
-    """Whether data[start:end] is a whole value, not part of a word: hex digests and ids (`c81e728d9d`,
-    `550e8400-e29b-…`) hold digit-e-digit runs that read as huge exponents, and flagged most files with such a
-    column, each then read again as text (a 256 MiB CSV's import 1.98 -> 2.93 s)."""
+    """Whether data[start:end] is a whole number value, not part of a word nor a JSON string: hex digests and ids
+    (`c81e728d9d`, `550e8400-e29b-…`, `"36660e5985"`) hold digit-e-digit runs that read as huge exponents, and
+    flagged most files with such a column, each then read again as text (a 256 MiB CSV's import 1.98 -> 2.93 s;
+    a JSON file's every number column read as text for one text column of such ids). A JSON number never touches
+    a quote (`quoted`): a string's text is read as text whatever it spells, so it decides nothing."""
     before = data[start - 1 : start] if start else b""
     after = data[end : end + 1]
-    return not (before.isalnum() or before in (b"_", b".")) and not (after.isalnum() or after in (b"_", b".", b"-"))
+    word = before.isalnum() or before in (b"_", b".") or after.isalnum() or after in (b"_", b".", b"-")
+    return not word and not quoted(data, start, end)
+
+
+def quoted(data: bytes, start: int, end: int) -> bool:
+    """Whether the token data[start:end] touches a double quote: JSON text (a string's whole value such as
+    "1e500" or "6222021234567890123"), never a JSON number, which a delimiter or space always ends."""
+    return data[start - 1 : start] == b'"' or data[end : end + 1] == b'"'
 
 
 def file_may_hold(path: str, chunk_bytes: int = 1024 * 1024) -> bool:

@@ -18,16 +18,18 @@ import msgspec
 from app.ingest import (
     codes,
     csv_problems,
+    csv_range,
     csv_reader,
     csv_select,
     excel_reader,
     json_numbers,
     json_reader,
 )
+from app.ingest.biff_padded import workbook_padded_cells
 from app.ingest.columns import as_columns, effective, json_shown, mixed_text_warnings
 from app.ingest.config import DuckDBSettings, ImportConfig, ImportLimits
 from app.ingest.csv_footer import footer_offset, footer_start, footer_warning, tail_text
-from app.ingest.date_system import is_date1904
+from app.ingest.date_system import date_origin
 from app.ingest.duck import connect
 from app.ingest.errors import ImportFailed, LimitExceeded
 from app.ingest.json_budget import ReadBudget
@@ -41,7 +43,7 @@ from app.ingest.sniff import Sniffed, sniff
 from app.ingest.suggest import csv_footer, csv_title_block, excel_suggestions, suggested_config, text_suggestions
 from app.ingest.textio import CR_CHECK_BYTES, as_lf, line_ends_warning, odd_line_ends, read_text_prefix
 from app.ingest.xlsx_errors import error_text_copy
-from app.ingest.xlsx_padded import PREVIEW_SCAN_BYTES, padded_cells
+from app.ingest.xlsx_padded import PREVIEW_SCAN_BYTES
 
 #: Bytes of a text file a preview reads at most.
 PREVIEW_BYTES = 4 * 1024 * 1024
@@ -127,15 +129,15 @@ def _excel(
         if cut_copy and (sheet is None or not head_suffices(sheet, config, rows)):
             return _excel(path, sniffed, config, limits, rows, work, cut=False)
         # The original sheet's (not the cut copy's), as the import does, within a bound: the API's work is bounded.
-        padded = padded_cells(path, sniffed.kind, index, max_bytes=PREVIEW_SCAN_BYTES)
+        padded = workbook_padded_cells(path, sniffed.kind, index, max_bytes=PREVIEW_SCAN_BYTES)
         plan = excel_reader.detect(sheet, index, config, padded)
         problems: list[dict[str, Any]] = []
         head = msgspec.structs.replace(plan, limit=min(plan.limit or rows, rows))
         values: list[list[Any]] = []
         if rows:
-            date1904 = is_date1904(path, sniffed.kind)
+            origin = date_origin(path, sniffed.kind)
             for batch in excel_reader.batches(
-                sheet, head, config, problems.extend, batch_rows=rows, date1904=date1904, padded=padded
+                sheet, head, config, problems.extend, batch_rows=rows, origin=origin, padded=padded
             ):
                 values += [[json_shown(v) for v in row.values()] for row in batch.to_pylist()]
         whole = cut_copy is None or all_rows(sheet, sheets[index])
@@ -187,6 +189,14 @@ def _csv(
         try:
             plan = csv_reader.detect(conn, str(head), "utf-8", config, limits)
             values = conn.execute(csv_select.select_sql(plan, config, limits, limit=rows)).fetchall() if rows else []
+            if suspects := csv_range.shown_infinite(plan, values):  # 1e400 read as infinity, or a written inf
+                table, _, _ = csv_select.retyped_cells(plan, config, limits)
+                if found := csv_range.first_out_of_range(conn, table, suspects):
+                    if config.on_error == "strict":
+                        raise csv_range.refused(plan, found)
+                    plan, kept = csv_range.as_text(plan, found)
+                    warnings += kept
+                    values = conn.execute(csv_select.select_sql(plan, config, limits, limit=rows)).fetchall()
         except duckdb.Error as exc:
             raise csv_problems.read_error(exc, limits) from exc
         _, problems = csv_problems.rejects(conn, plan.header_line)
@@ -219,16 +229,7 @@ def _csv(
         columns=as_columns(c for c in plan.columns if not c.source.startswith("__outside_")),
         rows=[[json_shown(v) for v in row] for row in values],
         warnings=warnings,
-        config=effective(
-            config,
-            plan.columns,
-            format="csv",
-            encoding=encoding,
-            delimiter=plan.delimiter,
-            quote=plan.quote,
-            escape=plan.escape,
-            header_row=plan.header_row,
-        ),
+        config=csv_reader.effective_config(config, plan, encoding),
         suggestions=suggestions,
         suggested_config=suggested_config(config, suggestions),
     )
@@ -285,6 +286,7 @@ def _json(
                 config.flatten_separator,
                 long_numbers=long_numbers,
                 text_path=text_path,
+                lenient=config.on_error == "lenient",
             )
             warnings += number_warnings
             planned, exprs, name_warnings = json_reader.plan(leaves, config)

@@ -4,12 +4,13 @@ strict import fails listing them as it does a CSV's rejected rows."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import duckdb
 
 from app.ingest.columns import Planned
-from app.ingest.duck import literal
+from app.ingest.duck import ident, literal
 from app.ingest.errors import MAX_PROBLEMS, problem
 
 #: The row number column of the table the problems query reads.
@@ -50,3 +51,23 @@ def first_problems(conn: duckdb.DuckDBPyConnection, problems: str) -> list[dict[
     """The first problems `problems` finds, in row order, as a strict import lists them."""
     rows = conn.execute(f"SELECT * FROM ({problems}) ORDER BY row LIMIT {MAX_PROBLEMS}").fetchall()
     return [problem(*row) for row in rows]
+
+
+def first_where(
+    conn: duckdb.DuckDBPyConnection,
+    table: str,
+    columns: list[Planned],
+    value: Callable[[Planned, str], str],
+    where: Callable[[Planned, str], str],
+) -> dict[str, tuple[int, str]]:
+    """By source, the first (row, value) of each of `columns` of `table` (rows numbered ROW) where `where` holds:
+    one scan for them all. `value` and `where` give the SQL for a column from its plan and quoted name."""
+    if not columns:
+        return {}
+    parts = ", ".join(
+        f"arg_min(struct_pack(r := {ROW}, v := {value(p, ident(p.source))}), {ROW}) "
+        f"FILTER (WHERE {where(p, ident(p.source))})"
+        for p in columns
+    )
+    found = conn.execute(f"SELECT {parts} FROM {table}").fetchall()[0]
+    return {p.source: (first["r"], first["v"]) for p, first in zip(columns, found, strict=True) if first is not None}

@@ -1,4 +1,5 @@
-"""Numbers an xlsx/xlsm sheet shows zero-padded (number format `000000`, `"0"00000`): read as the text it shows.
+"""Numbers an xlsx/xlsm sheet shows zero-padded (number format `000000`, `"0"00000`, `"No."0000`, `0000"号"`): read
+as the text it shows, literal text and all.
 
 Chinese exports keep postal codes, stock codes and ID fragments as numbers formatted so: Excel shows 000123,
 the cell holds 123, and calamine (which exposes no number formats) gave 123, in the preview's sample too, so the
@@ -10,7 +11,7 @@ cells as they are), in the preview and the import alike; a column the configurat
 the numbers.
 
 A workbook with no such format costs one read of its styles' head. Cells without an `r` reference are not
-placed (Excel and openpyxl write it); xls, xlsb and ods are not covered.
+placed (Excel and openpyxl write it); xls and xlsb are read by app.ingest.biff_padded, an ods is not covered.
 """
 
 from __future__ import annotations
@@ -51,9 +52,12 @@ _NUM_FMT = re.compile(rb"<(?:\w+:)?numFmt\b[^>]*?\bnumFmtId=\"(\d+)\"[^>]*?\bfor
 _CELL_XFS = re.compile(rb"<(?:\w+:)?cellXfs\b.*?</(?:\w+:)?cellXfs>", re.S)
 _XF = re.compile(rb"<(?:\w+:)?xf\b([^>]*)>")
 _XF_FORMAT = re.compile(rb"\bnumFmtId=\"(\d+)\"")
-#: A padding format: zero placeholders and literal digits (quoted, or escaped with a backslash), nothing else.
-_PADDING = re.compile(r'(?:0|"[0-9]+"|\\[0-9])+')
-_PART = re.compile(r'0|"([0-9]+)"|\\([0-9])')
+#: Characters Excel shows as themselves in a number format without quotes (`000-0000`, `(000)`).
+_BARE = r"[$+(:^'{<=\-/)!&~}> ]"
+#: A padding format: zero placeholders and literal text (quoted, escaped with a backslash, or a bare character
+#: from _BARE: `"No."0000`, `0000"号"`, `"86"0000`, `000\-0000`), nothing else.
+_PADDING = re.compile(rf'(?:0|"[^"]*"|\\.|{_BARE})+')
+_PART = re.compile(rf'0|"([^"]*)"|\\(.)|({_BARE})')
 
 
 class Padding(msgspec.Struct, frozen=True):
@@ -155,7 +159,7 @@ def padding(code: str) -> Padding | None:
     """The padding format `code` (XML-unescaped) is, or None."""
     if _PADDING.fullmatch(code) is None:
         return None
-    parts = tuple(None if m[0] == "0" else (m[1] or m[2]) for m in _PART.finditer(code))
+    parts = tuple(None if m[0] == "0" else next(g for g in m.groups() if g is not None) for m in _PART.finditer(code))
     return Padding(code, parts) if parts.count(None) >= MIN_PLACEHOLDERS else None
 
 
@@ -241,16 +245,22 @@ def _scan(
             )
         for letters, row_text, style in found:
             column = columns.get(letters) or columns.setdefault(letters, column_index(letters.decode()))
-            row, padding_ = int(row_text), styles[int(style)]
-            column_runs = runs.get(column)
-            if column_runs is None:
-                runs[column] = [(row, row, padding_)]
-                count += 1
-                continue
-            first, last, current = column_runs[-1]
-            if (current is padding_ and last >= row - 1) or count >= MAX_RUNS:
-                column_runs[-1] = (first, max(row, last), current)
-            else:
-                column_runs.append((row, row, padding_))
-                count += 1
+            count = add_cell(runs, column, int(row_text), styles[int(style)], count)
     return runs
+
+
+def add_cell(
+    runs: dict[int, list[tuple[int, int, Padding]]], column: int, row: int, padding_: Padding, count: int
+) -> int:
+    """Add the padded cell at 1-based `row` and `column` to `runs` (rows in order per column), `count` runs so far
+    (past MAX_RUNS a column's last run is stretched); the count after."""
+    column_runs = runs.get(column)
+    if column_runs is None:
+        runs[column] = [(row, row, padding_)]
+        return count + 1
+    first, last, current = column_runs[-1]
+    if (current is padding_ and last >= row - 1) or count >= MAX_RUNS:
+        column_runs[-1] = (first, max(row, last), current)
+        return count
+    column_runs.append((row, row, padding_))
+    return count + 1

@@ -93,6 +93,28 @@ def test_upload_import_rows_pipeline_and_download_through_s3(
     assert (settings.cache_path / output).read_bytes() == S3Store(settings.data_root).get(output)
 
 
+def test_a_lenient_import_that_writes_its_data_twice_publishes_the_second(
+    client: TestClient, parts: Engine_, settings: Settings
+) -> None:
+    """A lenient CSV import whose float column holds 1e400 reads it again as text (app.ingest.csv_range): its first
+    data file had gone to the store as DuckDB wrote it, so the worker imports again without streaming and uploads
+    the local file (workers.ingest_job, SinkSpent)."""
+    # Given a CSV whose float column holds a number no float holds
+    dataset = upload(client, b"id,v\n1,1.5\n2,1e400\n3,2.5\n", filename="huge.csv")
+    # When it is imported leniently with the data root in S3
+    run = run_import(client, parts, dataset["id"], {"on_error": "lenient"})
+    # Then the run succeeds and the version in the bucket holds the column as text, every value as written
+    assert run["status"] == "SUCCEEDED", run
+    rows = client.get(f"/api/v1/datasets/{dataset['id']}/rows", params={"limit": 3}).json()
+    assert rows["rows"] == [[1, "1.5"], [2, "1e400"], [3, "2.5"]]
+    assert (
+        len(
+            [key for key in objects(settings, dataset_prefix(uuid.UUID(dataset["id"]))) if key.endswith("data.parquet")]
+        )
+        == 1
+    )
+
+
 def test_an_import_meeting_the_store_gone_fails_retryably_and_publishes_nothing(
     client: TestClient, parts: Engine_, settings: Settings, monkeypatch: pytest.MonkeyPatch, s3_server: SeaweedS3
 ) -> None:

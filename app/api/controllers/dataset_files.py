@@ -22,7 +22,7 @@ from app.domain import files as data_files
 from app.domain.dataset_reader import ROW_CELL_CHARS, Reader
 from app.domain.permissions import Permission
 from app.ingest.bounded import bounded, request_limits
-from app.ingest.importer import REJECTS_SCHEMA
+from app.ingest.import_job import REJECTS_SCHEMA
 from app.paths import DATA_FILE, REJECTS_FILE, resolved_root
 from app.settings import Settings
 

@@ -237,8 +237,22 @@ class KeptAsText(Notice, tag="kept_as_text"):
         )
 
 
+class OutOfRangeAsText(Notice, tag="out_of_range_as_text"):
+    """A CSV float column read as text because a value is a number no float holds (1e400 read as infinity)."""
+
+    column: str
+    row: int
+    value: str
+
+    def text(self) -> str:
+        return (
+            f"column {self.column!r} holds a number no float holds (row {self.row}: {self.value!r}, which would "
+            "change as a float): imported as text, every value as written"
+        )
+
+
 class CodesCheckedAtImport(Notice, tag="codes_checked_at_import"):
-    """A preview shows a column of fixed-width codes as a number (`kind`); the rows past the sample decide."""
+    """A preview shows a column of codes written as digits as a number (`kind`); the rows past the sample decide."""
 
     column: str
     kind: str
@@ -251,7 +265,7 @@ class CodesCheckedAtImport(Notice, tag="codes_checked_at_import"):
             else ("a strict import fails naming it")
         )
         return (
-            f"column {self.column!r} holds codes of one width in the sampled rows: previewed as {self.kind}; the "
+            f"column {self.column!r} holds codes written as digits in the sampled rows: previewed as {self.kind}; the "
             "import checks the rows past them, and a value there written with a leading zero (such as 000001) would "
             f"change as a number, so {then}; type the column string to keep every code as written"
         )

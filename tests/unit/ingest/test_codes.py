@@ -152,7 +152,7 @@ def test_the_preview_of_a_code_column_says_the_import_decides_past_the_sampled_r
     path = stocks(tmp_path / "stocks.csv", ["000001,平安银行,1"])
     lenient = preview(path, "stocks.csv", ImportConfig(on_error="lenient"), limits)
     assert next(c.type for c in lenient.columns) == "integer"
-    said = [w for w in lenient.warnings if w.startswith("column 'code' holds codes of one width")]
+    said = [w for w in lenient.warnings if w.startswith("column 'code' holds codes written as digits")]
     assert len(said) == 1
     assert "a lenient import reads the column as text, every value as written" in said[0]
     assert not [w for w in lenient.warnings if "'qty'" in w]  # counts of varying width are no codes
@@ -162,6 +162,24 @@ def test_the_preview_of_a_code_column_says_the_import_decides_past_the_sampled_r
     small.write_text("code,qty\n600519,1\n601318,2\n")
     shown = preview(small, "small.csv", ImportConfig(on_error="lenient"), limits)
     assert shown.columns[0].type == "integer"
-    assert not [w for w in shown.warnings if "codes of one width" in w]
+    assert not [w for w in shown.warnings if "codes written as digits" in w]
     exact = preview(stocks(tmp_path / "exact.csv", []), "exact.csv", ImportConfig(on_error="lenient"), limits)
-    assert not [w for w in exact.warnings if "codes of one width" in w]
+    assert not [w for w in exact.warnings if "codes written as digits" in w]
+
+
+def test_codes_of_varying_widths_are_checked_past_the_sample_too(tmp_path: Path, run_import, limits):
+    """Postal and account codes of several widths (12345, 123456 in the sample, then 0012345) lost their zeros:
+    a column whose sampled digits are never under VARYING_MIN_WIDTH wide is checked as codes of one width are."""
+    path = tmp_path / "accounts.csv"
+    sampled = [f"{12345 + i * 7 if i % 2 else 123456 + i},{i % 50},{i + 1}" for i in range(SAMPLE_ROWS)]
+    path.write_text("\n".join(["account,qty,id", *sampled, "0012345,1,0", "7654321,2,99999"]) + "\n")
+    plan = detect(duckdb.connect(), str(path), "utf-8", ImportConfig(), limits)
+    assert plan.codes == ["account"]  # counts and ids counted from 1 reach single digits: not codes
+    with pytest.raises(ImportFailed) as caught:
+        run_import(path)
+    assert [(e["row"], e["column"], e["value"]) for e in caught.value.errors] == [
+        (SAMPLE_ROWS + 2, "account", "0012345")
+    ]
+    lenient = run_import(path, on_error="lenient")
+    assert [r["account"] for r in rows_of(lenient)][-2:] == ["0012345", "7654321"]
+    assert pq.read_schema(lenient.data_path).field("id").type == "int64"

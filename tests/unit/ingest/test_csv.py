@@ -56,7 +56,7 @@ def test_numbers_too_long_for_a_64_bit_integer_keep_every_digit_as_decimal_or_te
 
 
 def test_the_parquet_is_zstd_with_parquet_2_encodings(tmp_path: Path, run_import):
-    # fewer bytes to upload on an S3 data root (app.ingest.importer.PARQUET_OPTIONS); read back by pyarrow
+    # fewer bytes to upload on an S3 data root (app.ingest.import_job.PARQUET_OPTIONS); read back by pyarrow
     result = run_import(write(tmp_path / "sales.csv", SALES))
     meta = pq.ParquetFile(result.data_path).metadata
     chunks = [meta.row_group(0).column(k) for k in range(meta.num_columns)]

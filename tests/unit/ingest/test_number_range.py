@@ -1,15 +1,19 @@
 """Numbers no double holds: `1e400` became +infinity (shown as null) and `1e-400` became 0.0, silently, in a JSON
-number. One rule now refuses both, naming the row, the column and the value (a CSV float column is not checked:
-see app.ingest.number_range)."""
+number. One rule now refuses both, naming the row, the column and the value (a CSV float column's: see
+test_csv_range)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from app.ingest import ImportConfig, ImportLimits, preview
+from app.ingest.json_numbers import NumberScan, scan
 from app.ingest.number_range import NumberOutOfRange, may_hold, out_of_range
+from tests.unit.ingest.conftest import rows_of
 
 CASES = [
     ("over.ndjson", '{"id": 1, "v": 1.5}\n{"id": 2, "v": 1e400}\n', 2, "v", "infinity"),
@@ -54,3 +58,34 @@ def test_the_rule_on_literals():
     assert not any(out_of_range(literal) for literal in ["1.7e308", "5e-324", "0e-999", "0.0", "abc"])
     assert all(may_hold(data) for data in [b'{"v": 12.5e+400}', b"a,0." + b"0" * 400 + b"1\n"])
     assert not may_hold(b'{"v": 1.5e300, "w": 12e-99, "x": "e400"}')
+
+
+def test_a_text_column_spelling_such_numbers_decides_nothing_for_the_file(tmp_path: Path, run_import):
+    """A JSON string is text whatever it spells: a column of hex ids (`"36660e5985"` reads as 36660e5985, past a
+    double's range), of `"1e500"` or of 19-digit card numbers sent the whole file down the slow path (a copy with
+    the long numbers quoted, every number column read as text and checked). Only a JSON number decides now."""
+    assert not may_hold(b'{"id": "36660e5985", "v": 1.5}')
+    assert not may_hold(b'{"id": "1e500", "w": "-2E999"}')
+    assert may_hold(b'{"id": "x", "v": 1e500}')
+    assert may_hold(b'[1e500,"x"]')
+    path = tmp_path / "ids.ndjson"
+    rows = [{"id": "36660e5985", "code": "1e500", "card": "6222021234567890123", "v": n + 0.5} for n in range(3)]
+    path.write_text("\n".join(json.dumps(row) for row in rows) + "\n")
+    assert scan(str(path)) == NumberScan(non_finite=False, long_numbers=False)
+    result = run_import(path)
+    assert [c.type for c in result.columns] == ["string", "string", "string", "float"]
+    assert result.warnings == []
+
+
+def test_a_lenient_json_import_keeps_such_a_column_as_text(tmp_path: Path, limits: ImportLimits, run_import):
+    """The rule a lenient CSV import follows (test_csv_range): the column as text, with a notice naming the value."""
+    path = tmp_path / "over.ndjson"
+    path.write_text('{"id": 1, "v": 1.5}\n{"id": 2, "v": 1e400}\n{"id": 3, "v": -2}\n')
+    result = run_import(path, on_error="lenient")
+    assert [(c.name, c.type) for c in result.columns] == [("id", "integer"), ("v", "string")]
+    assert [r["v"] for r in rows_of(result)] == ["1.5", "1e400", "-2"]
+    notices = [n for n in msgspec.to_builtins(result.notices) if n["code"] == "out_of_range_as_text"]
+    assert [(n["column"], n["row"], n["value"]) for n in notices] == [("v", 2, "1e400")]
+    shown = preview(path, path.name, ImportConfig(on_error="lenient"), limits)
+    assert [c.type for c in shown.columns] == ["integer", "string"]
+    assert "out_of_range_as_text" in [n["code"] for n in msgspec.to_builtins(shown.notices)]

@@ -14,6 +14,7 @@ from app.ingest.notices.columns import ZeroPadded
 from app.ingest.xlsx_copy import CHUNK
 from app.ingest.xlsx_padded import padded_cells, padding
 from tests.unit.ingest.conftest import rows_of, write_xlsx
+from tests.workbook_files import xls_workbook, xlsb_workbook
 
 openpyxl = pytest.importorskip("openpyxl")
 
@@ -81,7 +82,13 @@ def test_a_workbook_with_no_padding_format_reads_only_its_styles(tmp_path: Path)
         ("000000", 122.5, "000123"),
         ('"0"00000', 123, "000123"),
         ('"86"0000', 7, "860007"),
-        ("00\\-00", 1234, None),  # a dash is not a digit: not a padding format
+        ("00\\-00", 1234, "12-34"),  # literal text, escaped, quoted or bare, is shown as Excel shows it
+        ('"No."0000', 123, "No.0123"),
+        ('0000"号"', 12, "0012号"),
+        ("000-0000", 1234567, "123-4567"),
+        ('"SH"000000', -5, "-SH000005"),
+        ('"No."0', 5, None),  # one placeholder pads nothing
+        ("00#", 5, None),
         ("0", 5, None),
         ("0.00", 5, None),
         ("000;-000", 5, None),
@@ -130,3 +137,31 @@ def test_the_padded_columns_warning_carries_its_code(tmp_path: Path, limits: Imp
     path = _book(tmp_path / "codes.xlsx", [["code"], [123], [4567]], {"A2": "000000", "A3": "000000"})
     shown = preview(path, "codes.xlsx", ImportConfig(), limits)
     assert [n for n in shown.notices if isinstance(n, ZeroPadded)] == [ZeroPadded(column="code", format="000000")]
+
+
+def test_padded_formats_with_literal_text_import_as_the_text_excel_shows(tmp_path: Path, run_import):
+    """`"No."0000` and `0000"号"` show 123 as No.0123 and 0123号: the number alone (123) lost the padding."""
+    rows = [["no", "hao"], [123, 45], [9876, 6]]
+    formats = {"A2": '"No."0000', "A3": '"No."0000', "B2": '0000"号"', "B3": '0000"号"'}
+    result = run_import(_book(tmp_path / "literal.xlsx", rows, formats))
+    assert [c.type for c in result.columns] == ["string", "string"]
+    assert [[r["no"], r["hao"]] for r in rows_of(result)] == [["No.0123", "0045号"], ["No.9876", "0006号"]]
+
+
+@pytest.mark.parametrize("write", [xls_workbook, xlsb_workbook], ids=["xls", "xlsb"])
+def test_an_xls_or_xlsb_reads_its_padded_numbers_as_shown_too(tmp_path: Path, limits: ImportLimits, run_import, write):
+    """python-calamine exposes no number formats: an xls's FORMAT/XF records and an xlsb's styles.bin are read for
+    them (app.ingest.biff_padded), as an xlsx's styles are; 000123 and No.0005 were imported as 123 and 5."""
+    kind = write.__name__[:-9]
+    rows = [["code", "no", "qty"], [123, 5, 7], [600519, 12, 8], [1, 123456, 9]]
+    formats = {(1, 0): "000000", (2, 0): "000000", (3, 0): "000000", (1, 1): '"No."0000', (2, 1): '"No."0000'}
+    path = write(tmp_path / f"codes.{kind}", rows, formats=formats)
+    expected = [["000123", "No.0005", 7], ["600519", "No.0012", 8], ["000001", "123456", 9]]
+    shown = preview(path, path.name, ImportConfig(), limits)
+    assert [c.type for c in shown.columns] == ["string", "string", "integer"]
+    assert shown.rows == expected
+    result = run_import(path)
+    assert [[r["code"], r["no"], r["qty"]] for r in rows_of(result)] == expected
+    assert any("'code'" in w and "zero-padded" in w for w in result.warnings)
+    plain = write(tmp_path / f"plain.{kind}", rows)  # no such format: numbers, as before
+    assert [c.type for c in run_import(plain).columns] == ["integer", "integer", "integer"]

@@ -375,6 +375,33 @@ def test_plain_number_serials_in_an_ods_follow_its_null_date(tmp_path: Path, lim
     assert [r["d"] for r in rows_of(run_import(unset, columns=typed))] == [dt.date(2024, 1, 5)]
 
 
+def test_ods_serials_count_from_any_null_date_with_no_1900_leap_day(tmp_path: Path, limits: ImportLimits, run_import):
+    """An ods counts day N as its null date plus N days (OpenDocument 1.2, 9.4.2), with no 1900-02-29: Excel's
+    correction below serial 60 moved LibreOffice's serial 1 (1899-12-31) to 1900-01-01, and a null date other
+    than 1899-12-30 or 1904-01-01 (StarCalc 1.0's 1900-01-01) was counted from 1899-12-30, two days early."""
+    typed = {"d": ColumnSpec(type="datetime")}
+    early = ods_workbook(tmp_path / "early.ods", {"S": [["d"], [1], [59], [60], [61], [-1], [0.5]]})
+    assert [r["d"] for r in rows_of(run_import(early, columns=typed))] == [
+        dt.datetime(1899, 12, 31),
+        dt.datetime(1900, 2, 27),
+        dt.datetime(1900, 2, 28),
+        dt.datetime(1900, 3, 1),
+        dt.datetime(1899, 12, 29),
+        dt.datetime(1899, 12, 30, 12),
+    ]
+    starcalc = ods_workbook(tmp_path / "starcalc.ods", {"S": [["d"], [0], [1], [45294]]}, null_date="1900-01-01")
+    expected = [dt.datetime(1900, 1, 1), dt.datetime(1900, 1, 2), dt.datetime(2024, 1, 5)]
+    assert [r["d"] for r in rows_of(run_import(starcalc, columns=typed))] == expected
+    shown = preview(starcalc, "starcalc.ods", ImportConfig(columns=typed), limits)
+    assert [row[0] for row in shown.rows] == [d.isoformat() for d in expected]
+    excel = write_xlsx(tmp_path / "excel.xlsx", {"S": [["d"], [1], [59], [61]]})  # Excel's own count is kept
+    assert [r["d"] for r in rows_of(run_import(excel, columns=typed))] == [
+        dt.datetime(1900, 1, 1),
+        dt.datetime(1900, 2, 28),
+        dt.datetime(1900, 3, 1),
+    ]
+
+
 def test_a_decimal_column_without_decimal_places_shows_its_values_as_written_in_previews_and_row_pages(
     tmp_path: Path, limits: ImportLimits, run_import
 ):

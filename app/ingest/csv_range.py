@@ -1,0 +1,106 @@
+"""A CSV float column holding a number no double holds (`1e400`, `-1e400`), which DuckDB reads as an infinity.
+
+Found after the COPY at no cost to a file without one: DuckDB leaves out the min or max statistic of a DOUBLE
+column chunk that an infinity or a NaN would be, so the data file's footer names the float columns that may hold one
+(`suspect_columns`). Only those columns of such a file are read again, as text, for a literal number_range's
+rule refuses (`first_out_of_range`): a written `inf` or `NaN` is kept as it was. A strict import then fails with
+number_out_of_range naming row, column and value, as a JSON number does; a lenient one reads the column as text,
+every value as written, and says so.
+
+`1e-400`, which reads as 0, is not found: nothing in the typed read tells it from a written 0, and reading every
+float column as text costs a quarter more import CPU. It differs from 0 by less than any double's resolution.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import duckdb
+import msgspec
+
+from app.ingest import number_range, retyped
+from app.ingest.columns import Planned
+from app.ingest.config import ImportConfig, ImportLimits
+from app.ingest.csv_reader import CsvPlan
+from app.ingest.csv_select import retyped_cells
+from app.ingest.duck import literal
+from app.ingest.notices import note
+from app.ingest.notices.columns import OutOfRangeAsText
+
+#: A float column's first number no double holds: (row, value) by source column.
+Found = dict[str, tuple[int, str]]
+
+
+def float_columns(plan: CsvPlan) -> list[Planned]:
+    """The included float columns of `plan`."""
+    return [p for p in plan.columns if p.include and p.type == "float"]
+
+
+def suspect_columns(conn: duckdb.DuckDBPyConnection, parquet: str, plan: CsvPlan) -> list[Planned]:
+    """The float columns of the data file `parquet` (written from `plan`'s included columns, in order) with a
+    chunk that holds values but lacks a min or a max statistic, or has an infinite one: those that may hold an
+    infinity (DuckDB leaves out the bound an infinity or a NaN would be)."""
+    positions = {position: p for position, p in enumerate(c for c in plan.columns if c.include) if p.type == "float"}
+    if not positions:
+        return []
+    infinite = literal(["inf", "-inf", "Infinity", "-Infinity"])
+    rows = conn.execute(
+        f"SELECT DISTINCT column_id FROM parquet_metadata({literal(parquet)}) "
+        f"WHERE column_id IN (SELECT unnest(?)) AND num_values > stats_null_count AND (stats_min_value IS NULL "
+        f"OR stats_max_value IS NULL "
+        f"OR list_contains({infinite}, stats_min_value) OR list_contains({infinite}, stats_max_value))",
+        [sorted(positions)],
+    ).fetchall()
+    return [positions[int(row[0])] for row in sorted(rows)]
+
+
+def found_in(
+    conn: duckdb.DuckDBPyConnection, parquet: str, plan: CsvPlan, config: ImportConfig, limits: ImportLimits
+) -> Found:
+    """The first number no double holds in each float column of the data file `parquet` written from `plan`:
+    nothing is read unless its footer says a column may hold an infinity."""
+    suspects = suspect_columns(conn, parquet, plan)
+    return first_out_of_range(conn, retyped_cells(plan, config, limits)[0], suspects) if suspects else {}
+
+
+def shown_infinite(plan: CsvPlan, rows: Sequence[Sequence[Any]]) -> list[Planned]:
+    """The float columns of `plan` where a preview's `rows` (its included columns, in order) show an infinity."""
+    kept = [p for p in plan.columns if p.include]
+    return [
+        p
+        for position, p in enumerate(kept)
+        if p.type == "float" and any(isinstance(row[position], float) and math.isinf(row[position]) for row in rows)
+    ]
+
+
+def first_out_of_range(conn: duckdb.DuckDBPyConnection, table: str, columns: list[Planned]) -> Found:
+    """By source, the first (row, value) of each of `columns` of `table` (every column as text, rows numbered
+    `__ingest_row`) that no double holds (number_range.out_of_range_sql): one scan for them all."""
+    return retyped.first_where(
+        conn,
+        table,
+        columns,
+        lambda _, text: f"trim({text})",
+        lambda _, text: number_range.out_of_range_sql(f"trim({text})"),
+    )
+
+
+def refused(plan: CsvPlan, found: Found) -> number_range.NumberOutOfRange:
+    """The error a strict read raises for the first of `found` (by row)."""
+    by_source = {p.source: p for p in plan.columns}
+    source, (row, value) = min(found.items(), key=lambda item: item[1][0])
+    return number_range.number_out_of_range(row, by_source[source].name, value)
+
+
+def as_text(plan: CsvPlan, found: Found) -> tuple[CsvPlan, list[str]]:
+    """For a lenient read: `plan` with the columns of `found` read as text, and the notices saying so."""
+    columns = [msgspec.structs.replace(p, type="string", scale=None) if p.source in found else p for p in plan.columns]
+    kept = [p for p in plan.as_text if p not in found]
+    warnings = [
+        note(OutOfRangeAsText(column=p.name, row=found[p.source][0], value=found[p.source][1]))
+        for p in plan.columns
+        if p.source in found
+    ]
+    return msgspec.structs.replace(plan, columns=columns, as_text=kept), warnings

@@ -1,0 +1,107 @@
+"""A JSON file's import step: DuckDB reads arrays and NDJSON directly; records under a path are streamed out with
+ijson first."""
+
+from __future__ import annotations
+
+import os
+
+import duckdb
+
+from app.ingest import json_numbers, json_reader, retyped
+from app.ingest.columns import effective
+from app.ingest.config import ImportConfig
+from app.ingest.data_sink import raise_sink_failure
+from app.ingest.duck import literal, run
+from app.ingest.errors import failed
+from app.ingest.import_job import PARQUET_OPTIONS, ImportJob, data_connection
+from app.ingest.notices import note
+from app.ingest.notices.file import Rejected
+from app.paths import REJECTS_FILE
+
+
+def import_json(job: ImportJob) -> tuple[int, ImportConfig]:
+    """JSON: DuckDB reads arrays and NDJSON directly; records under a path are streamed out with ijson first."""
+    encoding = job.sniffed.encoding or "utf-8"
+    mode, prefix, warnings = json_reader.json_mode(job.source, job.sniffed.kind, job.config, encoding)
+    job.warnings += warnings
+    record_path = prefix[: -len(".item")] if mode == "path" and prefix else None
+    fmt = "ndjson" if mode == "ndjson" else "json"
+    items = None if mode == "ndjson" else prefix  # what ijson reads records at
+    path = job.source
+    scanned = json_numbers.scan(job.source) if mode != "path" and encoding == "utf-8" else None
+    if scanned is not None and scanned.non_finite:  # DuckDB would read them as IEEE NaN and inf: a copy has null
+        path = str(job.work / "records.json")
+        rewritten = json_numbers.write_non_finite_as_null(job.source, path, should_stop=job.should_stop)
+        job.warnings += json_numbers.non_finite_warnings(rewritten.count, rewritten.first_line)
+    elif scanned is None:
+        path = str(job.work / "records.ndjson")
+        size = job.sniffed.size
+        extracted = json_reader.extract_records(
+            job.source,
+            path,
+            items,
+            encoding=encoding,
+            limit=job.config.limit,
+            should_stop=job.should_stop,
+            progress=lambda count, done: job.progress(count, done // 2, size),
+        )
+        job.warnings += extracted.warnings()
+        mode = "ndjson"
+        scanned = json_numbers.scan(path)
+    text_path = None
+    if scanned.long_numbers:  # their text is read from a copy with the long decimals quoted
+        text_path = str(job.work / "records.text.json")
+        json_numbers.write_non_finite_as_null(path, text_path, should_stop=job.should_stop, quote_long=True)
+    conn, data = data_connection(job, [path, *([text_path] if text_path else [])])
+    try:
+        try:
+            source, leaves, number_warnings = json_reader.records(
+                conn,
+                path,
+                mode,
+                job.limits,
+                job.config.flatten_separator,
+                long_numbers=scanned.long_numbers,
+                text_path=text_path,
+                lenient=job.config.on_error == "lenient",
+            )
+            job.warnings += number_warnings
+            planned, exprs, name_warnings = json_reader.plan(leaves, job.config)
+            job.warnings += name_warnings
+            inferred = {name: leaf.type for name, leaf in zip(exprs, leaves, strict=True)}
+            lenient = job.config.on_error == "lenient"
+            parts, forced = json_reader.select_parts(planned, exprs, inferred, safe=lenient)
+            table = f"(SELECT row_number() OVER () AS {retyped.ROW}, * FROM {source})"
+            rejected = _json_rejects(conn, job, table, forced) if forced else 0
+            where = ""
+            if forced and lenient:
+                where = (
+                    " WHERE NOT ("
+                    + " OR ".join(f"({raw} IS NOT NULL AND {safe} IS NULL)" for _, raw, safe in forced)
+                    + ")"
+                )
+            limit = f" LIMIT {job.config.limit}" if job.config.limit else ""
+            query = f"SELECT {', '.join(parts)} FROM {table}{where}{limit}"
+            copy = f"COPY ({query}) TO {literal(data.target)} ({PARQUET_OPTIONS}{data.options})"
+            run(conn, copy, should_stop=job.should_stop)
+        except duckdb.Error as exc:
+            raise_sink_failure(job.sink, exc)
+            if json_reader.DUCKDB_DUPLICATE_KEY in str(exc):  # ijson finds the record and key, as the preview does
+                json_reader.extract_records(job.source, os.devnull, items, encoding=encoding)
+            raise json_reader.read_error(exc, job.limits, "import") from exc
+    finally:
+        conn.close()
+    return rejected, effective(job.config, planned, format=fmt, encoding=encoding, record_path=record_path)
+
+
+def _json_rejects(conn: duckdb.DuckDBPyConnection, job: ImportJob, table: str, forced: list[retyped.Forced]) -> int:
+    """Rows whose re-typed values do not convert: fail listing them (strict) or write them to rejects."""
+    union = retyped.problems_sql(table, forced)
+    rejected = retyped.rows_with_problems(conn, union)
+    if not rejected:
+        return 0
+    if job.config.on_error == "strict":
+        raise failed(retyped.first_problems(conn, union), rejected)
+    run(conn, f"COPY (SELECT * FROM ({union}) ORDER BY row) TO {literal(job.rejects)} (FORMAT parquet)")
+    job.warnings.append(note(Rejected(count=rejected, unit="record", file=REJECTS_FILE)))
+    return rejected
