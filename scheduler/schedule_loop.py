@@ -27,7 +27,7 @@ from app.core.ids import uuid7
 from app.core.states import CANCEL_AT_ONCE, RunStatus, sources
 from app.db.queries import query
 from app.domain.dataset_writes import end_writes
-from app.domain.deployments import database_now
+from app.domain.deployment_fire_times import database_now
 from app.domain.run_rows import ScheduledRun, checked_timeout, insert_scheduled_runs
 from app.logs import bind, log_context
 from app.scheduling.planning import Plan, Policies, later_late_wanted, plan, plan_ahead

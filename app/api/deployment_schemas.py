@@ -14,7 +14,7 @@ from app.clock import utcnow
 from app.core.states import RunStatus
 from app.db.deployments import OUTCOMES, Deployment, Occurrence
 from app.db.queries import query
-from app.domain import deployments as service
+from app.domain import deployment_fire_times as fire_times
 from app.scheduling.policies import DstFold, DstGap, MisfirePolicy, OverlapPolicy
 
 #: What became of a fire time.
@@ -91,7 +91,7 @@ class DeploymentOut(msgspec.Struct):
             retry_jitter=d.retry_jitter,
             timeout_seconds=d.timeout_seconds,
             enabled=d.enabled,
-            next_run_at=service.next_fire_time(d, utcnow()),
+            next_run_at=fire_times.next_fire_time(d, utcnow()),
             created_at=d.created_at,
             last_run=stats.get("last_run"),
             run_counts=stats.get("counts", {}),

@@ -25,6 +25,8 @@ from app.db.database import Database
 from app.db.deployments import Deployment
 from app.domain import backfill as backfill_service
 from app.domain import deployment_actions as actions
+from app.domain import deployment_documents as documents
+from app.domain import deployment_fire_times as fire_times
 from app.domain import deployments as service
 from app.domain import idempotency
 from app.domain.permissions import Permission
@@ -57,7 +59,7 @@ class DeploymentController(Controller):
     def create(
         self,
         request: Request,
-        data: JSONBody[service.DeploymentIn],
+        data: JSONBody[documents.DeploymentIn],
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
     ) -> Response[DeploymentOut]:
@@ -80,13 +82,13 @@ class DeploymentController(Controller):
     )
     def validate(
         self,
-        data: JSONBody[service.DeploymentIn],
+        data: JSONBody[documents.DeploymentIn],
         db: NamedDependency[Database],
         n: Annotated[int, QueryParameter(ge=1, le=100)] = 10,
     ) -> Upcoming:
         with db.read() as session:  # the database's clock, which the loop and create go by
-            now = service.database_now(session)
-        return Upcoming(service.preview(data, now=now, count=n))
+            now = fire_times.database_now(session)
+        return Upcoming(documents.preview(data, now=now, count=n))
 
     @get(
         "/",
@@ -135,7 +137,7 @@ class DeploymentController(Controller):
         self,
         request: Request,
         deployment_id: DeploymentId,
-        data: JSONBody[service.DeploymentPatch],
+        data: JSONBody[documents.DeploymentPatch],
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
     ) -> DeploymentOut:
@@ -201,7 +203,7 @@ class DeploymentController(Controller):
         deployment_id: DeploymentId,
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
-        data: JSONBody[service.TriggerIn | None] = None,
+        data: JSONBody[documents.TriggerIn | None] = None,
         idempotency_key: Annotated[
             str | None, HeaderParameter(name="Idempotency-Key", required=False, max_length=255)
         ] = None,
@@ -271,7 +273,7 @@ class DeploymentController(Controller):
         principal = principal_of(request)
         with db.read() as session:
             deployment = service.get_deployment(session, deployment_id, principal)
-            now = service.database_now(session)
+            now = fire_times.database_now(session)
             return backfill_service.preview(session, deployment, data, principal, now=now)
 
     @get(
@@ -292,7 +294,7 @@ class DeploymentController(Controller):
             deployment = service.get_deployment(session, deployment_id, principal_of(request))
         return Upcoming(
             upcoming_fires(
-                service.schedule_for(deployment),
+                fire_times.schedule_for(deployment),
                 utcnow(),
                 n,
                 start_at=deployment.start_at,
