@@ -20,7 +20,6 @@ from app.api.deployment_schemas import (
 )
 from app.api.schemas import NamespaceFilter, Page, PageCursor, PageLimit, RunOut, page, runs_out
 from app.api.security import audit_context, principal_of
-from app.clock import utcnow
 from app.db.database import Database
 from app.db.deployments import Deployment
 from app.domain import backfill as backfill_service
@@ -40,8 +39,10 @@ DeploymentId = FromPath[uuid.UUID]
 
 
 def _out(session: Session, deployment: Deployment) -> DeploymentOut:
+    """The deployment as the API shows it, its next fire time by the database's clock (as the loop goes by)."""
     session.flush()
-    return DeploymentOut.of(deployment, run_stats(session, [deployment.id])[deployment.id])
+    now = fire_times.database_now(session)
+    return DeploymentOut.of(deployment, run_stats(session, [deployment.id])[deployment.id], now=now)
 
 
 class DeploymentController(Controller):
@@ -65,9 +66,8 @@ class DeploymentController(Controller):
     ) -> Response[DeploymentOut]:
         with db.transaction() as session:
             deployment = actions.create(session, data, principal_of(request), settings, audit_as=audit_context(request))
-            session.flush()
             return Response(
-                DeploymentOut.of(deployment, run_stats(session, [deployment.id])[deployment.id]),
+                _out(session, deployment),
                 status_code=201,
                 headers={"Location": f"/api/v1/deployments/{deployment.id}"},
             )
@@ -110,8 +110,12 @@ class DeploymentController(Controller):
                 session, principal_of(request), namespace=namespace, limit=limit, cursor=cursor
             )
             stats = run_stats(session, [d.id for d in rows[:limit]])
+            now = fire_times.database_now(session)
         return page(
-            rows, limit, position=lambda d: (d.created_at, d.id), item=lambda d: DeploymentOut.of(d, stats[d.id])
+            rows,
+            limit,
+            position=lambda d: (d.created_at, d.id),
+            item=lambda d: DeploymentOut.of(d, stats[d.id], now=now),
         )
 
     @get(
@@ -124,7 +128,7 @@ class DeploymentController(Controller):
     def read(self, request: Request, deployment_id: DeploymentId, db: NamedDependency[Database]) -> DeploymentOut:
         with db.read() as session:
             deployment = service.get_deployment(session, deployment_id, principal_of(request))
-            return DeploymentOut.of(deployment, run_stats(session, [deployment.id])[deployment.id])
+            return _out(session, deployment)
 
     @patch(
         "/{deployment_id:uuid}",
@@ -292,10 +296,11 @@ class DeploymentController(Controller):
     ) -> Upcoming:
         with db.read() as session:
             deployment = service.get_deployment(session, deployment_id, principal_of(request))
+            now = fire_times.database_now(session)  # the clock the loop fires by, not this host's
         return Upcoming(
             upcoming_fires(
                 fire_times.schedule_for(deployment),
-                utcnow(),
+                now,
                 n,
                 start_at=deployment.start_at,
                 end_at=deployment.end_at,
