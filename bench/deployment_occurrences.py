@@ -25,7 +25,8 @@ from app.api.app import create_app
 from app.api.security import SYSTEM
 from app.db import migrate
 from app.db.engine import get_engine
-from app.domain.deployments import DeploymentIn, create_deployment
+from app.domain.deployment_documents import DeploymentIn
+from app.domain.deployments import create_deployment
 from app.domain.pipelines import create_pipeline
 from app.domain.users import NewUser, create_user
 from app.scheduling.spec import IntervalSpec

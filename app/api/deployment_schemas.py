@@ -10,11 +10,10 @@ from typing import Any
 import msgspec
 
 from app.api.schemas import RunOut
-from app.clock import utcnow
 from app.core.states import RunStatus
 from app.db.deployments import OUTCOMES, Deployment, Occurrence
 from app.db.queries import query
-from app.domain import deployments as service
+from app.domain import deployment_fire_times as fire_times
 from app.scheduling.policies import DstFold, DstGap, MisfirePolicy, OverlapPolicy
 
 #: What became of a fire time.
@@ -66,7 +65,8 @@ class DeploymentOut(msgspec.Struct):
     pipeline_name: str | None = None
 
     @classmethod
-    def of(cls, d: Deployment, stats: dict[str, Any] | None = None) -> DeploymentOut:
+    def of(cls, d: Deployment, stats: dict[str, Any] | None = None, *, now: datetime) -> DeploymentOut:
+        """`now`: the database's clock (fire_times.database_now), which the schedule loop goes by."""
         stats = stats or {}
         return cls(
             id=d.id,
@@ -91,7 +91,7 @@ class DeploymentOut(msgspec.Struct):
             retry_jitter=d.retry_jitter,
             timeout_seconds=d.timeout_seconds,
             enabled=d.enabled,
-            next_run_at=service.next_fire_time(d, utcnow()),
+            next_run_at=fire_times.next_fire_time(d, now),
             created_at=d.created_at,
             last_run=stats.get("last_run"),
             run_counts=stats.get("counts", {}),

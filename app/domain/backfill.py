@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from app.core.states import RunTrigger
 from app.db.deployments import Deployment
 from app.db.models import Pipeline, Run
-from app.domain.deployments import schedule_for
+from app.domain.deployment_fire_times import schedule_for
 from app.domain.permissions import Permission, Principal
 from app.domain.run_rows import insert_runs, scheduled_run_rows
 from app.domain.runs import actor_of

@@ -2,7 +2,7 @@
 
 The rules of each change live in app.domain.deployments and app.domain.backfill; this module adds who is
 acting, so every caller writes the same audit row and no controller has to remember to. A change that moves
-a deployment's fire times goes by the database's clock, as the schedule loop does (service.database_now): a host
+a deployment's fire times goes by the database's clock, as the schedule loop does (fire_times.database_now): a host
 whose clock is off neither takes back runs still to come too late nor records fire times still to come as missed.
 """
 
@@ -19,6 +19,8 @@ from app.core.errors import Conflict
 from app.db.deployments import Deployment
 from app.domain import audit
 from app.domain import backfill as backfill_service
+from app.domain import deployment_documents as documents
+from app.domain import deployment_fire_times as fire_times
 from app.domain import deployments as service
 from app.domain.permissions import Permission, Principal
 from app.settings import Settings
@@ -47,13 +49,13 @@ def _writable(session: Session, deployment_id: uuid.UUID, principal: Principal) 
 
 def create(
     session: Session,
-    document: service.DeploymentIn,
+    document: documents.DeploymentIn,
     principal: Principal,
     settings: Settings,
     *,
     audit_as: audit.AuditContext,
 ) -> Deployment:
-    now = service.database_now(session)
+    now = fire_times.database_now(session)
     deployment = service.create_deployment(session, document, principal, settings, now=now)
     _record(session, audit_as, "deployments.create", deployment, {"after": msgspec.to_builtins(document)})
     service.wake_schedulers(session)  # its first fire time may be due within the lookahead
@@ -63,14 +65,14 @@ def create(
 def update(
     session: Session,
     deployment_id: uuid.UUID,
-    patch: service.DeploymentPatch,
+    patch: documents.DeploymentPatch,
     principal: Principal,
     settings: Settings,
     *,
     audit_as: audit.AuditContext,
 ) -> Deployment:
     deployment = _writable(session, deployment_id, principal)
-    service.update_deployment(session, deployment, patch, settings, now=service.database_now(session))
+    service.update_deployment(session, deployment, patch, settings, now=fire_times.database_now(session))
     # The fields given, a null (reset) included.
     _record(session, audit_as, "deployments.update", deployment, {"after": msgspec.to_builtins(patch)})
     service.wake_schedulers(session)
@@ -81,7 +83,7 @@ def pause(
     session: Session, deployment_id: uuid.UUID, principal: Principal, *, audit_as: audit.AuditContext
 ) -> Deployment:
     deployment = _writable(session, deployment_id, principal)
-    service.pause(session, deployment, now=service.database_now(session))
+    service.pause(session, deployment, now=fire_times.database_now(session))
     _record(session, audit_as, "deployments.pause", deployment, {})
     service.wake_schedulers(session)
     return deployment
@@ -97,7 +99,7 @@ def resume(
             "pipeline (PATCH) first",
             code="pipeline_archived",
         )
-    missed = service.resume(session, deployment, now=service.database_now(session))
+    missed = service.resume(session, deployment, now=fire_times.database_now(session))
     _record(session, audit_as, "deployments.resume", deployment, {"paused_fire_times": missed})
     service.wake_schedulers(session)
     return deployment
@@ -108,7 +110,7 @@ def pause_for_archive(session: Session, pipeline_id: uuid.UUID, *, audit_as: aud
     runs (a manual run or a trigger is pipeline_not_found), yet its deployments kept firing it every fire time."""
     active = select(Deployment).where(Deployment.pipeline_id == pipeline_id, Deployment.enabled).with_for_update()
     deployments = list(session.scalars(active))
-    now = service.database_now(session)
+    now = fire_times.database_now(session)
     for deployment in deployments:
         service.pause(session, deployment, now=now)
         _record(session, audit_as, "deployments.pause", deployment, {"reason": "its pipeline was archived"})
@@ -120,7 +122,7 @@ def pause_for_archive(session: Session, pipeline_id: uuid.UUID, *, audit_as: aud
 def delete(session: Session, deployment_id: uuid.UUID, principal: Principal, *, audit_as: audit.AuditContext) -> None:
     deployment = _writable(session, deployment_id, principal)
     _record(session, audit_as, "deployments.delete", deployment, {"before": {"name": deployment.name}})
-    service.delete_deployment(session, deployment, now=service.database_now(session))
+    service.delete_deployment(session, deployment, now=fire_times.database_now(session))
 
 
 def trigger(
@@ -148,7 +150,7 @@ def backfill(
     audit_as: audit.AuditContext,
 ) -> tuple[list[uuid.UUID], int]:
     """Runs for a past window; "past" by the database's clock, so a host clock ahead backfills no fire time to come."""
-    now = service.database_now(session)
+    now = fire_times.database_now(session)
     created, existing = backfill_service.backfill(session, deployment, request, principal, settings, now=now)
     details = {"start": request.start, "end": request.end, "created": len(created), "already_had_a_run": existing}
     _record(session, audit_as, "deployments.backfill", deployment, details)

@@ -66,7 +66,8 @@ def plan(fires: list[Fire], now: datetime, policies: Policies, *, active: int, h
         else:
             due.append(fire.at)
     late = [t for t in due if (now - t).total_seconds() > policies.misfire_grace_seconds]
-    to_run = [t for t in due if t not in set(late)]
+    late_ones = set(late)  # built once: in the comprehension's test it was built again for every fire time
+    to_run = [t for t in due if t not in late_ones]
     grace = f"seen {{:.0f}} s late (grace {policies.misfire_grace_seconds:g} s)"
     if late and policies.misfire_policy == MisfirePolicy.SKIP:
         result.skipped += [(t, "misfire_skipped", grace.format((now - t).total_seconds())) for t in late]

@@ -43,7 +43,8 @@ class World:
     def fresh_deployment(self) -> str:
         """A deployment of its own, for requests that delete theirs."""
         from app.clock import utcnow
-        from app.domain.deployments import DeploymentIn, create_deployment
+        from app.domain.deployment_documents import DeploymentIn
+        from app.domain.deployments import create_deployment
         from app.scheduling.spec import IntervalSpec
         from tests.integration.engine_parts import ROOT
 

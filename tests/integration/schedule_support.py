@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
 from litestar.testing import TestClient
 from sqlalchemy import Engine, text
 
+from app import clock
 from app.settings import Settings
 from scheduler.schedule_loop import ScheduleLoop
 
@@ -17,6 +20,14 @@ T0 = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
 @pytest.fixture
 def loop(engine: Engine, settings: Settings) -> ScheduleLoop:
     return ScheduleLoop(engine=engine, settings=settings, scheduler_id="scheduler:test")
+
+
+def host_clock_at(monkeypatch: pytest.MonkeyPatch, now: Callable[[], datetime]) -> None:
+    """Every module of the app that reads the host's wall clock (app.clock.utcnow) reads `now` instead."""
+    wall = clock.utcnow
+    for name, module in list(sys.modules.items()):
+        if name.split(".")[0] in ("app", "workers", "scheduler") and getattr(module, "utcnow", None) is wall:
+            monkeypatch.setattr(module, "utcnow", now)
 
 
 def deploy(client: TestClient, **fields) -> dict:  # type: ignore[no-untyped-def]

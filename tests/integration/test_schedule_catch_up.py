@@ -9,7 +9,7 @@ import pytest
 from litestar.testing import TestClient
 from sqlalchemy import Engine, text
 
-from scheduler import schedule_loop
+from scheduler import fire_decisions
 from scheduler.schedule_loop import ScheduleLoop
 from tests.integration.schedule_support import T0, deploy, loop, rewind
 
@@ -70,7 +70,7 @@ def test_a_downtime_longer_than_a_tick_takes_keeps_the_misfire_policy(
     runs: list[int],
     outcomes: dict[str, int],
 ) -> None:
-    monkeypatch.setattr(schedule_loop, "MAX_FIRES_PER_TICK", CHUNK)
+    monkeypatch.setattr(fire_decisions, "MAX_FIRES_PER_TICK", CHUNK)
     # Given a deployment firing every second, last handled MISSED seconds before the scheduler came back
     d = deploy(
         client,

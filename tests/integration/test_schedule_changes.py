@@ -13,11 +13,10 @@ import pytest
 from litestar.testing import TestClient
 from sqlalchemy import Engine, text
 
-from app.api.controllers import deployments as controllers
 from app.settings import Settings
 from scheduler.reaper import Reaper
 from scheduler.schedule_loop import ScheduleLoop
-from tests.integration.schedule_support import deploy, loop
+from tests.integration.schedule_support import deploy, host_clock_at, loop
 from workers.broker import build_broker
 
 __all__ = ["loop"]  # the fixture, from schedule_support
@@ -88,7 +87,7 @@ def test_pause_and_resume_go_by_the_database_clock_not_a_host_clock_that_is_ahea
     ahead.tick(db_now)
     assert len(runs(engine, d["id"])) == 5
     # When the API's host clock is two hours ahead of the database's, and the deployment is paused, then resumed
-    monkeypatch.setattr(controllers, "utcnow", lambda: db_now + timedelta(hours=2))
+    host_clock_at(monkeypatch, lambda: db_now + timedelta(hours=2))
     assert client.post(f"/api/v1/deployments/{d['id']}/pause").status_code == 200
     # Then the runs planned for fire times still to come (by the database's clock) are taken back
     assert runs(engine, d["id"]) == []
@@ -163,7 +162,7 @@ def test_backfill_and_previews_go_by_the_database_clock_not_a_host_clock_that_is
         db_now = connection.execute(text("SELECT date_trunc('second', clock_timestamp())")).scalar_one()
     hourly = {"kind": "interval", "seconds": 3600, "anchor": (db_now - timedelta(hours=5, minutes=30)).isoformat()}
     d = deploy(client, schedule=hourly)
-    monkeypatch.setattr(controllers, "utcnow", lambda: db_now + timedelta(hours=2))
+    host_clock_at(monkeypatch, lambda: db_now + timedelta(hours=2))
     # When a backfill (or its preview) asks for a window that ends an hour from now by the database's clock
     window = {"start": (db_now - timedelta(hours=3)).isoformat(), "end": (db_now + timedelta(hours=1)).isoformat()}
     for path in ("backfill/preview", "backfill"):
@@ -203,3 +202,26 @@ def test_a_change_that_keeps_the_schedule_does_not_delay_fire_times_already_due(
             text("SELECT sum(fire_times) FROM occurrences WHERE deployment_id = :id"), {"id": d["id"]}
         ).scalar_one()
     assert recorded == 10
+
+
+def test_upcoming_and_next_run_at_go_by_the_database_clock_not_a_host_clock_that_is_behind(
+    client: TestClient, pipeline: dict, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given an hourly deployment next due half an hour from now by the database's clock
+    with engine.connect() as connection:
+        db_now = connection.execute(text("SELECT date_trunc('second', clock_timestamp())")).scalar_one()
+    hourly = {"kind": "interval", "seconds": 3600, "anchor": (db_now - timedelta(hours=5, minutes=30)).isoformat()}
+    d = deploy(client, schedule=hourly)
+    due = db_now + timedelta(minutes=30)
+    # When the API's host clock is two hours behind the database's
+    host_clock_at(monkeypatch, lambda: db_now - timedelta(hours=2))
+    # Then the fire times to come start from the database's now, not with ones two hours past
+    upcoming = client.get(f"/api/v1/deployments/{d['id']}/upcoming", params={"n": 2}).json()["fire_times"]
+    assert [datetime.fromisoformat(t) for t in upcoming] == [due, due + timedelta(hours=1)]
+    # And the next fire time shown (one deployment, the list, a change) is the one the loop will fire
+    shown = [
+        client.get(f"/api/v1/deployments/{d['id']}").json(),
+        next(x for x in client.get("/api/v1/deployments").json()["items"] if x["id"] == d["id"]),
+        client.patch(f"/api/v1/deployments/{d['id']}", json={"description": "x"}).json(),
+    ]
+    assert [datetime.fromisoformat(x["next_run_at"]) for x in shown] == [due] * 3

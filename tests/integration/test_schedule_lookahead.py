@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from app.clock import utcnow
 from app.db.deployments import Deployment
 from app.domain import deployments as service
+from app.domain.deployment_documents import DeploymentPatch
 from app.settings import Settings
 from scheduler.reaper import Reaper
 from scheduler.schedule_loop import ScheduleLoop
@@ -102,7 +103,7 @@ def test_a_change_replans_a_planned_run_with_the_new_parameters(
     rewind(engine, d["id"], T0)
     loop.tick(FIRE - timedelta(seconds=3))
     with Session(engine) as session, session.begin():
-        patch = service.DeploymentPatch(params={"v": 2})
+        patch = DeploymentPatch(params={"v": 2})
         deployment = session.get_one(Deployment, d["id"])
         service.update_deployment(session, deployment, patch, loop.settings, now=FIRE - timedelta(seconds=2))
     loop.tick(FIRE - timedelta(seconds=1))

@@ -196,7 +196,8 @@ def test_each_event_type_arrives_signed_as_documented(
 
 
 def _deployment(session: Session, namespace_id: uuid.UUID, pipeline_id: uuid.UUID) -> uuid.UUID:
-    from app.domain.deployments import DeploymentIn, create_deployment
+    from app.domain.deployment_documents import DeploymentIn
+    from app.domain.deployments import create_deployment
     from app.scheduling.spec import IntervalSpec
 
     document = DeploymentIn(name="every-hour", pipeline="hello", schedule=IntervalSpec(seconds=3600))

@@ -20,11 +20,12 @@ from app.api.deployment_schemas import (
 )
 from app.api.schemas import NamespaceFilter, Page, PageCursor, PageLimit, RunOut, page, runs_out
 from app.api.security import audit_context, principal_of
-from app.clock import utcnow
 from app.db.database import Database
 from app.db.deployments import Deployment
 from app.domain import backfill as backfill_service
 from app.domain import deployment_actions as actions
+from app.domain import deployment_documents as documents
+from app.domain import deployment_fire_times as fire_times
 from app.domain import deployments as service
 from app.domain import idempotency
 from app.domain.permissions import Permission
@@ -38,8 +39,10 @@ DeploymentId = FromPath[uuid.UUID]
 
 
 def _out(session: Session, deployment: Deployment) -> DeploymentOut:
+    """The deployment as the API shows it, its next fire time by the database's clock (as the loop goes by)."""
     session.flush()
-    return DeploymentOut.of(deployment, run_stats(session, [deployment.id])[deployment.id])
+    now = fire_times.database_now(session)
+    return DeploymentOut.of(deployment, run_stats(session, [deployment.id])[deployment.id], now=now)
 
 
 class DeploymentController(Controller):
@@ -57,15 +60,14 @@ class DeploymentController(Controller):
     def create(
         self,
         request: Request,
-        data: JSONBody[service.DeploymentIn],
+        data: JSONBody[documents.DeploymentIn],
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
     ) -> Response[DeploymentOut]:
         with db.transaction() as session:
             deployment = actions.create(session, data, principal_of(request), settings, audit_as=audit_context(request))
-            session.flush()
             return Response(
-                DeploymentOut.of(deployment, run_stats(session, [deployment.id])[deployment.id]),
+                _out(session, deployment),
                 status_code=201,
                 headers={"Location": f"/api/v1/deployments/{deployment.id}"},
             )
@@ -80,13 +82,13 @@ class DeploymentController(Controller):
     )
     def validate(
         self,
-        data: JSONBody[service.DeploymentIn],
+        data: JSONBody[documents.DeploymentIn],
         db: NamedDependency[Database],
         n: Annotated[int, QueryParameter(ge=1, le=100)] = 10,
     ) -> Upcoming:
         with db.read() as session:  # the database's clock, which the loop and create go by
-            now = service.database_now(session)
-        return Upcoming(service.preview(data, now=now, count=n))
+            now = fire_times.database_now(session)
+        return Upcoming(documents.preview(data, now=now, count=n))
 
     @get(
         "/",
@@ -108,8 +110,12 @@ class DeploymentController(Controller):
                 session, principal_of(request), namespace=namespace, limit=limit, cursor=cursor
             )
             stats = run_stats(session, [d.id for d in rows[:limit]])
+            now = fire_times.database_now(session)
         return page(
-            rows, limit, position=lambda d: (d.created_at, d.id), item=lambda d: DeploymentOut.of(d, stats[d.id])
+            rows,
+            limit,
+            position=lambda d: (d.created_at, d.id),
+            item=lambda d: DeploymentOut.of(d, stats[d.id], now=now),
         )
 
     @get(
@@ -122,7 +128,7 @@ class DeploymentController(Controller):
     def read(self, request: Request, deployment_id: DeploymentId, db: NamedDependency[Database]) -> DeploymentOut:
         with db.read() as session:
             deployment = service.get_deployment(session, deployment_id, principal_of(request))
-            return DeploymentOut.of(deployment, run_stats(session, [deployment.id])[deployment.id])
+            return _out(session, deployment)
 
     @patch(
         "/{deployment_id:uuid}",
@@ -135,7 +141,7 @@ class DeploymentController(Controller):
         self,
         request: Request,
         deployment_id: DeploymentId,
-        data: JSONBody[service.DeploymentPatch],
+        data: JSONBody[documents.DeploymentPatch],
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
     ) -> DeploymentOut:
@@ -201,7 +207,7 @@ class DeploymentController(Controller):
         deployment_id: DeploymentId,
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
-        data: JSONBody[service.TriggerIn | None] = None,
+        data: JSONBody[documents.TriggerIn | None] = None,
         idempotency_key: Annotated[
             str | None, HeaderParameter(name="Idempotency-Key", required=False, max_length=255)
         ] = None,
@@ -271,7 +277,7 @@ class DeploymentController(Controller):
         principal = principal_of(request)
         with db.read() as session:
             deployment = service.get_deployment(session, deployment_id, principal)
-            now = service.database_now(session)
+            now = fire_times.database_now(session)
             return backfill_service.preview(session, deployment, data, principal, now=now)
 
     @get(
@@ -290,10 +296,11 @@ class DeploymentController(Controller):
     ) -> Upcoming:
         with db.read() as session:
             deployment = service.get_deployment(session, deployment_id, principal_of(request))
+            now = fire_times.database_now(session)  # the clock the loop fires by, not this host's
         return Upcoming(
             upcoming_fires(
-                service.schedule_for(deployment),
-                utcnow(),
+                fire_times.schedule_for(deployment),
+                now,
                 n,
                 start_at=deployment.start_at,
                 end_at=deployment.end_at,

@@ -11,8 +11,10 @@
 
 The CHECKs mean the same; they are added NOT VALID and then validated, so the table is not locked for the scan.
 
-This revision applies sql/functions/webhook_capture.sql as it was then (WEBHOOK_CAPTURE; 0019 changed it), so a
-fresh database does not run tomorrow's function on yesterday's tables and 0019's downgrade has it to go back to.
+This revision applies sql/functions/webhook_capture.sql, run_rollup_capture.sql and run_transitions.sql as they were
+then (WEBHOOK_CAPTURE, ROLLUP_CAPTURE, TRANSITIONS; 0019 changed the first), so a fresh database does not run
+tomorrow's functions on yesterday's tables, a later edit of those files does not change what this revision does,
+and a later revision's downgrade has them to go back to.
 
 Revision ID: 0017_batch_captures
 Revises: 0016_cheaper_transitions
@@ -27,14 +29,13 @@ from pathlib import Path
 from alembic import op
 
 from app.core.states import RunKind, RunStatus, RunTrigger, sql_array
-from app.db.queries import SQL_ROOT, render, sql_file
+from app.db.queries import render
 
 revision = "0017_batch_captures"
 down_revision = "0016_cheaper_transitions"
 branch_labels = None
 depends_on = None
 
-FUNCTIONS = SQL_ROOT / "functions"
 HERE = Path(__file__).resolve().parent
 #: runs' CHECKs that list a column's values (as 0001 made them, from the enums).
 CHECKS = {
@@ -148,6 +149,214 @@ WHEN (NEW.outcome NOT IN ('run', 'buffered'))
 EXECUTE FUNCTION capture_occurrence_webhook();
 """
 
+#: sql/functions/run_rollup_capture.sql as this revision made it (tokens rendered when applied).
+ROLLUP_CAPTURE = """
+-- Keeps the hourly rollup of finished runs exact without slowing the hot path: when a run becomes
+-- final (or a final run's figures change) its run_partials row is queued with +1; when it stops being
+-- final (a manual retry), its figures change or it is deleted (retention), the row it was counted
+-- with is queued with -1, so the rollup always agrees with run_facts. The
+-- scheduler folds the queue into the rollup (fold_run_rollup_changes); a metric adds up the rollup,
+-- the queue not folded yet and the runs that are not final, all read in one snapshot.
+-- The triggers' WHEN clauses are read back (and compiled) for every statement on runs, whatever it touches:
+-- they stay small (one array constant per status set) and test only the status; whether a final run that
+-- stays final changed its figures is asked here, only for such a run (the rare case: a retention purge, an
+-- edit of a finished run), and such an update that changes nothing counted is skipped.
+-- Queue the runs' rollup figures as run_partials reads them now, with `sign` (-1 retracts, +1 counts): the
+-- one INSERT of the rollup queue, for the row triggers below and for finish_runs' batches.
+CREATE OR REPLACE FUNCTION capture_run_rollup(p_run_ids uuid[], sign int) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO run_rollup_changes (run_id, hour, namespace_id, kind, trigger, status, pipeline_id, deployment_id,
+                                    error_code, created_by, runs, duration_n, duration_sum, wait_n, wait_sum,
+                                    rows_sum, bytes_sum, duration_bin, wait_bin)
+    SELECT run_id, hour, namespace_id, kind, trigger, status, pipeline_id, deployment_id, error_code, created_by,
+           sign * runs, sign * duration_n, sign * duration_sum, sign * wait_n, sign * wait_sum,
+           sign * rows_sum, sign * bytes_sum, duration_bin, wait_bin
+    FROM run_partials WHERE run_id = ANY(p_run_ids);
+END $$;
+
+CREATE OR REPLACE FUNCTION capture_run_rollup_change() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    sign int := CASE WHEN TG_WHEN = 'BEFORE' THEN -1 ELSE 1 END;
+    target uuid := CASE WHEN TG_WHEN = 'BEFORE' THEN OLD.id ELSE NEW.id END;
+BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        IF OLD.status = ANY ({{FINAL_ARRAY}}) AND NEW.status = ANY ({{FINAL_ARRAY}})
+           AND run_rollup_facts(OLD) IS NOT DISTINCT FROM run_rollup_facts(NEW) THEN
+            RETURN NEW;  -- final and staying final, counted with the same figures: nothing to re-count
+        END IF;
+    END IF;
+    -- A BEFORE trigger reads the row as it was; an AFTER trigger reads it as it is now.
+    PERFORM capture_run_rollup(ARRAY[target], sign);
+    RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD WHEN TG_WHEN = 'BEFORE' THEN NEW END;
+END $$;
+
+-- What a run is counted with: a change to any of these re-counts a final run that stays final.
+CREATE OR REPLACE FUNCTION run_rollup_facts(r runs) RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE
+AS $$ BEGIN
+    RETURN jsonb_build_array(r.status, r.kind, r.trigger, r.namespace_id, r.pipeline_id, r.deployment_id,
+                             r.error_code, r.created_by, r.created_at, r.queued_at, r.started_at, r.finished_at,
+                             r.progress);
+END $$;
+
+DROP TRIGGER IF EXISTS runs_rollup_retract ON runs;
+DROP TRIGGER IF EXISTS runs_rollup_count ON runs;
+DROP TRIGGER IF EXISTS runs_rollup_count_new ON runs;
+DROP TRIGGER IF EXISTS runs_rollup_forget ON runs;
+
+-- A final run stops being final, or may change its figures (the function decides): retract what it counted.
+CREATE TRIGGER runs_rollup_retract BEFORE UPDATE ON runs FOR EACH ROW
+WHEN (OLD.status = ANY ({{FINAL_ARRAY}}))
+EXECUTE FUNCTION capture_run_rollup_change();
+
+-- A run becomes final, or a final run may change its figures: count it. A run that becomes final inside
+-- finish_runs is counted by finish_runs itself, once for its whole batch (conveyor.finish_runs_captures is
+-- 'on' only around its UPDATE): see sql/functions/run_transitions.sql.
+CREATE TRIGGER runs_rollup_count AFTER UPDATE ON runs FOR EACH ROW
+WHEN (NEW.status = ANY ({{FINAL_ARRAY}})
+      AND (OLD.status = ANY ({{FINAL_ARRAY}})
+           OR current_setting('conveyor.finish_runs_captures', true) IS DISTINCT FROM 'on'))
+EXECUTE FUNCTION capture_run_rollup_change();
+
+CREATE TRIGGER runs_rollup_count_new AFTER INSERT ON runs FOR EACH ROW
+WHEN (NEW.status = ANY ({{FINAL_ARRAY}}))
+EXECUTE FUNCTION capture_run_rollup_change();
+
+CREATE TRIGGER runs_rollup_forget BEFORE DELETE ON runs FOR EACH ROW
+WHEN (OLD.status = ANY ({{FINAL_ARRAY}}))
+EXECUTE FUNCTION capture_run_rollup_change();
+"""
+#: sql/functions/run_transitions.sql as this revision made it (tokens rendered when applied).
+TRANSITIONS = """
+-- The two hot transitions of a worker process (start_runs and finish_runs in sql/queries/runs.sql), as
+-- functions: their statements are planned once per connection and kept (a generic plan), instead of being
+-- parsed and planned again for every batch. Planning these CTEs cost more than running them: a batch of a few
+-- runs is planned in ~0.3 ms and executed in less, and for small batches Postgres keeps choosing a fresh
+-- custom plan even for a prepared statement (its estimate for an array of 3 ids beats the generic one's).
+-- The plan is made once, often while the table is small and before it was ever analysed: on statistics like
+-- those a generic plan reads the whole table (a seq scan, a hash join), and it would be kept as the table grows.
+-- Every row these statements touch is found by primary key, so the functions plan without seq scans, hash
+-- or merge joins: a few index probes per run at any table size. The SET clauses apply to the functions' own
+-- statements and the triggers they fire (whose statements also find their rows by key).
+-- Same conditions, locks (in id order), events and results as the statements were.
+
+CREATE OR REPLACE FUNCTION start_runs(p_run_ids uuid[], p_worker_id text, p_from_statuses text[])
+RETURNS TABLE (
+    id uuid, namespace_id uuid, kind varchar, dataset_id uuid, deployment_id uuid, inputs jsonb,
+    scheduled_for timestamptz, pipeline_id uuid, pipeline_version int, params jsonb, attempt int, attempt_base int,
+    max_retries int, retry_backoff_seconds float8, retry_backoff_max_seconds float8, retry_jitter float8,
+    timeout_seconds int, priority smallint, log_lines int, started_at timestamptz, from_status varchar, spec jsonb
+)
+LANGUAGE plpgsql
+SET plan_cache_mode = force_generic_plan SET enable_seqscan = off SET enable_hashjoin = off
+SET enable_mergejoin = off
+AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
+    WITH prev AS (
+        SELECT r.id, r.status FROM runs r WHERE r.id = ANY(p_run_ids) ORDER BY r.id FOR UPDATE
+    ), started AS (
+        UPDATE runs r
+        SET status = 'RUNNING', attempt = r.attempt + 1, started_at = now(), heartbeat_at = now(),
+            worker_id = p_worker_id, finished_at = NULL, next_retry_at = NULL, error_code = NULL,
+            error_message = NULL
+        FROM prev
+        WHERE r.id = prev.id AND prev.status = ANY(p_from_statuses) AND r.cancel_requested_at IS NULL
+        RETURNING r.id, r.namespace_id, r.kind, r.dataset_id, r.deployment_id, r.inputs, r.scheduled_for,
+                  r.pipeline_id, r.pipeline_version, r.params, r.attempt, r.attempt_base, r.max_retries,
+                  r.retry_backoff_seconds, r.retry_backoff_max_seconds, r.retry_jitter, r.timeout_seconds,
+                  r.priority, r.log_lines, r.started_at, prev.status AS from_status
+    ), event AS (
+        INSERT INTO run_events (run_id, from_status, to_status, reason, actor, attempt)
+        SELECT s.id, s.from_status, 'RUNNING', 'started', p_worker_id, s.attempt FROM started s
+    )
+    SELECT s.*, v.spec
+    FROM started s
+    LEFT JOIN pipeline_versions v ON v.pipeline_id = s.pipeline_id AND v.version = s.pipeline_version;
+END $$;
+
+-- A batch's own captures: the rollup trigger (run_rollup_capture.sql) and the webhook trigger
+-- (webhook_capture.sql) each ran one statement per finished run, started anew per row (a sixth of a
+-- worker's Postgres CPU). While conveyor.finish_runs_captures is 'on' (only around this function's UPDATE;
+-- a setting local to the transaction, so an error unwinds it) they skip the runs this UPDATE makes final
+-- or concluded, and the function captures exactly those, for the whole batch at once, with the same
+-- statements: the rollup from run_partials (+1 per run, read after the UPDATE, as the trigger read it) and
+-- each concluded run's deliveries (enqueue_run_webhooks) where its namespace has an enabled subscription.
+CREATE OR REPLACE FUNCTION finish_runs(
+    p_run_ids uuid[], p_attempts int[], p_to_statuses text[], p_from_statuses text[], p_error_codes text[],
+    p_error_messages text[], p_progress text[], p_log_lines int[], p_reasons text[], p_actors text[],
+    p_details text[], p_log_run_ids uuid[], p_log_attempts int[], p_log_first_n int[], p_log_last_n int[],
+    p_log_chunks bytea[]
+)
+RETURNS TABLE (id uuid, attempt int, status varchar, finished_at timestamptz)
+LANGUAGE plpgsql
+SET plan_cache_mode = force_generic_plan SET enable_seqscan = off SET enable_hashjoin = off
+SET enable_mergejoin = off
+AS $$
+#variable_conflict use_column
+DECLARE
+    done_ids uuid[];
+    done_attempts int[];
+    done_statuses varchar[];
+    done_finished timestamptz[];
+    made_final uuid[];
+    concluded uuid[];
+BEGIN
+    PERFORM set_config('conveyor.finish_runs_captures', 'on', true);
+    WITH input AS (
+        SELECT *
+        FROM unnest(p_run_ids, p_attempts, p_to_statuses, p_from_statuses, p_error_codes, p_error_messages,
+                    p_progress, p_log_lines, p_reasons, p_actors, p_details)
+             AS i(id, attempt, to_status, from_statuses, error_code, error_message, progress, log_lines, reason,
+                  actor, details)
+    ), prev AS (
+        SELECT r.id, r.attempt, r.status FROM runs r JOIN input i ON i.id = r.id AND i.attempt = r.attempt
+        ORDER BY r.id
+        FOR UPDATE OF r
+    ), done AS (
+        UPDATE runs r
+        SET status = i.to_status, finished_at = now(), heartbeat_at = NULL, error_code = i.error_code,
+            error_message = i.error_message, progress = coalesce(CAST(i.progress AS jsonb), r.progress),
+            log_lines = greatest(r.log_lines, coalesce(i.log_lines, 0))
+        FROM prev JOIN input i ON i.id = prev.id AND i.attempt = prev.attempt
+        WHERE r.id = prev.id AND prev.status = ANY(string_to_array(i.from_statuses, ','))
+        RETURNING r.id, r.attempt, r.status, r.finished_at, prev.status AS from_status, i.reason, i.actor, i.details,
+                  r.namespace_id
+    ), logged AS (
+        -- each attempt's last log lines, durable exactly when its outcome is (none when prev found no such attempt)
+        INSERT INTO run_log_chunks (run_id, first_n, last_n, lines)
+        SELECT c.run_id, c.first_n, c.last_n, c.lines
+        FROM unnest(p_log_run_ids, p_log_attempts, p_log_first_n, p_log_last_n, p_log_chunks)
+             AS c(run_id, attempt, first_n, last_n, lines)
+        JOIN prev ON prev.id = c.run_id AND prev.attempt = c.attempt
+        ON CONFLICT (run_id, first_n) DO NOTHING
+    ), event AS (
+        INSERT INTO run_events (run_id, from_status, to_status, reason, actor, attempt, details)
+        SELECT d.id, d.from_status, d.status, d.reason, d.actor, d.attempt, CAST(d.details AS jsonb) FROM done d
+    )
+    SELECT array_agg(d.id), array_agg(d.attempt), array_agg(d.status), array_agg(d.finished_at),
+           -- the runs the triggers skipped: exactly those their WHEN clauses would have taken (and, of the
+           -- concluded ones, those capture_run_webhook would have written deliveries for)
+           array_agg(d.id) FILTER (WHERE d.status IN ({{FINAL}}) AND d.from_status NOT IN ({{FINAL}})),
+           array_agg(d.id) FILTER (WHERE d.status IN ({{CONCLUDED}}) AND d.from_status IS DISTINCT FROM d.status
+                                     AND EXISTS (SELECT FROM webhook_subscriptions s
+                                                 WHERE s.namespace_id = d.namespace_id AND s.enabled))
+    INTO done_ids, done_attempts, done_statuses, done_finished, made_final, concluded
+    FROM done d;
+    PERFORM set_config('conveyor.finish_runs_captures', 'off', true);
+    IF made_final IS NOT NULL THEN
+        PERFORM capture_run_rollup(made_final, 1);
+    END IF;
+    IF concluded IS NOT NULL THEN
+        PERFORM enqueue_run_webhooks(r) FROM runs r WHERE r.id = ANY(concluded) ORDER BY r.id;
+    END IF;
+    RETURN QUERY SELECT * FROM unnest(done_ids, done_attempts, done_statuses, done_finished);
+END $$;
+"""
+
 
 def _checks(condition: str) -> None:
     """runs' CHECKs on status, kind and trigger replaced; `condition` is how a column tests its values."""
@@ -160,8 +369,8 @@ def _checks(condition: str) -> None:
 
 def upgrade() -> None:
     op.execute(render(WEBHOOK_CAPTURE))
-    op.execute(sql_file(FUNCTIONS / "run_rollup_capture.sql"))
-    op.execute(sql_file(FUNCTIONS / "run_transitions.sql"))
+    op.execute(render(ROLLUP_CAPTURE))
+    op.execute(render(TRANSITIONS))
     _checks("{column} = ANY ({array})")
 
 
