@@ -192,6 +192,9 @@ def our_type(duck_type: str) -> str:
     return "string"
 
 
+_FLOAT_TYPES = frozenset({"FLOAT", "DOUBLE"})
+
+
 def column_stats(conn: duckdb.DuckDBPyConnection, parquet: str | Path) -> tuple[int, list[ColumnStats]]:
     """Row count and per-column null count and min/max of a Parquet file, from its footer statistics where they
     are exact (no data is read), else from a scan of the columns that lack them.
@@ -206,12 +209,13 @@ def column_stats(conn: duckdb.DuckDBPyConnection, parquet: str | Path) -> tuple[
         by_type.setdefault("JSON" if our_type(duck_type) == "json" else duck_type, []).append(index)
     found: dict[int, tuple[Any, ...]] = {}
     for duck_type, indexes in by_type.items():
-        inexact = (
-            "stats_null_count IS NULL"
-            if duck_type == "JSON"
-            else "stats_null_count IS NULL OR NOT coalesce(min_is_exact AND max_is_exact, true) "
-            "OR ((stats_min_value IS NULL OR stats_max_value IS NULL) AND num_values > stats_null_count)"
-        )
+        inexact = "stats_null_count IS NULL"
+        if duck_type != "JSON":
+            inexact += " OR NOT coalesce(min_is_exact AND max_is_exact, true)"
+        if duck_type in _FLOAT_TYPES:
+            # A chunk holding inf or NaN has a min but no max: scan it. Not for text, whose footer leaves out
+            # long values' bounds by design: scanning a 100 MB cell's min/max would cost memory for nothing new.
+            inexact += " OR ((stats_min_value IS NULL OR stats_max_value IS NULL) AND num_values > stats_null_count)"
         bounds = (
             "NULL, NULL"
             if duck_type == "JSON"
