@@ -138,3 +138,37 @@ def test_deleting_the_output_of_a_pipeline_run_waiting_to_retry_cancels_it_at_on
     assert (run["status"], run["error"]["code"]) == ("CANCELLED", "cancelled"), run
     last = client.get(f"/api/v1/runs/{run_id}/events").json()[-1]
     assert (last["to_status"], last["reason"]) == ("CANCELLED", "dataset_deleted")
+
+
+def test_deleting_the_output_a_failed_attempt_left_does_not_cancel_the_run_retried_by_hand(
+    client: TestClient, parts: Engine_
+) -> None:
+    """A run retried by hand kept naming its failed attempt's output, so deleting that leftover cancelled it."""
+    sales_id, import_id = _start_import(client)
+    parts.relay.relay_once()
+    parts.executor.execute(uuid.UUID(import_id))
+    output = f"out-{uuid.uuid4().hex[:6]}"
+    spec = {"inputs": {"sales": {"dataset": sales_id}}, "steps": [{"type": "fail", "message": "boom"}]}
+    spec["output"] = {"dataset": output}
+    pipeline = client.post("/api/v1/pipelines", json={"name": f"p-{uuid.uuid4().hex[:8]}", "spec": spec}).json()
+    run_id = client.post(f"/api/v1/pipelines/{pipeline['id']}/runs", json={"max_retries": 0}).json()["id"]
+    parts.relay.relay_once()
+    parts.executor.execute(uuid.UUID(run_id))
+    failed = client.get(f"/api/v1/runs/{run_id}").json()
+    leftover = failed["output_dataset_id"]
+    assert (failed["status"], client.get(f"/api/v1/datasets/{leftover}").json()["status"]) == ("FAILED", "failed")
+    assert client.post(f"/api/v1/runs/{run_id}/retry").status_code == 202
+    assert client.delete(f"/api/v1/datasets/{leftover}").status_code == 204
+    retried = client.get(f"/api/v1/runs/{run_id}").json()
+    assert (retried["status"], retried["output_dataset_id"]) == ("PENDING", None), retried
+    reasons = [e["reason"] for e in client.get(f"/api/v1/runs/{run_id}/events").json()]
+    assert "dataset_deleted" not in reasons, reasons
+    entry = client.get("/api/v1/audit", params={"action": "datasets.delete", "resource_id": leftover}).json()
+    assert entry["items"][0]["details"]["cancelled_runs"] == []
+    # the new attempt runs, into a new dataset of the same name
+    parts.relay.relay_once()
+    parts.executor.execute(uuid.UUID(run_id))
+    again = client.get(f"/api/v1/runs/{run_id}").json()
+    assert again["status"] == "FAILED", again
+    assert again["output_dataset_id"] not in (None, leftover), again
+    assert client.get(f"/api/v1/datasets/{again['output_dataset_id']}").json()["name"] == output
