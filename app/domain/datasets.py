@@ -248,6 +248,12 @@ def list_versions(
     return list(session.scalars(numbered_page(query, DatasetVersion.version, limit=limit, cursor=cursor)))
 
 
+def count_versions(session: Session, dataset_id: uuid.UUID) -> int:
+    """How many versions the dataset has: counted, not read off the newest number (numbers may have gaps)."""
+    counted = select(func.count()).select_from(DatasetVersion).where(DatasetVersion.dataset_id == dataset_id)
+    return session.scalar(counted) or 0
+
+
 class Maker(msgspec.Struct):
     """Who or what made a version: its run's kind and trigger, and the user the run was made by (if any)."""
 
