@@ -64,6 +64,9 @@ def test_deleting_a_dataset_cancels_its_queued_import_at_once_and_audits_it(
     assert (run["status"], run["error"]["code"]) == ("CANCELLED", "cancelled")
     last = client.get(f"/api/v1/runs/{run_id}/events").json()[-1]
     assert (last["to_status"], last["reason"]) == ("CANCELLED", "dataset_deleted")
+    # a reason the API's document lists (it did not, so a typed client, the console, had no word for it)
+    documented = client.get("/api/docs/openapi.json").json()["components"]["schemas"]["EventReason"]["enum"]
+    assert last["reason"] in documented
     audit = client.get("/api/v1/audit", params={"action": "runs.cancel", "resource_id": run_id}).json()["items"]
     assert [(e["outcome"], e["details"]["after"]["status"]) for e in audit] == [("success", "CANCELLED")]
     deleted = client.get("/api/v1/audit", params={"action": "datasets.delete", "resource_id": dataset_id}).json()
