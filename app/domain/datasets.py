@@ -220,11 +220,12 @@ def delete_dataset(
     principal.require(Permission.DATASETS_WRITE, dataset.namespace_id, resource="dataset")
     dataset.deleted_at = now
     session.flush()
-    # A run's dataset_id is the dataset it writes: an import's, or a pipeline run's output once it made it.
+    # A run's dataset_id is the dataset it writes: an import's, or a pipeline run's output once it made it. Locked
+    # as read (in id order, as a worker's batch locks runs): one ending meanwhile is waited for, and left out.
     unfinished = select(Run.id).where(Run.dataset_id == dataset.id, Run.status.in_([s.value for s in ACTIVE]))
     cancelled = [
         cancel_run(session, run_id, principal, reason=DATASET_DELETED, audit_as=audit_as).id
-        for run_id in session.scalars(unfinished.order_by(Run.created_at, Run.id)).all()
+        for run_id in session.scalars(unfinished.order_by(Run.id).with_for_update()).all()
     ]
     audit.record(
         session,

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 from litestar.testing import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
 
+from app.clock import utcnow
 from app.domain import datasets as dataset_service
+from app.domain.audit import AuditContext
 from app.paths import dataset_dir
 from tests.integration.dataset_support import SALES, upload
-from tests.integration.engine_parts import Engine_
-from tests.integration.helpers import count
+from tests.integration.engine_parts import ROOT, Engine_
+from tests.integration.helpers import count, wait_until_blocked
 
 
 def _written_for(engine: Engine, parts: Engine_, dataset_id: str) -> dict[str, Any]:
@@ -175,3 +179,35 @@ def test_deleting_the_output_a_failed_attempt_left_does_not_cancel_the_run_retri
     assert again["status"] == "FAILED", again
     assert again["output_dataset_id"] not in (None, leftover), again
     assert client.get(f"/api/v1/datasets/{again['output_dataset_id']}").json()["name"] == output
+
+
+def test_an_import_that_ends_as_its_dataset_is_deleted_lets_the_delete_through(
+    client: TestClient, engine: Engine
+) -> None:
+    """The delete read the unfinished runs unlocked, then locked each to cancel it: an import that ended in between
+    made the delete 409 run_not_cancellable, and the dataset stayed."""
+    dataset_id, run_id = _start_import(client)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE runs SET status = 'RUNNING', attempt = 1 WHERE id = :id"), {"id": run_id})
+    with engine.connect() as worker, engine.connect() as deleting:
+        # the worker's finish, not committed yet
+        worker.execute(text("UPDATE runs SET status = 'SUCCEEDED', finished_at = now() WHERE id = :id"), {"id": run_id})
+        pid = deleting.execute(text("SELECT pg_backend_pid()")).scalar_one()
+
+        def delete() -> None:
+            with Session(bind=deleting) as session:
+                dataset = dataset_service.get_dataset(session, uuid.UUID(dataset_id), ROOT, lock=True)
+                as_root = AuditContext(principal=ROOT)
+                dataset_service.delete_dataset(session, dataset, principal=ROOT, now=utcnow(), audit_as=as_root)
+                session.flush()
+
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            deleted = pool.submit(delete)
+            try:
+                wait_until_blocked(engine, pid, "the delete")
+            finally:
+                worker.commit()
+            deleted.result(timeout=30)
+        deleting.commit()
+    assert client.get(f"/api/v1/datasets/{dataset_id}").status_code == 404
+    assert client.get(f"/api/v1/runs/{run_id}").json()["status"] == "SUCCEEDED"
