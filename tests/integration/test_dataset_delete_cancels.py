@@ -122,22 +122,29 @@ def test_a_pipeline_run_writing_a_dataset_deleted_meanwhile_ends_cancelled_audit
     assert _written_for(engine, parts, dataset_id) == {"versions": 0, "events": 0, "files": []}
 
 
-def test_deleting_the_output_of_a_pipeline_run_waiting_to_retry_cancels_it_at_once(
-    client: TestClient, parts: Engine_
-) -> None:
-    """A retrying run that made its output dataset was left to run on after the dataset was deleted."""
+def _failed_attempt(client: TestClient, parts: Engine_, output: str, *, max_retries: int) -> str:
+    """A pipeline run writing `output` whose first attempt made that dataset, then failed; the run's id."""
     sales_id, import_id = _start_import(client)
     parts.relay.relay_once()
     parts.executor.execute(uuid.UUID(import_id))
     spec = {
         "inputs": {"sales": {"dataset": sales_id}},
         "steps": [{"type": "fail", "message": "boom"}],
-        "output": {"dataset": f"out-{uuid.uuid4().hex[:6]}"},
+        "output": {"dataset": output},
     }
     pipeline = client.post("/api/v1/pipelines", json={"name": f"p-{uuid.uuid4().hex[:8]}", "spec": spec}).json()
-    run_id = client.post(f"/api/v1/pipelines/{pipeline['id']}/runs", json={"max_retries": 3}).json()["id"]
+    body = {"max_retries": max_retries}
+    run_id: str = client.post(f"/api/v1/pipelines/{pipeline['id']}/runs", json=body).json()["id"]
     parts.relay.relay_once()
     parts.executor.execute(uuid.UUID(run_id))
+    return run_id
+
+
+def test_deleting_the_output_of_a_pipeline_run_waiting_to_retry_cancels_it_at_once(
+    client: TestClient, parts: Engine_
+) -> None:
+    """A retrying run that made its output dataset was left to run on after the dataset was deleted."""
+    run_id = _failed_attempt(client, parts, f"out-{uuid.uuid4().hex[:6]}", max_retries=3)
     run = client.get(f"/api/v1/runs/{run_id}").json()
     assert run["status"] == "RETRYING", run
     assert client.delete(f"/api/v1/datasets/{run['output_dataset_id']}").status_code == 204
@@ -151,16 +158,8 @@ def test_deleting_the_output_a_failed_attempt_left_does_not_cancel_the_run_retri
     client: TestClient, parts: Engine_
 ) -> None:
     """A run retried by hand kept naming its failed attempt's output, so deleting that leftover cancelled it."""
-    sales_id, import_id = _start_import(client)
-    parts.relay.relay_once()
-    parts.executor.execute(uuid.UUID(import_id))
     output = f"out-{uuid.uuid4().hex[:6]}"
-    spec = {"inputs": {"sales": {"dataset": sales_id}}, "steps": [{"type": "fail", "message": "boom"}]}
-    spec["output"] = {"dataset": output}
-    pipeline = client.post("/api/v1/pipelines", json={"name": f"p-{uuid.uuid4().hex[:8]}", "spec": spec}).json()
-    run_id = client.post(f"/api/v1/pipelines/{pipeline['id']}/runs", json={"max_retries": 0}).json()["id"]
-    parts.relay.relay_once()
-    parts.executor.execute(uuid.UUID(run_id))
+    run_id = _failed_attempt(client, parts, output, max_retries=0)
     failed = client.get(f"/api/v1/runs/{run_id}").json()
     leftover = failed["output_dataset_id"]
     assert (failed["status"], client.get(f"/api/v1/datasets/{leftover}").json()["status"]) == ("FAILED", "failed")
