@@ -147,10 +147,11 @@ class DatasetOut(msgspec.Struct):
         upload: Upload | None,
         run: Run | None,
         versions: list[DatasetVersion] | None = None,
+        version_count: int | None = None,
         makers: dict[uuid.UUID, Maker] | None = None,
     ) -> DatasetOut:
         """With `versions` (up to EMBEDDED_VERSIONS + 1, newest first: the extra one says more exist), the newest
-        EMBEDDED_VERSIONS of them, their count and the cursor to the rest."""
+        EMBEDDED_VERSIONS of them, `version_count` (how many it has in all) and the cursor to the rest."""
         shown = versions[:EMBEDDED_VERSIONS] if versions is not None else None
         return cls(
             id=d.id,
@@ -178,9 +179,7 @@ class DatasetOut(msgspec.Struct):
             versions=[DatasetVersionOut.of(v, (makers or {}).get(v.run_id)) for v in shown]
             if shown is not None
             else None,
-            # Versions are numbered 1, 2, ... with no gap (record_version) and none is deleted alone: the newest's
-            # number is how many there are.
-            version_count=(shown[0].version if shown else 0) if shown is not None else None,
+            version_count=version_count if shown is not None else None,
             versions_next_cursor=encode_number_cursor(shown[-1].version)
             if versions is not None and shown is not None and len(versions) > len(shown)
             else None,

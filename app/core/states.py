@@ -54,6 +54,8 @@ class EventReason(StrEnum):
     CANCEL_REQUESTED = "cancel_requested"
     OVERLAP_CANCEL_RUNNING = "overlap_cancel_running"
     MANUAL_RETRY = "manual_retry"
+    #: Cancelled at once because the dataset it writes was deleted (app/domain/datasets.py).
+    DATASET_DELETED = "dataset_deleted"
 
 
 S = RunStatus

@@ -220,11 +220,12 @@ def delete_dataset(
     principal.require(Permission.DATASETS_WRITE, dataset.namespace_id, resource="dataset")
     dataset.deleted_at = now
     session.flush()
-    # A run's dataset_id is the dataset it writes: an import's, or a pipeline run's output once it made it.
+    # A run's dataset_id is the dataset it writes: an import's, or a pipeline run's output once it made it. Locked
+    # as read (in id order, as a worker's batch locks runs): one ending meanwhile is waited for, and left out.
     unfinished = select(Run.id).where(Run.dataset_id == dataset.id, Run.status.in_([s.value for s in ACTIVE]))
     cancelled = [
         cancel_run(session, run_id, principal, reason=DATASET_DELETED, audit_as=audit_as).id
-        for run_id in session.scalars(unfinished.order_by(Run.created_at, Run.id)).all()
+        for run_id in session.scalars(unfinished.order_by(Run.id).with_for_update()).all()
     ]
     audit.record(
         session,
@@ -246,6 +247,12 @@ def list_versions(
     if run_id is not None:
         query = query.where(DatasetVersion.run_id == run_id)
     return list(session.scalars(numbered_page(query, DatasetVersion.version, limit=limit, cursor=cursor)))
+
+
+def count_versions(session: Session, dataset_id: uuid.UUID) -> int:
+    """How many versions the dataset has: counted, not read off the newest number (numbers may have gaps)."""
+    counted = select(func.count()).select_from(DatasetVersion).where(DatasetVersion.dataset_id == dataset_id)
+    return session.scalar(counted) or 0
 
 
 class Maker(msgspec.Struct):

@@ -320,7 +320,12 @@ def _cancel(session: Session, run_id: uuid.UUID, principal: Principal, *, reason
 def retry_run(
     session: Session, run_id: uuid.UUID, principal: Principal, *, settings: Settings, audit_as: audit.AuditContext
 ) -> Run:
-    """Run a failed, cancelled or timed-out run again, as a new attempt with a fresh retry budget (audited here)."""
+    """Run a failed, cancelled or timed-out run again, as a new attempt with a fresh retry budget (audited here).
+
+    A pipeline run starts over without an output: its earlier attempts' write ended when it gave up, and the next
+    attempt finds (or makes) its output afresh, as a new run would; so deleting the dataset an earlier attempt
+    made does not cancel the retried run, and deleting the one the new attempt writes does.
+    """
     run = get_run(session, run_id, principal, lock=True)
     principal.require(Permission.RUNS_OPERATE, run.namespace_id, resource="run")
     actor = actor_of(principal)
@@ -346,6 +351,7 @@ def retry_run(
             "queued_at": None,
             "started_at": None,
             "heartbeat_at": None,
+            **({"dataset_id": None} if run.kind == RunKind.PIPELINE else {}),
         },
     )
     write_outbox(session, run, queue=settings.queue)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, text
 
 from app.domain.runlogs import LogLine, read_lines
@@ -34,3 +36,17 @@ def log_lines(engine: Engine, run_id: Any) -> list[LogLine]:
     """A run's stored log, as the API reads it."""
     with engine.connect() as connection:
         return list(read_lines(connection, run_id))
+
+
+def wait_until_blocked(engine: Engine, backend_pid: int, what: str, timeout: float = 10.0) -> None:
+    """Until backend `backend_pid` waits for a lock another transaction holds; fails naming `what` past `timeout`."""
+    deadline = time.monotonic() + timeout
+    with engine.connect() as connection:
+        while time.monotonic() < deadline:
+            waiting = connection.execute(
+                text("SELECT wait_event_type FROM pg_stat_activity WHERE pid = :pid"), {"pid": backend_pid}
+            ).scalar()
+            if waiting == "Lock":
+                return
+            connection.rollback()  # a fresh snapshot of pg_stat_activity
+    pytest.fail(f"{what} never waited for the held row")

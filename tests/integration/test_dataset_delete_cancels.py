@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 from litestar.testing import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
 
+from app.clock import utcnow
 from app.domain import datasets as dataset_service
+from app.domain.audit import AuditContext
 from app.paths import dataset_dir
 from tests.integration.dataset_support import SALES, upload
-from tests.integration.engine_parts import Engine_
-from tests.integration.helpers import count
+from tests.integration.engine_parts import ROOT, Engine_
+from tests.integration.helpers import count, wait_until_blocked
 
 
 def _written_for(engine: Engine, parts: Engine_, dataset_id: str) -> dict[str, Any]:
@@ -64,6 +68,9 @@ def test_deleting_a_dataset_cancels_its_queued_import_at_once_and_audits_it(
     assert (run["status"], run["error"]["code"]) == ("CANCELLED", "cancelled")
     last = client.get(f"/api/v1/runs/{run_id}/events").json()[-1]
     assert (last["to_status"], last["reason"]) == ("CANCELLED", "dataset_deleted")
+    # a reason the API's document lists (it did not, so a typed client, the console, had no word for it)
+    documented = client.get("/api/docs/openapi.json").json()["components"]["schemas"]["EventReason"]["enum"]
+    assert last["reason"] in documented
     audit = client.get("/api/v1/audit", params={"action": "runs.cancel", "resource_id": run_id}).json()["items"]
     assert [(e["outcome"], e["details"]["after"]["status"]) for e in audit] == [("success", "CANCELLED")]
     deleted = client.get("/api/v1/audit", params={"action": "datasets.delete", "resource_id": dataset_id}).json()
@@ -115,22 +122,29 @@ def test_a_pipeline_run_writing_a_dataset_deleted_meanwhile_ends_cancelled_audit
     assert _written_for(engine, parts, dataset_id) == {"versions": 0, "events": 0, "files": []}
 
 
-def test_deleting_the_output_of_a_pipeline_run_waiting_to_retry_cancels_it_at_once(
-    client: TestClient, parts: Engine_
-) -> None:
-    """A retrying run that made its output dataset was left to run on after the dataset was deleted."""
+def _failed_attempt(client: TestClient, parts: Engine_, output: str, *, max_retries: int) -> str:
+    """A pipeline run writing `output` whose first attempt made that dataset, then failed; the run's id."""
     sales_id, import_id = _start_import(client)
     parts.relay.relay_once()
     parts.executor.execute(uuid.UUID(import_id))
     spec = {
         "inputs": {"sales": {"dataset": sales_id}},
         "steps": [{"type": "fail", "message": "boom"}],
-        "output": {"dataset": f"out-{uuid.uuid4().hex[:6]}"},
+        "output": {"dataset": output},
     }
     pipeline = client.post("/api/v1/pipelines", json={"name": f"p-{uuid.uuid4().hex[:8]}", "spec": spec}).json()
-    run_id = client.post(f"/api/v1/pipelines/{pipeline['id']}/runs", json={"max_retries": 3}).json()["id"]
+    body = {"max_retries": max_retries}
+    run_id: str = client.post(f"/api/v1/pipelines/{pipeline['id']}/runs", json=body).json()["id"]
     parts.relay.relay_once()
     parts.executor.execute(uuid.UUID(run_id))
+    return run_id
+
+
+def test_deleting_the_output_of_a_pipeline_run_waiting_to_retry_cancels_it_at_once(
+    client: TestClient, parts: Engine_
+) -> None:
+    """A retrying run that made its output dataset was left to run on after the dataset was deleted."""
+    run_id = _failed_attempt(client, parts, f"out-{uuid.uuid4().hex[:6]}", max_retries=3)
     run = client.get(f"/api/v1/runs/{run_id}").json()
     assert run["status"] == "RETRYING", run
     assert client.delete(f"/api/v1/datasets/{run['output_dataset_id']}").status_code == 204
@@ -138,3 +152,61 @@ def test_deleting_the_output_of_a_pipeline_run_waiting_to_retry_cancels_it_at_on
     assert (run["status"], run["error"]["code"]) == ("CANCELLED", "cancelled"), run
     last = client.get(f"/api/v1/runs/{run_id}/events").json()[-1]
     assert (last["to_status"], last["reason"]) == ("CANCELLED", "dataset_deleted")
+
+
+def test_deleting_the_output_a_failed_attempt_left_does_not_cancel_the_run_retried_by_hand(
+    client: TestClient, parts: Engine_
+) -> None:
+    """A run retried by hand kept naming its failed attempt's output, so deleting that leftover cancelled it."""
+    output = f"out-{uuid.uuid4().hex[:6]}"
+    run_id = _failed_attempt(client, parts, output, max_retries=0)
+    failed = client.get(f"/api/v1/runs/{run_id}").json()
+    leftover = failed["output_dataset_id"]
+    assert (failed["status"], client.get(f"/api/v1/datasets/{leftover}").json()["status"]) == ("FAILED", "failed")
+    assert client.post(f"/api/v1/runs/{run_id}/retry").status_code == 202
+    assert client.delete(f"/api/v1/datasets/{leftover}").status_code == 204
+    retried = client.get(f"/api/v1/runs/{run_id}").json()
+    assert (retried["status"], retried["output_dataset_id"]) == ("PENDING", None), retried
+    reasons = [e["reason"] for e in client.get(f"/api/v1/runs/{run_id}/events").json()]
+    assert "dataset_deleted" not in reasons, reasons
+    entry = client.get("/api/v1/audit", params={"action": "datasets.delete", "resource_id": leftover}).json()
+    assert entry["items"][0]["details"]["cancelled_runs"] == []
+    # the new attempt runs, into a new dataset of the same name
+    parts.relay.relay_once()
+    parts.executor.execute(uuid.UUID(run_id))
+    again = client.get(f"/api/v1/runs/{run_id}").json()
+    assert again["status"] == "FAILED", again
+    assert again["output_dataset_id"] not in (None, leftover), again
+    assert client.get(f"/api/v1/datasets/{again['output_dataset_id']}").json()["name"] == output
+
+
+def test_an_import_that_ends_as_its_dataset_is_deleted_lets_the_delete_through(
+    client: TestClient, engine: Engine
+) -> None:
+    """The delete read the unfinished runs unlocked, then locked each to cancel it: an import that ended in between
+    made the delete 409 run_not_cancellable, and the dataset stayed."""
+    dataset_id, run_id = _start_import(client)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE runs SET status = 'RUNNING', attempt = 1 WHERE id = :id"), {"id": run_id})
+    with engine.connect() as worker, engine.connect() as deleting:
+        # the worker's finish, not committed yet
+        worker.execute(text("UPDATE runs SET status = 'SUCCEEDED', finished_at = now() WHERE id = :id"), {"id": run_id})
+        pid = deleting.execute(text("SELECT pg_backend_pid()")).scalar_one()
+
+        def delete() -> None:
+            with Session(bind=deleting) as session:
+                dataset = dataset_service.get_dataset(session, uuid.UUID(dataset_id), ROOT, lock=True)
+                as_root = AuditContext(principal=ROOT)
+                dataset_service.delete_dataset(session, dataset, principal=ROOT, now=utcnow(), audit_as=as_root)
+                session.flush()
+
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            deleted = pool.submit(delete)
+            try:
+                wait_until_blocked(engine, pid, "the delete")
+            finally:
+                worker.commit()
+            deleted.result(timeout=30)
+        deleting.commit()
+    assert client.get(f"/api/v1/datasets/{dataset_id}").status_code == 404
+    assert client.get(f"/api/v1/runs/{run_id}").json()["status"] == "SUCCEEDED"

@@ -71,3 +71,30 @@ def test_the_openapi_document_states_the_bound(client: TestClient) -> None:
     schema = client.get("/api/docs/openapi.json").json()["components"]["schemas"]["DatasetOut"]["properties"]
     assert schema["versions"]["maxItems"] == 20
     assert {"version_count", "versions_next_cursor"} <= set(schema)
+
+
+def _drop_versions(engine: Engine, dataset_id: str, numbers: str) -> None:
+    """Versions gone from the middle of the history, as retention or a deleted version would leave it."""
+    with engine.begin() as connection:
+        connection.execute(
+            text(f"DELETE FROM dataset_versions WHERE dataset_id = :id AND version IN ({numbers})"), {"id": dataset_id}
+        )
+
+
+def test_the_version_count_is_the_versions_there_are_when_their_numbers_have_gaps(
+    client: TestClient, parts: Engine_, engine: Engine
+) -> None:
+    """The count was the newest version's number, which is how many there are only while no number is missing."""
+    few, many = upload(client, SALES), upload(client, SALES)
+    for dataset, upto in ((few, 5), (many, 60)):
+        run_import(client, parts, dataset["id"])
+        _more_versions(engine, dataset["id"], upto)
+    _drop_versions(engine, few["id"], "3, 4")
+    _drop_versions(engine, many["id"], "SELECT generate_series(2, 31)")
+    shown = client.get(f"/api/v1/datasets/{few['id']}").json()
+    assert ([v["version"] for v in shown["versions"]], shown["version_count"]) == ([5, 2, 1], 3)
+    assert shown["versions_next_cursor"] is None
+    shown = client.get(f"/api/v1/datasets/{many['id']}").json()
+    assert ([v["version"] for v in shown["versions"]], shown["version_count"]) == (list(range(60, 40, -1)), 30)
+    rest = client.get(f"/api/v1/datasets/{many['id']}/versions", params={"cursor": shown["versions_next_cursor"]})
+    assert [v["version"] for v in rest.json()["items"]] == [*range(40, 31, -1), 1]

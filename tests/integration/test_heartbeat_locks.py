@@ -7,16 +7,15 @@ of the batch waited that long (the ~1 s tail of the run-engine benchmark's burst
 
 from __future__ import annotations
 
-import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 
 from app.db.queries import query
 from tests.integration.engine_parts import Engine_
+from tests.integration.helpers import wait_until_blocked
 
 
 def _locked(engine: Engine, run_id: uuid.UUID) -> bool:
@@ -27,19 +26,6 @@ def _locked(engine: Engine, run_id: uuid.UUID) -> bool:
         except OperationalError:
             return True
     return False
-
-
-def _wait_until_blocked(engine: Engine, backend_pid: int, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    with engine.connect() as connection:
-        while time.monotonic() < deadline:
-            waiting = connection.execute(
-                text("SELECT wait_event_type FROM pg_stat_activity WHERE pid = :pid"), {"pid": backend_pid}
-            ).scalar()
-            if waiting == "Lock":
-                return
-            connection.rollback()  # a fresh snapshot of pg_stat_activity
-    pytest.fail("the heartbeat never waited for the held row")
 
 
 def test_a_heartbeat_locks_its_runs_in_id_order_whatever_the_order_it_is_given(parts: Engine_) -> None:
@@ -61,7 +47,7 @@ def test_a_heartbeat_locks_its_runs_in_id_order_whatever_the_order_it_is_given(p
         with ThreadPoolExecutor(max_workers=1) as pool:
             answer = pool.submit(lambda: beat.execute(query("heartbeat_runs"), params).all())
             try:
-                _wait_until_blocked(parts.engine, pid)
+                wait_until_blocked(parts.engine, pid, "the heartbeat")
                 locked = [_locked(parts.engine, run_id) for run_id in ordered]
             finally:
                 holder.rollback()  # let the heartbeat go on whatever was found

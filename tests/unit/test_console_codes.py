@@ -74,6 +74,9 @@ def test_every_reason_a_run_event_is_written_with_is_an_event_reason() -> None:
     written = {r for part in inserts for r in re.findall(r"'([a-z_]+)'", re.sub(details, "", part))}
     python = _sources("app/domain", "workers", "scheduler")
     written |= set(re.findall(r'\breason="([a-z_]+)"', python))
+    # a reason named by a module's constant (reason=DATASET_DELETED): the string it is set to
+    for constant in set(re.findall(r"\breason=([A-Z][A-Z_]+)\b", python)):
+        written |= set(re.findall(rf'^{constant} = "([a-z_]+)"$', python, re.M))
     written |= set(re.findall(r'"reason": "([a-z_]+)"', python))
     written |= set(re.findall(r'Outcome\(\s*RunStatus\.\w+,\s*"([a-z_]+)"', python))
     assert written, "no reasons found: the patterns above no longer match the sources"

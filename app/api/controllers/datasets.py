@@ -50,7 +50,13 @@ def dataset_out(session: Session, dataset: Dataset, *, with_versions: bool = Fal
     run = session.get(Run, dataset.last_run_id) if dataset.last_run_id else None
     history = service.list_versions(session, dataset.id, limit=EMBEDDED_VERSIONS) if with_versions else None
     made = service.makers(session, [v.run_id for v in history[:EMBEDDED_VERSIONS]]) if history else None
-    return DatasetOut.of(dataset, current=current, upload=upload, run=run, versions=history, makers=made)
+    # A page not full is every version; only a dataset with more is counted (an index-only scan of its key).
+    count = None if history is None else len(history)
+    if history is not None and len(history) > EMBEDDED_VERSIONS:
+        count = service.count_versions(session, dataset.id)
+    return DatasetOut.of(
+        dataset, current=current, upload=upload, run=run, versions=history, version_count=count, makers=made
+    )
 
 
 def _tags(raw: str) -> list[str]:

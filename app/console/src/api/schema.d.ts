@@ -2127,7 +2127,7 @@ export interface components {
          *         against every reason the sources write.
          * @enum {string}
          */
-        EventReason: "created" | "created_held" | "released" | "dispatched" | "message_resent" | "started" | "succeeded" | "failed" | "cancelled" | "timed_out" | "worker_shutdown" | "lost" | "worker_lost" | "cancel_requested" | "overlap_cancel_running" | "manual_retry";
+        EventReason: "created" | "created_held" | "released" | "dispatched" | "message_resent" | "started" | "succeeded" | "failed" | "cancelled" | "timed_out" | "worker_shutdown" | "lost" | "worker_lost" | "cancel_requested" | "overlap_cancel_running" | "manual_retry" | "dataset_deleted";
         /** ExactNumbers */
         ExactNumbers: {
             /** @constant */

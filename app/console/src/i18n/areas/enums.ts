@@ -38,6 +38,7 @@ export default {
       cancel_requested: '用户取消',
       overlap_cancel_running: '被新一次定时运行取消',
       manual_retry: '手动重试',
+      dataset_deleted: '数据集已删除，随之取消',
     },
     runError: {
       cancelled: '已取消',
@@ -147,6 +148,7 @@ export default {
       cancel_requested: 'Cancelled by user',
       overlap_cancel_running: 'Cancelled by a newer scheduled run',
       manual_retry: 'Retried by hand',
+      dataset_deleted: 'Cancelled: its dataset was deleted',
     },
     runError: {
       cancelled: 'Cancelled',
