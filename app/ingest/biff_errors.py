@@ -107,7 +107,7 @@ def _xls_sheet(stream: bytes, pos: int) -> Errors:
 
 def _xlsb(path: str, index: int) -> Errors:
     with zipfile.ZipFile(path) as archive:
-        member = _xlsb_sheet_member(archive, index)
+        member = xlsb_sheet_member(archive, index)
         if member is None:
             return {}
         data = archive.read(member)
@@ -139,7 +139,7 @@ def _xlsb(path: str, index: int) -> Errors:
     return found
 
 
-def _xlsb_sheet_member(archive: zipfile.ZipFile, index: int) -> str | None:
+def xlsb_sheet_member(archive: zipfile.ZipFile, index: int) -> str | None:
     """The zip member of sheet `index`, as calamine numbers them (BrtBundleSh records in xl/workbook.bin)."""
     book = archive.read("xl/workbook.bin")
     rels = archive.read("xl/_rels/workbook.bin.rels")
