@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -36,6 +37,7 @@ from app.ingest.data_sink import CopyTarget, DataSink, copy_target, raise_sink_f
 from app.ingest.date_system import is_date1904
 from app.ingest.duck import column_stats, connect, literal, run
 from app.ingest.errors import MAX_PROBLEMS, ImportCancelled, failed
+from app.ingest.json_budget import ReadBudget, record_limit
 from app.ingest.models import ImportResult
 from app.ingest.notices import note, settled
 from app.ingest.notices.file import InvalidBytes, Rejected
@@ -285,6 +287,7 @@ def _json(job: _Job) -> tuple[int, ImportConfig]:
             items,
             encoding=encoding,
             limit=job.config.limit,
+            budget=ReadBudget(total=sys.maxsize, record=record_limit(job.limits.max_line_bytes)),  # as a preview
             should_stop=job.should_stop,
             progress=lambda count, done: job.progress(count, done // 2, size),
         )

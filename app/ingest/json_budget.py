@@ -27,8 +27,9 @@ def record_limit(max_line_bytes: int) -> int:
 
 class ReadBudget(NamedTuple):
     """How much of a JSON file a preview reads: `total` bytes and the end of the record it was in, and `record`
-    bytes for one record (`record_limit`, the import's limit), so at most about `total + record` past what stands
-    before the first record (under a record path, what the import reads too)."""
+    bytes for one record (`record_limit`, the import's limit), so at most about `total + record` past the end of
+    the first record, which ends within `record` bytes of the start (under a record path, with what precedes it).
+    An import reads with a total of sys.maxsize: the same rule for one record, no total."""
 
     total: int
     record: int
@@ -47,9 +48,12 @@ class Bounded:
     def __init__(self, handle: Any, budget: ReadBudget, *, first_at_start: bool = True) -> None:
         self._handle = handle
         self._budget = budget
-        #: Whether the bytes read count: from the start when the first record starts there (NDJSON, an array, a
-        #: lone object), else (records under a path: a large value may stand before them, which the import reads
-        #: too) from the end of the first record.
+        #: Whether the preview's total counts from the start, where the first record starts (NDJSON, an array, a
+        #: lone object), or (records under a path: a value may stand before them, which the import reads too)
+        #: from the end of the first record. The bytes of one record count from the start either way: what stands
+        #: before the first record under a path counts as its own (unbounded, a 1 GB first record or value
+        #: before the records was read whole into the API process).
+        self._first_at_start = first_at_start
         self._armed = first_at_start
         self._start = 0
         self._read = 0
@@ -64,8 +68,14 @@ class Bounded:
         self._records += 1
 
     def read(self, size: int = -1) -> bytes:
-        if self._armed and self._read - self._mark > self._budget.record:
-            raise record_too_large(self._budget.record)
+        if self._read - self._mark > self._budget.record:
+            if self._records or self._first_at_start:
+                raise record_too_large(self._budget.record)
+            raise LimitExceeded(
+                f"the first record under the record path ends more than {self._budget.record} bytes into the file "
+                "(a record, with what stands before the first one, may span that much JSON: twice max_line_bytes, at "
+                "least 32 MiB): split its long values, or put the records first"
+            )
         if self._armed and self._read - self._start > self._budget.total:
             if self._spent_at is None:
                 self._spent_at = self._records

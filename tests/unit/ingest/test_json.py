@@ -326,6 +326,50 @@ def test_a_preview_of_many_large_records_stops_after_its_bytes(tmp_path: Path, l
     assert [row[0] for row in shown.rows] == list(range(len(shown.rows)))
 
 
+@pytest.mark.parametrize(
+    "document",
+    [
+        b'{"data": {"items": [{"id": 1, "note": "%s"}, {"id": 2, "note": "z"}]}}',
+        b'{"meta": "%s", "data": {"items": [{"id": 1}, {"id": 2}]}}',
+    ],
+    ids=["first-record", "value-before"],
+)
+def test_the_first_record_under_a_path_and_what_precedes_it_are_read_within_the_record_limit(
+    tmp_path: Path, limits: ImportLimits, run_import, monkeypatch: pytest.MonkeyPatch, document: bytes
+):
+    """Under a record path the preview's bytes counted only from the end of the first record: a huge first record,
+    or a huge value before the records, was read whole into the API process. Both now count against the limit
+    of one record, in the preview and in the import alike."""
+    from app.ingest import json_reader
+
+    given: list[int] = []
+    real_reader = json_reader.reader
+
+    def spy(path: str, encoding: str) -> Any:
+        handle = real_reader(path, encoding)
+        index, read = len(given), handle.read
+        given.append(0)
+
+        def counted(size: int = -1) -> bytes:
+            chunk = read(size)
+            given[index] += len(chunk)
+            return chunk
+
+        handle.read = counted
+        return handle
+
+    monkeypatch.setattr(json_reader, "reader", spy)
+    path = tmp_path / "nested.json"
+    path.write_bytes(document % (b"y" * 60 * 1024**2))
+    config = ImportConfig(record_path="data.items")
+    said = f"the first record under the record path ends more than {record_limit(limits.max_line_bytes)} bytes"
+    with pytest.raises(LimitExceeded, match=said):
+        preview(path, "nested.json", config, limits)
+    assert 0 < max(given) < record_limit(limits.max_line_bytes) + 1024**2
+    with pytest.raises(LimitExceeded, match=said):
+        run_import(path, record_path="data.items")
+
+
 def test_a_large_value_before_the_records_under_a_path_is_no_record(tmp_path: Path, limits: ImportLimits, run_import):
     """Bytes before the first record under a path are no record's: the preview shows the records, as imported."""
     path = tmp_path / "meta.json"
