@@ -74,6 +74,12 @@ def open_workbook(path: str, limits: ImportLimits) -> calamine.CalamineWorkbook:
         raise ImportFailed("the workbook is password-protected; save it without a password", code="encrypted") from exc
     except (calamine.CalamineError, OSError, ValueError) as exc:
         raise UnsupportedMediaType(f"the workbook is damaged or unreadable: {exc}", code="corrupt_file") from exc
+    except BaseException as exc:
+        # calamine panics on some damaged files (an xls sheet said to start past the end of its stream): PyO3
+        # raises PanicException, a BaseException no `except Exception` caught (a 500, or a dead worker thread).
+        if type(exc).__name__ != "PanicException":
+            raise
+        raise UnsupportedMediaType(f"the workbook is damaged: {exc}", code="corrupt_file") from exc
 
 
 def sheet_infos(

@@ -13,7 +13,7 @@ import pytest
 
 from app.ingest import ImportConfig, ImportLimits, preview
 from app.ingest import xlsb_extent as xlsb_module
-from app.ingest.errors import LimitExceeded
+from app.ingest.errors import LimitExceeded, UnsupportedMediaType
 from app.ingest.xls_extent import xls_sheets
 from app.ingest.xlsb_extent import Extent, xlsb_extent
 from tests.unit.ingest.conftest import rows_of
@@ -97,3 +97,19 @@ def test_an_xls_extent_counts_every_sheet_cell_calamine_reads(tmp_path: Path):
     [sheet] = xls_sheets(str(path), 10**6)  # type: ignore[misc]
     assert sheet.extent == Extent(10, 5)
     assert xls_sheets(str(tmp_path / "none.xls"), 10**6) is None
+
+
+def test_an_xls_sheet_said_to_start_past_the_stream_is_a_damaged_file_not_a_panic(
+    tmp_path: Path, limits: ImportLimits, run_import
+):
+    """calamine sliced the stream at the sheet's position and panicked: PyO3's PanicException is no Exception."""
+    path = xls_workbook(tmp_path / "past.xls", [["a"], [1]])
+    data = bytearray(path.read_bytes())
+    bound_sheet = data.index(b"\x85\x00")  # BoundSheet8: its first field is where the sheet starts
+    struct.pack_into("<I", data, bound_sheet + 4, 10_000_000)
+    path.write_bytes(bytes(data))
+    with pytest.raises(UnsupportedMediaType) as shown:
+        preview(path, "past.xls", ImportConfig(), limits)
+    assert shown.value.code == "corrupt_file"
+    with pytest.raises(UnsupportedMediaType):
+        run_import(path)
