@@ -75,11 +75,16 @@ def open_workbook(path: str, limits: ImportLimits) -> calamine.CalamineWorkbook:
     except (calamine.CalamineError, OSError, ValueError) as exc:
         raise UnsupportedMediaType(f"the workbook is damaged or unreadable: {exc}", code="corrupt_file") from exc
     except BaseException as exc:
-        # calamine panics on some damaged files (an xls sheet said to start past the end of its stream): PyO3
-        # raises PanicException, a BaseException no `except Exception` caught (a 500, or a dead worker thread).
-        if type(exc).__name__ != "PanicException":
-            raise
-        raise UnsupportedMediaType(f"the workbook is damaged: {exc}", code="corrupt_file") from exc
+        raise damaged_if_panic(exc) from exc
+
+
+def damaged_if_panic(exc: BaseException) -> UnsupportedMediaType:
+    """calamine panics on some damaged files (an xls sheet said to start past the end of its stream, an xlsb
+    cell naming a shared string that is not there): PyO3 raises PanicException, a BaseException that no `except
+    Exception` caught (a 500, or a dead worker thread). That is a corrupt_file; anything else is raised again."""
+    if type(exc).__name__ != "PanicException":
+        raise exc
+    return UnsupportedMediaType(f"the workbook is damaged: {exc}", code="corrupt_file")
 
 
 def sheet_infos(
@@ -129,6 +134,9 @@ def _measure(
         sheet = workbook.get_sheet_by_index(index)
     except (LimitExceeded, UnsupportedMediaType, calamine.CalamineError):
         return None, None
+    except BaseException as exc:
+        damaged_if_panic(exc)
+        return None, None
     if sheet.start is None:
         return 0, 0
     if sheet.height * sheet.width > limits.max_workbook_cells:
@@ -175,6 +183,8 @@ def load_sheet(
         sheet = workbook.get_sheet_by_index(index)
     except calamine.CalamineError as exc:
         raise UnsupportedMediaType(f"the sheet could not be read: {exc}", code="corrupt_file") from exc
+    except BaseException as exc:
+        raise damaged_if_panic(exc) from exc
     _check_cells(sheet.height, sheet.width, limits)
     if sheet.start is None:
         raise ImportFailed(f"sheet {sheet.name!r} is empty", code="empty_sheet")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import resource
 import struct
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -110,6 +111,24 @@ def test_an_xls_sheet_said_to_start_past_the_stream_is_a_damaged_file_not_a_pani
     path.write_bytes(bytes(data))
     with pytest.raises(UnsupportedMediaType) as shown:
         preview(path, "past.xls", ImportConfig(), limits)
+    assert shown.value.code == "corrupt_file"
+    with pytest.raises(UnsupportedMediaType):
+        run_import(path)
+
+
+def test_an_xlsb_cell_naming_a_missing_shared_string_is_a_damaged_file_not_a_panic(
+    tmp_path: Path, limits: ImportLimits, run_import
+):
+    path = xlsb_workbook(tmp_path / "isst.xlsb", [["a"], [1]])
+    with zipfile.ZipFile(path) as archive:
+        parts = {info.filename: archive.read(info) for info in archive.infolist()}
+    isst = b"\x07\x0c" + struct.pack("<III", 0, 0, 5)  # BrtCellIsst: column 0, style 0, shared string 5 of none
+    parts[SHEET] = parts[SHEET].replace(b"\x00\x11" + bytes(17), b"\x00\x11" + bytes(17) + isst, 1)
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    with pytest.raises(UnsupportedMediaType) as shown:
+        preview(path, "isst.xlsb", ImportConfig(), limits)
     assert shown.value.code == "corrupt_file"
     with pytest.raises(UnsupportedMediaType):
         run_import(path)
