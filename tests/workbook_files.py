@@ -144,18 +144,28 @@ def _xlsb_styles(codes: list[str]) -> bytes:
 
 
 def xlsb_workbook(
-    path: Path, rows: Rows, name: str = "Data", *, date1904: bool = False, formats: Formats | None = None
+    path: Path,
+    rows: Rows,
+    name: str = "Data",
+    *,
+    date1904: bool = False,
+    formats: Formats | None = None,
+    declared: tuple[int, int] | None = None,
 ) -> Path:
     """An .xlsb of one worksheet; `date1904`: in Excel for Mac's date system (BrtWbProp's first flag); `formats`:
-    number formats of cells by (0-based row, column), in xl/styles.bin."""
+    number formats of cells by (0-based row, column), in xl/styles.bin; `declared`: the (rows, columns) its
+    BrtWsDim states, when not the rows' own. A row is a list of cells, or a (0-based row number, {0-based column:
+    cell}) pair for cells anywhere."""
     codes = sorted(set((formats or {}).values()))
-    width = max((len(r) for r in rows), default=1)
-    sheet = _record(0x81) + _record(0x94, struct.pack("<IIII", 0, max(len(rows) - 1, 0), 0, width - 1))
+    numbered = [row if isinstance(row, tuple) else (n, dict(enumerate(row))) for n, row in enumerate(rows)]
+    width = max((max(cells, default=0) + 1 for _, cells in numbered), default=1)
+    height, width = declared or (max((n for n, _ in numbered), default=0) + 1, width)
+    sheet = _record(0x81) + _record(0x94, struct.pack("<IIII", 0, max(height - 1, 0), 0, max(width - 1, 0)))
     parts = [sheet, _record(0x91)]
-    for number, row in enumerate(rows):
+    for number, cells in numbered:
         parts.append(_record(0x00, struct.pack("<I", number) + bytes(13)))  # BrtRowHdr
         styled = {c: 1 + codes.index(code) for (r, c), code in (formats or {}).items() if r == number}
-        parts += [_xlsb_cell(col, v, styled.get(col, 0)) for col, v in enumerate(row) if v is not None]
+        parts += [_xlsb_cell(col, v, styled.get(col, 0)) for col, v in cells.items() if v is not None]
     sheet = b"".join([*parts, _record(0x92), _record(0x82)])
     book = _record(0x83) + _record(0x99, struct.pack("<II", int(date1904), 0) + _wide("")) + _record(0x8F)
     book += _record(0x9C, struct.pack("<II", 0, 1) + _wide("rId1") + _wide(name)) + _record(0x90)
@@ -192,6 +202,9 @@ def _biff(kind: int, body: bytes = b"") -> bytes:
     return struct.pack("<HH", kind, len(body)) + body
 
 
+biff_record = _biff
+
+
 def _xls_cell(number: int, col: int, value: object, xf: int = 15) -> bytes:
     where = struct.pack("<HHH", number, col, xf)
     if isinstance(value, Error):
@@ -219,7 +232,9 @@ def _xls_styles(codes: list[str]) -> bytes:
     return formats + b"".join(xfs)
 
 
-def _workbook_stream(rows: Rows, name: str, *, date1904: bool = False, formats: Formats | None = None) -> bytes:
+def _workbook_stream(
+    rows: Rows, name: str, *, date1904: bool = False, formats: Formats | None = None, extra: bytes = b""
+) -> bytes:
     codes = sorted(set((formats or {}).values()))
     bof = _biff(0x0809, struct.pack("<HHHHII", 0x0600, 0x0005, 0x0DBB, 0x07CC, 0, 0x0206))
     bof += _biff(0x0022, struct.pack("<H", 1)) if date1904 else b""  # DATEMODE: serials count from 1904
@@ -233,7 +248,7 @@ def _workbook_stream(rows: Rows, name: str, *, date1904: bool = False, formats: 
     cells = b"".join(
         _xls_cell(n, c, v, xf.get((n, c), 15)) for n, row in enumerate(rows) for c, v in enumerate(row) if v is not None
     )
-    return stream + sheet_bof + cells + _biff(0x000A)
+    return stream + sheet_bof + extra + cells + _biff(0x000A)
 
 
 def xls_workbook(
@@ -244,11 +259,13 @@ def xls_workbook(
     mini: bool = False,
     date1904: bool = False,
     formats: Formats | None = None,
+    extra: bytes = b"",
 ) -> Path:
     """An .xls (BIFF8) of one worksheet, its Workbook stream in regular 512-byte sectors, or with `mini` (a stream
     under 4096 bytes, as Excel saves a small sheet) in the mini stream's 64-byte sectors; `date1904`: in Excel for
-    Mac's date system; `formats`: number formats of cells by (0-based row, column)."""
-    stream = _workbook_stream(rows, name, date1904=date1904, formats=formats)
+    Mac's date system; `formats`: number formats of cells by (0-based row, column); `extra`: raw records put first
+    in the sheet (`biff_record`)."""
+    stream = _workbook_stream(rows, name, date1904=date1904, formats=formats, extra=extra)
     if mini:
         assert len(stream) < 4096, "the mini stream holds streams under the 4096-byte cutoff"
         minis = -(-len(stream) // 64)

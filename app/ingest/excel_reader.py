@@ -26,8 +26,9 @@ from app.ingest.header_rows import JOINER, filled_across, header_depth, joined_n
 from app.ingest.models import SheetInfo
 from app.ingest.notices import note
 from app.ingest.notices.columns import HeaderRowsJoined, MergedHeader, MixedTypes
-from app.ingest.ods_extent import ods_extents
 from app.ingest.shape import find_header, largest_sheet
+from app.ingest.whole_workbook import check_whole
+from app.ingest.xlsb_extent import xlsb_extent, xlsb_sheet_member
 from app.ingest.xlsx_extent import declared_extent, sheet_extent
 from app.ingest.xlsx_parts import sheet_members, xlsx_dimensions, xlsx_sheet_members
 
@@ -64,22 +65,27 @@ class ExcelPlan(msgspec.Struct, kw_only=True):
 
 
 def open_workbook(path: str, limits: ImportLimits) -> calamine.CalamineWorkbook:
-    """Open a workbook, turning calamine's errors into clear 415/422 errors. An ods is read whole as it opens, so
-    its sheets' cells are counted first (app.ingest.ods_extent) and refused together past max_workbook_cells."""
-    extents = ods_extents(path)
-    if extents is not None:
-        cells = sum(extent.rows * extent.columns for extent in extents)
-        if cells > limits.max_workbook_cells:
-            raise LimitExceeded(
-                f"the workbook's sheets span {cells} cells together (an ods is read whole), over max_workbook_cells="
-                f"{limits.max_workbook_cells}; save the sheet as CSV (no cell limit) and import that, or split it"
-            )
+    """Open a workbook, turning calamine's errors into clear 415/422 errors. An ods or an xls is read whole as it
+    opens, so its sheets' cells are counted first (app.ingest.ods_extent, app.ingest.xls_extent) and refused
+    together past max_workbook_cells."""
+    check_whole(path, limits)
     try:
         return calamine.CalamineWorkbook.from_path(path)
     except calamine.PasswordError as exc:
         raise ImportFailed("the workbook is password-protected; save it without a password", code="encrypted") from exc
     except (calamine.CalamineError, OSError, ValueError) as exc:
         raise UnsupportedMediaType(f"the workbook is damaged or unreadable: {exc}", code="corrupt_file") from exc
+    except BaseException as exc:
+        raise damaged_if_panic(exc) from exc
+
+
+def damaged_if_panic(exc: BaseException) -> UnsupportedMediaType:
+    """calamine panics on some damaged files (an xls sheet said to start past the end of its stream, an xlsb
+    cell naming a shared string that is not there): PyO3 raises PanicException, a BaseException that no `except
+    Exception` caught (a 500, or a dead worker thread). That is a corrupt_file; anything else is raised again."""
+    if type(exc).__name__ != "PanicException":
+        raise exc
+    return UnsupportedMediaType(f"the workbook is damaged: {exc}", code="corrupt_file")
 
 
 def sheet_infos(
@@ -129,6 +135,9 @@ def _measure(
         sheet = workbook.get_sheet_by_index(index)
     except (LimitExceeded, UnsupportedMediaType, calamine.CalamineError):
         return None, None
+    except BaseException as exc:
+        damaged_if_panic(exc)
+        return None, None
     if sheet.start is None:
         return 0, 0
     if sheet.height * sheet.width > limits.max_workbook_cells:
@@ -175,6 +184,8 @@ def load_sheet(
         sheet = workbook.get_sheet_by_index(index)
     except calamine.CalamineError as exc:
         raise UnsupportedMediaType(f"the sheet could not be read: {exc}", code="corrupt_file") from exc
+    except BaseException as exc:
+        raise damaged_if_panic(exc) from exc
     _check_cells(sheet.height, sheet.width, limits)
     if sheet.start is None:
         raise ImportFailed(f"sheet {sheet.name!r} is empty", code="empty_sheet")
@@ -182,12 +193,17 @@ def load_sheet(
 
 
 def _check_extent(path: str, kind: str, index: int, limits: ImportLimits) -> None:
-    """Refuse an xlsx/xlsm sheet whose cells span more than max_workbook_cells, whatever its <dimension> says,
-    before calamine allocates that grid (app.ingest.xlsx_extent; an ods is counted as it opens)."""
-    members = xlsx_sheet_members(path) if kind in ("xlsx", "xlsm") else []
-    member = members[index] if index < len(members) else None
-    # Cells inside the declared box (checked in one search) need no scan of where each one lies.
-    extent = (declared_extent(path, member) or sheet_extent(path, member)) if member else None
+    """Refuse an xlsx/xlsm/xlsb sheet whose cells span more than max_workbook_cells, whatever its declared size,
+    before calamine allocates that grid (app.ingest.xlsx_extent, app.ingest.xlsb_extent; an ods or an xls is
+    counted as it opens)."""
+    if kind == "xlsb":
+        member = xlsb_sheet_member(path, index)
+        extent = xlsb_extent(path, member, limits.max_workbook_cells) if member else None
+    else:
+        members = xlsx_sheet_members(path) if kind in ("xlsx", "xlsm") else []
+        member = members[index] if index < len(members) else None
+        # Cells inside the declared box (checked in one search) need no scan of where each one lies.
+        extent = (declared_extent(path, member) or sheet_extent(path, member)) if member else None
     if extent is not None:
         _check_cells(extent.rows, extent.columns, limits)
 

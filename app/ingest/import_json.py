@@ -4,6 +4,7 @@ ijson first."""
 from __future__ import annotations
 
 import os
+import sys
 
 import duckdb
 
@@ -13,6 +14,7 @@ from app.ingest.config import ImportConfig
 from app.ingest.data_sink import raise_sink_failure
 from app.ingest.duck import literal, run
 from app.ingest.errors import failed
+from app.ingest.json_budget import ReadBudget, record_limit
 from app.ingest.import_job import PARQUET_OPTIONS, ImportJob, data_connection
 from app.ingest.notices import note
 from app.ingest.notices.file import Rejected
@@ -42,6 +44,7 @@ def import_json(job: ImportJob) -> tuple[int, ImportConfig]:
             items,
             encoding=encoding,
             limit=job.config.limit,
+            budget=ReadBudget(total=sys.maxsize, record=record_limit(job.limits.max_line_bytes)),  # as a preview
             should_stop=job.should_stop,
             progress=lambda count, done: job.progress(count, done // 2, size),
         )

@@ -22,7 +22,7 @@ from app.ingest.columns import Planned, clean_names, plan_columns
 from app.ingest.config import ImportConfig, ImportLimits
 from app.ingest.duck import WIDER_THAN_BIGINT, duckdb_reason, duckdb_type, ident, literal, our_type
 from app.ingest.errors import ImportCancelled, ImportFailed, LimitExceeded
-from app.ingest.json_budget import Bounded, BudgetSpent, ReadBudget, record_too_large
+from app.ingest.json_budget import Bounded, BudgetSpent, ReadBudget, record_limit, record_too_large
 from app.ingest.json_depth import DepthGuard
 from app.ingest.json_numbers import NonFiniteAsNull, non_finite_warnings, numbers_as_text, typed_numbers
 from app.ingest.notices import note
@@ -220,12 +220,12 @@ def _extract(backend, source, target, prefix, encoding, limit, budget, should_st
 
 
 def read_error(exc: duckdb.Error, limits: ImportLimits, doing: str) -> ImportFailed | LimitExceeded:
-    """A DuckDB error while reading the records as a clear error. A record past `maximum_object_size` (a 50 MB
-    string) said only DuckDB's 'Try increasing "maximum_object_size"', as import_failed: it is a limit, as a CSV
-    line past max_line_bytes is."""
+    """A DuckDB error while reading the records as a clear error. A record past what `maximum_object_size` lets
+    DuckDB read (app.ingest.json_budget.record_limit; a 50 MB string) said only DuckDB's 'Try increasing
+    "maximum_object_size"', as import_failed: it is a limit, as a CSV line past max_line_bytes is."""
     reason = duckdb_reason(exc)
     if "maximum_object_size" in reason:
-        return record_too_large(limits.max_line_bytes)
+        return record_too_large(record_limit(limits.max_line_bytes))
     return ImportFailed(f"could not {doing} the JSON records: {reason}")
 
 

@@ -32,7 +32,7 @@ from app.ingest.csv_footer import footer_offset, footer_start, footer_warning, t
 from app.ingest.date_system import date_origin
 from app.ingest.duck import connect
 from app.ingest.errors import ImportFailed, LimitExceeded
-from app.ingest.json_budget import ReadBudget
+from app.ingest.json_budget import ReadBudget, record_limit
 from app.ingest.models import Preview, SheetInfo, Suggestion
 from app.ingest.notices import note
 from app.ingest.notices.file import CellsCut, InvalidBytes, PreviewRows, RowProblem
@@ -268,7 +268,7 @@ def _json(
         None if mode == "ndjson" else prefix,
         encoding=encoding,
         limit=max(rows, 50),
-        budget=ReadBudget(total=PREVIEW_BYTES, record=limits.max_line_bytes),
+        budget=ReadBudget(total=PREVIEW_BYTES, record=record_limit(limits.max_line_bytes)),
     )
     warnings += extracted.warnings()
     long_numbers = json_numbers.scan(str(records)).long_numbers
