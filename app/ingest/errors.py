@@ -70,3 +70,12 @@ def failed(problems: list[dict[str, Any]], total: int | None = None) -> ImportFa
     count = total if total is not None else len(problems)
     detail = f"{count} problem(s) found; first: {first['message']}" + (f" ({where})" if where else "")
     return ImportFailed(detail, errors=shown)
+
+
+def damaged_if_panic(exc: BaseException) -> UnsupportedMediaType:
+    """calamine panics on some damaged files (an xls sheet said to start past the end of its stream, an xlsb
+    cell naming a shared string that is not there): PyO3 raises PanicException, a BaseException that no `except
+    Exception` caught (a 500, or a dead worker thread). That is a corrupt_file; anything else is raised again."""
+    if type(exc).__name__ != "PanicException":
+        raise exc
+    return UnsupportedMediaType(f"the workbook is damaged: {exc}", code="corrupt_file")

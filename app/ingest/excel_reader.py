@@ -21,7 +21,7 @@ from app.ingest.columns import Planned, clean_names, infer_type, long_number_war
 from app.ingest.config import CellRange, ImportConfig, ImportLimits, column_letters, parse_range
 from app.ingest.convert import Converter, arrow_type
 from app.ingest.date_system import EXCEL_1900, DateOrigin
-from app.ingest.errors import ImportFailed, LimitExceeded, UnsupportedMediaType, field_error
+from app.ingest.errors import ImportFailed, LimitExceeded, UnsupportedMediaType, damaged_if_panic, field_error
 from app.ingest.header_rows import JOINER, filled_across, header_depth, joined_names
 from app.ingest.models import SheetInfo
 from app.ingest.notices import note
@@ -77,15 +77,6 @@ def open_workbook(path: str, limits: ImportLimits) -> calamine.CalamineWorkbook:
         raise UnsupportedMediaType(f"the workbook is damaged or unreadable: {exc}", code="corrupt_file") from exc
     except BaseException as exc:
         raise damaged_if_panic(exc) from exc
-
-
-def damaged_if_panic(exc: BaseException) -> UnsupportedMediaType:
-    """calamine panics on some damaged files (an xls sheet said to start past the end of its stream, an xlsb
-    cell naming a shared string that is not there): PyO3 raises PanicException, a BaseException that no `except
-    Exception` caught (a 500, or a dead worker thread). That is a corrupt_file; anything else is raised again."""
-    if type(exc).__name__ != "PanicException":
-        raise exc
-    return UnsupportedMediaType(f"the workbook is damaged: {exc}", code="corrupt_file")
 
 
 def sheet_infos(

@@ -14,8 +14,8 @@ from app.ingest.config import ImportConfig
 from app.ingest.data_sink import raise_sink_failure
 from app.ingest.duck import literal, run
 from app.ingest.errors import failed
-from app.ingest.json_budget import ReadBudget, record_limit
 from app.ingest.import_job import PARQUET_OPTIONS, ImportJob, data_connection
+from app.ingest.json_budget import ReadBudget, record_limit
 from app.ingest.notices import note
 from app.ingest.notices.file import Rejected
 from app.paths import REJECTS_FILE
