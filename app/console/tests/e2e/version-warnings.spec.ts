@@ -1,0 +1,31 @@
+import { expect, test } from '@playwright/test'
+import { apiToken, shot, signIn, watchProblems } from './helpers'
+
+test('a version\'s import warnings read in the page\'s language, not the English they are stored with', async ({ page, request }) => {
+  const problems = watchProblems(page)
+  const headers = { Authorization: `Bearer ${await apiToken(request)}` }
+  const made = await request.post('/api/v1/datasets?namespace=default', {
+    headers,
+    multipart: { name: `warned-${Date.now()}`, file: { name: 'twice.csv', mimeType: 'text/csv', buffer: Buffer.from('name,name,amount\nalice,a,1\nbob,b,2\n') } },
+  })
+  expect(made.status()).toBe(201)
+  const id = ((await made.json()) as { id: string }).id
+  const run = (await (await request.post(`/api/v1/datasets/${id}/imports`, { headers, data: {} })).json()) as { id: string }
+  await expect.poll(async () => ((await (await request.get(`/api/v1/runs/${run.id}`, { headers })).json()) as { status: string }).status, { timeout: 60_000 }).toBe('SUCCEEDED')
+
+  await signIn(page, 'zh-CN')
+  await page.goto(`/datasets/${id}`)
+  const warnings = page.locator('[data-test=version-warnings]')
+  await expect(warnings).toContainText('v1 导入时的警告')
+  const duplicate = page.locator('[data-test=version-warning][data-code=duplicate_column]')
+  await expect(duplicate).toContainText('列名“name”重复（第 2 列）')
+  await expect(warnings).not.toContainText('duplicate column name')
+  await shot(page, 'zh-dataset-version-warnings')
+
+  // In English on a second page of the same session (the first one's sign-in script sets zh-CN on each load).
+  await page.evaluate(() => localStorage.setItem('conveyor.locale', 'en'))
+  const english = await page.context().newPage()
+  await english.goto(`/datasets/${id}`)
+  await expect(english.locator('[data-test=version-warning][data-code=duplicate_column]')).toContainText('Duplicate column name “name” (column 2)')
+  expect(problems).toEqual([])
+})
