@@ -9,6 +9,7 @@ export default {
     null: 'null (no value)',
     retry: 'Retry',
     refresh: 'Refresh',
+    more: 'More',
     cancel: 'Cancel',
     confirm: 'OK',
     empty: 'Nothing here yet',

@@ -9,6 +9,7 @@ export default {
     null: '空值（null）',
     retry: '重试',
     refresh: '刷新',
+    more: '更多',
     cancel: '取消',
     confirm: '确定',
     empty: '暂无数据',
