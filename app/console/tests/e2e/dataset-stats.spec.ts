@@ -1,19 +1,13 @@
 import { expect, test } from '@playwright/test'
-import { apiToken, signIn, watchProblems } from './helpers'
+import { apiToken, importedCsv, signIn, watchProblems } from './helpers'
 
 test('column stats read as the data has them: no decimal padding, thousands grouped', async ({ page, request }) => {
   const problems = watchProblems(page)
   const headers = { Authorization: `Bearer ${await apiToken(request)}` }
-  const made = await request.post('/api/v1/datasets?namespace=default', {
-    headers,
-    multipart: { name: `stats-${Date.now()}`, file: { name: 's.csv', mimeType: 'text/csv', buffer: Buffer.from('name,amount,price,qty\nalice,12.5,1.5,1200\nbob,3,2,45000\n') } },
-  })
-  expect(made.status()).toBe(201)
-  const id = ((await made.json()) as { id: string }).id
   // amount at the default decimal scale (stored 12.500000000), price at a chosen scale of 2
   const config = { columns: { amount: { type: 'decimal' }, price: { type: 'decimal', scale: 2 } } }
-  const run = (await (await request.post(`/api/v1/datasets/${id}/imports`, { headers, data: config })).json()) as { id: string }
-  await expect.poll(async () => ((await (await request.get(`/api/v1/runs/${run.id}`, { headers })).json()) as { status: string }).status, { timeout: 60_000 }).toBe('SUCCEEDED')
+  const csv = 'name,amount,price,qty\nalice,12.5,1.5,1200\nbob,3,2,45000\n'
+  const { id } = await importedCsv(request, headers, `stats-${Date.now()}`, csv, config)
   const stored = (await (await request.get(`/api/v1/datasets/${id}`, { headers })).json()) as { versions: { columns: { name: string; max: string }[] }[] }
   expect(stored.versions[0]?.columns.find((c) => c.name === 'amount')?.max).toBe('12.500000000') // what the API keeps
 

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test'
-import { apiToken, shot, signIn, watchProblems } from './helpers'
+import { apiToken, importedCsv, shot, signIn, watchProblems } from './helpers'
 
 test('the runs list is filtered by a deployment and a dataset chosen by name, or by a pasted id', async ({ page, request }) => {
   const problems = watchProblems(page)
@@ -15,11 +15,7 @@ test('the runs list is filtered by a deployment and a dataset chosen by name, or
   const triggered = await request.post(`/api/v1/deployments/${deployment}/trigger`, { headers, data: {} })
   expect(triggered.status(), await triggered.text()).toBe(201)
   const deployedRun = ((await triggered.json()) as { id: string }).id
-  const uploaded = await request.post('/api/v1/datasets?namespace=default', {
-    headers, multipart: { name: `filtered-ds-${stamp}`, file: { name: 'f.csv', mimeType: 'text/csv', buffer: Buffer.from('a\n1\n') } },
-  })
-  const dataset = ((await uploaded.json()) as { id: string }).id
-  const imported = (await (await request.post(`/api/v1/datasets/${dataset}/imports`, { headers, data: {} })).json()) as { id: string }
+  const { id: dataset, run: importRun } = await importedCsv(request, headers, `filtered-ds-${stamp}`, 'a\n1\n')
 
   await signIn(page, 'zh-CN')
   await page.goto('/runs')
@@ -33,7 +29,7 @@ test('the runs list is filtered by a deployment and a dataset chosen by name, or
   await expect(byDeployment).toContainText(`by-name-${stamp}`)
   await page.locator('[data-test=apply-filters]').click()
   await expect(runLink(deployedRun)).toBeVisible()
-  await expect(runLink(imported.id)).toHaveCount(0)
+  await expect(runLink(importRun)).toHaveCount(0)
   await shot(page, 'zh-runs-filtered-by-name')
   await byDeployment.hover()
   await byDeployment.locator('.el-select__clear').click()
@@ -44,7 +40,7 @@ test('the runs list is filtered by a deployment and a dataset chosen by name, or
   await page.keyboard.insertText(` ${dataset.toUpperCase()} `)
   await page.locator(`.el-select-dropdown__item[data-id="${dataset}"]:visible`).click()
   await page.locator('[data-test=apply-filters]').click()
-  await expect(runLink(imported.id)).toBeVisible()
+  await expect(runLink(importRun)).toBeVisible()
   await expect(runLink(deployedRun)).toHaveCount(0)
 
   // The audit log's user filter: chosen by username, sent as the user's id.

@@ -1,17 +1,10 @@
 import { expect, test } from '@playwright/test'
-import { apiToken, shot, signIn, watchProblems } from './helpers'
+import { apiToken, importedCsv, shot, signIn, watchProblems } from './helpers'
 
 test('a version\'s import warnings read in the page\'s language, not the English they are stored with', async ({ page, request }) => {
   const problems = watchProblems(page)
   const headers = { Authorization: `Bearer ${await apiToken(request)}` }
-  const made = await request.post('/api/v1/datasets?namespace=default', {
-    headers,
-    multipart: { name: `warned-${Date.now()}`, file: { name: 'twice.csv', mimeType: 'text/csv', buffer: Buffer.from('name,name,amount\nalice,a,1\nbob,b,2\n') } },
-  })
-  expect(made.status()).toBe(201)
-  const id = ((await made.json()) as { id: string }).id
-  const run = (await (await request.post(`/api/v1/datasets/${id}/imports`, { headers, data: {} })).json()) as { id: string }
-  await expect.poll(async () => ((await (await request.get(`/api/v1/runs/${run.id}`, { headers })).json()) as { status: string }).status, { timeout: 60_000 }).toBe('SUCCEEDED')
+  const { id } = await importedCsv(request, headers, `warned-${Date.now()}`, 'name,name,amount\nalice,a,1\nbob,b,2\n')
 
   await signIn(page, 'zh-CN')
   await page.goto(`/datasets/${id}`)
