@@ -152,7 +152,7 @@ def _import(ctx: RunContext, row: Any, *, engine: Engine, settings: Settings) ->
                 rejected_rows=result.rejected,
                 columns=columns,
                 config=_builtins(result.config),
-                warnings=result.warnings,
+                notices=result.notices,
                 producer=WORKER_ID,
             )
 

@@ -208,7 +208,7 @@ def _run(ctx: RunContext, row: Any, spec: PipelineSpec, *, engine: Engine, setti
                 rejected_rows=0,
                 columns=columns,
                 config={},
-                warnings=[],
+                notices=[],
                 producer=WORKER_ID,
                 lineage=lineage,
             )

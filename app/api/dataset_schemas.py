@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from litestar.openapi.spec import OpenAPIFormat, OpenAPIType, Schema
 
+from app.api.notice_schemas import import_notices
 from app.api.schemas import ErrorDetail
 from app.core import display_text
 from app.core.patterns import whole
@@ -23,6 +24,7 @@ from app.domain.datasets import Name as DatasetName
 from app.domain.pagination import encode_number_cursor
 from app.domain.uploads import missing_ranges
 from app.ingest.models import shown_bound
+from app.ingest.notices import ImportNotice
 
 #: Where a dataset's data comes from: an uploaded file, or a pipeline's output.
 DatasetSource = StrEnum("DatasetSource", [(v.upper(), v) for v in DATASET_SOURCES], module=__name__)  # type: ignore[misc]
@@ -57,8 +59,11 @@ class DatasetVersionOut(msgspec.Struct):
     rejected_rows: int
     columns: list[ColumnOut]
     config: dict[str, Any]
+    #: The warnings' English text; `notices` has them as codes and parameters, for a client to word.
     warnings: list[str]
     lineage: dict[str, Any] | None
+    #: The warnings as notices, in the same order (null for a version written before they were kept: read `warnings`).
+    notices: list[ImportNotice] | None = None
     #: Who made this version: the run's kind and trigger, and its user (None when not known, e.g. a deleted run).
     made_by: MadeByOut | None = None
 
@@ -76,6 +81,7 @@ class DatasetVersionOut(msgspec.Struct):
             config=v.config,
             warnings=v.warnings,
             lineage=v.lineage,
+            notices=import_notices(v.notices),
             made_by=MadeByOut(maker.run_kind, maker.trigger, maker.user_id, maker.username) if maker else None,
         )
 

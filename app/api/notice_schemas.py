@@ -10,6 +10,7 @@ import msgspec
 from app.core.notices import Notice, Other
 from app.core.run_notices import RUN_LOG_KINDS
 from app.ingest.notices import KINDS as IMPORT_KINDS
+from app.ingest.notices import ImportNotice
 
 #: Every kind of notice a log line may carry (`other` last, from the import's list).
 LOG_KINDS: tuple[type[Notice], ...] = (*RUN_LOG_KINDS, *IMPORT_KINDS)
@@ -25,3 +26,17 @@ def log_notice(stored: dict[str, Any] | None) -> Any:
         return msgspec.convert(stored, RunLogNotice)
     except msgspec.ValidationError:
         return Other(message=str(stored.get("message", "")))
+
+
+def import_notices(stored: list[dict[str, Any]] | None) -> list[Any] | None:
+    """A dataset version's stored notices as their Structs (None for a version written before they were kept);
+    one this version does not know is `other`, with its text."""
+    if stored is None:
+        return None
+    notices = []
+    for item in stored:
+        try:
+            notices.append(msgspec.convert(item, ImportNotice))
+        except msgspec.ValidationError:
+            notices.append(Other(message=str(item.get("message", ""))))
+    return notices

@@ -115,6 +115,8 @@ class DatasetVersion(Base):
     columns: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
     config: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
     warnings: Mapped[list[str]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+    #: The warnings as notices ({code, message, ...params}), in the same order; null for versions written before 0020.
+    notices: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
     #: For generated datasets: the producing run, pipeline version and input dataset versions.
     lineage: Mapped[dict[str, Any] | None]
 

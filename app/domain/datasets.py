@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 from app.core import display_text
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.ids import uuid7
+from app.core.notices import Notice
 from app.core.patterns import whole
 from app.core.states import ACTIVE, RunKind
 from app.db.accounts import User
@@ -346,11 +348,13 @@ def record_version(
     rejected_rows: int,
     columns: list[dict[str, Any]],
     config: dict[str, Any],
-    warnings: list[str],
+    notices: Sequence[Notice],
     producer: str,
     lineage: dict[str, Any] | None = None,
 ) -> int:
     """The next immutable version, written by `run_id`; the dataset now reads it. Returns its number.
+
+    `notices`: what the run warned of, kept as notices (codes and parameters) and as their English text (`warnings`).
 
     A run writes one version: asked again (a write repeated because the database
     went away before its commit was acknowledged), it returns the one it wrote.
@@ -378,7 +382,8 @@ def record_version(
             rejected_rows=rejected_rows,
             columns=columns,
             config=config,
-            warnings=warnings,
+            warnings=[n.message for n in notices],
+            notices=msgspec.to_builtins(list(notices)),
             lineage=lineage,
         )
     )

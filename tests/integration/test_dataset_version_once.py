@@ -26,7 +26,7 @@ def record(engine: Engine, dataset_id: uuid.UUID, run_id: uuid.UUID, rows: int) 
             rejected_rows=0,
             columns=[{"name": "a", "type": "BIGINT", "nulls": 0, "min": "1", "max": str(rows)}],
             config={},
-            warnings=[],
+            notices=[],
             producer="worker:test:1",
         )
 

@@ -3,6 +3,7 @@
  * are in all, and the cursor to the rest); the rest come page by page from GET .../versions.
  */
 import { listVersions, type Dataset, type DatasetVersion, type DatasetVersionPage, type DatasetVersionQuery } from '@/datasets/api'
+import type { ImportNotice } from '@/i18n/notices'
 
 /** The versions loaded so far, newest first; `next` is the cursor to the older ones (null: all are loaded). */
 export interface LoadedVersions {
@@ -33,4 +34,12 @@ export async function moreVersions(id: string, loaded: LoadedVersions, fetchPage
 /** The version run `runId` wrote into the dataset, however many came after it; null when it wrote none. */
 export async function versionOfRun(id: string, runId: string, fetchPage: FetchPage = listVersions): Promise<DatasetVersion | null> {
   return (await fetchPage(id, { run_id: runId, limit: 1 })).items[0] ?? null
+}
+
+/**
+ * What a version warned of, as notices to word in the page's language: its `notices` (codes and parameters), or, for
+ * a version written before they were kept, its English `warnings` as `other` (read as written).
+ */
+export function versionNotices(version: DatasetVersion): ImportNotice[] {
+  return version.notices ?? version.warnings.map((message) => ({ code: 'other' as const, message }))
 }

@@ -9,6 +9,7 @@ export default {
     null: 'null (no value)',
     retry: 'Retry',
     refresh: 'Refresh',
+    more: 'More',
     cancel: 'Cancel',
     confirm: 'OK',
     empty: 'Nothing here yet',
@@ -161,5 +162,5 @@ export default {
     error: 'Runs by error',
     failures: 'Recent failures',
   },
-  runsMore: { deployment: 'Deployment id', from: 'Created from', to: 'Created before', range: 'Created between', inputs: 'Inputs', noParams: 'No parameters' },
+  runsMore: { deployment: 'Deployment', dataset: 'Dataset', from: 'Created from', to: 'Created before', range: 'Created between', inputs: 'Inputs', noParams: 'No parameters' },
 } as const

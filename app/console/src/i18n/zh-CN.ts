@@ -9,6 +9,7 @@ export default {
     null: '空值（null）',
     retry: '重试',
     refresh: '刷新',
+    more: '更多',
     cancel: '取消',
     confirm: '确定',
     empty: '暂无数据',
@@ -161,5 +162,5 @@ export default {
     error: '按错误统计运行',
     failures: '最近的失败',
   },
-  runsMore: { deployment: '部署 ID', from: '创建起始', to: '创建截止', range: '创建时间范围', inputs: '输入', noParams: '无参数' },
+  runsMore: { deployment: '部署', dataset: '数据集', from: '创建起始', to: '创建截止', range: '创建时间范围', inputs: '输入', noParams: '无参数' },
 } as const

@@ -15,9 +15,12 @@ export interface RunFilters {
   status: RunStatus[]
   kind: RunQuery['kind'] | ''
   trigger: RunQuery['trigger'] | ''
+  /** A pipeline's id (or name). */
   pipeline: string
   /** A deployment's id. */
   deployment: string
+  /** A dataset's id: the imports into it. */
+  dataset: string
   /** Created in [from, to), or any time when null. */
   range: [Date, Date] | null
 }
@@ -30,6 +33,7 @@ export function runQuery(filters: RunFilters, namespace: string | null, cursor: 
   if (filters.trigger) query.trigger = filters.trigger
   if (filters.pipeline.trim()) query.pipeline = filters.pipeline.trim()
   if (filters.deployment.trim()) query.deployment_id = filters.deployment.trim()
+  if (filters.dataset.trim()) query.dataset_id = filters.dataset.trim()
   if (filters.range) {
     query.created_after = filters.range[0].toISOString()
     query.created_before = filters.range[1].toISOString()
@@ -40,7 +44,7 @@ export function runQuery(filters: RunFilters, namespace: string | null, cursor: 
 }
 
 export const useRunsStore = defineStore('runs', () => {
-  const filters = reactive<RunFilters>({ status: [], kind: '', trigger: '', pipeline: '', deployment: '', range: null })
+  const filters = reactive<RunFilters>({ status: [], kind: '', trigger: '', pipeline: '', deployment: '', dataset: '', range: null })
   const items = ref<Run[]>([])
   const cursor = ref<string | null>(null)
   const loading = ref(false)

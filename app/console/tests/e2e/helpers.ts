@@ -99,3 +99,23 @@ export async function axeViolations(page: Page): Promise<string[]> {
     .filter((v) => v.impact === 'critical' || v.impact === 'serious')
     .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => `${n.target.join(' ')} ${n.any[0]?.message ?? ''}`).join(', ')}`)
 }
+
+/** A dataset made from `csv` through the API, and its import with `config` run to SUCCEEDED: the dataset's and the run's ids. */
+export async function importedCsv(
+  request: APIRequestContext,
+  headers: Record<string, string>,
+  name: string,
+  csv: string,
+  config: object = {},
+): Promise<{ id: string; run: string }> {
+  const made = await request.post('/api/v1/datasets?namespace=default', {
+    headers,
+    multipart: { name, file: { name: `${name}.csv`, mimeType: 'text/csv', buffer: Buffer.from(csv) } },
+  })
+  expect(made.status(), await made.text()).toBe(201)
+  const id = ((await made.json()) as { id: string }).id
+  const run = ((await (await request.post(`/api/v1/datasets/${id}/imports`, { headers, data: config })).json()) as { id: string }).id
+  const status = async () => ((await (await request.get(`/api/v1/runs/${run}`, { headers })).json()) as { status: string }).status
+  await expect.poll(status, { timeout: 60_000 }).toBe('SUCCEEDED')
+  return { id, run }
+}

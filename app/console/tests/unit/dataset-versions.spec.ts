@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import type { Dataset, DatasetVersion, DatasetVersionPage, DatasetVersionQuery } from '@/datasets/api'
-import { embeddedVersions, moreVersions, versionOfRun, VERSIONS_PAGE } from '@/datasets/versions'
+import { embeddedVersions, moreVersions, versionNotices, versionOfRun, VERSIONS_PAGE } from '@/datasets/versions'
+import { createI18n } from 'vue-i18n'
+import baseZhCN from '@/i18n/zh-CN'
+import { withAreas } from '@/i18n/areas'
+import { noticeText, type NamedTranslator } from '@/i18n/notices'
 
 const version = (n: number): DatasetVersion => ({
   version: n, run_id: `run-${n}`, created_at: '2026-01-01T00:00:00Z', row_count: n, size_bytes: 1, source_bytes: 1,
@@ -47,5 +51,25 @@ describe('dataset versions', () => {
     const { fetchPage } = server(500)
     expect((await versionOfRun('d', 'run-7', fetchPage))?.version).toBe(7)
     expect(await versionOfRun('d', 'run-none', fetchPage)).toBeNull()
+  })
+})
+
+describe('a version\'s warnings (versionNotices, worded by noticeText)', () => {
+  const i18n = createI18n({ legacy: false, locale: 'zh-CN', messages: { 'zh-CN': withAreas(baseZhCN, 'zh-CN') } })
+  const words: NamedTranslator = { t: (key, named) => i18n.global.t(key, named ?? {}), te: (key) => i18n.global.te(key) }
+  const warned: DatasetVersion = {
+    ...version(2),
+    warnings: ["duplicate column name 'name' (column 2); renamed it 'name_2'"],
+    notices: [{ code: 'duplicate_column', message: "duplicate column name 'name' (column 2); renamed it 'name_2'", name: 'name', column: 2, renamed: 'name_2' }],
+  }
+
+  it('words a version\'s notices in the page\'s language, not the stored English', () => {
+    expect(versionNotices(warned).map((n) => noticeText(words, n))).toEqual(['列名“name”重复（第 2 列），已改名为“name_2”'])
+  })
+
+  it('shows an older version\'s English text as written (it has no notices)', () => {
+    const old: DatasetVersion = { ...version(1), warnings: ['an old warning'], notices: null }
+    expect(versionNotices(old).map((n) => noticeText(words, n))).toEqual(['an old warning'])
+    expect(versionNotices(version(3))).toEqual([])
   })
 })

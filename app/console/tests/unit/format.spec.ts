@@ -18,8 +18,8 @@ describe('formats', () => {
 
 describe('runQuery', () => {
   it('sends only the filters that are set, with the namespace and cursor', () => {
-    expect(runQuery({ status: [], kind: '', trigger: '', pipeline: ' ', deployment: '', range: null }, null, null)).toEqual({ limit: 50 })
-    expect(runQuery({ status: ['FAILED'], kind: 'pipeline', trigger: 'api', pipeline: 'daily', deployment: '', range: null }, 'default', 'c1')).toEqual({
+    expect(runQuery({ status: [], kind: '', trigger: '', pipeline: ' ', deployment: '', dataset: '', range: null }, null, null)).toEqual({ limit: 50 })
+    expect(runQuery({ status: ['FAILED'], kind: 'pipeline', trigger: 'api', pipeline: 'daily', deployment: '', dataset: '', range: null }, 'default', 'c1')).toEqual({
       limit: 50,
       status: ['FAILED'],
       kind: 'pipeline',
@@ -30,11 +30,12 @@ describe('runQuery', () => {
     })
   })
 
-  it('sends the deployment and the created time range', () => {
+  it('sends the deployment, the dataset and the created time range', () => {
     const range: [Date, Date] = [new Date('2026-12-01T00:00:00Z'), new Date('2026-12-02T00:00:00Z')]
-    expect(runQuery({ status: [], kind: '', trigger: '', pipeline: '', deployment: ' d1 ', range }, null, null)).toEqual({
+    expect(runQuery({ status: [], kind: '', trigger: '', pipeline: '', deployment: ' d1 ', dataset: 'ds1', range }, null, null)).toEqual({
       limit: 50,
       deployment_id: 'd1',
+      dataset_id: 'ds1',
       created_after: '2026-12-01T00:00:00.000Z',
       created_before: '2026-12-02T00:00:00.000Z',
     })

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest'
+import { chosenScale, shownBound } from '@/datasets/bounds'
+
+describe('a column\'s min and max as shown (shownBound)', () => {
+  it('reads a decimal stored at the default scale as the data has it, not padded to nine digits', () => {
+    expect(shownBound('12.500000000', 'decimal', 'zh-CN')).toBe('12.5')
+    expect(shownBound('40.000000000', 'decimal', 'en')).toBe('40')
+    expect(shownBound('-0.250000000', 'decimal', 'en')).toBe('-0.25')
+  })
+
+  it('keeps the scale a person chose for the column', () => {
+    expect(shownBound('12.50', 'decimal', 'en', 2)).toBe('12.50')
+    expect(shownBound('3.000', 'decimal', 'en', 3)).toBe('3.000')
+  })
+
+  it('groups thousands the locale\'s way without losing a digit of a wide number', () => {
+    expect(shownBound('1234567', 'integer', 'zh-CN')).toBe('1,234,567')
+    expect(shownBound('12345678901234567890123.450000000', 'decimal', 'en')).toBe('12,345,678,901,234,567,890,123.45')
+    expect(shownBound('1234.5', 'float', 'de-DE')).toBe('1.234,5')
+  })
+
+  it('leaves what is not a plain number as it is', () => {
+    expect(shownBound('1e-07', 'float', 'en')).toBe('1e-07')
+    expect(shownBound('2026-01-02', 'date', 'en')).toBe('2026-01-02')
+    expect(shownBound('00123', 'string', 'en')).toBe('00123')
+    expect(shownBound(null, 'decimal', 'en')).toBe('—')
+  })
+})
+
+describe('chosenScale (the scale an import config set for an output column)', () => {
+  it('finds it under the source name or a rename, and is null when the default applied', () => {
+    const config = { columns: { amount: { type: 'decimal', scale: 2 }, 价格: { name: 'price', scale: 4 }, qty: { type: 'integer' } } }
+    expect(chosenScale(config, 'amount')).toBe(2)
+    expect(chosenScale(config, 'price')).toBe(4)
+    expect(chosenScale(config, 'qty')).toBeNull()
+    expect(chosenScale({}, 'amount')).toBeNull()
+  })
+})
