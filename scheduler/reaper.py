@@ -19,6 +19,7 @@ from app.domain.attempts import after_attempt
 from app.domain.dataset_writes import end_writes
 from app.domain.runlogs import publish_end, stream_key
 from app.logs import bind, log_context
+from app.scheduling.reasons import ReasonCode
 from app.settings import Settings
 from scheduler.cleanup import Cleanup
 from workers.broker import messages_key, requeue_dead_workers_messages
@@ -160,7 +161,8 @@ class Reaper:
                 ]
                 if paused:
                     connection.execute(
-                        query("insert_paused_occurrences"), {"rows": json.dumps(paused), "reason": PAUSED_REASON}
+                        query("insert_paused_occurrences"),
+                        {"rows": json.dumps(paused), "reason": PAUSED_REASON, "reason_code": ReasonCode.PAUSED_UNSENT},
                     )
             count = len(rows)
             total += count

@@ -31,6 +31,7 @@ from app.domain.deployment_fire_times import database_now
 from app.domain.run_rows import ScheduledRun, checked_timeout, insert_scheduled_runs
 from app.logs import bind, log_context
 from app.scheduling.planning import Plan
+from app.scheduling.reasons import ReasonCode
 from app.settings import Settings
 from scheduler.fire_decisions import Decisions
 from scheduler.schedule_rows import AdvanceRow, OccurrenceRow, Writes, ranges_of, rows_json
@@ -43,6 +44,9 @@ BATCH = 500
 PLAN_RETRY_SECONDS = 60
 #: Longest reason recorded with a `plan_failed` occurrence (the column holds 500 characters).
 MAX_REASON = 480
+#: (outcome, reason, reason code) of a fire time's run: made, or held for a free slot (overlap buffer).
+_RAN = ("run", "", ReasonCode.RAN)
+_HELD = ("buffered", "waiting for a free slot", ReasonCode.BUFFERED)
 
 
 @dataclass
@@ -109,7 +113,7 @@ class ScheduleLoop:
                 for row in connection.execute(query("active_runs"), {"ids": [d.id for d in due]})
             }
             decided: list[tuple[Any, Plan, datetime, datetime | None]] = []
-            failed: dict[uuid.UUID, tuple[Any, str]] = {}
+            failed: dict[uuid.UUID, tuple[Any, str, ReasonCode]] = {}
             for deployment in due:
                 active, held = counts.get(deployment.id, (0, 0))
                 bound = bind(deployment_id=deployment.id)
@@ -117,7 +121,7 @@ class ScheduleLoop:
                     planned, last, nxt = decide(deployment, active, held)
                     _log_plan(planned)
                 except Exception as exc:
-                    failed[deployment.id] = (deployment, _failure(exc))
+                    failed[deployment.id] = (deployment, _failure(exc), ReasonCode.PLAN_FAILED)
                     continue
                 finally:
                     log_context.reset(bound)
@@ -127,7 +131,8 @@ class ScheduleLoop:
                 try:
                     writes.append(self._writes_of(deployment, planned, last, nxt))
                 except InvalidInput as exc:  # the deployment asks for runs no path may make (a timeout too long)
-                    failed[deployment.id] = (deployment, f"{exc.code}: {exc.detail}"[:MAX_REASON])
+                    code = ReasonCode.TIMEOUT_TOO_LONG if exc.code == "timeout_too_long" else ReasonCode.PLAN_FAILED
+                    failed[deployment.id] = (deployment, f"{exc.code}: {exc.detail}"[:MAX_REASON], code)
             try:
                 with connection.begin_nested():
                     self._write(connection, writes)
@@ -140,7 +145,7 @@ class ScheduleLoop:
                             self._write(connection, [one])
                     except (IntegrityError, DataError) as exc:
                         row = next(d for d in due if d.id == one.advance.id)
-                        failed[one.advance.id] = (row, _failure(exc))
+                        failed[one.advance.id] = (row, _failure(exc), ReasonCode.PLAN_FAILED)
             written = [w for w in writes if w.advance.id not in failed]
             if failed:
                 self._hold_back(connection, list(failed.values()), horizon)
@@ -194,7 +199,7 @@ class ScheduleLoop:
                     producer=self.scheduler_id,
                 )
 
-    def _hold_back(self, connection: Connection, failed: list[tuple[Any, str]], horizon: datetime) -> None:
+    def _hold_back(self, connection: Connection, failed: list[tuple[Any, str, ReasonCode]], horizon: datetime) -> None:
         """Deployments that could not be planned or written: log, record why, and try again a while later.
 
         Their due fire time becomes a `plan_failed` occurrence with the reason, and they are not claimed again
@@ -202,13 +207,13 @@ class ScheduleLoop:
         """
         occurrences, advances = [], []
         retry_at = horizon + timedelta(seconds=PLAN_RETRY_SECONDS)
-        for row, reason in failed:
+        for row, reason, code in failed:
             bound = bind(deployment_id=row.id)
             try:
                 logger.error("deployment held back: its fire time %s could not be planned: %s", row.next_run_at, reason)
             finally:
                 log_context.reset(bound)
-            occurrences.append(OccurrenceRow(row.id, row.next_run_at, "plan_failed", None, reason))
+            occurrences.append(OccurrenceRow(row.id, row.next_run_at, "plan_failed", None, reason, code))
             last = max(row.next_run_at, row.last_scheduled_for or row.next_run_at)
             advances.append(AdvanceRow(row.id, max(retry_at, row.next_run_at), last))
         connection.execute(query("insert_occurrences"), rows_json(occurrences))
@@ -226,12 +231,12 @@ class ScheduleLoop:
         for run in planned.runs:
             row = ScheduledRun(uuid7(), deployment_id, run.scheduled_for, run.held)
             runs.append(row)
-            outcome, reason = ("buffered", "waiting for a free slot") if run.held else ("run", "")
-            occurrences.append(OccurrenceRow(deployment_id, run.scheduled_for, outcome, row.id, reason))
+            outcome, reason, code = _HELD if run.held else _RAN
+            occurrences.append(OccurrenceRow(deployment_id, run.scheduled_for, outcome, row.id, reason, code))
         previous = deployment.last_scheduled_for or deployment.created_at
         skipped, ranges = ranges_of(planned.skipped, deployment_id, previous)
-        for at, outcome, reason in skipped:
-            occurrences.append(OccurrenceRow(deployment_id, at, outcome, None, reason))
+        for at, outcome, reason, code in skipped:
+            occurrences.append(OccurrenceRow(deployment_id, at, outcome, None, reason, code))
         return Writes(AdvanceRow(deployment_id, nxt, last), runs, occurrences, planned.cancel_running, ranges)
 
 
@@ -245,7 +250,7 @@ def _failure(exc: BaseException) -> str:
 def _log_plan(planned: Plan) -> None:
     """What became of a deployment's fire times, logged with its deployment_id bound (skips are news, runs not)."""
     if planned.skipped:
-        outcomes = sorted({outcome for _, outcome, _ in planned.skipped})
+        outcomes = sorted({entry[1] for entry in planned.skipped})
         logger.info("%d fire times made no run (%s)", len(planned.skipped), ", ".join(outcomes))
     if planned.cancel_running:
         logger.info("overlap policy cancel_running: cancelling the deployment's unfinished runs")

@@ -10,6 +10,8 @@ from typing import Any
 import msgspec
 
 from app.domain.run_rows import ScheduledRun
+from app.scheduling.planning import Skipped
+from app.scheduling.reasons import ReasonCode
 from app.scheduling.timing import MAX_SINGLE_MISSED
 
 _encode = msgspec.json.Encoder().encode
@@ -18,19 +20,21 @@ _RANGED = ("misfire_skipped", "coalesced")
 
 
 def ranges_of(
-    skipped: list[tuple[datetime, str, str]], deployment_id: uuid.UUID, previous: datetime
-) -> tuple[list[tuple[datetime, str, str]], list[RangeRow]]:
+    skipped: list[Skipped], deployment_id: uuid.UUID, previous: datetime
+) -> tuple[list[Skipped], list[RangeRow]]:
     """The skipped fire times recorded one row each, and the long runs of missed ones recorded as one row.
 
     A plan's missed fire times of one outcome are the oldest of its fire times (a DST skip may fall among them), so
     past MAX_SINGLE_MISSED they are one range, which extends the range recorded at `previous` if there is one.
+    The range's reason and its code are those of its last fire time.
     """
     ranges = []
     for outcome in _RANGED:
         missed = sorted(entry for entry in skipped if entry[1] == outcome)
         if len(missed) > MAX_SINGLE_MISSED:
             reason = f"a range of missed fire times; the last {missed[-1][2]}"
-            ranges.append(RangeRow(deployment_id, missed[0][0], missed[-1][0], previous, len(missed), outcome, reason))
+            first, last, code = missed[0][0], missed[-1][0], missed[-1][3]
+            ranges.append(RangeRow(deployment_id, first, last, previous, len(missed), outcome, reason, code))
             skipped = [entry for entry in skipped if entry[1] != outcome]
     return skipped, ranges
 
@@ -41,6 +45,7 @@ class OccurrenceRow(msgspec.Struct):
     outcome: str
     run_id: uuid.UUID | None
     reason: str
+    reason_code: ReasonCode
 
 
 class RangeRow(msgspec.Struct):
@@ -53,6 +58,7 @@ class RangeRow(msgspec.Struct):
     fire_times: int
     outcome: str
     reason: str
+    reason_code: ReasonCode
 
 
 class AdvanceRow(msgspec.Struct):

@@ -15,9 +15,11 @@ from app.db.deployments import OUTCOMES, Deployment, Occurrence
 from app.db.queries import query
 from app.domain import deployment_fire_times as fire_times
 from app.scheduling.policies import DstFold, DstGap, MisfirePolicy, OverlapPolicy
+from app.scheduling.reasons import ReasonCode
 
 #: What became of a fire time.
 OccurrenceOutcome = StrEnum("OccurrenceOutcome", [(v.upper(), v) for v in OUTCOMES], module=__name__)  # type: ignore[misc]
+_REASON_CODES = frozenset(ReasonCode)
 
 
 class LastRun(msgspec.Struct):
@@ -103,7 +105,11 @@ class OccurrenceOut(msgspec.Struct):
     scheduled_for: datetime
     outcome: OccurrenceOutcome
     run_id: uuid.UUID | None
+    #: Why, in English with its numbers (seen 3600 s late, grace 60 s); `reason_code` says it as a stable code.
     reason: str
+    #: Why, as a stable code to word in any language (one this server does not know, from a newer one, reads
+    #: `unspecified`).
+    reason_code: ReasonCode
     recorded_at: datetime
     #: The status of the run now (None when the fire time has no run, or the run was deleted).
     run_status: RunStatus | None = None
@@ -124,6 +130,7 @@ class OccurrenceOut(msgspec.Struct):
             run_status=RunStatus(status) if status else None,
             fire_times=o.fire_times,
             first_scheduled_for=o.first_scheduled_for,
+            reason_code=ReasonCode(o.reason_code) if o.reason_code in _REASON_CODES else ReasonCode.UNSPECIFIED,
         )
 
 

@@ -96,6 +96,8 @@ class Occurrence(Base):
     outcome: Mapped[str] = mapped_column(String(20))
     run_id: Mapped[uuid.UUID | None]
     reason: Mapped[str] = mapped_column(String(500), server_default="")
+    #: Why, as a stable code (app.scheduling.reasons.ReasonCode) the console words; `reason` is the English detail.
+    reason_code: Mapped[str] = mapped_column(String(32), server_default="unspecified")
     recorded_at: Mapped[datetime] = created_at_column()
     #: How many fire times the row stands for: 1, or a range of missed ones ending at `scheduled_for`.
     fire_times: Mapped[int] = mapped_column(Integer, server_default=text("1"))

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from app.db.deployments import Deployment, Occurrence
 from app.db.queries import query
 from app.scheduling import spec as spec_
+from app.scheduling.reasons import ReasonCode
 from app.scheduling.timing import MAX_SINGLE_MISSED, fires, next_fire, span
 
 
@@ -65,10 +66,10 @@ def record_unhandled(session: Session, deployment: Deployment, now: datetime) ->
     after = deployment.last_scheduled_for or deployment.paused_at or now
     start_at, end_at = spec_.window(deployment.start_at, deployment.end_at)
     schedule = schedule_for(deployment)
-    outcome, reason = (
-        ("misfire_skipped", "due before the schedule changed, and not handled by then")
+    outcome, reason, code = (
+        ("misfire_skipped", "due before the schedule changed, and not handled by then", ReasonCode.SCHEDULE_CHANGED)
         if deployment.enabled
-        else ("paused", "the deployment was paused")
+        else ("paused", "the deployment was paused", ReasonCode.PAUSED)
     )
     missed = fires(schedule, after, now, start_at=start_at, end_at=end_at, limit=MAX_SINGLE_MISSED + 1)
     if sum(f.skipped is None for f in missed) <= MAX_SINGLE_MISSED:
@@ -79,12 +80,21 @@ def record_unhandled(session: Session, deployment: Deployment, now: datetime) ->
                     scheduled_for=fire.at,
                     outcome="dst_skipped" if fire.skipped else outcome,
                     reason="" if fire.skipped else reason,
+                    reason_code=ReasonCode.DST_GAP if fire.skipped else code,
                 )
             )
         return len(missed)
     found = span(schedule, after, now, start_at=start_at, end_at=end_at)
     for fire in found.skipped:
-        session.add(Occurrence(deployment_id=deployment.id, scheduled_for=fire.at, outcome="dst_skipped", reason=""))
+        session.add(
+            Occurrence(
+                deployment_id=deployment.id,
+                scheduled_for=fire.at,
+                outcome="dst_skipped",
+                reason="",
+                reason_code=ReasonCode.DST_GAP,
+            )
+        )
     session.add(
         Occurrence(
             deployment_id=deployment.id,
@@ -93,6 +103,7 @@ def record_unhandled(session: Session, deployment: Deployment, now: datetime) ->
             fire_times=found.count,
             outcome=outcome,
             reason=f"a range of fire times; {reason}",
+            reason_code=code,
         )
     )
     return found.count + len(found.skipped)

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from app.scheduling import policies as bounds
 from app.scheduling.policies import MisfirePolicy, OverlapPolicy
+from app.scheduling.reasons import ReasonCode
 from app.scheduling.timing import Fire
 
 #: Why a fire time the schedule itself drops has no run.
@@ -36,6 +37,10 @@ class Policies:
         bounds.MAX_CONCURRENT_RUNS.check("max_concurrent_runs", self.max_concurrent_runs)
 
 
+#: A fire time that produces no run: (fire time, outcome, reason, reason code).
+Skipped = tuple[datetime, str, str, ReasonCode]
+
+
 @dataclass(frozen=True)
 class PlannedRun:
     scheduled_for: datetime
@@ -45,8 +50,8 @@ class PlannedRun:
 @dataclass
 class Plan:
     runs: list[PlannedRun] = field(default_factory=list)
-    #: (fire time, outcome, reason) for fire times that produce no run.
-    skipped: list[tuple[datetime, str, str]] = field(default_factory=list)
+    #: (fire time, outcome, reason, reason code) for fire times that produce no run.
+    skipped: list[Skipped] = field(default_factory=list)
     #: Cancel the deployment's unfinished runs first (overlap policy cancel_running).
     cancel_running: bool = False
 
@@ -62,7 +67,7 @@ def plan(fires: list[Fire], now: datetime, policies: Policies, *, active: int, h
     due: list[datetime] = []
     for fire in fires:
         if fire.skipped:
-            result.skipped.append((fire.at, fire.skipped, DST_REASON))
+            result.skipped.append((fire.at, fire.skipped, DST_REASON, ReasonCode.DST_GAP))
         else:
             due.append(fire.at)
     late = [t for t in due if (now - t).total_seconds() > policies.misfire_grace_seconds]
@@ -70,18 +75,22 @@ def plan(fires: list[Fire], now: datetime, policies: Policies, *, active: int, h
     to_run = [t for t in due if t not in late_ones]
     grace = f"seen {{:.0f}} s late (grace {policies.misfire_grace_seconds:g} s)"
     if late and policies.misfire_policy == MisfirePolicy.SKIP:
-        result.skipped += [(t, "misfire_skipped", grace.format((now - t).total_seconds())) for t in late]
+        result.skipped += [
+            (t, "misfire_skipped", grace.format((now - t).total_seconds()), ReasonCode.MISFIRE_GRACE) for t in late
+        ]
     elif late and policies.misfire_policy == MisfirePolicy.RUN_ONCE and later_late:
-        result.skipped += [(t, "coalesced", "coalesced into the run for a later missed fire time") for t in late]
+        later = "coalesced into the run for a later missed fire time"
+        result.skipped += [(t, "coalesced", later, ReasonCode.COALESCED) for t in late]
     elif late and policies.misfire_policy == MisfirePolicy.RUN_ONCE:
         newest = late[-1]
-        result.skipped += [(t, "coalesced", f"coalesced into the run for {newest.isoformat()}") for t in late[:-1]]
+        into = f"coalesced into the run for {newest.isoformat()}"
+        result.skipped += [(t, "coalesced", into, ReasonCode.COALESCED) for t in late[:-1]]
         to_run.insert(0, newest)
     elif late:  # catch_up: each missed time, the newest max_catch_up of them (those of later chunks first)
         keep = max(0, policies.max_catch_up - later_late)
         kept = late[len(late) - keep :] if keep else []
         result.skipped += [
-            (t, "misfire_skipped", f"beyond max_catch_up={policies.max_catch_up}")
+            (t, "misfire_skipped", f"beyond max_catch_up={policies.max_catch_up}", ReasonCode.MAX_CATCH_UP)
             for t in late[: len(late) - len(kept)]
         ]
         to_run = kept + to_run
@@ -104,13 +113,13 @@ def plan(fires: list[Fire], now: datetime, policies: Policies, *, active: int, h
             held += 1
         else:
             reason = f"max_concurrent_runs={policies.max_concurrent_runs} reached"
-            result.skipped.append((at, "overlap_skipped", reason))
+            result.skipped.append((at, "overlap_skipped", reason, ReasonCode.OVERLAP_LIMIT))
     if result.cancel_running and len(result.runs) > policies.max_concurrent_runs:
         # cancel_running cancels the runs already there; of those this plan makes (a catch-up), the newest win too
         superseded = result.runs[: len(result.runs) - policies.max_concurrent_runs]
         result.runs = result.runs[len(superseded) :]
         reason = "superseded by the run for a later fire time (cancel_running)"
-        result.skipped += [(run.scheduled_for, "overlap_skipped", reason) for run in superseded]
+        result.skipped += [(run.scheduled_for, "overlap_skipped", reason, ReasonCode.SUPERSEDED) for run in superseded]
     return result
 
 
@@ -136,5 +145,5 @@ def plan_ahead(fires: list[Fire], policies: Policies, *, active: int, held: int)
         return None
     return Plan(
         runs=[PlannedRun(at) for at in runnable],
-        skipped=[(fire.at, fire.skipped, DST_REASON) for fire in fires if fire.skipped],
+        skipped=[(fire.at, fire.skipped, DST_REASON, ReasonCode.DST_GAP) for fire in fires if fire.skipped],
     )

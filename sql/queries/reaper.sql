@@ -82,8 +82,8 @@ FROM withdrawn w JOIN deployments d ON d.id = w.deployment_id;
 -- name: insert_paused_occurrences
 -- A paused deployment's fire times whose planned runs replan_unsent_runs took back (it deleted their
 -- occurrences): recorded `paused`, as resume records the fire times that came while paused.
-INSERT INTO occurrences (deployment_id, scheduled_for, outcome, run_id, reason)
-SELECT deployment_id, scheduled_for, 'paused', NULL, :reason
+INSERT INTO occurrences (deployment_id, scheduled_for, outcome, run_id, reason, reason_code)
+SELECT deployment_id, scheduled_for, 'paused', NULL, :reason, :reason_code
 FROM json_to_recordset(CAST(:rows AS json)) AS x(deployment_id uuid, scheduled_for timestamptz)
 ON CONFLICT (deployment_id, scheduled_for) DO NOTHING;
 

@@ -85,10 +85,10 @@ WHERE deployment_id = :deployment_id AND scheduled_for > :now
 RETURNING scheduled_for, (SELECT count(*) FROM withdrawn) AS runs;
 
 -- name: insert_occurrences
-INSERT INTO occurrences (deployment_id, scheduled_for, outcome, run_id, reason)
-SELECT deployment_id, scheduled_for, outcome, run_id, reason
+INSERT INTO occurrences (deployment_id, scheduled_for, outcome, run_id, reason, reason_code)
+SELECT deployment_id, scheduled_for, outcome, run_id, reason, reason_code
 FROM json_to_recordset(CAST(:rows AS json))
-     AS x(deployment_id uuid, scheduled_for timestamptz, outcome text, run_id uuid, reason text)
+     AS x(deployment_id uuid, scheduled_for timestamptz, outcome text, run_id uuid, reason text, reason_code text)
 ON CONFLICT (deployment_id, scheduled_for) DO NOTHING;
 
 -- name: record_missed_ranges
@@ -99,17 +99,20 @@ ON CONFLICT (deployment_id, scheduled_for) DO NOTHING;
 WITH x AS (
     SELECT *
     FROM json_to_recordset(CAST(:rows AS json)) AS x(deployment_id uuid, first timestamptz, last timestamptz,
-                                                     previous timestamptz, fire_times int, outcome text, reason text)
+                                                     previous timestamptz, fire_times int, outcome text, reason text,
+                                                     reason_code text)
 ), extended AS (
     UPDATE occurrences o
-    SET scheduled_for = x.last, fire_times = o.fire_times + x.fire_times, reason = x.reason
+    SET scheduled_for = x.last, fire_times = o.fire_times + x.fire_times, reason = x.reason,
+        reason_code = x.reason_code
     FROM x
     WHERE o.deployment_id = x.deployment_id AND o.scheduled_for = x.previous AND o.outcome = x.outcome
       AND o.first_scheduled_for IS NOT NULL
     RETURNING o.deployment_id
 )
-INSERT INTO occurrences (deployment_id, scheduled_for, outcome, run_id, reason, fire_times, first_scheduled_for)
-SELECT x.deployment_id, x.last, x.outcome, NULL, x.reason, x.fire_times, x.first
+INSERT INTO occurrences (deployment_id, scheduled_for, outcome, run_id, reason, reason_code, fire_times,
+                         first_scheduled_for)
+SELECT x.deployment_id, x.last, x.outcome, NULL, x.reason, x.reason_code, x.fire_times, x.first
 FROM x
 WHERE x.deployment_id NOT IN (SELECT deployment_id FROM extended)
 ON CONFLICT (deployment_id, scheduled_for) DO NOTHING;

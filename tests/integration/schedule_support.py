@@ -60,6 +60,16 @@ def occurrences(engine: Engine, deployment_id: str) -> list[tuple[int, str]]:
     return [(int((at - T0).total_seconds() // 60), outcome) for at, outcome in rows]
 
 
+def reason_codes(engine: Engine, deployment_id: str) -> list[tuple[int, str]]:
+    """(minute after T0, reason code) of a deployment's occurrences, oldest first."""
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT scheduled_for, reason_code FROM occurrences WHERE deployment_id = :id ORDER BY scheduled_for"),
+            {"id": deployment_id},
+        ).all()
+    return [(int((at - T0).total_seconds() // 60), code) for at, code in rows]
+
+
 def scheduled_runs(engine: Engine, deployment_id: str) -> list[int]:
     with engine.connect() as connection:
         rows = connection.execute(

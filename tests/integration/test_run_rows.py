@@ -69,10 +69,10 @@ def test_a_timeout_past_the_instance_bound_is_refused_by_every_path(
     with engine.connect() as connection:
         runs = connection.execute(text("SELECT count(*) FROM runs WHERE deployment_id = :id"), {"id": d["id"]})
         reasons = connection.execute(
-            text("SELECT outcome, reason FROM occurrences WHERE deployment_id = :id"), {"id": d["id"]}
+            text("SELECT outcome, reason, reason_code FROM occurrences WHERE deployment_id = :id"), {"id": d["id"]}
         ).all()
     assert runs.scalar_one() == 0
-    assert [(o, r.split(":")[0]) for o, r in reasons] == [("plan_failed", "timeout_too_long")]
+    assert [(o, r.split(":")[0], c) for o, r, c in reasons] == [("plan_failed", "timeout_too_long", "timeout_too_long")]
 
 
 def test_a_submit_sent_with_its_commit_is_committed_and_a_failed_one_leaves_nothing(

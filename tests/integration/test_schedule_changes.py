@@ -125,14 +125,16 @@ def test_a_paused_deployments_planned_run_the_reaper_takes_back_leaves_its_fire_
     assert client.post(f"/api/v1/deployments/{d['id']}/resume").status_code == 200
     # Then the fire time is still recorded, once, as missed while paused
     items = client.get(f"/api/v1/deployments/{d['id']}/occurrences").json()["items"]
-    assert [(item["scheduled_for"], item["outcome"], item["run_id"]) for item in items] == [
-        (fire.isoformat().replace("+00:00", "Z"), "paused", None)
+    assert [(item["scheduled_for"], item["outcome"], item["run_id"], item["reason_code"]) for item in items] == [
+        (fire.isoformat().replace("+00:00", "Z"), "paused", None, "paused_unsent")
     ]
 
 
-@pytest.mark.parametrize(("paused", "outcome"), [(False, "misfire_skipped"), (True, "paused")])
+@pytest.mark.parametrize(
+    ("paused", "outcome", "code"), [(False, "misfire_skipped", "schedule_changed"), (True, "paused", "paused")]
+)
 def test_a_new_schedule_records_the_old_schedules_fire_times_that_were_due_and_not_handled(
-    client: TestClient, pipeline: dict, engine: Engine, paused: bool, outcome: str
+    client: TestClient, pipeline: dict, engine: Engine, paused: bool, outcome: str, code: str
 ) -> None:
     # Given an hourly deployment last handled just after three hours ago (every scheduler down since)
     with engine.connect() as connection:
@@ -149,8 +151,8 @@ def test_a_new_schedule_records_the_old_schedules_fire_times_that_were_due_and_n
     # Then the old schedule's fire times that were due are each recorded, with why they made no run
     items = client.get(f"/api/v1/deployments/{d['id']}/occurrences").json()["items"]
     expected = [hour - timedelta(hours=n) for n in (0, 1, 2)]
-    assert [(item["scheduled_for"], item["outcome"]) for item in items] == [
-        (at.isoformat().replace("+00:00", "Z"), outcome) for at in expected
+    assert [(item["scheduled_for"], item["outcome"], item["reason_code"]) for item in items] == [
+        (at.isoformat().replace("+00:00", "Z"), outcome, code) for at in expected
     ]
 
 

@@ -35,10 +35,17 @@ def recorded(engine: Engine, deployment_id: str, until: datetime) -> tuple[int, 
 
 
 @pytest.mark.parametrize(
-    ("policy", "missed"), [("skip", {"misfire_skipped": DAY - 61}), ("run_once", {"coalesced": DAY - 62})]
+    ("policy", "missed", "code"),
+    [("skip", {"misfire_skipped": DAY - 61}, "misfire_grace"), ("run_once", {"coalesced": DAY - 62}, "coalesced")],
 )
 def test_a_day_of_per_second_fire_times_missed_is_one_row_that_counts_them_all(
-    client: TestClient, pipeline: dict, engine: Engine, loop: ScheduleLoop, policy: str, missed: dict[str, int]
+    client: TestClient,
+    pipeline: dict,
+    engine: Engine,
+    loop: ScheduleLoop,
+    policy: str,
+    missed: dict[str, int],
+    code: str,
 ) -> None:
     # Given a deployment firing every second (grace 60 s), last handled a day ago
     d = deploy(
@@ -66,11 +73,14 @@ def test_a_day_of_per_second_fire_times_missed_is_one_row_that_counts_them_all(
     assert item["fire_times"] == next(iter(missed.values()))
     assert item["first_scheduled_for"] == (T0 + timedelta(seconds=1)).isoformat().replace("+00:00", "Z")
     assert item["fire_times"] > MAX_SINGLE_MISSED
+    assert item["reason_code"] == code  # the range, extended tick after tick, keeps saying why
 
 
-@pytest.mark.parametrize(("paused", "outcome"), [(True, "paused"), (False, "misfire_skipped")])
+@pytest.mark.parametrize(
+    ("paused", "outcome", "code"), [(True, "paused", "paused"), (False, "misfire_skipped", "schedule_changed")]
+)
 def test_resume_and_a_schedule_change_record_every_fire_time_due_in_bounded_rows(
-    client: TestClient, pipeline: dict, engine: Engine, paused: bool, outcome: str
+    client: TestClient, pipeline: dict, engine: Engine, paused: bool, outcome: str, code: str
 ) -> None:
     # Given a deployment every second whose last handled fire time is two hours back (paused, or every scheduler
     # down while it was active)
@@ -94,7 +104,11 @@ def test_resume_and_a_schedule_change_record_every_fire_time_due_in_bounded_rows
     assert len(items) == 1
     [item] = items
     first, last = (datetime.fromisoformat(item[k]) for k in ("first_scheduled_for", "scheduled_for"))
-    assert (item["outcome"], first) == (outcome, db_now - timedelta(hours=2) + timedelta(seconds=1))
+    assert (item["outcome"], item["reason_code"], first) == (
+        outcome,
+        code,
+        db_now - timedelta(hours=2) + timedelta(seconds=1),
+    )
     assert last >= db_now
     assert item["fire_times"] == (last - first).total_seconds() + 1 >= 2 * 3600
     assert recorded(engine, d["id"], last)[1] == {outcome: item["fire_times"]}

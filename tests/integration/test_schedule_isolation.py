@@ -24,7 +24,10 @@ def plan_failures(engine: Engine, deployment_id: str) -> list[str]:
     with engine.connect() as connection:
         return list(
             connection.execute(
-                text("SELECT reason FROM occurrences WHERE deployment_id = :id AND outcome = 'plan_failed'"),
+                text(
+                    "SELECT reason FROM occurrences"
+                    " WHERE deployment_id = :id AND outcome = 'plan_failed' AND reason_code = 'plan_failed'"
+                ),
                 {"id": deployment_id},
             ).scalars()
         )

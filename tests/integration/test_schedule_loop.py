@@ -11,7 +11,7 @@ from sqlalchemy import Engine, text
 
 from app.settings import Settings
 from scheduler.schedule_loop import ScheduleLoop
-from tests.integration.schedule_support import T0, deploy, loop, occurrences, rewind, scheduled_runs
+from tests.integration.schedule_support import T0, deploy, loop, occurrences, reason_codes, rewind, scheduled_runs
 
 __all__ = ["loop"]  # the fixture, from schedule_support
 
@@ -31,6 +31,14 @@ def test_each_fire_time_gets_one_run_and_the_next_fire_time_advances(
             text("SELECT next_run_at FROM deployments WHERE id = :id"), {"id": d["id"]}
         ).scalar_one()
     assert next_run_at == T0 + timedelta(minutes=4)
+
+
+#: The reason code of each outcome the downtime below leaves, by misfire policy.
+MISFIRE_CODES = {
+    "skip": {"misfire_skipped": "misfire_grace", "run": "ran"},
+    "run_once": {"coalesced": "coalesced", "run": "ran"},
+    "catch_up": {"misfire_skipped": "max_catch_up", "run": "ran"},
+}
 
 
 @pytest.mark.parametrize(
@@ -55,6 +63,7 @@ def test_misfire_policies_after_downtime(
     loop.tick(T0 + timedelta(minutes=10, seconds=5))  # the scheduler was down for ten minutes
     assert scheduled_runs(engine, d["id"]) == runs
     assert [o for _, o in occurrences(engine, d["id"])] == outcomes
+    assert [code for _, code in reason_codes(engine, d["id"])] == [MISFIRE_CODES[policy][o] for o in outcomes]
 
 
 def test_overlap_skip_records_why(client: TestClient, pipeline: dict, engine: Engine, loop: ScheduleLoop) -> None:
@@ -63,6 +72,9 @@ def test_overlap_skip_records_why(client: TestClient, pipeline: dict, engine: En
     loop.tick(T0 + timedelta(minutes=1, seconds=1))
     loop.tick(T0 + timedelta(minutes=2, seconds=1))  # the first run has not finished
     assert occurrences(engine, d["id"]) == [(1, "run"), (2, "overlap_skipped")]
+    assert reason_codes(engine, d["id"]) == [(1, "ran"), (2, "overlap_limit")]
+    listed = client.get(f"/api/v1/deployments/{d['id']}/occurrences").json()["items"]
+    assert [(o["outcome"], o["reason_code"]) for o in listed] == [("overlap_skipped", "overlap_limit"), ("run", "ran")]
 
 
 def test_buffer_one_holds_a_run_and_releases_it_when_the_slot_frees(
@@ -73,6 +85,7 @@ def test_buffer_one_holds_a_run_and_releases_it_when_the_slot_frees(
     for minute in (1, 2, 3):
         loop.tick(T0 + timedelta(minutes=minute, seconds=1))
     assert occurrences(engine, d["id"]) == [(1, "run"), (2, "buffered"), (3, "overlap_skipped")]
+    assert reason_codes(engine, d["id"]) == [(1, "ran"), (2, "buffered"), (3, "overlap_limit")]
     with engine.begin() as connection:  # the first run finishes
         connection.execute(
             text("UPDATE runs SET status = 'SUCCEEDED' WHERE deployment_id = :id AND scheduled_for = :at"),
@@ -170,6 +183,7 @@ def test_pause_records_missed_fire_times_on_resume(client: TestClient, pipeline:
     outcomes = client.get(f"/api/v1/deployments/{d['id']}/occurrences").json()["items"]
     assert len(outcomes) >= 4
     assert {o["outcome"] for o in outcomes} == {"paused"}
+    assert {o["reason_code"] for o in outcomes} == {"paused"}
 
 
 def test_backfill_a_past_window_runs_each_fire_time_once(

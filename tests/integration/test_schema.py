@@ -157,3 +157,59 @@ def test_a_revision_applies_the_webhook_capture_as_it_was_then_not_as_it_is_now(
     migrate.downgrade(scratch_url, "0018_representable_times")
     assert "fire_times" not in _occurrence_capture(engine)
     engine.dispose()
+
+
+#: Occurrences as the scheduler wrote them before reason codes (outcome, reason), and the code each gets.
+OLD_OCCURRENCES = [
+    ("run", "", "ran"),
+    ("buffered", "waiting for a free slot", "buffered"),
+    ("dst_skipped", "the local time does not exist (DST)", "dst_gap"),
+    ("misfire_skipped", "seen 3600 s late (grace 60 s)", "misfire_grace"),
+    ("misfire_skipped", "a range of missed fire times; the last seen 61 s late (grace 60 s)", "misfire_grace"),
+    ("misfire_skipped", "beyond max_catch_up=10", "max_catch_up"),
+    ("misfire_skipped", "due before the schedule changed, and not handled by then", "schedule_changed"),
+    ("coalesced", "coalesced into the run for 2026-01-01T00:05:00+00:00", "coalesced"),
+    ("overlap_skipped", "max_concurrent_runs=1 reached", "overlap_limit"),
+    ("overlap_skipped", "superseded by the run for a later fire time (cancel_running)", "superseded"),
+    ("paused", "the deployment was paused", "paused"),
+    ("paused", "the deployment was paused before its run was sent", "paused_unsent"),
+    ("plan_failed", "timeout_too_long: timeout_seconds may be at most 86400", "timeout_too_long"),
+    ("plan_failed", "IntegrityError: new row violates check constraint", "plan_failed"),
+    ("overlap_skipped", "written by hand", "unspecified"),
+]
+
+
+def test_occurrences_written_before_reason_codes_get_the_code_their_reason_says(scratch_url: str) -> None:
+    # Given a database at 0019 with an occurrence of every reason the scheduler wrote then
+    engine = create_engine(scratch_url)
+    migrate.upgrade(scratch_url, "0019_occurrence_ranges")
+    with engine.begin() as connection:
+        namespace = connection.execute(text("SELECT id FROM namespaces")).scalar_one()
+        pipeline = connection.execute(
+            text("INSERT INTO pipelines (id, namespace_id, name) VALUES (gen_random_uuid(), :ns, 'p') RETURNING id"),
+            {"ns": namespace},
+        ).scalar_one()
+        deployment = connection.execute(
+            text(
+                "INSERT INTO deployments (id, namespace_id, name, pipeline_id, schedule, misfire_policy,"
+                " misfire_grace_seconds, max_catch_up, max_concurrent_runs, overlap_policy, dst_gap, dst_fold,"
+                " max_retries) VALUES (gen_random_uuid(), :ns, 'd', :p, '{\"kind\": \"once\"}', 'skip', 60, 10, 1,"
+                " 'skip', 'shift', 'first', 0) RETURNING id"
+            ),
+            {"ns": namespace, "p": pipeline},
+        ).scalar_one()
+        for minute, (outcome, reason, _) in enumerate(OLD_OCCURRENCES):
+            connection.execute(
+                text(
+                    "INSERT INTO occurrences (deployment_id, scheduled_for, outcome, reason)"
+                    " VALUES (:d, timestamptz '2026-01-01' + make_interval(mins => :m), :o, :r)"
+                ),
+                {"d": deployment, "m": minute, "o": outcome, "r": reason},
+            )
+    # When it is upgraded
+    migrate.upgrade(scratch_url)
+    # Then each occurrence has the code of its reason, and one no pattern knows is `unspecified`
+    with engine.connect() as connection:
+        codes = connection.execute(text("SELECT reason_code FROM occurrences ORDER BY scheduled_for")).scalars().all()
+    assert codes == [code for _, _, code in OLD_OCCURRENCES]
+    engine.dispose()

@@ -22,10 +22,15 @@ RUN_ONLY = {"cancelled", "timeout", "worker_shutdown", "worker_lost", "internal_
 GENERIC = {"validation_failed", "not_found", "conflict", "unavailable"}
 
 
+def _listed(name: str, ts: pathlib.Path = ENUMS_TS) -> list[str]:
+    """The codes of the console's list `name` (`NAME = [...] as const` in `ts`), comments left out."""
+    found = re.search(rf"{name} = \[(.*?)\] as const", ts.read_text(), re.S)
+    assert found, f"{name} not found in {ts}"
+    return re.findall(r"'([a-z_.]+)'", re.sub(r"//[^\n]*", "", found.group(1)))
+
+
 def _console_list(name: str) -> set[str]:
-    found = re.search(rf"{name} = \[(.*?)\] as const", ENUMS_TS.read_text(), re.S)
-    assert found, f"{name} not found in {ENUMS_TS}"
-    return set(re.findall(r"'([a-z_.]+)'", re.sub(r"//[^\n]*", "", found.group(1))))
+    return set(_listed(name))
 
 
 def _sources(*folders: str) -> str:
@@ -55,9 +60,7 @@ def test_the_console_words_every_code_a_preview_an_import_or_a_run_log_line_can_
     from app.api.notice_schemas import LOG_KINDS
     from app.ingest.notices import CODES
 
-    found = re.search(r"NOTICE_CODES = \[(.*?)\] as const", NOTICES_TS.read_text(), re.S)
-    assert found, f"NOTICE_CODES not found in {NOTICES_TS}"
-    listed = re.findall(r"'([a-z_]+)'", re.sub(r"//[^\n]*", "", found.group(1)))
+    listed = _listed("NOTICE_CODES", NOTICES_TS)
     assert len(listed) == len(set(listed))
     log_codes = {kind.__struct_config__.tag for kind in LOG_KINDS}
     assert set(listed) == set(CODES) | log_codes
@@ -82,3 +85,14 @@ def test_every_reason_a_run_event_is_written_with_is_an_event_reason() -> None:
     assert written, "no reasons found: the patterns above no longer match the sources"
     assert written - {"true", "false"} <= set(EventReason), written - set(EventReason)
     assert {"created", "dispatched", "started", "failed", "cancel_requested", "worker_lost"} <= written
+
+
+REASONS_TS = ROOT / "app" / "console" / "src" / "i18n" / "reasons.ts"
+
+
+def test_the_console_words_every_reason_code_an_occurrence_can_carry() -> None:
+    from app.scheduling.reasons import ReasonCode
+
+    listed = _listed("REASON_CODES", REASONS_TS)
+    assert len(listed) == len(set(listed))
+    assert set(listed) == set(ReasonCode)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.scheduling.planning import Policies, later_late_wanted, plan, plan_ahead
+from app.scheduling.reasons import ReasonCode
 from app.scheduling.timing import Fire
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -18,7 +19,7 @@ def minutes_ago(*ago: int) -> list[Fire]:
 
 def outcomes(result) -> list[tuple[int, str]]:  # type: ignore[no-untyped-def]
     runs = [(int((NOW - r.scheduled_for).total_seconds() // 60), "held" if r.held else "run") for r in result.runs]
-    skipped = [(int((NOW - t).total_seconds() // 60), o) for t, o, _ in result.skipped]
+    skipped = [(int((NOW - t).total_seconds() // 60), o) for t, o, _, _ in result.skipped]
     return sorted(runs + skipped, reverse=True)
 
 
@@ -109,7 +110,7 @@ def test_a_future_dst_gap_is_recorded_ahead_and_needs_no_slot() -> None:
     result = plan_ahead(fires, Policies(max_concurrent_runs=1), active=0, held=0)
     assert result is not None
     assert [r.scheduled_for for r in result.runs] == [NOW + timedelta(seconds=3)]
-    assert [o for _, o, _ in result.skipped] == ["dst_skipped"]
+    assert [o for _, o, _, _ in result.skipped] == ["dst_skipped"]
 
 
 @pytest.mark.parametrize(
@@ -164,3 +165,22 @@ def test_cancel_running_over_a_catch_up_starts_only_the_newest_runs() -> None:
         minutes_ago(30, 20, 10), NOW, Policies(**{**policies.__dict__, "max_concurrent_runs": 2}), active=1, held=0
     )
     assert outcomes(two) == [(30, "overlap_skipped"), (20, "run"), (10, "run")]
+
+
+@pytest.mark.parametrize(
+    ("misfire", "overlap", "active", "fires", "codes"),
+    [
+        ("skip", "allow", 0, minutes_ago(5), {ReasonCode.MISFIRE_GRACE}),
+        ("run_once", "allow", 0, minutes_ago(5, 4), {ReasonCode.COALESCED}),
+        ("catch_up", "allow", 0, minutes_ago(5, 4, 3), {ReasonCode.MAX_CATCH_UP}),
+        ("skip", "skip", 1, [Fire(at=NOW)], {ReasonCode.OVERLAP_LIMIT}),
+        ("catch_up", "cancel_running", 1, minutes_ago(2, 1), {ReasonCode.SUPERSEDED}),
+        ("skip", "allow", 0, [Fire(at=NOW, skipped="dst_skipped")], {ReasonCode.DST_GAP}),
+    ],
+)
+def test_every_fire_time_without_a_run_says_why_as_a_code(
+    misfire: str, overlap: str, active: int, fires: list[Fire], codes: set[ReasonCode]
+) -> None:
+    policies = Policies(misfire_policy=misfire, max_catch_up=2, overlap_policy=overlap, misfire_grace_seconds=30)
+    result = plan(fires, NOW, policies, active=active, held=0)
+    assert {entry[3] for entry in result.skipped} == codes

@@ -2605,6 +2605,7 @@ export interface components {
             first_scheduled_for?: string | null;
             outcome: components["schemas"]["OccurrenceOutcome"];
             reason: string;
+            reason_code: components["schemas"]["ReasonCode"];
             /** Format: date-time */
             recorded_at: string;
             run_id: string | null;
@@ -2891,6 +2892,11 @@ export interface components {
             message: string;
             rows: number;
         };
+        /**
+         * ReasonCode
+         * @enum {string}
+         */
+        ReasonCode: "ran" | "buffered" | "dst_gap" | "misfire_grace" | "coalesced" | "max_catch_up" | "overlap_limit" | "superseded" | "paused" | "paused_unsent" | "schedule_changed" | "plan_failed" | "timeout_too_long" | "unspecified";
         /** RecordsPath */
         RecordsPath: {
             /** @constant */

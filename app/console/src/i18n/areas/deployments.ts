@@ -1,5 +1,6 @@
 /** The Deployments pages' messages: zh-CN first, English second. */
 import type { MessageArea } from '../areas'
+import type { ReasonWords } from '../reasons'
 
 export default {
   key: 'deployments',
@@ -117,6 +118,22 @@ export default {
       buffered: '排队',
       plan_failed: '计划失败',
     },
+    reasons: {
+      ran: '已创建运行',
+      buffered: '等待空闲的并发名额后运行',
+      dst_gap: '该本地时间因夏令时切换而不存在，已跳过',
+      misfire_grace: '发现时已超过错过宽限时间，按错过策略跳过',
+      coalesced: '已合并到之后一个错过的触发时间的运行中',
+      max_catch_up: '超出补跑上限（max_catch_up），未运行',
+      overlap_limit: '已达到最大并发运行数，按重叠策略未运行',
+      superseded: '被之后触发时间的运行取代（取消正在运行的运行）',
+      paused: '部署已暂停',
+      paused_unsent: '运行发出前部署已暂停',
+      schedule_changed: '在调度变更前已到期，但尚未处理',
+      plan_failed: '调度器无法计划该触发时间，稍后会重试',
+      timeout_too_long: '部署的超时时间超过实例允许的上限，无法创建运行',
+      unspecified: '未记录原因',
+    } satisfies ReasonWords,
     triggerDialog: { title: '立即运行 {name}', start: '运行' },
     backfill: {
       open: '补跑',
@@ -245,6 +262,22 @@ export default {
       buffered: 'Buffered',
       plan_failed: 'Plan failed',
     },
+    reasons: {
+      ran: 'A run was made',
+      buffered: 'Waiting for a free slot to run',
+      dst_gap: 'The local time does not exist (a DST change skips it)',
+      misfire_grace: 'Seen after the misfire grace period; the misfire policy skips it',
+      coalesced: 'Coalesced into the run for a later missed fire time',
+      max_catch_up: 'Beyond the catch-up limit (max_catch_up)',
+      overlap_limit: 'The maximum of concurrent runs was reached; the overlap policy skips it',
+      superseded: 'Superseded by the run for a later fire time (cancel running)',
+      paused: 'The deployment was paused',
+      paused_unsent: 'The deployment was paused before its run was sent',
+      schedule_changed: 'Due before the schedule changed, and not handled by then',
+      plan_failed: 'The scheduler could not plan this fire time; it tries again later',
+      timeout_too_long: "The deployment's timeout is above the instance's limit, so no run can be made",
+      unspecified: 'No reason recorded',
+    } satisfies ReasonWords,
     triggerDialog: { title: 'Run {name} now', start: 'Run' },
     backfill: {
       open: 'Backfill',
