@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0021_occurrence_reason_codes"
-down_revision = "0019_occurrence_ranges"
+down_revision = "0020_version_notices"
 branch_labels = None
 depends_on = None
 
