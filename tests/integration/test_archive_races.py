@@ -3,6 +3,7 @@ decided under the rows' locks, so the second one sees what the first committed."
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -10,8 +11,8 @@ from litestar.testing import TestClient
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session
 
-from app.core.errors import NotFound
-from app.domain import pipeline_versions
+from app.core.errors import Conflict, NotFound
+from app.domain import deployment_actions, pipeline_versions
 from app.domain.audit import AuditContext
 from app.domain.permissions import Permission
 from app.domain.pipelines import pipeline_for
@@ -61,6 +62,19 @@ def _in_transaction(connection: Connection, action: Callable[[Session], None]) -
     return None
 
 
+def _resume(session: Session, deployment_id: str) -> None:
+    """What POST /deployments/{id}/resume does in its transaction."""
+    deployment_actions.resume(session, uuid.UUID(deployment_id), ROOT, audit_as=AS_ROOT)
+
+
+def _paused_deployment(client: TestClient) -> str:
+    schedule = {"kind": "interval", "seconds": 60}
+    created = client.post("/api/v1/deployments", json={"name": "minutely", "pipeline": "noop", "schedule": schedule})
+    assert created.status_code == 201, created.text
+    assert client.post(f"/api/v1/deployments/{created.json()['id']}/pause").status_code == 200
+    return str(created.json()["id"])
+
+
 def _audited(client: TestClient, action: str, resource_id: str) -> list[dict]:
     items = client.get("/api/v1/audit", params={"action": action, "resource_id": resource_id}).json()["items"]
     return list(items)
@@ -77,3 +91,30 @@ def test_a_pipeline_archived_twice_at_once_is_archived_once(client: TestClient, 
     # the same answer as an archive asked after the first one
     again = client.post(f"/api/v1/pipelines/{pipeline['id']}/archive")
     assert (again.status_code, again.json()["code"]) == (404, "pipeline_not_found")
+
+
+def test_a_deployment_resumed_as_its_pipeline_is_archived_stays_paused(
+    client: TestClient, engine: Engine, pipeline: dict
+) -> None:
+    """The resume read "not archived" as the archive committed, and the archive's pause had skipped the deployment
+    (still paused when it looked): an archived pipeline's deployment went on firing."""
+    deployment_id = _paused_deployment(client)
+    raised = _second_waits_for_first(engine, lambda s: _archive(s, pipeline["id"]), lambda s: _resume(s, deployment_id))
+    assert isinstance(raised, Conflict), raised
+    assert raised.code == "pipeline_archived"
+    deployment = client.get(f"/api/v1/deployments/{deployment_id}").json()
+    assert (deployment["enabled"], deployment["next_run_at"]) == (False, None)
+
+
+def test_a_pipeline_archived_as_its_deployment_is_resumed_pauses_it(
+    client: TestClient, engine: Engine, pipeline: dict
+) -> None:
+    """The archive's pause looked for active deployments while the resume was uncommitted, found none, and the
+    resumed deployment of the archived pipeline stayed active."""
+    deployment_id = _paused_deployment(client)
+    raised = _second_waits_for_first(engine, lambda s: _resume(s, deployment_id), lambda s: _archive(s, pipeline["id"]))
+    assert raised is None
+    deployment = client.get(f"/api/v1/deployments/{deployment_id}").json()
+    assert (deployment["enabled"], deployment["next_run_at"]) == (False, None)
+    pauses = _audited(client, "deployments.pause", deployment_id)
+    assert pauses[0]["details"] == {"reason": "its pipeline was archived"}, pauses
