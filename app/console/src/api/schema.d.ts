@@ -2443,7 +2443,7 @@ export interface components {
             level: string;
             message: string;
             n: number;
-            notice?: components["schemas"]["AttemptStarted"] | components["schemas"]["LeaseLost"] | components["schemas"]["RetryScheduled"] | components["schemas"]["AttemptEnded"] | components["schemas"]["InputPinned"] | components["schemas"]["InputRead"] | components["schemas"]["ParamsIgnored"] | components["schemas"]["StepDone"] | components["schemas"]["Sleeping"] | components["schemas"]["OutputWritten"] | components["schemas"]["OutputVersion"] | components["schemas"]["Importing"] | components["schemas"]["ImportVersion"] | components["schemas"]["ImportFailedLine"] | components["schemas"]["EmptyHeader"] | components["schemas"]["HeaderCleaned"] | components["schemas"]["DuplicateColumn"] | components["schemas"]["HeaderWidth"] | components["schemas"]["DelimiterHint"] | components["schemas"]["HeaderRowsJoined"] | components["schemas"]["MergedHeader"] | components["schemas"]["ColumnsCut"] | components["schemas"]["RepeatedHeaderRows"] | components["schemas"]["RepeatedHeaderLines"] | components["schemas"]["MixedTypes"] | components["schemas"]["MostlyNumbers"] | components["schemas"]["LongNumbers"] | components["schemas"]["ExactNumbers"] | components["schemas"]["NonFiniteNull"] | components["schemas"]["TabPadded"] | components["schemas"]["ReadAsNull"] | components["schemas"]["UtcOffset"] | components["schemas"]["ErrorCells"] | components["schemas"]["KeptAsText"] | components["schemas"]["CodesCheckedAtImport"] | components["schemas"]["ZeroPadded"] | components["schemas"]["WorkbookNamed"] | components["schemas"]["TextNamed"] | components["schemas"]["EncodingGuessed"] | components["schemas"]["InvalidBytes"] | components["schemas"]["LineEnds"] | components["schemas"]["FooterLeftOut"] | components["schemas"]["FooterKept"] | components["schemas"]["RecordsPath"] | components["schemas"]["PreviewRows"] | components["schemas"]["CellsCut"] | components["schemas"]["RowProblem"] | components["schemas"]["Rejected"] | components["schemas"]["OneRecord"] | components["schemas"]["LargestSheet"] | components["schemas"]["HeaderBelowTitles"] | components["schemas"]["TitleLines"] | components["schemas"]["TotalsRow"] | components["schemas"]["SummaryLines"] | components["schemas"]["NullPlaceholders"] | components["schemas"]["TypedColumns"] | components["schemas"]["ThousandsSeparator"] | components["schemas"]["Other"] | null;
+            notice?: components["schemas"]["AttemptStarted"] | components["schemas"]["LeaseLost"] | components["schemas"]["RetryScheduled"] | components["schemas"]["AttemptEnded"] | components["schemas"]["InputPinned"] | components["schemas"]["InputRead"] | components["schemas"]["ParamsIgnored"] | components["schemas"]["StepDone"] | components["schemas"]["Sleeping"] | components["schemas"]["OutputWritten"] | components["schemas"]["OutputVersion"] | components["schemas"]["Importing"] | components["schemas"]["ImportVersion"] | components["schemas"]["ImportFailedLine"] | components["schemas"]["EmptyHeader"] | components["schemas"]["HeaderCleaned"] | components["schemas"]["DuplicateColumn"] | components["schemas"]["HeaderWidth"] | components["schemas"]["DelimiterHint"] | components["schemas"]["HeaderRowsJoined"] | components["schemas"]["MergedHeader"] | components["schemas"]["ColumnsCut"] | components["schemas"]["RepeatedHeaderRows"] | components["schemas"]["RepeatedHeaderLines"] | components["schemas"]["MixedTypes"] | components["schemas"]["MostlyNumbers"] | components["schemas"]["LongNumbers"] | components["schemas"]["ExactNumbers"] | components["schemas"]["NonFiniteNull"] | components["schemas"]["TabPadded"] | components["schemas"]["ReadAsNull"] | components["schemas"]["UtcOffset"] | components["schemas"]["ErrorCells"] | components["schemas"]["KeptAsText"] | components["schemas"]["OutOfRangeAsText"] | components["schemas"]["CodesCheckedAtImport"] | components["schemas"]["ZeroPadded"] | components["schemas"]["WorkbookNamed"] | components["schemas"]["TextNamed"] | components["schemas"]["EncodingGuessed"] | components["schemas"]["InvalidBytes"] | components["schemas"]["LineEnds"] | components["schemas"]["FooterLeftOut"] | components["schemas"]["FooterKept"] | components["schemas"]["RecordsPath"] | components["schemas"]["PreviewRows"] | components["schemas"]["CellsCut"] | components["schemas"]["RowProblem"] | components["schemas"]["Rejected"] | components["schemas"]["OneRecord"] | components["schemas"]["LargestSheet"] | components["schemas"]["HeaderBelowTitles"] | components["schemas"]["TitleLines"] | components["schemas"]["TotalsRow"] | components["schemas"]["SummaryLines"] | components["schemas"]["NullPlaceholders"] | components["schemas"]["TypedColumns"] | components["schemas"]["ThousandsSeparator"] | components["schemas"]["Other"] | null;
             step: number | null;
             /** Format: date-time */
             ts: string;
@@ -2645,6 +2645,16 @@ export interface components {
             /** @default  */
             message: string;
         };
+        /** OutOfRangeAsText */
+        OutOfRangeAsText: {
+            /** @constant */
+            code: "out_of_range_as_text";
+            column: string;
+            /** @default  */
+            message: string;
+            row: number;
+            value: string;
+        };
         /** OutputCheck */
         OutputCheck: {
             columns: components["schemas"]["OutputColumn"][];
@@ -2836,7 +2846,7 @@ export interface components {
             encoding: string | null;
             format: string;
             header_row: number;
-            notices?: (components["schemas"]["EmptyHeader"] | components["schemas"]["HeaderCleaned"] | components["schemas"]["DuplicateColumn"] | components["schemas"]["HeaderWidth"] | components["schemas"]["DelimiterHint"] | components["schemas"]["HeaderRowsJoined"] | components["schemas"]["MergedHeader"] | components["schemas"]["ColumnsCut"] | components["schemas"]["RepeatedHeaderRows"] | components["schemas"]["RepeatedHeaderLines"] | components["schemas"]["MixedTypes"] | components["schemas"]["MostlyNumbers"] | components["schemas"]["LongNumbers"] | components["schemas"]["ExactNumbers"] | components["schemas"]["NonFiniteNull"] | components["schemas"]["TabPadded"] | components["schemas"]["ReadAsNull"] | components["schemas"]["UtcOffset"] | components["schemas"]["ErrorCells"] | components["schemas"]["KeptAsText"] | components["schemas"]["CodesCheckedAtImport"] | components["schemas"]["ZeroPadded"] | components["schemas"]["WorkbookNamed"] | components["schemas"]["TextNamed"] | components["schemas"]["EncodingGuessed"] | components["schemas"]["InvalidBytes"] | components["schemas"]["LineEnds"] | components["schemas"]["FooterLeftOut"] | components["schemas"]["FooterKept"] | components["schemas"]["RecordsPath"] | components["schemas"]["PreviewRows"] | components["schemas"]["CellsCut"] | components["schemas"]["RowProblem"] | components["schemas"]["Rejected"] | components["schemas"]["OneRecord"] | components["schemas"]["LargestSheet"] | components["schemas"]["HeaderBelowTitles"] | components["schemas"]["TitleLines"] | components["schemas"]["TotalsRow"] | components["schemas"]["SummaryLines"] | components["schemas"]["NullPlaceholders"] | components["schemas"]["TypedColumns"] | components["schemas"]["ThousandsSeparator"] | components["schemas"]["Other"])[];
+            notices?: (components["schemas"]["EmptyHeader"] | components["schemas"]["HeaderCleaned"] | components["schemas"]["DuplicateColumn"] | components["schemas"]["HeaderWidth"] | components["schemas"]["DelimiterHint"] | components["schemas"]["HeaderRowsJoined"] | components["schemas"]["MergedHeader"] | components["schemas"]["ColumnsCut"] | components["schemas"]["RepeatedHeaderRows"] | components["schemas"]["RepeatedHeaderLines"] | components["schemas"]["MixedTypes"] | components["schemas"]["MostlyNumbers"] | components["schemas"]["LongNumbers"] | components["schemas"]["ExactNumbers"] | components["schemas"]["NonFiniteNull"] | components["schemas"]["TabPadded"] | components["schemas"]["ReadAsNull"] | components["schemas"]["UtcOffset"] | components["schemas"]["ErrorCells"] | components["schemas"]["KeptAsText"] | components["schemas"]["OutOfRangeAsText"] | components["schemas"]["CodesCheckedAtImport"] | components["schemas"]["ZeroPadded"] | components["schemas"]["WorkbookNamed"] | components["schemas"]["TextNamed"] | components["schemas"]["EncodingGuessed"] | components["schemas"]["InvalidBytes"] | components["schemas"]["LineEnds"] | components["schemas"]["FooterLeftOut"] | components["schemas"]["FooterKept"] | components["schemas"]["RecordsPath"] | components["schemas"]["PreviewRows"] | components["schemas"]["CellsCut"] | components["schemas"]["RowProblem"] | components["schemas"]["Rejected"] | components["schemas"]["OneRecord"] | components["schemas"]["LargestSheet"] | components["schemas"]["HeaderBelowTitles"] | components["schemas"]["TitleLines"] | components["schemas"]["TotalsRow"] | components["schemas"]["SummaryLines"] | components["schemas"]["NullPlaceholders"] | components["schemas"]["TypedColumns"] | components["schemas"]["ThousandsSeparator"] | components["schemas"]["Other"])[];
             rows: unknown[][];
             sheets: components["schemas"]["SheetInfo"][];
             suggested_config?: components["schemas"]["ImportConfig"] | null;
@@ -3179,7 +3189,7 @@ export interface components {
         /** Suggestion */
         Suggestion: {
             field: string;
-            notice?: components["schemas"]["EmptyHeader"] | components["schemas"]["HeaderCleaned"] | components["schemas"]["DuplicateColumn"] | components["schemas"]["HeaderWidth"] | components["schemas"]["DelimiterHint"] | components["schemas"]["HeaderRowsJoined"] | components["schemas"]["MergedHeader"] | components["schemas"]["ColumnsCut"] | components["schemas"]["RepeatedHeaderRows"] | components["schemas"]["RepeatedHeaderLines"] | components["schemas"]["MixedTypes"] | components["schemas"]["MostlyNumbers"] | components["schemas"]["LongNumbers"] | components["schemas"]["ExactNumbers"] | components["schemas"]["NonFiniteNull"] | components["schemas"]["TabPadded"] | components["schemas"]["ReadAsNull"] | components["schemas"]["UtcOffset"] | components["schemas"]["ErrorCells"] | components["schemas"]["KeptAsText"] | components["schemas"]["CodesCheckedAtImport"] | components["schemas"]["ZeroPadded"] | components["schemas"]["WorkbookNamed"] | components["schemas"]["TextNamed"] | components["schemas"]["EncodingGuessed"] | components["schemas"]["InvalidBytes"] | components["schemas"]["LineEnds"] | components["schemas"]["FooterLeftOut"] | components["schemas"]["FooterKept"] | components["schemas"]["RecordsPath"] | components["schemas"]["PreviewRows"] | components["schemas"]["CellsCut"] | components["schemas"]["RowProblem"] | components["schemas"]["Rejected"] | components["schemas"]["OneRecord"] | components["schemas"]["LargestSheet"] | components["schemas"]["HeaderBelowTitles"] | components["schemas"]["TitleLines"] | components["schemas"]["TotalsRow"] | components["schemas"]["SummaryLines"] | components["schemas"]["NullPlaceholders"] | components["schemas"]["TypedColumns"] | components["schemas"]["ThousandsSeparator"] | components["schemas"]["Other"] | null;
+            notice?: components["schemas"]["EmptyHeader"] | components["schemas"]["HeaderCleaned"] | components["schemas"]["DuplicateColumn"] | components["schemas"]["HeaderWidth"] | components["schemas"]["DelimiterHint"] | components["schemas"]["HeaderRowsJoined"] | components["schemas"]["MergedHeader"] | components["schemas"]["ColumnsCut"] | components["schemas"]["RepeatedHeaderRows"] | components["schemas"]["RepeatedHeaderLines"] | components["schemas"]["MixedTypes"] | components["schemas"]["MostlyNumbers"] | components["schemas"]["LongNumbers"] | components["schemas"]["ExactNumbers"] | components["schemas"]["NonFiniteNull"] | components["schemas"]["TabPadded"] | components["schemas"]["ReadAsNull"] | components["schemas"]["UtcOffset"] | components["schemas"]["ErrorCells"] | components["schemas"]["KeptAsText"] | components["schemas"]["OutOfRangeAsText"] | components["schemas"]["CodesCheckedAtImport"] | components["schemas"]["ZeroPadded"] | components["schemas"]["WorkbookNamed"] | components["schemas"]["TextNamed"] | components["schemas"]["EncodingGuessed"] | components["schemas"]["InvalidBytes"] | components["schemas"]["LineEnds"] | components["schemas"]["FooterLeftOut"] | components["schemas"]["FooterKept"] | components["schemas"]["RecordsPath"] | components["schemas"]["PreviewRows"] | components["schemas"]["CellsCut"] | components["schemas"]["RowProblem"] | components["schemas"]["Rejected"] | components["schemas"]["OneRecord"] | components["schemas"]["LargestSheet"] | components["schemas"]["HeaderBelowTitles"] | components["schemas"]["TitleLines"] | components["schemas"]["TotalsRow"] | components["schemas"]["SummaryLines"] | components["schemas"]["NullPlaceholders"] | components["schemas"]["TypedColumns"] | components["schemas"]["ThousandsSeparator"] | components["schemas"]["Other"] | null;
             reason: string;
             value: unknown;
         };
@@ -3587,7 +3597,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3678,7 +3688,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3765,7 +3775,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3820,7 +3830,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3867,7 +3877,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3954,7 +3964,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4048,7 +4058,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4164,7 +4174,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4269,7 +4279,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4363,7 +4373,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4490,7 +4500,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4575,7 +4585,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4658,7 +4668,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4774,7 +4784,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4877,7 +4887,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4997,7 +5007,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5117,7 +5127,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5221,7 +5231,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5313,7 +5323,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5406,7 +5416,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5496,7 +5506,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5610,7 +5620,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5717,7 +5727,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5802,7 +5812,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5885,7 +5895,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6001,7 +6011,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6117,7 +6127,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6224,7 +6234,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6313,7 +6323,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6407,7 +6417,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6501,7 +6511,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6619,7 +6629,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6706,7 +6716,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6782,7 +6792,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6887,7 +6897,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6979,7 +6989,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7075,7 +7085,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7131,7 +7141,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7224,7 +7234,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7315,7 +7325,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7408,7 +7418,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7500,7 +7510,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7597,7 +7607,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7653,7 +7663,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7758,7 +7768,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7843,7 +7853,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7950,7 +7960,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8058,7 +8068,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8142,7 +8152,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8232,7 +8242,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8347,7 +8357,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8405,7 +8415,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8511,7 +8521,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8598,7 +8608,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8717,7 +8727,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8813,7 +8823,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8902,7 +8912,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9022,7 +9032,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9113,7 +9123,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9201,7 +9211,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9332,7 +9342,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9449,7 +9459,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9566,7 +9576,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9651,7 +9661,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9754,7 +9764,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9839,7 +9849,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9928,7 +9938,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -10022,7 +10032,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -10107,7 +10117,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -10201,7 +10211,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -10286,7 +10296,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -10391,7 +10401,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -10474,7 +10484,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -10579,7 +10589,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -10664,7 +10674,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -10791,7 +10801,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -10907,7 +10917,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -10987,7 +10997,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -11092,7 +11102,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -11177,7 +11187,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -11271,7 +11281,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -11356,7 +11366,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -11441,7 +11451,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -11530,7 +11540,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -11635,7 +11645,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -11720,7 +11730,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -11803,7 +11813,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -11910,7 +11920,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -12001,7 +12011,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -12087,7 +12097,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -12182,7 +12192,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -12289,7 +12299,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -12383,7 +12393,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
