@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, select, update
 
 from app.core.errors import DomainError
 from app.core.notices import note
@@ -149,6 +149,9 @@ def _run(ctx: RunContext, row: Any, spec: PipelineSpec, *, engine: Engine, setti
     output_id: uuid.UUID | None = None
     if name is not None:
         with database_for(engine).transaction() as session:
+            # The run's row before its dataset's, the order a dataset's delete takes them in (a retried attempt's
+            # run already names its output, so the delete locks it too).
+            session.execute(select(Run.id).where(Run.id == ctx.run_id).with_for_update())
             output_id = pipeline_io.output_dataset(
                 session, namespace_id=row["namespace_id"], name=name, run_id=ctx.run_id
             ).id

@@ -1,4 +1,5 @@
-"""A request whose database connection dropped is run once more, when its first attempt cannot have changed anything.
+"""A request whose database connection dropped (or whose transaction PostgreSQL aborted for a concurrent one's sake)
+is run once more, when its first attempt cannot have changed anything.
 
 A pooled connection the server closed is replaced at checkout (app/db/pool_probe.py); one lost without a word
 (a failover, a network cut, or a session ended between checkout and statement) is only found by its first
@@ -11,6 +12,10 @@ sends none) and did not read a streamed request body itself (that cannot be read
 A try that had sent a COMMIT keeps its 503 `database_unavailable`: whether it was applied is unknown, and the
 client's repeat with the same Idempotency-Key finds the first one if it was. One rule for every method: a GET
 is repeated because it committed nothing, not because of its method.
+
+The same holds for a transaction PostgreSQL aborted to break a deadlock or a serialization conflict (40P01,
+40001): it changed nothing, and run again after the other transaction went through it usually succeeds. One
+that fails twice, or after a COMMIT, answers 503 `transaction_conflict` (app/api/errors.py), never 500.
 """
 
 from __future__ import annotations
@@ -63,13 +68,17 @@ def retry_dropped_connections(route_handlers: Iterable[Any]) -> list[Any]:
 def _retrying(fn: Any, where: str) -> Any:
     def again(exc: Exception, state: unit_of_work.Attempt, request: Request[Any, Any, Any] | None) -> bool:
         """Whether to run the handler again; `request`: the handler's, if its body was unread when it started."""
-        if not unit_of_work.connection_dropped(exc):
+        if unit_of_work.connection_dropped(exc):
+            what, how = "database connection dropped", "on a new connection"
+        elif unit_of_work.transaction_conflict(exc):
+            what, how = "transaction aborted by a concurrent one", "after it"
+        else:
             return False
         # A body the handler streamed itself cannot be read a second time (Litestar's flag for "stream consumed").
         if state.committed or (request is not None and not request.is_connected):
-            logger.warning("database connection dropped in %s after it may have written; not repeated", where)
+            logger.warning("%s in %s after it may have written; not repeated", what, where)
             return False
-        logger.warning("database connection dropped in %s; running it once more on a new connection", where)
+        logger.warning("%s in %s; running it once more %s", what, where, how)
         return True
 
     if not is_async_callable(fn):  # run in a worker thread (sync_to_thread) or on the event loop

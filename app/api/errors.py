@@ -18,6 +18,7 @@ from app.api.schemas import Problem, ProblemFieldError
 from app.core import display_text
 from app.core.errors import DomainError, TooManyRequests, Unauthorized
 from app.db.outage import database_unavailable
+from app.db.unit_of_work import transaction_conflict
 
 logger = logging.getLogger(__name__)
 
@@ -166,8 +167,22 @@ def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Respon
 DATABASE_RETRY_AFTER_SECONDS = 5
 
 
+#: What a client is told to wait before repeating a request whose transaction a concurrent one aborted.
+CONFLICT_RETRY_AFTER_SECONDS = 1
+
+
 def on_database_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
-    """A lost or refused database connection is 503 `database_unavailable`; any other database error is a bug."""
+    """A lost or refused database connection is 503 `database_unavailable`, a transaction PostgreSQL aborted for a
+    concurrent one's sake (deadlock, serialization) 503 `transaction_conflict`; any other database error is a bug."""
+    if transaction_conflict(exc):  # run once more already, if it had committed nothing (dropped_connections.py)
+        logger.warning("transaction conflict on %s %s: %s", client_method(request.scope), request.url.path, exc)
+        return problem(
+            request,
+            status=503,
+            code="transaction_conflict",
+            detail="a concurrent change to the same records got in the way; try again",
+            headers={"Retry-After": str(CONFLICT_RETRY_AFTER_SECONDS)},
+        )
     if not database_unavailable(exc):
         return on_unexpected_error(request, exc)
     logger.warning("database unavailable on %s %s: %s", client_method(request.scope), request.url.path, exc)

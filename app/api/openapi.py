@@ -70,7 +70,8 @@ ERRORS: dict[int, tuple[str, str]] = {
     ),
     429: ("Too many attempts; retry after the `Retry-After` seconds", "too_many_requests"),
     503: (
-        "The database (or another dependency) is unavailable; retry after the `Retry-After` seconds",
+        "The database (or another dependency) is unavailable, or a concurrent change got in the way "
+        "(`transaction_conflict`); retry after the `Retry-After` seconds",
         "database_unavailable",
     ),
 }

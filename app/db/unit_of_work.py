@@ -1,4 +1,5 @@
-"""Whether an attempt at a unit of work (an API request) may be run again after its connection dropped.
+"""Whether an attempt at a unit of work (an API request) may be run again after its connection dropped, or after
+PostgreSQL aborted its transaction to break a deadlock or a serialization conflict.
 
 PostgreSQL applies a transaction only at its COMMIT and rolls back whatever was under way on a connection it
 loses, so an attempt that sent no COMMIT changed nothing in the database, however far it got; one that sent
@@ -16,6 +17,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, event
 from sqlalchemy.exc import DBAPIError
+
+#: SQLSTATEs of a transaction PostgreSQL aborted for another's sake (deadlock_detected, serialization_failure):
+#: the same work, run again, usually goes through.
+CONFLICT_STATES = frozenset({"40P01", "40001"})
 
 
 @dataclass
@@ -51,6 +56,12 @@ def connection_dropped(exc: BaseException) -> bool:
     Narrower than `outage.database_unavailable`: a database that refuses new connections is not worth a retry.
     """
     return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+def transaction_conflict(exc: BaseException) -> bool:
+    """Whether `exc` is PostgreSQL aborting the transaction to break a deadlock or a serialization conflict."""
+    orig = exc.orig if isinstance(exc, DBAPIError) else exc
+    return getattr(orig, "sqlstate", None) in CONFLICT_STATES
 
 
 def register(engine: Engine) -> None:

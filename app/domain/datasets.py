@@ -220,14 +220,26 @@ def delete_dataset(
     `runs.cancel`): none runs on into a dataset nobody can reach.
     """
     principal.require(Permission.DATASETS_WRITE, dataset.namespace_id, resource="dataset")
+    # A run's dataset_id is the dataset it writes: an import's, or a pipeline run's output once it made it. Its
+    # unfinished runs are locked (as read, in id order, as a worker's batch locks runs) before the dataset: a cancel,
+    # the reaper and the schedule loop lock a run, then the dataset it writes (dataset_writes.end_writes), and the
+    # other order deadlocked with them. One ending meanwhile is waited for, and left out.
+    unfinished = (
+        select(Run.id)
+        .where(Run.dataset_id == dataset.id, Run.status.in_([s.value for s in ACTIVE]))
+        .order_by(Run.id)
+        .with_for_update()
+    )
+    session.scalars(unfinished).all()
+    session.refresh(dataset, with_for_update=True)
+    if dataset.deleted_at is not None:  # deleted by another request while this one waited
+        raise NotFound(f"dataset {dataset.id} does not exist", code="dataset_not_found")
     dataset.deleted_at = now
     session.flush()
-    # A run's dataset_id is the dataset it writes: an import's, or a pipeline run's output once it made it. Locked
-    # as read (in id order, as a worker's batch locks runs): one ending meanwhile is waited for, and left out.
-    unfinished = select(Run.id).where(Run.dataset_id == dataset.id, Run.status.in_([s.value for s in ACTIVE]))
+    # Read again under the dataset's lock: a run that began writing it before the lock (rare) is locked now.
     cancelled = [
         cancel_run(session, run_id, principal, reason=DATASET_DELETED, audit_as=audit_as).id
-        for run_id in session.scalars(unfinished.order_by(Run.id).with_for_update()).all()
+        for run_id in session.scalars(unfinished).all()
     ]
     audit.record(
         session,

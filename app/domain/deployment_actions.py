@@ -92,7 +92,14 @@ def pause(
 def resume(
     session: Session, deployment_id: uuid.UUID, principal: Principal, *, audit_as: audit.AuditContext
 ) -> Deployment:
+    # The pipeline's row first, shared, then the deployment's: the order an archive takes them in (pipeline, then its
+    # deployments), so an archive committing meanwhile is waited for and seen, and the two never wait on each other.
+    pipeline_id = session.scalar(select(Deployment.pipeline_id).where(Deployment.id == deployment_id))
+    if pipeline_id is not None:
+        service.lock_pipeline(session, pipeline_id)
     deployment = _writable(session, deployment_id, principal)
+    if deployment.pipeline_id != pipeline_id:  # pointed at another pipeline before the lock: that one is held too
+        service.lock_pipeline(session, deployment.pipeline_id)
     if service.pipeline_archived(session, deployment):
         raise Conflict(
             "the deployment's pipeline is archived: it takes no new runs; point the deployment at another "

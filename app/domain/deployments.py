@@ -183,6 +183,11 @@ def delete_deployment(session: Session, deployment: Deployment, *, now: datetime
     session.delete(deployment)
 
 
+def lock_pipeline(session: Session, pipeline_id: uuid.UUID) -> None:
+    """Hold the pipeline's row (shared) until the transaction ends: it cannot be archived meanwhile."""
+    session.execute(select(Pipeline.id).where(Pipeline.id == pipeline_id).with_for_update(read=True))
+
+
 def pipeline_archived(session: Session, deployment: Deployment) -> bool:
     """Whether the deployment's pipeline is archived (it takes no new runs)."""
     archived = select(Pipeline.archived_at.is_not(None)).where(Pipeline.id == deployment.pipeline_id)

@@ -11,7 +11,7 @@ import msgspec
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.core.errors import Conflict
+from app.core.errors import Conflict, NotFound
 from app.db.models import Pipeline, PipelineVersion
 from app.domain import audit, deployment_actions
 from app.domain.pagination import numbered_page
@@ -59,8 +59,14 @@ def new_version(
 
 
 def archive(session: Session, pipeline: Pipeline, *, audit_as: audit.AuditContext) -> None:
-    """Hide the pipeline from lists and new runs, its deployments paused; its versions and runs stay (audited)."""
+    """Hide the pipeline from lists and new runs, its deployments paused; its versions and runs stay (audited).
+
+    Checked again under the row lock: a pipeline another request archived meanwhile is 404 `pipeline_not_found`, as
+    an archived pipeline is everywhere, and keeps its first archive time and audit entry.
+    """
     session.refresh(pipeline, with_for_update=True)
+    if pipeline.archived_at is not None:
+        raise NotFound(f"pipeline {pipeline.id} does not exist", code="pipeline_not_found")
     pipeline.archived_at = func.now()  # type: ignore[assignment]
     session.flush()
     deployment_actions.pause_for_archive(session, pipeline.id, audit_as=audit_as)

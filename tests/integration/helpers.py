@@ -50,3 +50,24 @@ def wait_until_blocked(engine: Engine, backend_pid: int, what: str, timeout: flo
                 return
             connection.rollback()  # a fresh snapshot of pg_stat_activity
     pytest.fail(f"{what} never waited for the held row")
+
+
+def wait_until_waited_on(
+    engine: Engine, holder_pid: int, what: str, *, ignoring: str = "", timeout: float = 10.0
+) -> None:
+    """Until some backend waits for a lock backend `holder_pid` holds (one whose statement contains `ignoring`, if
+    given, does not count: a heartbeat, say); fails naming `what` past `timeout`."""
+    deadline = time.monotonic() + timeout
+    with engine.connect() as connection:
+        while time.monotonic() < deadline:
+            waiting = connection.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE :pid = ANY(pg_blocking_pids(pid))"
+                    " AND (:ignoring = '' OR strpos(query, :ignoring) = 0)"
+                ),
+                {"pid": holder_pid, "ignoring": ignoring},
+            ).scalar_one()
+            if waiting:
+                return
+            connection.rollback()  # a fresh snapshot of pg_stat_activity
+    pytest.fail(f"{what} never waited for the held row")

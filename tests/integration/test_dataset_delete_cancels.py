@@ -8,16 +8,18 @@ from typing import Any
 
 import pytest
 from litestar.testing import TestClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session
 
 from app.clock import utcnow
 from app.domain import datasets as dataset_service
 from app.domain.audit import AuditContext
+from app.domain.runs import cancel_run
 from app.paths import dataset_dir
 from tests.integration.dataset_support import SALES, upload
 from tests.integration.engine_parts import ROOT, Engine_
-from tests.integration.helpers import count, wait_until_blocked
+from tests.integration.helpers import count, wait_until_blocked, wait_until_waited_on
+from workers import pipeline_job
 
 
 def _written_for(engine: Engine, parts: Engine_, dataset_id: str) -> dict[str, Any]:
@@ -28,6 +30,15 @@ def _written_for(engine: Engine, parts: Engine_, dataset_id: str) -> dict[str, A
         "events": count(engine, "events", "dataset_id = :id AND type LIKE 'dataset.%'", id=dataset_id),
         "files": sorted(str(p) for p in folder.rglob("*") if p.is_file()) if folder.exists() else [],
     }
+
+
+def _delete_as_the_api(connection: Connection, dataset_id: str) -> None:
+    """What DELETE /datasets/{id} does, in the connection's open transaction (left for the caller to end)."""
+    with Session(bind=connection) as session:
+        dataset = dataset_service.get_dataset(session, uuid.UUID(dataset_id), ROOT)
+        as_root = AuditContext(principal=ROOT)
+        dataset_service.delete_dataset(session, dataset, principal=ROOT, now=utcnow(), audit_as=as_root)
+        session.flush()
 
 
 def _start_import(client: TestClient) -> tuple[str, str]:
@@ -193,15 +204,8 @@ def test_an_import_that_ends_as_its_dataset_is_deleted_lets_the_delete_through(
         worker.execute(text("UPDATE runs SET status = 'SUCCEEDED', finished_at = now() WHERE id = :id"), {"id": run_id})
         pid = deleting.execute(text("SELECT pg_backend_pid()")).scalar_one()
 
-        def delete() -> None:
-            with Session(bind=deleting) as session:
-                dataset = dataset_service.get_dataset(session, uuid.UUID(dataset_id), ROOT, lock=True)
-                as_root = AuditContext(principal=ROOT)
-                dataset_service.delete_dataset(session, dataset, principal=ROOT, now=utcnow(), audit_as=as_root)
-                session.flush()
-
         with ThreadPoolExecutor(max_workers=1) as pool:
-            deleted = pool.submit(delete)
+            deleted = pool.submit(_delete_as_the_api, deleting, dataset_id)
             try:
                 wait_until_blocked(engine, pid, "the delete")
             finally:
@@ -210,3 +214,71 @@ def test_an_import_that_ends_as_its_dataset_is_deleted_lets_the_delete_through(
         deleting.commit()
     assert client.get(f"/api/v1/datasets/{dataset_id}").status_code == 404
     assert client.get(f"/api/v1/runs/{run_id}").json()["status"] == "SUCCEEDED"
+
+
+def test_a_dataset_deleted_as_a_user_cancels_its_import_deletes_without_a_deadlock(
+    client: TestClient, engine: Engine
+) -> None:
+    """The cancel locked the run, then the dataset it writes; the delete locked the dataset, then the run: each
+    waited for the other, PostgreSQL aborted one (40P01), and a DELETE that lost answered 500."""
+    dataset_id, run_id = _start_import(client)
+    with engine.connect() as cancelling, engine.connect() as deleting:
+        # the user's cancel, holding the run's row as it does before it ends the dataset's import
+        cancelling.execute(text("SELECT id FROM runs WHERE id = :id FOR UPDATE"), {"id": run_id})
+        pid = deleting.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            deleted = pool.submit(_delete_as_the_api, deleting, dataset_id)
+            try:
+                wait_until_blocked(engine, pid, "the delete")
+                with Session(bind=cancelling) as session:
+                    cancel_run(session, uuid.UUID(run_id), ROOT, audit_as=AuditContext(principal=ROOT))
+                    session.flush()
+            finally:
+                cancelling.commit()
+            deleted.result(timeout=30)
+        deleting.commit()
+    # the user's cancel ended the run, and the delete, which found it ended, went through
+    last = client.get(f"/api/v1/runs/{run_id}/events").json()[-1]
+    assert (last["to_status"], last["reason"]) == ("CANCELLED", "cancel_requested")
+    assert client.get(f"/api/v1/datasets/{dataset_id}").status_code == 404
+    entry = client.get("/api/v1/audit", params={"action": "datasets.delete", "resource_id": dataset_id}).json()
+    assert entry["items"][0]["details"]["cancelled_runs"] == []
+
+
+def test_a_retried_run_binding_its_output_as_the_output_is_deleted_does_not_deadlock(
+    client: TestClient, parts: Engine_, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A retried attempt's run already names its output, so the delete locks the run, then the dataset; the worker
+    locked the dataset (finding its output by name), then the run (naming it): a deadlock, the delete a 500."""
+    run_id = _failed_attempt(client, parts, f"out-{uuid.uuid4().hex[:6]}", max_retries=3)
+    dataset_id = client.get(f"/api/v1/runs/{run_id}").json()["output_dataset_id"]
+    with engine.begin() as connection:  # its retry is due
+        connection.execute(
+            text("UPDATE runs SET status = 'QUEUED', next_retry_at = NULL WHERE id = :id"), {"id": run_id}
+        )
+    with engine.connect() as deleting:
+        pid = deleting.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        named = pipeline_job.output_dataset_name
+
+        def delete_begins(*args: Any, **kwargs: Any) -> str | None:
+            """The delete has locked the run (its first step) as the attempt, started, is about to name its output."""
+            deleting.execute(text("SELECT id FROM runs WHERE id = :id FOR UPDATE"), {"id": run_id})
+            return named(*args, **kwargs)
+
+        monkeypatch.setattr(pipeline_job, "output_dataset_name", delete_begins)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            attempt = pool.submit(parts.executor.execute, uuid.UUID(run_id))
+            try:
+                wait_until_waited_on(engine, pid, "the attempt", ignoring="heartbeat_at")
+                _delete_as_the_api(deleting, dataset_id)
+            finally:
+                deleting.commit()
+            attempt.result(timeout=60)
+    assert client.get(f"/api/v1/datasets/{dataset_id}").status_code == 404
+    events = client.get(f"/api/v1/runs/{run_id}/events").json()
+    asked = [e["details"] for e in events if e["reason"] == "cancel_requested"]
+    assert asked == [{"cause": "dataset_deleted"}], events
+    # the attempt went on to its failing step: it was not the deadlock's victim (an internal_error)
+    assert events[-1]["details"]["error_code"] == "pipeline_step_failed", events
+    entry = client.get("/api/v1/audit", params={"action": "datasets.delete", "resource_id": dataset_id}).json()
+    assert entry["items"][0]["details"]["cancelled_runs"] == [run_id]

@@ -235,7 +235,7 @@ class DatasetController(Controller):
     def remove(self, request: Request, dataset_id: DatasetId, db: NamedDependency[Database]) -> None:
         principal = principal_of(request)
         with db.transaction() as session:
-            dataset = service.get_dataset(session, dataset_id, principal, lock=True)
+            dataset = service.get_dataset(session, dataset_id, principal)  # locked by the delete, after its runs
             service.delete_dataset(session, dataset, principal=principal, now=utcnow(), audit_as=audit_context(request))
 
     @post(

@@ -3604,7 +3604,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3695,7 +3695,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3782,7 +3782,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3837,7 +3837,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3884,7 +3884,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3971,7 +3971,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4065,7 +4065,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4181,7 +4181,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4286,7 +4286,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4380,7 +4380,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4507,7 +4507,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4592,7 +4592,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4675,7 +4675,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4791,7 +4791,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4894,7 +4894,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5014,7 +5014,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5134,7 +5134,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5238,7 +5238,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5330,7 +5330,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5423,7 +5423,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5513,7 +5513,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5627,7 +5627,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5734,7 +5734,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5819,7 +5819,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5902,7 +5902,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6018,7 +6018,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6134,7 +6134,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6241,7 +6241,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6330,7 +6330,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6424,7 +6424,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6518,7 +6518,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6636,7 +6636,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6723,7 +6723,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6799,7 +6799,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6904,7 +6904,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6996,7 +6996,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7092,7 +7092,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7148,7 +7148,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7241,7 +7241,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7332,7 +7332,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7425,7 +7425,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7517,7 +7517,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7614,7 +7614,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7670,7 +7670,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7775,7 +7775,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7860,7 +7860,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7967,7 +7967,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8075,7 +8075,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8159,7 +8159,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8249,7 +8249,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8364,7 +8364,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8422,7 +8422,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8528,7 +8528,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8615,7 +8615,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8734,7 +8734,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8830,7 +8830,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8919,7 +8919,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9039,7 +9039,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9130,7 +9130,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9218,7 +9218,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9349,7 +9349,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9466,7 +9466,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9583,7 +9583,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9668,7 +9668,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9771,7 +9771,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9856,7 +9856,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9945,7 +9945,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -10039,7 +10039,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -10124,7 +10124,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -10218,7 +10218,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -10303,7 +10303,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -10408,7 +10408,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -10491,7 +10491,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -10596,7 +10596,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -10681,7 +10681,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -10808,7 +10808,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -10924,7 +10924,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -11004,7 +11004,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -11109,7 +11109,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -11194,7 +11194,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -11288,7 +11288,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -11373,7 +11373,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -11458,7 +11458,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -11547,7 +11547,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -11652,7 +11652,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -11737,7 +11737,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -11820,7 +11820,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -11927,7 +11927,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -12018,7 +12018,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -12104,7 +12104,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -12199,7 +12199,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -12306,7 +12306,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -12400,7 +12400,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable; retry after the `Retry-After` seconds */
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
