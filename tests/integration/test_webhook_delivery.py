@@ -167,6 +167,7 @@ def test_each_event_type_arrives_signed_as_documented(
                 "outcome": outcome,
                 "run_id": None,
                 "reason": "why",
+                "reason_code": "unspecified",
             }
             for h, outcome in enumerate(["misfire_skipped", "overlap_skipped", "run", "buffered"])
         ]
