@@ -18,7 +18,8 @@ from app.core.states import RunStatus
 from app.db.datasets import DATASET_SOURCES, Dataset, DatasetStatus, DatasetVersion, Upload
 from app.db.models import Run
 from app.domain.dataset_reader import ROW_CELL_CHARS
-from app.domain.datasets import TAGS_FIELD, Maker
+from app.domain.dataset_versions import Maker
+from app.domain.datasets import TAGS_FIELD
 from app.domain.datasets import Description as DatasetDescription
 from app.domain.datasets import Name as DatasetName
 from app.domain.pagination import encode_number_cursor

@@ -18,14 +18,13 @@ from app.core.ids import uuid7
 from app.core.notices import Notice
 from app.core.patterns import whole
 from app.core.states import ACTIVE, RunKind
-from app.db.accounts import User
 from app.db.datasets import Dataset, DatasetStatus, DatasetVersion, Upload
 from app.db.models import Run
 from app.domain import audit
 from app.domain.dataset_writes import begin_write
 from app.domain.events import record_event
 from app.domain.namespaces import visible_namespaces
-from app.domain.pagination import decode_cursor, numbered_page
+from app.domain.pagination import decode_cursor
 from app.domain.permissions import Permission, Principal
 from app.domain.runs import cancel_run, insert_run
 from app.settings import Settings
@@ -250,58 +249,6 @@ def delete_dataset(
         namespace_id=dataset.namespace_id,
         details={"before": {"name": dataset.name}, "cancelled_runs": [str(i) for i in cancelled]},
     )
-
-
-def list_versions(
-    session: Session, dataset_id: uuid.UUID, *, limit: int, cursor: str | None = None, run_id: uuid.UUID | None = None
-) -> list[DatasetVersion]:
-    """Up to `limit + 1` versions, newest first, after the cursor's version (the extra one says more exist); with
-    `run_id`, only the version that run wrote (a run writes one at the most)."""
-    query = select(DatasetVersion).where(DatasetVersion.dataset_id == dataset_id)
-    if run_id is not None:
-        query = query.where(DatasetVersion.run_id == run_id)
-    return list(session.scalars(numbered_page(query, DatasetVersion.version, limit=limit, cursor=cursor)))
-
-
-def count_versions(session: Session, dataset_id: uuid.UUID) -> int:
-    """How many versions the dataset has: counted, not read off the newest number (numbers may have gaps)."""
-    counted = select(func.count()).select_from(DatasetVersion).where(DatasetVersion.dataset_id == dataset_id)
-    return session.scalar(counted) or 0
-
-
-class Maker(msgspec.Struct):
-    """Who or what made a version: its run's kind and trigger, and the user the run was made by (if any)."""
-
-    run_kind: str
-    trigger: str
-    user_id: uuid.UUID | None
-    username: str | None
-
-
-def makers(session: Session, run_ids: list[uuid.UUID]) -> dict[uuid.UUID, Maker]:
-    """The maker of each run, in one query, so a version list can say who made each version."""
-    if not run_ids:
-        return {}
-    q = (
-        select(Run.id, Run.kind, Run.trigger, Run.created_by, User.username)
-        .outerjoin(User, User.id == Run.created_by)
-        .where(Run.id.in_(run_ids))
-    )
-    return {row.id: Maker(row.kind, row.trigger, row.created_by, row.username) for row in session.execute(q)}
-
-
-def get_version(session: Session, dataset: Dataset, version: int | None) -> DatasetVersion:
-    """A version of the dataset (the current one by default); 404 `version_not_found`, 409 when none exists yet."""
-    if version is None:
-        if dataset.current_version is None:
-            raise Conflict(
-                "the dataset has no imported version yet: start an import first", code="dataset_not_imported"
-            )
-        version = dataset.current_version
-    found = session.get(DatasetVersion, (dataset.id, version))
-    if found is None:
-        raise NotFound(f"dataset {dataset.id} has no version {version}", code="version_not_found")
-    return found
 
 
 def start_import(

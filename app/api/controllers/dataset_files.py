@@ -17,6 +17,7 @@ from app.core.errors import Conflict, NotFound
 from app.core.ids import MAX_VERSION
 from app.db.database import Database
 from app.db.datasets import Upload
+from app.domain import dataset_versions as versions
 from app.domain import datasets as service
 from app.domain import files as data_files
 from app.domain.dataset_reader import ROW_CELL_CHARS, Reader
@@ -68,7 +69,7 @@ class DatasetFileController(Controller):
     ) -> RowsOut:
         with db.read() as session:
             dataset = service.get_dataset(session, dataset_id, principal_of(request))
-            chosen = service.get_version(session, dataset, version)
+            chosen = versions.get_version(session, dataset, version)
         parquet = data_files.version_file(settings, dataset.id, chosen.run_id, DATA_FILE)
         work = resolved_root(settings.data_path) / "tmp" / "readers"
         limits = request_limits(settings)
@@ -106,7 +107,7 @@ class DatasetFileController(Controller):
         with db.read() as session:
             dataset = service.get_dataset(session, dataset_id, principal_of(request))
             upload = session.get(Upload, dataset.upload_id) if dataset.upload_id else None
-            chosen = None if format_ == "raw" else service.get_version(session, dataset, version)
+            chosen = None if format_ == "raw" else versions.get_version(session, dataset, version)
         if format_ == "raw":
             if upload is None:
                 raise Conflict("this dataset has no raw file", code="dataset_not_importable")
@@ -136,7 +137,7 @@ class DatasetFileController(Controller):
     ) -> File | Stream | Response[bytes]:
         with db.read() as session:
             dataset = service.get_dataset(session, dataset_id, principal_of(request))
-            chosen = service.get_version(session, dataset, version)
+            chosen = versions.get_version(session, dataset, version)
         stem = download_stem(dataset, chosen.version) + "-rejects"
         if not chosen.rejected_rows:
             return empty_download(REJECTS_SCHEMA, stem, format_, bom=bom)

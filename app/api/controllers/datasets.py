@@ -22,6 +22,7 @@ from app.core.errors import Conflict
 from app.db.database import Database
 from app.db.datasets import Dataset, DatasetStatus, Upload
 from app.db.models import Run
+from app.domain import dataset_versions as versions
 from app.domain import datasets as service
 from app.domain import files as data_files
 from app.domain import idempotency
@@ -45,15 +46,15 @@ WRITE = Permission.DATASETS_WRITE
 
 def dataset_out(session: Session, dataset: Dataset, *, with_versions: bool = False) -> DatasetOut:
     """The dataset as the API shows it: current version's schema and stats, raw file, latest import."""
-    current = service.get_version(session, dataset, None) if dataset.current_version else None
+    current = versions.get_version(session, dataset, None) if dataset.current_version else None
     upload = session.get(Upload, dataset.upload_id) if dataset.upload_id else None
     run = session.get(Run, dataset.last_run_id) if dataset.last_run_id else None
-    history = service.list_versions(session, dataset.id, limit=EMBEDDED_VERSIONS) if with_versions else None
-    made = service.makers(session, [v.run_id for v in history[:EMBEDDED_VERSIONS]]) if history else None
+    history = versions.list_versions(session, dataset.id, limit=EMBEDDED_VERSIONS) if with_versions else None
+    made = versions.makers(session, [v.run_id for v in history[:EMBEDDED_VERSIONS]]) if history else None
     # A page not full is every version; only a dataset with more is counted (an index-only scan of its key).
     count = None if history is None else len(history)
     if history is not None and len(history) > EMBEDDED_VERSIONS:
-        count = service.count_versions(session, dataset.id)
+        count = versions.count_versions(session, dataset.id)
     return DatasetOut.of(
         dataset, current=current, upload=upload, run=run, versions=history, version_count=count, makers=made
     )
@@ -199,8 +200,8 @@ class DatasetController(Controller):
     ) -> Page[DatasetVersionOut]:
         with db.read() as session:
             dataset = service.get_dataset(session, dataset_id, principal_of(request))
-            rows = service.list_versions(session, dataset.id, limit=check_limit(limit), cursor=cursor, run_id=run_id)
-            made = service.makers(session, [v.run_id for v in rows[:limit]])
+            rows = versions.list_versions(session, dataset.id, limit=check_limit(limit), cursor=cursor, run_id=run_id)
+            made = versions.makers(session, [v.run_id for v in rows[:limit]])
         return page(
             rows, limit, position=lambda v: v.version, item=lambda v: DatasetVersionOut.of(v, made.get(v.run_id))
         )
