@@ -11,7 +11,7 @@ import redis
 from sqlalchemy import Engine, text
 
 from app.db import migrate
-from app.db.engine import get_engine
+from app.db.engine import get_engine, release_idle_connections
 from app.settings import Settings
 from tests.acceptance import shared
 from tests.acceptance.shared import shared_system, system  # noqa: F401  (fixtures of the whole session)
@@ -46,6 +46,18 @@ TABLES = [
     "namespace_members",
     "users",
 ]
+
+
+@pytest.fixture(autouse=True)
+def _release_idle_connections() -> Iterator[None]:
+    """Each test hands its pools' idle connections back to Postgres.
+
+    The engines a test process builds (the API's, the workers', the scheduler's, the tests' own) keep up
+    to their pool size open after a burst: some 50 idle in one pytest worker, and with four workers and the
+    system tests' processes the server's 100 ran out ("too many clients") late in the run.
+    """
+    yield
+    release_idle_connections()
 
 
 @pytest.fixture(scope="session")

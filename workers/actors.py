@@ -33,7 +33,7 @@ _executor_lock = threading.Lock()
 def _drain() -> None:
     """Write every finish still pending (the worker threads have stopped), so none is left for the reaper."""
     if _executor is not None:
-        _executor.drain()
+        _executor.close()
 
 
 broker.add_middleware(WorkerLifecycle(_engine, active_runs, settings.heartbeat_seconds, on_stopped=_drain))

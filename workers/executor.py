@@ -121,6 +121,11 @@ class Executor:
         if not self.transitions.drain(timeout):
             logger.warning("%.0f s passed and some finishes were still not written; the reaper recovers them", timeout)
 
+    def close(self, timeout: float = 10.0) -> None:
+        """`drain`, then end the writer's Postgres session: a stopping worker leaves no idle session behind."""
+        self.drain(timeout)
+        self.transitions.close()
+
     def _stored_lines(self, run_id: uuid.UUID) -> int:
         """Lines earlier attempts stored: this one numbers on from them.
 

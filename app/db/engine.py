@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import functools
+import threading
 
 from sqlalchemy import Engine, create_engine
 
@@ -10,9 +10,21 @@ from app.core.errors import Unavailable
 from app.db import pool_probe, times, unit_of_work
 from app.settings import Settings, get_settings
 
+#: The engines this process has built, by (url, pool size, pre-ping): one pool each, shared by every caller.
+_engines: dict[tuple[str, int, bool], Engine] = {}
+_engines_lock = threading.Lock()
 
-@functools.cache
+
 def _engine_for(url: str, pool_size: int, pre_ping: bool) -> Engine:
+    key = (url, pool_size, pre_ping)
+    with _engines_lock:
+        engine = _engines.get(key)
+        if engine is None:
+            engine = _engines[key] = _build(url, pool_size, pre_ping)
+        return engine
+
+
+def _build(url: str, pool_size: int, pre_ping: bool) -> Engine:
     engine = create_engine(
         url,
         pool_size=pool_size,
@@ -44,3 +56,16 @@ def get_engine(settings: Settings | None = None, *, pool_size: int = 10, pre_pin
             code="database_not_configured",
         )
     return _engine_for(settings.sqlalchemy_url, pool_size, pre_ping)
+
+
+def release_idle_connections() -> None:
+    """Close the idle connections of every engine this process has built; the engines stay usable.
+
+    A pool keeps up to `pool_size` connections open after a burst. A process that builds several engines
+    and then goes quiet (a test process between tests: tens of them against a server's 100) hands them back
+    with this; connections still checked out are closed when they come back.
+    """
+    with _engines_lock:
+        engines = list(_engines.values())
+    for engine in engines:
+        engine.dispose()

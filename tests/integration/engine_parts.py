@@ -94,4 +94,5 @@ def parts(settings: Settings, engine: Engine, redis_client: redis.Redis) -> Iter
     built.drain()
     yield built
     built.drain()
+    built.executor.transitions.close()  # its writer's session: one left open a test ran out the server's 100
     broker.close()

@@ -44,3 +44,4 @@ def test_a_retry_attempt_on_a_dropped_pooled_connection_runs_and_numbers_on_its_
     lines = log_lines(parts.engine, run_id)
     assert [line.n for line in lines] == list(range(1, len(lines) + 1))
     assert {line.attempt for line in lines} == {1, 2}
+    executor.close()
