@@ -24,7 +24,9 @@ from app.paths import REJECTS_FILE
 def import_json(job: ImportJob) -> tuple[int, ImportConfig]:
     """JSON: DuckDB reads arrays and NDJSON directly; records under a path are streamed out with ijson first."""
     encoding = job.sniffed.encoding or "utf-8"
-    mode, prefix, warnings = json_reader.json_mode(job.source, job.sniffed.kind, job.config, encoding)
+    mode, prefix, warnings = json_reader.json_mode(
+        job.source, job.sniffed.kind, job.config, encoding, record_limit(job.limits.max_line_bytes)
+    )
     job.warnings += warnings
     record_path = prefix[: -len(".item")] if mode == "path" and prefix else None
     fmt = "ndjson" if mode == "ndjson" else "json"

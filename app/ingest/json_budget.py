@@ -43,7 +43,7 @@ class Bounded:
     """Reads through `handle` within a ReadBudget: past `budget.total` bytes, once the record being read then ends,
     raises BudgetSpent; more than `budget.record` bytes since the last record ended raises the import's
     LimitExceeded for a record too large (`budget.record` is a `record_limit`). Each is checked before a read, so
-    at most one read's bytes (ijson's 64 KB buffer) go past either."""
+    at most one read's bytes (json_reader.READ_BYTES) go past either."""
 
     def __init__(self, handle: Any, budget: ReadBudget, *, first_at_start: bool = True) -> None:
         self._handle = handle

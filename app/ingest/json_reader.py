@@ -11,6 +11,7 @@ arrays and maps stay JSON values.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -36,8 +37,13 @@ PATH_SEARCH_EVENTS = 10_000
 IJSON_MAX_DEPTH = ImportLimits().max_json_depth + 16
 
 
-def json_mode(path: str, kind: str, config: ImportConfig, encoding: str) -> tuple[str, str | None, list[str]]:
-    """How to read the records: `array`, `ndjson`, or `path` (ijson prefix), with the prefix and warnings."""
+def json_mode(
+    path: str, kind: str, config: ImportConfig, encoding: str, record_bytes: int
+) -> tuple[str, str | None, list[str]]:
+    """How to read the records: `array`, `ndjson`, or `path` (ijson prefix), with the prefix and warnings.
+
+    The search for a record path reads at most `record_bytes` (a record_limit) into the file, as reading the
+    records would."""
     if config.format == "ndjson" or (config.format is None and kind == "ndjson" and not config.record_path):
         return "ndjson", None, []
     if config.record_path:
@@ -46,7 +52,7 @@ def json_mode(path: str, kind: str, config: ImportConfig, encoding: str) -> tupl
         first = handle.read(4096).lstrip(b" \t\r\n")[:1]
     if first == b"[":
         return "array", "item", []
-    found = find_record_path(path, encoding)
+    found = find_record_path(path, encoding, record_bytes)
     if found:
         return "path", f"{found}.item", [note(RecordsPath(path=found))]
     return "path", "", [note(OneRecord())]
@@ -124,12 +130,16 @@ class Extracted(msgspec.Struct, frozen=True):
         return non_finite_warnings(self.non_finite, self.first_non_finite_line)
 
 
-def find_record_path(path: str, encoding: str) -> str | None:
-    """The dotted path of the first array of objects in a JSON document, from its first events only."""
+def find_record_path(path: str, encoding: str, record_bytes: int) -> str | None:
+    """The dotted path of the first array of objects in a JSON document, from its first events only.
+
+    Within `record_bytes` of the start, where the first record under a path must end (LimitExceeded past it):
+    a long value before the records was read whole, a 1 GB string into the API process for a preview."""
     previous: tuple[str, str] | None = None
     try:
         with reader(path, encoding) as handle:
-            for count, (prefix, event, _value) in enumerate(ijson.parse(handle)):
+            bounded = Bounded(handle, ReadBudget(total=sys.maxsize, record=record_bytes), first_at_start=False)
+            for count, (prefix, event, _value) in enumerate(ijson.parse(bounded, buf_size=READ_BYTES)):
                 if previous and previous[1] == "start_array" and event == "start_map" and previous[0]:
                     return previous[0]
                 previous = (prefix, event)
@@ -172,6 +182,12 @@ def extract_records(
 _RECORD_ENCODER = msgspec.json.Encoder(decimal_format="number")
 
 
+#: What ijson asks its file for at a time. yajl lexes a token split across reads again from its start on each
+#: read, so a long string costs reads x its length: at ijson's 64 KiB a preview of a 32 MiB string took 2.3 CPU-s
+#: in the API process, at 1 MiB 0.2 (records of a few fields: the same either way).
+READ_BYTES = 1 << 20
+
+
 class _IntegerOverflow(Exception):
     """yajl met an integer it cannot hold."""
 
@@ -187,6 +203,7 @@ def _extract(backend, source, target, prefix, encoding, limit, budget, should_st
             use_float=False,  # a fraction as a Decimal, written back with every digit (_RECORD_ENCODER)
             multiple_values=prefix is None,
             map_type=_key_checking_dict(twice),
+            buf_size=READ_BYTES,
         )
         try:
             for record in items:

@@ -260,7 +260,9 @@ def _json(
     work: Path,
 ) -> Preview:
     encoding = sniffed.encoding or "utf-8"
-    mode, prefix, warnings = json_reader.json_mode(path, sniffed.kind, config, encoding)
+    mode, prefix, warnings = json_reader.json_mode(
+        path, sniffed.kind, config, encoding, record_limit(limits.max_line_bytes)
+    )
     records = work / "head.ndjson"
     extracted = json_reader.extract_records(
         path,
