@@ -46,7 +46,13 @@ def test_no_revision_reads_a_file_under_sql(revision: str, step: str, monkeypatc
 
 @pytest.mark.parametrize(
     "revision",
-    ["0010_runs_created_by", "0011_run_rollup", "0017_batch_captures", "0019_occurrence_ranges"],
+    [
+        "0010_runs_created_by",
+        "0011_run_rollup",
+        "0017_batch_captures",
+        "0019_occurrence_ranges",
+        "0023_run_facts_fire_times",
+    ],
 )
 @pytest.mark.parametrize("step", ["upgrade", "downgrade"])
 def test_the_revision_applies_its_own_copy_of_the_functions_and_views(
@@ -73,3 +79,7 @@ def test_the_frozen_copies_are_what_the_revisions_applied() -> None:
     assert "CREATE OR REPLACE FUNCTION latency_bin(" in rollup["LATENCY_BINS"]
     assert "CREATE OR REPLACE VIEW run_partials" in rollup["RUN_PARTIALS"]
     assert "FROM run_partials WHERE final" in rollup["REBUILD"]
+    codes = runpy.run_path(str(VERSIONS / "0023_run_facts_fire_times.py"))
+    assert "CASE WHEN r.started_at >=" in codes["RUN_FACTS"]
+    assert "o.reason_code" in codes["FIRE_TIMES"]
+    assert "'reason_code', NEW.reason_code" in codes["WEBHOOK_CAPTURE"]
