@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
@@ -105,10 +105,15 @@ class OccurrenceOut(msgspec.Struct):
     scheduled_for: datetime
     outcome: OccurrenceOutcome
     run_id: uuid.UUID | None
-    #: Why, in English with its numbers (seen 3600 s late, grace 60 s); `reason_code` says it as a stable code.
-    reason: str
-    #: Why, as a stable code to word in any language (one this server does not know, from a newer one, reads
-    #: `unspecified`).
+    reason: Annotated[
+        str,
+        msgspec.Meta(
+            description="Why, in English with its numbers (`seen 3600 s late (grace 60 s)`), for a person to read; "
+            "`reason_code` says it as a stable code (one written by a newer server reads `unspecified`)"
+        ),
+    ]
+    #: Why, as a stable code (described in the document by ReasonCode's docstring; a description here would
+    #: replace that one, which Litestar shares between every field of the type).
     reason_code: ReasonCode
     recorded_at: datetime
     #: The status of the run now (None when the fire time has no run, or the run was deleted).

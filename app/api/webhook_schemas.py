@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -84,7 +84,17 @@ class WebhookDeliveryOut(msgspec.Struct):
     delivered_at: datetime | None
     redelivery_of: uuid.UUID | None
     created_at: datetime
-    payload: dict[str, Any]
+    payload: Annotated[
+        dict[str, Any],
+        msgspec.Meta(
+            description='The body sent: {"type", "version": 1, "timestamp", "data"}. A run.* event\'s `data` holds '
+            "run_id, namespace_id, kind, status, trigger, pipeline_id, pipeline_version, deployment_id, dataset_id, "
+            "scheduled_for, attempt, error_code, finished_at; a dataset.* event's event_id, namespace_id, dataset_id, "
+            "dataset_version, run_id, details; a deployment.misfired or deployment.run_skipped event's "
+            "deployment_id, namespace_id, pipeline_id, scheduled_for, outcome, reason (English), reason_code (stable, "
+            "as an occurrence's), fire_times, first_scheduled_for; each also `links` (API paths)"
+        ),
+    ]
 
     @classmethod
     def of(cls, row: WebhookDelivery) -> WebhookDeliveryOut:

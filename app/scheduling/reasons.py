@@ -10,6 +10,8 @@ from enum import StrEnum
 
 
 class ReasonCode(StrEnum):
+    """Why a fire time made a run or none, as a stable code to key on and word in any language (see the README)."""
+
     #: The fire time made a run.
     RAN = "ran"
     #: Its run is held until the deployment has a free slot (overlap buffer_one / buffer_all).

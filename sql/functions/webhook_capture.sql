@@ -76,6 +76,7 @@ BEGIN
         jsonb_build_object(
             'deployment_id', NEW.deployment_id, 'namespace_id', d.namespace_id, 'pipeline_id', d.pipeline_id,
             'scheduled_for', NEW.scheduled_for, 'outcome', NEW.outcome, 'reason', NEW.reason,
+            'reason_code', NEW.reason_code,
             'fire_times', NEW.fire_times, 'first_scheduled_for', NEW.first_scheduled_for,
             'links', jsonb_build_object(
                 'deployment', '/api/v1/deployments/' || NEW.deployment_id,

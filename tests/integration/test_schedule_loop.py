@@ -283,13 +283,13 @@ def test_the_fire_times_view_explains_every_fire_time(
     with engine.connect() as connection:
         rows = connection.execute(
             text(
-                "SELECT deployment, outcome, run_status FROM fire_times "
+                "SELECT deployment, outcome, reason_code, run_status FROM fire_times "
                 "WHERE deployment_id = :id ORDER BY scheduled_for"
             ),
             {"id": d["id"]},
         ).all()
     assert [tuple(r) for r in rows] == [
-        ("explained", "misfire_skipped", None),
-        ("explained", "misfire_skipped", None),
-        ("explained", "run", "PENDING"),
+        ("explained", "misfire_skipped", "misfire_grace", None),
+        ("explained", "misfire_skipped", "misfire_grace", None),
+        ("explained", "run", "ran", "PENDING"),
     ]

@@ -29,6 +29,8 @@ from tests.integration.engine_parts import ROOT, Engine_
 from tests.webhook_receiver import Answer, Receiver
 
 AS_ROOT = AuditContext(principal=ROOT)
+#: Occurrences written by hand (outcome: reason_code): a deployment.misfired event, a run_skipped one, and none.
+OCCURRENCES = dict(misfire_skipped="misfire_grace", overlap_skipped="overlap_limit", run="ran", buffered="buffered")
 
 
 class Clock:
@@ -166,10 +168,10 @@ def test_each_event_type_arrives_signed_as_documented(
                 "scheduled_for": f"2026-01-01T0{h}:00:00Z",
                 "outcome": outcome,
                 "run_id": None,
-                "reason": "why",
-                "reason_code": "unspecified",
+                "reason": f"why {code}",
+                "reason_code": code,
             }
-            for h, outcome in enumerate(["misfire_skipped", "overlap_skipped", "run", "buffered"])
+            for h, (outcome, code) in enumerate(OCCURRENCES.items())
         ]
         session.execute(query("insert_occurrences"), {"rows": json.dumps(occurrences)})
     assert len(deliveries(parts.engine)) == 8  # one per event type: none for dataset.generated, run, buffered
@@ -187,7 +189,11 @@ def test_each_event_type_arrives_signed_as_documented(
     assert got["dataset.ingested"]["data"]["details"] == {"rows": 3}
     assert got["dataset.ingested"]["data"]["links"]["dataset"] == f"/api/v1/datasets/{dataset_id}"
     assert got["dataset.import.failed"]["data"]["details"] == {"error_code": "bad_file"}
-    assert got["deployment.misfired"]["data"]["outcome"] == "misfire_skipped"
+    occurrence_events = [got[t]["data"] for t in ("deployment.misfired", "deployment.run_skipped")]
+    assert [(d["outcome"], d["reason_code"], d["reason"]) for d in occurrence_events] == [
+        ("misfire_skipped", "misfire_grace", "why misfire_grace"),
+        ("overlap_skipped", "overlap_limit", "why overlap_limit"),
+    ]
     assert (
         got["deployment.misfired"]["data"]["fire_times"],
         got["deployment.misfired"]["data"]["first_scheduled_for"],

@@ -54,6 +54,17 @@ def test_every_error_is_a_problem_and_every_signed_in_route_documents_401(docume
             assert "404" in op["responses"], (method, path)
 
 
+def test_an_occurrence_and_its_webhooks_document_the_reason_code(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    occurrence = schemas["OccurrenceOut"]["properties"]
+    assert occurrence["reason_code"] == {"$ref": "#/components/schemas/ReasonCode"}
+    assert "reason_code" in occurrence["reason"]["description"]
+    assert "stable code" in schemas["ReasonCode"]["description"]
+    payload = schemas["WebhookDeliveryOut"]["properties"]["payload"]["description"]
+    assert "deployment.misfired" in payload
+    assert "reason_code" in payload
+
+
 def test_statuses_and_kinds_are_enums(document: dict[str, Any]) -> None:
     schemas = document["components"]["schemas"]
     run = schemas["RunOut"]["properties"]

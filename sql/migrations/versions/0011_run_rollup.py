@@ -7,10 +7,10 @@ Every run already final is queued here; the scheduler folds the queue in
 batches, and until it has, the metrics read the queue (exact, only slower).
 Also an index on the fire times that made no run, for the missed-occurrences metric.
 
-This revision applies sql/functions/, sql/views/run_partials.sql and the
-rebuild query as they are today; whoever changes them next copies today's
-text in here first, as 0008 does, so a fresh database still builds in order
-(run_rollup_capture.sql is copied: ROLLUP_CAPTURE, changed by 0016).
+The functions, the view and the rebuild query are applied as this revision made
+them (LATENCY_BINS, RUN_PARTIALS, REBUILD, ROLLUP_CAPTURE), not as the files under
+sql/ read today: a later edit of those files must not change what this revision
+does (a later revision applies the new version).
 
 Revision ID: 0011
 Revises: 0010
@@ -19,21 +19,87 @@ Create Date: 2026-11-22
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import UUID
 
-from app.db.queries import query, render, sql_file
+from app.db.queries import render
 
 revision = "0011"
 down_revision = "0010"
 branch_labels = None
 depends_on = None
 
-SQL = Path(__file__).resolve().parents[2]
 TS = sa.TIMESTAMP(timezone=True)
+
+#: sql/functions/latency_bins.sql as this revision made it.
+LATENCY_BINS = """
+-- Log-scale bins for latencies (run duration, queue wait), so percentiles can be rolled up and merged:
+-- bin k holds (1 ms * 1.04^(k-1), 1 ms * 1.04^k]; bin 0 holds everything up to 1 ms. A bin's value is
+-- the point with the same relative distance to both edges, so a percentile read from bins is within 2 %
+-- of the exact one (the DDSketch construction). 1 ms to one day needs 465 bins.
+CREATE OR REPLACE FUNCTION latency_bin(seconds float8) RETURNS int
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT CASE WHEN seconds <= 0.001 THEN 0 ELSE ceil(ln(seconds / 0.001) / ln(1.04))::int END $$;
+
+CREATE OR REPLACE FUNCTION latency_bin_value(bin int) RETURNS float8
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT CASE WHEN bin <= 0 THEN 0.0 ELSE 0.001 * power(1.04, bin) * 2 / (1 + 1.04) END $$;
+"""
+
+#: sql/views/run_partials.sql as this revision made it.
+RUN_PARTIALS = """
+-- run_facts in the shape of the hourly rollup: one row per run with its hour, its dimensions and the
+-- partial sums every run metric adds up. The rollup tables hold these rows summed per hour; a metric
+-- reads the rollup for whole hours and this view for the rest, with one expression over both.
+CREATE OR REPLACE VIEW run_partials AS
+SELECT f.run_id,
+       f.created_at,
+       date_bin('1 hour', f.created_at, TIMESTAMPTZ '2000-01-01 00:00+00') AS hour,
+       f.namespace_id,
+       f.kind,
+       f.trigger,
+       f.status,
+       f.pipeline_id,
+       f.deployment_id,
+       f.error_code,
+       f.created_by,
+       f.status IN ('SUCCEEDED', 'FAILED', 'CANCELLED', 'TIMED_OUT', 'SKIPPED') AS final,
+       1 AS runs,
+       (f.duration_seconds IS NOT NULL)::int AS duration_n,
+       coalesce(f.duration_seconds, 0)::float8 AS duration_sum,
+       (f.queue_wait_seconds IS NOT NULL)::int AS wait_n,
+       coalesce(f.queue_wait_seconds, 0)::float8 AS wait_sum,
+       coalesce(f.rows_processed, 0) AS rows_sum,
+       coalesce(f.bytes_processed, 0) AS bytes_sum,
+       latency_bin(f.duration_seconds::float8) AS duration_bin,
+       latency_bin(f.queue_wait_seconds::float8) AS wait_bin
+FROM run_facts f;
+"""
+
+#: The rebuild_run_rollup query of sql/queries/rollup.sql as this revision made it: queues every run already final.
+REBUILD = """
+-- Empties the rollup and queues every final run again (`conveyor rollup rebuild`): for after a restore,
+-- or if the rollup is ever in doubt. Runs pruned by CONVEYOR_RUN_RETENTION_DAYS are gone from it after.
+WITH cleared AS (
+    DELETE FROM run_rollup
+), cleared_latencies AS (
+    DELETE FROM run_latency_rollup
+), cleared_totals AS (
+    DELETE FROM run_totals
+), cleared_changes AS (
+    DELETE FROM run_rollup_changes
+), queued AS (
+    INSERT INTO run_rollup_changes (run_id, hour, namespace_id, kind, trigger, status, pipeline_id, deployment_id,
+                                    error_code, created_by, runs, duration_n, duration_sum, wait_n, wait_sum,
+                                    rows_sum, bytes_sum, duration_bin, wait_bin)
+    SELECT run_id, hour, namespace_id, kind, trigger, status, pipeline_id, deployment_id, error_code, created_by,
+           runs, duration_n, duration_sum, wait_n, wait_sum, rows_sum, bytes_sum, duration_bin, wait_bin
+    FROM run_partials WHERE final
+    RETURNING 1
+)
+SELECT count(*) FROM queued;
+"""
 
 #: sql/functions/run_rollup_capture.sql as this revision made it (tokens rendered when applied).
 ROLLUP_CAPTURE = """
@@ -122,8 +188,8 @@ def _sums(integer: type[sa.Integer] | type[sa.BigInteger]) -> list[sa.Column]:
 
 
 def upgrade() -> None:
-    op.execute((SQL / "functions" / "latency_bins.sql").read_text())
-    op.execute(sql_file(SQL / "views" / "run_partials.sql"))  # status sets rendered from app/core/states.py
+    op.execute(LATENCY_BINS)
+    op.execute(RUN_PARTIALS)
     op.create_table(
         "run_rollup",
         sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=True),
@@ -190,7 +256,7 @@ def upgrade() -> None:
         "ALTER TABLE run_rollup_changes SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 5000)"
     )
     op.execute(render(ROLLUP_CAPTURE))
-    op.execute(query("rebuild_run_rollup"))  # queues every run already final
+    op.execute(REBUILD)
     op.create_index(
         "ix_occurrences_missed", "occurrences", ["scheduled_for"], postgresql_where=sa.text("outcome <> 'run'")
     )

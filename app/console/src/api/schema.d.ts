@@ -2604,6 +2604,7 @@ export interface components {
             fire_times: number;
             first_scheduled_for?: string | null;
             outcome: components["schemas"]["OccurrenceOutcome"];
+            /** @description Why, in English with its numbers (`seen 3600 s late (grace 60 s)`), for a person to read; `reason_code` says it as a stable code (one written by a newer server reads `unspecified`) */
             reason: string;
             reason_code: components["schemas"]["ReasonCode"];
             /** Format: date-time */
@@ -2894,6 +2895,7 @@ export interface components {
         };
         /**
          * ReasonCode
+         * @description Why a fire time made a run or none, as a stable code to key on and word in any language (see the README).
          * @enum {string}
          */
         ReasonCode: "ran" | "buffered" | "dst_gap" | "misfire_grace" | "coalesced" | "max_catch_up" | "overlap_limit" | "superseded" | "paused" | "paused_unsent" | "schedule_changed" | "plan_failed" | "timeout_too_long" | "unspecified";
@@ -3394,6 +3396,7 @@ export interface components {
             last_status_code: number | null;
             message_id: string;
             next_attempt_at: string | null;
+            /** @description The body sent: {"type", "version": 1, "timestamp", "data"}. A run.* event's `data` holds run_id, namespace_id, kind, status, trigger, pipeline_id, pipeline_version, deployment_id, dataset_id, scheduled_for, attempt, error_code, finished_at; a dataset.* event's event_id, namespace_id, dataset_id, dataset_version, run_id, details; a deployment.misfired or deployment.run_skipped event's deployment_id, namespace_id, pipeline_id, scheduled_for, outcome, reason (English), reason_code (stable, as an occurrence's), fire_times, first_scheduled_for; each also `links` (API paths) */
             payload: {
                 [key: string]: unknown;
             };
@@ -3416,6 +3419,7 @@ export interface components {
             last_status_code: number | null;
             message_id: string;
             next_attempt_at: string | null;
+            /** @description The body sent: {"type", "version": 1, "timestamp", "data"}. A run.* event's `data` holds run_id, namespace_id, kind, status, trigger, pipeline_id, pipeline_version, deployment_id, dataset_id, scheduled_for, attempt, error_code, finished_at; a dataset.* event's event_id, namespace_id, dataset_id, dataset_version, run_id, details; a deployment.misfired or deployment.run_skipped event's deployment_id, namespace_id, pipeline_id, scheduled_for, outcome, reason (English), reason_code (stable, as an occurrence's), fire_times, first_scheduled_for; each also `links` (API paths) */
             payload: {
                 [key: string]: unknown;
             };
