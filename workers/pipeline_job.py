@@ -76,7 +76,8 @@ def _attempt(ctx: RunContext, row: Any, *, engine: Engine, settings: Settings) -
         return interrupted(ctx.interruption) if ctx.interruption else Outcome(RunStatus.CANCELLED, "cancelled")
     except dataset_service.DatasetDeleted:
         # Deleting its output dataset cancelled this run (app/domain/datasets.py); it ended before its heartbeat
-        # heard so, and its version was refused and its files removed: it ends as the cancel says, not FAILED.
+        # heard so (a retry finding the output its run had deleted, which it does not make again, or a version
+        # refused and its files removed): it ends as the cancel says, not FAILED.
         return interrupted(Interruption.CANCEL)
     except DomainError as exc:
         if ctx.interruption is not None:

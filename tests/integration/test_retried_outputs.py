@@ -1,5 +1,6 @@
 """An automatic retry of a pipeline run goes on writing the output its earlier attempt made: it reuses the dataset
-(and a version that attempt published), whatever its name's template renders now."""
+(and a version that attempt published), whatever its name's template renders now, and it never makes again an
+output the user deleted."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy import text
 
 from app.core.states import RunStatus
 from tests.integration.engine_parts import Engine_
+from tests.integration.helpers import count
 from workers import pipeline_job
 
 
@@ -87,3 +89,32 @@ def test_a_retry_of_a_templated_output_writes_the_dataset_its_first_attempt_made
     assert parts.executor.execute(uuid.UUID(run_id)) is RunStatus.SUCCEEDED
     [dataset] = _datasets(client, prefix)
     assert (dataset["id"], dataset["status"], dataset["current_version"]) == (made, "ready", 1)
+
+
+def test_an_output_deleted_as_the_retry_starts_is_not_made_again(
+    client: TestClient, parts: Engine_, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The user deleted the output the first attempt made as the retry started: the retry found no dataset of that
+    name and made a new one, wrote its version there and SUCCEEDED; the deleted dataset was back under its name."""
+    output = f"out-{uuid.uuid4().hex[:6]}"
+    run_id = _run(client, output)
+    _killed_at(parts, monkeypatch, run_id, pipeline_job, "run_pipeline")
+    made = client.get(f"/api/v1/runs/{run_id}").json()["output_dataset_id"]
+    named = pipeline_job.output_dataset_name
+
+    def deleted_first(*args: Any, **kwargs: Any) -> Any:
+        """The retry has started (RUNNING) and is about to name its output when the user deletes it."""
+        assert client.delete(f"/api/v1/datasets/{made}").status_code == 204
+        return named(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline_job, "output_dataset_name", deleted_first)
+    assert parts.executor.execute(uuid.UUID(run_id)) is RunStatus.CANCELLED
+
+    run = client.get(f"/api/v1/runs/{run_id}").json()
+    assert (run["status"], run["error"]["code"]) == ("CANCELLED", "cancelled"), run
+    asked = [
+        e["details"] for e in client.get(f"/api/v1/runs/{run_id}/events").json() if e["reason"] == "cancel_requested"
+    ]
+    assert asked == [{"cause": "dataset_deleted"}]
+    assert _datasets(client, output) == []
+    assert count(parts.engine, "dataset_versions", "run_id = :id", id=run_id) == 0
