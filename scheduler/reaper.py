@@ -49,8 +49,9 @@ class Reaper:
         self._held = broker.client.register_script(_HELD_SCRIPT)
 
     def reap_lost(self) -> int:
-        """RUNNING attempts without a heartbeat for a lease: retried per their policy, or FAILED."""
-        ended: list[str] = []
+        """RUNNING attempts without a heartbeat for a lease: retried per their policy (CANCELLED instead if the user
+        asked to cancel), or FAILED."""
+        ended: list[tuple[str, RunStatus]] = []
         with self.engine.begin() as connection:
             rows = (
                 connection.execute(
@@ -73,20 +74,21 @@ class Reaper:
                 }
                 decision = after_attempt(row, RunStatus.FAILED, retryable=True)  # a lost worker is retried
                 extra = {"queue": self.settings.queue} if decision.retry else {"details": "{}"}
-                connection.execute(
-                    decision.statement, {**common, **extra, **decision.params(queue=self.settings.queue)}
-                )
+                # a retry ends the run CANCELLED instead when the user asked to cancel it (and ends its writes)
+                done = decision.write(connection, {**common, **extra, **decision.params(queue=self.settings.queue)})
                 if not decision.retry:
-                    ended.append(str(row["id"]))
+                    ended.append((str(row["id"]), RunStatus.FAILED))
                     self._end_imports(connection, row["id"], message)
+                elif done is not None and done.status == RunStatus.CANCELLED:
+                    ended.append((str(row["id"]), RunStatus.CANCELLED))
                 bound = bind(run_id=row["id"])
                 logger.warning("run %s attempt %s lost: %s", row["id"], row["attempt"], message)
                 log_context.reset(bound)
-        for run_id in ended:
+        for run_id, status in ended:
             publish_end(
                 self.broker.client,
                 stream_key(self.settings.redis_namespace, run_id),
-                RunStatus.FAILED.value,
+                status.value,
                 ttl_seconds=self.settings.log_stream_ttl_seconds,
             )
         return len(rows)

@@ -10,14 +10,14 @@ from typing import Any, TypeVar
 
 import msgspec
 import redis
-from sqlalchemy import Engine, TextClause
+from sqlalchemy import Connection, Engine
 
 from app.core.notices import note
 from app.core.run_notices import AttemptEnded, AttemptStarted, LeaseLost, RetryScheduled
 from app.core.states import FINAL, RunKind, RunStatus
 from app.db.database import database_for
 from app.db.outage import retry_while_unavailable
-from app.db.queries import conninfo_of, query
+from app.db.queries import conninfo_of
 from app.domain.attempts import after_attempt
 from app.domain.runlog_buffer import Chunk, RunLogBuffer, RunLogWriter, chunk_params
 from app.domain.runlogs import last_line
@@ -181,8 +181,9 @@ class Executor:
                 "reason": "worker_shutdown" if shutdown else outcome.reason,
                 **decision.params(queue=self.settings.queue),
             }
-            done, chunks = self._commit(ctx.run_id, decision.statement, params, f"retrying run {ctx.run_id}")
-            return _Ending(self, ctx, RunStatus.RETRYING if done else None, chunks)
+            # RETRYING, or CANCELLED when the user asked to cancel meanwhile (a retry gives way to the cancel)
+            done, chunks = self._commit(ctx.run_id, decision.write, params, f"retrying run {ctx.run_id}")
+            return _Ending(self, ctx, RunStatus(done.status) if done else None, chunks)
         ended = AttemptEnded(
             status=outcome.status.value, elapsed_ms=round(elapsed * 1000), error=outcome.error_message or None
         )
@@ -210,21 +211,21 @@ class Executor:
         return _Ending(self, ctx, outcome.status, chunks, answer)
 
     def _commit(
-        self, run_id: uuid.UUID, statement: str | TextClause, params: dict[str, Any], what: str
-    ) -> tuple[Any, list[Chunk]]:
-        """The outcome's statement, storing the run's unwritten log lines too: both are durable, or neither."""
+        self, run_id: uuid.UUID, write: Callable[[Connection, dict[str, Any]], T], params: dict[str, Any], what: str
+    ) -> tuple[T, list[Chunk]]:
+        """The outcome's `write`, storing the run's unwritten log lines too: both are durable, or neither."""
         chunks = self.logs.take(run_id)
         params = {**params, **chunk_params(chunks)}
         try:
-            return self._write(lambda: self._execute_one(statement, params), what), chunks
+            return self._write(lambda: self._in_transaction(write, params), what), chunks
         except Exception:
             self.logs.give_back(chunks)
             raise
 
-    def _execute_one(self, statement: str | TextClause, params: dict[str, Any]) -> Any:
-        """One statement (or named query) in its own transaction; its first row (None when its condition failed)."""
+    def _in_transaction(self, write: Callable[[Connection, dict[str, Any]], T], params: dict[str, Any]) -> T:
+        """`write` in its own transaction (its first row: None when its condition failed)."""
         with self.engine.begin() as connection:
-            return connection.execute(query(statement) if isinstance(statement, str) else statement, params).first()
+            return write(connection, params)
 
     def _write(self, action: Callable[[], T], what: str) -> T:
         """`action`, tried again while the database is down (a restart must not cost a run a second attempt).

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, update
 
 from app.core.errors import DomainError
 from app.core.notices import note
@@ -76,7 +76,8 @@ def _attempt(ctx: RunContext, row: Any, *, engine: Engine, settings: Settings) -
         return interrupted(ctx.interruption) if ctx.interruption else Outcome(RunStatus.CANCELLED, "cancelled")
     except dataset_service.DatasetDeleted:
         # Deleting its output dataset cancelled this run (app/domain/datasets.py); it ended before its heartbeat
-        # heard so, and its version was refused and its files removed: it ends as the cancel says, not FAILED.
+        # heard so (a retry finding the output its run had deleted, which it does not make again, or a version
+        # refused and its files removed): it ends as the cancel says, not FAILED.
         return interrupted(Interruption.CANCEL)
     except DomainError as exc:
         if ctx.interruption is not None:
@@ -149,13 +150,9 @@ def _run(ctx: RunContext, row: Any, spec: PipelineSpec, *, engine: Engine, setti
     output_id: uuid.UUID | None = None
     if name is not None:
         with database_for(engine).transaction() as session:
-            # The run's row before its dataset's, the order a dataset's delete takes them in (a retried attempt's
-            # run already names its output, so the delete locks it too).
-            session.execute(select(Run.id).where(Run.id == ctx.run_id).with_for_update())
-            output_id = pipeline_io.output_dataset(
-                session, namespace_id=row["namespace_id"], name=name, run_id=ctx.run_id
-            ).id
-            session.execute(update(Run).where(Run.id == ctx.run_id).values(dataset_id=output_id))
+            # a retry goes on writing the output its run already has (its name rendered now may differ)
+            output = pipeline_io.bind_output(session, namespace_id=row["namespace_id"], name=name, run_id=ctx.run_id)
+            output_id, name = output.id, output.name
     out_dir: Path | None = None  # a pipeline of log/sleep/fail steps writes no file, so it needs no folder
     if output_id is not None:
         out_dir = version_dir(settings.data_path, output_id, ctx.run_id)

@@ -2,7 +2,8 @@
 
 Whether a failed attempt is tried again (its retry budget), after how long (backoff with cap and jitter),
 and which statement records it (`schedule_retry` or `finish_run`, with the statuses it may leave) are
-decided here, so a run a worker failed and a run whose worker died follow the same policy.
+decided here, so a run a worker failed and a run whose worker died follow the same policy. A retry gives way to
+the user's cancel: a run asked to cancel while its attempt ran ends CANCELLED instead (`record_retry`).
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import TextClause
+from sqlalchemy import Connection, Row, TextClause
+from sqlalchemy.orm import Session
 
 from app.core.states import RunStatus, sources
 from app.db.queries import query
+from app.domain.dataset_writes import end_writes
 from app.domain.retry import backoff_seconds, retries_left
 
 #: The log parameters of finish_run and schedule_retry when no lines go with the outcome.
@@ -36,6 +39,12 @@ class AfterAttempt:
         """The named query (sql/queries/runs.sql) that records it."""
         return query("schedule_retry") if self.retry else query("finish_run")
 
+    def write(self, connection: Connection, params: dict[str, Any]) -> Row[Any] | None:
+        """Record it in the connection's transaction: the run's new id and status, None if the attempt had ended."""
+        if self.retry:
+            return record_retry(connection, params)
+        return connection.execute(self.statement, params).first()
+
     def params(self, *, queue: str) -> dict[str, Any]:
         """The statement's parameters that follow from the decision (the caller adds the run's own).
 
@@ -46,6 +55,7 @@ class AfterAttempt:
                 "delay_seconds": self.delay_seconds,
                 "queue": queue,
                 "from_statuses": sources(RunStatus.RETRYING),
+                "cancel_from_statuses": _finish_sources(RunStatus.CANCELLED),
                 **NO_LOG_LINES,
             }
         return {"to_status": self.status.value, "from_statuses": _finish_sources(self.status), **NO_LOG_LINES}
@@ -55,6 +65,22 @@ class AfterAttempt:
 def _finish_sources(status: RunStatus) -> list[str]:
     """The states an attempt's end to `status` leaves (a worker asks for each run it finishes; the table is fixed)."""
     return sources(status, [RunStatus.RUNNING])
+
+
+def record_retry(connection: Connection, params: dict[str, Any]) -> Row[Any] | None:
+    """`schedule_retry`: the run RETRYING, or CANCELLED when the user asked to cancel it meanwhile (its row's
+    `status` says which; None when the attempt was no longer running).
+
+    A run that ends so leaves the datasets it was writing as a cancel does (`end_writes`), in the same transaction,
+    taking the run's row, then the dataset's: the order a cancel and a dataset delete take them in.
+    """
+    row = connection.execute(query("schedule_retry"), params).first()
+    if row is not None and row.status == RunStatus.CANCELLED:
+        with Session(bind=connection) as session:
+            end_writes(
+                session, run_id=row.id, code="cancelled", message="cancelled on request", producer=params["actor"]
+            )
+    return row
 
 
 def after_attempt(

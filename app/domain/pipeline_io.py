@@ -6,7 +6,7 @@ import uuid
 from typing import Annotated, Any
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -14,9 +14,10 @@ from app.core.errors import Conflict, InvalidInput
 from app.core.ids import MAX_VERSION, uuid7
 from app.core.states import RunKind
 from app.db.datasets import Dataset, DatasetVersion
-from app.db.models import Pipeline
+from app.db.models import Pipeline, Run
 from app.domain import audit
 from app.domain.dataset_writes import begin_write
+from app.domain.datasets import DatasetDeleted
 from app.domain.permissions import Permission, Principal
 from app.domain.runs import insert_run
 from app.settings import Settings
@@ -137,6 +138,31 @@ def submit(
         details={"pipeline_id": str(pipeline.id), "version": version, "params": body.params},
     )
     return run_id
+
+
+def bind_output(session: Session, *, namespace_id: uuid.UUID, name: str, run_id: uuid.UUID) -> Dataset:
+    """The dataset an attempt of run `run_id` writes, the run naming it; `name` is its output's rendered name.
+
+    A run has one output: the dataset an earlier attempt made (an automatic retry), or holding the version one
+    published (a run writes one version), is written again whatever `name` renders to now (a template of the start
+    time renders anew), so a retry neither makes a second dataset nor publishes a second version. Only a run with
+    none finds or makes its output by name (`output_dataset`). One its earlier attempt made that was deleted since is
+    not made again: DatasetDeleted (deleting it cancelled the run). The run's row is locked before the dataset's, the
+    order a dataset's delete takes them in.
+    """
+    current = session.scalar(select(Run.dataset_id).where(Run.id == run_id).with_for_update())
+    if current is None:
+        current = session.scalar(select(DatasetVersion.dataset_id).where(DatasetVersion.run_id == run_id))
+    if current is None:
+        dataset = output_dataset(session, namespace_id=namespace_id, name=name, run_id=run_id)
+    else:
+        found = session.get(Dataset, current, with_for_update=True, populate_existing=True)
+        if found is None or found.deleted_at is not None:
+            raise DatasetDeleted("the run's output dataset was deleted: it is not made again")
+        begin_write(found, run_id)
+        dataset = found
+    session.execute(update(Run).where(Run.id == run_id).values(dataset_id=dataset.id))
+    return dataset
 
 
 def output_dataset(

@@ -11,7 +11,7 @@ import msgspec
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.core.errors import Conflict, NotFound
+from app.core.errors import NotFound
 from app.db.models import Pipeline, PipelineVersion
 from app.domain import audit, deployment_actions
 from app.domain.pagination import numbered_page
@@ -28,12 +28,16 @@ def new_version(
     message: str = "",
     audit_as: audit.AuditContext,
 ) -> PipelineVersion:
-    """The pipeline's next version (the pipeline row is locked, so two changes never get one number); audited."""
+    """The pipeline's next version (the pipeline row is locked, so two changes never get one number); audited.
+
+    Whether it is archived is read under that lock, as `archive` takes it: a pipeline archived while this change
+    waited is 404 `pipeline_not_found`, the answer to a change asked after the archive, and gets no version.
+    """
     principal.require(Permission.PIPELINES_WRITE, pipeline.namespace_id, resource="pipeline")
-    if pipeline.archived_at is not None:
-        raise Conflict("an archived pipeline cannot change", code="pipeline_archived")
     parsed = checked_spec(spec)
     session.refresh(pipeline, with_for_update=True)
+    if pipeline.archived_at is not None:
+        raise NotFound(f"pipeline {pipeline.id} does not exist", code="pipeline_not_found")
     version = PipelineVersion(
         pipeline_id=pipeline.id,
         version=pipeline.latest_version + 1,

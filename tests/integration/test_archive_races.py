@@ -14,8 +14,11 @@ from sqlalchemy.orm import Session
 from app.core.errors import Conflict, NotFound
 from app.domain import deployment_actions, pipeline_versions
 from app.domain.audit import AuditContext
+from app.domain.deployment_documents import DeploymentPatch
 from app.domain.permissions import Permission
 from app.domain.pipelines import pipeline_for
+from app.scheduling.spec import IntervalSpec
+from app.settings import Settings
 from tests.integration.engine_parts import ROOT
 from tests.integration.helpers import wait_until_blocked
 
@@ -118,3 +121,70 @@ def test_a_pipeline_archived_as_its_deployment_is_resumed_pauses_it(
     assert (deployment["enabled"], deployment["next_run_at"]) == (False, None)
     pauses = _audited(client, "deployments.pause", deployment_id)
     assert pauses[0]["details"] == {"reason": "its pipeline was archived"}, pauses
+
+
+def _new_version(session: Session, pipeline_id: str) -> None:
+    """What PUT /pipelines/{id} does in its transaction."""
+    pipeline = pipeline_for(session, pipeline_id, "default", ROOT, Permission.PIPELINES_WRITE)
+    pipeline_versions.new_version(session, pipeline, {"steps": []}, principal=ROOT, audit_as=AS_ROOT)
+
+
+def _versions(engine: Engine, pipeline_id: str) -> list[int]:
+    with engine.connect() as connection:
+        query = text("SELECT version FROM pipeline_versions WHERE pipeline_id = :id ORDER BY version")
+        return list(connection.execute(query, {"id": pipeline_id}).scalars())
+
+
+def test_a_version_added_as_its_pipeline_is_archived_is_refused(
+    client: TestClient, engine: Engine, pipeline: dict
+) -> None:
+    """The change read 'not archived' before it took the pipeline's lock, waited for the archive, then added its
+    version: an archived pipeline changed."""
+    before = _versions(engine, pipeline["id"])
+    raised = _second_waits_for_first(
+        engine, lambda s: _archive(s, pipeline["id"]), lambda s: _new_version(s, pipeline["id"])
+    )
+    assert isinstance(raised, NotFound), raised
+    assert raised.code == "pipeline_not_found"
+    assert _versions(engine, pipeline["id"]) == before
+    assert _audited(client, "pipelines.update", pipeline["id"]) == []
+    # the same answer as a change asked after the archive
+    again = client.put(f"/api/v1/pipelines/{pipeline['id']}", json={"spec": {"steps": []}})
+    assert (again.status_code, again.json()["code"]) == (404, "pipeline_not_found")
+
+
+def _patch(session: Session, deployment_id: str, settings: Settings) -> None:
+    """What PATCH /deployments/{id} does in its transaction: a new schedule (fire times computed afresh)."""
+    patch = DeploymentPatch(schedule=IntervalSpec(seconds=30))
+    deployment_actions.update(session, uuid.UUID(deployment_id), patch, ROOT, settings, audit_as=AS_ROOT)
+
+
+def _active_deployment(client: TestClient) -> str:
+    schedule = {"kind": "interval", "seconds": 60}
+    created = client.post("/api/v1/deployments", json={"name": "minutely", "pipeline": "noop", "schedule": schedule})
+    assert created.status_code == 201, created.text
+    return str(created.json()["id"])
+
+
+def test_a_deployment_changed_as_its_pipeline_is_archived_stays_paused(
+    client: TestClient, engine: Engine, pipeline: dict, settings: Settings
+) -> None:
+    deployment_id = _active_deployment(client)
+    raised = _second_waits_for_first(
+        engine, lambda s: _archive(s, pipeline["id"]), lambda s: _patch(s, deployment_id, settings)
+    )
+    assert raised is None  # a change of a paused deployment is allowed; it does not enable it
+    deployment = client.get(f"/api/v1/deployments/{deployment_id}").json()
+    assert (deployment["enabled"], deployment["next_run_at"]) == (False, None)
+
+
+def test_a_pipeline_archived_as_its_deployment_is_changed_pauses_it(
+    client: TestClient, engine: Engine, pipeline: dict, settings: Settings
+) -> None:
+    deployment_id = _active_deployment(client)
+    raised = _second_waits_for_first(
+        engine, lambda s: _patch(s, deployment_id, settings), lambda s: _archive(s, pipeline["id"])
+    )
+    assert raised is None
+    deployment = client.get(f"/api/v1/deployments/{deployment_id}").json()
+    assert (deployment["enabled"], deployment["next_run_at"]) == (False, None)

@@ -250,7 +250,8 @@ def test_a_retried_run_binding_its_output_as_the_output_is_deleted_does_not_dead
 ) -> None:
     """A retried attempt's run already names its output, so the delete locks the run, then the dataset; the worker
     locked the dataset (finding its output by name), then the run (naming it): a deadlock, the delete a 500."""
-    run_id = _failed_attempt(client, parts, f"out-{uuid.uuid4().hex[:6]}", max_retries=3)
+    output = f"out-{uuid.uuid4().hex[:6]}"
+    run_id = _failed_attempt(client, parts, output, max_retries=3)
     dataset_id = client.get(f"/api/v1/runs/{run_id}").json()["output_dataset_id"]
     with engine.begin() as connection:  # its retry is due
         connection.execute(
@@ -278,7 +279,10 @@ def test_a_retried_run_binding_its_output_as_the_output_is_deleted_does_not_dead
     events = client.get(f"/api/v1/runs/{run_id}/events").json()
     asked = [e["details"] for e in events if e["reason"] == "cancel_requested"]
     assert asked == [{"cause": "dataset_deleted"}], events
-    # the attempt went on to its failing step: it was not the deadlock's victim (an internal_error)
-    assert events[-1]["details"]["error_code"] == "pipeline_step_failed", events
+    # the attempt was not the deadlock's victim (an internal_error): it found its output deleted and ended as the
+    # delete's cancel says, without making the dataset again under its name
+    assert (events[-1]["to_status"], events[-1]["reason"]) == ("CANCELLED", "cancelled"), events
+    assert client.get(f"/api/v1/runs/{run_id}").json()["error"]["code"] == "cancelled"
+    assert client.get("/api/v1/datasets", params={"search": output}).json()["items"] == []
     entry = client.get("/api/v1/audit", params={"action": "datasets.delete", "resource_id": dataset_id}).json()
     assert entry["items"][0]["details"]["cancelled_runs"] == [run_id]

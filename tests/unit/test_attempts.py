@@ -29,6 +29,8 @@ def test_a_retryable_end_within_the_budget_is_retried_after_the_backoff() -> Non
         "delay_seconds": 2.0,
         "queue": "q",
         "from_statuses": ["RUNNING"],
+        # the user's cancel, asked for while the attempt ran, ends the run instead (RUNNING → CANCELLED)
+        "cancel_from_statuses": ["RUNNING"],
         **NO_LOG_LINES,
     }
 
