@@ -15,6 +15,13 @@ test('the runs list is filtered by a deployment and a dataset chosen by name, or
   const triggered = await request.post(`/api/v1/deployments/${deployment}/trigger`, { headers, data: {} })
   expect(triggered.status(), await triggered.text()).toBe(201)
   const deployedRun = ((await triggered.json()) as { id: string }).id
+  // More than a page of newer deployments: the picker finds the one named by asking the API, not its first page.
+  for (let n = 0; n < 55; n++) {
+    const filler = await request.post('/api/v1/deployments', {
+      headers, data: { name: `filler-${stamp}-${n}`, pipeline, enabled: false, schedule: { kind: 'cron', cron: '0 3 * * *', timezone: 'UTC' } },
+    })
+    expect(filler.status(), await filler.text()).toBe(201)
+  }
   const { id: dataset, run: importRun } = await importedCsv(request, headers, `filtered-ds-${stamp}`, 'a\n1\n')
 
   await signIn(page, 'zh-CN')
@@ -24,7 +31,9 @@ test('the runs list is filtered by a deployment and a dataset chosen by name, or
   const byDeployment = page.locator('[data-test=filter-deployment]')
   await expect(byDeployment).toContainText('部署')
   await byDeployment.click()
-  await page.keyboard.type(`by-name-${stamp}`.slice(0, 8))
+  const searched = page.waitForRequest((r) => r.url().includes('/api/v1/deployments?') && r.url().includes(`search=name-${stamp}`))
+  await page.keyboard.type(`name-${stamp}`) // part of its name
+  await searched
   await page.locator(`.el-select-dropdown__item[data-id="${deployment}"]:visible`).click()
   await expect(byDeployment).toContainText(`by-name-${stamp}`)
   await page.locator('[data-test=apply-filters]').click()
