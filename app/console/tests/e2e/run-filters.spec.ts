@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test'
-import { apiToken, importedCsv, shot, signIn, watchProblems } from './helpers'
+import { apiToken, importedCsv, shot, shotWidths, signIn, watchProblems } from './helpers'
 
 test('the runs list is filtered by a deployment and a dataset chosen by name, or by a pasted id', async ({ page, request }) => {
   const problems = watchProblems(page)
@@ -40,6 +40,7 @@ test('the runs list is filtered by a deployment and a dataset chosen by name, or
   await expect(runLink(deployedRun)).toBeVisible()
   await expect(runLink(importRun)).toHaveCount(0)
   await shot(page, 'zh-runs-filtered-by-name')
+  await shotWidths(page, 'zh-runs-filtered-by-deployment')
   await byDeployment.hover()
   await byDeployment.locator('.el-select__clear').click()
 
@@ -51,6 +52,38 @@ test('the runs list is filtered by a deployment and a dataset chosen by name, or
   await page.locator('[data-test=apply-filters]').click()
   await expect(runLink(importRun)).toBeVisible()
   await expect(runLink(deployedRun)).toHaveCount(0)
+
+  // The audit log's resource: the deployment by part of its name, no type chosen; picking it sets the type too.
+  await page.goto('/settings/audit')
+  const byResource = page.locator('[data-test=audit-resource-id]')
+  const resourceType = page.locator('[data-test=audit-resource-type]')
+  const entries = page.locator('[data-test=audit-resource]')
+  await byResource.click()
+  await page.keyboard.type(`name-${stamp}`)
+  const option = page.locator(`.el-select-dropdown__item[data-id="${deployment}"]:visible`)
+  await expect(option).toContainText('部署')
+  await option.click()
+  await expect(byResource).toContainText(`by-name-${stamp}`)
+  await expect(resourceType).toContainText('部署')
+  const ofDeployment = page.waitForRequest((r) => r.url().includes('/api/v1/audit?') && r.url().includes(`resource_id=${deployment}`) && r.url().includes('resource_type=deployment'))
+  await page.locator('[data-test=audit-filter]').click()
+  await ofDeployment
+  await expect(entries).toHaveCount(2) // made, then triggered
+  await expect(entries.last()).toContainText(`by-name-${stamp}`)
+  await expect(page.locator('[data-test=audit-resource][data-type=deployment]')).toHaveCount(2)
+  await shotWidths(page, 'zh-audit-filtered-by-resource')
+  // A pasted id still works, and takes away the type the deployment brought.
+  await byResource.hover()
+  await byResource.locator('.el-select__clear').click()
+  await byResource.click()
+  await page.keyboard.insertText(` ${dataset.toUpperCase()} `)
+  await page.locator(`.el-select-dropdown__item[data-id="${dataset}"]:visible`).click()
+  await expect(resourceType).not.toContainText('部署')
+  const ofDataset = page.waitForRequest((r) => r.url().includes('/api/v1/audit?') && r.url().includes(`resource_id=${dataset}`) && !r.url().includes('resource_type='))
+  await page.locator('[data-test=audit-filter]').click()
+  await ofDataset
+  await expect(entries.first()).toBeVisible()
+  await expect(page.locator('[data-test=audit-resource]:not([data-type=dataset])')).toHaveCount(0)
 
   // The audit log's user filter: chosen by username, sent as the user's id.
   const me = ((await (await request.get('/api/v1/auth/me', { headers })).json()) as { user: { id: string; username: string } }).user
