@@ -62,6 +62,10 @@ test('the runs list is filtered by a deployment and a dataset chosen by name, or
   await page.keyboard.type(`name-${stamp}`)
   const option = page.locator(`.el-select-dropdown__item[data-id="${deployment}"]:visible`)
   await expect(option).toContainText('部署')
+  await shot(page, 'zh-audit-resource-options-1280px') // each option says what it is: 部署, 流水线, 数据集…
+  // At the row's right end, the options (wider than the box) open below it, not over the filters beside it.
+  const [box, offered] = [await byResource.boundingBox(), await option.boundingBox()]
+  expect(offered?.y ?? 0).toBeGreaterThan((box?.y ?? 0) + (box?.height ?? 0) - 1)
   await option.click()
   await expect(byResource).toContainText(`by-name-${stamp}`)
   await expect(resourceType).toContainText('部署')
