@@ -120,13 +120,23 @@ def get_deployment(
 
 
 def list_deployments(
-    session: Session, principal: Principal, *, namespace: str | None = None, limit: int, cursor: str | None
+    session: Session,
+    principal: Principal,
+    *,
+    namespace: str | None = None,
+    search: str | None = None,
+    limit: int,
+    cursor: str | None,
 ) -> list[Deployment]:
-    """Deployments the caller may read (in `namespace` only, if named), newest first; `limit + 1` rows."""
+    """Deployments the caller may read (in `namespace` only, if named; whose name holds `search`, in any case),
+    newest first; `limit + 1` rows."""
     visible = visible_namespaces(session, principal, Permission.PIPELINES_READ, namespace)
     query = select(Deployment).order_by(Deployment.created_at.desc(), Deployment.id.desc()).limit(limit + 1)
     if visible is not None:
         query = query.where(Deployment.namespace_id.in_(visible))
+    if search:
+        escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(Deployment.name.ilike(f"%{escaped}%", escape="\\"))
     if cursor:
         position = decode_cursor(cursor)
         query = query.where(tuple_(Deployment.created_at, Deployment.id) < tuple_(position.at, position.id))

@@ -123,3 +123,32 @@ def test_the_list_filters_by_namespace(client: TestClient, pipeline: dict, engin
     assert (missing.status_code, missing.json()["code"]) == (404, "namespace_not_found")
     bad = client.get("/api/v1/deployments", params={"namespace": "Not A Name!"})
     assert (bad.status_code, bad.json()["code"]) == (400, "invalid_parameter")
+
+
+def test_the_list_finds_deployments_by_part_of_their_name(client: TestClient, pipeline: dict) -> None:
+    """The console's deployment picker searches the server, so a deployment past the first page is found by name."""
+    made = {name: deploy(client, name)["id"] for name in ("nightly-sales", "Nightly_Costs", "hourly", "nightlyXcosts")}
+    for n in range(60):  # more than a page of other deployments, all newer than those searched for
+        deploy(client, f"filler-{n}")
+
+    def found(**params: object) -> list[str]:
+        response = client.get("/api/v1/deployments", params=params)
+        assert response.status_code == 200, response.text
+        return [d["name"] for d in response.json()["items"]]
+
+    assert found(search="NIGHTLY") == ["nightlyXcosts", "Nightly_Costs", "nightly-sales"]  # any case, newest first
+    assert found(search="y_c") == ["Nightly_Costs"]  # `_` and `%` are the characters typed, not wildcards
+    assert found(search="%") == []
+    assert found(search="hourly", namespace="default") == ["hourly"]
+    first = client.get("/api/v1/deployments", params={"search": "nightly", "limit": 2}).json()
+    rest = client.get("/api/v1/deployments", params={"search": "nightly", "cursor": first["next_cursor"]}).json()
+    assert [d["id"] for d in first["items"] + rest["items"]] == [
+        made["nightlyXcosts"],
+        made["Nightly_Costs"],
+        made["nightly-sales"],
+    ]
+    assert rest["next_cursor"] is None
+    too_long = client.get("/api/v1/deployments", params={"search": "x" * 201})
+    assert too_long.status_code == 400
+    assert too_long.headers["content-type"].startswith("application/problem+json")
+    assert too_long.json()["errors"][0]["field"] == "search"

@@ -53,6 +53,14 @@ def test_the_console_words_every_audited_action() -> None:
     assert _console_list("AUDIT_ACTIONS") == actions
 
 
+def test_the_audit_logs_type_filter_offers_every_audited_resource_type() -> None:
+    text = _sources("app/domain", "app/api")
+    written = set(re.findall(r'resource_type\s*=\s*"([a-z_]+)"', text))
+    written |= set(re.findall(r'audit_resource_type[^=\n]*=\s*"([a-z_]+)"', text))  # request.state.audit_resource_type
+    assert set(_listed("AUDIT_RESOURCE_TYPES", SETTINGS_LOGIC_TS)) == written
+
+
+SETTINGS_LOGIC_TS = ROOT / "app" / "console" / "src" / "settings" / "logic.ts"
 NOTICES_TS = ROOT / "app" / "console" / "src" / "i18n" / "notices.ts"
 
 

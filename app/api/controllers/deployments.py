@@ -104,10 +104,11 @@ class DeploymentController(Controller):
         limit: PageLimit = 50,
         cursor: PageCursor = None,
         namespace: NamespaceFilter = None,
+        search: Annotated[str | None, QueryParameter(max_length=200, description="Part of the name")] = None,
     ) -> Page[DeploymentOut]:
         with db.read() as session:
             rows = service.list_deployments(
-                session, principal_of(request), namespace=namespace, limit=limit, cursor=cursor
+                session, principal_of(request), namespace=namespace, search=search, limit=limit, cursor=cursor
             )
             stats = run_stats(session, [d.id for d in rows[:limit]])
             now = fire_times.database_now(session)

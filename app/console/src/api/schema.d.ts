@@ -5447,6 +5447,8 @@ export interface operations {
                 cursor?: string | null;
                 /** @description Only this namespace (default: every namespace the caller may see); one the caller cannot see answers 404 as if it did not exist */
                 namespace?: string | null;
+                /** @description Part of the name */
+                search?: string | null;
             };
             header?: never;
             path?: never;

@@ -1,9 +1,10 @@
 /**
- * A column's min and max as a person reads them: numbers grouped the locale's way, with the digits the data has. A
- * decimal column imported at the default scale (9) is stored padded (12.500000000); it reads 12.5, while a scale the
- * person chose (columns.X.scale) is kept (12.50 at scale 2). Worked on the text, so no digit of a 38-digit decimal or
- * a wide integer is lost to a double.
+ * A column's numbers as a person reads them (its min and max, its cells in the Data tab): grouped the locale's way,
+ * with the digits the data has. A decimal column imported at the default scale (9) is stored padded (12.500000000);
+ * it reads 12.5, while a scale the person chose (columns.X.scale) is kept (12.50 at scale 2). Worked on the text, so
+ * no digit of a 38-digit decimal or a wide integer is lost to a double.
  */
+import { cellText } from '@/utils/format'
 
 /** What a dataset version's import config says of its columns (keyed by source name; `name` renames). */
 interface ColumnSpecs { columns?: Record<string, { name?: string | null; scale?: number | null } | undefined> | null }
@@ -18,6 +19,7 @@ export function chosenScale(config: unknown, name: string): number | null {
 }
 
 const PLAIN_NUMBER = /^([+-]?)(\d+)(?:\.(\d*))?$/
+const NUMBER_TYPES = new Set(['integer', 'decimal', 'float'])
 
 /** The locale's group and decimal separators. */
 function separators(locale: string): { group: string; decimal: string } {
@@ -28,7 +30,7 @@ function separators(locale: string): { group: string; decimal: string } {
 /** A min or max of a column of `type` as shown; text that is not a plain number (1e-7, inf, a date) is kept as is. */
 export function shownBound(value: string | null | undefined, type: string, locale: string, scale: number | null = null): string {
   if (value === null || value === undefined) return '—'
-  if (type !== 'integer' && type !== 'decimal' && type !== 'float') return value
+  if (!NUMBER_TYPES.has(type)) return value
   const match = PLAIN_NUMBER.exec(value)
   if (!match) return value
   const [, sign = '', whole = '', written = ''] = match
@@ -37,4 +39,16 @@ export function shownBound(value: string | null | undefined, type: string, local
   const { group, decimal } = separators(locale)
   const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, group)
   return `${sign}${grouped}${fraction ? decimal + fraction : ''}`
+}
+
+/**
+ * One cell of a column of `type` as shown: a number as the column's min and max are (shownBound: grouped, no padding
+ * zeros unless the scale was chosen), whether the API sent it as a JSON number or, past what a double holds, as
+ * text; anything else as cellText says.
+ */
+export function shownCell(value: unknown, type: string | undefined, locale: string, scale: number | null = null): string {
+  if (type && (typeof value === 'number' || typeof value === 'string') && NUMBER_TYPES.has(type)) {
+    return shownBound(String(value), type, locale, scale)
+  }
+  return cellText(value)
 }

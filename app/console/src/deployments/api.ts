@@ -16,9 +16,12 @@ export type Run = Ok<'/api/v1/deployments/{deployment_id}/trigger', 'post'>
 
 const path = (id: string) => ({ params: { path: { deployment_id: id } } })
 
-/** One page of deployments, only those of `namespace` when one is given (the API filters; 404 if it is not visible). */
-export async function listDeployments(cursor?: string, namespace?: string): Promise<DeploymentPage> {
-  return unwrap(await api.GET('/api/v1/deployments', { params: { query: { cursor, limit: 50, namespace } } }))
+/**
+ * One page of deployments (50 unless `limit` says), only those of `namespace` when one is given (404 if it is not
+ * visible) and whose name holds `search` (any case) when one is given: the API filters both.
+ */
+export async function listDeployments(query: Query<'/api/v1/deployments', 'get'> = {}): Promise<DeploymentPage> {
+  return unwrap(await api.GET('/api/v1/deployments', { params: { query: { limit: 50, ...query } } }))
 }
 
 export async function getDeployment(id: string): Promise<Deployment> {

@@ -138,6 +138,17 @@ export function fromDeployment(d: Deployment): DeploymentForm {
 
 const FIXED = /^\d+$/
 
+const isChinese = (locale: string) => locale.startsWith('zh')
+
+/**
+ * cronstrue's zh_CN words with Chinese punctuation: it joins clauses and list items with the English ", " whatever
+ * the locale ("在02:30, 每天"), so they take "，" ("在02:30，每天"), a comma before the last item's "和" goes, and the
+ * double spaces of its templates ("1 号 和  15 号") are made single.
+ */
+export function chinesePunctuation(words: string): string {
+  return words.replace(/\s*,\s*和\s*/g, '和').replace(/\s*,\s*/g, '，').replace(/ {2,}/g, ' ').trim()
+}
+
 /** A cron expression in words, or null when cronstrue cannot read it (the API's 422 then says why). */
 export function cronInWords(cron: string, locale: string): string | null {
   const fields = cron.trim().split(/\s+/)
@@ -145,12 +156,13 @@ export function cronInWords(cron: string, locale: string): string | null {
   // "At 02:30, every day" reads better than "At 02:30" for a daily time; verbose is noise for "every 5 minutes".
   const daily = FIXED.test(fields[0] ?? '') && FIXED.test(fields[1] ?? '') && fields.slice(2).every((f) => f === '*')
   try {
-    return cronstrue.toString(cron, {
-      locale: locale.startsWith('zh') ? 'zh_CN' : 'en',
+    const words = cronstrue.toString(cron, {
+      locale: isChinese(locale) ? 'zh_CN' : 'en',
       use24HourTimeFormat: true,
       verbose: daily,
       throwExceptionOnParseError: true,
     })
+    return isChinese(locale) ? chinesePunctuation(words) : words
   } catch {
     return null
   }
@@ -158,11 +170,11 @@ export function cronInWords(cron: string, locale: string): string | null {
 
 type Translate = (key: string, values?: Record<string, unknown>) => string
 
-/** A schedule in words: "At 02:30, every day, Europe/Berlin", "every 2 h", "once at …". */
+/** A schedule in words: "At 02:30, every day, Europe/Berlin" ("在02:30，每天，Europe/Berlin"), "every 2 h", "once at …". */
 export function scheduleInWords(schedule: Record<string, unknown>, locale: string, t: Translate): string {
   if (schedule.kind === 'cron') {
     const cron = String(schedule.cron ?? '')
-    return `${cronInWords(cron, locale) ?? cron}, ${String(schedule.timezone ?? 'UTC')}`
+    return `${cronInWords(cron, locale) ?? cron}${isChinese(locale) ? '，' : ', '}${String(schedule.timezone ?? 'UTC')}`
   }
   if (schedule.kind === 'interval') {
     const { every, unit } = intervalParts(Number(schedule.seconds))

@@ -40,6 +40,9 @@ export interface AuditFilters {
   range: [Date, Date] | null
 }
 
+/** The resource types the API writes to the audit log (`audit.record(resource_type=...)`), offered by the type filter. */
+export const AUDIT_RESOURCE_TYPES = ['pipeline', 'deployment', 'dataset', 'run', 'webhook', 'user', 'namespace', 'token', 'invite', 'upload'] as const
+
 export function emptyAuditFilters(): AuditFilters {
   return { user_id: '', action: '', resource_type: '', resource_id: '', namespace_id: '', outcome: '', range: null }
 }

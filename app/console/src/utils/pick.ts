@@ -3,8 +3,8 @@
  * pasted id as itself, so a person never has to find a UUID to filter by but may still paste one.
  */
 
-/** Something a filter may pick: its id, and the name a person knows it by. */
-export interface Named { id: string; name: string }
+/** Something a filter may pick: its id, the name a person knows it by, and what it is when a search mixes kinds. */
+export interface Named { id: string; name: string; kind?: string }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 

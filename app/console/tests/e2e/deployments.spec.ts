@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test'
-import { apiToken, axeViolations as violations, field, shot, signIn, watchProblems } from './helpers'
+import { apiToken, axeViolations as violations, field, shot, shotWidths, signIn, watchProblems } from './helpers'
 
 /** The next `n` instants at which hh:mm in Asia/Tokyo (no DST, UTC+9) happens each day (02:30 there is 17:30 UTC). */
 function tokyoAt(hour: number, minute: number, n: number, now = Date.now()): string[] {
@@ -148,10 +148,12 @@ test('cron in a non-UTC zone previews the right fire times and is edited; an int
   axe.list = await violations(page)
   await shot(page, 'deployments-en')
   await pick(page, 'language', '简体中文') // the schedule in Chinese words, from cronstrue's zh_CN locale
-  await expect(page.locator('[data-test=deployments-table] tr', { hasText: `nightly-${stamp}` })).toContainText('每天')
+  // In Chinese punctuation: cronstrue's zh_CN joins its words with English commas.
+  await expect(page.locator('[data-test=deployments-table] tr', { hasText: `nightly-${stamp}` }).locator('[data-test=schedule-words]')).toHaveText('在03:45，每天，Asia/Tokyo')
   await expect(row.locator('[data-test=deployment-state]')).toHaveText('已启用') // a state, not "a run is running"
   axe.listZh = await violations(page)
   await shot(page, 'deployments-zh-CN')
+  await shotWidths(page, 'zh-deployments-list')
   // The row's actions are in sight without scrolling the table sideways (its columns are wider than the page).
   await expect(row.locator('[data-test=row-delete]')).toBeInViewport()
   await row.locator('[data-test=row-delete]').click()

@@ -38,6 +38,17 @@ export async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: `${ARTIFACTS}/screenshots/${name}.png`, fullPage: true })
 }
 
+/** The page as it is now at 1280 px and at 390 px (a phone) wide: `<name>-1280px.png` and `<name>-390px.png`. */
+export async function shotWidths(page: Page, name: string): Promise<void> {
+  const before = page.viewportSize() ?? { width: 1280, height: 800 }
+  for (const [width, height] of [[1280, 800], [390, 844]] as const) {
+    await page.setViewportSize({ width, height })
+    await page.waitForTimeout(300) // let the layout and the tables settle at the new width
+    await shot(page, `${name}-${width}px`)
+  }
+  await page.setViewportSize(before)
+}
+
 /** Fails the test on any CSP violation or page error: the console must run under its strict CSP. */
 export function watchProblems(page: Page): string[] {
   const problems: string[] = []

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { chosenScale, shownBound } from '@/datasets/bounds'
+import { chosenScale, shownBound, shownCell } from '@/datasets/bounds'
 
 describe('a column\'s min and max as shown (shownBound)', () => {
   it('reads a decimal stored at the default scale as the data has it, not padded to nine digits', () => {
@@ -34,5 +34,29 @@ describe('chosenScale (the scale an import config set for an output column)', ()
     expect(chosenScale(config, 'price')).toBe(4)
     expect(chosenScale(config, 'qty')).toBeNull()
     expect(chosenScale({}, 'amount')).toBeNull()
+  })
+})
+
+describe('a cell of the Data tab as shown (shownCell): numbers as the column stats show them', () => {
+  it('drops a decimal\'s padding zeros and groups it, as its column\'s min and max read', () => {
+    expect(shownCell('12.500000000', 'decimal', 'zh-CN')).toBe(shownBound('12.500000000', 'decimal', 'zh-CN'))
+    expect(shownCell('12.500000000', 'decimal', 'zh-CN')).toBe('12.5')
+    expect(shownCell('1234567.250000000000000000', 'decimal', 'en')).toBe('1,234,567.25')
+    expect(shownCell('12.50', 'decimal', 'en', 2)).toBe('12.50') // a scale the person chose is kept
+  })
+
+  it('groups a JSON number and a whole number sent as text past what a double holds, losing no digit', () => {
+    expect(shownCell(1234567, 'integer', 'zh-CN')).toBe('1,234,567')
+    expect(shownCell('110101199003077777', 'integer', 'en')).toBe('110,101,199,003,077,777')
+    expect(shownCell(0.1, 'float', 'de-DE')).toBe('0,1')
+    expect(shownCell(1e21, 'float', 'en')).toBe('1e+21')
+  })
+
+  it('leaves other cells as cellText has them', () => {
+    expect(shownCell('00123', 'string', 'en')).toBe('00123')
+    expect(shownCell(null, 'decimal', 'en')).toBe('∅')
+    expect(shownCell({ a: 1 }, 'json', 'en')).toBe('{"a":1}')
+    expect(shownCell(true, 'boolean', 'en')).toBe('true')
+    expect(shownCell(12.5, undefined, 'en')).toBe('12.5') // no column type known: as sent
   })
 })

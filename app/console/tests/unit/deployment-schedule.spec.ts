@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { DST_FOLD, DST_GAP, MISFIRE, OVERLAP, cronInWords, emptyForm, fromDeployment, intervalParts, scheduleInWords, toBody } from '@/deployments/schedule'
+import { DST_FOLD, DST_GAP, MISFIRE, OVERLAP, chinesePunctuation, cronInWords, emptyForm, fromDeployment, intervalParts, scheduleInWords, toBody } from '@/deployments/schedule'
 import type { Deployment } from '@/deployments/api'
 import { translator } from './translator'
 
@@ -12,6 +12,19 @@ describe('schedules in words', () => {
     )
     expect(cronInWords('30 2 * * *', 'zh-CN')).toMatch(/02:30/)
     expect(cronInWords('30 2 * * *', 'zh-CN')).toMatch(/每天/)
+  })
+
+  it('writes Chinese with Chinese punctuation, not the English commas cronstrue joins its zh_CN words with', () => {
+    expect(cronInWords('30 2 * * *', 'zh-CN')).toBe('在02:30，每天')
+    expect(cronInWords('0 3 * * 1-5', 'zh-CN')).toBe('在03:00，星期一至星期五')
+    expect(cronInWords('0-10 9 * * 1,3,5', 'zh-CN')).toBe('在 09:00 至 09:10 之间的每分钟，仅星期一，星期三和星期五')
+    expect(cronInWords('0 0 1,15 * *', 'zh-CN')).toBe('在00:00，限每月 1 号 和 15 号')
+    expect(scheduleInWords({ kind: 'cron', cron: '30 2 * * *', timezone: 'Asia/Shanghai' }, 'zh-CN', t)).toBe('在02:30，每天，Asia/Shanghai')
+    for (const cron of ['*/5 * * * *', '15 10 * 1-6 MON-FRI', '0 */2 * * *', '0 0 1 1 *', '0 9 L * *', '0 9,18 * * *']) {
+      expect(cronInWords(cron, 'zh-CN'), cron).not.toMatch(/,/)
+    }
+    expect(cronInWords('0 3 * * 1-5', 'en')).toBe('At 03:00, Monday through Friday') // English keeps its commas
+    expect(chinesePunctuation('在 09:00 , 仅星期一, 星期三, 和 星期五')).toBe('在 09:00，仅星期一，星期三和星期五')
   })
 
   it('keeps "every 5 minutes" short and refuses what is not a 5-field cron', () => {

@@ -106,11 +106,11 @@ const zh = {
   },
   audit: {
     title: '审计日志',
-    user: '用户 ID',
+    user: '用户',
     action: '操作',
     actionCode: '操作代码',
     resourceType: '资源类型',
-    resourceId: '资源 ID',
+    resourceId: '资源（名称或 ID）',
     namespace: '命名空间',
     outcome: '结果',
     resourceTypes: {
@@ -246,11 +246,11 @@ const en: typeof zh = {
   },
   audit: {
     title: 'Audit log',
-    user: 'User ID',
+    user: 'User',
     action: 'Action',
     actionCode: 'Action code',
     resourceType: 'Resource type',
-    resourceId: 'Resource ID',
+    resourceId: 'Resource (name or ID)',
     namespace: 'Namespace',
     outcome: 'Outcome',
     resourceTypes: {

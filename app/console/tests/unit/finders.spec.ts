@@ -1,0 +1,77 @@
+import { beforeEach, describe, expect, it, vi } from 'vitest'
+
+const GET = vi.hoisted(() => vi.fn())
+vi.mock('@/api/client', () => ({ api: { GET }, bearer: () => ({}) }))
+
+const { NAMED_RESOURCES, findDatasets, findDeployments, findResources, findUsers } = await import('@/utils/finders')
+
+/** The API answering a list call with these items. */
+function answers(items: Record<string, unknown>[]): void {
+  GET.mockResolvedValueOnce({ data: { items, next_cursor: null }, response: new Response(null, { status: 200 }) })
+}
+
+const nightly = { id: '0190f5e2-0000-7000-8000-000000000001', name: 'nightly-sales', enabled: true }
+
+describe('the searches behind the pickers', () => {
+  beforeEach(() => GET.mockReset())
+
+  it('asks the API for deployments by part of their name, not a first page searched in the browser', async () => {
+    answers([nightly])
+    expect(await findDeployments('  Nightly ', 'team')).toEqual([{ id: nightly.id, name: 'nightly-sales' }])
+    expect(GET).toHaveBeenCalledWith('/api/v1/deployments', { params: { query: { limit: 20, search: 'Nightly', namespace: 'team' } } })
+  })
+
+  it('sends no empty search: an empty box lists the newest', async () => {
+    answers([])
+    await findDeployments('  ')
+    answers([])
+    await findDatasets('')
+    expect(GET.mock.calls.map((c) => (c[1] as { params: { query: Record<string, unknown> } }).params.query.search)).toEqual([undefined, undefined])
+  })
+
+  it('names users by their username', async () => {
+    answers([{ id: 'u1', username: 'alice', email: 'a@example.com' }])
+    expect(await findUsers('ali')).toEqual([{ id: 'u1', name: 'alice' }])
+  })
+})
+
+describe('the audit log\'s resource, found by name (findResources)', () => {
+  beforeEach(() => GET.mockReset())
+  const namespaces = [{ id: 'n1', name: 'default' }, { id: 'n2', name: 'finance' }]
+  /** The API's answer to each list by its path, whatever it is asked. */
+  const byPath = (lists: Record<string, Record<string, unknown>[]>) =>
+    GET.mockImplementation((path: string) =>
+      Promise.resolve({ data: { items: lists[path] ?? [], next_cursor: null }, response: new Response(null, { status: 200 }) }),
+    )
+
+  it('searches only the chosen type, by name, in the chosen namespace, and marks what it found with its kind', async () => {
+    byPath({ '/api/v1/deployments': [nightly] })
+    expect(await findResources('deployment', 'night', namespaces, 'finance')).toEqual([{ id: nightly.id, name: 'nightly-sales', kind: 'deployment' }])
+    expect(GET).toHaveBeenCalledTimes(1)
+    expect(GET).toHaveBeenCalledWith('/api/v1/deployments', { params: { query: { limit: 20, search: 'night', namespace: 'finance' } } })
+  })
+
+  it('with no type chosen searches every named type, and one that fails (a 403) takes nothing from the others', async () => {
+    GET.mockImplementation((path: string) => {
+      if (path === '/api/v1/users') return Promise.resolve({ error: { code: 'forbidden' }, response: new Response(null, { status: 403 }) })
+      const items = path === '/api/v1/deployments' ? [nightly] : path === '/api/v1/webhooks' ? [{ id: 'w1', url: 'https://example.com/fin', description: '' }] : []
+      return Promise.resolve({ data: { items, next_cursor: null }, response: new Response(null, { status: 200 }) })
+    })
+    const found = await findResources('', 'fin', namespaces)
+    expect(found).toEqual([
+      { id: nightly.id, name: 'nightly-sales', kind: 'deployment' },
+      { id: 'w1', name: 'https://example.com/fin', kind: 'webhook' },
+      { id: 'n2', name: 'finance', kind: 'namespace' },
+    ])
+    expect(new Set(GET.mock.calls.map((c) => c[0]))).toEqual(
+      new Set(['/api/v1/pipelines', '/api/v1/deployments', '/api/v1/datasets', '/api/v1/webhooks', '/api/v1/users']),
+    )
+    expect(NAMED_RESOURCES).not.toContain('run')
+  })
+
+  it('offers nothing to search for a type without names (a run: its id is pasted)', async () => {
+    byPath({})
+    expect(await findResources('run', 'x', namespaces)).toEqual([])
+    expect(GET).not.toHaveBeenCalled()
+  })
+})
