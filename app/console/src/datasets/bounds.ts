@@ -27,8 +27,13 @@ function separators(locale: string): { group: string; decimal: string } {
   return { group: parts.find((p) => p.type === 'group')?.value ?? ',', decimal: parts.find((p) => p.type === 'decimal')?.value ?? '.' }
 }
 
-/** A min or max of a column of `type` as shown; text that is not a plain number (1e-7, inf, a date) is kept as is. */
-export function shownBound(value: string | null | undefined, type: string, locale: string, scale: number | null = null): string {
+/**
+ * A min or max of a column of `type` as shown; text that is not a plain number (1e-7, inf, a date) is kept as is.
+ * `grouped`: thousands grouped the locale's way (a bound is a magnitude; a cell may be an id, a year or a code).
+ */
+export function shownBound(
+  value: string | null | undefined, type: string, locale: string, scale: number | null = null, grouped = true,
+): string {
   if (value === null || value === undefined) return '—'
   if (!NUMBER_TYPES.has(type)) return value
   const match = PLAIN_NUMBER.exec(value)
@@ -37,18 +42,19 @@ export function shownBound(value: string | null | undefined, type: string, local
   let fraction = written
   if (type === 'decimal') fraction = scale === null ? written.replace(/0+$/, '') : written.padEnd(scale, '0')
   const { group, decimal } = separators(locale)
-  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, group)
-  return `${sign}${grouped}${fraction ? decimal + fraction : ''}`
+  const shownWhole = grouped ? whole.replace(/\B(?=(\d{3})+(?!\d))/g, group) : whole
+  return `${sign}${shownWhole}${fraction ? decimal + fraction : ''}`
 }
 
 /**
- * One cell of a column of `type` as shown: a number as the column's min and max are (shownBound: grouped, no padding
- * zeros unless the scale was chosen), whether the API sent it as a JSON number or, past what a double holds, as
- * text; anything else as cellText says.
+ * One cell of a column of `type` as shown: a number with the digits the data has (shownBound: no padding zeros unless
+ * the scale was chosen, the locale's decimal sign) but not grouped, as a sheet shows an id card number, a year or an
+ * order number: whether the API sent it as a JSON number or, past what a double holds, as text; anything else as
+ * cellText says.
  */
 export function shownCell(value: unknown, type: string | undefined, locale: string, scale: number | null = null): string {
   if (type && (typeof value === 'number' || typeof value === 'string') && NUMBER_TYPES.has(type)) {
-    return shownBound(String(value), type, locale, scale)
+    return shownBound(String(value), type, locale, scale, false)
   }
   return cellText(value)
 }
