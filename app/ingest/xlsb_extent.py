@@ -20,9 +20,10 @@ import struct
 import zipfile
 from collections.abc import Iterator
 
-from app.ingest.biff_errors import xlsb_sheet_member as sheet_member
 from app.ingest.errors import UnsupportedMediaType
 from app.ingest.record_runs import byte_class, le_between, sized
+from app.ingest.xlsb_records import MAX_HEADER_BYTES, record_header
+from app.ingest.xlsb_records import xlsb_sheet_member as sheet_member
 from app.ingest.xlsx_extent import UNREADABLE, Extent
 
 #: Decompressed bytes read per step.
@@ -99,25 +100,11 @@ class _Reader:
 
 def _header(reader: _Reader) -> tuple[int, int] | None:
     """(type, size) of the record at the reader's position, the position moved to its body; None at the end."""
-    if not reader.need(6) and not reader.need(2):
+    reader.need(MAX_HEADER_BYTES)
+    header = record_header(reader.data, reader.pos)
+    if header is None:
         return None
-    data, pos = reader.data, reader.pos
-    kind = data[pos]
-    pos += 1
-    if kind & 0x80:
-        kind = (kind & 0x7F) | ((data[pos] & 0x7F) << 7)
-        pos += 1
-    size, shift = 0, 0
-    for _ in range(4):
-        if pos >= len(data):
-            return None
-        byte = data[pos]
-        pos += 1
-        size |= (byte & 0x7F) << shift
-        shift += 7
-        if not byte & 0x80:
-            break
-    reader.pos = pos
+    kind, size, reader.pos = header
     return kind, size
 
 
