@@ -20,11 +20,11 @@ import struct
 import zipfile
 from collections.abc import Iterator
 
-from app.ingest.errors import LimitExceeded, UnsupportedMediaType
+from app.ingest.errors import UnsupportedMediaType
 from app.ingest.record_runs import byte_class, le_between, sized
 from app.ingest.xlsb_records import MAX_HEADER_BYTES, record_header
 from app.ingest.xlsb_records import xlsb_sheet_member as sheet_member
-from app.ingest.xlsx_extent import UNREADABLE, Extent
+from app.ingest.xlsx_extent import UNREADABLE, Extent, too_many_records
 
 #: Decompressed bytes read per step.
 CHUNK = 1 << 20
@@ -265,11 +265,7 @@ class _Cells:
     def _count(self, records: int) -> None:
         self.records += records
         if self.records > self.max_cells:
-            raise LimitExceeded(
-                f"the sheet holds more than {self.max_cells} cell records (calamine keeps each one, several at one "
-                f"position too), over max_workbook_cells={self.max_cells}; the file is damaged, or save the sheet "
-                "as CSV (no cell limit) and import that"
-            )
+            raise too_many_records(self.max_cells)
 
 
 def _inside(box: tuple[tuple[int, int], tuple[int, int]], row: int, col: int) -> bool:
