@@ -98,3 +98,15 @@ def formula_errors_workbook(path: Path, rows: int = 20) -> Path:
     )
     rels = f'<Relationship Id="rId1" Type="{DOC_REL}/worksheet" Target="worksheets/sheet1.xml"/>'
     return bare_workbook(path, '<sheet name="S" sheetId="1" r:id="rId1"/>', rels, {"xl/worksheets/sheet1.xml": sheet})
+
+
+def padded_strings_workbook(path: Path, strings: int) -> Path:
+    """An xlsx of a one-cell sheet over a shared-strings table of `strings` one-character strings (one used)."""
+    sheet = f'<worksheet {NS}><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c></row></sheetData></worksheet>'
+    table = f'<sst {NS} count="{strings}" uniqueCount="{strings}">' + "<si><t>a</t></si>" * strings + "</sst>"
+    rels = (
+        f'<Relationship Id="rId1" Type="{DOC_REL}/worksheet" Target="worksheets/sheet1.xml"/>'
+        f'<Relationship Id="rId2" Type="{DOC_REL}/sharedStrings" Target="sharedStrings.xml"/>'
+    )
+    parts = {"xl/worksheets/sheet1.xml": sheet, "xl/sharedStrings.xml": table}
+    return bare_workbook(path, '<sheet name="S" sheetId="1" r:id="rId1"/>', rels, parts)

@@ -15,6 +15,7 @@ import zipfile
 from collections.abc import Iterator
 
 from app.ingest.ole import WORKBOOK_STREAMS, read_stream
+from app.ingest.xlsb_records import xlsb_records, xlsb_sheet_member
 
 #: The text Excel shows for each BIFF (xls and xlsb alike) error code.
 ERROR_TEXTS = {
@@ -126,22 +127,8 @@ def _xlsb(path: str, index: int) -> Errors:
     if not _XLSB_CANDIDATE.search(data):
         return {}
     found: Errors = {}
-    row, pos, end = 0, 0, len(data)
-    while pos < end:
-        kind = data[pos]
-        pos += 1
-        if kind & 0x80:
-            kind = (kind & 0x7F) | ((data[pos] & 0x7F) << 7)
-            pos += 1
-        size, shift = 0, 0
-        for _ in range(4):
-            byte = data[pos]
-            pos += 1
-            size |= (byte & 0x7F) << shift
-            shift += 7
-            if not byte & 0x80:
-                break
-        body, pos = pos, pos + size
+    row = 0
+    for kind, body, size in xlsb_records(data):
         if kind == 0x00:  # BrtRowHdr
             row = struct.unpack_from("<I", data, body)[0]
         elif kind in (0x03, 0x0B) and size >= 9:  # BrtCellError, BrtFmlaError
@@ -149,48 +136,6 @@ def _xlsb(path: str, index: int) -> Errors:
         elif kind == 0x92:  # BrtEndSheetData
             break
     return found
-
-
-def xlsb_sheet_member(archive: zipfile.ZipFile, index: int) -> str | None:
-    """The zip member of sheet `index`, as calamine numbers them (BrtBundleSh records in xl/workbook.bin)."""
-    book = archive.read("xl/workbook.bin")
-    rels = archive.read("xl/_rels/workbook.bin.rels")
-    targets = {}
-    for tag in re.findall(rb"<Relationship\b[^>]*>", rels):
-        rid, target = re.search(rb'Id="([^"]+)"', tag), re.search(rb'Target="([^"]+)"', tag)
-        if rid and target:
-            targets[rid[1].decode()] = target[1].decode().lstrip("/").removeprefix("xl/")
-    sheets = []
-    for kind, pos, _ in xlsb_records(book):
-        if kind == 0x9C:  # BrtBundleSh: hsState, iTabID, strRelID, strName
-            length = struct.unpack_from("<I", book, pos + 8)[0]
-            if length != 0xFFFFFFFF:
-                sheets.append(book[pos + 12 : pos + 12 + 2 * length].decode("utf-16-le"))
-        elif kind == 0x90:  # BrtEndBundleShs
-            break
-    if index >= len(sheets) or sheets[index] not in targets:
-        return None
-    member = f"xl/{targets[sheets[index]]}"
-    return member if member in archive.NameToInfo else None
-
-
-def xlsb_records(data: bytes) -> Iterator[tuple[int, int, int]]:
-    """(type, where its body starts, its size) of each BIFF12 record of an xlsb part (xl/workbook.bin)."""
-    pos = 0
-    while pos < len(data):
-        kind = data[pos] & 0x7F
-        if data[pos] & 0x80:
-            kind |= (data[pos + 1] & 0x7F) << 7
-            pos += 1
-        pos += 1
-        size, shift = 0, 0
-        for _ in range(4):
-            size |= (data[pos] & 0x7F) << shift
-            shift, pos = shift + 7, pos + 1
-            if not data[pos - 1] & 0x80:
-                break
-        yield kind, pos, size
-        pos += size
 
 
 def _put(found: Errors, row: int, col: int, code: int) -> None:

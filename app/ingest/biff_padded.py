@@ -14,8 +14,9 @@ from __future__ import annotations
 import struct
 import zipfile
 
-from app.ingest.biff_errors import xls_globals, xls_sheet_records, xlsb_records, xlsb_sheet_member
+from app.ingest.biff_errors import xls_globals, xls_sheet_records
 from app.ingest.ole import WORKBOOK_STREAMS, read_stream
+from app.ingest.xlsb_records import xlsb_records, xlsb_sheet_member
 from app.ingest.xlsx_padded import PaddedCells, Padding, add_cell, padded_cells, padding
 
 #: (1-based column) → runs of (first row, last row, format), as PaddedCells holds them.

@@ -20,8 +20,8 @@ import struct
 import zipfile
 from typing import NamedTuple
 
-from app.ingest.biff_errors import xlsb_records
 from app.ingest.ole import WORKBOOK_STREAMS, read_stream
+from app.ingest.xlsb_records import xlsb_records
 
 #: `<workbookPr date1904="1">` (or "true"), with or without a namespace prefix.
 _XLSX_1904 = re.compile(rb"<(?:\w+:)?workbookPr\b[^>]*\bdate1904\s*=\s*[\"'](?:1|true)[\"']")

@@ -194,7 +194,8 @@ def _check_extent(path: str, kind: str, index: int, limits: ImportLimits) -> Non
         members = xlsx_sheet_members(path) if kind in ("xlsx", "xlsm") else []
         member = members[index] if index < len(members) else None
         # Cells inside the declared box (checked in one search) need no scan of where each one lies.
-        extent = (declared_extent(path, member) or sheet_extent(path, member)) if member else None
+        cells = limits.max_workbook_cells  # the cell records are counted too: calamine keeps each one
+        extent = (declared_extent(path, member, cells) or sheet_extent(path, member, cells)) if member else None
     if extent is not None:
         _check_cells(extent.rows, extent.columns, limits)
 

@@ -20,15 +20,18 @@ import struct
 import zipfile
 from collections.abc import Iterator
 
-from app.ingest.biff_errors import xlsb_sheet_member as sheet_member
 from app.ingest.errors import UnsupportedMediaType
 from app.ingest.record_runs import byte_class, le_between, sized
-from app.ingest.xlsx_extent import UNREADABLE, Extent
+from app.ingest.xlsb_records import MAX_HEADER_BYTES, record_header
+from app.ingest.xlsb_records import xlsb_sheet_member as sheet_member
+from app.ingest.xlsx_extent import UNREADABLE, Extent, too_many_records
 
 #: Decompressed bytes read per step.
 CHUNK = 1 << 20
 #: calamine ends a sheet at a BrtRowHdr past this row (0-based).
 MAX_ROW = 0x100000
+#: The last column a sheet Excel wrote has (0-based): a grown box goes no further unless a cell does.
+MAX_COL = 0x3FFF
 #: Record types: BrtRowHdr, the cells (BrtCellBlank .. BrtFmlaError), BrtBeginSheetData, BrtEndSheetData,
 #: BrtWsDim.
 ROW_HDR, CELLS, BEGIN_DATA, END_DATA, WS_DIM = 0x00, range(0x01, 0x0C), 0x91, 0x92, 0x94
@@ -53,17 +56,40 @@ class Box:
         return Extent(self.rows[1] - self.rows[0] + 1, self.cols[1] - self.cols[0] + 1)
 
 
+def _record_patterns(rows: tuple[int, int], cols: tuple[int, int]) -> tuple[bytes, bytes, bytes]:
+    """Patterns for a row header and a cell inside the box, and for any other record below 0x80 but those calamine
+    acts on differently: each with a one-byte type and size (what a run steps over)."""
+    row_hdr = b"\x00" + sized([25, 17], range(4, 128), 1, le_between(*rows, 4), 4)
+    cell = byte_class(CELLS.start, CELLS.stop - 1) + sized([16, 12, 8, 9], range(4, 128), 1, le_between(*cols, 4), 4)
+    return row_hdr, cell, byte_class(0x0C, 0x7F) + sized([], range(128), 1, b"", 0)
+
+
 @functools.lru_cache(maxsize=8)
 def _run(rows: tuple[int, int], cols: tuple[int, int]) -> re.Pattern[bytes]:
-    """Records with a one-byte type and size: rows and cells inside the box, any other record below 0x80 but
-    none calamine acts on differently."""
-    row, col = le_between(*rows, 4), le_between(*cols, 4)
-    records = [
-        b"\x00" + sized([25, 17], range(4, 128), 1, row, 4),
-        byte_class(CELLS.start, CELLS.stop - 1) + sized([16, 12, 8, 9], range(4, 128), 1, col, 4),
-        byte_class(0x0C, 0x7F) + sized([], range(128), 1, b"", 0),
-    ]
-    return re.compile(b"(?:" + b"|".join(records) + b")*+", re.DOTALL)
+    """Rows, cells and other records, as many as follow one another."""
+    return re.compile(b"(?:" + b"|".join(_record_patterns(rows, cols)) + b")*+", re.DOTALL)
+
+
+#: Captures the first field of a run's record (its type and size are a byte each): a cell's column, a row's number.
+_FIELD = b"(?=..(.{4}))"
+
+
+@functools.lru_cache(maxsize=8)
+def _cell_counter(rows: tuple[int, int], cols: tuple[int, int]) -> re.Pattern[bytes]:
+    """Over a run, each match ends at a cell (its type byte captured) or at the run's end (nothing captured)."""
+    row_hdr, cell, other = _record_patterns(rows, cols)
+    return re.compile(b"(?:" + row_hdr + b"|" + other + b")*+(?:(?=(.))" + cell + b"|\\Z)", re.DOTALL)
+
+
+@functools.lru_cache(maxsize=8)
+def _field_readers(rows: tuple[int, int], cols: tuple[int, int]) -> tuple[re.Pattern[bytes], re.Pattern[bytes]]:
+    """Over a run: each match of the first ends at a cell (its column captured) or at the run's end, each match of
+    the second at a row header (its row captured) or at the run's end."""
+    row_hdr, cell, other = _record_patterns(rows, cols)
+    return (
+        re.compile(b"(?:" + row_hdr + b"|" + other + b")*+(?:" + _FIELD + cell + b"|\\Z)", re.DOTALL),
+        re.compile(b"(?:" + cell + b"|" + other + b")*+(?:" + _FIELD + row_hdr + b"|\\Z)", re.DOTALL),
+    )
 
 
 class _Reader:
@@ -99,25 +125,11 @@ class _Reader:
 
 def _header(reader: _Reader) -> tuple[int, int] | None:
     """(type, size) of the record at the reader's position, the position moved to its body; None at the end."""
-    if not reader.need(6) and not reader.need(2):
+    reader.need(MAX_HEADER_BYTES)
+    header = record_header(reader.data, reader.pos)
+    if header is None:
         return None
-    data, pos = reader.data, reader.pos
-    kind = data[pos]
-    pos += 1
-    if kind & 0x80:
-        kind = (kind & 0x7F) | ((data[pos] & 0x7F) << 7)
-        pos += 1
-    size, shift = 0, 0
-    for _ in range(4):
-        if pos >= len(data):
-            return None
-        byte = data[pos]
-        pos += 1
-        size |= (byte & 0x7F) << shift
-        shift += 7
-        if not byte & 0x80:
-            break
-    reader.pos = pos
+    kind, size, reader.pos = header
     return kind, size
 
 
@@ -167,44 +179,114 @@ def _walk(reader: _Reader, max_cells: int) -> Extent | None:
             skip_to = _SKIPPED_BLOCKS.get(kind)
     else:
         return None
-    rows, cols = declared
-    fits = rows[0] <= rows[1] and cols[0] <= cols[1] and (rows[1] - rows[0] + 1) * (cols[1] - cols[0] + 1) <= max_cells
-    return _cells(reader, _run(rows, cols) if fits else None, declared, max_cells)
+    return _Cells(declared, max_cells).walk(reader)
 
 
-def _cells(
-    reader: _Reader, run: re.Pattern[bytes] | None, declared: tuple[tuple[int, int], tuple[int, int]], max_cells: int
-) -> Extent:
-    seen, row = Box(), 0
-    while True:
-        if run is not None:
-            reader.need(4096)  # a run stops at the window's end: start it with room to go far
-            moved = run.match(reader.data, reader.pos).end()
-            if moved > reader.pos:
-                if reader.data[reader.pos] != ROW_HDR:
-                    seen.add((row, row), declared[1])  # cells before the run's first row header are on `row`
-                seen.add(*declared)  # every row and cell of the run lies inside the declared box
-                reader.pos = moved
-        header = _header(reader)
-        if header is None:
-            return seen.extent()
-        kind, size = header
-        if kind == END_DATA:
-            return seen.extent()
-        if kind == ROW_HDR or kind in CELLS:
-            if size < 4:
-                raise UnsupportedMediaType(
-                    f"the sheet holds a cell or row record of {size} bytes, too short to be one: the file is damaged",
-                    code="corrupt_file",
-                )
-            reader.need(4)
-            (number,) = struct.unpack_from("<I", reader.data, reader.pos)
-            if kind == ROW_HDR:
-                if number > MAX_ROW:
-                    return seen.extent()
-                row = number
-            else:
-                seen.add((row, row), (number, number))
-                if seen.extent().rows * seen.extent().columns > max_cells:
-                    return seen.extent()
-        reader.skip(size)
+class _Cells:
+    """The walk over a sheet's rows and cells. Records are stepped over in runs that accept rows and cells inside
+    `box`: the declared box when it fits max_cells, else a box grown (`_grown`) each time a row or cell lies
+    outside it, so a sheet whose BrtWsDim is wrong costs a few dozen Python steps, not one per record (2 million
+    cells outside a 1 x 1 box took 5 CPU-s). A run under the declared box adds that box to the extent; one under
+    a grown box adds the rows and columns it holds, read from it at C speed (the room a grown box leaves is no
+    cell's). Cell records are counted too: calamine keeps each one, several at one position included, and 100
+    million at A1 took 4 GB within a 1 x 1 extent."""
+
+    def __init__(self, declared: tuple[tuple[int, int], tuple[int, int]], max_cells: int) -> None:
+        rows, cols = declared
+        area = (rows[1] - rows[0] + 1) * (cols[1] - cols[0] + 1)
+        fits = rows[0] <= rows[1] and cols[0] <= cols[1] and area <= max_cells
+        self.declared = declared if fits else None
+        self.box = self.declared
+        self.max_cells = max_cells
+        self.seen, self.row, self.records = Box(), 0, 0
+
+    def walk(self, reader: _Reader) -> Extent:
+        seen = self.seen
+        while True:
+            if self.box is not None:
+                reader.need(4096)  # a run stops at the window's end: start it with room to go far
+                moved = _run(*self.box).match(reader.data, reader.pos).end()
+                if moved > reader.pos:
+                    self._ran(reader.data, reader.pos, moved)
+                    reader.pos = moved
+            header = _header(reader)
+            if header is None:
+                return seen.extent()
+            kind, size = header
+            if kind == END_DATA:
+                return seen.extent()
+            if kind == ROW_HDR or kind in CELLS:
+                if size < 4:
+                    raise UnsupportedMediaType(
+                        f"the sheet holds a cell or row record of {size} bytes, too short to be one: the file is "
+                        "damaged",
+                        code="corrupt_file",
+                    )
+                reader.need(4)
+                (number,) = struct.unpack_from("<I", reader.data, reader.pos)
+                if kind == ROW_HDR:
+                    if number > MAX_ROW:
+                        return seen.extent()
+                    self.row = number
+                    if self.box is None or not self.box[0][0] <= number <= self.box[0][1]:
+                        self.box = _grown(seen, (number, number), self.max_cells)
+                else:
+                    self._count(1)
+                    seen.add((self.row, self.row), (number, number))
+                    if seen.extent().rows * seen.extent().columns > self.max_cells:
+                        return seen.extent()
+                    if self.box is None or not _inside(self.box, self.row, number):
+                        self.box = _grown(seen, (self.row, self.row), self.max_cells)
+            reader.skip(size)
+
+    def _ran(self, data: bytes, start: int, end: int) -> None:
+        """Account for the run data[start:end] under the current box: its cells counted, its extent added."""
+        box = self.box
+        assert box is not None
+        if box == self.declared:
+            found = _cell_counter(*box).findall(data, start, end)
+            self._count(len(found) - found.count(b""))
+            if data[start] != ROW_HDR:
+                self.seen.add((self.row, self.row), box[1])  # cells before the run's first row header: on `row`
+            self.seen.add(*box)  # every row and cell of the run lies inside the declared box
+            return
+        read_columns, read_rows = _field_readers(*box)
+        found = read_columns.findall(data, start, end)
+        self._count(len(found) - found.count(b""))
+        columns = [int.from_bytes(c, "little") for c in set(found) if c]
+        rows = [int.from_bytes(r, "little") for r in read_rows.findall(data, start, end) if r]
+        if columns and data[start] != ROW_HDR:
+            self.seen.add((self.row, self.row), (min(columns), max(columns)))
+        if rows:
+            cols = (min(columns), max(columns)) if columns else self.seen.cols or (box[1][0], box[1][0])
+            self.seen.add((min(rows), max(rows)), cols)
+            self.row = rows[-1]
+
+    def _count(self, records: int) -> None:
+        self.records += records
+        if self.records > self.max_cells:
+            raise too_many_records(self.max_cells)
+
+
+def _inside(box: tuple[tuple[int, int], tuple[int, int]], row: int, col: int) -> bool:
+    return box[0][0] <= row <= box[0][1] and box[1][0] <= col <= box[1][1]
+
+
+def _grown(seen: Box, rows: tuple[int, int], max_cells: int) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    """A box holding the cells seen and `rows`, with room past its far edges (twice the columns, then rows down to
+    the last or as many as max_cells leaves), so cells that run on past a wrong box grow it a dozen times, not once
+    a row; None when what it must hold is already over max_cells."""
+    need_rows = _join(seen.rows, rows) or rows
+    need_cols = seen.cols or (0, 0)
+    height, width = need_rows[1] - need_rows[0] + 1, need_cols[1] - need_cols[0] + 1
+    if height * width > max_cells:
+        return None
+    width = max(width, min(2 * width, MAX_COL - need_cols[0] + 1, max_cells // height))
+    height = max(height, min(MAX_ROW - need_rows[0] + 1, max_cells // width))
+    return (need_rows[0], need_rows[0] + height - 1), (need_cols[0], need_cols[0] + width - 1)
+
+
+def _join(a: tuple[int, int] | None, b: tuple[int, int] | None) -> tuple[int, int] | None:
+    if a is None or b is None:
+        return a or b
+    return min(a[0], b[0]), max(a[1], b[1])

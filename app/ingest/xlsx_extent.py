@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from typing import NamedTuple
 
 from app.ingest.config import column_index
-from app.ingest.errors import UnsupportedMediaType
+from app.ingest.errors import LimitExceeded, UnsupportedMediaType
 
 #: Decompressed bytes read per step.
 CHUNK = 1 << 20
@@ -41,6 +41,8 @@ _ROW_WITH_CELLS = re.compile(rb'[ \t\r\n]r="([0-9]+)"[^>]*(?<!/)>\s*<(?:\w+:)?c[
 DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="([A-Z]+[0-9]+)(?::([A-Z]+[0-9]+))?"')
 #: A cell tag with a namespace prefix (`<x:c r="A1">`), which the fast check does not read: the scan does.
 _PREFIXED_CELL = re.compile(rb":c[\s/>]")
+#: Any cell tag, counted by the scan (the fast check counts `<c r="`: it has found no cell written otherwise).
+_CELL_TAG = re.compile(rb"<(?:\w+:)?c[\s/>]")
 _LETTERS, _DIGITS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "0123456789"
 
 
@@ -77,12 +79,26 @@ def whole_tags(path: str, member: str) -> Iterator[bytes]:
 UNREADABLE = (KeyError, OSError, zipfile.BadZipFile, zipfile.LargeZipFile, RuntimeError, EOFError)
 
 
-def sheet_extent(path: str, member: str) -> Extent | None:
-    """The extent of the sheet in zip member `member`, or None when the part cannot be read (calamine says why)."""
+def too_many_records(max_cells: int) -> LimitExceeded:
+    """The refusal of a sheet holding more cell records than max_workbook_cells, whatever box they span."""
+    return LimitExceeded(
+        f"the sheet holds more than {max_cells} cell records (calamine keeps each one, several at one position "
+        f"too), over max_workbook_cells={max_cells}; the file is damaged, or save the sheet as CSV (no cell limit) "
+        "and import that"
+    )
+
+
+def sheet_extent(path: str, member: str, max_cells: int | None = None) -> Extent | None:
+    """The extent of the sheet in zip member `member`, or None when the part cannot be read (calamine says why).
+    With `max_cells`, a sheet of more cell tags than that is refused (too_many_records) as they stream."""
     rows: list[int] = []
     columns: set[bytes] = set()
+    records = 0
     try:
         for data in whole_tags(path, member):
+            records += len(_CELL_TAG.findall(data)) if max_cells is not None else 0
+            if max_cells is not None and records > max_cells:
+                raise too_many_records(max_cells)
             columns.update(_CELL_COLUMN.findall(data))
             numbers = [int(n) for n in {*_CELL_ROW.findall(data), *_ROW_WITH_CELLS.findall(data)}]
             rows += [min(numbers), max(numbers)] if numbers else []
@@ -94,10 +110,14 @@ def sheet_extent(path: str, member: str) -> Extent | None:
     return Extent(max(rows) - min(rows) + 1, max(indices) - min(indices) + 1)
 
 
-def declared_extent(path: str, member: str) -> Extent | None:
+def declared_extent(path: str, member: str, max_cells: int | None = None) -> Extent | None:
     """The box the sheet's `<dimension>` declares, when every cell is written `<c r="B7"` inside it (then calamine
     allocates at most that box); None when there is no dimension, a cell lies outside it or is written otherwise
-    (a cell without a reference is placed by counting, a prefixed one is not seen here): sheet_extent decides."""
+    (a cell without a reference is placed by counting, a prefixed one is not seen here): sheet_extent decides.
+
+    With `max_cells`, a sheet of more cells than that is refused (too_many_records) whatever box they span:
+    calamine keeps each cell, several at one position too (10 million `<c r="A1">` in a sheet declaring A1 took
+    it to 605 MB)."""
     try:
         with contextlib.closing(whole_tags(path, member)) as chunks:
             first = next(chunks, b"")
@@ -111,9 +131,13 @@ def declared_extent(path: str, member: str) -> Extent | None:
             low_col, high_col = sorted((col_a, col_b), key=column_index)
             low_row, high_row = sorted((row_a, row_b))
             escaped = _escape_pattern(low_col, high_col, str(low_row), str(high_row))
+            records = 0
             for data in itertools.chain([first], chunks):
                 if escaped.search(data) or _PREFIXED_CELL.search(data):
                     return None
+                records += data.count(b'<c r="')  # every cell is written so, or `escaped` found it
+                if max_cells is not None and records > max_cells:
+                    raise too_many_records(max_cells)
     except UNREADABLE:
         return None
     return Extent(high_row - low_row + 1, column_index(high_col) - column_index(low_col) + 1)

@@ -7,7 +7,12 @@ from pathlib import Path
 
 from litestar.testing import TestClient
 
-from tests.hostile_files import bare_workbook, compound_file, formula_errors_workbook
+from tests.hostile_files import (
+    bare_workbook,
+    compound_file,
+    formula_errors_workbook,
+    padded_strings_workbook,
+)
 from tests.integration.dataset_support import run_import, upload
 from tests.integration.engine_parts import Engine_
 
@@ -90,3 +95,17 @@ def test_a_huge_json_record_and_a_number_no_float_holds_are_clear_4xx(client: Te
     run = run_import(client, parts, huge["id"])
     assert run["status"] == "FAILED", run
     assert run["error"]["code"] == "number_out_of_range", run
+
+
+def test_a_padded_strings_table_is_413_before_calamine_reads_it(
+    client: TestClient, parts: Engine_, tmp_path: Path
+) -> None:
+    """200,000 shared strings under a one-cell sheet: calamine reads the whole table as it opens the workbook, in
+    the API process for a preview. Refused with limit_exceeded, by the preview and the import alike."""
+    dataset = upload(client, padded_strings_workbook(tmp_path / "padded.xlsx", 200_000).read_bytes(), "padded.xlsx")
+    shown = client.post(f"/api/v1/datasets/{dataset['id']}/preview", json={})
+    assert (shown.status_code, shown.json()["code"]) == (413, "limit_exceeded"), shown.text
+    assert shown.headers["content-type"].startswith("application/problem+json")
+    assert "shared-strings table" in shown.json()["detail"]
+    run = run_import(client, parts, dataset["id"])
+    assert (run["status"], run["error"]["code"]) == ("FAILED", "limit_exceeded"), run
