@@ -41,6 +41,7 @@ from msgspec.structs import fields
 
 from app.api import instant_parameters
 from app.api.errors import MEDIA_TYPE as PROBLEM_MEDIA_TYPE
+from app.api.openapi_bounds import restore_bounds
 from app.api.openapi_closed import close_objects
 from app.api.openapi_notices import state_notices
 from app.api.rate_limit import EXEMPT_PATHS
@@ -269,6 +270,7 @@ def finish(openapi: OpenAPI, app: Litestar) -> None:
                 operation.parameters = [*(operation.parameters or []), header]
     rename_schemas(openapi)
     close_objects(openapi)
+    restore_bounds(openapi)
     state_notices(openapi)
 
 

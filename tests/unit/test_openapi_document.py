@@ -154,6 +154,20 @@ def test_a_schedule_of_each_kind_is_closed(document: dict[str, Any]) -> None:
         assert schemas[name]["additionalProperties"] is False, name
 
 
+def test_a_bound_of_zero_and_the_bounds_of_an_optional_lists_items_are_stated(document: dict[str, Any]) -> None:
+    """Litestar drops a bound that is 0 on an optional field, and an optional list's item rules: the document let
+    max_retries=-1 and tags=[""] through, which the server refuses with 422 (schemathesis' positive-data check)."""
+    schemas = document["components"]["schemas"]
+    for name in ("RunRequest", "PipelineRunIn", "DeploymentIn", "DeploymentPatch"):
+        assert schemas[name]["properties"]["max_retries"]["minimum"] == 0, name
+    for field in ("retry_backoff_seconds", "retry_backoff_max_seconds", "retry_jitter"):
+        assert schemas["DeploymentPatch"]["properties"][field]["minimum"] == 0, field
+    assert schemas["DeploymentPatch"]["properties"]["misfire_grace_seconds"]["minimum"] == 0
+    tags = schemas["DatasetPatch"]["properties"]["tags"]
+    array = next(s for s in tags["oneOf"] if s.get("type") == "array")
+    assert (array["items"]["minLength"], array["items"]["maxLength"]) == (1, 64)
+
+
 def test_a_pipeline_spec_is_a_closed_object_pointing_at_the_language_schema(document: dict[str, Any]) -> None:
     schemas = document["components"]["schemas"]
     for name in ("PipelineIn", "PipelineChange", "DraftIn", "PipelineOut", "PipelineVersionOut"):
