@@ -262,6 +262,9 @@ def finish(openapi: OpenAPI, app: Litestar) -> None:
                 success.content = {kind: OpenAPIMediaType(schema=_raw_schema(kind)) for kind in produces}
             if accepts := handler.opt.get("accepts"):
                 operation.request_body = _request_body(operation.request_body, accepts)
+            data = handler.parsed_fn_signature.parameters.get("data")
+            if data is not None and data.has_default and isinstance(operation.request_body, RequestBody):
+                operation.request_body.required = False  # `data: X | None = None`: the body may be left out
             for parameter in operation.parameters or []:
                 if isinstance(parameter, Parameter):
                     instant_parameters.document(parameter)
