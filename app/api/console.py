@@ -58,7 +58,8 @@ def console_router(dist: Path = CONSOLE_DIST) -> Router:
 
 def _html(text: str, status_code: int = 200) -> Response[str]:
     headers = {"cache-control": "no-cache", "content-security-policy": CONSOLE_CSP}
-    return Response(text, media_type="text/html; charset=utf-8", status_code=status_code, headers=headers)
+    # Litestar adds `; charset=utf-8` to a text/* media type: naming it here as well said it twice.
+    return Response(text, media_type="text/html", status_code=status_code, headers=headers)
 
 
 def _media_type(file: Path) -> str:

@@ -65,7 +65,7 @@ def asset_response(assets: Path, name: str, accept_encoding: str) -> Response[An
     if name.startswith(".") or not is_file(file) or file.suffix in {".br", ".gz"}:
         raise NotFound("no such console asset", code="asset_not_found")
     media_type = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
-    if media_type.startswith("text/") or media_type in {"application/javascript", "text/javascript"}:
+    if media_type == "application/javascript":  # Litestar adds the charset to text/* types itself
         media_type = f"{media_type}; charset=utf-8"
     headers = {"cache-control": ASSETS_CACHE_CONTROL, "vary": "Accept-Encoding"}
     if file.suffix in COMPRESSIBLE:

@@ -41,6 +41,7 @@ from msgspec.structs import fields
 
 from app.api import instant_parameters
 from app.api.errors import MEDIA_TYPE as PROBLEM_MEDIA_TYPE
+from app.api.openapi_bounds import restore_bounds
 from app.api.openapi_closed import close_objects
 from app.api.openapi_notices import state_notices
 from app.api.rate_limit import EXEMPT_PATHS
@@ -261,6 +262,9 @@ def finish(openapi: OpenAPI, app: Litestar) -> None:
                 success.content = {kind: OpenAPIMediaType(schema=_raw_schema(kind)) for kind in produces}
             if accepts := handler.opt.get("accepts"):
                 operation.request_body = _request_body(operation.request_body, accepts)
+            data = handler.parsed_fn_signature.parameters.get("data")
+            if data is not None and data.has_default and isinstance(operation.request_body, RequestBody):
+                operation.request_body.required = False  # `data: X | None = None`: the body may be left out
             for parameter in operation.parameters or []:
                 if isinstance(parameter, Parameter):
                     instant_parameters.document(parameter)
@@ -269,6 +273,7 @@ def finish(openapi: OpenAPI, app: Litestar) -> None:
                 operation.parameters = [*(operation.parameters or []), header]
     rename_schemas(openapi)
     close_objects(openapi)
+    restore_bounds(openapi)
     state_notices(openapi)
 
 

@@ -32,12 +32,18 @@ def close_objects(openapi: OpenAPI) -> None:
         if not isinstance(schema, Schema):
             continue
         struct = closed.get(name)
-        if struct is not None and set(schema.properties or {}) == {f.encode_name for f in fields(struct)}:
+        if struct is not None and set(schema.properties or {}) == _encoded_names(struct):
             schema.additional_properties = False
         spec = (schema.properties or {}).get("spec")
         if isinstance(spec, Schema) and spec.type == OpenAPIType.OBJECT and not spec.properties:
             schema.properties["spec"] = SPEC_REFERENCE  # type: ignore[index]
     schemas[SPEC_NAME] = _spec_schema()
+
+
+def _encoded_names(struct: type[msgspec.Struct]) -> set[str]:
+    """The keys a Struct's JSON has: its fields, and the tag field of a tagged union's member (`kind`)."""
+    tag_field = struct.__struct_config__.tag_field
+    return {f.encode_name for f in fields(struct)} | ({tag_field} if tag_field else set())
 
 
 def _spec_schema() -> Schema:

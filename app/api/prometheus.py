@@ -26,7 +26,9 @@ from app.domain.lanes import lane_queues
 from app.domain.permissions import Permission
 from app.settings import Settings
 
-CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+#: Prometheus' text format; Litestar adds `; charset=utf-8` to a text/* media type (naming it here too said it twice,
+#: a Content-Type Prometheus 3 cannot parse, so it refused the scrape).
+CONTENT_TYPE = "text/plain; version=0.0.4"
 LATENCY = PrometheusConfig(
     app_name="conveyor",
     prefix="conveyor_api",

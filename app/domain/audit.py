@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from app.db.accounts import AuditEntry
 from app.domain.csv_cells import defused_text
 from app.domain.namespaces import visible_namespaces
-from app.domain.pagination import decode_cursor
+from app.domain.pagination import decode_row_cursor
 from app.domain.permissions import Permission, Principal
 
 #: Keys whose values never reach the audit log.
@@ -197,12 +197,8 @@ def list_entries(
     """Entries of the namespaces the caller may audit (all, for superusers), newest first."""
     query = _query(filters, visible_namespaces(session, principal, Permission.AUDIT_READ)).limit(limit + 1)
     if cursor:
-        position = decode_cursor(cursor)
-        # the cursor's id is a UUID carrying the entry's integer id
-        last_id = position.id.int
-        query = query.where(
-            or_(AuditEntry.at < position.at, and_(AuditEntry.at == position.at, AuditEntry.id < last_id))
-        )
+        at, last_id = decode_row_cursor(cursor)  # the cursor's id is a UUID carrying the entry's integer id
+        query = query.where(or_(AuditEntry.at < at, and_(AuditEntry.at == at, AuditEntry.id < last_id)))
     return list(session.scalars(query))
 
 

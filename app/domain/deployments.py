@@ -24,7 +24,7 @@ from app.db.queries import query
 from app.domain.deployment_documents import TIMES, DeploymentIn, DeploymentPatch, document_of, validated
 from app.domain.deployment_fire_times import compute_next, record_unhandled, reset_next
 from app.domain.namespaces import namespace_id, visible_namespaces
-from app.domain.pagination import decode_cursor
+from app.domain.pagination import decode_cursor, decode_row_cursor
 from app.domain.permissions import Permission, Principal
 from app.domain.pipelines import resolve_pipeline
 from app.domain.run_params import check_params
@@ -256,8 +256,8 @@ def list_occurrences(
     if outcome is not None:
         query = query.where(Occurrence.outcome == outcome)
     if cursor:
-        position = decode_cursor(cursor)
-        query = query.where(tuple_(Occurrence.scheduled_for, Occurrence.id) < tuple_(position.at, position.id.int))
+        at, last_id = decode_row_cursor(cursor)
+        query = query.where(tuple_(Occurrence.scheduled_for, Occurrence.id) < tuple_(at, last_id))
     return [(o, status) for o, status in session.execute(query)]
 
 

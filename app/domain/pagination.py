@@ -15,6 +15,8 @@ from app.core.errors import InvalidParameter
 from app.core.ids import MAX_VERSION
 
 MAX_LIMIT = 500
+#: The largest Postgres bigint: a row id (audit entries, occurrences) a cursor's UUID may carry.
+MAX_BIGINT = 2**63 - 1
 
 
 class Position(msgspec.Struct, array_like=True, frozen=True):
@@ -73,6 +75,19 @@ def decode_cursor(cursor: str, kind: type[P] = Position) -> P:  # type: ignore[a
             errors=[{"field": "cursor", "message": "malformed cursor"}],
         ) from None
     return position
+
+
+def decode_row_cursor(cursor: str) -> tuple[datetime, int]:
+    """The (timestamp, bigint row id) of a cursor whose UUID carries a row id, or a 400 `invalid_cursor`: a UUID past
+    a bigint reached the column and was a 500 (NumericValueOutOfRange)."""
+    position = decode_cursor(cursor)
+    if position.id.int > MAX_BIGINT:
+        raise InvalidParameter(
+            "the cursor is not one this API returned",
+            code="invalid_cursor",
+            errors=[{"field": "cursor", "message": "malformed cursor"}],
+        )
+    return position.at, position.id.int
 
 
 def check_limit(limit: int) -> int:

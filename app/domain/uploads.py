@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import re
 import shutil
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -37,6 +40,8 @@ HASH_CHUNK = 1024 * 1024
 #: other offset would otherwise grow that list, and each PUT's work, without end. A range that joins others
 #: is always taken; one that would make more separate ranges than this is refused.
 MAX_RANGES = 1000
+#: The file in an upload's folder (local data root) that a chunk being written holds shared and `complete` exclusive.
+LOCK_NAME = "lock"
 
 
 class RangeNotSatisfiable(DomainError):
@@ -45,6 +50,10 @@ class RangeNotSatisfiable(DomainError):
 
 class TooManyRanges(Conflict):
     code = "too_many_ranges"
+
+
+class UploadBusy(Conflict):
+    code = "upload_busy"
 
 
 class UploadIn(display_text.Normalised, kw_only=True, forbid_unknown_fields=True):
@@ -186,6 +195,8 @@ def record_range(session: Session, upload_id: uuid.UUID, start: int, end: int) -
     """Note that [start, end) has arrived (under the row lock: chunks may arrive in parallel, so the
     bound on ranges is checked again here)."""
     upload = session.get_one(Upload, upload_id, with_for_update=True)
+    if upload.status != "open":  # completed while this chunk arrived (in a store its object is left unused)
+        raise Conflict(f"upload {upload.id} was completed while this chunk arrived", code="upload_closed")
     if end > start:
         upload.ranges = add_range(upload.ranges, start, end)
         upload.received = sum(high - low for low, high in upload.ranges)
@@ -198,6 +209,31 @@ def check_open(upload: Upload, now: datetime) -> None:
         raise Conflict(
             f"upload {upload.id} is {upload.status if upload.status != 'open' else 'expired'}", code="upload_closed"
         )
+
+
+@contextmanager
+def held(settings: Settings, upload_id: uuid.UUID, *, exclusive: bool) -> Iterator[None]:
+    """On a local data root, the upload's lock: a chunk holds it shared while it is written in place, `complete`
+    exclusive while it checks the bytes and closes the upload, so no chunk lands in a file already checked (a
+    dataset's by then). It never waits: the second comer is 409 `upload_busy`. A store needs none: there each chunk
+    is an object of its own, and only those listed at `complete` make the upload."""
+    if settings.data_in_store:
+        yield
+        return
+    try:
+        fd = os.open(upload_dir(settings.data_path, upload_id) / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+    except FileNotFoundError:  # no such upload on this data root: the lookup that follows answers 404
+        yield
+        return
+    try:
+        try:
+            fcntl.flock(fd, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
+        except BlockingIOError:
+            doing = "a chunk of it is still arriving" if exclusive else "it is being completed"
+            raise UploadBusy(f"upload {upload_id} is busy: {doing}; try again once that is answered") from None
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def write_at(path: Path, offset: int, data: bytes) -> None:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime
+
 import pytest
 from litestar.testing import TestClient
 
+from app.domain.pagination import encode_cursor
 from tests.integration.dataset_support import SALES, upload
 
 
@@ -92,3 +96,20 @@ def test_a_date_time_parameter_without_an_offset_is_refused(client: TestClient, 
     problem = response.json()
     assert (problem["code"], [e["field"] for e in problem["errors"]]) == ("date_time_without_offset", [name])
     assert "offset" in problem["errors"][0]["message"]
+
+
+@pytest.mark.parametrize("listing", ["audit", "occurrences"])
+def test_a_cursor_past_a_bigint_row_id_is_a_bad_cursor(client: TestClient, pipeline: dict, listing: str) -> None:
+    """These lists page by a bigint id carried in the cursor's UUID: a UUID past 2**63 - 1 reached the column and
+    answered 500 (NumericValueOutOfRange)."""
+    deployment = client.post(
+        "/api/v1/deployments",
+        json={"name": "hourly", "pipeline": pipeline["name"], "schedule": {"kind": "interval", "seconds": 3600}},
+    ).json()
+    path = "/api/v1/audit" if listing == "audit" else f"/api/v1/deployments/{deployment['id']}/occurrences"
+    cursor = encode_cursor(datetime(2026, 1, 2, tzinfo=UTC), uuid.UUID(int=2**63))
+    response = client.get(path, params={"cursor": cursor})
+    assert response.status_code == 400, response.text
+    assert response.json()["code"] == "invalid_cursor"
+    kept = encode_cursor(datetime(2026, 1, 2, tzinfo=UTC), uuid.UUID(int=2**63 - 1))
+    assert client.get(path, params={"cursor": kept}).status_code == 200

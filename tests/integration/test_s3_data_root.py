@@ -15,11 +15,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import anyio
 import msgspec
 import pytest
+from httpx import Response
 from litestar.testing import TestClient
 from sqlalchemy import Engine, text
 
+from app.api.app import create_app
+from app.api.controllers import uploads as upload_controller
+from app.api.multipart_upload import receive_chunk
 from app.paths import dataset_prefix, upload_prefix
 from app.settings import Settings
 from app.storage.s3 import PART_SIZE, S3Store
@@ -150,6 +155,36 @@ def test_resumable_upload_composes_its_ranges_and_leaves_no_parts(client: TestCl
         upload_prefix(uuid.UUID(opened["id"])) + "/data"
     ]
     raw = client.get(f"/api/v1/datasets/{done.json()['id']}/download", params={"format": "raw"})
+    assert raw.content == CSV
+
+
+def test_a_chunk_that_arrives_after_completion_is_refused_not_counted(
+    client: TestClient, fast_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In a store a chunk is an object of its own, so one still arriving when the upload was completed is not part
+    of the dataset; it was answered 200 and counted all the same, as if its bytes had landed."""
+    opened = client.post("/api/v1/uploads", json={"filename": "w.csv", "size": len(CSV)}).json()
+    headers = {"Content-Range": f"bytes 0-{len(CSV) - 1}/{len(CSV)}"}
+    assert client.put(f"/api/v1/uploads/{opened['id']}", content=CSV, headers=headers).status_code == 200
+    completions = []
+
+    def complete_from_another_api_process() -> Response:
+        with TestClient(app=create_app(fast_settings)) as other:
+            return other.post(
+                f"/api/v1/uploads/{opened['id']}/complete",
+                json={"name": "resumed"},
+                headers={"Authorization": client.headers["Authorization"]},
+            )
+
+    async def body_still_arriving(request, **kwargs):  # type: ignore[no-untyped-def]
+        completions.append(await anyio.to_thread.run_sync(complete_from_another_api_process))
+        return await receive_chunk(request, **kwargs)
+
+    monkeypatch.setattr(upload_controller, "receive_chunk", body_still_arriving)
+    late = client.put(f"/api/v1/uploads/{opened['id']}", content=b"x,y\n", headers={"Content-Range": "bytes 0-3/*"})
+    assert completions[0].status_code == 201, completions[0].text
+    assert (late.status_code, late.json()["code"]) == (409, "upload_closed")
+    raw = client.get(f"/api/v1/datasets/{completions[0].json()['id']}/download", params={"format": "raw"})
     assert raw.content == CSV
 
 

@@ -5,9 +5,14 @@ from __future__ import annotations
 import hashlib
 import uuid
 
+import anyio
 import pytest
+from httpx import Response
 from litestar.testing import TestClient
 
+from app.api.app import create_app
+from app.api.controllers import uploads as upload_controller
+from app.api.multipart_upload import receive_range
 from app.domain import uploads
 from app.domain.uploads import add_range, missing_ranges
 from app.paths import upload_data_path
@@ -109,3 +114,32 @@ def test_a_range_that_would_make_too_many_separate_ranges_is_refused_and_nothing
         assert file.read(7)[6:] == b"\x00"  # the refused byte never reached the file
     joined = put(client, upload["id"], 1, 2)  # a range that joins others is always taken
     assert (joined.status_code, joined.json()["ranges"]) == (200, [[0, 3], [4, 5]])
+
+
+def test_a_chunk_still_arriving_is_never_written_into_a_completed_upload(
+    client: TestClient, fast_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A PUT that had passed its checks and was still receiving its body when the upload was completed wrote into
+    the checked file, a dataset's by then: the dataset's bytes no longer matched the SHA-256 the API answered."""
+    upload = open_upload(client, sha256=hashlib.sha256(CONTENT).hexdigest())
+    put(client, upload["id"], 0, len(CONTENT))
+    completions = []
+
+    def complete_from_another_api_process() -> Response:
+        with TestClient(app=create_app(fast_settings)) as other:
+            return other.post(
+                f"/api/v1/uploads/{upload['id']}/complete",
+                json={"name": "words"},
+                headers={"Authorization": client.headers["Authorization"]},
+            )
+
+    async def body_still_arriving(request, **kwargs):  # type: ignore[no-untyped-def]
+        completions.append(await anyio.to_thread.run_sync(complete_from_another_api_process))
+        return await receive_range(request, **kwargs)
+
+    monkeypatch.setattr(upload_controller, "receive_range", body_still_arriving)
+    late = put(client, upload["id"], 0, 4, body=b"x,y\n")
+    assert late.status_code == 200, late.text
+    assert (completions[0].status_code, completions[0].json()["code"]) == (409, "upload_busy")
+    assert client.get(f"/api/v1/uploads/{upload['id']}").json()["status"] == "open"
+    assert client.get("/api/v1/datasets").json()["items"] == []

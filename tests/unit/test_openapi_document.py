@@ -157,6 +157,43 @@ def test_a_body_that_refuses_unknown_fields_says_so(document: dict[str, Any]) ->
     assert "additionalProperties" not in schemas["RunOut"]  # a response may grow fields
 
 
+def test_a_schedule_of_each_kind_is_closed(document: dict[str, Any]) -> None:
+    """A schedule with an unknown key is a 422 (schemathesis sent one the document allowed): its `kind` tag is no
+    Struct field, so the closed-object rule did not recognise the three members of the union."""
+    schemas = document["components"]["schemas"]
+    for name in ("CronSpec", "IntervalSpec", "OnceSpec"):
+        assert schemas[name]["additionalProperties"] is False, name
+
+
+def test_a_bound_of_zero_and_the_bounds_of_an_optional_lists_items_are_stated(document: dict[str, Any]) -> None:
+    """Litestar drops a bound that is 0 on an optional field, and an optional list's item rules: the document let
+    max_retries=-1 and tags=[""] through, which the server refuses with 422 (schemathesis' positive-data check)."""
+    schemas = document["components"]["schemas"]
+    for name in ("RunRequest", "PipelineRunIn", "DeploymentIn", "DeploymentPatch"):
+        assert schemas[name]["properties"]["max_retries"]["minimum"] == 0, name
+    for field in ("retry_backoff_seconds", "retry_backoff_max_seconds", "retry_jitter"):
+        assert schemas["DeploymentPatch"]["properties"][field]["minimum"] == 0, field
+    assert schemas["DeploymentPatch"]["properties"]["misfire_grace_seconds"]["minimum"] == 0
+    tags = schemas["DatasetPatch"]["properties"]["tags"]
+    array = next(s for s in tags["oneOf"] if s.get("type") == "array")
+    assert (array["items"]["minLength"], array["items"]["maxLength"]) == (1, 64)
+
+
+def test_a_body_the_server_lets_a_client_leave_out_is_not_required(document: dict[str, Any]) -> None:
+    """These take no body at all (defaults), yet the document said one was required (schemathesis' negative-data
+    check: "missing request body" was accepted)."""
+    optional = {
+        ("post", "/api/v1/datasets/{dataset_id}/preview"),
+        ("post", "/api/v1/datasets/{dataset_id}/imports"),
+        ("post", "/api/v1/deployments/{deployment_id}/trigger"),
+        ("post", "/api/v1/pipelines/{pipeline_ref}/runs"),
+        ("post", "/api/v1/webhooks/{webhook_id}/rotate-secret"),
+    }
+    for method, path, op in operations(document):
+        if "requestBody" in op:
+            assert op["requestBody"].get("required", False) is ((method.lower(), path) not in optional), (method, path)
+
+
 def test_a_pipeline_spec_is_a_closed_object_pointing_at_the_language_schema(document: dict[str, Any]) -> None:
     schemas = document["components"]["schemas"]
     for name in ("PipelineIn", "PipelineChange", "DraftIn", "PipelineOut", "PipelineVersionOut"):

@@ -80,8 +80,9 @@ class UploadController(Controller):
             409: problem_response(
                 409,
                 code="too_many_ranges",
-                description="The upload is closed or expired (`upload_closed`), or the range would leave more than "
-                f"{service.MAX_RANGES} separate ranges (`too_many_ranges`); send ranges that join those received",
+                description="The upload is closed or expired (`upload_closed`), is being completed (`upload_busy`), "
+                f"or the range would leave more than {service.MAX_RANGES} separate ranges (`too_many_ranges`); "
+                "send ranges that join those received",
             )
         },
         request_max_body_size=None,
@@ -100,19 +101,19 @@ class UploadController(Controller):
                 service.check_range(upload, start, end)  # refused before a byte of the body is read
                 return start, end
 
-        start, end = await anyio.to_thread.run_sync(check)
-        if settings.data_in_store:  # each range an object of its own, put together at `complete`
-            with data_files.store(settings).writer(service.chunk_key(upload_id, start)) as sink:
-                arrived = await receive_chunk(request, sink=sink, length=end - start)
-        else:
-            path = upload_data_path(settings.data_path, upload_id)
-            arrived = await receive_range(request, dest=path, offset=start, length=end - start)
-
-        def record() -> UploadOut:
+        def record(start: int, arrived: int) -> UploadOut:
             with db.transaction() as session:
                 return UploadOut.of(service.record_range(session, upload_id, start, start + arrived))
 
-        return await anyio.to_thread.run_sync(record)
+        with service.held(settings, upload_id, exclusive=False):  # `complete` cannot check the file meanwhile
+            start, end = await anyio.to_thread.run_sync(check)
+            if settings.data_in_store:  # each range an object of its own, put together at `complete`
+                with data_files.store(settings).writer(service.chunk_key(upload_id, start)) as sink:
+                    arrived = await receive_chunk(request, sink=sink, length=end - start)
+            else:
+                path = upload_data_path(settings.data_path, upload_id)
+                arrived = await receive_range(request, dest=path, offset=start, length=end - start)
+            return await anyio.to_thread.run_sync(record, start, arrived)
 
     @get(
         "/{upload_id:uuid}",
@@ -142,7 +143,8 @@ class UploadController(Controller):
         settings: NamedDependency[Settings],
     ) -> Response[DatasetOut]:
         principal = principal_of(request)
-        with db.transaction() as session:
+        # Exclusive: a chunk still being written would change the bytes after they were checked.
+        with service.held(settings, upload_id, exclusive=True), db.transaction() as session:
             upload = service.get_upload(session, upload_id, principal, lock=True)
             service.finish(session, upload, settings=settings, now=utcnow())
             found = sniff(

@@ -4920,7 +4920,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": {
                     [key: string]: unknown;
@@ -5040,7 +5040,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": {
                     [key: string]: unknown;
@@ -6546,7 +6546,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["TriggerIn"] | null;
             };
@@ -8949,7 +8949,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["PipelineRunIn"] | null;
             };
@@ -10760,7 +10760,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The upload is closed or expired (`upload_closed`), or the range would leave more than 1000 separate ranges (`too_many_ranges`); send ranges that join those received */
+            /** @description The upload is closed or expired (`upload_closed`), is being completed (`upload_busy`), or the range would leave more than 1000 separate ranges (`too_many_ranges`); send ranges that join those received */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -12225,7 +12225,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["Rotation"] | null;
             };
