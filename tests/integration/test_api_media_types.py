@@ -40,6 +40,30 @@ def test_a_json_body_of_another_media_type_is_415_and_nothing_is_written(
     assert client.get("/api/v1/pipelines/typed").status_code == 404
 
 
+@pytest.mark.parametrize("coding", ["gzip", "br", "x-custom"])
+def test_an_encoded_body_is_415_and_nothing_is_written(client: TestClient, coding: str) -> None:
+    """A body sent with Content-Encoding gzip was read as if it were plain JSON (an outside tester's finding)."""
+    import gzip
+
+    body = gzip.compress(PIPELINE) if coding == "gzip" else PIPELINE
+    response = client.post(
+        "/api/v1/pipelines", content=body, headers={"Content-Type": "application/json", "Content-Encoding": coding}
+    )
+    assert response.status_code == 415, response.text
+    assert response.json()["code"] == "unsupported_media_type"
+    assert f"Content-Encoding {coding}" in response.json()["detail"]
+    assert client.get("/api/v1/pipelines/typed").status_code == 404
+
+
+def test_an_identity_coded_body_is_read(client: TestClient) -> None:
+    response = client.post(
+        "/api/v1/pipelines",
+        content=PIPELINE,
+        headers={"Content-Type": "application/json", "Content-Encoding": "identity"},
+    )
+    assert response.status_code == 201, response.text
+
+
 @pytest.mark.parametrize("content_type", ["application/json", "application/json; charset=utf-8", "APPLICATION/JSON"])
 def test_json_is_taken_with_or_without_a_charset(client: TestClient, content_type: str) -> None:
     response = client.post("/api/v1/pipelines", content=PIPELINE, headers={"Content-Type": content_type})
