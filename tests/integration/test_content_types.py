@@ -7,7 +7,7 @@ from pathlib import Path
 
 from litestar.testing import TestClient
 
-from tests.integration.test_console_serving import built, serve
+from tests.integration.console_support import built, serve
 
 
 def parameters(content_type: str) -> list[str]:
