@@ -38,6 +38,9 @@ SCHEDULE_TICK_SECONDS = 0.25
 SCHEDULE_RECHECK_SECONDS = 5.0
 #: Pause when due rows are all being sent by another relay.
 RELAY_BUSY_PAUSE_SECONDS = 0.01
+#: Longest a loop waiting for a NOTIFY goes without looking whether the service is stopping: the webhook sender
+#: waits up to webhook_poll_seconds (30 s), and a stop waited for it, 10 s per thread, at every SIGTERM.
+STOP_CHECK_SECONDS = 0.25
 #: Pause after an error in a loop that is not an outage (a bug: logged in full each time); it doubles while errors
 #: repeat...
 ERROR_PAUSE_SECONDS = 1.0
@@ -152,9 +155,8 @@ class SchedulerService:
                 while (sent := send()) >= batch and not self.stopping.is_set():
                     pass  # more may be waiting
                 wait = wait_seconds(poll_seconds)
-                if wait > 0:  # until a NOTIFY, the next row's due time, or the poll interval
-                    for _ in listener.notifies(timeout=wait, stop_after=1):
-                        pass
+                if wait > 0:  # until a NOTIFY, the next row's due time, the poll interval, or a stop
+                    self._await_notify(listener, wait)
                 elif not sent:  # due rows another replica is sending right now
                     self.stopping.wait(RELAY_BUSY_PAUSE_SECONDS)
                 failures = self._recovered(name, failures)
@@ -165,6 +167,17 @@ class SchedulerService:
                 failures = self._back_off(name, exc, failures)
         if listener is not None:
             listener.close()
+
+    def _await_notify(self, listener: psycopg.Connection, seconds: float) -> None:
+        """Wait up to `seconds` for a NOTIFY on `listener`; a stop ends the wait within STOP_CHECK_SECONDS."""
+        deadline = time.monotonic() + seconds
+        woken = False
+        while not woken and not self.stopping.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            for _ in listener.notifies(timeout=min(left, STOP_CHECK_SECONDS), stop_after=1):
+                woken = True
 
     def _listen(self, channel: str) -> psycopg.Connection:
         url = self.settings.sqlalchemy_url.replace("postgresql+psycopg://", "postgresql://", 1)

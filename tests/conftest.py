@@ -10,13 +10,12 @@ import pytest
 import redis
 from sqlalchemy import Engine, text
 
-from app.db import migrate
 from app.db.engine import get_engine, release_idle_connections
 from app.settings import Settings
 from tests.acceptance import shared
 from tests.acceptance.shared import shared_system, system  # noqa: F401  (fixtures of the whole session)
 from tests.s3server import SeaweedS3
-from tests.servers import TestServers
+from tests.servers import RUN_ID, TestServers, drop_template_of_the_run
 from tests.xdist_systems import SystemUnitsFirst
 
 #: Tables emptied between integration tests (namespaces keep their seeded `default`).
@@ -77,9 +76,8 @@ def s3_server() -> Iterator[SeaweedS3]:
 
 @pytest.fixture(scope="session")
 def database_url(servers: TestServers) -> Iterator[str]:
-    """A database created for this test run and migrated to head."""
-    url = servers.create_database()
-    migrate.upgrade(Settings(database_url=url).sqlalchemy_url)
+    """A database of this test process at the migrations' head (a copy of the run's template, tests/servers.py)."""
+    url = servers.create_migrated_database()
     yield url
     get_engine(Settings(database_url=url)).dispose()
     servers.drop_database(url)
@@ -158,6 +156,18 @@ def redis_client(settings: Settings, redis_namespace: str) -> Iterator[redis.Red
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> SystemUnitsFirst:
     """Under pytest-xdist (`make test`): system tests go in two units, each whole on one worker (xdist_systems.py)."""
     return SystemUnitsFirst(config, log)  # type: ignore[arg-type]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The xdist controller gives its workers this process's run id, so they share one template database."""
+    if not hasattr(config, "workerinput") and hasattr(config.option, "testrunuid") and not config.option.testrunuid:
+        config.option.testrunuid = RUN_ID
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The xdist controller, once every worker is done, drops the run's template (tests/servers.py)."""
+    if not hasattr(session.config, "workerinput") and getattr(session.config.option, "numprocesses", None):
+        drop_template_of_the_run()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

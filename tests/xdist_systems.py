@@ -29,9 +29,11 @@ OWN_SYSTEM_MODULES = frozenset(
         "test_hosts_share_no_disk.py",
         "test_postgres_restart.py",
         "test_readme.py",
+        "test_redis_loss.py",
         "test_scheduler.py",
         "test_up_embedded.py",
         "test_worker_killed.py",
+        "test_worker_stopped.py",
     }
 )
 SHARED_UNIT = "systems:shared"

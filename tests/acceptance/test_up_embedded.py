@@ -18,6 +18,8 @@ import httpx
 import psutil
 import pytest
 
+from tests.acceptance.harness import CHEAP_HASHING
+
 pytestmark = pytest.mark.acceptance
 
 #: Generous: on a loaded machine, starting every process (and the embedded servers) takes long.
@@ -50,7 +52,7 @@ def _ready(base: str) -> bool:
 
 def _start(root: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "CONVEYOR_ADMIN_PASSWORD")}
-    env.update(CONVEYOR_DATA_ROOT=str(root), CONVEYOR_API_PORT=str(port), CONVEYOR_WORKER_THREADS="2")
+    env.update(CONVEYOR_DATA_ROOT=str(root), CONVEYOR_API_PORT=str(port), CONVEYOR_WORKER_THREADS="2", **CHEAP_HASHING)
     return subprocess.Popen(
         [sys.executable, "-m", "app", "up"], env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT
     )
@@ -59,7 +61,7 @@ def _start(root: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
 def _cli(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """A `conveyor` command as a user types it beside `conveyor up`: no DATABASE_URL, the same data root."""
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "CONVEYOR_ADMIN_PASSWORD")}
-    env.update(CONVEYOR_DATA_ROOT=str(root))
+    env.update(CONVEYOR_DATA_ROOT=str(root), **CHEAP_HASHING)
     return subprocess.run(
         [sys.executable, "-m", "app", *args], env=env, capture_output=True, text=True, timeout=120, check=False
     )

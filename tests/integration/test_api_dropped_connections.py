@@ -22,7 +22,7 @@ from sqlalchemy import Engine, text
 
 from app.api.app import create_app
 from app.api.openapi import ASSETS_PATH, DOCS_PATH
-from app.db import migrate, unit_of_work
+from app.db import unit_of_work
 from app.db.database import Database
 from app.db.engine import get_engine
 from app.settings import Settings
@@ -40,8 +40,7 @@ API_POOL = 20
 @pytest.fixture(scope="module")
 def proxy(servers: TestServers) -> Iterator[CuttingProxy]:
     """A database of the module's own, reached through a proxy that can cut its sessions."""
-    url = servers.create_database()
-    migrate.upgrade(Settings(database_url=url).sqlalchemy_url)
+    url = servers.create_migrated_database()
     proxy = CuttingProxy(url)
     yield proxy
     for pre_ping, size in ((False, API_POOL), (True, 10)):
