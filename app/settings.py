@@ -106,8 +106,11 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     access_token_minutes: int = 15
     refresh_token_days: int = 30
     api_token_max_days: int = 365
-    #: Failed logins (per account) before the account is locked for a while; the lock doubles each time.
+    #: Failed logins on one account from one client address before that address is locked for the account for
+    #: a while; the lock doubles each time (app/domain/throttle.py).
     login_max_failures: int = 5
+    #: Failed logins on one account from every address before the account is locked for everyone.
+    login_max_failures_per_account: int = 50
     #: Failed logins (per client address) before that address is locked for a while.
     login_max_failures_per_client: int = 20
     login_lock_seconds: float = 30.0
@@ -252,6 +255,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
             ("webhook_poll_seconds", self.webhook_poll_seconds > 0, "must be > 0"),
             ("webhook_max_attempts", self.webhook_max_attempts >= 1, "must be >= 1"),
             ("login_max_failures_per_client", self.login_max_failures_per_client >= 1, "must be >= 1"),
+            ("login_max_failures_per_account", self.login_max_failures_per_account >= 1, "must be >= 1"),
             ("login_lock_seconds", self.login_lock_seconds > 0, "must be > 0"),
             ("rate_limit_per_minute", self.rate_limit_per_minute >= 0, "must be >= 0 (0: no limit)"),
             (

@@ -1,8 +1,15 @@
 """Login throttling, kept in Redis so every API process sees the same counts.
 
-Failures are counted per account and per client address. Past the limit the
-key is locked for `lock_seconds`, doubling with each further failure up to
-`lock_max_seconds`; a locked login answers 429 with Retry-After.
+Failures are counted per account from one client address, per account from
+every address, and per client address. Past a limit that key is locked for
+`lock_seconds`, doubling with each further failure up to `lock_max_seconds`; a
+locked login answers 429 with Retry-After.
+
+Per account *and address* first: when five failures from anywhere locked the
+account, anyone could keep `admin` locked out from their own machine. Now the
+guesser's address is locked for that account, the owner elsewhere still signs
+in, and only `login_max_failures_per_account` failures (ten times as many, so
+from several addresses) lock the account for everyone.
 """
 
 from __future__ import annotations
@@ -25,8 +32,10 @@ class LoginThrottle:
         self.prefix = f"{settings.redis_namespace}:login"
 
     def _keys(self, username: str, client_address: str) -> list[tuple[str, int]]:
+        account = f"{self.prefix}:user:{username.lower()}"
         return [
-            (f"{self.prefix}:user:{username.lower()}", self.settings.login_max_failures),
+            (f"{account}:from:{client_address}", self.settings.login_max_failures),
+            (account, self.settings.login_max_failures_per_account),
             (f"{self.prefix}:addr:{client_address}", self.settings.login_max_failures_per_client),
         ]
 
@@ -58,6 +67,7 @@ class LoginThrottle:
                 )
                 self.client.set(f"{key}:lock", "1", px=int(seconds * 1000))
 
-    def succeeded(self, username: str) -> None:
-        key = self._keys(username, "-")[0][0]
-        self.client.delete(key, f"{key}:lock")
+    def succeeded(self, username: str, client_address: str) -> None:
+        """Forget the account's failures (the owner is back); its address's own count stays."""
+        pair, account = (key for key, _ in self._keys(username, client_address)[:2])
+        self.client.delete(pair, f"{pair}:lock", account)

@@ -94,7 +94,7 @@ class AuthController(Controller):
         except Exception as exc:
             await anyio.to_thread.run_sync(self._failed, db, throttle, ctx, data.username, client, exc)
             raise
-        await anyio.to_thread.run_sync(throttle.succeeded, data.username)
+        await anyio.to_thread.run_sync(throttle.succeeded, data.username, client)
         if data.refresh_cookie:
             body, cookie = in_cookie(tokens, request, settings)
             return Response(body, cookies=[cookie])
