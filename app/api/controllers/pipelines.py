@@ -107,7 +107,6 @@ class PipelineController(Controller):
         opt={
             "permission": Permission.PIPELINES_WRITE,
             "action": "pipelines.update",
-            "errors": (409,),
             "accepts": YAML_BODY,
         },
         sync_to_thread=True,
