@@ -20,7 +20,7 @@ from typing import NamedTuple
 from app.ingest.ole import WORKBOOK_STREAMS, read_stream
 from app.ingest.record_runs import ANY, le_between, re_bytes, sized
 from app.ingest.xlsb_extent import Box
-from app.ingest.xlsx_extent import Extent
+from app.ingest.xlsx_extent import Extent, too_many_records
 
 BOF, EOF, DIMENSIONS, BOUND_SHEET, FILE_PASS, MUL_RK, FORMULA = 0x0809, 0x000A, 0x0200, 0x0085, 0x002F, 0x00BD, 0x0006
 #: Records calamine takes a cell from, with the least size it accepts (a shorter one fails the whole file): Number,
@@ -61,8 +61,11 @@ def xls_sheets(path: str, max_cells: int) -> list[XlsSheet] | None:
 
 
 def _sheet(stream: bytes, pos: int, max_cells: int) -> XlsSheet:
-    """Walk one sheet substream as calamine does (embedded chart substreams skipped)."""
-    seen, declared, run = Box(), 0, None
+    """Walk one sheet substream as calamine does (embedded chart substreams skipped).
+
+    Cell records are counted too (LimitExceeded past max_cells): calamine keeps each one, several at one position
+    included, so millions of records at A1 passed every extent check inside a 1 x 1 box."""
+    seen, declared, run, records = Box(), 0, None, 0
     box: tuple[tuple[int, int], tuple[int, int]] | None = None
     depth, seen_bof = 0, False
     end = len(stream)
@@ -71,6 +74,9 @@ def _sheet(stream: bytes, pos: int, max_cells: int) -> XlsSheet:
             moved = run.match(stream, pos).end()
             if moved > pos:
                 seen.add(*box)  # type: ignore[misc]  # every cell of the run lies inside the declared box
+                records += _cells_in(stream, pos, moved, box)  # type: ignore[arg-type]
+                if records > max_cells:
+                    raise too_many_records(max_cells)
                 pos = moved
                 continue
         kind, size = struct.unpack_from("<HH", stream, pos)
@@ -97,11 +103,15 @@ def _sheet(stream: bytes, pos: int, max_cells: int) -> XlsSheet:
             (last,) = struct.unpack_from("<H", stream, pos - 2)
             if last >= first and size == 6 + 6 * (last - first + 1):  # else calamine fails the file
                 seen.add((row, row), (first, last))
+                records += last - first + 1
         elif size >= CELL_RECORDS.get(kind, 1 << 16):
             row, col = struct.unpack_from("<HH", stream, body)
             seen.add((row, row), (col, col))
+            records += 1
         else:
             continue
+        if records > max_cells:
+            raise too_many_records(max_cells)
         extent = seen.extent()
         if extent.rows * extent.columns > max_cells or declared > max_cells:
             break
@@ -132,6 +142,30 @@ _RUN_SIZES = {0x0203: [14], 0x0205: [8], 0x027E: [10], 0x00FD: [10], FORMULA: ra
 @functools.lru_cache(maxsize=8)
 def _run(rows: tuple[int, int], cols: tuple[int, int]) -> re.Pattern[bytes]:
     """Records of up to 255 bytes: cells inside the box, any other record but those the walker acts on."""
+    cells, mul_rk, other = _record_patterns(rows, cols)
+    return re.compile(b"(?:" + cells + b"|" + mul_rk + b"|" + other + b")*+", re.DOTALL)
+
+
+@functools.lru_cache(maxsize=8)
+def _counters(rows: tuple[int, int], cols: tuple[int, int]) -> tuple[re.Pattern[bytes], re.Pattern[bytes]]:
+    """Over a run: each match of the first ends at a one-cell record (a byte captured) or at the run's end (nothing
+    captured); each match of the second at a MulRk (its size captured) or at the run's end."""
+    cells, mul_rk, other = _record_patterns(rows, cols)
+    one = re.compile(b"(?:" + mul_rk + b"|" + other + b")*+(?:(?=(.))(?:" + cells + b")|\\Z)", re.DOTALL)
+    many = re.compile(b"(?:" + cells + b"|" + other + b")*+(?:(?=..(..))" + mul_rk + b"|\\Z)", re.DOTALL)
+    return one, many
+
+
+def _cells_in(stream: bytes, start: int, end: int, box: tuple[tuple[int, int], tuple[int, int]]) -> int:
+    """The cells of the run stream[start:end] (a MulRk holds several), counted at C speed but for each MulRk."""
+    one, many = _counters(*box)
+    singles = one.findall(stream, start, end)
+    sizes = many.findall(stream, start, end)
+    return len(singles) - singles.count(b"") + sum((int.from_bytes(size, "little") - 6) // 6 for size in sizes if size)
+
+
+def _record_patterns(rows: tuple[int, int], cols: tuple[int, int]) -> tuple[bytes, bytes, bytes]:
+    """One record of a run: a one-cell record inside the box, a MulRk inside it, any other the walker leaves."""
     row, col = le_between(*rows, 2), le_between(*cols, 2)
     cells = [
         re_bytes(kind.to_bytes(2, "little")) + sized(sizes[:1], sizes[1:], 2, row + col, 4)
@@ -145,7 +179,7 @@ def _run(rows: tuple[int, int], cols: tuple[int, int]) -> re.Pattern[bytes]:
     )
     acted_on = b"|".join(re_bytes(kind.to_bytes(2, "little")) for kind in _ACTED_ON)
     other = b"(?!" + acted_on + b")" + ANY + ANY + sized([], range(256), 2, b"", 0)
-    return re.compile(b"(?:" + b"|".join([*cells, mul_rk, other]) + b")*+", re.DOTALL)
+    return b"(?:" + b"|".join(cells) + b")", mul_rk, other
 
 
 def _mul_rk(count: int, row: bytes, cols: tuple[int, int]) -> bytes:
