@@ -27,6 +27,18 @@ def statuses(engine: Engine, run_id: Any) -> list[str]:
         return [r[0] for r in rows]
 
 
+def vanish_worker(engine: Engine, run_id: Any) -> None:
+    """Make `run_id` look started by a worker that then died without a word: RUNNING, its heartbeat an hour old."""
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "UPDATE runs SET status = 'RUNNING', attempt = 1, worker_id = 'ghost', "
+                "heartbeat_at = now() - interval '1 hour' WHERE id = :id"
+            ),
+            {"id": run_id},
+        )
+
+
 def run_status(engine: Engine, run_id: Any) -> str:
     with engine.connect() as connection:
         return str(connection.execute(text("SELECT status FROM runs WHERE id = :id"), {"id": str(run_id)}).scalar_one())

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from app.core.states import RunStatus
 from app.domain.runs import cancel_run
 from tests.integration.engine_parts import ROOT, Engine_
-from tests.integration.helpers import count, statuses
+from tests.integration.helpers import count, statuses, vanish_worker
 from workers import pipeline_job
 
 
@@ -65,14 +65,7 @@ def test_a_lost_attempt_of_a_run_asked_to_cancel_is_cancelled_by_the_reaper(part
     parts.pipeline("lost-cancelled", [])
     [run_id] = parts.submit("lost-cancelled", max_retries=2)
     parts.relay.relay_once()
-    with parts.engine.begin() as connection:  # a worker started it, then died without a word
-        connection.execute(
-            text(
-                "UPDATE runs SET status = 'RUNNING', attempt = 1, worker_id = 'ghost', "
-                "heartbeat_at = now() - interval '1 hour' WHERE id = :id"
-            ),
-            {"id": run_id},
-        )
+    vanish_worker(parts.engine, run_id)  # a worker started it, then died without a word
     with parts.engine.begin() as connection, Session(bind=connection) as session:
         assert cancel_run(session, run_id, ROOT).status == "RUNNING"  # the user asks; no worker hears it
         session.flush()

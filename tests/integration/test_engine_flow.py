@@ -14,7 +14,7 @@ from app.core.states import RunStatus
 from app.domain.runlogs import stream_key
 from app.logs import log_context
 from tests.integration.engine_parts import ROOT, Engine_
-from tests.integration.helpers import count, log_lines, run_status, statuses
+from tests.integration.helpers import count, log_lines, run_status, statuses, vanish_worker
 from workers.broker import messages_key
 from workers.executor import Executor
 from workers.runtime import Heartbeat
@@ -207,14 +207,7 @@ def test_the_reaper_retries_a_run_whose_worker_vanished(parts: Engine_) -> None:
     parts.pipeline("lost", [])
     [run_id] = parts.submit("lost", max_retries=1)
     parts.relay.relay_once()
-    with parts.engine.begin() as connection:  # a worker started it, then died without a word
-        connection.execute(
-            text(
-                "UPDATE runs SET status = 'RUNNING', attempt = 1, worker_id = 'ghost', "
-                "heartbeat_at = now() - interval '1 hour' WHERE id = :id"
-            ),
-            {"id": run_id},
-        )
+    vanish_worker(parts.engine, run_id)  # a worker started it, then died without a word
     assert parts.reaper.reap_lost() == 1
     assert run_status(parts.engine, run_id) == "RETRYING"
     parts.relay.relay_once()
@@ -227,14 +220,7 @@ def test_the_reaper_fails_a_lost_run_without_retries_left(parts: Engine_) -> Non
     parts.pipeline("lost2", [])
     [run_id] = parts.submit("lost2", max_retries=0)
     parts.relay.relay_once()
-    with parts.engine.begin() as connection:
-        connection.execute(
-            text(
-                "UPDATE runs SET status = 'RUNNING', attempt = 1, worker_id = 'ghost', "
-                "heartbeat_at = now() - interval '1 hour' WHERE id = :id"
-            ),
-            {"id": run_id},
-        )
+    vanish_worker(parts.engine, run_id)
     parts.reaper.reap_lost()
     with parts.engine.connect() as connection:
         row = connection.execute(text("SELECT status, error_code FROM runs WHERE id = :id"), {"id": run_id}).one()
