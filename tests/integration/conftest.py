@@ -17,6 +17,7 @@ from app.storage import Store
 from app.storage.local import LocalStore
 from app.storage.s3 import S3Store
 from tests.integration.engine_parts import parts  # noqa: F401  (a fixture)
+from tests.integration.webhook_support import clock, hook_settings, receiver, sender  # noqa: F401  (fixtures)
 
 ADMIN_PASSWORD = "correct horse battery staple"
 
