@@ -1,4 +1,5 @@
-"""Numbers an xls or xlsb sheet shows zero-padded by their number format (`000000`, `"No."0000`): the cells
+"""Numbers an xls or xlsb sheet shows zero-padded by their number format (`000000`, `"No."0000`, `0000;-0000`: the
+rule of app.ingest.padding_format): the cells
 app.ingest.xlsx_padded finds in an xlsx, found in the binary records, read as the text the sheet shows.
 
 python-calamine (0.9) exposes no number format for any kind of workbook, so the formats are read here: an xls's
@@ -16,8 +17,9 @@ import zipfile
 
 from app.ingest.biff_errors import xls_globals, xls_sheet_records
 from app.ingest.ole import WORKBOOK_STREAMS, read_stream
+from app.ingest.padding_format import Padding, padding
 from app.ingest.xlsb_records import xlsb_records, xlsb_sheet_member
-from app.ingest.xlsx_padded import PaddedCells, Padding, add_cell, padded_cells, padding
+from app.ingest.xlsx_padded import PaddedCells, add_cell, padded_cells
 
 #: (1-based column) → runs of (first row, last row, format), as PaddedCells holds them.
 Runs = dict[int, list[tuple[int, int, Padding]]]
