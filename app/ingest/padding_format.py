@@ -110,6 +110,13 @@ class Padding(msgspec.Struct, frozen=True):
         return text.to_pylist()
 
 
+def literal(text: str) -> str:
+    """`text` as literal text of a format code (`-`, `"No."`, `\\"`), for formats built from another kind's styles."""
+    if all(re.fullmatch(_BARE, char) for char in text):
+        return text
+    return f'"{text}"' if '"' not in text else "".join("\\" + char for char in text)
+
+
 def sections(code: str) -> list[str]:
     """`code` split at each `;` outside quotes and escapes."""
     out, current = [], []

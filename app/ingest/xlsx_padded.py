@@ -11,7 +11,7 @@ cells as they are), in the preview and the import alike; a column the configurat
 the numbers.
 
 A workbook with no such format costs one read of its styles' head. Cells without an `r` reference are not
-placed (Excel and openpyxl write it); xls and xlsb are read by app.ingest.biff_padded, an ods is not covered.
+placed (Excel and openpyxl write it); xls and xlsb are read by app.ingest.biff_padded, ods by app.ingest.ods_padded.
 """
 
 from __future__ import annotations
@@ -189,17 +189,24 @@ def _scan(
 
 
 def add_cell(
-    runs: dict[int, list[tuple[int, int, Padding]]], column: int, row: int, padding_: Padding, count: int
+    runs: dict[int, list[tuple[int, int, Padding]]],
+    column: int,
+    row: int,
+    padding_: Padding,
+    count: int,
+    last: int | None = None,
 ) -> int:
-    """Add the padded cell at 1-based `row` and `column` to `runs` (rows in order per column), `count` runs so far
-    (past MAX_RUNS a column's last run is stretched); the count after."""
+    """Add the padded cell at 1-based `row` and `column` to `runs` (rows in order per column; `last`: the same cell
+    repeated down to that row), `count` runs so far (past MAX_RUNS a column's last run is stretched); the count
+    after."""
+    end = row if last is None else last
     column_runs = runs.get(column)
     if column_runs is None:
-        runs[column] = [(row, row, padding_)]
+        runs[column] = [(row, end, padding_)]
         return count + 1
-    first, last, current = column_runs[-1]
-    if (current is padding_ and last >= row - 1) or count >= MAX_RUNS:
-        column_runs[-1] = (first, max(row, last), current)
+    first, high, current = column_runs[-1]
+    if (current is padding_ and high >= row - 1) or count >= MAX_RUNS:
+        column_runs[-1] = (first, max(end, high), current)
         return count
-    column_runs.append((row, row, padding_))
+    column_runs.append((row, end, padding_))
     return count + 1
