@@ -12,7 +12,7 @@ import pytest
 
 from app.ingest import ImportConfig, ImportLimits, preview
 from app.ingest.json_numbers import NumberScan, scan
-from app.ingest.number_range import NumberOutOfRange, may_hold, out_of_range
+from app.ingest.number_range import NumberOutOfRange, may_hold, may_underflow, out_of_range
 from tests.unit.ingest.conftest import rows_of
 
 CASES = [
@@ -58,6 +58,8 @@ def test_the_rule_on_literals():
     assert not any(out_of_range(literal) for literal in ["1.7e308", "5e-324", "0e-999", "0.0", "abc"])
     assert all(may_hold(data) for data in [b'{"v": 12.5e+400}', b"a,0." + b"0" * 400 + b"1\n"])
     assert not may_hold(b'{"v": 1.5e300, "w": 12e-99, "x": "e400"}')
+    assert all(may_underflow(data) for data in [b"a,1e-400\n", b"-0.5E-999,", b'{"v": 3e-330}'])
+    assert not any(may_underflow(data) for data in [b"5e-324", b"0e-999", b"x1e-400", b"1e-400x", b'"1e-400"'])
 
 
 def test_a_text_column_spelling_such_numbers_decides_nothing_for_the_file(tmp_path: Path, run_import):
