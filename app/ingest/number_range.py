@@ -141,12 +141,17 @@ class NumberOutOfRange(ImportFailed):
     code = "number_out_of_range"
 
 
+def beyond(value: str) -> str:
+    """What is wrong with the literal `value` (`out_of_range`), in the words every reader uses."""
+    shown = value if len(value) <= 40 else value[:37] + "..."
+    became = ("-infinity" if value.strip().startswith("-") else "infinity") if math.isinf(float(value)) else "0"
+    return (
+        f"the number {shown} is beyond what a float holds (about 1.8e308 down to 5e-324 in size) and would have "
+        f"been read as {became}"
+    )
+
+
 def number_out_of_range(row: int, column: str, value: str) -> NumberOutOfRange:
     """The error for `value` at `row` of `column`, whichever reader met it."""
-    shown = value if len(value) <= 40 else value[:37] + "..."
-    became = ("-infinity" if value.startswith("-") else "infinity") if math.isinf(float(value)) else "0"
-    message = (
-        f"row {row}, column {column!r}: the number {shown} is beyond what a float holds (about 1.8e308 down to "
-        f"5e-324 in size) and would have been read as {became}: write it as text (quoted), or in other units"
-    )
+    message = f"row {row}, column {column!r}: {beyond(value)}: write it as text (quoted), or in other units"
     return NumberOutOfRange(message, errors=[{"row": row, "column": column, "message": message}])
