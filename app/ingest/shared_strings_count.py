@@ -5,7 +5,9 @@ A table of a million one-character strings under a two-cell sheet (17 MB of XML,
 read in full by every preview, in the API process, and again by each copy a preview opens. Every string a real
 workbook keeps is used by a cell, and a cell that uses one takes at least MIN_STRING_CELL_BYTES of its sheet's
 XML; so a table of more strings than the sheets could use (and than max_workbook_cells) is refused before
-anything reads it (413 limit_exceeded). Counting is a byte search as the part inflates, stopped at the limit.
+anything reads it (413 limit_exceeded). Counting is a byte search as the part inflates, stopped at the limit. The
+part counted is the one calamine reads (app.ingest.xlsx_strings.shared_strings_member: xl/sharedStrings.xml, its
+case ignored), whatever the relationships name; two such parts told apart only by case are refused (corrupt_file).
 
 An xlsb's table (xl/sharedStrings.bin) is read by calamine as many strings as its BrtBeginSst record declares
 (cstUnique), so that number is checked the same way, against what its sheets' BrtCellIsst records could use.
@@ -16,14 +18,12 @@ from __future__ import annotations
 import re
 import zipfile
 
-from app.ingest.errors import LimitExceeded
+from app.ingest.errors import LimitExceeded, UnsupportedMediaType
 from app.ingest.xlsb_records import xlsb_records
 from app.ingest.xlsx_extent import UNREADABLE
 from app.ingest.xlsx_parts import sheet_members
-from app.ingest.xlsx_strings import shared_strings_member
+from app.ingest.xlsx_strings import strings_members
 
-#: The part calamine reads its shared strings from, whatever the workbook's relationships name.
-CALAMINE_STRINGS = "xl/sharedStrings.xml"
 #: The fewest bytes of sheet XML a cell using a shared string takes: `<c t="s"><v>0</v></c>` is 21.
 MIN_STRING_CELL_BYTES = 16
 #: An xlsb's: the table calamine reads, and the fewest bytes of a cell using a string (BrtCellIsst is 14).
@@ -53,8 +53,15 @@ def check_shared_strings(path: str, max_cells: int) -> None:
                 return
             sheets = sum(archive.getinfo(member).file_size for member in sheet_members(archive) if member)
             limit = min(max_cells, sheets // MIN_STRING_CELL_BYTES + SPARE_STRINGS)
-            named = shared_strings_member(archive)  # what the preview's own copies read
-            for part in {CALAMINE_STRINGS, named or CALAMINE_STRINGS} & archive.NameToInfo.keys():
+            parts = strings_members(archive)  # what calamine reads, whatever the relationships name
+            if len(parts) > 1:
+                raise UnsupportedMediaType(
+                    f"the workbook holds {len(parts)} shared-strings tables told apart only by the case of their "
+                    f"names ({', '.join(sorted(parts))}), and which one is read is undefined: the file is damaged; "
+                    "save it again from Excel (or as CSV) and import that",
+                    code="corrupt_file",
+                )
+            for part in parts:
                 if _count_items(archive, part, limit) > limit:
                     raise _too_many(limit, sheets, max_cells)
     except (*UNREADABLE, ValueError):

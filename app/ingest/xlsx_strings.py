@@ -15,6 +15,9 @@ import zipfile
 
 from app.ingest.xml_text_cap import TextCap
 
+#: The part calamine (0.9) reads its shared strings from, by that name (its case ignored), whatever the workbook's
+#: relationships name: a preview capped and cut the part they named, a decoy, while calamine read this one whole.
+CALAMINE_STRINGS = "xl/sharedStrings.xml"
 #: Compressed-part bytes read per step.
 CHUNK = 1 << 20
 
@@ -23,21 +26,19 @@ _STRING_CELL_TAG = re.compile(rb"<(?:\w+:)?c\b[^>]*?\st=\"s\"[^>]*(?<!/)>")
 _ITEM = re.compile(rb"<(?:\w+:)?si\b[^>]*?/>|<(?:\w+:)?si\b[^>]*>.*?</(?:\w+:)?si>", re.DOTALL)
 _TABLE_START = re.compile(rb"<((?:\w+:)?)sst\b[^>]*>")
 _COUNTS = re.compile(rb"\s(?:count|uniqueCount)=\"\d+\"")
-_RELATIONSHIP = re.compile(rb"<(?:\w+:)?Relationship\b[^>]*>")
-_TARGET = re.compile(rb'Target="([^"]+)"')
+
+
+def strings_members(source: zipfile.ZipFile) -> list[str]:
+    """Every member calamine may read as the shared-strings table: CALAMINE_STRINGS, its case ignored as calamine
+    ignores it (ASCII only)."""
+    return [name for name in source.NameToInfo if name.isascii() and name.lower() == CALAMINE_STRINGS.lower()]
 
 
 def shared_strings_member(source: zipfile.ZipFile) -> str | None:
-    """The zip member of the workbook's shared-strings table, from the workbook's relationships."""
-    rels = source.read("xl/_rels/workbook.xml.rels")
-    for tag in _RELATIONSHIP.findall(rels):
-        if b'/sharedStrings"' in tag:
-            target = _TARGET.search(tag)
-            if target is None:
-                return None
-            name = target[1].decode().lstrip("/")
-            return name if name.startswith("xl/") else f"xl/{name}"
-    return None
+    """The member calamine reads the workbook's shared strings from, whatever its relationships name; None when
+    there is none, or several (app.ingest.shared_strings_count refuses those)."""
+    found = strings_members(source)
+    return found[0] if len(found) == 1 else None
 
 
 def own_strings(
