@@ -29,7 +29,7 @@ from app.ingest.notices import note
 from app.ingest.notices.columns import ZeroPadded
 from app.ingest.padding_format import Padding, padding
 from app.ingest.xlsx_copy import CHUNK
-from app.ingest.xlsx_parts import xlsx_sheet_members
+from app.ingest.xlsx_parts import part, xlsx_sheet_members
 
 #: Bytes of xl/styles.xml read: numFmts and cellXfs come before the colours, styles and extension lists.
 STYLES_BYTES = 16 << 20
@@ -105,7 +105,7 @@ class PaddedCells(msgspec.Struct):
 def padding_styles(archive: zipfile.ZipFile) -> dict[int, Padding]:
     """By cell style index (position in cellXfs), the padding format it shows numbers in."""
     try:
-        with archive.open("xl/styles.xml") as handle:
+        with archive.open(part(archive, "xl/styles.xml") or "xl/styles.xml") as handle:
             styles = handle.read(STYLES_BYTES)
     except KeyError:
         return {}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import zipfile
 
+from app.ingest.xlsx_parts import part
 from app.ingest.xml_text_cap import TextCap
 
 #: The part calamine (0.9) reads its shared strings from, by that name (its case ignored), whatever the workbook's
@@ -28,17 +29,10 @@ _TABLE_START = re.compile(rb"<((?:\w+:)?)sst\b[^>]*>")
 _COUNTS = re.compile(rb"\s(?:count|uniqueCount)=\"\d+\"")
 
 
-def strings_members(source: zipfile.ZipFile) -> list[str]:
-    """Every member calamine may read as the shared-strings table: CALAMINE_STRINGS, its case ignored as calamine
-    ignores it (ASCII only)."""
-    return [name for name in source.NameToInfo if name.isascii() and name.lower() == CALAMINE_STRINGS.lower()]
-
-
 def shared_strings_member(source: zipfile.ZipFile) -> str | None:
-    """The member calamine reads the workbook's shared strings from, whatever its relationships name; None when
-    there is none, or several (app.ingest.shared_strings_count refuses those)."""
-    found = strings_members(source)
-    return found[0] if len(found) == 1 else None
+    """The member calamine reads the workbook's shared strings from (CALAMINE_STRINGS, its case ignored), whatever
+    its relationships name; None when there is none."""
+    return part(source, CALAMINE_STRINGS)
 
 
 def own_strings(
