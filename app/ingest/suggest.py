@@ -273,7 +273,8 @@ def csv_title_block(text: str, config: ImportConfig) -> TitleBlock | None:
     found = []
     for delimiter in [config.delimiter] if config.delimiter else [",", "\t", ";", "|"]:
         counts = [_fields(line, delimiter, config.quote or '"') for line in lines]
-        start = _table_start(counts)
+        filled = [_fields(line, delimiter, config.quote or '"', filled=True) for line in lines]
+        start = _table_start(counts, filled)
         if start is not None:
             found.append((counts[start], start, delimiter))
     # the widest table wins: a WeChat bill pads cells with a tab, and split at tabs its data rows made a
@@ -291,12 +292,13 @@ def csv_title_rows(text: str, config: ImportConfig) -> Suggestion | None:
     return None if block is None else Suggestion(field="header_row", value=block.start + 1, reason=block.reason)
 
 
-def _table_start(counts: list[int]) -> int | None:
-    """The index of the first line after which the field count is stable: a line of at least two fields followed
-    by one as wide, no later line wider, and every line above it narrow (a title block's lines hold one field,
-    or two: 账号,6222…). None when no line is so."""
+def _table_start(counts: list[int], filled: list[int]) -> int | None:
+    """The index of the first line after which the field count is stable: a line of at least two fields, most of
+    them filled, followed by one as wide, no later line wider, and every line above it narrow in the fields it
+    fills (a title block's lines hold one field, or two: 账号,6222…; Excel's "Save as CSV" pads them with commas to
+    the table's width, `金蝶K/3 应收款明细表,,,,,`). None when no line is so."""
     for start, width in enumerate(counts):
-        if width < 2 or not all(narrow(count, width) for count in counts[:start]):
+        if width < 2 or narrow(filled[start], width) or not all(narrow(count, width) for count in filled[:start]):
             continue
         after = counts[start + 1 :]
         if after and after[0] == width and all(count <= width for count in after):
@@ -334,11 +336,13 @@ def csv_footer(tail: str, delimiter: str, quote: str, width: int) -> Suggestion 
     return Suggestion(field="skip_footer", value=skip, reason=reason)
 
 
-def _fields(line: str, delimiter: str, quote: str) -> int:
-    """How many fields `line` splits into (0 when blank; a line the csv module refuses counts as one field)."""
+def _fields(line: str, delimiter: str, quote: str, *, filled: bool = False) -> int:
+    """How many fields `line` splits into (`filled`: that are not blank; 0 when blank; a line the csv module
+    refuses counts as one field)."""
     if not line.strip():
         return 0
     try:
-        return len(next(csv.reader([line], delimiter=delimiter, quotechar=quote)))
+        fields = next(csv.reader([line], delimiter=delimiter, quotechar=quote))
     except csv.Error:  # a field past the module's 128 KiB limit
         return 1
+    return sum(1 for field in fields if field.strip()) if filled else len(fields)
