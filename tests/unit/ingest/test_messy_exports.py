@@ -8,6 +8,8 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
 from app.ingest import ImportConfig, ImportLimits, preview
 from tests.unit.ingest.conftest import rows_of
 
@@ -76,3 +78,29 @@ def test_excels_unicode_text_export_imports_as_a_person_reads_it(tmp_path: Path,
     path.write_bytes(b"\xff\xfe" + ("\r\n".join(lines) + "\r\n").encode("utf-16-le"))
     config = _applied(path, limits)
     assert _rows(run_import(path, **{f: getattr(config, f) for f in config.__struct_fields__})) == EXPECTED
+
+
+def _ufida_book(path: Path) -> Path:
+    """A 用友 bank journal as Excel or WPS saves it: a merged title, a 单位 and 币种 line, the header on row 3, amounts
+    and percentages typed as text beside number cells, dates typed three ways beside a date cell, a 合计 row."""
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["用友U8 银行日记账"])
+    sheet.merge_cells("A1:F1")
+    sheet.append(["单位\uff1a上海某某公司", None, None, None, "币种\uff1a人民币"])
+    sheet.append(["日期", "凭证号", "摘要", "借方", "余额", "比例"])
+    sheet.append(["2024年1月5日", "记-0001", "期初", "¥1,234.50", 1234.5, "12.5%"])
+    sheet.append(["2024/1/6", "记-0002", "收款", "(1,234.00)", 0.5, 0.05])
+    sheet.append([dt.date(2024, 1, 17), "记-0003", "付款", 20.125, -1999.5, "5%"])
+    sheet.append(["2024-01-18", "记-0004", "付款", "¥20.00", -2019.5, 1])
+    sheet.append(["合计", None, None, None, 1234.5 + 0.5 - 1999.5 - 2019.5, None])
+    book.save(path)
+    return path
+
+
+def test_a_unit_and_currency_line_above_a_workbooks_header_is_passed_over(tmp_path: Path, limits: ImportLimits):
+    """Two text cells on a six-column table (单位 and 币种) were taken for the header."""
+    shown = preview(_ufida_book(tmp_path / "日记账.xlsx"), "日记账.xlsx", ImportConfig(), limits)
+    assert [c.name for c in shown.columns] == ["日期", "凭证号", "摘要", "借方", "余额", "比例"]
+
