@@ -104,3 +104,20 @@ def test_a_unit_and_currency_line_above_a_workbooks_header_is_passed_over(tmp_pa
     shown = preview(_ufida_book(tmp_path / "日记账.xlsx"), "日记账.xlsx", ImportConfig(), limits)
     assert [c.name for c in shown.columns] == ["日期", "凭证号", "摘要", "借方", "余额", "比例"]
 
+
+def test_a_workbooks_text_amounts_and_dates_are_suggested_typed_as_a_csvs_are(
+    tmp_path: Path, limits: ImportLimits, run_import
+):
+    """A workbook column of ¥1,234.50, (1,234.00) and 12.5% typed as text, or of dates typed 2024年1月5日 and
+    2024/1/6, was read as text with no suggestion (a CSV's got `decimal` and `date`); its number cells count in
+    the decimal's scale, so 20.125 is not rounded to 20.13."""
+    path = _ufida_book(tmp_path / "日记账.xlsx")
+    config = _applied(path, limits)
+    assert config.skip_footer == 1
+    rows = rows_of(run_import(path, **{f: getattr(config, f) for f in config.__struct_fields__}))
+    assert [(r["日期"], r["借方"], r["比例"]) for r in rows] == [
+        (dt.date(2024, 1, 5), Decimal("1234.500"), Decimal("0.125")),
+        (dt.date(2024, 1, 6), Decimal("-1234.000"), Decimal("0.050")),
+        (dt.date(2024, 1, 17), Decimal("20.125"), Decimal("0.050")),
+        (dt.date(2024, 1, 18), Decimal("20.000"), Decimal("1.000")),
+    ]
