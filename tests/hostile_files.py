@@ -59,9 +59,11 @@ def sheet_without_dimension(rows: int) -> str:
     )
 
 
-def long_cell_workbook(path: Path, text: str, *, shared: bool, rows: int = 3) -> Path:
+def long_cell_workbook(path: Path, text: str, *, shared: bool, rows: int = 3, decoy: str | None = None) -> Path:
     """An xlsx whose second row holds `text` in column B (from the shared-strings table, or inline), below a
-    header `id`, `note`; the other rows hold short text. Built by hand: openpyxl cuts a cell at 32,767 characters."""
+    header `id`, `note`; the other rows hold short text. Built by hand: openpyxl cuts a cell at 32,767 characters.
+    `decoy`: the part the workbook's relationships name as its shared strings, a short table, while the one calamine
+    reads (xl/sharedStrings.xml, by that name) holds `text`."""
     body = []
     for i in range(2, rows + 1):
         if i == 2:
@@ -76,8 +78,10 @@ def long_cell_workbook(path: Path, text: str, *, shared: bool, rows: int = 3) ->
     rels = f'<Relationship Id="rId1" Type="{DOC_REL}/worksheet" Target="worksheets/sheet1.xml"/>'
     parts = {"xl/worksheets/sheet1.xml": sheet}
     if shared:
-        rels += f'<Relationship Id="rId2" Type="{DOC_REL}/sharedStrings" Target="sharedStrings.xml"/>'
+        rels += f'<Relationship Id="rId2" Type="{DOC_REL}/sharedStrings" Target="{decoy or "sharedStrings.xml"}"/>'
         parts["xl/sharedStrings.xml"] = f"<sst {NS}><si><t>{text}</t></si></sst>"
+        if decoy:
+            parts[f"xl/{decoy}"] = f"<sst {NS}><si><t>x</t></si></sst>"
     return bare_workbook(path, '<sheet name="S" sheetId="1" r:id="rId1"/>', rels, parts)
 
 

@@ -78,6 +78,11 @@ def ods_workbook(path: Path, sheets: dict[str, Rows], *, null_date: str | None =
         f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {_ODS_NS}><office:body>'
         f"<office:spreadsheet>{settings}{tables}</office:spreadsheet></office:body></office:document-content>"
     )
+    return ods_parts(path, content)
+
+
+def ods_parts(path: Path, content: str, styles: str | None = None) -> Path:
+    """An .ods of this content.xml (and styles.xml) as LibreOffice frames one: mimetype first, a manifest."""
     manifest = (
         '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
         'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.3">'
@@ -89,6 +94,8 @@ def ods_workbook(path: Path, sheets: dict[str, Rows], *, null_date: str | None =
         archive.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
         archive.writestr("META-INF/manifest.xml", manifest)
         archive.writestr("content.xml", content)
+        if styles is not None:
+            archive.writestr("styles.xml", styles)
     return path
 
 

@@ -1,12 +1,12 @@
-"""Numbers an xls or xlsb sheet shows zero-padded by their number format (`000000`, `"No."0000`): the cells
+"""Numbers an xls or xlsb sheet shows zero-padded by their number format (`000000`, `"No."0000`, `0000;-0000`: the
+rule of app.ingest.padding_format): the cells
 app.ingest.xlsx_padded finds in an xlsx, found in the binary records, read as the text the sheet shows.
 
 python-calamine (0.9) exposes no number format for any kind of workbook, so the formats are read here: an xls's
 FORMAT and XF records in the workbook globals, an xlsb's BrtFmt and BrtXF records in xl/styles.bin. Only when one
 of its formats pads is the sheet walked, record by record, for the number cells styled with one (an xls's Number,
-RK, MulRk and Formula records; an xlsb's BrtCellRk, BrtCellReal and BrtFmlaNum). An ods is not covered: its number
-styles (`number:min-integer-digits`) reach its cells through cell and column styles and repeated cells, which no
-bounded byte search places.
+RK, MulRk and Formula records; an xlsb's BrtCellRk, BrtCellReal and BrtFmlaNum). An ods's number styles are read
+by app.ingest.ods_padded.
 """
 
 from __future__ import annotations
@@ -15,9 +15,11 @@ import struct
 import zipfile
 
 from app.ingest.biff_errors import xls_globals, xls_sheet_records
+from app.ingest.ods_padded import ods_padded_cells
 from app.ingest.ole import WORKBOOK_STREAMS, read_stream
+from app.ingest.padding_format import Padding, padding
 from app.ingest.xlsb_records import xlsb_records, xlsb_sheet_member
-from app.ingest.xlsx_padded import PaddedCells, Padding, add_cell, padded_cells, padding
+from app.ingest.xlsx_padded import PaddedCells, add_cell, padded_cells
 
 #: (1-based column) → runs of (first row, last row, format), as PaddedCells holds them.
 Runs = dict[int, list[tuple[int, int, Padding]]]
@@ -29,8 +31,10 @@ _XLSB_CELLS = frozenset({0x02, 0x05, 0x09})
 
 def workbook_padded_cells(path: str, kind: str, index: int, *, max_bytes: int | None = None) -> PaddedCells | None:
     """The cells of sheet `index` of the workbook at `path` styled with a padding format (app.ingest.xlsx_padded),
-    for an xlsx, xlsm, xls or xlsb; None when there are none or the file cannot be read so (calamine then says what
-    is wrong with it). `max_bytes`: of the sheet read at most (the preview's bound)."""
+    for an xlsx, xlsm, xls, xlsb or ods (app.ingest.ods_padded); None when there are none or the file cannot be read
+    so (calamine then says what is wrong with it). `max_bytes`: of the sheet read at most (the preview's bound)."""
+    if kind == "ods":
+        return ods_padded_cells(path, index, max_bytes=max_bytes)
     if kind not in ("xls", "xlsb"):
         return padded_cells(path, kind, index, max_bytes=max_bytes)
     try:

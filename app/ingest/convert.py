@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -21,6 +22,7 @@ from app.ingest.config import ImportConfig, formats_of
 from app.ingest.date_system import EXCEL_1900, DateOrigin
 from app.ingest.duck import DEFAULT_SCALE, literal
 from app.ingest.money import plain_number
+from app.ingest.number_range import beyond, out_of_range
 
 #: The last date a serial may be, as Excel's: 9999-12-31 (and the first an ods's below 0 may be).
 LAST_DATE, FIRST_DATE = dt.datetime(9999, 12, 31), dt.datetime(1, 1, 1)
@@ -116,6 +118,11 @@ class Converter:
         """Whole-column conversion in C; raises when a cell does not fit."""
         if self.p.type == "integer":  # workbooks store numbers as doubles: convert as such, refuse fractions
             return pc.cast(pa.array(values, pa.float64()), pa.int64())
+        if self.p.type == "float":
+            numbers = pa.array(values, pa.float64())
+            if pc.any(pc.is_inf(numbers)).as_py():  # a number cell past a float's range: said cell by cell
+                raise pa.ArrowInvalid("an infinity in a float column")
+            return self._unsigned_zero(numbers)
         if self.p.type in TEMPORAL and any(type(v) in (int, float) for v in values):
             # pyarrow takes 45296 as day 45296 after 1970 (2094-01-06): numbers go cell by cell (`to_datetime`)
             raise pa.ArrowInvalid("numbers in a temporal column")
@@ -182,7 +189,13 @@ class Converter:
     def to_float(self, value: Any) -> float:
         if isinstance(value, bool | dt.date | dt.time):
             raise CellError("not a number")
-        return float(self._number_text(value)) if isinstance(value, str) else float(value)
+        text = self._number_text(value) if isinstance(value, str) else None
+        if text is not None and out_of_range(text):  # a text cell 1e400 or 1e-400: no silent infinity or 0
+            raise CellError(beyond(text))
+        number = float(value if text is None else text)
+        if math.isinf(number):  # a workbook holds no infinity: a number cell written 1e400 by hand or a generator
+            raise CellError("is beyond what a float holds (about 1.8e308) and would have been read as infinity")
+        return number
 
     def to_decimal(self, value: Any) -> decimal.Decimal:
         if isinstance(value, bool | dt.date | dt.time):

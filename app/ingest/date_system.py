@@ -22,6 +22,7 @@ from typing import NamedTuple
 
 from app.ingest.ole import WORKBOOK_STREAMS, read_stream
 from app.ingest.xlsb_records import xlsb_records
+from app.ingest.xlsx_parts import WORKBOOK, part
 
 #: `<workbookPr date1904="1">` (or "true"), with or without a namespace prefix.
 _XLSX_1904 = re.compile(rb"<(?:\w+:)?workbookPr\b[^>]*\bdate1904\s*=\s*[\"'](?:1|true)[\"']")
@@ -72,7 +73,7 @@ def _is_date1904(path: str, kind: str) -> bool:
     """Whether the Excel workbook at `path` counts serial dates from 1904-01-01."""
     try:
         if kind in ("xlsx", "xlsm"):
-            with zipfile.ZipFile(path) as archive, archive.open("xl/workbook.xml") as handle:
+            with zipfile.ZipFile(path) as archive, archive.open(part(archive, WORKBOOK) or WORKBOOK) as handle:
                 return _XLSX_1904.search(handle.read(XLSX_HEAD_BYTES)) is not None
         if kind == "xls":
             return _xls(path)

@@ -68,7 +68,7 @@ def import_csv(job: ImportJob) -> tuple[int, ImportConfig]:
             job.warnings += kept
         base = size // 2 if path != job.source else 0
         _copy(conn, job, plan, data, base)
-        if found := csv_range.found_in(conn, job.data, plan, job.config, job.limits):  # 1e400 read as infinity
+        if found := csv_range.found_in(conn, job.data, plan, job.config, job.limits):  # 1e400 as inf, 1e-400 as 0
             if job.config.on_error == "strict":
                 raise csv_range.refused(plan, found)
             if job.sink is not None:  # it took the first data file: the caller imports again without one

@@ -1,7 +1,8 @@
 """Numbers written as text the way Chinese bills, bank exports and spreadsheets write them: amounts with a
 currency sign (`¥1,234.56`, `￥-20.00`, `-¥20.00`, `1,234.56元`), percentages (`12.5%`), accounting negatives
 (`(1,234.50)`), any of them in full-width characters (U+FF10-U+FF19 digits and their signs, as a Chinese input
-method types them in full-width mode).
+method types them in full-width mode), and the zero of the accounting format (会计专用, `_ ¥* "-"??_ `), which
+Excel and WPS show and save as CSV as `¥ -`.
 
 One rule, for CSV (in DuckDB SQL) and workbooks (in Python) alike: in a column typed as a number (integer, float,
 decimal), a value that is a number with a leading ¥/￥ (a sign before or after it) or a trailing 元 is read
@@ -32,6 +33,8 @@ MARK = "[¥￥元]"
 PERCENT = r"^([+-]?[0-9][0-9.,]*)\s*%$"
 #: An accounting negative, (1,234.50): group 1 is the number. RE2 and Python alike.
 NEGATIVE = r"^\(\s*([0-9][0-9.,]*)\s*\)$"
+#: The accounting format's zero, `¥ -` (its dash in the place of the digits). RE2 and Python alike.
+ZERO = r"^[¥￥]\s*-+$"
 #: A number, after full-width characters are made ASCII (FULL_WIDTH → HALF_WIDTH). RE2 and Python alike.
 PLAIN = r"^[+-]?[0-9][0-9.,]*$"
 HALF_WIDTH = "0123456789.,-+%()"
@@ -41,6 +44,7 @@ _MONEY = re.compile(MONEY)
 _PLAIN = re.compile(PLAIN)
 _NEGATIVE = re.compile(NEGATIVE)
 _PERCENT = re.compile(PERCENT)
+_ZERO = re.compile(ZERO)
 
 
 def group_separator(config: ImportConfig) -> str | None:
@@ -65,6 +69,8 @@ def plain_number(text: str, config: ImportConfig) -> str | None:
     match = _NEGATIVE.match(value)
     if match is not None:
         return "-" + (match[1].replace(separator, "") if separator else match[1])
+    if _ZERO.match(value):
+        return "0"
     if value != written and _PLAIN.match(value):
         return value.replace(separator, "") if separator else value
     match = _PERCENT.match(value)
@@ -90,6 +96,7 @@ def changed_sql(expr: str) -> str:
     value = _half_sql(expr)
     return (
         f"(regexp_matches({expr}, {literal(MARK)}) AND regexp_full_match({value}, {literal(MONEY)}))"
+        f" OR regexp_full_match({value}, {literal(ZERO)})"
         f" OR regexp_full_match({value}, {literal(PERCENT)}) OR regexp_full_match({value}, {literal(NEGATIVE)})"
         f" OR ({value} <> trim({expr}) AND regexp_full_match({value}, {literal(PLAIN)}))"
     )
@@ -122,6 +129,7 @@ def plain_number_sql(expr: str, config: ImportConfig) -> str:
     return (
         f"CASE WHEN regexp_full_match({value}, {literal(MONEY)}) THEN {number} "
         f"WHEN regexp_full_match({value}, {literal(NEGATIVE)}) THEN {negative} "
+        f"WHEN regexp_full_match({value}, {literal(ZERO)}) THEN '0' "
         f"WHEN {value} <> {written} AND regexp_full_match({value}, {literal(PLAIN)}) THEN {plain} "
         f"WHEN regexp_full_match({value}, {literal(PERCENT)}) THEN {hundredth} ELSE {rest} END"
     )

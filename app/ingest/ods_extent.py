@@ -15,8 +15,9 @@ import re
 from app.ingest.xlsx_extent import UNREADABLE, Extent, whole_tags
 
 _TAG = re.compile(rb"<(/?)table:(table|table-row|table-cell|covered-table-cell)(?=[\s/>])([^>]*?)(/?)>")
-_ROWS = re.compile(rb'table:number-rows-repeated="([0-9]{1,9})"')
-_COLUMNS = re.compile(rb'table:number-columns-repeated="([0-9]{1,9})"')
+#: A row or cell standing for several (app.ingest.ods_padded places cells by them too).
+ROWS_REPEATED = re.compile(rb'table:number-rows-repeated="([0-9]{1,9})"')
+COLUMNS_REPEATED = re.compile(rb'table:number-columns-repeated="([0-9]{1,9})"')
 _VALUE = re.compile(rb"office:value-type=")
 
 
@@ -29,12 +30,12 @@ class _Sheet:
         self.column = self.last_column = 0
 
     def start_row(self, attributes: bytes) -> None:
-        repeat = _ROWS.search(attributes)
+        repeat = ROWS_REPEATED.search(attributes)
         self.row_repeat = int(repeat[1]) if repeat else 1
         self.column = self.last_column = 0
 
     def cell(self, attributes: bytes, empty: bool) -> None:
-        repeat = _COLUMNS.search(attributes)
+        repeat = COLUMNS_REPEATED.search(attributes)
         count = int(repeat[1]) if repeat else 1
         if not empty or _VALUE.search(attributes):
             self.last_column = self.column + count

@@ -189,7 +189,7 @@ def _csv(
         try:
             plan = csv_reader.detect(conn, str(head), "utf-8", config, limits)
             values = conn.execute(csv_select.select_sql(plan, config, limits, limit=rows)).fetchall() if rows else []
-            if suspects := csv_range.shown_infinite(plan, values):  # 1e400 read as infinity, or a written inf
+            if suspects := csv_range.shown_suspects(plan, values, text):  # 1e400 read as infinity, 1e-400 as 0
                 table, _, _ = csv_select.retyped_cells(plan, config, limits)
                 if found := csv_range.first_out_of_range(conn, table, suspects):
                     if config.on_error == "strict":

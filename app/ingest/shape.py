@@ -35,6 +35,8 @@ NULL_TOKENS = (
     "N/A", "n/a", "NULL", "null", *FORMULA_ERRORS, *LOCALIZED_ERRORS, "NA", "-", "--", "—", "\u2013", "无", "空"
 )  # fmt: skip
 
+#: A note's `label: value` text, its colon full-width or not (编制单位, 币种, 打印日期 and what follows).
+_LABELLED = re.compile("\\S[:\uff1a]")
 Rows = Sequence[tuple[int, Sequence[Any]]]
 Merged = Sequence[tuple[tuple[int, int], tuple[int, int]]]
 
@@ -78,13 +80,17 @@ def find_header(rows: Rows, merged: Merged, first_col: int, width: int) -> tuple
     numbers has no header (or its first row, if that is text: the rule before titles were looked for).
     """
     titles: list[TitleRow] = []
-    for number, row in list(rows)[:HEADER_SCAN_ROWS]:
+    scanned = list(rows)[:HEADER_SCAN_ROWS]
+    for at, (number, row) in enumerate(scanned):
         filled = _filled(row)
         if not filled:
             continue
         title = _title(number, row, merged, first_col, width)
         if title is not None:
             titles.append(title)
+            continue
+        if _texts_above_header(filled, scanned[at + 1 :], width):  # a report's 编制单位 and 币种 line above the header
+            titles.append(TitleRow(row=number, kind="note", filled=len(filled), width=width))
             continue
         if not all(isinstance(value, str) for _, value in filled):
             if len(filled) * 2 < width:  # a note such as 制表日期 | 2024-03-31 on a wide table
@@ -100,6 +106,18 @@ def find_header(rows: Rows, merged: Merged, first_col: int, width: int) -> tuple
         if filled and all(isinstance(value, str) for _, value in filled):
             return top[0], None
     return 0, None
+
+
+def _texts_above_header(filled: list[tuple[int, Any]], below: Rows, width: int) -> bool:
+    """Whether a row of a few `label: value` text cells on a wide table (`narrow`) sits above a row of more text
+    cells that is not narrow: a report's 编制单位 / 币种 line above its header, not the header. (A group row such as
+    订单 | | 客户 over the names has no colons: it stays a header, which `header_rows` may join.)"""
+    labelled = all(isinstance(value, str) and _LABELLED.search(value) for _, value in filled)
+    if not narrow(len(filled), width) or not labelled:
+        return False
+    following = next((cells for _, row in below if (cells := _filled(row))), [])
+    texts = all(isinstance(value, str) for _, value in following)
+    return texts and len(following) > len(filled) and not narrow(len(following), width)
 
 
 def totals_label(value: Any) -> str | None:

@@ -5,7 +5,10 @@ A table of a million one-character strings under a two-cell sheet (17 MB of XML,
 read in full by every preview, in the API process, and again by each copy a preview opens. Every string a real
 workbook keeps is used by a cell, and a cell that uses one takes at least MIN_STRING_CELL_BYTES of its sheet's
 XML; so a table of more strings than the sheets could use (and than max_workbook_cells) is refused before
-anything reads it (413 limit_exceeded). Counting is a byte search as the part inflates, stopped at the limit.
+anything reads it (413 limit_exceeded). Counting is a byte search as the part inflates, stopped at the limit. The
+part counted is the one calamine reads (app.ingest.xlsx_strings.shared_strings_member: xl/sharedStrings.xml, its
+case ignored), whatever the relationships name; a package of two parts told apart only by case is refused
+(corrupt_file: app.ingest.xlsx_parts.case_twins).
 
 An xlsb's table (xl/sharedStrings.bin) is read by calamine as many strings as its BrtBeginSst record declares
 (cstUnique), so that number is checked the same way, against what its sheets' BrtCellIsst records could use.
@@ -16,14 +19,12 @@ from __future__ import annotations
 import re
 import zipfile
 
-from app.ingest.errors import LimitExceeded
+from app.ingest.errors import LimitExceeded, UnsupportedMediaType
 from app.ingest.xlsb_records import xlsb_records
 from app.ingest.xlsx_extent import UNREADABLE
-from app.ingest.xlsx_parts import sheet_members
+from app.ingest.xlsx_parts import WORKBOOK, case_twins, part, sheet_members
 from app.ingest.xlsx_strings import shared_strings_member
 
-#: The part calamine reads its shared strings from, whatever the workbook's relationships name.
-CALAMINE_STRINGS = "xl/sharedStrings.xml"
 #: The fewest bytes of sheet XML a cell using a shared string takes: `<c t="s"><v>0</v></c>` is 21.
 MIN_STRING_CELL_BYTES = 16
 #: An xlsb's: the table calamine reads, and the fewest bytes of a cell using a string (BrtCellIsst is 14).
@@ -49,14 +50,20 @@ def check_shared_strings(path: str, max_cells: int) -> None:
                 limit = min(max_cells, sheets // MIN_XLSB_STRING_CELL_BYTES + SPARE_STRINGS)
                 if _declared_xlsb_items(archive) > limit:
                     raise _too_many(limit, sheets, max_cells)
-            if "xl/workbook.xml" not in archive.NameToInfo:
+            if part(archive, WORKBOOK) is None:
                 return
             sheets = sum(archive.getinfo(member).file_size for member in sheet_members(archive) if member)
             limit = min(max_cells, sheets // MIN_STRING_CELL_BYTES + SPARE_STRINGS)
-            named = shared_strings_member(archive)  # what the preview's own copies read
-            for part in {CALAMINE_STRINGS, named or CALAMINE_STRINGS} & archive.NameToInfo.keys():
-                if _count_items(archive, part, limit) > limit:
-                    raise _too_many(limit, sheets, max_cells)
+            if twins := case_twins(archive):
+                raise UnsupportedMediaType(
+                    f"the workbook holds parts told apart only by the case of their names ({', '.join(twins[:4])}), "
+                    "and which one is read is undefined: the file is damaged; save it again from Excel (or as CSV) "
+                    "and import that",
+                    code="corrupt_file",
+                )
+            strings = shared_strings_member(archive)  # what calamine reads, whatever the relationships name
+            if strings is not None and _count_items(archive, strings, limit) > limit:
+                raise _too_many(limit, sheets, max_cells)
     except (*UNREADABLE, ValueError):
         return
 

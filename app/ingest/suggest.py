@@ -39,7 +39,15 @@ from app.ingest.notices.suggestions import (
     TypedColumn,
     TypedColumns,
 )
-from app.ingest.shape import FOOTER_TAIL_ROWS, confirm_footer, footer_candidate, narrow, null_tokens, totals_label
+from app.ingest.shape import (
+    FOOTER_TAIL_ROWS,
+    confirm_footer,
+    footer_candidate,
+    is_number,
+    narrow,
+    null_tokens,
+    totals_label,
+)
 
 #: Data rows whose sums a totals row is checked against, at most (a longer sheet gets no footer suggestion).
 FOOTER_SCAN_ROWS = 100_000
@@ -72,9 +80,15 @@ def excel_suggestions(
     tokens, reasons = null_tokens([p.source for p in plan.columns], columns)
     if tokens:
         found.append(_nulls(config, tokens, reasons))
-    texts = [(p.source, values) for p, values in zip(plan.columns, columns, strict=True) if p.type == "string"]
+    typed = {source for source, spec in (config.columns or {}).items() if spec.type}
+    texts = [
+        (p.source, values)
+        for p, values in zip(plan.columns, columns, strict=True)
+        if p.type == "string" and p.source not in typed
+    ]
     grouped = thousands_separator(texts, config)
-    return found + ([grouped] if grouped else [])
+    money = column_types(texts, config, None)  # amounts, 是/否 and dates written as text, as in a CSV
+    return found + [s for s in (grouped, money) if s is not None]
 
 
 def _data_rows(sheet: Any, plan: excel_reader.ExcelPlan, count: int) -> Iterator[tuple[int, list[Any]]]:
@@ -167,12 +181,15 @@ def mixed_date_formats(texts: list[str]) -> list[str] | None:
     return [form for _, form in DATE_FORMS if form in seen] if len(seen) > 1 else None
 
 
-def column_types(columns: list[tuple[str, list[Any]]], config: ImportConfig, dated: set[str]) -> Suggestion | None:
+def column_types(
+    columns: list[tuple[str, list[Any]]], config: ImportConfig, dated: set[str] | None
+) -> Suggestion | None:
     """`columns` with types for text columns that are amounts or Chinese dates, as bills write them: `decimal`
     where some values carry a currency sign (¥1,234.56, 20.00元), a % or accounting parentheses and the rest are
     plain numbers (app.ingest.money); `boolean` for 是/否; `date`/`datetime` with a format for 2026年12月4日 (unless
-    a column of that type is already read by another format: a CSV import takes one of each); `date` with a list
-    of formats for a column written several ways (2026年1月5日, 2026/01/06, 20260109)."""
+    a column of that type is already read by another format: a CSV import takes one of each; `dated` None: a
+    workbook's, each column its own); `date` with a list of formats for a column written several ways (2026年1月5日,
+    2026/01/06, 20260109). A workbook column's number cells count in a decimal's scale, so none is rounded."""
     nulls = set(config.null_values or ())
     specs = dict(config.columns or {})
     named = []
@@ -182,7 +199,8 @@ def column_types(columns: list[tuple[str, list[Any]]], config: ImportConfig, dat
         marked = [t for t, a in zip(texts, amounts, strict=True) if a != t]
         spec = specs.get(name, ColumnSpec())
         if marked and all(_PLAIN.match(a) for a in amounts):
-            scale = max(len(a.partition(".")[2]) for a in amounts)
+            numbers = [repr(float(v)) for v in values if is_number(v)]
+            scale = max(len(a.partition(".")[2]) for a in [*amounts, *numbers] if "e" not in a)
             specs[name] = msgspec.structs.replace(spec, type="decimal", scale=scale)
             named.append(TypedColumn(column=name, type="decimal", example=marked[0]))
             continue
@@ -195,10 +213,11 @@ def column_types(columns: list[tuple[str, list[Any]]], config: ImportConfig, dat
             named.append(TypedColumn(column=name, type="date", format=", ".join(forms), example=texts[0]))
             continue
         for pattern, kind, form in CHINESE_DATES:
-            if texts and kind not in dated and all(pattern.match(t) for t in texts):
+            if texts and kind not in (dated or ()) and all(pattern.match(t) for t in texts):
                 specs[name] = msgspec.structs.replace(spec, type=kind, format=form)
                 named.append(TypedColumn(column=name, type=kind, format=form, example=texts[0]))  # type: ignore[arg-type]
-                dated.add(kind)
+                if dated is not None:
+                    dated.add(kind)
                 break
     if not named:
         return None
@@ -273,7 +292,8 @@ def csv_title_block(text: str, config: ImportConfig) -> TitleBlock | None:
     found = []
     for delimiter in [config.delimiter] if config.delimiter else [",", "\t", ";", "|"]:
         counts = [_fields(line, delimiter, config.quote or '"') for line in lines]
-        start = _table_start(counts)
+        filled = [_fields(line, delimiter, config.quote or '"', filled=True) for line in lines]
+        start = _table_start(counts, filled)
         if start is not None:
             found.append((counts[start], start, delimiter))
     # the widest table wins: a WeChat bill pads cells with a tab, and split at tabs its data rows made a
@@ -291,12 +311,13 @@ def csv_title_rows(text: str, config: ImportConfig) -> Suggestion | None:
     return None if block is None else Suggestion(field="header_row", value=block.start + 1, reason=block.reason)
 
 
-def _table_start(counts: list[int]) -> int | None:
-    """The index of the first line after which the field count is stable: a line of at least two fields followed
-    by one as wide, no later line wider, and every line above it narrow (a title block's lines hold one field,
-    or two: 账号,6222…). None when no line is so."""
+def _table_start(counts: list[int], filled: list[int]) -> int | None:
+    """The index of the first line after which the field count is stable: a line of at least two fields, most of
+    them filled, followed by one as wide, no later line wider, and every line above it narrow in the fields it
+    fills (a title block's lines hold one field, or two: 账号,6222…; Excel's "Save as CSV" pads them with commas to
+    the table's width, `金蝶K/3 应收款明细表,,,,,`). None when no line is so."""
     for start, width in enumerate(counts):
-        if width < 2 or not all(narrow(count, width) for count in counts[:start]):
+        if width < 2 or narrow(filled[start], width) or not all(narrow(count, width) for count in filled[:start]):
             continue
         after = counts[start + 1 :]
         if after and after[0] == width and all(count <= width for count in after):
@@ -334,11 +355,13 @@ def csv_footer(tail: str, delimiter: str, quote: str, width: int) -> Suggestion 
     return Suggestion(field="skip_footer", value=skip, reason=reason)
 
 
-def _fields(line: str, delimiter: str, quote: str) -> int:
-    """How many fields `line` splits into (0 when blank; a line the csv module refuses counts as one field)."""
+def _fields(line: str, delimiter: str, quote: str, *, filled: bool = False) -> int:
+    """How many fields `line` splits into (`filled`: that are not blank; 0 when blank; a line the csv module
+    refuses counts as one field)."""
     if not line.strip():
         return 0
     try:
-        return len(next(csv.reader([line], delimiter=delimiter, quotechar=quote)))
+        fields = next(csv.reader([line], delimiter=delimiter, quotechar=quote))
     except csv.Error:  # a field past the module's 128 KiB limit
         return 1
+    return sum(1 for field in fields if field.strip()) if filled else len(fields)

@@ -1,5 +1,5 @@
-"""Numbers an xlsx/xlsm sheet shows zero-padded (number format `000000`, `"0"00000`, `"No."0000`, `0000"号"`): read
-as the text it shows, literal text and all.
+"""Numbers an xlsx/xlsm sheet shows zero-padded (number format `000000`, `"0"00000`, `"No."0000`, `0000"号"`,
+`0000;-0000`, `000000;@`: app.ingest.padding_format): read as the text it shows, literal text and all.
 
 Chinese exports keep postal codes, stock codes and ID fragments as numbers formatted so: Excel shows 000123,
 the cell holds 123, and calamine (which exposes no number formats) gave 123, in the preview's sample too, so the
@@ -11,27 +11,25 @@ cells as they are), in the preview and the import alike; a column the configurat
 the numbers.
 
 A workbook with no such format costs one read of its styles' head. Cells without an `r` reference are not
-placed (Excel and openpyxl write it); xls and xlsb are read by app.ingest.biff_padded, an ods is not covered.
+placed (Excel and openpyxl write it); xls and xlsb are read by app.ingest.biff_padded, ods by app.ingest.ods_padded.
 """
 
 from __future__ import annotations
 
 import html
-import math
 import re
 import zipfile
 from collections.abc import Sequence
 from typing import Any
 
 import msgspec
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from app.ingest.config import column_index
 from app.ingest.notices import note
 from app.ingest.notices.columns import ZeroPadded
+from app.ingest.padding_format import Padding, padding
 from app.ingest.xlsx_copy import CHUNK
-from app.ingest.xlsx_parts import xlsx_sheet_members
+from app.ingest.xlsx_parts import part, xlsx_sheet_members
 
 #: Bytes of xl/styles.xml read: numFmts and cellXfs come before the colours, styles and extension lists.
 STYLES_BYTES = 16 << 20
@@ -45,62 +43,11 @@ PREVIEW_SCAN_BYTES = 64 << 20
 MAX_TAG_BYTES = 64 << 10
 #: Inferred types a padded column is read as text instead of.
 NUMBER_TYPES = frozenset({"integer", "float", "decimal"})
-#: Zero placeholders a format needs to pad: `0` alone shows a number as it is.
-MIN_PLACEHOLDERS = 2
 
 _NUM_FMT = re.compile(rb"<(?:\w+:)?numFmt\b[^>]*?\bnumFmtId=\"(\d+)\"[^>]*?\bformatCode=\"([^\"]*)\"")
 _CELL_XFS = re.compile(rb"<(?:\w+:)?cellXfs\b.*?</(?:\w+:)?cellXfs>", re.S)
 _XF = re.compile(rb"<(?:\w+:)?xf\b([^>]*)>")
 _XF_FORMAT = re.compile(rb"\bnumFmtId=\"(\d+)\"")
-#: Characters Excel shows as themselves in a number format without quotes (`000-0000`, `(000)`).
-_BARE = r"[$+(:^'{<=\-/)!&~}> ]"
-#: A padding format: zero placeholders and literal text (quoted, escaped with a backslash, or a bare character
-#: from _BARE: `"No."0000`, `0000"号"`, `"86"0000`, `000\-0000`), nothing else.
-_PADDING = re.compile(rf'(?:0|"[^"]*"|\\.|{_BARE})+')
-_PART = re.compile(rf'0|"([^"]*)"|\\(.)|({_BARE})')
-
-
-class Padding(msgspec.Struct, frozen=True):
-    """One padding number format: its code, and its parts (None: a zero placeholder; else literal digits)."""
-
-    code: str
-    parts: tuple[str | None, ...]
-
-    def shown(self, value: Any) -> Any:
-        """`value` as Excel shows it in this format, when it is a number (else as it is)."""
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-            return value
-        whole = int(abs(value) + 0.5)  # Excel rounds half away from zero
-        digits = str(whole).zfill(self.parts.count(None))
-        extra = len(digits) - self.parts.count(None)  # digits past the placeholders go into the first one
-        out, used = [], 0
-        for part in self.parts:
-            if part is not None:
-                out.append(part)
-                continue
-            take = 1 + (extra if used == 0 else 0)
-            out.append(digits[used : used + take])
-            used += take
-        return ("-" if value < 0 and whole else "") + "".join(out)
-
-    def shown_all(self, values: list[Any]) -> list[Any]:
-        """`shown` of each value: in C when they are all whole numbers from 0 up to 2**53 (or empty) and the
-        format's literal digits come first, as in `"0"00000`."""
-        places = self.parts.count(None)
-        prefix = "".join(part for part in self.parts if part is not None)
-        if any(part is None for part in self.parts[: len(self.parts) - places]):
-            return [self.shown(value) for value in values]
-        try:
-            numbers = pa.array(values, pa.float64())
-        except (pa.ArrowInvalid, pa.ArrowTypeError):  # text, booleans, "" for an empty cell
-            return [self.shown(value) for value in values]
-        fits = pc.and_(pc.equal(pc.floor(numbers), numbers), pc.less(pc.abs(numbers), float(2**53)))
-        if pc.all(pc.and_(fits, pc.greater_equal(numbers, 0.0))).as_py() is False:
-            return [self.shown(value) for value in values]
-        text = pc.utf8_lpad(pc.cast(pc.cast(numbers, pa.int64()), pa.string()), width=places, padding="0")
-        if prefix:
-            text = pc.binary_join_element_wise(pa.scalar(prefix), text, "")
-        return text.to_pylist()
 
 
 class PaddedCells(msgspec.Struct):
@@ -119,12 +66,12 @@ class PaddedCells(msgspec.Struct):
             return values
         last_row = first_row + len(values) - 1
         out: list[Any] | None = None
-        for low, high, padding in found:
+        for low, high, shown_in in found:
             if high < first_row or low > last_row:
                 continue
             out = out if out is not None else list(values)
             start, stop = max(low, first_row) - first_row, min(high, last_row) - first_row + 1
-            out[start:stop] = padding.shown_all(out[start:stop])
+            out[start:stop] = shown_in.shown_all(out[start:stop])
         return values if out is None else out
 
     def rows(self, numbered: Sequence[tuple[int, list[Any]]], first_col: int) -> list[list[Any]]:
@@ -155,18 +102,10 @@ class PaddedCells(msgspec.Struct):
         ]
 
 
-def padding(code: str) -> Padding | None:
-    """The padding format `code` (XML-unescaped) is, or None."""
-    if _PADDING.fullmatch(code) is None:
-        return None
-    parts = tuple(None if m[0] == "0" else next(g for g in m.groups() if g is not None) for m in _PART.finditer(code))
-    return Padding(code, parts) if parts.count(None) >= MIN_PLACEHOLDERS else None
-
-
 def padding_styles(archive: zipfile.ZipFile) -> dict[int, Padding]:
     """By cell style index (position in cellXfs), the padding format it shows numbers in."""
     try:
-        with archive.open("xl/styles.xml") as handle:
+        with archive.open(part(archive, "xl/styles.xml") or "xl/styles.xml") as handle:
             styles = handle.read(STYLES_BYTES)
     except KeyError:
         return {}
@@ -250,17 +189,24 @@ def _scan(
 
 
 def add_cell(
-    runs: dict[int, list[tuple[int, int, Padding]]], column: int, row: int, padding_: Padding, count: int
+    runs: dict[int, list[tuple[int, int, Padding]]],
+    column: int,
+    row: int,
+    padding_: Padding,
+    count: int,
+    last: int | None = None,
 ) -> int:
-    """Add the padded cell at 1-based `row` and `column` to `runs` (rows in order per column), `count` runs so far
-    (past MAX_RUNS a column's last run is stretched); the count after."""
+    """Add the padded cell at 1-based `row` and `column` to `runs` (rows in order per column; `last`: the same cell
+    repeated down to that row), `count` runs so far (past MAX_RUNS a column's last run is stretched); the count
+    after."""
+    end = row if last is None else last
     column_runs = runs.get(column)
     if column_runs is None:
-        runs[column] = [(row, row, padding_)]
+        runs[column] = [(row, end, padding_)]
         return count + 1
-    first, last, current = column_runs[-1]
-    if (current is padding_ and last >= row - 1) or count >= MAX_RUNS:
-        column_runs[-1] = (first, max(row, last), current)
+    first, high, current = column_runs[-1]
+    if (current is padding_ and high >= row - 1) or count >= MAX_RUNS:
+        column_runs[-1] = (first, max(end, high), current)
         return count
-    column_runs.append((row, row, padding_))
+    column_runs.append((row, end, padding_))
     return count + 1

@@ -1,4 +1,10 @@
-"""Where an xlsx/xlsm package keeps each worksheet, and what size each declares: read from the zip, cheaply."""
+"""Where an xlsx/xlsm package keeps each worksheet, and what size each declares: read from the zip, cheaply.
+
+calamine finds a part by its name with ASCII case ignored (`xl/Workbook.xml`, `xl/Worksheets/Sheet1.xml`), so `part`
+does too: a workbook saved so had no sheets to the checks made before calamine reads one (its extent, its strings,
+its texts), and each was skipped. Two members told apart only by case are refused (`case_twins`): which one calamine
+reads depends on the zip's order.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,9 @@ from app.ingest.xlsx_extent import DIMENSION
 
 _SHEET = re.compile(rb"<(?:\w+:)?sheet\b[^>]*?\br:id=\"([^\"]+)\"")
 _REL = re.compile(rb"<Relationship\b[^>]*?>")
+#: The workbook part, as Excel names it (calamine finds it with its case ignored: `part`).
+WORKBOOK = "xl/workbook.xml"
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
 def xlsx_dimensions(path: str) -> list[tuple[int, int] | None]:
@@ -30,10 +39,30 @@ def xlsx_sheet_members(path: str) -> list[str | None]:
         return []
 
 
+def _folded(name: str) -> str:
+    return name.translate(_ASCII_LOWER)
+
+
+def part(archive: zipfile.ZipFile, name: str) -> str | None:
+    """The member calamine reads as the part `name`: its name equal but for ASCII case (the first such)."""
+    if name in archive.NameToInfo:
+        return name
+    folded = _folded(name)
+    return next((member for member in archive.NameToInfo if _folded(member) == folded), None)
+
+
+def case_twins(archive: zipfile.ZipFile) -> list[str]:
+    """The members whose names another's equals but for ASCII case."""
+    seen: dict[str, list[str]] = {}
+    for member in archive.NameToInfo:
+        seen.setdefault(_folded(member), []).append(member)
+    return sorted(member for names in seen.values() if len(names) > 1 for member in names)
+
+
 def sheet_members(archive: zipfile.ZipFile) -> list[str | None]:
     """The member of each worksheet in an open package, in workbook order (None: named but missing)."""
-    book = archive.read("xl/workbook.xml")
-    rels = archive.read("xl/_rels/workbook.xml.rels")
+    book = archive.read(part(archive, WORKBOOK) or WORKBOOK)
+    rels = archive.read(part(archive, "xl/_rels/workbook.xml.rels") or "xl/_rels/workbook.xml.rels")
     targets = {}
     for tag in _REL.findall(rels):
         rid, target = re.search(rb'Id="([^"]+)"', tag), re.search(rb'Target="([^"]+)"', tag)
@@ -41,7 +70,7 @@ def sheet_members(archive: zipfile.ZipFile) -> list[str | None]:
             name = target[1].decode().lstrip("/")
             targets[rid[1]] = name if name.startswith("xl/") else f"xl/{name}"
     members = [targets.get(rid) for rid in _SHEET.findall(book)]
-    return [member if member in archive.NameToInfo else None for member in members]
+    return [part(archive, member) if member else None for member in members]
 
 
 def _dimension(archive: zipfile.ZipFile, member: str | None) -> tuple[int, int] | None:

@@ -13,8 +13,12 @@ from __future__ import annotations
 import re
 import zipfile
 
+from app.ingest.xlsx_parts import part
 from app.ingest.xml_text_cap import TextCap
 
+#: The part calamine (0.9) reads its shared strings from, by that name (its case ignored), whatever the workbook's
+#: relationships name: a preview capped and cut the part they named, a decoy, while calamine read this one whole.
+CALAMINE_STRINGS = "xl/sharedStrings.xml"
 #: Compressed-part bytes read per step.
 CHUNK = 1 << 20
 
@@ -23,21 +27,12 @@ _STRING_CELL_TAG = re.compile(rb"<(?:\w+:)?c\b[^>]*?\st=\"s\"[^>]*(?<!/)>")
 _ITEM = re.compile(rb"<(?:\w+:)?si\b[^>]*?/>|<(?:\w+:)?si\b[^>]*>.*?</(?:\w+:)?si>", re.DOTALL)
 _TABLE_START = re.compile(rb"<((?:\w+:)?)sst\b[^>]*>")
 _COUNTS = re.compile(rb"\s(?:count|uniqueCount)=\"\d+\"")
-_RELATIONSHIP = re.compile(rb"<(?:\w+:)?Relationship\b[^>]*>")
-_TARGET = re.compile(rb'Target="([^"]+)"')
 
 
 def shared_strings_member(source: zipfile.ZipFile) -> str | None:
-    """The zip member of the workbook's shared-strings table, from the workbook's relationships."""
-    rels = source.read("xl/_rels/workbook.xml.rels")
-    for tag in _RELATIONSHIP.findall(rels):
-        if b'/sharedStrings"' in tag:
-            target = _TARGET.search(tag)
-            if target is None:
-                return None
-            name = target[1].decode().lstrip("/")
-            return name if name.startswith("xl/") else f"xl/{name}"
-    return None
+    """The member calamine reads the workbook's shared strings from (CALAMINE_STRINGS, its case ignored), whatever
+    its relationships name; None when there is none."""
+    return part(source, CALAMINE_STRINGS)
 
 
 def own_strings(

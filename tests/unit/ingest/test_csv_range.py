@@ -30,7 +30,13 @@ def _csv(path: Path, value: str, at: int, rows: int) -> Path:
 
 @pytest.mark.parametrize(
     ("value", "at", "rows", "became"),
-    [("1e400", 3, 5, "infinity"), ("-1E+400", PAST, PAST + 10, "-infinity"), ("1e400", PAST, PAST, "infinity")],
+    [
+        ("1e400", 3, 5, "infinity"),
+        ("-1E+400", PAST, PAST + 10, "-infinity"),
+        ("1e400", PAST, PAST, "infinity"),
+        ("1e-400", 3, 5, "0"),  # underflow: it was read as 0 with nothing said
+        ("-2.5E-999", PAST, PAST + 10, "0"),
+    ],
 )
 def test_a_strict_import_refuses_a_float_no_double_holds_in_and_past_the_sample(
     tmp_path: Path, run_import, value: str, at: int, rows: int, became: str
@@ -46,6 +52,44 @@ def test_a_strict_import_refuses_a_float_no_double_holds_in_and_past_the_sample(
     assert f"the number {value} is beyond" in caught.value.detail
     assert f"read as {became}:" in caught.value.detail
     assert not (tmp_path / "out" / "data.parquet").exists()
+
+
+def test_an_underflowing_float_is_found_as_an_overflowing_one_in_preview_and_lenient_import(
+    tmp_path: Path, limits: ImportLimits, run_import
+) -> None:
+    """`1e-400` read as 0.0 with nothing said, in CSV only (a JSON number so written failed): the same rule now."""
+    path = _csv(tmp_path / "tiny.csv", "1e-400", 2, 4)
+    with pytest.raises(NumberOutOfRange) as caught:
+        preview(path, path.name, ImportConfig(on_error="strict"), limits)
+    assert caught.value.errors[0]["row"] == 3
+    shown = preview(path, path.name, ImportConfig(on_error="lenient"), limits)
+    assert shown.rows[1] == [2, "1e-400"]
+    past = _csv(tmp_path / "late.csv", "1e-400", PAST, PAST + 3)
+    result = run_import(past, on_error="lenient")
+    assert [(c.name, c.type) for c in result.columns] == [("id", "integer"), ("v", "string")]
+    assert rows_of(result)[PAST - 1]["v"] == "1e-400"
+    notices = [n for n in msgspec.to_builtins(result.notices) if n["code"] == "out_of_range_as_text"]
+    assert [(n["column"], n["row"], n["value"]) for n in notices] == [("v", PAST + 1, "1e-400")]
+
+
+def test_zeros_and_words_or_ids_spelling_tiny_numbers_leave_a_float_column_as_it_was(tmp_path: Path, run_import):
+    """A written 0 is a 0; `1e-400` inside a word or an id, or in a text column, decides nothing for a float one."""
+    path = tmp_path / "zeros.csv"
+    path.write_text(
+        'id,note,v\n1,e-mail 7e-4000x,0\n2,550e8400-e29b-41d4,0.00\n3,"see 1e-400",2.5e-300\n4,abc1e-999,-0\n'
+    )
+    result = run_import(path, on_error="strict")
+    assert [c.type for c in result.columns] == ["integer", "string", "float"]
+    assert [r["v"] for r in rows_of(result)] == [0.0, 0.0, 2.5e-300, 0.0]
+
+
+def test_an_underflowing_float_in_a_utf16_export_is_found_too(tmp_path: Path, run_import) -> None:
+    """Excel's "Unicode text" (UTF-16LE, tab-separated), which DuckDB reads as it is: searched decoded."""
+    path = tmp_path / "unicode.txt"
+    path.write_bytes(b"\xff\xfe" + "编号\t金额\n1\t0\n2\t1e-400\n3\t2.5\n".encode("utf-16-le"))
+    with pytest.raises(NumberOutOfRange) as caught:
+        run_import(path, on_error="strict")
+    assert caught.value.errors[0]["row"] == 3
 
 
 def test_a_lenient_import_keeps_the_column_as_text_with_a_notice(tmp_path: Path, run_import) -> None:

@@ -224,13 +224,17 @@ def test_amounts_written_as_text_with_thousands_separators_are_suggested_and_imp
     path = write_xlsx(tmp_path / "kingdee.xlsx", {"凭证": rows})
     shown = preview(path, "kingdee.xlsx", ImportConfig(), limits)
     assert [c.type for c in shown.columns] == ["string", "string", "string"]
-    assert [(s.field, s.value) for s in shown.suggestions] == [("thousands_separator", ",")]
+    # the full-width column is also suggested decimal, as a CSV's is (app.ingest.suggest.column_types)
+    assert [s.field for s in shown.suggestions] == ["thousands_separator", "columns"]
     assert "'金额' (such as '1,234.50')" in shown.suggestions[0].reason
-    assert shown.suggested_config == ImportConfig(thousands_separator=",")
+    assert shown.suggested_config.thousands_separator == ","
+    assert shown.suggested_config.columns["数量"].type == "decimal"
 
-    applied = preview(path, "kingdee.xlsx", shown.suggested_config, limits)
+    applied = preview(path, "kingdee.xlsx", ImportConfig(thousands_separator=","), limits)
     assert [c.type for c in applied.columns] == ["float", "integer", "string"]
     assert applied.suggestions == []
+    whole = preview(path, "kingdee.xlsx", shown.suggested_config, limits)
+    assert (whole.rows[0], whole.suggestions) == ([1234.5, "123", "a"], [])
     imported = rows_of(run_import(path, thousands_separator=","))
     assert [(r["金额"], r["数量"]) for r in imported] == [(1234.5, 123), (12345678.0, 456), (-1000.0, 7)]
 

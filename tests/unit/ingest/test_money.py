@@ -17,7 +17,15 @@ from app.ingest.money import plain_number, plain_number_sql
 from app.ingest.preview import preview
 from tests.unit.ingest.conftest import rows_of, write_xlsx
 
-AMOUNTS = {"¥1,234.56": "1234.56", "￥-20.00": "-20.00", "-¥3.10": "-3.10", "1,234.56元": "1234.56", "¥ 5": "5"}
+AMOUNTS = {
+    "¥1,234.56": "1234.56",
+    "￥-20.00": "-20.00",
+    "-¥3.10": "-3.10",
+    "1,234.56元": "1234.56",
+    "¥ 5": "5",
+    "¥ -": "0",  # the accounting format's zero (会计专用)
+    "￥-": "0",
+}
 NOT_AMOUNTS = ["¥c", "abc", "12¥", "元", "¥", "1-2元"]
 
 
@@ -135,3 +143,16 @@ def test_the_amounts_a_strict_import_lists_are_those_of_the_rows_it_reads(tmp_pa
     with pytest.raises(ImportFailed) as caught:
         run_import(path, columns={"金额": ColumnSpec(type="decimal", scale=2)}, limit=3)
     assert [(e["row"], e["value"]) for e in caught.value.errors] == [(3, "abc")]
+
+
+def test_a_csv_saved_from_the_accounting_format_reads_its_zeros_as_zero(
+    tmp_path: Path, limits: ImportLimits, run_import
+):
+    """Excel's and WPS's 会计专用 format (`_ ¥* #,##0.00_ ;_ ¥* -#,##0.00_ ;_ ¥* "-"??_ `) saves a zero as `¥ -`:
+    the column was no amount column (no suggestion), and typed decimal its zeros failed or became NULL."""
+    path = tmp_path / "ledger.csv"
+    path.write_text('科目,金额\n现金," ¥1,234.00 "\n银行," ¥-1,234.00 "\n应收," ¥ -   "\n')
+    shown = preview(path, path.name, ImportConfig(), limits)
+    assert [(s.field, s.value["金额"].type) for s in shown.suggestions] == [("columns", "decimal")]
+    rows = rows_of(run_import(path, columns=shown.suggested_config.columns, on_error="strict"))
+    assert [r["金额"] for r in rows] == [decimal.Decimal(v) for v in ("1234.00", "-1234.00", "0.00")]

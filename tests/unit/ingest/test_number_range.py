@@ -5,14 +5,16 @@ test_csv_range)."""
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 
 import msgspec
 import pytest
 
-from app.ingest import ImportConfig, ImportLimits, preview
+from app.ingest import ColumnSpec, ImportConfig, ImportLimits, preview
+from app.ingest.errors import ImportFailed
 from app.ingest.json_numbers import NumberScan, scan
-from app.ingest.number_range import NumberOutOfRange, may_hold, out_of_range
+from app.ingest.number_range import NumberOutOfRange, may_hold, may_underflow, out_of_range
 from tests.unit.ingest.conftest import rows_of
 
 CASES = [
@@ -58,6 +60,8 @@ def test_the_rule_on_literals():
     assert not any(out_of_range(literal) for literal in ["1.7e308", "5e-324", "0e-999", "0.0", "abc"])
     assert all(may_hold(data) for data in [b'{"v": 12.5e+400}', b"a,0." + b"0" * 400 + b"1\n"])
     assert not may_hold(b'{"v": 1.5e300, "w": 12e-99, "x": "e400"}')
+    assert all(may_underflow(data) for data in [b"a,1e-400\n", b"-0.5E-999,", b'{"v": 3e-330}'])
+    assert not any(may_underflow(data) for data in [b"5e-324", b"0e-999", b"x1e-400", b"1e-400x", b'"1e-400"'])
 
 
 def test_a_text_column_spelling_such_numbers_decides_nothing_for_the_file(tmp_path: Path, run_import):
@@ -89,3 +93,49 @@ def test_a_lenient_json_import_keeps_such_a_column_as_text(tmp_path: Path, limit
     shown = preview(path, path.name, ImportConfig(on_error="lenient"), limits)
     assert [c.type for c in shown.columns] == ["integer", "string"]
     assert "out_of_range_as_text" in [n["code"] for n in msgspec.to_builtins(shown.notices)]
+
+
+@pytest.mark.parametrize(("written", "became"), [("1e400", "infinity"), ("-1e-400", "0")])
+def test_a_workbook_cell_no_float_holds_is_a_cell_that_does_not_fit(
+    tmp_path: Path, limits: ImportLimits, run_import, written: str, became: str
+):
+    """A text cell `1e400` in a column typed float read as infinity (shown as null), `1e-400` as 0, silently; a
+    number cell written 1e400 (no Excel writes one; a generator may) too. Now each is a cell that does not fit its
+    column: a strict import lists it, a lenient one rejects its row, as a text cell `¥1.2.3` there."""
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    for row in (["a"], [1.5], [written], [2.5]):
+        book.active.append(row)
+    path = tmp_path / "text.xlsx"
+    book.save(path)
+    typed = {"a": ColumnSpec(type="float")}
+    with pytest.raises(ImportFailed) as caught:
+        run_import(path, columns=typed)
+    assert caught.value.errors[0]["row"] == 3
+    assert f"the number {written} is beyond what a float holds" in caught.value.errors[0]["message"]
+    assert f"read as {became}" in caught.value.errors[0]["message"]
+    lenient = run_import(path, columns=typed, on_error="lenient")
+    assert [r["a"] for r in rows_of(lenient)] == [1.5, 2.5]
+    assert lenient.rejected == 1
+    shown = preview(path, path.name, ImportConfig(columns=typed), limits)
+    assert any("row 3" in w and "beyond what a float holds" in w for w in shown.warnings)
+
+
+def test_a_workbook_number_cell_past_a_floats_range_is_not_read_as_infinity(tmp_path: Path, run_import):
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    for row in (["a"], [1.5], [7.25], [2.5]):
+        book.active.append(row)
+    made = tmp_path / "made.xlsx"
+    book.save(made)
+    with zipfile.ZipFile(made) as source:
+        parts = {item.filename: source.read(item) for item in source.infolist()}
+    parts["xl/worksheets/sheet1.xml"] = parts["xl/worksheets/sheet1.xml"].replace(b"<v>7.25</v>", b"<v>1e400</v>")
+    path = tmp_path / "huge.xlsx"
+    with zipfile.ZipFile(path, "w") as written:
+        for name, data in parts.items():
+            written.writestr(name, data)
+    with pytest.raises(ImportFailed) as caught:
+        run_import(path)
+    assert caught.value.errors[0]["row"] == 3
+    assert "read as infinity" in caught.value.errors[0]["message"]

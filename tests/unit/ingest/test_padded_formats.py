@@ -11,8 +11,9 @@ import pytest
 
 from app.ingest import ColumnSpec, ImportConfig, ImportLimits, preview
 from app.ingest.notices.columns import ZeroPadded
+from app.ingest.padding_format import padding
 from app.ingest.xlsx_copy import CHUNK
-from app.ingest.xlsx_padded import padded_cells, padding
+from app.ingest.xlsx_padded import padded_cells
 from tests.unit.ingest.conftest import rows_of, write_xlsx
 from tests.workbook_files import xls_workbook, xlsb_workbook
 
@@ -91,7 +92,34 @@ def test_a_workbook_with_no_padding_format_reads_only_its_styles(tmp_path: Path)
         ("00#", 5, None),
         ("0", 5, None),
         ("0.00", 5, None),
-        ("000;-000", 5, None),
+        ("000;-000", 5, "005"),
+        # several sections: positive; negative; zero; text (issue: a mixed format lost the zeros)
+        ("0000;-0000", -12, "-0012"),
+        ("0000;-0000", 12, "0012"),
+        ("000000;@", 123, "000123"),
+        ("000000;@", -5, "-000005"),
+        ("00000;[Red]-00000", -42, "-00042"),
+        ("00000;[Red]-00000", 42, "00042"),
+        ('"No."0000;"No."-0000', -12, "No.-0012"),
+        ('"No."0000;"No."-0000', 7, "No.0007"),
+        ("0000_);(0000)", -12, "(0012)"),
+        ("0000_);(0000)", 12, "0012"),
+        ("[Color10]0000;[Blue]-0000", 3, "0003"),
+        ("[$-804]000000", 5, "000005"),
+        ("0000;-0000;0000;@", 0, "0000"),
+        ('000;-000;"zero"000', 0, "zero000"),
+        ('"a;b"0000', 1, "a;b0001"),
+        ("0000;0000", -12, "-0012"),  # a negative section without a sign: the sign is kept, not lost
+        ('0000;-0000;"-"', 0, "0000"),  # a zero section showing no digit gives way to the first
+        ("0000;-0000;", 0, "0000"),
+        ("0000;", -3, "-0003"),
+        ("[>999]0000;000", 5, None),  # conditions and other brackets: not read as padding
+        ("[DBNum1]0000", 5, None),
+        ("0000;-0.00", 5, None),
+        ("@", 5, None),
+        ("0000@", 5, None),
+        ("0;-0000", 5, None),
+        ("0000;-0000;0000;@;0", 5, None),
     ],
 )
 def test_what_a_padding_format_shows(code: str, value: Any, shown: str | None):
@@ -146,6 +174,28 @@ def test_padded_formats_with_literal_text_import_as_the_text_excel_shows(tmp_pat
     result = run_import(_book(tmp_path / "literal.xlsx", rows, formats))
     assert [c.type for c in result.columns] == ["string", "string"]
     assert [[r["no"], r["hao"]] for r in rows_of(result)] == [["No.0123", "0045号"], ["No.9876", "0006号"]]
+
+
+@pytest.mark.parametrize("code", ["0000;-0000", "00000;[Red]-00000", "000000;@", '"No."0000;"No."-0000'])
+@pytest.mark.parametrize("write", [None, xls_workbook, xlsb_workbook], ids=["xlsx", "xls", "xlsb"])
+def test_formats_of_several_sections_keep_the_zeros_in_every_workbook_kind(
+    tmp_path: Path, limits: ImportLimits, run_import, write, code: str
+):
+    """`0000;-0000`, `000000;@` and such (a section for negatives, or text) were no padding format: a zip code
+    column so formatted was read as numbers and lost its leading zeros, in xlsx, xls and xlsb alike."""
+    rows = [["zip", "qty"], [123, 1], [-45, 2], [100020, 3]]
+    formats = {(r, 0): code for r in (1, 2, 3)}
+    if write is None:
+        path = _book(tmp_path / "zip.xlsx", rows, {f"A{r + 1}": fmt for (r, _), fmt in formats.items()})
+    else:
+        kind = write.__name__[:-9]
+        path = write(tmp_path / f"zip.{kind}", rows, formats=formats)
+    expected = [padding(code).shown(value) for value in (123, -45, 100020)]
+    assert expected[0].endswith("0123")
+    shown = preview(path, path.name, ImportConfig(), limits)
+    assert [c.type for c in shown.columns] == ["string", "integer"]
+    assert [row[0] for row in shown.rows] == expected
+    assert [r["zip"] for r in rows_of(run_import(path))] == expected
 
 
 @pytest.mark.parametrize("write", [xls_workbook, xlsb_workbook], ids=["xls", "xlsb"])
