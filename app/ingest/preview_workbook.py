@@ -60,17 +60,23 @@ def excel_head(
     kept = _cached_head(path, index, last_row, cache)
     if kept is not None and kept.is_file():
         return kept
+    as_is = kept.with_name(kept.name + ".as-is") if kept is not None else None
+    if as_is is not None and as_is.is_file():
+        return None  # found before: nothing to cut or edit, the sheet is read as it is
     members = xlsx_sheet_members(path)
     member = members[index] if index < len(members) else None
     if member is None:
         return None
-    if kept is not None:
+    if kept is not None and as_is is not None:
         partial = kept.with_name(f".{kept.name}.{os.getpid()}.part")
         try:
             made = sheet_head(path, member, last_row, partial)
             if made is not None:
                 os.replace(partial, kept)  # atomic: a concurrent preview sees the whole file or none
                 return kept
+            # Remembered too: finding it streams the whole sheet, again on every configuration change.
+            as_is.touch()
+            return None
         except OSError:
             pass  # an unwritable cache: cut into the work folder as without one
         finally:
