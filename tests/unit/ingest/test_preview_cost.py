@@ -13,11 +13,13 @@ from typing import Any
 import msgspec
 import pytest
 
-from app.ingest import ImportConfig, ImportLimits, columns, preview, xlsx_head
+from app.ingest import ImportConfig, ImportLimits, columns, excel_reader, preview, xlsx_head
+from app.ingest.errors import LimitExceeded
 from app.ingest.shape import null_tokens
 from app.ingest.suggest import thousands_separator
 from app.ingest.xml_text_cap import TextCap
 from tests.unit.ingest.conftest import write_xlsx
+from tests.workbook_files import ods_workbook
 
 preview_module = sys.modules["app.ingest.preview_workbook"]
 
@@ -120,3 +122,43 @@ def test_a_long_text_run_is_seen_wherever_it_starts(offset: int) -> None:
         parts = data.split(b"<")
         assert cap._long_run(data) or max(map(len, parts)) <= 10
     assert cap._long_run(b"<v>" + b"z" * (offset + 11))
+
+
+def test_a_preview_that_would_load_too_many_cells_is_refused_before_anything_is_cut(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given a sheet whose declared size puts a range's rows past the cells a preview loads, when that range is
+    previewed, then it is 413 limit_exceeded at once (a range 900,000 rows down cost 15 CPU-s and 870 MB), and a
+    range near the top still previews."""
+    monkeypatch.setattr(xlsx_head, "SMALL_SHEET_BYTES", 0)
+    monkeypatch.setattr(preview_module, "PREVIEW_MAX_CELLS", 2000 * 5)  # the cut keeps whole blocks of 1000 rows
+    path = write_xlsx(tmp_path / "long.xlsx", {"Data": wide(3000, 5)})
+    near = preview(str(path), path.name, ImportConfig(range="A1:E100"), ImportLimits())
+    assert len(near.rows) == 99
+
+    def cut(*args: Any) -> Path | None:
+        raise AssertionError("the sheet was cut")
+
+    monkeypatch.setattr(preview_module, "sheet_head", cut)
+    with pytest.raises(LimitExceeded) as refused:
+        preview(str(path), path.name, ImportConfig(range="A2900:E2950"), ImportLimits())
+    assert refused.value.code == "limit_exceeded"
+    assert "over the 10000 cells a preview reads" in refused.value.detail
+
+
+def test_an_ods_too_big_to_preview_is_not_opened(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An ods (or xls) is read whole as it opens: its cells are counted against the preview's bound first."""
+    monkeypatch.setattr(preview_module, "PREVIEW_MAX_CELLS", 10)
+    path = ods_workbook(tmp_path / "book.ods", {"Data": wide(10, 3)})
+    opened = 0
+    real = excel_reader.calamine.CalamineWorkbook.from_path
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        nonlocal opened
+        opened += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(excel_reader.calamine.CalamineWorkbook, "from_path", counting)
+    with pytest.raises(LimitExceeded):
+        preview(str(path), path.name, ImportConfig(), ImportLimits())
+    assert opened == 0
