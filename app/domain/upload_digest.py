@@ -13,6 +13,7 @@ one more is answered 503 `upload_checks_busy` with a Retry-After, not queued beh
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 import uuid
 from collections import OrderedDict
@@ -21,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from app.core.errors import Unavailable
+
+logger = logging.getLogger(__name__)
 
 #: Uploads whose digest one API process follows at once (each a few hundred bytes); the oldest is dropped past it.
 MAX_TRACKED = 1000
@@ -93,7 +96,11 @@ def arrived(folder: Path, data: Path, upload_id: uuid.UUID, span: tuple[int, int
         _tracked.move_to_end(upload_id)
     with state.lock:
         if state.offset < prefix:
-            _hash_range(data, state, min(prefix, state.offset + end - start + CATCH_UP_BYTES))
+            try:
+                _hash_range(data, state, min(prefix, state.offset + end - start + CATCH_UP_BYTES))
+            except OSError:  # the chunk is stored and recorded all the same: `complete` reads the file
+                logger.warning("upload %s: its bytes could not be read back to hash them", upload_id, exc_info=True)
+                forget(upload_id)
 
 
 def forget(upload_id: uuid.UUID) -> None:

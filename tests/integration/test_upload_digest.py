@@ -125,3 +125,20 @@ def test_a_completion_past_the_full_reads_is_refused_with_a_retry_after(
     assert client.get(f"/api/v1/uploads/{upload_id}").json()["status"] == "open"
     taken.release()
     assert complete(client, upload_id, "busy").status_code == 201
+
+
+def test_a_chunk_whose_bytes_cannot_be_read_back_is_still_taken(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hashing as chunks arrive is a shortcut: when it fails, the chunk is still stored and `complete` reads the
+    file, instead of the chunk being answered 500."""
+    upload_id = start(client)
+    real = upload_digest._hash_range
+
+    def broken(data: Path, state: Any, end: int) -> None:
+        raise OSError("the disk hiccupped")
+
+    monkeypatch.setattr(upload_digest, "_hash_range", broken)
+    put(client, upload_id, 0, len(CONTENT))
+    monkeypatch.setattr(upload_digest, "_hash_range", real)
+    assert complete(client, upload_id, "hiccup").status_code == 201
