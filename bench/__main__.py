@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench import (
+    api_cost,
     auth_overhead,
     console_dashboard,
     console_entry,
@@ -56,6 +57,7 @@ BENCHMARKS: dict[str, Callable[[list[str] | None], int]] = {
     "webhooks": webhooks.main,
     "peers": peers.main,
     "storage_s3": storage_s3.main,
+    "api_cost": api_cost.main,
 }
 
 

@@ -16,7 +16,7 @@ from app.api.head_requests import client_method
 from app.api.request_id import request_id_of
 from app.api.schemas import Problem, ProblemFieldError
 from app.core import display_text
-from app.core.errors import DomainError, TooManyRequests, Unauthorized
+from app.core.errors import DomainError, Unauthorized
 from app.db.outage import database_unavailable
 from app.db.unit_of_work import transaction_conflict
 
@@ -97,8 +97,9 @@ def problem(
 
 def on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Problem]:
     headers = {}
-    if isinstance(exc, TooManyRequests):
-        headers["Retry-After"] = str(exc.retry_after)
+    retry_after = getattr(exc, "retry_after", None)  # TooManyRequests, and a 503 that knows when to come back
+    if isinstance(retry_after, int):
+        headers["Retry-After"] = str(retry_after)
     if isinstance(exc, Unauthorized):
         headers["WWW-Authenticate"] = 'Bearer realm="conveyor"'
     return problem(

@@ -22,7 +22,7 @@ from app.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from app.core.ids import uuid7
 from app.core.patterns import whole
 from app.db.datasets import Upload
-from app.domain import audit, files
+from app.domain import audit, files, upload_digest
 from app.domain.namespaces import namespace_id
 from app.domain.permissions import Permission, Principal
 from app.ingest.errors import LimitExceeded
@@ -34,8 +34,6 @@ _CONTENT_RANGE = re.compile(r"^bytes ([0-9]+)-([0-9]+)/([0-9]+|\*)$")
 #: More digits (leading zeros aside) than an upload's size (a BIGINT) has: such a range cannot fit, and int()
 #: refuses a number past 4300 digits.
 _MAX_DIGITS = 19
-#: Bytes read per step when hashing a completed upload.
-HASH_CHUNK = 1024 * 1024
 #: Most separate byte ranges an upload keeps (its `ranges`, rewritten on every PUT): 1-byte chunks at every
 #: other offset would otherwise grow that list, and each PUT's work, without end. A range that joins others
 #: is always taken; one that would make more separate ranges than this is refused.
@@ -191,17 +189,25 @@ def check_range(upload: Upload, start: int, end: int) -> None:
     add_range(upload.ranges, start, end)
 
 
-def record_range(session: Session, upload_id: uuid.UUID, start: int, end: int) -> Upload:
+def record_range(session: Session, upload_id: uuid.UUID, start: int, end: int) -> tuple[Upload, list[list[int]]]:
     """Note that [start, end) has arrived (under the row lock: chunks may arrive in parallel, so the
-    bound on ranges is checked again here)."""
+    bound on ranges is checked again here); the upload, and the ranges received before this one."""
     upload = session.get_one(Upload, upload_id, with_for_update=True)
     if upload.status != "open":  # completed while this chunk arrived (in a store its object is left unused)
         raise Conflict(f"upload {upload.id} was completed while this chunk arrived", code="upload_closed")
+    before = [list(pair) for pair in upload.ranges]
     if end > start:
         upload.ranges = add_range(upload.ranges, start, end)
         upload.received = sum(high - low for low, high in upload.ranges)
     session.flush()
-    return upload
+    return upload, before
+
+
+def hash_arrived(settings: Settings, upload_id: uuid.UUID, span: tuple[int, int], before: list[list[int]]) -> None:
+    """Hash what a recorded chunk put in order (app.domain.upload_digest), once its row lock is released."""
+    if not settings.data_in_store:
+        data = upload_data_path(settings.data_path, upload_id)
+        upload_digest.arrived(upload_dir(settings.data_path, upload_id), data, upload_id, span, before)
 
 
 def check_open(upload: Upload, now: datetime) -> None:
@@ -248,14 +254,6 @@ def write_at(path: Path, offset: int, data: bytes) -> None:
         os.close(fd)
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as file:
-        while chunk := file.read(HASH_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def finish(session: Session, upload: Upload, *, settings: Settings, now: datetime) -> None:
     """Close a resumable upload: every byte present, and the SHA-256 right when one was given."""
     check_open(upload, now)
@@ -268,7 +266,8 @@ def finish(session: Session, upload: Upload, *, settings: Settings, now: datetim
     if settings.data_in_store:
         actual = compose_chunks(files.store(settings), upload.id, upload.size)
     else:
-        actual = file_sha256(upload_data_path(settings.data_path, upload.id))
+        data = upload_data_path(settings.data_path, upload.id)
+        actual = upload_digest.digest(upload_dir(settings.data_path, upload.id), data, upload.id, upload.size)
     if upload.sha256 and actual != upload.sha256:
         raise InvalidInput(
             f"the file's SHA-256 is {actual}, not {upload.sha256}: send the differing ranges again",

@@ -7,6 +7,7 @@ import decimal
 import math
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -141,9 +142,62 @@ def value_kind(value: Any) -> str | None:
     return "string"
 
 
+#: The kind of a cell by its exact Python type, for the types a reader gives (floats and text need a look inside).
+_KIND_OF_TYPE: dict[type, str] = {
+    bool: "boolean",
+    int: "integer",
+    dt.datetime: "datetime",
+    dt.date: "date",
+    dt.time: "time",
+    decimal.Decimal: "decimal",
+}
+
+
+def sample_kinds(values: Sequence[Any]) -> set[str]:
+    """The kinds (`value_kind`) of a column's sampled cells, found by type in C: a preview samples a thousand rows
+    of every column in the API process, and one call of `value_kind` per cell cost seconds on a wide sheet."""
+    kinds: set[str] = set()
+    counts = Counter(map(type, values))
+    for kind in counts:
+        if kind is type(None):
+            continue
+        if kind is str:
+            if counts[str] > values.count(""):  # some text that is not ""
+                kinds.add("string")
+        elif kind is float:
+            floats = [v for v in values if type(v) is float]
+            kinds.update("integer" if v.is_integer() and abs(v) < 2**53 else "float" for v in floats)
+        elif kind in _KIND_OF_TYPE:
+            kinds.add(_KIND_OF_TYPE[kind])
+        else:  # a subclass (or a type no reader gives): cell by cell
+            kinds.update(k for v in values if type(v) is kind and (k := value_kind(v)) is not None)
+    return kinds
+
+
+def transposed(rows: Sequence[Sequence[Any]], width: int) -> list[Sequence[Any]]:
+    """The cells of `rows` column by column (zip's transpose, in C); a row shorter than `width` reads None past it."""
+    if all(len(row) == width for row in rows):
+        return list(zip(*rows, strict=True)) if rows else [()] * width
+    return [[row[i] if i < len(row) else None for row in rows] for i in range(width)]
+
+
+def sample_types(sample: Sequence[Sequence[Any]], width: int, config: ImportConfig) -> list[tuple[str, bool]]:
+    """`infer_type` of each of the `width` columns of a workbook's sampled rows, their text cells read as the import
+    reads them (null markers, separators)."""
+    nulls = frozenset(config.null_values or ())
+    read_text = text_number_reader(config)
+    as_read = bool(nulls or config.thousands_separator or config.decimal_separator)  # else every cell as it is
+    return [
+        infer_type(
+            [(None if v in nulls else read_text(v)) if isinstance(v, str) else v for v in column] if as_read else column
+        )
+        for column in transposed(sample, width)
+    ]
+
+
 def infer_type(values: Iterable[Any]) -> tuple[str, bool]:
     """The narrowest type that holds every sampled value, and whether the sample mixed incompatible kinds."""
-    kinds = {kind for value in values if (kind := value_kind(value)) is not None}
+    kinds = sample_kinds(values if isinstance(values, list | tuple) else list(values))
     if not kinds:
         return "string", False
     if len(kinds) == 1:
@@ -235,10 +289,10 @@ def long_number_warnings(names: Sequence[str], sample: Sequence[Sequence[Any]]) 
     """Say which workbook columns hold whole numbers of 16 or more digits stored as numbers: ID numbers (18 digits)
     and bank cards (16-19) stored so lost digits in the file itself, and no reading gets them back."""
     warnings = []
-    for position, name in enumerate(names):
-        found = next(
-            (v for v in (row[position] for row in sample) if type(v) is float and abs(v) >= SIXTEEN_DIGITS), None
-        )
+    for name, values in zip(names, transposed(sample, len(names)), strict=True):
+        if float not in set(map(type, values)):  # in C: most columns hold no number stored as a double
+            continue
+        found = next((v for v in values if type(v) is float and abs(v) >= SIXTEEN_DIGITS), None)
         if found is not None and found.is_integer():
             warnings.append(long_number_warning(name, int(found)))
     return warnings

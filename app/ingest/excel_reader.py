@@ -17,7 +17,7 @@ import msgspec
 import pyarrow as pa
 import python_calamine as calamine
 
-from app.ingest.columns import Planned, clean_names, infer_type, long_number_warnings, plan_columns, text_number_reader
+from app.ingest.columns import Planned, clean_names, long_number_warnings, plan_columns, sample_types
 from app.ingest.config import CellRange, ImportConfig, ImportLimits, column_letters, parse_range
 from app.ingest.convert import Converter, arrow_type
 from app.ingest.date_system import EXCEL_1900, DateOrigin
@@ -262,14 +262,9 @@ def detect(
         if number >= first_data and (last_row is None or number <= last_row)
     ][:SAMPLE_ROWS]
     sample = padded.rows(numbered, first_col) if padded else [row for _, row in numbered]
-    nulls = frozenset(config.null_values or ())
     given = {source for source, spec in (config.columns or {}).items() if spec.type}
     types = []
-    read_text = text_number_reader(config)
-    for position, name in enumerate(names):
-        kind, mixed = infer_type(
-            (None if v in nulls else read_text(v)) if isinstance(v, str) else v for v in (r[position] for r in sample)
-        )
+    for name, (kind, mixed) in zip(names, sample_types(sample, len(names), config), strict=True):
         if mixed and name not in given:
             warnings.append(note(MixedTypes(column=name)))
         types.append(kind)

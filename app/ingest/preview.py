@@ -37,7 +37,15 @@ from app.ingest.models import Preview, SheetInfo, Suggestion
 from app.ingest.notices import note
 from app.ingest.notices.file import CellsCut, InvalidBytes, PreviewRows, RowProblem
 from app.ingest.preview_columns import check_field_count, first_columns
-from app.ingest.preview_workbook import all_rows, capped_copy, excel_head, head_suffices, sheet_list
+from app.ingest.preview_workbook import (
+    all_rows,
+    capped_copy,
+    check_preview_cells,
+    excel_head,
+    head_suffices,
+    preview_limits,
+    sheet_list,
+)
 from app.ingest.sheet_errors import with_error_texts
 from app.ingest.sniff import Sniffed, sniff
 from app.ingest.suggest import csv_footer, csv_title_block, excel_suggestions, suggested_config, text_suggestions
@@ -113,14 +121,16 @@ def _excel(
 ) -> Preview:
     sheets = sheet_list(path, sniffed.kind, limits, cache if cut else None, work)
     index, name = excel_reader.choose_sheet([s.name for s in sheets], config, sheets)
+    check_preview_cells(sheets[index], sniffed.kind, config, rows)
+    loading = preview_limits(limits)  # for a sheet whose size is known only once cut or loaded
     cut_copy = excel_head(path, sniffed.kind, index, config, rows, work, cache) if cut else None
     capped = None if cut else capped_copy(path, sniffed.kind, index, work / "capped.xlsx")
     ods_errors = error_text_copy(path, sniffed.kind, index, work / "errors")[0] if sniffed.kind == "ods" else None
     source = str(cut_copy or capped or ods_errors or path)
-    workbook = excel_reader.open_workbook(source, limits)
+    workbook = excel_reader.open_workbook(source, loading)
     with workbook:
         try:
-            sheet = excel_reader.load_sheet(source, sniffed.kind, workbook, index, limits)
+            sheet = excel_reader.load_sheet(source, sniffed.kind, workbook, index, loading)
             sheet = with_error_texts(sheet, source, sniffed.kind, index)[0]
         except ImportFailed:
             if not cut_copy:

@@ -16,6 +16,7 @@ import msgspec
 
 from app.ingest import excel_reader
 from app.ingest.config import ImportConfig, ImportLimits, parse_range
+from app.ingest.errors import LimitExceeded
 from app.ingest.header_rows import MAX_HEADER_ROWS
 from app.ingest.models import SheetInfo
 from app.ingest.xlsx_head import preview_copy, sheet_head
@@ -60,17 +61,23 @@ def excel_head(
     kept = _cached_head(path, index, last_row, cache)
     if kept is not None and kept.is_file():
         return kept
+    as_is = kept.with_name(kept.name + ".as-is") if kept is not None else None
+    if as_is is not None and as_is.is_file():
+        return None  # found before: nothing to cut or edit, the sheet is read as it is
     members = xlsx_sheet_members(path)
     member = members[index] if index < len(members) else None
     if member is None:
         return None
-    if kept is not None:
+    if kept is not None and as_is is not None:
         partial = kept.with_name(f".{kept.name}.{os.getpid()}.part")
         try:
             made = sheet_head(path, member, last_row, partial)
             if made is not None:
                 os.replace(partial, kept)  # atomic: a concurrent preview sees the whole file or none
                 return kept
+            # Remembered too: finding it streams the whole sheet, again on every configuration change.
+            as_is.touch()
+            return None
         except OSError:
             pass  # an unwritable cache: cut into the work folder as without one
         finally:
@@ -121,7 +128,8 @@ def sheet_list(path: str, kind: str, limits: ImportLimits, cache: Path | None, w
             kept = None
     xlsx = kind in ("xlsx", "xlsm")
     strings = preview_copy(path, None, _strings_member(path), work / "strings.xlsx") if xlsx else None
-    workbook = excel_reader.open_workbook(str(strings or path), limits)
+    # An ods or xls is read whole as it opens (its cells counted first): in the API, within PREVIEW_MAX_CELLS.
+    workbook = excel_reader.open_workbook(str(strings or path), limits if xlsx else preview_limits(limits))
     with workbook:
         sheets = excel_reader.sheet_infos(path, kind, workbook, limits)
     if kept is not None:
@@ -138,6 +146,36 @@ def _head_last_row(config: ImportConfig, rows: int) -> int:
     """Rounded up to a whole HEAD_ROW_BLOCK, so small changes (skip rows, a header row) reuse one cached cut."""
     needed = _last_row_needed(config, rows, _top(config, 1)) + HEAD_SPARE_ROWS
     return -(-needed // HEAD_ROW_BLOCK) * HEAD_ROW_BLOCK
+
+
+#: Cells of a sheet a preview may have calamine load into the API process (it holds each one, and the preview
+#: converts a thousand rows of every column): a range 900,000 rows down had it load 9 million cells, 15 CPU-s and
+#: 870 MB per preview. The cut keeps about 2,000 rows, so a sheet of up to about 1,000 columns previews.
+PREVIEW_MAX_CELLS = 2_000_000
+
+
+def preview_limits(limits: ImportLimits) -> ImportLimits:
+    """The limits a preview loads a sheet under: max_workbook_cells at most PREVIEW_MAX_CELLS."""
+    return msgspec.structs.replace(limits, max_workbook_cells=min(limits.max_workbook_cells, PREVIEW_MAX_CELLS))
+
+
+def check_preview_cells(info: SheetInfo, kind: str, config: ImportConfig, rows: int) -> None:
+    """Refuse, before anything is cut or loaded, a preview that would load more than PREVIEW_MAX_CELLS cells of a
+    sheet of known size: an xlsx/xlsm's rows up to its cut, any other workbook's whole sheet."""
+    if info.rows is None or info.columns is None:
+        return
+    kept = min(info.rows, _head_last_row(config, rows)) if kind in ("xlsx", "xlsm") else info.rows
+    if kept * info.columns > PREVIEW_MAX_CELLS:
+        raise too_big_to_preview(kept, info.columns)
+
+
+def too_big_to_preview(rows: int, columns: int) -> LimitExceeded:
+    return LimitExceeded(
+        f"this preview would load {rows} rows x {columns} columns of the sheet, over the {PREVIEW_MAX_CELLS} cells "
+        "a preview reads: preview a range nearer the top or fewer columns (or save the sheet as xlsx or CSV), "
+        "or import it as it is (an import reads the whole sheet, in a worker)",
+        errors=[{"field": "range", "message": f"a preview reads at most {PREVIEW_MAX_CELLS} cells"}],
+    )
 
 
 def head_suffices(sheet: Any, config: ImportConfig, rows: int) -> bool:

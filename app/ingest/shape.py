@@ -185,14 +185,28 @@ def null_tokens(names: Sequence[str], columns: Sequence[Sequence[Any]]) -> tuple
     found: list[str] = []
     reasons: list[Placeholders] = []
     for name, values in zip(names, columns, strict=True):
-        texts = [v.strip() for v in values if isinstance(v, str) and v.strip()]
+        texts = _placeholders(values)
+        if not texts:
+            continue
         typed = [v for v in values if is_number(v) or isinstance(v, dt.date | dt.time)]
-        if not texts or len(typed) < len(texts) or not all(_placeholder(text) for text in texts):
+        if len(typed) < len(texts):
             continue
         tokens = sorted(set(texts), key=lambda t: (NULL_TOKENS.index(t) if t in NULL_TOKENS else len(NULL_TOKENS), t))
         found += [token for token in tokens if token not in found]
         reasons.append(Placeholders(column=name, tokens=tokens, values=len(typed)))
     return found, reasons
+
+
+def _placeholders(values: Sequence[Any]) -> list[str]:
+    """The column's texts (stripped, blanks left out) when every one is a placeholder, else none: it stops at the
+    first text that is not (a column of words, most of them, costs one look, not one per cell)."""
+    texts = []
+    for value in values:
+        if isinstance(value, str) and (text := value.strip()):
+            if not _placeholder(text):
+                return []
+            texts.append(text)
+    return texts
 
 
 def _placeholder(text: str) -> bool:

@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 import msgspec
 
 from app.ingest import excel_reader
-from app.ingest.columns import Planned
+from app.ingest.columns import Planned, transposed
 from app.ingest.config import ColumnSpec, ImportConfig
 from app.ingest.convert import CHINESE_BOOLEANS
 from app.ingest.csv_reader import separator_hint
@@ -76,7 +76,8 @@ def excel_suggestions(
     end = (sheet.start or (0, 0))[0] + sheet.height - (footer.value if footer else 0)  # last data row
     sample = [row for number, row in _data_rows(sheet, plan, excel_reader.SAMPLE_ROWS) if number <= end]
     given = set(config.null_values or ())
-    columns = [[None if row[p.index] in given else row[p.index] for row in sample] for p in plan.columns]
+    cells = transposed(sample, len(plan.positions))
+    columns = [[None if v in given else v for v in cells[p.index]] for p in plan.columns]
     tokens, reasons = null_tokens([p.source for p in plan.columns], columns)
     if tokens:
         found.append(_nulls(config, tokens, reasons))
@@ -232,12 +233,26 @@ def thousands_separator(columns: list[tuple[str, list[Any]]], config: ImportConf
     nulls = set(config.null_values or ())
     named = []
     for name, values in columns:
-        texts = [v.strip() for v in values if isinstance(v, str) and v.strip() and v not in nulls]
-        if texts and any(_GROUPED.match(t) for t in texts) and all(_GROUPED.match(t) or _PLAIN.match(t) for t in texts):
-            named.append(Example(column=name, example=next(t for t in texts if _GROUPED.match(t))))
+        example = _grouped_example(values, nulls)
+        if example is not None:
+            named.append(Example(column=name, example=example))
     if not named:
         return None
     return Suggestion(field="thousands_separator", value=",", reason=note(ThousandsSeparator(columns=named)))
+
+
+def _grouped_example(values: list[Any], nulls: set[str]) -> str | None:
+    """The first text written `1,234.50` when every text of the column is a number, grouped or plain; else None.
+    It stops at the first text that is neither (a column of words costs one look, not one per cell)."""
+    example = None
+    for value in values:
+        if not isinstance(value, str) or value in nulls or not (text := value.strip()):
+            continue
+        if _GROUPED.match(text):
+            example = example or text
+        elif not _PLAIN.match(text):
+            return None
+    return example
 
 
 def _as_value(text: Any) -> Any:

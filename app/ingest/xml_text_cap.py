@@ -62,12 +62,18 @@ class TextCap(HeldBack):
         return out + done
 
     def _edit(self, data: bytes) -> bytes:
-        if len(data) <= self.max_chars:
+        if len(data) <= self.max_chars or not self._long_run(data):
             return data
         parts = data.split(b"<")
         if max(map(len, parts)) <= self.max_chars:  # the common case, at C speed
             return data
         return b"<".join(parts[:1] + [self._cap_run(part) for part in parts[1:]])
+
+    def _long_run(self, data: bytes) -> bool:
+        """Whether `data` may hold more than max_chars bytes between two `<`. A run that long covers a whole step
+        of half its length, so one `find` per step rules it out: a few hundred per MB, not one object per tag."""
+        step = (self.max_chars + 1) // 2
+        return any(data.find(b"<", at, at + step) < 0 for at in range(0, len(data), step))
 
     def _cap_run(self, part: bytes) -> bytes:
         """One `tag>text` part (without its `<`), its text cut after max_chars characters if it is a value's."""

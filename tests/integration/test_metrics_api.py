@@ -12,6 +12,7 @@ from litestar.testing import TestClient
 from sqlalchemy import Engine, text
 
 from app.api.app import create_app
+from app.domain import metrics
 from app.paths import run_log_path
 from app.settings import Settings
 from scheduler.cleanup import Cleanup
@@ -53,6 +54,17 @@ def test_timeseries_fills_empty_buckets_and_splits_by_status(client: TestClient,
     assert series == {"FAILED": [0, 0, 1], "SUCCEEDED": [2, 0, 0]}
     total = client.get("/api/v1/metrics/timeseries", params={**WINDOW, "bucket": "1h"}).json()["series"]
     assert [value for _, value in total[0]["points"]] == [2, 0, 1]
+
+
+def test_a_series_per_value_is_given_for_the_largest_values_only(
+    client: TestClient, loaded: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every point of every series is read into the API process: with thousands of values of `by` (users,
+    datasets) over 2,000 buckets that was millions of rows for one request. Past MAX_SERIES, the largest go."""
+    monkeypatch.setattr(metrics, "MAX_SERIES", 1)
+    body = client.get("/api/v1/metrics/timeseries", params={**WINDOW, "bucket": "1h", "by": "status"}).json()
+    assert [(s["key"], [value for _, value in s["points"]]) for s in body["series"]] == [("SUCCEEDED", [2, 0, 0])]
+    assert body["values"] == 2
 
 
 def test_breakdown_keeps_the_top_and_sums_the_rest_as_other(client: TestClient, loaded: Engine) -> None:

@@ -115,7 +115,7 @@ def test_hourly_and_five_minute_series_add_up_to_the_view(engine: Engine, load: 
     want = from_view(engine, start, end)["by_status"]
     with Session(engine) as session:
         for bucket in ("1h", "5m"):
-            series = metrics.timeseries(
+            series, _ = metrics.timeseries(
                 session, ROOT, metric_catalog.BY_NAME["runs"], bucket=bucket, by="status", start=start, end=end
             )
             totals = {s["key"]: sum(value for _, value in s["points"]) for s in series}
@@ -235,7 +235,7 @@ def test_daily_series_stay_on_the_utc_grid_across_a_dst_change(engine: Engine) -
     start, end = first - timedelta(hours=12), first + timedelta(days=16, hours=12)
     with Session(engine) as session:
         session.execute(text("SET TIME ZONE 'Europe/Berlin'"))  # whatever the server's zone, the grid is UTC
-        [series] = metrics.timeseries(
+        [series], _ = metrics.timeseries(
             session, ROOT, metric_catalog.BY_NAME["runs"], bucket="1d", by=None, start=start, end=end
         )
         assert [value for _, value in series["points"]] == [1] * 17

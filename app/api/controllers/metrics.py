@@ -130,7 +130,7 @@ class MetricsController(Controller):
         start, end = window(from_, to)
         chosen = catalog.metric(metric, settings.disabled_metrics)
         with db.read() as session:
-            series = service.timeseries(
+            series, values = service.timeseries(
                 session, principal_of(request), chosen, namespace=namespace, bucket=bucket, by=by, start=start, end=end
             )
         return {
@@ -140,6 +140,8 @@ class MetricsController(Controller):
             "from": start,
             "to": end,
             "series": series,
+            # Values of `by` in the window: past service.MAX_SERIES only the series with the largest totals are given.
+            "values": values,
         }
 
     @get(

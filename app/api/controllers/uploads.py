@@ -103,7 +103,10 @@ class UploadController(Controller):
 
         def record(start: int, arrived: int) -> UploadOut:
             with db.transaction() as session:
-                return UploadOut.of(service.record_range(session, upload_id, start, start + arrived))
+                upload, before = service.record_range(session, upload_id, start, start + arrived)
+                out = UploadOut.of(upload)
+            service.hash_arrived(settings, upload_id, (start, start + arrived), before)
+            return out
 
         with service.held(settings, upload_id, exclusive=False):  # `complete` cannot check the file meanwhile
             start, end = await anyio.to_thread.run_sync(check)
