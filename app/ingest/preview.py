@@ -122,7 +122,7 @@ def _excel(
     sheets = sheet_list(path, sniffed.kind, limits, cache if cut else None, work)
     index, name = excel_reader.choose_sheet([s.name for s in sheets], config, sheets)
     check_preview_cells(sheets[index], sniffed.kind, config, rows)
-    loading = preview_limits(limits)  # for a sheet whose size is known only once cut or loaded
+    loading = preview_limits(limits, sniffed.kind)  # for a sheet whose size is known only once cut or loaded
     cut_copy = excel_head(path, sniffed.kind, index, config, rows, work, cache) if cut else None
     capped = None if cut else capped_copy(path, sniffed.kind, index, work / "capped.xlsx")
     ods_errors = error_text_copy(path, sniffed.kind, index, work / "errors")[0] if sniffed.kind == "ods" else None

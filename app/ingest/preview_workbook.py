@@ -19,6 +19,7 @@ from app.ingest.config import ImportConfig, ImportLimits, parse_range
 from app.ingest.errors import LimitExceeded
 from app.ingest.header_rows import MAX_HEADER_ROWS
 from app.ingest.models import SheetInfo
+from app.ingest.whole_workbook import check_whole
 from app.ingest.xlsx_head import preview_copy, sheet_head
 from app.ingest.xlsx_parts import xlsx_sheet_members
 from app.ingest.xlsx_strings import shared_strings_member
@@ -128,8 +129,7 @@ def sheet_list(path: str, kind: str, limits: ImportLimits, cache: Path | None, w
             kept = None
     xlsx = kind in ("xlsx", "xlsm")
     strings = preview_copy(path, None, _strings_member(path), work / "strings.xlsx") if xlsx else None
-    # An ods or xls is read whole as it opens (its cells counted first): in the API, within PREVIEW_MAX_CELLS.
-    workbook = excel_reader.open_workbook(str(strings or path), limits if xlsx else preview_limits(limits))
+    workbook = _open_for_preview(str(strings or path), kind, limits)
     with workbook:
         sheets = excel_reader.sheet_infos(path, kind, workbook, limits)
     if kept is not None:
@@ -152,29 +152,56 @@ def _head_last_row(config: ImportConfig, rows: int) -> int:
 #: converts a thousand rows of every column): a range 900,000 rows down had it load 9 million cells, 15 CPU-s and
 #: 870 MB per preview. The cut keeps about 2,000 rows, so a sheet of up to about 1,000 columns previews.
 PREVIEW_MAX_CELLS = 2_000_000
+#: The same bound for an ods or xls, which calamine reads whole as it opens (nothing is cut): an .xls holds at most
+#: 65,536 rows, and exports that fill them with a few dozen columns are common, so 64 columns of them preview.
+WHOLE_SHEET_PREVIEW_MAX_CELLS = 65_536 * 64
 
 
-def preview_limits(limits: ImportLimits) -> ImportLimits:
-    """The limits a preview loads a sheet under: max_workbook_cells at most PREVIEW_MAX_CELLS."""
-    return msgspec.structs.replace(limits, max_workbook_cells=min(limits.max_workbook_cells, PREVIEW_MAX_CELLS))
+def _preview_max_cells(kind: str) -> int:
+    return PREVIEW_MAX_CELLS if kind in ("xlsx", "xlsm") else WHOLE_SHEET_PREVIEW_MAX_CELLS
+
+
+def preview_limits(limits: ImportLimits, kind: str) -> ImportLimits:
+    """The limits a preview loads a sheet of `kind` under: max_workbook_cells at most its preview bound."""
+    bound = min(limits.max_workbook_cells, _preview_max_cells(kind))
+    return msgspec.structs.replace(limits, max_workbook_cells=bound)
 
 
 def check_preview_cells(info: SheetInfo, kind: str, config: ImportConfig, rows: int) -> None:
-    """Refuse, before anything is cut or loaded, a preview that would load more than PREVIEW_MAX_CELLS cells of a
-    sheet of known size: an xlsx/xlsm's rows up to its cut, any other workbook's whole sheet."""
+    """Refuse, before anything is cut or loaded, a preview that would load more cells than its bound of a sheet of
+    known size: an xlsx/xlsm's rows up to its cut, any other workbook's whole sheet."""
     if info.rows is None or info.columns is None:
         return
-    kept = min(info.rows, _head_last_row(config, rows)) if kind in ("xlsx", "xlsm") else info.rows
-    if kept * info.columns > PREVIEW_MAX_CELLS:
-        raise too_big_to_preview(kept, info.columns)
+    cut = kind in ("xlsx", "xlsm")
+    kept = min(info.rows, _head_last_row(config, rows)) if cut else info.rows
+    if kept * info.columns > _preview_max_cells(kind):
+        raise too_big_to_preview(kept, info.columns, kind)
 
 
-def too_big_to_preview(rows: int, columns: int) -> LimitExceeded:
+def _open_for_preview(path: str, kind: str, limits: ImportLimits) -> Any:
+    """An xlsx as an import opens it; an ods or xls, read whole as it opens (its cells counted first), within
+    WHOLE_SHEET_PREVIEW_MAX_CELLS, the refusal saying whether an import could still read it."""
+    if kind in ("xlsx", "xlsm"):
+        return excel_reader.open_workbook(path, limits)
+    try:
+        return excel_reader.open_workbook(path, preview_limits(limits, kind))
+    except LimitExceeded:
+        check_whole(path, limits)  # past the import's own limit too: its error says so
+        raise too_big_to_preview(None, None, kind) from None
+
+
+def too_big_to_preview(rows: int | None, columns: int | None, kind: str) -> LimitExceeded:
+    """`rows` x `columns`: the sheet's part a preview would load; None when an ods/xls's sheets together are."""
+    bound = _preview_max_cells(kind)
+    if kind in ("xlsx", "xlsm"):
+        advice = "preview a range nearer the top or fewer columns, or import it as it is"
+    else:  # read whole whatever the range: only another format previews it
+        advice = f"save the sheet as xlsx or CSV to preview it, or import this {kind} as it is"
+    size = f"{rows} rows x {columns} columns of the sheet" if rows is not None else f"the whole {kind}'s cells"
     return LimitExceeded(
-        f"this preview would load {rows} rows x {columns} columns of the sheet, over the {PREVIEW_MAX_CELLS} cells "
-        "a preview reads: preview a range nearer the top or fewer columns (or save the sheet as xlsx or CSV), "
-        "or import it as it is (an import reads the whole sheet, in a worker)",
-        errors=[{"field": "range", "message": f"a preview reads at most {PREVIEW_MAX_CELLS} cells"}],
+        f"this preview would load {size}, over the {bound} cells a preview reads: {advice} "
+        "(an import reads the whole sheet, in a worker)",
+        errors=[{"field": "range", "message": f"a preview reads at most {bound} cells"}],
     )
 
 

@@ -146,9 +146,25 @@ def test_a_preview_that_would_load_too_many_cells_is_refused_before_anything_is_
     assert "over the 10000 cells a preview reads" in refused.value.detail
 
 
+def test_an_ods_within_the_whole_sheet_bound_previews_past_the_cut_sheets_bound(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An ods or xls cannot be cut, so a range is no way to preview it: its own bound (an .xls's 65,536 rows of 64
+    columns) lets one bigger than an xlsx's cut previews; past it, the refusal says to save it in another format."""
+    monkeypatch.setattr(preview_module, "PREVIEW_MAX_CELLS", 10)
+    monkeypatch.setattr(preview_module, "WHOLE_SHEET_PREVIEW_MAX_CELLS", 40)
+    path = ods_workbook(tmp_path / "book.ods", {"Data": wide(10, 3)})
+    assert len(preview(str(path), path.name, ImportConfig(), ImportLimits()).rows) == 10
+    monkeypatch.setattr(preview_module, "WHOLE_SHEET_PREVIEW_MAX_CELLS", 20)
+    with pytest.raises(LimitExceeded) as refused:
+        preview(str(path), path.name, ImportConfig(), ImportLimits())
+    assert "save the sheet as xlsx or CSV to preview it, or import this ods as it is" in refused.value.detail
+    assert "max_workbook_cells" not in refused.value.detail  # the import reads it: not the import's limit
+
+
 def test_an_ods_too_big_to_preview_is_not_opened(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """An ods (or xls) is read whole as it opens: its cells are counted against the preview's bound first."""
-    monkeypatch.setattr(preview_module, "PREVIEW_MAX_CELLS", 10)
+    monkeypatch.setattr(preview_module, "WHOLE_SHEET_PREVIEW_MAX_CELLS", 10)
     path = ods_workbook(tmp_path / "book.ods", {"Data": wide(10, 3)})
     opened = 0
     real = excel_reader.calamine.CalamineWorkbook.from_path
