@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
 from collections.abc import Sequence
 from typing import Any
 
 import redis
 from dramatiq.brokers.redis import RedisBroker
-from sqlalchemy import Connection, Engine
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine
 
 from app.core.states import RunStatus
 from app.db.queries import query
 from app.domain.attempts import after_attempt
-from app.domain.dataset_writes import end_writes
 from app.domain.runlogs import publish_end, stream_key
 from app.logs import bind, log_context
 from app.scheduling.reasons import ReasonCode
@@ -49,8 +46,8 @@ class Reaper:
         self._held = broker.client.register_script(_HELD_SCRIPT)
 
     def reap_lost(self) -> int:
-        """RUNNING attempts without a heartbeat for a lease: retried per their policy (CANCELLED instead if the user
-        asked to cancel), or FAILED."""
+        """RUNNING attempts without a heartbeat for a lease: retried per their policy, or FAILED; CANCELLED when the
+        user asked to cancel the run (`after_attempt`)."""
         ended: list[tuple[str, RunStatus]] = []
         with self.engine.begin() as connection:
             rows = (
@@ -62,41 +59,39 @@ class Reaper:
             )
             for row in rows:
                 message = f"no heartbeat from {row['worker_id']} since {row['heartbeat_at'].isoformat()}"
-                common = {
+                # a lost worker is retried; a run asked to cancel ends CANCELLED (the rule is after_attempt's)
+                decision = after_attempt(row, RunStatus.FAILED, retryable=True, cancelling=row["cancelling"])
+                params = {
                     "run_id": row["id"],
                     "attempt": row["attempt"],
-                    "error_code": "worker_lost",
-                    "error_message": message,
                     "progress": None,
                     "log_lines": None,
                     "actor": self.reaper_id,
-                    "reason": "worker_lost",
+                    **decision.params(
+                        queue=self.settings.queue,
+                        reason="worker_lost",
+                        error_code="worker_lost",
+                        error_message=message,
+                    ),
                 }
-                decision = after_attempt(row, RunStatus.FAILED, retryable=True)  # a lost worker is retried
-                extra = {"queue": self.settings.queue} if decision.retry else {"details": "{}"}
-                # a retry ends the run CANCELLED instead when the user asked to cancel it (and ends its writes)
-                done = decision.write(connection, {**common, **extra, **decision.params(queue=self.settings.queue)})
-                if not decision.retry:
-                    ended.append((str(row["id"]), RunStatus.FAILED))
-                    self._end_imports(connection, row["id"], message)
-                elif done is not None and done.status == RunStatus.CANCELLED:
-                    ended.append((str(row["id"]), RunStatus.CANCELLED))
+                # an end also ends the datasets the run was writing, in this transaction
+                if decision.write(connection, params) is not None and not decision.retry:
+                    ended.append((str(row["id"]), decision.status))
                 bound = bind(run_id=row["id"])
                 logger.warning("run %s attempt %s lost: %s", row["id"], row["attempt"], message)
                 log_context.reset(bound)
         for run_id, status in ended:
-            publish_end(
-                self.broker.client,
-                stream_key(self.settings.redis_namespace, run_id),
-                status.value,
-                ttl_seconds=self.settings.log_stream_ttl_seconds,
-            )
+            self._publish_end(run_id, status)
         return len(rows)
 
-    def _end_imports(self, connection: Connection, run_id: uuid.UUID, message: str) -> None:
-        """A dataset the lost run was importing (or writing) ends as after a failed import: the domain sets it."""
-        with Session(bind=connection) as session:
-            end_writes(session, run_id=run_id, code="worker_lost", message=message, producer=self.reaper_id)
+    def _publish_end(self, run_id: str, status: RunStatus) -> None:
+        """Tell the run's live-log followers it ended."""
+        publish_end(
+            self.broker.client,
+            stream_key(self.settings.redis_namespace, run_id),
+            status.value,
+            ttl_seconds=self.settings.log_stream_ttl_seconds,
+        )
 
     def resend_unstarted(self) -> int:
         """QUEUED runs not started long after dispatch: re-send those whose message the broker lost."""

@@ -4,8 +4,10 @@
 -- RUNNING attempts whose heartbeat is older than the lease. Nothing is judged
 -- until the server has been up for a lease: while it was down no worker could
 -- heartbeat, and a worker still running its attempt renews it within a lease.
+-- `cancelling`: the user asked to cancel the run (read under the lock, so the
+-- end decided for it is CANCELLED: app/domain/attempts.py).
 SELECT id, attempt, attempt_base, max_retries, retry_backoff_seconds, retry_backoff_max_seconds,
-       retry_jitter, worker_id, heartbeat_at
+       retry_jitter, worker_id, heartbeat_at, cancel_requested_at IS NOT NULL AS cancelling
 FROM runs
 WHERE status = 'RUNNING' AND heartbeat_at < now() - make_interval(secs => :lease_seconds)
   AND pg_postmaster_start_time() < now() - make_interval(secs => :lease_seconds)
