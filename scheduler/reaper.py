@@ -10,10 +10,12 @@ from typing import Any
 import redis
 from dramatiq.brokers.redis import RedisBroker
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
-from app.core.states import RunStatus
+from app.core.states import EventReason, RunStatus
 from app.db.queries import query
-from app.domain.attempts import after_attempt
+from app.domain.attempts import CANCELLED_CODE, CANCELLED_MESSAGE, after_attempt
+from app.domain.dataset_writes import end_writes
 from app.domain.runlogs import publish_end, stream_key
 from app.logs import bind, log_context
 from app.scheduling.reasons import ReasonCode
@@ -83,6 +85,34 @@ class Reaper:
         for run_id, status in ended:
             self._publish_end(run_id, status)
         return len(rows)
+
+    def end_cancel_requested(self) -> int:
+        """Runs asked to cancel that wait for a start none will make (a start skips them): CANCELLED, as a cancel
+        of a waiting run ends it, the datasets they were writing not left importing."""
+        with self.engine.begin() as connection:
+            ids = (
+                connection.execute(
+                    query("end_cancel_requested_unstarted"),
+                    {
+                        "batch": BATCH,
+                        "actor": self.reaper_id,
+                        "reason": EventReason.CANCELLED.value,
+                        "error_code": CANCELLED_CODE,
+                        "error_message": CANCELLED_MESSAGE,
+                    },
+                )
+                .scalars()
+                .all()
+            )
+            with Session(bind=connection) as session:
+                for run_id in ids:
+                    end_writes(
+                        session, run_id=run_id, code=CANCELLED_CODE, message=CANCELLED_MESSAGE, producer=self.reaper_id
+                    )
+        for run_id in ids:
+            logger.warning("run %s was asked to cancel and waited for a start: cancelled", run_id)
+            self._publish_end(str(run_id), RunStatus.CANCELLED)
+        return len(ids)
 
     def _publish_end(self, run_id: str, status: RunStatus) -> None:
         """Tell the run's live-log followers it ended."""
@@ -169,4 +199,9 @@ class Reaper:
                 return total
 
     def reap_once(self) -> dict[str, int]:
-        return {"lost": self.reap_lost(), "resent": self.resend_unstarted(), "replanned": self.replan_unsent()}
+        return {
+            "lost": self.reap_lost(),
+            "cancelled": self.end_cancel_requested(),
+            "resent": self.resend_unstarted(),
+            "replanned": self.replan_unsent(),
+        }

@@ -15,6 +15,34 @@ ORDER BY heartbeat_at
 LIMIT :batch
 FOR UPDATE SKIP LOCKED;
 
+-- name: end_cancel_requested_unstarted
+-- Runs the user asked to cancel that no start will ever take (start_runs skips
+-- a run asked to cancel) and no worker runs: QUEUED or RETRYING (a run left so by
+-- a retry scheduled before a cancel request was seen as it is now, by
+-- app/domain/attempts.py). They end CANCELLED as a cancel of a waiting run does,
+-- with their event; the relay drops a retry's outbox row it meets (dispatch_outbox
+-- queues no CANCELLED run), which is not taken here: the relay locks the outbox
+-- row, then the run, and the reverse order could deadlock with it. The partial index
+-- ix_runs_cancel_requested_unstarted holds just these runs (none, normally).
+WITH stuck AS (
+    SELECT id, status FROM runs
+    WHERE cancel_requested_at IS NOT NULL AND status IN ({{CANCEL_AT_ONCE}})
+    ORDER BY id
+    LIMIT :batch
+    FOR UPDATE SKIP LOCKED
+), done AS (
+    UPDATE runs r
+    SET status = 'CANCELLED', finished_at = now(), heartbeat_at = NULL, next_retry_at = NULL,
+        error_code = :error_code, error_message = :error_message
+    FROM stuck
+    WHERE r.id = stuck.id
+    RETURNING r.id, r.attempt, stuck.status AS from_status
+), event AS (
+    INSERT INTO run_events (run_id, from_status, to_status, reason, actor, attempt, details)
+    SELECT id, from_status, 'CANCELLED', :reason, :actor, attempt, jsonb_build_object('swept', true) FROM done
+)
+SELECT id FROM done;
+
 -- name: claim_unstarted_runs
 -- QUEUED runs whose message left a while ago and that have not started, with
 -- the broker id of their last message, to ask the broker whether it has it.
