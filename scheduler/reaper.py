@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from app.core.states import EventReason, RunStatus
 from app.db.queries import query
 from app.domain.attempts import CANCELLED_CODE, CANCELLED_MESSAGE, after_attempt
+from app.domain.dataset_versions import published_by
 from app.domain.dataset_writes import end_writes
 from app.domain.runlogs import publish_end, stream_key
 from app.logs import bind, log_context
@@ -61,20 +62,25 @@ class Reaper:
             )
             for row in rows:
                 message = f"no heartbeat from {row['worker_id']} since {row['heartbeat_at'].isoformat()}"
-                # a lost worker is retried; a run asked to cancel ends CANCELLED (the rule is after_attempt's)
-                decision = after_attempt(row, RunStatus.FAILED, retryable=True, cancelling=row["cancelling"])
+                with Session(bind=connection) as session:
+                    published = published_by(session, row["id"])
+                # a lost worker is retried; a run asked to cancel ends CANCELLED (the rule is after_attempt's); one
+                # whose version the lost attempt published ends SUCCEEDED, as it would have had it not been lost
+                lost = RunStatus.SUCCEEDED if published else RunStatus.FAILED
+                decision = after_attempt(row, lost, retryable=not published, cancelling=row["cancelling"])
+                ending = (
+                    {"reason": "succeeded", "error_code": None, "error_message": None}
+                    if published
+                    else {"reason": "worker_lost", "error_code": "worker_lost", "error_message": message}
+                )
+                details = {"worker_lost": message, "version": published.version} if published else None
                 params = {
                     "run_id": row["id"],
                     "attempt": row["attempt"],
                     "progress": None,
                     "log_lines": None,
                     "actor": self.reaper_id,
-                    **decision.params(
-                        queue=self.settings.queue,
-                        reason="worker_lost",
-                        error_code="worker_lost",
-                        error_message=message,
-                    ),
+                    **decision.params(queue=self.settings.queue, details=details, **ending),
                 }
                 # an end also ends the datasets the run was writing, in this transaction
                 if decision.write(connection, params) is not None and not decision.retry:

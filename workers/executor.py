@@ -28,6 +28,7 @@ from workers.context import Interruption, RunContext
 from workers.ingest_job import run_import
 from workers.outcomes import Outcome
 from workers.pipeline_job import run_pipeline_job
+from workers.published import already_published
 from workers.runtime import WORKER_ID, ActiveRuns
 from workers.transitions import Finish, TransitionWriter
 
@@ -148,7 +149,12 @@ class Executor:
             logger.warning("could not store the last log lines of run %s: %s", run_id, exc)
 
     def _run_steps(self, ctx: RunContext, row: Any) -> Outcome:
-        """An import, or a pipeline through the one step engine (which opens DuckDB only when a step needs it)."""
+        """An import, or a pipeline through the one step engine (which opens DuckDB only when a step needs it);
+        nothing when the run's version is published already (an earlier attempt's, lost before the run was marked)."""
+        if row["attempt"] > 1:  # a first attempt has published nothing
+            published = already_published(ctx, row, engine=self.engine, settings=self.settings)
+            if published is not None:
+                return published
         if row["kind"] == RunKind.INGEST.value:
             return run_import(ctx, row, engine=self.engine, settings=self.settings)
         return run_pipeline_job(ctx, row, engine=self.engine, settings=self.settings)

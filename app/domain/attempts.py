@@ -60,7 +60,7 @@ class AfterAttempt:
         take them in.
         """
         row = connection.execute(self.statement, params).first()
-        if row is not None and not self.retry:
+        if row is not None and not self.retry and self.status is not RunStatus.SUCCEEDED:
             with Session(bind=connection) as session:
                 end_writes(
                     session,
