@@ -170,7 +170,7 @@ class Executor:
             return _Ending(self, ctx, None, [])
         shutdown = ctx.interruption is Interruption.SHUTDOWN
         progress = msgspec.json.encode(ctx.progress).decode()
-        if shutdown or outcome.status not in CANCEL_PROOF:
+        if outcome.status not in CANCEL_PROOF:  # a stop that came once the attempt succeeded does not undo it
             return self._end_locked(ctx, row, outcome, shutdown=shutdown, progress=progress, elapsed=elapsed)
         decision = after_attempt(row, outcome.status, retryable=outcome.retryable)
         said, level = _said(decision, ctx, outcome, elapsed)

@@ -148,9 +148,12 @@ def after_attempt(
     `at_once`: the attempt was interrupted, not failed (a worker shutting down), so it is retried without delay
     and without spending the budget. `cancelling`: the user asked to cancel the run (read under its lock): any end
     but a success ends it CANCELLED, neither retried (a retry would never start: a start skips a run asked to cancel)
-    nor FAILED or TIMED_OUT.
+    nor FAILED or TIMED_OUT. A success ends the run SUCCEEDED whatever came after it (a stop, a cancel): its work is
+    done, and doing it again would repeat its effects.
     """
-    if cancelling and status is not RunStatus.SUCCEEDED:
+    if status is RunStatus.SUCCEEDED:
+        return AfterAttempt(retry=False, status=status)
+    if cancelling:
         return AfterAttempt(retry=False, status=RunStatus.CANCELLED, cancelled=True)
     if at_once:
         return AfterAttempt(retry=True, status=RunStatus.RETRYING)

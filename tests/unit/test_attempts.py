@@ -79,8 +79,9 @@ def test_a_run_asked_to_cancel_ends_cancelled_whatever_its_attempt_would_have_le
     }
 
 
-def test_a_success_stands_though_the_user_asked_to_cancel() -> None:
-    decision = after_attempt(RUN, RunStatus.SUCCEEDED, retryable=False, cancelling=True)
+@pytest.mark.parametrize(("cancelling", "at_once"), [(True, False), (False, True)])
+def test_a_success_stands_though_a_cancel_or_a_stop_came_after_it(cancelling: bool, at_once: bool) -> None:
+    decision = after_attempt(RUN, RunStatus.SUCCEEDED, retryable=False, at_once=at_once, cancelling=cancelling)
     assert (decision.retry, decision.status, decision.cancelled) == (False, RunStatus.SUCCEEDED, False)
 
 
