@@ -132,6 +132,18 @@ def lock_attempt(connection: Connection, run_id: uuid.UUID, attempt: int) -> boo
     return None if row is None else bool(row.cancelling)
 
 
+class AttemptOver(Exception):
+    """The attempt no longer runs its run (the reaper gave the run away, or ended it): it publishes nothing."""
+
+
+def hold_attempt(session: Session, run_id: uuid.UUID, attempt: int) -> None:
+    """Lock the run of a running attempt about to publish its version, in the caller's transaction (the run's row
+    before the dataset's, the order a dataset delete takes them in): AttemptOver when the attempt no longer runs it,
+    so an attempt whose lease lapsed never publishes beside the end the reaper gave its run, or its retry."""
+    if lock_attempt(session.connection(), run_id, attempt) is None:
+        raise AttemptOver(f"run {run_id} attempt {attempt} no longer runs: its version is not published")
+
+
 def after_attempt(
     run: Mapping[str, Any],
     status: RunStatus,
