@@ -160,14 +160,12 @@ def finish_runs(engine: Engine, backend: Backend, runs: list[uuid.UUID], *, with
     decision = AfterAttempt(retry=False, status=RunStatus.SUCCEEDED)
     common = {
         "attempt": 1,
-        "error_code": None,
-        "error_message": None,
         "progress": "{}",
         "log_lines": 3,
         "actor": "worker:bench:1",
-        "reason": "succeeded",
-        "details": '{"elapsed_ms": 1.0}',
-        **decision.params(queue="default"),
+        **decision.params(
+            queue="default", reason="succeeded", error_code=None, error_message=None, details={"elapsed_ms": 1.0}
+        ),
     }
     statement = query("finish_run")
     db0, cpu0, wall0 = backend.cpu(), time.process_time(), time.perf_counter()

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
 from collections.abc import Sequence
 from typing import Any
 
 import redis
 from dramatiq.brokers.redis import RedisBroker
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from app.core.states import RunStatus
+from app.core.states import EventReason, RunStatus
 from app.db.queries import query
-from app.domain.attempts import after_attempt
+from app.domain.attempts import CANCELLED_CODE, CANCELLED_MESSAGE, after_attempt
+from app.domain.dataset_versions import published_by
 from app.domain.dataset_writes import end_writes
 from app.domain.runlogs import publish_end, stream_key
 from app.logs import bind, log_context
@@ -49,8 +49,8 @@ class Reaper:
         self._held = broker.client.register_script(_HELD_SCRIPT)
 
     def reap_lost(self) -> int:
-        """RUNNING attempts without a heartbeat for a lease: retried per their policy (CANCELLED instead if the user
-        asked to cancel), or FAILED."""
+        """RUNNING attempts without a heartbeat for a lease: retried per their policy, or FAILED; CANCELLED when the
+        user asked to cancel the run (`after_attempt`)."""
         ended: list[tuple[str, RunStatus]] = []
         with self.engine.begin() as connection:
             rows = (
@@ -62,41 +62,72 @@ class Reaper:
             )
             for row in rows:
                 message = f"no heartbeat from {row['worker_id']} since {row['heartbeat_at'].isoformat()}"
-                common = {
+                with Session(bind=connection) as session:
+                    published = published_by(session, row["id"])
+                # a lost worker is retried; a run asked to cancel ends CANCELLED (the rule is after_attempt's); one
+                # whose version the lost attempt published ends SUCCEEDED, as it would have had it not been lost
+                lost = RunStatus.SUCCEEDED if published else RunStatus.FAILED
+                decision = after_attempt(row, lost, retryable=not published, cancelling=row["cancelling"])
+                ending = (
+                    {"reason": "succeeded", "error_code": None, "error_message": None}
+                    if published
+                    else {"reason": "worker_lost", "error_code": "worker_lost", "error_message": message}
+                )
+                details = {"worker_lost": message, "version": published.version} if published else None
+                params = {
                     "run_id": row["id"],
                     "attempt": row["attempt"],
-                    "error_code": "worker_lost",
-                    "error_message": message,
                     "progress": None,
                     "log_lines": None,
                     "actor": self.reaper_id,
-                    "reason": "worker_lost",
+                    **decision.params(queue=self.settings.queue, details=details, **ending),
                 }
-                decision = after_attempt(row, RunStatus.FAILED, retryable=True)  # a lost worker is retried
-                extra = {"queue": self.settings.queue} if decision.retry else {"details": "{}"}
-                # a retry ends the run CANCELLED instead when the user asked to cancel it (and ends its writes)
-                done = decision.write(connection, {**common, **extra, **decision.params(queue=self.settings.queue)})
-                if not decision.retry:
-                    ended.append((str(row["id"]), RunStatus.FAILED))
-                    self._end_imports(connection, row["id"], message)
-                elif done is not None and done.status == RunStatus.CANCELLED:
-                    ended.append((str(row["id"]), RunStatus.CANCELLED))
+                # an end also ends the datasets the run was writing, in this transaction
+                if decision.write(connection, params) is not None and not decision.retry:
+                    ended.append((str(row["id"]), decision.status))
                 bound = bind(run_id=row["id"])
                 logger.warning("run %s attempt %s lost: %s", row["id"], row["attempt"], message)
                 log_context.reset(bound)
         for run_id, status in ended:
-            publish_end(
-                self.broker.client,
-                stream_key(self.settings.redis_namespace, run_id),
-                status.value,
-                ttl_seconds=self.settings.log_stream_ttl_seconds,
-            )
+            self._publish_end(run_id, status)
         return len(rows)
 
-    def _end_imports(self, connection: Connection, run_id: uuid.UUID, message: str) -> None:
-        """A dataset the lost run was importing (or writing) ends as after a failed import: the domain sets it."""
-        with Session(bind=connection) as session:
-            end_writes(session, run_id=run_id, code="worker_lost", message=message, producer=self.reaper_id)
+    def end_cancel_requested(self) -> int:
+        """Runs asked to cancel that wait for a start none will make (a start skips them): CANCELLED, as a cancel
+        of a waiting run ends it, the datasets they were writing not left importing."""
+        with self.engine.begin() as connection:
+            ids = (
+                connection.execute(
+                    query("end_cancel_requested_unstarted"),
+                    {
+                        "batch": BATCH,
+                        "actor": self.reaper_id,
+                        "reason": EventReason.CANCELLED.value,
+                        "error_code": CANCELLED_CODE,
+                        "error_message": CANCELLED_MESSAGE,
+                    },
+                )
+                .scalars()
+                .all()
+            )
+            with Session(bind=connection) as session:
+                for run_id in ids:
+                    end_writes(
+                        session, run_id=run_id, code=CANCELLED_CODE, message=CANCELLED_MESSAGE, producer=self.reaper_id
+                    )
+        for run_id in ids:
+            logger.warning("run %s was asked to cancel and waited for a start: cancelled", run_id)
+            self._publish_end(str(run_id), RunStatus.CANCELLED)
+        return len(ids)
+
+    def _publish_end(self, run_id: str, status: RunStatus) -> None:
+        """Tell the run's live-log followers it ended."""
+        publish_end(
+            self.broker.client,
+            stream_key(self.settings.redis_namespace, run_id),
+            status.value,
+            ttl_seconds=self.settings.log_stream_ttl_seconds,
+        )
 
     def resend_unstarted(self) -> int:
         """QUEUED runs not started long after dispatch: re-send those whose message the broker lost."""
@@ -174,4 +205,9 @@ class Reaper:
                 return total
 
     def reap_once(self) -> dict[str, int]:
-        return {"lost": self.reap_lost(), "resent": self.resend_unstarted(), "replanned": self.replan_unsent()}
+        return {
+            "lost": self.reap_lost(),
+            "cancelled": self.end_cancel_requested(),
+            "resent": self.resend_unstarted(),
+            "replanned": self.replan_unsent(),
+        }

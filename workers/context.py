@@ -8,7 +8,7 @@ import uuid
 from enum import StrEnum
 from typing import Any
 
-from app.domain.runlog_buffer import RunLogWriter
+from app.domain.runlog_buffer import Chunk, RunLogWriter
 
 
 class Interruption(StrEnum):
@@ -46,6 +46,13 @@ class RunContext:
 
     def log(self, message: str, *, level: str = "info") -> None:
         self._log.write(message, level=level, step=self.step)
+
+    def next_line(self, message: str, *, level: str = "info") -> Chunk:
+        """The attempt's next line, not buffered: stored by the statement that records what it tells (`kept` then)."""
+        return self._log.next_line(message, level=level)
+
+    def kept(self, chunk: Chunk) -> None:
+        self._log.kept(chunk)
 
     def interrupt(self, why: Interruption) -> None:
         """Ask the attempt to stop (called from the heartbeat thread); the first reason wins."""

@@ -18,7 +18,7 @@ from app.core.states import FINAL, RunKind, RunStatus
 from app.db.database import database_for
 from app.db.outage import retry_while_unavailable
 from app.db.queries import conninfo_of
-from app.domain.attempts import after_attempt
+from app.domain.attempts import CANCEL_PROOF, CANCELLED_MESSAGE, AfterAttempt, after_attempt, lock_attempt
 from app.domain.runlog_buffer import Chunk, RunLogBuffer, RunLogWriter, chunk_params
 from app.domain.runlogs import last_line
 from app.logs import bind, log_context
@@ -28,6 +28,7 @@ from workers.context import Interruption, RunContext
 from workers.ingest_job import run_import
 from workers.outcomes import Outcome
 from workers.pipeline_job import run_pipeline_job
+from workers.published import already_published
 from workers.runtime import WORKER_ID, ActiveRuns
 from workers.transitions import Finish, TransitionWriter
 
@@ -148,7 +149,12 @@ class Executor:
             logger.warning("could not store the last log lines of run %s: %s", run_id, exc)
 
     def _run_steps(self, ctx: RunContext, row: Any) -> Outcome:
-        """An import, or a pipeline through the one step engine (which opens DuckDB only when a step needs it)."""
+        """An import, or a pipeline through the one step engine (which opens DuckDB only when a step needs it);
+        nothing when the run's version is published already (an earlier attempt's, lost before the run was marked)."""
+        if row["attempt"] > 1:  # a first attempt has published nothing
+            published = already_published(ctx, row, engine=self.engine, settings=self.settings)
+            if published is not None:
+                return published
         if row["kind"] == RunKind.INGEST.value:
             return run_import(ctx, row, engine=self.engine, settings=self.settings)
         return run_pipeline_job(ctx, row, engine=self.engine, settings=self.settings)
@@ -156,52 +162,39 @@ class Executor:
     def _record(self, ctx: RunContext, row: Any, outcome: Outcome, *, elapsed: float) -> _Ending:
         """Write the outcome (or the planned retry) with the attempt's unwritten log lines, in one transaction.
 
-        A final state is handed to the writer (its `answer` pending); a retry or a lost lease is settled here.
+        A success or a cancel is handed to the writer (its `answer` pending); an end a cancel request changes, or a
+        lost lease, is settled here.
         """
         if ctx.interruption is Interruption.LOST:
             ctx.log(note(LeaseLost()), level="warning")
             return _Ending(self, ctx, None, [])
         shutdown = ctx.interruption is Interruption.SHUTDOWN
-        decision = after_attempt(row, outcome.status, retryable=outcome.retryable, at_once=shutdown)
         progress = msgspec.json.encode(ctx.progress).decode()
-        if decision.retry:
-            delay = decision.delay_seconds
-            retrying = RetryScheduled(
-                attempt=ctx.attempt, reason=outcome.reason, error=outcome.error_message or None, delay_seconds=delay
-            )
-            ctx.log(note(retrying), level="warning")
-            params = {
-                "run_id": ctx.run_id,
-                "attempt": ctx.attempt,
-                "error_code": outcome.error_code,
-                "error_message": outcome.error_message,
-                "progress": progress,
-                "actor": WORKER_ID,
-                "log_lines": ctx.log_lines,
-                "reason": "worker_shutdown" if shutdown else outcome.reason,
-                **decision.params(queue=self.settings.queue),
-            }
-            # RETRYING, or CANCELLED when the user asked to cancel meanwhile (a retry gives way to the cancel)
-            done, chunks = self._commit(ctx.run_id, decision.write, params, f"retrying run {ctx.run_id}")
-            return _Ending(self, ctx, RunStatus(done.status) if done else None, chunks)
-        ended = AttemptEnded(
-            status=outcome.status.value, elapsed_ms=round(elapsed * 1000), error=outcome.error_message or None
+        if outcome.status not in CANCEL_PROOF:  # a stop that came once the attempt succeeded does not undo it
+            return self._end_locked(ctx, row, outcome, shutdown=shutdown, progress=progress, elapsed=elapsed)
+        decision = after_attempt(row, outcome.status, retryable=outcome.retryable)
+        said, level = _said(decision, ctx, outcome, elapsed)
+        ctx.log(said, level=level)
+        decided = decision.params(
+            queue=self.settings.queue,
+            reason=outcome.reason,
+            error_code=outcome.error_code,
+            error_message=outcome.error_message,
+            details={"elapsed_ms": round(elapsed * 1000, 1)},
         )
-        ctx.log(note(ended), level="info" if outcome.status is RunStatus.SUCCEEDED else "error")
-        decided = decision.params(queue=self.settings.queue)
         chunks = self.logs.take(ctx.run_id)
         finish = Finish(
             run_id=ctx.run_id,
             attempt=ctx.attempt,
             to_status=decided["to_status"],
             from_statuses=decided["from_statuses"],
-            error_code=outcome.error_code,
-            error_message=outcome.error_message,
+            error_code=decided["error_code"],
+            error_message=decided["error_message"],
             progress=progress,
             log_lines=ctx.log_lines,
-            reason=outcome.reason,
+            reason=decided["reason"],
             actor=WORKER_ID,
-            details=msgspec.json.encode({"elapsed_ms": round(elapsed * 1000, 1)}).decode(),
+            details=decided["details"],
             log=chunk_params(chunks),
         )
         # While the database is down the writer tries again, as `_write` would; past that the reaper recovers the run.
@@ -210,22 +203,50 @@ class Executor:
         )
         return _Ending(self, ctx, outcome.status, chunks, answer)
 
-    def _commit(
-        self, run_id: uuid.UUID, write: Callable[[Connection, dict[str, Any]], T], params: dict[str, Any], what: str
-    ) -> tuple[T, list[Chunk]]:
-        """The outcome's `write`, storing the run's unwritten log lines too: both are durable, or neither."""
-        chunks = self.logs.take(run_id)
-        params = {**params, **chunk_params(chunks)}
+    def _end_locked(
+        self, ctx: RunContext, row: Any, outcome: Outcome, *, shutdown: bool, progress: str, elapsed: float
+    ) -> _Ending:
+        """A failure, a timeout or a shutdown: retried, ended, or CANCELLED if the user asked to cancel the run,
+        decided under the run's lock (`after_attempt`); the log line saying which is stored by the same transaction,
+        with the attempt's unwritten lines."""
+        chunks = self.logs.take(ctx.run_id)
+        own = {"run_id": ctx.run_id, "attempt": ctx.attempt, "progress": progress, "actor": WORKER_ID}
+
+        def write(connection: Connection) -> tuple[AfterAttempt, Chunk] | None:
+            cancelling = lock_attempt(connection, ctx.run_id, ctx.attempt)
+            if cancelling is None:  # the reaper gave the run away meanwhile
+                return None
+            decision = after_attempt(
+                row, outcome.status, retryable=outcome.retryable, at_once=shutdown, cancelling=cancelling
+            )
+            message, level = _said(decision, ctx, outcome, elapsed)
+            said = ctx.next_line(message, level=level)
+            decided = decision.params(
+                queue=self.settings.queue,
+                reason="worker_shutdown" if shutdown else outcome.reason,
+                error_code=outcome.error_code,
+                error_message=outcome.error_message,
+                details={"elapsed_ms": round(elapsed * 1000, 1)},
+            )
+            decision.write(connection, {**own, **decided, "log_lines": said.last_n, **chunk_params([*chunks, said])})
+            return decision, said
+
         try:
-            return self._write(lambda: self._in_transaction(write, params), what), chunks
+            done = self._write(lambda: self._in_transaction(write), f"ending run {ctx.run_id}'s attempt {ctx.attempt}")
         except Exception:
             self.logs.give_back(chunks)
             raise
+        if done is None:
+            self.logs.give_back(chunks)  # written on their own (`_flush_rest`)
+            return _Ending(self, ctx, None, [])
+        decision, said = done
+        ctx.kept(said)
+        return _Ending(self, ctx, decision.status, [*chunks, said])
 
-    def _in_transaction(self, write: Callable[[Connection, dict[str, Any]], T], params: dict[str, Any]) -> T:
-        """`write` in its own transaction (its first row: None when its condition failed)."""
+    def _in_transaction(self, write: Callable[[Connection], T]) -> T:
+        """`write` in its own transaction."""
         with self.engine.begin() as connection:
-            return write(connection, params)
+            return write(connection)
 
     def _write(self, action: Callable[[], T], what: str) -> T:
         """`action`, tried again while the database is down (a restart must not cost a run a second attempt).
@@ -236,6 +257,23 @@ class Executor:
         return retry_while_unavailable(
             action, what=what, give_up_after=self.settings.database_wait_seconds, stop=self.active.stopping.is_set
         )
+
+
+def _said(decision: AfterAttempt, ctx: RunContext, outcome: Outcome, elapsed: float) -> tuple[str, str]:
+    """The log line (and its level) that tells what became of the run after this attempt: what was decided."""
+    if decision.retry:
+        retrying = RetryScheduled(
+            attempt=ctx.attempt,
+            reason=outcome.reason,
+            error=outcome.error_message or None,
+            delay_seconds=decision.delay_seconds,
+        )
+        return note(retrying), "warning"
+    error = outcome.error_message or None
+    if decision.cancelled:  # the attempt's own end, after the cancel that overtook it
+        error = f"{CANCELLED_MESSAGE} (attempt {outcome.reason}{f': {error}' if error else ''})"
+    ended = AttemptEnded(status=decision.status.value, elapsed_ms=round(elapsed * 1000), error=error)
+    return note(ended), "info" if decision.status is RunStatus.SUCCEEDED else "error"
 
 
 class _Ending:

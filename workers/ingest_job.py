@@ -26,6 +26,7 @@ from app.db.datasets import Upload
 from app.db.outage import retry_while_unavailable
 from app.domain import dataset_writes, files
 from app.domain import datasets as dataset_service
+from app.domain.attempts import AttemptOver, hold_attempt
 from app.ingest import import_file
 from app.ingest.config import parse_config
 from app.ingest.data_sink import SinkSpent
@@ -67,6 +68,9 @@ def _attempt(ctx: RunContext, row: Any, *, engine: Engine, settings: Settings) -
         return Outcome(RunStatus.SUCCEEDED, "succeeded")
     except (ImportCancelled, Interrupted):
         return interrupted(ctx.interruption) if ctx.interruption else Outcome(RunStatus.CANCELLED, "cancelled")
+    except AttemptOver:  # the reaper gave its run away as it was about to publish: its end is not this attempt's
+        ctx.interrupt(Interruption.LOST)
+        return interrupted(Interruption.LOST)
     except dataset_service.DatasetDeleted:
         # Deleting the dataset cancelled this import (app/domain/datasets.py); it ended before its heartbeat
         # heard so, and its version was refused and its files removed: it ends as the cancel says, not FAILED.
@@ -141,6 +145,7 @@ def _import(ctx: RunContext, row: Any, *, engine: Engine, settings: Settings) ->
 
     def record() -> int:
         with database_for(engine).transaction() as session:
+            hold_attempt(session, ctx.run_id, ctx.attempt)
             return dataset_service.record_version(
                 session,
                 dataset_id=row["dataset_id"],

@@ -34,6 +34,7 @@ from app.db.outage import retry_while_unavailable
 from app.domain import dataset_writes, pipeline_io
 from app.domain import datasets as dataset_service
 from app.domain import files as data_files
+from app.domain.attempts import AttemptOver, hold_attempt
 from app.ingest.limits import duckdb_of
 from app.paths import version_dir
 from app.pipeline import (
@@ -74,6 +75,9 @@ def _attempt(ctx: RunContext, row: Any, *, engine: Engine, settings: Settings) -
         return Outcome(RunStatus.SUCCEEDED, "succeeded")
     except (Interrupted, PipelineCancelled):
         return interrupted(ctx.interruption) if ctx.interruption else Outcome(RunStatus.CANCELLED, "cancelled")
+    except AttemptOver:  # the reaper gave its run away as it was about to publish: its end is not this attempt's
+        ctx.interrupt(Interruption.LOST)
+        return interrupted(Interruption.LOST)
     except dataset_service.DatasetDeleted:
         # Deleting its output dataset cancelled this run (app/domain/datasets.py); it ended before its heartbeat
         # heard so (a retry finding the output its run had deleted, which it does not make again, or a version
@@ -197,6 +201,7 @@ def _run(ctx: RunContext, row: Any, spec: PipelineSpec, *, engine: Engine, setti
 
     def record() -> int:
         with database_for(engine).transaction() as session:
+            hold_attempt(session, ctx.run_id, ctx.attempt)
             return dataset_service.record_version(
                 session,
                 dataset_id=output_id,

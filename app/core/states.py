@@ -155,6 +155,7 @@ SQL_TOKENS: dict[str, str] = {
     "DISPATCHED": sql_list(DISPATCHED),
     "FAILURES": sql_list(FAILURES),
     "CONCLUDED": sql_list(CONCLUDED),
+    "CANCEL_AT_ONCE": sql_list(CANCEL_AT_ONCE),
     "FINAL_ARRAY": _status_array(FINAL),
     "CONCLUDED_ARRAY": _status_array(CONCLUDED),
 }

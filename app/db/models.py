@@ -23,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.states import ACTIVE, RunKind, RunStatus, RunTrigger, sql_list
+from app.core.states import ACTIVE, CANCEL_AT_ONCE, RunKind, RunStatus, RunTrigger, sql_list
 from app.db.base import Base, created_at_column
 
 
@@ -92,6 +92,11 @@ class Run(Base):
         ),
         Index("ix_runs_running_heartbeat", "heartbeat_at", postgresql_where=text("status = 'RUNNING'")),
         Index("ix_runs_queued_dispatched", "dispatched_at", postgresql_where=text("status = 'QUEUED'")),
+        Index(
+            "ix_runs_cancel_requested_unstarted",
+            "id",
+            postgresql_where=text(f"cancel_requested_at IS NOT NULL AND status IN ({sql_list(CANCEL_AT_ONCE)})"),
+        ),
         Index(
             "uq_runs_deployment_scheduled_for",
             "deployment_id",

@@ -26,6 +26,13 @@ def list_versions(
     return list(session.scalars(numbered_page(query, DatasetVersion.version, limit=limit, cursor=cursor)))
 
 
+def published_by(session: Session, run_id: uuid.UUID) -> DatasetVersion | None:
+    """The version run `run_id` published, if it did. A run writes one immutable version: an attempt that meets its
+    run's (an earlier attempt committed it, then failed or was lost before the run was marked) ends the run SUCCEEDED
+    from it, writing nothing (workers/published.py, the reaper)."""
+    return session.scalar(select(DatasetVersion).where(DatasetVersion.run_id == run_id))
+
+
 def count_versions(session: Session, dataset_id: uuid.UUID) -> int:
     """How many versions the dataset has: counted, not read off the newest number (numbers may have gaps)."""
     counted = select(func.count()).select_from(DatasetVersion).where(DatasetVersion.dataset_id == dataset_id)

@@ -283,16 +283,23 @@ class RunLogWriter:
 
     def write(self, message: str, *, level: str = "info", step: int | None = None) -> LogLine:
         """Buffer a line; it is durable within about 50 ms, or when the attempt's outcome is committed."""
-        self.lines += 1
-        notice = msgspec.to_builtins(message.notice) if isinstance(message, Noted) else None
-        line = LogLine(
-            n=self.lines,
-            ts=datetime.now(UTC),
-            level=level,
-            message=str(message),
-            attempt=self.attempt,
-            step=step,
-            notice=notice,
-        )
+        line = self._line(self.lines + 1, message, level=level, step=step)
+        self.lines = line.n
         self.buffer.append(self.run_id, self.attempt, line.n, encode_line(line))
         return line
+
+    def next_line(self, message: str, *, level: str = "info") -> Chunk:
+        """The next line as a chunk of its own, not buffered nor counted: for a statement that stores it with the
+        outcome it tells, decided in that statement's transaction (which may be tried again). `kept` once committed."""
+        line = self._line(self.lines + 1, message, level=level, step=None)
+        return Chunk(self.run_id, self.attempt, line.n, [encode_line(line)])
+
+    def kept(self, chunk: Chunk) -> None:
+        """`chunk` (from `next_line`) is stored: the attempt's next line numbers on after it."""
+        self.lines = max(self.lines, chunk.last_n)
+
+    def _line(self, n: int, message: str, *, level: str, step: int | None) -> LogLine:
+        notice = msgspec.to_builtins(message.notice) if isinstance(message, Noted) else None
+        return LogLine(
+            n=n, ts=datetime.now(UTC), level=level, message=str(message), attempt=self.attempt, step=step, notice=notice
+        )

@@ -4,14 +4,44 @@
 -- RUNNING attempts whose heartbeat is older than the lease. Nothing is judged
 -- until the server has been up for a lease: while it was down no worker could
 -- heartbeat, and a worker still running its attempt renews it within a lease.
+-- `cancelling`: the user asked to cancel the run (read under the lock, so the
+-- end decided for it is CANCELLED: app/domain/attempts.py).
 SELECT id, attempt, attempt_base, max_retries, retry_backoff_seconds, retry_backoff_max_seconds,
-       retry_jitter, worker_id, heartbeat_at
+       retry_jitter, worker_id, heartbeat_at, cancel_requested_at IS NOT NULL AS cancelling
 FROM runs
 WHERE status = 'RUNNING' AND heartbeat_at < now() - make_interval(secs => :lease_seconds)
   AND pg_postmaster_start_time() < now() - make_interval(secs => :lease_seconds)
 ORDER BY heartbeat_at
 LIMIT :batch
 FOR UPDATE SKIP LOCKED;
+
+-- name: end_cancel_requested_unstarted
+-- Runs the user asked to cancel that no start will ever take (start_runs skips
+-- a run asked to cancel) and no worker runs: QUEUED or RETRYING (a run left so by
+-- a retry scheduled before a cancel request was seen as it is now, by
+-- app/domain/attempts.py). They end CANCELLED as a cancel of a waiting run does,
+-- with their event; the relay drops a retry's outbox row it meets (dispatch_outbox
+-- queues no CANCELLED run), which is not taken here: the relay locks the outbox
+-- row, then the run, and the reverse order could deadlock with it. The partial index
+-- ix_runs_cancel_requested_unstarted holds just these runs (none, normally).
+WITH stuck AS (
+    SELECT id, status FROM runs
+    WHERE cancel_requested_at IS NOT NULL AND status IN ({{CANCEL_AT_ONCE}})
+    ORDER BY id
+    LIMIT :batch
+    FOR UPDATE SKIP LOCKED
+), done AS (
+    UPDATE runs r
+    SET status = 'CANCELLED', finished_at = now(), heartbeat_at = NULL, next_retry_at = NULL,
+        error_code = :error_code, error_message = :error_message
+    FROM stuck
+    WHERE r.id = stuck.id
+    RETURNING r.id, r.attempt, stuck.status AS from_status
+), event AS (
+    INSERT INTO run_events (run_id, from_status, to_status, reason, actor, attempt, details)
+    SELECT id, from_status, 'CANCELLED', :reason, :actor, attempt, jsonb_build_object('swept', true) FROM done
+)
+SELECT id FROM done;
 
 -- name: claim_unstarted_runs
 -- QUEUED runs whose message left a while ago and that have not started, with

@@ -153,31 +153,31 @@ SELECT * FROM finish_runs(
     CAST(:log_last_n AS int[]), CAST(:log_chunks AS bytea[])
 );
 
+-- name: lock_attempt
+-- Lock the run of a running attempt before its unsuccessful end is decided
+-- (app/domain/attempts.py): whether the user asked to cancel it. Nothing when the
+-- attempt is no longer running. A cancel asked for up to the commit waits for the
+-- lock, and then finds the run ended.
+SELECT cancel_requested_at IS NOT NULL AS cancelling
+FROM runs WHERE id = :run_id AND attempt = :attempt AND status = 'RUNNING'
+FOR UPDATE;
+
 -- name: schedule_retry
 -- A failed attempt with retries left: RUNNING → RETRYING, and an outbox row
 -- that the relay sends when the backoff has passed (so it survives broker loss).
--- A run the user asked to cancel while the attempt ran (cancel_requested_at) is
--- not retried: it ends CANCELLED (RUNNING → CANCELLED, :cancel_from_statuses),
--- with no outbox row, its event keeping the failure's code. Decided under the
--- run's lock, so a cancel asked for up to the commit is seen (a retry would never
--- start: start_runs skips a run asked to cancel). The answer's status says which.
+-- Its caller has locked the run and found no cancel request (a run asked to
+-- cancel ends CANCELLED by finish_run instead: app/domain/attempts.py).
 -- The attempt's unwritten log chunks are stored with it, so the next attempt numbers on from them.
 WITH prev AS (
-    SELECT id, status, cancel_requested_at IS NOT NULL AS cancelling
-    FROM runs WHERE id = :run_id AND attempt = :attempt FOR UPDATE
+    SELECT id, status FROM runs WHERE id = :run_id AND attempt = :attempt FOR UPDATE
 ), retrying AS (
     UPDATE runs r
-    SET status = CASE WHEN prev.cancelling THEN 'CANCELLED' ELSE 'RETRYING' END, heartbeat_at = NULL,
-        error_code = CASE WHEN prev.cancelling THEN 'cancelled' ELSE :error_code END,
-        error_message = CASE WHEN prev.cancelling THEN 'cancelled on request' ELSE :error_message END,
-        finished_at = CASE WHEN prev.cancelling THEN now() ELSE r.finished_at END,
-        next_retry_at = CASE WHEN prev.cancelling THEN NULL ELSE now() + make_interval(secs => :delay_seconds) END,
+    SET status = 'RETRYING', heartbeat_at = NULL, error_code = :error_code, error_message = :error_message,
+        next_retry_at = now() + make_interval(secs => :delay_seconds),
         progress = coalesce(CAST(:progress AS jsonb), r.progress),
         log_lines = greatest(r.log_lines, coalesce(:log_lines, 0))
     FROM prev
-    WHERE r.id = prev.id
-      AND prev.status = ANY(CASE WHEN prev.cancelling THEN CAST(:cancel_from_statuses AS text[])
-                                 ELSE CAST(:from_statuses AS text[]) END)
+    WHERE r.id = prev.id AND prev.status = ANY(:from_statuses)
     RETURNING r.id, r.attempt, r.status, r.priority, r.next_retry_at, r.broker_queue, prev.status AS from_status
 ), logged AS (
     -- the attempt's last log lines, durable exactly when its outcome is (none when prev found no such attempt)
@@ -188,14 +188,12 @@ WITH prev AS (
     ON CONFLICT (run_id, first_n) DO NOTHING
 ), event AS (
     INSERT INTO run_events (run_id, from_status, to_status, reason, actor, attempt, details)
-    SELECT id, from_status, status, CASE WHEN status = 'CANCELLED' THEN 'cancelled' ELSE :reason END, :actor, attempt,
-           CASE WHEN status = 'CANCELLED' THEN jsonb_build_object('error_code', CAST(:error_code AS text))
-                ELSE jsonb_build_object('retry_at', next_retry_at, 'error_code', CAST(:error_code AS text)) END
+    SELECT id, from_status, 'RETRYING', :reason, :actor, attempt,
+           jsonb_build_object('retry_at', next_retry_at, 'error_code', CAST(:error_code AS text))
     FROM retrying
 ), outbox_row AS (
     INSERT INTO outbox (run_id, queue, priority, available_at)
     SELECT id, coalesce(broker_queue, :queue), priority, next_retry_at FROM retrying  -- the run keeps its lane
-    WHERE status = 'RETRYING'
 )
 SELECT id, status, next_retry_at FROM retrying;
 

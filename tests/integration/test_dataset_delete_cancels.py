@@ -13,13 +13,14 @@ from sqlalchemy.orm import Session
 
 from app.clock import utcnow
 from app.domain import datasets as dataset_service
+from app.domain.attempts import hold_attempt
 from app.domain.audit import AuditContext
 from app.domain.runs import cancel_run
 from app.paths import dataset_dir
 from tests.integration.dataset_support import SALES, upload
 from tests.integration.engine_parts import ROOT, Engine_
 from tests.integration.helpers import count, wait_until_blocked, wait_until_waited_on
-from workers import pipeline_job
+from workers import ingest_job, pipeline_job
 
 
 def _written_for(engine: Engine, parts: Engine_, dataset_id: str) -> dict[str, Any]:
@@ -52,17 +53,18 @@ def _attempt_deleting_as_it_publishes(
     client: TestClient, parts: Engine_, monkeypatch: pytest.MonkeyPatch, run_id: str
 ) -> str:
     """One attempt of the run, whose dataset the user deletes when the worker has written it and is about to
-    publish its version; the dataset's id."""
-    record_version = dataset_service.record_version
+    publish its version (before the publishing transaction takes the run's row); the dataset's id."""
     deleted: list[str] = []
 
-    def deleted_first(session: Any, **kwargs: Any) -> int:
+    def deleted_first(session: Session, run: uuid.UUID, attempt: int) -> None:
         assert client.get(f"/api/v1/runs/{run_id}").json()["status"] == "RUNNING"
-        assert client.delete(f"/api/v1/datasets/{kwargs['dataset_id']}").status_code == 204
-        deleted.append(str(kwargs["dataset_id"]))
-        return record_version(session, **kwargs)
+        dataset_id = str(session.scalar(text("SELECT dataset_id FROM runs WHERE id = :id"), {"id": run}))
+        assert client.delete(f"/api/v1/datasets/{dataset_id}").status_code == 204
+        deleted.append(dataset_id)
+        hold_attempt(session, run, attempt)
 
-    monkeypatch.setattr(dataset_service, "record_version", deleted_first)
+    for job in (pipeline_job, ingest_job):
+        monkeypatch.setattr(job, "hold_attempt", deleted_first)
     parts.relay.relay_once()
     parts.executor.execute(uuid.UUID(run_id))
     [dataset_id] = deleted

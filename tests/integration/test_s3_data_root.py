@@ -271,3 +271,23 @@ def _wait_for_parts(s3: Any, bucket: str, prefix: str) -> dict[str, str]:
                 return started
         time.sleep(0.1)
     raise AssertionError(f"no multipart upload with parts under {prefix} within 30 s")
+
+
+def test_a_retry_of_an_import_whose_version_is_published_writes_no_object(
+    client: TestClient, parts: Engine_, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On S3 the retry of an import whose earlier attempt published its version (then was lost) sent the version's
+    objects again; it ends SUCCEEDED from the version, writing nothing (tests/integration/test_published_then_lost)."""
+    dataset = upload(client, CSV, filename="words.csv")
+    run = run_import(client, parts, dataset["id"])
+    version = objects(settings, dataset_prefix(uuid.UUID(dataset["id"])))
+    with parts.engine.begin() as connection:  # a retry is sent: QUEUED, attempt 1 behind it
+        connection.execute(text("UPDATE runs SET status = 'QUEUED' WHERE id = :id"), {"id": run["id"]})
+    written: list[str] = []
+    monkeypatch.setattr(S3Store, "put_file", lambda self, key, source: written.append(key))
+    monkeypatch.setattr(S3Store, "writer", lambda self, key: written.append(key))
+
+    assert parts.executor.execute(uuid.UUID(run["id"])) is not None
+    assert client.get(f"/api/v1/runs/{run['id']}").json()["status"] == "SUCCEEDED"
+    assert written == []
+    assert objects(settings, dataset_prefix(uuid.UUID(dataset["id"]))) == version
