@@ -18,8 +18,9 @@ from app.ingest.biff_errors import xls_globals, xls_sheet_records
 from app.ingest.ods_padded import ods_padded_cells
 from app.ingest.ole import WORKBOOK_STREAMS, read_stream
 from app.ingest.padding_format import Padding, padding
-from app.ingest.xlsb_records import xlsb_records, xlsb_sheet_member
+from app.ingest.xlsb_records import XLSB_STYLES, xlsb_records, xlsb_sheet_member
 from app.ingest.xlsx_padded import PaddedCells, add_cell, padded_cells
+from app.ingest.xlsx_parts import part
 
 #: (1-based column) → runs of (first row, last row, format), as PaddedCells holds them.
 Runs = dict[int, list[tuple[int, int, Padding]]]
@@ -88,9 +89,9 @@ def _xls_sheet(stream: bytes, pos: int, styles: dict[int, Padding], max_bytes: i
 
 def _xlsb(path: str, index: int, max_bytes: int | None) -> Runs:
     with zipfile.ZipFile(path) as archive:
-        if "xl/styles.bin" not in archive.NameToInfo:
+        if (styles_part := part(archive, XLSB_STYLES)) is None:
             return {}
-        styles = _xlsb_styles(archive.read("xl/styles.bin"))
+        styles = _xlsb_styles(archive.read(styles_part))
         member = xlsb_sheet_member(archive, index) if styles else None
         if member is None:
             return {}

@@ -21,7 +21,7 @@ import zipfile
 from typing import NamedTuple
 
 from app.ingest.ole import WORKBOOK_STREAMS, read_stream
-from app.ingest.xlsb_records import xlsb_records
+from app.ingest.xlsb_records import XLSB_WORKBOOK, xlsb_records
 from app.ingest.xlsx_parts import WORKBOOK, part
 
 #: `<workbookPr date1904="1">` (or "true"), with or without a namespace prefix.
@@ -79,7 +79,7 @@ def _is_date1904(path: str, kind: str) -> bool:
             return _xls(path)
         if kind == "xlsb":
             with zipfile.ZipFile(path) as archive:
-                return _xlsb(archive.read("xl/workbook.bin"))
+                return _xlsb(archive.read(part(archive, XLSB_WORKBOOK) or XLSB_WORKBOOK))
     except (OSError, KeyError, IndexError, ValueError, struct.error, zipfile.BadZipFile, zipfile.LargeZipFile):
         pass
     return False

@@ -10,8 +10,9 @@ part counted is the one calamine reads (app.ingest.xlsx_strings.shared_strings_m
 case ignored), whatever the relationships name; a package of two parts told apart only by case is refused
 (corrupt_file: app.ingest.xlsx_parts.case_twins).
 
-An xlsb's table (xl/sharedStrings.bin) is read by calamine as many strings as its BrtBeginSst record declares
-(cstUnique), so that number is checked the same way, against what its sheets' BrtCellIsst records could use.
+An xlsb's table (xl/sharedStrings.bin, its case ignored as calamine ignores it) is read by calamine as many strings
+as its BrtBeginSst record declares (cstUnique), so that number is checked the same way, against what its sheets'
+BrtCellIsst records could use. Two parts told apart only by case are refused in an xlsb as in an xlsx.
 """
 
 from __future__ import annotations
@@ -20,15 +21,15 @@ import re
 import zipfile
 
 from app.ingest.errors import LimitExceeded, UnsupportedMediaType
-from app.ingest.xlsb_records import xlsb_records
+from app.ingest.xlsb_records import XLSB_STRINGS, XLSB_WORKBOOK, xlsb_records
 from app.ingest.xlsx_extent import UNREADABLE
-from app.ingest.xlsx_parts import WORKBOOK, case_twins, part, sheet_members
+from app.ingest.xlsx_parts import WORKBOOK, case_twins, folded, part, sheet_members
 from app.ingest.xlsx_strings import shared_strings_member
 
 #: The fewest bytes of sheet XML a cell using a shared string takes: `<c t="s"><v>0</v></c>` is 21.
 MIN_STRING_CELL_BYTES = 16
-#: An xlsb's: the table calamine reads, and the fewest bytes of a cell using a string (BrtCellIsst is 14).
-XLSB_STRINGS, MIN_XLSB_STRING_CELL_BYTES = "xl/sharedStrings.bin", 12
+#: An xlsb's fewest bytes of a cell using a string (BrtCellIsst is 14).
+MIN_XLSB_STRING_CELL_BYTES = 12
 #: Strings a table may hold past what its sheets could use (writers that keep a few unused ones).
 SPARE_STRINGS = 65_536
 #: The bytes of an xlsb's table searched for its BrtBeginSst.
@@ -45,22 +46,22 @@ def check_shared_strings(path: str, max_cells: int) -> None:
     than max_cells; anything else (not such a package, unreadable) is left to calamine."""
     try:
         with zipfile.ZipFile(path) as archive:
-            if "xl/workbook.bin" in archive.NameToInfo and XLSB_STRINGS in archive.NameToInfo:
-                sheets = _sheet_bytes(archive, ".bin")
-                limit = min(max_cells, sheets // MIN_XLSB_STRING_CELL_BYTES + SPARE_STRINGS)
-                if _declared_xlsb_items(archive) > limit:
-                    raise _too_many(limit, sheets, max_cells)
-            if part(archive, WORKBOOK) is None:
-                return
-            sheets = sum(archive.getinfo(member).file_size for member in sheet_members(archive) if member)
-            limit = min(max_cells, sheets // MIN_STRING_CELL_BYTES + SPARE_STRINGS)
-            if twins := case_twins(archive):
+            if (part(archive, WORKBOOK) or part(archive, XLSB_WORKBOOK)) and (twins := case_twins(archive)):
                 raise UnsupportedMediaType(
                     f"the workbook holds parts told apart only by the case of their names ({', '.join(twins[:4])}), "
                     "and which one is read is undefined: the file is damaged; save it again from Excel (or as CSV) "
                     "and import that",
                     code="corrupt_file",
                 )
+            if part(archive, XLSB_WORKBOOK) and (xlsb_strings := part(archive, XLSB_STRINGS)):
+                sheets = _sheet_bytes(archive, ".bin")
+                limit = min(max_cells, sheets // MIN_XLSB_STRING_CELL_BYTES + SPARE_STRINGS)
+                if _declared_xlsb_items(archive, xlsb_strings) > limit:
+                    raise _too_many(limit, sheets, max_cells)
+            if part(archive, WORKBOOK) is None:
+                return
+            sheets = sum(archive.getinfo(member).file_size for member in sheet_members(archive) if member)
+            limit = min(max_cells, sheets // MIN_STRING_CELL_BYTES + SPARE_STRINGS)
             strings = shared_strings_member(archive)  # what calamine reads, whatever the relationships name
             if strings is not None and _count_items(archive, strings, limit) > limit:
                 raise _too_many(limit, sheets, max_cells)
@@ -77,14 +78,14 @@ def _too_many(limit: int, sheets: int, max_cells: int) -> LimitExceeded:
 
 
 def _sheet_bytes(archive: zipfile.ZipFile, suffix: str) -> int:
-    """The inflated bytes of every worksheet part (the zip directory's sizes)."""
-    names = (info for info in archive.infolist() if info.filename.startswith("xl/worksheets/"))
-    return sum(info.file_size for info in names if info.filename.endswith(suffix))
+    """The inflated bytes of every worksheet part (the zip directory's sizes; names as calamine folds them)."""
+    names = (info for info in archive.infolist() if folded(info.filename).startswith("xl/worksheets/"))
+    return sum(info.file_size for info in names if folded(info.filename).endswith(suffix))
 
 
-def _declared_xlsb_items(archive: zipfile.ZipFile) -> int:
+def _declared_xlsb_items(archive: zipfile.ZipFile, strings: str) -> int:
     """The strings an xlsb's BrtBeginSst declares (cstUnique): how many calamine reads; 0 when it has none."""
-    with archive.open(XLSB_STRINGS) as handle:
+    with archive.open(strings) as handle:
         head = handle.read(SST_HEAD_BYTES)
     for kind, body, size in xlsb_records(head):
         if kind == 0x9F:  # BrtBeginSst: cstTotal, cstUnique

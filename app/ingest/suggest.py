@@ -23,6 +23,7 @@ from app.ingest.columns import Planned, transposed
 from app.ingest.config import ColumnSpec, ImportConfig
 from app.ingest.convert import CHINESE_BOOLEANS
 from app.ingest.csv_reader import separator_hint
+from app.ingest.date_forms import CHINESE_DATES, DIGIT_DATE, digit_date, mixed_date_formats
 from app.ingest.models import SheetInfo, Suggestion
 from app.ingest.money import plain_number
 from app.ingest.notices import note
@@ -88,7 +89,12 @@ def excel_suggestions(
         if p.type == "string" and p.source not in typed
     ]
     grouped = thousands_separator(texts, config)
-    money = column_types(texts, config, None)  # amounts, 是/否 and dates written as text, as in a CSV
+    digits = [
+        (p.source, values)
+        for p, values in zip(plan.columns, columns, strict=True)
+        if p.type == "integer" and p.source not in typed
+    ]
+    money = column_types(texts, config, None, digits)  # amounts, 是/否 and dates written as text, as in a CSV
     return found + [s for s in (grouped, money) if s is not None]
 
 
@@ -147,50 +153,30 @@ def text_suggestions(planned: list[Planned], rows: list[tuple[Any, ...]], config
     grouped = thousands_separator([(name, [row[position] for row in rows]) for position, name in texts], config)
     # a CSV import takes one format of each (a column of several formats is read as text: it takes none)
     dated = {p.type for p in kept if p.type in ("date", "datetime") and not isinstance(p.format, list)}
-    money = column_types([(name, [row[position] for row in rows]) for position, name in texts], config, dated)
+    digits = [
+        (p.source, [row[position] for row in rows])
+        for position, p in enumerate(kept)
+        if p.type == "integer" and p.source not in typed
+    ]
+    money = column_types([(name, [row[position] for row in rows]) for position, name in texts], config, dated, digits)
     found = [_nulls(config, tokens, reasons)] if tokens else []
     return found + [s for s in (grouped, money) if s is not None]
 
 
-#: Chinese dates and times as bills and bank statements write them, with the format that reads them.
-CHINESE_DATES = (
-    (re.compile(r"^\d{4}年\d{1,2}月\d{1,2}日$"), "date", "%Y年%m月%d日"),
-    (re.compile(r"^\d{4}年\d{1,2}月\d{1,2}日 \d{1,2}:\d{2}:\d{2}$"), "datetime", "%Y年%m月%d日 %H:%M:%S"),
-    (re.compile(r"^\d{4}年\d{1,2}月\d{1,2}日 \d{1,2}:\d{2}$"), "datetime", "%Y年%m月%d日 %H:%M"),
-)
-
-#: Dates as Chinese exports write them, several ways in one column, with the format that reads each: a column
-#: of more than one is suggested as a date with all of them (read as text, so the CSV's one date format is free).
-DATE_FORMS = (
-    (re.compile(r"^\d{4}年\d{1,2}月\d{1,2}日$"), "%Y年%m月%d日"),
-    (re.compile(r"^\d{4}/\d{1,2}/\d{1,2}$"), "%Y/%m/%d"),
-    (re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$"), "%Y-%m-%d"),
-    (re.compile(r"^\d{4}\.\d{1,2}\.\d{1,2}$"), "%Y.%m.%d"),
-    (re.compile(r"^\d{8}$"), "%Y%m%d"),
-)
-
-
-def mixed_date_formats(texts: list[str]) -> list[str] | None:
-    """The formats, in DATE_FORMS order, of a column whose every text is a date in one of DATE_FORMS and that uses
-    more than one of them; else None."""
-    seen: set[str] = set()
-    for text in texts:
-        form = next((form for pattern, form in DATE_FORMS if pattern.match(text)), None)
-        if form is None:
-            return None
-        seen.add(form)
-    return [form for _, form in DATE_FORMS if form in seen] if len(seen) > 1 else None
-
-
 def column_types(
-    columns: list[tuple[str, list[Any]]], config: ImportConfig, dated: set[str] | None
+    columns: list[tuple[str, list[Any]]],
+    config: ImportConfig,
+    dated: set[str] | None,
+    digits: list[tuple[str, list[Any]]],
 ) -> Suggestion | None:
     """`columns` with types for text columns that are amounts or Chinese dates, as bills write them: `decimal`
     where some values carry a currency sign (¥1,234.56, 20.00元), a % or accounting parentheses and the rest are
     plain numbers (app.ingest.money); `boolean` for 是/否; `date`/`datetime` with a format for 2026年12月4日 (unless
     a column of that type is already read by another format: a CSV import takes one of each; `dated` None: a
     workbook's, each column its own); `date` with a list of formats for a column written several ways (2026年1月5日,
-    2026/01/06, 20260109). A workbook column's number cells count in a decimal's scale, so none is rounded."""
+    2026/01/06, 20260109). A workbook column's number cells count in a decimal's scale, so none is rounded. Of the
+    integer columns `digits`, one whose every value is a date written 20240105 (`digit_date`) is suggested `date`
+    with DIGIT_DATE: it is read as integers unless the suggestion is applied."""
     nulls = set(config.null_values or ())
     specs = dict(config.columns or {})
     named = []
@@ -220,6 +206,13 @@ def column_types(
                 if dated is not None:
                     dated.add(kind)
                 break
+    for name, values in digits:
+        present = [v for v in values if v is not None]
+        if present and "date" not in (dated or ()) and all(digit_date(v) for v in present):
+            specs[name] = msgspec.structs.replace(specs.get(name, ColumnSpec()), type="date", format=DIGIT_DATE)
+            named.append(TypedColumn(column=name, type="date", format=DIGIT_DATE, example=str(int(present[0]))))
+            if dated is not None:
+                dated.add("date")
     if not named:
         return None
     return Suggestion(field="columns", value=specs, reason=note(TypedColumns(columns=named)))

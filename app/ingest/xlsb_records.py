@@ -2,6 +2,9 @@
 xlsb walkers (app.ingest.xlsb_extent, app.ingest.biff_errors, app.ingest.biff_padded, app.ingest.date_system)
 share.
 
+Parts are found as calamine finds them (app.ingest.xlsx_parts.part: `xl/Workbook.bin`, `xl/Worksheets/Sheet1.bin`,
+`xl/Styles.bin` are read as the lower-case names), all but the relationships, which calamine reads by exact name.
+
 A record is its type (one or two bytes), its size (one to four bytes), then that many bytes of body; each header
 byte carries 7 bits, its high bit saying another byte follows.
 """
@@ -13,8 +16,12 @@ import struct
 import zipfile
 from collections.abc import Iterator
 
+from app.ingest.xlsx_parts import part
+
 #: The most bytes a record header takes: two of type, four of size.
 MAX_HEADER_BYTES = 6
+#: The workbook part (sheets, date system), the styles and the shared strings, as Excel names them.
+XLSB_WORKBOOK, XLSB_STYLES, XLSB_STRINGS = "xl/workbook.bin", "xl/styles.bin", "xl/sharedStrings.bin"
 
 
 def record_header(data: bytes, pos: int) -> tuple[int, int, int] | None:
@@ -54,8 +61,8 @@ def xlsb_records(data: bytes) -> Iterator[tuple[int, int, int]]:
 
 def xlsb_sheet_member(archive: zipfile.ZipFile, index: int) -> str | None:
     """The zip member of sheet `index`, as calamine numbers them (BrtBundleSh records in xl/workbook.bin)."""
-    book = archive.read("xl/workbook.bin")
-    rels = archive.read("xl/_rels/workbook.bin.rels")
+    book = archive.read(part(archive, XLSB_WORKBOOK) or XLSB_WORKBOOK)
+    rels = archive.read("xl/_rels/workbook.bin.rels")  # calamine: by this name exactly
     targets = {}
     for tag in re.findall(rb"<Relationship\b[^>]*>", rels):
         rid, target = re.search(rb'Id="([^"]+)"', tag), re.search(rb'Target="([^"]+)"', tag)
@@ -71,5 +78,4 @@ def xlsb_sheet_member(archive: zipfile.ZipFile, index: int) -> str | None:
             break
     if index >= len(sheets) or sheets[index] not in targets:
         return None
-    member = f"xl/{targets[sheets[index]]}"
-    return member if member in archive.NameToInfo else None
+    return part(archive, f"xl/{targets[sheets[index]]}")

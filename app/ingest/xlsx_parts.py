@@ -1,8 +1,9 @@
 """Where an xlsx/xlsm package keeps each worksheet, and what size each declares: read from the zip, cheaply.
 
-calamine finds a part by its name with ASCII case ignored (`xl/Workbook.xml`, `xl/Worksheets/Sheet1.xml`), so `part`
-does too: a workbook saved so had no sheets to the checks made before calamine reads one (its extent, its strings,
-its texts), and each was skipped. Two members told apart only by case are refused (`case_twins`): which one calamine
+calamine finds a part by its name with ASCII case ignored and `\\` read as `/` (`xl/Workbook.xml`,
+`xl/Worksheets/Sheet1.xml`, `xl\\workbook.bin`; an xlsb's parts too, all but its relationships), so `part` does too:
+a workbook saved so had no sheets to the checks made before calamine reads one (its extent, its strings, its texts),
+and each was skipped. Two members told apart only by case are refused (`case_twins`): which one calamine
 reads depends on the zip's order.
 """
 
@@ -39,23 +40,24 @@ def xlsx_sheet_members(path: str) -> list[str | None]:
         return []
 
 
-def _folded(name: str) -> str:
-    return name.translate(_ASCII_LOWER)
+def folded(name: str) -> str:
+    """A member's name as calamine's lookup sees it (its `build_zip_path_cache`): ASCII lower case, `\\` as `/`."""
+    return name.replace("\\", "/").translate(_ASCII_LOWER)
 
 
 def part(archive: zipfile.ZipFile, name: str) -> str | None:
-    """The member calamine reads as the part `name`: its name equal but for ASCII case (the first such)."""
+    """The member calamine reads as the part `name`: its name equal but for ASCII case and `\\` (the first such)."""
     if name in archive.NameToInfo:
         return name
-    folded = _folded(name)
-    return next((member for member in archive.NameToInfo if _folded(member) == folded), None)
+    wanted = folded(name)
+    return next((member for member in archive.NameToInfo if folded(member) == wanted), None)
 
 
 def case_twins(archive: zipfile.ZipFile) -> list[str]:
-    """The members whose names another's equals but for ASCII case."""
+    """The members whose names another's equals but for ASCII case and `\\`."""
     seen: dict[str, list[str]] = {}
     for member in archive.NameToInfo:
-        seen.setdefault(_folded(member), []).append(member)
+        seen.setdefault(folded(member), []).append(member)
     return sorted(member for names in seen.values() if len(names) > 1 for member in names)
 
 

@@ -49,8 +49,9 @@ def _copy_renamed(source_path: Path, path: Path, old: str, new: str) -> Path:
         {"xl/workbook.xml": "xl/Workbook.xml"},
         {"xl/worksheets/sheet1.xml": "xl/Worksheets/Sheet1.xml"},
         {"xl/_rels/workbook.xml.rels": "XL/_rels/Workbook.xml.rels"},
+        {"xl/worksheets/sheet1.xml": "xl\\worksheets\\sheet1.xml"},
     ],
-    ids=["workbook", "sheet", "relationships"],
+    ids=["workbook", "sheet", "relationships", "backslashes"],
 )
 def test_a_sheet_found_only_with_case_ignored_is_checked_before_calamine_loads_it(
     tmp_path: Path, renames: dict[str, str]

@@ -1,0 +1,82 @@
+"""Amounts a person reads as numbers that stayed text: a currency code (RMB 1,234.50, CNY1,234.50), a sign before
+accounting parentheses (¥(1,234.00)), a percentage in them ((12.5%)) and SAP's trailing minus (1,234.50-). One rule
+(app.ingest.money), in SQL and Python, CSV and workbooks alike; a column where anything does not read stays text."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from app.ingest import ImportConfig, ImportLimits
+from app.ingest.config import ColumnSpec
+from app.ingest.money import plain_number, plain_number_sql
+from app.ingest.preview import preview
+from tests.unit.ingest.conftest import rows_of, write_xlsx
+
+AMOUNTS = {
+    "RMB 1,234.50": "1234.50",
+    "CNY1,234.50": "1234.50",
+    "-RMB 3": "-3",
+    "1,234.50 CNY": "1234.50",
+    "¥(1,234.00)": "-1234.00",
+    "(¥1,234.00)": "-1234.00",
+    "RMB (7)": "-7",
+    "1,234.50-": "-1234.50",
+    "¥1,234.50-": "-1234.50",
+    "(12.5%)": "-0.125",
+    "12.5%-": "-0.125",
+    "RMB -": "0",
+}
+NOT_AMOUNTS = ["RMB", "RMBX 5", "(-2)", "-(2)", "5--", "(¥-5)", "(¥12.5%)", "2024-01-", "1-2-", "-"]
+
+
+@pytest.mark.parametrize("config", [ImportConfig(), ImportConfig(thousands_separator=",")])
+def test_the_sql_and_python_forms_read_each_form_alike(config: ImportConfig) -> None:
+    conn = duckdb.connect()
+
+    def sql(text: str) -> str:
+        return conn.execute(f"SELECT {plain_number_sql('x', config)} FROM (SELECT ? AS x)", [text]).fetchone()[0]
+
+    for text, number in AMOUNTS.items():
+        assert plain_number(text, config) == number, text
+        assert Decimal(sql(text)) == Decimal(number), text
+    for text in NOT_AMOUNTS:
+        assert plain_number(text, config) is None, text
+        assert sql(text) == text, text
+
+
+ROWS = [
+    ["k", "amount", "rate", "note"],
+    ["a", "RMB 1,234.50", "(12.5%)", "1,234.50-"],
+    ["b", "CNY1,234.50", "5%", "abc"],
+    ["c", "¥(1,234.00)", "(3%)", "7"],
+    ["d", "1,234.50-", "12.5%", "8"],
+]
+EXPECTED = [
+    (Decimal("1234.50"), Decimal("-0.125")),
+    (Decimal("1234.50"), Decimal("0.050")),
+    (Decimal("-1234.00"), Decimal("-0.030")),
+    (Decimal("-1234.50"), Decimal("0.125")),
+]
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_such_columns_are_suggested_decimal_and_import_as_a_person_reads_them(
+    tmp_path: Path, limits: ImportLimits, run_import, kind: str
+) -> None:
+    if kind == "csv":
+        path = tmp_path / "ledger.csv"
+        path.write_text("\n".join(",".join(f'"{cell}"' for cell in row) for row in ROWS) + "\n")
+    else:
+        path = write_xlsx(tmp_path / "ledger.xlsx", {"S": ROWS})
+    shown = preview(path, path.name, ImportConfig(), limits)
+    assert [s.field for s in shown.suggestions] == ["columns"]
+    columns = shown.suggested_config.columns
+    assert columns == {"amount": ColumnSpec(type="decimal", scale=2), "rate": ColumnSpec(type="decimal", scale=3)}
+    assert [c.type for c in shown.columns] == ["string"] * 4  # a suggestion, not a change
+    rows = rows_of(run_import(path, columns=columns, on_error="strict"))
+    assert [(r["amount"], r["rate"]) for r in rows] == EXPECTED
+    assert [r["note"] for r in rows] == ["1,234.50-", "abc", "7", "8"]  # a column that does not all read stays text
