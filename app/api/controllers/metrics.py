@@ -17,10 +17,19 @@ from app.db.database import Database
 from app.domain import metric_catalog as catalog
 from app.domain import metrics as service
 from app.domain import runs as run_service
+from app.domain.metric_catalog import MetricName
+from app.domain.metric_sources import MetricDimension
+from app.domain.metrics import MetricBucket
 from app.domain.permissions import Permission
 from app.settings import Settings
 
 READ = {"permission": Permission.RUNS_READ}
+#: The `code` of each enum parameter's refused value, as the domain says it for a value the enum admits but the
+#: metric does not (app/api/errors.py reads `invalid`).
+CHOSEN = {
+    **READ,
+    "invalid": {"metric": catalog.UNKNOWN_METRIC, "bucket": service.INVALID_BUCKET, "by": service.INVALID_BY},
+}
 #: The window a dashboard shows when the caller names none.
 DEFAULT_WINDOW = timedelta(hours=24)
 #: Longest window one request may cover.
@@ -111,7 +120,7 @@ class MetricsController(Controller):
     @get(
         "/timeseries",
         operation_id="getMetricTimeseries",
-        opt=READ,
+        opt=CHOSEN,
         sync_to_thread=True,
         summary="One point per bucket (empty buckets filled)",
     )
@@ -120,9 +129,11 @@ class MetricsController(Controller):
         request: Request,
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
-        metric: FromQuery[str] = "runs",
-        bucket: Annotated[str, QueryParameter(description="5m, 1h or 1d")] = "1h",
-        by: Annotated[str | None, QueryParameter(description="A dimension of the metric (see the catalog)")] = None,
+        metric: FromQuery[MetricName] = MetricName("runs"),
+        bucket: FromQuery[MetricBucket] = MetricBucket("1h"),
+        by: Annotated[
+            MetricDimension | None, QueryParameter(description="A dimension of the metric (see the catalog)")
+        ] = None,
         from_: From = None,
         to: To = None,
         namespace: NamespaceFilter = None,
@@ -145,7 +156,7 @@ class MetricsController(Controller):
     @get(
         "/breakdown",
         operation_id="getMetricBreakdown",
-        opt=READ,
+        opt=CHOSEN,
         sync_to_thread=True,
         summary="The top N values of a dimension, with an other row",
     )
@@ -155,9 +166,9 @@ class MetricsController(Controller):
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
         by: Annotated[
-            str, QueryParameter(description="status, pipeline, deployment, user, error, kind, trigger, ...")
-        ] = "status",
-        metric: FromQuery[str] = "runs",
+            MetricDimension, QueryParameter(description="A dimension of the metric (see the catalog)")
+        ] = MetricDimension("status"),
+        metric: FromQuery[MetricName] = MetricName("runs"),
         top: Annotated[int, QueryParameter(ge=1, le=100)] = 10,
         from_: From = None,
         to: To = None,

@@ -13,7 +13,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from app.api.account_schemas import InviteInfo, InviteOut, TemporaryPassword, UserOut
 from app.api.schemas import Page, PageCursor, PageLimit, page
 from app.api.security import audit_context, principal_of
-from app.core.patterns import whole
+from app.db.accounts import RoleName
 from app.db.database import Database
 from app.domain import users
 from app.domain.invites import create_invite, list_invites, revoke_invite
@@ -27,7 +27,7 @@ MANAGE = {"permission": Permission.USERS_MANAGE}
 class InviteIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     email: users.Email | None = None
     namespace: str | None = None
-    role: Annotated[str, msgspec.Meta(pattern=whole("viewer|operator|editor|admin"))] | None = None
+    role: RoleName | None = None
     expires_in_days: Annotated[int, msgspec.Meta(ge=1, le=90)] = 7
 
 

@@ -2355,7 +2355,7 @@ export interface components {
             /** @default 7 */
             expires_in_days: number;
             namespace?: string | null;
-            role?: string | null;
+            role?: components["schemas"]["RoleName"] | null;
         };
         /** InviteInfo */
         InviteInfo: {
@@ -2487,7 +2487,7 @@ export interface components {
         };
         /** MemberIn */
         MemberIn: {
-            role: string;
+            role: components["schemas"]["RoleName"];
         };
         /** MemberOut */
         MemberOut: {
@@ -2507,6 +2507,21 @@ export interface components {
             message: string;
             name: string | null;
         };
+        /**
+         * MetricBucket
+         * @enum {string}
+         */
+        MetricBucket: "5m" | "1h" | "1d";
+        /**
+         * MetricDimension
+         * @enum {string}
+         */
+        MetricDimension: "status" | "kind" | "trigger" | "pipeline" | "deployment" | "user" | "error" | "outcome" | "dataset" | "source";
+        /**
+         * MetricName
+         * @enum {string}
+         */
+        MetricName: "runs" | "runs_failed" | "success_rate" | "duration_p50" | "duration_p95" | "queue_wait_mean" | "queue_wait_p95" | "rows_processed" | "bytes_processed" | "occurrences_missed" | "datasets_imported";
         /**
          * MisfirePolicy
          * @description What a fire time seen later than the grace becomes.
@@ -2533,7 +2548,7 @@ export interface components {
         };
         /** NamedMemberIn */
         NamedMemberIn: {
-            role: string;
+            role: components["schemas"]["RoleName"];
             username: string;
         };
         /** NamespaceOut */
@@ -2550,7 +2565,7 @@ export interface components {
             expires_in_days?: number | null;
             name: string;
             namespace: string;
-            role: string;
+            role: components["schemas"]["RoleName"];
         };
         /** NewNamespace */
         NewNamespace: {
@@ -7016,9 +7031,9 @@ export interface operations {
     getMetricBreakdown: {
         parameters: {
             query?: {
-                /** @description status, pipeline, deployment, user, error, kind, trigger, ... */
-                by?: string;
-                metric?: string;
+                /** @description A dimension of the metric (see the catalog) */
+                by?: components["schemas"]["MetricDimension"];
+                metric?: components["schemas"]["MetricName"];
                 top?: number;
                 /** @description Inclusive, ISO 8601; default now - 24 h. RFC 3339 date-time with a UTC offset, e.g. 2026-01-31T09:30:00Z; without one: 400 `date_time_without_offset` */
                 from?: string | null;
@@ -7537,11 +7552,10 @@ export interface operations {
     getMetricTimeseries: {
         parameters: {
             query?: {
-                metric?: string;
-                /** @description 5m, 1h or 1d */
-                bucket?: string;
+                metric?: components["schemas"]["MetricName"];
+                bucket?: components["schemas"]["MetricBucket"];
                 /** @description A dimension of the metric (see the catalog) */
-                by?: string | null;
+                by?: components["schemas"]["MetricDimension"] | null;
                 /** @description Inclusive, ISO 8601; default now - 24 h. RFC 3339 date-time with a UTC offset, e.g. 2026-01-31T09:30:00Z; without one: 400 `date_time_without_offset` */
                 from?: string | null;
                 /** @description Exclusive, ISO 8601; default now. RFC 3339 date-time with a UTC offset, e.g. 2026-01-31T09:30:00Z; without one: 400 `date_time_without_offset` */

@@ -30,6 +30,12 @@ export type RunPage = Ok<'/api/v1/runs', 'get'>
 export type RunQuery = Query<'/api/v1/runs', 'get'>
 export type RunEvent = Ok<'/api/v1/runs/{run_id}/events', 'get'> extends (infer E)[] ? E : never
 export type RunStatus = NonNullable<RunQuery['status']>[number]
+/** A namespace role, as the API's RoleName enum lists them. */
+export type Role = components['schemas']['RoleName']
+/** A metric of the catalog, a time series' bucket, a dimension to split by: the API's enums. */
+export type MetricName = components['schemas']['MetricName']
+export type MetricBucket = components['schemas']['MetricBucket']
+export type MetricDimension = components['schemas']['MetricDimension']
 
 /** GET /metrics/summary is typed `object` in the document today; this is what it returns. */
 export interface Summary {
@@ -43,9 +49,9 @@ export interface Summary {
 
 /** GET /metrics/timeseries: one series per key, each point [bucket start, value]. */
 export interface TimeSeries {
-  metric: string
+  metric: MetricName
   unit: string
-  bucket: string
+  bucket: MetricBucket
   from: string
   to: string
   series: { key: string; label?: string | null; points: [string, number | null][] }[]
