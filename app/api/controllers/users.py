@@ -11,7 +11,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from app.api.account_schemas import InviteInfo, InviteOut, TemporaryPassword, UserOut
-from app.api.schemas import Page, PageCursor, PageLimit, page
+from app.api.schemas import Page, PageCursor, PageLimit, page, page_cursor
 from app.api.security import audit_context, principal_of
 from app.db.accounts import RoleName
 from app.db.database import Database
@@ -38,14 +38,15 @@ class UserController(Controller):
     @get("/", operation_id="listUsers", opt=MANAGE, sync_to_thread=True, summary="List accounts")
     def list_users(
         self,
+        request: Request,
         db: NamedDependency[Database],
         search: FromQuery[str | None] = None,
         limit: PageLimit = 50,
         cursor: PageCursor = None,
     ) -> Page[UserOut]:
         with db.read() as session:
-            rows = users.list_users(session, search=search, limit=limit, cursor=cursor)
-        return page(rows, limit, position=lambda u: (u.created_at, u.id), item=UserOut.of)
+            rows = users.list_users(session, search=search, limit=limit, cursor=page_cursor(request, cursor))
+        return page(request, rows, limit, position=lambda u: (u.created_at, u.id), item=UserOut.of)
 
     @post(
         "/",

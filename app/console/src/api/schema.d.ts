@@ -3561,6 +3561,7 @@ export interface operations {
                 /** @description RFC 3339 date-time with a UTC offset, e.g. 2026-01-31T09:30:00Z; without one: 400 `date_time_without_offset` */
                 until?: string | null;
                 limit?: number;
+                /** @description The previous page's `next_cursor`, sent with the same filters (else 400 `invalid_cursor`) */
                 cursor?: string | null;
             };
             header?: never;
@@ -4327,7 +4328,7 @@ export interface operations {
                 namespace?: string | null;
                 /** @description Items per page (1 to 500) */
                 limit?: number;
-                /** @description The previous page's `next_cursor` */
+                /** @description The previous page's `next_cursor`, sent with the same filters (else 400 `invalid_cursor`) */
                 cursor?: string | null;
             };
             header?: never;
@@ -5273,7 +5274,7 @@ export interface operations {
             query?: {
                 /** @description Items per page (1 to 500) */
                 limit?: number;
-                /** @description The previous page's `next_cursor` */
+                /** @description The previous page's `next_cursor`, sent with the same filters (else 400 `invalid_cursor`) */
                 cursor?: string | null;
                 /** @description Only the version this run wrote (none if it wrote none) */
                 run_id?: string | null;
@@ -5458,7 +5459,7 @@ export interface operations {
             query?: {
                 /** @description Items per page (1 to 500) */
                 limit?: number;
-                /** @description The previous page's `next_cursor` */
+                /** @description The previous page's `next_cursor`, sent with the same filters (else 400 `invalid_cursor`) */
                 cursor?: string | null;
                 /** @description Only this namespace (default: every namespace the caller may see); one the caller cannot see answers 404 as if it did not exist */
                 namespace?: string | null;
@@ -6277,6 +6278,7 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                /** @description The previous page's `next_cursor`, sent with the same filters (else 400 `invalid_cursor`) */
                 cursor?: string | null;
                 outcome?: components["schemas"]["OccurrenceOutcome"] | null;
             };
@@ -8197,7 +8199,7 @@ export interface operations {
                 name_prefix?: string | null;
                 /** @description Items per page (1 to 500) */
                 limit?: number;
-                /** @description The previous page's `next_cursor` */
+                /** @description The previous page's `next_cursor`, sent with the same filters (else 400 `invalid_cursor`) */
                 cursor?: string | null;
             };
             header?: never;
@@ -9067,7 +9069,7 @@ export interface operations {
                 namespace?: string;
                 /** @description Items per page (1 to 500) */
                 limit?: number;
-                /** @description The previous page's `next_cursor` */
+                /** @description The previous page's `next_cursor`, sent with the same filters (else 400 `invalid_cursor`) */
                 cursor?: string | null;
             };
             header?: never;
@@ -9288,7 +9290,7 @@ export interface operations {
                 namespace?: string | null;
                 /** @description Items per page (1 to 500) */
                 limit?: number;
-                /** @description The previous page's `next_cursor` */
+                /** @description The previous page's `next_cursor`, sent with the same filters (else 400 `invalid_cursor`) */
                 cursor?: string | null;
             };
             header?: never;
@@ -10952,7 +10954,7 @@ export interface operations {
                 search?: string | null;
                 /** @description Items per page (1 to 500) */
                 limit?: number;
-                /** @description The previous page's `next_cursor` */
+                /** @description The previous page's `next_cursor`, sent with the same filters (else 400 `invalid_cursor`) */
                 cursor?: string | null;
             };
             header?: never;
@@ -11486,7 +11488,7 @@ export interface operations {
                 namespace?: string | null;
                 /** @description Items per page (1 to 500) */
                 limit?: number;
-                /** @description The previous page's `next_cursor` */
+                /** @description The previous page's `next_cursor`, sent with the same filters (else 400 `invalid_cursor`) */
                 cursor?: string | null;
             };
             header?: never;
@@ -11955,7 +11957,7 @@ export interface operations {
                 status?: "pending" | "succeeded" | "failed" | null;
                 /** @description Items per page (1 to 500) */
                 limit?: number;
-                /** @description The previous page's `next_cursor` */
+                /** @description The previous page's `next_cursor`, sent with the same filters (else 400 `invalid_cursor`) */
                 cursor?: string | null;
             };
             header?: never;
