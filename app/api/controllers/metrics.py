@@ -10,6 +10,14 @@ from litestar import Controller, Request, get
 from litestar.di import NamedDependency
 from litestar.params import FromQuery, QueryParameter
 
+from app.api.metric_schemas import (
+    FailingDeployments,
+    MetricBreakdown,
+    MetricSummary,
+    MetricTimeseries,
+    SlowestPipelines,
+    convert,
+)
 from app.api.schemas import NamespaceFilter, RunOut, runs_out
 from app.api.security import principal_of
 from app.core.errors import InvalidParameter
@@ -104,7 +112,7 @@ class MetricsController(Controller):
         from_: From = None,
         to: To = None,
         namespace: NamespaceFilter = None,
-    ) -> dict[str, Any]:
+    ) -> MetricSummary:
         start, end = window(from_, to)
         with db.read() as session:
             figures = service.dashboard(
@@ -115,7 +123,7 @@ class MetricsController(Controller):
                 start=start,
                 end=end,
             )
-        return {"from": start, "to": end, **figures}
+        return convert({"from": start, "to": end, **figures}, MetricSummary)
 
     @get(
         "/timeseries",
@@ -137,14 +145,14 @@ class MetricsController(Controller):
         from_: From = None,
         to: To = None,
         namespace: NamespaceFilter = None,
-    ) -> dict[str, Any]:
+    ) -> MetricTimeseries:
         start, end = window(from_, to)
         chosen = catalog.metric(metric, settings.disabled_metrics)
         with db.read() as session:
             series = service.timeseries(
                 session, principal_of(request), chosen, namespace=namespace, bucket=bucket, by=by, start=start, end=end
             )
-        return {
+        body = {
             "metric": chosen.name,
             "unit": chosen.unit,
             "bucket": bucket,
@@ -152,6 +160,7 @@ class MetricsController(Controller):
             "to": end,
             "series": series,
         }
+        return convert(body, MetricTimeseries)
 
     @get(
         "/breakdown",
@@ -173,14 +182,15 @@ class MetricsController(Controller):
         from_: From = None,
         to: To = None,
         namespace: NamespaceFilter = None,
-    ) -> dict[str, Any]:
+    ) -> MetricBreakdown:
         start, end = window(from_, to)
         chosen = catalog.metric(metric, settings.disabled_metrics)
         with db.read() as session:
             rows = service.breakdown(
                 session, principal_of(request), chosen, namespace=namespace, by=by, top=top, start=start, end=end
             )
-        return {"metric": chosen.name, "unit": chosen.unit, "by": by, "from": start, "to": end, "items": rows}
+        body = {"metric": chosen.name, "unit": chosen.unit, "by": by, "from": start, "to": end, "items": rows}
+        return convert(body, MetricBreakdown)
 
     @get(
         "/slowest-pipelines",
@@ -198,10 +208,11 @@ class MetricsController(Controller):
         from_: From = None,
         to: To = None,
         namespace: NamespaceFilter = None,
-    ) -> dict[str, Any]:
-        return self._ranking(
+    ) -> SlowestPipelines:
+        ranked = self._ranking(
             request, db, settings, "duration_p95", ["duration_p50", "runs"], "pipeline", top, from_, to, namespace
         )
+        return convert(ranked, SlowestPipelines)
 
     @get(
         "/failing-deployments",
@@ -219,10 +230,11 @@ class MetricsController(Controller):
         from_: From = None,
         to: To = None,
         namespace: NamespaceFilter = None,
-    ) -> dict[str, Any]:
-        return self._ranking(
+    ) -> FailingDeployments:
+        ranked = self._ranking(
             request, db, settings, "runs_failed", ["runs", "success_rate"], "deployment", top, from_, to, namespace
         )
+        return convert(ranked, FailingDeployments)
 
     @staticmethod
     def _ranking(

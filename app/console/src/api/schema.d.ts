@@ -1748,6 +1748,12 @@ export interface components {
             last: string | null;
             will_create: number;
         };
+        /** BreakdownItem */
+        BreakdownItem: {
+            key: string | null;
+            label: string | null;
+            value: number;
+        };
         /** CatalogEntry */
         CatalogEntry: {
             description: string;
@@ -2146,6 +2152,23 @@ export interface components {
             column: string;
             example: string;
         };
+        /** FailingDeployment */
+        FailingDeployment: {
+            key: string | null;
+            label: string | null;
+            runs?: number;
+            runs_failed: number;
+            success_rate?: number | null;
+        };
+        /** FailingDeployments */
+        FailingDeployments: {
+            by: components["schemas"]["MetricDimension"];
+            /** Format: date-time */
+            from: string;
+            items: components["schemas"]["FailingDeployment"][];
+            /** Format: date-time */
+            to: string;
+        };
         /** FieldError */
         FieldError: {
             code: string;
@@ -2507,6 +2530,17 @@ export interface components {
             message: string;
             name: string | null;
         };
+        /** MetricBreakdown */
+        MetricBreakdown: {
+            by: components["schemas"]["MetricDimension"];
+            /** Format: date-time */
+            from: string;
+            items: components["schemas"]["BreakdownItem"][];
+            metric: components["schemas"]["MetricName"];
+            /** Format: date-time */
+            to: string;
+            unit: string;
+        };
         /**
          * MetricBucket
          * @enum {string}
@@ -2522,6 +2556,36 @@ export interface components {
          * @enum {string}
          */
         MetricName: "runs" | "runs_failed" | "success_rate" | "duration_p50" | "duration_p95" | "queue_wait_mean" | "queue_wait_p95" | "rows_processed" | "bytes_processed" | "occurrences_missed" | "datasets_imported";
+        /** MetricSummary */
+        MetricSummary: {
+            /** Format: date-time */
+            from: string;
+            metrics: {
+                [key: string]: number | null;
+            };
+            missed_by_outcome: {
+                [key: string]: number;
+            };
+            now: {
+                [key: string]: number;
+            };
+            runs_by_status: {
+                [key: string]: number;
+            };
+            /** Format: date-time */
+            to: string;
+        };
+        /** MetricTimeseries */
+        MetricTimeseries: {
+            bucket: components["schemas"]["MetricBucket"];
+            /** Format: date-time */
+            from: string;
+            metric: components["schemas"]["MetricName"];
+            series: components["schemas"]["Series"][];
+            /** Format: date-time */
+            to: string;
+            unit: string;
+        };
         /**
          * MisfirePolicy
          * @description What a fire time seen later than the grace becomes.
@@ -3158,6 +3222,15 @@ export interface components {
          * @enum {string}
          */
         RunTrigger: "api" | "batch" | "manual" | "schedule" | "backfill";
+        /** Series */
+        Series: {
+            key: string | null;
+            label?: string | null;
+            points: [
+                string,
+                number | null
+            ][];
+        };
         /** SheetInfo */
         SheetInfo: {
             columns?: number | null;
@@ -3180,6 +3253,23 @@ export interface components {
             /** @default  */
             message: string;
             seconds: number;
+        };
+        /** SlowPipeline */
+        SlowPipeline: {
+            duration_p50?: number | null;
+            duration_p95: number | null;
+            key: string | null;
+            label: string | null;
+            runs?: number;
+        };
+        /** SlowestPipelines */
+        SlowestPipelines: {
+            by: components["schemas"]["MetricDimension"];
+            /** Format: date-time */
+            from: string;
+            items: components["schemas"]["SlowPipeline"][];
+            /** Format: date-time */
+            to: string;
         };
         /** StepCheck */
         StepCheck: {
@@ -7056,9 +7146,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["MetricBreakdown"];
                 };
             };
             /** @description A parameter or header is malformed, or the body is not valid JSON */
@@ -7205,9 +7293,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["FailingDeployments"];
                 };
             };
             /** @description A parameter or header is malformed, or the body is not valid JSON */
@@ -7389,9 +7475,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["SlowestPipelines"];
                 };
             };
             /** @description A parameter or header is malformed, or the body is not valid JSON */
@@ -7481,9 +7565,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["MetricSummary"];
                 };
             };
             /** @description A parameter or header is malformed, or the body is not valid JSON */
@@ -7577,9 +7659,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["MetricTimeseries"];
                 };
             };
             /** @description A parameter or header is malformed, or the body is not valid JSON */

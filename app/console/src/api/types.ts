@@ -37,25 +37,10 @@ export type MetricName = components['schemas']['MetricName']
 export type MetricBucket = components['schemas']['MetricBucket']
 export type MetricDimension = components['schemas']['MetricDimension']
 
-/** GET /metrics/summary is typed `object` in the document today; this is what it returns. */
-export interface Summary {
-  from: string
-  to: string
-  metrics: Record<string, number | null>
-  runs_by_status: Record<string, number>
-  missed_by_outcome: Record<string, number>
-  now: Record<string, number>
-}
-
+/** GET /metrics/summary: every metric over the window, runs by status, missed fire times by outcome, runs now. */
+export type Summary = Ok<'/api/v1/metrics/summary', 'get'>
 /** GET /metrics/timeseries: one series per key, each point [bucket start, value]. */
-export interface TimeSeries {
-  metric: MetricName
-  unit: string
-  bucket: MetricBucket
-  from: string
-  to: string
-  series: { key: string; label?: string | null; points: [string, number | null][] }[]
-}
+export type TimeSeries = Ok<'/api/v1/metrics/timeseries', 'get'>
 
 /** One line of a run's log, as the log endpoints and the `log` SSE event carry it. */
 export interface LogLine {

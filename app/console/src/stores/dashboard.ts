@@ -82,8 +82,8 @@ export const useDashboardStore = defineStore('dashboard', () => {
         api.GET('/api/v1/metrics/summary', { params: { query } }),
         api.GET('/api/v1/metrics/timeseries', { params: { query: { ...query, metric: 'runs', bucket, by: 'status' } } }),
       ])
-      summary.value = unwrap(s) as unknown as Summary
-      trend.value = unwrap(t) as unknown as TimeSeries
+      summary.value = unwrap(s)
+      trend.value = unwrap(t) as TimeSeries // openapi-fetch reads each point [at, value] as an array, not a pair
       await loadExtras(query)
       updatedAt.value = to
       error.value = null
