@@ -10,13 +10,11 @@ from typing import Annotated, Any, Literal
 import msgspec
 from sqlalchemy.orm import Session
 
-from app.db.accounts import ROLES, TOKEN_KINDS, AuditEntry, AuthToken, Invite, Membership, User
+from app.db.accounts import TOKEN_KINDS, AuditEntry, AuthToken, Invite, Membership, RoleName, User
 from app.db.models import Namespace
 from app.domain.members import list_namespaces
 from app.domain.permissions import Principal
 
-#: A namespace role, lowest first (each includes what the ones before it may do).
-RoleName = StrEnum("RoleName", [(v.upper(), v) for v in ROLES], module=__name__)  # type: ignore[misc]
 #: How the caller signed in: a session's access token, or an API token.
 TokenKind = StrEnum("TokenKind", [(v.upper(), v) for v in TOKEN_KINDS], module=__name__)  # type: ignore[misc]
 
@@ -97,12 +95,12 @@ class NamespaceOut(msgspec.Struct):
 
 
 class MemberIn(msgspec.Struct, forbid_unknown_fields=True):
-    role: str
+    role: RoleName
 
 
 class NamedMemberIn(msgspec.Struct, forbid_unknown_fields=True):
     username: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
-    role: str
+    role: RoleName
 
 
 class MemberOut(msgspec.Struct):

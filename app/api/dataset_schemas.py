@@ -22,13 +22,16 @@ from app.domain.dataset_versions import Maker
 from app.domain.datasets import TAGS_FIELD
 from app.domain.datasets import Description as DatasetDescription
 from app.domain.datasets import Name as DatasetName
-from app.domain.pagination import encode_number_cursor
+from app.domain.pagination import encode_number_cursor, list_scope, scoped
 from app.domain.uploads import missing_ranges
 from app.ingest.models import shown_bound
 from app.ingest.notices import ImportNotice
 
 #: Where a dataset's data comes from: an uploaded file, or a pipeline's output.
 DatasetSource = StrEnum("DatasetSource", [(v.upper(), v) for v in DATASET_SOURCES], module=__name__)  # type: ignore[misc]
+
+#: The operation that lists a dataset's versions: the list `versions_next_cursor` is a cursor of.
+LIST_VERSIONS = "listDatasetVersions"
 
 
 class ColumnOut(msgspec.Struct):
@@ -187,7 +190,9 @@ class DatasetOut(msgspec.Struct):
             if shown is not None
             else None,
             version_count=version_count if shown is not None else None,
-            versions_next_cursor=encode_number_cursor(shown[-1].version)
+            versions_next_cursor=scoped(
+                encode_number_cursor(shown[-1].version), list_scope(LIST_VERSIONS, {"dataset_id": d.id}, [])
+            )
             if versions is not None and shown is not None and len(versions) > len(shown)
             else None,
         )

@@ -114,9 +114,14 @@ def on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Respon
 
 
 def on_validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Problem]:
-    """Malformed JSON is 400 `malformed_json`; a body of the wrong shape is 422; bad parameters 400."""
+    """Malformed JSON is 400 `malformed_json`; a body of the wrong shape is 422; bad parameters 400. A route's
+    `opt["invalid"]` ({field: code}) gives the `code` when every refused field is one of it (e.g. `invalid_role`
+    for a role not in the document's enum), so a code clients knew stays when a value list moves into the types."""
     extra = exc.extra if isinstance(exc.extra, list) else []
     errors = [_field_error(item) for item in extra if isinstance(item, dict)]
+    codes: dict[str, str] = getattr(request.scope.get("route_handler"), "opt", {}).get("invalid", {})
+    own = [codes.get(e["field"]) for e in errors]
+    code = own[0] if own and all(own) else None
     if "json" in (exc.detail or "").lower() and not errors:
         return problem(request, status=400, code="malformed_json", detail="the request body is not valid JSON")
     # Litestar says `body` for any parameter whose name starts with "data" (e.g. ?dataset_id=): check the query.
@@ -127,10 +132,10 @@ def on_validation_error(request: Request[Any, Any, Any], exc: ValidationExceptio
     )
     if in_body:
         return problem(
-            request, status=422, code="validation_failed", detail="the request body is not valid", errors=errors
+            request, status=422, code=code or "validation_failed", detail="the request body is not valid", errors=errors
         )
     return problem(
-        request, status=400, code="invalid_parameter", detail=exc.detail or "invalid parameter", errors=errors
+        request, status=400, code=code or "invalid_parameter", detail=exc.detail or "invalid parameter", errors=errors
     )
 
 

@@ -43,6 +43,7 @@ from app.api import instant_parameters
 from app.api.errors import MEDIA_TYPE as PROBLEM_MEDIA_TYPE
 from app.api.openapi_bounds import restore_bounds
 from app.api.openapi_closed import close_objects
+from app.api.openapi_enums import document_defaults
 from app.api.openapi_notices import state_notices
 from app.api.rate_limit import EXEMPT_PATHS
 from app.api.schemas import Problem
@@ -268,6 +269,7 @@ def finish(openapi: OpenAPI, app: Litestar) -> None:
             for parameter in operation.parameters or []:
                 if isinstance(parameter, Parameter):
                     instant_parameters.document(parameter)
+                    document_defaults(openapi, handler, parameter)
             for name, schema in handler.opt.get("headers", {}).items():
                 header = Parameter(name=name, param_in="header", required=True, schema=schema)
                 operation.parameters = [*(operation.parameters or []), header]

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 import msgspec
+from litestar import Request
 from litestar.params import QueryParameter
 from sqlalchemy.orm import Session
 
@@ -18,7 +19,7 @@ from app.core.states import EventReason, RunKind, RunStatus, RunTrigger
 from app.db.models import Pipeline, PipelineVersion, RunEvent
 from app.domain.members import NAMESPACE_NAME
 from app.domain.namespaces import DEFAULT_NAMESPACE
-from app.domain.pagination import MAX_LIMIT, encode_cursor, encode_number_cursor
+from app.domain.pagination import MAX_LIMIT, encode_cursor, encode_number_cursor, list_scope, scoped, unscoped
 from app.domain.run_names import SubjectNames, subject_names
 from app.domain.runlogs import LogLine
 from app.domain.runs import RunRecord, RunRequest
@@ -41,7 +42,12 @@ R = TypeVar("R")
 #: The page size of every keyset-paged list (ARCHITECTURE.md "API conventions"): 1 to 500, 50 by default.
 PageLimit = Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT, description="Items per page (1 to 500)")]
 #: Where a page starts: the `next_cursor` of the page before (none for the first page); opaque.
-PageCursor = Annotated[str | None, QueryParameter(description="The previous page's `next_cursor`")]
+PageCursor = Annotated[
+    str | None,
+    QueryParameter(
+        description="The previous page's `next_cursor`, sent with the same filters (else 400 `invalid_cursor`)"
+    ),
+]
 
 #: The `?namespace=` filter of a list: a malformed name is 400, one the caller cannot see 404 (as if absent).
 NamespaceFilter = Annotated[
@@ -54,16 +60,40 @@ NamespaceFilter = Annotated[
 ]
 
 
+#: Query parameters that do not change which rows a list holds, so a cursor stays good across them.
+_PAGING = frozenset({"cursor", "limit"})
+
+
+def request_scope(request: Request[Any, Any, Any]) -> str:
+    """The scope of the list `request` reads: its operation, path parameters and filters (app.domain.pagination)."""
+    handler = request.route_handler
+    name = handler.operation_id if isinstance(handler.operation_id, str) else handler.handler_name
+    filters = [(k, v) for k, v in request.query_params.multi_items() if k not in _PAGING]
+    return list_scope(name, request.path_params, filters)
+
+
+def page_cursor(request: Request[Any, Any, Any], cursor: str | None) -> str | None:
+    """The position in the request's `cursor`, or 400 `invalid_cursor` if it was made for another list or filters."""
+    return unscoped(cursor, request_scope(request))
+
+
 def page(
-    rows: list[R], limit: int, *, position: Callable[[R], tuple[datetime, uuid.UUID] | int], item: Callable[[R], T]
+    request: Request[Any, Any, Any],
+    rows: list[R],
+    limit: int,
+    *,
+    position: Callable[[R], tuple[datetime, uuid.UUID] | int],
+    item: Callable[[R], T],
 ) -> Page[T]:
-    """A page from `limit + 1` rows: the extra row only says that more exist, and the cursor points at the last kept.
-    `position` is the row's (timestamp, id), or its number in a numbered list (a pipeline's versions)."""
+    """A page from `limit + 1` rows: the extra row only says that more exist, and the cursor points at the last kept
+    (scoped to the request's list and filters). `position` is the row's (timestamp, id), or its number in a numbered
+    list (a pipeline's versions)."""
     kept = rows[:limit]
     if len(rows) <= limit:
         return Page([item(r) for r in kept], None)
     last = position(kept[-1])
-    return Page([item(r) for r in kept], encode_number_cursor(last) if isinstance(last, int) else encode_cursor(*last))
+    cursor = encode_number_cursor(last) if isinstance(last, int) else encode_cursor(*last)
+    return Page([item(r) for r in kept], scoped(cursor, request_scope(request)))
 
 
 class ErrorDetail(msgspec.Struct):

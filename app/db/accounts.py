@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Index, String, Text, text
@@ -12,6 +13,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.db.base import Base, created_at_column
 
 ROLES = ("viewer", "operator", "editor", "admin")
+#: A namespace role by name, lowest first (each includes what the ones before it may do): the one type requests
+#: and responses name a role with, so the OpenAPI document lists ROLES as its values.
+RoleName = StrEnum("RoleName", [(v.upper(), v) for v in ROLES], module=__name__)  # type: ignore[misc]
 TOKEN_KINDS = ("access", "refresh", "api")
 
 

@@ -13,8 +13,7 @@ from sqlalchemy.orm import Session
 from app.core import display_text
 from app.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.core.ids import uuid7
-from app.core.patterns import whole
-from app.db.accounts import AuthToken
+from app.db.accounts import AuthToken, RoleName
 from app.domain import audit
 from app.domain.members import get_namespace
 from app.domain.namespaces import visible_namespaces
@@ -26,7 +25,7 @@ from app.settings import Settings
 class NewApiToken(display_text.Normalised, kw_only=True, forbid_unknown_fields=True):
     name: display_text.one_line(200)  # type: ignore[valid-type]
     namespace: str
-    role: Annotated[str, msgspec.Meta(pattern=whole("viewer|operator|editor|admin"))]
+    role: RoleName
     expires_in_days: Annotated[int, msgspec.Meta(ge=1)] | None = None
 
 

@@ -8,6 +8,7 @@ may be broken down by. app/domain/metrics.py measures them.
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Final, LiteralString
 
 import msgspec
@@ -140,6 +141,10 @@ CATALOG: tuple[Metric, ...] = (
     ),
 )
 BY_NAME = {metric.name: metric for metric in CATALOG}
+#: A metric's name as requests give it (`?metric=`): the catalog's, so the OpenAPI document lists them.
+MetricName = StrEnum("MetricName", [(m.name.upper(), m.name) for m in CATALOG], module=__name__)  # type: ignore[misc]
+#: The `code` of a metric that is not in the catalog, or is switched off.
+UNKNOWN_METRIC = "unknown_metric"
 
 
 def enabled(disabled: str) -> list[Metric]:
@@ -153,7 +158,7 @@ def metric(name: str, disabled: str) -> Metric:
     if found is None:
         raise InvalidParameter(
             f"unknown or disabled metric {name!r}; GET /api/v1/metrics/catalog lists them",
-            code="unknown_metric",
+            code=UNKNOWN_METRIC,
             errors=[{"field": "metric", "message": "not in the catalog"}],
         )
     return found

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import Any, Final, LiteralString
 
 from app.core.states import ACTIVE, sql_list
@@ -44,6 +45,11 @@ COLUMNS: dict[str, dict[str, LiteralString]] = {
     "occurrences": {"outcome": "outcome", "deployment": "deployment_id"},
     "datasets": {"dataset": "dataset_id", "source": "source"},
 }
+#: A dimension as requests name it (`?by=`): every source's, so the OpenAPI document lists them (a metric may allow
+#: fewer: its catalog entry's `dimensions`; another one is 400 `invalid_by`).
+MetricDimension = StrEnum(  # type: ignore[misc]
+    "MetricDimension", [(d.upper(), d) for d in dict.fromkeys(d for c in COLUMNS.values() for d in c)], module=__name__
+)
 #: Raw views and their time column, for the sources that are not rolled up.
 #: The latency rollup's grain for a key column (any other key reads the `kind` grain).
 _GRAINS: dict[str, LiteralString] = {"pipeline_id": "pipeline", "deployment_id": "deployment"}

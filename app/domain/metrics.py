@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import Any, LiteralString
 
 from sqlalchemy import TextClause, text
@@ -23,6 +24,12 @@ from app.domain.permissions import Permission, Principal
 
 #: Time series buckets a caller may ask for.
 BUCKETS = {"5m": timedelta(minutes=5), "1h": timedelta(hours=1), "1d": timedelta(days=1)}
+#: A bucket as requests name it (`?bucket=`): BUCKETS' keys, so the OpenAPI document lists them.
+MetricBucket = StrEnum("MetricBucket", [(f"EVERY_{b}".upper(), b) for b in BUCKETS], module=__name__)  # type: ignore[misc]
+#: The `code` of a bucket that is not one of BUCKETS.
+INVALID_BUCKET = "invalid_bucket"
+#: The `code` of a dimension the metric cannot be split by.
+INVALID_BY = "invalid_by"
 #: The grid every bucket starts on (metric_sources.ORIGIN in SQL).
 BUCKET_ORIGIN = datetime(2000, 1, 1, tzinfo=UTC)
 #: Most points one time series returns.
@@ -132,7 +139,7 @@ def timeseries(
     if width is None:
         raise InvalidParameter(
             f"bucket must be one of {', '.join(BUCKETS)}",
-            code="invalid_bucket",
+            code=INVALID_BUCKET,
             errors=[{"field": "bucket", "message": f"one of {', '.join(BUCKETS)}"}],
         )
     if (end - start) / width > MAX_POINTS:
@@ -287,7 +294,7 @@ def _allowed(m: Metric, by: str | None) -> str | None:
     if by is not None and by not in m.dimensions:
         raise InvalidParameter(
             f"{m.name} can be split by {', '.join(m.dimensions) or 'nothing'}",
-            code="invalid_by",
+            code=INVALID_BY,
             errors=[{"field": "by", "message": f"one of {', '.join(m.dimensions)}"}],
         )
     return by

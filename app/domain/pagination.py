@@ -1,9 +1,17 @@
-"""Keyset cursors: opaque to clients, a (timestamp, id) position inside, or a number for a numbered list."""
+"""Keyset cursors: opaque to clients, a (timestamp, id) position inside, or a number for a numbered list.
+
+A cursor the API hands out also carries its scope, a tag of the list and the filters it was made for: one passed to
+another list, or to the same list with other filters or order, would start a page at a position that means
+something else there (a wrong page, or a skipped one), so it is 400 `invalid_cursor`. So is a cursor from before
+scopes existed (it has no tag): a client starts again from the first page.
+"""
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import uuid
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
@@ -88,6 +96,37 @@ def decode_row_cursor(cursor: str) -> tuple[datetime, int]:
             errors=[{"field": "cursor", "message": "malformed cursor"}],
         )
     return position.at, position.id.int
+
+
+def list_scope(name: str, path: Mapping[str, object], filters: Iterable[tuple[str, str]]) -> str:
+    """What a cursor is good for: the list (its operation), its path parameters and its filters (any order)."""
+    parts = [name, *(f"{k}={path[k]}" for k in sorted(path)), *sorted(f"{k}={v}" for k, v in filters)]
+    return "\n".join(parts)
+
+
+def scoped(cursor: str, scope: str) -> str:
+    """`cursor` tagged with its scope (see list_scope)."""
+    return f"{_tag(scope)}.{cursor}"
+
+
+def unscoped(cursor: str | None, scope: str) -> str | None:
+    """The position part of a cursor `scoped` made for `scope`; 400 `invalid_cursor` when it was made for another
+    list or other filters, or has no scope (an older cursor)."""
+    if not cursor:
+        return cursor
+    tag, dot, position = cursor.partition(".")
+    if not dot or tag != _tag(scope):
+        raise InvalidParameter(
+            "the cursor belongs to another list, or to this list with other filters or order: "
+            "send the same query as for the page it came from, or start from the first page",
+            code="invalid_cursor",
+            errors=[{"field": "cursor", "message": "not a cursor of this list with these filters"}],
+        )
+    return position
+
+
+def _tag(scope: str) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(scope.encode()).digest()[:12]).decode()
 
 
 def check_limit(limit: int) -> int:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from itertools import pairwise
 from typing import Any
 
@@ -48,6 +48,13 @@ HIDDEN_FUNCTIONS = frozenset({"current_setting", "getenv", "glob", "query", "que
 #: Name prefixes of DuckDB's system functions and views (`duckdb_settings()`, `pragma_database_list`,
 #: `sqlite_master`, `pg_get_viewdef`, ...), refused for functions and tables alike.
 HIDDEN_PREFIXES = ("duckdb_", "pragma_", "sqlite_", "pg_")
+#: Name prefixes of DuckDB's table functions that open files (`read_csv`, `read_text`, `sniff_csv`, `parquet_schema`,
+#: ...; `glob` is hidden above). The run's connection refuses them for any file but its own inputs, whose paths a
+#: step never knows (it names its inputs), and refuses some only once they run (`sniff_csv` binds without opening
+#: its file), so a draft that binds over stand-in tables would pass: this check refuses them in both, as the run's
+#: connection does, with `sandbox_violation`. tests/unit/pipeline/test_sandbox.py checks it against every table
+#: function DuckDB's own sandbox refuses.
+FILE_PREFIXES = ("read_", "sniff_", "parquet_")
 #: Schemas and catalogs holding DuckDB's system views.
 HIDDEN_SCHEMAS = frozenset({"information_schema", "pg_catalog", "system", "temp"})
 
@@ -126,7 +133,13 @@ def query_parameters(sql: str) -> set[str]:
     kind = statements[0].type
     if kind != duckdb.StatementType.SELECT:
         raise QueryProblem(f"only a query is allowed; found a {kind.name} statement", "sandbox_violation")
-    hidden = sorted(_hidden_names(_syntax_tree(sql)))
+    tree = _syntax_tree(sql)
+    files = sorted(_names(tree, lambda name, *_: name.lower().startswith(FILE_PREFIXES)))
+    if files:
+        raise QueryProblem(
+            f"{', '.join(files)}: a step reads no file; it reads its inputs by their names", "sandbox_violation"
+        )
+    hidden = sorted(_hidden_names(tree))
     if hidden:
         raise QueryProblem(
             f"{', '.join(hidden)}: DuckDB's own catalog, settings and environment are not available to a step",
@@ -150,26 +163,32 @@ def _syntax_tree(sql: str) -> Any:
     return tree
 
 
-def _hidden_names(node: Any) -> set[str]:
+def _hidden_names(tree: Any) -> set[str]:
     """The system functions and tables that a parse tree names (see HIDDEN_FUNCTIONS and the rest)."""
+    return _names(tree, lambda name, *where: name.lower() in HIDDEN_FUNCTIONS or _is_system(name, *where), _is_system)
+
+
+def _names(node: Any, function: Callable[..., bool], table: Callable[..., bool] = lambda *_: False) -> set[str]:
+    """The functions (`name()`) and tables of a parse tree that `function` or `table` picks, each given the name,
+    its schema and its catalog."""
     found: set[str] = set()
     if isinstance(node, list):
         for item in node:
-            found |= _hidden_names(item)
+            found |= _names(item, function, table)
         return found
     if not isinstance(node, dict):
         return found
     if node.get("class") == "FUNCTION":
-        name, where = str(node.get("function_name", "")), (node.get("schema"), node.get("catalog"))
-        if name.lower() in HIDDEN_FUNCTIONS or _is_system(name, *where):
+        name = str(node.get("function_name", ""))
+        if function(name, node.get("schema"), node.get("catalog")):
             found.add(f"{name}()")
     elif node.get("type") == "BASE_TABLE":
         name = str(node.get("table_name", ""))
-        if _is_system(name, node.get("schema_name"), node.get("catalog_name")):
+        if table(name, node.get("schema_name"), node.get("catalog_name")):
             found.add(".".join(part for part in (node.get("schema_name"), name) if part))
     for value in node.values():
         if isinstance(value, dict | list):
-            found |= _hidden_names(value)
+            found |= _names(value, function, table)
     return found
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from litestar.testing import TestClient
 
-from app.domain.pagination import encode_cursor
+from app.domain.pagination import encode_cursor, list_scope, scoped
 from tests.integration.dataset_support import SALES, upload
 
 
@@ -107,9 +107,14 @@ def test_a_cursor_past_a_bigint_row_id_is_a_bad_cursor(client: TestClient, pipel
         json={"name": "hourly", "pipeline": pipeline["name"], "schedule": {"kind": "interval", "seconds": 3600}},
     ).json()
     path = "/api/v1/audit" if listing == "audit" else f"/api/v1/deployments/{deployment['id']}/occurrences"
-    cursor = encode_cursor(datetime(2026, 1, 2, tzinfo=UTC), uuid.UUID(int=2**63))
+    scope = (
+        list_scope("listAuditEntries", {}, [])
+        if listing == "audit"
+        else list_scope("listDeploymentOccurrences", {"deployment_id": deployment["id"]}, [])
+    )
+    cursor = scoped(encode_cursor(datetime(2026, 1, 2, tzinfo=UTC), uuid.UUID(int=2**63)), scope)
     response = client.get(path, params={"cursor": cursor})
     assert response.status_code == 400, response.text
     assert response.json()["code"] == "invalid_cursor"
-    kept = encode_cursor(datetime(2026, 1, 2, tzinfo=UTC), uuid.UUID(int=2**63 - 1))
+    kept = scoped(encode_cursor(datetime(2026, 1, 2, tzinfo=UTC), uuid.UUID(int=2**63 - 1)), scope)
     assert client.get(path, params={"cursor": kept}).status_code == 200

@@ -83,6 +83,14 @@ def test_bad_requests_name_the_parameter(client: TestClient) -> None:
     assert client.get("/api/v1/metrics/timeseries", params={"metric": "nope"}).json()["code"] == "unknown_metric"
     assert client.get("/api/v1/metrics/timeseries", params={"bucket": "7m"}).json()["code"] == "invalid_bucket"
     assert client.get("/api/v1/metrics/breakdown", params={"by": "password"}).json()["code"] == "invalid_by"
+    # values outside the document's enums keep their codes (and name the parameter), on every metrics route
+    for path, name, value, code in [
+        ("/api/v1/metrics/breakdown", "metric", "nope", "unknown_metric"),
+        ("/api/v1/metrics/timeseries", "by", "password", "invalid_by"),
+    ]:
+        refused = client.get(path, params={name: value})
+        assert (refused.status_code, refused.json()["code"]) == (400, code), refused.text
+        assert [e["field"] for e in refused.json()["errors"]] == [name]
     not_by_status = client.get("/api/v1/metrics/breakdown", params={"by": "status", "metric": "duration_p95"})
     assert (not_by_status.status_code, not_by_status.json()["code"]) == (400, "invalid_by")
     backwards = client.get(

@@ -186,6 +186,9 @@ def test_a_chunk_that_arrives_after_completion_is_refused_not_counted(
     assert (late.status_code, late.json()["code"]) == (409, "upload_closed")
     raw = client.get(f"/api/v1/datasets/{completions[0].json()['id']}/download", params={"format": "raw"})
     assert raw.content == CSV
+    # and the refused chunk left no object behind (nothing would ever have removed it: the upload is complete)
+    prefix = upload_prefix(uuid.UUID(opened["id"]))
+    assert objects(fast_settings, prefix) == [prefix + "/data"]
 
 
 def test_an_abandoned_resumable_upload_leaves_no_parts_after_cleanup(

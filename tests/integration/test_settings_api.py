@@ -71,6 +71,9 @@ def test_a_member_is_added_by_username_and_the_change_is_audited(
     assert (missing.status_code, missing.json()["code"]) == (404, "user_not_found")
     bad_role = client.post("/api/v1/namespaces/default/members", json={"username": "alice", "role": "owner"})
     assert (bad_role.status_code, bad_role.json()["code"]) == (422, "invalid_role")
+    changed = client.put(f"/api/v1/namespaces/default/members/{user_id}", json={"role": "owner"})
+    assert (changed.status_code, changed.json()["code"]) == (422, "invalid_role")
+    assert [e["field"] for e in changed.json()["errors"]] == ["role"]
 
 
 def test_the_audit_export_stops_at_limit_newest_first(client: TestClient) -> None:

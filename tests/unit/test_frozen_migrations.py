@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import pathlib
 import runpy
 from typing import Any
@@ -83,3 +84,23 @@ def test_the_frozen_copies_are_what_the_revisions_applied() -> None:
     assert "CASE WHEN r.started_at >=" in codes["RUN_FACTS"]
     assert "o.reason_code" in codes["FIRE_TIMES"]
     assert "'reason_code', NEW.reason_code" in codes["WEBHOOK_CAPTURE"]
+
+
+def _imported_modules(revision: str) -> set[str]:
+    """The modules a revision's source imports (at any depth of its code)."""
+    tree = ast.parse((VERSIONS / f"{revision}.py").read_text())
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+    return found
+
+
+@pytest.mark.parametrize("revision", REVISIONS)
+def test_no_revision_imports_todays_application_code(revision: str) -> None:
+    """A status list (app/core/states.py) or a token renderer (app/db/queries.py) read when the revision runs would
+    make an old revision do something else after a later change of states: each revision holds its own copy."""
+    live = sorted(m for m in _imported_modules(revision) if m == "app" or m.startswith("app."))
+    assert not live, f"{revision} imports {live}: copy the values it needs into the revision"

@@ -231,3 +231,21 @@ def test_a_columns_format_is_one_format_or_a_list_tried_in_order(document: dict[
     assert {"items": {"type": "string"}, "type": "array"} in spec["oneOf"]
     assert {"type": "string"} in spec["oneOf"]
     assert "tried in order" in spec["description"]
+
+
+def test_every_json_response_states_its_fields(document: dict[str, Any]) -> None:
+    """A generated client (or a fuzzer's response check) learns nothing from "an object": the metrics bodies were
+    `dict[str, Any]`. The language's JSON Schema is the one body that is any object by nature."""
+    untyped = [
+        (method, path)
+        for method, path, op in operations(document)
+        for status, response in op["responses"].items()
+        if status.startswith("2")
+        for media, content in (response.get("content") or {}).items()
+        if media == "application/json"
+        and content.get("schema", {}).get("type") == "object"
+        and "properties" not in content["schema"]
+    ]
+    assert untyped == [("GET", "/api/v1/pipelines/schema")]
+    summary = document["components"]["schemas"]["MetricSummary"]
+    assert {"from", "to", "metrics", "runs_by_status", "missed_by_outcome", "now"} <= set(summary["properties"])

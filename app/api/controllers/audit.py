@@ -15,7 +15,7 @@ from litestar.response import Stream
 from app.api.account_schemas import AuditEntryOut
 from app.api.dataset_schemas import CSV_BOM, CSV_CELLS
 from app.api.downloads import UTF8_BOM
-from app.api.schemas import Page, page
+from app.api.schemas import Page, PageCursor, page, page_cursor
 from app.api.security import principal_of
 from app.db.database import Database
 from app.domain import audit
@@ -64,12 +64,14 @@ class AuditController(Controller):
         since: FromQuery[datetime | None] = None,
         until: FromQuery[datetime | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
-        cursor: FromQuery[str | None] = None,
+        cursor: PageCursor = None,
     ) -> Page[AuditEntryOut]:
         filters = _filters(user_id, action, resource_type, resource_id, namespace_id, outcome, since, until)
         with db.read() as session:
-            rows = audit.list_entries(session, principal_of(request), filters, limit=limit, cursor=cursor)
-        return page(rows, limit, position=lambda e: (e.at, uuid.UUID(int=e.id)), item=AuditEntryOut.of)
+            rows = audit.list_entries(
+                session, principal_of(request), filters, limit=limit, cursor=page_cursor(request, cursor)
+            )
+        return page(request, rows, limit, position=lambda e: (e.at, uuid.UUID(int=e.id)), item=AuditEntryOut.of)
 
     @get(
         "/export",

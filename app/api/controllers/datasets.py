@@ -12,9 +12,9 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 from sqlalchemy.orm import Session
 
-from app.api.dataset_schemas import DATASET_FORM, EMBEDDED_VERSIONS, DatasetOut, DatasetVersionOut
+from app.api.dataset_schemas import DATASET_FORM, EMBEDDED_VERSIONS, LIST_VERSIONS, DatasetOut, DatasetVersionOut
 from app.api.multipart_upload import receive_form
-from app.api.schemas import Page, PageCursor, PageLimit, RunOut, page, runs_out
+from app.api.schemas import Page, PageCursor, PageLimit, RunOut, page, page_cursor, runs_out
 from app.api.security import audit_context, principal_of
 from app.clock import utcnow
 from app.core import display_text
@@ -165,8 +165,12 @@ class DatasetController(Controller):
                 tag=tag,
                 search=search,
             )
-            rows = service.list_datasets(session, principal_of(request), filters, limit=limit, cursor=cursor)
-            return page(rows, limit, position=lambda d: (d.created_at, d.id), item=lambda d: dataset_out(session, d))
+            rows = service.list_datasets(
+                session, principal_of(request), filters, limit=limit, cursor=page_cursor(request, cursor)
+            )
+            return page(
+                request, rows, limit, position=lambda d: (d.created_at, d.id), item=lambda d: dataset_out(session, d)
+            )
 
     @get(
         "/{dataset_id:uuid}",
@@ -182,7 +186,7 @@ class DatasetController(Controller):
 
     @get(
         "/{dataset_id:uuid}/versions",
-        operation_id="listDatasetVersions",
+        operation_id=LIST_VERSIONS,
         opt=READ,
         sync_to_thread=True,
         summary="A dataset's versions, newest first, paged",
@@ -200,10 +204,16 @@ class DatasetController(Controller):
     ) -> Page[DatasetVersionOut]:
         with db.read() as session:
             dataset = service.get_dataset(session, dataset_id, principal_of(request))
-            rows = versions.list_versions(session, dataset.id, limit=check_limit(limit), cursor=cursor, run_id=run_id)
+            rows = versions.list_versions(
+                session, dataset.id, limit=check_limit(limit), cursor=page_cursor(request, cursor), run_id=run_id
+            )
             made = versions.makers(session, [v.run_id for v in rows[:limit]])
         return page(
-            rows, limit, position=lambda v: v.version, item=lambda v: DatasetVersionOut.of(v, made.get(v.run_id))
+            request,
+            rows,
+            limit,
+            position=lambda v: v.version,
+            item=lambda v: DatasetVersionOut.of(v, made.get(v.run_id)),
         )
 
     @patch(

@@ -18,7 +18,7 @@ from app.api.deployment_schemas import (
     Upcoming,
     run_stats,
 )
-from app.api.schemas import NamespaceFilter, Page, PageCursor, PageLimit, RunOut, page, runs_out
+from app.api.schemas import NamespaceFilter, Page, PageCursor, PageLimit, RunOut, page, page_cursor, runs_out
 from app.api.security import audit_context, principal_of
 from app.db.database import Database
 from app.db.deployments import Deployment
@@ -108,11 +108,17 @@ class DeploymentController(Controller):
     ) -> Page[DeploymentOut]:
         with db.read() as session:
             rows = service.list_deployments(
-                session, principal_of(request), namespace=namespace, search=search, limit=limit, cursor=cursor
+                session,
+                principal_of(request),
+                namespace=namespace,
+                search=search,
+                limit=limit,
+                cursor=page_cursor(request, cursor),
             )
             stats = run_stats(session, [d.id for d in rows[:limit]])
             now = fire_times.database_now(session)
         return page(
+            request,
             rows,
             limit,
             position=lambda d: (d.created_at, d.id),
@@ -323,12 +329,18 @@ class DeploymentController(Controller):
         deployment_id: DeploymentId,
         db: NamedDependency[Database],
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
-        cursor: FromQuery[str | None] = None,
+        cursor: PageCursor = None,
         outcome: FromQuery[OccurrenceOutcome | None] = None,
     ) -> Page[OccurrenceOut]:
         with db.read() as session:
             deployment = service.get_deployment(session, deployment_id, principal_of(request))
             rows = service.list_occurrences(
-                session, deployment, limit=limit, cursor=cursor, outcome=outcome.value if outcome else None
+                session,
+                deployment,
+                limit=limit,
+                cursor=page_cursor(request, cursor),
+                outcome=outcome.value if outcome else None,
             )
-        return page(rows, limit, position=lambda r: (r[0].scheduled_for, uuid.UUID(int=r[0].id)), item=OccurrenceOut.of)
+        return page(
+            request, rows, limit, position=lambda r: (r[0].scheduled_for, uuid.UUID(int=r[0].id)), item=OccurrenceOut.of
+        )

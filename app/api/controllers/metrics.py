@@ -10,6 +10,14 @@ from litestar import Controller, Request, get
 from litestar.di import NamedDependency
 from litestar.params import FromQuery, QueryParameter
 
+from app.api.metric_schemas import (
+    FailingDeployments,
+    MetricBreakdown,
+    MetricSummary,
+    MetricTimeseries,
+    SlowestPipelines,
+    convert,
+)
 from app.api.schemas import NamespaceFilter, RunOut, runs_out
 from app.api.security import principal_of
 from app.core.errors import InvalidParameter
@@ -17,10 +25,19 @@ from app.db.database import Database
 from app.domain import metric_catalog as catalog
 from app.domain import metrics as service
 from app.domain import runs as run_service
+from app.domain.metric_catalog import MetricName
+from app.domain.metric_sources import MetricDimension
+from app.domain.metrics import MetricBucket
 from app.domain.permissions import Permission
 from app.settings import Settings
 
 READ = {"permission": Permission.RUNS_READ}
+#: The `code` of each enum parameter's refused value, as the domain says it for a value the enum admits but the
+#: metric does not (app/api/errors.py reads `invalid`).
+CHOSEN = {
+    **READ,
+    "invalid": {"metric": catalog.UNKNOWN_METRIC, "bucket": service.INVALID_BUCKET, "by": service.INVALID_BY},
+}
 #: The window a dashboard shows when the caller names none.
 DEFAULT_WINDOW = timedelta(hours=24)
 #: Longest window one request may cover.
@@ -95,7 +112,7 @@ class MetricsController(Controller):
         from_: From = None,
         to: To = None,
         namespace: NamespaceFilter = None,
-    ) -> dict[str, Any]:
+    ) -> MetricSummary:
         start, end = window(from_, to)
         with db.read() as session:
             figures = service.dashboard(
@@ -106,12 +123,12 @@ class MetricsController(Controller):
                 start=start,
                 end=end,
             )
-        return {"from": start, "to": end, **figures}
+        return convert({"from": start, "to": end, **figures}, MetricSummary)
 
     @get(
         "/timeseries",
         operation_id="getMetricTimeseries",
-        opt=READ,
+        opt=CHOSEN,
         sync_to_thread=True,
         summary="One point per bucket (empty buckets filled)",
     )
@@ -120,20 +137,22 @@ class MetricsController(Controller):
         request: Request,
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
-        metric: FromQuery[str] = "runs",
-        bucket: Annotated[str, QueryParameter(description="5m, 1h or 1d")] = "1h",
-        by: Annotated[str | None, QueryParameter(description="A dimension of the metric (see the catalog)")] = None,
+        metric: FromQuery[MetricName] = MetricName("runs"),
+        bucket: FromQuery[MetricBucket] = MetricBucket("1h"),
+        by: Annotated[
+            MetricDimension | None, QueryParameter(description="A dimension of the metric (see the catalog)")
+        ] = None,
         from_: From = None,
         to: To = None,
         namespace: NamespaceFilter = None,
-    ) -> dict[str, Any]:
+    ) -> MetricTimeseries:
         start, end = window(from_, to)
         chosen = catalog.metric(metric, settings.disabled_metrics)
         with db.read() as session:
             series, values = service.timeseries(
                 session, principal_of(request), chosen, namespace=namespace, bucket=bucket, by=by, start=start, end=end
             )
-        return {
+        body = {
             "metric": chosen.name,
             "unit": chosen.unit,
             "bucket": bucket,
@@ -143,11 +162,12 @@ class MetricsController(Controller):
             # Values of `by` in the window: past service.MAX_SERIES only the series with the largest totals are given.
             "values": values,
         }
+        return convert(body, MetricTimeseries)
 
     @get(
         "/breakdown",
         operation_id="getMetricBreakdown",
-        opt=READ,
+        opt=CHOSEN,
         sync_to_thread=True,
         summary="The top N values of a dimension, with an other row",
     )
@@ -157,21 +177,22 @@ class MetricsController(Controller):
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
         by: Annotated[
-            str, QueryParameter(description="status, pipeline, deployment, user, error, kind, trigger, ...")
-        ] = "status",
-        metric: FromQuery[str] = "runs",
+            MetricDimension, QueryParameter(description="A dimension of the metric (see the catalog)")
+        ] = MetricDimension("status"),
+        metric: FromQuery[MetricName] = MetricName("runs"),
         top: Annotated[int, QueryParameter(ge=1, le=100)] = 10,
         from_: From = None,
         to: To = None,
         namespace: NamespaceFilter = None,
-    ) -> dict[str, Any]:
+    ) -> MetricBreakdown:
         start, end = window(from_, to)
         chosen = catalog.metric(metric, settings.disabled_metrics)
         with db.read() as session:
             rows = service.breakdown(
                 session, principal_of(request), chosen, namespace=namespace, by=by, top=top, start=start, end=end
             )
-        return {"metric": chosen.name, "unit": chosen.unit, "by": by, "from": start, "to": end, "items": rows}
+        body = {"metric": chosen.name, "unit": chosen.unit, "by": by, "from": start, "to": end, "items": rows}
+        return convert(body, MetricBreakdown)
 
     @get(
         "/slowest-pipelines",
@@ -189,10 +210,11 @@ class MetricsController(Controller):
         from_: From = None,
         to: To = None,
         namespace: NamespaceFilter = None,
-    ) -> dict[str, Any]:
-        return self._ranking(
+    ) -> SlowestPipelines:
+        ranked = self._ranking(
             request, db, settings, "duration_p95", ["duration_p50", "runs"], "pipeline", top, from_, to, namespace
         )
+        return convert(ranked, SlowestPipelines)
 
     @get(
         "/failing-deployments",
@@ -210,10 +232,11 @@ class MetricsController(Controller):
         from_: From = None,
         to: To = None,
         namespace: NamespaceFilter = None,
-    ) -> dict[str, Any]:
-        return self._ranking(
+    ) -> FailingDeployments:
+        ranked = self._ranking(
             request, db, settings, "runs_failed", ["runs", "success_rate"], "deployment", top, from_, to, namespace
         )
+        return convert(ranked, FailingDeployments)
 
     @staticmethod
     def _ranking(

@@ -10,26 +10,18 @@ from litestar.params import FromPath, JSONBody
 
 from app.api.account_schemas import MemberIn, MemberOut, NamedMemberIn, NamespaceOut
 from app.api.security import audit_context, principal_of
-from app.core.errors import InvalidInput, NotFound
+from app.core.errors import NotFound
 from app.db.database import Database
 from app.domain import members, users
 from app.domain.permissions import Permission, Role
 
-
-def _role(name: str) -> Role:
-    try:
-        return Role.parse(name)
-    except KeyError:
-        raise InvalidInput(
-            "role must be viewer, operator, editor or admin",
-            code="invalid_role",
-            errors=[{"field": "role", "message": "viewer, operator, editor or admin"}],
-        ) from None
+#: The `code` of a role that is not one of RoleName's (422, as before the document listed them).
+INVALID_ROLE = {"role": "invalid_role"}
 
 
 def _set_member(request: Request, namespace: str, user_id: uuid.UUID, role_name: str, db: Database) -> MemberOut:
     """Set (add or change) a member's role, audited with the role before and after."""
-    role = _role(role_name)
+    role = Role.parse(role_name)
     with db.transaction() as session:
         found = members.namespace_for(session, namespace, principal_of(request), Permission.MEMBERS_MANAGE)
         members.set_member(session, found.id, user_id, role, audit_as=audit_context(request))
@@ -84,7 +76,12 @@ class NamespaceController(Controller):
     @post(
         "/{namespace:str}/members",
         operation_id="addNamespaceMember",
-        opt={"permission": Permission.MEMBERS_MANAGE, "action": "members.set", "errors": (404,)},
+        opt={
+            "permission": Permission.MEMBERS_MANAGE,
+            "action": "members.set",
+            "errors": (404,),
+            "invalid": INVALID_ROLE,
+        },
         status_code=200,
         sync_to_thread=True,
         summary="Give a user, named by username, a role in the namespace",
@@ -103,7 +100,7 @@ class NamespaceController(Controller):
     @put(
         "/{namespace:str}/members/{user_id:uuid}",
         operation_id="setNamespaceMember",
-        opt={"permission": Permission.MEMBERS_MANAGE, "action": "members.set"},
+        opt={"permission": Permission.MEMBERS_MANAGE, "action": "members.set", "invalid": INVALID_ROLE},
         sync_to_thread=True,
         summary="Give a user a role in the namespace",
     )

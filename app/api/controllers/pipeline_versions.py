@@ -12,7 +12,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, PathParameter, QueryParameter
 
 from app.api.openapi import YAML_BODY
-from app.api.schemas import Page, PageCursor, PageLimit, PipelineOut, RunOut, page, runs_out
+from app.api.schemas import Page, PageCursor, PageLimit, PipelineOut, RunOut, page, page_cursor, runs_out
 from app.api.security import audit_context, principal_of
 from app.api.yaml_body import YamlBodyMiddleware
 from app.core import display_text
@@ -168,8 +168,11 @@ class PipelineVersionController(Controller):
             pipeline = pipeline_service.pipeline_for(
                 session, pipeline_ref, namespace, principal_of(request), Permission.PIPELINES_READ
             )
-            rows = service.list_versions(session, pipeline.id, limit=check_limit(limit), cursor=cursor)
+            rows = service.list_versions(
+                session, pipeline.id, limit=check_limit(limit), cursor=page_cursor(request, cursor)
+            )
         return page(
+            request,
             rows,
             limit,
             position=lambda v: v.version,

@@ -8,7 +8,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from app.api.controllers.pipeline_versions import PipelineChange, Ref
 from app.api.openapi import YAML_BODY
-from app.api.schemas import Page, PageCursor, PageLimit, PipelineIn, PipelineOut, PipelineSummary, page
+from app.api.schemas import Page, PageCursor, PageLimit, PipelineIn, PipelineOut, PipelineSummary, page, page_cursor
 from app.api.security import audit_context, principal_of
 from app.api.yaml_body import YamlBodyMiddleware
 from app.db.database import Database
@@ -76,9 +76,11 @@ class PipelineController(Controller):
                 namespace=namespace,
                 name_prefix=name_prefix,
                 limit=check_limit(limit),
-                cursor=cursor,
+                cursor=page_cursor(request, cursor),
             )
-        return page(rows, limit, position=lambda r: (r[0].created_at, r[0].id), item=lambda r: PipelineSummary.of(*r))
+        return page(
+            request, rows, limit, position=lambda r: (r[0].created_at, r[0].id), item=lambda r: PipelineSummary.of(*r)
+        )
 
     @get(
         "/{pipeline_ref:str}",

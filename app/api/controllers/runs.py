@@ -13,7 +13,18 @@ from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 
 from app.api.live_logs import LiveLogs
-from app.api.schemas import Page, PageCursor, PageLimit, RunBatchIn, RunBatchOut, RunEventOut, RunOut, page, runs_out
+from app.api.schemas import (
+    Page,
+    PageCursor,
+    PageLimit,
+    RunBatchIn,
+    RunBatchOut,
+    RunEventOut,
+    RunOut,
+    page,
+    page_cursor,
+    runs_out,
+)
 from app.api.security import audit_context, principal_of
 from app.core.errors import InvalidInput
 from app.core.states import RunKind, RunStatus, RunTrigger
@@ -182,10 +193,10 @@ class RunController(Controller):
         )
         with db.read() as session:
             rows = run_service.list_runs(
-                session, principal_of(request), filters, limit=check_limit(limit), cursor=cursor
+                session, principal_of(request), filters, limit=check_limit(limit), cursor=page_cursor(request, cursor)
             )
             names = subject_names(session, rows[:limit])
-        return page(rows, limit, position=lambda r: (r.created_at, r.id), item=lambda r: RunOut.of(r, names))
+        return page(request, rows, limit, position=lambda r: (r.created_at, r.id), item=lambda r: RunOut.of(r, names))
 
     @get("/{run_id:uuid}", operation_id="getRun", opt=READ, sync_to_thread=True, summary="Read a run")
     def read(self, request: Request, run_id: RunId, db: NamedDependency[Database]) -> RunOut:

@@ -111,8 +111,14 @@ class UploadController(Controller):
         with service.held(settings, upload_id, exclusive=False):  # `complete` cannot check the file meanwhile
             start, end = await anyio.to_thread.run_sync(check)
             if settings.data_in_store:  # each range an object of its own, put together at `complete`
-                with data_files.store(settings).writer(service.chunk_key(upload_id, start)) as sink:
+                store, key = data_files.store(settings), service.chunk_key(upload_id, start)
+                with store.writer(key) as sink:
                     arrived = await receive_chunk(request, sink=sink, length=end - start)
+                try:
+                    return await anyio.to_thread.run_sync(record, start, arrived)
+                except Exception:  # refused (e.g. 409 upload_closed: completed meanwhile): its object goes too
+                    await anyio.to_thread.run_sync(store.delete, key)
+                    raise
             else:
                 path = upload_data_path(settings.data_path, upload_id)
                 arrived = await receive_range(request, dest=path, offset=start, length=end - start)

@@ -11,9 +11,9 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from app.api.account_schemas import InviteInfo, InviteOut, TemporaryPassword, UserOut
-from app.api.schemas import Page, PageCursor, PageLimit, page
+from app.api.schemas import Page, PageCursor, PageLimit, page, page_cursor
 from app.api.security import audit_context, principal_of
-from app.core.patterns import whole
+from app.db.accounts import RoleName
 from app.db.database import Database
 from app.domain import users
 from app.domain.invites import create_invite, list_invites, revoke_invite
@@ -27,7 +27,7 @@ MANAGE = {"permission": Permission.USERS_MANAGE}
 class InviteIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     email: users.Email | None = None
     namespace: str | None = None
-    role: Annotated[str, msgspec.Meta(pattern=whole("viewer|operator|editor|admin"))] | None = None
+    role: RoleName | None = None
     expires_in_days: Annotated[int, msgspec.Meta(ge=1, le=90)] = 7
 
 
@@ -38,14 +38,15 @@ class UserController(Controller):
     @get("/", operation_id="listUsers", opt=MANAGE, sync_to_thread=True, summary="List accounts")
     def list_users(
         self,
+        request: Request,
         db: NamedDependency[Database],
         search: FromQuery[str | None] = None,
         limit: PageLimit = 50,
         cursor: PageCursor = None,
     ) -> Page[UserOut]:
         with db.read() as session:
-            rows = users.list_users(session, search=search, limit=limit, cursor=cursor)
-        return page(rows, limit, position=lambda u: (u.created_at, u.id), item=UserOut.of)
+            rows = users.list_users(session, search=search, limit=limit, cursor=page_cursor(request, cursor))
+        return page(request, rows, limit, position=lambda u: (u.created_at, u.id), item=UserOut.of)
 
     @post(
         "/",

@@ -8,7 +8,7 @@ from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from app.api.schemas import Page, PageCursor, PageLimit, page
+from app.api.schemas import Page, PageCursor, PageLimit, page, page_cursor
 from app.api.security import audit_context, principal_of
 from app.api.webhook_schemas import (
     DeliveryStatus,
@@ -69,11 +69,19 @@ class WebhookController(Controller):
     ) -> Page[WebhookOut]:
         with db.read() as session:
             rows = webhooks.list_webhooks(
-                session, principal_of(request), namespace=namespace, limit=check_limit(limit), cursor=cursor
+                session,
+                principal_of(request),
+                namespace=namespace,
+                limit=check_limit(limit),
+                cursor=page_cursor(request, cursor),
             )
             last = webhook_log.last_deliveries(session, [r.id for r in rows[:limit]])
             return page(
-                rows, limit, position=lambda r: (r.created_at, r.id), item=lambda r: WebhookOut.of(r, last.get(r.id))
+                request,
+                rows,
+                limit,
+                position=lambda r: (r.created_at, r.id),
+                item=lambda r: WebhookOut.of(r, last.get(r.id)),
             )
 
     @get(
@@ -180,9 +188,14 @@ class WebhookController(Controller):
     ) -> Page[WebhookDeliveryOut]:
         with db.read() as session:
             rows = webhook_log.list_deliveries(
-                session, principal_of(request), webhook_id, status=status, limit=check_limit(limit), cursor=cursor
+                session,
+                principal_of(request),
+                webhook_id,
+                status=status,
+                limit=check_limit(limit),
+                cursor=page_cursor(request, cursor),
             )
-            return page(rows, limit, position=lambda r: (r.created_at, r.id), item=WebhookDeliveryOut.of)
+            return page(request, rows, limit, position=lambda r: (r.created_at, r.id), item=WebhookDeliveryOut.of)
 
     @get(
         "/{webhook_id:uuid}/deliveries/{delivery_id:uuid}",

@@ -23,8 +23,6 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import UUID
 
-from app.db.queries import render
-
 revision = "0011"
 down_revision = "0010"
 branch_labels = None
@@ -101,7 +99,7 @@ WITH cleared AS (
 SELECT count(*) FROM queued;
 """
 
-#: sql/functions/run_rollup_capture.sql as this revision made it (tokens rendered when applied).
+#: sql/functions/run_rollup_capture.sql as this revision made it (its status lists as they were then).
 ROLLUP_CAPTURE = """
 -- Keeps the hourly rollup of finished runs exact without slowing the hot path: when a run becomes
 -- final (or a final run's figures change) its run_partials row is queued with +1; when it stops being
@@ -140,23 +138,23 @@ DROP TRIGGER IF EXISTS runs_rollup_count_new ON runs;
 DROP TRIGGER IF EXISTS runs_rollup_forget ON runs;
 
 CREATE TRIGGER runs_rollup_retract BEFORE UPDATE ON runs FOR EACH ROW
-WHEN (OLD.status IN ({{FINAL}})
-      AND (NEW.status NOT IN ({{FINAL}})
+WHEN (OLD.status IN ('SUCCEEDED', 'FAILED', 'CANCELLED', 'TIMED_OUT', 'SKIPPED')
+      AND (NEW.status NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED', 'TIMED_OUT', 'SKIPPED')
            OR run_rollup_facts(OLD) IS DISTINCT FROM run_rollup_facts(NEW)))
 EXECUTE FUNCTION capture_run_rollup_change();
 
 CREATE TRIGGER runs_rollup_count AFTER UPDATE ON runs FOR EACH ROW
-WHEN (NEW.status IN ({{FINAL}})
-      AND (OLD.status NOT IN ({{FINAL}})
+WHEN (NEW.status IN ('SUCCEEDED', 'FAILED', 'CANCELLED', 'TIMED_OUT', 'SKIPPED')
+      AND (OLD.status NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED', 'TIMED_OUT', 'SKIPPED')
            OR run_rollup_facts(OLD) IS DISTINCT FROM run_rollup_facts(NEW)))
 EXECUTE FUNCTION capture_run_rollup_change();
 
 CREATE TRIGGER runs_rollup_count_new AFTER INSERT ON runs FOR EACH ROW
-WHEN (NEW.status IN ({{FINAL}}))
+WHEN (NEW.status IN ('SUCCEEDED', 'FAILED', 'CANCELLED', 'TIMED_OUT', 'SKIPPED'))
 EXECUTE FUNCTION capture_run_rollup_change();
 
 CREATE TRIGGER runs_rollup_forget BEFORE DELETE ON runs FOR EACH ROW
-WHEN (OLD.status IN ({{FINAL}}))
+WHEN (OLD.status IN ('SUCCEEDED', 'FAILED', 'CANCELLED', 'TIMED_OUT', 'SKIPPED'))
 EXECUTE FUNCTION capture_run_rollup_change();
 """
 
@@ -255,7 +253,7 @@ def upgrade() -> None:
     op.execute(
         "ALTER TABLE run_rollup_changes SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 5000)"
     )
-    op.execute(render(ROLLUP_CAPTURE))
+    op.execute(ROLLUP_CAPTURE)
     op.execute(REBUILD)
     op.create_index(
         "ix_occurrences_missed", "occurrences", ["scheduled_for"], postgresql_where=sa.text("outcome <> 'run'")

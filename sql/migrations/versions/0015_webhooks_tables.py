@@ -16,8 +16,6 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
-from app.db.queries import render
-
 revision = "0015_webhooks_tables"
 down_revision = "0014_runlog_chunks"
 branch_labels = None
@@ -25,7 +23,7 @@ depends_on = None
 
 NOW = sa.text("now()")
 
-#: sql/functions/webhook_capture.sql as this revision made it (tokens rendered when applied).
+#: sql/functions/webhook_capture.sql as this revision made it (its status lists as they were then).
 WEBHOOK_CAPTURE = """
 -- Webhook deliveries, written by the transaction that causes the event (the transactional outbox idea):
 -- a run reaching a final state, a dataset event, a fire time that produced no run. Each trigger fires only
@@ -106,7 +104,7 @@ DROP TRIGGER IF EXISTS events_webhooks ON events;
 DROP TRIGGER IF EXISTS occurrences_webhooks ON occurrences;
 
 CREATE TRIGGER runs_webhooks AFTER UPDATE OF status ON runs FOR EACH ROW
-WHEN (NEW.status IN ({{CONCLUDED}}) AND OLD.status IS DISTINCT FROM NEW.status)
+WHEN (NEW.status IN ('SUCCEEDED', 'FAILED', 'CANCELLED', 'TIMED_OUT') AND OLD.status IS DISTINCT FROM NEW.status)
 EXECUTE FUNCTION capture_run_webhook();
 
 CREATE TRIGGER events_webhooks AFTER INSERT ON events FOR EACH ROW
@@ -195,7 +193,7 @@ def upgrade() -> None:
     op.create_index("ix_webhook_attempts_delivery", "webhook_attempts", ["delivery_id", "id"])
     # A queue with churn: vacuum it often rather than after 20 % turnover.
     op.execute("ALTER TABLE webhook_deliveries SET (autovacuum_vacuum_scale_factor = 0.02)")
-    op.execute(render(WEBHOOK_CAPTURE))
+    op.execute(WEBHOOK_CAPTURE)
 
 
 def downgrade() -> None:

@@ -25,17 +25,16 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic import op
 
-from app.core.states import ACTIVE, sql_list
-from app.db.queries import render
-
 revision = "0016_cheaper_transitions"
 down_revision = "0015_webhooks_tables"
 branch_labels = None
 depends_on = None
 
 HERE = Path(__file__).resolve().parent
+#: The active run states when this revision was written (app/core/states.py ACTIVE then), as a SQL list.
+ACTIVE = "'PENDING', 'QUEUED', 'RUNNING', 'RETRYING'"
 
-#: sql/functions/run_transitions.sql as this revision made it (tokens rendered when applied).
+#: sql/functions/run_transitions.sql as this revision made it (its status lists as they were then).
 TRANSITIONS = """
 -- The two hot transitions of a worker process (start_runs and finish_runs in sql/queries/runs.sql), as
 -- functions: their statements are planned once per connection and kept (a generic plan), instead of being
@@ -133,7 +132,7 @@ BEGIN
 END $$;
 """
 
-#: sql/functions/run_rollup_capture.sql as this revision made it (tokens rendered when applied).
+#: sql/functions/run_rollup_capture.sql as this revision made it (its status lists as they were then).
 ROLLUP_CAPTURE = """
 -- Keeps the hourly rollup of finished runs exact without slowing the hot path: when a run becomes
 -- final (or a final run's figures change) its run_partials row is queued with +1; when it stops being
@@ -177,27 +176,27 @@ DROP TRIGGER IF EXISTS runs_rollup_count_new ON runs;
 DROP TRIGGER IF EXISTS runs_rollup_forget ON runs;
 
 CREATE TRIGGER runs_rollup_retract BEFORE UPDATE ON runs FOR EACH ROW
-WHEN (OLD.status IN ({{FINAL}})
-      AND (NEW.status NOT IN ({{FINAL}})
+WHEN (OLD.status IN ('SUCCEEDED', 'FAILED', 'CANCELLED', 'TIMED_OUT', 'SKIPPED')
+      AND (NEW.status NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED', 'TIMED_OUT', 'SKIPPED')
            OR run_rollup_facts(OLD) IS DISTINCT FROM run_rollup_facts(NEW)))
 EXECUTE FUNCTION capture_run_rollup_change();
 
 CREATE TRIGGER runs_rollup_count AFTER UPDATE ON runs FOR EACH ROW
-WHEN (NEW.status IN ({{FINAL}})
-      AND (OLD.status NOT IN ({{FINAL}})
+WHEN (NEW.status IN ('SUCCEEDED', 'FAILED', 'CANCELLED', 'TIMED_OUT', 'SKIPPED')
+      AND (OLD.status NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED', 'TIMED_OUT', 'SKIPPED')
            OR run_rollup_facts(OLD) IS DISTINCT FROM run_rollup_facts(NEW)))
 EXECUTE FUNCTION capture_run_rollup_change();
 
 CREATE TRIGGER runs_rollup_count_new AFTER INSERT ON runs FOR EACH ROW
-WHEN (NEW.status IN ({{FINAL}}))
+WHEN (NEW.status IN ('SUCCEEDED', 'FAILED', 'CANCELLED', 'TIMED_OUT', 'SKIPPED'))
 EXECUTE FUNCTION capture_run_rollup_change();
 
 CREATE TRIGGER runs_rollup_forget BEFORE DELETE ON runs FOR EACH ROW
-WHEN (OLD.status IN ({{FINAL}}))
+WHEN (OLD.status IN ('SUCCEEDED', 'FAILED', 'CANCELLED', 'TIMED_OUT', 'SKIPPED'))
 EXECUTE FUNCTION capture_run_rollup_change();
 """
 
-#: sql/functions/webhook_capture.sql as this revision made it (tokens rendered when applied).
+#: sql/functions/webhook_capture.sql as this revision made it (its status lists as they were then).
 WEBHOOK_CAPTURE = """
 -- Webhook deliveries, written by the transaction that causes the event (the transactional outbox idea):
 -- a run reaching a final state, a dataset event, a fire time that produced no run. Each trigger fires only
@@ -283,7 +282,7 @@ DROP TRIGGER IF EXISTS events_webhooks ON events;
 DROP TRIGGER IF EXISTS occurrences_webhooks ON occurrences;
 
 CREATE TRIGGER runs_webhooks AFTER UPDATE OF status ON runs FOR EACH ROW
-WHEN (NEW.status IN ({{CONCLUDED}}) AND OLD.status IS DISTINCT FROM NEW.status)
+WHEN (NEW.status IN ('SUCCEEDED', 'FAILED', 'CANCELLED', 'TIMED_OUT') AND OLD.status IS DISTINCT FROM NEW.status)
 EXECUTE FUNCTION capture_run_webhook();
 
 CREATE TRIGGER events_webhooks AFTER INSERT ON events FOR EACH ROW
@@ -302,16 +301,16 @@ def _deployment_active(where: str) -> None:
 
 
 def upgrade() -> None:
-    op.execute(render(TRANSITIONS))
-    op.execute(render(ROLLUP_CAPTURE))
-    op.execute(render(WEBHOOK_CAPTURE))
-    _deployment_active(f"deployment_id IS NOT NULL AND status IN ({sql_list(ACTIVE)})")
+    op.execute(TRANSITIONS)
+    op.execute(ROLLUP_CAPTURE)
+    op.execute(WEBHOOK_CAPTURE)
+    _deployment_active(f"deployment_id IS NOT NULL AND status IN ({ACTIVE})")
 
 
 def downgrade() -> None:
-    _deployment_active(f"status IN ({sql_list(ACTIVE)})")
-    op.execute(render(runpy.run_path(str(HERE / "0015_webhooks_tables.py"))["WEBHOOK_CAPTURE"]))
-    op.execute(render(runpy.run_path(str(HERE / "0011_run_rollup.py"))["ROLLUP_CAPTURE"]))
+    _deployment_active(f"status IN ({ACTIVE})")
+    op.execute(runpy.run_path(str(HERE / "0015_webhooks_tables.py"))["WEBHOOK_CAPTURE"])
+    op.execute(runpy.run_path(str(HERE / "0011_run_rollup.py"))["ROLLUP_CAPTURE"])
     op.execute("DROP FUNCTION IF EXISTS start_runs(uuid[], text, text[])")
     op.execute(
         "DROP FUNCTION IF EXISTS finish_runs(uuid[], int[], text[], text[], text[], text[], text[], int[], text[],"

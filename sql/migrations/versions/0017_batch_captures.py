@@ -21,15 +21,13 @@ Revises: 0016_cheaper_transitions
 Create Date: 2026-12-03
 """
 
+# ruff: noqa: E501  (the SQL keeps the status lists written out as it applied them: lines as long as they were then)
 from __future__ import annotations
 
 import runpy
 from pathlib import Path
 
 from alembic import op
-
-from app.core.states import RunKind, RunStatus, RunTrigger, sql_array
-from app.db.queries import render
 
 revision = "0017_batch_captures"
 down_revision = "0016_cheaper_transitions"
@@ -39,11 +37,11 @@ depends_on = None
 HERE = Path(__file__).resolve().parent
 #: runs' CHECKs that list a column's values (as 0001 made them, from the enums).
 CHECKS = {
-    "status": [s.value for s in RunStatus],
-    "kind": [k.value for k in RunKind],
-    "trigger": [t.value for t in RunTrigger],
+    "status": ["PENDING", "QUEUED", "RUNNING", "RETRYING", "SUCCEEDED", "FAILED", "CANCELLED", "TIMED_OUT", "SKIPPED"],
+    "kind": ["pipeline", "ingest"],
+    "trigger": ["api", "batch", "manual", "schedule", "backfill"],
 }
-#: sql/functions/webhook_capture.sql as this revision made it (tokens rendered when applied).
+#: sql/functions/webhook_capture.sql as this revision made it (its status lists as they were then).
 WEBHOOK_CAPTURE = """
 -- Webhook deliveries, written by the transaction that causes the event (the transactional outbox idea):
 -- a run reaching a final state, a dataset event, a fire time that produced no run. Each trigger fires only
@@ -136,7 +134,7 @@ DROP TRIGGER IF EXISTS occurrences_webhooks ON occurrences;
 -- A run concluded inside finish_runs is captured by finish_runs itself, once for its whole batch
 -- (conveyor.finish_runs_captures is 'on' only around its UPDATE): see sql/functions/run_transitions.sql.
 CREATE TRIGGER runs_webhooks AFTER UPDATE OF status ON runs FOR EACH ROW
-WHEN (NEW.status = ANY ({{CONCLUDED_ARRAY}}) AND OLD.status IS DISTINCT FROM NEW.status
+WHEN (NEW.status = ANY ('{SUCCEEDED,FAILED,CANCELLED,TIMED_OUT}') AND OLD.status IS DISTINCT FROM NEW.status
       AND current_setting('conveyor.finish_runs_captures', true) IS DISTINCT FROM 'on')
 EXECUTE FUNCTION capture_run_webhook();
 
@@ -149,7 +147,7 @@ WHEN (NEW.outcome NOT IN ('run', 'buffered'))
 EXECUTE FUNCTION capture_occurrence_webhook();
 """
 
-#: sql/functions/run_rollup_capture.sql as this revision made it (tokens rendered when applied).
+#: sql/functions/run_rollup_capture.sql as this revision made it (its status lists as they were then).
 ROLLUP_CAPTURE = """
 -- Keeps the hourly rollup of finished runs exact without slowing the hot path: when a run becomes
 -- final (or a final run's figures change) its run_partials row is queued with +1; when it stops being
@@ -182,7 +180,7 @@ DECLARE
     target uuid := CASE WHEN TG_WHEN = 'BEFORE' THEN OLD.id ELSE NEW.id END;
 BEGIN
     IF TG_OP = 'UPDATE' THEN
-        IF OLD.status = ANY ({{FINAL_ARRAY}}) AND NEW.status = ANY ({{FINAL_ARRAY}})
+        IF OLD.status = ANY ('{SUCCEEDED,FAILED,CANCELLED,TIMED_OUT,SKIPPED}') AND NEW.status = ANY ('{SUCCEEDED,FAILED,CANCELLED,TIMED_OUT,SKIPPED}')
            AND run_rollup_facts(OLD) IS NOT DISTINCT FROM run_rollup_facts(NEW) THEN
             RETURN NEW;  -- final and staying final, counted with the same figures: nothing to re-count
         END IF;
@@ -208,27 +206,27 @@ DROP TRIGGER IF EXISTS runs_rollup_forget ON runs;
 
 -- A final run stops being final, or may change its figures (the function decides): retract what it counted.
 CREATE TRIGGER runs_rollup_retract BEFORE UPDATE ON runs FOR EACH ROW
-WHEN (OLD.status = ANY ({{FINAL_ARRAY}}))
+WHEN (OLD.status = ANY ('{SUCCEEDED,FAILED,CANCELLED,TIMED_OUT,SKIPPED}'))
 EXECUTE FUNCTION capture_run_rollup_change();
 
 -- A run becomes final, or a final run may change its figures: count it. A run that becomes final inside
 -- finish_runs is counted by finish_runs itself, once for its whole batch (conveyor.finish_runs_captures is
 -- 'on' only around its UPDATE): see sql/functions/run_transitions.sql.
 CREATE TRIGGER runs_rollup_count AFTER UPDATE ON runs FOR EACH ROW
-WHEN (NEW.status = ANY ({{FINAL_ARRAY}})
-      AND (OLD.status = ANY ({{FINAL_ARRAY}})
+WHEN (NEW.status = ANY ('{SUCCEEDED,FAILED,CANCELLED,TIMED_OUT,SKIPPED}')
+      AND (OLD.status = ANY ('{SUCCEEDED,FAILED,CANCELLED,TIMED_OUT,SKIPPED}')
            OR current_setting('conveyor.finish_runs_captures', true) IS DISTINCT FROM 'on'))
 EXECUTE FUNCTION capture_run_rollup_change();
 
 CREATE TRIGGER runs_rollup_count_new AFTER INSERT ON runs FOR EACH ROW
-WHEN (NEW.status = ANY ({{FINAL_ARRAY}}))
+WHEN (NEW.status = ANY ('{SUCCEEDED,FAILED,CANCELLED,TIMED_OUT,SKIPPED}'))
 EXECUTE FUNCTION capture_run_rollup_change();
 
 CREATE TRIGGER runs_rollup_forget BEFORE DELETE ON runs FOR EACH ROW
-WHEN (OLD.status = ANY ({{FINAL_ARRAY}}))
+WHEN (OLD.status = ANY ('{SUCCEEDED,FAILED,CANCELLED,TIMED_OUT,SKIPPED}'))
 EXECUTE FUNCTION capture_run_rollup_change();
 """
-#: sql/functions/run_transitions.sql as this revision made it (tokens rendered when applied).
+#: sql/functions/run_transitions.sql as this revision made it (its status lists as they were then).
 TRANSITIONS = """
 -- The two hot transitions of a worker process (start_runs and finish_runs in sql/queries/runs.sql), as
 -- functions: their statements are planned once per connection and kept (a generic plan), instead of being
@@ -340,8 +338,8 @@ BEGIN
     SELECT array_agg(d.id), array_agg(d.attempt), array_agg(d.status), array_agg(d.finished_at),
            -- the runs the triggers skipped: exactly those their WHEN clauses would have taken (and, of the
            -- concluded ones, those capture_run_webhook would have written deliveries for)
-           array_agg(d.id) FILTER (WHERE d.status IN ({{FINAL}}) AND d.from_status NOT IN ({{FINAL}})),
-           array_agg(d.id) FILTER (WHERE d.status IN ({{CONCLUDED}}) AND d.from_status IS DISTINCT FROM d.status
+           array_agg(d.id) FILTER (WHERE d.status IN ('SUCCEEDED', 'FAILED', 'CANCELLED', 'TIMED_OUT', 'SKIPPED') AND d.from_status NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED', 'TIMED_OUT', 'SKIPPED')),
+           array_agg(d.id) FILTER (WHERE d.status IN ('SUCCEEDED', 'FAILED', 'CANCELLED', 'TIMED_OUT') AND d.from_status IS DISTINCT FROM d.status
                                      AND EXISTS (SELECT FROM webhook_subscriptions s
                                                  WHERE s.namespace_id = d.namespace_id AND s.enabled))
     INTO done_ids, done_attempts, done_statuses, done_finished, made_final, concluded
@@ -361,24 +359,25 @@ END $$;
 def _checks(condition: str) -> None:
     """runs' CHECKs on status, kind and trigger replaced; `condition` is how a column tests its values."""
     for column, values in CHECKS.items():
-        test = condition.format(column=column, array=sql_array(values), items=", ".join(f"'{v}'" for v in values))
+        array = "'{" + ",".join(values) + "}'"
+        test = condition.format(column=column, array=array, items=", ".join(f"'{v}'" for v in values))
         op.execute(f"ALTER TABLE runs DROP CONSTRAINT ck_runs_{column}")
         op.execute(f"ALTER TABLE runs ADD CONSTRAINT ck_runs_{column} CHECK ({test}) NOT VALID")
         op.execute(f"ALTER TABLE runs VALIDATE CONSTRAINT ck_runs_{column}")
 
 
 def upgrade() -> None:
-    op.execute(render(WEBHOOK_CAPTURE))
-    op.execute(render(ROLLUP_CAPTURE))
-    op.execute(render(TRANSITIONS))
+    op.execute(WEBHOOK_CAPTURE)
+    op.execute(ROLLUP_CAPTURE)
+    op.execute(TRANSITIONS)
     _checks("{column} = ANY ({array})")
 
 
 def downgrade() -> None:
     _checks("{column} IN ({items})")
     previous = runpy.run_path(str(HERE / "0016_cheaper_transitions.py"))
-    op.execute(render(previous["TRANSITIONS"]))
-    op.execute(render(previous["ROLLUP_CAPTURE"]))
-    op.execute(render(previous["WEBHOOK_CAPTURE"]))
+    op.execute(previous["TRANSITIONS"])
+    op.execute(previous["ROLLUP_CAPTURE"])
+    op.execute(previous["WEBHOOK_CAPTURE"])
     op.execute("DROP FUNCTION IF EXISTS enqueue_run_webhooks(runs)")
     op.execute("DROP FUNCTION IF EXISTS capture_run_rollup(uuid[], int)")

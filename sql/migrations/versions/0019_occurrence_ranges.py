@@ -21,8 +21,6 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic import op
 
-from app.db.queries import render
-
 revision = "0019_occurrence_ranges"
 down_revision = "0018_representable_times"
 branch_labels = None
@@ -65,7 +63,7 @@ FROM occurrences o
 JOIN deployments d ON d.id = o.deployment_id
 LEFT JOIN runs r ON r.id = o.run_id;
 """
-#: sql/functions/webhook_capture.sql as this revision made it (tokens rendered when applied).
+#: sql/functions/webhook_capture.sql as this revision made it (its status lists as they were then).
 WEBHOOK_CAPTURE = """
 -- Webhook deliveries, written by the transaction that causes the event (the transactional outbox idea):
 -- a run reaching a final state, a dataset event, a fire time that produced no run. Each trigger fires only
@@ -159,7 +157,7 @@ DROP TRIGGER IF EXISTS occurrences_webhooks ON occurrences;
 -- A run concluded inside finish_runs is captured by finish_runs itself, once for its whole batch
 -- (conveyor.finish_runs_captures is 'on' only around its UPDATE): see sql/functions/run_transitions.sql.
 CREATE TRIGGER runs_webhooks AFTER UPDATE OF status ON runs FOR EACH ROW
-WHEN (NEW.status = ANY ({{CONCLUDED_ARRAY}}) AND OLD.status IS DISTINCT FROM NEW.status
+WHEN (NEW.status = ANY ('{SUCCEEDED,FAILED,CANCELLED,TIMED_OUT}') AND OLD.status IS DISTINCT FROM NEW.status
       AND current_setting('conveyor.finish_runs_captures', true) IS DISTINCT FROM 'on')
 EXECUTE FUNCTION capture_run_webhook();
 
@@ -184,11 +182,11 @@ def upgrade() -> None:
     )
     op.execute(OCCURRENCE_FACTS)
     op.execute(FIRE_TIMES)
-    op.execute(render(WEBHOOK_CAPTURE))
+    op.execute(WEBHOOK_CAPTURE)
 
 
 def downgrade() -> None:
-    op.execute(render(runpy.run_path(str(Path(__file__).with_name("0017_batch_captures.py")))["WEBHOOK_CAPTURE"]))
+    op.execute(runpy.run_path(str(Path(__file__).with_name("0017_batch_captures.py")))["WEBHOOK_CAPTURE"])
     op.execute("DROP VIEW IF EXISTS occurrence_facts")
     op.execute("DROP VIEW IF EXISTS fire_times")
     op.drop_constraint(op.f("ck_occurrences_range"), "occurrences", type_="check")

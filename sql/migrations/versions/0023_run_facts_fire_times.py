@@ -24,8 +24,6 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic import op
 
-from app.db.queries import render
-
 revision = "0023_run_facts_fire_times"
 down_revision = "0021_occurrence_reason_codes"
 branch_labels = None
@@ -91,7 +89,7 @@ FROM occurrences o
 JOIN deployments d ON d.id = o.deployment_id
 LEFT JOIN runs r ON r.id = o.run_id;
 """
-#: sql/functions/webhook_capture.sql as this revision made it (tokens rendered when applied).
+#: sql/functions/webhook_capture.sql as this revision made it (its status lists as they were then).
 WEBHOOK_CAPTURE = """
 -- Webhook deliveries, written by the transaction that causes the event (the transactional outbox idea):
 -- a run reaching a final state, a dataset event, a fire time that produced no run. Each trigger fires only
@@ -186,7 +184,7 @@ DROP TRIGGER IF EXISTS occurrences_webhooks ON occurrences;
 -- A run concluded inside finish_runs is captured by finish_runs itself, once for its whole batch
 -- (conveyor.finish_runs_captures is 'on' only around its UPDATE): see sql/functions/run_transitions.sql.
 CREATE TRIGGER runs_webhooks AFTER UPDATE OF status ON runs FOR EACH ROW
-WHEN (NEW.status = ANY ({{CONCLUDED_ARRAY}}) AND OLD.status IS DISTINCT FROM NEW.status
+WHEN (NEW.status = ANY ('{SUCCEEDED,FAILED,CANCELLED,TIMED_OUT}') AND OLD.status IS DISTINCT FROM NEW.status
       AND current_setting('conveyor.finish_runs_captures', true) IS DISTINCT FROM 'on')
 EXECUTE FUNCTION capture_run_webhook();
 
@@ -224,12 +222,12 @@ def _replace_run_facts(definition: str) -> None:
 def upgrade() -> None:
     _replace_run_facts(RUN_FACTS)
     op.execute(FIRE_TIMES)  # reason_code is a new last column: the view is replaced in place
-    op.execute(render(WEBHOOK_CAPTURE))
+    op.execute(WEBHOOK_CAPTURE)
 
 
 def downgrade() -> None:
     before = _previous("0019_occurrence_ranges")
-    op.execute(render(before["WEBHOOK_CAPTURE"]))
+    op.execute(before["WEBHOOK_CAPTURE"])
     op.execute("DROP VIEW IF EXISTS fire_times")  # a column cannot be dropped by CREATE OR REPLACE VIEW
     op.execute(before["FIRE_TIMES"])
     _replace_run_facts(_previous("0010_runs_created_by")["RUN_FACTS"])

@@ -13,7 +13,7 @@ import pytest
 from app.ingest.config import DuckDBSettings
 from app.pipeline import InputFile, SandboxViolation, validate_spec
 from app.pipeline.errors import sql_error_code
-from app.pipeline.sandbox import open_run_connection, view_query
+from app.pipeline.sandbox import QueryProblem, open_run_connection, query_parameters, view_query
 from tests.unit.pipeline.conftest import ORDERS, Runner, write_parquet
 
 
@@ -28,6 +28,7 @@ def other_dataset(tmp_path: Path) -> Path:
 def attacks(tmp_path: Path, other: Path) -> dict[str, str]:
     return {
         "read_csv": "SELECT * FROM read_csv('/etc/passwd')",
+        "sniff_csv": "SELECT * FROM sniff_csv('/etc/passwd')",
         "read_parquet": f"SELECT * FROM read_parquet('{other}')",
         "glob": f"SELECT * FROM read_parquet('{other.parent}/*.parquet')",
         "copy": f"COPY (SELECT 1) TO '{tmp_path / 'out' / 'stolen.csv'}'",
@@ -40,9 +41,23 @@ def attacks(tmp_path: Path, other: Path) -> dict[str, str]:
     }
 
 
-@pytest.mark.parametrize(
-    "attack", ["read_csv", "read_parquet", "glob", "copy", "attach", "install", "load", "set", "set_paths", "pragma"]
-)
+#: Every attack of `attacks`, by name.
+ATTACKS = [
+    "read_csv",
+    "sniff_csv",
+    "read_parquet",
+    "glob",
+    "copy",
+    "attach",
+    "install",
+    "load",
+    "set",
+    "set_paths",
+    "pragma",
+]
+
+
+@pytest.mark.parametrize("attack", ATTACKS)
 def test_a_step_cannot_leave_the_sandbox(run: Runner, tmp_path: Path, other_dataset: Path, attack: str) -> None:
     sql = attacks(tmp_path, other_dataset)[attack]
     with pytest.raises(SandboxViolation) as caught:
@@ -53,9 +68,7 @@ def test_a_step_cannot_leave_the_sandbox(run: Runner, tmp_path: Path, other_data
     assert os.listdir(tmp_path / "out") == []  # nothing written, not even a partial output
 
 
-@pytest.mark.parametrize(
-    "attack", ["read_csv", "read_parquet", "glob", "copy", "attach", "install", "load", "set", "set_paths", "pragma"]
-)
+@pytest.mark.parametrize("attack", ATTACKS)
 def test_duckdb_itself_refuses_it_on_the_run_connection(
     tmp_path: Path, other_dataset: Path, data_dir: Path, settings: DuckDBSettings, attack: str
 ) -> None:
@@ -170,12 +183,14 @@ def test_a_filter_cannot_smuggle_a_second_statement(run: Runner, tmp_path: Path)
     assert "found 3 statements" in caught.value.errors[0]["message"]
 
 
-def test_reading_an_input_file_by_path_is_allowed(run: Runner) -> None:
+def test_a_step_names_its_inputs_and_reads_no_file_by_path_not_even_an_input(run: Runner) -> None:
+    """DuckDB's allow-list would admit an input's file, but its path is the server's (a step cannot know it, and a
+    validated draft has none): the one rule both apply is that a step opens no file."""
     path = run.inputs["orders"].path
-    result = run(
-        {"inputs": ORDERS, "steps": [{"type": "sql", "sql": f"SELECT count(*) AS n FROM read_parquet('{path}')"}]}
-    )
-    assert result.rows_out == 1
+    with pytest.raises(SandboxViolation) as caught:
+        run({"inputs": ORDERS, "steps": [{"type": "sql", "sql": f"SELECT count(*) AS n FROM read_parquet('{path}')"}]})
+    assert caught.value.errors[0]["code"] == "sandbox_violation"
+    assert run({"inputs": ORDERS, "steps": [{"type": "sql", "sql": "SELECT count(*) AS n FROM orders"}]}).rows_out == 1
 
 
 def test_views_read_parameters_from_variables_found_by_the_tokenizer() -> None:
@@ -210,3 +225,43 @@ def test_a_filter_on_a_non_ascii_column_validates_and_runs_alike(run: Runner, tm
     assert (report.valid, report.errors) == (True, [])
     result = run(spec, params={"floor": 5}, inputs={"cn": InputFile(path=str(path), dataset_id="ds-cn", version=1)})
     assert result.rows_out == 2
+
+
+@pytest.mark.parametrize("attack", ["read_csv", "sniff_csv", "read_parquet", "glob"])
+def test_validation_refuses_a_file_read_with_the_code_a_run_fails_with(
+    run: Runner, tmp_path: Path, other_dataset: Path, attack: str
+) -> None:
+    """`sniff_csv` binds without opening its file, so a draft validated over stand-in tables passed, and the user
+    learnt only when the run failed with `sandbox_violation`."""
+    sql = attacks(tmp_path, other_dataset)[attack]
+    spec = {"inputs": {"orders": {"dataset": "orders"}}, "steps": [{"type": "sql", "sql": sql}]}
+    report = validate_spec(spec, input_schemas={"orders": [("id", "BIGINT")]})
+    with pytest.raises(SandboxViolation) as caught:
+        run({"inputs": ORDERS, "steps": [{"type": "sql", "sql": sql}], "output": {"dataset": "x"}})
+    assert [(e.field, e.code) for e in report.errors] == [("steps[0].sql", caught.value.errors[0]["code"])]
+    assert caught.value.errors[0]["code"] == "sandbox_violation"
+
+
+def test_every_table_function_duckdb_refuses_on_a_file_is_refused_by_the_step_check() -> None:
+    """The step check names the file functions by prefix: one that a later DuckDB adds, and that its sandbox
+    refuses, must be refused by the check too, or validation would pass what a run refuses."""
+    conn = duckdb.connect(config={"enable_external_access": False, "autoload_known_extensions": False})
+    refused = []
+    try:
+        names = conn.execute(
+            "SELECT DISTINCT function_name FROM duckdb_functions() WHERE function_type = 'table' ORDER BY 1"
+        ).fetchall()
+        for (name,) in names:
+            try:
+                conn.execute(f"SELECT * FROM {name}('/etc/hostname') LIMIT 1").fetchall()
+            except duckdb.PermissionException:
+                refused.append(name)
+            except duckdb.Error:
+                pass  # other arguments, or no file at all
+    finally:
+        conn.close()
+    assert {"read_csv", "sniff_csv", "read_text", "parquet_schema"} <= set(refused)
+    for name in refused:
+        with pytest.raises(QueryProblem) as caught:
+            query_parameters(f"SELECT * FROM {name}('/etc/hostname')")
+        assert (name, caught.value.code) == (name, "sandbox_violation")

@@ -1748,6 +1748,12 @@ export interface components {
             last: string | null;
             will_create: number;
         };
+        /** BreakdownItem */
+        BreakdownItem: {
+            key: string | null;
+            label: string | null;
+            value: number;
+        };
         /** CatalogEntry */
         CatalogEntry: {
             description: string;
@@ -2146,6 +2152,23 @@ export interface components {
             column: string;
             example: string;
         };
+        /** FailingDeployment */
+        FailingDeployment: {
+            key: string | null;
+            label: string | null;
+            runs?: number;
+            runs_failed: number;
+            success_rate?: number | null;
+        };
+        /** FailingDeployments */
+        FailingDeployments: {
+            by: components["schemas"]["MetricDimension"];
+            /** Format: date-time */
+            from: string;
+            items: components["schemas"]["FailingDeployment"][];
+            /** Format: date-time */
+            to: string;
+        };
         /** FieldError */
         FieldError: {
             code: string;
@@ -2355,7 +2378,7 @@ export interface components {
             /** @default 7 */
             expires_in_days: number;
             namespace?: string | null;
-            role?: string | null;
+            role?: components["schemas"]["RoleName"] | null;
         };
         /** InviteInfo */
         InviteInfo: {
@@ -2487,7 +2510,7 @@ export interface components {
         };
         /** MemberIn */
         MemberIn: {
-            role: string;
+            role: components["schemas"]["RoleName"];
         };
         /** MemberOut */
         MemberOut: {
@@ -2506,6 +2529,62 @@ export interface components {
             /** @default  */
             message: string;
             name: string | null;
+        };
+        /** MetricBreakdown */
+        MetricBreakdown: {
+            by: components["schemas"]["MetricDimension"];
+            /** Format: date-time */
+            from: string;
+            items: components["schemas"]["BreakdownItem"][];
+            metric: components["schemas"]["MetricName"];
+            /** Format: date-time */
+            to: string;
+            unit: string;
+        };
+        /**
+         * MetricBucket
+         * @enum {string}
+         */
+        MetricBucket: "5m" | "1h" | "1d";
+        /**
+         * MetricDimension
+         * @enum {string}
+         */
+        MetricDimension: "status" | "kind" | "trigger" | "pipeline" | "deployment" | "user" | "error" | "outcome" | "dataset" | "source";
+        /**
+         * MetricName
+         * @enum {string}
+         */
+        MetricName: "runs" | "runs_failed" | "success_rate" | "duration_p50" | "duration_p95" | "queue_wait_mean" | "queue_wait_p95" | "rows_processed" | "bytes_processed" | "occurrences_missed" | "datasets_imported";
+        /** MetricSummary */
+        MetricSummary: {
+            /** Format: date-time */
+            from: string;
+            metrics: {
+                [key: string]: number | null;
+            };
+            missed_by_outcome: {
+                [key: string]: number;
+            };
+            now: {
+                [key: string]: number;
+            };
+            runs_by_status: {
+                [key: string]: number;
+            };
+            /** Format: date-time */
+            to: string;
+        };
+        /** MetricTimeseries */
+        MetricTimeseries: {
+            bucket: components["schemas"]["MetricBucket"];
+            /** Format: date-time */
+            from: string;
+            metric: components["schemas"]["MetricName"];
+            series: components["schemas"]["Series"][];
+            /** Format: date-time */
+            to: string;
+            unit: string;
         };
         /**
          * MisfirePolicy
@@ -2533,7 +2612,7 @@ export interface components {
         };
         /** NamedMemberIn */
         NamedMemberIn: {
-            role: string;
+            role: components["schemas"]["RoleName"];
             username: string;
         };
         /** NamespaceOut */
@@ -2550,7 +2629,7 @@ export interface components {
             expires_in_days?: number | null;
             name: string;
             namespace: string;
-            role: string;
+            role: components["schemas"]["RoleName"];
         };
         /** NewNamespace */
         NewNamespace: {
@@ -3143,6 +3222,15 @@ export interface components {
          * @enum {string}
          */
         RunTrigger: "api" | "batch" | "manual" | "schedule" | "backfill";
+        /** Series */
+        Series: {
+            key: string | null;
+            label?: string | null;
+            points: [
+                string,
+                number | null
+            ][];
+        };
         /** SheetInfo */
         SheetInfo: {
             columns?: number | null;
@@ -3165,6 +3253,23 @@ export interface components {
             /** @default  */
             message: string;
             seconds: number;
+        };
+        /** SlowPipeline */
+        SlowPipeline: {
+            duration_p50?: number | null;
+            duration_p95: number | null;
+            key: string | null;
+            label: string | null;
+            runs?: number;
+        };
+        /** SlowestPipelines */
+        SlowestPipelines: {
+            by: components["schemas"]["MetricDimension"];
+            /** Format: date-time */
+            from: string;
+            items: components["schemas"]["SlowPipeline"][];
+            /** Format: date-time */
+            to: string;
         };
         /** StepCheck */
         StepCheck: {
@@ -3546,6 +3651,7 @@ export interface operations {
                 /** @description RFC 3339 date-time with a UTC offset, e.g. 2026-01-31T09:30:00Z; without one: 400 `date_time_without_offset` */
                 until?: string | null;
                 limit?: number;
+                /** @description The previous page's `next_cursor`, sent with the same filters (else 400 `invalid_cursor`) */
                 cursor?: string | null;
             };
             header?: never;
@@ -4312,7 +4418,7 @@ export interface operations {
                 namespace?: string | null;
                 /** @description Items per page (1 to 500) */
                 limit?: number;
-                /** @description The previous page's `next_cursor` */
+                /** @description The previous page's `next_cursor`, sent with the same filters (else 400 `invalid_cursor`) */
                 cursor?: string | null;
             };
             header?: never;
@@ -5258,7 +5364,7 @@ export interface operations {
             query?: {
                 /** @description Items per page (1 to 500) */
                 limit?: number;
-                /** @description The previous page's `next_cursor` */
+                /** @description The previous page's `next_cursor`, sent with the same filters (else 400 `invalid_cursor`) */
                 cursor?: string | null;
                 /** @description Only the version this run wrote (none if it wrote none) */
                 run_id?: string | null;
@@ -5443,7 +5549,7 @@ export interface operations {
             query?: {
                 /** @description Items per page (1 to 500) */
                 limit?: number;
-                /** @description The previous page's `next_cursor` */
+                /** @description The previous page's `next_cursor`, sent with the same filters (else 400 `invalid_cursor`) */
                 cursor?: string | null;
                 /** @description Only this namespace (default: every namespace the caller may see); one the caller cannot see answers 404 as if it did not exist */
                 namespace?: string | null;
@@ -6262,6 +6368,7 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                /** @description The previous page's `next_cursor`, sent with the same filters (else 400 `invalid_cursor`) */
                 cursor?: string | null;
                 outcome?: components["schemas"]["OccurrenceOutcome"] | null;
             };
@@ -7016,9 +7123,9 @@ export interface operations {
     getMetricBreakdown: {
         parameters: {
             query?: {
-                /** @description status, pipeline, deployment, user, error, kind, trigger, ... */
-                by?: string;
-                metric?: string;
+                /** @description A dimension of the metric (see the catalog) */
+                by?: components["schemas"]["MetricDimension"];
+                metric?: components["schemas"]["MetricName"];
                 top?: number;
                 /** @description Inclusive, ISO 8601; default now - 24 h. RFC 3339 date-time with a UTC offset, e.g. 2026-01-31T09:30:00Z; without one: 400 `date_time_without_offset` */
                 from?: string | null;
@@ -7039,9 +7146,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["MetricBreakdown"];
                 };
             };
             /** @description A parameter or header is malformed, or the body is not valid JSON */
@@ -7188,9 +7293,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["FailingDeployments"];
                 };
             };
             /** @description A parameter or header is malformed, or the body is not valid JSON */
@@ -7372,9 +7475,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["SlowestPipelines"];
                 };
             };
             /** @description A parameter or header is malformed, or the body is not valid JSON */
@@ -7464,9 +7565,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["MetricSummary"];
                 };
             };
             /** @description A parameter or header is malformed, or the body is not valid JSON */
@@ -7537,11 +7636,10 @@ export interface operations {
     getMetricTimeseries: {
         parameters: {
             query?: {
-                metric?: string;
-                /** @description 5m, 1h or 1d */
-                bucket?: string;
+                metric?: components["schemas"]["MetricName"];
+                bucket?: components["schemas"]["MetricBucket"];
                 /** @description A dimension of the metric (see the catalog) */
-                by?: string | null;
+                by?: components["schemas"]["MetricDimension"] | null;
                 /** @description Inclusive, ISO 8601; default now - 24 h. RFC 3339 date-time with a UTC offset, e.g. 2026-01-31T09:30:00Z; without one: 400 `date_time_without_offset` */
                 from?: string | null;
                 /** @description Exclusive, ISO 8601; default now. RFC 3339 date-time with a UTC offset, e.g. 2026-01-31T09:30:00Z; without one: 400 `date_time_without_offset` */
@@ -7561,9 +7659,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["MetricTimeseries"];
                 };
             };
             /** @description A parameter or header is malformed, or the body is not valid JSON */
@@ -8183,7 +8279,7 @@ export interface operations {
                 name_prefix?: string | null;
                 /** @description Items per page (1 to 500) */
                 limit?: number;
-                /** @description The previous page's `next_cursor` */
+                /** @description The previous page's `next_cursor`, sent with the same filters (else 400 `invalid_cursor`) */
                 cursor?: string | null;
             };
             header?: never;
@@ -9053,7 +9149,7 @@ export interface operations {
                 namespace?: string;
                 /** @description Items per page (1 to 500) */
                 limit?: number;
-                /** @description The previous page's `next_cursor` */
+                /** @description The previous page's `next_cursor`, sent with the same filters (else 400 `invalid_cursor`) */
                 cursor?: string | null;
             };
             header?: never;
@@ -9274,7 +9370,7 @@ export interface operations {
                 namespace?: string | null;
                 /** @description Items per page (1 to 500) */
                 limit?: number;
-                /** @description The previous page's `next_cursor` */
+                /** @description The previous page's `next_cursor`, sent with the same filters (else 400 `invalid_cursor`) */
                 cursor?: string | null;
             };
             header?: never;
@@ -10938,7 +11034,7 @@ export interface operations {
                 search?: string | null;
                 /** @description Items per page (1 to 500) */
                 limit?: number;
-                /** @description The previous page's `next_cursor` */
+                /** @description The previous page's `next_cursor`, sent with the same filters (else 400 `invalid_cursor`) */
                 cursor?: string | null;
             };
             header?: never;
@@ -11472,7 +11568,7 @@ export interface operations {
                 namespace?: string | null;
                 /** @description Items per page (1 to 500) */
                 limit?: number;
-                /** @description The previous page's `next_cursor` */
+                /** @description The previous page's `next_cursor`, sent with the same filters (else 400 `invalid_cursor`) */
                 cursor?: string | null;
             };
             header?: never;
@@ -11941,7 +12037,7 @@ export interface operations {
                 status?: "pending" | "succeeded" | "failed" | null;
                 /** @description Items per page (1 to 500) */
                 limit?: number;
-                /** @description The previous page's `next_cursor` */
+                /** @description The previous page's `next_cursor`, sent with the same filters (else 400 `invalid_cursor`) */
                 cursor?: string | null;
             };
             header?: never;

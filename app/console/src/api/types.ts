@@ -30,26 +30,17 @@ export type RunPage = Ok<'/api/v1/runs', 'get'>
 export type RunQuery = Query<'/api/v1/runs', 'get'>
 export type RunEvent = Ok<'/api/v1/runs/{run_id}/events', 'get'> extends (infer E)[] ? E : never
 export type RunStatus = NonNullable<RunQuery['status']>[number]
+/** A namespace role, as the API's RoleName enum lists them. */
+export type Role = components['schemas']['RoleName']
+/** A metric of the catalog, a time series' bucket, a dimension to split by: the API's enums. */
+export type MetricName = components['schemas']['MetricName']
+export type MetricBucket = components['schemas']['MetricBucket']
+export type MetricDimension = components['schemas']['MetricDimension']
 
-/** GET /metrics/summary is typed `object` in the document today; this is what it returns. */
-export interface Summary {
-  from: string
-  to: string
-  metrics: Record<string, number | null>
-  runs_by_status: Record<string, number>
-  missed_by_outcome: Record<string, number>
-  now: Record<string, number>
-}
-
+/** GET /metrics/summary: every metric over the window, runs by status, missed fire times by outcome, runs now. */
+export type Summary = Ok<'/api/v1/metrics/summary', 'get'>
 /** GET /metrics/timeseries: one series per key, each point [bucket start, value]. */
-export interface TimeSeries {
-  metric: string
-  unit: string
-  bucket: string
-  from: string
-  to: string
-  series: { key: string; label?: string | null; points: [string, number | null][] }[]
-}
+export type TimeSeries = Ok<'/api/v1/metrics/timeseries', 'get'>
 
 /** One line of a run's log, as the log endpoints and the `log` SSE event carry it. */
 export interface LogLine {

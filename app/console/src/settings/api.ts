@@ -1,7 +1,7 @@
 /** The account endpoints the Settings pages call, over the one API client. */
 import { api } from '@/api/client'
 import { unwrap } from '@/api/errors'
-import type { Ok, Query } from '@/api/types'
+import type { Ok, Query, Role } from '@/api/types'
 
 export type User = Ok<'/api/v1/users/{user_id}', 'get'>
 export type UserPage = Ok<'/api/v1/users', 'get'>
@@ -14,8 +14,11 @@ export type PasswordRules = Ok<'/api/v1/auth/password-rules', 'get'>
 export type AuditPage = Ok<'/api/v1/audit', 'get'>
 export type AuditEntry = AuditPage['items'][number]
 export type AuditQuery = Query<'/api/v1/audit', 'get'>
-export type Role = 'viewer' | 'operator' | 'editor' | 'admin'
-export const ROLES: Role[] = ['viewer', 'operator', 'editor', 'admin']
+export type { Role }
+/** Each role's rank, lowest first: a Record, so a role the API adds to its enum fails type-checking until it is here. */
+const RANK: Record<Role, number> = { viewer: 1, operator: 2, editor: 3, admin: 4 }
+/** The API's roles (its RoleName enum), lowest first. */
+export const ROLES = (Object.keys(RANK) as Role[]).sort((a, b) => RANK[a] - RANK[b])
 
 export async function passwordRules(): Promise<PasswordRules> {
   return unwrap(await api.GET('/api/v1/auth/password-rules'))

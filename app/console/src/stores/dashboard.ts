@@ -3,14 +3,14 @@ import { defineStore } from 'pinia'
 import { ref } from 'vue'
 import { api } from '@/api/client'
 import { unwrap } from '@/api/errors'
-import type { Run, Summary, TimeSeries } from '@/api/types'
+import type { MetricBucket, MetricDimension, Run, Summary, TimeSeries } from '@/api/types'
 import { enumLabel, type Translator } from '@/i18n/enums'
 
 export const WINDOWS = {
   '24h': { hours: 24, bucket: '1h' },
   '7d': { hours: 24 * 7, bucket: '1h' },
   '30d': { hours: 24 * 30, bucket: '1d' },
-} as const
+} as const satisfies Record<string, { hours: number; bucket: MetricBucket }>
 export type WindowName = keyof typeof WINDOWS
 export const REFRESH_MS = 15_000
 
@@ -29,7 +29,7 @@ const TOPN = {
   pipeline: { path: '/api/v1/metrics/breakdown', query: { by: 'pipeline' }, figure: 'value' },
   user: { path: '/api/v1/metrics/breakdown', query: { by: 'user' }, figure: 'value' },
   error: { path: '/api/v1/metrics/breakdown', query: { by: 'error' }, figure: 'value' },
-} as const
+} as const satisfies Record<string, { path: string; query: { by?: MetricDimension }; figure: string }>
 export type TopName = keyof typeof TOPN
 export const TOP_NAMES = Object.keys(TOPN) as TopName[]
 
@@ -82,8 +82,8 @@ export const useDashboardStore = defineStore('dashboard', () => {
         api.GET('/api/v1/metrics/summary', { params: { query } }),
         api.GET('/api/v1/metrics/timeseries', { params: { query: { ...query, metric: 'runs', bucket, by: 'status' } } }),
       ])
-      summary.value = unwrap(s) as unknown as Summary
-      trend.value = unwrap(t) as unknown as TimeSeries
+      summary.value = unwrap(s)
+      trend.value = unwrap(t) as TimeSeries // openapi-fetch reads each point [at, value] as an array, not a pair
       await loadExtras(query)
       updatedAt.value = to
       error.value = null
