@@ -61,6 +61,9 @@ class Measured(Windowed, kw_only=True):
 class MetricTimeseries(Measured, kw_only=True):
     bucket: MetricBucket
     series: list[Series]
+    #: How many values of `by` the window has (without `by`: 1, or 0 when it measured nothing): past 50, only the
+    #: series of the 50 with the largest totals are given (the largest values, for a metric that does not add up).
+    values: int = msgspec.field(default=0)
 
 
 class Keyed(msgspec.Struct, kw_only=True):

@@ -2585,6 +2585,8 @@ export interface components {
             /** Format: date-time */
             to: string;
             unit: string;
+            /** @default 0 */
+            values: number;
         };
         /**
          * MisfirePolicy
