@@ -4307,7 +4307,7 @@ export interface operations {
                 source?: "uploaded" | "generated" | null;
                 status?: components["schemas"]["DatasetStatus"] | null;
                 tag?: string | null;
-                /** @description Part of the name */
+                /** @description Part of the name, in any case; `%` and `_` match themselves */
                 search?: string | null;
                 namespace?: string | null;
                 /** @description Items per page (1 to 500) */
@@ -5447,7 +5447,7 @@ export interface operations {
                 cursor?: string | null;
                 /** @description Only this namespace (default: every namespace the caller may see); one the caller cannot see answers 404 as if it did not exist */
                 namespace?: string | null;
-                /** @description Part of the name */
+                /** @description Part of the name, in any case; `%` and `_` match themselves */
                 search?: string | null;
             };
             header?: never;
@@ -8180,7 +8180,10 @@ export interface operations {
         parameters: {
             query?: {
                 namespace?: string | null;
+                /** @description Start of the name, exactly as written (see `search`) */
                 name_prefix?: string | null;
+                /** @description Part of the name, in any case; `%` and `_` match themselves */
+                search?: string | null;
                 /** @description Items per page (1 to 500) */
                 limit?: number;
                 /** @description The previous page's `next_cursor` */

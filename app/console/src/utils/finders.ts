@@ -1,7 +1,7 @@
 /**
  * The searches behind the filters that take an id (NamePicker): each asks the API for the things whose name holds
- * what was typed (a pipeline's: starts with it), in `namespace` when one is given, so a thing past the first page
- * of a list is found too.
+ * what was typed (any case: app/domain/name_search.py), in `namespace` when one is given, so a thing past the first
+ * page of a list is found too.
  */
 import { listDatasets } from '@/datasets/api'
 import { listDeployments } from '@/deployments/api'
@@ -18,7 +18,8 @@ const SHOWN = 20
 
 const only = (items: Named[]): Named[] => items.map(({ id, name }) => ({ id, name }))
 
-export const findPipelines: Finder = async (text, namespace) => only((await listPipelines(text.trim(), undefined, namespace)).items)
+export const findPipelines: Finder = async (text, namespace) =>
+  only((await listPipelines({ search: text.trim() || undefined, namespace, limit: SHOWN })).items)
 
 export const findDeployments: Finder = async (text, namespace) =>
   only((await listDeployments({ search: text.trim() || undefined, namespace, limit: SHOWN })).items)

@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest'
 const GET = vi.hoisted(() => vi.fn())
 vi.mock('@/api/client', () => ({ api: { GET }, bearer: () => ({}) }))
 
-const { NAMED_RESOURCES, findDatasets, findDeployments, findResources, findUsers } = await import('@/utils/finders')
+const { NAMED_RESOURCES, findDatasets, findDeployments, findPipelines, findResources, findUsers } = await import('@/utils/finders')
 
 /** The API answering a list call with these items. */
 function answers(items: Record<string, unknown>[]): void {
@@ -27,6 +27,12 @@ describe('the searches behind the pickers', () => {
     answers([])
     await findDatasets('')
     expect(GET.mock.calls.map((c) => (c[1] as { params: { query: Record<string, unknown> } }).params.query.search)).toEqual([undefined, undefined])
+  })
+
+  it('asks the API for pipelines by part of their name, in any case (not an exact-case prefix)', async () => {
+    answers([{ id: 'p1', name: 'nightly-sales' }])
+    expect(await findPipelines(' SALES ', 'team')).toEqual([{ id: 'p1', name: 'nightly-sales' }])
+    expect(GET).toHaveBeenCalledWith('/api/v1/pipelines', { params: { query: { limit: 20, search: 'SALES', namespace: 'team' } } })
   })
 
   it('names users by their username', async () => {
