@@ -16,6 +16,7 @@ CASES = [
     ("GET", "/api/v1/users?search=%00", None, "search"),
     ("GET", "/api/v1/deployments?search=%00", None, "search"),
     ("GET", "/api/v1/pipelines?search=%00", None, "search"),
+    ("GET", "/api/v1/webhooks?search=%00", None, "search"),
     ("GET", "/api/v1/audit?resource_id=%00", None, "resource_id"),
     ("GET", "/api/v1/audit/export?action=%00", None, "action"),
     ("GET", "/api/v1/pipelines/a%00b", None, "pipeline_ref"),

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from app.api.schemas import Page, PageCursor, PageLimit, page
+from app.api.schemas import MAX_SEARCH, Page, PageCursor, PageLimit, page
 from app.api.security import audit_context, principal_of
 from app.api.webhook_schemas import (
     DeliveryStatus,
@@ -64,12 +65,21 @@ class WebhookController(Controller):
         request: Request,
         db: NamedDependency[Database],
         namespace: FromQuery[str | None] = None,
+        search: Annotated[
+            str | None,
+            QueryParameter(max_length=MAX_SEARCH, description="Part of the address or description, in any case"),
+        ] = None,
         limit: PageLimit = 50,
         cursor: PageCursor = None,
     ) -> Page[WebhookOut]:
         with db.read() as session:
             rows = webhooks.list_webhooks(
-                session, principal_of(request), namespace=namespace, limit=check_limit(limit), cursor=cursor
+                session,
+                principal_of(request),
+                namespace=namespace,
+                search=search,
+                limit=check_limit(limit),
+                cursor=cursor,
             )
             last = webhook_log.last_deliveries(session, [r.id for r in rows[:limit]])
             return page(

@@ -11473,6 +11473,8 @@ export interface operations {
         parameters: {
             query?: {
                 namespace?: string | null;
+                /** @description Part of the address or description, in any case */
+                search?: string | null;
                 /** @description Items per page (1 to 500) */
                 limit?: number;
                 /** @description The previous page's `next_cursor` */

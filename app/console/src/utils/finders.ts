@@ -30,13 +30,9 @@ export const findDatasets: Finder = async (text, namespace) =>
 /** Users by part of their username or email (every namespace: users belong to none). */
 export const findUsers: Finder = async (text) => (await listUsers(text.trim())).items.map((u) => ({ id: u.id, name: u.username }))
 
-/** Webhooks by part of their description or address (the API has no name search: its first page is searched). */
-export const findWebhooks: Finder = async (text, namespace) => {
-  const wanted = text.trim().toLowerCase()
-  return (await listWebhooks(namespace ?? null)).items
-    .filter((w) => !wanted || `${w.description} ${w.url}`.toLowerCase().includes(wanted))
-    .map((w) => ({ id: w.id, name: w.description || w.url }))
-}
+/** Webhooks by part of their description or address. */
+export const findWebhooks: Finder = async (text, namespace) =>
+  (await listWebhooks({ search: text.trim() || undefined, namespace, limit: SHOWN })).items.map((w) => ({ id: w.id, name: w.description || w.url }))
 
 /** The audit log's resource types a person can find by name; the others (a run, a token) are found by a pasted id. */
 export const NAMED_RESOURCES = ['pipeline', 'deployment', 'dataset', 'webhook', 'user', 'namespace'] as const

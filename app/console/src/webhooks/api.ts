@@ -1,7 +1,7 @@
 /** The webhook endpoints the Settings → Webhooks pages call, over the one API client. */
 import { api } from '@/api/client'
 import { unwrap } from '@/api/errors'
-import type { Ok } from '@/api/types'
+import type { Ok, Query } from '@/api/types'
 import type { components } from '@/api/schema'
 import { getDeployment } from '@/deployments/api'
 import { getPipeline } from '@/pipelines/api'
@@ -20,9 +20,12 @@ export type Attempt = DeliveryDetail['attempt_log'][number]
 
 const path = (id: string) => ({ params: { path: { webhook_id: id } } })
 
-/** One page of subscriptions, only those of `namespace` when one is given. */
-export async function listWebhooks(namespace: string | null, cursor?: string): Promise<WebhookPage> {
-  return unwrap(await api.GET('/api/v1/webhooks', { params: { query: { namespace: namespace ?? undefined, cursor, limit: 100 } } }))
+/**
+ * One page of subscriptions (50 unless `limit` says), only those of `namespace` when one is given and whose address
+ * or description holds `search` (any case) when one is given: the API filters both.
+ */
+export async function listWebhooks(query: Query<'/api/v1/webhooks', 'get'> = {}): Promise<WebhookPage> {
+  return unwrap(await api.GET('/api/v1/webhooks', { params: { query: { limit: 50, ...query } } }))
 }
 
 export async function getWebhook(id: string): Promise<Webhook> {

@@ -3,7 +3,9 @@ import { beforeEach, describe, expect, it, vi } from 'vitest'
 const GET = vi.hoisted(() => vi.fn())
 vi.mock('@/api/client', () => ({ api: { GET }, bearer: () => ({}) }))
 
-const { NAMED_RESOURCES, findDatasets, findDeployments, findPipelines, findResources, findUsers } = await import('@/utils/finders')
+const { NAMED_RESOURCES, findDatasets, findDeployments, findPipelines, findResources, findUsers, findWebhooks } = await import(
+  '@/utils/finders'
+)
 
 /** The API answering a list call with these items. */
 function answers(items: Record<string, unknown>[]): void {
@@ -33,6 +35,12 @@ describe('the searches behind the pickers', () => {
     answers([{ id: 'p1', name: 'nightly-sales' }])
     expect(await findPipelines(' SALES ', 'team')).toEqual([{ id: 'p1', name: 'nightly-sales' }])
     expect(GET).toHaveBeenCalledWith('/api/v1/pipelines', { params: { query: { limit: 20, search: 'SALES', namespace: 'team' } } })
+  })
+
+  it('asks the API for webhooks by part of their address or description, past its first page', async () => {
+    answers([{ id: 'w1', url: 'https://example.com/h', description: '夜间报表' }])
+    expect(await findWebhooks('报表', 'team')).toEqual([{ id: 'w1', name: '夜间报表' }])
+    expect(GET).toHaveBeenCalledWith('/api/v1/webhooks', { params: { query: { limit: 20, search: '报表', namespace: 'team' } } })
   })
 
   it('names users by their username', async () => {
