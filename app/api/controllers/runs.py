@@ -13,7 +13,18 @@ from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 
 from app.api.live_logs import LiveLogs
-from app.api.schemas import Page, PageCursor, PageLimit, RunBatchIn, RunBatchOut, RunEventOut, RunOut, page, runs_out
+from app.api.schemas import (
+    MAX_SEARCH,
+    Page,
+    PageCursor,
+    PageLimit,
+    RunBatchIn,
+    RunBatchOut,
+    RunEventOut,
+    RunOut,
+    page,
+    runs_out,
+)
 from app.api.security import audit_context, principal_of
 from app.core.errors import InvalidInput
 from app.core.states import RunKind, RunStatus, RunTrigger
@@ -166,6 +177,12 @@ class RunController(Controller):
         created_after: Annotated[datetime | None, QueryParameter(description="Inclusive, ISO 8601")] = None,
         created_before: Annotated[datetime | None, QueryParameter(description="Exclusive, ISO 8601")] = None,
         namespace: FromQuery[str | None] = None,
+        search: Annotated[
+            str | None,
+            QueryParameter(
+                max_length=MAX_SEARCH, description="Part of the name of its pipeline, deployment or dataset, any case"
+            ),
+        ] = None,
         limit: PageLimit = 50,
         cursor: PageCursor = None,
     ) -> Page[RunOut]:
@@ -179,6 +196,7 @@ class RunController(Controller):
             trigger=trigger,
             created_after=created_after,
             created_before=created_before,
+            search=search,
         )
         with db.read() as session:
             rows = run_service.list_runs(

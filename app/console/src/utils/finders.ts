@@ -3,10 +3,12 @@
  * what was typed (any case: app/domain/name_search.py), in `namespace` when one is given, so a thing past the first
  * page of a list is found too.
  */
-import { listDatasets } from '@/datasets/api'
+import { listDatasets, listUploads } from '@/datasets/api'
 import { listDeployments } from '@/deployments/api'
 import { listPipelines } from '@/pipelines/api'
-import { listUsers } from '@/settings/api'
+import { listTokens, listUsers } from '@/settings/api'
+import { api } from '@/api/client'
+import { unwrap } from '@/api/errors'
 import { listWebhooks } from '@/webhooks/api'
 import { named, type Named } from './pick'
 
@@ -34,8 +36,21 @@ export const findUsers: Finder = async (text) => (await listUsers(text.trim())).
 export const findWebhooks: Finder = async (text, namespace) =>
   (await listWebhooks({ search: text.trim() || undefined, namespace, limit: SHOWN })).items.map((w) => ({ id: w.id, name: w.description || w.url }))
 
-/** The audit log's resource types a person can find by name; the others (a run, a token) are found by a pasted id. */
-export const NAMED_RESOURCES = ['pipeline', 'deployment', 'dataset', 'webhook', 'user', 'namespace'] as const
+/** Runs by part of the name of their pipeline, deployment or dataset, each named by those (the picker adds its id). */
+export const findRuns: Finder = async (text, namespace) => {
+  const page = unwrap(await api.GET('/api/v1/runs', { params: { query: { search: text.trim() || undefined, namespace, limit: SHOWN } } }))
+  return page.items.map((r) => ({ id: r.id, name: [r.names?.pipeline ?? r.names?.dataset, r.names?.deployment].filter(Boolean).join(' / ') || r.id }))
+}
+
+/** API tokens by part of their name: every token of `namespace` when one is given (namespace admins), else one's own. */
+export const findTokens: Finder = async (text, namespace) => (await listTokens(text, namespace)).map((t) => ({ id: t.id, name: t.name ?? t.id }))
+
+/** Uploads by part of their file name. */
+export const findUploads: Finder = async (text, namespace) =>
+  (await listUploads({ search: text.trim() || undefined, namespace, limit: SHOWN })).items.map((u) => ({ id: u.id, name: u.filename }))
+
+/** The audit log's resource types a person can find by name; the others (an invite) are found by a pasted id. */
+export const NAMED_RESOURCES = ['pipeline', 'deployment', 'dataset', 'run', 'webhook', 'user', 'namespace', 'token', 'upload'] as const
 
 /** How many of each kind a search of every kind offers, so one kind does not crowd out the others. */
 const SHOWN_PER_KIND = 8
@@ -50,8 +65,11 @@ export async function findResources(type: string, text: string, namespaces: Name
     pipeline: findPipelines,
     deployment: findDeployments,
     dataset: findDatasets,
+    run: findRuns,
     webhook: findWebhooks,
     user: findUsers,
+    token: findTokens,
+    upload: findUploads,
     namespace: async (typed) => named(namespaces, typed),
   }
   const kinds = type ? NAMED_RESOURCES.filter((k) => k === type) : NAMED_RESOURCES

@@ -88,3 +88,49 @@ test('the 51st webhook is found by part of its description and edited (zh-CN)', 
 
   expect(problems).toEqual([])
 })
+
+test('runs, API tokens and uploads are searched by name on the server: the runs list, the tokens list, the audit log (zh-CN)', async ({ page, request }) => {
+  const problems = watchProblems(page)
+  const headers = { Authorization: `Bearer ${await apiToken(request)}` }
+  const stamp = Date.now()
+  const pipeline = `Nightly-Sales-${stamp}`
+  await made(request, '/api/v1/pipelines', headers, { name: pipeline, spec: { steps: [{ type: 'log', message: 'x' }] } })
+  const other = `hourly-${stamp}`
+  await made(request, '/api/v1/pipelines', headers, { name: other, spec: { steps: [{ type: 'log', message: 'x' }] } })
+  const salesRun = await made(request, '/api/v1/runs', headers, { pipeline })
+  const otherRun = await made(request, '/api/v1/runs', headers, { pipeline: other })
+  const token = `夜间导入-${stamp}`
+  await made(request, '/api/v1/tokens', headers, { name: token, namespace: 'default', role: 'viewer' })
+  await made(request, '/api/v1/tokens', headers, { name: `laptop-${stamp}`, namespace: 'default', role: 'viewer' })
+  const upload = await made(request, '/api/v1/uploads', headers, { filename: `销售明细-${stamp}.csv`, size: 10, namespace: 'default' })
+
+  await signIn(page, 'zh-CN')
+  // Runs: by the name of the pipeline they ran.
+  await page.goto('/runs')
+  await search(page, 'filter-search', `SALES-${stamp}`, '/api/v1/runs')
+  await expect(page.locator(`[data-test=run-link][href="/runs/${salesRun}"]`)).toBeVisible()
+  await expect(page.locator(`[data-test=run-link][href="/runs/${otherRun}"]`)).toHaveCount(0)
+  await expect(page.locator('[data-test=run-link]')).toHaveCount(1)
+  await shotWidths(page, 'zh-runs-search')
+
+  // Tokens: by part of a Chinese name.
+  await page.goto('/settings/tokens')
+  await search(page, 'token-search', `导入-${stamp}`, '/api/v1/tokens')
+  const rows = page.locator('[data-test=tokens-table] tbody tr')
+  await expect(rows).toHaveCount(1)
+  await expect(rows).toContainText(token)
+  await shotWidths(page, 'zh-tokens-search')
+
+  // The audit log's upload, by part of its file name.
+  await page.goto('/settings/audit')
+  await page.locator('[data-test=audit-resource-id]').click()
+  await page.keyboard.type(`明细-${stamp}`)
+  const option = page.locator(`.el-select-dropdown__item[data-id="${upload}"]:visible`)
+  await expect(option).toContainText('上传')
+  await option.click()
+  await expect(page.locator('[data-test=audit-resource-type]')).toContainText('上传')
+  await page.locator('[data-test=audit-filter]').click()
+  await expect(page.locator('[data-test=audit-resource][data-type=upload]')).toHaveCount(1)
+  await shotWidths(page, 'zh-audit-upload-by-name')
+  expect(problems).toEqual([])
+})

@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest'
 const GET = vi.hoisted(() => vi.fn())
 vi.mock('@/api/client', () => ({ api: { GET }, bearer: () => ({}) }))
 
-const { NAMED_RESOURCES, findDatasets, findDeployments, findPipelines, findResources, findUsers, findWebhooks } = await import(
+const { NAMED_RESOURCES, findDatasets, findDeployments, findPipelines, findResources, findRuns, findTokens, findUploads, findUsers, findWebhooks } = await import(
   '@/utils/finders'
 )
 
@@ -43,6 +43,18 @@ describe('the searches behind the pickers', () => {
     expect(GET).toHaveBeenCalledWith('/api/v1/webhooks', { params: { query: { limit: 20, search: '报表', namespace: 'team' } } })
   })
 
+  it('finds runs by the names of what they ran, tokens by name and uploads by file name, on the server', async () => {
+    answers([{ id: 'r1', names: { pipeline: 'sales', deployment: 'nightly', dataset: null } }, { id: 'r2', names: { pipeline: null, deployment: null, dataset: '日报' } }])
+    expect(await findRuns('SAL', 'team')).toEqual([{ id: 'r1', name: 'sales / nightly' }, { id: 'r2', name: '日报' }])
+    expect(GET).toHaveBeenLastCalledWith('/api/v1/runs', { params: { query: { limit: 20, search: 'SAL', namespace: 'team' } } })
+    GET.mockResolvedValueOnce({ data: [{ id: 't1', name: 'CI' }], response: new Response(null, { status: 200 }) })
+    expect(await findTokens(' c ')).toEqual([{ id: 't1', name: 'CI' }])
+    expect(GET).toHaveBeenLastCalledWith('/api/v1/tokens', { params: { query: { search: 'c', namespace: undefined } } })
+    answers([{ id: 'u1', filename: '销售.csv' }])
+    expect(await findUploads('销售')).toEqual([{ id: 'u1', name: '销售.csv' }])
+    expect(GET).toHaveBeenLastCalledWith('/api/v1/uploads', { params: { query: { limit: 20, search: '销售', namespace: undefined } } })
+  })
+
   it('names users by their username', async () => {
     answers([{ id: 'u1', username: 'alice', email: 'a@example.com' }])
     expect(await findUsers('ali')).toEqual([{ id: 'u1', name: 'alice' }])
@@ -67,6 +79,7 @@ describe('the audit log\'s resource, found by name (findResources)', () => {
 
   it('with no type chosen searches every named type, and one that fails (a 403) takes nothing from the others', async () => {
     GET.mockImplementation((path: string) => {
+      if (path === '/api/v1/tokens') return Promise.resolve({ data: [], response: new Response(null, { status: 200 }) })
       if (path === '/api/v1/users') return Promise.resolve({ error: { code: 'forbidden' }, response: new Response(null, { status: 403 }) })
       const items = path === '/api/v1/deployments' ? [nightly] : path === '/api/v1/webhooks' ? [{ id: 'w1', url: 'https://example.com/fin', description: '' }] : []
       return Promise.resolve({ data: { items, next_cursor: null }, response: new Response(null, { status: 200 }) })
@@ -78,14 +91,14 @@ describe('the audit log\'s resource, found by name (findResources)', () => {
       { id: 'n2', name: 'finance', kind: 'namespace' },
     ])
     expect(new Set(GET.mock.calls.map((c) => c[0]))).toEqual(
-      new Set(['/api/v1/pipelines', '/api/v1/deployments', '/api/v1/datasets', '/api/v1/webhooks', '/api/v1/users']),
+      new Set(['/api/v1/pipelines', '/api/v1/deployments', '/api/v1/datasets', '/api/v1/runs', '/api/v1/webhooks', '/api/v1/users', '/api/v1/tokens', '/api/v1/uploads']),
     )
-    expect(NAMED_RESOURCES).not.toContain('run')
+    expect(NAMED_RESOURCES).not.toContain('invite')
   })
 
-  it('offers nothing to search for a type without names (a run: its id is pasted)', async () => {
+  it('offers nothing to search for a type without names (an invite: its id is pasted)', async () => {
     byPath({})
-    expect(await findResources('run', 'x', namespaces)).toEqual([])
+    expect(await findResources('invite', 'x', namespaces)).toEqual([])
     expect(GET).not.toHaveBeenCalled()
   })
 })
