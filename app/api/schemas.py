@@ -49,6 +49,14 @@ PageCursor = Annotated[
     ),
 ]
 
+#: Longest `?search=` a list takes (a name is at most 200 characters).
+MAX_SEARCH = 200
+#: A list's `?search=`: part of the name, in any case (app/domain/name_search.py holds the rule).
+NameSearch = Annotated[
+    str | None,
+    QueryParameter(max_length=MAX_SEARCH, description="Part of the name, in any case; `%` and `_` match themselves"),
+]
+
 #: The `?namespace=` filter of a list: a malformed name is 400, one the caller cannot see 404 (as if absent).
 NamespaceFilter = Annotated[
     str | None,

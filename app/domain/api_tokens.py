@@ -16,6 +16,7 @@ from app.core.ids import uuid7
 from app.db.accounts import AuthToken, RoleName
 from app.domain import audit
 from app.domain.members import get_namespace
+from app.domain.name_search import holds
 from app.domain.namespaces import visible_namespaces
 from app.domain.permissions import Permission, Principal, Role
 from app.domain.tokens import new_token
@@ -77,8 +78,11 @@ def create_api_token(
     return row, token
 
 
-def list_api_tokens(session: Session, principal: Principal, *, namespace: str | None = None) -> list[AuthToken]:
-    """One's own tokens; with `namespace` (a name), every token there (needs tokens:manage).
+def list_api_tokens(
+    session: Session, principal: Principal, *, namespace: str | None = None, search: str | None = None
+) -> list[AuthToken]:
+    """One's own tokens; with `namespace` (a name), every token there (needs tokens:manage); with `search`, those
+    whose name holds it (in any case).
 
     A namespace the caller cannot see is 404 namespace_not_found; one it only reads, 403.
     """
@@ -89,6 +93,8 @@ def list_api_tokens(session: Session, principal: Principal, *, namespace: str | 
         [namespace_id] = visible_namespaces(session, principal, Permission.NAMESPACES_READ, namespace) or []
         principal.require(Permission.TOKENS_MANAGE, namespace_id, resource="namespace")
         query = query.where(AuthToken.namespace_id == namespace_id)
+    if search:
+        query = query.where(holds(search, AuthToken.name))
     return list(session.scalars(query))
 
 

@@ -23,6 +23,7 @@ from app.db.models import Run
 from app.domain import audit
 from app.domain.dataset_writes import begin_write
 from app.domain.events import record_event
+from app.domain.name_search import holds
 from app.domain.namespaces import visible_namespaces
 from app.domain.pagination import decode_cursor
 from app.domain.permissions import Permission, Principal
@@ -176,8 +177,7 @@ def list_datasets(
     if filters.tag:
         q = q.where(Dataset.tags.contains([filters.tag]))
     if filters.search:
-        escaped = filters.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        q = q.where(Dataset.name.ilike(f"%{escaped}%", escape="\\"))
+        q = q.where(holds(filters.search, Dataset.name))
     if cursor:
         position = decode_cursor(cursor)
         q = q.where(tuple_(Dataset.created_at, Dataset.id) < tuple_(position.at, position.id))

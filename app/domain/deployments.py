@@ -23,6 +23,7 @@ from app.db.models import Pipeline, Run
 from app.db.queries import query
 from app.domain.deployment_documents import TIMES, DeploymentIn, DeploymentPatch, document_of, validated
 from app.domain.deployment_fire_times import compute_next, record_unhandled, reset_next
+from app.domain.name_search import holds
 from app.domain.namespaces import namespace_id, visible_namespaces
 from app.domain.pagination import decode_cursor, decode_row_cursor
 from app.domain.permissions import Permission, Principal
@@ -135,8 +136,7 @@ def list_deployments(
     if visible is not None:
         query = query.where(Deployment.namespace_id.in_(visible))
     if search:
-        escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(Deployment.name.ilike(f"%{escaped}%", escape="\\"))
+        query = query.where(holds(search, Deployment.name))
     if cursor:
         position = decode_cursor(cursor)
         query = query.where(tuple_(Deployment.created_at, Deployment.id) < tuple_(position.at, position.id))

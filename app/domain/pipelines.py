@@ -15,6 +15,7 @@ from app.core.ids import uuid7
 from app.db.models import Pipeline, PipelineVersion
 from app.db.queries import query
 from app.domain import audit
+from app.domain.name_search import holds, literal_pattern
 from app.domain.namespaces import namespace_id, visible_namespaces
 from app.domain.pagination import Position, decode_cursor
 from app.domain.permissions import Permission, Principal
@@ -138,12 +139,13 @@ def list_pipelines(
     principal: Principal,
     *,
     namespace: str | None,
-    name_prefix: str | None,
+    name_prefix: str | None = None,
+    search: str | None = None,
     limit: int,
     cursor: str | None,
 ) -> list[tuple[Pipeline, PipelineVersion]]:
-    """Pipelines the caller may read, newest first, with their latest version; `limit + 1` rows to tell if more
-    exist."""
+    """Pipelines the caller may read (whose name starts with `name_prefix`, exactly, and holds `search`, in any case,
+    when given), newest first, with their latest version; `limit + 1` rows to tell if more exist."""
     query = (
         select(Pipeline, PipelineVersion)
         .join(
@@ -158,8 +160,9 @@ def list_pipelines(
     if visible is not None:
         query = query.where(Pipeline.namespace_id.in_(visible))
     if name_prefix:
-        escaped = name_prefix.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
-        query = query.where(Pipeline.name.like(escaped + "%", escape="\\"))
+        query = query.where(Pipeline.name.like(literal_pattern(name_prefix) + "%", escape="\\"))
+    if search:
+        query = query.where(holds(search, Pipeline.name))
     if cursor:
         position: Position = decode_cursor(cursor)
         query = query.where(tuple_(Pipeline.created_at, Pipeline.id) < tuple_(position.at, position.id))

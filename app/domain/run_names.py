@@ -1,4 +1,5 @@
-"""The names a run shows beside its ids (its pipeline, deployment and dataset), read for exactly the runs listed.
+"""The names a run shows beside its ids (its pipeline, deployment and dataset), read for exactly the runs listed,
+and the search of runs by those names.
 
 A list of runs carries ids; a reader wants names. Looking them up in a capped page of pipelines left a run of the
 501st pipeline showing an id, so the names are read here, by primary key, for the ids of the runs at hand: three
@@ -12,12 +13,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from app.db.datasets import Dataset
 from app.db.deployments import Deployment
-from app.db.models import Pipeline
+from app.db.models import Pipeline, Run
+from app.domain.name_search import holds
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,4 +45,14 @@ def subject_names(session: Session, runs: Iterable[Any]) -> SubjectNames:
         pipelines=names(Pipeline, {r.pipeline_id for r in listed}),
         deployments=names(Deployment, {r.deployment_id for r in listed}),
         datasets=names(Dataset, {r.dataset_id for r in listed}),
+    )
+
+
+def subject_named(search: str) -> ColumnElement[bool]:
+    """Runs whose pipeline, deployment or dataset has a name holding `search` (any case: name_search.holds), the
+    names a run shows; each name is looked up in its own table, then the runs by the ids found."""
+    return or_(
+        Run.pipeline_id.in_(select(Pipeline.id).where(holds(search, Pipeline.name))),
+        Run.deployment_id.in_(select(Deployment.id).where(holds(search, Deployment.name))),
+        Run.dataset_id.in_(select(Dataset.id).where(holds(search, Dataset.name))),
     )

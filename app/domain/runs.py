@@ -20,6 +20,7 @@ from app.domain.namespaces import DEFAULT_NAMESPACE, visible_namespaces
 from app.domain.pagination import decode_cursor
 from app.domain.permissions import Permission, Principal
 from app.domain.pipelines import SubmitTarget, resolve_pipeline, resolve_submit_target
+from app.domain.run_names import subject_named
 from app.domain.run_params import check_params
 from app.domain.run_rows import insert_run_rows, insert_run_rows_and_commit, insert_runs, run_row
 from app.domain.transitions import transition, write_outbox
@@ -56,6 +57,8 @@ class RunFilters(msgspec.Struct, kw_only=True):
     trigger: RunTrigger | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
+    #: Part of the name of the run's pipeline, deployment or dataset (any case): the only filter no index serves.
+    search: str | None = None
 
 
 def submit_runs(
@@ -232,6 +235,8 @@ def list_runs(
     if filters.pipeline is not None:
         pipeline = resolve_pipeline(session, filters.pipeline, namespace=filters.namespace or DEFAULT_NAMESPACE)
         query_ = query_.where(Run.pipeline_id == pipeline.id)
+    if filters.search:
+        query_ = query_.where(subject_named(filters.search))
     if filters.created_after is not None:
         query_ = query_.where(Run.created_at >= filters.created_after)
     if filters.created_before is not None:

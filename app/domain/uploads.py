@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Annotated
 
 import msgspec
+from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from app.core import display_text
@@ -23,7 +24,9 @@ from app.core.ids import uuid7
 from app.core.patterns import whole
 from app.db.datasets import Upload
 from app.domain import audit, files, upload_digest
-from app.domain.namespaces import namespace_id
+from app.domain.name_search import holds
+from app.domain.namespaces import namespace_id, visible_namespaces
+from app.domain.pagination import decode_cursor
 from app.domain.permissions import Permission, Principal
 from app.ingest.errors import LimitExceeded
 from app.paths import upload_chunk_key, upload_data_path, upload_dir, upload_key, upload_prefix
@@ -137,6 +140,23 @@ def get_upload(session: Session, upload_id: uuid.UUID, principal: Principal, *, 
         raise NotFound(f"upload {upload_id} does not exist", code="upload_not_found")
     principal.require(Permission.DATASETS_WRITE, upload.namespace_id, resource="upload")
     return upload
+
+
+def list_uploads(
+    session: Session, principal: Principal, *, namespace: str | None, search: str | None, limit: int, cursor: str | None
+) -> list[Upload]:
+    """Uploads of the namespaces where the caller may write datasets (whose file name holds `search`, in any case,
+    when given), newest first; `limit + 1` rows to tell if more exist."""
+    query = select(Upload).order_by(Upload.created_at.desc(), Upload.id.desc()).limit(limit + 1)
+    visible = visible_namespaces(session, principal, Permission.DATASETS_WRITE, namespace)
+    if visible is not None:
+        query = query.where(Upload.namespace_id.in_(visible))
+    if search:
+        query = query.where(holds(search, Upload.filename))
+    if cursor:
+        position = decode_cursor(cursor)
+        query = query.where(tuple_(Upload.created_at, Upload.id) < tuple_(position.at, position.id))
+    return list(session.scalars(query))
 
 
 def parse_content_range(header: str | None, size: int) -> tuple[int, int]:

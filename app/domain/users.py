@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import secrets
 import uuid
 from typing import Annotated
@@ -18,6 +17,7 @@ from app.core.ids import uuid7
 from app.core.patterns import whole
 from app.db.accounts import AuthToken, User
 from app.domain import audit
+from app.domain.name_search import holds
 from app.domain.pagination import decode_cursor
 from app.domain.passwords import check_password_rules, hash_password, verify_password
 from app.settings import Settings
@@ -97,13 +97,7 @@ def any_user_exists(session: Session) -> bool:
 def list_users(session: Session, *, search: str | None, limit: int, cursor: str | None) -> list[User]:
     query = select(User).order_by(User.created_at.desc(), User.id.desc()).limit(limit + 1)
     if search:
-        pattern = "%" + re.sub(r"([\\%_])", r"\\\1", search.lower()) + "%"
-        query = query.where(
-            or_(
-                func.lower(User.username).like(pattern, escape="\\"),
-                func.lower(func.coalesce(User.email, "")).like(pattern, escape="\\"),
-            )
-        )
+        query = query.where(holds(search, User.username, func.coalesce(User.email, "")))
     if cursor:
         position = decode_cursor(cursor)
         query = query.where(

@@ -22,6 +22,7 @@ from app.db.deployments import Deployment
 from app.db.models import Pipeline
 from app.db.webhooks import WebhookSubscription
 from app.domain import audit
+from app.domain.name_search import holds
 from app.domain.namespaces import visible_namespace_id
 from app.domain.pagination import decode_cursor
 from app.domain.permissions import Permission, Principal
@@ -171,9 +172,16 @@ def get_webhook(
 
 
 def list_webhooks(
-    session: Session, principal: Principal, *, namespace: str | None, limit: int, cursor: str | None
+    session: Session,
+    principal: Principal,
+    *,
+    namespace: str | None,
+    search: str | None = None,
+    limit: int,
+    cursor: str | None,
 ) -> list[WebhookSubscription]:
-    """Subscriptions newest first, in namespaces the caller administers; `limit + 1` rows to tell if more exist."""
+    """Subscriptions newest first, in namespaces the caller administers (whose address or description holds `search`,
+    in any case, when given); `limit + 1` rows to tell if more exist."""
     query = select(WebhookSubscription).order_by(WebhookSubscription.created_at.desc(), WebhookSubscription.id.desc())
     visible = principal.namespaces_with(Permission.WEBHOOKS_MANAGE)
     if visible is not None:
@@ -182,6 +190,8 @@ def list_webhooks(
         found = visible_namespace_id(session, namespace, principal.namespaces_with(Permission.NAMESPACES_READ))
         principal.require(Permission.WEBHOOKS_MANAGE, found, resource="namespace")
         query = query.where(WebhookSubscription.namespace_id == found)
+    if search:
+        query = query.where(holds(search, WebhookSubscription.url, WebhookSubscription.description))
     if cursor:
         at = decode_cursor(cursor)
         query = query.where(tuple_(WebhookSubscription.created_at, WebhookSubscription.id) < tuple_(at.at, at.id))

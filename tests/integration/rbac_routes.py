@@ -270,6 +270,7 @@ ROUTES: dict[tuple[str, str], tuple[str, Callable[[World], Request]]] = {
         lambda w: (f"/api/v1/datasets/{w.fresh_dataset(with_version=True)}/versions/1/rejects", None),
     ),
     ("POST", "/api/v1/uploads"): ("resource", lambda w: ("/api/v1/uploads", {"filename": "u.csv", "size": 10})),
+    ("GET", "/api/v1/uploads"): ("list", lambda w: ("/api/v1/uploads", None)),
     ("GET", "/api/v1/uploads/{upload_id:uuid}"): ("resource", lambda w: (f"/api/v1/uploads/{w.upload_id}", None)),
     ("PUT", "/api/v1/uploads/{upload_id:uuid}"): ("resource", lambda w: (f"/api/v1/uploads/{w.upload_id}", None)),
     ("POST", "/api/v1/uploads/{upload_id:uuid}/complete"): (

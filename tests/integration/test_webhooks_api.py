@@ -134,3 +134,32 @@ def test_only_namespace_admins_manage_webhooks(api: TestClient, engine: Engine, 
     elsewhere = api.post("/api/v1/webhooks", json={**new, "namespace": "other"}, headers=admin)
     assert elsewhere.status_code == 404
     assert elsewhere.json()["code"] == "namespace_not_found"
+
+
+def test_the_list_finds_subscriptions_by_part_of_their_address_or_description(api: TestClient) -> None:
+    """The console's Webhooks page and the audit log's webhook picker search the server: past the first page too."""
+
+    def create(url: str, description: str) -> str:
+        response = api.post("/api/v1/webhooks", json={"url": url, "event_types": EVENTS, "description": description})
+        assert response.status_code == 201, response.text
+        return response.json()["id"]
+
+    oldest = create("http://127.0.0.1:9/reports", "夜间报表 Nightly_Report")
+    for n in range(55):  # more than a page of newer subscriptions
+        create(f"http://127.0.0.1:9/hook-{n}", f"filler {n}")
+
+    def found(**params: object) -> list[str]:
+        response = api.get("/api/v1/webhooks", params=params)
+        assert response.status_code == 200, response.text
+        return [w["id"] for w in response.json()["items"]]
+
+    assert oldest not in found(limit=50)
+    assert found(search="nightly_REPORT") == [oldest]  # the description, any case
+    assert found(search="夜间") == [oldest]
+    assert found(search="/REPORTS") == [oldest]  # the address
+    assert len(found(search="hook-5")) == 1 + 5  # hook-5 and hook-50 … hook-54
+    assert found(search="nigh_ly") == []  # `_` and `%` as typed, not wildcards
+    assert found(search="nightly%report") == []
+    assert found(search="nightly", namespace="default") == [oldest]
+    too_long = api.get("/api/v1/webhooks", params={"search": "x" * 201})
+    assert (too_long.status_code, too_long.json()["errors"][0]["field"]) == (400, "search")

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.api.dataset_schemas import DATASET_FORM, EMBEDDED_VERSIONS, LIST_VERSIONS, DatasetOut, DatasetVersionOut
 from app.api.multipart_upload import receive_form
-from app.api.schemas import Page, PageCursor, PageLimit, RunOut, page, page_cursor, runs_out
+from app.api.schemas import NameSearch, Page, PageCursor, PageLimit, RunOut, page, page_cursor, runs_out
 from app.api.security import audit_context, principal_of
 from app.clock import utcnow
 from app.core import display_text
@@ -152,7 +152,7 @@ class DatasetController(Controller):
         source: FromQuery[Literal["uploaded", "generated"] | None] = None,
         status: FromQuery[DatasetStatus | None] = None,
         tag: FromQuery[str | None] = None,
-        search: Annotated[str | None, QueryParameter(max_length=200, description="Part of the name")] = None,
+        search: NameSearch = None,
         namespace: FromQuery[str | None] = None,
         limit: PageLimit = 50,
         cursor: PageCursor = None,

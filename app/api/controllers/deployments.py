@@ -18,7 +18,17 @@ from app.api.deployment_schemas import (
     Upcoming,
     run_stats,
 )
-from app.api.schemas import NamespaceFilter, Page, PageCursor, PageLimit, RunOut, page, page_cursor, runs_out
+from app.api.schemas import (
+    NameSearch,
+    NamespaceFilter,
+    Page,
+    PageCursor,
+    PageLimit,
+    RunOut,
+    page,
+    page_cursor,
+    runs_out,
+)
 from app.api.security import audit_context, principal_of
 from app.db.database import Database
 from app.db.deployments import Deployment
@@ -104,7 +114,7 @@ class DeploymentController(Controller):
         limit: PageLimit = 50,
         cursor: PageCursor = None,
         namespace: NamespaceFilter = None,
-        search: Annotated[str | None, QueryParameter(max_length=200, description="Part of the name")] = None,
+        search: NameSearch = None,
     ) -> Page[DeploymentOut]:
         with db.read() as session:
             rows = service.list_deployments(

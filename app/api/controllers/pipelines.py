@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from litestar import Controller, Request, Response, get, post, put
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from app.api.controllers.pipeline_versions import PipelineChange, Ref
 from app.api.openapi import YAML_BODY
-from app.api.schemas import Page, PageCursor, PageLimit, PipelineIn, PipelineOut, PipelineSummary, page, page_cursor
+from app.api.schemas import (
+    NameSearch,
+    Page,
+    PageCursor,
+    PageLimit,
+    PipelineIn,
+    PipelineOut,
+    PipelineSummary,
+    page,
+    page_cursor,
+)
 from app.api.security import audit_context, principal_of
 from app.api.yaml_body import YamlBodyMiddleware
 from app.db.database import Database
@@ -65,7 +77,10 @@ class PipelineController(Controller):
         request: Request,
         db: NamedDependency[Database],
         namespace: FromQuery[str | None] = None,
-        name_prefix: FromQuery[str | None] = None,
+        name_prefix: Annotated[
+            str | None, QueryParameter(description="Start of the name, exactly as written (see `search`)")
+        ] = None,
+        search: NameSearch = None,
         limit: PageLimit = 50,
         cursor: PageCursor = None,
     ) -> Page[PipelineSummary]:
@@ -75,6 +90,7 @@ class PipelineController(Controller):
                 principal_of(request),
                 namespace=namespace,
                 name_prefix=name_prefix,
+                search=search,
                 limit=check_limit(limit),
                 cursor=page_cursor(request, cursor),
             )

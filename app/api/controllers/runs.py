@@ -14,6 +14,7 @@ from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, Quer
 
 from app.api.live_logs import LiveLogs
 from app.api.schemas import (
+    MAX_SEARCH,
     Page,
     PageCursor,
     PageLimit,
@@ -177,6 +178,12 @@ class RunController(Controller):
         created_after: Annotated[datetime | None, QueryParameter(description="Inclusive, ISO 8601")] = None,
         created_before: Annotated[datetime | None, QueryParameter(description="Exclusive, ISO 8601")] = None,
         namespace: FromQuery[str | None] = None,
+        search: Annotated[
+            str | None,
+            QueryParameter(
+                max_length=MAX_SEARCH, description="Part of the name of its pipeline, deployment or dataset, any case"
+            ),
+        ] = None,
         limit: PageLimit = 50,
         cursor: PageCursor = None,
     ) -> Page[RunOut]:
@@ -190,6 +197,7 @@ class RunController(Controller):
             trigger=trigger,
             created_after=created_after,
             created_before=created_before,
+            search=search,
         )
         with db.read() as session:
             rows = run_service.list_runs(

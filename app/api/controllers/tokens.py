@@ -9,6 +9,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from app.api.account_schemas import ApiTokenOut, CreatedApiToken
+from app.api.schemas import NameSearch
 from app.api.security import audit_context, principal_of
 from app.db.database import Database
 from app.domain import api_tokens
@@ -52,11 +53,15 @@ class TokenController(Controller):
         summary="One's own API tokens, or (namespace admins) every token of a namespace",
     )
     def list_tokens(
-        self, request: Request, db: NamedDependency[Database], namespace: FromQuery[str | None] = None
+        self,
+        request: Request,
+        db: NamedDependency[Database],
+        namespace: FromQuery[str | None] = None,
+        search: NameSearch = None,
     ) -> list[ApiTokenOut]:
         with db.read() as session:
             principal = principal_of(request)
-            rows = api_tokens.list_api_tokens(session, principal, namespace=namespace or None)
+            rows = api_tokens.list_api_tokens(session, principal, namespace=namespace or None, search=search)
             return [ApiTokenOut.of(r) for r in rows]
 
     @delete(

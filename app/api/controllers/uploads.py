@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
 import anyio
 from litestar import Controller, Request, Response, get, post, put
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from app.api.controllers.datasets import dataset_out
 from app.api.dataset_schemas import CHUNK, CONTENT_RANGE, CompleteUploadIn, DatasetOut, UploadOut
 from app.api.multipart_upload import receive_chunk, receive_range
 from app.api.openapi import problem_response
+from app.api.schemas import MAX_SEARCH, NamespaceFilter, Page, PageCursor, PageLimit, page, page_cursor
 from app.api.security import audit_context, principal_of
 from app.clock import utcnow
 from app.db.database import Database
@@ -20,6 +22,7 @@ from app.domain import datasets as dataset_service
 from app.domain import files as data_files
 from app.domain import uploads as service
 from app.domain.namespaces import namespace_id
+from app.domain.pagination import check_limit
 from app.domain.permissions import Permission
 from app.ingest import ImportConfig
 from app.ingest.limits import limits_of
@@ -123,6 +126,35 @@ class UploadController(Controller):
                 path = upload_data_path(settings.data_path, upload_id)
                 arrived = await receive_range(request, dest=path, offset=start, length=end - start)
             return await anyio.to_thread.run_sync(record, start, arrived)
+
+    @get(
+        "/",
+        operation_id="listUploads",
+        opt={"permission": WRITE},
+        sync_to_thread=True,
+        summary="Uploads of the namespaces where the caller may write datasets, newest first",
+    )
+    def list_uploads(
+        self,
+        request: Request,
+        db: NamedDependency[Database],
+        namespace: NamespaceFilter = None,
+        search: Annotated[
+            str | None, QueryParameter(max_length=MAX_SEARCH, description="Part of the file name, in any case")
+        ] = None,
+        limit: PageLimit = 50,
+        cursor: PageCursor = None,
+    ) -> Page[UploadOut]:
+        with db.read() as session:
+            rows = service.list_uploads(
+                session,
+                principal_of(request),
+                namespace=namespace,
+                search=search,
+                limit=check_limit(limit),
+                cursor=page_cursor(request, cursor),
+            )
+        return page(request, rows, limit, position=lambda u: (u.created_at, u.id), item=UploadOut.of)
 
     @get(
         "/{upload_id:uuid}",

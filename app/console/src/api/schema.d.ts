@@ -1297,7 +1297,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * Uploads of the namespaces where the caller may write datasets, newest first
+         * @description Permission: `datasets:write` (role `editor` or higher in the resource's namespace).
+         */
+        get: operations["listUploads"];
         put?: never;
         /**
          * Open a resumable upload: file name, exact size, optional SHA-256 checked at completion
@@ -3443,6 +3447,11 @@ export interface components {
             /** @enum {string} */
             status: "open" | "complete" | "expired";
         };
+        /** Page[UploadOut] */
+        UploadOutPage: {
+            items: components["schemas"]["UploadOut"][];
+            next_cursor: string | null;
+        };
         /** UserOut */
         UserOut: {
             /** Format: date-time */
@@ -4415,7 +4424,7 @@ export interface operations {
                 source?: "uploaded" | "generated" | null;
                 status?: components["schemas"]["DatasetStatus"] | null;
                 tag?: string | null;
-                /** @description Part of the name */
+                /** @description Part of the name, in any case; `%` and `_` match themselves */
                 search?: string | null;
                 namespace?: string | null;
                 /** @description Items per page (1 to 500) */
@@ -5555,7 +5564,7 @@ export interface operations {
                 cursor?: string | null;
                 /** @description Only this namespace (default: every namespace the caller may see); one the caller cannot see answers 404 as if it did not exist */
                 namespace?: string | null;
-                /** @description Part of the name */
+                /** @description Part of the name, in any case; `%` and `_` match themselves */
                 search?: string | null;
             };
             header?: never;
@@ -8278,7 +8287,10 @@ export interface operations {
         parameters: {
             query?: {
                 namespace?: string | null;
+                /** @description Start of the name, exactly as written (see `search`) */
                 name_prefix?: string | null;
+                /** @description Part of the name, in any case; `%` and `_` match themselves */
+                search?: string | null;
                 /** @description Items per page (1 to 500) */
                 limit?: number;
                 /** @description The previous page's `next_cursor`, sent with the same filters (else 400 `invalid_cursor`) */
@@ -9370,6 +9382,8 @@ export interface operations {
                 /** @description Exclusive, ISO 8601. RFC 3339 date-time with a UTC offset, e.g. 2026-01-31T09:30:00Z; without one: 400 `date_time_without_offset` */
                 created_before?: string | null;
                 namespace?: string | null;
+                /** @description Part of the name of its pipeline, deployment or dataset, any case */
+                search?: string | null;
                 /** @description Items per page (1 to 500) */
                 limit?: number;
                 /** @description The previous page's `next_cursor`, sent with the same filters (else 400 `invalid_cursor`) */
@@ -10328,6 +10342,8 @@ export interface operations {
         parameters: {
             query?: {
                 namespace?: string | null;
+                /** @description Part of the name, in any case; `%` and `_` match themselves */
+                search?: string | null;
             };
             header?: never;
             path?: never;
@@ -10561,6 +10577,98 @@ export interface operations {
             };
             /** @description The resource's state or an earlier request conflicts with this one */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; retry after the `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listUploads: {
+        parameters: {
+            query?: {
+                /** @description Only this namespace (default: every namespace the caller may see); one the caller cannot see answers 404 as if it did not exist */
+                namespace?: string | null;
+                /** @description Part of the file name, in any case */
+                search?: string | null;
+                /** @description Items per page (1 to 500) */
+                limit?: number;
+                /** @description The previous page's `next_cursor`, sent with the same filters (else 400 `invalid_cursor`) */
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadOutPage"];
+                };
+            };
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist, or the caller may not see it */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11568,6 +11676,8 @@ export interface operations {
         parameters: {
             query?: {
                 namespace?: string | null;
+                /** @description Part of the address or description, in any case */
+                search?: string | null;
                 /** @description Items per page (1 to 500) */
                 limit?: number;
                 /** @description The previous page's `next_cursor`, sent with the same filters (else 400 `invalid_cursor`) */

@@ -83,6 +83,11 @@ export async function openUpload(file: File, namespace: string, sha256: string |
   )
 }
 
+/** One page of uploads (50 unless `limit` says) whose file name holds `search` (any case; the API searches). */
+export async function listUploads(query: Query<'/api/v1/uploads', 'get'> = {}): Promise<Ok<'/api/v1/uploads', 'get'>> {
+  return unwrap(await api.GET('/api/v1/uploads', { params: { query: { limit: 50, ...query } } }))
+}
+
 export async function getUpload(id: string): Promise<Upload> {
   return unwrap(await api.GET('/api/v1/uploads/{upload_id}', { params: { path: { upload_id: id } } }))
 }

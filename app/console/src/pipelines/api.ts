@@ -1,7 +1,7 @@
 /** The pipeline endpoints the Pipelines pages call, over the one API client. */
 import { api } from '@/api/client'
 import { unwrap } from '@/api/errors'
-import type { Ok } from '@/api/types'
+import type { Ok, Query } from '@/api/types'
 
 export type Pipeline = Ok<'/api/v1/pipelines/{pipeline_ref}', 'get'>
 export type PipelinePage = Ok<'/api/v1/pipelines', 'get'>
@@ -24,13 +24,12 @@ export function pipelineSchema(): Promise<Record<string, unknown>> {
   return schemaPromise
 }
 
-/** One page of pipelines, only those of `namespace` when one is given (else every namespace the caller may see). */
-export async function listPipelines(namePrefix: string, cursor?: string, namespace?: string | null): Promise<PipelinePage> {
-  return unwrap(
-    await api.GET('/api/v1/pipelines', {
-      params: { query: { name_prefix: namePrefix || undefined, cursor, limit: 50, namespace: namespace ?? undefined } },
-    }),
-  )
+/**
+ * One page of pipelines (50 unless `limit` says), only those of `namespace` when one is given (else every namespace
+ * the caller may see) and whose name holds `search` (any case) when one is given: the API filters both.
+ */
+export async function listPipelines(query: Query<'/api/v1/pipelines', 'get'> = {}): Promise<PipelinePage> {
+  return unwrap(await api.GET('/api/v1/pipelines', { params: { query: { limit: 50, ...query } } }))
 }
 
 /** A pipeline by id, or by name within `namespace` (the API's default namespace when none is given). */

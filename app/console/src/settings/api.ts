@@ -77,8 +77,12 @@ export async function createNamespace(name: string, description: string): Promis
   unwrap(await api.POST('/api/v1/namespaces', { body: { name, description } }))
 }
 
-export async function listTokens(): Promise<ApiToken[]> {
-  return unwrap(await api.GET('/api/v1/tokens'))
+/**
+ * One's API tokens (with `namespace`: every token there, for its admins), only those whose name holds `search` (any
+ * case; the API searches) when one is given.
+ */
+export async function listTokens(search = '', namespace?: string): Promise<ApiToken[]> {
+  return unwrap(await api.GET('/api/v1/tokens', { params: { query: { search: search.trim() || undefined, namespace } } }))
 }
 
 export async function createToken(body: { name: string; namespace: string; role: Role; expires_in_days?: number | null }): Promise<CreatedToken> {

@@ -23,6 +23,8 @@ export interface RunFilters {
   dataset: string
   /** Created in [from, to), or any time when null. */
   range: [Date, Date] | null
+  /** Part of the name of the run's pipeline, deployment or dataset (any case; the API searches). */
+  search: string
 }
 
 /** The query the API takes for these filters (empty ones left out). */
@@ -34,6 +36,7 @@ export function runQuery(filters: RunFilters, namespace: string | null, cursor: 
   if (filters.pipeline.trim()) query.pipeline = filters.pipeline.trim()
   if (filters.deployment.trim()) query.deployment_id = filters.deployment.trim()
   if (filters.dataset.trim()) query.dataset_id = filters.dataset.trim()
+  if (filters.search.trim()) query.search = filters.search.trim()
   if (filters.range) {
     query.created_after = filters.range[0].toISOString()
     query.created_before = filters.range[1].toISOString()
@@ -44,7 +47,7 @@ export function runQuery(filters: RunFilters, namespace: string | null, cursor: 
 }
 
 export const useRunsStore = defineStore('runs', () => {
-  const filters = reactive<RunFilters>({ status: [], kind: '', trigger: '', pipeline: '', deployment: '', dataset: '', range: null })
+  const filters = reactive<RunFilters>({ status: [], kind: '', trigger: '', pipeline: '', deployment: '', dataset: '', range: null, search: '' })
   const items = ref<Run[]>([])
   const cursor = ref<string | null>(null)
   const loading = ref(false)

@@ -1,12 +1,14 @@
 /**
  * The searches behind the filters that take an id (NamePicker): each asks the API for the things whose name holds
- * what was typed (a pipeline's: starts with it), in `namespace` when one is given, so a thing past the first page
- * of a list is found too.
+ * what was typed (any case: app/domain/name_search.py), in `namespace` when one is given, so a thing past the first
+ * page of a list is found too.
  */
-import { listDatasets } from '@/datasets/api'
+import { listDatasets, listUploads } from '@/datasets/api'
 import { listDeployments } from '@/deployments/api'
 import { listPipelines } from '@/pipelines/api'
-import { listUsers } from '@/settings/api'
+import { listTokens, listUsers } from '@/settings/api'
+import { api } from '@/api/client'
+import { unwrap } from '@/api/errors'
 import { listWebhooks } from '@/webhooks/api'
 import { named, type Named } from './pick'
 
@@ -18,7 +20,8 @@ const SHOWN = 20
 
 const only = (items: Named[]): Named[] => items.map(({ id, name }) => ({ id, name }))
 
-export const findPipelines: Finder = async (text, namespace) => only((await listPipelines(text.trim(), undefined, namespace)).items)
+export const findPipelines: Finder = async (text, namespace) =>
+  only((await listPipelines({ search: text.trim() || undefined, namespace, limit: SHOWN })).items)
 
 export const findDeployments: Finder = async (text, namespace) =>
   only((await listDeployments({ search: text.trim() || undefined, namespace, limit: SHOWN })).items)
@@ -29,16 +32,25 @@ export const findDatasets: Finder = async (text, namespace) =>
 /** Users by part of their username or email (every namespace: users belong to none). */
 export const findUsers: Finder = async (text) => (await listUsers(text.trim())).items.map((u) => ({ id: u.id, name: u.username }))
 
-/** Webhooks by part of their description or address (the API has no name search: its first page is searched). */
-export const findWebhooks: Finder = async (text, namespace) => {
-  const wanted = text.trim().toLowerCase()
-  return (await listWebhooks(namespace ?? null)).items
-    .filter((w) => !wanted || `${w.description} ${w.url}`.toLowerCase().includes(wanted))
-    .map((w) => ({ id: w.id, name: w.description || w.url }))
+/** Webhooks by part of their description or address. */
+export const findWebhooks: Finder = async (text, namespace) =>
+  (await listWebhooks({ search: text.trim() || undefined, namespace, limit: SHOWN })).items.map((w) => ({ id: w.id, name: w.description || w.url }))
+
+/** Runs by part of the name of their pipeline, deployment or dataset, each named by those (the picker adds its id). */
+export const findRuns: Finder = async (text, namespace) => {
+  const page = unwrap(await api.GET('/api/v1/runs', { params: { query: { search: text.trim() || undefined, namespace, limit: SHOWN } } }))
+  return page.items.map((r) => ({ id: r.id, name: [r.names?.pipeline ?? r.names?.dataset, r.names?.deployment].filter(Boolean).join(' / ') || r.id }))
 }
 
-/** The audit log's resource types a person can find by name; the others (a run, a token) are found by a pasted id. */
-export const NAMED_RESOURCES = ['pipeline', 'deployment', 'dataset', 'webhook', 'user', 'namespace'] as const
+/** API tokens by part of their name: every token of `namespace` when one is given (namespace admins), else one's own. */
+export const findTokens: Finder = async (text, namespace) => (await listTokens(text, namespace)).map((t) => ({ id: t.id, name: t.name ?? t.id }))
+
+/** Uploads by part of their file name. */
+export const findUploads: Finder = async (text, namespace) =>
+  (await listUploads({ search: text.trim() || undefined, namespace, limit: SHOWN })).items.map((u) => ({ id: u.id, name: u.filename }))
+
+/** The audit log's resource types a person can find by name; the others (an invite) are found by a pasted id. */
+export const NAMED_RESOURCES = ['pipeline', 'deployment', 'dataset', 'run', 'webhook', 'user', 'namespace', 'token', 'upload'] as const
 
 /** How many of each kind a search of every kind offers, so one kind does not crowd out the others. */
 const SHOWN_PER_KIND = 8
@@ -53,8 +65,11 @@ export async function findResources(type: string, text: string, namespaces: Name
     pipeline: findPipelines,
     deployment: findDeployments,
     dataset: findDatasets,
+    run: findRuns,
     webhook: findWebhooks,
     user: findUsers,
+    token: findTokens,
+    upload: findUploads,
     namespace: async (typed) => named(namespaces, typed),
   }
   const kinds = type ? NAMED_RESOURCES.filter((k) => k === type) : NAMED_RESOURCES

@@ -1,8 +1,11 @@
 /** The webhook endpoints the Settings → Webhooks pages call, over the one API client. */
 import { api } from '@/api/client'
 import { unwrap } from '@/api/errors'
-import type { Ok } from '@/api/types'
+import type { Ok, Query } from '@/api/types'
 import type { components } from '@/api/schema'
+import { getDeployment } from '@/deployments/api'
+import { getPipeline } from '@/pipelines/api'
+import type { Named } from '@/utils/pick'
 
 export type Webhook = Ok<'/api/v1/webhooks/{webhook_id}', 'get'>
 export type WebhookWithSecret = Ok<'/api/v1/webhooks', 'post'>
@@ -17,9 +20,12 @@ export type Attempt = DeliveryDetail['attempt_log'][number]
 
 const path = (id: string) => ({ params: { path: { webhook_id: id } } })
 
-/** One page of subscriptions, only those of `namespace` when one is given. */
-export async function listWebhooks(namespace: string | null, cursor?: string): Promise<WebhookPage> {
-  return unwrap(await api.GET('/api/v1/webhooks', { params: { query: { namespace: namespace ?? undefined, cursor, limit: 100 } } }))
+/**
+ * One page of subscriptions (50 unless `limit` says), only those of `namespace` when one is given and whose address
+ * or description holds `search` (any case) when one is given: the API filters both.
+ */
+export async function listWebhooks(query: Query<'/api/v1/webhooks', 'get'> = {}): Promise<WebhookPage> {
+  return unwrap(await api.GET('/api/v1/webhooks', { params: { query: { limit: 50, ...query } } }))
 }
 
 export async function getWebhook(id: string): Promise<Webhook> {
@@ -62,19 +68,14 @@ export async function redeliver(id: string, deliveryId: string): Promise<Deliver
   )
 }
 
-export interface Choice {
-  id: string
-  name: string
+/** A thing read by id for its name: none for '', itself as its name when it cannot be read (gone, or not visible). */
+async function nameOf(id: string, read: (id: string) => Promise<{ name: string }>): Promise<Named | null> {
+  if (!id) return null
+  return read(id).then(({ name }) => ({ id, name }), () => ({ id, name: id }))
 }
 
-/** The pipelines and deployments of `namespace` a subscription may be narrowed to (the first 500 of each). */
-export async function filterChoices(namespace: string): Promise<{ pipelines: Choice[]; deployments: Choice[] }> {
-  const [pipelines, deployments] = await Promise.all([
-    api.GET('/api/v1/pipelines', { params: { query: { namespace, limit: 500 } } }),
-    api.GET('/api/v1/deployments', { params: { query: { namespace, limit: 500 } } }),
-  ])
-  return {
-    pipelines: unwrap(pipelines).items.map((p) => ({ id: p.id, name: p.name })),
-    deployments: unwrap(deployments).items.map((d) => ({ id: d.id, name: d.name })),
-  }
+/** The names of the pipeline and deployment a subscription is narrowed to, read by id to show them. */
+export async function filterNames(pipelineId: string, deploymentId: string): Promise<{ pipeline: Named | null; deployment: Named | null }> {
+  const [pipeline, deployment] = await Promise.all([nameOf(pipelineId, (id) => getPipeline(id)), nameOf(deploymentId, getDeployment)])
+  return { pipeline, deployment }
 }

@@ -2,9 +2,22 @@
 import AxeBuilder from '@axe-core/playwright'
 import { expect, type APIRequestContext, type Page } from '@playwright/test'
 
-export const ADMIN = process.env.ADMIN_USER ?? 'admin'
+/** Which of the run's Playwright workers this is (0 to workers - 1): Playwright sets it in each worker process. */
+const WORKER = Number(process.env.TEST_PARALLEL_INDEX ?? '0')
+/**
+ * The instance admin this worker signs in as: the first worker the stack's own admin, each other one its own
+ * (`admin-w1`, … made by tests/browser/test_console.py), so one worker's wrong passwords, sign-outs and sessions
+ * never touch another's.
+ */
+export const ADMIN = adminOf(WORKER)
 export const PASSWORD = process.env.ADMIN_PASSWORD ?? ''
 const ARTIFACTS = process.env.ARTIFACTS ?? 'test-results'
+
+/** The admin account of Playwright worker `index`, named as tests/browser/test_console.py makes them. */
+export function adminOf(index: number): string {
+  const base = process.env.ADMIN_USER ?? 'admin'
+  return index === 0 ? base : `${base}-w${index}`
+}
 
 export async function signIn(
   page: Page,
@@ -88,7 +101,7 @@ export async function createMember(
   headers: Record<string, string>,
   role: 'viewer' | 'operator' | 'editor',
 ): Promise<{ username: string; password: string }> {
-  const username = `e2e-${role}-${Date.now()}`
+  const username = `e2e-${role}-${Date.now()}-w${WORKER}` // two workers may make one in the same millisecond
   const password = `Quartz-${Math.random().toString(36).slice(2, 10)}-lantern-${role}-Orbit9`
   const created = await request.post('/api/v1/users', { headers, data: { username, password } })
   expect(created.status(), await created.text()).toBe(201)

@@ -3,7 +3,9 @@ import { beforeEach, describe, expect, it, vi } from 'vitest'
 const GET = vi.hoisted(() => vi.fn())
 vi.mock('@/api/client', () => ({ api: { GET }, bearer: () => ({}) }))
 
-const { NAMED_RESOURCES, findDatasets, findDeployments, findResources, findUsers } = await import('@/utils/finders')
+const { NAMED_RESOURCES, findDatasets, findDeployments, findPipelines, findResources, findRuns, findTokens, findUploads, findUsers, findWebhooks } = await import(
+  '@/utils/finders'
+)
 
 /** The API answering a list call with these items. */
 function answers(items: Record<string, unknown>[]): void {
@@ -27,6 +29,30 @@ describe('the searches behind the pickers', () => {
     answers([])
     await findDatasets('')
     expect(GET.mock.calls.map((c) => (c[1] as { params: { query: Record<string, unknown> } }).params.query.search)).toEqual([undefined, undefined])
+  })
+
+  it('asks the API for pipelines by part of their name, in any case (not an exact-case prefix)', async () => {
+    answers([{ id: 'p1', name: 'nightly-sales' }])
+    expect(await findPipelines(' SALES ', 'team')).toEqual([{ id: 'p1', name: 'nightly-sales' }])
+    expect(GET).toHaveBeenCalledWith('/api/v1/pipelines', { params: { query: { limit: 20, search: 'SALES', namespace: 'team' } } })
+  })
+
+  it('asks the API for webhooks by part of their address or description, past its first page', async () => {
+    answers([{ id: 'w1', url: 'https://example.com/h', description: '夜间报表' }])
+    expect(await findWebhooks('报表', 'team')).toEqual([{ id: 'w1', name: '夜间报表' }])
+    expect(GET).toHaveBeenCalledWith('/api/v1/webhooks', { params: { query: { limit: 20, search: '报表', namespace: 'team' } } })
+  })
+
+  it('finds runs by the names of what they ran, tokens by name and uploads by file name, on the server', async () => {
+    answers([{ id: 'r1', names: { pipeline: 'sales', deployment: 'nightly', dataset: null } }, { id: 'r2', names: { pipeline: null, deployment: null, dataset: '日报' } }])
+    expect(await findRuns('SAL', 'team')).toEqual([{ id: 'r1', name: 'sales / nightly' }, { id: 'r2', name: '日报' }])
+    expect(GET).toHaveBeenLastCalledWith('/api/v1/runs', { params: { query: { limit: 20, search: 'SAL', namespace: 'team' } } })
+    GET.mockResolvedValueOnce({ data: [{ id: 't1', name: 'CI' }], response: new Response(null, { status: 200 }) })
+    expect(await findTokens(' c ')).toEqual([{ id: 't1', name: 'CI' }])
+    expect(GET).toHaveBeenLastCalledWith('/api/v1/tokens', { params: { query: { search: 'c', namespace: undefined } } })
+    answers([{ id: 'u1', filename: '销售.csv' }])
+    expect(await findUploads('销售')).toEqual([{ id: 'u1', name: '销售.csv' }])
+    expect(GET).toHaveBeenLastCalledWith('/api/v1/uploads', { params: { query: { limit: 20, search: '销售', namespace: undefined } } })
   })
 
   it('names users by their username', async () => {
@@ -53,6 +79,7 @@ describe('the audit log\'s resource, found by name (findResources)', () => {
 
   it('with no type chosen searches every named type, and one that fails (a 403) takes nothing from the others', async () => {
     GET.mockImplementation((path: string) => {
+      if (path === '/api/v1/tokens') return Promise.resolve({ data: [], response: new Response(null, { status: 200 }) })
       if (path === '/api/v1/users') return Promise.resolve({ error: { code: 'forbidden' }, response: new Response(null, { status: 403 }) })
       const items = path === '/api/v1/deployments' ? [nightly] : path === '/api/v1/webhooks' ? [{ id: 'w1', url: 'https://example.com/fin', description: '' }] : []
       return Promise.resolve({ data: { items, next_cursor: null }, response: new Response(null, { status: 200 }) })
@@ -64,14 +91,14 @@ describe('the audit log\'s resource, found by name (findResources)', () => {
       { id: 'n2', name: 'finance', kind: 'namespace' },
     ])
     expect(new Set(GET.mock.calls.map((c) => c[0]))).toEqual(
-      new Set(['/api/v1/pipelines', '/api/v1/deployments', '/api/v1/datasets', '/api/v1/webhooks', '/api/v1/users']),
+      new Set(['/api/v1/pipelines', '/api/v1/deployments', '/api/v1/datasets', '/api/v1/runs', '/api/v1/webhooks', '/api/v1/users', '/api/v1/tokens', '/api/v1/uploads']),
     )
-    expect(NAMED_RESOURCES).not.toContain('run')
+    expect(NAMED_RESOURCES).not.toContain('invite')
   })
 
-  it('offers nothing to search for a type without names (a run: its id is pasted)', async () => {
+  it('offers nothing to search for a type without names (an invite: its id is pasted)', async () => {
     byPath({})
-    expect(await findResources('run', 'x', namespaces)).toEqual([])
+    expect(await findResources('invite', 'x', namespaces)).toEqual([])
     expect(GET).not.toHaveBeenCalled()
   })
 })

@@ -18,8 +18,8 @@ describe('formats', () => {
 
 describe('runQuery', () => {
   it('sends only the filters that are set, with the namespace and cursor', () => {
-    expect(runQuery({ status: [], kind: '', trigger: '', pipeline: ' ', deployment: '', dataset: '', range: null }, null, null)).toEqual({ limit: 50 })
-    expect(runQuery({ status: ['FAILED'], kind: 'pipeline', trigger: 'api', pipeline: 'daily', deployment: '', dataset: '', range: null }, 'default', 'c1')).toEqual({
+    expect(runQuery({ status: [], kind: '', trigger: '', pipeline: ' ', deployment: '', dataset: '', range: null, search: '' }, null, null)).toEqual({ limit: 50 })
+    expect(runQuery({ status: ['FAILED'], kind: 'pipeline', trigger: 'api', pipeline: 'daily', deployment: '', dataset: '', range: null, search: '' }, 'default', 'c1')).toEqual({
       limit: 50,
       status: ['FAILED'],
       kind: 'pipeline',
@@ -32,8 +32,9 @@ describe('runQuery', () => {
 
   it('sends the deployment, the dataset and the created time range', () => {
     const range: [Date, Date] = [new Date('2026-12-01T00:00:00Z'), new Date('2026-12-02T00:00:00Z')]
-    expect(runQuery({ status: [], kind: '', trigger: '', pipeline: '', deployment: ' d1 ', dataset: 'ds1', range }, null, null)).toEqual({
+    expect(runQuery({ status: [], kind: '', trigger: '', pipeline: '', deployment: ' d1 ', dataset: 'ds1', range, search: ' 日报 ' }, null, null)).toEqual({
       limit: 50,
+      search: '日报',
       deployment_id: 'd1',
       dataset_id: 'ds1',
       created_after: '2026-12-01T00:00:00.000Z',

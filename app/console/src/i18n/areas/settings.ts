@@ -88,6 +88,7 @@ const zh = {
   },
   tokens: {
     title: 'API 令牌',
+    search: '按名称搜索',
     create: '新建令牌',
     name: '名称',
     namespace: '命名空间',
@@ -228,6 +229,7 @@ const en: typeof zh = {
   },
   tokens: {
     title: 'API tokens',
+    search: 'Search by name',
     create: 'New token',
     name: 'Name',
     namespace: 'Namespace',

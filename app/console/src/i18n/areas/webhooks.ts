@@ -4,6 +4,7 @@ import type { MessageArea } from '../areas'
 const zh = {
   title: 'Webhook',
   menu: 'Webhook',
+  search: '按地址或描述搜索',
   intro: '当本命名空间发生事件（运行结束、数据集导入、错过的触发时间）时，Conveyor 会向这些地址发送按 Standard Webhooks 规范签名的 POST 请求。',
   create: '新建订阅',
   edit: '编辑订阅',
@@ -83,6 +84,7 @@ const zh = {
 const en: typeof zh = {
   title: 'Webhooks',
   menu: 'Webhooks',
+  search: 'Search by address or description',
   intro: "When one of this namespace's events happens (a run ends, a dataset is imported, a fire time is missed), Conveyor POSTs it to these URLs, signed per the Standard Webhooks specification.",
   create: 'New subscription',
   edit: 'Edit subscription',
