@@ -5,6 +5,7 @@ import { api } from '@/api/client'
 import { unwrap } from '@/api/errors'
 import type { Run, RunQuery, RunStatus } from '@/api/types'
 import { shortId } from '@/utils/format'
+import { LoadMore } from '@/utils/pages'
 
 export const STATUSES: RunStatus[] = [
   'PENDING', 'QUEUED', 'RUNNING', 'RETRYING', 'SUCCEEDED', 'FAILED', 'CANCELLED', 'TIMED_OUT', 'SKIPPED',
@@ -52,12 +53,13 @@ export const useRunsStore = defineStore('runs', () => {
   const cursor = ref<string | null>(null)
   const loading = ref(false)
   const done = ref(false)
+  const pages = new LoadMore<RunQuery>()
 
   async function load(namespace: string | null, more = false): Promise<void> {
     loading.value = true
     try {
       const page = unwrap(
-        await api.GET('/api/v1/runs', { params: { query: runQuery(filters, namespace, more ? cursor.value : null) } }),
+        await api.GET('/api/v1/runs', { params: { query: pages.query(runQuery(filters, namespace, null), more, cursor.value) } }),
       )
       items.value = more ? [...items.value, ...page.items] : page.items
       cursor.value = page.next_cursor
