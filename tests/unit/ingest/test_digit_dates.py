@@ -37,6 +37,7 @@ def test_a_column_of_eight_digit_dates_is_suggested_a_date_and_stays_integers_un
     columns = shown.suggested_config.columns
     suggested = {name: (spec.type, spec.format) for name, spec in columns.items()}
     assert suggested == {"日期": ("date", "%Y%m%d"), "过账日期": ("date", "%Y%m%d")}
+    assert shown.suggestions[0].reason.endswith(": these columns import as the numbers, dates and flags they hold")
     assert [r["日期"] for r in rows_of(run_import(path))] == [20240105, 20241231]
     rows = rows_of(run_import(path, columns=columns, on_error="strict"))
     assert [(r["单号"], r["日期"], r["过账日期"], r["金额"]) for r in rows] == [
