@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from app.ingest import ImportConfig, ImportLimits
 from app.ingest.config import ColumnSpec
 from app.ingest.errors import ImportFailed
+from app.ingest.preview import preview
 from tests.unit.ingest.conftest import rows_of
 
 DIGITS = {"记账日": ColumnSpec(type="date", format="%Y%m%d")}
@@ -72,3 +74,9 @@ def test_a_time_column_is_read_with_its_format(tmp_path: Path, run_import) -> No
     path.write_text("a,b\n10.30.00,x\n11.45.10,y\n")
     result = run_import(path, columns={"a": ColumnSpec(type="time", format="%H.%M.%S")}, on_error="strict")
     assert [r["a"] for r in rows_of(result)] == [dt.time(10, 30), dt.time(11, 45, 10)]
+
+
+def test_the_preview_reads_each_date_column_with_its_own_format(tmp_path: Path, limits: ImportLimits) -> None:
+    shown = preview(_csv(tmp_path), "dates.csv", ImportConfig(columns=DIGITS), limits)
+    assert shown.rows == [[1, "2024-01-05", "2024-01-04"], [2, "2024-12-31", "2024-12-30"]]
+    assert not [w for w in shown.warnings if "convert" in w]
