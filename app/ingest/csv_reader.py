@@ -219,7 +219,6 @@ def detect(
     planned = _with_range_positions(planned, cell_range)
     cells = text_call(path, {**options, "encoding": encoding}, first_data - 1, len(names))
     as_text, padded = csv_cells.sampled(conn, cells, planned, sniffed, SAMPLE_ROWS)
-    as_text += [p.source for p in planned if p.include and isinstance(p.format, list)]  # read_csv takes one format
     warnings += [csv_cells.padded_warning(padded)] if padded else []
     codes = code_columns(conn, cells, planned, sniffed, SAMPLE_ROWS)
     zones = {i for i, c in enumerate(data["Columns"]) if c["type"].upper() == "TIMESTAMP WITH TIME ZONE"}
@@ -231,7 +230,8 @@ def detect(
     if cell_range is not None:
         span = cell_range.last_row - first_data + 1
         limit = min(limit, span) if limit else max(span, 0)
-    dateformat, timestampformat = _formats(planned, data["DateFormat"], data["TimestampFormat"])
+    formatted, dateformat, timestampformat = _formats(planned, zoned, data["DateFormat"], data["TimestampFormat"])
+    as_text += formatted
     return CsvPlan(
         path=path,
         encoding=encoding,
@@ -330,17 +330,27 @@ def _pad_columns(planned: list[Planned], width: int) -> list[Planned]:
     return padded
 
 
-def _formats(planned: list[Planned], sniffed_date: str | None, sniffed_ts: str | None) -> tuple[str | None, str | None]:
-    """read_csv takes one date and one timestamp format; user formats win over sniffed ones (a column of several
-    formats is read as text and converted by the SELECT)."""
+def _formats(
+    planned: list[Planned], zoned: list[str], sniffed_date: str | None, sniffed_ts: str | None
+) -> tuple[list[str], str | None, str | None]:
+    """(the columns read as text and converted one by one with their own formats, the date and the timestamp
+    format of `read_csv`). `read_csv` takes one format of each for the whole file: a user's format is given to it
+    only when every column of that type it reads has that format (a column with none keeps the sniffed one, which
+    another column's format must not replace); other columns with formats, several formats or a time format are
+    read as text and converted by the SELECT with `strptime`, each with its own."""
     chosen: dict[str, str | None] = {"date": sniffed_date or None, "datetime": sniffed_ts or None}
-    given: dict[str, str] = {}
-    for column in planned:
-        clash = column.include and isinstance(column.format, str) and column.type in chosen
-        if clash and given.setdefault(column.type, column.format) != column.format:
+    kept = [p for p in planned if p.include and p.type in ("date", "datetime", "time")]
+    as_text = [p.source for p in kept if isinstance(p.format, list) or (p.format and p.type == "time")]
+    for kind in chosen:
+        typed = [p for p in kept if p.type == kind and p.source not in as_text]
+        fixed = {p.format for p in typed if p.format and p.source in zoned}  # read with their offset: by read_csv
+        if len(fixed) > 1:
             raise field_error(
-                f"columns.{column.source}.format",
-                f"a CSV import takes one {column.type} format; {given[column.type]!r} is already set",
+                f"columns.{next(p.source for p in typed if p.source in zoned and p.format)}.format",
+                f"a CSV import reads the {kind} columns with a UTC offset with one format",
             )
-    chosen.update(given)
-    return chosen["date"], chosen["datetime"]
+        given = fixed or {p.format for p in typed if p.format}
+        if fixed or (len(given) == 1 and all(p.format for p in typed)):
+            chosen[kind] = given.pop()  # type: ignore[assignment]
+        as_text += [p.source for p in typed if p.format and p.format != chosen[kind]]
+    return as_text, chosen["date"], chosen["datetime"]

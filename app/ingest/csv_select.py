@@ -97,7 +97,7 @@ def read_as_null(
 def _retyped(p: Planned, config: ImportConfig, cast: str) -> str:
     """SQL for the value of column `p` read as text (an amount, a percentage, 是/否: `plan.as_text`), converted by
     `cast` (CAST or TRY_CAST)."""
-    if isinstance(p.format, list):  # a date written several ways: the first of its formats that fits
+    if p.format:  # a date read with its own format, or written several ways: the first of its formats that fits
         parse = "strptime" if cast == "CAST" else "try_strptime"
         return f"CAST({parse}(trim({ident(p.source)}), {literal(p.format)}) AS {duckdb_type(p.type, p.scale)})"
     text = boolean_sql(ident(p.source)) if p.type == "boolean" else plain_number_sql(ident(p.source), config)

@@ -15,7 +15,7 @@ CHINESE_DATES = (
 )
 
 #: Dates as Chinese exports write them, several ways in one column, with the format that reads each: a column
-#: of more than one is suggested as a date with all of them (read as text, so the CSV's one date format is free).
+#: of more than one is suggested as a date with all of them (a CSV column of them is read as text, converted by them).
 DATE_FORMS = (
     (re.compile(r"^\d{4}年\d{1,2}月\d{1,2}日$"), "%Y年%m月%d日"),
     (re.compile(r"^\d{4}/\d{1,2}/\d{1,2}$"), "%Y/%m/%d"),

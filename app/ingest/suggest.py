@@ -94,7 +94,7 @@ def excel_suggestions(
         for p, values in zip(plan.columns, columns, strict=True)
         if p.type == "integer" and p.source not in typed
     ]
-    money = column_types(texts, config, None, digits)  # amounts, 是/否 and dates written as text, as in a CSV
+    money = column_types(texts, config, digits)  # amounts, 是/否 and dates written as text, as in a CSV
     return found + [s for s in (grouped, money) if s is not None]
 
 
@@ -151,14 +151,12 @@ def text_suggestions(planned: list[Planned], rows: list[tuple[Any, ...]], config
     columns = [[_as_value(row[position]) for row in rows] for position, _ in texts]
     tokens, reasons = null_tokens([name for _, name in texts], columns)
     grouped = thousands_separator([(name, [row[position] for row in rows]) for position, name in texts], config)
-    # a CSV import takes one format of each (a column of several formats is read as text: it takes none)
-    dated = {p.type for p in kept if p.type in ("date", "datetime") and not isinstance(p.format, list)}
     digits = [
         (p.source, [row[position] for row in rows])
         for position, p in enumerate(kept)
         if p.type == "integer" and p.source not in typed
     ]
-    money = column_types([(name, [row[position] for row in rows]) for position, name in texts], config, dated, digits)
+    money = column_types([(name, [row[position] for row in rows]) for position, name in texts], config, digits)
     found = [_nulls(config, tokens, reasons)] if tokens else []
     return found + [s for s in (grouped, money) if s is not None]
 
@@ -166,17 +164,15 @@ def text_suggestions(planned: list[Planned], rows: list[tuple[Any, ...]], config
 def column_types(
     columns: list[tuple[str, list[Any]]],
     config: ImportConfig,
-    dated: set[str] | None,
     digits: list[tuple[str, list[Any]]],
 ) -> Suggestion | None:
     """`columns` with types for text columns that are amounts or Chinese dates, as bills write them: `decimal`
     where some values carry a currency sign (¥1,234.56, 20.00元), a % or accounting parentheses and the rest are
-    plain numbers (app.ingest.money); `boolean` for 是/否; `date`/`datetime` with a format for 2026年12月4日 (unless
-    a column of that type is already read by another format: a CSV import takes one of each; `dated` None: a
-    workbook's, each column its own); `date` with a list of formats for a column written several ways (2026年1月5日,
-    2026/01/06, 20260109). A workbook column's number cells count in a decimal's scale, so none is rounded. Of the
-    integer columns `digits`, one whose every value is a date written 20240105 (`digit_date`) is suggested `date`
-    with DIGIT_DATE: it is read as integers unless the suggestion is applied."""
+    plain numbers (app.ingest.money); `boolean` for 是/否; `date`/`datetime` with a format for 2026年12月4日 (each
+    column its own, in a CSV too: app.ingest.csv_reader._formats); `date` with a list of formats for a column
+    written several ways (2026年1月5日, 2026/01/06, 20260109). A workbook column's number cells count in a decimal's
+    scale, so none is rounded. Of the integer columns `digits`, one whose every value is a date written 20240105
+    (`digit_date`) is suggested `date` with DIGIT_DATE: it is read as integers unless the suggestion is applied."""
     nulls = set(config.null_values or ())
     specs = dict(config.columns or {})
     named = []
@@ -200,19 +196,15 @@ def column_types(
             named.append(TypedColumn(column=name, type="date", format=", ".join(forms), example=texts[0]))
             continue
         for pattern, kind, form in CHINESE_DATES:
-            if texts and kind not in (dated or ()) and all(pattern.match(t) for t in texts):
+            if texts and all(pattern.match(t) for t in texts):
                 specs[name] = msgspec.structs.replace(spec, type=kind, format=form)
                 named.append(TypedColumn(column=name, type=kind, format=form, example=texts[0]))  # type: ignore[arg-type]
-                if dated is not None:
-                    dated.add(kind)
                 break
     for name, values in digits:
         present = [v for v in values if v is not None]
-        if present and "date" not in (dated or ()) and all(digit_date(v) for v in present):
+        if present and all(digit_date(v) for v in present):
             specs[name] = msgspec.structs.replace(specs.get(name, ColumnSpec()), type="date", format=DIGIT_DATE)
             named.append(TypedColumn(column=name, type="date", format=DIGIT_DATE, example=str(int(present[0]))))
-            if dated is not None:
-                dated.add("date")
     if not named:
         return None
     return Suggestion(field="columns", value=specs, reason=note(TypedColumns(columns=named)))

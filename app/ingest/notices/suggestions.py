@@ -133,7 +133,8 @@ class TypedColumns(Notice, tag="typed_columns"):
 
     def text(self) -> str:
         named = ", ".join(c.said() for c in self.columns)
-        return f"typed {named}, these text columns import as the numbers, dates and flags they hold"
+        # not "text columns": a column of integers written 20240105 is suggested a date too
+        return f"typed {named}: these columns import as the numbers, dates and flags they hold"
 
 
 class Example(msgspec.Struct, kw_only=True):

@@ -184,12 +184,16 @@ def test_the_preview_suggests_types_for_chinese_dates_and_amounts_together(
     }
 
 
-def test_no_chinese_date_format_is_suggested_where_another_date_column_needs_the_one_csv_date_format(
-    tmp_path: Path, limits: ImportLimits
+def test_a_chinese_date_format_is_suggested_beside_another_csv_date_column_and_both_import(
+    tmp_path: Path, limits: ImportLimits, run_import
 ):
+    """Each CSV date column is read with its own format: 2026年12月4日 no longer takes the ISO column's."""
     path = tmp_path / "bank.csv"
     path.write_text("记账日,交易日\n2026-12-04,2026年12月4日\n2026-12-05,2026年12月5日\n")
-    assert preview(path, "bank.csv", ImportConfig(), limits).suggestions == []
+    columns = preview(path, "bank.csv", ImportConfig(), limits).suggested_config.columns
+    assert {name: (spec.type, spec.format) for name, spec in columns.items()} == {"交易日": ("date", "%Y年%m月%d日")}
+    rows = rows_of(run_import(path, columns=columns, on_error="strict"))
+    assert rows[1] == {"记账日": dt.date(2026, 12, 5), "交易日": dt.date(2026, 12, 5)}
 
 
 def test_the_summary_of_a_three_column_statement_is_suggested_from_the_tail_of_a_large_file(

@@ -36,21 +36,26 @@ def test_a_column_of_eight_digit_dates_is_suggested_a_date_and_stays_integers_un
     assert [s.field for s in shown.suggestions] == ["columns"]
     columns = shown.suggested_config.columns
     suggested = {name: (spec.type, spec.format) for name, spec in columns.items()}
-    assert suggested == {"日期": ("date", "%Y%m%d")} | (
-        {"过账日期": ("date", "%Y%m%d")} if kind == "xlsx" else {}  # a CSV import takes one date format
-    )
+    assert suggested == {"日期": ("date", "%Y%m%d"), "过账日期": ("date", "%Y%m%d")}
+    assert shown.suggestions[0].reason.endswith(": these columns import as the numbers, dates and flags they hold")
     assert [r["日期"] for r in rows_of(run_import(path))] == [20240105, 20241231]
     rows = rows_of(run_import(path, columns=columns, on_error="strict"))
-    assert [(r["单号"], r["日期"], r["金额"]) for r in rows] == [
-        (1001, dt.date(2024, 1, 5), 7),
-        (1002, dt.date(2024, 12, 31), 8),
+    assert [(r["单号"], r["日期"], r["过账日期"], r["金额"]) for r in rows] == [
+        (1001, dt.date(2024, 1, 5), dt.date(2024, 1, 5), 7),
+        (1002, dt.date(2024, 12, 31), dt.date(2024, 2, 29), 8),
     ]
 
 
-def test_beside_a_csvs_other_date_column_nothing_is_suggested(tmp_path: Path, limits: ImportLimits) -> None:
-    """A CSV import takes one date format: %Y%m%d for every date column would break 2024-01-05."""
+def test_beside_a_csvs_iso_date_column_it_is_suggested_and_both_import(
+    tmp_path: Path, limits: ImportLimits, run_import
+) -> None:
+    """Each CSV column is read with its own date format: %Y%m%d on one leaves 2024-01-05 beside it as sniffed."""
     path = _file(tmp_path, "csv", [["下单", "日期"], ["2024-01-05", 20240106], ["2024-01-07", 20240108]])
-    assert preview(path, path.name, ImportConfig(), limits).suggestions == []
+    shown = preview(path, path.name, ImportConfig(), limits)
+    columns = shown.suggested_config.columns
+    assert {name: (spec.type, spec.format) for name, spec in columns.items()} == {"日期": ("date", "%Y%m%d")}
+    rows = rows_of(run_import(path, columns=columns, on_error="strict"))
+    assert rows[0] == {"下单": dt.date(2024, 1, 5), "日期": dt.date(2024, 1, 6)}
 
 
 @pytest.mark.parametrize("kind", ["csv", "xlsx"])

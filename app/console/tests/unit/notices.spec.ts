@@ -52,7 +52,10 @@ describe('noticeText (a warning or a reason in the page\'s language)', () => {
     }
     expect(noticeText(zh, titles)).toBe('第 1 行是跨 A1:D1 合并的标题（“销售报表”）；第 2 行是备注（4 个单元格中填了 1 个）；第 3 行是下面第一行列名')
     const typed: ImportNotice = { code: 'typed_columns', message: '…', columns: [{ column: '金额', type: 'decimal', example: '¥1,234.50' }] }
-    expect(noticeText(en, typed)).toBe('Typed “金额” as decimal (such as “¥1,234.50”), these text columns import as the numbers, dates and flags they hold')
+    expect(noticeText(en, typed)).toBe('Typed “金额” as decimal (such as “¥1,234.50”): these columns import as the numbers, dates and flags they hold')
+    const digits: ImportNotice = { code: 'typed_columns', message: '…', columns: [{ column: '日期', type: 'date', format: '%Y%m%d', example: '20240105' }] }
+    expect(noticeText(en, digits)).toBe('Typed “日期” as date %Y%m%d (such as “20240105”): these columns import as the numbers, dates and flags they hold')
+    expect(noticeText(zh, digits)).toBe('将 “日期”设为日期，格式 %Y%m%d（如“20240105”） 设定类型后，这些列按其中的数字、日期和是否值导入')
   })
 
   it("reads a code it does not know (a newer API's), and `other`, as the API's own message", () => {
