@@ -7,6 +7,8 @@ import struct
 import zipfile
 from pathlib import Path
 
+from tests.workbook_files import xlsb_workbook
+
 NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
 RELS_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 DOC_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -114,3 +116,18 @@ def padded_strings_workbook(path: Path, strings: int) -> Path:
     )
     parts = {"xl/worksheets/sheet1.xml": sheet, "xl/sharedStrings.xml": table}
     return bare_workbook(path, '<sheet name="S" sheetId="1" r:id="rId1"/>', rels, parts)
+
+
+def xlsb_with_strings(path: Path, declared: int, strings: int) -> Path:
+    """An xlsb of one cell whose xl/sharedStrings.bin declares `declared` strings (BrtBeginSst's cstUnique) and
+    holds `strings` one-character ones: calamine reads as many as it declares."""
+    xlsb_workbook(path, [[1.5]])
+    with zipfile.ZipFile(path) as archive:
+        parts = {info.filename: archive.read(info) for info in archive.infolist()}
+    item = b"\x13\x07\x00" + struct.pack("<I", 1) + "a".encode("utf-16-le")  # BrtSSTItem: flags, XLWideString
+    parts["xl/sharedStrings.bin"] = b"\x9f\x01\x08" + struct.pack("<II", declared, declared) + item * strings
+    parts["xl/sharedStrings.bin"] += b"\xa0\x01\x00"  # BrtEndSst
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    return path

@@ -5,17 +5,14 @@ workbook refused with limit_exceeded; a workbook whose strings its cells use sti
 
 from __future__ import annotations
 
-import struct
-import zipfile
 from pathlib import Path
 
 import pytest
 
 from app.ingest import ImportConfig, ImportLimits, preview, shared_strings_count
 from app.ingest.errors import LimitExceeded
-from tests.hostile_files import DOC_REL, NS, bare_workbook
+from tests.hostile_files import DOC_REL, NS, bare_workbook, xlsb_with_strings
 from tests.unit.ingest.conftest import rows_of
-from tests.workbook_files import xlsb_workbook
 
 SHEET_REL = f'<Relationship Id="rId1" Type="{DOC_REL}/worksheet" Target="worksheets/sheet1.xml"/>'
 
@@ -65,21 +62,6 @@ def test_a_table_over_max_workbook_cells_is_refused_whatever_the_sheets(tmp_path
     path = with_strings(tmp_path / "many.xlsx", 3000, 3000)
     with pytest.raises(LimitExceeded, match="shared-strings table holds more than 1000 strings"):
         run_import(path, job_limits=ImportLimits(max_workbook_cells=1000))
-
-
-def xlsb_with_strings(path: Path, declared: int, strings: int) -> Path:
-    """An xlsb of one cell whose xl/sharedStrings.bin declares `declared` strings (BrtBeginSst's cstUnique) and
-    holds `strings` one-character ones: calamine reads as many as it declares."""
-    xlsb_workbook(path, [[1.5]])
-    with zipfile.ZipFile(path) as archive:
-        parts = {info.filename: archive.read(info) for info in archive.infolist()}
-    item = b"\x13\x07\x00" + struct.pack("<I", 1) + "a".encode("utf-16-le")  # BrtSSTItem: flags, XLWideString
-    parts["xl/sharedStrings.bin"] = b"\x9f\x01\x08" + struct.pack("<II", declared, declared) + item * strings
-    parts["xl/sharedStrings.bin"] += b"\xa0\x01\x00"  # BrtEndSst
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in parts.items():
-            archive.writestr(name, data)
-    return path
 
 
 def test_an_xlsb_table_declaring_far_more_strings_than_its_sheets_use_is_refused(

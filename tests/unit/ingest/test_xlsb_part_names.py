@@ -14,8 +14,8 @@ import pytest
 from app.ingest import ImportConfig, ImportLimits, preview, shared_strings_count
 from app.ingest.errors import LimitExceeded, UnsupportedMediaType
 from app.ingest.xlsb_extent import xlsb_sheet_member
+from tests.hostile_files import xlsb_with_strings
 from tests.memory_peak import PeakMemory
-from tests.unit.ingest.test_shared_strings_count import xlsb_with_strings
 from tests.workbook_files import xlsb_workbook
 
 SHEET = "xl/worksheets/sheet1.bin"
