@@ -6,17 +6,16 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterator
-from typing import Any
 
 import psycopg
 import pytest
-from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, create_engine, text
 
 from app.db import migrate
 from app.domain.datasets import DatasetFilters, list_datasets
 from app.domain.permissions import Principal
 from app.settings import Settings
+from tests.plan_support import answered_with_plan
 from tests.servers import TestServers
 
 ADMIN = Principal(user_id=uuid.UUID(int=0), username="test", is_superuser=True)
@@ -41,8 +40,8 @@ SHORT_WORDS = ["%", "_", "\\", "0%_", "x_d", "a\\b", "ÉT", "ß", "数据", "据
 FILLERS = 20_000
 
 #: The planner's choices that leave one way to read the datasets: the trigram index, or every row.
-BY_INDEX = ["SET LOCAL enable_seqscan = off", "SET LOCAL enable_indexscan = off"]
-BY_ROWS = ["SET LOCAL enable_bitmapscan = off", "SET LOCAL enable_indexscan = off"]
+BY_INDEX = ("SET LOCAL enable_seqscan = off", "SET LOCAL enable_indexscan = off")
+BY_ROWS = ("SET LOCAL enable_bitmapscan = off", "SET LOCAL enable_indexscan = off")
 
 
 @pytest.fixture(scope="module")
@@ -70,26 +69,15 @@ def named(servers: TestServers) -> Iterator[Engine]:
     servers.drop_database(url)
 
 
-def searched(engine: Engine, word: str, settings: list[str]) -> tuple[list[str], str]:
+def searched(engine: Engine, word: str, settings: tuple[str, ...]) -> tuple[list[str], str]:
     """The names GET /datasets?search=`word` lists (as an admin, one page of 50), and the plan of its statement,
     with the planner `settings` in force."""
-    seen: list[tuple[str, Any]] = []
-
-    def remember(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
-        if "FROM datasets" in statement:
-            seen.append((statement, parameters))
-
-    event.listen(engine, "before_cursor_execute", remember)
-    try:
-        with Session(engine) as session, session.begin():
-            for setting in settings:
-                session.execute(text(setting))
-            names = [d.name for d in list_datasets(session, ADMIN, DatasetFilters(search=word), limit=50, cursor=None)]
-            statement, parameters = seen[-1]
-            plan = "\n".join(session.connection().exec_driver_sql("EXPLAIN " + statement, parameters).scalars())
-    finally:
-        event.remove(engine, "before_cursor_execute", remember)
-    return names, plan
+    return answered_with_plan(
+        engine,
+        "datasets",
+        lambda s: [d.name for d in list_datasets(s, ADMIN, DatasetFilters(search=word), limit=50, cursor=None)],
+        settings,
+    )
 
 
 def test_the_migration_makes_a_trigram_index_of_every_searched_name(named: Engine) -> None:
@@ -115,7 +103,7 @@ def test_a_rare_word_reads_the_trigram_index_not_every_dataset(named: Engine) ->
     # Given 20,010 datasets, one of them named with `quokka` (and one with the Chinese 销售数据)
     for word, expected in [("quokka", ["quokka-sync"]), ("QUOKKA", ["quokka-sync"]), ("销售数据", ["销售数据集"])]:
         # When the list is searched with the planner free to choose
-        names, plan = searched(named, word, [])
+        names, plan = searched(named, word, ())
         # Then it reads the trigram index
         assert names == expected
         assert "ix_datasets_name_trgm" in plan, plan
