@@ -27,6 +27,7 @@ from bench import (
     ingest_csv,
     ingest_xlsx,
     metrics_views,
+    name_search,
     peers,
     pipeline_steps,
     run_engine,
@@ -58,6 +59,7 @@ BENCHMARKS: dict[str, Callable[[list[str] | None], int]] = {
     "peers": peers.main,
     "storage_s3": storage_s3.main,
     "api_cost": api_cost.main,
+    "name_search": name_search.main,
 }
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, select, text, tuple_
+from sqlalchemy import Engine, create_engine, select, text, tuple_
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.states import RunKind, RunStatus, RunTrigger
@@ -31,6 +31,7 @@ from app.db.models import Run
 from app.domain.pagination import decode_cursor, encode_cursor
 from app.domain.permissions import Principal, Role
 from app.domain.runs import RunFilters, list_runs
+from bench._plans import StatementCapture
 from bench._servers import BenchServers, figure, percentile, sqlalchemy_url
 
 TARGET_P95_MS = 50.0
@@ -152,25 +153,8 @@ def seed(engine: Engine, rows: int) -> Seeded:
     return Seeded(pipelines=names, start=start, end=end, small_namespace=uuid.UUID(small_ns))
 
 
-class StatementCapture:
-    """Remembers the last statement on `runs` an engine ran, with its parameters."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.statement: str | None = None
-        self.parameters: Any = None
-        event.listen(engine, "before_cursor_execute", self._seen)
-
-    def _seen(self, conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
-        if "FROM runs" in statement and not statement.lstrip().upper().startswith("EXPLAIN"):
-            self.statement, self.parameters = statement, parameters
-
-
-def explain(engine: Engine, capture: StatementCapture) -> dict[str, Any]:
-    assert capture.statement is not None
-    with engine.connect() as connection:
-        plan = connection.exec_driver_sql(
-            "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + capture.statement, capture.parameters
-        ).scalar_one()[0]
+def explain(capture: StatementCapture) -> dict[str, Any]:
+    plan = capture.explained()
     nodes: list[str] = []
     removed = 0
     bad: list[str] = []
@@ -310,14 +294,14 @@ def run(engine: Engine, seeded: Seeded, *, calls: int, limit: int) -> None:
         "member_of_small": member_of(seeded.small_namespace),
     }
     cases += [(name, RunFilters(), None, False) for name in callers]
-    capture = StatementCapture(engine)
+    capture = StatementCapture(engine, lambda statement: "FROM runs" in statement)
     worst = 0.0
     p95s: dict[str, float] = {}
     for name, filters, cursor, required in cases:
         page = listed(callers.get(name, ADMIN))
         time_case(sessions, filters, cursor, calls=3, limit=limit, page=page)  # warm the cache and the plan
         timings = time_case(sessions, filters, cursor, calls=calls, limit=limit, page=page)
-        plan = explain(engine, capture)
+        plan = explain(capture)
         p50, p95 = percentile(timings, 50), percentile(timings, 95)
         p95s[name] = p95
         if required:
@@ -345,7 +329,7 @@ def run(engine: Engine, seeded: Seeded, *, calls: int, limit: int) -> None:
         if [r.id for r in _page(sessions, row_compare_page, filters, cursor, limit)] != expected:
             raise RuntimeError(f"the row-comparison reference returned other rows than list_runs for {name}")
         timings = time_case(sessions, filters, cursor, calls=calls, limit=limit, page=row_compare_page)
-        plan = explain(engine, capture)
+        plan = explain(capture)
         p95 = percentile(timings, 95)
         figure(
             f"runs_list.reference.{name}_row_compare.p95",

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, func
+from sqlalchemy import DateTime, Index, MetaData, func, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -34,3 +34,16 @@ class Base(DeclarativeBase):
 def created_at_column() -> Mapped[datetime]:
     """A creation time set by the database clock, the one clock every process shares."""
     return mapped_column(server_default=func.now())
+
+
+def trigram_index(name: str, column: str, *, where: str | None = None) -> Index:
+    """A GIN index of `column`'s trigrams (pg_trgm), so a `?search=` for part of a name (ILIKE '%…%',
+    app/domain/name_search.py) reads the index instead of every row. Migration 0026 creates these only where the
+    server has pg_trgm (the embedded server has not): there the search reads every row, with the same answers."""
+    return Index(
+        name,
+        column,
+        postgresql_using="gin",
+        postgresql_ops={column: "gin_trgm_ops"},
+        postgresql_where=text(where) if where else None,
+    )

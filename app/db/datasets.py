@@ -11,7 +11,7 @@ from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, 
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db.base import Base, created_at_column
+from app.db.base import Base, created_at_column, trigram_index
 
 
 class DatasetStatus(StrEnum):
@@ -39,6 +39,8 @@ class Upload(Base):
         CheckConstraint("status IN ('open', 'complete', 'expired')", name="status"),
         CheckConstraint("size >= 0 AND received >= 0", name="sizes"),
         Index("ix_uploads_open_expires", "expires_at", postgresql_where=text("status = 'open'")),
+        Index("ix_uploads_created", "created_at", "id"),  # the list's order, newest first
+        trigram_index("ix_uploads_filename_trgm", "filename"),
     )
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     namespace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("namespaces.id", ondelete="RESTRICT"))
@@ -73,6 +75,7 @@ class Dataset(Base):
         Index("ix_datasets_created", "created_at", "id"),
         Index("ix_datasets_tags", "tags", postgresql_using="gin"),
         Index("ix_datasets_deleted", "deleted_at", postgresql_where=text("purged_at IS NULL")),
+        trigram_index("ix_datasets_name_trgm", "name"),
     )
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     namespace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("namespaces.id", ondelete="RESTRICT"))

@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db.base import Base, created_at_column
+from app.db.base import Base, created_at_column, trigram_index
 
 #: What became of a delivery: still being tried, received (2xx), or given up.
 DELIVERY_STATUSES = ("pending", "succeeded", "failed")
@@ -31,7 +31,11 @@ class WebhookSubscription(Base):
     """A URL that receives a namespace's events of some types, signed with its secret."""
 
     __tablename__ = "webhook_subscriptions"
-    __table_args__ = (Index("ix_webhook_subscriptions_enabled", "namespace_id", postgresql_where=text("enabled")),)
+    __table_args__ = (
+        Index("ix_webhook_subscriptions_enabled", "namespace_id", postgresql_where=text("enabled")),
+        trigram_index("ix_webhook_subscriptions_url_trgm", "url"),
+        trigram_index("ix_webhook_subscriptions_description_trgm", "description"),
+    )
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     namespace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("namespaces.id", ondelete="CASCADE"))
     url: Mapped[str] = mapped_column(Text)

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, bindparam, false, or_, select
 from sqlalchemy.orm import Session
 
 from app.db.datasets import Dataset
@@ -48,9 +48,33 @@ def subject_names(session: Session, runs: Iterable[Any]) -> SubjectNames:
     )
 
 
-def subject_named(search: str) -> ColumnElement[bool]:
+#: The most pipelines, deployments or datasets (each) a search of runs names by id. Past it the word is common:
+#: the runs are then matched by walking them newest first, which finds a page at once when matches are dense.
+MAX_NAMED_IDS = 1_000
+
+
+def subject_named(session: Session, search: str) -> ColumnElement[bool]:
     """Runs whose pipeline, deployment or dataset has a name holding `search` (any case: name_search.holds), the
-    names a run shows; each name is looked up in its own table, then the runs by the ids found."""
+    names a run shows.
+
+    Each name is looked up in its own table first (a trigram index serves it, migration 0026), and the runs are then
+    asked by those ids, written into the statement: the planner sees how many runs they have, so a rare name reads
+    its few runs from the runs' per-pipeline, per-deployment and per-dataset indexes instead of walking every run
+    newest first (0.8 s at a million runs for a word nothing holds), and a common one still walks only a page.
+    Written, not bound: a statement psycopg prepares (the fifth time) could otherwise get a plan made for no ids.
+    """
+    wanted: list[ColumnElement[bool]] = []
+    for model, column in ((Pipeline, Run.pipeline_id), (Deployment, Run.deployment_id), (Dataset, Run.dataset_id)):
+        ids = session.scalars(select(model.id).where(holds(search, model.name)).limit(MAX_NAMED_IDS + 1)).all()
+        if len(ids) > MAX_NAMED_IDS:
+            return _subject_named_within(search)
+        if ids:
+            wanted.append(column.in_(bindparam(f"{column.key}_named", ids, expanding=True, literal_execute=True)))
+    return or_(*wanted) if wanted else false()
+
+
+def _subject_named_within(search: str) -> ColumnElement[bool]:
+    """`subject_named` as subqueries, for a word so common that the ids would not be worth writing out."""
     return or_(
         Run.pipeline_id.in_(select(Pipeline.id).where(holds(search, Pipeline.name))),
         Run.deployment_id.in_(select(Deployment.id).where(holds(search, Deployment.name))),

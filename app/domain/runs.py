@@ -236,7 +236,7 @@ def list_runs(
         pipeline = resolve_pipeline(session, filters.pipeline, namespace=filters.namespace or DEFAULT_NAMESPACE)
         query_ = query_.where(Run.pipeline_id == pipeline.id)
     if filters.search:
-        query_ = query_.where(subject_named(filters.search))
+        query_ = query_.where(subject_named(session, filters.search))
     if filters.created_after is not None:
         query_ = query_.where(Run.created_at >= filters.created_after)
     if filters.created_before is not None:

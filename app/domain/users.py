@@ -97,7 +97,7 @@ def any_user_exists(session: Session) -> bool:
 def list_users(session: Session, *, search: str | None, limit: int, cursor: str | None) -> list[User]:
     query = select(User).order_by(User.created_at.desc(), User.id.desc()).limit(limit + 1)
     if search:
-        query = query.where(holds(search, User.username, func.coalesce(User.email, "")))
+        query = query.where(holds(search, User.username, User.email))  # a NULL email matches nothing
     if cursor:
         position = decode_cursor(cursor)
         query = query.where(

@@ -100,3 +100,16 @@ def test_uploads_are_listed_and_found_by_part_of_their_file_name(client: TestCli
     assert client.get("/api/v1/uploads", params={"namespace": "nowhere"}).status_code == 404
     too_long = client.get("/api/v1/uploads", params={"search": "x" * 201})
     assert (too_long.status_code, too_long.json()["errors"][0]["field"]) == (400, "search")
+
+
+def test_users_are_found_by_part_of_their_username_or_email(client: TestClient) -> None:
+    """An account without an email is still found by its username (the search reads both, a missing email as none)."""
+    for username, email in (("ops_lead", None), ("analyst", "Ops.Desk@example.com"), ("viewer", "v@example.org")):
+        made = client.post(
+            "/api/v1/users", json={"username": username, "password": "a long passphrase", "email": email}
+        )
+        assert made.status_code == 201, made.text
+    assert names(client, "/api/v1/users", "username", search="OPS") == ["analyst", "ops_lead"]
+    assert names(client, "/api/v1/users", "username", search="s_l") == ["ops_lead"]  # `_` is not a wildcard
+    assert names(client, "/api/v1/users", "username", search="example.org") == ["viewer"]
+    assert names(client, "/api/v1/users", "username", search="%") == []
