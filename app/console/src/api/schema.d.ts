@@ -308,7 +308,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * A page of rows of a version (text cells cut at 10,000 characters, listed in `truncated`)
+         * A page of rows of a version: at most `limit` rows and 8 MiB of them (then `next_offset` says where the next page starts); text cells cut at 10,000 characters or fewer (`cell_chars`), listed in `truncated`
          * @description Permission: `datasets:read` (role `viewer` or higher in the resource's namespace).
          */
         get: operations["getDatasetRows"];
@@ -3076,14 +3076,18 @@ export interface components {
         };
         /** RowsOut */
         RowsOut: {
+            /** @description The characters this page's text cells are cut at: 10,000, or fewer when the page selects more than 50 text columns (500,000 shared among them, never under 64) */
+            cell_chars: number;
             columns: {
                 [key: string]: string;
             }[];
             limit: number;
+            /** @description The `offset` of the next page, null after the last row. A page stops before `limit` rows when its rows would pass 8 MiB as JSON (it always holds one row): ask for the next page from here, not from `offset + limit` */
+            next_offset: number | null;
             offset: number;
             rows: unknown[][];
             total: number;
-            /** @description The text cells of this page longer than 10,000 characters (empty when none is): `rows` holds their first 10,000; the dataset's download holds them whole */
+            /** @description The text cells of this page longer than `cell_chars` characters (empty when none is): `rows` holds their first `cell_chars`; the dataset's download holds them whole */
             truncated: components["schemas"]["TruncatedCell"][];
             version: number;
         };
