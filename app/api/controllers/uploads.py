@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
 import anyio
 from litestar import Controller, Request, Response, get, post, put
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody
 
 from app.api.controllers.datasets import dataset_out
 from app.api.dataset_schemas import CHUNK, CONTENT_RANGE, CompleteUploadIn, DatasetOut, UploadOut
 from app.api.multipart_upload import receive_chunk, receive_range
 from app.api.openapi import problem_response
-from app.api.schemas import MAX_SEARCH, NamespaceFilter, Page, PageCursor, PageLimit, page, page_cursor
+from app.api.schemas import FileNameSearch, NamespaceFilter, Page, PageCursor, PageLimit, page, page_cursor
 from app.api.security import audit_context, principal_of
 from app.clock import utcnow
 from app.db.database import Database
@@ -139,9 +138,7 @@ class UploadController(Controller):
         request: Request,
         db: NamedDependency[Database],
         namespace: NamespaceFilter = None,
-        search: Annotated[
-            str | None, QueryParameter(max_length=MAX_SEARCH, description="Part of the file name, in any case")
-        ] = None,
+        search: FileNameSearch = None,
         limit: PageLimit = 50,
         cursor: PageCursor = None,
     ) -> Page[UploadOut]:

@@ -9386,7 +9386,7 @@ export interface operations {
                 /** @description Exclusive, ISO 8601. RFC 3339 date-time with a UTC offset, e.g. 2026-01-31T09:30:00Z; without one: 400 `date_time_without_offset` */
                 created_before?: string | null;
                 namespace?: string | null;
-                /** @description Part of the name of its pipeline, deployment or dataset, any case */
+                /** @description Part of the name of its pipeline, deployment or dataset, in any case; `%` and `_` match themselves */
                 search?: string | null;
                 /** @description Items per page (1 to 500) */
                 limit?: number;
@@ -10622,7 +10622,7 @@ export interface operations {
             query?: {
                 /** @description Only this namespace (default: every namespace the caller may see); one the caller cannot see answers 404 as if it did not exist */
                 namespace?: string | null;
-                /** @description Part of the file name, in any case */
+                /** @description Part of the file name, in any case; `%` and `_` match themselves */
                 search?: string | null;
                 /** @description Items per page (1 to 500) */
                 limit?: number;
@@ -11145,6 +11145,7 @@ export interface operations {
     listUsers: {
         parameters: {
             query?: {
+                /** @description Part of the username or email, in any case; `%` and `_` match themselves */
                 search?: string | null;
                 /** @description Items per page (1 to 500) */
                 limit?: number;
@@ -11680,7 +11681,7 @@ export interface operations {
         parameters: {
             query?: {
                 namespace?: string | null;
-                /** @description Part of the address or description, in any case */
+                /** @description Part of the address or description, in any case; `%` and `_` match themselves */
                 search?: string | null;
                 /** @description Items per page (1 to 500) */
                 limit?: number;
