@@ -1348,7 +1348,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Check the upload (every byte, SHA-256, content) and make it a dataset
+         * Check the upload (every byte, SHA-256, content) and make it a dataset; an upload sent in order is not read again (on S3: chunks of at least 5 MiB, joined by S3 itself)
          * @description Permission: `datasets:write` (role `editor` or higher in the resource's namespace).
          */
         post: operations["completeUpload"];
@@ -11131,7 +11131,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
+            /** @description The bytes must be read back to check them (chunks sent out of order, to another API process, again over received bytes, or on S3 under 5 MiB but the last) and this process is already reading 2 uploads (`upload_checks_busy`): retry after `Retry-After` seconds, the upload stays open; or the database or the store is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
