@@ -17,7 +17,7 @@ from app.core.patterns import whole
 from app.core.states import RunStatus
 from app.db.datasets import DATASET_SOURCES, Dataset, DatasetStatus, DatasetVersion, Upload
 from app.db.models import Run
-from app.domain.dataset_reader import ROW_CELL_CHARS
+from app.domain.dataset_reader import MIN_CELL_CHARS, PAGE_BYTES, ROW_CELL_CHARS, ROW_TEXT_CHARS
 from app.domain.dataset_versions import Maker
 from app.domain.datasets import TAGS_FIELD
 from app.domain.datasets import Description as DatasetDescription
@@ -233,8 +233,8 @@ class CompleteUploadIn(display_text.Normalised, kw_only=True, forbid_unknown_fie
 
 
 class TruncatedCell(msgspec.Struct):
-    """A text cell longer than ROW_CELL_CHARS characters: `rows` holds its first ROW_CELL_CHARS, the dataset's
-    download (`GET …/download?format=csv|json|parquet`) the whole value."""
+    """A text cell longer than the page's `cell_chars` characters: `rows` holds its first `cell_chars`, the
+    dataset's download (`GET …/download?format=csv|json|parquet`) the whole value."""
 
     row: Annotated[int, msgspec.Meta(description="The row's position in this page's `rows` (0-based)")]
     column: str
@@ -242,7 +242,7 @@ class TruncatedCell(msgspec.Struct):
 
 
 class RowsOut(msgspec.Struct):
-    """A page of rows."""
+    """A page of rows: at most `limit` rows, and at most PAGE_BYTES of them as JSON (see `next_offset`)."""
 
     columns: list[dict[str, str]]
     rows: list[list[Any]]
@@ -250,11 +250,27 @@ class RowsOut(msgspec.Struct):
     offset: int
     limit: int
     version: int
+    next_offset: Annotated[
+        int | None,
+        msgspec.Meta(
+            description=f"The `offset` of the next page, null after the last row. A page stops before `limit` rows "
+            f"when its rows would pass {PAGE_BYTES >> 20} MiB as JSON (it always holds one row): ask for the next "
+            "page from here, not from `offset + limit`"
+        ),
+    ]
+    cell_chars: Annotated[
+        int,
+        msgspec.Meta(
+            description=f"The characters this page's text cells are cut at: {ROW_CELL_CHARS:,}, or fewer when the "
+            f"page selects more than {ROW_TEXT_CHARS // ROW_CELL_CHARS} text columns ({ROW_TEXT_CHARS:,} shared "
+            f"among them, never under {MIN_CELL_CHARS})"
+        ),
+    ]
     truncated: Annotated[
         list[TruncatedCell],
         msgspec.Meta(
-            description=f"The text cells of this page longer than {ROW_CELL_CHARS:,} characters (empty when none "
-            f"is): `rows` holds their first {ROW_CELL_CHARS:,}; the dataset's download holds them whole"
+            description="The text cells of this page longer than `cell_chars` characters (empty when none is): "
+            "`rows` holds their first `cell_chars`; the dataset's download holds them whole"
         ),
     ]
 

@@ -45,6 +45,7 @@ from app.api.openapi_bounds import restore_bounds
 from app.api.openapi_closed import close_objects
 from app.api.openapi_enums import document_defaults
 from app.api.openapi_notices import state_notices
+from app.api.openapi_sent import state_sent_fields
 from app.api.rate_limit import EXEMPT_PATHS
 from app.api.schemas import Problem
 from app.domain.permissions import PERMISSIONS, Permission, Scope
@@ -275,6 +276,7 @@ def finish(openapi: OpenAPI, app: Litestar) -> None:
                 operation.parameters = [*(operation.parameters or []), header]
     rename_schemas(openapi)
     close_objects(openapi)
+    state_sent_fields(openapi, _references)
     restore_bounds(openapi)
     state_notices(openapi)
 

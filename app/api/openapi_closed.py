@@ -10,7 +10,7 @@ with the whole language at GET /api/v1/pipelines/schema.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import msgspec
 from litestar.openapi.spec import OpenAPI, Reference, Schema
@@ -27,12 +27,12 @@ def close_objects(openapi: OpenAPI) -> None:
     schemas = openapi.components.schemas if openapi.components else None
     if schemas is None:
         return
-    closed = _closed_structs()
+    closed = structs_named(lambda struct: struct.__struct_config__.forbid_unknown_fields)
     for name, schema in schemas.items():
         if not isinstance(schema, Schema):
             continue
         struct = closed.get(name)
-        if struct is not None and set(schema.properties or {}) == _encoded_names(struct):
+        if struct is not None and set(schema.properties or {}) == encoded_names(struct):
             schema.additional_properties = False
         spec = (schema.properties or {}).get("spec")
         if isinstance(spec, Schema) and spec.type == OpenAPIType.OBJECT and not spec.properties:
@@ -40,7 +40,7 @@ def close_objects(openapi: OpenAPI) -> None:
     schemas[SPEC_NAME] = _spec_schema()
 
 
-def _encoded_names(struct: type[msgspec.Struct]) -> set[str]:
+def encoded_names(struct: type[msgspec.Struct]) -> set[str]:
     """The keys a Struct's JSON has: its fields, and the tag field of a tagged union's member (`kind`)."""
     tag_field = struct.__struct_config__.tag_field
     return {f.encode_name for f in fields(struct)} | ({tag_field} if tag_field else set())
@@ -59,12 +59,12 @@ def _spec_schema() -> Schema:
     )
 
 
-def _closed_structs() -> dict[str, type[msgspec.Struct]]:
-    """Every loaded Struct that forbids unknown fields, by name (a name two of them share is left out)."""
+def structs_named(chosen: Callable[[type[msgspec.Struct]], bool]) -> dict[str, type[msgspec.Struct]]:
+    """Every loaded Struct `chosen` keeps, by name (a name two of them share is left out)."""
     found: dict[str, type[msgspec.Struct]] = {}
     shared: set[str] = set()
     for struct in _subclasses(msgspec.Struct):
-        if not struct.__struct_config__.forbid_unknown_fields:
+        if not chosen(struct):
             continue
         if struct.__name__ in found and found[struct.__name__] is not struct:
             shared.add(struct.__name__)

@@ -51,11 +51,25 @@ PageCursor = Annotated[
 
 #: Longest `?search=` a list takes (a name is at most 200 characters).
 MAX_SEARCH = 200
-#: A list's `?search=`: part of the name, in any case (app/domain/name_search.py holds the rule).
-NameSearch = Annotated[
-    str | None,
-    QueryParameter(max_length=MAX_SEARCH, description="Part of the name, in any case; `%` and `_` match themselves"),
-]
+
+
+def _search(matches: str) -> Any:
+    """A list's `?search=`, matched against `matches` (app/domain/name_search.py holds the rule every list uses)."""
+    return QueryParameter(
+        max_length=MAX_SEARCH, description=f"Part of {matches}, in any case; `%` and `_` match themselves"
+    )
+
+
+#: The `?search=` of pipelines, deployments, datasets and API tokens.
+NameSearch = Annotated[str | None, _search("the name")]
+#: The `?search=` of runs: the name of what they run.
+RunSearch = Annotated[str | None, _search("the name of its pipeline, deployment or dataset")]
+#: The `?search=` of resumable uploads.
+FileNameSearch = Annotated[str | None, _search("the file name")]
+#: The `?search=` of webhook subscriptions.
+WebhookSearch = Annotated[str | None, _search("the address or description")]
+#: The `?search=` of accounts.
+UserSearch = Annotated[str | None, _search("the username or email")]
 
 #: The `?namespace=` filter of a list: a malformed name is 400, one the caller cannot see 404 (as if absent).
 NamespaceFilter = Annotated[

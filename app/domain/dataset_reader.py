@@ -12,7 +12,7 @@ import io
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import duckdb
 import msgspec
@@ -54,7 +54,53 @@ DOWNLOAD_BATCH = 65_536
 #: Characters of one text cell a page of rows holds: a 50 MB cell made a 50 MB page (and a 500 MB API process).
 #: A longer cell is cut there and listed in the page's `truncated`; downloads keep it whole.
 ROW_CELL_CHARS = 10_000
+#: Characters the text cells of one row hold together: a row of 16,384 text columns cut at ROW_CELL_CHARS each was
+#: 160 M characters. A page of more text columns than this over ROW_CELL_CHARS cuts each at this share of it
+#: (never below MIN_CELL_CHARS).
+ROW_TEXT_CHARS = 500_000
+#: The fewest characters a text cell is cut at, however many text columns a page selects.
+MIN_CELL_CHARS = 64
+#: Bytes of JSON the rows of one page take at most (the first row is always sent): a page of `limit` wide rows
+#: of 10,000-character cells was hundreds of MB. The page stops at the row that would pass it, with `next_offset`.
+PAGE_BYTES = 8 << 20
+#: Rows taken from DuckDB into Python at once while a page is measured (fewer when its text cells could pass
+#: PAGE_BYTES characters together).
+FETCH_ROWS = 256
 _TEXTUAL = re.compile(r"^(VARCHAR|JSON)")
+
+
+class _Result(Protocol):
+    def fetchmany(self, size: int = ..., /) -> list[Any]: ...
+
+
+class _NoRows:
+    """The result of a page past the last match."""
+
+    def fetchmany(self, size: int = 1, /) -> list[Any]:
+        return []
+
+
+def cell_chars(texts: int) -> int:
+    """The characters each text cell of a page with `texts` text columns is cut at."""
+    return max(MIN_CELL_CHARS, min(ROW_CELL_CHARS, ROW_TEXT_CHARS // max(texts, 1)))
+
+
+def _measured(result: _Result, width: int, row_chars: int) -> tuple[list[tuple[Any, ...]], list[list[Any]], bool]:
+    """The rows of a page's result, a batch at a time, up to PAGE_BYTES of JSON (at least one row): the rows as
+    fetched, as shown, and whether the page stopped before the result's end. `row_chars` is the most characters
+    a row's text cells may hold, which bounds a batch."""
+    fetched: list[tuple[Any, ...]] = []
+    shown: list[list[Any]] = []
+    size, batch_rows = 0, max(1, min(FETCH_ROWS, PAGE_BYTES // max(row_chars, 1)))
+    while batch := result.fetchmany(batch_rows):
+        for row in batch:
+            cells = [json_shown(v) for v in row[:width]]
+            size += len(msgspec.json.encode(cells)) + 1
+            if fetched and size > PAGE_BYTES:
+                return fetched, shown, True
+            fetched.append(row)
+            shown.append(cells)
+    return fetched, shown, False
 
 
 def _bad(field: str, message: str, code: str = "invalid_parameter") -> InvalidParameter:
@@ -154,10 +200,11 @@ class Reader:
     def rows(
         self, *, offset: int, limit: int, columns: list[str] | None, order_by: list[str], filters: list[str]
     ) -> dict[str, Any]:
-        """{"columns": [{name, type}], "rows": [[...]], "total": n} for one page."""
+        """{"columns": [{name, type}], "rows": [[...]], "total": n, "truncated": [...], "next_offset": n | None} for
+        one page, of at most `limit` rows and PAGE_BYTES of them encoded."""
         chosen = self._columns(columns)
         where, values = self._where(filters)
-        select, texts = self._select(chosen)
+        select, texts, cut = self._select(chosen)
         order = self._order(order_by)
         if order and self._sorted_copy(order):
             order = ""  # the copy's rows are in this order already
@@ -165,12 +212,13 @@ class Reader:
         scan = f"read_parquet(?{f', {ROW_NUMBER} = true' if ties else ''})"
         try:
             if offset and not order and ROW_NUMBER not in self.types:
-                page = self._deep_page(select, where, values, offset, limit)
+                result = self._deep_page(select, where, values, offset, limit)
             else:
-                page = self.conn.execute(
+                result = self.conn.execute(
                     f"SELECT {select} FROM {scan}{where}{order} LIMIT ? OFFSET ?", [self.path, *values, limit, offset]
-                ).fetchall()
-            total = self._total(where, values, offset, limit, len(page))
+                )
+            page, shown, stopped = _measured(result, len(chosen), len(texts) * cut)
+            total = self._total(where, values, offset, limit, limit if stopped else len(page))
         except duckdb.ConversionException as exc:
             raise _bad("filter", f"a filter value does not fit its column: {exc}") from None
         except (duckdb.IOException, duckdb.PermissionException):  # a missing file reads as a refused glob
@@ -181,11 +229,13 @@ class Reader:
             self.conn = connect(self.settings, readable=[self.source], writable=[str(self.work_dir)])
             self.path = self.source
             return self.rows(offset=offset, limit=limit, columns=columns, order_by=order_by, filters=filters)
-        width = len(chosen)
+        width, after = len(chosen), offset + len(page)
         return {
             "columns": [{"name": c, "type": our_type(self.types[c])} for c in chosen],
-            "rows": [[json_shown(v) for v in row[:width]] for row in page],
+            "rows": shown,
             "total": total,
+            "next_offset": after if after < total else None,
+            "cell_chars": cut,
             "truncated": [
                 {"row": number, "column": column, "chars": chars}
                 for number, row in enumerate(page)
@@ -194,21 +244,23 @@ class Reader:
             ],
         }
 
-    def _select(self, chosen: list[str]) -> tuple[str, list[str]]:
-        """The page's select list: each chosen column, a text one cut at ROW_CELL_CHARS in the query (a long value
-        never reaches Python whole), then, per text column, the whole length of a cell that was cut (else NULL)."""
-        cells, lengths, texts = [], [], []
+    def _select(self, chosen: list[str]) -> tuple[str, list[str], int]:
+        """The page's select list: each chosen column, a text one cut in the query (a long value never reaches
+        Python whole), then, per text column, the whole length of a cell that was cut (else NULL); the text
+        columns; the characters a text cell is cut at (`cell_chars`)."""
+        texts = [name for name in chosen if _TEXTUAL.match(self.types[name])]
+        cut = cell_chars(len(texts))
+        cells, lengths = [], []
         for name in chosen:
             column = ident(name)
-            if not _TEXTUAL.match(self.types[name]):
+            if name not in texts:
                 cells.append(column)
                 continue
-            cells.append(f"left({column}, {ROW_CELL_CHARS})")  # unnamed: ORDER BY still sorts the whole value
-            lengths.append(f"CASE WHEN length({column}) > {ROW_CELL_CHARS} THEN length({column}) END")
-            texts.append(name)
-        return ", ".join(cells + lengths), texts
+            cells.append(f"left({column}, {cut})")  # unnamed: ORDER BY still sorts the whole value
+            lengths.append(f"CASE WHEN length({column}) > {cut} THEN length({column}) END")
+        return ", ".join(cells + lengths), texts, cut
 
-    def _deep_page(self, select: str, where: str, values: list[Any], offset: int, limit: int) -> list[tuple[Any, ...]]:
+    def _deep_page(self, select: str, where: str, values: list[Any], offset: int, limit: int) -> _Result:
         """An unsorted page past the first: skipping `offset` matches reads only the filtered columns (the file's
         row numbers of the page's rows), then only the page's stretch of the file is read in full. The rows and
         their order are those of the one-query form: the page is the matches between its first and last row
@@ -220,12 +272,12 @@ class Reader:
             [self.path, *values, limit, offset],
         ).fetchone()
         if not found or found[0] is None:
-            return []
+            return _NoRows()
         bounds = f"{ROW_NUMBER} BETWEEN ? AND ?"
         where = f"{where} AND {bounds}" if where else f" WHERE {bounds}"
         return self.conn.execute(
             f"SELECT {select} FROM {scan}{where} ORDER BY {ROW_NUMBER}", [self.path, *values, found[0], found[1]]
-        ).fetchall()
+        )
 
     def _total(self, where: str, values: list[Any], offset: int, limit: int, found: int) -> int:
         """The count of rows matching the filters: a short page that is not past the end is the end (no count);

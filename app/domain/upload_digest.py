@@ -1,5 +1,8 @@
-"""The SHA-256 of a resumable upload (local data root), hashed as its bytes arrive in order, so that `complete` need
-not read up to CONVEYOR_MAX_UPLOAD_BYTES again inside its request.
+"""The SHA-256 of a resumable upload, hashed as its bytes arrive in order, so that `complete` need not read up to
+CONVEYOR_MAX_UPLOAD_BYTES again inside its request.
+
+On an S3 data root a chunk is hashed as it streams to its object, when it starts where this process's digest of
+the upload ends (`following`, `streamed`, `followed`); one that arrives early is not caught up with later.
 
 As a chunk is recorded, this process hashes the upload's bytes from where it stopped to the end of the received
 prefix (`[0, n)` without a gap): chunks sent in order are each hashed once, just after they are written (still
@@ -103,6 +106,53 @@ def arrived(folder: Path, data: Path, upload_id: uuid.UUID, span: tuple[int, int
                 forget(upload_id)
 
 
+def following(upload_id: uuid.UUID, start: int) -> Any | None:
+    """For a chunk from `start` about to stream to the store (S3 data root): a copy of the digest of the bytes
+    before it when this process hashed them all (a new digest at 0), to hash the chunk into as it passes; else
+    None (`complete` reads the chunks back)."""
+    if start == 0:
+        return hashlib.sha256()
+    with _guard:
+        state = _tracked.get(upload_id)
+    if state is None:
+        return None
+    with state.lock:
+        return state.digest.copy() if state.offset == start else None
+
+
+def streamed(upload_id: uuid.UUID, span: tuple[int, int], before: list[list[int]], hashed: Any | None) -> None:
+    """Once a chunk that streamed through `hashed` (from `following`) is recorded as bytes `span`: that digest
+    is the upload's from now on, if nothing moved the upload's digest meanwhile."""
+    start, end = span
+    if hashed is None or end <= start:
+        return
+    if overlaps(before, start, end):  # sent again: which bytes the object holds is `complete`'s to read
+        forget(upload_id)
+        return
+    with _guard:
+        state = _tracked.get(upload_id)
+        if state is None:
+            if start != 0:
+                return
+            state = _tracked[upload_id] = _Prefix()
+            while len(_tracked) > MAX_TRACKED:
+                _tracked.popitem(last=False)
+        _tracked.move_to_end(upload_id)
+    with state.lock:
+        if state.offset == start:
+            state.digest, state.offset = hashed, end
+
+
+def followed(upload_id: uuid.UUID, size: int) -> str | None:
+    """The SHA-256 of the upload's `size` bytes when this process hashed every one as it arrived, else None."""
+    with _guard:
+        state = _tracked.get(upload_id)
+    if state is None:
+        return None
+    with state.lock:
+        return str(state.digest.copy().hexdigest()) if state.offset == size else None
+
+
 def forget(upload_id: uuid.UUID) -> None:
     with _guard:
         _tracked.pop(upload_id, None)
@@ -117,7 +167,7 @@ def digest(folder: Path, data: Path, upload_id: uuid.UUID, size: int) -> str:
         state = _Prefix()
     with state.lock:
         if state.offset < size:
-            with _full_read(size - state.offset):
+            with full_read(size - state.offset):
                 _hash_range(data, state, size)
         found = str(state.digest.copy().hexdigest())
     forget(upload_id)
@@ -125,7 +175,7 @@ def digest(folder: Path, data: Path, upload_id: uuid.UUID, size: int) -> str:
 
 
 @contextmanager
-def _full_read(remaining: int) -> Any:
+def full_read(remaining: int) -> Any:
     if not _full_reads.acquire(blocking=False):
         raise ChecksBusy(
             f"this server is already checking {FULL_READS} uploads ({remaining} bytes of this one are still to "

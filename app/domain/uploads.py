@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import os
 import re
 import shutil
@@ -12,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 from sqlalchemy import select, tuple_
@@ -23,15 +22,15 @@ from app.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from app.core.ids import uuid7
 from app.core.patterns import whole
 from app.db.datasets import Upload
-from app.domain import audit, files, upload_digest
+from app.domain import audit, files, upload_assembly, upload_digest
 from app.domain.name_search import holds
 from app.domain.namespaces import namespace_id, visible_namespaces
 from app.domain.pagination import decode_cursor
 from app.domain.permissions import Permission, Principal
 from app.ingest.errors import LimitExceeded
-from app.paths import upload_chunk_key, upload_data_path, upload_dir, upload_key, upload_prefix
+from app.paths import upload_chunk_key, upload_data_path, upload_dir, upload_prefix
 from app.settings import Settings
-from app.storage import Store
+from app.storage import Writer
 
 _CONTENT_RANGE = re.compile(r"^bytes ([0-9]+)-([0-9]+)/([0-9]+|\*)$")
 #: More digits (leading zeros aside) than an upload's size (a BIGINT) has: such a range cannot fit, and int()
@@ -223,9 +222,26 @@ def record_range(session: Session, upload_id: uuid.UUID, start: int, end: int) -
     return upload, before
 
 
-def hash_arrived(settings: Settings, upload_id: uuid.UUID, span: tuple[int, int], before: list[list[int]]) -> None:
-    """Hash what a recorded chunk put in order (app.domain.upload_digest), once its row lock is released."""
-    if not settings.data_in_store:
+class Hashing:
+    """A chunk's sink that hashes what it writes into `digest` (none: only writes): a chunk streaming to S3."""
+
+    def __init__(self, sink: Writer, digest: Any | None) -> None:
+        self.sink, self.digest = sink, digest
+
+    def write(self, data: bytes | memoryview, /) -> int:
+        if self.digest is not None:
+            self.digest.update(data)
+        return self.sink.write(data)
+
+
+def hash_arrived(
+    settings: Settings, upload_id: uuid.UUID, span: tuple[int, int], before: list[list[int]], hashed: Any | None
+) -> None:
+    """Hash what a recorded chunk put in order (app.domain.upload_digest), once its row lock is released; on S3
+    `hashed` is what the chunk streamed through (Hashing)."""
+    if settings.data_in_store:
+        upload_digest.streamed(upload_id, span, before, hashed)
+    else:
         data = upload_data_path(settings.data_path, upload_id)
         upload_digest.arrived(upload_dir(settings.data_path, upload_id), data, upload_id, span, before)
 
@@ -284,7 +300,7 @@ def finish(session: Session, upload: Upload, *, settings: Settings, now: datetim
             code="upload_incomplete",
         )
     if settings.data_in_store:
-        actual = compose_chunks(files.store(settings), upload.id, upload.size)
+        actual = upload_assembly.assemble(files.store(settings), upload.id, upload.size)
     else:
         data = upload_data_path(settings.data_path, upload.id)
         actual = upload_digest.digest(upload_dir(settings.data_path, upload.id), data, upload.id, upload.size)
@@ -301,35 +317,6 @@ def finish(session: Session, upload: Upload, *, settings: Settings, now: datetim
 def chunk_key(upload_id: uuid.UUID, start: int) -> str:
     """Where one received range of a resumable upload goes in S3 (a retried range gets a key of its own)."""
     return upload_chunk_key(upload_id, start, uuid.uuid4().hex)
-
-
-def compose_chunks(store: Store, upload_id: uuid.UUID, size: int) -> str:
-    """Stream the received ranges, in order and without overlaps, into the upload's object; its SHA-256.
-
-    The object is written with a multipart upload that is aborted if this fails,
-    and the ranges are removed only once it is complete.
-    """
-    prefix = upload_prefix(upload_id) + "/chunks"
-    chunks = sorted((int(k.rsplit("/", 1)[1].split("-")[0]), k) for k in store.list(prefix))
-    digest, at = hashlib.sha256(), 0
-    with store.writer(upload_key(upload_id)) as out:
-        for start, key in chunks:
-            if start > at:
-                raise Conflict(f"bytes from {at} have not arrived", code="upload_incomplete")
-            skip = at - start
-            for piece in store.stream(key):
-                if skip >= len(piece):
-                    skip -= len(piece)
-                    continue
-                piece = piece[skip:][: size - at]
-                skip = 0
-                digest.update(piece)
-                out.write(piece)
-                at += len(piece)
-        if at != size:
-            raise Conflict(f"{size - at} bytes have not arrived", code="upload_incomplete")
-    store.delete_prefix(prefix)
-    return digest.hexdigest()
 
 
 def remove_files(settings: Settings, upload_id: uuid.UUID) -> None:

@@ -7,6 +7,27 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
+#: One part of a composed object: bytes [start, end) of the object `key`.
+Part = tuple[str, int, int]
+#: The least size of a part of a composed object but its last (S3's rule for multipart uploads), and the most.
+MIN_PART_BYTES = 5 << 20
+MAX_PART_BYTES = 5 << 30
+#: The most parts a composed object may have (S3's rule).
+MAX_PARTS = 10_000
+
+
+class PartsRefused(ValueError):
+    """Parts S3 cannot make one object of by copying (one but the last under MIN_PART_BYTES, too many, too large)."""
+
+
+def check_parts(parts: list[Part]) -> None:
+    """PartsRefused unless S3 would compose `parts` by copying them. Pure."""
+    sizes = [end - start for _key, start, end in parts]
+    if len(sizes) > MAX_PARTS or any(size > MAX_PART_BYTES or size <= 0 for size in sizes):
+        raise PartsRefused(f"{len(sizes)} parts, the largest {max(sizes, default=0)} bytes")
+    if any(size < MIN_PART_BYTES for size in sizes[:-1]):
+        raise PartsRefused(f"a part but the last is under {MIN_PART_BYTES} bytes")
+
 
 class Writer(Protocol):
     """A streamed write: bytes go out as they come (multipart on S3); visible only after a clean exit."""
@@ -30,6 +51,11 @@ class Store(Protocol):
 
     def writer(self, key: str) -> Writer:
         """A context manager to stream an object; an exception inside aborts it and leaves nothing."""
+        ...
+
+    def compose(self, key: str, parts: list[Part]) -> None:
+        """Make `key` of `parts`, byte ranges of other objects, in order, their bytes never passing through this
+        process on S3 (UploadPartCopy: every part but the last at least MIN_PART_BYTES, PartsRefused if not)."""
         ...
 
     def get(self, key: str) -> bytes:

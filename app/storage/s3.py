@@ -25,9 +25,10 @@ from obstore.exceptions import (
 )
 from obstore.store import S3Store as ObjectStoreS3
 
+from app.storage.base import Part, check_parts
 from app.storage.errors import ObjectMissing, StoreMisconfigured, StoreUnavailable
 from app.storage.local import temporary_name
-from app.storage.s3_uploads import abort_stale, client
+from app.storage.s3_uploads import abort_stale, client, copy_parts
 
 #: Bytes buffered per multipart part: object_store needs at least 5 MiB per part but the last.
 PART_SIZE = 8 * 1024 * 1024
@@ -176,6 +177,14 @@ class S3Store:
 
     def writer(self, key: str) -> S3Writer:
         return S3Writer(self._store, self._key(key))
+
+    def compose(self, key: str, parts: list[Part]) -> None:
+        """S3 copies each part into a multipart upload of `key` (UploadPartCopy), COPY_CONCURRENCY at a time."""
+        check_parts(parts)
+        if self._uploads_client is None:
+            self._uploads_client = client(self._env)
+        copied = [(self._key(source), start, end) for source, start, end in parts]
+        copy_parts(self._uploads_client, self.bucket, self._key(key), copied, content_type=CONTENT_TYPE)
 
     def get(self, key: str) -> bytes:
         with translated(key):

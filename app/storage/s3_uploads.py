@@ -1,4 +1,5 @@
-"""Multipart uploads a killed process left behind on S3: listed and aborted past an age, through botocore.
+"""Multipart uploads through botocore: those a killed process left behind on S3, listed and aborted past an age,
+and objects composed of byte ranges of others by S3 itself (UploadPartCopy: a resumable upload's chunks).
 
 obstore aborts its own upload when a write raises, but a process killed mid-upload
 (SIGKILL, a lost host) leaves the upload open: its parts take space, invisible to
@@ -6,17 +7,21 @@ listings, until someone aborts it. obstore has no call to list or abort uploads,
 and does not tell us an upload's id, so recording ids as uploads start is not open
 to us; S3's ListMultipartUploads also finds uploads of any process, whenever it
 died. botocore (the AWS SDK's core, so signing and errors are the SDK's) makes the
-two calls; it is imported only here, by the cleanup job.
+calls (obstore has no UploadPartCopy either); it is imported only here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
 from app.storage.errors import StoreMisconfigured, StoreUnavailable
 
+#: Parts S3 is asked to copy at once while an object is composed (each is one request the store carries out).
+COPY_CONCURRENCY = 8
 #: S3 error codes that mean a setting is wrong, not that the store is down.
 MISCONFIGURED = frozenset({"NoSuchBucket", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch"})
 
@@ -54,10 +59,10 @@ def abort_stale(s3: Any, bucket: str, prefix: str, *, before: datetime) -> int:
 
     An upload another cleanup aborted first (NoSuchUpload) is not an error: scheduler replicas may race.
     """
-    from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.exceptions import ClientError
 
     aborted = 0
-    try:
+    with _translated("listing multipart uploads"):
         for page in s3.get_paginator("list_multipart_uploads").paginate(Bucket=bucket, Prefix=prefix):
             for upload in page.get("Uploads") or []:
                 if upload["Initiated"] >= before:
@@ -69,11 +74,51 @@ def abort_stale(s3: Any, bucket: str, prefix: str, *, before: datetime) -> int:
                         raise
                 else:
                     aborted += 1
+    return aborted
+
+
+def copy_parts(s3: Any, bucket: str, key: str, parts: list[tuple[str, int, int]], *, content_type: str) -> None:
+    """Make `key` of byte ranges of other objects of `bucket` by a multipart upload whose parts S3 copies itself
+    (UploadPartCopy), COPY_CONCURRENCY at a time; the upload is aborted if a part fails. No parts: an empty object."""
+    with _translated("composing an object"):
+        if not parts:
+            s3.put_object(Bucket=bucket, Key=key, Body=b"", ContentType=content_type)
+            return
+        upload = s3.create_multipart_upload(Bucket=bucket, Key=key, ContentType=content_type)["UploadId"]
+        try:
+
+            def copy(numbered: tuple[int, tuple[str, int, int]]) -> dict[str, Any]:
+                number, (source, start, end) = numbered
+                answer = s3.upload_part_copy(
+                    Bucket=bucket,
+                    Key=key,
+                    UploadId=upload,
+                    PartNumber=number,
+                    CopySource={"Bucket": bucket, "Key": source},
+                    CopySourceRange=f"bytes={start}-{end - 1}",
+                )
+                return {"ETag": answer["CopyPartResult"]["ETag"], "PartNumber": number}
+
+            with ThreadPoolExecutor(COPY_CONCURRENCY) as pool:
+                done = list(pool.map(copy, enumerate(parts, start=1)))
+            s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload, MultipartUpload={"Parts": done})
+        except BaseException:
+            with contextlib.suppress(Exception):  # one the store cannot be told to abort: the cleanup job's
+                s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload)
+            raise
+
+
+@contextlib.contextmanager
+def _translated(doing: str) -> Iterator[None]:
+    """botocore's errors as ours: a setting the store refuses, or the store unavailable."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        yield
     except ClientError as exc:
         code = str(exc.response.get("Error", {}).get("Code", ""))
         if code in MISCONFIGURED:
-            raise StoreMisconfigured(f"listing multipart uploads was refused ({code}): check the S3 settings") from None
+            raise StoreMisconfigured(f"{doing} was refused ({code}): check the S3 settings") from None
         raise StoreUnavailable(f"the data store did not answer: {code or exc}") from None
     except BotoCoreError as exc:
         raise StoreUnavailable(f"the data store did not answer: {exc}") from None
-    return aborted

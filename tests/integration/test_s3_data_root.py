@@ -25,6 +25,7 @@ from sqlalchemy import Engine, text
 from app.api.app import create_app
 from app.api.controllers import uploads as upload_controller
 from app.api.multipart_upload import receive_chunk
+from app.domain import upload_assembly
 from app.paths import dataset_prefix, upload_prefix
 from app.settings import Settings
 from app.storage.s3 import PART_SIZE, S3Store
@@ -294,3 +295,64 @@ def test_a_retry_of_an_import_whose_version_is_published_writes_no_object(
     assert client.get(f"/api/v1/runs/{run['id']}").json()["status"] == "SUCCEEDED"
     assert written == []
     assert objects(settings, dataset_prefix(uuid.UUID(dataset["id"]))) == version
+
+
+def _send_in_chunks(client: TestClient, content: bytes, chunk: int) -> str:
+    opened = client.post(
+        "/api/v1/uploads",
+        json={"filename": "big.csv", "size": len(content), "sha256": hashlib.sha256(content).hexdigest()},
+    ).json()
+    for start in range(0, len(content), chunk):
+        end = min(start + chunk, len(content))
+        headers = {"Content-Range": f"bytes {start}-{end - 1}/{len(content)}"}
+        sent = client.put(f"/api/v1/uploads/{opened['id']}", content=content[start:end], headers=headers)
+        assert sent.status_code == 200, sent.text
+    return str(opened["id"])
+
+
+def _big_csv(rows: int) -> bytes:
+    return b"id,word\n" + b"".join(b"%d,%s\n" % (i, b"w" * (i % 97)) for i in range(rows))
+
+
+def test_completing_an_upload_sent_in_order_in_8_mib_chunks_reads_none_of_its_bytes(
+    client: TestClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`complete` streamed every chunk back through the API into the upload's object, hashing it (a 10 GB upload:
+    10 GB read and 10 GB written inside one request). Chunks hashed as they arrived, each but the last at least
+    5 MiB, are now copied by S3 itself (UploadPartCopy): nothing is read back."""
+    content = _big_csv(400_000)  # about 21 MiB: two 8 MiB parts and a short last one
+    assert len(content) > 2 * (8 << 20)
+
+    def read_back(*_: object) -> str:
+        raise AssertionError("the chunks were read back inside the request")
+
+    monkeypatch.setattr(upload_assembly, "_copy", read_back)
+    upload_id = _send_in_chunks(client, content, 8 << 20)
+    done = client.post(f"/api/v1/uploads/{upload_id}/complete", json={"name": "copied"})
+    assert done.status_code == 201, done.text
+    assert done.json()["file"]["sha256"] == hashlib.sha256(content).hexdigest()
+    assert objects(settings, upload_prefix(uuid.UUID(upload_id))) == [upload_prefix(uuid.UUID(upload_id)) + "/data"]
+    raw = client.get(f"/api/v1/datasets/{done.json()['id']}/download", params={"format": "raw"})
+    assert raw.content == content
+
+
+def test_chunks_under_s3_s_part_size_are_put_together_by_reading_them_and_still_checked(
+    client: TestClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """1 MiB chunks are too small for S3 to copy as parts: the request reads them back (within FULL_READS), and a
+    wrong SHA-256 is still found."""
+    content = _big_csv(120_000)
+    copies: list[uuid.UUID] = []
+    real_copy = upload_assembly._copy
+
+    def counted(store: Any, upload_id: uuid.UUID, chunks: Any, size: int) -> str:
+        copies.append(upload_id)
+        return real_copy(store, upload_id, chunks, size)
+
+    monkeypatch.setattr(upload_assembly, "_copy", counted)
+    upload_id = _send_in_chunks(client, content, 1 << 20)
+    done = client.post(f"/api/v1/uploads/{upload_id}/complete", json={"name": "small-chunks"})
+    assert done.status_code == 201, done.text
+    assert copies == [uuid.UUID(upload_id)]
+    raw = client.get(f"/api/v1/datasets/{done.json()['id']}/download", params={"format": "raw"})
+    assert raw.content == content

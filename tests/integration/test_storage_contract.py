@@ -10,6 +10,7 @@ import pytest
 
 from app.paths import UnsafePath, key, upload_key
 from app.storage import ObjectMissing, Store, StoreMisconfigured, StoreUnavailable
+from app.storage.base import MIN_PART_BYTES, PartsRefused
 from app.storage.local import LocalStore
 from app.storage.s3 import PART_SIZE, S3Store
 from app.storage.s3_uploads import client as s3_client
@@ -144,3 +145,17 @@ def test_a_streamed_write_the_store_fails_midway_is_unavailable_and_leaves_no_up
         assert list(listed.get("Uploads") or []) == []
     finally:
         proxy.stop()
+
+
+def test_compose_makes_one_object_of_ranges_of_others(store: Store) -> None:
+    """A resumable upload's chunks become its object without passing through the API (S3: UploadPartCopy)."""
+    first, second = os.urandom(MIN_PART_BYTES), os.urandom(1000)
+    store.put("c/one", b"xx" + first)
+    store.put("c/two", second)
+    store.compose("c/whole", [("c/one", 2, 2 + MIN_PART_BYTES), ("c/two", 0, 1000)])
+    assert store.get("c/whole") == first + second
+    store.compose("c/empty", [])
+    assert store.get("c/empty") == b""
+    with pytest.raises(PartsRefused):  # S3 takes no part but the last under 5 MiB
+        store.compose("c/refused", [("c/two", 0, 1000), ("c/one", 2, 2 + MIN_PART_BYTES)])
+    assert not store.exists("c/refused")

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import msgspec
 import pytest
 
-from app.domain.dataset_reader import ROW_CELL_CHARS, Reader
+from app.domain.dataset_reader import MIN_CELL_CHARS, PAGE_BYTES, ROW_CELL_CHARS, ROW_TEXT_CHARS, Reader
 from app.ingest.config import DuckDBSettings
 
 NAMES = ["100% cotton", "50_50 blend", "plain", "Silk_Road", "a\\b"]
@@ -80,3 +81,47 @@ def test_a_page_cuts_long_text_cells_and_lists_them(tmp_path: Path) -> None:
         {"row": 1, "column": "doc", "chars": 12_003},
         {"row": 2, "column": "note", "chars": 30_001},
     ]
+
+
+def _wide(tmp_path: Path, rows: int, columns: int, chars: int) -> Path:
+    parquet = tmp_path / "wide.parquet"
+    cells = ", ".join(f"repeat(chr((97 + i % 26)::INTEGER), {chars}) AS c{c}" for c in range(columns))
+    conn = duckdb.connect()
+    try:
+        conn.execute(f"COPY (SELECT i, {cells} FROM range({rows}) t(i)) TO '{parquet}' (FORMAT parquet)")
+    finally:
+        conn.close()
+    return parquet
+
+
+def test_a_page_of_wide_rows_stops_at_page_bytes_and_says_where_the_next_starts(tmp_path: Path) -> None:
+    """A page of `limit` rows of many 10,000-character cells was as large as they were (10,000 rows of 20 such
+    cells: 2 GB); it stops at PAGE_BYTES of JSON and `next_offset` continues it, every row once."""
+    parquet = _wide(tmp_path, rows=200, columns=20, chars=ROW_CELL_CHARS)
+    seen: list[int] = []
+    offset: int | None = 0
+    with Reader(parquet, tmp_path / "work", DuckDBSettings(memory_limit="256MB", threads=1)) as reader:
+        while offset is not None:
+            page = reader.rows(offset=offset, limit=10_000, columns=None, order_by=[], filters=[])
+            assert len(msgspec.json.encode(page["rows"])) <= PAGE_BYTES
+            assert page["total"] == 200
+            assert page["cell_chars"] == ROW_CELL_CHARS
+            seen += [row[0] for row in page["rows"]]
+            offset = page["next_offset"]
+            assert offset is None or offset == seen[-1] + 1
+    assert seen == list(range(200))
+    assert 200 * 20 * ROW_CELL_CHARS > PAGE_BYTES * 4  # several pages
+
+
+def test_a_row_of_many_text_columns_cuts_each_shorter(tmp_path: Path) -> None:
+    """A row of 200 text columns of 10,000 characters was 2 M characters, whatever the page's limit; its cells
+    are cut to a share of ROW_TEXT_CHARS, said in `cell_chars` and listed in `truncated`."""
+    parquet = _wide(tmp_path, rows=2, columns=200, chars=ROW_CELL_CHARS)
+    with Reader(parquet, tmp_path / "work", DuckDBSettings(memory_limit="256MB", threads=1)) as reader:
+        page = reader.rows(offset=0, limit=1, columns=None, order_by=[], filters=[])
+    cut = max(MIN_CELL_CHARS, ROW_TEXT_CHARS // 200)
+    assert page["cell_chars"] == cut < ROW_CELL_CHARS
+    assert page["rows"][0][1] == "a" * cut
+    assert len(page["truncated"]) == 200
+    assert page["truncated"][0] == {"row": 0, "column": "c0", "chars": 10_000}
+    assert page["next_offset"] == 1

@@ -9,6 +9,7 @@ import pytest
 
 from app.api.app import create_app
 from app.api.openapi import openapi_document
+from app.api.schemas import MAX_SEARCH
 from app.settings import Settings
 
 METHODS = ("get", "put", "post", "delete", "patch")
@@ -249,3 +250,20 @@ def test_every_json_response_states_its_fields(document: dict[str, Any]) -> None
     assert untyped == [("GET", "/api/v1/pipelines/schema")]
     summary = document["components"]["schemas"]["MetricSummary"]
     assert {"from", "to", "metrics", "runs_by_status", "missed_by_outcome", "now"} <= set(summary["properties"])
+
+
+def test_every_list_s_search_is_the_one_name_search_rule(document: dict[str, Any]) -> None:
+    """Runs, uploads and webhooks each wrote their own `search` block (without the `%`/`_` note), users none at
+    all (no length bound): every `search` now states the one rule of app/domain/name_search.py and MAX_SEARCH."""
+    searches = {
+        path: parameter
+        for method, path, operation in operations(document)
+        if method == "GET"
+        for parameter in operation.get("parameters", [])
+        if parameter["name"] == "search"
+    }
+    for path in ("pipelines", "deployments", "datasets", "runs", "uploads", "webhooks", "tokens", "users"):
+        assert f"/api/v1/{path}" in searches, path
+    for path, parameter in searches.items():
+        assert parameter["schema"]["maxLength"] == MAX_SEARCH, path
+        assert re.fullmatch(r"Part of .+, in any case; `%` and `_` match themselves", parameter["description"]), path

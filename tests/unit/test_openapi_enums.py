@@ -53,3 +53,30 @@ def test_each_parameter_states_its_own_default_not_the_shared_enum(document: dic
     assert breakdown["by"]["default"] == "status"
     for name in ("MetricName", "MetricBucket", "MetricDimension", "RoleName"):
         assert "default" not in document["components"]["schemas"][name], name
+
+
+def test_a_struct_field_s_enum_default_is_stated_on_its_property_not_the_enum(document: dict[str, Any]) -> None:
+    """Litestar copied DeploymentIn's `misfire_policy` default onto the MisfirePolicy component, so DeploymentOut
+    (where nothing is defaulted) read as if the server might leave it to `run_once`."""
+    schemas = document["components"]["schemas"]
+    for enum, field, default in (
+        ("MisfirePolicy", "misfire_policy", "run_once"),
+        ("OverlapPolicy", "overlap_policy", "skip"),
+    ):
+        assert "default" not in schemas[enum], enum
+        reference = {"$ref": f"#/components/schemas/{enum}"}
+        assert schemas["DeploymentIn"]["properties"][field] == {"allOf": [reference], "default": default}
+        assert schemas["DeploymentOut"]["properties"][field] == reference
+    assert not [name for name, schema in schemas.items() if "enum" in schema and "default" in schema]
+
+
+def test_a_response_schema_requires_every_field_the_server_always_sends(document: dict[str, Any]) -> None:
+    """msgspec sends a Struct's fields with defaults too: `Series.label` was documented optional (`label?:` in
+    the console's types) though always sent. A field that may be UNSET, a Struct that omits defaults (Problem) and
+    a request body keep their optional fields."""
+    schemas = document["components"]["schemas"]
+    assert set(schemas["Series"]["required"]) == {"key", "label", "points"}
+    assert {"versions", "version_count", "versions_next_cursor"} <= set(schemas["DatasetOut"]["required"])
+    assert "runs" not in schemas["SlowPipeline"]["required"]  # UNSET unless asked for
+    assert "errors" not in schemas["Problem"].get("required", [])  # omit_defaults
+    assert "misfire_policy" not in schemas["DeploymentIn"].get("required", [])  # a request body

@@ -20,7 +20,7 @@ from app.db.datasets import Upload
 from app.domain import dataset_versions as versions
 from app.domain import datasets as service
 from app.domain import files as data_files
-from app.domain.dataset_reader import ROW_CELL_CHARS, Reader
+from app.domain.dataset_reader import PAGE_BYTES, ROW_CELL_CHARS, Reader
 from app.domain.permissions import Permission
 from app.ingest.bounded import bounded, request_limits
 from app.ingest.import_job import REJECTS_SCHEMA
@@ -40,7 +40,9 @@ class DatasetFileController(Controller):
         operation_id="getDatasetRows",
         opt={**READ, "errors": (409, 503)},  # 409: no version imported yet and none named
         sync_to_thread=True,
-        summary=f"A page of rows of a version (text cells cut at {ROW_CELL_CHARS:,} characters, listed in `truncated`)",
+        summary=f"A page of rows of a version: at most `limit` rows and {PAGE_BYTES >> 20} MiB of them (then "
+        f"`next_offset` says where the next page starts); text cells cut at {ROW_CELL_CHARS:,} characters or fewer "
+        "(`cell_chars`), listed in `truncated`",
     )
     def rows(
         self,

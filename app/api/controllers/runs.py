@@ -14,7 +14,6 @@ from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, Quer
 
 from app.api.live_logs import LiveLogs
 from app.api.schemas import (
-    MAX_SEARCH,
     Page,
     PageCursor,
     PageLimit,
@@ -22,6 +21,7 @@ from app.api.schemas import (
     RunBatchOut,
     RunEventOut,
     RunOut,
+    RunSearch,
     page,
     page_cursor,
     runs_out,
@@ -178,12 +178,7 @@ class RunController(Controller):
         created_after: Annotated[datetime | None, QueryParameter(description="Inclusive, ISO 8601")] = None,
         created_before: Annotated[datetime | None, QueryParameter(description="Exclusive, ISO 8601")] = None,
         namespace: FromQuery[str | None] = None,
-        search: Annotated[
-            str | None,
-            QueryParameter(
-                max_length=MAX_SEARCH, description="Part of the name of its pipeline, deployment or dataset, any case"
-            ),
-        ] = None,
+        search: RunSearch = None,
         limit: PageLimit = 50,
         cursor: PageCursor = None,
     ) -> Page[RunOut]:

@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
 import anyio
 from litestar import Controller, Request, Response, get, post, put
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody
 
 from app.api.controllers.datasets import dataset_out
 from app.api.dataset_schemas import CHUNK, CONTENT_RANGE, CompleteUploadIn, DatasetOut, UploadOut
 from app.api.multipart_upload import receive_chunk, receive_range
 from app.api.openapi import problem_response
-from app.api.schemas import MAX_SEARCH, NamespaceFilter, Page, PageCursor, PageLimit, page, page_cursor
+from app.api.schemas import FileNameSearch, NamespaceFilter, Page, PageCursor, PageLimit, page, page_cursor
 from app.api.security import audit_context, principal_of
 from app.clock import utcnow
 from app.db.database import Database
 from app.domain import datasets as dataset_service
 from app.domain import files as data_files
+from app.domain import upload_digest
 from app.domain import uploads as service
 from app.domain.namespaces import namespace_id
 from app.domain.pagination import check_limit
@@ -104,19 +104,22 @@ class UploadController(Controller):
                 service.check_range(upload, start, end)  # refused before a byte of the body is read
                 return start, end
 
+        hashed = None  # on S3: the upload's digest, with this chunk hashed in as it streams (when in order)
+
         def record(start: int, arrived: int) -> UploadOut:
             with db.transaction() as session:
                 upload, before = service.record_range(session, upload_id, start, start + arrived)
                 out = UploadOut.of(upload)
-            service.hash_arrived(settings, upload_id, (start, start + arrived), before)
+            service.hash_arrived(settings, upload_id, (start, start + arrived), before, hashed)
             return out
 
         with service.held(settings, upload_id, exclusive=False):  # `complete` cannot check the file meanwhile
             start, end = await anyio.to_thread.run_sync(check)
             if settings.data_in_store:  # each range an object of its own, put together at `complete`
                 store, key = data_files.store(settings), service.chunk_key(upload_id, start)
+                hashed = upload_digest.following(upload_id, start)
                 with store.writer(key) as sink:
-                    arrived = await receive_chunk(request, sink=sink, length=end - start)
+                    arrived = await receive_chunk(request, sink=service.Hashing(sink, hashed), length=end - start)
                 try:
                     return await anyio.to_thread.run_sync(record, start, arrived)
                 except Exception:  # refused (e.g. 409 upload_closed: completed meanwhile): its object goes too
@@ -139,9 +142,7 @@ class UploadController(Controller):
         request: Request,
         db: NamedDependency[Database],
         namespace: NamespaceFilter = None,
-        search: Annotated[
-            str | None, QueryParameter(max_length=MAX_SEARCH, description="Part of the file name, in any case")
-        ] = None,
+        search: FileNameSearch = None,
         limit: PageLimit = 50,
         cursor: PageCursor = None,
     ) -> Page[UploadOut]:
@@ -171,9 +172,20 @@ class UploadController(Controller):
         "/{upload_id:uuid}/complete",
         operation_id="completeUpload",
         opt={"permission": WRITE, "action": "uploads.complete", "errors": (409, 413, 415, 503)},
+        responses={
+            503: problem_response(
+                503,
+                code="upload_checks_busy",
+                description="The bytes must be read back to check them (chunks sent out of order, to another API "
+                "process, again over received bytes, or on S3 under 5 MiB but the last) and this process is already "
+                f"reading {upload_digest.FULL_READS} uploads (`upload_checks_busy`): retry after `Retry-After` "
+                "seconds, the upload stays open; or the database or the store is unavailable",
+            )
+        },
         sync_to_thread=True,
         status_code=201,
-        summary="Check the upload (every byte, SHA-256, content) and make it a dataset",
+        summary="Check the upload (every byte, SHA-256, content) and make it a dataset; an upload sent in order is "
+        "not read again (on S3: chunks of at least 5 MiB, joined by S3 itself)",
     )
     def complete(
         self,

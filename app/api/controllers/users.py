@@ -8,10 +8,10 @@ from typing import Annotated
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, JSONBody
 
 from app.api.account_schemas import InviteInfo, InviteOut, TemporaryPassword, UserOut
-from app.api.schemas import Page, PageCursor, PageLimit, page, page_cursor
+from app.api.schemas import Page, PageCursor, PageLimit, UserSearch, page, page_cursor
 from app.api.security import audit_context, principal_of
 from app.db.accounts import RoleName
 from app.db.database import Database
@@ -40,7 +40,7 @@ class UserController(Controller):
         self,
         request: Request,
         db: NamedDependency[Database],
-        search: FromQuery[str | None] = None,
+        search: UserSearch = None,
         limit: PageLimit = 50,
         cursor: PageCursor = None,
     ) -> Page[UserOut]:

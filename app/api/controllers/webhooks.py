@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody
 
-from app.api.schemas import MAX_SEARCH, Page, PageCursor, PageLimit, page, page_cursor
+from app.api.schemas import Page, PageCursor, PageLimit, WebhookSearch, page, page_cursor
 from app.api.security import audit_context, principal_of
 from app.api.webhook_schemas import (
     DeliveryStatus,
@@ -65,10 +64,7 @@ class WebhookController(Controller):
         request: Request,
         db: NamedDependency[Database],
         namespace: FromQuery[str | None] = None,
-        search: Annotated[
-            str | None,
-            QueryParameter(max_length=MAX_SEARCH, description="Part of the address or description, in any case"),
-        ] = None,
+        search: WebhookSearch = None,
         limit: PageLimit = 50,
         cursor: PageCursor = None,
     ) -> Page[WebhookOut]:

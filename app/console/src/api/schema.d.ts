@@ -308,7 +308,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * A page of rows of a version (text cells cut at 10,000 characters, listed in `truncated`)
+         * A page of rows of a version: at most `limit` rows and 8 MiB of them (then `next_offset` says where the next page starts); text cells cut at 10,000 characters or fewer (`cell_chars`), listed in `truncated`
          * @description Permission: `datasets:read` (role `viewer` or higher in the resource's namespace).
          */
         get: operations["getDatasetRows"];
@@ -1348,7 +1348,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Check the upload (every byte, SHA-256, content) and make it a dataset
+         * Check the upload (every byte, SHA-256, content) and make it a dataset; an upload sent in order is not read again (on S3: chunks of at least 5 MiB, joined by S3 itself)
          * @description Permission: `datasets:write` (role `editor` or higher in the resource's namespace).
          */
         post: operations["completeUpload"];
@@ -1802,10 +1802,10 @@ export interface components {
         };
         /** ColumnOut */
         ColumnOut: {
-            max?: string | null;
-            min?: string | null;
+            max: string | null;
+            min: string | null;
             name: string;
-            nulls?: number | null;
+            nulls: number | null;
             type: string;
         };
         /** ColumnSpec */
@@ -1882,11 +1882,11 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
             /** @description GET of one dataset only: how many versions it has in all; null in a list */
-            version_count?: number | null;
+            version_count: number | null;
             /** @description GET of one dataset only: its newest 20 versions at the most, newest first (the rest: GET .../versions?cursor={versions_next_cursor}); null in a list of datasets */
-            versions?: components["schemas"]["DatasetVersionOut"][] | null;
+            versions: components["schemas"]["DatasetVersionOut"][] | null;
             /** @description GET of one dataset only: the `cursor` of GET .../versions for the versions after those in `versions`; null when `versions` holds them all */
-            versions_next_cursor?: string | null;
+            versions_next_cursor: string | null;
         };
         /** Page[DatasetOut] */
         DatasetOutPage: {
@@ -1921,8 +1921,8 @@ export interface components {
             lineage: {
                 [key: string]: unknown;
             } | null;
-            made_by?: components["schemas"]["MadeByOut"] | null;
-            notices?: (components["schemas"]["EmptyHeader"] | components["schemas"]["HeaderCleaned"] | components["schemas"]["DuplicateColumn"] | components["schemas"]["HeaderWidth"] | components["schemas"]["DelimiterHint"] | components["schemas"]["HeaderRowsJoined"] | components["schemas"]["MergedHeader"] | components["schemas"]["ColumnsCut"] | components["schemas"]["RepeatedHeaderRows"] | components["schemas"]["RepeatedHeaderLines"] | components["schemas"]["MixedTypes"] | components["schemas"]["MostlyNumbers"] | components["schemas"]["LongNumbers"] | components["schemas"]["ExactNumbers"] | components["schemas"]["NonFiniteNull"] | components["schemas"]["TabPadded"] | components["schemas"]["ReadAsNull"] | components["schemas"]["UtcOffset"] | components["schemas"]["ErrorCells"] | components["schemas"]["KeptAsText"] | components["schemas"]["OutOfRangeAsText"] | components["schemas"]["CodesCheckedAtImport"] | components["schemas"]["ZeroPadded"] | components["schemas"]["WorkbookNamed"] | components["schemas"]["TextNamed"] | components["schemas"]["EncodingGuessed"] | components["schemas"]["InvalidBytes"] | components["schemas"]["LineEnds"] | components["schemas"]["FooterLeftOut"] | components["schemas"]["FooterKept"] | components["schemas"]["RecordsPath"] | components["schemas"]["PreviewRows"] | components["schemas"]["CellsCut"] | components["schemas"]["RowProblem"] | components["schemas"]["Rejected"] | components["schemas"]["OneRecord"] | components["schemas"]["LargestSheet"] | components["schemas"]["HeaderBelowTitles"] | components["schemas"]["TitleLines"] | components["schemas"]["TotalsRow"] | components["schemas"]["SummaryLines"] | components["schemas"]["NullPlaceholders"] | components["schemas"]["TypedColumns"] | components["schemas"]["ThousandsSeparator"] | components["schemas"]["Other"])[] | null;
+            made_by: components["schemas"]["MadeByOut"] | null;
+            notices: (components["schemas"]["EmptyHeader"] | components["schemas"]["HeaderCleaned"] | components["schemas"]["DuplicateColumn"] | components["schemas"]["HeaderWidth"] | components["schemas"]["DelimiterHint"] | components["schemas"]["HeaderRowsJoined"] | components["schemas"]["MergedHeader"] | components["schemas"]["ColumnsCut"] | components["schemas"]["RepeatedHeaderRows"] | components["schemas"]["RepeatedHeaderLines"] | components["schemas"]["MixedTypes"] | components["schemas"]["MostlyNumbers"] | components["schemas"]["LongNumbers"] | components["schemas"]["ExactNumbers"] | components["schemas"]["NonFiniteNull"] | components["schemas"]["TabPadded"] | components["schemas"]["ReadAsNull"] | components["schemas"]["UtcOffset"] | components["schemas"]["ErrorCells"] | components["schemas"]["KeptAsText"] | components["schemas"]["OutOfRangeAsText"] | components["schemas"]["CodesCheckedAtImport"] | components["schemas"]["ZeroPadded"] | components["schemas"]["WorkbookNamed"] | components["schemas"]["TextNamed"] | components["schemas"]["EncodingGuessed"] | components["schemas"]["InvalidBytes"] | components["schemas"]["LineEnds"] | components["schemas"]["FooterLeftOut"] | components["schemas"]["FooterKept"] | components["schemas"]["RecordsPath"] | components["schemas"]["PreviewRows"] | components["schemas"]["CellsCut"] | components["schemas"]["RowProblem"] | components["schemas"]["Rejected"] | components["schemas"]["OneRecord"] | components["schemas"]["LargestSheet"] | components["schemas"]["HeaderBelowTitles"] | components["schemas"]["TitleLines"] | components["schemas"]["TotalsRow"] | components["schemas"]["SummaryLines"] | components["schemas"]["NullPlaceholders"] | components["schemas"]["TypedColumns"] | components["schemas"]["ThousandsSeparator"] | components["schemas"]["Other"])[] | null;
             rejected_rows: number;
             row_count: number;
             /** Format: uuid */
@@ -1964,11 +1964,13 @@ export interface components {
             max_retries?: number | null;
             /** @default 60 */
             misfire_grace_seconds: number;
-            misfire_policy?: components["schemas"]["MisfirePolicy"];
+            /** @default run_once */
+            misfire_policy: components["schemas"]["MisfirePolicy"];
             name: string;
             /** @default default */
             namespace: string;
-            overlap_policy?: components["schemas"]["OverlapPolicy"];
+            /** @default skip */
+            overlap_policy: components["schemas"]["OverlapPolicy"];
             params?: {
                 [key: string]: unknown;
             };
@@ -1992,7 +1994,7 @@ export interface components {
             end_at: string | null;
             /** Format: uuid */
             id: string;
-            last_run?: components["schemas"]["LastRun"] | null;
+            last_run: components["schemas"]["LastRun"] | null;
             max_catch_up: number;
             max_concurrent_runs: number;
             max_retries: number;
@@ -2008,12 +2010,12 @@ export interface components {
             };
             /** Format: uuid */
             pipeline_id: string;
-            pipeline_name?: string | null;
+            pipeline_name: string | null;
             pipeline_version: number | null;
             retry_backoff_max_seconds: number | null;
             retry_backoff_seconds: number | null;
             retry_jitter: number | null;
-            run_counts?: {
+            run_counts: {
                 [key: string]: number;
             };
             schedule: {
@@ -2246,7 +2248,7 @@ export interface components {
         };
         /** Health */
         Health: {
-            checks?: {
+            checks: {
                 [key: string]: string;
             };
             status: string;
@@ -2471,7 +2473,7 @@ export interface components {
             level: string;
             message: string;
             n: number;
-            notice?: components["schemas"]["AttemptStarted"] | components["schemas"]["LeaseLost"] | components["schemas"]["RetryScheduled"] | components["schemas"]["AttemptEnded"] | components["schemas"]["InputPinned"] | components["schemas"]["InputRead"] | components["schemas"]["ParamsIgnored"] | components["schemas"]["StepDone"] | components["schemas"]["Sleeping"] | components["schemas"]["OutputWritten"] | components["schemas"]["OutputVersion"] | components["schemas"]["Importing"] | components["schemas"]["ImportVersion"] | components["schemas"]["ImportFailedLine"] | components["schemas"]["EmptyHeader"] | components["schemas"]["HeaderCleaned"] | components["schemas"]["DuplicateColumn"] | components["schemas"]["HeaderWidth"] | components["schemas"]["DelimiterHint"] | components["schemas"]["HeaderRowsJoined"] | components["schemas"]["MergedHeader"] | components["schemas"]["ColumnsCut"] | components["schemas"]["RepeatedHeaderRows"] | components["schemas"]["RepeatedHeaderLines"] | components["schemas"]["MixedTypes"] | components["schemas"]["MostlyNumbers"] | components["schemas"]["LongNumbers"] | components["schemas"]["ExactNumbers"] | components["schemas"]["NonFiniteNull"] | components["schemas"]["TabPadded"] | components["schemas"]["ReadAsNull"] | components["schemas"]["UtcOffset"] | components["schemas"]["ErrorCells"] | components["schemas"]["KeptAsText"] | components["schemas"]["OutOfRangeAsText"] | components["schemas"]["CodesCheckedAtImport"] | components["schemas"]["ZeroPadded"] | components["schemas"]["WorkbookNamed"] | components["schemas"]["TextNamed"] | components["schemas"]["EncodingGuessed"] | components["schemas"]["InvalidBytes"] | components["schemas"]["LineEnds"] | components["schemas"]["FooterLeftOut"] | components["schemas"]["FooterKept"] | components["schemas"]["RecordsPath"] | components["schemas"]["PreviewRows"] | components["schemas"]["CellsCut"] | components["schemas"]["RowProblem"] | components["schemas"]["Rejected"] | components["schemas"]["OneRecord"] | components["schemas"]["LargestSheet"] | components["schemas"]["HeaderBelowTitles"] | components["schemas"]["TitleLines"] | components["schemas"]["TotalsRow"] | components["schemas"]["SummaryLines"] | components["schemas"]["NullPlaceholders"] | components["schemas"]["TypedColumns"] | components["schemas"]["ThousandsSeparator"] | components["schemas"]["Other"] | null;
+            notice: components["schemas"]["AttemptStarted"] | components["schemas"]["LeaseLost"] | components["schemas"]["RetryScheduled"] | components["schemas"]["AttemptEnded"] | components["schemas"]["InputPinned"] | components["schemas"]["InputRead"] | components["schemas"]["ParamsIgnored"] | components["schemas"]["StepDone"] | components["schemas"]["Sleeping"] | components["schemas"]["OutputWritten"] | components["schemas"]["OutputVersion"] | components["schemas"]["Importing"] | components["schemas"]["ImportVersion"] | components["schemas"]["ImportFailedLine"] | components["schemas"]["EmptyHeader"] | components["schemas"]["HeaderCleaned"] | components["schemas"]["DuplicateColumn"] | components["schemas"]["HeaderWidth"] | components["schemas"]["DelimiterHint"] | components["schemas"]["HeaderRowsJoined"] | components["schemas"]["MergedHeader"] | components["schemas"]["ColumnsCut"] | components["schemas"]["RepeatedHeaderRows"] | components["schemas"]["RepeatedHeaderLines"] | components["schemas"]["MixedTypes"] | components["schemas"]["MostlyNumbers"] | components["schemas"]["LongNumbers"] | components["schemas"]["ExactNumbers"] | components["schemas"]["NonFiniteNull"] | components["schemas"]["TabPadded"] | components["schemas"]["ReadAsNull"] | components["schemas"]["UtcOffset"] | components["schemas"]["ErrorCells"] | components["schemas"]["KeptAsText"] | components["schemas"]["OutOfRangeAsText"] | components["schemas"]["CodesCheckedAtImport"] | components["schemas"]["ZeroPadded"] | components["schemas"]["WorkbookNamed"] | components["schemas"]["TextNamed"] | components["schemas"]["EncodingGuessed"] | components["schemas"]["InvalidBytes"] | components["schemas"]["LineEnds"] | components["schemas"]["FooterLeftOut"] | components["schemas"]["FooterKept"] | components["schemas"]["RecordsPath"] | components["schemas"]["PreviewRows"] | components["schemas"]["CellsCut"] | components["schemas"]["RowProblem"] | components["schemas"]["Rejected"] | components["schemas"]["OneRecord"] | components["schemas"]["LargestSheet"] | components["schemas"]["HeaderBelowTitles"] | components["schemas"]["TitleLines"] | components["schemas"]["TotalsRow"] | components["schemas"]["SummaryLines"] | components["schemas"]["NullPlaceholders"] | components["schemas"]["TypedColumns"] | components["schemas"]["ThousandsSeparator"] | components["schemas"]["Other"] | null;
             step: number | null;
             /** Format: date-time */
             ts: string;
@@ -2507,7 +2509,7 @@ export interface components {
         };
         /** MeOut */
         MeOut: {
-            permissions?: string[];
+            permissions: string[];
             roles: components["schemas"]["RoleOut"][];
             token_kind: components["schemas"]["TokenKind"];
             user: components["schemas"]["UserOut"];
@@ -2595,7 +2597,6 @@ export interface components {
         /**
          * MisfirePolicy
          * @description What a fire time seen later than the grace becomes.
-         * @default run_once
          * @enum {string}
          */
         MisfirePolicy: "skip" | "run_once" | "catch_up";
@@ -2687,7 +2688,7 @@ export interface components {
         OccurrenceOut: {
             /** @default 1 */
             fire_times: number;
-            first_scheduled_for?: string | null;
+            first_scheduled_for: string | null;
             outcome: components["schemas"]["OccurrenceOutcome"];
             /** @description Why, in English with its numbers (`seen 3600 s late (grace 60 s)`), for a person to read; `reason_code` says it as a stable code (one written by a newer server reads `unspecified`) */
             reason: string;
@@ -2695,7 +2696,7 @@ export interface components {
             /** Format: date-time */
             recorded_at: string;
             run_id: string | null;
-            run_status?: components["schemas"]["RunStatus"] | null;
+            run_status: components["schemas"]["RunStatus"] | null;
             /** Format: date-time */
             scheduled_for: string;
         };
@@ -2758,7 +2759,7 @@ export interface components {
         /** OutputColumn */
         OutputColumn: {
             name: string;
-            nulls?: number | null;
+            nulls: number | null;
             type: string;
         };
         /** OutputVersion */
@@ -2784,7 +2785,6 @@ export interface components {
         /**
          * OverlapPolicy
          * @description What a fire time becomes while max_concurrent_runs runs are unfinished.
-         * @default skip
          * @enum {string}
          */
         OverlapPolicy: "skip" | "buffer_one" | "buffer_all" | "cancel_running" | "allow";
@@ -2796,7 +2796,7 @@ export interface components {
             ok: boolean;
             source: string;
             type: string;
-            value?: unknown;
+            value: unknown;
         };
         /** ParamsIgnored */
         ParamsIgnored: {
@@ -2934,11 +2934,11 @@ export interface components {
             encoding: string | null;
             format: string;
             header_row: number;
-            notices?: (components["schemas"]["EmptyHeader"] | components["schemas"]["HeaderCleaned"] | components["schemas"]["DuplicateColumn"] | components["schemas"]["HeaderWidth"] | components["schemas"]["DelimiterHint"] | components["schemas"]["HeaderRowsJoined"] | components["schemas"]["MergedHeader"] | components["schemas"]["ColumnsCut"] | components["schemas"]["RepeatedHeaderRows"] | components["schemas"]["RepeatedHeaderLines"] | components["schemas"]["MixedTypes"] | components["schemas"]["MostlyNumbers"] | components["schemas"]["LongNumbers"] | components["schemas"]["ExactNumbers"] | components["schemas"]["NonFiniteNull"] | components["schemas"]["TabPadded"] | components["schemas"]["ReadAsNull"] | components["schemas"]["UtcOffset"] | components["schemas"]["ErrorCells"] | components["schemas"]["KeptAsText"] | components["schemas"]["OutOfRangeAsText"] | components["schemas"]["CodesCheckedAtImport"] | components["schemas"]["ZeroPadded"] | components["schemas"]["WorkbookNamed"] | components["schemas"]["TextNamed"] | components["schemas"]["EncodingGuessed"] | components["schemas"]["InvalidBytes"] | components["schemas"]["LineEnds"] | components["schemas"]["FooterLeftOut"] | components["schemas"]["FooterKept"] | components["schemas"]["RecordsPath"] | components["schemas"]["PreviewRows"] | components["schemas"]["CellsCut"] | components["schemas"]["RowProblem"] | components["schemas"]["Rejected"] | components["schemas"]["OneRecord"] | components["schemas"]["LargestSheet"] | components["schemas"]["HeaderBelowTitles"] | components["schemas"]["TitleLines"] | components["schemas"]["TotalsRow"] | components["schemas"]["SummaryLines"] | components["schemas"]["NullPlaceholders"] | components["schemas"]["TypedColumns"] | components["schemas"]["ThousandsSeparator"] | components["schemas"]["Other"])[];
+            notices: (components["schemas"]["EmptyHeader"] | components["schemas"]["HeaderCleaned"] | components["schemas"]["DuplicateColumn"] | components["schemas"]["HeaderWidth"] | components["schemas"]["DelimiterHint"] | components["schemas"]["HeaderRowsJoined"] | components["schemas"]["MergedHeader"] | components["schemas"]["ColumnsCut"] | components["schemas"]["RepeatedHeaderRows"] | components["schemas"]["RepeatedHeaderLines"] | components["schemas"]["MixedTypes"] | components["schemas"]["MostlyNumbers"] | components["schemas"]["LongNumbers"] | components["schemas"]["ExactNumbers"] | components["schemas"]["NonFiniteNull"] | components["schemas"]["TabPadded"] | components["schemas"]["ReadAsNull"] | components["schemas"]["UtcOffset"] | components["schemas"]["ErrorCells"] | components["schemas"]["KeptAsText"] | components["schemas"]["OutOfRangeAsText"] | components["schemas"]["CodesCheckedAtImport"] | components["schemas"]["ZeroPadded"] | components["schemas"]["WorkbookNamed"] | components["schemas"]["TextNamed"] | components["schemas"]["EncodingGuessed"] | components["schemas"]["InvalidBytes"] | components["schemas"]["LineEnds"] | components["schemas"]["FooterLeftOut"] | components["schemas"]["FooterKept"] | components["schemas"]["RecordsPath"] | components["schemas"]["PreviewRows"] | components["schemas"]["CellsCut"] | components["schemas"]["RowProblem"] | components["schemas"]["Rejected"] | components["schemas"]["OneRecord"] | components["schemas"]["LargestSheet"] | components["schemas"]["HeaderBelowTitles"] | components["schemas"]["TitleLines"] | components["schemas"]["TotalsRow"] | components["schemas"]["SummaryLines"] | components["schemas"]["NullPlaceholders"] | components["schemas"]["TypedColumns"] | components["schemas"]["ThousandsSeparator"] | components["schemas"]["Other"])[];
             rows: unknown[][];
             sheets: components["schemas"]["SheetInfo"][];
-            suggested_config?: components["schemas"]["ImportConfig"] | null;
-            suggestions?: components["schemas"]["Suggestion"][];
+            suggested_config: components["schemas"]["ImportConfig"] | null;
+            suggestions: components["schemas"]["Suggestion"][];
             warnings: string[];
         };
         /** PreviewRows */
@@ -3024,7 +3024,7 @@ export interface components {
             message: string;
             /** @enum {string} */
             outcome: "rejected" | "read_as_data";
-            rejects_file?: string | null;
+            rejects_file: string | null;
         };
         /** RepeatedHeaderRows */
         RepeatedHeaderRows: {
@@ -3057,7 +3057,7 @@ export interface components {
             namespace: string;
             /** Format: uuid */
             namespace_id: string;
-            permissions?: string[];
+            permissions: string[];
             role: components["schemas"]["RoleName"];
         };
         /** Rotation */
@@ -3076,26 +3076,30 @@ export interface components {
         };
         /** RowsOut */
         RowsOut: {
+            /** @description The characters this page's text cells are cut at: 10,000, or fewer when the page selects more than 50 text columns (500,000 shared among them, never under 64) */
+            cell_chars: number;
             columns: {
                 [key: string]: string;
             }[];
             limit: number;
+            /** @description The `offset` of the next page, null after the last row. A page stops before `limit` rows when its rows would pass 8 MiB as JSON (it always holds one row): ask for the next page from here, not from `offset + limit` */
+            next_offset: number | null;
             offset: number;
             rows: unknown[][];
             total: number;
-            /** @description The text cells of this page longer than 10,000 characters (empty when none is): `rows` holds their first 10,000; the dataset's download holds them whole */
+            /** @description The text cells of this page longer than `cell_chars` characters (empty when none is): `rows` holds their first `cell_chars`; the dataset's download holds them whole */
             truncated: components["schemas"]["TruncatedCell"][];
             version: number;
         };
         /** RuleCheck */
         RuleCheck: {
-            columns?: string[];
+            columns: string[];
             /** @default  */
             message: string;
             /** @default true */
             passed: boolean;
             rule: string;
-            sample?: {
+            sample: {
                 [key: string]: unknown;
             }[];
             severity: string;
@@ -3141,25 +3145,25 @@ export interface components {
             cancel_requested: boolean;
             /** Format: date-time */
             created_at: string;
-            created_by?: string | null;
-            dataset_id?: string | null;
+            created_by: string | null;
+            dataset_id: string | null;
             deployment_id: string | null;
             error: components["schemas"]["ErrorDetail"] | null;
             finished_at: string | null;
             /** Format: uuid */
             id: string;
-            inputs?: {
+            inputs: {
                 [key: string]: unknown;
             } | null;
             kind: components["schemas"]["RunKind"];
-            lateness_seconds?: number | null;
+            lateness_seconds: number | null;
             log_lines: number;
             max_retries: number;
-            names?: components["schemas"]["RunNames"] | null;
+            names: components["schemas"]["RunNames"] | null;
             /** Format: uuid */
             namespace_id: string;
             next_retry_at: string | null;
-            output_dataset_id?: string | null;
+            output_dataset_id: string | null;
             params: {
                 [key: string]: unknown;
             };
@@ -3175,7 +3179,7 @@ export interface components {
             status: components["schemas"]["RunStatus"];
             timeout_seconds: number;
             trigger: components["schemas"]["RunTrigger"];
-            validation?: {
+            validation: {
                 [key: string]: unknown;
             }[] | null;
         };
@@ -3187,8 +3191,8 @@ export interface components {
         /** RunReport */
         RunReport: {
             checks: components["schemas"]["StepCheck"][];
-            error_code?: string | null;
-            error_message?: string | null;
+            error_code: string | null;
+            error_message: string | null;
             finished_at: string | null;
             inputs: components["schemas"]["InputCheck"][];
             kind: string;
@@ -3231,7 +3235,7 @@ export interface components {
         /** Series */
         Series: {
             key: string | null;
-            label?: string | null;
+            label: string | null;
             points: [
                 string,
                 number | null
@@ -3239,10 +3243,10 @@ export interface components {
         };
         /** SheetInfo */
         SheetInfo: {
-            columns?: number | null;
+            columns: number | null;
             index: number;
             name: string;
-            rows?: number | null;
+            rows: number | null;
             /** @default true */
             visible: boolean;
         };
@@ -3279,10 +3283,10 @@ export interface components {
         };
         /** StepCheck */
         StepCheck: {
-            passed?: boolean | null;
+            passed: boolean | null;
             reached: boolean;
-            rows?: number | null;
-            rules?: components["schemas"]["RuleCheck"][];
+            rows: number | null;
+            rules: components["schemas"]["RuleCheck"][];
             step: string;
         };
         /** StepDone */
@@ -3309,7 +3313,7 @@ export interface components {
         /** Suggestion */
         Suggestion: {
             field: string;
-            notice?: components["schemas"]["EmptyHeader"] | components["schemas"]["HeaderCleaned"] | components["schemas"]["DuplicateColumn"] | components["schemas"]["HeaderWidth"] | components["schemas"]["DelimiterHint"] | components["schemas"]["HeaderRowsJoined"] | components["schemas"]["MergedHeader"] | components["schemas"]["ColumnsCut"] | components["schemas"]["RepeatedHeaderRows"] | components["schemas"]["RepeatedHeaderLines"] | components["schemas"]["MixedTypes"] | components["schemas"]["MostlyNumbers"] | components["schemas"]["LongNumbers"] | components["schemas"]["ExactNumbers"] | components["schemas"]["NonFiniteNull"] | components["schemas"]["TabPadded"] | components["schemas"]["ReadAsNull"] | components["schemas"]["UtcOffset"] | components["schemas"]["ErrorCells"] | components["schemas"]["KeptAsText"] | components["schemas"]["OutOfRangeAsText"] | components["schemas"]["CodesCheckedAtImport"] | components["schemas"]["ZeroPadded"] | components["schemas"]["WorkbookNamed"] | components["schemas"]["TextNamed"] | components["schemas"]["EncodingGuessed"] | components["schemas"]["InvalidBytes"] | components["schemas"]["LineEnds"] | components["schemas"]["FooterLeftOut"] | components["schemas"]["FooterKept"] | components["schemas"]["RecordsPath"] | components["schemas"]["PreviewRows"] | components["schemas"]["CellsCut"] | components["schemas"]["RowProblem"] | components["schemas"]["Rejected"] | components["schemas"]["OneRecord"] | components["schemas"]["LargestSheet"] | components["schemas"]["HeaderBelowTitles"] | components["schemas"]["TitleLines"] | components["schemas"]["TotalsRow"] | components["schemas"]["SummaryLines"] | components["schemas"]["NullPlaceholders"] | components["schemas"]["TypedColumns"] | components["schemas"]["ThousandsSeparator"] | components["schemas"]["Other"] | null;
+            notice: components["schemas"]["EmptyHeader"] | components["schemas"]["HeaderCleaned"] | components["schemas"]["DuplicateColumn"] | components["schemas"]["HeaderWidth"] | components["schemas"]["DelimiterHint"] | components["schemas"]["HeaderRowsJoined"] | components["schemas"]["MergedHeader"] | components["schemas"]["ColumnsCut"] | components["schemas"]["RepeatedHeaderRows"] | components["schemas"]["RepeatedHeaderLines"] | components["schemas"]["MixedTypes"] | components["schemas"]["MostlyNumbers"] | components["schemas"]["LongNumbers"] | components["schemas"]["ExactNumbers"] | components["schemas"]["NonFiniteNull"] | components["schemas"]["TabPadded"] | components["schemas"]["ReadAsNull"] | components["schemas"]["UtcOffset"] | components["schemas"]["ErrorCells"] | components["schemas"]["KeptAsText"] | components["schemas"]["OutOfRangeAsText"] | components["schemas"]["CodesCheckedAtImport"] | components["schemas"]["ZeroPadded"] | components["schemas"]["WorkbookNamed"] | components["schemas"]["TextNamed"] | components["schemas"]["EncodingGuessed"] | components["schemas"]["InvalidBytes"] | components["schemas"]["LineEnds"] | components["schemas"]["FooterLeftOut"] | components["schemas"]["FooterKept"] | components["schemas"]["RecordsPath"] | components["schemas"]["PreviewRows"] | components["schemas"]["CellsCut"] | components["schemas"]["RowProblem"] | components["schemas"]["Rejected"] | components["schemas"]["OneRecord"] | components["schemas"]["LargestSheet"] | components["schemas"]["HeaderBelowTitles"] | components["schemas"]["TitleLines"] | components["schemas"]["TotalsRow"] | components["schemas"]["SummaryLines"] | components["schemas"]["NullPlaceholders"] | components["schemas"]["TypedColumns"] | components["schemas"]["ThousandsSeparator"] | components["schemas"]["Other"] | null;
             reason: string;
             value: unknown;
         };
@@ -3368,13 +3372,13 @@ export interface components {
         };
         /** TitleRow */
         TitleRow: {
-            cells?: string | null;
-            filled?: number | null;
+            cells: string | null;
+            filled: number | null;
             /** @enum {string} */
             kind: "merged" | "cell" | "note";
             row: number;
-            title?: string | null;
-            width?: number | null;
+            title: string | null;
+            width: number | null;
         };
         /**
          * TokenKind
@@ -3407,8 +3411,8 @@ export interface components {
         /** TypedColumn */
         TypedColumn: {
             column: string;
-            example?: string | null;
-            format?: string | null;
+            example: string | null;
+            format: string | null;
             /** @enum {string} */
             type: "decimal" | "boolean" | "date" | "datetime";
         };
@@ -3483,10 +3487,10 @@ export interface components {
         /** ValidationReport */
         ValidationReport: {
             errors: components["schemas"]["FieldError"][];
-            output_columns?: components["schemas"]["ColumnInfo"][] | null;
-            steps?: components["schemas"]["StepSchema"][];
+            output_columns: components["schemas"]["ColumnInfo"][] | null;
+            steps: components["schemas"]["StepSchema"][];
             valid: boolean;
-            warnings?: string[];
+            warnings: string[];
         };
         /** WebhookAttemptOut */
         WebhookAttemptOut: {
@@ -9382,7 +9386,7 @@ export interface operations {
                 /** @description Exclusive, ISO 8601. RFC 3339 date-time with a UTC offset, e.g. 2026-01-31T09:30:00Z; without one: 400 `date_time_without_offset` */
                 created_before?: string | null;
                 namespace?: string | null;
-                /** @description Part of the name of its pipeline, deployment or dataset, any case */
+                /** @description Part of the name of its pipeline, deployment or dataset, in any case; `%` and `_` match themselves */
                 search?: string | null;
                 /** @description Items per page (1 to 500) */
                 limit?: number;
@@ -10618,7 +10622,7 @@ export interface operations {
             query?: {
                 /** @description Only this namespace (default: every namespace the caller may see); one the caller cannot see answers 404 as if it did not exist */
                 namespace?: string | null;
-                /** @description Part of the file name, in any case */
+                /** @description Part of the file name, in any case; `%` and `_` match themselves */
                 search?: string | null;
                 /** @description Items per page (1 to 500) */
                 limit?: number;
@@ -11127,7 +11131,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database (or another dependency) is unavailable, or a concurrent change got in the way (`transaction_conflict`); retry after the `Retry-After` seconds */
+            /** @description The bytes must be read back to check them (chunks sent out of order, to another API process, again over received bytes, or on S3 under 5 MiB but the last) and this process is already reading 2 uploads (`upload_checks_busy`): retry after `Retry-After` seconds, the upload stays open; or the database or the store is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -11141,6 +11145,7 @@ export interface operations {
     listUsers: {
         parameters: {
             query?: {
+                /** @description Part of the username or email, in any case; `%` and `_` match themselves */
                 search?: string | null;
                 /** @description Items per page (1 to 500) */
                 limit?: number;
@@ -11676,7 +11681,7 @@ export interface operations {
         parameters: {
             query?: {
                 namespace?: string | null;
-                /** @description Part of the address or description, in any case */
+                /** @description Part of the address or description, in any case; `%` and `_` match themselves */
                 search?: string | null;
                 /** @description Items per page (1 to 500) */
                 limit?: number;

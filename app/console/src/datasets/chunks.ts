@@ -5,7 +5,8 @@
 
 /** Files at or below this size go in one multipart call; larger ones through the resumable API. */
 export const ONE_SHOT_MAX = 8 * 1024 * 1024
-export const CHUNK_SIZE = 4 * 1024 * 1024
+/** At least S3's 5 MiB part size, so an S3 data root can copy the chunks into one object at `complete`. */
+export const CHUNK_SIZE = 8 * 1024 * 1024
 
 export interface Chunk {
   start: number

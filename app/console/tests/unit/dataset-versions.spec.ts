@@ -8,7 +8,7 @@ import { noticeText, type NamedTranslator } from '@/i18n/notices'
 
 const version = (n: number): DatasetVersion => ({
   version: n, run_id: `run-${n}`, created_at: '2026-01-01T00:00:00Z', row_count: n, size_bytes: 1, source_bytes: 1,
-  rejected_rows: 0, columns: [], config: {}, warnings: [], lineage: null, made_by: null,
+  rejected_rows: 0, columns: [], config: {}, warnings: [], notices: null, lineage: null, made_by: null,
 })
 
 /** A dataset of `total` versions as the API answers: the newest 20 embedded, the rest paged by version number. */

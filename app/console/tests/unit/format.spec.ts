@@ -76,7 +76,7 @@ describe('runSubject (the runs list\'s pipeline column)', () => {
     const unknown = '0194a3c2-0000-7000-8000-00000000abcd'
     expect(runSubject({ kind: 'ingest', pipeline_id: null, dataset_id: unknown, names: null }, t)).toBe('runs.importOf {"name":"0000abcd"}')
     expect(runSubject({ kind: 'pipeline', pipeline_id: unknown, dataset_id: null, names: names(null, null) }, t)).toBe('0000abcd')
-    expect(runSubject({ kind: 'ingest', pipeline_id: null, dataset_id: null }, t)).toBe('runs.import')
-    expect(runSubject({ kind: 'pipeline', pipeline_id: null, dataset_id: null }, t)).toBe('—')
+    expect(runSubject({ kind: 'ingest', pipeline_id: null, dataset_id: null, names: null }, t)).toBe('runs.import')
+    expect(runSubject({ kind: 'pipeline', pipeline_id: null, dataset_id: null, names: null }, t)).toBe('—')
   })
 })

@@ -48,10 +48,10 @@ describe('noticeText (a warning or a reason in the page\'s language)', () => {
     expect(noticeText(zh, sheet)).toBe('工作表“明细”的表格最大（10 行 × 3 列）；其他工作表：“说明”（大小未知）')
     const titles: ImportNotice = {
       code: 'header_below_titles', message: '…', row: 3,
-      titles: [{ row: 1, kind: 'merged', cells: 'A1:D1', title: '销售报表' }, { row: 2, kind: 'note', filled: 1, width: 4 }],
+      titles: [{ row: 1, kind: 'merged', cells: 'A1:D1', title: '销售报表', filled: null, width: null }, { row: 2, kind: 'note', cells: null, title: null, filled: 1, width: 4 }],
     }
     expect(noticeText(zh, titles)).toBe('第 1 行是跨 A1:D1 合并的标题（“销售报表”）；第 2 行是备注（4 个单元格中填了 1 个）；第 3 行是下面第一行列名')
-    const typed: ImportNotice = { code: 'typed_columns', message: '…', columns: [{ column: '金额', type: 'decimal', example: '¥1,234.50' }] }
+    const typed: ImportNotice = { code: 'typed_columns', message: '…', columns: [{ column: '金额', type: 'decimal', format: null, example: '¥1,234.50' }] }
     expect(noticeText(en, typed)).toBe('Typed “金额” as decimal (such as “¥1,234.50”): these columns import as the numbers, dates and flags they hold')
     const digits: ImportNotice = { code: 'typed_columns', message: '…', columns: [{ column: '日期', type: 'date', format: '%Y%m%d', example: '20240105' }] }
     expect(noticeText(en, digits)).toBe('Typed “日期” as date %Y%m%d (such as “20240105”): these columns import as the numbers, dates and flags they hold')
