@@ -11,6 +11,10 @@ from pathlib import Path
 from app.settings import Settings
 
 logger = logging.getLogger("conveyor")
+#: How long the api keeps an idle connection open. Longer than the clients that pool connections keep one idle (httpx
+#: 5 s, Node's agents until the server closes it): uvicorn's own 5 s closed it just as such a client reused it, which
+#: the client saw as a reset (ECONNRESET, "Server disconnected") on a request the api never received.
+KEEP_ALIVE_SECONDS = 75
 
 
 def _require_urls(settings: Settings) -> None:
@@ -79,6 +83,7 @@ def api(args: argparse.Namespace, settings: Settings) -> int:
         loop="auto",
         http=BoundedHttpToolsProtocol,  # httptools, with a bound on the request head (app/api/bounded_http.py)
         timeout_graceful_shutdown=5,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )
     return 0
 

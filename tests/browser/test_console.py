@@ -25,17 +25,27 @@ CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / ".conveyor" / "test-artifacts" / "console"
 #: Runs of the known load the dashboard must count.
 KNOWN_RUNS = 3
-#: Playwright workers (CONSOLE_E2E_WORKERS; 1 unless set): each runs spec files of its own, as its own admin.
-WORKERS = int(os.environ.get("CONSOLE_E2E_WORKERS", "1"))
+#: Playwright workers (CONSOLE_E2E_WORKERS; 2 unless set, as app/console/playwright.config.ts): each runs spec files
+#: of its own, as its own admin.
+WORKERS = int(os.environ.get("CONSOLE_E2E_WORKERS", "2"))
 
 
-def add_admin(system: ConveyorSystem, username: str) -> None:
-    """Another instance admin with the stack admin's password, made as the operator makes one (`conveyor users`)."""
+def start_admin(system: ConveyorSystem, username: str) -> subprocess.Popen[str]:
+    """Start making another instance admin with the stack admin's password, as the operator makes one (`conveyor
+    users`); `made` waits for it. It starts first and runs while the known load finishes, not after it."""
     argv = [sys.executable, "-m", "app", "users", "create", "--username", username, "--superuser"]
-    made = subprocess.run(
-        [*argv, f"--password={system.admin_password}"], env=system.env(), capture_output=True, text=True, timeout=120
+    return subprocess.Popen(
+        [*argv, f"--password={system.admin_password}"],
+        env=system.env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
-    assert made.returncode == 0, made.stderr[-2000:]
+
+
+def made(admin: subprocess.Popen[str]) -> None:
+    _, errors = admin.communicate(timeout=120)
+    assert admin.returncode == 0, errors[-2000:]
 
 
 @pytest.mark.timeout(900)  # eleven browser tests, each signing in (argon2) on a shared 2-core machine
@@ -44,6 +54,8 @@ def test_the_console_in_chromium(system: ConveyorSystem) -> None:
     if not CHROMIUM.exists():
         pytest.skip("no /usr/bin/chromium: `make test` installs it (apt-get install chromium)")
     assert (CONSOLE / "dist" / "index.html").is_file(), "build the console first: make console"
+    # each further Playwright worker signs in as its own admin (e2e/helpers.ts)
+    admins = [start_admin(system, f"{ADMIN}-w{index}") for index in range(1, WORKERS)]
     pipeline = system.create_pipeline([{"type": "log", "message": "known load"}])
     runs = [system.submit(pipeline["name"])["id"] for _ in range(KNOWN_RUNS)]
     failing = system.create_pipeline([{"type": "fail", "message": "known failure"}])
@@ -73,8 +85,8 @@ def test_the_console_in_chromium(system: ConveyorSystem) -> None:
     receiver = Receiver()  # webhooks.spec.ts subscribes it and sees its 200s in the delivery log
     env["WEBHOOK_RECEIVER"] = receiver.url
     env["CONSOLE_E2E_WORKERS"] = str(WORKERS)
-    for index in range(1, WORKERS):  # each further Playwright worker signs in as its own admin (e2e/helpers.ts)
-        add_admin(system, f"{ADMIN}-w{index}")
+    for admin in admins:
+        made(admin)
     report = ARTIFACTS / "playwright.log"
     with closing(receiver), report.open("w") as out:
         code = subprocess.run(
