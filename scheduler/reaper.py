@@ -113,7 +113,12 @@ class Reaper:
             with Session(bind=connection) as session:
                 for run_id in ids:
                     end_writes(
-                        session, run_id=run_id, code=CANCELLED_CODE, message=CANCELLED_MESSAGE, producer=self.reaper_id
+                        session,
+                        run_id=run_id,
+                        status=RunStatus.CANCELLED,
+                        code=CANCELLED_CODE,
+                        message=CANCELLED_MESSAGE,
+                        producer=self.reaper_id,
                     )
         for run_id in ids:
             logger.warning("run %s was asked to cancel and waited for a start: cancelled", run_id)

@@ -4,7 +4,9 @@ The output goes to a folder named by the run (app.paths.version_dir), written
 under a hidden name and renamed only when complete; the version row that
 points at it is written in one transaction with the dataset's new state and
 the `dataset.ingested` event. A failed import leaves every earlier version as
-it was and records `dataset.import.failed`.
+it was and records `dataset.import.failed` (app.domain.dataset_writes), with
+the run's end, in the transaction that decides it: a cancel that overtook the
+failure ends the run CANCELLED, and records no import failure.
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ from app.core.states import RunStatus
 from app.db.database import database_for
 from app.db.datasets import Upload
 from app.db.outage import retry_while_unavailable
-from app.domain import dataset_writes, files
 from app.domain import datasets as dataset_service
+from app.domain import files
 from app.domain.attempts import AttemptOver, hold_attempt
 from app.ingest import import_file
 from app.ingest.config import parse_config
@@ -48,15 +50,17 @@ PROBLEMS_SHOWN = 20
 
 
 def run_import(ctx: RunContext, row: Any, *, engine: Engine, settings: Settings) -> Outcome:
-    """One attempt of an ingest run; never raises. When no attempt follows, the dataset's failure is recorded."""
+    """One attempt of an ingest run; never raises. A failure no attempt follows is logged; the dataset's is recorded
+    with the run's end (`after_attempt`'s write), which a cancel may make CANCELLED instead."""
     dataset_id: uuid.UUID = row["dataset_id"]
     token = bind(run_id=ctx.run_id, dataset_id=dataset_id)
     try:
         outcome = _attempt(ctx, row, engine=engine, settings=settings)
-        if gives_up(ctx, row, outcome):
-            _failed(
-                engine, ctx, dataset_id, outcome.error_code or outcome.reason, outcome.error_message or outcome.reason
+        if outcome.status is not RunStatus.CANCELLED and gives_up(ctx, row, outcome):
+            failed = ImportFailedLine(
+                error_code=outcome.error_code or outcome.reason, error=outcome.error_message or outcome.reason
             )
+            ctx.log(note(failed), level="error")
         return outcome
     finally:
         log_context.reset(token)
@@ -176,17 +180,6 @@ def _import(ctx: RunContext, row: Any, *, engine: Engine, settings: Settings) ->
         version=version, rows=result.rows, columns=len(columns), rejected=result.rejected, parquet_bytes=parquet_bytes
     )
     ctx.log(note(written))
-
-
-def _failed(engine: Engine, ctx: RunContext, dataset_id: uuid.UUID, code: str, message: str) -> None:
-    ctx.log(note(ImportFailedLine(error_code=code, error=message)), level="error")
-    try:
-        with database_for(engine).transaction() as session:
-            dataset_writes.record_import_failure(
-                session, dataset_id=dataset_id, run_id=ctx.run_id, code=code, message=message, producer=WORKER_ID
-            )
-    except Exception:
-        logger.exception("could not record the failed import of dataset %s", dataset_id)
 
 
 def _builtins(config: Any) -> dict[str, Any]:

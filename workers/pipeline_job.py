@@ -31,9 +31,9 @@ from app.db.database import database_for
 from app.db.datasets import DatasetVersion
 from app.db.models import Run
 from app.db.outage import retry_while_unavailable
-from app.domain import dataset_writes, pipeline_io
 from app.domain import datasets as dataset_service
 from app.domain import files as data_files
+from app.domain import pipeline_io
 from app.domain.attempts import AttemptOver, hold_attempt
 from app.ingest.limits import duckdb_of
 from app.paths import version_dir
@@ -50,7 +50,7 @@ from app.pipeline import params as pipeline_params
 from app.pipeline.spec import PipelineSpec, parse_spec
 from app.settings import Settings
 from workers.context import Interrupted, Interruption, RunContext
-from workers.outcomes import Outcome, gives_up, interrupted
+from workers.outcomes import Outcome, interrupted
 from workers.runtime import WORKER_ID
 
 logger = logging.getLogger(__name__)
@@ -58,14 +58,12 @@ logger = logging.getLogger(__name__)
 
 def run_pipeline_job(ctx: RunContext, row: Any, *, engine: Engine, settings: Settings) -> Outcome:
     """One attempt of a pipeline run, whatever its steps (log/sleep/fail only, or data); never raises. When no
-    attempt follows, the output dataset is left as a failed import would leave it (see `dataset_writes`).
+    attempt follows, the output dataset is left as a failed import would leave it, with the run's end (see
+    `dataset_writes`).
 
     The executor has bound the run's ids to every log line already.
     """
-    outcome = _attempt(ctx, row, engine=engine, settings=settings)
-    if gives_up(ctx, row, outcome):
-        _end_output(engine, ctx.run_id, outcome)
-    return outcome
+    return _attempt(ctx, row, engine=engine, settings=settings)
 
 
 def _attempt(ctx: RunContext, row: Any, *, engine: Engine, settings: Settings) -> Outcome:
@@ -92,21 +90,6 @@ def _attempt(ctx: RunContext, row: Any, *, engine: Engine, settings: Settings) -
     except Exception as exc:
         logger.exception("pipeline run %s attempt %s crashed", ctx.run_id, ctx.attempt)
         return Outcome(RunStatus.FAILED, "failed", "internal_error", f"{type(exc).__name__}: {exc}", retryable=True)
-
-
-def _end_output(engine: Engine, run_id: uuid.UUID, outcome: Outcome) -> None:
-    """The output dataset this run was to write, when it ends without writing it: not left importing."""
-    try:
-        with database_for(engine).transaction() as session:
-            dataset_writes.end_writes(
-                session,
-                run_id=run_id,
-                code=outcome.error_code or outcome.reason,
-                message=outcome.error_message or outcome.reason,
-                producer=WORKER_ID,
-            )
-    except Exception:
-        logger.exception("could not record the failed output of run %s", run_id)
 
 
 #: Parsed specs by (pipeline, version): a version's spec never changes, so each worker checks it once.

@@ -300,7 +300,14 @@ def _cancel(session: Session, run_id: uuid.UUID, principal: Principal, *, reason
             },
         )
         # A run waiting to retry may have made its output dataset: it is not left importing.
-        end_writes(session, run_id=run.id, code="cancelled", message=f"cancelled by {actor}", producer=actor)
+        end_writes(
+            session,
+            run_id=run.id,
+            status=RunStatus.CANCELLED,
+            code="cancelled",
+            message=f"cancelled by {actor}",
+            producer=actor,
+        )
         return cancelled
     if status is RunStatus.RUNNING:
         if run.cancel_requested_at is None:
