@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.core.states import EventReason, RunStatus
 from app.db.queries import query
+from app.domain import files as data_files
 from app.domain.attempts import CANCELLED_CODE, CANCELLED_MESSAGE, after_attempt
 from app.domain.dataset_versions import published_by
 from app.domain.dataset_writes import end_writes
@@ -52,6 +54,8 @@ class Reaper:
         """RUNNING attempts without a heartbeat for a lease: retried per their policy, or FAILED; CANCELLED when the
         user asked to cancel the run (`after_attempt`)."""
         ended: list[tuple[str, RunStatus]] = []
+        #: (dataset, run, attempts up to, the attempt whose files are the version's) of runs ended here
+        attempts: list[tuple[uuid.UUID, uuid.UUID, int, int | None]] = []
         with self.engine.begin() as connection:
             rows = (
                 connection.execute(
@@ -85,11 +89,18 @@ class Reaper:
                 # an end also ends the datasets the run was writing, in this transaction
                 if decision.write(connection, params) is not None and not decision.retry:
                     ended.append((str(row["id"]), decision.status))
+                    if row["dataset_id"] is not None:
+                        kept = published.attempt if published else None
+                        attempts.append((row["dataset_id"], row["id"], row["attempt"], kept))
                 bound = bind(run_id=row["id"])
                 logger.warning("run %s attempt %s lost: %s", row["id"], row["attempt"], message)
                 log_context.reset(bound)
         for run_id, status in ended:
             self._publish_end(run_id, status)
+        # no attempt of these runs publishes any more: only the published version's files stay (a lost attempt that
+        # writes on removes its own when it learns it lost the run)
+        for dataset_id, run_id, last, kept in attempts:
+            data_files.drop_attempts_quietly(self.settings, dataset_id, run_id, before=last + 1, keep=kept)
         return len(rows)
 
     def end_cancel_requested(self) -> int:

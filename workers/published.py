@@ -2,7 +2,7 @@
 
 A run writes one immutable version (`dataset_versions.published_by`). An earlier attempt that committed it and was
 then lost or failed before its run was marked SUCCEEDED left a retry that would run again and write the version's
-files anew (in place on a local data root, over the objects on S3): imports and pipeline runs alike.
+files anew: imports and pipeline runs alike. The version's files are those of the attempt that published it.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from app.core.states import RunKind, RunStatus
 from app.db.database import database_for
 from app.db.datasets import Dataset
 from app.db.outage import retry_while_unavailable
+from app.domain import files
 from app.domain.dataset_versions import published_by
 from app.settings import Settings
 from workers.context import RunContext
@@ -41,6 +42,8 @@ def already_published(ctx: RunContext, row: Any, *, engine: Engine, settings: Se
     if found is None:
         return None
     version, name = found
+    # the attempts before this one were given up on: only the files of the one that published are kept
+    files.drop_attempts_quietly(settings, version.dataset_id, ctx.run_id, before=ctx.attempt, keep=version.attempt)
     if row["kind"] == RunKind.INGEST.value:
         written: Any = ImportVersion(
             version=version.version,

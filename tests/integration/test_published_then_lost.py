@@ -49,8 +49,8 @@ def _lost_after_publishing(parts: Engine_, run_id: str, *, max_retries: int) -> 
 
 
 def _files(parts: Engine_, dataset_id: str, run_id: str) -> tuple[int, int]:
-    """The version's data file as written: (inode, mtime in ns); a rewrite changes it."""
-    stat = (version_dir(parts.settings.data_path, uuid.UUID(dataset_id), uuid.UUID(run_id)) / DATA_FILE).stat()
+    """The version's data file as its first attempt wrote it: (inode, mtime in ns); a rewrite changes it."""
+    stat = (version_dir(parts.settings.data_path, uuid.UUID(dataset_id), uuid.UUID(run_id), 1) / DATA_FILE).stat()
     return stat.st_ino, stat.st_mtime_ns
 
 
