@@ -83,7 +83,7 @@ def _attempt(ctx: RunContext, row: Any, *, engine: Engine, settings: Settings) -
     except DomainError as exc:
         if ctx.interruption is not None:
             return interrupted(ctx.interruption)
-        _record_validations(engine, ctx.run_id, getattr(exc, "validations", None))
+        _record_validations(engine, ctx, getattr(exc, "validations", None))
         retryable = bool(getattr(exc, "retryable", False))
         return Outcome(RunStatus.FAILED, "failed", exc.code, exc.detail, retryable=retryable)
     except Exception as exc:
@@ -171,7 +171,7 @@ def _run(ctx: RunContext, row: Any, spec: PipelineSpec, *, engine: Engine, setti
         ctx.step = None
         done = {"rows_in": result.rows_in, "rows_out": result.rows_out, "bytes": result.bytes_out, "percent": 100.0}
         ctx.progress = done
-        _record_validations(engine, ctx.run_id, result.validations)
+        _record_validations(engine, ctx, result.validations)
         if output_id is None or result.data_path is None:
             return
         # Uploaded before the version row exists: a version is never visible without its files.
@@ -211,10 +211,13 @@ def _run(ctx: RunContext, row: Any, spec: PipelineSpec, *, engine: Engine, setti
         ctx.log(note(OutputVersion(output=name, version=number, rows=result.rows_out, columns=len(columns))))
 
 
-def _record_validations(engine: Engine, run_id: uuid.UUID, validations: Any) -> None:
-    """Keep the validate steps' reports (counts, sample violations) with the run."""
+def _record_validations(engine: Engine, ctx: RunContext, validations: Any) -> None:
+    """Keep the validate steps' reports (counts, sample violations) with the run, while the attempt still runs it: an
+    attempt given up on (its lease lapsed, its run retried) that gets here late leaves the report of the attempt that
+    replaced it as it is."""
     if not validations:
         return
     report = msgspec.to_builtins(validations)
+    running = (Run.id == ctx.run_id) & (Run.attempt == ctx.attempt) & (Run.status == RunStatus.RUNNING.value)
     with database_for(engine).transaction() as session:
-        session.execute(update(Run).where(Run.id == run_id).values(validation=report))
+        session.execute(update(Run).where(running).values(validation=report))

@@ -19,7 +19,7 @@ from app.core.states import RunStatus
 from app.paths import DATA_FILE, dataset_dir, dataset_prefix
 from app.settings import Settings
 from app.storage import store_for
-from tests.integration.engine_parts import Engine_
+from tests.integration.engine_parts import Engine_, lapse_and_reap
 from workers import pipeline_job
 
 #: What the attempt given up on writes late: a row the pipeline never makes.
@@ -45,18 +45,6 @@ def _run(client: TestClient, *, max_retries: int) -> str:
     pipeline = client.post("/api/v1/pipelines", json={"name": f"p-{output}", "spec": spec}).json()
     run: str = client.post(f"/api/v1/pipelines/{pipeline['id']}/runs", json={"max_retries": max_retries}).json()["id"]
     return run
-
-
-def _lapse_and_reap(parts: Engine_, run_id: str) -> None:
-    """The attempt's lease lapses (its worker paused, or was killed) and the reaper retries or ends the run."""
-    with parts.engine.begin() as connection:
-        connection.execute(
-            text("UPDATE runs SET heartbeat_at = now() - interval '1 hour' WHERE id = :id"), {"id": run_id}
-        )
-    assert parts.reaper.reap_lost() == 1
-    with parts.engine.begin() as connection:  # a retry is sent at once
-        connection.execute(text("UPDATE outbox SET available_at = now() WHERE run_id = :id"), {"id": run_id})
-    parts.relay.relay_once()
 
 
 def _run_prefix(dataset_id: uuid.UUID, run_id: str) -> str:
@@ -97,7 +85,7 @@ def test_an_attempt_given_up_on_that_writes_late_leaves_the_winning_attempts_fil
     def first_pauses_past_its_lease(*args: Any, **kwargs: Any) -> Any:
         seen.append(len(seen) + 1)
         if len(seen) == 1:  # the first attempt, its files written: it pauses, and the retry runs meanwhile
-            _lapse_and_reap(parts, run_id)
+            lapse_and_reap(parts, run_id)
             assert parts.executor.execute(uuid.UUID(run_id)) is RunStatus.SUCCEEDED
             folder: Path = args[-1]
             pq.write_table(pa.table({"n": [LATE]}), folder / DATA_FILE)  # it writes on, late
@@ -152,7 +140,7 @@ def test_the_folder_a_killed_attempt_left_is_removed_by_the_attempt_after_it(
     """A worker killed as it wrote left its attempt's files for good; the retry that won removes them."""
     run_id = _run(client, max_retries=1)
     dataset_id = _killed_leaving_files(client, parts, monkeypatch, run_id)
-    _lapse_and_reap(parts, run_id)
+    lapse_and_reap(parts, run_id)
 
     assert parts.executor.execute(uuid.UUID(run_id)) is RunStatus.SUCCEEDED
     assert _output(client, run_id)[1] == [[1]]
@@ -183,7 +171,7 @@ def test_the_reaper_ending_a_lost_run_removes_its_attempts_folders(
     run_id = _run(client, max_retries=0)
     dataset_id = _killed_leaving_files(client, parts, monkeypatch, run_id)
 
-    _lapse_and_reap(parts, run_id)
+    lapse_and_reap(parts, run_id)
 
     assert client.get(f"/api/v1/runs/{run_id}").json()["status"] == "FAILED"
     assert _attempt_folders(parts, dataset_id, run_id) == []
