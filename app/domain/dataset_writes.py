@@ -31,6 +31,14 @@ def begin_write(dataset: Dataset, run_id: uuid.UUID) -> None:
     dataset.updated_at = func.now()  # type: ignore[assignment]
 
 
+def write_again(session: Session, run_id: uuid.UUID, dataset_id: uuid.UUID) -> None:
+    """An import retried by hand writes its dataset again, as when it started: one with no version shows as importing
+    (not failed) while the run lasts. A deleted dataset is left as it is (the import finds it deleted, and ends)."""
+    dataset = session.get(Dataset, dataset_id, with_for_update=True)
+    if dataset is not None and dataset.deleted_at is None:
+        begin_write(dataset, run_id)
+
+
 def _end_write(
     session: Session,
     *,
