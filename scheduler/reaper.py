@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+import msgspec
 import redis
 from dramatiq.brokers.redis import RedisBroker
 from sqlalchemy import Engine
@@ -17,7 +18,7 @@ from app.core.states import EventReason, RunStatus
 from app.db.queries import query
 from app.domain import files as data_files
 from app.domain.attempts import CANCELLED_CODE, CANCELLED_MESSAGE, after_attempt
-from app.domain.dataset_versions import published_by
+from app.domain.dataset_versions import published_by, published_progress
 from app.domain.dataset_writes import end_writes
 from app.domain.runlogs import publish_end, stream_key
 from app.logs import bind, log_context
@@ -78,10 +79,14 @@ class Reaper:
                     else {"reason": "worker_lost", "error_code": "worker_lost", "error_message": message}
                 )
                 details = {"worker_lost": message, "version": published.version} if published else None
+                # a run ended from its version reports the version's figures, not its lost attempt's last heartbeat
+                progress = (
+                    msgspec.json.encode(published_progress(row["kind"], published)).decode() if published else None
+                )
                 params = {
                     "run_id": row["id"],
                     "attempt": row["attempt"],
-                    "progress": None,
+                    "progress": progress,
                     "log_lines": None,
                     "actor": self.reaper_id,
                     **decision.params(queue=self.settings.queue, details=details, **ending),

@@ -18,7 +18,7 @@ from app.db.database import database_for
 from app.db.datasets import Dataset
 from app.db.outage import retry_while_unavailable
 from app.domain import files
-from app.domain.dataset_versions import published_by
+from app.domain.dataset_versions import published_by, published_progress
 from app.settings import Settings
 from workers.context import RunContext
 from workers.outcomes import Outcome
@@ -52,10 +52,9 @@ def already_published(ctx: RunContext, row: Any, *, engine: Engine, settings: Se
             rejected=version.rejected_rows,
             parquet_bytes=version.size_bytes,
         )
-        ctx.progress = {"rows": version.row_count, "bytes": version.source_bytes, "percent": 100.0}
     else:
         columns = len(version.columns)
         written = OutputVersion(output=name, version=version.version, rows=version.row_count, columns=columns)
-        ctx.progress = {"rows_out": version.row_count, "bytes": version.size_bytes, "percent": 100.0}
+    ctx.progress = published_progress(row["kind"], version)
     ctx.log(note(written))
     return Outcome(RunStatus.SUCCEEDED, "succeeded")
