@@ -68,6 +68,8 @@ def run_pipeline_job(ctx: RunContext, row: Any, *, engine: Engine, settings: Set
 def _attempt(ctx: RunContext, row: Any, *, engine: Engine, settings: Settings) -> Outcome:
     try:
         spec = _spec(row)
+        if ctx.attempt > 1:  # an earlier attempt's report is not this one's
+            _set_validation(engine, ctx, None)
         _run(ctx, row, spec, engine=engine, settings=settings)
         return Outcome(RunStatus.SUCCEEDED, "succeeded")
     except (Interrupted, PipelineCancelled):
@@ -215,9 +217,14 @@ def _record_validations(engine: Engine, ctx: RunContext, validations: Any) -> No
     """Keep the validate steps' reports (counts, sample violations) with the run, while the attempt still runs it: an
     attempt given up on (its lease lapsed, its run retried) that gets here late leaves the report of the attempt that
     replaced it as it is."""
-    if not validations:
-        return
-    report = msgspec.to_builtins(validations)
+    if validations:
+        _set_validation(engine, ctx, msgspec.to_builtins(validations))
+
+
+def _set_validation(engine: Engine, ctx: RunContext, report: Any) -> None:
+    """The run's validation report is `report` (None: none yet), if the attempt still runs the run."""
     running = (Run.id == ctx.run_id) & (Run.attempt == ctx.attempt) & (Run.status == RunStatus.RUNNING.value)
+    if report is None:
+        running &= Run.validation.is_not(None)
     with database_for(engine).transaction() as session:
         session.execute(update(Run).where(running).values(validation=report))

@@ -16,6 +16,15 @@ from workers import pipeline_job
 
 #: The row count the late attempt's validate step reports: the pipeline's is 3.
 LATE_ROWS = 666
+ROW_COUNT = {"rule": "row_count", "min": 1}
+
+
+def _checked_run(client: TestClient, sql: str) -> str:
+    """A run (one retry) of a pipeline of `sql` and a validate step; its id."""
+    steps = [{"id": "rows", "type": "sql", "sql": sql}, {"id": "check", "type": "validate", "rules": [ROW_COUNT]}]
+    pipeline = client.post("/api/v1/pipelines", json={"name": f"p-{uuid.uuid4().hex[:6]}", "spec": {"steps": steps}})
+    run_id: str = client.post(f"/api/v1/pipelines/{pipeline.json()['id']}/runs", json={"max_retries": 1}).json()["id"]
+    return run_id
 
 
 def test_a_late_attempt_leaves_the_winning_attempts_validation_report(
@@ -23,12 +32,7 @@ def test_a_late_attempt_leaves_the_winning_attempts_validation_report(
 ) -> None:
     """The first attempt, paused past its lease while its retry ran and succeeded, woke and wrote its validate steps'
     report over the retry's: the run showed checks of the attempt that lost."""
-    steps = [
-        {"id": "rows", "type": "sql", "sql": "SELECT * FROM (VALUES (1), (2), (3)) AS t(n)"},
-        {"id": "check", "type": "validate", "rules": [{"rule": "row_count", "min": 1}]},
-    ]
-    pipeline = client.post("/api/v1/pipelines", json={"name": "checked", "spec": {"steps": steps}}).json()
-    run_id: str = client.post(f"/api/v1/pipelines/{pipeline['id']}/runs", json={"max_retries": 1}).json()["id"]
+    run_id = _checked_run(client, "SELECT * FROM (VALUES (1), (2), (3)) AS t(n)")
     real = pipeline_job.run_pipeline
     calls: list[int] = []
 
@@ -49,3 +53,30 @@ def test_a_late_attempt_leaves_the_winning_attempts_validation_report(
     run = client.get(f"/api/v1/runs/{run_id}").json()
     assert (run["status"], run["attempt"]) == ("SUCCEEDED", 2), run
     assert [(v["step"], v["rows"]) for v in run["validation"]] == [("check", 3)], run["validation"]
+
+
+def test_a_retry_that_fails_before_its_checks_does_not_show_the_earlier_attempts_report(
+    client: TestClient, parts: Engine_, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first attempt ran its validate step, then crashed; its retry crashed before any step ran, and the FAILED
+    run showed the first attempt's checks as its own (all passed)."""
+    run_id = _checked_run(client, "SELECT 1 AS n")
+    recorded = pipeline_job._record_validations
+
+    def crashes_after_its_checks(*args: Any, **kwargs: Any) -> None:
+        recorded(*args, **kwargs)
+        raise RuntimeError("the worker ran out of memory")
+
+    monkeypatch.setattr(pipeline_job, "_record_validations", crashes_after_its_checks)
+    parts.relay.relay_once()
+    assert parts.executor.execute(uuid.UUID(run_id)) is RunStatus.RETRYING
+    assert client.get(f"/api/v1/runs/{run_id}").json()["validation"] is not None
+
+    def crashes_at_once(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(pipeline_job, "run_pipeline", crashes_at_once)
+    parts.relay.relay_once()
+    assert parts.executor.execute(uuid.UUID(run_id)) is RunStatus.FAILED
+    run = client.get(f"/api/v1/runs/{run_id}").json()
+    assert (run["attempt"], run["error"]["code"], run["validation"]) == (2, "internal_error", None), run
