@@ -74,11 +74,42 @@ def dataset_prefix(dataset_id: uuid.UUID) -> str:
     return key(*_fanned("datasets", dataset_id))
 
 
-def version_key(dataset_id: uuid.UUID, run_id: uuid.UUID, name: str) -> str:
-    """A file (DATA_FILE or REJECTS_FILE) of the version a run writes."""
+def _run_parts(dataset_id: uuid.UUID, run_id: uuid.UUID) -> list[str]:
+    return [*_fanned("datasets", dataset_id), "runs", str(uuid.UUID(str(run_id)))]
+
+
+def run_files_prefix(dataset_id: uuid.UUID, run_id: uuid.UUID) -> str:
+    """Every attempt's files of the version a run writes (see `version_key`)."""
+    return key(*_run_parts(dataset_id, run_id))
+
+
+def attempt_part(attempt: int | None) -> list[str]:
+    """The path component of one attempt's folder: `a<n>`; none for a version written before attempts had their own
+    folders (its `attempt` is null), whose files sit in the run's folder itself."""
+    if attempt is None:
+        return []
+    if isinstance(attempt, bool) or not isinstance(attempt, int) or attempt < 1:
+        raise UnsafePath(f"{attempt!r} is not an attempt number")
+    return [f"a{attempt}"]
+
+
+def attempt_of(part: str) -> int | None:
+    """The attempt an `attempt_part` names, or None for anything else."""
+    return int(part[1:]) if part.startswith("a") and part[1:].isdigit() else None
+
+
+def attempt_prefix(dataset_id: uuid.UUID, run_id: uuid.UUID, attempt: int) -> str:
+    """Every file one attempt of a run wrote for its version (see `version_key`)."""
+    return key(*_run_parts(dataset_id, run_id), *attempt_part(attempt))
+
+
+def version_key(dataset_id: uuid.UUID, run_id: uuid.UUID, name: str, attempt: int | None) -> str:
+    """A file (DATA_FILE or REJECTS_FILE) of the version an attempt of a run writes, in that attempt's own folder:
+    an attempt given up on (its lease lapsed) that writes on never touches the files of the attempt that replaced
+    it. `attempt` None: a version written before (dataset_versions.attempt null)."""
     if name not in (DATA_FILE, REJECTS_FILE):
         raise UnsafePath(f"{name!r} is not a version file")
-    return key(*_fanned("datasets", dataset_id), "runs", str(uuid.UUID(str(run_id))), name)
+    return key(*_run_parts(dataset_id, run_id), *attempt_part(attempt), name)
 
 
 def run_dir(root: Path, run_id: uuid.UUID) -> Path:
@@ -112,7 +143,13 @@ def dataset_dir(root: Path, dataset_id: uuid.UUID) -> Path:
     return resolved_root(root) / "datasets" / _id_part(text[-2:]) / _id_part(text)
 
 
-def version_dir(root: Path, dataset_id: uuid.UUID, run_id: uuid.UUID) -> Path:
-    """Folder of the version a run writes (`data.parquet`, `rejects.parquet`): named by the run, so an
-    attempt's output is complete before any version row points at it, and a retry overwrites its own."""
+def run_files_dir(root: Path, dataset_id: uuid.UUID, run_id: uuid.UUID) -> Path:
+    """Folder of every attempt's files of the version a run writes (each attempt in its own, `version_dir`)."""
     return dataset_dir(root, dataset_id) / "runs" / _id_part(str(uuid.UUID(str(run_id))))
+
+
+def version_dir(root: Path, dataset_id: uuid.UUID, run_id: uuid.UUID, attempt: int | None) -> Path:
+    """Folder of the version an attempt of a run writes (`data.parquet`, `rejects.parquet`): named by the run and
+    the attempt, so an attempt's output is complete before any version row points at it, and an attempt given up
+    on that writes on (its worker paused past its lease) never mixes into its retry's files."""
+    return run_files_dir(root, dataset_id, run_id).joinpath(*attempt_part(attempt))

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
+import msgspec
 import redis
 from dramatiq.brokers.redis import RedisBroker
 from sqlalchemy import Engine
@@ -14,8 +16,9 @@ from sqlalchemy.orm import Session
 
 from app.core.states import EventReason, RunStatus
 from app.db.queries import query
+from app.domain import files as data_files
 from app.domain.attempts import CANCELLED_CODE, CANCELLED_MESSAGE, after_attempt
-from app.domain.dataset_versions import published_by
+from app.domain.dataset_versions import published_by, published_progress
 from app.domain.dataset_writes import end_writes
 from app.domain.runlogs import publish_end, stream_key
 from app.logs import bind, log_context
@@ -52,6 +55,8 @@ class Reaper:
         """RUNNING attempts without a heartbeat for a lease: retried per their policy, or FAILED; CANCELLED when the
         user asked to cancel the run (`after_attempt`)."""
         ended: list[tuple[str, RunStatus]] = []
+        #: (dataset, run, attempts up to, the attempt whose files are the version's) of runs ended here
+        attempts: list[tuple[uuid.UUID, uuid.UUID, int, int | None]] = []
         with self.engine.begin() as connection:
             rows = (
                 connection.execute(
@@ -74,10 +79,14 @@ class Reaper:
                     else {"reason": "worker_lost", "error_code": "worker_lost", "error_message": message}
                 )
                 details = {"worker_lost": message, "version": published.version} if published else None
+                # a run ended from its version reports the version's figures, not its lost attempt's last heartbeat
+                progress = (
+                    msgspec.json.encode(published_progress(row["kind"], published)).decode() if published else None
+                )
                 params = {
                     "run_id": row["id"],
                     "attempt": row["attempt"],
-                    "progress": None,
+                    "progress": progress,
                     "log_lines": None,
                     "actor": self.reaper_id,
                     **decision.params(queue=self.settings.queue, details=details, **ending),
@@ -85,11 +94,18 @@ class Reaper:
                 # an end also ends the datasets the run was writing, in this transaction
                 if decision.write(connection, params) is not None and not decision.retry:
                     ended.append((str(row["id"]), decision.status))
+                    if row["dataset_id"] is not None:
+                        kept = published.attempt if published else None
+                        attempts.append((row["dataset_id"], row["id"], row["attempt"], kept))
                 bound = bind(run_id=row["id"])
                 logger.warning("run %s attempt %s lost: %s", row["id"], row["attempt"], message)
                 log_context.reset(bound)
         for run_id, status in ended:
             self._publish_end(run_id, status)
+        # no attempt of these runs publishes any more: only the published version's files stay (a lost attempt that
+        # writes on removes its own when it learns it lost the run)
+        for dataset_id, run_id, last, kept in attempts:
+            data_files.drop_attempts_quietly(self.settings, dataset_id, run_id, before=last + 1, keep=kept)
         return len(rows)
 
     def end_cancel_requested(self) -> int:
@@ -113,7 +129,12 @@ class Reaper:
             with Session(bind=connection) as session:
                 for run_id in ids:
                     end_writes(
-                        session, run_id=run_id, code=CANCELLED_CODE, message=CANCELLED_MESSAGE, producer=self.reaper_id
+                        session,
+                        run_id=run_id,
+                        status=RunStatus.CANCELLED,
+                        code=CANCELLED_CODE,
+                        message=CANCELLED_MESSAGE,
+                        producer=self.reaper_id,
                     )
         for run_id in ids:
             logger.warning("run %s was asked to cancel and waited for a start: cancelled", run_id)

@@ -194,6 +194,7 @@ class ScheduleLoop:
                 end_writes(
                     session,
                     run_id=run_id,
+                    status=RunStatus.CANCELLED,
                     code="cancelled",
                     message="cancelled by the overlap policy cancel_running",
                     producer=self.scheduler_id,

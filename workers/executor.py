@@ -18,7 +18,7 @@ from app.core.states import FINAL, RunKind, RunStatus
 from app.db.database import database_for
 from app.db.outage import retry_while_unavailable
 from app.db.queries import conninfo_of
-from app.domain.attempts import CANCEL_PROOF, CANCELLED_MESSAGE, AfterAttempt, after_attempt, lock_attempt
+from app.domain.attempts import CANCELLED_MESSAGE, AfterAttempt, after_attempt, lock_attempt
 from app.domain.runlog_buffer import Chunk, RunLogBuffer, RunLogWriter, chunk_params
 from app.domain.runlogs import last_line
 from app.logs import bind, log_context
@@ -162,15 +162,15 @@ class Executor:
     def _record(self, ctx: RunContext, row: Any, outcome: Outcome, *, elapsed: float) -> _Ending:
         """Write the outcome (or the planned retry) with the attempt's unwritten log lines, in one transaction.
 
-        A success or a cancel is handed to the writer (its `answer` pending); an end a cancel request changes, or a
-        lost lease, is settled here.
+        A success is handed to the writer (its `answer` pending); any other end (a failure a cancel request may change,
+        a cancel, whose datasets end in its transaction), or a lost lease, is settled here.
         """
         if ctx.interruption is Interruption.LOST:
             ctx.log(note(LeaseLost()), level="warning")
             return _Ending(self, ctx, None, [])
         shutdown = ctx.interruption is Interruption.SHUTDOWN
         progress = msgspec.json.encode(ctx.progress).decode()
-        if outcome.status not in CANCEL_PROOF:  # a stop that came once the attempt succeeded does not undo it
+        if outcome.status is not RunStatus.SUCCEEDED:  # a stop that came once the attempt succeeded does not undo it
             return self._end_locked(ctx, row, outcome, shutdown=shutdown, progress=progress, elapsed=elapsed)
         decision = after_attempt(row, outcome.status, retryable=outcome.retryable)
         said, level = _said(decision, ctx, outcome, elapsed)
@@ -206,9 +206,9 @@ class Executor:
     def _end_locked(
         self, ctx: RunContext, row: Any, outcome: Outcome, *, shutdown: bool, progress: str, elapsed: float
     ) -> _Ending:
-        """A failure, a timeout or a shutdown: retried, ended, or CANCELLED if the user asked to cancel the run,
-        decided under the run's lock (`after_attempt`); the log line saying which is stored by the same transaction,
-        with the attempt's unwritten lines."""
+        """A failure, a timeout, a cancel or a shutdown: retried, ended, or CANCELLED if the user asked to cancel the
+        run, decided under the run's lock (`after_attempt`), and the datasets the run was writing ended with it; the log
+        line saying which is stored by the same transaction, with the attempt's unwritten lines."""
         chunks = self.logs.take(ctx.run_id)
         own = {"run_id": ctx.run_id, "attempt": ctx.attempt, "progress": progress, "actor": WORKER_ID}
 

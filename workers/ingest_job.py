@@ -1,10 +1,12 @@
 """An ingest run: the dataset's raw file becomes a new immutable Parquet version, with progress, cancel and a log.
 
-The output goes to a folder named by the run (app.paths.version_dir), written
-under a hidden name and renamed only when complete; the version row that
+The output goes to a folder named by the run and the attempt (app.paths.version_dir),
+written under a hidden name and renamed only when complete; the version row that
 points at it is written in one transaction with the dataset's new state and
 the `dataset.ingested` event. A failed import leaves every earlier version as
-it was and records `dataset.import.failed`.
+it was and records `dataset.import.failed` (app.domain.dataset_writes), with
+the run's end, in the transaction that decides it: a cancel that overtook the
+failure ends the run CANCELLED, and records no import failure.
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ from app.core.states import RunStatus
 from app.db.database import database_for
 from app.db.datasets import Upload
 from app.db.outage import retry_while_unavailable
-from app.domain import dataset_writes, files
 from app.domain import datasets as dataset_service
+from app.domain import files
 from app.domain.attempts import AttemptOver, hold_attempt
 from app.ingest import import_file
 from app.ingest.config import parse_config
@@ -34,13 +36,13 @@ from app.ingest.errors import ImportCancelled
 from app.ingest.limits import duckdb_of, limits_of
 from app.ingest.models import ImportResult
 from app.logs import bind, log_context
-from app.paths import version_dir
 from app.settings import Settings
 from app.storage import StoreUnavailable
 from app.storage.streamed_output import StreamedOutput
 from workers.context import Interrupted, Interruption, RunContext
 from workers.outcomes import Outcome, gives_up, interrupted
 from workers.runtime import WORKER_ID
+from workers.version_rows import record_version
 
 logger = logging.getLogger(__name__)
 #: How many problems of a failed import its run's progress keeps (the rest are counted in the message).
@@ -48,15 +50,17 @@ PROBLEMS_SHOWN = 20
 
 
 def run_import(ctx: RunContext, row: Any, *, engine: Engine, settings: Settings) -> Outcome:
-    """One attempt of an ingest run; never raises. When no attempt follows, the dataset's failure is recorded."""
+    """One attempt of an ingest run; never raises. A failure no attempt follows is logged; the dataset's is recorded
+    with the run's end (`after_attempt`'s write), which a cancel may make CANCELLED instead."""
     dataset_id: uuid.UUID = row["dataset_id"]
     token = bind(run_id=ctx.run_id, dataset_id=dataset_id)
     try:
         outcome = _attempt(ctx, row, engine=engine, settings=settings)
-        if gives_up(ctx, row, outcome):
-            _failed(
-                engine, ctx, dataset_id, outcome.error_code or outcome.reason, outcome.error_message or outcome.reason
+        if outcome.status is not RunStatus.CANCELLED and gives_up(ctx, row, outcome):
+            failed = ImportFailedLine(
+                error_code=outcome.error_code or outcome.reason, error=outcome.error_message or outcome.reason
             )
+            ctx.log(note(failed), level="error")
         return outcome
     finally:
         log_context.reset(token)
@@ -64,7 +68,8 @@ def run_import(ctx: RunContext, row: Any, *, engine: Engine, settings: Settings)
 
 def _attempt(ctx: RunContext, row: Any, *, engine: Engine, settings: Settings) -> Outcome:
     try:
-        _import(ctx, row, engine=engine, settings=settings)
+        with files.attempt_files(settings, row["dataset_id"], ctx.run_id, ctx.attempt) as own:
+            _import(ctx, row, own, engine=engine, settings=settings)
         return Outcome(RunStatus.SUCCEEDED, "succeeded")
     except (ImportCancelled, Interrupted):
         return interrupted(ctx.interruption) if ctx.interruption else Outcome(RunStatus.CANCELLED, "cancelled")
@@ -86,7 +91,7 @@ def _attempt(ctx: RunContext, row: Any, *, engine: Engine, settings: Settings) -
         return Outcome(RunStatus.FAILED, "failed", "internal_error", f"{type(exc).__name__}: {exc}", retryable=True)
 
 
-def _import(ctx: RunContext, row: Any, *, engine: Engine, settings: Settings) -> None:
+def _import(ctx: RunContext, row: Any, own: files.AttemptFiles, *, engine: Engine, settings: Settings) -> None:
     params = row["params"] or {}
     config = parse_config(params.get("config"))
     upload_id = uuid.UUID(params["upload_id"])
@@ -99,7 +104,6 @@ def _import(ctx: RunContext, row: Any, *, engine: Engine, settings: Settings) ->
     filename, size = retry_while_unavailable(
         read_upload, what=f"reading upload {upload_id}", give_up_after=settings.database_wait_seconds
     )
-    root = settings.data_path
     ctx.log(note(Importing(file=filename, bytes=size, config=_describe(config))))
 
     def progress(rows: int, bytes_read: int, total: int) -> None:
@@ -114,7 +118,7 @@ def _import(ctx: RunContext, row: Any, *, engine: Engine, settings: Settings) ->
             filename=filename,
             config=config,
             limits=limits_of(settings),
-            out_dir=version_dir(root, row["dataset_id"], ctx.run_id),
+            out_dir=own.folder,
             duckdb_settings=duckdb_of(settings),
             progress=progress,
             should_stop=lambda: ctx.interruption is not None,
@@ -129,6 +133,7 @@ def _import(ctx: RunContext, row: Any, *, engine: Engine, settings: Settings) ->
             settings,
             row["dataset_id"],
             ctx.run_id,
+            ctx.attempt,
             Path(result.data_path).parent,
             data_streamed=bool(sink and sink.streamed),
         )
@@ -137,7 +142,7 @@ def _import(ctx: RunContext, row: Any, *, engine: Engine, settings: Settings) ->
     # On S3 the Parquet goes to the store while DuckDB writes it; the object is complete when the block ends
     # (after the checks in `imported`), and an error in the block aborts it: no version row points at half a file.
     try:
-        with files.data_stream(settings, row["dataset_id"], ctx.run_id) as sink:
+        with files.data_stream(settings, row["dataset_id"], ctx.run_id, ctx.attempt) as sink:
             result, parquet_bytes = imported(sink)
     except SinkSpent:  # the import writes its data file twice (rare): imported again, the local file uploaded after
         result, parquet_bytes = imported(None)
@@ -150,6 +155,7 @@ def _import(ctx: RunContext, row: Any, *, engine: Engine, settings: Settings) ->
                 session,
                 dataset_id=row["dataset_id"],
                 run_id=ctx.run_id,
+                attempt=ctx.attempt,
                 upload_id=upload_id,
                 row_count=result.rows,
                 size_bytes=parquet_bytes,
@@ -161,32 +167,13 @@ def _import(ctx: RunContext, row: Any, *, engine: Engine, settings: Settings) ->
                 producer=WORKER_ID,
             )
 
-    # A finished import is not thrown away because the database restarted as it ended.
-    try:
-        version = retry_while_unavailable(
-            record, what=f"recording run {ctx.run_id}'s version", give_up_after=settings.database_wait_seconds
-        )
-    except dataset_service.DatasetDeleted:
-        files.discard_version(settings, row["dataset_id"], ctx.run_id, Path(result.data_path).parent)
-        raise
-    files.keep_version_cached(settings, row["dataset_id"], ctx.run_id, Path(result.data_path).parent)
-    files.drop_scratch(settings, Path(result.data_path).parent)
+    what = f"recording run {ctx.run_id}'s version"
+    version = record_version(own, record, what=what, settings=settings, folder=Path(result.data_path).parent)
     ctx.progress = {"rows": result.rows, "bytes": result.bytes_read, "total_bytes": size, "percent": 100.0}
     written = ImportVersion(
         version=version, rows=result.rows, columns=len(columns), rejected=result.rejected, parquet_bytes=parquet_bytes
     )
     ctx.log(note(written))
-
-
-def _failed(engine: Engine, ctx: RunContext, dataset_id: uuid.UUID, code: str, message: str) -> None:
-    ctx.log(note(ImportFailedLine(error_code=code, error=message)), level="error")
-    try:
-        with database_for(engine).transaction() as session:
-            dataset_writes.record_import_failure(
-                session, dataset_id=dataset_id, run_id=ctx.run_id, code=code, message=message, producer=WORKER_ID
-            )
-    except Exception:
-        logger.exception("could not record the failed import of dataset %s", dataset_id)
 
 
 def _builtins(config: Any) -> dict[str, Any]:

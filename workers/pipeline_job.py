@@ -30,13 +30,11 @@ from app.core.states import RunStatus
 from app.db.database import database_for
 from app.db.datasets import DatasetVersion
 from app.db.models import Run
-from app.db.outage import retry_while_unavailable
-from app.domain import dataset_writes, pipeline_io
 from app.domain import datasets as dataset_service
 from app.domain import files as data_files
+from app.domain import pipeline_io
 from app.domain.attempts import AttemptOver, hold_attempt
 from app.ingest.limits import duckdb_of
-from app.paths import version_dir
 from app.pipeline import (
     DATA_FILE,
     InputFile,
@@ -50,27 +48,28 @@ from app.pipeline import params as pipeline_params
 from app.pipeline.spec import PipelineSpec, parse_spec
 from app.settings import Settings
 from workers.context import Interrupted, Interruption, RunContext
-from workers.outcomes import Outcome, gives_up, interrupted
+from workers.outcomes import Outcome, interrupted
 from workers.runtime import WORKER_ID
+from workers.version_rows import record_version
 
 logger = logging.getLogger(__name__)
 
 
 def run_pipeline_job(ctx: RunContext, row: Any, *, engine: Engine, settings: Settings) -> Outcome:
     """One attempt of a pipeline run, whatever its steps (log/sleep/fail only, or data); never raises. When no
-    attempt follows, the output dataset is left as a failed import would leave it (see `dataset_writes`).
+    attempt follows, the output dataset is left as a failed import would leave it, with the run's end (see
+    `dataset_writes`).
 
     The executor has bound the run's ids to every log line already.
     """
-    outcome = _attempt(ctx, row, engine=engine, settings=settings)
-    if gives_up(ctx, row, outcome):
-        _end_output(engine, ctx.run_id, outcome)
-    return outcome
+    return _attempt(ctx, row, engine=engine, settings=settings)
 
 
 def _attempt(ctx: RunContext, row: Any, *, engine: Engine, settings: Settings) -> Outcome:
     try:
         spec = _spec(row)
+        if ctx.attempt > 1:  # an earlier attempt's report is not this one's
+            _set_validation(engine, ctx, None)
         _run(ctx, row, spec, engine=engine, settings=settings)
         return Outcome(RunStatus.SUCCEEDED, "succeeded")
     except (Interrupted, PipelineCancelled):
@@ -86,27 +85,12 @@ def _attempt(ctx: RunContext, row: Any, *, engine: Engine, settings: Settings) -
     except DomainError as exc:
         if ctx.interruption is not None:
             return interrupted(ctx.interruption)
-        _record_validations(engine, ctx.run_id, getattr(exc, "validations", None))
+        _record_validations(engine, ctx, getattr(exc, "validations", None))
         retryable = bool(getattr(exc, "retryable", False))
         return Outcome(RunStatus.FAILED, "failed", exc.code, exc.detail, retryable=retryable)
     except Exception as exc:
         logger.exception("pipeline run %s attempt %s crashed", ctx.run_id, ctx.attempt)
         return Outcome(RunStatus.FAILED, "failed", "internal_error", f"{type(exc).__name__}: {exc}", retryable=True)
-
-
-def _end_output(engine: Engine, run_id: uuid.UUID, outcome: Outcome) -> None:
-    """The output dataset this run was to write, when it ends without writing it: not left importing."""
-    try:
-        with database_for(engine).transaction() as session:
-            dataset_writes.end_writes(
-                session,
-                run_id=run_id,
-                code=outcome.error_code or outcome.reason,
-                message=outcome.error_message or outcome.reason,
-                producer=WORKER_ID,
-            )
-    except Exception:
-        logger.exception("could not record the failed output of run %s", run_id)
 
 
 #: Parsed specs by (pipeline, version): a version's spec never changes, so each worker checks it once.
@@ -128,7 +112,7 @@ def _spec(row: Any) -> PipelineSpec:
 
 
 def _run(ctx: RunContext, row: Any, spec: PipelineSpec, *, engine: Engine, settings: Settings) -> None:
-    chosen_versions: dict[str, tuple[uuid.UUID, uuid.UUID, int]] = {}
+    chosen_versions: dict[str, tuple[uuid.UUID, uuid.UUID, int | None, int]] = {}
     if row["inputs"] or spec.inputs:  # a pipeline without inputs has nothing to read here
         with database_for(engine).transaction() as session:
             pinned = row["inputs"] or pipeline_io.resolve_inputs(
@@ -136,13 +120,13 @@ def _run(ctx: RunContext, row: Any, spec: PipelineSpec, *, engine: Engine, setti
             )
             for name, chosen in pinned.items():
                 version = session.get_one(DatasetVersion, (uuid.UUID(chosen["dataset_id"]), chosen["version"]))
-                chosen_versions[name] = (version.dataset_id, version.run_id, version.version)
+                chosen_versions[name] = (version.dataset_id, version.run_id, version.attempt, version.version)
                 shown = str(chosen.get("name", chosen["dataset_id"]))
                 ctx.log(note(InputPinned(input=name, dataset=shown, version=version.version)))
     files: dict[str, InputFile] = {}
-    for name, (dataset_id, run_id, number) in chosen_versions.items():
+    for name, (dataset_id, run_id, attempt, number) in chosen_versions.items():
         # in place on a local data root; through this host's LRU cache (keyed by version) on S3
-        path = data_files.version_file(settings, dataset_id, run_id, DATA_FILE)
+        path = data_files.version_file(settings, dataset_id, run_id, DATA_FILE, attempt=attempt)
         files[name] = InputFile(path=str(path), dataset_id=str(dataset_id), version=number)
     info = RunInfo(id=str(ctx.run_id), scheduled_for=row["scheduled_for"], started_at=row["started_at"])
     params = row["params"] or {}
@@ -157,83 +141,90 @@ def _run(ctx: RunContext, row: Any, spec: PipelineSpec, *, engine: Engine, setti
             # a retry goes on writing the output its run already has (its name rendered now may differ)
             output = pipeline_io.bind_output(session, namespace_id=row["namespace_id"], name=name, run_id=ctx.run_id)
             output_id, name = output.id, output.name
-    out_dir: Path | None = None  # a pipeline of log/sleep/fail steps writes no file, so it needs no folder
-    if output_id is not None:
-        out_dir = version_dir(settings.data_path, output_id, ctx.run_id)
-    elif writes_files(spec):
-        out_dir = settings.data_path / "tmp" / f"run-{ctx.run_id}"
+    # the attempt's own folder: files an earlier attempt (or a late one given up on) writes are never these
+    with data_files.attempt_files(settings, output_id, ctx.run_id, ctx.attempt) as own:
+        out_dir: Path | None = None  # a pipeline of log/sleep/fail steps writes no file, so it needs no folder
+        if output_id is not None:
+            out_dir = own.folder
+        elif writes_files(spec):
+            out_dir = settings.data_path / "tmp" / f"run-{ctx.run_id}-a{ctx.attempt}"
 
-    def on_step(index: int, total: int) -> None:
-        ctx.step = index
-        ctx.progress = {"step": index, "steps": total, "percent": round(100 * (index - 1) / max(total, 1), 1)}
+        def on_step(index: int, total: int) -> None:
+            ctx.step = index
+            ctx.progress = {"step": index, "steps": total, "percent": round(100 * (index - 1) / max(total, 1), 1)}
 
-    try:
-        result = run_pipeline(
-            spec,
-            inputs=files,
-            params=params,
-            run=info,
-            out_dir=out_dir,
-            duckdb_settings=duckdb_of(settings),
-            log=lambda message, level="info": ctx.log(message, level=level),
-            should_stop=lambda: (ctx.note_deadline(), ctx.interruption is not None)[1],
-            sleep=ctx.wait,
-            on_step=on_step,
-        )
-    finally:
-        if output_id is None and out_dir is not None:  # a run that writes no dataset leaves no scratch folder behind
-            shutil.rmtree(out_dir, ignore_errors=True)
-    ctx.check()
-    ctx.step = None
-    ctx.progress = {"rows_in": result.rows_in, "rows_out": result.rows_out, "bytes": result.bytes_out, "percent": 100.0}
-    _record_validations(engine, ctx.run_id, result.validations)
-    if output_id is None or result.data_path is None:
-        return
-    # Uploaded before the version row exists: a version is never visible without its files.
-    data_files.publish_version(settings, output_id, ctx.run_id, Path(result.data_path).parent)
-    lineage = {
-        "run_id": str(ctx.run_id),
-        "pipeline_id": str(row["pipeline_id"]),
-        "pipeline_version": row["pipeline_version"],
-        "inputs": [{"name": n, "dataset_id": f.dataset_id, "version": f.version} for n, f in files.items()],
-    }
-    columns = [{"name": c.name, "type": c.type, "nulls": c.nulls, "min": c.min, "max": c.max} for c in result.columns]
-
-    def record() -> int:
-        with database_for(engine).transaction() as session:
-            hold_attempt(session, ctx.run_id, ctx.attempt)
-            return dataset_service.record_version(
-                session,
-                dataset_id=output_id,
-                run_id=ctx.run_id,
-                upload_id=None,
-                row_count=result.rows_out or 0,
-                size_bytes=result.bytes_out or 0,
-                source_bytes=0,
-                rejected_rows=0,
-                columns=columns,
-                config={},
-                notices=[],
-                producer=WORKER_ID,
-                lineage=lineage,
+        try:
+            result = run_pipeline(
+                spec,
+                inputs=files,
+                params=params,
+                run=info,
+                out_dir=out_dir,
+                duckdb_settings=duckdb_of(settings),
+                log=lambda message, level="info": ctx.log(message, level=level),
+                should_stop=lambda: (ctx.note_deadline(), ctx.interruption is not None)[1],
+                sleep=ctx.wait,
+                on_step=on_step,
             )
+        finally:
+            if output_id is None and out_dir is not None:  # a run that writes no dataset leaves no scratch behind
+                shutil.rmtree(out_dir, ignore_errors=True)
+        ctx.check()
+        ctx.step = None
+        done = {"rows_in": result.rows_in, "rows_out": result.rows_out, "bytes": result.bytes_out, "percent": 100.0}
+        ctx.progress = done
+        _record_validations(engine, ctx, result.validations)
+        if output_id is None or result.data_path is None:
+            return
+        # Uploaded before the version row exists: a version is never visible without its files.
+        data_files.publish_version(settings, output_id, ctx.run_id, ctx.attempt, Path(result.data_path).parent)
+        lineage = {
+            "run_id": str(ctx.run_id),
+            "pipeline_id": str(row["pipeline_id"]),
+            "pipeline_version": row["pipeline_version"],
+            "inputs": [{"name": n, "dataset_id": f.dataset_id, "version": f.version} for n, f in files.items()],
+        }
+        columns = [
+            {"name": c.name, "type": c.type, "nulls": c.nulls, "min": c.min, "max": c.max} for c in result.columns
+        ]
 
-    try:
-        number = retry_while_unavailable(
-            record, what=f"recording run {ctx.run_id}'s output", give_up_after=settings.database_wait_seconds
-        )
-    except dataset_service.DatasetDeleted:
-        data_files.discard_version(settings, output_id, ctx.run_id, Path(result.data_path).parent)
-        raise
-    data_files.keep_version_cached(settings, output_id, ctx.run_id, Path(result.data_path).parent)
-    data_files.drop_scratch(settings, Path(result.data_path).parent)
-    ctx.log(note(OutputVersion(output=name, version=number, rows=result.rows_out, columns=len(columns))))
+        def record() -> int:
+            with database_for(engine).transaction() as session:
+                hold_attempt(session, ctx.run_id, ctx.attempt)
+                return dataset_service.record_version(
+                    session,
+                    dataset_id=output_id,
+                    run_id=ctx.run_id,
+                    attempt=ctx.attempt,
+                    upload_id=None,
+                    row_count=result.rows_out or 0,
+                    size_bytes=result.bytes_out or 0,
+                    source_bytes=0,
+                    rejected_rows=0,
+                    columns=columns,
+                    config={},
+                    notices=[],
+                    producer=WORKER_ID,
+                    lineage=lineage,
+                )
+
+        what = f"recording run {ctx.run_id}'s output"
+        number = record_version(own, record, what=what, settings=settings, folder=Path(result.data_path).parent)
+        ctx.log(note(OutputVersion(output=name, version=number, rows=result.rows_out, columns=len(columns))))
 
 
-def _record_validations(engine: Engine, run_id: uuid.UUID, validations: Any) -> None:
-    """Keep the validate steps' reports (counts, sample violations) with the run."""
-    if not validations:
-        return
-    report = msgspec.to_builtins(validations)
+def _record_validations(engine: Engine, ctx: RunContext, validations: Any) -> None:
+    """Keep the validate steps' reports (counts, sample violations) with the run, while the attempt still runs it: an
+    attempt given up on (its lease lapsed, its run retried) that gets here late leaves the report of the attempt that
+    replaced it as it is."""
+    if validations:
+        _set_validation(engine, ctx, msgspec.to_builtins(validations))
+
+
+def _set_validation(engine: Engine, ctx: RunContext, report: Any) -> None:
+    """The run's validation report is `report` (None: none yet), if the attempt still runs the run."""
+    running = (Run.id == ctx.run_id) & (Run.attempt == ctx.attempt) & (Run.status == RunStatus.RUNNING.value)
+    if report is None:
+        running &= Run.validation.is_not(None)
     with database_for(engine).transaction() as session:
-        session.execute(update(Run).where(Run.id == run_id).values(validation=report))
+        session.execute(update(Run).where(running).values(validation=report))

@@ -2,7 +2,7 @@
 
 A run writes one immutable version (`dataset_versions.published_by`). An earlier attempt that committed it and was
 then lost or failed before its run was marked SUCCEEDED left a retry that would run again and write the version's
-files anew (in place on a local data root, over the objects on S3): imports and pipeline runs alike.
+files anew: imports and pipeline runs alike. The version's files are those of the attempt that published it.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from app.core.states import RunKind, RunStatus
 from app.db.database import database_for
 from app.db.datasets import Dataset
 from app.db.outage import retry_while_unavailable
-from app.domain.dataset_versions import published_by
+from app.domain import files
+from app.domain.dataset_versions import published_by, published_progress
 from app.settings import Settings
 from workers.context import RunContext
 from workers.outcomes import Outcome
@@ -41,6 +42,8 @@ def already_published(ctx: RunContext, row: Any, *, engine: Engine, settings: Se
     if found is None:
         return None
     version, name = found
+    # the attempts before this one were given up on: only the files of the one that published are kept
+    files.drop_attempts_quietly(settings, version.dataset_id, ctx.run_id, before=ctx.attempt, keep=version.attempt)
     if row["kind"] == RunKind.INGEST.value:
         written: Any = ImportVersion(
             version=version.version,
@@ -49,10 +52,9 @@ def already_published(ctx: RunContext, row: Any, *, engine: Engine, settings: Se
             rejected=version.rejected_rows,
             parquet_bytes=version.size_bytes,
         )
-        ctx.progress = {"rows": version.row_count, "bytes": version.source_bytes, "percent": 100.0}
     else:
         columns = len(version.columns)
         written = OutputVersion(output=name, version=version.version, rows=version.row_count, columns=columns)
-        ctx.progress = {"rows_out": version.row_count, "bytes": version.size_bytes, "percent": 100.0}
+    ctx.progress = published_progress(row["kind"], version)
     ctx.log(note(written))
     return Outcome(RunStatus.SUCCEEDED, "succeeded")

@@ -108,6 +108,9 @@ class DatasetVersion(Base):
     dataset_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True)
     version: Mapped[int] = mapped_column(Integer, primary_key=True)
     run_id: Mapped[uuid.UUID]
+    #: The attempt of `run_id` that wrote the files (app.paths.version_key); null for versions written before 0025,
+    #: whose files sit in the run's folder itself.
+    attempt: Mapped[int | None]
     upload_id: Mapped[uuid.UUID | None]
     created_at: Mapped[datetime] = created_at_column()
     row_count: Mapped[int] = mapped_column(BigInteger)

@@ -33,9 +33,6 @@ NO_LOG_LINES: dict[str, list[Any]] = {"log_first_n": [], "log_last_n": [], "log_
 CANCELLED_CODE = "cancelled"
 CANCELLED_MESSAGE = "cancelled on request"
 
-#: Ends of an attempt that a cancel request does not change: a success stands, and a cancel is what was asked.
-CANCEL_PROOF: frozenset[RunStatus] = frozenset({RunStatus.SUCCEEDED, RunStatus.CANCELLED})
-
 
 @dataclass(frozen=True, kw_only=True)
 class AfterAttempt:
@@ -65,6 +62,7 @@ class AfterAttempt:
                 end_writes(
                     session,
                     run_id=row.id,
+                    status=self.status,
                     code=params["error_code"] or self.status.value.lower(),
                     message=params["error_message"] or self.status.value.lower(),
                     producer=params["actor"],
@@ -163,7 +161,7 @@ def after_attempt(
     nor FAILED or TIMED_OUT. A success ends the run SUCCEEDED whatever came after it (a stop, a cancel): its work is
     done, and doing it again would repeat its effects.
     """
-    if status is RunStatus.SUCCEEDED:
+    if status in (RunStatus.SUCCEEDED, RunStatus.CANCELLED):  # a cancelled attempt did what the request asked
         return AfterAttempt(retry=False, status=status)
     if cancelling:
         return AfterAttempt(retry=False, status=RunStatus.CANCELLED, cancelled=True)

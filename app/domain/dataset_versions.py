@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import msgspec
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.core.errors import Conflict, NotFound
+from app.core.states import RunKind
 from app.db.accounts import User
 from app.db.datasets import Dataset, DatasetVersion
 from app.db.models import Run
@@ -31,6 +33,14 @@ def published_by(session: Session, run_id: uuid.UUID) -> DatasetVersion | None:
     run's (an earlier attempt committed it, then failed or was lost before the run was marked) ends the run SUCCEEDED
     from it, writing nothing (workers/published.py, the reaper)."""
     return session.scalar(select(DatasetVersion).where(DatasetVersion.run_id == run_id))
+
+
+def published_progress(kind: str, version: DatasetVersion) -> dict[str, Any]:
+    """The progress of a run that ends SUCCEEDED from the version it published (an import's or a pipeline's), whatever
+    its lost attempt last reported: its figures (rows, bytes: what the metrics count) are the version's, 100 %."""
+    if kind == RunKind.INGEST.value:
+        return {"rows": version.row_count, "bytes": version.source_bytes, "percent": 100.0}
+    return {"rows_out": version.row_count, "bytes": version.size_bytes, "percent": 100.0}
 
 
 def count_versions(session: Session, dataset_id: uuid.UUID) -> int:

@@ -300,6 +300,7 @@ def record_version(
     *,
     dataset_id: uuid.UUID,
     run_id: uuid.UUID,
+    attempt: int,
     upload_id: uuid.UUID | None,
     row_count: int,
     size_bytes: int,
@@ -311,7 +312,8 @@ def record_version(
     producer: str,
     lineage: dict[str, Any] | None = None,
 ) -> int:
-    """The next immutable version, written by `run_id`; the dataset now reads it. Returns its number.
+    """The next immutable version, written by `attempt` of `run_id` (its files are that attempt's); the dataset now
+    reads it. Returns its number.
 
     `notices`: what the run warned of, kept as notices (codes and parameters) and as their English text (`warnings`).
 
@@ -334,6 +336,7 @@ def record_version(
             dataset_id=dataset_id,
             version=number,
             run_id=run_id,
+            attempt=attempt,
             upload_id=upload_id,
             row_count=row_count,
             size_bytes=size_bytes,

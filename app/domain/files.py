@@ -4,21 +4,40 @@ DuckDB and the readers work on local files. On a local data root they get the
 store's own files; on S3 inputs come through this host's LRU cache and outputs
 are written in this host's scratch folder and uploaded before any row points at
 them: after they are written (`publish`), or while DuckDB writes them (`data_stream`).
+
+Each attempt of a run writes its version's files in its own folder (app.paths.version_dir, version_key), and the
+version row names the attempt that published them, so readers read the files of the attempt that won. An attempt
+that ends without publishing removes its folder (`discard_version`); every attempt, at its end, removes the
+folders of the attempts before it (`drop_attempts`), which were given up on before it started.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-from app.paths import DATA_FILE, REJECTS_FILE, resolved_root, upload_key, version_key
+from app.paths import (
+    DATA_FILE,
+    REJECTS_FILE,
+    attempt_of,
+    attempt_prefix,
+    resolved_root,
+    run_files_dir,
+    run_files_prefix,
+    upload_key,
+    version_dir,
+    version_key,
+)
 from app.settings import Settings
 from app.storage import Store, store_for
 from app.storage.cache import LocalCache
 from app.storage.streamed_output import StreamedOutput
+
+logger = logging.getLogger(__name__)
 
 
 def store(settings: Settings) -> Store:
@@ -53,13 +72,15 @@ def publish(settings: Settings, key: str, local: Path) -> None:
     target.put_file(key, local)
 
 
-def keep_version_cached(settings: Settings, dataset_id: uuid.UUID, run_id: uuid.UUID, folder: Path) -> None:
+def keep_version_cached(
+    settings: Settings, dataset_id: uuid.UUID, run_id: uuid.UUID, attempt: int, folder: Path
+) -> None:
     """On an S3 data root, keep a version's data file this host just published in its cache (readers here, e.g.
     a pipeline over the version just imported, skip the download); call it once the version's row is written."""
     local = folder / DATA_FILE
     if settings.data_in_store and local.is_file():
         cache = LocalCache(settings.cache_path, int(settings.cache_max_gb * 1024**3))
-        cache.adopt(version_key(dataset_id, run_id, DATA_FILE), local)
+        cache.adopt(version_key(dataset_id, run_id, DATA_FILE, attempt), local)
 
 
 def drop_scratch(settings: Settings, folder: Path) -> None:
@@ -69,19 +90,27 @@ def drop_scratch(settings: Settings, folder: Path) -> None:
 
 
 @contextlib.contextmanager
-def data_stream(settings: Settings, dataset_id: uuid.UUID, run_id: uuid.UUID) -> Iterator[StreamedOutput | None]:
+def data_stream(
+    settings: Settings, dataset_id: uuid.UUID, run_id: uuid.UUID, attempt: int
+) -> Iterator[StreamedOutput | None]:
     """A version's data file sent to the store while DuckDB writes it (None on a local data root: written in
     place). The object is complete when the block exits cleanly, so publish inside it and write the row after;
     an error in the block aborts the upload."""
     if not settings.data_in_store:
         yield None
         return
-    with StreamedOutput(store(settings), version_key(dataset_id, run_id, DATA_FILE)) as output:
+    with StreamedOutput(store(settings), version_key(dataset_id, run_id, DATA_FILE, attempt)) as output:
         yield output
 
 
 def publish_version(
-    settings: Settings, dataset_id: uuid.UUID, run_id: uuid.UUID, folder: Path, *, data_streamed: bool = False
+    settings: Settings,
+    dataset_id: uuid.UUID,
+    run_id: uuid.UUID,
+    attempt: int,
+    folder: Path,
+    *,
+    data_streamed: bool = False,
 ) -> None:
     """Upload a version's files (data, and rejects when there are any) before its row is written.
     `data_streamed`: the data file went out as it was written (`data_stream`): only the rejects are left."""
@@ -93,24 +122,107 @@ def publish_version(
         if name == DATA_FILE and data_streamed:
             continue
         if local.is_file():
-            target.put_file(version_key(dataset_id, run_id, name), local)
-        else:
-            target.delete(version_key(dataset_id, run_id, name))  # from an earlier attempt: no longer true
+            target.put_file(version_key(dataset_id, run_id, name, attempt), local)
 
 
-def discard_version(settings: Settings, dataset_id: uuid.UUID, run_id: uuid.UUID, folder: Path) -> None:
-    """Remove the files publish_version sent out for a version whose row was refused (its dataset was deleted)."""
+def discard_version(settings: Settings, dataset_id: uuid.UUID, run_id: uuid.UUID, attempt: int) -> None:
+    """Remove an attempt's files when no version row names them (refused: its dataset was deleted, or the attempt
+    no longer ran its run; or never written): what it sent to the store, and its folder on this host (scratch, or
+    the version's folder on a local root)."""
+    store(settings).delete_prefix(attempt_prefix(dataset_id, run_id, attempt))
+    shutil.rmtree(version_dir(settings.data_path, dataset_id, run_id, attempt), ignore_errors=True)
+
+
+def drop_attempts(
+    settings: Settings, dataset_id: uuid.UUID, run_id: uuid.UUID, *, before: int, keep: int | None
+) -> int:
+    """Remove the files of the run's attempts numbered below `before`, but `keep`'s (the attempt whose version was
+    published; None: none was): those attempts were given up on before a later one started, so none of them can
+    publish any more. In the store and in this host's folder; how many attempts' folders were found."""
     target = store(settings)
-    for name in (DATA_FILE, REJECTS_FILE):
-        target.delete(version_key(dataset_id, run_id, name))
-    shutil.rmtree(folder, ignore_errors=True)  # this run's own folder: scratch, or the version's on a local root
+    prefix = run_files_prefix(dataset_id, run_id)
+    found: set[int] = set()
+    for stored in list(target.list(prefix)):
+        attempt = attempt_of(stored[len(prefix) + 1 :].split("/", 1)[0])
+        if attempt is not None and attempt < before and attempt != keep:
+            target.delete(stored)
+            found.add(attempt)
+    local = run_files_dir(settings.data_path, dataset_id, run_id)
+    for folder in local.iterdir() if local.is_dir() else ():
+        attempt = attempt_of(folder.name)
+        if attempt is not None and attempt < before and attempt != keep:
+            shutil.rmtree(folder, ignore_errors=True)
+            found.add(attempt)
+    return len(found)
 
 
-def version_file(settings: Settings, dataset_id: uuid.UUID, run_id: uuid.UUID, name: str = DATA_FILE) -> Path:
-    """A local file with a version's data (or rejects): in place on a local root, else via the LRU cache."""
-    return local_input(settings, version_key(dataset_id, run_id, name))
+def drop_attempts_quietly(
+    settings: Settings, dataset_id: uuid.UUID, run_id: uuid.UUID, *, before: int, keep: int | None
+) -> None:
+    """`drop_attempts`, for a caller whose own outcome does not depend on it: a store that fails only leaves files no
+    version row names (deleting the dataset removes them), and is logged."""
+    try:
+        drop_attempts(settings, dataset_id, run_id, before=before, keep=keep)
+    except Exception as exc:
+        logger.warning("could not remove the files of run %s's earlier attempts: %s", run_id, exc)
+
+
+def version_file(
+    settings: Settings, dataset_id: uuid.UUID, run_id: uuid.UUID, name: str = DATA_FILE, *, attempt: int | None
+) -> Path:
+    """A local file with a version's data (or rejects), of the attempt that published it (the version row's
+    `attempt`): in place on a local root, else via the LRU cache."""
+    return local_input(settings, version_key(dataset_id, run_id, name, attempt))
 
 
 def upload_file(settings: Settings, upload_id: uuid.UUID) -> Path:
     """A local file with a completed upload's bytes."""
     return local_input(settings, upload_key(upload_id))
+
+
+class AttemptFiles:
+    """The folder one attempt writes its run's version in (`version_dir`, `version_key`), while the attempt runs.
+
+    `recording` is set while the version's row is being written: if that fails for an unknown reason (the database
+    went away), a row may name the files, so they are kept; the job clears it when the row was refused.
+    """
+
+    def __init__(self, settings: Settings, dataset_id: uuid.UUID | None, run_id: uuid.UUID, attempt: int) -> None:
+        self.settings, self.dataset_id, self.run_id, self.attempt = settings, dataset_id, run_id, attempt
+        self.recording = False
+
+    @property
+    def folder(self) -> Path:
+        """This host's folder for the attempt's files (the version's own on a local root, else scratch)."""
+        if self.dataset_id is None:
+            raise ValueError("an attempt that writes no dataset has no version folder")
+        return version_dir(self.settings.data_path, self.dataset_id, self.run_id, self.attempt)
+
+    def _clean(self, *, discard: bool) -> None:
+        """Remove the earlier attempts' files and, with `discard`, this one's; a store that fails here only leaves
+        files no version row names (deleting the dataset removes them), never the attempt's outcome."""
+        if self.dataset_id is None:
+            return
+        if discard:
+            try:
+                discard_version(self.settings, self.dataset_id, self.run_id, self.attempt)
+            except Exception as exc:
+                logger.warning("could not remove the files of run %s attempt %s: %s", self.run_id, self.attempt, exc)
+        if self.attempt > 1:
+            drop_attempts_quietly(self.settings, self.dataset_id, self.run_id, before=self.attempt, keep=None)
+
+
+@contextlib.contextmanager
+def attempt_files(
+    settings: Settings, dataset_id: uuid.UUID | None, run_id: uuid.UUID, attempt: int
+) -> Iterator[AttemptFiles]:
+    """The attempt's own folder while its steps run: when they raise (a failure, a cancel, a refused version), its
+    files are removed, since no version row names them; either way, those of the run's earlier attempts are (given up
+    on before this one started, none of them publishes any more). `dataset_id` None: nothing is written, or kept."""
+    own = AttemptFiles(settings, dataset_id, run_id, attempt)
+    try:
+        yield own
+    except BaseException:
+        own._clean(discard=not own.recording)
+        raise
+    own._clean(discard=False)

@@ -15,7 +15,7 @@ from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.states import CANCEL_AT_ONCE, FAILURES, RunKind, RunStatus, RunTrigger, sources
 from app.db.models import Run, RunEvent
 from app.domain import audit
-from app.domain.dataset_writes import end_writes
+from app.domain.dataset_writes import end_writes, write_again
 from app.domain.namespaces import DEFAULT_NAMESPACE, visible_namespaces
 from app.domain.pagination import decode_cursor
 from app.domain.permissions import Permission, Principal
@@ -300,7 +300,14 @@ def _cancel(session: Session, run_id: uuid.UUID, principal: Principal, *, reason
             },
         )
         # A run waiting to retry may have made its output dataset: it is not left importing.
-        end_writes(session, run_id=run.id, code="cancelled", message=f"cancelled by {actor}", producer=actor)
+        end_writes(
+            session,
+            run_id=run.id,
+            status=RunStatus.CANCELLED,
+            code="cancelled",
+            message=f"cancelled by {actor}",
+            producer=actor,
+        )
         return cancelled
     if status is RunStatus.RUNNING:
         if run.cancel_requested_at is None:
@@ -359,6 +366,8 @@ def retry_run(
             **({"dataset_id": None} if run.kind == RunKind.PIPELINE else {}),
         },
     )
+    if run.kind == RunKind.INGEST and run.dataset_id is not None:  # the run's row is locked before the dataset's
+        write_again(session, run.id, run.dataset_id)
     write_outbox(session, run, queue=settings.queue)
     audit.record(
         session,

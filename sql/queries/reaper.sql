@@ -7,7 +7,7 @@
 -- `cancelling`: the user asked to cancel the run (read under the lock, so the
 -- end decided for it is CANCELLED: app/domain/attempts.py).
 SELECT id, attempt, attempt_base, max_retries, retry_backoff_seconds, retry_backoff_max_seconds,
-       retry_jitter, worker_id, heartbeat_at, cancel_requested_at IS NOT NULL AS cancelling
+       retry_jitter, worker_id, heartbeat_at, cancel_requested_at IS NOT NULL AS cancelling, dataset_id, kind
 FROM runs
 WHERE status = 'RUNNING' AND heartbeat_at < now() - make_interval(secs => :lease_seconds)
   AND pg_postmaster_start_time() < now() - make_interval(secs => :lease_seconds)

@@ -154,4 +154,6 @@ def test_a_worker_killed_mid_import_is_replaced_by_the_other_host_and_one_versio
     # And the store holds that version's data file and nothing else of the dataset (no half-written object)
     store = S3Store(hosts.data_root, s3_server.env())
     dataset_uuid = uuid.UUID(dataset_id)
-    assert sorted(store.list(dataset_prefix(dataset_uuid))) == [version_key(dataset_uuid, uuid.UUID(run_id), DATA_FILE)]
+    # (the files of the attempt that won, in its own folder)
+    won = version_key(dataset_uuid, uuid.UUID(run_id), DATA_FILE, run["attempt"])
+    assert sorted(store.list(dataset_prefix(dataset_uuid))) == [won]

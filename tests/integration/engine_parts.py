@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import redis
 from dramatiq.brokers.redis import RedisBroker
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from app.core.states import RunTrigger
@@ -76,6 +76,19 @@ class Engine_:
         """Empty the broker's queues (both lanes)."""
         for queue in lane_queues(self.settings.queue):
             self.broker.flush(queue)
+
+
+def lapse_and_reap(parts: Engine_, run_id: str) -> None:
+    """The run's attempt loses its lease (its worker paused, or was killed): the reaper retries the run, whose retry
+    is sent at once, or ends it."""
+    with parts.engine.begin() as connection:
+        connection.execute(
+            text("UPDATE runs SET heartbeat_at = now() - interval '1 hour' WHERE id = :id"), {"id": run_id}
+        )
+    assert parts.reaper.reap_lost() == 1
+    with parts.engine.begin() as connection:
+        connection.execute(text("UPDATE outbox SET available_at = now() WHERE run_id = :id"), {"id": run_id})
+    parts.relay.relay_once()
 
 
 @pytest.fixture

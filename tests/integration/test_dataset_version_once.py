@@ -19,6 +19,7 @@ def record(engine: Engine, dataset_id: uuid.UUID, run_id: uuid.UUID, rows: int) 
             session,
             dataset_id=dataset_id,
             run_id=run_id,
+            attempt=1,
             upload_id=None,
             row_count=rows,
             size_bytes=10,

@@ -49,8 +49,8 @@ def _lost_after_publishing(parts: Engine_, run_id: str, *, max_retries: int) -> 
 
 
 def _files(parts: Engine_, dataset_id: str, run_id: str) -> tuple[int, int]:
-    """The version's data file as written: (inode, mtime in ns); a rewrite changes it."""
-    stat = (version_dir(parts.settings.data_path, uuid.UUID(dataset_id), uuid.UUID(run_id)) / DATA_FILE).stat()
+    """The version's data file as its first attempt wrote it: (inode, mtime in ns); a rewrite changes it."""
+    stat = (version_dir(parts.settings.data_path, uuid.UUID(dataset_id), uuid.UUID(run_id), 1) / DATA_FILE).stat()
     return stat.st_ino, stat.st_mtime_ns
 
 
@@ -97,3 +97,32 @@ def test_a_retry_of_a_run_whose_version_is_published_ends_succeeded_without_writ
     said = [line["notice"]["code"] for line in lines if line["attempt"] == 2 and line["notice"]]
     assert "output_version" in said or "import_version" in said, lines
     assert "importing" not in said, lines  # nothing read or written again
+
+
+@pytest.mark.parametrize("kind", ["ingest", "pipeline"])
+def test_a_run_the_reaper_ends_from_its_version_reports_the_versions_figures(
+    client: TestClient, parts: Engine_, kind: str
+) -> None:
+    """The run ended SUCCEEDED with the progress its lost attempt last heartbeat (40 %, 2 rows of 4): the run page,
+    and the rows the metrics count for it (run_facts reads progress), disagreed with the version it ended from."""
+    run_id, dataset_id = _published_run(client, parts, kind)
+    _lost_after_publishing(parts, run_id, max_retries=0)
+    with parts.engine.begin() as connection:  # its last heartbeat, before it wrote its last rows
+        connection.execute(
+            text(
+                """UPDATE runs SET progress = '{"rows": 2, "rows_out": 2, "bytes": 9, "percent": 40}' WHERE id = :id"""
+            ),
+            {"id": run_id},
+        )
+
+    assert parts.reaper.reap_lost() == 1
+
+    run = client.get(f"/api/v1/runs/{run_id}").json()
+    rows = client.get(f"/api/v1/datasets/{dataset_id}").json()["row_count"]
+    assert (run["status"], run["progress"]["percent"]) == ("SUCCEEDED", 100.0), run
+    assert run["progress"].get("rows", run["progress"].get("rows_out")) == rows, run
+    with parts.engine.connect() as connection:
+        counted = connection.execute(
+            text("SELECT rows_processed FROM run_facts WHERE run_id = :id"), {"id": run_id}
+        ).scalar_one()
+    assert counted == rows

@@ -72,7 +72,7 @@ class DatasetFileController(Controller):
         with db.read() as session:
             dataset = service.get_dataset(session, dataset_id, principal_of(request))
             chosen = versions.get_version(session, dataset, version)
-        parquet = data_files.version_file(settings, dataset.id, chosen.run_id, DATA_FILE)
+        parquet = data_files.version_file(settings, dataset.id, chosen.run_id, DATA_FILE, attempt=chosen.attempt)
         work = resolved_root(settings.data_path) / "tmp" / "readers"
         limits = request_limits(settings)
         sorted_dir = resolved_root(settings.data_path) / "tmp" / "sorted"
@@ -115,7 +115,7 @@ class DatasetFileController(Controller):
                 raise Conflict("this dataset has no raw file", code="dataset_not_importable")
             return raw_download(settings, upload.id, upload.filename)
         assert chosen is not None
-        parquet = data_files.version_file(settings, dataset.id, chosen.run_id, DATA_FILE)
+        parquet = data_files.version_file(settings, dataset.id, chosen.run_id, DATA_FILE, attempt=chosen.attempt)
         return parquet_download(parquet, download_stem(dataset, chosen.version), format_, settings, bom=bom)
 
     @get(
@@ -144,7 +144,7 @@ class DatasetFileController(Controller):
         if not chosen.rejected_rows:
             return empty_download(REJECTS_SCHEMA, stem, format_, bom=bom)
         try:
-            path = data_files.version_file(settings, dataset.id, chosen.run_id, REJECTS_FILE)
+            path = data_files.version_file(settings, dataset.id, chosen.run_id, REJECTS_FILE, attempt=chosen.attempt)
         except FileNotFoundError:
             path = None
         if path is None or not path.is_file():

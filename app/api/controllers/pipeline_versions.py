@@ -141,7 +141,9 @@ class PipelineVersionController(Controller):
         limits = request_limits(settings)
         with bounded(limits):
             schemas = {
-                name: parquet_schema(str(data_files.version_file(settings, v.dataset_id, v.run_id, DATA_FILE)), limits)
+                name: parquet_schema(
+                    str(data_files.version_file(settings, v.dataset_id, v.run_id, DATA_FILE, attempt=v.attempt)), limits
+                )
                 for name, v in versions.items()
             }
         # Binding runs no query, but DuckDB folds constants while binding, which no interrupt stops: a child
