@@ -63,5 +63,5 @@ def test_the_migration_skips_the_trigram_indexes_and_search_still_answers(
         found = list_datasets(session, ADMIN, DatasetFilters(search="COSTS"), limit=50, cursor=None)
         assert [d.name for d in found] == ["Nightly_Costs"]
     # And it goes back down as cleanly
-    migrate.downgrade(embedded, "0024_cancel_requested_unstarted")
+    migrate.downgrade(embedded, "0025_version_attempts")
     engine.dispose()

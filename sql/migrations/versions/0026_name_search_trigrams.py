@@ -14,11 +14,11 @@ without a search (a common word's 66,000 matches out of 200,000 were read and so
 
 The embedded server (`pgserver`, what `make run` starts) ships no pg_trgm: there this revision logs a line and
 creates nothing, and the searches read the tables with the same answers. A database migrated so, on a server given
-pg_trgm later, gets the indexes by going down to 0024 and up again. The extension stays on downgrade (other objects
+pg_trgm later, gets the indexes by going down to 0025 and up again. The extension stays on downgrade (other objects
 may use it).
 
 Revision ID: 0026_name_search_trigrams
-Revises: 0024_cancel_requested_unstarted
+Revises: 0025_version_attempts
 Create Date: 2026-12-05
 """
 
@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0026_name_search_trigrams"
-down_revision = "0024_cancel_requested_unstarted"
+down_revision = "0025_version_attempts"
 branch_labels = None
 depends_on = None
 
