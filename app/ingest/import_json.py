@@ -78,13 +78,7 @@ def import_json(job: ImportJob) -> tuple[int, ImportConfig]:
             parts, forced = json_reader.select_parts(planned, exprs, inferred, safe=lenient)
             table = f"(SELECT row_number() OVER () AS {retyped.ROW}, * FROM {source})"
             rejected = _json_rejects(conn, job, table, forced) if forced else 0
-            where = ""
-            if forced and lenient:
-                where = (
-                    " WHERE NOT ("
-                    + " OR ".join(f"({raw} IS NOT NULL AND {safe} IS NULL)" for _, raw, safe in forced)
-                    + ")"
-                )
+            where = retyped.without_problems_sql(forced) if lenient else ""
             limit = f" LIMIT {job.config.limit}" if job.config.limit else ""
             query = f"SELECT {', '.join(parts)} FROM {table}{where}{limit}"
             copy = f"COPY ({query}) TO {literal(data.target)} ({PARQUET_OPTIONS}{data.options})"

@@ -24,6 +24,7 @@ from app.ingest import (
     excel_reader,
     json_numbers,
     json_reader,
+    retyped,
 )
 from app.ingest.biff_padded import workbook_padded_cells
 from app.ingest.columns import as_columns, effective, json_shown, mixed_text_warnings
@@ -198,7 +199,8 @@ def _csv(
     try:
         try:
             plan = csv_reader.detect(conn, str(head), "utf-8", config, limits)
-            values = conn.execute(csv_select.select_sql(plan, config, limits, limit=rows)).fetchall() if rows else []
+            read = csv_select.select_sql(plan, config, limits, limit=rows, safe=True)  # bad rows listed below
+            values = conn.execute(read).fetchall() if rows else []
             if suspects := csv_range.shown_suspects(plan, values, text):  # 1e400 read as infinity, 1e-400 as 0
                 table, _, _ = csv_select.retyped_cells(plan, config, limits)
                 if found := csv_range.first_out_of_range(conn, table, suspects):
@@ -206,10 +208,11 @@ def _csv(
                         raise csv_range.refused(plan, found)
                     plan, kept = csv_range.as_text(plan, found)
                     warnings += kept
-                    values = conn.execute(csv_select.select_sql(plan, config, limits, limit=rows)).fetchall()
+                    values = conn.execute(csv_select.select_sql(plan, config, limits, limit=rows, safe=True)).fetchall()
+            said = csv_select.rejected_cells(plan, config, limits, converted=rows > 0)
+            _, problems = csv_problems.rejects(conn, said)
         except duckdb.Error as exc:
             raise csv_problems.read_error(exc, limits) from exc
-        _, problems = csv_problems.rejects(conn, plan.header_line)
     finally:
         conn.close()
     if not complete:
@@ -303,8 +306,11 @@ def _json(
             warnings += number_warnings
             planned, exprs, name_warnings = json_reader.plan(leaves, config)
             inferred = {name: leaf.type for name, leaf in zip(exprs, leaves, strict=True)}
-            parts, _ = json_reader.select_parts(planned, exprs, inferred, safe=True)
-            values = conn.execute(f"SELECT {', '.join(parts)} FROM {source} LIMIT {rows}").fetchall()
+            parts, forced = json_reader.select_parts(planned, exprs, inferred, safe=True)
+            table = f"(SELECT row_number() OVER () AS {retyped.ROW}, * FROM (SELECT * FROM {source} LIMIT {rows}))"
+            where = retyped.without_problems_sql(forced)  # as a lenient import: left out, listed (a strict one fails)
+            values = conn.execute(f"SELECT {', '.join(parts)} FROM {table}{where}").fetchall()
+            problems = retyped.first_problems(conn, retyped.problems_sql(table, forced)) if forced else []
         except duckdb.Error as exc:
             raise json_reader.read_error(exc, limits, "read") from exc
     finally:
@@ -318,7 +324,7 @@ def _json(
         header_row=0,
         columns=as_columns(planned),
         rows=[[json_shown(v) for v in row] for row in values],
-        warnings=warnings + name_warnings,
+        warnings=warnings + name_warnings + [_problem_text(p) for p in problems[:PREVIEW_PROBLEMS]],
         config=effective(
             config,
             planned,

@@ -195,7 +195,7 @@ def test_the_sql_and_python_forms_of_the_percent_rule_agree(config: ImportConfig
     assert plain_number("12%%", config) is None
 
 
-def test_a_percentage_that_is_no_number_is_named_by_a_strict_import_and_empty_in_a_lenient_one(
+def test_a_percentage_that_is_no_number_is_named_by_a_strict_import_and_rejected_by_a_lenient_one(
     tmp_path: Path, run_import
 ):
     path = tmp_path / "rates.csv"
@@ -203,7 +203,9 @@ def test_a_percentage_that_is_no_number_is_named_by_a_strict_import_and_empty_in
     typed = {"rate": ColumnSpec(type="decimal", scale=3)}
     with pytest.raises(ImportFailed, match=r"1\.2\.3%"):
         run_import(path, columns=typed)
-    assert [r["rate"] for r in rows_of(run_import(path, columns=typed, on_error="lenient"))] == [Decimal("0.125"), None]
+    lenient = run_import(path, columns=typed, on_error="lenient")
+    assert [r["rate"] for r in rows_of(lenient)] == [Decimal("0.125")]
+    assert lenient.rejected == 1
 
 
 def test_accounting_negatives_in_parentheses_read_as_negative_numbers_and_are_suggested(
