@@ -8,7 +8,7 @@ from typing import Any
 import duckdb
 import msgspec
 
-from app.ingest import codes, csv_cells, csv_problems, retyped
+from app.ingest import codes, csv_cells, csv_problems, retyped, utc_offsets
 from app.ingest.columns import Planned
 from app.ingest.config import ImportConfig, ImportLimits
 from app.ingest.convert import boolean_sql
@@ -22,11 +22,11 @@ def read_call(plan: CsvPlan, config: ImportConfig, limits: ImportLimits, *, text
     """The explicit `read_csv(...)` call: no sniffing at import time, rejects stored, not thrown; `text`: every
     column as text, bad rows ignored (nothing is rejected, so rows keep their numbers)."""
     typed = not text
-    as_read = {*plan.as_text, *plan.codes}
+    as_read = {*plan.as_text, *plan.codes, *(p.source for p in plan.columns if p.source in plan.zoned and not p.format)}
     columns = {
         p.source: (
             "TIMESTAMPTZ"
-            if typed and p.source in plan.zoned
+            if typed and p.source in plan.zoned and p.format
             else duckdb_type(p.type, p.scale)
             if typed and p.include and p.type != "json" and p.source not in as_read
             else "VARCHAR"
@@ -74,7 +74,13 @@ def retyped_cells(
     forced = [(p, ident(p.source), safe) for p in kept if (safe := _converted(p, plan, config)) is not None]
     coded = [p for p in kept if p.source in plan.codes]
     forced += [(p, ident(p.source), codes.exact_sql(p, ident(p.source))) for p in coded]
-    return table, forced, {p.source: codes.problem_sql(p) for p in coded}
+    said = {p.source: codes.problem_sql(p) for p in coded}
+    zoned = [p for p in kept if p.source in plan.zoned and not p.format]
+    return (
+        table,
+        forced,
+        said | {p.source: utc_offsets.problem_sql(p.type, retyped.cannot_read_sql(p.type)) for p in zoned},
+    )
 
 
 def _converted(p: Planned, plan: CsvPlan, config: ImportConfig) -> str | None:
@@ -83,6 +89,8 @@ def _converted(p: Planned, plan: CsvPlan, config: ImportConfig) -> str | None:
     itself, and codes, which have their own check)."""
     if p.source in plan.codes:
         return None
+    if p.source in plan.zoned and not p.format:
+        return utc_offsets.instant_sql(ident(p.source), safe=True)
     if p.source in plan.as_text:
         return _retyped(p, config, "TRY_CAST")
     return f"TRY_CAST({ident(p.source)} AS JSON)" if p.type == "json" else None
@@ -162,6 +170,8 @@ def select_sql(
             expr = _retyped(p, config, cast)
         elif p.source in plan.codes:
             expr = codes.checked_sql(expr, ident(codes.number_column(p)))
+        elif p.source in plan.zoned and not p.format:  # read as text: a time without an offset is a bad value
+            expr = utc_offsets.instant_sql(expr, safe=safe)
         elif p.source in plan.zoned:
             # the instant in UTC; not a CAST, which DuckDB pushes into read_csv as a TIMESTAMP read dropping the offset
             expr = f"timezone('UTC', {expr})"

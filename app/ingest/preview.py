@@ -24,6 +24,7 @@ from app.ingest import (
     excel_reader,
     json_numbers,
     json_reader,
+    json_times,
     retyped,
 )
 from app.ingest.biff_padded import workbook_padded_cells
@@ -306,11 +307,14 @@ def _json(
             warnings += number_warnings
             planned, exprs, name_warnings = json_reader.plan(leaves, config)
             inferred = {name: leaf.type for name, leaf in zip(exprs, leaves, strict=True)}
-            parts, forced = json_reader.select_parts(planned, exprs, inferred, safe=True)
+            zoned = json_times.zoned_sources(conn, source, planned, exprs, inferred)
+            warnings += json_times.zoned_warnings(planned, zoned)
+            parts, forced = json_reader.select_parts(planned, exprs, inferred, safe=True, zoned=zoned)
             table = f"(SELECT row_number() OVER () AS {retyped.ROW}, * FROM (SELECT * FROM {source} LIMIT {rows}))"
             where = retyped.without_problems_sql(forced)  # as a lenient import: left out, listed (a strict one fails)
             values = conn.execute(f"SELECT {', '.join(parts)} FROM {table}{where}").fetchall()
-            problems = retyped.first_problems(conn, retyped.problems_sql(table, forced)) if forced else []
+            said = json_times.zoned_messages(zoned)
+            problems = retyped.first_problems(conn, retyped.problems_sql(table, forced, said)) if forced else []
         except duckdb.Error as exc:
             raise json_reader.read_error(exc, limits, "read") from exc
     finally:

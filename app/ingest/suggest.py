@@ -49,6 +49,7 @@ from app.ingest.shape import (
     null_tokens,
     totals_label,
 )
+from app.ingest.utc_offsets import OFFSET_FORM, offset_time
 
 #: Data rows whose sums a totals row is checked against, at most (a longer sheet gets no footer suggestion).
 FOOTER_SCAN_ROWS = 100_000
@@ -194,6 +195,10 @@ def column_types(
         if texts and (forms := mixed_date_formats(texts)):
             specs[name] = msgspec.structs.replace(spec, type="date", format=forms)
             named.append(TypedColumn(column=name, type="date", format=", ".join(forms), example=texts[0]))
+            continue
+        if texts and all(offset_time(t) for t in texts):  # read as instants (app.ingest.utc_offsets)
+            specs[name] = msgspec.structs.replace(spec, type="datetime")
+            named.append(TypedColumn(column=name, type="datetime", format=OFFSET_FORM, example=texts[0]))
             continue
         for pattern, kind, form in CHINESE_DATES:
             if texts and all(pattern.match(t) for t in texts):
