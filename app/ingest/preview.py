@@ -26,6 +26,7 @@ from app.ingest import (
     json_reader,
     json_times,
     retyped,
+    sheet_range,
 )
 from app.ingest.biff_padded import workbook_padded_cells
 from app.ingest.columns import as_columns, effective, json_shown, mixed_text_warnings
@@ -143,13 +144,21 @@ def _excel(
         # The original sheet's (not the cut copy's), as the import does, within a bound: the API's work is bounded.
         padded = workbook_padded_cells(path, sniffed.kind, index, max_bytes=PREVIEW_SCAN_BYTES)
         plan = excel_reader.detect(sheet, index, config, padded)
+        beyond = sheet_range.scanned(path, sniffed.kind, index, PREVIEW_SCAN_BYTES)  # 1e400, 1e-400: as the import
+        literals = None
+        if found := sheet_range.by_column(plan, beyond):
+            if config.on_error == "strict":
+                raise sheet_range.refused(plan, found)
+            plan, kept = sheet_range.as_text(plan, found)
+            plan.warnings.extend(kept)
+            literals = sheet_range.Literals(beyond)
         problems: list[dict[str, Any]] = []
         head = msgspec.structs.replace(plan, limit=min(plan.limit or rows, rows))
         values: list[list[Any]] = []
         if rows:
             origin = date_origin(path, sniffed.kind)
             for batch in excel_reader.batches(
-                sheet, head, config, problems.extend, batch_rows=rows, origin=origin, padded=padded
+                sheet, head, config, problems.extend, batch_rows=rows, origin=origin, padded=padded, literals=literals
             ):
                 values += [[json_shown(v) for v in row.values()] for row in batch.to_pylist()]
         whole = cut_copy is None or all_rows(sheet, sheets[index])
