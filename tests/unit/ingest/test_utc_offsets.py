@@ -86,9 +86,7 @@ def test_a_json_column_of_offsets_is_previewed_and_imported_as_instants_in_utc(
 
 
 @pytest.mark.parametrize("kind", sorted(WRITERS))
-def test_a_time_without_an_offset_among_them_is_rejected_not_read_as_utc(
-    tmp_path: Path, run_import, kind: str
-) -> None:
+def test_a_time_without_an_offset_among_them_is_rejected_not_read_as_utc(tmp_path: Path, run_import, kind: str) -> None:
     path = WRITERS[kind](tmp_path / f"orders.{kind}", [*FORMS[:2], NAIVE, FORMS[2]])
     lenient = run_import(path, columns=TYPED, on_error="lenient")
     assert [r["单号"] for r in rows_of(lenient)] == [1, 2, 4]
