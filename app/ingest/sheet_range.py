@@ -41,6 +41,9 @@ _TYPE = re.compile(rb"""\st=["']([\w]+)["']""")
 MAX_FOUND = 10_000
 #: Bytes of a chunk's end and the next one's start looked at together: a literal cut between them is seen.
 TAIL = 64
+#: Bytes of a cell held at most: a number cell is far shorter; a text cell of 50 MB was held whole, then copied
+#: with each chunk (a preview's peak memory +121 MiB).
+MAX_CELL_BYTES = 64 << 10
 #: Our types a number cell is read as.
 NUMBER_TYPES = frozenset({"integer", "float", "decimal"})
 
@@ -68,6 +71,8 @@ class OutOfRangeCells(HeldBack):
             self._held = data[cut:]
         else:
             self._held = chunk[last:] if last >= 0 else self._held + chunk
+        if len(self._held) > MAX_CELL_BYTES:  # a long text cell (a number's is short): nothing to hold for
+            self._held = b""
         return chunk
 
     def _edit(self, data: bytes) -> bytes:
