@@ -8,7 +8,7 @@ import sys
 
 import duckdb
 
-from app.ingest import json_numbers, json_reader, json_times, retyped
+from app.ingest import json_numbers, json_reader, json_select, json_times, retyped
 from app.ingest.columns import effective
 from app.ingest.config import ImportConfig
 from app.ingest.data_sink import raise_sink_failure
@@ -77,7 +77,9 @@ def import_json(job: ImportJob) -> tuple[int, ImportConfig]:
             lenient = job.config.on_error == "lenient"
             zoned = json_times.zoned_sources(conn, source, planned, exprs, inferred)
             job.warnings += json_times.zoned_warnings(planned, zoned)
-            parts, forced = json_reader.select_parts(planned, exprs, inferred, safe=lenient, zoned=zoned)
+            parts, forced = json_select.select_parts(
+                planned, exprs, inferred, safe=lenient, zoned=zoned, config=job.config
+            )
             table = f"(SELECT row_number() OVER () AS {retyped.ROW}, * FROM {source})"
             rejected = _json_rejects(conn, job, table, forced, json_times.zoned_messages(zoned)) if forced else 0
             where = retyped.without_problems_sql(forced) if lenient else ""

@@ -30,7 +30,6 @@ from app.ingest.notices import note
 from app.ingest.notices.columns import UtcOffset
 from app.ingest.notices.file import OneRecord, RecordsPath
 from app.ingest.textio import Utf8Reader
-from app.ingest.utc_offsets import instant_sql
 
 #: ijson events looked at to find the first array of records in a document.
 PATH_SEARCH_EVENTS = 10_000
@@ -352,40 +351,3 @@ def plan(leaves: list[Leaf], config: ImportConfig) -> tuple[list[Planned], dict[
     names, warnings = clean_names([leaf.name for leaf in leaves])
     planned = plan_columns(names, [leaf.type for leaf in leaves], config, [leaf.scale for leaf in leaves])
     return planned, {name: leaf.expr for name, leaf in zip(names, leaves, strict=True)}, warnings
-
-
-def cast(p: Planned, expr: str, inferred: str, *, safe: bool, zoned: frozenset[str] = frozenset()) -> str:
-    """`expr` converted to the planned type (TRY_ variants when `safe`), or unchanged if already that type; a
-    `zoned` column's times as their instants in UTC."""
-    if p.type == inferred and (p.type != "decimal" or p.scale == 0):  # a decimal inferred is DECIMAL(38, 0)
-        return expr
-    if p.source in zoned:
-        return instant_sql(f"CAST({expr} AS VARCHAR)", safe=safe)
-    target = duckdb_type(p.type, p.scale)
-    if p.format and p.type in ("date", "datetime", "time"):
-        function = "try_strptime" if safe else "strptime"
-        return f"CAST({function}(CAST({expr} AS VARCHAR), {literal(p.format)}) AS {target})"
-    if p.type == "json":
-        return f"CAST(to_json({expr}) AS JSON)"
-    return f"{'TRY_CAST' if safe else 'CAST'}({expr} AS {target})"
-
-
-def select_parts(
-    planned: list[Planned],
-    exprs: dict[str, str],
-    inferred: dict[str, str],
-    *,
-    safe: bool,
-    zoned: frozenset[str] = frozenset(),
-) -> tuple[list[str], list[tuple[Planned, str, str]]]:
-    """SELECT items for the kept columns, and (column, raw, converted) for the ones a user re-typed."""
-    parts, forced = [], []
-    for p in planned:
-        if not p.include:
-            continue
-        raw = exprs[p.source]
-        converted = cast(p, raw, inferred[p.source], safe=safe, zoned=zoned)
-        if converted != raw:
-            forced.append((p, raw, cast(p, raw, inferred[p.source], safe=True, zoned=zoned)))
-        parts.append(f"{converted} AS {ident(p.name)}")
-    return parts, forced

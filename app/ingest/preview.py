@@ -24,6 +24,7 @@ from app.ingest import (
     excel_reader,
     json_numbers,
     json_reader,
+    json_select,
     json_times,
     retyped,
     sheet_range,
@@ -318,7 +319,7 @@ def _json(
             inferred = {name: leaf.type for name, leaf in zip(exprs, leaves, strict=True)}
             zoned = json_times.zoned_sources(conn, source, planned, exprs, inferred)
             warnings += json_times.zoned_warnings(planned, zoned)
-            parts, forced = json_reader.select_parts(planned, exprs, inferred, safe=True, zoned=zoned)
+            parts, forced = json_select.select_parts(planned, exprs, inferred, safe=True, zoned=zoned, config=config)
             table = f"(SELECT row_number() OVER () AS {retyped.ROW}, * FROM (SELECT * FROM {source} LIMIT {rows}))"
             where = retyped.without_problems_sql(forced)  # as a lenient import: left out, listed (a strict one fails)
             values = conn.execute(f"SELECT {', '.join(parts)} FROM {table}{where}").fetchall()
