@@ -182,7 +182,7 @@ def column_types(
         amounts = [plain_number(t, config) or t for t in texts]
         marked = [t for t, a in zip(texts, amounts, strict=True) if a != t]
         spec = specs.get(name, ColumnSpec())
-        if marked and all(_PLAIN.match(a) for a in amounts):
+        if marked and all(_PLAIN.match(a) or _GROUPED.match(a) for a in amounts):  # 1,234.50: thousands_separator
             numbers = [repr(float(v)) for v in values if is_number(v)]
             scale = max(len(a.partition(".")[2]) for a in [*amounts, *numbers] if "e" not in a)
             specs[name] = msgspec.structs.replace(spec, type="decimal", scale=scale)
@@ -223,7 +223,7 @@ def thousands_separator(columns: list[tuple[str, list[Any]]], config: ImportConf
     nulls = set(config.null_values or ())
     named = []
     for name, values in columns:
-        example = _grouped_example(values, nulls)
+        example = _grouped_example(values, nulls, config)
         if example is not None:
             named.append(Example(column=name, example=example))
     if not named:
@@ -231,7 +231,7 @@ def thousands_separator(columns: list[tuple[str, list[Any]]], config: ImportConf
     return Suggestion(field="thousands_separator", value=",", reason=note(ThousandsSeparator(columns=named)))
 
 
-def _grouped_example(values: list[Any], nulls: set[str]) -> str | None:
+def _grouped_example(values: list[Any], nulls: set[str], config: ImportConfig) -> str | None:
     """The first text written `1,234.50` when every text of the column is a number, grouped or plain; else None.
     It stops at the first text that is neither (a column of words costs one look, not one per cell)."""
     example = None
@@ -240,7 +240,7 @@ def _grouped_example(values: list[Any], nulls: set[str]) -> str | None:
             continue
         if _GROUPED.match(text):
             example = example or text
-        elif not _PLAIN.match(text):
+        elif not _PLAIN.match(text) and plain_number(text, config) is None:  # an amount (¥1,234.50, 1.2万) counts
             return None
     return example
 
