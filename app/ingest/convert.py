@@ -23,6 +23,7 @@ from app.ingest.date_system import EXCEL_1900, DateOrigin
 from app.ingest.duck import DEFAULT_SCALE, literal
 from app.ingest.money import plain_number
 from app.ingest.number_range import beyond, out_of_range
+from app.ingest.utc_offsets import AN_OFFSET, NO_OFFSET, in_utc, parsed
 
 #: The last date a serial may be, as Excel's: 9999-12-31 (and the first an ods's below 0 may be).
 LAST_DATE, FIRST_DATE = dt.datetime(9999, 12, 31), dt.datetime(1, 1, 1)
@@ -81,6 +82,9 @@ class Converter:
         self.thousands = config.thousands_separator
         self.config = config
         self.cell: Callable[[Any], Any] = getattr(self, f"to_{p.type}")
+        #: Whether the column's times carry a UTC offset, as its first time with a time of day says (None before
+        #: it): a time of the other kind is a bad value (app.ingest.utc_offsets).
+        self.zoned: bool | None = None
 
     def array(self, values: Sequence[Any]) -> tuple[pa.Array, list[tuple[int, str, Any]]]:
         """The column as an Arrow array, and (position, reason, value) for each cell that could not convert."""
@@ -92,9 +96,13 @@ class Converter:
                     pass
         else:
             try:
-                return self._fast(values), []
+                fast = self._fast(values), []
             except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
                 pass
+            else:
+                if self.zoned is None and self.p.type == "datetime" and fast[0].null_count < len(fast[0]):
+                    self.zoned = False  # datetime cells: local times
+                return fast
             if not self.nulls:
                 try:
                     return self._fast(self._tidy(values)), []
@@ -216,19 +224,28 @@ class Converter:
         raise CellError("not a boolean")
 
     def to_datetime(self, value: Any) -> dt.datetime:
+        """A cell as a time: text with a UTC offset as its instant in UTC, in a column whose times all have one
+        (a datetime cell or a time without one is a local time: the column's first time says which it holds)."""
+        time = self._time(value)
+        zoned = time.tzinfo is not None
+        if self.zoned is None:
+            self.zoned = zoned
+        elif zoned != self.zoned:
+            raise CellError(AN_OFFSET if zoned else NO_OFFSET)
+        return in_utc(time) if zoned else time
+
+    def _time(self, value: Any) -> dt.datetime:
         if isinstance(value, dt.datetime):
             return value
         if isinstance(value, dt.date):
             return dt.datetime(value.year, value.month, value.day)
         if isinstance(value, int | float) and not isinstance(value, bool):
             if self.p.format and float(value).is_integer():  # 20240105 with the format %Y%m%d
-                return self.to_datetime(str(int(value)))
+                return self._time(str(int(value)))
             return serial_datetime(value, self.origin)  # a serial date in a cell not formatted as one
         if isinstance(value, str):
             text = value.strip()
-            if not self.p.format:
-                return dt.datetime.fromisoformat(text)
-            return self._parsed(text)
+            return self._parsed(text) if self.p.format else parsed(text)
         raise CellError("not a date and time")
 
     def _parsed(self, text: str) -> dt.datetime:
@@ -245,7 +262,7 @@ class Converter:
     def to_date(self, value: Any) -> dt.date:
         if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
             return value
-        return self.to_datetime(value).date()
+        return self._time(value).date()
 
     def to_time(self, value: Any) -> dt.time:
         if isinstance(value, dt.time):

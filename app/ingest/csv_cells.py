@@ -17,6 +17,7 @@ from app.ingest.duck import literal
 from app.ingest.money import NUMBER_TYPES, changed_sql
 from app.ingest.notices import note
 from app.ingest.notices.columns import TabPadded, UtcOffset
+from app.ingest.utc_offsets import has_offset_sql
 
 #: A tab, as SQL.
 TAB = "chr(9)"
@@ -56,8 +57,18 @@ def padded_warning(sources: list[str]) -> str:
     return note(TabPadded(columns=sources[:10], count=len(sources)))
 
 
-#: A time's UTC offset at its end: Z, +08, +0800, +08:00.
-OFFSET = r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)$"
+def offset_columns(conn: duckdb.DuckDBPyConnection, call: str, planned: list[Planned], rows: int) -> list[int]:
+    """The file positions of the datetime columns (of no format) whose sample holds a time with a UTC offset: read
+    with it (app.ingest.utc_offsets), whatever DuckDB's sniffer made of them (several offset forms, or a column
+    the user typed datetime, it left as text; read as TIMESTAMP, every offset was dropped). `call` reads every
+    column as text `c0`, `c1`, ... by file position."""
+    times = [p for p in planned if p.include and p.type == "datetime" and not p.format]
+    if not times:
+        return []
+    parts = ", ".join(f"coalesce(bool_or({has_offset_sql(f'c{p.index}')}), false)" for p in times)
+    picked = ", ".join(f"c{p.index}" for p in times)
+    found = conn.execute(f"SELECT {parts} FROM (SELECT {picked} FROM {call} LIMIT {rows})").fetchall()[0]
+    return [p.index for p, zoned in zip(times, found, strict=True) if zoned]
 
 
 def zoned_warning(conn: duckdb.DuckDBPyConnection, call: str, planned: list[Planned], zoned: list[str]) -> list[str]:
@@ -67,7 +78,7 @@ def zoned_warning(conn: duckdb.DuckDBPyConnection, call: str, planned: list[Plan
     for p in planned:
         if p.source in zoned:
             found = conn.execute(
-                f"SELECT trim(c{p.index}) FROM {call} WHERE regexp_matches(trim(c{p.index}), {literal(OFFSET)}) LIMIT 1"
+                f"SELECT trim(c{p.index}) FROM {call} WHERE {has_offset_sql(f'c{p.index}')} LIMIT 1"
             ).fetchone()
             warnings.append(note(UtcOffset(column=p.name, example=found[0] if found else None)))
     return warnings

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import duckdb
+import msgspec
 
 from app.ingest import repeated_header
 from app.ingest.config import ImportLimits
@@ -17,18 +18,56 @@ REJECTS_TABLE = "ingest_reject_errors"
 REJECTS_SCAN = "ingest_reject_scans"
 
 
-def rejects(conn: duckdb.DuckDBPyConnection, header_line: str | None = None) -> tuple[int, list[dict[str, Any]]]:
-    """How many rows were rejected, and the first problems with line and column (a line that is `header_line`
-    again says so)."""
-    try:
-        count = conn.execute(f"SELECT count(DISTINCT line) FROM {REJECTS_TABLE}").fetchone()
-    except duckdb.CatalogException:
+class Rejects(msgspec.Struct, frozen=True):
+    """What the rejected cells of a CSV read are: DuckDB's (`store_rejects`) and the SELECT's."""
+
+    #: The header line as written: a rejected line that is it again says so.
+    header_line: str | None = None
+    #: A retyped.problems_sql of the values the SELECT converts that did not convert, rejected with DuckDB's.
+    converted: str | None = None
+    #: By column, the date or timestamp format read_csv read it with: what a value it did not read missed.
+    formats: dict[str, str] = msgspec.field(default_factory=dict)
+
+
+def rejects(conn: duckdb.DuckDBPyConnection, said: Rejects = Rejects()) -> tuple[int, list[dict[str, Any]]]:
+    """How many rows were rejected, and the first problems with line, column and value."""
+    every = _every_reject(conn, said)
+    if every is None:
         return 0, []
+    count = conn.execute(f'SELECT count(DISTINCT "row") FROM ({every})').fetchone()
     rows = conn.execute(
-        f"SELECT line, column_name, {_message(header_line)}, csv_line FROM {REJECTS_TABLE} "
-        f"ORDER BY line, column_idx LIMIT {MAX_PROBLEMS}"
+        f'SELECT "row", "column", message, value FROM ({every}) ORDER BY "row", position LIMIT {MAX_PROBLEMS}'
     ).fetchall()
     return (count[0] if count else 0), [problem(*row) for row in rows]
+
+
+#: Where DuckDB's message about a value that does not convert quotes it.
+_CAST_VALUE = 'Could not convert string "(.*)" to \''
+#: Before the SELECT's rejects in a row: DuckDB's, which have a position.
+_AFTER_READ = 1 << 30
+
+
+def _every_reject(conn: duckdb.DuckDBPyConnection, said: Rejects) -> str | None:
+    """SQL of every rejected cell (row, column, message, value, position), or None when nothing was rejected. A
+    cell DuckDB did not convert has its value (as the SELECT's and a workbook's); a line it could not split, the
+    line."""
+    converted = (
+        f'SELECT CAST("row" AS BIGINT) AS "row", "column", message, value, {_AFTER_READ} AS position '
+        f"FROM ({said.converted})"
+    )
+    parts = [converted] if said.converted else []
+    try:
+        conn.execute(f"SELECT 1 FROM {REJECTS_TABLE} LIMIT 0")
+    except duckdb.CatalogException:
+        return " UNION ALL ".join(parts) or None
+    cell = f"nullif(regexp_extract(error_message, {literal(_CAST_VALUE)}, 1), '')"
+    header = f"{_is_header(said.header_line)} OR " if said.header_line is not None else ""
+    value = f"CASE WHEN {header}error_type <> 'CAST' THEN csv_line ELSE coalesce({cell}, csv_line) END"
+    typed = (
+        f'SELECT CAST(line AS BIGINT) AS "row", column_name AS "column", {_message(said)} AS message, '
+        f"{value} AS value, column_idx AS position FROM {REJECTS_TABLE}"
+    )
+    return " UNION ALL ".join([typed, *parts])
 
 
 def clear_rejects(conn: duckdb.DuckDBPyConnection) -> None:
@@ -40,11 +79,11 @@ def clear_rejects(conn: duckdb.DuckDBPyConnection) -> None:
             continue
 
 
-def write_rejects(conn: duckdb.DuckDBPyConnection, target: str, header_line: str | None = None) -> None:
-    """Copy the stored rejects (line, column, reason, raw line) to a Parquet file."""
+def write_rejects(conn: duckdb.DuckDBPyConnection, target: str, said: Rejects = Rejects()) -> None:
+    """Copy the rejects (row, column, reason, value: `rejects`) to a Parquet file."""
     conn.execute(
-        f"COPY (SELECT line AS row, column_name AS column, {_message(header_line)} AS message, "
-        f"csv_line AS value FROM {REJECTS_TABLE} ORDER BY line, column_idx) TO {literal(target)} (FORMAT parquet)"
+        f'COPY (SELECT "row", "column", message, value FROM ({_every_reject(conn, said)}) ORDER BY "row", position) '
+        f"TO {literal(target)} (FORMAT parquet)"
     )
 
 
@@ -64,12 +103,20 @@ def _is_header(header_line: str) -> str:
     return f"trim(csv_line, {padding}) = {literal(header_line.strip(repeated_header.LINE_PADDING))}"
 
 
-def _message(header_line: str | None) -> str:
-    """SQL: a rejected cell's reason, or that its line is the header line again."""
+def _message(said: Rejects) -> str:
+    """SQL: a rejected cell's reason (with the format its column was read with, when one did not read it), or that
+    its line is the header line again."""
     reason = "error_type || ': ' || trim(error_message)"
-    if header_line is None:
+    if said.formats:
+        missed = " ".join(
+            f"WHEN {literal(column)} THEN {literal(f': does not match the format {form!r}')}"
+            for column, form in said.formats.items()
+        )
+        reason += f" || CASE WHEN error_type = 'CAST' THEN CASE column_name {missed} ELSE '' END ELSE '' END"
+    if said.header_line is None:
         return reason
-    return f"CASE WHEN {_is_header(header_line)} THEN {literal(repeated_header.REJECTED_LINE)} ELSE {reason} END"
+    header = _is_header(said.header_line)
+    return f"CASE WHEN {header} THEN {literal(repeated_header.REJECTED_LINE)} ELSE {reason} END"
 
 
 def read_error(exc: duckdb.Error, limits: ImportLimits | None = None) -> DomainError:

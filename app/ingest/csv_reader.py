@@ -61,7 +61,8 @@ class CsvPlan(msgspec.Struct, kw_only=True):
     #: Number columns whose sample holds codes (digits of one width, or wide ones: app.ingest.codes): read as text,
     #: converted only where the number writes back as the same text.
     codes: list[str] = msgspec.field(default_factory=list)
-    #: Datetime columns whose times carry a UTC offset (+08:00, Z): read with it, stored as the instant in UTC.
+    #: Datetime columns whose times carry a UTC offset (+08:00, Z): read with it, stored as the instant in UTC; one
+    #: of no format is read as text and converted (a time without an offset in it is a bad value: utc_offsets).
     zoned: list[str] = msgspec.field(default_factory=list)
     warnings: list[str] = msgspec.field(default_factory=list)
 
@@ -222,6 +223,7 @@ def detect(
     warnings += [csv_cells.padded_warning(padded)] if padded else []
     codes = code_columns(conn, cells, planned, sniffed, SAMPLE_ROWS)
     zones = {i for i, c in enumerate(data["Columns"]) if c["type"].upper() == "TIMESTAMP WITH TIME ZONE"}
+    zones |= set(csv_cells.offset_columns(conn, cells, planned, SAMPLE_ROWS))
     zoned = [p.source for p in planned if p.include and p.type == "datetime" and p.index in zones]
     warnings += csv_cells.zoned_warning(conn, cells, planned, zoned)
     if cell_range is not None:

@@ -8,28 +8,27 @@ from typing import Any
 import duckdb
 import msgspec
 
-from app.ingest import codes, csv_cells, retyped
+from app.ingest import codes, csv_cells, csv_problems, retyped, utc_offsets
 from app.ingest.columns import Planned
 from app.ingest.config import ImportConfig, ImportLimits
 from app.ingest.convert import boolean_sql
-from app.ingest.csv_problems import REJECTS_SCAN, REJECTS_TABLE
+from app.ingest.csv_problems import REJECTS_SCAN, REJECTS_TABLE, Rejects
 from app.ingest.csv_reader import CsvPlan, null_strings, read_buffer_bytes
 from app.ingest.duck import duckdb_type, ident, literal
 from app.ingest.money import plain_number_sql
-from app.ingest.notices import note
-from app.ingest.notices.columns import ReadAsNull
 
 
 def read_call(plan: CsvPlan, config: ImportConfig, limits: ImportLimits, *, text: bool = False) -> str:
     """The explicit `read_csv(...)` call: no sniffing at import time, rejects stored, not thrown; `text`: every
     column as text, bad rows ignored (nothing is rejected, so rows keep their numbers)."""
     typed = not text
+    as_read = {*plan.as_text, *plan.codes, *(p.source for p in plan.columns if p.source in plan.zoned and not p.format)}
     columns = {
         p.source: (
             "TIMESTAMPTZ"
-            if typed and p.source in plan.zoned
+            if typed and p.source in plan.zoned and p.format
             else duckdb_type(p.type, p.scale)
-            if typed and p.include and p.type != "json" and p.source not in plan.as_text and p.source not in plan.codes
+            if typed and p.include and p.type != "json" and p.source not in as_read
             else "VARCHAR"
         )
         for p in plan.columns
@@ -66,32 +65,79 @@ def retyped_cells(
     plan: CsvPlan, config: ImportConfig, limits: ImportLimits
 ) -> tuple[str, list[retyped.Forced], dict[str, str]]:
     """The data rows the import reads (up to its limit) numbered by their line (one line a row), the columns read
-    as text (amounts, percentages, 是/否; codes) as retyped reads them, and what a code's problem says: what a
-    strict import lists when one does not convert (its CAST fails naming neither row nor column)."""
+    as text and converted by the SELECT (amounts, percentages, 是/否, dates with their own formats, JSON; codes) as
+    retyped reads them, and what a problem of each says: the rows a strict import lists and a lenient one rejects
+    when one does not convert (a CAST's failure names neither row nor column)."""
     rows = read_call(plan, config, limits, text=True) + (f" LIMIT {plan.limit}" if plan.limit else "")
     table = f"(SELECT row_number() OVER () + {plan.skip} AS {retyped.ROW}, * FROM (SELECT * FROM {rows}))"
     kept = [p for p in plan.columns if p.include]
-    forced = [(p, ident(p.source), _retyped(p, config, "TRY_CAST")) for p in kept if p.source in plan.as_text]
+    forced = [(p, ident(p.source), safe) for p in kept if (safe := _converted(p, plan, config)) is not None]
     coded = [p for p in kept if p.source in plan.codes]
     forced += [(p, ident(p.source), codes.exact_sql(p, ident(p.source))) for p in coded]
-    return table, forced, {p.source: codes.problem_sql(p) for p in coded}
+    said = {p.source: codes.problem_sql(p) for p in coded}
+    zoned = [p for p in kept if p.source in plan.zoned and not p.format]
+    return (
+        table,
+        forced,
+        said | {p.source: utc_offsets.problem_sql(p.type, retyped.cannot_read_sql(p.type)) for p in zoned},
+    )
 
 
-def read_as_null(
-    conn: duckdb.DuckDBPyConnection, plan: CsvPlan, config: ImportConfig, limits: ImportLimits
-) -> list[str]:
-    """What a lenient import says about values of the columns it read as text (amounts, 是/否, dates of several
-    formats) that did not convert and were imported as NULL: one more read of the file, only when there are such
-    columns (a strict import fails naming them instead)."""
-    if config.on_error != "lenient" or not plan.as_text:
-        return []
-    table, forced, _ = retyped_cells(plan, config, limits)
-    union = retyped.problems_sql(table, [f for f in forced if f[0].source in plan.as_text])
-    found = conn.execute(f'SELECT count(DISTINCT "row"), list(DISTINCT "column") FROM ({union})').fetchone()
-    if not found or not found[0]:
-        return []
-    names = [p.name for p in plan.columns if p.source in set(found[1])]
-    return [note(ReadAsNull(columns=names, rows=found[0]))]
+def _converted(p: Planned, plan: CsvPlan, config: ImportConfig) -> str | None:
+    """SQL of column `p` converted from its text, NULL where it does not convert, for the columns the SELECT
+    converts (`plan.as_text`, json); None for the others (DuckDB's typed read converts them, rejecting rows
+    itself, and codes, which have their own check)."""
+    if p.source in plan.codes:
+        return None
+    if p.source in plan.zoned and not p.format:
+        return utc_offsets.instant_sql(ident(p.source), safe=True)
+    if p.source in plan.as_text:
+        return _retyped(p, config, "TRY_CAST")
+    return f"TRY_CAST({ident(p.source)} AS JSON)" if p.type == "json" else None
+
+
+def bad_cells_sql(plan: CsvPlan, config: ImportConfig) -> str | None:
+    """SQL over read_csv's columns: the row holds a value the SELECT converts (`retyped_cells`) that does not
+    convert; None when the SELECT converts none. A lenient import leaves such rows out and rejects them, as
+    DuckDB's typed read does a value of another type."""
+    checks = [
+        f"({ident(p.source)} IS NOT NULL AND {safe} IS NULL)"
+        for p in plan.columns
+        if p.include and (safe := _converted(p, plan, config)) is not None
+    ]
+    return " OR ".join(checks) or None
+
+
+def rejected_cells(
+    plan: CsvPlan, config: ImportConfig, limits: ImportLimits, *, converted: bool, codes: bool = False
+) -> Rejects:
+    """What the rejects of reading `plan` are; `converted` (a lenient import, a preview, a strict import's
+    failure): with the values the SELECT converts that do not convert (the rows `bad_cells_sql` leaves out; with
+    `codes`, codes that would change), found by one more read of the file, only when it has such columns."""
+    table, forced, said = retyped_cells(plan, config, limits)
+    forced = [f for f in forced if codes or f[0].source not in plan.codes]
+    formats = {"date": plan.dateformat, "datetime": plan.timestampformat}
+    return Rejects(
+        header_line=plan.header_line,
+        converted=retyped.problems_sql(table, forced, said) if forced and converted else None,
+        formats={
+            p.source: form
+            for p in plan.columns
+            if p.include and p.source not in plan.as_text and (form := formats.get(p.type))
+        },
+    )
+
+
+def every_reject(conn: duckdb.DuckDBPyConnection, plan: CsvPlan, config: ImportConfig, limits: ImportLimits) -> Rejects:
+    """After a strict import's COPY stopped at a value the SELECT converts: the file read again to its end so that
+    DuckDB's rejects hold every row it does not read (each column converted: a count alone reads none), and the
+    rejects with the SELECT's, for one listing of them all."""
+    csv_problems.clear_rejects(conn)
+    rows = f" LIMIT {plan.limit}" if plan.limit else ""
+    conn.execute(
+        f"SELECT count(hash(COLUMNS(*))) FROM (SELECT * FROM {read_call(plan, config, limits)}{rows})"
+    ).fetchall()
+    return rejected_cells(plan, config, limits, converted=True, codes=True)
 
 
 def _retyped(p: Planned, config: ImportConfig, cast: str) -> str:
@@ -104,20 +150,28 @@ def _retyped(p: Planned, config: ImportConfig, cast: str) -> str:
     return f"{cast}({text} AS {duckdb_type(p.type, p.scale)})"
 
 
-def select_sql(plan: CsvPlan, config: ImportConfig, limits: ImportLimits, *, limit: int | None = None) -> str:
-    """`SELECT <chosen, renamed, typed columns> FROM read_csv(...) [LIMIT n]`."""
+def select_sql(
+    plan: CsvPlan, config: ImportConfig, limits: ImportLimits, *, limit: int | None = None, safe: bool | None = None
+) -> str:
+    """`SELECT <chosen, renamed, typed columns> FROM read_csv(...) [WHERE ...] [LIMIT n]`. `safe` (a lenient
+    import's, and a preview's): a row with a value the SELECT converts that does not convert is left out, as
+    DuckDB's typed read leaves out a row it rejects (`converted_problems` lists them); else such a value fails
+    the query (a strict import then lists where)."""
+    safe = config.on_error == "lenient" if safe is None else safe
     parts = []
     for p in plan.columns:
         if not p.include:
             continue
         expr = ident(p.source)
-        cast = "CAST" if config.on_error == "strict" else "TRY_CAST"
+        cast = "TRY_CAST" if safe else "CAST"
         if p.type == "json":
             expr = f"{cast}({expr} AS JSON)"
         elif p.source in plan.as_text:
             expr = _retyped(p, config, cast)
         elif p.source in plan.codes:
             expr = codes.checked_sql(expr, ident(codes.number_column(p)))
+        elif p.source in plan.zoned and not p.format:  # read as text: a time without an offset is a bad value
+            expr = utc_offsets.instant_sql(expr, safe=safe)
         elif p.source in plan.zoned:
             # the instant in UTC; not a CAST, which DuckDB pushes into read_csv as a TIMESTAMP read dropping the offset
             expr = f"timezone('UTC', {expr})"
@@ -131,7 +185,9 @@ def select_sql(plan: CsvPlan, config: ImportConfig, limits: ImportLimits, *, lim
             f"{codes.number_sql(p, ident(p.source))} AS {ident(codes.number_column(p))}" for p in numbers
         )
         source = f"(SELECT *, {beside} FROM {source})"
-    return f"SELECT {', '.join(parts)} FROM {source}" + (f" LIMIT {rows}" if rows else "")
+    bad = bad_cells_sql(plan, config) if safe else None
+    where = f" WHERE NOT ({bad})" if bad else ""
+    return f"SELECT {', '.join(parts)} FROM {source}{where}" + (f" LIMIT {rows}" if rows else "")
 
 
 def codes_as_text(

@@ -33,6 +33,7 @@ from app.ingest.xlsx_extent import declared_extent, sheet_extent
 from app.ingest.xlsx_parts import sheet_members, xlsx_dimensions, xlsx_sheet_members
 
 if TYPE_CHECKING:
+    from app.ingest.sheet_range import Literals
     from app.ingest.xlsx_padded import PaddedCells
 
 #: Data rows sampled to infer column types.
@@ -341,6 +342,7 @@ def batches(
     batch_rows: int = BATCH_ROWS,
     origin: DateOrigin = EXCEL_1900,
     padded: PaddedCells | None = None,
+    literals: Literals | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """The sheet's data rows as typed record batches; bad rows are reported and left out. `origin`: how the
     workbook counts serial dates (app.ingest.date_system), as its plain numbers typed as dates do;
@@ -359,11 +361,13 @@ def batches(
             rows = [cut_row(row, start_col, plan.positions[0], plan.positions[-1]) for row in rows]
         elif lo > 0 or hi < len(rows[0]):
             rows = [row[lo:hi] for row in rows]
-        yield _batch(rows, number, kept, converters, schema, plan, on_problems, padded)
+        yield _batch(rows, number, kept, converters, schema, plan, on_problems, padded, literals)
         number += len(rows)
 
 
-def _batch(rows, first_number, kept, converters, schema, plan, on_problems, padded=None) -> pa.RecordBatch:
+def _batch(
+    rows, first_number, kept, converters, schema, plan, on_problems, padded=None, literals=None
+) -> pa.RecordBatch:
     """Convert one block of rows column by column; rows with a bad cell are dropped and reported."""
     width = plan.positions[-1] - plan.positions[0] + 1
     columns = list(zip(*rows, strict=False)) if rows else []
@@ -374,6 +378,8 @@ def _batch(rows, first_number, kept, converters, schema, plan, on_problems, padd
         values = columns[position - plan.positions[0]] if columns else ()
         if padded and p.type == "string":
             values = padded.apply(position, values, first_number)
+        if literals and p.type == "string":
+            values = literals.apply(position, values, first_number)
         array, problems = converter.array(values)
         arrays.append(array)
         for offset, message, value in problems:

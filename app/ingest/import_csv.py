@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import duckdb
 
-from app.ingest import csv_problems, csv_range, csv_reader, repeated_header, retyped
+from app.ingest import csv_problems, csv_range, csv_reader, repeated_header
 from app.ingest.config import ImportConfig
 from app.ingest.csv_footer import footer_offset, footer_warning, tail_text
-from app.ingest.csv_select import codes_as_text, read_as_null, retyped_cells, select_sql
+from app.ingest.csv_select import bad_cells_sql, codes_as_text, every_reject, rejected_cells, select_sql
 from app.ingest.data_sink import CopyTarget, SinkSpent, copy_target, raise_sink_failure
 from app.ingest.duck import literal, run
 from app.ingest.errors import failed
@@ -77,12 +77,13 @@ def import_csv(job: ImportJob) -> tuple[int, ImportConfig]:
             job.warnings += kept
             csv_problems.clear_rejects(conn)
             _copy(conn, job, plan, copy_target(None, job.data), base)
-        job.warnings += read_as_null(conn, plan, job.config, job.limits)
-        rejected, problems = csv_problems.rejects(conn, plan.header_line)
-        if rejected and job.config.on_error == "strict":
+        lenient = job.config.on_error == "lenient"
+        said = rejected_cells(plan, job.config, job.limits, converted=lenient)
+        rejected, problems = csv_problems.rejects(conn, said)
+        if rejected and not lenient:
             raise failed(problems, total=rejected)
         if rejected:
-            csv_problems.write_rejects(conn, job.rejects, plan.header_line)
+            csv_problems.write_rejects(conn, job.rejects, said)
             job.warnings.append(note(Rejected(count=rejected, unit="row", file=REJECTS_FILE)))
         job.warnings += _repeated_header(conn, job, plan)
     finally:
@@ -112,10 +113,12 @@ def _copy(
     except duckdb.Error as exc:
         raise_sink_failure(job.sink, exc)
         converting = isinstance(exc, duckdb.ConversionException | duckdb.InvalidInputException)
-        if converting and (plan.as_text or plan.codes):  # a text-read value that is no number (or a code): where
-            union = retyped.problems_sql(*retyped_cells(plan, job.config, job.limits))
-            if bad := retyped.rows_with_problems(conn, union):
-                raise failed(retyped.first_problems(conn, union), bad) from exc
+        if converting and (plan.codes or bad_cells_sql(plan, job.config)):
+            # a value the SELECT converts (an amount, a date of its own format, JSON; a code) that does not: where,
+            # with the rows DuckDB rejects (the COPY stopped before it met them all)
+            bad, problems = csv_problems.rejects(conn, every_reject(conn, plan, job.config, job.limits))
+            if bad:
+                raise failed(problems, bad) from exc
         raise csv_problems.read_error(exc, job.limits) from exc
 
 

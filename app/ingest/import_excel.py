@@ -7,7 +7,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from app.ingest import excel_reader
+from app.ingest import excel_reader, sheet_range
 from app.ingest.biff_padded import workbook_padded_cells
 from app.ingest.columns import effective
 from app.ingest.config import ImportConfig
@@ -18,6 +18,7 @@ from app.ingest.import_job import REJECTS_SCHEMA, ImportJob
 from app.ingest.notices import note
 from app.ingest.notices.file import Rejected
 from app.ingest.sheet_errors import errors_warning, with_error_texts
+from app.ingest.sheet_range import OutOfRangeCells
 from app.ingest.suggest import kept_footer, totals_row
 from app.ingest.xlsx_errors import error_text_copy
 from app.paths import REJECTS_FILE
@@ -31,16 +32,22 @@ def import_excel(job: ImportJob) -> tuple[int, ImportConfig]:
         measure = job.limits if job.config.sheet is None else None  # sheet sizes choose the default sheet
         infos = excel_reader.sheet_infos(job.source, job.sniffed.kind, workbook, measure)
         index, name = excel_reader.choose_sheet(workbook, job.config, infos)
-        errors_as_text, errors = error_text_copy(job.source, job.sniffed.kind, index, job.work / "errors-as-text")
+        numbers = OutOfRangeCells()  # in the same pass over an xlsx sheet's XML
+        errors_as_text, errors = error_text_copy(
+            job.source, job.sniffed.kind, index, job.work / "errors-as-text", also=numbers
+        )
         if errors_as_text is None:
-            return _excel_sheet(job, workbook, job.source, index, name)
+            return _excel_sheet(job, workbook, job.source, index, name, numbers.found)
     job.warnings.append(errors_warning(errors))
     with excel_reader.open_workbook(str(errors_as_text), job.limits) as readable:
-        return _excel_sheet(job, readable, str(errors_as_text), index, name)
+        return _excel_sheet(job, readable, str(errors_as_text), index, name, numbers.found)
 
 
-def _excel_sheet(job: ImportJob, workbook: Any, source: str, index: int, name: str) -> tuple[int, ImportConfig]:
-    """Import sheet `index` of the open `workbook` (read from `source`)."""
+def _excel_sheet(
+    job: ImportJob, workbook: Any, source: str, index: int, name: str, beyond: dict[tuple[int, int], str]
+) -> tuple[int, ImportConfig]:
+    """Import sheet `index` of the open `workbook` (read from `source`); `beyond`: its number cells whose literal
+    no double holds (app.ingest.sheet_range)."""
     strict = job.config.on_error == "strict"
     problems: list[dict[str, Any]] = []
     counted = {"rows": 0, "bad": 0}
@@ -63,6 +70,11 @@ def _excel_sheet(job: ImportJob, workbook: Any, source: str, index: int, name: s
     padded = workbook_padded_cells(job.source, job.sniffed.kind, index)  # the upload's: a copy read keeps its cells
     plan = excel_reader.detect(sheet, index, job.config, padded)
     job.warnings += plan.warnings
+    if found := sheet_range.by_column(plan, beyond):  # 1e400 read as infinity, 1e-400 as 0: as a CSV's
+        if strict:
+            raise sheet_range.refused(plan, found)
+        plan, kept = sheet_range.as_text(plan, found)
+        job.warnings += kept
     footer = totals_row(sheet, plan) if plan.last_row is None and not job.config.skip_footer else None
     if footer is not None:  # never left out silently: the preview suggests skip_footer, the import says so
         job.warnings.append(kept_footer(footer))
@@ -71,7 +83,11 @@ def _excel_sheet(job: ImportJob, workbook: Any, source: str, index: int, name: s
     try:
         with pq.ParquetWriter(job.data, schema) as writer:
             origin = date_origin(job.source, job.sniffed.kind)  # the upload's own: a copy keeps its workbook part
-            for batch in excel_reader.batches(sheet, plan, job.config, on_problems, origin=origin, padded=padded):
+            literals = sheet_range.Literals(beyond) if found else None
+            rows = excel_reader.batches(
+                sheet, plan, job.config, on_problems, origin=origin, padded=padded, literals=literals
+            )
+            for batch in rows:
                 if job.should_stop():
                     raise ImportCancelled("import cancelled")
                 if strict and problems:

@@ -8,7 +8,7 @@ import sys
 
 import duckdb
 
-from app.ingest import json_numbers, json_reader, retyped
+from app.ingest import json_numbers, json_reader, json_select, json_times, retyped
 from app.ingest.columns import effective
 from app.ingest.config import ImportConfig
 from app.ingest.data_sink import raise_sink_failure
@@ -75,16 +75,14 @@ def import_json(job: ImportJob) -> tuple[int, ImportConfig]:
             job.warnings += name_warnings
             inferred = {name: leaf.type for name, leaf in zip(exprs, leaves, strict=True)}
             lenient = job.config.on_error == "lenient"
-            parts, forced = json_reader.select_parts(planned, exprs, inferred, safe=lenient)
+            zoned = json_times.zoned_sources(conn, source, planned, exprs, inferred)
+            job.warnings += json_times.zoned_warnings(planned, zoned)
+            parts, forced = json_select.select_parts(
+                planned, exprs, inferred, safe=lenient, zoned=zoned, config=job.config
+            )
             table = f"(SELECT row_number() OVER () AS {retyped.ROW}, * FROM {source})"
-            rejected = _json_rejects(conn, job, table, forced) if forced else 0
-            where = ""
-            if forced and lenient:
-                where = (
-                    " WHERE NOT ("
-                    + " OR ".join(f"({raw} IS NOT NULL AND {safe} IS NULL)" for _, raw, safe in forced)
-                    + ")"
-                )
+            rejected = _json_rejects(conn, job, table, forced, json_times.zoned_messages(zoned)) if forced else 0
+            where = retyped.without_problems_sql(forced) if lenient else ""
             limit = f" LIMIT {job.config.limit}" if job.config.limit else ""
             query = f"SELECT {', '.join(parts)} FROM {table}{where}{limit}"
             copy = f"COPY ({query}) TO {literal(data.target)} ({PARQUET_OPTIONS}{data.options})"
@@ -99,9 +97,11 @@ def import_json(job: ImportJob) -> tuple[int, ImportConfig]:
     return rejected, effective(job.config, planned, format=fmt, encoding=encoding, record_path=record_path)
 
 
-def _json_rejects(conn: duckdb.DuckDBPyConnection, job: ImportJob, table: str, forced: list[retyped.Forced]) -> int:
+def _json_rejects(
+    conn: duckdb.DuckDBPyConnection, job: ImportJob, table: str, forced: list[retyped.Forced], said: dict[str, str]
+) -> int:
     """Rows whose re-typed values do not convert: fail listing them (strict) or write them to rejects."""
-    union = retyped.problems_sql(table, forced)
+    union = retyped.problems_sql(table, forced, said)
     rejected = retyped.rows_with_problems(conn, union)
     if not rejected:
         return 0

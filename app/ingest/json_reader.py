@@ -27,6 +27,7 @@ from app.ingest.json_budget import Bounded, BudgetSpent, ReadBudget, record_limi
 from app.ingest.json_depth import DepthGuard
 from app.ingest.json_numbers import NonFiniteAsNull, non_finite_warnings, numbers_as_text, typed_numbers
 from app.ingest.notices import note
+from app.ingest.notices.columns import UtcOffset
 from app.ingest.notices.file import OneRecord, RecordsPath
 from app.ingest.textio import Utf8Reader
 
@@ -297,12 +298,14 @@ def records(
     relation = conn.sql(f"SELECT * FROM {source} LIMIT 0")
     columns = list(zip(relation.columns, relation.types, strict=True))
     found = _leaves(columns, separator)
+    zoned = [note(UtcOffset(column=leaf.name, example=None)) for leaf, kind in found if kind == TIMESTAMPTZ]
     if not long_numbers and not any(kind in WIDER_THAN_BIGINT for _, kind in found):
-        return source, [_as_typed(leaf, kind) for leaf, kind in found], []
+        return source, [_as_typed(leaf, kind) for leaf, kind in found], zoned
     raw = read_call(text_path or path, mode, limits, sample_size=-1, columns=numbers_as_text(columns))
     described = [(leaf.expr, leaf.name, leaf.type, leaf.scale, kind) for leaf, kind in found]
     numbers, warnings = typed_numbers(conn, raw, described, lenient=lenient)
-    return raw, [Leaf(*typed) for typed in numbers], warnings
+    leaves = [_in_utc(Leaf(*typed), kind) for typed, (_, kind) in zip(numbers, found, strict=True)]
+    return raw, leaves, zoned + warnings
 
 
 def _leaves(columns: list[tuple[str, Any]], separator: str) -> list[tuple[Leaf, str]]:
@@ -323,8 +326,21 @@ def _leaves(columns: list[tuple[str, Any]], separator: str) -> list[tuple[Leaf, 
     return found
 
 
+#: DuckDB's type of a JSON string column whose every time carries a UTC offset.
+TIMESTAMPTZ = "TIMESTAMP WITH TIME ZONE"
+
+
+def _in_utc(leaf: Leaf, kind: str) -> Leaf:
+    """A leaf of times with a UTC offset as their instant in UTC, as every reader stores them
+    (app.ingest.utc_offsets): stored as DuckDB read them, a TIMESTAMPTZ column, and a preview of them failed
+    wanting pytz."""
+    return leaf._replace(expr=f"timezone('UTC', {leaf.expr})") if kind == TIMESTAMPTZ else leaf
+
+
 def _as_typed(leaf: Leaf, kind: str) -> Leaf:
-    """A number leaf DuckDB typed other than BIGINT / DOUBLE, cast to the type it is stored as."""
+    """A number leaf DuckDB typed other than BIGINT / DOUBLE, cast to the type it is stored as (`_in_utc`)."""
+    if kind == TIMESTAMPTZ:
+        return _in_utc(leaf, kind)
     if leaf.type in ("integer", "float") and kind != duckdb_type(leaf.type):
         return leaf._replace(expr=f"CAST({leaf.expr} AS {duckdb_type(leaf.type)})")
     return leaf
@@ -335,32 +351,3 @@ def plan(leaves: list[Leaf], config: ImportConfig) -> tuple[list[Planned], dict[
     names, warnings = clean_names([leaf.name for leaf in leaves])
     planned = plan_columns(names, [leaf.type for leaf in leaves], config, [leaf.scale for leaf in leaves])
     return planned, {name: leaf.expr for name, leaf in zip(names, leaves, strict=True)}, warnings
-
-
-def cast(p: Planned, expr: str, inferred: str, *, safe: bool) -> str:
-    """`expr` converted to the planned type (TRY_ variants when `safe`), or unchanged if already that type."""
-    if p.type == inferred and (p.type != "decimal" or p.scale == 0):  # a decimal inferred is DECIMAL(38, 0)
-        return expr
-    target = duckdb_type(p.type, p.scale)
-    if p.format and p.type in ("date", "datetime", "time"):
-        function = "try_strptime" if safe else "strptime"
-        return f"CAST({function}(CAST({expr} AS VARCHAR), {literal(p.format)}) AS {target})"
-    if p.type == "json":
-        return f"CAST(to_json({expr}) AS JSON)"
-    return f"{'TRY_CAST' if safe else 'CAST'}({expr} AS {target})"
-
-
-def select_parts(
-    planned: list[Planned], exprs: dict[str, str], inferred: dict[str, str], *, safe: bool
-) -> tuple[list[str], list[tuple[Planned, str, str]]]:
-    """SELECT items for the kept columns, and (column, raw, converted) for the ones a user re-typed."""
-    parts, forced = [], []
-    for p in planned:
-        if not p.include:
-            continue
-        raw = exprs[p.source]
-        converted = cast(p, raw, inferred[p.source], safe=safe)
-        if converted != raw:
-            forced.append((p, raw, cast(p, raw, inferred[p.source], safe=True)))
-        parts.append(f"{converted} AS {ident(p.name)}")
-    return parts, forced

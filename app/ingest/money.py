@@ -44,6 +44,11 @@ NEGATIVE = rf"^({SIGN}?)\s*\(\s*({_UNSIGNED})\s*\)$|^()({_UNSIGNED})\s*-$"
 NEGATED = r"\1\2\3\4"
 #: The accounting format's zero, `¥ -` (its dash in the place of the digits). RE2 and Python alike.
 ZERO = rf"^{SIGN}\s*-+$"
+#: A number of 万 (ten thousand) or 亿 (a hundred million), as Chinese reports and bank exports write large
+#: amounts (1.2万, 3亿元): group 1 is the number, 2 the unit. RE2 and Python alike.
+SCALED = r"^([+-]?[0-9][0-9.,]*)\s*(万|亿)元?$"
+#: The power of ten of each unit.
+UNITS = {"万": 4, "亿": 8}
 #: A number, after full-width characters are made ASCII (FULL_WIDTH → HALF_WIDTH). RE2 and Python alike.
 PLAIN = r"^[+-]?[0-9][0-9.,]*$"
 HALF_WIDTH = "0123456789.,-+%()"
@@ -54,6 +59,7 @@ _PLAIN = re.compile(PLAIN)
 _NEGATIVE = re.compile(NEGATIVE)
 _PERCENT = re.compile(PERCENT)
 _ZERO = re.compile(ZERO)
+_SCALED = re.compile(SCALED)
 
 
 def group_separator(config: ImportConfig) -> str | None:
@@ -76,6 +82,8 @@ def plain_number(text: str, config: ImportConfig) -> str | None:
         return None if number is None else "-" + number
     if _ZERO.match(value):
         return "0"
+    if scaled := _SCALED.match(value):
+        return _scaled(scaled[1], UNITS[scaled[2]], config)
     if value != written or _MONEY.match(value):
         return _unsigned(value, config)
     return _percent(value, config)
@@ -91,6 +99,18 @@ def _unsigned(value: str, config: ImportConfig) -> str | None:
     if _PLAIN.match(value):
         return value.replace(separator, "") if separator else value
     return _percent(value, config)
+
+
+def _scaled(number: str, power: int, config: ImportConfig) -> str | None:
+    """`number` (a SCALED match's) times ten to `power`, with a '.' point; None where it reads no number."""
+    separator = group_separator(config)
+    number = number.replace(separator, "") if separator else number
+    if config.decimal_separator and config.decimal_separator != ".":
+        number = number.replace(config.decimal_separator, ".")
+    try:
+        return format(decimal.Decimal(number).scaleb(power), "f")
+    except decimal.InvalidOperation:
+        return None
 
 
 def _percent(value: str, config: ImportConfig) -> str | None:
@@ -121,6 +141,7 @@ def changed_sql(expr: str) -> str:
         f"(regexp_matches({expr}, {literal(MARK)}) AND regexp_full_match({value}, {literal(MONEY)}))"
         f" OR regexp_full_match({value}, {literal(ZERO)})"
         f" OR regexp_full_match({value}, {literal(PERCENT)}) OR regexp_full_match({value}, {literal(NEGATIVE)})"
+        f" OR regexp_full_match({value}, {literal(SCALED)})"
         f" OR ({value} <> trim({expr}) AND regexp_full_match({value}, {literal(PLAIN)}))"
     )
 
@@ -142,6 +163,7 @@ def plain_number_sql(expr: str, config: ImportConfig) -> str:
         f"CASE WHEN regexp_full_match({value}, {literal(NEGATIVE)}) "
         f"THEN coalesce('-' || {_unsigned_sql(negated, config)}, {rest}) "
         f"WHEN regexp_full_match({value}, {literal(ZERO)}) THEN '0' "
+        f"WHEN regexp_full_match({value}, {literal(SCALED)}) THEN coalesce({_scaled_sql(value, config)}, {rest}) "
         f"WHEN {value} <> {written} OR regexp_full_match({value}, {literal(MONEY)}) "
         f"THEN coalesce({_unsigned_sql(value, config)}, {rest}) "
         f"WHEN regexp_full_match({value}, {literal(PERCENT)}) THEN coalesce({_percent_sql(value, config)}, {rest}) "
@@ -157,6 +179,14 @@ def _unsigned_sql(value: str, config: ImportConfig) -> str:
         f"WHEN regexp_full_match({value}, {literal(PLAIN)}) THEN {_separated(plain, config)} "
         f"ELSE {_percent_sql(value, config)} END"
     )
+
+
+def _scaled_sql(value: str, config: ImportConfig) -> str:
+    """SQL of `_scaled` for `value` (ASCII text, a SCALED match): NULL where it reads no number."""
+    number = _separated(f"regexp_extract({value}, {literal(SCALED)}, 1)", config)
+    unit = f"regexp_extract({value}, {literal(SCALED)}, 2)"
+    factor = f"CASE {unit} WHEN '万' THEN 10000 ELSE 100000000 END"
+    return f"CAST(TRY_CAST({number} AS DECIMAL(38, 16)) * {factor} AS VARCHAR)"
 
 
 def _percent_sql(value: str, config: ImportConfig) -> str:

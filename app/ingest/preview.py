@@ -24,6 +24,10 @@ from app.ingest import (
     excel_reader,
     json_numbers,
     json_reader,
+    json_select,
+    json_times,
+    retyped,
+    sheet_range,
 )
 from app.ingest.biff_padded import workbook_padded_cells
 from app.ingest.columns import as_columns, effective, json_shown, mixed_text_warnings
@@ -141,13 +145,21 @@ def _excel(
         # The original sheet's (not the cut copy's), as the import does, within a bound: the API's work is bounded.
         padded = workbook_padded_cells(path, sniffed.kind, index, max_bytes=PREVIEW_SCAN_BYTES)
         plan = excel_reader.detect(sheet, index, config, padded)
+        beyond = sheet_range.scanned(path, sniffed.kind, index, PREVIEW_SCAN_BYTES)  # 1e400, 1e-400: as the import
+        literals = None
+        if found := sheet_range.by_column(plan, beyond):
+            if config.on_error == "strict":
+                raise sheet_range.refused(plan, found)
+            plan, kept = sheet_range.as_text(plan, found)
+            plan.warnings.extend(kept)
+            literals = sheet_range.Literals(beyond)
         problems: list[dict[str, Any]] = []
         head = msgspec.structs.replace(plan, limit=min(plan.limit or rows, rows))
         values: list[list[Any]] = []
         if rows:
             origin = date_origin(path, sniffed.kind)
             for batch in excel_reader.batches(
-                sheet, head, config, problems.extend, batch_rows=rows, origin=origin, padded=padded
+                sheet, head, config, problems.extend, batch_rows=rows, origin=origin, padded=padded, literals=literals
             ):
                 values += [[json_shown(v) for v in row.values()] for row in batch.to_pylist()]
         whole = cut_copy is None or all_rows(sheet, sheets[index])
@@ -198,7 +210,8 @@ def _csv(
     try:
         try:
             plan = csv_reader.detect(conn, str(head), "utf-8", config, limits)
-            values = conn.execute(csv_select.select_sql(plan, config, limits, limit=rows)).fetchall() if rows else []
+            read = csv_select.select_sql(plan, config, limits, limit=rows, safe=True)  # bad rows listed below
+            values = conn.execute(read).fetchall() if rows else []
             if suspects := csv_range.shown_suspects(plan, values, text):  # 1e400 read as infinity, 1e-400 as 0
                 table, _, _ = csv_select.retyped_cells(plan, config, limits)
                 if found := csv_range.first_out_of_range(conn, table, suspects):
@@ -206,10 +219,11 @@ def _csv(
                         raise csv_range.refused(plan, found)
                     plan, kept = csv_range.as_text(plan, found)
                     warnings += kept
-                    values = conn.execute(csv_select.select_sql(plan, config, limits, limit=rows)).fetchall()
+                    values = conn.execute(csv_select.select_sql(plan, config, limits, limit=rows, safe=True)).fetchall()
+            said = csv_select.rejected_cells(plan, config, limits, converted=rows > 0)
+            _, problems = csv_problems.rejects(conn, said)
         except duckdb.Error as exc:
             raise csv_problems.read_error(exc, limits) from exc
-        _, problems = csv_problems.rejects(conn, plan.header_line)
     finally:
         conn.close()
     if not complete:
@@ -303,8 +317,14 @@ def _json(
             warnings += number_warnings
             planned, exprs, name_warnings = json_reader.plan(leaves, config)
             inferred = {name: leaf.type for name, leaf in zip(exprs, leaves, strict=True)}
-            parts, _ = json_reader.select_parts(planned, exprs, inferred, safe=True)
-            values = conn.execute(f"SELECT {', '.join(parts)} FROM {source} LIMIT {rows}").fetchall()
+            zoned = json_times.zoned_sources(conn, source, planned, exprs, inferred)
+            warnings += json_times.zoned_warnings(planned, zoned)
+            parts, forced = json_select.select_parts(planned, exprs, inferred, safe=True, zoned=zoned, config=config)
+            table = f"(SELECT row_number() OVER () AS {retyped.ROW}, * FROM (SELECT * FROM {source} LIMIT {rows}))"
+            where = retyped.without_problems_sql(forced)  # as a lenient import: left out, listed (a strict one fails)
+            values = conn.execute(f"SELECT {', '.join(parts)} FROM {table}{where}").fetchall()
+            said = json_times.zoned_messages(zoned)
+            problems = retyped.first_problems(conn, retyped.problems_sql(table, forced, said)) if forced else []
         except duckdb.Error as exc:
             raise json_reader.read_error(exc, limits, "read") from exc
     finally:
@@ -318,7 +338,7 @@ def _json(
         header_row=0,
         columns=as_columns(planned),
         rows=[[json_shown(v) for v in row] for row in values],
-        warnings=warnings + name_warnings,
+        warnings=warnings + name_warnings + [_problem_text(p) for p in problems[:PREVIEW_PROBLEMS]],
         config=effective(
             config,
             planned,

@@ -10,6 +10,7 @@ from typing import Any
 import duckdb
 
 from app.ingest.columns import Planned
+from app.ingest.config import formats_of
 from app.ingest.duck import ident, literal
 from app.ingest.errors import MAX_PROBLEMS, problem
 
@@ -27,7 +28,7 @@ def problems_sql(table: str, forced: list[Forced], messages: dict[str, str] | No
     `cannot_read_sql`)."""
     said = messages or {}
     cells = " UNION ALL ".join(
-        f'SELECT "row", "column", {said.get(p.source, cannot_read_sql(p.type))} AS message, value FROM ('
+        f'SELECT "row", "column", {said.get(p.source, _problem_sql(p))} AS message, value FROM ('
         f'SELECT {ROW} AS "row", {literal(p.source)} AS "column", CAST({raw} AS VARCHAR) AS value FROM {table} '
         f"WHERE {raw} IS NOT NULL AND {safe} IS NULL)"
         for p, raw, safe in forced
@@ -35,10 +36,28 @@ def problems_sql(table: str, forced: list[Forced], messages: dict[str, str] | No
     return f'SELECT "row", "column", message, value FROM ({cells})'
 
 
+def without_problems_sql(forced: list[Forced]) -> str:
+    """A WHERE clause leaving out the rows of `forced`'s problems (a lenient import rejects them; a preview lists
+    them), or "" when nothing is re-typed."""
+    if not forced:
+        return ""
+    return " WHERE NOT (" + " OR ".join(f"({raw} IS NOT NULL AND {safe} IS NULL)" for _, raw, safe in forced) + ")"
+
+
 def cannot_read_sql(kind: str) -> str:
     """SQL of what a problem says about a `value` that does not convert to our type `kind`: in the words a
     workbook cell that does not convert gets (app.ingest.convert)."""
     return f"'cannot read ''' || left(value, {MESSAGE_VALUE_CHARS}) || ''' as {kind}'"
+
+
+def _problem_sql(p: Planned) -> str:
+    """SQL of what a problem of column `p` says about a `value`: that it does not match the column's own date
+    formats when it has some, in the words a workbook cell gets (app.ingest.convert)."""
+    if not p.format:
+        return cannot_read_sql(p.type)
+    forms = formats_of(p.format)
+    said = f"the format {forms[0]!r}" if len(forms) == 1 else f"any of the formats {', '.join(map(repr, forms))}"
+    return f"{cannot_read_sql(p.type)} || {literal(': does not match ' + said)}"
 
 
 def rows_with_problems(conn: duckdb.DuckDBPyConnection, problems: str) -> int:

@@ -49,6 +49,7 @@ from app.ingest.shape import (
     null_tokens,
     totals_label,
 )
+from app.ingest.utc_offsets import OFFSET_FORM, offset_time
 
 #: Data rows whose sums a totals row is checked against, at most (a longer sheet gets no footer suggestion).
 FOOTER_SCAN_ROWS = 100_000
@@ -181,7 +182,7 @@ def column_types(
         amounts = [plain_number(t, config) or t for t in texts]
         marked = [t for t, a in zip(texts, amounts, strict=True) if a != t]
         spec = specs.get(name, ColumnSpec())
-        if marked and all(_PLAIN.match(a) for a in amounts):
+        if marked and all(_PLAIN.match(a) or _GROUPED.match(a) for a in amounts):  # 1,234.50: thousands_separator
             numbers = [repr(float(v)) for v in values if is_number(v)]
             scale = max(len(a.partition(".")[2]) for a in [*amounts, *numbers] if "e" not in a)
             specs[name] = msgspec.structs.replace(spec, type="decimal", scale=scale)
@@ -194,6 +195,10 @@ def column_types(
         if texts and (forms := mixed_date_formats(texts)):
             specs[name] = msgspec.structs.replace(spec, type="date", format=forms)
             named.append(TypedColumn(column=name, type="date", format=", ".join(forms), example=texts[0]))
+            continue
+        if texts and all(offset_time(t) for t in texts):  # read as instants (app.ingest.utc_offsets)
+            specs[name] = msgspec.structs.replace(spec, type="datetime")
+            named.append(TypedColumn(column=name, type="datetime", format=OFFSET_FORM, example=texts[0]))
             continue
         for pattern, kind, form in CHINESE_DATES:
             if texts and all(pattern.match(t) for t in texts):
@@ -218,7 +223,7 @@ def thousands_separator(columns: list[tuple[str, list[Any]]], config: ImportConf
     nulls = set(config.null_values or ())
     named = []
     for name, values in columns:
-        example = _grouped_example(values, nulls)
+        example = _grouped_example(values, nulls, config)
         if example is not None:
             named.append(Example(column=name, example=example))
     if not named:
@@ -226,7 +231,7 @@ def thousands_separator(columns: list[tuple[str, list[Any]]], config: ImportConf
     return Suggestion(field="thousands_separator", value=",", reason=note(ThousandsSeparator(columns=named)))
 
 
-def _grouped_example(values: list[Any], nulls: set[str]) -> str | None:
+def _grouped_example(values: list[Any], nulls: set[str], config: ImportConfig) -> str | None:
     """The first text written `1,234.50` when every text of the column is a number, grouped or plain; else None.
     It stops at the first text that is neither (a column of words costs one look, not one per cell)."""
     example = None
@@ -235,7 +240,7 @@ def _grouped_example(values: list[Any], nulls: set[str]) -> str | None:
             continue
         if _GROUPED.match(text):
             example = example or text
-        elif not _PLAIN.match(text):
+        elif not _PLAIN.match(text) and plain_number(text, config) is None:  # an amount (¥1,234.50, 1.2万) counts
             return None
     return example
 

@@ -98,9 +98,12 @@ def _ods_as_string(tag: bytes) -> bytes:
     return b'<table:table-cell office:value-type="string"' + rest
 
 
-def error_text_copy(path: str, kind: str, index: int, dest: Path) -> tuple[Path | None, int]:
+def error_text_copy(
+    path: str, kind: str, index: int, dest: Path, *, also: HeldBack | None = None
+) -> tuple[Path | None, int]:
     """A copy of the xlsx/xlsm/ods workbook whose sheet `index` has its error cells as text (at `dest`, with
-    the workbook's extension), and how many it has; (None, 0) when it has none (or is another kind)."""
+    the workbook's extension), and how many it has; (None, 0) when it has none (or is another kind). `also`: fed
+    the sheet's XML in the same pass (app.ingest.sheet_range: out-of-range literals)."""
     if kind == "ods":
         member: str | None = "content.xml"
         make: Callable[[], ErrorCellsAsText] = partial(OdsErrorCellsAsText, index)
@@ -118,7 +121,11 @@ def error_text_copy(path: str, kind: str, index: int, dest: Path) -> tuple[Path 
             with source.open(member) as handle:
                 while raw := handle.read(CHUNK):
                     counter.feed(raw)
+                    if also is not None:
+                        also.feed(raw)
             counter.close()
+            if also is not None:
+                also.close()
             if not counter.found:
                 return None, 0
             write_copy(source, dest, streamed={member: make})

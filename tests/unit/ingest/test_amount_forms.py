@@ -29,8 +29,28 @@ AMOUNTS = {
     "(12.5%)": "-0.125",
     "12.5%-": "-0.125",
     "RMB -": "0",
+    # 万 and 亿 (ten thousand, a hundred million): test_wan_yi_amounts
+    "1.2万": "12000",
+    "3亿元": "300000000",
+    "-0.5万": "-5000",
+    "\uff11\uff0e\uff15万": "15000",
+    "2,000万": "20000000",
 }
-NOT_AMOUNTS = ["RMB", "RMBX 5", "(-2)", "-(2)", "5--", "(¥-5)", "(¥12.5%)", "2024-01-", "1-2-", "-"]
+NOT_AMOUNTS = [
+    "RMB",
+    "RMBX 5",
+    "(-2)",
+    "-(2)",
+    "5--",
+    "(¥-5)",
+    "(¥12.5%)",
+    "2024-01-",
+    "1-2-",
+    "-",
+    "万",
+    "1.2万万",
+    "万1.2",
+]
 
 
 @pytest.mark.parametrize("config", [ImportConfig(), ImportConfig(thousands_separator=",")])

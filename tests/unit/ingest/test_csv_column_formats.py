@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
 from app.ingest import ImportConfig, ImportLimits
@@ -62,10 +63,22 @@ def test_a_strict_import_names_the_value_its_columns_format_does_not_read(tmp_pa
     assert [(p["row"], p["column"], p["value"]) for p in failed.value.errors] == [(4, "记账日", "2024-02-01")]
 
 
-def test_a_lenient_import_reads_the_value_its_columns_format_does_not_read_as_null(tmp_path: Path, run_import) -> None:
+def test_a_lenient_import_rejects_the_row_of_a_value_its_columns_format_does_not_read(
+    tmp_path: Path, run_import
+) -> None:
+    """It was imported as NULL, where a value of any other type that does not read is a rejected row."""
     result = run_import(_csv(tmp_path, "3,2024-02-01,2024-02-01"), columns=DIGITS, on_error="lenient")
-    assert rows_of(result)[2] == {"单号": 3, "记账日": None, "交易日": dt.date(2024, 2, 1)}
-    assert any("记账日" in w for w in result.warnings)
+    assert rows_of(result) == EXPECTED
+    assert result.rejected == 1
+    assert result.rejects_path is not None
+    assert pq.read_table(result.rejects_path).to_pylist() == [
+        {
+            "row": 4,
+            "column": "记账日",
+            "message": "cannot read '2024-02-01' as date: does not match the format '%Y%m%d'",
+            "value": "2024-02-01",
+        }
+    ]
 
 
 def test_a_time_column_is_read_with_its_format(tmp_path: Path, run_import) -> None:

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import msgspec
+import pyarrow.parquet as pq
 import pytest
 
 from app.ingest import ImportConfig, ImportLimits
@@ -90,14 +91,17 @@ def test_a_format_list_round_trips_and_an_empty_one_is_refused():
     assert refused.value.errors[0]["field"] == "columns.d.format"
 
 
-def test_a_lenient_csv_import_says_how_many_rows_hold_a_date_no_format_reads(tmp_path: Path, run_import):
-    """Read as text and converted with try_strptime, such a date was imported empty with nothing said."""
+def test_a_lenient_csv_import_rejects_the_row_of_a_date_no_format_reads(tmp_path: Path, run_import):
+    """Read as text and converted with try_strptime, such a date was imported empty (a value of any other type
+    that does not read is a rejected row)."""
     path = _csv(tmp_path, [*WRITTEN, "1月10日"])
     result = run_import(path, columns=COLUMNS, on_error="lenient")
-    assert [r["日期"] for r in rows_of(result)] == [*EXPECTED, None]
-    assert [w for w in result.warnings if "imported empty" in w] == [
-        "column(s) '日期': values in 1 row(s) do not read as the column's type and are imported empty"
-    ]
+    assert [r["日期"] for r in rows_of(result)] == EXPECTED
+    assert result.rejected == 1
+    assert result.rejects_path is not None
+    [reject] = pq.read_table(result.rejects_path).to_pylist()
+    assert (reject["row"], reject["column"], reject["value"]) == (7, "日期", "1月10日")
+    assert "does not match any of the formats" in reject["message"]
 
 
 def test_a_column_of_several_formats_leaves_the_csv_date_format_free_for_a_suggested_one(

@@ -49,19 +49,18 @@ def test_a_number_past_the_last_excel_date_is_a_bad_cell_not_a_crash(tmp_path: P
 def test_csv_times_with_a_utc_offset_import_as_the_instant_in_utc_and_say_so(
     tmp_path: Path, limits: ImportLimits, run_import
 ):
-    """The offset was dropped: 08:00+08:00 and 00:00Z, one instant, imported as 08:00 and 00:00."""
+    """The offset was dropped: 08:00+08:00 and 00:00Z, one instant, imported as 08:00 and 00:00. A time without an
+    offset among them (which was taken as UTC) is a bad value: its instant is unknown (app.ingest.utc_offsets)."""
     path = tmp_path / "zoned.csv"
     path.write_text("k,at\na,2024-01-05T08:00:00+08:00\nb,2024-01-05T00:00:00Z\nc,2024-01-05 09:30:00\n")
     shown = preview(path, "zoned.csv", ImportConfig(), limits)
-    assert [row[1] for row in shown.rows] == ["2024-01-05T00:00:00", "2024-01-05T00:00:00", "2024-01-05T09:30:00"]
+    assert [row[1] for row in shown.rows] == ["2024-01-05T00:00:00", "2024-01-05T00:00:00"]
     said = "column 'at' holds times with a UTC offset (such as '2024-01-05T08:00:00+08:00'): imported in UTC"
     assert said in shown.warnings
-    result = run_import(path)
-    assert [r["at"] for r in rows_of(result)] == [
-        dt.datetime(2024, 1, 5),
-        dt.datetime(2024, 1, 5),
-        dt.datetime(2024, 1, 5, 9, 30),
-    ]
+    assert any(w.startswith("row 4, column at:") and "has no UTC offset" in w for w in shown.warnings)
+    result = run_import(path, on_error="lenient")
+    assert [r["at"] for r in rows_of(result)] == [dt.datetime(2024, 1, 5), dt.datetime(2024, 1, 5)]
+    assert result.rejected == 1
     assert said in result.warnings
 
 
@@ -195,7 +194,7 @@ def test_the_sql_and_python_forms_of_the_percent_rule_agree(config: ImportConfig
     assert plain_number("12%%", config) is None
 
 
-def test_a_percentage_that_is_no_number_is_named_by_a_strict_import_and_empty_in_a_lenient_one(
+def test_a_percentage_that_is_no_number_is_named_by_a_strict_import_and_rejected_by_a_lenient_one(
     tmp_path: Path, run_import
 ):
     path = tmp_path / "rates.csv"
@@ -203,7 +202,9 @@ def test_a_percentage_that_is_no_number_is_named_by_a_strict_import_and_empty_in
     typed = {"rate": ColumnSpec(type="decimal", scale=3)}
     with pytest.raises(ImportFailed, match=r"1\.2\.3%"):
         run_import(path, columns=typed)
-    assert [r["rate"] for r in rows_of(run_import(path, columns=typed, on_error="lenient"))] == [Decimal("0.125"), None]
+    lenient = run_import(path, columns=typed, on_error="lenient")
+    assert [r["rate"] for r in rows_of(lenient)] == [Decimal("0.125")]
+    assert lenient.rejected == 1
 
 
 def test_accounting_negatives_in_parentheses_read_as_negative_numbers_and_are_suggested(
