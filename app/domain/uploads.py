@@ -28,7 +28,7 @@ from app.domain.namespaces import namespace_id, visible_namespaces
 from app.domain.pagination import decode_cursor
 from app.domain.permissions import Permission, Principal
 from app.ingest.errors import LimitExceeded
-from app.paths import upload_chunk_key, upload_data_path, upload_dir, upload_prefix
+from app.paths import upload_chunk_key, upload_data_path, upload_dir, upload_key, upload_prefix
 from app.settings import Settings
 from app.storage import Writer
 
@@ -54,6 +54,13 @@ class TooManyRanges(Conflict):
 
 class UploadBusy(Conflict):
     code = "upload_busy"
+
+
+class ChecksumMismatch(InvalidInput):
+    """The bytes received do not have the SHA-256 the upload was opened with; the upload is reset to 0 bytes
+    received (still open), and must be committed so: the controller raises it after its transaction."""
+
+    code = "checksum_mismatch"
 
 
 class UploadIn(display_text.Normalised, kw_only=True, forbid_unknown_fields=True):
@@ -305,13 +312,28 @@ def finish(session: Session, upload: Upload, *, settings: Settings, now: datetim
         data = upload_data_path(settings.data_path, upload.id)
         actual = upload_digest.digest(upload_dir(settings.data_path, upload.id), data, upload.id, upload.size)
     if upload.sha256 and actual != upload.sha256:
-        raise InvalidInput(
-            f"the file's SHA-256 is {actual}, not {upload.sha256}: send the differing ranges again",
-            code="checksum_mismatch",
+        restart(settings, upload)
+        session.flush()
+        raise ChecksumMismatch(
+            f"the file's SHA-256 is {actual}, not {upload.sha256}: the upload is reset to 0 bytes received; "
+            "send the whole file again, then complete it",
             errors=[{"field": "sha256", "message": "does not match the bytes received"}],
         )
     upload.sha256, upload.status, upload.completed_at = actual, "complete", now
     session.flush()
+
+
+def restart(settings: Settings, upload: Upload) -> None:
+    """After a checksum mismatch, the same on both data roots: no byte counts as received (which ones differ is
+    unknown), and what was hashed or assembled of them is dropped, so the upload is as if just opened. On S3 the
+    chunk objects are already gone (assembled), and the assembled object is removed; on a local root the file
+    stays at full size, to be written over."""
+    upload.ranges, upload.received = [], 0
+    upload_digest.forget(upload.id)
+    if settings.data_in_store:
+        files.store(settings).delete(upload_key(upload.id))
+    else:
+        (upload_dir(settings.data_path, upload.id) / upload_digest.REWRITTEN).unlink(missing_ok=True)
 
 
 def chunk_key(upload_id: uuid.UUID, start: int) -> str:

@@ -197,23 +197,30 @@ class UploadController(Controller):
     ) -> Response[DatasetOut]:
         principal = principal_of(request)
         # Exclusive: a chunk still being written would change the bytes after they were checked.
+        mismatch: service.ChecksumMismatch | None = None
         with service.held(settings, upload_id, exclusive=True), db.transaction() as session:
             upload = service.get_upload(session, upload_id, principal, lock=True)
-            service.finish(session, upload, settings=settings, now=utcnow())
-            found = sniff(
-                data_files.upload_file(settings, upload.id), upload.filename, ImportConfig(), limits_of(settings)
-            )
-            dataset = dataset_service.create_dataset(
-                session,
-                principal=principal,
-                namespace_id=upload.namespace_id,
-                name=data.name,
-                description=data.description,
-                tags=data.tags,
-                upload=upload,
-                file_format=found.kind,
-                audit_as=audit_context(request),
-                action="uploads.complete",
-            )
-            out = dataset_out(session, dataset)
+            try:
+                service.finish(session, upload, settings=settings, now=utcnow())
+            except service.ChecksumMismatch as exc:  # the upload's reset to 0 bytes is committed, then answered
+                mismatch = exc
+            else:
+                found = sniff(
+                    data_files.upload_file(settings, upload.id), upload.filename, ImportConfig(), limits_of(settings)
+                )
+                dataset = dataset_service.create_dataset(
+                    session,
+                    principal=principal,
+                    namespace_id=upload.namespace_id,
+                    name=data.name,
+                    description=data.description,
+                    tags=data.tags,
+                    upload=upload,
+                    file_format=found.kind,
+                    audit_as=audit_context(request),
+                    action="uploads.complete",
+                )
+                out = dataset_out(session, dataset)
+        if mismatch is not None:
+            raise mismatch
         return Response(out, status_code=201, headers={"Location": f"/api/v1/datasets/{out.id}"})
