@@ -6,11 +6,11 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-import msgspec
 import pytest
 from litestar.testing import TestClient
 
 from app.settings import Settings
+from tests.integration.s3_support import s3_settings
 
 CONTENT = b"id,word\n" + b"".join(f"{i},w{i}\n".encode() for i in range(3000))
 
@@ -19,10 +19,7 @@ CONTENT = b"id,word\n" + b"".join(f"{i},w{i}\n".encode() for i in range(3000))
 def settings(settings: Settings, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):  # type: ignore[no-untyped-def]
     if request.param == "local":
         return settings
-    s3_server = request.getfixturevalue("s3_server")
-    for name, value in s3_server.env().items():
-        monkeypatch.setenv(name, value)
-    return msgspec.structs.replace(settings, data_root=s3_server.root_url(), cache_dir=str(tmp_path / "host"))
+    return s3_settings(settings, request.getfixturevalue("s3_server"), monkeypatch, tmp_path)
 
 
 def _put(client: TestClient, upload_id: str, start: int, body: bytes) -> None:
