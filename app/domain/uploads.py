@@ -325,15 +325,23 @@ def finish(session: Session, upload: Upload, *, settings: Settings, now: datetim
 
 def restart(settings: Settings, upload: Upload) -> None:
     """After a checksum mismatch, the same on both data roots: no byte counts as received (which ones differ is
-    unknown), and what was hashed or assembled of them is dropped, so the upload is as if just opened. On S3 the
-    chunk objects are already gone (assembled), and the assembled object is removed; on a local root the file
-    stays at full size, to be written over."""
+    unknown), and what was hashed or assembled of them is dropped, so the upload is as if just opened. On S3 its
+    chunk objects and the object assembled of them are removed; on a local root the file stays at full size, to be
+    written over."""
     upload.ranges, upload.received = [], 0
     upload_digest.forget(upload.id)
     if settings.data_in_store:
+        upload_assembly.discard_chunks(files.store(settings), upload.id)
         files.store(settings).delete(upload_key(upload.id))
     else:
         (upload_dir(settings.data_path, upload.id) / upload_digest.REWRITTEN).unlink(missing_ok=True)
+
+
+def discard_chunks(settings: Settings, upload_id: uuid.UUID) -> None:
+    """Once a completion is committed: on S3, the chunk objects its object was made of (kept until then, so a
+    refused `complete` can be repeated)."""
+    if settings.data_in_store:
+        upload_assembly.discard_chunks(files.store(settings), upload_id)
 
 
 def chunk_key(upload_id: uuid.UUID, start: int) -> str:

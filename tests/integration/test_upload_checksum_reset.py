@@ -53,3 +53,17 @@ def test_a_checksum_mismatch_resets_the_upload_and_sending_it_again_completes_it
     assert done.json()["file"]["sha256"] == hashlib.sha256(CONTENT).hexdigest()
     raw = client.get(f"/api/v1/datasets/{done.json()['id']}/download", params={"format": "raw"})
     assert raw.content == CONTENT
+
+
+def test_a_file_complete_refuses_for_its_content_is_refused_the_same_way_again(client: TestClient) -> None:
+    """On S3 the chunk objects were deleted once assembled, before the format check: a refused file left an open
+    upload whose GET said every byte had arrived while the next `complete` answered `upload_incomplete`."""
+    content = b"%PDF-1.4\n" + b"x" * 5000
+    opened = client.post("/api/v1/uploads", json={"filename": "report.csv", "size": len(content)}).json()
+    headers = {"Content-Range": f"bytes 0-{len(content) - 1}/{len(content)}"}
+    assert client.put(f"/api/v1/uploads/{opened['id']}", content=content, headers=headers).status_code == 200
+    for _ in range(2):
+        refused = client.post(f"/api/v1/uploads/{opened['id']}/complete", json={"name": "report"})
+        assert (refused.status_code, refused.json()["code"]) == (415, "unsupported_media_type"), refused.text
+        state = client.get(f"/api/v1/uploads/{opened['id']}").json()
+        assert (state["status"], state["received"]) == ("open", len(content))

@@ -227,4 +227,5 @@ class UploadController(Controller):
                 out = dataset_out(session, dataset)
         if mismatch is not None:
             raise mismatch
+        service.discard_chunks(settings, upload_id)
         return Response(out, status_code=201, headers={"Location": f"/api/v1/datasets/{out.id}"})
