@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -10,6 +11,7 @@ import pytest
 
 from app.core.errors import DomainError
 from app.ingest.config import ImportConfig, ImportLimits
+from app.ingest.errors import ContentMismatch
 from app.ingest.sniff import sniff
 from app.storage.local import LocalStore
 from app.storage.ranged import BLOCK_BYTES, RangedFile, ReadBudgetExceeded
@@ -73,3 +75,17 @@ def test_the_check_decides_the_same_on_ranges_as_on_a_file(tmp_path: Path, name:
         except DomainError as exc:
             outcomes.append(exc.code)
     assert outcomes[0] == outcomes[1]
+
+
+def test_a_zip_whose_directory_passes_the_budget_is_refused_not_read(tmp_path: Path) -> None:
+    """The budget's error is no OSError: zipfile does not take it for a damaged file (415 corrupt_file)."""
+    path = tmp_path / "wide.xlsx"
+    with zipfile.ZipFile(path, "w") as archive:
+        for index in range(60):
+            archive.writestr(f"{index:04d}" + "n" * 4000, b"")
+    store = LocalStore(tmp_path / "root")
+    store.put("u/data", path.read_bytes())
+    with pytest.raises(ContentMismatch):
+        sniff(path, "wide.xlsx", ImportConfig(), ImportLimits())
+    with pytest.raises(ReadBudgetExceeded):
+        sniff(_ranged(store, "u/data", budget=2 * BLOCK_BYTES), "wide.xlsx", ImportConfig(), ImportLimits())
