@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import re
 import shutil
@@ -30,7 +31,9 @@ from app.domain.permissions import Permission, Principal
 from app.ingest.errors import LimitExceeded
 from app.paths import upload_chunk_key, upload_data_path, upload_dir, upload_key, upload_prefix
 from app.settings import Settings
-from app.storage import Writer
+from app.storage import StoreUnavailable, Writer
+
+logger = logging.getLogger(__name__)
 
 _CONTENT_RANGE = re.compile(r"^bytes ([0-9]+)-([0-9]+)/([0-9]+|\*)$")
 #: More digits (leading zeros aside) than an upload's size (a BIGINT) has: such a range cannot fit, and int()
@@ -339,9 +342,13 @@ def restart(settings: Settings, upload: Upload) -> None:
 
 def discard_chunks(settings: Settings, upload_id: uuid.UUID) -> None:
     """Once a completion is committed: on S3, the chunk objects its object was made of (kept until then, so a
-    refused `complete` can be repeated)."""
+    refused `complete` can be repeated). The dataset exists by then: a store that fails here leaves them to the
+    upload's removal, and the request still succeeds."""
     if settings.data_in_store:
-        upload_assembly.discard_chunks(files.store(settings), upload_id)
+        try:
+            upload_assembly.discard_chunks(files.store(settings), upload_id)
+        except StoreUnavailable:
+            logger.warning("upload %s: its chunk objects could not be removed", upload_id, exc_info=True)
 
 
 def chunk_key(upload_id: uuid.UUID, start: int) -> str:

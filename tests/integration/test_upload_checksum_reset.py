@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 from litestar.testing import TestClient
 
+from app.domain import upload_assembly
 from app.settings import Settings
+from app.storage import StoreUnavailable
 from tests.integration.s3_support import s3_settings
 
 CONTENT = b"id,word\n" + b"".join(f"{i},w{i}\n".encode() for i in range(3000))
@@ -67,3 +69,18 @@ def test_a_file_complete_refuses_for_its_content_is_refused_the_same_way_again(c
         assert (refused.status_code, refused.json()["code"]) == (415, "unsupported_media_type"), refused.text
         state = client.get(f"/api/v1/uploads/{opened['id']}").json()
         assert (state["status"], state["received"]) == ("open", len(content))
+
+
+def test_chunks_the_store_fails_to_remove_after_completion_do_not_fail_the_request(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The chunks are removed once the dataset is committed: a store failing then must not answer 503 for it."""
+
+    def down(*_: object) -> None:
+        raise StoreUnavailable("the data store did not answer")
+
+    monkeypatch.setattr(upload_assembly, "discard_chunks", down)
+    opened = client.post("/api/v1/uploads", json={"filename": "words.csv", "size": len(CONTENT)}).json()
+    _put(client, opened["id"], 0, CONTENT)
+    done = client.post(f"/api/v1/uploads/{opened['id']}/complete", json={"name": "words"})
+    assert done.status_code == 201, done.text
