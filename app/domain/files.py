@@ -35,6 +35,7 @@ from app.paths import (
 from app.settings import Settings
 from app.storage import Store, store_for
 from app.storage.cache import LocalCache
+from app.storage.ranged import RangedFile
 from app.storage.streamed_output import StreamedOutput
 
 logger = logging.getLogger(__name__)
@@ -226,3 +227,19 @@ def attempt_files(
         own._clean(discard=not own.recording)
         raise
     own._clean(discard=False)
+
+
+#: Bytes of an upload that checking its format at `complete` may fetch from S3 inside the request: its head, and of
+#: a workbook its directory and a small member or two (the sniff reads no more from a real file).
+SNIFF_READ_BUDGET = 16 << 20
+
+
+def upload_head(settings: Settings, upload_id: uuid.UUID, size: int) -> Path | RangedFile:
+    """A completed upload to check the format of: its file in place on a local root; on S3 the object read by
+    range requests, at most SNIFF_READ_BUDGET bytes (ReadBudgetExceeded past it), never downloaded whole."""
+    target = store(settings)
+    key = upload_key(upload_id)
+    own = target.local_path(key)
+    if own is not None:
+        return own
+    return RangedFile(target, key, size, budget=SNIFF_READ_BUDGET)

@@ -26,7 +26,8 @@ Chunk = tuple[int, str, int]
 
 
 def assemble(store: Store, upload_id: uuid.UUID, size: int) -> str:
-    """Make the upload's object of its chunks, then remove them; its SHA-256."""
+    """Make the upload's object of its chunks; its SHA-256. The chunks stay until `discard_chunks`, once the
+    upload's completion is committed: a `complete` refused after this (SHA-256, format) can be repeated."""
     prefix = upload_prefix(upload_id) + "/chunks"
     chunks = sorted((int(k.rsplit("/", 1)[1].split("-")[0]), k) for k in store.list(prefix))
     digest = upload_digest.followed(upload_id, size)
@@ -42,8 +43,12 @@ def assemble(store: Store, upload_id: uuid.UUID, size: int) -> str:
                 digest = _copy(store, upload_id, chunks, size)
     finally:
         upload_digest.forget(upload_id)
-    store.delete_prefix(prefix)
     return digest
+
+
+def discard_chunks(store: Store, upload_id: uuid.UUID) -> None:
+    """Remove the upload's chunk objects (its object made of them, or no longer wanted)."""
+    store.delete_prefix(upload_prefix(upload_id) + "/chunks")
 
 
 def plan(chunks: list[Chunk], size: int) -> list[Part] | None:

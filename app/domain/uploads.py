@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import re
 import shutil
@@ -28,9 +29,11 @@ from app.domain.namespaces import namespace_id, visible_namespaces
 from app.domain.pagination import decode_cursor
 from app.domain.permissions import Permission, Principal
 from app.ingest.errors import LimitExceeded
-from app.paths import upload_chunk_key, upload_data_path, upload_dir, upload_prefix
+from app.paths import upload_chunk_key, upload_data_path, upload_dir, upload_key, upload_prefix
 from app.settings import Settings
-from app.storage import Writer
+from app.storage import StoreUnavailable, Writer
+
+logger = logging.getLogger(__name__)
 
 _CONTENT_RANGE = re.compile(r"^bytes ([0-9]+)-([0-9]+)/([0-9]+|\*)$")
 #: More digits (leading zeros aside) than an upload's size (a BIGINT) has: such a range cannot fit, and int()
@@ -54,6 +57,13 @@ class TooManyRanges(Conflict):
 
 class UploadBusy(Conflict):
     code = "upload_busy"
+
+
+class ChecksumMismatch(InvalidInput):
+    """The bytes received do not have the SHA-256 the upload was opened with; the upload is reset to 0 bytes
+    received (still open), and must be committed so: the controller raises it after its transaction."""
+
+    code = "checksum_mismatch"
 
 
 class UploadIn(display_text.Normalised, kw_only=True, forbid_unknown_fields=True):
@@ -305,13 +315,40 @@ def finish(session: Session, upload: Upload, *, settings: Settings, now: datetim
         data = upload_data_path(settings.data_path, upload.id)
         actual = upload_digest.digest(upload_dir(settings.data_path, upload.id), data, upload.id, upload.size)
     if upload.sha256 and actual != upload.sha256:
-        raise InvalidInput(
-            f"the file's SHA-256 is {actual}, not {upload.sha256}: send the differing ranges again",
-            code="checksum_mismatch",
+        restart(settings, upload)
+        session.flush()
+        raise ChecksumMismatch(
+            f"the file's SHA-256 is {actual}, not {upload.sha256}: the upload is reset to 0 bytes received; "
+            "send the whole file again, then complete it",
             errors=[{"field": "sha256", "message": "does not match the bytes received"}],
         )
     upload.sha256, upload.status, upload.completed_at = actual, "complete", now
     session.flush()
+
+
+def restart(settings: Settings, upload: Upload) -> None:
+    """After a checksum mismatch, the same on both data roots: no byte counts as received (which ones differ is
+    unknown), and what was hashed or assembled of them is dropped, so the upload is as if just opened. On S3 its
+    chunk objects and the object assembled of them are removed; on a local root the file stays at full size, to be
+    written over."""
+    upload.ranges, upload.received = [], 0
+    upload_digest.forget(upload.id)
+    if settings.data_in_store:
+        upload_assembly.discard_chunks(files.store(settings), upload.id)
+        files.store(settings).delete(upload_key(upload.id))
+    else:
+        (upload_dir(settings.data_path, upload.id) / upload_digest.REWRITTEN).unlink(missing_ok=True)
+
+
+def discard_chunks(settings: Settings, upload_id: uuid.UUID) -> None:
+    """Once a completion is committed: on S3, the chunk objects its object was made of (kept until then, so a
+    refused `complete` can be repeated). The dataset exists by then: a store that fails here leaves them to the
+    upload's removal, and the request still succeeds."""
+    if settings.data_in_store:
+        try:
+            upload_assembly.discard_chunks(files.store(settings), upload_id)
+        except StoreUnavailable:
+            logger.warning("upload %s: its chunk objects could not be removed", upload_id, exc_info=True)
 
 
 def chunk_key(upload_id: uuid.UUID, start: int) -> str:

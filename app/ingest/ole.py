@@ -11,10 +11,15 @@ Only the header, the FAT sectors the directory chain needs and the directory its
 
 from __future__ import annotations
 
+import io
 import os
 import struct
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import BinaryIO
+
+#: A file to read: a path, or an open seekable binary file (an object of the store read by ranges).
+Source = str | os.PathLike[str] | BinaryIO
 
 #: Sector ids at and above this mark the end of a chain or a special sector.
 _MAX_REGULAR = 0xFFFFFFFA
@@ -28,10 +33,27 @@ WORKBOOK_STREAMS = frozenset({"Workbook", "Book", "WORKBOOK", "BOOK"})
 _MINI_SECTOR = 64
 
 
-def stream_names(path: str | os.PathLike[str]) -> set[str] | None:
+@contextmanager
+def opened(source: Source) -> Iterator[BinaryIO]:
+    """`source` open for reading from its start: a path opened (and closed after), a file rewound (left open)."""
+    if isinstance(source, (str, os.PathLike)):
+        with open(source, "rb") as handle:
+            yield handle
+    else:
+        source.seek(0)
+        yield source
+
+
+def source_size(source: Source) -> int:
+    if isinstance(source, (str, os.PathLike)):
+        return os.stat(source).st_size
+    return source.seek(0, io.SEEK_END)
+
+
+def stream_names(path: Source) -> set[str] | None:
     """Every storage and stream name in the compound file at `path`, or None when its structure is unreadable."""
     try:
-        with open(path, "rb") as handle:
+        with opened(path) as handle:
             container = _Container(handle)
             if container.size == 0:
                 return None

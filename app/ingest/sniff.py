@@ -9,7 +9,6 @@ any workbook reader inflates it.
 from __future__ import annotations
 
 import codecs
-import os
 import re
 import unicodedata
 import zipfile
@@ -29,7 +28,7 @@ from app.ingest.errors import (
 )
 from app.ingest.notices import note
 from app.ingest.notices.file import EncodingGuessed, TextNamed, WorkbookNamed
-from app.ingest.ole import ENCRYPTED_STREAMS, WORKBOOK_STREAMS, stream_names
+from app.ingest.ole import ENCRYPTED_STREAMS, WORKBOOK_STREAMS, Source, opened, source_size, stream_names
 
 #: Bytes read from the start of a file to decide its format and encoding.
 HEAD_BYTES = 64 * 1024
@@ -89,16 +88,18 @@ def safe_display_name(filename: str, *, max_length: int = 200) -> str:
     return name or "upload"
 
 
-def sniff(path: str | os.PathLike[str], filename: str, config: ImportConfig, limits: ImportLimits) -> Sniffed:
-    """Decide the real format of `path`; raise a 415-class error when extension and content disagree."""
-    size = Path(path).stat().st_size
+def sniff(path: Source, filename: str, config: ImportConfig, limits: ImportLimits) -> Sniffed:
+    """Decide the real format of `path` (a file, or an open one: an object of the store read by ranges); raise a
+    415-class error when extension and content disagree. It reads the first HEAD_BYTES, and of a workbook its
+    container's directory and one or two small members, never the whole file."""
+    size = source_size(path)
     if size == 0:
         raise EmptyFile(f"{safe_display_name(filename)} is empty (0 bytes): there is nothing to import")
     if size > limits.max_upload_bytes:
         raise LimitExceeded(
             f"the file is {size} bytes, over the upload limit max_upload_bytes={limits.max_upload_bytes}"
         )
-    with open(path, "rb") as handle:
+    with opened(path) as handle:
         head = handle.read(HEAD_BYTES)
     ext = Path(filename).suffix.lower()
     shown = safe_display_name(filename)
@@ -161,7 +162,7 @@ def sniff(path: str | os.PathLike[str], filename: str, config: ImportConfig, lim
     return Sniffed(format=fmt, kind=kind, encoding=encoding, size=size, encoding_guessed=guessed, warnings=warnings)
 
 
-def ole_workbook_kind(path: str | os.PathLike[str], shown: str) -> str:
+def ole_workbook_kind(path: Source, shown: str) -> str:
     """`xls` for an OLE2 file holding a workbook; a clear error for a password-protected Office file (Excel saves
     an xlsx with a password to open as OLE2, whatever its extension) or an OLE2 file of another program."""
     names = stream_names(path)
@@ -181,20 +182,23 @@ def ole_workbook_kind(path: str | os.PathLike[str], shown: str) -> str:
     return "xls"
 
 
-def zip_workbook_kind(path: str | os.PathLike[str], limits: ImportLimits, shown: str) -> str:
+def zip_workbook_kind(path: Source, limits: ImportLimits, shown: str) -> str:
     """The workbook kind of a zip container, after checking it is no zip bomb; else a 415-class error."""
     try:
-        with zipfile.ZipFile(path) as archive:
+        with opened(path) as handle, zipfile.ZipFile(handle) as archive:
             members = archive.infolist()
             check_zip_members(members, limits, shown)
             names = {member.filename for member in members}
             if "[Content_Types].xml" in names:
-                content_types = archive.read("[Content_Types].xml")[:1_000_000].decode("utf-8", "replace")
+                with archive.open("[Content_Types].xml") as member:  # its first 1 MB: never a whole huge member
+                    content_types = member.read(1_000_000).decode("utf-8", "replace")
                 for marker, kind in WORKBOOK_CONTENT_TYPES:
                     if marker in content_types:
                         return kind
-            if "mimetype" in names and archive.read("mimetype")[:100].strip() == ODS_MIMETYPE:
-                return "ods"
+            if "mimetype" in names:
+                with archive.open("mimetype") as member:
+                    if member.read(100).strip() == ODS_MIMETYPE:
+                        return "ods"
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError) as exc:
         raise UnsupportedMediaType(
             f"{shown} is a damaged or unreadable zip container: {exc}", code="corrupt_file"

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-import msgspec
 import pytest
 from httpx import Response
 from litestar.testing import TestClient
@@ -33,6 +32,7 @@ from app.storage.s3_uploads import client as s3_client
 from scheduler.cleanup import Cleanup
 from tests.integration.dataset_support import run_import, upload
 from tests.integration.engine_parts import Engine_
+from tests.integration.s3_support import s3_settings, send_in_chunks
 from tests.s3proxy import FaultProxy
 from tests.s3server import SeaweedS3
 
@@ -53,9 +53,7 @@ CSV = b"id,word\n" + b"".join(f"{i},w{i % 5}\n".encode() for i in range(500))
 
 @pytest.fixture
 def settings(settings: Settings, s3_server: SeaweedS3, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Settings:
-    for name, value in s3_server.env().items():
-        monkeypatch.setenv(name, value)
-    return msgspec.structs.replace(settings, data_root=s3_server.root_url(), cache_dir=str(tmp_path / "host"))
+    return s3_settings(settings, s3_server, monkeypatch, tmp_path)
 
 
 def objects(settings: Settings, prefix: str) -> list[str]:
@@ -297,19 +295,6 @@ def test_a_retry_of_an_import_whose_version_is_published_writes_no_object(
     assert objects(settings, dataset_prefix(uuid.UUID(dataset["id"]))) == version
 
 
-def _send_in_chunks(client: TestClient, content: bytes, chunk: int) -> str:
-    opened = client.post(
-        "/api/v1/uploads",
-        json={"filename": "big.csv", "size": len(content), "sha256": hashlib.sha256(content).hexdigest()},
-    ).json()
-    for start in range(0, len(content), chunk):
-        end = min(start + chunk, len(content))
-        headers = {"Content-Range": f"bytes {start}-{end - 1}/{len(content)}"}
-        sent = client.put(f"/api/v1/uploads/{opened['id']}", content=content[start:end], headers=headers)
-        assert sent.status_code == 200, sent.text
-    return str(opened["id"])
-
-
 def _big_csv(rows: int) -> bytes:
     return b"id,word\n" + b"".join(b"%d,%s\n" % (i, b"w" * (i % 97)) for i in range(rows))
 
@@ -327,7 +312,7 @@ def test_completing_an_upload_sent_in_order_in_8_mib_chunks_reads_none_of_its_by
         raise AssertionError("the chunks were read back inside the request")
 
     monkeypatch.setattr(upload_assembly, "_copy", read_back)
-    upload_id = _send_in_chunks(client, content, 8 << 20)
+    upload_id = send_in_chunks(client, content, 8 << 20)
     done = client.post(f"/api/v1/uploads/{upload_id}/complete", json={"name": "copied"})
     assert done.status_code == 201, done.text
     assert done.json()["file"]["sha256"] == hashlib.sha256(content).hexdigest()
@@ -350,7 +335,7 @@ def test_chunks_under_s3_s_part_size_are_put_together_by_reading_them_and_still_
         return real_copy(store, upload_id, chunks, size)
 
     monkeypatch.setattr(upload_assembly, "_copy", counted)
-    upload_id = _send_in_chunks(client, content, 1 << 20)
+    upload_id = send_in_chunks(client, content, 1 << 20)
     done = client.post(f"/api/v1/uploads/{upload_id}/complete", json={"name": "small-chunks"})
     assert done.status_code == 201, done.text
     assert copies == [uuid.UUID(upload_id)]

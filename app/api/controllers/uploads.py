@@ -25,10 +25,12 @@ from app.domain.namespaces import namespace_id
 from app.domain.pagination import check_limit
 from app.domain.permissions import Permission
 from app.ingest import ImportConfig
+from app.ingest.errors import LimitExceeded
 from app.ingest.limits import limits_of
 from app.ingest.sniff import sniff
 from app.paths import upload_data_path
 from app.settings import Settings
+from app.storage.ranged import ReadBudgetExceeded
 
 UploadId = FromPath[uuid.UUID]
 WRITE = Permission.DATASETS_WRITE
@@ -197,23 +199,33 @@ class UploadController(Controller):
     ) -> Response[DatasetOut]:
         principal = principal_of(request)
         # Exclusive: a chunk still being written would change the bytes after they were checked.
+        mismatch: service.ChecksumMismatch | None = None
         with service.held(settings, upload_id, exclusive=True), db.transaction() as session:
             upload = service.get_upload(session, upload_id, principal, lock=True)
-            service.finish(session, upload, settings=settings, now=utcnow())
-            found = sniff(
-                data_files.upload_file(settings, upload.id), upload.filename, ImportConfig(), limits_of(settings)
-            )
-            dataset = dataset_service.create_dataset(
-                session,
-                principal=principal,
-                namespace_id=upload.namespace_id,
-                name=data.name,
-                description=data.description,
-                tags=data.tags,
-                upload=upload,
-                file_format=found.kind,
-                audit_as=audit_context(request),
-                action="uploads.complete",
-            )
-            out = dataset_out(session, dataset)
+            try:
+                service.finish(session, upload, settings=settings, now=utcnow())
+            except service.ChecksumMismatch as exc:  # the upload's reset to 0 bytes is committed, then answered
+                mismatch = exc
+            else:
+                head = data_files.upload_head(settings, upload.id, upload.size)
+                try:
+                    found = sniff(head, upload.filename, ImportConfig(), limits_of(settings))
+                except ReadBudgetExceeded as exc:  # a forged container whose directory is huge
+                    raise LimitExceeded(f"{exc}: its zip or OLE2 directory is far larger than any workbook's") from None
+                dataset = dataset_service.create_dataset(
+                    session,
+                    principal=principal,
+                    namespace_id=upload.namespace_id,
+                    name=data.name,
+                    description=data.description,
+                    tags=data.tags,
+                    upload=upload,
+                    file_format=found.kind,
+                    audit_as=audit_context(request),
+                    action="uploads.complete",
+                )
+                out = dataset_out(session, dataset)
+        if mismatch is not None:
+            raise mismatch
+        service.discard_chunks(settings, upload_id)
         return Response(out, status_code=201, headers={"Location": f"/api/v1/datasets/{out.id}"})
