@@ -784,14 +784,18 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Namespaces the caller belongs to (all, for instance admins)
-         * @description Permission: `namespaces:read` (role `viewer` or higher in the resource's namespace).
+         * Namespaces the caller belongs to (all, for instance admins), by name
+         * @description At most 1000 (an instance holds no more), so one answer holds them all.
+         *
+         *     Permission: `namespaces:read` (role `viewer` or higher in the resource's namespace).
          */
         get: operations["listNamespaces"];
         put?: never;
         /**
          * Create a namespace
-         * @description Permission: `namespaces:manage` (instance admins).
+         * @description 409 `namespace_taken` for a name in use, `too_many_namespaces` past 1000.
+         *
+         *     Permission: `namespaces:manage` (instance admins).
          */
         post: operations["createNamespace"];
         delete?: never;
@@ -808,7 +812,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Members of a namespace and their roles
+         * Members of a namespace and their roles, newest first
          * @description Permission: `namespaces:read` (role `viewer` or higher in the resource's namespace).
          */
         get: operations["listNamespaceMembers"];
@@ -1254,7 +1258,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * One's own API tokens, or (namespace admins) every token of a namespace
+         * One's own API tokens, or (namespace admins) every token of a namespace, newest first
          * @description Permission: `self` (any signed-in account).
          */
         get: operations["listApiTokens"];
@@ -1671,6 +1675,11 @@ export interface components {
             role: components["schemas"]["RoleName"] | null;
             /** Format: uuid */
             user_id: string;
+        };
+        /** Page[ApiTokenOut] */
+        ApiTokenOutPage: {
+            items: components["schemas"]["ApiTokenOut"][];
+            next_cursor: string | null;
         };
         /** AttemptEnded */
         AttemptEnded: {
@@ -2400,6 +2409,11 @@ export interface components {
             state: components["schemas"]["InviteState"];
             used_at: string | null;
         };
+        /** Page[InviteInfo] */
+        InviteInfoPage: {
+            items: components["schemas"]["InviteInfo"][];
+            next_cursor: string | null;
+        };
         /** InviteOut */
         InviteOut: {
             /** Format: date-time */
@@ -2524,6 +2538,11 @@ export interface components {
             /** Format: uuid */
             user_id: string;
             username: string;
+        };
+        /** Page[MemberOut] */
+        MemberOutPage: {
+            items: components["schemas"]["MemberOut"][];
+            next_cursor: string | null;
         };
         /** MergedHeader */
         MergedHeader: {
@@ -3123,6 +3142,11 @@ export interface components {
             id: number;
             reason: components["schemas"]["EventReason"];
             to_status: components["schemas"]["RunStatus"];
+        };
+        /** Page[RunEventOut] */
+        RunEventOutPage: {
+            items: components["schemas"]["RunEventOut"][];
+            next_cursor: string | null;
         };
         /**
          * RunKind
@@ -6880,7 +6904,12 @@ export interface operations {
     };
     listInvites: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Items per page (1 to 500) */
+                limit?: number;
+                /** @description The previous page's `next_cursor`, sent with the same filters (else 400 `invalid_cursor`) */
+                cursor?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -6893,7 +6922,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["InviteInfo"][];
+                    "application/json": components["schemas"]["InviteInfoPage"];
+                };
+            };
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
@@ -6907,6 +6945,15 @@ export interface operations {
             };
             /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7901,7 +7948,12 @@ export interface operations {
     };
     listNamespaceMembers: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Items per page (1 to 500) */
+                limit?: number;
+                /** @description The previous page's `next_cursor`, sent with the same filters (else 400 `invalid_cursor`) */
+                cursor?: string | null;
+            };
             header?: never;
             path: {
                 namespace: string;
@@ -7916,7 +7968,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["MemberOut"][];
+                    "application/json": components["schemas"]["MemberOutPage"];
                 };
             };
             /** @description A parameter or header is malformed, or the body is not valid JSON */
@@ -9893,7 +9945,12 @@ export interface operations {
     };
     listRunEvents: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Items per page (1 to 500) */
+                limit?: number;
+                /** @description The previous page's `next_cursor`, sent with the same filters (else 400 `invalid_cursor`) */
+                cursor?: string | null;
+            };
             header?: never;
             path: {
                 run_id: string;
@@ -9908,7 +9965,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["RunEventOut"][];
+                    "application/json": components["schemas"]["RunEventOutPage"];
                 };
             };
             /** @description A parameter or header is malformed, or the body is not valid JSON */
@@ -10344,6 +10401,10 @@ export interface operations {
                 namespace?: string | null;
                 /** @description Part of the name, in any case; `%` and `_` match themselves */
                 search?: string | null;
+                /** @description Items per page (1 to 500) */
+                limit?: number;
+                /** @description The previous page's `next_cursor`, sent with the same filters (else 400 `invalid_cursor`) */
+                cursor?: string | null;
             };
             header?: never;
             path?: never;
@@ -10357,7 +10418,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ApiTokenOut"][];
+                    "application/json": components["schemas"]["ApiTokenOutPage"];
                 };
             };
             /** @description A parameter or header is malformed, or the body is not valid JSON */
