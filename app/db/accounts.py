@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db.base import Base, created_at_column, trigram_index
+from app.db.base import Base, created_at_column, trigram_indexes
 
 ROLES = ("viewer", "operator", "editor", "admin")
 #: A namespace role by name, lowest first (each includes what the ones before it may do): the one type requests
@@ -29,8 +29,7 @@ class User(Base):
     __tablename__ = "users"
     __table_args__ = (
         Index("uq_users_username_lower", text("lower(username)"), unique=True),
-        trigram_index("ix_users_username_trgm", "username"),
-        trigram_index("ix_users_email_trgm", "email"),
+        *trigram_indexes("users"),
     )
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64))
@@ -68,7 +67,7 @@ class AuthToken(Base):
         CheckConstraint(f"role IS NULL OR {_one_of('role', ROLES)}", name="role"),
         Index("ix_auth_tokens_user", "user_id", "kind"),
         Index("ix_auth_tokens_family", "family_id"),
-        trigram_index("ix_auth_tokens_name_trgm", "name", where="kind = 'api'"),  # only API tokens have names
+        *trigram_indexes("auth_tokens"),
     )
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
