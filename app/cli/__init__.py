@@ -60,7 +60,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     worker.set_defaults(handler=processes.worker)
 
-    migrate = commands.add_parser("migrate", help="apply database migrations")
+    migrate = commands.add_parser(
+        "migrate",
+        help="apply database migrations; at head, also create the trigram indexes behind `?search=` that are missing "
+        "where the server has pg_trgm (one installed after the database was migrated without it)",
+    )
     migrate.add_argument("--revision", default="head", help="upgrade to this revision (default head)")
     migrate.add_argument("--downgrade", metavar="REVISION", help="downgrade to this revision instead")
     migrate.set_defaults(handler=admin.migrate)

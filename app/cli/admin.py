@@ -54,7 +54,9 @@ def migrate(args: argparse.Namespace, settings: Settings) -> int:
         if args.downgrade:
             migrate.downgrade(settings.sqlalchemy_url, args.downgrade)
         else:
-            migrate.upgrade(settings.sqlalchemy_url, args.revision)
+            built = migrate.upgrade(settings.sqlalchemy_url, args.revision)
+            if built:
+                logger.info("trigram indexes created: %s", ", ".join(built))
     logger.info("database at revision %s", args.downgrade or args.revision)
     return 0
 

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db.base import Base, created_at_column, trigram_index
+from app.db.base import Base, created_at_column, trigram_indexes
 
 ROLES = ("viewer", "operator", "editor", "admin")
 #: A namespace role by name, lowest first (each includes what the ones before it may do): the one type requests
@@ -29,8 +29,7 @@ class User(Base):
     __tablename__ = "users"
     __table_args__ = (
         Index("uq_users_username_lower", text("lower(username)"), unique=True),
-        trigram_index("ix_users_username_trgm", "username"),
-        trigram_index("ix_users_email_trgm", "email"),
+        *trigram_indexes("users"),
     )
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64))
@@ -52,6 +51,7 @@ class Membership(Base):
     __table_args__ = (
         CheckConstraint(_one_of("role", ROLES), name="role"),
         Index("ix_namespace_members_user", "user_id"),
+        Index("ix_namespace_members_created", "namespace_id", "created_at", "user_id"),  # the list's order
     )
     namespace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("namespaces.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
@@ -68,7 +68,12 @@ class AuthToken(Base):
         CheckConstraint(f"role IS NULL OR {_one_of('role', ROLES)}", name="role"),
         Index("ix_auth_tokens_user", "user_id", "kind"),
         Index("ix_auth_tokens_family", "family_id"),
-        trigram_index("ix_auth_tokens_name_trgm", "name", where="kind = 'api'"),  # only API tokens have names
+        # the lists of API tokens, newest first: one's own, and a namespace's
+        Index("ix_auth_tokens_api_user", "user_id", "created_at", "id", postgresql_where=text("kind = 'api'")),
+        Index(
+            "ix_auth_tokens_api_namespace", "namespace_id", "created_at", "id", postgresql_where=text("kind = 'api'")
+        ),
+        *trigram_indexes("auth_tokens"),
     )
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -91,7 +96,10 @@ class Invite(Base):
     """A one-time registration invite (registration mode `invite`)."""
 
     __tablename__ = "invites"
-    __table_args__ = (CheckConstraint(f"role IS NULL OR {_one_of('role', ROLES)}", name="role"),)
+    __table_args__ = (
+        CheckConstraint(f"role IS NULL OR {_one_of('role', ROLES)}", name="role"),
+        Index("ix_invites_created", "created_at", "id"),  # the list's order, newest first
+    )
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     email: Mapped[str | None] = mapped_column(String(320))

@@ -10,6 +10,8 @@ from sqlalchemy import DateTime, Index, MetaData, func, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from app.db.trigrams import TRIGRAM_INDEXES
+
 #: Stable constraint names, so migrations can refer to them.
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -36,14 +38,18 @@ def created_at_column() -> Mapped[datetime]:
     return mapped_column(server_default=func.now())
 
 
-def trigram_index(name: str, column: str, *, where: str | None = None) -> Index:
-    """A GIN index of `column`'s trigrams (pg_trgm), so a `?search=` for part of a name (ILIKE '%…%',
-    app/domain/name_search.py) reads the index instead of every row. Migration 0026 creates these only where the
-    server has pg_trgm (the embedded server has not): there the search reads every row, with the same answers."""
-    return Index(
-        name,
-        column,
-        postgresql_using="gin",
-        postgresql_ops={column: "gin_trgm_ops"},
-        postgresql_where=text(where) if where else None,
+def trigram_indexes(table: str) -> tuple[Index, ...]:
+    """The GIN indexes of `table`'s searched names' trigrams (pg_trgm), as app.db.trigrams lists them, so a `?search=`
+    for part of a name (ILIKE '%…%', app/domain/name_search.py) reads an index instead of every row. They exist only
+    where the server has pg_trgm (the embedded server has not): there the search reads every row, same answers."""
+    return tuple(
+        Index(
+            index.name,
+            index.column,
+            postgresql_using="gin",
+            postgresql_ops={index.column: "gin_trgm_ops"},
+            postgresql_where=text(index.where) if index.where else None,
+        )
+        for index in TRIGRAM_INDEXES
+        if index.table == table
     )

@@ -11,7 +11,7 @@ from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, 
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db.base import Base, created_at_column, trigram_index
+from app.db.base import Base, created_at_column, trigram_indexes
 
 
 class DatasetStatus(StrEnum):
@@ -40,7 +40,7 @@ class Upload(Base):
         CheckConstraint("size >= 0 AND received >= 0", name="sizes"),
         Index("ix_uploads_open_expires", "expires_at", postgresql_where=text("status = 'open'")),
         Index("ix_uploads_created", "created_at", "id"),  # the list's order, newest first
-        trigram_index("ix_uploads_filename_trgm", "filename"),
+        *trigram_indexes("uploads"),
     )
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     namespace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("namespaces.id", ondelete="RESTRICT"))
@@ -75,7 +75,7 @@ class Dataset(Base):
         Index("ix_datasets_created", "created_at", "id"),
         Index("ix_datasets_tags", "tags", postgresql_using="gin"),
         Index("ix_datasets_deleted", "deleted_at", postgresql_where=text("purged_at IS NULL")),
-        trigram_index("ix_datasets_name_trgm", "name"),
+        *trigram_indexes("datasets"),
     )
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     namespace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("namespaces.id", ondelete="RESTRICT"))

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db.base import Base, created_at_column, trigram_index
+from app.db.base import Base, created_at_column, trigram_indexes
 from app.scheduling.policies import DstFold, DstGap, MisfirePolicy, OverlapPolicy
 
 #: What became of a fire time; `plan_failed`: the scheduler could not plan or write it (see the reason).
@@ -40,7 +40,7 @@ class Deployment(Base):
         CheckConstraint(_one_of("overlap_policy", OverlapPolicy), name="overlap_policy"),
         CheckConstraint(f"{_one_of('dst_gap', DstGap)} AND {_one_of('dst_fold', DstFold)}", name="dst"),
         Index("ix_deployments_due", "next_run_at", postgresql_where=text("enabled AND next_run_at IS NOT NULL")),
-        trigram_index("ix_deployments_name_trgm", "name"),
+        *trigram_indexes("deployments"),
     )
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     namespace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("namespaces.id", ondelete="RESTRICT"))

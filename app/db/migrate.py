@@ -8,9 +8,11 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.pool import NullPool
 
 from app.db.queries import SQL_ROOT
+from app.db.trigrams import ensure_trigram_indexes
 
 
 def alembic_config(sqlalchemy_url: str) -> Config:
@@ -21,8 +23,17 @@ def alembic_config(sqlalchemy_url: str) -> Config:
     return config
 
 
-def upgrade(sqlalchemy_url: str, revision: str = "head") -> None:
+def upgrade(sqlalchemy_url: str, revision: str = "head") -> list[str]:
+    """Migrate to `revision`; at head, also create the trigram indexes missing where the server has pg_trgm (one
+    given pg_trgm after its database was migrated without: app/db/trigrams.py). The names of those created."""
     command.upgrade(alembic_config(sqlalchemy_url), revision)
+    if revision != "head":
+        return []
+    engine = create_engine(sqlalchemy_url, poolclass=NullPool)
+    try:
+        return ensure_trigram_indexes(engine)
+    finally:
+        engine.dispose()
 
 
 def downgrade(sqlalchemy_url: str, revision: str) -> None:

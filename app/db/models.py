@@ -24,7 +24,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.states import ACTIVE, CANCEL_AT_ONCE, RunKind, RunStatus, RunTrigger, sql_list
-from app.db.base import Base, created_at_column, trigram_index
+from app.db.base import Base, created_at_column, trigram_indexes
 
 
 def _one_of(column: str, values: list[str]) -> str:
@@ -45,7 +45,7 @@ class Pipeline(Base):
     """A named pipeline; its spec lives in immutable versions."""
 
     __tablename__ = "pipelines"
-    __table_args__ = (UniqueConstraint("namespace_id", "name"), trigram_index("ix_pipelines_name_trgm", "name"))
+    __table_args__ = (UniqueConstraint("namespace_id", "name"), *trigram_indexes("pipelines"))
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     namespace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("namespaces.id", ondelete="RESTRICT"))
     name: Mapped[str] = mapped_column(String(200))

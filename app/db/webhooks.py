@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db.base import Base, created_at_column, trigram_index
+from app.db.base import Base, created_at_column, trigram_indexes
 
 #: What became of a delivery: still being tried, received (2xx), or given up.
 DELIVERY_STATUSES = ("pending", "succeeded", "failed")
@@ -33,8 +33,7 @@ class WebhookSubscription(Base):
     __tablename__ = "webhook_subscriptions"
     __table_args__ = (
         Index("ix_webhook_subscriptions_enabled", "namespace_id", postgresql_where=text("enabled")),
-        trigram_index("ix_webhook_subscriptions_url_trgm", "url"),
-        trigram_index("ix_webhook_subscriptions_description_trgm", "description"),
+        *trigram_indexes("webhook_subscriptions"),
     )
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     namespace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("namespaces.id", ondelete="CASCADE"))

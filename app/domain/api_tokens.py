@@ -18,6 +18,7 @@ from app.domain import audit
 from app.domain.members import get_namespace
 from app.domain.name_search import holds
 from app.domain.namespaces import visible_namespaces
+from app.domain.pagination import newest_first
 from app.domain.permissions import Permission, Principal, Role
 from app.domain.tokens import new_token
 from app.settings import Settings
@@ -79,14 +80,22 @@ def create_api_token(
 
 
 def list_api_tokens(
-    session: Session, principal: Principal, *, namespace: str | None = None, search: str | None = None
+    session: Session,
+    principal: Principal,
+    *,
+    namespace: str | None = None,
+    search: str | None = None,
+    limit: int,
+    cursor: str | None = None,
 ) -> list[AuthToken]:
-    """One's own tokens; with `namespace` (a name), every token there (needs tokens:manage); with `search`, those
-    whose name holds it (in any case).
+    """One's own tokens, newest first; with `namespace` (a name), every token there (needs tokens:manage); with
+    `search`, those whose name holds it (in any case). `limit + 1` rows after the cursor's, to tell if more exist.
 
     A namespace the caller cannot see is 404 namespace_not_found; one it only reads, 403.
     """
-    query = select(AuthToken).where(AuthToken.kind == "api").order_by(AuthToken.created_at.desc())
+    query = newest_first(
+        select(AuthToken).where(AuthToken.kind == "api"), AuthToken.created_at, AuthToken.id, limit=limit, cursor=cursor
+    )
     if namespace is None:
         query = query.where(AuthToken.user_id == principal.user_id)
     else:

@@ -14,6 +14,7 @@ from app.db.accounts import Invite, User
 from app.db.models import Namespace
 from app.domain import audit
 from app.domain.members import set_member
+from app.domain.pagination import newest_first
 from app.domain.permissions import Role
 from app.domain.tokens import hash_token, new_token
 
@@ -66,14 +67,13 @@ def redeem_invite(session: Session, token: str, user: User) -> None:
         set_member(session, invite.namespace_id, user.id, Role.parse(invite.role))
 
 
-def list_invites(session: Session, *, limit: int = 200) -> list[tuple[Invite, str | None, bool]]:
-    """Newest invites first, each with its namespace's name and whether it has expired (by the database clock)."""
-    rows = session.execute(
-        select(Invite, Namespace.name, Invite.expires_at <= func.now())
-        .outerjoin(Namespace, Namespace.id == Invite.namespace_id)
-        .order_by(Invite.created_at.desc(), Invite.id.desc())
-        .limit(limit)
+def list_invites(session: Session, *, limit: int, cursor: str | None = None) -> list[tuple[Invite, str | None, bool]]:
+    """Newest invites first, each with its namespace's name and whether it has expired (by the database clock);
+    `limit + 1` rows after the cursor's, to tell if more exist."""
+    query = select(Invite, Namespace.name, Invite.expires_at <= func.now()).outerjoin(
+        Namespace, Namespace.id == Invite.namespace_id
     )
+    rows = session.execute(newest_first(query, Invite.created_at, Invite.id, limit=limit, cursor=cursor))
     return [(invite, name, bool(expired)) for invite, name, expired in rows.all()]
 
 

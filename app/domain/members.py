@@ -6,7 +6,7 @@ import uuid
 from typing import Annotated
 
 import msgspec
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -19,9 +19,16 @@ from app.db.accounts import Membership, User
 from app.db.models import Namespace
 from app.domain import audit
 from app.domain.namespaces import visible_namespaces
+from app.domain.pagination import newest_first
 from app.domain.permissions import Permission, Principal, Role
 
 NAMESPACE_NAME = whole(r"[a-z0-9][a-z0-9\-]{0,62}")
+#: Most namespaces an instance holds: a namespace is a team's space, created by instance admins, and every
+#: namespace list (GET /namespaces, an admin's /auth/me) answers them all in one page, so creating one more is
+#: 409 `too_many_namespaces`.
+MAX_NAMESPACES = 1000
+#: The advisory lock that makes the count and the insert of create_namespace one step (two admins at once).
+_CREATE_LOCK = 0x6E616D65  # "name"
 
 
 class NewNamespace(display_text.Normalised, kw_only=True, forbid_unknown_fields=True):
@@ -30,7 +37,14 @@ class NewNamespace(display_text.Normalised, kw_only=True, forbid_unknown_fields=
 
 
 def create_namespace(session: Session, new: NewNamespace, *, audit_as: audit.AuditContext | None = None) -> Namespace:
-    """A new namespace; with `audit_as` (the API, the CLI) the creation is audited in the same transaction."""
+    """A new namespace (at most MAX_NAMESPACES); with `audit_as` (the API, the CLI) the creation is audited in the
+    same transaction."""
+    session.execute(select(func.pg_advisory_xact_lock(_CREATE_LOCK)))
+    if (session.scalar(select(func.count()).select_from(Namespace)) or 0) >= MAX_NAMESPACES:
+        raise Conflict(
+            f"an instance holds at most {MAX_NAMESPACES} namespaces",
+            code="too_many_namespaces",
+        )
     namespace = Namespace(id=uuid7(), name=new.name, description=new.description)
     session.add(namespace)
     try:
@@ -136,11 +150,22 @@ def remove_member(
     return role
 
 
-def list_members(session: Session, namespace_id: uuid.UUID) -> list[tuple[Membership, User]]:
-    rows = session.execute(
+def list_members(
+    session: Session,
+    namespace_id: uuid.UUID,
+    *,
+    limit: int,
+    cursor: str | None = None,
+    user_id: uuid.UUID | None = None,
+) -> list[tuple[Membership, User]]:
+    """Members of a namespace, newest first (`limit + 1` after the cursor's, to tell if more exist); only `user_id`
+    when given."""
+    query = (
         select(Membership, User)
         .join(User, User.id == Membership.user_id)
         .where(Membership.namespace_id == namespace_id)
-        .order_by(User.username)
     )
+    if user_id is not None:
+        query = query.where(Membership.user_id == user_id)
+    rows = session.execute(newest_first(query, Membership.created_at, Membership.user_id, limit=limit, cursor=cursor))
     return [(m, u) for m, u in rows.all()]

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
 import msgspec
-from sqlalchemy import Select
+from sqlalchemy import Select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 
 from app.core.errors import InvalidParameter
@@ -62,6 +62,22 @@ def numbered_page(
     if cursor:
         query = query.where(number < decode_number_cursor(cursor))
     return query.order_by(number.desc()).limit(limit + 1)
+
+
+def newest_first(
+    query: Select[Any],
+    at: InstrumentedAttribute[datetime],
+    row_id: InstrumentedAttribute[uuid.UUID],
+    *,
+    limit: int,
+    cursor: str | None,
+) -> Select[Any]:
+    """`query` as up to `limit + 1` rows, newest (`at`, `row_id`) first, after the cursor's (the extra one says more
+    exist)."""
+    if cursor:
+        position = decode_cursor(cursor)
+        query = query.where(tuple_(at, row_id) < tuple_(position.at, position.id))
+    return query.order_by(at.desc(), row_id.desc()).limit(limit + 1)
 
 
 def decode_number_cursor(cursor: str) -> int:

@@ -17,7 +17,7 @@ from app.db.models import Run, RunEvent
 from app.domain import audit
 from app.domain.dataset_writes import end_writes, write_again
 from app.domain.namespaces import DEFAULT_NAMESPACE, visible_namespaces
-from app.domain.pagination import decode_cursor
+from app.domain.pagination import decode_cursor, decode_row_cursor
 from app.domain.permissions import Permission, Principal
 from app.domain.pipelines import SubmitTarget, resolve_pipeline, resolve_submit_target
 from app.domain.run_names import subject_named
@@ -248,9 +248,15 @@ def list_runs(
     return list(session.scalars(query_))
 
 
-def list_events(session: Session, run_id: uuid.UUID, principal: Principal) -> list[RunEvent]:
+def list_events(
+    session: Session, run_id: uuid.UUID, principal: Principal, *, limit: int, cursor: str | None = None
+) -> list[RunEvent]:
+    """A run's events, oldest first: `limit + 1` after the cursor's (whose UUID carries the event's integer id)."""
     get_run(session, run_id, principal)
-    return list(session.scalars(select(RunEvent).where(RunEvent.run_id == run_id).order_by(RunEvent.id)))
+    query = select(RunEvent).where(RunEvent.run_id == run_id)
+    if cursor:
+        query = query.where(RunEvent.id > decode_row_cursor(cursor)[1])
+    return list(session.scalars(query.order_by(RunEvent.id).limit(limit + 1)))
 
 
 def cancel_run(

@@ -58,7 +58,7 @@ class ApiCalls:
     def events(self, run_id: str) -> list[dict[str, Any]]:
         response = self.http.get(f"/api/v1/runs/{run_id}/events")
         assert response.status_code == 200, response.text
-        return response.json()
+        return response.json()["items"]
 
     def log_lines(self, run_id: str) -> list[dict[str, Any]]:
         lines: list[dict[str, Any]] = []

@@ -251,7 +251,7 @@ def test_a_pending_run_cannot_be_retried(client: TestClient, pipeline: dict) -> 
 
 def test_events_list_the_transitions(client: TestClient, pipeline: dict) -> None:
     run = client.post("/api/v1/runs", json={"pipeline": "noop"}).json()
-    events = client.get(f"/api/v1/runs/{run['id']}/events").json()
+    events = client.get(f"/api/v1/runs/{run['id']}/events").json()["items"]
     assert [(e["from_status"], e["to_status"], e["reason"], e["actor"].split(":")[0]) for e in events] == [
         (None, "PENDING", "created", "user"),
         ("PENDING", "QUEUED", "dispatched", "api"),  # the API's eager send

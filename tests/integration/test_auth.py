@@ -163,7 +163,7 @@ def test_api_token_lifecycle(
     assert token.startswith("cvt_")
     run = anonymous.post("/api/v1/runs", headers=bearer(token), json={"pipeline": "noop"})
     assert run.status_code == 201
-    listed = anonymous.get("/api/v1/tokens", headers=bearer(session["access_token"])).json()
+    listed = anonymous.get("/api/v1/tokens", headers=bearer(session["access_token"])).json()["items"]
     assert [t["name"] for t in listed] == ["nightly"]
     assert "token" not in listed[0]
     with engine.connect() as connection:

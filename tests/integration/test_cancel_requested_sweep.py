@@ -32,7 +32,7 @@ def test_the_reaper_ends_a_queued_run_asked_to_cancel(client: TestClient, parts:
     run = client.get(f"/api/v1/runs/{run_id}").json()
     assert (run["status"], run["error"]["code"]) == ("CANCELLED", "cancelled"), run
     assert run["finished_at"] is not None
-    [*_, last] = client.get(f"/api/v1/runs/{run_id}/events").json()
+    [*_, last] = client.get(f"/api/v1/runs/{run_id}/events").json()["items"]
     assert (last["from_status"], last["to_status"], last["reason"], last["actor"]) == (
         "QUEUED",
         "CANCELLED",

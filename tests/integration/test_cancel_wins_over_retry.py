@@ -52,7 +52,7 @@ def test_a_run_asked_to_cancel_whose_attempt_then_fails_ends_cancelled_not_retry
     run = client.get(f"/api/v1/runs/{run_id}").json()
     assert (run["status"], run["error"]["code"]) == ("CANCELLED", "cancelled"), run
     assert run["finished_at"] is not None
-    events = client.get(f"/api/v1/runs/{run_id}/events").json()
+    events = client.get(f"/api/v1/runs/{run_id}/events").json()["items"]
     assert [e["to_status"] for e in events][-3:] == ["RUNNING", "RUNNING", "CANCELLED"], events
     # the failure the cancel overtook is kept with the run's last event
     assert events[-1]["details"]["error_code"] == "pipeline_step_failed", events[-1]
@@ -95,7 +95,7 @@ def test_a_run_asked_to_cancel_whose_last_attempt_then_fails_ends_cancelled_not_
 
     run = client.get(f"/api/v1/runs/{run_id}").json()
     assert (run["status"], run["error"]["code"]) == ("CANCELLED", "cancelled"), run
-    events = client.get(f"/api/v1/runs/{run_id}/events").json()
+    events = client.get(f"/api/v1/runs/{run_id}/events").json()["items"]
     assert [e["to_status"] for e in events][-2:] == ["RUNNING", "CANCELLED"], events
     assert events[-1]["reason"] == "cancelled"
     assert events[-1]["details"]["error_code"] == "pipeline_step_failed", events[-1]

@@ -79,7 +79,7 @@ def test_deleting_a_dataset_cancels_its_queued_import_at_once_and_audits_it(
     assert client.delete(f"/api/v1/datasets/{dataset_id}").status_code == 204
     run = client.get(f"/api/v1/runs/{run_id}").json()
     assert (run["status"], run["error"]["code"]) == ("CANCELLED", "cancelled")
-    last = client.get(f"/api/v1/runs/{run_id}/events").json()[-1]
+    last = client.get(f"/api/v1/runs/{run_id}/events").json()["items"][-1]
     assert (last["to_status"], last["reason"]) == ("CANCELLED", "dataset_deleted")
     # a reason the API's document lists (it did not, so a typed client, the console, had no word for it)
     documented = client.get("/api/docs/openapi.json").json()["components"]["schemas"]["EventReason"]["enum"]
@@ -103,7 +103,7 @@ def test_an_import_running_when_its_dataset_is_deleted_ends_cancelled_and_writes
     assert _attempt_deleting_as_it_publishes(client, parts, monkeypatch, run_id) == dataset_id
     run = client.get(f"/api/v1/runs/{run_id}").json()
     assert (run["status"], run["error"]["code"]) == ("CANCELLED", "cancelled"), run
-    reasons = [(e["to_status"], e["reason"]) for e in client.get(f"/api/v1/runs/{run_id}/events").json()]
+    reasons = [(e["to_status"], e["reason"]) for e in client.get(f"/api/v1/runs/{run_id}/events").json()["items"]]
     assert ("RUNNING", "cancel_requested") in reasons, reasons
     assert reasons[-1][0] == "CANCELLED", reasons
     assert _written_for(engine, parts, dataset_id) == {"versions": 0, "events": 0, "files": []}
@@ -124,7 +124,7 @@ def test_a_pipeline_run_writing_a_dataset_deleted_meanwhile_ends_cancelled_audit
     run = client.get(f"/api/v1/runs/{run_id}").json()
     assert run["output_dataset_id"] == dataset_id
     assert (run["status"], run["error"]["code"]) == ("CANCELLED", "cancelled"), run
-    events = client.get(f"/api/v1/runs/{run_id}/events").json()
+    events = client.get(f"/api/v1/runs/{run_id}/events").json()["items"]
     asked = [e for e in events if e["reason"] == "cancel_requested"]
     assert [e["details"] for e in asked] == [{"cause": "dataset_deleted"}], events
     assert events[-1]["to_status"] == "CANCELLED", events
@@ -163,7 +163,7 @@ def test_deleting_the_output_of_a_pipeline_run_waiting_to_retry_cancels_it_at_on
     assert client.delete(f"/api/v1/datasets/{run['output_dataset_id']}").status_code == 204
     run = client.get(f"/api/v1/runs/{run_id}").json()
     assert (run["status"], run["error"]["code"]) == ("CANCELLED", "cancelled"), run
-    last = client.get(f"/api/v1/runs/{run_id}/events").json()[-1]
+    last = client.get(f"/api/v1/runs/{run_id}/events").json()["items"][-1]
     assert (last["to_status"], last["reason"]) == ("CANCELLED", "dataset_deleted")
 
 
@@ -180,7 +180,7 @@ def test_deleting_the_output_a_failed_attempt_left_does_not_cancel_the_run_retri
     assert client.delete(f"/api/v1/datasets/{leftover}").status_code == 204
     retried = client.get(f"/api/v1/runs/{run_id}").json()
     assert (retried["status"], retried["output_dataset_id"]) == ("PENDING", None), retried
-    reasons = [e["reason"] for e in client.get(f"/api/v1/runs/{run_id}/events").json()]
+    reasons = [e["reason"] for e in client.get(f"/api/v1/runs/{run_id}/events").json()["items"]]
     assert "dataset_deleted" not in reasons, reasons
     entry = client.get("/api/v1/audit", params={"action": "datasets.delete", "resource_id": leftover}).json()
     assert entry["items"][0]["details"]["cancelled_runs"] == []
@@ -240,7 +240,7 @@ def test_a_dataset_deleted_as_a_user_cancels_its_import_deletes_without_a_deadlo
             deleted.result(timeout=30)
         deleting.commit()
     # the user's cancel ended the run, and the delete, which found it ended, went through
-    last = client.get(f"/api/v1/runs/{run_id}/events").json()[-1]
+    last = client.get(f"/api/v1/runs/{run_id}/events").json()["items"][-1]
     assert (last["to_status"], last["reason"]) == ("CANCELLED", "cancel_requested")
     assert client.get(f"/api/v1/datasets/{dataset_id}").status_code == 404
     entry = client.get("/api/v1/audit", params={"action": "datasets.delete", "resource_id": dataset_id}).json()
@@ -278,7 +278,7 @@ def test_a_retried_run_binding_its_output_as_the_output_is_deleted_does_not_dead
                 deleting.commit()
             attempt.result(timeout=60)
     assert client.get(f"/api/v1/datasets/{dataset_id}").status_code == 404
-    events = client.get(f"/api/v1/runs/{run_id}/events").json()
+    events = client.get(f"/api/v1/runs/{run_id}/events").json()["items"]
     asked = [e["details"] for e in events if e["reason"] == "cancel_requested"]
     assert asked == [{"cause": "dataset_deleted"}], events
     # the attempt was not the deadlock's victim (an internal_error): it found its output deleted and ended as the

@@ -87,16 +87,16 @@ def test_a_resumable_upload_file_name_that_misleads_is_refused(client: TestClien
 
 @pytest.mark.parametrize("name", [*BAD_NAMES, "a\tb"])
 def test_a_token_name_that_misleads_is_refused_and_nothing_is_stored(client: TestClient, name: str) -> None:
-    before = client.get("/api/v1/tokens").json()
+    before = client.get("/api/v1/tokens").json()["items"]
     response = client.post("/api/v1/tokens", json={"name": name, "namespace": "default", "role": "viewer"})
     _assert_refused(response, "name")
-    assert client.get("/api/v1/tokens").json() == before
+    assert client.get("/api/v1/tokens").json()["items"] == before
 
 
 def test_a_token_name_is_stored_normalised(client: TestClient) -> None:
     response = client.post("/api/v1/tokens", json={"name": " cafe\u0301 ", "namespace": "default", "role": "viewer"})
     assert response.status_code == 201, response.text
-    names = [t["name"] for t in client.get("/api/v1/tokens").json()]
+    names = [t["name"] for t in client.get("/api/v1/tokens").json()["items"]]
     assert "caf\u00e9" in names
 
 

@@ -12,9 +12,9 @@ def test_an_invite_email_follows_the_account_email_rule(client: TestClient, emai
     response = client.post("/api/v1/invites", json={"email": email})
     assert response.status_code == 422, response.text
     assert [e["field"] for e in response.json()["errors"]] == ["email"]
-    assert client.get("/api/v1/invites").json() == []
+    assert client.get("/api/v1/invites").json()["items"] == []
 
 
 def test_an_invite_keeps_a_valid_email(client: TestClient) -> None:
     assert client.post("/api/v1/invites", json={"email": "ana@example.com"}).status_code == 201
-    assert [i["email"] for i in client.get("/api/v1/invites").json()] == ["ana@example.com"]
+    assert [i["email"] for i in client.get("/api/v1/invites").json()["items"]] == ["ana@example.com"]

@@ -68,7 +68,7 @@ def test_a_run_whose_worker_died_after_publishing_a_templated_output_makes_no_se
     assert (run["status"], run["error"]) == ("SUCCEEDED", None), run
     [dataset] = _datasets(client, prefix)
     assert (dataset["id"], dataset["status"], dataset["current_version"]) == (run["output_dataset_id"], "ready", 1)
-    codes = [e["details"].get("error_code") for e in client.get(f"/api/v1/runs/{run_id}/events").json()]
+    codes = [e["details"].get("error_code") for e in client.get(f"/api/v1/runs/{run_id}/events").json()["items"]]
     assert "internal_error" not in codes, codes
 
 
@@ -109,7 +109,9 @@ def test_an_output_deleted_as_the_retry_starts_is_not_made_again(
     run = client.get(f"/api/v1/runs/{run_id}").json()
     assert (run["status"], run["error"]["code"]) == ("CANCELLED", "cancelled"), run
     asked = [
-        e["details"] for e in client.get(f"/api/v1/runs/{run_id}/events").json() if e["reason"] == "cancel_requested"
+        e["details"]
+        for e in client.get(f"/api/v1/runs/{run_id}/events").json()["items"]
+        if e["reason"] == "cancel_requested"
     ]
     assert asked == [{"cause": "dataset_deleted"}]
     assert _datasets(client, output) == []

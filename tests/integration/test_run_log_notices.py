@@ -35,7 +35,7 @@ def test_a_failed_attempt_logs_its_retry_and_its_end_as_codes(client: TestClient
     assert retry["message"] == retry["notice"]["message"]  # the English line, as before
     assert retry["message"].startswith("attempt 1 failed: boom; retrying in ")
 
-    events = client.get(f"/api/v1/runs/{run_id}/events").json()
+    events = client.get(f"/api/v1/runs/{run_id}/events").json()["items"]
     assert [e["reason"] for e in events] == ["created", "dispatched", "started", "failed"]
     assert all(e["reason"] in set(EventReason) for e in events)
     assert events[-1]["to_status"] == "RETRYING"
@@ -45,7 +45,7 @@ def test_a_cancelled_run_names_why_in_its_timeline(client: TestClient, parts: En
     parts.pipeline("idle", [{"type": "log", "message": "用户自己的日志"}])
     [run_id] = parts.submit("idle")
     assert client.post(f"/api/v1/runs/{run_id}/cancel").status_code == 200
-    events = client.get(f"/api/v1/runs/{run_id}/events").json()
+    events = client.get(f"/api/v1/runs/{run_id}/events").json()["items"]
     assert events[-1]["reason"] == "cancel_requested"
     assert events[-1]["to_status"] == "CANCELLED"
 

@@ -32,7 +32,7 @@ def test_an_invite_is_listed_without_its_token_and_a_revoked_one_cannot_be_redee
     assert created.status_code == 201, created.text
     invite_id, token = created.json()["id"], created.json()["token"]
 
-    [listed] = [i for i in client.get("/api/v1/invites").json() if i["id"] == invite_id]
+    [listed] = [i for i in client.get("/api/v1/invites").json()["items"] if i["id"] == invite_id]
     assert listed["revoked_at"] is None
     assert (listed["state"], listed["namespace"], listed["role"], listed["email"]) == (
         "pending",
@@ -43,7 +43,7 @@ def test_an_invite_is_listed_without_its_token_and_a_revoked_one_cannot_be_redee
     assert token not in json.dumps(listed)
 
     assert client.delete(f"/api/v1/invites/{invite_id}").status_code == 204
-    [revoked] = [i for i in client.get("/api/v1/invites").json() if i["id"] == invite_id]
+    [revoked] = [i for i in client.get("/api/v1/invites").json()["items"] if i["id"] == invite_id]
     assert revoked["state"] == "revoked"  # not "expired": the list tells a revoked invite from one that ran out
     assert revoked["revoked_at"] is not None
     body = {"username": "latecomer", "password": "a long enough passphrase 42", "invite": token}
@@ -60,7 +60,7 @@ def test_a_member_is_added_by_username_and_the_change_is_audited(
     added = client.post("/api/v1/namespaces/default/members", json={"username": "alice", "role": "operator"})
     assert added.status_code == 200, added.text
     assert (added.json()["user_id"], added.json()["role"]) == (user_id, "operator")
-    members = client.get("/api/v1/namespaces/default/members").json()
+    members = client.get("/api/v1/namespaces/default/members").json()["items"]
     assert {"username": "Alice", "role": "operator"}.items() <= next(
         m for m in members if m["user_id"] == user_id
     ).items()

@@ -9,6 +9,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from app.api.account_schemas import MemberIn, MemberOut, NamedMemberIn, NamespaceOut
+from app.api.schemas import Page, PageCursor, PageLimit, page, page_cursor
 from app.api.security import audit_context, principal_of
 from app.core.errors import NotFound
 from app.db.database import Database
@@ -25,7 +26,7 @@ def _set_member(request: Request, namespace: str, user_id: uuid.UUID, role_name:
     with db.transaction() as session:
         found = members.namespace_for(session, namespace, principal_of(request), Permission.MEMBERS_MANAGE)
         members.set_member(session, found.id, user_id, role, audit_as=audit_context(request))
-        membership = next(m for m in members.list_members(session, found.id) if m[1].id == user_id)
+        [membership] = members.list_members(session, found.id, limit=1, user_id=user_id)
         return MemberOut.of(*membership)
 
 
@@ -38,7 +39,8 @@ class NamespaceController(Controller):
         operation_id="listNamespaces",
         opt={"permission": Permission.NAMESPACES_READ},
         sync_to_thread=True,
-        summary="Namespaces the caller belongs to (all, for instance admins)",
+        summary="Namespaces the caller belongs to (all, for instance admins), by name",
+        description=f"At most {members.MAX_NAMESPACES} (an instance holds no more), so one answer holds them all.",
     )
     def list_namespaces(self, request: Request, db: NamedDependency[Database]) -> list[NamespaceOut]:
         with db.read() as session:
@@ -48,6 +50,7 @@ class NamespaceController(Controller):
         "/",
         operation_id="createNamespace",
         opt={"permission": Permission.NAMESPACES_MANAGE, "action": "namespaces.create", "errors": (409,)},
+        description=f"409 `namespace_taken` for a name in use, `too_many_namespaces` past {members.MAX_NAMESPACES}.",
         status_code=201,
         sync_to_thread=True,
         summary="Create a namespace",
@@ -64,14 +67,22 @@ class NamespaceController(Controller):
         operation_id="listNamespaceMembers",
         opt={"permission": Permission.NAMESPACES_READ},
         sync_to_thread=True,
-        summary="Members of a namespace and their roles",
+        summary="Members of a namespace and their roles, newest first",
     )
     def list_members(
-        self, request: Request, namespace: FromPath[str], db: NamedDependency[Database]
-    ) -> list[MemberOut]:
+        self,
+        request: Request,
+        namespace: FromPath[str],
+        db: NamedDependency[Database],
+        limit: PageLimit = 50,
+        cursor: PageCursor = None,
+    ) -> Page[MemberOut]:
         with db.read() as session:
             found = members.namespace_for(session, namespace, principal_of(request), Permission.NAMESPACES_READ)
-            return [MemberOut.of(m, u) for m, u in members.list_members(session, found.id)]
+            rows = members.list_members(session, found.id, limit=limit, cursor=page_cursor(request, cursor))
+        return page(
+            request, rows, limit, position=lambda r: (r[0].created_at, r[0].user_id), item=lambda r: MemberOut.of(*r)
+        )
 
     @post(
         "/{namespace:str}/members",

@@ -213,9 +213,19 @@ class RunController(Controller):
         sync_to_thread=True,
         summary="A run's state transitions, oldest first",
     )
-    def events(self, request: Request, run_id: RunId, db: NamedDependency[Database]) -> list[RunEventOut]:
+    def events(
+        self,
+        request: Request,
+        run_id: RunId,
+        db: NamedDependency[Database],
+        limit: PageLimit = 50,
+        cursor: PageCursor = None,
+    ) -> Page[RunEventOut]:
         with db.read() as session:
-            return [RunEventOut.of(e) for e in run_service.list_events(session, run_id, principal_of(request))]
+            rows = run_service.list_events(
+                session, run_id, principal_of(request), limit=limit, cursor=page_cursor(request, cursor)
+            )
+        return page(request, rows, limit, position=lambda e: (e.created_at, uuid.UUID(int=e.id)), item=RunEventOut.of)
 
     @get(
         "/{run_id:uuid}/report",

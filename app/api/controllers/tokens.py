@@ -9,7 +9,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from app.api.account_schemas import ApiTokenOut, CreatedApiToken
-from app.api.schemas import NameSearch
+from app.api.schemas import NameSearch, Page, PageCursor, PageLimit, page, page_cursor
 from app.api.security import audit_context, principal_of
 from app.db.database import Database
 from app.domain import api_tokens
@@ -50,7 +50,7 @@ class TokenController(Controller):
         operation_id="listApiTokens",
         opt={"permission": Permission.SELF, "errors": (403,)},
         sync_to_thread=True,
-        summary="One's own API tokens, or (namespace admins) every token of a namespace",
+        summary="One's own API tokens, or (namespace admins) every token of a namespace, newest first",
     )
     def list_tokens(
         self,
@@ -58,11 +58,19 @@ class TokenController(Controller):
         db: NamedDependency[Database],
         namespace: FromQuery[str | None] = None,
         search: NameSearch = None,
-    ) -> list[ApiTokenOut]:
+        limit: PageLimit = 50,
+        cursor: PageCursor = None,
+    ) -> Page[ApiTokenOut]:
         with db.read() as session:
-            principal = principal_of(request)
-            rows = api_tokens.list_api_tokens(session, principal, namespace=namespace or None, search=search)
-            return [ApiTokenOut.of(r) for r in rows]
+            rows = api_tokens.list_api_tokens(
+                session,
+                principal_of(request),
+                namespace=namespace or None,
+                search=search,
+                limit=limit,
+                cursor=page_cursor(request, cursor),
+            )
+        return page(request, rows, limit, position=lambda t: (t.created_at, t.id), item=ApiTokenOut.of)
 
     @delete(
         "/{token_id:uuid}",

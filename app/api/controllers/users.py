@@ -152,9 +152,14 @@ class InviteController(Controller):
             return InviteOut(id=invite.id, token=token, expires_at=invite.expires_at)
 
     @get("/", operation_id="listInvites", opt=MANAGE, sync_to_thread=True, summary="Invites, newest first")
-    def list_invites(self, db: NamedDependency[Database]) -> list[InviteInfo]:
+    def list_invites(
+        self, request: Request, db: NamedDependency[Database], limit: PageLimit = 50, cursor: PageCursor = None
+    ) -> Page[InviteInfo]:
         with db.read() as session:
-            return [InviteInfo.of(*row) for row in list_invites(session)]
+            rows = list_invites(session, limit=limit, cursor=page_cursor(request, cursor))
+        return page(
+            request, rows, limit, position=lambda r: (r[0].created_at, r[0].id), item=lambda r: InviteInfo.of(*r)
+        )
 
     @delete(
         "/{invite_id:uuid}",

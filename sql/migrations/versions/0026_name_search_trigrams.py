@@ -14,7 +14,8 @@ without a search (a common word's 66,000 matches out of 200,000 were read and so
 
 The embedded server (`pgserver`, what `make run` starts) ships no pg_trgm: there this revision logs a line and
 creates nothing, and the searches read the tables with the same answers. A database migrated so, on a server given
-pg_trgm later, gets the indexes by going down to 0025 and up again. The extension stays on downgrade (other objects
+pg_trgm later, gets the indexes at its next `conveyor migrate` to head (app.db.migrate.upgrade; app/db/trigrams.py
+holds today's list, which this revision's frozen copy must match). The extension stays on downgrade (other objects
 may use it).
 
 Revision ID: 0026_name_search_trigrams
@@ -36,7 +37,7 @@ depends_on = None
 
 log = logging.getLogger("alembic.runtime.migration")
 
-#: (index, table, column, partial-index condition) as the models declare them (app.db.base.trigram_index).
+#: (index, table, column, partial-index condition): a frozen copy of app.db.trigrams.TRIGRAM_INDEXES as it was.
 INDEXES = [
     ("ix_pipelines_name_trgm", "pipelines", "name", None),
     ("ix_deployments_name_trgm", "deployments", "name", None),

@@ -784,14 +784,18 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Namespaces the caller belongs to (all, for instance admins)
-         * @description Permission: `namespaces:read` (role `viewer` or higher in the resource's namespace).
+         * Namespaces the caller belongs to (all, for instance admins), by name
+         * @description At most 1000 (an instance holds no more), so one answer holds them all.
+         *
+         *     Permission: `namespaces:read` (role `viewer` or higher in the resource's namespace).
          */
         get: operations["listNamespaces"];
         put?: never;
         /**
          * Create a namespace
-         * @description Permission: `namespaces:manage` (instance admins).
+         * @description 409 `namespace_taken` for a name in use, `too_many_namespaces` past 1000.
+         *
+         *     Permission: `namespaces:manage` (instance admins).
          */
         post: operations["createNamespace"];
         delete?: never;
@@ -808,7 +812,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Members of a namespace and their roles
+         * Members of a namespace and their roles, newest first
          * @description Permission: `namespaces:read` (role `viewer` or higher in the resource's namespace).
          */
         get: operations["listNamespaceMembers"];
@@ -1254,7 +1258,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * One's own API tokens, or (namespace admins) every token of a namespace
+         * One's own API tokens, or (namespace admins) every token of a namespace, newest first
          * @description Permission: `self` (any signed-in account).
          */
         get: operations["listApiTokens"];
@@ -1671,6 +1675,11 @@ export interface components {
             role: components["schemas"]["RoleName"] | null;
             /** Format: uuid */
             user_id: string;
+        };
+        /** Page[ApiTokenOut] */
+        ApiTokenOutPage: {
+            items: components["schemas"]["ApiTokenOut"][];
+            next_cursor: string | null;
         };
         /** AttemptEnded */
         AttemptEnded: {
@@ -2402,6 +2411,11 @@ export interface components {
             state: components["schemas"]["InviteState"];
             used_at: string | null;
         };
+        /** Page[InviteInfo] */
+        InviteInfoPage: {
+            items: components["schemas"]["InviteInfo"][];
+            next_cursor: string | null;
+        };
         /** InviteOut */
         InviteOut: {
             /** Format: date-time */
@@ -2526,6 +2540,11 @@ export interface components {
             /** Format: uuid */
             user_id: string;
             username: string;
+        };
+        /** Page[MemberOut] */
+        MemberOutPage: {
+            items: components["schemas"]["MemberOut"][];
+            next_cursor: string | null;
         };
         /** MergedHeader */
         MergedHeader: {
@@ -3127,6 +3146,11 @@ export interface components {
             id: number;
             reason: components["schemas"]["EventReason"];
             to_status: components["schemas"]["RunStatus"];
+        };
+        /** Page[RunEventOut] */
+        RunEventOutPage: {
+            items: components["schemas"]["RunEventOut"][];
+            next_cursor: string | null;
         };
         /**
          * RunKind
@@ -6884,7 +6908,12 @@ export interface operations {
     };
     listInvites: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Items per page (1 to 500) */
+                limit?: number;
+                /** @description The previous page's `next_cursor`, sent with the same filters (else 400 `invalid_cursor`) */
+                cursor?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -6897,7 +6926,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["InviteInfo"][];
+                    "application/json": components["schemas"]["InviteInfoPage"];
+                };
+            };
+            /** @description A parameter or header is malformed, or the body is not valid JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No valid credentials: sign in and send `Authorization: Bearer <token>` */
@@ -6911,6 +6949,15 @@ export interface operations {
             };
             /** @description Signed in, but not allowed (role, instance admin, or a password to change first) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is well-formed JSON but not valid, or a value holds a character that cannot be stored */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7905,7 +7952,12 @@ export interface operations {
     };
     listNamespaceMembers: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Items per page (1 to 500) */
+                limit?: number;
+                /** @description The previous page's `next_cursor`, sent with the same filters (else 400 `invalid_cursor`) */
+                cursor?: string | null;
+            };
             header?: never;
             path: {
                 namespace: string;
@@ -7920,7 +7972,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["MemberOut"][];
+                    "application/json": components["schemas"]["MemberOutPage"];
                 };
             };
             /** @description A parameter or header is malformed, or the body is not valid JSON */
@@ -9897,7 +9949,12 @@ export interface operations {
     };
     listRunEvents: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Items per page (1 to 500) */
+                limit?: number;
+                /** @description The previous page's `next_cursor`, sent with the same filters (else 400 `invalid_cursor`) */
+                cursor?: string | null;
+            };
             header?: never;
             path: {
                 run_id: string;
@@ -9912,7 +9969,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["RunEventOut"][];
+                    "application/json": components["schemas"]["RunEventOutPage"];
                 };
             };
             /** @description A parameter or header is malformed, or the body is not valid JSON */
@@ -10348,6 +10405,10 @@ export interface operations {
                 namespace?: string | null;
                 /** @description Part of the name, in any case; `%` and `_` match themselves */
                 search?: string | null;
+                /** @description Items per page (1 to 500) */
+                limit?: number;
+                /** @description The previous page's `next_cursor`, sent with the same filters (else 400 `invalid_cursor`) */
+                cursor?: string | null;
             };
             header?: never;
             path?: never;
@@ -10361,7 +10422,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ApiTokenOut"][];
+                    "application/json": components["schemas"]["ApiTokenOutPage"];
                 };
             };
             /** @description A parameter or header is malformed, or the body is not valid JSON */

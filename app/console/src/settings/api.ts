@@ -5,10 +5,14 @@ import type { Ok, Query, Role } from '@/api/types'
 
 export type User = Ok<'/api/v1/users/{user_id}', 'get'>
 export type UserPage = Ok<'/api/v1/users', 'get'>
-export type Invite = Ok<'/api/v1/invites', 'get'> extends (infer I)[] ? I : never
+export type InvitePage = Ok<'/api/v1/invites', 'get'>
+export type Invite = InvitePage['items'][number]
 export type CreatedInvite = Ok<'/api/v1/invites', 'post'>
-export type Member = Ok<'/api/v1/namespaces/{namespace}/members', 'get'> extends (infer M)[] ? M : never
-export type ApiToken = Ok<'/api/v1/tokens', 'get'> extends (infer T)[] ? T : never
+export type MemberPage = Ok<'/api/v1/namespaces/{namespace}/members', 'get'>
+export type Member = MemberPage['items'][number]
+export type TokenPage = Ok<'/api/v1/tokens', 'get'>
+export type ApiToken = TokenPage['items'][number]
+export type TokenQuery = Query<'/api/v1/tokens', 'get'>
 export type CreatedToken = Ok<'/api/v1/tokens', 'post'>
 export type PasswordRules = Ok<'/api/v1/auth/password-rules', 'get'>
 export type AuditPage = Ok<'/api/v1/audit', 'get'>
@@ -45,8 +49,9 @@ export async function resetPassword(id: string): Promise<string> {
   return unwrap(await api.POST('/api/v1/users/{user_id}/reset-password', { params: { path: { user_id: id } } })).temporary_password
 }
 
-export async function listInvites(): Promise<Invite[]> {
-  return unwrap(await api.GET('/api/v1/invites'))
+/** A page of invites, newest first: the first without `cursor`, the next with the page before's `next_cursor`. */
+export async function listInvites(cursor?: string, limit = 50): Promise<InvitePage> {
+  return unwrap(await api.GET('/api/v1/invites', { params: { query: { cursor, limit } } }))
 }
 
 export async function createInvite(body: { email?: string | null; namespace?: string | null; role?: Role | null; expires_in_days: number }): Promise<CreatedInvite> {
@@ -57,8 +62,9 @@ export async function revokeInvite(id: string): Promise<void> {
   unwrap(await api.DELETE('/api/v1/invites/{invite_id}', { params: { path: { invite_id: id } } }))
 }
 
-export async function listMembers(namespace: string): Promise<Member[]> {
-  return unwrap(await api.GET('/api/v1/namespaces/{namespace}/members', { params: { path: { namespace } } }))
+/** A page of a namespace's members, newest first (the next with the page before's `next_cursor`). */
+export async function listMembers(namespace: string, cursor?: string, limit = 50): Promise<MemberPage> {
+  return unwrap(await api.GET('/api/v1/namespaces/{namespace}/members', { params: { path: { namespace }, query: { cursor, limit } } }))
 }
 
 export async function addMember(namespace: string, username: string, role: Role): Promise<Member> {
@@ -78,11 +84,11 @@ export async function createNamespace(name: string, description: string): Promis
 }
 
 /**
- * One's API tokens (with `namespace`: every token there, for its admins), only those whose name holds `search` (any
- * case; the API searches) when one is given.
+ * A page of one's API tokens, newest first (with `namespace`: every token there, for its admins), only those whose
+ * name holds `search` (any case; the API searches) when one is given; the next page with the same query and `cursor`.
  */
-export async function listTokens(search = '', namespace?: string): Promise<ApiToken[]> {
-  return unwrap(await api.GET('/api/v1/tokens', { params: { query: { search: search.trim() || undefined, namespace } } }))
+export async function listTokens(query: TokenQuery = {}): Promise<TokenPage> {
+  return unwrap(await api.GET('/api/v1/tokens', { params: { query } }))
 }
 
 export async function createToken(body: { name: string; namespace: string; role: Role; expires_in_days?: number | null }): Promise<CreatedToken> {

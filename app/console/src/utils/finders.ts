@@ -43,7 +43,8 @@ export const findRuns: Finder = async (text, namespace) => {
 }
 
 /** API tokens by part of their name: every token of `namespace` when one is given (namespace admins), else one's own. */
-export const findTokens: Finder = async (text, namespace) => (await listTokens(text, namespace)).map((t) => ({ id: t.id, name: t.name ?? t.id }))
+export const findTokens: Finder = async (text, namespace) =>
+  (await listTokens({ search: text.trim() || undefined, namespace, limit: SHOWN })).items.map((t) => ({ id: t.id, name: t.name ?? t.id }))
 
 /** Uploads by part of their file name. */
 export const findUploads: Finder = async (text, namespace) =>

@@ -67,7 +67,7 @@ test('settings: a token is shown once and refused once revoked; an invite is sho
   await role.click()
   await page.locator('.el-select-dropdown__item:visible', { hasText: 'Viewer' }).click()
   await expect(page.locator('.el-message--success', { hasText: editor.username })).toBeVisible() // an earlier message may still be fading
-  const members = (await (await request.get('/api/v1/namespaces/default/members', { headers })).json()) as { username: string; role: string }[]
+  const members = ((await (await request.get('/api/v1/namespaces/default/members', { headers, params: { limit: 500 } })).json()) as { items: { username: string; role: string }[] }).items
   expect(members.find((m) => m.username === editor.username)?.role).toBe('viewer')
   found.namespaces = await violations(page)
   await shot(page, 'settings-members-en')

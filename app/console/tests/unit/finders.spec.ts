@@ -47,9 +47,9 @@ describe('the searches behind the pickers', () => {
     answers([{ id: 'r1', names: { pipeline: 'sales', deployment: 'nightly', dataset: null } }, { id: 'r2', names: { pipeline: null, deployment: null, dataset: '日报' } }])
     expect(await findRuns('SAL', 'team')).toEqual([{ id: 'r1', name: 'sales / nightly' }, { id: 'r2', name: '日报' }])
     expect(GET).toHaveBeenLastCalledWith('/api/v1/runs', { params: { query: { limit: 20, search: 'SAL', namespace: 'team' } } })
-    GET.mockResolvedValueOnce({ data: [{ id: 't1', name: 'CI' }], response: new Response(null, { status: 200 }) })
+    answers([{ id: 't1', name: 'CI' }])
     expect(await findTokens(' c ')).toEqual([{ id: 't1', name: 'CI' }])
-    expect(GET).toHaveBeenLastCalledWith('/api/v1/tokens', { params: { query: { search: 'c', namespace: undefined } } })
+    expect(GET).toHaveBeenLastCalledWith('/api/v1/tokens', { params: { query: { limit: 20, search: 'c', namespace: undefined } } })
     answers([{ id: 'u1', filename: '销售.csv' }])
     expect(await findUploads('销售')).toEqual([{ id: 'u1', name: '销售.csv' }])
     expect(GET).toHaveBeenLastCalledWith('/api/v1/uploads', { params: { query: { limit: 20, search: '销售', namespace: undefined } } })
@@ -79,7 +79,6 @@ describe('the audit log\'s resource, found by name (findResources)', () => {
 
   it('with no type chosen searches every named type, and one that fails (a 403) takes nothing from the others', async () => {
     GET.mockImplementation((path: string) => {
-      if (path === '/api/v1/tokens') return Promise.resolve({ data: [], response: new Response(null, { status: 200 }) })
       if (path === '/api/v1/users') return Promise.resolve({ error: { code: 'forbidden' }, response: new Response(null, { status: 403 }) })
       const items = path === '/api/v1/deployments' ? [nightly] : path === '/api/v1/webhooks' ? [{ id: 'w1', url: 'https://example.com/fin', description: '' }] : []
       return Promise.resolve({ data: { items, next_cursor: null }, response: new Response(null, { status: 200 }) })
