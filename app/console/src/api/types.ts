@@ -28,7 +28,7 @@ export type Namespace = Ok<'/api/v1/namespaces', 'get'> extends (infer N)[] ? N 
 export type Run = Ok<'/api/v1/runs/{run_id}', 'get'>
 export type RunPage = Ok<'/api/v1/runs', 'get'>
 export type RunQuery = Query<'/api/v1/runs', 'get'>
-export type RunEvent = Ok<'/api/v1/runs/{run_id}/events', 'get'> extends (infer E)[] ? E : never
+export type RunEvent = Ok<'/api/v1/runs/{run_id}/events', 'get'>['items'][number]
 export type RunStatus = NonNullable<RunQuery['status']>[number]
 /** A namespace role, as the API's RoleName enum lists them. */
 export type Role = components['schemas']['RoleName']
