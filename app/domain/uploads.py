@@ -7,6 +7,8 @@ import logging
 import os
 import re
 import shutil
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -351,9 +353,19 @@ def discard_chunks(settings: Settings, upload_id: uuid.UUID) -> None:
             logger.warning("upload %s: its chunk objects could not be removed", upload_id, exc_info=True)
 
 
+_last_written = 0
+_written_guard = threading.Lock()
+
+
 def chunk_key(upload_id: uuid.UUID, start: int) -> str:
-    """Where one received range of a resumable upload goes in S3 (a retried range gets a key of its own)."""
-    return upload_chunk_key(upload_id, start, uuid.uuid4().hex)
+    """Where one received range of a resumable upload goes in S3: a retried range gets a key of its own, tagged
+    with when its write began (nanoseconds, rising within a process; random digits after them keep keys apart),
+    so that `complete` takes each byte from the chunk written last, as a local root does by writing over it."""
+    global _last_written
+    with _written_guard:
+        _last_written = max(time.time_ns(), _last_written + 1)
+        began = _last_written
+    return upload_chunk_key(upload_id, start, f"{began:020d}{uuid.uuid4().hex[:8]}")
 
 
 def remove_files(settings: Settings, upload_id: uuid.UUID) -> None:

@@ -32,7 +32,7 @@ from app.storage.s3_uploads import client as s3_client
 from scheduler.cleanup import Cleanup
 from tests.integration.dataset_support import run_import, upload
 from tests.integration.engine_parts import Engine_
-from tests.integration.s3_support import s3_settings, send_in_chunks
+from tests.integration.s3_support import put_range, s3_settings, send_in_chunks
 from tests.s3proxy import FaultProxy
 from tests.s3server import SeaweedS3
 
@@ -341,3 +341,23 @@ def test_chunks_under_s3_s_part_size_are_put_together_by_reading_them_and_still_
     assert copies == [uuid.UUID(upload_id)]
     raw = client.get(f"/api/v1/datasets/{done.json()['id']}/download", params={"format": "raw"})
     assert raw.content == content
+
+
+def test_a_range_sent_again_with_corrected_bytes_wins_over_the_first_as_on_a_local_root(
+    client: TestClient, settings: Settings
+) -> None:
+    """`complete` ordered the chunk objects by start, then by a random key: where two overlapped, the bytes of the
+    one starting first (or, at one start, a random one) made the file, so a corrected resend could lose to the bad
+    bytes it replaced. As on a local root, where a resend writes over them, the chunk written last now wins."""
+    bad = CSV[:200] + b"9" * 50 + CSV[250:]
+    opened = client.post("/api/v1/uploads", json={"filename": "w.csv", "size": len(CSV)}).json()
+    assert put_range(client, opened["id"], 0, bad[:300], len(CSV)).status_code == 200
+    assert put_range(client, opened["id"], 300, bad[300:], len(CSV)).status_code == 200
+    assert put_range(client, opened["id"], 150, CSV[150:260], len(CSV)).status_code == 200  # inside the first chunk
+    for _ in range(3):  # at one start: bad, then corrected, several times over
+        assert put_range(client, opened["id"], 300, b"x" * 40, len(CSV)).status_code == 200
+        assert put_range(client, opened["id"], 300, CSV[300:340], len(CSV)).status_code == 200
+    done = client.post(f"/api/v1/uploads/{opened['id']}/complete", json={"name": "corrected"})
+    assert done.status_code == 201, done.text
+    raw = client.get(f"/api/v1/datasets/{done.json()['id']}/download", params={"format": "raw"})
+    assert raw.content == CSV
