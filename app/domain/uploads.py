@@ -33,7 +33,7 @@ from app.domain.permissions import Permission, Principal
 from app.ingest.errors import LimitExceeded
 from app.paths import upload_chunk_key, upload_data_path, upload_dir, upload_key, upload_prefix
 from app.settings import Settings
-from app.storage import StoreUnavailable, Writer
+from app.storage import Store, StoreUnavailable, Writer
 
 logger = logging.getLogger(__name__)
 
@@ -220,12 +220,24 @@ def check_range(upload: Upload, start: int, end: int) -> None:
     add_range(upload.ranges, start, end)
 
 
-def record_range(session: Session, upload_id: uuid.UUID, start: int, end: int) -> tuple[Upload, list[list[int]]]:
+def record_range(
+    session: Session, upload_id: uuid.UUID, start: int, end: int, *, chunk: tuple[Store, str] | None = None
+) -> tuple[Upload, list[list[int]]]:
     """Note that [start, end) has arrived (under the row lock: chunks may arrive in parallel, so the
-    bound on ranges is checked again here); the upload, and the ranges received before this one."""
+    bound on ranges is checked again here); the upload, and the ranges received before this one.
+
+    On S3, `chunk` is the store and key of its object: a checksum reset (`restart`, under the same row lock) that
+    ran while it arrived may have removed it, and bytes whose object is gone must not be counted (409
+    `upload_reset`: send it again). The reset and the recording take the row lock in turn, so the ranges recorded
+    are always those whose objects exist."""
     upload = session.get_one(Upload, upload_id, with_for_update=True)
     if upload.status != "open":  # completed while this chunk arrived (in a store its object is left unused)
         raise Conflict(f"upload {upload.id} was completed while this chunk arrived", code="upload_closed")
+    if chunk is not None and not chunk[0].exists(chunk[1]):
+        raise Conflict(
+            f"upload {upload.id} was reset (its SHA-256 did not match) while this chunk arrived: send it again",
+            code="upload_reset",
+        )
     before = [list(pair) for pair in upload.ranges]
     if end > start:
         upload.ranges = add_range(upload.ranges, start, end)
