@@ -13,7 +13,10 @@ FULL_READS at once per process (503 `upload_checks_busy`, Retry-After, past it).
 from __future__ import annotations
 
 import hashlib
+import heapq
+import itertools
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 from app.core.errors import Conflict
 from app.domain import upload_digest
@@ -23,24 +26,29 @@ from app.storage.base import Part, PartsRefused
 
 #: One chunk object of an upload: where its bytes start in the upload, its key, its size.
 Chunk = tuple[int, str, int]
+#: Chunk objects whose size is asked at once.
+SIZE_CONCURRENCY = 8
 
 
 def assemble(store: Store, upload_id: uuid.UUID, size: int) -> str:
     """Make the upload's object of its chunks; its SHA-256. The chunks stay until `discard_chunks`, once the
     upload's completion is committed: a `complete` refused after this (SHA-256, format) can be repeated."""
-    prefix = upload_prefix(upload_id) + "/chunks"
-    chunks = sorted((int(k.rsplit("/", 1)[1].split("-")[0]), k) for k in store.list(prefix))
+    keys = list(store.list(upload_prefix(upload_id) + "/chunks"))
+    with ThreadPoolExecutor(SIZE_CONCURRENCY) as pool:
+        chunks = [(_start(key), key, length) for key, length in zip(keys, pool.map(store.size, keys), strict=True)]
     digest = upload_digest.followed(upload_id, size)
-    parts = plan([(start, key, store.size(key)) for start, key in chunks], size) if digest is not None else None
+    parts, overlapped = layers(chunks, size)
     try:
-        if digest is not None and parts is not None:
+        if digest is not None and not overlapped:  # else the digest may be of bytes written over since
             try:
                 store.compose(upload_key(upload_id), parts)
             except PartsRefused:
                 digest = None
-        if digest is None or parts is None:
+        else:
+            digest = None
+        if digest is None:
             with upload_digest.full_read(size):
-                digest = _copy(store, upload_id, chunks, size)
+                digest = _copy(store, upload_id, parts, size)
     finally:
         upload_digest.forget(upload_id)
     return digest
@@ -51,42 +59,62 @@ def discard_chunks(store: Store, upload_id: uuid.UUID) -> None:
     store.delete_prefix(upload_prefix(upload_id) + "/chunks")
 
 
-def plan(chunks: list[Chunk], size: int) -> list[Part] | None:
-    """The parts that make bytes [0, size) of the chunks, in order; None when two chunks overlap (a range sent
-    again, whose bytes may not be those hashed as they arrived); Conflict `upload_incomplete` at a gap. Pure."""
+def written(key: str) -> str:
+    """What orders a chunk object's write among the upload's others (app.domain.uploads.chunk_key): its tag."""
+    return key.rsplit("/", 1)[1].split("-", 1)[1]
+
+
+def _start(key: str) -> int:
+    return int(key.rsplit("/", 1)[1].split("-", 1)[0])
+
+
+def layers(chunks: list[Chunk], size: int) -> tuple[list[Part], bool]:
+    """The parts that make bytes [0, size), each byte from the chunk written last that holds it (as on a local
+    root, where a range sent again is written over the bytes before it), and whether two chunks overlap (a range
+    sent again, whose bytes may not be those hashed as they arrived); Conflict `upload_incomplete` at a gap. Pure."""
+    ranked = sorted(chunks, key=lambda chunk: written(chunk[1]))
+    by_start = sorted((start, rank, key, start + length) for rank, (start, key, length) in enumerate(ranked))
+    points = sorted({0, size, *(min(c[0], size) for c in by_start), *(min(c[3], size) for c in by_start)})
+    live: list[tuple[int, int, str, int]] = []  # (-rank, end, key, start): the latest written on top
     parts: list[Part] = []
-    at = 0
-    for start, key, length in sorted(chunks):
-        if start != at or not length:
-            if start > at:
-                raise Conflict(f"bytes from {at} have not arrived", code="upload_incomplete")
-            return None
-        end = min(start + length, size)
-        parts.append((key, 0, end - start))
-        at = end
-    if at != size:
-        raise Conflict(f"{size - at} bytes have not arrived", code="upload_incomplete")
-    return parts
+    overlapped, reach, at = False, 0, 0
+    for low, high in itertools.pairwise(points):
+        while at < len(by_start) and by_start[at][0] <= low:
+            start, rank, key, end = by_start[at]
+            overlapped = overlapped or (start < reach and end > start)
+            reach = max(reach, end)
+            heapq.heappush(live, (-rank, end, key, start))
+            at += 1
+        while live and live[0][1] <= low:  # entries under the top that ended are dropped once they are on top
+            heapq.heappop(live)
+        if not live:
+            raise Conflict(f"bytes from {low} have not arrived", code="upload_incomplete")
+        _, _, key, start = live[0]
+        if parts and parts[-1][0] == key and parts[-1][2] == low - start:
+            parts[-1] = (key, parts[-1][1], high - start)
+        else:
+            parts.append((key, low - start, high - start))
+    return parts, overlapped
 
 
-def _copy(store: Store, upload_id: uuid.UUID, chunks: list[tuple[int, str]], size: int) -> str:
-    """Stream the chunks, in order and without overlaps, into the upload's object; its SHA-256. The object is
-    written with a multipart upload that is aborted if this fails."""
+def _copy(store: Store, upload_id: uuid.UUID, parts: list[Part], size: int) -> str:
+    """Stream the parts, in order, into the upload's object; its SHA-256. The object is written with a multipart
+    upload that is aborted if this fails."""
     digest, at = hashlib.sha256(), 0
     with store.writer(upload_key(upload_id)) as out:
-        for start, key in chunks:
-            if start > at:
-                raise Conflict(f"bytes from {at} have not arrived", code="upload_incomplete")
-            skip = at - start
+        for key, start, end in parts:
+            skip, left = start, end - start
             for piece in store.stream(key):
                 if skip >= len(piece):
                     skip -= len(piece)
                     continue
-                piece = piece[skip:][: size - at]
-                skip = 0
+                piece = piece[skip:][:left]
+                skip, left = 0, left - len(piece)
                 digest.update(piece)
                 out.write(piece)
                 at += len(piece)
+                if not left:
+                    break
         if at != size:
             raise Conflict(f"{size - at} bytes have not arrived", code="upload_incomplete")
     return digest.hexdigest()

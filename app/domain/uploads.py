@@ -7,6 +7,8 @@ import logging
 import os
 import re
 import shutil
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,7 +33,7 @@ from app.domain.permissions import Permission, Principal
 from app.ingest.errors import LimitExceeded
 from app.paths import upload_chunk_key, upload_data_path, upload_dir, upload_key, upload_prefix
 from app.settings import Settings
-from app.storage import StoreUnavailable, Writer
+from app.storage import Store, StoreUnavailable, Writer
 
 logger = logging.getLogger(__name__)
 
@@ -218,12 +220,24 @@ def check_range(upload: Upload, start: int, end: int) -> None:
     add_range(upload.ranges, start, end)
 
 
-def record_range(session: Session, upload_id: uuid.UUID, start: int, end: int) -> tuple[Upload, list[list[int]]]:
+def record_range(
+    session: Session, upload_id: uuid.UUID, start: int, end: int, *, chunk: tuple[Store, str] | None = None
+) -> tuple[Upload, list[list[int]]]:
     """Note that [start, end) has arrived (under the row lock: chunks may arrive in parallel, so the
-    bound on ranges is checked again here); the upload, and the ranges received before this one."""
+    bound on ranges is checked again here); the upload, and the ranges received before this one.
+
+    On S3, `chunk` is the store and key of its object: a checksum reset (`restart`, under the same row lock) that
+    ran while it arrived may have removed it, and bytes whose object is gone must not be counted (409
+    `upload_reset`: send it again). The reset and the recording take the row lock in turn, so the ranges recorded
+    are always those whose objects exist."""
     upload = session.get_one(Upload, upload_id, with_for_update=True)
     if upload.status != "open":  # completed while this chunk arrived (in a store its object is left unused)
         raise Conflict(f"upload {upload.id} was completed while this chunk arrived", code="upload_closed")
+    if chunk is not None and not chunk[0].exists(chunk[1]):
+        raise Conflict(
+            f"upload {upload.id} was reset (its SHA-256 did not match) while this chunk arrived: send it again",
+            code="upload_reset",
+        )
     before = [list(pair) for pair in upload.ranges]
     if end > start:
         upload.ranges = add_range(upload.ranges, start, end)
@@ -351,9 +365,19 @@ def discard_chunks(settings: Settings, upload_id: uuid.UUID) -> None:
             logger.warning("upload %s: its chunk objects could not be removed", upload_id, exc_info=True)
 
 
+_last_written = 0
+_written_guard = threading.Lock()
+
+
 def chunk_key(upload_id: uuid.UUID, start: int) -> str:
-    """Where one received range of a resumable upload goes in S3 (a retried range gets a key of its own)."""
-    return upload_chunk_key(upload_id, start, uuid.uuid4().hex)
+    """Where one received range of a resumable upload goes in S3: a retried range gets a key of its own, tagged
+    with when its write began (nanoseconds, rising within a process; random digits after them keep keys apart),
+    so that `complete` takes each byte from the chunk written last, as a local root does by writing over it."""
+    global _last_written
+    with _written_guard:
+        _last_written = max(time.time_ns(), _last_written + 1)
+        began = _last_written
+    return upload_chunk_key(upload_id, start, f"{began:020d}{uuid.uuid4().hex[:8]}")
 
 
 def remove_files(settings: Settings, upload_id: uuid.UUID) -> None:

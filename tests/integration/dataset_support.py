@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import uuid
 
+from httpx import Response
 from litestar.testing import TestClient
 
+from app.api.app import create_app
+from app.settings import Settings
 from tests.integration.engine_parts import Engine_
 
 SALES = b"name,amount,day\nalice,12.5,2026-01-02\nbob,3,2026-01-03\ncarol,40,2026-01-04\ndave,,2026-01-05\n"
@@ -25,3 +28,13 @@ def run_import(client: TestClient, parts: Engine_, dataset_id: str, config: dict
     parts.relay.relay_once()
     parts.executor.execute(uuid.UUID(run["id"]))
     return client.get(f"/api/v1/runs/{run['id']}").json()
+
+
+def complete_elsewhere(settings: Settings, client: TestClient, upload_id: str, name: str) -> Response:
+    """POST complete to the upload through another API process (an app of its own), as `client`'s user."""
+    with TestClient(app=create_app(settings)) as other:
+        return other.post(
+            f"/api/v1/uploads/{upload_id}/complete",
+            json={"name": name},
+            headers={"Authorization": client.headers["Authorization"]},
+        )

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import msgspec
 import pytest
+from httpx import Response
 from litestar.testing import TestClient
 
 from app.settings import Settings
@@ -20,6 +21,12 @@ def s3_settings(settings: Settings, s3_server: SeaweedS3, monkeypatch: pytest.Mo
     return msgspec.structs.replace(settings, data_root=s3_server.root_url(), cache_dir=str(tmp_path / "host"))
 
 
+def put_range(client: TestClient, upload_id: str, start: int, content: bytes, size: int) -> Response:
+    """One chunk of an upload of `size` bytes: `content`, from `start`."""
+    headers = {"Content-Range": f"bytes {start}-{start + len(content) - 1}/{size}"}
+    return client.put(f"/api/v1/uploads/{upload_id}", content=content, headers=headers)
+
+
 def send_in_chunks(client: TestClient, content: bytes, chunk: int, filename: str = "big.csv") -> str:
     """A resumable upload of `content` (its SHA-256 declared), sent in order in `chunk`-byte pieces; its id."""
     opened = client.post(
@@ -27,8 +34,6 @@ def send_in_chunks(client: TestClient, content: bytes, chunk: int, filename: str
         json={"filename": filename, "size": len(content), "sha256": hashlib.sha256(content).hexdigest()},
     ).json()
     for start in range(0, len(content), chunk):
-        end = min(start + chunk, len(content))
-        headers = {"Content-Range": f"bytes {start}-{end - 1}/{len(content)}"}
-        sent = client.put(f"/api/v1/uploads/{opened['id']}", content=content[start:end], headers=headers)
+        sent = put_range(client, opened["id"], start, content[start : start + chunk], len(content))
         assert sent.status_code == 200, sent.text
     return str(opened["id"])

@@ -21,7 +21,6 @@ from httpx import Response
 from litestar.testing import TestClient
 from sqlalchemy import Engine, text
 
-from app.api.app import create_app
 from app.api.controllers import uploads as upload_controller
 from app.api.multipart_upload import receive_chunk
 from app.domain import upload_assembly
@@ -30,9 +29,9 @@ from app.settings import Settings
 from app.storage.s3 import PART_SIZE, S3Store
 from app.storage.s3_uploads import client as s3_client
 from scheduler.cleanup import Cleanup
-from tests.integration.dataset_support import run_import, upload
+from tests.integration.dataset_support import complete_elsewhere, run_import, upload
 from tests.integration.engine_parts import Engine_
-from tests.integration.s3_support import s3_settings, send_in_chunks
+from tests.integration.s3_support import put_range, s3_settings, send_in_chunks
 from tests.s3proxy import FaultProxy
 from tests.s3server import SeaweedS3
 
@@ -168,12 +167,7 @@ def test_a_chunk_that_arrives_after_completion_is_refused_not_counted(
     completions = []
 
     def complete_from_another_api_process() -> Response:
-        with TestClient(app=create_app(fast_settings)) as other:
-            return other.post(
-                f"/api/v1/uploads/{opened['id']}/complete",
-                json={"name": "resumed"},
-                headers={"Authorization": client.headers["Authorization"]},
-            )
+        return complete_elsewhere(fast_settings, client, opened["id"], "resumed")
 
     async def body_still_arriving(request, **kwargs):  # type: ignore[no-untyped-def]
         completions.append(await anyio.to_thread.run_sync(complete_from_another_api_process))
@@ -341,3 +335,57 @@ def test_chunks_under_s3_s_part_size_are_put_together_by_reading_them_and_still_
     assert copies == [uuid.UUID(upload_id)]
     raw = client.get(f"/api/v1/datasets/{done.json()['id']}/download", params={"format": "raw"})
     assert raw.content == content
+
+
+def test_a_range_sent_again_with_corrected_bytes_wins_over_the_first_as_on_a_local_root(
+    client: TestClient, settings: Settings
+) -> None:
+    """`complete` ordered the chunk objects by start, then by a random key: where two overlapped, the bytes of the
+    one starting first (or, at one start, a random one) made the file, so a corrected resend could lose to the bad
+    bytes it replaced. As on a local root, where a resend writes over them, the chunk written last now wins."""
+    bad = CSV[:200] + b"9" * 50 + CSV[250:]
+    opened = client.post("/api/v1/uploads", json={"filename": "w.csv", "size": len(CSV)}).json()
+    assert put_range(client, opened["id"], 0, bad[:300], len(CSV)).status_code == 200
+    assert put_range(client, opened["id"], 300, bad[300:], len(CSV)).status_code == 200
+    assert put_range(client, opened["id"], 150, CSV[150:260], len(CSV)).status_code == 200  # inside the first chunk
+    for _ in range(3):  # at one start: bad, then corrected, several times over
+        assert put_range(client, opened["id"], 300, b"x" * 40, len(CSV)).status_code == 200
+        assert put_range(client, opened["id"], 300, CSV[300:340], len(CSV)).status_code == 200
+    done = client.post(f"/api/v1/uploads/{opened['id']}/complete", json={"name": "corrected"})
+    assert done.status_code == 201, done.text
+    raw = client.get(f"/api/v1/datasets/{done.json()['id']}/download", params={"format": "raw"})
+    assert raw.content == CSV
+
+
+def test_a_chunk_recorded_after_a_checksum_reset_removed_its_object_is_refused_not_counted(
+    client: TestClient, fast_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A chunk whose object was written before a mismatching `complete` reset the upload (removing every chunk
+    object) was recorded after it all the same: the upload counted bytes no object held. Recording checks its
+    object under the row lock the reset holds, so it is refused (409 `upload_reset`) and nothing is counted."""
+    opened = client.post(
+        "/api/v1/uploads", json={"filename": "w.csv", "size": len(CSV), "sha256": hashlib.sha256(CSV).hexdigest()}
+    ).json()
+    assert put_range(client, opened["id"], 0, b"9" * len(CSV), len(CSV)).status_code == 200
+    completions = []
+    real_record = upload_controller.service.record_range
+
+    def complete_from_another_api_process() -> Response:
+        return complete_elsewhere(fast_settings, client, opened["id"], "reset")
+
+    def reset_before_recording(*args: Any, **kwargs: Any) -> Any:  # the chunk's object is written by now
+        if not completions:
+            completions.append(complete_from_another_api_process())
+        return real_record(*args, **kwargs)
+
+    monkeypatch.setattr(upload_controller.service, "record_range", reset_before_recording)
+    late = put_range(client, opened["id"], 0, CSV[:100], len(CSV))
+    assert (completions[0].status_code, completions[0].json()["code"]) == (422, "checksum_mismatch")
+    assert (late.status_code, late.json()["code"]) == (409, "upload_reset")
+    state = client.get(f"/api/v1/uploads/{opened['id']}").json()
+    assert state["received"] == 0
+    assert objects(fast_settings, upload_prefix(uuid.UUID(opened["id"])) + "/chunks") == []
+    monkeypatch.setattr(upload_controller.service, "record_range", real_record)
+    assert put_range(client, opened["id"], 0, CSV, len(CSV)).status_code == 200
+    done = client.post(f"/api/v1/uploads/{opened['id']}/complete", json={"name": "resent"})
+    assert done.status_code == 201, done.text

@@ -10,13 +10,13 @@ import pytest
 from httpx import Response
 from litestar.testing import TestClient
 
-from app.api.app import create_app
 from app.api.controllers import uploads as upload_controller
 from app.api.multipart_upload import receive_range
 from app.domain import uploads
 from app.domain.uploads import add_range, missing_ranges
 from app.paths import upload_data_path
 from app.settings import Settings
+from tests.integration.dataset_support import complete_elsewhere
 
 CONTENT = b"id,word\n" + b"".join(f"{i},w{i}\n".encode() for i in range(2000))
 
@@ -126,12 +126,7 @@ def test_a_chunk_still_arriving_is_never_written_into_a_completed_upload(
     completions = []
 
     def complete_from_another_api_process() -> Response:
-        with TestClient(app=create_app(fast_settings)) as other:
-            return other.post(
-                f"/api/v1/uploads/{upload['id']}/complete",
-                json={"name": "words"},
-                headers={"Authorization": client.headers["Authorization"]},
-            )
+        return complete_elsewhere(fast_settings, client, upload["id"], "words")
 
     async def body_still_arriving(request, **kwargs):  # type: ignore[no-untyped-def]
         completions.append(await anyio.to_thread.run_sync(complete_from_another_api_process))

@@ -30,6 +30,7 @@ from app.ingest.limits import limits_of
 from app.ingest.sniff import sniff
 from app.paths import upload_data_path
 from app.settings import Settings
+from app.storage import Store
 from app.storage.ranged import ReadBudgetExceeded
 
 UploadId = FromPath[uuid.UUID]
@@ -86,6 +87,7 @@ class UploadController(Controller):
                 409,
                 code="too_many_ranges",
                 description="The upload is closed or expired (`upload_closed`), is being completed (`upload_busy`), "
+                "was reset by a mismatching SHA-256 while the chunk arrived (`upload_reset`: send it again), "
                 f"or the range would leave more than {service.MAX_RANGES} separate ranges (`too_many_ranges`); "
                 "send ranges that join those received",
             )
@@ -108,9 +110,9 @@ class UploadController(Controller):
 
         hashed = None  # on S3: the upload's digest, with this chunk hashed in as it streams (when in order)
 
-        def record(start: int, arrived: int) -> UploadOut:
+        def record(start: int, arrived: int, chunk: tuple[Store, str] | None = None) -> UploadOut:
             with db.transaction() as session:
-                upload, before = service.record_range(session, upload_id, start, start + arrived)
+                upload, before = service.record_range(session, upload_id, start, start + arrived, chunk=chunk)
                 out = UploadOut.of(upload)
             service.hash_arrived(settings, upload_id, (start, start + arrived), before, hashed)
             return out
@@ -123,8 +125,8 @@ class UploadController(Controller):
                 with store.writer(key) as sink:
                     arrived = await receive_chunk(request, sink=service.Hashing(sink, hashed), length=end - start)
                 try:
-                    return await anyio.to_thread.run_sync(record, start, arrived)
-                except Exception:  # refused (e.g. 409 upload_closed: completed meanwhile): its object goes too
+                    return await anyio.to_thread.run_sync(record, start, arrived, (store, key))
+                except Exception:  # refused (409 upload_closed or upload_reset meanwhile): its object goes too
                     await anyio.to_thread.run_sync(store.delete, key)
                     raise
             else:
