@@ -24,6 +24,7 @@ from app.domain.runlogs import publish_end, stream_key
 from app.logs import bind, log_context
 from app.scheduling.reasons import ReasonCode
 from app.settings import Settings
+from scheduler.attempt_sweep import AttemptSweep
 from scheduler.cleanup import Cleanup
 from workers.broker import messages_key, requeue_dead_workers_messages
 
@@ -50,6 +51,8 @@ class Reaper:
         self.settings = settings
         self.reaper_id = reaper_id
         self._held = broker.client.register_script(_HELD_SCRIPT)
+        #: ended runs' attempt folders no version row names (this process's position in the runs that ended)
+        self.attempt_sweep = AttemptSweep(engine=engine, settings=settings)
 
     def reap_lost(self) -> int:
         """RUNNING attempts without a heartbeat for a lease: retried per their policy, or FAILED; CANCELLED when the
@@ -193,10 +196,12 @@ class Reaper:
         return held
 
     def housekeeping(self) -> None:
-        """Drop expired idempotency keys; remove deleted datasets' and expired uploads' files (small batches)."""
+        """Drop expired idempotency keys; remove deleted datasets' and expired uploads' files, and ended runs'
+        attempt folders no version row names (small batches)."""
         with self.engine.begin() as connection:
             connection.execute(query("purge_idempotency_keys"), {"batch": BATCH * 10})
         Cleanup(engine=self.engine, settings=self.settings).run_once()
+        self.attempt_sweep.sweep_once()
 
     def replan_unsent(self) -> int:
         """Scheduled runs no relay sent within their misfire grace go back to the schedule loop as missed.

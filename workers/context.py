@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any
 
@@ -50,6 +51,10 @@ class RunContext:
     def next_line(self, message: str, *, level: str = "info") -> Chunk:
         """The attempt's next line, not buffered: stored by the statement that records what it tells (`kept` then)."""
         return self._log.next_line(message, level=level)
+
+    def next_lines(self, lines: Sequence[tuple[str, str]]) -> Chunk:
+        """`next_line` for several lines (message, level), in order."""
+        return self._log.next_lines(lines)
 
     def kept(self, chunk: Chunk) -> None:
         self._log.kept(chunk)

@@ -219,8 +219,10 @@ class Executor:
             decision = after_attempt(
                 row, outcome.status, retryable=outcome.retryable, at_once=shutdown, cancelling=cancelling
             )
-            message, level = _said(decision, ctx, outcome, elapsed)
-            said = ctx.next_line(message, level=level)
+            lines = [_said(decision, ctx, outcome, elapsed)]
+            if outcome.given_up_line is not None and not decision.retry and not decision.cancelled:
+                lines.insert(0, (outcome.given_up_line, "error"))
+            said = ctx.next_lines(lines)
             decided = decision.params(
                 queue=self.settings.queue,
                 reason="worker_shutdown" if shutdown else outcome.reason,

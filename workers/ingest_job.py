@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,7 @@ from app.settings import Settings
 from app.storage import StoreUnavailable
 from app.storage.streamed_output import StreamedOutput
 from workers.context import Interrupted, Interruption, RunContext
-from workers.outcomes import Outcome, gives_up, interrupted
+from workers.outcomes import Outcome, interrupted
 from workers.runtime import WORKER_ID
 from workers.version_rows import record_version
 
@@ -50,18 +51,18 @@ PROBLEMS_SHOWN = 20
 
 
 def run_import(ctx: RunContext, row: Any, *, engine: Engine, settings: Settings) -> Outcome:
-    """One attempt of an ingest run; never raises. A failure no attempt follows is logged; the dataset's is recorded
-    with the run's end (`after_attempt`'s write), which a cancel may make CANCELLED instead."""
+    """One attempt of an ingest run; never raises. A failure no attempt follows is logged ("import failed") with the
+    run's end, as the dataset's is recorded (`after_attempt`'s write): neither when a cancel made the end CANCELLED."""
     dataset_id: uuid.UUID = row["dataset_id"]
     token = bind(run_id=ctx.run_id, dataset_id=dataset_id)
     try:
         outcome = _attempt(ctx, row, engine=engine, settings=settings)
-        if outcome.status is not RunStatus.CANCELLED and gives_up(ctx, row, outcome):
-            failed = ImportFailedLine(
-                error_code=outcome.error_code or outcome.reason, error=outcome.error_message or outcome.reason
-            )
-            ctx.log(note(failed), level="error")
-        return outcome
+        if outcome.status in (RunStatus.SUCCEEDED, RunStatus.CANCELLED):
+            return outcome
+        failed = ImportFailedLine(
+            error_code=outcome.error_code or outcome.reason, error=outcome.error_message or outcome.reason
+        )
+        return replace(outcome, given_up_line=note(failed))
     finally:
         log_context.reset(token)
 

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from app.core.states import RunStatus
-from app.domain.attempts import after_attempt
-from workers.context import Interruption, RunContext
+from workers.context import Interruption
 
 
 @dataclass(frozen=True)
@@ -20,6 +17,9 @@ class Outcome:
     error_code: str | None = None
     error_message: str | None = None
     retryable: bool = False
+    #: A line the run's log gets just before the one telling its end, when this attempt ends the run with it: not when
+    #: the attempt is retried, nor when a cancel overtook it (the end line then tells the attempt's failure).
+    given_up_line: str | None = None
 
 
 def interrupted(why: Interruption) -> Outcome:
@@ -30,11 +30,3 @@ def interrupted(why: Interruption) -> Outcome:
     if why is Interruption.SHUTDOWN:
         return Outcome(RunStatus.RETRYING, "worker_shutdown", "worker_shutdown", "the worker stopped")
     return Outcome(RunStatus.FAILED, "lost", "worker_lost", "the worker lost the run's lease")
-
-
-def gives_up(ctx: RunContext, run: Mapping[str, Any], outcome: Outcome) -> bool:
-    """Whether this attempt ends the run without success, by the executor's own retry rule; a lost lease is the
-    reaper's to end and a shutdown is retried, so neither ends it here."""
-    if outcome.status is RunStatus.SUCCEEDED or ctx.interruption in (Interruption.LOST, Interruption.SHUTDOWN):
-        return False
-    return not after_attempt(run, outcome.status, retryable=outcome.retryable).retry

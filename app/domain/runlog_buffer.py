@@ -19,6 +19,7 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -291,8 +292,13 @@ class RunLogWriter:
     def next_line(self, message: str, *, level: str = "info") -> Chunk:
         """The next line as a chunk of its own, not buffered nor counted: for a statement that stores it with the
         outcome it tells, decided in that statement's transaction (which may be tried again). `kept` once committed."""
-        line = self._line(self.lines + 1, message, level=level, step=None)
-        return Chunk(self.run_id, self.attempt, line.n, [encode_line(line)])
+        return self.next_lines([(message, level)])
+
+    def next_lines(self, lines: Sequence[tuple[str, str]]) -> Chunk:
+        """`next_line` for several lines (message, level), in order, as one chunk."""
+        first = self.lines + 1
+        made = [self._line(first + i, message, level=level, step=None) for i, (message, level) in enumerate(lines)]
+        return Chunk(self.run_id, self.attempt, first, [encode_line(line) for line in made])
 
     def kept(self, chunk: Chunk) -> None:
         """`chunk` (from `next_line`) is stored: the attempt's next line numbers on after it."""

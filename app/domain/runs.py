@@ -369,6 +369,7 @@ def retry_run(
             "queued_at": None,
             "started_at": None,
             "heartbeat_at": None,
+            "progress": {},  # the earlier attempt's figures (an import's problems) are not the retry's
             **({"dataset_id": None} if run.kind == RunKind.PIPELINE else {}),
         },
     )

@@ -77,3 +77,19 @@ WITH picked AS MATERIALIZED (  -- picked once (see fold_run_rollup_changes in ro
 )
 DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM picked)
 RETURNING id;
+
+-- name: ended_runs_with_attempt_files
+-- Ended runs that wrote (or may have written) a dataset version, in the order they ended, after the keyset cursor
+-- (:after_at, :after_id) and up to :until; with the attempt whose folder the run's version row names (`kept`, null
+-- when none was published, or when its files are from before attempts had folders). Read by the attempt-folder
+-- sweep (scheduler/attempt_sweep.py) through ix_runs_finished_unpurged.
+SELECT r.id, r.dataset_id, r.attempt, r.finished_at, v.attempt AS kept
+FROM runs r
+LEFT JOIN dataset_versions v ON v.run_id = r.id AND v.dataset_id = r.dataset_id
+WHERE r.finished_at IS NOT NULL AND r.logs_purged_at IS NULL
+  AND (r.finished_at, r.id) > (CAST(:after_at AS timestamptz), CAST(:after_id AS uuid))
+  AND r.finished_at <= :until
+  AND r.dataset_id IS NOT NULL AND r.attempt >= 1
+  AND r.status IN ({{FINAL}})
+ORDER BY r.finished_at, r.id
+LIMIT :batch;

@@ -5,6 +5,7 @@ and the losing attempts' folders are removed, on a local data root and in S3."""
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from app.core.states import RunStatus
 from app.paths import DATA_FILE, dataset_dir, dataset_prefix
 from app.settings import Settings
 from app.storage import store_for
+from scheduler.attempt_sweep import GRACE, AttemptSweep
 from tests.integration.engine_parts import Engine_, lapse_and_reap
 from workers import pipeline_job
 
@@ -175,3 +177,79 @@ def test_the_reaper_ending_a_lost_run_removes_its_attempts_folders(
 
     assert client.get(f"/api/v1/runs/{run_id}").json()["status"] == "FAILED"
     assert _attempt_folders(parts, dataset_id, run_id) == []
+
+
+def _killed_run(client: TestClient, parts: Engine_, monkeypatch: pytest.MonkeyPatch) -> tuple[str, uuid.UUID]:
+    """A run allowed one retry whose first attempt was killed leaving its files; the run and its output dataset."""
+    run_id = _run(client, max_retries=1)
+    return run_id, _killed_leaving_files(client, parts, monkeypatch, run_id)
+
+
+def _swept(parts: Engine_, since: datetime) -> int:
+    """Every pass of a sweep of the runs that ended since `since`, as if the grace period had passed; the attempts'
+    folders removed."""
+    sweep = AttemptSweep(engine=parts.engine, settings=parts.settings, since=since, batch=5)
+    later = datetime.now(UTC) + GRACE
+    removed = 0
+    while (done := sweep.sweep_once(now=later))[0]:
+        removed += done[1]
+    return removed
+
+
+def test_a_killed_attempts_folder_is_removed_once_its_run_is_cancelled_while_waiting_for_its_retry(
+    client: TestClient, parts: Engine_, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cancel ended the run with no later attempt to remove the folder and no reaper to end it: it stayed."""
+    run_id, dataset_id = _killed_run(client, parts, monkeypatch)
+    with parts.engine.begin() as connection:
+        connection.execute(
+            text("UPDATE runs SET heartbeat_at = now() - interval '1 hour' WHERE id = :id"), {"id": run_id}
+        )
+    assert parts.reaper.reap_lost() == 1  # the lost attempt is retried, later
+    assert client.get(f"/api/v1/runs/{run_id}").json()["status"] == "RETRYING"
+    assert client.post(f"/api/v1/runs/{run_id}/cancel").json()["status"] == "CANCELLED"
+    assert _attempt_folders(parts, dataset_id, run_id) == ["a1"]  # the API does no file work
+
+    with parts.engine.begin() as connection:  # it ended past the sweep's grace period
+        ended = connection.execute(
+            text("UPDATE runs SET finished_at = finished_at - :grace WHERE id = :id RETURNING finished_at"),
+            {"id": run_id, "grace": GRACE + timedelta(seconds=1)},
+        ).scalar_one()
+    # the reaper's housekeeping sweeps (from just before the run ended, not a day of the shared database's runs)
+    parts.reaper.attempt_sweep = AttemptSweep(
+        engine=parts.engine, settings=parts.settings, since=ended - timedelta(milliseconds=1)
+    )
+    parts.reaper.housekeeping()
+    assert _attempt_folders(parts, dataset_id, run_id) == []
+
+
+def test_the_sweep_keeps_the_folder_the_version_row_names(
+    client: TestClient, parts: Engine_, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run that published from its second attempt, with its killed first attempt's folder left (the store failed
+    when the second tried to remove it): the sweep removes that one, never the published one's."""
+    since = datetime.now(UTC) - timedelta(seconds=1)
+    run_id, dataset_id = _killed_run(client, parts, monkeypatch)
+    lapse_and_reap(parts, run_id)
+    with monkeypatch.context() as patched:
+        patched.setattr("app.domain.files.drop_attempts_quietly", lambda *args, **kwargs: None)
+        assert parts.executor.execute(uuid.UUID(run_id)) is RunStatus.SUCCEEDED
+    assert _attempt_folders(parts, dataset_id, run_id) == ["a1", "a2"]
+
+    _swept(parts, since)
+    assert _attempt_folders(parts, dataset_id, run_id) == ["a2"]
+    assert _output(client, run_id)[1] == [[1]]
+    assert _swept(parts, since) == 0  # nothing more to remove, the version's files kept
+
+
+def test_a_sweep_pass_looks_at_a_bounded_batch_of_runs(client: TestClient, parts: Engine_) -> None:
+    since = datetime.now(UTC) - timedelta(seconds=1)
+    for _ in range(3):
+        run_id = _run(client, max_retries=0)
+        parts.relay.relay_once()
+        assert parts.executor.execute(uuid.UUID(run_id)) is RunStatus.SUCCEEDED
+    sweep = AttemptSweep(engine=parts.engine, settings=parts.settings, since=since, batch=2)
+    later = datetime.now(UTC) + GRACE
+    assert sweep.sweep_once(now=later)[0] == 2
+    assert sweep.sweep_once(now=later)[0] >= 1  # on from where the pass before stopped
+    assert sweep.sweep_once(now=datetime.now(UTC))[0] == 0  # runs that ended within the grace period wait

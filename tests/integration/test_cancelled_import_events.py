@@ -66,6 +66,11 @@ def test_an_import_cancelled_while_its_last_attempt_fails_records_no_import_fail
     assert _import_failures(engine, dataset["id"]) == 0
     after = client.get(f"/api/v1/datasets/{dataset['id']}").json()
     assert (after["status"], after["current_version"]) == ("ready", 1), after
+    # the log tells the same end: no "import failed" line before the cancel's, whose line tells the attempt's failure
+    lines = [line["message"] for line in client.get(f"/api/v1/runs/{run_id}/logs").json()["items"]]
+    assert not [line for line in lines if line.startswith("import failed")], lines
+    assert lines[-1].startswith("CANCELLED in "), lines
+    assert "(attempt failed: " in lines[-1], lines
 
 
 def test_an_import_cancelled_while_a_retry_was_next_records_no_import_failure(
@@ -117,6 +122,9 @@ def test_a_failed_import_records_its_failure_once_with_its_end(
     run = run_import(client, parts, dataset["id"], FAILING)
     assert (run["status"], run["error"]["code"]) == ("FAILED", "import_failed")
     assert _import_failures(engine, dataset["id"]) == 1
+    lines = [line["message"] for line in client.get(f"/api/v1/runs/{run['id']}/logs").json()["items"]]
+    assert lines[-2].startswith("import failed (import_failed): "), lines  # the failure, then the run's end
+    assert lines[-1].startswith("FAILED in "), lines
     with engine.connect() as connection:
         payload = connection.exec_driver_sql(
             "SELECT payload FROM events WHERE type = 'dataset.import.failed' AND dataset_id = %(id)s",

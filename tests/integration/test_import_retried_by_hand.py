@@ -22,12 +22,16 @@ def test_a_failed_first_import_retried_by_hand_shows_its_dataset_importing(
     strict = {"columns": {"name": {"type": "integer"}}, "on_error": "strict"}
     run = run_import(client, parts, dataset["id"], strict)
     assert run["status"] == "FAILED", run
+    assert client.get(f"/api/v1/runs/{run['id']}").json()["progress"]["problems"]  # the strict import's first
     assert client.get(f"/api/v1/datasets/{dataset['id']}").json()["status"] == "failed"
 
     retried = client.post(f"/api/v1/runs/{run['id']}/retry")
     assert retried.status_code == 202, retried.text
     shown = client.get(f"/api/v1/datasets/{dataset['id']}").json()
     assert shown["status"] == "importing", shown
+    waiting = client.get(f"/api/v1/runs/{run['id']}").json()
+    assert waiting["status"] == "PENDING"
+    assert waiting["progress"] == {}, waiting["progress"]  # no figures of the attempt before while it waits
 
     parts.relay.relay_once()
     assert parts.executor.execute(uuid.UUID(run["id"])) is RunStatus.FAILED  # the same file fails the same way
