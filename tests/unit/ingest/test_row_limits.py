@@ -5,6 +5,7 @@ row past the end in."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -41,3 +42,14 @@ def test_a_limit_counts_a_quoted_cell_with_line_breaks_as_one_row(tmp_path: Path
     path.write_text('单号,备注\n1,"第一行\n第二行"\n2,b\n3,c\n', encoding="utf-8")
     result = run_import(path, on_error="strict", limit=2)
     assert [r["单号"] for r in rows_of(result)] == [1, 2]
+
+
+@pytest.mark.parametrize("kind", ["array", "ndjson"])
+def test_a_rejected_json_record_lets_no_record_past_the_limit_in(tmp_path: Path, run_import, kind: str) -> None:
+    records = [{"单号": 1, "数量": 10}, {"单号": 2, "数量": "x"}, {"单号": 3, "数量": 30}, {"单号": 4, "数量": 40}]
+    path = tmp_path / f"orders.{'json' if kind == 'array' else 'ndjson'}"
+    text = json.dumps(records) if kind == "array" else "".join(json.dumps(r) + "\n" for r in records)
+    path.write_text(text, encoding="utf-8")
+    result = run_import(path, on_error="lenient", limit=3, columns={"数量": ColumnSpec(type="integer")})
+    assert [r["单号"] for r in rows_of(result)] == [1, 3]
+    assert [r["row"] for r in pq.read_table(result.rejects_path).to_pylist()] == [2]
