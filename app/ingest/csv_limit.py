@@ -9,17 +9,11 @@ costs the rows asked for, not the file.
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterator
 from pathlib import Path
-from typing import TextIO
 
 import msgspec
 
 from app.ingest.csv_reader import CsvPlan
-
-#: The longest cell Python's csv reader takes (its default, 128 KiB, is shorter than a line DuckDB reads).
-_FIELD_CHARS = 2**31 - 1
 
 
 def cut(plan: CsvPlan, target: Path) -> CsvPlan:
@@ -34,23 +28,25 @@ def cut(plan: CsvPlan, target: Path) -> CsvPlan:
     ):
         for _ in range(plan.skip):
             out.write(source.readline())
-        rows = csv.reader(
-            _copied(source, out),
-            delimiter=plan.delimiter,
-            quotechar=plan.quote or None,
-            escapechar=plan.escape if plan.escape and plan.escape != plan.quote else None,
-            doublequote=not plan.escape or plan.escape == plan.quote,
-            quoting=csv.QUOTE_MINIMAL if plan.quote else csv.QUOTE_NONE,
-            strict=False,
-        )
-        csv.field_size_limit(max(csv.field_size_limit(), _FIELD_CHARS))  # a row's length is the reader's limit
-        for _ in zip(range(plan.limit), rows, strict=False):
-            pass
+        rows = quotes = 0
+        for line in source:
+            out.write(line)
+            inside = quotes % 2 == 1
+            quotes += _quotes(line, plan.quote, plan.escape)
+            if quotes % 2 == 0 and (inside or line.strip("\r\n")):  # a line end outside a quoted cell ends a row;
+                rows += 1  # a blank line is none (read_csv skips it)
+                if rows >= plan.limit:
+                    break
     return msgspec.structs.replace(plan, path=str(target), encoding="utf-8")
 
 
-def _copied(source: TextIO, out: TextIO) -> Iterator[str]:
-    """The lines of `source`, each written to `out` as the csv reader takes it (it takes no line past a row)."""
-    for line in source:
-        out.write(line)
-        yield line
+def _quotes(line: str, quote: str, escape: str) -> int:
+    """The quote characters of `line` that open or close a quoted cell (a doubled one counts twice, which keeps
+    the parity; one after an escape character other than the quote does not count). Counted, not parsed with
+    Python's csv module, whose cell limit is one setting for the whole process."""
+    if not quote:
+        return 0
+    count = line.count(quote)
+    if escape and escape != quote:
+        count -= line.count(escape + quote)
+    return count

@@ -53,3 +53,10 @@ def test_a_rejected_json_record_lets_no_record_past_the_limit_in(tmp_path: Path,
     result = run_import(path, on_error="lenient", limit=3, columns={"数量": ColumnSpec(type="integer")})
     assert [r["单号"] for r in rows_of(result)] == [1, 3]
     assert [r["row"] for r in pq.read_table(result.rejects_path).to_pylist()] == [2]
+
+
+def test_a_limit_counts_no_blank_line(tmp_path: Path, run_import) -> None:
+    """read_csv skips a blank line: it is no row of the limit either."""
+    path = tmp_path / "gaps.csv"
+    path.write_text("单号,备注\n1,a\n\n2,b\n3,c\n", encoding="utf-8")
+    assert [r["单号"] for r in rows_of(run_import(path, limit=2))] == [1, 2]
