@@ -135,8 +135,8 @@ def _close(a: float, b: float) -> bool:
 
 #: The configuration a cell's amount is read with (',' groups thousands, '.' is the point), as a preview suggests.
 _DEFAULTS = ImportConfig()
-#: A number written with thousands separators and no sign or unit (1,000.00), which `plain_number` leaves alone.
-_GROUPED = re.compile(r"^[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$")
+#: A number written as text without a sign or unit (800.00, 1,000.00), which `plain_number` leaves alone.
+_GROUPED = re.compile(r"^[+-]?([0-9]{1,3}(,[0-9]{3})+|[0-9]+)(\.[0-9]+)?$")
 
 
 class Footer(NamedTuple):

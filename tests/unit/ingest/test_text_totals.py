@@ -1,4 +1,4 @@
-"""A totals row (合计, 总计) ending an xlsx ledger whose amounts are text cells (1,000.00, 1.25万, ¥300.00) is
+"""A totals row (合计, 总计) ending an xlsx ledger whose amounts are text cells (1,000.00, 800.00, 1.25万, ¥5,000.00) is
 suggested as skip_footer, as one of number cells is; with the suggestion, preview and import read the same types
 and say the same. Before: only number cells counted as a total, so the row was no footer, and its label turned the
 date column to text with a mixes-types warning."""
@@ -21,7 +21,8 @@ def _ledger(path: Path, label: str) -> Path:
     rows += [[dt.datetime(2024, 1, day), "收款", f"{day * 1000:,.2f}", day] for day in range(1, 21)]
     rows[3][2] = "1.25万"  # 12,500 where 3,000.00 was
     rows[5][2] = "¥5,000.00"
-    total = sum(day * 1000 for day in range(1, 21)) - 3000 + 12_500
+    rows[7][2] = "800.00"  # 800 where 7,000.00 was: no separator
+    total = sum(day * 1000 for day in range(1, 21)) - 3000 + 12_500 - 7000 + 800
     rows.append([label, None, f"{total:,.2f}", 210])
     return write_xlsx(path, {"账": rows})
 
