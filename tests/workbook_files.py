@@ -81,6 +81,15 @@ def ods_workbook(path: Path, sheets: dict[str, Rows], *, null_date: str | None =
     return ods_parts(path, content)
 
 
+def ods_tables(path: Path, tables: str) -> Path:
+    """An .ods of these `<table:table>` elements written as they are (repeats, cell attributes)."""
+    content = (
+        f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {_ODS_NS}><office:body>'
+        f"<office:spreadsheet>{tables}</office:spreadsheet></office:body></office:document-content>"
+    )
+    return ods_parts(path, content)
+
+
 def ods_parts(path: Path, content: str, styles: str | None = None) -> Path:
     """An .ods of this content.xml (and styles.xml) as LibreOffice frames one: mimetype first, a manifest."""
     manifest = (

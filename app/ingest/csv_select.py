@@ -23,6 +23,7 @@ def read_call(plan: CsvPlan, config: ImportConfig, limits: ImportLimits, *, text
     column as text, bad rows ignored (nothing is rejected, so rows keep their numbers)."""
     typed = not text
     as_read = {*plan.as_text, *plan.codes, *(p.source for p in plan.columns if p.source in plan.zoned and not p.format)}
+    as_read |= {p.source for p in plan.columns if _local_times(p, plan)}
     columns = {
         p.source: (
             "TIMESTAMPTZ"
@@ -76,11 +77,21 @@ def retyped_cells(
     forced += [(p, ident(p.source), codes.exact_sql(p, ident(p.source))) for p in coded]
     said = {p.source: codes.problem_sql(p) for p in coded}
     zoned = [p for p in kept if p.source in plan.zoned and not p.format]
+    said |= {p.source: utc_offsets.problem_sql(p.type, retyped.cannot_read_sql(p.type)) for p in zoned}
+    local = [p for p in kept if _local_times(p, plan)]
     return (
         table,
         forced,
-        said | {p.source: utc_offsets.problem_sql(p.type, retyped.cannot_read_sql(p.type)) for p in zoned},
+        said | {p.source: utc_offsets.local_problem_sql(retyped.cannot_read_sql(p.type)) for p in local},
     )
+
+
+def _local_times(p: Planned, plan: CsvPlan) -> bool:
+    """Whether `p` is a datetime column of times without offsets that read_csv would read with DuckDB's ISO cast,
+    which drops a UTC offset (no format: a format's strptime refuses one): read as text and converted by
+    `utc_offsets.local_time_sql`, so a time with an offset past the sampled rows is a bad value, not a wrong one."""
+    plain = p.type == "datetime" and not p.format and not plan.timestampformat
+    return p.include and plain and p.source not in plan.zoned and p.source not in plan.as_text
 
 
 def _converted(p: Planned, plan: CsvPlan, config: ImportConfig) -> str | None:
@@ -93,6 +104,8 @@ def _converted(p: Planned, plan: CsvPlan, config: ImportConfig) -> str | None:
         return utc_offsets.instant_sql(ident(p.source), safe=True)
     if p.source in plan.as_text:
         return _retyped(p, config, "TRY_CAST")
+    if _local_times(p, plan):
+        return utc_offsets.local_time_sql(ident(p.source), safe=True)
     return f"TRY_CAST({ident(p.source)} AS JSON)" if p.type == "json" else None
 
 
@@ -175,6 +188,8 @@ def select_sql(
         elif p.source in plan.zoned:
             # the instant in UTC; not a CAST, which DuckDB pushes into read_csv as a TIMESTAMP read dropping the offset
             expr = f"timezone('UTC', {expr})"
+        elif _local_times(p, plan):  # read as text: a time with an offset is a bad value
+            expr = utc_offsets.local_time_sql(expr, safe=safe)
         elif p.source in plan.padded:
             expr = f"rtrim({expr}, {csv_cells.TAB})"
         parts.append(f"{expr} AS {ident(p.name)}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import duckdb
 
-from app.ingest import csv_problems, csv_range, csv_reader, repeated_header
+from app.ingest import csv_limit, csv_problems, csv_range, csv_reader, repeated_header
 from app.ingest.config import ImportConfig
 from app.ingest.csv_footer import footer_offset, footer_warning, tail_text
 from app.ingest.csv_select import bad_cells_sql, codes_as_text, every_reject, rejected_cells, select_sql
@@ -63,6 +63,7 @@ def import_csv(job: ImportJob) -> tuple[int, ImportConfig]:
         except duckdb.Error as exc:
             raise csv_problems.read_error(exc, job.limits) from exc
         job.warnings += plan.warnings
+        plan = csv_limit.cut(plan, job.work / "source.rows.csv")  # a rejected row lets no row past the limit in
         if plan.codes and job.config.on_error == "lenient":  # a code that would change: its column read as text
             plan, kept = codes_as_text(conn, plan, job.config, job.limits)
             job.warnings += kept

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import pyarrow as pa
@@ -36,6 +37,8 @@ def import_excel(job: ImportJob) -> tuple[int, ImportConfig]:
         errors_as_text, errors = error_text_copy(
             job.source, job.sniffed.kind, index, job.work / "errors-as-text", also=numbers
         )
+        if job.sniffed.kind == "ods":  # its cells' places need a walk of its own, only when one is there
+            numbers.found = sheet_range.scanned(job.source, "ods", index, sys.maxsize)
         if errors_as_text is None:
             return _excel_sheet(job, workbook, job.source, index, name, numbers.found)
     job.warnings.append(errors_warning(errors))

@@ -81,10 +81,11 @@ def import_json(job: ImportJob) -> tuple[int, ImportConfig]:
                 planned, exprs, inferred, safe=lenient, zoned=zoned, config=job.config
             )
             table = f"(SELECT row_number() OVER () AS {retyped.ROW}, * FROM {source})"
+            if job.config.limit:  # the first records, not the first good ones: a rejected one lets none past in
+                table = f"(SELECT * FROM {table} WHERE {retyped.ROW} <= {int(job.config.limit)})"
             rejected = _json_rejects(conn, job, table, forced, json_times.zoned_messages(zoned)) if forced else 0
             where = retyped.without_problems_sql(forced) if lenient else ""
-            limit = f" LIMIT {job.config.limit}" if job.config.limit else ""
-            query = f"SELECT {', '.join(parts)} FROM {table}{where}{limit}"
+            query = f"SELECT {', '.join(parts)} FROM {table}{where}"
             copy = f"COPY ({query}) TO {literal(data.target)} ({PARQUET_OPTIONS}{data.options})"
             run(conn, copy, should_stop=job.should_stop)
         except duckdb.Error as exc:

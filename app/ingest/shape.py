@@ -12,7 +12,8 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
-from app.ingest.config import column_letters
+from app.ingest.config import ImportConfig, column_letters
+from app.ingest.money import plain_number
 from app.ingest.notices import note
 from app.ingest.notices.suggestions import HeaderBelowTitles, Placeholders, TitleRow, TotalsRow
 
@@ -132,6 +133,12 @@ def _close(a: float, b: float) -> bool:
     return abs(a - b) <= 1e-6 * max(1.0, abs(a), abs(b))
 
 
+#: The configuration a cell's amount is read with (',' groups thousands, '.' is the point), as a preview suggests.
+_DEFAULTS = ImportConfig()
+#: A number written as text without a sign or unit (800.00, 1,000.00), which `plain_number` leaves alone.
+_GROUPED = re.compile(r"^[+-]?([0-9]{1,3}(,[0-9]{3})+|[0-9]+)(\.[0-9]+)?$")
+
+
 class Footer(NamedTuple):
     """A row shaped like a totals row, before its numbers are checked against the column sums."""
 
@@ -151,11 +158,27 @@ def footer_candidate(tail: Rows) -> Footer | None:
     last = filled_rows[-1]
     number, row = tail[last]
     labels = [text for _, value in _filled(row) if (text := totals_label(value))]
-    others = [(position, value) for position, value in _filled(row) if not totals_label(value)]
-    if len(labels) != 1 or not others or not all(is_number(value) for _, value in others):
+    others = [(position, amount(value)) for position, value in _filled(row) if not totals_label(value)]
+    if len(labels) != 1 or not others or any(value is None for _, value in others):
         return None
     previous = filled_rows[-2] if len(filled_rows) > 1 else -1
-    return Footer(number, len(tail) - previous - 1, labels[0], dict(others))
+    return Footer(number, len(tail) - previous - 1, labels[0], {p: v for p, v in others if v is not None})
+
+
+def amount(value: Any) -> float | None:
+    """A cell's number: a number cell's, or an amount a ledger wrote as text (1,000.00, ¥1,000.00, 12.5万,
+    (300.00)), as a text column of them reads (app.ingest.money); else None."""
+    if is_number(value):
+        return float(value)
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    plain = plain_number(text, _DEFAULTS) or (text.replace(",", "") if _GROUPED.match(text) else None)
+    try:
+        number = float(plain) if plain is not None else math.nan
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
 
 
 def confirm_footer(footer: Footer, rows_above: Iterable[Sequence[Any]]) -> str | None:
@@ -163,8 +186,8 @@ def confirm_footer(footer: Footer, rows_above: Iterable[Sequence[Any]]) -> str |
     columns: dict[int, list[float]] = {position: [] for position in footer.totals}
     for row in rows_above:
         for position, values in columns.items():
-            if position < len(row) and is_number(row[position]):
-                values.append(row[position])
+            if position < len(row) and (value := amount(row[position])) is not None:
+                values.append(value)
     for position, total in footer.totals.items():
         if not columns[position] or not _close(math.fsum(columns[position]), total):
             return None

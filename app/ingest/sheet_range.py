@@ -8,8 +8,8 @@ row, column and value, and makes a lenient one read the column as text, every va
 The cells are found in the pass that already streams the sheet's XML for formula error cells
 (app.ingest.xlsx_errors.error_text_copy), at C speed (`number_range.may_hold_exponent` over each chunk, a regex
 over a chunk it flags): no second read of the sheet. xls and xlsb store a number as its double, which cannot be
-written 1e-400, and an infinity stored so is a bad row as before; an ods keeps its literal (`office:value`) in
-cells whose place needs its row and column repeats counted: not looked at here.
+written 1e-400, and an infinity stored so is a bad row as before; an ods keeps its literal in `office:value`
+(app.ingest.ods_range).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from app.ingest.excel_reader import ExcelPlan
 from app.ingest.notices import note
 from app.ingest.notices.columns import OutOfRangeAsText
 from app.ingest.number_range import NumberOutOfRange, may_hold_exponent, number_out_of_range, out_of_range
+from app.ingest.ods_range import ods_out_of_range
 from app.ingest.xlsx_copy import CHUNK, HeldBack
 from app.ingest.xlsx_parts import xlsx_sheet_members
 
@@ -141,7 +142,10 @@ class Literals(msgspec.Struct):
 
 def scanned(path: str, kind: str, index: int, max_bytes: int) -> dict[tuple[int, int], str]:
     """`OutOfRangeCells` of sheet `index` of an xlsx/xlsm, over at most `max_bytes` of its XML (a preview's own
-    read; an import finds them in the pass of app.ingest.xlsx_errors); {} for another kind or a part not read."""
+    read; an import finds them in the pass of app.ingest.xlsx_errors), or of an ods (app.ingest.ods_range; an
+    import's too); {} for another kind or a part not read."""
+    if kind == "ods":
+        return ods_out_of_range(path, index, max_bytes)
     if kind not in ("xlsx", "xlsm"):
         return {}
     cells = OutOfRangeCells()

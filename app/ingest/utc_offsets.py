@@ -41,6 +41,25 @@ def instant_sql(text: str, *, safe: bool) -> str:
     return f"CASE WHEN {has_offset_sql(text)} THEN timezone('UTC', {cast}({bare} AS TIMESTAMPTZ)) ELSE {missing} END"
 
 
+def local_time_sql(text: str, *, safe: bool) -> str:
+    """SQL for the VARCHAR `text` of a time without a UTC offset as a TIMESTAMP; one with an offset is NULL when
+    `safe`, else fails, as a value that does not convert does; so is one that does not read. For a CSV column of
+    local times DuckDB would read with its ISO cast, which drops an offset (03:04:05+08:00 read as 03:04:05): a
+    column whose offsets start past the sampled rows. The regex runs only on the values with a `+`, a `Z` or a
+    `-` after the date (plain character scans for the rest)."""
+    cast = "TRY_CAST" if safe else "CAST"
+    maybe = f"(contains({text}, '+') OR contains({text}, 'Z') OR contains(substr({text}, 11), '-'))"
+    refused = "NULL" if safe else f"error({literal('a time ' + AN_OFFSET)})"
+    return f"CASE WHEN {maybe} AND {has_offset_sql(text)} THEN {refused} ELSE {cast}({text} AS TIMESTAMP) END"
+
+
+def local_problem_sql(cannot_read: str) -> str:
+    """SQL of what a problem of a column of local times says about its `value`: that it has an offset, or else
+    `cannot_read` (SQL over `value`)."""
+    said = f"'cannot read ''' || left(value, 100) || ''' as datetime: ' || {literal(AN_OFFSET)}"
+    return f"CASE WHEN {has_offset_sql('value')} THEN {said} ELSE {cannot_read} END"
+
+
 def problem_sql(kind: str, cannot_read: str) -> str:
     """SQL of what a problem of a column of times with offsets says about its `value`: that it has none, or else
     `cannot_read` (SQL over `value`)."""

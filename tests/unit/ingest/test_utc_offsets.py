@@ -108,3 +108,24 @@ def test_a_workbook_time_with_an_offset_among_local_datetime_cells_is_rejected(t
     assert result.rejects_path is not None
     [reject] = pq.read_table(result.rejects_path).to_pylist()
     assert "has a UTC offset, where the column's other times have none" in reject["message"]
+
+
+@pytest.mark.parametrize("on_error", ["lenient", "strict"])
+def test_a_csv_time_with_an_offset_past_the_sampled_rows_is_a_bad_value(
+    tmp_path: Path, run_import, on_error: str
+) -> None:
+    """DuckDB's sniffer saw 20,480 local times and read the column with its ISO cast, which dropped an offset further
+    down: 03:04:05+08:00 and 19:04:05Z stored as 03:04:05 and 19:04:05 beside local times, silently."""
+    path = _csv(
+        tmp_path / "orders.csv", [NAIVE] * 20_500 + ["2024-01-02 03:04:05+08:00", "2024-01-01T19:04:05Z", NAIVE]
+    )
+    if on_error == "strict":
+        with pytest.raises(ImportFailed, match="has a UTC offset"):
+            run_import(path, on_error=on_error)
+        return
+    result = run_import(path, on_error=on_error)
+    rows = rows_of(result)
+    assert len(rows) == 20_501
+    assert rows[-1]["单号"] == 20_503
+    assert {r["下单时间"] for r in rows} == {dt.datetime(2024, 1, 2, 3, 4, 5)}
+    assert any("2 row(s) rejected" in w for w in result.warnings)

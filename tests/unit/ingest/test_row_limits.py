@@ -1,0 +1,62 @@
+"""A CSV import's `limit` (and a `range`'s last row) ends at the file's row N: a bad row among rows 1..N is rejected,
+and row N+1 is never imported in its place. Before: `read_csv ... LIMIT N` counted only the rows it returned, so a
+row DuckDB rejected (x in an integer column) or the SELECT left out (an amount that does not convert) let the next
+row past the end in."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from app.ingest.config import ColumnSpec
+from tests.unit.ingest.conftest import rows_of
+
+BOUNDS = [{"limit": 3}, {"range": "A1:C4"}]
+
+
+@pytest.mark.parametrize("bound", BOUNDS)
+@pytest.mark.parametrize(
+    ("cells", "column"),
+    [(["10", "x", "30", "40"], {"数量": ColumnSpec(type="integer")}), (["¥1.00", "¥abc", "¥3.00", "¥4.00"], {})],
+)
+def test_a_rejected_row_lets_no_row_past_the_end_in(
+    tmp_path: Path, run_import, bound: dict, cells: list[str], column: dict
+) -> None:
+    path = tmp_path / "ledger.csv"
+    path.write_text(
+        "单号,数量,金额\n" + "".join(f"{i},{c},{c}\n" for i, c in enumerate(cells, 1)) + "5,50,¥5.00\n",
+        encoding="utf-8",
+    )
+    typed = column or {"金额": ColumnSpec(type="decimal")}
+    result = run_import(path, on_error="lenient", columns=typed, **bound)
+    assert [r["单号"] for r in rows_of(result)] == [1, 3]
+    rejects = pq.read_table(result.rejects_path).to_pylist()
+    assert [r["row"] for r in rejects] == [3]
+
+
+def test_a_limit_counts_a_quoted_cell_with_line_breaks_as_one_row(tmp_path: Path, run_import) -> None:
+    path = tmp_path / "notes.csv"
+    path.write_text('单号,备注\n1,"第一行\n第二行"\n2,b\n3,c\n', encoding="utf-8")
+    result = run_import(path, on_error="strict", limit=2)
+    assert [r["单号"] for r in rows_of(result)] == [1, 2]
+
+
+@pytest.mark.parametrize("kind", ["array", "ndjson"])
+def test_a_rejected_json_record_lets_no_record_past_the_limit_in(tmp_path: Path, run_import, kind: str) -> None:
+    records = [{"单号": 1, "数量": 10}, {"单号": 2, "数量": "x"}, {"单号": 3, "数量": 30}, {"单号": 4, "数量": 40}]
+    path = tmp_path / f"orders.{'json' if kind == 'array' else 'ndjson'}"
+    text = json.dumps(records) if kind == "array" else "".join(json.dumps(r) + "\n" for r in records)
+    path.write_text(text, encoding="utf-8")
+    result = run_import(path, on_error="lenient", limit=3, columns={"数量": ColumnSpec(type="integer")})
+    assert [r["单号"] for r in rows_of(result)] == [1, 3]
+    assert [r["row"] for r in pq.read_table(result.rejects_path).to_pylist()] == [2]
+
+
+def test_a_limit_counts_no_blank_line(tmp_path: Path, run_import) -> None:
+    """read_csv skips a blank line: it is no row of the limit either."""
+    path = tmp_path / "gaps.csv"
+    path.write_text("单号,备注\n1,a\n\n2,b\n3,c\n", encoding="utf-8")
+    assert [r["单号"] for r in rows_of(run_import(path, limit=2))] == [1, 2]

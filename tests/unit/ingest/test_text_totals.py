@@ -1,0 +1,46 @@
+"""A totals row (合计, 总计) ending an xlsx ledger whose amounts are text cells (1,000.00, 800.00, 1.25万, ¥5,000.00) is
+suggested as skip_footer, as one of number cells is; with the suggestion, preview and import read the same types
+and say the same. Before: only number cells counted as a total, so the row was no footer, and its label turned the
+date column to text with a mixes-types warning."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from app.ingest import ImportLimits
+from app.ingest.config import ImportConfig
+from app.ingest.preview import preview
+from tests.unit.ingest.conftest import rows_of, write_xlsx
+
+
+def _ledger(path: Path, label: str) -> Path:
+    rows: list[list[object]] = [["日期", "摘要", "金额", "数量"]]
+    rows += [[dt.datetime(2024, 1, day), "收款", f"{day * 1000:,.2f}", day] for day in range(1, 21)]
+    rows[3][2] = "1.25万"  # 12,500 where 3,000.00 was
+    rows[5][2] = "¥5,000.00"
+    rows[7][2] = "800.00"  # 800 where 7,000.00 was: no separator
+    total = sum(day * 1000 for day in range(1, 21)) - 3000 + 12_500 - 7000 + 800
+    rows.append([label, None, f"{total:,.2f}", 210])
+    return write_xlsx(path, {"账": rows})
+
+
+@pytest.mark.parametrize("label", ["合计", "总计"])
+def test_a_totals_row_of_text_amounts_is_suggested_and_left_out(
+    tmp_path: Path, limits: ImportLimits, run_import, label: str
+) -> None:
+    path = _ledger(tmp_path / "ledger.xlsx", label)
+    shown = preview(path, path.name, ImportConfig(), limits)
+    assert ("skip_footer", 1) in [(s.field, s.value) for s in shown.suggestions]
+    assert shown.suggested_config is not None
+    again = preview(path, path.name, shown.suggested_config, limits)
+    result = run_import(
+        path, **{f: getattr(shown.suggested_config, f) for f in ("skip_footer", "columns", "thousands_separator")}
+    )
+    assert [(c.name, c.type) for c in result.columns] == [(c.name, c.type) for c in again.columns]
+    assert result.columns[0].type == "date"
+    assert len(rows_of(result)) == 20
+    said = [w for w in result.warnings if "mixes types" in w or "totals row" in w]
+    assert said == [w for w in again.warnings if "mixes types" in w or "totals row" in w] == []
