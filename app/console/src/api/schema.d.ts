@@ -11022,7 +11022,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The upload is closed or expired (`upload_closed`), is being completed (`upload_busy`), or the range would leave more than 1000 separate ranges (`too_many_ranges`); send ranges that join those received */
+            /** @description The upload is closed or expired (`upload_closed`), is being completed (`upload_busy`), was reset by a mismatching SHA-256 while the chunk arrived (`upload_reset`: send it again), or the range would leave more than 1000 separate ranges (`too_many_ranges`); send ranges that join those received */
             409: {
                 headers: {
                     [name: string]: unknown;
