@@ -54,3 +54,25 @@ export function watchNetwork(
 }
 
 export const network = watchNetwork(() => fetch('/api/v1/healthz', { cache: 'no-store' }))
+
+/**
+ * `run` again while it fails without an answer from the API (a network error, a chunk that did not load), at most
+ * `tries` times in all, `waitMs` apart; `onLost` is told before each wait. An ApiError (the API answered) ends it
+ * at once: a wrong password is not tried again. `sleep` is the clock (injected in tests).
+ */
+export async function untilAnswered<T>(
+  run: () => Promise<T>,
+  isAnswer: (error: unknown) => boolean,
+  onLost: () => void,
+  { tries = 4, waitMs = RETRY_MS, sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms)) } = {},
+): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await run()
+    } catch (error) {
+      if (isAnswer(error) || attempt >= tries) throw error
+      onLost()
+      await sleep(waitMs)
+    }
+  }
+}

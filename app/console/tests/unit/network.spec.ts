@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { watchNetwork, type Timers } from '@/api/network'
+import { untilAnswered, watchNetwork, type Timers } from '@/api/network'
 
 /** A clock the test moves by hand: `tick()` runs what is due. */
 function manualTimers(): Timers & { tick: () => void; due: number } {
@@ -54,5 +54,37 @@ describe('watchNetwork', () => {
     watch.answered()
     expect(watch.state.lost).toBe(false)
     expect(timers.due).toBe(0)
+  })
+})
+
+describe('untilAnswered (a call sent again while the API gives no answer)', () => {
+  class Answer extends Error {}
+  const noWait = { sleep: () => Promise.resolve() }
+
+  it('sends it again after a network error and tells each loss', async () => {
+    let calls = 0
+    let lost = 0
+    const result = await untilAnswered(
+      async () => {
+        calls += 1
+        if (calls < 3) throw new TypeError('Failed to fetch')
+        return 'signed in'
+      },
+      (e) => e instanceof Answer,
+      () => (lost += 1),
+      noWait,
+    )
+    expect([result, calls, lost]).toEqual(['signed in', 3, 2])
+  })
+
+  it('stops at once when the API answered, and after its tries when it never does', async () => {
+    let calls = 0
+    const refused = untilAnswered(async () => { calls += 1; throw new Answer('wrong password') }, (e) => e instanceof Answer, () => {}, noWait)
+    await expect(refused).rejects.toThrow('wrong password')
+    expect(calls).toBe(1)
+    calls = 0
+    const gone = untilAnswered(async () => { calls += 1; throw new TypeError('Failed to fetch') }, (e) => e instanceof Answer, () => {}, { ...noWait, tries: 4 })
+    await expect(gone).rejects.toThrow('Failed to fetch')
+    expect(calls).toBe(4)
   })
 })
