@@ -8,11 +8,11 @@ export default defineConfig({
   timeout: 120_000,
   expect: { timeout: 30_000 },
   // The spec files make their own pipelines, runs and users, and each worker signs in as its own admin
-  // (e2e/helpers.ts), so two run at once (CONSOLE_E2E_WORKERS=1 for one at a time). Adopted after the whole suite
-  // passed 3 times in a row with 2 workers beside `pytest -n 2` of the acceptance, then the integration tests, on a
-  // shared 2-core machine at load 12-22: 7.6, 7.2 and 5.9 min of Playwright (one worker: 10.6 min). The dashboard
-  // compares the page's figures with the API's, so it goes first, alone, before the other specs add runs.
-  workers: Number(process.env.CONSOLE_E2E_WORKERS ?? 2),
+  // (e2e/helpers.ts), so CONSOLE_E2E_WORKERS=2 may run two at once. Measured with `pytest -n 2` beside it on a
+  // shared 2-core machine (load ~9): 2 workers 9.4 min, 1 worker 10.9 min, one run each — too few and too noisy
+  // to adopt, so the default stays 1. The dashboard compares the page's figures with the API's, so it goes first,
+  // alone, before the other specs add runs.
+  workers: Number(process.env.CONSOLE_E2E_WORKERS ?? 1),
   projects: [
     { name: 'dashboard', testMatch: /dashboard\.spec\.ts$/ },
     { name: 'journeys', testIgnore: /dashboard\.spec\.ts$/, dependencies: ['dashboard'] },
