@@ -24,14 +24,9 @@ from app.domain import uploads as service
 from app.domain.namespaces import namespace_id
 from app.domain.pagination import check_limit
 from app.domain.permissions import Permission
-from app.ingest import ImportConfig
-from app.ingest.errors import LimitExceeded
-from app.ingest.limits import limits_of
-from app.ingest.sniff import sniff
 from app.paths import upload_data_path
 from app.settings import Settings
 from app.storage import Store
-from app.storage.ranged import ReadBudgetExceeded
 
 UploadId = FromPath[uuid.UUID]
 WRITE = Permission.DATASETS_WRITE
@@ -209,11 +204,7 @@ class UploadController(Controller):
             except service.ChecksumMismatch as exc:  # the upload's reset to 0 bytes is committed, then answered
                 mismatch = exc
             else:
-                head = data_files.upload_head(settings, upload.id, upload.size)
-                try:
-                    found = sniff(head, upload.filename, ImportConfig(), limits_of(settings))
-                except ReadBudgetExceeded as exc:  # a forged container whose directory is huge
-                    raise LimitExceeded(f"{exc}: its zip or OLE2 directory is far larger than any workbook's") from None
+                found = data_files.upload_format(settings, upload.id, upload.filename, upload.size)
                 dataset = dataset_service.create_dataset(
                     session,
                     principal=principal,
