@@ -16,7 +16,6 @@ import hashlib
 import heapq
 import itertools
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 
 from app.core.errors import Conflict
 from app.domain import upload_digest
@@ -26,16 +25,12 @@ from app.storage.base import Part, PartsRefused
 
 #: One chunk object of an upload: where its bytes start in the upload, its key, its size.
 Chunk = tuple[int, str, int]
-#: Chunk objects whose size is asked at once.
-SIZE_CONCURRENCY = 8
 
 
 def assemble(store: Store, upload_id: uuid.UUID, size: int) -> str:
     """Make the upload's object of its chunks; its SHA-256. The chunks stay until `discard_chunks`, once the
     upload's completion is committed: a `complete` refused after this (SHA-256, format) can be repeated."""
-    keys = list(store.list(upload_prefix(upload_id) + "/chunks"))
-    with ThreadPoolExecutor(SIZE_CONCURRENCY) as pool:
-        chunks = [(_start(key), key, length) for key, length in zip(keys, pool.map(store.size, keys), strict=True)]
+    chunks = [(_start(key), key, length) for key, length in store.listed(upload_prefix(upload_id) + "/chunks")]
     digest = upload_digest.followed(upload_id, size)
     parts, overlapped = layers(chunks, size)
     try:

@@ -26,6 +26,7 @@ from app.api.multipart_upload import receive_chunk
 from app.domain import upload_assembly
 from app.paths import dataset_prefix, upload_prefix
 from app.settings import Settings
+from app.storage import s3 as s3_storage
 from app.storage.s3 import PART_SIZE, S3Store
 from app.storage.s3_uploads import client as s3_client
 from scheduler.cleanup import Cleanup
@@ -38,6 +39,7 @@ from tests.s3server import SeaweedS3
 #: A child that starts a multipart upload of three parts under the data root, says so, then waits to be killed.
 UPLOADER = """
 import sys
+from app.storage import s3 as s3_storage
 from app.storage.s3 import PART_SIZE, S3Store
 out = S3Store(sys.argv[1]).writer("uploads/or/orphan/data").__enter__()
 for _ in range(3):
@@ -389,3 +391,40 @@ def test_a_chunk_recorded_after_a_checksum_reset_removed_its_object_is_refused_n
     assert put_range(client, opened["id"], 0, CSV, len(CSV)).status_code == 200
     done = client.post(f"/api/v1/uploads/{opened['id']}/complete", json={"name": "resent"})
     assert done.status_code == 201, done.text
+
+
+class CountedRequests:
+    """The obstore module as app.storage.s3 calls it, counting each call by name (HEAD is `head`, LIST `list`):
+    the requests the S3 backend makes of the real SeaweedFS, not a fake store."""
+
+    def __init__(self, real: Any) -> None:
+        self.real, self.calls = real, {}
+
+    def __getattr__(self, name: str) -> Any:
+        found = getattr(self.real, name)
+        if not callable(found) or isinstance(found, type):
+            return found
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            self.calls[name] = self.calls.get(name, 0) + 1
+            return found(*args, **kwargs)
+
+        return counted
+
+
+def test_completing_an_upload_asks_the_store_for_no_chunk_s_size(
+    client: TestClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`complete` sent a HEAD per chunk object, 8 at a time, for its size (100 GB in 8 MiB chunks: 12,800 requests
+    before a byte was joined), though the listing that found the chunks already says each one's size."""
+    upload_id = send_in_chunks(client, CSV, 300)
+    assert len(CSV) > 10 * 300  # over ten chunk objects
+    requests = CountedRequests(s3_storage.obstore)
+    monkeypatch.setattr(s3_storage, "obstore", requests)
+    done = client.post(f"/api/v1/uploads/{upload_id}/complete", json={"name": "counted"})
+    assert done.status_code == 201, done.text
+    assert requests.calls.get("head", 0) == 0, requests.calls
+    assert requests.calls["list"] <= 2, requests.calls  # the chunks', then the cleanup's once committed
+    monkeypatch.setattr(s3_storage, "obstore", requests.real)
+    raw = client.get(f"/api/v1/datasets/{done.json()['id']}/download", params={"format": "raw"})
+    assert raw.content == CSV
