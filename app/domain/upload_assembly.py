@@ -27,6 +27,17 @@ from app.storage.base import Part, PartsRefused
 Chunk = tuple[int, str, int]
 
 
+class ChunksMissing(Conflict):
+    """Bytes of the upload that no chunk object holds (409 `upload_incomplete`); `held`: the [start, end) of the
+    chunk objects there are, so the upload's record can be made to say what is really there."""
+
+    code = "upload_incomplete"
+
+    def __init__(self, detail: str, *, held: list[list[int]]) -> None:
+        super().__init__(detail)
+        self.held = held
+
+
 def assemble(store: Store, upload_id: uuid.UUID, size: int) -> str:
     """Make the upload's object of its chunks; its SHA-256. The chunks stay until `discard_chunks`, once the
     upload's completion is committed: a `complete` refused after this (SHA-256, format) can be repeated."""
@@ -66,7 +77,7 @@ def _start(key: str) -> int:
 def layers(chunks: list[Chunk], size: int) -> tuple[list[Part], bool]:
     """The parts that make bytes [0, size), each byte from the chunk written last that holds it (as on a local
     root, where a range sent again is written over the bytes before it), and whether two chunks overlap (a range
-    sent again, whose bytes may not be those hashed as they arrived); Conflict `upload_incomplete` at a gap. Pure."""
+    sent again, whose bytes may not be those hashed as they arrived); ChunksMissing at a gap. Pure."""
     ranked = sorted(chunks, key=lambda chunk: written(chunk[1]))
     by_start = sorted((start, rank, key, start + length) for rank, (start, key, length) in enumerate(ranked))
     points = sorted({0, size, *(min(c[0], size) for c in by_start), *(min(c[3], size) for c in by_start)})
@@ -83,7 +94,8 @@ def layers(chunks: list[Chunk], size: int) -> tuple[list[Part], bool]:
         while live and live[0][1] <= low:  # entries under the top that ended are dropped once they are on top
             heapq.heappop(live)
         if not live:
-            raise Conflict(f"bytes from {low} have not arrived", code="upload_incomplete")
+            held = [[start, min(end, size)] for start, _rank, _key, end in by_start if start < min(end, size)]
+            raise ChunksMissing(f"no chunk holds the bytes from {low}", held=held)
         _, _, key, start = live[0]
         if parts and parts[-1][0] == key and parts[-1][2] == low - start:
             parts[-1] = (key, parts[-1][1], high - start)

@@ -196,13 +196,13 @@ class UploadController(Controller):
     ) -> Response[DatasetOut]:
         principal = principal_of(request)
         # Exclusive: a chunk still being written would change the bytes after they were checked.
-        mismatch: service.ChecksumMismatch | None = None
+        refusal: service.KeptRefusal | None = None
         with service.held(settings, upload_id, exclusive=True), db.transaction() as session:
             upload = service.get_upload(session, upload_id, principal, lock=True)
             try:
                 service.finish(session, upload, settings=settings, now=utcnow())
-            except service.ChecksumMismatch as exc:  # the upload's reset to 0 bytes is committed, then answered
-                mismatch = exc
+            except service.KeptRefusal as exc:  # what it says to send again is committed, then answered
+                refusal = exc
             else:
                 found = data_files.upload_format(settings, upload.id, upload.filename, upload.size)
                 dataset = dataset_service.create_dataset(
@@ -218,7 +218,7 @@ class UploadController(Controller):
                     action="uploads.complete",
                 )
                 out = dataset_out(session, dataset)
-        if mismatch is not None:
-            raise mismatch
+        if refusal is not None:
+            raise refusal
         service.discard_chunks(settings, upload_id)
         return Response(out, status_code=201, headers={"Location": f"/api/v1/datasets/{out.id}"})
