@@ -64,6 +64,11 @@ def upload_key(upload_id: uuid.UUID) -> str:
     return key(*_fanned("uploads", upload_id), "data")
 
 
+def upload_assembled_key(upload_id: uuid.UUID) -> str:
+    """What a resumable upload's `data` was last made of on S3 (its chunks) and its SHA-256, until finish."""
+    return key(*_fanned("uploads", upload_id), "assembled")
+
+
 def upload_chunk_key(upload_id: uuid.UUID, start: int, tag: str) -> str:
     """One received byte range of a resumable upload, from `start` (its size is the object's), kept until finish."""
     return key(*_fanned("uploads", upload_id), "chunks", f"{int(start):015d}-{tag}")

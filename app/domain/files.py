@@ -20,6 +20,10 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+from app.ingest import ImportConfig
+from app.ingest.errors import LimitExceeded
+from app.ingest.limits import limits_of
+from app.ingest.sniff import Sniffed, sniff
 from app.paths import (
     DATA_FILE,
     REJECTS_FILE,
@@ -35,7 +39,7 @@ from app.paths import (
 from app.settings import Settings
 from app.storage import Store, store_for
 from app.storage.cache import LocalCache
-from app.storage.ranged import RangedFile
+from app.storage.ranged import RangedFile, ReadBudgetExceeded
 from app.storage.streamed_output import StreamedOutput
 
 logger = logging.getLogger(__name__)
@@ -243,3 +247,13 @@ def upload_head(settings: Settings, upload_id: uuid.UUID, size: int) -> Path | R
     if own is not None:
         return own
     return RangedFile(target, key, size, budget=SNIFF_READ_BUDGET)
+
+
+def upload_format(settings: Settings, upload_id: uuid.UUID, filename: str, size: int) -> Sniffed:
+    """The format of an upload's stored bytes (`size` of them), checked inside the request that stored or completed
+    it, for both upload routes: from `upload_head`, so on S3 by range requests, never a download of the object;
+    413 `limit_exceeded` when a forged container would make the check fetch more than SNIFF_READ_BUDGET."""
+    try:
+        return sniff(upload_head(settings, upload_id, size), filename, ImportConfig(), limits_of(settings))
+    except ReadBudgetExceeded as exc:  # a forged container whose directory is huge
+        raise LimitExceeded(f"{exc}: its zip or OLE2 directory is far larger than any workbook's") from None

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import msgspec
 from sqlalchemy import select, tuple_
@@ -61,11 +61,23 @@ class UploadBusy(Conflict):
     code = "upload_busy"
 
 
-class ChecksumMismatch(InvalidInput):
+class KeptRefusal(DomainError):
+    """A refused `complete` that changed the upload's record to say what the client must send again: the
+    controller commits that change, then answers the refusal."""
+
+
+class ChecksumMismatch(InvalidInput, KeptRefusal):
     """The bytes received do not have the SHA-256 the upload was opened with; the upload is reset to 0 bytes
-    received (still open), and must be committed so: the controller raises it after its transaction."""
+    received (still open)."""
 
     code = "checksum_mismatch"
+
+
+class ChunksLost(Conflict, KeptRefusal):
+    """On S3, bytes recorded as received that no chunk object holds (a checksum reset whose transaction did not
+    commit after it removed them, objects removed from the bucket): they are recorded as missing again."""
+
+    code = "upload_incomplete"
 
 
 class UploadIn(display_text.Normalised, kw_only=True, forbid_unknown_fields=True):
@@ -187,14 +199,20 @@ def parse_content_range(header: str | None, size: int) -> tuple[int, int]:
     return start, end + 1
 
 
-def add_range(ranges: list[list[int]], start: int, end: int) -> list[list[int]]:
-    """`ranges` with [start, end) merged in (sorted, no overlaps); TooManyRanges past MAX_RANGES. Pure."""
+def merge(ranges: list[list[int]]) -> list[list[int]]:
+    """The byte ranges `ranges` cover, sorted, touching or overlapping ones joined. Pure."""
     merged: list[list[int]] = []
-    for low, high in sorted([*ranges, [start, end]]):
+    for low, high in sorted(ranges):
         if merged and low <= merged[-1][1]:
             merged[-1][1] = max(merged[-1][1], high)
         else:
             merged.append([low, high])
+    return merged
+
+
+def add_range(ranges: list[list[int]], start: int, end: int) -> list[list[int]]:
+    """`ranges` with [start, end) merged in (sorted, no overlaps); TooManyRanges past MAX_RANGES. Pure."""
+    merged = merge([*ranges, [start, end]])
     if len(merged) > max(MAX_RANGES, len(ranges)):
         raise TooManyRanges(
             f"bytes {start}-{end - 1} would make {len(merged)} separate ranges, more than {MAX_RANGES}: "
@@ -324,7 +342,10 @@ def finish(session: Session, upload: Upload, *, settings: Settings, now: datetim
             code="upload_incomplete",
         )
     if settings.data_in_store:
-        actual = upload_assembly.assemble(files.store(settings), upload.id, upload.size)
+        try:
+            actual = upload_assembly.assemble(files.store(settings), upload.id, upload.size)
+        except upload_assembly.ChunksMissing as lost:
+            lose_unheld(session, upload, lost.held)
     else:
         data = upload_data_path(settings.data_path, upload.id)
         actual = upload_digest.digest(upload_dir(settings.data_path, upload.id), data, upload.id, upload.size)
@@ -338,6 +359,21 @@ def finish(session: Session, upload: Upload, *, settings: Settings, now: datetim
         )
     upload.sha256, upload.status, upload.completed_at = actual, "complete", now
     session.flush()
+
+
+def lose_unheld(session: Session, upload: Upload, held: list[list[int]]) -> NoReturn:
+    """Make the upload's record (every byte received) say what its chunk objects hold, `held`, and refuse the
+    completion so (ChunksLost, committed): the client's GET then names the bytes to send again, where a record
+    that still counted them would answer `upload_incomplete` to every `complete` with nothing `missing`."""
+    upload.ranges = merge(held)
+    upload.received = sum(high - low for low, high in upload.ranges)
+    upload_digest.forget(upload.id)
+    session.flush()
+    gaps = missing_ranges(upload.ranges, upload.size)
+    raise ChunksLost(
+        f"{upload.size - upload.received} bytes recorded as received are no longer stored (missing ranges: "
+        f"{gaps[:10]}); they are recorded as missing again: send the `missing` ranges, then complete it"
+    )
 
 
 def restart(settings: Settings, upload: Upload) -> None:

@@ -84,6 +84,10 @@ class Store(Protocol):
         """Keys under `prefix` (a folder: `prefix/...`), in no particular order."""
         ...
 
+    def listed(self, prefix: str) -> Iterator[tuple[str, int]]:
+        """`list` with each object's size, as the listing itself gives it (S3: no request per key)."""
+        ...
+
     def delete(self, key: str) -> None:
         """Remove an object; a missing one is not an error."""
         ...

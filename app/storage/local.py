@@ -139,6 +139,11 @@ class LocalStore:
                 if not is_temporary(name):
                     yield Path(folder, name).relative_to(self.root).as_posix()
 
+    def listed(self, prefix: str) -> Iterator[tuple[str, int]]:
+        for key in self.list(prefix):
+            with contextlib.suppress(ObjectMissing):  # removed since it was listed: not there any more
+                yield key, self.size(key)
+
     def delete(self, key: str) -> None:
         with contextlib.suppress(FileNotFoundError, IsADirectoryError, NotADirectoryError):
             self.path(key).unlink()

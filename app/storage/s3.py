@@ -236,11 +236,16 @@ class S3Store:
         return True
 
     def list(self, prefix: str) -> Iterator[str]:
+        for key, _size in self.listed(prefix):
+            yield key
+
+    def listed(self, prefix: str) -> Iterator[tuple[str, int]]:
+        """Keys and sizes from ListObjectsV2 pages (up to 1,000 keys a request), never a HEAD per key."""
         skip = len(self.prefix) + 1 if self.prefix else 0
         with translated(prefix):
             for batch in obstore.list(self._store, self._key(prefix.rstrip("/")) + "/", chunk_size=500):
                 for meta in batch:
-                    yield meta["path"][skip:]
+                    yield meta["path"][skip:], int(meta["size"])
 
     def delete(self, key: str) -> None:
         with translated(key), contextlib.suppress(NotFoundError, FileNotFoundError):

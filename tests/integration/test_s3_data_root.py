@@ -26,6 +26,7 @@ from app.api.multipart_upload import receive_chunk
 from app.domain import upload_assembly
 from app.paths import dataset_prefix, upload_prefix
 from app.settings import Settings
+from app.storage import s3 as s3_storage
 from app.storage.s3 import PART_SIZE, S3Store
 from app.storage.s3_uploads import client as s3_client
 from scheduler.cleanup import Cleanup
@@ -38,6 +39,7 @@ from tests.s3server import SeaweedS3
 #: A child that starts a multipart upload of three parts under the data root, says so, then waits to be killed.
 UPLOADER = """
 import sys
+from app.storage import s3 as s3_storage
 from app.storage.s3 import PART_SIZE, S3Store
 out = S3Store(sys.argv[1]).writer("uploads/or/orphan/data").__enter__()
 for _ in range(3):
@@ -315,20 +317,26 @@ def test_completing_an_upload_sent_in_order_in_8_mib_chunks_reads_none_of_its_by
     assert raw.content == content
 
 
+@pytest.fixture
+def copies(monkeypatch: pytest.MonkeyPatch) -> list[uuid.UUID]:
+    """The uploads whose chunks `complete` read back into their object, one entry a read-back."""
+    seen: list[uuid.UUID] = []
+    real_copy = upload_assembly._copy
+
+    def counted(store: Any, upload_id: uuid.UUID, chunks: Any, size: int) -> str:
+        seen.append(upload_id)
+        return real_copy(store, upload_id, chunks, size)
+
+    monkeypatch.setattr(upload_assembly, "_copy", counted)
+    return seen
+
+
 def test_chunks_under_s3_s_part_size_are_put_together_by_reading_them_and_still_checked(
-    client: TestClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, settings: Settings, copies: list[uuid.UUID]
 ) -> None:
     """1 MiB chunks are too small for S3 to copy as parts: the request reads them back (within FULL_READS), and a
     wrong SHA-256 is still found."""
     content = _big_csv(120_000)
-    copies: list[uuid.UUID] = []
-    real_copy = upload_assembly._copy
-
-    def counted(store: Any, upload_id: uuid.UUID, chunks: Any, size: int) -> str:
-        copies.append(upload_id)
-        return real_copy(store, upload_id, chunks, size)
-
-    monkeypatch.setattr(upload_assembly, "_copy", counted)
     upload_id = send_in_chunks(client, content, 1 << 20)
     done = client.post(f"/api/v1/uploads/{upload_id}/complete", json={"name": "small-chunks"})
     assert done.status_code == 201, done.text
@@ -389,3 +397,86 @@ def test_a_chunk_recorded_after_a_checksum_reset_removed_its_object_is_refused_n
     assert put_range(client, opened["id"], 0, CSV, len(CSV)).status_code == 200
     done = client.post(f"/api/v1/uploads/{opened['id']}/complete", json={"name": "resent"})
     assert done.status_code == 201, done.text
+
+
+class CountedRequests:
+    """The obstore module as app.storage.s3 calls it, counting each call by name (HEAD is `head`, LIST `list`):
+    the requests the S3 backend makes of the real SeaweedFS, not a fake store."""
+
+    def __init__(self, real: Any) -> None:
+        self.real, self.calls = real, {}
+
+    def __getattr__(self, name: str) -> Any:
+        found = getattr(self.real, name)
+        if not callable(found) or isinstance(found, type):
+            return found
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            self.calls[name] = self.calls.get(name, 0) + 1
+            return found(*args, **kwargs)
+
+        return counted
+
+
+def test_completing_an_upload_asks_the_store_for_no_chunk_s_size(
+    client: TestClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`complete` sent a HEAD per chunk object, 8 at a time, for its size (100 GB in 8 MiB chunks: 12,800 requests
+    before a byte was joined), though the listing that found the chunks already says each one's size."""
+    upload_id = send_in_chunks(client, CSV, 300)
+    assert len(CSV) > 10 * 300  # over ten chunk objects
+    requests = CountedRequests(s3_storage.obstore)
+    monkeypatch.setattr(s3_storage, "obstore", requests)
+    done = client.post(f"/api/v1/uploads/{upload_id}/complete", json={"name": "counted"})
+    assert done.status_code == 201, done.text
+    assert requests.calls.get("head", 0) == 0, requests.calls
+    assert requests.calls["list"] <= 2, requests.calls  # the chunks', then the cleanup's once committed
+    monkeypatch.setattr(s3_storage, "obstore", requests.real)
+    raw = client.get(f"/api/v1/datasets/{done.json()['id']}/download", params={"format": "raw"})
+    assert raw.content == CSV
+
+
+def test_a_complete_repeated_after_a_refusal_reads_no_chunk_back(
+    client: TestClient, settings: Settings, copies: list[uuid.UUID]
+) -> None:
+    """A refused `complete` (here: the dataset's name is taken) had made the upload's object, but the next one made
+    it again: chunks that were read back once (out of order, under 5 MiB) were read back on every repeat, each a
+    full read of the upload inside the request. The object made of the same chunks is now reused, SHA-256 and all;
+    a range sent again in between is a new chunk, so the object is made again, of the new bytes."""
+    upload(client, CSV, filename="taken.csv", name="taken")
+    upload_id = send_in_chunks(client, CSV, 300)  # under 5 MiB: read back once
+    for _ in range(3):
+        refused = client.post(f"/api/v1/uploads/{upload_id}/complete", json={"name": "taken"})
+        assert (refused.status_code, refused.json()["code"]) == (409, "dataset_name_taken"), refused.text
+    assert len(copies) == 1
+    done = client.post(f"/api/v1/uploads/{upload_id}/complete", json={"name": "fresh"})
+    assert done.status_code == 201, done.text
+    assert len(copies) == 1
+    assert done.json()["file"]["sha256"] == hashlib.sha256(CSV).hexdigest()
+    raw = client.get(f"/api/v1/datasets/{done.json()['id']}/download", params={"format": "raw"})
+    assert raw.content == CSV
+    prefix = upload_prefix(uuid.UUID(upload_id))
+    assert objects(settings, prefix) == [prefix + "/data"]
+
+
+def test_a_range_sent_again_after_a_refused_complete_is_what_the_next_one_checks(
+    client: TestClient, settings: Settings
+) -> None:
+    """The object a refused `complete` made is not reused once a range was sent again: the next one is made of the
+    bytes sent last and checked against the declared SHA-256."""
+    bad = CSV[:100] + b"9" * 20 + CSV[120:]
+    opened = client.post(
+        "/api/v1/uploads", json={"filename": "w.csv", "size": len(CSV), "sha256": hashlib.sha256(CSV).hexdigest()}
+    ).json()
+    upload(client, CSV, filename="taken.csv", name="taken")
+    assert put_range(client, opened["id"], 0, CSV, len(CSV)).status_code == 200
+    refused = client.post(f"/api/v1/uploads/{opened['id']}/complete", json={"name": "taken"})
+    assert (refused.status_code, refused.json()["code"]) == (409, "dataset_name_taken"), refused.text
+    assert put_range(client, opened["id"], 0, bad[:200], len(CSV)).status_code == 200
+    mismatch = client.post(f"/api/v1/uploads/{opened['id']}/complete", json={"name": "fresh"})
+    assert (mismatch.status_code, mismatch.json()["code"]) == (422, "checksum_mismatch"), mismatch.text
+    assert put_range(client, opened["id"], 0, CSV, len(CSV)).status_code == 200
+    done = client.post(f"/api/v1/uploads/{opened['id']}/complete", json={"name": "fresh"})
+    assert done.status_code == 201, done.text
+    raw = client.get(f"/api/v1/datasets/{done.json()['id']}/download", params={"format": "raw"})
+    assert raw.content == CSV

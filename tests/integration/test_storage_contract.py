@@ -47,6 +47,7 @@ def test_list_and_delete_prefix(store: Store) -> None:
     for name in ("x/1", "x/2/3", "y/1"):
         store.put(name, name.encode())
     assert sorted(store.list("x")) == ["x/1", "x/2/3"]
+    assert sorted(store.listed("x")) == [("x/1", 3), ("x/2/3", 5)]
     assert store.delete_prefix("x") == 2
     assert list(store.list("x")) == []
     assert store.get("y/1") == b"y/1"

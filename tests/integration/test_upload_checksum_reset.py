@@ -6,10 +6,15 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import psycopg
 import pytest
 from litestar.testing import TestClient
+from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import object_session
 
-from app.domain import upload_assembly
+from app.db.datasets import Upload
+from app.domain import upload_assembly, uploads
 from app.settings import Settings
 from app.storage import StoreUnavailable
 from tests.integration.s3_support import s3_settings
@@ -18,8 +23,15 @@ CONTENT = b"id,word\n" + b"".join(f"{i},w{i}\n".encode() for i in range(3000))
 
 
 @pytest.fixture(params=["local", "s3"])
-def settings(settings: Settings, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):  # type: ignore[no-untyped-def]
-    if request.param == "local":
+def root(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def settings(
+    settings: Settings, root: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Settings:
+    if root == "local":
         return settings
     return s3_settings(settings, request.getfixturevalue("s3_server"), monkeypatch, tmp_path)
 
@@ -84,3 +96,42 @@ def test_chunks_the_store_fails_to_remove_after_completion_do_not_fail_the_reque
     _put(client, opened["id"], 0, CONTENT)
     done = client.post(f"/api/v1/uploads/{opened['id']}/complete", json={"name": "words"})
     assert done.status_code == 201, done.text
+
+
+def test_a_reset_whose_transaction_rolls_back_leaves_an_upload_that_says_what_to_send_again(
+    client: TestClient, root: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On S3 the reset removes the chunk objects before its transaction commits. When that commit failed, the
+    record still counted every byte while no object held any: each later `complete` answered 409
+    `upload_incomplete` with nothing `missing`, so a client resuming from GET had nothing to send."""
+    opened = client.post(
+        "/api/v1/uploads",
+        json={"filename": "words.csv", "size": len(CONTENT), "sha256": hashlib.sha256(CONTENT).hexdigest()},
+    ).json()
+    _put(client, opened["id"], 0, CONTENT.replace(b"w1", b"x1"))
+    real_restart = uploads.restart
+
+    def reset_then_commit_fails(settings: Settings, upload: Upload) -> None:
+        real_restart(settings, upload)
+
+        def connection_lost(*_: object) -> None:
+            raise OperationalError("COMMIT", None, psycopg.OperationalError("server closed the connection"))
+
+        event.listen(object_session(upload), "before_commit", connection_lost, once=True)
+
+    monkeypatch.setattr(uploads, "restart", reset_then_commit_fails)
+    failed = client.post(f"/api/v1/uploads/{opened['id']}/complete", json={"name": "words"})
+    assert (failed.status_code, failed.json()["code"]) == (503, "database_unavailable"), failed.text
+    monkeypatch.setattr(uploads, "restart", real_restart)
+
+    # The next complete says what to do: local, the bytes are still there and still wrong; S3, they are gone
+    again = client.post(f"/api/v1/uploads/{opened['id']}/complete", json={"name": "words"})
+    expected = ("checksum_mismatch", 422) if root == "local" else ("upload_incomplete", 409)
+    assert (again.json()["code"], again.status_code) == expected, again.text
+    state = client.get(f"/api/v1/uploads/{opened['id']}").json()
+    assert (state["status"], state["received"], state["missing"]) == ("open", 0, [[0, len(CONTENT)]])
+    _put(client, opened["id"], 0, CONTENT)
+    done = client.post(f"/api/v1/uploads/{opened['id']}/complete", json={"name": "words"})
+    assert done.status_code == 201, done.text
+    raw = client.get(f"/api/v1/datasets/{done.json()['id']}/download", params={"format": "raw"})
+    assert raw.content == CONTENT

@@ -30,12 +30,11 @@ from app.domain import uploads as upload_service
 from app.domain.pagination import check_limit
 from app.domain.permissions import Permission
 from app.domain.run_params import check_size
-from app.ingest import ImportConfig, preview
+from app.ingest import preview
 from app.ingest.bounded import bounded, request_limits
 from app.ingest.config import parse_config
 from app.ingest.limits import limits_of
 from app.ingest.models import Preview
-from app.ingest.sniff import sniff
 from app.paths import resolved_root, upload_dir, upload_key
 from app.settings import Settings
 
@@ -109,7 +108,7 @@ class DatasetController(Controller):
         principal = principal_of(request)
         # The file part's name, else the form's `name`; either is refused (nothing stored) when the rule says so.
         filename = display_text.file_name(form.filename or form.text("name"), "file" if form.filename else "name")
-        found = sniff(data_files.upload_file(settings, upload_id), filename, ImportConfig(), limits_of(settings))
+        found = data_files.upload_format(settings, upload_id, filename, form.size)  # on S3 by ranges, not a download
         with db.transaction() as session:
             upload = upload_service.open_upload(
                 session,

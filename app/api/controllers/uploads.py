@@ -24,14 +24,9 @@ from app.domain import uploads as service
 from app.domain.namespaces import namespace_id
 from app.domain.pagination import check_limit
 from app.domain.permissions import Permission
-from app.ingest import ImportConfig
-from app.ingest.errors import LimitExceeded
-from app.ingest.limits import limits_of
-from app.ingest.sniff import sniff
 from app.paths import upload_data_path
 from app.settings import Settings
 from app.storage import Store
-from app.storage.ranged import ReadBudgetExceeded
 
 UploadId = FromPath[uuid.UUID]
 WRITE = Permission.DATASETS_WRITE
@@ -201,19 +196,15 @@ class UploadController(Controller):
     ) -> Response[DatasetOut]:
         principal = principal_of(request)
         # Exclusive: a chunk still being written would change the bytes after they were checked.
-        mismatch: service.ChecksumMismatch | None = None
+        refusal: service.KeptRefusal | None = None
         with service.held(settings, upload_id, exclusive=True), db.transaction() as session:
             upload = service.get_upload(session, upload_id, principal, lock=True)
             try:
                 service.finish(session, upload, settings=settings, now=utcnow())
-            except service.ChecksumMismatch as exc:  # the upload's reset to 0 bytes is committed, then answered
-                mismatch = exc
+            except service.KeptRefusal as exc:  # what it says to send again is committed, then answered
+                refusal = exc
             else:
-                head = data_files.upload_head(settings, upload.id, upload.size)
-                try:
-                    found = sniff(head, upload.filename, ImportConfig(), limits_of(settings))
-                except ReadBudgetExceeded as exc:  # a forged container whose directory is huge
-                    raise LimitExceeded(f"{exc}: its zip or OLE2 directory is far larger than any workbook's") from None
+                found = data_files.upload_format(settings, upload.id, upload.filename, upload.size)
                 dataset = dataset_service.create_dataset(
                     session,
                     principal=principal,
@@ -227,7 +218,7 @@ class UploadController(Controller):
                     action="uploads.complete",
                 )
                 out = dataset_out(session, dataset)
-        if mismatch is not None:
-            raise mismatch
+        if refusal is not None:
+            raise refusal
         service.discard_chunks(settings, upload_id)
         return Response(out, status_code=201, headers={"Location": f"/api/v1/datasets/{out.id}"})
