@@ -5,7 +5,8 @@ the reaper, ending a lost run, removes all but the published one's (app.domain.f
 ends with no later attempt and not by the reaper (the user cancels it while it waits RETRYING or QUEUED: the API does
 no file work), or a store that failed when one of those tried, leaves its folder for good. This sweep, part of the
 reaper's housekeeping, goes through the runs that ended, in the order they ended, a bounded batch a pass, and removes
-every attempt's folder of each but the one its version row names; a run that ended moments ago is left a grace period,
+every attempt's folder of each but the one its version row names, under its output and under any output it gave up
+when it was retried by hand (app.domain.earlier_outputs); a run that ended moments ago is left a grace period,
 so an attempt still recording its version is never raced.
 
 The position is this process's (a keyset cursor on the end time and the id), from `LOOKBACK` before it started: a
@@ -15,6 +16,7 @@ harmless; a store that fails stops the pass where it is, and the next pass tries
 
 from __future__ import annotations
 
+import itertools
 import logging
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -51,15 +53,16 @@ class AttemptSweep:
                 {"after_at": self.after[0], "after_id": self.after[1], "until": until, "batch": self.batch},
             ).all()
         swept = removed = 0
-        for row in rows:
-            try:
-                removed += data_files.drop_attempts(
-                    self.settings, row.dataset_id, row.id, before=row.attempt + 1, keep=row.kept
-                )
+        for (run_id, finished_at), pairs in itertools.groupby(rows, key=lambda row: (row.id, row.finished_at)):
+            try:  # each dataset the run's attempts wrote: its output, and any it gave up when retried by hand
+                for row in pairs:
+                    removed += data_files.drop_attempts(
+                        self.settings, row.dataset_id, run_id, before=row.attempt + 1, keep=row.kept
+                    )
             except Exception as exc:  # the store is away: this run again next pass
-                logger.warning("attempt sweep: could not remove the files of run %s's attempts: %s", row.id, exc)
+                logger.warning("attempt sweep: could not remove the files of run %s's attempts: %s", run_id, exc)
                 break
-            self.after = (row.finished_at, row.id)
+            self.after = (finished_at, run_id)
             swept += 1
         if removed:
             logger.info("attempt sweep: %d attempts' folders removed, no version row naming them", removed)

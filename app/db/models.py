@@ -186,6 +186,15 @@ class RunEvent(Base):
     created_at: Mapped[datetime] = created_at_column()
 
 
+class RunEarlierOutput(Base):
+    """A dataset a pipeline run's attempts wrote before it was retried by hand, which starts it without an output:
+    its attempts' folders there are still the run's to remove (the attempt-folder sweep, the next attempt)."""
+
+    __tablename__ = "run_earlier_outputs"
+    run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    dataset_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+
+
 class RunLogChunk(Base):
     """A flushed batch of a run's log lines (NDJSON, numbered first_n..last_n): the durable log."""
 

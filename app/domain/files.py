@@ -17,7 +17,7 @@ import contextlib
 import logging
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from app.ingest import ImportConfig
@@ -192,8 +192,17 @@ class AttemptFiles:
     went away), a row may name the files, so they are kept; the job clears it when the row was refused.
     """
 
-    def __init__(self, settings: Settings, dataset_id: uuid.UUID | None, run_id: uuid.UUID, attempt: int) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        dataset_id: uuid.UUID | None,
+        run_id: uuid.UUID,
+        attempt: int,
+        earlier: Sequence[uuid.UUID] = (),
+    ) -> None:
         self.settings, self.dataset_id, self.run_id, self.attempt = settings, dataset_id, run_id, attempt
+        #: the outputs the run gave up when it was retried by hand (app.domain.earlier_outputs)
+        self.earlier = [dataset for dataset in earlier if dataset != dataset_id]
         self.recording = False
 
     @property
@@ -214,17 +223,23 @@ class AttemptFiles:
             except Exception as exc:
                 logger.warning("could not remove the files of run %s attempt %s: %s", self.run_id, self.attempt, exc)
         if self.attempt > 1:
-            drop_attempts_quietly(self.settings, self.dataset_id, self.run_id, before=self.attempt, keep=None)
+            for dataset_id in (self.dataset_id, *self.earlier):
+                drop_attempts_quietly(self.settings, dataset_id, self.run_id, before=self.attempt, keep=None)
 
 
 @contextlib.contextmanager
 def attempt_files(
-    settings: Settings, dataset_id: uuid.UUID | None, run_id: uuid.UUID, attempt: int
+    settings: Settings,
+    dataset_id: uuid.UUID | None,
+    run_id: uuid.UUID,
+    attempt: int,
+    earlier: Sequence[uuid.UUID] = (),
 ) -> Iterator[AttemptFiles]:
     """The attempt's own folder while its steps run: when they raise (a failure, a cancel, a refused version), its
     files are removed, since no version row names them; either way, those of the run's earlier attempts are (given up
-    on before this one started, none of them publishes any more). `dataset_id` None: nothing is written, or kept."""
-    own = AttemptFiles(settings, dataset_id, run_id, attempt)
+    on before this one started, none of them publishes any more), also under `earlier`, the outputs the run gave up
+    when it was retried by hand. `dataset_id` None: nothing is written, or kept."""
+    own = AttemptFiles(settings, dataset_id, run_id, attempt, earlier)
     try:
         yield own
     except BaseException:

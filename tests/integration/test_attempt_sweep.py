@@ -1,0 +1,67 @@
+"""The attempt-folder sweep and the attempts' own cleanup find every folder a run's attempts left that no version row
+names, on a local data root and in S3: under the output a run retried by hand gave up, too."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from litestar.testing import TestClient
+
+from app.core.states import RunStatus
+from tests.integration.attempt_support import (
+    attempt_folders,
+    killed_leaving_files,
+    output_of,
+    settings,  # noqa: F401  (each data root in turn)
+    start_run,
+    sweep_all,
+)
+from tests.integration.engine_parts import Engine_, lapse_and_reap
+
+
+def _killed_then_cancelled(
+    client: TestClient, parts: Engine_, monkeypatch: pytest.MonkeyPatch, run_id: str
+) -> uuid.UUID:
+    """The run's first attempt killed leaving its folder, the run retried by the reaper and cancelled while it waited
+    (the API does no file work: the folder stays); its output."""
+    dataset_id = killed_leaving_files(client, parts, monkeypatch, run_id)
+    lapse_and_reap(parts, run_id)
+    assert client.post(f"/api/v1/runs/{run_id}/cancel").json()["status"] == "CANCELLED"
+    assert attempt_folders(parts, dataset_id, run_id) == ["a1"]
+    return dataset_id
+
+
+def test_the_sweep_removes_the_folder_left_under_the_output_a_run_retried_by_hand_gave_up(
+    client: TestClient, parts: Engine_, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A retry by hand set the run's output to null, and the sweep only looked under a run's output: a run cancelled
+    again before its new attempt started kept the killed attempt's folder for good."""
+    since = datetime.now(UTC) - timedelta(seconds=1)
+    run_id = start_run(client, max_retries=1)
+    dataset_id = _killed_then_cancelled(client, parts, monkeypatch, run_id)
+    assert client.post(f"/api/v1/runs/{run_id}/retry").status_code == 202
+    cancelled = client.post(f"/api/v1/runs/{run_id}/cancel").json()
+    assert (cancelled["status"], cancelled["output_dataset_id"]) == ("CANCELLED", None), cancelled
+
+    assert sweep_all(parts, since) == 1
+    assert attempt_folders(parts, dataset_id, run_id) == []
+
+
+def test_the_attempt_after_a_retry_by_hand_removes_the_folder_left_under_the_output_it_gave_up(
+    client: TestClient, parts: Engine_, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The output's name renders from the start time, so the attempt after the retry writes another dataset: it
+    removed its run's earlier attempts' folders only under that one."""
+    run_id = start_run(client, max_retries=1, output=f"o{uuid.uuid4().hex[:6]}-{{{{ run.started_at }}}}")
+    first = _killed_then_cancelled(client, parts, monkeypatch, run_id)
+    assert client.post(f"/api/v1/runs/{run_id}/retry").status_code == 202
+    parts.relay.relay_once()
+    assert parts.executor.execute(uuid.UUID(run_id)) is RunStatus.SUCCEEDED
+
+    second, rows = output_of(client, run_id)
+    assert second != first
+    assert rows == [[1]]
+    assert attempt_folders(parts, second, run_id) == ["a2"]
+    assert attempt_folders(parts, first, run_id) == []
