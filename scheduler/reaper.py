@@ -51,7 +51,7 @@ class Reaper:
         self.settings = settings
         self.reaper_id = reaper_id
         self._held = broker.client.register_script(_HELD_SCRIPT)
-        #: ended runs' attempt folders no version row names (this process's position in the runs that ended)
+        #: ended runs' attempt folders no version row names (its position in the runs that ended is a table row)
         self.attempt_sweep = AttemptSweep(engine=engine, settings=settings)
 
     def reap_lost(self) -> int:

@@ -195,6 +195,17 @@ class RunEarlierOutput(Base):
     dataset_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
 
 
+class AttemptSweepPosition(Base):
+    """Where a pass of the attempt-folder sweep (scheduler/attempt_sweep.py) stands in the runs that ended: after the
+    run that ended at `after_at` with id `after_id`. Held FOR UPDATE by the one sweep going on."""
+
+    __tablename__ = "attempt_sweep_positions"
+    # "pass" is a Python keyword: the attribute is `sweep`, the column keeps its name
+    sweep: Mapped[str] = mapped_column("pass", String(32), primary_key=True)
+    after_at: Mapped[datetime]
+    after_id: Mapped[uuid.UUID]
+
+
 class RunLogChunk(Base):
     """A flushed batch of a run's log lines (NDJSON, numbered first_n..last_n): the durable log."""
 

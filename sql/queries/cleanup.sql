@@ -105,3 +105,20 @@ CROSS JOIN LATERAL (
 ) o (dataset_id)
 LEFT JOIN dataset_versions v ON v.run_id = p.id AND v.dataset_id = o.dataset_id
 ORDER BY p.finished_at, p.id, o.dataset_id;
+
+-- name: seed_attempt_sweep
+-- A pass of the attempt-folder sweep starts from :after_at the first time it runs (no-op once it has a position).
+INSERT INTO attempt_sweep_positions (pass, after_at, after_id)
+VALUES (:pass, :after_at, CAST('00000000-0000-0000-0000-000000000000' AS uuid))
+ON CONFLICT (pass) DO NOTHING;
+
+-- name: claim_attempt_sweep
+-- The pass's position, held until the sweep's transaction ends; nothing while another scheduler holds it (it is
+-- sweeping those runs now).
+SELECT after_at, after_id FROM attempt_sweep_positions WHERE pass = :pass FOR UPDATE SKIP LOCKED;
+
+-- name: move_attempt_sweep
+-- The pass goes on after the run that ended at :after_at with id :after_id (by the holder of its row, or an operator
+-- sending it back).
+INSERT INTO attempt_sweep_positions (pass, after_at, after_id) VALUES (:pass, :after_at, CAST(:after_id AS uuid))
+ON CONFLICT (pass) DO UPDATE SET after_at = excluded.after_at, after_id = excluded.after_id;

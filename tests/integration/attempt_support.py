@@ -106,7 +106,8 @@ def killed_leaving_files(client: TestClient, parts: Engine_, monkeypatch: pytest
 def sweep_all(parts: Engine_, since: datetime) -> int:
     """Every pass of a sweep of the runs that ended since `since`, as if the grace period had passed; the attempts'
     folders removed."""
-    sweep = AttemptSweep(engine=parts.engine, settings=parts.settings, since=since, batch=5)
+    sweep = AttemptSweep(engine=parts.engine, settings=parts.settings, batch=5)
+    sweep.start_from(since)
     later = datetime.now(UTC) + GRACE
     removed = 0
     while (done := sweep.sweep_once(now=later))[0]:

@@ -132,9 +132,7 @@ def test_a_killed_attempts_folder_is_removed_once_its_run_is_cancelled_while_wai
             {"id": run_id, "grace": GRACE + timedelta(seconds=1)},
         ).scalar_one()
     # the reaper's housekeeping sweeps (from just before the run ended, not a day of the shared database's runs)
-    parts.reaper.attempt_sweep = AttemptSweep(
-        engine=parts.engine, settings=parts.settings, since=ended - timedelta(milliseconds=1)
-    )
+    parts.reaper.attempt_sweep.start_from(ended - timedelta(milliseconds=1))
     parts.reaper.housekeeping()
     assert attempt_folders(parts, dataset_id, run_id) == []
 
@@ -164,7 +162,8 @@ def test_a_sweep_pass_looks_at_a_bounded_batch_of_runs(client: TestClient, parts
         run_id = start_run(client, max_retries=0)
         parts.relay.relay_once()
         assert parts.executor.execute(uuid.UUID(run_id)) is RunStatus.SUCCEEDED
-    sweep = AttemptSweep(engine=parts.engine, settings=parts.settings, since=since, batch=2)
+    sweep = AttemptSweep(engine=parts.engine, settings=parts.settings, batch=2)
+    sweep.start_from(since)
     later = datetime.now(UTC) + GRACE
     assert sweep.sweep_once(now=later)[0] == 2
     assert sweep.sweep_once(now=later)[0] >= 1  # on from where the pass before stopped

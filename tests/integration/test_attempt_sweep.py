@@ -10,6 +10,8 @@ import pytest
 from litestar.testing import TestClient
 
 from app.core.states import RunStatus
+from app.db.queries import query
+from scheduler.attempt_sweep import GRACE, PASS, AttemptSweep
 from tests.integration.attempt_support import (
     attempt_folders,
     killed_leaving_files,
@@ -65,3 +67,45 @@ def test_the_attempt_after_a_retry_by_hand_removes_the_folder_left_under_the_out
     assert rows == [[1]]
     assert attempt_folders(parts, second, run_id) == ["a2"]
     assert attempt_folders(parts, first, run_id) == []
+
+
+def _succeeded_runs(client: TestClient, parts: Engine_, count: int) -> None:
+    for _ in range(count):
+        run_id = start_run(client, max_retries=0)
+        parts.relay.relay_once()
+        assert parts.executor.execute(uuid.UUID(run_id)) is RunStatus.SUCCEEDED
+
+
+def test_a_scheduler_that_restarts_sweeps_on_from_where_the_last_pass_stopped(
+    client: TestClient, parts: Engine_
+) -> None:
+    """The position was the process's: a scheduler that restarted went over the runs of the day before again."""
+    since = datetime.now(UTC) - timedelta(seconds=1)
+    _succeeded_runs(client, parts, 3)
+    first = AttemptSweep(engine=parts.engine, settings=parts.settings, batch=2)
+    first.start_from(since)
+    later = datetime.now(UTC) + GRACE
+    assert first.sweep_once(now=later)[0] == 2
+
+    restarted = AttemptSweep(engine=parts.engine, settings=parts.settings)  # a new process, the same database
+    assert restarted.sweep_once(now=later)[0] == 1  # the third run only
+    assert restarted.sweep_once(now=later)[0] == 0
+
+
+def test_while_one_scheduler_sweeps_another_scheduler_sweeps_nothing(
+    client: TestClient, parts: Engine_, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each scheduler went over every run (twice the listings); now the one that holds the position sweeps."""
+    since = datetime.now(UTC) - timedelta(seconds=1)
+    run_id = start_run(client, max_retries=1)
+    dataset_id = _killed_then_cancelled(client, parts, monkeypatch, run_id)
+    other = AttemptSweep(engine=parts.engine, settings=parts.settings)
+    other.start_from(since)
+    later = datetime.now(UTC) + GRACE
+
+    with parts.engine.connect() as sweeping, sweeping.begin():  # the first scheduler's pass, going on
+        assert sweeping.execute(query("claim_attempt_sweep"), {"pass": PASS}).first() is not None
+        assert other.sweep_once(now=later) == (0, 0)
+        assert attempt_folders(parts, dataset_id, run_id) == ["a1"]
+    assert other.sweep_once(now=later) == (1, 1)  # the pass ended (without moving the position): on from it
+    assert attempt_folders(parts, dataset_id, run_id) == []
