@@ -13,8 +13,11 @@ The position (a keyset cursor on the end time and the id) is a row of `attempt_s
 LOCKED for the whole pass and moved in the same transaction: a scheduler that restarts goes on where the last pass
 stopped, and while one scheduler sweeps, another's pass finds the row taken and does nothing. A pass that dies (the
 scheduler killed, the database away) moves nothing, and the next one goes over its runs again: removing files twice
-is harmless. A store that fails stops the pass at that run, which the next pass tries again. The first pass ever
-starts `LOOKBACK` before it runs.
+is harmless. A store that fails stops the position before the first run of the dataset it failed on, which the next
+pass tries again. The first pass ever starts `LOOKBACK` before it runs.
+
+The store is listed once per dataset a pass (from the first of its runs in the batch to the last: run ids grow with
+time, so those are near each other), and a run whose only attempt published is not looked at: it has nothing to remove.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import itertools
 import logging
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Connection, Engine
 
@@ -36,7 +40,7 @@ logger = logging.getLogger(__name__)
 LOOKBACK = timedelta(days=1)
 #: Runs that ended more recently than this are left for a later pass.
 GRACE = timedelta(minutes=5)
-#: Runs looked at per pass (one listing of the run's folder each, in the store and on this host).
+#: Runs looked at per pass (one listing of the store per dataset they wrote; each's folder on this host).
 BATCH = 100
 #: The position row of the sweep (attempt_sweep_positions.pass).
 PASS = "grace"
@@ -66,20 +70,29 @@ class AttemptSweep:
 
     def _pass(self, connection: Connection, after: tuple[datetime, uuid.UUID], *, until: datetime) -> tuple[int, int]:
         """The runs that ended after `after` and by `until`, a batch: their folders removed, the position moved past
-        the last one done, in the caller's transaction."""
+        the last one done, in the caller's transaction.
+
+        The store is listed once per dataset (its runs' folders, from the first of the batch's runs there to the last),
+        not once per run, and not at all for a run whose only attempt published (`settled`)."""
         rows = connection.execute(
             query("ended_runs_with_attempt_files"),
             {"after_at": after[0], "after_id": after[1], "until": until, "batch": self.batch},
         ).all()
-        swept = removed = 0
-        for (run_id, finished_at), pairs in itertools.groupby(rows, key=lambda row: (row.id, row.finished_at)):
-            try:  # each dataset the run's attempts wrote: its output, and any it gave up when retried by hand
-                for row in pairs:
-                    removed += data_files.drop_attempts(
-                        self.settings, row.dataset_id, run_id, before=row.attempt + 1, keep=row.kept
-                    )
-            except Exception as exc:  # the store is away: this run again next pass
-                logger.warning("attempt sweep: could not remove the files of run %s's attempts: %s", run_id, exc)
+        by_dataset: dict[uuid.UUID, list[data_files.RunAttempts]] = {}
+        for row in rows:
+            if not settled(row):  # each dataset the run's attempts wrote: its output, any it gave up on a retry by hand
+                by_dataset.setdefault(row.dataset_id, []).append((row.id, row.attempt + 1, row.kept))
+        removed = 0
+        failed: set[uuid.UUID] = set()
+        for dataset_id, runs in by_dataset.items():
+            try:
+                removed += data_files.drop_runs_attempts(self.settings, dataset_id, runs)
+            except Exception as exc:  # the store is away: these runs again next pass
+                logger.warning("attempt sweep: could not remove the attempts' files of dataset %s: %s", dataset_id, exc)
+                failed.update(run_id for run_id, _, _ in runs)
+        swept = 0
+        for (run_id, finished_at), _ in itertools.groupby(rows, key=lambda row: (row.id, row.finished_at)):
+            if run_id in failed:  # the position stops before it
                 break
             after = (finished_at, run_id)
             swept += 1
@@ -88,3 +101,9 @@ class AttemptSweep:
         if removed:
             logger.info("attempt sweep: %d attempts' folders removed, no version row naming them", removed)
         return swept, removed
+
+
+def settled(row: Any) -> bool:
+    """Whether a run has nothing to remove under a dataset: its only attempt (attempt 1; a retry by hand adds one)
+    published the version there, so the one folder is the version's."""
+    return bool(row.attempt == 1 and row.kept == 1)

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from litestar.testing import TestClient
 
 from app.core.states import RunStatus
 from app.db.queries import query
+from app.storage import store_for
 from scheduler.attempt_sweep import GRACE, PASS, AttemptSweep
 from tests.integration.attempt_support import (
     attempt_folders,
@@ -109,3 +111,47 @@ def test_while_one_scheduler_sweeps_another_scheduler_sweeps_nothing(
         assert attempt_folders(parts, dataset_id, run_id) == ["a1"]
     assert other.sweep_once(now=later) == (1, 1)  # the pass ended (without moving the position): on from it
     assert attempt_folders(parts, dataset_id, run_id) == []
+
+
+class _CountedListings:
+    """The data root's store, counting the listings asked of it."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner, self.listings = inner, 0
+
+    def list(self, prefix: str) -> Any:
+        self.listings += 1
+        return self.inner.list(prefix)
+
+    def list_after(self, prefix: str, after: str) -> Any:
+        self.listings += 1
+        return self.inner.list_after(prefix, after)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def test_a_sweep_pass_lists_the_store_once_per_dataset_and_not_for_runs_whose_only_attempt_published(
+    client: TestClient, parts: Engine_, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pass listed the store once per ended run with a dataset: up to 100 listings a minute on S3."""
+    since = datetime.now(UTC) - timedelta(seconds=1)
+    output = f"out-{uuid.uuid4().hex[:6]}"
+    left = []
+    for _ in range(3):  # three runs into one output, each with a killed attempt's folder left
+        run_id = start_run(client, max_retries=1, output=output)
+        left.append((run_id, _killed_then_cancelled(client, parts, monkeypatch, run_id)))
+    published = start_run(client, max_retries=0, output=output)  # and one whose only attempt published
+    parts.relay.relay_once()
+    assert parts.executor.execute(uuid.UUID(published)) is RunStatus.SUCCEEDED
+    dataset_id = left[0][1]
+    assert {d for _, d in left} == {dataset_id}
+    assert output_of(client, published)[0] == dataset_id
+    counted = _CountedListings(store_for(parts.settings.data_root))
+    monkeypatch.setattr("app.domain.files.store", lambda _settings: counted)
+
+    assert sweep_all(parts, since) == 3
+    assert counted.listings == 1
+    assert [attempt_folders(parts, dataset_id, run_id) for run_id, _ in left] == [[], [], []]
+    assert attempt_folders(parts, dataset_id, published) == ["a1"]
+    assert output_of(client, published)[1] == [[1]]
