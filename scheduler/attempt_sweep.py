@@ -7,14 +7,16 @@ no file work), or a store that failed when one of those tried, leaves its folder
 reaper's housekeeping, goes through the runs that ended, in the order they ended, a bounded batch a pass, and removes
 every attempt's folder of each but the one its version row names, under its output and under any output it gave up
 when it was retried by hand (app.domain.earlier_outputs); a run that ended moments ago is left a grace period,
-so an attempt still recording its version is never raced.
+so an attempt still recording its version is never raced. A second pass goes over the runs again `LATE` after they
+ended, for the files an attempt given up on wrote after the first pass had gone by (it was paused past its lease,
+woke, wrote, and was killed before it learned it lost, so it never removed them).
 
-The position (a keyset cursor on the end time and the id) is a row of `attempt_sweep_positions`, held FOR UPDATE SKIP
-LOCKED for the whole pass and moved in the same transaction: a scheduler that restarts goes on where the last pass
-stopped, and while one scheduler sweeps, another's pass finds the row taken and does nothing. A pass that dies (the
-scheduler killed, the database away) moves nothing, and the next one goes over its runs again: removing files twice
-is harmless. A store that fails stops the position before the first run of the dataset it failed on, which the next
-pass tries again. The first pass ever starts `LOOKBACK` before it runs.
+Each pass's position (a keyset cursor on the end time and the id) is a row of `attempt_sweep_positions`, held FOR
+UPDATE SKIP LOCKED for the whole pass and moved in the same transaction: a scheduler that restarts goes on where the
+last pass stopped, and while one scheduler sweeps, another's pass finds the row taken and does nothing. A pass that
+dies (the scheduler killed, the database away) moves nothing, and the next one goes over its runs again: removing
+files twice is harmless. A store that fails stops the position before the first run of the dataset it failed on,
+which the next pass tries again. The first pass ever starts `LOOKBACK` before it runs.
 
 The store is listed once per dataset a pass (from the first of its runs in the batch to the last: run ids grow with
 time, so those are near each other), and a run whose only attempt published is not looked at: it has nothing to remove.
@@ -42,8 +44,13 @@ LOOKBACK = timedelta(days=1)
 GRACE = timedelta(minutes=5)
 #: Runs looked at per pass (one listing of the store per dataset they wrote; each's folder on this host).
 BATCH = 100
-#: The position row of the sweep (attempt_sweep_positions.pass).
-PASS = "grace"
+#: Runs a second pass goes over again, this long after they ended: an attempt given up on that wrote its files late,
+#: after the first pass had gone by, and was killed before it learned it lost (so it never removed them). One that
+#: is not paused learns it within a heartbeat, or gives up waiting for the database after DATABASE_WAIT_SECONDS
+#: (5 minutes); a process paused longer than this after its run ended is not covered.
+LATE = timedelta(hours=1)
+#: The passes (attempt_sweep_positions.pass), each with its own position, and how long after its end each takes a run.
+PASSES: dict[str, timedelta] = {"grace": GRACE, "late": LATE}
 
 
 class AttemptSweep:
@@ -53,24 +60,31 @@ class AttemptSweep:
     def start_from(self, at: datetime) -> None:
         """Go (back or on) to the runs that ended after `at`, from the next pass (an operator's, or a test's)."""
         with self.engine.begin() as connection:
-            connection.execute(
-                query("move_attempt_sweep"), {"pass": PASS, "after_at": at, "after_id": uuid.UUID(int=0)}
-            )
+            for name in PASSES:
+                connection.execute(
+                    query("move_attempt_sweep"), {"pass": name, "after_at": at, "after_id": uuid.UUID(int=0)}
+                )
 
     def sweep_once(self, now: datetime | None = None) -> tuple[int, int]:
-        """One pass at `now` (the clock by default): (runs swept, attempts' folders removed); (0, 0) while another
-        scheduler's pass holds the position."""
+        """Each pass once at `now` (the clock by default): (runs swept, attempts' folders removed); a pass whose
+        position another scheduler holds does nothing."""
         now = now or datetime.now(UTC)
-        with self.engine.begin() as connection:
-            connection.execute(query("seed_attempt_sweep"), {"pass": PASS, "after_at": now - LOOKBACK})
-            position = connection.execute(query("claim_attempt_sweep"), {"pass": PASS}).first()
-            if position is None:  # another scheduler is sweeping
-                return 0, 0
-            return self._pass(connection, (position.after_at, position.after_id), until=now - GRACE)
+        swept = removed = 0
+        for name, delay in PASSES.items():
+            with self.engine.begin() as connection:
+                connection.execute(query("seed_attempt_sweep"), {"pass": name, "after_at": now - LOOKBACK})
+                position = connection.execute(query("claim_attempt_sweep"), {"pass": name}).first()
+                if position is None:  # another scheduler is sweeping
+                    continue
+                done = self._pass(connection, name, (position.after_at, position.after_id), until=now - delay)
+            swept, removed = swept + done[0], removed + done[1]
+        return swept, removed
 
-    def _pass(self, connection: Connection, after: tuple[datetime, uuid.UUID], *, until: datetime) -> tuple[int, int]:
-        """The runs that ended after `after` and by `until`, a batch: their folders removed, the position moved past
-        the last one done, in the caller's transaction.
+    def _pass(
+        self, connection: Connection, name: str, after: tuple[datetime, uuid.UUID], *, until: datetime
+    ) -> tuple[int, int]:
+        """Pass `name`: the runs that ended after `after` and by `until`, a batch: their folders removed, the position
+        moved past the last one done, in the caller's transaction.
 
         The store is listed once per dataset (its runs' folders, from the first of the batch's runs there to the last),
         not once per run, and not at all for a run whose only attempt published (`settled`)."""
@@ -97,7 +111,7 @@ class AttemptSweep:
             after = (finished_at, run_id)
             swept += 1
         if swept:
-            connection.execute(query("move_attempt_sweep"), {"pass": PASS, "after_at": after[0], "after_id": after[1]})
+            connection.execute(query("move_attempt_sweep"), {"pass": name, "after_at": after[0], "after_id": after[1]})
         if removed:
             logger.info("attempt sweep: %d attempts' folders removed, no version row naming them", removed)
         return swept, removed

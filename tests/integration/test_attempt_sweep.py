@@ -13,7 +13,7 @@ from litestar.testing import TestClient
 from app.core.states import RunStatus
 from app.db.queries import query
 from app.storage import store_for
-from scheduler.attempt_sweep import GRACE, PASS, AttemptSweep
+from scheduler.attempt_sweep import GRACE, LATE, PASSES, AttemptSweep
 from tests.integration.attempt_support import (
     attempt_folders,
     killed_leaving_files,
@@ -21,8 +21,10 @@ from tests.integration.attempt_support import (
     settings,  # noqa: F401  (each data root in turn)
     start_run,
     sweep_all,
+    write_late,
 )
 from tests.integration.engine_parts import Engine_, lapse_and_reap
+from workers import pipeline_job
 
 
 def _killed_then_cancelled(
@@ -106,7 +108,8 @@ def test_while_one_scheduler_sweeps_another_scheduler_sweeps_nothing(
     later = datetime.now(UTC) + GRACE
 
     with parts.engine.connect() as sweeping, sweeping.begin():  # the first scheduler's pass, going on
-        assert sweeping.execute(query("claim_attempt_sweep"), {"pass": PASS}).first() is not None
+        for name in PASSES:
+            assert sweeping.execute(query("claim_attempt_sweep"), {"pass": name}).first() is not None
         assert other.sweep_once(now=later) == (0, 0)
         assert attempt_folders(parts, dataset_id, run_id) == ["a1"]
     assert other.sweep_once(now=later) == (1, 1)  # the pass ended (without moving the position): on from it
@@ -155,3 +158,38 @@ def test_a_sweep_pass_lists_the_store_once_per_dataset_and_not_for_runs_whose_on
     assert [attempt_folders(parts, dataset_id, run_id) for run_id, _ in left] == [[], [], []]
     assert attempt_folders(parts, dataset_id, published) == ["a1"]
     assert output_of(client, published)[1] == [[1]]
+
+
+def test_files_an_attempt_given_up_on_wrote_after_the_sweep_went_by_are_removed_by_the_late_pass(
+    client: TestClient, parts: Engine_, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first attempt, paused past its lease, woke after its retry had won and cleaned up and after the sweep had
+    gone by its run, wrote its files and was killed before it learned it lost: nothing ever went by them again."""
+    since = datetime.now(UTC) - timedelta(seconds=1)
+    sweep = AttemptSweep(engine=parts.engine, settings=parts.settings)
+    sweep.start_from(since)
+    run_id = start_run(client, max_retries=1)
+    real = pipeline_job.data_files.publish_version
+    ended: list[datetime] = []
+
+    def first_pauses_past_its_lease(*args: Any, **kwargs: Any) -> Any:
+        if args[3] == 2:  # the retry publishes as it would
+            return real(*args, **kwargs)
+        lapse_and_reap(parts, run_id)  # the first attempt's lease lapses: the retry runs, wins and cleans up
+        assert parts.executor.execute(uuid.UUID(run_id)) is RunStatus.SUCCEEDED
+        ended.append(datetime.fromisoformat(client.get(f"/api/v1/runs/{run_id}").json()["finished_at"]))
+        assert sweep.sweep_once(now=ended[0] + GRACE + timedelta(seconds=1))[0] == 1  # the sweep goes by the run
+        raise SystemExit("killed")  # the first attempt wakes, writes its files (below), and is killed
+
+    monkeypatch.setattr(pipeline_job.data_files, "publish_version", first_pauses_past_its_lease)
+    parts.relay.relay_once()
+    with pytest.raises(SystemExit):
+        parts.executor.execute(uuid.UUID(run_id))
+    dataset_id, rows = output_of(client, run_id)
+    write_late(parts, dataset_id, run_id, 1)  # a kill runs nothing of the attempt's own end: its files stay
+    assert attempt_folders(parts, dataset_id, run_id) == ["a1", "a2"]
+
+    assert sweep.sweep_once(now=ended[0] + LATE - timedelta(seconds=1)) == (0, 0)
+    assert sweep.sweep_once(now=ended[0] + LATE + timedelta(seconds=1)) == (1, 1)
+    assert attempt_folders(parts, dataset_id, run_id) == ["a2"]
+    assert output_of(client, run_id)[1] == rows == [[1]]
