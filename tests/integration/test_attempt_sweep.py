@@ -73,6 +73,26 @@ def test_the_attempt_after_a_retry_by_hand_removes_the_folder_left_under_the_out
     assert attempt_folders(parts, first, run_id) == []
 
 
+def test_the_reaper_ending_a_run_retried_by_hand_removes_the_folder_left_under_the_output_it_gave_up(
+    client: TestClient, parts: Engine_, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reaper, ending a lost run, removed its attempts' folders only under the run's output: not under the one it
+    gave up when retried by hand (its name renders from the start time, so the new attempt wrote another)."""
+    run_id = start_run(client, max_retries=0, output=f"o{uuid.uuid4().hex[:6]}-{{{{ run.started_at }}}}")
+    first = killed_leaving_files(client, parts, monkeypatch, run_id)
+    lapse_and_reap(parts, run_id)  # ended FAILED, its folder removed
+    assert client.post(f"/api/v1/runs/{run_id}/retry").status_code == 202
+    second = killed_leaving_files(client, parts, monkeypatch, run_id)
+    assert second != first
+    write_late(parts, first, run_id, 1)  # the first attempt, paused all along, writes on, and is killed
+    assert attempt_folders(parts, first, run_id) == ["a1"]
+
+    lapse_and_reap(parts, run_id)
+    assert client.get(f"/api/v1/runs/{run_id}").json()["status"] == "FAILED"
+    assert attempt_folders(parts, second, run_id) == []
+    assert attempt_folders(parts, first, run_id) == []
+
+
 def _succeeded_runs(client: TestClient, parts: Engine_, count: int) -> None:
     for _ in range(count):
         run_id = start_run(client, max_retries=0)
