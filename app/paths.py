@@ -83,6 +83,11 @@ def _run_parts(dataset_id: uuid.UUID, run_id: uuid.UUID) -> list[str]:
     return [*_fanned("datasets", dataset_id), "runs", str(uuid.UUID(str(run_id)))]
 
 
+def runs_files_prefix(dataset_id: uuid.UUID) -> str:
+    """Every run's version files of one dataset, a folder a run (`run_files_prefix`), in the order of the run ids."""
+    return key(*_fanned("datasets", dataset_id), "runs")
+
+
 def run_files_prefix(dataset_id: uuid.UUID, run_id: uuid.UUID) -> str:
     """Every attempt's files of the version a run writes (see `version_key`)."""
     return key(*_run_parts(dataset_id, run_id))

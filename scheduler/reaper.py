@@ -20,6 +20,7 @@ from app.domain import files as data_files
 from app.domain.attempts import CANCELLED_CODE, CANCELLED_MESSAGE, after_attempt
 from app.domain.dataset_versions import published_by, published_progress
 from app.domain.dataset_writes import end_writes
+from app.domain.earlier_outputs import earlier_outputs
 from app.domain.runlogs import publish_end, stream_key
 from app.logs import bind, log_context
 from app.scheduling.reasons import ReasonCode
@@ -51,7 +52,7 @@ class Reaper:
         self.settings = settings
         self.reaper_id = reaper_id
         self._held = broker.client.register_script(_HELD_SCRIPT)
-        #: ended runs' attempt folders no version row names (this process's position in the runs that ended)
+        #: ended runs' attempt folders no version row names (its position in the runs that ended is a table row)
         self.attempt_sweep = AttemptSweep(engine=engine, settings=settings)
 
     def reap_lost(self) -> int:
@@ -72,6 +73,8 @@ class Reaper:
                 message = f"no heartbeat from {row['worker_id']} since {row['heartbeat_at'].isoformat()}"
                 with Session(bind=connection) as session:
                     published = published_by(session, row["id"])
+                    # a run retried by hand may have written another output before: its earlier attempts' folders there
+                    earlier = earlier_outputs(session, row["id"]) if row["attempt"] > 1 else []
                 # a lost worker is retried; a run asked to cancel ends CANCELLED (the rule is after_attempt's); one
                 # whose version the lost attempt published ends SUCCEEDED, as it would have had it not been lost
                 lost = RunStatus.SUCCEEDED if published else RunStatus.FAILED
@@ -97,9 +100,11 @@ class Reaper:
                 # an end also ends the datasets the run was writing, in this transaction
                 if decision.write(connection, params) is not None and not decision.retry:
                     ended.append((str(row["id"]), decision.status))
-                    if row["dataset_id"] is not None:
-                        kept = published.attempt if published else None
-                        attempts.append((row["dataset_id"], row["id"], row["attempt"], kept))
+                    kept = published.attempt if published else None
+                    for dataset_id in dict.fromkeys([row["dataset_id"], *earlier]):
+                        if dataset_id is not None:
+                            mine = published is not None and published.dataset_id == dataset_id
+                            attempts.append((dataset_id, row["id"], row["attempt"], kept if mine else None))
                 bound = bind(run_id=row["id"])
                 logger.warning("run %s attempt %s lost: %s", row["id"], row["attempt"], message)
                 log_context.reset(bound)

@@ -33,6 +33,8 @@ TABLES = [
     "outbox",
     "run_events",
     "run_log_chunks",
+    "run_earlier_outputs",
+    "attempt_sweep_positions",
     "runs",
     "run_rollup_changes",
     "run_rollup",

@@ -34,6 +34,7 @@ from app.domain import datasets as dataset_service
 from app.domain import files as data_files
 from app.domain import pipeline_io
 from app.domain.attempts import AttemptOver, hold_attempt
+from app.domain.earlier_outputs import earlier_outputs
 from app.ingest.limits import duckdb_of
 from app.pipeline import (
     DATA_FILE,
@@ -136,13 +137,16 @@ def _run(ctx: RunContext, row: Any, spec: PipelineSpec, *, engine: Engine, setti
     # Without an output there is no name to render (run_pipeline checks the parameters all the same, before any work)
     name = output_dataset_name(spec, params=params, run=info) if spec.output is not None else None
     output_id: uuid.UUID | None = None
+    earlier: list[uuid.UUID] = []
     if name is not None:
         with database_for(engine).transaction() as session:
             # a retry goes on writing the output its run already has (its name rendered now may differ)
             output = pipeline_io.bind_output(session, namespace_id=row["namespace_id"], name=name, run_id=ctx.run_id)
             output_id, name = output.id, output.name
+            # a run retried by hand may have written another output before: its earlier attempts' folders there
+            earlier = earlier_outputs(session, ctx.run_id) if ctx.attempt > 1 else []
     # the attempt's own folder: files an earlier attempt (or a late one given up on) writes are never these
-    with data_files.attempt_files(settings, output_id, ctx.run_id, ctx.attempt) as own:
+    with data_files.attempt_files(settings, output_id, ctx.run_id, ctx.attempt, earlier) as own:
         out_dir: Path | None = None  # a pipeline of log/sleep/fail steps writes no file, so it needs no folder
         if output_id is not None:
             out_dir = own.folder

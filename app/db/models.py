@@ -186,6 +186,26 @@ class RunEvent(Base):
     created_at: Mapped[datetime] = created_at_column()
 
 
+class RunEarlierOutput(Base):
+    """A dataset a pipeline run's attempts wrote before it was retried by hand, which starts it without an output:
+    its attempts' folders there are still the run's to remove (the attempt-folder sweep, the next attempt)."""
+
+    __tablename__ = "run_earlier_outputs"
+    run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    dataset_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+
+
+class AttemptSweepPosition(Base):
+    """Where a pass of the attempt-folder sweep (scheduler/attempt_sweep.py) stands in the runs that ended: after the
+    run that ended at `after_at` with id `after_id`. Held FOR UPDATE by the one sweep going on."""
+
+    __tablename__ = "attempt_sweep_positions"
+    # "pass" is a Python keyword: the attribute is `sweep`, the column keeps its name
+    sweep: Mapped[str] = mapped_column("pass", String(32), primary_key=True)
+    after_at: Mapped[datetime]
+    after_id: Mapped[uuid.UUID]
+
+
 class RunLogChunk(Base):
     """A flushed batch of a run's log lines (NDJSON, numbered first_n..last_n): the durable log."""
 

@@ -17,7 +17,7 @@ import contextlib
 import logging
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from app.ingest import ImportConfig
@@ -32,6 +32,7 @@ from app.paths import (
     resolved_root,
     run_files_dir,
     run_files_prefix,
+    runs_files_prefix,
     upload_key,
     version_dir,
     version_key,
@@ -138,6 +139,27 @@ def discard_version(settings: Settings, dataset_id: uuid.UUID, run_id: uuid.UUID
     shutil.rmtree(version_dir(settings.data_path, dataset_id, run_id, attempt), ignore_errors=True)
 
 
+def _given_up(attempt: int | None, *, before: int, keep: int | None) -> bool:
+    """Whether an attempt's folder is one to remove: numbered below `before`, and not `keep`'s (the attempt whose
+    version was published; None: none was). None (files in the run's folder itself, from before attempts had folders)
+    never is."""
+    return attempt is not None and attempt < before and attempt != keep
+
+
+def _drop_here(
+    settings: Settings, dataset_id: uuid.UUID, run_id: uuid.UUID, *, before: int, keep: int | None
+) -> set[int | None]:
+    """The run's attempts' folders to remove in this host's folder (the store's own on a local root); which."""
+    found: set[int | None] = set()
+    local = run_files_dir(settings.data_path, dataset_id, run_id)
+    for folder in local.iterdir() if local.is_dir() else ():
+        attempt = attempt_of(folder.name)
+        if _given_up(attempt, before=before, keep=keep):
+            shutil.rmtree(folder, ignore_errors=True)
+            found.add(attempt)
+    return found
+
+
 def drop_attempts(
     settings: Settings, dataset_id: uuid.UUID, run_id: uuid.UUID, *, before: int, keep: int | None
 ) -> int:
@@ -146,18 +168,44 @@ def drop_attempts(
     publish any more. In the store and in this host's folder; how many attempts' folders were found."""
     target = store(settings)
     prefix = run_files_prefix(dataset_id, run_id)
-    found: set[int] = set()
+    found: set[int | None] = set()
     for stored in list(target.list(prefix)):
         attempt = attempt_of(stored[len(prefix) + 1 :].split("/", 1)[0])
-        if attempt is not None and attempt < before and attempt != keep:
+        if _given_up(attempt, before=before, keep=keep):
             target.delete(stored)
             found.add(attempt)
-    local = run_files_dir(settings.data_path, dataset_id, run_id)
-    for folder in local.iterdir() if local.is_dir() else ():
-        attempt = attempt_of(folder.name)
-        if attempt is not None and attempt < before and attempt != keep:
-            shutil.rmtree(folder, ignore_errors=True)
-            found.add(attempt)
+    return len(found | _drop_here(settings, dataset_id, run_id, before=before, keep=keep))
+
+
+#: One run's attempts to remove (`drop_attempts`' arguments): the run, `before`, `keep`.
+RunAttempts = tuple[uuid.UUID, int, "int | None"]
+
+
+def drop_runs_attempts(settings: Settings, dataset_id: uuid.UUID, runs: Sequence[RunAttempts]) -> int:
+    """`drop_attempts` for several runs of one dataset, with one listing of the store: the dataset's runs' folders in
+    key order, from the first of these runs' to the last's (runs in between are read, not touched). How many
+    attempts' folders were found."""
+    if not runs:
+        return 0
+    wanted = {str(run_id): (before, keep) for run_id, before, keep in runs}
+    first, last = min(wanted), max(wanted)
+    target = store(settings)
+    prefix = runs_files_prefix(dataset_id)
+    found: set[tuple[str, int | None]] = set()
+    # after the first run's id cut by a character, not after the id itself: SeaweedFS reads StartAfter as a folder's
+    # name and skips everything in that folder, where S3 starts inside it
+    for stored in target.list_after(prefix, f"{prefix}/{first[:-1]}"):
+        run, _, rest = stored[len(prefix) + 1 :].partition("/")
+        if run > last:
+            break
+        if run in wanted:
+            before, keep = wanted[run]
+            attempt = attempt_of(rest.split("/", 1)[0])
+            if _given_up(attempt, before=before, keep=keep):
+                target.delete(stored)
+                found.add((run, attempt))
+    for run_id, before, keep in runs:
+        found |= {(str(run_id), a) for a in _drop_here(settings, dataset_id, run_id, before=before, keep=keep)}
     return len(found)
 
 
@@ -192,8 +240,17 @@ class AttemptFiles:
     went away), a row may name the files, so they are kept; the job clears it when the row was refused.
     """
 
-    def __init__(self, settings: Settings, dataset_id: uuid.UUID | None, run_id: uuid.UUID, attempt: int) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        dataset_id: uuid.UUID | None,
+        run_id: uuid.UUID,
+        attempt: int,
+        earlier: Sequence[uuid.UUID] = (),
+    ) -> None:
         self.settings, self.dataset_id, self.run_id, self.attempt = settings, dataset_id, run_id, attempt
+        #: the outputs the run gave up when it was retried by hand (app.domain.earlier_outputs)
+        self.earlier = [dataset for dataset in earlier if dataset != dataset_id]
         self.recording = False
 
     @property
@@ -214,17 +271,23 @@ class AttemptFiles:
             except Exception as exc:
                 logger.warning("could not remove the files of run %s attempt %s: %s", self.run_id, self.attempt, exc)
         if self.attempt > 1:
-            drop_attempts_quietly(self.settings, self.dataset_id, self.run_id, before=self.attempt, keep=None)
+            for dataset_id in (self.dataset_id, *self.earlier):
+                drop_attempts_quietly(self.settings, dataset_id, self.run_id, before=self.attempt, keep=None)
 
 
 @contextlib.contextmanager
 def attempt_files(
-    settings: Settings, dataset_id: uuid.UUID | None, run_id: uuid.UUID, attempt: int
+    settings: Settings,
+    dataset_id: uuid.UUID | None,
+    run_id: uuid.UUID,
+    attempt: int,
+    earlier: Sequence[uuid.UUID] = (),
 ) -> Iterator[AttemptFiles]:
     """The attempt's own folder while its steps run: when they raise (a failure, a cancel, a refused version), its
     files are removed, since no version row names them; either way, those of the run's earlier attempts are (given up
-    on before this one started, none of them publishes any more). `dataset_id` None: nothing is written, or kept."""
-    own = AttemptFiles(settings, dataset_id, run_id, attempt)
+    on before this one started, none of them publishes any more), also under `earlier`, the outputs the run gave up
+    when it was retried by hand. `dataset_id` None: nothing is written, or kept."""
+    own = AttemptFiles(settings, dataset_id, run_id, attempt, earlier)
     try:
         yield own
     except BaseException:

@@ -16,6 +16,7 @@ from app.core.states import CANCEL_AT_ONCE, FAILURES, RunKind, RunStatus, RunTri
 from app.db.models import Run, RunEvent
 from app.domain import audit
 from app.domain.dataset_writes import end_writes, write_again
+from app.domain.earlier_outputs import give_up_output
 from app.domain.namespaces import DEFAULT_NAMESPACE, visible_namespaces
 from app.domain.pagination import decode_cursor, decode_row_cursor
 from app.domain.permissions import Permission, Principal
@@ -342,7 +343,9 @@ def retry_run(
 
     A pipeline run starts over without an output: its earlier attempts' write ended when it gave up, and the next
     attempt finds (or makes) its output afresh, as a new run would; so deleting the dataset an earlier attempt
-    made does not cancel the retried run, and deleting the one the new attempt writes does.
+    made does not cancel the retried run, and deleting the one the new attempt writes does. The output it gives up
+    stays recorded as the run's (`earlier_outputs`): its attempts' folders there are still removed, by the next
+    attempt and by the attempt-folder sweep.
     """
     run = get_run(session, run_id, principal, lock=True)
     principal.require(Permission.RUNS_OPERATE, run.namespace_id, resource="run")
@@ -353,6 +356,8 @@ def retry_run(
             f"run {run_id} is {run.status}; only {', '.join(retryable)} runs can be retried",
             code="run_not_retryable",
         )
+    if run.kind == RunKind.PIPELINE and run.dataset_id is not None:
+        give_up_output(session, run.id, run.dataset_id)
     transition(
         session,
         run,

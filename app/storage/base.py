@@ -88,6 +88,13 @@ class Store(Protocol):
         """`list` with each object's size, as the listing itself gives it (S3: no request per key)."""
         ...
 
+    def list_after(self, prefix: str, after: str) -> Iterator[str]:
+        """Keys under `prefix` greater than `after`, in key order (one listing request a page on S3, starting there):
+        a caller that wants a range stops reading past its end, and what lies beyond is never fetched. `after` names
+        no folder (SeaweedFS skips the keys in a folder StartAfter names), and a folder's name is no sibling's prefix
+        (SeaweedFS lists `a/` before `a.x`)."""
+        ...
+
     def delete(self, key: str) -> None:
         """Remove an object; a missing one is not an error."""
         ...

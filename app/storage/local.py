@@ -144,6 +144,23 @@ class LocalStore:
             with contextlib.suppress(ObjectMissing):  # removed since it was listed: not there any more
                 yield key, self.size(key)
 
+    def list_after(self, prefix: str, after: str) -> Iterator[str]:
+        base = self.path(prefix)
+        if base.is_dir():
+            yield from self._ordered(base, after)
+
+    def _ordered(self, folder: Path, after: str) -> Iterator[str]:
+        """The keys under `folder` greater than `after`, in key order: a folder's entries sorted as their keys sort
+        (a folder's as `name/`), and a folder whose keys all come before `after` not entered."""
+        entries = sorted(os.scandir(folder), key=lambda entry: entry.name + ("/" if entry.is_dir() else ""))
+        for entry in entries:
+            key = Path(entry.path).relative_to(self.root).as_posix()
+            if entry.is_dir():
+                if key + "/" > after or after.startswith(key + "/"):
+                    yield from self._ordered(Path(entry.path), after)
+            elif key > after and not is_temporary(entry.name):
+                yield key
+
     def delete(self, key: str) -> None:
         with contextlib.suppress(FileNotFoundError, IsADirectoryError, NotADirectoryError):
             self.path(key).unlink()

@@ -241,9 +241,16 @@ class S3Store:
 
     def listed(self, prefix: str) -> Iterator[tuple[str, int]]:
         """Keys and sizes from ListObjectsV2 pages (up to 1,000 keys a request), never a HEAD per key."""
+        yield from self._pages(prefix, None)
+
+    def list_after(self, prefix: str, after: str) -> Iterator[str]:
+        for key, _size in self._pages(prefix, self._key(after)):  # S3 lists in key order, from StartAfter
+            yield key
+
+    def _pages(self, prefix: str, offset: str | None) -> Iterator[tuple[str, int]]:
         skip = len(self.prefix) + 1 if self.prefix else 0
         with translated(prefix):
-            for batch in obstore.list(self._store, self._key(prefix.rstrip("/")) + "/", chunk_size=500):
+            for batch in obstore.list(self._store, self._key(prefix.rstrip("/")) + "/", offset=offset, chunk_size=500):
                 for meta in batch:
                     yield meta["path"][skip:], int(meta["size"])
 

@@ -80,16 +80,45 @@ RETURNING id;
 
 -- name: ended_runs_with_attempt_files
 -- Ended runs that wrote (or may have written) a dataset version, in the order they ended, after the keyset cursor
--- (:after_at, :after_id) and up to :until; with the attempt whose folder the run's version row names (`kept`, null
--- when none was published, or when its files are from before attempts had folders). Read by the attempt-folder
--- sweep (scheduler/attempt_sweep.py) through ix_runs_finished_unpurged.
-SELECT r.id, r.dataset_id, r.attempt, r.finished_at, v.attempt AS kept
-FROM runs r
-LEFT JOIN dataset_versions v ON v.run_id = r.id AND v.dataset_id = r.dataset_id
-WHERE r.finished_at IS NOT NULL AND r.logs_purged_at IS NULL
-  AND (r.finished_at, r.id) > (CAST(:after_at AS timestamptz), CAST(:after_id AS uuid))
-  AND r.finished_at <= :until
-  AND r.dataset_id IS NOT NULL AND r.attempt >= 1
-  AND r.status IN ({{FINAL}})
-ORDER BY r.finished_at, r.id
-LIMIT :batch;
+-- (:after_at, :after_id) and up to :until, :batch of them; a row for each dataset the run's attempts wrote (its
+-- output, and those it gave up when retried by hand: run_earlier_outputs), with the attempt whose folder the run's
+-- version row there names (`kept`, null when none was published, or when its files are from before attempts had
+-- folders). Read by the attempt-folder sweep (scheduler/attempt_sweep.py) through ix_runs_finished_unpurged.
+WITH picked AS MATERIALIZED (
+    SELECT r.id, r.dataset_id, r.attempt, r.finished_at
+    FROM runs r
+    WHERE r.finished_at IS NOT NULL AND r.logs_purged_at IS NULL
+      AND (r.finished_at, r.id) > (CAST(:after_at AS timestamptz), CAST(:after_id AS uuid))
+      AND r.finished_at <= :until
+      AND r.attempt >= 1
+      AND r.status IN ({{FINAL}})
+      AND (r.dataset_id IS NOT NULL OR EXISTS (SELECT 1 FROM run_earlier_outputs e WHERE e.run_id = r.id))
+    ORDER BY r.finished_at, r.id
+    LIMIT :batch
+)
+SELECT p.id, o.dataset_id, p.attempt, p.finished_at, v.attempt AS kept
+FROM picked p
+CROSS JOIN LATERAL (
+    SELECT p.dataset_id WHERE p.dataset_id IS NOT NULL
+    UNION
+    SELECT e.dataset_id FROM run_earlier_outputs e WHERE e.run_id = p.id
+) o (dataset_id)
+LEFT JOIN dataset_versions v ON v.run_id = p.id AND v.dataset_id = o.dataset_id
+ORDER BY p.finished_at, p.id, o.dataset_id;
+
+-- name: seed_attempt_sweep
+-- A pass of the attempt-folder sweep starts from :after_at the first time it runs (no-op once it has a position).
+INSERT INTO attempt_sweep_positions (pass, after_at, after_id)
+VALUES (:pass, :after_at, CAST('00000000-0000-0000-0000-000000000000' AS uuid))
+ON CONFLICT (pass) DO NOTHING;
+
+-- name: claim_attempt_sweep
+-- The pass's position, held until the sweep's transaction ends; nothing while another scheduler holds it (it is
+-- sweeping those runs now).
+SELECT after_at, after_id FROM attempt_sweep_positions WHERE pass = :pass FOR UPDATE SKIP LOCKED;
+
+-- name: move_attempt_sweep
+-- The pass goes on after the run that ended at :after_at with id :after_id (by the holder of its row, or an operator
+-- sending it back).
+INSERT INTO attempt_sweep_positions (pass, after_at, after_id) VALUES (:pass, :after_at, CAST(:after_id AS uuid))
+ON CONFLICT (pass) DO UPDATE SET after_at = excluded.after_at, after_id = excluded.after_id;

@@ -53,6 +53,15 @@ def test_list_and_delete_prefix(store: Store) -> None:
     assert store.get("y/1") == b"y/1"
 
 
+def test_list_after_gives_the_keys_past_a_point_in_key_order(store: Store) -> None:
+    """What the attempt-folder sweep reads a range of a dataset's runs' folders with, stopping past its last run."""
+    for name in ("r/aa/1", "r/ab/2", "r/ab/10", "r/b/1", "r/c/d/1", "r/c/e", "s/1"):
+        store.put(name, name.encode())
+    assert list(store.list_after("r", "r/a")) == ["r/aa/1", "r/ab/10", "r/ab/2", "r/b/1", "r/c/d/1", "r/c/e"]
+    assert list(store.list_after("r", "r/ab/10")) == ["r/ab/2", "r/b/1", "r/c/d/1", "r/c/e"]
+    assert list(store.list_after("r", "r/c/e")) == []
+
+
 def test_streamed_multipart_write_and_download(store: Store, tmp_path: Path) -> None:
     # Given an object written in pieces, larger than one multipart part
     payload = uuid.uuid4().bytes * ((PART_SIZE * 2 + 12345) // 16)
