@@ -18,6 +18,7 @@ from app.ingest.errors import MAX_PROBLEMS, ImportCancelled, failed
 from app.ingest.import_job import REJECTS_SCHEMA, ImportJob
 from app.ingest.notices import note
 from app.ingest.notices.file import Rejected
+from app.ingest.ods_range import OdsLiterals
 from app.ingest.sheet_errors import errors_warning, with_error_texts
 from app.ingest.sheet_range import OutOfRangeCells
 from app.ingest.suggest import kept_footer, totals_row
@@ -34,11 +35,13 @@ def import_excel(job: ImportJob) -> tuple[int, ImportConfig]:
         infos = excel_reader.sheet_infos(job.source, job.sniffed.kind, workbook, measure)
         index, name = excel_reader.choose_sheet(workbook, job.config, infos)
         numbers = OutOfRangeCells()  # in the same pass over an xlsx sheet's XML
+        literals = OdsLiterals()  # an ods's: whether there is any, in the same pass over content.xml
+        ods = job.sniffed.kind == "ods"
         errors_as_text, errors = error_text_copy(
-            job.source, job.sniffed.kind, index, job.work / "errors-as-text", also=numbers
+            job.source, job.sniffed.kind, index, job.work / "errors-as-text", also=literals if ods else numbers
         )
-        if job.sniffed.kind == "ods":  # its cells' places need a walk of its own, only when one is there
-            numbers.found = sheet_range.scanned(job.source, "ods", index, sys.maxsize)
+        if ods:  # its cells' places need a walk of its own, only when one is there
+            numbers.found = sheet_range.scanned(job.source, "ods", index, sys.maxsize, seen=literals.seen)
         if errors_as_text is None:
             return _excel_sheet(job, workbook, job.source, index, name, numbers.found)
     job.warnings.append(errors_warning(errors))

@@ -40,6 +40,7 @@ from app.ingest.json_budget import ReadBudget, record_limit
 from app.ingest.models import Preview, SheetInfo, Suggestion
 from app.ingest.notices import note
 from app.ingest.notices.file import CellsCut, InvalidBytes, PreviewRows, RowProblem
+from app.ingest.ods_range import OdsLiterals
 from app.ingest.preview_columns import check_field_count, first_columns
 from app.ingest.preview_workbook import (
     all_rows,
@@ -129,7 +130,12 @@ def _excel(
     loading = preview_limits(limits, sniffed.kind)  # for a sheet whose size is known only once cut or loaded
     cut_copy = excel_head(path, sniffed.kind, index, config, rows, work, cache) if cut else None
     capped = None if cut else capped_copy(path, sniffed.kind, index, work / "capped.xlsx")
-    ods_errors = error_text_copy(path, sniffed.kind, index, work / "errors")[0] if sniffed.kind == "ods" else None
+    ods_literals = OdsLiterals(PREVIEW_SCAN_BYTES)  # whether content.xml holds 1e400, 1e-400, in the same pass
+    ods_errors = (
+        error_text_copy(path, sniffed.kind, index, work / "errors", also=ods_literals)[0]
+        if sniffed.kind == "ods"
+        else None
+    )
     source = str(cut_copy or capped or ods_errors or path)
     workbook = excel_reader.open_workbook(source, loading)
     with workbook:
@@ -145,7 +151,8 @@ def _excel(
         # The original sheet's (not the cut copy's), as the import does, within a bound: the API's work is bounded.
         padded = workbook_padded_cells(path, sniffed.kind, index, max_bytes=PREVIEW_SCAN_BYTES)
         plan = excel_reader.detect(sheet, index, config, padded)
-        beyond = sheet_range.scanned(path, sniffed.kind, index, PREVIEW_SCAN_BYTES)  # 1e400, 1e-400: as the import
+        seen = ods_literals.seen if sniffed.kind == "ods" else None
+        beyond = sheet_range.scanned(path, sniffed.kind, index, PREVIEW_SCAN_BYTES, seen=seen)  # as the import
         literals = None
         if found := sheet_range.by_column(plan, beyond):
             if config.on_error == "strict":

@@ -140,12 +140,15 @@ class Literals(msgspec.Struct):
         return values if out is None else out
 
 
-def scanned(path: str, kind: str, index: int, max_bytes: int) -> dict[tuple[int, int], str]:
+def scanned(
+    path: str, kind: str, index: int, max_bytes: int, *, seen: bool | None = None
+) -> dict[tuple[int, int], str]:
     """`OutOfRangeCells` of sheet `index` of an xlsx/xlsm, over at most `max_bytes` of its XML (a preview's own
     read; an import finds them in the pass of app.ingest.xlsx_errors), or of an ods (app.ingest.ods_range; an
-    import's too); {} for another kind or a part not read."""
+    import's too; `seen`: whether an `OdsLiterals` fed content.xml found any, None: look); {} for another kind or
+    a part not read."""
     if kind == "ods":
-        return ods_out_of_range(path, index, max_bytes)
+        return ods_out_of_range(path, index, max_bytes, seen=seen)
     if kind not in ("xlsx", "xlsm"):
         return {}
     cells = OutOfRangeCells()
