@@ -22,7 +22,7 @@ from app.ingest.config import ImportConfig, formats_of
 from app.ingest.date_system import EXCEL_1900, DateOrigin
 from app.ingest.duck import DEFAULT_SCALE, literal
 from app.ingest.money import plain_number
-from app.ingest.number_range import beyond, out_of_range
+from app.ingest.number_range import beyond, nonfinite_text, out_of_range
 from app.ingest.utc_offsets import AN_OFFSET, NO_OFFSET, in_utc, parsed
 
 #: The last date a serial may be, as Excel's: 9999-12-31 (and the first an ods's below 0 may be).
@@ -169,6 +169,8 @@ class Converter:
         return text.replace(self.decimal_sep, ".") if self.decimal_sep != "." else text
 
     def to_string(self, value: Any) -> str:
+        if isinstance(value, float) and not math.isfinite(value):  # an xls/xlsb cell: not json_safe's None
+            return nonfinite_text(value)
         if isinstance(value, float) and value.is_integer():
             return str(int(value))
         if isinstance(value, bool):

@@ -20,6 +20,7 @@ from app.ingest.notices import note
 from app.ingest.notices.file import Rejected
 from app.ingest.ods_range import OdsLiterals
 from app.ingest.sheet_errors import errors_warning, with_error_texts
+from app.ingest.sheet_nonfinite import nonfinite_cells
 from app.ingest.sheet_range import OutOfRangeCells
 from app.ingest.suggest import kept_footer, totals_row
 from app.ingest.xlsx_errors import error_text_copy
@@ -76,6 +77,7 @@ def _excel_sheet(
     padded = workbook_padded_cells(job.source, job.sniffed.kind, index)  # the upload's: a copy read keeps its cells
     plan = excel_reader.detect(sheet, index, job.config, padded)
     job.warnings += plan.warnings
+    beyond = {**beyond, **nonfinite_cells(sheet, plan, job.source, job.sniffed.kind, index)}  # xls/xlsb ±inf, NaN
     if found := sheet_range.by_column(plan, beyond):  # 1e400 read as infinity, 1e-400 as 0: as a CSV's
         if strict:
             raise sheet_range.refused(plan, found)

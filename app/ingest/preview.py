@@ -52,6 +52,7 @@ from app.ingest.preview_workbook import (
     sheet_list,
 )
 from app.ingest.sheet_errors import with_error_texts
+from app.ingest.sheet_nonfinite import nonfinite_cells
 from app.ingest.sniff import Sniffed, sniff
 from app.ingest.suggest import csv_footer, csv_title_block, excel_suggestions, suggested_config, text_suggestions
 from app.ingest.textio import CR_CHECK_BYTES, as_lf, line_ends_warning, odd_line_ends, read_text_prefix
@@ -153,6 +154,7 @@ def _excel(
         plan = excel_reader.detect(sheet, index, config, padded)
         seen = ods_literals.seen if sniffed.kind == "ods" else None
         beyond = sheet_range.scanned(path, sniffed.kind, index, PREVIEW_SCAN_BYTES, seen=seen)  # as the import
+        beyond.update(nonfinite_cells(sheet, plan, path, sniffed.kind, index))  # xls/xlsb ±inf, NaN: as the import
         literals = None
         if found := sheet_range.by_column(plan, beyond):
             if config.on_error == "strict":

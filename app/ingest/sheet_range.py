@@ -8,8 +8,8 @@ row, column and value, and makes a lenient one read the column as text, every va
 The cells are found in the pass that already streams the sheet's XML for formula error cells
 (app.ingest.xlsx_errors.error_text_copy), at C speed (`number_range.may_hold_exponent` over each chunk, a regex
 over a chunk it flags): no second read of the sheet. xls and xlsb store a number as its double, which cannot be
-written 1e-400, and an infinity stored so is a bad row as before; an ods keeps its literal in `office:value`
-(app.ingest.ods_range).
+written 1e-400; an infinity or NaN stored so is found by app.ingest.sheet_nonfinite and goes through the same
+rule; an ods keeps its literal in `office:value` (app.ingest.ods_range).
 """
 
 from __future__ import annotations
