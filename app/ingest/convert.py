@@ -85,6 +85,8 @@ class Converter:
         #: Whether the column's times carry a UTC offset, as its first time with a time of day says (None before
         #: it): a time of the other kind is a bad value (app.ingest.utc_offsets).
         self.zoned: bool | None = None
+        #: The column's first time written with a UTC offset (what its UtcOffset notice shows), when it is zoned.
+        self.offset_example: str | None = None
 
     def array(self, values: Sequence[Any]) -> tuple[pa.Array, list[tuple[int, str, Any]]]:
         """The column as an Arrow array, and (position, reason, value) for each cell that could not convert."""
@@ -232,6 +234,8 @@ class Converter:
         zoned = time.tzinfo is not None
         if self.zoned is None:
             self.zoned = zoned
+            if zoned and isinstance(value, str):
+                self.offset_example = value.strip()
         elif zoned != self.zoned:
             raise CellError(AN_OFFSET if zoned else NO_OFFSET)
         return in_utc(time) if zoned else time

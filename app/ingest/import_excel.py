@@ -92,8 +92,9 @@ def _excel_sheet(
         with pq.ParquetWriter(job.data, schema) as writer:
             origin = date_origin(job.source, job.sniffed.kind)  # the upload's own: a copy keeps its workbook part
             literals = sheet_range.Literals(beyond) if found else None
+            zoned: list[str] = []  # a UtcOffset notice per column of times stored in UTC, as a CSV's import says
             rows = excel_reader.batches(
-                sheet, plan, job.config, on_problems, origin=origin, padded=padded, literals=literals
+                sheet, plan, job.config, on_problems, origin=origin, padded=padded, literals=literals, notices=zoned
             )
             for batch in rows:
                 if job.should_stop():
@@ -111,6 +112,7 @@ def _excel_sheet(
             rejects_writer.close()
     if problems:
         raise failed(problems, total=counted["bad"] if len(problems) < MAX_PROBLEMS else None)
+    job.warnings += zoned
     if counted["bad"]:
         job.warnings.append(note(Rejected(count=counted["bad"], unit="row", file=REJECTS_FILE)))
     header = excel_reader.excel_header(plan)

@@ -168,7 +168,15 @@ def _excel(
         if rows:
             origin = date_origin(path, sniffed.kind)
             for batch in excel_reader.batches(
-                sheet, head, config, problems.extend, batch_rows=rows, origin=origin, padded=padded, literals=literals
+                sheet,
+                head,
+                config,
+                problems.extend,
+                batch_rows=rows,
+                origin=origin,
+                padded=padded,
+                literals=literals,
+                notices=plan.warnings,  # times with a UTC offset: as the import says
             ):
                 values += [[json_shown(v) for v in row.values()] for row in batch.to_pylist()]
         whole = cut_copy is None or all_rows(sheet, sheets[index])
