@@ -231,7 +231,7 @@ def _csv(
             values = conn.execute(read).fetchall() if rows else []
             if suspects := csv_range.shown_suspects(plan, values, text):  # 1e400 read as infinity, 1e-400 as 0
                 table, _, _ = csv_select.retyped_cells(plan, config, limits)
-                if found := csv_range.first_out_of_range(conn, table, suspects):
+                if found := csv_problems.record_rows(conn, csv_range.first_out_of_range(conn, table, suspects)):
                     if config.on_error == "strict":
                         raise csv_range.refused(plan, found)
                     plan, kept = csv_range.as_text(plan, found)
