@@ -17,6 +17,7 @@ from app.core.patterns import whole
 from app.core.states import RunStatus
 from app.db.datasets import DATASET_SOURCES, Dataset, DatasetStatus, DatasetVersion, Upload
 from app.db.models import Run
+from app.domain.cell_cuts import CELL_BYTES, ROW_NESTED_BYTES
 from app.domain.dataset_reader import MIN_CELL_CHARS, PAGE_BYTES, ROW_CELL_CHARS, ROW_TEXT_CHARS
 from app.domain.dataset_versions import Maker
 from app.domain.datasets import TAGS_FIELD
@@ -232,13 +233,18 @@ class CompleteUploadIn(display_text.Normalised, kw_only=True, forbid_unknown_fie
     tags: list[str] = msgspec.field(default_factory=list)
 
 
-class TruncatedCell(msgspec.Struct):
-    """A text cell longer than the page's `cell_chars` characters: `rows` holds its first `cell_chars`, the
-    dataset's download (`GET …/download?format=csv|json|parquet`) the whole value."""
+class TruncatedCell(msgspec.Struct, omit_defaults=True):
+    """A cell `rows` holds cut: a text cell longer than the page's `cell_chars` characters (its first
+    `cell_chars`), or a list, struct, map or binary cell over about CELL_BYTES of JSON (its first items, each cut
+    in turn); the dataset's download (`GET …/download?format=csv|json|parquet`) holds the whole value."""
 
     row: Annotated[int, msgspec.Meta(description="The row's position in this page's `rows` (0-based)")]
     column: str
-    chars: Annotated[int, msgspec.Meta(description="The whole value's length in characters")]
+    chars: Annotated[int | None, msgspec.Meta(description="A text cell: the whole value's length in characters")] = None
+    items: Annotated[
+        int | None, msgspec.Meta(description="A list, array or map cell: the whole value's number of items")
+    ] = None
+    bytes: Annotated[int | None, msgspec.Meta(description="A binary cell: the whole value's length in bytes")] = None
 
 
 class RowsOut(msgspec.Struct):
@@ -269,8 +275,10 @@ class RowsOut(msgspec.Struct):
     truncated: Annotated[
         list[TruncatedCell],
         msgspec.Meta(
-            description="The text cells of this page longer than `cell_chars` characters (empty when none is): "
-            "`rows` holds their first `cell_chars`; the dataset's download holds them whole"
+            description="The cells of this page `rows` holds cut (empty when none is): text cells longer than "
+            f"`cell_chars` characters (their first `cell_chars`), and list, struct, map and binary cells over about "
+            f"{CELL_BYTES >> 10} KiB of JSON ({ROW_NESTED_BYTES >> 10} KiB shared a row): their first items, text "
+            "and binary inside cut in turn (a struct has no size of its own); the dataset's download holds them whole"
         ),
     ]
 

@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 
 from app.core.errors import InvalidParameter
+from app.domain.cell_cuts import Cut, cut_cell, is_nested, nested_budget
 from app.domain.csv_cells import defused, defused_text
 from app.domain.row_totals import TOTALS
 from app.domain.sorted_copies import MIN_ROWS, SORTED
@@ -66,7 +67,7 @@ PAGE_BYTES = 8 << 20
 #: Rows taken from DuckDB into Python at once while a page is measured (fewer when its text cells could pass
 #: PAGE_BYTES characters together).
 FETCH_ROWS = 256
-_TEXTUAL = re.compile(r"^(VARCHAR|JSON)")
+_TEXTUAL = re.compile(r"^(VARCHAR|JSON)$")  # not VARCHAR[] (a list)
 
 
 class _Result(Protocol):
@@ -87,8 +88,8 @@ def cell_chars(texts: int) -> int:
 
 def _measured(result: _Result, width: int, row_chars: int) -> tuple[list[tuple[Any, ...]], list[list[Any]], bool]:
     """The rows of a page's result, a batch at a time, up to PAGE_BYTES of JSON (at least one row): the rows as
-    fetched, as shown, and whether the page stopped before the result's end. `row_chars` is the most characters
-    a row's text cells may hold, which bounds a batch."""
+    fetched, as shown, and whether the page stopped before the result's end. `row_chars` is about the most a
+    row's cut cells may hold, which bounds a batch."""
     fetched: list[tuple[Any, ...]] = []
     shown: list[list[Any]] = []
     size, batch_rows = 0, max(1, min(FETCH_ROWS, PAGE_BYTES // max(row_chars, 1)))
@@ -101,6 +102,21 @@ def _measured(result: _Result, width: int, row_chars: int) -> tuple[list[tuple[A
             fetched.append(row)
             shown.append(cells)
     return fetched, shown, False
+
+
+def _truncated(
+    page: list[tuple[Any, ...]], width: int, texts: list[str], nested: dict[str, Cut]
+) -> list[dict[str, Any]]:
+    """The cells of a page that were cut, in row then column order of the select list: a text cell with its
+    whole length in `chars`, another with its whole size in its unit (`items`, `bytes`; a struct cut inside
+    has none)."""
+    cut: list[dict[str, Any]] = []
+    units = [("chars", name) for name in texts] + [(found.unit, name) for name, found in nested.items()]
+    for number, row in enumerate(page):
+        for (unit, column), size in zip(units, row[width:], strict=True):
+            if size is not None:
+                cut.append({"row": number, "column": column, **({unit: size} if unit else {})})
+    return cut
 
 
 def _bad(field: str, message: str, code: str = "invalid_parameter") -> InvalidParameter:
@@ -119,6 +135,9 @@ class Reader:
         self.conn = connect(settings, readable=[self.path], writable=[str(work_dir)])
         described = self.conn.execute("DESCRIBE SELECT * FROM read_parquet(?)", [self.path]).fetchall()
         self.types: dict[str, str] = {row[0]: row[1] for row in described}
+        scanned = self.conn.sql("SELECT * FROM read_parquet(?)", params=[self.path])
+        #: The list, struct, map, binary and union columns, whose cells a page cuts (app.domain.cell_cuts).
+        self.nested = {name: kind for name, kind in zip(scanned.columns, scanned.types, strict=True) if is_nested(kind)}
 
     def close(self) -> None:
         self.conn.close()
@@ -204,7 +223,7 @@ class Reader:
         one page, of at most `limit` rows and PAGE_BYTES of them encoded."""
         chosen = self._columns(columns)
         where, values = self._where(filters)
-        select, texts, cut = self._select(chosen)
+        select, texts, cut, nested = self._select(chosen)
         order = self._order(order_by)
         if order and self._sorted_copy(order):
             order = ""  # the copy's rows are in this order already
@@ -217,7 +236,8 @@ class Reader:
                 result = self.conn.execute(
                     f"SELECT {select} FROM {scan}{where}{order} LIMIT ? OFFSET ?", [self.path, *values, limit, offset]
                 )
-            page, shown, stopped = _measured(result, len(chosen), len(texts) * cut)
+            row_size = len(texts) * cut + len(nested) * nested_budget(len(nested))
+            page, shown, stopped = _measured(result, len(chosen), row_size)
             total = self._total(where, values, offset, limit, limit if stopped else len(page))
         except duckdb.ConversionException as exc:
             raise _bad("filter", f"a filter value does not fit its column: {exc}") from None
@@ -236,29 +256,30 @@ class Reader:
             "total": total,
             "next_offset": after if after < total else None,
             "cell_chars": cut,
-            "truncated": [
-                {"row": number, "column": column, "chars": chars}
-                for number, row in enumerate(page)
-                for column, chars in zip(texts, row[width:], strict=True)
-                if chars is not None
-            ],
+            "truncated": _truncated(page, width, texts, nested),
         }
 
-    def _select(self, chosen: list[str]) -> tuple[str, list[str], int]:
-        """The page's select list: each chosen column, a text one cut in the query (a long value never reaches
-        Python whole), then, per text column, the whole length of a cell that was cut (else NULL); the text
-        columns; the characters a text cell is cut at (`cell_chars`)."""
+    def _select(self, chosen: list[str]) -> tuple[str, list[str], int, dict[str, Cut]]:
+        """The page's select list: each chosen column, a text, list, struct, map or binary one cut in the query (a
+        long value never reaches Python whole), then, per text column, the whole length of a cell that was cut
+        (else NULL), then per other cut column the whole size of a cell that was cut; the text columns; the
+        characters a text cell is cut at (`cell_chars`); the other cut columns."""
         texts = [name for name in chosen if _TEXTUAL.match(self.types[name])]
+        others = [name for name in chosen if name in self.nested and name not in texts]
+        budget = nested_budget(len(others))
+        nested = {name: cut_cell(name, self.nested[name], budget) for name in others}
         cut = cell_chars(len(texts))
         cells, lengths = [], []
         for name in chosen:
             column = ident(name)
-            if name not in texts:
+            if name in nested:
+                cells.append(nested[name].shown)  # unnamed, as a text cell's cut
+            elif name in texts:
+                cells.append(f"left({column}, {cut})")  # unnamed: ORDER BY still sorts the whole value
+                lengths.append(f"CASE WHEN length({column}) > {cut} THEN length({column}) END")
+            else:
                 cells.append(column)
-                continue
-            cells.append(f"left({column}, {cut})")  # unnamed: ORDER BY still sorts the whole value
-            lengths.append(f"CASE WHEN length({column}) > {cut} THEN length({column}) END")
-        return ", ".join(cells + lengths), texts, cut
+        return ", ".join(cells + lengths + [c.size for c in nested.values()]), texts, cut, nested
 
     def _deep_page(self, select: str, where: str, values: list[Any], offset: int, limit: int) -> _Result:
         """An unsorted page past the first: skipping `offset` matches reads only the filtered columns (the file's

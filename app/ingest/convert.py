@@ -22,7 +22,7 @@ from app.ingest.config import ImportConfig, formats_of
 from app.ingest.date_system import EXCEL_1900, DateOrigin
 from app.ingest.duck import DEFAULT_SCALE, literal
 from app.ingest.money import plain_number
-from app.ingest.number_range import beyond, out_of_range
+from app.ingest.number_range import beyond, nonfinite_text, out_of_range
 from app.ingest.utc_offsets import AN_OFFSET, NO_OFFSET, in_utc, parsed
 
 #: The last date a serial may be, as Excel's: 9999-12-31 (and the first an ods's below 0 may be).
@@ -85,6 +85,8 @@ class Converter:
         #: Whether the column's times carry a UTC offset, as its first time with a time of day says (None before
         #: it): a time of the other kind is a bad value (app.ingest.utc_offsets).
         self.zoned: bool | None = None
+        #: The column's first time written with a UTC offset (what its UtcOffset notice shows), when it is zoned.
+        self.offset_example: str | None = None
 
     def array(self, values: Sequence[Any]) -> tuple[pa.Array, list[tuple[int, str, Any]]]:
         """The column as an Arrow array, and (position, reason, value) for each cell that could not convert."""
@@ -169,6 +171,8 @@ class Converter:
         return text.replace(self.decimal_sep, ".") if self.decimal_sep != "." else text
 
     def to_string(self, value: Any) -> str:
+        if isinstance(value, float) and not math.isfinite(value):  # an xls/xlsb cell: not json_safe's None
+            return nonfinite_text(value)
         if isinstance(value, float) and value.is_integer():
             return str(int(value))
         if isinstance(value, bool):
@@ -230,6 +234,8 @@ class Converter:
         zoned = time.tzinfo is not None
         if self.zoned is None:
             self.zoned = zoned
+            if zoned and isinstance(value, str):
+                self.offset_example = value.strip()
         elif zoned != self.zoned:
             raise CellError(AN_OFFSET if zoned else NO_OFFSET)
         return in_utc(time) if zoned else time

@@ -55,11 +55,9 @@ def _every_reject(conn: duckdb.DuckDBPyConnection, said: Rejects) -> str | None:
         f'SELECT CAST("row" AS BIGINT) AS "row", "column", message, value, {_AFTER_READ} AS position '
         f"FROM ({said.converted})"
     )
-    parts = [converted] if said.converted else []
-    try:
-        conn.execute(f"SELECT 1 FROM {REJECTS_TABLE} LIMIT 0")
-    except duckdb.CatalogException:
-        return " UNION ALL ".join(parts) or None
+    if not _rejects_kept(conn):
+        return converted if said.converted else None
+    parts = [_renumbered(converted)] if said.converted else []
     cell = f"nullif(regexp_extract(error_message, {literal(_CAST_VALUE)}, 1), '')"
     header = f"{_is_header(said.header_line)} OR " if said.header_line is not None else ""
     value = f"CASE WHEN {header}error_type <> 'CAST' THEN csv_line ELSE coalesce({cell}, csv_line) END"
@@ -68,6 +66,47 @@ def _every_reject(conn: duckdb.DuckDBPyConnection, said: Rejects) -> str | None:
         f"{value} AS value, column_idx AS position FROM {REJECTS_TABLE}"
     )
     return " UNION ALL ".join([typed, *parts])
+
+
+def _renumbered(converted: str) -> str:
+    """The SELECT's rejected cells (`converted`) with their rows numbered as DuckDB numbers its rejected ones, the
+    record's row in the file. The SELECT numbers the rows of a read that leaves out the rows DuckDB cannot split
+    (too many or too few cells, a line too long: every reject but a CAST), so a bad amount after such a row was
+    reported a row or more too high up (and counted with another row). A row numbered n is moved down by the
+    left-out rows before it: those whose line, less the left-out rows up to it, is under n."""
+    row = _record_row_sql('c."row"')
+    return f'SELECT {row} AS "row", c."column", c.message, c.value, c.position FROM ({converted}) c'
+
+
+def _record_row_sql(row: str) -> str:
+    """SQL: the record's row in the file of the row numbered `row` (SQL) by a read that left out the rows DuckDB's
+    typed read rejected as unsplittable (`_renumbered`)."""
+    gaps = (
+        f"SELECT line - row_number() OVER (ORDER BY line) AS gap "
+        f"FROM (SELECT DISTINCT line FROM {REJECTS_TABLE} WHERE error_type <> 'CAST')"
+    )
+    return f"({row} + (SELECT count(*) FROM ({gaps}) g WHERE g.gap < {row}))"
+
+
+def record_rows(conn: duckdb.DuckDBPyConnection, found: dict[str, tuple[int, str]]) -> dict[str, tuple[int, str]]:
+    """`found` (by column, a row numbered by such a read and a value) with each row the record's row in the file,
+    by the rejects of the typed read made before (as is when there are none)."""
+    if not found or not _rejects_kept(conn):
+        return found
+    out = {}
+    for column, (row, value) in found.items():
+        record = conn.execute(f"SELECT {_record_row_sql('$1')}", [row]).fetchone()
+        out[column] = (int(record[0]) if record else row, value)
+    return out
+
+
+def _rejects_kept(conn: duckdb.DuckDBPyConnection) -> bool:
+    """Whether a typed read made the rejects tables (a read with `store_rejects` did)."""
+    try:
+        conn.execute(f"SELECT 1 FROM {REJECTS_TABLE} LIMIT 0")
+    except duckdb.CatalogException:
+        return False
+    return True
 
 
 def clear_rejects(conn: duckdb.DuckDBPyConnection) -> None:

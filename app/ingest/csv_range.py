@@ -22,7 +22,7 @@ from typing import Any
 import duckdb
 import msgspec
 
-from app.ingest import number_range, retyped
+from app.ingest import csv_problems, number_range, retyped
 from app.ingest.columns import Planned
 from app.ingest.config import ImportConfig, ImportLimits
 from app.ingest.csv_reader import CsvPlan
@@ -79,7 +79,9 @@ def found_in(
     zeros = [p for p in zero_columns(conn, parquet, plan) if p not in suspects]
     if zeros and number_range.file_may_underflow(plan.path, plan.encoding):
         suspects += zeros
-    return first_out_of_range(conn, retyped_cells(plan, config, limits)[0], suspects) if suspects else {}
+    if not suspects:
+        return {}
+    return csv_problems.record_rows(conn, first_out_of_range(conn, retyped_cells(plan, config, limits)[0], suspects))
 
 
 def shown_suspects(plan: CsvPlan, rows: Sequence[Sequence[Any]], text: str) -> list[Planned]:

@@ -25,7 +25,7 @@ from app.ingest.errors import ImportFailed, LimitExceeded, UnsupportedMediaType,
 from app.ingest.header_rows import JOINER, filled_across, header_depth, joined_names
 from app.ingest.models import SheetInfo
 from app.ingest.notices import note
-from app.ingest.notices.columns import HeaderRowsJoined, MergedHeader, MixedTypes
+from app.ingest.notices.columns import HeaderRowsJoined, MergedHeader, MixedTypes, UtcOffset
 from app.ingest.shape import find_header, largest_sheet
 from app.ingest.whole_workbook import check_whole
 from app.ingest.xlsb_extent import xlsb_extent, xlsb_sheet_member
@@ -343,10 +343,12 @@ def batches(
     origin: DateOrigin = EXCEL_1900,
     padded: PaddedCells | None = None,
     literals: Literals | None = None,
+    notices: list[str] | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """The sheet's data rows as typed record batches; bad rows are reported and left out. `origin`: how the
     workbook counts serial dates (app.ingest.date_system), as its plain numbers typed as dates do;
-    `padded`: its numbers shown zero-padded, which text columns take as shown (app.ingest.xlsx_padded)."""
+    `padded`: its numbers shown zero-padded, which text columns take as shown (app.ingest.xlsx_padded); `notices`:
+    given, a UtcOffset per column of times with a UTC offset stored in UTC, once all are read (as a CSV's import)."""
     start_row, start_col = sheet.start or (0, 0)
     kept = [(p, plan.positions[p.index]) for p in plan.columns if p.include]
     converters = [Converter(p, config, origin=origin) for p, _ in kept]
@@ -363,6 +365,9 @@ def batches(
             rows = [row[lo:hi] for row in rows]
         yield _batch(rows, number, kept, converters, schema, plan, on_problems, padded, literals)
         number += len(rows)
+    if notices is not None:
+        zoned = [(p, c) for (p, _), c in zip(kept, converters, strict=True) if c.zoned]
+        notices += [note(UtcOffset(column=p.name, example=c.offset_example)) for p, c in zoned]
 
 
 def _batch(

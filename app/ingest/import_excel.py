@@ -18,7 +18,9 @@ from app.ingest.errors import MAX_PROBLEMS, ImportCancelled, failed
 from app.ingest.import_job import REJECTS_SCHEMA, ImportJob
 from app.ingest.notices import note
 from app.ingest.notices.file import Rejected
+from app.ingest.ods_range import OdsLiterals
 from app.ingest.sheet_errors import errors_warning, with_error_texts
+from app.ingest.sheet_nonfinite import nonfinite_cells
 from app.ingest.sheet_range import OutOfRangeCells
 from app.ingest.suggest import kept_footer, totals_row
 from app.ingest.xlsx_errors import error_text_copy
@@ -34,11 +36,13 @@ def import_excel(job: ImportJob) -> tuple[int, ImportConfig]:
         infos = excel_reader.sheet_infos(job.source, job.sniffed.kind, workbook, measure)
         index, name = excel_reader.choose_sheet(workbook, job.config, infos)
         numbers = OutOfRangeCells()  # in the same pass over an xlsx sheet's XML
+        literals = OdsLiterals()  # an ods's: whether there is any, in the same pass over content.xml
+        ods = job.sniffed.kind == "ods"
         errors_as_text, errors = error_text_copy(
-            job.source, job.sniffed.kind, index, job.work / "errors-as-text", also=numbers
+            job.source, job.sniffed.kind, index, job.work / "errors-as-text", also=literals if ods else numbers
         )
-        if job.sniffed.kind == "ods":  # its cells' places need a walk of its own, only when one is there
-            numbers.found = sheet_range.scanned(job.source, "ods", index, sys.maxsize)
+        if ods:  # its cells' places need a walk of its own, only when one is there
+            numbers.found = sheet_range.scanned(job.source, "ods", index, sys.maxsize, seen=literals.seen)
         if errors_as_text is None:
             return _excel_sheet(job, workbook, job.source, index, name, numbers.found)
     job.warnings.append(errors_warning(errors))
@@ -73,6 +77,7 @@ def _excel_sheet(
     padded = workbook_padded_cells(job.source, job.sniffed.kind, index)  # the upload's: a copy read keeps its cells
     plan = excel_reader.detect(sheet, index, job.config, padded)
     job.warnings += plan.warnings
+    beyond = {**beyond, **nonfinite_cells(sheet, plan, job.source, job.sniffed.kind, index)}  # xls/xlsb ±inf, NaN
     if found := sheet_range.by_column(plan, beyond):  # 1e400 read as infinity, 1e-400 as 0: as a CSV's
         if strict:
             raise sheet_range.refused(plan, found)
@@ -87,8 +92,9 @@ def _excel_sheet(
         with pq.ParquetWriter(job.data, schema) as writer:
             origin = date_origin(job.source, job.sniffed.kind)  # the upload's own: a copy keeps its workbook part
             literals = sheet_range.Literals(beyond) if found else None
+            zoned: list[str] = []  # a UtcOffset notice per column of times stored in UTC, as a CSV's import says
             rows = excel_reader.batches(
-                sheet, plan, job.config, on_problems, origin=origin, padded=padded, literals=literals
+                sheet, plan, job.config, on_problems, origin=origin, padded=padded, literals=literals, notices=zoned
             )
             for batch in rows:
                 if job.should_stop():
@@ -106,6 +112,7 @@ def _excel_sheet(
             rejects_writer.close()
     if problems:
         raise failed(problems, total=counted["bad"] if len(problems) < MAX_PROBLEMS else None)
+    job.warnings += zoned
     if counted["bad"]:
         job.warnings.append(note(Rejected(count=counted["bad"], unit="row", file=REJECTS_FILE)))
     header = excel_reader.excel_header(plan)

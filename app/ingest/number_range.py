@@ -162,9 +162,16 @@ class NumberOutOfRange(ImportFailed):
     code = "number_out_of_range"
 
 
+def nonfinite_text(value: float) -> str:
+    """A non-finite double (an xls/xlsb cell can store one) as a text column and a message show it."""
+    return "NaN" if math.isnan(value) else ("-inf" if value < 0 else "inf")
+
+
 def beyond(value: str) -> str:
-    """What is wrong with the literal `value` (`out_of_range`), in the words every reader uses."""
+    """What is wrong with the literal `value` (`out_of_range`, or a stored NaN), in the words every reader uses."""
     shown = value if len(value) <= 40 else value[:37] + "..."
+    if math.isnan(float(value)):
+        return f"the cell holds {shown} (not a number), which no number column keeps"
     became = ("-infinity" if value.strip().startswith("-") else "infinity") if math.isinf(float(value)) else "0"
     return (
         f"the number {shown} is beyond what a float holds (about 1.8e308 down to 5e-324 in size) and would have "

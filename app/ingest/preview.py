@@ -40,6 +40,7 @@ from app.ingest.json_budget import ReadBudget, record_limit
 from app.ingest.models import Preview, SheetInfo, Suggestion
 from app.ingest.notices import note
 from app.ingest.notices.file import CellsCut, InvalidBytes, PreviewRows, RowProblem
+from app.ingest.ods_range import OdsLiterals
 from app.ingest.preview_columns import check_field_count, first_columns
 from app.ingest.preview_workbook import (
     all_rows,
@@ -51,6 +52,7 @@ from app.ingest.preview_workbook import (
     sheet_list,
 )
 from app.ingest.sheet_errors import with_error_texts
+from app.ingest.sheet_nonfinite import nonfinite_cells
 from app.ingest.sniff import Sniffed, sniff
 from app.ingest.suggest import csv_footer, csv_title_block, excel_suggestions, suggested_config, text_suggestions
 from app.ingest.textio import CR_CHECK_BYTES, as_lf, line_ends_warning, odd_line_ends, read_text_prefix
@@ -129,7 +131,12 @@ def _excel(
     loading = preview_limits(limits, sniffed.kind)  # for a sheet whose size is known only once cut or loaded
     cut_copy = excel_head(path, sniffed.kind, index, config, rows, work, cache) if cut else None
     capped = None if cut else capped_copy(path, sniffed.kind, index, work / "capped.xlsx")
-    ods_errors = error_text_copy(path, sniffed.kind, index, work / "errors")[0] if sniffed.kind == "ods" else None
+    ods_literals = OdsLiterals(PREVIEW_SCAN_BYTES)  # whether content.xml holds 1e400, 1e-400, in the same pass
+    ods_errors = (
+        error_text_copy(path, sniffed.kind, index, work / "errors", also=ods_literals)[0]
+        if sniffed.kind == "ods"
+        else None
+    )
     source = str(cut_copy or capped or ods_errors or path)
     workbook = excel_reader.open_workbook(source, loading)
     with workbook:
@@ -145,7 +152,9 @@ def _excel(
         # The original sheet's (not the cut copy's), as the import does, within a bound: the API's work is bounded.
         padded = workbook_padded_cells(path, sniffed.kind, index, max_bytes=PREVIEW_SCAN_BYTES)
         plan = excel_reader.detect(sheet, index, config, padded)
-        beyond = sheet_range.scanned(path, sniffed.kind, index, PREVIEW_SCAN_BYTES)  # 1e400, 1e-400: as the import
+        seen = ods_literals.seen if sniffed.kind == "ods" else None
+        beyond = sheet_range.scanned(path, sniffed.kind, index, PREVIEW_SCAN_BYTES, seen=seen)  # as the import
+        beyond.update(nonfinite_cells(sheet, plan, path, sniffed.kind, index))  # xls/xlsb ±inf, NaN: as the import
         literals = None
         if found := sheet_range.by_column(plan, beyond):
             if config.on_error == "strict":
@@ -159,7 +168,15 @@ def _excel(
         if rows:
             origin = date_origin(path, sniffed.kind)
             for batch in excel_reader.batches(
-                sheet, head, config, problems.extend, batch_rows=rows, origin=origin, padded=padded, literals=literals
+                sheet,
+                head,
+                config,
+                problems.extend,
+                batch_rows=rows,
+                origin=origin,
+                padded=padded,
+                literals=literals,
+                notices=plan.warnings,  # times with a UTC offset: as the import says
             ):
                 values += [[json_shown(v) for v in row.values()] for row in batch.to_pylist()]
         whole = cut_copy is None or all_rows(sheet, sheets[index])
@@ -214,7 +231,7 @@ def _csv(
             values = conn.execute(read).fetchall() if rows else []
             if suspects := csv_range.shown_suspects(plan, values, text):  # 1e400 read as infinity, 1e-400 as 0
                 table, _, _ = csv_select.retyped_cells(plan, config, limits)
-                if found := csv_range.first_out_of_range(conn, table, suspects):
+                if found := csv_problems.record_rows(conn, csv_range.first_out_of_range(conn, table, suspects)):
                     if config.on_error == "strict":
                         raise csv_range.refused(plan, found)
                     plan, kept = csv_range.as_text(plan, found)

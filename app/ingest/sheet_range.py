@@ -8,8 +8,8 @@ row, column and value, and makes a lenient one read the column as text, every va
 The cells are found in the pass that already streams the sheet's XML for formula error cells
 (app.ingest.xlsx_errors.error_text_copy), at C speed (`number_range.may_hold_exponent` over each chunk, a regex
 over a chunk it flags): no second read of the sheet. xls and xlsb store a number as its double, which cannot be
-written 1e-400, and an infinity stored so is a bad row as before; an ods keeps its literal in `office:value`
-(app.ingest.ods_range).
+written 1e-400; an infinity or NaN stored so is found by app.ingest.sheet_nonfinite and goes through the same
+rule; an ods keeps its literal in `office:value` (app.ingest.ods_range).
 """
 
 from __future__ import annotations
@@ -140,12 +140,15 @@ class Literals(msgspec.Struct):
         return values if out is None else out
 
 
-def scanned(path: str, kind: str, index: int, max_bytes: int) -> dict[tuple[int, int], str]:
+def scanned(
+    path: str, kind: str, index: int, max_bytes: int, *, seen: bool | None = None
+) -> dict[tuple[int, int], str]:
     """`OutOfRangeCells` of sheet `index` of an xlsx/xlsm, over at most `max_bytes` of its XML (a preview's own
     read; an import finds them in the pass of app.ingest.xlsx_errors), or of an ods (app.ingest.ods_range; an
-    import's too); {} for another kind or a part not read."""
+    import's too; `seen`: whether an `OdsLiterals` fed content.xml found any, None: look); {} for another kind or
+    a part not read."""
     if kind == "ods":
-        return ods_out_of_range(path, index, max_bytes)
+        return ods_out_of_range(path, index, max_bytes, seen=seen)
     if kind not in ("xlsx", "xlsm"):
         return {}
     cells = OutOfRangeCells()

@@ -8,6 +8,7 @@ import duckdb
 import msgspec
 import pytest
 
+from app.domain.cell_cuts import CELL_BYTES
 from app.domain.dataset_reader import MIN_CELL_CHARS, PAGE_BYTES, ROW_CELL_CHARS, ROW_TEXT_CHARS, Reader
 from app.ingest.config import DuckDBSettings
 
@@ -58,18 +59,24 @@ def test_comparison_filters_still_cast_the_value_to_the_column_type(reader: Read
     assert names(reader, "name:is_null") == []
 
 
-def test_a_page_cuts_long_text_cells_and_lists_them(tmp_path: Path) -> None:
-    """A 50 MB cell made a 50 MB page; the page holds ROW_CELL_CHARS of it, says so, and sorts by the whole."""
-    parquet = tmp_path / "long.parquet"
+def _written(parquet: Path, query: str) -> Path:
+    """`parquet`, written with the rows of `query`."""
     conn = duckdb.connect()
     try:
-        conn.execute(
-            f"COPY (SELECT * FROM (VALUES (1, repeat('说', 30000) || 'b', '[1]'::JSON, 2.5::DOUBLE), "
-            f"(2, repeat('说', 30000) || 'a', ('[' || repeat('0,', 6000) || '0]')::JSON, 1.5), "
-            f"(3, 'short', NULL::JSON, NULL)) t(id, note, doc, amount)) TO '{parquet}' (FORMAT parquet)"
-        )
+        conn.execute(f"COPY ({query}) TO '{parquet}' (FORMAT parquet)")
     finally:
         conn.close()
+    return parquet
+
+
+def test_a_page_cuts_long_text_cells_and_lists_them(tmp_path: Path) -> None:
+    """A 50 MB cell made a 50 MB page; the page holds ROW_CELL_CHARS of it, says so, and sorts by the whole."""
+    parquet = _written(
+        tmp_path / "long.parquet",
+        "SELECT * FROM (VALUES (1, repeat('说', 30000) || 'b', '[1]'::JSON, 2.5::DOUBLE), "
+        "(2, repeat('说', 30000) || 'a', ('[' || repeat('0,', 6000) || '0]')::JSON, 1.5), "
+        "(3, 'short', NULL::JSON, NULL)) t(id, note, doc, amount)",
+    )
     with Reader(parquet, tmp_path / "work", DuckDBSettings(memory_limit="128MB", threads=1)) as reader:
         page = reader.rows(offset=0, limit=10, columns=None, order_by=["note"], filters=[])
     assert [row[0] for row in page["rows"]] == [3, 2, 1]  # by the whole value: …a before …b (cut, they tie)
@@ -125,3 +132,42 @@ def test_a_row_of_many_text_columns_cuts_each_shorter(tmp_path: Path) -> None:
     assert len(page["truncated"]) == 200
     assert page["truncated"][0] == {"row": 0, "column": "c0", "chars": 10_000}
     assert page["next_offset"] == 1
+
+
+def test_a_page_cuts_list_struct_map_and_binary_cells_and_lists_them(tmp_path: Path) -> None:
+    """A row whose LIST cell held 2 M items was fetched and sent whole (about 15 MB of JSON, one row is always
+    sent), as were long struct, map and binary cells; each is cut in the query to CELL_BYTES and listed in
+    `truncated` with its whole size. A VARCHAR[] column is a list, not text (left() on it was an error)."""
+    parquet = _written(
+        tmp_path / "nested.parquet",
+        "SELECT i AS id, CASE WHEN i = 0 THEN range(2000000) ELSE [i] END AS big, "
+        "{'a': repeat('x', 100000), 'n': i} AS st, map(['k' || i], [repeat('v', 100000)]) AS m, "
+        "repeat('z', 100000)::BLOB AS bin, [repeat('q', 100000)] AS texts FROM range(2) t(i)",
+    )
+    with Reader(parquet, tmp_path / "work", DuckDBSettings(memory_limit="128MB", threads=1)) as reader:
+        page = reader.rows(offset=0, limit=10, columns=None, order_by=["-id"], filters=[])
+    assert [row[0] for row in page["rows"]] == [1, 0]
+    for row in page["rows"]:
+        assert len(msgspec.json.encode(row)) < 6 * CELL_BYTES
+    first = page["rows"][1]
+    assert first[1] == list(range(len(first[1])))
+    assert 0 < len(first[1]) < 2_000_000
+    assert first[2]["n"] == 0
+    assert first[2]["a"] == "x" * len(first[2]["a"])
+    assert len(first[2]["a"]) < 100_000
+    assert first[3]["k0"].startswith("vvv")
+    assert len(first[3]["k0"]) < 100_000
+    assert 0 < len(first[4]) < 100_000
+    assert 0 < len(first[5][0]) < 100_000
+    assert page["rows"][0][1] == [1]
+    assert page["truncated"] == [
+        {"row": 0, "column": "st"},
+        {"row": 0, "column": "m", "items": 1},
+        {"row": 0, "column": "bin", "bytes": 100_000},
+        {"row": 0, "column": "texts", "items": 1},
+        {"row": 1, "column": "big", "items": 2_000_000},
+        {"row": 1, "column": "st"},
+        {"row": 1, "column": "m", "items": 1},
+        {"row": 1, "column": "bin", "bytes": 100_000},
+        {"row": 1, "column": "texts", "items": 1},
+    ]

@@ -20,6 +20,7 @@ from app.db.datasets import Upload
 from app.domain import dataset_versions as versions
 from app.domain import datasets as service
 from app.domain import files as data_files
+from app.domain.cell_cuts import CELL_BYTES
 from app.domain.dataset_reader import PAGE_BYTES, ROW_CELL_CHARS, Reader
 from app.domain.permissions import Permission
 from app.ingest.bounded import bounded, request_limits
@@ -42,7 +43,7 @@ class DatasetFileController(Controller):
         sync_to_thread=True,
         summary=f"A page of rows of a version: at most `limit` rows and {PAGE_BYTES >> 20} MiB of them (then "
         f"`next_offset` says where the next page starts); text cells cut at {ROW_CELL_CHARS:,} characters or fewer "
-        "(`cell_chars`), listed in `truncated`",
+        f"(`cell_chars`), list, struct, map and binary cells at about {CELL_BYTES >> 10} KiB, listed in `truncated`",
     )
     def rows(
         self,

@@ -4,12 +4,13 @@ calamine read 1e-400 as 0, imported with nothing said."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import msgspec
 import pytest
 
-from app.ingest import ImportConfig, ImportLimits
+from app.ingest import ImportConfig, ImportLimits, ods_range
 from app.ingest.number_range import NumberOutOfRange
 from app.ingest.preview import preview
 from tests.unit.ingest.conftest import rows_of
@@ -71,3 +72,28 @@ def test_a_lenient_import_reads_the_ods_column_as_text(tmp_path: Path, run_impor
 def test_an_ods_of_plain_numbers_is_read_as_before(tmp_path: Path, run_import) -> None:
     result = run_import(_ods(tmp_path / "plain.ods", "1e-300"), sheet="流水", on_error="strict")
     assert [r["金额"] for r in rows_of(result)] == [1.5, 1.5, 1e-300, 2.5]
+
+
+@pytest.mark.parametrize(("value", "walks"), [("1e-300", 0), ("1e-400", 1)])
+def test_content_xml_is_searched_for_such_literals_in_the_pass_that_looks_for_error_cells(
+    tmp_path: Path, limits: ImportLimits, run_import, monkeypatch: pytest.MonkeyPatch, value: str, walks: int
+) -> None:
+    """The import and the preview decompressed content.xml once for error cells, then once more only to find
+    whether it held 1e400 or 1e-400 (as much again on a large ods); that search is now made in the first pass, and
+    content.xml is read again only to place the cells it found."""
+    reads: list[str] = []
+    real = ods_range.whole_tags
+
+    def counted(path: str, member: str) -> Iterator[bytes]:
+        reads.append(member)
+        return real(path, member)
+
+    monkeypatch.setattr(ods_range, "whole_tags", counted)
+    path = ods_tables(
+        tmp_path / "counted.ods",
+        '<table:table table:name="流水">' + _row(_text("金额")) + _row(_number(value)) + "</table:table>",
+    )
+    run_import(path, sheet="流水", on_error="lenient")
+    assert len(reads) == walks
+    preview(path, path.name, ImportConfig(sheet="流水", on_error="lenient"), limits)
+    assert len(reads) == 2 * walks

@@ -10,6 +10,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import msgspec
 import pyarrow.parquet as pq
 import pytest
 
@@ -18,6 +19,7 @@ from app.ingest.config import ColumnSpec
 from app.ingest.errors import ImportFailed
 from app.ingest.preview import preview
 from tests.unit.ingest.conftest import rows_of, write_xlsx
+from tests.workbook_files import ods_workbook, xls_workbook
 
 #: One instant, 2024-01-01 19:04:05 UTC, as Chinese systems and APIs write it.
 FORMS = [
@@ -46,6 +48,14 @@ def _xlsx(path: Path, times: list[object]) -> Path:
     return write_xlsx(path, {"订单": [["单号", "下单时间"], *([i, t] for i, t in enumerate(times, 1))]})
 
 
+def _ods(path: Path, rows: list[list[object]]) -> Path:
+    return ods_workbook(path, {"订单": rows})
+
+
+def _xls(path: Path, rows: list[list[object]]) -> Path:
+    return xls_workbook(path, rows, "订单")
+
+
 WRITERS = {"csv": _csv, "json": _json, "xlsx": _xlsx}
 
 
@@ -55,8 +65,26 @@ def test_every_offset_form_imports_as_the_same_instant_in_utc(tmp_path: Path, ru
     result = run_import(path, columns=TYPED, on_error="strict")
     assert [r["下单时间"] for r in rows_of(result)] == [INSTANT] * len(FORMS)
     assert pq.read_schema(result.data_path).field("下单时间").type.tz is None  # as every reader stores them
-    if kind != "xlsx":  # a workbook's text cells are typed by the configuration; the type says it
-        assert any("UTC offset" in w for w in result.warnings)
+    assert any("UTC offset" in w for w in result.warnings)
+
+
+@pytest.mark.parametrize("kind", ["xlsx", "ods", "xls"])
+def test_a_workbook_column_of_offset_times_says_it_was_imported_in_utc(
+    tmp_path: Path, limits: ImportLimits, run_import, kind: str
+) -> None:
+    """A workbook's times with a UTC offset were stored as their instants in UTC with nothing said, where a CSV's
+    import and preview say so (utc_offset, with an example)."""
+    rows = [["单号", "下单时间"], *([i, t] for i, t in enumerate(FORMS, 1))]
+    writers = {"xlsx": lambda p, r: write_xlsx(p, {"订单": r}), "ods": _ods, "xls": _xls}
+    path = writers[kind](tmp_path / f"orders.{kind}", rows)
+    result = run_import(path, columns=TYPED, on_error="strict")
+    assert [r["下单时间"] for r in rows_of(result)] == [INSTANT] * len(FORMS)
+    said = [n for n in msgspec.to_builtins(result.notices) if n["code"] == "utc_offset"]
+    assert [(n["column"], n["example"]) for n in said] == [("下单时间", FORMS[0])]
+    shown = preview(path, path.name, ImportConfig(columns=TYPED), limits)
+    assert [w for w in shown.warnings if "UTC offset" in w] == [w for w in result.warnings if "UTC offset" in w]
+    local = run_import(WRITERS["xlsx"](tmp_path / "local.xlsx", [NAIVE]), columns=TYPED)
+    assert not [n for n in msgspec.to_builtins(local.notices) if n["code"] == "utc_offset"]
 
 
 @pytest.mark.parametrize("kind", ["csv", "xlsx"])

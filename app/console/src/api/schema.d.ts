@@ -308,7 +308,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * A page of rows of a version: at most `limit` rows and 8 MiB of them (then `next_offset` says where the next page starts); text cells cut at 10,000 characters or fewer (`cell_chars`), listed in `truncated`
+         * A page of rows of a version: at most `limit` rows and 8 MiB of them (then `next_offset` says where the next page starts); text cells cut at 10,000 characters or fewer (`cell_chars`), list, struct, map and binary cells at about 64 KiB, listed in `truncated`
          * @description Permission: `datasets:read` (role `viewer` or higher in the resource's namespace).
          */
         get: operations["getDatasetRows"];
@@ -3106,7 +3106,7 @@ export interface components {
             offset: number;
             rows: unknown[][];
             total: number;
-            /** @description The text cells of this page longer than `cell_chars` characters (empty when none is): `rows` holds their first `cell_chars`; the dataset's download holds them whole */
+            /** @description The cells of this page `rows` holds cut (empty when none is): text cells longer than `cell_chars` characters (their first `cell_chars`), and list, struct, map and binary cells over about 64 KiB of JSON (1024 KiB shared a row): their first items, text and binary inside cut in turn (a struct has no size of its own); the dataset's download holds them whole */
             truncated: components["schemas"]["TruncatedCell"][];
             version: number;
         };
@@ -3426,9 +3426,13 @@ export interface components {
         };
         /** TruncatedCell */
         TruncatedCell: {
-            /** @description The whole value's length in characters */
-            chars: number;
+            /** @description A binary cell: the whole value's length in bytes */
+            bytes?: number | null;
+            /** @description A text cell: the whole value's length in characters */
+            chars?: number | null;
             column: string;
+            /** @description A list, array or map cell: the whole value's number of items */
+            items?: number | null;
             /** @description The row's position in this page's `rows` (0-based) */
             row: number;
         };
