@@ -99,7 +99,14 @@ def checked_load(body: bytes, loader: Any, max_depth: int) -> Any:
                 raise _too_deep(max_depth)
         elif isinstance(event, _CLOSE):
             depth -= 1
-    return yaml.load(body, Loader=loader)  # noqa: S506 (a safe loader, the caller's)
+    try:
+        return yaml.load(body, Loader=loader)  # noqa: S506 (a safe loader, the caller's)
+    except (
+        AttributeError,
+        KeyError,
+        IndexError,
+    ) as exc:  # SafeConstructor on `!!timestamp nope`, `!!bool maybe`, `!!int`
+        raise Refused(f"a value does not read as its tag (!!bool, !!int, !!timestamp, …) says: {exc!r}") from None
 
 
 def _alias(event: yaml.AliasEvent) -> Refused:

@@ -89,6 +89,15 @@ def test_a_bad_body_is_still_refused(body: bytes) -> None:
     assert isinstance(loaded_now(body), tuple)
 
 
+@pytest.mark.parametrize("body", [b"a: !!timestamp nope\n", b"a: !!bool maybe\n", b"a: !!int\n", b"a: [!!float ]\n"])
+def test_a_value_its_tag_does_not_fit_is_invalid_yaml_not_a_crash(body: bytes) -> None:
+    """PyYAML's constructors raised AttributeError, KeyError or IndexError on these: a 500, not a 422."""
+    with pytest.raises(InvalidInput) as refused:
+        yaml_as_json(body)
+    assert refused.value.code == "invalid_yaml"
+    assert "does not read as its tag" in refused.value.errors[0]["message"]
+
+
 def test_every_scalar_form_of_the_resolver_reads_the_same() -> None:
     """Each plain scalar whose first character an implicit type may start with, alone and in a list."""
     texts = [
