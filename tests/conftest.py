@@ -13,6 +13,7 @@ from sqlalchemy import Engine, text
 
 from app.db.engine import get_engine, release_idle_connections
 from app.settings import Settings
+from app.storage.open import _cached as stores_of_the_process
 from tests.acceptance import shared
 from tests.acceptance.shared import shared_system, system  # noqa: F401  (fixtures of the whole session)
 from tests.s3server import SeaweedS3
@@ -104,6 +105,7 @@ def settings(
     """Each test's settings; its data root starts missing, as a fresh one under tmp_path did (nothing is kept: what
     cannot be removed makes this test's root one of its own)."""
     shutil.rmtree(process_data_root, ignore_errors=True)
+    stores_of_the_process.cache_clear()  # a store keeps state of its root (when it last swept): each test a new one
     return Settings(
         database_url=database_url,
         redis_url=servers.redis_url,

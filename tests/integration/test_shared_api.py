@@ -10,6 +10,8 @@ import pytest
 from litestar.testing import TestClient
 
 from app.settings import Settings
+from app.storage import Store
+from app.storage.open import store_for
 from tests.integration.shared_api import SharedApi
 
 
@@ -47,6 +49,10 @@ def test_a_test_gets_the_shared_app_and_an_emptyprocess_data_root(
     assert not fast_settings.data_path.exists()  # what an earlier test of this process wrote there is gone
 
 
+#: The stores earlier tests of this process had for their data root (kept, so none is a later one's new object).
+STORES: list[Store] = []
+
+
 @pytest.mark.parametrize("test", ["first", "second"])
 def test_files_a_test_leaves_in_theprocess_data_root_are_gone_for_the_next(
     test: str, settings: Settings, process_data_root: Path
@@ -55,3 +61,7 @@ def test_files_a_test_leaves_in_theprocess_data_root_are_gone_for_the_next(
     assert not settings.data_path.exists()
     settings.data_path.mkdir(parents=True)
     (settings.data_path / "left-over").write_text(test)
+    # And the process's store of the root is a new one: it keeps what it knows of the root (when it last swept it)
+    store = store_for(settings.data_root)
+    assert all(store is not earlier for earlier in STORES)
+    STORES.append(store)
