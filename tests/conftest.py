@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +13,7 @@ from sqlalchemy import Engine, text
 
 from app.db.engine import get_engine, release_idle_connections
 from app.settings import Settings
+from app.storage.open import _cached as stores_of_the_process
 from tests.acceptance import shared
 from tests.acceptance.shared import shared_system, system  # noqa: F401  (fixtures of the whole session)
 from tests.s3server import SeaweedS3
@@ -91,12 +93,25 @@ def redis_namespace() -> str:
     return f"ctest-{uuid.uuid4().hex[:8]}"
 
 
+@pytest.fixture(scope="session")
+def process_data_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This test process's data root: one path for all its tests, so their settings are equal and the integration
+    tests share one API app (tests/integration/shared_api.py); `settings` empties it before each test."""
+    return tmp_path_factory.mktemp("conveyor") / "data"
+
+
 @pytest.fixture
-def settings(database_url: str, servers: TestServers, redis_namespace: str, tmp_path: Path) -> Settings:
+def settings(
+    database_url: str, servers: TestServers, redis_namespace: str, process_data_root: Path, tmp_path: Path
+) -> Settings:
+    """Each test's settings; its data root starts missing, as a fresh one under tmp_path did (nothing is kept: what
+    cannot be removed makes this test's root one of its own)."""
+    shutil.rmtree(process_data_root, ignore_errors=True)
+    stores_of_the_process.cache_clear()  # a store keeps state of its root (when it last swept): each test a new one
     return Settings(
         database_url=database_url,
         redis_url=servers.redis_url,
-        data_root=str(tmp_path / "data"),
+        data_root=str(tmp_path / "data" if process_data_root.exists() else process_data_root),
         redis_namespace=redis_namespace,
         heartbeat_seconds=0.2,
         lease_seconds=2.0,

@@ -18,6 +18,7 @@ import yaml
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.api import yaml_document
 from app.core.errors import DomainError, InvalidInput
 
 #: Content types read as YAML.
@@ -26,8 +27,6 @@ YAML_TYPES = frozenset({b"application/yaml", b"application/x-yaml", b"text/yaml"
 MAX_YAML_BYTES = 1024 * 1024
 #: Deepest nesting of mappings and lists accepted (a pipeline spec is shallow; the parser recurses).
 MAX_YAML_DEPTH = 64
-_OPEN = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
-_CLOSE = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
 _LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -43,20 +42,16 @@ def _invalid(message: str) -> InvalidInput:
 
 def yaml_as_json(body: bytes) -> bytes:
     """The YAML document in `body`, encoded as JSON; InvalidInput (`invalid_yaml`) for bad YAML, an alias, or
-    nesting deeper than MAX_YAML_DEPTH. The events are checked first, so nothing is built from a refused document."""
+    nesting deeper than MAX_YAML_DEPTH. An alias is refused at its event, never expanded: the document is built from
+    the events as they are checked (app/api/yaml_document.py), or, where that gives up, checked whole and loaded."""
     try:
-        depth = 0
-        for event in yaml.parse(body, Loader=_LOADER):
-            if isinstance(event, yaml.AliasEvent):
-                raise _invalid(f"aliases (*{event.anchor}) are not accepted; write the value out")
-            if isinstance(event, _OPEN):
-                depth += 1
-                if depth > MAX_YAML_DEPTH:
-                    raise _invalid(f"the document nests deeper than {MAX_YAML_DEPTH} levels")
-            elif isinstance(event, _CLOSE):
-                depth -= 1
-        document = yaml.load(body, Loader=_LOADER)  # noqa: S506 (a safe loader)
+        try:
+            document = yaml_document.build(body, _LOADER, MAX_YAML_DEPTH)
+        except yaml_document.NeedsPyYaml:
+            document = yaml_document.checked_load(body, _LOADER, MAX_YAML_DEPTH)
         return msgspec.json.encode(document)
+    except yaml_document.Refused as refused:
+        raise _invalid(refused.message) from None
     except yaml.YAMLError as exc:
         raise _invalid(str(exc)) from None
     except (TypeError, ValueError) as exc:  # e.g. a mapping key JSON cannot hold

@@ -157,7 +157,7 @@ def up(args: argparse.Namespace, settings: Settings) -> int:
             logger.info("embedded Redis running at %s", embedded_redis.socket)
         env["CONVEYOR_DATA_ROOT"] = str(root)
         database_url = env.get("DATABASE_URL") or settings.database_url
-        migrate.upgrade(Settings(database_url=database_url).sqlalchemy_url)
+        migrate.upgrade(Settings(database_url=database_url).sqlalchemy_url, restart=True)
         generated = _bootstrap_admin(settings, database_url)
         write_state(root, database_url=database_url, redis_url=env.get("REDIS_URL") or settings.redis_url)
         executable = [sys.executable, "-m", "app"]

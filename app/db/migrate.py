@@ -23,15 +23,20 @@ def alembic_config(sqlalchemy_url: str) -> Config:
     return config
 
 
-def upgrade(sqlalchemy_url: str, revision: str = "head") -> list[str]:
+def upgrade(sqlalchemy_url: str, revision: str = "head", *, restart: bool = False) -> list[str]:
     """Migrate to `revision`; at head, also create the trigram indexes missing where the server has pg_trgm (one
-    given pg_trgm after its database was migrated without: app/db/trigrams.py). The names of those created."""
-    command.upgrade(alembic_config(sqlalchemy_url), revision)
-    if revision != "head":
-        return []
+    given pg_trgm after its database was migrated without: app/db/trigrams.py). The names of those created.
+
+    Where the server has no pg_trgm this says so once, here, when it migrated the database (migration 0026 says
+    nothing), and at a `conveyor migrate` by hand; a `restart` (`conveyor up` starting again) with nothing to
+    migrate says it only at debug level, not at every start."""
     engine = create_engine(sqlalchemy_url, poolclass=NullPool)
     try:
-        return ensure_trigram_indexes(engine)
+        at_head = restart and current_revision(engine) == head_revision()
+        command.upgrade(alembic_config(sqlalchemy_url), revision)
+        if revision != "head":
+            return []
+        return ensure_trigram_indexes(engine, say_why_not=not at_head)
     finally:
         engine.dispose()
 

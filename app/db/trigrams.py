@@ -6,6 +6,9 @@ frozen copy of this list (a revision imports no application code; a test holds t
 `conveyor migrate` to head (app.db.migrate.upgrade) creates those missing: a database migrated on a server without
 pg_trgm (the embedded one) gets them once the server has it, with no migration to undo. A trigram index added later
 goes here and in its own migration (with its own copy), which on a server without pg_trgm creates nothing either.
+
+Where the server has no pg_trgm, only this module says so (the migrations stay silent): once when the database is
+migrated, and at each `conveyor migrate` by hand; not at each start of `conveyor up` with nothing to migrate.
 """
 
 from __future__ import annotations
@@ -39,18 +42,27 @@ TRIGRAM_INDEXES: tuple[TrigramIndex, ...] = (
 )
 
 
-def has_pg_trgm(bind: sa.Connection) -> bool:
-    """Whether pg_trgm is (or could now be) installed in this database; creates it if it can (logs why not)."""
+#: What a list's `?search=` does without the indexes, said after why there are none.
+WITHOUT_INDEXES = (
+    "no trigram indexes, so the lists' `?search=` reads whole tables (the same answers, slower on large ones); "
+    "`conveyor migrate` creates the indexes once the server has pg_trgm"
+)
+
+
+def has_pg_trgm(bind: sa.Connection, *, say: bool = True) -> bool:
+    """Whether pg_trgm is (or could now be) installed in this database; creates it if it can. Why not is logged as
+    a warning when `say`, else at debug level (it was said when the database was migrated)."""
+    level = logging.WARNING if say else logging.DEBUG
     if bind.execute(sa.text("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")).first():
         return True
     if not bind.execute(sa.text("SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm'")).first():
-        log.warning("pg_trgm is not available on this server: no trigram indexes, `?search=` reads the tables")
+        log.log(level, "pg_trgm is not available on this server: %s", WITHOUT_INDEXES)
         return False
     try:
         with bind.begin_nested():  # the queries above began the transaction
             bind.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
     except sa.exc.DBAPIError as error:
-        log.warning("pg_trgm could not be created (%s): no trigram indexes, `?search=` reads the tables", error.orig)
+        log.log(level, "pg_trgm could not be created (%s): %s", str(error.orig).strip(), WITHOUT_INDEXES)
         return False
     return True
 
@@ -64,14 +76,15 @@ def index_sql(index: TrigramIndex, *, concurrently: bool = False) -> str:
     )
 
 
-def ensure_trigram_indexes(engine: sa.Engine) -> list[str]:
+def ensure_trigram_indexes(engine: sa.Engine, *, say_why_not: bool = True) -> list[str]:
     """Outside a migration (the database at head): create the trigram indexes missing, and rebuild any left invalid
     by an interrupted build, one at a time CONCURRENTLY (the tables stay writable meanwhile); the names built.
 
-    Nothing, with a line in the log, where the server has no pg_trgm or the role may not create it.
+    Nothing where the server has no pg_trgm or the role may not create it: with a warning saying so when
+    `say_why_not`, else a debug line.
     """
     with engine.connect() as connection:
-        if not has_pg_trgm(connection):
+        if not has_pg_trgm(connection, say=say_why_not):
             return []
         valid = dict(
             connection.execute(

@@ -10,13 +10,13 @@ from litestar.testing import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from app.api.app import create_app
 from app.domain.users import NewUser, create_user
 from app.settings import Settings
 from app.storage import Store
 from app.storage.local import LocalStore
 from app.storage.s3 import S3Store
 from tests.integration.engine_parts import parts  # noqa: F401  (a fixture)
+from tests.integration.shared_api import SharedApi
 from tests.integration.webhook_support import clock, hook_settings, receiver, sender  # noqa: F401  (fixtures)
 
 ADMIN_PASSWORD = "correct horse battery staple"
@@ -50,11 +50,20 @@ def sign_in(client: TestClient, username: str, password: str = ADMIN_PASSWORD) -
     return response.json()
 
 
+@pytest.fixture(scope="session")
+def shared_api() -> Iterator[SharedApi]:
+    """This test process's running API app, made again only for other settings (tests/integration/shared_api.py)."""
+    shared = SharedApi()
+    yield shared
+    shared.close()
+
+
 @pytest.fixture
-def anonymous(fast_settings: Settings, redis_client) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+def anonymous(fast_settings: Settings, redis_client, shared_api: SharedApi) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
     """The API, with nobody signed in."""
-    with TestClient(app=create_app(fast_settings)) as test_client:
-        yield test_client
+    shared_api.reset()
+    yield shared_api.client(fast_settings)
+    shared_api.reset()
 
 
 @pytest.fixture

@@ -12,8 +12,10 @@ as before, with the same answers.
 And uploads get the index of their list's order (created_at, id), everywhere: the list sorted every upload, with or
 without a search (a common word's 66,000 matches out of 200,000 were read and sorted for a page of 50).
 
-The embedded server (`pgserver`, what `make run` starts) ships no pg_trgm: there this revision logs a line and
-creates nothing, and the searches read the tables with the same answers. A database migrated so, on a server given
+The embedded server (`pgserver`, what `make run` starts) ships no pg_trgm: there this revision creates nothing, and
+the searches read the tables with the same answers. It says nothing of it: the migrate step that follows at head
+(app.db.migrate.upgrade) says it once, for every trigram index (it logged the line too, so a first migration said
+it twice). A database migrated so, on a server given
 pg_trgm later, gets the indexes at its next `conveyor migrate` to head (app.db.migrate.upgrade; app/db/trigrams.py
 holds today's list, which this revision's frozen copy must match). The extension stays on downgrade (other objects
 may use it).
@@ -52,17 +54,17 @@ INDEXES = [
 
 
 def _has_pg_trgm(bind: sa.Connection) -> bool:
-    """Whether pg_trgm is (or could now be) installed in this database; creates it if it can."""
+    """Whether pg_trgm is (or could now be) installed in this database; creates it if it can (why not is said by
+    the migrate step, app.db.trigrams)."""
     if bind.execute(sa.text("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")).first():
         return True
     if not bind.execute(sa.text("SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm'")).first():
-        log.warning("pg_trgm is not available on this server: no trigram indexes, `?search=` reads the tables")
         return False
     try:
         with bind.begin_nested():
             bind.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
     except sa.exc.DBAPIError as error:
-        log.warning("pg_trgm could not be created (%s): no trigram indexes, `?search=` reads the tables", error.orig)
+        log.debug("pg_trgm could not be created: %s", error.orig)
         return False
     return True
 
