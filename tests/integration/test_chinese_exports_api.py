@@ -24,3 +24,32 @@ def test_a_short_gbk_customer_list_is_read_as_chinese_not_korean(client: TestCli
     assert run["status"] == "SUCCEEDED", run
     page = client.get(f"/api/v1/datasets/{dataset['id']}/rows", params={"limit": 2}).json()
     assert page["rows"] == [[0, "客户0", 0.5], [1, "客户1", 1.5]]
+
+
+def test_a_csv_whose_lines_change_from_crlf_to_lf_previews_and_imports_every_row(
+    client: TestClient, parts: Engine_
+) -> None:
+    # given an Excel export (CRLF, a cell with a line break in it) with rows added by a script writing LF
+    head = '编号,备注\r\n1,"第一行\n第二行"\r\n2,乙\r\n'
+    dataset = upload(client, (head + "".join(f"{i},行{i}\n" for i in range(3, 40))).encode(), "合并.csv")
+    # when it is previewed and imported
+    shown = client.post(f"/api/v1/datasets/{dataset['id']}/preview", json={})
+    run = run_import(client, parts, dataset["id"], {"on_error": "strict"})
+    # then every row is read, the cell keeps its line break, and both say the line ends were mixed
+    assert shown.status_code == 200, shown.json()
+    assert len(shown.json()["rows"]) == 39
+    assert {"code": "line_ends", "ends": "mixed"}.items() <= shown.json()["notices"][0].items()
+    assert run["status"] == "SUCCEEDED", run
+    page = client.get(f"/api/v1/datasets/{dataset['id']}/rows", params={"limit": 100}).json()
+    assert page["total"] == 39
+    assert page["rows"][:2] == [[1, "第一行\n第二行"], [2, "乙"]]
+
+
+def test_an_excel_csv_with_line_breaks_in_its_cells_is_not_said_to_mix_line_ends(client: TestClient) -> None:
+    # given CRLF rows whose quoted cells hold LF line breaks (Alt+Enter in Excel)
+    text = '编号,备注\r\n1,"第一行\n第二行"\r\n2,"甲\n乙"\r\n'
+    dataset = upload(client, text.encode(), "备注.csv")
+    shown = client.post(f"/api/v1/datasets/{dataset['id']}/preview", json={}).json()
+    # then the preview reads two rows and warns of nothing
+    assert shown["rows"] == [[1, "第一行\n第二行"], [2, "甲\n乙"]]
+    assert shown["notices"] == []
