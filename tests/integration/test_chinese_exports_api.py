@@ -53,3 +53,19 @@ def test_an_excel_csv_with_line_breaks_in_its_cells_is_not_said_to_mix_line_ends
     # then the preview reads two rows and warns of nothing
     assert shown["rows"] == [[1, "第一行\n第二行"], [2, "甲\n乙"]]
     assert shown["notices"] == []
+
+
+def test_a_three_column_statement_below_its_title_block_is_found(client: TestClient, parts: Engine_) -> None:
+    # given a bank statement of three columns under a title and an account line of two fields
+    rows = "".join(f'2026-01-{i:02d},转账{i},"{i * 1000:,}.00"\n' for i in range(1, 20))
+    text = "交易明细\n账号,6222021234567890\n日期,摘要,金额\n" + rows
+    dataset = upload(client, text.encode("gbk"), "对账单.csv")
+    # when it is previewed
+    shown = client.post(f"/api/v1/datasets/{dataset['id']}/preview", json={}).json()
+    # then the header on line 3 is suggested, and the suggested config imports every row
+    assert {s["field"]: s["value"] for s in shown["suggestions"]}["header_row"] == 3
+    run = run_import(client, parts, dataset["id"], {**shown["suggested_config"], "on_error": "strict"})
+    assert run["status"] == "SUCCEEDED", run
+    page = client.get(f"/api/v1/datasets/{dataset['id']}/rows", params={"limit": 1}).json()
+    assert [c["name"] for c in page["columns"]] == ["日期", "摘要", "金额"]
+    assert page["total"] == 19
