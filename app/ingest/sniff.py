@@ -332,6 +332,8 @@ def looks_gb(head: bytes, *, tolerate: bool = False) -> bool:
         elif 0x81 <= byte <= 0xFE and index + 1 < end and 0x40 <= head[index + 1] <= 0xFE:
             singles += 1  # valid GBK outside GB2312: possible, but less telling
             index += 2
+        elif _gb18030_four_bytes(head, index):
+            index += 4  # a character only GB18030 encodes (CJK extension B, as in rare names): neither way telling
         else:
             if index + 1 >= end:
                 break  # a character cut by the end of the head
@@ -340,6 +342,18 @@ def looks_gb(head: bytes, *, tolerate: bool = False) -> bool:
             bad += 1
             index += 1
     return pairs > 0 and pairs >= 9 * singles and bad * GB_BAD_BYTE_RATIO <= pairs
+
+
+def _gb18030_four_bytes(head: bytes, index: int) -> bool:
+    """Whether a GB18030 four-byte character (0x81-0xFE, 0x30-0x39, 0x81-0xFE, 0x30-0x39) starts at `index`."""
+    four = head[index : index + 4]
+    return (
+        len(four) == 4
+        and 0x81 <= four[0] <= 0xFE
+        and 0x30 <= four[1] <= 0x39
+        and 0x81 <= four[2] <= 0xFE
+        and 0x30 <= four[3] <= 0x39
+    )
 
 
 def looks_binary(head: bytes, encoding: str) -> bool:

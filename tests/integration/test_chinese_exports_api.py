@@ -69,3 +69,15 @@ def test_a_three_column_statement_below_its_title_block_is_found(client: TestCli
     page = client.get(f"/api/v1/datasets/{dataset['id']}/rows", params={"limit": 1}).json()
     assert [c["name"] for c in page["columns"]] == ["日期", "摘要", "金额"]
     assert page["total"] == 19
+
+
+def test_a_gb18030_file_with_four_byte_characters_is_read_as_gb18030(client: TestClient) -> None:
+    # given GB18030 text holding characters only its four-byte forms encode (a rare name's 𠀀, CJK extension B),
+    # whose bytes 0x95 and 0x82 look like cp1252's punctuation
+    text = "姓名,地址,金额\n" + "".join(f"张{i}𠀀,北京市朝阳区€{i}号,{i}\n" for i in range(40))
+    dataset = upload(client, text.encode("gb18030"), "名册.csv")
+    # when it is previewed
+    shown = client.post(f"/api/v1/datasets/{dataset['id']}/preview", json={}).json()
+    # then it is read as GB18030, every character as written
+    assert shown["encoding"] == "gb18030"
+    assert shown["rows"][0] == ["张0𠀀", "北京市朝阳区€0号", 0]
