@@ -16,6 +16,7 @@ from pathlib import Path
 
 import msgspec
 from charset_normalizer import from_bytes
+from charset_normalizer.constant import FREQUENCIES
 
 from app.ingest.config import Format, ImportConfig, ImportLimits, normalize_encoding
 from app.ingest.errors import (
@@ -40,6 +41,13 @@ RATIO_CHECK_FLOOR = 1024 * 1024
 DETECTED_ENCODINGS = {
     "cp1251", "koi8-r", "cp1253", "iso-8859-7", "shift_jis", "cp932", "big5", "cp950", "big5hkscs", "euc-kr", "cp949",
 }  # fmt: skip
+#: The detector's Korean picks: their Hangul byte pairs are GB2312's too, so Chinese text can read as Korean.
+KOREAN_ENCODINGS = {"euc-kr", "cp949"}
+#: Korean's most frequent syllables (charset-normalizer's own table): Korean text read right is full of them.
+COMMON_HANGUL = frozenset(FREQUENCIES["Korean"])
+#: Hangul syllables per common one at most, for text read as Korean to count as Korean (Korean text has about 1 in
+#: 2-3; Chinese read as cp949 gives random syllables, about 1 in 90 of them common).
+HANGUL_PER_COMMON = 10
 #: Non-ASCII bytes the detector needs before it is trusted over the GB2312 byte-pair check (short CJK texts fool it).
 DETECTOR_MIN_BYTES = 64
 
@@ -251,6 +259,10 @@ def detect_encoding(head: bytes, *, at_eof: bool) -> tuple[str, bool]:
     damaged_gb = not gb and looks_gb(head, tolerate=True)
     if (gb or damaged_gb) and detected in ("cp932", "shift_jis"):
         detected = "gb18030"
+    # A short Chinese export repeating a few characters (客户1, 客户2, …) pairs up as EUC-KR too, and the detector
+    # may call it Korean: it is Korean only if, so read, its syllables are the ones Korean text is made of.
+    if gb and detected in KOREAN_ENCODINGS and not reads_as_korean(head):
+        detected = "gb18030"
     if detected in DETECTED_ENCODINGS and (not gb or sum(byte >= 0x80 for byte in head) >= DETECTOR_MIN_BYTES):
         return detected, True
     if gb or damaged_gb or detected == "gb18030":
@@ -296,6 +308,12 @@ def detected_encoding(head: bytes, *, at_eof: bool) -> str | None:
     return (normalize_encoding(best.encoding) or best.encoding) if best is not None else None
 
 
+def reads_as_korean(head: bytes) -> bool:
+    """Whether `head` read as cp949 is Korean: enough of its Hangul syllables are among Korean's most common."""
+    hangul = [ch for ch in head.decode("cp949", "ignore") if "\uac00" <= ch <= "\ud7a3"]
+    return bool(hangul) and len(hangul) <= HANGUL_PER_COMMON * sum(ch in COMMON_HANGUL for ch in hangul)
+
+
 def looks_gb(head: bytes, *, tolerate: bool = False) -> bool:
     """True when the non-ASCII bytes pair up as GB2312 characters (both bytes 0xA1-0xFE), as Chinese text does.
 
@@ -314,6 +332,8 @@ def looks_gb(head: bytes, *, tolerate: bool = False) -> bool:
         elif 0x81 <= byte <= 0xFE and index + 1 < end and 0x40 <= head[index + 1] <= 0xFE:
             singles += 1  # valid GBK outside GB2312: possible, but less telling
             index += 2
+        elif _gb18030_four_bytes(head, index):
+            index += 4  # a character only GB18030 encodes (CJK extension B, as in rare names): neither way telling
         else:
             if index + 1 >= end:
                 break  # a character cut by the end of the head
@@ -322,6 +342,18 @@ def looks_gb(head: bytes, *, tolerate: bool = False) -> bool:
             bad += 1
             index += 1
     return pairs > 0 and pairs >= 9 * singles and bad * GB_BAD_BYTE_RATIO <= pairs
+
+
+def _gb18030_four_bytes(head: bytes, index: int) -> bool:
+    """Whether a GB18030 four-byte character (0x81-0xFE, 0x30-0x39, 0x81-0xFE, 0x30-0x39) starts at `index`."""
+    four = head[index : index + 4]
+    return (
+        len(four) == 4
+        and 0x81 <= four[0] <= 0xFE
+        and 0x30 <= four[1] <= 0x39
+        and 0x81 <= four[2] <= 0xFE
+        and 0x30 <= four[3] <= 0x39
+    )
 
 
 def looks_binary(head: bytes, encoding: str) -> bool:

@@ -335,12 +335,23 @@ def _table_start(counts: list[int], filled: list[int]) -> int | None:
     fills (a title block's lines hold one field, or two: 账号,6222…; Excel's "Save as CSV" pads them with commas to
     the table's width, `金蝶K/3 应收款明细表,,,,,`). None when no line is so."""
     for start, width in enumerate(counts):
-        if width < 2 or narrow(filled[start], width) or not all(narrow(count, width) for count in filled[:start]):
+        if width < 2 or narrow(filled[start], width) or not _title_lines(counts, filled, start):
             continue
         after = counts[start + 1 :]
         if after and after[0] == width and all(count <= width for count in after):
             return start
     return None
+
+
+def _title_lines(counts: list[int], filled: list[int], start: int) -> bool:
+    """Whether the lines above `start` can be a title block over its table: each narrow in the fields it fills;
+    or, beside at least one such line holding text (交易明细), lines shorter than the table and less filled than
+    its header (账号,6222… above a three-column statement: two of three fields is no narrow line)."""
+    width, above = counts[start], range(start)
+    if all(narrow(filled[i], width) for i in above):
+        return True
+    titled = any(filled[i] > 0 and narrow(filled[i], width) for i in above)
+    return titled and all(narrow(filled[i], width) or (counts[i] < width and filled[i] < filled[start]) for i in above)
 
 
 def csv_footer(tail: str, delimiter: str, quote: str, width: int) -> Suggestion | None:

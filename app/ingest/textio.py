@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import io
 import os
+import re
 from collections.abc import Callable
 
 from app.ingest.errors import ImportCancelled, failed, problem
@@ -59,6 +60,11 @@ def read_text_prefix(path: str | os.PathLike[str], encoding: str, max_bytes: int
 #: Line ends DuckDB does not read as such, written as LF by `as_lf` and `transcode_to_utf8`: a lone CR (classic
 #: Mac OS, Excel's "CSV (Macintosh)") and LF then CR (some old tools, e.g. on Acorn RISC OS).
 LONE_CR, LF_CR = "\r", "\n\r"
+#: Lines ending in CRLF and in LF in one file (an Excel export with rows a script appended): DuckDB's sniffer gives
+#: up on it and its reader fails. Read as LONE_CR is (every CRLF, LF and CR one line end); not a line end itself.
+MIXED = "mixed"
+#: A quote, or a line end, in the order met: a line end inside quotes is a cell's line break, not a row's end.
+_QUOTE_OR_LINE_END = re.compile(r'"|\r?\n')
 
 
 def odd_line_ends(text: str) -> str | None:
@@ -73,16 +79,33 @@ def odd_line_ends(text: str) -> str | None:
     if lf_cr > text.count("\r\n") and 2 * lf_cr > text.count("\n"):
         return LF_CR
     lone = text.count("\r") - text.count("\r\n")
-    return LONE_CR if lone > 0 and lone > text.count("\n") else None
+    if lone > 0 and lone > text.count("\n"):
+        return LONE_CR
+    return MIXED if mixes_crlf_and_lf(text) else None
+
+
+def mixes_crlf_and_lf(text: str) -> bool:
+    """Whether rows of `text` end in CRLF and others in a bare LF, outside quotes (an Excel export's cells hold LF
+    line breaks between CRLF row ends: that is no mix)."""
+    quoted, ends = False, set[str]()
+    for found in _QUOTE_OR_LINE_END.finditer(text):
+        token = found.group()
+        if token == '"':
+            quoted = not quoted
+        elif not quoted:
+            ends.add(token)
+            if len(ends) == 2:
+                return True
+    return False
 
 
 def line_ends_warning(ends: str) -> str:
     """What a preview and an import say when they read a file's odd line ends as LF."""
-    return note(LineEnds(ends="lf_cr" if ends == LF_CR else "cr"))
+    return note(LineEnds(ends="lf_cr" if ends == LF_CR else "mixed" if ends == MIXED else "cr"))
 
 
 def as_lf(text: str, ends: str) -> str:
-    """The line ends `odd_line_ends` found as LF (for LONE_CR every CRLF and lone CR): what
+    """The line ends `odd_line_ends` found as LF (for LONE_CR and MIXED every CRLF and lone CR): what
     `transcode_to_utf8(..., line_ends=ends)` writes."""
     if ends == LF_CR:
         return text.replace(LF_CR, "\n")
@@ -124,7 +147,7 @@ def transcode_to_utf8(
     """
     decoder: codecs.IncrementalDecoder | io.IncrementalNewlineDecoder | _LfCrAsLf
     decoder = codecs.getincrementaldecoder(encoding)(errors="replace" if lenient else "strict")
-    if line_ends == LONE_CR:
+    if line_ends in (LONE_CR, MIXED):
         decoder = io.IncrementalNewlineDecoder(decoder, translate=True)
     elif line_ends == LF_CR:
         decoder = _LfCrAsLf(decoder)

@@ -50,10 +50,10 @@ class InvalidBytes(Notice, tag="invalid_bytes"):
 
 
 class LineEnds(Notice, tag="line_ends"):
-    ends: Literal["lf_cr", "cr"]
+    ends: Literal["lf_cr", "cr", "mixed"]
 
     def text(self) -> str:
-        said = "LF then CR" if self.ends == "lf_cr" else "a lone CR (classic Mac OS)"
+        said = {"lf_cr": "LF then CR", "cr": "a lone CR (classic Mac OS)", "mixed": "CRLF and LF, mixed"}[self.ends]
         return f"the lines end in {said}: read as one line end each"
 
 

@@ -356,7 +356,7 @@ def test_an_empty_line_in_a_crlf_or_lf_file_is_not_taken_for_lf_cr_line_ends(
 def test_a_csv_whose_dialect_cannot_be_told_gets_a_short_message_and_its_own_code(
     tmp_path: Path, limits: ImportLimits, run_import
 ):
-    path = write(tmp_path / "mixed.csv", "a,b\n\r1,2\r\n3,4\n\r5,6\r\n")  # as many LF CR as CRLF: no line end wins
+    path = write(tmp_path / "mixed.csv", "a,b\n\r1,2\n3,4\n\r5,6\n")  # half the lines end in LF CR: no line end wins
     with pytest.raises(ImportFailed) as shown:
         preview(path, "acorn.csv", ImportConfig(), limits)
     with pytest.raises(ImportFailed) as imported:

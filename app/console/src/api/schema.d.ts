@@ -2477,7 +2477,7 @@ export interface components {
             /** @constant */
             code: "line_ends";
             /** @enum {string} */
-            ends: "lf_cr" | "cr";
+            ends: "lf_cr" | "cr" | "mixed";
             /** @default  */
             message: string;
         };

@@ -93,7 +93,7 @@ function params(i18n: NamedTranslator, notice: AnyNotice): Params {
       out.outcome = notice.replaced ? part('replaced') : ''
       break
     case 'line_ends':
-      out.ends = part(notice.ends === 'lf_cr' ? 'lfCr' : 'cr')
+      out.ends = part(notice.ends === 'lf_cr' ? 'lfCr' : notice.ends)
       break
     case 'rejected':
       out.unit = part(notice.unit)
