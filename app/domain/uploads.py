@@ -288,6 +288,14 @@ def hash_arrived(
         upload_digest.arrived(upload_dir(settings.data_path, upload_id), data, upload_id, span, before)
 
 
+def unrecorded(settings: Settings, upload_id: uuid.UUID) -> None:
+    """A chunk that failed once its bytes began to be written in place (a body longer than its range, a lost
+    database as it was recorded): they may lie over bytes received and hashed, and no recording says so, so the
+    upload is marked (app.domain.upload_digest) before the refusal is answered; a store writes none in place."""
+    if not settings.data_in_store:
+        upload_digest.rewriting(upload_dir(settings.data_path, upload_id), upload_id)
+
+
 def check_open(upload: Upload, now: datetime) -> None:
     if upload.status != "open" or upload.expires_at <= now:
         raise Conflict(
@@ -382,18 +390,19 @@ def restart(settings: Settings, upload: Upload) -> None:
     chunk objects and the object assembled of them are removed; on a local root the file stays at full size, to be
     written over."""
     upload.ranges, upload.received = [], 0
-    upload_digest.forget(upload.id)
     if settings.data_in_store:
+        upload_digest.forget(upload.id)
         upload_assembly.discard_chunks(files.store(settings), upload.id)
         files.store(settings).delete(upload_key(upload.id))
-    else:
-        (upload_dir(settings.data_path, upload.id) / upload_digest.REWRITTEN).unlink(missing_ok=True)
+    else:  # a new mark, not none: a digest another process kept of the old bytes had none, if they were never marked
+        upload_digest.rewriting(upload_dir(settings.data_path, upload.id), upload.id)
 
 
 def discard_chunks(settings: Settings, upload_id: uuid.UUID) -> None:
-    """Once a completion is committed: on S3, the chunk objects its object was made of (kept until then, so a
-    refused `complete` can be repeated). The dataset exists by then: a store that fails here leaves them to the
-    upload's removal, and the request still succeeds."""
+    """Once a completion is committed: the digest kept for a repeat, and on S3 the chunk objects its object was made
+    of (kept until then, so a refused `complete` can be repeated). The dataset exists by then: a store that fails
+    here leaves them to the upload's removal, and the request still succeeds."""
+    upload_digest.forget(upload_id)
     if settings.data_in_store:
         try:
             upload_assembly.discard_chunks(files.store(settings), upload_id)

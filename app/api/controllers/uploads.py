@@ -124,10 +124,13 @@ class UploadController(Controller):
                 except Exception:  # refused (409 upload_closed or upload_reset meanwhile): its object goes too
                     await anyio.to_thread.run_sync(store.delete, key)
                     raise
-            else:
-                path = upload_data_path(settings.data_path, upload_id)
+            path = upload_data_path(settings.data_path, upload_id)
+            try:
                 arrived = await receive_range(request, dest=path, offset=start, length=end - start)
-            return await anyio.to_thread.run_sync(record, start, arrived)
+                return await anyio.to_thread.run_sync(record, start, arrived)
+            except BaseException:  # bytes written in place, unrecorded: no digest of the file holds any longer
+                service.unrecorded(settings, upload_id)
+                raise
 
     @get(
         "/",
