@@ -24,7 +24,7 @@ from app.domain.datasets import TAGS_FIELD
 from app.domain.datasets import Description as DatasetDescription
 from app.domain.datasets import Name as DatasetName
 from app.domain.pagination import encode_number_cursor, list_scope, scoped
-from app.domain.uploads import missing_ranges
+from app.domain.upload_ranges import missing_ranges
 from app.ingest.models import shown_bound
 from app.ingest.notices import ImportNotice
 

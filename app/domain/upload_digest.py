@@ -11,6 +11,12 @@ be saved, so it lives in this process, for at most MAX_TRACKED uploads. What it 
 to another API process, a restart, a range sent again over bytes already received (the upload's folder is then
 marked, for every process) — `complete` reads from the file, at most FULL_READS completions at once per process:
 one more is answered 503 `upload_checks_busy` with a Retry-After, not queued behind them.
+
+What `complete` hashed stays known: a `complete` refused after it (the format, the dataset's name taken, a lost
+database) and sent again reads nothing, where it read the whole file again each time. A digest is only used while
+its upload's mark (REWRITTEN, a new token each time bytes may have been written over received ones, by any
+process) is the one it was begun under; `complete` holds the upload's lock exclusive, so no chunk is written while
+it reads, and every chunk written after it marks the upload once its bytes are in the file (app.domain.uploads).
 """
 
 from __future__ import annotations
@@ -37,7 +43,8 @@ FULL_READS = 2
 CATCH_UP_BYTES = 64 << 20
 #: Bytes read per step when hashing from the file.
 READ_CHUNK = 1 << 20
-#: The file in an upload's folder that says a range was sent again over bytes already received.
+#: The file in an upload's folder that says a range was sent again over bytes already received: a new token each time,
+#: so that a digest begun under an older one (or none) is not used, in whichever process it is.
 REWRITTEN = "rewritten"
 #: What a completion refused for want of a free full read is told to wait.
 RETRY_AFTER_SECONDS = 10
@@ -54,12 +61,14 @@ class ChecksBusy(Unavailable):
 
 
 class _Prefix:
-    """The digest of an upload's bytes [0, offset)."""
+    """The digest of an upload's bytes [0, offset), begun when the upload's mark (REWRITTEN) was `mark` (None: no
+    mark; unused on S3)."""
 
-    def __init__(self) -> None:
+    def __init__(self, mark: str | None = None) -> None:
         self.offset = 0
         self.digest: Any = hashlib.sha256()
         self.lock = threading.Lock()
+        self.mark = mark
 
 
 _tracked: OrderedDict[uuid.UUID, _Prefix] = OrderedDict()
@@ -79,8 +88,7 @@ def arrived(folder: Path, data: Path, upload_id: uuid.UUID, span: tuple[int, int
     if end <= start:
         return
     if overlaps(before, start, end):  # its bytes may differ from those hashed, here or in another process
-        (folder / REWRITTEN).touch()
-        forget(upload_id)
+        rewriting(folder, upload_id)
         return
     merged = sorted([*before, [start, end]])
     prefix = 0
@@ -88,14 +96,13 @@ def arrived(folder: Path, data: Path, upload_id: uuid.UUID, span: tuple[int, int
         if low > prefix:
             break
         prefix = max(prefix, high)
+    mark = mark_of(folder) if start == 0 else None
     with _guard:
         state = _tracked.get(upload_id)
         if state is None:
             if start != 0:
                 return  # the start went elsewhere (or before a restart): `complete` reads the file
-            state = _tracked[upload_id] = _Prefix()
-            while len(_tracked) > MAX_TRACKED:
-                _tracked.popitem(last=False)
+            state = _track(upload_id, _Prefix(mark))
         _tracked.move_to_end(upload_id)
     with state.lock:
         if state.offset < prefix:
@@ -134,9 +141,7 @@ def streamed(upload_id: uuid.UUID, span: tuple[int, int], before: list[list[int]
         if state is None:
             if start != 0:
                 return
-            state = _tracked[upload_id] = _Prefix()
-            while len(_tracked) > MAX_TRACKED:
-                _tracked.popitem(last=False)
+            state = _track(upload_id, _Prefix())
         _tracked.move_to_end(upload_id)
     with state.lock:
         if state.offset == start:
@@ -158,20 +163,50 @@ def forget(upload_id: uuid.UUID) -> None:
         _tracked.pop(upload_id, None)
 
 
+def mark_of(folder: Path) -> str | None:
+    """The upload's mark: the token last written to its REWRITTEN file, None when there is none."""
+    try:
+        return (folder / REWRITTEN).read_text()
+    except FileNotFoundError:
+        return None
+
+
+def rewriting(folder: Path, upload_id: uuid.UUID) -> None:
+    """Bytes of the upload's file may differ from those any digest of it was made of (a range written over received
+    bytes, a chunk whose write or recording failed, a checksum reset): a new mark voids every digest of it, in every
+    process (this one's is dropped too)."""
+    (folder / REWRITTEN).write_text(uuid.uuid4().hex)
+    forget(upload_id)
+
+
 def digest(folder: Path, data: Path, upload_id: uuid.UUID, size: int) -> str:
     """The SHA-256 of the upload's `size` bytes: from what arrived in order here, the rest (all of it, when this
-    process did not follow the upload) read from `data` within FULL_READS; ChecksBusy when none is free."""
+    process did not follow the upload) read from `data` within FULL_READS; ChecksBusy when none is free.
+
+    Called under the upload's exclusive lock (no chunk is written meanwhile); the digest is kept, for a `complete`
+    sent again after a refusal, until the upload's mark changes."""
+    mark = mark_of(folder)
     with _guard:
         state = _tracked.get(upload_id)
-    if state is None or (folder / REWRITTEN).exists():
-        state = _Prefix()
+    if state is None or state.mark != mark:
+        state = _Prefix(mark)
     with state.lock:
         if state.offset < size:
             with full_read(size - state.offset):
                 _hash_range(data, state, size)
         found = str(state.digest.copy().hexdigest())
-    forget(upload_id)
+    with _guard:
+        _track(upload_id, state)
     return found
+
+
+def _track(upload_id: uuid.UUID, state: _Prefix) -> _Prefix:
+    """Follow `state` as the upload's (under _guard), dropping the oldest past MAX_TRACKED."""
+    _tracked[upload_id] = state
+    _tracked.move_to_end(upload_id)
+    while len(_tracked) > MAX_TRACKED:
+        _tracked.popitem(last=False)
+    return state
 
 
 @contextmanager

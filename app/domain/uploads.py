@@ -5,7 +5,6 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
-import re
 import shutil
 import threading
 import time
@@ -30,6 +29,7 @@ from app.domain.name_search import holds
 from app.domain.namespaces import namespace_id, visible_namespaces
 from app.domain.pagination import decode_cursor
 from app.domain.permissions import Permission, Principal
+from app.domain.upload_ranges import add_range, merge, missing_ranges
 from app.ingest.errors import LimitExceeded
 from app.paths import upload_chunk_key, upload_data_path, upload_dir, upload_key, upload_prefix
 from app.settings import Settings
@@ -37,24 +37,8 @@ from app.storage import Store, StoreUnavailable, Writer
 
 logger = logging.getLogger(__name__)
 
-_CONTENT_RANGE = re.compile(r"^bytes ([0-9]+)-([0-9]+)/([0-9]+|\*)$")
-#: More digits (leading zeros aside) than an upload's size (a BIGINT) has: such a range cannot fit, and int()
-#: refuses a number past 4300 digits.
-_MAX_DIGITS = 19
-#: Most separate byte ranges an upload keeps (its `ranges`, rewritten on every PUT): 1-byte chunks at every
-#: other offset would otherwise grow that list, and each PUT's work, without end. A range that joins others
-#: is always taken; one that would make more separate ranges than this is refused.
-MAX_RANGES = 1000
 #: The file in an upload's folder (local data root) that a chunk being written holds shared and `complete` exclusive.
 LOCK_NAME = "lock"
-
-
-class RangeNotSatisfiable(DomainError):
-    status, code, title = 416, "range_not_satisfiable", "Range not satisfiable"
-
-
-class TooManyRanges(Conflict):
-    code = "too_many_ranges"
 
 
 class UploadBusy(Conflict):
@@ -182,57 +166,6 @@ def list_uploads(
     return list(session.scalars(query))
 
 
-def parse_content_range(header: str | None, size: int) -> tuple[int, int]:
-    """`bytes start-end/total` → [start, end + 1), checked against the upload's size."""
-    match = _CONTENT_RANGE.match((header or "").strip())
-    if not match:
-        raise InvalidInput(
-            "send each chunk with a Content-Range header: bytes START-END/TOTAL",
-            code="invalid_content_range",
-            errors=[{"field": "Content-Range", "message": "expected bytes START-END/TOTAL"}],
-        )
-    if any(len(number.lstrip("0")) > _MAX_DIGITS for number in match.groups()):
-        raise RangeNotSatisfiable(f"the range's numbers are longer than {_MAX_DIGITS} digits; no upload is that large")
-    start, end, total = int(match[1]), int(match[2]), match[3]
-    if end < start or end >= size or (total != "*" and int(total) != size):
-        raise RangeNotSatisfiable(f"bytes {start}-{end} do not fit an upload of {size} bytes")
-    return start, end + 1
-
-
-def merge(ranges: list[list[int]]) -> list[list[int]]:
-    """The byte ranges `ranges` cover, sorted, touching or overlapping ones joined. Pure."""
-    merged: list[list[int]] = []
-    for low, high in sorted(ranges):
-        if merged and low <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], high)
-        else:
-            merged.append([low, high])
-    return merged
-
-
-def add_range(ranges: list[list[int]], start: int, end: int) -> list[list[int]]:
-    """`ranges` with [start, end) merged in (sorted, no overlaps); TooManyRanges past MAX_RANGES. Pure."""
-    merged = merge([*ranges, [start, end]])
-    if len(merged) > max(MAX_RANGES, len(ranges)):
-        raise TooManyRanges(
-            f"bytes {start}-{end - 1} would make {len(merged)} separate ranges, more than {MAX_RANGES}: "
-            "send ranges that join those already received (see `missing`)"
-        )
-    return merged
-
-
-def missing_ranges(ranges: list[list[int]], size: int) -> list[list[int]]:
-    """The byte ranges of [0, size) not received yet. Pure."""
-    gaps, at = [], 0
-    for low, high in ranges:
-        if low > at:
-            gaps.append([at, low])
-        at = max(at, high)
-    if at < size:
-        gaps.append([at, size])
-    return gaps
-
-
 def check_range(upload: Upload, start: int, end: int) -> None:
     """Before a byte of [start, end) is read: refused if it would leave too many separate ranges."""
     add_range(upload.ranges, start, end)
@@ -286,6 +219,14 @@ def hash_arrived(
     else:
         data = upload_data_path(settings.data_path, upload_id)
         upload_digest.arrived(upload_dir(settings.data_path, upload_id), data, upload_id, span, before)
+
+
+def unrecorded(settings: Settings, upload_id: uuid.UUID) -> None:
+    """A chunk that failed once its bytes began to be written in place (a body longer than its range, a lost
+    database as it was recorded): they may lie over bytes received and hashed, and no recording says so, so the
+    upload is marked (app.domain.upload_digest) before the refusal is answered; a store writes none in place."""
+    if not settings.data_in_store:
+        upload_digest.rewriting(upload_dir(settings.data_path, upload_id), upload_id)
 
 
 def check_open(upload: Upload, now: datetime) -> None:
@@ -382,18 +323,19 @@ def restart(settings: Settings, upload: Upload) -> None:
     chunk objects and the object assembled of them are removed; on a local root the file stays at full size, to be
     written over."""
     upload.ranges, upload.received = [], 0
-    upload_digest.forget(upload.id)
     if settings.data_in_store:
+        upload_digest.forget(upload.id)
         upload_assembly.discard_chunks(files.store(settings), upload.id)
         files.store(settings).delete(upload_key(upload.id))
-    else:
-        (upload_dir(settings.data_path, upload.id) / upload_digest.REWRITTEN).unlink(missing_ok=True)
+    else:  # a new mark, not none: a digest another process kept of the old bytes had none, if they were never marked
+        upload_digest.rewriting(upload_dir(settings.data_path, upload.id), upload.id)
 
 
 def discard_chunks(settings: Settings, upload_id: uuid.UUID) -> None:
-    """Once a completion is committed: on S3, the chunk objects its object was made of (kept until then, so a
-    refused `complete` can be repeated). The dataset exists by then: a store that fails here leaves them to the
-    upload's removal, and the request still succeeds."""
+    """Once a completion is committed: the digest kept for a repeat, and on S3 the chunk objects its object was made
+    of (kept until then, so a refused `complete` can be repeated). The dataset exists by then: a store that fails
+    here leaves them to the upload's removal, and the request still succeeds."""
+    upload_digest.forget(upload_id)
     if settings.data_in_store:
         try:
             upload_assembly.discard_chunks(files.store(settings), upload_id)

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
-from app.domain import upload_digest
+from app.core.errors import Unavailable
+from app.domain import upload_digest, uploads
 
 CONTENT = b"id,word\n" + b"".join(f"{i},w{i}\n".encode() for i in range(4000))
 SIXTHS = [len(CONTENT) * k // 6 for k in range(7)]
@@ -142,3 +143,164 @@ def test_a_chunk_whose_bytes_cannot_be_read_back_is_still_taken(
     put(client, upload_id, 0, len(CONTENT))
     monkeypatch.setattr(upload_digest, "_hash_range", real)
     assert complete(client, upload_id, "hiccup").status_code == 201
+
+
+class _Counted:
+    """A file of an upload's bytes whose reads add to `counts["read"]`."""
+
+    def __init__(self, file: Any, counts: dict[str, int]) -> None:
+        self.file, self.counts = file, counts
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.file.read(size)
+        self.counts["read"] += len(data)
+        return bytes(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.file, name)
+
+    def __enter__(self) -> _Counted:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.file.close()
+
+
+@pytest.fixture
+def read_back(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """Bytes read from uploads' files through Path.open (the hashing's reads: the format check opens its own)."""
+    counts = {"read": 0}
+    real = Path.open
+
+    def counting(self: Path, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        file = real(self, mode, *args, **kwargs)
+        if self.name == "data" and "uploads" in self.parts and "r" in mode and "+" not in mode:
+            return _Counted(file, counts)
+        return file
+
+    monkeypatch.setattr(Path, "open", counting)
+    return counts
+
+
+def sent_elsewhere(client: TestClient, body: bytes = CONTENT, *, resent: bool = False) -> str:
+    """An upload of `body` whose chunks this process did not follow (as if they went to another API process), so
+    `complete` reads its file; `resent`: a range of it was sent again (its folder is marked)."""
+    upload_id = start(client, body)
+    put(client, upload_id, 0, len(body), body)
+    if resent:
+        put(client, upload_id, 0, SIXTHS[1], body)
+    upload_digest.forget(uuid.UUID(upload_id))
+    return upload_id
+
+
+def taken(client: TestClient) -> str:
+    """A dataset's name already taken."""
+    other = start(client)
+    put(client, other, 0, len(CONTENT))
+    assert complete(client, other, "taken").status_code == 201
+    return "taken"
+
+
+@pytest.mark.parametrize("resent", [False, True], ids=["in-one-go", "range-sent-again"])
+def test_a_complete_repeated_after_a_refused_name_reads_nothing_again(
+    client: TestClient, read_back: dict[str, int], resent: bool
+) -> None:
+    """A `complete` refused after it read the file (here: the dataset's name is taken) read all of it again in every
+    repeat (the whole upload, inside the request); the digest it made is now kept, also when a range had been sent
+    again before it (the folder's mark is the same), and the upload still completes with the right bytes."""
+    name = taken(client)
+    upload_id = sent_elsewhere(client, resent=resent)
+    before = read_back["read"]
+    for _ in range(3):
+        refused = complete(client, upload_id, name)
+        assert (refused.status_code, refused.json()["code"]) == (409, "dataset_name_taken"), refused.text
+    done = complete(client, upload_id, "fresh")
+    assert done.status_code == 201, done.text
+    assert read_back["read"] - before == len(CONTENT)
+    assert done.json()["file"]["sha256"] == hashlib.sha256(CONTENT).hexdigest()
+    raw = client.get(f"/api/v1/datasets/{done.json()['id']}/download", params={"format": "raw"})
+    assert raw.content == CONTENT
+
+
+def test_a_complete_repeated_after_a_refused_format_reads_nothing_again(
+    client: TestClient, read_back: dict[str, int]
+) -> None:
+    body = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 200
+    upload_id = sent_elsewhere(client, body)
+    before = read_back["read"]
+    for _ in range(3):
+        refused = complete(client, upload_id, "picture")
+        assert refused.status_code == 415, refused.text
+    assert read_back["read"] - before == len(body)
+
+
+def bad_copy() -> bytes:
+    return CONTENT[: SIXTHS[1]].replace(b"w", b"v")
+
+
+@pytest.mark.parametrize("where", ["here", "elsewhere"])
+def test_a_range_sent_again_after_a_refused_complete_is_what_the_next_one_checks(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """Given a refused `complete` whose digest is kept (of bytes that match the declared SHA-256), when a range is
+    sent again with other bytes — to this process, or to another one (whose mark is all this one sees) — then the
+    next `complete` hashes the file as it is: 422 checksum_mismatch, not a dataset of the new bytes under the
+    old digest."""
+    name = taken(client)
+    upload_id = sent_elsewhere(client, resent=True)
+    assert complete(client, upload_id, name).status_code == 409
+    if where == "elsewhere":  # this process does not hear of it: its kept digest stays, unless the mark voids it
+        monkeypatch.setattr(upload_digest, "forget", lambda _upload_id: None)
+    changed = bad_copy() + CONTENT[SIXTHS[1] :]
+    put(client, upload_id, 0, SIXTHS[1], changed)
+    monkeypatch.undo()
+    mismatch = complete(client, upload_id, "fresh")
+    assert mismatch.status_code == 422, mismatch.text
+    assert mismatch.json()["code"] == "checksum_mismatch"
+    put(client, upload_id, 0, len(CONTENT))
+    done = complete(client, upload_id, "fresh")
+    assert done.status_code == 201, done.text
+    raw = client.get(f"/api/v1/datasets/{done.json()['id']}/download", params={"format": "raw"})
+    assert raw.content == CONTENT
+
+
+def test_a_chunk_refused_after_its_bytes_were_written_voids_the_kept_digest(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given a refused `complete` whose digest is kept, when a range sent again is written in place but its
+    recording fails (the database lost: 503), then no recording marks the upload, yet its file changed: the next
+    `complete` must hash it again (422), not answer 201 from the digest of the bytes before."""
+    name = taken(client)
+    upload_id = sent_elsewhere(client)
+    assert complete(client, upload_id, name).status_code == 409
+
+    def lost(*_args: Any, **_kwargs: Any) -> Any:
+        raise Unavailable("the database is unavailable")
+
+    monkeypatch.setattr(uploads, "record_range", lost)
+    headers = {"Content-Range": f"bytes 0-{SIXTHS[1] - 1}/{len(CONTENT)}"}
+    failed = client.put(f"/api/v1/uploads/{upload_id}", content=bad_copy(), headers=headers)
+    assert failed.status_code == 503, failed.text
+    monkeypatch.undo()
+    mismatch = complete(client, upload_id, "fresh")
+    assert mismatch.status_code == 422, mismatch.text
+    assert mismatch.json()["code"] == "checksum_mismatch"
+
+
+def test_a_checksum_reset_voids_a_digest_another_process_kept(client: TestClient) -> None:
+    """Given a digest kept by a refused `complete` in one process (of matching bytes, before any mark), and a range
+    sent again then a mismatch in another process, which resets the upload: when the whole file is sent again with
+    other bytes and completed where the old digest is kept, then the new bytes are hashed (422), where a reset that
+    removed the mark made the old digest look current (201 for bytes that do not match the declared SHA-256)."""
+    name = taken(client)
+    upload_id = sent_elsewhere(client)
+    assert complete(client, upload_id, name).status_code == 409
+    kept = upload_digest._tracked[uuid.UUID(upload_id)]  # what the first process holds
+    changed = bad_copy() + CONTENT[SIXTHS[1] :]
+    put(client, upload_id, 0, SIXTHS[1], changed)
+    assert complete(client, upload_id, "fresh").status_code == 422  # reset: 0 bytes received
+    put(client, upload_id, 0, len(CONTENT), changed)
+    upload_digest._tracked[uuid.UUID(upload_id)] = kept  # the whole file went to the second process
+    mismatch = complete(client, upload_id, "fresh")
+    assert mismatch.status_code == 422, mismatch.text
+    assert mismatch.json()["code"] == "checksum_mismatch"

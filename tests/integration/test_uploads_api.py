@@ -12,8 +12,8 @@ from litestar.testing import TestClient
 
 from app.api.controllers import uploads as upload_controller
 from app.api.multipart_upload import receive_range
-from app.domain import uploads
-from app.domain.uploads import add_range, missing_ranges
+from app.domain import upload_ranges
+from app.domain.upload_ranges import add_range, missing_ranges
 from app.paths import upload_data_path
 from app.settings import Settings
 from tests.integration.dataset_support import complete_elsewhere
@@ -101,7 +101,7 @@ def test_a_range_that_would_make_too_many_separate_ranges_is_refused_and_nothing
     client: TestClient, fast_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """1-byte PUTs at every other offset grew `ranges` (rewritten whole on every PUT) without end."""
-    monkeypatch.setattr(uploads, "MAX_RANGES", 3)
+    monkeypatch.setattr(upload_ranges, "MAX_RANGES", 3)
     upload = open_upload(client)
     for offset in (0, 2, 4):
         assert put(client, upload["id"], offset, offset + 1).status_code == 200

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.domain.uploads import MAX_RANGES, TooManyRanges, add_range
+from app.domain.upload_ranges import MAX_RANGES, TooManyRanges, add_range
 
 
 def every_other_byte(count: int) -> list[list[int]]:

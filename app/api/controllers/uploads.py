@@ -19,7 +19,7 @@ from app.clock import utcnow
 from app.db.database import Database
 from app.domain import datasets as dataset_service
 from app.domain import files as data_files
-from app.domain import upload_digest
+from app.domain import upload_digest, upload_ranges
 from app.domain import uploads as service
 from app.domain.namespaces import namespace_id
 from app.domain.pagination import check_limit
@@ -83,7 +83,7 @@ class UploadController(Controller):
                 code="too_many_ranges",
                 description="The upload is closed or expired (`upload_closed`), is being completed (`upload_busy`), "
                 "was reset by a mismatching SHA-256 while the chunk arrived (`upload_reset`: send it again), "
-                f"or the range would leave more than {service.MAX_RANGES} separate ranges (`too_many_ranges`); "
+                f"or the range would leave more than {upload_ranges.MAX_RANGES} separate ranges (`too_many_ranges`); "
                 "send ranges that join those received",
             )
         },
@@ -99,7 +99,7 @@ class UploadController(Controller):
             with db.read() as session:
                 upload = service.get_upload(session, upload_id, principal)
                 service.check_open(upload, utcnow())
-                start, end = service.parse_content_range(request.headers.get("content-range"), upload.size)
+                start, end = upload_ranges.parse_content_range(request.headers.get("content-range"), upload.size)
                 service.check_range(upload, start, end)  # refused before a byte of the body is read
                 return start, end
 
@@ -124,10 +124,13 @@ class UploadController(Controller):
                 except Exception:  # refused (409 upload_closed or upload_reset meanwhile): its object goes too
                     await anyio.to_thread.run_sync(store.delete, key)
                     raise
-            else:
-                path = upload_data_path(settings.data_path, upload_id)
+            path = upload_data_path(settings.data_path, upload_id)
+            try:
                 arrived = await receive_range(request, dest=path, offset=start, length=end - start)
-            return await anyio.to_thread.run_sync(record, start, arrived)
+                return await anyio.to_thread.run_sync(record, start, arrived)
+            except BaseException:  # bytes written in place, unrecorded: no digest of the file holds any longer
+                service.unrecorded(settings, upload_id)
+                raise
 
     @get(
         "/",
