@@ -38,7 +38,8 @@ test('settings: a token is shown once and refused once revoked; an invite is sho
   // API token: create, see the secret once, use it, revoke it, see it refused
   await page.locator('[data-test=settings-tokens]').click()
   await page.locator('[data-test=new-token]').click()
-  await page.locator('input[data-test=token-name]').fill('e2e batch')
+  const tokenName = `e2e batch ${Date.now()}` // --repeat-each: an earlier repeat's token of this admin is listed too
+  await page.locator('input[data-test=token-name]').fill(tokenName)
   await choose(page, '[data-test=token-namespace]', 'default')
   await choose(page, '[data-test=token-role]', 'Operator')
   await page.locator('[data-test=create-token]').click()
@@ -52,7 +53,7 @@ test('settings: a token is shown once and refused once revoked; an invite is sho
   const asToken = { Authorization: `Bearer ${secret}` }
   expect((await request.get('/api/v1/runs?limit=1', { headers: asToken })).status()).toBe(200)
 
-  const row = page.locator('[data-test=tokens-table] tr', { hasText: 'e2e batch' })
+  const row = page.locator('[data-test=tokens-table] tr', { hasText: tokenName })
   await row.locator('[data-test=revoke-token]').click()
   await confirm(page)
   await expect(row.locator('[data-test=token-state]')).toHaveText('Revoked')
