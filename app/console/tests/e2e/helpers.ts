@@ -1,6 +1,6 @@
 /** What the end-to-end tests share: the stack's address and admin, sign-in, screenshots, CSP watching, axe. */
 import AxeBuilder from '@axe-core/playwright'
-import { expect, type APIRequestContext, type Page } from '@playwright/test'
+import { expect, type APIRequestContext, type Locator, type Page } from '@playwright/test'
 
 /** Which of the run's Playwright workers this is (0 to workers - 1): Playwright sets it in each worker process. */
 const WORKER = Number(process.env.TEST_PARALLEL_INDEX ?? '0')
@@ -60,6 +60,20 @@ export async function shotWidths(page: Page, name: string): Promise<void> {
     await shot(page, `${name}-${width}px`)
   }
   await page.setViewportSize(before)
+}
+
+/**
+ * The element as the user reads it now: not shrunk by a transform (a tag zooming in from scaleX(0) read as a
+ * sliver in settings-tokens-zh-CN) and no animation of it running. Checked at once, not polled: that is the point.
+ */
+export async function expectDrawnWhole(locator: Locator): Promise<void> {
+  const drawn = await locator.evaluate((el) => {
+    const html = el as HTMLElement
+    const box = html.getBoundingClientRect()
+    return { width: Math.round(box.width), layoutWidth: html.offsetWidth, animations: html.getAnimations().length }
+  })
+  expect(drawn).toEqual({ width: drawn.layoutWidth, layoutWidth: drawn.layoutWidth, animations: 0 })
+  expect(drawn.layoutWidth).toBeGreaterThan(0)
 }
 
 /** Fails the test on any CSP violation or page error: the console must run under its strict CSP. */

@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test'
-import { apiToken, axeViolations as violations, createMember, shot, signIn, watchProblems } from './helpers'
+import { apiToken, axeViolations as violations, createMember, expectDrawnWhole, shot, signIn, watchProblems } from './helpers'
 
 async function choose(page: Page, select: string, option: string): Promise<void> {
   await page.locator(select).click()
@@ -135,6 +135,7 @@ test('settings: a token is shown once and refused once revoked; an invite is sho
   await page.locator('[data-test=settings-tokens]').click()
   await expect(page.locator('h1')).toHaveText('API 令牌')
   await expect(page.locator('[data-test=token-state]').first()).toBeVisible()
+  await expectDrawnWhole(page.locator('[data-test=token-state]').first()) // the tag read whole, not mid zoom-in
   await shot(page, 'settings-tokens-zh-CN')
   await page.locator('[data-test=settings-profile]').click()
   await expect(page.locator('[data-test=rule-minLength]')).toContainText('至少')
