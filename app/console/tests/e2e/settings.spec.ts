@@ -86,6 +86,11 @@ test('settings: a token is shown once and refused once revoked; an invite is sho
   await page.locator('[data-test=settings-users]').click()
   await expect(page.locator('[data-test=users-table]')).toContainText(editor.username)
   await expect(page.locator('[data-test=invites-table]')).toBeVisible()
+  // a row's two actions side by side (at 210 px "Reset password" wrapped under "Disable", shifted right)
+  const editorRow = page.locator('[data-test=users-table] tr', { hasText: editor.username })
+  const toggle = await editorRow.locator('[data-test=toggle-user]').boundingBox()
+  const reset = await editorRow.locator('[data-test=reset-password]').boundingBox()
+  expect(reset && toggle && Math.abs(reset.y - toggle.y)).toBe(0)
   found.users = await violations(page)
   await shot(page, 'settings-users-en')
 
