@@ -91,6 +91,9 @@ test('settings: a token is shown once and refused once revoked; an invite is sho
   const toggle = await editorRow.locator('[data-test=toggle-user]').boundingBox()
   const reset = await editorRow.locator('[data-test=reset-password]').boundingBox()
   expect(reset && toggle && Math.abs(reset.y - toggle.y)).toBe(0)
+  // the invites' column headings are names, not the form's "Email (optional)"
+  await expect(page.locator('[data-test=invites-table] thead')).toContainText('Email')
+  await expect(page.locator('[data-test=invites-table] thead')).not.toContainText('optional')
   found.users = await violations(page)
   await shot(page, 'settings-users-en')
 
