@@ -76,6 +76,14 @@ export async function expectDrawnWhole(locator: Locator): Promise<void> {
   expect(drawn.layoutWidth).toBeGreaterThan(0)
 }
 
+/** How far the ElTable's body scrolls sideways (0: every column is in sight, none cut off at the right edge). */
+export async function tableOverflow(table: Locator): Promise<number> {
+  return table.evaluate((el) => {
+    const body = el.querySelector('.el-table__body-wrapper .el-scrollbar__wrap') ?? el
+    return body.scrollWidth - body.clientWidth
+  })
+}
+
 /** Fails the test on any CSP violation or page error: the console must run under its strict CSP. */
 export function watchProblems(page: Page): string[] {
   const problems: string[] = []

@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test'
-import { apiToken, axeViolations as violations, createMember, expectDrawnWhole, shot, signIn, watchProblems } from './helpers'
+import { apiToken, axeViolations as violations, createMember, expectDrawnWhole, shot, signIn, tableOverflow, watchProblems } from './helpers'
 
 async function choose(page: Page, select: string, option: string): Promise<void> {
   await page.locator(select).click()
@@ -139,6 +139,7 @@ test('settings: a token is shown once and refused once revoked; an invite is sho
   // the resource reads as its type in words and a short id, not "user 01a2…-…" (the full id on hover)
   await expect(page.locator('[data-test=audit-resource]').first()).toContainText('用户')
   await expect(page.locator('[data-test=audit-resource]').first()).not.toContainText('user ')
+  expect(await tableOverflow(page.locator('[data-test=audit-table]'))).toBeLessThanOrEqual(0) // the outcome column in sight
   await shot(page, 'settings-audit-zh-CN')
   await page.locator('[data-test=settings-tokens]').click()
   await expect(page.locator('h1')).toHaveText('API 令牌')
