@@ -4,6 +4,8 @@ import { apiToken, axeViolations as violations, createMember, expectDrawnWhole, 
 async function choose(page: Page, select: string, option: string): Promise<void> {
   await page.locator(select).click()
   await page.locator('.el-select-dropdown__item:visible', { hasText: option }).click()
+  // closed before the next step: a screenshot taken while it faded showed the options over the page's top bar
+  await expect(page.locator('.el-select-dropdown:visible')).toHaveCount(0)
 }
 
 async function confirm(page: Page): Promise<void> {
