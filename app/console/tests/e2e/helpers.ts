@@ -122,7 +122,7 @@ export async function createMember(
   request: APIRequestContext,
   headers: Record<string, string>,
   role: 'viewer' | 'operator' | 'editor',
-): Promise<{ username: string; password: string }> {
+): Promise<{ username: string; password: string; id: string }> {
   const username = `e2e-${role}-${Date.now()}-w${WORKER}` // two workers may make one in the same millisecond
   const password = `Quartz-${Math.random().toString(36).slice(2, 10)}-lantern-${role}-Orbit9`
   const created = await request.post('/api/v1/users', { headers, data: { username, password } })
@@ -130,7 +130,7 @@ export async function createMember(
   const user = (await created.json()) as { id: string }
   const member = await request.put(`/api/v1/namespaces/default/members/${user.id}`, { headers, data: { role } })
   expect(member.status(), await member.text()).toBe(200)
-  return { username, password }
+  return { username, password, id: user.id }
 }
 
 /** Critical and serious axe violations on the page as it is now, one line each (rule, impact, where). */
