@@ -13,6 +13,7 @@ from typing import Any
 from litestar import Request, Response, Router, get
 
 from app.api.console_assets import assets_handler
+from app.api.rate_limit import NOT_LIMITED
 from app.api.static_files import is_file
 from app.core.errors import NotFound
 from app.domain.permissions import Permission
@@ -24,7 +25,7 @@ CONSOLE_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self' data:; "
     "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
-PUBLIC = {"permission": Permission.PUBLIC}
+PUBLIC = {"permission": Permission.PUBLIC, **NOT_LIMITED}  # a file read: app/api/rate_limit.py
 NOT_BUILT = (
     "<!doctype html><meta charset='utf-8'><title>Conveyor</title>"
     "<p>The console is not built here. Install Node.js 20 or later and run <code>make run</code> again "

@@ -18,6 +18,7 @@ from typing import Any
 from litestar import Request, Response, get
 from litestar.params import FromPath
 
+from app.api.rate_limit import NOT_LIMITED
 from app.api.static_files import is_file
 from app.core.errors import NotFound
 from app.domain.permissions import Permission
@@ -30,7 +31,7 @@ COMPRESSIBLE = {".js", ".mjs", ".css", ".svg", ".json", ".html", ".txt", ".map",
 MIN_COMPRESS_BYTES = 1024
 #: Precompressed siblings in order of preference (brotli is ~15 % smaller than gzip on JS).
 ENCODINGS = (("br", ".br"), ("gzip", ".gz"))
-PUBLIC = {"permission": Permission.PUBLIC}
+PUBLIC = {"permission": Permission.PUBLIC, **NOT_LIMITED}  # a file read: app/api/rate_limit.py
 
 
 def accepted_encodings(header: str) -> set[str]:

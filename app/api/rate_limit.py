@@ -4,7 +4,11 @@ The guard asks here once per request, after it knows who is calling: a
 request with a valid token counts against that token, anything else (public
 routes such as sign-in, missing or invalid tokens) against the caller's
 address, so rotating made-up tokens does not escape the address's limit.
-Health probes and the Prometheus endpoint are never limited. Counting uses
+Health probes, the Prometheus endpoint and the console's own files are never
+limited: one page load of the console fetches some 50 hashed assets, so with
+them counted twenty-odd page loads a minute from one address (an office behind
+one NAT, or two browser tests at once) used up the limit, and a script refused
+429 left a blank page or a sign-in whose next page never loaded. Counting uses
 the `limits` library's sliding-window counter (two atomic Redis counters per
 key); if Redis cannot be reached, requests are let through and a warning is
 logged, since the API must not stop because its limiter did.
@@ -33,6 +37,10 @@ logger = logging.getLogger(__name__)
 
 #: Paths no limit applies to: probes and scrapes must answer however busy the API is.
 EXEMPT_PATHS = frozenset({"/healthz", "/readyz", "/api/v1/healthz", "/api/v1/readyz", "/metrics"})
+
+#: Route `opt` of the handlers no limit applies to: the console's pages and files (app/api/console.py), a file
+#: read each, where a 429 on one of a page's scripts leaves the page blank.
+NOT_LIMITED = {"rate_limit": False}
 
 #: Longest the limiter waits for Redis before letting the request through.
 REDIS_TIMEOUT_SECONDS = 1.0
@@ -100,4 +108,7 @@ def _item(per_minute: int) -> RateLimitItem | None:
 
 
 def _exempt(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
-    return connection.scope.get("path", "") in EXEMPT_PATHS
+    if connection.scope.get("path", "") in EXEMPT_PATHS:
+        return True
+    handler = connection.scope.get("route_handler")
+    return handler is not None and handler.opt.get("rate_limit", True) is False

@@ -58,6 +58,17 @@ def test_probes_and_metrics_are_never_limited(limited: TestClient) -> None:
             assert limited.get(path).status_code == 200, path
 
 
+def test_the_consoles_pages_and_files_are_never_limited_and_the_api_still_is(limited: TestClient) -> None:
+    # One page load fetches some 50 assets: counted, two browsers' page loads a minute from one address used up
+    # the limit and a 429 on a script left the page blank (two Playwright workers at once saw that).
+    for _ in range(PER_ADDRESS * 3):
+        for path in ("/", "/sign-in", "/runs/abc", "/favicon.svg", "/assets/index-abc123.js"):
+            assert limited.get(path).status_code != 429, path  # 200, or 503/404 where no console is built
+    for i in range(PER_ADDRESS):
+        assert limited.get("/api/v1/runs", headers={"Authorization": f"Bearer made-up-{i}"}).status_code == 401
+    assert_rate_limited(limited.post("/api/v1/auth/login", json={"username": "a", "password": "b"}))
+
+
 def test_zero_switches_the_limit_off(fast_settings: Settings, redis_client) -> None:  # type: ignore[no-untyped-def]
     settings = msgspec.structs.replace(fast_settings, rate_limit_per_minute=0, rate_limit_per_address_per_minute=0)
     with TestClient(app=create_app(settings)) as client:

@@ -55,17 +55,23 @@ export const useRunsStore = defineStore('runs', () => {
   const done = ref(false)
   const pages = new LoadMore<RunQuery>()
 
+  /** The newest load: one asked earlier that answers later (the page's first list, slow under load, after a search
+   * typed at once) is dropped, or it replaced the searched list with the unsearched one. */
+  let asked = 0
+
   async function load(namespace: string | null, more = false): Promise<void> {
+    const mine = ++asked
     loading.value = true
     try {
       const page = unwrap(
         await api.GET('/api/v1/runs', { params: { query: pages.query(runQuery(filters, namespace, null), more, cursor.value) } }),
       )
+      if (mine !== asked) return
       items.value = more ? [...items.value, ...page.items] : page.items
       cursor.value = page.next_cursor
       done.value = page.next_cursor === null
     } finally {
-      loading.value = false
+      if (mine === asked) loading.value = false
     }
   }
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { expect, test, type Page } from '@playwright/test'
-import { apiToken, axeViolations as violations, shot, signIn, watchProblems } from './helpers'
+import { apiToken, axeViolations as violations, expectDrawnWhole, shot, signIn, watchProblems } from './helpers'
 
 /** Files written by tests/browser/dataset_fixtures.py; their manifest's path comes in DATASET_FIXTURES. */
 interface Fixtures {
@@ -206,6 +206,9 @@ test('data center: workbook and GB18030 imports, a resumable upload across a rel
   await page.addInitScript(() => localStorage.setItem('conveyor.locale', 'zh-CN')) // runs after signIn's 'en'
   await page.reload()
   await expect(page.locator('h1')).toHaveText('数据中心')
+  // the list as a person sees it once loaded, not the empty table before it (暂无数据 in the screenshot)
+  await expect(page.locator('[data-test=dataset-link]', { hasText: `cities-${stamp}` })).toBeVisible()
+  await expectDrawnWhole(page.locator('[data-test=dataset-status]').first())
   await shot(page, 'datasets-zh-CN')
   expect(found).toEqual(Object.fromEntries(Object.keys(found).map((k) => [k, []])))
   expect(problems).toEqual([])

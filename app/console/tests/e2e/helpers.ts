@@ -1,6 +1,6 @@
 /** What the end-to-end tests share: the stack's address and admin, sign-in, screenshots, CSP watching, axe. */
 import AxeBuilder from '@axe-core/playwright'
-import { expect, type APIRequestContext, type Page } from '@playwright/test'
+import { expect, type APIRequestContext, type Locator, type Page } from '@playwright/test'
 
 /** Which of the run's Playwright workers this is (0 to workers - 1): Playwright sets it in each worker process. */
 const WORKER = Number(process.env.TEST_PARALLEL_INDEX ?? '0')
@@ -62,6 +62,28 @@ export async function shotWidths(page: Page, name: string): Promise<void> {
   await page.setViewportSize(before)
 }
 
+/**
+ * The element as the user reads it now: not shrunk by a transform (a tag zooming in from scaleX(0) read as a
+ * sliver in settings-tokens-zh-CN) and no animation of it running. Checked at once, not polled: that is the point.
+ */
+export async function expectDrawnWhole(locator: Locator): Promise<void> {
+  const drawn = await locator.evaluate((el) => {
+    const html = el as HTMLElement
+    const box = html.getBoundingClientRect()
+    return { width: Math.round(box.width), layoutWidth: html.offsetWidth, animations: html.getAnimations().length }
+  })
+  expect(drawn).toEqual({ width: drawn.layoutWidth, layoutWidth: drawn.layoutWidth, animations: 0 })
+  expect(drawn.layoutWidth).toBeGreaterThan(0)
+}
+
+/** How far the ElTable's body scrolls sideways (0: every column is in sight, none cut off at the right edge). */
+export async function tableOverflow(table: Locator): Promise<number> {
+  return table.evaluate((el) => {
+    const body = el.querySelector('.el-table__body-wrapper .el-scrollbar__wrap') ?? el
+    return body.scrollWidth - body.clientWidth
+  })
+}
+
 /** Fails the test on any CSP violation or page error: the console must run under its strict CSP. */
 export function watchProblems(page: Page): string[] {
   const problems: string[] = []
@@ -100,7 +122,7 @@ export async function createMember(
   request: APIRequestContext,
   headers: Record<string, string>,
   role: 'viewer' | 'operator' | 'editor',
-): Promise<{ username: string; password: string }> {
+): Promise<{ username: string; password: string; id: string }> {
   const username = `e2e-${role}-${Date.now()}-w${WORKER}` // two workers may make one in the same millisecond
   const password = `Quartz-${Math.random().toString(36).slice(2, 10)}-lantern-${role}-Orbit9`
   const created = await request.post('/api/v1/users', { headers, data: { username, password } })
@@ -108,7 +130,7 @@ export async function createMember(
   const user = (await created.json()) as { id: string }
   const member = await request.put(`/api/v1/namespaces/default/members/${user.id}`, { headers, data: { role } })
   expect(member.status(), await member.text()).toBe(200)
-  return { username, password }
+  return { username, password, id: user.id }
 }
 
 /** Critical and serious axe violations on the page as it is now, one line each (rule, impact, where). */

@@ -1,9 +1,11 @@
 import { expect, test, type Page } from '@playwright/test'
-import { apiToken, axeViolations as violations, createMember, shot, signIn, watchProblems } from './helpers'
+import { apiToken, axeViolations as violations, createMember, expectDrawnWhole, shot, signIn, tableOverflow, watchProblems } from './helpers'
 
 async function choose(page: Page, select: string, option: string): Promise<void> {
   await page.locator(select).click()
   await page.locator('.el-select-dropdown__item:visible', { hasText: option }).click()
+  // closed before the next step: a screenshot taken while it faded showed the options over the page's top bar
+  await expect(page.locator('.el-select-dropdown:visible')).toHaveCount(0)
 }
 
 async function confirm(page: Page): Promise<void> {
@@ -38,7 +40,8 @@ test('settings: a token is shown once and refused once revoked; an invite is sho
   // API token: create, see the secret once, use it, revoke it, see it refused
   await page.locator('[data-test=settings-tokens]').click()
   await page.locator('[data-test=new-token]').click()
-  await page.locator('input[data-test=token-name]').fill('e2e batch')
+  const tokenName = `e2e batch ${Date.now()}` // --repeat-each: an earlier repeat's token of this admin is listed too
+  await page.locator('input[data-test=token-name]').fill(tokenName)
   await choose(page, '[data-test=token-namespace]', 'default')
   await choose(page, '[data-test=token-role]', 'Operator')
   await page.locator('[data-test=create-token]').click()
@@ -52,7 +55,7 @@ test('settings: a token is shown once and refused once revoked; an invite is sho
   const asToken = { Authorization: `Bearer ${secret}` }
   expect((await request.get('/api/v1/runs?limit=1', { headers: asToken })).status()).toBe(200)
 
-  const row = page.locator('[data-test=tokens-table] tr', { hasText: 'e2e batch' })
+  const row = page.locator('[data-test=tokens-table] tr', { hasText: tokenName })
   await row.locator('[data-test=revoke-token]').click()
   await confirm(page)
   await expect(row.locator('[data-test=token-state]')).toHaveText('Revoked')
@@ -85,6 +88,14 @@ test('settings: a token is shown once and refused once revoked; an invite is sho
   await page.locator('[data-test=settings-users]').click()
   await expect(page.locator('[data-test=users-table]')).toContainText(editor.username)
   await expect(page.locator('[data-test=invites-table]')).toBeVisible()
+  // a row's two actions side by side (at 210 px "Reset password" wrapped under "Disable", shifted right)
+  const editorRow = page.locator('[data-test=users-table] tr', { hasText: editor.username })
+  const toggle = await editorRow.locator('[data-test=toggle-user]').boundingBox()
+  const reset = await editorRow.locator('[data-test=reset-password]').boundingBox()
+  expect(reset && toggle && Math.abs(reset.y - toggle.y)).toBe(0)
+  // the invites' column headings are names, not the form's "Email (optional)"
+  await expect(page.locator('[data-test=invites-table] thead')).toContainText('Email')
+  await expect(page.locator('[data-test=invites-table] thead')).not.toContainText('optional')
   found.users = await violations(page)
   await shot(page, 'settings-users-en')
 
@@ -113,7 +124,9 @@ test('settings: a token is shown once and refused once revoked; an invite is sho
   await page.locator('[data-test=audit-filter]').click()
   await expect(page.locator('[data-test=audit-entry]').first()).toHaveText('Set member role')
   await expect(page.locator('[data-test=audit-entry] [data-code]').first()).toHaveAttribute('title', 'members.set')
-  await page.locator('[data-test=audit-entry]').first().click()
+  // this editor's newest entry: the log is the instance's, and another worker's admin sets roles of its own members
+  const editorEntry = page.locator('[data-test=audit-table] tr', { has: page.locator(`[data-test=audit-resource][title="${editor.id}"]`) })
+  await editorEntry.first().locator('[data-test=audit-entry]').click()
   await expect(page.locator('[data-test=audit-action-code]')).toHaveText('members.set')
   await expect(page.locator('[data-test=audit-changes]')).toContainText('editor')
   await expect(page.locator('[data-test=audit-changes]')).toContainText('viewer')
@@ -130,10 +143,12 @@ test('settings: a token is shown once and refused once revoked; an invite is sho
   // the resource reads as its type in words and a short id, not "user 01a2…-…" (the full id on hover)
   await expect(page.locator('[data-test=audit-resource]').first()).toContainText('用户')
   await expect(page.locator('[data-test=audit-resource]').first()).not.toContainText('user ')
+  expect(await tableOverflow(page.locator('[data-test=audit-table]'))).toBeLessThanOrEqual(0) // the outcome column in sight
   await shot(page, 'settings-audit-zh-CN')
   await page.locator('[data-test=settings-tokens]').click()
   await expect(page.locator('h1')).toHaveText('API 令牌')
   await expect(page.locator('[data-test=token-state]').first()).toBeVisible()
+  await expectDrawnWhole(page.locator('[data-test=token-state]').first()) // the tag read whole, not mid zoom-in
   await shot(page, 'settings-tokens-zh-CN')
   await page.locator('[data-test=settings-profile]').click()
   await expect(page.locator('[data-test=rule-minLength]')).toContainText('至少')
