@@ -8,11 +8,13 @@ export default defineConfig({
   timeout: 120_000,
   expect: { timeout: 30_000 },
   // The spec files make their own pipelines, runs and users, and each worker signs in as its own admin
-  // (e2e/helpers.ts), so CONSOLE_E2E_WORKERS=2 may run two at once. Measured with `pytest -n 2` beside it on a
-  // shared 2-core machine (load ~9): 2 workers 9.4 min, 1 worker 10.9 min, one run each — too few and too noisy
-  // to adopt, so the default stays 1. The dashboard compares the page's figures with the API's, so it goes first,
-  // alone, before the other specs add runs.
-  workers: Number(process.env.CONSOLE_E2E_WORKERS ?? 1),
+  // (e2e/helpers.ts), so two run at once (CONSOLE_E2E_WORKERS=1 for one at a time). Two were taken back once
+  // (f41f6df) when session.spec and settings.spec hung at sign-in: the API's per-address rate limit counted the
+  // console's own files (~50 a fresh page), both workers share 127.0.0.1, and a refused script left a blank page.
+  // The console's files are no longer counted (6c1fca0); the whole suite then passed 3 times in a row with 2
+  // workers (335-340 s). The dashboard compares the page's figures with the API's, so it goes first, alone, before
+  // the other specs add runs.
+  workers: Number(process.env.CONSOLE_E2E_WORKERS ?? 2),
   projects: [
     { name: 'dashboard', testMatch: /dashboard\.spec\.ts$/ },
     { name: 'journeys', testIgnore: /dashboard\.spec\.ts$/, dependencies: ['dashboard'] },

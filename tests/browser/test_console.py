@@ -25,8 +25,9 @@ CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / ".conveyor" / "test-artifacts" / "console"
 #: Runs of the known load the dashboard must count.
 KNOWN_RUNS = 3
-#: Playwright workers (CONSOLE_E2E_WORKERS; 1 unless set): each runs spec files of its own, as its own admin.
-WORKERS = int(os.environ.get("CONSOLE_E2E_WORKERS", "1"))
+#: Playwright workers (CONSOLE_E2E_WORKERS; 2 unless set, as app/console/playwright.config.ts): each runs spec files
+#: of its own, as its own admin.
+WORKERS = int(os.environ.get("CONSOLE_E2E_WORKERS", "2"))
 
 
 def start_admin(system: ConveyorSystem, username: str) -> subprocess.Popen[str]:
