@@ -207,13 +207,23 @@ def select_sql(
 
 def codes_as_text(
     conn: duckdb.DuckDBPyConnection, plan: CsvPlan, config: ImportConfig, limits: ImportLimits
-) -> tuple[CsvPlan, list[str]]:
+) -> tuple[CsvPlan, dict[str, tuple[int, str]]]:
     """For a lenient import: the plan with each code column holding a value that would change as a number (000001
-    past the sampled rows of 600519) read as text, every value as written, and the warnings saying so; the other
-    code columns are read as numbers by DuckDB again (a value that is no number is a rejected row)."""
+    past the sampled rows of 600519) read as text, every value as written, and by column name the first such
+    (row, value), its row numbered by a read that leaves out the rows DuckDB cannot split: `kept_as_text` says it
+    after the typed read. The other code columns are read as numbers by DuckDB again (a value that is no number
+    is a rejected row)."""
     table, _, _ = retyped_cells(plan, config, limits)
     coded = [p for p in plan.columns if p.include and p.source in plan.codes]
     found = codes.first_changed(conn, table, coded)
     columns = [msgspec.structs.replace(p, type="string", scale=None) if p.source in found else p for p in plan.columns]
-    warnings = [codes.kept_as_text_warning(p.name, *found[p.source]) for p in coded if p.source in found]
-    return msgspec.structs.replace(plan, columns=columns, codes=[]), warnings
+    kept = {p.name: found[p.source] for p in coded if p.source in found}
+    return msgspec.structs.replace(plan, columns=columns, codes=[]), kept
+
+
+def kept_as_text(conn: duckdb.DuckDBPyConnection, kept: dict[str, tuple[int, str]]) -> list[str]:
+    """After the typed read (the COPY), whose rejects say which rows DuckDB could not split: the warnings that
+    `codes_as_text`'s columns were read as text, each naming the record's row in the file
+    (csv_problems.record_rows, as the SELECT's rejected cells are named): the text read numbered it a row too high
+    up after each such row."""
+    return [codes.kept_as_text_warning(name, *at) for name, at in csv_problems.record_rows(conn, kept).items()]

@@ -8,7 +8,14 @@ import duckdb
 from app.ingest import csv_limit, csv_problems, csv_range, csv_reader, repeated_header
 from app.ingest.config import ImportConfig
 from app.ingest.csv_footer import footer_offset, footer_warning, tail_text
-from app.ingest.csv_select import bad_cells_sql, codes_as_text, every_reject, rejected_cells, select_sql
+from app.ingest.csv_select import (
+    bad_cells_sql,
+    codes_as_text,
+    every_reject,
+    kept_as_text,
+    rejected_cells,
+    select_sql,
+)
 from app.ingest.data_sink import CopyTarget, SinkSpent, copy_target, raise_sink_failure
 from app.ingest.duck import literal, run
 from app.ingest.errors import failed
@@ -64,11 +71,12 @@ def import_csv(job: ImportJob) -> tuple[int, ImportConfig]:
             raise csv_problems.read_error(exc, job.limits) from exc
         job.warnings += plan.warnings
         plan = csv_limit.cut(plan, job.work / "source.rows.csv")  # a rejected row lets no row past the limit in
+        kept: dict[str, tuple[int, str]] = {}
         if plan.codes and job.config.on_error == "lenient":  # a code that would change: its column read as text
             plan, kept = codes_as_text(conn, plan, job.config, job.limits)
-            job.warnings += kept
         base = size // 2 if path != job.source else 0
         _copy(conn, job, plan, data, base)
+        job.warnings += kept_as_text(conn, kept)  # named once the COPY's rejects say which rows were not split
         if found := csv_range.found_in(conn, job.data, plan, job.config, job.limits):  # 1e400 as inf, 1e-400 as 0
             if job.config.on_error == "strict":
                 raise csv_range.refused(plan, found)

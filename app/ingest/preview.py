@@ -17,6 +17,7 @@ import msgspec
 
 from app.ingest import (
     codes,
+    csv_limit,
     csv_problems,
     csv_range,
     csv_reader,
@@ -227,6 +228,7 @@ def _csv(
     try:
         try:
             plan = csv_reader.detect(conn, str(head), "utf-8", config, limits)
+            plan = csv_limit.cut(plan, work / "head.rows.csv")  # as the import: nothing past the limit is read
             read = csv_select.select_sql(plan, config, limits, limit=rows, safe=True)  # bad rows listed below
             values = conn.execute(read).fetchall() if rows else []
             if suspects := csv_range.shown_suspects(plan, values, text):  # 1e400 read as infinity, 1e-400 as 0

@@ -57,6 +57,23 @@ def test_a_lenient_import_reads_such_a_code_column_as_text_and_says_so(tmp_path:
     assert result.rejected == 0
 
 
+def test_the_row_a_code_column_was_read_as_text_for_counts_the_rows_duckdb_cannot_split(
+    tmp_path: Path, run_import
+) -> None:
+    """The warning numbered its row by a read that leaves out the rows of too many (or too few) cells, so after
+    them it named a row too high up (20482 here, for the code on 20484): it is the record's row in the file, as
+    in the rejects."""
+    path = stocks(tmp_path / "stocks.csv", ["1,too,many,cells", "2,too few", "000001,平安银行,1"])
+    result = run_import(path, on_error="lenient")
+    rejects = pq.read_table(result.rejects_path).to_pylist()
+    assert sorted({r["row"] for r in rejects}) == [SAMPLE_ROWS + 2, SAMPLE_ROWS + 3]
+    assert (
+        f"column 'code' reads as a code past the sampled rows (row {SAMPLE_ROWS + 4}: '000001' would change as a "
+        "number): imported as text, every value as written"
+    ) in result.warnings
+    assert [r["code"] for r in rows_of(result)][-1] == "000001"
+
+
 def test_codes_that_stay_the_same_import_as_numbers_and_a_value_that_is_none_is_still_a_bad_row(
     tmp_path: Path, run_import
 ):

@@ -11,10 +11,13 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from app.ingest.config import ColumnSpec
+from app.ingest.config import ColumnSpec, ImportConfig, ImportLimits
+from app.ingest.preview import preview
 from tests.unit.ingest.conftest import rows_of
 
 BOUNDS = [{"limit": 3}, {"range": "A1:C4"}]
+#: Amounts rows 3, 4 and 6 of the file hold that do not convert.
+AMOUNTS = ["¥1.00", "¥x", "¥y", "¥4.00", "¥z", "¥6.00"]
 
 
 @pytest.mark.parametrize("bound", BOUNDS)
@@ -60,3 +63,39 @@ def test_a_limit_counts_no_blank_line(tmp_path: Path, run_import) -> None:
     path = tmp_path / "gaps.csv"
     path.write_text("单号,备注\n1,a\n\n2,b\n3,c\n", encoding="utf-8")
     assert [r["单号"] for r in rows_of(run_import(path, limit=2))] == [1, 2]
+
+
+@pytest.mark.parametrize("bound", [{"limit": 4}, {"range": "A1:C5"}])
+@pytest.mark.parametrize(
+    ("cells", "column"),
+    [
+        (["10", "x", "y", "40", "z", "60"], {"数量": ColumnSpec(type="integer")}),
+        (AMOUNTS, {"金额": ColumnSpec(type="decimal")}),
+    ],
+)
+def test_the_preview_lists_no_problem_past_the_end(
+    tmp_path: Path, limits: ImportLimits, bound: dict, cells: list[str], column: dict
+) -> None:
+    """A preview with limit=4 listed a problem on row 6, past the end, and showed row 6: it read its head with
+    `LIMIT 4` on the rows returned, where the import cuts the file after its 4th row (rows 2-5 of the file)."""
+    path = tmp_path / "ledger.csv"
+    path.write_text("单号,数量,金额\n" + "".join(f"{i},{c},{c}\n" for i, c in enumerate(cells, 1)), encoding="utf-8")
+    shown = preview(path, path.name, ImportConfig(columns=column, on_error="lenient", **bound), limits)
+    assert [row[0] for row in shown.rows] == [1, 4]
+    assert [w.split(",")[0] for w in shown.warnings if w.startswith("row ")] == ["row 3", "row 4"]
+
+
+@pytest.mark.parametrize("bound", BOUNDS)
+def test_the_preview_shows_the_rows_and_problems_the_import_has(
+    tmp_path: Path, limits: ImportLimits, run_import, bound: dict
+) -> None:
+    """A bad row among the first N: the preview showed row N+1 in its place, which the import does not read."""
+    path = tmp_path / "ledger.csv"
+    cells = ["10", "x", "30", "40", "y"]
+    path.write_text("单号,数量,金额\n" + "".join(f"{i},{c},{c}\n" for i, c in enumerate(cells, 1)), encoding="utf-8")
+    typed = {"数量": ColumnSpec(type="integer")}
+    shown = preview(path, path.name, ImportConfig(columns=typed, on_error="lenient", **bound), limits)
+    result = run_import(path, columns=typed, on_error="lenient", **bound)
+    assert [row[0] for row in shown.rows] == [r["单号"] for r in rows_of(result)] == [1, 3]
+    rejects = pq.read_table(result.rejects_path).to_pylist()
+    assert [w.split(",")[0] for w in shown.warnings if w.startswith("row ")] == [f"row {r['row']}" for r in rejects]
