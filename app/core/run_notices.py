@@ -90,6 +90,36 @@ class StepDone(Notice, tag="step_done"):
         return f"{head}, {self.how}): {rows_in} → {rows_out} rows in {self.duration_ms} ms"
 
 
+def rule_outcome(rule: str, found: int, low: int | None = None, high: int | None = None) -> str:
+    """What checking a `validate` rule found, in English (a rule report's `message`, the end of its log line):
+    `found` is the rows breaking it (duplicate rows for `unique`), for `row_count` the row count, which must lie in
+    [low, high]."""
+    if rule == "row_count":
+        return f"{found} rows, expected [{'' if low is None else low}, {'' if high is None else high}]"
+    if not found:
+        return "passed"
+    return f"{found} duplicate rows" if rule == "unique" else f"{found} rows break it"
+
+
+class RuleChecked(Notice, tag="rule_checked"):
+    """A `validate` step checked one rule: its verdict and what it found (see rule_outcome; `min` and `max` are the
+    bounds of a `row_count` rule). The rule's name and severity are the spec's own words."""
+
+    step: str
+    rule: str
+    columns: list[str]
+    severity: str
+    passed: bool
+    found: int
+    min: int | None = None
+    max: int | None = None
+
+    def text(self) -> str:
+        columns = f"({', '.join(self.columns)})" if self.columns else ""
+        outcome = rule_outcome(self.rule, self.found, self.min, self.max)
+        return f"validate {self.step}: {self.rule}{columns} [{self.severity}]: {outcome}"
+
+
 class Sleeping(Notice, tag="sleeping"):
     seconds: float
 
@@ -157,6 +187,7 @@ RUN_LOG_KINDS: tuple[type[Notice], ...] = (
     InputRead,
     ParamsIgnored,
     StepDone,
+    RuleChecked,
     Sleeping,
     OutputWritten,
     OutputVersion,

@@ -21,7 +21,7 @@ import duckdb
 import msgspec
 
 from app.core.notices import note
-from app.core.run_notices import InputRead, OutputWritten, Sleeping, StepDone
+from app.core.run_notices import InputRead, OutputWritten, RuleChecked, Sleeping, StepDone
 from app.ingest.config import DuckDBSettings
 from app.ingest.models import ColumnStats
 from app.paths import DATA_FILE
@@ -276,7 +276,7 @@ class _Run:
         assert self.relations is not None
         rows, report = rules.check(self.relations, resolved)
         self.validations.append(report)
-        _log_report(report, self.log)
+        _log_report(rules.checked(resolved.step, report), self.log)
         if not report.passed:
             broken = [rule for rule in report.rules if not rule.passed and rule.severity == "fail"]
             first = broken[0]
@@ -354,11 +354,12 @@ def _describe(stats: StepStats, total: int) -> StepDone:
     )
 
 
-def _log_report(report: StepValidation, log: Log) -> None:
-    for rule in report.rules:
+def _log_report(checked: list[RuleChecked], log: Log) -> None:
+    """One line per rule, with its notice (a console words it in its language); a broken rule is an error if it
+    fails the run, a warning if not."""
+    for rule in checked:
         level = "info" if rule.passed else ("error" if rule.severity == "fail" else "warning")
-        columns = f"({', '.join(rule.columns)})" if rule.columns else ""
-        log(f"validate {report.step}: {rule.rule}{columns} [{rule.severity}]: {rule.message}", level)
+        log(note(rule), level)
 
 
 def _orders_rows(step: Any) -> bool:

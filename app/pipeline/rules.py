@@ -10,6 +10,7 @@ import datetime as dt
 import decimal
 from typing import Any
 
+from app.core.run_notices import RuleChecked, rule_outcome
 from app.ingest.duck import ident, literal
 from app.pipeline.models import RuleReport, StepValidation
 from app.pipeline.relations import Relations
@@ -95,20 +96,36 @@ def check(relations: Relations, resolved: ResolvedStep) -> tuple[int, StepValida
     return rows, StepValidation(step=resolved.id, rows=rows, passed=passed, rules=reports)
 
 
+def checked(step: ValidateStep, report: StepValidation) -> list[RuleChecked]:
+    """The step's rules as its log lines' notices, so a console words them in its language: what each found
+    (a `row_count` rule found the step's row count, within its bounds or not)."""
+    return [
+        RuleChecked(
+            step=report.step,
+            rule=reported.rule,
+            columns=reported.columns,
+            severity=reported.severity,
+            passed=reported.passed,
+            found=report.rows if isinstance(rule, RowCountRule) else reported.violations,
+            min=rule.min if isinstance(rule, RowCountRule) else None,
+            max=rule.max if isinstance(rule, RowCountRule) else None,
+        )
+        for rule, reported in zip(step.rules, report.rules, strict=True)
+    ]
+
+
 def _report(relations: Relations, relation: str, rule: Rule, found: int, sample_size: int) -> RuleReport:
     columns = rule_columns(rule)
     if isinstance(rule, RowCountRule):
         low, high = rule.min, rule.max
         broken = (low is not None and found < low) or (high is not None and found > high)
-        bounds = f"[{'' if low is None else low}, {'' if high is None else high}]"
-        message = f"{found} rows, expected {bounds}"
         return RuleReport(
             rule=rule_name(rule),
             severity=rule.severity,
             columns=columns,
             violations=int(broken),
             passed=not broken,
-            message=message,
+            message=rule_outcome(rule_name(rule), found, low, high),
         )
     sample: list[dict[str, Any]] = []
     if found and sample_size:
@@ -123,14 +140,13 @@ def _report(relations: Relations, relation: str, rule: Rule, found: int, sample_
             query = f"SELECT {keys} FROM {relation} WHERE {violation_predicate(rule)} LIMIT {sample_size}"
             names = columns
         sample = [dict(zip(names, map(_plain, row), strict=True)) for row in relations.execute(query)]
-    what = "duplicate rows" if isinstance(rule, UniqueRule) else "rows break it"
     return RuleReport(
         rule=rule_name(rule),
         severity=rule.severity,
         columns=columns,
         violations=found,
         passed=found == 0,
-        message=f"{found} {what}" if found else "passed",
+        message=rule_outcome(rule_name(rule), found),
         sample=sample,
     )
 

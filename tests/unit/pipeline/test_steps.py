@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from app.core.notices import notice_of
+from app.core.run_notices import RuleChecked
 from tests.unit.pipeline.conftest import BOTH, ORDERS, Runner, rows_of
 
 
@@ -238,3 +240,29 @@ def test_validate_passes_rows_through_and_reports_warnings(run: Runner) -> None:
     assert found["regex"] == (1, False, [{"qty": "x"}])
     assert found["row_count"][:2] == (0, True)
     assert ("warning", "validate checks: not_null(email) [warn]: 1 rows break it") in run.lines
+
+
+def test_validate_log_lines_carry_their_rule_as_a_notice(run: Runner) -> None:
+    """Each rule's line has a `rule_checked` notice beside its English, as the other lines Conveyor writes, so a
+    console words it in its language (the zh-CN log showed "validate check_n: not_null(n) [fail]: passed")."""
+    rules = [
+        {"rule": "not_null", "columns": ["email"], "severity": "warn"},
+        {"rule": "unique", "columns": ["id"], "severity": "warn"},
+        {"rule": "in_set", "column": "customer_id", "values": [1, 2, 3]},
+        {"rule": "row_count", "min": 1},
+    ]
+    steps = [{"id": "checks", "type": "validate", "rules": rules}]
+    run({"inputs": ORDERS, "steps": steps, "output": {"dataset": "out"}})
+    lines = {str(message): message for _, message in run.lines if str(message).startswith("validate ")}
+    assert [notice_of(message) for message in lines.values()] == [
+        RuleChecked(step="checks", rule="not_null", columns=["email"], severity="warn", passed=False, found=1),
+        RuleChecked(step="checks", rule="unique", columns=["id"], severity="warn", passed=False, found=1),
+        RuleChecked(step="checks", rule="in_set", columns=["customer_id"], severity="fail", passed=True, found=0),
+        RuleChecked(step="checks", rule="row_count", columns=[], severity="fail", passed=True, found=10, min=1),
+    ]
+    assert list(lines) == [
+        "validate checks: not_null(email) [warn]: 1 rows break it",
+        "validate checks: unique(id) [warn]: 1 duplicate rows",
+        "validate checks: in_set(customer_id) [fail]: passed",
+        "validate checks: row_count [fail]: 10 rows, expected [1, ]",
+    ]

@@ -2487,7 +2487,7 @@ export interface components {
             level: string;
             message: string;
             n: number;
-            notice: components["schemas"]["AttemptStarted"] | components["schemas"]["LeaseLost"] | components["schemas"]["RetryScheduled"] | components["schemas"]["AttemptEnded"] | components["schemas"]["InputPinned"] | components["schemas"]["InputRead"] | components["schemas"]["ParamsIgnored"] | components["schemas"]["StepDone"] | components["schemas"]["Sleeping"] | components["schemas"]["OutputWritten"] | components["schemas"]["OutputVersion"] | components["schemas"]["Importing"] | components["schemas"]["ImportVersion"] | components["schemas"]["ImportFailedLine"] | components["schemas"]["EmptyHeader"] | components["schemas"]["HeaderCleaned"] | components["schemas"]["DuplicateColumn"] | components["schemas"]["HeaderWidth"] | components["schemas"]["DelimiterHint"] | components["schemas"]["HeaderRowsJoined"] | components["schemas"]["MergedHeader"] | components["schemas"]["ColumnsCut"] | components["schemas"]["RepeatedHeaderRows"] | components["schemas"]["RepeatedHeaderLines"] | components["schemas"]["MixedTypes"] | components["schemas"]["MostlyNumbers"] | components["schemas"]["LongNumbers"] | components["schemas"]["ExactNumbers"] | components["schemas"]["NonFiniteNull"] | components["schemas"]["TabPadded"] | components["schemas"]["ReadAsNull"] | components["schemas"]["UtcOffset"] | components["schemas"]["ErrorCells"] | components["schemas"]["KeptAsText"] | components["schemas"]["OutOfRangeAsText"] | components["schemas"]["CodesCheckedAtImport"] | components["schemas"]["ZeroPadded"] | components["schemas"]["WorkbookNamed"] | components["schemas"]["TextNamed"] | components["schemas"]["EncodingGuessed"] | components["schemas"]["InvalidBytes"] | components["schemas"]["LineEnds"] | components["schemas"]["FooterLeftOut"] | components["schemas"]["FooterKept"] | components["schemas"]["RecordsPath"] | components["schemas"]["PreviewRows"] | components["schemas"]["CellsCut"] | components["schemas"]["RowProblem"] | components["schemas"]["Rejected"] | components["schemas"]["OneRecord"] | components["schemas"]["LargestSheet"] | components["schemas"]["HeaderBelowTitles"] | components["schemas"]["TitleLines"] | components["schemas"]["TotalsRow"] | components["schemas"]["SummaryLines"] | components["schemas"]["NullPlaceholders"] | components["schemas"]["TypedColumns"] | components["schemas"]["ThousandsSeparator"] | components["schemas"]["Other"] | null;
+            notice: components["schemas"]["AttemptStarted"] | components["schemas"]["LeaseLost"] | components["schemas"]["RetryScheduled"] | components["schemas"]["AttemptEnded"] | components["schemas"]["InputPinned"] | components["schemas"]["InputRead"] | components["schemas"]["ParamsIgnored"] | components["schemas"]["StepDone"] | components["schemas"]["RuleChecked"] | components["schemas"]["Sleeping"] | components["schemas"]["OutputWritten"] | components["schemas"]["OutputVersion"] | components["schemas"]["Importing"] | components["schemas"]["ImportVersion"] | components["schemas"]["ImportFailedLine"] | components["schemas"]["EmptyHeader"] | components["schemas"]["HeaderCleaned"] | components["schemas"]["DuplicateColumn"] | components["schemas"]["HeaderWidth"] | components["schemas"]["DelimiterHint"] | components["schemas"]["HeaderRowsJoined"] | components["schemas"]["MergedHeader"] | components["schemas"]["ColumnsCut"] | components["schemas"]["RepeatedHeaderRows"] | components["schemas"]["RepeatedHeaderLines"] | components["schemas"]["MixedTypes"] | components["schemas"]["MostlyNumbers"] | components["schemas"]["LongNumbers"] | components["schemas"]["ExactNumbers"] | components["schemas"]["NonFiniteNull"] | components["schemas"]["TabPadded"] | components["schemas"]["ReadAsNull"] | components["schemas"]["UtcOffset"] | components["schemas"]["ErrorCells"] | components["schemas"]["KeptAsText"] | components["schemas"]["OutOfRangeAsText"] | components["schemas"]["CodesCheckedAtImport"] | components["schemas"]["ZeroPadded"] | components["schemas"]["WorkbookNamed"] | components["schemas"]["TextNamed"] | components["schemas"]["EncodingGuessed"] | components["schemas"]["InvalidBytes"] | components["schemas"]["LineEnds"] | components["schemas"]["FooterLeftOut"] | components["schemas"]["FooterKept"] | components["schemas"]["RecordsPath"] | components["schemas"]["PreviewRows"] | components["schemas"]["CellsCut"] | components["schemas"]["RowProblem"] | components["schemas"]["Rejected"] | components["schemas"]["OneRecord"] | components["schemas"]["LargestSheet"] | components["schemas"]["HeaderBelowTitles"] | components["schemas"]["TitleLines"] | components["schemas"]["TotalsRow"] | components["schemas"]["SummaryLines"] | components["schemas"]["NullPlaceholders"] | components["schemas"]["TypedColumns"] | components["schemas"]["ThousandsSeparator"] | components["schemas"]["Other"] | null;
             step: number | null;
             /** Format: date-time */
             ts: string;
@@ -3124,6 +3124,21 @@ export interface components {
             severity: string;
             /** @default 0 */
             violations: number;
+        };
+        /** RuleChecked */
+        RuleChecked: {
+            /** @constant */
+            code: "rule_checked";
+            columns: string[];
+            found: number;
+            max: number | null;
+            /** @default  */
+            message: string;
+            min: number | null;
+            passed: boolean;
+            rule: string;
+            severity: string;
+            step: string;
         };
         /** RunBatchIn */
         RunBatchIn: {

@@ -30,7 +30,7 @@ export const NOTICE_CODES = [
   'other',
   // app/core/run_notices.py: the lines Conveyor writes in a run's log
   'attempt_started', 'lease_lost', 'retry_scheduled', 'attempt_ended', 'input_pinned', 'input_read', 'params_ignored',
-  'step_done', 'sleeping', 'output_written', 'output_version', 'importing', 'import_version', 'import_failed',
+  'step_done', 'rule_checked', 'sleeping', 'output_written', 'output_version', 'importing', 'import_version', 'import_failed',
 ] as const satisfies readonly NoticeCode[]
 
 /** Both ways: every code of the schema is in the list (a new API code fails the type-check until it is worded). */
@@ -139,6 +139,10 @@ function params(i18n: NamedTranslator, notice: AnyNotice): Params {
     case 'step_done':
       out.rows = notice.how ? part('stepRows', { how: notice.how, rows_in: count(notice.rows_in), rows_out: count(notice.rows_out) }) : ''
       break
+    case 'rule_checked':
+      out.columns = notice.columns.length ? part('ruleColumns', { columns: notice.columns.join(', ') }) : ''
+      out.outcome = ruleOutcome(i18n, notice)
+      break
     case 'input_read':
     case 'output_written':
       out.rows = count(notice.rows)
@@ -155,6 +159,14 @@ function params(i18n: NamedTranslator, notice: AnyNotice): Params {
       break
   }
   return out
+}
+
+/** What checking a `validate` rule found, worded as app.core.run_notices.rule_outcome words it in English. */
+function ruleOutcome(i18n: NamedTranslator, notice: Extract<LogNotice, { code: 'rule_checked' }>): string {
+  const found = count(notice.found)
+  if (notice.rule === 'row_count') return i18n.t('notices.parts.ruleRows', { found, min: text(notice.min), max: text(notice.max) })
+  if (!notice.found) return i18n.t('notices.parts.rulePassed')
+  return i18n.t(`notices.parts.${notice.rule === 'unique' ? 'ruleDuplicates' : 'ruleBroken'}`, { found })
 }
 
 /** A code of an enum group (../enums.ts) as its word, or as itself. */

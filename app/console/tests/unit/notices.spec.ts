@@ -3,7 +3,7 @@ import { createI18n } from 'vue-i18n'
 import baseEn from '@/i18n/en'
 import baseZhCN from '@/i18n/zh-CN'
 import { withAreas } from '@/i18n/areas'
-import { NOTICE_CODES, noticeText, type ImportNotice, type NamedTranslator } from '@/i18n/notices'
+import { NOTICE_CODES, noticeText, type ImportNotice, type LogNotice, type NamedTranslator } from '@/i18n/notices'
 import { placeNotices } from '@/datasets/config'
 
 function translator(locale: 'zh-CN' | 'en'): NamedTranslator {
@@ -96,6 +96,22 @@ describe("a run's log lines and timeline in the page's language", () => {
     } as const
     expect(noticeText(zh, step)).toBe('步骤 1/2 q（sql）view：1,200 → 3 行，用时 5 毫秒')
     expect(noticeText(zh, { code: 'importing', message: '…', file: 'a.csv', bytes: 10, config: null })).toBe('正在导入 a.csv（10 字节）；配置：由文件推断')
+  })
+
+  it('words a validate step\'s rule lines like the others, not as their English', () => {
+    // The zh-CN log showed "validate check_n: not_null(n) [fail]: passed" among translated lines.
+    type RuleChecked = Extract<LogNotice, { code: 'rule_checked' }>
+    const rule = (found: number, more: Partial<RuleChecked> = {}): RuleChecked => ({
+      code: 'rule_checked', message: '…', step: 'check_n', rule: 'not_null', columns: ['n'], severity: 'fail', passed: !found, found, min: null, max: null, ...more,
+    })
+    expect(noticeText(zh, rule(0))).toBe('校验 check_n：not_null(n) [fail]：通过')
+    expect(noticeText(en, rule(0))).toBe('Validate check_n: not_null(n) [fail]: passed')
+    expect(noticeText(zh, rule(1200))).toBe('校验 check_n：not_null(n) [fail]：1,200 行违反')
+    expect(noticeText(en, rule(2, { rule: 'unique', columns: ['id', 'day'] }))).toBe('Validate check_n: unique(id, day) [fail]: 2 duplicate rows')
+    expect(noticeText(zh, rule(2, { rule: 'unique', columns: ['id', 'day'] }))).toBe('校验 check_n：unique(id, day) [fail]：2 行重复')
+    const rows = rule(10, { rule: 'row_count', columns: [], passed: true, min: 1 })
+    expect(noticeText(zh, rows)).toBe('校验 check_n：row_count [fail]：10 行，应在 [1, ] 之内')
+    expect(noticeText(en, rows)).toBe('Validate check_n: row_count [fail]: 10 rows, expected [1, ]')
   })
 
   it("words every timeline reason, and shows a reason it does not know as itself", async () => {

@@ -31,12 +31,16 @@ export const shownLabels = () => [...document.querySelectorAll('.el-select-dropd
 
 const mounted: App[] = []
 
-/** Mounts `root` (with an i18n that answers keys as themselves) in a fresh element of the page (until `cleanUp`). */
-export function mountIn(root: Component): { app: App; element: HTMLElement } {
+/**
+ * Mounts `root` (with an i18n that answers keys as themselves, and whatever else `install` adds: a store, a router)
+ * in a fresh element of the page (until `cleanUp`).
+ */
+export function mountIn(root: Component, install?: (app: App) => void): { app: App; element: HTMLElement } {
   const element = document.createElement('div')
   document.body.append(element)
   const app = createApp(root)
   app.use(createI18n({ legacy: false, locale: 'en', messages: { en: {} }, missingWarn: false, fallbackWarn: false }))
+  install?.(app)
   app.mount(element)
   mounted.push(app)
   return { app, element }
