@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import http.client
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -20,8 +21,17 @@ UNAVAILABLE = b"<Error><Code>ServiceUnavailable</Code><Message>injected</Message
 class FaultProxy:
     """Forwards to 127.0.0.1:`target_port`; after `parts_ok` part uploads, answers 503 to parts (or to all)."""
 
-    def __init__(self, target_port: int, *, parts_ok: int, everything: bool = False) -> None:
+    def __init__(
+        self,
+        target_port: int,
+        *,
+        parts_ok: int,
+        everything: bool = False,
+        rewrite: Callable[[str, str, bytes], bytes] | None = None,
+    ) -> None:
         self.target_port = target_port
+        #: Called with (method, path, body) of each answer the store gave; what it returns is sent instead.
+        self.rewrite = rewrite
         self.parts_ok = parts_ok
         self.everything = everything
         self.parts = 0
@@ -74,6 +84,8 @@ class FaultProxy:
                     upstream.request(self.command, self.path, body=body, headers=dict(self.headers))
                     response = upstream.getresponse()
                     data = response.read()
+                    if proxy.rewrite is not None:
+                        data = proxy.rewrite(self.command, self.path, data)
                     head = self.command == "HEAD"  # its Content-Length is the object's size: kept
                     skip = {"transfer-encoding", "connection"} | (set() if head else {"content-length"})
                     headers = [(k, v) for k, v in response.getheaders() if k.lower() not in skip]

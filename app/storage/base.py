@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol
@@ -97,6 +97,12 @@ class Store(Protocol):
 
     def delete(self, key: str) -> None:
         """Remove an object; a missing one is not an error."""
+        ...
+
+    def delete_many(self, keys: Iterable[str]) -> int:
+        """Remove these objects in as few requests as the store allows (S3: DeleteObjects, DELETE_BATCH keys a
+        request, not a DELETE each); missing ones are not an error, one the store fails to remove raises
+        (StoreUnavailable on S3), never skipped. How many keys were given."""
         ...
 
     def delete_prefix(self, prefix: str) -> int:

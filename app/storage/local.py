@@ -6,7 +6,7 @@ import contextlib
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -164,6 +164,14 @@ class LocalStore:
     def delete(self, key: str) -> None:
         with contextlib.suppress(FileNotFoundError, IsADirectoryError, NotADirectoryError):
             self.path(key).unlink()
+
+    def delete_many(self, keys: Iterable[str]) -> int:
+        """One unlink a key: a disk has no bulk delete, nor needs one (no request per file)."""
+        count = 0
+        for key in keys:
+            self.delete(key)
+            count += 1
+        return count
 
     def delete_prefix(self, prefix: str) -> int:
         base = self.path(prefix)

@@ -9,8 +9,9 @@ streamed writer aborts the multipart upload when the `with` block raises.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -42,6 +43,8 @@ DOWNLOAD_CHUNK = 1024 * 1024
 UPLOAD_CONCURRENCY = 4
 #: The Content-Type of every object (see S3Store: which one decides whether SeaweedFS compresses it).
 CONTENT_TYPE = "binary/octet-stream"
+#: Keys one DeleteObjects request may name (S3's most); obstore sends a list of paths as such requests.
+DELETE_BATCH = 1000
 #: How long a call keeps retrying a store that does not answer before StoreUnavailable.
 RETRY_SECONDS = 10.0
 
@@ -258,12 +261,22 @@ class S3Store:
         with translated(key), contextlib.suppress(NotFoundError, FileNotFoundError):
             obstore.delete(self._store, self._key(key))
 
+    def delete_many(self, keys: Iterable[str]) -> int:
+        """obstore sends a list of paths as DeleteObjects requests (SeaweedFS answers them too): 50 keys are one
+        request, not 50 (one each); S3 reports a missing key as deleted. A key the store answers it could not delete
+        (an <Error> in the answer) makes obstore retry the request, then raise: StoreUnavailable, so a caller never
+        takes a batch for removed while one of its objects is still there."""
+        count = 0
+        iterator = iter(keys)
+        while batch := list(itertools.islice(iterator, DELETE_BATCH)):
+            with translated(batch[0]):
+                obstore.delete(self._store, [self._key(key) for key in batch])
+            count += len(batch)
+        return count
+
     def delete_prefix(self, prefix: str) -> int:
-        keys = [self._key(key) for key in self.list(prefix)]
-        with translated(prefix):
-            for start in range(0, len(keys), 500):
-                obstore.delete(self._store, keys[start : start + 500])
-        return len(keys)
+        """The keys listed first, then deleted (never deleting under a listing still paging)."""
+        return self.delete_many(list(self.list(prefix)))
 
     def local_path(self, key: str) -> Path | None:
         return None
