@@ -404,3 +404,15 @@ def test_the_whole_file_scan_for_mixed_line_ends_keeps_a_crlf_cut_by_a_chunk_and
 ):
     monkeypatch.setattr(textio, "CHUNK_BYTES", 2)  # every CRLF of the first lines cut between two chunks
     assert textio.file_mixes_crlf_and_lf(write(tmp_path / "ends.csv", text), "utf-8") is mixed
+
+
+def test_a_preview_whose_line_ends_change_past_the_first_64_kib_of_its_head_reads_them_as_the_import_does(
+    tmp_path: Path, limits: ImportLimits
+):
+    # 80 rows of 1 KB in CRLF, then rows in LF: the preview's head holds both, past the 64 KiB checked first
+    text = (
+        "id,note\r\n" + "".join(f"{i},{'x' * 1000}\r\n" for i in range(80)) + "".join(f"{i},tail\n" for i in range(50))
+    )
+    shown = preview(write(tmp_path / "long.csv", text), "long.csv", ImportConfig(), limits)
+    assert [n.ends for n in shown.notices if isinstance(n, LineEnds)] == ["mixed"]
+    assert (len(shown.rows), shown.rows[-1][0]) == (50, 49)
