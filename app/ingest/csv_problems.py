@@ -158,6 +158,12 @@ def _message(said: Rejects) -> str:
     return f"CASE WHEN {header} THEN {literal(repeated_header.REJECTED_LINE)} ELSE {reason} END"
 
 
+def parser_lost(exc: BaseException) -> bool:
+    """Whether `exc` (a `read_error`) is DuckDB's reader failing on a row that ends other than the rows before it
+    (its "state machine reached an invalid state"; a file mixing CRLF and LF rows past the head checked)."""
+    return isinstance(exc.__cause__, duckdb.Error) and "state machine reached an invalid state" in str(exc.__cause__)
+
+
 def read_error(exc: duckdb.Error, limits: ImportLimits | None = None) -> DomainError:
     """A DuckDB error while reading a CSV as a clear error: its reason, without the echoed line and hints."""
     reason = duckdb_reason(exc)

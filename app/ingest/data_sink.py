@@ -23,8 +23,9 @@ class DataSink(Protocol):
 
 class SinkSpent(Exception):
     """The import writes its data file a second time, which a sink (one file, streamed as written) cannot take:
-    the caller aborts the sink and imports again without one, uploading the local file after. Raised only by a
-    lenient CSV import whose float column is read again as text (app.ingest.csv_range)."""
+    the caller aborts the sink and imports again without one, uploading the local file after. Raised by a
+    lenient CSV import whose float column is read again as text (app.ingest.csv_range), and by a CSV import that
+    reads the file again after meeting CRLF and LF rows mixed past its head (app.ingest.import_csv)."""
 
 
 class CopyTarget(NamedTuple):

@@ -18,7 +18,7 @@ from app.ingest.csv_select import (
 )
 from app.ingest.data_sink import CopyTarget, SinkSpent, copy_target, raise_sink_failure
 from app.ingest.duck import literal, run
-from app.ingest.errors import failed
+from app.ingest.errors import ImportFailed, failed
 from app.ingest.import_job import PARQUET_OPTIONS, ImportJob, data_connection
 from app.ingest.notices import note
 from app.ingest.notices.file import InvalidBytes, Rejected
@@ -26,7 +26,9 @@ from app.ingest.preview_columns import check_field_count
 from app.ingest.suggest import csv_footer, kept_footer
 from app.ingest.textio import (
     CR_CHECK_BYTES,
+    MIXED,
     duckdb_encoding,
+    file_mixes_crlf_and_lf,
     line_ends_warning,
     odd_line_ends,
     read_text_prefix,
@@ -39,10 +41,30 @@ def import_csv(job: ImportJob) -> tuple[int, ImportConfig]:
     """CSV: (transcode to UTF-8 if DuckDB cannot decode it or its line ends, then) one DuckDB COPY with rejects
     stored."""
     encoding = job.sniffed.encoding or "utf-8"
-    path, duck_encoding = job.source, duckdb_encoding(job.source, encoding)
-    size = job.sniffed.size
     check_field_count(csv_reader.read_line(job.source, encoding, 1, job.limits.max_line_bytes), job.config)
     line_ends = odd_line_ends(read_text_prefix(job.source, encoding, CR_CHECK_BYTES)[0])
+    said = len(job.warnings)
+    try:
+        return _import(job, encoding, line_ends)
+    except ImportFailed as exc:
+        # rows past the head end in LF where those before end in CRLF, or the other way round (rows a script
+        # appended): DuckDB's reader fails on the first that differs. Only then is the whole file read for it.
+        if (
+            line_ends
+            or not csv_problems.parser_lost(exc)
+            or not file_mixes_crlf_and_lf(job.source, encoding, job.should_stop)
+        ):
+            raise
+        if job.sink is not None:  # it streamed part of the data file: the caller imports again without one
+            raise SinkSpent("the data file is written again") from exc
+    del job.warnings[said:]
+    return _import(job, encoding, MIXED)
+
+
+def _import(job: ImportJob, encoding: str, line_ends: str | None) -> tuple[int, ImportConfig]:
+    """The import, its line ends (`odd_line_ends`) read as LF if given."""
+    path, duck_encoding = job.source, duckdb_encoding(job.source, encoding)
+    size = job.sniffed.size
     if line_ends:
         job.warnings.append(line_ends_warning(line_ends))
     end = None

@@ -23,6 +23,16 @@ from app.paths import REJECTS_FILE
 
 def import_json(job: ImportJob) -> tuple[int, ImportConfig]:
     """JSON: DuckDB reads arrays and NDJSON directly; records under a path are streamed out with ijson first."""
+    said = len(job.warnings)
+    try:
+        return _import(job, extract=False)
+    except json_reader.EmptyKey:  # read before any row is written: the records again, their empty key renamed
+        del job.warnings[said:]
+        return _import(job, extract=True)
+
+
+def _import(job: ImportJob, *, extract: bool) -> tuple[int, ImportConfig]:
+    """The import; with `extract`, of the records streamed out with ijson (json_reader.extract_records) first."""
     encoding = job.sniffed.encoding or "utf-8"
     mode, prefix, warnings = json_reader.json_mode(
         job.source, job.sniffed.kind, job.config, encoding, record_limit(job.limits.max_line_bytes)
@@ -32,7 +42,7 @@ def import_json(job: ImportJob) -> tuple[int, ImportConfig]:
     fmt = "ndjson" if mode == "ndjson" else "json"
     items = None if mode == "ndjson" else prefix  # what ijson reads records at
     path = job.source
-    scanned = json_numbers.scan(job.source) if mode != "path" and encoding == "utf-8" else None
+    scanned = json_numbers.scan(job.source) if mode != "path" and encoding == "utf-8" and not extract else None
     if scanned is not None and scanned.non_finite:  # DuckDB would read them as IEEE NaN and inf: a copy has null
         path = str(job.work / "records.json")
         rewritten = json_numbers.write_non_finite_as_null(job.source, path, should_stop=job.should_stop)

@@ -189,6 +189,23 @@ _RECORD_ENCODER = msgspec.json.Encoder(decimal_format="number")
 READ_BYTES = 1 << 20
 
 
+#: What an empty key of a record is written as by `extract_records` (DuckDB reads records with an empty key as one
+#: MAP column, `json`, holding each whole record: a struct field cannot be named ""); `_leaves` names it "" again,
+#: which `clean_names` names column_N with a warning, as it does a blank key.
+EMPTY_KEY = "__conveyor_empty_key__"
+
+
+class EmptyKey(Exception):
+    """The records DuckDB read have an empty key (it read them as one MAP column): read them from an extract."""
+
+
+def _empty_key_named(record: Any) -> Any:
+    """`record` with its empty key (not one in its nested objects) as EMPTY_KEY, in the same place."""
+    if isinstance(record, dict) and "" in record:
+        return {EMPTY_KEY if key == "" else key: value for key, value in record.items()}  # pyright: ignore[reportUnknownVariableType]
+    return record
+
+
 class _IntegerOverflow(Exception):
     """yajl met an integer it cannot hold."""
 
@@ -211,7 +228,7 @@ def _extract(backend, source, target, prefix, encoding, limit, budget, should_st
                 if twice and (key := _key_twice_in(record, twice)) is not None:
                     raise duplicate_key(count + 1, key)
                 try:
-                    writer.write(_RECORD_ENCODER.encode(record))
+                    writer.write(_RECORD_ENCODER.encode(_empty_key_named(record)))
                 except RecursionError as exc:
                     raise ImportFailed(f"record {count + 1} is nested too deeply to import", code="too_deep") from exc
                 writer.write(b"\n")
@@ -248,13 +265,20 @@ def read_error(exc: duckdb.Error, limits: ImportLimits, doing: str) -> ImportFai
 
 
 def read_call(
-    path: str, mode: str, limits: ImportLimits, *, sample_size: int, columns: dict[str, str] | None = None
+    path: str,
+    mode: str,
+    limits: ImportLimits,
+    *,
+    sample_size: int,
+    columns: dict[str, str] | None = None,
+    records: str = "auto",
 ) -> str:
-    """The `read_json(...)` call for an array or NDJSON file (with `columns`, read as those types, not inferred)."""
+    """The `read_json(...)` call for an array or NDJSON file (with `columns`, read as those types, not inferred;
+    with records='false', each record as one JSON value)."""
     fmt = "array" if mode == "array" else "newline_delimited"
     typed = f", columns={literal(columns)}" if columns else ""
     return (
-        f"read_json({literal(path)}, format={literal(fmt)}, records='auto', sample_size={sample_size}, "
+        f"read_json({literal(path)}, format={literal(fmt)}, records={literal(records)}, sample_size={sample_size}, "
         f"maximum_object_size={limits.max_line_bytes}, maximum_depth={limits.max_json_depth}{typed})"
     )
 
@@ -297,6 +321,8 @@ def records(
         raise ImportFailed("the JSON holds no records", code="no_records")
     relation = conn.sql(f"SELECT * FROM {source} LIMIT 0")
     columns = list(zip(relation.columns, relation.types, strict=True))
+    if _read_as_one_map(conn, columns, path, mode, limits):
+        raise EmptyKey(path)
     found = _leaves(columns, separator)
     zoned = [note(UtcOffset(column=leaf.name, example=None)) for leaf, kind in found if kind == TIMESTAMPTZ]
     if not long_numbers and not any(kind in WIDER_THAN_BIGINT for _, kind in found):
@@ -322,8 +348,20 @@ def _leaves(columns: list[tuple[str, Any]], separator: str) -> list[tuple[Leaf, 
             found.append((Leaf(expr, name, our_type(str(kind))), str(kind).upper()))
 
     for column, kind in columns:
-        walk(ident(column), column, kind)
+        walk(ident(column), "" if column == EMPTY_KEY else column, kind)
     return found
+
+
+def _read_as_one_map(
+    conn: duckdb.DuckDBPyConnection, columns: list[tuple[str, Any]], path: str, mode: str, limits: ImportLimits
+) -> bool:
+    """Whether DuckDB read the records as one MAP column `json` because one has an empty key (not a record whose
+    one key is `json`, an object with an empty key in it)."""
+    if len(columns) != 1 or columns[0][0] != "json" or columns[0][1].id != "map":
+        return False
+    whole = read_call(path, mode, limits, sample_size=-1, records="false")
+    found = conn.execute(f"SELECT 1 FROM {whole} WHERE list_contains(json_keys(json), '') LIMIT 1").fetchone()
+    return found is not None
 
 
 #: DuckDB's type of a JSON string column whose every time carries a UTC offset.

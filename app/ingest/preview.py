@@ -56,7 +56,15 @@ from app.ingest.sheet_errors import with_error_texts
 from app.ingest.sheet_nonfinite import nonfinite_cells
 from app.ingest.sniff import Sniffed, sniff
 from app.ingest.suggest import csv_footer, csv_title_block, excel_suggestions, suggested_config, text_suggestions
-from app.ingest.textio import CR_CHECK_BYTES, as_lf, line_ends_warning, odd_line_ends, read_text_prefix
+from app.ingest.textio import (
+    CR_CHECK_BYTES,
+    MIXED,
+    as_lf,
+    line_ends_warning,
+    mixes_crlf_and_lf,
+    odd_line_ends,
+    read_text_prefix,
+)
 from app.ingest.xlsx_errors import error_text_copy
 from app.ingest.xlsx_padded import PREVIEW_SCAN_BYTES
 
@@ -210,6 +218,8 @@ def _csv(
     encoding = sniffed.encoding or "utf-8"
     text, complete, replaced = read_text_prefix(path, encoding, PREVIEW_BYTES)
     line_ends = odd_line_ends(text[:CR_CHECK_BYTES])
+    if line_ends is None and mixes_crlf_and_lf(text):  # past the head: DuckDB's sniffer would give up on it
+        line_ends = MIXED
     if line_ends:
         text = as_lf(text, line_ends)  # as the import reads it
     warnings = [line_ends_warning(line_ends)] if line_ends else []

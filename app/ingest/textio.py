@@ -87,16 +87,47 @@ def odd_line_ends(text: str) -> str | None:
 def mixes_crlf_and_lf(text: str) -> bool:
     """Whether rows of `text` end in CRLF and others in a bare LF, outside quotes (an Excel export's cells hold LF
     line breaks between CRLF row ends: that is no mix)."""
-    quoted, ends = False, set[str]()
-    for found in _QUOTE_OR_LINE_END.finditer(text):
-        token = found.group()
-        if token == '"':
-            quoted = not quoted
-        elif not quoted:
-            ends.add(token)
-            if len(ends) == 2:
+    return _RowEnds().mixed(text, final=True)
+
+
+def file_mixes_crlf_and_lf(
+    path: str | os.PathLike[str], encoding: str, should_stop: Callable[[], bool] | None = None
+) -> bool:
+    """`mixes_crlf_and_lf` of the whole file, read in chunks (bounded memory), stopping at the first mix.
+
+    For a file whose mix starts past the CR_CHECK_BYTES head (rows appended far down): only read once DuckDB has
+    failed on it, so a file that imports is not scanned twice. Undecodable bytes are read as U+FFFD here: the
+    import that follows still fails on them as it would have."""
+    ends, decoder = _RowEnds(), codecs.getincrementaldecoder(encoding)(errors="replace")
+    with open(path, "rb") as reader:
+        while chunk := reader.read(CHUNK_BYTES):
+            if should_stop is not None and should_stop():
+                raise ImportCancelled("import cancelled while reading line ends")
+            if ends.mixed(decoder.decode(chunk)):
                 return True
-    return False
+    return ends.mixed(decoder.decode(b"", final=True), final=True)
+
+
+class _RowEnds:
+    """The row ends (CRLF, LF) met outside quotes in text read in pieces: a CR ending a piece waits for the next."""
+
+    def __init__(self) -> None:
+        self.quoted = False
+        self.ends = set[str]()
+        self.held = ""
+
+    def mixed(self, text: str, final: bool = False) -> bool:
+        """Whether both ends have been met, up to the end of `text`."""
+        text, self.held = self.held + text, ""
+        if not final and text.endswith("\r"):
+            text, self.held = text[:-1], "\r"
+        for found in _QUOTE_OR_LINE_END.finditer(text):
+            token = found.group()
+            if token == '"':
+                self.quoted = not self.quoted
+            elif not self.quoted:
+                self.ends.add(token)
+        return len(self.ends) == 2
 
 
 def line_ends_warning(ends: str) -> str:

@@ -120,6 +120,24 @@ def test_a_lenient_import_that_writes_its_data_twice_publishes_the_second(
     )
 
 
+def test_a_csv_whose_rows_end_in_lf_far_past_its_crlf_head_is_imported_whole_through_the_store(
+    client: TestClient, parts: Engine_, settings: Settings
+) -> None:
+    """DuckDB fails on the first LF row past a CRLF head the import checked; the import finds the mix then and reads
+    the file again with every line end as LF, its first data file having gone to the store in part (SinkSpent)."""
+    # Given an Excel export of 30,000 CRLF rows with 5 rows a script appended in LF
+    body = "id,note\r\n" + "".join(f"{i},row{i}\r\n" for i in range(30_000)) + "".join(f"{i},tail\n" for i in range(5))
+    dataset = upload(client, body.encode(), filename="appended.csv")
+    # When it is imported with the data root in S3
+    run = run_import(client, parts, dataset["id"], {"on_error": "strict"})
+    # Then every row is in the version in the bucket, and the version says the line ends were mixed
+    assert run["status"] == "SUCCEEDED", run
+    rows = client.get(f"/api/v1/datasets/{dataset['id']}/rows", params={"limit": 1, "offset": 30_004}).json()
+    assert (rows["total"], rows["rows"]) == (30_005, [[4, "tail"]])
+    notices = client.get(f"/api/v1/datasets/{dataset['id']}").json()["versions"][0]["notices"]
+    assert [n["ends"] for n in notices if n["code"] == "line_ends"] == ["mixed"], notices
+
+
 def test_an_import_meeting_the_store_gone_fails_retryably_and_publishes_nothing(
     client: TestClient, parts: Engine_, settings: Settings, monkeypatch: pytest.MonkeyPatch, s3_server: SeaweedS3
 ) -> None:

@@ -13,6 +13,7 @@ import pytest
 
 from app.ingest import ColumnSpec, DuckDBSettings, ImportConfig, ImportLimits, import_file, preview, textio
 from app.ingest.errors import ImportCancelled, ImportFailed, InvalidImportConfig, LimitExceeded
+from app.ingest.notices.file import LineEnds
 from app.ingest.textio import odd_line_ends
 from tests.unit.ingest.conftest import rows_of
 
@@ -370,3 +371,48 @@ def test_a_csv_whose_dialect_cannot_be_told_gets_a_short_message_and_its_own_cod
             "import configuration"
         )
     )
+
+
+@pytest.mark.parametrize(("first", "then"), [("\r\n", "\n"), ("\n", "\r\n")])
+def test_a_csv_whose_line_ends_change_past_the_checked_head_imports_every_row(
+    tmp_path: Path, run_import, first: str, then: str
+):
+    # rows past the first 64 KiB end differently (a script appended them): the preview's head does not show it
+    head = 'id,note\r\n1,"a\nb"' + first if first == "\r\n" else "id,note" + first
+    text = head + "".join(f"{i},row{i}{first}" for i in range(2, 30_001)) + "".join(f"{i},tail{then}" for i in range(5))
+    result = run_import(write(tmp_path / "appended.csv", text), on_error="strict")
+    stored = rows_of(result)
+    assert len(stored) == (30_005 if first == "\r\n" else 30_004)
+    assert stored[-1] == {"id": 4, "note": "tail"}
+    assert [n.ends for n in result.notices if isinstance(n, LineEnds)] == ["mixed"]
+
+
+@pytest.mark.parametrize("then", [b"\r\n", b"\n"])
+def test_a_file_that_is_not_utf8_past_its_head_still_fails_on_its_bytes(tmp_path: Path, run_import, then: bytes):
+    # its last row's bytes are not UTF-8, and (the second time) it ends in LF where the rows before end in CRLF
+    path = tmp_path / "broken.csv"
+    path.write_bytes(b"id,note\r\n" + b"".join(b"%d,row\r\n" % i for i in range(30_000)) + b"1,\xff\xfe" + then)
+    with pytest.raises(ImportFailed) as failed:
+        run_import(path, on_error="strict")
+    assert failed.value.code == "import_failed"
+    assert "utf-8" in failed.value.detail.lower()
+
+
+@pytest.mark.parametrize(("text", "mixed"), [('a\r\n"x\ny"\r\nb\r\n', False), ("a\r\nb\r\nc\nd\r\n", True)])
+def test_the_whole_file_scan_for_mixed_line_ends_keeps_a_crlf_cut_by_a_chunk_and_a_quoted_lf(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str, mixed: bool
+):
+    monkeypatch.setattr(textio, "CHUNK_BYTES", 2)  # every CRLF of the first lines cut between two chunks
+    assert textio.file_mixes_crlf_and_lf(write(tmp_path / "ends.csv", text), "utf-8") is mixed
+
+
+def test_a_preview_whose_line_ends_change_past_the_first_64_kib_of_its_head_reads_them_as_the_import_does(
+    tmp_path: Path, limits: ImportLimits
+):
+    # 80 rows of 1 KB in CRLF, then rows in LF: the preview's head holds both, past the 64 KiB checked first
+    text = (
+        "id,note\r\n" + "".join(f"{i},{'x' * 1000}\r\n" for i in range(80)) + "".join(f"{i},tail\n" for i in range(50))
+    )
+    shown = preview(write(tmp_path / "long.csv", text), "long.csv", ImportConfig(), limits)
+    assert [n.ends for n in shown.notices if isinstance(n, LineEnds)] == ["mixed"]
+    assert (len(shown.rows), shown.rows[-1][0]) == (50, 49)

@@ -381,3 +381,35 @@ def test_a_large_value_before_the_records_under_a_path_is_no_record(tmp_path: Pa
     assert shown.rows == [[1], [2]]
     assert shown.config.record_path == "data"
     assert rows_of(run_import(path)) == [{"a": 1}, {"a": 2}]
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("array.json", '[{"": 1, "b": 2}, {"": 3, "b": 4}]'),
+        ("lines.ndjson", '{"": 1, "b": 2}\n{"": 3, "b": 4}\n'),
+        ("nested.json", '{"data": [{"": 1, "b": 2}, {"": 3, "b": 4}]}'),
+    ],
+)
+def test_a_record_key_that_is_empty_is_a_named_column_as_a_blank_one_is(
+    tmp_path: Path, limits: ImportLimits, run_import, name: str, text: str
+):
+    # DuckDB reads records with an empty key as one MAP column, `json`, each holding the whole record
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    said = "column 1 has an empty header; named it column_1"
+    result = run_import(path)
+    assert rows_of(result) == [{"column_1": 1, "b": 2}, {"column_1": 3, "b": 4}]
+    assert said in result.warnings
+    shown = preview(path, name, ImportConfig(), limits)
+    assert [c.name for c in shown.columns] == ["column_1", "b"]
+    assert said in shown.warnings
+
+
+def test_a_record_whose_one_key_is_json_holding_an_empty_key_keeps_it_as_json(tmp_path: Path, run_import):
+    # DuckDB reads it as a MAP column named `json` too: it is one, the record's own
+    path = tmp_path / "one.json"
+    path.write_text('[{"json": {"": 1}}, {"json": {"": 2}}]', encoding="utf-8")
+    result = run_import(path)
+    assert [json.loads(row["json"]) for row in rows_of(result)] == [{"": 1}, {"": 2}]
+    assert not result.warnings
