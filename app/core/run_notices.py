@@ -127,6 +127,17 @@ class Sleeping(Notice, tag="sleeping"):
         return f"sleeping {self.seconds:g} s"
 
 
+class OutputCopied(Notice, tag="output_copied"):
+    """The output was copied from the relation that holds it (its last step did not stream into the file)."""
+
+    rows: int
+    relation: str
+    duration_ms: int
+
+    def text(self) -> str:
+        return f"output: {self.rows:,} rows from {self.relation} written in {self.duration_ms} ms"
+
+
 class OutputWritten(Notice, tag="output_written"):
     rows: int
     bytes: int
@@ -189,6 +200,7 @@ RUN_LOG_KINDS: tuple[type[Notice], ...] = (
     StepDone,
     RuleChecked,
     Sleeping,
+    OutputCopied,
     OutputWritten,
     OutputVersion,
     Importing,

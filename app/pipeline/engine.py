@@ -21,7 +21,7 @@ import duckdb
 import msgspec
 
 from app.core.notices import note
-from app.core.run_notices import InputRead, OutputWritten, RuleChecked, Sleeping, StepDone
+from app.core.run_notices import InputRead, OutputCopied, OutputWritten, RuleChecked, Sleeping, StepDone
 from app.ingest.config import DuckDBSettings
 from app.ingest.models import ColumnStats
 from app.paths import DATA_FILE
@@ -331,7 +331,8 @@ def _finish(
         assert relation is not None  # parse_spec refuses an output with nothing to write
         begin = time.monotonic()
         rows = relations.copy_relation(relation, target)
-        log(f"output: {rows:,} rows from {relation} written in {(time.monotonic() - begin) * 1000:.0f} ms", "info")
+        elapsed = round((time.monotonic() - begin) * 1000)
+        log(note(OutputCopied(rows=rows, relation=relation, duration_ms=elapsed)), "info")
     rows, columns = relations.file_stats(target)
     size = os.path.getsize(target)
     final = out / DATA_FILE

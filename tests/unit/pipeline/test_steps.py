@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from app.core.notices import notice_of
-from app.core.run_notices import RuleChecked
+from app.core.run_notices import OutputCopied, RuleChecked
 from tests.unit.pipeline.conftest import BOTH, ORDERS, Runner, rows_of
 
 
@@ -266,3 +266,17 @@ def test_validate_log_lines_carry_their_rule_as_a_notice(run: Runner) -> None:
         "validate checks: in_set(customer_id) [fail]: passed",
         "validate checks: row_count [fail]: 10 rows, expected [1, ]",
     ]
+
+
+def test_output_copied_from_a_relation_carries_its_notice(run: Runner) -> None:
+    """When the last step does not stream into the output (here a `validate`), the line saying the output was copied
+    has an `output_copied` notice beside its English, so a console words it in its language: it was plain English
+    with no notice ("output: 10 rows from checks written in 3 ms" in the zh-CN log)."""
+    steps = [{"id": "checks", "type": "validate", "rules": [{"rule": "row_count", "min": 1}]}]
+    run({"inputs": ORDERS, "steps": steps, "output": {"dataset": "out"}})
+    copied = [message for _, message in run.lines if str(message).startswith("output: 10 rows from ")]
+    assert len(copied) == 1
+    notice = notice_of(copied[0])
+    assert isinstance(notice, OutputCopied)
+    assert (notice.rows, notice.relation, notice.duration_ms >= 0) == (10, "checks", True)
+    assert str(copied[0]) == f"output: 10 rows from checks written in {notice.duration_ms} ms"

@@ -30,7 +30,7 @@ export const NOTICE_CODES = [
   'other',
   // app/core/run_notices.py: the lines Conveyor writes in a run's log
   'attempt_started', 'lease_lost', 'retry_scheduled', 'attempt_ended', 'input_pinned', 'input_read', 'params_ignored',
-  'step_done', 'rule_checked', 'sleeping', 'output_written', 'output_version', 'importing', 'import_version', 'import_failed',
+  'step_done', 'rule_checked', 'sleeping', 'output_copied', 'output_written', 'output_version', 'importing', 'import_version', 'import_failed',
 ] as const satisfies readonly NoticeCode[]
 
 /** Both ways: every code of the schema is in the list (a new API code fails the type-check until it is worded). */
@@ -144,6 +144,7 @@ function params(i18n: NamedTranslator, notice: AnyNotice): Params {
       out.outcome = ruleOutcome(i18n, notice)
       break
     case 'input_read':
+    case 'output_copied':
     case 'output_written':
       out.rows = count(notice.rows)
       if (notice.code === 'output_written') out.bytes = count(notice.bytes)

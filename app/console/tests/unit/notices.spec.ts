@@ -114,6 +114,13 @@ describe("a run's log lines and timeline in the page's language", () => {
     expect(noticeText(en, rows)).toBe('Validate check_n: row_count [fail]: 10 rows, expected [1, ]')
   })
 
+  it('words the line saying the output was copied from its relation, not as its English', () => {
+    // The zh-CN log showed "output: 1,200 rows from checks written in 3 ms" among translated lines.
+    const copied = { code: 'output_copied', message: '…', rows: 1200, relation: 'checks', duration_ms: 3 } as const
+    expect(noticeText(zh, copied)).toBe('输出：1,200 行，自 checks 写出，用时 3 毫秒')
+    expect(noticeText(en, copied)).toBe('Output: 1,200 rows from checks written in 3 ms')
+  })
+
   it("words every timeline reason, and shows a reason it does not know as itself", async () => {
     const { enumLabel } = await import('@/i18n/enums')
     expect(enumLabel(zh, 'runEventReason', 'cancel_requested')).toBe('用户取消')
