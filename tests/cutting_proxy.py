@@ -1,4 +1,4 @@
-"""A TCP proxy in front of PostgreSQL that cuts its sessions as a failover does, quietly.
+"""A TCP proxy in front of PostgreSQL (or Redis) that cuts its sessions as a failover does, quietly.
 
 pg_terminate_backend or a restart closes each session with a goodbye the client's idle socket can see.
 When a primary vanishes (a host lost, a failover behind a virtual IP) the client learns nothing until it
@@ -13,7 +13,7 @@ import contextlib
 import socket
 import threading
 from dataclasses import dataclass, field
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from psycopg.conninfo import conninfo_to_dict
 
@@ -35,15 +35,39 @@ class CuttingProxy:
         self.database_url = database_url
         self._target = conninfo_to_dict(database_url)
         host, port = str(self._target.get("host") or "127.0.0.1"), int(self._target.get("port") or 5432)
-        self._upstream = f"{host}/.s.PGSQL.{port}" if host.startswith("/") else (host, port)
-        self._sessions: list[_Session] = []
-        self._lock = threading.Lock()
-        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listen(f"{host}/.s.PGSQL.{port}" if host.startswith("/") else (host, port))
         auth = quote(str(self._target.get("user", "postgres")), safe="")
         if password := self._target.get("password"):
             auth += ":" + quote(str(password), safe="")
         self.url = f"postgresql://{auth}@127.0.0.1:{self._listener.getsockname()[1]}/{self._target['dbname']}"
+
+    @classmethod
+    def redis(cls, redis_url: str) -> CuttingProxy:
+        """The same in front of the Redis of `redis_url` (redis://host:port/db); `url` is that Redis through it."""
+        proxy = cls.__new__(cls)
+        target = urlsplit(redis_url)
+        proxy._listen((target.hostname or "127.0.0.1", target.port or 6379))
+        proxy.url = target._replace(netloc=f"127.0.0.1:{proxy._listener.getsockname()[1]}").geturl()
+        return proxy
+
+    def _listen(self, upstream: tuple[str, int] | str) -> None:
+        self._upstream = upstream
+        self._sessions: list[_Session] = []
+        self._lock = threading.Lock()
+        #: Set by `down()`: new connections are closed at once, as a server that is not there refuses them.
+        self._refusing = threading.Event()
+        #: Connections refused while down.
+        self.refused = 0
+        self._listener = socket.create_server(("127.0.0.1", 0))
         threading.Thread(target=self._accept, daemon=True).start()
+
+    def down(self) -> int:
+        """`cut()`, and refuse new connections until `up()`: the server is gone a while. Returns how many were cut."""
+        self._refusing.set()
+        return self.cut()
+
+    def up(self) -> None:
+        self._refusing.clear()
 
     def cut(self) -> int:
         """Cut every open session quietly; returns how many."""
@@ -68,6 +92,10 @@ class CuttingProxy:
                 client, _ = self._listener.accept()
             except OSError:
                 return  # closed
+            if self._refusing.is_set():
+                self.refused += 1
+                _close(client)
+                continue
             upstream = self._upstream
             family = socket.AF_UNIX if isinstance(upstream, str) else socket.AF_INET
             server = socket.socket(family, socket.SOCK_STREAM)

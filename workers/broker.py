@@ -8,6 +8,7 @@ Dramatiq's Retries, TimeLimit and AgeLimit middleware are left out on purpose, a
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import deque
@@ -19,12 +20,13 @@ import msgspec
 import redis
 from dramatiq.brokers.redis import RedisBroker, _RedisConsumer
 from dramatiq.common import current_millis, dq_name
-from dramatiq.errors import ConnectionClosed, DecodeError
+from dramatiq.errors import DecodeError
 from dramatiq.middleware import Middleware, MiddlewareError
 
 from app.domain.dispatch import broker_namespace, enqueue_runs, messages_key, wake_channel
 from app.domain.lanes import RUN_ACTOR
 from app.settings import Settings, get_settings
+from workers.redis_link import RedisLink
 
 __all__ = [
     "RUN_ACTOR",
@@ -140,6 +142,8 @@ class WakingRedisBroker(RedisBroker):
         self.pending_acks: dict[str, deque[bytes]] = {}
         self._ack_many = self.client.register_script(_ACK_MANY)
         self._ack_and_fetch = self.client.register_script(_ACK_AND_FETCH)
+        #: Whether Redis answers, said once per outage for every consumer of this process.
+        self.link = RedisLink(logging.getLogger("workers.redis"))
 
     @property
     def consumer_class(self):  # type: ignore[no-untyped-def]
@@ -248,8 +252,11 @@ class _WakingConsumer(_RedisConsumer):
     def __init__(self, broker, queue_name, prefetch, timeout):  # type: ignore[no-untyped-def]
         super().__init__(broker, queue_name, prefetch, timeout)
         self._acks = broker.pending_acks.setdefault(queue_name, deque())
+        #: Subscribed before the first fetch (in __next__, where a lost connection is handled, not here: an error
+        #: in the constructor reaches Dramatiq as an "unexpected error"); once subscribed, redis-py resubscribes
+        #: on each reconnect.
         self._wake = broker.client.pubsub(ignore_subscribe_messages=True)
-        self._wake.subscribe(wake_channel(broker, queue_name))
+        self._channel = wake_channel(broker, queue_name)
         #: A fetch is due once no more than this many messages are out (cached, or taken by the worker threads).
         self.refill_at = prefetch - max(1, min(prefetch // 4, REFILL_MAX))
         #: Set by worker threads when an ack or nack brings the messages out down to the refill mark.
@@ -280,24 +287,37 @@ class _WakingConsumer(_RedisConsumer):
                 self._slot_freed.wait(self.timeout / 1000)
             return None
         try:
-            if self._queue_was_empty:
-                # Not another fetch at once (its Redis call and its Python work would compete with the worker
-                # thread just handed the last message, for the GIL, while it starts that run): the wakes were
-                # drained before that fetch, so a send since has left one and this wait ends at once.
-                self._queue_was_empty = False
-                self._wait_for_wake()
-                return None
-            while self._wake.get_message(timeout=0.0) is not None:
-                pass  # wake messages of sends this fetch will see anyway
-            asked = min(self.prefetch - self.outstanding_message_count, self.broker._max_unpack_size())
-            self.message_cache = self.broker.ack_and_fetch(self.queue_name, asked)
-            self._queue_was_empty = len(self.message_cache) < asked
-            if not self.message_cache:
-                self._queue_was_empty = False
-                self._wait_for_wake()
-                return None
-        except redis.ConnectionError as exc:
-            raise ConnectionClosed(exc) from None
+            return self._fetch()
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            # Redis is down or unreachable: said once (RedisLink), retried after the poll timeout, instead of
+            # Dramatiq's critical traceback and consumer restart for each failed call of each consumer thread
+            self.broker.link.connection_lost(exc, self.timeout / 1000)
+            with suppress(redis.RedisError):
+                self._wake.reset()  # a fresh connection and subscription next time
+            time.sleep(self.timeout / 1000)
+            return None
+
+    def _fetch(self):  # type: ignore[no-untyped-def]
+        """The next message: fetched (the acks noted sent with it), or None after waiting for a wake."""
+        if not self._wake.subscribed:
+            self._wake.subscribe(self._channel)
+        if self._queue_was_empty:
+            # Not another fetch at once (its Redis call and its Python work would compete with the worker
+            # thread just handed the last message, for the GIL, while it starts that run): the wakes were
+            # drained before that fetch, so a send since has left one and this wait ends at once.
+            self._queue_was_empty = False
+            self._wait_for_wake()
+            return None
+        while self._wake.get_message(timeout=0.0) is not None:
+            pass  # wake messages of sends this fetch will see anyway
+        asked = min(self.prefetch - self.outstanding_message_count, self.broker._max_unpack_size())
+        self.message_cache = self.broker.ack_and_fetch(self.queue_name, asked)
+        self.broker.link.connection_ok()
+        self._queue_was_empty = len(self.message_cache) < asked
+        if not self.message_cache:
+            self._queue_was_empty = False
+            self._wait_for_wake()
+            return None
         return super().__next__()
 
     def _wait_for_wake(self) -> None:

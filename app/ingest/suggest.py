@@ -137,7 +137,7 @@ def kept_footer(footer: Suggestion) -> str:
 
 def _sheet(sheets: list[SheetInfo], chosen: int) -> Suggestion:
     def size(info: SheetInfo) -> SheetSize:
-        return SheetSize(name=info.name, rows=info.rows, columns=info.columns)
+        return SheetSize(name=info.name, rows=info.rows, columns=info.columns, hidden=not info.visible)
 
     others = [size(info) for info in sheets if info.index != chosen]
     reason = note(LargestSheet(sheet=size(sheets[chosen]), others=others))

@@ -107,7 +107,7 @@ def test_runs_in_flight_when_redis_restarts_under_busy_workers_all_finish(system
     # When Redis stops (the workers notice), 10 more runs are submitted, and Redis comes back
     system.stop_redis()
     wait_until(
-        lambda: all("connection error" in worker.output() for worker in workers),
+        lambda: all("Lost the connection to Redis" in worker.output() for worker in workers),
         timeout=20,
         what="both workers to notice that Redis is gone",
     )
@@ -116,3 +116,8 @@ def test_runs_in_flight_when_redis_restarts_under_busy_workers_all_finish(system
 
     # Then all 50 finish SUCCEEDED, each exactly once
     _assert_each_ran_once_and_succeeded(system, run_ids, pipeline)
+    # and the workers said so in a warning and an info line each, with no critical line to wake anyone for
+    for worker in workers:
+        output = worker.output()
+        assert "CRITICAL" not in output, output
+        assert "Reconnected to Redis after" in output, output

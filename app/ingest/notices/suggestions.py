@@ -14,18 +14,29 @@ class SheetSize(msgspec.Struct, kw_only=True):
     name: str
     rows: int | None
     columns: int | None
+    #: Hidden in the workbook: never chosen by itself, whatever its size (app.ingest.shape.largest_sheet).
+    hidden: bool = False
 
     def said(self) -> str:
-        return "size unknown" if self.rows is None else f"{self.rows} rows x {self.columns} columns"
+        size = "size unknown" if self.rows is None else f"{self.rows} rows x {self.columns} columns"
+        return f"hidden, {size}" if self.hidden else size
 
 
 class LargestSheet(Notice, tag="largest_sheet"):
+    """The sheet chosen for holding the largest table; with a hidden sheet beside it, the largest of the visible
+    ones (a hidden sheet, however large, is read only when asked for: saying "the largest" was then false)."""
+
     sheet: SheetSize
     others: list[SheetSize]
 
     def text(self) -> str:
         others = ", ".join(f"{o.name!r} ({o.said()})" for o in self.others)
-        return f"sheet {self.sheet.name!r} holds the largest table ({self.sheet.said()}); the others: {others}"
+        largest = "the largest table of the visible sheets" if self.among_visible() else "the largest table"
+        return f"sheet {self.sheet.name!r} holds {largest} ({self.sheet.said()}); the others: {others}"
+
+    def among_visible(self) -> bool:
+        """Whether the choice passed over hidden sheets (they are chosen only by name)."""
+        return any(o.hidden for o in self.others)
 
 
 class TitleRow(msgspec.Struct, kw_only=True):

@@ -21,7 +21,7 @@ def test_a_messy_workbooks_suggestions_say_why_as_codes_with_parameters(tmp_path
     assert why["skip_footer"]["label"] == "合计"
     assert why["sheet"]["code"] == "largest_sheet"
     assert why["sheet"]["sheet"]["name"] == DATA_SHEET
-    assert why["sheet"]["others"] == [{"name": "说明", "rows": 1, "columns": 1}]
+    assert why["sheet"]["others"] == [{"name": "说明", "rows": 1, "columns": 1, "hidden": False}]
     assert why["header_row"]["code"] == "header_below_titles"
     assert why["header_row"]["row"] == 3
     assert why["header_row"]["titles"][0]["kind"] == "merged"
@@ -92,3 +92,29 @@ def test_no_reader_builds_a_warning_or_a_reason_from_bare_text() -> None:
         if bare.search(line)
     ]
     assert found == []
+
+
+def test_a_visible_sheet_chosen_over_a_larger_hidden_one_says_so(tmp_path: Path, limits: ImportLimits):
+    """The hidden sheet is larger: the reason must not call the visible one "the largest table"."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    shown_sheet = book.active
+    assert shown_sheet is not None
+    shown_sheet.title = "可见"
+    for i in range(20):
+        shown_sheet.append([i, f"x{i}", i * 2] if i else ["a", "b", "c"])
+    hidden = book.create_sheet("隐藏")
+    for i in range(499):
+        hidden.append([i, i] if i else ["k", "v"])
+    hidden.sheet_state = "hidden"
+    path = tmp_path / "hidden.xlsx"
+    book.save(path)
+    shown = preview(path, "hidden.xlsx", ImportConfig(), limits)
+    (sheet,) = [s for s in shown.suggestions if s.field == "sheet"]
+    assert sheet.value == "可见"
+    assert sheet.reason == (
+        "sheet '可见' holds the largest table of the visible sheets (20 rows x 3 columns); "
+        "the others: '隐藏' (hidden, 499 rows x 2 columns)"
+    )
+    assert msgspec.to_builtins(sheet.notice)["others"] == [{"name": "隐藏", "rows": 499, "columns": 2, "hidden": True}]

@@ -3302,6 +3302,8 @@ export interface components {
         /** SheetSize */
         SheetSize: {
             columns: number | null;
+            /** @default false */
+            hidden: boolean;
             name: string;
             rows: number | null;
         };

@@ -106,9 +106,12 @@ function params(i18n: NamedTranslator, notice: AnyNotice): Params {
       out.example = notice.example ? part('example', { example: notice.example }) : ''
       break
     case 'largest_sheet': {
-      const size = (s: typeof notice.sheet) => (s.rows === null || s.rows === undefined ? part('sizeUnknown') : part('size', { rows: s.rows, columns: text(s.columns) }))
+      const measured = (s: typeof notice.sheet) => (s.rows === null || s.rows === undefined ? part('sizeUnknown') : part('size', { rows: s.rows, columns: text(s.columns) }))
+      // a hidden sheet is chosen only by name: beside one, the choice is the largest of the visible sheets
+      const size = (s: typeof notice.sheet) => (s.hidden ? part('hiddenSize', { size: measured(s) }) : measured(s))
       out.sheet = notice.sheet.name
       out.size = size(notice.sheet)
+      out.largest = part(notice.others.some((o) => o.hidden) ? 'largestVisible' : 'largest')
       out.others = listed(i18n, notice.others.map((o) => part('sheetSize', { name: o.name, size: size(o) })))
       break
     }

@@ -43,9 +43,15 @@ describe('noticeText (a warning or a reason in the page\'s language)', () => {
 
   it('words nested parts: a sheet choice, title rows, typed columns', () => {
     const sheet: ImportNotice = {
-      code: 'largest_sheet', message: '…', sheet: { name: '明细', rows: 10, columns: 3 }, others: [{ name: '说明', rows: null, columns: null }],
+      code: 'largest_sheet', message: '…', sheet: { name: '明细', rows: 10, columns: 3, hidden: false }, others: [{ name: '说明', rows: null, columns: null, hidden: false }],
     }
     expect(noticeText(zh, sheet)).toBe('工作表“明细”的表格最大（10 行 × 3 列）；其他工作表：“说明”（大小未知）')
+    // a larger hidden sheet is passed over: the chosen one is the largest of the visible sheets, not "the largest"
+    const hidden: ImportNotice = {
+      code: 'largest_sheet', message: '…', sheet: { name: '可见', rows: 20, columns: 3, hidden: false }, others: [{ name: '隐藏', rows: 499, columns: 2, hidden: true }],
+    }
+    expect(noticeText(zh, hidden)).toBe('工作表“可见”在可见工作表中表格最大（20 行 × 3 列）；其他工作表：“隐藏”（已隐藏，499 行 × 2 列）')
+    expect(noticeText(en, hidden)).toBe('Sheet “可见” holds the largest table of the visible sheets (20 rows × 3 columns); the others: “隐藏” (hidden, 499 rows × 2 columns)')
     const titles: ImportNotice = {
       code: 'header_below_titles', message: '…', row: 3,
       titles: [{ row: 1, kind: 'merged', cells: 'A1:D1', title: '销售报表', filled: null, width: null }, { row: 2, kind: 'note', cells: null, title: null, filled: 1, width: 4 }],
