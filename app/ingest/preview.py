@@ -22,6 +22,7 @@ from app.ingest import (
     csv_range,
     csv_reader,
     csv_select,
+    csv_shown,
     excel_reader,
     json_numbers,
     json_reader,
@@ -229,8 +230,7 @@ def _csv(
         try:
             plan = csv_reader.detect(conn, str(head), "utf-8", config, limits)
             plan = csv_limit.cut(plan, work / "head.rows.csv")  # as the import: nothing past the limit is read
-            read = csv_select.select_sql(plan, config, limits, limit=rows, safe=True)  # bad rows listed below
-            values = conn.execute(read).fetchall() if rows else []
+            plan, values = csv_shown.shown(conn, plan, config, limits, rows, work)  # its bad rows listed below
             if suspects := csv_range.shown_suspects(plan, values, text):  # 1e400 read as infinity, 1e-400 as 0
                 table, _, _ = csv_select.retyped_cells(plan, config, limits)
                 if found := csv_problems.record_rows(conn, csv_range.first_out_of_range(conn, table, suspects)):
@@ -238,7 +238,8 @@ def _csv(
                         raise csv_range.refused(plan, found)
                     plan, kept = csv_range.as_text(plan, found)
                     warnings += kept
-                    values = conn.execute(csv_select.select_sql(plan, config, limits, limit=rows, safe=True)).fetchall()
+                    csv_problems.clear_rejects(conn)  # read again, to its end: its rejects replace the first's
+                    values = conn.execute(csv_select.select_sql(plan, config, limits, safe=True)).fetchall()
             said = csv_select.rejected_cells(plan, config, limits, converted=rows > 0)
             _, problems = csv_problems.rejects(conn, said)
         except duckdb.Error as exc:
