@@ -124,8 +124,9 @@ def kept_as_text_warning(name: str, row: int, value: str) -> str:
 
 
 def decided_at_import_warning(name: str, kind: str, on_error: str) -> str:
-    """What a preview says about a code column it shows as a number (`kind`) when the file goes on past the rows
-    the types were sampled from: only the import reads them, and decides."""
+    """What a preview says about a code column it shows as a number (`kind`) when the import reads rows past the
+    ones the types were sampled from (the file goes on past them, and no `limit` ends it within them): only the
+    import reads them, and decides."""
     return note(CodesCheckedAtImport(column=name, kind=kind, lenient=on_error == "lenient"))
 
 

@@ -21,23 +21,29 @@ def cut(plan: CsvPlan, target: Path) -> CsvPlan:
     there as UTF-8 (the file's own line ends); `plan` itself without a limit."""
     if not plan.limit:
         return plan
+    return first_rows(plan, plan.limit, target)[0]
+
+
+def first_rows(plan: CsvPlan, rows: int, target: Path) -> tuple[CsvPlan, bool]:
+    """`plan` reading `target`: the `plan.skip` lines above its data and its first `rows` rows, written there as
+    UTF-8 (the file's own line ends); and whether they are all of the file's rows."""
     codec = "utf-8-sig" if plan.encoding.lower().replace("_", "-") in ("utf-8", "utf8") else plan.encoding
+    written = quotes = 0
     with (
         open(plan.path, encoding=codec, errors="surrogateescape", newline="") as source,
         open(target, "w", encoding="utf-8", errors="surrogateescape", newline="") as out,
     ):
         for _ in range(plan.skip):
             out.write(source.readline())
-        rows = quotes = 0
         for line in source:
             out.write(line)
             inside = quotes % 2 == 1
             quotes += _quotes(line, plan.quote, plan.escape)
             if quotes % 2 == 0 and (inside or line.strip("\r\n")):  # a line end outside a quoted cell ends a row;
-                rows += 1  # a blank line is none (read_csv skips it)
-                if rows >= plan.limit:
+                written += 1  # a blank line is none (read_csv skips it)
+                if written >= rows:
                     break
-    return msgspec.structs.replace(plan, path=str(target), encoding="utf-8")
+    return msgspec.structs.replace(plan, path=str(target), encoding="utf-8"), written < rows
 
 
 def _quotes(line: str, quote: str, escape: str) -> int:

@@ -22,6 +22,7 @@ from app.ingest import (
     csv_range,
     csv_reader,
     csv_select,
+    csv_shown,
     excel_reader,
     json_numbers,
     json_reader,
@@ -238,9 +239,11 @@ def _csv(
     try:
         try:
             plan = csv_reader.detect(conn, str(head), "utf-8", config, limits)
-            plan = csv_limit.cut(plan, work / "head.rows.csv")  # as the import: nothing past the limit is read
-            read = csv_select.select_sql(plan, config, limits, limit=rows, safe=True)  # bad rows listed below
-            values = conn.execute(read).fetchall() if rows else []
+            sampled = complete and _data_lines(text, plan.skip) <= csv_reader.SAMPLE_ROWS  # what the import reads
+            if plan.limit:  # as the import: nothing past the limit (or a range's last row) is read
+                plan, short = csv_limit.first_rows(plan, plan.limit, work / "head.rows.csv")
+                sampled = sampled or (plan.limit <= csv_reader.SAMPLE_ROWS and (complete or not short))
+            plan, values = csv_shown.shown(conn, plan, config, limits, rows, work)  # its bad rows listed below
             if suspects := csv_range.shown_suspects(plan, values, text):  # 1e400 read as infinity, 1e-400 as 0
                 table, _, _ = csv_select.retyped_cells(plan, config, limits)
                 if found := csv_problems.record_rows(conn, csv_range.first_out_of_range(conn, table, suspects)):
@@ -248,7 +251,8 @@ def _csv(
                         raise csv_range.refused(plan, found)
                     plan, kept = csv_range.as_text(plan, found)
                     warnings += kept
-                    values = conn.execute(csv_select.select_sql(plan, config, limits, limit=rows, safe=True)).fetchall()
+                    csv_problems.clear_rejects(conn)  # read again, to its end: its rejects replace the first's
+                    values = conn.execute(csv_select.select_sql(plan, config, limits, safe=True)).fetchall()
             said = csv_select.rejected_cells(plan, config, limits, converted=rows > 0)
             _, problems = csv_problems.rejects(conn, said)
         except duckdb.Error as exc:
@@ -258,7 +262,7 @@ def _csv(
     if not complete:
         problems = [p for p in problems if "Maximum line size" not in p["message"]]
     warnings += plan.warnings + [_problem_text(p) for p in problems[:PREVIEW_PROBLEMS]]
-    if plan.codes and not (complete and _data_lines(text, plan.skip) <= csv_reader.SAMPLE_ROWS):  # the import reads on
+    if plan.codes and not sampled:  # the import reads rows past the sampled ones: it decides the codes there
         coded = [p for p in plan.columns if p.include and p.source in plan.codes]
         warnings += [codes.decided_at_import_warning(p.name, p.type, config.on_error) for p in coded]
     warnings += mixed_text_warnings(plan.columns, values, config)

@@ -200,3 +200,20 @@ def test_codes_of_varying_widths_are_checked_past_the_sample_too(tmp_path: Path,
     lenient = run_import(path, on_error="lenient")
     assert [r["account"] for r in rows_of(lenient)][-2:] == ["0012345", "7654321"]
     assert pq.read_schema(lenient.data_path).field("id").type == "int64"
+
+
+@pytest.mark.parametrize("bound", [{"limit": 100}, {"range": "A1:C101"}, {"limit": SAMPLE_ROWS}])
+def test_the_preview_of_codes_says_nothing_of_rows_past_the_sample_the_import_does_not_read(
+    tmp_path: Path, run_import, limits, bound: dict
+):
+    """With a `limit` (or a range's last row) within the sampled rows the import reads no row past them, yet the
+    preview said the import decides the codes past them: it counted the file's lines, not the rows read."""
+    path = stocks(tmp_path / "stocks.csv", ["000001,平安银行,1"])
+    shown = preview(path, "stocks.csv", ImportConfig(on_error="lenient", **bound), limits)
+    assert next(c.type for c in shown.columns) == "integer"
+    assert not [w for w in shown.warnings if "codes written as digits" in w]
+    result = run_import(path, on_error="lenient", **bound)
+    assert result.config.columns["code"].type == "integer"
+    assert not [w for w in result.warnings if "'code'" in w]
+    past = preview(path, "stocks.csv", ImportConfig(on_error="lenient", limit=SAMPLE_ROWS + 1), limits)
+    assert [w for w in past.warnings if "codes written as digits" in w]  # the import reads 000001

@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from app.ingest.config import ColumnSpec, ImportConfig, ImportLimits
-from app.ingest.preview import preview
+from app.ingest.preview import PREVIEW_PROBLEMS, preview
 from tests.unit.ingest.conftest import rows_of
 
 BOUNDS = [{"limit": 3}, {"range": "A1:C4"}]
@@ -99,3 +99,48 @@ def test_the_preview_shows_the_rows_and_problems_the_import_has(
     assert [row[0] for row in shown.rows] == [r["单号"] for r in rows_of(result)] == [1, 3]
     rejects = pq.read_table(result.rejects_path).to_pylist()
     assert [w.split(",")[0] for w in shown.warnings if w.startswith("row ")] == [f"row {r['row']}" for r in rejects]
+
+
+@pytest.mark.parametrize("shown", [1, 2, 3, 4, 5])
+@pytest.mark.parametrize(
+    ("cells", "column"),
+    [
+        (["10", "x", "30", "40", "y", "60"], {"数量": ColumnSpec(type="integer")}),
+        (["¥1.00", "¥x", "¥3.00", "¥4.00", "¥y", "¥6.00"], {"金额": ColumnSpec(type="decimal")}),
+    ],
+)
+def test_the_preview_lists_the_problems_of_the_rows_it_covers(
+    tmp_path: Path, limits: ImportLimits, run_import, shown: int, cells: list[str], column: dict
+) -> None:
+    """rows=2 showed ids 1 and 3 and listed no problem, though the read left out row 3 of the file (id 2): its
+    SELECT stopped at 2 rows, and DuckDB stores its rejects only when a read runs to its end. The preview lists a
+    lenient import's rejects up to the row of the last row it shows, and none past it (a bad amount on row 6 was
+    listed for rows=1)."""
+    path = tmp_path / "ledger.csv"
+    path.write_text("单号,数量,金额\n" + "".join(f"{i},{c},{c}\n" for i, c in enumerate(cells, 1)), encoding="utf-8")
+    shown_rows = preview(path, path.name, ImportConfig(columns=column, on_error="lenient"), limits, rows=shown)
+    result = run_import(path, columns=column, on_error="lenient")
+    ids = [r["单号"] for r in rows_of(result)]
+    assert [row[0] for row in shown_rows.rows] == ids[:shown]
+    last = ids[shown - 1] + 1 if shown < len(ids) else None  # the file's row of the last row shown (the header is 1)
+    rejects = [r["row"] for r in pq.read_table(result.rejects_path).to_pylist() if last is None or r["row"] <= last]
+    assert [w.split(",")[0] for w in shown_rows.warnings if w.startswith("row ")] == [f"row {r}" for r in rejects]
+
+
+@pytest.mark.parametrize("bad", [range(2, 30), range(3, 40, 2), [5, 9, 10, 11, 12, 13, 14, 15, 16, 17, 30]])
+@pytest.mark.parametrize("shown", [1, 3, 6])
+def test_the_preview_covers_its_rows_past_many_bad_ones(
+    tmp_path: Path, limits: ImportLimits, run_import, bad: range, shown: int
+) -> None:
+    """The rows the preview covers are found by reading more rows until they give the rows shown (the rows added
+    growing): runs of bad rows, even many, end where the import's rows say."""
+    path = tmp_path / "ledger.csv"
+    path.write_text("单号,数量\n" + "".join(f"{i},{'x' if i in bad else i}\n" for i in range(1, 41)), encoding="utf-8")
+    typed = {"数量": ColumnSpec(type="integer")}
+    shown_rows = preview(path, path.name, ImportConfig(columns=typed, on_error="lenient"), limits, rows=shown)
+    result = run_import(path, columns=typed, on_error="lenient")
+    ids = [r["单号"] for r in rows_of(result)]
+    assert [row[0] for row in shown_rows.rows] == ids[:shown]
+    rejects = [r["row"] for r in pq.read_table(result.rejects_path).to_pylist() if r["row"] <= ids[shown - 1] + 1]
+    listed = [f"row {r}" for r in rejects][:PREVIEW_PROBLEMS]
+    assert [w.split(",")[0] for w in shown_rows.warnings if w.startswith("row ")] == listed
