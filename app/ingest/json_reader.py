@@ -189,9 +189,8 @@ _RECORD_ENCODER = msgspec.json.Encoder(decimal_format="number")
 READ_BYTES = 1 << 20
 
 
-#: What an empty key of a record is written as by `extract_records` (DuckDB reads records with an empty key as one
-#: MAP column, `json`, holding each whole record: a struct field cannot be named ""); `_leaves` names it "" again,
-#: which `clean_names` names column_N with a warning, as it does a blank key.
+#: An empty key as `extract_records` writes it (DuckDB reads records with an empty key as one MAP column, `json`: a
+#: struct field cannot be named ""); `_leaves` names it "" again, column_N with a warning, as a blank key is.
 EMPTY_KEY = "__conveyor_empty_key__"
 
 
@@ -199,9 +198,18 @@ class EmptyKey(Exception):
     """The records DuckDB read have an empty key (it read them as one MAP column): read them from an extract."""
 
 
-def _empty_key_named(record: Any) -> Any:
-    """`record` with its empty key (not one in its nested objects) as EMPTY_KEY, in the same place."""
-    if isinstance(record, dict) and "" in record:
+def _empty_key_named(record: Any, number: int, seen: set[str]) -> Any:
+    """`record` with its empty key (not a nested one) as EMPTY_KEY. A file whose records hold both (`seen` so far)
+    is refused: the two would be one column, or in one record one value would overwrite the other."""
+    if not isinstance(record, dict):
+        return record
+    seen.update(key for key in ("", EMPTY_KEY) if key in record)
+    if len(seen) == 2:
+        raise DuplicateKey(
+            f'by record {number} the file has both an empty key ("") and {EMPTY_KEY!r}, which stands for an empty '
+            "key here, so their columns could not be told apart: export it with one of them renamed"
+        )
+    if "" in record:
         return {EMPTY_KEY if key == "" else key: value for key, value in record.items()}  # pyright: ignore[reportUnknownVariableType]
     return record
 
@@ -213,6 +221,7 @@ class _IntegerOverflow(Exception):
 def _extract(backend, source, target, prefix, encoding, limit, budget, should_stop, progress) -> Extracted:  # type: ignore[no-untyped-def]
     count = 0
     twice: list[tuple[dict[str, Any], str]] = []
+    keys_seen: set[str] = set()
     with reader(source, encoding) as handle, open(target, "wb") as writer:
         bounded = Bounded(handle, budget, first_at_start=prefix in (None, "", "item")) if budget is not None else None
         items = backend.items(
@@ -228,7 +237,7 @@ def _extract(backend, source, target, prefix, encoding, limit, budget, should_st
                 if twice and (key := _key_twice_in(record, twice)) is not None:
                     raise duplicate_key(count + 1, key)
                 try:
-                    writer.write(_RECORD_ENCODER.encode(_empty_key_named(record)))
+                    writer.write(_RECORD_ENCODER.encode(_empty_key_named(record, count + 1, keys_seen)))
                 except RecursionError as exc:
                     raise ImportFailed(f"record {count + 1} is nested too deeply to import", code="too_deep") from exc
                 writer.write(b"\n")

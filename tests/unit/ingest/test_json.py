@@ -406,6 +406,34 @@ def test_a_record_key_that_is_empty_is_a_named_column_as_a_blank_one_is(
     assert said in shown.warnings
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        '[{"": 1, "__conveyor_empty_key__": 2, "b": 3}]',  # one record holds both
+        '[{"": 1, "b": 2}, {"__conveyor_empty_key__": 3, "b": 4}]',  # another record holds the placeholder
+        '{"data": [{"__conveyor_empty_key__": 3, "b": 4}, {"": 1, "b": 2}]}',  # the placeholder first, under a path
+    ],
+)
+def test_a_record_holding_the_key_an_empty_one_is_renamed_to_is_refused_not_merged(
+    tmp_path: Path, run_import, text: str
+):
+    # The empty key is written under a placeholder for DuckDB: a record's own key of that name must not become
+    # the empty key's column, or overwrite its value
+    path = tmp_path / "both.json"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ImportFailed) as refused:
+        run_import(path)
+    assert refused.value.code == "duplicate_key"
+    assert "__conveyor_empty_key__" in str(refused.value)
+
+
+def test_a_record_key_named_as_the_placeholder_imports_where_no_key_is_empty(tmp_path: Path, run_import):
+    # Records under a path are read through the same extract: without an empty key the placeholder is not in play
+    path = tmp_path / "path.json"
+    path.write_text('{"data": [{"__conveyor_empty_key__": 3, "b": 4}]}', encoding="utf-8")
+    assert [row["b"] for row in rows_of(run_import(path))] == [4]
+
+
 def test_a_record_whose_one_key_is_json_holding_an_empty_key_keeps_it_as_json(tmp_path: Path, run_import):
     # DuckDB reads it as a MAP column named `json` too: it is one, the record's own
     path = tmp_path / "one.json"
