@@ -57,6 +57,12 @@ def run_import(tmp_path: Path, limits: ImportLimits, settings: DuckDBSettings) -
     return run
 
 
+def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
+    """`text` written to `path` in `encoding`, as an export would be."""
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
 def rows_of(result: ImportResult) -> list[dict[str, Any]]:
     """The imported rows, as dicts, read back from the Parquet file."""
     return pq.read_table(result.data_path).to_pylist()
