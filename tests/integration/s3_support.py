@@ -12,13 +12,22 @@ from httpx import Response
 from litestar.testing import TestClient
 
 from app.settings import Settings
+from app.storage.s3 import S3Store
 from tests.s3server import SeaweedS3
+
+#: A small CSV of 500 rows (about 6 KiB) to upload.
+CSV = b"id,word\n" + b"".join(f"{i},w{i % 5}\n".encode() for i in range(500))
 
 
 def s3_settings(settings: Settings, s3_server: SeaweedS3, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Settings:
     for name, value in s3_server.env().items():
         monkeypatch.setenv(name, value)
     return msgspec.structs.replace(settings, data_root=s3_server.root_url(), cache_dir=str(tmp_path / "host"))
+
+
+def objects(settings: Settings, prefix: str) -> list[str]:
+    """The keys under `prefix` in the settings' S3 data root, sorted."""
+    return sorted(S3Store(settings.data_root).list(prefix))
 
 
 def put_range(client: TestClient, upload_id: str, start: int, content: bytes, size: int) -> Response:

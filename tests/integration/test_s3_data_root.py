@@ -30,7 +30,7 @@ from app.storage.s3_uploads import client as s3_client
 from scheduler.cleanup import Cleanup
 from tests.integration.dataset_support import complete_elsewhere, run_import, upload
 from tests.integration.engine_parts import Engine_
-from tests.integration.s3_support import s3_settings
+from tests.integration.s3_support import CSV, objects, s3_settings
 from tests.s3proxy import FaultProxy
 from tests.s3server import SeaweedS3
 
@@ -47,16 +47,10 @@ sys.stdin.read()
 """
 REPO = Path(__file__).resolve().parents[2]
 
-CSV = b"id,word\n" + b"".join(f"{i},w{i % 5}\n".encode() for i in range(500))
-
 
 @pytest.fixture
 def settings(settings: Settings, s3_server: SeaweedS3, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Settings:
     return s3_settings(settings, s3_server, monkeypatch, tmp_path)
-
-
-def objects(settings: Settings, prefix: str) -> list[str]:
-    return sorted(S3Store(settings.data_root).list(prefix))
 
 
 def test_upload_import_rows_pipeline_and_download_through_s3(

@@ -17,21 +17,14 @@ from app.domain import upload_assembly
 from app.paths import upload_prefix
 from app.settings import Settings
 from app.storage import s3 as s3_storage
-from app.storage.s3 import S3Store
 from tests.integration.dataset_support import complete_elsewhere, upload
-from tests.integration.s3_support import put_range, s3_settings, send_in_chunks
+from tests.integration.s3_support import CSV, objects, put_range, s3_settings, send_in_chunks
 from tests.s3server import SeaweedS3
-
-CSV = b"id,word\n" + b"".join(f"{i},w{i % 5}\n".encode() for i in range(500))
 
 
 @pytest.fixture
 def settings(settings: Settings, s3_server: SeaweedS3, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Settings:
     return s3_settings(settings, s3_server, monkeypatch, tmp_path)
-
-
-def objects(settings: Settings, prefix: str) -> list[str]:
-    return sorted(S3Store(settings.data_root).list(prefix))
 
 
 def _big_csv(rows: int) -> bytes:

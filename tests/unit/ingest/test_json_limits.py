@@ -15,6 +15,30 @@ from app.ingest.json_budget import record_limit
 from tests.unit.ingest.conftest import rows_of
 
 
+def counted_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The bytes each reader json_reader opens from now on gives, in the order they were opened."""
+    from app.ingest import json_reader
+
+    given: list[int] = []
+    real_reader = json_reader.reader
+
+    def spy(path: str, encoding: str) -> Any:
+        handle = real_reader(path, encoding)
+        index, read = len(given), handle.read
+        given.append(0)
+
+        def counted(size: int = -1) -> bytes:
+            chunk = read(size)
+            given[index] += len(chunk)
+            return chunk
+
+        handle.read = counted
+        return handle
+
+    monkeypatch.setattr(json_reader, "reader", spy)
+    return given
+
+
 def test_a_record_past_the_line_limit_is_a_limit_not_duckdbs_hint(tmp_path: Path, limits: ImportLimits, run_import):
     path = tmp_path / "big.ndjson"  # DuckDB reads records of up to 32 MiB, whatever max_line_bytes below that says
     note = "y" * 33 * 1024**2
@@ -55,23 +79,7 @@ def test_a_preview_reads_a_bounded_prefix_of_a_huge_record(
     stops within record_limit of that record's start, with the import's limit_exceeded."""
     from app.ingest import json_reader
 
-    given: list[int] = []  # bytes each opened reader gave
-    real_reader = json_reader.reader
-
-    def spy(path: str, encoding: str) -> Any:
-        handle = real_reader(path, encoding)
-        index, read = len(given), handle.read
-        given.append(0)
-
-        def counted(size: int = -1) -> bytes:
-            chunk = read(size)
-            given[index] += len(chunk)
-            return chunk
-
-        handle.read = counted
-        return handle
-
-    monkeypatch.setattr(json_reader, "reader", spy)
+    given = counted_reads(monkeypatch)  # bytes each opened reader gave
     path = tmp_path / name
     big = b'{"id": 2, "note": "' + b"y" * 50 * 1024**2 + b'"}'
     if name.endswith(".ndjson"):
@@ -115,23 +123,7 @@ def test_the_first_record_under_a_path_and_what_precedes_it_are_read_within_the_
     of one record, in the preview and in the import alike."""
     from app.ingest import json_reader
 
-    given: list[int] = []
-    real_reader = json_reader.reader
-
-    def spy(path: str, encoding: str) -> Any:
-        handle = real_reader(path, encoding)
-        index, read = len(given), handle.read
-        given.append(0)
-
-        def counted(size: int = -1) -> bytes:
-            chunk = read(size)
-            given[index] += len(chunk)
-            return chunk
-
-        handle.read = counted
-        return handle
-
-    monkeypatch.setattr(json_reader, "reader", spy)
+    given = counted_reads(monkeypatch)
     path = tmp_path / "nested.json"
     path.write_bytes(document % (b"y" * 60 * 1024**2))
     config = ImportConfig(record_path="data.items")
