@@ -5,23 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-import uuid
 
 from litestar.testing import TestClient
 
+from tests.integration.dataset_support import generated
 from tests.integration.engine_parts import Engine_
-
-
-def generated(client: TestClient, parts: Engine_, sql: str) -> str:
-    """The id of the dataset a one-step pipeline writes from `sql`."""
-    spec = {"steps": [{"type": "sql", "sql": sql}], "output": {"dataset": f"out-{uuid.uuid4().hex[:8]}"}}
-    pipeline = client.post("/api/v1/pipelines", json={"name": f"p-{uuid.uuid4().hex[:8]}", "spec": spec}).json()
-    run = client.post(f"/api/v1/pipelines/{pipeline['id']}/runs", json={}).json()
-    parts.relay.relay_once()
-    parts.executor.execute(uuid.UUID(run["id"]))
-    finished = client.get(f"/api/v1/runs/{run['id']}").json()
-    assert finished["status"] == "SUCCEEDED", finished
-    return finished["output_dataset_id"]
 
 
 def test_nested_and_interval_cells_are_written_as_their_json(client: TestClient, parts: Engine_) -> None:
