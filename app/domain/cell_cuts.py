@@ -31,6 +31,9 @@ MIN_TEXT = 64
 #: The kinds of DuckDB type cut here (text cells are cut by the reader itself).
 NESTED = frozenset({"list", "array", "struct", "map", "blob", "union"})
 _TEXT = frozenset({"varchar", "json"})
+#: The kind of DuckDB type Python receives only through pytz, which Conveyor does not install: a page reads it as
+#: its UTC time (every connection's zone is UTC), as an import stores an instant with an offset.
+ZONED = "timestamp with time zone"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +62,11 @@ def cut_cell(column: str, kind: DuckDBPyType, budget: int) -> Cut:
     shown, needs = _cut(value, kind, budget, 0)
     whole, unit = _size(value, kind)
     return Cut(shown, f"CASE WHEN coalesce({needs or 'false'}, false) THEN {whole} END", unit)
+
+
+def fetchable(value: str, kind: DuckDBPyType) -> str:
+    """`value` (SQL of type `kind`) as Python can fetch it: an instant with a zone as its UTC timestamp."""
+    return f"CAST({value} AS TIMESTAMP)" if kind.id == ZONED else value
 
 
 def _size(value: str, kind: DuckDBPyType) -> tuple[str, Literal["items", "bytes", "chars"] | None]:
@@ -107,7 +115,7 @@ def _cut(value: str, kind: DuckDBPyType, budget: int, depth: int) -> tuple[str, 
         return _cut_struct(value, _fields(kind), budget, depth)
     if kind.id == "map":
         return _cut_map(value, kind, budget, depth)
-    return value, None
+    return fetchable(value, kind), None
 
 
 def _items(child_floor: int, budget: int) -> int:
@@ -122,7 +130,7 @@ def _cut_list(value: str, child: DuckDBPyType, budget: int, depth: int) -> tuple
     shown, needs = _cut(item, child, budget // keep, depth + 1)
     longer = f"len({value}) > {keep}"
     if needs is None:
-        return head, longer
+        return (head if shown == item else f"list_transform({head}, lambda {item}: {shown})"), longer
     inner = f"coalesce(list_bool_or(list_transform({head}, lambda {item}: {needs})), false)"
     return f"list_transform({head}, lambda {item}: {shown})", f"({longer} OR {inner})"
 
@@ -131,16 +139,18 @@ def _cut_struct(value: str, fields: list[tuple[str, DuckDBPyType]], budget: int,
     """Each field cut to its share of `budget` (in proportion to the least it can be cut to)."""
     floors = [_floor(kind) for _, kind in fields]
     total = max(sum(floors), 1)
-    shown, needs = [], []
+    shown, needs, changed = [], [], False
     for (name, kind), floor in zip(fields, floors, strict=True):
         field = f"({value}).{ident(name)}"
         cut, cut_needs = _cut(field, kind, max(floor, budget * floor // total), depth)
         shown.append(f"{ident(name)} := {cut}")
+        changed |= cut != field
         if cut_needs is not None:
             needs.append(f"coalesce({cut_needs}, false)")
+    packed = f"CASE WHEN {value} IS NOT NULL THEN struct_pack({', '.join(shown)}) END"
     if not needs:
-        return value, None
-    return f"CASE WHEN {value} IS NOT NULL THEN struct_pack({', '.join(shown)}) END", f"({' OR '.join(needs)})"
+        return (packed if changed else value), None
+    return packed, f"({' OR '.join(needs)})"
 
 
 def _cut_map(value: str, kind: DuckDBPyType, budget: int, depth: int) -> tuple[str, str | None]:

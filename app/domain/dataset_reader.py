@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 
 from app.core.errors import InvalidParameter
-from app.domain.cell_cuts import Cut, cut_cell, is_nested, nested_budget
+from app.domain.cell_cuts import Cut, cut_cell, fetchable, is_nested, nested_budget
 from app.domain.csv_cells import defused, defused_text
 from app.domain.row_totals import TOTALS
 from app.domain.sorted_copies import MIN_ROWS, SORTED
@@ -136,8 +136,9 @@ class Reader:
         described = self.conn.execute("DESCRIBE SELECT * FROM read_parquet(?)", [self.path]).fetchall()
         self.types: dict[str, str] = {row[0]: row[1] for row in described}
         scanned = self.conn.sql("SELECT * FROM read_parquet(?)", params=[self.path])
+        self.kinds = dict(zip(scanned.columns, scanned.types, strict=True))
         #: The list, struct, map, binary and union columns, whose cells a page cuts (app.domain.cell_cuts).
-        self.nested = {name: kind for name, kind in zip(scanned.columns, scanned.types, strict=True) if is_nested(kind)}
+        self.nested = {name: kind for name, kind in self.kinds.items() if is_nested(kind)}
 
     def close(self) -> None:
         self.conn.close()
@@ -181,7 +182,8 @@ class Reader:
         kind = self.types[column]
         try:
             cast, exact = self.conn.execute(
-                f"SELECT TRY_CAST(? AS {kind}), TRY_CAST(? AS DECIMAL(38, 18))", [value, value]
+                f"SELECT {fetchable(f'TRY_CAST(? AS {kind})', self.kinds[column])}, TRY_CAST(? AS DECIMAL(38, 18))",
+                [value, value],
             ).fetchone() or (None, None)
         except duckdb.Error:
             cast, exact = None, None
@@ -278,7 +280,7 @@ class Reader:
                 cells.append(f"left({column}, {cut})")  # unnamed: ORDER BY still sorts the whole value
                 lengths.append(f"CASE WHEN length({column}) > {cut} THEN length({column}) END")
             else:
-                cells.append(column)
+                cells.append(fetchable(column, self.kinds[name]))
         return ", ".join(cells + lengths + [c.size for c in nested.values()]), texts, cut, nested
 
     def _deep_page(self, select: str, where: str, values: list[Any], offset: int, limit: int) -> _Result:

@@ -204,9 +204,10 @@ def column_stats(conn: duckdb.DuckDBPyConnection, parquet: str | Path) -> tuple[
     source = literal(str(parquet))
     schema = conn.execute(f"DESCRIBE SELECT * FROM read_parquet({source})").fetchall()
     total = conn.execute(f"SELECT num_rows FROM parquet_file_metadata({source})").fetchone()
+    leaves = _first_leaves(conn, source)
     by_type: dict[str, list[int]] = {}
     for index, (_name, duck_type, *_) in enumerate(schema):
-        by_type.setdefault("JSON" if our_type(duck_type) == "json" else duck_type, []).append(index)
+        by_type.setdefault("JSON" if our_type(duck_type) == "json" else duck_type, []).append(leaves[index])
     found: dict[int, tuple[Any, ...]] = {}
     for duck_type, indexes in by_type.items():
         inexact = "stats_null_count IS NULL"
@@ -230,7 +231,7 @@ def column_stats(conn: duckdb.DuckDBPyConnection, parquet: str | Path) -> tuple[
         found.update({int(row[0]): row[1:] for row in rows})
     stats, missing = [], []
     for index, (name, duck_type, *_) in enumerate(schema):
-        nulls, inexact_count, low, high = found.get(index, (None, 0, None, None))
+        nulls, inexact_count, low, high = found.get(leaves[index], (None, 0, None, None))
         if inexact_count:
             missing.append(index)
             nulls, low, high = 0, None, None
@@ -238,6 +239,23 @@ def column_stats(conn: duckdb.DuckDBPyConnection, parquet: str | Path) -> tuple[
     if missing:
         _scan_stats(conn, source, schema, stats, missing)
     return (total[0] if total else 0), stats
+
+
+def _first_leaves(conn: duckdb.DuckDBPyConnection, source: str) -> list[int]:
+    """The footer's `column_id` of each top-level column: that of its first leaf, since a map, a union or a struct
+    of several fields is several leaf columns in the footer (walked from the schema tree, depth first)."""
+    children = [row[0] or 0 for row in conn.execute(f"SELECT num_children FROM parquet_schema({source})").fetchall()]
+    firsts: list[int] = []
+    leaf, position = 0, 1
+    for _ in range(children[0]):
+        firsts.append(leaf)
+        pending = 1
+        while pending:
+            pending += children[position] - 1
+            if not children[position]:
+                leaf += 1
+            position += 1
+    return firsts
 
 
 def _scan_stats(conn, source: str, schema: list[Any], stats: list[ColumnStats], indexes: list[int]) -> None:

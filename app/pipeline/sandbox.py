@@ -42,9 +42,11 @@ STAND_IN_CONFIG = {
 #: Prefix of the DuckDB variables holding a run's parameter values, which views read (see `view_query`).
 PARAM_VARIABLE = "param:"
 
-#: Functions a step may not call: they show settings, the environment or files, or run SQL given as text (which
-#: this check would not see).
-HIDDEN_FUNCTIONS = frozenset({"current_setting", "getenv", "glob", "query", "query_table", "which_secret"})
+#: Functions a step may not call: they show settings, the environment or files, or run SQL given as text or as a
+#: serialized parse tree (which this check would not see: `json_execute_serialized_sql(json_serialize_sql('...'))`).
+HIDDEN_FUNCTIONS = frozenset(
+    {"current_setting", "getenv", "glob", "json_execute_serialized_sql", "query", "query_table", "which_secret"}
+)
 #: Name prefixes of DuckDB's system functions and views (`duckdb_settings()`, `pragma_database_list`,
 #: `sqlite_master`, `pg_get_viewdef`, ...), refused for functions and tables alike.
 HIDDEN_PREFIXES = ("duckdb_", "pragma_", "sqlite_", "pg_")

@@ -1,4 +1,4 @@
-"""Helpers the data center tests share: a small CSV, an upload, and an import run on a worker."""
+"""Helpers the data center tests share: a small CSV, an upload, an import run on a worker, a generated dataset."""
 
 from __future__ import annotations
 
@@ -28,6 +28,18 @@ def run_import(client: TestClient, parts: Engine_, dataset_id: str, config: dict
     parts.relay.relay_once()
     parts.executor.execute(uuid.UUID(run["id"]))
     return client.get(f"/api/v1/runs/{run['id']}").json()
+
+
+def generated(client: TestClient, parts: Engine_, sql: str) -> str:
+    """The id of the dataset a one-step pipeline writes from `sql`."""
+    spec = {"steps": [{"type": "sql", "sql": sql}], "output": {"dataset": f"out-{uuid.uuid4().hex[:8]}"}}
+    pipeline = client.post("/api/v1/pipelines", json={"name": f"p-{uuid.uuid4().hex[:8]}", "spec": spec}).json()
+    run = client.post(f"/api/v1/pipelines/{pipeline['id']}/runs", json={}).json()
+    parts.relay.relay_once()
+    parts.executor.execute(uuid.UUID(run["id"]))
+    finished = client.get(f"/api/v1/runs/{run['id']}").json()
+    assert finished["status"] == "SUCCEEDED", finished["error"]
+    return finished["output_dataset_id"]
 
 
 def complete_elsewhere(settings: Settings, client: TestClient, upload_id: str, name: str) -> Response:

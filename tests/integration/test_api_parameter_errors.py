@@ -9,7 +9,8 @@ import pytest
 from litestar.testing import TestClient
 
 from app.domain.pagination import encode_cursor, list_scope, scoped
-from tests.integration.dataset_support import SALES, upload
+from tests.integration.dataset_support import SALES, run_import, upload
+from tests.integration.engine_parts import Engine_
 
 
 def test_a_malformed_id_whose_name_starts_with_data_is_a_bad_parameter(client: TestClient) -> None:
@@ -118,3 +119,15 @@ def test_a_cursor_past_a_bigint_row_id_is_a_bad_cursor(client: TestClient, pipel
     assert response.json()["code"] == "invalid_cursor"
     kept = scoped(encode_cursor(datetime(2026, 1, 2, tzinfo=UTC), uuid.UUID(int=2**63 - 1)), scope)
     assert client.get(path, params={"cursor": kept}).status_code == 200
+
+
+def test_a_rows_offset_past_a_bigint_is_a_bad_offset_not_a_bad_filter(client: TestClient, parts: Engine_) -> None:
+    """It reached DuckDB's OFFSET and came back as "a filter value does not fit its column", at the `filter` field,
+    of a request that had no filter."""
+    dataset = upload(client, SALES)
+    run_import(client, parts, dataset["id"])
+    response = client.get(f"/api/v1/datasets/{dataset['id']}/rows", params={"offset": 2**63})
+    assert response.status_code == 400, response.text
+    assert (response.json()["code"], response.json()["errors"][0]["field"]) == ("invalid_parameter", "offset")
+    last = client.get(f"/api/v1/datasets/{dataset['id']}/rows", params={"offset": 2**63 - 1})
+    assert (last.status_code, last.json()["rows"], last.json()["next_offset"]) == (200, [], None)

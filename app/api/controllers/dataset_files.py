@@ -22,6 +22,7 @@ from app.domain import datasets as service
 from app.domain import files as data_files
 from app.domain.cell_cuts import CELL_BYTES
 from app.domain.dataset_reader import PAGE_BYTES, ROW_CELL_CHARS, Reader
+from app.domain.pagination import MAX_BIGINT
 from app.domain.permissions import Permission
 from app.ingest.bounded import bounded, request_limits
 from app.ingest.import_job import REJECTS_SCHEMA
@@ -52,7 +53,7 @@ class DatasetFileController(Controller):
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
         version: Annotated[int | None, QueryParameter(ge=1, le=MAX_VERSION)] = None,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        offset: Annotated[int, QueryParameter(ge=0, le=MAX_BIGINT)] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=10_000)] = 100,
         columns: Annotated[str | None, QueryParameter(description="Comma-separated column names")] = None,
         order_by: Annotated[

@@ -108,3 +108,17 @@ def test_duckdb_messages_name_no_server_path():
     assert duckdb_reason(sniffing) == "Error when sniffing file."
     assert "/srv" not in duckdb_reason(transform)
     assert duckdb_reason(transform) == "JSON transform error in file, in record 1"
+
+
+def test_the_figures_of_a_column_after_a_nested_one_are_its_own(tmp_path: Path):
+    """A map, a union or a struct of several fields is several columns in the footer: the figures of every column
+    after one were another column's (a text column showed the min and max of a list's numbers)."""
+    path = tmp_path / "nested.parquet"
+    duckdb.sql(
+        "COPY (SELECT * FROM (VALUES (1, MAP {'k': 'v'}, union_value(n := 3), {'a': 1, 'b': {'c': 2, 'd': [7]}}, "
+        "[[8, 9]], 'x', NULL::INTEGER), (2, NULL, NULL, NULL, NULL, 'y', 5)) t(id, attrs, either, s, l, z, late)) "
+        f"TO '{path}' (FORMAT parquet)"
+    )
+    _, stats = column_stats(duckdb.connect(), path)
+    figures = {c.name: (c.nulls, c.min, c.max) for c in stats if c.type != "json"}
+    assert figures == {"id": (0, "1", "2"), "z": (0, "x", "y"), "late": (1, "5", "5")}

@@ -146,6 +146,9 @@ LEAKS = {
     "glob": "FROM glob('/**/*.parquet')",
     "query": "FROM query('SELECT current_setting(''temp_directory'')')",
     "query_table": "FROM query_table('duckdb_settings')",
+    # SQL serialized as a parse tree runs as text does: its names are not in the step's own tree.
+    "serialized": "FROM json_execute_serialized_sql(json_serialize_sql('SELECT current_setting(''allowed_paths'')'))",
+    "serialized_views": "FROM json_execute_serialized_sql(json_serialize_sql('SELECT sql FROM duckdb_views()'))",
 }
 
 
