@@ -217,7 +217,11 @@ class Executor:
             if cancelling is None:  # the reaper gave the run away meanwhile
                 return None
             decision = after_attempt(
-                row, outcome.status, retryable=outcome.retryable, at_once=shutdown, cancelling=cancelling
+                row,
+                outcome.status,
+                retryable=outcome.retryable,
+                at_once=shutdown or outcome.at_once,
+                cancelling=cancelling,
             )
             lines = [_said(decision, ctx, outcome, elapsed)]
             if outcome.given_up_line is not None and not decision.retry and not decision.cancelled:

@@ -41,7 +41,7 @@ from app.settings import Settings
 from app.storage import StoreUnavailable
 from app.storage.streamed_output import StreamedOutput
 from workers.context import Interrupted, Interruption, RunContext
-from workers.outcomes import Outcome, interrupted
+from workers.outcomes import Outcome, crashed, interrupted
 from workers.runtime import WORKER_ID
 from workers.version_rows import record_version
 
@@ -88,8 +88,7 @@ def _attempt(ctx: RunContext, row: Any, *, engine: Engine, settings: Settings) -
             ctx.progress = {**ctx.progress, "problems": exc.errors[:PROBLEMS_SHOWN]}
         return Outcome(RunStatus.FAILED, "failed", exc.code, exc.detail, retryable=False)
     except Exception as exc:
-        logger.exception("import run %s attempt %s crashed", ctx.run_id, ctx.attempt)
-        return Outcome(RunStatus.FAILED, "failed", "internal_error", f"{type(exc).__name__}: {exc}", retryable=True)
+        return crashed(exc, f"import run {ctx.run_id} attempt {ctx.attempt}")
 
 
 def _import(ctx: RunContext, row: Any, own: files.AttemptFiles, *, engine: Engine, settings: Settings) -> None:

@@ -49,7 +49,7 @@ from app.pipeline import params as pipeline_params
 from app.pipeline.spec import PipelineSpec, parse_spec
 from app.settings import Settings
 from workers.context import Interrupted, Interruption, RunContext
-from workers.outcomes import Outcome, interrupted
+from workers.outcomes import Outcome, crashed, interrupted
 from workers.runtime import WORKER_ID
 from workers.version_rows import record_version
 
@@ -90,8 +90,7 @@ def _attempt(ctx: RunContext, row: Any, *, engine: Engine, settings: Settings) -
         retryable = bool(getattr(exc, "retryable", False))
         return Outcome(RunStatus.FAILED, "failed", exc.code, exc.detail, retryable=retryable)
     except Exception as exc:
-        logger.exception("pipeline run %s attempt %s crashed", ctx.run_id, ctx.attempt)
-        return Outcome(RunStatus.FAILED, "failed", "internal_error", f"{type(exc).__name__}: {exc}", retryable=True)
+        return crashed(exc, f"pipeline run {ctx.run_id} attempt {ctx.attempt}")
 
 
 #: Parsed specs by (pipeline, version): a version's spec never changes, so each worker checks it once.

@@ -7,7 +7,6 @@ import socket
 from pathlib import Path
 from typing import Any
 
-import redis
 import swagger_ui
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
@@ -52,7 +51,7 @@ from app.db.database import Database
 from app.db.engine import get_engine
 from app.db.queries import conninfo_of
 from app.domain.dispatch import ApiBroker, EagerSender
-from app.domain.throttle import LoginThrottle
+from app.domain.throttle import LoginThrottle, throttle_client
 from app.ingest.convert import warm_up as warm_up_arrow
 from app.settings import Settings, get_settings
 
@@ -93,7 +92,7 @@ def create_app(settings: Settings | None = None, *, authenticate: bool = True) -
         legacy_root=settings.data_path,
         slots=StreamSlots(total=settings.max_live_streams, per_user=settings.max_live_streams_per_user),
     )
-    throttle = LoginThrottle(redis.Redis.from_url(settings.redis_url), settings)
+    throttle = LoginThrottle(throttle_client(settings.redis_url), settings)
     eager = (
         EagerSender(
             engine=database.engine,

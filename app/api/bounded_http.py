@@ -78,13 +78,18 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             self.transport.close()
 
     def send_400_response(self, msg: str) -> None:
-        """uvicorn's answer to what httptools cannot parse (it has logged `msg`), as problem+json.
+        """uvicorn's answer to what httptools cannot parse (it has logged `msg`), as problem+json: 431 for a URL past
+        the bound, else 400.
 
         Not once the current request's answer has begun (a bad chunk in a body read after the handler
         started to respond): a second status line would land inside that answer. The connection is closed.
         """
         cycle = self.cycle
-        if cycle is None or not cycle.response_started or cycle.response_complete:
+        if len(self.url) >= MAX_HEAD_BYTES:
+            # A URL past the bound whose end came in the read that took the count past it: httptools cannot parse a
+            # URL of 64 KiB or more (its offsets are 16-bit), so it failed before data_received could refuse it.
+            self.transport.write(head_too_large_response(self.server_state.default_headers))
+        elif cycle is None or not cycle.response_started or cycle.response_complete:
             self.transport.write(malformed_request_response(self.server_state.default_headers))
         self.transport.close()
 

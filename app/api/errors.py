@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import msgspec
@@ -139,10 +140,18 @@ def on_validation_error(request: Request[Any, Any, Any], exc: ValidationExceptio
     )
 
 
+#: Keys Litestar gives an error of the whole body: `data` is every handler's body parameter, no field of the API's.
+WHOLE_BODY = ("", "$", "body", "data")
+#: msgspec's refusal of an object without a required field, which it reports at the object, not at the field.
+MISSING_FIELD = re.compile(r"^Object missing required field `(?P<field>[^`]+)`$")
+
+
 def _field_error(item: dict[str, Any]) -> dict[str, str]:
     key = str(item.get("key") or "$")
     message = str(item.get("message", ""))
-    if key in ("", "$", "body") and " - at `$." in message:
+    if key == "data" and message == "'data'":  # no body at all: Litestar's KeyError for the missing `data`
+        return {"field": "$", "message": "a body is required"}
+    if key in WHOLE_BODY and " - at `$." in message:
         message, _, path = message.rpartition(" - at `$.")
         key = path.rstrip("`")
     message = message.removesuffix(" - at `$`")
@@ -150,7 +159,11 @@ def _field_error(item: dict[str, Any]) -> dict[str, str]:
         message = rule  # the rule in words, not the regular expression
     elif found := display_text.FIELD_MESSAGE.match(message):  # a Normalised Struct's refusal, reported at the Struct
         message = found["reason"]
-        key = found["field"] if key in ("", "$", "body", "data") else f"{key}.{found['field']}"
+        key = found["field"] if key in WHOLE_BODY else f"{key}.{found['field']}"
+    elif missing := MISSING_FIELD.match(message):  # named at the field a form shows it beside
+        key = missing["field"] if key in WHOLE_BODY else f"{key}.{missing['field']}"
+    elif key == "data":
+        key = "$"
     return {"field": key.removeprefix("$.").removeprefix("body."), "message": message}
 
 

@@ -100,6 +100,16 @@ def test_a_head_past_the_bound_is_a_problem_431(port: int) -> None:
     assert json.loads(body)["code"] == "request_head_too_large"
 
 
+def test_a_request_line_past_the_bound_is_a_problem_431_though_its_head_arrives_whole(port: int) -> None:
+    """An outside tester's 66 KB cursor: httptools failed to parse the URL of a whole request line and the answer was
+    400 malformed_request, though the head is valid HTTP/1.1 and only too large."""
+    for size in (MAX_HEAD_BYTES, MAX_HEAD_BYTES + 4096):
+        status, headers, body = exchange(port, b"GET /?cursor=" + b"a" * size + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert status == b"HTTP/1.1 431 Request Header Fields Too Large", (size, body[:200])
+        assert (headers["content-type"], headers["connection"]) == ("application/problem+json", "close")
+        assert json.loads(body)["code"] == "request_head_too_large"
+
+
 def test_a_well_formed_request_is_served(port: int) -> None:
     head = b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
     request = head + b"3\r\nabc\r\n0\r\n\r\n"

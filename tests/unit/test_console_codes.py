@@ -18,7 +18,7 @@ ENUMS_TS = ROOT / "app" / "console" / "src" / "i18n" / "enums.ts"
 NOT_RUN_ERRORS = {"query_too_expensive"}
 #: What runs fail with that no error class in the folders below declares: the worker's and reaper's own outcomes
 #: (workers/outcomes.py, workers/*_job.py, scheduler/reaper.py) and app/core/errors.py's generic domain errors.
-RUN_ONLY = {"cancelled", "timeout", "worker_shutdown", "worker_lost", "internal_error"}
+RUN_ONLY = {"cancelled", "timeout", "worker_shutdown", "worker_lost", "internal_error", "database_unavailable"}
 GENERIC = {"validation_failed", "not_found", "conflict", "unavailable"}
 
 

@@ -15,7 +15,7 @@ import type { Run, RunStatus } from '@/api/types'
  */
 export const RUN_ERROR_CODES = [
   // workers/outcomes.py, workers/*_job.py, scheduler/reaper.py, sql/queries/schedule.sql
-  'cancelled', 'timeout', 'worker_shutdown', 'worker_lost', 'internal_error',
+  'cancelled', 'timeout', 'worker_shutdown', 'worker_lost', 'internal_error', 'database_unavailable',
   // app/pipeline (errors.py, spec.py, steps.py, relations.py, params.py)
   'pipeline_failed', 'pipeline_step_failed', 'pipeline_cancelled', 'sandbox_violation', 'data_validation_failed',
   'pipeline_inputs_mismatch', 'pipeline_template_error', 'invalid_pipeline_spec', 'invalid_pipeline_params',
