@@ -164,14 +164,19 @@ def parser_lost(exc: BaseException) -> bool:
     return isinstance(exc.__cause__, duckdb.Error) and "state machine reached an invalid state" in str(exc.__cause__)
 
 
+def line_too_long(limits: ImportLimits, where: str) -> LimitExceeded:
+    """A line past max_line_bytes, which DuckDB's reader refuses (`where`: which line, and how long)."""
+    return LimitExceeded(
+        f"a line is longer than max_line_bytes={limits.max_line_bytes} ({where}); "
+        "check the delimiter and quote, or import a range without that line"
+    )
+
+
 def read_error(exc: duckdb.Error, limits: ImportLimits | None = None) -> DomainError:
     """A DuckDB error while reading a CSV as a clear error: its reason, without the echoed line and hints."""
     reason = duckdb_reason(exc)
     if "maximum line size" in reason.lower() and limits is not None:
-        return LimitExceeded(
-            f"a line is longer than max_line_bytes={limits.max_line_bytes} ({reason}); "
-            "check the delimiter and quote, or import a range without that line"
-        )
+        return line_too_long(limits, reason)
     if isinstance(exc, duckdb.OutOfMemoryException):  # a file of thousands of columns, mostly
         return LimitExceeded(
             "reading the CSV needs more memory than an import may use (CONVEYOR_JOB_MEMORY_LIMIT_MB); a file of "

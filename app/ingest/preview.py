@@ -17,6 +17,7 @@ import msgspec
 
 from app.ingest import (
     codes,
+    csv_head,
     csv_limit,
     csv_problems,
     csv_range,
@@ -64,7 +65,6 @@ from app.ingest.textio import (
     line_ends_warning,
     mixes_crlf_and_lf,
     odd_line_ends,
-    read_text_prefix,
 )
 from app.ingest.xlsx_errors import error_text_copy
 from app.ingest.xlsx_padded import PREVIEW_SCAN_BYTES
@@ -217,7 +217,7 @@ def _csv(
     work: Path,
 ) -> Preview:
     encoding = sniffed.encoding or "utf-8"
-    text, complete, replaced = read_text_prefix(path, encoding, PREVIEW_BYTES)
+    text, complete, replaced, _ = csv_head.read_head(path, encoding, config, limits, PREVIEW_BYTES)
     line_ends = odd_line_ends(text[:CR_CHECK_BYTES])
     if line_ends is None and mixes_crlf_and_lf(text):  # past the head: DuckDB's sniffer would give up on it
         line_ends = MIXED

@@ -11,6 +11,7 @@ import io
 import os
 import re
 from collections.abc import Callable
+from typing import NamedTuple
 
 from app.ingest.errors import ImportCancelled, failed, problem
 from app.ingest.notices import note
@@ -40,11 +41,20 @@ CHUNK_BYTES = 1024 * 1024
 CR_CHECK_BYTES = 64 * 1024
 
 
-def read_text_prefix(path: str | os.PathLike[str], encoding: str, max_bytes: int) -> tuple[str, bool, int]:
-    """Decode at most `max_bytes` from the start, cut at the last line break unless the file ended.
+class TextPrefix(NamedTuple):
+    """A decoded head of a file (`read_text_prefix`)."""
 
-    Returns the text, whether it is the whole file, and how many byte sequences could not be decoded.
-    """
+    text: str
+    #: Whether it is the whole file.
+    complete: bool
+    #: Byte sequences that could not be decoded (each one replacement character).
+    replaced: int
+    #: Bytes of the file it holds.
+    size: int
+
+
+def read_text_prefix(path: str | os.PathLike[str], encoding: str, max_bytes: int) -> TextPrefix:
+    """Decode at most `max_bytes` from the start, cut at the last line break unless the file ended."""
     with open(path, "rb") as handle:
         data = handle.read(max_bytes + 1)
     complete = len(data) <= max_bytes
@@ -54,7 +64,23 @@ def read_text_prefix(path: str | os.PathLike[str], encoding: str, max_bytes: int
         if cut > 0:
             data = data[: cut + 1]
     text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(data, final=complete)
-    return text.lstrip("\ufeff"), complete, text.count("\ufffd")
+    return TextPrefix(text.lstrip("\ufeff"), complete, text.count("\ufffd"), len(data))
+
+
+def line_length_at(path: str | os.PathLike[str], offset: int, max_bytes: int) -> int | None:
+    """Bytes of the line that starts at byte `offset` of `path`, its line break included (to the file's end for a
+    last line without one), or None when it holds more than `max_bytes` before its break: at most that much is read."""
+    seen = 0
+    with open(path, "rb") as handle:
+        handle.seek(offset)
+        while chunk := handle.read(min(CHUNK_BYTES, max_bytes + 1 - seen)):
+            ends = [at for at in (chunk.find(b"\n"), chunk.find(b"\r")) if at >= 0]
+            if ends:
+                return seen + min(ends) + 1
+            seen += len(chunk)
+            if seen > max_bytes:
+                return None
+    return seen
 
 
 #: Line ends DuckDB does not read as such, written as LF by `as_lf` and `transcode_to_utf8`: a lone CR (classic

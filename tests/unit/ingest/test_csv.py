@@ -263,6 +263,25 @@ def test_a_line_over_the_limit_fails_clearly(tmp_path: Path, run_import):
     assert os.listdir(tmp_path / "out") == []
 
 
+def test_a_preview_whose_first_data_line_is_past_its_head_fails_as_the_import_does(tmp_path: Path, run_import):
+    """The preview reads the first 4 MB as whole lines: a first data line longer than that left the header alone,
+    and the preview answered no rows and 'the data rows have 1 column' while the import failed on the line."""
+    path = write(tmp_path / "a.csv", "id,v\n1," + "x" * 5_000_000 + "\n2,y\n")
+    limits = ImportLimits(max_line_bytes=4_500_000)
+    with pytest.raises(LimitExceeded, match="max_line_bytes=4500000 \\(line 2 has more than 4500000 bytes\\)"):
+        preview(path, "a.csv", ImportConfig(), limits)
+    with pytest.raises(LimitExceeded, match="max_line_bytes=4500000"):
+        run_import(path, job_limits=limits)
+
+
+def test_a_preview_takes_in_a_first_data_line_past_its_head_that_the_import_reads(tmp_path: Path, limits):
+    path = write(tmp_path / "a.csv", "id,v\n1," + "x" * 5_000_000 + "\n2,y\n")
+    shown = preview(path, "a.csv", ImportConfig(), limits)
+    assert [row[0] for row in shown.rows] == [1]  # the head ends at the line break after it
+    assert len(shown.rows[0][1]) < 5_000_000  # the cell cut for the page, as any long cell
+    assert not any("data rows" in warning for warning in shown.warnings)
+
+
 def test_the_preview_warns_about_a_mostly_numeric_text_column(tmp_path: Path, limits: ImportLimits):
     path = write(tmp_path / "a.csv", "id,qty\n1,5\n2,n/a\n3,7\n4,8\n")
     shown = preview(path, "a.csv", ImportConfig(), limits)
