@@ -57,8 +57,11 @@ for (const locale of ['en', 'zh-CN'] as const) {
       const inked = await inkedPixels(chart)
       expect(inked, `the ${name} TopN chart is blank`).toBeGreaterThan(500)
     }
-    // Durations read with their unit; no bar is left without a name (runs without an error are not an error).
-    await expect(page.locator('[data-test=topn-slowest]')).toHaveAttribute('aria-label', /: \d+(\.\d+)? (ms|s)\b/)
+    // Durations read with their unit, in the page's words; no bar is left without a name (runs without an error are
+    // not an error).
+    const unit = locale === 'en' ? /: \d+(\.\d+)? (ms|s)\b/ : /: \d+(\.\d+)?(毫秒|秒)/
+    await expect(page.locator('[data-test=topn-slowest]')).toHaveAttribute('aria-label', unit)
+    if (locale === 'zh-CN') expect(await page.locator('[data-test=card-p50] [data-test=card-value]').textContent()).toMatch(/^\d+(\.\d+)?(毫秒|秒)$/)
     expect(await page.locator('[data-test=topn-error]').getAttribute('aria-label')).not.toMatch(/(^|, ): /)
     const failure = page.locator(`[data-test=failure-link][href="/runs/${FAILED_RUN}"]`)
     await expect(failure).toBeVisible()
