@@ -9,15 +9,37 @@ export interface FieldError {
 /** The schema checker's words for a name outside the API's name rule, e.g. Expected `str` matching regex '^(?:[A-Za-z0-9][A-Za-z0-9_.\-]*)$(?!\n)'. */
 const NAME_RULE = /^Expected `str` matching regex '\^\(\?:\[A-Za-z0-9\]\[A-Za-z0-9([^\]]*)\]\*\)\$/
 
+/** The cron parser's field names (app/scheduling/cron.py), as errors.cronFields.* keys. */
+const CRON_FIELDS: Record<string, string> = {
+  second: 'second', minute: 'minute', hour: 'hour', 'day of month': 'dayOfMonth', month: 'month', 'day of week': 'dayOfWeek',
+}
+const FIELD = `(?<field>${Object.keys(CRON_FIELDS).join('|')})`
+/** The cron parser's commonest refusals (app/scheduling/cron.py raises them in English), each worded in errors.cron.*. */
+const CRON_RULES: [RegExp, string][] = [
+  [/^expected 5 fields \(minute hour day month weekday\) or 6 with seconds, got (?<count>\d+)$/, 'fieldCount'],
+  [new RegExp(`^${FIELD}: (?<value>\\d+) is outside (?<low>\\d+)-(?<high>\\d+)$`), 'outside'],
+  [new RegExp(`^${FIELD} ['"](?<value>.*)['"] must be a number from (?<low>\\d+) to (?<high>\\d+)$`), 'outside'],
+  [new RegExp(`^${FIELD}: ['"](?<value>.*)['"] is not a number or a known name$`), 'unknownName'],
+  [new RegExp(`^${FIELD}: range ['"](?<value>.*)['"] runs backwards$`), 'backwards'],
+  [new RegExp(`^${FIELD}: step must be at least 1$`), 'stepZero'],
+  [new RegExp(`^${FIELD}: an empty item in the list ['"](?<value>.*)['"]$`), 'emptyItem'],
+]
+
 /**
  * A field error as a person reads it: a name refused by the API's name rule (a regular expression, in English) says
- * which characters a name may hold, in the page's language; any other message is the API's own.
+ * which characters a name may hold, and a cron expression's usual faults (a value out of range, a wrong number of
+ * fields) say what is wrong, in the page's language; any other message is the API's own.
  */
 export function readableMessage(message: string, t: (key: string, named: Record<string, unknown>) => string): string {
   const rule = NAME_RULE.exec(message)
-  if (!rule) return message
-  const others = [...(rule[1] ?? '').replace(/\\/g, '')].join(' ')
-  return t('errors.nameRule', { others })
+  if (rule) return t('errors.nameRule', { others: [...(rule[1] ?? '').replace(/\\/g, '')].join(' ') })
+  for (const [pattern, key] of CRON_RULES) {
+    const groups = pattern.exec(message)?.groups
+    if (!groups) continue
+    const field = groups.field ? t(`errors.cronFields.${CRON_FIELDS[groups.field] ?? ''}`, {}) : ''
+    return t(`errors.cron.${key}`, { ...groups, field })
+  }
+  return message
 }
 
 /** The page's words for a problem `code` (errors.codes.*), or null for a code without any: then the API's text shows. */

@@ -19,6 +19,15 @@ export default {
   errors: {
     invalidInput: 'Some input is not valid: see the marked fields.',
     nameRule: 'A name may hold only letters A–Z, digits and {others}, and starts with a letter or digit.',
+    cron: {
+      fieldCount: 'A cron expression has 5 fields (minute hour day month weekday), or 6 with seconds first; this one has {count}.',
+      outside: 'The {field} field: {value} is outside {low}–{high}.',
+      unknownName: 'The {field} field: “{value}” is not a number or a known name.',
+      backwards: 'The {field} field: the range {value} runs backwards.',
+      stepZero: 'The {field} field: a step (/n) must be at least 1.',
+      emptyItem: 'The {field} field: the list {value} has an empty item.',
+    },
+    cronFields: { second: 'second', minute: 'minute', hour: 'hour', dayOfMonth: 'day of month', month: 'month', dayOfWeek: 'day of week' },
     codes: {
       username_taken: 'This username is taken',
       namespace_taken: 'A namespace with this name exists',
@@ -162,5 +171,5 @@ export default {
     error: 'Runs by error',
     failures: 'Recent failures',
   },
-  runsMore: { search: 'Search pipeline, deployment or dataset names', deployment: 'Deployment', dataset: 'Dataset', from: 'Created from', to: 'Created before', range: 'Created between', inputs: 'Inputs', noParams: 'No parameters' },
+  runsMore: { search: 'Search pipeline, deployment or dataset names', deployment: 'Deployment', dataset: 'Dataset', from: 'Created from', to: 'Created before', range: 'Created between', inputs: 'Inputs', noParams: 'No parameters', attempts: 'Attempts', attemptOf: '{n} of {of}', noHeartbeat: 'No heartbeat from {worker} since {time}' },
 } as const

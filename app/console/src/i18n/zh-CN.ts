@@ -19,6 +19,15 @@ export default {
   errors: {
     invalidInput: '输入有误，请按标出的字段修改。',
     nameRule: '名称只能使用英文字母、数字和 {others}，并以字母或数字开头（不能用中文或空格）。',
+    cron: {
+      fieldCount: 'Cron 表达式应有 5 段（分 时 日 月 周），或在最前加秒共 6 段；这里有 {count} 段。',
+      outside: '「{field}」字段：{value} 超出范围 {low}–{high}。',
+      unknownName: '「{field}」字段：“{value}”不是数字，也不是可识别的名称。',
+      backwards: '「{field}」字段：范围 {value} 前大后小。',
+      stepZero: '「{field}」字段：步长（/n）至少为 1。',
+      emptyItem: '「{field}」字段：列表 {value} 中有空项。',
+    },
+    cronFields: { second: '秒', minute: '分', hour: '时', dayOfMonth: '日', month: '月', dayOfWeek: '周' },
     codes: {
       username_taken: '这个用户名已被占用',
       namespace_taken: '已有同名的命名空间',
@@ -162,5 +171,5 @@ export default {
     error: '按错误统计运行',
     failures: '最近的失败',
   },
-  runsMore: { search: '按流水线、部署或数据集名称搜索', deployment: '部署', dataset: '数据集', from: '创建起始', to: '创建截止', range: '创建时间范围', inputs: '输入', noParams: '无参数' },
+  runsMore: { search: '按流水线、部署或数据集名称搜索', deployment: '部署', dataset: '数据集', from: '创建起始', to: '创建截止', range: '创建时间范围', inputs: '输入', noParams: '无参数', attempts: '尝试次数', attemptOf: '第 {n} 次，共 {of} 次', noHeartbeat: '工作进程 {worker} 自 {time} 起没有心跳' },
 } as const

@@ -10,13 +10,26 @@ export function formatPercent(ratio: number | null | undefined, locale: string):
   return new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 1 }).format(ratio)
 }
 
-/** Seconds as "850 ms", "12.3 s", "4 min 5 s" or "2 h 3 min". */
-export function formatSeconds(seconds: number | null | undefined): string {
+type TimeUnit = 'millisecond' | 'second' | 'minute' | 'hour'
+/** English keeps the symbols it always showed ("12.3 s"); Intl's short names there are "sec" and "hr". */
+const SYMBOLS: Record<TimeUnit, string> = { millisecond: 'ms', second: 's', minute: 'min', hour: 'h' }
+
+function amount(value: number, unit: TimeUnit, locale: string): string {
+  if (locale.startsWith('en')) return `${formatNumber(value, locale, 1)} ${SYMBOLS[unit]}`
+  return new Intl.NumberFormat(locale, { style: 'unit', unit, unitDisplay: 'short', maximumFractionDigits: 1 }).format(value)
+}
+
+/**
+ * Seconds as "850 ms", "12.3 s", "4 min 5 s" or "2 h 3 min" in English, in the page's own words elsewhere
+ * ("4分钟5秒" in zh-CN, where the run log already says "用时 9 毫秒").
+ */
+export function formatSeconds(seconds: number | null | undefined, locale: string): string {
   if (seconds === null || seconds === undefined) return '—'
-  if (seconds < 1) return `${Math.round(seconds * 1000)} ms`
-  if (seconds < 60) return `${Math.round(seconds * 10) / 10} s`
-  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`
-  return `${Math.floor(seconds / 3600)} h ${Math.round((seconds % 3600) / 60)} min`
+  const join = (...parts: string[]) => parts.join(locale.startsWith('zh') ? '' : ' ')
+  if (seconds < 1) return amount(Math.round(seconds * 1000), 'millisecond', locale)
+  if (seconds < 60) return amount(Math.round(seconds * 10) / 10, 'second', locale)
+  if (seconds < 3600) return join(amount(Math.floor(seconds / 60), 'minute', locale), amount(Math.round(seconds % 60), 'second', locale))
+  return join(amount(Math.floor(seconds / 3600), 'hour', locale), amount(Math.round((seconds % 3600) / 60), 'minute', locale))
 }
 
 export function formatBytes(bytes: number | null | undefined, locale: string): string {

@@ -1,4 +1,4 @@
-import { expect, test, type Locator } from '@playwright/test'
+import { expect, test, type Locator, type Page } from '@playwright/test'
 import { apiToken, shot, signIn, watchProblems } from './helpers'
 
 /** Pixels of the chart's first canvas that are not transparent. */
@@ -57,8 +57,11 @@ for (const locale of ['en', 'zh-CN'] as const) {
       const inked = await inkedPixels(chart)
       expect(inked, `the ${name} TopN chart is blank`).toBeGreaterThan(500)
     }
-    // Durations read with their unit; no bar is left without a name (runs without an error are not an error).
-    await expect(page.locator('[data-test=topn-slowest]')).toHaveAttribute('aria-label', /: \d+(\.\d+)? (ms|s)\b/)
+    // Durations read with their unit, in the page's words; no bar is left without a name (runs without an error are
+    // not an error).
+    const unit = locale === 'en' ? /: \d+(\.\d+)? (ms|s)\b/ : /: \d+(\.\d+)?(毫秒|秒)/
+    await expect(page.locator('[data-test=topn-slowest]')).toHaveAttribute('aria-label', unit)
+    if (locale === 'zh-CN') expect(await page.locator('[data-test=card-p50] [data-test=card-value]').textContent()).toMatch(/^\d+(\.\d+)?(毫秒|秒)$/)
     expect(await page.locator('[data-test=topn-error]').getAttribute('aria-label')).not.toMatch(/(^|, ): /)
     const failure = page.locator(`[data-test=failure-link][href="/runs/${FAILED_RUN}"]`)
     await expect(failure).toBeVisible()
@@ -119,4 +122,44 @@ test('the trend chart is not called drawn while its data is still on the way', a
   release()
   await expect(chart).toHaveAttribute('data-drawn', 'true')
   expect(await inkedPixels(chart)).toBeGreaterThan(500)
+})
+
+/** How many figure cards each row holds, top to bottom. */
+async function cardsPerRow(page: Page): Promise<number[]> {
+  return page.locator('.cards > [data-test^=card-]').evaluateAll((cards) => {
+    const rows = new Map<number, number>()
+    for (const card of cards) {
+      const top = Math.round(card.getBoundingClientRect().top)
+      rows.set(top, (rows.get(top) ?? 0) + 1)
+    }
+    return [...rows.values()]
+  })
+}
+
+test('every chart is drawn where the user scrolls to it, at its width, and the cards fill their rows (1920, 1280, 390 px)', async ({ page }) => {
+  const problems = watchProblems(page)
+  await signIn(page, 'zh-CN')
+  await expect(page.locator('[data-test=trend-chart]')).toHaveAttribute('data-drawn', 'true')
+  // The known load has runs by pipeline, by user and by error, and a slowest pipeline; no deployment fails in it.
+  const drawnCharts = ['trend-chart', 'topn-slowest', 'topn-pipeline', 'topn-user', 'topn-error']
+  for (const [width, height] of [[1920, 1080], [1280, 800], [390, 844]] as const) {
+    await page.setViewportSize({ width, height })
+    await expect.poll(() => cardsPerRow(page), { message: `cards per row at ${width} px` }).toEqual(width > 1000 ? [5, 5] : [2, 2, 2, 2, 2])
+    for (const name of drawnCharts) {
+      const chart = page.locator(`[data-test=${name}]`)
+      await chart.scrollIntoViewIfNeeded()
+      await expect(chart).toBeInViewport()
+      // ECharts follows the card's width (a canvas left at the old width is cut off or leaves a blank strip).
+      await expect
+        .poll(() => chart.evaluate((host) => Math.abs((host.querySelector('canvas')?.getBoundingClientRect().width ?? 0) - host.getBoundingClientRect().width)))
+        .toBeLessThanOrEqual(1)
+      expect(await inkedPixels(chart), `${name} is blank at ${width} px`).toBeGreaterThan(500)
+    }
+    // A ranking with nothing to rank says so, in the page's language, instead of a blank card.
+    const failing = page.locator('.tops .el-card', { hasText: '失败最多的部署' })
+    await failing.scrollIntoViewIfNeeded()
+    await expect(failing).toContainText('暂无数据')
+    await shot(page, `dashboard-whole-zh-CN-${width}px`)
+  }
+  expect(problems).toEqual([])
 })

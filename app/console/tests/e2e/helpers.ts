@@ -47,8 +47,24 @@ export async function writeSpec(page: Page, text: string): Promise<void> {
   await page.keyboard.insertText(text)
 }
 
+/**
+ * The whole page as `<name>.png`, not only its first screenful: the console scrolls inside its main pane (the layout
+ * is the window's height), so a full-page screenshot was the viewport's 800 px and the dashboard's lower charts were
+ * never in one. The viewport grows to the pane's content for the picture, then goes back.
+ */
 export async function shot(page: Page, name: string): Promise<void> {
+  const before = page.viewportSize()
+  const whole = await page.evaluate(() => {
+    const main = document.querySelector('.el-main')
+    return main ? Math.ceil(main.getBoundingClientRect().top + main.scrollHeight) : 0
+  })
+  const grow = before !== null && whole > before.height
+  if (grow) {
+    await page.setViewportSize({ width: before.width, height: Math.min(whole, 8000) })
+    await page.waitForTimeout(300) // charts follow their new size
+  }
   await page.screenshot({ path: `${ARTIFACTS}/screenshots/${name}.png`, fullPage: true })
+  if (grow) await page.setViewportSize(before)
 }
 
 /** The page as it is now at 1280 px and at 390 px (a phone) wide: `<name>-1280px.png` and `<name>-390px.png`. */

@@ -55,6 +55,20 @@ describe('readableMessage', () => {
     expect(readableMessage(tag, t)).toBe('errors.nameRule(_ . : -)')
   })
 
+  it("says the cron parser's refusals in the page language (zh-CN), naming the field", () => {
+    const refused = (message: string) =>
+      new ApiError(422, { code: 'invalid_cron', detail: `schedule.cron: ${message}`, errors: [{ field: 'schedule.cron', message }] }).fieldError('schedule.cron')
+    expect(refused('minute: 61 is outside 0-59')).toBe('「分」字段：61 超出范围 0–59。')
+    expect(refused('day of month: 32 is outside 1-31')).toBe('「日」字段：32 超出范围 1–31。')
+    expect(refused('expected 5 fields (minute hour day month weekday) or 6 with seconds, got 4')).toBe(
+      'Cron 表达式应有 5 段（分 时 日 月 周），或在最前加秒共 6 段；这里有 4 段。',
+    )
+    expect(refused("day of week: 'FOO' is not a number or a known name")).toBe('「周」字段：“FOO”不是数字，也不是可识别的名称。')
+    expect(refused("minute: range '5-1' runs backwards")).toBe('「分」字段：范围 5-1 前大后小。')
+    expect(refused('minute: step must be at least 1')).toBe('「分」字段：步长（/n）至少为 1。')
+    expect(refused("day of month: an empty item in the list '1,,2'")).toBe('「日」字段：列表 1,,2 中有空项。')
+  })
+
   it('leaves every other message as the API wrote it', () => {
     expect(readableMessage('must be a number', t)).toBe('must be a number')
   })

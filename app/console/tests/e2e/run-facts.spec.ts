@@ -1,0 +1,28 @@
+import { expect, test } from '@playwright/test'
+import { apiToken, shotWidths, signIn, watchProblems } from './helpers'
+
+test('a retried run says which pipeline it ran and which attempt it ended on (zh-CN, en)', async ({ page, request }) => {
+  const problems = watchProblems(page)
+  const headers = { Authorization: `Bearer ${await apiToken(request)}` }
+  const pipeline = `facts-${Date.now()}`
+  const spec = { steps: [{ type: 'fail', message: '上游文件缺失' }] }
+  expect((await request.post('/api/v1/pipelines', { headers, data: { name: pipeline, spec } })).status()).toBe(201)
+  const run = ((await (await request.post('/api/v1/runs', { headers, data: { pipeline, max_retries: 1 } })).json()) as { id: string }).id
+  const status = async () => ((await (await request.get(`/api/v1/runs/${run}`, { headers })).json()) as { status: string }).status
+  await expect.poll(status, { timeout: 60_000 }).toBe('FAILED')
+
+  await signIn(page, 'zh-CN')
+  await page.goto(`/runs/${run}`)
+  const link = page.locator('[data-test=run-pipeline]')
+  await expect(link).toHaveText(pipeline)
+  await expect(link).toHaveAttribute('href', /^\/pipelines\/[0-9a-f-]{36}$/)
+  await expect(page.locator('[data-test=run-attempts]')).toHaveText('第 2 次，共 2 次')
+  await shotWidths(page, 'run-retried-zh-CN')
+  await page.locator('[data-test=language]').click()
+  await page.locator('.el-select-dropdown__item:visible', { hasText: 'English' }).click()
+  await expect(page.locator('[data-test=run-attempts]')).toHaveText('2 of 2')
+  await link.click()
+  await expect(page).toHaveURL(/\/pipelines\/[0-9a-f-]{36}$/)
+  await expect(page.getByText(pipeline).first()).toBeVisible()
+  expect(problems).toEqual([])
+})
