@@ -50,6 +50,7 @@ describe('enumLabel', () => {
  */
 const EXTRACTED_RUN_ERRORS = [
   'cancelled', 'conflict', 'content_mismatch', 'corrupt_file', 'csv_dialect_unknown', 'data_validation_failed',
+  'database_unavailable',
   'duplicate_key', 'empty_file', 'empty_sheet', 'empty_workbook', 'encrypted', 'import_cancelled', 'import_failed',
   'internal_error', 'invalid_import_config', 'invalid_pipeline_params', 'invalid_pipeline_spec', 'limit_exceeded',
   'no_records', 'not_found', 'number_out_of_range', 'pipeline_cancelled', 'pipeline_failed', 'pipeline_inputs_mismatch',
