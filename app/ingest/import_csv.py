@@ -98,7 +98,7 @@ def _import(job: ImportJob, encoding: str, line_ends: str | None) -> tuple[int, 
             plan, kept = codes_as_text(conn, plan, job.config, job.limits)
         base = size // 2 if path != job.source else 0
         _copy(conn, job, plan, data, base)
-        job.warnings += kept_as_text(conn, kept)  # named once the COPY's rejects say which rows were not split
+        job.warnings += kept_as_text(conn, plan, kept)  # named once the COPY's rejects say which rows were not split
         if found := csv_range.found_in(conn, job.data, plan, job.config, job.limits):  # 1e400 as inf, 1e-400 as 0
             if job.config.on_error == "strict":
                 raise csv_range.refused(plan, found)

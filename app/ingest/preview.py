@@ -246,7 +246,7 @@ def _csv(
             plan, values = csv_shown.shown(conn, plan, config, limits, rows, work)  # its bad rows listed below
             if suspects := csv_range.shown_suspects(plan, values, text):  # 1e400 read as infinity, 1e-400 as 0
                 table, _, _ = csv_select.retyped_cells(plan, config, limits)
-                if found := csv_problems.record_rows(conn, csv_range.first_out_of_range(conn, table, suspects)):
+                if found := csv_problems.record_rows(conn, plan, csv_range.first_out_of_range(conn, table, suspects)):
                     if config.on_error == "strict":
                         raise csv_range.refused(plan, found)
                     plan, kept = csv_range.as_text(plan, found)
