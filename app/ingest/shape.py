@@ -93,7 +93,7 @@ def find_header(rows: Rows, merged: Merged, first_col: int, width: int) -> tuple
         if _texts_above_header(filled, scanned[at + 1 :], width):  # a report's 编制单位 and 币种 line above the header
             titles.append(TitleRow(row=number, kind="note", filled=len(filled), width=width))
             continue
-        if not all(isinstance(value, str) for _, value in filled):
+        if not all(isinstance(value, str) for _, value in filled) and not _dates_over_data(filled, scanned[at + 1 :]):
             if len(filled) * 2 < width:  # a note such as 制表日期 | 2024-03-31 on a wide table
                 titles.append(TitleRow(row=number, kind="note", filled=len(filled), width=width))
                 continue
@@ -107,6 +107,23 @@ def find_header(rows: Rows, merged: Merged, first_col: int, width: int) -> tuple
         if filled and all(isinstance(value, str) for _, value in filled):
             return top[0], None
     return 0, None
+
+
+def _dates_over_data(filled: list[tuple[int, Any]], below: Rows) -> bool:
+    """Whether a row of text and date cells (two dates at least) stands over a row of numbers: a monthly report's
+    header of months as dates (2024-01, 2024-02 ... or 一月, 二月 shown from dates), not its first data row, which
+    holds no date where the header has one and a number in one of those places at least."""
+    dates = [position for position, value in filled if _is_date(value)]
+    if len(dates) < 2 or not all(isinstance(value, str) or _is_date(value) for _, value in filled):
+        return False
+    following = next((row for _, row in below if _filled(row)), [])
+    under = [following[position] if position < len(following) else None for position in dates]
+    return not any(_is_date(value) for value in under) and any(is_number(value) for value in under)
+
+
+def _is_date(value: Any) -> bool:
+    """A date cell (with or without a time of day), as calamine gives one."""
+    return isinstance(value, dt.date)
 
 
 def _texts_above_header(filled: list[tuple[int, Any]], below: Rows, width: int) -> bool:
