@@ -20,7 +20,7 @@ from app.ingest.duck import column_stats, connect
 from app.ingest.errors import ImportCancelled
 from app.ingest.import_csv import import_csv
 from app.ingest.import_excel import import_excel
-from app.ingest.import_job import ImportJob, Progress
+from app.ingest.import_job import ImportJob, Progress, held
 from app.ingest.import_json import import_json
 from app.ingest.models import ImportResult
 from app.ingest.notices import settled
@@ -56,7 +56,7 @@ def import_file(
         limits=limits,
         settings=duckdb_settings,
         work=work,
-        progress=progress or (lambda rows, done, total: None),
+        progress=held(progress) if progress else (lambda rows, done, total: None),
         should_stop=should_stop or (lambda: False),
         warnings=list(sniffed.warnings),
         sink=data_sink,
