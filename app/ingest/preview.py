@@ -346,6 +346,7 @@ def _json(
                 long_numbers=long_numbers,
                 text_path=text_path,
                 lenient=config.on_error == "lenient",
+                empty_key=extracted.empty_key,
             )
             warnings += number_warnings
             planned, exprs, name_warnings = json_reader.plan(leaves, config)
