@@ -199,16 +199,20 @@ def amount(value: Any) -> float | None:
 
 
 def confirm_footer(footer: Footer, rows_above: Iterable[Sequence[Any]]) -> str | None:
-    """Why `footer` is a totals row (each of its numbers is the sum of its column above it), or None."""
-    columns: dict[int, list[float]] = {position: [] for position in footer.totals}
+    """Why `footer` is a totals row (each of its numbers is the sum of its column above it, or of the rows above it
+    but its subtotal rows: an ERP report's 小计 after each group, whose 合计 adds the groups up once), or None."""
+    every: dict[int, list[float]] = {position: [] for position in footer.totals}
+    detail: dict[int, list[float]] = {position: [] for position in footer.totals}
     for row in rows_above:
-        for position, values in columns.items():
+        subtotal = any(totals_label(value) for value in row)
+        for position in footer.totals:
             if position < len(row) and (value := amount(row[position])) is not None:
-                values.append(value)
-    for position, total in footer.totals.items():
-        if not columns[position] or not _close(math.fsum(columns[position]), total):
-            return None
-    return note(TotalsRow(row=footer.number, label=footer.label))
+                every[position].append(value)
+                detail[position] += [] if subtotal else [value]
+    for columns in (every, detail):
+        if all(columns[p] and _close(math.fsum(columns[p]), total) for p, total in footer.totals.items()):
+            return note(TotalsRow(row=footer.number, label=footer.label))
+    return None
 
 
 def find_footer(rows: Rows) -> tuple[int, int, str] | None:

@@ -44,3 +44,27 @@ def test_a_totals_row_of_text_amounts_is_suggested_and_left_out(
     assert len(rows_of(result)) == 20
     said = [w for w in result.warnings if "mixes types" in w or "totals row" in w]
     assert said == [w for w in again.warnings if "mixes types" in w or "totals row" in w] == []
+
+
+#: An ERP summary: a 小计 row after each region, and a 合计 row adding the stores up once (not the 小计 rows too).
+SUBTOTALLED = [
+    ["2024年第一季度销售汇总表", None, None, None],
+    ["地区", "门店", "销量", "金额"],
+    ["华东", "上海店", 10, 1200.5],
+    ["华东", "杭州店", 5, 600.0],
+    ["小计", None, 15, 1800.5],
+    ["华北", "北京店", 7, 900.0],
+    ["小计", None, 7, 900.0],
+    ["合计", None, 22, 2700.5],
+]
+
+
+def test_a_totals_row_below_subtotal_rows_is_suggested(tmp_path: Path, limits: ImportLimits) -> None:
+    """Its numbers are the column sums but for the 小计 rows: it was no footer, kept as data with no word."""
+    path = write_xlsx(tmp_path / "汇总.xlsx", {"汇总": SUBTOTALLED}, merge="A1:D1")
+    shown = preview(path, path.name, ImportConfig(), limits)
+    assert ("skip_footer", 1) in [(s.field, s.value) for s in shown.suggestions]
+    assert any("row 8 ('合计')" in s.reason for s in shown.suggestions)
+    wrong = [*SUBTOTALLED[:-1], ["合计", None, 23, 2700.5]]  # a sum of neither: data
+    path = write_xlsx(tmp_path / "错.xlsx", {"汇总": wrong}, merge="A1:D1")
+    assert "skip_footer" not in [s.field for s in preview(path, path.name, ImportConfig(), limits).suggestions]
