@@ -193,6 +193,8 @@ def select_sql(
             expr = utc_offsets.local_time_sql(expr, safe=safe)
         elif p.source in plan.padded:
             expr = f"rtrim({expr}, {csv_cells.TAB})"
+        if p.source in plan.formulas:
+            expr = csv_cells.formula_text_sql(expr)
         parts.append(f"{expr} AS {ident(p.name)}")
     rows = min(x for x in (limit, plan.limit) if x is not None) if (limit or plan.limit) else None
     source = read_call(plan, config, limits)

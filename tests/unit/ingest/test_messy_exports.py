@@ -8,9 +8,12 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from app.ingest import ImportConfig, ImportLimits, preview
+from app.ingest.csv_cells import formula_text_sql
+from app.ingest.notices.columns import FormulaText
 from tests.unit.ingest.conftest import rows_of
 
 #: As Excel's "Save as CSV" writes a sheet with a title and a company row above the header: padded with commas.
@@ -121,3 +124,36 @@ def test_a_workbooks_text_amounts_and_dates_are_suggested_typed_as_a_csvs_are(
         (dt.date(2024, 1, 17), Decimal("20.125"), Decimal("0.050")),
         (dt.date(2024, 1, 18), Decimal("20.000"), Decimal("1.000")),
     ]
+
+
+@pytest.mark.parametrize(
+    "ids",
+    [
+        ['="202311021234567890"', '="002311021234567891"'],  # as the export script writes them
+        ['"=""202311021234567890"""', '"=""002311021234567891"""'],  # quoted as a CSV writer quotes them
+    ],
+)
+def test_ids_written_as_excel_text_formulas_read_as_the_text_excel_shows(
+    tmp_path: Path, limits: ImportLimits, run_import, ids: list[str]
+) -> None:
+    """Order exports write an id `="202311021234567890"` so that Excel shows its digits as text: the id was read
+    with the `="` and `"` around it."""
+    path = tmp_path / "订单.csv"
+    path.write_text(f'订单号,买家,实付金额\n{ids[0]},张三,"1,099.00"\n{ids[1]},李四,19.90\n', encoding="utf-8")
+    shown = preview(path, path.name, ImportConfig(), limits)
+    assert [row[0] for row in shown.rows] == ["202311021234567890", "002311021234567891"]
+    said = [n for n in shown.notices if isinstance(n, FormulaText)]
+    assert [(n.columns, n.count) for n in said] == [(["订单号"], 1)]
+    result = run_import(path, **{"thousands_separator": ","})
+    assert [(r["订单号"], r["实付金额"]) for r in rows_of(result)] == [
+        ("202311021234567890", 1099.0),
+        ("002311021234567891", 19.9),
+    ]
+    assert any(isinstance(n, FormulaText) for n in result.notices)
+
+
+def test_a_text_cell_that_only_starts_with_an_equals_sign_is_kept() -> None:
+    conn = duckdb.connect()
+    values = ["=SUM(A1)", '="a"', '=""', "x", '="', None]
+    read = [conn.execute(f"SELECT {formula_text_sql('v')} FROM (SELECT ? AS v)", [v]).fetchone()[0] for v in values]
+    assert read == ["=SUM(A1)", "a", "", "x", '="', None]
