@@ -14,7 +14,7 @@ import pytest
 from app.ingest import ImportConfig, ImportLimits, preview
 from app.ingest.csv_cells import formula_text_sql
 from app.ingest.notices.columns import FormulaText
-from tests.unit.ingest.conftest import rows_of
+from tests.unit.ingest.conftest import applied, rows_of
 
 #: As Excel's "Save as CSV" writes a sheet with a title and a company row above the header: padded with commas.
 KINGDEE = (
@@ -35,17 +35,6 @@ EXPECTED = [
 ]
 
 
-def _applied(path: Path, limits: ImportLimits) -> ImportConfig:
-    """The configuration a person ends with clicking every suggestion until none is left."""
-    config = ImportConfig()
-    for _ in range(3):
-        shown = preview(path, path.name, config, limits)
-        if not shown.suggestions:
-            return shown.config
-        config = shown.suggested_config
-    raise AssertionError(f"still suggesting {shown.suggestions}")
-
-
 def _rows(result) -> list[tuple]:
     return [(r["日期"], r["单号"], r["金额"], r["折扣率"], int(r["数量"])) for r in rows_of(result)]
 
@@ -63,7 +52,7 @@ def test_a_title_block_padded_with_commas_is_passed_over(tmp_path: Path, limits:
 def test_a_kingdee_csv_in_gb18030_imports_as_a_person_reads_it(tmp_path: Path, limits: ImportLimits, run_import):
     path = tmp_path / "应收款.csv"
     path.write_bytes(KINGDEE.encode("gb18030"))
-    config = _applied(path, limits)
+    config = applied(path, limits)
     assert (config.header_row, config.skip_footer, config.encoding) == (3, 1, "gb18030")
     assert _rows(run_import(path, **{f: getattr(config, f) for f in config.__struct_fields__})) == EXPECTED
 
@@ -79,7 +68,7 @@ def test_excels_unicode_text_export_imports_as_a_person_reads_it(tmp_path: Path,
     ]
     path = tmp_path / "unicode.txt"
     path.write_bytes(b"\xff\xfe" + ("\r\n".join(lines) + "\r\n").encode("utf-16-le"))
-    config = _applied(path, limits)
+    config = applied(path, limits)
     assert _rows(run_import(path, **{f: getattr(config, f) for f in config.__struct_fields__})) == EXPECTED
 
 
@@ -115,7 +104,7 @@ def test_a_workbooks_text_amounts_and_dates_are_suggested_typed_as_a_csvs_are(
     2024/1/6, was read as text with no suggestion (a CSV's got `decimal` and `date`); its number cells count in
     the decimal's scale, so 20.125 is not rounded to 20.13."""
     path = _ufida_book(tmp_path / "日记账.xlsx")
-    config = _applied(path, limits)
+    config = applied(path, limits)
     assert config.skip_footer == 1
     rows = rows_of(run_import(path, **{f: getattr(config, f) for f in config.__struct_fields__}))
     assert [(r["日期"], r["借方"], r["比例"]) for r in rows] == [
