@@ -120,6 +120,27 @@ def record_rows(
     return out
 
 
+def written_rows(conn: duckdb.DuckDBPyConnection, said: Rejects, rows: list[int]) -> list[int]:
+    """The rows in the file (as the rejects name them) of the rows `rows` (from 1, in order) of the data file the
+    read `said` describes wrote: it left out the blank lines and every rejected row (DuckDB's and the SELECT's)."""
+    plan, every = said.read, _every_reject(conn, said)
+    if plan is None or not rows:
+        return rows
+    rejected = (
+        [int(row) for (row,) in conn.execute(f'SELECT DISTINCT "row" FROM ({every})').fetchall()] if every else []
+    )
+    left_out = sorted({*rejected, *csv_limit.blank_lines(plan, max(rows) + len(rejected))})
+    found = []
+    for row in rows:
+        line = plan.skip + row
+        for gap in left_out:  # each left-out line up to it moves it one down
+            if gap > line:
+                break
+            line += 1
+        found.append(line)
+    return found
+
+
 def _rejects_kept(conn: duckdb.DuckDBPyConnection) -> bool:
     """Whether a typed read made the rejects tables (a read with `store_rejects` did)."""
     try:
