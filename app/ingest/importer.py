@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from app.ingest import subtotals
 from app.ingest.columns import long_numbers_past_sample
 from app.ingest.config import DuckDBSettings, ImportConfig, ImportLimits
 from app.ingest.data_sink import DataSink
@@ -69,6 +70,7 @@ def import_file(
         conn = connect(duckdb_settings, readable=[job.data], writable=[str(work)])
         try:
             rows, stats = column_stats(conn, job.data)
+            job.warnings += subtotals.written(conn, job.data, stats)
         finally:
             conn.close()
         if sniffed.format == "excel":  # whole numbers that lost digits in the file, past the type sample too

@@ -205,6 +205,20 @@ class FormulaText(Notice, tag="formula_text"):
         )
 
 
+class SubtotalRows(Notice, tag="subtotal_rows"):
+    """Rows labelled as subtotals (小计) in a text column, read as data (app.ingest.subtotals)."""
+
+    column: str
+    label: str
+    count: int
+
+    def text(self) -> str:
+        return (
+            f"{self.count} row(s) are subtotals (column {self.column!r} reads {self.label!r}): they are read as data, "
+            f"so a sum over the rows counts each group twice; leave them out with a filter on {self.column!r}"
+        )
+
+
 class ReadAsNull(Notice, tag="read_as_null"):
     """Values a lenient CSV import read as text and could not convert (an amount that is no number, a date none of
     its column's formats reads): imported as NULL, in `rows` rows."""
