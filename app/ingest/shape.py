@@ -23,6 +23,10 @@ HEADER_SCAN_ROWS = 30
 FOOTER_LABELS = frozenset(
     {"合计", "总计", "小计", "合計", "總計", "小計", "total", "totals", "grandtotal", "subtotal", "sum"}
 )
+#: Of those, the labels of a group's subtotal row (app.ingest.subtotals).
+SUBTOTAL_LABELS = frozenset({"小计", "小計", "subtotal"})
+#: What a label is compared without: spaces and colons of either width (RE2 and Python alike), then in lower case.
+LABEL_NOISE = "[\\s:\uff1a]+"
 #: Rows at the end of a table searched for its totals row (blank rows around it included).
 FOOTER_TAIL_ROWS = 50
 #: Excel's formula errors as a workbook shows them (app.ingest.xlsx_errors) and "Save as CSV" writes them.
@@ -142,8 +146,12 @@ def totals_label(value: Any) -> str | None:
     """`value` stripped when it labels a totals row (合计, 合 计, 合计 and a colon, TOTAL: ...), else None."""
     if not isinstance(value, str):
         return None
-    text = re.sub("[\\s:\uff1a]+", "", value).lower()
-    return value.strip() if text in FOOTER_LABELS else None
+    return value.strip() if label_key(value) in FOOTER_LABELS else None
+
+
+def label_key(text: str) -> str:
+    """A label as labels are compared (`合 计:` as 合计, `TOTAL:` as total)."""
+    return re.sub(LABEL_NOISE, "", text).lower()
 
 
 def _close(a: float, b: float) -> bool:

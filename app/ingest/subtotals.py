@@ -16,20 +16,15 @@ from app.ingest.duck import ident, literal
 from app.ingest.models import ColumnStats
 from app.ingest.notices import note
 from app.ingest.notices.columns import SubtotalRows
+from app.ingest.shape import LABEL_NOISE, SUBTOTAL_LABELS, label_key
 
-#: A subtotal row's label as compared: without spaces, a trailing colon (either width) written as ':', lower case.
-LABELS = ("小计", "小計", "subtotal", "sub-total", "小计:", "小計:", "subtotal:")
 #: Text columns of a data file an import looks in (the label is in one of the first, as in a spreadsheet).
 CHECKED_COLUMNS = 3
 
 
-def _compared(text: str) -> str:
-    return text.strip().replace(" ", "").replace("\u3000", "").replace("\uff1a", ":").lower()
-
-
 def _compared_sql(expr: str) -> str:
-    """SQL of `_compared` over the text `expr`."""
-    return f"lower(replace(replace(replace(trim({expr}), ' ', ''), '\u3000', ''), '\uff1a', ':'))"
+    """SQL of `shape.label_key` over the text `expr`."""
+    return f"lower(regexp_replace({expr}, {literal(LABEL_NOISE)}, '', 'g'))"
 
 
 def shown(planned: Sequence[Planned], rows: Sequence[Sequence[Any]]) -> list[str]:
@@ -38,7 +33,7 @@ def shown(planned: Sequence[Planned], rows: Sequence[Sequence[Any]]) -> list[str
     for position, p in enumerate(kept):
         if p.type != "string":
             continue
-        found = [v for row in rows if isinstance(v := row[position], str) and _compared(v) in LABELS]
+        found = [v for row in rows if isinstance(v := row[position], str) and label_key(v) in SUBTOTAL_LABELS]
         if found:
             return [note(SubtotalRows(column=p.name, label=found[0].strip(), count=len(found)))]
     return []
@@ -50,7 +45,7 @@ def written(conn: duckdb.DuckDBPyConnection, data: str, stats: Sequence[ColumnSt
     texts = [c.name for c in stats if c.type == "string"][:CHECKED_COLUMNS]
     if not texts:
         return []
-    labels = "(" + ", ".join(literal(label) for label in LABELS) + ")"
+    labels = "(" + ", ".join(literal(label) for label in sorted(SUBTOTAL_LABELS)) + ")"
     parts = ", ".join(
         f"count(*) FILTER (WHERE {_compared_sql(ident(name))} IN {labels}), "
         f"any_value(trim({ident(name)})) FILTER (WHERE {_compared_sql(ident(name))} IN {labels})"
