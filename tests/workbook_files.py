@@ -1,12 +1,14 @@
 """Small .ods, .xlsb and .xls workbooks built byte by byte (no writer for them is installed): one sheet of text,
 numbers and formula error cells, enough for calamine and the ingest tests.
 
-A row is a list of cells: str, int/float, None (no cell), or `Error("#DIV/0!")`, a formula whose cached result is
-that error (`formula=False`: an error typed as a constant, as xls and xlsb also store them).
+A row is a list of cells: str, int/float, a date (in an .ods; an .xls or .xlsb date is a number with a date format),
+None (no cell), or `Error("#DIV/0!")`, a formula whose cached result is that error (`formula=False`: an error typed
+as a constant, as xls and xlsb also store them).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import struct
 import zipfile
 from collections.abc import Sequence
@@ -53,6 +55,9 @@ def _ods_cell(value: object) -> str:
             '<table:table-cell table:formula="of:=1/0" office:value-type="string" office:string-value="" '
             f'calcext:value-type="error"><text:p>{value.text}</text:p></table:table-cell>'
         )
+    if isinstance(value, dt.date):  # as LibreOffice writes a date cell (a time of day too)
+        typed = f'office:value-type="date" office:date-value="{value.isoformat()}"'
+        return f"<table:table-cell {typed}><text:p>{value.isoformat()}</text:p></table:table-cell>"
     if isinstance(value, int | float):
         typed = f'office:value-type="float" office:value="{value}"'
         return f"<table:table-cell {typed}><text:p>{value}</text:p></table:table-cell>"

@@ -34,6 +34,7 @@ from app.ingest import import_file
 from app.ingest.config import parse_config
 from app.ingest.data_sink import SinkSpent
 from app.ingest.errors import ImportCancelled
+from app.ingest.import_job import held
 from app.ingest.limits import duckdb_of, limits_of
 from app.ingest.models import ImportResult
 from app.logs import bind, log_context
@@ -106,6 +107,7 @@ def _import(ctx: RunContext, row: Any, own: files.AttemptFiles, *, engine: Engin
     )
     ctx.log(note(Importing(file=filename, bytes=size, config=_describe(config))))
 
+    @held  # an import written again without its sink (SinkSpent) holds where the first one got to
     def progress(rows: int, bytes_read: int, total: int) -> None:
         percent = round(100 * bytes_read / total, 1) if total else None
         ctx.progress = {"rows": rows, "bytes": bytes_read, "total_bytes": total, "percent": percent}

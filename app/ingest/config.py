@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from app.ingest.bom_codecs import GB18030_SIG
 from app.ingest.errors import InvalidImportConfig, field_error
 from app.ingest.header_rows import MAX_HEADER_ROWS
 
@@ -23,6 +24,7 @@ ENCODINGS = {
     "utf-16-le": "utf-16-le",
     "utf-16-be": "utf-16-be",
     "gb18030": "gb18030",
+    GB18030_SIG: GB18030_SIG,
     "gbk": "gbk",
     "gb2312": "gbk",
     "latin-1": "latin-1",

@@ -1,10 +1,11 @@
 """What the sampled text of a CSV's cells says about reading them, in one scan: number columns holding amounts
 with a currency sign, percentages, negatives in parentheses or full-width digits (app.ingest.money), boolean
-columns holding 是/否 (app.ingest.convert), and text columns whose cells end in a tab.
+columns holding 是/否 (app.ingest.convert), and text columns whose cells end in a tab or are written `="…"`.
 
 WeChat Pay pads ids and some text cells with a trailing tab so that Excel keeps them as text; nobody wants
 the tab in their data, so a text column where the sample shows one is read without trailing tabs (and a
-warning says so).
+warning says so). Order and account exports write an id `="202311021234567890"`, a formula Excel shows as the
+text inside (its digits kept, not a rounded number): a text column where the sample shows one is read so.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from app.ingest.convert import CHINESE_BOOLEANS
 from app.ingest.duck import literal
 from app.ingest.money import NUMBER_TYPES, changed_sql
 from app.ingest.notices import note
-from app.ingest.notices.columns import TabPadded, UtcOffset
+from app.ingest.notices.columns import FormulaText, TabPadded, UtcOffset
 from app.ingest.utc_offsets import has_offset_sql
 
 #: A tab, as SQL.
@@ -30,11 +31,12 @@ MIN_SAMPLE_ROWS = 100
 
 def sampled(
     conn: duckdb.DuckDBPyConnection, call: str, planned: list[Planned], sniffed: dict[int, str], rows: int
-) -> tuple[list[str], list[str]]:
-    """(as_text, padded): the sources of number columns DuckDB sniffed as text whose sample holds an amount with
-    a currency sign, a percentage, a negative in parentheses or full-width digits, and of boolean ones whose
-    sample holds 是/否; and of text columns whose sample holds a cell ending in a tab. `call` reads every column as
-    text `c0`, `c1`, ... by file position; `sniffed` is DuckDB's type by file position."""
+) -> tuple[list[str], list[str], list[str]]:
+    """(as_text, padded, formulas): the sources of number columns DuckDB sniffed as text whose sample holds an
+    amount with a currency sign, a percentage, a negative in parentheses or full-width digits, and of boolean ones
+    whose sample holds 是/否; of text columns whose sample holds a cell ending in a tab; and of those whose sample
+    holds a cell written `="…"`. `call` reads every column as text `c0`, `c1`, ... by file position; `sniffed` is
+    DuckDB's type by file position."""
     money = [p for p in planned if p.include and p.type in NUMBER_TYPES and sniffed.get(p.index) == "string"]
     flags = [p for p in planned if p.include and p.type == "boolean" and sniffed.get(p.index) == "string"]
     text = [p for p in planned if p.include and p.type == "string"]
@@ -42,14 +44,36 @@ def sampled(
     checks = [changed_sql(f"c{p.index}") for p in money]
     checks += [f"list_contains({words}, trim(c{p.index}))" for p in flags]
     checks += [f"ends_with(c{p.index}, {TAB})" for p in text]
+    checks += [_formula_sql(f"c{p.index}") for p in text]
     if not checks:
-        return [], []
+        return [], [], []
     parts = ", ".join(f"coalesce(bool_or({check}), false)" for check in checks)
     picked = ", ".join(f"c{index}" for index in sorted({p.index for p in money + flags + text}))
     rows = max(MIN_SAMPLE_ROWS, min(rows, SAMPLE_CELLS // len(checks)))
     found = conn.execute(f"SELECT {parts} FROM (SELECT {picked} FROM {call} LIMIT {rows})").fetchall()[0]
-    found_in = dict(zip([p.source for p in money + flags + text], found, strict=True))
-    return [p.source for p in money + flags if found_in[p.source]], [p.source for p in text if found_in[p.source]]
+    first = len(money + flags + text)
+    found_in = dict(zip([p.source for p in money + flags + text], found[:first], strict=True))
+    written = dict(zip([p.source for p in text], found[first:], strict=True))
+    return (
+        [p.source for p in money + flags if found_in[p.source]],
+        [p.source for p in text if found_in[p.source]],
+        [p.source for p in text if written[p.source]],
+    )
+
+
+def _formula_sql(cell: str) -> str:
+    """SQL: the text `cell` is written `="…"`, Excel's text formula."""
+    return f"(starts_with({cell}, '=\"') AND ends_with({cell}, '\"') AND length({cell}) >= 3)"
+
+
+def formula_text_sql(expr: str) -> str:
+    """SQL: the text `expr`, a cell written `="…"` as the text inside (as Excel shows it), another as it is."""
+    return f"CASE WHEN {_formula_sql(expr)} THEN substr({expr}, 3, length({expr}) - 3) ELSE {expr} END"
+
+
+def formula_warning(sources: list[str]) -> str:
+    """What preview and import say about text columns whose `="…"` cells are read as the text inside."""
+    return note(FormulaText(columns=sources[:10], count=len(sources)))
 
 
 def padded_warning(sources: list[str]) -> str:

@@ -46,6 +46,32 @@ def first_rows(plan: CsvPlan, rows: int, target: Path) -> tuple[CsvPlan, bool]:
     return msgspec.structs.replace(plan, path=str(target), encoding="utf-8"), written < rows
 
 
+def blank_lines(plan: CsvPlan, rows: int) -> list[int]:
+    """The lines of `plan`'s file that are blank among its data up to its `rows`-th row that is not, numbered as
+    DuckDB's reader numbers the lines it rejects (a row with line breaks in a quoted cell is one line, a blank
+    line is one): read_csv skips them without a word, so a read's `n`-th row is that many lines further down.
+    None in a file of one column, where DuckDB reads a blank line as a row of NULL."""
+    if len(plan.columns) < 2 or rows <= 0:
+        return []
+    codec = "utf-8-sig" if plan.encoding.lower().replace("_", "-") in ("utf-8", "utf8") else plan.encoding
+    blank: list[int] = []
+    line, seen, quotes = plan.skip, 0, 0
+    with open(plan.path, encoding=codec, errors="surrogateescape", newline="") as source:
+        for _ in range(plan.skip):
+            source.readline()
+        for text in source:
+            if quotes % 2 == 0:  # a line end outside a quoted cell ended the row before: this line starts one
+                line += 1
+                if not text.strip("\r\n"):
+                    blank.append(line)
+                    continue
+                seen += 1
+                if seen > rows:
+                    break
+            quotes += _quotes(text, plan.quote, plan.escape)
+    return blank
+
+
 def _quotes(line: str, quote: str, escape: str) -> int:
     """The quote characters of `line` that open or close a quoted cell (a doubled one counts twice, which keeps
     the parity; one after an escape character other than the quote does not count). Counted, not parsed with

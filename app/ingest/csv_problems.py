@@ -8,14 +8,19 @@ from typing import Any
 import duckdb
 import msgspec
 
-from app.ingest import repeated_header
+from app.ingest import csv_limit, repeated_header
 from app.ingest.config import ImportLimits
+from app.ingest.csv_reader import CsvPlan
 from app.ingest.duck import duckdb_reason, literal
 from app.ingest.errors import MAX_PROBLEMS, DomainError, ImportFailed, LimitExceeded, problem
 
 #: The temp tables `read_csv(..., store_rejects=true)` fills.
 REJECTS_TABLE = "ingest_reject_errors"
 REJECTS_SCAN = "ingest_reject_scans"
+#: The SELECT's rejected cells, read once for every listing of them.
+CONVERTED_TABLE = "ingest_converted_cells"
+#: The blank lines read_csv skipped without a word among the rows a renumbering reaches (csv_limit.blank_lines).
+BLANK_TABLE = "ingest_blank_lines"
 
 
 class Rejects(msgspec.Struct, frozen=True):
@@ -27,6 +32,8 @@ class Rejects(msgspec.Struct, frozen=True):
     converted: str | None = None
     #: By column, the date or timestamp format read_csv read it with: what a value it did not read missed.
     formats: dict[str, str] = msgspec.field(default_factory=dict)
+    #: The plan the SELECT read: its file's blank lines are counted where its rows are numbered as DuckDB's.
+    read: CsvPlan | None = None
 
 
 def rejects(conn: duckdb.DuckDBPyConnection, said: Rejects = Rejects()) -> tuple[int, list[dict[str, Any]]]:
@@ -51,16 +58,13 @@ def _every_reject(conn: duckdb.DuckDBPyConnection, said: Rejects) -> str | None:
     """SQL of every rejected cell (row, column, message, value, position), or None when nothing was rejected. A
     cell DuckDB did not convert has its value (as the SELECT's and a workbook's); a line it could not split, the
     line."""
-    converted = (
-        f'SELECT CAST("row" AS BIGINT) AS "row", "column", message, value, {_AFTER_READ} AS position '
-        f"FROM ({said.converted})"
-    )
+    parts = [_renumbered(conn, said)] if said.converted else []
     if not _rejects_kept(conn):
-        return converted if said.converted else None
-    parts = [_renumbered(converted)] if said.converted else []
+        return parts[0] if parts else None
     cell = f"nullif(regexp_extract(error_message, {literal(_CAST_VALUE)}, 1), '')"
     header = f"{_is_header(said.header_line)} OR " if said.header_line is not None else ""
-    value = f"CASE WHEN {header}error_type <> 'CAST' THEN csv_line ELSE coalesce({cell}, csv_line) END"
+    line = "ltrim(csv_line, chr(13) || chr(10))"  # DuckDB's holds the blank lines above it
+    value = f"CASE WHEN {header}error_type <> 'CAST' THEN {line} ELSE coalesce({cell}, {line}) END"
     typed = (
         f'SELECT CAST(line AS BIGINT) AS "row", column_name AS "column", {_message(said)} AS message, '
         f"{value} AS value, column_idx AS position FROM {REJECTS_TABLE}"
@@ -68,36 +72,73 @@ def _every_reject(conn: duckdb.DuckDBPyConnection, said: Rejects) -> str | None:
     return " UNION ALL ".join([typed, *parts])
 
 
-def _renumbered(converted: str) -> str:
-    """The SELECT's rejected cells (`converted`) with their rows numbered as DuckDB numbers its rejected ones, the
-    record's row in the file. The SELECT numbers the rows of a read that leaves out the rows DuckDB cannot split
-    (too many or too few cells, a line too long: every reject but a CAST), so a bad amount after such a row was
-    reported a row or more too high up (and counted with another row). A row numbered n is moved down by the
-    left-out rows before it: those whose line, less the left-out rows up to it, is under n."""
-    row = _record_row_sql('c."row"')
-    return f'SELECT {row} AS "row", c."column", c.message, c.value, c.position FROM ({converted}) c'
-
-
-def _record_row_sql(row: str) -> str:
-    """SQL: the record's row in the file of the row numbered `row` (SQL) by a read that left out the rows DuckDB's
-    typed read rejected as unsplittable (`_renumbered`)."""
-    gaps = (
-        f"SELECT line - row_number() OVER (ORDER BY line) AS gap "
-        f"FROM (SELECT DISTINCT line FROM {REJECTS_TABLE} WHERE error_type <> 'CAST')"
+def _renumbered(conn: duckdb.DuckDBPyConnection, said: Rejects) -> str:
+    """SQL of the SELECT's rejected cells (`said.converted`, kept in a table: one read of the file however often
+    they are listed) with their rows numbered as DuckDB numbers its rejected ones, the record's row in the file as a
+    spreadsheet shows it. The SELECT numbers the rows of a read that leaves out the rows DuckDB cannot split (too
+    many or too few cells, a line too long: every reject but a CAST) and the blank lines, so a bad amount after
+    such a row or line was reported a row or more too high up (and counted with another row). A row numbered n is
+    moved down by the left-out lines before it: those whose line, less the left-out lines up to it, is under n."""
+    conn.execute(
+        f'CREATE OR REPLACE TEMP TABLE {CONVERTED_TABLE} AS SELECT CAST("row" AS BIGINT) AS "row", "column", '
+        f"message, value FROM ({said.converted})"
     )
+    last = conn.execute(f'SELECT max("row") FROM {CONVERTED_TABLE}').fetchone()
+    row = _record_row_sql(conn, said.read, last[0] if last else None, 'c."row"')
+    return f'SELECT {row} AS "row", c."column", c.message, c.value, {_AFTER_READ} AS position FROM {CONVERTED_TABLE} c'
+
+
+def _record_row_sql(conn: duckdb.DuckDBPyConnection, plan: CsvPlan | None, last: int | None, row: str) -> str:
+    """SQL: the record's row in the file of the row numbered `row` (SQL, at most `last`) by a read of `plan` that
+    left out the blank lines and the rows DuckDB's typed read rejected as unsplittable (`_renumbered`)."""
+    kept = _rejects_kept(conn)
+    split = f"SELECT DISTINCT line FROM {REJECTS_TABLE} WHERE error_type <> 'CAST'"
+    conn.execute(f"CREATE OR REPLACE TEMP TABLE {BLANK_TABLE} (line BIGINT)")
+    if plan is not None and last is not None:
+        unsplit = conn.execute(f"SELECT count(*) FROM ({split})").fetchone() if kept else None
+        rows = last - plan.skip + (unsplit[0] if unsplit else 0)  # a read's row `last` is among so many records
+        if blank := csv_limit.blank_lines(plan, rows):
+            conn.execute(f"INSERT INTO {BLANK_TABLE} SELECT unnest($1::BIGINT[])", [blank])
+    lines = f"SELECT line FROM {BLANK_TABLE}" + (f" UNION {split}" if kept else "")
+    gaps = f"SELECT line - row_number() OVER (ORDER BY line) AS gap FROM ({lines})"
     return f"({row} + (SELECT count(*) FROM ({gaps}) g WHERE g.gap < {row}))"
 
 
-def record_rows(conn: duckdb.DuckDBPyConnection, found: dict[str, tuple[int, str]]) -> dict[str, tuple[int, str]]:
-    """`found` (by column, a row numbered by such a read and a value) with each row the record's row in the file,
-    by the rejects of the typed read made before (as is when there are none)."""
-    if not found or not _rejects_kept(conn):
+def record_rows(
+    conn: duckdb.DuckDBPyConnection, plan: CsvPlan, found: dict[str, tuple[int, str]]
+) -> dict[str, tuple[int, str]]:
+    """`found` (by column, a row numbered by a read of `plan` that leaves out blank lines and the rows DuckDB
+    cannot split, and a value) with each row the record's row in the file, by its blank lines and the rejects of
+    the typed read made before."""
+    if not found:
         return found
+    record = _record_row_sql(conn, plan, max(row for row, _ in found.values()), "$1")
     out = {}
     for column, (row, value) in found.items():
-        record = conn.execute(f"SELECT {_record_row_sql('$1')}", [row]).fetchone()
-        out[column] = (int(record[0]) if record else row, value)
+        renumbered = conn.execute(f"SELECT {record}", [row]).fetchone()
+        out[column] = (int(renumbered[0]) if renumbered else row, value)
     return out
+
+
+def written_rows(conn: duckdb.DuckDBPyConnection, said: Rejects, rows: list[int]) -> list[int]:
+    """The rows in the file (as the rejects name them) of the rows `rows` (from 1, in order) of the data file the
+    read `said` describes wrote: it left out the blank lines and every rejected row (DuckDB's and the SELECT's)."""
+    plan, every = said.read, _every_reject(conn, said)
+    if plan is None or not rows:
+        return rows
+    rejected = (
+        [int(row) for (row,) in conn.execute(f'SELECT DISTINCT "row" FROM ({every})').fetchall()] if every else []
+    )
+    left_out = sorted({*rejected, *csv_limit.blank_lines(plan, max(rows) + len(rejected))})
+    found = []
+    for row in rows:
+        line = plan.skip + row
+        for gap in left_out:  # each left-out line up to it moves it one down
+            if gap > line:
+                break
+            line += 1
+        found.append(line)
+    return found
 
 
 def _rejects_kept(conn: duckdb.DuckDBPyConnection) -> bool:

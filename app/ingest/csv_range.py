@@ -81,7 +81,8 @@ def found_in(
         suspects += zeros
     if not suspects:
         return {}
-    return csv_problems.record_rows(conn, first_out_of_range(conn, retyped_cells(plan, config, limits)[0], suspects))
+    found = first_out_of_range(conn, retyped_cells(plan, config, limits)[0], suspects)
+    return csv_problems.record_rows(conn, plan, found)
 
 
 def shown_suspects(plan: CsvPlan, rows: Sequence[Sequence[Any]], text: str) -> list[Planned]:

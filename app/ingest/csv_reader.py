@@ -58,6 +58,8 @@ class CsvPlan(msgspec.Struct, kw_only=True):
     as_text: list[str] = msgspec.field(default_factory=list)
     #: Text columns whose cells may end in a tab (app.ingest.csv_cells): read without trailing tabs.
     padded: list[str] = msgspec.field(default_factory=list)
+    #: Text columns whose cells may be written `="…"` (app.ingest.csv_cells): read as the text inside.
+    formulas: list[str] = msgspec.field(default_factory=list)
     #: Number columns whose sample holds codes (digits of one width, or wide ones: app.ingest.codes): read as text,
     #: converted only where the number writes back as the same text.
     codes: list[str] = msgspec.field(default_factory=list)
@@ -219,8 +221,9 @@ def detect(
     sniffed = {p.index + shift: kind for p, kind in zip(planned, kept_types, strict=True)}
     planned = _with_range_positions(planned, cell_range)
     cells = text_call(path, {**options, "encoding": encoding}, first_data - 1, len(names))
-    as_text, padded = csv_cells.sampled(conn, cells, planned, sniffed, SAMPLE_ROWS)
+    as_text, padded, formulas = csv_cells.sampled(conn, cells, planned, sniffed, SAMPLE_ROWS)
     warnings += [csv_cells.padded_warning(padded)] if padded else []
+    warnings += [csv_cells.formula_warning(formulas)] if formulas else []
     codes = code_columns(conn, cells, planned, sniffed, SAMPLE_ROWS)
     zones = {i for i, c in enumerate(data["Columns"]) if c["type"].upper() == "TIMESTAMP WITH TIME ZONE"}
     zones |= set(csv_cells.offset_columns(conn, cells, planned, SAMPLE_ROWS))
@@ -250,6 +253,7 @@ def detect(
         limit=limit,
         as_text=as_text,
         padded=padded,
+        formulas=formulas,
         codes=codes,
         zoned=zoned,
         warnings=warnings,

@@ -131,6 +131,7 @@ def rejected_cells(
     forced = [f for f in forced if codes or f[0].source not in plan.codes]
     formats = {"date": plan.dateformat, "datetime": plan.timestampformat}
     return Rejects(
+        read=plan,
         header_line=plan.header_line,
         converted=retyped.problems_sql(table, forced, said) if forced and converted else None,
         formats={
@@ -192,6 +193,8 @@ def select_sql(
             expr = utc_offsets.local_time_sql(expr, safe=safe)
         elif p.source in plan.padded:
             expr = f"rtrim({expr}, {csv_cells.TAB})"
+        if p.source in plan.formulas:
+            expr = csv_cells.formula_text_sql(expr)
         parts.append(f"{expr} AS {ident(p.name)}")
     rows = min(x for x in (limit, plan.limit) if x is not None) if (limit or plan.limit) else None
     source = read_call(plan, config, limits)
@@ -221,9 +224,9 @@ def codes_as_text(
     return msgspec.structs.replace(plan, columns=columns, codes=[]), kept
 
 
-def kept_as_text(conn: duckdb.DuckDBPyConnection, kept: dict[str, tuple[int, str]]) -> list[str]:
+def kept_as_text(conn: duckdb.DuckDBPyConnection, plan: CsvPlan, kept: dict[str, tuple[int, str]]) -> list[str]:
     """After the typed read (the COPY), whose rejects say which rows DuckDB could not split: the warnings that
     `codes_as_text`'s columns were read as text, each naming the record's row in the file
     (csv_problems.record_rows, as the SELECT's rejected cells are named): the text read numbered it a row too high
-    up after each such row."""
-    return [codes.kept_as_text_warning(name, *at) for name, at in csv_problems.record_rows(conn, kept).items()]
+    up after each such row and blank line."""
+    return [codes.kept_as_text_warning(name, *at) for name, at in csv_problems.record_rows(conn, plan, kept).items()]

@@ -22,7 +22,7 @@ from app.ingest.config import CellRange, ImportConfig, ImportLimits, column_lett
 from app.ingest.convert import Converter, arrow_type
 from app.ingest.date_system import EXCEL_1900, DateOrigin
 from app.ingest.errors import ImportFailed, LimitExceeded, UnsupportedMediaType, damaged_if_panic, field_error
-from app.ingest.header_rows import JOINER, filled_across, header_depth, joined_names
+from app.ingest.header_rows import JOINER, dates_named, filled_across, header_depth, joined_names
 from app.ingest.models import SheetInfo
 from app.ingest.notices import note
 from app.ingest.notices.columns import HeaderRowsJoined, MergedHeader, MixedTypes, UtcOffset
@@ -247,7 +247,7 @@ def detect(
             example = next((name for name in raw if name and JOINER in name), None)
             warnings.append(note(HeaderRowsJoined(first=header_row, last=header_row + depth - 1, example=example)))
         else:
-            raw = _fill_merged(row_at(header_row), sheet, header_row, first_col, warnings)
+            raw = _fill_merged(dates_named(row_at(header_row)), sheet, header_row, first_col, warnings)
         names, name_warnings = clean_names(raw)
         warnings += name_warnings
     else:

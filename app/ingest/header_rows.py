@@ -13,6 +13,7 @@ under it; a cell merged down over the header rows names its column once.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -48,11 +49,12 @@ def header_depth(row_at: Callable[[int], list[Any]], merged: Merged, header_row:
 
 
 def joined_names(rows: Sequence[list[Any]], merged: Merged, header_row: int, first_col: int) -> list[Any]:
-    """One name per column from the header rows `rows` (the first is `header_row`): each row's merged cells
-    filled across, then each column's texts joined top to bottom, a repeat (a cell merged down) left out."""
+    """One name per column from the header rows `rows` (the first is `header_row`): each row's dates named
+    (`dates_named`) and merged cells filled across, then each column's texts joined top to bottom, a repeat (a
+    cell merged down) left out."""
     width = max((len(row) for row in rows), default=0)
     levels = [
-        filled_across(list(row) + [None] * (width - len(row)), merged, header_row + i, first_col)
+        filled_across(dates_named(row) + [None] * (width - len(row)), merged, header_row + i, first_col)
         for i, row in enumerate(rows)
     ]
     names: list[Any] = []
@@ -76,6 +78,29 @@ def filled_across(row: list[Any], merged: Merged, number: int, first_col: int) -
                 if 0 <= column - first_col < len(row):
                     row[column - first_col] = value
     return row
+
+
+def dates_named(row: Sequence[Any]) -> list[Any]:
+    """A header row's date cells as names (a monthly report's months as dates): the year and month (2024-01) when
+    they are two or more and all firsts of a month, else the ISO date (2024-01-15; with its time of day, when it
+    has one). Written out as calamine gives them they read 2024-01-01 00:00:00, or made the row no header."""
+    dates = [value for value in row if isinstance(value, dt.date)]
+    monthly = len(dates) > 1 and all(value.day == 1 and not _time_of_day(value) for value in dates)
+
+    def name(value: Any) -> Any:
+        if not isinstance(value, dt.date):
+            return value
+        if monthly:
+            return f"{value.year:04d}-{value.month:02d}"
+        if isinstance(value, dt.datetime):
+            return value.isoformat(sep=" ") if _time_of_day(value) else value.date().isoformat()
+        return value.isoformat()
+
+    return [name(value) for value in row]
+
+
+def _time_of_day(value: dt.date) -> bool:
+    return isinstance(value, dt.datetime) and value.time() != dt.time()
 
 
 def _at(row: Sequence[Any], index: int) -> Any:

@@ -3,6 +3,8 @@ with rejects stored."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import duckdb
 
 from app.ingest import csv_limit, csv_problems, csv_range, csv_reader, repeated_header
@@ -98,7 +100,7 @@ def _import(job: ImportJob, encoding: str, line_ends: str | None) -> tuple[int, 
             plan, kept = codes_as_text(conn, plan, job.config, job.limits)
         base = size // 2 if path != job.source else 0
         _copy(conn, job, plan, data, base)
-        job.warnings += kept_as_text(conn, kept)  # named once the COPY's rejects say which rows were not split
+        job.warnings += kept_as_text(conn, plan, kept)  # named once the COPY's rejects say which rows were not split
         if found := csv_range.found_in(conn, job.data, plan, job.config, job.limits):  # 1e400 as inf, 1e-400 as 0
             if job.config.on_error == "strict":
                 raise csv_range.refused(plan, found)
@@ -116,7 +118,7 @@ def _import(job: ImportJob, encoding: str, line_ends: str | None) -> tuple[int, 
         if rejected:
             csv_problems.write_rejects(conn, job.rejects, said)
             job.warnings.append(note(Rejected(count=rejected, unit="row", file=REJECTS_FILE)))
-        job.warnings += _repeated_header(conn, job, plan)
+        job.warnings += _repeated_header(conn, job, plan, said)
     finally:
         conn.close()
     if not job.config.skip_footer and not job.config.range:  # the footer the preview suggests, read as data
@@ -153,9 +155,13 @@ def _copy(
         raise csv_problems.read_error(exc, job.limits) from exc
 
 
-def _repeated_header(conn: duckdb.DuckDBPyConnection, job: ImportJob, plan: csv_reader.CsvPlan) -> list[str]:
-    """What the import says about header lines repeated past the sample (the sample's are in plan.warnings)."""
+def _repeated_header(
+    conn: duckdb.DuckDBPyConnection, job: ImportJob, plan: csv_reader.CsvPlan, said: csv_problems.Rejects
+) -> list[str]:
+    """What the import says about header lines repeated past the sample (the sample's are in plan.warnings); `said`:
+    what the rejects of the read that wrote the data file are."""
     count, lines = csv_problems.repeated_header_lines(conn, plan.header_line)
-    written = repeated_header.past_sample(conn, job.data, plan.header, plan.columns, plan.skip, csv_reader.SAMPLE_ROWS)
+    in_file = partial(csv_problems.written_rows, conn, said)
+    written = repeated_header.past_sample(conn, job.data, plan.header, plan.columns, in_file, csv_reader.SAMPLE_ROWS)
     rejected = [repeated_header.lines_warning(count, lines, "rejected", REJECTS_FILE)] if count else []
     return rejected + ([written] if written else [])

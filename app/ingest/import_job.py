@@ -51,6 +51,20 @@ class ImportJob(msgspec.Struct, kw_only=True):
         return str(self.work / REJECTS_FILE)
 
 
+def held(progress: Progress) -> Progress:
+    """`progress` (rows, bytes done, total) never reporting less than it did: a step that reads the file again (a
+    CSV read again with its line ends as LF after DuckDB's reader failed on a mix, a COPY redone with a column as
+    text, an import written again without its sink) holds the figures where they were until it passes them,
+    rather than sending the run's progress back to 0 for a user watching it."""
+    most = [0, 0]
+
+    def report(rows: int, done: int, total: int) -> None:
+        most[:] = [max(most[0], rows), max(most[1], done)]
+        progress(most[0], most[1], total)
+
+    return report
+
+
 def data_connection(job: ImportJob, readable: list[str]) -> tuple[duckdb.DuckDBPyConnection, CopyTarget]:
     """The connection a CSV's or JSON's COPY writes the data file through, and that COPY's target: the local file,
     or the sink's URL for it (registered on the connection, the one URL it may write)."""

@@ -8,7 +8,7 @@ import sys
 
 import duckdb
 
-from app.ingest import json_numbers, json_reader, json_select, json_times, retyped
+from app.ingest import json_keys, json_numbers, json_reader, json_select, json_times, retyped
 from app.ingest.columns import effective
 from app.ingest.config import ImportConfig
 from app.ingest.data_sink import raise_sink_failure
@@ -26,7 +26,7 @@ def import_json(job: ImportJob) -> tuple[int, ImportConfig]:
     said = len(job.warnings)
     try:
         return _import(job, extract=False)
-    except json_reader.EmptyKey:  # read before any row is written: the records again, their empty key renamed
+    except json_keys.EmptyKey:  # read before any row is written: the records again, their empty key renamed
         del job.warnings[said:]
         return _import(job, extract=True)
 
@@ -41,7 +41,7 @@ def _import(job: ImportJob, *, extract: bool) -> tuple[int, ImportConfig]:
     record_path = prefix[: -len(".item")] if mode == "path" and prefix else None
     fmt = "ndjson" if mode == "ndjson" else "json"
     items = None if mode == "ndjson" else prefix  # what ijson reads records at
-    path = job.source
+    path, empty_key = job.source, False
     scanned = json_numbers.scan(job.source) if mode != "path" and encoding == "utf-8" and not extract else None
     if scanned is not None and scanned.non_finite:  # DuckDB would read them as IEEE NaN and inf: a copy has null
         path = str(job.work / "records.json")
@@ -61,7 +61,7 @@ def _import(job: ImportJob, *, extract: bool) -> tuple[int, ImportConfig]:
             progress=lambda count, done: job.progress(count, done // 2, size),
         )
         job.warnings += extracted.warnings()
-        mode = "ndjson"
+        mode, empty_key = "ndjson", extracted.empty_key
         scanned = json_numbers.scan(path)
     text_path = None
     if scanned.long_numbers:  # their text is read from a copy with the long decimals quoted
@@ -79,6 +79,7 @@ def _import(job: ImportJob, *, extract: bool) -> tuple[int, ImportConfig]:
                 long_numbers=scanned.long_numbers,
                 text_path=text_path,
                 lenient=job.config.on_error == "lenient",
+                empty_key=empty_key,
             )
             job.warnings += number_warnings
             planned, exprs, name_warnings = json_reader.plan(leaves, job.config)
@@ -100,7 +101,7 @@ def _import(job: ImportJob, *, extract: bool) -> tuple[int, ImportConfig]:
             run(conn, copy, should_stop=job.should_stop)
         except duckdb.Error as exc:
             raise_sink_failure(job.sink, exc)
-            if json_reader.DUCKDB_DUPLICATE_KEY in str(exc):  # ijson finds the record and key, as the preview does
+            if json_keys.DUCKDB_DUPLICATE_KEY in str(exc):  # ijson finds the record and key, as the preview does
                 json_reader.extract_records(job.source, os.devnull, items, encoding=encoding)
             raise json_reader.read_error(exc, job.limits, "import") from exc
     finally:

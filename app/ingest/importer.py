@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from app.ingest import subtotals
 from app.ingest.columns import long_numbers_past_sample
 from app.ingest.config import DuckDBSettings, ImportConfig, ImportLimits
 from app.ingest.data_sink import DataSink
@@ -20,7 +21,7 @@ from app.ingest.duck import column_stats, connect
 from app.ingest.errors import ImportCancelled
 from app.ingest.import_csv import import_csv
 from app.ingest.import_excel import import_excel
-from app.ingest.import_job import ImportJob, Progress
+from app.ingest.import_job import ImportJob, Progress, held
 from app.ingest.import_json import import_json
 from app.ingest.models import ImportResult
 from app.ingest.notices import settled
@@ -56,7 +57,7 @@ def import_file(
         limits=limits,
         settings=duckdb_settings,
         work=work,
-        progress=progress or (lambda rows, done, total: None),
+        progress=held(progress) if progress else (lambda rows, done, total: None),
         should_stop=should_stop or (lambda: False),
         warnings=list(sniffed.warnings),
         sink=data_sink,
@@ -69,6 +70,7 @@ def import_file(
         conn = connect(duckdb_settings, readable=[job.data], writable=[str(work)])
         try:
             rows, stats = column_stats(conn, job.data)
+            job.warnings += subtotals.written(conn, job.data, stats)
         finally:
             conn.close()
         if sniffed.format == "excel":  # whole numbers that lost digits in the file, past the type sample too

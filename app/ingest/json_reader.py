@@ -5,7 +5,7 @@ than 128 levels with a clear error instead of overflowing a stack. Records under
 lone top-level object are first streamed out with ijson (a C-backed incremental parser) into an NDJSON temp
 file, record by record, so memory stays bounded by one record; a record too deep to re-encode fails cleanly.
 So is a file in another encoding. NaN / Infinity become null either way (json_numbers), and an object with a
-key twice is refused (DuplicateKey). Nested objects become columns named with the separator (`address.city`);
+key twice is refused (json_keys). Nested objects become columns named with the separator (`address.city`);
 arrays and maps stay JSON values.
 """
 
@@ -25,6 +25,7 @@ from app.ingest.duck import WIDER_THAN_BIGINT, duckdb_reason, duckdb_type, ident
 from app.ingest.errors import ImportCancelled, ImportFailed, LimitExceeded
 from app.ingest.json_budget import Bounded, BudgetSpent, ReadBudget, record_limit, record_too_large
 from app.ingest.json_depth import DepthGuard
+from app.ingest.json_keys import EMPTY_KEY, EmptyKey, duplicate_key, empty_key_named, key_checking_dict, key_twice_in
 from app.ingest.json_numbers import NonFiniteAsNull, non_finite_warnings, numbers_as_text, typed_numbers
 from app.ingest.notices import note
 from app.ingest.notices.columns import UtcOffset
@@ -69,62 +70,14 @@ def reader(path: str, encoding: str) -> Any:
     return guard
 
 
-#: What DuckDB's JSON reader says of an object with a key twice.
-DUCKDB_DUPLICATE_KEY = "has duplicate key"
-
-
-class DuplicateKey(ImportFailed):
-    """A JSON object names a key twice (422): which value counts is undefined, so nothing is guessed."""
-
-    code = "duplicate_key"
-
-
-def _key_checking_dict(twice: list[tuple[dict[str, Any], str]]) -> type[dict[str, Any]]:
-    """The mapping ijson builds objects as: notes each object given a key it already holds, in `twice`.
-
-    It cannot raise: yajl (ijson's C backend) does not pass an exception from a mapping on, and goes on parsing.
-    """
-
-    class UniqueKeys(dict[str, Any]):
-        __slots__ = ()
-
-        def __setitem__(self, key: str, value: Any, _set: Any = dict.__setitem__) -> None:
-            if key in self:
-                twice.append((self, key))
-            _set(self, key, value)
-
-    return UniqueKeys
-
-
-def _key_twice_in(record: Any, twice: list[tuple[dict[str, Any], str]]) -> str | None:
-    """The key an object of `record` got twice, if one did (ijson may build the next records before it gives one)."""
-    noted = {id(obj): key for obj, key in twice}
-    stack = [record]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            if id(node) in noted:
-                return noted[id(node)]
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
-    return None
-
-
-def duplicate_key(record: int, key: str) -> DuplicateKey:
-    """The error for a record holding `key` twice (at any depth), the same whichever reader met it."""
-    return DuplicateKey(
-        f"record {record} has the key {key!r} twice in one object; JSON leaves which value counts undefined, so "
-        "the file is refused: export it with each key once"
-    )
-
-
 class Extracted(msgspec.Struct, frozen=True):
-    """What `extract_records` wrote: records, and the NaN / Infinity values it wrote as null."""
+    """What `extract_records` wrote: records, the NaN / Infinity values it wrote as null, and whether it wrote an
+    empty key as EMPTY_KEY."""
 
     records: int
     non_finite: int = 0
     first_non_finite_line: int | None = None
+    empty_key: bool = False
 
     def warnings(self) -> list[str]:
         """The warning an import or preview gives for the NaN / Infinity values written as null."""
@@ -189,31 +142,6 @@ _RECORD_ENCODER = msgspec.json.Encoder(decimal_format="number")
 READ_BYTES = 1 << 20
 
 
-#: An empty key as `extract_records` writes it (DuckDB reads records with an empty key as one MAP column, `json`: a
-#: struct field cannot be named ""); `_leaves` names it "" again, column_N with a warning, as a blank key is.
-EMPTY_KEY = "__conveyor_empty_key__"
-
-
-class EmptyKey(Exception):
-    """The records DuckDB read have an empty key (it read them as one MAP column): read them from an extract."""
-
-
-def _empty_key_named(record: Any, number: int, seen: set[str]) -> Any:
-    """`record` with its empty key (not a nested one) as EMPTY_KEY. A file whose records hold both (`seen` so far)
-    is refused: the two would be one column, or in one record one value would overwrite the other."""
-    if not isinstance(record, dict):
-        return record
-    seen.update(key for key in ("", EMPTY_KEY) if key in record)
-    if len(seen) == 2:
-        raise DuplicateKey(
-            f'by record {number} the file has both an empty key ("") and {EMPTY_KEY!r}, which stands for an empty '
-            "key here, so their columns could not be told apart: export it with one of them renamed"
-        )
-    if "" in record:
-        return {EMPTY_KEY if key == "" else key: value for key, value in record.items()}  # pyright: ignore[reportUnknownVariableType]
-    return record
-
-
 class _IntegerOverflow(Exception):
     """yajl met an integer it cannot hold."""
 
@@ -229,15 +157,15 @@ def _extract(backend, source, target, prefix, encoding, limit, budget, should_st
             "" if prefix is None else prefix,
             use_float=False,  # a fraction as a Decimal, written back with every digit (_RECORD_ENCODER)
             multiple_values=prefix is None,
-            map_type=_key_checking_dict(twice),
+            map_type=key_checking_dict(twice),
             buf_size=READ_BYTES,
         )
         try:
             for record in items:
-                if twice and (key := _key_twice_in(record, twice)) is not None:
+                if twice and (key := key_twice_in(record, twice)) is not None:
                     raise duplicate_key(count + 1, key)
                 try:
-                    writer.write(_RECORD_ENCODER.encode(_empty_key_named(record, count + 1, keys_seen)))
+                    writer.write(_RECORD_ENCODER.encode(empty_key_named(record, count + 1, keys_seen)))
                 except RecursionError as exc:
                     raise ImportFailed(f"record {count + 1} is nested too deeply to import", code="too_deep") from exc
                 writer.write(b"\n")
@@ -260,7 +188,7 @@ def _extract(backend, source, target, prefix, encoding, limit, budget, should_st
         except UnicodeDecodeError as exc:
             raise ImportFailed(f"not valid {encoding} after record {count}: {exc.reason}") from exc
         non_finite = handle.non_finite
-    return Extracted(records=count, non_finite=non_finite.count, first_non_finite_line=non_finite.first_line)
+    return Extracted(count, non_finite.count, non_finite.first_line, empty_key="" in keys_seen)
 
 
 def read_error(exc: duckdb.Error, limits: ImportLimits, doing: str) -> ImportFailed | LimitExceeded:
@@ -315,6 +243,7 @@ def records(
     long_numbers: bool,
     text_path: str | None = None,
     lenient: bool = False,
+    empty_key: bool = False,
 ) -> tuple[str, list[Leaf], list[str]]:
     """The records' `read_json(...)` source, a Leaf for every leaf of their nested objects, and warnings.
 
@@ -323,7 +252,8 @@ def records(
     When `long_numbers` (json_numbers.scan found such digits) or a column is typed so, the numbers are read as their
     text and such columns follow `exact_number_type`, each with a warning. DuckDB parses a decimal as a double even
     read as VARCHAR, so the text is read from `text_path`, a copy with the long decimals quoted
-    (json_numbers.write_non_finite_as_null(quote_long=True)); the types are inferred from `path`.
+    (json_numbers.write_non_finite_as_null(quote_long=True)); the types are inferred from `path`. `empty_key`: its
+    EMPTY_KEY column stands for an empty key (`Extracted.empty_key`).
     """
     source = read_call(path, mode, limits, sample_size=-1)
     if conn.execute(f"SELECT 1 FROM {source} LIMIT 1").fetchone() is None:
@@ -332,7 +262,7 @@ def records(
     columns = list(zip(relation.columns, relation.types, strict=True))
     if _read_as_one_map(conn, columns, path, mode, limits):
         raise EmptyKey(path)
-    found = _leaves(columns, separator)
+    found = _leaves(columns, separator, empty_key)
     zoned = [note(UtcOffset(column=leaf.name, example=None)) for leaf, kind in found if kind == TIMESTAMPTZ]
     if not long_numbers and not any(kind in WIDER_THAN_BIGINT for _, kind in found):
         return source, [_as_typed(leaf, kind) for leaf, kind in found], zoned
@@ -343,8 +273,9 @@ def records(
     return raw, leaves, zoned + warnings
 
 
-def _leaves(columns: list[tuple[str, Any]], separator: str) -> list[tuple[Leaf, str]]:
-    """Each leaf of the records' nested objects (its expression not yet cast), with its DuckDB type name."""
+def _leaves(columns: list[tuple[str, Any]], separator: str, empty_key: bool) -> list[tuple[Leaf, str]]:
+    """Each leaf of the records' nested objects (its expression not yet cast), with its DuckDB type name; with
+    `empty_key`, the EMPTY_KEY column named "" again."""
     found: list[tuple[Leaf, str]] = []
 
     def walk(expr: str, name: str, kind: Any) -> None:
@@ -357,7 +288,7 @@ def _leaves(columns: list[tuple[str, Any]], separator: str) -> list[tuple[Leaf, 
             found.append((Leaf(expr, name, our_type(str(kind))), str(kind).upper()))
 
     for column, kind in columns:
-        walk(ident(column), "" if column == EMPTY_KEY else column, kind)
+        walk(ident(column), "" if empty_key and column == EMPTY_KEY else column, kind)
     return found
 
 

@@ -6,8 +6,8 @@ method types them in full-width mode), and the zero of the accounting format (�
 Excel and WPS show and save as CSV as `¥ -`.
 
 One rule, for CSV (in DuckDB SQL) and workbooks (in Python) alike: in a column typed as a number (integer, float,
-decimal), a value that is a number with a leading ¥/￥/RMB/CNY (a sign before or after it) or a trailing
-元/RMB/CNY is read without them, a number with a trailing % as its hundredth (12.5% is 0.125, as Excel stores a
+decimal), a value that is a number with a leading ¥/￥/RMB/CNY (a sign before or after it; 元 after it too) or a
+trailing 元/RMB/CNY is read without them, a number with a trailing % as its hundredth (12.5% is 0.125, as Excel stores a
 percent cell), and an unsigned one of these in parentheses (a currency sign before them or inside) or followed by a
 '-' as its negative, a number in full-width characters as the same in ASCII; all without ',' between thousands (or
 the configured `thousands_separator`). Text columns keep their values as written; anything else in a number column
@@ -26,9 +26,9 @@ from app.ingest.duck import literal
 NUMBER_TYPES = ("integer", "float", "decimal")
 #: A currency sign or code written before an amount.
 SIGN = "(?:[¥￥]|RMB|CNY)"
-#: A number with a currency sign: groups 1+2 (sign, ¥/￥/RMB/CNY, number) or 3 (number, 元/RMB/CNY). RE2 and
-#: Python alike.
-MONEY = rf"^([+-]?)\s*{SIGN}\s*([+-]?[0-9][0-9.,]*)$|^([+-]?[0-9][0-9.,]*)\s*(?:元|RMB|CNY)$"
+#: A number with a currency sign: groups 1+2 (sign, ¥/￥/RMB/CNY, number, perhaps 元 after it too: ￥1,000.00元) or 3
+#: (number, 元/RMB/CNY). RE2 and Python alike.
+MONEY = rf"^([+-]?)\s*{SIGN}\s*([+-]?[0-9][0-9.,]*)(?:\s*元)?$|^([+-]?[0-9][0-9.,]*)\s*(?:元|RMB|CNY)$"
 #: The number a MONEY match keeps (unmatched groups are empty).
 KEEP = r"\1\2\3"
 #: Any currency mark, to tell a money column from one of plain numbers.

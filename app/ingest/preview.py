@@ -31,6 +31,7 @@ from app.ingest import (
     json_times,
     retyped,
     sheet_range,
+    subtotals,
 )
 from app.ingest.biff_padded import workbook_padded_cells
 from app.ingest.columns import as_columns, effective, json_shown, mixed_text_warnings
@@ -192,6 +193,7 @@ def _excel(
         whole = cut_copy is None or all_rows(sheet, sheets[index])
         suggestions = excel_suggestions(sheet, plan, config, sheets, whole=whole)
     warnings = plan.warnings + [_problem_text(p) for p in problems[:PREVIEW_PROBLEMS]]
+    warnings += subtotals.shown(plan.columns, values)
     return Preview(
         format="excel",
         detected=sniffed.kind,
@@ -246,7 +248,7 @@ def _csv(
             plan, values = csv_shown.shown(conn, plan, config, limits, rows, work)  # its bad rows listed below
             if suspects := csv_range.shown_suspects(plan, values, text):  # 1e400 read as infinity, 1e-400 as 0
                 table, _, _ = csv_select.retyped_cells(plan, config, limits)
-                if found := csv_problems.record_rows(conn, csv_range.first_out_of_range(conn, table, suspects)):
+                if found := csv_problems.record_rows(conn, plan, csv_range.first_out_of_range(conn, table, suspects)):
                     if config.on_error == "strict":
                         raise csv_range.refused(plan, found)
                     plan, kept = csv_range.as_text(plan, found)
@@ -265,7 +267,7 @@ def _csv(
     if plan.codes and not sampled:  # the import reads rows past the sampled ones: it decides the codes there
         coded = [p for p in plan.columns if p.include and p.source in plan.codes]
         warnings += [codes.decided_at_import_warning(p.name, p.type, config.on_error) for p in coded]
-    warnings += mixed_text_warnings(plan.columns, values, config)
+    warnings += mixed_text_warnings(plan.columns, values, config) + subtotals.shown(plan.columns, values)
     suggestions = text_suggestions(plan.columns, values, config)
     block = csv_title_block(text, config) if config.header_row is None and not config.skip_rows else None
     if block is not None:  # the columns and types above are the title block's: only the header row is worth saying
@@ -346,6 +348,7 @@ def _json(
                 long_numbers=long_numbers,
                 text_path=text_path,
                 lenient=config.on_error == "lenient",
+                empty_key=extracted.empty_key,
             )
             warnings += number_warnings
             planned, exprs, name_warnings = json_reader.plan(leaves, config)

@@ -8,6 +8,7 @@ as it is, and a row is never left out unless the configuration says so.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 import duckdb
@@ -65,11 +66,16 @@ def lines_warning(
 
 
 def past_sample(
-    conn: duckdb.DuckDBPyConnection, data: str, header: list[str], planned: list[Planned], skip: int, sample_rows: int
+    conn: duckdb.DuckDBPyConnection,
+    data: str,
+    header: list[str],
+    planned: list[Planned],
+    lines: Callable[[list[int]], list[int]],
+    sample_rows: int,
 ) -> str | None:
     """A warning naming the rows of the imported Parquet file `data`, past the first `sample_rows`, that are the
     header line again in every text column compared (typed cells of such a line were rejected, not written), by
-    line (`skip` lines above the data, one line a row), or None.
+    their line in the file (`lines`: of the data file's rows, from 1), or None.
 
     The Parquet file, not the CSV: a GB file is not parsed a second time, and the filter skips the row groups
     whose statistics cannot hold the header's text (a column of dates, of ids)."""
@@ -90,5 +96,5 @@ def past_sample(
     if not count or not count[0]:
         return None
     first = f"SELECT file_row_number FROM {rows} WHERE {where} ORDER BY file_row_number LIMIT {REPEATS_SHOWN + 1}"
-    lines = [skip + n + 1 for (n,) in conn.execute(first).fetchall()]
-    return lines_warning(count[0], lines, "read_as_data")
+    found = lines([n + 1 for (n,) in conn.execute(first).fetchall()])
+    return lines_warning(count[0], found, "read_as_data")

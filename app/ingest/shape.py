@@ -23,6 +23,10 @@ HEADER_SCAN_ROWS = 30
 FOOTER_LABELS = frozenset(
     {"合计", "总计", "小计", "合計", "總計", "小計", "total", "totals", "grandtotal", "subtotal", "sum"}
 )
+#: Of those, the labels of a group's subtotal row (app.ingest.subtotals).
+SUBTOTAL_LABELS = frozenset({"小计", "小計", "subtotal"})
+#: What a label is compared without: spaces and colons of either width (RE2 and Python alike), then in lower case.
+LABEL_NOISE = "[\\s:\uff1a]+"
 #: Rows at the end of a table searched for its totals row (blank rows around it included).
 FOOTER_TAIL_ROWS = 50
 #: Excel's formula errors as a workbook shows them (app.ingest.xlsx_errors) and "Save as CSV" writes them.
@@ -93,7 +97,7 @@ def find_header(rows: Rows, merged: Merged, first_col: int, width: int) -> tuple
         if _texts_above_header(filled, scanned[at + 1 :], width):  # a report's 编制单位 and 币种 line above the header
             titles.append(TitleRow(row=number, kind="note", filled=len(filled), width=width))
             continue
-        if not all(isinstance(value, str) for _, value in filled):
+        if not all(isinstance(value, str) for _, value in filled) and not _dates_over_data(filled, scanned[at + 1 :]):
             if len(filled) * 2 < width:  # a note such as 制表日期 | 2024-03-31 on a wide table
                 titles.append(TitleRow(row=number, kind="note", filled=len(filled), width=width))
                 continue
@@ -107,6 +111,23 @@ def find_header(rows: Rows, merged: Merged, first_col: int, width: int) -> tuple
         if filled and all(isinstance(value, str) for _, value in filled):
             return top[0], None
     return 0, None
+
+
+def _dates_over_data(filled: list[tuple[int, Any]], below: Rows) -> bool:
+    """Whether a row of text and date cells (two dates at least) stands over a row of numbers: a monthly report's
+    header of months as dates (2024-01, 2024-02 ... or 一月, 二月 shown from dates), not its first data row, which
+    holds no date where the header has one and a number in one of those places at least."""
+    dates = [position for position, value in filled if _is_date(value)]
+    if len(dates) < 2 or not all(isinstance(value, str) or _is_date(value) for _, value in filled):
+        return False
+    following = next((row for _, row in below if _filled(row)), [])
+    under = [following[position] if position < len(following) else None for position in dates]
+    return not any(_is_date(value) for value in under) and any(is_number(value) for value in under)
+
+
+def _is_date(value: Any) -> bool:
+    """A date cell (with or without a time of day), as calamine gives one."""
+    return isinstance(value, dt.date)
 
 
 def _texts_above_header(filled: list[tuple[int, Any]], below: Rows, width: int) -> bool:
@@ -125,8 +146,12 @@ def totals_label(value: Any) -> str | None:
     """`value` stripped when it labels a totals row (合计, 合 计, 合计 and a colon, TOTAL: ...), else None."""
     if not isinstance(value, str):
         return None
-    text = re.sub("[\\s:\uff1a]+", "", value).lower()
-    return value.strip() if text in FOOTER_LABELS else None
+    return value.strip() if label_key(value) in FOOTER_LABELS else None
+
+
+def label_key(text: str) -> str:
+    """A label as labels are compared (`合 计:` as 合计, `TOTAL:` as total)."""
+    return re.sub(LABEL_NOISE, "", text).lower()
 
 
 def _close(a: float, b: float) -> bool:
@@ -182,16 +207,20 @@ def amount(value: Any) -> float | None:
 
 
 def confirm_footer(footer: Footer, rows_above: Iterable[Sequence[Any]]) -> str | None:
-    """Why `footer` is a totals row (each of its numbers is the sum of its column above it), or None."""
-    columns: dict[int, list[float]] = {position: [] for position in footer.totals}
+    """Why `footer` is a totals row (each of its numbers is the sum of its column above it, or of the rows above it
+    but its subtotal rows: an ERP report's 小计 after each group, whose 合计 adds the groups up once), or None."""
+    every: dict[int, list[float]] = {position: [] for position in footer.totals}
+    detail: dict[int, list[float]] = {position: [] for position in footer.totals}
     for row in rows_above:
-        for position, values in columns.items():
+        subtotal = any(totals_label(value) for value in row)
+        for position in footer.totals:
             if position < len(row) and (value := amount(row[position])) is not None:
-                values.append(value)
-    for position, total in footer.totals.items():
-        if not columns[position] or not _close(math.fsum(columns[position]), total):
-            return None
-    return note(TotalsRow(row=footer.number, label=footer.label))
+                every[position].append(value)
+                detail[position] += [] if subtotal else [value]
+    for columns in (every, detail):
+        if all(columns[p] and _close(math.fsum(columns[p]), total) for p, total in footer.totals.items()):
+            return note(TotalsRow(row=footer.number, label=footer.label))
+    return None
 
 
 def find_footer(rows: Rows) -> tuple[int, int, str] | None:

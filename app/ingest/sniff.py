@@ -18,6 +18,7 @@ import msgspec
 from charset_normalizer import from_bytes
 from charset_normalizer.constant import FREQUENCIES
 
+from app.ingest.bom_codecs import GB18030_SIG
 from app.ingest.config import Format, ImportConfig, ImportLimits, normalize_encoding
 from app.ingest.errors import (
     ContentMismatch,
@@ -240,16 +241,15 @@ def check_zip_members(members: list[zipfile.ZipInfo], limits: ImportLimits, show
 def detect_encoding(head: bytes, *, at_eof: bool) -> tuple[str, bool]:
     """Guess a text encoding from a file's first bytes; the bool says whether it was a guess (no BOM, not UTF-8)."""
     if head.startswith(codecs.BOM_UTF8):
+        body = head[len(codecs.BOM_UTF8) :]
+        if not _utf8(body, at_eof=at_eof) and detect_encoding(body, at_eof=at_eof)[0] == "gb18030":
+            return GB18030_SIG, True  # a BOM an export script put before GBK text
         return "utf-8-sig", False
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16", False
     if (utf16 := utf16_without_bom(head)) is not None:
         return utf16, True
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(head, final=at_eof)
-    except UnicodeDecodeError:
-        pass
-    else:
+    if _utf8(head, at_eof=at_eof):
         return "utf-8", False
     detected = detected_encoding(head, at_eof=at_eof)
     gb = looks_gb(head)
@@ -274,6 +274,15 @@ def detect_encoding(head: bytes, *, at_eof: bool) -> tuple[str, bool]:
             return "latin-1", True
         return "cp1252", True
     return "latin-1", True
+
+
+def _utf8(head: bytes, *, at_eof: bool) -> bool:
+    """Whether `head` (the whole file when `at_eof`) is UTF-8."""
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=at_eof)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def utf16_without_bom(head: bytes) -> str | None:

@@ -42,6 +42,7 @@ from app.ingest.notices.suggestions import (
 )
 from app.ingest.shape import (
     FOOTER_TAIL_ROWS,
+    amount,
     confirm_footer,
     footer_candidate,
     is_number,
@@ -80,7 +81,7 @@ def excel_suggestions(
     given = set(config.null_values or ())
     cells = transposed(sample, len(plan.positions))
     columns = [[None if v in given else v for v in cells[p.index]] for p in plan.columns]
-    tokens, reasons = null_tokens([p.source for p in plan.columns], columns)
+    tokens, reasons = null_tokens([p.source for p in plan.columns], [[_as_value(v) for v in c] for c in columns])
     if tokens:
         found.append(_nulls(config, tokens, reasons))
     typed = {source for source, spec in (config.columns or {}).items() if spec.type}
@@ -259,13 +260,12 @@ def _grouped_example(values: list[Any], nulls: set[str], config: ImportConfig) -
 
 
 def _as_value(text: Any) -> Any:
-    """A text cell as the number or date it spells, else as it is."""
+    """A text cell as the number or date it spells (an amount as a ledger writes it too: 1,000.00, ¥20.00, 12.5%,
+    (300.00)), else as it is."""
     if not isinstance(text, str):
         return text
-    try:
-        return float(text.strip())
-    except ValueError:
-        pass
+    if (number := amount(text)) is not None:
+        return number
     try:
         return dt.date.fromisoformat(text.strip())
     except ValueError:

@@ -72,3 +72,20 @@ def test_a_version_without_rejects_gives_an_empty_file(client: TestClient, parts
     assert pq.read_table(io.BytesIO(as_parquet.content)).column_names == ["row", "column", "message", "value"]
     missing = client.get(f"/api/v1/datasets/{dataset['id']}/versions/7/rejects")
     assert (missing.status_code, missing.json()["code"]) == (404, "version_not_found")
+
+
+def test_a_csv_with_blank_lines_names_its_bad_rows_alike_in_the_preview_and_the_rejects(
+    client: TestClient, parts: Engine_
+) -> None:
+    """Blank lines above and between bad rows: a bad count (DuckDB's check) and a bad amount (the SELECT's) are
+    named by their rows as a spreadsheet shows them, in the preview's notices and in the version's rejects."""
+    text = "单号,数量,金额\n\n1,10,¥1.00\n\n2,x,¥2.00\n3,30,oops\n\n\n4,40,¥4.00\n"
+    dataset = upload(client, text.encode(), "gaps.csv")
+    config = {"on_error": "lenient", "columns": {"数量": {"type": "integer"}, "金额": {"type": "decimal", "scale": 2}}}
+    shown = client.post(f"/api/v1/datasets/{dataset['id']}/preview", json=config).json()
+    named = [(n["row"], n["column"]) for n in shown["notices"] if n["code"] == "row_problem"]
+    assert named == [(5, "数量"), (6, "金额")]
+    run = run_import(client, parts, dataset["id"], config)
+    assert run["status"] == "SUCCEEDED", run
+    lines = client.get(f"/api/v1/datasets/{dataset['id']}/versions/1/rejects", params={"format": "json"}).text
+    assert [(json.loads(line)["row"], json.loads(line)["column"]) for line in lines.splitlines()] == named

@@ -191,6 +191,34 @@ class TabPadded(Notice, tag="tab_padded"):
         )
 
 
+class FormulaText(Notice, tag="formula_text"):
+    """Text columns holding cells written `="…"`, Excel's text formula, read as the text inside."""
+
+    columns: list[str]
+    count: int
+
+    def text(self) -> str:
+        names = listed([repr(c) for c in self.columns], self.count)
+        return (
+            f'column(s) {names} have cells written ="…" (a formula export scripts write so that Excel keeps an id '
+            "text): read as the text Excel shows"
+        )
+
+
+class SubtotalRows(Notice, tag="subtotal_rows"):
+    """Rows labelled as subtotals (小计) in a text column, read as data (app.ingest.subtotals)."""
+
+    column: str
+    label: str
+    count: int
+
+    def text(self) -> str:
+        return (
+            f"{self.count} row(s) are subtotals (column {self.column!r} reads {self.label!r}): they are read as data, "
+            f"so a sum over the rows counts each group twice; leave them out with a filter on {self.column!r}"
+        )
+
+
 class ReadAsNull(Notice, tag="read_as_null"):
     """Values a lenient CSV import read as text and could not convert (an amount that is no number, a date none of
     its column's formats reads): imported as NULL, in `rows` rows."""

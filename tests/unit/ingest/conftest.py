@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from app.core.notices import Noted
-from app.ingest import DuckDBSettings, ImportConfig, ImportLimits, import_file, importer, models, notices
+from app.ingest import DuckDBSettings, ImportConfig, ImportLimits, import_file, importer, models, notices, preview
 from app.ingest.models import ImportResult
 
 
@@ -55,6 +55,17 @@ def run_import(tmp_path: Path, limits: ImportLimits, settings: DuckDBSettings) -
         )
 
     return run
+
+
+def applied(path: Path, limits: ImportLimits) -> ImportConfig:
+    """The configuration a person ends with clicking every suggestion of the preview until none is left."""
+    config = ImportConfig()
+    for _ in range(3):
+        shown = preview(path, path.name, config, limits)
+        if not shown.suggestions:
+            return shown.config
+        config = shown.suggested_config
+    raise AssertionError(f"still suggesting {shown.suggestions}")
 
 
 def write(path: Path, text: str, encoding: str = "utf-8") -> Path:

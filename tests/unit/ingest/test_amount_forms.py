@@ -14,7 +14,7 @@ from app.ingest import ImportConfig, ImportLimits
 from app.ingest.config import ColumnSpec
 from app.ingest.money import plain_number, plain_number_sql
 from app.ingest.preview import preview
-from tests.unit.ingest.conftest import rows_of, write_xlsx
+from tests.unit.ingest.conftest import applied, rows_of, write_xlsx
 
 AMOUNTS = {
     "RMB 1,234.50": "1234.50",
@@ -100,3 +100,23 @@ def test_such_columns_are_suggested_decimal_and_import_as_a_person_reads_them(
     rows = rows_of(run_import(path, columns=columns, on_error="strict"))
     assert [(r["amount"], r["rate"]) for r in rows] == EXPECTED
     assert [r["note"] for r in rows] == ["1,234.50-", "abc", "7", "8"]  # a column that does not all read stays text
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_placeholders_beside_amounts_written_as_text_are_suggested_as_nulls(
+    tmp_path: Path, limits: ImportLimits, run_import, kind: str
+) -> None:
+    """A report writes `--` or `-` for no amount beside 1,000.00 and 12.5%: only plain numbers counted as the
+    numbers the placeholders made text, so neither was suggested, and the column stayed text whatever was applied."""
+    rows = [["门店", "金额", "占比"], ["一店", "1,000.00", "12.5%"], ["二店", "--", "-"], ["三店", "2,000.00", "50%"]]
+    if kind == "csv":
+        path = tmp_path / "门店.csv"
+        path.write_text("".join(",".join(f'"{c}"' for c in row) + "\n" for row in rows), encoding="utf-8")
+    else:
+        path = write_xlsx(tmp_path / "门店.xlsx", {"S": rows})
+    config = applied(path, limits)
+    assert set(config.null_values or []) == {"--", "-"}
+    given = {f: getattr(config, f) for f in ("null_values", "columns", "thousands_separator")}
+    stored = rows_of(run_import(path, **given))
+    assert [(float(r["金额"]) if r["金额"] is not None else None) for r in stored] == [1000.0, None, 2000.0]
+    assert [(float(r["占比"]) if r["占比"] is not None else None) for r in stored] == [0.125, None, 0.5]

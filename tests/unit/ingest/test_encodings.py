@@ -104,3 +104,32 @@ def test_excel_unicode_text_with_either_byte_order_mark_imports(tmp_path: Path, 
     result = run_import(path)
     # then every row is there with its letters and numbers
     assert rows_of(result) == [{"姓名": "张三", "金额": 12.5}, {"姓名": "李四", "金额": 3.0}]
+
+
+#: A UTF-8 byte order mark before GBK text, as an export script writes it to make Excel read "UTF-8".
+BOM_GBK_CSV = "日期,客户,金额\n2024-01-05,华为,100\n2024-01-06,小米,200\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [("客户.csv", BOM_GBK_CSV), ("客户.json", '[{"客户": "华为", "金额": 100}, {"客户": "小米", "金额": 200}]')],
+)
+def test_a_utf8_bom_before_gbk_text_is_read_as_gbk(
+    tmp_path: Path, limits: ImportLimits, run_import, name: str, text: str
+) -> None:
+    """Read as UTF-8 (the BOM says so) every Chinese character was a replacement character in the preview, and the
+    CSV import failed with DuckDB's 'Sniffer detected value different than the user input for the Header options'."""
+    path = tmp_path / name
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode("gbk"))
+    shown = preview(path, name, ImportConfig(), limits)
+    assert [c.name for c in shown.columns][-2:] == ["客户", "金额"]
+    assert shown.config.encoding == "gb18030-sig"
+    assert "encoding guessed as gb18030-sig" in shown.warnings
+    result = run_import(path)
+    assert [(r["客户"], r["金额"]) for r in rows_of(result)] == [("华为", 100), ("小米", 200)]
+    again = run_import(path, **{"encoding": "gb18030-sig", "format": shown.config.format})  # the effective config
+    assert rows_of(again) == rows_of(result)
+
+
+def test_a_utf8_bom_before_utf8_text_stays_utf8() -> None:
+    assert detect_encoding(b"\xef\xbb\xbf" + BOM_GBK_CSV.encode("utf-8"), at_eof=True) == ("utf-8-sig", False)

@@ -60,3 +60,16 @@ def test_a_header_line_repeated_past_the_sample_in_a_typed_column_says_so(tmp_pa
     assert (result.rows, result.rejected) == (42_000, 1)
     assert any("1 line(s) repeat the header line (lines 21002)" in w for w in result.warnings), result.warnings
     assert set(pq.read_table(result.rejects_path).column("message").to_pylist()) == {repeated_header.REJECTED_LINE}
+
+
+def test_a_repeated_header_line_past_the_sample_is_named_by_its_line_after_blank_and_rejected_lines(
+    tmp_path: Path, run_import
+):
+    """Its line was counted from the rows written: two blank lines and a rejected row above it named it three lines
+    too high up, unlike the rejects of the same import."""
+    head = "订单号,备注\n" + "".join(f"A{i},note {i}\n" for i in range(21_000))
+    path = tmp_path / "joined.csv"
+    path.write_text(head + "\n\nA,b,a cell too many\n订单号,备注\nA,b\n", encoding="utf-8")
+    result = run_import(path, on_error="lenient")
+    assert [r["row"] for r in pq.read_table(result.rejects_path).to_pylist()] == [21_004]
+    assert any("1 line(s) repeat the header line (lines 21005)" in w for w in result.warnings), result.warnings

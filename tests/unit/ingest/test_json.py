@@ -285,11 +285,26 @@ def test_a_record_holding_the_key_an_empty_one_is_renamed_to_is_refused_not_merg
     assert "__conveyor_empty_key__" in str(refused.value)
 
 
-def test_a_record_key_named_as_the_placeholder_imports_where_no_key_is_empty(tmp_path: Path, run_import):
-    # Records under a path are read through the same extract: without an empty key the placeholder is not in play
-    path = tmp_path / "path.json"
-    path.write_text('{"data": [{"__conveyor_empty_key__": 3, "b": 4}]}', encoding="utf-8")
-    assert [row["b"] for row in rows_of(run_import(path))] == [4]
+@pytest.mark.parametrize(
+    ("name", "text", "encoding"),
+    [
+        ("array.json", '[{"__conveyor_empty_key__": 3, "b": "甲"}]', "utf-8"),  # read by DuckDB
+        ("path.json", '{"data": [{"__conveyor_empty_key__": 3, "b": "甲"}]}', "utf-8"),  # through the extract
+        ("gbk.json", '[{"__conveyor_empty_key__": 3, "b": "甲"}]', "gbk"),  # through the extract, as UTF-8
+    ],
+)
+def test_a_record_key_named_as_the_placeholder_keeps_its_name_where_no_key_is_empty(
+    tmp_path: Path, limits: ImportLimits, run_import, name: str, text: str, encoding: str
+):
+    """Without an empty key the placeholder stands for none: the file's own key of that name was named column_1,
+    with an empty-header warning, as an empty key is."""
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    result = run_import(path)
+    assert rows_of(result) == [{"__conveyor_empty_key__": 3, "b": "甲"}]
+    shown = preview(path, name, ImportConfig(), limits)
+    assert [c.name for c in shown.columns] == ["__conveyor_empty_key__", "b"]
+    assert not [w for w in result.warnings + shown.warnings if "empty header" in w]
 
 
 def test_a_record_whose_one_key_is_json_holding_an_empty_key_keeps_it_as_json(tmp_path: Path, run_import):

@@ -8,10 +8,13 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from app.ingest import ImportConfig, ImportLimits, preview
-from tests.unit.ingest.conftest import rows_of
+from app.ingest.csv_cells import formula_text_sql
+from app.ingest.notices.columns import FormulaText
+from tests.unit.ingest.conftest import applied, rows_of
 
 #: As Excel's "Save as CSV" writes a sheet with a title and a company row above the header: padded with commas.
 KINGDEE = (
@@ -32,17 +35,6 @@ EXPECTED = [
 ]
 
 
-def _applied(path: Path, limits: ImportLimits) -> ImportConfig:
-    """The configuration a person ends with clicking every suggestion until none is left."""
-    config = ImportConfig()
-    for _ in range(3):
-        shown = preview(path, path.name, config, limits)
-        if not shown.suggestions:
-            return shown.config
-        config = shown.suggested_config
-    raise AssertionError(f"still suggesting {shown.suggestions}")
-
-
 def _rows(result) -> list[tuple]:
     return [(r["日期"], r["单号"], r["金额"], r["折扣率"], int(r["数量"])) for r in rows_of(result)]
 
@@ -60,7 +52,7 @@ def test_a_title_block_padded_with_commas_is_passed_over(tmp_path: Path, limits:
 def test_a_kingdee_csv_in_gb18030_imports_as_a_person_reads_it(tmp_path: Path, limits: ImportLimits, run_import):
     path = tmp_path / "应收款.csv"
     path.write_bytes(KINGDEE.encode("gb18030"))
-    config = _applied(path, limits)
+    config = applied(path, limits)
     assert (config.header_row, config.skip_footer, config.encoding) == (3, 1, "gb18030")
     assert _rows(run_import(path, **{f: getattr(config, f) for f in config.__struct_fields__})) == EXPECTED
 
@@ -76,7 +68,7 @@ def test_excels_unicode_text_export_imports_as_a_person_reads_it(tmp_path: Path,
     ]
     path = tmp_path / "unicode.txt"
     path.write_bytes(b"\xff\xfe" + ("\r\n".join(lines) + "\r\n").encode("utf-16-le"))
-    config = _applied(path, limits)
+    config = applied(path, limits)
     assert _rows(run_import(path, **{f: getattr(config, f) for f in config.__struct_fields__})) == EXPECTED
 
 
@@ -112,7 +104,7 @@ def test_a_workbooks_text_amounts_and_dates_are_suggested_typed_as_a_csvs_are(
     2024/1/6, was read as text with no suggestion (a CSV's got `decimal` and `date`); its number cells count in
     the decimal's scale, so 20.125 is not rounded to 20.13."""
     path = _ufida_book(tmp_path / "日记账.xlsx")
-    config = _applied(path, limits)
+    config = applied(path, limits)
     assert config.skip_footer == 1
     rows = rows_of(run_import(path, **{f: getattr(config, f) for f in config.__struct_fields__}))
     assert [(r["日期"], r["借方"], r["比例"]) for r in rows] == [
@@ -121,3 +113,36 @@ def test_a_workbooks_text_amounts_and_dates_are_suggested_typed_as_a_csvs_are(
         (dt.date(2024, 1, 17), Decimal("20.125"), Decimal("0.050")),
         (dt.date(2024, 1, 18), Decimal("20.000"), Decimal("1.000")),
     ]
+
+
+@pytest.mark.parametrize(
+    "ids",
+    [
+        ['="202311021234567890"', '="002311021234567891"'],  # as the export script writes them
+        ['"=""202311021234567890"""', '"=""002311021234567891"""'],  # quoted as a CSV writer quotes them
+    ],
+)
+def test_ids_written_as_excel_text_formulas_read_as_the_text_excel_shows(
+    tmp_path: Path, limits: ImportLimits, run_import, ids: list[str]
+) -> None:
+    """Order exports write an id `="202311021234567890"` so that Excel shows its digits as text: the id was read
+    with the `="` and `"` around it."""
+    path = tmp_path / "订单.csv"
+    path.write_text(f'订单号,买家,实付金额\n{ids[0]},张三,"1,099.00"\n{ids[1]},李四,19.90\n', encoding="utf-8")
+    shown = preview(path, path.name, ImportConfig(), limits)
+    assert [row[0] for row in shown.rows] == ["202311021234567890", "002311021234567891"]
+    said = [n for n in shown.notices if isinstance(n, FormulaText)]
+    assert [(n.columns, n.count) for n in said] == [(["订单号"], 1)]
+    result = run_import(path, **{"thousands_separator": ","})
+    assert [(r["订单号"], r["实付金额"]) for r in rows_of(result)] == [
+        ("202311021234567890", 1099.0),
+        ("002311021234567891", 19.9),
+    ]
+    assert any(isinstance(n, FormulaText) for n in result.notices)
+
+
+def test_a_text_cell_that_only_starts_with_an_equals_sign_is_kept() -> None:
+    conn = duckdb.connect()
+    values = ["=SUM(A1)", '="a"', '=""', "x", '="', None]
+    read = [conn.execute(f"SELECT {formula_text_sql('v')} FROM (SELECT ? AS v)", [v]).fetchone()[0] for v in values]
+    assert read == ["=SUM(A1)", "a", "", "x", '="', None]

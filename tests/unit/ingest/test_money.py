@@ -25,8 +25,10 @@ AMOUNTS = {
     "¥ 5": "5",
     "¥ -": "0",  # the accounting format's zero (会计专用)
     "￥-": "0",
+    "￥1,000.00元": "1000.00",  # sign and unit both, as a hand-made sheet writes them
+    "¥ 88 元": "88",
 }
-NOT_AMOUNTS = ["¥c", "abc", "12¥", "元", "¥", "1-2元"]
+NOT_AMOUNTS = ["¥c", "abc", "12¥", "元", "¥", "1-2元", "¥元", "¥12RMB"]
 
 
 @pytest.mark.parametrize("config", [ImportConfig(), ImportConfig(thousands_separator=",")])

@@ -7,10 +7,12 @@ from pathlib import Path
 
 import duckdb
 import msgspec
+import pytest
 
 from app.api.dataset_schemas import ColumnOut
-from app.ingest import DuckDBSettings, ImportConfig, ImportLimits, import_file
+from app.ingest import DuckDBSettings, ImportConfig, ImportLimits, import_csv, import_file
 from app.ingest.duck import column_stats, duckdb_reason
+from app.ingest.import_job import held
 from app.ingest.models import BOUND_CHARS
 
 
@@ -122,3 +124,45 @@ def test_the_figures_of_a_column_after_a_nested_one_are_its_own(tmp_path: Path):
     _, stats = column_stats(duckdb.connect(), path)
     figures = {c.name: (c.nulls, c.min, c.max) for c in stats if c.type != "json"}
     assert figures == {"id": (0, "1", "2"), "z": (0, "x", "y"), "late": (1, "5", "5")}
+
+
+def test_a_csv_read_again_for_its_mixed_line_ends_does_not_send_progress_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DuckDB's reader fails on the first row ending unlike those before it (LF rows a script appended to a CRLF
+    export), and the file is read again with its line ends as LF: that read reported from 0 again, after the first
+    had reported up to where it failed."""
+    path = tmp_path / "appended.csv"
+    text = "id,note\r\n" + "".join(f"{i},row{i}\r\n" for i in range(30_000)) + "".join(f"{i},tail\n" for i in range(5))
+    path.write_bytes(text.encode())
+    real_run = import_csv.run
+
+    def run(conn, sql, *, should_stop, on_progress):  # the first read got to 90% before it failed
+        on_progress(90.0)
+        return real_run(conn, sql, should_stop=should_stop, on_progress=on_progress)
+
+    monkeypatch.setattr(import_csv, "run", run)
+    seen: list[tuple[int, int, int]] = []
+    result = import_file(
+        path,
+        filename=path.name,
+        config=ImportConfig(),
+        limits=ImportLimits(),
+        out_dir=tmp_path / "out",
+        duckdb_settings=DuckDBSettings(threads=1),
+        progress=lambda rows, done, total: seen.append((rows, done, total)),
+    )
+    assert result.rows == 30_005  # read again, as LF
+    done = [d for _, d, _ in seen]
+    assert done[0] == int(path.stat().st_size * 0.9)
+    assert done == sorted(done)
+    assert seen[-1] == (30_005, path.stat().st_size, path.stat().st_size)
+
+
+def test_held_progress_reports_the_most_done_so_far() -> None:
+    seen: list[tuple[int, int, int]] = []
+    report = held(lambda rows, done, total: seen.append((rows, done, total)))
+    for done in (10, 60, 0, 30, 80):
+        report(0, done, 100)
+    report(7, 100, 100)
+    assert seen == [(0, 10, 100), (0, 60, 100), (0, 60, 100), (0, 60, 100), (0, 80, 100), (7, 100, 100)]

@@ -12,8 +12,9 @@ import pytest
 
 from app.ingest import ImportLimits
 from app.ingest.config import ImportConfig
+from app.ingest.notices.columns import SubtotalRows
 from app.ingest.preview import preview
-from tests.unit.ingest.conftest import rows_of, write_xlsx
+from tests.unit.ingest.conftest import applied, rows_of, write_xlsx
 
 
 def _ledger(path: Path, label: str) -> Path:
@@ -44,3 +45,54 @@ def test_a_totals_row_of_text_amounts_is_suggested_and_left_out(
     assert len(rows_of(result)) == 20
     said = [w for w in result.warnings if "mixes types" in w or "totals row" in w]
     assert said == [w for w in again.warnings if "mixes types" in w or "totals row" in w] == []
+
+
+#: An ERP summary: a 小计 row after each region, and a 合计 row adding the stores up once (not the 小计 rows too).
+SUBTOTALLED = [
+    ["2024年第一季度销售汇总表", None, None, None],
+    ["地区", "门店", "销量", "金额"],
+    ["华东", "上海店", 10, 1200.5],
+    ["华东", "杭州店", 5, 600.0],
+    ["小计", None, 15, 1800.5],
+    ["华北", "北京店", 7, 900.0],
+    ["小计", None, 7, 900.0],
+    ["合计", None, 22, 2700.5],
+]
+
+
+def test_a_totals_row_below_subtotal_rows_is_suggested(tmp_path: Path, limits: ImportLimits) -> None:
+    """Its numbers are the column sums but for the 小计 rows: it was no footer, kept as data with no word."""
+    path = write_xlsx(tmp_path / "汇总.xlsx", {"汇总": SUBTOTALLED}, merge="A1:D1")
+    shown = preview(path, path.name, ImportConfig(), limits)
+    assert ("skip_footer", 1) in [(s.field, s.value) for s in shown.suggestions]
+    assert any("row 8 ('合计')" in s.reason for s in shown.suggestions)
+    wrong = [*SUBTOTALLED[:-1], ["合计", None, 23, 2700.5]]  # a sum of neither: data
+    path = write_xlsx(tmp_path / "错.xlsx", {"汇总": wrong}, merge="A1:D1")
+    assert "skip_footer" not in [s.field for s in preview(path, path.name, ImportConfig(), limits).suggestions]
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_subtotal_rows_read_as_data_are_named(tmp_path: Path, limits: ImportLimits, run_import, kind: str) -> None:
+    """A 小计 row after each group was read as data without a word: a sum over 金额 counted each group twice."""
+    if kind == "xlsx":
+        path = write_xlsx(tmp_path / "汇总.xlsx", {"汇总": SUBTOTALLED}, merge="A1:D1")
+    else:
+        path = tmp_path / "汇总.csv"
+        rows = [[("" if c is None else str(c)) for c in row] for row in SUBTOTALLED[1:]]
+        rows[5][0] = "小 计\uff1a"  # spaced and with a full-width colon, as some reports write it
+        path.write_bytes("".join(",".join(row) + "\n" for row in rows).encode("gb18030"))
+    config = applied(path, limits)
+    shown = preview(path, path.name, config, limits)
+    said = [n for n in shown.notices if isinstance(n, SubtotalRows)]
+    assert [(n.column, n.label, n.count) for n in said] == [("地区", "小计", 2)]
+    given = {f: getattr(config, f) for f in ("skip_footer", "header_row", "encoding") if getattr(config, f)}
+    result = run_import(path, **given)
+    assert [(n.column, n.count) for n in result.notices if isinstance(n, SubtotalRows)] == [("地区", 2)]
+    assert len(rows_of(result)) == 5  # read as data all the same; the 合计 row left out
+
+
+def test_a_table_without_subtotal_rows_says_nothing_of_them(tmp_path: Path, limits: ImportLimits, run_import) -> None:
+    path = tmp_path / "明细.csv"
+    path.write_text("地区,门店,金额\n华东,上海店,1\n华北,小计店,2\n", encoding="utf-8")
+    assert not [n for n in preview(path, path.name, ImportConfig(), limits).notices if isinstance(n, SubtotalRows)]
+    assert not [n for n in run_import(path).notices if isinstance(n, SubtotalRows)]

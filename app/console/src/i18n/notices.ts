@@ -19,7 +19,7 @@ export const NOTICE_CODES = [
   // columns.py
   'empty_header', 'header_cleaned', 'duplicate_column', 'header_width', 'delimiter_hint', 'header_rows_joined', 'merged_header',
   'columns_cut', 'repeated_header_rows', 'repeated_header_lines', 'mixed_types', 'mostly_numbers', 'long_numbers',
-  'exact_numbers', 'non_finite_as_null', 'tab_padded', 'utc_offset', 'error_cells', 'kept_as_text',
+  'exact_numbers', 'non_finite_as_null', 'tab_padded', 'formula_text', 'subtotal_rows', 'utc_offset', 'error_cells', 'kept_as_text',
   'out_of_range_as_text', 'codes_checked_at_import', 'zero_padded', 'read_as_null',
   // file.py
   'workbook_named', 'text_named', 'encoding_guessed', 'invalid_bytes', 'line_ends', 'footer_left_out', 'footer_kept',
@@ -78,6 +78,7 @@ function params(i18n: NamedTranslator, notice: AnyNotice): Params {
       out.then = part(notice.lenient ? 'codesLenient' : 'codesStrict')
       break
     case 'tab_padded':
+    case 'formula_text':
       out.columns = listed(i18n, notice.columns, notice.count)
       break
     case 'read_as_null':

@@ -1,0 +1,59 @@
+"""Subtotal rows among the data: an ERP or finance report's 小计 row after each group (部门 | 员工 | 工资 with a
+`小计 | | 15,500.00` row below each department). They are read as data, as the file holds them (a row is never left
+out unasked, and no setting leaves out rows in the middle of a table), so a sum over a column counted each group
+twice without a word: the preview and the import say so, naming the column that labels them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import duckdb
+
+from app.ingest.columns import Planned
+from app.ingest.duck import ident, literal
+from app.ingest.models import ColumnStats
+from app.ingest.notices import note
+from app.ingest.notices.columns import SubtotalRows
+from app.ingest.shape import LABEL_NOISE, SUBTOTAL_LABELS, label_key
+
+#: Text columns of a data file an import looks in (the label is in one of the first, as in a spreadsheet).
+CHECKED_COLUMNS = 3
+
+
+def _compared_sql(expr: str) -> str:
+    """SQL of `shape.label_key` over the text `expr`."""
+    return f"lower(regexp_replace({expr}, {literal(LABEL_NOISE)}, '', 'g'))"
+
+
+def shown(planned: Sequence[Planned], rows: Sequence[Sequence[Any]]) -> list[str]:
+    """What a preview says of the subtotal rows among the `rows` it shows (its included columns, in order)."""
+    kept = [p for p in planned if p.include]
+    for position, p in enumerate(kept):
+        if p.type != "string":
+            continue
+        found = [v for row in rows if isinstance(v := row[position], str) and label_key(v) in SUBTOTAL_LABELS]
+        if found:
+            return [note(SubtotalRows(column=p.name, label=found[0].strip(), count=len(found)))]
+    return []
+
+
+def written(conn: duckdb.DuckDBPyConnection, data: str, stats: Sequence[ColumnStats]) -> list[str]:
+    """What an import says of the subtotal rows of the data file `data` (its columns `stats`): one read of its
+    first text columns."""
+    texts = [c.name for c in stats if c.type == "string"][:CHECKED_COLUMNS]
+    if not texts:
+        return []
+    labels = "(" + ", ".join(literal(label) for label in sorted(SUBTOTAL_LABELS)) + ")"
+    parts = ", ".join(
+        f"count(*) FILTER (WHERE {_compared_sql(ident(name))} IN {labels}), "
+        f"any_value(trim({ident(name)})) FILTER (WHERE {_compared_sql(ident(name))} IN {labels})"
+        for name in texts
+    )
+    found = conn.execute(f"SELECT {parts} FROM read_parquet({literal(data)})").fetchone() or ()
+    for index, name in enumerate(texts):
+        count, label = found[2 * index], found[2 * index + 1]
+        if count:
+            return [note(SubtotalRows(column=name, label=label, count=count))]
+    return []
