@@ -8,12 +8,15 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from app.ingest import ImportLimits
 from app.ingest.config import ImportConfig
 from app.ingest.notices.columns import SubtotalRows
 from app.ingest.preview import preview
+from app.ingest.shape import SUBTOTAL_LABELS, label_key
+from app.ingest.subtotals import _label_pattern
 from tests.unit.ingest.conftest import applied, rows_of, write_xlsx
 
 
@@ -96,3 +99,13 @@ def test_a_table_without_subtotal_rows_says_nothing_of_them(tmp_path: Path, limi
     path.write_text("地区,门店,金额\n华东,上海店,1\n华北,小计店,2\n", encoding="utf-8")
     assert not [n for n in preview(path, path.name, ImportConfig(), limits).notices if isinstance(n, SubtotalRows)]
     assert not [n for n in run_import(path).notices if isinstance(n, SubtotalRows)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["小计", " 小 计\uff1a ", "小計:", "Sub Total:", "SUBTOTAL", "subtotal\t", "小计x", "合计", "sub", "total"],
+)
+def test_the_import_finds_a_subtotal_label_as_the_preview_does(text: str) -> None:
+    """The import's SQL matches the labels by one pattern, not by building the preview's key for every value."""
+    found = duckdb.execute("SELECT regexp_full_match(?, ?)", [text, _label_pattern()]).fetchone()
+    assert found == (label_key(text) in SUBTOTAL_LABELS,)
