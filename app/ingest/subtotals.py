@@ -21,6 +21,9 @@ from app.ingest.shape import LABEL_NOISE, SUBTOTAL_LABELS, label_key
 
 #: Text columns of a data file an import looks in (the label is in one of the first, as in a spreadsheet).
 CHECKED_COLUMNS = 3
+#: Rows at the start of a table an import looks through for a subtotal row before it reads them all (a group of more
+#: rows than this whose first subtotal row is past them is not named: an ERP report's groups are far shorter).
+FIRST_ROWS = 100_000
 
 
 def _label_pattern() -> str:
@@ -46,8 +49,9 @@ def shown(planned: Sequence[Planned], rows: Sequence[Sequence[Any]]) -> list[str
 
 
 def written(conn: duckdb.DuckDBPyConnection, data: str, stats: Sequence[ColumnStats]) -> list[str]:
-    """What an import says of the subtotal rows of the data file `data` (its columns `stats`): one read of its
-    first text columns."""
+    """What an import says of the subtotal rows of the data file `data` (its columns `stats`): a read of its first
+    text columns' first FIRST_ROWS rows, and of all their rows only when those hold a subtotal row (a report that has
+    them has one after each group), so a table without any, most of them, costs a look at its start."""
     texts = [c.name for c in stats if c.type == "string"][:CHECKED_COLUMNS]
     if not texts:
         return []
@@ -57,6 +61,10 @@ def written(conn: duckdb.DuckDBPyConnection, data: str, stats: Sequence[ColumnSt
         f"any_value(trim({ident(name)})) FILTER (WHERE regexp_full_match({ident(name)}, {pattern}))"
         for name in texts
     )
+    columns = ", ".join(ident(name) for name in texts)
+    first = f"(SELECT {columns} FROM read_parquet({literal(data)}) LIMIT {FIRST_ROWS})"
+    if not any((conn.execute(f"SELECT {parts} FROM {first}").fetchone() or ())[::2]):
+        return []
     found = conn.execute(f"SELECT {parts} FROM read_parquet({literal(data)})").fetchone() or ()
     for index, name in enumerate(texts):
         count, label = found[2 * index], found[2 * index + 1]

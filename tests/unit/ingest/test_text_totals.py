@@ -11,8 +11,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from app.ingest import ImportLimits
+from app.ingest import ImportLimits, subtotals
 from app.ingest.config import ImportConfig
+from app.ingest.models import ColumnStats
+from app.ingest.notices import note
 from app.ingest.notices.columns import SubtotalRows
 from app.ingest.preview import preview
 from app.ingest.shape import SUBTOTAL_LABELS, label_key
@@ -109,3 +111,22 @@ def test_the_import_finds_a_subtotal_label_as_the_preview_does(text: str) -> Non
     """The import's SQL matches the labels by one pattern, not by building the preview's key for every value."""
     found = duckdb.execute("SELECT regexp_full_match(?, ?)", [text, _label_pattern()]).fetchone()
     assert found == (label_key(text) in SUBTOTAL_LABELS,)
+
+
+def test_the_import_counts_every_subtotal_row_once_its_first_rows_hold_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A table's start is looked through first (most tables have no subtotal rows: one look at the start each);
+    one that has them is read whole, so the count is every row's."""
+    monkeypatch.setattr(subtotals, "FIRST_ROWS", 10)
+    stats = [ColumnStats(name="dept", type="string", nulls=0)]
+
+    def named(labels: dict[int, str]) -> list[str]:
+        data = tmp_path / "data.parquet"
+        values = ", ".join(f"('{labels.get(row, 'sales')}')" for row in range(100))
+        duckdb.execute(f"COPY (SELECT * FROM (VALUES {values}) t(dept)) TO '{data}' (FORMAT parquet)")
+        return subtotals.written(duckdb.connect(), str(data), stats)
+
+    assert named({3: "小计", 50: "小 计", 99: "小计"}) == [note(SubtotalRows(column="dept", label="小计", count=3))]
+    assert named({}) == []
+    assert named({50: "小计"}) == []  # none in the first rows: the rest is not read
