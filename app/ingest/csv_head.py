@@ -23,7 +23,7 @@ def read_head(
     """The first `max_bytes` of `path` as whole lines, taking in the first data line when it lies past them."""
     head = read_text_prefix(path, encoding, max_bytes)
     lines = head.text.count("\n") or head.text.count("\r")
-    if head.complete or lines > _lines_before_data(config):
+    if head.complete or not lines or lines > _lines_before_data(config):  # no line break at all: no table of lines
         return head
     length = line_length_at(path, head.size, limits.max_line_bytes)
     if length is None:
