@@ -25,8 +25,8 @@ from dramatiq.middleware import Middleware, MiddlewareError
 
 from app.domain.dispatch import broker_namespace, enqueue_runs, messages_key, wake_channel
 from app.domain.lanes import RUN_ACTOR
+from app.redis_link import RedisLink, redis_unreachable
 from app.settings import Settings, get_settings
-from workers.redis_link import RedisLink
 
 __all__ = [
     "RUN_ACTOR",
@@ -143,7 +143,11 @@ class WakingRedisBroker(RedisBroker):
         self._ack_many = self.client.register_script(_ACK_MANY)
         self._ack_and_fetch = self.client.register_script(_ACK_AND_FETCH)
         #: Whether Redis answers, said once per outage for every consumer of this process.
-        self.link = RedisLink(logging.getLogger("workers.redis"))
+        self.link = RedisLink(
+            logging.getLogger("workers.redis"),
+            while_lost="the consumers retry at their poll interval; queued runs wait",
+            when_back="the consumers fetch again",
+        )
 
     @property
     def consumer_class(self):  # type: ignore[no-untyped-def]
@@ -288,10 +292,12 @@ class _WakingConsumer(_RedisConsumer):
             return None
         try:
             return self._fetch()
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
+        except redis.RedisError as exc:
+            if not redis_unreachable(exc):
+                raise
             # Redis is down or unreachable: said once (RedisLink), retried after the poll timeout, instead of
             # Dramatiq's critical traceback and consumer restart for each failed call of each consumer thread
-            self.broker.link.connection_lost(exc, self.timeout / 1000)
+            self.broker.link.lost(exc)
             with suppress(redis.RedisError):
                 self._wake.reset()  # a fresh connection and subscription next time
             time.sleep(self.timeout / 1000)
@@ -312,7 +318,7 @@ class _WakingConsumer(_RedisConsumer):
             pass  # wake messages of sends this fetch will see anyway
         asked = min(self.prefetch - self.outstanding_message_count, self.broker._max_unpack_size())
         self.message_cache = self.broker.ack_and_fetch(self.queue_name, asked)
-        self.broker.link.connection_ok()
+        self.broker.link.ok()
         self._queue_was_empty = len(self.message_cache) < asked
         if not self.message_cache:
             self._queue_was_empty = False
