@@ -22,6 +22,7 @@ from dramatiq.brokers.redis import RedisBroker, _RedisConsumer
 from dramatiq.common import current_millis, dq_name
 from dramatiq.errors import DecodeError
 from dramatiq.middleware import Middleware, MiddlewareError
+from dramatiq.worker import ConsumerThread
 
 from app.domain.dispatch import broker_namespace, enqueue_runs, messages_key, wake_channel
 from app.domain.lanes import RUN_ACTOR
@@ -183,6 +184,25 @@ class WakingRedisBroker(RedisBroker):
                 hook(self, *args, **kwargs)
             except Exception:
                 self.logger.critical("Unexpected failure in after_%s of %r.", signal, hook.__self__, exc_info=True)
+
+    def enqueue(self, message: dramatiq.Message, *, delay: int | None = None) -> dramatiq.Message:
+        """Dramatiq's enqueue; on a consumer thread (moving a delayed message that came due to its queue), a lost
+        Redis is waited out as the consumers wait it out, not a critical traceback, a consumer restart and a message
+        left in the delay queue's ack set. A stopping consumer thread gives up (Redis re-delivers it later)."""
+        thread = threading.current_thread()
+        if not isinstance(thread, ConsumerThread):
+            return super().enqueue(message, delay=delay)
+        while True:
+            try:
+                sent = super().enqueue(message, delay=delay)
+            except redis.RedisError as exc:
+                if not redis_unreachable(exc) or not thread.running:
+                    raise
+                self.link.lost(exc)
+                time.sleep(thread.worker_timeout / 1000)
+                continue
+            self.link.ok()
+            return sent
 
     def _take_acks(self, queue_name: str) -> tuple[deque[bytes], list[bytes]]:
         """Take every noted ack of `queue_name` (the deque, to put them back if Redis refuses, and the ids)."""
