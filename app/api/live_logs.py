@@ -23,6 +23,7 @@ from app.api.stream_slots import StreamSlots
 from app.core.states import FINAL
 from app.db.database import Database
 from app.domain.runlogs import LogLine, decode_line, publish_end, read_lines, stream_key
+from app.redis_link import RedisLink
 
 logger = logging.getLogger(__name__)
 
@@ -56,10 +57,18 @@ class LiveLogs:
         self.slots = slots
         self._sync = redis.Redis.from_url(redis_url)
         self._async = aioredis.Redis.from_url(redis_url, max_connections=self.slots.total + SPARE_CONNECTIONS)
+        #: Whether Redis answers this process's live logs, said once per outage.
+        self.link = RedisLink(
+            logger,
+            while_lost="live-log followers read the stored log instead, and runs' ends are not streamed",
+            when_back="streaming live logs again",
+        )
 
     def end(self, run_id: uuid.UUID, status: str) -> None:
         """Tell followers a run ended without a worker (e.g. cancelled while queued)."""
-        publish_end(self._sync, stream_key(self.namespace, run_id), status, ttl_seconds=self.ttl_seconds)
+        publish_end(
+            self._sync, stream_key(self.namespace, run_id), status, ttl_seconds=self.ttl_seconds, link=self.link
+        )
 
     def _lines_after(self, run_id: uuid.UUID, after: int) -> list[LogLine]:
         with self.database.connection() as connection:
