@@ -27,9 +27,9 @@ QUIET_SECONDS = 60.0
 
 
 def redis_unreachable(exc: BaseException) -> bool:
-    """Whether `exc` says Redis cannot be reached (refused, dropped, timed out, still loading its data) rather than
-    that it refused the command; redis.asyncio raises the same classes."""
-    return isinstance(exc, (redis.ConnectionError, redis.TimeoutError))
+    """Whether `exc` says Redis cannot be reached (refused, dropped, timed out, still loading its data, or a socket
+    error the client did not wrap) rather than that it refused the command; redis.asyncio raises the same classes."""
+    return isinstance(exc, (redis.ConnectionError, redis.TimeoutError, OSError))
 
 
 class RedisLink:

@@ -51,6 +51,7 @@ def test_an_outage_is_one_warning_and_one_info_and_a_flapping_link_is_quiet(capl
         (redis.ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused."), True),
         (redis.TimeoutError("Timeout reading from socket"), True),
         (redis.BusyLoadingError("Redis is loading the dataset in memory"), True),
+        (ConnectionRefusedError(111, "Connection refused"), True),
         (redis.ResponseError("WRONGTYPE Operation against a key holding the wrong kind of value"), False),
         (redis.exceptions.NoScriptError("NOSCRIPT"), False),
         (ValueError("not Redis"), False),
