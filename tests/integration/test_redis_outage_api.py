@@ -1,5 +1,5 @@
 """The API while Redis is away, refused (`down`) or silent (`stall`, its host gone): probes and live logs answer in
-seconds, and each component says the outage once, not at every request."""
+seconds, sign-in is a 503 with a code, and each component says the outage once, not at every request."""
 
 from __future__ import annotations
 
@@ -18,8 +18,9 @@ from app.api.app import create_app
 from app.core.states import RunStatus
 from app.settings import Settings
 from tests.cutting_proxy import CuttingProxy
-from tests.integration.conftest import make_user, sign_in
+from tests.integration.conftest import ADMIN_PASSWORD, make_user, sign_in
 from tests.integration.engine_parts import Engine_
+from tests.integration.helpers import count
 from tests.integration.redis_outage_support import loud, said
 
 T = TypeVar("T")
@@ -58,6 +59,30 @@ def test_readiness_is_a_503_naming_redis_while_it_is_away(
     assert "redis: unreachable" in response.json()["detail"]
     redis_proxy.up()
     assert in_time(lambda: api.get("/readyz")).status_code == 200
+
+
+@pytest.mark.parametrize("outage", ["down", "stall"])
+def test_sign_in_is_a_503_login_unavailable_while_failures_cannot_be_counted(
+    api: TestClient, parts: Engine_, redis_proxy: CuttingProxy, outage: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    failures = _audited_failures(parts)  # the audit log keeps earlier tests' rows (it refuses deletes)
+    # Given Redis away
+    getattr(redis_proxy, outage)()
+    # When a wrong and a right password are tried
+    wrong = in_time(lambda: api.post("/api/v1/auth/login", json={"username": "ops", "password": "guess"}))
+    right = in_time(lambda: api.post("/api/v1/auth/login", json={"username": "ops", "password": ADMIN_PASSWORD}))
+    # Then both wait, with a code and a time to come back, and the outage is said once; then sign-in works again
+    for response in (wrong, right):
+        assert response.status_code == 503, response.text
+        assert response.json()["code"] == "login_unavailable"
+        assert response.headers["retry-after"] == "5"
+    redis_proxy.up()
+    assert api.post("/api/v1/auth/login", json={"username": "ops", "password": "guess"}).status_code == 401
+    # and only the password tried after is audited as a failure: during the outage none was checked
+    assert _audited_failures(parts) == failures + 1
+    assert [level for level, _ in said(caplog, "app.domain.throttle")] == ["WARNING", "INFO"]
+    assert loud(caplog) == []
 
 
 def test_requests_pass_the_rate_limit_while_redis_is_away_and_it_says_so_once(
@@ -99,6 +124,10 @@ def test_a_live_log_followed_while_redis_is_away_gets_every_line_and_its_end(
     assert len(_events(streams[0])) > 5
     assert [level for level, _ in said(caplog, "app.api.live_logs")] == ["WARNING"]
     assert loud(caplog) == []
+
+
+def _audited_failures(parts: Engine_) -> int:
+    return count(parts.engine, "audit_log", "action = 'auth.login' AND outcome = 'failure'")
 
 
 def _events(response: httpx.Response) -> list[str]:
