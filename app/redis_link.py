@@ -2,12 +2,13 @@
 back, debug in between.
 
 Every component that talks to Redis (a worker's consumers and its live-log sender, the scheduler's relay and reaper,
-the API's eager sender, live-log followers and rate limit) rides out a Redis outage: Postgres has every run and every
-log line, and what could not be sent is sent again when Redis is back. Said at each failed call, a 30 s outage was
-hundreds of warnings (the reaper every 0.5 s, the live-log sender once per batch of lines, the rate limit once per
-request) in which the one line that matters, "Redis is gone", and the one that says it is back were lost. Here each
-component has one `RedisLink`: its first failed call warns, the following ones are debug, and its first call that
-succeeds again says in one info line how long the outage lasted and how many things were deferred meanwhile.
+the API's eager sender, live-log followers, rate limit and sign-in throttle) rides out a Redis outage: Postgres has
+every run and every log line, and what could not be sent is sent again when Redis is back. Said at each failed call,
+a 30 s outage was hundreds of warnings (the reaper every 0.5 s, the live-log sender once per batch of lines, the rate
+limit once per request) in which the one line that matters, "Redis is gone", and the one that says it is back were
+lost. Here each component has one `RedisLink`: its first failed call warns, the following ones are debug, and its
+first call that succeeds again says in one info line how long the outage lasted and how many things were deferred
+meanwhile.
 
 Only a lost connection is an outage (`redis_unreachable`): any other Redis error (a script error, a wrong type, out
 of memory) is a bug or a misconfiguration, and the caller logs it as such, each time.
