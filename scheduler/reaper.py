@@ -23,6 +23,7 @@ from app.domain.dataset_writes import end_writes
 from app.domain.earlier_outputs import earlier_outputs
 from app.domain.runlogs import publish_end, stream_key
 from app.logs import bind, log_context
+from app.redis_link import RedisLink, redis_unreachable
 from app.scheduling.reasons import ReasonCode
 from app.settings import Settings
 from scheduler.attempt_sweep import AttemptSweep
@@ -52,6 +53,13 @@ class Reaper:
         self.settings = settings
         self.reaper_id = reaper_id
         self._held = broker.client.register_script(_HELD_SCRIPT)
+        #: Whether Redis answers, said once per outage: queued runs are checked, and ends published, when it is back.
+        self.link = RedisLink(
+            logger,
+            while_lost="queued runs not started are checked against the broker when it is back",
+            when_back="checking queued runs again",
+            deferred="checks of queued runs put off",
+        )
         #: ended runs' attempt folders no version row names (its position in the runs that ended is a table row)
         self.attempt_sweep = AttemptSweep(engine=engine, settings=settings)
 
@@ -156,6 +164,7 @@ class Reaper:
             stream_key(self.settings.redis_namespace, run_id),
             status.value,
             ttl_seconds=self.settings.log_stream_ttl_seconds,
+            link=self.link,
         )
 
     def resend_unstarted(self) -> int:
@@ -175,8 +184,12 @@ class Reaper:
                 }:
                     requeue_dead_workers_messages(self.broker, queue)
             except redis.RedisError as exc:
-                logger.warning("broker unavailable; unstarted runs checked later: %s", exc)
+                if redis_unreachable(exc):
+                    self.link.lost(exc, deferred=len(rows))
+                else:
+                    logger.warning("the broker refused to say which queued runs it holds; checked later: %s", exc)
                 return 0
+            self.link.ok()
             missing = [str(row.id) for row, present in zip(rows, held, strict=True) if not present]
             waiting = [str(row.id) for row, present in zip(rows, held, strict=True) if present]
             if waiting:

@@ -16,7 +16,7 @@ from dramatiq.brokers.redis import RedisBroker
 from sqlalchemy import Engine
 
 from app.db.queries import query
-from app.domain.dispatch import QUEUE_FROM, send_dispatched
+from app.domain.dispatch import QUEUE_FROM, send_dispatched, sender_link
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +29,8 @@ class Relay:
         self.broker = broker
         self.relay_id = relay_id
         self.batch = batch
+        #: Shared by the relay threads: an outage is one warning for the process's relay.
+        self.link = sender_link(logger)
 
     def relay_once(self) -> int:
         """Send one batch; returns how many outbox rows it took (a full batch: more may be waiting)."""
@@ -38,7 +40,7 @@ class Relay:
                 {"batch": self.batch, "from_statuses": QUEUE_FROM, "actor": self.relay_id},
             ).all()
         sendable = [row for row in rows if row.id is not None]
-        if not send_dispatched(self.engine, self.broker, sendable):
+        if not send_dispatched(self.engine, self.broker, sendable, link=self.link):
             return 0
         return int(rows[0].taken)
 

@@ -58,6 +58,9 @@ class CuttingProxy:
         self._refusing = threading.Event()
         #: Connections refused while down.
         self.refused = 0
+        #: Set by `stall()`: nothing is answered, and new connections are accepted and held silent.
+        self._stalling = threading.Event()
+        self._held: list[socket.socket] = []
         self._listener = socket.create_server(("127.0.0.1", 0))
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -66,8 +69,19 @@ class CuttingProxy:
         self._refusing.set()
         return self.cut()
 
+    def stall(self) -> int:
+        """`cut()`, and answer nothing until `up()`: the server's host is gone (no refusal, no reset, silence), as a
+        lost network or a paused server looks to a client. Returns how many sessions were cut."""
+        self._stalling.set()
+        return self.cut()
+
     def up(self) -> None:
         self._refusing.clear()
+        self._stalling.clear()
+        with self._lock:
+            held, self._held = self._held, []
+        for client in held:  # what a client sent meanwhile is lost: its connection ends, as a TCP timeout would end it
+            _close(client)
 
     def cut(self) -> int:
         """Cut every open session quietly; returns how many."""
@@ -82,6 +96,9 @@ class CuttingProxy:
         self._listener.close()
         with self._lock:
             sessions, self._sessions = self._sessions, []
+            held, self._held = self._held, []
+        for client in held:
+            _close(client)
         for session in sessions:
             _close(session.server)
             _close(session.client)
@@ -96,6 +113,9 @@ class CuttingProxy:
                 self.refused += 1
                 _close(client)
                 continue
+            if self._stalling.is_set():
+                self._hold(client)
+                continue
             upstream = self._upstream
             family = socket.AF_UNIX if isinstance(upstream, str) else socket.AF_INET
             server = socket.socket(family, socket.SOCK_STREAM)
@@ -106,16 +126,25 @@ class CuttingProxy:
             threading.Thread(target=self._to_server, args=(session,), daemon=True).start()
             threading.Thread(target=self._to_client, args=(session,), daemon=True).start()
 
-    @staticmethod
-    def _to_server(session: _Session) -> None:
-        """Client bytes to the server; once cut, the client's next bytes close its socket (as a lost peer's would)."""
+    def _hold(self, client: socket.socket) -> None:
+        """Keep `client` open and unanswered (its bytes read and dropped) until `up()` or it gives up."""
+        with self._lock:
+            self._held.append(client)
+        threading.Thread(target=_drain, args=(client,), daemon=True).start()
+
+    def _to_server(self, session: _Session) -> None:
+        """Client bytes to the server; once cut, the client's next bytes close its socket (as a lost peer's would),
+        or, while stalled, are dropped unanswered."""
         while (data := _receive(session.client)) and not session.cut.is_set():
             try:
                 session.server.sendall(data)
             except OSError:
                 break
-        _close(session.client)
         _close(session.server)
+        if data and self._stalling.is_set():
+            self._hold(session.client)
+            return
+        _close(session.client)
 
     @staticmethod
     def _to_client(session: _Session) -> None:
@@ -132,6 +161,12 @@ def _receive(sock: socket.socket) -> bytes:
         return sock.recv(CHUNK)
     except OSError:
         return b""
+
+
+def _drain(sock: socket.socket) -> None:
+    """Read and drop what `sock` sends until it is closed."""
+    while _receive(sock):
+        pass
 
 
 def _close(sock: socket.socket) -> None:

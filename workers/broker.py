@@ -22,11 +22,12 @@ from dramatiq.brokers.redis import RedisBroker, _RedisConsumer
 from dramatiq.common import current_millis, dq_name
 from dramatiq.errors import DecodeError
 from dramatiq.middleware import Middleware, MiddlewareError
+from dramatiq.worker import ConsumerThread
 
 from app.domain.dispatch import broker_namespace, enqueue_runs, messages_key, wake_channel
 from app.domain.lanes import RUN_ACTOR
+from app.redis_link import RedisLink, redis_unreachable
 from app.settings import Settings, get_settings
-from workers.redis_link import RedisLink
 
 __all__ = [
     "RUN_ACTOR",
@@ -143,7 +144,11 @@ class WakingRedisBroker(RedisBroker):
         self._ack_many = self.client.register_script(_ACK_MANY)
         self._ack_and_fetch = self.client.register_script(_ACK_AND_FETCH)
         #: Whether Redis answers, said once per outage for every consumer of this process.
-        self.link = RedisLink(logging.getLogger("workers.redis"))
+        self.link = RedisLink(
+            logging.getLogger("workers.redis"),
+            while_lost="the consumers retry at their poll interval; queued runs wait",
+            when_back="the consumers fetch again",
+        )
 
     @property
     def consumer_class(self):  # type: ignore[no-untyped-def]
@@ -179,6 +184,25 @@ class WakingRedisBroker(RedisBroker):
                 hook(self, *args, **kwargs)
             except Exception:
                 self.logger.critical("Unexpected failure in after_%s of %r.", signal, hook.__self__, exc_info=True)
+
+    def enqueue(self, message: dramatiq.Message, *, delay: int | None = None) -> dramatiq.Message:
+        """Dramatiq's enqueue; on a consumer thread (moving a delayed message that came due to its queue), a lost
+        Redis is waited out as the consumers wait it out, not a critical traceback, a consumer restart and a message
+        left in the delay queue's ack set. A stopping consumer thread gives up (Redis re-delivers it later)."""
+        thread = threading.current_thread()
+        if not isinstance(thread, ConsumerThread):
+            return super().enqueue(message, delay=delay)
+        while True:
+            try:
+                sent = super().enqueue(message, delay=delay)
+            except redis.RedisError as exc:
+                if not redis_unreachable(exc) or not thread.running:
+                    raise
+                self.link.lost(exc)
+                time.sleep(thread.worker_timeout / 1000)
+                continue
+            self.link.ok()
+            return sent
 
     def _take_acks(self, queue_name: str) -> tuple[deque[bytes], list[bytes]]:
         """Take every noted ack of `queue_name` (the deque, to put them back if Redis refuses, and the ids)."""
@@ -288,10 +312,12 @@ class _WakingConsumer(_RedisConsumer):
             return None
         try:
             return self._fetch()
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
+        except redis.RedisError as exc:
+            if not redis_unreachable(exc):
+                raise
             # Redis is down or unreachable: said once (RedisLink), retried after the poll timeout, instead of
             # Dramatiq's critical traceback and consumer restart for each failed call of each consumer thread
-            self.broker.link.connection_lost(exc, self.timeout / 1000)
+            self.broker.link.lost(exc)
             with suppress(redis.RedisError):
                 self._wake.reset()  # a fresh connection and subscription next time
             time.sleep(self.timeout / 1000)
@@ -312,7 +338,7 @@ class _WakingConsumer(_RedisConsumer):
             pass  # wake messages of sends this fetch will see anyway
         asked = min(self.prefetch - self.outstanding_message_count, self.broker._max_unpack_size())
         self.message_cache = self.broker.ack_and_fetch(self.queue_name, asked)
-        self.broker.link.connection_ok()
+        self.broker.link.ok()
         self._queue_was_empty = len(self.message_cache) < asked
         if not self.message_cache:
             self._queue_was_empty = False

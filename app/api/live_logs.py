@@ -3,7 +3,8 @@
 Each SSE event's id is the line number, so a client that reconnects with
 Last-Event-ID gets exactly the lines it missed, from whichever API host. If
 Redis is unavailable the follower falls back to polling the stored log, so it
-still ends.
+still gets every line and its end (the outage is said once per process:
+app/redis_link.py).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from app.api.stream_slots import StreamSlots
 from app.core.states import FINAL
 from app.db.database import Database
 from app.domain.runlogs import LogLine, decode_line, publish_end, read_lines, stream_key
+from app.redis_link import RedisLink, redis_unreachable
 
 logger = logging.getLogger(__name__)
 
@@ -56,10 +58,19 @@ class LiveLogs:
         self.slots = slots
         self._sync = redis.Redis.from_url(redis_url)
         self._async = aioredis.Redis.from_url(redis_url, max_connections=self.slots.total + SPARE_CONNECTIONS)
+        #: Whether Redis answers this process's live logs, said once per outage.
+        self.link = RedisLink(
+            logger,
+            while_lost="live-log followers read the stored log instead, and runs' ends are not streamed",
+            when_back="streaming live logs again",
+            deferred="followers moved to the stored log",
+        )
 
     def end(self, run_id: uuid.UUID, status: str) -> None:
         """Tell followers a run ended without a worker (e.g. cancelled while queued)."""
-        publish_end(self._sync, stream_key(self.namespace, run_id), status, ttl_seconds=self.ttl_seconds)
+        publish_end(
+            self._sync, stream_key(self.namespace, run_id), status, ttl_seconds=self.ttl_seconds, link=self.link
+        )
 
     def _lines_after(self, run_id: uuid.UUID, after: int) -> list[LogLine]:
         with self.database.connection() as connection:
@@ -86,10 +97,14 @@ class LiveLogs:
             try:
                 reply = await self._async.xread({key: stream_id}, block=BLOCK_MS, count=500)
             except redis.RedisError as exc:
-                logger.warning("live log stream unavailable for %s, polling the stored log: %s", run_id, exc)
+                if redis_unreachable(exc):
+                    self.link.lost(exc, deferred=1)
+                else:
+                    logger.warning("live log stream refused for %s, polling the stored log: %s", run_id, exc)
                 async for message in self._poll(run_id, last, status_of):
                     yield message
                 return
+            self.link.ok()
             for _, entries in reply or []:
                 for entry_id, fields in entries:
                     stream_id = entry_id

@@ -31,6 +31,7 @@ from redis.exceptions import RedisError
 
 from app.api.client_address import client_address
 from app.core.errors import TooManyRequests
+from app.redis_link import RedisLink, redis_unreachable
 from app.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -71,6 +72,12 @@ class RateLimit:
             socket_timeout=REDIS_TIMEOUT_SECONDS,
         )
         self.limiter = SlidingWindowCounterRateLimiter(self.storage)
+        self.link = RedisLink(
+            logger,
+            while_lost="the rate limit is not applied until it is back",
+            when_back="the rate limit applies again",
+            deferred="requests not counted",
+        )
 
     async def by_token(self, connection: ASGIConnection[Any, Any, Any, Any], token: str) -> None:
         """Count a request made with a valid token; raise TooManyRequests past the limit."""
@@ -84,11 +91,16 @@ class RateLimit:
 
     async def _hit(self, item: RateLimitItem, kind: str, identity: str) -> None:
         try:
-            if await self.limiter.hit(item, kind, identity):
+            allowed = await self.limiter.hit(item, kind, identity)
+            self.link.ok()
+            if allowed:
                 return
             stats = await self.limiter.get_window_stats(item, kind, identity)
         except (RedisError, OSError) as exc:
-            logger.warning("rate limit not applied: Redis unavailable (%s)", exc)
+            if not redis_unreachable(exc):
+                logger.warning("rate limit not applied: Redis refused the count (%s)", exc)
+            else:
+                self.link.lost(exc, deferred=1)
             return
         retry_after = max(1, math.ceil(stats.reset_time - time.time()))
         raise TooManyRequests(

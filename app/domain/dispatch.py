@@ -29,6 +29,7 @@ from sqlalchemy import Engine
 from app.core.states import RunStatus, sources
 from app.db.queries import query
 from app.domain.lanes import RUN_ACTOR, actor_for
+from app.redis_link import RedisLink, redis_unreachable
 
 logger = logging.getLogger(__name__)
 
@@ -111,17 +112,34 @@ def enqueue_runs(broker: BrokerTarget, runs: list[tuple[str, str, str]]) -> None
     pipe.execute()
 
 
-def send_dispatched(engine: Engine, broker: BrokerTarget, rows: list[Any]) -> bool:
+def sender_link(logger: logging.Logger) -> RedisLink:
+    """How a sender of runs (the relay, the API's eager send) says that Redis is lost, and back."""
+    return RedisLink(
+        logger,
+        while_lost="runs go back into the outbox and are sent again when it is back",
+        when_back="sending runs again",
+        deferred="run sends put off",
+    )
+
+
+def send_dispatched(engine: Engine, broker: BrokerTarget, rows: list[Any], *, link: RedisLink) -> bool:
     """Send the runs a dispatch statement just marked QUEUED; if the broker refuses, back into the outbox.
 
     Returns whether they were sent. A run whose row could not be put back either is QUEUED without a
-    message: the reaper finds it (it asks the broker for the message id) and sends it again.
+    message: the reaper finds it (it asks the broker for the message id) and sends it again. A lost Redis
+    is said through `link` (once per outage); any other refusal each time.
     """
+    if not rows:
+        return True  # nothing asked of Redis: not a sign that it is back
     try:
         enqueue_runs(broker, [(r.broker_queue, str(r.id), r.broker_message_id) for r in rows])
+        link.ok()
         return True
     except redis.RedisError as exc:
-        logger.warning("broker unavailable, %d runs go back into the outbox: %s", len(rows), exc)
+        if redis_unreachable(exc):
+            link.lost(exc, deferred=len(rows))
+        else:
+            logger.warning("the broker refused %d runs; they go back into the outbox: %s", len(rows), exc)
     try:
         with engine.begin() as connection:
             connection.execute(
@@ -155,6 +173,7 @@ class EagerSender:
         self.broker = broker
         #: Who dispatched the runs, in their `dispatched` event (`api:<host>:<pid>`).
         self.actor = actor
+        self.link = sender_link(logger)
 
     def send(self, runs: Sequence[Any]) -> int:
         """Send the messages of `runs` (rows or Run objects) that were committed QUEUED with a message id.
@@ -165,4 +184,4 @@ class EagerSender:
         sendable = [run for run in runs if run.status == RunStatus.QUEUED.value and run.broker_message_id]
         if not sendable:
             return 0
-        return len(sendable) if send_dispatched(self.engine, self.broker, sendable) else 0
+        return len(sendable) if send_dispatched(self.engine, self.broker, sendable, link=self.link) else 0

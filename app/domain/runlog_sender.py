@@ -21,8 +21,8 @@ a pipeline around it (whose packing cost more Python than the call).
 
 The live stream is a fan-out only (Postgres has every line, and a follower
 looks at the run's status between reads), so Redis trouble fails nothing: the
-pipeline's sends are dropped with a warning, and so are the oldest waiting
-ones past `max_waiting` (Redis too slow to keep up).
+pipeline's sends are dropped (a lost Redis said once per outage, app/redis_link.py),
+and so are the oldest waiting ones past `max_waiting` (Redis too slow to keep up).
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ import redis
 from redis.exceptions import NoScriptError
 
 from app.domain.runlogs import stream_key
+from app.redis_link import RedisLink, redis_unreachable
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +88,13 @@ class LiveLogSender:
         self._thread: threading.Thread | None = None
         self._end_streams = redis_client.register_script(_END_STREAMS)  # loaded on first use
         self._connection: redis.connection.AbstractConnection | None = None  # the sender thread's own, for ends
+        #: Whether Redis answers the sender, said once per outage (the sends meanwhile are dropped: Postgres has all).
+        self.link = RedisLink(
+            logger,
+            while_lost="live log lines and ends are not streamed meanwhile (followers read them from the database)",
+            when_back="streaming live logs again",
+            deferred="live-log sends dropped",
+        )
         #: How many pipelines and sends went out (for tests and benchmarks).
         self.pipelines = 0
         self.sends = 0
@@ -154,8 +162,12 @@ class LiveLogSender:
             else:
                 self._send_pipeline(pipe, ends, end_args)
         except redis.RedisError as exc:
-            logger.warning("live log unavailable: %s", exc)
+            if redis_unreachable(exc):
+                self.link.lost(exc, deferred=len(batch))
+            else:
+                logger.warning("live log: Redis refused %d send(s): %s", len(batch), exc)
             return
+        self.link.ok()
         self.pipelines += 1
         self.sends += len(batch)
 

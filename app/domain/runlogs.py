@@ -23,6 +23,7 @@ from sqlalchemy import Connection
 
 from app.db.queries import query
 from app.paths import run_log_path
+from app.redis_link import RedisLink, redis_unreachable
 
 logger = logging.getLogger(__name__)
 
@@ -60,8 +61,12 @@ def decode_line(data: bytes) -> LogLine:
     return _decoder.decode(data)
 
 
-def publish_end(client: redis.Redis | None, key: str, status: str, *, ttl_seconds: int) -> None:
-    """The last entry of a live stream: the run's final status."""
+def publish_end(client: redis.Redis | None, key: str, status: str, *, ttl_seconds: int, link: RedisLink) -> None:
+    """The last entry of a live stream: the run's final status.
+
+    Without Redis, followers see the end anyway (they look at the run's status between reads): a lost Redis is
+    said through `link`, once per outage; any other refusal each time.
+    """
     if client is None:
         return
     try:
@@ -70,7 +75,12 @@ def publish_end(client: redis.Redis | None, key: str, status: str, *, ttl_second
         pipe.expire(key, ttl_seconds)
         pipe.execute()
     except redis.RedisError as exc:
-        logger.warning("could not publish the end of %s: %s", key, exc)
+        if redis_unreachable(exc):
+            link.lost(exc)
+        else:
+            logger.warning("could not publish the end of %s: %s", key, exc)
+        return
+    link.ok()
 
 
 def last_line(connection: Connection, run_id: uuid.UUID) -> int:

@@ -10,43 +10,46 @@ account, anyone could keep `admin` locked out from their own machine. Now the
 guesser's address is locked for that account, the owner elsewhere still signs
 in, and only `login_max_failures_per_account` failures (ten times as many, so
 from several addresses) lock the account for everyone.
+
+While Redis is unreachable no failure can be counted, so sign-in waits (503
+`login_unavailable` with Retry-After) rather than let guesses through uncounted;
+the outage is said once (app/redis_link.py). A sign-in that succeeded is not
+undone for want of forgetting its earlier failures.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable
-from typing import TypeVar
 
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from app.core.errors import TooManyRequests, Unavailable
+from app.redis_link import RedisLink, redis_unreachable
 from app.settings import Settings
 
 logger = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 #: How long failures are remembered without a new one.
 WINDOW_SECONDS = 3600
 #: How long a sign-in waits for Redis (to connect, then for each answer) before it is refused with 503.
 REDIS_TIMEOUT_SECONDS = 2.0
-#: What a client refused for want of Redis is told to wait.
+#: What a client is told to wait before signing in again while Redis is unreachable.
 RETRY_AFTER_SECONDS = 5
 
 
 class LoginUnavailable(Unavailable):
-    """The failure counts cannot be read or written (503): the client signs in again after `retry_after` seconds."""
+    """Failed sign-ins cannot be counted (Redis is unreachable): sign-in waits, it does not go uncounted."""
 
     code = "login_unavailable"
     retry_after = RETRY_AFTER_SECONDS
 
 
 def throttle_client(redis_url: str) -> redis.Redis:
-    """The throttle's Redis client: bounded waits, and one more try on a new connection after a lost one."""
+    """The throttle's Redis client: bounded waits, and one more try on a new connection after a lost one (the first
+    sign-in after Redis dropped the API's connections met a pooled connection Redis had closed)."""
     return redis.Redis.from_url(
         redis_url,
         socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
@@ -60,6 +63,19 @@ class LoginThrottle:
         self.client = client
         self.settings = settings
         self.prefix = f"{settings.redis_namespace}:login"
+        self.link = RedisLink(
+            logger,
+            while_lost="sign-ins answer 503 login_unavailable, as their failures cannot be counted",
+            when_back="counting sign-in failures again",
+        )
+
+    def _unavailable(self, exc: redis.RedisError) -> Exception:
+        """What a Redis error stops a sign-in with: LoginUnavailable for a lost Redis (said once per outage), else
+        the error itself (a bug: a 500 with its traceback)."""
+        if not redis_unreachable(exc):
+            return exc
+        self.link.lost(exc)
+        return LoginUnavailable("sign-in is unavailable for a moment (its failures cannot be counted); try again")
 
     def _keys(self, username: str, client_address: str) -> list[tuple[str, int]]:
         account = f"{self.prefix}:user:{username.lower()}"
@@ -69,22 +85,16 @@ class LoginThrottle:
             (f"{self.prefix}:addr:{client_address}", self.settings.login_max_failures_per_client),
         ]
 
-    def _redis(self, what: Callable[[], T]) -> T:
-        """`what()`, its Redis failure as 503 `login_unavailable`."""
-        try:
-            return what()
-        except redis.RedisError as exc:
-            logger.warning("sign-in refused: the login throttle cannot reach Redis (%s)", exc)
-            raise LoginUnavailable(
-                "sign-in is unavailable for a moment (its failure counts cannot be read); try again shortly"
-            ) from None
-
     def check(self, username: str, client_address: str) -> None:
         """Raise TooManyRequests while the account or the address is locked."""
         pipe = self.client.pipeline(transaction=False)
         for key, _ in self._keys(username, client_address):
             pipe.pttl(f"{key}:lock")
-        waits = [ms for ms in self._redis(pipe.execute) if ms and ms > 0]
+        try:
+            waits = [ms for ms in pipe.execute() if ms and ms > 0]
+        except redis.RedisError as exc:
+            raise self._unavailable(exc) from exc
+        self.link.ok()
         if waits:
             retry_after = math.ceil(max(waits) / 1000)
             raise TooManyRequests(
@@ -93,7 +103,10 @@ class LoginThrottle:
 
     def failed(self, username: str, client_address: str) -> None:
         """Count a failure; lock the account or address once over its limit."""
-        self._redis(lambda: self._count_failure(username, client_address))
+        try:
+            self._count_failure(username, client_address)
+        except redis.RedisError as exc:
+            raise self._unavailable(exc) from exc
 
     def _count_failure(self, username: str, client_address: str) -> None:
         pipe = self.client.pipeline(transaction=False)
@@ -115,5 +128,7 @@ class LoginThrottle:
         pair, account = (key for key, _ in self._keys(username, client_address)[:2])
         try:
             self.client.delete(pair, f"{pair}:lock", account)
-        except redis.RedisError as exc:  # signed in all the same: the counts expire on their own
-            logger.warning("the login throttle could not forget %r's failures: %s", username, exc)
+        except redis.RedisError as exc:
+            if not redis_unreachable(exc):
+                raise
+            self.link.lost(exc)  # the tokens are issued: the failures are forgotten when their window ends

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterator
 
@@ -105,6 +106,7 @@ def test_runs_in_flight_when_redis_restarts_under_busy_workers_all_finish(system
     )
 
     # When Redis stops (the workers notice), 10 more runs are submitted, and Redis comes back
+    said_before = {process.name: len(process.output()) for process in system.processes}
     system.stop_redis()
     wait_until(
         lambda: all("Lost the connection to Redis" in worker.output() for worker in workers),
@@ -121,3 +123,18 @@ def test_runs_in_flight_when_redis_restarts_under_busy_workers_all_finish(system
         output = worker.output()
         assert "CRITICAL" not in output, output
         assert "Reconnected to Redis after" in output, output
+    # and every process said it at most once per component (logger), though each tried again and again meanwhile
+    for process in [*system.processes, *workers]:
+        output = process.output()[said_before.get(process.name, 0) :]
+        warned = _redis_warnings(output)
+        assert all(count == 1 for count in warned.values()), (process.name, warned, output[-5000:])
+
+
+def _redis_warnings(output: str) -> Counter[str]:
+    """How many warnings about Redis or the broker each logger of a process wrote (text log lines)."""
+    warned: Counter[str] = Counter()
+    for line in output.splitlines():
+        said = re.search(r" WARNING +\S+ (\S+): (.*)", line)
+        if said and re.search(r"Redis|broker|live log", said[2]):
+            warned[said[1]] += 1
+    return warned

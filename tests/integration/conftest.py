@@ -16,6 +16,7 @@ from app.storage import Store
 from app.storage.local import LocalStore
 from app.storage.s3 import S3Store
 from tests.integration.engine_parts import parts  # noqa: F401  (a fixture)
+from tests.integration.redis_outage_support import redis_proxy  # noqa: F401  (a fixture)
 from tests.integration.shared_api import SharedApi
 from tests.integration.webhook_support import clock, hook_settings, receiver, sender  # noqa: F401  (fixtures)
 

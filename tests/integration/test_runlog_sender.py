@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -12,6 +14,8 @@ from app.domain import runlog_sender
 from app.domain.runlog_buffer import Chunk
 from app.domain.runlog_sender import LiveLogSender
 from app.domain.runlogs import stream_key
+from tests.cutting_proxy import CuttingProxy
+from tests.integration.redis_outage_support import said
 
 
 def _lines(first_n: int, count: int) -> list[bytes]:
@@ -116,3 +120,29 @@ def test_ends_still_reach_their_streams_after_the_senders_connection_broke(
     assert _stream(redis_client, redis_namespace, second) == [{"end": "FAILED"}]
     assert sender.pipelines == 2
     assert sender._connection is None  # the broken one was dropped; the next ends take a fresh one
+
+
+def test_a_redis_outage_is_one_warning_and_one_info_line_not_one_per_send(
+    redis_proxy: CuttingProxy, redis_client: redis.Redis, redis_namespace: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given a worker's sender whose Redis goes away
+    caplog.set_level(logging.DEBUG)
+    client = redis.Redis.from_url(redis_proxy.url)
+    sender = LiveLogSender(redis_client=client, namespace=redis_namespace, maxlen=100, window=0)
+    run_id = uuid.uuid4()
+    redis_proxy.down()
+    # When a run logs 30 batches of lines meanwhile, and one after Redis is back
+    for n in range(1, 31):
+        sender.send([Chunk(run_id, n, n, _lines(n, 1))])
+        assert sender.drain(timeout=10)
+    redis_proxy.up()
+    sender.send([Chunk(run_id, 31, 31, _lines(31, 1))])
+    assert sender.drain(timeout=10)
+    client.close()
+    # Then the stream has the line sent after, and the sender said once that Redis went and once that it came back
+    assert [entry["n"] for entry in _stream(redis_client, redis_namespace, run_id)] == ["31"]
+    lines = said(caplog, "app.domain.runlog_sender")
+    assert [level for level, _ in lines] == ["WARNING", "INFO"], lines
+    assert re.fullmatch(
+        r"Reconnected to Redis after \d+\.\d s \(live-log sends dropped meanwhile: 30\); .*", lines[1][1]
+    ), lines

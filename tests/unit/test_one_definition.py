@@ -145,3 +145,14 @@ def test_the_list_scope_check_sees_each_helper() -> None:
     assert _namespace_scopes("v = principal.namespaces_with(Permission.RUNS_READ)\n") != []
     assert _namespace_scopes("from app.domain.namespaces import visible_namespace_id\n") != []
     assert _namespace_scopes("service.list_runs(session, principal, filters)\n") == []
+
+
+def test_what_a_lost_redis_connection_is_is_decided_only_in_app_redis_link() -> None:
+    # redis_unreachable() says it; a component that catches redis-py's ConnectionError or TimeoutError itself
+    # would decide it a second time (and log its outage its own way)
+    copies = [
+        p
+        for p, text in _sources(*CODE).items()
+        if re.search(r"\bredis\.(exceptions\.)?(ConnectionError|TimeoutError)\b", text) and p != "app/redis_link.py"
+    ]
+    assert copies == []

@@ -109,9 +109,11 @@ class AuthController(Controller):
     def _failed(
         db: Database, throttle: LoginThrottle, ctx: AuditContext, username: str, client: str, exc: Exception
     ) -> None:
-        throttle.failed(username, client)
-        with db.transaction() as session:
-            account.sign_in_refused(session, username, exc, audit_as=ctx)
+        try:
+            throttle.failed(username, client)
+        finally:  # audited also when the failure could not be counted (Redis unreachable: 503 login_unavailable)
+            with db.transaction() as session:
+                account.sign_in_refused(session, username, exc, audit_as=ctx)
 
     @post(
         "/refresh",
