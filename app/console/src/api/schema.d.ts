@@ -4576,7 +4576,10 @@ export interface operations {
             query?: {
                 namespace?: string;
             };
-            header?: never;
+            header?: {
+                /** @description Repeat the request with the same key and body (within CONVEYOR_IDEMPOTENCY_TTL_HOURS) to get the first answer again, marked `Idempotent-Replayed: true`, never a duplicate; another body is 409. */
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4642,7 +4645,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The resource's state or an earlier request conflicts with this one */
+            /** @description The Idempotency-Key was used with another body (`idempotency_key_reused`); on a create whose answer shows a secret once, the key already created the resource, its id in `errors` (`idempotency_key_replayed_secret`: revoke it if the first answer was lost); or the resource's state or an earlier request conflicts with this one */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5089,6 +5092,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description Repeat the request with the same key and body (within CONVEYOR_IDEMPOTENCY_TTL_HOURS) to get the first answer again, marked `Idempotent-Replayed: true`, never a duplicate; another body is 409. */
                 "Idempotency-Key"?: string | null;
             };
             path: {
@@ -5149,7 +5153,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The resource's state or an earlier request conflicts with this one */
+            /** @description The Idempotency-Key was used with another body (`idempotency_key_reused`); on a create whose answer shows a secret once, the key already created the resource, its id in `errors` (`idempotency_key_replayed_secret`: revoke it if the first answer was lost); or the resource's state or an earlier request conflicts with this one */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5709,7 +5713,10 @@ export interface operations {
     createDeployment: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Repeat the request with the same key and body (within CONVEYOR_IDEMPOTENCY_TTL_HOURS) to get the first answer again, marked `Idempotent-Replayed: true`, never a duplicate; another body is 409. */
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -5764,7 +5771,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The resource's state or an earlier request conflicts with this one */
+            /** @description The Idempotency-Key was used with another body (`idempotency_key_reused`); on a create whose answer shows a secret once, the key already created the resource, its id in `errors` (`idempotency_key_replayed_secret`: revoke it if the first answer was lost); or the resource's state or an earlier request conflicts with this one */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6214,7 +6221,10 @@ export interface operations {
     backfillDeployment: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Repeat the request with the same key and body (within CONVEYOR_IDEMPOTENCY_TTL_HOURS) to get the first answer again, marked `Idempotent-Replayed: true`, never a duplicate; another body is 409. */
+                "Idempotency-Key"?: string | null;
+            };
             path: {
                 deployment_id: string;
             };
@@ -6271,7 +6281,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The resource's state or an earlier request conflicts with this one */
+            /** @description The Idempotency-Key was used with another body (`idempotency_key_reused`); on a create whose answer shows a secret once, the key already created the resource, its id in `errors` (`idempotency_key_replayed_secret`: revoke it if the first answer was lost); or the resource's state or an earlier request conflicts with this one */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6716,6 +6726,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description Repeat the request with the same key and body (within CONVEYOR_IDEMPOTENCY_TTL_HOURS) to get the first answer again, marked `Idempotent-Replayed: true`, never a duplicate; another body is 409. */
                 "Idempotency-Key"?: string | null;
             };
             path: {
@@ -6774,7 +6785,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The resource's state or an earlier request conflicts with this one */
+            /** @description The Idempotency-Key was used with another body (`idempotency_key_reused`); on a create whose answer shows a secret once, the key already created the resource, its id in `errors` (`idempotency_key_replayed_secret`: revoke it if the first answer was lost); or the resource's state or an earlier request conflicts with this one */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7019,7 +7030,10 @@ export interface operations {
     createInvite: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Repeat the request with the same key and body (within CONVEYOR_IDEMPOTENCY_TTL_HOURS) to get the first answer again, marked `Idempotent-Replayed: true`, never a duplicate; another body is 409. */
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -7067,6 +7081,15 @@ export interface operations {
             };
             /** @description The resource does not exist, or the caller may not see it */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Idempotency-Key was used with another body (`idempotency_key_reused`); on a create whose answer shows a secret once, the key already created the resource, its id in `errors` (`idempotency_key_replayed_secret`: revoke it if the first answer was lost); or the resource's state or an earlier request conflicts with this one */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7879,7 +7902,10 @@ export interface operations {
     createNamespace: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Repeat the request with the same key and body (within CONVEYOR_IDEMPOTENCY_TTL_HOURS) to get the first answer again, marked `Idempotent-Replayed: true`, never a duplicate; another body is 409. */
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -7925,7 +7951,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The resource's state or an earlier request conflicts with this one */
+            /** @description The Idempotency-Key was used with another body (`idempotency_key_reused`); on a create whose answer shows a secret once, the key already created the resource, its id in `errors` (`idempotency_key_replayed_secret`: revoke it if the first answer was lost); or the resource's state or an earlier request conflicts with this one */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -8466,7 +8492,10 @@ export interface operations {
     createPipeline: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Repeat the request with the same key and body (within CONVEYOR_IDEMPOTENCY_TTL_HOURS) to get the first answer again, marked `Idempotent-Replayed: true`, never a duplicate; another body is 409. */
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -8522,7 +8551,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The resource's state or an earlier request conflicts with this one */
+            /** @description The Idempotency-Key was used with another body (`idempotency_key_reused`); on a create whose answer shows a secret once, the key already created the resource, its id in `errors` (`idempotency_key_replayed_secret`: revoke it if the first answer was lost); or the resource's state or an earlier request conflicts with this one */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -9130,6 +9159,7 @@ export interface operations {
                 namespace?: string;
             };
             header?: {
+                /** @description Repeat the request with the same key and body (within CONVEYOR_IDEMPOTENCY_TTL_HOURS) to get the first answer again, marked `Idempotent-Replayed: true`, never a duplicate; another body is 409. */
                 "Idempotency-Key"?: string | null;
             };
             path: {
@@ -9188,7 +9218,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The resource's state or an earlier request conflicts with this one */
+            /** @description The Idempotency-Key was used with another body (`idempotency_key_reused`); on a create whose answer shows a secret once, the key already created the resource, its id in `errors` (`idempotency_key_replayed_secret`: revoke it if the first answer was lost); or the resource's state or an earlier request conflicts with this one */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -9560,7 +9590,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Repeat the request with the same key and body to get the same result, never a duplicate. */
+                /** @description Repeat the request with the same key and body (within CONVEYOR_IDEMPOTENCY_TTL_HOURS) to get the first answer again, marked `Idempotent-Replayed: true`, never a duplicate; another body is 409. */
                 "Idempotency-Key"?: string | null;
             };
             path?: never;
@@ -9617,7 +9647,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The resource's state or an earlier request conflicts with this one */
+            /** @description The Idempotency-Key was used with another body (`idempotency_key_reused`); on a create whose answer shows a secret once, the key already created the resource, its id in `errors` (`idempotency_key_replayed_secret`: revoke it if the first answer was lost); or the resource's state or an earlier request conflicts with this one */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -9677,7 +9707,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Repeat the request with the same key and body to get the same result, never a duplicate. */
+                /** @description Repeat the request with the same key and body (within CONVEYOR_IDEMPOTENCY_TTL_HOURS) to get the first answer again, marked `Idempotent-Replayed: true`, never a duplicate; another body is 409. */
                 "Idempotency-Key"?: string | null;
             };
             path?: never;
@@ -9734,7 +9764,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The resource's state or an earlier request conflicts with this one */
+            /** @description The Idempotency-Key was used with another body (`idempotency_key_reused`); on a create whose answer shows a secret once, the key already created the resource, its id in `errors` (`idempotency_key_replayed_secret`: revoke it if the first answer was lost); or the resource's state or an earlier request conflicts with this one */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -10524,7 +10554,10 @@ export interface operations {
     createApiToken: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Repeat the request with the same key and body (within CONVEYOR_IDEMPOTENCY_TTL_HOURS) to get the first answer again, marked `Idempotent-Replayed: true`, never a duplicate; another body is 409. */
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -10572,6 +10605,15 @@ export interface operations {
             };
             /** @description The resource does not exist, or the caller may not see it */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Idempotency-Key was used with another body (`idempotency_key_reused`); on a create whose answer shows a secret once, the key already created the resource, its id in `errors` (`idempotency_key_replayed_secret`: revoke it if the first answer was lost); or the resource's state or an earlier request conflicts with this one */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10804,7 +10846,10 @@ export interface operations {
     createUpload: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Repeat the request with the same key and body (within CONVEYOR_IDEMPOTENCY_TTL_HOURS) to get the first answer again, marked `Idempotent-Replayed: true`, never a duplicate; another body is 409. */
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -10852,6 +10897,15 @@ export interface operations {
             };
             /** @description The resource does not exist, or the caller may not see it */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Idempotency-Key was used with another body (`idempotency_key_reused`); on a create whose answer shows a secret once, the key already created the resource, its id in `errors` (`idempotency_key_replayed_secret`: revoke it if the first answer was lost); or the resource's state or an earlier request conflicts with this one */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11121,7 +11175,10 @@ export interface operations {
     completeUpload: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Repeat the request with the same key and body (within CONVEYOR_IDEMPOTENCY_TTL_HOURS) to get the first answer again, marked `Idempotent-Replayed: true`, never a duplicate; another body is 409. */
+                "Idempotency-Key"?: string | null;
+            };
             path: {
                 upload_id: string;
             };
@@ -11178,7 +11235,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The resource's state or an earlier request conflicts with this one */
+            /** @description The Idempotency-Key was used with another body (`idempotency_key_reused`); on a create whose answer shows a secret once, the key already created the resource, its id in `errors` (`idempotency_key_replayed_secret`: revoke it if the first answer was lost); or the resource's state or an earlier request conflicts with this one */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -11318,7 +11375,10 @@ export interface operations {
     createUser: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Repeat the request with the same key and body (within CONVEYOR_IDEMPOTENCY_TTL_HOURS) to get the first answer again, marked `Idempotent-Replayed: true`, never a duplicate; another body is 409. */
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -11364,7 +11424,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The resource's state or an earlier request conflicts with this one */
+            /** @description The Idempotency-Key was used with another body (`idempotency_key_reused`); on a create whose answer shows a secret once, the key already created the resource, its id in `errors` (`idempotency_key_replayed_secret`: revoke it if the first answer was lost); or the resource's state or an earlier request conflicts with this one */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -11863,7 +11923,10 @@ export interface operations {
     createWebhook: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Repeat the request with the same key and body (within CONVEYOR_IDEMPOTENCY_TTL_HOURS) to get the first answer again, marked `Idempotent-Replayed: true`, never a duplicate; another body is 409. */
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -11911,6 +11974,15 @@ export interface operations {
             };
             /** @description The resource does not exist, or the caller may not see it */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Idempotency-Key was used with another body (`idempotency_key_reused`); on a create whose answer shows a secret once, the key already created the resource, its id in `errors` (`idempotency_key_replayed_secret`: revoke it if the first answer was lost); or the resource's state or an earlier request conflicts with this one */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
