@@ -156,8 +156,10 @@ def document_routes(app: Litestar) -> None:
             continue
         _note_permission(handler, permission)
         declared = dict(handler.responses or {})
+        statuses = sorted(error_statuses(route, handler, permission))
         handler.responses = {
-            **{status: problem_response(status) for status in sorted(error_statuses(route, handler, permission))},
+            **{status: problem_response(status) for status in statuses},
+            **({409: IDEMPOTENCY_CONFLICT} if "idempotency_key" in handler.parsed_fn_signature.parameters else {}),
             **declared,
         }
 
@@ -342,3 +344,14 @@ def _references(value: Any) -> Iterator[Reference]:
     elif isinstance(value, list | tuple):
         for item in value:
             yield from _references(item)
+
+
+#: The 409 of an operation that takes Idempotency-Key (app/api/idempotent.py), besides its own conflicts.
+IDEMPOTENCY_CONFLICT = problem_response(
+    409,
+    code="idempotency_key_reused",
+    description="The Idempotency-Key was used with another body (`idempotency_key_reused`); on a create whose "
+    "answer shows a secret once, the key already created the resource, its id in `errors` "
+    "(`idempotency_key_replayed_secret`: revoke it if the first answer was lost); or the resource's state or an "
+    "earlier request conflicts with this one",
+)

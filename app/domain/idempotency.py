@@ -47,6 +47,11 @@ def record(session: Session, *, scope: str, key: str, ids: list[str]) -> None:
     )
 
 
+def release(session: Session, *, scope: str, key: str) -> None:
+    """Give back a claimed key whose request made nothing but commits (a retry with it then does the work)."""
+    session.execute(query("release_idempotency_key"), {"scope": scope, "key": key})
+
+
 def scope_of(action: str, resource_id: uuid.UUID | None, user_id: uuid.UUID) -> str:
     """The one scope format of a key: the route's declared action, the resource it acts on, and the caller."""
     return f"{action} {resource_id or '-'} {user_id}"

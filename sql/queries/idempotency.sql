@@ -16,3 +16,8 @@ SELECT request_hash, resource_ids FROM idempotency_keys WHERE scope = :scope AND
 
 -- name: record_idempotency_key
 UPDATE idempotency_keys SET resource_ids = CAST(:ids AS jsonb) WHERE scope = :scope AND key = :key;
+
+-- name: release_idempotency_key
+-- Give back a key whose request did no work but must still commit (an upload's kept refusal), so a retry
+-- with it does the work rather than replaying nothing.
+DELETE FROM idempotency_keys WHERE scope = :scope AND key = :key;

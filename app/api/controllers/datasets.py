@@ -9,10 +9,12 @@ import anyio
 import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy.orm import Session
 
+from app.api import idempotent
 from app.api.dataset_schemas import DATASET_FORM, EMBEDDED_VERSIONS, LIST_VERSIONS, DatasetOut, DatasetVersionOut
+from app.api.idempotent import IdempotencyKey
 from app.api.multipart_upload import receive_form
 from app.api.schemas import NameSearch, Page, PageCursor, PageLimit, RunOut, page, page_cursor, runs_out
 from app.api.security import audit_context, principal_of
@@ -25,7 +27,6 @@ from app.db.models import Run
 from app.domain import dataset_versions as versions
 from app.domain import datasets as service
 from app.domain import files as data_files
-from app.domain import idempotency
 from app.domain import uploads as upload_service
 from app.domain.pagination import check_limit
 from app.domain.permissions import Permission
@@ -86,6 +87,7 @@ class DatasetController(Controller):
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
         namespace: FromQuery[str] = "default",
+        idempotency_key: IdempotencyKey = None,
     ) -> Response[DatasetOut]:
         principal = principal_of(request)
 
@@ -99,17 +101,22 @@ class DatasetController(Controller):
         try:
             with writer as sink:  # complete only when the whole part arrived; aborted otherwise
                 form = await receive_form(request, file_field="file", sink=sink, max_bytes=settings.max_upload_bytes)
-            return await anyio.to_thread.run_sync(self._create, request, db, settings, ns, upload_id, form)
+            return await anyio.to_thread.run_sync(
+                self._create, request, db, settings, ns, upload_id, form, idempotency_key
+            )
         except BaseException:
             upload_service.remove_files(settings, upload_id)
             raise
 
-    def _create(self, request, db, settings, ns, upload_id, form):  # type: ignore[no-untyped-def]
+    def _create(self, request, db, settings, ns, upload_id, form, key):  # type: ignore[no-untyped-def]
         principal = principal_of(request)
         # The file part's name, else the form's `name`; either is refused (nothing stored) when the rule says so.
         filename = display_text.file_name(form.filename or form.text("name"), "file" if form.filename else "name")
         found = data_files.upload_format(settings, upload_id, filename, form.size)  # on S3 by ranges, not a download
-        with db.transaction() as session:
+        # the file is known by its digest: the same key with the same form and bytes is a replay
+        body = {"namespace": ns, "fields": form.fields, "file": [form.filename, form.size, form.sha256]}
+
+        def create() -> uuid.UUID:
             upload = upload_service.open_upload(
                 session,
                 principal=principal,
@@ -134,8 +141,14 @@ class DatasetController(Controller):
                 file_format=found.kind,
                 audit_as=audit_context(request),
             )
-            out = dataset_out(session, dataset)
-        return Response(out, status_code=201, headers={"Location": f"/api/v1/datasets/{out.id}"})
+            return dataset.id
+
+        with db.transaction() as session:
+            dataset_id, replayed = idempotent.create_one(session, request, settings, key=key, body=body, create=create)
+            out = dataset_out(session, service.get_dataset(session, dataset_id, principal))
+        if replayed:  # the first request's file is the dataset's: this one's bytes go
+            upload_service.remove_files(settings, upload_id)
+        return Response(out, status_code=201, headers=idempotent.headers(replayed, f"/api/v1/datasets/{out.id}"))
 
     @get(
         "/",
@@ -303,9 +316,7 @@ class DatasetController(Controller):
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
         data: JSONBody[dict[str, object] | None] = None,
-        idempotency_key: Annotated[
-            str | None, HeaderParameter(name="Idempotency-Key", required=False, max_length=255)
-        ] = None,
+        idempotency_key: IdempotencyKey = None,
     ) -> Response[RunOut]:
         principal = principal_of(request)
         check_size(data, field="config", what="the import configuration")  # stored as the run's params
@@ -313,20 +324,16 @@ class DatasetController(Controller):
         ctx = audit_context(request)
         with db.transaction() as session:
             dataset = service.get_dataset(session, dataset_id, principal, lock=True)
-            [run_id], replayed = idempotency.create_once(
+            run_id, replayed = idempotent.create_one(
                 session,
+                request,
+                settings,
                 key=idempotency_key,
-                scope=idempotency.scope_of("datasets.import", dataset_id, principal.user_id),
                 body=config,
-                ttl_hours=settings.idempotency_ttl_hours,
-                create=lambda: [
-                    service.start_import(session, dataset, config, principal=principal, settings=settings, audit_as=ctx)
-                ],
+                resource_id=dataset_id,
+                create=lambda: service.start_import(
+                    session, dataset, config, principal=principal, settings=settings, audit_as=ctx
+                ),
             )
-            if replayed:
-                run = session.get_one(Run, run_id)
-                answer = runs_out(session, [run])[0]
-                return Response(answer, status_code=202, headers={"Idempotent-Replayed": "true"})
-            run = session.get_one(Run, run_id)
-            answer = runs_out(session, [run])[0]
-            return Response(answer, status_code=202, headers={"Location": f"/api/v1/runs/{run_id}"})
+            answer = runs_out(session, [session.get_one(Run, run_id)])[0]
+            return Response(answer, status_code=202, headers=idempotent.headers(replayed, f"/api/v1/runs/{run_id}"))

@@ -7,9 +7,10 @@ from typing import Annotated
 
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy.orm import Session
 
+from app.api import idempotent
 from app.api.deployment_schemas import (
     BackfillOut,
     DeploymentOut,
@@ -18,6 +19,7 @@ from app.api.deployment_schemas import (
     Upcoming,
     run_stats,
 )
+from app.api.idempotent import IdempotencyKey
 from app.api.schemas import (
     NameSearch,
     NamespaceFilter,
@@ -37,7 +39,6 @@ from app.domain import deployment_actions as actions
 from app.domain import deployment_documents as documents
 from app.domain import deployment_fire_times as fire_times
 from app.domain import deployments as service
-from app.domain import idempotency
 from app.domain.permissions import Permission
 from app.domain.runs import get_runs
 from app.scheduling.timing import upcoming as upcoming_fires
@@ -73,14 +74,21 @@ class DeploymentController(Controller):
         data: JSONBody[documents.DeploymentIn],
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
+        idempotency_key: IdempotencyKey = None,
     ) -> Response[DeploymentOut]:
+        principal = principal_of(request)
         with db.transaction() as session:
-            deployment = actions.create(session, data, principal_of(request), settings, audit_as=audit_context(request))
-            return Response(
-                _out(session, deployment),
-                status_code=201,
-                headers={"Location": f"/api/v1/deployments/{deployment.id}"},
+            deployment_id, replayed = idempotent.create_one(
+                session,
+                request,
+                settings,
+                key=idempotency_key,
+                body=data,
+                create=lambda: actions.create(session, data, principal, settings, audit_as=audit_context(request)).id,
             )
+            deployment = service.get_deployment(session, deployment_id, principal)
+            location = f"/api/v1/deployments/{deployment_id}"
+            return Response(_out(session, deployment), status_code=201, headers=idempotent.headers(replayed, location))
 
     @post(
         "/validate",
@@ -225,31 +233,24 @@ class DeploymentController(Controller):
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
         data: JSONBody[documents.TriggerIn | None] = None,
-        idempotency_key: Annotated[
-            str | None, HeaderParameter(name="Idempotency-Key", required=False, max_length=255)
-        ] = None,
+        idempotency_key: IdempotencyKey = None,
     ) -> Response[RunOut]:
         principal = principal_of(request)
         overrides = data.params if data else {}
-        scope = idempotency.scope_of("deployments.trigger", deployment_id, principal.user_id)
         ctx = audit_context(request)
         with db.transaction() as session:
             deployment = service.get_deployment(session, deployment_id, principal)
-            [run_id], replayed = idempotency.create_once(
+            run_id, replayed = idempotent.create_one(
                 session,
+                request,
+                settings,
                 key=idempotency_key,
-                scope=scope,
                 body=overrides,
-                ttl_hours=settings.idempotency_ttl_hours,
-                create=lambda: [actions.trigger(session, deployment, overrides, principal, settings, audit_as=ctx)],
+                resource_id=deployment_id,
+                create=lambda: actions.trigger(session, deployment, overrides, principal, settings, audit_as=ctx),
             )
-            if replayed:
-                return Response(
-                    runs_out(session, get_runs(session, [run_id]))[0],
-                    status_code=201,
-                    headers={"Idempotent-Replayed": "true"},
-                )
-            return Response(runs_out(session, get_runs(session, [run_id]))[0], status_code=201)
+            answer = runs_out(session, get_runs(session, [run_id]))[0]
+            return Response(answer, status_code=201, headers=idempotent.headers(replayed))
 
     @post(
         "/{deployment_id:uuid}/backfill",
@@ -266,15 +267,27 @@ class DeploymentController(Controller):
         data: JSONBody[backfill_service.BackfillIn],
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
+        idempotency_key: IdempotencyKey = None,
     ) -> Response[BackfillOut]:
         principal = principal_of(request)
+        existing: list[int] = []
+
+        def create() -> list[uuid.UUID]:
+            ctx = audit_context(request)
+            created, had = actions.backfill(session, deployment, data, principal, settings, audit_as=ctx)
+            existing.append(had)
+            return created
+
         with db.transaction() as session:
             deployment = service.get_deployment(session, deployment_id, principal)
-            created, existing = actions.backfill(
-                session, deployment, data, principal, settings, audit_as=audit_context(request)
+            created, replayed = idempotent.create_many(
+                session, request, settings, key=idempotency_key, body=data, resource_id=deployment_id, create=create
             )
+            if replayed:  # the window is past, its fire times fixed: those the first request did not run had one
+                existing.append(len(backfill_service.plan(deployment, data, now=fire_times.database_now(session))))
+                existing[0] -= len(created)
             runs = runs_out(session, get_runs(session, created))
-        return Response(BackfillOut(runs, existing), status_code=201)
+        return Response(BackfillOut(runs, existing[0]), status_code=201, headers=idempotent.headers(replayed))
 
     @post(
         "/{deployment_id:uuid}/backfill/preview",

@@ -8,13 +8,17 @@ from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
+from app.api import idempotent
 from app.api.account_schemas import MemberIn, MemberOut, NamedMemberIn, NamespaceOut
+from app.api.idempotent import IdempotencyKey
 from app.api.schemas import Page, PageCursor, PageLimit, page, page_cursor
 from app.api.security import audit_context, principal_of
 from app.core.errors import NotFound
 from app.db.database import Database
+from app.db.models import Namespace
 from app.domain import members, users
 from app.domain.permissions import Permission, Role
+from app.settings import Settings
 
 #: The `code` of a role that is not one of RoleName's (422, as before the document listed them).
 INVALID_ROLE = {"role": "invalid_role"}
@@ -56,11 +60,24 @@ class NamespaceController(Controller):
         summary="Create a namespace",
     )
     def create(
-        self, request: Request, data: JSONBody[members.NewNamespace], db: NamedDependency[Database]
+        self,
+        request: Request,
+        data: JSONBody[members.NewNamespace],
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        idempotency_key: IdempotencyKey = None,
     ) -> Response[NamespaceOut]:
         with db.transaction() as session:
-            namespace = members.create_namespace(session, data, audit_as=audit_context(request))
-            return Response(NamespaceOut.of(namespace), status_code=201)
+            namespace_id, replayed = idempotent.create_one(
+                session,
+                request,
+                settings,
+                key=idempotency_key,
+                body=data,
+                create=lambda: members.create_namespace(session, data, audit_as=audit_context(request)).id,
+            )
+            namespace = session.get_one(Namespace, namespace_id)
+            return Response(NamespaceOut.of(namespace), status_code=201, headers=idempotent.headers(replayed))
 
     @get(
         "/{namespace:str}/members",

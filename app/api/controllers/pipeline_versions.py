@@ -9,8 +9,10 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, PathParameter, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody, PathParameter, QueryParameter
 
+from app.api import idempotent
+from app.api.idempotent import IdempotencyKey
 from app.api.openapi import YAML_BODY
 from app.api.schemas import Page, PageCursor, PageLimit, PipelineOut, RunOut, page, page_cursor, runs_out
 from app.api.security import audit_context, principal_of
@@ -22,7 +24,6 @@ from app.db.database import Database
 from app.db.datasets import DatasetVersion
 from app.db.models import Run
 from app.domain import files as data_files
-from app.domain import idempotency
 from app.domain import pipeline_io as run_service
 from app.domain import pipeline_versions as service
 from app.domain import pipelines as pipeline_service
@@ -270,9 +271,7 @@ class PipelineVersionController(Controller):
         settings: NamedDependency[Settings],
         data: JSONBody[run_service.PipelineRunIn | None] = None,
         namespace: FromQuery[str] = "default",
-        idempotency_key: Annotated[
-            str | None, HeaderParameter(name="Idempotency-Key", required=False, max_length=255)
-        ] = None,
+        idempotency_key: IdempotencyKey = None,
     ) -> Response[RunOut]:
         principal = principal_of(request)
         body = data or run_service.PipelineRunIn()
@@ -283,34 +282,21 @@ class PipelineVersionController(Controller):
             )
             number = body.version or pipeline.latest_version
 
-            def submit() -> list[uuid.UUID]:
+            def submit() -> uuid.UUID:
                 spec = pipeline_service.get_version(session, pipeline.id, number).spec
                 check_params(session, pipeline.id, number, body.params)  # the rule POST /runs applies
-                return [
-                    run_service.submit(
-                        session,
-                        pipeline,
-                        body,
-                        spec,
-                        version=number,
-                        principal=principal,
-                        settings=settings,
-                        audit_as=ctx,
-                    )
-                ]
+                return run_service.submit(
+                    session, pipeline, body, spec, version=number, principal=principal, settings=settings, audit_as=ctx
+                )
 
-            [run_id], replayed = idempotency.create_once(
+            run_id, replayed = idempotent.create_one(
                 session,
+                request,
+                settings,
                 key=idempotency_key,
-                scope=idempotency.scope_of("pipelines.run", pipeline.id, principal.user_id),
                 body=body,
-                ttl_hours=settings.idempotency_ttl_hours,
+                resource_id=pipeline.id,
                 create=submit,
             )
-            if replayed:
-                replay = session.get_one(Run, run_id)
-                answer = runs_out(session, [replay])[0]
-                return Response(answer, status_code=201, headers={"Idempotent-Replayed": "true"})
-            run = session.get_one(Run, run_id)
-            answer = runs_out(session, [run])[0]
-            return Response(answer, status_code=201, headers={"Location": f"/api/v1/runs/{run_id}"})
+            answer = runs_out(session, [session.get_one(Run, run_id)])[0]
+            return Response(answer, status_code=201, headers=idempotent.headers(replayed, f"/api/v1/runs/{run_id}"))

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
 from litestar import Controller, Request, Response, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
+from app.api import idempotent
 from app.api.controllers.pipeline_versions import PipelineChange, Ref
+from app.api.idempotent import IdempotencyKey
 from app.api.openapi import YAML_BODY
 from app.api.schemas import (
     NameSearch,
@@ -24,10 +27,12 @@ from app.api.schemas import (
 from app.api.security import audit_context, principal_of
 from app.api.yaml_body import YamlBodyMiddleware
 from app.db.database import Database
+from app.db.models import Pipeline, PipelineVersion
 from app.domain import pipeline_versions as version_service
 from app.domain import pipelines as pipeline_service
 from app.domain.pagination import check_limit
 from app.domain.permissions import Permission
+from app.settings import Settings
 
 
 class PipelineController(Controller):
@@ -49,10 +54,15 @@ class PipelineController(Controller):
         summary="Create a pipeline (version 1): JSON, or a YAML document with Content-Type application/yaml",
     )
     def create(
-        self, request: Request, data: JSONBody[PipelineIn], db: NamedDependency[Database]
+        self,
+        request: Request,
+        data: JSONBody[PipelineIn],
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        idempotency_key: IdempotencyKey = None,
     ) -> Response[PipelineOut]:
-        with db.transaction() as session:
-            pipeline, version = pipeline_service.create_pipeline(
+        def create() -> uuid.UUID:
+            pipeline, _ = pipeline_service.create_pipeline(
                 session,
                 namespace=data.namespace,
                 name=data.name,
@@ -61,9 +71,16 @@ class PipelineController(Controller):
                 principal=principal_of(request),
                 audit_as=audit_context(request),
             )
-        return Response(
-            PipelineOut.of(pipeline, version), status_code=201, headers={"Location": f"/api/v1/pipelines/{pipeline.id}"}
-        )
+            return pipeline.id
+
+        with db.transaction() as session:
+            pipeline_id, replayed = idempotent.create_one(
+                session, request, settings, key=idempotency_key, body=data, create=create
+            )
+            pipeline = session.get_one(Pipeline, pipeline_id)
+            version = session.get_one(PipelineVersion, (pipeline_id, 1))
+            out = PipelineOut.of(pipeline, version)
+        return Response(out, status_code=201, headers=idempotent.headers(replayed, f"/api/v1/pipelines/{pipeline_id}"))
 
     @get(
         "/",

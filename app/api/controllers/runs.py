@@ -10,8 +10,10 @@ from typing import Annotated
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
-from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
+from app.api import idempotent
+from app.api.idempotent import IdempotencyKey
 from app.api.live_logs import LiveLogs
 from app.api.schemas import (
     Page,
@@ -30,7 +32,6 @@ from app.api.security import audit_context, principal_of
 from app.core.errors import InvalidInput
 from app.core.states import RunKind, RunStatus, RunTrigger
 from app.db.database import Database
-from app.domain import idempotency
 from app.domain import runs as run_service
 from app.domain.dispatch import EagerSender
 from app.domain.pagination import check_limit
@@ -40,15 +41,6 @@ from app.domain.run_reports import RunReport, run_report
 from app.domain.runs import RunFilters, RunRecord, RunRequest
 from app.settings import Settings
 
-IdempotencyKey = Annotated[
-    str | None,
-    HeaderParameter(
-        name="Idempotency-Key",
-        required=False,
-        max_length=255,
-        description="Repeat the request with the same key and body to get the same result, never a duplicate.",
-    ),
-]
 RunId = FromPath[uuid.UUID]
 READ = {"permission": Permission.RUNS_READ}
 
@@ -69,7 +61,6 @@ def _submit(
     relay's hop and two more transactions saved); the answer shows them as committed.
     """
     principal = principal_of(request)
-    scope = idempotency.scope_of("runs.submit", None, principal.user_id)
     ctx = audit_context(request)
     eager: EagerSender | None = request.app.state.get("eager_sender")
     created: list[RunRecord] = []
@@ -91,9 +82,7 @@ def _submit(
         return [run.id for run in created]
 
     with db.transaction() as session:
-        ids, replayed = idempotency.create_once(
-            session, key=key, scope=scope, body=body, ttl_hours=settings.idempotency_ttl_hours, create=create
-        )
+        ids, replayed = idempotent.create_many(session, request, settings, key=key, body=body, create=create)
         # the rows the insert returned are the runs as committed; a replay reads the first request's runs
         runs: Sequence[RunRecord] = run_service.get_runs(session, ids) if replayed else created
     if eager is not None and not replayed:
@@ -125,10 +114,7 @@ class RunController(Controller):
         runs, replayed = _submit(
             request, db, settings, key=idempotency_key, body=data, requests=[data], trigger=RunTrigger.API
         )
-        headers = {"Location": f"/api/v1/runs/{runs[0].id}"}
-        if replayed:
-            headers["Idempotent-Replayed"] = "true"
-        return Response(runs[0], status_code=201, headers=headers)
+        return Response(runs[0], status_code=201, headers=idempotent.headers(replayed, f"/api/v1/runs/{runs[0].id}"))
 
     @post(
         "/batch",
@@ -155,8 +141,7 @@ class RunController(Controller):
         runs, replayed = _submit(
             request, db, settings, key=idempotency_key, body=data, requests=data.runs, trigger=RunTrigger.BATCH
         )
-        headers = {"Idempotent-Replayed": "true"} if replayed else {}
-        return Response(RunBatchOut(runs), status_code=201, headers=headers)
+        return Response(RunBatchOut(runs), status_code=201, headers=idempotent.headers(replayed))
 
     @get(
         "/",

@@ -8,7 +8,9 @@ from litestar import Controller, Request, Response, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
+from app.api import idempotent
 from app.api.account_schemas import ApiTokenOut, CreatedApiToken
+from app.api.idempotent import IdempotencyKey
 from app.api.schemas import NameSearch, Page, PageCursor, PageLimit, page, page_cursor
 from app.api.security import audit_context, principal_of
 from app.db.database import Database
@@ -35,15 +37,23 @@ class TokenController(Controller):
         data: JSONBody[api_tokens.NewApiToken],
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
+        idempotency_key: IdempotencyKey = None,
     ) -> Response[CreatedApiToken]:
-        with db.transaction() as session:
+        made: list[CreatedApiToken] = []
+
+        def create() -> uuid.UUID:
             row, token = api_tokens.create_api_token(
                 session, principal_of(request), data, settings, audit_as=audit_context(request)
             )
-            out = CreatedApiToken(
-                **{f: getattr(ApiTokenOut.of(row), f) for f in ApiTokenOut.__struct_fields__}, token=token
+            fields = {f: getattr(ApiTokenOut.of(row), f) for f in ApiTokenOut.__struct_fields__}
+            made.append(CreatedApiToken(**fields, token=token))
+            return row.id
+
+        with db.transaction() as session:
+            idempotent.create_one(
+                session, request, settings, key=idempotency_key, body=data, create=create, shown_once="the API token"
             )
-            return Response(out, status_code=201)
+        return Response(made[0], status_code=201)
 
     @get(
         "/",

@@ -9,8 +9,10 @@ from litestar import Controller, Request, Response, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
+from app.api import idempotent
 from app.api.controllers.datasets import dataset_out
 from app.api.dataset_schemas import CHUNK, CONTENT_RANGE, CompleteUploadIn, DatasetOut, UploadOut
+from app.api.idempotent import IdempotencyKey
 from app.api.multipart_upload import receive_chunk, receive_range
 from app.api.openapi import problem_response
 from app.api.schemas import FileNameSearch, NamespaceFilter, Page, PageCursor, PageLimit, page, page_cursor
@@ -50,10 +52,12 @@ class UploadController(Controller):
         data: JSONBody[service.UploadIn],
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
+        idempotency_key: IdempotencyKey = None,
     ) -> Response[UploadOut]:
         principal = principal_of(request)
-        with db.transaction() as session:
-            upload = service.open_upload(
+
+        def create() -> uuid.UUID:
+            return service.open_upload(
                 session,
                 principal=principal,
                 namespace_id=namespace_id(session, data.namespace),
@@ -63,9 +67,14 @@ class UploadController(Controller):
                 settings=settings,
                 now=utcnow(),
                 audit_as=audit_context(request),
+            ).id
+
+        with db.transaction() as session:
+            upload_id, replayed = idempotent.create_one(
+                session, request, settings, key=idempotency_key, body=data, create=create
             )
-            out = UploadOut.of(upload)
-        return Response(out, status_code=201, headers={"Location": f"/api/v1/uploads/{out.id}"})
+            out = UploadOut.of(service.get_upload(session, upload_id, principal))
+        return Response(out, status_code=201, headers=idempotent.headers(replayed, f"/api/v1/uploads/{out.id}"))
 
     @put(
         "/{upload_id:uuid}",
@@ -196,32 +205,40 @@ class UploadController(Controller):
         data: JSONBody[CompleteUploadIn],
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
+        idempotency_key: IdempotencyKey = None,
     ) -> Response[DatasetOut]:
         principal = principal_of(request)
         # Exclusive: a chunk still being written would change the bytes after they were checked.
         refusal: service.KeptRefusal | None = None
+
+        def create() -> uuid.UUID:
+            service.finish(session, upload, settings=settings, now=utcnow())
+            found = data_files.upload_format(settings, upload.id, upload.filename, upload.size)
+            return dataset_service.create_dataset(
+                session,
+                principal=principal,
+                namespace_id=upload.namespace_id,
+                name=data.name,
+                description=data.description,
+                tags=data.tags,
+                upload=upload,
+                file_format=found.kind,
+                audit_as=audit_context(request),
+                action="uploads.complete",
+            ).id
+
         with service.held(settings, upload_id, exclusive=True), db.transaction() as session:
             upload = service.get_upload(session, upload_id, principal, lock=True)
             try:
-                service.finish(session, upload, settings=settings, now=utcnow())
+                dataset_id, replayed = idempotent.create_one(
+                    session, request, settings, key=idempotency_key, body=data, resource_id=upload_id, create=create
+                )
             except service.KeptRefusal as exc:  # what it says to send again is committed, then answered
+                idempotent.release(session, request, key=idempotency_key, resource_id=upload_id)
                 refusal = exc
             else:
-                found = data_files.upload_format(settings, upload.id, upload.filename, upload.size)
-                dataset = dataset_service.create_dataset(
-                    session,
-                    principal=principal,
-                    namespace_id=upload.namespace_id,
-                    name=data.name,
-                    description=data.description,
-                    tags=data.tags,
-                    upload=upload,
-                    file_format=found.kind,
-                    audit_as=audit_context(request),
-                    action="uploads.complete",
-                )
-                out = dataset_out(session, dataset)
+                out = dataset_out(session, dataset_service.get_dataset(session, dataset_id, principal))
         if refusal is not None:
             raise refusal
         service.discard_chunks(settings, upload_id)
-        return Response(out, status_code=201, headers={"Location": f"/api/v1/datasets/{out.id}"})
+        return Response(out, status_code=201, headers=idempotent.headers(replayed, f"/api/v1/datasets/{out.id}"))

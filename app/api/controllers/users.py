@@ -10,7 +10,9 @@ from litestar import Controller, Request, Response, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
+from app.api import idempotent
 from app.api.account_schemas import InviteInfo, InviteOut, TemporaryPassword, UserOut
+from app.api.idempotent import IdempotencyKey
 from app.api.schemas import Page, PageCursor, PageLimit, UserSearch, page, page_cursor
 from app.api.security import audit_context, principal_of
 from app.db.accounts import RoleName
@@ -62,10 +64,19 @@ class UserController(Controller):
         data: JSONBody[users.NewUser],
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
+        idempotency_key: IdempotencyKey = None,
     ) -> Response[UserOut]:
         with db.transaction() as session:
-            user = users.create_user(session, data, settings, audit_as=audit_context(request))
-            return Response(UserOut.of(user), status_code=201)
+            user_id, replayed = idempotent.create_one(
+                session,
+                request,
+                settings,
+                key=idempotency_key,
+                body=data,
+                create=lambda: users.create_user(session, data, settings, audit_as=audit_context(request)).id,
+            )
+            out = UserOut.of(users.get_user(session, user_id))
+            return Response(out, status_code=201, headers=idempotent.headers(replayed))
 
     @get("/{user_id:uuid}", operation_id="getUser", opt=MANAGE, sync_to_thread=True, summary="Read an account")
     def read(self, user_id: FromPath[uuid.UUID], db: NamedDependency[Database]) -> UserOut:
@@ -137,8 +148,17 @@ class InviteController(Controller):
         sync_to_thread=True,
         summary="Create a one-time registration invite (shown once)",
     )
-    def create(self, request: Request, data: JSONBody[InviteIn], db: NamedDependency[Database]) -> InviteOut:
-        with db.transaction() as session:
+    def create(
+        self,
+        request: Request,
+        data: JSONBody[InviteIn],
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        idempotency_key: IdempotencyKey = None,
+    ) -> InviteOut:
+        made: list[InviteOut] = []
+
+        def create() -> uuid.UUID:
             namespace_id = get_namespace(session, data.namespace).id if data.namespace else None
             invite, token = create_invite(
                 session,
@@ -149,7 +169,14 @@ class InviteController(Controller):
                 days=data.expires_in_days,
                 audit_as=audit_context(request),
             )
-            return InviteOut(id=invite.id, token=token, expires_at=invite.expires_at)
+            made.append(InviteOut(id=invite.id, token=token, expires_at=invite.expires_at))
+            return invite.id
+
+        with db.transaction() as session:
+            idempotent.create_one(
+                session, request, settings, key=idempotency_key, body=data, create=create, shown_once="the invite"
+            )
+        return made[0]
 
     @get("/", operation_id="listInvites", opt=MANAGE, sync_to_thread=True, summary="Invites, newest first")
     def list_invites(

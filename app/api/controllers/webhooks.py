@@ -8,6 +8,8 @@ from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
+from app.api import idempotent
+from app.api.idempotent import IdempotencyKey
 from app.api.schemas import Page, PageCursor, PageLimit, WebhookSearch, page, page_cursor
 from app.api.security import audit_context, principal_of
 from app.api.webhook_schemas import (
@@ -44,13 +46,21 @@ class WebhookController(Controller):
         data: JSONBody[webhooks.NewWebhook],
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
+        idempotency_key: IdempotencyKey = None,
     ) -> Response[WebhookWithSecret]:
+        made: list[WebhookWithSecret] = []
+
+        def create() -> uuid.UUID:
+            ctx = audit_context(request)
+            row = webhooks.create_webhook(session, principal_of(request), data, settings, audit_as=ctx)
+            made.append(WebhookWithSecret.of(row))
+            return row.id
+
         with db.transaction() as session:
-            row = webhooks.create_webhook(
-                session, principal_of(request), data, settings, audit_as=audit_context(request)
+            idempotent.create_one(
+                session, request, settings, key=idempotency_key, body=data, create=create, shown_once="the webhook"
             )
-            out = WebhookWithSecret.of(row)
-        return Response(out, status_code=201, headers={"Location": f"/api/v1/webhooks/{out.id}"})
+        return Response(made[0], status_code=201, headers={"Location": f"/api/v1/webhooks/{made[0].id}"})
 
     @get(
         "/",

@@ -4595,7 +4595,10 @@ export interface operations {
             query?: {
                 namespace?: string;
             };
-            header?: never;
+            header?: {
+                /** @description Repeat the request with the same key and body (within CONVEYOR_IDEMPOTENCY_TTL_HOURS) to get the first answer again, marked `Idempotent-Replayed: true`, never a duplicate; another body is 409. */
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4661,7 +4664,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The resource's state or an earlier request conflicts with this one */
+            /** @description The Idempotency-Key was used with another body (`idempotency_key_reused`); on a create whose answer shows a secret once, the key already created the resource, its id in `errors` (`idempotency_key_replayed_secret`: revoke it if the first answer was lost); or the resource's state or an earlier request conflicts with this one */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5108,6 +5111,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description Repeat the request with the same key and body (within CONVEYOR_IDEMPOTENCY_TTL_HOURS) to get the first answer again, marked `Idempotent-Replayed: true`, never a duplicate; another body is 409. */
                 "Idempotency-Key"?: string | null;
             };
             path: {
@@ -5168,7 +5172,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The resource's state or an earlier request conflicts with this one */
+            /** @description The Idempotency-Key was used with another body (`idempotency_key_reused`); on a create whose answer shows a secret once, the key already created the resource, its id in `errors` (`idempotency_key_replayed_secret`: revoke it if the first answer was lost); or the resource's state or an earlier request conflicts with this one */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5728,7 +5732,10 @@ export interface operations {
     createDeployment: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Repeat the request with the same key and body (within CONVEYOR_IDEMPOTENCY_TTL_HOURS) to get the first answer again, marked `Idempotent-Replayed: true`, never a duplicate; another body is 409. */
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -5783,7 +5790,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The resource's state or an earlier request conflicts with this one */
+            /** @description The Idempotency-Key was used with another body (`idempotency_key_reused`); on a create whose answer shows a secret once, the key already created the resource, its id in `errors` (`idempotency_key_replayed_secret`: revoke it if the first answer was lost); or the resource's state or an earlier request conflicts with this one */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6233,7 +6240,10 @@ export interface operations {
     backfillDeployment: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Repeat the request with the same key and body (within CONVEYOR_IDEMPOTENCY_TTL_HOURS) to get the first answer again, marked `Idempotent-Replayed: true`, never a duplicate; another body is 409. */
+                "Idempotency-Key"?: string | null;
+            };
             path: {
                 deployment_id: string;
             };
@@ -6290,7 +6300,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The resource's state or an earlier request conflicts with this one */
+            /** @description The Idempotency-Key was used with another body (`idempotency_key_reused`); on a create whose answer shows a secret once, the key already created the resource, its id in `errors` (`idempotency_key_replayed_secret`: revoke it if the first answer was lost); or the resource's state or an earlier request conflicts with this one */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6735,6 +6745,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description Repeat the request with the same key and body (within CONVEYOR_IDEMPOTENCY_TTL_HOURS) to get the first answer again, marked `Idempotent-Replayed: true`, never a duplicate; another body is 409. */
                 "Idempotency-Key"?: string | null;
             };
             path: {
@@ -6793,7 +6804,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The resource's state or an earlier request conflicts with this one */
+            /** @description The Idempotency-Key was used with another body (`idempotency_key_reused`); on a create whose answer shows a secret once, the key already created the resource, its id in `errors` (`idempotency_key_replayed_secret`: revoke it if the first answer was lost); or the resource's state or an earlier request conflicts with this one */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7038,7 +7049,10 @@ export interface operations {
     createInvite: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Repeat the request with the same key and body (within CONVEYOR_IDEMPOTENCY_TTL_HOURS) to get the first answer again, marked `Idempotent-Replayed: true`, never a duplicate; another body is 409. */
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -7086,6 +7100,15 @@ export interface operations {
             };
             /** @description The resource does not exist, or the caller may not see it */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Idempotency-Key was used with another body (`idempotency_key_reused`); on a create whose answer shows a secret once, the key already created the resource, its id in `errors` (`idempotency_key_replayed_secret`: revoke it if the first answer was lost); or the resource's state or an earlier request conflicts with this one */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7898,7 +7921,10 @@ export interface operations {
     createNamespace: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Repeat the request with the same key and body (within CONVEYOR_IDEMPOTENCY_TTL_HOURS) to get the first answer again, marked `Idempotent-Replayed: true`, never a duplicate; another body is 409. */
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -7944,7 +7970,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The resource's state or an earlier request conflicts with this one */
+            /** @description The Idempotency-Key was used with another body (`idempotency_key_reused`); on a create whose answer shows a secret once, the key already created the resource, its id in `errors` (`idempotency_key_replayed_secret`: revoke it if the first answer was lost); or the resource's state or an earlier request conflicts with this one */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -8485,7 +8511,10 @@ export interface operations {
     createPipeline: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Repeat the request with the same key and body (within CONVEYOR_IDEMPOTENCY_TTL_HOURS) to get the first answer again, marked `Idempotent-Replayed: true`, never a duplicate; another body is 409. */
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -8541,7 +8570,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The resource's state or an earlier request conflicts with this one */
+            /** @description The Idempotency-Key was used with another body (`idempotency_key_reused`); on a create whose answer shows a secret once, the key already created the resource, its id in `errors` (`idempotency_key_replayed_secret`: revoke it if the first answer was lost); or the resource's state or an earlier request conflicts with this one */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -9149,6 +9178,7 @@ export interface operations {
                 namespace?: string;
             };
             header?: {
+                /** @description Repeat the request with the same key and body (within CONVEYOR_IDEMPOTENCY_TTL_HOURS) to get the first answer again, marked `Idempotent-Replayed: true`, never a duplicate; another body is 409. */
                 "Idempotency-Key"?: string | null;
             };
             path: {
@@ -9207,7 +9237,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The resource's state or an earlier request conflicts with this one */
+            /** @description The Idempotency-Key was used with another body (`idempotency_key_reused`); on a create whose answer shows a secret once, the key already created the resource, its id in `errors` (`idempotency_key_replayed_secret`: revoke it if the first answer was lost); or the resource's state or an earlier request conflicts with this one */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -9579,7 +9609,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Repeat the request with the same key and body to get the same result, never a duplicate. */
+                /** @description Repeat the request with the same key and body (within CONVEYOR_IDEMPOTENCY_TTL_HOURS) to get the first answer again, marked `Idempotent-Replayed: true`, never a duplicate; another body is 409. */
                 "Idempotency-Key"?: string | null;
             };
             path?: never;
@@ -9636,7 +9666,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The resource's state or an earlier request conflicts with this one */
+            /** @description The Idempotency-Key was used with another body (`idempotency_key_reused`); on a create whose answer shows a secret once, the key already created the resource, its id in `errors` (`idempotency_key_replayed_secret`: revoke it if the first answer was lost); or the resource's state or an earlier request conflicts with this one */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -9696,7 +9726,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Repeat the request with the same key and body to get the same result, never a duplicate. */
+                /** @description Repeat the request with the same key and body (within CONVEYOR_IDEMPOTENCY_TTL_HOURS) to get the first answer again, marked `Idempotent-Replayed: true`, never a duplicate; another body is 409. */
                 "Idempotency-Key"?: string | null;
             };
             path?: never;
@@ -9753,7 +9783,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The resource's state or an earlier request conflicts with this one */
+            /** @description The Idempotency-Key was used with another body (`idempotency_key_reused`); on a create whose answer shows a secret once, the key already created the resource, its id in `errors` (`idempotency_key_replayed_secret`: revoke it if the first answer was lost); or the resource's state or an earlier request conflicts with this one */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -10543,7 +10573,10 @@ export interface operations {
     createApiToken: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Repeat the request with the same key and body (within CONVEYOR_IDEMPOTENCY_TTL_HOURS) to get the first answer again, marked `Idempotent-Replayed: true`, never a duplicate; another body is 409. */
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -10591,6 +10624,15 @@ export interface operations {
             };
             /** @description The resource does not exist, or the caller may not see it */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Idempotency-Key was used with another body (`idempotency_key_reused`); on a create whose answer shows a secret once, the key already created the resource, its id in `errors` (`idempotency_key_replayed_secret`: revoke it if the first answer was lost); or the resource's state or an earlier request conflicts with this one */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10823,7 +10865,10 @@ export interface operations {
     createUpload: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Repeat the request with the same key and body (within CONVEYOR_IDEMPOTENCY_TTL_HOURS) to get the first answer again, marked `Idempotent-Replayed: true`, never a duplicate; another body is 409. */
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -10871,6 +10916,15 @@ export interface operations {
             };
             /** @description The resource does not exist, or the caller may not see it */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Idempotency-Key was used with another body (`idempotency_key_reused`); on a create whose answer shows a secret once, the key already created the resource, its id in `errors` (`idempotency_key_replayed_secret`: revoke it if the first answer was lost); or the resource's state or an earlier request conflicts with this one */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11140,7 +11194,10 @@ export interface operations {
     completeUpload: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Repeat the request with the same key and body (within CONVEYOR_IDEMPOTENCY_TTL_HOURS) to get the first answer again, marked `Idempotent-Replayed: true`, never a duplicate; another body is 409. */
+                "Idempotency-Key"?: string | null;
+            };
             path: {
                 upload_id: string;
             };
@@ -11197,7 +11254,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The resource's state or an earlier request conflicts with this one */
+            /** @description The Idempotency-Key was used with another body (`idempotency_key_reused`); on a create whose answer shows a secret once, the key already created the resource, its id in `errors` (`idempotency_key_replayed_secret`: revoke it if the first answer was lost); or the resource's state or an earlier request conflicts with this one */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -11337,7 +11394,10 @@ export interface operations {
     createUser: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Repeat the request with the same key and body (within CONVEYOR_IDEMPOTENCY_TTL_HOURS) to get the first answer again, marked `Idempotent-Replayed: true`, never a duplicate; another body is 409. */
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -11383,7 +11443,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The resource's state or an earlier request conflicts with this one */
+            /** @description The Idempotency-Key was used with another body (`idempotency_key_reused`); on a create whose answer shows a secret once, the key already created the resource, its id in `errors` (`idempotency_key_replayed_secret`: revoke it if the first answer was lost); or the resource's state or an earlier request conflicts with this one */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -11882,7 +11942,10 @@ export interface operations {
     createWebhook: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Repeat the request with the same key and body (within CONVEYOR_IDEMPOTENCY_TTL_HOURS) to get the first answer again, marked `Idempotent-Replayed: true`, never a duplicate; another body is 409. */
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -11930,6 +11993,15 @@ export interface operations {
             };
             /** @description The resource does not exist, or the caller may not see it */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Idempotency-Key was used with another body (`idempotency_key_reused`); on a create whose answer shows a secret once, the key already created the resource, its id in `errors` (`idempotency_key_replayed_secret`: revoke it if the first answer was lost); or the resource's state or an earlier request conflicts with this one */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
