@@ -12,11 +12,15 @@ from sqlalchemy.orm import Session
 
 from app.core.errors import Conflict
 from app.db.queries import query
+from app.domain.audit import redact
 
 
 def request_hash(body: Any) -> str:
-    """A stable hash of a decoded request body (key order does not matter)."""
-    canonical = msgspec.json.encode(msgspec.to_builtins(body), order="sorted")
+    """A stable hash of a decoded request body (key order does not matter), its secret-looking fields left out as
+    the audit log leaves them out (`audit.redact`): the hash is kept for the key's TTL, and an unsalted SHA-256 of a
+    body holding a password gives a weak password to anyone who reads the table. A replay that differs only there
+    answers the first request's resource."""
+    canonical = msgspec.json.encode(redact(msgspec.to_builtins(body)), order="sorted")
     return hashlib.sha256(canonical).hexdigest()
 
 
