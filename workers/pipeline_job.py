@@ -43,9 +43,11 @@ from app.pipeline import (
     RunInfo,
     output_dataset_name,
     run_pipeline,
+    uses_duckdb,
     writes_files,
 )
 from app.pipeline import params as pipeline_params
+from app.pipeline.contained import run_contained
 from app.pipeline.spec import PipelineSpec, parse_spec
 from app.settings import Settings
 from workers.context import Interrupted, Interruption, RunContext
@@ -156,19 +158,40 @@ def _run(ctx: RunContext, row: Any, spec: PipelineSpec, *, engine: Engine, setti
             ctx.step = index
             ctx.progress = {"step": index, "steps": total, "percent": round(100 * (index - 1) / max(total, 1), 1)}
 
+        def log(message: str, level: str = "info") -> None:
+            ctx.log(message, level=level)
+
+        def should_stop() -> bool:
+            ctx.note_deadline()
+            return ctx.interruption is not None
+
         try:
-            result = run_pipeline(
-                spec,
-                inputs=files,
-                params=params,
-                run=info,
-                out_dir=out_dir,
-                duckdb_settings=duckdb_of(settings),
-                log=lambda message, level="info": ctx.log(message, level=level),
-                should_stop=lambda: (ctx.note_deadline(), ctx.interruption is not None)[1],
-                sleep=ctx.wait,
-                on_step=on_step,
-            )
+            if uses_duckdb(spec):  # in a child this thread watches: DuckDB does not bound all of its own memory
+                result = run_contained(
+                    spec,
+                    inputs=files,
+                    params=params,
+                    run=info,
+                    out_dir=None if out_dir is None else str(out_dir),
+                    duckdb_settings=duckdb_of(settings),
+                    memory_limit_mb=settings.job_memory_limit_mb,
+                    log=log,
+                    should_stop=should_stop,
+                    on_step=on_step,
+                )
+            else:  # log/sleep/fail steps only: no child, the no-op runs stay cheap
+                result = run_pipeline(
+                    spec,
+                    inputs=files,
+                    params=params,
+                    run=info,
+                    out_dir=out_dir,
+                    duckdb_settings=duckdb_of(settings),
+                    log=log,
+                    should_stop=should_stop,
+                    sleep=ctx.wait,
+                    on_step=on_step,
+                )
         finally:
             if output_id is None and out_dir is not None:  # a run that writes no dataset leaves no scratch behind
                 shutil.rmtree(out_dir, ignore_errors=True)

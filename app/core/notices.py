@@ -43,6 +43,10 @@ class Noted(str):
         made.notice = notice
         return made
 
+    def __reduce__(self) -> tuple[type[Noted], tuple[Notice]]:
+        """Pickled with its notice (a pipeline run's log lines cross a pipe from its process)."""
+        return Noted, (self.notice,)
+
 
 def note(notice: Notice) -> str:
     """The notice as the text a warnings list holds (its notice attached)."""

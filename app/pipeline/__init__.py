@@ -3,7 +3,7 @@ validates a spec over empty stand-ins or runs it over Parquet inputs in a sandbo
 
 No HTTP, no database, no broker: the API (parse, validate) and the worker's pipeline job (run) call these."""
 
-from app.pipeline.engine import DATA_FILE, output_dataset_name, run_pipeline, writes_files
+from app.pipeline.engine import DATA_FILE, output_dataset_name, run_pipeline, uses_duckdb, writes_files
 from app.pipeline.errors import (
     DataValidationFailed,
     PipelineCancelled,
@@ -48,6 +48,7 @@ __all__ = [
     "output_dataset_name",
     "parquet_schema",
     "run_pipeline",
+    "uses_duckdb",
     "validate_spec",
     "writes_files",
 ]

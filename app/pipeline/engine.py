@@ -99,7 +99,7 @@ def run_pipeline(
     output_name = _output_name(spec, values, facts)
     hows = plan(steps, has_output=spec.output is not None)
 
-    uses_duckdb = bool(spec.inputs) or any(step.relational for step in steps)
+    duckdb_needed = uses_duckdb(spec)
     # A pipeline of log/sleep/fail steps writes no file: it makes no folder either (most no-op runs are these).
     work: Path | None = None
     out: Path | None = None
@@ -112,7 +112,7 @@ def run_pipeline(
     target = str(work / DATA_FILE) if work is not None and spec.output is not None else None
     conn = None
     try:
-        if uses_duckdb:
+        if duckdb_needed:
             assert work is not None
             conn = open_run_connection(
                 duckdb_settings,
@@ -162,6 +162,11 @@ def run_pipeline(
         inputs={name: inputs[name] for name in spec.inputs},
         duration_ms=round((time.monotonic() - started) * 1000, 1),
     )
+
+
+def uses_duckdb(spec: PipelineSpec) -> bool:
+    """Whether a run of `spec` opens DuckDB (inputs, relational steps): log/sleep/fail-only pipelines do not."""
+    return bool(spec.inputs) or any(is_relational(step) for step in spec.steps)
 
 
 def writes_files(spec: PipelineSpec) -> bool:

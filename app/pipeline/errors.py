@@ -41,6 +41,20 @@ class DataValidationFailed(PipelineError):
         self.validations = validations
 
 
+class MemoryLimitExceeded(PipelineError):
+    """The run's process grew past its memory budget (work DuckDB does not count against its limit) and was
+    stopped; the same SQL would only do it again."""
+
+    code = "memory_limit_exceeded"
+
+
+class PipelineProcessDied(PipelineError):
+    """The run's process ended without a result (a crash, the kernel's OOM killer); another attempt may work."""
+
+    code = "pipeline_process_died"
+    retryable = True
+
+
 class PipelineCancelled(DomainError):
     """The caller asked the run to stop (cancel, timeout, shutdown); a running query was interrupted."""
 

@@ -11,8 +11,6 @@ its budget. Either is 422 `query_too_expensive`, as for the rest of a request's 
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
-import os
 import time
 from collections.abc import Mapping
 from multiprocessing.connection import Connection
@@ -25,24 +23,18 @@ from app.ingest.config import DuckDBSettings
 from app.pipeline.models import ValidationReport
 from app.pipeline.spec import PipelineSpec
 from app.pipeline.validate import Schema, validate_spec
+from app.pipeline.watched import CONTEXT, POLL_SECONDS, MemoryWatch, memory_budget, preload
 from app.settings import Settings
 
-#: Resident memory a child may add to what it holds when first measured, as a multiple of the connection's memory
-#: limit (DuckDB's buffers, plus what binding allocates outside them).
-MEMORY_FACTOR = 4
-#: How often the parent looks at the child's memory (seconds).
-POLL_SECONDS = 0.02
-
-_CONTEXT = multiprocessing.get_context("forkserver")
-_CONTEXT.set_forkserver_preload([__name__])
+preload(__name__)
 
 
 def validate_in_child(
     spec: PipelineSpec, *, input_schemas: Mapping[str, Schema], params: Mapping[str, Any], settings: Settings
 ) -> ValidationReport:
     """`validate_spec` in a child process bounded by CONVEYOR_REQUEST_QUERY_SECONDS and _MEMORY_MB."""
-    receiver, sender = _CONTEXT.Pipe(duplex=False)
-    child = _CONTEXT.Process(
+    receiver, sender = CONTEXT.Pipe(duplex=False)
+    child = CONTEXT.Process(
         target=_child, args=(sender, spec, dict(input_schemas), dict(params), request_limits(settings)), daemon=True
     )
     child.start()
@@ -72,9 +64,8 @@ def validate_in_child(
 
 def _outcome(child: Any, receiver: Connection, settings: Settings) -> tuple[str, Any]:
     """What the child sent, or `time`/`memory` when it passed a limit first (the caller then kills it)."""
-    budget = MEMORY_FACTOR * settings.request_query_memory_mb * 1024 * 1024
+    memory = MemoryWatch(child.pid, memory_budget(settings.request_query_memory_mb))
     deadline = time.monotonic() + settings.request_query_seconds
-    baseline: int | None = None
     while True:
         try:
             if receiver.poll(max(0.0, min(POLL_SECONDS, deadline - time.monotonic()))):
@@ -83,20 +74,8 @@ def _outcome(child: Any, receiver: Connection, settings: Settings) -> tuple[str,
             return "error", f"the child process ended with exit code {child.exitcode}"
         if time.monotonic() >= deadline:
             return "time", None
-        resident = _resident_bytes(child.pid)
-        if resident is not None:
-            baseline = resident if baseline is None else baseline
-            if resident - baseline > budget:
-                return "memory", None
-
-
-def _resident_bytes(pid: int) -> int | None:
-    """Resident memory of process `pid` (Linux; None elsewhere, or once it is gone)."""
-    try:
-        with open(f"/proc/{pid}/statm") as statm:
-            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, IndexError, ValueError):
-        return None
+        if memory.exceeded():
+            return "memory", None
 
 
 def _child(

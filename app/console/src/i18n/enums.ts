@@ -19,6 +19,7 @@ export const RUN_ERROR_CODES = [
   // app/pipeline (errors.py, spec.py, steps.py, relations.py, params.py)
   'pipeline_failed', 'pipeline_step_failed', 'pipeline_cancelled', 'sandbox_violation', 'data_validation_failed',
   'pipeline_inputs_mismatch', 'pipeline_template_error', 'invalid_pipeline_spec', 'invalid_pipeline_params',
+  'memory_limit_exceeded', 'pipeline_process_died',
   // app/ingest (errors.py, sniff.py, excel_reader.py, json_reader.py, json_depth.py, csv_problems.py, number_range.py)
   'import_failed', 'import_cancelled', 'invalid_import_config', 'unsupported_media_type', 'content_mismatch',
   'empty_file', 'limit_exceeded', 'corrupt_file', 'encrypted', 'empty_workbook', 'empty_sheet', 'no_records',

@@ -53,8 +53,8 @@ const EXTRACTED_RUN_ERRORS = [
   'database_unavailable',
   'duplicate_key', 'empty_file', 'empty_sheet', 'empty_workbook', 'encrypted', 'import_cancelled', 'import_failed',
   'internal_error', 'invalid_import_config', 'invalid_pipeline_params', 'invalid_pipeline_spec', 'limit_exceeded',
-  'no_records', 'not_found', 'number_out_of_range', 'pipeline_cancelled', 'pipeline_failed', 'pipeline_inputs_mismatch',
-  'pipeline_step_failed', 'pipeline_template_error', 'sandbox_violation', 'storage_misconfigured',
+  'memory_limit_exceeded', 'no_records', 'not_found', 'number_out_of_range', 'pipeline_cancelled', 'pipeline_failed', 'pipeline_inputs_mismatch',
+  'pipeline_process_died', 'pipeline_step_failed', 'pipeline_template_error', 'sandbox_violation', 'storage_misconfigured',
   'storage_unavailable', 'timeout', 'too_deep', 'unavailable', 'unsupported_media_type', 'validation_failed',
   'worker_lost', 'worker_shutdown',
 ]
