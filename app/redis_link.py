@@ -12,6 +12,11 @@ meanwhile.
 
 Only a lost connection is an outage (`redis_unreachable`): any other Redis error (a script error, a wrong type, out
 of memory) is a bug or a misconfiguration, and the caller logs it as such, each time.
+
+A silent Redis (its host lost, a blackholed network) answers nothing: each call waits its client's socket timeout.
+So the API's clients wait at most `SHORT_WAIT_SECONDS` (`short_waits`), and a component that may go on without Redis
+(the rate limit) asks `link.may_try()` first: while the link is lost, one call every `PROBE_SECONDS` tries Redis and
+the others skip it (`link.skipped()`), so a blackholed Redis costs one short wait per probe, not one per request.
 """
 
 from __future__ import annotations
@@ -20,11 +25,29 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 import redis
+import redis.asyncio.retry
+import redis.retry
+from redis.backoff import NoBackoff
 
 #: A flapping link says it is lost (and back) at most once in this many seconds.
 QUIET_SECONDS = 60.0
+#: Longest an API-side Redis client waits to connect, then for each answer (Kubernetes' probe timeout is 1 s).
+SHORT_WAIT_SECONDS = 0.5
+#: While a link is lost, how often a component that goes on without Redis tries it again.
+PROBE_SECONDS = 2.0
+
+
+def short_waits(*, asynchronous: bool = False) -> dict[str, Any]:
+    """Options of an API-side Redis client (`redis.Redis.from_url(url, **short_waits())`): bounded waits, and one
+    more try on a new connection after a lost one (a pooled connection Redis closed), but none after a timeout (a
+    silent Redis would double every wait; redis-py's default is three more, with back-off)."""
+    retry = (redis.asyncio.retry.Retry if asynchronous else redis.retry.Retry)(
+        NoBackoff(), 1, supported_errors=(redis.ConnectionError,)
+    )
+    return {"socket_connect_timeout": SHORT_WAIT_SECONDS, "socket_timeout": SHORT_WAIT_SECONDS, "retry": retry}
 
 
 def redis_unreachable(exc: BaseException) -> bool:
@@ -49,6 +72,7 @@ class RedisLink:
         deferred: str = "",
         clock: Callable[[], float] = time.monotonic,
         quiet: float = QUIET_SECONDS,
+        probe: float = PROBE_SECONDS,
     ) -> None:
         self._logger = logger
         self._while_lost = while_lost
@@ -56,6 +80,9 @@ class RedisLink:
         self._deferred_name = deferred
         self._clock = clock
         self._quiet = quiet
+        self._probe = probe
+        #: When a caller last tried Redis while the link was lost (`lost` or `may_try`).
+        self._last_try = 0.0
         self._lock = threading.Lock()
         #: When the current outage began (clock time), None while Redis answers.
         self._lost_since: float | None = None
@@ -68,10 +95,28 @@ class RedisLink:
     def is_lost(self) -> bool:
         return self._lost_since is not None
 
+    def may_try(self) -> bool:
+        """Whether to call Redis now: always while it answers; while lost, one caller per `probe` seconds (the probe),
+        and the others go on without it (`skipped`)."""
+        if self._lost_since is None:
+            return True
+        with self._lock:
+            now = self._clock()
+            if self._lost_since is not None and now - self._last_try < self._probe:
+                return False
+            self._last_try = now
+            return True
+
+    def skipped(self, *, deferred: int = 1) -> None:
+        """A call not made because the link is lost (`may_try` said no): counted in the line that says it is back."""
+        with self._lock:
+            self._deferred += deferred
+
     def lost(self, error: Exception, *, deferred: int = 0) -> None:
         """A call failed for want of Redis: warn, unless this outage (or one in the quiet period) already did."""
         with self._lock:
             now = self._clock()
+            self._last_try = now
             self._deferred += deferred
             first = self._lost_since is None
             if first:

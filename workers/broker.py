@@ -254,6 +254,10 @@ class WakingRedisBroker(RedisBroker):
 REFILL_MAX = 16
 
 
+#: How often a nack is tried again while Redis is lost (Dramatiq's POST_PROCESS_MESSAGE_RETRY_DELAY_SECS).
+NACK_RETRY_SECONDS = 1.0
+
+
 class _WakingConsumer(_RedisConsumer):
     """Waits for what it needs instead of polling: a send (wake message) when idle, an ack when full.
 
@@ -297,9 +301,23 @@ class _WakingConsumer(_RedisConsumer):
             self._slot_freed.set()
 
     def nack(self, message):  # type: ignore[no-untyped-def]
+        """Reject a failed message (into the dead-letter set) once Redis answers: a lost Redis is said once (the link)
+        and the nack tried again every second, not Dramatiq's warning a second per failed message until it is back.
+        The message stays in this worker's ack set meanwhile, neither lost nor delivered again."""
         try:
-            super().nack(message)
+            while True:
+                try:
+                    self.broker.do_nack(self.queue_name, message.options["redis_message_id"])
+                except redis.RedisError as exc:
+                    if not redis_unreachable(exc):
+                        raise
+                    self.broker.link.lost(exc)
+                    time.sleep(NACK_RETRY_SECONDS)
+                    continue
+                self.broker.link.ok()
+                return
         finally:
+            self.queued_message_ids.discard(message.message_id)
             self._slot_freed.set()
 
     def __next__(self):  # type: ignore[no-untyped-def]

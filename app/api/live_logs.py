@@ -24,7 +24,7 @@ from app.api.stream_slots import StreamSlots
 from app.core.states import FINAL
 from app.db.database import Database
 from app.domain.runlogs import LogLine, decode_line, publish_end, read_lines, stream_key
-from app.redis_link import RedisLink, redis_unreachable
+from app.redis_link import SHORT_WAIT_SECONDS, RedisLink, redis_unreachable, short_waits
 
 logger = logging.getLogger(__name__)
 
@@ -56,8 +56,13 @@ class LiveLogs:
         self.ttl_seconds = ttl_seconds
         #: Who may follow a stream now: each slot gets a Redis connection of its own from `_async`'s pool.
         self.slots = slots
-        self._sync = redis.Redis.from_url(redis_url)
-        self._async = aioredis.Redis.from_url(redis_url, max_connections=self.slots.total + SPARE_CONNECTIONS)
+        self._sync = redis.Redis.from_url(redis_url, **short_waits())
+        #: An XREAD blocks BLOCK_MS before its answer: that is not a silent Redis.
+        self._async = aioredis.Redis.from_url(
+            redis_url,
+            max_connections=self.slots.total + SPARE_CONNECTIONS,
+            **{**short_waits(asynchronous=True), "socket_timeout": BLOCK_MS / 1000 + SHORT_WAIT_SECONDS},
+        )
         #: Whether Redis answers this process's live logs, said once per outage.
         self.link = RedisLink(
             logger,

@@ -24,6 +24,7 @@ from app.db.database import Database
 from app.db.queries import query
 from app.domain.lanes import lane_queues
 from app.domain.permissions import Permission
+from app.redis_link import short_waits
 from app.settings import Settings
 
 #: Prometheus' text format; Litestar adds `; charset=utf-8` to a text/* media type (naming it here too said it twice,
@@ -88,7 +89,7 @@ class EngineCollector(Collector):
             "Messages in a Dramatiq queue: waiting, delayed (its delay queue), dead (its dead-letter set)",
             labels=["queue", "state"],
         )
-        client = redis.Redis.from_url(self.settings.redis_url, socket_timeout=2)
+        client = redis.Redis.from_url(self.settings.redis_url, **short_waits())
         try:
             pipe = client.pipeline(transaction=False)
             for queue in queues:

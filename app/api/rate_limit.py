@@ -11,7 +11,9 @@ one NAT, or two browser tests at once) used up the limit, and a script refused
 429 left a blank page or a sign-in whose next page never loaded. Counting uses
 the `limits` library's sliding-window counter (two atomic Redis counters per
 key); if Redis cannot be reached, requests are let through and a warning is
-logged, since the API must not stop because its limiter did.
+logged, since the API must not stop because its limiter did. While it is lost,
+only one request every few seconds tries Redis (RedisLink.may_try): a silent
+Redis would otherwise add its timeout to every request.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from redis.exceptions import RedisError
 
 from app.api.client_address import client_address
 from app.core.errors import TooManyRequests
-from app.redis_link import RedisLink, redis_unreachable
+from app.redis_link import RedisLink, redis_unreachable, short_waits
 from app.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -42,9 +44,6 @@ EXEMPT_PATHS = frozenset({"/healthz", "/readyz", "/api/v1/healthz", "/api/v1/rea
 #: Route `opt` of the handlers no limit applies to: the console's pages and files (app/api/console.py), a file
 #: read each, where a 429 on one of a page's scripts leaves the page blank.
 NOT_LIMITED = {"rate_limit": False}
-
-#: Longest the limiter waits for Redis before letting the request through.
-REDIS_TIMEOUT_SECONDS = 1.0
 
 
 def _storage_uri(redis_url: str) -> str:
@@ -68,8 +67,7 @@ class RateLimit:
             implementation="redispy",
             key_prefix=f"{settings.redis_namespace}:ratelimit",
             wrap_exceptions=False,
-            socket_connect_timeout=REDIS_TIMEOUT_SECONDS,  # an unreachable Redis must not hold requests up
-            socket_timeout=REDIS_TIMEOUT_SECONDS,
+            **short_waits(asynchronous=True),  # an unreachable Redis must not hold requests up
         )
         self.limiter = SlidingWindowCounterRateLimiter(self.storage)
         self.link = RedisLink(
@@ -90,6 +88,9 @@ class RateLimit:
             await self._hit(self.per_address, "address", client_address(connection.scope) or "-")
 
     async def _hit(self, item: RateLimitItem, kind: str, identity: str) -> None:
+        if not self.link.may_try():  # Redis is lost and another request is the probe: not counted, not waited for
+            self.link.skipped()
+            return
         try:
             allowed = await self.limiter.hit(item, kind, identity)
             self.link.ok()

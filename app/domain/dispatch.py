@@ -29,7 +29,7 @@ from sqlalchemy import Engine
 from app.core.states import RunStatus, sources
 from app.db.queries import query
 from app.domain.lanes import RUN_ACTOR, actor_for
-from app.redis_link import RedisLink, redis_unreachable
+from app.redis_link import RedisLink, redis_unreachable, short_waits
 
 logger = logging.getLogger(__name__)
 
@@ -160,7 +160,7 @@ class ApiBroker:
     """The API's handle on the broker's Redis keys: enough to send, with none of Dramatiq's consumer machinery."""
 
     def __init__(self, redis_url: str, redis_namespace: str) -> None:
-        self.client = redis.Redis.from_url(redis_url)
+        self.client = redis.Redis.from_url(redis_url, **short_waits())
         self.namespace = broker_namespace(redis_namespace)
         self.broker_id = f"api-{uuid.uuid4()}"
 

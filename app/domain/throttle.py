@@ -23,19 +23,15 @@ import logging
 import math
 
 import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
 from app.core.errors import TooManyRequests, Unavailable
-from app.redis_link import RedisLink, redis_unreachable
+from app.redis_link import RedisLink, redis_unreachable, short_waits
 from app.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 #: How long failures are remembered without a new one.
 WINDOW_SECONDS = 3600
-#: How long a sign-in waits for Redis (to connect, then for each answer) before it is refused with 503.
-REDIS_TIMEOUT_SECONDS = 2.0
 #: What a client is told to wait before signing in again while Redis is unreachable.
 RETRY_AFTER_SECONDS = 5
 
@@ -48,14 +44,9 @@ class LoginUnavailable(Unavailable):
 
 
 def throttle_client(redis_url: str) -> redis.Redis:
-    """The throttle's Redis client: bounded waits, and one more try on a new connection after a lost one (the first
-    sign-in after Redis dropped the API's connections met a pooled connection Redis had closed)."""
-    return redis.Redis.from_url(
-        redis_url,
-        socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
-        socket_timeout=REDIS_TIMEOUT_SECONDS,
-        retry=Retry(NoBackoff(), 1),
-    )
+    """The throttle's Redis client: the API's short waits, with one more try on a new connection after a lost one
+    (the first sign-in after Redis dropped the API's connections met a pooled connection Redis had closed)."""
+    return redis.Redis.from_url(redis_url, **short_waits())
 
 
 class LoginThrottle:

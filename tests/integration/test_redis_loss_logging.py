@@ -7,6 +7,7 @@ thread here is Dramatiq's own, its consumer the worker's (workers.broker), Redis
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid
 from queue import PriorityQueue
@@ -14,13 +15,14 @@ from queue import PriorityQueue
 import dramatiq
 import msgspec
 import pytest
+from dramatiq.middleware import Retries
 from dramatiq.worker import ConsumerThread
 
 from app.domain.lanes import RUN_ACTOR
 from app.settings import Settings
 from tests.cutting_proxy import CuttingProxy
 from tests.integration.redis_outage_support import loud, said, wait_for
-from workers.broker import build_broker
+from workers.broker import ack_set_key, build_broker
 
 #: The consumer's poll timeout: it retries a lost Redis this often.
 POLL_MS = 50
@@ -86,5 +88,48 @@ def test_a_delayed_message_due_during_an_outage_is_sent_when_redis_is_back_witho
         thread.join(10)
         broker.close()
     assert loud(caplog) == []
+    lines = said(caplog, "workers.redis")
+    assert [level for level, _ in lines] == ["WARNING", "INFO"], lines
+
+
+def test_a_message_that_fails_during_an_outage_is_rejected_once_redis_is_back_said_once(
+    settings: Settings, redis_client: object, redis_proxy: CuttingProxy, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given a worker (the worker's broker, Dramatiq's worker) running a message whose actor fails, and that Dramatiq
+    # then rejects (Retries with none left fails it, as a message for an unknown actor is failed)
+    namespace = f"{settings.redis_namespace}-{uuid.uuid4().hex[:6]}"
+    broker = build_broker(msgspec.structs.replace(settings, redis_url=redis_proxy.url, redis_namespace=namespace))
+    broker.add_middleware(Retries(max_retries=0))
+    started, fail, calls = threading.Event(), threading.Event(), []
+
+    def failing() -> None:
+        calls.append(1)
+        started.set()
+        fail.wait(10)
+        raise RuntimeError("the actor failed")
+
+    actor = dramatiq.actor(broker=broker, actor_name="failing", queue_name=settings.queue)(failing)
+    message = actor.send()
+    caplog.set_level(logging.INFO)
+    worker = dramatiq.Worker(broker, worker_threads=1, worker_timeout=POLL_MS)
+    worker.start()
+    dead = f"{broker.namespace}:{settings.queue}.XQ"
+    try:
+        wait_for(started.is_set)
+        # When it fails while Redis is away, and Redis is back 3 s after
+        redis_proxy.down()
+        fail.set()
+        time.sleep(3)
+        redis_proxy.up()
+        wait_for(lambda: broker.client.zcard(dead) == 1)
+        # Then it is rejected (in the dead-letter set) once Redis is back, and was run once
+        assert broker.client.zscore(dead, message.options["redis_message_id"]) is not None
+        assert broker.client.scard(ack_set_key(broker, settings.queue)) == 0
+        assert len(calls) == 1
+    finally:
+        worker.stop()
+        broker.close()
+    # and the outage was said once, not in a warning a second for the failed message
+    assert not [r for r in caplog.records if "post_process_message" in r.getMessage()]
     lines = said(caplog, "workers.redis")
     assert [level for level, _ in lines] == ["WARNING", "INFO"], lines

@@ -59,3 +59,23 @@ def test_an_outage_is_one_warning_and_one_info_and_a_flapping_link_is_quiet(capl
 )
 def test_only_a_lost_connection_is_an_outage(error: Exception, outage: bool) -> None:
     assert redis_unreachable(error) is outage
+
+
+def test_while_lost_one_caller_per_probe_period_tries_redis_and_the_skipped_are_counted(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    now = [0.0]
+    link = RedisLink(
+        logging.getLogger("test.link"), while_lost="x", when_back="y", deferred="skipped", clock=lambda: now[0], probe=2
+    )
+    caplog.set_level(logging.INFO, "test.link")
+    assert link.may_try()
+    link.lost(redis.TimeoutError("silent"), deferred=1)
+    now[0] = 1.0
+    assert [link.may_try() for _ in range(3)] == [False] * 3
+    link.skipped()
+    now[0] = 2.5
+    assert [link.may_try() for _ in range(3)] == [True, False, False]  # one probe; the others skip
+    link.ok()
+    assert link.may_try()
+    assert caplog.messages[-1].startswith("Reconnected to Redis after 2.5 s (skipped meanwhile: 2)")
