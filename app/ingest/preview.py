@@ -268,7 +268,7 @@ def _csv(
         coded = [p for p in plan.columns if p.include and p.source in plan.codes]
         warnings += [codes.decided_at_import_warning(p.name, p.type, config.on_error) for p in coded]
     warnings += mixed_text_warnings(plan.columns, values, config) + subtotals.shown(plan.columns, values)
-    suggestions = text_suggestions(plan.columns, values, config)
+    suggestions = text_suggestions(plan.columns, values, config, plan.delimiter)
     block = csv_title_block(text, config) if config.header_row is None and not config.skip_rows else None
     if block is not None:  # the columns and types above are the title block's: only the header row is worth saying
         suggestions = [Suggestion(field="header_row", value=block.start + 1, reason=block.reason)]

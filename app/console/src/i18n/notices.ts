@@ -26,7 +26,7 @@ export const NOTICE_CODES = [
   'records_path', 'preview_rows', 'cells_cut', 'row_problem', 'rejected', 'one_record',
   // suggestions.py
   'largest_sheet', 'header_below_titles', 'title_block', 'totals_row', 'summary_lines', 'null_placeholders',
-  'typed_columns', 'thousands_separator',
+  'typed_columns', 'thousands_separator', 'decimal_comma',
   'other',
   // app/core/run_notices.py: the lines Conveyor writes in a run's log
   'attempt_started', 'lease_lost', 'retry_scheduled', 'attempt_ended', 'input_pinned', 'input_read', 'params_ignored',
@@ -160,6 +160,7 @@ function params(i18n: NamedTranslator, notice: AnyNotice): Params {
       out.error_code = word(i18n, 'runError', notice.error_code)
       break
     case 'thousands_separator':
+    case 'decimal_comma':
       out.columns = listed(i18n, notice.columns.map((c) => part('example_of', { column: c.column, example: c.example })))
       break
   }
