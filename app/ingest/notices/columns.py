@@ -310,3 +310,14 @@ class ZeroPadded(Notice, tag="zero_padded"):
             f"column {self.column!r} holds numbers shown zero-padded (number format {self.format}): read as text, "
             "as the sheet shows them"
         )
+
+
+class BlankColumnsLeftOut(Notice, tag="blank_columns_left_out"):
+    """Trailing columns with no header and no value in any row, left out (app.ingest.blank_columns)."""
+
+    count: int
+    #: 1-based position of the first of them.
+    first: int
+
+    def text(self) -> str:
+        return f"left out {self.count} empty column(s) at the end, from column {self.first}: no header and no value"
