@@ -20,7 +20,7 @@ export const NOTICE_CODES = [
   'empty_header', 'header_cleaned', 'duplicate_column', 'header_width', 'delimiter_hint', 'header_rows_joined', 'merged_header',
   'columns_cut', 'repeated_header_rows', 'repeated_header_lines', 'mixed_types', 'mostly_numbers', 'long_numbers',
   'exact_numbers', 'non_finite_as_null', 'tab_padded', 'formula_text', 'subtotal_rows', 'utc_offset', 'error_cells', 'kept_as_text',
-  'out_of_range_as_text', 'codes_checked_at_import', 'zero_padded', 'read_as_null', 'blank_columns_left_out',
+  'out_of_range_as_text', 'codes_checked_at_import', 'zero_padded', 'read_as_null', 'blank_columns_left_out', 'unit_clash',
   // file.py
   'workbook_named', 'text_named', 'encoding_guessed', 'invalid_bytes', 'line_ends', 'footer_left_out', 'footer_kept',
   'records_path', 'preview_rows', 'cells_cut', 'row_problem', 'rejected', 'one_record',
@@ -158,6 +158,9 @@ function params(i18n: NamedTranslator, notice: AnyNotice): Params {
       break
     case 'import_failed':
       out.error_code = word(i18n, 'runError', notice.error_code)
+      break
+    case 'unit_clash':
+      out.plain = notice.plain ? part('unitPlain', { plain: notice.plain }) : ''
       break
     case 'thousands_separator':
     case 'decimal_comma':
