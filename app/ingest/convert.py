@@ -29,8 +29,9 @@ from app.ingest.utc_offsets import AN_OFFSET, NO_OFFSET, in_utc, parsed
 LAST_DATE, FIRST_DATE = dt.datetime(9999, 12, 31), dt.datetime(1, 1, 1)
 #: Our types whose Arrow arrays pyarrow would also build from numbers, read as days or microseconds after 1970.
 TEMPORAL = frozenset({"date", "datetime", "time"})
-#: Chinese yes and no, as forms and HR exports write a flag: read so in a boolean column (CSV: `boolean_sql`).
-CHINESE_BOOLEANS = {"是": True, "否": False}
+#: Chinese yes and no, as forms and HR exports write a flag (是/否), and the ticks and crosses of a checklist column
+#: (√ and the multiplication sign, ✓/✗): read so in a boolean column (CSV: `boolean_sql`).
+CHINESE_BOOLEANS = {"是": True, "否": False, "√": True, "\u00d7": False, "✓": True, "✗": False}
 TRUE_WORDS = {"true", "yes", "y", "1", "t", *(word for word, flag in CHINESE_BOOLEANS.items() if flag)}
 FALSE_WORDS = {"false", "no", "n", "0", "f", *(word for word, flag in CHINESE_BOOLEANS.items() if not flag)}
 
@@ -51,8 +52,8 @@ def arrow_type(p: Planned) -> pa.DataType:
 
 
 def boolean_sql(expr: str) -> str:
-    """SQL for `expr` (text) with 是/否 as true/false (CHINESE_BOOLEANS), else trimmed: for DuckDB's cast, which
-    reads true/false, yes/no, y/n, t/f and 1/0 itself."""
+    """SQL for `expr` (text) with 是/否, ticks and crosses as true/false (CHINESE_BOOLEANS), else trimmed: for
+    DuckDB's cast, which reads true/false, yes/no, y/n, t/f and 1/0 itself."""
     value = f"trim({expr})"
     cases = " ".join(f"WHEN {literal(word)} THEN '{str(flag).lower()}'" for word, flag in CHINESE_BOOLEANS.items())
     return f"CASE {value} {cases} ELSE {value} END"

@@ -14,7 +14,7 @@ from typing import Any
 import duckdb
 import msgspec
 
-from app.ingest import csv_cells, repeated_header
+from app.ingest import blank_columns, csv_cells, repeated_header
 from app.ingest.codes import code_columns
 from app.ingest.columns import Planned, clean_names, effective, plan_columns
 from app.ingest.config import ImportConfig, ImportLimits, parse_range
@@ -221,6 +221,9 @@ def detect(
     sniffed = {p.index + shift: kind for p, kind in zip(planned, kept_types, strict=True)}
     planned = _with_range_positions(planned, cell_range)
     cells = text_call(path, {**options, "encoding": encoding}, first_data - 1, len(names))
+    if header_row and cell_range is None:  # trailing columns with no header and no value: left out, said once
+        planned, blank = blank_columns.left_out(conn, cells, planned, raw, config)
+        warnings = blank_columns.warnings_without(warnings, planned, blank)
     as_text, padded, formulas = csv_cells.sampled(conn, cells, planned, sniffed, SAMPLE_ROWS)
     warnings += [csv_cells.padded_warning(padded)] if padded else []
     warnings += [csv_cells.formula_warning(formulas)] if formulas else []

@@ -12,6 +12,8 @@ CHINESE_DATES = (
     (re.compile(r"^\d{4}年\d{1,2}月\d{1,2}日$"), "date", "%Y年%m月%d日"),
     (re.compile(r"^\d{4}年\d{1,2}月\d{1,2}日 \d{1,2}:\d{2}:\d{2}$"), "datetime", "%Y年%m月%d日 %H:%M:%S"),
     (re.compile(r"^\d{4}年\d{1,2}月\d{1,2}日 \d{1,2}:\d{2}$"), "datetime", "%Y年%m月%d日 %H:%M"),
+    # a month, as monthly reports and payroll sheets head their rows: read as its first day
+    (re.compile(r"^\d{4}年\d{1,2}月$"), "date", "%Y年%m月"),
 )
 
 #: Dates as Chinese exports write them, several ways in one column, with the format that reads each: a column

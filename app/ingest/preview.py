@@ -67,6 +67,7 @@ from app.ingest.textio import (
     mixes_crlf_and_lf,
     odd_line_ends,
 )
+from app.ingest.unit_header import unit_clash_warnings
 from app.ingest.xlsx_errors import error_text_copy
 from app.ingest.xlsx_padded import PREVIEW_SCAN_BYTES
 
@@ -193,7 +194,7 @@ def _excel(
         whole = cut_copy is None or all_rows(sheet, sheets[index])
         suggestions = excel_suggestions(sheet, plan, config, sheets, whole=whole)
     warnings = plan.warnings + [_problem_text(p) for p in problems[:PREVIEW_PROBLEMS]]
-    warnings += subtotals.shown(plan.columns, values)
+    warnings += subtotals.shown(plan.columns, values) + unit_clash_warnings(plan.columns, values)
     return Preview(
         format="excel",
         detected=sniffed.kind,
@@ -268,7 +269,8 @@ def _csv(
         coded = [p for p in plan.columns if p.include and p.source in plan.codes]
         warnings += [codes.decided_at_import_warning(p.name, p.type, config.on_error) for p in coded]
     warnings += mixed_text_warnings(plan.columns, values, config) + subtotals.shown(plan.columns, values)
-    suggestions = text_suggestions(plan.columns, values, config)
+    warnings += unit_clash_warnings(plan.columns, values)
+    suggestions = text_suggestions(plan.columns, values, config, plan.delimiter)
     block = csv_title_block(text, config) if config.header_row is None and not config.skip_rows else None
     if block is not None:  # the columns and types above are the title block's: only the header row is worth saying
         suggestions = [Suggestion(field="header_row", value=block.start + 1, reason=block.reason)]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import re
 from collections import deque
 from collections.abc import Iterator
 from itertools import islice
@@ -29,17 +28,16 @@ from app.ingest.money import plain_number
 from app.ingest.notices import note
 from app.ingest.notices.file import FooterKept
 from app.ingest.notices.suggestions import (
-    Example,
     LargestSheet,
     NullPlaceholders,
     Placeholders,
     SheetSize,
     SummaryLines,
-    ThousandsSeparator,
     TitleLines,
     TypedColumn,
     TypedColumns,
 )
+from app.ingest.number_separators import GROUPED, PLAIN, decimal_comma, thousands_separator
 from app.ingest.shape import (
     FOOTER_TAIL_ROWS,
     amount,
@@ -55,8 +53,6 @@ from app.ingest.utc_offsets import OFFSET_FORM, offset_time
 #: Data rows whose sums a totals row is checked against, at most (a longer sheet gets no footer suggestion).
 FOOTER_SCAN_ROWS = 100_000
 #: A number written with ',' between groups of three digits, and one without.
-_GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$", re.ASCII)
-_PLAIN = re.compile(r"^[+-]?\d+(\.\d+)?$", re.ASCII)
 
 
 def excel_suggestions(
@@ -145,8 +141,11 @@ def _sheet(sheets: list[SheetInfo], chosen: int) -> Suggestion:
     return Suggestion(field="sheet", value=sheets[chosen].name, reason=reason)
 
 
-def text_suggestions(planned: list[Planned], rows: list[tuple[Any, ...]], config: ImportConfig) -> list[Suggestion]:
-    """Null placeholders that make a CSV column of numbers or dates text, from the rows a preview read."""
+def text_suggestions(
+    planned: list[Planned], rows: list[tuple[Any, ...]], config: ImportConfig, delimiter: str | None = None
+) -> list[Suggestion]:
+    """Null placeholders that make a CSV column of numbers or dates text, from the rows a preview read; a decimal
+    comma where the file's `delimiter` is ';' and text columns hold numbers written 1.234,50."""
     kept = [p for p in planned if p.include]
     typed = {source for source, spec in (config.columns or {}).items() if spec.type}
     texts = [(position, p.source) for position, p in enumerate(kept) if p.type == "string" and p.source not in typed]
@@ -160,7 +159,8 @@ def text_suggestions(planned: list[Planned], rows: list[tuple[Any, ...]], config
     ]
     money = column_types([(name, [row[position] for row in rows]) for position, name in texts], config, digits)
     found = [_nulls(config, tokens, reasons)] if tokens else []
-    return found + [s for s in (grouped, money) if s is not None]
+    commas = decimal_comma([(name, [row[position] for row in rows]) for position, name in texts], config, delimiter)
+    return found + [s for s in (grouped, money) if s is not None] + commas
 
 
 def column_types(
@@ -223,40 +223,10 @@ def _amounts(texts: list[str], config: ImportConfig) -> list[str] | None:
     amounts = []
     for text in texts:
         amount = plain_number(text, config) or text
-        if not (_PLAIN.match(amount) or _GROUPED.match(amount)):
+        if not (PLAIN.match(amount) or GROUPED.match(amount)):
             return None
         amounts.append(amount)
     return amounts
-
-
-def thousands_separator(columns: list[tuple[str, list[Any]]], config: ImportConfig) -> Suggestion | None:
-    """`thousands_separator=","` when text columns hold nothing but numbers, some written `1,234.50` (how 金蝶,
-    用友 and bank exports write amounts, as text): with it set they import as numbers."""
-    if config.thousands_separator or config.decimal_separator not in (None, "."):
-        return None
-    nulls = set(config.null_values or ())
-    named = []
-    for name, values in columns:
-        example = _grouped_example(values, nulls, config)
-        if example is not None:
-            named.append(Example(column=name, example=example))
-    if not named:
-        return None
-    return Suggestion(field="thousands_separator", value=",", reason=note(ThousandsSeparator(columns=named)))
-
-
-def _grouped_example(values: list[Any], nulls: set[str], config: ImportConfig) -> str | None:
-    """The first text written `1,234.50` when every text of the column is a number, grouped or plain; else None.
-    It stops at the first text that is neither (a column of words costs one look, not one per cell)."""
-    example = None
-    for value in values:
-        if not isinstance(value, str) or value in nulls or not (text := value.strip()):
-            continue
-        if _GROUPED.match(text):
-            example = example or text
-        elif not _PLAIN.match(text) and plain_number(text, config) is None:  # an amount (¥1,234.50, 1.2万) counts
-            return None
-    return example
 
 
 def _as_value(text: Any) -> Any:

@@ -310,3 +310,33 @@ class ZeroPadded(Notice, tag="zero_padded"):
             f"column {self.column!r} holds numbers shown zero-padded (number format {self.format}): read as text, "
             "as the sheet shows them"
         )
+
+
+class BlankColumnsLeftOut(Notice, tag="blank_columns_left_out"):
+    """Trailing columns with no header and no value in any row, left out (app.ingest.blank_columns)."""
+
+    count: int
+    #: 1-based position of the first of them.
+    first: int
+
+    def text(self) -> str:
+        return f"left out {self.count} empty column(s) at the end, from column {self.first}: no header and no value"
+
+
+class UnitClash(Notice, tag="unit_clash"):
+    """A header naming 万元 over cells that carry 万 themselves (app.ingest.unit_header)."""
+
+    column: str
+    #: The unit the header names: 万元 or 亿元.
+    unit: str
+    #: A cell with its own unit, read as the whole amount (1.25万 as 12500).
+    example: str
+    #: A cell without one, read as written, when the column has one.
+    plain: str | None = None
+
+    def text(self) -> str:
+        beside = f", beside plain numbers such as {self.plain!r} read as written" if self.plain else ""
+        return (
+            f"column {self.column!r} is headed in {self.unit} but cells such as {self.example!r} carry the unit "
+            f"themselves and read as whole amounts{beside}: check which unit each cell is in"
+        )

@@ -1,5 +1,5 @@
 """Why the preview suggests a setting (a suggestion's `reason`): the sheet, the header row, a footer to skip, null
-placeholders, column types, a thousands separator."""
+placeholders, column types, a thousands separator, a decimal comma."""
 
 from __future__ import annotations
 
@@ -159,3 +159,13 @@ class ThousandsSeparator(Notice, tag="thousands_separator"):
     def text(self) -> str:
         named = ", ".join(f"{c.column!r} (such as {c.example!r})" for c in self.columns)
         return f"column(s) {named} hold numbers written with ',' between thousands: they import as numbers"
+
+
+class DecimalComma(Notice, tag="decimal_comma"):
+    """Text columns of a semicolon CSV that hold numbers written the European way (1.234,50)."""
+
+    columns: list[Example]
+
+    def text(self) -> str:
+        named = ", ".join(f"{c.column!r} (such as {c.example!r})" for c in self.columns)
+        return f"column(s) {named} hold numbers written with ',' before the decimals: they import as numbers"

@@ -14,7 +14,7 @@ from app.ingest import ImportConfig, ImportLimits
 from app.ingest.config import ColumnSpec
 from app.ingest.money import plain_number, plain_number_sql
 from app.ingest.preview import preview
-from tests.unit.ingest.conftest import applied, rows_of, write_xlsx
+from tests.unit.ingest.conftest import applied, rows_of, write, write_xlsx
 
 AMOUNTS = {
     "RMB 1,234.50": "1234.50",
@@ -120,3 +120,34 @@ def test_placeholders_beside_amounts_written_as_text_are_suggested_as_nulls(
     stored = rows_of(run_import(path, **given))
     assert [(float(r["金额"]) if r["金额"] is not None else None) for r in stored] == [1000.0, None, 2000.0]
     assert [(float(r["占比"]) if r["占比"] is not None else None) for r in stored] == [0.125, None, 0.5]
+
+
+def test_a_semicolon_csv_of_decimal_commas_is_suggested_its_separators_and_then_imports_numbers(
+    tmp_path: Path, limits: ImportLimits, run_import
+):
+    # given a German-locale Excel export: ';' between fields, ',' before the decimals, '.' between thousands
+    path = write(
+        tmp_path / "eu.csv", "日期;金额;数量;备注\n2024-01-05;1.234,50;3;a\n2024-01-06;99,00;4;b\n2024-01-07;12,5;5;c\n"
+    )
+    shown = preview(path, path.name, ImportConfig(), limits)
+    assert shown.columns[1].type == "string"
+    # then the preview suggests both separators, naming the column and an example
+    assert [(s.field, s.value) for s in shown.suggestions] == [("decimal_separator", ","), ("thousands_separator", ".")]
+    assert "'金额' (such as '1.234,50')" in shown.suggestions[0].reason
+    assert type(shown.suggestions[0].notice).__name__ == "DecimalComma"
+    # and once applied the amounts import as numbers, with nothing more suggested
+    settled = applied(path, limits)
+    assert (settled.decimal_separator, settled.thousands_separator) == (",", ".")
+    assert settled.columns["金额"].type == "float"
+    imported = rows_of(run_import(path, decimal_separator=",", thousands_separator="."))
+    assert [r["金额"] for r in imported] == [1234.5, 99.0, 12.5]
+
+
+def test_a_comma_csv_gets_no_decimal_comma_suggestion_nor_does_a_column_of_words(tmp_path: Path, limits: ImportLimits):
+    quoted = write(tmp_path / "comma.csv", '金额,备注\n"12,5",a\n"3,25",b\n')  # ',' delimiter: 12,5 may be a list
+    words = write(tmp_path / "words.csv", "金额;备注\n12,5;a,b\n3,25;不详\n")
+    assert preview(quoted, quoted.name, ImportConfig(), limits).suggestions == []
+    (found,) = preview(words, words.name, ImportConfig(), limits).suggestions  # no '.' anywhere: no thousands
+    assert (found.field, found.value) == ("decimal_separator", ",")
+    assert "'金额'" in found.reason
+    assert "备注" not in found.reason

@@ -15,8 +15,8 @@ import pytest
 
 from app.ingest import ImportConfig, ImportLimits, columns, excel_reader, preview, suggest, xlsx_head
 from app.ingest.errors import LimitExceeded
+from app.ingest.number_separators import thousands_separator
 from app.ingest.shape import null_tokens
-from app.ingest.suggest import thousands_separator
 from app.ingest.xml_text_cap import TextCap
 from tests.unit.ingest.conftest import write_xlsx
 from tests.workbook_files import ods_workbook

@@ -20,13 +20,13 @@ export const NOTICE_CODES = [
   'empty_header', 'header_cleaned', 'duplicate_column', 'header_width', 'delimiter_hint', 'header_rows_joined', 'merged_header',
   'columns_cut', 'repeated_header_rows', 'repeated_header_lines', 'mixed_types', 'mostly_numbers', 'long_numbers',
   'exact_numbers', 'non_finite_as_null', 'tab_padded', 'formula_text', 'subtotal_rows', 'utc_offset', 'error_cells', 'kept_as_text',
-  'out_of_range_as_text', 'codes_checked_at_import', 'zero_padded', 'read_as_null',
+  'out_of_range_as_text', 'codes_checked_at_import', 'zero_padded', 'read_as_null', 'blank_columns_left_out', 'unit_clash',
   // file.py
   'workbook_named', 'text_named', 'encoding_guessed', 'invalid_bytes', 'line_ends', 'footer_left_out', 'footer_kept',
   'records_path', 'preview_rows', 'cells_cut', 'row_problem', 'rejected', 'one_record',
   // suggestions.py
   'largest_sheet', 'header_below_titles', 'title_block', 'totals_row', 'summary_lines', 'null_placeholders',
-  'typed_columns', 'thousands_separator',
+  'typed_columns', 'thousands_separator', 'decimal_comma',
   'other',
   // app/core/run_notices.py: the lines Conveyor writes in a run's log
   'attempt_started', 'lease_lost', 'retry_scheduled', 'attempt_ended', 'input_pinned', 'input_read', 'params_ignored',
@@ -159,7 +159,11 @@ function params(i18n: NamedTranslator, notice: AnyNotice): Params {
     case 'import_failed':
       out.error_code = word(i18n, 'runError', notice.error_code)
       break
+    case 'unit_clash':
+      out.plain = notice.plain ? part('unitPlain', { plain: notice.plain }) : ''
+      break
     case 'thousands_separator':
+    case 'decimal_comma':
       out.columns = listed(i18n, notice.columns.map((c) => part('example_of', { column: c.column, example: c.example })))
       break
   }
