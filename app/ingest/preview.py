@@ -94,12 +94,10 @@ def preview(
 ) -> Preview:
     """What importing `path` with `config` would give, from the file's head; raises the same errors as an import."""
     config.validate()
-    warnings: list[str] = []
-    if rows > limits.max_preview_rows:
-        warnings.append(note(PreviewRows(rows=limits.max_preview_rows)))
-        rows = limits.max_preview_rows
+    capped = rows > limits.max_preview_rows  # said only when the file had more rows to show
+    rows = min(rows, limits.max_preview_rows)
     sniffed = sniff(path, filename, config, limits)
-    warnings += sniffed.warnings
+    warnings = list(sniffed.warnings)
     with tempfile.TemporaryDirectory(prefix="ingest-preview-", dir=work_dir) as work:
         if sniffed.format == "excel":
             cache = Path(head_cache) if head_cache is not None else None
@@ -108,6 +106,8 @@ def preview(
             result = _csv(str(path), sniffed, config, limits, max(rows, 0), duckdb_settings, Path(work))
         else:
             result = _json(str(path), sniffed, config, limits, max(rows, 0), duckdb_settings, Path(work))
+    if capped and len(result.rows) >= rows:
+        warnings.insert(0, note(PreviewRows(rows=rows)))
     result.warnings[:0] = warnings
     cut = _cut_long_cells(result.rows)
     if cut:

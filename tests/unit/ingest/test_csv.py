@@ -199,11 +199,21 @@ def test_the_preview_warns_about_ragged_rows_and_duplicate_headers(tmp_path: Pat
     assert "row 3" in text
 
 
+def test_the_preview_says_it_showed_its_limit_only_when_the_file_had_more_rows(tmp_path: Path, limits: ImportLimits):
+    """A 2-row file previewed with rows=100 was told 'showing 50 rows, the max_preview_rows limit'."""
+    path = write(tmp_path / "a.csv", "n\n" + "".join(f"{i}\n" for i in range(60)))
+    shown = preview(path, "a.csv", ImportConfig(), limits, rows=100)
+    assert len(shown.rows) == 50
+    assert "max_preview_rows" in shown.warnings[0]
+    small = preview(write(tmp_path / "b.csv", "n\n1\n2\n"), "b.csv", ImportConfig(), limits, rows=100)
+    assert not any("max_preview_rows" in warning for warning in small.warnings)
+
+
 def test_the_preview_reads_only_the_head_and_echoes_the_config(tmp_path: Path, limits: ImportLimits):
     path = write(tmp_path / "a.csv", SALES.replace(",", ";"), "latin-1")
     shown = preview(path, "a.csv", ImportConfig(), limits, rows=1000)
     assert len(shown.rows) == 3
-    assert "max_preview_rows" in shown.warnings[0]
+    assert not any("max_preview_rows" in warning for warning in shown.warnings)  # the file has no more to show
     assert (shown.format, shown.header_row, shown.config.delimiter) == ("csv", 1, ";")
     assert shown.config.columns is not None
     assert shown.config.columns["day"].type == "date"
