@@ -12,6 +12,10 @@ test("a wrong cron expression is explained in the page's language, and a refused
   await page.locator('[data-test=save-deployment]').click()
   const cronItem = page.locator('.el-form-item', { has: page.locator('[data-test=cron-input]') })
   await expect(cronItem.locator('.el-form-item__error')).toHaveText('「分」字段：61 超出范围 0–59。')
+  // every wrong field at once: the name the API refused and the pipeline not chosen, not the name alone
+  const item = (test: string) => page.locator('.el-form-item', { has: page.locator(`[data-test=${test}]`) })
+  await expect(item('deployment-name').locator('.el-form-item__error')).not.toBeEmpty()
+  await expect(item('deployment-pipeline').locator('.el-form-item__error')).toHaveText('请选择流水线')
   await expect(page.locator('body')).not.toContainText('is outside')
   // Nothing typed is lost to the refusal.
   await expect(field(page, 'deployment-name')).toHaveValue('每日 报表')
