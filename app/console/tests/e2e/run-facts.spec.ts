@@ -27,6 +27,12 @@ test('a retried run says which pipeline it ran and which attempt it ended on (zh
   }
   expect(await seconds('run-duration')).toBeGreaterThan(await seconds('run-attempt-duration'))
   await shotWidths(page, 'run-retried-zh-CN')
+  // a phone reads the facts in one column (label, value), not two label-value pairs squeezed into each row
+  const widest = () => page.locator('[data-test=run-facts] tr').evaluateAll((rows) => Math.max(...rows.map((r) => r.children.length)))
+  await expect.poll(widest).toBe(4)
+  await page.setViewportSize({ width: 390, height: 844 })
+  await expect.poll(widest).toBe(2)
+  await page.setViewportSize({ width: 1280, height: 800 })
   await page.locator('[data-test=language]').click()
   await page.locator('.el-select-dropdown__item:visible', { hasText: 'English' }).click()
   await expect(page.locator('[data-test=run-attempts]')).toHaveText('2 of 2')
