@@ -66,6 +66,14 @@ export function emptyForm(timezone = 'UTC'): DeploymentForm {
 }
 
 /** The largest unit that divides the interval exactly, so 7200 s reads "2 h" and 90 s stays "90 s". */
+/**
+ * The form's required fields left empty. The API refuses a body at its first wrong field, so a save with a bad name
+ * and no pipeline was told only of the name: the form flags these itself, beside whatever the API says.
+ */
+export function missingFields(form: Pick<DeploymentForm, 'name' | 'pipeline'>): ('name' | 'pipeline')[] {
+  return (['name', 'pipeline'] as const).filter((field) => !form[field].trim())
+}
+
 export function intervalParts(seconds: number): { every: number; unit: Unit } {
   for (const unit of ['d', 'h', 'min'] as Unit[]) {
     if (seconds >= UNIT_SECONDS[unit] && seconds % UNIT_SECONDS[unit] === 0) return { every: seconds / UNIT_SECONDS[unit], unit }

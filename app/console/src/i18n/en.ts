@@ -171,5 +171,5 @@ export default {
     error: 'Runs by error',
     failures: 'Recent failures',
   },
-  runsMore: { search: 'Search pipeline, deployment or dataset names', deployment: 'Deployment', dataset: 'Dataset', from: 'Created from', to: 'Created before', range: 'Created between', inputs: 'Inputs', noParams: 'No parameters', attempts: 'Attempts', attemptOf: '{n} of {of}', noHeartbeat: 'No heartbeat from {worker} since {time}' },
+  runsMore: { search: 'Search pipeline, deployment or dataset names', deployment: 'Deployment', dataset: 'Dataset', from: 'Created from', to: 'Created before', range: 'Created between', inputs: 'Inputs', noParams: 'No parameters', attempts: 'Attempts', attemptOf: '{n} of {of}', filters: 'Filters', filtersSet: 'Filters ({n})', wholeDuration: 'Total duration', attemptDuration: 'Last attempt', noHeartbeat: 'No heartbeat from {worker} since {time}' },
 } as const

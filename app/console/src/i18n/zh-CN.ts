@@ -171,5 +171,5 @@ export default {
     error: '按错误统计运行',
     failures: '最近的失败',
   },
-  runsMore: { search: '按流水线、部署或数据集名称搜索', deployment: '部署', dataset: '数据集', from: '创建起始', to: '创建截止', range: '创建时间范围', inputs: '输入', noParams: '无参数', attempts: '尝试次数', attemptOf: '第 {n} 次，共 {of} 次', noHeartbeat: '工作进程 {worker} 自 {time} 起没有心跳' },
+  runsMore: { search: '按流水线、部署或数据集名称搜索', deployment: '部署', dataset: '数据集', from: '创建起始', to: '创建截止', range: '创建时间范围', inputs: '输入', noParams: '无参数', attempts: '尝试次数', attemptOf: '第 {n} 次，共 {of} 次', filters: '筛选', filtersSet: '筛选（{n}）', wholeDuration: '总耗时', attemptDuration: '本次尝试', noHeartbeat: '工作进程 {worker} 自 {time} 起没有心跳' },
 } as const

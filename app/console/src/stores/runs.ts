@@ -47,6 +47,12 @@ export function runQuery(filters: RunFilters, namespace: string | null, cursor: 
   return query
 }
 
+/** How many filters are set (a time range is one), for the 筛选 button that hides them on a phone. */
+export function activeFilters(filters: RunFilters): number {
+  const set = Object.keys(runQuery(filters, null, null))
+  return set.filter((key) => key !== 'limit' && key !== 'created_before').length
+}
+
 export const useRunsStore = defineStore('runs', () => {
   const filters = reactive<RunFilters>({ status: [], kind: '', trigger: '', pipeline: '', deployment: '', dataset: '', range: null, search: '' })
   const items = ref<Run[]>([])

@@ -56,6 +56,22 @@ export function runSeconds(started: string | null, finished: string | null, now:
 }
 
 /**
+ * A run's whole duration, from its first attempt's start to its end (or now), and its last attempt's alone when that
+ * differs (null when it does not). A retried run's started_at is its last attempt's start, so its first start is taken
+ * from its first RUNNING event (events oldest first): a 3-attempt run read as its last attempt's "12 ms".
+ */
+export function runDurations(
+  run: { started_at: string | null; finished_at: string | null },
+  events: readonly { to_status: string; created_at: string }[],
+  now: number,
+): { whole: number | null; attempt: number | null } {
+  const first = events.find((event) => event.to_status === 'RUNNING')?.created_at
+  const attempt = runSeconds(run.started_at, run.finished_at, now)
+  if (!first || !run.started_at || Date.parse(first) >= Date.parse(run.started_at)) return { whole: attempt, attempt: null }
+  return { whole: runSeconds(first, run.finished_at, now), attempt }
+}
+
+/**
  * An id short enough to read: its last 8 hex digits. Ids are UUIDv7, whose first 8 digits are the top of a millisecond
  * clock and stay the same for about a minute, so runs made together would all show the same prefix.
  */

@@ -1,6 +1,7 @@
 /** Pure rules of the Webhooks pages: the event types as checkboxes, the form ↔ API bodies, states for tags. */
 import type { Attempt, EventType, NewWebhook, Webhook, WebhookPatch } from './api'
 import type { Translator } from '@/i18n/enums'
+import { formatSeconds } from '@/utils/format'
 
 // A Record over the API's enum: adding an event type to the server (and `npm run api:types`) fails type checking
 // here until the console knows it, so the checkboxes always offer exactly what the API accepts.
@@ -111,7 +112,7 @@ export function attemptOutcome(attempt: Pick<Attempt, 'status_code' | 'error'>):
   return { text: attempt.error ?? '—', ok: false }
 }
 
-/** Latency in milliseconds as "12 ms" or "1.35 s". */
-export function formatLatency(ms: number): string {
-  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(2)} s`
+/** Latency in milliseconds in the page's language, as every duration in the console reads ("12毫秒", "1.4秒"; "12 ms"). */
+export function formatLatency(ms: number, locale: string): string {
+  return formatSeconds(ms / 1000, locale)
 }

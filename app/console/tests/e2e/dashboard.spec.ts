@@ -124,6 +124,19 @@ test('the trend chart is not called drawn while its data is still on the way', a
   expect(await inkedPixels(chart)).toBeGreaterThan(500)
 })
 
+/** The rows of ranking cards that stop short of the grid's right edge (their top and the pixels left empty). */
+async function rankingRowGaps(page: Page): Promise<string[]> {
+  return page.locator('.tops').evaluate((grid) => {
+    const right = grid.getBoundingClientRect().right
+    const rows = new Map<number, number>()
+    for (const card of grid.children) {
+      const box = card.getBoundingClientRect()
+      rows.set(Math.round(box.top), Math.max(rows.get(Math.round(box.top)) ?? 0, box.right))
+    }
+    return [...rows].filter(([, end]) => right - end > 1).map(([top, end]) => `row at ${top}: ${Math.round(right - end)} px empty`)
+  })
+}
+
 /** How many figure cards each row holds, top to bottom. */
 async function cardsPerRow(page: Page): Promise<number[]> {
   return page.locator('.cards > [data-test^=card-]').evaluateAll((cards) => {
@@ -159,6 +172,20 @@ test('every chart is drawn where the user scrolls to it, at its width, and the c
     const failing = page.locator('.tops .el-card', { hasText: '失败最多的部署' })
     await failing.scrollIntoViewIfNeeded()
     await expect(failing).toContainText('暂无数据')
+    // …in the middle of the card's body, where its chart would be, not a small line at its top
+    const centred = await failing.evaluate((card) => {
+      const body = card.querySelector('.el-card__body')?.getBoundingClientRect()
+      const words = card.querySelector('[data-test=topn-empty]')
+      if (!body || !words) return null
+      const range = document.createRange()
+      range.selectNodeContents(words)
+      const text = range.getBoundingClientRect()
+      return [Math.round(Math.abs(text.x + text.width / 2 - (body.x + body.width / 2))), Math.round(Math.abs(text.y + text.height / 2 - (body.y + body.height / 2)))]
+    })
+    expect(centred).not.toBeNull()
+    expect(Math.max(...(centred ?? [99]))).toBeLessThanOrEqual(2)
+    // the rankings fill their rows: no empty slot at the end of one (3 + 2 at 1280 px left one beside the last two)
+    expect(await rankingRowGaps(page), `rankings' rows at ${width} px`).toEqual([])
     await shot(page, `dashboard-whole-zh-CN-${width}px`)
   }
   expect(problems).toEqual([])

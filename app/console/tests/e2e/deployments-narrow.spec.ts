@@ -63,6 +63,17 @@ test('at 390px the deployment page\'s and the list\'s actions are whole, in sigh
   await listed.locator('[data-test=row-more]').click()
   await page.locator('.el-dropdown-menu:visible [data-test=row-pause]').click()
   await expect(listed.locator('[data-test=deployment-state]')).toHaveText('已暂停')
+  // scrolled sideways to the schedule and next fire, each row still shows its name where it was
+  const link = listed.locator('[data-test=deployment-link]')
+  const before = await link.boundingBox()
+  const scrolled = await page.locator('[data-test=deployments-table] .el-table__body-wrapper .el-scrollbar__wrap').evaluate((el) => {
+    el.scrollLeft = el.scrollWidth
+    el.dispatchEvent(new Event('scroll'))
+    return el.scrollLeft
+  })
+  expect(scrolled).toBeGreaterThan(0)
+  await expect.poll(async () => (await link.boundingBox())?.x).toBe(before?.x)
+  await expect(link).toBeVisible()
   await shot(page, 'zh-390-deployments')
   expect(problems).toEqual([])
 })

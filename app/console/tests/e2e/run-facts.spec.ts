@@ -17,7 +17,22 @@ test('a retried run says which pipeline it ran and which attempt it ended on (zh
   await expect(link).toHaveText(pipeline)
   await expect(link).toHaveAttribute('href', /^\/pipelines\/[0-9a-f-]{36}$/)
   await expect(page.locator('[data-test=run-attempts]')).toHaveText('第 2 次，共 2 次')
+  // the run's whole time (first start to end), and its last attempt's beside it, each labelled
+  await expect(page.locator('.facts')).toContainText('总耗时')
+  await expect(page.locator('.facts')).toContainText('本次尝试')
+  const seconds = async (test: string) => {
+    const text = (await page.locator(`[data-test=${test}]`).textContent()) ?? ''
+    const [, value, unit] = /([\d.]+)\s*(毫秒|秒|分钟)/.exec(text) ?? []
+    return Number(value) * (unit === '毫秒' ? 0.001 : unit === '分钟' ? 60 : 1)
+  }
+  expect(await seconds('run-duration')).toBeGreaterThan(await seconds('run-attempt-duration'))
   await shotWidths(page, 'run-retried-zh-CN')
+  // a phone reads the facts in one column (label, value), not two label-value pairs squeezed into each row
+  const widest = () => page.locator('[data-test=run-facts] tr').evaluateAll((rows) => Math.max(...rows.map((r) => r.children.length)))
+  await expect.poll(widest).toBe(4)
+  await page.setViewportSize({ width: 390, height: 844 })
+  await expect.poll(widest).toBe(2)
+  await page.setViewportSize({ width: 1280, height: 800 })
   await page.locator('[data-test=language]').click()
   await page.locator('.el-select-dropdown__item:visible', { hasText: 'English' }).click()
   await expect(page.locator('[data-test=run-attempts]')).toHaveText('2 of 2')

@@ -93,6 +93,14 @@ test('settings: a token is shown once and refused once revoked; an invite is sho
   const toggle = await editorRow.locator('[data-test=toggle-user]').boundingBox()
   const reset = await editorRow.locator('[data-test=reset-password]').boundingBox()
   expect(reset && toggle && Math.abs(reset.y - toggle.y)).toBe(0)
+  // the signed-in admin's own row shows its actions disabled and says why, not an empty cell
+  const selfRow = page.locator('[data-test=users-table] .el-table__body tr', { has: page.locator('[data-test=self-actions]') })
+  await expect(selfRow).toHaveCount(1)
+  await expect(selfRow.locator('[data-test=toggle-user]')).toBeDisabled()
+  await expect(selfRow.locator('[data-test=reset-password]')).toBeDisabled()
+  await selfRow.locator('[data-test=self-actions]').hover()
+  await expect(page.locator('.el-popper:visible', { hasText: 'You cannot do this to your own account' })).toBeVisible()
+  await page.mouse.move(0, 0)
   // the invites' column headings are names, not the form's "Email (optional)"
   await expect(page.locator('[data-test=invites-table] thead')).toContainText('Email')
   await expect(page.locator('[data-test=invites-table] thead')).not.toContainText('optional')

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { DST_FOLD, DST_GAP, MISFIRE, OVERLAP, chinesePunctuation, cronInWords, emptyForm, fromDeployment, intervalParts, scheduleInWords, toBody } from '@/deployments/schedule'
+import { DST_FOLD, DST_GAP, MISFIRE, OVERLAP, chinesePunctuation, cronInWords, emptyForm, fromDeployment, intervalParts, missingFields, scheduleInWords, toBody } from '@/deployments/schedule'
 import type { Deployment } from '@/deployments/api'
 import { translator } from './translator'
 
@@ -89,5 +89,14 @@ describe('policy names', () => {
       }
     }
     expect(translator('zh-CN').t('deployments.policyName.misfire.run_once')).toBe('合并为一次')
+  })
+})
+
+describe('the deployment form', () => {
+  it('flags every required field left empty at once, not only the first the API refuses', () => {
+    expect(missingFields({ name: '每日 报表', pipeline: '' })).toEqual(['pipeline'])
+    expect(missingFields({ name: '  ', pipeline: '' })).toEqual(['name', 'pipeline'])
+    expect(missingFields({ name: 'daily', pipeline: 'report' })).toEqual([])
+    expect(translator('zh-CN').t('deployments.form.missing.pipeline')).toBe('请选择流水线')
   })
 })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { cellText, formatBytes, formatNumber, formatPercent, formatSeconds, runSeconds, shortId } from '@/utils/format'
+import { cellText, formatBytes, formatNumber, formatPercent, formatSeconds, runDurations, runSeconds, shortId } from '@/utils/format'
 import { runQuery, runSubject } from '@/stores/runs'
 
 describe('formats', () => {
@@ -15,6 +15,25 @@ describe('formats', () => {
     expect(formatSeconds(4_500_000, 'en')).toBe('1,250 h 0 min')
     expect(runSeconds('2026-01-01T00:00:00Z', '2026-01-01T00:00:03Z', 0)).toBe(3)
     expect(runSeconds(null, null, 0)).toBeNull()
+  })
+
+  it('time a retried run from its first start to its end, and its last attempt beside it', () => {
+    const run = { started_at: '2026-01-01T00:00:09.988Z', finished_at: '2026-01-01T00:00:10Z' }
+    const events = [
+      { to_status: 'PENDING', created_at: '2026-01-01T00:00:00Z' },
+      { to_status: 'RUNNING', created_at: '2026-01-01T00:00:01Z' },
+      { to_status: 'RETRYING', created_at: '2026-01-01T00:00:02Z' },
+      { to_status: 'RUNNING', created_at: '2026-01-01T00:00:05Z' },
+      { to_status: 'RETRYING', created_at: '2026-01-01T00:00:06Z' },
+      { to_status: 'RUNNING', created_at: '2026-01-01T00:00:09.988Z' },
+      { to_status: 'FAILED', created_at: '2026-01-01T00:00:10Z' },
+    ]
+    expect(runDurations(run, events, 0)).toEqual({ whole: 9, attempt: 0.012 })
+    // one attempt: the two are the same, so only the whole is shown
+    expect(runDurations({ ...run, started_at: '2026-01-01T00:00:01Z' }, events.slice(0, 2), 0)).toEqual({ whole: 9, attempt: null })
+    // running still: up to now
+    expect(runDurations({ started_at: '2026-01-01T00:00:05Z', finished_at: null }, events.slice(0, 4), Date.parse('2026-01-01T00:00:07Z'))).toEqual({ whole: 6, attempt: 2 })
+    expect(runDurations({ started_at: null, finished_at: null }, [], 0)).toEqual({ whole: null, attempt: null })
   })
 
   it('say durations in zh-CN words, not English units', () => {

@@ -4,7 +4,7 @@ import { createPinia, setActivePinia } from 'pinia'
 const GET = vi.hoisted(() => vi.fn())
 vi.mock('@/api/client', () => ({ api: { GET }, bearer: () => ({}) }))
 
-const { useRunsStore } = await import('@/stores/runs')
+const { activeFilters, useRunsStore } = await import('@/stores/runs')
 
 /** A list answer the test releases when it likes, to make answers arrive out of order. */
 function later(ids: string[]): (() => void) {
@@ -19,6 +19,13 @@ function later(ids: string[]): (() => void) {
 }
 
 describe('the runs list', () => {
+  it('counts the filters set, a time range as one, for the phone\'s 筛选 button', () => {
+    const runs = (setActivePinia(createPinia()), useRunsStore())
+    expect(activeFilters(runs.filters)).toBe(0)
+    Object.assign(runs.filters, { status: ['FAILED', 'RUNNING'], search: ' ', range: [new Date(0), new Date(1)], pipeline: 'daily' })
+    expect(activeFilters(runs.filters)).toBe(3)
+  })
+
   beforeEach(() => {
     GET.mockReset()
     setActivePinia(createPinia())

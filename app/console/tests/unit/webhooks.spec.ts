@@ -88,8 +88,10 @@ describe('states', () => {
     expect(attemptOutcome({ status_code: 500, error: null }).ok).toBe(false)
   })
 
-  it('latency reads in ms under a second, in seconds above', () => {
-    expect(formatLatency(12.4)).toBe('12 ms')
-    expect(formatLatency(1350)).toBe('1.35 s')
+  it('latency reads in ms under a second, in seconds above, in the page\'s language as the dashboard\'s durations', () => {
+    expect(formatLatency(12.4, 'en')).toBe('12 ms')
+    expect(formatLatency(1350, 'en')).toBe('1.4 s')
+    expect(formatLatency(12.4, 'zh-CN')).toBe('12毫秒')
+    expect(formatLatency(1350, 'zh-CN')).toBe('1.4秒')
   })
 })
