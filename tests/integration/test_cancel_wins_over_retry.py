@@ -29,13 +29,13 @@ def _failing_run(client: TestClient, output: str, *, max_retries: int = 3) -> st
 
 def _cancel_as_it_runs(client: TestClient, run_id: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """The user cancels while the attempt runs; its step fails before the heartbeat says so."""
-    real = pipeline_job.run_pipeline
+    real = pipeline_job.run_contained
 
     def cancelled_as_it_runs(*args: Any, **kwargs: Any) -> Any:
         assert client.post(f"/api/v1/runs/{run_id}/cancel").json()["status"] == "RUNNING"
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(pipeline_job, "run_pipeline", cancelled_as_it_runs)
+    monkeypatch.setattr(pipeline_job, "run_contained", cancelled_as_it_runs)
 
 
 def test_a_run_asked_to_cancel_whose_attempt_then_fails_ends_cancelled_not_retrying(

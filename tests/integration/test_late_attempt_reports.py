@@ -33,7 +33,7 @@ def test_a_late_attempt_leaves_the_winning_attempts_validation_report(
     """The first attempt, paused past its lease while its retry ran and succeeded, woke and wrote its validate steps'
     report over the retry's: the run showed checks of the attempt that lost."""
     run_id = _checked_run(client, "SELECT * FROM (VALUES (1), (2), (3)) AS t(n)")
-    real = pipeline_job.run_pipeline
+    real = pipeline_job.run_contained
     calls: list[int] = []
 
     def first_pauses_past_its_lease(*args: Any, **kwargs: Any) -> Any:
@@ -46,7 +46,7 @@ def test_a_late_attempt_leaves_the_winning_attempts_validation_report(
         late = [msgspec.structs.replace(v, rows=LATE_ROWS) for v in result.validations]
         return msgspec.structs.replace(result, validations=late)
 
-    monkeypatch.setattr(pipeline_job, "run_pipeline", first_pauses_past_its_lease)
+    monkeypatch.setattr(pipeline_job, "run_contained", first_pauses_past_its_lease)
     parts.relay.relay_once()
     assert parts.executor.execute(uuid.UUID(run_id)) is None  # the run is no longer the first attempt's
 
@@ -75,7 +75,7 @@ def test_a_retry_that_fails_before_its_checks_does_not_show_the_earlier_attempts
     def crashes_at_once(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("the disk is full")
 
-    monkeypatch.setattr(pipeline_job, "run_pipeline", crashes_at_once)
+    monkeypatch.setattr(pipeline_job, "run_contained", crashes_at_once)
     parts.relay.relay_once()
     assert parts.executor.execute(uuid.UUID(run_id)) is RunStatus.FAILED
     run = client.get(f"/api/v1/runs/{run_id}").json()

@@ -78,7 +78,7 @@ def test_a_retry_of_a_templated_output_writes_the_dataset_its_first_attempt_made
     """The retry made a second dataset under its newly rendered name, and left the first attempt's one failed."""
     prefix = f"out-{uuid.uuid4().hex[:6]}-"
     run_id = _run(client, prefix + "{{ run.started_at }}")
-    _killed_at(parts, monkeypatch, run_id, pipeline_job, "run_pipeline")  # its output made, nothing written
+    _killed_at(parts, monkeypatch, run_id, pipeline_job, "run_contained")  # its output made, nothing written
     made = client.get(f"/api/v1/runs/{run_id}").json()["output_dataset_id"]
     assert made is not None
 
@@ -94,7 +94,7 @@ def test_an_output_deleted_as_the_retry_starts_is_not_made_again(
     name and made a new one, wrote its version there and SUCCEEDED; the deleted dataset was back under its name."""
     output = f"out-{uuid.uuid4().hex[:6]}"
     run_id = _run(client, output)
-    _killed_at(parts, monkeypatch, run_id, pipeline_job, "run_pipeline")
+    _killed_at(parts, monkeypatch, run_id, pipeline_job, "run_contained")
     made = client.get(f"/api/v1/runs/{run_id}").json()["output_dataset_id"]
     named = pipeline_job.output_dataset_name
 
