@@ -71,6 +71,10 @@ round's local job here starts right after the S3 job's cache is deleted. A pause
 neither inherits freed pages) did not change the figures beyond the noise: CPU of the S3 job 9.2-10.7 against
 8.8-10.6 back to back, local 8.3-9.7 against 8.2-10.3 (3 pairs, load 2-4), so the bench runs back to back.
 
+On a day when the download cost 0.55-0.9 client CPU-s per GiB (Dec 5 2026, after a clean-clone `make test`,
+load 0.8-1.9): 0.72, 0.72 and 0.74 in three runs (best of 2 rounds; rounds 0.64-0.74), local 5.83-6.09 s, S3
+7.98-9.21 s, CPU ratio 0.69-0.70. The same code measured 0.57-0.63 on days when the download cost 1.7-1.9.
+
     python -m bench.storage_s3 [--mb 128] [--rounds 2]
 """
 
