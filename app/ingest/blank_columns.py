@@ -1,6 +1,7 @@
 """Trailing columns with no header and no value, as Excel exports often end a CSV's lines (`单号,金额,,,`): they
-are left out of the dataset, said in one notice, and the effective config says so (`include: false`) so a
-re-import does the same."""
+are left out of the dataset and said in one notice. The effective config leaves them out rather than marking them
+`include: false`: a preview decides on the file's head, and a config saying so made an import of the whole file drop
+a value further down; without them each read decides on what it reads, so a re-import does the same."""
 
 from __future__ import annotations
 
@@ -44,7 +45,7 @@ def left_out(
     if not run:
         return planned, []
     gone = set(run)
-    kept = [msgspec.structs.replace(p, include=False) if p.index in gone else p for p in planned]
+    kept = [msgspec.structs.replace(p, include=False, blank=True) if p.index in gone else p for p in planned]
     return kept, sorted(index + 1 for index in gone)
 
 

@@ -33,6 +33,9 @@ class Planned(msgspec.Struct, kw_only=True):
     #: One strptime format, or several tried in order (one_format: never a list of one).
     format: str | list[str] | None = None
     scale: int | None = None
+    #: Left out for want of a header and of any value in what was read (app.ingest.blank_columns): the effective
+    #: config leaves such a column out, so each read decides again on what it reads (a preview reads the head only).
+    blank: bool = False
 
 
 def name_key(name: str) -> str:
@@ -368,7 +371,7 @@ def effective(config: ImportConfig, planned: list[Planned], **inferred: Any) -> 
     columns = {
         p.source: ColumnSpec(name=p.name, type=p.type, include=p.include, format=p.format, scale=p.scale)  # type: ignore[arg-type]
         for p in planned
-        if not p.source.startswith("__outside_")
+        if not p.source.startswith("__outside_") and not p.blank
     }
     filled = {key: value for key, value in inferred.items() if getattr(config, key) is None}
     return msgspec.structs.replace(config, columns=columns, **filled)
